@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from git_snapshot.store import location
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test may touch the real default store, the user's git config or home."""
+    home = tmp_path_factory.mktemp("home")
+    store = tmp_path_factory.mktemp("store")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    monkeypatch.setenv("GIT_SNAPSHOT_STORE", str(store))
+    # Test stores live under the temp dir, which the product refuses: this is the documented opt-in.
+    monkeypatch.setenv("GIT_SNAPSHOT_ALLOW_EPHEMERAL", "1")
+    monkeypatch.delenv("GIT_SNAPSHOT_SKIP", raising=False)
+    gitconfig = home / ".gitconfig"
+    gitconfig.write_text(
+        "[user]\n\tname = Test\n\temail = test@example.invalid\n"
+        "[init]\n\tdefaultBranch = main\n"
+        "[advice]\n\tdetachedHead = false\n"
+        "[core]\n\teditor = true\n"
+    )
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "PRE_COMMIT_HOME"):
+        monkeypatch.delenv(var, raising=False)
+
+    def _forbidden() -> Path:
+        raise AssertionError("a test reached the real default store location")
+
+    monkeypatch.setattr(location, "default_store_dir", _forbidden)
+
+
+@pytest.fixture
+def store_dir() -> Path:
+    return Path(os.environ["GIT_SNAPSHOT_STORE"])
+
+
+def git(cwd: Path | str, *args: str, check: bool = True) -> str:
+    """Run real git in *cwd* and return its stdout."""
+    res = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if check and res.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed ({res.returncode}): {res.stderr}")
+    return res.stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Path]:
+    """A fresh git repo with one commit."""
+    r = tmp_path / "repo"
+    r.mkdir()
+    git(r, "init", "-q")
+    (r / "README").write_text("hello\n")
+    git(r, "add", "README")
+    git(r, "commit", "-q", "-m", "init")
+    yield r
