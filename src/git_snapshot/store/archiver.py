@@ -1,0 +1,397 @@
+"""Snapshot a directory: walk it into trees and blobs, reusing whatever is unchanged."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import stat
+import time
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from git_snapshot.errors import UserError
+from git_snapshot.store import filescache
+from git_snapshot.store.core import Store
+from git_snapshot.store.index import Snapshot
+from git_snapshot.store.objects import BLOB
+from git_snapshot.store.objects import CHANGED_WHILE_READ
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import TREE
+from git_snapshot.store.objects import Entry
+from git_snapshot.store.objects import encode_tree
+from git_snapshot.store.packs import CHUNK
+from git_snapshot.store.packs import PackWriter
+
+SMALL_FILE = 4 << 20  # read whole below this, stream above
+READ_TRIES = 3
+# A file changed this recently is not cached: a second change within the file system's
+# timestamp granularity could leave size, mtime and ctime as they were.
+RACY_NS = 2_000_000_000
+CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
+
+Classify = Callable[[bytes, bool, int], int]  # (relative path, is dir, parent's label) -> label
+Exclude = Callable[[bytes, bool], bool]  # (relative path, is dir) -> leave out and count it
+Progress = Callable[[int, int], None]  # (files, bytes) so far
+
+
+@dataclass
+class Options:
+    classify: Classify | None = None
+    exclude: Exclude | None = None
+    omit: frozenset[bytes] = frozenset()  # left out silently: not user data (a repo's .git)
+    skip_cachedir_tag: bool = True
+    # Content that belongs in the snapshot but is not on disk right now (e.g. edits that
+    # pre-commit or git's autostash took away): relative path -> absolute path of the content.
+    overlay: Mapping[bytes, bytes] = field(default_factory=dict)
+    overlay_deleted: frozenset[bytes] = frozenset()
+    progress: Progress | None = None
+
+
+@dataclass
+class Result:
+    snapshot: Snapshot
+    new: bool  # False: the tree was identical to the last snapshot, which is returned
+
+
+class _Unreadable(Exception):
+    pass
+
+
+class _Walker:
+    def __init__(
+        self,
+        store: Store,
+        writer: PackWriter,
+        cache: dict[bytes, filescache.CacheEntry],
+        opts: Options,
+        start_ns: int,
+    ) -> None:
+        self.store = store
+        self.writer = writer
+        self.old_cache = cache
+        self.cache: dict[bytes, filescache.CacheEntry] = {}
+        self.misses = 0
+        self.opts = opts
+        self.racy_after = start_ns - RACY_NS
+        self.pending: set[bytes] = set()
+        self.files = 0
+        self.bytes = 0
+        self.skipped: list[tuple[str, str]] = []
+        self.changed: list[str] = []
+        st = os.stat(store.path)
+        self.store_id = (st.st_dev, st.st_ino)
+        self.classify = opts.classify
+        self.exclude = opts.exclude
+        # overlay: directory (relative, with trailing '/', or b'') -> names it adds
+        self.overlay_names: dict[bytes, set[bytes]] = {}
+        for rel in opts.overlay:
+            parts = rel.split(b"/")
+            for i in range(len(parts)):
+                parent = b"".join(p + b"/" for p in parts[:i])
+                self.overlay_names.setdefault(parent, set()).add(parts[i])
+
+    def _skip(self, rel: bytes, reason: str) -> None:
+        self.skipped.append((os.fsdecode(rel), reason))
+
+    def _known(self, key: bytes) -> bool:
+        return key in self.pending or self.store.index.has(key)
+
+    def _progress(self) -> None:
+        if self.opts.progress and self.files % 1000 == 0:
+            self.opts.progress(self.files, self.bytes)
+
+    def tree(self, path: bytes, rel: bytes, label: int) -> bytes | None:
+        """Store the directory at *path*; None when it is left out (a cache dir)."""
+        try:
+            with os.scandir(path) as it:
+                items = {de.name: de for de in it}
+        except FileNotFoundError:
+            items = {}
+        except OSError as exc:
+            self._skip(rel, f"unreadable: {exc.strerror}")
+            return None
+        if (
+            self.opts.skip_cachedir_tag
+            and b"CACHEDIR.TAG" in items
+            and rel
+            and _is_cachedir_tag(path + b"/CACHEDIR.TAG")
+        ):
+            self._skip(rel.rstrip(b"/"), "cache directory (CACHEDIR.TAG)")
+            return None
+        extra = self.overlay_names.get(rel, ())
+        entries: list[Entry] = []
+        for name in sorted(items.keys() | extra if extra else items.keys()):
+            entry = self._entry(path + b"/" + name, rel + name, name, items.get(name), label)
+            if entry is not None:
+                entries.append(entry)
+        data = encode_tree(entries)
+        key = hashlib.sha256(data).digest()
+        if not self._known(key):
+            self.writer.add(TREE, key, data)
+            self.pending.add(key)
+        return key
+
+    def _entry(
+        self, path: bytes, rel: bytes, name: bytes, de: os.DirEntry[bytes] | None, label: int
+    ) -> Entry | None:
+        opts = self.opts
+        if rel in opts.omit or rel in opts.overlay_deleted:
+            return None
+        src = opts.overlay.get(rel)
+        try:
+            if src is not None:
+                st = os.lstat(src)
+                path = src
+            elif de is not None:
+                st = de.stat(follow_symlinks=False)
+            else:  # a directory that only the overlay has
+                return self._dir_entry(path, rel, name, None, label)
+        except FileNotFoundError:
+            return None  # vanished while we looked: nothing to lose
+        mode = st.st_mode
+        if stat.S_ISDIR(mode):
+            return self._dir_entry(path, rel, name, st, label)
+        if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+            self._skip(rel, _special_kind(mode))
+            return None
+        if self.exclude is not None and self.exclude(rel, False):
+            self._skip(rel, "excluded")
+            return None
+        lab = self.classify(rel, False, label) if self.classify else 0
+        if stat.S_ISLNK(mode):
+            try:
+                target = os.readlink(path)
+            except FileNotFoundError:
+                return None
+            self.files += 1
+            return Entry(
+                name, SYMLINK, stat.S_IMODE(mode), st.st_mtime_ns, len(target), target, lab
+            )
+        try:
+            got = self._file(path, rel, st, cacheable=src is None)
+        except _Unreadable as exc:
+            self._skip(rel, f"unreadable: {exc}")
+            return None
+        if got is None:
+            return None
+        key, fst, flags = got
+        self.files += 1
+        self.bytes += fst.st_size
+        self._progress()
+        return Entry(
+            name, FILE, stat.S_IMODE(fst.st_mode), fst.st_mtime_ns, fst.st_size, key, lab, flags
+        )
+
+    def _dir_entry(
+        self, path: bytes, rel: bytes, name: bytes, st: os.stat_result | None, label: int
+    ) -> Entry | None:
+        if st is not None and (st.st_dev, st.st_ino) == self.store_id:
+            return None  # never snapshot the store into itself
+        if self.exclude is not None and self.exclude(rel, True):
+            self._skip(rel, "excluded")
+            return None
+        lab = self.classify(rel, True, label) if self.classify else 0
+        key = self.tree(path, rel + b"/", lab)
+        if key is None:
+            return None
+        if st is None:
+            return Entry(name, DIR, 0o755, time.time_ns(), 0, key, lab)
+        return Entry(name, DIR, stat.S_IMODE(st.st_mode), st.st_mtime_ns, 0, key, lab)
+
+    def _file(
+        self, path: bytes, rel: bytes, st: os.stat_result, cacheable: bool
+    ) -> tuple[bytes, os.stat_result, int] | None:
+        c = self.old_cache.get(rel)
+        if (
+            c is not None
+            and c[0] == st.st_size
+            and c[1] == st.st_mtime_ns
+            and c[2] == st.st_ctime_ns
+            and c[3] == st.st_ino
+        ):
+            self.cache[rel] = c
+            return c[4], st, 0
+        self.misses += 1
+        for attempt in range(READ_TRIES):
+            got = self._read(path, attempt == READ_TRIES - 1)
+            if got is None:
+                return None
+            key, fst, stable = got
+            if stable:
+                if cacheable and max(fst.st_mtime_ns, fst.st_ctime_ns) < self.racy_after:
+                    self.cache[rel] = (
+                        fst.st_size,
+                        fst.st_mtime_ns,
+                        fst.st_ctime_ns,
+                        fst.st_ino,
+                        key,
+                    )
+                return key, fst, 0
+        self.changed.append(os.fsdecode(rel))
+        return key, fst, CHANGED_WHILE_READ
+
+    def _read(self, path: bytes, last_try: bool) -> tuple[bytes, os.stat_result, bool] | None:
+        """Store one file's content; None if it vanished or is no longer a regular file."""
+        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOATIME", 0)
+        try:
+            try:
+                fd = os.open(path, flags)
+            except PermissionError:  # O_NOATIME needs ownership
+                fd = os.open(path, flags & ~getattr(os, "O_NOATIME", 0))
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # became a symlink; the next snapshot sees it
+                return None
+            raise _Unreadable(exc.strerror) from exc
+        try:
+            before = os.fstat(fd)
+            if not stat.S_ISREG(before.st_mode):
+                return None
+            if before.st_size < SMALL_FILE:
+                return self._read_small(fd, before, last_try)
+            return self._read_stream(fd, before, last_try)
+        except OSError as exc:
+            raise _Unreadable(exc.strerror) from exc
+        finally:
+            os.close(fd)
+
+    def _read_small(
+        self, fd: int, before: os.stat_result, last_try: bool
+    ) -> tuple[bytes, os.stat_result, bool]:
+        chunks = []
+        while True:
+            chunk = os.read(fd, CHUNK)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        data = b"".join(chunks)
+        after = os.fstat(fd)
+        stable = _same(before, after) and len(data) == after.st_size
+        key = hashlib.sha256(data).digest()
+        if (stable or last_try) and not self._known(key):
+            self.writer.add(BLOB, key, data)
+            self.pending.add(key)
+        return key, after, stable
+
+    def _read_stream(
+        self, fd: int, before: os.stat_result, last_try: bool
+    ) -> tuple[bytes, os.stat_result, bool]:
+        rec = self.writer.begin_stream()
+        while True:
+            chunk = os.read(fd, CHUNK)
+            if not chunk:
+                break
+            rec.write(chunk)
+        after = os.fstat(fd)
+        stable = _same(before, after) and rec.size == after.st_size
+        key = rec.digest()
+        if (stable or last_try) and not self._known(key):
+            rec.commit(BLOB)
+            self.pending.add(key)
+        else:
+            rec.discard()
+        return key, after, stable
+
+
+def _same(a: os.stat_result, b: os.stat_result) -> bool:
+    return (a.st_size, a.st_mtime_ns, a.st_ctime_ns) == (b.st_size, b.st_mtime_ns, b.st_ctime_ns)
+
+
+def _special_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "fifo"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
+def _is_cachedir_tag(path: bytes) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE
+    except OSError:
+        return False
+
+
+def create_snapshot(
+    store: Store,
+    source: str,
+    directory: str,
+    *,
+    trigger: str = "manual",
+    message: str = "",
+    worktree: str | None = None,
+    meta: dict[str, Any] | None = None,
+    options: Options | None = None,
+    skip_if_unchanged: bool = False,
+) -> Result:
+    """Snapshot *directory* as a new snapshot of *source*.
+
+    Write order: objects go to packs (fsync, rename), then one index transaction enters the
+    packs and the snapshot; the files cache is written last. A kill at any point leaves the
+    index as it was or with the whole snapshot.
+    """
+    opts = options or Options()
+    directory = os.path.abspath(directory)
+    worktree = worktree or directory
+    root = os.fsencode(directory)
+    if not os.path.isdir(root):
+        raise UserError(f"cannot snapshot {directory}: not a directory")
+    start_ns = time.time_ns()
+    with store.lock():
+        generation = store.index.meta_get("generation", "0")
+        cpath = filescache.cache_path(store.path, source, directory)
+        writer = PackWriter(store.path)
+        try:
+            walker = _Walker(store, writer, filescache.load(cpath, generation), opts, start_ns)
+            key = walker.tree(root, b"", 0)
+            if key is None:
+                raise UserError(f"cannot snapshot {directory}: {walker.skipped[-1][1]}")
+            if skip_if_unchanged:
+                same = _last_same(store, source, worktree, key)
+                if same is not None:
+                    writer.abort()
+                    return Result(same, False)
+            packs = writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+        info: dict[str, Any] = dict(meta or {})
+        info["skipped_paths"] = walker.skipped
+        if walker.changed:
+            info["changed_while_read"] = walker.changed
+        snap = Snapshot(
+            rowid=0,
+            source=source,
+            id=0,
+            created=time.time(),
+            trigger=trigger,
+            message=message,
+            worktree=worktree,
+            root=key,
+            files=walker.files,
+            bytes=walker.bytes,
+            added_bytes=writer.written,
+            skipped=len(walker.skipped),
+            meta=info,
+        )
+        store.index.add_snapshot(packs, source, directory, snap)
+        if walker.misses or len(walker.cache) != len(walker.old_cache):
+            filescache.save(cpath, generation, walker.cache)
+    return Result(snap, True)
+
+
+def _last_same(store: Store, source: str, worktree: str, key: bytes) -> Snapshot | None:
+    mine = [s for s in store.index.snapshots(source) if s.worktree == worktree]
+    if mine and mine[-1].root == key:
+        return mine[-1]
+    return None

@@ -1,0 +1,54 @@
+"""The files cache: what each file of a worktree looked like when its content was stored.
+
+A file whose size, mtime, ctime and inode all match its cache entry is neither read nor hashed:
+its content key is taken from here. One cache file per snapshotted directory, replaced
+atomically. It is only a cache: a damaged or stale one is discarded, never trusted. Garbage
+collection bumps the store's generation, which invalidates every cache (their keys may name
+objects that are gone).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+
+# relative path -> (size, mtime_ns, ctime_ns, inode, content key)
+CacheEntry = tuple[int, int, int, int, bytes]
+
+_MAGIC = b"GSCACHE1"
+
+
+def cache_path(store_root: str, source: str, directory: str) -> str:
+    name = hashlib.sha256(f"{source}\0{directory}".encode("utf-8", "surrogateescape")).hexdigest()
+    return os.path.join(store_root, "cache", name[:32] + ".cache")
+
+
+def load(path: str, generation: str) -> dict[bytes, CacheEntry]:
+    try:
+        with open(path, "rb") as f:
+            blob = f.read()
+    except OSError:
+        return {}
+    head = len(_MAGIC) + 32
+    if (
+        blob[: len(_MAGIC)] != _MAGIC
+        or hashlib.sha256(blob[head:]).digest() != blob[len(_MAGIC) : head]
+    ):
+        return {}
+    try:
+        gen, entries = marshal.loads(blob[head:])
+    except (EOFError, ValueError, TypeError):
+        return {}
+    if gen != generation or not isinstance(entries, dict):
+        return {}
+    return entries
+
+
+def save(path: str, generation: str, entries: dict[bytes, CacheEntry]) -> None:
+    payload = marshal.dumps((generation, entries))
+    tmp = f"{path}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+    os.replace(tmp, path)

@@ -1,0 +1,84 @@
+"""Objects: content hashes, and the encoding of directory trees.
+
+A tree lists the entries of one directory, sorted by name (bytes). Its key is the SHA-256 of
+its encoding, so an unchanged directory has the same key in every snapshot and costs nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from typing import NamedTuple
+
+BLOB = 1
+TREE = 2
+
+FILE = 1
+DIR = 2
+SYMLINK = 3
+KIND_NAMES = {FILE: "file", DIR: "dir", SYMLINK: "symlink"}
+
+# Entry flags.
+CHANGED_WHILE_READ = 1  # the file kept changing while it was read; stored as last read
+
+# Labels are the caller's; the core stores them and does not interpret them.
+LABEL_NONE = 0
+
+TREE_MAGIC = b"GSTREE1\n"
+_HEAD = struct.Struct("<BBBIqQHI")  # kind, label, flags, mode, mtime_ns, size, name len, ref len
+
+
+def digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+class Entry(NamedTuple):
+    name: bytes
+    kind: int  # FILE, DIR or SYMLINK
+    mode: int  # permission bits (st_mode & 0o7777)
+    mtime_ns: int
+    size: int  # bytes of a file, length of a link target, 0 for a directory
+    ref: bytes  # blob key (file), tree key (dir) or link target (symlink)
+    label: int = LABEL_NONE
+    flags: int = 0
+
+
+def encode_tree(entries: list[Entry]) -> bytes:
+    """Entries must already be sorted by name and have unique names."""
+    parts = [TREE_MAGIC]
+    pack = _HEAD.pack
+    for e in entries:
+        parts.append(
+            pack(e.kind, e.label, e.flags, e.mode, e.mtime_ns, e.size, len(e.name), len(e.ref))
+        )
+        parts.append(e.name)
+        parts.append(e.ref)
+    return b"".join(parts)
+
+
+class CorruptObject(Exception):
+    pass
+
+
+def decode_tree(data: bytes) -> list[Entry]:
+    if not data.startswith(TREE_MAGIC):
+        raise CorruptObject("not a tree")
+    out: list[Entry] = []
+    pos = len(TREE_MAGIC)
+    unpack = _HEAD.unpack_from
+    size = _HEAD.size
+    end = len(data)
+    try:
+        while pos < end:
+            kind, label, flags, mode, mtime, fsize, nlen, rlen = unpack(data, pos)
+            pos += size
+            name = data[pos : pos + nlen]
+            pos += nlen
+            ref = data[pos : pos + rlen]
+            pos += rlen
+            if pos > end:
+                raise CorruptObject("truncated tree")
+            out.append(Entry(name, kind, mode, mtime, fsize, ref, label, flags))
+    except struct.error as exc:
+        raise CorruptObject("truncated tree") from exc
+    return out

@@ -1,0 +1,131 @@
+"""Check the store: structure, and with read_data every object's content against its key."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+
+from git_snapshot.store.core import Store
+from git_snapshot.store.index import Snapshot
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.objects import Entry
+
+
+@dataclass
+class Problem:
+    source: str
+    snapshot: int
+    path: str  # '' for the root
+    message: str
+
+
+@dataclass
+class VerifyReport:
+    snapshots: int = 0
+    objects: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    orphan_packs: list[str] = field(default_factory=list)  # reclaimed by prune; not damage
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class _Checker:
+    def __init__(self, store: Store, read_data: bool, progress: Callable[[int], None] | None):
+        self.store = store
+        self.read_data = read_data
+        self.progress = progress
+        self.pack_sizes: dict[str, int] = {}
+        for name in store.index.packs():
+            with contextlib.suppress(OSError):
+                self.pack_sizes[name] = os.path.getsize(os.path.join(store.path, "packs", name))
+        self.bad: dict[bytes, str] = {}  # object key -> what is wrong
+        self.clean_trees: set[bytes] = set()  # trees with nothing wrong below them
+        self.checked: set[bytes] = set()
+
+    def blob(self, key: bytes) -> str | None:
+        if key in self.checked:
+            return self.bad.get(key)
+        self.checked.add(key)
+        if self.progress and len(self.checked) % 1000 == 0:
+            self.progress(len(self.checked))
+        loc = self.store.index.locate(key)
+        if loc is None:
+            msg = "content missing from the index"
+        elif loc.pack not in self.pack_sizes:
+            msg = f"pack {loc.pack} is missing"
+        elif loc.offset + loc.length > self.pack_sizes[loc.pack]:
+            msg = f"pack {loc.pack} is truncated"
+        elif self.read_data:
+            msg = self._read(key)
+        else:
+            return None
+        if msg:
+            self.bad[key] = msg
+        return msg or None
+
+    def _read(self, key: bytes) -> str:
+        h = hashlib.sha256()
+        try:
+            for chunk in self.store.stream_blob(key):
+                h.update(chunk)
+        except CorruptObject as exc:
+            return f"unreadable: {exc}"
+        return "" if h.digest() == key else "content does not match its hash"
+
+    def tree(self, snap: Snapshot, key: bytes, path: bytes, out: list[Problem]) -> bool:
+        """Check a tree; returns True when nothing is wrong below it."""
+        if key in self.clean_trees:
+            return True
+        msg = self.blob(key)
+        entries: list[Entry] = []
+        if not msg:
+            try:
+                entries = self.store.read_tree(key)
+            except CorruptObject as exc:
+                msg = f"directory listing unreadable: {exc}"
+        if msg:
+            self.bad[key] = msg
+            out.append(Problem(snap.source, snap.id, _show(path) or ".", msg + " (and all below)"))
+            return False
+        clean = True
+        for e in entries:
+            sub = path + b"/" + e.name if path else e.name
+            if e.kind == DIR:
+                clean = self.tree(snap, e.ref, sub, out) and clean
+            elif e.kind == FILE:
+                problem = self.blob(e.ref)
+                if problem:
+                    out.append(Problem(snap.source, snap.id, _show(sub), problem))
+                    clean = False
+        if clean:
+            self.clean_trees.add(key)
+        return clean
+
+
+def _show(path: bytes) -> str:
+    return os.fsdecode(path)
+
+
+def verify(
+    store: Store,
+    snapshots: list[Snapshot] | None = None,
+    read_data: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> VerifyReport:
+    snaps = store.snapshots() if snapshots is None else snapshots
+    checker = _Checker(store, read_data, progress)
+    report = VerifyReport(snapshots=len(snaps))
+    for snap in snaps:
+        checker.tree(snap, snap.root, b"", report.problems)
+    report.objects = len(checker.checked)
+    on_disk = set(os.listdir(os.path.join(store.path, "packs")))
+    report.orphan_packs = sorted(on_disk - set(store.index.packs()))
+    return report
