@@ -1,14 +1,12 @@
-"""git-snapshot: automatic snapshots of the whole git worktree."""
+"""git-snapshot: automatic snapshots of the whole git worktree.
+
+The Python API (``create_backup`` and friends) is loaded on first use, so that the hooks,
+which import submodules only, do not pay for it.
+"""
 
 from __future__ import annotations
 
-from git_snapshot.api import BackupInfo
-from git_snapshot.api import VerifyResult
-from git_snapshot.api import clean_old_backups
-from git_snapshot.api import create_backup
-from git_snapshot.api import list_backups
-from git_snapshot.api import restore_backup
-from git_snapshot.api import verify_backup
+from typing import Any
 
 __all__ = [
     "BackupInfo",
@@ -19,3 +17,11 @@ __all__ = [
     "restore_backup",
     "verify_backup",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from git_snapshot import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'git_snapshot' has no attribute {name!r}")

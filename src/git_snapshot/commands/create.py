@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+import argparse
+import time
+
+from git_snapshot import output
+from git_snapshot import worktree
+from git_snapshot.commands.common import as_json
+from git_snapshot.commands.common import repo_at
+from git_snapshot.store import Result
+from git_snapshot.store import Store
+
+
+def summary(res: Result, seconds: float) -> str:
+    s = res.snapshot
+    text = (
+        f"snapshot {s.id}: {s.files} files, {output.size(s.bytes)} "
+        f"(+{output.size(s.added_bytes)} stored) in {seconds:.2f}s"
+    )
+    if s.skipped:
+        text += f"; {s.skipped} skipped (see: git snapshot show {s.id})"
+    return text
+
+
+def warnings(res: Result) -> list[str]:
+    """Lines that must not go unseen: files that could not be saved as they were."""
+    s = res.snapshot
+    out = []
+    unreadable = [p for p, why in s.meta.get("skipped_paths", []) if why.startswith("unreadable")]
+    if unreadable:
+        out.append(
+            f"warning: {len(unreadable)} file(s) could not be read and are NOT in snapshot "
+            f"{s.id}, e.g. {unreadable[0]}"
+        )
+    changed = s.meta.get("changed_while_read", [])
+    if changed:
+        out.append(
+            f"warning: {len(changed)} file(s) kept changing while read; snapshot {s.id} "
+            f"holds their last state, e.g. {changed[0]}"
+        )
+    return out
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    repo = repo_at(args.cwd)
+    start = time.monotonic()
+    progress = output.Progress("snapshot")
+    with Store() as store:
+        res = worktree.take(store, repo, trigger="manual", message=args.message, progress=progress)
+    progress.done()
+    for line in warnings(res):
+        output.err(line)
+    if args.json:
+        output.print_json(as_json(res.snapshot))
+    else:
+        print(summary(res, time.monotonic() - start))
+    return 0

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+import argparse
+
+from git_snapshot import install
+from git_snapshot.commands.common import repo_at
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    repo = repo_at(args.cwd)
+    for line in install.install(repo.hooks_dir(), install.current_exe()):
+        print(line)
+    return 0
+
+
+def cmd_uninstall(args: argparse.Namespace) -> int:
+    repo = repo_at(args.cwd)
+    for line in install.uninstall(repo.hooks_dir()):
+        print(line)
+    return 0

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import argparse
+
+from git_snapshot import output
+from git_snapshot.commands.common import as_json
+from git_snapshot.commands.common import repo_at
+from git_snapshot.store import Store
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with Store() as store:
+        if args.all:
+            snaps = store.snapshots()
+        else:
+            repo = repo_at(args.cwd)
+            snaps = [s for s in store.snapshots(repo.common_dir) if s.worktree == repo.toplevel]
+    if args.json:
+        output.print_json([as_json(s) for s in snaps])
+        return 0
+    if not snaps:
+        print("no snapshots yet; take one with: git snapshot")
+        return 0
+    headers = ["ID", "CREATED", "TRIGGER", "BRANCH", "FILES", "SIZE", "ADDED", "MESSAGE"]
+    if args.all:
+        headers.insert(1, "WORKTREE")
+    rows = []
+    for s in snaps:
+        row = [
+            str(s.id),
+            output.age(s.created),
+            s.trigger,
+            s.meta.get("branch") or "(detached)",
+            str(s.files),
+            output.size(s.bytes),
+            output.size(s.added_bytes),
+            s.message,
+        ]
+        if args.all:
+            row.insert(1, s.worktree)
+        rows.append(row)
+    right = [0, 5, 6, 7] if args.all else [0, 4, 5, 6]
+    print(output.table(headers, rows, right=right))
+    return 0

@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import argparse
+import stat
+
+from git_snapshot import output
+from git_snapshot.commands.common import as_json
+from git_snapshot.commands.common import display
+from git_snapshot.commands.common import pick
+from git_snapshot.commands.common import repo_at
+from git_snapshot.store import Store
+from git_snapshot.store.objects import KIND_NAMES
+from git_snapshot.store.objects import SYMLINK
+from git_snapshot.worktree import LABELS
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    repo = repo_at(args.cwd)
+    with Store() as store:
+        snap = pick(store, repo, args.id)
+        entries = list(store.walk(snap.root))
+    if args.json:
+        data = as_json(snap)
+        data["entries"] = [
+            {
+                "path": display(p),
+                "type": KIND_NAMES.get(e.kind, "?"),
+                "kind": LABELS.get(e.label, ""),
+                "mode": f"{e.mode:04o}",
+                "size": e.size,
+                "mtime": e.mtime_ns / 1e9,
+                **({"target": display(e.ref)} if e.kind == SYMLINK else {}),
+            }
+            for p, e in entries
+        ]
+        data["skipped_paths"] = snap.meta.get("skipped_paths", [])
+        output.print_json(data)
+        return 0
+    print(
+        f"snapshot {snap.id}  {output.iso(snap.created)}  {snap.trigger}  "
+        f"{snap.meta.get('branch') or '(detached)'} {(snap.meta.get('head') or '')[:12]}"
+    )
+    if snap.message:
+        print(f"message: {snap.message}")
+    rows = []
+    for p, e in entries:
+        name = display(p) + ("/" if e.kind == 2 else "")
+        if e.kind == SYMLINK:
+            name += " -> " + display(e.ref)
+        mode = stat.filemode(e.mode | {1: stat.S_IFREG, 2: stat.S_IFDIR, 3: stat.S_IFLNK}[e.kind])
+        rows.append(
+            [LABELS.get(e.label, "") or "-", mode, output.size(e.size) if e.kind == 1 else "", name]
+        )
+    print(output.table(["KIND", "MODE", "SIZE", "PATH"], rows, right=[2]))
+    for path, why in snap.meta.get("skipped_paths", []):
+        print(f"skipped: {path} ({why})")
+    print(f"{snap.files} files, {output.size(snap.bytes)}, {snap.skipped} skipped")
+    return 0

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import argparse
+
+from git_snapshot import gitrepo
+from git_snapshot import output
+from git_snapshot.commands.common import pick
+from git_snapshot.store import Store
+from git_snapshot.store.verify import verify
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    progress = output.Progress("verify")
+    with Store() as store:
+        snaps = None
+        if args.ids:
+            repo = gitrepo.find_repo(args.cwd)
+            snaps = [pick(store, repo, i) for i in args.ids]
+        report = verify(store, snaps, read_data=args.read_data, progress=progress)
+        repos = dict(store.index.sources())
+    progress.done()
+    for p in report.problems:
+        print(
+            f"DAMAGED snapshot {p.snapshot} of {repos.get(p.source, p.source)}: "
+            f"{p.path}: {p.message}"
+        )
+    depth = "structure and data" if args.read_data else "structure (add --read-data to re-hash)"
+    if report.orphan_packs:
+        print(
+            f"{len(report.orphan_packs)} unreferenced pack(s) from interrupted snapshots; "
+            "'git snapshot prune' reclaims them"
+        )
+    if report.ok:
+        print(f"ok: {report.snapshots} snapshots, {report.objects} objects, {depth} checked")
+        return 0
+    bad = sorted({(p.source, p.snapshot) for p in report.problems})
+    output.err(
+        f"{len(report.problems)} damaged path(s) in {len(bad)} snapshot(s); "
+        "restore them from another snapshot or export what is intact"
+    )
+    return 1

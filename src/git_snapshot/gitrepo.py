@@ -1,0 +1,768 @@
+"""The only module that talks to git.
+
+Everything goes through :func:`run_git`, which runs the ``git`` binary with ``-C <dir>`` and an
+environment cleaned of the variables git sets for hooks (``GIT_DIR``, ``GIT_INDEX_FILE``, ...),
+so that a call made from inside a hook answers about the repository at ``<dir>`` and nothing else.
+GitPython is deliberately not used: importing it costs more than half of the hook budget.
+
+Paths are ``bytes`` relative to the worktree root, ``/``-separated, exactly as git stores them
+(``-z`` output, parsed in :func:`_split_z`), so names that are not UTF-8 round-trip. Where a path
+must go into argv it is passed through :func:`os.fsdecode`, which ``subprocess`` reverses.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import threading
+import time
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import IO
+
+from git_snapshot.errors import UserError
+
+__all__ = [
+    "GitError",
+    "Overlay",
+    "Repo",
+    "autostash_commit",
+    "branch",
+    "changed_paths",
+    "config",
+    "find_repo",
+    "head",
+    "ignored",
+    "operation",
+    "overlay_from_patch",
+    "overlay_from_stash",
+    "precommit_patch",
+    "precommit_patch_dir",
+    "run_git",
+    "tracked",
+    "tree_entries",
+]
+
+# Variables that redirect git away from the repository named by ``-C``. Git exports some of
+# them to hooks (GIT_INDEX_FILE=.git/index, relative, in pre-merge-commit; GIT_DIR and
+# GIT_WORK_TREE=. in hooks fired by `worktree add` and `clone`).
+_REPO_ENV_VARS = (
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_PREFIX",
+    "GIT_COMMON_DIR",
+    "GIT_NAMESPACE",
+    # Pathspec interpretation is chosen per call, never inherited.
+    "GIT_LITERAL_PATHSPECS",
+    "GIT_GLOB_PATHSPECS",
+    "GIT_NOGLOB_PATHSPECS",
+    "GIT_ICASE_PATHSPECS",
+)
+
+_ZERO_OID = re.compile(r"0+\Z")
+_OID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?\Z")
+
+MODE_FILE = 0o100644
+MODE_EXEC = 0o100755
+MODE_SYMLINK = 0o120000
+MODE_GITLINK = 0o160000
+
+
+class GitError(UserError):
+    """A git command failed. The message names the command and git's first line of stderr."""
+
+    def __init__(self, args: Sequence[str], returncode: int, stderr: bytes) -> None:
+        self.git_args = tuple(args)
+        self.returncode = returncode
+        self.stderr = stderr
+        first = _first_line(stderr) or "no error message"
+        super().__init__(f"git {' '.join(args)} failed (exit {returncode}): {first}")
+
+
+def _first_line(data: bytes) -> str:
+    for line in data.decode("utf-8", "replace").splitlines():
+        if line.strip():
+            return line.strip()
+    return ""
+
+
+# --------------------------------------------------------------------------------------------
+# running git
+
+
+def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """os.environ without the variables that point git at another repository or index."""
+    env = {k: v for k, v in os.environ.items() if k not in _REPO_ENV_VARS}
+    # Read-only commands must not take index.lock to refresh stat info: we often run inside a
+    # hook while the user's git command is in progress.
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    env["GIT_TERMINAL_PROMPT"] = "0"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _run(
+    cwd: str,
+    args: Sequence[str],
+    *,
+    input: bytes | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", "-C", cwd, *args],
+            input=input,
+            stdin=None if input is not None else subprocess.DEVNULL,
+            capture_output=True,
+            env=env if env is not None else git_env(),
+            check=False,
+        )
+    except FileNotFoundError:
+        raise UserError("git was not found on PATH (install git or fix PATH)") from None
+
+
+def run_git(cwd: str, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
+    """Run ``git -C cwd ARGS`` with a clean environment and return its stdout.
+
+    With ``check`` (the default) a non-zero exit raises :class:`GitError`.
+    """
+    res = _run(cwd, args, input=input)
+    if check and res.returncode != 0:
+        raise GitError(args, res.returncode, res.stderr)
+    return res.stdout
+
+
+def _split_z(out: bytes) -> list[bytes]:
+    """Split NUL-terminated ``-z`` output into its records (the one place that parses -z)."""
+    if not out:
+        return []
+    parts = out.split(b"\0")
+    if parts[-1] == b"":
+        parts.pop()
+    return parts
+
+
+def _check_rev(rev: str) -> str:
+    if not rev or rev.startswith("-") or any(c in rev for c in "\0\n"):
+        raise UserError(f"invalid revision {rev!r} (pass a commit id or ref name)")
+    return rev
+
+
+def _is_null_oid(rev: str | None) -> bool:
+    return rev is None or bool(_ZERO_OID.match(rev))
+
+
+# --------------------------------------------------------------------------------------------
+# the repository
+
+
+@dataclass(frozen=True)
+class Repo:
+    """A non-bare repository seen from one of its worktrees."""
+
+    toplevel: str  # absolute real path of the worktree root
+    git_dir: str  # absolute per-worktree git dir (.git, or .git/worktrees/X)
+    common_dir: str  # absolute real path of the common git dir: the repo identity
+
+    def hooks_dir(self) -> str:
+        """Where git looks for hooks: ``core.hooksPath`` (relative to the worktree root, as git
+        resolves it), else ``<common_dir>/hooks``."""
+        out = run_git(self.toplevel, "rev-parse", "--git-path", "hooks").rstrip(b"\n")
+        return os.path.normpath(os.path.join(self.toplevel, os.fsdecode(out)))
+
+
+def find_repo(path: str = ".") -> Repo:
+    """The repository whose worktree contains *path* (any subdirectory works)."""
+    where = os.path.abspath(path)
+    if not os.path.isdir(where):
+        raise UserError(f"no such directory: {where} (pass -C PATH with an existing directory)")
+    res = _run(
+        where,
+        [
+            "rev-parse",
+            "--is-bare-repository",
+            "--is-inside-work-tree",
+            "--absolute-git-dir",
+            "--git-common-dir",
+            "--show-toplevel",
+        ],
+    )
+    lines = res.stdout.split(b"\n")
+    if lines and lines[0] == b"true":
+        raise UserError(
+            f"{where} is a bare repository, which has no worktree to snapshot "
+            "(run inside a worktree or pass -C PATH)"
+        )
+    if len(lines) >= 2 and lines[0] == b"false" and lines[1] == b"false":
+        raise UserError(
+            f"{where} is inside a git directory, not a worktree "
+            "(run inside a worktree or pass -C PATH)"
+        )
+    if res.returncode != 0:
+        if b"not a git repository" in res.stderr:
+            raise UserError(
+                f"not a git repository: {where} (run inside a worktree or pass -C PATH)"
+            )
+        raise GitError(["rev-parse", "--show-toplevel"], res.returncode, res.stderr)
+    if len(lines) < 5 or not lines[4]:
+        raise UserError(
+            f"not inside a git worktree: {where} (run inside a worktree or pass -C PATH)"
+        )
+    git_dir = os.fsdecode(lines[2])
+    common = os.fsdecode(lines[3])
+    toplevel = os.fsdecode(lines[4])
+    return Repo(
+        toplevel=os.path.realpath(toplevel),
+        git_dir=os.path.realpath(os.path.join(where, git_dir)),
+        common_dir=os.path.realpath(os.path.join(where, common)),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# HEAD, branch, operation in progress
+
+
+def _read_text(path: str) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "surrogateescape").strip()
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return None
+
+
+def _files_backend(repo: Repo) -> bool:
+    return not os.path.exists(os.path.join(repo.common_dir, "reftable"))
+
+
+def _head_symref(repo: Repo) -> tuple[bool, str | None]:
+    """(known, value) from the HEAD file: value is 'ref: X' target, a commit id, or None."""
+    if not _files_backend(repo):
+        return False, None
+    head_file = os.path.join(repo.git_dir, "HEAD")
+    if os.path.islink(head_file):  # core.preferSymlinkRefs: let git read it
+        return False, None
+    content = _read_text(head_file)
+    if content is None:
+        return False, None
+    if content.startswith("ref:"):
+        ref = content[4:].strip()
+        if ref.startswith("refs/heads/") and not ref.endswith("/.invalid"):
+            return True, ref
+        return False, None
+    if _OID.match(content):
+        return True, content
+    return False, None
+
+
+def _packed_ref(repo: Repo, ref: str) -> str | None:
+    try:
+        with open(os.path.join(repo.common_dir, "packed-refs"), "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        return None
+    suffix = b" " + os.fsencode(ref)
+    for line in data.split(b"\n"):
+        if line.endswith(suffix) and not line.startswith((b"#", b"^")):
+            oid = line[: -len(suffix)].decode("ascii", "replace")
+            return oid if _OID.match(oid) else None
+    return None
+
+
+def head(repo: Repo) -> str | None:
+    """The commit id HEAD points at, or None on an unborn branch."""
+    known, value = _head_symref(repo)
+    if known and value is not None:
+        if not value.startswith("refs/"):
+            return value  # detached
+        loose = _read_text(os.path.join(repo.common_dir, *value.split("/")))
+        if loose is not None and _OID.match(loose):
+            return loose
+        if loose is None:
+            # Not a loose ref: packed, or the branch is unborn.
+            return _packed_ref(repo, value)
+    res = _run(repo.toplevel, ["rev-parse", "-q", "--verify", "HEAD^{commit}"])
+    if res.returncode != 0:
+        return None
+    return res.stdout.strip().decode("ascii")
+
+
+def branch(repo: Repo) -> str | None:
+    """The short name of the current branch, or None when HEAD is detached (or points
+    outside refs/heads/)."""
+    known, value = _head_symref(repo)
+    if known:
+        if value is not None and value.startswith("refs/heads/"):
+            return value[len("refs/heads/") :]
+        return None
+    res = _run(repo.toplevel, ["symbolic-ref", "-q", "HEAD"])
+    ref = os.fsdecode(res.stdout.rstrip(b"\n"))
+    if res.returncode != 0 or not ref.startswith("refs/heads/"):
+        return None
+    return ref[len("refs/heads/") :]
+
+
+def operation(repo: Repo) -> str | None:
+    """The git operation in progress in this worktree, from the state files in its git dir:
+    'rebase', 'am', 'merge', 'cherry-pick', 'revert', 'bisect' or None."""
+    g = repo.git_dir
+    if os.path.isdir(os.path.join(g, "rebase-merge")):
+        return "rebase"
+    apply_dir = os.path.join(g, "rebase-apply")
+    if os.path.isdir(apply_dir):
+        return "am" if os.path.exists(os.path.join(apply_dir, "applying")) else "rebase"
+    if os.path.exists(os.path.join(g, "MERGE_HEAD")):
+        return "merge"
+    if os.path.exists(os.path.join(g, "CHERRY_PICK_HEAD")):
+        return "cherry-pick"
+    if os.path.exists(os.path.join(g, "REVERT_HEAD")):
+        return "revert"
+    if os.path.exists(os.path.join(g, "BISECT_LOG")):
+        return "bisect"
+    return None
+
+
+def autostash_commit(repo: Repo) -> str | None:
+    """The commit id of git's own autostash (rebase/merge/pull --autostash), if one is pending."""
+    for rel in ("rebase-merge/autostash", "rebase-apply/autostash", "MERGE_AUTOSTASH"):
+        content = _read_text(os.path.join(repo.git_dir, *rel.split("/")))
+        if content and _OID.match(content):
+            return content
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# what git knows about paths
+
+
+def tracked(repo: Repo) -> frozenset[bytes]:
+    """Every path in the index (unmerged paths and gitlinks included), deduplicated."""
+    return frozenset(_split_z(run_git(repo.toplevel, "ls-files", "-z")))
+
+
+def ignored(repo: Repo) -> tuple[frozenset[bytes], frozenset[bytes]]:
+    """(ignored files, ignored directories without the trailing '/').
+
+    A directory is listed when git considers all of it ignored; everything under it is ignored.
+    """
+    out = run_git(
+        repo.toplevel,
+        "ls-files",
+        "-z",
+        "--others",
+        "--ignored",
+        "--exclude-standard",
+        "--directory",
+    )
+    files: set[bytes] = set()
+    dirs: set[bytes] = set()
+    for p in _split_z(out):
+        if p.endswith(b"/"):
+            dirs.add(p.rstrip(b"/"))
+        else:
+            files.add(p)
+    return frozenset(files), frozenset(dirs)
+
+
+def config(repo: Repo) -> dict[str, list[str]]:
+    """Every ``snapshot.*`` key (lower-cased) -> its values in order of precedence (last wins).
+
+    A key written without ``=`` (git's boolean shorthand) has the value ``"true"``.
+    """
+    res = _run(repo.toplevel, ["config", "-z", "--get-regexp", r"^snapshot\."])
+    if res.returncode == 1:
+        return {}
+    if res.returncode != 0:
+        raise GitError(["config", "-z", "--get-regexp", r"^snapshot\."], res.returncode, res.stderr)
+    result: dict[str, list[str]] = {}
+    for rec in _split_z(res.stdout):
+        key, sep, value = rec.partition(b"\n")
+        k = key.decode("utf-8", "surrogateescape").lower()
+        v = value.decode("utf-8", "surrogateescape") if sep else "true"
+        result.setdefault(k, []).append(v)
+    return result
+
+
+def changed_paths(repo: Repo, old: str | None, new: str) -> list[bytes]:
+    """Paths whose tree entry differs between commits *old* and *new* (no rename detection).
+
+    With *old* None or all zeros (a clone, a new worktree), every path of *new*.
+    """
+    _check_rev(new)
+    if _is_null_oid(old):
+        out = run_git(repo.toplevel, "ls-tree", "-r", "-z", "--name-only", "--full-tree", new)
+        return _split_z(out)
+    assert old is not None
+    _check_rev(old)
+    out = run_git(repo.toplevel, "diff-tree", "-r", "-z", "--no-renames", "--name-only", old, new)
+    return _split_z(out)
+
+
+def _argv_batches(paths: Iterable[bytes], limit: int = 64 * 1024) -> Iterator[list[str]]:
+    batch: list[str] = []
+    size = 0
+    for p in paths:
+        if size + len(p) + 1 > limit and batch:
+            yield batch
+            batch, size = [], 0
+        batch.append(os.fsdecode(p))
+        size += len(p) + 1
+    if batch:
+        yield batch
+
+
+def tree_entries(repo: Repo, rev: str, paths: Iterable[bytes]) -> dict[bytes, tuple[int, str]]:
+    """path -> (mode, object id) in commit/tree *rev* for each of *paths* that is a file,
+    symlink or gitlink there; paths that are missing (or are directories) are absent."""
+    _check_rev(rev)
+    wanted = {p for p in paths if p}
+    result: dict[bytes, tuple[int, str]] = {}
+    for batch in _argv_batches(sorted(wanted)):
+        out = run_git(
+            repo.toplevel,
+            "--literal-pathspecs",
+            "ls-tree",
+            "-r",
+            "-z",
+            "--full-tree",
+            rev,
+            "--",
+            *batch,
+        )
+        for rec in _split_z(out):
+            meta, _, path = rec.partition(b"\t")
+            if path not in wanted:
+                continue
+            mode, _type, oid = meta.split(b" ")
+            result[path] = (int(mode, 8), oid.decode("ascii"))
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# overlays: tracked-file contents taken out of the worktree by git or pre-commit
+
+
+@dataclass(frozen=True)
+class Overlay:
+    """Tracked-file contents that git or pre-commit took out of the worktree."""
+
+    root: str  # directory holding the files, at their relative paths
+    files: frozenset[bytes]  # relative paths present under root (files or symlinks)
+    deleted: frozenset[bytes]  # relative paths the user had deleted: not in the snapshot
+
+
+def _safe_rel(path: bytes) -> list[bytes]:
+    parts = path.split(b"/")
+    if not path or path.startswith(b"/") or any(p in (b"", b".", b"..", b".git") for p in parts):
+        raise UserError(f"refusing unsafe path from git: {path!r} (check the repository)")
+    return parts
+
+
+def _prepare_dest(root: str, path: bytes) -> str:
+    """The absolute target for *path* under *root*, with real (non-symlink) parent dirs."""
+    parts = _safe_rel(path)
+    cur = os.fsencode(root)
+    for comp in parts[:-1]:
+        cur = os.path.join(cur, comp)
+        try:
+            st = os.lstat(cur)
+        except FileNotFoundError:
+            os.mkdir(cur, 0o755)
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            raise UserError(f"cannot write {path!r} under {root}: a parent is not a directory")
+    target = os.path.join(cur, parts[-1])
+    if os.path.lexists(target):
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+        else:
+            os.unlink(target)
+    return os.fsdecode(target)
+
+
+def _write_entry(root: str, path: bytes, mode: int, stream: IO[bytes], size: int) -> None:
+    target = _prepare_dest(root, path)
+    if mode == MODE_SYMLINK:
+        link = stream.read(size)
+        if len(link) != size:
+            raise UserError("git cat-file ended early (check the repository with git fsck)")
+        os.symlink(link, os.fsencode(target))
+        return
+    perm = 0o755 if mode == MODE_EXEC else 0o644
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, perm)
+    with os.fdopen(fd, "wb") as f:
+        remaining = size
+        while remaining:
+            chunk = stream.read(min(remaining, 1 << 20))
+            if not chunk:
+                raise UserError("git cat-file ended early (check the repository with git fsck)")
+            f.write(chunk)
+            remaining -= len(chunk)
+    os.chmod(target, perm)
+
+
+def _write_blobs(repo: Repo, dest: str, entries: list[tuple[bytes, int, str]]) -> None:
+    """Write blobs (path, mode, oid) under *dest* through one streaming ``cat-file --batch``."""
+    if not entries:
+        return
+    proc = subprocess.Popen(
+        ["git", "-C", repo.toplevel, "cat-file", "--batch"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=git_env(),
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    stdin = proc.stdin
+    request = b"".join(oid.encode("ascii") + b"\n" for _, _, oid in entries)
+
+    def feed() -> None:
+        try:
+            stdin.write(request)
+        except BrokenPipeError:
+            pass
+        finally:
+            stdin.close()
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    done = False
+    try:
+        for path, mode, oid in entries:
+            line = proc.stdout.readline()
+            header = line.rstrip(b"\n").split(b" ")
+            if len(header) != 3 or header[0].decode("ascii", "replace") != oid:
+                raise UserError(
+                    f"git cat-file --batch could not read object {oid}: "
+                    f"{_first_line(line) or 'no output'} (check the repository with git fsck)"
+                )
+            _write_entry(dest, path, mode, proc.stdout, int(header[2]))
+            proc.stdout.read(1)  # the LF after each object
+        done = True
+    finally:
+        if not done:
+            proc.kill()
+        writer.join()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        proc.stderr.close()
+        rc = proc.wait()
+    if rc != 0:
+        raise GitError(["cat-file", "--batch"], rc, err)
+
+
+def overlay_from_stash(repo: Repo, commit: str, dest: str) -> Overlay:
+    """The user's worktree state of tracked files held in a stash commit (git's autostash).
+
+    Files that differ between ``commit^1`` (HEAD at stash time) and ``commit`` (the worktree
+    tree) are written under *dest* with their modes; files the user deleted are listed in
+    ``deleted``. Gitlinks are left out.
+    """
+    _check_rev(commit)
+    os.makedirs(dest, exist_ok=True)
+    out = run_git(repo.toplevel, "diff-tree", "-r", "-z", "--no-renames", f"{commit}^1", commit)
+    recs = _split_z(out)
+    blobs: list[tuple[bytes, int, str]] = []
+    deleted: set[bytes] = set()
+    for i in range(0, len(recs) - 1, 2):
+        meta = recs[i].lstrip(b":").split(b" ")
+        path = recs[i + 1]
+        new_mode = int(meta[1], 8)
+        new_oid = meta[3].decode("ascii")
+        status = meta[4][:1]
+        if status == b"D":
+            if int(meta[0], 8) != MODE_GITLINK:
+                deleted.add(path)
+        elif new_mode in (MODE_FILE, MODE_EXEC, MODE_SYMLINK):
+            blobs.append((path, new_mode, new_oid))
+    _write_blobs(repo, dest, blobs)
+    return Overlay(root=dest, files=frozenset(p for p, _, _ in blobs), deleted=frozenset(deleted))
+
+
+# --------------------------------------------------------------------------------------------
+# pre-commit's stash of unstaged edits
+
+_PATCH_NAME = re.compile(r"patch(\d+)-(\d+)\Z")
+
+
+def precommit_patch_dir() -> str:
+    """pre-commit's store directory, where it saves the patch of unstaged edits."""
+    base = os.environ.get("PRE_COMMIT_HOME") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pre-commit"
+    )
+    return os.path.realpath(base)
+
+
+def _proc_stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, start time as a Unix timestamp) of *pid* from /proc, or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+        fields = data[data.rindex(b")") + 2 :].split()
+        ppid = int(fields[1])
+        ticks = int(fields[19])
+        btime = _boot_time()
+        if btime is None:
+            return ppid, 0.0
+        return ppid, btime + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _boot_time() -> float | None:
+    try:
+        with open("/proc/stat", "rb") as f:
+            for line in f:
+                if line.startswith(b"btime "):
+                    return float(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _ancestors() -> tuple[list[tuple[int, float]], bool]:
+    """[(pid, start time or 0)] from the parent upwards, and whether the chain is complete."""
+    ppid = os.getppid()
+    chain: list[tuple[int, float]] = []
+    pid = ppid
+    for _ in range(32):
+        if pid <= 1:
+            return chain or [(ppid, 0.0)], True
+        info = _proc_stat(pid)
+        if info is None:
+            return chain or [(ppid, 0.0)], False
+        chain.append((pid, info[1]))
+        pid = info[0]
+    return chain, True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def precommit_patch() -> str | None:
+    """The patch file holding the unstaged edits that the running pre-commit process took out
+    of the worktree, or None (not under pre-commit, or nothing was stashed).
+
+    pre-commit names it ``patch{int(time)}-{pid}`` after its own pid; the hook is its child,
+    or a further descendant, so the patch is the newest one named after an ancestor and made
+    after that ancestor started. Without /proc (only the parent is known), a patch of the last
+    minute whose process is still running is accepted as a fallback: a finished pre-commit has
+    already put its patch back.
+    """
+    if os.environ.get("PRE_COMMIT") != "1":
+        return None
+    patch_dir = precommit_patch_dir()
+    try:
+        names = os.listdir(patch_dir)
+    except OSError:
+        return None
+    by_pid: dict[int, list[tuple[int, str]]] = {}
+    for name in names:
+        m = _PATCH_NAME.match(name)
+        if m:
+            by_pid.setdefault(int(m.group(2)), []).append((int(m.group(1)), name))
+    if not by_pid:
+        return None
+    chain, complete = _ancestors()
+    for pid, started in chain:
+        cands = [c for c in by_pid.get(pid, []) if c[0] >= int(started) - 1]
+        if cands:
+            return os.path.join(patch_dir, max(cands)[1])
+    if complete:
+        return None
+    now = time.time()
+    recent = [
+        (t, name)
+        for pid, items in by_pid.items()
+        for t, name in items
+        if t >= now - 60 and _alive(pid)
+    ]
+    return os.path.join(patch_dir, max(recent)[1]) if recent else None
+
+
+def _isolated_env(dest: str) -> dict[str, str]:
+    """An environment in which git run in *dest* finds no repository at all."""
+    parent = os.path.dirname(os.path.realpath(dest)) or "/"
+    return git_env({"GIT_CEILING_DIRECTORIES": parent})
+
+
+def _patch_paths(patch: str, dest: str, env: dict[str, str]) -> list[bytes]:
+    res = _run(dest, ["apply", "--numstat", "-z", patch], env=env)
+    if res.returncode != 0:
+        raise GitError(["apply", "--numstat", "-z", patch], res.returncode, res.stderr)
+    paths: list[bytes] = []
+    recs = _split_z(res.stdout)
+    i = 0
+    while i < len(recs):
+        rec = recs[i]
+        _, _, rest = rec.partition(b"\t")
+        _, _, path = rest.partition(b"\t")
+        if path:
+            paths.append(path)
+            i += 1
+        else:  # a rename or copy: "added\tdeleted\t\0old\0new\0"
+            paths.extend(recs[i + 1 : i + 3])
+            i += 3
+    return paths
+
+
+def overlay_from_patch(repo: Repo, patch: str, dest: str) -> Overlay:
+    """The user's real content of the files that pre-commit's patch touches.
+
+    The index version of each touched file is checked out under *dest* (that is what pre-commit
+    left in the worktree and what the patch was made against), then the patch is applied there
+    by ``git apply`` run so that it sees no repository, whatever the environment holds.
+    """
+    os.makedirs(dest, exist_ok=True)
+    dest = os.path.realpath(dest)
+    if os.path.lexists(os.path.join(dest, ".git")):
+        raise UserError(
+            f"refusing to apply a patch in {dest}: it is a git worktree (use a new dir)"
+        )
+    patch = os.path.abspath(patch)
+    env = _isolated_env(dest)
+    paths = list(dict.fromkeys(_patch_paths(patch, dest, env)))
+    for p in paths:
+        _safe_rel(p)
+    # Every path of a diff-index patch is in the index; stay safe if the index changed since.
+    wanted: dict[bytes, None] = {}
+    touched = set(paths)
+    for batch in _argv_batches(paths):
+        out = run_git(repo.toplevel, "--literal-pathspecs", "ls-files", "-z", "--", *batch)
+        wanted.update((p, None) for p in _split_z(out) if p in touched)
+    if wanted:
+        run_git(
+            repo.toplevel,
+            "checkout-index",
+            "-f",
+            "-z",
+            "--stdin",
+            f"--prefix={dest}/",
+            input=b"".join(p + b"\0" for p in wanted),
+        )
+    args = ["apply", "--binary", "--whitespace=nowarn", patch]
+    res = _run(dest, args, env=env)
+    if res.returncode != 0:
+        res = _run(dest, ["-c", "core.autocrlf=false", *args], env=env)
+        if res.returncode != 0:
+            raise GitError(args, res.returncode, res.stderr)
+    bdest = os.fsencode(dest)
+    present = frozenset(p for p in paths if os.path.lexists(os.path.join(bdest, p)))
+    return Overlay(root=dest, files=present, deleted=frozenset(paths) - present)

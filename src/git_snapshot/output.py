@@ -1,0 +1,83 @@
+"""Printing for people: sizes, ages, aligned tables, progress on a terminal."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+
+def size(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+def age(created: float, now: float | None = None) -> str:
+    secs = max(0, int((time.time() if now is None else now) - created))
+    for unit, length in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= length:
+            return f"{secs // length}{unit} ago"
+    return f"{secs}s ago"
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
+    """Columns aligned; indexes in *right* are right-aligned (numbers)."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+
+    def line(cells: Sequence[str]) -> str:
+        out = [
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        ]
+        return "  ".join(out).rstrip()
+
+    return "\n".join([line(headers), *(line(r) for r in rows)])
+
+
+def print_json(data: Any) -> None:
+    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def err(message: str) -> None:
+    print(f"git-snapshot: {message}", file=sys.stderr)
+
+
+class Progress:
+    """One self-overwriting line on stderr, only when stderr is a terminal."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.on = sys.stderr.isatty()
+        self._last = 0.0
+        self._shown = False
+
+    def __call__(self, *counts: int) -> None:
+        if not self.on:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            return
+        self._last = now
+        text = f"{self.what}: {counts[0]} files"
+        if len(counts) > 1:
+            text += f", {size(counts[1])}"
+        sys.stderr.write("\r\033[K" + text)
+        sys.stderr.flush()
+        self._shown = True
+
+    def done(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()

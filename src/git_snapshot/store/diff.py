@@ -1,0 +1,207 @@
+"""What changed: between two snapshots, or between a snapshot and a directory on disk."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Callable
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from git_snapshot.store.core import Store
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import Entry
+
+ADDED, DELETED, MODIFIED, MODE = "added", "deleted", "modified", "mode"
+
+
+@dataclass(frozen=True)
+class Change:
+    path: bytes
+    status: str
+    old: Entry | None  # the snapshot's entry (the older side)
+    new: Entry | None  # the newer snapshot's entry; None for the disk side
+
+
+def file_key(path: bytes) -> bytes | None:
+    """SHA-256 of a file on disk (the store's key), None if it cannot be read."""
+    h = hashlib.sha256()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        while chunk := os.read(fd, 1 << 20):
+            h.update(chunk)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return h.digest()
+
+
+def _disk_kind(st: os.stat_result) -> int:
+    if stat.S_ISDIR(st.st_mode):
+        return DIR
+    if stat.S_ISLNK(st.st_mode):
+        return SYMLINK
+    return FILE if stat.S_ISREG(st.st_mode) else 0
+
+
+def same_on_disk(e: Entry, path: bytes, st: os.stat_result) -> str | None:
+    """None when the disk still holds *e*; else MODIFIED or MODE."""
+    kind = _disk_kind(st)
+    if kind != e.kind:
+        return MODIFIED
+    if kind == SYMLINK:
+        return None if os.readlink(path) == e.ref else MODIFIED
+    if kind == FILE:
+        if st.st_size != e.size:
+            return MODIFIED
+        if st.st_mtime_ns != e.mtime_ns and file_key(path) != e.ref:
+            return MODIFIED
+    if kind != DIR and stat.S_IMODE(st.st_mode) != e.mode:
+        return MODE
+    return None
+
+
+def _lstat(path: bytes) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _below(store: Store, e: Entry, rel: bytes, status: str, newer: bool = False) -> list[Change]:
+    """One change for *e* and for everything under it."""
+    out = [Change(rel, status, None if newer else e, e if newer else None)]
+    if e.kind == DIR:
+        for sub, child in store.walk(e.ref, rel + b"/"):
+            out.append(Change(sub, status, None if newer else child, child if newer else None))
+    return out
+
+
+def diff_trees(store: Store, a: bytes, b: bytes, rel: bytes = b"") -> list[Change]:
+    if a == b:
+        return []
+    old = {e.name: e for e in store.read_tree(a)}
+    new = {e.name: e for e in store.read_tree(b)}
+    out: list[Change] = []
+    for name in sorted(old.keys() | new.keys()):
+        o, n, path = old.get(name), new.get(name), rel + name
+        if n is None and o is not None:
+            out += _below(store, o, path, DELETED)
+        elif o is None and n is not None:
+            out += _below(store, n, path, ADDED, newer=True)
+        elif o is not None and n is not None:
+            if o.kind == n.kind == DIR:
+                out += diff_trees(store, o.ref, n.ref, path + b"/")
+            elif o.kind != n.kind:
+                out += _below(store, o, path, DELETED) + _below(store, n, path, ADDED, newer=True)
+            elif o.ref != n.ref:
+                out.append(Change(path, MODIFIED, o, n))
+            elif o.mode != n.mode:
+                out.append(Change(path, MODE, o, n))
+    return out
+
+
+def diff_dir(
+    store: Store,
+    tree: bytes,
+    directory: bytes,
+    rel: bytes = b"",
+    skip: Callable[[bytes], bool] = lambda rel: False,
+) -> list[Change]:
+    """Snapshot tree (old) against the directory on disk (new)."""
+    old = {e.name: e for e in store.read_tree(tree)}
+    try:
+        names = set(os.listdir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        names = set()
+    out: list[Change] = []
+    for name in sorted(old.keys() | names):
+        path, full = rel + name, directory + b"/" + name
+        if skip(path):
+            continue
+        o = old.get(name)
+        st = _lstat(full) if name in names else None
+        if st is None:
+            if o is not None:
+                out += _below(store, o, path, DELETED)
+            continue
+        if o is None:
+            out += _added_on_disk(full, path, st, skip)
+        elif o.kind == DIR and stat.S_ISDIR(st.st_mode):
+            out += diff_dir(store, o.ref, full, path + b"/", skip)
+        elif (o.kind == DIR) != stat.S_ISDIR(st.st_mode):
+            out += _below(store, o, path, DELETED) + _added_on_disk(full, path, st, skip)
+        else:
+            status = same_on_disk(o, full, st)
+            if status:
+                out.append(Change(path, status, o, None))
+    return out
+
+
+def _added_on_disk(
+    full: bytes, rel: bytes, st: os.stat_result, skip: Callable[[bytes], bool]
+) -> list[Change]:
+    out = [Change(rel, ADDED, None, None)]
+    if stat.S_ISDIR(st.st_mode):
+        for root, dirs, files in os.walk(full):
+            dirs.sort()
+            base = rel + root[len(full) :] + b"/"
+            out += [
+                Change(base + n, ADDED, None, None)
+                for n in sorted(dirs + files)
+                if not skip(base + n)
+            ]
+    return out
+
+
+def lost(
+    store: Store, tree: bytes, directory: bytes, paths: Iterable[bytes] | None = None
+) -> list[tuple[bytes, Entry, str]]:
+    """Files and links of the snapshot that the disk no longer holds as they were.
+
+    With *paths*, only those paths (and what the snapshot held on their way or below them)
+    are compared: the places an operation touched.
+    """
+    if paths is None:
+        changes = diff_dir(store, tree, directory)
+        return [
+            (c.path, c.old, c.status)
+            for c in changes
+            if c.old is not None and c.old.kind != DIR and c.status != MODE
+        ]
+    found: dict[bytes, tuple[bytes, Entry, str]] = {}
+    for path in paths:
+        hit = _find(store, tree, path)
+        if hit is None:
+            continue
+        rel, e = hit
+        items = [(rel, e)] if e.kind != DIR else list(store.walk(e.ref, rel + b"/"))
+        for sub, entry in items:
+            if entry.kind == DIR or sub in found:
+                continue
+            full = directory + b"/" + sub
+            st = _lstat(full)
+            status = DELETED if st is None else same_on_disk(entry, full, st)
+            if status and status != MODE:
+                found[sub] = (sub, entry, status)
+    return sorted(found.values())
+
+
+def _find(store: Store, tree: bytes, path: bytes) -> tuple[bytes, Entry] | None:
+    """The entry at *path*, or the first non-directory entry on its way there."""
+    parts = path.split(b"/")
+    for i, part in enumerate(parts):
+        match = next((e for e in store.read_tree(tree) if e.name == part), None)
+        if match is None:
+            return None
+        if i == len(parts) - 1 or match.kind != DIR:
+            return b"/".join(parts[: i + 1]), match
+        tree = match.ref
+    return None

@@ -1,0 +1,214 @@
+"""A snapshot of a git worktree: git's view of the files turned into options for the core."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from git_snapshot import gitrepo
+from git_snapshot.errors import UserError
+from git_snapshot.store import Options
+from git_snapshot.store import Result
+from git_snapshot.store import Store
+from git_snapshot.store import create_snapshot
+from git_snapshot.store.archiver import Classify
+from git_snapshot.store.archiver import Exclude
+from git_snapshot.store.archiver import Progress
+from git_snapshot.store.prune import Policy
+from git_snapshot.store.prune import forget_by_policy
+from git_snapshot.store.prune import gc
+from git_snapshot.store.prune import parse_duration
+
+TRACKED, UNTRACKED, IGNORED = 1, 2, 3
+LABELS = {0: "", TRACKED: "tracked", UNTRACKED: "untracked", IGNORED: "ignored"}
+
+# Retention applied after every hook snapshot (git config snapshot.keepLast / keepWithin).
+DEFAULT_KEEP_LAST = 100
+DEFAULT_KEEP_WITHIN = "14d"
+AUTO_GC_EVERY_S = 86400.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    excludes: tuple[str, ...] = ()
+    skip_cache_dirs: bool = True
+    keep_last: int = DEFAULT_KEEP_LAST
+    keep_within: str = DEFAULT_KEEP_WITHIN
+    auto_prune: bool = True
+
+
+def _bool(value: str) -> bool:
+    low = value.strip().lower()
+    if low in ("true", "yes", "on", "1", ""):
+        return True
+    if low in ("false", "no", "off", "0"):
+        return False
+    raise UserError(f"bad boolean {value!r} in git config snapshot.*: use true or false")
+
+
+def settings(repo: gitrepo.Repo) -> Settings:
+    cfg = gitrepo.config(repo)
+
+    def last(key: str) -> str | None:
+        values = cfg.get(f"snapshot.{key.lower()}")
+        return values[-1] if values else None
+
+    keep_last = last("keepLast")
+    try:
+        keep = int(keep_last) if keep_last is not None else DEFAULT_KEEP_LAST
+    except ValueError:
+        raise UserError(f"bad snapshot.keepLast {keep_last!r}: use a whole number") from None
+    within = last("keepWithin") or DEFAULT_KEEP_WITHIN
+    parse_duration(within)
+    return Settings(
+        excludes=tuple(cfg.get("snapshot.exclude", [])),
+        skip_cache_dirs=_bool(last("skipCacheDirs") or "true"),
+        keep_last=max(1, keep),
+        keep_within=within,
+        auto_prune=_bool(last("autoPrune") or "true"),
+    )
+
+
+def classifier(repo: gitrepo.Repo) -> Classify:
+    tracked = gitrepo.tracked(repo)
+    ignored_files, ignored_dirs = gitrepo.ignored(repo)
+
+    def classify(rel: bytes, is_dir: bool, parent: int) -> int:
+        if is_dir:
+            return IGNORED if parent == IGNORED or rel in ignored_dirs else 0
+        if rel in tracked:
+            return TRACKED
+        if parent == IGNORED or rel in ignored_files:
+            return IGNORED
+        return UNTRACKED
+
+    return classify
+
+
+def _glob_to_regex(glob: str) -> str:
+    out, i = [], 0
+    while i < len(glob):
+        c = glob[i]
+        if glob.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if glob.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[":
+            j = glob.find("]", i + 1)
+            if j > i:
+                out.append("[" + glob[i + 1 : j].replace("!", "^", 1) + "]")
+                i = j + 1
+                continue
+            out.append(re.escape(c))
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)
+
+
+def excluder(patterns: tuple[str, ...]) -> Exclude | None:
+    """gitignore-style patterns (no '!' negation): 'x' matches a name at any depth, 'a/x' or
+    '/x' match from the worktree root, a trailing '/' matches directories only."""
+    rules: list[tuple[re.Pattern[bytes], bool]] = []
+    for raw in patterns:
+        pat = raw.strip()
+        if not pat or pat.startswith("#"):
+            continue
+        dir_only = pat.endswith("/")
+        pat = pat.rstrip("/")
+        anchored = "/" in pat
+        body = _glob_to_regex(pat.lstrip("/"))
+        regex = f"^{body}$" if anchored else f"^(?:.*/)?{body}$"
+        rules.append((re.compile(os.fsencode(regex), re.DOTALL), dir_only))
+    if not rules:
+        return None
+
+    def exclude(rel: bytes, is_dir: bool) -> bool:
+        return any((is_dir or not d) and r.match(rel) for r, d in rules)
+
+    return exclude
+
+
+@contextmanager
+def scratch_dir(store: Store) -> Iterator[str]:
+    """A private temp dir inside the store (same file system, mode 0700)."""
+    path = tempfile.mkdtemp(prefix="scratch-", dir=os.path.join(store.path, "tmp"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def take(
+    store: Store,
+    repo: gitrepo.Repo,
+    *,
+    trigger: str,
+    message: str = "",
+    overlay: gitrepo.Overlay | None = None,
+    progress: Progress | None = None,
+    skip_if_unchanged: bool = False,
+    cfg: Settings | None = None,
+) -> Result:
+    """Snapshot the whole worktree: tracked (as on disk), untracked and ignored files."""
+    cfg = cfg or settings(repo)
+    opts = Options(
+        classify=classifier(repo),
+        exclude=excluder(cfg.excludes),
+        omit=frozenset({b".git"}),
+        skip_cachedir_tag=cfg.skip_cache_dirs,
+        progress=progress,
+    )
+    if overlay is not None:
+        root = os.fsencode(overlay.root)
+        opts.overlay = {rel: root + b"/" + rel for rel in overlay.files}
+        opts.overlay_deleted = overlay.deleted
+    meta: dict[str, Any] = {
+        "head": gitrepo.head(repo),
+        "branch": gitrepo.branch(repo),
+        "operation": gitrepo.operation(repo),
+    }
+    return create_snapshot(
+        store,
+        repo.common_dir,
+        repo.toplevel,
+        trigger=trigger,
+        message=message,
+        worktree=repo.toplevel,
+        meta=meta,
+        options=opts,
+        skip_if_unchanged=skip_if_unchanged,
+    )
+
+
+def apply_retention(store: Store, repo: gitrepo.Repo, cfg: Settings) -> int:
+    """The default retention after a hook snapshot; returns how many snapshots it forgot."""
+    if not cfg.auto_prune:
+        return 0
+    policy = Policy(keep_last=cfg.keep_last, keep_within=parse_duration(cfg.keep_within))
+    gone = forget_by_policy(store, policy, [repo.common_dir])
+    if gone:
+        last = float(store.index.meta_get("last_gc", "0") or 0)
+        if time.time() - last > AUTO_GC_EVERY_S and gc(store, wait=False).ran:
+            with store.index.write() as db:
+                db.execute(
+                    "INSERT INTO meta(key, value) VALUES ('last_gc', ?) ON CONFLICT(key) "
+                    "DO UPDATE SET value = excluded.value",
+                    (str(time.time()),),
+                )
+    return len(gone)
