@@ -64,8 +64,13 @@ def skip_reason(call: Call, repo: gitrepo.Repo, env: Mapping[str, str]) -> str |
         return f"unknown hook {call.name}"
     if env.get("_PRE_COMMIT_SKIP_POST_CHECKOUT"):
         return "pre-commit's own checkout (the user's edits are stashed)"
-    if call.name == "post-checkout" and gitrepo.operation(repo) == "rebase":
-        return "inside a rebase (post-rewrite snapshots the result)"
+    if (
+        call.name in ("post-checkout", "reference-transaction")
+        and gitrepo.operation(repo) == "rebase"
+    ):
+        # mid-rebase (pull --rebase also moves ORIG_HEAD): pre-rebase already has the
+        # state before, post-rewrite snapshots the result
+        return "inside a rebase"
     if call.name == "post-rewrite" and call.args[:1] == ("amend",):
         return "amend changes no file"
     return None

@@ -288,7 +288,9 @@ def _keep_and_replace(path: str, keep_as: str, data: bytes) -> None:
     try:
         os.link(path, keep_as, follow_symlinks=False)
         linked = True
-    except OSError:
+    except FileExistsError:
+        raise  # appeared since we looked: never overwrite a kept hook
+    except OSError:  # no hard links here
         os.rename(path, keep_as)
         linked = False
     try:
@@ -355,6 +357,8 @@ def _plan(hooks_dir: str, name: str, exe: str) -> _Plan:
             msg = f"{name}: updated{where} (runs {exe})"
         return _Plan(name, target, data, msg, remove=remove)
 
+    if is_our_shim(hook):
+        return _ours(hook, "")
     if _is_pre_commit_script(hook):
         where = f" as {name}{PRE_COMMIT_LEGACY_SUFFIX}, which pre-commit's hook runs"
         if is_our_shim(legacy):
