@@ -47,9 +47,7 @@ def store_dir() -> Path:
 
 def git(cwd: Path | str, *args: str, check: bool = True) -> str:
     """Run real git in *cwd* and return its stdout."""
-    res = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
+    res = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
     if check and res.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed ({res.returncode}): {res.stderr}")
     return res.stdout

@@ -109,9 +109,16 @@ def _glob_to_regex(glob: str) -> str:
         elif c == "?":
             out.append("[^/]")
         elif c == "[":
-            j = glob.find("]", i + 1)
-            if j > i:
-                out.append("[" + glob[i + 1 : j].replace("!", "^", 1) + "]")
+            # a class: '!' or '^' first negates it (never matching '/'); a ']' first (after
+            # that) is literal
+            negate = glob[i + 1 : i + 2] in ("!", "^")
+            start = i + 2 if negate else i + 1
+            j = glob.find("]", start + 1 if glob[start : start + 1] == "]" else start)
+            if j > 0:
+                body = glob[start:j]
+                for special in "\\[&~|":  # literal in a glob class, special in Python's
+                    body = body.replace(special, "\\" + special)
+                out.append(("[^/" if negate else "[") + body + "]")
                 i = j + 1
                 continue
             out.append(re.escape(c))
@@ -134,7 +141,12 @@ def excluder(patterns: tuple[str, ...]) -> Exclude | None:
         anchored = "/" in pat
         body = _glob_to_regex(pat.lstrip("/"))
         regex = f"^{body}$" if anchored else f"^(?:.*/)?{body}$"
-        rules.append((re.compile(os.fsencode(regex), re.DOTALL), dir_only))
+        try:
+            rules.append((re.compile(os.fsencode(regex), re.DOTALL), dir_only))
+        except re.error as exc:
+            raise UserError(
+                f"bad snapshot.exclude pattern {raw!r} ({exc.msg}): fix it in git config"
+            ) from None
     if not rules:
         return None
 

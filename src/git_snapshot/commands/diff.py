@@ -2,22 +2,60 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
+from collections.abc import Callable
 
+from git_snapshot import gitrepo
 from git_snapshot import output
+from git_snapshot import worktree
 from git_snapshot.commands.common import display
 from git_snapshot.commands.common import pick
 from git_snapshot.commands.common import repo_at
-from git_snapshot.errors import UserError
+from git_snapshot.commands.common import store_errors
 from git_snapshot.store import Store
+from git_snapshot.store.archiver import CACHEDIR_SIGNATURE
 from git_snapshot.store.diff import diff_dir
 from git_snapshot.store.diff import diff_trees
 
 LETTER = {"added": "A", "deleted": "D", "modified": "M", "mode": "T"}
 
 
+def left_out(repo: gitrepo.Repo) -> Callable[[bytes], bool]:
+    """What a snapshot of the worktree leaves out (.git, snapshot.exclude, cache dirs, special
+    files): not changes, or every diff would list them as added."""
+    cfg = worktree.settings(repo)
+    exclude = worktree.excluder(cfg.excludes)
+    top = os.fsencode(repo.toplevel)
+
+    def skip(rel: bytes) -> bool:
+        if rel == b".git":
+            return True
+        full = top + b"/" + rel
+        try:
+            st = os.lstat(full)
+        except OSError:
+            return False  # gone: the snapshot side says what it was
+        is_dir = stat.S_ISDIR(st.st_mode)
+        if not (is_dir or stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
+            return True
+        if exclude is not None and exclude(rel, is_dir):
+            return True
+        if is_dir and cfg.skip_cache_dirs:
+            try:
+                with open(full + b"/CACHEDIR.TAG", "rb") as f:
+                    return f.read(len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE
+            except OSError:
+                return False
+        return False
+
+    return skip
+
+
+@store_errors
 def cmd_diff(args: argparse.Namespace) -> int:
     if len(args.ids) > 2:
-        raise UserError("diff takes at most two snapshot ids")
+        output.err("usage: git snapshot diff [ID [ID2]] [--json] (at most two snapshot ids)")
+        return 2
     repo = repo_at(args.cwd)
     with Store() as store:
         old = pick(store, repo, args.ids[0] if args.ids else "latest")
@@ -26,9 +64,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
             changes = diff_trees(store, old.root, new.root)
             against = f"snapshot {new.id}"
         else:
-            changes = diff_dir(
-                store, old.root, os.fsencode(repo.toplevel), skip=lambda rel: rel == b".git"
-            )
+            changes = diff_dir(store, old.root, os.fsencode(repo.toplevel), skip=left_out(repo))
             against = "the worktree"
     if args.json:
         output.print_json([{"path": display(c.path), "status": c.status} for c in changes])

@@ -8,8 +8,10 @@ import subprocess
 from git_snapshot import losses
 from git_snapshot import output
 from git_snapshot import worktree
+from git_snapshot.commands.common import DAMAGED
 from git_snapshot.commands.common import repo_at
 from git_snapshot.store import Store
+from git_snapshot.store.objects import CorruptObject
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -31,10 +33,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     except FileNotFoundError:
         output.err(f"{cmd[0]}: command not found")
         rc = 127
+    except OSError as exc:  # not executable, a directory, bad interpreter...: as a shell does
+        output.err(f"{cmd[0]}: cannot run: {exc.strerror}")
+        rc = 126
     except KeyboardInterrupt:
         rc = 130
     with Store() as store:
-        found = losses.find(store, repo, snap)
+        try:
+            found = losses.find(store, repo, snap)
+        except CorruptObject as exc:  # the command's status still counts
+            output.err(DAMAGED.format(exc))
+            return rc
         for line in losses.report(found, snap, shlex.join(cmd), repo, os.path.abspath(args.cwd)):
             print(line, flush=True)
     return rc

@@ -114,8 +114,12 @@ def diff_dir(
     directory: bytes,
     rel: bytes = b"",
     skip: Callable[[bytes], bool] = lambda rel: False,
+    walk_added: bool = True,
 ) -> list[Change]:
-    """Snapshot tree (old) against the directory on disk (new)."""
+    """Snapshot tree (old) against the directory on disk (new).
+
+    With *walk_added* False, a directory that only the disk has is one change, not walked.
+    """
     old = {e.name: e for e in store.read_tree(tree)}
     try:
         names = set(os.listdir(directory))
@@ -133,11 +137,12 @@ def diff_dir(
                 out += _below(store, o, path, DELETED)
             continue
         if o is None:
-            out += _added_on_disk(full, path, st, skip)
+            out += _added_on_disk(full, path, st, skip, walk_added)
         elif o.kind == DIR and stat.S_ISDIR(st.st_mode):
-            out += diff_dir(store, o.ref, full, path + b"/", skip)
+            out += diff_dir(store, o.ref, full, path + b"/", skip, walk_added)
         elif (o.kind == DIR) != stat.S_ISDIR(st.st_mode):
-            out += _below(store, o, path, DELETED) + _added_on_disk(full, path, st, skip)
+            out += _below(store, o, path, DELETED)
+            out += _added_on_disk(full, path, st, skip, walk_added)
         else:
             status = same_on_disk(o, full, st)
             if status:
@@ -146,18 +151,15 @@ def diff_dir(
 
 
 def _added_on_disk(
-    full: bytes, rel: bytes, st: os.stat_result, skip: Callable[[bytes], bool]
+    full: bytes, rel: bytes, st: os.stat_result, skip: Callable[[bytes], bool], walk: bool
 ) -> list[Change]:
     out = [Change(rel, ADDED, None, None)]
-    if stat.S_ISDIR(st.st_mode):
+    if walk and stat.S_ISDIR(st.st_mode):
         for root, dirs, files in os.walk(full):
-            dirs.sort()
             base = rel + root[len(full) :] + b"/"
-            out += [
-                Change(base + n, ADDED, None, None)
-                for n in sorted(dirs + files)
-                if not skip(base + n)
-            ]
+            dirs[:] = sorted(d for d in dirs if not skip(base + d))  # nor below a skipped dir
+            names = dirs + [f for f in files if not skip(base + f)]
+            out += [Change(base + n, ADDED, None, None) for n in sorted(names)]
     return out
 
 
@@ -170,7 +172,9 @@ def lost(
     are compared: the places an operation touched.
     """
     if paths is None:
-        changes = diff_dir(store, tree, directory)
+        # only what the snapshot held matters: never walk what is new on disk (.git, a fresh
+        # node_modules), which can be most of the tree
+        changes = diff_dir(store, tree, directory, walk_added=False)
         return [
             (c.path, c.old, c.status)
             for c in changes
