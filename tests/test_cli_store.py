@@ -65,11 +65,6 @@ def test_verify_names_the_damaged_snapshot_and_path(repo: Path, store_dir: Path)
     assert len(ran.err_lines) == 1 and "verify --read-data" in ran.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the restorer does not check restored content against its hash, and packs are "
-    "written without zstd checksums: a flipped byte in stored data is restored silently",
-)
 def test_restore_refuses_content_that_does_not_match_its_hash(
     repo: Path, store_dir: Path, tmp_path: Path
 ) -> None:

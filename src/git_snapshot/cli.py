@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from git_snapshot.errors import UserError
+from git_snapshot.store.objects import CorruptObject
 
 EPILOG = "Snapshots live in GIT_SNAPSHOT_STORE or ~/.local/share/git-snapshot. Docs: README.md"
 
@@ -90,6 +91,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.message, args.json = "", False
     try:
         return _dispatch(args)
+    except CorruptObject as exc:
+        print(
+            f"git-snapshot: damaged snapshot data ({exc}); see which snapshots and paths "
+            "with: git snapshot verify --read-data",
+            file=sys.stderr,
+        )
+        return 1
     except UserError as exc:
         print(f"git-snapshot: {exc}", file=sys.stderr)
         return 1

@@ -57,6 +57,12 @@ def find(
     return out
 
 
+def _count(kind: str, n: int) -> str:
+    """'1 ignored file', '2 files with uncommitted edits'."""
+    files = "file" if n == 1 else "files"
+    return f"{n} {files} with uncommitted edits" if kind == "tracked" else f"{n} {kind} {files}"
+
+
 def report(
     losses: list[Loss], snap: Snapshot, what: str, repo: gitrepo.Repo, cwd: str
 ) -> list[str]:
@@ -66,10 +72,7 @@ def report(
     kinds: dict[str, int] = {}
     for loss in losses:
         kinds[loss.kind] = kinds.get(loss.kind, 0) + 1
-    desc = ", ".join(
-        f"{n} {'file with uncommitted edits' if k == 'tracked' else k + ' file'}{'s' * (n > 1)}"
-        for k, n in sorted(kinds.items())
-    )
+    desc = ", ".join(_count(k, n) for k, n in sorted(kinds.items()))
     names = [for_people(repo, cwd, loss.path) for loss in losses]
     shown = ", ".join(names[:SHOW_AT_MOST]) + (
         f" and {len(names) - SHOW_AT_MOST} more" if len(names) > SHOW_AT_MOST else ""

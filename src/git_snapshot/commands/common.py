@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import argparse
-import functools
 import os
-from collections.abc import Callable
 from typing import Any
 
 from git_snapshot import gitrepo
@@ -13,25 +10,6 @@ from git_snapshot import output
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
-from git_snapshot.store.objects import CorruptObject
-
-DAMAGED = (
-    "damaged snapshot data ({}); see which snapshots and paths with: "
-    "git snapshot verify --read-data"
-)
-
-
-def store_errors(func: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Damaged data in the store is an error to act on, not a crash: one line saying what to do."""
-
-    @functools.wraps(func)
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return func(args)
-        except CorruptObject as exc:
-            raise UserError(DAMAGED.format(exc)) from None
-
-    return wrapper
 
 
 def repo_at(cwd: str) -> gitrepo.Repo:

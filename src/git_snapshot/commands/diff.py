@@ -11,7 +11,6 @@ from git_snapshot import worktree
 from git_snapshot.commands.common import display
 from git_snapshot.commands.common import pick
 from git_snapshot.commands.common import repo_at
-from git_snapshot.commands.common import store_errors
 from git_snapshot.store import Store
 from git_snapshot.store.archiver import CACHEDIR_SIGNATURE
 from git_snapshot.store.diff import diff_dir
@@ -51,7 +50,6 @@ def left_out(repo: gitrepo.Repo) -> Callable[[bytes], bool]:
     return skip
 
 
-@store_errors
 def cmd_diff(args: argparse.Namespace) -> int:
     if len(args.ids) > 2:
         output.err("usage: git snapshot diff [ID [ID2]] [--json] (at most two snapshot ids)")

@@ -5,13 +5,11 @@ import os
 
 from git_snapshot.commands.common import pick
 from git_snapshot.commands.common import repo_at
-from git_snapshot.commands.common import store_errors
 from git_snapshot.store import Store
 from git_snapshot.store.export import compression_for
 from git_snapshot.store.export import export
 
 
-@store_errors
 def cmd_export(args: argparse.Namespace) -> int:
     compression_for(args.file)  # a bad name fails before any work
     repo = repo_at(args.cwd)

@@ -8,7 +8,6 @@ from git_snapshot import worktree
 from git_snapshot.commands.common import display
 from git_snapshot.commands.common import pick
 from git_snapshot.commands.common import repo_at
-from git_snapshot.commands.common import store_errors
 from git_snapshot.commands.common import user_path
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
@@ -44,7 +43,6 @@ def unsaved(store: Store, snap: Snapshot, safety: Snapshot) -> frozenset[bytes]:
     return frozenset(p for p in keep if not held(p))
 
 
-@store_errors
 def cmd_restore(args: argparse.Namespace) -> int:
     repo = repo_at(args.cwd)
     # PATHs name worktree paths relative to the current directory (as in git), with --to too;

@@ -8,7 +8,6 @@ import subprocess
 from git_snapshot import losses
 from git_snapshot import output
 from git_snapshot import worktree
-from git_snapshot.commands.common import DAMAGED
 from git_snapshot.commands.common import repo_at
 from git_snapshot.store import Store
 from git_snapshot.store.objects import CorruptObject
@@ -42,7 +41,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         try:
             found = losses.find(store, repo, snap)
         except CorruptObject as exc:  # the command's status still counts
-            output.err(DAMAGED.format(exc))
+            output.err(
+                f"could not compare with snapshot {snap.id}: {exc}; "
+                "see: git snapshot verify --read-data"
+            )
             return rc
         for line in losses.report(found, snap, shlex.join(cmd), repo, os.path.abspath(args.cwd)):
             print(line, flush=True)

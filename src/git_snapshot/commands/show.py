@@ -8,14 +8,12 @@ from git_snapshot.commands.common import as_json
 from git_snapshot.commands.common import display
 from git_snapshot.commands.common import pick
 from git_snapshot.commands.common import repo_at
-from git_snapshot.commands.common import store_errors
 from git_snapshot.store import Store
 from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.worktree import LABELS
 
 
-@store_errors
 def cmd_show(args: argparse.Namespace) -> int:
     repo = repo_at(args.cwd)
     with Store() as store:

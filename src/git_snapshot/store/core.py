@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,18 +73,32 @@ class Store:
         if loc is None:
             raise CorruptObject(f"object {key.hex()[:16]} is missing from the index")
         try:
-            return self.reader.read(loc.pack, loc.offset, loc.length, loc.size)
+            data = self.reader.read(loc.pack, loc.offset, loc.length, loc.size)
         except (OSError, zstandard.ZstdError) as exc:
             raise CorruptObject(f"object {key.hex()[:16]} in pack {loc.pack}: {exc}") from exc
+        if hashlib.sha256(data).digest() != key:
+            raise CorruptObject(
+                f"object {key.hex()[:16]} in pack {loc.pack} does not match its hash"
+            )
+        return data
 
     def stream_blob(self, key: bytes) -> Iterator[bytes]:
+        """The content of a blob, in chunks; raises CorruptObject after the last chunk if
+        the content does not hash to its key (callers write to temp files first)."""
         loc = self.index.locate(key)
         if loc is None:
             raise CorruptObject(f"object {key.hex()[:16]} is missing from the index")
+        h = hashlib.sha256()
         try:
-            yield from self.reader.stream(loc.pack, loc.offset, loc.length)
+            for chunk in self.reader.stream(loc.pack, loc.offset, loc.length):
+                h.update(chunk)
+                yield chunk
         except (OSError, zstandard.ZstdError) as exc:
             raise CorruptObject(f"object {key.hex()[:16]} in pack {loc.pack}: {exc}") from exc
+        if h.digest() != key:
+            raise CorruptObject(
+                f"object {key.hex()[:16]} in pack {loc.pack} does not match its hash"
+            )
 
     def read_tree(self, key: bytes) -> list[Entry]:
         return decode_tree(self.read_object(key))

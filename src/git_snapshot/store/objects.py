@@ -10,6 +10,8 @@ import hashlib
 import struct
 from typing import NamedTuple
 
+from git_snapshot.errors import UserError
+
 BLOB = 1
 TREE = 2
 
@@ -56,8 +58,8 @@ def encode_tree(entries: list[Entry]) -> bytes:
     return b"".join(parts)
 
 
-class CorruptObject(Exception):
-    pass
+class CorruptObject(UserError):
+    """Stored data is damaged or missing (an expected failure: verify names what is hit)."""
 
 
 def decode_tree(data: bytes) -> list[Entry]:

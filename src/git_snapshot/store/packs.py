@@ -60,7 +60,7 @@ class PackWriter:
         self._tmpdir = os.path.join(root, "tmp")
         self._packdir = os.path.join(root, "packs")
         self._max = max_size
-        self._cctx = zstandard.ZstdCompressor(level=LEVEL)
+        self._cctx = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
         self._file: BinaryIO | None = None
         self._tmpname = ""
         self._current: FinishedPack | None = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -72,13 +71,12 @@ class _Checker:
         return msg or None
 
     def _read(self, key: bytes) -> str:
-        h = hashlib.sha256()
         try:
-            for chunk in self.store.stream_blob(key):
-                h.update(chunk)
+            for _ in self.store.stream_blob(key):
+                pass
         except CorruptObject as exc:
-            return f"unreadable: {exc}"
-        return "" if h.digest() == key else "content does not match its hash"
+            return "damaged: " + str(exc)
+        return ""
 
     def tree(self, snap: Snapshot, key: bytes, path: bytes, out: list[Problem]) -> bool:
         """Check a tree; returns True when nothing is wrong below it."""
