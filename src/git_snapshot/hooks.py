@@ -20,8 +20,13 @@ from git_snapshot import losses
 from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.errors import UserError
+from git_snapshot.install import PRE_COMMIT_LEGACY_SUFFIX
+from git_snapshot.install import is_our_shim
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+from git_snapshot.store.diff import ADDED
+from git_snapshot.store.diff import diff_trees
+from git_snapshot.store.objects import DIR
 
 PRE_HOOKS = ("reference-transaction", "pre-rebase", "pre-merge-commit")
 POST_HOOKS = ("post-checkout", "post-merge", "post-rewrite", "post-commit")
@@ -35,6 +40,13 @@ WHAT = {
     "post-rewrite": "rebase",
     "post-commit": "commit",
 }
+# Hooks that run while git's own autostash (rebase/merge/pull --autostash) holds the user's
+# edits to tracked files, before git applies it back. git writes the autostash before
+# pre-rebase and pre-merge-commit, and applies it only after post-rewrite / post-merge: at all
+# four the worktree lacks those edits. reference-transaction (ORIG_HEAD) runs before the
+# autostash is made; post-checkout is skipped inside a rebase, and outside one a pending
+# MERGE_AUTOSTASH (a merge stopped by a conflict) is not about to be applied.
+AUTOSTASH_HOOKS = ("pre-rebase", "pre-merge-commit", "post-merge", "post-rewrite")
 
 
 @dataclass(frozen=True)
@@ -49,13 +61,24 @@ class Call:
     def parse(cls, name: str, argv: Sequence[str], env: Mapping[str, str]) -> Call:
         args = tuple(argv)
         precommit = env.get("PRE_COMMIT") == "1"
-        if precommit and not args and name == "post-checkout":
-            args = (
-                env.get("PRE_COMMIT_FROM_REF", ""),
-                env.get("PRE_COMMIT_TO_REF", ""),
-                env.get("PRE_COMMIT_CHECKOUT_TYPE", "1"),
-            )
+        if precommit and not args:
+            # pre-commit gives its hooks no argv: git's arguments come in variables
+            if name == "post-checkout":
+                args = (
+                    env.get("PRE_COMMIT_FROM_REF", ""),
+                    env.get("PRE_COMMIT_TO_REF", ""),
+                    env.get("PRE_COMMIT_CHECKOUT_TYPE", "1"),
+                )
+            elif name == "post-rewrite" and env.get("PRE_COMMIT_REWRITE_COMMAND"):
+                args = (env["PRE_COMMIT_REWRITE_COMMAND"],)
+            elif name == "post-merge" and env.get("PRE_COMMIT_IS_SQUASH_MERGE"):
+                args = (env["PRE_COMMIT_IS_SQUASH_MERGE"],)
         return cls(name, args, precommit)
+
+    @property
+    def file_checkout(self) -> bool:
+        """post-checkout of files (`git checkout -- f`, `git restore f`), not of a branch."""
+        return self.name == "post-checkout" and self.args[2:3] == ("0",)
 
 
 def skip_reason(call: Call, repo: gitrepo.Repo, env: Mapping[str, str]) -> str | None:
@@ -73,12 +96,29 @@ def skip_reason(call: Call, repo: gitrepo.Repo, env: Mapping[str, str]) -> str |
         return "inside a rebase"
     if call.name == "post-rewrite" and call.args[:1] == ("amend",):
         return "amend changes no file"
+    if call.precommit and _plain_shim_ran(repo, call.name):
+        return "the plain git-snapshot hook already ran"
     return None
 
 
-def _overlay(store: Store, repo: gitrepo.Repo, call: Call, scratch: str) -> gitrepo.Overlay | None:
+def _plain_shim_ran(repo: gitrepo.Repo, name: str) -> bool:
+    """Whether pre-commit's hook script has just run our plain shim as ``<name>.legacy``.
+
+    That is the layout ``git snapshot install`` and ``pre-commit install`` make together (the
+    README suggests both, for reference-transaction). pre-commit runs the legacy hook before
+    it stashes anything, so the shim saw the real worktree: a second snapshot, and a second
+    loss report, from pre-commit's own run of the hook would only repeat it.
+    """
+    try:
+        hooks_dir = repo.hooks_dir()
+    except UserError:
+        return False
+    return is_our_shim(os.path.join(hooks_dir, name + PRE_COMMIT_LEGACY_SUFFIX))
+
+
+def _overlay(repo: gitrepo.Repo, call: Call, scratch: str) -> gitrepo.Overlay | None:
     """Edits hidden from the worktree right now: git's autostash, or pre-commit's stash."""
-    if call.name in PRE_HOOKS:
+    if call.name in AUTOSTASH_HOOKS:
         stash = gitrepo.autostash_commit(repo)
         if stash:
             return gitrepo.overlay_from_stash(repo, stash, scratch)
@@ -89,32 +129,99 @@ def _overlay(store: Store, repo: gitrepo.Repo, call: Call, scratch: str) -> gitr
     return None
 
 
-def _before(store: Store, repo: gitrepo.Repo, started: float) -> Snapshot | None:
+def _rev(repo: gitrepo.Repo, name: str) -> str | None:
+    out = gitrepo.run_git(repo.toplevel, "rev-parse", "-q", "--verify", name, check=False)
+    return out.decode("ascii", "replace").strip() or None
+
+
+def _before(
+    store: Store, repo: gitrepo.Repo, call: Call, started: float, orig: str | None
+) -> Snapshot | None:
+    """The latest snapshot of this worktree taken before the operation changed it."""
     mine = [
         s
         for s in store.snapshots(repo.common_dir)
         if s.worktree == repo.toplevel and s.created < started
     ]
+    if call.name == "post-merge" and orig:
+        # pre-merge-commit runs after the merge has written the worktree: its snapshot (HEAD
+        # was still ORIG_HEAD then) already holds the result, not what the merge destroyed
+        while mine and mine[-1].trigger == "pre-merge-commit" and mine[-1].meta.get("head") == orig:
+            mine.pop()
     return mine[-1] if mine else None
 
 
-def _touched(repo: gitrepo.Repo, call: Call) -> list[bytes] | None:
-    """Paths the operation wrote or deleted; None when unknown (then nothing is reported)."""
+def _touched(repo: gitrepo.Repo, call: Call, orig: str | None) -> list[bytes] | None:
+    """Paths a branch checkout, merge or rebase wrote or deleted; None when unknown."""
     if call.name == "post-checkout":
         prev, new, flag = [*call.args, "", "", "1"][:3]
         if not prev or prev == NULL or flag != "1":
             return None
         return gitrepo.changed_paths(repo, prev, new)
-    if call.name in ("post-merge", "post-rewrite"):
-        orig = (
-            gitrepo.run_git(repo.toplevel, "rev-parse", "-q", "--verify", "ORIG_HEAD", check=False)
-            .decode()
-            .strip()
-        )
+    if call.name in ("post-merge", "post-rewrite") and orig:
+        if call.name == "post-merge" and call.args[:1] == ("1",):
+            # a squash merge moves no ref: what it wrote is what it staged
+            out = gitrepo.run_git(
+                repo.toplevel, "diff-index", "--cached", "-z", "--no-renames", "--name-only", orig
+            )
+            return [p for p in out.split(b"\0") if p]
         head = gitrepo.head(repo)
-        if orig and head:
+        if head:
             return gitrepo.changed_paths(repo, orig, head)
     return None
+
+
+def _clean(repo: gitrepo.Repo, paths: list[bytes]) -> set[bytes]:
+    """Those of *paths* whose worktree content is the index's (what a checkout writes)."""
+    dirty: set[bytes] = set()
+    for i in range(0, len(paths), 1000):
+        out = gitrepo.run_git(
+            repo.toplevel,
+            "--literal-pathspecs",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--no-renames",
+            "--untracked-files=no",
+            "--ignore-submodules=all",
+            "--",
+            *(os.fsdecode(p) for p in paths[i : i + 1000]),
+        )
+        for rec in out.split(b"\0"):
+            if len(rec) > 3 and rec[1:2] != b" ":  # XY PATH: Y is the worktree side
+                dirty.add(rec[3:])
+    return {p for p in paths if p not in dirty}
+
+
+def _discarded(store: Store, repo: gitrepo.Repo, before: Snapshot, after: Snapshot) -> list[bytes]:
+    """Tracked files a file checkout (`git checkout -- f`, `git restore f`) put back to their
+    index content although *before* held an edit: files that changed between the two
+    snapshots and whose content is now the index's. A file the user edited further is not
+    clean, so it is not named; an edit git still has (the committed content) is left out by
+    losses.find."""
+    changed = [
+        c.path
+        for c in diff_trees(store, before.root, after.root)
+        if c.status != ADDED and c.old is not None and c.old.kind != DIR
+        if c.old.label == worktree.TRACKED
+    ]
+    return sorted(_clean(repo, changed)) if changed else []
+
+
+def _what(call: Call, env: Mapping[str, str]) -> str:
+    action = env.get("GIT_REFLOG_ACTION", "")
+    if call.name in ("post-merge", "post-rewrite") and action.startswith("pull"):
+        return "git pull"
+    return f"git {WHAT[call.name]}"
+
+
+def _user_cwd(repo: gitrepo.Repo, env: Mapping[str, str]) -> str:
+    """Where the user ran git: hooks run in the worktree root, GIT_PREFIX names the subdir."""
+    prefix = env.get("GIT_PREFIX", "")
+    where = os.path.normpath(os.path.join(repo.toplevel, prefix))
+    if prefix and os.path.isdir(where) and where.startswith(repo.toplevel):
+        return where
+    return repo.toplevel
 
 
 def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
@@ -124,37 +231,66 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
     reason = skip_reason(call, repo, env)
     if reason:
         return []
+    report: list[str] = []
     with Store() as store:
         cfg = worktree.settings(repo)
-        lines: list[str] = []
         with worktree.scratch_dir(store) as scratch:
-            overlay = _overlay(store, repo, call, scratch)
-            if call.name in POST_HOOKS:
-                before = _before(store, repo, started)
-                touched = _touched(repo, call)
-                if before is not None and touched:
+            overlay = _overlay(repo, call, scratch)
+            res = worktree.take(
+                store, repo, trigger=call.name, overlay=overlay, cfg=cfg, skip_if_unchanged=True
+            )
+        if call.name in POST_HOOKS:
+            orig = _rev(repo, "ORIG_HEAD") if call.name != "post-checkout" else None
+            before = _before(store, repo, call, started, orig)
+            if before is not None:
+                if call.file_checkout:
+                    touched: list[bytes] | None = _discarded(store, repo, before, res.snapshot)
+                else:
+                    touched = _touched(repo, call, orig)
+                if touched:
                     hidden = overlay.files | overlay.deleted if overlay else frozenset()
                     found = [
                         x for x in losses.find(store, repo, before, touched) if x.path not in hidden
                     ]
-                    lines += losses.report(found, before, f"git {WHAT[call.name]}", repo, cwd)
-            res = worktree.take(
-                store, repo, trigger=call.name, overlay=overlay, cfg=cfg, skip_if_unchanged=True
-            )
-        worktree.apply_retention(store, repo, cfg)
+                    where = _user_cwd(repo, env)
+                    report = losses.report(found, before, _what(call, env), repo, where)
+        try:
+            worktree.apply_retention(store, repo, cfg)
+        except (UserError, OSError) as exc:
+            report.append(f"git-snapshot: retention not applied: {exc}")
     s = res.snapshot
     if res.new:
-        lines.insert(
-            0,
+        lines = [
             f"git-snapshot: snapshot {s.id} ({call.name}): {s.files} files, "
-            f"+{output.size(s.added_bytes)}",
-        )
-    else:
-        lines.insert(0, f"git-snapshot: unchanged since snapshot {s.id}")
-    from git_snapshot.commands.create import warnings
+            f"+{output.size(s.added_bytes)}"
+        ]
+        from git_snapshot.commands.create import warnings
 
-    lines += [f"git-snapshot: {w}" for w in warnings(res)] if res.new else []
-    return lines
+        lines += [f"git-snapshot: {w}" for w in warnings(res)]
+    else:
+        lines = [f"git-snapshot: unchanged since snapshot {s.id}"]
+    return lines + report
+
+
+def _aftermath(name: str, cwd: str) -> str:
+    """What git leaves behind when this pre-hook stops it, and how to get out (or '')."""
+    try:
+        repo = gitrepo.find_repo(cwd)
+        stash = gitrepo.autostash_commit(repo)
+    except Exception:
+        return ""
+    if name == "pre-rebase" and stash:
+        # git 2.39 does not apply its autostash back when pre-rebase refuses
+        return (
+            "; git keeps your uncommitted edits in its autostash: get them back with "
+            "'git rebase --quit && git stash pop'"
+        )
+    if name == "pre-merge-commit":
+        return (
+            "; git left the merge written but not committed: 'git merge --abort' undoes it, "
+            "'git merge --continue' commits it"
+        )
+    return ""
 
 
 def run_hook(name: str, argv: Sequence[str], cwd: str = ".") -> int:
@@ -173,7 +309,8 @@ def run_hook(name: str, argv: Sequence[str], cwd: str = ".") -> int:
     if name in PRE_HOOKS:
         print(
             f"git-snapshot: could not snapshot before the {WHAT.get(name, name)}, so git "
-            f"stopped it: {problem}; to go on without a backup: GIT_SNAPSHOT_SKIP=1 git ...",
+            f"stopped it: {problem}; to go on without a backup: GIT_SNAPSHOT_SKIP=1 git ..."
+            f"{_aftermath(name, cwd)}",
             file=sys.stderr,
         )
         return 1

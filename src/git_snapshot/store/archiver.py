@@ -21,10 +21,12 @@ from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import CHANGED_WHILE_READ
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import HEAD as _HEAD
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import TREE
+from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.objects import Entry
-from git_snapshot.store.objects import encode_tree
+from git_snapshot.store.objects import encode_into as _encode_into
 from git_snapshot.store.packs import CHUNK
 from git_snapshot.store.packs import PackWriter
 
@@ -68,14 +70,16 @@ class _Walker:
         self,
         store: Store,
         writer: PackWriter,
-        cache: dict[bytes, filescache.CacheEntry],
+        cache: filescache.FilesCache,
         opts: Options,
         start_ns: int,
     ) -> None:
         self.store = store
         self.writer = writer
-        self.old_cache = cache
+        self.old_cache = cache.entries
+        self.old_trees = cache.trees
         self.cache: dict[bytes, filescache.CacheEntry] = {}
+        self.trees: set[bytes] = set()
         self.misses = 0
         self.opts = opts
         self.racy_after = start_ns - RACY_NS
@@ -102,52 +106,110 @@ class _Walker:
     def _known(self, key: bytes) -> bool:
         return key in self.pending or self.store.index.has(key)
 
-    def _progress(self) -> None:
-        if self.opts.progress and self.files % 1000 == 0:
-            self.opts.progress(self.files, self.bytes)
+    def _known_tree(self, key: bytes) -> bool:
+        self.trees.add(key)
+        return key in self.old_trees or self._known(key)
 
     def tree(self, path: bytes, rel: bytes, label: int) -> bytes | None:
-        """Store the directory at *path*; None when it is left out (a cache dir)."""
+        """Store the directory at *path*; None when it is left out (a cache dir).
+
+        This loop runs for every entry of the worktree on every snapshot: the common case (a
+        regular file the files cache knows) is handled inline, without a call.
+        """
         try:
             with os.scandir(path) as it:
-                items = {de.name: de for de in it}
+                items: list[tuple[bytes, os.DirEntry[bytes] | None]] = [(de.name, de) for de in it]
         except FileNotFoundError:
-            items = {}
+            items = []
         except OSError as exc:
-            self._skip(rel, f"unreadable: {exc.strerror}")
+            self._skip(rel.rstrip(b"/"), f"unreadable: {exc.strerror}")
             return None
-        if (
-            self.opts.skip_cachedir_tag
-            and b"CACHEDIR.TAG" in items
-            and rel
-            and _is_cachedir_tag(path + b"/CACHEDIR.TAG")
-        ):
-            self._skip(rel.rstrip(b"/"), "cache directory (CACHEDIR.TAG)")
-            return None
-        extra = self.overlay_names.get(rel, ())
-        entries: list[Entry] = []
-        for name in sorted(items.keys() | extra if extra else items.keys()):
-            entry = self._entry(path + b"/" + name, rel + name, name, items.get(name), label)
-            if entry is not None:
-                entries.append(entry)
-        data = encode_tree(entries)
+        if self.opts.skip_cachedir_tag and rel:
+            for name, _ in items:
+                if name == b"CACHEDIR.TAG" and _is_cachedir_tag(path + b"/CACHEDIR.TAG"):
+                    self._skip(rel.rstrip(b"/"), "cache directory (CACHEDIR.TAG)")
+                    return None
+        extra = self.overlay_names.get(rel) if self.overlay_names else None
+        if extra:
+            have = {name for name, _ in items}
+            items += [(name, None) for name in extra if name not in have]
+        items.sort(key=_first)
+        parts = [TREE_MAGIC]
+        add = parts.append
+        omit, old_cache, cache = self.opts.omit, self.old_cache, self.cache
+        classify, exclude = self.classify, self.exclude
+        for name, de in items:
+            rel_name = rel + name
+            if rel_name in omit:
+                continue
+            if extra is not None or self.opts.overlay_deleted:
+                e = self._entry(path + b"/" + name, rel_name, name, de, label)
+                if e is not None:
+                    _encode_into(parts, e)
+                continue
+            assert de is not None
+            try:
+                st = de.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # vanished while we looked: nothing to lose
+            if st.st_mode & 0o170000 != stat.S_IFREG or (
+                exclude is not None and exclude(rel_name, False)
+            ):
+                e = self._entry(de.path, rel_name, name, de, label, st)
+                if e is not None:
+                    _encode_into(parts, e)
+                continue
+            c = old_cache.get(rel_name)
+            if (
+                c is None
+                or c[0] != st.st_size
+                or c[1] != st.st_mtime_ns
+                or c[2] != st.st_ctime_ns
+                or c[3] != st.st_ino
+            ):
+                e = self._entry(de.path, rel_name, name, de, label, st)
+                if e is not None:
+                    _encode_into(parts, e)
+                continue
+            cache[rel_name] = c
+            lab = classify(rel_name, False, label) if classify is not None else 0
+            self.files += 1
+            self.bytes += st.st_size
+            add(
+                _HEAD.pack(
+                    FILE, lab, 0, st.st_mode & 0o7777, st.st_mtime_ns, st.st_size, len(name), 32
+                )
+            )
+            add(name)
+            add(c[4])
+        if self.opts.progress:
+            self.opts.progress(self.files, self.bytes)
+        data = b"".join(parts)
         key = hashlib.sha256(data).digest()
-        if not self._known(key):
+        if not self._known_tree(key):
             self.writer.add(TREE, key, data)
             self.pending.add(key)
         return key
 
     def _entry(
-        self, path: bytes, rel: bytes, name: bytes, de: os.DirEntry[bytes] | None, label: int
+        self,
+        path: bytes,
+        rel: bytes,
+        name: bytes,
+        de: os.DirEntry[bytes] | None,
+        label: int,
+        st: os.stat_result | None = None,
     ) -> Entry | None:
         opts = self.opts
-        if rel in opts.omit or rel in opts.overlay_deleted:
+        if rel in opts.overlay_deleted:
             return None
-        src = opts.overlay.get(rel)
+        src = opts.overlay.get(rel) if opts.overlay else None
         try:
             if src is not None:
                 st = os.lstat(src)
                 path = src
+            elif st is not None:
+                pass
             elif de is not None:
                 st = de.stat(follow_symlinks=False)
             else:  # a directory that only the overlay has
@@ -180,13 +242,10 @@ class _Walker:
             return None
         if got is None:
             return None
-        key, fst, flags = got
+        key, fst, size, flags = got
         self.files += 1
-        self.bytes += fst.st_size
-        self._progress()
-        return Entry(
-            name, FILE, stat.S_IMODE(fst.st_mode), fst.st_mtime_ns, fst.st_size, key, lab, flags
-        )
+        self.bytes += size
+        return Entry(name, FILE, stat.S_IMODE(fst.st_mode), fst.st_mtime_ns, size, key, lab, flags)
 
     def _dir_entry(
         self, path: bytes, rel: bytes, name: bytes, st: os.stat_result | None, label: int
@@ -206,7 +265,8 @@ class _Walker:
 
     def _file(
         self, path: bytes, rel: bytes, st: os.stat_result, cacheable: bool
-    ) -> tuple[bytes, os.stat_result, int] | None:
+    ) -> tuple[bytes, os.stat_result, int, int] | None:
+        """(content key, stat, size stored, flags), or None if the file vanished."""
         c = self.old_cache.get(rel)
         if (
             c is not None
@@ -216,13 +276,13 @@ class _Walker:
             and c[3] == st.st_ino
         ):
             self.cache[rel] = c
-            return c[4], st, 0
+            return c[4], st, st.st_size, 0
         self.misses += 1
         for attempt in range(READ_TRIES):
             got = self._read(path, attempt == READ_TRIES - 1)
             if got is None:
                 return None
-            key, fst, stable = got
+            key, fst, size, stable = got
             if stable:
                 if cacheable and max(fst.st_mtime_ns, fst.st_ctime_ns) < self.racy_after:
                     self.cache[rel] = (
@@ -232,11 +292,11 @@ class _Walker:
                         fst.st_ino,
                         key,
                     )
-                return key, fst, 0
+                return key, fst, size, 0
         self.changed.append(os.fsdecode(rel))
-        return key, fst, CHANGED_WHILE_READ
+        return key, fst, size, CHANGED_WHILE_READ
 
-    def _read(self, path: bytes, last_try: bool) -> tuple[bytes, os.stat_result, bool] | None:
+    def _read(self, path: bytes, last_try: bool) -> tuple[bytes, os.stat_result, int, bool] | None:
         """Store one file's content; None if it vanished or is no longer a regular file."""
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOATIME", 0)
         try:
@@ -264,7 +324,7 @@ class _Walker:
 
     def _read_small(
         self, fd: int, before: os.stat_result, last_try: bool
-    ) -> tuple[bytes, os.stat_result, bool]:
+    ) -> tuple[bytes, os.stat_result, int, bool]:
         chunks = []
         while True:
             chunk = os.read(fd, CHUNK)
@@ -278,11 +338,11 @@ class _Walker:
         if (stable or last_try) and not self._known(key):
             self.writer.add(BLOB, key, data)
             self.pending.add(key)
-        return key, after, stable
+        return key, after, len(data), stable
 
     def _read_stream(
         self, fd: int, before: os.stat_result, last_try: bool
-    ) -> tuple[bytes, os.stat_result, bool]:
+    ) -> tuple[bytes, os.stat_result, int, bool]:
         rec = self.writer.begin_stream()
         while True:
             chunk = os.read(fd, CHUNK)
@@ -297,7 +357,11 @@ class _Walker:
             self.pending.add(key)
         else:
             rec.discard()
-        return key, after, stable
+        return key, after, rec.size, stable
+
+
+def _first(item: tuple[bytes, object]) -> bytes:
+    return item[0]
 
 
 def _same(a: os.stat_result, b: os.stat_result) -> bool:
@@ -385,8 +449,12 @@ def create_snapshot(
             meta=info,
         )
         store.index.add_snapshot(packs, source, directory, snap)
-        if walker.misses or len(walker.cache) != len(walker.old_cache):
-            filescache.save(cpath, generation, walker.cache)
+        if (
+            walker.misses
+            or len(walker.cache) != len(walker.old_cache)
+            or walker.trees != walker.old_trees
+        ):
+            filescache.save(cpath, generation, filescache.FilesCache(walker.cache, walker.trees))
     return Result(snap, True)
 
 

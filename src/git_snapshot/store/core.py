@@ -90,7 +90,7 @@ class Store:
             raise CorruptObject(f"object {key.hex()[:16]} is missing from the index")
         h = hashlib.sha256()
         try:
-            for chunk in self.reader.stream(loc.pack, loc.offset, loc.length):
+            for chunk in self.reader.stream(loc.pack, loc.offset, loc.length, loc.size):
                 h.update(chunk)
                 yield chunk
         except (OSError, zstandard.ZstdError) as exc:

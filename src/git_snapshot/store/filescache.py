@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+from dataclasses import dataclass
+from dataclasses import field
 
 # relative path -> (size, mtime_ns, ctime_ns, inode, content key)
 CacheEntry = tuple[int, int, int, int, bytes]
@@ -24,29 +26,36 @@ def cache_path(store_root: str, source: str, directory: str) -> str:
     return os.path.join(store_root, "cache", name[:32] + ".cache")
 
 
-def load(path: str, generation: str) -> dict[bytes, CacheEntry]:
+@dataclass
+class FilesCache:
+    entries: dict[bytes, CacheEntry] = field(default_factory=dict)
+    # keys of the trees of the last snapshot: they exist while the generation is the same
+    trees: set[bytes] = field(default_factory=set)
+
+
+def load(path: str, generation: str) -> FilesCache:
     try:
         with open(path, "rb") as f:
             blob = f.read()
     except OSError:
-        return {}
+        return FilesCache()
     head = len(_MAGIC) + 32
     if (
         blob[: len(_MAGIC)] != _MAGIC
         or hashlib.sha256(blob[head:]).digest() != blob[len(_MAGIC) : head]
     ):
-        return {}
+        return FilesCache()
     try:
-        gen, entries = marshal.loads(blob[head:])
+        gen, entries, trees = marshal.loads(blob[head:])
     except (EOFError, ValueError, TypeError):
-        return {}
-    if gen != generation or not isinstance(entries, dict):
-        return {}
-    return entries
+        return FilesCache()
+    if gen != generation or not isinstance(entries, dict) or not isinstance(trees, set):
+        return FilesCache()
+    return FilesCache(entries, trees)
 
 
-def save(path: str, generation: str, entries: dict[bytes, CacheEntry]) -> None:
-    payload = marshal.dumps((generation, entries))
+def save(path: str, generation: str, cache: FilesCache) -> None:
+    payload = marshal.dumps((generation, cache.entries, cache.trees))
     tmp = f"{path}.{os.getpid()}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:

@@ -27,7 +27,7 @@ CHANGED_WHILE_READ = 1  # the file kept changing while it was read; stored as la
 LABEL_NONE = 0
 
 TREE_MAGIC = b"GSTREE1\n"
-_HEAD = struct.Struct("<BBBIqQHI")  # kind, label, flags, mode, mtime_ns, size, name len, ref len
+HEAD = struct.Struct("<BBBIqQHI")  # kind, label, flags, mode, mtime_ns, size, name len, ref len
 
 
 def digest(data: bytes) -> bytes:
@@ -45,16 +45,19 @@ class Entry(NamedTuple):
     flags: int = 0
 
 
+def encode_into(parts: list[bytes], e: Entry) -> None:
+    parts.append(
+        HEAD.pack(e.kind, e.label, e.flags, e.mode, e.mtime_ns, e.size, len(e.name), len(e.ref))
+    )
+    parts.append(e.name)
+    parts.append(e.ref)
+
+
 def encode_tree(entries: list[Entry]) -> bytes:
     """Entries must already be sorted by name and have unique names."""
     parts = [TREE_MAGIC]
-    pack = _HEAD.pack
     for e in entries:
-        parts.append(
-            pack(e.kind, e.label, e.flags, e.mode, e.mtime_ns, e.size, len(e.name), len(e.ref))
-        )
-        parts.append(e.name)
-        parts.append(e.ref)
+        encode_into(parts, e)
     return b"".join(parts)
 
 
@@ -67,8 +70,8 @@ def decode_tree(data: bytes) -> list[Entry]:
         raise CorruptObject("not a tree")
     out: list[Entry] = []
     pos = len(TREE_MAGIC)
-    unpack = _HEAD.unpack_from
-    size = _HEAD.size
+    unpack = HEAD.unpack_from
+    size = HEAD.size
     end = len(data)
     try:
         while pos < end:

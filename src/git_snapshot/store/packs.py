@@ -211,26 +211,44 @@ class PackReader:
             raise zstandard.ZstdError("pack is truncated")
         return data
 
-    def stream(self, pack: str, offset: int, length: int) -> Iterator[bytes]:
+    def stream(self, pack: str, offset: int, length: int, size: int) -> Iterator[bytes]:
+        """The object in chunks of at most CHUNK bytes: memory stays bounded however well
+        the object compressed."""
         f = self._file(pack)
         f.seek(offset)
-        remaining = length
-        dobj = self._dctx.decompressobj()
-        while remaining > 0:
-            frame = f.read(min(CHUNK, remaining))
-            if not frame:
-                raise zstandard.ZstdError("pack is truncated")
-            remaining -= len(frame)
-            out = dobj.decompress(frame)
-            if out:
-                yield out
-        if not dobj.eof:
+        reader = self._dctx.stream_reader(_Slice(f, length), read_across_frames=False)  # type: ignore[arg-type]
+        produced = 0
+        while True:
+            out = reader.read(CHUNK)
+            if not out:
+                break
+            produced += len(out)
+            yield out
+        if produced != size:
             raise zstandard.ZstdError("object is truncated")
 
     def close(self) -> None:
         for f in self._files.values():
             f.close()
         self._files.clear()
+
+
+class _Slice:
+    """The next *length* bytes of a file, as a file object for zstandard's stream_reader."""
+
+    def __init__(self, f: BinaryIO, length: int) -> None:
+        self._f = f
+        self._left = length
+
+    def read(self, n: int = -1) -> bytes:
+        if self._left <= 0:
+            return b""
+        n = self._left if n < 0 else min(n, self._left)
+        data = self._f.read(n)
+        if len(data) < n:
+            raise zstandard.ZstdError("pack is truncated")
+        self._left -= len(data)
+        return data
 
 
 def scan_pack(path: str) -> Iterator[PackedObject]:
