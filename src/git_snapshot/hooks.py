@@ -47,6 +47,10 @@ WHAT = {
 # autostash is made; post-checkout is skipped inside a rebase, and outside one a pending
 # MERGE_AUTOSTASH (a merge stopped by a conflict) is not about to be applied.
 AUTOSTASH_HOOKS = ("pre-rebase", "pre-merge-commit", "post-merge", "post-rewrite")
+# A file checkout writes the files, then the index: files written more than this before the
+# index are not its work (a checkout of very many files on a slow disk may take longer: then
+# a loss goes unreported, which is better than a false alarm).
+FILE_CHECKOUT_WINDOW_NS = 10 * 10**9
 
 
 @dataclass(frozen=True)
@@ -193,18 +197,39 @@ def _clean(repo: gitrepo.Repo, paths: list[bytes]) -> set[bytes]:
     return {p for p in paths if p not in dirty}
 
 
+def _fresh(repo: gitrepo.Repo, paths: list[bytes]) -> list[bytes]:
+    """Those of *paths* written just before git last wrote the index, as a file checkout
+    does (it writes the files, then the index). A file the user saved and committed a
+    while ago is not one of them."""
+    try:
+        index_ns = os.stat(os.path.join(repo.git_dir, "index")).st_mtime_ns
+    except OSError:
+        return paths
+    top = os.fsencode(repo.toplevel)
+    out = []
+    for p in paths:
+        try:
+            mtime = os.lstat(os.path.join(top, p)).st_mtime_ns
+        except OSError:
+            continue
+        if mtime >= index_ns - FILE_CHECKOUT_WINDOW_NS:
+            out.append(p)
+    return out
+
+
 def _discarded(store: Store, repo: gitrepo.Repo, before: Snapshot, after: Snapshot) -> list[bytes]:
     """Tracked files a file checkout (`git checkout -- f`, `git restore f`) put back to their
     index content although *before* held an edit: files that changed between the two
-    snapshots and whose content is now the index's. A file the user edited further is not
-    clean, so it is not named; an edit git still has (the committed content) is left out by
-    losses.find."""
+    snapshots, were written by git moments ago, and whose content is now the index's. A file
+    the user edited further is not clean, so it is not named; an edit git still has (the
+    committed content) is left out by losses.find."""
     changed = [
         c.path
         for c in diff_trees(store, before.root, after.root)
         if c.status != ADDED and c.old is not None and c.old.kind != DIR
         if c.old.label == worktree.TRACKED
     ]
+    changed = _fresh(repo, changed)
     return sorted(_clean(repo, changed)) if changed else []
 
 
@@ -224,6 +249,32 @@ def _user_cwd(repo: gitrepo.Repo, env: Mapping[str, str]) -> str:
     return repo.toplevel
 
 
+def _losses(
+    store: Store,
+    repo: gitrepo.Repo,
+    call: Call,
+    env: Mapping[str, str],
+    started: float,
+    after: Snapshot,
+    overlay: gitrepo.Overlay | None,
+) -> list[str]:
+    """The report of what the operation that ran this post-hook destroyed (may be empty)."""
+    orig = _rev(repo, "ORIG_HEAD") if call.name != "post-checkout" else None
+    before = _before(store, repo, call, started, orig)
+    if before is None:
+        return []
+    if call.file_checkout:
+        touched: list[bytes] | None = _discarded(store, repo, before, after)
+    else:
+        touched = _touched(repo, call, orig)
+    if not touched:
+        return []
+    # what git or pre-commit only hid for the moment is not lost
+    hidden = overlay.files | overlay.deleted if overlay else frozenset()
+    found = [x for x in losses.find(store, repo, before, touched) if x.path not in hidden]
+    return losses.report(found, before, _what(call, env), repo, _user_cwd(repo, env))
+
+
 def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
     """Do the hook's work; returns the lines to print."""
     started = time.time()
@@ -239,24 +290,18 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
             res = worktree.take(
                 store, repo, trigger=call.name, overlay=overlay, cfg=cfg, skip_if_unchanged=True
             )
+        # The snapshot is taken: nothing after this may turn it into a failure (for a
+        # pre-hook, that would stop the git command for no reason).
         if call.name in POST_HOOKS:
-            orig = _rev(repo, "ORIG_HEAD") if call.name != "post-checkout" else None
-            before = _before(store, repo, call, started, orig)
-            if before is not None:
-                if call.file_checkout:
-                    touched: list[bytes] | None = _discarded(store, repo, before, res.snapshot)
-                else:
-                    touched = _touched(repo, call, orig)
-                if touched:
-                    hidden = overlay.files | overlay.deleted if overlay else frozenset()
-                    found = [
-                        x for x in losses.find(store, repo, before, touched) if x.path not in hidden
-                    ]
-                    where = _user_cwd(repo, env)
-                    report = losses.report(found, before, _what(call, env), repo, where)
+            try:
+                report = _losses(store, repo, call, env, started, res.snapshot, overlay)
+            except Exception as exc:
+                report = [
+                    f"git-snapshot: could not check what the {WHAT[call.name]} destroyed: {exc}"
+                ]
         try:
             worktree.apply_retention(store, repo, cfg)
-        except (UserError, OSError) as exc:
+        except Exception as exc:
             report.append(f"git-snapshot: retention not applied: {exc}")
     s = res.snapshot
     if res.new:

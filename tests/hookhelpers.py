@@ -1,0 +1,218 @@
+"""Helpers for the hook tests (this module holds no tests).
+
+Everything is real: git, the hook shims put in place by ``git snapshot install`` (the console
+script found on PATH, as a user runs it), and the ``git-snapshot`` those shims call. The
+conftest isolates HOME, git config and the store; subprocesses inherit that environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tarfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+VENV_BIN = Path(sys.executable).parent
+EXE = VENV_BIN / "git-snapshot"
+
+# A secret that only the snapshot can give back: not UTF-8, a NUL, no final newline.
+SECRET = b"TOKEN=s3cr\xe9t\x00value"
+COMMITTED = b"from the branch\n"
+
+_REPORT = re.compile(
+    r"^git-snapshot: (?P<what>.+?) destroyed (?P<kinds>.+?): (?P<names>.+) "
+    r"\(saved in snapshot (?P<id>\d+); restore with: (?P<cmd>git snapshot restore .+)\)$"
+)
+
+
+@dataclass(frozen=True)
+class Ran:
+    rc: int
+    out: str
+    err: str
+
+    @property
+    def ours(self) -> list[str]:
+        """What git-snapshot printed (each of its lines starts with 'git-snapshot:')."""
+        return [ln for ln in self.err.splitlines() if ln.startswith("git-snapshot:")]
+
+    @property
+    def said(self) -> list[str]:
+        """git-snapshot's lines on stdout or stderr (pre-commit prints hook output on stdout)."""
+        return [ln for ln in (self.out + self.err).splitlines() if ln.startswith("git-snapshot:")]
+
+    @property
+    def reports(self) -> list[Report]:
+        return [r for r in (Report.parse(ln) for ln in self.said) if r is not None]
+
+
+@dataclass(frozen=True)
+class Report:
+    """One loss report line."""
+
+    what: str  # "git merge"
+    kinds: str  # "1 ignored file"
+    names: str
+    snap: int
+    command: list[str]  # the restore command, as argv
+
+    @classmethod
+    def parse(cls, line: str) -> Report | None:
+        m = _REPORT.match(line)
+        if m is None:
+            return None
+        return cls(m["what"], m["kinds"], m["names"], int(m["id"]), shlex.split(m["cmd"]))
+
+
+def run(
+    cwd: Path | str,
+    *argv: str,
+    rc: int | None = 0,
+    env: Mapping[str, str] | None = None,
+    input: bytes | None = None,
+) -> Ran:
+    """Run *argv* in *cwd*; check the exit status (unless *rc* is None) and that nothing
+    crashed (no traceback, no internal error)."""
+    res = subprocess.run(
+        list(argv),
+        cwd=cwd,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+        capture_output=True,
+        env=None if env is None else dict(env),
+        check=False,
+        timeout=120,
+    )
+    ran = Ran(
+        res.returncode,
+        res.stdout.decode("utf-8", "surrogateescape"),
+        res.stderr.decode("utf-8", "surrogateescape"),
+    )
+    assert "Traceback" not in ran.err, ran.err
+    assert "internal error" not in ran.err, ran.err
+    if rc is not None:
+        assert ran.rc == rc, f"{shlex.join(argv)} exited {ran.rc}:\n{ran.out}\n{ran.err}"
+    return ran
+
+
+def git(cwd: Path | str, *args: str, rc: int | None = 0, **env: str) -> Ran:
+    """Real git, with extra environment variables from *env*."""
+    return run(cwd, "git", *args, rc=rc, env={**os.environ, **env} if env else None)
+
+
+def gs(cwd: Path | str, *args: str, rc: int | None = 0) -> Ran:
+    """``git snapshot ARGS``: git finds the git-snapshot console script on PATH."""
+    return run(cwd, "git", "snapshot", *args, rc=rc)
+
+
+def put_venv_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert EXE.exists(), f"{EXE} is missing: pip install -e . in this venv"
+    monkeypatch.setenv("PATH", f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+
+
+def install(repo: Path) -> Ran:
+    """``git snapshot install``, as a user runs it."""
+    ran = gs(repo, "install")
+    assert "reference-transaction: installed" in ran.out + ran.err, ran
+    return ran
+
+
+def head(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD").out.strip()
+
+
+def write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    path.chmod(mode)
+
+
+def commit(repo: Path, rel: str, data: bytes, msg: str = "", force: bool = False) -> str:
+    """Write *rel*, commit it (``force``: even if ignored); returns the new HEAD."""
+    write(repo / rel, data)
+    git(repo, "add", *(["-f"] if force else []), rel)
+    git(repo, "commit", "-q", "-m", msg or f"add {rel}")
+    return head(repo)
+
+
+def side_commit(
+    repo: Path, branch: str, files: Mapping[str, bytes], base: str = "HEAD", msg: str = ""
+) -> str:
+    """Commit *files* on top of *base* as branch *branch*, without touching the worktree, the
+    index or HEAD (so no hook takes a snapshot); returns the commit id."""
+    git_dir = Path(git(repo, "rev-parse", "--absolute-git-dir").out.strip())
+    index = git_dir / "side-index"
+    env = {**os.environ, "GIT_INDEX_FILE": str(index)}
+    parent = git(repo, "rev-parse", "--verify", f"{base}^{{commit}}").out.strip()
+    run(repo, "git", "read-tree", parent, env=env)
+    for rel, data in files.items():
+        blob = run(repo, "git", "hash-object", "-w", "--stdin", input=data).out.strip()
+        run(repo, "git", "update-index", "--add", "--cacheinfo", f"100644,{blob},{rel}", env=env)
+    tree = run(repo, "git", "write-tree", env=env).out.strip()
+    index.unlink()
+    new = git(repo, "commit-tree", tree, "-p", parent, "-m", msg or f"{branch}: side").out.strip()
+    git(repo, "update-ref", f"refs/heads/{branch}", new)
+    return new
+
+
+def snaps(repo: Path) -> list[dict[str, Any]]:
+    """``git snapshot list --json`` of the worktree at *repo*, oldest first."""
+    data = json.loads(gs(repo, "list", "--json").out)
+    assert isinstance(data, list)
+    return data
+
+
+def triggers(repo: Path) -> list[str]:
+    return [s["trigger"] for s in snaps(repo)]
+
+
+def by_id(repo: Path, snap: int) -> dict[str, Any]:
+    (found,) = [s for s in snaps(repo) if s["id"] == snap]
+    return found
+
+
+def saved(repo: Path, snap: int | str, tmp: Path) -> dict[str, bytes]:
+    """Every regular file of a snapshot, byte for byte (through ``git snapshot export``)."""
+    tar = tmp / f"snap-{snap}-{len(list(tmp.glob('snap-*')))}.tar"
+    gs(repo, "export", str(snap), str(tar))
+    out: dict[str, bytes] = {}
+    with tarfile.open(tar) as tf:
+        for member in tf.getmembers():
+            if member.isfile():
+                f = tf.extractfile(member)
+                assert f is not None
+                out[member.name] = f.read()
+    return out
+
+
+def restore(cwd: Path, report: Report) -> Ran:
+    """Run the restore command a report printed, where the user ran git."""
+    assert report.command[:3] == ["git", "snapshot", "restore"], report
+    return run(cwd, *report.command)
+
+
+def file_state(path: Path) -> tuple[bytes, int]:
+    return path.read_bytes(), path.stat().st_mode & 0o7777
+
+
+def worktree_state(repo: Path) -> dict[str, bytes]:
+    """Every file under *repo* except .git, with its content (symlinks as their target)."""
+    out: dict[str, bytes] = {}
+    for root, dirs, files in os.walk(repo):
+        dirs[:] = sorted(d for d in dirs if not (root == str(repo) and d == ".git"))
+        for name in files:
+            full = os.path.join(root, name)
+            rel = os.path.relpath(full, repo)
+            out[rel] = (
+                os.fsencode(os.readlink(full)) if os.path.islink(full) else Path(full).read_bytes()
+            )
+    return out

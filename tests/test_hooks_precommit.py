@@ -1,0 +1,268 @@
+"""The hooks through the real pre-commit framework.
+
+The hook repository is a throwaway git repo made from the current working tree (src/,
+pyproject.toml, README.md, .pre-commit-hooks.yaml, hooks/), so uncommitted changes are what is
+tested. pre-commit builds its environment for it once per session (PRE_COMMIT_HOME is a
+session directory); the configuration is the one the README tells users to paste.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from hookhelpers import COMMITTED
+from hookhelpers import SECRET
+from hookhelpers import VENV_BIN
+from hookhelpers import Ran
+from hookhelpers import by_id
+from hookhelpers import commit
+from hookhelpers import git
+from hookhelpers import gs
+from hookhelpers import head
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from hookhelpers import restore
+from hookhelpers import run
+from hookhelpers import saved
+from hookhelpers import side_commit
+from hookhelpers import snaps
+from hookhelpers import triggers
+from hookhelpers import write
+
+ROOT = Path(__file__).resolve().parent.parent
+PRE_COMMIT = VENV_BIN / "pre-commit"
+SNAP_LINE = re.compile(r"^git-snapshot: snapshot (\d+) \(([a-z-]+)\)")
+
+
+def hook_ids() -> list[tuple[str, str]]:
+    """(id, stage) of every hook in .pre-commit-hooks.yaml."""
+    text = (ROOT / ".pre-commit-hooks.yaml").read_text()
+    items = re.split(r"^- ", text, flags=re.M)[1:]
+    out = []
+    for item in items:
+        hid = re.search(r"^id: (\S+)$", item, re.M)
+        stages = re.search(r"^  stages: \[([^\]]+)\]$", item, re.M)
+        assert hid and stages, item
+        (stage,) = [s.strip() for s in stages.group(1).split(",")]
+        out.append((hid.group(1), stage))
+    return out
+
+
+def readme_config() -> str:
+    """The .pre-commit-config.yaml the README shows."""
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"^```yaml\n(.*?)^```", text, re.M | re.S)
+    (config,) = [b for b in blocks if "default_install_hook_types" in b]
+    return str(config)
+
+
+def test_readme_names_every_hook_id() -> None:
+    ids = hook_ids()
+    assert len(ids) == 5 and {s for _, s in ids} == {
+        "pre-merge-commit",
+        "pre-rebase",
+        "post-checkout",
+        "post-merge",
+        "post-rewrite",
+    }
+    config = readme_config()
+    assert re.findall(r"^\s+- id: (\S+)$", config, re.M) == [i for i, _ in ids]
+    m = re.search(r"^default_install_hook_types: \[([^\]]+)\]$", config, re.M)
+    assert m
+    types = {t.strip() for t in m.group(1).split(",")}
+    assert {s for _, s in ids} <= types  # `pre-commit install` installs every stage we use
+
+
+# --------------------------------------------------------------------------- the framework
+
+
+@dataclass(frozen=True)
+class HookRepo:
+    path: Path
+    rev: str
+    home: Path  # PRE_COMMIT_HOME, holding the environment built for path@rev
+
+    def config(self) -> str:
+        text = readme_config()
+        text, n = re.subn(r"(?m)^(\s+- repo: )\S+.*$", rf"\g<1>{self.path}", text)
+        assert n == 1
+        text, n = re.subn(r"(?m)^(\s+rev: )\S+.*$", rf"\g<1>{self.rev}", text)
+        assert n == 1
+        return text
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> HookRepo:
+    if not PRE_COMMIT.exists():
+        pytest.skip("pre-commit is not installed next to this Python")
+    base = tmp_path_factory.mktemp("pre-commit")
+    pkg = base / "git-snapshot"
+    pkg.mkdir()
+    junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in ("src", "hooks"):
+        shutil.copytree(ROOT / name, pkg / name, ignore=junk)
+    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
+        shutil.copy2(ROOT / name, pkg / name)
+    home = base / "home"
+    home.mkdir()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
+        "HOME": str(home),
+        "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+        "PRE_COMMIT_HOME": str(base / "cache"),
+    }
+    run(pkg, "git", "init", "-q", env=env)
+    run(pkg, "git", "add", "-A", env=env)
+    run(pkg, "git", "commit", "-q", "-m", "git-snapshot as it is in the working tree", env=env)
+    rev = run(pkg, "git", "rev-parse", "HEAD", env=env).out.strip()
+    hr = HookRepo(pkg, rev, base / "cache")
+    # Build the hook environment once (pip install of the package: ~10-30 s).
+    scratch = base / "scratch"
+    scratch.mkdir()
+    run(scratch, "git", "init", "-q", env=env)
+    (scratch / ".pre-commit-config.yaml").write_text(hr.config())
+    run(scratch, str(PRE_COMMIT), "install-hooks", env=env)
+    return hr
+
+
+@pytest.fixture
+def pc(repo: Path, hook_repo: HookRepo, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The conftest repo, ignoring .env, with the README's pre-commit config committed; the
+    test runs `pre-commit install` (see pc_install) once its branches are made."""
+    put_venv_on_path(monkeypatch)
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(hook_repo.home))
+    commit(repo, ".gitignore", b".env\n")
+    commit(repo, ".pre-commit-config.yaml", hook_repo.config().encode())
+    commit(repo, "notes.txt", b"committed notes\n")
+    yield repo
+
+
+def pc_install(r: Path, plain_too: bool = False) -> None:
+    ran = run(r, str(PRE_COMMIT), "install")
+    for stage in ("pre-merge-commit", "pre-rebase", "post-checkout", "post-merge", "post-rewrite"):
+        assert f".git/hooks/{stage}" in ran.out, ran.out
+    if plain_too:
+        install(r)
+
+
+def said_snaps(ran: Ran) -> list[str]:
+    return [m.group(2) for m in (SNAP_LINE.match(ln) for ln in ran.said) if m]
+
+
+@pytest.mark.slow
+def test_checkout_new_branch_stores_the_unstaged_edit(pc: Path, tmp_path: Path) -> None:
+    """pre-commit takes unstaged edits out of the worktree before any hook runs; the snapshot
+    must still hold them."""
+    r = pc
+    pc_install(r)
+    write(r / "notes.txt", b"unstaged \xff edit")
+    ran = git(r, "checkout", "-b", "new")
+    assert "Stashing unstaged files" in ran.out + ran.err  # pre-commit did hide the edit
+    assert (r / "notes.txt").read_bytes() == b"unstaged \xff edit"  # and put it back
+    (snap,) = snaps(r)
+    assert snap["trigger"] == "post-checkout" and snap["branch"] == "new"
+    assert said_snaps(ran) == ["post-checkout"]
+    assert saved(r, snap["id"], tmp_path)["notes.txt"] == b"unstaged \xff edit"
+
+    # amend: pre-commit passes "amend" in PRE_COMMIT_REWRITE_COMMAND; no snapshot for it
+    ran = git(r, "commit", "-q", "--amend", "--no-verify", "-m", "amended")
+    assert ran.said == [] and len(snaps(r)) == 1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("plain_too", [False, True], ids=["pre-commit", "pre-commit+plain"])
+def test_three_way_merge(pc: Path, tmp_path: Path, plain_too: bool) -> None:
+    """pre-merge-commit (after the merge wrote the worktree) stores the merged tree with the
+    unstaged edit. The ignored file the merge overwrote is reported against the snapshot
+    before the merge: reference-transaction with the plain hooks, else one taken by hand.
+    pre-commit's own `git checkout -- .` in the middle of the merge records nothing."""
+    r = pc
+    side_commit(r, "feature", {".env": COMMITTED, "f.txt": b"f\n"})
+    commit(r, "m.txt", b"m\n")
+    pc_install(r, plain_too)
+    write(r / ".env", SECRET)
+    write(r / "notes.txt", b"unstaged edit\n")
+    if not plain_too:
+        gs(r, "create", "-m", "by hand")
+    old = head(r)
+
+    ran = git(r, "merge", "--no-edit", "feature")
+    assert head(r) != old and (r / "f.txt").exists()
+    assert (r / "notes.txt").read_bytes() == b"unstaged edit\n"
+    before = "reference-transaction" if plain_too else "manual"
+    # no post-checkout from pre-commit's stash-and-checkout in the middle of the merge (the
+    # post-merge snapshot differs only by the mtime pre-commit gave notes.txt putting it back)
+    assert triggers(r) in ([before, "pre-merge-commit"], [before, "pre-merge-commit", "post-merge"])
+    pmc = snaps(r)[1]
+    files = saved(r, pmc["id"], tmp_path)
+    assert files["notes.txt"] == b"unstaged edit\n" and files["f.txt"] == b"f\n"
+
+    (rep,) = ran.reports  # once, although with both installed every hook runs twice
+    assert (rep.what, rep.names) == ("git merge", ".env")
+    assert rep.snap == snaps(r)[0]["id"] and by_id(r, rep.snap)["head"] == old
+    assert saved(r, rep.snap, tmp_path)[".env"] == SECRET
+    restore(r, rep)
+    assert (r / ".env").read_bytes() == SECRET
+
+
+@pytest.mark.slow
+def test_rebase_autostash_keeps_the_unstaged_edit(pc: Path, tmp_path: Path) -> None:
+    """`git rebase` refuses unstaged edits unless --autostash; git's autostash runs before
+    pre-rebase, so the snapshot reads the edit from the autostash commit."""
+    r = pc
+    side_commit(r, "feature", {".env": COMMITTED, "f.txt": b"f\n"})
+    commit(r, "mine.txt", b"mine\n")
+    pc_install(r)
+    write(r / ".env", SECRET)
+    write(r / "notes.txt", b"unstaged edit\n")
+    old = head(r)
+
+    ran = git(r, "rebase", "--autostash", "feature")
+    assert (r / "f.txt").exists() and (r / "notes.txt").read_bytes() == b"unstaged edit\n"
+    assert triggers(r) == ["pre-rebase", "post-rewrite"]  # nothing from inside the rebase
+    pre, post = snaps(r)
+    assert pre["head"] == old
+    assert saved(r, pre["id"], tmp_path)["notes.txt"] == b"unstaged edit\n"
+    assert saved(r, post["id"], tmp_path)["notes.txt"] == b"unstaged edit\n"
+    (rep,) = ran.reports
+    assert (rep.what, rep.names, rep.snap) == ("git rebase", ".env", pre["id"])
+    restore(r, rep)
+    assert (r / ".env").read_bytes() == SECRET
+
+
+@pytest.mark.slow
+def test_branch_checkout_reports_through_pre_commit(pc: Path, tmp_path: Path) -> None:
+    r = pc
+    side_commit(r, "feature", {".env": COMMITTED})
+    pc_install(r)
+    write(r / ".env", SECRET)
+    gs(r, "create")
+    ran = git(r, "checkout", "-q", "feature")
+    (rep,) = ran.reports
+    assert (rep.what, rep.names) == ("git checkout", ".env")
+    assert by_id(r, rep.snap)["trigger"] == "manual"
+    restore(r, rep)
+    assert (r / ".env").read_bytes() == SECRET
+
+
+@pytest.mark.slow
+def test_linked_worktree_through_pre_commit(pc: Path, tmp_path: Path) -> None:
+    r = pc
+    pc_install(r)
+    wt = tmp_path / "wt"
+    write(r / "notes.txt", b"main's edit\n")
+    git(r, "worktree", "add", "-q", "-b", "wtb", str(wt))
+    (snap,) = snaps(wt)
+    assert snap["worktree"] == str(wt.resolve()) and snap["trigger"] == "post-checkout"
+    assert saved(wt, snap["id"], tmp_path)["notes.txt"] == b"committed notes\n"
