@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from conftest import git
 from test_cli_helpers import NON_UTF8
 from test_cli_helpers import Ran
@@ -111,11 +110,6 @@ def test_run_from_a_subdirectory_prints_paths_that_work_there(repo: Path) -> Non
     assert (repo / "sub" / "local.txt").read_text() == "untracked\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="losses.report lists destroyed files one by one and cuts the list after 10 with "
-    "'...', so the printed restore command cannot be run as printed for a big tree",
-)
 def test_run_restore_command_for_a_big_tree_works_as_printed(repo: Path) -> None:
     _setup(repo, modules=300)
     before = tree_state(repo)
@@ -125,11 +119,6 @@ def test_run_restore_command_for_a_big_tree_works_as_printed(repo: Path) -> None
     assert tree_state(repo) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="losses.report prints a name that is not UTF-8 with backslash escapes ('caf\\xe9'), "
-    "which the printed restore command then passes literally",
-)
 def test_run_restore_command_for_a_non_utf8_name_works_as_printed(repo: Path) -> None:
     with open(os.path.join(os.fsencode(repo), NON_UTF8), "wb") as f:
         f.write(b"precious\n")

@@ -309,9 +309,7 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
             f"git-snapshot: snapshot {s.id} ({call.name}): {s.files} files, "
             f"+{output.size(s.added_bytes)}"
         ]
-        from git_snapshot.commands.create import warnings
-
-        lines += [f"git-snapshot: {w}" for w in warnings(res)]
+        lines += [f"git-snapshot: {w}" for w in output.snapshot_warnings(s)]
     else:
         lines = [f"git-snapshot: unchanged since snapshot {s.id}"]
     return lines + report

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from git_snapshot import gitrepo
-from git_snapshot.commands.common import for_people
+from git_snapshot import output
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.diff import lost
@@ -63,6 +62,22 @@ def _count(kind: str, n: int) -> str:
     return f"{n} {files} with uncommitted edits" if kind == "tracked" else f"{n} {kind} {files}"
 
 
+def _from(repo: gitrepo.Repo, cwd: str, rel: bytes) -> bytes:
+    """A worktree path as the user types it from *cwd* (restore takes cwd-relative paths)."""
+    full = os.path.join(os.fsencode(repo.toplevel), rel)
+    return os.path.relpath(full, os.fsencode(os.path.abspath(cwd)))
+
+
+def _covering(losses: list[Loss]) -> list[bytes]:
+    """At most SHOW_AT_MOST paths whose restore brings back every loss: the paths themselves,
+    else their top-level directories, else the whole tree (restore never deletes)."""
+    paths = [loss.path for loss in losses]
+    if len(paths) <= SHOW_AT_MOST:
+        return paths
+    tops = sorted({p.split(b"/", 1)[0] for p in paths})
+    return tops if len(tops) <= SHOW_AT_MOST else []
+
+
 def report(
     losses: list[Loss], snap: Snapshot, what: str, repo: gitrepo.Repo, cwd: str
 ) -> list[str]:
@@ -73,13 +88,11 @@ def report(
     for loss in losses:
         kinds[loss.kind] = kinds.get(loss.kind, 0) + 1
     desc = ", ".join(_count(k, n) for k, n in sorted(kinds.items()))
-    names = [for_people(repo, cwd, loss.path) for loss in losses]
+    names = [output.display(_from(repo, cwd, loss.path)) for loss in losses]
     shown = ", ".join(names[:SHOW_AT_MOST]) + (
         f" and {len(names) - SHOW_AT_MOST} more" if len(names) > SHOW_AT_MOST else ""
     )
-    args = " ".join(shlex.quote(n) for n in names[:SHOW_AT_MOST])
-    if len(names) > SHOW_AT_MOST:
-        args += f" ... (review all with: git snapshot restore {snap.id} --dry-run)"
+    args = " ".join(output.shell_quote(_from(repo, cwd, p)) for p in _covering(losses))
     return [
         f"git-snapshot: {what} destroyed {desc}: {shown} (saved in snapshot {snap.id}; "
         f"restore with: git snapshot restore {snap.id} {args})"

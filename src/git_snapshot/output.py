@@ -3,11 +3,49 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import sys
 import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
+
+from git_snapshot.store import Snapshot
+
+
+def display(path: bytes) -> str:
+    """A path for people and JSON: undecodable bytes shown as escapes, never an exception."""
+    return path.decode("utf-8", "backslashreplace")
+
+
+def shell_quote(path: bytes) -> str:
+    """*path* as a word for any POSIX shell that gives back exactly these bytes."""
+    try:
+        return shlex.quote(path.decode("utf-8"))
+    except UnicodeDecodeError:
+        body = "".join(
+            chr(b) if 32 <= b < 127 and chr(b) not in "\\'%" else f"\\{b:03o}" for b in path
+        )
+        return f"\"$(printf '{body}')\""
+
+
+def snapshot_warnings(s: Snapshot) -> list[str]:
+    """Lines that must not go unseen: files that could not be saved as they were."""
+    out = []
+    unreadable = [p for p, why in s.meta.get("skipped_paths", []) if why.startswith("unreadable")]
+    if unreadable:
+        out.append(
+            f"warning: {len(unreadable)} path(s) could not be read and are NOT in snapshot "
+            f"{s.id}, e.g. {display(os.fsencode(unreadable[0]))}"
+        )
+    changed = s.meta.get("changed_while_read", [])
+    if changed:
+        out.append(
+            f"warning: {len(changed)} file(s) kept changing while read; snapshot {s.id} "
+            f"holds their last state, e.g. {display(os.fsencode(changed[0]))}"
+        )
+    return out
 
 
 def size(n: float) -> str:

@@ -26,11 +26,6 @@ def pick(store: Store, repo: gitrepo.Repo, ref: str) -> Snapshot:
     return store.get(repo.common_dir, ref)
 
 
-def display(path: bytes) -> str:
-    """A path for people and JSON: undecodable bytes shown as escapes, never an exception."""
-    return path.decode("utf-8", "backslashreplace")
-
-
 def user_path(repo: gitrepo.Repo, cwd: str, path: str) -> bytes:
     """A PATH argument (relative to the current directory, as in git) -> path in the snapshot."""
     full = os.path.abspath(os.path.join(cwd, path))
@@ -43,12 +38,6 @@ def user_path(repo: gitrepo.Repo, cwd: str, path: str) -> bytes:
             if candidate.startswith(base.rstrip("/") + "/"):
                 return os.fsencode(candidate[len(base.rstrip("/")) + 1 :])
     raise UserError(f"{path} is outside the worktree {top}")
-
-
-def for_people(repo: gitrepo.Repo, cwd: str, rel: bytes) -> str:
-    """A worktree path as the user should type it from *cwd*."""
-    full = os.path.join(os.fsencode(repo.toplevel), rel)
-    return display(os.path.relpath(full, os.fsencode(os.path.abspath(cwd))))
 
 
 def as_json(s: Snapshot) -> dict[str, Any]:

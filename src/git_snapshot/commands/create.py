@@ -22,25 +22,6 @@ def summary(res: Result, seconds: float) -> str:
     return text
 
 
-def warnings(res: Result) -> list[str]:
-    """Lines that must not go unseen: files that could not be saved as they were."""
-    s = res.snapshot
-    out = []
-    unreadable = [p for p, why in s.meta.get("skipped_paths", []) if why.startswith("unreadable")]
-    if unreadable:
-        out.append(
-            f"warning: {len(unreadable)} file(s) could not be read and are NOT in snapshot "
-            f"{s.id}, e.g. {unreadable[0]}"
-        )
-    changed = s.meta.get("changed_while_read", [])
-    if changed:
-        out.append(
-            f"warning: {len(changed)} file(s) kept changing while read; snapshot {s.id} "
-            f"holds their last state, e.g. {changed[0]}"
-        )
-    return out
-
-
 def cmd_create(args: argparse.Namespace) -> int:
     repo = repo_at(args.cwd)
     start = time.monotonic()
@@ -48,7 +29,7 @@ def cmd_create(args: argparse.Namespace) -> int:
     with Store() as store:
         res = worktree.take(store, repo, trigger="manual", message=args.message, progress=progress)
     progress.done()
-    for line in warnings(res):
+    for line in output.snapshot_warnings(res.snapshot):
         output.err(line)
     if args.json:
         output.print_json(as_json(res.snapshot))

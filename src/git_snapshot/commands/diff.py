@@ -8,7 +8,6 @@ from collections.abc import Callable
 from git_snapshot import gitrepo
 from git_snapshot import output
 from git_snapshot import worktree
-from git_snapshot.commands.common import display
 from git_snapshot.commands.common import pick
 from git_snapshot.commands.common import repo_at
 from git_snapshot.store import Store
@@ -65,10 +64,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
             changes = diff_dir(store, old.root, os.fsencode(repo.toplevel), skip=left_out(repo))
             against = "the worktree"
     if args.json:
-        output.print_json([{"path": display(c.path), "status": c.status} for c in changes])
+        output.print_json([{"path": output.display(c.path), "status": c.status} for c in changes])
         return 0
     for c in changes:
-        print(f"{LETTER[c.status]} {display(c.path)}")
+        print(f"{LETTER[c.status]} {output.display(c.path)}")
     counts = {s: sum(c.status == s for c in changes) for s in LETTER}
     if changes:
         parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)

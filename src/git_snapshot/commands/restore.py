@@ -5,7 +5,6 @@ import os
 
 from git_snapshot import output
 from git_snapshot import worktree
-from git_snapshot.commands.common import display
 from git_snapshot.commands.common import pick
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import user_path
@@ -78,13 +77,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
     ):
         if args.dry_run or len(items) <= 20:
             for p in items:
-                print(f"{verb}{label} {display(p)}")
+                print(f"{verb}{label} {output.display(p)}")
     if kept:
         top = sorted(p for p in kept if not any(p.startswith(q + b"/") for q in kept))
         more = f" and {len(top) - 5} more" if len(top) > 5 else ""
         print(
             f"kept {len(top)} path(s) that no snapshot holds (excluded, cache dirs, special "
-            f"files): {', '.join(display(p) for p in top[:5])}{more}"
+            f"files): {', '.join(output.display(p) for p in top[:5])}{more}"
         )
     where = f" into {target}" if args.to else ""
     n = len(report.created) + len(report.updated)

@@ -5,7 +5,6 @@ import stat
 
 from git_snapshot import output
 from git_snapshot.commands.common import as_json
-from git_snapshot.commands.common import display
 from git_snapshot.commands.common import pick
 from git_snapshot.commands.common import repo_at
 from git_snapshot.store import Store
@@ -23,13 +22,13 @@ def cmd_show(args: argparse.Namespace) -> int:
         data = as_json(snap)
         data["entries"] = [
             {
-                "path": display(p),
+                "path": output.display(p),
                 "type": KIND_NAMES.get(e.kind, "?"),
                 "kind": LABELS.get(e.label, ""),
                 "mode": f"{e.mode:04o}",
                 "size": e.size,
                 "mtime": e.mtime_ns / 1e9,
-                **({"target": display(e.ref)} if e.kind == SYMLINK else {}),
+                **({"target": output.display(e.ref)} if e.kind == SYMLINK else {}),
             }
             for p, e in entries
         ]
@@ -44,9 +43,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"message: {snap.message}")
     rows = []
     for p, e in entries:
-        name = display(p) + ("/" if e.kind == 2 else "")
+        name = output.display(p) + ("/" if e.kind == 2 else "")
         if e.kind == SYMLINK:
-            name += " -> " + display(e.ref)
+            name += " -> " + output.display(e.ref)
         mode = stat.filemode(e.mode | {1: stat.S_IFREG, 2: stat.S_IFDIR, 3: stat.S_IFLNK}[e.kind])
         rows.append(
             [LABELS.get(e.label, "") or "-", mode, output.size(e.size) if e.kind == 1 else "", name]
