@@ -265,3 +265,18 @@ def test_restore_never_writes_through_a_symlink(repo: Path, tmp_path: Path, chos
     got = tree_state(repo)
     assert got[b"conf/a.txt"] == before[b"conf/a.txt"]
     assert got[b"data.txt"] == before[b"data.txt"]
+
+
+def test_latest_passes_over_pre_restore_snapshots(repo: Path) -> None:
+    write(repo / "a.txt", "a-good\n")
+    write(repo / "b.txt", "b-good\n")
+    gs(repo)
+    write(repo / "a.txt", "a-broken\n")
+    write(repo / "b.txt", "b-broken\n")
+    gs(repo, "restore", "latest", "a.txt")
+    # the restore took a pre-restore snapshot holding b-broken: latest must not mean that one
+    gs(repo, "restore", "latest", "b.txt")
+    assert (repo / "a.txt").read_text() == "a-good\n"
+    assert (repo / "b.txt").read_text() == "b-good\n"
+    triggers = [s["trigger"] for s in query(repo, "list", "--json")]
+    assert triggers == ["manual", "pre-restore", "pre-restore"]

@@ -17,12 +17,17 @@ def repo_at(cwd: str) -> gitrepo.Repo:
 
 
 def pick(store: Store, repo: gitrepo.Repo, ref: str) -> Snapshot:
-    """A snapshot of this repo by number, or ``latest`` of this worktree."""
+    """A snapshot of this repo by number, or ``latest`` of this worktree.
+
+    ``latest`` passes over the snapshots that restore itself takes: after
+    ``restore latest a``, ``restore latest b`` must still mean the snapshot the user chose.
+    """
     if ref == "latest":
         mine = [s for s in store.snapshots(repo.common_dir) if s.worktree == repo.toplevel]
         if not mine:
             raise UserError("no snapshots of this worktree yet; take one with: git snapshot")
-        return mine[-1]
+        chosen = [s for s in mine if s.trigger != "pre-restore"]
+        return (chosen or mine)[-1]
     return store.get(repo.common_dir, ref)
 
 

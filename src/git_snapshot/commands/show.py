@@ -28,6 +28,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 "mode": f"{e.mode:04o}",
                 "size": e.size,
                 "mtime": e.mtime_ns / 1e9,
+                "mtime_ns": e.mtime_ns,
                 **({"target": output.display(e.ref)} if e.kind == SYMLINK else {}),
             }
             for p, e in entries
