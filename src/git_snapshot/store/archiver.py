@@ -420,11 +420,12 @@ def create_snapshot(
             key = walker.tree(root, b"", 0)
             if key is None:
                 raise UserError(f"cannot snapshot {directory}: {walker.skipped[-1][1]}")
-            if skip_if_unchanged:
-                same = _last_same(store, source, worktree, key)
-                if same is not None:
-                    writer.abort()
-                    return Result(same, False)
+            same = _last_same(store, source, worktree, key) if skip_if_unchanged else None
+            if same is not None:
+                # the same root: every object it names is committed already
+                writer.abort()
+                _save_cache(walker, cpath, generation)
+                return Result(same, False)
             packs = writer.finish()
         except BaseException:
             writer.abort()
@@ -449,13 +450,17 @@ def create_snapshot(
             meta=info,
         )
         store.index.add_snapshot(packs, source, directory, snap)
-        if (
-            walker.misses
-            or len(walker.cache) != len(walker.old_cache)
-            or walker.trees != walker.old_trees
-        ):
-            filescache.save(cpath, generation, filescache.FilesCache(walker.cache, walker.trees))
+        _save_cache(walker, cpath, generation)  # last: it may only name committed objects
     return Result(snap, True)
+
+
+def _save_cache(walker: _Walker, path: str, generation: str) -> None:
+    if (
+        walker.misses
+        or len(walker.cache) != len(walker.old_cache)
+        or walker.trees != walker.old_trees
+    ):
+        filescache.save(path, generation, filescache.FilesCache(walker.cache, walker.trees))
 
 
 def _last_same(store: Store, source: str, worktree: str, key: bytes) -> Snapshot | None:
