@@ -165,10 +165,6 @@ def test_restore(data: Path, api_store: Path, tmp_path: Path) -> None:
         restore_backup("my-data", 1, elsewhere, paths=["not/there"], store=api_store)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="api bug: restore_backup counts created directories in 'the files written'",
-)
 def test_restore_returns_the_files_written(data: Path, api_store: Path, tmp_path: Path) -> None:
     create_backup("my-data", data, store=api_store)
     # 4 files and 1 symlink, in 2 directories

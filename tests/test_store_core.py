@@ -313,11 +313,6 @@ def test_cache_is_per_source_and_directory(
     assert opens.paths == [b"a/f", b"b/f"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: the files cache is keyed by a generation counter that restarts at 0 in a "
-    "new index, so a cache that outlived its index is trusted",
-)
 def test_files_cache_is_not_trusted_by_a_new_index(
     store_dir: Path, tmp_path: Path, no_racy: None
 ) -> None:

@@ -147,11 +147,6 @@ def test_kill_at_write_point(
     _check_store(store_dir, "s", expected, tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: filescache.save leaves <cache>.<pid>.tmp behind when killed; gc never "
-    "removes it",
-)
 def test_kill_while_saving_the_files_cache_leaves_no_litter(
     store_dir: Path, tmp_path: Path
 ) -> None:
@@ -370,11 +365,6 @@ def test_full_disk_while_sealing_a_pack_leaves_the_store_intact(
     _check_store(store_dir, "s", expected, tmp_path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: archiver._read turns an OSError of the pack writer (ENOSPC) into "
-    "'unreadable: <file>' and commits the snapshot without the file",
-)
 def test_full_disk_while_storing_a_file_fails_the_snapshot(
     store: Store, store_dir: Path, tmp_path: Path
 ) -> None:
@@ -397,9 +387,6 @@ def test_full_disk_while_storing_a_file_fails_the_snapshot(
     _assert_clean_after_gc(store_dir)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="core bug: a full disk escapes create_snapshot as a raw OSError"
-)
 def test_full_disk_is_a_user_error(store: Store, store_dir: Path, tmp_path: Path) -> None:
     src = tmp_path / "src"
     src.mkdir()
@@ -410,11 +397,6 @@ def test_full_disk_is_a_user_error(store: Store, store_dir: Path, tmp_path: Path
     assert "space" in msg.lower() and str(store_dir) in msg and "\n" not in msg
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: a failure to save the files cache (after the snapshot is committed) "
-    "fails create_snapshot and leaves the cache temp file",
-)
 def test_full_disk_while_saving_the_files_cache_keeps_the_snapshot(
     store: Store, store_dir: Path, tmp_path: Path
 ) -> None:
@@ -543,11 +525,6 @@ def test_unsafe_names_are_refused(
         assert [n for n in os.listdir(tmp_path) if n.startswith("out.tar")] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: export checks the components of the joined path, not each entry's name, "
-    "and not the order of names (a name with '/', duplicates, link-then-dir pass)",
-)
 @pytest.mark.parametrize("case", ["slash", "duplicate", "link-then-dir"])
 def test_export_refuses_what_restore_refuses(case: str, store: Store, tmp_path: Path) -> None:
     c = Crafter(store)

@@ -110,7 +110,7 @@ def restore_backup(
     with _open(store) as st:
         snap = st.get(name, backup_id)
         report = Restorer(st, delete=delete).restore(snap, os.fspath(target), list(paths or []))
-    return len(report.created) + len(report.updated)
+    return report.files
 
 
 def clean_old_backups(keep: int, name: str | None = None, store: StorePath = None) -> int:

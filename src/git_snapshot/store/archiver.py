@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import TypeVar
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import filescache
@@ -30,6 +32,7 @@ from git_snapshot.store.objects import encode_into as _encode_into
 from git_snapshot.store.packs import CHUNK
 from git_snapshot.store.packs import PackWriter
 
+_T = TypeVar("_T")
 SMALL_FILE = 4 << 20  # read whole below this, stream above
 READ_TRIES = 3
 # A file changed this recently is not cached: a second change within the file system's
@@ -311,14 +314,12 @@ class _Walker:
                 return None
             raise _Unreadable(exc.strerror) from exc
         try:
-            before = os.fstat(fd)
+            before = _source(os.fstat, fd)
             if not stat.S_ISREG(before.st_mode):
                 return None
             if before.st_size < SMALL_FILE:
                 return self._read_small(fd, before, last_try)
             return self._read_stream(fd, before, last_try)
-        except OSError as exc:
-            raise _Unreadable(exc.strerror) from exc
         finally:
             os.close(fd)
 
@@ -327,12 +328,12 @@ class _Walker:
     ) -> tuple[bytes, os.stat_result, int, bool]:
         chunks = []
         while True:
-            chunk = os.read(fd, CHUNK)
+            chunk = _source(os.read, fd, CHUNK)
             if not chunk:
                 break
             chunks.append(chunk)
         data = b"".join(chunks)
-        after = os.fstat(fd)
+        after = _source(os.fstat, fd)
         stable = _same(before, after) and len(data) == after.st_size
         key = hashlib.sha256(data).digest()
         if (stable or last_try) and not self._known(key):
@@ -345,11 +346,11 @@ class _Walker:
     ) -> tuple[bytes, os.stat_result, int, bool]:
         rec = self.writer.begin_stream()
         while True:
-            chunk = os.read(fd, CHUNK)
+            chunk = _source(os.read, fd, CHUNK)
             if not chunk:
                 break
             rec.write(chunk)
-        after = os.fstat(fd)
+        after = _source(os.fstat, fd)
         stable = _same(before, after) and rec.size == after.st_size
         key = rec.digest()
         if (stable or last_try) and not self._known(key):
@@ -358,6 +359,15 @@ class _Walker:
         else:
             rec.discard()
         return key, after, rec.size, stable
+
+
+def _source(fn: Callable[..., _T], *args: Any) -> _T:
+    """Call *fn* on the file being snapshotted: its errors make that file unreadable, whereas
+    errors writing the store (a full disk) must fail the snapshot."""
+    try:
+        return fn(*args)
+    except OSError as exc:
+        raise _Unreadable(exc.strerror) from exc
 
 
 def _first(item: tuple[bytes, object]) -> bytes:
@@ -427,6 +437,12 @@ def create_snapshot(
                 _save_cache(walker, cpath, generation)
                 return Result(same, False)
             packs = writer.finish()
+        except OSError as exc:
+            writer.abort()
+            raise UserError(
+                f"cannot write to the snapshot store at {store.path}: {exc.strerror}; free some "
+                "space there or set GIT_SNAPSHOT_STORE to another persistent directory"
+            ) from exc
         except BaseException:
             writer.abort()
             raise
@@ -460,7 +476,8 @@ def _save_cache(walker: _Walker, path: str, generation: str) -> None:
         or len(walker.cache) != len(walker.old_cache)
         or walker.trees != walker.old_trees
     ):
-        filescache.save(path, generation, filescache.FilesCache(walker.cache, walker.trees))
+        with contextlib.suppress(OSError):  # only a cache: the snapshot is committed already
+            filescache.save(path, generation, filescache.FilesCache(walker.cache, walker.trees))
 
 
 def _last_same(store: Store, source: str, worktree: str, key: bytes) -> Snapshot | None:

@@ -15,7 +15,7 @@ from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import SYMLINK
-from git_snapshot.store.restorer import check_name
+from git_snapshot.store.restorer import check_tree
 
 FORMATS = {".tar": "", ".tar.gz": "gz", ".tgz": "gz", ".tar.zst": "zst", ".tzst": "zst"}
 
@@ -71,9 +71,8 @@ def export(store: Store, snap: Snapshot, path: str) -> int:
                 encoding="utf-8",
                 errors="surrogateescape",
             ) as tar:
+                check_tree(store, snap.root, b"", set())
                 for rel, e in store.walk(snap.root):
-                    for part in rel.split(b"/"):
-                        check_name(part, rel)
                     info = tarfile.TarInfo(os.fsdecode(rel))
                     info.mode = e.mode & 0o777
                     info.mtime = e.mtime_ns / 1e9

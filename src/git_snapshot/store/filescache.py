@@ -9,6 +9,7 @@ objects that are gone).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
@@ -56,8 +57,15 @@ def load(path: str, generation: str) -> FilesCache:
 
 def save(path: str, generation: str, cache: FilesCache) -> None:
     payload = marshal.dumps((generation, cache.entries, cache.trees))
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
-    os.replace(tmp, path)
+    # the temp file lives in the store's tmp/ (same file system), which gc sweeps
+    store_root = os.path.dirname(os.path.dirname(path))
+    tmp = os.path.join(store_root, "tmp", f"{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -111,6 +112,11 @@ class Index:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            # random, so that a files cache never matches a different (recreated) index
+            db.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', ?)",
+                (uuid.uuid4().hex,),
+            )
 
     def _retry(self, fn: Any) -> Any:
         deadline = time.monotonic() + RETRY_FOR_S

@@ -130,7 +130,8 @@ class PackWriter:
 
     def abort(self) -> None:
         if self._file is not None:
-            self._file.close()
+            with contextlib.suppress(OSError):  # e.g. the flush of a full disk
+                self._file.close()
             self._file = None
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._tmpname)

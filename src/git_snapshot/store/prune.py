@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -143,8 +144,9 @@ def _gc_locked(store: Store) -> GcReport:
     with store.index.write() as w:
         # invalidate every files cache: their keys may name objects deleted here
         w.execute(
-            "INSERT INTO meta(key, value) VALUES ('generation', '1') ON CONFLICT(key) "
-            "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+            "INSERT INTO meta(key, value) VALUES ('generation', ?) ON CONFLICT(key) "
+            "DO UPDATE SET value = excluded.value",
+            (uuid.uuid4().hex,),
         )
         w.executemany("DELETE FROM objects WHERE key=?", [(k,) for k in dead])
         for p in new_packs:

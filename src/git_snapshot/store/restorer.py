@@ -33,6 +33,7 @@ class Report:
     updated: list[bytes] = field(default_factory=list)
     deleted: list[bytes] = field(default_factory=list)
     unchanged: int = 0
+    files: int = 0  # files and symlinks written (created or updated)
 
 
 def check_name(name: bytes, where: bytes) -> None:
@@ -54,6 +55,27 @@ def split_path(path: str | bytes) -> list[bytes]:
     return parts
 
 
+def check_tree(store: Store, key: bytes, rel: bytes, seen: set[bytes]) -> None:
+    """Refuse a tree (and everything below) that no honest snapshot holds: unsafe names,
+    names out of order or repeated, unknown entry types."""
+    if key in seen:
+        return
+    seen.add(key)
+    previous = None
+    for e in store.read_tree(key):
+        check_name(e.name, rel)
+        if previous is not None and e.name <= previous:
+            raise UserError(
+                f"refusing a damaged tree in {os.fsdecode(rel)!r} "
+                "(names out of order or repeated); run git snapshot verify"
+            )
+        previous = e.name
+        if e.kind not in (FILE, DIR, SYMLINK):
+            raise UserError(f"refusing {os.fsdecode(rel + e.name)!r}: unknown entry type {e.kind}")
+        if e.kind == DIR:
+            check_tree(store, e.ref, rel + e.name + b"/", seen)
+
+
 class Restorer:
     def __init__(
         self,
@@ -72,27 +94,6 @@ class Restorer:
         self.report = Report()
 
     # -- planning: read and check every tree first, so a hostile one writes nothing ----------
-
-    def _check_tree(self, key: bytes, rel: bytes, seen: set[bytes]) -> None:
-        if key in seen:
-            return
-        seen.add(key)
-        previous = None
-        for e in self.store.read_tree(key):
-            check_name(e.name, rel)
-            if previous is not None and e.name <= previous:
-                raise UserError(
-                    f"refusing to restore: a damaged tree in {os.fsdecode(rel)!r} "
-                    "(names out of order or repeated); run git snapshot verify"
-                )
-            previous = e.name
-            if e.kind not in (FILE, DIR, SYMLINK):
-                raise UserError(
-                    f"refusing to restore {os.fsdecode(rel + e.name)!r}: "
-                    f"unknown entry type {e.kind}"
-                )
-            if e.kind == DIR:
-                self._check_tree(e.ref, rel + e.name + b"/", seen)
 
     def find(self, snap: Snapshot, parts: list[bytes]) -> tuple[list[Entry], Entry | None]:
         """The entries on the way to a path, and its own entry (None for the root)."""
@@ -120,13 +121,14 @@ class Restorer:
         seen: set[bytes] = set()
         for parts, _chain, entry in found:
             if entry is None:
-                self._check_tree(snap.root, b"", seen)
+                check_tree(self.store, snap.root, b"", seen)
             elif entry.kind == DIR:
-                self._check_tree(entry.ref, b"/".join(parts) + b"/", seen)
+                check_tree(self.store, entry.ref, b"/".join(parts) + b"/", seen)
         if not self.dry_run:
             os.makedirs(target, exist_ok=True)
         try:
-            top = os.open(target, _DIR_FLAGS)
+            # the target is the user's own choice: it may be reached through a symlink
+            top = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
         except FileNotFoundError:  # dry run into a new directory
             top = -1
         try:
@@ -178,7 +180,7 @@ class Restorer:
             fd = self._open_dir(parent, e.name, e, rel)
             try:
                 self._fill(fd, e.ref, rel + b"/")
-                if fd >= 0:
+                if fd >= 0 and not self.dry_run:
                     os.fchmod(fd, e.mode & _SAFE_MODE)
                     os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
             finally:
@@ -192,6 +194,7 @@ class Restorer:
                 self._set_meta(parent, e, st)
             return
         (self.report.updated if st is not None else self.report.created).append(rel)
+        self.report.files += 1
         if self.progress:
             self.progress(len(self.report.created) + len(self.report.updated))
         if self.dry_run:

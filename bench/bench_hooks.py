@@ -1,0 +1,848 @@
+#!/usr/bin/env python3
+"""Benchmark the hooks end to end: plain shims, through pre-commit, and reference-transaction.
+
+Not a test: it prints a markdown table. See bench/README.md for what is measured and why.
+
+    .venv/bin/python bench/bench_hooks.py [--files N] [--rounds N] [--keep] [--profile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import pstats
+import random
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+
+import common
+
+from git_snapshot.store.archiver import RACY_NS
+from git_snapshot.store.location import ENV_ALLOW_EPHEMERAL
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Targets (from the issue).
+TARGET_PLAIN_S = 0.120  # (a) a plain hook snapshot of an unchanged repo, end to end
+TARGET_PRECOMMIT_S = 0.300  # (b) the same through pre-commit
+# (c) the reference-transaction shim's no-op path is no slower than an empty sh script; this
+# allowance covers the noise of comparing two ~1 ms figures.
+RT_ALLOWANCE = 1.10
+
+# Files up to this size are read whole before a timed command (.git, the store, bytecode).
+WARM_READ_LIMIT = 1 << 20
+BRANCH = "bench-x"
+HOOK_MARKER = "# installed by git-snapshot"
+UNCHANGED = "git-snapshot: unchanged since snapshot"
+
+EMPTY_SH = "#!/bin/sh\n"
+# Appends its first argument (prepared / committed / aborted) to a file: counts the calls.
+COUNT_SH = "#!/bin/sh\nprintf '%s\\n' \"$1\" >>{log}\n"
+# $0: the hook, $1: how many calls, $2: its first argument. One sh process forks and execs
+# the hook the way git does (the kernel reads the #! line), stdin from /dev/null.
+LOOP_SH = 'i=0; while [ "$i" -lt "$1" ]; do "$0" "$2" </dev/null; i=$((i + 1)); done'
+
+# The baseline walk of a worktree: common.WALK_SRC's scandir + lstat walk, skipping the
+# top-level .git as a snapshot does.
+WALK_WORKTREE_CHILD = (
+    common.WALK_SRC
+    + """
+import sys
+
+n = 0
+with os.scandir(os.fsencode(sys.argv[1])) as it:
+    for entry in it:
+        if entry.name == b".git":
+            continue
+        entry.stat(follow_symlinks=False)
+        n += 1
+        if entry.is_dir(follow_symlinks=False):
+            n += walk(entry.path)
+print(n)
+"""
+)
+HOOK_IMPORTS = "import git_snapshot.cli, git_snapshot.hooks"
+
+GITCONFIG = """\
+[user]
+\tname = bench
+\temail = bench@example.invalid
+[init]
+\tdefaultBranch = main
+[advice]
+\tdetachedHead = false
+[gc]
+\tauto = 0
+[maintenance]
+\tauto = false
+"""
+GITIGNORE = "node_modules/\n.env\n*.log\n"
+TRUE_CONFIG = """\
+default_install_hook_types: [post-checkout]
+repos:
+  - repo: local
+    hooks:
+      - id: trivial
+        name: trivial (true)
+        entry: "true"
+        language: system
+        stages: [post-checkout]
+        always_run: true
+        pass_filenames: false
+        verbose: true
+"""
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class Ran:
+    seconds: float
+    out: str
+    err: str
+
+
+def run(cmd: list[str], cwd: str, env: dict[str, str]) -> Ran:
+    """Run *cmd*, its output captured; raises common.CommandFailed if it fails."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False
+    )
+    elapsed = time.perf_counter() - start
+    out = proc.stdout.decode(errors="replace")
+    err = proc.stderr.decode(errors="replace")
+    if proc.returncode != 0:
+        tail = (out + err).strip()[-2000:]
+        raise common.CommandFailed(f"{shlex.join(cmd)} (in {cwd}) exited {proc.returncode}: {tail}")
+    return Ran(elapsed, out, err)
+
+
+def write_text(path: str, text: str, mode: int | None = None) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    if mode is not None:
+        os.chmod(path, mode)
+
+
+def readme_config() -> str:
+    """The .pre-commit-config.yaml the README tells users to paste."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```yaml\n(.*?)^```", text, re.M | re.S)
+    found = [b for b in blocks if "default_install_hook_types" in b]
+    if len(found) != 1:
+        raise RuntimeError("README.md: expected one yaml block with default_install_hook_types")
+    return str(found[0])
+
+
+def add_untracked_and_ignored(root: str, files: int, seed: int) -> tuple[int, int]:
+    """Untracked notes and an ignored node_modules + .env next to the tracked tree.
+
+    Returns (untracked, ignored) file counts: about 1% and 10% of *files*.
+    """
+    rng = random.Random(seed + 7)
+    untracked = max(5, files // 100)
+    for i in range(untracked):
+        where = "scratch" if i % 2 else ""
+        body = f"untracked note {i}\n" + "x" * rng.randint(0, 2000)
+        write_text(os.path.join(root, where, f"note-{i:04d}.txt"), body)
+    packages = max(1, files // 100)  # 10 files each
+    for p in range(packages):
+        pkg = os.path.join(root, "node_modules", f"pkg-{p:03d}")
+        write_text(
+            os.path.join(pkg, "package.json"), f'{{"name": "pkg-{p}", "version": "1.0.{p}"}}\n'
+        )
+        write_text(
+            os.path.join(pkg, "index.js"), f"module.exports = require('./lib/m0');\n// {p}\n"
+        )
+        for m in range(8):
+            body = f"// pkg {p} module {m}\n" + "exports.x = 1;\n" * rng.randint(1, 200)
+            write_text(os.path.join(pkg, "lib", f"m{m}.js"), body)
+    write_text(os.path.join(root, ".env"), "SECRET=bench\n")
+    write_text(os.path.join(root, ".gitignore"), GITIGNORE)
+    return untracked, packages * 10 + 1
+
+
+# -- the run -----------------------------------------------------------------------------
+
+
+Samples = dict[str, list[float]]
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, base: str) -> None:
+        self.args = args
+        self.base = base
+        self.py = sys.executable
+        bindir = os.path.dirname(sys.executable)
+        self.gs = os.path.join(bindir, "git-snapshot")
+        self.pre_commit = os.path.join(bindir, "pre-commit")
+        self.with_pre_commit = os.access(self.pre_commit, os.X_OK)
+        self.home = os.path.join(base, "home")
+        self.store = os.path.join(base, "store")
+        self.pycache = os.path.join(base, "pycache")
+        self.pc_home = os.path.join(base, "pre-commit-home")
+        self.hookdirs = os.path.join(base, "hookdirs")
+        self.env = self._env(bindir)
+        os.environ[ENV_ALLOW_EPHEMERAL] = "1"
+        self.samples: Samples = defaultdict(list)
+        self.said: dict[str, list[bool]] = defaultdict(list)  # did the hook say what we expect
+        self.repos: dict[str, str] = {}
+        self.heads: dict[str, str] = {}
+        self.topic_orig = ""
+        self.rt_calls = 0
+        self.rt_kinds: Counter[str] = Counter()
+        self.tree_info = ""
+        self.checks: list[str] = []
+        self.versions: dict[str, str] = {}
+        self.last_write = time.time()
+        self.load_before = ""
+
+    def _env(self, bindir: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
+        # Child interpreters run from bytecode, as an installed package does (see
+        # bench_store.py); the bytecode cache lives on tmpfs.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env.update(
+            HOME=self.home,
+            GIT_CONFIG_GLOBAL=os.path.join(self.home, ".gitconfig"),
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_SNAPSHOT_STORE=self.store,
+            PRE_COMMIT_HOME=self.pc_home,
+            PYTHONPYCACHEPREFIX=self.pycache,
+            PATH=bindir + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
+        )
+        env[ENV_ALLOW_EPHEMERAL] = "1"
+        return env
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def git(self, repo: str, *args: str) -> str:
+        return run(["git", *args], repo, self.env).out
+
+    def settle(self) -> None:
+        """Wait until no file is 'racy': the files cache does not trust a file changed less
+        than RACY_NS before a snapshot starts (nor does git's index, for a shorter time)."""
+        wait = self.last_write + RACY_NS / 1e9 + 0.1 - time.time()
+        if wait > 0:
+            time.sleep(wait)
+
+    def warm(self, repo: str, pre_commit: bool = False) -> None:
+        """Dentry, inode and page caches: the worktree (lstat), then .git, the store and the
+        bytecode (read whole up to WARM_READ_LIMIT per file)."""
+        common.warm([repo])
+        extra = [os.path.join(repo, ".git"), self.store, self.pycache, self.hookdirs]
+        if pre_commit:
+            extra.append(self.pc_home)
+        common.warm(extra, WARM_READ_LIMIT)
+
+    def expect(self, slug: str, ran: Ran, text: str) -> None:
+        self.said[slug].append(text in ran.out + ran.err)
+
+    # -- setup -----------------------------------------------------------------------------
+
+    def setup(self) -> None:
+        args = self.args
+        for d in (self.home, self.store, self.pycache, self.pc_home, self.hookdirs):
+            os.makedirs(d)
+        write_text(os.path.join(self.home, ".gitconfig"), GITCONFIG)
+        # untimed: fill the children's bytecode cache
+        run([self.py, "-c", HOOK_IMPORTS], self.base, self.env)
+        run([self.py, "-c", WALK_WORKTREE_CHILD, self.base], self.base, self.env)
+
+        template = os.path.join(self.base, "template")
+        log(f"generating a {args.files}-file repository in {template} ...")
+        tree = common.make_tree(template, args.files, args.seed)
+        untracked, ignored = add_untracked_and_ignored(template, args.files, args.seed)
+        self.git(template, "init", "-q")
+        self.git(template, "add", "-A")
+        self.git(template, "commit", "-q", "-m", "the tree")
+        self.git(template, "gc", "-q")
+        tracked = len(self.git(template, "ls-files", "-z").split("\0")) - 1
+        self.tree_info = (
+            f"{tracked:,} tracked files ({args.files:,} generated files of 0-4 KiB in "
+            f"{tree.dirs} directories, at most {tree.max_depth} deep, seed {args.seed}, and "
+            f".gitignore), {untracked} untracked, {ignored} ignored (node_modules/, .env)"
+        )
+        rels = [os.fsdecode(p)[len(template) + 1 :] for p in tree.files]
+
+        variants = ["plain", "nohook", "emptysh", "rebase"]
+        if self.with_pre_commit:
+            variants += ["pc", "pctrue"]
+        for name in variants:
+            path = os.path.join(self.base, name)
+            subprocess.run(["cp", "-a", template, path], check=True)
+            self.repos[name] = path
+
+        log("installing the hooks ...")
+        run([self.gs, "install"], self.repos["plain"], self.env)
+        write_text(os.path.join(self.repos["emptysh"], ".git/hooks/post-checkout"), EMPTY_SH, 0o755)
+        if self.with_pre_commit:
+            self.setup_pre_commit()
+        self.setup_rebase(rels)
+
+        self.last_write = time.time()
+        log("waiting for the files to settle, warm-up runs ...")
+        self.settle()
+        for path in self.repos.values():
+            self.git(path, "update-index", "-q", "--refresh")
+            self.heads[path] = self.git(path, "rev-parse", "HEAD").strip()
+        for _, fn in self.measurements():  # untimed: first snapshots, caches
+            fn()
+        self.samples.clear()
+        self.said.clear()
+
+    def setup_pre_commit(self) -> None:
+        log("building the pre-commit hook repository from the working tree ...")
+        pkg = os.path.join(self.base, "hook-repo")
+        os.makedirs(pkg)
+        junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+        for name in ("src", "hooks"):
+            shutil.copytree(ROOT / name, os.path.join(pkg, name), ignore=junk)
+        for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
+            shutil.copy2(ROOT / name, os.path.join(pkg, name))
+        self.git(pkg, "init", "-q")
+        self.git(pkg, "add", "-A")
+        self.git(pkg, "commit", "-q", "-m", "git-snapshot as it is in the working tree")
+        rev = self.git(pkg, "rev-parse", "HEAD").strip()
+        config, n = re.subn(r"(?m)^(\s+- repo: )\S+.*$", rf"\g<1>{pkg}", readme_config())
+        config, m = re.subn(r"(?m)^(\s+rev: )\S+.*$", rf"\g<1>{rev}", config)
+        if (n, m) != (1, 1):
+            raise RuntimeError("README.md's pre-commit config: no repo: or rev: line")
+        for name, text in (("pc", config), ("pctrue", TRUE_CONFIG)):
+            repo = self.repos[name]
+            write_text(os.path.join(repo, ".pre-commit-config.yaml"), text)
+            self.git(repo, "add", ".pre-commit-config.yaml")
+            self.git(repo, "commit", "-q", "-m", "pre-commit config")
+            out = run([self.pre_commit, "install"], repo, self.env).out
+            if ".git/hooks/post-checkout" not in out:
+                raise RuntimeError(f"pre-commit install did not install post-checkout: {out}")
+        log("pre-commit install-hooks (builds the hook environment: pip install, ~10-30 s) ...")
+        run([self.pre_commit, "install-hooks"], self.repos["pc"], self.env)
+
+    def setup_rebase(self, rels: list[str]) -> None:
+        """A topic branch of --commits commits (one file appended to in each) on a main that
+        then moves by one commit; the hooks come from core.hooksPath, set per variant."""
+        commits = self.args.commits
+        if commits + 1 > len(rels):
+            raise RuntimeError("--commits must be smaller than --files")
+        repo = self.repos["rebase"]
+        for name, text in (("empty", EMPTY_SH), ("count", COUNT_SH.format(log=self.count_log))):
+            write_text(os.path.join(self.hookdirs, name, "reference-transaction"), text, 0o755)
+        os.makedirs(os.path.join(self.hookdirs, "none"))
+        shim = os.path.join(self.repos["plain"], ".git", "hooks", "reference-transaction")
+        with open(shim, encoding="utf-8") as f:
+            if HOOK_MARKER not in f.read():
+                raise RuntimeError(f"{shim} is not git-snapshot's shim")
+        os.makedirs(os.path.join(self.hookdirs, "shim"))
+        shutil.copy2(shim, os.path.join(self.hookdirs, "shim", "reference-transaction"))
+
+        log(f"making a {commits}-commit branch to rebase ...")
+        self.git(repo, "checkout", "-q", "-b", "topic")
+        for i in range(commits):
+            with open(os.path.join(repo, rels[i]), "a", encoding="utf-8") as f:
+                f.write(f"topic change {i}\n")
+            self.git(repo, "commit", "-q", "-a", "-m", f"topic {i}")
+        self.git(repo, "checkout", "-q", "main")
+        with open(os.path.join(repo, rels[-1]), "a", encoding="utf-8") as f:
+            f.write("main moved\n")
+        self.git(repo, "commit", "-q", "-a", "-m", "main moved")
+        self.git(repo, "checkout", "-q", "topic")
+        self.topic_orig = self.git(repo, "rev-parse", "HEAD").strip()
+
+        # count the reference-transaction calls of one rebase
+        self.git(repo, "config", "core.hooksPath", os.path.join(self.hookdirs, "count"))
+        run(["git", "rebase", "main"], repo, self.env)
+        with open(self.count_log, encoding="utf-8") as f:
+            self.rt_kinds = Counter(line.strip() for line in f)
+        self.rt_calls = sum(self.rt_kinds.values())
+        self.git(repo, "config", "core.hooksPath", os.path.join(self.hookdirs, "none"))
+        self.git(repo, "reset", "-q", "--hard", self.topic_orig)
+
+    @property
+    def count_log(self) -> str:
+        return os.path.join(self.base, "reference-transaction-calls.txt")
+
+    # -- the measurements ------------------------------------------------------------------
+
+    def measurements(self) -> list[tuple[str, Callable[[], None]]]:
+        """Every timed command of a round, in order: (slug, run it once and record it)."""
+        r = self.repos
+        plain, head = r["plain"], self.heads.get(r["plain"], "HEAD")
+        out: list[tuple[str, Callable[[], None]]] = [
+            ("py_pass", partial(self.simple, "py_pass", [self.py, "-c", "pass"], plain)),
+            ("py_import", partial(self.simple, "py_import", [self.py, "-c", HOOK_IMPORTS], plain)),
+            ("git_status", partial(self.simple, "git_status", ["git", "status"], plain)),
+            (
+                "walk",
+                partial(self.simple, "walk", [self.py, "-c", WALK_WORKTREE_CHILD, plain], plain),
+            ),
+            (
+                "shim_post_checkout",
+                partial(
+                    self.hook_direct,
+                    "shim_post_checkout",
+                    [".git/hooks/post-checkout", head, head, "1"],
+                    plain,
+                    UNCHANGED,
+                ),
+            ),
+            (
+                "hook_pre_rebase",
+                partial(
+                    self.hook_direct,
+                    "hook_pre_rebase",
+                    [self.gs, "hook", "pre-rebase", "main"],
+                    plain,
+                    UNCHANGED,
+                ),
+            ),
+            ("co_none", partial(self.checkout, "co_none", r["nohook"], None)),
+            ("co_empty", partial(self.checkout, "co_empty", r["emptysh"], None)),
+            ("co_gs", partial(self.checkout, "co_gs", plain, UNCHANGED)),
+        ]
+        if self.with_pre_commit:
+            for slug, name, expect in (
+                ("pc_direct_gs", "pc", UNCHANGED),
+                ("pc_direct_true", "pctrue", "trivial (true)"),
+            ):
+                h = self.heads.get(r[name], "HEAD")
+                cmd = [".git/hooks/post-checkout", h, h, "1"]
+                out.append((slug, partial(self.hook_direct, slug, cmd, r[name], expect, True)))
+            out += [
+                ("co_pc_gs", partial(self.checkout, "co_pc_gs", r["pc"], UNCHANGED, True)),
+                ("co_pc_true", partial(self.checkout, "co_pc_true", r["pctrue"], "trivial", True)),
+            ]
+        for variant in ("none", "empty", "shim"):
+            out.append((f"rb_{variant}", partial(self.rebase, f"rb_{variant}", variant)))
+        shim = os.path.join(self.hookdirs, "shim", "reference-transaction")
+        empty = os.path.join(self.hookdirs, "empty", "reference-transaction")
+        for slug, hook, arg, action in (
+            ("loop_empty", empty, "committed", ""),
+            ("loop_shim_committed", shim, "committed", ""),
+            ("loop_shim_prepared", shim, "prepared", "rebase (pick)"),
+        ):
+            out.append((slug, partial(self.loop, slug, hook, arg, action)))
+        return out
+
+    def simple(self, slug: str, cmd: list[str], repo: str) -> None:
+        self.warm(repo)
+        self.samples[slug].append(run(cmd, repo, self.env).seconds)
+
+    def hook_direct(
+        self, slug: str, cmd: list[str], repo: str, expect: str, pre_commit: bool = False
+    ) -> None:
+        """A hook run by hand from the worktree root, as git runs it."""
+        self.warm(repo, pre_commit)
+        ran = run(cmd, repo, self.env)
+        self.samples[slug].append(ran.seconds)
+        self.expect(slug, ran, expect)
+
+    def checkout(self, slug: str, repo: str, expect: str | None, pre_commit: bool = False) -> None:
+        """`git checkout -b` of a new branch at HEAD; then back to main (no hook runs)."""
+        self.warm(repo, pre_commit)
+        ran = run(["git", "checkout", "-b", BRANCH], repo, self.env)
+        self.samples[slug].append(ran.seconds)
+        if expect is not None:
+            self.expect(slug, ran, expect)
+        self.git(repo, "symbolic-ref", "HEAD", "refs/heads/main")
+        self.git(repo, "branch", "-q", "-D", BRANCH)
+
+    def rebase(self, slug: str, variant: str) -> None:
+        repo = self.repos["rebase"]
+        self.git(repo, "config", "core.hooksPath", os.path.join(self.hookdirs, variant))
+        self.git(repo, "reset", "-q", "--hard", self.topic_orig)
+        self.warm(repo)
+        ran = run(["git", "rebase", "main"], repo, self.env)
+        self.samples[slug].append(ran.seconds)
+        moved = self.git(repo, "rev-parse", "HEAD").strip() != self.topic_orig
+        self.said[slug].append(moved and "Successfully rebased" in ran.out + ran.err)
+
+    def loop(self, slug: str, hook: str, arg: str, action: str) -> None:
+        env = dict(self.env)
+        if action:
+            env["GIT_REFLOG_ACTION"] = action
+        calls = self.args.calls
+        repo = self.repos["rebase"]
+        self.warm(repo)
+        ran = run(["/bin/sh", "-c", LOOP_SH, hook, str(calls), arg], repo, env)
+        self.samples[slug].append(ran.seconds / calls)
+
+    def run(self) -> None:
+        self.load_before = common.load_average()
+        self.versions = {
+            "git": common.tool_version(["git", "--version"]),
+            "pre-commit": (
+                common.tool_version([self.pre_commit, "--version"])
+                if self.with_pre_commit
+                else f"unavailable ({self.pre_commit} missing: section 2 skipped)"
+            ),
+            "/bin/sh": os.path.realpath("/bin/sh"),
+            "hyperfine": "not used (one sh process loops over the hook instead)",
+        }
+        self.setup()
+        steps = self.measurements()
+        for number in range(self.args.rounds):
+            log(f"round {number + 1}/{self.args.rounds}")
+            # alternate the order so that a slow drift does not favour one side
+            for _, fn in steps if number % 2 == 0 else steps[::-1]:
+                fn()
+        listed = run([self.gs, "list", "--json"], self.repos["rebase"], self.env).out.strip()
+        self.checks.append(
+            "the reference-transaction shim took no snapshot during the rebases: "
+            + ("ok" if listed in ("", "[]") else f"NO: {listed[:200]}")
+        )
+
+    # -- profile ---------------------------------------------------------------------------
+
+    def profile(self) -> str:
+        """Where one plain post-checkout hook run (unchanged repo) spends its time."""
+        repo = self.repos["plain"]
+        head = self.heads[repo]
+        cmd = [self.gs, "hook", "post-checkout", head, head, "1"]
+        out: list[str] = []
+
+        self.warm(repo)
+        ran = run([self.py, "-X", "importtime", *cmd], repo, self.env)
+        out.append("### -X importtime of one hook run (post-checkout, unchanged repo)\n")
+        out.append(importtime_report(ran.err))
+
+        trace = os.path.join(self.base, "git-trace.txt")
+        self.warm(repo)
+        ran = run(cmd, repo, dict(self.env, GIT_TRACE_PERFORMANCE=trace))
+        out.append("\n### git commands run by one hook run\n")
+        out.append(git_trace_report(trace, ran.seconds))
+        if self.with_pre_commit:
+            pc = self.repos["pc"]
+            trace_pc = os.path.join(self.base, "git-trace-pc.txt")
+            pc_cmd = [".git/hooks/post-checkout", self.heads[pc], self.heads[pc], "1"]
+            self.warm(pc, True)
+            ran = run(pc_cmd, pc, dict(self.env, GIT_TRACE_PERFORMANCE=trace_pc))
+            out.append("\n### git commands run by one hook run through pre-commit\n")
+            out.append(git_trace_report(trace_pc, ran.seconds))
+
+        prof = os.path.join(self.base, "hook.prof")
+        self.warm(repo)
+        run([self.py, "-m", "cProfile", "-o", prof, *cmd], repo, self.env)
+        text = io.StringIO()
+        stats = pstats.Stats(prof, stream=text)
+        stats.strip_dirs()
+        stats.sort_stats("cumulative").print_stats(30)
+        stats.sort_stats("tottime").print_stats(15)
+        out.append("\n### cProfile of one hook run (imports included)\n")
+        out.append("```\n" + text.getvalue().strip() + "\n```")
+        return "\n".join(out)
+
+
+def importtime_report(stderr: str) -> str:
+    """Top imports by cumulative time (top level only) and own time per top package."""
+    rows: list[tuple[str, int, int, int]] = []  # name, depth, self us, cumulative us
+    pat = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( +)(\S+)")
+    for line in stderr.splitlines():
+        m = pat.match(line)
+        if m:
+            depth = (len(m.group(3)) - 1) // 2
+            rows.append((m.group(4), depth, int(m.group(1)), int(m.group(2))))
+    total = sum(c for _, d, _, c in rows if d == 0)
+    by_package: Counter[str] = Counter()
+    for name, _, own, _ in rows:
+        by_package[name.split(".")[0]] += own
+    top = sorted((r for r in rows if r[1] == 0), key=lambda r: -r[3])[:15]
+    lines = [f"Total import time {total / 1000:.1f} ms ({len(rows)} modules).\n"]
+    lines.append(
+        common.markdown_table(
+            ["top-level import", "cumulative (ms)"], [[n, f"{c / 1000:.1f}"] for n, _, _, c in top]
+        )
+    )
+    lines.append("")
+    lines.append(
+        common.markdown_table(
+            ["package (all its modules)", "own time (ms)"],
+            [[n, f"{us / 1000:.1f}"] for n, us in by_package.most_common(15)],
+        )
+    )
+    return "\n".join(lines)
+
+
+def git_trace_report(path: str, wall: float) -> str:
+    pat = re.compile(r"performance: ([0-9.]+) s: git command: (.*)$")
+    rows: list[list[str]] = []
+    total = 0.0
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                m = pat.search(line)
+                if m:
+                    seconds = float(m.group(1))
+                    total += seconds
+                    command = re.sub(r"^\S*git ", "git ", m.group(2).strip())
+                    rows.append([f"{seconds * 1000:.1f}", command[:120]])
+    except OSError:
+        return "(no trace written)"
+    head = (
+        f"{len(rows)} git processes, {total * 1000:.1f} ms in all, in a run of "
+        f"{wall * 1000:.1f} ms wall (GIT_TRACE_PERFORMANCE; traced, so a little slower).\n\n"
+    )
+    return head + common.markdown_table(["ms", "git command"], rows)
+
+
+# -- the report --------------------------------------------------------------------------
+
+
+def ms(values: list[float], digits: int = 1) -> list[str]:
+    if not values:
+        return ["—", "—", "—"]
+    return [f"{v * 1000:.{digits}f}" for v in (common.median(values), min(values), max(values))]
+
+
+def paired(a: list[float], b: list[float], scale: float = 1.0) -> list[float]:
+    """Per-round differences a - b (the two ran back to back), divided by *scale*."""
+    return [(x - y) / scale for x, y in zip(a, b)]
+
+
+def report(bench: Bench, elapsed: float, profile: str, argv: list[str]) -> str:
+    args = bench.args
+    s = bench.samples
+    out: list[str] = ["## git-snapshot hooks benchmark\n"]
+    out.append(f"- command: `{shlex.join(argv)}`")
+    try:
+        gs_version = metadata.version("git-snapshot")
+    except metadata.PackageNotFoundError:
+        gs_version = "?"
+    uname = os.uname()
+    out.append(
+        f"- machine: {common.nproc()} CPUs available ({os.cpu_count()} online), "
+        f"{common.cpu_model()}, {common.mem_total()} RAM, {uname.sysname} {uname.release}"
+    )
+    out.append(f"- python: {common.python_version()}")
+    out.append(
+        f"- load average (1, 5, 15 min): {bench.load_before} before, "
+        f"{common.load_average()} after (other work on the machine shows here)"
+    )
+    out.append(f"- git-snapshot {gs_version} ({bench.gs})")
+    for name, version in bench.versions.items():
+        out.append(f"- {name}: {version}")
+    out.append(
+        f"- repository: {bench.tree_info}; repos, store, PRE_COMMIT_HOME and HOME on "
+        f"{common.fs_type(bench.base)} ({bench.base})"
+    )
+    kinds = ", ".join(f"{k} {v}" for k, v in sorted(bench.rt_kinds.items()))
+    out.append(
+        f"- rebase: {args.commits} commits onto a main moved by one commit; "
+        f"{bench.rt_calls} reference-transaction calls per rebase ({kinds})"
+    )
+    out.append(
+        f"- rounds: {args.rounds}, each measurement once per round (order reversed every "
+        f"other round); median / min / max over the rounds; sh loops of {args.calls} calls; "
+        f"total run {elapsed:.0f} s"
+    )
+    out.append("")
+
+    rows: list[list[str]] = []
+
+    def section(title: str) -> None:
+        rows.append([f"**{title}**", "", "", "", "", ""])
+
+    def add(
+        name: str,
+        values: list[float],
+        target: str = "",
+        limit: float | None = None,
+        digits: int = 1,
+    ) -> None:
+        result = ""
+        if limit is not None and values:
+            result = "PASS" if common.median(values) <= limit else "MISS"
+        rows.append([name, *ms(values, digits), target, result])
+
+    section("baselines")
+    add("`python -c pass` (venv python)", s["py_pass"])
+    add(f"`python -c '{HOOK_IMPORTS}'`", s["py_import"])
+    add("`git status`", s["git_status"])
+    add("scandir + lstat walk of the worktree (python subprocess)", s["walk"])
+
+    a_target = f"<= {TARGET_PLAIN_S * 1000:.0f} ms (a)"
+    section("1. plain hooks (`git snapshot install`), unchanged repository")
+    add(
+        "`.git/hooks/post-checkout H H 1` (shim -> git-snapshot)",
+        s["shim_post_checkout"],
+        a_target,
+        TARGET_PLAIN_S,
+    )
+    add("`git-snapshot hook pre-rebase main`", s["hook_pre_rebase"], a_target, TARGET_PLAIN_S)
+    add("`git checkout -b x`, no hooks", s["co_none"])
+    add("`git checkout -b x`, empty sh post-checkout", s["co_empty"])
+    add("`git checkout -b x`, git-snapshot hooks", s["co_gs"])
+    add("  added by an empty sh hook", paired(s["co_empty"], s["co_none"]))
+    add(
+        "  added by git-snapshot's hooks (post-checkout + reference-transaction no-ops)",
+        paired(s["co_gs"], s["co_none"]),
+        a_target,
+        TARGET_PLAIN_S,
+    )
+
+    b_target = f"<= {TARGET_PRECOMMIT_S * 1000:.0f} ms (b)"
+    if bench.with_pre_commit:
+        section("2. through pre-commit (`pre-commit install`, README config)")
+        add(
+            "`.git/hooks/post-checkout H H 1` (pre-commit -> git-snapshot)",
+            s["pc_direct_gs"],
+            b_target,
+            TARGET_PRECOMMIT_S,
+        )
+        add("`.git/hooks/post-checkout H H 1` (pre-commit -> `true`)", s["pc_direct_true"])
+        add("`git checkout -b x`, pre-commit -> git-snapshot", s["co_pc_gs"])
+        add("`git checkout -b x`, pre-commit -> `true`", s["co_pc_true"])
+        add(
+            "  added by pre-commit -> git-snapshot",
+            paired(s["co_pc_gs"], s["co_none"]),
+            b_target,
+            TARGET_PRECOMMIT_S,
+        )
+        add(
+            "  added by pre-commit -> `true` (pre-commit's own cost)",
+            paired(s["co_pc_true"], s["co_none"]),
+        )
+        add(
+            "  git-snapshot's share (pre-commit -> git-snapshot minus -> `true`)",
+            paired(s["co_pc_gs"], s["co_pc_true"]),
+        )
+    else:
+        section("2. through pre-commit: skipped (pre-commit not installed next to this Python)")
+
+    section(f"3. reference-transaction ({bench.rt_calls} calls in a {args.commits}-commit rebase)")
+    calls = max(1, bench.rt_calls)
+    add("`git rebase main`, no hooks", s["rb_none"])
+    add("`git rebase main`, empty sh reference-transaction", s["rb_empty"])
+    add("`git rebase main`, git-snapshot's shim", s["rb_shim"])
+    per_empty = paired(s["rb_empty"], s["rb_none"], calls)
+    per_shim = paired(s["rb_shim"], s["rb_none"], calls)
+    c_rebase = RT_ALLOWANCE * common.median(per_empty) if per_empty else None
+    add("  per call, empty sh ((rebase - no hooks) / calls)", per_empty, digits=3)
+    add(
+        "  per call, git-snapshot's shim",
+        per_shim,
+        f"<= {RT_ALLOWANCE:.2f} x empty sh = {c_rebase * 1000:.3f} ms (c)" if c_rebase else "",
+        c_rebase,
+        digits=3,
+    )
+    loop_empty = s["loop_empty"]
+    c_loop = RT_ALLOWANCE * common.median(loop_empty) if loop_empty else None
+    c_target = f"<= {RT_ALLOWANCE:.2f} x empty sh = {c_loop * 1000:.3f} ms (c)" if c_loop else ""
+    add("per call, empty `#!/bin/sh` script (sh loop)", loop_empty, digits=3)
+    add("per call, shim `committed` (sh loop)", s["loop_shim_committed"], c_target, c_loop, 3)
+    add(
+        "per call, shim `prepared`, GIT_REFLOG_ACTION='rebase (pick)' (sh loop)",
+        s["loop_shim_prepared"],
+        c_target,
+        c_loop,
+        3,
+    )
+    out.append(
+        common.markdown_table(
+            ["measurement", "median (ms)", "min", "max", "target", "result"], rows
+        )
+    )
+    out.append("")
+    out.append(
+        'H = HEAD. "added by" rows: per-round differences with the no-hook checkout of the '
+        "same round (they ran back to back), then the median / min / max of those. Per-call "
+        "rows of the rebase: (rebase with the hook - rebase with no hooks) / calls per rebase. "
+        "sh loop rows: one `/bin/sh` forks and execs the hook "
+        f"{args.calls} times (as git does: execve, the kernel reads the `#!`), divided by "
+        f"{args.calls}; no stdin. Targets (c) allow {RT_ALLOWANCE - 1:.0%} for noise."
+    )
+    out.append("")
+    out.append("### Checks\n")
+    expectations = {
+        "shim_post_checkout": f"plain post-checkout said '{UNCHANGED} N'",
+        "hook_pre_rebase": f"pre-rebase said '{UNCHANGED} N'",
+        "co_gs": f"git checkout (plain hooks) said '{UNCHANGED} N'",
+        "pc_direct_gs": f"pre-commit post-checkout said '{UNCHANGED} N'",
+        "pc_direct_true": "pre-commit ran the `true` hook",
+        "co_pc_gs": f"git checkout (pre-commit) said '{UNCHANGED} N'",
+        "co_pc_true": "git checkout (pre-commit) ran the `true` hook",
+        "rb_none": "rebase done (no hooks)",
+        "rb_empty": "rebase done (empty sh)",
+        "rb_shim": "rebase done (git-snapshot's shim)",
+    }
+    for slug, what in expectations.items():
+        seen = bench.said.get(slug)
+        if seen is not None:
+            out.append(f"- {what}: {sum(seen)} of {len(seen)} runs")
+    for line in bench.checks:
+        out.append(f"- {line}")
+    if profile:
+        out.append("")
+        out.append(profile)
+    return "\n".join(out)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--files", type=int, default=2000, help="tracked files in the repo (2000)")
+    p.add_argument("--rounds", type=int, default=11, help="rounds; medians are reported (11)")
+    p.add_argument("--commits", type=int, default=50, help="commits in the rebased branch (50)")
+    p.add_argument("--calls", type=int, default=1000, help="hook calls per sh loop (1000)")
+    p.add_argument("--seed", type=int, default=1, help="seed of the generated tree (1)")
+    p.add_argument(
+        "--base-dir",
+        default="/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(),
+        help="where the temporary dir goes; tmpfs recommended (/dev/shm)",
+    )
+    p.add_argument("--keep", action="store_true", help="keep the temporary dir")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="also print -X importtime, the git commands and a cProfile of one hook run",
+    )
+    args = p.parse_args(argv)
+    if min(args.files, args.rounds, args.commits, args.calls) < 1:
+        p.error("--files, --rounds, --commits and --calls must be at least 1")
+    return args
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # so the finally below cleans up
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    start = time.perf_counter()
+    base = tempfile.mkdtemp(prefix="gsnap-hooks-", dir=args.base_dir)
+    if common.fs_type(base) not in ("tmpfs", "ramfs"):
+        log(f"warning: {base} is not on tmpfs; results will include disk I/O")
+    try:
+        bench = Bench(args, base)
+        bench.run()
+        profile = bench.profile() if args.profile else ""
+        print(report(bench, time.perf_counter() - start, profile, [sys.executable, *sys.argv]))
+    finally:
+        if args.keep:
+            log(f"kept {base}")
+        else:
+            common.remove(base)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

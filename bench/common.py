@@ -1,0 +1,299 @@
+"""Helpers shared by the benchmarks: the test tree, timing, sizes, machine facts, tables.
+
+Nothing here imports git_snapshot: the helpers must not change what is being measured.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+# The baseline: a plain recursive os.scandir walk that lstat()s every entry, as the archiver
+# does. Kept as source text so the very same code runs in-process (exec) and in a fresh
+# interpreter (python -c), which is what makes the two comparable with git-snapshot's.
+WALK_SRC = """\
+import os
+
+
+def walk(path):
+    n = 0
+    with os.scandir(path) as it:
+        for entry in it:
+            entry.stat(follow_symlinks=False)
+            n += 1
+            if entry.is_dir(follow_symlinks=False):
+                n += walk(entry.path)
+    return n
+"""
+WALK_CHILD = WALK_SRC + "\nimport sys\nprint(walk(os.fsencode(sys.argv[1])))\n"
+
+
+def load_walk() -> Callable[[bytes], int]:
+    """The baseline walk as an in-process function (same source as the child runs)."""
+    namespace: dict[str, object] = {}
+    exec(compile(WALK_SRC, "<baseline walk>", "exec"), namespace)
+    return cast("Callable[[bytes], int]", namespace["walk"])
+
+
+# -- the test tree ---------------------------------------------------------------------------
+
+_LETTERS = b"abcdefghijklmnopqrstuvwxyz"
+
+
+@dataclass
+class Tree:
+    root: str
+    files: list[bytes]  # absolute paths of the regular files
+    dirs: int
+    bytes: int
+    max_depth: int
+
+
+def make_tree(root: str, files: int, seed: int, max_size: int = 4096) -> Tree:
+    """*files* small files (0..max_size bytes) in about files/20 nested directories.
+
+    Deterministic for a given (files, seed). Contents look like text (words from a fixed
+    vocabulary), so they compress the way source files do, and each starts with its own
+    number so no two non-trivial files are the same (no free deduplication).
+    """
+    rng = random.Random(seed)
+    broot = os.fsencode(root)
+    os.makedirs(broot, exist_ok=True)
+    ndirs = max(1, files // 20)
+    dirs: list[bytes] = [broot]
+    depth: list[int] = [0]
+    for i in range(1, ndirs):
+        while True:  # a random recursive tree, at most 8 levels deep
+            parent = rng.randrange(len(dirs))
+            if depth[parent] < 8:
+                break
+        d = dirs[parent] + b"/d%05d" % i
+        os.mkdir(d)
+        dirs.append(d)
+        depth.append(depth[parent] + 1)
+    vocabulary = [bytes(rng.choices(_LETTERS, k=rng.randint(2, 10))) for _ in range(2000)]
+    pool = b" ".join(rng.choices(vocabulary, k=max(2000, 6 * max_size)))
+    paths: list[bytes] = []
+    total = 0
+    for i in range(files):
+        path = dirs[rng.randrange(ndirs)] + b"/f%06d.txt" % i
+        size = rng.randint(0, max_size)
+        start = rng.randrange(len(pool) - size)
+        data = (b"%d\n" % i + pool[start : start + size])[:size]
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+        paths.append(path)
+        total += size
+    return Tree(root, paths, ndirs, total, max(depth))
+
+
+def modify_files(tree: Tree, fraction: float, seed: int, tag: str) -> int:
+    """Append a line to a deterministic sample of the files (content, mtime and ctime change)."""
+    rng = random.Random(seed)
+    count = max(1, round(len(tree.files) * fraction))
+    line = f"changed: {tag}\n".encode()
+    for path in rng.sample(tree.files, count):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+    return count
+
+
+def count_files(root: str) -> int:
+    """Regular files below *root* (to check a restore)."""
+    n = 0
+    with os.scandir(root) as it:
+        for entry in it:
+            if entry.is_dir(follow_symlinks=False):
+                n += count_files(entry.path)
+            elif entry.is_file(follow_symlinks=False):
+                n += 1
+    return n
+
+
+# -- caches, sizes ---------------------------------------------------------------------------
+
+
+def warm(paths: Iterable[str], read_limit: int = 0) -> None:
+    """Bring *paths* into the dentry, inode and page caches right before a timed command.
+
+    Every entry is lstat()ed; files up to *read_limit* bytes are also read whole (used for
+    repositories, which a snapshot or restore reads; a tree's files are not read: a second
+    snapshot must not need them, and on tmpfs they are in memory anyway).
+    """
+    for top in paths:
+        if os.path.isdir(top):
+            _warm_dir(top, read_limit)
+
+
+def _warm_dir(path: str, read_limit: int) -> None:
+    with os.scandir(path) as it:
+        for entry in it:
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                _warm_dir(entry.path, read_limit)
+            elif read_limit and st.st_size <= read_limit and entry.is_file(follow_symlinks=False):
+                with open(entry.path, "rb") as f:
+                    while f.read(1 << 20):
+                        pass
+
+
+def disk_usage(path: str) -> int:
+    """Bytes on disk (allocated blocks) of everything below *path*, like ``du -s``."""
+    if not os.path.exists(path):
+        return 0
+    st = os.lstat(path)
+    total = st.st_blocks * 512
+    if not os.path.isdir(path):
+        return int(total)
+    for dirpath, dirs, names in os.walk(path):
+        for name in dirs + names:
+            with contextlib.suppress(FileNotFoundError):
+                total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
+    return int(total)
+
+
+def remove(path: str) -> None:
+    """rm -rf (much faster than shutil.rmtree on 50,000 files)."""
+    if not os.path.lexists(path):
+        return
+    if shutil.which("rm"):
+        subprocess.run(["rm", "-rf", "--", path], check=False, stdin=subprocess.DEVNULL)
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def fs_type(path: str) -> str:
+    """File system type of the mount holding *path* (Linux), or '?'."""
+    real = os.path.realpath(path)
+    best, found = "", "?"
+    try:
+        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) < 3:
+                    continue
+                point = fields[1].replace("\\040", " ")
+                inside = real == point or real.startswith(point.rstrip("/") + "/")
+                if inside and len(point) >= len(best):
+                    best, found = point, fields[2]
+    except OSError:
+        pass
+    return found
+
+
+# -- running and timing ----------------------------------------------------------------------
+
+
+class CommandFailed(RuntimeError):
+    pass
+
+
+def run(
+    cmd: Sequence[str], *, cwd: str | None = None, env: dict[str, str] | None = None
+) -> tuple[float, str]:
+    """Run *cmd*; returns (wall seconds, stdout). Raises CommandFailed with its stderr."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        list(cmd),
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    if proc.returncode != 0:
+        err = proc.stderr.decode(errors="replace").strip()[-2000:]
+        raise CommandFailed(f"{' '.join(cmd)} exited {proc.returncode}: {err}")
+    return elapsed, proc.stdout.decode(errors="replace")
+
+
+def tool_version(cmd: Sequence[str]) -> str:
+    try:
+        out = subprocess.run(
+            list(cmd), capture_output=True, check=False, timeout=30, stdin=subprocess.DEVNULL
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "unavailable"
+    text = (out.stdout or out.stderr).decode(errors="replace").strip()
+    return text.splitlines()[0] if text else "unknown"
+
+
+def median(values: Sequence[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+# -- machine facts and output ----------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def mem_total() -> str:
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return f"{int(line.split()[1]) / (1 << 20):.1f} GiB"
+    except (OSError, ValueError):
+        pass
+    return "?"
+
+
+def nproc() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "?"
+
+
+def python_version() -> str:
+    return f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})"
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    rows = [list(r) for r in rows]
+    widths = [len(h) for h in header]
+    for r in rows:
+        widths = [max(w, len(c)) for w, c in zip(widths, r)]
+    lines = [
+        "| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+    ]
+    lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]
+    return "\n".join(lines)
