@@ -161,6 +161,8 @@ def _touched(repo: gitrepo.Repo, call: Call, orig: str | None) -> list[bytes] | 
         prev, new, flag = [*call.args, "", "", "1"][:3]
         if not prev or prev == NULL or flag != "1":
             return None
+        if prev == new:  # checkout -b, or a switch between branches at one commit
+            return []
         return gitrepo.changed_paths(repo, prev, new)
     if call.name in ("post-merge", "post-rewrite") and orig:
         if call.name == "post-merge" and call.args[:1] == ("1",):
