@@ -14,23 +14,20 @@ import os
 import pstats
 import random
 import re
-import shlex
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from importlib import metadata
 from pathlib import Path
-from types import FrameType
 
 import common
+from common import Ran
+from common import log
+from common import run
 
 from git_snapshot.store.archiver import RACY_NS
 from git_snapshot.store.location import ENV_ALLOW_EPHEMERAL
@@ -106,32 +103,6 @@ repos:
         pass_filenames: false
         verbose: true
 """
-
-
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
-@dataclass(frozen=True)
-class Ran:
-    seconds: float
-    out: str
-    err: str
-
-
-def run(cmd: list[str], cwd: str, env: dict[str, str]) -> Ran:
-    """Run *cmd*, its output captured; raises common.CommandFailed if it fails."""
-    start = time.perf_counter()
-    proc = subprocess.run(
-        cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False
-    )
-    elapsed = time.perf_counter() - start
-    out = proc.stdout.decode(errors="replace")
-    err = proc.stderr.decode(errors="replace")
-    if proc.returncode != 0:
-        tail = (out + err).strip()[-2000:]
-        raise common.CommandFailed(f"{shlex.join(cmd)} (in {cwd}) exited {proc.returncode}: {tail}")
-    return Ran(elapsed, out, err)
 
 
 def write_text(path: str, text: str, mode: int | None = None) -> None:
@@ -217,16 +188,13 @@ class Bench:
 
     def _env(self, bindir: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
-        # Child interpreters run from bytecode, as an installed package does (see
-        # bench_store.py); the bytecode cache lives on tmpfs.
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        common.run_from_bytecode(env, self.pycache)
         env.update(
             HOME=self.home,
             GIT_CONFIG_GLOBAL=os.path.join(self.home, ".gitconfig"),
             GIT_CONFIG_NOSYSTEM="1",
             GIT_SNAPSHOT_STORE=self.store,
             PRE_COMMIT_HOME=self.pc_home,
-            PYTHONPYCACHEPREFIX=self.pycache,
             PATH=bindir + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
         )
         env[ENV_ALLOW_EPHEMERAL] = "1"
@@ -236,13 +204,6 @@ class Bench:
 
     def git(self, repo: str, *args: str) -> str:
         return run(["git", *args], repo, self.env).out
-
-    def settle(self) -> None:
-        """Wait until no file is 'racy': the files cache does not trust a file changed less
-        than RACY_NS before a snapshot starts (nor does git's index, for a shorter time)."""
-        wait = self.last_write + RACY_NS / 1e9 + 0.1 - time.time()
-        if wait > 0:
-            time.sleep(wait)
 
     def warm(self, repo: str, pre_commit: bool = False) -> None:
         """Dentry, inode and page caches: the worktree (lstat), then .git, the store and the
@@ -300,7 +261,7 @@ class Bench:
 
         self.last_write = time.time()
         log("waiting for the files to settle, warm-up runs ...")
-        self.settle()
+        common.settle(self.last_write, RACY_NS)
         for path in self.repos.values():
             self.git(path, "update-index", "-q", "--refresh")
             self.heads[path] = self.git(path, "rev-parse", "HEAD").strip()
@@ -620,23 +581,8 @@ def paired(a: list[float], b: list[float], scale: float = 1.0) -> list[float]:
 def report(bench: Bench, elapsed: float, profile: str, argv: list[str]) -> str:
     args = bench.args
     s = bench.samples
-    out: list[str] = ["## git-snapshot hooks benchmark\n"]
-    out.append(f"- command: `{shlex.join(argv)}`")
-    try:
-        gs_version = metadata.version("git-snapshot")
-    except metadata.PackageNotFoundError:
-        gs_version = "?"
-    uname = os.uname()
-    out.append(
-        f"- machine: {common.nproc()} CPUs available ({os.cpu_count()} online), "
-        f"{common.cpu_model()}, {common.mem_total()} RAM, {uname.sysname} {uname.release}"
-    )
-    out.append(f"- python: {common.python_version()}")
-    out.append(
-        f"- load average (1, 5, 15 min): {bench.load_before} before, "
-        f"{common.load_average()} after (other work on the machine shows here)"
-    )
-    out.append(f"- git-snapshot {gs_version} ({bench.gs})")
+    out = common.report_header("git-snapshot hooks benchmark", argv, bench.load_before)
+    out.append(f"- git-snapshot {common.package_version('git-snapshot')} ({bench.gs})")
     for name, version in bench.versions.items():
         out.append(f"- {name}: {version}")
     out.append(
@@ -803,44 +749,22 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--calls", type=int, default=1000, help="hook calls per sh loop (1000)")
     p.add_argument("--seed", type=int, default=1, help="seed of the generated tree (1)")
     p.add_argument(
-        "--base-dir",
-        default="/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(),
-        help="where the temporary dir goes; tmpfs recommended (/dev/shm)",
-    )
-    p.add_argument("--keep", action="store_true", help="keep the temporary dir")
-    p.add_argument(
         "--profile",
         action="store_true",
         help="also print -X importtime, the git commands and a cProfile of one hook run",
     )
-    args = p.parse_args(argv)
-    if min(args.files, args.rounds, args.commits, args.calls) < 1:
-        p.error("--files, --rounds, --commits and --calls must be at least 1")
-    return args
-
-
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # so the finally below cleans up
+    return common.parse_args(p, argv, ["files", "rounds", "commits", "calls"])
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
     start = time.perf_counter()
-    base = tempfile.mkdtemp(prefix="gsnap-hooks-", dir=args.base_dir)
-    if common.fs_type(base) not in ("tmpfs", "ramfs"):
-        log(f"warning: {base} is not on tmpfs; results will include disk I/O")
-    try:
+    with common.scratch_dir("gsnap-hooks-", args.base_dir, args.keep) as base:
         bench = Bench(args, base)
         bench.run()
         profile = bench.profile() if args.profile else ""
         print(report(bench, time.perf_counter() - start, profile, [sys.executable, *sys.argv]))
-    finally:
-        if args.keep:
-            log(f"kept {base}")
-        else:
-            common.remove(base)
     return 0
 
 

@@ -15,20 +15,16 @@ import io
 import json
 import os
 import pstats
-import shlex
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from importlib import metadata
-from types import FrameType
 
 import common
+from common import log
 
 from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
@@ -66,10 +62,6 @@ IN_PROCESS = "in-process"
 SUBPROCESS = "subprocess"
 
 
-def log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
-
-
 class Tool:
     """One way of taking snapshots of the tree, measured phase by phase.
 
@@ -87,6 +79,7 @@ class Tool:
         self.workdir = ""
         self.added: int | None = None  # what the tool says the last snapshot added
         self.files: int | None = None  # what the tool says the last snapshot holds
+        self.last = ""  # for the tools that restore from it: the archive the last one wrote
         self.failed = ""
 
     def prepare(self, workdir: str) -> None:
@@ -143,34 +136,30 @@ class GitSnapshotSubprocess(GitSnapshotInProcess):
 
     def snapshot(self, label: str) -> float:
         cmd = [sys.executable, "-c", SNAPSHOT_CHILD, self._store(), SOURCE, self.tree]
-        elapsed, out = common.run(cmd, env=self.env)
-        got = json.loads(out.strip().splitlines()[-1])
+        ran = common.run(cmd, env=self.env)
+        got = json.loads(ran.out.strip().splitlines()[-1])
         self.added = int(got["added_bytes"])
         self.files = int(got["files"])
-        return elapsed
+        return ran.seconds
 
     def restore(self, target: str) -> float:
         cmd = [sys.executable, "-c", RESTORE_CHILD, self._store(), SOURCE, target]
-        return common.run(cmd, env=self.env)[0]
+        return common.run(cmd, env=self.env).seconds
 
 
 class TarFull(Tool):
     name = "tar -cf"
     slug = "tar"
 
-    def __init__(self, tree: str, env: dict[str, str]) -> None:
-        super().__init__(tree, env)
-        self.last = ""
-
     def snapshot(self, label: str) -> float:
         self.last = os.path.join(self.workdir, label + ".tar")
-        elapsed = common.run(["tar", "-cf", self.last, "-C", self.tree, "."], env=self.env)[0]
+        elapsed = common.run(["tar", "-cf", self.last, "-C", self.tree, "."], env=self.env).seconds
         self.added = os.path.getsize(self.last)
         return elapsed
 
     def restore(self, target: str) -> float:
         os.makedirs(target)
-        return common.run(["tar", "-xf", self.last, "-C", target], env=self.env)[0]
+        return common.run(["tar", "-xf", self.last, "-C", target], env=self.env).seconds
 
 
 class TarIncremental(Tool):
@@ -191,7 +180,7 @@ class TarIncremental(Tool):
         archive = os.path.join(self.workdir, label + ".tar")
         snar = os.path.join(self.workdir, "state.snar")
         cmd = ["tar", "--listed-incremental", snar, "-cf", archive, "-C", self.tree, "."]
-        elapsed = common.run(cmd, env=self.env)[0]
+        elapsed = common.run(cmd, env=self.env).seconds
         self.archives.append(archive)
         self.added = os.path.getsize(archive)
         return elapsed
@@ -205,12 +194,19 @@ class TarIncremental(Tool):
         return time.perf_counter() - start
 
 
-class Restic(Tool):
-    name = "restic"
-    slug = "restic"
+class RepoTool(Tool):
+    """A peer that keeps its snapshots in a repository of its own (its caches elsewhere)."""
 
     def _repo(self) -> str:
         return os.path.join(self.workdir, "repo")
+
+    def storage(self) -> list[str]:
+        return [self._repo()]
+
+
+class Restic(RepoTool):
+    name = "restic"
+    slug = "restic"
 
     def prepare(self, workdir: str) -> None:
         super().prepare(workdir)
@@ -222,35 +218,25 @@ class Restic(Tool):
         )
         common.run(["restic", "-q", "-r", self._repo(), "init"], env=self.env)
 
-    def storage(self) -> list[str]:
-        return [self._repo()]
-
     def snapshot(self, label: str) -> float:
         cmd = ["restic", "-r", self._repo(), "backup", "--json", "--host", SOURCE, self.tree]
-        elapsed, out = common.run(cmd, env=self.env)
+        ran = common.run(cmd, env=self.env)
         self.added = self.files = None
-        for line in out.splitlines():
+        for line in ran.out.splitlines():
             if '"summary"' in line:
                 got = json.loads(line)
                 self.added = int(got.get("data_added", 0))
                 self.files = int(got.get("total_files_processed", 0))
-        return elapsed
+        return ran.seconds
 
     def restore(self, target: str) -> float:
         cmd = ["restic", "-q", "-r", self._repo(), "restore", "latest", "--target", target]
-        return common.run(cmd, env=self.env)[0]
+        return common.run(cmd, env=self.env).seconds
 
 
-class Borg(Tool):
+class Borg(RepoTool):
     name = "borg"
     slug = "borg"
-
-    def __init__(self, tree: str, env: dict[str, str]) -> None:
-        super().__init__(tree, env)
-        self.last = ""
-
-    def _repo(self) -> str:
-        return os.path.join(self.workdir, "repo")
 
     def prepare(self, workdir: str) -> None:
         super().prepare(workdir)
@@ -263,21 +249,18 @@ class Borg(Tool):
         )
         common.run(["borg", "init", "--encryption=none", self._repo()], env=self.env)
 
-    def storage(self) -> list[str]:
-        return [self._repo()]
-
     def snapshot(self, label: str) -> float:
         self.last = f"{self._repo()}::{label}"
         cmd = ["borg", "create", "--json", self.last, "."]
-        elapsed, out = common.run(cmd, cwd=self.tree, env=self.env)
-        stats = json.loads(out)["archive"]["stats"]
+        ran = common.run(cmd, cwd=self.tree, env=self.env)
+        stats = json.loads(ran.out)["archive"]["stats"]
         self.added = int(stats["deduplicated_size"])
         self.files = int(stats["nfiles"])
-        return elapsed
+        return ran.seconds
 
     def restore(self, target: str) -> float:
         os.makedirs(target)
-        return common.run(["borg", "extract", self.last], cwd=target, env=self.env)[0]
+        return common.run(["borg", "extract", self.last], cwd=target, env=self.env).seconds
 
 
 # -- peers -------------------------------------------------------------------------------
@@ -337,11 +320,7 @@ class Bench:
         self.env = dict(os.environ)
         self.env[ENV_ALLOW_EPHEMERAL] = "1"
         self.env.pop("GIT_SNAPSHOT_STORE", None)
-        # Child interpreters run from bytecode, as an installed package does, even where
-        # PYTHONDONTWRITEBYTECODE is set: compiling the modules anew in every child would
-        # charge git-snapshot for work a real install never does. The cache lives on tmpfs.
-        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
-        self.env["PYTHONPYCACHEPREFIX"] = os.path.join(base, "pycache")
+        common.run_from_bytecode(self.env, os.path.join(base, "pycache"))
         os.environ[ENV_ALLOW_EPHEMERAL] = "1"
         self.walk = common.load_walk()
         self.samples: dict[str, Samples] = defaultdict(lambda: defaultdict(list))
@@ -353,13 +332,6 @@ class Bench:
         self.versions: dict[str, str] = {}
         self.load_before = ""
         self.checks: list[str] = []
-
-    def settle(self) -> None:
-        """Wait until no file is 'racy' any more: the files cache does not trust files
-        changed less than RACY_NS before a snapshot starts, and nor do the peers."""
-        wait = self.last_write + RACY_NS / 1e9 + 0.1 - time.time()
-        if wait > 0:
-            time.sleep(wait)
 
     def warm_tree(self, *extra: str) -> None:
         common.warm([self.tree_dir])
@@ -379,27 +351,25 @@ class Bench:
         s = self.samples["baseline"]
         bpath = os.fsencode(self.tree_dir)
         self.warm_tree()
-        elapsed, out = common.run(
-            [sys.executable, "-c", common.WALK_CHILD, self.tree_dir], env=self.env
-        )
-        s["walk_sub"].append(elapsed)
+        ran = common.run([sys.executable, "-c", common.WALK_CHILD, self.tree_dir], env=self.env)
+        s["walk_sub"].append(ran.seconds)
         self.warm_tree()
         gc.collect()
         start = time.perf_counter()
         entries = self.walk(bpath)
         s["walk_in"].append(time.perf_counter() - start)
-        if int(out) != entries:
-            raise RuntimeError(f"the walks disagree: {out.strip()} != {entries}")
+        if int(ran.out) != entries:
+            raise RuntimeError(f"the walks disagree: {ran.out.strip()} != {entries}")
         s["entries"].append(entries)
-        s["py_start"].append(common.run([sys.executable, "-c", "pass"], env=self.env)[0])
+        s["py_start"].append(common.run([sys.executable, "-c", "pass"], env=self.env).seconds)
         importing = [sys.executable, "-c", "import git_snapshot.store.archiver"]
-        s["py_import"].append(common.run(importing, env=self.env)[0])
+        s["py_import"].append(common.run(importing, env=self.env).seconds)
 
     def round(self, number: int, tree: common.Tree) -> None:
         rounds = self.args.rounds
         rdir = os.path.join(self.base, f"round{number}")
         os.makedirs(rdir)
-        self.settle()
+        common.settle(self.last_write, RACY_NS)
         self.phase("prepare", lambda t: t.prepare(os.path.join(rdir, t.slug)))
 
         log(f"round {number + 1}/{rounds}: first snapshots")
@@ -480,10 +450,10 @@ class Bench:
     def profile(self) -> str:
         """cProfile of one extra in-process second snapshot (unchanged tree)."""
         store = os.path.join(self.base, "profile-store")
-        self.settle()
+        common.settle(self.last_write, RACY_NS)
         with Store(store) as s:
             create_snapshot(s, SOURCE, self.tree_dir)
-        self.settle()
+        common.settle(self.last_write, RACY_NS)
         self.warm_tree(store)
         prof = cProfile.Profile()
         gc.collect()
@@ -522,27 +492,9 @@ def report(bench: Bench, tree: common.Tree, elapsed: float, profile: str, argv: 
     args = bench.args
     s = bench.samples
     base = s["baseline"]
-    out: list[str] = []
-    out.append("## git-snapshot store benchmark\n")
-    out.append(f"- command: `{shlex.join(argv)}`")
-    try:
-        gs_version = metadata.version("git-snapshot")
-    except metadata.PackageNotFoundError:
-        gs_version = "?"
-    uname = os.uname()
-    out.append(
-        f"- machine: {common.nproc()} CPUs available ({os.cpu_count()} online), "
-        f"{common.cpu_model()}, {common.mem_total()} RAM, {uname.sysname} {uname.release}"
-    )
-    out.append(f"- python: {common.python_version()}")
-    out.append(
-        f"- load average (1, 5, 15 min): {bench.load_before} before, "
-        f"{common.load_average()} after (other work on the machine shows here)"
-    )
-    try:
-        zstd_version = metadata.version("zstandard")
-    except metadata.PackageNotFoundError:
-        zstd_version = "?"
+    out = common.report_header("git-snapshot store benchmark", argv, bench.load_before)
+    gs_version = common.package_version("git-snapshot")
+    zstd_version = common.package_version("zstandard")
     out.append(
         f"- git-snapshot {gs_version} (zstandard {zstd_version}, SQLite {sqlite3.sqlite_version})"
     )
@@ -660,12 +612,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--files", type=int, default=50_000, help="files in the tree (50000)")
     p.add_argument("--rounds", type=int, default=5, help="rounds; medians are reported (5)")
     p.add_argument("--seed", type=int, default=1, help="seed of the tree and the changes (1)")
-    p.add_argument(
-        "--base-dir",
-        default="/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(),
-        help="where the temporary dirs go; tmpfs recommended (/dev/shm)",
-    )
-    p.add_argument("--keep", action="store_true", help="keep the temporary dirs")
     p.add_argument("--no-peers", action="store_true", help="skip tar, restic and borg")
     p.add_argument(
         "--install-peers",
@@ -677,36 +623,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="also print a cProfile of one in-process second snapshot",
     )
-    args = p.parse_args(argv)
-    if args.files < 1 or args.rounds < 1:
-        p.error("--files and --rounds must be at least 1")
-    return args
-
-
-def _terminate(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # so the finally below cleans up
+    return common.parse_args(p, argv, ["files", "rounds"])
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
     start = time.perf_counter()
-    base = tempfile.mkdtemp(prefix="gsnap-bench-", dir=args.base_dir)
-    if common.fs_type(base) not in ("tmpfs", "ramfs"):
-        log(f"warning: {base} is not on tmpfs; results will include disk I/O")
-    try:
+    with common.scratch_dir("gsnap-bench-", args.base_dir, args.keep) as base:
         bench = Bench(args, base)
         tree = bench.run()
         profile = bench.profile() if args.profile else ""
         print(
             report(bench, tree, time.perf_counter() - start, profile, [sys.executable, *sys.argv])
         )
-    finally:
-        if args.keep:
-            log(f"kept {base}")
-        else:
-            common.remove(base)
     return 0
 
 

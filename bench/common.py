@@ -1,23 +1,31 @@
-"""Helpers shared by the benchmarks: the test tree, timing, sizes, machine facts, tables.
+"""Helpers shared by the benchmarks: the test tree, timing, sizes, machine facts, tables, the
+command line and the temporary directory.
 
 Nothing here imports git_snapshot: the helpers must not change what is being measured.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import platform
 import random
+import shlex
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from importlib import metadata
+from types import FrameType
 from typing import cast
 
 # The baseline: a plain recursive os.scandir walk that lstat()s every entry, as the archiver
@@ -208,24 +216,46 @@ class CommandFailed(RuntimeError):
     pass
 
 
-def run(
-    cmd: Sequence[str], *, cwd: str | None = None, env: dict[str, str] | None = None
-) -> tuple[float, str]:
-    """Run *cmd*; returns (wall seconds, stdout). Raises CommandFailed with its stderr."""
+@dataclass(frozen=True)
+class Ran:
+    seconds: float  # wall time
+    out: str
+    err: str
+
+
+def run(cmd: Sequence[str], cwd: str | None = None, env: dict[str, str] | None = None) -> Ran:
+    """Run *cmd*, its output captured, stdin from /dev/null; raises CommandFailed (with the
+    tail of its output) if it fails."""
     start = time.perf_counter()
     proc = subprocess.run(
-        list(cmd),
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        check=False,
+        list(cmd), cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False
     )
     elapsed = time.perf_counter() - start
+    out = proc.stdout.decode(errors="replace")
+    err = proc.stderr.decode(errors="replace")
     if proc.returncode != 0:
-        err = proc.stderr.decode(errors="replace").strip()[-2000:]
-        raise CommandFailed(f"{' '.join(cmd)} exited {proc.returncode}: {err}")
-    return elapsed, proc.stdout.decode(errors="replace")
+        where = f" (in {cwd})" if cwd else ""
+        tail = (out + err).strip()[-2000:]
+        raise CommandFailed(f"{shlex.join(cmd)}{where} exited {proc.returncode}: {tail}")
+    return Ran(elapsed, out, err)
+
+
+def settle(last_write: float, racy_ns: int) -> None:
+    """Wait until no file written at *last_write* (time.time()) is 'racy' any more: the files
+    cache does not trust a file changed less than *racy_ns* before a snapshot starts (nor do
+    the peers quite, nor git's index, for a shorter time)."""
+    wait = last_write + racy_ns / 1e9 + 0.1 - time.time()
+    if wait > 0:
+        time.sleep(wait)
+
+
+def run_from_bytecode(env: dict[str, str], pycache: str) -> None:
+    """Make the child interpreters started with *env* run from bytecode, as an installed
+    package does, even where PYTHONDONTWRITEBYTECODE is set: compiling the modules anew in
+    every child would charge git-snapshot for work a real install never does. The bytecode
+    cache goes to *pycache* (on tmpfs, with the rest of the run)."""
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = pycache
 
 
 def tool_version(cmd: Sequence[str]) -> str:
@@ -244,6 +274,11 @@ def median(values: Sequence[float]) -> float:
 
 
 # -- machine facts and output ----------------------------------------------------------------
+
+
+def log(msg: str) -> None:
+    """Progress and warnings go to stderr: stdout holds the report alone."""
+    print(msg, file=sys.stderr, flush=True)
 
 
 def cpu_model() -> str:
@@ -286,6 +321,29 @@ def python_version() -> str:
     return f"{platform.python_implementation()} {platform.python_version()} ({sys.executable})"
 
 
+def package_version(name: str) -> str:
+    """The installed version of the distribution *name*, or '?'."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def report_header(title: str, argv: Sequence[str], load_before: str) -> list[str]:
+    """The lines a report starts with: its title, the command line, the machine, Python and
+    the load average (*load_before*: load_average() when the run began)."""
+    uname = os.uname()
+    return [
+        f"## {title}\n",
+        f"- command: `{shlex.join(argv)}`",
+        f"- machine: {nproc()} CPUs available ({os.cpu_count()} online), "
+        f"{cpu_model()}, {mem_total()} RAM, {uname.sysname} {uname.release}",
+        f"- python: {python_version()}",
+        f"- load average (1, 5, 15 min): {load_before} before, "
+        f"{load_average()} after (other work on the machine shows here)",
+    ]
+
+
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     rows = [list(r) for r in rows]
     widths = [len(h) for h in header]
@@ -297,3 +355,47 @@ def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     ]
     lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in rows]
     return "\n".join(lines)
+
+
+# -- the command line and the temporary directory --------------------------------------------
+
+
+def parse_args(
+    p: argparse.ArgumentParser, argv: Sequence[str], at_least_one: Sequence[str]
+) -> argparse.Namespace:
+    """Add the options every benchmark has (--base-dir, --keep) to *p*, parse *argv*, and
+    refuse (as argparse does: usage, exit status 2) any of the options *at_least_one* (dest
+    names, like "files") below 1."""
+    p.add_argument(
+        "--base-dir",
+        default="/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(),
+        help="where the temporary directory goes; tmpfs recommended (/dev/shm)",
+    )
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = p.parse_args(argv)
+    if at_least_one and min(getattr(args, name) for name in at_least_one) < 1:
+        *first, last = [f"--{name}" for name in at_least_one]
+        listed = f"{', '.join(first)} and {last}" if first else last
+        p.error(f"{listed} must be at least 1")
+    return args
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # so that scratch_dir's finally cleans up
+
+
+@contextlib.contextmanager
+def scratch_dir(prefix: str, parent: str, keep: bool) -> Iterator[str]:
+    """A new temporary directory in *parent* for the whole run (warns when it is not on
+    tmpfs); deleted on the way out, also on Ctrl-C or SIGTERM, unless *keep*."""
+    signal.signal(signal.SIGTERM, _terminate)
+    base = tempfile.mkdtemp(prefix=prefix, dir=parent)
+    if fs_type(base) not in ("tmpfs", "ramfs"):
+        log(f"warning: {base} is not on tmpfs; results will include disk I/O")
+    try:
+        yield base
+    finally:
+        if keep:
+            log(f"kept {base}")
+        else:
+            remove(base)

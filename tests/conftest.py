@@ -53,12 +53,17 @@ def git(cwd: Path | str, *args: str, check: bool = True) -> str:
     return res.stdout
 
 
+def init_repo(path: Path) -> Path:
+    """A new git repository at *path* (made, with its parents), nothing committed yet."""
+    path.mkdir(parents=True)
+    git(path, "init", "-q")
+    return path
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Iterator[Path]:
     """A fresh git repo with one commit."""
-    r = tmp_path / "repo"
-    r.mkdir()
-    git(r, "init", "-q")
+    r = init_repo(tmp_path / "repo")
     (r / "README").write_text("hello\n")
     git(r, "add", "README")
     git(r, "commit", "-q", "-m", "init")

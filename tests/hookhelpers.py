@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shlex
-import subprocess
 import sys
 import tarfile
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from clihelpers import Ran
+from clihelpers import Report
+from clihelpers import run
 
 VENV_BIN = Path(sys.executable).parent
 EXE = VENV_BIN / "git-snapshot"
@@ -27,81 +26,6 @@ EXE = VENV_BIN / "git-snapshot"
 # A secret that only the snapshot can give back: not UTF-8, a NUL, no final newline.
 SECRET = b"TOKEN=s3cr\xe9t\x00value"
 COMMITTED = b"from the branch\n"
-
-_REPORT = re.compile(
-    r"^git-snapshot: (?P<what>.+?) destroyed (?P<kinds>.+?): (?P<names>.+) "
-    r"\(saved in snapshot (?P<id>\d+); restore with: (?P<cmd>git snapshot restore .+)\)$"
-)
-
-
-@dataclass(frozen=True)
-class Ran:
-    rc: int
-    out: str
-    err: str
-
-    @property
-    def ours(self) -> list[str]:
-        """What git-snapshot printed (each of its lines starts with 'git-snapshot:')."""
-        return [ln for ln in self.err.splitlines() if ln.startswith("git-snapshot:")]
-
-    @property
-    def said(self) -> list[str]:
-        """git-snapshot's lines on stdout or stderr (pre-commit prints hook output on stdout)."""
-        return [ln for ln in (self.out + self.err).splitlines() if ln.startswith("git-snapshot:")]
-
-    @property
-    def reports(self) -> list[Report]:
-        return [r for r in (Report.parse(ln) for ln in self.said) if r is not None]
-
-
-@dataclass(frozen=True)
-class Report:
-    """One loss report line."""
-
-    what: str  # "git merge"
-    kinds: str  # "1 ignored file"
-    names: str
-    snap: int
-    command: list[str]  # the restore command, as argv
-
-    @classmethod
-    def parse(cls, line: str) -> Report | None:
-        m = _REPORT.match(line)
-        if m is None:
-            return None
-        return cls(m["what"], m["kinds"], m["names"], int(m["id"]), shlex.split(m["cmd"]))
-
-
-def run(
-    cwd: Path | str,
-    *argv: str,
-    rc: int | None = 0,
-    env: Mapping[str, str] | None = None,
-    input: bytes | None = None,
-) -> Ran:
-    """Run *argv* in *cwd*; check the exit status (unless *rc* is None) and that nothing
-    crashed (no traceback, no internal error)."""
-    res = subprocess.run(
-        list(argv),
-        cwd=cwd,
-        input=input,
-        stdin=None if input is not None else subprocess.DEVNULL,
-        capture_output=True,
-        env=None if env is None else dict(env),
-        check=False,
-        timeout=120,
-    )
-    ran = Ran(
-        res.returncode,
-        res.stdout.decode("utf-8", "surrogateescape"),
-        res.stderr.decode("utf-8", "surrogateescape"),
-    )
-    assert "Traceback" not in ran.err, ran.err
-    assert "internal error" not in ran.err, ran.err
-    if rc is not None:
-        assert ran.rc == rc, f"{shlex.join(argv)} exited {ran.rc}:\n{ran.out}\n{ran.err}"
-    return ran
 
 
 def git(cwd: Path | str, *args: str, rc: int | None = 0, **env: str) -> Ran:
@@ -198,6 +122,20 @@ def restore(cwd: Path, report: Report) -> Ran:
     """Run the restore command a report printed, where the user ran git."""
     assert report.command[:3] == ["git", "snapshot", "restore"], report
     return run(cwd, *report.command)
+
+
+def env_report(ran: Ran, what: str) -> Report:
+    """The one loss report *ran* printed: *what* (say "git merge") destroyed .env."""
+    (rep,) = ran.reports
+    assert (rep.what, rep.names) == (what, ".env")
+    return rep
+
+
+def restore_env(repo: Path, report: Report, cwd: Path | None = None) -> None:
+    """Run the restore command *report* printed (in *cwd*, else in *repo*): .env of *repo*
+    holds SECRET again."""
+    restore(repo if cwd is None else cwd, report)
+    assert (repo / ".env").read_bytes() == SECRET
 
 
 def file_state(path: Path) -> tuple[bytes, int]:

@@ -266,20 +266,19 @@ class Crafter:
         self.writer = PackWriter(store.path)
         self.keys: set[bytes] = set()
 
-    def blob(self, data: bytes) -> bytes:
+    def _object(self, type_: int, data: bytes) -> bytes:
+        """Write an object of *type_* unless this Crafter already did; returns its key."""
         key = digest(data)
         if key not in self.keys:
-            self.writer.add(BLOB, key, data)
+            self.writer.add(type_, key, data)
             self.keys.add(key)
         return key
 
+    def blob(self, data: bytes) -> bytes:
+        return self._object(BLOB, data)
+
     def tree(self, entries: list[Entry]) -> bytes:
-        data = encode_tree(entries)
-        key = digest(data)
-        if key not in self.keys:
-            self.writer.add(TREE, key, data)
-            self.keys.add(key)
-        return key
+        return self._object(TREE, encode_tree(entries))
 
     def file(self, name: bytes, data: bytes, mode: int = 0o644, mtime_ns: int = 10**18) -> Entry:
         return Entry(name, FILE, mode, mtime_ns, len(data), self.blob(data))

@@ -16,13 +16,13 @@ import os
 import re
 import shutil
 import stat
-import subprocess
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clihelpers import Ran
+from clihelpers import run
 from conftest import git
 
 from git_snapshot.cli import main
@@ -34,36 +34,10 @@ BASE_NS = 1_500_000_000_123_456_789  # distinctive mtimes, with nanoseconds
 State = dict[bytes, tuple[str, int, int, bytes]]
 
 
-@dataclass(frozen=True)
-class Ran:
-    rc: int
-    out: str
-    err: str
-
-    @property
-    def err_lines(self) -> list[str]:
-        return [line for line in self.err.splitlines() if line.strip()]
-
-
 def gs(cwd: Path | str, *args: str, rc: int | None = 0) -> Ran:
     """Run ``git snapshot ARGS`` as a real process in *cwd*; check its exit status (unless
     *rc* is None) and that it never shows a traceback or an internal error."""
-    res = subprocess.run(
-        [sys.executable, "-m", "git_snapshot", *args],
-        cwd=cwd,
-        capture_output=True,
-        check=False,
-    )
-    ran = Ran(
-        res.returncode,
-        res.stdout.decode("utf-8", "surrogateescape"),
-        res.stderr.decode("utf-8", "surrogateescape"),
-    )
-    assert "Traceback" not in ran.err, ran.err
-    assert "internal error" not in ran.err, ran.err
-    if rc is not None:
-        assert ran.rc == rc, f"git snapshot {' '.join(args)} exited {ran.rc}:\n{ran.out}\n{ran.err}"
-    return ran
+    return run(cwd, sys.executable, "-m", "git_snapshot", *args, rc=rc)
 
 
 def query(cwd: Path | str, *args: str) -> Any:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import git
+from conftest import init_repo
 from test_cli_helpers import NON_UTF8
 from test_cli_helpers import gs
 from test_cli_helpers import snap_id
@@ -138,9 +139,7 @@ def test_list_json_fields_oldest_first(repo: Path, capsys: pytest.CaptureFixture
 def test_list_of_an_unborn_branch_has_no_head(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    r = tmp_path / "fresh"
-    r.mkdir()
-    git(r, "init", "-q")
+    r = init_repo(tmp_path / "fresh")
     write(r / "f.txt", "f\n")
     gs(r)
     (snap,) = run_json(capsys, "-C", str(r), "list", "--json")
@@ -150,9 +149,7 @@ def test_list_of_an_unborn_branch_has_no_head(
 def test_list_all_spans_repositories(
     repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    other = tmp_path / "other"
-    other.mkdir()
-    git(other, "init", "-q")
+    other = init_repo(tmp_path / "other")
     write(other / "o.txt", "o\n")
     gs(repo)
     gs(other)

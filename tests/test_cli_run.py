@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from clihelpers import Ran
 from conftest import git
 from test_cli_helpers import NON_UTF8
-from test_cli_helpers import Ran
 from test_cli_helpers import gs
 from test_cli_helpers import query
 from test_cli_helpers import tree_state

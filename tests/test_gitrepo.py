@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from conftest import git
+from conftest import init_repo
 
 from git_snapshot import gitrepo
 from git_snapshot.errors import UserError
@@ -72,9 +73,7 @@ def test_run_git_returns_stdout_and_raises_git_error(repo: Path) -> None:
 def test_run_git_ignores_hook_environment(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    other = tmp_path / "other"
-    other.mkdir()
-    git(other, "init", "-q")
+    other = init_repo(tmp_path / "other")
     write(other, "other-only.txt")
     git(other, "add", "-A")
     monkeypatch.setenv("GIT_DIR", str(other / ".git"))
@@ -175,9 +174,7 @@ def test_bare_repo_and_git_dir_are_refused(repo: Path, tmp_path: Path) -> None:
 
 
 def test_head_and_branch_unborn(tmp_path: Path) -> None:
-    r0 = tmp_path / "fresh"
-    r0.mkdir()
-    git(r0, "init", "-q")
+    r0 = init_repo(tmp_path / "fresh")
     r = gitrepo.find_repo(str(r0))
     assert gitrepo.head(r) is None
     assert gitrepo.branch(r) == "main"

@@ -11,12 +11,16 @@ import re
 import sqlite3
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
+from clihelpers import Ran
+from clihelpers import run
 from hookhelpers import COMMITTED
 from hookhelpers import SECRET
 from hookhelpers import by_id
 from hookhelpers import commit
+from hookhelpers import env_report
 from hookhelpers import file_state
 from hookhelpers import git
 from hookhelpers import gs
@@ -24,7 +28,7 @@ from hookhelpers import head
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
-from hookhelpers import run
+from hookhelpers import restore_env
 from hookhelpers import saved
 from hookhelpers import side_commit
 from hookhelpers import snaps
@@ -63,6 +67,18 @@ def _lost_env(r: Path, tmp_path: Path, snap: int) -> None:
     assert saved(r, snap, tmp_path)[".env"] == SECRET
 
 
+def _env_loss(ran: Ran, r: Path, tmp_path: Path, what: str, trigger: str) -> dict[str, Any]:
+    """*what* overwrote .env: its one report names the snapshot, taken by *trigger*, that holds
+    .env byte for byte, and the restore command it printed brings .env back. Returns that
+    snapshot (as ``list --json`` shows it)."""
+    rep = env_report(ran, what)
+    snap = by_id(r, rep.snap)
+    assert snap["trigger"] == trigger
+    _lost_env(r, tmp_path, rep.snap)
+    restore_env(r, rep)
+    return snap
+
+
 # --------------------------------------------------------------------------- merges and pulls
 
 
@@ -73,8 +89,8 @@ def test_fast_forward_merge_over_an_ignored_file(hooked: Path, tmp_path: Path) -
     old = head(r)
 
     ran = git(r, "merge", "feature")
-    (rep,) = ran.reports
-    assert (rep.what, rep.kinds, rep.names) == ("git merge", "1 ignored file", ".env")
+    rep = env_report(ran, "git merge")
+    assert rep.kinds == "1 ignored file"
     snap = by_id(r, rep.snap)
     # taken by reference-transaction BEFORE the merge touched anything
     assert snap["trigger"] == "reference-transaction" and snap["head"] == old
@@ -100,12 +116,7 @@ def test_three_way_merge_over_an_ignored_file(hooked: Path, tmp_path: Path) -> N
     ran = git(r, "merge", "--no-edit", "feature")
     assert head(r) != old and (r / "f.txt").exists()
     assert triggers(r) == ["reference-transaction", "pre-merge-commit"]
-    (rep,) = ran.reports
-    assert (rep.what, rep.names) == ("git merge", ".env")
-    assert by_id(r, rep.snap)["trigger"] == "reference-transaction"
-    _lost_env(r, tmp_path, rep.snap)
-    restore(r, rep)
-    assert (r / ".env").read_bytes() == SECRET
+    _env_loss(ran, r, tmp_path, "git merge", "reference-transaction")
 
 
 def test_squash_merge_over_an_ignored_file(hooked: Path, tmp_path: Path) -> None:
@@ -130,8 +141,7 @@ def test_merge_run_from_a_subdirectory_reports_paths_from_there(
     ran = git(r / "sub", "merge", "feature")
     (rep,) = ran.reports
     assert rep.names == "../.env"
-    restore(r / "sub", rep)
-    assert (r / ".env").read_bytes() == SECRET
+    restore_env(r, rep, cwd=r / "sub")
 
 
 @pytest.fixture
@@ -149,12 +159,7 @@ def test_pull_over_an_ignored_file(repo: Path, clone: Path, tmp_path: Path) -> N
     commit(repo, ".env", COMMITTED, force=True)
     write(clone / ".env", SECRET)
     ran = git(clone, "pull", "-q", "--ff-only")
-    (rep,) = ran.reports
-    assert (rep.what, rep.names) == ("git pull", ".env")
-    assert by_id(clone, rep.snap)["trigger"] == "reference-transaction"
-    _lost_env(clone, tmp_path, rep.snap)
-    restore(clone, rep)
-    assert (clone / ".env").read_bytes() == SECRET
+    _env_loss(ran, clone, tmp_path, "git pull", "reference-transaction")
 
 
 def test_pull_rebase_over_an_ignored_file(repo: Path, clone: Path, tmp_path: Path) -> None:
@@ -163,13 +168,8 @@ def test_pull_rebase_over_an_ignored_file(repo: Path, clone: Path, tmp_path: Pat
     write(clone / ".env", SECRET)
     ran = git(clone, "pull", "-q", "--rebase")
     assert (clone / "local.txt").exists()
-    (rep,) = ran.reports
-    assert (rep.what, rep.names) == ("git pull", ".env")
     assert triggers(clone) == ["pre-rebase", "post-rewrite"]
-    assert by_id(clone, rep.snap)["trigger"] == "pre-rebase"
-    _lost_env(clone, tmp_path, rep.snap)
-    restore(clone, rep)
-    assert (clone / ".env").read_bytes() == SECRET
+    _env_loss(ran, clone, tmp_path, "git pull", "pre-rebase")
 
 
 # --------------------------------------------------------------------------- rebase, checkout
@@ -188,13 +188,8 @@ def test_rebase_over_an_ignored_file(hooked: Path, tmp_path: Path) -> None:
     assert triggers(r) == ["pre-rebase", "post-rewrite"]
     assert [h for _, h in snap_lines(ran.ours)] == ["pre-rebase", "post-rewrite"]
     assert len(ran.ours) == 3
-    (rep,) = ran.reports
-    assert (rep.what, rep.names) == ("git rebase", ".env")
-    snap = by_id(r, rep.snap)
-    assert snap["trigger"] == "pre-rebase" and snap["head"] == old
-    _lost_env(r, tmp_path, rep.snap)
-    restore(r, rep)
-    assert (r / ".env").read_bytes() == SECRET
+    snap = _env_loss(ran, r, tmp_path, "git rebase", "pre-rebase")
+    assert snap["head"] == old
 
 
 def test_branch_checkout_over_an_ignored_file(hooked: Path, tmp_path: Path) -> None:
@@ -206,17 +201,11 @@ def test_branch_checkout_over_an_ignored_file(hooked: Path, tmp_path: Path) -> N
     manual = int(re.findall(r"snapshot (\d+)", gs(r, "create", "-m", "by hand").out)[0])
 
     ran = git(r, "checkout", "-q", "feature")
-    (rep,) = ran.reports
-    assert (rep.what, rep.kinds, rep.names, rep.snap) == (
-        "git checkout",
-        "1 ignored file",
-        ".env",
-        manual,
-    )
+    rep = env_report(ran, "git checkout")
+    assert (rep.kinds, rep.snap) == ("1 ignored file", manual)
     assert triggers(r) == ["manual", "post-checkout"]
     _lost_env(r, tmp_path, manual)
-    restore(r, rep)
-    assert (r / ".env").read_bytes() == SECRET
+    restore_env(r, rep)
 
 
 def test_branch_checkout_with_no_earlier_snapshot_reports_nothing(hooked: Path) -> None:

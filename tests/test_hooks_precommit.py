@@ -16,19 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from clihelpers import Ran
+from clihelpers import run
 from hookhelpers import COMMITTED
 from hookhelpers import SECRET
 from hookhelpers import VENV_BIN
-from hookhelpers import Ran
 from hookhelpers import by_id
 from hookhelpers import commit
+from hookhelpers import env_report
 from hookhelpers import git
 from hookhelpers import gs
 from hookhelpers import head
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
-from hookhelpers import restore
-from hookhelpers import run
+from hookhelpers import restore_env
 from hookhelpers import saved
 from hookhelpers import side_commit
 from hookhelpers import snaps
@@ -208,12 +209,10 @@ def test_three_way_merge(pc: Path, tmp_path: Path, plain_too: bool) -> None:
     files = saved(r, pmc["id"], tmp_path)
     assert files["notes.txt"] == b"unstaged edit\n" and files["f.txt"] == b"f\n"
 
-    (rep,) = ran.reports  # once, although with both installed every hook runs twice
-    assert (rep.what, rep.names) == ("git merge", ".env")
+    rep = env_report(ran, "git merge")  # once, although with both installed every hook runs twice
     assert rep.snap == snaps(r)[0]["id"] and by_id(r, rep.snap)["head"] == old
     assert saved(r, rep.snap, tmp_path)[".env"] == SECRET
-    restore(r, rep)
-    assert (r / ".env").read_bytes() == SECRET
+    restore_env(r, rep)
 
 
 @pytest.mark.slow
@@ -235,10 +234,9 @@ def test_rebase_autostash_keeps_the_unstaged_edit(pc: Path, tmp_path: Path) -> N
     assert pre["head"] == old
     assert saved(r, pre["id"], tmp_path)["notes.txt"] == b"unstaged edit\n"
     assert saved(r, post["id"], tmp_path)["notes.txt"] == b"unstaged edit\n"
-    (rep,) = ran.reports
-    assert (rep.what, rep.names, rep.snap) == ("git rebase", ".env", pre["id"])
-    restore(r, rep)
-    assert (r / ".env").read_bytes() == SECRET
+    rep = env_report(ran, "git rebase")
+    assert rep.snap == pre["id"]
+    restore_env(r, rep)
 
 
 @pytest.mark.slow
@@ -249,11 +247,9 @@ def test_branch_checkout_reports_through_pre_commit(pc: Path, tmp_path: Path) ->
     write(r / ".env", SECRET)
     gs(r, "create")
     ran = git(r, "checkout", "-q", "feature")
-    (rep,) = ran.reports
-    assert (rep.what, rep.names) == ("git checkout", ".env")
+    rep = env_report(ran, "git checkout")
     assert by_id(r, rep.snap)["trigger"] == "manual"
-    restore(r, rep)
-    assert (r / ".env").read_bytes() == SECRET
+    restore_env(r, rep)
 
 
 @pytest.mark.slow

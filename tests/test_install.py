@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from conftest import git
+from conftest import init_repo
 
 from git_snapshot import install as inst
 from git_snapshot.errors import UserError
@@ -306,6 +307,21 @@ def test_amend_feeds_post_rewrite_stdin(repo: Path, fake: Fake) -> None:
 # --------------------------------------------------------------------------- exit statuses
 
 
+def _git_with_failing_snapshot(
+    repo: Path, fake: Fake, monkeypatch: pytest.MonkeyPatch, hook: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """``git ARGS`` with the shims installed and the (fake) git-snapshot failing at *hook*:
+    git must fail and leave HEAD where it was. Only the calls of that git are logged."""
+    before = head(repo)
+    install(str(hooks_dir(repo)), str(fake.exe))
+    fake.clear()
+    monkeypatch.setenv("FAKE_FAIL", f"exe:{hook}")
+    res = run_git(repo, *args)
+    assert res.returncode != 0
+    assert head(repo) == before
+    return res
+
+
 def test_failed_pre_rebase_snapshot_aborts_the_rebase(
     repo: Path, fake: Fake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -314,13 +330,7 @@ def test_failed_pre_rebase_snapshot_aborts_the_rebase(
     git(repo, "checkout", "-q", "main")
     commit_file(repo, "m.txt", "m\n")
     git(repo, "checkout", "-q", "topic")
-    before = head(repo)
-    install(str(hooks_dir(repo)), str(fake.exe))
-    fake.clear()
-    monkeypatch.setenv("FAKE_FAIL", "exe:pre-rebase")
-    res = run_git(repo, "rebase", "main")
-    assert res.returncode != 0
-    assert head(repo) == before
+    _git_with_failing_snapshot(repo, fake, monkeypatch, "pre-rebase", "rebase", "main")
     assert not (repo / "m.txt").exists()
     assert [(c.hook, c.rc) for c in fake.ours()] == [("pre-rebase", 3)]
 
@@ -329,13 +339,9 @@ def test_failed_reference_transaction_snapshot_aborts_the_merge(
     repo: Path, fake: Fake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     diverged(repo)
-    before = head(repo)
-    install(str(hooks_dir(repo)), str(fake.exe))
-    monkeypatch.setenv("FAKE_FAIL", "exe:reference-transaction")
-    res = run_git(repo, "merge", "--no-edit", "feature")
-    assert res.returncode != 0
+    merge = ("merge", "--no-edit", "feature")
+    res = _git_with_failing_snapshot(repo, fake, monkeypatch, "reference-transaction", *merge)
     assert "aborted by hook" in res.stderr
-    assert head(repo) == before
     assert not (repo / "new.txt").exists()
     assert git(repo, "status", "--porcelain") == ""
 
@@ -344,12 +350,8 @@ def test_failed_pre_merge_commit_snapshot_stops_the_merge_commit(
     repo: Path, fake: Fake, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     diverged(repo)
-    before = head(repo)
-    install(str(hooks_dir(repo)), str(fake.exe))
-    monkeypatch.setenv("FAKE_FAIL", "exe:pre-merge-commit")
-    res = run_git(repo, "merge", "--no-edit", "feature")
-    assert res.returncode != 0
-    assert head(repo) == before
+    merge = ("merge", "--no-edit", "feature")
+    _git_with_failing_snapshot(repo, fake, monkeypatch, "pre-merge-commit", *merge)
 
 
 def test_failed_post_hook_snapshots_never_fail_git(
@@ -414,9 +416,7 @@ def test_chained_hooks_get_exactly_what_git_gave_them(
     logs: dict[str, list[tuple[str, tuple[str, ...], str, int]]] = {}
     fakes: dict[str, Fake] = {}
     for variant in ("plain", "shimmed"):
-        r = tmp_path / variant / "repo"
-        r.mkdir(parents=True)
-        git(r, "init", "-q")
+        r = init_repo(tmp_path / variant / "repo")
         commit_file(r, "README", "hello\n", "init")
         f = fakes[variant] = Fake(tmp_path / variant / "fake")
         hooks = hooks_dir(r)

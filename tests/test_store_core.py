@@ -81,6 +81,20 @@ def opens(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> OpenCounter:
     return counter
 
 
+def _deny(monkeypatch: pytest.MonkeyPatch, func: str, path: Path) -> None:
+    """``os.<func>`` of *path* fails as a permission problem does (EACCES); of anything
+    else, it works as before."""
+    real = getattr(os, func)
+    denied = os.fsencode(path)
+
+    def denying(p: Any, *args: Any, **kw: Any) -> Any:
+        if os.fsencode(p) == denied:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), p)
+        return real(p, *args, **kw)
+
+    monkeypatch.setattr(os, func, denying)
+
+
 def meta_of(store: Store, source: str, snap_id: int) -> dict[str, Any]:
     """The snapshot's meta as the index holds it (after the JSON round trip)."""
     return store.get(source, snap_id).meta
@@ -633,14 +647,7 @@ def test_unreadable_file_is_counted_with_its_reason(
 ) -> None:
     src = tmp_path / "src"
     build(src, D({b"ok": F(b"fine"), b"d": D({b"secret": F(b"locked")})}))
-    locked = os.fsencode(src / "d" / "secret")
-
-    def deny(path: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
-        if os.fsencode(path) == locked:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
-        return _real_open(path, flags, mode, **kw)
-
-    monkeypatch.setattr(os, "open", deny)
+    _deny(monkeypatch, "open", src / "d" / "secret")
     snap = take(store, "s", src)
     assert snap.skipped == 1
     assert meta_of(store, "s", snap.id)["skipped_paths"] == [
@@ -654,15 +661,7 @@ def test_unreadable_directory_is_counted_with_its_reason(
 ) -> None:
     src = tmp_path / "src"
     build(src, D({b"ok": F(b"fine"), b"locked": D({b"f": F(b"x")})}))
-    locked = os.fsencode(src / "locked")
-    real = os.scandir
-
-    def deny(path: Any) -> Any:
-        if os.fsencode(path) == locked:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
-        return real(path)
-
-    monkeypatch.setattr(os, "scandir", deny)
+    _deny(monkeypatch, "scandir", src / "locked")
     snap = take(store, "s", src)
     monkeypatch.undo()
     assert snap.skipped == 1
@@ -678,15 +677,7 @@ def test_skipped_directories_are_named_like_other_paths(
     sig = b"Signature: 8a477f597d28d172789f06886806bc55"
     src = tmp_path / "src"
     build(src, D({b"locked": D({b"f": F(b"x")}), b"cache": D({b"CACHEDIR.TAG": F(sig)})}))
-    locked = os.fsencode(src / "locked")
-    real = os.scandir
-
-    def deny(path: Any) -> Any:
-        if os.fsencode(path) == locked:
-            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), path)
-        return real(path)
-
-    monkeypatch.setattr(os, "scandir", deny)
+    _deny(monkeypatch, "scandir", src / "locked")
     snap = take(store, "s", src)
     monkeypatch.undo()
     assert sorted(p for p, _ in meta_of(store, "s", snap.id)["skipped_paths"]) == [

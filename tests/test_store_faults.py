@@ -502,6 +502,13 @@ def arena(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     assert sorted(os.listdir(tmp_path / "arena")) in ([], ["target"])
 
 
+def _refused_before_writing(store: Store, snap: Snapshot, target: Path) -> None:
+    """The restore of *snap* into *target* is refused before it writes anything."""
+    with pytest.raises(UserError):
+        restore(store, snap, target)
+    assert not target.exists(), "something was written before the check"
+
+
 UNSAFE_NAMES = [b"..", b".", b"a/b", b"", b"x\0y", b"../sentinel"]
 
 
@@ -516,9 +523,7 @@ def test_unsafe_names_are_refused(
     for level in range(depth):
         entries = [c.dir(b"d%d" % level, entries)]
     snap = c.commit("hostile", entries)
-    with pytest.raises(UserError):
-        restore(store, snap, target)
-    assert not target.exists(), "something was written before the check"
+    _refused_before_writing(store, snap, target)
     if name != b"a/b":  # see test_export_refuses_what_restore_refuses
         with pytest.raises(UserError):
             export(store, snap, str(tmp_path / "out.tar"))
@@ -547,9 +552,7 @@ def test_duplicate_and_unordered_names_are_refused(store: Store, arena: tuple[Pa
     dup = c.commit("hostile", [c.file(b"a", b"1"), c.file(b"a", b"2")])
     unordered = c.commit("hostile", [c.file(b"b", b"1"), c.file(b"a", b"2")])
     for snap in (dup, unordered):
-        with pytest.raises(UserError):
-            restore(store, snap, target)
-        assert not target.exists()
+        _refused_before_writing(store, snap, target)
 
 
 def test_symlink_then_directory_of_the_same_name_is_refused(
@@ -565,9 +568,7 @@ def test_symlink_then_directory_of_the_same_name_is_refused(
             c.dir(b"a", [c.file(b"sentinel", b"overwritten!")]),
         ],
     )
-    with pytest.raises(UserError):
-        restore(store, snap, target)
-    assert not target.exists()
+    _refused_before_writing(store, snap, target)
 
 
 def test_chosen_path_through_a_symlink_entry_is_refused(
@@ -585,9 +586,7 @@ def test_unknown_entry_kind_is_refused(store: Store, arena: tuple[Path, Path]) -
     c = Crafter(store)
     weird = Entry(b"dev", 9, 0o644, 10**18, 0, b"")
     snap = c.commit("hostile", [c.file(b"a", b"1"), weird])
-    with pytest.raises(UserError):
-        restore(store, snap, target)
-    assert not target.exists()
+    _refused_before_writing(store, snap, target)
 
 
 def test_set_id_bits_are_stripped(store: Store, arena: tuple[Path, Path]) -> None:

@@ -31,6 +31,7 @@ from storehelpers import take
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
 from git_snapshot.store.export import export
+from git_snapshot.store.index import Snapshot
 from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
 from git_snapshot.store.verify import verify
@@ -120,17 +121,25 @@ def _source() -> str:
     return "src-" + uuid.uuid4().hex
 
 
+def _take_example(
+    store: Store, spec: D, tmp_path: Path
+) -> tuple[Path, Path, dict[bytes, Seen], Snapshot]:
+    """*spec* built as src in a fresh work dir: (work dir, src, src as scanned, a snapshot of
+    it under a source of its own)."""
+    work = _workdir(tmp_path)
+    src = work / "src"
+    build(src, spec)
+    before = scan(src)
+    return work, src, before, take(store, _source(), src)
+
+
 # -- restore ---------------------------------------------------------------------------------------
 
 
 @HYPO
 @given(spec=TREES)
 def test_roundtrip_restore_in_place_and_elsewhere(spec: D, tmp_path: Path, store: Store) -> None:
-    work = _workdir(tmp_path)
-    src = work / "src"
-    build(src, spec)
-    before = scan(src)
-    snap = take(store, _source(), src)
+    work, src, before, snap = _take_example(store, spec, tmp_path)
     assert snap.skipped == 0
     assert diff(before, snapshot_contents(store, snap)) == []
     report = verify(store, [snap], read_data=True)
@@ -188,11 +197,7 @@ def _obstacle_dir(node: D, rnd: random.Random, outside: Path) -> D:
 def test_restore_over_things_in_the_way(
     spec: D, rnd: random.Random, delete: bool, tmp_path: Path, store: Store
 ) -> None:
-    work = _workdir(tmp_path)
-    src = work / "src"
-    build(src, spec)
-    before = scan(src)
-    snap = take(store, _source(), src)
+    work, _, before, snap = _take_example(store, spec, tmp_path)
 
     outside = work / "outside"
     build(outside, D({b"sentinel": F(b"untouched"), b"dir": D({b"keep": F(b"k")})}))
@@ -456,11 +461,7 @@ needs_tar = pytest.mark.skipif(shutil.which("tar") is None, reason="no tar binar
 )
 @given(spec=EXPORT_TREES)
 def test_export_extracts_with_real_tar(spec: D, tmp_path: Path, store: Store) -> None:
-    work = _workdir(tmp_path)
-    src = work / "src"
-    build(src, spec)
-    before = scan(src)
-    snap = take(store, _source(), src)
+    work, _, before, snap = _take_example(store, spec, tmp_path)
     for ext in (".tar", ".tar.gz", ".tar.zst"):
         archive = work / f"out{ext}"
         count = export(store, snap, str(archive))

@@ -1,0 +1,90 @@
+"""Running a real command (git-snapshot, git, a hook) as a subprocess and reading what it
+printed; shared by the command-line and the hook tests (this module holds no tests)."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+_REPORT = re.compile(
+    r"^git-snapshot: (?P<what>.+?) destroyed (?P<kinds>.+?): (?P<names>.+) "
+    r"\(saved in snapshot (?P<id>\d+); restore with: (?P<cmd>git snapshot restore .+)\)$"
+)
+
+
+@dataclass(frozen=True)
+class Ran:
+    rc: int
+    out: str
+    err: str
+
+    @property
+    def err_lines(self) -> list[str]:
+        return [line for line in self.err.splitlines() if line.strip()]
+
+    @property
+    def ours(self) -> list[str]:
+        """What git-snapshot printed (each of its lines starts with 'git-snapshot:')."""
+        return [ln for ln in self.err.splitlines() if ln.startswith("git-snapshot:")]
+
+    @property
+    def said(self) -> list[str]:
+        """git-snapshot's lines on stdout or stderr (pre-commit prints hook output on stdout)."""
+        return [ln for ln in (self.out + self.err).splitlines() if ln.startswith("git-snapshot:")]
+
+    @property
+    def reports(self) -> list[Report]:
+        return [r for r in (Report.parse(ln) for ln in self.said) if r is not None]
+
+
+@dataclass(frozen=True)
+class Report:
+    """One loss report line."""
+
+    what: str  # "git merge"
+    kinds: str  # "1 ignored file"
+    names: str
+    snap: int
+    command: list[str]  # the restore command, as argv
+
+    @classmethod
+    def parse(cls, line: str) -> Report | None:
+        m = _REPORT.match(line)
+        if m is None:
+            return None
+        return cls(m["what"], m["kinds"], m["names"], int(m["id"]), shlex.split(m["cmd"]))
+
+
+def run(
+    cwd: Path | str,
+    *argv: str,
+    rc: int | None = 0,
+    env: Mapping[str, str] | None = None,
+    input: bytes | None = None,
+) -> Ran:
+    """Run *argv* in *cwd*; check the exit status (unless *rc* is None) and that nothing
+    crashed (no traceback, no internal error)."""
+    res = subprocess.run(
+        list(argv),
+        cwd=cwd,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+        capture_output=True,
+        env=None if env is None else dict(env),
+        check=False,
+        timeout=120,
+    )
+    ran = Ran(
+        res.returncode,
+        res.stdout.decode("utf-8", "surrogateescape"),
+        res.stderr.decode("utf-8", "surrogateescape"),
+    )
+    assert "Traceback" not in ran.err, ran.err
+    assert "internal error" not in ran.err, ran.err
+    if rc is not None:
+        assert ran.rc == rc, f"{shlex.join(argv)} exited {ran.rc}:\n{ran.out}\n{ran.err}"
+    return ran
