@@ -175,14 +175,19 @@ def test_delete_keeps_what_no_snapshot_could_save(repo: Path) -> None:
 
     out = gs(repo, "restore", sid, "--delete").out
     assert not (repo / "extra.txt").exists()
-    assert (repo / "old.data").read_text() == "saved before the exclude\n"  # the snapshot has it
+    # the snapshot has old.data, but its edit is now excluded: no snapshot holds the edit,
+    # so a restore of everything keeps it and says so
+    assert (repo / "old.data").read_text() == "edited since\n"
     assert (repo / "huge.data").read_text() == "excluded: no snapshot holds it\n"
     assert (repo / "later" / "x.data").read_text() == "excluded too\n"
     assert stat.S_ISFIFO(os.lstat(repo / "pipe").st_mode)
     assert (repo / ".cache" / "blob").read_text() == "cached\n"
-    assert "kept 4 path(s) that no snapshot holds" in out
-    for name in (".cache", "huge.data", "later", "pipe"):
+    assert "kept 5 path(s) that no snapshot holds" in out
+    for name in (".cache", "huge.data", "later", "pipe", "old.data"):
         assert name in out
+    # named, it is overwritten: the user asked for it
+    gs(repo, "restore", sid, "old.data")
+    assert (repo / "old.data").read_text() == "saved before the exclude\n"
 
 
 def test_pre_restore_snapshot_undoes_the_restore(repo: Path) -> None:
@@ -280,3 +285,15 @@ def test_latest_passes_over_pre_restore_snapshots(repo: Path) -> None:
     assert (repo / "b.txt").read_text() == "b-good\n"
     triggers = [s["trigger"] for s in query(repo, "list", "--json")]
     assert triggers == ["manual", "pre-restore", "pre-restore"]
+
+
+def test_in_place_restore_never_removes_what_no_snapshot_holds(repo: Path) -> None:
+    write(repo / "build", "a file in the snapshot\n")
+    sid = str(snap_id(gs(repo)))
+    (repo / "build").unlink()
+    git(repo, "config", "snapshot.exclude", "*.bin")
+    write(repo / "build" / "model.bin", "excluded, so in no snapshot\n")
+    write(repo / "build" / "log.txt", "saved by the pre-restore snapshot\n")
+    out = gs(repo, "restore", sid).out
+    assert (repo / "build" / "model.bin").read_text() == "excluded, so in no snapshot\n"
+    assert "kept 1 path(s) that no snapshot holds" in out and "build" in out

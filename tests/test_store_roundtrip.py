@@ -491,3 +491,43 @@ def test_export_of_a_fixed_tree_with_odd_names(store: Store, tmp_path: Path) -> 
     with pytest.raises(UserError):
         export(store, snap, str(tmp_path / "out.zip"))
     assert not (tmp_path / "out.zip").exists()
+
+
+def _dir_in_the_way(tmp_path: Path) -> tuple[Path, Path]:
+    """A snapshot with a file 'build', and a target where 'build' is a directory."""
+    src, target = tmp_path / "src", tmp_path / "target"
+    src.mkdir(parents=True)
+    (src / "build").write_bytes(b"the file\n")
+    (target / "build" / "cache").mkdir(parents=True)
+    (target / "build" / "cache" / "unsaved").write_bytes(b"no snapshot holds me\n")
+    return src, target
+
+
+def test_a_dir_holding_protected_paths_is_never_replaced(store: Store, tmp_path: Path) -> None:
+    src, target = _dir_in_the_way(tmp_path)
+    snap = take(store, "s", src)
+    report = Restorer(store, protect=frozenset({b"build/cache/unsaved"})).restore(
+        snap, str(target), None
+    )
+    assert (target / "build" / "cache" / "unsaved").read_bytes() == b"no snapshot holds me\n"
+    assert report.kept == [b"build"]
+    assert report.files == 0
+
+
+def test_in_place_a_dir_in_the_way_is_replaced_elsewhere_kept(store: Store, tmp_path: Path) -> None:
+    src, target = _dir_in_the_way(tmp_path)
+    snap = take(store, "s", src)
+    # elsewhere (--to): nothing holds the directory's content, so it stays and is reported
+    report = Restorer(store, replace_dirs=False).restore(snap, str(target), None)
+    assert report.kept == [b"build"]
+    assert (target / "build" / "cache" / "unsaved").exists()
+    # an empty directory in the way is replaced even then
+    shutil.rmtree(target / "build" / "cache")
+    report = Restorer(store, replace_dirs=False).restore(snap, str(target), None)
+    assert (target / "build").read_bytes() == b"the file\n" and report.kept == []
+    # in place (the pre-restore snapshot holds what was there), it is replaced
+    shutil.rmtree(target)
+    _dir_in_the_way(tmp_path / "again")
+    target = tmp_path / "again" / "target"
+    report = Restorer(store).restore(snap, str(target), None)
+    assert (target / "build").read_bytes() == b"the file\n" and report.kept == []

@@ -10,36 +10,17 @@ from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import user_path
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
-from git_snapshot.store.objects import DIR
-from git_snapshot.store.objects import Entry
 from git_snapshot.store.restorer import Restorer
 
 
-def unsaved(store: Store, snap: Snapshot, safety: Snapshot) -> frozenset[bytes]:
-    """What --delete must keep: the paths the pre-restore snapshot could not save (excluded,
-    cache dirs, special or unreadable files) and the directories leading to them, less what
-    *snap* restores over them. Deleting them would lose them for good."""
-    trees: dict[bytes, dict[bytes, Entry]] = {}
-
-    def held(path: bytes) -> bool:
-        """Whether *snap* puts something at *path* or on its way (a file where a dir is)."""
-        tree = snap.root
-        for part in path.split(b"/"):
-            if tree not in trees:
-                trees[tree] = {e.name: e for e in store.read_tree(tree)}
-            e = trees[tree].get(part)
-            if e is None:
-                return False
-            if e.kind != DIR:
-                return True
-            tree = e.ref
-        return True
-
-    keep: set[bytes] = set()
-    for path, _why in safety.meta.get("skipped_paths", []):
-        parts = os.fsencode(path).split(b"/")
-        keep.update(b"/".join(parts[:i]) for i in range(1, len(parts) + 1))
-    return frozenset(p for p in keep if not held(p))
+def unsaved(safety: Snapshot, named: list[bytes]) -> frozenset[bytes]:
+    """What the pre-restore snapshot could not save (excluded, cache dirs, special or
+    unreadable files): the restore must neither overwrite nor delete it, unless the user
+    named it (or a directory above it) to be restored."""
+    skipped = (os.fsencode(path) for path, _why in safety.meta.get("skipped_paths", []))
+    return frozenset(
+        p for p in skipped if not any(n == p or p.startswith(n + b"/") for n in named if n)
+    )
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -52,19 +33,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
     with Store() as store:
         snap = pick(store, repo, args.id)
         safety = None
-        kept: frozenset[bytes] = frozenset()
         if not args.dry_run and not args.to:
             # a pre-restore snapshot first, so that the restore can itself be undone
             safety = worktree.take(
                 store, repo, trigger="pre-restore", message=f"before restoring snapshot {snap.id}"
             ).snapshot
-            if args.delete:
-                kept = unsaved(store, snap, safety)
         restorer = Restorer(
             store,
             delete=args.delete,
             dry_run=args.dry_run,
-            protect=frozenset({b".git"}) | kept,
+            protect=frozenset({b".git"}) | (unsaved(safety, paths) if safety else frozenset()),
+            # elsewhere than in place, nothing holds a directory that is in the way
+            replace_dirs=not args.to,
             progress=progress,
         )
         report = restorer.restore(snap, target, [p for p in paths if p] or None)
@@ -78,12 +58,17 @@ def cmd_restore(args: argparse.Namespace) -> int:
         if args.dry_run or len(items) <= 20:
             for p in items:
                 print(f"{verb}{label} {output.display(p)}")
+    kept = [p for p in report.kept if p != b".git"]
     if kept:
-        top = sorted(p for p in kept if not any(p.startswith(q + b"/") for q in kept))
-        more = f" and {len(top) - 5} more" if len(top) > 5 else ""
+        more = f" and {len(kept) - 5} more" if len(kept) > 5 else ""
+        why = (
+            "non-empty directories in the way"
+            if args.to
+            else "that no snapshot holds (name one to overwrite it)"
+        )
         print(
-            f"kept {len(top)} path(s) that no snapshot holds (excluded, cache dirs, special "
-            f"files): {', '.join(output.display(p) for p in top[:5])}{more}"
+            f"kept {len(kept)} path(s) {why}: "
+            f"{', '.join(output.display(p) for p in kept[:5])}{more}"
         )
     where = f" into {target}" if args.to else ""
     n = len(report.created) + len(report.updated)

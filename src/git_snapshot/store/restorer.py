@@ -33,6 +33,7 @@ class Report:
     updated: list[bytes] = field(default_factory=list)
     deleted: list[bytes] = field(default_factory=list)
     unchanged: int = 0
+    kept: list[bytes] = field(default_factory=list)  # in the way, but not ours to remove
     files: int = 0  # files and symlinks written (created or updated)
 
 
@@ -84,12 +85,21 @@ class Restorer:
         delete: bool = False,
         dry_run: bool = False,
         protect: frozenset[bytes] = frozenset(),
+        replace_dirs: bool = True,
         progress: Callable[[int], None] | None = None,
     ) -> None:
+        """*protect*: relative paths never deleted or overwritten (a repo's .git; what the
+        pre-restore snapshot could not save); the directories that hold them are never
+        removed either. *replace_dirs*: whether a non-empty directory in the way of a file may
+        be removed (in place, the pre-restore snapshot holds it; elsewhere nothing does)."""
         self.store = store
         self.delete = delete
         self.dry_run = dry_run
-        self.protect = protect  # relative paths never deleted or replaced (a repo's .git)
+        self.protect = protect
+        self.guarded = protect | {
+            p[:i] for p in protect for i in range(len(p)) if p[i : i + 1] == b"/"
+        }
+        self.replace_dirs = replace_dirs
         self.progress = progress
         self.report = Report()
 
@@ -152,17 +162,23 @@ class Restorer:
         for i, (part, entry) in enumerate(zip(parts, chain)):
             rel = b"/".join(parts[: i + 1])
             nfd = self._open_dir(fd, part, entry, rel)
+            if nfd is None:
+                raise UserError(
+                    f"cannot restore below {os.fsdecode(rel)}: something no snapshot holds is "
+                    "in the way there; move it aside and restore again"
+                )
             if own:
                 os.close(fd)
             fd, own = nfd, True
         return fd, own
 
-    def _open_dir(self, parent: int, name: bytes, entry: Entry, rel: bytes) -> int:
-        """Open (creating or replacing what is in the way) the directory *name*."""
+    def _open_dir(self, parent: int, name: bytes, entry: Entry, rel: bytes) -> int | None:
+        """Open (creating or replacing what is in the way) the directory *name*; None when
+        what is in the way must stay."""
         st = _lstat(parent, name)
         if st is None or not stat.S_ISDIR(st.st_mode):
-            if st is not None:
-                self._remove(parent, name, rel, st)
+            if st is not None and not self._remove(parent, name, rel, st):
+                return None
             self.report.created.append(rel)
             if self.dry_run:
                 return -1
@@ -174,10 +190,13 @@ class Restorer:
         return os.open(name, _DIR_FLAGS, dir_fd=parent) if parent >= 0 else -1
 
     def _put(self, parent: int, e: Entry, rel: bytes) -> None:
-        if rel in self.protect:
+        if rel in self.protect or (e.kind != DIR and rel in self.guarded):
+            self.report.kept.append(rel)
             return
         if e.kind == DIR:
             fd = self._open_dir(parent, e.name, e, rel)
+            if fd is None:
+                return
             try:
                 self._fill(fd, e.ref, rel + b"/")
                 if fd >= 0 and not self.dry_run:
@@ -193,14 +212,18 @@ class Restorer:
             if not self.dry_run and e.kind == FILE:
                 self._set_meta(parent, e, st)
             return
+        if (
+            st is not None
+            and stat.S_ISDIR(st.st_mode)
+            and not self._remove(parent, e.name, rel, st)
+        ):
+            return
         (self.report.updated if st is not None else self.report.created).append(rel)
         self.report.files += 1
         if self.progress:
             self.progress(len(self.report.created) + len(self.report.updated))
         if self.dry_run:
             return
-        if st is not None and stat.S_ISDIR(st.st_mode):
-            self._remove(parent, e.name, rel, st)
         tmp = b".gsnap-" + secrets.token_hex(6).encode()
         if e.kind == SYMLINK:
             os.symlink(e.ref, tmp, dir_fd=parent)
@@ -233,10 +256,13 @@ class Restorer:
             return
         keep = {e.name for e in entries}
         for name in sorted(map(os.fsencode, os.listdir(fd))) if fd >= 0 else []:
-            if name not in keep and rel + name not in self.protect:
+            if name in keep:
+                continue
+            if rel + name in self.protect:
+                self.report.kept.append(rel + name)
+            else:
                 st = _lstat(fd, name)
-                if st is not None:
-                    self._remove(fd, name, rel + name, st)
+                if st is not None and self._remove(fd, name, rel + name, st, in_way=False):
                     self.report.deleted.append(rel + name)
 
     def _same(self, parent: int, e: Entry, st: os.stat_result) -> bool:
@@ -262,9 +288,21 @@ class Restorer:
             finally:
                 os.close(fd)
 
-    def _remove(self, parent: int, name: bytes, rel: bytes, st: os.stat_result) -> None:
-        if rel in self.protect or self.dry_run:
-            return
+    def _remove(
+        self, parent: int, name: bytes, rel: bytes, st: os.stat_result, in_way: bool = True
+    ) -> bool:
+        """Remove what is at *rel* (in the way of the snapshot's entry, or extra under
+        --delete); False, and reported as kept, when it must stay."""
+        if rel in self.guarded or (
+            in_way
+            and not self.replace_dirs
+            and stat.S_ISDIR(st.st_mode)
+            and not _empty_dir(parent, name)
+        ):
+            self.report.kept.append(rel)
+            return False
+        if self.dry_run:
+            return True
         if stat.S_ISDIR(st.st_mode):
             fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
             try:
@@ -272,12 +310,21 @@ class Restorer:
                 for child in map(os.fsencode, os.listdir(fd)):
                     cst = _lstat(fd, child)
                     if cst is not None:
-                        self._remove(fd, child, rel + b"/" + child, cst)
+                        self._remove(fd, child, rel + b"/" + child, cst, in_way=False)
             finally:
                 os.close(fd)
             os.rmdir(name, dir_fd=parent)
         else:
             os.unlink(name, dir_fd=parent)
+        return True
+
+
+def _empty_dir(parent: int, name: bytes) -> bool:
+    fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+    try:
+        return not os.listdir(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_all(fd: int, data: bytes) -> None:
