@@ -796,3 +796,22 @@ def test_diff_helper_reports_nothing_for_equal_trees(tmp_path: Path) -> None:
     a, b = scan(tmp_path / "a", mtimes=False), scan(tmp_path / "b", mtimes=False)
     assert diff(a, a) == []
     assert diff(a, b) != []  # b.bin is random in each
+
+
+def test_packs_are_readable_without_the_index(store: Store, tmp_path: Path) -> None:
+    """The record headers of the packs list exactly the objects the index places in them."""
+    from git_snapshot.store.packs import scan_pack
+
+    src = tmp_path / "src"
+    build(src, D({b"a": F(b"alpha"), b"d": D({b"b": F(b"beta" * 1000)}), b"e": D({})}))
+    take(store, "s", src)
+    rows = store.index.db.execute(
+        "SELECT p.name, o.key, o.offset, o.length, o.size, o.type "
+        "FROM objects o JOIN packs p ON p.id = o.pack"
+    ).fetchall()
+    from_headers = {
+        (name, o.key, o.offset, o.length, o.size, o.type)
+        for name in store.index.packs()
+        for o in scan_pack(os.path.join(store.path, "packs", name))
+    }
+    assert set(rows) == from_headers and len(rows) == 5  # 2 blobs, 3 trees
