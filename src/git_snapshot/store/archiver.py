@@ -141,11 +141,14 @@ class _Walker:
         add = parts.append
         omit, old_cache, cache = self.opts.omit, self.old_cache, self.cache
         classify, exclude = self.classify, self.exclude
+        general = extra is not None or bool(self.opts.overlay_deleted)
+        pack, regular = _HEAD.pack, stat.S_IFREG
+        files = size_sum = 0
         for name, de in items:
             rel_name = rel + name
             if rel_name in omit:
                 continue
-            if extra is not None or self.opts.overlay_deleted:
+            if general:
                 e = self._entry(path + b"/" + name, rel_name, name, de, label)
                 if e is not None:
                     _encode_into(parts, e)
@@ -155,36 +158,31 @@ class _Walker:
                 st = de.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue  # vanished while we looked: nothing to lose
-            if st.st_mode & 0o170000 != stat.S_IFREG or (
-                exclude is not None and exclude(rel_name, False)
-            ):
-                e = self._entry(de.path, rel_name, name, de, label, st)
-                if e is not None:
-                    _encode_into(parts, e)
-                continue
+            mode, size = st.st_mode, st.st_size
             c = old_cache.get(rel_name)
             if (
-                c is None
-                or c[0] != st.st_size
+                mode & 0o170000 != regular
+                or c is None
+                or c[0] != size
                 or c[1] != st.st_mtime_ns
                 or c[2] != st.st_ctime_ns
                 or c[3] != st.st_ino
+                or (exclude is not None and exclude(rel_name, False))
             ):
                 e = self._entry(de.path, rel_name, name, de, label, st)
                 if e is not None:
                     _encode_into(parts, e)
                 continue
+            # the common case: a regular file the files cache knows, handled inline
             cache[rel_name] = c
             lab = classify(rel_name, False, label) if classify is not None else 0
-            self.files += 1
-            self.bytes += st.st_size
-            add(
-                _HEAD.pack(
-                    FILE, lab, 0, st.st_mode & 0o7777, st.st_mtime_ns, st.st_size, len(name), 32
-                )
-            )
+            files += 1
+            size_sum += size
+            add(pack(FILE, lab, 0, mode & 0o7777, st.st_mtime_ns, size, len(name), 32))
             add(name)
             add(c[4])
+        self.files += files
+        self.bytes += size_sum
         if self.opts.progress:
             self.opts.progress(self.files, self.bytes)
         data = b"".join(parts)
