@@ -406,6 +406,42 @@ def changed_paths(repo: Repo, old: str | None, new: str) -> list[bytes]:
     return _split_z(out)
 
 
+def staged_paths(repo: Repo, rev: str) -> list[bytes]:
+    """Paths whose index entry differs from commit *rev* (what a squash merge staged)."""
+    _check_rev(rev)
+    out = run_git(repo.toplevel, "diff-index", "--cached", "-z", "--no-renames", "--name-only", rev)
+    return _split_z(out)
+
+
+def unstaged_paths(repo: Repo, paths: Iterable[bytes]) -> set[bytes]:
+    """Those of *paths* whose worktree content differs from the index."""
+    dirty: set[bytes] = set()
+    for batch in _argv_batches(paths):
+        out = run_git(
+            repo.toplevel,
+            "--literal-pathspecs",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--no-renames",
+            "--untracked-files=no",
+            "--ignore-submodules=all",
+            "--",
+            *batch,
+        )
+        for rec in _split_z(out):
+            if len(rec) > 3 and rec[1:2] != b" ":  # "XY PATH": Y is the worktree side
+                dirty.add(rec[3:])
+    return dirty
+
+
+def rev(repo: Repo, name: str) -> str | None:
+    """The commit id *name* (e.g. ORIG_HEAD) resolves to, or None."""
+    _check_rev(name)
+    out = run_git(repo.toplevel, "rev-parse", "-q", "--verify", name, check=False)
+    return out.decode("ascii", "replace").strip() or None
+
+
 def _argv_batches(paths: Iterable[bytes], limit: int = 64 * 1024) -> Iterator[list[str]]:
     batch: list[str] = []
     size = 0

@@ -8,9 +8,11 @@ comparing the snapshot taken before it with the worktree, over the paths git tou
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -120,33 +122,25 @@ def _plain_shim_ran(repo: gitrepo.Repo, name: str) -> bool:
     return is_our_shim(os.path.join(hooks_dir, name + PRE_COMMIT_LEGACY_SUFFIX))
 
 
-def _overlay(repo: gitrepo.Repo, call: Call, scratch: str) -> gitrepo.Overlay | None:
-    """Edits hidden from the worktree right now: git's autostash, or pre-commit's stash."""
+def _overlay(repo: gitrepo.Repo, call: Call, scratch: Callable[[], str]) -> gitrepo.Overlay | None:
+    """Edits hidden from the worktree right now: git's autostash, or pre-commit's stash.
+    *scratch* makes the directory to put them in, only when there are some."""
     if call.name in AUTOSTASH_HOOKS:
         stash = gitrepo.autostash_commit(repo)
         if stash:
-            return gitrepo.overlay_from_stash(repo, stash, scratch)
+            return gitrepo.overlay_from_stash(repo, stash, scratch())
     if call.precommit:
         patch = gitrepo.precommit_patch()
         if patch:
-            return gitrepo.overlay_from_patch(repo, patch, scratch)
+            return gitrepo.overlay_from_patch(repo, patch, scratch())
     return None
-
-
-def _rev(repo: gitrepo.Repo, name: str) -> str | None:
-    out = gitrepo.run_git(repo.toplevel, "rev-parse", "-q", "--verify", name, check=False)
-    return out.decode("ascii", "replace").strip() or None
 
 
 def _before(
     store: Store, repo: gitrepo.Repo, call: Call, started: float, orig: str | None
 ) -> Snapshot | None:
     """The latest snapshot of this worktree taken before the operation changed it."""
-    mine = [
-        s
-        for s in store.snapshots(repo.common_dir)
-        if s.worktree == repo.toplevel and s.created < started
-    ]
+    mine = [s for s in store.snapshots(repo.common_dir, repo.toplevel) if s.created < started]
     if call.name == "post-merge" and orig:
         # pre-merge-commit runs after the merge has written the worktree: its snapshot (HEAD
         # was still ORIG_HEAD then) already holds the result, not what the merge destroyed
@@ -167,10 +161,7 @@ def _touched(repo: gitrepo.Repo, call: Call, orig: str | None) -> list[bytes] | 
     if call.name in ("post-merge", "post-rewrite") and orig:
         if call.name == "post-merge" and call.args[:1] == ("1",):
             # a squash merge moves no ref: what it wrote is what it staged
-            out = gitrepo.run_git(
-                repo.toplevel, "diff-index", "--cached", "-z", "--no-renames", "--name-only", orig
-            )
-            return [p for p in out.split(b"\0") if p]
+            return gitrepo.staged_paths(repo, orig)
         head = gitrepo.head(repo)
         if head:
             return gitrepo.changed_paths(repo, orig, head)
@@ -179,23 +170,7 @@ def _touched(repo: gitrepo.Repo, call: Call, orig: str | None) -> list[bytes] | 
 
 def _clean(repo: gitrepo.Repo, paths: list[bytes]) -> set[bytes]:
     """Those of *paths* whose worktree content is the index's (what a checkout writes)."""
-    dirty: set[bytes] = set()
-    for i in range(0, len(paths), 1000):
-        out = gitrepo.run_git(
-            repo.toplevel,
-            "--literal-pathspecs",
-            "status",
-            "--porcelain=v1",
-            "-z",
-            "--no-renames",
-            "--untracked-files=no",
-            "--ignore-submodules=all",
-            "--",
-            *(os.fsdecode(p) for p in paths[i : i + 1000]),
-        )
-        for rec in out.split(b"\0"):
-            if len(rec) > 3 and rec[1:2] != b" ":  # XY PATH: Y is the worktree side
-                dirty.add(rec[3:])
+    dirty = gitrepo.unstaged_paths(repo, paths)
     return {p for p in paths if p not in dirty}
 
 
@@ -261,7 +236,7 @@ def _losses(
     overlay: gitrepo.Overlay | None,
 ) -> list[str]:
     """The report of what the operation that ran this post-hook destroyed (may be empty)."""
-    orig = _rev(repo, "ORIG_HEAD") if call.name != "post-checkout" else None
+    orig = gitrepo.rev(repo, "ORIG_HEAD") if call.name != "post-checkout" else None
     before = _before(store, repo, call, started, orig)
     if before is None:
         return []
@@ -287,8 +262,8 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
     report: list[str] = []
     with Store() as store:
         cfg = worktree.settings(repo)
-        with worktree.scratch_dir(store) as scratch:
-            overlay = _overlay(repo, call, scratch)
+        with contextlib.ExitStack() as stack:
+            overlay = _overlay(repo, call, lambda: stack.enter_context(worktree.scratch_dir(store)))
             res = worktree.take(
                 store, repo, trigger=call.name, overlay=overlay, cfg=cfg, skip_if_unchanged=True
             )
