@@ -23,7 +23,7 @@ def pick(store: Store, repo: gitrepo.Repo, ref: str) -> Snapshot:
     ``restore latest a``, ``restore latest b`` must still mean the snapshot the user chose.
     """
     if ref == "latest":
-        mine = [s for s in store.snapshots(repo.common_dir) if s.worktree == repo.toplevel]
+        mine = store.snapshots(repo.common_dir, repo.toplevel)
         if not mine:
             raise UserError("no snapshots of this worktree yet; take one with: git snapshot")
         chosen = [s for s in mine if s.trigger != "pre-restore"]

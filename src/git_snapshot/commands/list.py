@@ -14,7 +14,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             snaps = store.snapshots()
         else:
             repo = repo_at(args.cwd)
-            snaps = [s for s in store.snapshots(repo.common_dir) if s.worktree == repo.toplevel]
+            snaps = store.snapshots(repo.common_dir, repo.toplevel)
     if args.json:
         output.print_json([as_json(s) for s in snaps])
         return 0

@@ -129,7 +129,7 @@ class _Walker:
             return None
         if self.opts.skip_cachedir_tag and rel:
             for name, _ in items:
-                if name == b"CACHEDIR.TAG" and _is_cachedir_tag(path + b"/CACHEDIR.TAG"):
+                if name == b"CACHEDIR.TAG" and is_cachedir_tag(path + b"/CACHEDIR.TAG"):
                     self._skip(rel.rstrip(b"/"), "cache directory (CACHEDIR.TAG)")
                     return None
         extra = self.overlay_names.get(rel) if self.overlay_names else None
@@ -386,7 +386,7 @@ def _special_kind(mode: int) -> str:
     return "special file"
 
 
-def _is_cachedir_tag(path: bytes) -> bool:
+def is_cachedir_tag(path: bytes) -> bool:
     try:
         with open(path, "rb") as f:
             return f.read(len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE
@@ -479,7 +479,7 @@ def _save_cache(walker: _Walker, path: str, generation: str) -> None:
 
 
 def _last_same(store: Store, source: str, worktree: str, key: bytes) -> Snapshot | None:
-    mine = [s for s in store.index.snapshots(source) if s.worktree == worktree]
+    mine = store.snapshots(source, worktree)
     if mine and mine[-1].root == key:
         return mine[-1]
     return None

@@ -14,7 +14,9 @@ import zstandard
 from git_snapshot.errors import UserError
 from git_snapshot.store import location
 from git_snapshot.store.index import Index
+from git_snapshot.store.index import Location
 from git_snapshot.store.index import Snapshot
+from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import decode_tree
@@ -68,37 +70,36 @@ class Store:
 
     # -- objects -----------------------------------------------------------------------------
 
-    def read_object(self, key: bytes) -> bytes:
+    def _locate(self, key: bytes) -> Location:
         loc = self.index.locate(key)
         if loc is None:
             raise CorruptObject(f"object {key.hex()[:16]} is missing from the index")
+        return loc
+
+    def read_object(self, key: bytes) -> bytes:
+        """An object's content, checked against its key."""
+        loc = self._locate(key)
         try:
             data = self.reader.read(loc.pack, loc.offset, loc.length, loc.size)
         except (OSError, zstandard.ZstdError) as exc:
-            raise CorruptObject(f"object {key.hex()[:16]} in pack {loc.pack}: {exc}") from exc
+            raise _damaged(key, loc, f": {exc}") from exc
         if hashlib.sha256(data).digest() != key:
-            raise CorruptObject(
-                f"object {key.hex()[:16]} in pack {loc.pack} does not match its hash"
-            )
+            raise _damaged(key, loc, " does not match its hash")
         return data
 
     def stream_blob(self, key: bytes) -> Iterator[bytes]:
         """The content of a blob, in chunks; raises CorruptObject after the last chunk if
         the content does not hash to its key (callers write to temp files first)."""
-        loc = self.index.locate(key)
-        if loc is None:
-            raise CorruptObject(f"object {key.hex()[:16]} is missing from the index")
+        loc = self._locate(key)
         h = hashlib.sha256()
         try:
             for chunk in self.reader.stream(loc.pack, loc.offset, loc.length, loc.size):
                 h.update(chunk)
                 yield chunk
         except (OSError, zstandard.ZstdError) as exc:
-            raise CorruptObject(f"object {key.hex()[:16]} in pack {loc.pack}: {exc}") from exc
+            raise _damaged(key, loc, f": {exc}") from exc
         if h.digest() != key:
-            raise CorruptObject(
-                f"object {key.hex()[:16]} in pack {loc.pack} does not match its hash"
-            )
+            raise _damaged(key, loc, " does not match its hash")
 
     def read_tree(self, key: bytes) -> list[Entry]:
         return decode_tree(self.read_object(key))
@@ -108,13 +109,13 @@ class Store:
         for e in self.read_tree(tree):
             path = prefix + e.name
             yield path, e
-            if e.kind == 2:  # DIR
+            if e.kind == DIR:
                 yield from self.walk(e.ref, path + b"/")
 
     # -- snapshots ---------------------------------------------------------------------------
 
-    def snapshots(self, source: str | None = None) -> list[Snapshot]:
-        return self.index.snapshots(source)
+    def snapshots(self, source: str | None = None, worktree: str | None = None) -> list[Snapshot]:
+        return self.index.snapshots(source, worktree)
 
     def get(self, source: str, ref: str | int) -> Snapshot:
         """A snapshot by its number or ``latest``."""
@@ -133,3 +134,7 @@ class Store:
             if s.id == num:
                 return s
         raise UserError(f"no snapshot {num} for this repository; see 'git snapshot list'")
+
+
+def _damaged(key: bytes, loc: Location, what: str) -> CorruptObject:
+    return CorruptObject(f"object {key.hex()[:16]} in pack {loc.pack}{what}")

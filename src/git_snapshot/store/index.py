@@ -166,12 +166,18 @@ class Index:
         "s.bytes, s.added_bytes, s.skipped, s.meta"
     )
 
-    def snapshots(self, source: str | None = None) -> list[Snapshot]:
+    def snapshots(self, source: str | None = None, worktree: str | None = None) -> list[Snapshot]:
+        """Snapshots, oldest first: all, or of one source, or of one worktree of it."""
         sql = f"SELECT {self._SNAP_COLS} FROM snapshots s JOIN sources src ON src.id = s.source"
-        args: tuple[Any, ...] = ()
+        where, args = [], []
         if source is not None:
-            sql += " WHERE src.key = ?"
-            args = (source,)
+            where.append("src.key = ?")
+            args.append(source)
+        if worktree is not None:
+            where.append("s.worktree = ?")
+            args.append(worktree)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         rows = self.db.execute(sql + " ORDER BY s.created, s.id", args).fetchall()
         return [self._snap(r) for r in rows]
 
