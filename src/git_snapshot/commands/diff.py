@@ -11,7 +11,7 @@ from git_snapshot import worktree
 from git_snapshot.commands.common import pick
 from git_snapshot.commands.common import repo_at
 from git_snapshot.store import Store
-from git_snapshot.store.archiver import CACHEDIR_SIGNATURE
+from git_snapshot.store.archiver import is_cachedir_tag
 from git_snapshot.store.diff import diff_dir
 from git_snapshot.store.diff import diff_trees
 
@@ -38,13 +38,7 @@ def left_out(repo: gitrepo.Repo) -> Callable[[bytes], bool]:
             return True
         if exclude is not None and exclude(rel, is_dir):
             return True
-        if is_dir and cfg.skip_cache_dirs:
-            try:
-                with open(full + b"/CACHEDIR.TAG", "rb") as f:
-                    return f.read(len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE
-            except OSError:
-                return False
-        return False
+        return is_dir and cfg.skip_cache_dirs and is_cachedir_tag(full + b"/CACHEDIR.TAG")
 
     return skip
 

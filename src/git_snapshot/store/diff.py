@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections.abc import Callable
@@ -14,6 +13,7 @@ from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.objects import digest_fd
 
 ADDED, DELETED, MODIFIED, MODE = "added", "deleted", "modified", "mode"
 
@@ -28,19 +28,16 @@ class Change:
 
 def file_key(path: bytes) -> bytes | None:
     """SHA-256 of a file on disk (the store's key), None if it cannot be read."""
-    h = hashlib.sha256()
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     try:
-        while chunk := os.read(fd, 1 << 20):
-            h.update(chunk)
+        return digest_fd(fd)
     except OSError:
         return None
     finally:
         os.close(fd)
-    return h.digest()
 
 
 def _disk_kind(st: os.stat_result) -> int:

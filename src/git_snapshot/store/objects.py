@@ -7,6 +7,7 @@ its encoding, so an unchanged directory has the same key in every snapshot and c
 from __future__ import annotations
 
 import hashlib
+import os
 import struct
 from typing import NamedTuple
 
@@ -32,6 +33,14 @@ HEAD = struct.Struct("<BBBIqQHI")  # kind, label, flags, mode, mtime_ns, size, n
 
 def digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
+
+
+def digest_fd(fd: int) -> bytes:
+    """The key of the content of an open file, read from its current offset."""
+    h = hashlib.sha256()
+    while chunk := os.read(fd, 1 << 20):
+        h.update(chunk)
+    return h.digest()
 
 
 class Entry(NamedTuple):

@@ -12,6 +12,7 @@ from git_snapshot.errors import UserError
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.packs import PackWriter
 from git_snapshot.store.packs import fsync_dir
@@ -92,7 +93,7 @@ def _reachable(store: Store) -> set[bytes]:
         for e in entries:
             if e.kind == DIR:
                 stack.append(e.ref)
-            elif e.kind == 1:  # FILE
+            elif e.kind == FILE:
                 live.add(e.ref)
     return live
 

@@ -7,7 +7,6 @@ target, never writes through a symlink, and never creates device files or set-id
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import stat
@@ -22,6 +21,7 @@ from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.objects import digest_fd
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 _SAFE_MODE = 0o777  # set-id and sticky bits are never restored
@@ -270,14 +270,11 @@ class Restorer:
             return stat.S_ISLNK(st.st_mode) and os.readlink(e.name, dir_fd=parent) == e.ref
         if not stat.S_ISREG(st.st_mode) or st.st_size != e.size:
             return False
-        h = hashlib.sha256()
         fd = os.open(e.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=parent)
         try:
-            while chunk := os.read(fd, 1 << 20):
-                h.update(chunk)
+            return digest_fd(fd) == e.ref
         finally:
             os.close(fd)
-        return h.digest() == e.ref
 
     def _set_meta(self, parent: int, e: Entry, st: os.stat_result) -> None:
         if stat.S_IMODE(st.st_mode) != e.mode & _SAFE_MODE or st.st_mtime_ns != e.mtime_ns:

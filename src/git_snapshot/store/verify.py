@@ -49,7 +49,9 @@ class _Checker:
         self.clean_trees: set[bytes] = set()  # trees with nothing wrong below them
         self.checked: set[bytes] = set()
 
-    def blob(self, key: bytes) -> str | None:
+    def blob(self, key: bytes, read: bool = True) -> str | None:
+        """What is wrong with the object *key* (None: nothing); its content is read only with
+        read_data and *read*."""
         if key in self.checked:
             return self.bad.get(key)
         self.checked.add(key)
@@ -62,7 +64,7 @@ class _Checker:
             msg = f"pack {loc.pack} is missing"
         elif loc.offset + loc.length > self.pack_sizes[loc.pack]:
             msg = f"pack {loc.pack} is truncated"
-        elif self.read_data:
+        elif self.read_data and read:
             msg = self._read(key)
         else:
             return None
@@ -82,7 +84,7 @@ class _Checker:
         """Check a tree; returns True when nothing is wrong below it."""
         if key in self.clean_trees:
             return True
-        msg = self.blob(key)
+        msg = self.blob(key, read=False)  # read_tree below reads and hash-checks it
         entries: list[Entry] = []
         if not msg:
             try:
