@@ -421,7 +421,7 @@ def create_snapshot(
     start_ns = time.time_ns()
     with store.lock():
         generation = store.index.meta_get("generation", "0")
-        cpath = filescache.cache_path(store.path, source, directory)
+        cpath = filescache.cache_path(store.cache_dir, source, directory)
         writer = PackWriter(store.path)
         try:
             walker = _Walker(store, writer, filescache.load(cpath, generation), opts, start_ns)
@@ -475,7 +475,12 @@ def _save_cache(walker: _Walker, path: str, generation: str) -> None:
         or walker.trees != walker.old_trees
     ):
         with contextlib.suppress(OSError):  # only a cache: the snapshot is committed already
-            filescache.save(path, generation, filescache.FilesCache(walker.cache, walker.trees))
+            filescache.save(
+                path,
+                generation,
+                filescache.FilesCache(walker.cache, walker.trees),
+                walker.store.tmp_dir,
+            )
 
 
 def _last_same(store: Store, source: str, worktree: str, key: bytes) -> Snapshot | None:

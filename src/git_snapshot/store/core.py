@@ -38,8 +38,30 @@ class Store:
                 f"set GIT_SNAPSHOT_STORE to a writable directory"
             ) from exc
         self.path = str(self.root)
-        self.index = Index(str(self.root / "index.sqlite"))
+        self.index = Index(self.index_path)
         self.reader = PackReader(self.path)
+
+    # -- layout: the only place that knows the store's folders --------------------------------
+
+    @property
+    def packs_dir(self) -> str:
+        return os.path.join(self.path, "packs")
+
+    @property
+    def tmp_dir(self) -> str:
+        """Scratch space on the store's file system; swept by gc and by the next run."""
+        return os.path.join(self.path, "tmp")
+
+    @property
+    def cache_dir(self) -> str:
+        return os.path.join(self.path, "cache")
+
+    @property
+    def index_path(self) -> str:
+        return os.path.join(self.path, "index.sqlite")
+
+    def pack_path(self, name: str) -> str:
+        return os.path.join(self.packs_dir, name)
 
     def close(self) -> None:
         self.reader.close()

@@ -9,12 +9,13 @@ objects that are gone).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import marshal
 import os
 from dataclasses import dataclass
 from dataclasses import field
+
+from git_snapshot.store.safewrite import atomic_write
 
 # relative path -> (size, mtime_ns, ctime_ns, inode, content key)
 CacheEntry = tuple[int, int, int, int, bytes]
@@ -22,9 +23,9 @@ CacheEntry = tuple[int, int, int, int, bytes]
 _MAGIC = b"GSCACHE1"
 
 
-def cache_path(store_root: str, source: str, directory: str) -> str:
+def cache_path(cache_dir: str, source: str, directory: str) -> str:
     name = hashlib.sha256(f"{source}\0{directory}".encode("utf-8", "surrogateescape")).hexdigest()
-    return os.path.join(store_root, "cache", name[:32] + ".cache")
+    return os.path.join(cache_dir, name[:32] + ".cache")
 
 
 @dataclass
@@ -55,17 +56,8 @@ def load(path: str, generation: str) -> FilesCache:
     return FilesCache(entries, trees)
 
 
-def save(path: str, generation: str, cache: FilesCache) -> None:
+def save(path: str, generation: str, cache: FilesCache, tmp_dir: str) -> None:
     payload = marshal.dumps((generation, cache.entries, cache.trees))
-    # the temp file lives in the store's tmp/ (same file system), which gc sweeps
-    store_root = os.path.dirname(os.path.dirname(path))
-    tmp = os.path.join(store_root, "tmp", f"{os.path.basename(path)}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    # only a cache: a lost one costs a re-read, so no fsync; the temp file goes to tmp/
+    blob = _MAGIC + hashlib.sha256(payload).digest() + payload
+    atomic_write(path, blob, tmp_dir=tmp_dir, durable=False)

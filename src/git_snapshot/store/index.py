@@ -59,6 +59,11 @@ CREATE TABLE IF NOT EXISTS objects(
     type INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS objects_pack ON objects(pack);
+CREATE TABLE IF NOT EXISTS damaged(
+    key BLOB PRIMARY KEY,          -- an object found damaged or missing by any read
+    why TEXT NOT NULL,
+    found REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 BUSY_TIMEOUT_S = 60.0
@@ -178,7 +183,7 @@ class Index:
             args.append(worktree)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = self.db.execute(sql + " ORDER BY s.created, s.id", args).fetchall()
+        rows = self.db.execute(sql + " ORDER BY src.id, s.seq", args).fetchall()
         return [self._snap(r) for r in rows]
 
     @staticmethod
@@ -199,6 +204,10 @@ class Index:
             json.loads(r[12]),
         )
 
+    def damaged(self) -> dict[bytes, str]:
+        """Objects found damaged or missing, and why: the next snapshot stores them afresh."""
+        return {bytes(k): w for k, w in self.db.execute("SELECT key, why FROM damaged")}
+
     def sources(self) -> list[tuple[str, str]]:
         return [(k, p) for k, p in self.db.execute("SELECT key, path FROM sources ORDER BY id")]
 
@@ -212,14 +221,23 @@ class Index:
     ) -> Snapshot:
         """Enter new packs and the snapshot in one transaction; assigns ``snap.id``."""
         with self.write() as db:
+            damaged = {bytes(k) for (k,) in db.execute("SELECT key FROM damaged")}
             for p in packs:
                 cur = db.execute("INSERT INTO packs(name, size) VALUES (?, ?)", (p.name, p.size))
                 pid = cur.lastrowid
+                rows = [(o.key, pid, o.offset, o.length, o.size, o.type) for o in p.objects]
                 db.executemany(
                     "INSERT OR IGNORE INTO objects(key, pack, offset, length, size, type) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    [(o.key, pid, o.offset, o.length, o.size, o.type) for o in p.objects],
+                    rows,
                 )
+                # a fresh copy of an object found damaged takes its place: healed
+                healed = [r for r in rows if r[0] in damaged]
+                db.executemany(
+                    "UPDATE objects SET pack=?, offset=?, length=?, size=?, type=? WHERE key=?",
+                    [(*r[1:], r[0]) for r in healed],
+                )
+                db.executemany("DELETE FROM damaged WHERE key=?", [(r[0],) for r in healed])
             db.execute(
                 "INSERT INTO sources(key, path) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET path = excluded.path",
@@ -251,6 +269,14 @@ class Index:
             snap.id = seq
             snap.source = source
         return snap
+
+    def mark_damaged(self, key: bytes, why: str) -> None:
+        with self.write() as db:
+            db.execute(
+                "INSERT INTO damaged(key, why, found) VALUES (?, ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET why = excluded.why",
+                (key, why, time.time()),
+            )
 
     def forget(self, rowids: Iterable[int]) -> None:
         with self.write() as db:

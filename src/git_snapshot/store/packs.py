@@ -22,19 +22,13 @@ from typing import BinaryIO
 
 import zstandard
 
+from git_snapshot.store.safewrite import fsync_dir
+
 PACK_MAGIC = b"GSNPACK1"
 REC = struct.Struct("<cB32sQQ")  # b"R", type, key, raw size, compressed length
 CHUNK = 1 << 20
 MAX_PACK = 64 << 20
 LEVEL = 3
-
-
-def fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 @dataclass

@@ -1,0 +1,59 @@
+"""One way to write a file safely: a temp file beside it (or in a scratch dir on the same file
+system), fsync, rename over the target. A reader sees the old file or the new one, never a torn
+one; a failure or a kill leaves the target as it was and at most a temp file that the next run
+sweeps (temp names carry TEMP_MARK so they are recognised)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import BinaryIO
+
+TEMP_MARK = ".gsnap-tmp-"
+
+
+def temp_name(path: str, tmp_dir: str | None = None) -> str:
+    """A fresh temp path for *path*: beside it, or in *tmp_dir*."""
+    directory = tmp_dir if tmp_dir is not None else (os.path.dirname(path) or ".")
+    base = os.path.basename(path)
+    return os.path.join(directory, f"{TEMP_MARK}{secrets.token_hex(6)}-{base}"[:255])
+
+
+def fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_file(
+    path: str, *, tmp_dir: str | None = None, mode: int = 0o600, durable: bool = True
+) -> Iterator[BinaryIO]:
+    """Yields a file to fill; on success it replaces *path* (fsynced first when *durable*)."""
+    tmp = temp_name(path, tmp_dir)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            if durable:
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if durable:
+        fsync_dir(os.path.dirname(os.path.abspath(path)))
+
+
+def atomic_write(
+    path: str, data: bytes, *, tmp_dir: str | None = None, mode: int = 0o600, durable: bool = True
+) -> None:
+    with atomic_file(path, tmp_dir=tmp_dir, mode=mode, durable=durable) as f:
+        f.write(data)
