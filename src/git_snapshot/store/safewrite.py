@@ -15,6 +15,16 @@ from typing import BinaryIO
 TEMP_MARK = ".gsnap-tmp-"
 
 
+def is_temp_name(name: bytes) -> bool:
+    """Whether a file name is one of ours (a temp file a killed run left): never snapshotted,
+    swept by the next run in that directory."""
+    mark = TEMP_MARK.encode()
+    if not name.startswith(mark):
+        return False
+    tag = name[len(mark) : len(mark) + 13]
+    return len(tag) == 13 and tag.endswith(b"-") and all(c in b"0123456789abcdef" for c in tag[:12])
+
+
 def temp_name(path: str, tmp_dir: str | None = None) -> str:
     """A fresh temp path for *path*: beside it, or in *tmp_dir*."""
     directory = tmp_dir if tmp_dir is not None else (os.path.dirname(path) or ".")
