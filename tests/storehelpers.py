@@ -40,12 +40,14 @@ from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import RECORD
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import TREE
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import digest
 from git_snapshot.store.objects import encode_tree
 from git_snapshot.store.packs import PackWriter
+from git_snapshot.store.records import encode_record
 from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
 
@@ -292,10 +294,13 @@ class Crafter:
     def commit(self, source: str, root_entries: list[Entry]) -> Snapshot:
         """Enter a snapshot whose root holds *root_entries* (in the order given)."""
         root = self.tree(root_entries)
+        seq = self.store.index.reserve_seq(source, "/crafted")
+        snap = Snapshot(0, source, seq, time.time(), "test", "", "/crafted", root, 0, 0, 0, 0, {})
+        record = encode_record(snap, "/crafted")
+        snap.record = self._object(RECORD, record)
         done = self.writer.finish()
         self.writer = PackWriter(self.store.path)
-        snap = Snapshot(0, source, 0, time.time(), "test", "", "/crafted", root, 0, 0, 0, 0, {})
-        return self.store.index.add_snapshot(done, source, "/crafted", snap)
+        return self.store.index.add_snapshot(done, snap)
 
 
 # -- file-system faults ---------------------------------------------------------------------------

@@ -41,7 +41,9 @@ from git_snapshot.store.archiver import Options
 from git_snapshot.store.export import export
 from git_snapshot.store.objects import CHANGED_WHILE_READ
 from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import RECORD
 from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.verify import verify
 
 _real_open = os.open
@@ -247,8 +249,10 @@ def test_unchanged_tree_second_snapshot_reads_no_file(
     assert second.id == first.id + 1
     assert second.root == first.root
     assert second.added_bytes == 0
-    assert pack_names(store_dir) == packs_before
-    assert pack_bytes(store_dir) == size_before
+    # the only new pack holds the snapshot's record and nothing else
+    (new_pack,) = pack_names(store_dir) - packs_before
+    assert [o.type for o in scan_pack(str(store_dir / "packs" / new_pack))] == [RECORD]
+    assert pack_bytes(store_dir) - size_before < 2048
     assert second.files == first.files == 6
     assert second.bytes == first.bytes
 
@@ -814,4 +818,4 @@ def test_packs_are_readable_without_the_index(store: Store, tmp_path: Path) -> N
         for name in store.index.packs()
         for o in scan_pack(os.path.join(store.path, "packs", name))
     }
-    assert set(rows) == from_headers and len(rows) == 5  # 2 blobs, 3 trees
+    assert set(rows) == from_headers and len(rows) == 6  # 2 blobs, 3 trees, 1 record

@@ -9,6 +9,7 @@ from git_snapshot.commands.install import cmd_install
 from git_snapshot.commands.install import cmd_uninstall
 from git_snapshot.commands.list import cmd_list
 from git_snapshot.commands.prune import cmd_prune
+from git_snapshot.commands.repair import cmd_repair
 from git_snapshot.commands.restore import cmd_restore
 from git_snapshot.commands.run import cmd_run
 from git_snapshot.commands.show import cmd_show
@@ -21,6 +22,7 @@ __all__ = [
     "cmd_install",
     "cmd_list",
     "cmd_prune",
+    "cmd_repair",
     "cmd_restore",
     "cmd_run",
     "cmd_show",

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import sqlite3
 import stat
 import time
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import TypeVar
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import filescache
+from git_snapshot.store import records
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import BLOB
@@ -24,12 +26,14 @@ from git_snapshot.store.objects import CHANGED_WHILE_READ
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import HEAD as _HEAD
+from git_snapshot.store.objects import RECORD
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import TREE
 from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import encode_into as _encode_into
 from git_snapshot.store.packs import CHUNK
+from git_snapshot.store.packs import FinishedPack
 from git_snapshot.store.packs import PackWriter
 
 _T = TypeVar("_T")
@@ -79,6 +83,16 @@ class _Walker:
     ) -> None:
         self.store = store
         self.writer = writer
+        self.old_root = cache.root
+        # objects found damaged or missing are stored afresh, never reused: drop them from
+        # what the files cache offers, so their files are read again
+        self.damaged = store.index.damaged()
+        if self.damaged:
+            cache = filescache.FilesCache(
+                {p: c for p, c in cache.entries.items() if c[4] not in self.damaged},
+                cache.trees - self.damaged.keys(),
+                cache.root,
+            )
         self.old_cache = cache.entries
         self.old_trees = cache.trees
         self.cache: dict[bytes, filescache.CacheEntry] = {}
@@ -107,7 +121,7 @@ class _Walker:
         self.skipped.append((os.fsdecode(rel), reason))
 
     def _known(self, key: bytes) -> bool:
-        return key in self.pending or self.store.index.has(key)
+        return key in self.pending or (self.store.index.has(key) and key not in self.damaged)
 
     def _known_tree(self, key: bytes) -> bool:
         self.trees.add(key)
@@ -423,62 +437,81 @@ def create_snapshot(
         generation = store.index.meta_get("generation", "0")
         cpath = filescache.cache_path(store.cache_dir, source, directory)
         writer = PackWriter(store.path)
+        packs: list[FinishedPack] = []
         try:
-            walker = _Walker(store, writer, filescache.load(cpath, generation), opts, start_ns)
+            cache = filescache.load(cpath, generation, store.index.has_root)
+            walker = _Walker(store, writer, cache, opts, start_ns)
             key = walker.tree(root, b"", 0)
             if key is None:
                 raise UserError(f"cannot snapshot {directory}: {walker.skipped[-1][1]}")
             same = _last_same(store, source, worktree, key) if skip_if_unchanged else None
             if same is not None:
-                # the same root: every object it names is committed already
-                writer.abort()
-                _save_cache(walker, cpath, generation)
+                # the same root: every object it names is committed already, except fresh
+                # copies of damaged ones, which heal the earlier snapshots
+                if walker.pending & walker.damaged.keys():
+                    store.index.add_packs(writer.finish())
+                else:
+                    writer.abort()
+                _save_cache(walker, cpath, generation, key)
                 return Result(same, False)
+            info: dict[str, Any] = dict(meta or {})
+            info["skipped_paths"] = walker.skipped
+            if walker.changed:
+                info["changed_while_read"] = walker.changed
+            snap = Snapshot(
+                rowid=0,
+                source=source,
+                id=store.index.reserve_seq(source, directory),
+                created=time.time(),
+                trigger=trigger,
+                message=message,
+                worktree=worktree,
+                root=key,
+                files=walker.files,
+                bytes=walker.bytes,
+                added_bytes=writer.written,
+                skipped=len(walker.skipped),
+                meta=info,
+            )
+            # the record goes into the last pack, after every object it names
+            record = records.encode_record(snap, directory)
+            snap.record = hashlib.sha256(record).digest()
+            writer.add(RECORD, snap.record, record)
             packs = writer.finish()
-        except OSError as exc:
+            store.index.add_snapshot(packs, snap)
+        except (OSError, sqlite3.OperationalError) as exc:
             writer.abort()
+            _unlink_packs(store, packs)  # no row names them: they would only be orphans
             raise UserError(
-                f"cannot write to the snapshot store at {store.path}: {exc.strerror}; free some "
-                "space there or set GIT_SNAPSHOT_STORE to another persistent directory"
+                f"cannot write to the snapshot store at {store.path}: "
+                f"{getattr(exc, 'strerror', None) or exc}; free some space on that disk "
+                "or set GIT_SNAPSHOT_STORE to another persistent directory"
             ) from exc
         except BaseException:
             writer.abort()
             raise
-        info: dict[str, Any] = dict(meta or {})
-        info["skipped_paths"] = walker.skipped
-        if walker.changed:
-            info["changed_while_read"] = walker.changed
-        snap = Snapshot(
-            rowid=0,
-            source=source,
-            id=0,
-            created=time.time(),
-            trigger=trigger,
-            message=message,
-            worktree=worktree,
-            root=key,
-            files=walker.files,
-            bytes=walker.bytes,
-            added_bytes=writer.written,
-            skipped=len(walker.skipped),
-            meta=info,
-        )
-        store.index.add_snapshot(packs, source, directory, snap)
-        _save_cache(walker, cpath, generation)  # last: it may only name committed objects
+        _save_cache(walker, cpath, generation, key)  # last: it may only name committed objects
     return Result(snap, True)
 
 
-def _save_cache(walker: _Walker, path: str, generation: str) -> None:
+def _unlink_packs(store: Store, packs: list[FinishedPack]) -> None:
+    for p in packs:
+        with contextlib.suppress(OSError):
+            os.unlink(store.pack_path(p.name))
+
+
+def _save_cache(walker: _Walker, path: str, generation: str, root: bytes) -> None:
     if (
         walker.misses
         or len(walker.cache) != len(walker.old_cache)
         or walker.trees != walker.old_trees
+        or walker.old_root != root
     ):
         with contextlib.suppress(OSError):  # only a cache: the snapshot is committed already
             filescache.save(
                 path,
                 generation,
-                filescache.FilesCache(walker.cache, walker.trees),
+                filescache.FilesCache(walker.cache, walker.trees, root),
                 walker.store.tmp_dir,
             )
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,29 +19,67 @@ from git_snapshot.store.index import Index
 from git_snapshot.store.index import Location
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FORGET
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import decode_tree
 from git_snapshot.store.packs import PackReader
+from git_snapshot.store.packs import PackWriter
+from git_snapshot.store.records import encode_forget
 
 SUBDIRS = ("packs", "tmp", "cache")
 
 
 class Store:
-    def __init__(self, path: Path | str | None = None) -> None:
+    """*repairing*: open without checking the index (``repair`` rebuilds it)."""
+
+    def __init__(self, path: Path | str | None = None, *, repairing: bool = False) -> None:
         self.root = location.store_dir(Path(path) if path is not None else None)
+        location.check_store_dir(self.root)  # never take over a folder holding other things
         try:
-            for d in (self.root, *(self.root / s for s in SUBDIRS)):
-                d.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.chmod(self.root, 0o700)
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            location.mark(self.root)  # first: from now on the folder is known for a store
+            os.chmod(self.root, 0o700)  # a store (checked above) or a folder we just made
+            for d in (self.root / s for s in SUBDIRS):
+                d.mkdir(mode=0o700, exist_ok=True)
         except OSError as exc:
             raise UserError(
                 f"cannot create the snapshot store at {self.root}: {exc.strerror}; "
                 f"set GIT_SNAPSHOT_STORE to a writable directory"
             ) from exc
         self.path = str(self.root)
-        self.index = Index(self.index_path)
         self.reader = PackReader(self.path)
+        if not repairing:
+            self.index = self._open_index()
+
+    def _open_index(self) -> Index:
+        """The index, refusing one that is lost or damaged while packs exist: an empty index
+        over existing packs would make prune delete every snapshot's data."""
+        existed = os.path.exists(self.index_path)
+        if not existed and self.pack_names():
+            raise UserError(self._needs_repair("is missing"))
+        try:
+            index = Index(self.index_path)
+            if not index.has_packs() and self.pack_names():
+                index.close()
+                raise UserError(self._needs_repair("lists no packs"))
+        except sqlite3.DatabaseError as exc:
+            raise UserError(self._needs_repair(f"cannot be read ({exc})")) from exc
+        return index
+
+    def _needs_repair(self, what: str) -> str:
+        n = len(self.pack_names())
+        return (
+            f"the snapshot index {self.index_path} {what}, but the store holds {n} pack(s) "
+            "of snapshot data; rebuild the index from them with: git snapshot repair"
+        )
+
+    def pack_names(self) -> list[str]:
+        """Pack files present on disk."""
+        try:
+            return sorted(n for n in os.listdir(self.packs_dir) if n.endswith(".pack"))
+        except FileNotFoundError:
+            return []
 
     # -- layout: the only place that knows the store's folders --------------------------------
 
@@ -65,7 +105,8 @@ class Store:
 
     def close(self) -> None:
         self.reader.close()
-        self.index.close()
+        if hasattr(self, "index"):  # a repairing store may have none yet
+            self.index.close()
 
     def __enter__(self) -> Store:
         return self
@@ -79,7 +120,14 @@ class Store:
     def lock(self, exclusive: bool = False, wait: bool = True) -> Iterator[bool]:
         """Yields whether the lock was taken (always True when *wait*)."""
         mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-        fd = os.open(self.root / "lock", os.O_RDWR | os.O_CREAT, 0o600)
+        path = self.root / "lock"
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except OSError as exc:  # replaced by a directory or a symlink, or unreadable
+            raise UserError(
+                f"cannot take the store's lock {path}: {exc.strerror}; it must be a plain "
+                "file: remove whatever is there (git-snapshot makes a new one) and run again"
+            ) from None
         try:
             try:
                 fcntl.flock(fd, mode if wait else mode | fcntl.LOCK_NB)
@@ -95,7 +143,7 @@ class Store:
     def _locate(self, key: bytes) -> Location:
         loc = self.index.locate(key)
         if loc is None:
-            raise CorruptObject(f"object {key.hex()[:16]} is missing from the index")
+            raise self._damaged(key, None, "is missing from the index")
         return loc
 
     def read_object(self, key: bytes) -> bytes:
@@ -104,10 +152,19 @@ class Store:
         try:
             data = self.reader.read(loc.pack, loc.offset, loc.length, loc.size)
         except (OSError, zstandard.ZstdError) as exc:
-            raise _damaged(key, loc, f": {exc}") from exc
+            raise self._damaged(key, loc, f"is unreadable: {exc}") from exc
         if hashlib.sha256(data).digest() != key:
-            raise _damaged(key, loc, " does not match its hash")
+            raise self._damaged(key, loc, "does not match its hash")
         return data
+
+    def _damaged(self, key: bytes, loc: Location | None, what: str) -> CorruptObject:
+        """The error for a damaged or missing object, recorded so that the next snapshot
+        stores that content afresh instead of reusing the damaged copy."""
+        where = f" in pack {loc.pack}" if loc is not None else ""
+        msg = f"object {key.hex()[:16]}{where} {what}"
+        with contextlib.suppress(sqlite3.Error, UserError):  # a full disk: still report it
+            self.index.mark_damaged(key, msg)
+        return CorruptObject(msg)
 
     def stream_blob(self, key: bytes) -> Iterator[bytes]:
         """The content of a blob, in chunks; raises CorruptObject after the last chunk if
@@ -119,9 +176,9 @@ class Store:
                 h.update(chunk)
                 yield chunk
         except (OSError, zstandard.ZstdError) as exc:
-            raise _damaged(key, loc, f": {exc}") from exc
+            raise self._damaged(key, loc, f"is unreadable: {exc}") from exc
         if h.digest() != key:
-            raise _damaged(key, loc, " does not match its hash")
+            raise self._damaged(key, loc, "does not match its hash")
 
     def read_tree(self, key: bytes) -> list[Entry]:
         return decode_tree(self.read_object(key))
@@ -138,6 +195,22 @@ class Store:
 
     def snapshots(self, source: str | None = None, worktree: str | None = None) -> list[Snapshot]:
         return self.index.snapshots(source, worktree)
+
+    def forget(self, snaps: list[Snapshot]) -> None:
+        """Drop snapshots. A tombstone naming their records goes into a pack first, so that
+        an index rebuilt from the packs does not bring back what was dropped on purpose."""
+        records = [s.record for s in snaps if s.record is not None]
+        tombstones = []
+        if records:
+            data = encode_forget(records)
+            writer = PackWriter(self.path)
+            try:
+                writer.add(FORGET, hashlib.sha256(data).digest(), data)
+                tombstones = writer.finish()
+            except BaseException:
+                writer.abort()
+                raise
+        self.index.forget((s.rowid for s in snaps), tombstones)
 
     def get(self, source: str, ref: str | int) -> Snapshot:
         """A snapshot by its number or ``latest``."""
@@ -156,7 +229,3 @@ class Store:
             if s.id == num:
                 return s
         raise UserError(f"no snapshot {num} for this repository; see 'git snapshot list'")
-
-
-def _damaged(key: bytes, loc: Location, what: str) -> CorruptObject:
-    return CorruptObject(f"object {key.hex()[:16]} in pack {loc.pack}{what}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -20,7 +21,7 @@ from git_snapshot.store.safewrite import atomic_write
 # relative path -> (size, mtime_ns, ctime_ns, inode, content key)
 CacheEntry = tuple[int, int, int, int, bytes]
 
-_MAGIC = b"GSCACHE1"
+_MAGIC = b"GSCACHE2"
 
 
 def cache_path(cache_dir: str, source: str, directory: str) -> str:
@@ -33,9 +34,14 @@ class FilesCache:
     entries: dict[bytes, CacheEntry] = field(default_factory=dict)
     # keys of the trees of the last snapshot: they exist while the generation is the same
     trees: set[bytes] = field(default_factory=set)
+    # root tree of the snapshot this cache was saved with: every key above belongs to it
+    root: bytes = b""
 
 
-def load(path: str, generation: str) -> FilesCache:
+def load(path: str, generation: str, indexed: Callable[[bytes], bool]) -> FilesCache:
+    """The cache at *path*, or an empty one when it is damaged, of another generation, or
+    saved with a snapshot that *indexed* (root key -> known to the index) does not know: an
+    older index (restored from a backup) must never be handed keys it lacks."""
     try:
         with open(path, "rb") as f:
             blob = f.read()
@@ -48,16 +54,22 @@ def load(path: str, generation: str) -> FilesCache:
     ):
         return FilesCache()
     try:
-        gen, entries, trees = marshal.loads(blob[head:])
+        gen, root, entries, trees = marshal.loads(blob[head:])
     except (EOFError, ValueError, TypeError):
         return FilesCache()
-    if gen != generation or not isinstance(entries, dict) or not isinstance(trees, set):
+    if (
+        gen != generation
+        or not isinstance(entries, dict)
+        or not isinstance(trees, set)
+        or not isinstance(root, bytes)
+        or not indexed(root)
+    ):
         return FilesCache()
-    return FilesCache(entries, trees)
+    return FilesCache(entries, trees, root)
 
 
 def save(path: str, generation: str, cache: FilesCache, tmp_dir: str) -> None:
-    payload = marshal.dumps((generation, cache.entries, cache.trees))
+    payload = marshal.dumps((generation, cache.root, cache.entries, cache.trees))
     # only a cache: a lost one costs a re-read, so no fsync; the temp file goes to tmp/
     blob = _MAGIC + hashlib.sha256(payload).digest() + payload
     atomic_write(path, blob, tmp_dir=tmp_dir, durable=False)

@@ -11,6 +11,7 @@ import json
 import os
 import sqlite3
 import time
+import urllib.parse
 import uuid
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -43,6 +44,7 @@ CREATE TABLE IF NOT EXISTS snapshots(
     added_bytes INTEGER NOT NULL,
     skipped INTEGER NOT NULL,
     meta TEXT NOT NULL,            -- JSON: head, branch, skipped paths, warnings, ...
+    record BLOB,                   -- key of its RECORD object in a pack (NULL: version 1)
     UNIQUE(source, seq)
 );
 CREATE TABLE IF NOT EXISTS packs(
@@ -66,8 +68,12 @@ CREATE TABLE IF NOT EXISTS damaged(
 ) WITHOUT ROWID;
 """
 
+SCHEMA_VERSION = 2  # 2: snapshots.record, the damaged table
 BUSY_TIMEOUT_S = 60.0
 RETRY_FOR_S = 600.0
+
+
+_Key = bytes  # the field named 'bytes' below hides the type inside the class
 
 
 @dataclass
@@ -85,6 +91,7 @@ class Snapshot:
     added_bytes: int
     skipped: int
     meta: dict[str, Any] = field(default_factory=dict)
+    record: _Key | None = None  # key of its RECORD object (None: written by version 1)
 
 
 @dataclass
@@ -101,27 +108,53 @@ def _locked(exc: sqlite3.OperationalError) -> bool:
     return "locked" in msg or "busy" in msg
 
 
+def _no_room(exc: sqlite3.OperationalError) -> bool:
+    msg = str(exc)
+    return "disk I/O error" in msg or "disk is full" in msg or "unable to open" in msg
+
+
 class Index:
+    """*path* must exist or be creatable. The caller (Store) decides whether a missing index
+    may be created: a store whose packs exist but whose index is gone needs ``repair``."""
+
     def __init__(self, path: str) -> None:
+        self.path = path
+        self.readonly = False
         if not os.path.exists(path):
             # create it 0600 ourselves; SQLite gives -wal/-shm the same mode
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        self._retry(self._setup)
+        try:
+            self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            self._retry(self._setup)
+        except sqlite3.OperationalError as exc:
+            if not _no_room(exc):
+                raise
+            # a full disk: SQLite cannot create its -wal/-shm files, but reads must still work
+            self.db = sqlite3.connect(
+                f"file:{urllib.parse.quote(path)}?immutable=1", uri=True, isolation_level=None
+            )
+            self.readonly = True
+            self.db.execute("SELECT value FROM meta LIMIT 1")
 
     def _setup(self) -> None:
-        self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=FULL")
+        if self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return  # the common case: nothing to write, so a read works on a full disk too
+        self.db.execute("PRAGMA journal_mode=WAL")
         with self.write() as db:
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
+            columns = {r[1] for r in db.execute("PRAGMA table_info(snapshots)")}
+            if "record" not in columns:  # an index written by version 1
+                db.execute("ALTER TABLE snapshots ADD COLUMN record BLOB")
             # random, so that a files cache never matches a different (recreated) index
             db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', ?)",
                 (uuid.uuid4().hex,),
             )
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _retry(self, fn: Any) -> Any:
         deadline = time.monotonic() + RETRY_FOR_S
@@ -138,6 +171,8 @@ class Index:
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken with BEGIN IMMEDIATE (waits, never fails on a lock)."""
+        if self.readonly:
+            raise sqlite3.OperationalError("database or disk is full")
         self._retry(lambda: self.db.execute("BEGIN IMMEDIATE"))
         try:
             yield self.db
@@ -168,7 +203,7 @@ class Index:
 
     _SNAP_COLS = (
         "s.id, src.key, s.seq, s.created, s.trigger, s.message, s.worktree, s.root, s.files, "
-        "s.bytes, s.added_bytes, s.skipped, s.meta"
+        "s.bytes, s.added_bytes, s.skipped, s.meta, s.record"
     )
 
     def snapshots(self, source: str | None = None, worktree: str | None = None) -> list[Snapshot]:
@@ -202,6 +237,7 @@ class Index:
             r[10],
             r[11],
             json.loads(r[12]),
+            bytes(r[13]) if r[13] is not None else None,
         )
 
     def damaged(self) -> dict[bytes, str]:
@@ -216,28 +252,10 @@ class Index:
 
     # -- writes ------------------------------------------------------------------------------
 
-    def add_snapshot(
-        self, packs: Iterable[FinishedPack], source: str, source_path: str, snap: Snapshot
-    ) -> Snapshot:
-        """Enter new packs and the snapshot in one transaction; assigns ``snap.id``."""
+    def reserve_seq(self, source: str, source_path: str) -> int:
+        """Hand out the next snapshot number of *source* (never reused, even if the snapshot
+        that took it never commits): the record in the pack must carry it before the row."""
         with self.write() as db:
-            damaged = {bytes(k) for (k,) in db.execute("SELECT key FROM damaged")}
-            for p in packs:
-                cur = db.execute("INSERT INTO packs(name, size) VALUES (?, ?)", (p.name, p.size))
-                pid = cur.lastrowid
-                rows = [(o.key, pid, o.offset, o.length, o.size, o.type) for o in p.objects]
-                db.executemany(
-                    "INSERT OR IGNORE INTO objects(key, pack, offset, length, size, type) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-                # a fresh copy of an object found damaged takes its place: healed
-                healed = [r for r in rows if r[0] in damaged]
-                db.executemany(
-                    "UPDATE objects SET pack=?, offset=?, length=?, size=?, type=? WHERE key=?",
-                    [(*r[1:], r[0]) for r in healed],
-                )
-                db.executemany("DELETE FROM damaged WHERE key=?", [(r[0],) for r in healed])
             db.execute(
                 "INSERT INTO sources(key, path) VALUES (?, ?) "
                 "ON CONFLICT(key) DO UPDATE SET path = excluded.path",
@@ -247,12 +265,20 @@ class Index:
                 "SELECT id, next_seq FROM sources WHERE key=?", (source,)
             ).fetchone()
             db.execute("UPDATE sources SET next_seq = ? WHERE id = ?", (seq + 1, sid))
+        return int(seq)
+
+    def add_snapshot(self, packs: Iterable[FinishedPack], snap: Snapshot) -> Snapshot:
+        """Enter new packs and the snapshot (whose number was reserved) in one transaction."""
+        with self.write() as db:
+            self._add_packs(db, packs)
+            (sid,) = db.execute("SELECT id FROM sources WHERE key=?", (snap.source,)).fetchone()
             cur = db.execute(
                 "INSERT INTO snapshots(source, seq, created, trigger, message, worktree, root, "
-                "files, bytes, added_bytes, skipped, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "files, bytes, added_bytes, skipped, meta, record) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     sid,
-                    seq,
+                    snap.id,
                     snap.created,
                     snap.trigger,
                     snap.message,
@@ -263,12 +289,35 @@ class Index:
                     snap.added_bytes,
                     snap.skipped,
                     json.dumps(snap.meta, sort_keys=True),
+                    snap.record,
                 ),
             )
             snap.rowid = int(cur.lastrowid or 0)
-            snap.id = seq
-            snap.source = source
         return snap
+
+    def add_packs(self, packs: Iterable[FinishedPack]) -> None:
+        with self.write() as db:
+            self._add_packs(db, packs)
+
+    @staticmethod
+    def _add_packs(db: sqlite3.Connection, packs: Iterable[FinishedPack]) -> None:
+        damaged = {bytes(k) for (k,) in db.execute("SELECT key FROM damaged")}
+        for p in packs:
+            cur = db.execute("INSERT INTO packs(name, size) VALUES (?, ?)", (p.name, p.size))
+            pid = cur.lastrowid
+            rows = [(o.key, pid, o.offset, o.length, o.size, o.type) for o in p.objects]
+            db.executemany(
+                "INSERT OR IGNORE INTO objects(key, pack, offset, length, size, type) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            # a fresh copy of an object found damaged takes its place: healed
+            healed = [r for r in rows if r[0] in damaged]
+            db.executemany(
+                "UPDATE objects SET pack=?, offset=?, length=?, size=?, type=? WHERE key=?",
+                [(*r[1:], r[0]) for r in healed],
+            )
+            db.executemany("DELETE FROM damaged WHERE key=?", [(r[0],) for r in healed])
 
     def mark_damaged(self, key: bytes, why: str) -> None:
         with self.write() as db:
@@ -278,6 +327,106 @@ class Index:
                 (key, why, time.time()),
             )
 
-    def forget(self, rowids: Iterable[int]) -> None:
+    def forget(self, rowids: Iterable[int], tombstones: Iterable[FinishedPack] = ()) -> None:
+        """Drop snapshot rows; *tombstones* (packs holding FORGET objects naming their
+        records) are entered in the same transaction."""
         with self.write() as db:
+            self._add_packs(db, tombstones)
             db.executemany("DELETE FROM snapshots WHERE id=?", [(r,) for r in rowids])
+
+    def set_source(self, key: str, path: str, next_seq: int) -> None:
+        """Enter a source (repair), never lowering the number it hands out next."""
+        with self.write() as db:
+            db.execute(
+                "INSERT INTO sources(key, path, next_seq) VALUES (?, ?, ?) ON CONFLICT(key) "
+                "DO UPDATE SET path = excluded.path, "
+                "next_seq = max(next_seq, excluded.next_seq)",
+                (key, path, next_seq),
+            )
+
+    def next_seqs(self) -> dict[str, int]:
+        return {k: n for k, n in self.db.execute("SELECT key, next_seq FROM sources")}
+
+    def has_packs(self) -> bool:
+        return self.db.execute("SELECT 1 FROM packs LIMIT 1").fetchone() is not None
+
+    def has_root(self, root: bytes) -> bool:
+        return (
+            self.db.execute("SELECT 1 FROM snapshots WHERE root=? LIMIT 1", (root,)).fetchone()
+            is not None
+        )
+
+    # -- garbage collection and retention (SQL lives here) --
+
+    def gc_snapshot_keys(self, without: Iterable[int] = ()) -> tuple[list[bytes], list[bytes]]:
+        """Where gc's marking starts: the root tree keys and the record keys of every snapshot
+        but those whose row id is in *without* (a dry run's forgotten ones). Snapshots written
+        before records existed have none."""
+        skip = set(without)
+        roots: list[bytes] = []
+        records: list[bytes] = []
+        for rowid, root, record in self.db.execute("SELECT id, root, record FROM snapshots"):
+            if rowid in skip:
+                continue
+            roots.append(bytes(root))
+            if record is not None:
+                records.append(bytes(record))
+        return roots, records
+
+    def gc_packs(self) -> dict[int, tuple[str, int]]:
+        """Every pack the index names: id -> (file name, size)."""
+        rows = self.db.execute("SELECT id, name, size FROM packs")
+        return {pid: (name, size) for pid, name, size in rows}
+
+    def gc_objects(self) -> list[tuple[bytes, int, int, int]]:
+        """(key, pack id, frame length, type) of every object."""
+        rows = self.db.execute("SELECT key, pack, length, type FROM objects").fetchall()
+        return [(bytes(k), p, n, t) for k, p, n, t in rows]
+
+    def objects_in_pack(self, pack_id: int) -> list[tuple[bytes, int, int, int, int]]:
+        """(key, offset, length, size, type) of the objects the index places in a pack."""
+        rows = self.db.execute(
+            "SELECT key, offset, length, size, type FROM objects WHERE pack=? ORDER BY offset",
+            (pack_id,),
+        ).fetchall()
+        return [(bytes(k), o, n, s, t) for k, o, n, s, t in rows]
+
+    def gc_doomed(self) -> set[str]:
+        """Pack files an earlier gc dropped from the index but may not have unlinked (killed
+        in between): deletable whatever they hold."""
+        return set(json.loads(self.meta_get("gc_doomed", "[]")))
+
+    def gc_drop(self, dead: list[bytes], packs: list[int], doomed: list[str]) -> None:
+        """Forget dead objects and the packs they leave empty, in one transaction, and note
+        the files about to be unlinked (*doomed*). A new generation, when objects go,
+        invalidates every files cache: a cache may name the objects deleted here."""
+        with self.write() as db:
+            self._gc_set_meta(db, "last_gc", str(time.time()))
+            self._gc_set_meta(db, "gc_doomed", json.dumps(sorted(doomed)))
+            if dead:
+                self._gc_set_meta(db, "generation", uuid.uuid4().hex)
+            db.executemany("DELETE FROM objects WHERE key=?", [(k,) for k in dead])
+            db.executemany("DELETE FROM damaged WHERE key=?", [(k,) for k in dead])
+            db.executemany("DELETE FROM objects WHERE pack=?", [(p,) for p in packs])
+            db.executemany("DELETE FROM packs WHERE id=?", [(p,) for p in packs])
+
+    def gc_move(self, new: list[FinishedPack], old: list[int], doomed: list[str]) -> None:
+        """Point the objects of repacked packs at their copies in *new* and forget the *old*
+        packs, whose files (*doomed*) are unlinked next."""
+        with self.write() as db:
+            self._gc_set_meta(db, "gc_doomed", json.dumps(sorted(doomed)))
+            for p in new:
+                cur = db.execute("INSERT INTO packs(name, size) VALUES (?, ?)", (p.name, p.size))
+                db.executemany(
+                    "UPDATE objects SET pack=?, offset=? WHERE key=?",
+                    [(cur.lastrowid, o.offset, o.key) for o in p.objects],
+                )
+            db.executemany("DELETE FROM packs WHERE id=?", [(p,) for p in old])
+
+    @staticmethod
+    def _gc_set_meta(db: sqlite3.Connection, key: str, value: str) -> None:
+        db.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )

@@ -15,6 +15,8 @@ from git_snapshot.errors import UserError
 
 BLOB = 1
 TREE = 2
+RECORD = 3  # a snapshot record (JSON), so that the index can be rebuilt from the packs alone
+FORGET = 4  # a tombstone: JSON list of record keys whose snapshots were forgotten
 
 FILE = 1
 DIR = 2

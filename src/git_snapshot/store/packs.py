@@ -22,7 +22,7 @@ from typing import BinaryIO
 
 import zstandard
 
-from git_snapshot.store.safewrite import fsync_dir
+from git_snapshot.store.safewrite import fsync_dir as fsync_dir  # kill-point tests patch it here
 
 PACK_MAGIC = b"GSNPACK1"
 REC = struct.Struct("<cB32sQQ")  # b"R", type, key, raw size, compressed length
@@ -260,6 +260,8 @@ def scan_pack(path: str) -> Iterator[PackedObject]:
             marker, type_, key, size, length = REC.unpack(head)
             if marker != b"R":
                 raise ValueError(f"{path}: bad record at {pos}")
+            if pos + REC.size + length > end:
+                raise ValueError(f"{path}: truncated record at {pos}")
             yield PackedObject(key, type_, pos + REC.size, length, size)
             pos += REC.size + length
             f.seek(pos)

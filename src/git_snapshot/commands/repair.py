@@ -1,0 +1,45 @@
+"""git snapshot repair: rebuild a lost or damaged index from the packs."""
+
+from __future__ import annotations
+
+import argparse
+
+from git_snapshot import output
+from git_snapshot.store import Store
+from git_snapshot.store.repair import RepairReport
+from git_snapshot.store.repair import repair
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    with Store(repairing=True) as store:
+        report = repair(store, dry_run=args.dry_run)
+        where = store.index_path
+    _print(report, where, args.dry_run)
+    return 0 if report.ok else 1
+
+
+def _print(report: RepairReport, where: str, dry_run: bool) -> None:
+    for name, why in report.bad_packs:
+        print(f"damaged pack {name}: read up to the damage ({why})")
+    for source, seq, why in report.dropped:
+        print(f"dropped snapshot {seq} of {source}: its top folder is gone ({why})")
+    for source, seq, missing in report.incomplete:
+        print(f"snapshot {seq} of {source}: {missing} file(s) have no intact copy left")
+    if report.recovered:
+        ids = ", ".join(f"{seq} of {source}" for source, seq in report.recovered)
+        print(f"recovered snapshot(s) the old index lacked: {ids}")
+    verb = "would rebuild" if dry_run else "rebuilt"
+    line = (
+        f"{verb} {where} from {report.packs} pack(s): {report.snapshots} snapshot(s), "
+        f"{report.objects} object(s)"
+    )
+    if report.old_index != "usable":
+        line += f" (the old index was {report.old_index})"
+    if report.forgotten:
+        line += f"; {report.forgotten} forgotten snapshot(s) stay forgotten"
+    print(line)
+    if not report.ok:
+        output.err(
+            "some data has no intact copy left; the next snapshot stores afresh whatever is "
+            "still in your worktrees; see what is affected with: git snapshot verify"
+        )

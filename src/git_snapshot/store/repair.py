@@ -1,0 +1,262 @@
+"""Rebuild the index from the packs alone (``git snapshot repair``).
+
+Every pack header names its objects; every snapshot left a RECORD object in a pack before its
+index row, and every forget a FORGET tombstone. So a new index can be built from the packs:
+every object location, every snapshot (minus the forgotten ones). Snapshots of an old index
+that is still readable are kept too (those written before records existed get one now).
+
+Crash-safe: the new index is built in ``tmp/`` and renamed into place only when complete; the
+old index files are moved aside first (``index.sqlite.before-repair``), never deleted, so a
+kill at any point leaves a store that ``repair`` (run again) rebuilds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field
+
+from git_snapshot.errors import UserError
+from git_snapshot.store.core import Store
+from git_snapshot.store.index import Index
+from git_snapshot.store.index import Snapshot
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import FORGET
+from git_snapshot.store.objects import RECORD
+from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.packs import FinishedPack
+from git_snapshot.store.packs import PackedObject
+from git_snapshot.store.packs import PackWriter
+from git_snapshot.store.packs import scan_pack
+from git_snapshot.store.records import decode_forget
+from git_snapshot.store.records import decode_record
+from git_snapshot.store.records import encode_record
+from git_snapshot.store.safewrite import fsync_dir
+
+INDEX_FILES = ("", "-wal", "-shm")
+BEFORE_REPAIR = ".before-repair"
+
+
+@dataclass
+class RepairReport:
+    packs: int = 0
+    objects: int = 0
+    snapshots: int = 0
+    old_index: str = "usable"  # usable, missing or damaged
+    recovered: list[tuple[str, int]] = field(default_factory=list)  # not in the old index
+    forgotten: int = 0  # records in packs whose snapshots were forgotten on purpose
+    dropped: list[tuple[str, int, str]] = field(default_factory=list)  # root gone: unusable
+    incomplete: list[tuple[str, int, int]] = field(default_factory=list)  # missing paths
+    bad_packs: list[tuple[str, str]] = field(default_factory=list)  # read up to the damage
+
+    @property
+    def ok(self) -> bool:
+        return not (self.dropped or self.incomplete or self.bad_packs)
+
+
+@dataclass
+class _Old:
+    """What a still-readable old index knows that the packs may not."""
+
+    snapshots: list[tuple[Snapshot, str]] = field(default_factory=list)
+    next_seq: dict[str, int] = field(default_factory=dict)
+    damaged: dict[bytes, str] = field(default_factory=dict)
+
+
+def repair(store: Store, dry_run: bool = False) -> RepairReport:
+    """Rebuild *store*'s index (opened with ``Store(repairing=True)``)."""
+    with store.lock(exclusive=True):
+        return _repair_locked(store, dry_run)
+
+
+def _repair_locked(store: Store, dry_run: bool) -> RepairReport:
+    report = RepairReport()
+    old = _read_old(store.index_path, report)
+    new_path = os.path.join(store.tmp_dir, "index-rebuild.sqlite")
+    _remove_index_files(new_path)
+    index = Index(new_path)
+    try:
+        store.index = index  # reads below go through the new index
+        records, tombstones = _scan_packs(store, index, report)
+        for key, why in old.damaged.items():
+            index.mark_damaged(key, why)
+        snaps = _merge(store, records, tombstones, old, report)
+        _enter(store, index, snaps, old, report)
+        index.close()
+        if not dry_run:
+            _swap_in(store, new_path)
+    finally:
+        index.close()
+        with contextlib.suppress(AttributeError):
+            del store.index
+        if dry_run:
+            _remove_index_files(new_path)
+    if not dry_run:
+        store.index = Index(store.index_path)
+    return report
+
+
+def _read_old(path: str, report: RepairReport) -> _Old:
+    if not os.path.exists(path):
+        report.old_index = "missing"
+        return _Old()
+    old = _Old()
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            old.next_seq = dict(db.execute("SELECT key, next_seq FROM sources").fetchall())
+            rows = db.execute(
+                "SELECT src.key, src.path, s.seq, s.created, s.trigger, s.message, s.worktree, "
+                "s.root, s.files, s.bytes, s.added_bytes, s.skipped, s.meta "
+                "FROM snapshots s JOIN sources src ON src.id = s.source"
+            ).fetchall()
+            for r in rows:
+                snap = Snapshot(0, r[0], r[2], r[3], r[4], r[5], r[6], bytes(r[7]), *r[8:12])
+                snap.meta = json.loads(r[12])
+                old.snapshots.append((snap, r[1]))
+            with contextlib.suppress(sqlite3.Error):  # no such table in version 1
+                old.damaged = {bytes(k): w for k, w in db.execute("SELECT key, why FROM damaged")}
+        finally:
+            db.close()
+    except (sqlite3.Error, ValueError, TypeError):
+        report.old_index = "damaged"
+        return _Old()
+    return old
+
+
+def _scan_packs(
+    store: Store, index: Index, report: RepairReport
+) -> tuple[dict[bytes, tuple[Snapshot, str]], set[bytes]]:
+    """Enter every object the pack headers name; return the records and tombstones read."""
+    records: dict[bytes, tuple[Snapshot, str]] = {}
+    forgotten: set[bytes] = set()
+    for name in store.pack_names():
+        objects = list(_headers(store.pack_path(name), name, report))
+        size = os.path.getsize(store.pack_path(name))
+        index.add_packs([FinishedPack(name, size, objects)])
+        report.packs += 1
+        report.objects += len(objects)
+        for o in objects:
+            if o.type not in (RECORD, FORGET):
+                continue
+            try:
+                data = store.read_object(o.key)
+                if o.type == RECORD:
+                    records[o.key] = decode_record(data)
+                else:
+                    forgotten.update(decode_forget(data))
+            except CorruptObject as exc:
+                report.bad_packs.append((name, str(exc)))
+    return records, forgotten
+
+
+def _headers(path: str, name: str, report: RepairReport) -> Iterator[PackedObject]:
+    """The records of a pack up to the first damage (what lies before it is still good)."""
+    try:
+        yield from scan_pack(path)
+    except (OSError, ValueError) as exc:
+        report.bad_packs.append((name, str(exc)))
+
+
+def _merge(
+    store: Store,
+    records: dict[bytes, tuple[Snapshot, str]],
+    forgotten: set[bytes],
+    old: _Old,
+    report: RepairReport,
+) -> list[tuple[Snapshot, str]]:
+    """Snapshots of the packs (minus the forgotten) and of the old index, one per number."""
+    chosen: dict[tuple[str, int], tuple[Snapshot, str]] = {}
+    known = {(s.source, s.id) for s, _ in old.snapshots}
+    for key, (snap, path) in records.items():
+        if key in forgotten:
+            report.forgotten += 1
+            continue
+        snap.record = key
+        chosen[(snap.source, snap.id)] = (snap, path)
+        if old.snapshots and (snap.source, snap.id) not in known:
+            report.recovered.append((snap.source, snap.id))
+    for snap, path in old.snapshots:
+        chosen.setdefault((snap.source, snap.id), (snap, path))
+    return [chosen[k] for k in sorted(chosen)]
+
+
+def _enter(
+    store: Store, index: Index, snaps: list[tuple[Snapshot, str]], old: _Old, report: RepairReport
+) -> None:
+    """Enter the sources and every snapshot whose root tree is readable."""
+    next_seq = dict(old.next_seq)
+    for snap, _path in snaps:
+        next_seq[snap.source] = max(next_seq.get(snap.source, 1), snap.id + 1)
+    for snap, path in snaps:
+        index.set_source(snap.source, path, next_seq[snap.source])
+    backfill = PackWriter(store.path)
+    try:
+        for snap, path in snaps:
+            try:
+                missing = _missing(store, snap.root)
+            except CorruptObject as exc:
+                report.dropped.append((snap.source, snap.id, str(exc)))
+                continue
+            if missing:
+                report.incomplete.append((snap.source, snap.id, missing))
+            if snap.record is None:  # written before records existed: give it one now
+                data = encode_record(snap, path)
+                snap.record = hashlib.sha256(data).digest()
+                backfill.add(RECORD, snap.record, data)
+            index.add_snapshot([], snap)
+            report.snapshots += 1
+        index.add_packs(backfill.finish())
+    except BaseException:
+        backfill.abort()
+        raise
+
+
+def _missing(store: Store, root: bytes) -> int:
+    """How many files below *root* have no readable copy (each is recorded as damaged);
+    CorruptObject when the root tree itself is gone."""
+    store.read_tree(root)
+    missing = 0
+    stack = [root]
+    seen: set[bytes] = set()
+    while stack:
+        key = stack.pop()
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            entries = store.read_tree(key)
+        except CorruptObject:
+            missing += 1
+            continue
+        for e in entries:
+            if e.kind == DIR:
+                stack.append(e.ref)
+            elif e.kind == FILE and store.index.locate(e.ref) is None:
+                store.index.mark_damaged(e.ref, "missing: no pack holds it")
+                missing += 1
+    return missing
+
+
+def _swap_in(store: Store, new_path: str) -> None:
+    """Move the old index aside, then the new one into place (each step a rename)."""
+    for suffix in INDEX_FILES:
+        old = store.index_path + suffix
+        if os.path.exists(old):
+            os.replace(old, store.index_path + BEFORE_REPAIR + suffix)
+    if os.path.exists(new_path + "-wal"):
+        raise UserError("repair: the rebuilt index was not closed cleanly; run repair again")
+    os.replace(new_path, store.index_path)
+    fsync_dir(store.path)
+
+
+def _remove_index_files(path: str) -> None:
+    for suffix in (*INDEX_FILES, "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path + suffix)
