@@ -1,4 +1,5 @@
-"""Where the store lives, and refusing places that do not survive a reboot."""
+"""Where the store lives: refusing places that do not survive a reboot, relative paths, and
+directories that hold something else; recognising a store by its marker file."""
 
 from __future__ import annotations
 
@@ -9,6 +10,16 @@ from pathlib import Path
 ENV_STORE = "GIT_SNAPSHOT_STORE"
 # Tests and benchmarks keep stores under the temp dir on purpose; this is their opt-in.
 ENV_ALLOW_EPHEMERAL = "GIT_SNAPSHOT_ALLOW_EPHEMERAL"
+
+# The file that says "this directory is a git-snapshot store", written on first use. Stores
+# made before it existed are recognised by their index or packs folder.
+MARKER = "GIT-SNAPSHOT-STORE"
+MARKER_TEXT = (
+    "This directory is a git-snapshot store: the snapshots of your repositories.\n"
+    "Do not edit or delete anything in it. To move it, set GIT_SNAPSHOT_STORE to the new\n"
+    "place, then move this whole directory there.\n"
+)
+_OLD_STORE_SIGNS = (MARKER, "index.sqlite", "packs")
 
 _EPHEMERAL_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run")
 _EPHEMERAL_FS = ("tmpfs", "ramfs")
@@ -71,7 +82,7 @@ def store_dir(path: Path | None = None) -> Path:
 
     env = os.environ.get(ENV_STORE)
     if path is None:
-        path = Path(env).expanduser() if env else default_store_dir()
+        path = _from_env(env) if env else default_store_dir()
     path = path.absolute()
     if os.environ.get(ENV_ALLOW_EPHEMERAL) != "1":
         reason = ephemeral_reason(path)
@@ -82,3 +93,70 @@ def store_dir(path: Path | None = None) -> Path:
                 f"or point it at a persistent directory"
             )
     return path
+
+
+def _from_env(value: str) -> Path:
+    """GIT_SNAPSHOT_STORE as a path. A relative one is refused: it would name a different
+    store in every directory the tool runs in, often one inside the worktree it protects."""
+    from git_snapshot.errors import UserError
+
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        raise UserError(
+            f"{ENV_STORE}={value!r} is a relative path, which would put the store wherever "
+            f"git-snapshot runs; set it to an absolute path such as {Path(value).absolute()}"
+        )
+    return path
+
+
+def is_store(path: Path) -> bool:
+    """Whether the existing directory *path* is a store (this version's or an earlier one's)."""
+    return any(os.path.lexists(path / name) for name in _OLD_STORE_SIGNS)
+
+
+def check_store_dir(path: Path) -> None:
+    """Refuse an existing *path* that is not a directory, or that holds other things than a
+    store: the store's first use creates folders in it and makes it private (0700)."""
+    from git_snapshot.errors import UserError
+
+    try:
+        names = os.listdir(path)
+    except FileNotFoundError:
+        return  # created on first use
+    except NotADirectoryError:
+        raise UserError(
+            f"cannot use {path} as the snapshot store: it is not a directory; "
+            f"set {ENV_STORE} to a new or empty directory"
+        ) from None
+    except OSError as exc:
+        raise UserError(
+            f"cannot use {path} as the snapshot store: {exc.strerror}; "
+            f"set {ENV_STORE} to a directory you can write"
+        ) from None
+    if names and not is_store(path):
+        raise UserError(
+            f"refusing to use {path} as the snapshot store: it already holds other files and "
+            f"is not a git-snapshot store; set {ENV_STORE} to a new or empty directory"
+        )
+
+
+def mark(path: Path) -> None:
+    """Write the marker file into the store at *path*, unless it is there already."""
+    try:
+        fd = os.open(path / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        return
+    try:
+        os.write(fd, MARKER_TEXT.encode())
+    finally:
+        os.close(fd)
+
+
+def inside(path: str, worktree: str) -> bool:
+    """Whether *path* lies inside the worktree rooted at *worktree* (its .git excepted, which
+    is never snapshotted nor restored), both resolved through symlinks."""
+    real, top = os.path.realpath(path), os.path.realpath(worktree).rstrip("/")
+    git_dir = top + "/.git"
+    if real == git_dir or real.startswith(git_dir + "/"):
+        return False
+    return real == top or real.startswith(top + "/")
