@@ -427,6 +427,15 @@ def child_main(argv: list[str]) -> int:
             snap = take(store, source, directory)
         print(json.dumps({"id": snap.id}), flush=True)
         return 0
+    if mode == "repair":  # repair STORE
+        from git_snapshot.store.repair import repair
+
+        with Store(argv[1], repairing=True) as store:
+            point = os.environ.get("GS_KILL_AT")
+            if point:
+                _install_kill_point(point, int(os.environ.get("GS_KILL_NTH", "1")))
+            repair(store)
+        return 0
     if mode == "loop":  # loop STORE SOURCE DIR COUNT GO-FILE MUTATE(0/1)
         store_path, source, directory, count, go, mutating = argv[1:7]
         _wait_for(go)
