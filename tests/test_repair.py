@@ -9,7 +9,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -56,11 +55,10 @@ def _lose_index(store_dir: Path) -> None:
             os.unlink(store_dir / name)
 
 
-def _repaired(store_dir: Path) -> Iterator[Store]:
+def _repair(store_dir: Path) -> None:
     with Store(store_dir, repairing=True) as s:
         report = repair(s)
-        assert report.ok, report
-        yield s
+    assert report.ok, report
 
 
 def _check(store_dir: Path, expected: dict[int, dict[bytes, Seen]], tmp_path: Path) -> None:
@@ -114,8 +112,7 @@ def test_numbers_are_not_reused_after_a_rebuild(
     history: dict[int, dict[bytes, Seen]], store_dir: Path, tmp_path: Path
 ) -> None:
     _lose_index(store_dir)
-    for _ in _repaired(store_dir):
-        pass
+    _repair(store_dir)
     with Store(store_dir) as s:
         assert take(s, "s", tmp_path / "src").id == 4
 
@@ -127,8 +124,7 @@ def test_forgotten_snapshots_stay_forgotten(
         s.forget([x for x in s.snapshots("s") if x.id == 2])
     del history[2]
     _lose_index(store_dir)
-    for s in _repaired(store_dir):
-        pass
+    _repair(store_dir)
     _check(store_dir, history, tmp_path)
 
 
@@ -258,14 +254,12 @@ def test_v1_snapshots_without_records_get_one_on_repair(
             "DELETE FROM objects WHERE type = 3 AND key NOT IN "
             "(SELECT record FROM snapshots WHERE record IS NOT NULL)"
         )
-    for _ in _repaired(store_dir):  # the old index is readable: its row is kept
-        pass
+    _repair(store_dir)  # the old index is readable: its row is kept
     with Store(store_dir) as s:
         (first,) = [x for x in s.snapshots("s") if x.id == 1]
         assert first.record is not None
     _lose_index(store_dir)
-    for _ in _repaired(store_dir):  # and now the packs alone know it
-        pass
+    _repair(store_dir)  # and now the packs alone know it
     _check(store_dir, history, tmp_path)
 
 
