@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from git_snapshot import gitrepo
+from git_snapshot import output
 from git_snapshot.errors import UserError
 from git_snapshot.store import Options
 from git_snapshot.store import Result
 from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
+from git_snapshot.store import location
 from git_snapshot.store.archiver import Classify
 from git_snapshot.store.archiver import Exclude
 from git_snapshot.store.archiver import Progress
@@ -156,6 +158,30 @@ def excluder(patterns: tuple[str, ...]) -> Exclude | None:
     return exclude
 
 
+def store_inside_note(store_path: str, repo: gitrepo.Repo) -> str | None:
+    """One line for a store that lies inside this worktree (a GIT_SNAPSHOT_STORE in the repo,
+    or the default store with a repository at $HOME), or None. Such a store is safe (never
+    snapshotted, never restored over) but is better kept apart; the line says how."""
+    if not location.inside(store_path, repo.toplevel):
+        return None
+    return (
+        f"the snapshot store {store_path} is inside this worktree; it is never snapshotted nor "
+        f"restored over, but to keep it apart set {location.ENV_STORE} to a directory outside "
+        f"the worktree, then move {store_path} there"
+    )
+
+
+def install_note(repo: gitrepo.Repo) -> str | None:
+    """What ``install`` says about where the snapshots will go: the store-inside note, or why
+    the store location is refused (the hooks would fail on it), or None."""
+    try:
+        path = location.store_dir()
+        location.check_store_dir(path)
+    except UserError as exc:
+        return f"the hooks cannot snapshot yet: {exc}"
+    return store_inside_note(str(path), repo)
+
+
 @contextmanager
 def scratch_dir(store: Store) -> Iterator[str]:
     """A private temp dir inside the store (same file system, mode 0700)."""
@@ -179,6 +205,9 @@ def take(
 ) -> Result:
     """Snapshot the whole worktree: tracked (as on disk), untracked and ignored files."""
     cfg = cfg or settings(repo)
+    note = store_inside_note(store.path, repo)
+    if note is not None and store.snapshots(repo.common_dir, repo.toplevel):
+        note = None  # said at the first snapshot of this worktree only
     opts = Options(
         classify=classifier(repo),
         exclude=excluder(cfg.excludes),
@@ -195,7 +224,7 @@ def take(
         "branch": gitrepo.branch(repo),
         "operation": gitrepo.operation(repo),
     }
-    return create_snapshot(
+    res = create_snapshot(
         store,
         repo.common_dir,
         repo.toplevel,
@@ -206,6 +235,9 @@ def take(
         options=opts,
         skip_if_unchanged=skip_if_unchanged,
     )
+    if note is not None:
+        output.err(note)
+    return res
 
 
 def apply_retention(store: Store, repo: gitrepo.Repo, cfg: Settings) -> int:

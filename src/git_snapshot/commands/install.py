@@ -3,6 +3,8 @@ from __future__ import annotations
 import argparse
 
 from git_snapshot import install
+from git_snapshot import output
+from git_snapshot import worktree
 from git_snapshot.commands.common import repo_at
 
 
@@ -10,6 +12,9 @@ def cmd_install(args: argparse.Namespace) -> int:
     repo = repo_at(args.cwd)
     for line in install.install(repo.hooks_dir(), install.current_exe()):
         print(line)
+    note = worktree.install_note(repo)
+    if note is not None:
+        output.err(note)
     return 0
 
 
