@@ -59,7 +59,7 @@ def _valid(name: bytes) -> bool:
     return (
         b"/" not in name
         and b"\0" not in name
-        and name not in (b".", b"..")
+        and name not in (b".", b"..", b".git")  # restore never writes a top-level .git
         and not name.startswith(b".gsnap-")
     )
 

@@ -12,11 +12,27 @@ from datetime import datetime
 from typing import Any
 
 from git_snapshot.store import Snapshot
+from git_snapshot.store import validate
+from git_snapshot.store.restorer import ADVICE
 
 
 def display(path: bytes) -> str:
-    """A path for people and JSON: undecodable bytes shown as escapes, never an exception."""
-    return path.decode("utf-8", "backslashreplace")
+    """A path for people and JSON: undecodable bytes and control characters (a terminal's
+    escape sequences) shown as escapes, never an exception."""
+    return validate.show(path)
+
+
+def print_damaged(damaged: list[tuple[bytes, str]], verb: str, shown: int = 20) -> None:
+    """Each damaged path on a line of its own (the first *shown* of them), then the last
+    line, on stderr: what was not *verb* and what to do about it."""
+    for path, why in damaged[:shown]:
+        print(f"DAMAGED {display(path) or '.'}: {why}")
+    if len(damaged) > shown:
+        print(f"... and {len(damaged) - shown} more damaged path(s)")
+    err(
+        f"{len(damaged)} damaged path(s) could not be {verb} (listed above), everything "
+        f"intact was; {ADVICE}"
+    )
 
 
 def shell_quote(path: bytes) -> str:

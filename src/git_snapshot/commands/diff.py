@@ -48,7 +48,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         output.err("usage: git snapshot diff [ID [ID2]] [--json] (at most two snapshot ids)")
         return 2
     repo = repo_at(args.cwd)
-    with Store() as store:
+    with Store() as store, store.lock():  # no gc moves an object while we read it
         old = pick(store, repo, args.ids[0] if args.ids else "latest")
         if len(args.ids) == 2:
             new = pick(store, repo, args.ids[1])

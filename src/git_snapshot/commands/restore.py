@@ -3,14 +3,20 @@ from __future__ import annotations
 import argparse
 import os
 
+from git_snapshot import gitrepo
 from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.commands.common import pick
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import user_path
+from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+from git_snapshot.store.restorer import Damaged
+from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
+
+SHOWN = 20  # paths listed one per line before a count takes over
 
 
 def unsaved(safety: Snapshot, named: list[bytes]) -> frozenset[bytes]:
@@ -23,13 +29,27 @@ def unsaved(safety: Snapshot, named: list[bytes]) -> frozenset[bytes]:
     )
 
 
+def refuse_git_dir(repo: gitrepo.Repo, target: str) -> None:
+    """Restore never writes into a repository's git directory, not even with --to."""
+    real = os.path.realpath(target)
+    for git_dir in {repo.git_dir, repo.common_dir, os.path.join(repo.toplevel, ".git")}:
+        top = os.path.realpath(git_dir)
+        if real == top or real.startswith(top.rstrip("/") + "/"):
+            raise UserError(
+                f"refusing to restore into {target}: that is inside the git directory {top}; "
+                "name a directory outside it"
+            )
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     repo = repo_at(args.cwd)
     # PATHs name worktree paths relative to the current directory (as in git), with --to too;
     # DIR is relative to the current directory, which -C sets (as in git).
     paths = [user_path(repo, args.cwd, p) for p in args.paths]
     target = os.path.abspath(os.path.join(args.cwd, args.to)) if args.to else repo.toplevel
+    refuse_git_dir(repo, target)
     progress = output.Progress("restore")
+    damaged: Damaged | None = None
     with Store() as store:
         snap = pick(store, repo, args.id)
         safety = None
@@ -42,34 +62,47 @@ def cmd_restore(args: argparse.Namespace) -> int:
             store,
             delete=args.delete,
             dry_run=args.dry_run,
-            protect=frozenset({b".git"}) | (unsaved(safety, paths) if safety else frozenset()),
+            protect=unsaved(safety, paths) if safety else frozenset(),
+            never=frozenset({b".git"}),
             # elsewhere than in place, nothing holds a directory that is in the way
             replace_dirs=not args.to,
             progress=progress,
         )
-        report = restorer.restore(snap, target, [p for p in paths if p] or None)
+        try:
+            report = restorer.restore(snap, target, [p for p in paths if p] or None)
+        except Damaged as exc:
+            damaged, report = exc, restorer.report
     progress.done()
+    _print_report(report, args, snap, safety, target)
+    if damaged is None:
+        return 0
+    output.print_damaged(report.damaged, "restored")
+    return 1
+
+
+def _print_report(
+    report: Report, args: argparse.Namespace, snap: Snapshot, safety: Snapshot | None, target: str
+) -> None:
     verb = "would " if args.dry_run else ""
     for label, items in (
         ("create", report.created),
         ("update", report.updated),
         ("delete", report.deleted),
     ):
-        if args.dry_run or len(items) <= 20:
+        if args.dry_run or len(items) <= SHOWN:
             for p in items:
                 print(f"{verb}{label} {output.display(p)}")
-    kept = [p for p in report.kept if p != b".git"]
-    if kept:
-        more = f" and {len(kept) - 5} more" if len(kept) > 5 else ""
+    if report.kept:
         why = (
             "non-empty directories in the way"
             if args.to
             else "that no snapshot holds (name one to overwrite it)"
         )
-        print(
-            f"kept {len(kept)} path(s) {why}: "
-            f"{', '.join(output.display(p) for p in kept[:5])}{more}"
-        )
+        print(f"kept {len(report.kept)} path(s) {why}: {_some(report.kept)}")
+    if report.store:
+        print(f"left the snapshot store alone, which lies at: {_some(report.store)}")
+    if report.refused:
+        print(f"left out {len(report.refused)} path(s) under .git: {_some(report.refused)}")
     where = f" into {target}" if args.to else ""
     n = len(report.created) + len(report.updated)
     head = "would restore" if args.dry_run else "restored"
@@ -80,4 +113,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if safety is not None:
         line += f"; what was there before is in snapshot {safety.id}"
     print(line)
-    return 0
+
+
+def _some(paths: list[bytes], n: int = 5) -> str:
+    more = f" and {len(paths) - n} more" if len(paths) > n else ""
+    return ", ".join(output.display(p) for p in paths[:n]) + more

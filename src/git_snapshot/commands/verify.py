@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from git_snapshot import gitrepo
 from git_snapshot import output
@@ -20,10 +21,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         repos = dict(store.index.sources())
     progress.done()
     for p in report.problems:
-        print(
-            f"DAMAGED snapshot {p.snapshot} of {repos.get(p.source, p.source)}: "
-            f"{p.path}: {p.message}"
-        )
+        where = output.display(os.fsencode(repos.get(p.source, p.source)))
+        print(f"DAMAGED snapshot {p.snapshot} of {where}: {p.path}: {p.message}")
     depth = "structure and data" if args.read_data else "structure (add --read-data to re-hash)"
     if report.orphan_packs:
         print(

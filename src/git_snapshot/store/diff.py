@@ -1,4 +1,8 @@
-"""What changed: between two snapshots, or between a snapshot and a directory on disk."""
+"""What changed: between two snapshots, or between a snapshot and a directory on disk.
+
+Trees are read through store.validate, as restore reads them: a crafted name such as '..'
+never makes the comparison look outside the directory.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from git_snapshot.store import validate
 from git_snapshot.store.core import Store
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
@@ -76,7 +81,7 @@ def _below(store: Store, e: Entry, rel: bytes, status: str, newer: bool = False)
     """One change for *e* and for everything under it."""
     out = [Change(rel, status, None if newer else e, e if newer else None)]
     if e.kind == DIR:
-        for sub, child in store.walk(e.ref, rel + b"/"):
+        for sub, child in validate.walk(store, e.ref, rel + b"/"):
             out.append(Change(sub, status, None if newer else child, child if newer else None))
     return out
 
@@ -84,8 +89,8 @@ def _below(store: Store, e: Entry, rel: bytes, status: str, newer: bool = False)
 def diff_trees(store: Store, a: bytes, b: bytes, rel: bytes = b"") -> list[Change]:
     if a == b:
         return []
-    old = {e.name: e for e in store.read_tree(a)}
-    new = {e.name: e for e in store.read_tree(b)}
+    old = {e.name: e for e in validate.read_tree(store, a, rel)}
+    new = {e.name: e for e in validate.read_tree(store, b, rel)}
     out: list[Change] = []
     for name in sorted(old.keys() | new.keys()):
         o, n, path = old.get(name), new.get(name), rel + name
@@ -117,7 +122,7 @@ def diff_dir(
 
     With *walk_added* False, a directory that only the disk has is one change, not walked.
     """
-    old = {e.name: e for e in store.read_tree(tree)}
+    old = {e.name: e for e in validate.read_tree(store, tree, rel)}
     try:
         names = set(os.listdir(directory))
     except (FileNotFoundError, NotADirectoryError):
@@ -183,7 +188,7 @@ def lost(
         if hit is None:
             continue
         rel, e = hit
-        items = [(rel, e)] if e.kind != DIR else list(store.walk(e.ref, rel + b"/"))
+        items = [(rel, e)] if e.kind != DIR else list(validate.walk(store, e.ref, rel + b"/"))
         for sub, entry in items:
             if entry.kind == DIR or sub in found:
                 continue
@@ -199,7 +204,8 @@ def _find(store: Store, tree: bytes, path: bytes) -> tuple[bytes, Entry] | None:
     """The entry at *path*, or the first non-directory entry on its way there."""
     parts = path.split(b"/")
     for i, part in enumerate(parts):
-        match = next((e for e in store.read_tree(tree) if e.name == part), None)
+        rel = b"".join(p + b"/" for p in parts[:i])
+        match = next((e for e in validate.read_tree(store, tree, rel) if e.name == part), None)
         if match is None:
             return None
         if i == len(parts) - 1 or match.kind != DIR:

@@ -1,23 +1,41 @@
-"""Write a snapshot as a tar archive that plain ``tar`` extracts."""
+"""Write a snapshot as a tar archive that plain ``tar`` extracts.
+
+Every tree is checked (store.validate) before the archive is opened, and every file's content
+is checked against its key and size before its first byte goes into the archive: tar copies
+exactly the recorded size, so a check after the last chunk would come too late. A file whose
+data is damaged is left out and named at the end (Damaged); everything intact is exported.
+The archive is written to a temp file beside it (0600: it holds .env files), then renamed.
+"""
 
 from __future__ import annotations
 
 import io
 import os
+import re
 import tarfile
+from collections.abc import Callable
 from collections.abc import Iterator
 from typing import IO
 
 import zstandard
 
 from git_snapshot.errors import UserError
+from git_snapshot.store import leftovers
+from git_snapshot.store import validate
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import SYMLINK
-from git_snapshot.store.restorer import check_tree
+from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.objects import Entry
+from git_snapshot.store.restorer import NEVER
+from git_snapshot.store.restorer import Damaged
+from git_snapshot.store.safewrite import TEMP_MARK
+from git_snapshot.store.safewrite import atomic_file
+from git_snapshot.store.safewrite import is_temp_name
 
 FORMATS = {".tar": "", ".tar.gz": "gz", ".tgz": "gz", ".tar.zst": "zst", ".tzst": "zst"}
+SMALL = 8 << 20  # read whole and checked; a bigger file is read twice: checked, then copied
 
 
 class _BlobReader(io.RawIOBase):
@@ -51,50 +69,156 @@ def compression_for(path: str) -> str:
     )
 
 
-def export(store: Store, snap: Snapshot, path: str) -> int:
-    """Write *snap* to *path* (atomically); returns the number of entries."""
-    comp = compression_for(path)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    count = 0
+def check_destination(store: Store, path: str) -> None:
+    """Refuse, before any work, an archive path that cannot be written as a file."""
+    if os.path.isdir(path):
+        raise UserError(
+            f"cannot export to {path}: it is a directory; name the archive file, e.g. "
+            f"{os.path.join(path, 'snapshot.tar')}"
+        )
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise UserError(
+            f"cannot export to {path}: the directory {directory} does not exist; create it first"
+        )
+    store_real = os.path.realpath(store.path)
+    real = os.path.realpath(directory)
+    if real == store_real or real.startswith(store_real + "/"):
+        raise UserError(f"cannot export to {path}: that is inside the snapshot store")
+
+
+def _leftover_of(base: str) -> Callable[[bytes], bool]:
+    """Whether a name is a temp file of an earlier, killed export to *base*: ours (see
+    safewrite), or the FILE.PID.tmp of older versions whose process is gone."""
+    ours = os.fsencode(base)
+    mark = len(TEMP_MARK) + 13  # the mark, 12 hex digits, '-'
+    old = re.compile(re.escape(ours) + rb"\.(\d+)\.tmp")
+
+    def match(name: bytes) -> bool:
+        if is_temp_name(name):
+            tail = name[mark:]
+            return bool(tail) and ours.startswith(tail)
+        m = old.fullmatch(name)
+        return m is not None and not _alive(int(m[1]))
+
+    return match
+
+
+def _alive(pid: int) -> bool:
     try:
-        with open(tmp, "wb") as raw:
-            out: IO[bytes] = raw
-            zwriter = None
-            if comp == "zst":
-                zwriter = zstandard.ZstdCompressor().stream_writer(raw, closefd=False)
-                out = zwriter
-            mode = "w:gz" if comp == "gz" else "w|"
-            with tarfile.open(
-                fileobj=out,
-                mode=mode,
-                format=tarfile.PAX_FORMAT,  # type: ignore[call-overload]
-                encoding="utf-8",
-                errors="surrogateescape",
-            ) as tar:
-                check_tree(store, snap.root, b"", set())
-                for rel, e in store.walk(snap.root):
-                    info = tarfile.TarInfo(os.fsdecode(rel))
-                    info.mode = e.mode & 0o777
-                    info.mtime = e.mtime_ns / 1e9
-                    if e.kind == DIR:
-                        info.type = tarfile.DIRTYPE
-                        tar.addfile(info)
-                    elif e.kind == SYMLINK:
-                        info.type = tarfile.SYMTYPE
-                        info.linkname = os.fsdecode(e.ref)
-                        tar.addfile(info)
-                    else:
-                        info.size = e.size
-                        tar.addfile(info, io.BufferedReader(_BlobReader(store.stream_blob(e.ref))))
-                    count += 1
-            if zwriter is not None:
-                zwriter.flush(zstandard.FLUSH_FRAME)
-                zwriter.close()  # type: ignore[no-untyped-call]
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return count
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def export(store: Store, snap: Snapshot, path: str, never: frozenset[bytes] = NEVER) -> int:
+    """Write *snap* to *path* (atomically, 0600); returns the number of entries. Top-level
+    names in *never* (a repository's .git) are left out. Raises Damaged, after writing the
+    archive, when some files' data is damaged or missing."""
+    comp = compression_for(path)
+    check_destination(store, path)
+    directory, base = os.path.split(os.path.abspath(path))
+    leftovers.sweep_path(directory, _leftover_of(base))
+    with store.lock():  # a concurrent gc must not move objects while we read them
+        for _ in validate.walk(store, snap.root, damaged=lambda p, exc: None):
+            pass  # a crafted tree anywhere refuses the export before it starts
+        writer = _Writer(store, never)
+        try:
+            with atomic_file(path, mode=0o600) as raw:
+                leftovers.hold(raw.fileno())  # not a leftover while we write it
+                writer.write(snap, raw, comp)
+        except (OSError, zstandard.ZstdError) as exc:
+            why = getattr(exc, "strerror", None) or str(exc)
+            raise UserError(
+                f"cannot write {path}: {why}; nothing was exported (free space or choose "
+                "another place)"
+            ) from exc
+    if writer.damaged:
+        raise Damaged(writer.damaged, "exported", written=writer.count)
+    return writer.count
+
+
+class _Writer:
+    def __init__(self, store: Store, never: frozenset[bytes]) -> None:
+        self.store = store
+        self.never = never
+        self.count = 0
+        self.damaged: list[tuple[bytes, str]] = []
+
+    def write(self, snap: Snapshot, raw: IO[bytes], comp: str) -> None:
+        out: IO[bytes] = raw
+        zwriter = None
+        if comp == "zst":
+            zwriter = zstandard.ZstdCompressor().stream_writer(raw, closefd=False)
+            out = zwriter
+        with tarfile.open(
+            fileobj=out,
+            mode="w:gz" if comp == "gz" else "w|",
+            format=tarfile.PAX_FORMAT,
+            encoding="utf-8",
+            errors="surrogateescape",
+        ) as tar:
+            entries = validate.walk(
+                self.store,
+                snap.root,
+                damaged=self._note,
+                skip=lambda rel: rel.split(b"/", 1)[0] in self.never,
+            )
+            for rel, e in entries:
+                if self._add(tar, rel, e):
+                    self.count += 1
+        if zwriter is not None:
+            zwriter.flush(zstandard.FLUSH_FRAME)
+            zwriter.close()  # type: ignore[no-untyped-call]
+
+    def _note(self, rel: bytes, exc: CorruptObject) -> None:
+        self.damaged.append((rel or b".", str(exc)))
+
+    def _add(self, tar: tarfile.TarFile, rel: bytes, e: Entry) -> bool:
+        info = tarfile.TarInfo(os.fsdecode(rel))
+        info.mode = e.mode & 0o777
+        info.mtime = e.mtime_ns / 1e9
+        if e.kind == DIR:
+            info.type = tarfile.DIRTYPE
+            tar.addfile(info)
+        elif e.kind == SYMLINK:
+            info.type = tarfile.SYMTYPE
+            info.linkname = os.fsdecode(e.ref)
+            tar.addfile(info)
+        else:
+            try:
+                content = self._checked(e)
+            except CorruptObject as exc:
+                self.damaged.append((rel, str(exc)))
+                return False
+            info.size = e.size
+            tar.addfile(info, content)
+            if isinstance(content, _Checked):
+                content.finish()
+        return True
+
+    def _checked(self, e: Entry) -> io.BytesIO | _Checked:
+        """The file's content, already checked in full against its key and size."""
+        if e.size <= SMALL:
+            return io.BytesIO(validate.read_blob(self.store, e))
+        for _ in validate.stream_blob(self.store, e):
+            pass
+        return _Checked(validate.stream_blob(self.store, e))
+
+
+class _Checked(io.BufferedReader):
+    """A big file's content read a second time, after a first read checked it: reading it
+    twice costs less than a spooled copy and needs no free space on a full disk."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        super().__init__(_BlobReader(chunks))
+
+    def finish(self) -> None:
+        """Run the second read's own check (after tar took exactly the recorded size): a
+        mismatch now means the disk returned other bytes than a moment ago."""
+        for _ in self._chunks:
+            pass

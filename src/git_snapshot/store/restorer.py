@@ -1,30 +1,47 @@
 """Restore a snapshot, or some of its paths, into a directory.
 
-Stored paths are untrusted: every name is checked before anything is written, every file is
-opened relative to a directory file descriptor with O_NOFOLLOW, so a restore never leaves its
-target, never writes through a symlink, and never creates device files or set-id bits.
+Stored paths are untrusted: every tree is checked (store.validate) before anything is written,
+every file is opened relative to a directory file descriptor with O_NOFOLLOW, so a restore
+never leaves its target, never writes through a symlink, and never creates device files or
+set-id bits. It never writes into the names it is told to leave alone (a repository's .git)
+and never writes, replaces or deletes the snapshot store, wherever that lies.
+
+Damaged content does not stop a whole-tree restore: everything intact is written, and the
+damaged paths are named at the end (Damaged, a UserError, so no caller can miss them).
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import secrets
 import stat
 from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 
 from git_snapshot.errors import UserError
+from git_snapshot.store import leftovers
+from git_snapshot.store import validate
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import digest_fd
+from git_snapshot.store.safewrite import temp_name
+from git_snapshot.store.validate import show
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 _SAFE_MODE = 0o777  # set-id and sticky bits are never restored
+NEVER = frozenset({b".git"})
+
+ADVICE = (
+    "see every damaged object with: git snapshot verify --read-data; the next snapshot "
+    "stores intact copies again of the files that are still in the worktree"
+)
 
 
 @dataclass
@@ -35,13 +52,30 @@ class Report:
     unchanged: int = 0
     kept: list[bytes] = field(default_factory=list)  # in the way, but not ours to remove
     files: int = 0  # files and symlinks written (created or updated)
+    damaged: list[tuple[bytes, str]] = field(default_factory=list)  # not restored, and why
+    store: list[bytes] = field(default_factory=list)  # the snapshot store (or its way) is there
+    refused: list[bytes] = field(default_factory=list)  # held by the snapshot, never written
 
 
-def check_name(name: bytes, where: bytes) -> None:
-    if not name or name in (b".", b"..") or b"/" in name or b"\0" in name:
-        raise UserError(
-            f"refusing to restore: the snapshot holds an unsafe name {name!r} in "
-            f"{os.fsdecode(where) or '.'!r} (the store may be damaged; run git snapshot verify)"
+class Damaged(CorruptObject):
+    """Some paths could not be restored or exported because their stored data is damaged or
+    missing; everything else was written. *report* says what was done."""
+
+    def __init__(
+        self,
+        damaged: list[tuple[bytes, str]],
+        verb: str,
+        report: Report | None = None,
+        written: int = 0,
+    ) -> None:
+        self.damaged = damaged
+        self.report = report
+        self.written = written  # entries written (export)
+        first = ", ".join(show(p) or "." for p, _ in damaged[:3])
+        more = f" and {len(damaged) - 3} more" if len(damaged) > 3 else ""
+        super().__init__(
+            f"{len(damaged)} damaged path(s) could not be {verb} ({first}{more}), everything "
+            f"intact was; {ADVICE}"
         )
 
 
@@ -52,29 +86,29 @@ def split_path(path: str | bytes) -> list[bytes]:
     if not parts:
         return []
     if b".." in parts:
-        raise UserError(f"bad path {os.fsdecode(raw)!r}: paths inside a snapshot cannot use '..'")
+        raise UserError(f"bad path {show(raw)!r}: paths inside a snapshot cannot use '..'")
     return parts
 
 
-def check_tree(store: Store, key: bytes, rel: bytes, seen: set[bytes]) -> None:
-    """Refuse a tree (and everything below) that no honest snapshot holds: unsafe names,
-    names out of order or repeated, unknown entry types."""
-    if key in seen:
-        return
-    seen.add(key)
-    previous = None
-    for e in store.read_tree(key):
-        check_name(e.name, rel)
-        if previous is not None and e.name <= previous:
-            raise UserError(
-                f"refusing a damaged tree in {os.fsdecode(rel)!r} "
-                "(names out of order or repeated); run git snapshot verify"
-            )
-        previous = e.name
-        if e.kind not in (FILE, DIR, SYMLINK):
-            raise UserError(f"refusing {os.fsdecode(rel + e.name)!r}: unknown entry type {e.kind}")
-        if e.kind == DIR:
-            check_tree(store, e.ref, rel + e.name + b"/", seen)
+def store_parts(store: Store) -> tuple[tuple[int, int], set[tuple[int, int]]]:
+    """(the store's own directory, everything that must stay for the store to stay where
+    it is found: the directory, the directories above it and the symlinks on its way)."""
+    st = os.stat(store.path)
+    root = (st.st_dev, st.st_ino)
+    keep = {root}
+    for path in {os.path.abspath(store.path), os.path.realpath(store.path)}:
+        parts = path.split("/")
+        for i in range(2, len(parts) + 1):
+            try:
+                pst = os.lstat("/".join(parts[:i]))
+            except OSError:
+                continue
+            keep.add((pst.st_dev, pst.st_ino))
+    return root, keep
+
+
+def _inside(path: str, top: str) -> bool:
+    return path == top or path.startswith(top.rstrip("/") + "/")
 
 
 class Restorer:
@@ -85,23 +119,29 @@ class Restorer:
         delete: bool = False,
         dry_run: bool = False,
         protect: frozenset[bytes] = frozenset(),
+        never: frozenset[bytes] = NEVER,
         replace_dirs: bool = True,
         progress: Callable[[int], None] | None = None,
     ) -> None:
-        """*protect*: relative paths never deleted or overwritten (a repo's .git; what the
-        pre-restore snapshot could not save); the directories that hold them are never
-        removed either. *replace_dirs*: whether a non-empty directory in the way of a file may
-        be removed (in place, the pre-restore snapshot holds it; elsewhere nothing does)."""
+        """*protect*: relative paths never deleted or overwritten (what the pre-restore
+        snapshot could not save); the directories that hold them are never removed either.
+        *never*: top-level names never written, replaced or deleted, even when named (a
+        repository's .git). *replace_dirs*: whether a non-empty directory in the way of a
+        file may be removed (in place, the pre-restore snapshot holds it; elsewhere nothing
+        does)."""
         self.store = store
         self.delete = delete
         self.dry_run = dry_run
-        self.protect = protect
-        self.guarded = protect | {
+        self.never = never
+        self.protect = protect | never
+        self.guarded = self.protect | {
             p[:i] for p in protect for i in range(len(p)) if p[i : i + 1] == b"/"
         }
         self.replace_dirs = replace_dirs
         self.progress = progress
         self.report = Report()
+        self.store_root, self.store_keep = store_parts(store)
+        self.at = b""  # the path being written, for an error message
 
     # -- planning: read and check every tree first, so a hostile one writes nothing ----------
 
@@ -111,10 +151,11 @@ class Restorer:
         tree = snap.root
         entry: Entry | None = None
         for i, part in enumerate(parts):
-            found = [e for e in self.store.read_tree(tree) if e.name == part]
+            rel = b"".join(p + b"/" for p in parts[:i])
+            found = [e for e in validate.read_tree(self.store, tree, rel) if e.name == part]
             if not found or (i < len(parts) - 1 and found[0].kind != DIR):
                 raise UserError(
-                    f"{os.fsdecode(b'/'.join(parts))} is not in snapshot {snap.id}; "
+                    f"{show(b'/'.join(parts))} is not in snapshot {snap.id}; "
                     f"see: git snapshot show {snap.id}"
                 )
             entry = found[0]
@@ -123,39 +164,98 @@ class Restorer:
                 tree = entry.ref
         return chain, entry
 
+    def _plan(
+        self, snap: Snapshot, selections: list[list[bytes]]
+    ) -> list[tuple[list[bytes], list[Entry], Entry | None]]:
+        for parts in selections:
+            if parts and parts[0] in self.never:
+                raise UserError(
+                    f"refusing to restore {show(b'/'.join(parts))}: restore never writes "
+                    f"into {show(parts[0])}"
+                )
+        found = [(parts, *self.find(snap, parts)) for parts in selections]
+        for parts, _chain, entry in found:
+            # damaged listings are skipped here and named while writing
+            if entry is None:
+                self._check(snap.root, b"")
+            elif entry.kind == DIR:
+                self._check(entry.ref, b"/".join(parts) + b"/")
+        return found
+
+    def _check(self, tree: bytes, rel: bytes) -> None:
+        for _ in validate.walk(self.store, tree, rel, damaged=lambda path, exc: None):
+            pass
+
     # -- execution --------------------------------------------------------------------------
 
     def restore(self, snap: Snapshot, target: str, paths: list[str | bytes] | None) -> Report:
+        """Restore *paths* of *snap* (all of it: None or []) into *target*; raises Damaged,
+        after writing everything else, when some paths' data is damaged or missing."""
         selections = [split_path(p) for p in paths] if paths else [[]]
-        found = [(parts, *self.find(snap, parts)) for parts in selections]
-        seen: set[bytes] = set()
-        for parts, _chain, entry in found:
-            if entry is None:
-                check_tree(self.store, snap.root, b"", seen)
-            elif entry.kind == DIR:
-                check_tree(self.store, entry.ref, b"/".join(parts) + b"/", seen)
-        if not self.dry_run:
-            os.makedirs(target, exist_ok=True)
-        try:
-            # the target is the user's own choice: it may be reached through a symlink
-            top = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
-        except FileNotFoundError:  # dry run into a new directory
-            top = -1
-        try:
-            for parts, chain, entry in found:
-                if entry is None:
-                    self._fill(top, snap.root, b"")
-                    continue
-                fd, own = self._parents(top, parts[:-1], chain)
-                try:
-                    self._put(fd, entry, b"/".join(parts))
-                finally:
-                    if own:
-                        os.close(fd)
-        finally:
-            if top >= 0:
-                os.close(top)
+        with self.store.lock():  # a concurrent gc must not move objects while we read them
+            found = self._plan(snap, selections)
+            top = self._open_target(target)
+            try:
+                self._write(snap, top, found)
+            except OSError as exc:
+                raise UserError(self._failed(target, exc)) from exc
+            finally:
+                if top >= 0:
+                    os.close(top)
+        if self.report.damaged:
+            raise Damaged(self.report.damaged, "restored", self.report)
         return self.report
+
+    def _write(
+        self, snap: Snapshot, top: int, found: list[tuple[list[bytes], list[Entry], Entry | None]]
+    ) -> None:
+        for parts, chain, entry in found:
+            if entry is None:
+                self._fill(top, snap.root, b"")
+                continue
+            fd, own = self._parents(top, parts[:-1], chain)
+            try:
+                if fd >= 0 and not self.dry_run:
+                    leftovers.sweep(fd)
+                self._put(fd, entry, b"/".join(parts))
+            finally:
+                if own:
+                    os.close(fd)
+
+    def _open_target(self, target: str) -> int:
+        """The target directory, made if missing (-1 for a dry run into a new directory)."""
+        real = os.path.realpath(target)
+        if _inside(real, os.path.realpath(self.store.path)):
+            raise UserError(
+                f"refusing to restore into {target}: that is inside the snapshot store; "
+                "name another directory"
+            )
+        try:
+            if not self.dry_run:
+                os.makedirs(target, exist_ok=True)
+            # the target is the user's own choice: it may be reached through a symlink
+            return os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+        except FileNotFoundError:
+            if self.dry_run:
+                return -1
+            raise UserError(f"cannot restore into {target}: it vanished; try again") from None
+        except (FileExistsError, NotADirectoryError):
+            raise UserError(
+                f"cannot restore into {target}: it is a file, or below one; name a directory"
+            ) from None
+        except OSError as exc:
+            raise UserError(
+                f"cannot restore into {target}: {exc.strerror}; name a directory you can write"
+            ) from exc
+
+    def _failed(self, target: str, exc: OSError) -> str:
+        where = os.path.join(target, os.fsdecode(self.at)) if self.at else target
+        what = f"restore stopped at {show(os.fsencode(where))}: {exc.strerror}"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return f"{what}; free space on that disk and restore again (nothing is half-written)"
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return f"{what}; make it writable, or restore elsewhere with --to"
+        return f"{what}; what was restored before it is in place, nothing is half-written"
 
     def _parents(self, top: int, parts: list[bytes], chain: list[Entry]) -> tuple[int, bool]:
         fd, own = top, False
@@ -163,10 +263,13 @@ class Restorer:
             rel = b"/".join(parts[: i + 1])
             nfd = self._open_dir(fd, part, entry, rel)
             if nfd is None:
-                raise UserError(
-                    f"cannot restore below {os.fsdecode(rel)}: something no snapshot holds is "
-                    "in the way there; move it aside and restore again"
+                why = (
+                    "the snapshot store is there"
+                    if rel in self.report.store
+                    else "something no snapshot holds is in the way there; move it aside and "
+                    "restore again"
                 )
+                raise UserError(f"cannot restore below {show(rel)}: {why}")
             if own:
                 os.close(fd)
             fd, own = nfd, True
@@ -175,7 +278,11 @@ class Restorer:
     def _open_dir(self, parent: int, name: bytes, entry: Entry, rel: bytes) -> int | None:
         """Open (creating or replacing what is in the way) the directory *name*; None when
         what is in the way must stay."""
+        self.at = rel
         st = _lstat(parent, name)
+        if st is not None and (st.st_dev, st.st_ino) == self.store_root:
+            self.report.store.append(rel)
+            return None
         if st is None or not stat.S_ISDIR(st.st_mode):
             if st is not None and not self._remove(parent, name, rel, st):
                 return None
@@ -189,24 +296,24 @@ class Restorer:
             return fd
         return os.open(name, _DIR_FLAGS, dir_fd=parent) if parent >= 0 else -1
 
+    def _is_never(self, rel: bytes) -> bool:
+        return rel.split(b"/", 1)[0] in self.never
+
     def _put(self, parent: int, e: Entry, rel: bytes) -> None:
+        if self._is_never(rel):
+            self.report.refused.append(rel)
+            return
         if rel in self.protect or (e.kind != DIR and rel in self.guarded):
             self.report.kept.append(rel)
             return
         if e.kind == DIR:
-            fd = self._open_dir(parent, e.name, e, rel)
-            if fd is None:
-                return
-            try:
-                self._fill(fd, e.ref, rel + b"/")
-                if fd >= 0 and not self.dry_run:
-                    os.fchmod(fd, e.mode & _SAFE_MODE)
-                    os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
-            finally:
-                if fd >= 0:
-                    os.close(fd)
+            self._put_dir(parent, e, rel)
             return
+        self.at = rel
         st = _lstat(parent, e.name)
+        if st is not None and (st.st_dev, st.st_ino) in self.store_keep:
+            self.report.store.append(rel)
+            return
         if st is not None and self._same(parent, e, st):
             self.report.unchanged += 1
             if not self.dry_run and e.kind == FILE:
@@ -218,52 +325,82 @@ class Restorer:
             and not self._remove(parent, e.name, rel, st)
         ):
             return
+        if not self.dry_run:
+            try:
+                self._write_entry(parent, e)
+            except CorruptObject as exc:
+                self.report.damaged.append((rel, str(exc)))
+                return
         (self.report.updated if st is not None else self.report.created).append(rel)
         self.report.files += 1
         if self.progress:
             self.progress(len(self.report.created) + len(self.report.updated))
-        if self.dry_run:
+
+    def _put_dir(self, parent: int, e: Entry, rel: bytes) -> None:
+        fd = self._open_dir(parent, e.name, e, rel)
+        if fd is None:
             return
-        tmp = b".gsnap-" + secrets.token_hex(6).encode()
+        try:
+            self._fill(fd, e.ref, rel + b"/")
+            if fd >= 0 and not self.dry_run:
+                os.fchmod(fd, e.mode & _SAFE_MODE)
+                os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
+        finally:
+            if fd >= 0:
+                os.close(fd)
+
+    def _write_entry(self, parent: int, e: Entry) -> None:
+        """Write *e* to a temp name (ours, see safewrite) and rename it into place."""
+        tmp = os.fsencode(os.path.basename(temp_name(os.fsdecode(e.name))))[: validate.MAX_NAME]
         if e.kind == SYMLINK:
             os.symlink(e.ref, tmp, dir_fd=parent)
             os.utime(tmp, ns=(e.mtime_ns, e.mtime_ns), dir_fd=parent, follow_symlinks=False)
-        else:
-            self._write_file(parent, tmp, e)
-        os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
-
-    def _write_file(self, parent: int, tmp: bytes, e: Entry) -> None:
+            os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
+            return
         fd = os.open(
             tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=parent
         )
         try:
+            leftovers.hold(fd)  # until renamed: no other run takes it for a leftover
             try:
-                for chunk in self.store.stream_blob(e.ref):
-                    _write_all(fd, chunk)
+                _write_sparse(fd, validate.stream_blob(self.store, e), e.size)
                 os.fchmod(fd, e.mode & _SAFE_MODE)
                 os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
-            finally:
-                os.close(fd)
-        except BaseException:
-            os.unlink(tmp, dir_fd=parent)
-            raise
+                os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
+            except BaseException:
+                os.unlink(tmp, dir_fd=parent)
+                raise
+        finally:
+            os.close(fd)
 
     def _fill(self, fd: int, tree: bytes, rel: bytes) -> None:
-        entries = self.store.read_tree(tree)
+        try:
+            entries = validate.read_tree(self.store, tree, rel)
+        except CorruptObject as exc:  # the listing is damaged: nothing below can be known
+            self.report.damaged.append((rel.rstrip(b"/") or b".", str(exc)))
+            return
+        present = leftovers.sweep(fd) if fd >= 0 and not self.dry_run else []
         for e in entries:
             self._put(fd, e, rel + e.name)
-        if not self.delete:
+        if not self.delete or fd < 0:
             return
-        keep = {e.name for e in entries}
-        for name in sorted(map(os.fsencode, os.listdir(fd))) if fd >= 0 else []:
-            if name in keep:
+        if self.dry_run:
+            present = [os.fsencode(n) for n in os.listdir(fd)]
+        self._delete_extra(fd, rel, present, {e.name for e in entries})
+
+    def _delete_extra(
+        self, fd: int, rel: bytes, present: Iterable[bytes], keep: set[bytes]
+    ) -> None:
+        for name in sorted(present):
+            path = rel + name
+            if name in keep or self._is_never(path):
                 continue
-            if rel + name in self.protect:
-                self.report.kept.append(rel + name)
-            else:
-                st = _lstat(fd, name)
-                if st is not None and self._remove(fd, name, rel + name, st, in_way=False):
-                    self.report.deleted.append(rel + name)
+            if path in self.protect:
+                self.report.kept.append(path)
+                continue
+            st = _lstat(fd, name)
+            if st is not None and self._remove(fd, name, path, st, in_way=False):
+                self.report.deleted.append(path)
 
     def _same(self, parent: int, e: Entry, st: os.stat_result) -> bool:
         if e.kind == SYMLINK:
@@ -289,7 +426,10 @@ class Restorer:
         self, parent: int, name: bytes, rel: bytes, st: os.stat_result, in_way: bool = True
     ) -> bool:
         """Remove what is at *rel* (in the way of the snapshot's entry, or extra under
-        --delete); False, and reported as kept, when it must stay."""
+        --delete); False, and reported, when it must stay."""
+        if (st.st_dev, st.st_ino) in self.store_keep:
+            self.report.store.append(rel)
+            return False
         if rel in self.guarded or (
             in_way
             and not self.replace_dirs
@@ -300,20 +440,63 @@ class Restorer:
             return False
         if self.dry_run:
             return True
-        if stat.S_ISDIR(st.st_mode):
-            fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
-            try:
-                os.fchmod(fd, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
-                for child in map(os.fsencode, os.listdir(fd)):
-                    cst = _lstat(fd, child)
-                    if cst is not None:
-                        self._remove(fd, child, rel + b"/" + child, cst, in_way=False)
-            finally:
-                os.close(fd)
-            os.rmdir(name, dir_fd=parent)
-        else:
+        if not stat.S_ISDIR(st.st_mode):
             os.unlink(name, dir_fd=parent)
+            return True
+        fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+        try:
+            os.fchmod(fd, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
+            stayed = False
+            for child in map(os.fsencode, os.listdir(fd)):
+                cst = _lstat(fd, child)
+                if cst is not None and not self._remove(fd, child, rel + b"/" + child, cst, False):
+                    stayed = True
+        finally:
+            os.close(fd)
+        if stayed:
+            return False
+        os.rmdir(name, dir_fd=parent)
         return True
+
+
+def _write_sparse(fd: int, chunks: Iterable[bytes], size: int) -> None:
+    """Write *chunks* from offset 0, leaving holes for the whole blocks that are all zero
+    (a sparse file stays sparse); the file ends up *size* bytes long."""
+    bs = os.fstat(fd).st_blksize or 4096
+    zero = bytes(bs)
+    pos = 0
+    for chunk in chunks:
+        _pwrite_sparse(fd, chunk, pos, bs, zero)
+        pos += len(chunk)
+    os.ftruncate(fd, size)
+
+
+def _pwrite_sparse(fd: int, data: bytes, pos: int, bs: int, zero: bytes) -> None:
+    """Write *data* at file offset *pos*, skipping each aligned all-zero block."""
+    i, n, search = 0, len(data), 0
+    while True:
+        p = data.find(zero, search)
+        if p < 0:
+            break
+        b = p + (-(pos + p)) % bs  # the first block boundary at or after p
+        if b + bs > n:
+            break
+        end = b
+        while end + bs <= n and data[end : end + bs] == zero:
+            end += bs
+        if end == b:  # the zeros at p fill no whole block: write them with the rest
+            search = b + 1
+            continue
+        _pwrite_all(fd, data[i:b], pos + i)
+        i = search = end
+    _pwrite_all(fd, data[i:], pos + i)
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view, offset = view[n:], offset + n
 
 
 def _empty_dir(parent: int, name: bytes) -> bool:
@@ -322,12 +505,6 @@ def _empty_dir(parent: int, name: bytes) -> bool:
         return not os.listdir(fd)
     finally:
         os.close(fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def _lstat(parent: int, name: bytes) -> os.stat_result | None:

@@ -1,13 +1,21 @@
-"""Check the store: structure, and with read_data every object's content against its key."""
+"""Check the store: structure, and with read_data every object's content against its key.
+
+The trees are checked by store.validate, the code that restore, export and diff use, so verify
+names exactly what they refuse. It holds the store's shared lock, as a snapshot does, so a
+concurrent gc never shows it an object in the middle of a move.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 
+from git_snapshot.errors import UserError
+from git_snapshot.store import validate
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
@@ -44,7 +52,7 @@ class _Checker:
         self.pack_sizes: dict[str, int] = {}
         for name in store.index.packs():
             with contextlib.suppress(OSError):
-                self.pack_sizes[name] = os.path.getsize(os.path.join(store.path, "packs", name))
+                self.pack_sizes[name] = os.path.getsize(store.pack_path(name))
         self.bad: dict[bytes, str] = {}  # object key -> what is wrong
         self.clean_trees: set[bytes] = set()  # trees with nothing wrong below them
         self.checked: set[bytes] = set()
@@ -70,6 +78,8 @@ class _Checker:
             return None
         if msg:
             self.bad[key] = msg
+            with contextlib.suppress(sqlite3.Error, UserError):  # a full disk: still report it
+                self.store.index.mark_damaged(key, msg)  # the next snapshot stores it afresh
         return msg or None
 
     def _read(self, key: bytes) -> str:
@@ -96,22 +106,27 @@ class _Checker:
             out.append(Problem(snap.source, snap.id, _show(path) or ".", msg + " (and all below)"))
             return False
         clean = True
-        for e in entries:
+        for e, refused in zip(entries, validate.problems(entries)):
             sub = path + b"/" + e.name if path else e.name
-            if e.kind == DIR:
+            if refused:  # restore and export refuse the snapshot for it
+                problem: str | None = f"refused: {refused}"
+            elif e.kind == DIR:
                 clean = self.tree(snap, e.ref, sub, out) and clean
+                continue
             elif e.kind == FILE:
-                problem = self.blob(e.ref)
-                if problem:
-                    out.append(Problem(snap.source, snap.id, _show(sub), problem))
-                    clean = False
+                problem = validate.blob_problem(self.store, e) or self.blob(e.ref)
+            else:
+                continue
+            if problem:
+                out.append(Problem(snap.source, snap.id, _show(sub), problem))
+                clean = False
         if clean:
             self.clean_trees.add(key)
         return clean
 
 
 def _show(path: bytes) -> str:
-    return os.fsdecode(path)
+    return validate.show(path)
 
 
 def verify(
@@ -120,12 +135,13 @@ def verify(
     read_data: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
-    snaps = store.snapshots() if snapshots is None else snapshots
-    checker = _Checker(store, read_data, progress)
-    report = VerifyReport(snapshots=len(snaps))
-    for snap in snaps:
-        checker.tree(snap, snap.root, b"", report.problems)
-    report.objects = len(checker.checked)
-    on_disk = set(os.listdir(os.path.join(store.path, "packs")))
-    report.orphan_packs = sorted(on_disk - set(store.index.packs()))
+    with store.lock():  # no gc moves or deletes an object while we look at it
+        snaps = store.snapshots() if snapshots is None else snapshots
+        checker = _Checker(store, read_data, progress)
+        report = VerifyReport(snapshots=len(snaps))
+        for snap in snaps:
+            checker.tree(snap, snap.root, b"", report.problems)
+        report.objects = len(checker.checked)
+        on_disk = set(os.listdir(store.packs_dir))
+        report.orphan_packs = sorted(on_disk - set(store.index.packs()))
     return report

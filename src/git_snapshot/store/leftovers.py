@@ -1,0 +1,63 @@
+"""Temp files that a killed restore or export left beside its output, and their removal.
+
+Each temp file is locked (flock) by the process writing it for as long as it lives, so the
+next run removes exactly the leftovers of dead runs and never a file still being written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import stat
+from collections.abc import Callable
+
+from git_snapshot.store.safewrite import is_temp_name
+
+
+def hold(fd: int) -> None:
+    """Mark the temp file open on *fd* as in use (until it is closed)."""
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def sweep(dir_fd: int, match: Callable[[bytes], bool] = is_temp_name) -> list[bytes]:
+    """Remove the leftovers matching *match* in the directory open on *dir_fd*; returns the
+    names the directory holds afterwards."""
+    names = [os.fsencode(n) for n in os.listdir(dir_fd)]
+    left = []
+    for name in names:
+        if not (match(name) and _remove_if_dead(dir_fd, name)):
+            left.append(name)
+    return left
+
+
+def _remove_if_dead(dir_fd: int, name: bytes) -> bool:
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        if stat.S_ISDIR(st.st_mode):
+            return False  # never ours: we only make files and links under temp names
+        if stat.S_ISREG(st.st_mode):
+            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
+            try:
+                hold(fd)  # fails while a live run writes it
+                os.unlink(name, dir_fd=dir_fd)
+            finally:
+                os.close(fd)
+        else:
+            os.unlink(name, dir_fd=dir_fd)
+    except BlockingIOError:
+        return False
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False  # not ours to force: the restore or export goes on without it
+    return True
+
+
+def sweep_path(directory: str, match: Callable[[bytes], bool]) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            sweep(fd, match)
+        finally:
+            os.close(fd)

@@ -1,0 +1,206 @@
+"""The one check of what a snapshot may hold, shared by verify, restore, export and diff.
+
+Stored trees are untrusted input: a damaged or crafted store can hold any bytes that hash to
+their key. Everything here refuses what no honest snapshot holds, so that ``verify`` names
+exactly what ``restore`` and ``export`` refuse, and nothing downstream ever sees a name that
+could leave its directory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Iterator
+
+from git_snapshot.errors import UserError
+from git_snapshot.store.core import Store
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.objects import Entry
+
+KEY_LEN = 32  # a SHA-256 key
+MAX_NAME = 255  # NAME_MAX: no file system we restore to holds a longer name
+MAX_LINK = 4095  # PATH_MAX - 1: symlink() refuses a longer target
+MODE_BITS = 0o7777
+
+# Characters that would act on a terminal rather than be shown: C0, DEL, C1, and the Unicode
+# marks that reorder or hide text (bidi overrides and isolates, zero-width joiners).
+_CONTROL = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
+_CONTROL.update(
+    {
+        c: f"\\u{c:04x}"
+        for c in (*range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+    }
+)
+_CONTROL.update({ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"})
+
+
+def show(path: bytes) -> str:
+    """*path* for people: undecodable bytes and control characters escaped, so that a stored
+    name can never drive the terminal it is printed on."""
+    return path.decode("utf-8", "backslashreplace").translate(_CONTROL)
+
+
+class UnsafeTree(UserError):
+    """A tree that no honest snapshot holds: refused before anything is written."""
+
+    def __init__(self, path: bytes, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(
+            f"refusing the snapshot: {show(path) or '.'}: {problem}; no snapshot git-snapshot "
+            "writes holds this (the store is damaged or was tampered with); "
+            "run git snapshot verify"
+        )
+
+
+def name_problem(name: bytes) -> str | None:
+    if not name:
+        return "empty name"
+    if name in (b".", b".."):
+        return f"unsafe name {show(name)!r}"
+    if b"/" in name or b"\0" in name:
+        return "unsafe name (holds '/' or NUL)"
+    if len(name) > MAX_NAME:
+        return f"name of {len(name)} bytes (at most {MAX_NAME})"
+    return None
+
+
+def entry_problem(e: Entry) -> str | None:
+    """What is wrong with one entry on its own (None: nothing)."""
+    problem = name_problem(e.name)
+    if problem:
+        return problem
+    if e.mode & ~MODE_BITS:
+        return f"mode {e.mode:#o} has bits beyond {MODE_BITS:#o}"
+    if e.kind in (FILE, DIR):
+        if len(e.ref) != KEY_LEN:
+            what = "file" if e.kind == FILE else "directory"
+            return f"{what} reference of {len(e.ref)} bytes (a key has {KEY_LEN})"
+        return None
+    if e.kind == SYMLINK:
+        return link_problem(e)
+    return f"unknown entry type {e.kind}"
+
+
+def link_problem(e: Entry) -> str | None:
+    if not e.ref:
+        return "empty symlink target"
+    if b"\0" in e.ref:
+        return "symlink target holds a NUL byte"
+    if len(e.ref) > MAX_LINK:
+        return f"symlink target of {len(e.ref)} bytes (at most {MAX_LINK})"
+    if e.size != len(e.ref):
+        return f"symlink size {e.size} does not match its target's {len(e.ref)} bytes"
+    return None
+
+
+def problems(entries: list[Entry]) -> list[str | None]:
+    """What is wrong with each entry of one tree (None: nothing), its order included: names
+    are sorted and unique."""
+    out: list[str | None] = []
+    previous: bytes | None = None
+    for e in entries:
+        problem = entry_problem(e)
+        if problem is None and previous is not None and e.name <= previous:
+            problem = "names out of order or repeated"
+        out.append(problem)
+        previous = e.name
+    return out
+
+
+def tree_problems(entries: list[Entry]) -> list[tuple[bytes, str]]:
+    """Every (name, problem) of one tree."""
+    return [(e.name, p) for e, p in zip(entries, problems(entries)) if p]
+
+
+def read_tree(store: Store, key: bytes, rel: bytes = b"") -> list[Entry]:
+    """The entries of a tree, checked against its key (CorruptObject) and for what no honest
+    snapshot holds (UnsafeTree). *rel*: the tree's path with a trailing '/', for messages."""
+    entries = store.read_tree(key)
+    problems = tree_problems(entries)
+    if problems:
+        name, problem = problems[0]
+        raise UnsafeTree(rel + name, problem)
+    return entries
+
+
+OnDamage = Callable[[bytes, CorruptObject], None]
+
+
+def walk(
+    store: Store,
+    tree: bytes,
+    prefix: bytes = b"",
+    damaged: OnDamage | None = None,
+    skip: Callable[[bytes], bool] | None = None,
+) -> Iterator[tuple[bytes, Entry]]:
+    """Every entry below *tree*, checked, depth first, parents before children; without a
+    call stack, so depth is no limit. With *damaged*, a directory whose listing cannot be
+    read is passed to it (its path, '' for *tree* itself) and skipped, instead of raised.
+    Paths for which *skip* is true are left out with everything below them."""
+    stack: list[Iterator[Entry]] = []
+    paths: list[bytes] = []
+
+    def enter(key: bytes, path: bytes, rel: bytes) -> None:
+        try:
+            entries = read_tree(store, key, rel)
+        except CorruptObject as exc:  # not UnsafeTree: a crafted tree is never passed over
+            if damaged is None:
+                raise
+            damaged(path, exc)
+            return
+        stack.append(iter(entries))
+        paths.append(rel)
+
+    enter(tree, prefix.rstrip(b"/"), prefix)
+    while stack:
+        e = next(stack[-1], None)
+        if e is None:
+            stack.pop()
+            paths.pop()
+            continue
+        path = paths[-1] + e.name
+        if skip is not None and skip(path):
+            continue
+        yield path, e
+        if e.kind == DIR:
+            enter(e.ref, path, path + b"/")
+
+
+def blob_problem(store: Store, e: Entry) -> str | None:
+    """What the index shows wrong with a file's content without reading it."""
+    loc = store.index.locate(e.ref)
+    if loc is None:
+        return "content missing from the index"
+    if loc.size != e.size:
+        return f"the snapshot records {e.size} bytes but the stored content has {loc.size}"
+    return None
+
+
+def read_blob(store: Store, e: Entry) -> bytes:
+    """A file's whole content, checked against its key and recorded size."""
+    problem = blob_problem(store, e)
+    if problem:
+        raise CorruptObject(problem)
+    data = store.read_object(e.ref)
+    if len(data) != e.size:
+        raise CorruptObject(f"content of {len(data)} bytes, the snapshot records {e.size}")
+    return data
+
+
+def stream_blob(store: Store, e: Entry) -> Iterator[bytes]:
+    """A file's content in chunks; CorruptObject (after the last chunk at the latest) when it
+    does not match its key or recorded size: callers write to a temp file first."""
+    problem = blob_problem(store, e)
+    if problem:
+        raise CorruptObject(problem)
+    n = 0
+    for chunk in store.stream_blob(e.ref):
+        n += len(chunk)
+        if n > e.size:
+            break
+        yield chunk
+    if n != e.size:
+        raise CorruptObject(f"content is not the {e.size} bytes the snapshot records")
