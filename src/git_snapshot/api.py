@@ -6,18 +6,23 @@
     restore_backup("my-data", info.id, "/srv/data")
 
 ``name`` identifies the series of snapshots of one directory. ``store`` is a store directory;
-None means GIT_SNAPSHOT_STORE or the per-user default. Nothing here imports git.
+None means GIT_SNAPSHOT_STORE or the per-user default. Nothing here runs git. Bad arguments
+raise UserError, as does everything a user's files or store can cause.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timezone
 from pathlib import Path
 from typing import Union
 
+from git_snapshot import boundary
+from git_snapshot.commands.restore import unsaved
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
@@ -26,9 +31,12 @@ from git_snapshot.store.prune import Policy
 from git_snapshot.store.prune import forget_by_policy
 from git_snapshot.store.prune import gc
 from git_snapshot.store.restorer import Restorer
+from git_snapshot.store.restorer import split_path
 from git_snapshot.store.verify import verify
 
 StorePath = Union[str, "os.PathLike[str]", None]
+PathArg = Union[str, "os.PathLike[str]"]
+PRE_RESTORE = "pre-restore"
 
 
 @dataclass(frozen=True)
@@ -56,23 +64,101 @@ def _info(s: Snapshot) -> BackupInfo:
     )
 
 
-def _open(store: StorePath) -> Store:
-    return Store(Path(store) if store is not None else None)
+# -- checking arguments: a script's mistake is a UserError, never a TypeError deep inside ------
+
+
+def _text(value: object, what: str, *, empty: bool = False) -> str:
+    """A name or message: a str that the index can hold (UTF-8), non-empty unless *empty*."""
+    if not isinstance(value, str):
+        raise UserError(f"{what} must be a string, not {type(value).__name__}")
+    if not value and not empty:
+        raise UserError(f"{what} must not be empty")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UserError(f"{what} {value!r} is not valid UTF-8") from None
+    return value
+
+
+def _path(value: object, what: str) -> str:
+    """A file system path given as str or os.PathLike[str], UTF-8 (the index records it)."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise UserError(f"{what} must be a str or a path, not {type(value).__name__}")
+    return _text(value, what)
+
+
+def _name(value: object, *, optional: bool = False) -> str | None:
+    if value is None and optional:
+        return None
+    return _text(value, "name")
+
+
+def _backup_id(value: object) -> int | str:
+    """A snapshot number (an int, or its digits) or 'latest'."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise UserError(
+            f"backup_id must be a snapshot number or 'latest', not {type(value).__name__}"
+        )
+    return value
+
+
+def _paths(value: object) -> list[str]:
+    """PATHS inside the backup: one path (a str is one path, never its characters) or a list."""
+    if value is None:
+        return []
+    if isinstance(value, (str, os.PathLike)):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise UserError(f"paths must be a list of paths, not {type(value).__name__}")
+    return [_path(p, "each of paths") for p in value]
+
+
+def _flag(value: object, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise UserError(f"{what} must be True or False, not {value!r}")
+    return value
+
+
+# -- the store ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _open(store: StorePath) -> Iterator[Store]:
+    """The store (*store*, else GIT_SNAPSHOT_STORE, else the default), with deep trees allowed
+    and a damaged index reported as a UserError naming ``git snapshot repair``."""
+    root = Path(_path(store, "store")) if store is not None else None
+    with boundary.entry(root), Store(root) as st:
+        yield st
+
+
+def _pick(st: Store, name: str, backup_id: int | str) -> Snapshot:
+    """A backup by number, or ``latest``: the newest that no restore took of its own accord
+    (after ``restore_backup(name, "latest", ...)`` "latest" still means the same backup)."""
+    if backup_id == "latest":
+        mine = st.snapshots(name)
+        chosen = [s for s in mine if s.trigger != PRE_RESTORE]
+        if chosen:
+            return chosen[-1]  # ordered by id, never by the clock
+    return st.get(name, backup_id)
+
+
+# -- the API -----------------------------------------------------------------------------------
 
 
 def create_backup(
-    name: str, source_path: str | os.PathLike[str], store: StorePath = None, message: str = ""
+    name: str, source_path: PathArg, store: StorePath = None, message: str = ""
 ) -> BackupInfo:
+    name, source = _text(name, "name"), _path(source_path, "source_path")
+    message = _text(message, "message", empty=True)
     with _open(store) as st:
-        return _info(
-            create_snapshot(
-                st, name, os.fspath(source_path), trigger="api", message=message
-            ).snapshot
-        )
+        return _info(create_snapshot(st, name, source, trigger="api", message=message).snapshot)
 
 
 def list_backups(name: str | None = None, store: StorePath = None) -> list[BackupInfo]:
-    """Snapshots of *name* (or of everything), oldest first."""
+    """Snapshots of *name* (or of everything), oldest first: in the order they were taken."""
+    name = _name(name, optional=True)
     with _open(store) as st:
         return [_info(s) for s in st.snapshots(name)]
 
@@ -84,11 +170,13 @@ def verify_backup(
     read_data: bool = True,
 ) -> VerifyResult:
     """Check one backup (or all of *name*, or the whole store), reading every byte by default."""
+    name = _name(name, optional=True)
+    read_data = _flag(read_data, "read_data")
     with _open(store) as st:
         if backup_id is not None:
             if name is None:
                 raise UserError("verify_backup: give the name together with backup_id")
-            snaps = [st.get(name, backup_id)]
+            snaps = [_pick(st, name, _backup_id(backup_id))]
         else:
             snaps = st.snapshots(name)
         report = verify(st, snaps, read_data=read_data)
@@ -101,24 +189,42 @@ def verify_backup(
 def restore_backup(
     name: str,
     backup_id: int | str,
-    target: str | os.PathLike[str],
-    paths: list[str] | None = None,
+    target: PathArg,
+    paths: list[str] | str | None = None,
     store: StorePath = None,
     delete: bool = False,
 ) -> int:
-    """Restore a backup (or some paths of it) into *target*; returns the files written."""
+    """Restore a backup (or some paths of it) into *target*; returns the files written.
+
+    As safe as ``git snapshot restore``: when *target* exists, a ``pre-restore`` backup of it
+    is taken first (under the same *name*), and what that backup could not save (special,
+    unreadable or excluded files) is neither overwritten nor deleted.
+    """
+    name, backup_id = _text(name, "name"), _backup_id(backup_id)
+    where, wanted = _path(target, "target"), _paths(paths)
+    delete = _flag(delete, "delete")
     with _open(store) as st:
-        snap = st.get(name, backup_id)
-        report = Restorer(st, delete=delete).restore(snap, os.fspath(target), list(paths or []))
+        snap = _pick(st, name, backup_id)
+        protect: frozenset[bytes] = frozenset()
+        if os.path.isdir(where):
+            safety = create_snapshot(
+                st, name, where, trigger=PRE_RESTORE, message=f"before restoring backup {snap.id}"
+            ).snapshot
+            protect = unsaved(safety, [b"/".join(split_path(p)) for p in wanted])
+        restorer = Restorer(st, delete=delete, protect=protect)
+        report = restorer.restore(snap, where, list(wanted))
     return report.files
 
 
 def clean_old_backups(keep: int, name: str | None = None, store: StorePath = None) -> int:
     """Keep the newest *keep* backups of each name (or of *name*), reclaim the rest's space."""
+    if isinstance(keep, bool) or not isinstance(keep, int):
+        raise UserError(f"clean_old_backups: keep must be a whole number, not {keep!r}")
     if keep < 1:
         raise UserError("clean_old_backups: keep must be at least 1")
+    name = _name(name, optional=True)
     with _open(store) as st:
-        sources = [name] if name else [k for k, _ in st.index.sources()]
+        sources = [name] if name is not None else [k for k, _ in st.index.sources()]
         gone = forget_by_policy(st, Policy(keep_last=keep), sources)
         if gone:
             gc(st)

@@ -8,6 +8,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from git_snapshot import boundary
 from git_snapshot.errors import UserError
 from git_snapshot.store.objects import CorruptObject
 
@@ -56,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--all", action="store_true", help="every repository in the store")
     c.add_argument("--dry-run", action="store_true")
 
+    c = sub.add_parser("repair", help="rebuild a lost or damaged index from the packs")
+    c.add_argument("--dry-run", action="store_true", help="say what a rebuild would find")
+
     c = sub.add_parser("export", help="write a snapshot as .tar, .tar.gz or .tar.zst")
     c.add_argument("id")
     c.add_argument("file")
@@ -95,7 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         args.message, args.json = "", False
     try:
-        return _dispatch(args)
+        with boundary.entry():
+            return _dispatch(args)
     except CorruptObject as exc:
         print(
             f"git-snapshot: damaged snapshot data ({exc}); see which snapshots and paths "

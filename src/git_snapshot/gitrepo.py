@@ -220,11 +220,25 @@ def find_repo(path: str = ".") -> Repo:
     git_dir = os.fsdecode(lines[2])
     common = os.fsdecode(lines[3])
     toplevel = os.fsdecode(lines[4])
+    for raw in (lines[3], lines[4]):
+        _require_utf8(raw)
     return Repo(
         toplevel=os.path.realpath(toplevel),
         git_dir=os.path.realpath(os.path.join(where, git_dir)),
         common_dir=os.path.realpath(os.path.join(where, common)),
     )
+
+
+def _require_utf8(path: bytes) -> None:
+    """The store's index records a repository by its path, as text: refuse one that is not."""
+    try:
+        path.decode("utf-8")
+    except UnicodeDecodeError:
+        shown = path.decode("utf-8", "backslashreplace")
+        raise UserError(
+            f"the repository path {shown} is not valid UTF-8, which git-snapshot cannot "
+            "record; rename the folder with the odd bytes to snapshot this repository"
+        ) from None
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,62 @@
+"""What every entry point (the command line, the Python API) does around its work: allow
+deep trees, and turn the failures a user's files or store can cause into one-line UserErrors."""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from git_snapshot.errors import UserError
+
+# Trees are walked recursively (snapshot, show, restore, verify, export, diff), about three
+# Python frames per directory level, so Python's default limit of 1000 stops at ~325 levels. A
+# worktree can be as deep as PATH_MAX (4096 bytes) allows: ~2000 one-letter levels. 8000 frames
+# cover that while keeping the C stack (generators use it: a chain of 25,000 overflows 8 MiB)
+# far from its end.
+RECURSION_LIMIT = 8000
+
+
+def allow_deep_trees() -> None:
+    if sys.getrecursionlimit() < RECURSION_LIMIT:
+        sys.setrecursionlimit(RECURSION_LIMIT)
+
+
+def _index_path(store: Path | None) -> str:
+    """The index file of the store in use (*store*, else the environment's), for a message."""
+    try:
+        from git_snapshot.store import location
+
+        return str(location.store_dir(store) / "index.sqlite")
+    except Exception:  # the message must not fail
+        return "the store's index.sqlite"
+
+
+def sqlite_message(exc: sqlite3.Error, store: Path | None = None) -> str:
+    return (
+        f"the snapshot index {_index_path(store)} cannot be used ({exc}); "
+        "rebuild it from the packs with: git snapshot repair"
+    )
+
+
+DEEP_MESSAGE = (
+    f"a tree deeper than this tool can walk ({RECURSION_LIMIT // 3} levels or so); "
+    "snapshot a shallower folder, or leave the deep one out with git config snapshot.exclude"
+)
+
+
+@contextmanager
+def entry(store: Path | None = None) -> Iterator[None]:
+    """Run one entry point's work: deep trees allowed, user-caused failures as UserError.
+
+    *store*: the store directory the work uses, when not the environment's (the API's).
+    """
+    allow_deep_trees()
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise UserError(sqlite_message(exc, store)) from exc
+    except RecursionError as exc:
+        raise UserError(DEEP_MESSAGE) from exc
