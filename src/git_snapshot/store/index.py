@@ -108,6 +108,18 @@ def _locked(exc: sqlite3.OperationalError) -> bool:
     return "locked" in msg or "busy" in msg
 
 
+LOW_SPACE = 256 << 10  # below this, the index is only read: see Index._open_readonly
+
+
+def _low_space(path: str) -> bool:
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return False
+    free = st.f_bfree if os.geteuid() == 0 else st.f_bavail  # root may use reserved blocks
+    return free * st.f_frsize < LOW_SPACE
+
+
 def _no_room(exc: sqlite3.OperationalError) -> bool:
     msg = str(exc)
     return "disk I/O error" in msg or "disk is full" in msg or "unable to open" in msg
@@ -120,6 +132,9 @@ class Index:
     def __init__(self, path: str) -> None:
         self.path = path
         self.readonly = False
+        if os.path.exists(path) and _low_space(path):
+            self._open_readonly()
+            return
         if not os.path.exists(path):
             # create it 0600 ourselves; SQLite gives -wal/-shm the same mode
             with contextlib.suppress(FileExistsError):
@@ -130,12 +145,34 @@ class Index:
         except sqlite3.OperationalError as exc:
             if not _no_room(exc):
                 raise
-            # a full disk: SQLite cannot create its -wal/-shm files, but reads must still work
-            self.db = sqlite3.connect(
-                f"file:{urllib.parse.quote(path)}?immutable=1", uri=True, isolation_level=None
-            )
-            self.readonly = True
-            self.db.execute("SELECT value FROM meta LIMIT 1")
+            self._open_readonly()
+
+    def _open_readonly(self) -> None:
+        """Reads on a (nearly) full disk. SQLite maps its -shm file into memory; growing it
+        when the disk has no free block kills the process with SIGBUS. In exclusive locking
+        mode SQLite keeps the WAL index in its own memory and never touches -shm, and it
+        still reads what the -wal holds. If another process holds the database, fall back to
+        reading the main file alone (immutable)."""
+        self.readonly = True
+        uri = f"file:{urllib.parse.quote(self.path)}"
+        try:
+            self.db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+            self.db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            self.db.execute("SELECT value FROM meta LIMIT 1").fetchall()
+        except sqlite3.OperationalError:
+            self.db.close()
+            self.db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+            self.db.execute("SELECT value FROM meta LIMIT 1").fetchall()
+
+    def _reopen_for_writing(self) -> None:
+        """A write on an index opened read-only: possible once the disk has room again (e.g.
+        prune gave up its reserve); until then SQLite's own "disk is full" error."""
+        if _low_space(self.path):
+            raise sqlite3.OperationalError("database or disk is full")
+        self.db.close()
+        self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        self._retry(self._setup)
+        self.readonly = False
 
     def _setup(self) -> None:
         self.db.execute("PRAGMA synchronous=FULL")
@@ -172,7 +209,7 @@ class Index:
     def write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken with BEGIN IMMEDIATE (waits, never fails on a lock)."""
         if self.readonly:
-            raise sqlite3.OperationalError("database or disk is full")
+            self._reopen_for_writing()
         self._retry(lambda: self.db.execute("BEGIN IMMEDIATE"))
         try:
             yield self.db
