@@ -6,7 +6,9 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import shutil
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -99,6 +101,17 @@ class Store:
     @property
     def index_path(self) -> str:
         return os.path.join(self.path, "index.sqlite")
+
+    @contextmanager
+    def scratch(self) -> Iterator[str]:
+        """A private temp dir on the store's file system (0700), held under the shared lock
+        so that no gc or sweep removes it while it is in use; removed afterwards."""
+        with self.lock():
+            path = tempfile.mkdtemp(prefix="scratch-", dir=self.tmp_dir)
+            try:
+                yield path
+            finally:
+                shutil.rmtree(path, ignore_errors=True)
 
     def pack_path(self, name: str) -> str:
         return os.path.join(self.packs_dir, name)
