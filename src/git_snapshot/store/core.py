@@ -99,6 +99,11 @@ class Store:
         return os.path.join(self.path, "cache")
 
     @property
+    def losses_dir(self) -> str:
+        """Loss reports, one JSON-lines file per worktree (``git snapshot losses``)."""
+        return os.path.join(self.path, "losses")
+
+    @property
     def index_path(self) -> str:
         return os.path.join(self.path, "index.sqlite")
 
