@@ -7,6 +7,7 @@ import os
 import sqlite3
 import sys
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,24 @@ from git_snapshot import restore_backup
 from git_snapshot import verify_backup
 
 DEPTH = 1200  # Python's default recursion limit gave out at about 325 levels
+
+
+@pytest.fixture(autouse=True)
+def _remove_deep_trees(tmp_path: Path) -> Iterator[None]:
+    """pytest's own clean-up of old temp dirs (shutil.rmtree, recursive) dies on a tree this
+    deep, in whichever later run reaches it: remove everything here without recursion."""
+    yield
+    stack = [(os.fspath(e), False) for e in tmp_path.iterdir()]
+    while stack:
+        path, emptied = stack.pop()
+        if emptied:
+            os.rmdir(path)
+        elif os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, 0o700)
+            stack.append((path, True))
+            stack += [(e.path, False) for e in os.scandir(path)]
+        else:
+            os.unlink(path)
 
 
 def _deep(root: Path, depth: int = DEPTH) -> Path:
