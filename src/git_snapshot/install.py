@@ -1,35 +1,42 @@
 """Install and uninstall the plain git hook shims (``git snapshot install`` / ``uninstall``).
 
-A shim is a small POSIX ``sh`` script that runs ``git-snapshot hook <name> ARGS...`` and then the
-hook that was there before, if any. Layout in the hooks directory, for a hook ``<name>``:
+Every shim is the same POSIX ``sh`` file, ``shims/hook.sh`` (also shipped as ``hooks/<name>``),
+with one line filled in: ``exe=<git-snapshot> forward=<dir>``. It learns which hook it is from
+its own file name. Two layouts, chosen by :func:`install_repo`:
 
-``<name>``
-    our shim (marked by the line ``# installed by git-snapshot``).
-``<name>.git-snapshot-chained``
-    the hook that was there before; the shim runs it after the snapshot, with the same
-    arguments and the same stdin, and uninstall moves it back byte for byte (a rename keeps
-    its mode, and a symlink stays a symlink).
+Chaining, in the hooks directory git uses when ``core.hooksPath`` is unset (``.git/hooks``):
+    ``<name>`` is our shim; ``<name>.git-snapshot-chained`` is the hook that was there before,
+    run by the shim after the snapshot with the same arguments and stdin; uninstall moves it
+    back byte for byte. pre-commit's hook script runs ``<name>.legacy`` and moves any other
+    hook there when re-installed, so when ``<name>`` is pre-commit's script our shim goes to
+    ``<name>.legacy`` (both install orders end in the same state).
 
-pre-commit's own hook script runs ``<name>.legacy`` before its hooks and, when re-installed,
-moves any hook that is not its own to ``<name>.legacy``. So when ``<name>`` is pre-commit's
-script we do not move it: our shim goes to ``<name>.legacy`` (a previous ``<name>.legacy`` is
-chained as above). That is the layout ``pre-commit install`` produces when it runs after us,
-so both orders end in the same state, re-running either installer changes nothing, and
-``pre-commit uninstall`` puts our shim back in place as ``<name>``.
+Forwarding, when ``core.hooksPath`` is set (husky's ``.husky/_``, a tracked ``.githooks``, a
+shared directory): nothing in that directory is touched. Our own directory
+``<git common dir>/git-snapshot/hooks`` gets a shim under every hook name git knows; each
+runs the snapshot (for our six hooks) and then the hook of the same name in the directory git
+used before, under its own path, so a dispatcher that looks itself up by ``basename $0``
+(husky) still finds its hook. The local ``core.hooksPath`` then points at our directory; its
+previous local value is kept in ``snapshot.hooksPathBefore`` and put back by uninstall. A tool
+that sets ``core.hooksPath`` again (husky's ``npm install``) only bypasses us: every user hook
+still runs, ``git snapshot doctor`` says ours will not, and ``install`` works again.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
 from dataclasses import field
+from importlib import resources
 from pathlib import Path
 
+from git_snapshot import gitrepo
 from git_snapshot.errors import UserError
 
 HOOK_NAMES = (
@@ -40,14 +47,46 @@ HOOK_NAMES = (
     "post-merge",
     "post-rewrite",
 )
-# A failed snapshot in one of these aborts the git command; post-hooks never fail it.
-PRE_HOOKS = frozenset({"reference-transaction", "pre-rebase", "pre-merge-commit"})
+# Every hook git runs from a worktree's hooks directory (githooks(5)): in forwarding mode each
+# gets a shim, so that no hook of the directory we forward to is silenced.
+GIT_HOOK_NAMES = (
+    *HOOK_NAMES,
+    "applypatch-msg",
+    "pre-applypatch",
+    "post-applypatch",
+    "pre-commit",
+    "prepare-commit-msg",
+    "commit-msg",
+    "post-commit",
+    "pre-push",
+    "pre-receive",
+    "update",
+    "proc-receive",
+    "post-receive",
+    "post-update",
+    "push-to-checkout",
+    "pre-auto-gc",
+    "sendemail-validate",
+    "fsmonitor-watchman",
+    "p4-changelist",
+    "p4-prepare-changelist",
+    "p4-post-changelist",
+    "p4-pre-submit",
+    "post-index-change",
+)
 
 MARKER = "# installed by git-snapshot"
 CHAINED_SUFFIX = ".git-snapshot-chained"
 # Where pre-commit's hook script looks for the hook it replaced.
 PRE_COMMIT_LEGACY_SUFFIX = ".legacy"
+# Where lefthook moves a hook that is not its own (and never runs it).
+LEFTHOOK_OLD_SUFFIX = ".old"
 SKIP_ENV = "GIT_SNAPSHOT_SKIP"
+# Our own hooks directory in forwarding mode, under the git common dir.
+OWN_HOOKS_DIR = os.path.join("git-snapshot", "hooks")
+BEFORE_KEY = "snapshot.hooksPathBefore"
+
+_TEMPLATE_LINE = "exe=git-snapshot forward=\n"
 
 # How pre-commit recognises its own hook script (pre_commit/commands/install_uninstall.py:
 # CURRENT_HASH and PRIOR_HASHES), plus the comment line of its current template.
@@ -60,164 +99,48 @@ _PRE_COMMIT_SIGNS = (
     b"79f09a650522a87b0da915d0d983b2de",
     b"e358c9dae00eac5d06b38dfdb1e33a8c",
 )
+# lefthook recognises its hook scripts by this word in them (internal/lefthook: fingerprint).
+_LEFTHOOK_SIGN = b"LEFTHOOK"
+# A hook that finds its own files from its name (husky's `. "$(dirname "$0")/h"`, husky 4's
+# husky.sh): it cannot run as NAME.git-snapshot-chained.
+_USES_OWN_NAME = re.compile(rb"(basename|dirname)[^\n]*\$\{?0\b|\$\{0(%|#)")
 _SNIFF_BYTES = 64 * 1024
 
 
 # --------------------------------------------------------------------------- shim text
 
 
-def _missing_pre() -> str:
-    return (
-        "git-snapshot: $exe not found; reinstall git-snapshot or run 'git snapshot uninstall' "
-        f"(set {SKIP_ENV}=1 to continue without a snapshot)"
-    )
+def template() -> str:
+    """The shim as shipped (``exe=git-snapshot``: found on PATH)."""
+    return resources.files("git_snapshot").joinpath("shims/hook.sh").read_text("utf-8")
 
 
-def _missing_post(name: str) -> str:
-    return (
-        "git-snapshot: $exe not found; no snapshot taken by the "
-        f"{name} hook (reinstall git-snapshot or run 'git snapshot uninstall')"
-    )
-
-
-_CHAINED_OK = '[ -f "$chained" ] && [ -x "$chained" ]'
-_EXE_PATH_OK = '[ -f "$exe" ] && [ -x "$exe" ]'
-_EXE_NAME_OK = 'command -v "$exe" >/dev/null 2>&1'
-
-_RT_BODY = """\
-# Fast path, no subprocess at all: only the ORIG_HEAD update that `git merge` and `git pull`
-# make before they touch the worktree is snapshotted. A 50-commit rebase calls this ~500 times.
-if [ "$1" != prepared ] || [ "${{{skip}-}}" = 1 ]; then
-\tif {chained_ok}; then exec "$chained" "$@"; fi
-\texit 0
-fi
-case ${{GIT_REFLOG_ACTION-}} in
-merge*|pull*) ;;
-*)
-\tif {chained_ok}; then exec "$chained" "$@"; fi
-\texit 0
-\t;;
-esac
-# stdin: "<old> <new> <ref>" lines.
-snap=
-if {chained_ok}; then
-\t# Both read stdin: capture it once, byte for byte (the "." keeps the trailing newline).
-\tinput=$(cat; echo .)
-\tinput=${{input%.}}
-\tcase $input in
-\t*" ORIG_HEAD
-"*|*" ORIG_HEAD") snap=1 ;;
-\tesac
-\thave_chained=1
-else
-\twhile IFS= read -r line || [ -n "$line" ]; do
-\t\tcase $line in *" ORIG_HEAD") snap=1; break ;; esac
-\tdone
-\thave_chained=
-fi
-status=0
-if [ -n "$snap" ]; then
-\tif {exe_ok}; then
-\t\t"$exe" hook reference-transaction "$@" </dev/null || status=$?
-\telse
-\t\tprintf '%s\\n' "{missing}" >&2
-\t\tstatus=1
-\tfi
-fi
-if [ -n "$have_chained" ]; then
-\tprintf '%s' "$input" | "$chained" "$@" || {{ rc=$?; [ "$status" -ne 0 ] || status=$rc; }}
-fi
-exit "$status"
-"""
-
-_PRE_BODY = """\
-# A pre-hook: if the snapshot or the chained hook fails, the git command is aborted.
-status=0
-if [ "${{{skip}-}}" = 1 ]; then
-\t:
-elif {exe_ok}; then
-\t"$exe" hook {name} "$@" || status=$?
-else
-\tprintf '%s\\n' "{missing}" >&2
-\tstatus=1
-fi
-if {chained_ok}; then
-\t"$chained" "$@" || {{ rc=$?; [ "$status" -ne 0 ] || status=$rc; }}
-fi
-exit "$status"
-"""
-
-_POST_BODY = """\
-# A post-hook: the snapshot never fails the git command; the exit status is the chained hook's.
-if [ "${{{skip}-}}" = 1 ]; then
-\t:
-elif {exe_ok}; then
-\t"$exe" hook {name} "$@"
-else
-\tprintf '%s\\n' "{missing}" >&2
-fi
-if {chained_ok}; then exec "$chained" "$@"; fi
-exit 0
-"""
-
-_POST_REWRITE_BODY = """\
-# A post-hook: the snapshot never fails the git command; the exit status is the chained hook's.
-# stdin: "<old> <new>" lines.
-run=
-if [ "${{{skip}-}}" = 1 ]; then
-\t:
-elif {exe_ok}; then
-\trun=1
-else
-\tprintf '%s\\n' "{missing}" >&2
-fi
-if {chained_ok}; then
-\tif [ -z "$run" ]; then exec "$chained" "$@"; fi
-\t# Both read stdin: capture it once, byte for byte (the "." keeps the trailing newline).
-\tinput=$(cat; echo .)
-\tinput=${{input%.}}
-\tprintf '%s' "$input" | "$exe" hook post-rewrite "$@"
-\tprintf '%s' "$input" | "$chained" "$@"
-\texit $?
-fi
-if [ -n "$run" ]; then "$exe" hook post-rewrite "$@"; fi
-exit 0
-"""
-
-
-def shim_text(name: str, exe: str) -> str:
-    """The POSIX sh shim for hook *name* that runs ``<exe> hook <name> ARGS...``.
+def shim_text(name: str, exe: str, forward: str = "") -> str:
+    """The shim for hook *name* that runs ``<exe> hook <name> ARGS...`` and then the hook of
+    that name in *forward* (forwarding mode) or next to it (chaining mode, *forward* empty).
 
     *exe* is an absolute path (what ``install`` writes) or a bare command name looked up on
     PATH (the copies in ``hooks/``).
     """
-    if name not in HOOK_NAMES:
-        raise ValueError(f"not a git-snapshot hook: {name!r}")
-    chained = name + CHAINED_SUFFIX
-    # A path must be an executable file; a bare name (the hooks/ copies) must be on PATH.
-    exe_ok = _EXE_PATH_OK if "/" in exe else _EXE_NAME_OK
-    head = (
-        "#!/bin/sh\n"
-        f"{MARKER}: the {name} hook shim.\n"
-        f"# It runs `$exe hook {name}`, then the hook that was here before, if any:\n"
-        f"# {chained}, next to this file.\n"
-        "# `git snapshot uninstall` removes this shim and puts that hook back.\n"
-        f"# {SKIP_ENV}=1: no snapshot (a chained hook still runs).\n"
-        f"exe={shlex.quote(exe)}\n"
-        f"case $0 in */*) chained=${{0%/*}}/{chained} ;; *) chained=./{chained} ;; esac\n"
-    )
-    if name == "reference-transaction":
-        template, missing = _RT_BODY, _missing_pre()
-    elif name == "post-rewrite":
-        template, missing = _POST_REWRITE_BODY, _missing_post(name)
-    elif name in PRE_HOOKS:
-        template, missing = _PRE_BODY, _missing_pre()
-    else:
-        template, missing = _POST_BODY, _missing_post(name)
-    body = template.format(
-        name=name, skip=SKIP_ENV, exe_ok=exe_ok, chained_ok=_CHAINED_OK, missing=missing
-    )
-    return head + body
+    if name not in GIT_HOOK_NAMES:
+        raise ValueError(f"not a git hook: {name!r}")
+    text = template()
+    assert text.count(_TEMPLATE_LINE) == 1, "shims/hook.sh lost its templated line"
+    line = f"exe={shlex.quote(exe)} forward={shlex.quote(forward) if forward else ''}\n"
+    return text.replace(_TEMPLATE_LINE, line)
+
+
+def shim_settings(path: str) -> tuple[str, str] | None:
+    """(exe, forward) written in the shim at *path*, or None if it is not a current shim."""
+    for raw in _head(path).decode("utf-8", "surrogateescape").splitlines():
+        if raw.startswith("exe="):
+            try:
+                words = shlex.split(raw)
+            except ValueError:
+                return None
+            values = dict(w.partition("=")[::2] for w in words)
+            return values.get("exe", ""), values.get("forward", "")
+    return None
 
 
 # --------------------------------------------------------------------------- file helpers
@@ -239,9 +162,22 @@ def is_our_shim(path: str) -> bool:
     return ("\n" + MARKER).encode() in _head(path)
 
 
-def _is_pre_commit_script(path: str) -> bool:
+def is_pre_commit_script(path: str) -> bool:
     head = _head(path)
     return any(sign in head for sign in _PRE_COMMIT_SIGNS)
+
+
+def is_lefthook_script(path: str) -> bool:
+    return _LEFTHOOK_SIGN in _head(path)
+
+
+def _stale_copy(hook: str, chained: str) -> bool:
+    """Whether *chained* is a left-over copy of what now sits at *hook* again: a hook manager
+    (lefthook, husky) wrote its script over our shim, so the chained copy is no longer needed."""
+    a, b = _read(hook), _read(chained)
+    if a is None or b is None:
+        return False
+    return a == b or (is_lefthook_script(hook) and is_lefthook_script(chained))
 
 
 def _read(path: str) -> bytes | None:
@@ -303,7 +239,7 @@ def _keep_and_replace(path: str, keep_as: str, data: bytes) -> None:
         raise
 
 
-# --------------------------------------------------------------------------- install
+# --------------------------------------------------------------------------- chaining mode
 
 
 @dataclass
@@ -335,6 +271,14 @@ def _conflict(name: str, path: str, chained: str) -> UserError:
     )
 
 
+def _refuse_own_name(name: str, hook: str) -> UserError:
+    return UserError(
+        f"{name}: {hook} finds its own files from its name ($0), so it would stop working "
+        f'if moved aside; add the line  git-snapshot hook {name} "$@"  to it yourself, '
+        "or run git snapshot install again once it is gone"
+    )
+
+
 def _plan(hooks_dir: str, name: str, exe: str) -> _Plan:
     hook = os.path.join(hooks_dir, name)
     legacy = hook + PRE_COMMIT_LEGACY_SUFFIX
@@ -342,8 +286,15 @@ def _plan(hooks_dir: str, name: str, exe: str) -> _Plan:
     chained_name = name + CHAINED_SUFFIX
     data = shim_text(name, exe).encode()
     remove: list[str] = []
+    # lefthook moves our shim to NAME.old (which it never runs) and refuses to install while
+    # that file exists: an old shim of ours there is only in the way.
+    if is_our_shim(hook + LEFTHOOK_OLD_SUFFIX):
+        remove.append(hook + LEFTHOOK_OLD_SUFFIX)
     # A shim never chains a shim: that one would call itself (same chained path) forever.
-    if is_our_shim(chained):
+    # Nor a copy of what is at NAME again (a hook manager rewrote its script over our shim).
+    if is_our_shim(chained) or (
+        not is_our_shim(hook) and not is_pre_commit_script(hook) and _stale_copy(hook, chained)
+    ):
         remove.append(chained)
         have_chained = False
     else:
@@ -359,13 +310,15 @@ def _plan(hooks_dir: str, name: str, exe: str) -> _Plan:
 
     if is_our_shim(hook):
         return _ours(hook, "")
-    if _is_pre_commit_script(hook):
+    if is_pre_commit_script(hook):
         where = f" as {name}{PRE_COMMIT_LEGACY_SUFFIX}, which pre-commit's hook runs"
         if is_our_shim(legacy):
             return _ours(legacy, where)
         if os.path.lexists(legacy):
             if have_chained:
                 raise _conflict(name, legacy, chained)
+            if _USES_OWN_NAME.search(_head(legacy)):
+                raise _refuse_own_name(name, legacy)
             msg = (
                 f"{name}: installed{where}; chained the previous {name}.legacy (now {chained_name})"
             )
@@ -377,6 +330,8 @@ def _plan(hooks_dir: str, name: str, exe: str) -> _Plan:
     if os.path.lexists(hook):
         if have_chained:
             raise _conflict(name, hook, chained)
+        if _USES_OWN_NAME.search(_head(hook)):
+            raise _refuse_own_name(name, hook)
         msg = f"{name}: installed; chained the existing hook (now {chained_name})"
         return _Plan(name, hook, data, msg, keep_as=chained, remove=remove)
     msg = f"{name}: installed"
@@ -386,7 +341,8 @@ def _plan(hooks_dir: str, name: str, exe: str) -> _Plan:
 
 
 def install(hooks_dir: str, exe: str) -> list[str]:
-    """Put a shim for every hook in HOOK_NAMES into *hooks_dir*; one message per hook.
+    """Put a shim for every hook in HOOK_NAMES into *hooks_dir*, chaining what is there; one
+    message per hook.
 
     Idempotent: a second run changes nothing (or only the exe path, if it changed). Every
     conflict is found before anything is changed.
@@ -397,33 +353,180 @@ def install(hooks_dir: str, exe: str) -> list[str]:
 
 
 def uninstall(hooks_dir: str) -> list[str]:
-    """Remove our shims from *hooks_dir* and put back the hooks they chained; one message each."""
+    """Remove our shims from *hooks_dir* and put back the hooks they chained; one message each.
+
+    Left-overs go too: a shim lefthook moved to NAME.old, a chained copy of the script a hook
+    manager wrote over our shim, and a chained hook whose shim was deleted goes back in place.
+    """
     messages: list[str] = []
     for name in HOOK_NAMES:
-        hook = os.path.join(hooks_dir, name)
-        legacy = hook + PRE_COMMIT_LEGACY_SUFFIX
-        chained = hook + CHAINED_SUFFIX
-        chained_name = name + CHAINED_SUFFIX
-        if is_our_shim(hook):
-            ours, where = hook, ""
-        elif _is_pre_commit_script(hook) and is_our_shim(legacy):
-            ours, where = legacy, f" (it was {name}.legacy, run by pre-commit's hook)"
-        else:
-            msg = f"{name}: not installed"
-            if os.path.lexists(chained):
-                msg += f"; {chained_name} left in place"
-            messages.append(msg)
-            continue
-        if os.path.lexists(chained) and not is_our_shim(chained):
-            os.replace(chained, ours)  # one atomic step: our shim out, the original back
-            messages.append(f"{name}: removed{where}; restored the hook it chained")
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(chained)  # a stray shim of ours, never anything else
-            os.unlink(ours)
-            messages.append(f"{name}: removed{where}")
+        messages.append(_uninstall_one(hooks_dir, name))
         _fsync_dir(hooks_dir)
     return messages
+
+
+def _uninstall_one(hooks_dir: str, name: str) -> str:
+    hook = os.path.join(hooks_dir, name)
+    legacy = hook + PRE_COMMIT_LEGACY_SUFFIX
+    chained = hook + CHAINED_SUFFIX
+    old = hook + LEFTHOOK_OLD_SUFFIX
+    extra = ""
+    if is_our_shim(old):
+        os.unlink(old)
+        extra = f"; removed the shim lefthook had moved to {name}{LEFTHOOK_OLD_SUFFIX}"
+    if is_our_shim(hook):
+        ours, where = hook, ""
+    elif is_pre_commit_script(hook) and is_our_shim(legacy):
+        ours, where = legacy, f" (it was {name}.legacy, run by pre-commit's hook)"
+    elif os.path.lexists(chained) and not os.path.lexists(hook):
+        os.rename(chained, hook)  # our shim was deleted: the original goes back in place
+        return f"{name}: not installed; put back the hook it had chained{extra}"
+    elif os.path.lexists(chained) and (is_our_shim(chained) or _stale_copy(hook, chained)):
+        os.unlink(chained)
+        return f"{name}: not installed; removed the left-over {name}{CHAINED_SUFFIX}{extra}"
+    else:
+        msg = f"{name}: not installed{extra}"
+        if os.path.lexists(chained):
+            msg += f"; {name}{CHAINED_SUFFIX} left in place"
+        return msg
+    if os.path.lexists(chained) and not is_our_shim(chained):
+        os.replace(chained, ours)  # one atomic step: our shim out, the original back
+        return f"{name}: removed{where}; restored the hook it chained{extra}"
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(chained)  # a stray shim of ours, never anything else
+    os.unlink(ours)
+    return f"{name}: removed{where}{extra}"
+
+
+# --------------------------------------------------------------------------- forwarding mode
+
+
+def own_hooks_dir(repo: gitrepo.Repo) -> str:
+    return os.path.join(repo.common_dir, OWN_HOOKS_DIR)
+
+
+def _config(repo: gitrepo.Repo, *args: str) -> str | None:
+    out = gitrepo.run_git(repo.toplevel, "config", *args, check=False)
+    return os.fsdecode(out.rstrip(b"\n")) if out else None
+
+
+@dataclass(frozen=True)
+class HooksPath:
+    """Where git looks for hooks, as configured."""
+
+    value: str | None  # the effective core.hooksPath, or None (the default .git/hooks)
+    local: str | None  # the value in the repository's own config, if any
+    before: str | None  # snapshot.hooksPathBefore: the local value install replaced
+
+
+def hooks_path(repo: gitrepo.Repo) -> HooksPath:
+    return HooksPath(
+        value=_config(repo, "--get", "core.hooksPath"),
+        local=_config(repo, "--local", "--get", "core.hooksPath"),
+        before=_config(repo, "--local", "--get", BEFORE_KEY),
+    )
+
+
+def _set_local(repo: gitrepo.Repo, key: str, value: str | None) -> None:
+    """Set *key* in the repository's own config, or unset it (value None)."""
+    if value is not None:
+        gitrepo.run_git(repo.toplevel, "config", "--local", key, value)
+    else:
+        gitrepo.run_git(repo.toplevel, "config", "--local", "--unset-all", key, check=False)
+
+
+def _is_own(repo: gitrepo.Repo, value: str | None) -> bool:
+    if not value:
+        return False
+    path = os.path.join(repo.toplevel, os.path.expanduser(value))
+    return os.path.realpath(path) == os.path.realpath(own_hooks_dir(repo))
+
+
+def forward_target(repo: gitrepo.Repo, hp: HooksPath) -> str | None:
+    """The hooks directory our own one forwards to (as configured: a relative one is resolved
+    by git from each worktree's root), or None for chaining mode."""
+    if hp.value is None:
+        return None
+    if not _is_own(repo, hp.value):
+        return os.path.expanduser(hp.value)
+    if hp.before:
+        return os.path.expanduser(hp.before)
+    # ours is set locally over a global or system core.hooksPath: forward to that one
+    for scope in ("--global", "--system"):
+        value = _config(repo, scope, "--get", "core.hooksPath")
+        if value:
+            return os.path.expanduser(value)
+    return None
+
+
+def _install_forwarding(repo: gitrepo.Repo, exe: str, hp: HooksPath, target: str) -> list[str]:
+    own = own_hooks_dir(repo)
+    if os.path.realpath(os.path.join(repo.toplevel, target)) == os.path.realpath(own):
+        raise UserError(f"core.hooksPath and {BEFORE_KEY} both name {own}: unset {BEFORE_KEY}")
+    os.makedirs(own, exist_ok=True)
+    changed = set()
+    for name in GIT_HOOK_NAMES:
+        path = os.path.join(own, name)
+        data = shim_text(name, exe, target).encode()
+        if _read(path) != data:
+            _atomic_write(path, data)
+            changed.add(name)
+    if not _is_own(repo, hp.value):
+        _set_local(repo, BEFORE_KEY, hp.local)
+        _set_local(repo, "core.hooksPath", own)
+        changed.add("core.hooksPath")
+    messages = []
+    for name in HOOK_NAMES:
+        state = "installed" if name in changed else "already installed"
+        messages.append(f"{name}: {state} in {own}; then runs {target}/{name}, if any")
+    if "core.hooksPath" in changed:
+        messages.append(
+            f"core.hooksPath was {hp.value}: it now names {own}, whose hooks run the snapshot "
+            f"and then every hook in {target} (nothing in {target} was changed); "
+            "git snapshot uninstall puts it back"
+        )
+    return messages
+
+
+def _uninstall_forwarding(repo: gitrepo.Repo, hp: HooksPath) -> list[str]:
+    own = own_hooks_dir(repo)
+    messages = []
+    if _is_own(repo, hp.local):
+        _set_local(repo, "core.hooksPath", hp.before)
+        messages.append(f"core.hooksPath: set back to {hp.before or 'its default (unset)'}")
+    _set_local(repo, BEFORE_KEY, None)
+    if os.path.isdir(own):
+        shutil.rmtree(own)
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(own))
+        messages.append(f"removed {own}")
+    return messages
+
+
+# --------------------------------------------------------------------------- per repository
+
+
+def install_repo(repo: gitrepo.Repo, exe: str) -> list[str]:
+    """Install in *repo*: chaining in .git/hooks, or forwarding when core.hooksPath is set."""
+    hp = hooks_path(repo)
+    target = forward_target(repo, hp)
+    if target is None:
+        return install(repo.hooks_dir(), exe)
+    return _install_forwarding(repo, exe, hp, target)
+
+
+def uninstall_repo(repo: gitrepo.Repo) -> list[str]:
+    """Undo :func:`install_repo`, whichever layout it used (and an older version's shims in a
+    core.hooksPath directory)."""
+    hp = hooks_path(repo)
+    messages = _uninstall_forwarding(repo, hp)
+    nothing: list[str] = []
+    for directory in dict.fromkeys([repo.hooks_dir(), os.path.join(repo.common_dir, "hooks")]):
+        if not os.path.isdir(directory) or _is_own(repo, directory):
+            continue
+        for line in uninstall(directory):
+            (nothing if line.endswith(": not installed") else messages).append(line)
+    return messages or nothing[: len(HOOK_NAMES)]
 
 
 def current_exe() -> str:

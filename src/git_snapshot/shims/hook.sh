@@ -1,0 +1,114 @@
+#!/bin/sh
+# installed by git-snapshot: a hook shim; git runs it under a hook's name.
+# For reference-transaction, pre-rebase, pre-merge-commit, post-checkout, post-merge and
+# post-rewrite it runs `git-snapshot hook NAME ARGS...`; then, for every name, it runs the hook
+# that was there before, if any: NAME.git-snapshot-chained next to this file or, when this file
+# lives in git-snapshot's own hooks directory, NAME in the directory git used before ($forward).
+# `git snapshot uninstall` removes it and puts every hook back. GIT_SNAPSHOT_SKIP=1: no
+# snapshot (the chained hook still runs). If git-snapshot is gone, this shim prints how to
+# remove it and lets git go on. The next line is the only one `git snapshot install` fills in.
+exe=git-snapshot forward=
+case $0 in */*) dir=${0%/*} ;; *) dir=. ;; esac
+name=${0##*/}
+name=${name%.legacy} # pre-commit's hook runs what it replaced as NAME.legacy
+if [ -n "$forward" ]; then chained=$forward/$name; else chained=$dir/$name.git-snapshot-chained; fi
+
+have_exe() {
+	case $exe in
+	*/*) [ -f "$exe" ] && [ -x "$exe" ] ;;
+	*) command -v "$exe" >/dev/null 2>&1 ;;
+	esac
+}
+
+have_chained() { [ -f "$chained" ] && [ -x "$chained" ]; }
+
+# Only the chained hook (no snapshot here): git sees its status.
+chain_only() {
+	if have_chained; then exec "$chained" "$@"; fi
+	exit 0
+}
+
+# One line: the program is gone (a deleted virtualenv); the exact commands that remove us.
+gone() {
+	case $0 in /*) self=$0 ;; *) self=$PWD/$0 ;; esac # said to a user in any directory
+	if [ -n "$forward" ]; then
+		undo="git config core.hooksPath '$forward' && rm -r '${self%/*}'"
+	elif have_chained; then
+		undo="mv '${self%/*}/${chained##*/}' '$self'"
+	else
+		undo="rm '$self'"
+	fi
+	printf '%s\n' "git-snapshot: $exe is gone, so the $name hook took no snapshot; to remove this hook: $undo" >&2
+}
+
+# The snapshot: its status (0 when skipped or when the program is gone).
+snap() {
+	[ "${GIT_SNAPSHOT_SKIP-}" = 1 ] && return 0
+	if have_exe; then
+		"$exe" hook "$name" "$@"
+		return
+	fi
+	gone
+	return 0
+}
+
+case $name in
+pre-rebase | pre-merge-commit)
+	# A pre-hook: a failed snapshot or a failed chained hook aborts the git command.
+	status=0
+	snap "$@" || status=$?
+	if have_chained; then
+		"$chained" "$@" || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
+	fi
+	exit "$status"
+	;;
+post-checkout | post-merge)
+	# A post-hook: the snapshot never fails the git command; the status is the chained hook's.
+	snap "$@" || :
+	chain_only "$@"
+	;;
+post-rewrite)
+	# stdin: "<old> <new>" lines, which both read.
+	if [ "${GIT_SNAPSHOT_SKIP-}" = 1 ] || ! have_exe; then
+		[ "${GIT_SNAPSHOT_SKIP-}" = 1 ] || gone
+		chain_only "$@"
+	fi
+	have_chained || { snap "$@" || :; exit 0; }
+	input=$(cat; echo .) # the "." keeps a trailing newline
+	input=${input%.}
+	printf '%s' "$input" | snap "$@" || :
+	printf '%s' "$input" | "$chained" "$@"
+	exit $?
+	;;
+reference-transaction) ;;
+*) chain_only "$@" ;;
+esac
+
+# reference-transaction. Fast path, no subprocess at all: only the ORIG_HEAD update that
+# `git merge` and `git pull` make before they touch the worktree is snapshotted. A 50-commit
+# rebase calls this hook about 500 times.
+[ "$1" = prepared ] && [ "${GIT_SNAPSHOT_SKIP-}" != 1 ] || chain_only "$@"
+case ${GIT_REFLOG_ACTION-} in
+merge* | pull*) ;;
+*) chain_only "$@" ;;
+esac
+# stdin: "<old> <new> <ref>" lines.
+found=
+if have_chained; then
+	input=$(cat; echo .)
+	input=${input%.}
+	case $input in
+	*" ORIG_HEAD
+"* | *" ORIG_HEAD") found=1 ;;
+	esac
+else
+	while IFS= read -r line || [ -n "$line" ]; do
+		case $line in *" ORIG_HEAD") found=1; break ;; esac
+	done
+fi
+status=0
+if [ -n "$found" ]; then snap "$@" </dev/null || status=$?; fi
+if have_chained; then
+	printf '%s' "$input" | "$chained" "$@" || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
+fi
+exit "$status"
