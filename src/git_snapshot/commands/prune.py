@@ -6,10 +6,13 @@ from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.commands.common import repo_at
 from git_snapshot.store import Store
-from git_snapshot.store.prune import Policy
-from git_snapshot.store.prune import forget_by_policy
-from git_snapshot.store.prune import gc
-from git_snapshot.store.prune import parse_duration
+from git_snapshot.store.gc import disk_errors
+from git_snapshot.store.gc import gc
+from git_snapshot.store.gc import preview
+from git_snapshot.store.index import Snapshot
+from git_snapshot.store.retention import Policy
+from git_snapshot.store.retention import forget_by_policy
+from git_snapshot.store.retention import parse_duration
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
@@ -25,14 +28,36 @@ def cmd_prune(args: argparse.Namespace) -> int:
         policy = Policy(args.keep_last, within)
     with Store() as store:
         sources = [repo.common_dir] if repo else [k for k, _ in store.index.sources()]
-        gone = forget_by_policy(store, policy, sources, dry_run=args.dry_run)
-        verb = "would forget" if args.dry_run else "forgot"
-        ids = ", ".join(str(s.id) for s in gone)
-        print(f"{verb} {len(gone)} snapshot(s)" + (f": {ids}" if ids else ""))
-        if not args.dry_run:
-            rep = gc(store)
+        if args.dry_run:
+            gone = forget_by_policy(store, policy, sources, dry_run=True)
+            _say_forgotten("would forget", gone)
+            todo = preview(store, [s.rowid for s in gone])
             print(
-                f"reclaimed {output.size(rep.bytes_freed)} ({rep.objects_removed} objects, "
-                f"{rep.packs_removed} packs removed, {rep.packs_rewritten} rewritten)"
+                f"would reclaim about {output.size(todo.bytes_to_free)} ({len(todo.dead)} "
+                f"objects, {len(todo.doomed)} packs removed, {len(todo.sparse)} rewritten)"
             )
+            _say_kept(len(todo.kept_orphans))
+            return 0
+        with disk_errors(store, "prune"):
+            gone = forget_by_policy(store, policy, sources)
+        _say_forgotten("forgot", gone)
+        rep = gc(store)
+        print(
+            f"reclaimed {output.size(rep.bytes_freed)} ({rep.objects_removed} objects, "
+            f"{rep.packs_removed} packs removed, {rep.packs_rewritten} rewritten)"
+        )
+        _say_kept(rep.orphans_kept)
     return 0
+
+
+def _say_forgotten(verb: str, gone: list[Snapshot]) -> None:
+    ids = ", ".join(str(s.id) for s in gone)
+    print(f"{verb} {len(gone)} snapshot(s)" + (f": {ids}" if ids else ""))
+
+
+def _say_kept(orphans: int) -> None:
+    if orphans:
+        print(
+            f"kept {orphans} pack(s) that hold snapshots the index does not list; "
+            "bring them back with: git snapshot repair"
+        )

@@ -1,0 +1,386 @@
+"""Garbage collection: a plan, then its execution, both under the store's exclusive lock (so no
+snapshot is half written meanwhile).
+
+``plan`` marks what is live: every object reachable from a snapshot's root tree, every
+snapshot's record, and every tombstone (FORGET objects must outlive the records they name, so
+that ``repair`` never brings a forgotten snapshot back). It finds the dead objects, the packs
+holding nothing live, the packs mostly dead (to repack), and the orphans: pack files that no
+index row names. An orphan is reclaimed only when it holds no snapshot record the index does
+not know (one left by a snapshot killed before its index commit is ``repair``'s to bring
+back), or when an earlier gc doomed it.
+
+``execute`` runs the plan in the order a full disk needs: first one transaction drops the dead
+rows and the rows of wholly dead packs, then those packs and the reclaimable orphans are
+unlinked (space comes back before any is needed), then the store's reserve is made again, and
+only then are sparse packs repacked. Rows always go before files, and a file whose rows went
+is noted as doomed in the same transaction, so a kill anywhere leaves every snapshot readable
+and at most files that the next gc deletes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import functools
+import os
+import shutil
+import sqlite3
+import stat
+from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+import zstandard
+
+from git_snapshot.errors import UserError
+from git_snapshot.store.core import Store
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import FORGET
+from git_snapshot.store.objects import RECORD
+from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.packs import MAX_PACK
+from git_snapshot.store.packs import REC
+from git_snapshot.store.packs import FinishedPack
+from git_snapshot.store.packs import PackWriter
+from git_snapshot.store.packs import scan_pack
+from git_snapshot.store.reserve import RESERVE_BYTES
+from git_snapshot.store.reserve import ensure_reserve
+from git_snapshot.store.reserve import no_room
+from git_snapshot.store.reserve import with_room
+from git_snapshot.store.safewrite import fsync_dir
+
+REPACK_BELOW = 0.5  # rewrite a pack when less than this share of its bytes is still in use
+REPACK_BATCH = MAX_PACK  # live bytes copied per transaction: bounds the space a repack needs
+
+
+@dataclass(frozen=True)
+class PackUse:
+    id: int
+    name: str
+    size: int
+    live: int  # bytes of its live objects, headers included
+
+
+@dataclass
+class GcPlan:
+    dead: list[bytes] = field(default_factory=list)  # objects no snapshot needs
+    empty: list[PackUse] = field(default_factory=list)  # packs holding nothing live
+    sparse: list[PackUse] = field(default_factory=list)  # less than REPACK_BELOW in use
+    orphans: dict[str, int] = field(default_factory=dict)  # reclaimable orphans: name -> size
+    kept_orphans: list[str] = field(default_factory=list)  # orphans holding records: repair's
+
+    @property
+    def doomed(self) -> list[str]:
+        """The pack files deleted first."""
+        return [p.name for p in self.empty] + list(self.orphans)
+
+    @property
+    def bytes_to_free(self) -> int:
+        return (
+            sum(p.size for p in self.empty)
+            + sum(self.orphans.values())
+            + sum(p.size - p.live for p in self.sparse)
+        )
+
+
+@dataclass
+class GcReport:
+    ran: bool  # False when another process held the store and wait was False
+    objects_removed: int = 0
+    packs_removed: int = 0  # wholly dead packs and reclaimed orphans
+    packs_rewritten: int = 0
+    bytes_freed: int = 0
+    orphans_kept: int = 0  # orphan packs holding snapshot records, left for repair
+
+
+# -- the entry points --------------------------------------------------------------------------
+
+
+def gc(store: Store, wait: bool = True) -> GcReport:
+    """Delete what no snapshot needs. With *wait* False, skip when a snapshot is running."""
+    with store.lock(exclusive=True, wait=wait) as locked:
+        if not locked:
+            return GcReport(ran=False)
+        with disk_errors(store, "garbage collection"):
+            sweep_tmp(store)
+            return execute(store, plan(store))
+
+
+def preview(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
+    """What gc would do if the snapshots with row ids *forgetting* were forgotten; changes
+    nothing."""
+    with store.lock(exclusive=True):
+        return plan(store, forgetting)
+
+
+# -- the plan ----------------------------------------------------------------------------------
+
+
+def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
+    """What to delete and repack; the caller holds the exclusive lock."""
+    packs = store.index.gc_packs()
+    on_disk = store.pack_names()
+    if on_disk and not packs:
+        raise UserError(
+            f"garbage collection refused: the index lists no packs but the store holds "
+            f"{len(on_disk)}; rebuild the index with: git snapshot repair"
+        )
+    live = _live(store, forgetting)
+    used = dict.fromkeys(packs, 0)
+    result = GcPlan()
+    for key, pid, length, type_ in store.index.gc_objects():
+        if key in live or type_ == FORGET:
+            used[pid] = used.get(pid, 0) + REC.size + length
+        else:
+            result.dead.append(key)
+    for pid, (name, size) in sorted(packs.items()):
+        use = PackUse(pid, name, size, used[pid])
+        if use.live == 0:
+            result.empty.append(use)
+        elif use.live < REPACK_BELOW * size:
+            result.sparse.append(use)
+    known = {name for name, _ in packs.values()}
+    _sort_orphans(store, [n for n in on_disk if n not in known], result)
+    return result
+
+
+def _live(store: Store, forgetting: Iterable[int]) -> set[bytes]:
+    roots, records = store.index.gc_snapshot_keys(forgetting)
+    live = set(records)
+    stack = roots
+    while stack:
+        key = stack.pop()
+        if key in live:
+            continue
+        live.add(key)
+        try:
+            entries = store.read_tree(key)
+        except CorruptObject as exc:
+            raise UserError(
+                f"garbage collection stopped, nothing was deleted: {exc}; "
+                "run git snapshot verify --read-data"
+            ) from exc
+        for e in entries:
+            if e.kind == DIR:
+                stack.append(e.ref)
+            elif e.kind == FILE:
+                live.add(e.ref)
+    return live
+
+
+def _sort_orphans(store: Store, names: list[str], result: GcPlan) -> None:
+    doomed = store.index.gc_doomed() if names else set()
+    for name in names:
+        path = store.pack_path(name)
+        try:
+            size = os.path.getsize(path)
+        except FileNotFoundError:
+            continue
+        if name in doomed or not _holds_unknown_record(store, path):
+            result.orphans[name] = size
+        else:
+            result.kept_orphans.append(name)
+
+
+def _holds_unknown_record(store: Store, path: str) -> bool:
+    """Whether a pack holds a snapshot record the index does not know (a copy made by a
+    repack that was killed does not count). A pack we cannot read might: keep it."""
+    try:
+        return any(o.type == RECORD and not store.index.has(o.key) for o in scan_pack(path))
+    except (OSError, ValueError):
+        return True
+
+
+# -- its execution -----------------------------------------------------------------------------
+
+
+def execute(store: Store, todo: GcPlan) -> GcReport:
+    """Carry out *todo*, made under the same exclusive lock."""
+    report = GcReport(ran=True, objects_removed=len(todo.dead), orphans_kept=len(todo.kept_orphans))
+    empty = [p.id for p in todo.empty]
+    with_room(store, lambda: store.index.gc_drop(todo.dead, empty, todo.doomed))
+    report.bytes_freed += _unlink(store, todo.doomed)
+    report.packs_removed = len(todo.doomed)
+    ensure_reserve(store)  # before the repack takes the space
+    for batch in _batches(todo.sparse):
+        report.bytes_freed += with_room(store, functools.partial(_repack, store, batch))
+        report.packs_rewritten += len(batch)
+    ensure_reserve(store)
+    return report
+
+
+def _batches(packs: list[PackUse]) -> Iterator[list[PackUse]]:
+    batch: list[PackUse] = []
+    size = 0
+    for p in packs:
+        if batch and size + p.live > REPACK_BATCH:
+            yield batch
+            batch, size = [], 0
+        batch.append(p)
+        size += p.live
+    if batch:
+        yield batch
+
+
+def _repack(store: Store, batch: list[PackUse]) -> int:
+    """Copy the live objects of *batch* into new packs, point the index at them, delete the
+    old packs; returns the bytes this freed."""
+    writer = PackWriter(store.path)
+    try:
+        for p in batch:
+            for key, offset, length, size, type_ in store.index.objects_in_pack(p.id):
+                writer.add_frame(type_, key, size, _frame(store, p.name, offset, length))
+        new = writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    old = [p.name for p in batch]
+    store.index.gc_move(new, [p.id for p in batch], old)
+    return _unlink(store, old) - _size(new)
+
+
+def _frame(store: Store, pack: str, offset: int, length: int) -> bytes:
+    try:
+        return store.reader.frame(pack, offset, length)
+    except zstandard.ZstdError as exc:
+        raise CorruptObject(f"pack {pack}: {exc}; nothing of it was deleted") from exc
+
+
+def _size(packs: list[FinishedPack]) -> int:
+    return sum(p.size for p in packs)
+
+
+def _unlink(store: Store, names: list[str]) -> int:
+    """Delete pack files (whose index rows are gone); returns the bytes freed."""
+    store.reader.close()  # an open file keeps its blocks after the unlink
+    freed = 0
+    for name in names:
+        path = store.pack_path(name)
+        with contextlib.suppress(FileNotFoundError):
+            size = os.path.getsize(path)
+            os.unlink(path)
+            freed += size
+    if names:
+        fsync_dir(store.packs_dir)
+    return freed
+
+
+# -- leftovers ---------------------------------------------------------------------------------
+
+
+def sweep_tmp(store: Store) -> int:
+    """Empty tmp/ of what killed runs left: files, directories (whatever their modes),
+    anything; what cannot be removed stays for a later run and never stops the caller, who
+    holds the exclusive lock (every writer holds it shared). Returns the entries removed."""
+    try:
+        with os.scandir(store.tmp_dir) as it:
+            entries = list(it)
+    except OSError:
+        return 0
+    removed = 0
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path, onerror=_writable_and_retry)
+            else:
+                os.unlink(entry.path)
+            removed += 1
+        except FileNotFoundError:  # gone meanwhile: what we wanted
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
+def _writable_and_retry(func: Any, path: str, exc_info: Any) -> None:
+    """rmtree's error handler: ignore what vanished; open up a read-only or unreadable
+    directory a hook left (never following a symlink out of tmp/) and go again."""
+    exc = exc_info[1]
+    if isinstance(exc, FileNotFoundError):
+        return
+    if not isinstance(exc, PermissionError):
+        raise exc
+    os.chmod(os.path.dirname(path), 0o700)
+    if stat.S_ISDIR(os.lstat(path).st_mode):
+        os.chmod(path, 0o700)
+        shutil.rmtree(path, onerror=_writable_and_retry)
+    else:
+        os.unlink(path)
+
+
+def sweep_leftovers(store: Store) -> int:
+    """What killed runs left in tmp/ goes, unless someone works in the store right now (they
+    hold its lock shared): then a later run cleans it. Costs one directory read when tmp/ is
+    empty; never fails. Returns the entries removed."""
+    try:
+        with os.scandir(store.tmp_dir) as it:
+            if next(it, None) is None:
+                return 0
+        with store.lock(exclusive=True, wait=False) as locked:
+            return sweep_tmp(store) if locked else 0
+    except (OSError, UserError):
+        return 0
+
+
+# -- errors of the disk ------------------------------------------------------------------------
+
+_IO_ERRNOS = (errno.EIO, errno.EROFS, errno.EACCES, errno.EPERM)
+_SQLITE_IO = ("disk I/O error", "readonly database", "unable to open database")
+
+
+@contextmanager
+def disk_errors(store: Store, doing: str) -> Iterator[None]:
+    """A write to the store that the disk refuses becomes one line naming that disk and what
+    to do. Every step leaves the store consistent, so stopping is always safe."""
+    try:
+        yield
+    except (OSError, sqlite3.OperationalError) as exc:
+        disk = mount_point(store.path)
+        if no_room(exc) and _nearly_full(store):
+            raise UserError(
+                f"{doing} stopped: the disk holding the snapshot store ({disk}) is full; "
+                f"the store is intact; free some space on {disk} and run git snapshot prune "
+                "again"
+            ) from exc
+        if no_room(exc) or _io_failure(exc):
+            what = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise UserError(
+                f"{doing} stopped: the disk holding the snapshot store ({disk}) refused a "
+                f"write ({what}); the store is intact; check that disk and its permissions, "
+                "then run git snapshot verify"
+            ) from exc
+        raise
+
+
+def _io_failure(exc: BaseException) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in _IO_ERRNOS
+    return any(m in str(exc) for m in _SQLITE_IO)
+
+
+def _nearly_full(store: Store) -> bool:
+    """SQLite says "disk I/O error" for a full disk too: the free space tells them apart."""
+    try:
+        fs = os.statvfs(store.path)
+    except OSError:
+        return True
+    return fs.f_bavail * fs.f_frsize < 2 * RESERVE_BYTES
+
+
+def mount_point(path: str) -> str:
+    """The mount point of the file system holding *path*: how people know a disk."""
+    try:
+        path = os.path.realpath(path)
+        dev = os.stat(path).st_dev
+        while path != "/":
+            parent = os.path.dirname(path)
+            if os.stat(parent).st_dev != dev:
+                break
+            path = parent
+    except OSError:
+        pass
+    return path
