@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Union
 
 from git_snapshot import boundary
-from git_snapshot.commands.restore import unsaved
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
@@ -32,11 +31,12 @@ from git_snapshot.store.prune import forget_by_policy
 from git_snapshot.store.prune import gc
 from git_snapshot.store.restorer import Restorer
 from git_snapshot.store.restorer import split_path
+from git_snapshot.store.safety import PRE_RESTORE
+from git_snapshot.store.safety import unsaved
 from git_snapshot.store.verify import verify
 
 StorePath = Union[str, "os.PathLike[str]", None]
 PathArg = Union[str, "os.PathLike[str]"]
-PRE_RESTORE = "pre-restore"
 
 
 @dataclass(frozen=True)
