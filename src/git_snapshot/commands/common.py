@@ -10,6 +10,7 @@ from git_snapshot import output
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+from git_snapshot.store.safety import PRE_RESTORE
 
 
 def repo_at(cwd: str) -> gitrepo.Repo:
@@ -26,7 +27,7 @@ def pick(store: Store, repo: gitrepo.Repo, ref: str) -> Snapshot:
         mine = store.snapshots(repo.common_dir, repo.toplevel)
         if not mine:
             raise UserError("no snapshots of this worktree yet; take one with: git snapshot")
-        chosen = [s for s in mine if s.trigger != "pre-restore"]
+        chosen = [s for s in mine if s.trigger != PRE_RESTORE]
         return (chosen or mine)[-1]
     return store.get(repo.common_dir, ref)
 
