@@ -41,7 +41,10 @@ def forget_by_policy(
     for source in sources:
         gone.extend(policy.select(store.snapshots(source)))
     if gone and not dry_run:
-        with_room(store, lambda: store.forget(gone))
+        # shared, as a snapshot: the tombstone pack is in packs/ before its index rows, and a
+        # gc in between would take it for an orphan and delete it
+        with store.lock():
+            with_room(store, lambda: store.forget(gone))
     return gone
 
 
