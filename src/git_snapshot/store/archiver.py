@@ -35,6 +35,7 @@ from git_snapshot.store.objects import encode_into as _encode_into
 from git_snapshot.store.packs import CHUNK
 from git_snapshot.store.packs import FinishedPack
 from git_snapshot.store.packs import PackWriter
+from git_snapshot.store.reserve import no_room
 
 _T = TypeVar("_T")
 SMALL_FILE = 4 << 20  # read whole below this, stream above
@@ -479,13 +480,16 @@ def create_snapshot(
             writer.add(RECORD, snap.record, record)
             packs = writer.finish()
             store.index.add_snapshot(packs, snap)
-        except (OSError, sqlite3.OperationalError) as exc:
+        except (OSError, sqlite3.Error) as exc:
             writer.abort()
             _unlink_packs(store, packs)  # no row names them: they would only be orphans
+            if isinstance(exc, sqlite3.Error) and not no_room(exc):
+                raise  # a damaged index: the entry point names git snapshot repair
+            why = "its disk is full" if no_room(exc) else getattr(exc, "strerror", None) or exc
             raise UserError(
-                f"cannot write to the snapshot store at {store.path}: "
-                f"{getattr(exc, 'strerror', None) or exc}; free some space on that disk "
-                "or set GIT_SNAPSHOT_STORE to another persistent directory"
+                f"cannot write to the snapshot store at {store.path}: {why}; free some space "
+                "on that disk (git snapshot prune reclaims old snapshots) or set "
+                "GIT_SNAPSHOT_STORE to another persistent directory"
             ) from exc
         except BaseException:
             writer.abort()

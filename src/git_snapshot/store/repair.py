@@ -206,7 +206,7 @@ def _enter(
                 continue
             if missing:
                 report.incomplete.append((snap.source, snap.id, missing))
-            if snap.record is None:  # written before records existed: give it one now
+            if not _readable(store, snap.record):  # none yet (version 1), or damaged
                 data = encode_record(snap, path)
                 snap.record = hashlib.sha256(data).digest()
                 backfill.add(RECORD, snap.record, data)
@@ -216,6 +216,16 @@ def _enter(
     except BaseException:
         backfill.abort()
         raise
+
+
+def _readable(store: Store, key: bytes | None) -> bool:
+    if key is None:
+        return False
+    try:
+        store.read_object(key)
+    except CorruptObject:
+        return False
+    return True
 
 
 def _missing(store: Store, root: bytes) -> int:
