@@ -287,3 +287,26 @@ def test_dry_run_changes_nothing(
     assert "would rebuild" in ran.out and "3 snapshot(s)" in ran.out
     assert not (store_dir / "index.sqlite").exists()
     assert os.listdir(store_dir / "tmp") == []
+
+
+def test_a_damaged_record_is_named_by_verify_and_written_again_by_repair(
+    history: dict[int, dict[bytes, Seen]], store_dir: Path, tmp_path: Path
+) -> None:
+    with Store(store_dir) as s:
+        (second,) = [x for x in s.snapshots("s") if x.id == 2]
+        assert second.record is not None
+        loc = s.index.locate(second.record)
+        assert loc is not None
+    path = store_dir / "packs" / loc.pack
+    raw = bytearray(path.read_bytes())
+    raw[loc.offset + loc.length - 3] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with Store(store_dir) as s:
+        report = verify(s, read_data=True)
+        assert [(p.snapshot, p.path) for p in report.problems] == [(2, "(snapshot record)")]
+    with Store(store_dir, repairing=True) as s:
+        repair(s)  # the old index still knows snapshot 2: its record is written again
+    _lose_index(store_dir)
+    with Store(store_dir, repairing=True) as s:
+        repair(s)  # and so the packs alone rebuild all three
+    _check(store_dir, history, tmp_path)

@@ -53,6 +53,9 @@ class Store:
         self.reader = PackReader(self.path)
         if not repairing:
             self.index = self._open_index()
+            from git_snapshot.store.gc import sweep_leftovers  # gc builds on this module
+
+            sweep_leftovers(self)  # what a killed run left in tmp/, unless someone works here
 
     def _open_index(self) -> Index:
         """The index, refusing one that is lost or damaged while packs exist: an empty index
