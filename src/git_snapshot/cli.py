@@ -70,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("install", help="install the plain git hooks in this repository")
     sub.add_parser("uninstall", help="remove them, putting back what was there")
+    sub.add_parser("doctor", help="per hook: will it fire, what else runs there; the store")
 
     c = sub.add_parser("hook", help="entry point of the hook shims")
     c.add_argument("name")

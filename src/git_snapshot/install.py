@@ -477,7 +477,8 @@ def _install_forwarding(repo: gitrepo.Repo, exe: str, hp: HooksPath, target: str
         changed.add("core.hooksPath")
     messages = []
     for name in HOOK_NAMES:
-        state = "installed" if name in changed else "already installed"
+        fresh = name in changed or "core.hooksPath" in changed
+        state = "installed" if fresh else "already installed"
         messages.append(f"{name}: {state} in {own}; then runs {target}/{name}, if any")
     if "core.hooksPath" in changed:
         messages.append(

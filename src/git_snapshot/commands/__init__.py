@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from git_snapshot.commands.create import cmd_create
 from git_snapshot.commands.diff import cmd_diff
+from git_snapshot.commands.doctor import cmd_doctor
 from git_snapshot.commands.export import cmd_export
 from git_snapshot.commands.install import cmd_install
 from git_snapshot.commands.install import cmd_uninstall
@@ -18,6 +19,7 @@ from git_snapshot.commands.verify import cmd_verify
 __all__ = [
     "cmd_create",
     "cmd_diff",
+    "cmd_doctor",
     "cmd_export",
     "cmd_install",
     "cmd_list",

@@ -10,7 +10,7 @@ from git_snapshot.commands.common import repo_at
 
 def cmd_install(args: argparse.Namespace) -> int:
     repo = repo_at(args.cwd)
-    for line in install.install(repo.hooks_dir(), install.current_exe()):
+    for line in install.install_repo(repo, install.current_exe()):
         print(line)
     note = worktree.install_note(repo)
     if note is not None:
@@ -20,6 +20,6 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
     repo = repo_at(args.cwd)
-    for line in install.uninstall(repo.hooks_dir()):
+    for line in install.uninstall_repo(repo):
         print(line)
     return 0

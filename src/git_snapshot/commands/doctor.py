@@ -1,0 +1,160 @@
+"""``git snapshot doctor``: per hook, will it fire and what else runs there; where the store is.
+
+It reads files and git config only (no snapshot, no change), and exits 1 when one of our hooks
+will not fire, so that a script can check an install.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+
+from git_snapshot import gitrepo
+from git_snapshot import install
+from git_snapshot.commands.common import repo_at
+from git_snapshot.errors import UserError
+from git_snapshot.store import location
+
+PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
+# What pre-commit cannot do for us (README, "pre-commit's limits").
+PRE_COMMIT_LIMITS = (
+    "pre-commit makes checkout, switch and bisect exit 1 on commits without a "
+    f"{PRE_COMMIT_CONFIG}, takes no snapshot on commits whose config lacks the snapshot-* "
+    "hook ids, and cannot run reference-transaction (the only hook before merge and pull "
+    "touch the worktree): keep the plain hooks alongside (git snapshot install)"
+)
+
+
+@dataclass(frozen=True)
+class HookState:
+    name: str
+    fires: bool
+    why: str  # how it fires, or why it will not
+    also: str  # what else runs there ("" if nothing)
+
+
+def _executable(path: str) -> bool:
+    return os.path.isfile(path) and os.access(path, os.X_OK)
+
+
+def _husky_stub(path: str) -> bool:
+    head = install._head(path)
+    return (b'/h"' in head and len(head) < 200) or b"husky.sh" in head
+
+
+def describe(path: str, name: str, root: str) -> str:
+    """What the hook at *path* runs, for people; "" if nothing is there."""
+    path = os.path.join(root, path)  # a forwarded-to core.hooksPath may be relative
+    if not _executable(path):
+        return ""
+    if install.is_lefthook_script(path):
+        return f"lefthook (lefthook run {name})"
+    if install.is_pre_commit_script(path):
+        return f"pre-commit ({path})"
+    if _husky_stub(path):
+        user = os.path.join(os.path.dirname(os.path.dirname(path)), name)
+        shown = _shown(user, root)
+        return f"husky, which runs {shown}" if os.path.isfile(user) else f"husky (no {shown})"
+    return _shown(path, root)
+
+
+def _shown(path: str, root: str) -> str:
+    """A path inside the worktree relative to its root, any other absolute."""
+    rel = os.path.relpath(path, root)
+    return path if rel.startswith("..") else rel
+
+
+def _our_shim(path: str, name: str, root: str) -> HookState:
+    settings = install.shim_settings(path)
+    exe, forward = settings if settings else ("git-snapshot", "")
+    if "/" in exe and not _executable(exe):
+        return HookState(name, False, f"its program {exe} is gone: run git snapshot install", "")
+    chained = (
+        os.path.join(forward, name)
+        if forward
+        else path.rsplit(".legacy", 1)[0] + ".git-snapshot-chained"
+    )
+    where = "" if path.endswith("/" + name) else f" as {os.path.basename(path)}"
+    return HookState(name, True, f"git-snapshot's shim{where}", describe(chained, name, root))
+
+
+def _pre_commit_has(root: str, name: str) -> bool:
+    try:
+        with open(os.path.join(root, PRE_COMMIT_CONFIG), encoding="utf-8") as f:
+            return f"snapshot-{name}" in f.read()
+    except OSError:
+        return False
+
+
+def hook_state(hooks_dir: str, name: str, root: str) -> HookState:
+    path = os.path.join(hooks_dir, name)
+    if not os.path.lexists(path):
+        return HookState(name, False, f"no hook at {path}: run git snapshot install", "")
+    if not _executable(path):
+        return HookState(name, False, f"{path} is not executable, so git skips it", "")
+    if install.is_our_shim(path):
+        return _our_shim(path, name, root)
+    also = describe(path, name, root)
+    if install.is_pre_commit_script(path):
+        legacy = path + install.PRE_COMMIT_LEGACY_SUFFIX
+        if install.is_our_shim(legacy):
+            state = _our_shim(legacy, name, root)
+            return HookState(name, state.fires, state.why, "pre-commit")
+        if _pre_commit_has(root, name):
+            return HookState(
+                name, True, f"through pre-commit, while {PRE_COMMIT_CONFIG} has snapshot-{name}", ""
+            )
+        why = f"{path} is pre-commit's and {PRE_COMMIT_CONFIG} has no snapshot-{name}"
+        return HookState(name, False, why + ": run git snapshot install", also)
+    if install.is_our_shim(path + install.LEFTHOOK_OLD_SUFFIX):
+        why = f"lefthook moved our shim to {name}.old, which it never runs"
+        return HookState(name, False, why + ": run git snapshot install again", also)
+    return HookState(name, False, f"{path} is not git-snapshot's: run git snapshot install", also)
+
+
+def _hooks_dir_line(repo: gitrepo.Repo, hooks_dir: str) -> list[str]:
+    hp = install.hooks_path(repo)
+    if hp.value is None:
+        return [f"hooks directory: {hooks_dir}"]
+    lines = [f"hooks directory: {hooks_dir} (core.hooksPath = {hp.value})"]
+    own = install.own_hooks_dir(repo)
+    if os.path.isdir(own) and os.path.realpath(hooks_dir) != os.path.realpath(own):
+        lines.append(
+            f"core.hooksPath was set again to {hp.value} (husky's npm install does that), so "
+            f"git no longer runs git-snapshot's hooks in {own}: run git snapshot install again"
+        )
+    return lines
+
+
+def _store_line(repo: gitrepo.Repo) -> str:
+    try:
+        path = location.store_dir()
+        location.check_store_dir(path)
+    except UserError as exc:
+        return f"store: unusable, so every snapshot will fail: {exc}"
+    where = (
+        "inside this worktree (never snapshotted nor restored over; better kept apart: set "
+        f"{location.ENV_STORE} to a directory outside it)"
+        if location.inside(str(path), repo.toplevel)
+        else "outside this worktree"
+    )
+    return f"store: {path}, {where}"
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    repo = repo_at(args.cwd)
+    hooks_dir = repo.hooks_dir()
+    for line in _hooks_dir_line(repo, hooks_dir):
+        print(line)
+    states = [hook_state(hooks_dir, name, repo.toplevel) for name in install.HOOK_NAMES]
+    for s in states:
+        then = f"; then runs {s.also}" if s.also else ""
+        print(f"{s.name}: {'fires' if s.fires else 'WILL NOT FIRE'}: {s.why}{then}")
+    uses_pre_commit = os.path.exists(os.path.join(repo.toplevel, PRE_COMMIT_CONFIG)) or any(
+        install.is_pre_commit_script(os.path.join(hooks_dir, n)) for n in install.HOOK_NAMES
+    )
+    if uses_pre_commit:
+        print("pre-commit: " + PRE_COMMIT_LIMITS)
+    print(_store_line(repo))
+    return 0 if all(s.fires for s in states) else 1
