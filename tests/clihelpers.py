@@ -12,7 +12,8 @@ from pathlib import Path
 
 _REPORT = re.compile(
     r"^git-snapshot: (?P<what>.+?) destroyed (?P<kinds>.+?): (?P<names>.+) "
-    r"\(saved in snapshot (?P<id>\d+); restore with: (?P<cmd>git snapshot restore .+)\)$"
+    r"\((?:saved in snapshot (?P<id>\d+)|an earlier version, saved \S+ ago, is in snapshot "
+    r"(?P<old>\d+); later edits were not saved); restore with: (?P<cmd>git snapshot restore .+)\)$"
 )
 
 
@@ -50,13 +51,15 @@ class Report:
     names: str
     snap: int
     command: list[str]  # the restore command, as argv
+    exact: bool = True  # False: the snapshot holds an earlier version
 
     @classmethod
     def parse(cls, line: str) -> Report | None:
         m = _REPORT.match(line)
         if m is None:
             return None
-        return cls(m["what"], m["kinds"], m["names"], int(m["id"]), shlex.split(m["cmd"]))
+        snap = int(m["id"] or m["old"])
+        return cls(m["what"], m["kinds"], m["names"], snap, shlex.split(m["cmd"]), bool(m["id"]))
 
 
 def run(

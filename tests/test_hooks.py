@@ -97,8 +97,8 @@ def test_fast_forward_merge_over_an_ignored_file(hooked: Path, tmp_path: Path) -
     _lost_env(r, tmp_path, rep.snap)
     assert rep.command == ["git", "snapshot", "restore", str(rep.snap), ".env"]
     # one line per hook, then the report
-    assert [h for _, h in snap_lines(ran.ours)] == ["reference-transaction", "post-merge"]
-    assert len(ran.ours) == 3 and ran.ours[2].startswith("git-snapshot: git merge destroyed")
+    # a loss: the report is the one line (pre-hooks print nothing)
+    assert len(ran.ours) == 1 and ran.ours[0].startswith("git-snapshot: git merge destroyed")
 
     restore(r, rep)
     assert file_state(r / ".env") == (SECRET, 0o600)
@@ -186,8 +186,7 @@ def test_rebase_over_an_ignored_file(hooked: Path, tmp_path: Path) -> None:
     # no duplicate work: the post-checkout and reference-transaction inside the rebase are
     # skipped; pre-rebase before, post-rewrite after, one line each
     assert triggers(r) == ["pre-rebase", "post-rewrite"]
-    assert [h for _, h in snap_lines(ran.ours)] == ["pre-rebase", "post-rewrite"]
-    assert len(ran.ours) == 3
+    assert len(ran.ours) == 1 and ran.reports
     snap = _env_loss(ran, r, tmp_path, "git rebase", "pre-rebase")
     assert snap["head"] == old
 
@@ -240,7 +239,7 @@ def test_file_checkout_reports_the_discarded_edit(
     assert (r / "a.txt").read_bytes() == b"committed a\n"
     (rep,) = ran.reports
     assert (rep.what, rep.kinds, rep.names, rep.snap) == (
-        "git checkout",
+        f"git {cmd[0]}",  # the command the user ran
         "1 file with uncommitted edits",
         "a.txt",
         manual,
@@ -367,9 +366,9 @@ def test_a_failed_pre_merge_commit_snapshot_says_how_to_undo_the_merge(
     )
     ran = git(r, "merge", "--no-edit", "feature", rc=None)
     assert ran.rc != 0 and head(r) == old and (r / "f.txt").exists()
-    assert [h for _, h in snap_lines(ran.ours)] == ["reference-transaction"]
+    assert triggers(r)[-1] == "reference-transaction"
     line = ran.ours[-1]
-    assert len(ran.ours) == 2 and "GIT_SNAPSHOT_SKIP=1" in line
+    assert len(ran.ours) == 1 and "GIT_SNAPSHOT_SKIP=1" in line
     m = re.search(r"'(git merge --abort)' undoes it", line)
     assert m, line
     git(r, *m.group(1).split()[1:])
@@ -443,8 +442,8 @@ def test_existing_hooks_are_chained(hooked: Path, tmp_path: Path) -> None:
     ran = git(r, "rebase", "feature", rc=None, USER_HOOK_RC="1")
     assert ran.rc != 0 and head(r) == old and not (r / "f.txt").exists()
     assert log.read_text().splitlines()[-1] == "pre-rebase feature"
-    # ours ran first and took its snapshot, then the user's hook refused
-    assert [h for _, h in snap_lines(ran.ours)] == ["pre-rebase"]
+    # ours ran first and took its snapshot (silently: a pre-hook), then the user's hook refused
+    assert snap_lines(ran.ours) == []
     assert triggers(r)[-1] == "pre-rebase"
 
     git(r, "rebase", "feature")

@@ -68,6 +68,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("-m", "--message", default="")
     c.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARG...]")
 
+    c = sub.add_parser("losses", help="past loss reports of this worktree")
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("undo", help="restore what the latest loss report named")
+    c.add_argument("--dry-run", action="store_true", help="list what would change")
+
     sub.add_parser("install", help="install the plain git hooks in this repository")
     sub.add_parser("uninstall", help="remove them, putting back what was there")
     sub.add_parser("doctor", help="per hook: will it fire, what else runs there; the store")

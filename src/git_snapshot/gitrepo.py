@@ -18,7 +18,6 @@ import shutil
 import stat
 import subprocess
 import threading
-import time
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -41,8 +40,6 @@ __all__ = [
     "operation",
     "overlay_from_patch",
     "overlay_from_stash",
-    "precommit_patch",
-    "precommit_patch_dir",
     "run_git",
     "tracked",
     "tree_entries",
@@ -456,6 +453,92 @@ def rev(repo: Repo, name: str) -> str | None:
     return out.decode("ascii", "replace").strip() or None
 
 
+# State files in which git keeps the commits (or, AUTO_MERGE, a tree) an operation moved
+# between or is in the middle of.
+_STATE_FILES = ("ORIG_HEAD", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "REBASE_HEAD")
+
+
+def state_commits(repo: Repo) -> list[str]:
+    """HEAD, the ids in git's state files (ORIG_HEAD, MERGE_HEAD, ...) and a pending autostash:
+    what git can give back right now, besides the stash entries."""
+    out = [h for h in (head(repo), autostash_commit(repo)) if h]
+    for name in (*_STATE_FILES, "AUTO_MERGE"):
+        for line in (_read_text(os.path.join(repo.git_dir, name)) or "").splitlines():
+            oid = line.split(" ", 1)[0].strip()
+            if _OID.match(oid):
+                out.append(oid)
+    return list(dict.fromkeys(out))
+
+
+def stash_commits(repo: Repo, limit: int = 50) -> list[str]:
+    """The newest *limit* stash entries, each with its parents (HEAD at stash time, the index
+    commit and the untracked-files commit of ``stash -u``)."""
+    res = _run(repo.toplevel, ["log", "-g", f"-n{limit}", "--format=%H %P", "refs/stash", "--"])
+    if res.returncode != 0:
+        return []
+    oids = res.stdout.decode("ascii", "replace").split()
+    return list(dict.fromkeys(o for o in oids if _OID.match(o)))
+
+
+def blob_ids(repo: Repo, revs: Sequence[str], paths: Iterable[bytes]) -> dict[bytes, set[str]]:
+    """path -> ids of the blobs (and symlinks) that commits or trees *revs* hold at it, and
+    the index: the versions of each path git itself can give back."""
+    wanted = sorted({p for p in paths if p})
+    found: dict[bytes, set[str]] = {p: set() for p in wanted}
+    for p, oid in _index_blobs(repo, wanted).items():
+        found[p].add(oid)
+    simple = [p for p in wanted if b"\n" not in p]  # cat-file answers one line per request
+    requests = [(r, p) for r in revs for p in simple]
+    if requests:
+        out = run_git(
+            repo.toplevel,
+            "cat-file",
+            "--batch-check=%(objectname) %(objecttype)",
+            "-z",
+            input=b"".join(_check_rev(r).encode() + b":" + p + b"\0" for r, p in requests),
+        )
+        for (_, p), line in zip(requests, out.split(b"\n")):
+            blob, _, kind = line.partition(b" ")
+            if kind == b"blob":
+                found[p].add(blob.decode("ascii"))
+    for r in revs:  # the rare names with a newline: one ls-tree per rev
+        for p, (_mode, oid) in tree_entries(repo, r, [p for p in wanted if b"\n" in p]).items():
+            found[p].add(oid)
+    return found
+
+
+def existing_blobs(repo: Repo, oids: Iterable[str]) -> set[str]:
+    """Those of *oids* that are blobs in the object database."""
+    wanted = sorted({o for o in oids if _OID.match(o)})
+    if not wanted:
+        return set()
+    out = run_git(
+        repo.toplevel,
+        "cat-file",
+        "--batch-check=%(objectname) %(objecttype)",
+        input="".join(o + "\n" for o in wanted).encode("ascii"),
+    )
+    return {
+        parts[0]
+        for parts in (line.split(" ") for line in out.decode("ascii", "replace").splitlines())
+        if len(parts) == 2 and parts[1] == "blob"
+    }
+
+
+def _index_blobs(repo: Repo, paths: list[bytes]) -> dict[bytes, str]:
+    """path -> blob id of its index entry (stage 0 or any conflict stage)."""
+    out: dict[bytes, str] = {}
+    wanted = set(paths)
+    for batch in _argv_batches(paths):
+        raw = run_git(repo.toplevel, "--literal-pathspecs", "ls-files", "-s", "-z", "--", *batch)
+        for rec in _split_z(raw):
+            meta, _, path = rec.partition(b"\t")
+            fields = meta.split(b" ")
+            if path in wanted and len(fields) == 3:
+                out[path] = fields[1].decode("ascii")
+    return out
+
+
 def _argv_batches(paths: Iterable[bytes], limit: int = 64 * 1024) -> Iterator[list[str]]:
     batch: list[str] = []
     size = 0
@@ -638,113 +721,7 @@ def overlay_from_stash(repo: Repo, commit: str, dest: str) -> Overlay:
 
 
 # --------------------------------------------------------------------------------------------
-# pre-commit's stash of unstaged edits
-
-_PATCH_NAME = re.compile(r"patch(\d+)-(\d+)\Z")
-
-
-def precommit_patch_dir() -> str:
-    """pre-commit's store directory, where it saves the patch of unstaged edits."""
-    base = os.environ.get("PRE_COMMIT_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "pre-commit"
-    )
-    return os.path.realpath(base)
-
-
-def _proc_stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, start time as a Unix timestamp) of *pid* from /proc, or None."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            data = f.read()
-        fields = data[data.rindex(b")") + 2 :].split()
-        ppid = int(fields[1])
-        ticks = int(fields[19])
-        btime = _boot_time()
-        if btime is None:
-            return ppid, 0.0
-        return ppid, btime + ticks / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _boot_time() -> float | None:
-    try:
-        with open("/proc/stat", "rb") as f:
-            for line in f:
-                if line.startswith(b"btime "):
-                    return float(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def _ancestors() -> tuple[list[tuple[int, float]], bool]:
-    """[(pid, start time or 0)] from the parent upwards, and whether the chain is complete."""
-    ppid = os.getppid()
-    chain: list[tuple[int, float]] = []
-    pid = ppid
-    for _ in range(32):
-        if pid <= 1:
-            return chain or [(ppid, 0.0)], True
-        info = _proc_stat(pid)
-        if info is None:
-            return chain or [(ppid, 0.0)], False
-        chain.append((pid, info[1]))
-        pid = info[0]
-    return chain, True
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
-
-
-def precommit_patch() -> str | None:
-    """The patch file holding the unstaged edits that the running pre-commit process took out
-    of the worktree, or None (not under pre-commit, or nothing was stashed).
-
-    pre-commit names it ``patch{int(time)}-{pid}`` after its own pid; the hook is its child,
-    or a further descendant, so the patch is the newest one named after an ancestor and made
-    after that ancestor started. Without /proc (only the parent is known), a patch of the last
-    minute whose process is still running is accepted as a fallback: a finished pre-commit has
-    already put its patch back.
-    """
-    if os.environ.get("PRE_COMMIT") != "1":
-        return None
-    patch_dir = precommit_patch_dir()
-    try:
-        names = os.listdir(patch_dir)
-    except OSError:
-        return None
-    by_pid: dict[int, list[tuple[int, str]]] = {}
-    for name in names:
-        m = _PATCH_NAME.match(name)
-        if m:
-            by_pid.setdefault(int(m.group(2)), []).append((int(m.group(1)), name))
-    if not by_pid:
-        return None
-    chain, complete = _ancestors()
-    for pid, started in chain:
-        cands = [c for c in by_pid.get(pid, []) if c[0] >= int(started) - 1]
-        if cands:
-            return os.path.join(patch_dir, max(cands)[1])
-    if complete:
-        return None
-    now = time.time()
-    recent = [
-        (t, name)
-        for pid, items in by_pid.items()
-        for t, name in items
-        if t >= now - 60 and _alive(pid)
-    ]
-    return os.path.join(patch_dir, max(recent)[1]) if recent else None
+# pre-commit's stash of unstaged edits (finding its patch is precommit.patch's job)
 
 
 def _isolated_env(dest: str) -> dict[str, str]:

@@ -1,14 +1,16 @@
 """Hook name + argv + environment -> what to snapshot and what to report.
 
 Pre-hooks (reference-transaction, pre-rebase, pre-merge-commit) run before git touches the
-worktree: if their snapshot fails, the git command is stopped. Post-hooks (post-checkout,
-post-merge, post-rewrite) never fail a git command: they report what the operation destroyed,
-comparing the snapshot taken before it with the worktree, over the paths git touched only.
+worktree: if their snapshot fails, the git command is stopped. They print nothing else. Post-
+hooks (post-checkout, post-merge, post-rewrite) never fail a git command: they print at most
+one line when nothing was lost, and a loss report when something was, comparing the snapshot
+taken before the operation with the worktree over every path the operation wrote or deleted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sys
 import time
@@ -18,80 +20,140 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from git_snapshot import gitrepo
+from git_snapshot import identity
 from git_snapshot import losses
 from git_snapshot import output
+from git_snapshot import precommit
+from git_snapshot import proc
 from git_snapshot import worktree
 from git_snapshot.errors import UserError
-from git_snapshot.install import PRE_COMMIT_LEGACY_SUFFIX
-from git_snapshot.install import is_our_shim
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.diff import ADDED
 from git_snapshot.store.diff import diff_trees
 from git_snapshot.store.objects import DIR
 
-PRE_HOOKS = ("reference-transaction", "pre-rebase", "pre-merge-commit")
-POST_HOOKS = ("post-checkout", "post-merge", "post-rewrite", "post-commit")
-NULL = "0" * 40
-WHAT = {
-    "reference-transaction": "merge",
-    "pre-rebase": "rebase",
-    "pre-merge-commit": "merge",
-    "post-checkout": "checkout",
-    "post-merge": "merge",
-    "post-rewrite": "rebase",
-    "post-commit": "commit",
+
+@dataclass(frozen=True)
+class Hook:
+    """What we know of one git hook."""
+
+    name: str
+    pre: bool  # runs before git touches the worktree: a failed snapshot stops the command
+    what: str  # the git command it belongs to, when nothing better is known
+    # runs while git's own autostash (rebase/merge/pull --autostash) holds the user's edits to
+    # tracked files: git writes it before pre-rebase and pre-merge-commit and applies it only
+    # after post-rewrite / post-merge. reference-transaction (ORIG_HEAD) runs before the
+    # autostash is made; post-checkout is skipped inside a rebase, and outside one a pending
+    # MERGE_AUTOSTASH (a merge stopped by a conflict) is not about to be applied.
+    autostash: bool
+    # its snapshot shows the worktree right before the command touched it (pre-merge-commit
+    # runs after the merge wrote the worktree)
+    sees_before: bool = False
+    installed: bool = True  # put in place by `git snapshot install`
+
+
+HOOKS: dict[str, Hook] = {
+    h.name: h
+    for h in (
+        Hook("reference-transaction", pre=True, what="merge", autostash=False, sees_before=True),
+        Hook("pre-rebase", pre=True, what="rebase", autostash=True, sees_before=True),
+        Hook("pre-merge-commit", pre=True, what="merge", autostash=True),
+        Hook("post-checkout", pre=False, what="checkout", autostash=False),
+        Hook("post-merge", pre=False, what="merge", autostash=True),
+        Hook("post-rewrite", pre=False, what="rebase", autostash=True),
+        Hook("post-commit", pre=False, what="commit", autostash=False, installed=False),
+    )
 }
-# Hooks that run while git's own autostash (rebase/merge/pull --autostash) holds the user's
-# edits to tracked files, before git applies it back. git writes the autostash before
-# pre-rebase and pre-merge-commit, and applies it only after post-rewrite / post-merge: at all
-# four the worktree lacks those edits. reference-transaction (ORIG_HEAD) runs before the
-# autostash is made; post-checkout is skipped inside a rebase, and outside one a pending
-# MERGE_AUTOSTASH (a merge stopped by a conflict) is not about to be applied.
-AUTOSTASH_HOOKS = ("pre-rebase", "pre-merge-commit", "post-merge", "post-rewrite")
-# A file checkout writes the files, then the index: files written more than this before the
-# index are not its work (a checkout of very many files on a slow disk may take longer: then
-# a loss goes unreported, which is better than a false alarm).
+INSTALLED = tuple(name for name, h in HOOKS.items() if h.installed)
+PRE_HOOKS = frozenset(name for name, h in HOOKS.items() if h.pre)
+
+NULL = "0" * 40
+RUN_ENV = "GIT_SNAPSHOT_RUN"  # set by `git snapshot run` for its command: it reports, not us
+# Without /proc (so without the git command's start time), a file written this long before git
+# last wrote the index counts as written by the operation (a file checkout writes the files,
+# then the index). Too short misses a loss on a slow disk, which is better than a false alarm.
 FILE_CHECKOUT_WINDOW_NS = 10 * 10**9
+# mtimes come from a coarse clock that may lag the process start time by a few ms.
+START_SLACK_S = 0.005
 
 
 @dataclass(frozen=True)
 class Call:
-    """One hook invocation, from argv (plain hooks) or PRE_COMMIT_* variables (pre-commit)."""
+    """One hook invocation, its arguments parsed once into named fields."""
 
     name: str
-    args: tuple[str, ...]
-    precommit: bool
+    precommit: bool = False
+    prev: str | None = None  # post-checkout: HEAD before and after
+    new: str | None = None
+    branch_checkout: bool = True  # post-checkout: 1 = a branch, 0 = files
+    squash: bool = False  # post-merge
+    rewrite: str = ""  # post-rewrite: amend or rebase
+    upstream: str = ""  # pre-rebase
+    branch: str = ""  # pre-rebase: the branch being rebased, when named
+    state: str = ""  # reference-transaction: prepared, committed or aborted
 
     @classmethod
     def parse(cls, name: str, argv: Sequence[str], env: Mapping[str, str]) -> Call:
-        args = tuple(argv)
-        precommit = env.get("PRE_COMMIT") == "1"
-        if precommit and not args:
-            # pre-commit gives its hooks no argv: git's arguments come in variables
-            if name == "post-checkout":
-                args = (
-                    env.get("PRE_COMMIT_FROM_REF", ""),
-                    env.get("PRE_COMMIT_TO_REF", ""),
-                    env.get("PRE_COMMIT_CHECKOUT_TYPE", "1"),
-                )
-            elif name == "post-rewrite" and env.get("PRE_COMMIT_REWRITE_COMMAND"):
-                args = (env["PRE_COMMIT_REWRITE_COMMAND"],)
-            elif name == "post-merge" and env.get("PRE_COMMIT_IS_SQUASH_MERGE"):
-                args = (env["PRE_COMMIT_IS_SQUASH_MERGE"],)
-        return cls(name, args, precommit)
+        under = precommit.active(env)
+        args = list(argv) or (precommit.hook_argv(name, env) if under else [])
+        a = [*args, "", "", ""]
+        if name == "post-checkout":
+            return cls(name, under, a[0] or None, a[1] or None, branch_checkout=a[2] != "0")
+        if name == "post-merge":
+            return cls(name, under, squash=a[0] == "1")
+        if name == "post-rewrite":
+            return cls(name, under, rewrite=a[0])
+        if name == "pre-rebase":
+            return cls(name, under, upstream=a[0], branch=a[1])
+        if name == "reference-transaction":
+            return cls(name, under, state=a[0])
+        return cls(name, under)
+
+    @property
+    def hook(self) -> Hook | None:
+        return HOOKS.get(self.name)
 
     @property
     def file_checkout(self) -> bool:
         """post-checkout of files (`git checkout -- f`, `git restore f`), not of a branch."""
-        return self.name == "post-checkout" and self.args[2:3] == ("0",)
+        return self.name == "post-checkout" and not self.branch_checkout
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where the hook runs: the git command above it, when it started, what the user sees."""
+
+    command: str  # "git switch", as the user ran it
+    started: float | None  # when that git command started (Unix time), None if unknown
+    under_run: bool  # `git snapshot run` reports for this command
+
+    @classmethod
+    def find(cls, call: Call, env: Mapping[str, str]) -> Context:
+        chain, _ = proc.ancestors()
+        git_proc = proc.user_git_command(chain)
+        sub = proc.git_subcommand(git_proc.argv) if git_proc else None
+        return cls(
+            command=f"git {sub}" if sub else _fallback_command(call, env),
+            started=git_proc.started if git_proc and git_proc.started else None,
+            under_run=bool(env.get(RUN_ENV)),
+        )
+
+
+def _fallback_command(call: Call, env: Mapping[str, str]) -> str:
+    """The command from GIT_REFLOG_ACTION ("pull", "rebase (start)"), else from the hook."""
+    action = env.get("GIT_REFLOG_ACTION", "").split(" ", 1)[0]
+    if action in ("pull", "merge", "rebase", "checkout", "switch", "cherry-pick", "am"):
+        return f"git {action}"
+    hook = call.hook
+    return f"git {hook.what if hook else call.name}"
 
 
 def skip_reason(call: Call, repo: gitrepo.Repo, env: Mapping[str, str]) -> str | None:
     """Why this invocation takes no snapshot (None: it does)."""
-    if call.name not in PRE_HOOKS + POST_HOOKS:
+    if call.hook is None:
         return f"unknown hook {call.name}"
-    if env.get("_PRE_COMMIT_SKIP_POST_CHECKOUT"):
+    if precommit.own_checkout(env):
         return "pre-commit's own checkout (the user's edits are stashed)"
     if (
         call.name in ("post-checkout", "reference-transaction")
@@ -100,7 +162,7 @@ def skip_reason(call: Call, repo: gitrepo.Repo, env: Mapping[str, str]) -> str |
         # mid-rebase (pull --rebase also moves ORIG_HEAD): pre-rebase already has the
         # state before, post-rewrite snapshots the result
         return "inside a rebase"
-    if call.name == "post-rewrite" and call.args[:1] == ("amend",):
+    if call.name == "post-rewrite" and call.rewrite == "amend":
         return "amend changes no file"
     if call.precommit and _plain_shim_ran(repo, call.name):
         return "the plain git-snapshot hook already ran"
@@ -115,6 +177,9 @@ def _plain_shim_ran(repo: gitrepo.Repo, name: str) -> bool:
     it stashes anything, so the shim saw the real worktree: a second snapshot, and a second
     loss report, from pre-commit's own run of the hook would only repeat it.
     """
+    from git_snapshot.install import PRE_COMMIT_LEGACY_SUFFIX  # install imports this module
+    from git_snapshot.install import is_our_shim
+
     try:
         hooks_dir = repo.hooks_dir()
     except UserError:
@@ -125,96 +190,149 @@ def _plain_shim_ran(repo: gitrepo.Repo, name: str) -> bool:
 def _overlay(repo: gitrepo.Repo, call: Call, scratch: Callable[[], str]) -> gitrepo.Overlay | None:
     """Edits hidden from the worktree right now: git's autostash, or pre-commit's stash.
     *scratch* makes the directory to put them in, only when there are some."""
-    if call.name in AUTOSTASH_HOOKS:
+    hook = call.hook
+    if hook is not None and hook.autostash:
         stash = gitrepo.autostash_commit(repo)
         if stash:
             return gitrepo.overlay_from_stash(repo, stash, scratch())
     if call.precommit:
-        patch = gitrepo.precommit_patch()
+        patch = precommit.patch()
         if patch:
             return gitrepo.overlay_from_patch(repo, patch, scratch())
     return None
 
 
-def _before(
-    store: Store, repo: gitrepo.Repo, call: Call, started: float, orig: str | None
-) -> Snapshot | None:
+# --------------------------------------------------------------------------- what was lost
+
+
+def _before(store: Store, repo: gitrepo.Repo, call: Call, started: float) -> Snapshot | None:
     """The latest snapshot of this worktree taken before the operation changed it."""
-    mine = [s for s in store.snapshots(repo.common_dir, repo.toplevel) if s.created < started]
-    if call.name == "post-merge" and orig:
+    source = identity.source(store, repo)
+    mine = [s for s in store.snapshots(source, repo.toplevel) if s.created < started]
+    if call.name == "post-merge":
         # pre-merge-commit runs after the merge has written the worktree: its snapshot (HEAD
         # was still ORIG_HEAD then) already holds the result, not what the merge destroyed
+        orig = gitrepo.rev(repo, "ORIG_HEAD")
         while mine and mine[-1].trigger == "pre-merge-commit" and mine[-1].meta.get("head") == orig:
             mine.pop()
     return mine[-1] if mine else None
 
 
-def _touched(repo: gitrepo.Repo, call: Call, orig: str | None) -> list[bytes] | None:
-    """Paths a branch checkout, merge or rebase wrote or deleted; None when unknown."""
+def _moved(repo: gitrepo.Repo, call: Call) -> tuple[str | None, str | None]:
+    """The commits the operation moved HEAD between, as far as the hook knows them."""
     if call.name == "post-checkout":
-        prev, new, flag = [*call.args, "", "", "1"][:3]
-        if not prev or prev == NULL or flag != "1":
-            return None
-        if prev == new:  # checkout -b, or a switch between branches at one commit
-            return []
-        return gitrepo.changed_paths(repo, prev, new)
-    if call.name in ("post-merge", "post-rewrite") and orig:
-        if call.name == "post-merge" and call.args[:1] == ("1",):
-            # a squash merge moves no ref: what it wrote is what it staged
-            return gitrepo.staged_paths(repo, orig)
-        head = gitrepo.head(repo)
-        if head:
-            return gitrepo.changed_paths(repo, orig, head)
-    return None
+        return (None if call.prev in (None, NULL) else call.prev), call.new
+    if call.name in ("post-merge", "post-rewrite"):
+        return gitrepo.rev(repo, "ORIG_HEAD"), gitrepo.head(repo)
+    return None, None
 
 
-def _clean(repo: gitrepo.Repo, paths: list[bytes]) -> set[bytes]:
-    """Those of *paths* whose worktree content is the index's (what a checkout writes)."""
-    dirty = gitrepo.unstaged_paths(repo, paths)
-    return {p for p in paths if p not in dirty}
+def _changed(repo: gitrepo.Repo, call: Call, old: str | None, new: str | None) -> list[bytes]:
+    """Paths the operation wrote or deleted because the commits differ there."""
+    if call.file_checkout or not old or not new:
+        return []
+    if call.name == "post-merge" and call.squash:
+        # a squash merge moves no ref: what it wrote is what it staged
+        return gitrepo.staged_paths(repo, old)
+    return gitrepo.changed_paths(repo, old, new)
 
 
-def _fresh(repo: gitrepo.Repo, paths: list[bytes]) -> list[bytes]:
-    """Those of *paths* written just before git last wrote the index, as a file checkout
-    does (it writes the files, then the index). A file the user saved and committed a
-    while ago is not one of them."""
-    try:
-        index_ns = os.stat(os.path.join(repo.git_dir, "index")).st_mtime_ns
-    except OSError:
-        return paths
+def _written_during(repo: gitrepo.Repo, paths: list[bytes], since: float | None) -> list[bytes]:
+    """Those of *paths* that the operation wrote: modified since it started (without its start
+    time: just before git last wrote the index, as a checkout writes the files, then the
+    index), holding content git has (git writes nothing else; an edit the user made is not in
+    its object database)."""
     top = os.fsencode(repo.toplevel)
-    out = []
-    for p in paths:
+    if since is not None:
+        limit = int((since - START_SLACK_S) * 1e9)
+    else:
         try:
-            mtime = os.lstat(os.path.join(top, p)).st_mtime_ns
+            limit = os.stat(os.path.join(repo.git_dir, "index")).st_mtime_ns
+        except OSError:
+            return []
+        limit -= FILE_CHECKOUT_WINDOW_NS
+    fresh: dict[bytes, str] = {}
+    for p in paths:
+        full = os.path.join(top, p)
+        try:
+            if os.lstat(full).st_mtime_ns >= limit:
+                fresh[p] = _disk_blob_id(full)
         except OSError:
             continue
-        if mtime >= index_ns - FILE_CHECKOUT_WINDOW_NS:
-            out.append(p)
-    return out
+    known = gitrepo.existing_blobs(repo, fresh.values())
+    return [p for p, oid in fresh.items() if oid in known]
 
 
-def _discarded(store: Store, repo: gitrepo.Repo, before: Snapshot, after: Snapshot) -> list[bytes]:
-    """Tracked files a file checkout (`git checkout -- f`, `git restore f`) put back to their
-    index content although *before* held an edit: files that changed between the two
-    snapshots, were written by git moments ago, and whose content is now the index's. A file
-    the user edited further is not clean, so it is not named; an edit git still has (the
-    committed content) is left out by losses.find."""
+def _disk_blob_id(path: bytes) -> str:
+    """The id git gives the file (or symlink) at *path*, as it is on disk."""
+    if os.path.islink(path):
+        data = os.readlink(path)
+        return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    h = hashlib.sha1(b"blob %d\0" % os.path.getsize(path))  # git's object id, not security
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _rewritten(
+    store: Store, repo: gitrepo.Repo, before: Snapshot, after: Snapshot, since: float | None
+) -> list[bytes]:
+    """Files that held something else in *before* and that the operation wrote over: the
+    discarded edits of `checkout -f`, `switch --discard-changes`, `checkout -- f`, `restore`
+    (with or without --source). Files the user changed themselves are older than the
+    operation: they are not named."""
     changed = [
         c.path
         for c in diff_trees(store, before.root, after.root)
         if c.status != ADDED and c.old is not None and c.old.kind != DIR
-        if c.old.label == worktree.TRACKED
     ]
-    changed = _fresh(repo, changed)
-    return sorted(_clean(repo, changed)) if changed else []
+    return _written_during(repo, changed, since) if changed else []
 
 
-def _what(call: Call, env: Mapping[str, str]) -> str:
-    action = env.get("GIT_REFLOG_ACTION", "")
-    if call.name in ("post-merge", "post-rewrite") and action.startswith("pull"):
-        return "git pull"
-    return f"git {WHAT[call.name]}"
+def _exact(store: Store, repo: gitrepo.Repo, before: Snapshot, ctx: Context) -> bool:
+    """Whether *before* was checked against the worktree by a pre-hook of this very command
+    (then it holds what was lost, not an older version)."""
+    seen = losses.last_checked(store, repo)
+    if seen is None or seen.snapshot != before.id:
+        return False
+    if ctx.started is not None:
+        return seen.when >= ctx.started - START_SLACK_S
+    return time.time() - seen.when < FILE_CHECKOUT_WINDOW_NS / 1e9
+
+
+def find_losses(
+    store: Store,
+    repo: gitrepo.Repo,
+    call: Call,
+    ctx: Context,
+    started: float,
+    after: Snapshot,
+    overlay: gitrepo.Overlay | None,
+) -> losses.Report | None:
+    """What the operation that ran this post-hook destroyed, or None."""
+    before = _before(store, repo, call, started)
+    if before is None:
+        return None
+    old, new = _moved(repo, call)
+    touched = set(_changed(repo, call, old, new))
+    touched.update(_rewritten(store, repo, before, after, ctx.started))
+    if not touched:
+        return None
+    # what git or pre-commit only hid for the moment is not lost
+    hidden = overlay.files | overlay.deleted if overlay else frozenset()
+    revs = [r for r in (old, new) if r]
+    found = [
+        x for x in losses.find(store, repo, before, sorted(touched), revs) if x.path not in hidden
+    ]
+    if not found:
+        return None
+    return losses.Report(
+        ctx.command, before.id, before.created, _exact(store, repo, before, ctx), found
+    )
+
+
+# --------------------------------------------------------------------------- the hook
 
 
 def _user_cwd(repo: gitrepo.Repo, env: Mapping[str, str]) -> str:
@@ -226,40 +344,21 @@ def _user_cwd(repo: gitrepo.Repo, env: Mapping[str, str]) -> str:
     return repo.toplevel
 
 
-def _losses(
-    store: Store,
-    repo: gitrepo.Repo,
-    call: Call,
-    env: Mapping[str, str],
-    started: float,
-    after: Snapshot,
-    overlay: gitrepo.Overlay | None,
-) -> list[str]:
-    """The report of what the operation that ran this post-hook destroyed (may be empty)."""
-    orig = gitrepo.rev(repo, "ORIG_HEAD") if call.name != "post-checkout" else None
-    before = _before(store, repo, call, started, orig)
-    if before is None:
-        return []
-    if call.file_checkout:
-        touched: list[bytes] | None = _discarded(store, repo, before, after)
-    else:
-        touched = _touched(repo, call, orig)
-    if not touched:
-        return []
-    # what git or pre-commit only hid for the moment is not lost
-    hidden = overlay.files | overlay.deleted if overlay else frozenset()
-    found = [x for x in losses.find(store, repo, before, touched) if x.path not in hidden]
-    return losses.report(found, before, _what(call, env), repo, _user_cwd(repo, env))
+def _quiet(repo: gitrepo.Repo) -> bool:
+    values = gitrepo.config(repo).get("snapshot.quiet", ["false"])
+    return values[-1].strip().lower() in ("true", "yes", "on", "1", "")
 
 
 def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
     """Do the hook's work; returns the lines to print."""
     started = time.time()
     repo = gitrepo.find_repo(cwd)
-    reason = skip_reason(call, repo, env)
-    if reason:
+    if skip_reason(call, repo, env):
         return []
-    report: list[str] = []
+    hook = HOOKS[call.name]
+    ctx = Context.find(call, env)
+    report: losses.Report | None = None
+    problems: list[str] = []
     with Store() as store:
         cfg = worktree.settings(repo)
         with contextlib.ExitStack() as stack:
@@ -269,27 +368,36 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
             )
         # The snapshot is taken: nothing after this may turn it into a failure (for a
         # pre-hook, that would stop the git command for no reason).
-        if call.name in POST_HOOKS:
+        if hook.sees_before:
+            losses.note_checked(store, repo, res.snapshot.id, call.name)
+        if not hook.pre and not ctx.under_run:
             try:
-                report = _losses(store, repo, call, env, started, res.snapshot, overlay)
+                report = find_losses(store, repo, call, ctx, started, res.snapshot, overlay)
+                if report:
+                    losses.record(store, repo, report)
             except Exception as exc:
-                report = [
-                    f"git-snapshot: could not check what the {WHAT[call.name]} destroyed: {exc}"
-                ]
+                problems.append(
+                    f"git-snapshot: could not check what {ctx.command} destroyed: {exc}"
+                )
         try:
             worktree.apply_retention(store, repo, cfg)
         except Exception as exc:
-            report.append(f"git-snapshot: retention not applied: {exc}")
+            problems.append(f"git-snapshot: retention not applied: {exc}")
     s = res.snapshot
-    if res.new:
-        lines = [
-            f"git-snapshot: snapshot {s.id} ({call.name}): {s.files} files, "
-            f"+{output.size(s.added_bytes)}"
-        ]
-        lines += [f"git-snapshot: {w}" for w in output.snapshot_warnings(s)]
-    else:
-        lines = [f"git-snapshot: unchanged since snapshot {s.id}"]
-    return lines + report
+    lines = [f"git-snapshot: {w}" for w in output.snapshot_warnings(s)] if res.new else []
+    if report:
+        lines += report.lines(repo, _user_cwd(repo, env))
+    elif not hook.pre and not ctx.under_run and not _quiet(repo):
+        # the one line per git command: post-hooks only (a pre-hook's snapshot shows here)
+        lines.insert(0, _status(s, res.new, call.name))
+    return lines + problems
+
+
+def _status(s: Snapshot, new: bool, trigger: str) -> str:
+    if new:
+        added = output.size(s.added_bytes)
+        return f"git-snapshot: snapshot {s.id} ({trigger}): {s.files} files, +{added}"
+    return f"git-snapshot: unchanged since snapshot {s.id}"
 
 
 def _aftermath(name: str, cwd: str) -> str:
@@ -328,7 +436,7 @@ def run_hook(name: str, argv: Sequence[str], cwd: str = ".") -> int:
         problem = f"internal error {exc!r}"
     if name in PRE_HOOKS:
         print(
-            f"git-snapshot: could not snapshot before the {WHAT.get(name, name)}, so git "
+            f"git-snapshot: could not snapshot before the {HOOKS[name].what}, so git "
             f"stopped it: {problem}; to go on without a backup: GIT_SNAPSHOT_SKIP=1 git ..."
             f"{_aftermath(name, cwd)}",
             file=sys.stderr,

@@ -1,11 +1,28 @@
-"""Loss reports: what an operation destroyed that only a snapshot still holds."""
+"""Loss reports: what an operation destroyed that git itself cannot give back.
+
+Content counts as lost only when it was in the worktree before the operation (the snapshot
+*before* holds it), is not there after it, and git cannot give it back: no commit in
+``HEAD``, git's state files (``ORIG_HEAD``, ``MERGE_HEAD``, ...), the commits the operation
+moved between, the index or a stash entry holds that version at that path. The snapshot's
+own recorded HEAD is never trusted for this: a snapshot reused as "unchanged since N" keeps
+N's old HEAD, long after the user committed the edit it holds.
+
+Every report is also appended to a small JSON-lines file per worktree in the store, which
+``git snapshot losses`` lists and ``git snapshot undo`` acts on.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import json
 import os
+import time
 from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
 
 from git_snapshot import gitrepo
 from git_snapshot import output
@@ -13,8 +30,8 @@ from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.diff import lost
 from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import Entry
 from git_snapshot.worktree import LABELS
-from git_snapshot.worktree import TRACKED
 
 SHOW_AT_MOST = 10
 
@@ -26,34 +43,111 @@ class Loss:
     status: str  # deleted or modified
 
 
-def _git_blob_id(store: Store, key: bytes, size: int, link: bytes | None) -> str:
-    h = hashlib.sha1(b"blob %d\0" % size)  # git object id, not security
-    if link is not None:
-        h.update(link)
+def git_blob_id(store: Store, e: Entry) -> str:
+    """The id git would give the content of snapshot entry *e* (a file or a symlink)."""
+    h = hashlib.sha1(b"blob %d\0" % e.size)  # git's object id, not security
+    if e.kind == SYMLINK:
+        h.update(e.ref)
     else:
-        for chunk in store.stream_blob(key):
+        for chunk in store.stream_blob(e.ref):
             h.update(chunk)
     return h.hexdigest()
 
 
+def git_has(
+    repo: gitrepo.Repo, revs: Sequence[str], paths: Iterable[bytes]
+) -> dict[bytes, set[str]]:
+    """path -> the versions of it git can give back: in *revs* (the commits the operation moved
+    between), HEAD, git's state files, the index and the stash entries."""
+    every = [*revs, *gitrepo.state_commits(repo), *gitrepo.stash_commits(repo)]
+    return gitrepo.blob_ids(repo, list(dict.fromkeys(r for r in every if r)), paths)
+
+
 def find(
-    store: Store, repo: gitrepo.Repo, snap: Snapshot, paths: Iterable[bytes] | None = None
+    store: Store,
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    paths: Iterable[bytes] | None = None,
+    revs: Sequence[str] = (),
 ) -> list[Loss]:
-    """Entries of *snap* the worktree no longer holds, less committed content git still has."""
+    """Entries of *snap* the worktree no longer holds (only at *paths* and below them, when
+    given), less the versions git can give back."""
     items = lost(store, snap.root, os.fsencode(repo.toplevel), paths)
-    tracked = [(p, e) for p, e, _ in items if e.label == TRACKED]
-    committed: dict[bytes, tuple[int, str]] = {}
-    head = snap.meta.get("head")
-    if tracked and head:
-        committed = gitrepo.tree_entries(repo, head, [p for p, _ in tracked])
-    out = []
-    for path, e, status in items:
-        if e.label == TRACKED and path in committed:
-            link = e.ref if e.kind == SYMLINK else None
-            if committed[path][1] == _git_blob_id(store, e.ref, e.size, link):
-                continue  # the snapshot held the committed content: git still has it
-        out.append(Loss(path, LABELS.get(e.label) or "untracked", status))
-    return out
+    if not items:
+        return []
+    known = git_has(repo, revs, [p for p, _, _ in items])
+    return [
+        Loss(path, LABELS.get(e.label) or "untracked", status)
+        for path, e, status in items
+        if not (known.get(path) and git_blob_id(store, e) in known[path])
+    ]
+
+
+# --------------------------------------------------------------------------- the report
+
+
+@dataclass
+class Report:
+    """What one command destroyed, and where it is saved."""
+
+    command: str  # as the user ran it: "git switch", "rm -rf build"
+    snapshot: int  # the snapshot holding the lost versions
+    saved_at: float  # when that snapshot was taken
+    exact: bool  # taken right before the command: it holds what was lost, not an older version
+    losses: list[Loss]
+    unsaved: list[tuple[bytes, str]] = field(default_factory=list)  # (path, why) in no snapshot
+    when: float = field(default_factory=time.time)
+
+    def __bool__(self) -> bool:
+        return bool(self.losses or self.unsaved)
+
+    def lines(self, repo: gitrepo.Repo, cwd: str) -> list[str]:
+        """What the user reads; paths relative to *cwd*, where they ran the command."""
+        out = []
+        if self.losses:
+            names = ", ".join(fold([rel_to(repo, cwd, x.path) for x in self.losses]))
+            args = " ".join(output.shell_quote(rel_to(repo, cwd, p)) for p in self.covering())
+            where = (
+                f"saved in snapshot {self.snapshot}"
+                if self.exact
+                else f"an earlier version, saved {output.age(self.saved_at, self.when)}, is in "
+                f"snapshot {self.snapshot}; later edits were not saved"
+            )
+            out.append(
+                f"git-snapshot: {self.command} destroyed {describe(self.losses)}: {names} "
+                f"({where}; restore with: git snapshot restore {self.snapshot} {args})"
+            )
+        for why in sorted({why for _, why in self.unsaved}):
+            paths = [rel_to(repo, cwd, p) for p, w in self.unsaved if w == why]
+            out.append(f"git-snapshot: not saved: {', '.join(fold(paths))}, {why}")
+        return out
+
+    def covering(self) -> list[bytes]:
+        """At most SHOW_AT_MOST paths whose restore brings back every loss: the paths
+        themselves, else their top-level directories, else the whole tree (restore never
+        deletes)."""
+        paths = [x.path for x in self.losses]
+        if len(paths) <= SHOW_AT_MOST:
+            return paths
+        tops = sorted({p.split(b"/", 1)[0] for p in paths})
+        return tops if len(tops) <= SHOW_AT_MOST else []
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "when": output.iso(self.when),
+            "time": self.when,
+            "command": self.command,
+            "snapshot": self.snapshot,
+            "saved": output.iso(self.saved_at),
+            "saved_time": self.saved_at,
+            "exact": self.exact,
+            "lost": [
+                {"path": os.fsdecode(x.path), "kind": x.kind, "status": x.status}
+                for x in self.losses
+            ],
+            "unsaved": [{"path": os.fsdecode(p), "why": why} for p, why in self.unsaved],
+            "restore": [os.fsdecode(p) for p in self.covering()],
+        }
 
 
 def _count(kind: str, n: int) -> str:
@@ -62,38 +156,111 @@ def _count(kind: str, n: int) -> str:
     return f"{n} {files} with uncommitted edits" if kind == "tracked" else f"{n} {kind} {files}"
 
 
-def _from(repo: gitrepo.Repo, cwd: str, rel: bytes) -> bytes:
+def describe(losses: Sequence[Loss]) -> str:
+    kinds: dict[str, int] = {}
+    for x in losses:
+        kinds[x.kind] = kinds.get(x.kind, 0) + 1
+    return ", ".join(_count(k, n) for k, n in sorted(kinds.items()))
+
+
+def rel_to(repo: gitrepo.Repo, cwd: str, rel: bytes) -> bytes:
     """A worktree path as the user types it from *cwd* (restore takes cwd-relative paths)."""
     full = os.path.join(os.fsencode(repo.toplevel), rel)
     return os.path.relpath(full, os.fsencode(os.path.abspath(cwd)))
 
 
-def _covering(losses: list[Loss]) -> list[bytes]:
-    """At most SHOW_AT_MOST paths whose restore brings back every loss: the paths themselves,
-    else their top-level directories, else the whole tree (restore never deletes)."""
-    paths = [loss.path for loss in losses]
+def _top(path: bytes) -> bytes:
+    """The folder a path is folded into: its first component past any leading '..'."""
+    parts = path.split(b"/")
+    i = 0
+    while i < len(parts) - 1 and parts[i] == b"..":
+        i += 1
+    return b"/".join(parts[: i + 1])
+
+
+def fold(paths: Sequence[bytes]) -> list[str]:
+    """Names for people: every path when few, else one ``dir/ (N files)`` per top folder
+    holding several, then "and N more" past SHOW_AT_MOST entries."""
     if len(paths) <= SHOW_AT_MOST:
-        return paths
-    tops = sorted({p.split(b"/", 1)[0] for p in paths})
-    return tops if len(tops) <= SHOW_AT_MOST else []
-
-
-def report(
-    losses: list[Loss], snap: Snapshot, what: str, repo: gitrepo.Repo, cwd: str
-) -> list[str]:
-    """Lines for the user; empty when nothing was lost."""
-    if not losses:
-        return []
-    kinds: dict[str, int] = {}
-    for loss in losses:
-        kinds[loss.kind] = kinds.get(loss.kind, 0) + 1
-    desc = ", ".join(_count(k, n) for k, n in sorted(kinds.items()))
-    names = [output.display(_from(repo, cwd, loss.path)) for loss in losses]
-    shown = ", ".join(names[:SHOW_AT_MOST]) + (
-        f" and {len(names) - SHOW_AT_MOST} more" if len(names) > SHOW_AT_MOST else ""
-    )
-    args = " ".join(output.shell_quote(_from(repo, cwd, p)) for p in _covering(losses))
-    return [
-        f"git-snapshot: {what} destroyed {desc}: {shown} (saved in snapshot {snap.id}; "
-        f"restore with: git snapshot restore {snap.id} {args})"
+        return [output.display(p) for p in paths]
+    groups: dict[bytes, list[bytes]] = {}
+    for p in paths:
+        groups.setdefault(_top(p), []).append(p)
+    names = [
+        f"{output.display(g)}/ ({len(ps):,} files)" if len(ps) > 1 else output.display(ps[0])
+        for g, ps in groups.items()
     ]
+    if len(names) > SHOW_AT_MOST:
+        names = [*names[:SHOW_AT_MOST], f"and {len(names) - SHOW_AT_MOST} more"]
+    return names
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def _path(store: Store, repo: gitrepo.Repo, suffix: str) -> str:
+    """This worktree's file in the store's losses folder."""
+    key = hashlib.sha256(f"{repo.common_dir}\0{repo.toplevel}".encode("utf-8", "surrogateescape"))
+    return os.path.join(store.losses_dir, key.hexdigest()[:32] + suffix)
+
+
+def _log_path(store: Store, repo: gitrepo.Repo) -> str:
+    return _path(store, repo, ".jsonl")
+
+
+@dataclass(frozen=True)
+class Checked:
+    snapshot: int
+    when: float
+    trigger: str
+
+
+def note_checked(store: Store, repo: gitrepo.Repo, snapshot: int, trigger: str) -> None:
+    """Remember that snapshot *snapshot* matched the worktree just now. A snapshot reused as
+    "unchanged since N" keeps N's creation time, so that time cannot say it is recent."""
+    path = _path(store, repo, ".checked")
+    with contextlib.suppress(OSError):
+        os.makedirs(store.losses_dir, mode=0o700, exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump([snapshot, time.time(), trigger], f)
+        os.replace(tmp, path)
+
+
+def last_checked(store: Store, repo: gitrepo.Repo) -> Checked | None:
+    try:
+        with open(_path(store, repo, ".checked"), encoding="utf-8") as f:
+            sid, when, trigger = json.load(f)
+        return Checked(int(sid), float(when), str(trigger))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def record(store: Store, repo: gitrepo.Repo, report: Report) -> None:
+    """Append *report* to this worktree's loss log (one line; an append is atomic enough:
+    a torn last line is skipped when read)."""
+    os.makedirs(store.losses_dir, mode=0o700, exist_ok=True)
+    line = json.dumps({**report.as_json(), "worktree": repo.toplevel}) + "\n"
+    fd = os.open(_log_path(store, repo), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line.encode("utf-8", "surrogateescape"))
+    finally:
+        os.close(fd)
+
+
+def history(store: Store, repo: gitrepo.Repo) -> list[dict[str, Any]]:
+    """This worktree's loss reports, oldest first."""
+    try:
+        with open(_log_path(store, repo), "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in raw.splitlines():
+        try:
+            item = json.loads(line.decode("utf-8", "surrogateescape"))
+        except ValueError:
+            continue  # a line torn by a crash
+        if isinstance(item, dict) and isinstance(item.get("snapshot"), int):
+            out.append(item)
+    return out

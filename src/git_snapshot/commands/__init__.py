@@ -9,6 +9,8 @@ from git_snapshot.commands.export import cmd_export
 from git_snapshot.commands.install import cmd_install
 from git_snapshot.commands.install import cmd_uninstall
 from git_snapshot.commands.list import cmd_list
+from git_snapshot.commands.losses import cmd_losses
+from git_snapshot.commands.losses import cmd_undo
 from git_snapshot.commands.prune import cmd_prune
 from git_snapshot.commands.repair import cmd_repair
 from git_snapshot.commands.restore import cmd_restore
@@ -23,11 +25,13 @@ __all__ = [
     "cmd_export",
     "cmd_install",
     "cmd_list",
+    "cmd_losses",
     "cmd_prune",
     "cmd_repair",
     "cmd_restore",
     "cmd_run",
     "cmd_show",
+    "cmd_undo",
     "cmd_uninstall",
     "cmd_verify",
 ]

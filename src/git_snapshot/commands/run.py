@@ -5,12 +5,22 @@ import os
 import shlex
 import subprocess
 
+from git_snapshot import gitrepo
+from git_snapshot import guards
 from git_snapshot import losses
 from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.commands.common import repo_at
+from git_snapshot.errors import UserError
+from git_snapshot.hooks import RUN_ENV
+from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
-from git_snapshot.store.objects import CorruptObject
+
+# why a path the snapshot left out is not saved, as the report says it
+_UNSAVED = {
+    "excluded": "excluded by snapshot.exclude",
+    "cache directory (CACHEDIR.TAG)": "a cache directory (CACHEDIR.TAG)",
+}
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -24,28 +34,57 @@ def cmd_run(args: argparse.Namespace) -> int:
         res = worktree.take(
             store, repo, trigger="run", message=args.message or shlex.join(cmd), cfg=cfg
         )
+        losses.note_checked(store, repo, res.snapshot.id, "run")
         worktree.apply_retention(store, repo, cfg)
     snap = res.snapshot
+    # what git could give back before the command: a merge --abort forgets MERGE_HEAD
+    revs = gitrepo.state_commits(repo)
     output.err(f"snapshot {snap.id} taken before: {shlex.join(cmd)}")
+    for line in guards.protect(repo, cmd, args.cwd):  # other worktrees, stash entries
+        output.err(line)
+    rc = _call(cmd, args.cwd)
+    if not os.path.isdir(repo.toplevel):  # CMD removed this very worktree: nothing to compare
+        output.err(f"the worktree {repo.toplevel} is gone; its files are in snapshot {snap.id}")
+        return rc
     try:
-        rc = subprocess.call(cmd, cwd=args.cwd)
+        report = _report(repo, snap, shlex.join(cmd), revs)
+    except UserError as exc:  # the command's status still counts
+        output.err(f"could not check what the command destroyed: {exc}")
+        return rc
+    for line in report.lines(repo, os.path.abspath(args.cwd)) if report else []:
+        print(line, flush=True)
+    return rc
+
+
+def _call(cmd: list[str], cwd: str) -> int:
+    """Run *cmd* as a shell would; the hooks it fires leave the report to us."""
+    try:
+        return subprocess.call(cmd, cwd=cwd, env={**os.environ, RUN_ENV: "1"})
     except FileNotFoundError:
         output.err(f"{cmd[0]}: command not found")
-        rc = 127
+        return 127
     except OSError as exc:  # not executable, a directory, bad interpreter...: as a shell does
         output.err(f"{cmd[0]}: cannot run: {exc.strerror}")
-        rc = 126
+        return 126
     except KeyboardInterrupt:
-        rc = 130
+        return 130
+
+
+def _report(repo: gitrepo.Repo, snap: Snapshot, what: str, revs: list[str]) -> losses.Report:
     with Store() as store:
-        try:
-            found = losses.find(store, repo, snap)
-        except CorruptObject as exc:  # the command's status still counts
-            output.err(
-                f"could not compare with snapshot {snap.id}: {exc}; "
-                "see: git snapshot verify --read-data"
-            )
-            return rc
-        for line in losses.report(found, snap, shlex.join(cmd), repo, os.path.abspath(args.cwd)):
-            print(line, flush=True)
-    return rc
+        found = losses.find(store, repo, snap, None, revs)
+        report = losses.Report(what, snap.id, snap.created, True, found, _unsaved(repo, snap))
+        if report:
+            losses.record(store, repo, report)
+    return report
+
+
+def _unsaved(repo: gitrepo.Repo, snap: Snapshot) -> list[tuple[bytes, str]]:
+    """What the snapshot left out on purpose and the command deleted."""
+    top = os.fsencode(repo.toplevel)
+    out = []
+    for path, why in snap.meta.get("skipped_paths", []):
+        rel = os.fsencode(path)
+        if why in _UNSAVED and not os.path.lexists(os.path.join(top, rel)):
+            out.append((rel, _UNSAVED[why]))
+    return out

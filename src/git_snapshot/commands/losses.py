@@ -1,0 +1,64 @@
+"""``git snapshot losses``: past loss reports; ``git snapshot undo``: restore the latest."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from git_snapshot import losses
+from git_snapshot import output
+from git_snapshot.commands.common import repo_at
+from git_snapshot.errors import UserError
+from git_snapshot.store import Store
+
+
+def cmd_losses(args: argparse.Namespace) -> int:
+    repo = repo_at(args.cwd)
+    with Store() as store:
+        items = losses.history(store, repo)
+    if args.json:
+        output.print_json(items)
+        return 0
+    if not items:
+        print("no loss reports for this worktree")
+        return 0
+    rows = [
+        [
+            item.get("when", ""),
+            item.get("command", ""),
+            str(item["snapshot"]),
+            _what(item),
+        ]
+        for item in items
+    ]
+    print(output.table(["when", "command", "snapshot", "lost"], rows, right=[2]))
+    return 0
+
+
+def _what(item: dict[str, Any]) -> str:
+    paths = [os.fsencode(x["path"]) for x in item.get("lost", [])]
+    names = ", ".join(losses.fold(paths))
+    if not item.get("exact", True):
+        names += " (an earlier version)"
+    unsaved = [os.fsencode(x["path"]) for x in item.get("unsaved", [])]
+    if unsaved:
+        names += ("; " if names else "") + "not saved: " + ", ".join(losses.fold(unsaved))
+    return names
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    repo = repo_at(args.cwd)
+    with Store() as store:
+        items = [i for i in losses.history(store, repo) if i.get("lost")]
+    if not items:
+        raise UserError("no loss report to undo in this worktree (see: git snapshot losses)")
+    last = items[-1]
+    print(f"undoing: {last['command']} ({last['when']}), from snapshot {last['snapshot']}")
+    # restore itself: a pre-restore snapshot first, nothing written outside the worktree
+    from git_snapshot import cli
+
+    top = repo.toplevel
+    paths = [os.path.join(top, p) for p in last.get("restore", [])] or [top]
+    argv = ["-C", top, "restore", str(last["snapshot"]), *paths]
+    return cli.main([*argv, "--dry-run"] if args.dry_run else argv)

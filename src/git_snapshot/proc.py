@@ -1,0 +1,114 @@
+"""The processes above this one, from /proc (Linux): who ran us, and since when.
+
+Used to find the git command the user typed (``git switch``, not the hook's ``checkout``),
+when it started (what it wrote after that is its work), and pre-commit's own process.
+Everything here degrades to "unknown" where /proc is missing.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+MAX_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Process:
+    pid: int
+    started: float  # Unix time; 0.0 when unknown
+    argv: tuple[str, ...]  # empty when unknown
+
+
+def _boot_time() -> float | None:
+    try:
+        with open("/proc/stat", "rb") as f:
+            for line in f:
+                if line.startswith(b"btime "):
+                    return float(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, start time as a Unix timestamp, 0.0 if unknown) of *pid*, or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+        fields = data[data.rindex(b")") + 2 :].split()
+        ppid = int(fields[1])
+        ticks = int(fields[19])
+    except (OSError, ValueError, IndexError):
+        return None
+    btime = _boot_time()
+    return ppid, (0.0 if btime is None else btime + ticks / os.sysconf("SC_CLK_TCK"))
+
+
+def _argv(pid: int) -> tuple[str, ...]:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            raw = f.read()
+    except OSError:
+        return ()
+    return tuple(os.fsdecode(a) for a in raw.split(b"\0")[:-1])
+
+
+def ancestors() -> tuple[list[Process], bool]:
+    """Our parent, its parent, ... up to init, and whether the chain is complete (False: /proc
+    could not be read, and only the parent's pid is known)."""
+    ppid = os.getppid()
+    chain: list[Process] = []
+    pid = ppid
+    for _ in range(MAX_DEPTH):
+        if pid <= 1:
+            return chain or [Process(ppid, 0.0, ())], True
+        info = _stat(pid)
+        if info is None:
+            return chain or [Process(ppid, 0.0, ())], False
+        chain.append(Process(pid, info[1], _argv(pid)))
+        pid = info[0]
+    return chain, True
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+# git's global options that take the next word as their value
+_GIT_VALUE_OPTIONS = frozenset(
+    {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--super-prefix", "--config-env"}
+)
+
+
+def git_subcommand(argv: tuple[str, ...]) -> str | None:
+    """'switch' for ``git -C x switch main``; None when *argv* is not a git command."""
+    if not argv or os.path.basename(argv[0]) != "git":
+        return None
+    words = iter(argv[1:])
+    for word in words:
+        if word in _GIT_VALUE_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def user_git_command(chain: list[Process]) -> Process | None:
+    """The git command the user ran: the outermost of the git processes directly above us
+    (``git pull`` runs ``git merge``, which runs the hook); None when not run by git."""
+    found = None
+    for p in chain:
+        if git_subcommand(p.argv):
+            found = p
+        elif found is not None:
+            break
+    return found
