@@ -18,6 +18,7 @@ from test_cli_helpers import tree_state
 from test_cli_helpers import write
 
 from git_snapshot import gitrepo
+from git_snapshot import identity
 from git_snapshot import worktree
 from git_snapshot.store import Store
 
@@ -154,7 +155,7 @@ def test_apply_retention_forgets_old_snapshots_beyond_keep_last(
             off = dataclasses.replace(cfg, auto_prune=False)
             assert worktree.apply_retention(store, r, off) == 0
             assert worktree.apply_retention(store, r, cfg) == 3
-        left = store.snapshots(r.common_dir)
+        left = store.snapshots(identity.source(store, r))
         assert [s.id for s in left] == [4, 5]
         assert store.index.meta_get("last_gc") != ""  # and it collected the garbage
     # the kept snapshots are whole after that collection

@@ -793,3 +793,19 @@ def overlay_from_patch(repo: Repo, patch: str, dest: str) -> Overlay:
     bdest = os.fsencode(dest)
     present = frozenset(p for p in paths if os.path.lexists(os.path.join(bdest, p)))
     return Overlay(root=dest, files=present, deleted=frozenset(paths) - present)
+
+
+def write_tree(repo: Repo, rev: str, dest: str) -> list[bytes]:
+    """Write every file and symlink of commit/tree *rev* under *dest* (gitlinks left out);
+    returns their paths. How a tree that is in no worktree (a stash entry) is snapshotted."""
+    _check_rev(rev)
+    os.makedirs(dest, exist_ok=True)
+    out = run_git(repo.toplevel, "ls-tree", "-r", "-z", "--full-tree", rev)
+    blobs: list[tuple[bytes, int, str]] = []
+    for rec in _split_z(out):
+        meta, _, path = rec.partition(b"\t")
+        mode, _type, oid = meta.split(b" ")
+        if int(mode, 8) in (MODE_FILE, MODE_EXEC, MODE_SYMLINK):
+            blobs.append((path, int(mode, 8), oid.decode("ascii")))
+    _write_blobs(repo, dest, blobs)
+    return [p for p, _, _ in blobs]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from git_snapshot import gitrepo
+from git_snapshot import identity
 from git_snapshot import output
 from git_snapshot.errors import UserError
 from git_snapshot.store import Options
@@ -205,8 +206,9 @@ def take(
 ) -> Result:
     """Snapshot the whole worktree: tracked (as on disk), untracked and ignored files."""
     cfg = cfg or settings(repo)
+    source = identity.source(store, repo)
     note = store_inside_note(store.path, repo)
-    if note is not None and store.snapshots(repo.common_dir, repo.toplevel):
+    if note is not None and store.snapshots(source, repo.toplevel):
         note = None  # said at the first snapshot of this worktree only
     opts = Options(
         classify=classifier(repo),
@@ -226,7 +228,7 @@ def take(
     }
     res = create_snapshot(
         store,
-        repo.common_dir,
+        source,
         repo.toplevel,
         trigger=trigger,
         message=message,
@@ -245,7 +247,7 @@ def apply_retention(store: Store, repo: gitrepo.Repo, cfg: Settings) -> int:
     if not cfg.auto_prune:
         return 0
     policy = Policy(keep_last=cfg.keep_last, keep_within=parse_duration(cfg.keep_within))
-    gone = forget_by_policy(store, policy, [repo.common_dir])
+    gone = forget_by_policy(store, policy, [identity.source(store, repo)])
     if gone:
         last = float(store.index.meta_get("last_gc", "0") or 0)
         if time.time() - last > AUTO_GC_EVERY_S and gc(store, wait=False).ran:

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from git_snapshot import gitrepo
+from git_snapshot import identity
 from git_snapshot import output
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
@@ -24,12 +25,12 @@ def pick(store: Store, repo: gitrepo.Repo, ref: str) -> Snapshot:
     ``restore latest a``, ``restore latest b`` must still mean the snapshot the user chose.
     """
     if ref == "latest":
-        mine = store.snapshots(repo.common_dir, repo.toplevel)
+        mine = store.snapshots(identity.source(store, repo), repo.toplevel)
         if not mine:
             raise UserError("no snapshots of this worktree yet; take one with: git snapshot")
         chosen = [s for s in mine if s.trigger != PRE_RESTORE]
         return (chosen or mine)[-1]
-    return store.get(repo.common_dir, ref)
+    return store.get(identity.source(store, repo), ref)
 
 
 def user_path(repo: gitrepo.Repo, cwd: str, path: str) -> bytes:

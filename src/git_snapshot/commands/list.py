@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 
+from git_snapshot import identity
 from git_snapshot import output
 from git_snapshot.commands.common import as_json
 from git_snapshot.commands.common import repo_at
@@ -14,7 +15,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             snaps = store.snapshots()
         else:
             repo = repo_at(args.cwd)
-            snaps = store.snapshots(repo.common_dir, repo.toplevel)
+            snaps = store.snapshots(identity.source(store, repo), repo.toplevel)
     if args.json:
         output.print_json([as_json(s) for s in snaps])
         return 0

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import argparse
 
+from git_snapshot import identity
 from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.commands.common import repo_at
@@ -27,7 +28,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
         within = parse_duration(args.keep_within) if args.keep_within else None
         policy = Policy(args.keep_last, within)
     with Store() as store:
-        sources = [repo.common_dir] if repo else [k for k, _ in store.index.sources()]
+        sources = [identity.source(store, repo)] if repo else [k for k, _ in store.index.sources()]
         if args.dry_run:
             gone = forget_by_policy(store, policy, sources, dry_run=True)
             _say_forgotten("would forget", gone)

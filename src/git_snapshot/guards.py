@@ -1,0 +1,143 @@
+"""What a command given to ``git snapshot run`` is about to destroy beyond the current worktree.
+
+``run`` always snapshots the worktree it runs in. Some git commands destroy data elsewhere:
+``git worktree remove [--force] PATH`` deletes another worktree (with its untracked and ignored
+files), ``git stash drop`` and ``git stash clear`` delete stash entries that exist nowhere else.
+:func:`targets` reads the argv; :func:`protect` snapshots each target first (a stash entry by
+writing its files, tracked and untracked, into a scratch directory) and says where it went.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass
+
+from git_snapshot import gitrepo
+from git_snapshot import identity
+from git_snapshot import worktree
+from git_snapshot.errors import UserError
+from git_snapshot.store import Options
+from git_snapshot.store import Store
+from git_snapshot.store import create_snapshot
+
+# git's global options that take a value in the next word
+_GIT_VALUE_OPTS = frozenset({"-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"})
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "worktree" or "stash"
+    where: str  # the worktree's root, or the stash commit id
+    label: str  # for people: the worktree path, or "stash@{0}"
+
+
+def _git_words(argv: list[str], cwd: str) -> tuple[list[str], str] | None:
+    """(the words after git's global options, the directory git runs in), or None if *argv*
+    is not a git command we can read."""
+    if not argv or os.path.basename(argv[0]) != "git":
+        return None
+    i = 1
+    while i < len(argv) and argv[i].startswith("-"):
+        if argv[i] == "-C" and i + 1 < len(argv):
+            cwd = os.path.join(cwd, argv[i + 1])
+            i += 2
+        elif argv[i] in _GIT_VALUE_OPTS:
+            if argv[i] != "-c":
+                return None  # another repository: not ours to guess
+            i += 2
+        else:
+            i += 1
+    return argv[i:], cwd
+
+
+def _worktree_remove(words: list[str], cwd: str, repo: gitrepo.Repo) -> list[Target]:
+    paths = [w for w in words if not w.startswith("-")]
+    if len(paths) != 1:
+        return []
+    path = os.path.realpath(os.path.join(cwd, paths[0]))
+    try:
+        other = gitrepo.find_repo(path)
+    except UserError:
+        return []  # not a worktree: git will refuse it
+    if other.common_dir != repo.common_dir or other.toplevel == repo.toplevel:
+        return []  # another repository, or this worktree (run snapshots it anyway)
+    return [Target("worktree", other.toplevel, other.toplevel)]
+
+
+def _stash_entries(words: list[str], cwd: str) -> list[Target]:
+    sub, rest = words[0], [w for w in words[1:] if not w.startswith("-")]
+    if sub == "clear":
+        out = gitrepo.run_git(cwd, "stash", "list", "--format=%gd %H", check=False)
+        lines = out.decode("utf-8", "replace").splitlines()
+        return [Target("stash", oid, ref) for ref, _, oid in (ln.partition(" ") for ln in lines)]
+    ref = rest[0] if rest else "stash@{0}"
+    if ref.isdigit():
+        ref = f"stash@{{{ref}}}"
+    oid = gitrepo.run_git(cwd, "rev-parse", "-q", "--verify", ref, check=False).strip()
+    return [Target("stash", oid.decode("ascii"), ref)] if oid else []
+
+
+def targets(repo: gitrepo.Repo, argv: list[str], cwd: str) -> list[Target]:
+    """What *argv* will destroy besides the worktree at *repo*."""
+    found = _git_words(argv, cwd)
+    if found is None:
+        return []
+    words, where = found
+    if words[:2] == ["worktree", "remove"]:
+        return _worktree_remove(words[2:], where, repo)
+    if words[:1] == ["stash"] and words[1:2] in (["drop"], ["clear"]):
+        return _stash_entries(words[1:], where)
+    return []
+
+
+def _snapshot_stash(store: Store, repo: gitrepo.Repo, target: Target, message: str) -> int:
+    """Snapshot a stash entry: its worktree tree (tracked files as they were) and its third
+    parent (untracked files, with -u or -a), written into a scratch directory."""
+    with worktree.scratch_dir(store) as scratch:
+        tracked = set(gitrepo.write_tree(repo, target.where, scratch))
+        untracked_rev = gitrepo.rev(repo, f"{target.where}^3")
+        if untracked_rev is not None:
+            gitrepo.write_tree(repo, untracked_rev, scratch)
+
+        def classify(rel: bytes, is_dir: bool, parent: int) -> int:
+            if is_dir:
+                return 0
+            return worktree.TRACKED if rel in tracked else worktree.UNTRACKED
+
+        res = create_snapshot(
+            store,
+            identity.source(store, repo),
+            scratch,
+            trigger="run",
+            message=message,
+            worktree=repo.toplevel,
+            meta={"head": gitrepo.rev(repo, f"{target.where}^1"), "stash": target.where},
+            options=Options(classify=classify),
+        )
+    return res.snapshot.id
+
+
+def protect(repo: gitrepo.Repo, argv: list[str], cwd: str) -> list[str]:
+    """Snapshot what *argv* will destroy besides this worktree; one line for each."""
+    found = targets(repo, argv, cwd)
+    if not found:
+        return []
+    what = shlex.join(argv)
+    lines = []
+    with Store() as store:
+        for t in found:
+            if t.kind == "worktree":
+                other = gitrepo.find_repo(t.where)
+                snap = worktree.take(store, other, trigger="run", message=what).snapshot.id
+                lines.append(
+                    f"snapshot {snap} of the worktree {t.where} taken before: {what} "
+                    f"(bring it back with: git snapshot restore {snap} --to {shlex.quote(t.where)})"
+                )
+            else:
+                snap = _snapshot_stash(store, repo, t, f"{t.label} ({t.where[:12]}) before: {what}")
+                lines.append(
+                    f"snapshot {snap} holds {t.label} taken before: {what} (its files: "
+                    f"git snapshot restore {snap} --to DIR)"
+                )
+    return lines

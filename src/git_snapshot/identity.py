@@ -1,0 +1,65 @@
+"""Which history in the store belongs to this repository.
+
+A repository is identified by an id kept in the repository itself, ``git config --local
+snapshot.repoId``, written at first use: it dies with the repository, so a new repository at
+an old path (or a fresh clone there) starts a new history, while linked worktrees (which share
+the repository's config) share one. The source key in the store is ``<common dir>#<id>``; the
+path part keeps a copied repository (same id, new place) apart from the original.
+
+Stores written before ids existed keyed a repository by its common dir alone. At first use, a
+repository without an id whose path has such a legacy history adopts it only if it holds a
+commit that history recorded as HEAD (the same repository, upgraded); its id then starts with
+``legacy-`` and its key stays the bare common dir, so its history, including what ``repair``
+rebuilds from the packs, stays its own. Otherwise it starts afresh and the old history stays
+reachable with ``--repo PATH``.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from git_snapshot import gitrepo
+from git_snapshot.store import Store
+
+CONFIG_KEY = "snapshot.repoId"
+LEGACY = "legacy-"
+_SEP = "#"
+
+
+def key_for(common_dir: str, repo_id: str) -> str:
+    return common_dir if repo_id.startswith(LEGACY) else f"{common_dir}{_SEP}{repo_id}"
+
+
+def path_of(key: str) -> str:
+    """The common dir (or API name) part of a source key."""
+    return key.split(_SEP, 1)[0]
+
+
+def _read_id(repo: gitrepo.Repo) -> str | None:
+    out = gitrepo.run_git(repo.toplevel, "config", "--local", "--get-all", CONFIG_KEY, check=False)
+    ids = out.decode("utf-8", "replace").split()
+    return ids[0] if ids else None  # two racing first uses both keep the first one written
+
+
+def _same_repository(store: Store, repo: gitrepo.Repo) -> bool:
+    """Whether the legacy history at this path was taken in this very repository."""
+    heads = {s.meta.get("head") for s in store.snapshots(repo.common_dir)[-50:]}
+    return any(
+        gitrepo.rev(repo, f"{head}^{{commit}}") is not None
+        for head in sorted(h for h in heads if isinstance(h, str))
+    )
+
+
+def _assign(store: Store, repo: gitrepo.Repo) -> str:
+    legacy = bool(store.snapshots(repo.common_dir)) and _same_repository(store, repo)
+    new = (LEGACY if legacy else "") + uuid.uuid4().hex
+    try:
+        gitrepo.run_git(repo.toplevel, "config", "--local", "--add", CONFIG_KEY, new)
+    except gitrepo.GitError:
+        return LEGACY + "unwritable"  # a read-only repository keeps the path as its identity
+    return _read_id(repo) or new
+
+
+def source(store: Store, repo: gitrepo.Repo) -> str:
+    """This repository's source key in *store*; gives the repository its id at first use."""
+    return key_for(repo.common_dir, _read_id(repo) or _assign(store, repo))
