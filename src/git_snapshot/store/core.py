@@ -54,8 +54,10 @@ class Store:
         if not repairing:
             self.index = self._open_index()
             from git_snapshot.store.gc import sweep_leftovers  # gc builds on this module
+            from git_snapshot.store.reserve import ensure_reserve
 
             sweep_leftovers(self)  # what a killed run left in tmp/, unless someone works here
+            ensure_reserve(self)  # room for prune to commit on a full disk
 
     def _open_index(self) -> Index:
         """The index, refusing one that is lost or damaged while packs exist: an empty index
@@ -220,6 +222,10 @@ class Store:
     def forget(self, snaps: list[Snapshot]) -> None:
         """Drop snapshots. A tombstone naming their records goes into a pack first, so that
         an index rebuilt from the packs does not bring back what was dropped on purpose."""
+        with self.lock():  # a gc must not take the tombstone pack for an orphan
+            self._forget_locked(snaps)
+
+    def _forget_locked(self, snaps: list[Snapshot]) -> None:
         records = [s.record for s in snaps if s.record is not None]
         tombstones = []
         if records:

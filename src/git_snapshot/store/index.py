@@ -116,8 +116,9 @@ def _low_space(path: str) -> bool:
         st = os.statvfs(path)
     except OSError:
         return False
-    free = st.f_bfree if os.geteuid() == 0 else st.f_bavail  # root may use reserved blocks
-    return free * st.f_frsize < LOW_SPACE
+    # f_bavail, also for root: SQLite's -shm pages are not always allowed the blocks that
+    # ext4 reserves for root, and touching one that cannot be had is a SIGBUS
+    return st.f_bavail * st.f_frsize < LOW_SPACE
 
 
 def _no_room(exc: sqlite3.OperationalError) -> bool:
@@ -213,10 +214,11 @@ class Index:
         self._retry(lambda: self.db.execute("BEGIN IMMEDIATE"))
         try:
             yield self.db
+            self._retry(lambda: self.db.execute("COMMIT"))
         except BaseException:
-            self.db.execute("ROLLBACK")
+            if self.db.in_transaction:  # SQLite may have rolled back a failed COMMIT itself
+                self.db.execute("ROLLBACK")
             raise
-        self._retry(lambda: self.db.execute("COMMIT"))
 
     def close(self) -> None:
         self.db.close()

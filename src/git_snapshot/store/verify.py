@@ -141,6 +141,16 @@ def verify(
         report = VerifyReport(snapshots=len(snaps))
         for snap in snaps:
             checker.tree(snap, snap.root, b"", report.problems)
+            problem = checker.blob(snap.record) if snap.record is not None else None
+            if problem:  # what repair would rebuild this snapshot from
+                report.problems.append(
+                    Problem(
+                        snap.source,
+                        snap.id,
+                        "(snapshot record)",
+                        f"{problem}; git snapshot repair writes it again",
+                    )
+                )
         report.objects = len(checker.checked)
         on_disk = set(os.listdir(store.packs_dir))
         report.orphan_packs = sorted(on_disk - set(store.index.packs()))
