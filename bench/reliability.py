@@ -3,6 +3,7 @@ docs/RELIABILITY.md from what it measured (the same scenarios CI runs, with larg
 
     .venv/bin/python bench/reliability.py            # full counts (every write syscall)
     .venv/bin/python bench/reliability.py --quick    # the counts CI uses
+    .venv/bin/python bench/reliability.py --kills 40 --sequences 15   # in between
     .venv/bin/python bench/reliability.py --only damage --out -   # one scenario, to stdout
 
 Exit status 1 when any scenario lost data or failed a check (the doc says which).
@@ -35,22 +36,25 @@ from reliabilityhelpers import stateful  # noqa: E402
 DOC = HERE.parent / "docs" / "RELIABILITY.md"
 # (quick, full) counts; None means every write syscall
 KILLS: dict[str, tuple[int | None, int | None]] = {
-    "snapshot": (12, None),
-    "restore": (12, None),
-    "prune": (10, None),
-    "repair": (10, None),
+    "snapshot": (10, None),
+    "restore": (10, None),
+    "prune": (8, None),
+    "repair": (8, None),
 }
 CONCURRENCY = ((8, 4), (8, 25))  # (processes, snapshots each)
 STATEFUL = ((6, 10), (40, 20))  # (sequences, steps)
 
 
-def scenarios(quick: bool) -> dict[str, Callable[[Path], list[Result]]]:
-    q = 0 if quick else 1
+def scenarios(args: argparse.Namespace) -> dict[str, Callable[[Path], list[Result]]]:
+    q = 0 if args.quick else 1
     procs, rounds = CONCURRENCY[q]
     examples, steps = STATEFUL[q]
+    examples = args.sequences or examples
+    steps = args.steps or steps
 
     def kills(command: str) -> Callable[[Path], list[Result]]:
-        return lambda base: [kill_campaign(base, command, KILLS[command][q])]
+        most = args.kills if args.kills is not None else KILLS[command][q]
+        return lambda base: [kill_campaign(base, command, most or None)]
 
     out = {f"kill-{c}": kills(c) for c in KILLS}
     out["concurrency"] = lambda base: [concurrency(base, procs, rounds)]
@@ -61,7 +65,7 @@ def scenarios(quick: bool) -> dict[str, Callable[[Path], list[Result]]]:
     return out
 
 
-def render(results: list[tuple[Result, float]], command: str, quick: bool) -> str:
+def render(results: list[tuple[Result, float]], command: str) -> str:
     today = datetime.date.today().isoformat()
     lines = [
         "# Reliability",
@@ -101,7 +105,7 @@ def render(results: list[tuple[Result, float]], command: str, quick: bool) -> st
     ]
     for r, _ in results:
         if r.details:
-            lines += ["", f"## {r.name}: per kind", "", *r.details]
+            lines += ["", f"## {r.name}: details", "", *r.details]
     return "\n".join(lines) + "\n"
 
 
@@ -112,6 +116,9 @@ def _md(text: str) -> str:
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="the counts CI uses")
+    ap.add_argument("--kills", type=int, help="kills per command (0: every write syscall)")
+    ap.add_argument("--sequences", type=int, help="stateful model: sequences")
+    ap.add_argument("--steps", type=int, help="stateful model: steps per sequence")
     ap.add_argument("--only", action="append", help="run only this scenario (repeatable)")
     ap.add_argument("--out", default=str(DOC), help="where to write the doc ('-': stdout)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
@@ -119,7 +126,7 @@ def main(argv: list[str]) -> int:
     # the sandboxes live in a temp dir: the documented opt-in (the hostile records scenario
     # opens the store in this process too)
     os.environ["GIT_SNAPSHOT_ALLOW_EPHEMERAL"] = "1"
-    table = scenarios(args.quick)
+    table = scenarios(args)
     chosen = args.only or list(table)
     unknown = [c for c in chosen if c not in table]
     if unknown:
@@ -142,7 +149,7 @@ def main(argv: list[str]) -> int:
         else:
             shutil.rmtree(base, ignore_errors=True)
     command = "python bench/reliability.py " + shlex.join(argv)
-    text = render(results, command.strip(), args.quick)
+    text = render(results, command.strip())
     if args.out == "-":
         sys.stdout.write(text)
     else:
