@@ -406,6 +406,7 @@ def test_names_with_escape_sequences_are_printed_escaped(repo: Path, tmp_path: P
     evil = b"red\x1b[31m\x07name\x9b2J"
     with open(os.path.join(os.fsencode(repo), evil), "wb") as f:
         f.write(b"x")
+    os.mkfifo(os.path.join(os.fsencode(repo), b"pipe\x1b[2J"))  # named as skipped by show
     gs(repo)
     os.unlink(os.path.join(os.fsencode(repo), evil))
     outs = [
@@ -418,5 +419,6 @@ def test_names_with_escape_sequences_are_printed_escaped(repo: Path, tmp_path: P
         assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
     for out in outs[:3]:
         assert "red\\x1b[31m\\x07name\\x9b2J" in out
+    assert "skipped: pipe\\x1b[2J" in outs[2]
     (entry,) = [e for e in json.loads(outs[3])["entries"] if e["path"].startswith("red")]
     assert entry["path"] == "red\\x1b[31m\\x07name\\x9b2J"

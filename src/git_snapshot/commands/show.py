@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import stat
 
 from git_snapshot import output
@@ -53,6 +54,6 @@ def cmd_show(args: argparse.Namespace) -> int:
         )
     print(output.table(["KIND", "MODE", "SIZE", "PATH"], rows, right=[2]))
     for path, why in snap.meta.get("skipped_paths", []):
-        print(f"skipped: {path} ({why})")
+        print(f"skipped: {output.display(os.fsencode(path))} ({why})")
     print(f"{snap.files} files, {output.size(snap.bytes)}, {snap.skipped} skipped")
     return 0
