@@ -102,7 +102,8 @@ def _assert_clean_after_gc(store_dir: Path) -> None:
             held = scan_pack(str(store_dir / "packs" / name))
             assert any(o.type == RECORD and not s.index.has(o.key) for o in held), name
         report = verify(s, read_data=True)
-        assert report.ok and set(report.orphan_packs) == orphans, report
+        assert report.ok and report.orphan_packs == [], report
+        assert set(report.unindexed_packs) == orphans, report  # verify points at repair
 
 
 # -- kills at chosen write points ------------------------------------------------------------------

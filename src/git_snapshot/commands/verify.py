@@ -24,6 +24,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
         where = output.display(os.fsencode(repos.get(p.source, p.source)))
         print(f"DAMAGED snapshot {p.snapshot} of {where}: {p.path}: {p.message}")
     depth = "structure and data" if args.read_data else "structure (add --read-data to re-hash)"
+    if report.unindexed_packs:
+        print(
+            f"{len(report.unindexed_packs)} pack(s) hold snapshots the index lacks (a snapshot "
+            "interrupted before it was listed); recover them with: git snapshot repair"
+        )
     if report.orphan_packs:
         print(
             f"{len(report.orphan_packs)} unreferenced pack(s) from interrupted snapshots; "

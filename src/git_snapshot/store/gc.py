@@ -180,13 +180,13 @@ def _sort_orphans(store: Store, names: list[str], result: GcPlan) -> None:
             size = os.path.getsize(path)
         except FileNotFoundError:
             continue
-        if name in doomed or not _holds_unknown_record(store, path):
+        if name in doomed or not holds_unknown_record(store, path):
             result.orphans[name] = size
         else:
             result.kept_orphans.append(name)
 
 
-def _holds_unknown_record(store: Store, path: str) -> bool:
+def holds_unknown_record(store: Store, path: str) -> bool:
     """Whether a pack holds a snapshot record the index does not know (a copy made by a
     repack that was killed does not count). A pack we cannot read might: keep it."""
     try:

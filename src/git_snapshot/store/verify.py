@@ -17,6 +17,7 @@ from dataclasses import field
 from git_snapshot.errors import UserError
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
+from git_snapshot.store.gc import holds_unknown_record
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
@@ -38,6 +39,9 @@ class VerifyReport:
     objects: int = 0
     problems: list[Problem] = field(default_factory=list)
     orphan_packs: list[str] = field(default_factory=list)  # reclaimed by prune; not damage
+    # orphans holding snapshots the index lacks (a snapshot killed before its index row, or
+    # a lost index): repair recovers them, gc keeps them
+    unindexed_packs: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -152,6 +156,10 @@ def verify(
                     )
                 )
         report.objects = len(checker.checked)
-        on_disk = set(os.listdir(store.packs_dir))
-        report.orphan_packs = sorted(on_disk - set(store.index.packs()))
+        on_disk = set(store.pack_names())
+        for name in sorted(on_disk - set(store.index.packs())):
+            if holds_unknown_record(store, store.pack_path(name)):
+                report.unindexed_packs.append(name)
+            else:
+                report.orphan_packs.append(name)
     return report
