@@ -37,16 +37,11 @@ from importlib import resources
 from pathlib import Path
 
 from git_snapshot import gitrepo
+from git_snapshot import hooks
 from git_snapshot.errors import UserError
 
-HOOK_NAMES = (
-    "reference-transaction",
-    "pre-rebase",
-    "pre-merge-commit",
-    "post-checkout",
-    "post-merge",
-    "post-rewrite",
-)
+# The hooks install puts in place, from the one table of hook facts.
+HOOK_NAMES = hooks.INSTALLED
 # Every hook git runs from a worktree's hooks directory (githooks(5)): in forwarding mode each
 # gets a shim, so that no hook of the directory we forward to is silenced.
 GIT_HOOK_NAMES = (
