@@ -306,7 +306,7 @@ def test_a_failed_pre_hook_snapshot_stops_git(
         blocker = tmp_path / "a-file"
         blocker.write_bytes(b"")
         monkeypatch.setenv("GIT_SNAPSHOT_STORE", str(blocker))
-        why = "cannot create the snapshot store"
+        why = "as the snapshot store: it is not a directory"
     else:
         if location.ephemeral_reason(Path(os.environ["GIT_SNAPSHOT_STORE"])) is None:
             pytest.skip("the test store is not on ephemeral storage here (--basetemp?)")
@@ -335,7 +335,7 @@ def test_a_failed_post_hook_snapshot_never_fails_git(
     monkeypatch.setenv("GIT_SNAPSHOT_STORE", str(blocker))
     ran = git(r, "checkout", "-q", "-b", "topic")  # rc 0 checked by git()
     (line,) = ran.ours
-    assert line.startswith("git-snapshot: post-checkout snapshot failed: cannot create")
+    assert line.startswith("git-snapshot: post-checkout snapshot failed: cannot use")
     # --no-verify skips pre-rebase; post-rewrite still runs, fails, and the rebase succeeds
     ran = git(r, "rebase", "--no-verify", "feature")
     assert (r / "f.txt").exists()
@@ -366,6 +366,8 @@ def test_a_failed_pre_merge_commit_snapshot_says_how_to_undo_the_merge(
     )
     ran = git(r, "merge", "--no-edit", "feature", rc=None)
     assert ran.rc != 0 and head(r) == old and (r / "f.txt").exists()
+    os.unlink(store_dir)  # the store back in place, to read what was taken
+    os.rename(broken, store_dir)
     assert triggers(r)[-1] == "reference-transaction"
     line = ran.ours[-1]
     assert len(ran.ours) == 1 and "GIT_SNAPSHOT_SKIP=1" in line

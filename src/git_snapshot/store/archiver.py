@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import filescache
+from git_snapshot.store import leftovers
 from git_snapshot.store import records
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
@@ -36,6 +37,7 @@ from git_snapshot.store.packs import CHUNK
 from git_snapshot.store.packs import FinishedPack
 from git_snapshot.store.packs import PackWriter
 from git_snapshot.store.reserve import no_room
+from git_snapshot.store.safewrite import is_temp_name
 
 _T = TypeVar("_T")
 SMALL_FILE = 4 << 20  # read whole below this, stream above
@@ -218,6 +220,9 @@ class _Walker:
     ) -> Entry | None:
         opts = self.opts
         if rel in opts.overlay_deleted:
+            return None
+        if is_temp_name(name):  # a temp file of a restore: not the user's data
+            leftovers.remove_if_dead(None, path, links=False)  # a killed restore's goes now
             return None
         src = opts.overlay.get(rel) if opts.overlay else None
         try:

@@ -26,16 +26,19 @@ def sweep(dir_fd: int, match: Callable[[bytes], bool] = is_temp_name) -> list[by
     names = [os.fsencode(n) for n in os.listdir(dir_fd)]
     left = []
     for name in names:
-        if not (match(name) and _remove_if_dead(dir_fd, name)):
+        if not (match(name) and remove_if_dead(dir_fd, name)):
             left.append(name)
     return left
 
 
-def _remove_if_dead(dir_fd: int, name: bytes) -> bool:
+def remove_if_dead(dir_fd: int | None, name: bytes, links: bool = True) -> bool:
+    """Remove the temp file *name* (relative to *dir_fd*, or a full path with None) unless a
+    live run holds it; True when it is gone. A temp symlink cannot be held: it is removed
+    only with *links* (by the restore of its own directory, never by a concurrent snapshot)."""
     try:
         st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
-        if stat.S_ISDIR(st.st_mode):
-            return False  # never ours: we only make files and links under temp names
+        if stat.S_ISDIR(st.st_mode) or (not links and stat.S_ISLNK(st.st_mode)):
+            return False  # never ours, or not ours to judge
         if stat.S_ISREG(st.st_mode):
             fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=dir_fd)
             try:

@@ -28,8 +28,8 @@ def is_temp_name(name: bytes) -> bool:
 def temp_name(path: str, tmp_dir: str | None = None) -> str:
     """A fresh temp path for *path*: beside it, or in *tmp_dir*."""
     directory = tmp_dir if tmp_dir is not None else (os.path.dirname(path) or ".")
-    base = os.path.basename(path)
-    return os.path.join(directory, f"{TEMP_MARK}{secrets.token_hex(6)}-{base}"[:255])
+    name = os.fsencode(f"{TEMP_MARK}{secrets.token_hex(6)}-") + os.fsencode(os.path.basename(path))
+    return os.path.join(directory, os.fsdecode(name[:255]))  # NAME_MAX counts bytes
 
 
 def fsync_dir(path: str) -> None:
