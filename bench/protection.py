@@ -1,0 +1,150 @@
+"""Regenerate docs/PROTECTION.md: the 16 everyday loss cases and the harmless sequences, run
+for real with git in each mode (plain hooks, pre-commit when installed, `git snapshot run --`).
+
+    .venv/bin/python bench/protection.py            # writes docs/PROTECTION.md
+    .venv/bin/python bench/protection.py --no-pre-commit
+
+The same cases, with the outcome each must have, are asserted by tests/test_protection.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from protection_cases import CASES  # noqa: E402
+from protection_cases import HARMLESS  # noqa: E402
+from protection_cases import Case  # noqa: E402
+from protection_cases import Outcome  # noqa: E402
+from protection_cases import commit  # noqa: E402
+from protection_cases import play  # noqa: E402
+from protection_cases import prepare  # noqa: E402
+from protection_cases import sh  # noqa: E402
+
+PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
+
+
+def _env(base: Path) -> None:
+    """An isolated HOME, git config and store, and this venv's git-snapshot on PATH."""
+    home = base / "home"
+    home.mkdir()
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = T\n\temail = t@example.invalid\n[init]\n\tdefaultBranch = main\n"
+        "[advice]\n\tdetachedHead = false\n[core]\n\teditor = true\n"
+    )
+    os.environ.update(
+        HOME=str(home),
+        GIT_CONFIG_GLOBAL=str(home / ".gitconfig"),
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_SNAPSHOT_STORE=str(base / "store"),
+        GIT_SNAPSHOT_ALLOW_EPHEMERAL="1",
+        XDG_CACHE_HOME=str(home / "cache"),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+    )
+    (base / "store").mkdir()
+
+
+def _pre_commit_config(base: Path) -> str:
+    """The README's config pointing at a commit of this working tree (as the tests do)."""
+    pkg = base / "pkg"
+    junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    pkg.mkdir()
+    for name in ("src", "hooks"):
+        shutil.copytree(ROOT / name, pkg / name, ignore=junk)
+    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
+        shutil.copy2(ROOT / name, pkg / name)
+    sh(pkg, "git", "init", "-q")
+    sh(pkg, "git", "add", "-A")
+    sh(pkg, "git", "commit", "-q", "-m", "pkg")
+    rev = sh(pkg, "git", "rev-parse", "HEAD").stdout.strip()
+    text = (ROOT / "README.md").read_text()
+    m = re.search(r"```yaml\n(.*?default_install_hook_types.*?)```", text, re.S)
+    assert m, "README has no pre-commit config"
+    config = re.sub(r"(?m)^(\s+- repo: )\S+.*$", rf"\g<1>{pkg}", m.group(1))
+    config = re.sub(r"(?m)^(\s+rev: )\S+.*$", rf"\g<1>{rev}", config)
+    os.environ["PRE_COMMIT_HOME"] = str(base / "pc-cache")
+    return config
+
+
+def _one(base: Path, case: Case, mode: str, config: str) -> Outcome:
+    r = base / f"{case.id}-{mode}"
+    r.mkdir()
+    sh(r, "git", "init", "-q")
+    commit(r, ".gitignore", b".env\nbuild/\n")
+    if mode == "pre-commit":
+        commit(r, ".pre-commit-config.yaml", config.encode())
+    commit(r, "a.txt", b"committed a\n")
+    if mode == "pre-commit":
+        sh(r, str(PRE_COMMIT), "install")
+    else:
+        sh(r, "git", "snapshot", "install")
+    prepare(r, case)
+    return play(r, case, mode)
+
+
+def _cell(case: Case, o: Outcome) -> str:
+    if case.harmless:
+        return "no report" if o.reports == 0 else f"**FALSE ALARM** ({o.reports})"
+    if o.reported:
+        where = "right before" if o.exact else "earlier only"
+        return f"reported, {where}" + ("" if o.recovered else ", **restore failed**")
+    return "not reported" + (" (in an earlier snapshot)" if o.in_a_snapshot else "")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--no-pre-commit", action="store_true")
+    ap.add_argument("--out", default=str(ROOT / "docs" / "PROTECTION.md"))
+    args = ap.parse_args()
+    modes = ["hooks", "run"]
+    if PRE_COMMIT.exists() and not args.no_pre_commit:
+        modes.insert(1, "pre-commit")
+    with tempfile.TemporaryDirectory(prefix="protection-") as tmp:
+        base = Path(tmp)
+        _env(base)
+        config = _pre_commit_config(base) if "pre-commit" in modes else ""
+        rows = []
+        for case in CASES + HARMLESS:
+            cells = [_cell(case, _one(base, case, m, config)) for m in modes]
+            rows.append(f"| {case.id} | {case.title} | " + " | ".join(cells) + " |")
+            print(rows[-1], flush=True)
+    git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    head = "| case | what | " + " | ".join(modes) + " |\n|---|---|" + "---|" * len(modes)
+    text = (
+        f"""# What git-snapshot protects, measured
+
+Written by `bench/protection.py` ({git}); `tests/test_protection.py` asserts the same table.
+Each loss case writes a marker that only a snapshot holds, takes a snapshot (a user's last
+one), then runs the git command(s) that destroy it, in each mode: the plain hooks of
+`git snapshot install`, the pre-commit hooks of the README's config, and
+`git snapshot run -- git ...`.
+
+- *reported, right before*: the report names the snapshot taken right before the command.
+- *reported, earlier only*: the report names an earlier snapshot and says later edits were
+  not saved (the command has no hook before it: checkout, switch, restore).
+- *not reported*: no hook runs at all (clean, reset, stash drop, merge --abort); the earlier
+  snapshot still holds the data, and `git snapshot run --` guards the command.
+- Every printed restore command was pasted and brought the marker back.
+- H1-H6 are harmless sequences: any report there would be a false alarm.
+
+{head}
+"""
+        + "\n".join(rows)
+        + "\n"
+    )
+    Path(args.out).write_text(text)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
