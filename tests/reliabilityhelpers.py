@@ -1075,8 +1075,13 @@ def stateful(base: Path, examples: int, steps: int, with_damage: bool = True) ->
                 print_blob=False,
             ),
         )
-    except AssertionError as e:  # the machine's own checks; anything else is a crash: raise
-        failure = str(e).splitlines()[0][:300] if str(e) else repr(e)
+    except Exception as e:  # the machine's own checks (hypothesis may wrap them: a kill
+        # point can move between a run and its replay); anything else is a crash: raise
+        inner = getattr(e, "exceptions", None)
+        err = inner[0] if inner else e
+        if not isinstance(err, AssertionError):
+            raise
+        failure = str(err).splitlines()[0][:300] if str(err) else repr(err)
     checks = ModelMachine.checks
     if failure and not checks.problems:
         checks.problems.append(failure)
