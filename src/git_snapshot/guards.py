@@ -94,7 +94,7 @@ def targets(repo: gitrepo.Repo, argv: list[str], cwd: str) -> list[Target]:
 def _snapshot_stash(store: Store, repo: gitrepo.Repo, target: Target, message: str) -> int:
     """Snapshot a stash entry: its worktree tree (tracked files as they were) and its third
     parent (untracked files, with -u or -a), written into a scratch directory."""
-    with worktree.scratch_dir(store) as scratch:
+    with store.scratch() as scratch:
         tracked = set(gitrepo.write_tree(repo, target.where, scratch))
         untracked_rev = gitrepo.rev(repo, f"{target.where}^3")
         if untracked_rev is not None:

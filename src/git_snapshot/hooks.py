@@ -362,7 +362,7 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
     with Store() as store:
         cfg = worktree.settings(repo)
         with contextlib.ExitStack() as stack:
-            overlay = _overlay(repo, call, lambda: stack.enter_context(worktree.scratch_dir(store)))
+            overlay = _overlay(repo, call, lambda: stack.enter_context(store.scratch()))
             res = worktree.take(
                 store, repo, trigger=call.name, overlay=overlay, cfg=cfg, skip_if_unchanged=True
             )

@@ -30,7 +30,6 @@ import re
 import shlex
 import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from dataclasses import field
 from importlib import resources
@@ -39,6 +38,8 @@ from pathlib import Path
 from git_snapshot import gitrepo
 from git_snapshot import hooks
 from git_snapshot.errors import UserError
+from git_snapshot.store.safewrite import atomic_write
+from git_snapshot.store.safewrite import fsync_dir
 
 # The hooks install puts in place, from the one table of hook facts.
 HOOK_NAMES = hooks.INSTALLED
@@ -183,33 +184,6 @@ def _read(path: str) -> bytes | None:
         return None
 
 
-def _fsync_dir(directory: str) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _atomic_write(path: str, data: bytes, mode: int = 0o755) -> None:
-    """Write *data* to *path* with *mode* through a temp file in the same dir and a rename."""
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-            os.fchmod(f.fileno(), mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(directory)
-
-
 def _keep_and_replace(path: str, keep_as: str, data: bytes) -> None:
     """Move the file at *path* to *keep_as* and write our shim at *path*.
 
@@ -225,7 +199,7 @@ def _keep_and_replace(path: str, keep_as: str, data: bytes) -> None:
         os.rename(path, keep_as)
         linked = False
     try:
-        _atomic_write(path, data)
+        atomic_write(path, data, mode=0o755)
     except BaseException:
         if linked:
             os.unlink(keep_as)
@@ -253,7 +227,7 @@ class _Plan:
         if self.keep_as is not None:
             _keep_and_replace(self.target, self.keep_as, self.data)
         elif _read(self.target) != self.data or not os.path.isfile(self.target):
-            _atomic_write(self.target, self.data)
+            atomic_write(self.target, self.data, mode=0o755)
         elif os.stat(self.target).st_mode & 0o777 != 0o755:
             os.chmod(self.target, 0o755)
         return self.message
@@ -356,7 +330,8 @@ def uninstall(hooks_dir: str) -> list[str]:
     messages: list[str] = []
     for name in HOOK_NAMES:
         messages.append(_uninstall_one(hooks_dir, name))
-        _fsync_dir(hooks_dir)
+        with contextlib.suppress(OSError):
+            fsync_dir(hooks_dir)
     return messages
 
 
@@ -464,7 +439,7 @@ def _install_forwarding(repo: gitrepo.Repo, exe: str, hp: HooksPath, target: str
         path = os.path.join(own, name)
         data = shim_text(name, exe, target).encode()
         if _read(path) != data:
-            _atomic_write(path, data)
+            atomic_write(path, data, mode=0o755)
             changed.add(name)
     if not _is_own(repo, hp.value):
         _set_local(repo, BEFORE_KEY, hp.local)

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,16 +179,6 @@ def install_note(repo: gitrepo.Repo) -> str | None:
     return store_inside_note(str(path), repo)
 
 
-@contextmanager
-def scratch_dir(store: Store) -> Iterator[str]:
-    """A private temp dir inside the store (same file system, mode 0700)."""
-    path = tempfile.mkdtemp(prefix="scratch-", dir=os.path.join(store.path, "tmp"))
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
 def take(
     store: Store,
     repo: gitrepo.Repo,
@@ -250,11 +236,6 @@ def apply_retention(store: Store, repo: gitrepo.Repo, cfg: Settings) -> int:
     gone = forget_by_policy(store, policy, [identity.source(store, repo)])
     if gone:
         last = float(store.index.meta_get("last_gc", "0") or 0)
-        if time.time() - last > AUTO_GC_EVERY_S and gc(store, wait=False).ran:
-            with store.index.write() as db:
-                db.execute(
-                    "INSERT INTO meta(key, value) VALUES ('last_gc', ?) ON CONFLICT(key) "
-                    "DO UPDATE SET value = excluded.value",
-                    (str(time.time()),),
-                )
+        if time.time() - last > AUTO_GC_EVERY_S:
+            gc(store, wait=False)  # skipped while another process works in the store
     return len(gone)

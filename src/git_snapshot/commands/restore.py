@@ -15,18 +15,9 @@ from git_snapshot.store import Store
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
+from git_snapshot.store.safety import unsaved
 
 SHOWN = 20  # paths listed one per line before a count takes over
-
-
-def unsaved(safety: Snapshot, named: list[bytes]) -> frozenset[bytes]:
-    """What the pre-restore snapshot could not save (excluded, cache dirs, special or
-    unreadable files): the restore must neither overwrite nor delete it, unless the user
-    named it (or a directory above it) to be restored."""
-    skipped = (os.fsencode(path) for path, _why in safety.meta.get("skipped_paths", []))
-    return frozenset(
-        p for p in skipped if not any(n == p or p.startswith(n + b"/") for n in named if n)
-    )
 
 
 def refuse_git_dir(repo: gitrepo.Repo, target: str) -> None:

@@ -49,6 +49,7 @@ def atomic_file(
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)  # exactly *mode*, whatever the umask
             yield f
             f.flush()
             if durable:
