@@ -18,6 +18,7 @@ import shutil
 import stat
 import subprocess
 import threading
+import time
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -451,6 +452,24 @@ def rev(repo: Repo, name: str) -> str | None:
     _check_rev(name)
     out = run_git(repo.toplevel, "rev-parse", "-q", "--verify", name, check=False)
     return out.decode("ascii", "replace").strip() or None
+
+
+_NEVER = 2**63  # git's expiry-date answer for "now"/"never" is a sentinel, not a time
+
+
+def approxidate(text: str) -> int | None:
+    """Unix time of *text* in git's date syntax ('1.hour.ago', '2026-12-01 10:00', 'yesterday'),
+    None if git cannot read it. Through ``git config --type=expiry-date``: git's careful
+    approxidate (rev-parse --since takes any text as 'now'), and it needs no repository."""
+    if not text.strip() or any(c in text for c in "\0\n"):
+        return None
+    key = "snapshot.approxidate"
+    res = _run("/", ["-c", f"{key}={text}", "config", "--type=expiry-date", key])
+    out = res.stdout.decode("ascii", "replace").strip()
+    if res.returncode != 0 or not out.isdigit():
+        return None
+    value = int(out)
+    return int(time.time()) if value >= _NEVER else value
 
 
 # State files in which git keeps the commits (or, AUTO_MERGE, a tree) an operation moved

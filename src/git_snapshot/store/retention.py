@@ -12,15 +12,29 @@ from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.reserve import with_room
 
+# Calendar buckets in local time, as restic and borg count them: the newest snapshot of each
+# of the last N hours (days, ISO weeks) that hold a snapshot is kept.
+BUCKETS = {"hourly": "%Y-%m-%d %H", "daily": "%Y-%m-%d", "weekly": "%G-W%V"}
+
 
 @dataclass(frozen=True)
 class Policy:
     keep_last: int | None = None
     keep_within: float | None = None  # seconds
+    keep_hourly: int | None = None
+    keep_daily: int | None = None
+    keep_weekly: int | None = None
+
+    def _periodic(self) -> dict[str, int]:
+        counts = {"hourly": self.keep_hourly, "daily": self.keep_daily, "weekly": self.keep_weekly}
+        return {k: n for k, n in counts.items() if n is not None}
+
+    def empty(self) -> bool:
+        return self.keep_last is None and self.keep_within is None and not self._periodic()
 
     def select(self, snaps: list[Snapshot], now: float | None = None) -> list[Snapshot]:
         """The snapshots of one source to forget. The newest one is always kept."""
-        if not snaps or (self.keep_last is None and self.keep_within is None):
+        if not snaps or self.empty():
             return []
         now = time.time() if now is None else now
         newest_first = sorted(snaps, key=lambda s: s.id, reverse=True)
@@ -29,23 +43,46 @@ class Policy:
             keep.update(s.rowid for s in newest_first[: self.keep_last])
         if self.keep_within is not None:
             keep.update(s.rowid for s in snaps if s.created >= now - self.keep_within)
+        for period, count in self._periodic().items():
+            keep.update(s.rowid for s in newest_per_bucket(newest_first, BUCKETS[period], count))
         return [s for s in snaps if s.rowid not in keep]
+
+
+def newest_per_bucket(newest_first: list[Snapshot], fmt: str, count: int) -> list[Snapshot]:
+    """The newest snapshot of each of the *count* most recent buckets (strftime *fmt* of the
+    local time) that hold one."""
+    out: list[Snapshot] = []
+    seen: set[str] = set()
+    for s in newest_first:
+        bucket = time.strftime(fmt, time.localtime(s.created))
+        if bucket in seen:
+            continue
+        if len(seen) == count:
+            break
+        seen.add(bucket)
+        out.append(s)
+    return out
 
 
 def forget_by_policy(
     store: Store, policy: Policy, sources: Iterable[str], dry_run: bool = False
 ) -> list[Snapshot]:
-    """Forget what *policy* selects in each source (a tombstone pack, then the index rows);
-    on a full disk the store's reserve makes room for that."""
+    """Forget what *policy* selects in each source."""
     gone: list[Snapshot] = []
     for source in sources:
         gone.extend(policy.select(store.snapshots(source)))
-    if gone and not dry_run:
+    return forget(store, gone, dry_run)
+
+
+def forget(store: Store, snaps: list[Snapshot], dry_run: bool = False) -> list[Snapshot]:
+    """Forget *snaps* (a tombstone pack, then the index rows); on a full disk the store's
+    reserve makes room for that. Their space is reclaimed by the next gc."""
+    if snaps and not dry_run:
         # shared, as a snapshot: the tombstone pack is in packs/ before its index rows, and a
         # gc in between would take it for an orphan and delete it
         with store.lock():
-            with_room(store, lambda: store.forget(gone))
-    return gone
+            with_room(store, lambda: store.forget(snaps))
+    return snaps
 
 
 def parse_duration(text: str) -> float:

@@ -1,0 +1,53 @@
+"""``git snapshot cat ID PATH``: one file's bytes from a snapshot, on stdout, as
+``git show REV:PATH`` prints them; checked against their hash before any byte is written."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+
+from git_snapshot import output
+from git_snapshot.commands.common import choose
+from git_snapshot.commands.lookup import snapshot_path
+from git_snapshot.errors import UserError
+from git_snapshot.store import Store
+from git_snapshot.store import validate
+from git_snapshot.store.history import Trees
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import SYMLINK
+
+IN_MEMORY = 64 << 20  # larger files wait in the store's scratch space until checked
+
+
+def cmd_cat(*, cwd: str, snapshot_id: str, path: str, repo_arg: str | None = None) -> int:
+    with Store() as store, store.lock():
+        where, snap = choose(store, cwd, snapshot_id, repo_arg)
+        rel = snapshot_path(where, cwd, path)
+        e = Trees(store).at(snap.root, rel)
+        if e is None:
+            raise UserError(
+                f"{path} is not in snapshot {snap.id}; see its versions with: "
+                f"git snapshot log {output.shell_quote(rel)}"
+            )
+        if e.kind == DIR:
+            raise UserError(
+                f"{path} is a folder in snapshot {snap.id}; list it with: "
+                f"git snapshot show {snap.id} {output.shell_quote(rel or b'.')}"
+            )
+        out = sys.stdout.buffer
+        if e.kind == SYMLINK:  # as git show prints a link: its target
+            out.write(e.ref)
+            out.flush()
+            return 0
+        # nothing reaches stdout before the whole content matched its hash
+        with (
+            store.scratch() as scratch,
+            tempfile.SpooledTemporaryFile(max_size=IN_MEMORY, dir=scratch) as spool,
+        ):
+            for chunk in validate.stream_blob(store, e):
+                spool.write(chunk)
+            spool.seek(0)
+            shutil.copyfileobj(spool, out, 1 << 20)
+        out.flush()
+    return 0

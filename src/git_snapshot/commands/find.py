@@ -1,0 +1,121 @@
+"""``git snapshot find PATTERN [--all]``: which snapshots hold paths matching a glob.
+
+A pattern with a '/' is matched against the whole path (from the worktree's top), one
+without against the name alone, as with ``find -name``. Consecutive snapshots holding the
+same content of a path are one line.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from typing import Any
+
+from git_snapshot import output
+from git_snapshot.commands.common import qualified
+from git_snapshot.commands.common import resolve_repo
+from git_snapshot.commands.log import folder_size
+from git_snapshot.store import Snapshot
+from git_snapshot.store import Store
+from git_snapshot.store.history import Match
+from git_snapshot.store.history import Run
+from git_snapshot.store.history import Trees
+from git_snapshot.store.history import find
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import KIND_NAMES
+from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import Entry
+
+SHORT = 12
+
+
+def matcher(pattern: str) -> Match:
+    """fnmatch (case-sensitive, '*' crosses '/') on the path, or on the name alone when the
+    pattern holds no '/'."""
+    text = pattern.strip("/")  # paths in a snapshot start below its top
+    whole = "/" in text
+    regex = re.compile(fnmatch.translate(text))
+
+    def match(path: bytes, e: Entry) -> bool:
+        return regex.match(os.fsdecode(path if whole else e.name)) is not None
+
+    return match
+
+
+def _ids(snaps: list[Snapshot]) -> str:
+    return str(snaps[0].id) if len(snaps) == 1 else f"{snaps[0].id}-{snaps[-1].id}"
+
+
+def _content(e: Entry) -> str:
+    return "-> " + output.display(e.ref) if e.kind == SYMLINK else e.ref.hex()[:SHORT]
+
+
+def cmd_find(
+    *,
+    cwd: str,
+    pattern: str,
+    all_repos: bool = False,
+    json_out: bool = False,
+    repo_arg: str | None = None,
+) -> int:
+    match = matcher(pattern)
+    found: list[tuple[str, Run, int, int]] = []  # (repo label, run, files, bytes)
+    with Store() as store, store.lock():
+        if all_repos:
+            sources = [k for k, _ in store.index.sources()]
+        else:
+            key = resolve_repo(store, cwd, repo_arg).key
+            sources = [key] if key else []
+        labels = qualified(store, store.snapshots())
+        trees = Trees(store)
+        for source in sources:
+            for run in find(store, store.snapshots(source), match):
+                files, size = trees.totals(run.entry)
+                found.append((labels.get(source, source), run, files, size))
+    if json_out:
+        output.print_json([_json(label, run, f, n, all_repos) for label, run, f, n in found])
+        return 0
+    if not found:
+        print(f"no snapshot holds a path matching {pattern!r}")
+        return 0
+    _print(found, all_repos)
+    return 0
+
+
+def _json(label: str, run: Run, files: int, size: int, with_repo: bool) -> dict[str, Any]:
+    e = run.entry
+    return {
+        **({"repo": label} if with_repo else {}),
+        "path": output.display(run.path),
+        "type": KIND_NAMES.get(e.kind, "?"),
+        "size": size,
+        **({"files": files} if e.kind == DIR else {}),
+        "content": output.display(e.ref) if e.kind == SYMLINK else e.ref.hex(),
+        "snapshots": [s.id for s in run.snapshots],
+        "first": output.iso(run.snapshots[0].created),
+        "last": output.iso(run.snapshots[-1].created),
+    }
+
+
+def _print(found: list[tuple[str, Run, int, int]], with_repo: bool) -> None:
+    rows = []
+    for label, run, files, size in found:
+        first, last = run.snapshots[0], run.snapshots[-1]
+        e = run.entry
+        shown = folder_size(files, size) if e.kind == DIR else output.size(size)
+        rows.append(
+            [
+                *([label] if with_repo else []),
+                output.display(run.path) + ("/" if e.kind == DIR else ""),
+                _ids(run.snapshots),
+                shown,
+                _content(e),
+                output.iso(first.created),
+                output.iso(last.created),
+            ]
+        )
+    headers = [*(["REPO"] if with_repo else []), "PATH", "SNAPSHOTS", "SIZE", "CONTENT"]
+    headers += ["FIRST", "LAST"]
+    right = [2, 3] if with_repo else [1, 2]
+    print(output.table(headers, rows, right=right))

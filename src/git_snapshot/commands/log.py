@@ -1,0 +1,87 @@
+"""``git snapshot log PATH``: the versions of one file or folder across this worktree's
+snapshots, only where it appeared, changed or vanished."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from git_snapshot import output
+from git_snapshot.commands.common import resolve_repo
+from git_snapshot.commands.lookup import snapshot_path
+from git_snapshot.commands.lookup import worktree_snaps
+from git_snapshot.errors import UserError
+from git_snapshot.store import Store
+from git_snapshot.store.history import Version
+from git_snapshot.store.history import versions
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import KIND_NAMES
+from git_snapshot.store.objects import SYMLINK
+
+SHORT = 12  # hex digits of a content id shown to people
+
+
+def content_id(v: Version) -> str:
+    if v.entry is None:
+        return "-"
+    if v.entry.kind == SYMLINK:
+        return "-> " + output.display(v.entry.ref)
+    return v.entry.ref.hex()[:SHORT]
+
+
+def version_json(v: Version) -> dict[str, Any]:
+    s, e = v.snapshot, v.entry
+    return {
+        "id": s.id,
+        "created": output.iso(s.created),
+        "trigger": s.trigger,
+        "message": s.message,
+        "status": v.status,
+        "type": KIND_NAMES.get(e.kind, "?") if e else None,
+        "mode": f"{e.mode:04o}" if e else None,
+        "size": v.size if e else None,
+        "files": v.files if e and e.kind == DIR else None,
+        "content": (output.display(e.ref) if e.kind == SYMLINK else e.ref.hex()) if e else None,
+    }
+
+
+def folder_size(files: int, size: int) -> str:
+    return f"{files} file{'' if files == 1 else 's'}, {output.size(size)}"
+
+
+def _size(v: Version) -> str:
+    if v.entry is None:
+        return "-"
+    if v.entry.kind == DIR:
+        return folder_size(v.files, v.size)
+    return output.size(v.size)
+
+
+def cmd_log(*, cwd: str, path: str, json_out: bool = False, repo_arg: str | None = None) -> int:
+    with Store() as store, store.lock():  # no gc moves an object while we read it
+        where = resolve_repo(store, cwd, repo_arg)
+        rel = snapshot_path(where, cwd, path)
+        snaps = worktree_snaps(store, where)
+        found = versions(store, snaps, rel)
+    if not found:
+        raise UserError(
+            f"{path} is in none of the {len(snaps)} snapshot(s) of this worktree; "
+            "look for it by name with: git snapshot find NAME"
+        )
+    if json_out:
+        output.print_json([version_json(v) for v in found])
+        return 0
+    rows = [
+        [
+            str(v.snapshot.id),
+            output.iso(v.snapshot.created),
+            output.age(v.snapshot.created),
+            v.snapshot.trigger,
+            v.status,
+            _size(v),
+            content_id(v),
+        ]
+        for v in found
+    ]
+    headers = ["ID", "CREATED", "AGE", "TRIGGER", "CHANGE", "SIZE", "CONTENT"]
+    print(output.table(headers, rows, right=[0, 5]))
+    return 0

@@ -1,0 +1,32 @@
+"""What log, cat and find share: a worktree's snapshots and PATH arguments inside them."""
+
+from __future__ import annotations
+
+from git_snapshot.commands.common import Where
+from git_snapshot.commands.common import repo_at
+from git_snapshot.commands.common import user_path
+from git_snapshot.errors import UserError
+from git_snapshot.store import Snapshot
+from git_snapshot.store import Store
+
+
+def worktree_snaps(store: Store, where: Where) -> list[Snapshot]:
+    """The snapshots of *where*'s worktree, oldest first (of the whole repository when that
+    worktree has none and is not the one the command runs in)."""
+    if where.key is None:
+        raise UserError("no snapshots of this worktree yet; take one with: git snapshot")
+    mine = store.snapshots(where.key, where.worktree) if where.worktree else []
+    if not mine and where.here:
+        raise UserError("no snapshots of this worktree yet; take one with: git snapshot")
+    return mine or store.snapshots(where.key)
+
+
+def snapshot_path(where: Where, cwd: str, path: str) -> bytes:
+    """A PATH argument as a path inside the snapshot: relative to the current directory (as
+    in git) in the repository the command runs in; else relative to the worktree's top."""
+    if where.here:
+        return user_path(repo_at(cwd), cwd, path)
+    parts = [p for p in path.encode("utf-8", "surrogateescape").split(b"/") if p not in (b"", b".")]
+    if b".." in parts:
+        raise UserError(f"{path}: give the path from the top of the worktree, without '..'")
+    return b"/".join(parts)

@@ -1,0 +1,122 @@
+"""Snapshot IDs as users write them, resolved against a repository's snapshots.
+
+- ``7``: the per-repository number that ``list`` shows;
+- ``latest``: the newest snapshot of this worktree that restore did not take itself, so that
+  after ``restore latest a``, ``restore latest b`` still means the snapshot the user chose;
+- ``latest~N``: N snapshots before it (counted as ``latest`` counts);
+- ``@{DATE}`` in git's date syntax (``@{1.hour.ago}``, ``@{2026-12-01 10:00}``): the newest
+  snapshot of this worktree taken at or before that time.
+
+Order is always the snapshot number, never the clock.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from git_snapshot import gitrepo
+from git_snapshot.errors import UserError
+from git_snapshot.store import Snapshot
+from git_snapshot.store import Store
+from git_snapshot.store.safety import PRE_RESTORE
+
+FORMS = "a number from 'git snapshot list', latest, latest~N or @{DATE} (e.g. @{1.hour.ago})"
+_LATEST = re.compile(r"latest(?:~(\d*))?\Z")
+_DATE = re.compile(r"@\{(.+)\}\Z", re.S)
+
+
+@dataclass(frozen=True)
+class Ref:
+    number: int | None = None  # a snapshot number
+    back: int | None = None  # latest~back
+    date: str | None = None  # @{date}
+
+
+def parse(text: str) -> Ref:
+    """The form of an ID (UserError for anything else); dates are read later, by git."""
+    text = text.strip()
+    if text.isdigit():
+        return Ref(number=int(text))
+    m = _LATEST.match(text)
+    if m:
+        steps = m.group(1)
+        return Ref(back=int(steps) if steps else (0 if m.group(1) is None else 1))
+    m = _DATE.match(text)
+    if m:
+        return Ref(date=m.group(1))
+    raise UserError(f"bad snapshot id {text!r}: use {FORMS}")
+
+
+def timestamp(date: str) -> float:
+    """A date in git's syntax as Unix time; UserError when git cannot read it."""
+    when = gitrepo.approxidate(date)
+    if when is None:
+        raise UserError(
+            f"cannot read the date {date!r}: use git's date syntax, e.g. 1.hour.ago, "
+            "yesterday, '2026-12-01 10:00'"
+        )
+    return float(when)
+
+
+def select(
+    ref: Ref,
+    all_snaps: list[Snapshot],
+    worktree: str | None,
+    here: bool = True,
+    when: Callable[[str], float] = timestamp,
+) -> Snapshot:
+    """The snapshot *ref* names among one repository's snapshots (oldest first). ``latest``
+    and dates count the snapshots of *worktree*, or of the whole repository when that
+    worktree has none and is not the one the command runs in (a deleted one, say)."""
+    if ref.number is not None:
+        for s in all_snaps:
+            if s.id == ref.number:
+                return s
+        raise UserError(f"no snapshot {ref.number} for this repository; see 'git snapshot list'")
+    mine = [s for s in all_snaps if s.worktree == worktree] if worktree else []
+    if not mine and (here or not all_snaps):
+        raise UserError("no snapshots of this worktree yet; take one with: git snapshot")
+    mine = mine or all_snaps
+    if ref.date is not None:
+        at = when(ref.date)
+        before = [s for s in mine if s.created <= at]
+        if not before:
+            raise UserError(
+                f"no snapshot at or before {ref.date} (the oldest is snapshot {mine[0].id}, "
+                "see 'git snapshot list')"
+            )
+        return before[-1]
+    chosen = [s for s in mine if s.trigger != PRE_RESTORE] or mine
+    back = ref.back or 0
+    if back >= len(chosen):
+        raise UserError(
+            f"latest~{back} goes back further than the {len(chosen)} snapshot(s) there are; "
+            "see 'git snapshot list'"
+        )
+    return chosen[-1 - back]
+
+
+def resolve(
+    store: Store, source: str, worktree: str | None, text: str, here: bool = True
+) -> Snapshot:
+    """The snapshot of *source* that *text* names (see the module docstring)."""
+    return select(parse(text), store.snapshots(source), worktree, here)
+
+
+def duration(text: str) -> float:
+    """A retention duration in seconds: '14d', '12h', '1d12h', or git's '2.weeks.ago'."""
+    from git_snapshot.store.retention import parse_duration
+
+    try:
+        return parse_duration(text)
+    except UserError:
+        when = gitrepo.approxidate(text)
+        if when is None or when >= time.time():
+            raise UserError(
+                f"bad duration {text!r}: use a number and a unit (7d, 12h, 2w) or git's "
+                "syntax (2.weeks.ago)"
+            ) from None
+        return time.time() - when
