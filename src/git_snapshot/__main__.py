@@ -1,3 +1,5 @@
+"""``python -m git_snapshot``: the command line."""
+
 from __future__ import annotations
 
 import sys

@@ -1,122 +1,434 @@
-"""The command line: one argparse tree; each command is a function returning an exit code."""
+"""The command line: one argparse tree and an explicit dispatch to typed command functions.
+
+:func:`build_parser` is also what the man page and the shell completion scripts are generated
+from. Each command is a ``cmd_<name>(*, keyword arguments) -> exit code`` in its own module
+under :mod:`git_snapshot.commands`, imported only when that command runs: a hook run (the
+command git runs at every checkout) imports the hook machinery and nothing else.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-import traceback
+from collections.abc import Callable
 from collections.abc import Sequence
 
-from git_snapshot import boundary
+from git_snapshot import __version__
 from git_snapshot.errors import UserError
-from git_snapshot.store.objects import CorruptObject
 
-EPILOG = "Snapshots live in GIT_SNAPSHOT_STORE or ~/.local/share/git-snapshot. Docs: README.md"
+PROG = "git snapshot"
+EPILOG = (
+    "Snapshots live in GIT_SNAPSHOT_STORE or the user data directory "
+    "(~/.local/share/git-snapshot). 'git snapshot --help' shows the manual; "
+    "'git snapshot COMMAND -h' a command's options."
+)
+# Commands git-snapshot runs itself; left out of -h, the man page and completion.
+HIDDEN = frozenset({"hook", "__complete"})
+# Options that may come before the command (as git's -C does).
+GLOBAL_WITH_VALUE = ("-C",)
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="git snapshot",
-        description="Snapshots of the whole worktree: tracked, untracked and ignored files.",
+class Parser(argparse.ArgumentParser):
+    """argparse, plus "did you mean ...?" for a mistyped command."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        if "invalid choice" in message:
+            message += _suggestion(message, self)
+        super().error(message)
+
+
+def _suggestion(message: str, parser: argparse.ArgumentParser) -> str:
+    import difflib  # only on a typo
+
+    wrong = message.split("invalid choice: ", 1)[1].split(" ", 1)[0].strip("'")
+    names = [n for n in _subcommands(parser) if n not in HIDDEN]
+    close = difflib.get_close_matches(wrong, names, n=3, cutoff=0.5)
+    if not close:
+        return f" (see: {PROG} -h)"
+    return "; did you mean " + " or ".join(close) + "?"
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> list[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []
+
+
+def _json(c: argparse.ArgumentParser, what: str = "the same, as JSON") -> None:
+    c.add_argument("--json", action="store_true", help=what)
+
+
+def _message(c: argparse.ArgumentParser) -> None:
+    c.add_argument("-m", "--message", default="", help="a note to find the snapshot by later")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(
+        prog=PROG,
+        description=(
+            "Snapshots of the whole git worktree (tracked, untracked and ignored files), taken "
+            "by git's hooks before anything git does can destroy them, and on demand. "
+            "Without a command: take a snapshot now (as 'git snapshot create')."
+        ),
         epilog=EPILOG,
     )
     p.add_argument("-C", dest="cwd", metavar="PATH", default=".", help="run as if started in PATH")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    p.add_argument("--version", action="version", version=f"git-snapshot {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    c = sub.add_parser("create", help="take a snapshot now (also: bare 'git snapshot')")
-    c.add_argument("-m", "--message", default="")
-    c.add_argument("--json", action="store_true")
+    def command(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=text, description=text[:1].upper() + text[1:] + ".")
 
-    c = sub.add_parser("list", help="snapshots of this worktree, newest last")
+    c = command("create", "take a snapshot now (also: bare 'git snapshot')")
+    _message(c)
+    _json(c, "print the snapshot as JSON (the fields of 'list --json')")
+
+    c = command("list", "the snapshots of this worktree, newest last")
     c.add_argument("--all", action="store_true", help="every repository in the store")
-    c.add_argument("--json", action="store_true")
+    _json(c, "a JSON array, oldest first")
 
-    c = sub.add_parser("show", help="the entries of one snapshot")
-    c.add_argument("id")
-    c.add_argument("--json", action="store_true")
+    c = command("show", "the entries of one snapshot, each tracked, untracked or ignored")
+    c.add_argument("id", metavar="ID", help="a snapshot id (see list), or latest")
+    _json(c)
 
-    c = sub.add_parser("diff", help="changes between a snapshot and the worktree, or two snapshots")
-    c.add_argument("ids", nargs="*", metavar="ID", help="default: latest")
-    c.add_argument("--json", action="store_true")
+    c = command("diff", "what changed between a snapshot and the worktree, or two snapshots")
+    c.add_argument("ids", nargs="*", metavar="ID", help="one or two snapshot ids (default: latest)")
+    _json(c)
 
-    c = sub.add_parser("restore", help="bring files back from a snapshot")
-    c.add_argument("id")
-    c.add_argument("paths", nargs="*", metavar="PATH")
+    c = command("restore", "bring files back from a snapshot")
+    c.add_argument("id", metavar="ID", help="the snapshot to restore from (see list), or latest")
+    c.add_argument("paths", nargs="*", metavar="PATH", help="only these files or folders")
     c.add_argument("--to", metavar="DIR", help="restore into DIR instead of the worktree")
     c.add_argument("--dry-run", action="store_true", help="list what would change")
     c.add_argument("--delete", action="store_true", help="also delete files not in the snapshot")
 
-    c = sub.add_parser("verify", help="check the store; name every damaged snapshot and path")
-    c.add_argument("ids", nargs="*", metavar="ID")
+    c = command("verify", "check the store; name every damaged snapshot and path")
+    c.add_argument("ids", nargs="*", metavar="ID", help="only these snapshots (default: all)")
     c.add_argument("--read-data", action="store_true", help="also read and re-hash every object")
 
-    c = sub.add_parser("prune", help="apply retention and reclaim space")
-    c.add_argument("--keep-last", type=int, metavar="N")
-    c.add_argument("--keep-within", metavar="DURATION", help="e.g. 7d, 12h, 2w")
+    c = command("prune", "apply retention and reclaim space")
+    c.add_argument("--keep-last", type=int, metavar="N", help="keep the newest N snapshots")
+    c.add_argument("--keep-within", metavar="DURATION", help="keep those younger, e.g. 7d, 12h")
     c.add_argument("--all", action="store_true", help="every repository in the store")
-    c.add_argument("--dry-run", action="store_true")
+    c.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
 
-    c = sub.add_parser("repair", help="rebuild a lost or damaged index from the packs")
+    c = command("repair", "rebuild a lost or damaged index from the packs")
     c.add_argument("--dry-run", action="store_true", help="say what a rebuild would find")
 
-    c = sub.add_parser("export", help="write a snapshot as .tar, .tar.gz or .tar.zst")
-    c.add_argument("id")
-    c.add_argument("file")
+    c = command("export", "write a snapshot as .tar, .tar.gz or .tar.zst")
+    c.add_argument("id", metavar="ID", help="the snapshot to export, or latest")
+    c.add_argument("file", metavar="FILE", help="the archive to write; its name sets the format")
 
-    c = sub.add_parser("run", help="snapshot, run CMD, report what it destroyed")
-    c.add_argument("-m", "--message", default="")
-    c.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARG...]")
+    c = command("run", "snapshot, run CMD, report what it destroyed")
+    _message(c)
+    c.add_argument(
+        "cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARG...]", help="the command to run"
+    )
 
-    c = sub.add_parser("losses", help="past loss reports of this worktree")
-    c.add_argument("--json", action="store_true")
+    c = command("losses", "past loss reports of this worktree")
+    _json(c)
 
-    c = sub.add_parser("undo", help="restore what the latest loss report named")
+    c = command("undo", "restore what the latest loss report named")
     c.add_argument("--dry-run", action="store_true", help="list what would change")
 
-    sub.add_parser("install", help="install the plain git hooks in this repository")
-    sub.add_parser("uninstall", help="remove them, putting back what was there")
-    sub.add_parser("doctor", help="per hook: will it fire, what else runs there; the store")
+    command("install", "install the plain git hooks in this repository")
+    command("uninstall", "remove them, putting back what was there")
+    command("doctor", "per hook: will it fire, what else runs there; the store")
 
-    c = sub.add_parser("hook", help="entry point of the hook shims")
-    c.add_argument("name")
-    c.add_argument("args", nargs=argparse.REMAINDER)
+    c = command("log", "the versions of a file or folder across snapshots, where it changed")
+    c.add_argument("path", metavar="PATH", help="a file or folder of the worktree")
+    _json(c, "a JSON array, oldest first")
+
+    c = command("cat", "one file's bytes from a snapshot, on stdout")
+    c.add_argument("id", metavar="ID", help="the snapshot (see list), latest~N or @{DATE}")
+    c.add_argument("path", metavar="PATH", help="the file in that snapshot")
+
+    c = command("find", "which snapshots hold paths matching a glob")
+    c.add_argument(
+        "pattern", metavar="PATTERN", help="a glob on the path, or on the name if it has no '/'"
+    )
+    c.add_argument("--all", action="store_true", help="in every repository in the store")
+    _json(c, "a JSON array, one object per path and run of snapshots")
+
+    c = command("forget", "drop chosen snapshots (the next gc reclaims their space)")
+    c.add_argument("ids", nargs="+", metavar="ID", help="the snapshots to drop")
+    c.add_argument("--dry-run", action="store_true", help="say what would go, drop nothing")
+    _json(c)
+
+    c = command("stats", "store size, per repository, dedup ratio, oldest and newest")
+    _json(c)
+
+    # hidden: no help= keeps a command out of -h (argparse lists only those with help)
+    c = sub.add_parser("hook", description="The entry point of the hook shims.")
+    c.add_argument("name", help="the git hook that fired")
+    c.add_argument("args", nargs=argparse.REMAINDER, help="the hook's arguments")
     return p
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    cmd = args.command or "create"
-    if cmd == "hook":
-        from git_snapshot import hooks
+class Args:
+    """Typed reads of a parsed command line: each fails loudly on a wrong type."""
 
-        return hooks.run_hook(args.name, args.args, cwd=args.cwd)
-    from git_snapshot import commands
+    def __init__(self, ns: argparse.Namespace) -> None:
+        self._ns = ns
 
-    func = getattr(commands, f"cmd_{cmd}")
-    return int(func(args))
+    @property
+    def cwd(self) -> str:
+        return self.text("cwd")
+
+    def text(self, name: str) -> str:
+        value = getattr(self._ns, name)
+        assert isinstance(value, str), (name, value)
+        return value
+
+    def maybe_text(self, name: str) -> str | None:
+        value = getattr(self._ns, name)
+        assert value is None or isinstance(value, str), (name, value)
+        return value
+
+    def maybe_int(self, name: str) -> int | None:
+        value = getattr(self._ns, name)
+        assert value is None or isinstance(value, int), (name, value)
+        return value
+
+    def flag(self, name: str) -> bool:
+        value = getattr(self._ns, name, False)
+        assert isinstance(value, bool), (name, value)
+        return value
+
+    def texts(self, name: str) -> list[str]:
+        value = getattr(self._ns, name)
+        assert isinstance(value, list) and all(isinstance(v, str) for v in value), (name, value)
+        return value
+
+
+def _create(a: Args) -> int:
+    from git_snapshot.commands.create import cmd_create
+
+    return cmd_create(cwd=a.cwd, message=a.text("message"), json_out=a.flag("json"))
+
+
+def _list(a: Args) -> int:
+    from git_snapshot.commands.list import cmd_list
+
+    return cmd_list(
+        cwd=a.cwd,
+        all_repos=a.flag("all"),
+        json_out=a.flag("json"),
+    )
+
+
+def _show(a: Args) -> int:
+    from git_snapshot.commands.show import cmd_show
+
+    return cmd_show(
+        cwd=a.cwd,
+        snapshot_id=a.text("id"),
+        json_out=a.flag("json"),
+    )
+
+
+def _diff(a: Args) -> int:
+    from git_snapshot.commands.diff import cmd_diff
+
+    return cmd_diff(cwd=a.cwd, ids=a.texts("ids"), json_out=a.flag("json"))
+
+
+def _restore(a: Args) -> int:
+    from git_snapshot.commands.restore import cmd_restore
+
+    return cmd_restore(
+        cwd=a.cwd,
+        snapshot_id=a.text("id"),
+        paths=a.texts("paths"),
+        to=a.maybe_text("to"),
+        dry_run=a.flag("dry_run"),
+        delete=a.flag("delete"),
+    )
+
+
+def _verify(a: Args) -> int:
+    from git_snapshot.commands.verify import cmd_verify
+
+    return cmd_verify(cwd=a.cwd, ids=a.texts("ids"), read_data=a.flag("read_data"))
+
+
+def _prune(a: Args) -> int:
+    from git_snapshot.commands.prune import cmd_prune
+
+    return cmd_prune(
+        cwd=a.cwd,
+        keep_last=a.maybe_int("keep_last"),
+        keep_within=a.maybe_text("keep_within"),
+        all_repos=a.flag("all"),
+        dry_run=a.flag("dry_run"),
+    )
+
+
+def _repair(a: Args) -> int:
+    from git_snapshot.commands.repair import cmd_repair
+
+    return cmd_repair(dry_run=a.flag("dry_run"))
+
+
+def _export(a: Args) -> int:
+    from git_snapshot.commands.export import cmd_export
+
+    return cmd_export(cwd=a.cwd, snapshot_id=a.text("id"), file=a.text("file"))
+
+
+def _run(a: Args) -> int:
+    from git_snapshot.commands.run import cmd_run
+
+    return cmd_run(cwd=a.cwd, message=a.text("message"), command=a.texts("cmd"))
+
+
+def _losses(a: Args) -> int:
+    from git_snapshot.commands.losses import cmd_losses
+
+    return cmd_losses(cwd=a.cwd, json_out=a.flag("json"))
+
+
+def _undo(a: Args) -> int:
+    from git_snapshot.commands.losses import cmd_undo
+
+    return cmd_undo(cwd=a.cwd, dry_run=a.flag("dry_run"))
+
+
+def _install(a: Args) -> int:
+    from git_snapshot.commands.install import cmd_install
+
+    return cmd_install(cwd=a.cwd)
+
+
+def _uninstall(a: Args) -> int:
+    from git_snapshot.commands.install import cmd_uninstall
+
+    return cmd_uninstall(cwd=a.cwd)
+
+
+def _doctor(a: Args) -> int:
+    from git_snapshot.commands.doctor import cmd_doctor
+
+    return cmd_doctor(cwd=a.cwd)
+
+
+def _hook(a: Args) -> int:
+    from git_snapshot.commands.hook import cmd_hook
+
+    return cmd_hook(cwd=a.cwd, name=a.text("name"), args=a.texts("args"))
+
+
+def _log(a: Args) -> int:
+    from git_snapshot.commands.log import cmd_log
+
+    return cmd_log(cwd=a.cwd, path=a.text("path"), json_out=a.flag("json"))
+
+
+def _cat(a: Args) -> int:
+    from git_snapshot.commands.cat import cmd_cat
+
+    return cmd_cat(cwd=a.cwd, snapshot_id=a.text("id"), path=a.text("path"))
+
+
+def _find(a: Args) -> int:
+    from git_snapshot.commands.find import cmd_find
+
+    return cmd_find(
+        cwd=a.cwd,
+        pattern=a.text("pattern"),
+        all_repos=a.flag("all"),
+        json_out=a.flag("json"),
+    )
+
+
+def _forget(a: Args) -> int:
+    from git_snapshot.commands.forget import cmd_forget
+
+    return cmd_forget(
+        cwd=a.cwd,
+        ids=a.texts("ids"),
+        dry_run=a.flag("dry_run"),
+        json_out=a.flag("json"),
+    )
+
+
+def _stats(a: Args) -> int:
+    from git_snapshot.commands.stats import cmd_stats
+
+    return cmd_stats(cwd=a.cwd, json_out=a.flag("json"))
+
+
+COMMANDS: dict[str, Callable[[Args], int]] = {
+    "create": _create,
+    "list": _list,
+    "show": _show,
+    "diff": _diff,
+    "restore": _restore,
+    "verify": _verify,
+    "prune": _prune,
+    "repair": _repair,
+    "export": _export,
+    "run": _run,
+    "losses": _losses,
+    "undo": _undo,
+    "install": _install,
+    "uninstall": _uninstall,
+    "doctor": _doctor,
+    "hook": _hook,
+    "log": _log,
+    "cat": _cat,
+    "find": _find,
+    "forget": _forget,
+    "stats": _stats,
+}
+
+
+def with_command(argv: Sequence[str]) -> list[str]:
+    """*argv* with ``create`` put in where no command is named: bare ``git snapshot``,
+    ``git snapshot -m MSG`` and ``git snapshot --json`` take a snapshot."""
+    out = list(argv)
+    i = 0
+    while i < len(out):
+        word = out[i]
+        if word in GLOBAL_WITH_VALUE:
+            i += 2
+        elif word.startswith("-C") and len(word) > 2:
+            i += 1
+        elif word in ("-h", "--help", "--version") or not word.startswith("-"):
+            return out
+        else:
+            break
+    return [*out[:i], "create", *out[i:]]
+
+
+def parse(argv: Sequence[str]) -> tuple[str, Args]:
+    parser = build_parser()
+    ns, extra = parser.parse_known_args(with_command(argv))
+    command = str(ns.command)
+    if extra:
+        # restore's PATHs may follow its options (restore 3 --to DIR a b); anything else left
+        # over is a mistake, told with that command's own usage
+        if command == "restore" and not any(e.startswith("-") for e in extra):
+            ns.paths += extra
+        else:
+            sub = next(
+                a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+            ).choices[command]
+            sub.error(f"unrecognized arguments: {' '.join(extra)}")
+    return command, Args(ns)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra:  # restore's PATHs may follow its options (restore 3 --to DIR a b)
-        if args.command != "restore" or any(e.startswith("-") for e in extra):
-            parser.error(f"unrecognized arguments: {' '.join(extra)}")
-        args.paths += extra
-    if args.command is None:
-        args.message, args.json = "", False
+    command, args = parse(sys.argv[1:] if argv is None else argv)
     try:
+        from git_snapshot import boundary
+
         with boundary.entry():
-            return _dispatch(args)
-    except CorruptObject as exc:
-        print(
-            f"git-snapshot: damaged snapshot data ({exc}); see which snapshots and paths "
-            "with: git snapshot verify --read-data",
-            file=sys.stderr,
-        )
-        return 1
+            return COMMANDS[command](args)
     except UserError as exc:
-        print(f"git-snapshot: {exc}", file=sys.stderr)
+        print(f"git-snapshot: {_user_message(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("git-snapshot: interrupted", file=sys.stderr)
@@ -125,15 +437,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as exc:  # a bug: say so in one line, keep the details for a report
-        log = os.path.join(os.path.expanduser("~"), ".git-snapshot-crash.log")
-        try:
-            with open(log, "a", encoding="utf-8") as f:
-                traceback.print_exc(file=f)
-            where = f" (details in {log})"
-        except OSError:
-            where = ""
+        where = _crash_log()
         print(f"git-snapshot: internal error: {exc!r}{where}; please report it", file=sys.stderr)
         return 1
+
+
+def _user_message(exc: UserError) -> str:
+    # store.objects is loaded already whenever one of its errors was raised
+    objects = sys.modules.get("git_snapshot.store.objects")
+    if objects is not None and isinstance(exc, objects.CorruptObject):
+        return (
+            f"damaged snapshot data ({exc}); see which snapshots and paths "
+            "with: git snapshot verify --read-data"
+        )
+    return str(exc)
+
+
+def _crash_log() -> str:
+    """Write the traceback under the user log directory; " (details in PATH)" or ""."""
+    import traceback
+
+    import platformdirs
+
+    log_dir = platformdirs.user_log_dir("git-snapshot", appauthor=False)
+    log = os.path.join(log_dir, "crash.log")
+    try:
+        os.makedirs(log_dir, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as f:
+            traceback.print_exc(file=f)
+    except OSError:
+        return ""
+    return f" (details in {log})"
 
 
 if __name__ == "__main__":

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import argparse
 import time
 
 from git_snapshot import output
@@ -22,16 +21,16 @@ def summary(res: Result, seconds: float) -> str:
     return text
 
 
-def cmd_create(args: argparse.Namespace) -> int:
-    repo = repo_at(args.cwd)
+def cmd_create(*, cwd: str, message: str = "", json_out: bool = False) -> int:
+    repo = repo_at(cwd)
     start = time.monotonic()
     progress = output.Progress("snapshot")
     with Store() as store:
-        res = worktree.take(store, repo, trigger="manual", message=args.message, progress=progress)
+        res = worktree.take(store, repo, trigger="manual", message=message, progress=progress)
     progress.done()
     for line in output.snapshot_warnings(res.snapshot):
         output.err(line)
-    if args.json:
+    if json_out:
         output.print_json(as_json(res.snapshot))
     else:
         print(summary(res, time.monotonic() - start))

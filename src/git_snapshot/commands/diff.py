@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import argparse
 import os
 import stat
 from collections.abc import Callable
+from collections.abc import Sequence
 
 from git_snapshot import gitrepo
 from git_snapshot import output
@@ -43,21 +43,21 @@ def left_out(repo: gitrepo.Repo) -> Callable[[bytes], bool]:
     return skip
 
 
-def cmd_diff(args: argparse.Namespace) -> int:
-    if len(args.ids) > 2:
+def cmd_diff(*, cwd: str, ids: Sequence[str] = (), json_out: bool = False) -> int:
+    if len(ids) > 2:
         output.err("usage: git snapshot diff [ID [ID2]] [--json] (at most two snapshot ids)")
         return 2
-    repo = repo_at(args.cwd)
+    repo = repo_at(cwd)
     with Store() as store, store.lock():  # no gc moves an object while we read it
-        old = pick(store, repo, args.ids[0] if args.ids else "latest")
-        if len(args.ids) == 2:
-            new = pick(store, repo, args.ids[1])
+        old = pick(store, repo, ids[0] if ids else "latest")
+        if len(ids) == 2:
+            new = pick(store, repo, ids[1])
             changes = diff_trees(store, old.root, new.root)
             against = f"snapshot {new.id}"
         else:
             changes = diff_dir(store, old.root, os.fsencode(repo.toplevel), skip=left_out(repo))
             against = "the worktree"
-    if args.json:
+    if json_out:
         output.print_json([{"path": output.display(c.path), "status": c.status} for c in changes])
         return 0
     for c in changes:

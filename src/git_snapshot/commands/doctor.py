@@ -6,7 +6,6 @@ will not fire, so that a script can check an install.
 
 from __future__ import annotations
 
-import argparse
 import os
 from dataclasses import dataclass
 
@@ -142,8 +141,8 @@ def _store_line(repo: gitrepo.Repo) -> str:
     return f"store: {path}, {where}"
 
 
-def cmd_doctor(args: argparse.Namespace) -> int:
-    repo = repo_at(args.cwd)
+def cmd_doctor(*, cwd: str) -> int:
+    repo = repo_at(cwd)
     hooks_dir = repo.hooks_dir()
     for line in _hooks_dir_line(repo, hooks_dir):
         print(line)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import argparse
 import os
 
 from git_snapshot import output
@@ -13,18 +12,18 @@ from git_snapshot.store.export import export
 from git_snapshot.store.restorer import Damaged
 
 
-def cmd_export(args: argparse.Namespace) -> int:
-    compression_for(args.file)  # a bad name fails before any work
-    path = os.path.join(args.cwd, args.file)  # -C as in git
-    repo = repo_at(args.cwd)
+def cmd_export(*, cwd: str, snapshot_id: str, file: str) -> int:
+    compression_for(file)  # a bad name fails before any work
+    path = os.path.join(cwd, file)  # -C as in git
+    repo = repo_at(cwd)
     with Store() as store:
         check_destination(store, path)
-        snap = pick(store, repo, args.id)
+        snap = pick(store, repo, snapshot_id)
         try:
             count = export(store, snap, path)  # leaves .git out
         except Damaged as exc:
-            print(f"exported snapshot {snap.id} ({exc.written} entries) to {args.file}")
+            print(f"exported snapshot {snap.id} ({exc.written} entries) to {file}")
             output.print_damaged(exc.damaged, "exported")
             return 1
-    print(f"exported snapshot {snap.id} ({count} entries) to {args.file}")
+    print(f"exported snapshot {snap.id} ({count} entries) to {file}")
     return 0

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from typing import Any
 
 from git_snapshot import losses
 from git_snapshot import output
 from git_snapshot.commands.common import repo_at
+from git_snapshot.commands.restore import cmd_restore
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
 
 
-def cmd_losses(args: argparse.Namespace) -> int:
-    repo = repo_at(args.cwd)
+def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
+    repo = repo_at(cwd)
     with Store() as store:
         items = losses.history(store, repo)
-    if args.json:
+    if json_out:
         output.print_json(items)
         return 0
     if not items:
@@ -47,8 +47,8 @@ def _what(item: dict[str, Any]) -> str:
     return names
 
 
-def cmd_undo(args: argparse.Namespace) -> int:
-    repo = repo_at(args.cwd)
+def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
+    repo = repo_at(cwd)
     with Store() as store:
         items = [i for i in losses.history(store, repo) if i.get("lost")]
     if not items:
@@ -56,9 +56,6 @@ def cmd_undo(args: argparse.Namespace) -> int:
     last = items[-1]
     print(f"undoing: {last['command']} ({last['when']}), from snapshot {last['snapshot']}")
     # restore itself: a pre-restore snapshot first, nothing written outside the worktree
-    from git_snapshot import cli
-
     top = repo.toplevel
     paths = [os.path.join(top, p) for p in last.get("restore", [])] or [top]
-    argv = ["-C", top, "restore", str(last["snapshot"]), *paths]
-    return cli.main([*argv, "--dry-run"] if args.dry_run else argv)
+    return cmd_restore(cwd=top, snapshot_id=str(last["snapshot"]), paths=paths, dry_run=dry_run)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import argparse
-
 from git_snapshot import identity
 from git_snapshot import output
 from git_snapshot import worktree
@@ -16,20 +14,27 @@ from git_snapshot.store.retention import forget_by_policy
 from git_snapshot.store.retention import parse_duration
 
 
-def cmd_prune(args: argparse.Namespace) -> int:
-    repo = None if args.all else repo_at(args.cwd)
-    if args.keep_last is None and args.keep_within is None:
+def cmd_prune(
+    *,
+    cwd: str,
+    keep_last: int | None = None,
+    keep_within: str | None = None,
+    all_repos: bool = False,
+    dry_run: bool = False,
+) -> int:
+    repo = None if all_repos else repo_at(cwd)
+    if keep_last is None and keep_within is None:
         cfg = worktree.settings(repo) if repo else worktree.Settings()
         policy = Policy(cfg.keep_last, parse_duration(cfg.keep_within))
     else:
-        if args.keep_last is not None and args.keep_last < 1:
+        if keep_last is not None and keep_last < 1:
             output.err("--keep-last must be at least 1 (the newest snapshot is always kept)")
             return 2
-        within = parse_duration(args.keep_within) if args.keep_within else None
-        policy = Policy(args.keep_last, within)
+        within = parse_duration(keep_within) if keep_within else None
+        policy = Policy(keep_last, within)
     with Store() as store:
         sources = [identity.source(store, repo)] if repo else [k for k, _ in store.index.sources()]
-        if args.dry_run:
+        if dry_run:
             gone = forget_by_policy(store, policy, sources, dry_run=True)
             _say_forgotten("would forget", gone)
             todo = preview(store, [s.rowid for s in gone])

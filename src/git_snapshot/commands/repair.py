@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
-
 from git_snapshot import output
 from git_snapshot.store import Store
 from git_snapshot.store.repair import RepairReport
 from git_snapshot.store.repair import repair
 
 
-def cmd_repair(args: argparse.Namespace) -> int:
+def cmd_repair(*, dry_run: bool = False) -> int:
     with Store(repairing=True) as store:
-        report = repair(store, dry_run=args.dry_run)
+        report = repair(store, dry_run=dry_run)
         where = store.index_path
-    _print(report, where, args.dry_run)
+    _print(report, where, dry_run)
     return 0 if report.ok else 1
 
 

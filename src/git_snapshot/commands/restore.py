@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import argparse
 import os
+from collections.abc import Sequence
 
 from git_snapshot import gitrepo
 from git_snapshot import output
@@ -32,39 +32,47 @@ def refuse_git_dir(repo: gitrepo.Repo, target: str) -> None:
             )
 
 
-def cmd_restore(args: argparse.Namespace) -> int:
-    repo = repo_at(args.cwd)
+def cmd_restore(
+    *,
+    cwd: str,
+    snapshot_id: str,
+    paths: Sequence[str] = (),
+    to: str | None = None,
+    dry_run: bool = False,
+    delete: bool = False,
+) -> int:
+    repo = repo_at(cwd)
     # PATHs name worktree paths relative to the current directory (as in git), with --to too;
     # DIR is relative to the current directory, which -C sets (as in git).
-    paths = [user_path(repo, args.cwd, p) for p in args.paths]
-    target = os.path.abspath(os.path.join(args.cwd, args.to)) if args.to else repo.toplevel
+    rels = [user_path(repo, cwd, p) for p in paths]
+    target = os.path.abspath(os.path.join(cwd, to)) if to else repo.toplevel
     refuse_git_dir(repo, target)
     progress = output.Progress("restore")
     damaged: Damaged | None = None
     with Store() as store:
-        snap = pick(store, repo, args.id)
+        snap = pick(store, repo, snapshot_id)
         safety = None
-        if not args.dry_run and not args.to:
+        if not dry_run and not to:
             # a pre-restore snapshot first, so that the restore can itself be undone
             safety = worktree.take(
                 store, repo, trigger="pre-restore", message=f"before restoring snapshot {snap.id}"
             ).snapshot
         restorer = Restorer(
             store,
-            delete=args.delete,
-            dry_run=args.dry_run,
-            protect=unsaved(safety, paths) if safety else frozenset(),
+            delete=delete,
+            dry_run=dry_run,
+            protect=unsaved(safety, rels) if safety else frozenset(),
             never=frozenset({b".git"}),
             # elsewhere than in place, nothing holds a directory that is in the way
-            replace_dirs=not args.to,
+            replace_dirs=not to,
             progress=progress,
         )
         try:
-            report = restorer.restore(snap, target, [p for p in paths if p] or None)
+            report = restorer.restore(snap, target, [p for p in rels if p] or None)
         except Damaged as exc:
             damaged, report = exc, restorer.report
     progress.done()
-    _print_report(report, args, snap, safety, target)
+    _print_report(report, snap, safety, target, dry_run=dry_run, elsewhere=bool(to))
     if damaged is None:
         return 0
     output.print_damaged(report.damaged, "restored")
@@ -72,21 +80,27 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _print_report(
-    report: Report, args: argparse.Namespace, snap: Snapshot, safety: Snapshot | None, target: str
+    report: Report,
+    snap: Snapshot,
+    safety: Snapshot | None,
+    target: str,
+    *,
+    dry_run: bool,
+    elsewhere: bool,
 ) -> None:
-    verb = "would " if args.dry_run else ""
+    verb = "would " if dry_run else ""
     for label, items in (
         ("create", report.created),
         ("update", report.updated),
         ("delete", report.deleted),
     ):
-        if args.dry_run or len(items) <= SHOWN:
+        if dry_run or len(items) <= SHOWN:
             for p in items:
                 print(f"{verb}{label} {output.display(p)}")
     if report.kept:
         why = (
             "non-empty directories in the way"
-            if args.to
+            if elsewhere
             else "that no snapshot holds (name one to overwrite it)"
         )
         print(f"kept {len(report.kept)} path(s) {why}: {_some(report.kept)}")
@@ -94,9 +108,9 @@ def _print_report(
         print(f"left the snapshot store alone, which lies at: {_some(report.store)}")
     if report.refused:
         print(f"left out {len(report.refused)} path(s) under .git: {_some(report.refused)}")
-    where = f" into {target}" if args.to else ""
+    where = f" into {target}" if elsewhere else ""
     n = len(report.created) + len(report.updated)
-    head = "would restore" if args.dry_run else "restored"
+    head = "would restore" if dry_run else "restored"
     line = f"{head} {n} entries from snapshot {snap.id}{where} ({report.unchanged} unchanged"
     if report.deleted:
         line += f", {len(report.deleted)} deleted"

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-import argparse
 import os
 import shlex
 import subprocess
+from collections.abc import Sequence
 
 from git_snapshot import gitrepo
 from git_snapshot import guards
@@ -23,26 +23,24 @@ _UNSAVED = {
 }
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+def cmd_run(*, cwd: str, message: str = "", command: Sequence[str] = ()) -> int:
+    cmd = list(command[1:] if command[:1] == ["--"] else command)
     if not cmd:
         output.err("usage: git snapshot run [-m MSG] -- CMD [ARG...]")
         return 2
-    repo = repo_at(args.cwd)
+    repo = repo_at(cwd)
     with Store() as store:
         cfg = worktree.settings(repo)
-        res = worktree.take(
-            store, repo, trigger="run", message=args.message or shlex.join(cmd), cfg=cfg
-        )
+        res = worktree.take(store, repo, trigger="run", message=message or shlex.join(cmd), cfg=cfg)
         losses.note_checked(store, repo, res.snapshot.id, "run")
         worktree.apply_retention(store, repo, cfg)
     snap = res.snapshot
     # what git could give back before the command: a merge --abort forgets MERGE_HEAD
     revs = gitrepo.state_commits(repo)
     output.err(f"snapshot {snap.id} taken before: {shlex.join(cmd)}")
-    for line in guards.protect(repo, cmd, args.cwd):  # other worktrees, stash entries
+    for line in guards.protect(repo, cmd, cwd):  # other worktrees, stash entries
         output.err(line)
-    rc = _call(cmd, args.cwd)
+    rc = _call(cmd, cwd)
     if not os.path.isdir(repo.toplevel):  # CMD removed this very worktree: nothing to compare
         output.err(f"the worktree {repo.toplevel} is gone; its files are in snapshot {snap.id}")
         return rc
@@ -51,7 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except UserError as exc:  # the command's status still counts
         output.err(f"could not check what the command destroyed: {exc}")
         return rc
-    for line in report.lines(repo, os.path.abspath(args.cwd)) if report else []:
+    for line in report.lines(repo, os.path.abspath(cwd)) if report else []:
         print(line, flush=True)
     return rc
 

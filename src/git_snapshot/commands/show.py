@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import argparse
 import os
 import stat
 
@@ -14,12 +13,12 @@ from git_snapshot.store.objects import SYMLINK
 from git_snapshot.worktree import LABELS
 
 
-def cmd_show(args: argparse.Namespace) -> int:
-    repo = repo_at(args.cwd)
+def cmd_show(*, cwd: str, snapshot_id: str, json_out: bool = False) -> int:
+    repo = repo_at(cwd)
     with Store() as store:
-        snap = pick(store, repo, args.id)
+        snap = pick(store, repo, snapshot_id)
         entries = list(store.walk(snap.root))
-    if args.json:
+    if json_out:
         data = as_json(snap)
         data["entries"] = [
             {

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import argparse
 import os
+from collections.abc import Sequence
 
 from git_snapshot import gitrepo
 from git_snapshot import output
@@ -10,20 +10,20 @@ from git_snapshot.store import Store
 from git_snapshot.store.verify import verify
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+def cmd_verify(*, cwd: str, ids: Sequence[str] = (), read_data: bool = False) -> int:
     progress = output.Progress("verify")
     with Store() as store:
         snaps = None
-        if args.ids:
-            repo = gitrepo.find_repo(args.cwd)
-            snaps = [pick(store, repo, i) for i in args.ids]
-        report = verify(store, snaps, read_data=args.read_data, progress=progress)
+        if ids:
+            repo = gitrepo.find_repo(cwd)
+            snaps = [pick(store, repo, i) for i in ids]
+        report = verify(store, snaps, read_data=read_data, progress=progress)
         repos = dict(store.index.sources())
     progress.done()
     for p in report.problems:
         where = output.display(os.fsencode(repos.get(p.source, p.source)))
         print(f"DAMAGED snapshot {p.snapshot} of {where}: {p.path}: {p.message}")
-    depth = "structure and data" if args.read_data else "structure (add --read-data to re-hash)"
+    depth = "structure and data" if read_data else "structure (add --read-data to re-hash)"
     if report.unindexed_packs:
         print(
             f"{len(report.unindexed_packs)} pack(s) hold snapshots the index lacks (a snapshot "
