@@ -120,3 +120,14 @@ def duration(text: str) -> float:
                 "syntax (2.weeks.ago)"
             ) from None
         return time.time() - when
+
+
+def looks_like_id(text: str) -> bool:
+    """Whether *text* is written as an ID (also qualified: ``myrepo:12``), not a path."""
+    if not text.startswith("@{") and ":" in text:
+        text = text.rsplit(":", 1)[1]
+    try:
+        parse(text)
+    except UserError:
+        return False
+    return True

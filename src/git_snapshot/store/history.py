@@ -187,3 +187,21 @@ def find(store: Store, snaps: Iterable[Snapshot], match: Match) -> list[Run]:
                 mine.append(Run(path, e, [s]))
         previous = here
     return [r for path in sorted(runs) for r in runs[path]]
+
+
+def under(store: Store, tree: bytes, paths: Iterable[bytes]) -> tuple[Found, list[bytes]]:
+    """The entries at *paths* and everything below them (each once, in path order), and the
+    paths *tree* does not hold."""
+    trees = Trees(store)
+    found: dict[bytes, Entry] = {}
+    missing: list[bytes] = []
+    for path in paths:
+        e = trees.at(tree, path)
+        if e is None:
+            missing.append(path)
+            continue
+        if path:
+            found[path] = e
+        if e.kind == DIR:
+            found.update(validate.walk(store, e.ref, path + b"/" if path else b""))
+    return sorted(found.items()), missing

@@ -1,0 +1,198 @@
+"""What diff adds to a list of changes: path filters, ``--stat`` and ``-p``.
+
+Path filters compare only the smallest folder both sides hold around each path, so that
+``diff -- src/app.py`` never walks the rest of the worktree. Line counts and patches come from
+difflib, for text files (no NUL byte in the first 8 KiB, at most 16 MiB); other files are
+"binary", as git says.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import stat
+from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from git_snapshot import output
+from git_snapshot.store import Store
+from git_snapshot.store import validate
+from git_snapshot.store.diff import ADDED
+from git_snapshot.store.diff import DELETED
+from git_snapshot.store.diff import Change
+from git_snapshot.store.history import Trees
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import Entry
+
+MAX_TEXT = 16 << 20
+SNIFF = 8192
+
+# the changes below one folder (its path, b'' for the top) that both sides hold
+DiffDir = Callable[[bytes], list[Change]]
+# whether the newer side (a snapshot's tree, or the disk) holds a folder at a path
+IsDir = Callable[[bytes], bool]
+
+
+def filtered(
+    trees: Trees, old_root: bytes, new_is_dir: IsDir, diff_dir: DiffDir, paths: list[bytes]
+) -> list[Change]:
+    """The changes at *paths* and below them, each once, in path order."""
+    out: dict[bytes, Change] = {}
+    for path in paths:
+        base = path
+        while base and not (_is_dir(trees.at(old_root, base)) and new_is_dir(base)):
+            base = base.rpartition(b"/")[0]
+        for c in diff_dir(base):
+            if not path or c.path == path or c.path.startswith(path + b"/"):
+                out[c.path] = c
+    return [out[p] for p in sorted(out)]
+
+
+def _is_dir(e: Entry | None) -> bool:
+    return e is not None and e.kind == DIR
+
+
+@dataclass(frozen=True)
+class Sides:
+    """Reads the two sides of a change: the snapshot's entries, or the file on disk."""
+
+    store: Store
+    top: bytes | None  # the worktree, when the newer side is the disk
+
+    def old(self, c: Change) -> bytes | None:
+        return self._entry(c.old)
+
+    def new(self, c: Change) -> bytes | None:
+        if self.top is None:
+            return self._entry(c.new)
+        if c.status == DELETED:
+            return None
+        return _disk(self.top + b"/" + c.path)
+
+    def _entry(self, e: Entry | None) -> bytes | None:
+        if e is None or e.kind == DIR:
+            return None
+        if e.kind == SYMLINK:
+            return e.ref
+        if e.size > MAX_TEXT:
+            return None
+        return validate.read_blob(self.store, e)
+
+
+def _disk(path: bytes) -> bytes | None:
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            return os.readlink(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_TEXT:
+            return None
+        with open(path, "rb") as f:
+            return f.read(MAX_TEXT + 1)
+    except OSError:
+        return None
+
+
+def is_text(data: bytes | None) -> bool:
+    return data is not None and len(data) <= MAX_TEXT and b"\0" not in data[:SNIFF]
+
+
+def _lines(data: bytes | None) -> list[str]:
+    return [] if not data else data.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+
+
+def _is_file(c: Change, sides: Sides) -> bool:
+    """Whether a change is of a file or link (folders have no content to compare)."""
+    for e in (c.old, c.new):
+        if e is not None:
+            return e.kind in (FILE, SYMLINK)
+    if sides.top is None:
+        return False
+    try:
+        return not stat.S_ISDIR(os.lstat(sides.top + b"/" + c.path).st_mode)
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Stat:
+    path: bytes
+    status: str
+    added: int | None  # lines; None for a binary file
+    deleted: int | None
+    old_size: int
+    new_size: int
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "path": output.display(self.path),
+            "status": self.status,
+            "binary": self.added is None,
+            "added_lines": self.added,
+            "deleted_lines": self.deleted,
+            "old_size": self.old_size,
+            "new_size": self.new_size,
+        }
+
+
+def stats(changes: list[Change], sides: Sides) -> list[Stat]:
+    out = []
+    for c in changes:
+        if not _is_file(c, sides):
+            continue
+        old = None if c.status == ADDED else sides.old(c)
+        new = None if c.status == DELETED else sides.new(c)
+        sizes = (len(old or b""), len(new or b""))
+        if (old is None or is_text(old)) and (new is None or is_text(new)):
+            plus = minus = 0
+            for line in difflib.unified_diff(_lines(old), _lines(new), n=0):
+                if line.startswith("+") and not line.startswith("+++"):
+                    plus += 1
+                elif line.startswith("-") and not line.startswith("---"):
+                    minus += 1
+            out.append(Stat(c.path, c.status, plus, minus, *sizes))
+        else:
+            old_size = c.old.size if c.old is not None else sizes[0]
+            out.append(Stat(c.path, c.status, None, None, old_size, sizes[1]))
+    return out
+
+
+def print_stat(rows: list[Stat], width: int = 40) -> None:
+    names = [output.display(r.path) for r in rows]
+    pad = max((len(n) for n in names), default=0)
+    most = max((r.added or 0) + (r.deleted or 0) for r in rows) if rows else 0
+    scale = min(1.0, width / most) if most else 1.0
+    for name, r in zip(names, rows):
+        if r.added is None or r.deleted is None:
+            print(f" {name.ljust(pad)} | Bin {r.old_size} -> {r.new_size} bytes")
+            continue
+        bar = "+" * round(r.added * scale) + "-" * round(r.deleted * scale)
+        print(f" {name.ljust(pad)} | {r.added + r.deleted:>5} {bar}")
+    plus = sum(r.added or 0 for r in rows)
+    minus = sum(r.deleted or 0 for r in rows)
+    print(
+        f" {len(rows)} file{'s' if len(rows) != 1 else ''} changed, "
+        f"{plus} insertion{'s' if plus != 1 else ''}(+), "
+        f"{minus} deletion{'s' if minus != 1 else ''}(-)"
+    )
+
+
+def patches(changes: list[Change], sides: Sides) -> Iterator[str]:
+    """A unified diff per changed text file, as ``git diff`` prints one."""
+    for c in changes:
+        if not _is_file(c, sides):
+            continue
+        name = output.display(c.path)
+        old = None if c.status == ADDED else sides.old(c)
+        new = None if c.status == DELETED else sides.new(c)
+        yield f"diff --snapshot a/{name} b/{name}\n"
+        if not ((old is None or is_text(old)) and (new is None or is_text(new))):
+            yield f"Binary files a/{name} and b/{name} differ\n"
+            continue
+        a = "/dev/null" if c.status == ADDED else f"a/{name}"
+        b = "/dev/null" if c.status == DELETED else f"b/{name}"
+        for line in difflib.unified_diff(_lines(old), _lines(new), a, b):
+            yield line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
