@@ -88,7 +88,7 @@ def render(results: list[tuple[Result, float]], command: str) -> str:
             lost, problems = "-", f"skipped: {r.skipped}"
         else:
             lost = str(r.checks.lost)
-            problems = "<br>".join(_md(p) for p in r.checks.problems[:5]) or "none"
+            problems = "<br>".join(_md(p[:240]) for p in r.checks.problems[:5]) or "none"
             if len(r.checks.problems) > 5:
                 problems += f"<br>... {len(r.checks.problems) - 5} more"
         lines.append(f"| {r.name} | {r.how} | {r.figures} | {lost} | {problems} | {secs:.0f} |")

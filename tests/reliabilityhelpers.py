@@ -343,7 +343,8 @@ def strace_prefix(log: Path, syscall: str | None = None, nth: int = 0) -> list[s
 def kill_campaign(base: Path, command: str, most: int | None) -> Result:
     """Kill *command* at each (or *most* evenly sampled) of its write syscalls; after each,
     check every earlier snapshot, the killed one (whole or absent), verify, and a round trip."""
-    how = f"`strace -e inject=SYSCALL:signal=KILL:when=N` on `git snapshot {command}`"
+    verb = "create" if command == "snapshot" else command
+    how = f"`strace -e inject=SYSCALL:signal=KILL:when=N` on `git snapshot {verb}`"
     sb = Sandbox(base / command)
     checks = Checks()
     if command == "repair" and not repair_available(sb):
@@ -1000,6 +1001,8 @@ class ModelMachine(RuleBasedStateMachine):
         else:
             rc_ok = ran.rc == 0
         bad = diff(want, got)
+        if bad:
+            self.checks.lost += 1  # a snapshot that does not give back what it held
         self._expect(rc_ok and not bad, f"restore {sid} rc={ran.rc} {one_line(ran)} {bad[:3]}")
 
     @rule(how=st.sampled_from(["inject", "timer"]), n=st.integers(1, 120))
