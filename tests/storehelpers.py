@@ -291,12 +291,14 @@ class Crafter:
     def link(self, name: bytes, target: bytes) -> Entry:
         return Entry(name, SYMLINK, 0o777, 10**18, len(target), target)
 
-    def commit(self, source: str, root_entries: list[Entry]) -> Snapshot:
-        """Enter a snapshot whose root holds *root_entries* (in the order given)."""
+    def commit(
+        self, source: str, root_entries: list[Entry], worktree: str = "/crafted"
+    ) -> Snapshot:
+        """Enter a snapshot of *worktree* whose root holds *root_entries* (in the order given)."""
         root = self.tree(root_entries)
-        seq = self.store.index.reserve_seq(source, "/crafted")
-        snap = Snapshot(0, source, seq, time.time(), "test", "", "/crafted", root, 0, 0, 0, 0, {})
-        record = encode_record(snap, "/crafted")
+        seq = self.store.index.reserve_seq(source, worktree)
+        snap = Snapshot(0, source, seq, time.time(), "test", "", worktree, root, 0, 0, 0, 0, {})
+        record = encode_record(snap, worktree)
         snap.record = self._object(RECORD, record)
         done = self.writer.finish()
         self.writer = PackWriter(self.store.path)

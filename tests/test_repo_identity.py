@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
+from clihelpers import git
+from clihelpers import gs
 from conftest import init_repo
 from hookhelpers import commit
-from hookhelpers import git
-from hookhelpers import gs
 from hookhelpers import head
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
@@ -83,3 +84,103 @@ def test_a_legacy_history_at_the_path_of_a_new_repository_is_not_adopted(
     commit(repo, "x", b"x\n")
     assert gs(repo, "list").out.startswith("no snapshots yet")
     assert not git(repo, "config", "snapshot.repoId").out.startswith("legacy-")
+
+
+# --------------------------------------------------------------------------- --repo, qualified ids
+
+
+def _clone_with_snapshot(tmp_path: Path, name: str = "clone") -> Path:
+    origin = init_repo(tmp_path / "origin")
+    commit(origin, "a.txt", b"committed\n")
+    clone = tmp_path / name
+    git(tmp_path, "clone", "-q", str(origin), str(clone))
+    (clone / "notes.txt").write_bytes(b"only in the snapshot\n")
+    gs(clone, "create", "-m", "before rm -rf")
+    return clone
+
+
+def test_a_deleted_clone_is_listed_shown_and_restored_with_to(tmp_path: Path) -> None:
+    clone = _clone_with_snapshot(tmp_path)
+    shutil.rmtree(clone)
+    elsewhere = init_repo(tmp_path / "elsewhere")
+
+    assert "clone:1" in gs(elsewhere, "list", "--all").out
+    by_name = gs(elsewhere, "list", "--repo", "clone").out
+    by_path = gs(tmp_path, "list", "--repo", str(clone)).out
+    assert "before rm -rf" in by_name and "before rm -rf" in by_path
+    assert "notes.txt" in gs(elsewhere, "show", "--repo", "clone", "1").out
+    assert "notes.txt" in gs(tmp_path, "show", "clone:latest").out
+
+    refused = gs(elsewhere, "restore", "--repo", "clone", "1", rc=1)
+    assert len(refused.err_lines) == 1
+    assert "no longer exists" in refused.err and "--to DIR" in refused.err
+    gs(tmp_path, "restore", "--repo", str(clone), "1", "notes.txt", "--to", "back")
+    assert (tmp_path / "back" / "notes.txt").read_bytes() == b"only in the snapshot\n"
+    assert not (tmp_path / "back" / "a.txt").exists()  # only the path asked for
+    gs(tmp_path, "export", "clone:1", "clone.tar")
+    assert (tmp_path / "clone.tar").stat().st_size > 0
+
+
+def test_a_new_repository_at_the_old_path_is_what_the_path_names(tmp_path: Path) -> None:
+    clone = _clone_with_snapshot(tmp_path, "proj")
+    shutil.rmtree(clone)
+    init_repo(clone)
+    commit(clone, "new.txt", b"new\n")
+    gs(clone, "create", "-m", "the new one")
+
+    assert [s["message"] for s in snaps(clone)] == ["the new one"]
+    listed = gs(tmp_path, "list", "--repo", str(clone)).out
+    assert "the new one" in listed and "before rm -rf" not in listed
+    # two repositories called proj: the name is refused, naming both; each has a label
+    refused = gs(tmp_path / "origin", "list", "--repo", "proj", rc=1)  # ./proj: a PATH
+    assert "matches 2 repositories" in refused.err and "deleted" in refused.err
+    items = json.loads(gs(clone, "list", "--all", "--json").out)
+    old = next(i for i in items if i["message"] == "before rm -rf")["qualified_id"]
+    assert old.startswith("proj#") and old.endswith(":1")
+    assert "notes.txt" in gs(clone, "show", old).out
+    restore = gs(clone, "restore", old, rc=1)  # the old worktree is gone, even at this path
+    assert "--to DIR" in restore.err
+
+
+def test_qualified_ids_round_trip(tmp_path: Path) -> None:
+    one = init_repo(tmp_path / "one")
+    commit(one, "f.txt", b"one\n")
+    gs(one, "create")
+    (one / "f.txt").write_bytes(b"one, edited\n")
+    gs(one, "create")
+    two = init_repo(tmp_path / "two")
+    commit(two, "g.txt", b"two\n")
+    gs(two, "create")
+
+    items = json.loads(gs(two, "list", "--all", "--json").out)
+    ids = {i["qualified_id"] for i in items}
+    assert ids == {"one:1", "one:2", "two:1"}
+    table = gs(two, "list", "--all").out
+    assert all(q in table for q in ids)
+    for q in ids:
+        shown = json.loads(gs(two, "show", q, "--json").out)
+        assert f"{Path(shown['worktree']).name}:{shown['id']}" == q
+    assert "M f.txt" in gs(two, "diff", "one:1", "one:2").out
+    gs(two, "restore", "one:1", "--to", str(tmp_path / "r1"))
+    assert (tmp_path / "r1" / "f.txt").read_bytes() == b"one\n"
+    refused = gs(two, "show", "one:1", "--repo", "two", rc=1)
+    assert "not of the repository --repo names" in refused.err
+    pruned = gs(two, "prune", "--all", "--keep-last", "1", "--dry-run").out
+    assert "would forget 1 snapshot(s): one:1" in pruned
+
+
+def test_restoring_another_worktrees_snapshot_asks_for_to_or_here(
+    repo: Path, tmp_path: Path
+) -> None:
+    wt = tmp_path / "wt"
+    git(repo, "worktree", "add", "-q", str(wt), "-b", "wt")
+    (wt / "wip.txt").write_bytes(b"in the linked worktree\n")
+    gs(wt, "create")  # snapshot 1, of wt
+    refused = gs(repo, "restore", "1", rc=1)
+    assert len(refused.err_lines) == 1
+    assert str(wt.resolve()) in refused.err and "--to DIR" in refused.err
+    assert "--here" in refused.err
+    assert not (repo / "wip.txt").exists()
+    gs(repo, "restore", "1", "--here")
+    assert (repo / "wip.txt").read_bytes() == b"in the linked worktree\n"
+    gs(wt, "restore", "1", "--dry-run")  # its own worktree: no question asked

@@ -16,9 +16,12 @@ reachable with ``--repo PATH``.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import uuid
 
 from git_snapshot import gitrepo
+from git_snapshot.errors import UserError
 from git_snapshot.store import Store
 
 CONFIG_KEY = "snapshot.repoId"
@@ -63,3 +66,66 @@ def _assign(store: Store, repo: gitrepo.Repo) -> str:
 def source(store: Store, repo: gitrepo.Repo) -> str:
     """This repository's source key in *store*; gives the repository its id at first use."""
     return key_for(repo.common_dir, _read_id(repo) or _assign(store, repo))
+
+
+def known_source(store: Store, repo: gitrepo.Repo) -> str | None:
+    """:func:`source` without writing anything into the repository: None when it has no
+    history in the store yet (commands that only read never give another repository an id)."""
+    repo_id = _read_id(repo)
+    if repo_id is not None:
+        return key_for(repo.common_dir, repo_id)
+    if store.snapshots(repo.common_dir) and _same_repository(store, repo):
+        return repo.common_dir  # a legacy history this repository will adopt at first use
+    return None
+
+
+# --------------------------------------------------------------------------- names
+
+
+def name_of(key: str) -> str:
+    """What people call a repository: the last component of its main worktree's path
+    (``/src/myrepo/.git`` -> ``myrepo``, a bare ``/srv/myrepo.git`` -> ``myrepo``); an API
+    source is called by its own name."""
+    path = path_of(key)
+    if not path.startswith("/"):
+        return path
+    base = os.path.basename(path.rstrip("/"))
+    if base == ".git":
+        return os.path.basename(os.path.dirname(path.rstrip("/"))) or "/"
+    return base[:-4] if base.endswith(".git") and len(base) > 4 else base
+
+
+def _tag(key: str) -> str:
+    """A short stable tag telling apart repositories of one name: the start of the id."""
+    _, sep, repo_id = key.partition(_SEP)
+    return repo_id[:6] if sep else hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:6]
+
+
+def labels(keys: list[str]) -> dict[str, str]:
+    """key -> the label people type (``--repo LABEL``, ``LABEL:12``): the name, followed by
+    ``#tag`` when several repositories in the store share that name."""
+    by_name: dict[str, list[str]] = {}
+    for k in keys:
+        by_name.setdefault(name_of(k), []).append(k)
+    return {
+        k: name if len(ks) == 1 else f"{name}{_SEP}{_tag(k)}"
+        for name, ks in by_name.items()
+        for k in ks
+    }
+
+
+def live_worktree(store: Store, key: str, prefer: str | None = None) -> str | None:
+    """A worktree of the repository that holds the history *key* today, or None when that
+    repository is gone (deleted, or replaced by a new repository at its path)."""
+    seen = [s.worktree for s in reversed(store.snapshots(key))]
+    candidates = ([prefer] if prefer else []) + list(dict.fromkeys(seen))
+    for wt in candidates:
+        if not os.path.isdir(wt):
+            continue
+        try:
+            repo = gitrepo.find_repo(wt)
+        except UserError:
+            continue
+        if repo.toplevel == os.path.realpath(wt) and known_source(store, repo) == key:
+            return repo.toplevel
+    return None

@@ -1,36 +1,188 @@
-"""What several commands share: finding the repo and a snapshot, describing snapshots."""
+"""What several commands share: finding the repo and a snapshot, describing snapshots.
+
+A command works on the repository it runs in, or on the one ``--repo PATH|NAME`` names: any
+repository with a history in the store, existing or deleted (see :func:`resolve_repo`). An ID
+may be qualified by a repository label, ``myrepo:12``, as ``list --all`` prints them.
+"""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import output
+from git_snapshot import snapids
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
-from git_snapshot.store.safety import PRE_RESTORE
 
 
 def repo_at(cwd: str) -> gitrepo.Repo:
     return gitrepo.find_repo(cwd)
 
 
-def pick(store: Store, repo: gitrepo.Repo, ref: str) -> Snapshot:
-    """A snapshot of this repo by number, or ``latest`` of this worktree.
+def current_repo(cwd: str) -> gitrepo.Repo | None:
+    """The repository the command runs in, or None outside any worktree."""
+    try:
+        return repo_at(cwd)
+    except UserError:
+        return None
 
-    ``latest`` passes over the snapshots that restore itself takes: after
-    ``restore latest a``, ``restore latest b`` must still mean the snapshot the user chose.
+
+@dataclass(frozen=True)
+class Where:
+    """The repository a command works on, and where it lives today."""
+
+    key: str | None  # its source key in the store; None: it has no history there yet
+    label: str  # what people type: --repo LABEL, LABEL:12
+    worktree: str | None  # a worktree of it that exists today; None: the repository is gone
+    here: bool  # the repository the command runs in (no --repo, or --repo naming it)
+
+
+def _labels(store: Store, *extra: str) -> dict[str, str]:
+    return identity.labels(list(dict.fromkeys([*(k for k, _ in store.index.sources()), *extra])))
+
+
+def _where(store: Store, key: str | None, worktree: str | None, cwd: str) -> Where:
+    label = _labels(store, key)[key] if key else os.path.basename(worktree or "")
+    mine = current_repo(cwd) if key else None
+    here = mine is not None and identity.known_source(store, mine) == key
+    return Where(key, label, worktree, here)
+
+
+def resolve_repo(store: Store, cwd: str, repo_arg: str | None = None) -> Where:
+    """The repository a command works on: the one at *cwd*, or the one ``--repo`` names.
+
+    ``--repo PATH`` names the repository whose worktree holds PATH today, else the history
+    taken at PATH by a repository since deleted; ``--repo NAME`` a repository by the last
+    component of its path (or the ``name#tag`` label ``list --all`` shows when names clash).
     """
-    if ref == "latest":
-        mine = store.snapshots(identity.source(store, repo), repo.toplevel)
-        if not mine:
-            raise UserError("no snapshots of this worktree yet; take one with: git snapshot")
-        chosen = [s for s in mine if s.trigger != PRE_RESTORE]
-        return (chosen or mine)[-1]
-    return store.get(identity.source(store, repo), ref)
+    if repo_arg is None:
+        repo = repo_at(cwd)
+        key = identity.source(store, repo)
+        return Where(key, _labels(store, key)[key], repo.toplevel, True)
+    path = os.path.abspath(os.path.join(cwd, repo_arg))
+    looks_like_path = "/" in repo_arg or repo_arg in (".", "..") or os.path.exists(path)
+    if looks_like_path:
+        found = _by_path(store, path, cwd)
+        if found is not None or "/" in repo_arg:
+            if found is None:
+                raise UserError(
+                    f"no repository at {path} has snapshots in the store "
+                    "(see: git snapshot list --all)"
+                )
+            return found
+    return _by_name(store, repo_arg, cwd)
+
+
+def _by_path(store: Store, path: str, cwd: str) -> Where | None:
+    if os.path.isdir(path):
+        try:
+            repo = gitrepo.find_repo(path)
+        except UserError:
+            pass
+        else:  # a repository lives there today: it, never an older one at the same place
+            return _where(store, identity.known_source(store, repo), repo.toplevel, cwd)
+    real = os.path.realpath(path)
+    keys = [
+        k for k in dict.fromkeys(s.source for s in store.snapshots()) if real in _places(store, k)
+    ]
+    if not keys:
+        return None
+    return _one(store, keys, path, cwd)
+
+
+def _places(store: Store, key: str) -> set[str]:
+    """The paths a history was taken at: its repository's main worktree and every worktree."""
+    return {s.worktree for s in store.snapshots(key)} | {_main_path(key)}
+
+
+def _by_name(store: Store, name: str, cwd: str) -> Where:
+    labels = _labels(store)
+    keys = [k for k, label in labels.items() if label == name]
+    keys = keys or [k for k in labels if identity.name_of(k) == name]
+    if not keys:
+        raise UserError(
+            f"no repository called {name!r} in the store (see: git snapshot list --all)"
+        )
+    return _one(store, keys, name, cwd)
+
+
+def _one(store: Store, keys: list[str], what: str, cwd: str) -> Where:
+    """The one repository *keys* holds; several are refused, naming each."""
+    labels = _labels(store, *keys)
+    if len(keys) > 1:
+        gone = {k: "" if identity.live_worktree(store, k) else ", deleted" for k in keys}
+        names = "; ".join(f"{labels[k]} ({_main_path(k)}{gone[k]})" for k in keys)
+        raise UserError(
+            f"{what} matches {len(keys)} repositories: {names}; name one with --repo LABEL"
+        )
+    key = keys[0]
+    return _where(store, key, identity.live_worktree(store, key), cwd)
+
+
+def _main_path(key: str) -> str:
+    common = identity.path_of(key)
+    return os.path.dirname(common) if os.path.basename(common) == ".git" else common
+
+
+def split_id(store: Store, ref: str) -> tuple[str | None, str]:
+    """``myrepo:12`` -> ("myrepo", "12"); a plain id -> (None, id). The label is the longest
+    prefix before a ``:`` that names a repository (a name may hold a ``:``, a date too)."""
+    if ":" not in ref or ref.startswith("@{"):
+        return None, ref
+    labels = _labels(store)
+    known = set(labels.values()) | {identity.name_of(k) for k in labels}
+    cuts = [i for i, c in enumerate(ref) if c == ":"]
+    for i in reversed(cuts):
+        if ref[:i] in known:
+            return ref[:i], ref[i + 1 :]
+    return ref[: cuts[0]], ref[cuts[0] + 1 :]
+
+
+def choose(
+    store: Store, cwd: str, ref: str, repo_arg: str | None = None, where: Where | None = None
+) -> tuple[Where, Snapshot]:
+    """The repository and snapshot an ID names (qualified or not, with or without --repo)."""
+    label, plain = split_id(store, ref)
+    if label is not None:
+        named = _by_name(store, label, cwd)
+        if repo_arg is not None or where is not None:
+            chosen = where or resolve_repo(store, cwd, repo_arg)
+            if chosen.key != named.key:
+                raise UserError(
+                    f"{ref} is a snapshot of {named.label}, not of the repository --repo "
+                    f"names ({chosen.label}); give one of the two"
+                )
+        where = named
+    where = where or resolve_repo(store, cwd, repo_arg)
+    return where, pick_in(store, where, plain)
+
+
+def pick_in(store: Store, where: Where, ref: str) -> Snapshot:
+    """A snapshot of *where* by an unqualified ID (see snapids): ``latest`` and dates count
+    the snapshots of its worktree, or of the whole repository when that worktree has none."""
+    if where.key is None:
+        raise UserError(
+            f"no snapshots of the repository at {where.worktree} yet (see: git snapshot list --all)"
+        )
+    return snapids.resolve(store, where.key, where.worktree, ref, where.here)
+
+
+def pick(store: Store, repo: gitrepo.Repo, ref: str) -> Snapshot:
+    """A snapshot of this repository (by number, ``latest`` of this worktree, or a
+    repository-qualified id, which may name another repository)."""
+    key = identity.source(store, repo)
+    here = Where(key, _labels(store, key)[key], repo.toplevel, True)
+    return choose(store, repo.toplevel, ref, where=here if ":" not in ref else None)[1]
+
+
+def qualified(store: Store, snaps: list[Snapshot]) -> dict[str, str]:
+    """source key -> label, for printing ids as ``label:12``."""
+    return _labels(store, *(s.source for s in snaps))
 
 
 def user_path(repo: gitrepo.Repo, cwd: str, path: str) -> bytes:

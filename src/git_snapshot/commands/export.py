@@ -3,8 +3,7 @@ from __future__ import annotations
 import os
 
 from git_snapshot import output
-from git_snapshot.commands.common import pick
-from git_snapshot.commands.common import repo_at
+from git_snapshot.commands.common import choose
 from git_snapshot.store import Store
 from git_snapshot.store.export import check_destination
 from git_snapshot.store.export import compression_for
@@ -12,13 +11,12 @@ from git_snapshot.store.export import export
 from git_snapshot.store.restorer import Damaged
 
 
-def cmd_export(*, cwd: str, snapshot_id: str, file: str) -> int:
+def cmd_export(*, cwd: str, snapshot_id: str, file: str, repo_arg: str | None = None) -> int:
     compression_for(file)  # a bad name fails before any work
     path = os.path.join(cwd, file)  # -C as in git
-    repo = repo_at(cwd)
     with Store() as store:
         check_destination(store, path)
-        snap = pick(store, repo, snapshot_id)
+        _, snap = choose(store, cwd, snapshot_id, repo_arg)
         try:
             count = export(store, snap, path)  # leaves .git out
         except Damaged as exc:
