@@ -147,6 +147,9 @@ def test_diff_paths_stat_patch_exit_code(history: tuple[Path, list[int]]) -> Non
         }
     ]
     patch = gs(repo, "diff", "-p", "notes.txt").out
+    assert gs(repo, "diff", "latest", "-p", "--", "notes.txt").out == patch  # options anywhere
+    only = json.loads(gs(repo, "diff", str(ids[4]), "--json", "--", "docs").out)
+    assert [c["path"] for c in only] == ["docs/guide.md"]
     assert "--- a/notes.txt\n+++ b/notes.txt\n" in patch and "-more\n+edited\n" in patch
     assert "2 files changed, 2 insertions(+), 2 deletions(-)" in gs(repo, "diff", "--stat").out
     write(repo / "bin" / "blob.dat", BINARY + b"x")
