@@ -1,11 +1,19 @@
 """Running a real command (git-snapshot, git, a hook) as a subprocess and reading what it
-printed; shared by the command-line and the hook tests (this module holds no tests)."""
+printed; shared by every test (this module holds no tests).
+
+The one ``git`` and the one ``gs`` of the test suite live here: ``git(cwd, *args)`` runs real
+git, ``gs(cwd, *args)`` runs ``git snapshot`` as a user does (git finds the console script of
+this venv on PATH). Both check the exit status and return a :class:`Ran`, which is also the
+text it printed on stdout (``git(repo, "rev-parse", "HEAD").strip()``).
+"""
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import subprocess
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +25,20 @@ _REPORT = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Ran:
+VENV_BIN = Path(sys.executable).parent
+
+
+class Ran(str):
+    """What a command printed: the str is its stdout; ``rc``, ``out`` and ``err`` as named."""
+
     rc: int
     out: str
     err: str
+
+    def __new__(cls, rc: int, out: str, err: str) -> Ran:
+        self = super().__new__(cls, out)
+        self.rc, self.out, self.err = rc, out, err
+        return self
 
     @property
     def err_lines(self) -> list[str]:
@@ -91,3 +108,15 @@ def run(
     if rc is not None:
         assert ran.rc == rc, f"{shlex.join(argv)} exited {ran.rc}:\n{ran.out}\n{ran.err}"
     return ran
+
+
+def git(cwd: Path | str, *args: str, rc: int | None = 0, **env: str) -> Ran:
+    """Real git in *cwd*, with extra environment variables from *env*; *rc* None: any status."""
+    return run(cwd, "git", *args, rc=rc, env={**os.environ, **env} if env else None)
+
+
+def gs(cwd: Path | str, *args: str, rc: int | None = 0, **env: str) -> Ran:
+    """``git snapshot ARGS`` in *cwd*, as a user runs it: git finds the git-snapshot console
+    script of this venv on PATH."""
+    path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    return run(cwd, "git", "snapshot", *args, rc=rc, env={**os.environ, **env, "PATH": path})

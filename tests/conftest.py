@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clihelpers import git
 
 from git_snapshot.store import location
 
@@ -43,14 +43,6 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 @pytest.fixture
 def store_dir() -> Path:
     return Path(os.environ["GIT_SNAPSHOT_STORE"])
-
-
-def git(cwd: Path | str, *args: str, check: bool = True) -> str:
-    """Run real git in *cwd* and return its stdout."""
-    res = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
-    if check and res.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed ({res.returncode}): {res.stderr}")
-    return res.stdout
 
 
 def init_repo(path: Path) -> Path:

@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 from clihelpers import Ran
 from clihelpers import Report
+from clihelpers import git
+from clihelpers import gs
 from clihelpers import run
 
 VENV_BIN = Path(sys.executable).parent
@@ -26,16 +28,6 @@ EXE = VENV_BIN / "git-snapshot"
 # A secret that only the snapshot can give back: not UTF-8, a NUL, no final newline.
 SECRET = b"TOKEN=s3cr\xe9t\x00value"
 COMMITTED = b"from the branch\n"
-
-
-def git(cwd: Path | str, *args: str, rc: int | None = 0, **env: str) -> Ran:
-    """Real git, with extra environment variables from *env*."""
-    return run(cwd, "git", *args, rc=rc, env={**os.environ, **env} if env else None)
-
-
-def gs(cwd: Path | str, *args: str, rc: int | None = 0) -> Ran:
-    """``git snapshot ARGS``: git finds the git-snapshot console script on PATH."""
-    return run(cwd, "git", "snapshot", *args, rc=rc)
 
 
 def put_venv_on_path(monkeypatch: pytest.MonkeyPatch) -> None:

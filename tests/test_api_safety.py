@@ -165,7 +165,7 @@ def test_a_string_of_paths_is_one_path(data: Path, api_store: Path) -> None:
     assert restore_backup("data", 1, out, paths="d1", store=api_store) == 1
     assert (out / "d1" / "x").read_text() == "x1\n"
     assert not (out / "d").exists() and not (out / "keep.txt").exists()
-    restore_backup("data", "1", data.parent / "out2", paths=Path("d1"), store=api_store)
+    restore_backup("data", "1", data.parent / "out2", paths=Path("d1"), store=api_store)  # type: ignore[arg-type]
     assert (data.parent / "out2" / "d1" / "x").exists()
 
 

@@ -8,8 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import git
-from test_cli_helpers import gs
+from clihelpers import git
+from clihelpers import gs
 from test_cli_helpers import snap_id
 from test_cli_helpers import write
 

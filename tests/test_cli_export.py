@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 import zstandard
+from clihelpers import gs
 from test_cli_helpers import NON_UTF8
 from test_cli_helpers import build_rich_worktree
-from test_cli_helpers import gs
 from test_cli_helpers import state_diff
 from test_cli_helpers import tree_state
 

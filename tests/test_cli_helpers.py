@@ -16,14 +16,12 @@ import os
 import re
 import shutil
 import stat
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from clihelpers import Ran
-from clihelpers import run
-from conftest import git
+from clihelpers import git
 
 from git_snapshot.cli import main
 
@@ -32,12 +30,6 @@ BASE_NS = 1_500_000_000_123_456_789  # distinctive mtimes, with nanoseconds
 
 # path -> (kind, permission bits, mtime_ns, content or link target)
 State = dict[bytes, tuple[str, int, int, bytes]]
-
-
-def gs(cwd: Path | str, *args: str, rc: int | None = 0) -> Ran:
-    """Run ``git snapshot ARGS`` as a real process in *cwd*; check its exit status (unless
-    *rc* is None) and that it never shows a traceback or an internal error."""
-    return run(cwd, sys.executable, "-m", "git_snapshot", *args, rc=rc)
 
 
 def query(cwd: Path | str, *args: str) -> Any:

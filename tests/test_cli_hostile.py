@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clihelpers import git
+from clihelpers import gs
 from clihelpers import run
-from conftest import git
-from test_cli_helpers import gs
 from test_cli_helpers import snap_id
 
 from git_snapshot import create_backup

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git
+from clihelpers import git
+from clihelpers import gs
 from conftest import init_repo
 from test_cli_helpers import NON_UTF8
-from test_cli_helpers import gs
 from test_cli_helpers import snap_id
 from test_cli_helpers import write
 

@@ -11,11 +11,11 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import git
+from clihelpers import git
+from clihelpers import gs
 from test_cli_helpers import NON_UTF8
 from test_cli_helpers import build_rich_worktree
 from test_cli_helpers import git_dir_state
-from test_cli_helpers import gs
 from test_cli_helpers import query
 from test_cli_helpers import snap_id
 from test_cli_helpers import state_diff

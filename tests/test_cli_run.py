@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 from clihelpers import Ran
-from conftest import git
+from clihelpers import git
+from clihelpers import gs
 from test_cli_helpers import NON_UTF8
-from test_cli_helpers import gs
 from test_cli_helpers import query
 from test_cli_helpers import tree_state
 from test_cli_helpers import write

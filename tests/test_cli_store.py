@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import git
-from test_cli_helpers import gs
+from clihelpers import git
+from clihelpers import gs
 from test_cli_helpers import query
 from test_cli_helpers import snap_id
 from test_cli_helpers import state_diff

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hookhelpers import gs
+from clihelpers import gs
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 

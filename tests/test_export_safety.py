@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from clihelpers import gs
 from storehelpers import Crafter
 from storehelpers import D
 from storehelpers import F
 from storehelpers import build
 from storehelpers import take
-from test_cli_helpers import gs
 from test_cli_helpers import write
 from test_restore_safety import flip
 from test_restore_safety import sha

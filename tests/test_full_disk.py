@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from clihelpers import Ran
+from clihelpers import gs
 from fullfs import fill
 from fullfs import free_bytes
 from fullfs import small_fs
@@ -18,7 +19,6 @@ from storehelpers import D
 from storehelpers import F
 from storehelpers import build
 from storehelpers import take
-from test_cli_helpers import gs
 from test_cli_helpers import state_diff
 from test_cli_helpers import tree_state
 from test_cli_helpers import write

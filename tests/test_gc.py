@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clihelpers import gs
 from storehelpers import HELPER
 from storehelpers import D
 from storehelpers import F
@@ -23,7 +24,6 @@ from storehelpers import pack_names
 from storehelpers import restore
 from storehelpers import scan
 from storehelpers import take
-from test_cli_helpers import gs
 from test_cli_helpers import write
 
 from git_snapshot.errors import UserError

@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import git
+from clihelpers import git
 from conftest import init_repo
 
 from git_snapshot import gitrepo
@@ -220,7 +220,7 @@ def test_operation_none_and_conflicted_merge(repo: Path) -> None:
     r = gitrepo.find_repo(str(repo))
     assert gitrepo.operation(r) is None
     _diverge(repo)
-    git(repo, "merge", "other", check=False)
+    git(repo, "merge", "other", rc=None)
     assert gitrepo.operation(r) == "merge"
     assert gitrepo.tracked(r) == {b"README"}  # three unmerged stages, one path
     git(repo, "merge", "--abort")
@@ -230,24 +230,24 @@ def test_operation_none_and_conflicted_merge(repo: Path) -> None:
 def test_operation_stopped_rebase_cherry_pick_revert_bisect(repo: Path) -> None:
     r = gitrepo.find_repo(str(repo))
     _diverge(repo)
-    git(repo, "rebase", "other", check=False)
+    git(repo, "rebase", "other", rc=None)
     assert gitrepo.operation(r) == "rebase"
     git(repo, "rebase", "--abort")
-    git(repo, "rebase", "--apply", "other", check=False)
+    git(repo, "rebase", "--apply", "other", rc=None)
     assert gitrepo.operation(r) == "rebase"
     git(repo, "rebase", "--abort")
-    git(repo, "cherry-pick", "other", check=False)
+    git(repo, "cherry-pick", "other", rc=None)
     assert gitrepo.operation(r) == "cherry-pick"
     git(repo, "cherry-pick", "--abort")
     write(repo, "README", b"third\n")
     commit_all(repo)
-    git(repo, "revert", "--no-edit", "HEAD~1", check=False)
+    git(repo, "revert", "--no-edit", "HEAD~1", rc=None)
     assert gitrepo.operation(r) == "revert"
     git(repo, "revert", "--abort")
     assert gitrepo.operation(r) is None
     git(repo, "format-patch", "-1", "other", "-o", str(repo.parent / "mbox"))
     (mbox,) = (repo.parent / "mbox").iterdir()
-    git(repo, "am", str(mbox), check=False)
+    git(repo, "am", str(mbox), rc=None)
     assert gitrepo.operation(r) == "am"
     git(repo, "am", "--abort")
     git(repo, "bisect", "start")
@@ -260,7 +260,7 @@ def test_operation_is_per_worktree(repo: Path, tmp_path: Path) -> None:
     _diverge(repo)
     wt = tmp_path / "wt"
     git(repo, "worktree", "add", "-q", "--detach", str(wt), "main")
-    git(repo, "merge", "other", check=False)
+    git(repo, "merge", "other", rc=None)
     assert gitrepo.operation(gitrepo.find_repo(str(repo))) == "merge"
     assert gitrepo.operation(gitrepo.find_repo(str(wt))) is None
 
@@ -476,7 +476,7 @@ def test_autostash_of_a_stopped_rebase(repo: Path, tmp_path: Path) -> None:
     write(repo, "dirty.txt", b"uncommitted edit\n")
     r = gitrepo.find_repo(str(repo))
     assert gitrepo.autostash_commit(r) is None
-    git(repo, "rebase", "--autostash", "other", check=False)  # stops on README
+    git(repo, "rebase", "--autostash", "other", rc=None)  # stops on README
     assert gitrepo.operation(r) == "rebase"
     assert read(repo, "dirty.txt") == b"base\n"  # the edit went into the autostash
     stash = gitrepo.autostash_commit(r)
@@ -493,7 +493,7 @@ def test_autostash_of_a_conflicted_merge(repo: Path) -> None:
     write(repo, "dirty.txt", b"base\n")
     commit_all(repo)
     write(repo, "dirty.txt", b"edit\n")
-    git(repo, "merge", "--autostash", "other", check=False)
+    git(repo, "merge", "--autostash", "other", rc=None)
     r = gitrepo.find_repo(str(repo))
     stash = gitrepo.autostash_commit(r)
     assert stash is not None

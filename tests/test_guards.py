@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hookhelpers import git
-from hookhelpers import gs
+from clihelpers import git
+from clihelpers import gs
 from hookhelpers import put_venv_on_path
 from hookhelpers import saved
 

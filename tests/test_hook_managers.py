@@ -14,10 +14,10 @@ import stat
 from pathlib import Path
 
 import pytest
+from clihelpers import git
+from clihelpers import gs
 from conftest import init_repo
 from hookhelpers import commit
-from hookhelpers import git
-from hookhelpers import gs
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import triggers

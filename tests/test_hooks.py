@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from clihelpers import Ran
+from clihelpers import git
+from clihelpers import gs
 from clihelpers import run
 from hookhelpers import COMMITTED
 from hookhelpers import SECRET
@@ -22,8 +24,6 @@ from hookhelpers import by_id
 from hookhelpers import commit
 from hookhelpers import env_report
 from hookhelpers import file_state
-from hookhelpers import git
-from hookhelpers import gs
 from hookhelpers import head
 from hookhelpers import install
 from hookhelpers import put_venv_on_path

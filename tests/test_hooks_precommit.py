@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from clihelpers import Ran
+from clihelpers import git
+from clihelpers import gs
 from clihelpers import run
 from hookhelpers import COMMITTED
 from hookhelpers import SECRET
@@ -24,8 +26,6 @@ from hookhelpers import VENV_BIN
 from hookhelpers import by_id
 from hookhelpers import commit
 from hookhelpers import env_report
-from hookhelpers import git
-from hookhelpers import gs
 from hookhelpers import head
 from hookhelpers import install
 from hookhelpers import put_venv_on_path

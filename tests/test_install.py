@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import git
+from clihelpers import git
 from conftest import init_repo
 
 from git_snapshot import install as inst

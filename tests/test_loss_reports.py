@@ -11,9 +11,9 @@ import json
 from pathlib import Path
 
 import pytest
+from clihelpers import git
+from clihelpers import gs
 from hookhelpers import commit
-from hookhelpers import git
-from hookhelpers import gs
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore

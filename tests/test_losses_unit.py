@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from conftest import git
+from clihelpers import git
 
 from git_snapshot import gitrepo
 from git_snapshot import identity

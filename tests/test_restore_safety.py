@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from conftest import git
+from clihelpers import git
+from clihelpers import gs
 from storehelpers import Crafter
 from storehelpers import D
 from storehelpers import F
@@ -23,7 +24,6 @@ from storehelpers import build
 from storehelpers import restore
 from storehelpers import scan
 from storehelpers import take
-from test_cli_helpers import gs
 from test_cli_helpers import snap_id
 from test_cli_helpers import tree_state
 from test_cli_helpers import write
@@ -172,7 +172,7 @@ def _crafted_hook(repo: Path) -> int:
         c = Crafter(store)
         hook = c.file(b"post-checkout", b"#!/bin/sh\ntouch pwned\n", mode=0o755)
         dot_git = c.dir(b".git", [c.dir(b"hooks", [hook])])
-        snap = c.commit(source, [dot_git, c.file(b"README", b"hello\n")])
+        snap = c.commit(source, [dot_git, c.file(b"README", b"hello\n")], str(repo.resolve()))
     return snap.id
 
 
@@ -373,7 +373,7 @@ def test_names_and_links_no_file_system_holds_are_one_line(repo: Path, tmp_path:
             c.link(b"empty", b""),
             c.link(b"nul", b"a\0b"),
         ):
-            ids.append(c.commit(source, [bad]).id)
+            ids.append(c.commit(source, [bad], str(repo.resolve())).id)
     for sid in ids:
         for args in ([], ["--to", str(tmp_path / "out")]):
             ran = gs(repo, "restore", str(sid), *args, rc=1)

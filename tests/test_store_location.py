@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from clihelpers import Ran
+from clihelpers import git
+from clihelpers import gs
 from clihelpers import run
-from conftest import git
-from test_cli_helpers import gs
 from test_cli_helpers import query
 from test_cli_helpers import snap_id
 from test_cli_helpers import write

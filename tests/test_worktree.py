@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git
-from test_cli_helpers import gs
+from clihelpers import git
+from clihelpers import gs
 from test_cli_helpers import query
 from test_cli_helpers import snap_id
 from test_cli_helpers import write

@@ -33,8 +33,8 @@ class Parser(argparse.ArgumentParser):
     """argparse, plus "did you mean ...?" for a mistyped command."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        if "invalid choice" in message:
-            message += _suggestion(message, self)
+        if "invalid choice" in message:  # argparse's list would name the hidden commands
+            message = message.split(" (choose from", 1)[0] + _suggestion(message, self)
         super().error(message)
 
 
@@ -160,11 +160,29 @@ def build_parser() -> argparse.ArgumentParser:
     c = command("stats", "store size, per repository, dedup ratio, oldest and newest")
     _json(c)
 
+    c = command("completion", "print the shell completion script (see the README)")
+    c.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete in")
+
     # hidden: no help= keeps a command out of -h (argparse lists only those with help)
+    c = sub.add_parser("__complete", description="Words for the completion scripts.")
+    c.add_argument("what", choices=("ids", "paths"), help="snapshot ids, or paths in ID")
+    c.add_argument("id", nargs="?", metavar="ID", help="the snapshot whose paths to list")
+
     c = sub.add_parser("hook", description="The entry point of the hook shims.")
     c.add_argument("name", help="the git hook that fired")
     c.add_argument("args", nargs=argparse.REMAINDER, help="the hook's arguments")
     return p
+
+
+def public_parser() -> argparse.ArgumentParser:
+    """The tree without the commands git-snapshot runs itself: what the man page and the
+    completion scripts describe."""
+    parser = build_parser()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name in HIDDEN:
+                action.choices.pop(name, None)
+    return parser
 
 
 class Args:
@@ -360,6 +378,18 @@ def _stats(a: Args) -> int:
     return cmd_stats(cwd=a.cwd, json_out=a.flag("json"))
 
 
+def _completion(a: Args) -> int:
+    from git_snapshot.commands.completion import cmd_completion
+
+    return cmd_completion(shell=a.text("shell"))
+
+
+def _complete(a: Args) -> int:
+    from git_snapshot.commands.completion import cmd_complete
+
+    return cmd_complete(cwd=a.cwd, what=a.text("what"), snapshot_id=a.maybe_text("id"))
+
+
 COMMANDS: dict[str, Callable[[Args], int]] = {
     "create": _create,
     "list": _list,
@@ -377,6 +407,8 @@ COMMANDS: dict[str, Callable[[Args], int]] = {
     "uninstall": _uninstall,
     "doctor": _doctor,
     "hook": _hook,
+    "completion": _completion,
+    "__complete": _complete,
     "log": _log,
     "cat": _cat,
     "find": _find,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,66 +92,40 @@ def classifier(repo: gitrepo.Repo) -> Classify:
     return classify
 
 
-def _glob_to_regex(glob: str) -> str:
-    out, i = [], 0
-    while i < len(glob):
-        c = glob[i]
-        if glob.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if glob.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            # a class: '!' or '^' first negates it (never matching '/'); a ']' first (after
-            # that) is literal
-            negate = glob[i + 1 : i + 2] in ("!", "^")
-            start = i + 2 if negate else i + 1
-            j = glob.find("]", start + 1 if glob[start : start + 1] == "]" else start)
-            if j > 0:
-                body = glob[start:j]
-                for special in "\\[&~|":  # literal in a glob class, special in Python's
-                    body = body.replace(special, "\\" + special)
-                out.append(("[^/" if negate else "[") + body + "]")
-                i = j + 1
-                continue
-            out.append(re.escape(c))
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return "".join(out)
+def _inside(pattern: str) -> str:
+    """'x/**' (or 'x/**/') as 'x/*' (or 'x/*/')."""
+    for tail, short in (("/**", "/*"), ("/**/", "/*/")):
+        if pattern.endswith(tail):
+            return pattern[: -len(tail)] + short
+    return pattern
 
 
 def excluder(patterns: tuple[str, ...]) -> Exclude | None:
-    """gitignore-style patterns (no '!' negation): 'x' matches a name at any depth, 'a/x' or
-    '/x' match from the worktree root, a trailing '/' matches directories only."""
-    rules: list[tuple[re.Pattern[bytes], bool]] = []
-    for raw in patterns:
-        pat = raw.strip()
-        if not pat or pat.startswith("#"):
-            continue
-        dir_only = pat.endswith("/")
-        pat = pat.rstrip("/")
-        anchored = "/" in pat
-        body = _glob_to_regex(pat.lstrip("/"))
-        regex = f"^{body}$" if anchored else f"^(?:.*/)?{body}$"
-        try:
-            rules.append((re.compile(os.fsencode(regex), re.DOTALL), dir_only))
-        except re.error as exc:
-            raise UserError(
-                f"bad snapshot.exclude pattern {raw!r} ({exc.msg}): fix it in git config"
-            ) from None
-    if not rules:
+    """``snapshot.exclude`` values as lines of a .gitignore, matched as git does (pathspec's
+    GitIgnoreSpec: ``!`` re-includes, ``\\#`` and a trailing ``\\ `` escape, ``**``, a
+    trailing ``/`` for directories only). The archiver never descends into an excluded
+    directory, so, as in git, ``!`` cannot re-include a file below one."""
+    lines = [p for p in patterns if p.strip() and not p.startswith("#")]
+    if not lines:
         return None
+    import pathspec  # only for repositories that set snapshot.exclude: off the hook path
+
+    # 'x/**' means what is inside x, never x itself, but pathspec also matches the folder
+    # 'x/' (so a later '!x/keep' could never act); as no excluded folder is entered, 'x/*'
+    # excludes exactly what git does
+    lines = [_inside(p) for p in lines]
+    try:
+        with warnings.catch_warnings():  # Python's re warns of '[[' in a class; git means '['
+            warnings.simplefilter("ignore", FutureWarning)
+            spec = pathspec.GitIgnoreSpec.from_lines(lines)
+    except (re.error, ValueError) as exc:
+        raise UserError(
+            f"bad snapshot.exclude pattern in {lines!r} ({exc}): fix it in git config"
+        ) from None
 
     def exclude(rel: bytes, is_dir: bool) -> bool:
-        return any((is_dir or not d) and r.match(rel) for r, d in rules)
+        name = os.fsdecode(rel)
+        return bool(spec.match_file(name + "/" if is_dir else name))
 
     return exclude
 

@@ -1,0 +1,78 @@
+"""Write man/man1/git-snapshot.1 from the argparse tree (argparse-manpage), or check it is current.
+
+    python tools/manpage.py          # regenerate after changing the command line
+    python tools/manpage.py --check  # exit 1 if the page is stale (the tests run this)
+
+The page is a data file of the wheel (share/man/man1), so that ``man git-snapshot`` (and
+``git snapshot --help``, which git turns into it) finds it next to the venv's bin/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from argparse_manpage.manpage import Manpage
+
+from git_snapshot import __version__
+from git_snapshot.cli import public_parser
+
+PAGE = Path(__file__).resolve().parent.parent / "man" / "man1" / "git-snapshot.1"
+DATE = "2026-01-01"  # fixed: the page must not change with the day it was built
+
+SEE_ALSO = r"""
+.SH ENVIRONMENT
+.TP
+.B GIT_SNAPSHOT_STORE
+the store directory (default: the user data directory, ~/.local/share/git-snapshot)
+.TP
+.B GIT_SNAPSHOT_SKIP=1
+makes every hook do nothing
+.TP
+.B NO_COLOR
+no colour in the output
+.SH SNAPSHOT IDS
+The number shown by \fBgit snapshot list\fR; \fBlatest\fR; \fBlatest~N\fR (N before it);
+\fB@{DATE}\fR in git's approxidate syntax (\fB@{1.hour.ago}\fR): the newest snapshot at or
+before that time.
+.SH SEE ALSO
+\fBgit\fR(1), \fBgithooks\fR(5); README.md of git-snapshot; shell completion:
+\fBgit snapshot completion bash|zsh|fish\fR
+"""
+
+
+def render() -> str:
+    parser = public_parser()
+    page = Manpage(
+        parser,
+        _data={
+            "project_name": "git-snapshot",
+            "version": __version__,
+            "date": DATE,
+            "manual_title": "Git Manual",
+            "description": "snapshots of the whole git worktree, taken before git can lose it",
+        },
+    )
+    text = str(page).replace('.TH GIT SNAPSHOT "1"', '.TH GIT-SNAPSHOT "1"', 1)
+    return text.rstrip("\n") + "\n" + SEE_ALSO.lstrip("\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--check", action="store_true", help="fail if the page is not current")
+    check = p.parse_args(argv).check
+    text = render()
+    if check:
+        current = PAGE.read_text(encoding="utf-8") if PAGE.exists() else ""
+        if current != text:
+            print(f"{PAGE} is stale: run python tools/manpage.py", file=sys.stderr)
+            return 1
+        return 0
+    PAGE.write_text(text, encoding="utf-8")
+    print(f"wrote {PAGE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
