@@ -264,7 +264,10 @@ HARMLESS = (
     ),
 )
 
-_REPORT = re.compile(r"^git-snapshot: (.+?) destroyed .*restore with: (git snapshot restore .+)\)$")
+# a loss report, or a guard's report of what `run` saved before CMD dropped it (stash drop)
+_REPORT = re.compile(
+    r"^git-snapshot: (.+?) (?:destroyed|dropped) .*restore with: (git snapshot restore .+?)\)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -298,11 +301,14 @@ def play(r: Path, case: Case, mode: str) -> Outcome:
         out += res.stdout + res.stderr
     reports = [m for m in (_REPORT.match(ln) for ln in out.splitlines()) if m]
     named = [m for m in reports if case.lost in m.group(0) or case.lost.split("/")[0] in m.group(0)]
-    exact = any("(saved in snapshot" in m.group(0) for m in named)
+    exact = any("saved in snapshot" in m.group(0) for m in named)  # not "an earlier version"
     recovered = False
     if named and not case.harmless:
-        sh(r, "sh", "-c", named[0].group(2), check=False)
-        recovered = (r / case.lost).exists() and (r / case.lost).read_bytes() == MARK
+        cmd = named[0].group(2)
+        sh(r, "sh", "-c", cmd, check=False)
+        words = shlex.split(cmd)
+        into = r / words[words.index("--to") + 1] if "--to" in words else r
+        recovered = (into / case.lost).exists() and (into / case.lost).read_bytes() == MARK
     return Outcome(bool(named), exact, recovered, len(reports), _in_a_snapshot(r, case.lost))
 
 
@@ -326,8 +332,8 @@ def expected(case: Case, mode: str) -> tuple[bool, bool]:
     if case.harmless:
         return False, False
     if mode == "run":
-        # C10: the loss happens at `stash drop`, whose stash entry is not in the worktree
-        return (False, False) if case.id == "C10" else (True, True)
+        # C10: `run` snapshots the stash entry `stash drop` is about to destroy
+        return True, True
     no_hook = {"C7", "C8", "C10", "C11"}
     if case.id in no_hook:
         return False, False

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from clihelpers import run
 from hookhelpers import put_venv_on_path
 from hookhelpers import saved
 
@@ -27,14 +29,13 @@ def wt(repo: Path, tmp_path: Path) -> Path:
     return w
 
 
-def _restore_to(cwd: Path, line: str, tmp_path: Path) -> Path:
-    """Run the restore command a guard line printed (with its --to) and return the target."""
-    cmd = line.split("bring it back with: ")[1].rstrip(")")
-    words = cmd.split()
-    assert words[:3] == ["git", "snapshot", "restore"] and words[4] == "--to"
-    dest = tmp_path / "back"
-    gs(cwd, "restore", words[3], "--to", str(dest))
-    return dest
+def _paste(cwd: Path, line: str) -> Path:
+    """Run the restore command a report line printed, as pasted in a shell at *cwd*; returns
+    the directory it restored into."""
+    cmd = line.split("restore with: ")[1]
+    assert cmd.startswith("git snapshot restore ") and " --to " in cmd, line
+    run(cwd, "sh", "-c", cmd)
+    return (cwd / shlex.split(cmd)[-1]).resolve()
 
 
 def test_worktree_remove_snapshots_the_removed_worktree(
@@ -42,9 +43,10 @@ def test_worktree_remove_snapshots_the_removed_worktree(
 ) -> None:
     ran = gs(repo, "run", "--", "git", "worktree", "remove", "--force", "../wt")
     assert not wt.exists()
-    (line,) = [ln for ln in ran.err.splitlines() if "of the worktree" in ln]
-    assert f"of the worktree {wt}" in line
-    dest = _restore_to(repo, line, tmp_path)
+    (line,) = [ln for ln in ran.out.splitlines() if "removed the worktree" in ln]
+    assert line.startswith("git-snapshot: git worktree remove removed the worktree ../wt: saved")
+    dest = _paste(repo, line)
+    assert dest == wt.resolve()
     assert (dest / "notes.txt").read_bytes() == b"only here\n"
     assert (dest / ".env").read_bytes() == b"SECRET=1\n"
 
@@ -60,18 +62,25 @@ def test_worktree_remove_from_inside_it_exits_with_the_commands_status(
     assert f"the worktree {wt} is gone; its files are in snapshot {snap}" in ran.err
 
 
-def test_stash_drop_saves_the_stash(repo: Path, tmp_path: Path) -> None:
+def test_stash_drop_names_what_it_dropped_and_the_restore_command(repo: Path) -> None:
     (repo / "README").write_bytes(b"stashed edit\n")
     (repo / "new.txt").write_bytes(b"stashed untracked\n")
     git(repo, "stash", "push", "-q", "-u")
     assert (repo / "README").read_bytes() == b"hello\n"
-    ran = gs(repo, "run", "--", "git", "stash", "drop")
+    (repo / "sub").mkdir()
+    ran = gs(repo / "sub", "run", "--", "git", "stash", "drop")
     assert git(repo, "stash", "list").out == ""
-    (line,) = [ln for ln in ran.err.splitlines() if "holds stash@{0}" in ln]
-    snap = int(line.split()[2])
-    files = saved(repo, snap, tmp_path)
-    assert files["README"] == b"stashed edit\n"
-    assert files["new.txt"] == b"stashed untracked\n"
+    (line,) = [ln for ln in ran.out.splitlines() if "dropped stash@{0}" in ln]
+    assert line.startswith(
+        "git-snapshot: git stash drop dropped stash@{0} (2 files: README, new.txt): "
+        "saved in snapshot "
+    ), line
+    assert line.endswith("--to ../../stash-0"), line  # from where the user is
+    dest = _paste(repo / "sub", line)
+    assert dest == (repo.parent / "stash-0").resolve()
+    assert (dest / "README").read_bytes() == b"stashed edit\n"
+    assert (dest / "new.txt").read_bytes() == b"stashed untracked\n"
+    assert (repo / "README").read_bytes() == b"hello\n"  # the worktree is left alone
 
 
 def test_stash_clear_saves_every_entry(repo: Path, tmp_path: Path) -> None:
@@ -79,10 +88,17 @@ def test_stash_clear_saves_every_entry(repo: Path, tmp_path: Path) -> None:
         (repo / "README").write_bytes(text)
         git(repo, "stash", "push", "-q")
     ran = gs(repo, "run", "--", "git", "stash", "clear")
-    lines = [ln for ln in ran.err.splitlines() if " holds stash@{" in ln]
+    lines = [ln for ln in ran.out.splitlines() if "git stash clear dropped stash@{" in ln]
     assert len(lines) == 2
-    got = {saved(repo, int(ln.split()[2]), tmp_path)["README"] for ln in lines}
+    got = {(_paste(repo, ln) / "README").read_bytes() for ln in lines}
     assert got == {b"one\n", b"two\n"}
+
+
+def test_a_stash_drop_that_fails_reports_nothing_dropped(repo: Path) -> None:
+    (repo / "README").write_bytes(b"stashed edit\n")
+    git(repo, "stash", "push", "-q")
+    ran = gs(repo, "run", "--", "git", "stash", "drop", "stash@{5}", rc=None)
+    assert ran.rc != 0 and "dropped" not in ran.out + ran.err
 
 
 def test_run_keeps_a_failing_commands_status_and_never_adds_its_own(repo: Path) -> None:

@@ -91,14 +91,15 @@ def targets(repo: gitrepo.Repo, argv: list[str], cwd: str) -> list[Target]:
     return []
 
 
-def _snapshot_stash(store: Store, repo: gitrepo.Repo, target: Target, message: str) -> int:
+def _snapshot_stash(store: Store, repo: gitrepo.Repo, target: Target, message: str) -> Saved:
     """Snapshot a stash entry: its worktree tree (tracked files as they were) and its third
-    parent (untracked files, with -u or -a), written into a scratch directory."""
+    parent (untracked files, with -u or -a), written into a scratch directory. The paths it
+    names are those the stash holds edits of: what its owner would look for."""
+    base = gitrepo.rev(repo, f"{target.where}^1")
     with store.scratch() as scratch:
         tracked = set(gitrepo.write_tree(repo, target.where, scratch))
         untracked_rev = gitrepo.rev(repo, f"{target.where}^3")
-        if untracked_rev is not None:
-            gitrepo.write_tree(repo, untracked_rev, scratch)
+        untracked = gitrepo.write_tree(repo, untracked_rev, scratch) if untracked_rev else []
 
         def classify(rel: bytes, is_dir: bool, parent: int) -> int:
             if is_dir:
@@ -112,32 +113,88 @@ def _snapshot_stash(store: Store, repo: gitrepo.Repo, target: Target, message: s
             trigger="run",
             message=message,
             worktree=repo.toplevel,
-            meta={"head": gitrepo.rev(repo, f"{target.where}^1"), "stash": target.where},
+            meta={"head": base, "stash": target.where},
             options=Options(classify=classify),
         )
-    return res.snapshot.id
+    edited = gitrepo.changed_paths(repo, base, target.where) if base else sorted(tracked)
+    return Saved(target, res.snapshot.id, sorted({*edited, *untracked}))
 
 
-def protect(repo: gitrepo.Repo, argv: list[str], cwd: str) -> list[str]:
-    """Snapshot what *argv* will destroy besides this worktree; one line for each."""
+@dataclass(frozen=True)
+class Saved:
+    """A target snapshotted before the command ran."""
+
+    target: Target
+    snapshot: int
+    paths: list[bytes]  # what it held for people to look for (the stash's edits); [] for all
+
+
+def protect(repo: gitrepo.Repo, argv: list[str], cwd: str) -> list[Saved]:
+    """Snapshot what *argv* will destroy besides this worktree."""
     found = targets(repo, argv, cwd)
     if not found:
         return []
     what = shlex.join(argv)
-    lines = []
+    saved = []
     with Store() as store:
         for t in found:
             if t.kind == "worktree":
                 other = gitrepo.find_repo(t.where)
                 snap = worktree.take(store, other, trigger="run", message=what).snapshot.id
-                lines.append(
-                    f"snapshot {snap} of the worktree {t.where} taken before: {what} "
-                    f"(bring it back with: git snapshot restore {snap} --to {shlex.quote(t.where)})"
-                )
+                saved.append(Saved(t, snap, []))
             else:
-                snap = _snapshot_stash(store, repo, t, f"{t.label} ({t.where[:12]}) before: {what}")
-                lines.append(
-                    f"snapshot {snap} holds {t.label} taken before: {what} (its files: "
-                    f"git snapshot restore {snap} --to DIR)"
-                )
+                msg = f"{t.label} ({t.where[:12]}) before: {what}"
+                saved.append(_snapshot_stash(store, repo, t, msg))
+    return saved
+
+
+def _gone(repo: gitrepo.Repo, t: Target) -> bool:
+    """Whether the command did destroy *t*."""
+    if t.kind == "worktree":
+        return not os.path.isdir(t.where)
+    left = gitrepo.run_git(repo.toplevel, "stash", "list", "--format=%H", check=False)
+    return t.where not in left.decode("ascii", "replace").split()
+
+
+def _free_dir(path: str) -> str:
+    """*path*, or *path*-2, -3...: the first that does not exist (restore --to fills it)."""
+    n, out = 1, path
+    while os.path.lexists(out):
+        n += 1
+        out = f"{path}-{n}"
+    return out
+
+
+def report(repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str) -> list[str]:
+    """After the command: one line for each target it destroyed, naming what it held and
+    the restore command that brings it back (run from *cwd*, where the user is)."""
+    if not saved:
+        return []
+    found = _git_words(argv, cwd)
+    command = shlex.join(["git", *found[0][:2]]) if found else shlex.join(argv)
+    here = os.path.abspath(cwd)
+    lines = []
+    for s in saved:
+        t = s.target
+        if not _gone(repo, t):
+            continue  # the command failed or spared it: its snapshot stays, unmentioned
+        if t.kind == "worktree":
+            dest, verb, what = t.where, "removed the worktree", os.path.relpath(t.where, here)
+        else:
+            number = t.label.partition("{")[2].rstrip("}") or "0"
+            side = os.path.join(os.path.dirname(repo.toplevel), f"stash-{number}")
+            dest, verb, what = _free_dir(side), "dropped", t.label
+        held = f" ({_held(s.paths)})" if s.paths else ""
+        lines.append(
+            f"git-snapshot: {command} {verb} {what}{held}: saved in snapshot {s.snapshot}; "
+            f"restore with: git snapshot restore {s.snapshot} --to "
+            f"{shlex.quote(os.path.relpath(dest, here))}"
+        )
     return lines
+
+
+def _held(paths: list[bytes]) -> str:
+    from git_snapshot import losses  # losses imports the store's diff: only when reporting
+
+    files = "file" if len(paths) == 1 else "files"
+    return f"{len(paths)} {files}: {', '.join(losses.fold(paths))}"

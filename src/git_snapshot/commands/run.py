@@ -23,7 +23,11 @@ _UNSAVED = {
 }
 
 
-def cmd_run(*, cwd: str, message: str = "", command: Sequence[str] = ()) -> int:
+def cmd_run(
+    *, cwd: str, message: str = "", command: Sequence[str] = (), json_out: bool = False
+) -> int:
+    """With *json_out*, one JSON object after the command's own output: the snapshot, the
+    command's exit status and the loss report (null when nothing was lost)."""
     cmd = list(command[1:] if command[:1] == ["--"] else command)
     if not cmd:
         output.err("usage: git snapshot run [-m MSG] -- CMD [ARG...]")
@@ -38,10 +42,12 @@ def cmd_run(*, cwd: str, message: str = "", command: Sequence[str] = ()) -> int:
     # what git could give back before the command: a merge --abort forgets MERGE_HEAD
     revs = gitrepo.state_commits(repo)
     output.err(f"snapshot {snap.id} taken before: {shlex.join(cmd)}")
-    for line in guards.protect(repo, cmd, cwd):  # other worktrees, stash entries
-        output.err(line)
+    guarded = guards.protect(repo, cmd, cwd)  # other worktrees, stash entries
     rc = _call(cmd, cwd)
+    dropped = guards.report(repo, guarded, cmd, cwd)  # what of those CMD did destroy
     if not os.path.isdir(repo.toplevel):  # CMD removed this very worktree: nothing to compare
+        for line in dropped:
+            print(line, flush=True)
         output.err(f"the worktree {repo.toplevel} is gone; its files are in snapshot {snap.id}")
         return rc
     try:
@@ -49,7 +55,18 @@ def cmd_run(*, cwd: str, message: str = "", command: Sequence[str] = ()) -> int:
     except UserError as exc:  # the command's status still counts
         output.err(f"could not check what the command destroyed: {exc}")
         return rc
-    for line in report.lines(repo, os.path.abspath(cwd)) if report else []:
+    if json_out:
+        output.print_json(
+            {
+                "snapshot": snap.id,
+                "command": cmd,
+                "exit_code": rc,
+                "losses": report.as_json() if report else None,
+                "guarded": dropped,
+            }
+        )
+        return rc
+    for line in [*dropped, *(report.lines(repo, os.path.abspath(cwd)) if report else [])]:
         print(line, flush=True)
     return rc
 
