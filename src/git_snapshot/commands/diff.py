@@ -2,18 +2,34 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 from collections.abc import Callable
 from collections.abc import Sequence
+from typing import Any
 
 from git_snapshot import gitrepo
 from git_snapshot import output
+from git_snapshot import snapids
 from git_snapshot import worktree
-from git_snapshot.commands.common import pick
-from git_snapshot.commands.common import repo_at
+from git_snapshot.commands.common import Where
+from git_snapshot.commands.common import choose
+from git_snapshot.commands.lookup import snapshot_path
+from git_snapshot.commands.patch import Sides
+from git_snapshot.commands.patch import filtered
+from git_snapshot.commands.patch import patches
+from git_snapshot.commands.patch import print_stat
+from git_snapshot.commands.patch import stats
+from git_snapshot.errors import UserError
+from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.archiver import is_cachedir_tag
+from git_snapshot.store.diff import Change
 from git_snapshot.store.diff import diff_dir
 from git_snapshot.store.diff import diff_trees
+from git_snapshot.store.history import Trees
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import KIND_NAMES
+from git_snapshot.store.objects import SYMLINK
 
 LETTER = {"added": "A", "deleted": "D", "modified": "M", "mode": "T"}
 
@@ -43,23 +59,93 @@ def left_out(repo: gitrepo.Repo) -> Callable[[bytes], bool]:
     return skip
 
 
-def cmd_diff(*, cwd: str, ids: Sequence[str] = (), json_out: bool = False) -> int:
+def _worktree_of(where: Where, snap: Snapshot) -> gitrepo.Repo:
+    """The worktree a snapshot is compared with: the one the command names or runs in."""
+    if where.worktree is None:
+        raise UserError(
+            f"the repository of snapshot {snap.id} ({snap.worktree}) no longer exists: "
+            "compare two of its snapshots instead (git snapshot diff ID ID2 --repo ...)"
+        )
+    return gitrepo.find_repo(where.worktree)
+
+
+def split_ids(words: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``diff [ID [ID2]] [--] [PATH...]``: the leading words written as IDs (at most two) are
+    IDs, the rest paths (a file named like an ID is written ./7, as with git)."""
+    ids: list[str] = []
+    for word in words:
+        if len(ids) == 2 or not snapids.looks_like_id(word):
+            break
+        ids.append(word)
+    return ids, list(words[len(ids) :])
+
+
+def cmd_diff(
+    *,
+    cwd: str,
+    ids: Sequence[str] = (),
+    paths: Sequence[str] = (),
+    stat_only: bool = False,
+    patch: bool = False,
+    exit_code: bool = False,
+    json_out: bool = False,
+    repo_arg: str | None = None,
+) -> int:
+    if not paths:
+        ids, paths = split_ids(ids)
     if len(ids) > 2:
-        output.err("usage: git snapshot diff [ID [ID2]] [--json] (at most two snapshot ids)")
+        output.err("usage: git snapshot diff [ID [ID2]] [-- PATH...] (at most two snapshot ids)")
         return 2
-    repo = repo_at(cwd)
     with Store() as store, store.lock():  # no gc moves an object while we read it
-        old = pick(store, repo, ids[0] if ids else "latest")
+        where, old = choose(store, cwd, ids[0] if ids else "latest", repo_arg)
+        trees = Trees(store)
+        rels = [snapshot_path(where, cwd, p) for p in paths]
         if len(ids) == 2:
-            new = pick(store, repo, ids[1])
-            changes = diff_trees(store, old.root, new.root)
+            new = choose(store, cwd, ids[1], repo_arg)[1]
             against = f"snapshot {new.id}"
+            sides = Sides(store, None)
+
+            def below(base: bytes) -> list[Change]:
+                o, n = trees.at(old.root, base), trees.at(new.root, base)
+                assert o is not None and n is not None  # folders both sides hold
+                return diff_trees(store, o.ref, n.ref, base + b"/" if base else b"")
+
+            def new_is_dir(path: bytes) -> bool:
+                e = trees.at(new.root, path)
+                return e is not None and e.kind == DIR
+
         else:
-            changes = diff_dir(store, old.root, os.fsencode(repo.toplevel), skip=left_out(repo))
+            tree = _worktree_of(where, old)
+            top = os.fsencode(tree.toplevel)
             against = "the worktree"
+            sides = Sides(store, top)
+            skip = left_out(tree)
+
+            def below(base: bytes) -> list[Change]:
+                e = trees.at(old.root, base)
+                assert e is not None
+                rel = base + b"/" if base else b""
+                return diff_dir(store, e.ref, top + (b"/" + base if base else b""), rel, skip)
+
+            def new_is_dir(path: bytes) -> bool:
+                return os.path.isdir(top + b"/" + path) and not os.path.islink(top + b"/" + path)
+
+        changes = filtered(trees, old.root, new_is_dir, below, rels) if rels else below(b"")
+        stat_rows = stats(changes, sides) if stat_only else None
+        patch_text = list(patches(changes, sides)) if patch and not json_out else []
+    status = 1 if exit_code and changes else 0
     if json_out:
-        output.print_json([{"path": output.display(c.path), "status": c.status} for c in changes])
-        return 0
+        if stat_rows is not None:
+            output.print_json([r.json() for r in stat_rows])
+        else:
+            output.print_json([_change_json(c) for c in changes])
+        return status
+    if stat_rows is not None:
+        print_stat(stat_rows)
+        return status
+    if patch:
+        sys.stdout.writelines(patch_text)
+        return status
     for c in changes:
         print(f"{LETTER[c.status]} {output.display(c.path)}")
     counts = {s: sum(c.status == s for c in changes) for s in LETTER}
@@ -68,4 +154,17 @@ def cmd_diff(*, cwd: str, ids: Sequence[str] = (), json_out: bool = False) -> in
         print(f"snapshot {old.id} -> {against}: {parts}")
     else:
         print(f"no changes between snapshot {old.id} and {against}")
-    return 0
+    return status
+
+
+def _change_json(c: Change) -> dict[str, Any]:
+    out: dict[str, Any] = {"path": output.display(c.path), "status": c.status}
+    for side, e in (("old", c.old), ("new", c.new)):
+        if e is not None:
+            out[side] = {
+                "type": KIND_NAMES.get(e.kind, "?"),
+                "mode": f"{e.mode:04o}",
+                "size": e.size,
+                "content": output.display(e.ref) if e.kind == SYMLINK else e.ref.hex(),
+            }
+    return out

@@ -1,32 +1,60 @@
 from __future__ import annotations
 
-from git_snapshot import identity
 from git_snapshot import output
+from git_snapshot import snapids
 from git_snapshot.commands.common import as_json
-from git_snapshot.commands.common import repo_at
+from git_snapshot.commands.common import qualified
+from git_snapshot.commands.common import resolve_repo
 from git_snapshot.store import Store
 
 
-def cmd_list(*, cwd: str, all_repos: bool = False, json_out: bool = False) -> int:
+def cmd_list(
+    *,
+    cwd: str,
+    all_repos: bool = False,
+    json_out: bool = False,
+    repo_arg: str | None = None,
+    limit: int | None = None,
+    since: str | None = None,
+) -> int:
+    if limit is not None and limit < 0:
+        output.err("-n takes a number of snapshots, 0 or more")
+        return 2
+    after = snapids.timestamp(since) if since else None
     with Store() as store:
         if all_repos:
             snaps = store.snapshots()
         else:
-            repo = repo_at(cwd)
-            snaps = store.snapshots(identity.source(store, repo), repo.toplevel)
+            where = resolve_repo(store, cwd, repo_arg)
+            if where.key is None:
+                snaps = []
+            elif repo_arg is None:
+                snaps = store.snapshots(where.key, where.worktree)
+            else:  # another repository: all of its worktrees, the gone ones too
+                snaps = store.snapshots(where.key)
+        if after is not None:
+            snaps = [s for s in snaps if s.created >= after]
+        if limit is not None:  # the newest N, still printed oldest first
+            snaps = snaps[len(snaps) - limit :] if limit else []
+        labels = qualified(store, snaps) if all_repos else {}
     if json_out:
-        output.print_json([as_json(s) for s in snaps])
+        items = [as_json(s) for s in snaps]
+        for item, s in zip(items, snaps, strict=True):
+            if all_repos:
+                item["qualified_id"] = f"{labels[s.source]}:{s.id}"
+        output.print_json(items)
         return 0
     if not snaps:
         print("no snapshots yet; take one with: git snapshot")
         return 0
+    wide = all_repos or len({s.worktree for s in snaps}) > 1
     headers = ["ID", "CREATED", "TRIGGER", "BRANCH", "FILES", "SIZE", "ADDED", "MESSAGE"]
-    if all_repos:
+    if wide:
         headers.insert(1, "WORKTREE")
     rows = []
     for s in snaps:
         row = [
-            str(s.id),
+            f"{labels[s.source]}:{s.id}" if all_repos else str(s.id),
             output.age(s.created),
             s.trigger,
             s.meta.get("branch") or "(detached)",
@@ -35,9 +63,9 @@ def cmd_list(*, cwd: str, all_repos: bool = False, json_out: bool = False) -> in
             output.size(s.added_bytes),
             s.message,
         ]
-        if all_repos:
+        if wide:
             row.insert(1, s.worktree)
         rows.append(row)
-    right = [0, 5, 6, 7] if all_repos else [0, 4, 5, 6]
+    right = [0, 5, 6, 7] if wide else [0, 4, 5, 6]
     print(output.table(headers, rows, right=right))
     return 0

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from git_snapshot import identity
 from git_snapshot import output
+from git_snapshot import snapids
 from git_snapshot import worktree
+from git_snapshot.commands.common import as_json
+from git_snapshot.commands.common import qualified
 from git_snapshot.commands.common import repo_at
 from git_snapshot.store import Store
 from git_snapshot.store.gc import disk_errors
@@ -11,7 +16,6 @@ from git_snapshot.store.gc import preview
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.retention import Policy
 from git_snapshot.store.retention import forget_by_policy
-from git_snapshot.store.retention import parse_duration
 
 
 def cmd_prune(
@@ -19,25 +23,48 @@ def cmd_prune(
     cwd: str,
     keep_last: int | None = None,
     keep_within: str | None = None,
+    keep_hourly: int | None = None,
+    keep_daily: int | None = None,
+    keep_weekly: int | None = None,
     all_repos: bool = False,
     dry_run: bool = False,
+    json_out: bool = False,
 ) -> int:
     repo = None if all_repos else repo_at(cwd)
-    if keep_last is None and keep_within is None:
+    counts = {
+        "--keep-last": keep_last,
+        "--keep-hourly": keep_hourly,
+        "--keep-daily": keep_daily,
+        "--keep-weekly": keep_weekly,
+    }
+    if all(v is None for v in counts.values()) and keep_within is None:
         cfg = worktree.settings(repo) if repo else worktree.Settings()
-        policy = Policy(cfg.keep_last, parse_duration(cfg.keep_within))
+        policy = Policy(
+            cfg.keep_last,
+            snapids.duration(cfg.keep_within),
+            cfg.keep_hourly,
+            cfg.keep_daily,
+            cfg.keep_weekly,
+        )
     else:
-        if keep_last is not None and keep_last < 1:
-            output.err("--keep-last must be at least 1 (the newest snapshot is always kept)")
-            return 2
-        within = parse_duration(keep_within) if keep_within else None
-        policy = Policy(keep_last, within)
+        for name, value in counts.items():
+            if value is not None and value < 1:
+                output.err(f"{name} must be at least 1 (the newest snapshot is always kept)")
+                return 2
+        within = snapids.duration(keep_within) if keep_within else None
+        policy = Policy(keep_last, within, keep_hourly, keep_daily, keep_weekly)
     with Store() as store:
         sources = [identity.source(store, repo)] if repo else [k for k, _ in store.index.sources()]
+        labels_from = store if all_repos else None
         if dry_run:
             gone = forget_by_policy(store, policy, sources, dry_run=True)
-            _say_forgotten("would forget", gone)
             todo = preview(store, [s.rowid for s in gone])
+            if json_out:
+                output.print_json(
+                    _json(store, gone, True, todo.bytes_to_free, len(todo.kept_orphans))
+                )
+                return 0
+            _say_forgotten("would forget", gone, labels_from)
             print(
                 f"would reclaim about {output.size(todo.bytes_to_free)} ({len(todo.dead)} "
                 f"objects, {len(todo.doomed)} packs removed, {len(todo.sparse)} rewritten)"
@@ -46,8 +73,11 @@ def cmd_prune(
             return 0
         with disk_errors(store, "prune"):
             gone = forget_by_policy(store, policy, sources)
-        _say_forgotten("forgot", gone)
         rep = gc(store)
+        if json_out:
+            output.print_json(_json(store, gone, False, rep.bytes_freed, rep.orphans_kept))
+            return 0
+        _say_forgotten("forgot", gone, labels_from)
         print(
             f"reclaimed {output.size(rep.bytes_freed)} ({rep.objects_removed} objects, "
             f"{rep.packs_removed} packs removed, {rep.packs_rewritten} rewritten)"
@@ -56,8 +86,22 @@ def cmd_prune(
     return 0
 
 
-def _say_forgotten(verb: str, gone: list[Snapshot]) -> None:
-    ids = ", ".join(str(s.id) for s in gone)
+def _json(
+    store: Store, gone: list[Snapshot], dry_run: bool, freed: int, orphans: int
+) -> dict[str, Any]:
+    labels = qualified(store, gone)
+    return {
+        "dry_run": dry_run,
+        "forgotten": [{**as_json(s), "qualified_id": f"{labels[s.source]}:{s.id}"} for s in gone],
+        "bytes_freed": freed,
+        "orphan_packs_kept": orphans,
+    }
+
+
+def _say_forgotten(verb: str, gone: list[Snapshot], store: Store | None) -> None:
+    """The ids forgotten; qualified by repository (``myrepo:12``) across the whole store."""
+    labels = qualified(store, gone) if store is not None else {}
+    ids = ", ".join(f"{labels[s.source]}:{s.id}" if labels else str(s.id) for s in gone)
     print(f"{verb} {len(gone)} snapshot(s)" + (f": {ids}" if ids else ""))
 
 

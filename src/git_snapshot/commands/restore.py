@@ -2,34 +2,83 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from git_snapshot import gitrepo
 from git_snapshot import output
 from git_snapshot import worktree
-from git_snapshot.commands.common import pick
+from git_snapshot.commands.common import Where
+from git_snapshot.commands.common import choose
+from git_snapshot.commands.common import current_repo
 from git_snapshot.commands.common import repo_at
+from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.common import user_path
+from git_snapshot.commands.lookup import snapshot_path
+from git_snapshot.commands.lookup import worktree_snaps
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+from git_snapshot.store.history import Trees
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
+from git_snapshot.store.safety import PRE_RESTORE
 from git_snapshot.store.safety import unsaved
 
 SHOWN = 20  # paths listed one per line before a count takes over
 
 
-def refuse_git_dir(repo: gitrepo.Repo, target: str) -> None:
-    """Restore never writes into a repository's git directory, not even with --to."""
+def refuse_git_dir(repo: gitrepo.Repo | None, target: str) -> None:
+    """Restore never writes into a repository's git directory, not even with --to: neither
+    the one it runs in nor the one holding *target*."""
     real = os.path.realpath(target)
-    for git_dir in {repo.git_dir, repo.common_dir, os.path.join(repo.toplevel, ".git")}:
-        top = os.path.realpath(git_dir)
-        if real == top or real.startswith(top.rstrip("/") + "/"):
-            raise UserError(
-                f"refusing to restore into {target}: that is inside the git directory {top}; "
-                "name a directory outside it"
-            )
+    repos = [repo, _repo_holding(real)]
+    for r in (r for r in repos if r is not None):
+        for git_dir in {r.git_dir, r.common_dir, os.path.join(r.toplevel, ".git")}:
+            top = os.path.realpath(git_dir)
+            if real == top or real.startswith(top.rstrip("/") + "/"):
+                raise UserError(
+                    f"refusing to restore into {target}: that is inside the git directory "
+                    f"{top}; name a directory outside it"
+                )
+
+
+def _repo_holding(path: str) -> gitrepo.Repo | None:
+    """The worktree holding *path*, or its nearest existing parent (None: no worktree)."""
+    while not os.path.isdir(path):
+        path = os.path.dirname(path)
+    return current_repo(path)
+
+
+def _in_place(where: Where, snap: Snapshot, mine: gitrepo.Repo | None, here: bool) -> gitrepo.Repo:
+    """The worktree a restore without --to writes into: the snapshot's own, when the command
+    runs there; the current one with --here. Anything else is refused in one line."""
+    if here:
+        return mine or repo_at(".")  # outside a worktree: repo_at says so
+    if mine is not None and where.here and snap.worktree == mine.toplevel:
+        return mine
+    gone = "" if os.path.isdir(snap.worktree) and where.worktree else ", which no longer exists"
+    name = f"{where.label}:{snap.id}" if not where.here else str(snap.id)
+    this = f", not in this one ({mine.toplevel})" if mine is not None else ""
+    also = ", or into this worktree with --here" if mine is not None else ""
+    raise UserError(
+        f"snapshot {name} was taken in the worktree {snap.worktree}{gone}{this}: restore it "
+        f"into a directory with --to DIR{also}"
+    )
+
+
+def _rel_paths(paths: Sequence[str], into: gitrepo.Repo | None, cwd: str) -> list[bytes]:
+    """PATHs relative to the current directory, as in git, when it lies in the worktree the
+    snapshot was taken in; else (a deleted or another repository) paths in the snapshot."""
+    if into is not None:
+        return [user_path(into, cwd, p) for p in paths]
+    out = []
+    for p in paths:
+        norm = os.path.normpath(p)
+        if os.path.isabs(norm) or norm == ".." or norm.startswith("../"):
+            raise UserError(f"{p}: name a path inside the snapshot, as 'git snapshot show' lists")
+        out.append(b"" if norm == "." else os.fsencode(norm))
+    return out
 
 
 def cmd_restore(
@@ -40,22 +89,31 @@ def cmd_restore(
     to: str | None = None,
     dry_run: bool = False,
     delete: bool = False,
+    repo_arg: str | None = None,
+    here: bool = False,
+    newest: bool = False,
+    json_out: bool = False,
 ) -> int:
-    repo = repo_at(cwd)
-    # PATHs name worktree paths relative to the current directory (as in git), with --to too;
-    # DIR is relative to the current directory, which -C sets (as in git).
-    rels = [user_path(repo, cwd, p) for p in paths]
-    target = os.path.abspath(os.path.join(cwd, to)) if to else repo.toplevel
-    refuse_git_dir(repo, target)
+    if newest:  # restore --newest PATH...: the ID is the first PATH
+        paths = [snapshot_id, *paths]
+        snapshot_id = _newest_holding(cwd, paths, repo_arg)
+    mine = current_repo(cwd)
     progress = output.Progress("restore")
     damaged: Damaged | None = None
     with Store() as store:
-        snap = pick(store, repo, snapshot_id)
+        where, snap = choose(store, cwd, snapshot_id, repo_arg)
+        into = None if to else _in_place(where, snap, mine, here)
+        # PATHs name worktree paths relative to the current directory (as in git), with --to
+        # too; DIR is relative to the current directory, which -C sets (as in git).
+        mine_too = mine is not None and where.here and snap.worktree == mine.toplevel
+        rels = _rel_paths(paths, into or (mine if mine_too else None), cwd)
+        target = into.toplevel if into else os.path.abspath(os.path.join(cwd, to or "."))
+        refuse_git_dir(mine, target)
         safety = None
-        if not dry_run and not to:
+        if not dry_run and into is not None:
             # a pre-restore snapshot first, so that the restore can itself be undone
             safety = worktree.take(
-                store, repo, trigger="pre-restore", message=f"before restoring snapshot {snap.id}"
+                store, into, trigger="pre-restore", message=f"before restoring snapshot {snap.id}"
             ).snapshot
         restorer = Restorer(
             store,
@@ -72,11 +130,56 @@ def cmd_restore(
         except Damaged as exc:
             damaged, report = exc, restorer.report
     progress.done()
+    if json_out:
+        output.print_json(_json(report, snap, safety, target, dry_run))
+        if damaged is not None:
+            output.err(f"{len(report.damaged)} damaged path(s) could not be restored")
+        return 0 if damaged is None else 1
     _print_report(report, snap, safety, target, dry_run=dry_run, elsewhere=bool(to))
     if damaged is None:
         return 0
     output.print_damaged(report.damaged, "restored")
     return 1
+
+
+def _newest_holding(cwd: str, paths: Sequence[str], repo_arg: str | None) -> str:
+    """The id of the newest snapshot of this worktree holding every one of *paths* (passing
+    over those restore took itself, as ``latest`` does)."""
+    with Store() as store, store.lock():
+        where = resolve_repo(store, cwd, repo_arg)
+        rels = [snapshot_path(where, cwd, p) for p in paths]
+        snaps = worktree_snaps(store, where)
+        chosen = [s for s in snaps if s.trigger != PRE_RESTORE] or snaps
+        trees = Trees(store)
+        for s in reversed(chosen):
+            if all(trees.at(s.root, rel) is not None for rel in rels):
+                return str(s.id)
+    shown = ", ".join(paths)
+    raise UserError(
+        f"no snapshot of this worktree holds {shown}; look for it by name with: "
+        "git snapshot find NAME"
+    )
+
+
+def _json(
+    report: Report, snap: Snapshot, safety: Snapshot | None, target: str, dry_run: bool
+) -> dict[str, Any]:
+    def paths(items: list[bytes]) -> list[str]:
+        return [output.display(p) for p in items]
+
+    return {
+        "snapshot": snap.id,
+        "target": target,
+        "dry_run": dry_run,
+        "created": paths(report.created),
+        "updated": paths(report.updated),
+        "deleted": paths(report.deleted),
+        "unchanged": report.unchanged,
+        "kept": paths(report.kept),
+        "refused": paths(report.refused),
+        "damaged": [{"path": output.display(p), "why": why} for p, why in report.damaged],
+        "pre_restore": safety.id if safety is not None else None,
+    }
 
 
 def _print_report(

@@ -2,22 +2,41 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Sequence
 
 from git_snapshot import output
 from git_snapshot.commands.common import as_json
-from git_snapshot.commands.common import pick
-from git_snapshot.commands.common import repo_at
+from git_snapshot.commands.common import choose
+from git_snapshot.commands.lookup import snapshot_path
+from git_snapshot.errors import UserError
 from git_snapshot.store import Store
+from git_snapshot.store.history import under
 from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.worktree import LABELS
 
 
-def cmd_show(*, cwd: str, snapshot_id: str, json_out: bool = False) -> int:
-    repo = repo_at(cwd)
-    with Store() as store:
-        snap = pick(store, repo, snapshot_id)
-        entries = list(store.walk(snap.root))
+def cmd_show(
+    *,
+    cwd: str,
+    snapshot_id: str,
+    paths: Sequence[str] = (),
+    json_out: bool = False,
+    repo_arg: str | None = None,
+) -> int:
+    with Store() as store, store.lock():
+        where, snap = choose(store, cwd, snapshot_id, repo_arg)
+        if paths:  # only these, and what is below them
+            rels = [snapshot_path(where, cwd, p) for p in paths]
+            entries, missing = under(store, snap.root, rels)
+            if missing:
+                shown = ", ".join(output.display(p) for p in missing)
+                raise UserError(
+                    f"snapshot {snap.id} holds no {shown}; find where it is with: "
+                    "git snapshot log PATH"
+                )
+        else:
+            entries = list(store.walk(snap.root))
     if json_out:
         data = as_json(snap)
         data["entries"] = [

@@ -10,7 +10,9 @@ from git_snapshot.store import Store
 from git_snapshot.store.verify import verify
 
 
-def cmd_verify(*, cwd: str, ids: Sequence[str] = (), read_data: bool = False) -> int:
+def cmd_verify(
+    *, cwd: str, ids: Sequence[str] = (), read_data: bool = False, json_out: bool = False
+) -> int:
     progress = output.Progress("verify")
     with Store() as store:
         snaps = None
@@ -20,6 +22,27 @@ def cmd_verify(*, cwd: str, ids: Sequence[str] = (), read_data: bool = False) ->
         report = verify(store, snaps, read_data=read_data, progress=progress)
         repos = dict(store.index.sources())
     progress.done()
+    if json_out:
+        output.print_json(
+            {
+                "ok": report.ok,
+                "read_data": read_data,
+                "snapshots": report.snapshots,
+                "objects": report.objects,
+                "problems": [
+                    {
+                        "repo": repos.get(p.source, p.source),
+                        "snapshot": p.snapshot,
+                        "path": p.path,
+                        "message": p.message,
+                    }
+                    for p in report.problems
+                ],
+                "unindexed_packs": list(report.unindexed_packs),
+                "orphan_packs": list(report.orphan_packs),
+            }
+        )
+        return 0 if report.ok else 1
     for p in report.problems:
         where = output.display(os.fsencode(repos.get(p.source, p.source)))
         print(f"DAMAGED snapshot {p.snapshot} of {where}: {p.path}: {p.message}")
