@@ -24,6 +24,7 @@ from git_snapshot.store import Store
 from git_snapshot.store.safety import PRE_RESTORE
 
 FORMS = "a number from 'git snapshot list', latest, latest~N or @{DATE} (e.g. @{1.hour.ago})"
+_NUMBER = re.compile(r"-?\d+\Z")
 _LATEST = re.compile(r"latest(?:~(\d*))?\Z")
 _DATE = re.compile(r"@\{(.+)\}\Z", re.S)
 
@@ -38,7 +39,7 @@ class Ref:
 def parse(text: str) -> Ref:
     """The form of an ID (UserError for anything else); dates are read later, by git."""
     text = text.strip()
-    if text.isdigit():
+    if _NUMBER.match(text):  # a negative one is no snapshot, said as such
         return Ref(number=int(text))
     m = _LATEST.match(text)
     if m:

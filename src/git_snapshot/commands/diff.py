@@ -74,9 +74,10 @@ def split_ids(words: Sequence[str]) -> tuple[list[str], list[str]]:
     IDs, the rest paths (a file named like an ID is written ./7, as with git)."""
     ids: list[str] = []
     for word in words:
-        if len(ids) == 2 or not snapids.looks_like_id(word):
+        if not snapids.looks_like_id(word):
             break
         ids.append(word)
+    # three or more: a usage error, not a path that happens to look like an id
     return ids, list(words[len(ids) :])
 
 
