@@ -10,13 +10,11 @@ from pathlib import Path
 import pytest
 from reliabilityhelpers import DAMAGE_KINDS
 from reliabilityhelpers import Result
-from reliabilityhelpers import Sandbox
 from reliabilityhelpers import concurrency
 from reliabilityhelpers import damage
 from reliabilityhelpers import full_disk
 from reliabilityhelpers import hostile
 from reliabilityhelpers import kill_campaign
-from reliabilityhelpers import repair_available
 from reliabilityhelpers import stateful
 
 pytestmark = pytest.mark.slow
@@ -33,17 +31,8 @@ def _passed(result: Result) -> None:
     assert result.checks.count > 0
 
 
-TEMP_FILES_HELD = pytest.mark.xfail(
-    strict=True,
-    reason="bug: a restore killed between writing a temp file and renaming it leaves "
-    "'.gsnap-tmp-*' in the worktree, and the next snapshot holds it (issue 7 item 8)",
-)
-
-
 @needs_strace
-@pytest.mark.parametrize(
-    "command", ["snapshot", pytest.param("restore", marks=TEMP_FILES_HELD), "prune"]
-)
+@pytest.mark.parametrize("command", ["snapshot", "restore", "prune"])
 def test_sigkill_at_write_syscalls_loses_nothing(command: str, tmp_path: Path) -> None:
     result = kill_campaign(tmp_path, command, KILLS[command])
     _passed(result)
@@ -52,17 +41,9 @@ def test_sigkill_at_write_syscalls_loses_nothing(command: str, tmp_path: Path) -
 
 @needs_strace
 def test_sigkill_during_repair_loses_nothing(tmp_path: Path) -> None:
-    if not repair_available(Sandbox(tmp_path / "probe")):
-        pytest.skip("git snapshot repair is not yet available")
     _passed(kill_campaign(tmp_path, "repair", KILLS["repair"]))
 
 
-@pytest.mark.xfail(
-    strict=False,  # a race: it shows in some runs only, so strict would make CI flaky
-    reason="bug: while the first snapshots of a fresh store are being written, another process "
-    "can see packs but an empty index and refuses with 'the snapshot index ... lists no packs, "
-    "but the store holds 1 pack(s)' (store/core.py, the lost-index check)",
-)
 def test_eight_processes_over_linked_worktrees_with_a_prune_loop(tmp_path: Path) -> None:
     _passed(concurrency(tmp_path, procs=8, rounds=4))
 

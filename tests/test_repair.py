@@ -310,3 +310,31 @@ def test_a_damaged_record_is_named_by_verify_and_written_again_by_repair(
     with Store(store_dir, repairing=True) as s:
         repair(s)  # and so the packs alone rebuild all three
     _check(store_dir, history, tmp_path)
+
+
+def test_repair_places_an_object_at_its_intact_copy(store_dir: Path, tmp_path: Path) -> None:
+    """A damaged object stored afresh lives in two packs: a rebuilt index must point at the
+    intact copy, whichever pack it reads first."""
+    src = tmp_path / "src"
+    data = os.urandom(20000)
+    build(src, D({b"f": F(data)}))
+    with Store(store_dir) as s:
+        old = take(s, "s", src)
+        loc = s.index.locate(entry_of(s, old, b"f").ref)
+        assert loc is not None
+    damaged = store_dir / "packs" / loc.pack
+    raw = bytearray(damaged.read_bytes())
+    raw[loc.offset + loc.length // 2] ^= 0xFF
+    damaged.write_bytes(bytes(raw))
+    with Store(store_dir) as s:
+        assert not verify(s, read_data=True).ok
+        take(s, "s", src)  # stores the intact copy in a new pack
+    _lose_index(store_dir)
+    damaged.rename(store_dir / "packs" / ("0" * 32 + ".pack"))  # read first
+    with Store(store_dir, repairing=True) as s:
+        repair(s)
+    with Store(store_dir) as s:
+        for snap in s.snapshots("s"):
+            out = tmp_path / f"out{snap.id}"
+            restore(s, snap, out)
+            assert (out / "f").read_bytes() == data

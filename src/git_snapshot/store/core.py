@@ -67,12 +67,21 @@ class Store:
             raise UserError(self._needs_repair("is missing"))
         try:
             index = Index(self.index_path)
-            if not index.has_packs() and self.pack_names():
+            if not index.has_packs() and self.pack_names() and self._no_writer(index):
                 index.close()
                 raise UserError(self._needs_repair("lists no packs"))
         except sqlite3.DatabaseError as exc:
             raise UserError(self._needs_repair(f"cannot be read ({exc})")) from exc
         return index
+
+    def _no_writer(self, index: Index) -> bool:
+        """Whether an empty index over existing packs is really empty: a first snapshot puts
+        its pack in place just before its index row, holding the lock shared meanwhile. So
+        the index is judged lost only when nobody holds the lock and it still lists nothing
+        (if somebody does, this run goes on: gc refuses an empty index by itself, and verify
+        points at repair for packs the index lacks)."""
+        with self.lock(exclusive=True, wait=False) as alone:
+            return alone and not index.has_packs()
 
     def _needs_repair(self, what: str) -> str:
         n = len(self.pack_names())

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 
+import zstandard
+
 from git_snapshot.errors import UserError
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Index
@@ -133,27 +135,50 @@ def _read_old(path: str, report: RepairReport) -> _Old:
 def _scan_packs(
     store: Store, index: Index, report: RepairReport
 ) -> tuple[dict[bytes, tuple[Snapshot, str]], set[bytes]]:
-    """Enter every object the pack headers name; return the records and tombstones read."""
+    """Enter every object the pack headers name (an object in several packs at the place of
+    an intact copy); return the records and tombstones read."""
+    headers = {
+        name: list(_headers(store.pack_path(name), name, report)) for name in store.pack_names()
+    }
+    places: dict[bytes, list[tuple[str, PackedObject]]] = {}
+    for name, objects in headers.items():
+        for o in objects:
+            places.setdefault(o.key, []).append((name, o))
+    chosen = {key: _intact_copy(store, key, where) for key, where in places.items()}
+    for name, objects in headers.items():
+        mine = [o for o in objects if chosen[o.key] == name]
+        index.add_packs([FinishedPack(name, os.path.getsize(store.pack_path(name)), mine)])
+        report.packs += 1
+    report.objects = len(places)
     records: dict[bytes, tuple[Snapshot, str]] = {}
     forgotten: set[bytes] = set()
-    for name in store.pack_names():
-        objects = list(_headers(store.pack_path(name), name, report))
-        size = os.path.getsize(store.pack_path(name))
-        index.add_packs([FinishedPack(name, size, objects)])
-        report.packs += 1
-        report.objects += len(objects)
-        for o in objects:
-            if o.type not in (RECORD, FORGET):
-                continue
-            try:
-                data = store.read_object(o.key)
-                if o.type == RECORD:
-                    records[o.key] = decode_record(data)
-                else:
-                    forgotten.update(decode_forget(data))
-            except CorruptObject as exc:
-                report.bad_packs.append((name, str(exc)))
+    for key, where in places.items():
+        type_ = where[0][1].type
+        if type_ not in (RECORD, FORGET):
+            continue
+        try:
+            data = store.read_object(key)
+            if type_ == RECORD:
+                records[key] = decode_record(data)
+            else:
+                forgotten.update(decode_forget(data))
+        except CorruptObject as exc:
+            report.bad_packs.append((chosen[key], str(exc)))
     return records, forgotten
+
+
+def _intact_copy(store: Store, key: bytes, where: list[tuple[str, PackedObject]]) -> str:
+    """The pack of the first copy of *key* that reads back intact (copies in several packs:
+    a damaged object stored afresh, or a repack that was interrupted); the first if none."""
+    if len(where) == 1:
+        return where[0][0]
+    for name, o in where:
+        try:
+            if hashlib.sha256(store.reader.read(name, o.offset, o.length, o.size)).digest() == key:
+                return name
+        except (OSError, zstandard.ZstdError):
+            continue
+    return where[0][0]
 
 
 def _headers(path: str, name: str, report: RepairReport) -> Iterator[PackedObject]:
