@@ -10,11 +10,17 @@ from pathlib import Path
 
 import pytest
 from clihelpers import Ran
+from clihelpers import git
 from clihelpers import gs
 from fullfs import fill
 from fullfs import free_bytes
 from fullfs import small_fs
 from fullfs import unfill
+from hookhelpers import commit
+from hookhelpers import head
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from hookhelpers import side_commit
 from storehelpers import D
 from storehelpers import F
 from storehelpers import build
@@ -165,3 +171,31 @@ def test_gc_commits_on_a_full_disk_by_giving_up_the_reserve(
         assert report.bytes_freed > 2 * BIG * 0.9
         assert os.path.getsize(reserve_path(store)) == RESERVE_BYTES
         assert not store.index.db.in_transaction
+
+
+@pytest.mark.slow
+def test_a_pre_hook_on_a_full_disk_stops_the_merge_in_one_line(
+    repo: Path, small_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's disk is full: the merge is stopped before it touches anything, with one
+    line naming the disk and how to go on without a backup; with that, it goes on."""
+    put_venv_on_path(monkeypatch)
+    commit(repo, ".gitignore", b".env\n")
+    side_commit(repo, "feature", {"f.txt": b"f\n"})
+    commit(repo, "m.txt", b"m\n")
+    install(repo)
+    gs(repo)
+    write(repo / "big.bin", os.urandom(BIG))  # new data: the snapshot must write
+    old = head(repo)
+    fill(small_store.parent)
+    try:
+        ran = git(repo, "merge", "--no-edit", "feature", rc=None)
+        assert ran.rc != 0 and head(repo) == old and not (repo / "f.txt").exists()
+        (line,) = ran.ours
+        assert "disk is full" in line and "GIT_SNAPSHOT_SKIP=1" in line, line
+        for argv in (["list"], ["verify"]):  # reads still work
+            gs(repo, *argv)
+    finally:
+        unfill(small_store.parent)
+    git(repo, "merge", "--no-edit", "feature", GIT_SNAPSHOT_SKIP="1")
+    assert (repo / "f.txt").exists()
