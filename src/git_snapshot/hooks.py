@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from git_snapshot import boundary
 from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import losses
@@ -387,8 +389,9 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
     lines = [f"git-snapshot: {w}" for w in output.snapshot_warnings(s)] if res.new else []
     if report:
         lines += report.lines(repo, _user_cwd(repo, env))
-    elif not hook.pre and not ctx.under_run and not _quiet(repo):
-        # the one line per git command: post-hooks only (a pre-hook's snapshot shows here)
+    elif not hook.pre and not ctx.under_run and not call.precommit and not _quiet(repo):
+        # the one line per git command: post-hooks only (a pre-hook's snapshot shows here);
+        # under pre-commit its own "...Passed" line is that one line
         lines.insert(0, _status(s, res.new, call.name))
     return lines + problems
 
@@ -421,17 +424,46 @@ def _aftermath(name: str, cwd: str) -> str:
     return ""
 
 
+TTY = "/dev/tty"
+
+
+def tell(call: Call, cwd: str, lines: list[str]) -> None:
+    """Show *lines* to the user. pre-commit hides what a passing hook prints (a hook that
+    failed to be heard would have to fail git's command): there they go to the controlling
+    terminal, and without one they wait for the next git-snapshot command in this worktree
+    (the loss log has them anyway)."""
+    if not lines:
+        return
+    if not call.precommit:
+        for line in lines:
+            print(line, file=sys.stderr)
+        return
+    try:
+        with open(TTY, "w", encoding="utf-8", errors="surrogateescape") as tty:
+            # pre-commit has written "name.....", and writes "Passed" once the hook is
+            # done: the report goes on lines of its own, "Passed" below it
+            tty.write("".join(f"\n{line}" for line in lines) + "\n")
+        return
+    except OSError:
+        pass  # no controlling terminal (CI, an IDE, a GUI client)
+    with contextlib.suppress(Exception):
+        losses.hold(gitrepo.find_repo(cwd), lines)
+    for line in lines:
+        print(line, file=sys.stderr)  # shown if pre-commit is told to be verbose
+
+
 def run_hook(name: str, argv: Sequence[str], cwd: str = ".") -> int:
     env = os.environ
     if env.get("GIT_SNAPSHOT_SKIP") == "1":
         return 0
     call = Call.parse(name, argv, env)
     try:
-        for line in handle(call, cwd, env):
-            print(line, file=sys.stderr)
+        tell(call, cwd, handle(call, cwd, env))
         return 0
     except (UserError, OSError) as exc:
         problem = str(exc)
+    except sqlite3.Error as exc:  # a damaged index: name repair, not an internal error
+        problem = boundary.sqlite_message(exc)
     except Exception as exc:  # a post-hook must never fail the git command
         problem = f"internal error {exc!r}"
     if name in PRE_HOOKS:

@@ -264,3 +264,44 @@ def history(store: Store, repo: gitrepo.Repo) -> list[dict[str, Any]]:
         if isinstance(item, dict) and isinstance(item.get("snapshot"), int):
             out.append(item)
     return out
+
+
+# --------------------------------------------------------------------------- unseen reports
+
+UNSEEN = "git-snapshot-unseen"  # in the worktree's git dir: lines nobody has seen yet
+AWAY = "git-snapshot: while you were away: "
+
+
+def hold(repo: gitrepo.Repo, lines: Sequence[str]) -> None:
+    """Keep *lines* (a report printed where nobody could see it: pre-commit hides a passing
+    hook's output, and there was no terminal) for the next git-snapshot command here."""
+    path = os.path.join(repo.git_dir, UNSEEN)
+    data = "".join(f"{line}\n" for line in lines).encode("utf-8", "surrogateescape")
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, data)
+        finally:
+            os.close(fd)
+
+
+def take_unseen(repo: gitrepo.Repo) -> list[str]:
+    """The lines :func:`hold` kept for this worktree, handed out once (the file is claimed
+    by a rename first, so two commands at once never both print them)."""
+    path = os.path.join(repo.git_dir, UNSEEN)
+    claimed = f"{path}.{os.getpid()}"
+    try:
+        os.rename(path, claimed)
+    except OSError:
+        return []
+    try:
+        with open(claimed, "rb") as f:
+            raw = f.read()
+    except OSError:
+        return []
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(claimed)
+    text = raw.decode("utf-8", "surrogateescape")
+    prefix = "git-snapshot: "
+    return [AWAY + ln.removeprefix(prefix) for ln in text.splitlines() if ln.strip()]

@@ -13,6 +13,7 @@ from typing import Any
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
+from git_snapshot import losses
 from git_snapshot import output
 from git_snapshot import snapids
 from git_snapshot.errors import UserError
@@ -21,7 +22,12 @@ from git_snapshot.store import Store
 
 
 def repo_at(cwd: str) -> gitrepo.Repo:
-    return gitrepo.find_repo(cwd)
+    """The repository at *cwd*. Loss reports a hook could not show (pre-commit without a
+    terminal) are printed here, once: every command that works in a worktree finds it."""
+    repo = gitrepo.find_repo(cwd)
+    for line in losses.take_unseen(repo):
+        output.err(line.removeprefix("git-snapshot: "))
+    return repo
 
 
 def current_repo(cwd: str) -> gitrepo.Repo | None:
