@@ -35,12 +35,11 @@ def matcher(pattern: str) -> Match:
     pattern holds no '/'."""
     text = pattern.strip("/")  # paths in a snapshot start below its top
     whole = "/" in text
-    regex = re.compile(fnmatch.translate(text))
-
-    def match(path: bytes, e: Entry) -> bool:
-        return regex.match(os.fsdecode(path if whole else e.name)) is not None
-
-    return match
+    # matched on the bytes (the pattern's regex encoded as paths are): no decoding per entry
+    regex = re.compile(os.fsencode(fnmatch.translate(text)), re.S)
+    if whole:
+        return lambda path, e: regex.match(path) is not None
+    return lambda path, e: regex.match(e.name) is not None
 
 
 def _ids(snaps: list[Snapshot]) -> str:
