@@ -12,8 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from clihelpers import git
+from clihelpers import gs
 from clihelpers import run
 from conftest import init_repo
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from hookhelpers import side_commit
 from storehelpers import HELPER
 from storehelpers import D
 from storehelpers import F
@@ -338,3 +343,22 @@ def test_repair_places_an_object_at_its_intact_copy(store_dir: Path, tmp_path: P
             out = tmp_path / f"out{snap.id}"
             restore(s, snap, out)
             assert (out / "f").read_bytes() == data
+
+
+def test_hooks_on_a_lost_or_garbled_index_name_repair(
+    repo: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_venv_on_path(monkeypatch)
+    side_commit(repo, "feature", {"f.txt": b"f\n"})
+    install(repo)
+    gs(repo)
+    _lose_index(store_dir)
+    ran = git(repo, "checkout", "-q", "-b", "topic")  # a post-hook never fails git
+    (line,) = ran.ours
+    assert "git snapshot repair" in line, line
+    (store_dir / "index.sqlite").write_bytes(b"garbage" * 1000)
+    ran = git(repo, "merge", "--no-edit", "feature", rc=None)  # a pre-hook stops it
+    assert ran.rc != 0 and not (repo / "f.txt").exists()
+    (line,) = ran.ours
+    assert "git snapshot repair" in line and "GIT_SNAPSHOT_SKIP=1" in line, line
+    assert "internal error" not in line
