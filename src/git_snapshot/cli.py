@@ -64,6 +64,14 @@ def _message(c: argparse.ArgumentParser) -> None:
     c.add_argument("-m", "--message", default="", help="a note to find the snapshot by later")
 
 
+def _repo(c: argparse.ArgumentParser) -> None:
+    c.add_argument(
+        "--repo",
+        metavar="PATH|NAME",
+        help="another repository in the store, existing or deleted (see list --all)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog=PROG,
@@ -87,14 +95,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = command("list", "the snapshots of this worktree, newest last")
     c.add_argument("--all", action="store_true", help="every repository in the store")
+    c.add_argument("-n", type=int, dest="limit", metavar="N", help="only the newest N")
+    c.add_argument("--since", metavar="DATE", help="only those taken since DATE (git's syntax)")
+    _repo(c)
     _json(c, "a JSON array, oldest first")
 
     c = command("show", "the entries of one snapshot, each tracked, untracked or ignored")
     c.add_argument("id", metavar="ID", help="a snapshot id (see list), or latest")
+    c.add_argument("paths", nargs="*", metavar="PATH", help="only these files or folders")
+    _repo(c)
     _json(c)
 
     c = command("diff", "what changed between a snapshot and the worktree, or two snapshots")
-    c.add_argument("ids", nargs="*", metavar="ID", help="one or two snapshot ids (default: latest)")
+    c.add_argument(
+        "ids",
+        nargs="*",
+        metavar="ID|PATH",
+        help="one or two snapshot ids (default: latest), then only these paths (a path named "
+        "like an id is written ./7)",
+    )
+    c.add_argument("--stat", action="store_true", help="lines added and removed per file")
+    c.add_argument("-p", "--patch", action="store_true", help="a unified diff of text files")
+    c.add_argument("--exit-code", action="store_true", help="exit 1 when there are differences")
+    c.set_defaults(paths=[])
+    _repo(c)
     _json(c)
 
     c = command("restore", "bring files back from a snapshot")
@@ -103,16 +127,37 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--to", metavar="DIR", help="restore into DIR instead of the worktree")
     c.add_argument("--dry-run", action="store_true", help="list what would change")
     c.add_argument("--delete", action="store_true", help="also delete files not in the snapshot")
+    c.add_argument("--here", action="store_true", help="into this worktree, whichever took it")
+    c.add_argument(
+        "--newest",
+        action="store_true",
+        help="from the newest snapshot holding the PATHs (then no ID: restore --newest PATH)",
+    )
+    _json(c, "what was restored, as JSON")
+    _repo(c)
 
     c = command("verify", "check the store; name every damaged snapshot and path")
     c.add_argument("ids", nargs="*", metavar="ID", help="only these snapshots (default: all)")
     c.add_argument("--read-data", action="store_true", help="also read and re-hash every object")
+    _json(c, "the report as JSON (exit 1 still means damage)")
 
     c = command("prune", "apply retention and reclaim space")
     c.add_argument("--keep-last", type=int, metavar="N", help="keep the newest N snapshots")
-    c.add_argument("--keep-within", metavar="DURATION", help="keep those younger, e.g. 7d, 12h")
+    c.add_argument(
+        "--keep-within",
+        metavar="DURATION",
+        help="keep those younger, e.g. 7d, 12h, or git's 2.weeks.ago",
+    )
+    for period, unit in (("hourly", "hour"), ("daily", "day"), ("weekly", "week")):
+        c.add_argument(
+            f"--keep-{period}",
+            type=int,
+            metavar="N",
+            help=f"keep the newest snapshot of each of the last N {unit}s that have one",
+        )
     c.add_argument("--all", action="store_true", help="every repository in the store")
     c.add_argument("--dry-run", action="store_true", help="say what would go, remove nothing")
+    _json(c)
 
     c = command("repair", "rebuild a lost or damaged index from the packs")
     c.add_argument("--dry-run", action="store_true", help="say what a rebuild would find")
@@ -120,9 +165,11 @@ def build_parser() -> argparse.ArgumentParser:
     c = command("export", "write a snapshot as .tar, .tar.gz or .tar.zst")
     c.add_argument("id", metavar="ID", help="the snapshot to export, or latest")
     c.add_argument("file", metavar="FILE", help="the archive to write; its name sets the format")
+    _repo(c)
 
     c = command("run", "snapshot, run CMD, report what it destroyed")
     _message(c)
+    _json(c, "after CMD's own output: the snapshot, CMD's exit status and what it destroyed")
     c.add_argument(
         "cmd", nargs=argparse.REMAINDER, metavar="-- CMD [ARG...]", help="the command to run"
     )
@@ -139,22 +186,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = command("log", "the versions of a file or folder across snapshots, where it changed")
     c.add_argument("path", metavar="PATH", help="a file or folder of the worktree")
+    _repo(c)
     _json(c, "a JSON array, oldest first")
 
     c = command("cat", "one file's bytes from a snapshot, on stdout")
     c.add_argument("id", metavar="ID", help="the snapshot (see list), latest~N or @{DATE}")
     c.add_argument("path", metavar="PATH", help="the file in that snapshot")
+    _repo(c)
 
     c = command("find", "which snapshots hold paths matching a glob")
     c.add_argument(
         "pattern", metavar="PATTERN", help="a glob on the path, or on the name if it has no '/'"
     )
     c.add_argument("--all", action="store_true", help="in every repository in the store")
+    _repo(c)
     _json(c, "a JSON array, one object per path and run of snapshots")
 
     c = command("forget", "drop chosen snapshots (the next gc reclaims their space)")
     c.add_argument("ids", nargs="+", metavar="ID", help="the snapshots to drop")
     c.add_argument("--dry-run", action="store_true", help="say what would go, drop nothing")
+    _repo(c)
     _json(c)
 
     c = command("stats", "store size, per repository, dedup ratio, oldest and newest")
@@ -234,6 +285,9 @@ def _list(a: Args) -> int:
         cwd=a.cwd,
         all_repos=a.flag("all"),
         json_out=a.flag("json"),
+        repo_arg=a.maybe_text("repo"),
+        limit=a.maybe_int("limit"),
+        since=a.maybe_text("since"),
     )
 
 
@@ -243,14 +297,25 @@ def _show(a: Args) -> int:
     return cmd_show(
         cwd=a.cwd,
         snapshot_id=a.text("id"),
+        paths=a.texts("paths"),
         json_out=a.flag("json"),
+        repo_arg=a.maybe_text("repo"),
     )
 
 
 def _diff(a: Args) -> int:
     from git_snapshot.commands.diff import cmd_diff
 
-    return cmd_diff(cwd=a.cwd, ids=a.texts("ids"), json_out=a.flag("json"))
+    return cmd_diff(
+        cwd=a.cwd,
+        ids=a.texts("ids"),
+        paths=a.texts("paths"),
+        stat_only=a.flag("stat"),
+        patch=a.flag("patch"),
+        exit_code=a.flag("exit_code"),
+        json_out=a.flag("json"),
+        repo_arg=a.maybe_text("repo"),
+    )
 
 
 def _restore(a: Args) -> int:
@@ -263,13 +328,19 @@ def _restore(a: Args) -> int:
         to=a.maybe_text("to"),
         dry_run=a.flag("dry_run"),
         delete=a.flag("delete"),
+        repo_arg=a.maybe_text("repo"),
+        here=a.flag("here"),
+        newest=a.flag("newest"),
+        json_out=a.flag("json"),
     )
 
 
 def _verify(a: Args) -> int:
     from git_snapshot.commands.verify import cmd_verify
 
-    return cmd_verify(cwd=a.cwd, ids=a.texts("ids"), read_data=a.flag("read_data"))
+    return cmd_verify(
+        cwd=a.cwd, ids=a.texts("ids"), read_data=a.flag("read_data"), json_out=a.flag("json")
+    )
 
 
 def _prune(a: Args) -> int:
@@ -279,8 +350,12 @@ def _prune(a: Args) -> int:
         cwd=a.cwd,
         keep_last=a.maybe_int("keep_last"),
         keep_within=a.maybe_text("keep_within"),
+        keep_hourly=a.maybe_int("keep_hourly"),
+        keep_daily=a.maybe_int("keep_daily"),
+        keep_weekly=a.maybe_int("keep_weekly"),
         all_repos=a.flag("all"),
         dry_run=a.flag("dry_run"),
+        json_out=a.flag("json"),
     )
 
 
@@ -293,13 +368,17 @@ def _repair(a: Args) -> int:
 def _export(a: Args) -> int:
     from git_snapshot.commands.export import cmd_export
 
-    return cmd_export(cwd=a.cwd, snapshot_id=a.text("id"), file=a.text("file"))
+    return cmd_export(
+        cwd=a.cwd, snapshot_id=a.text("id"), file=a.text("file"), repo_arg=a.maybe_text("repo")
+    )
 
 
 def _run(a: Args) -> int:
     from git_snapshot.commands.run import cmd_run
 
-    return cmd_run(cwd=a.cwd, message=a.text("message"), command=a.texts("cmd"))
+    return cmd_run(
+        cwd=a.cwd, message=a.text("message"), command=a.texts("cmd"), json_out=a.flag("json")
+    )
 
 
 def _losses(a: Args) -> int:
@@ -341,13 +420,17 @@ def _hook(a: Args) -> int:
 def _log(a: Args) -> int:
     from git_snapshot.commands.log import cmd_log
 
-    return cmd_log(cwd=a.cwd, path=a.text("path"), json_out=a.flag("json"))
+    return cmd_log(
+        cwd=a.cwd, path=a.text("path"), json_out=a.flag("json"), repo_arg=a.maybe_text("repo")
+    )
 
 
 def _cat(a: Args) -> int:
     from git_snapshot.commands.cat import cmd_cat
 
-    return cmd_cat(cwd=a.cwd, snapshot_id=a.text("id"), path=a.text("path"))
+    return cmd_cat(
+        cwd=a.cwd, snapshot_id=a.text("id"), path=a.text("path"), repo_arg=a.maybe_text("repo")
+    )
 
 
 def _find(a: Args) -> int:
@@ -358,6 +441,7 @@ def _find(a: Args) -> int:
         pattern=a.text("pattern"),
         all_repos=a.flag("all"),
         json_out=a.flag("json"),
+        repo_arg=a.maybe_text("repo"),
     )
 
 
@@ -369,6 +453,7 @@ def _forget(a: Args) -> int:
         ids=a.texts("ids"),
         dry_run=a.flag("dry_run"),
         json_out=a.flag("json"),
+        repo_arg=a.maybe_text("repo"),
     )
 
 
@@ -437,8 +522,15 @@ def with_command(argv: Sequence[str]) -> list[str]:
 
 def parse(argv: Sequence[str]) -> tuple[str, Args]:
     parser = build_parser()
-    ns, extra = parser.parse_known_args(with_command(argv))
+    words = with_command(argv)
+    ns, extra = parser.parse_known_args(words)
     command = str(ns.command)
+    if command == "diff" and "--" in words:
+        # diff [ID [ID2]] [options] -- PATH...: what follows '--' is paths, wherever the
+        # options are (argparse would take them for IDs, or leave them over)
+        cut = words.index("--")
+        ns, extra = parser.parse_known_args(words[:cut])
+        ns.paths = words[cut + 1 :]
     if extra:
         # restore's PATHs may follow its options (restore 3 --to DIR a b); anything else left
         # over is a mistake, told with that command's own usage
