@@ -12,6 +12,7 @@ from typing import Any
 from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import output
+from git_snapshot import snapids
 from git_snapshot.errors import UserError
 from git_snapshot.store import Options
 from git_snapshot.store import Result
@@ -24,7 +25,6 @@ from git_snapshot.store.archiver import Progress
 from git_snapshot.store.prune import Policy
 from git_snapshot.store.prune import forget_by_policy
 from git_snapshot.store.prune import gc
-from git_snapshot.store.prune import parse_duration
 
 TRACKED, UNTRACKED, IGNORED = 1, 2, 3
 LABELS = {0: "", TRACKED: "tracked", UNTRACKED: "untracked", IGNORED: "ignored"}
@@ -42,6 +42,9 @@ class Settings:
     keep_last: int = DEFAULT_KEEP_LAST
     keep_within: str = DEFAULT_KEEP_WITHIN
     auto_prune: bool = True
+    keep_hourly: int | None = None  # snapshot.keepHourly/keepDaily/keepWeekly, as restic's
+    keep_daily: int | None = None
+    keep_weekly: int | None = None
 
 
 def _bool(value: str) -> bool:
@@ -66,13 +69,25 @@ def settings(repo: gitrepo.Repo) -> Settings:
     except ValueError:
         raise UserError(f"bad snapshot.keepLast {keep_last!r}: use a whole number") from None
     within = last("keepWithin") or DEFAULT_KEEP_WITHIN
-    parse_duration(within)
+    snapids.duration(within)  # a bad one is said now, not after the next snapshot
+
+    def count(key: str) -> int | None:
+        value = last(key)
+        if value is None:
+            return None
+        if not value.strip().isdigit() or int(value) < 1:
+            raise UserError(f"bad snapshot.{key} {value!r}: use a whole number, 1 or more")
+        return int(value)
+
     return Settings(
         excludes=tuple(cfg.get("snapshot.exclude", [])),
         skip_cache_dirs=_bool(last("skipCacheDirs") or "true"),
         keep_last=max(1, keep),
         keep_within=within,
         auto_prune=_bool(last("autoPrune") or "true"),
+        keep_hourly=count("keepHourly"),
+        keep_daily=count("keepDaily"),
+        keep_weekly=count("keepWeekly"),
     )
 
 
@@ -207,7 +222,13 @@ def apply_retention(store: Store, repo: gitrepo.Repo, cfg: Settings) -> int:
     """The default retention after a hook snapshot; returns how many snapshots it forgot."""
     if not cfg.auto_prune:
         return 0
-    policy = Policy(keep_last=cfg.keep_last, keep_within=parse_duration(cfg.keep_within))
+    policy = Policy(
+        cfg.keep_last,
+        snapids.duration(cfg.keep_within),
+        cfg.keep_hourly,
+        cfg.keep_daily,
+        cfg.keep_weekly,
+    )
     gone = forget_by_policy(store, policy, [identity.source(store, repo)])
     if gone:
         last = float(store.index.meta_get("last_gc", "0") or 0)
