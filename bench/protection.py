@@ -58,7 +58,7 @@ def _pre_commit_config(base: Path) -> str:
     pkg = base / "pkg"
     junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
     pkg.mkdir()
-    for name in ("src", "hooks"):
+    for name in ("src", "hooks", "man"):  # man: a data file of the wheel
         shutil.copytree(ROOT / name, pkg / name, ignore=junk)
     for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
         shutil.copy2(ROOT / name, pkg / name)
@@ -132,7 +132,11 @@ one), then runs the git command(s) that destroy it, in each mode: the plain hook
 - *reported, earlier only*: the report names an earlier snapshot and says later edits were
   not saved (the command has no hook before it: checkout, switch, restore).
 - *not reported*: no hook runs at all (clean, reset, stash drop, merge --abort); the earlier
-  snapshot still holds the data, and `git snapshot run --` guards the command.
+  snapshot still holds the data, and `git snapshot run --` guards the command (for `stash
+  drop`, C10, `run` snapshots the stash entry and prints `git snapshot restore N --to
+  ../stash-0`, which writes the dropped stash's files there).
+- Through pre-commit (no terminal here) a report is printed by the next git-snapshot command
+  ("while you were away: ..."); each hook itself prints only pre-commit's "...Passed".
 - Every printed restore command was pasted and brought the marker back.
 - H1-H6 are harmless sequences: any report there would be a false alarm.
 

@@ -299,6 +299,8 @@ def play(r: Path, case: Case, mode: str) -> Outcome:
             argv = ["git", "snapshot", "run", "--", *argv]
         res = sh(r, *argv, check=False)
         out += res.stdout + res.stderr
+    # what pre-commit hid (no terminal here) the next git-snapshot command prints, once
+    out += sh(r, "git", "snapshot", "list", check=False).stderr
     reports = [m for m in (_REPORT.match(ln) for ln in out.splitlines()) if m]
     named = [m for m in reports if case.lost in m.group(0) or case.lost.split("/")[0] in m.group(0)]
     exact = any("saved in snapshot" in m.group(0) for m in named)  # not "an earlier version"
