@@ -27,6 +27,9 @@ EPILOG = (
 HIDDEN = frozenset({"hook", "__complete"})
 # Options that may come before the command (as git's -C does).
 GLOBAL_WITH_VALUE = ("-C",)
+GLOBAL_FLAGS = ("-P", "--no-pager", "--no-color", "--color")
+# Commands whose output can be long: through git's pager when stdout is a terminal.
+PAGED = frozenset({"show", "diff", "log", "list", "find"})
 
 
 class Parser(argparse.ArgumentParser):
@@ -84,6 +87,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("-C", dest="cwd", metavar="PATH", default=".", help="run as if started in PATH")
     p.add_argument("--version", action="version", version=f"git-snapshot {__version__}")
+    p.add_argument(
+        "-P",
+        "--no-pager",
+        action="store_true",
+        help="never pipe output into a pager (show, diff, log, list and find use git's pager "
+        "on a terminal; pager.snapshot=false turns it off for good)",
+    )
+    p.add_argument(
+        "--color",
+        nargs="?",
+        const="always",
+        default="auto",
+        choices=("auto", "always", "never"),
+        metavar="WHEN",
+        help="colour output: auto (the default: as color.snapshot, color.ui and NO_COLOR say, "
+        "on a terminal), always, never",
+    )
+    p.add_argument(
+        "--no-color", dest="color", action="store_const", const="never", help="no colour"
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     def command(name: str, text: str) -> argparse.ArgumentParser:
@@ -513,6 +536,10 @@ def with_command(argv: Sequence[str]) -> list[str]:
             i += 2
         elif word.startswith("-C") and len(word) > 2:
             i += 1
+        elif word in GLOBAL_FLAGS or word.startswith("--color="):
+            if word == "--color":  # --color[=WHEN], as git: a bare one means always
+                out[i] = "--color=always"
+            i += 1
         elif word in ("-h", "--help", "--version") or not word.startswith("-"):
             return out
         else:
@@ -548,8 +575,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     command, args = parse(sys.argv[1:] if argv is None else argv)
     try:
         from git_snapshot import boundary
+        from git_snapshot import output
 
-        with boundary.entry():
+        output.setup(cwd=args.cwd, color=args.text("color"))
+        with boundary.entry(), output.paged(command in PAGED and not args.flag("no_pager")):
             return COMMANDS[command](args)
     except UserError as exc:
         print(f"git-snapshot: {_user_message(exc)}", file=sys.stderr)

@@ -34,6 +34,7 @@ __all__ = [
     "autostash_commit",
     "branch",
     "changed_paths",
+    "colorbool",
     "config",
     "find_repo",
     "head",
@@ -41,9 +42,11 @@ __all__ = [
     "operation",
     "overlay_from_patch",
     "overlay_from_stash",
+    "pager",
     "run_git",
     "tracked",
     "tree_entries",
+    "typed_config",
 ]
 
 # Variables that redirect git away from the repository named by ``-C``. Git exports some of
@@ -401,6 +404,80 @@ def config(repo: Repo) -> dict[str, list[str]]:
         v = value.decode("utf-8", "surrogateescape") if sep else "true"
         result.setdefault(k, []).append(v)
     return result
+
+
+# What each --type names, for the message when git cannot read a value as one.
+_TYPE_HINT = {"bool": "use true or false", "int": "use a whole number (git's k, m, g allowed)"}
+
+
+def typed_config(
+    repo: Repo, kind: str, keys: Iterable[str], cfg: dict[str, list[str]] | None = None
+) -> dict[str, str]:
+    """The value of each of *keys* (as the user writes them: ``snapshot.autoPrune``) that is
+    set, as git reads it with ``--type=KIND``: ``bool`` gives "true"/"false" (yes, on, 1, 2,
+    an empty value: whatever git says), ``int`` the number with git's k/m/g applied. One git
+    call for all of *keys*, none when *cfg* (what :func:`config` returned) has none of them.
+    A value git cannot read is a one-line UserError naming the key and what to write."""
+    spelled = {k.lower(): k for k in keys}
+    wanted = [k for k in spelled if cfg is None or k in cfg]
+    if not wanted:
+        return {}
+    pattern = "^(" + "|".join(re.escape(k) for k in wanted) + ")$"
+    args = ["config", "-z", f"--type={kind}", "--get-regexp", pattern]
+    res = _run(repo.toplevel, args)
+    if res.returncode == 1:
+        return {}
+    if res.returncode != 0:
+        # "fatal: bad boolean config value 'maybe' for 'snapshot.quiet'": git's words, with
+        # the key as the user spells it and what to write instead
+        bad = re.search(r"value '(.*)' for '([^']*)'(.*)", _first_line(res.stderr))
+        if bad is None:
+            raise GitError(args, res.returncode, res.stderr)
+        value, key, why = bad.groups()
+        raise UserError(
+            f"bad {spelled.get(key, key)} {value!r} in git config{why}: "
+            f"{_TYPE_HINT.get(kind, 'fix it')}"
+        )
+    result: dict[str, str] = {}
+    for rec in _split_z(res.stdout):  # in order of precedence: the last one wins
+        key, _, value = rec.partition(b"\n")
+        name = key.decode("utf-8", "surrogateescape")
+        result[spelled.get(name, name)] = value.decode("ascii", "replace")
+    return result
+
+
+def colorbool(cwd: str, name: str, tty: bool) -> bool:
+    """Whether git colours output governed by *name* (e.g. ``color.snapshot``; unset, then
+    ``color.ui``; unset, git's auto) that goes to a terminal (*tty*) or not: ``git config
+    --get-colorbool``, so "auto", "always", TERM=dumb and the rest mean what they mean to git.
+    A value git cannot read is a UserError, as git's own commands stop on it."""
+    res = _run(cwd, ["config", "--get-colorbool", name, "true" if tty else "false"])
+    if res.returncode != 0:
+        why = _first_line(res.stderr).removeprefix("fatal: ")
+        if "config value" in why:
+            raise UserError(f"{why} in git config: use auto, always, never, true or false")
+        return False  # not a place git can read config from: no colour, said nowhere
+    return res.stdout.strip() == b"true"
+
+
+def pager(cwd: str) -> str | None:
+    """The pager git would start for ``git snapshot`` in *cwd*, or None for none. As git
+    chooses: pager.snapshot false means none and a command there is the pager (unless
+    GIT_PAGER is set); else ``git var GIT_PAGER`` (GIT_PAGER, core.pager, PAGER, git's
+    default); "cat" or nothing means none."""
+    res = _run(cwd, ["config", "--type=bool", "pager.snapshot"])
+    if res.returncode == 0 and res.stdout.strip() == b"false":
+        return None
+    command = ""
+    if res.returncode not in (0, 1) and "GIT_PAGER" not in os.environ:  # not a boolean
+        raw = _run(cwd, ["config", "pager.snapshot"])
+        command = raw.stdout.decode("utf-8", "surrogateescape").strip()
+    if not command:
+        out = _run(cwd, ["var", "GIT_PAGER"])
+        command = (
+            out.stdout.decode("utf-8", "surrogateescape").strip() if out.returncode == 0 else ""
+        )
+    return None if command in ("", "cat") else command
 
 
 def changed_paths(repo: Repo, old: str | None, new: str) -> list[bytes]:

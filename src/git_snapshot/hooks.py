@@ -347,8 +347,8 @@ def _user_cwd(repo: gitrepo.Repo, env: Mapping[str, str]) -> str:
 
 
 def _quiet(repo: gitrepo.Repo) -> bool:
-    values = gitrepo.config(repo).get("snapshot.quiet", ["false"])
-    return values[-1].strip().lower() in ("true", "yes", "on", "1", "")
+    quiet = gitrepo.typed_config(repo, "bool", ["snapshot.quiet"], gitrepo.config(repo))
+    return quiet.get("snapshot.quiet") == "true"
 
 
 def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:

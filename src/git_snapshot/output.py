@@ -1,16 +1,28 @@
-"""Printing for people: sizes, ages, aligned tables, progress on a terminal."""
+"""Printing for people: sizes, ages, aligned tables; progress, the pager and colour, each only
+where a person watches (a terminal), as git decides it.
+
+Nothing here imports more than the standard library at module level: this module is on the
+hook path, and tqdm (the progress bar) is imported only when stderr is a terminal.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
+import subprocess
 import sys
 import time
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import datetime
+from typing import IO
 from typing import Any
 
+from git_snapshot import gitrepo
 from git_snapshot.store import Snapshot
 from git_snapshot.store import validate
 from git_snapshot.store.restorer import ADVICE
@@ -26,7 +38,7 @@ def print_damaged(damaged: list[tuple[bytes, str]], verb: str, shown: int = 20) 
     """Each damaged path on a line of its own (the first *shown* of them), then the last
     line, on stderr: what was not *verb* and what to do about it."""
     for path, why in damaged[:shown]:
-        print(f"DAMAGED {display(path) or '.'}: {why}")
+        print(paint(f"DAMAGED {display(path) or '.'}: {why}", "red"))
     if len(damaged) > shown:
         print(f"... and {len(damaged) - shown} more damaged path(s)")
     err(
@@ -84,19 +96,28 @@ def iso(ts: float) -> str:
     return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
-    """Columns aligned; indexes in *right* are right-aligned (numbers)."""
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    right: Sequence[int] = (),
+    colors: Mapping[int, str] | None = None,
+) -> str:
+    """Columns aligned; indexes in *right* are right-aligned (numbers); columns in *colors*
+    painted that colour (after aligning: escapes take no room on screen)."""
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row)]
+    colors = colors or {}
 
-    def line(cells: Sequence[str]) -> str:
-        out = [
-            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
-        ]
+    def line(cells: Sequence[str], head: bool = False) -> str:
+        out = []
+        for i, (c, w) in enumerate(zip(cells, widths)):
+            pad = " " * (w - len(c))
+            shown = paint(c, colors[i]) if i in colors and not head else c
+            out.append(pad + shown if i in right else shown + pad)
         return "  ".join(out).rstrip()
 
-    return "\n".join([line(headers), *(line(r) for r in rows)])
+    return "\n".join([line(headers, head=True), *(line(r) for r in rows)])
 
 
 def print_json(data: Any) -> None:
@@ -109,29 +130,228 @@ def err(message: str) -> None:
 
 
 class Progress:
-    """One self-overwriting line on stderr, only when stderr is a terminal."""
+    """A progress bar on stderr, only when stderr is a terminal (nothing in a pipe or a log):
+    the count, its rate, and the total and ETA when one is known (tqdm, imported only then).
 
-    def __init__(self, what: str) -> None:
+    Feed it through the callback that fits the caller: :meth:`count` (done so far),
+    :meth:`count_of` (done, total) or :meth:`files_bytes` (files, bytes, as the archiver
+    reports). *total* may be set before or while it runs; an expected total that turns out
+    too small (a snapshot's previous file count) grows with the count."""
+
+    def __init__(self, what: str, unit: str = "files", total: int | None = None) -> None:
         self.what = what
-        self.on = sys.stderr.isatty()
+        self.unit = unit
+        self.total = total
+        self.on = _is_tty(sys.stderr)
+        self._bar: Any = None
         self._last = 0.0
-        self._shown = False
+        self._start = time.monotonic()
 
-    def __call__(self, *counts: int) -> None:
+    def count(self, done: int) -> None:
+        self._show(done)
+
+    def count_of(self, done: int, total: int) -> None:
+        self.total = total
+        self._show(done)
+
+    def files_bytes(self, files: int, nbytes: int) -> None:
+        if self.on:
+            rate = nbytes / max(time.monotonic() - self._start, 1e-3)
+            self._show(files, f"{size(nbytes)}, {size(rate)}/s")
+
+    def _show(self, done: int, extra: str = "") -> None:
         if not self.on:
             return
         now = time.monotonic()
-        if now - self._last < 0.1:
-            return
+        if self._bar is not None and now - self._last < 0.1:
+            return  # cheap enough to be called for every file
         self._last = now
-        text = f"{self.what}: {counts[0]} files"
-        if len(counts) > 1:
-            text += f", {size(counts[1])}"
-        sys.stderr.write("\r\033[K" + text)
-        sys.stderr.flush()
-        self._shown = True
+        total = self.total if self.total is None else max(self.total, done)
+        if self._bar is None:
+            self._open(done, total, extra)
+            return
+        if total != self._bar.total:
+            self._bar.total = total
+        if extra:
+            self._bar.set_postfix_str(extra, refresh=False)
+        self._bar.update(done - self._bar.n)
+
+    def _open(self, done: int, total: int | None, extra: str) -> None:
+        from tqdm import tqdm  # only when a terminal watches: never on the hook path
+
+        cols, rows = _size(sys.stderr)
+
+        self._bar = tqdm(
+            desc=self.what,
+            initial=done,
+            total=total,
+            postfix=extra or None,  # the first state shown is complete
+            unit=f" {self.unit}",
+            file=sys.stderr,
+            leave=False,  # the command's own summary line replaces it
+            # follow the terminal's size; one that says 0x0 (a bare pty) gets 80x24: tqdm
+            # would show nothing at all
+            dynamic_ncols=bool(cols),
+            ncols=None if cols else 80,
+            nrows=None if rows else 24,
+            mininterval=0.1,
+        )
 
     def done(self) -> None:
-        if self._shown:
-            sys.stderr.write("\r\033[K")
-            sys.stderr.flush()
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _size(stream: IO[str]) -> tuple[int, int]:
+    try:
+        return tuple(os.get_terminal_size(stream.fileno()))  # type: ignore[return-value]
+    except (AttributeError, OSError, ValueError):
+        return 0, 0
+
+
+def _is_tty(stream: IO[str]) -> bool:
+    try:
+        return os.isatty(stream.fileno())
+    except (AttributeError, OSError, ValueError):  # replaced by a test, or closed
+        return False
+
+
+# -------------------------------------------------------------------------------- colour
+
+_SGR = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1"}
+WHEN = ("auto", "always", "never")
+
+
+class _Look:
+    """What the command line chose (cli calls :func:`setup`) and what was decided from it."""
+
+    cwd = "."
+    color = "auto"  # --color[=WHEN] / --no-color
+    paging = False  # our pager holds stdout
+    decided: dict[int, bool] = {}  # noqa: RUF012 - one per process, keyed by fd
+
+
+def setup(*, cwd: str = ".", color: str = "auto") -> None:
+    """The choices of the command line: where git's config is read, and --color's WHEN."""
+    if color not in WHEN:
+        raise ValueError(color)
+    _Look.cwd, _Look.color = cwd, color
+    _Look.decided = {}
+
+
+def use_color(stream: IO[str] | None = None) -> bool:
+    """Whether to colour what goes to *stream* (stdout by default), as git would decide it:
+    --color=always/never first; else color.snapshot, then color.ui (git's default: auto,
+    colour on a terminal, TERM=dumb excepted) through ``git config --get-colorbool``. A
+    non-empty NO_COLOR counts as not a terminal (https://no-color.org: an explicit
+    color.ui=always still wins, as a setting does over it). Asked of git once per stream,
+    only when something would be coloured: commands that colour nothing never ask."""
+    stream = sys.stdout if stream is None else stream
+    if _Look.color != "auto":
+        return _Look.color == "always"
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    if fd not in _Look.decided:
+        watched = _is_tty(stream) or (fd == 1 and pager_in_use())
+        if os.environ.get("NO_COLOR"):
+            watched = False
+        _Look.decided[fd] = gitrepo.colorbool(_Look.cwd, "color.snapshot", watched)
+    return _Look.decided[fd]
+
+
+def paint(text: str, color: str, stream: IO[str] | None = None) -> str:
+    """*text* in *color* (a key of _SGR) when :func:`use_color` says so for *stream*."""
+    if not text or not use_color(stream):
+        return text
+    return f"\033[{_SGR[color]}m{text}\033[m"
+
+
+def color_patch(lines: Iterable[str]) -> Iterator[str]:
+    """Lines of unified diffs coloured as git colours them: headers bold, hunk headers cyan,
+    added lines green, removed lines red (``--- x`` is a header only before the first hunk:
+    a removed line may read the same)."""
+    header = False
+    for line in lines:
+        body, nl, rest = line.partition("\n")
+        if body.startswith("diff "):
+            header = True
+        if body.startswith("@@"):
+            header = False
+            color = "cyan"
+        elif header:
+            color = "bold"
+        elif body.startswith("+"):
+            color = "green"
+        elif body.startswith("-"):
+            color = "red"
+        else:
+            yield line
+            continue
+        yield paint(body, color) + nl + rest
+
+
+# --------------------------------------------------------------------------------- pager
+
+
+def pager_in_use() -> bool:
+    """Whether stdout goes to a pager: ours, or git's (``git -p snapshot``, pager.snapshot)."""
+    return _Look.paging or os.environ.get("GIT_PAGER_IN_USE", "").lower() in ("true", "1")
+
+
+@contextlib.contextmanager
+def paged(wanted: bool = True) -> Iterator[None]:
+    """Run the body with stdout (and stderr, if a terminal) going to git's pager, when
+    *wanted*, stdout is a terminal and git would page (see :func:`gitrepo.pager`); waits
+    for the pager at the end, as git does, and gives the terminal back."""
+    pager = gitrepo.pager(_Look.cwd) if wanted and _is_tty(sys.stdout) else None
+    if not pager:
+        yield
+        return
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")  # as git: quit if one screen, keep colours, no clearing
+    env.setdefault("LV", "-c")
+    env["GIT_PAGER_IN_USE"] = "true"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        proc = subprocess.Popen(pager, shell=True, stdin=subprocess.PIPE, env=env)
+    except OSError:
+        yield  # no shell to start it: print as if there were no pager
+        return
+    assert proc.stdin is not None
+    saved = {fd: os.dup(fd) for fd in (1, 2) if fd == 1 or os.isatty(2)}
+    for fd in saved:
+        os.dup2(proc.stdin.fileno(), fd)
+    proc.stdin.close()
+    _Look.paging = True
+    _Look.decided = {}
+    try:
+        yield
+    finally:
+        _unpage(proc, saved)
+
+
+def _unpage(proc: subprocess.Popen[bytes], saved: dict[int, int]) -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:  # the user quit the pager early: drop what it did not take
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+            with contextlib.suppress(OSError):
+                stream.flush()
+    for fd, copy in saved.items():  # closes our ends of the pipe: the pager sees its end
+        os.dup2(copy, fd)
+        os.close(copy)
+    _Look.paging = False
+    _Look.decided = {}
+    while True:
+        try:
+            proc.wait()
+            return
+        except KeyboardInterrupt:  # Ctrl-C is the pager's (less uses it): wait on
+            continue

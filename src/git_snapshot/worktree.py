@@ -47,44 +47,37 @@ class Settings:
     keep_weekly: int | None = None
 
 
-def _bool(value: str) -> bool:
-    low = value.strip().lower()
-    if low in ("true", "yes", "on", "1", ""):
-        return True
-    if low in ("false", "no", "off", "0"):
-        return False
-    raise UserError(f"bad boolean {value!r} in git config snapshot.*: use true or false")
+# snapshot.* keys read as git reads them (git config --type=bool / --type=int)
+_BOOLS = ("snapshot.skipCacheDirs", "snapshot.autoPrune")
+_COUNTS = ("snapshot.keepLast", "snapshot.keepHourly", "snapshot.keepDaily", "snapshot.keepWeekly")
 
 
 def settings(repo: gitrepo.Repo) -> Settings:
     cfg = gitrepo.config(repo)
+    # no git call more than config() when none of these keys is set (the usual hook run)
+    flags = gitrepo.typed_config(repo, "bool", _BOOLS, cfg)
+    ints = gitrepo.typed_config(repo, "int", _COUNTS, cfg)
 
-    def last(key: str) -> str | None:
-        values = cfg.get(f"snapshot.{key.lower()}")
-        return values[-1] if values else None
-
-    keep_last = last("keepLast")
-    try:
-        keep = int(keep_last) if keep_last is not None else DEFAULT_KEEP_LAST
-    except ValueError:
-        raise UserError(f"bad snapshot.keepLast {keep_last!r}: use a whole number") from None
-    within = last("keepWithin") or DEFAULT_KEEP_WITHIN
-    snapids.duration(within)  # a bad one is said now, not after the next snapshot
+    def flag(key: str) -> bool:
+        return flags.get(f"snapshot.{key}", "true") == "true"
 
     def count(key: str) -> int | None:
-        value = last(key)
+        value = ints.get(f"snapshot.{key}")
         if value is None:
             return None
-        if not value.strip().isdigit() or int(value) < 1:
-            raise UserError(f"bad snapshot.{key} {value!r}: use a whole number, 1 or more")
+        if int(value) < 1:
+            raise UserError(f"bad snapshot.{key} {value}: use a whole number, 1 or more")
         return int(value)
 
+    within_set = cfg.get("snapshot.keepwithin")
+    within = within_set[-1] if within_set else DEFAULT_KEEP_WITHIN
+    snapids.duration(within)  # a bad one is said now, not after the next snapshot
     return Settings(
         excludes=tuple(cfg.get("snapshot.exclude", [])),
-        skip_cache_dirs=_bool(last("skipCacheDirs") or "true"),
-        keep_last=max(1, keep),
+        skip_cache_dirs=flag("skipCacheDirs"),
+        keep_last=count("keepLast") or DEFAULT_KEEP_LAST,
         keep_within=within,
-        auto_prune=_bool(last("autoPrune") or "true"),
+        auto_prune=flag("autoPrune"),
         keep_hourly=count("keepHourly"),
         keep_daily=count("keepDaily"),
         keep_weekly=count("keepWeekly"),

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 
+from git_snapshot import identity
 from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.commands.common import as_json
@@ -26,7 +27,12 @@ def cmd_create(*, cwd: str, message: str = "", json_out: bool = False) -> int:
     start = time.monotonic()
     progress = output.Progress("snapshot")
     with Store() as store:
-        res = worktree.take(store, repo, trigger="manual", message=message, progress=progress)
+        if progress.on:  # the expected total: this worktree's previous snapshot, if any
+            before = store.snapshots(identity.source(store, repo), repo.toplevel)
+            progress.total = before[-1].files if before else None
+        res = worktree.take(
+            store, repo, trigger="manual", message=message, progress=progress.files_bytes
+        )
     progress.done()
     for line in output.snapshot_warnings(res.snapshot):
         output.err(line)

@@ -32,6 +32,7 @@ from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
 
 LETTER = {"added": "A", "deleted": "D", "modified": "M", "mode": "T"}
+PAINT = {"added": "green", "deleted": "red"}  # on a terminal, as git colours them
 
 
 def left_out(repo: gitrepo.Repo) -> Callable[[bytes], bool]:
@@ -145,10 +146,11 @@ def cmd_diff(
         print_stat(stat_rows)
         return status
     if patch:
-        sys.stdout.writelines(patch_text)
+        sys.stdout.writelines(output.color_patch(patch_text))
         return status
     for c in changes:
-        print(f"{LETTER[c.status]} {output.display(c.path)}")
+        line = f"{LETTER[c.status]} {output.display(c.path)}"
+        print(output.paint(line, PAINT[c.status]) if c.status in PAINT else line)
     counts = {s: sum(c.status == s for c in changes) for s in LETTER}
     if changes:
         parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)

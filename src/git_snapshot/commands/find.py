@@ -117,4 +117,4 @@ def _print(found: list[tuple[str, Run, int, int]], with_repo: bool) -> None:
     headers = [*(["REPO"] if with_repo else []), "PATH", "SNAPSHOTS", "SIZE", "CONTENT"]
     headers += ["FIRST", "LAST"]
     right = [2, 3] if with_repo else [1, 2]
-    print(output.table(headers, rows, right=right))
+    print(output.table(headers, rows, right=right, colors={right[0] - 1: "yellow"}))

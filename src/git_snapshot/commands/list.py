@@ -67,5 +67,5 @@ def cmd_list(
             row.insert(1, s.worktree)
         rows.append(row)
     right = [0, 5, 6, 7] if wide else [0, 4, 5, 6]
-    print(output.table(headers, rows, right=right))
+    print(output.table(headers, rows, right=right, colors={0: "yellow"}))  # ids, as git's
     return 0

@@ -83,5 +83,5 @@ def cmd_log(*, cwd: str, path: str, json_out: bool = False, repo_arg: str | None
         for v in found
     ]
     headers = ["ID", "CREATED", "AGE", "TRIGGER", "CHANGE", "SIZE", "CONTENT"]
-    print(output.table(headers, rows, right=[0, 5]))
+    print(output.table(headers, rows, right=[0, 5], colors={0: "yellow"}))
     return 0

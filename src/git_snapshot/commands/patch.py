@@ -169,7 +169,9 @@ def print_stat(rows: list[Stat], width: int = 40) -> None:
         if r.added is None or r.deleted is None:
             print(f" {name.ljust(pad)} | Bin {r.old_size} -> {r.new_size} bytes")
             continue
-        bar = "+" * round(r.added * scale) + "-" * round(r.deleted * scale)
+        bar = output.paint("+" * round(r.added * scale), "green") + output.paint(
+            "-" * round(r.deleted * scale), "red"
+        )
         print(f" {name.ljust(pad)} | {r.added + r.deleted:>5} {bar}")
     plus = sum(r.added or 0 for r in rows)
     minus = sum(r.deleted or 0 for r in rows)

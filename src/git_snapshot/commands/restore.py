@@ -123,7 +123,7 @@ def cmd_restore(
             never=frozenset({b".git"}),
             # elsewhere than in place, nothing holds a directory that is in the way
             replace_dirs=not to,
-            progress=progress,
+            progress=progress.count_of,
         )
         try:
             report = restorer.restore(snap, target, [p for p in rels if p] or None)

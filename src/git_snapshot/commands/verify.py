@@ -7,19 +7,22 @@ from git_snapshot import gitrepo
 from git_snapshot import output
 from git_snapshot.commands.common import pick
 from git_snapshot.store import Store
+from git_snapshot.store.verify import object_count
 from git_snapshot.store.verify import verify
 
 
 def cmd_verify(
     *, cwd: str, ids: Sequence[str] = (), read_data: bool = False, json_out: bool = False
 ) -> int:
-    progress = output.Progress("verify")
+    progress = output.Progress("verify", unit="objects")
     with Store() as store:
         snaps = None
         if ids:
             repo = gitrepo.find_repo(cwd)
             snaps = [pick(store, repo, i) for i in ids]
-        report = verify(store, snaps, read_data=read_data, progress=progress)
+        if snaps is None:  # all of them: every object the index lists is checked once
+            progress.total = object_count(store)
+        report = verify(store, snaps, read_data=read_data, progress=progress.count)
         repos = dict(store.index.sources())
     progress.done()
     if json_out:
@@ -45,7 +48,9 @@ def cmd_verify(
         return 0 if report.ok else 1
     for p in report.problems:
         where = output.display(os.fsencode(repos.get(p.source, p.source)))
-        print(f"DAMAGED snapshot {p.snapshot} of {where}: {p.path}: {p.message}")
+        print(
+            output.paint(f"DAMAGED snapshot {p.snapshot} of {where}: {p.path}: {p.message}", "red")
+        )
     depth = "structure and data" if read_data else "structure (add --read-data to re-hash)"
     if report.unindexed_packs:
         print(

@@ -121,9 +121,10 @@ class Restorer:
         protect: frozenset[bytes] = frozenset(),
         never: frozenset[bytes] = NEVER,
         replace_dirs: bool = True,
-        progress: Callable[[int], None] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
-        """*protect*: relative paths never deleted or overwritten (what the pre-restore
+        """*progress* is told (files done, files selected) as it goes. *protect*: relative
+        paths never deleted or overwritten (what the pre-restore
         snapshot could not save); the directories that hold them are never removed either.
         *never*: top-level names never written, replaced or deleted, even when named (a
         repository's .git). *replace_dirs*: whether a non-empty directory in the way of a
@@ -139,6 +140,8 @@ class Restorer:
         }
         self.replace_dirs = replace_dirs
         self.progress = progress
+        self.total = 0  # files (not folders) of the selection, counted while planning
+        self.done = 0
         self.report = Report()
         self.store_root, self.store_keep = store_parts(store)
         self.at = b""  # the path being written, for an error message
@@ -180,11 +183,13 @@ class Restorer:
                 self._check(snap.root, b"")
             elif entry.kind == DIR:
                 self._check(entry.ref, b"/".join(parts) + b"/")
+            else:
+                self.total += 1
         return found
 
     def _check(self, tree: bytes, rel: bytes) -> None:
-        for _ in validate.walk(self.store, tree, rel, damaged=lambda path, exc: None):
-            pass
+        for _, e in validate.walk(self.store, tree, rel, damaged=lambda path, exc: None):
+            self.total += e.kind != DIR  # progress's total, for free: the walk is done anyway
 
     # -- execution --------------------------------------------------------------------------
 
@@ -300,6 +305,9 @@ class Restorer:
         return rel.split(b"/", 1)[0] in self.never
 
     def _put(self, parent: int, e: Entry, rel: bytes) -> None:
+        if e.kind != DIR and self.progress:
+            self.done += 1
+            self.progress(self.done, self.total)
         if self._is_never(rel):
             self.report.refused.append(rel)
             return
@@ -333,8 +341,6 @@ class Restorer:
                 return
         (self.report.updated if st is not None else self.report.created).append(rel)
         self.report.files += 1
-        if self.progress:
-            self.progress(len(self.report.created) + len(self.report.updated))
 
     def _put_dir(self, parent: int, e: Entry, rel: bytes) -> None:
         fd = self._open_dir(parent, e.name, e, rel)
