@@ -20,6 +20,7 @@ import tempfile
 import termios
 import time
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,9 +42,11 @@ def run_tty(
     stderr: bool = True,
     env: Mapping[str, str | None] | None = None,
     timeout: float = 120.0,
+    program: Sequence[str] = (sys.executable, "-m", "git_snapshot"),
 ) -> TtyRun:
     """``git-snapshot ARGS`` in *cwd*; *stdout*/*stderr*: whether that stream is the pty;
-    *env*: changes to this environment (None removes a variable)."""
+    *env*: changes to this environment (None removes a variable); *program*: another
+    command (git itself, whose hooks then run on the terminal)."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
     full_env = {
@@ -63,7 +66,7 @@ def run_tty(
         tempfile.TemporaryFile() as err_f,
     ):
         proc = subprocess.Popen(
-            [sys.executable, "-m", "git_snapshot", *args],
+            [*program, *args],
             cwd=cwd,
             stdin=devnull,
             stdout=follower if stdout else out_f,

@@ -225,3 +225,29 @@ def test_pipes_stay_free_of_escapes_for_every_paged_command(snapped: Path) -> No
         out = gs(snapped, *args)
         assert "\x1b" not in out, args
     assert os.environ.get("NO_COLOR") is None or True
+
+
+def test_a_loss_report_is_red_on_a_terminal_only(repo: Path) -> None:
+    """git checkout overwrites an ignored file: the hook's report line is red on a terminal."""
+    gs(repo, "install")
+    git(repo, "checkout", "-q", "-b", "other")
+    write(repo / "build.log", "tracked on other\n")
+    git(repo, "add", "-f", "build.log")
+    git(repo, "commit", "-q", "-m", "log")
+    git(
+        repo,
+        "checkout",
+        "-q",
+        "main" if git(repo, "branch", "--list", "main").strip() else "master",
+    )
+    write(repo / ".gitignore", "*.log\n")
+    write(repo / "build.log", "my precious local log\n")
+    gs(repo, "-m", "before")
+    ran = run_tty(repo, "checkout", "-q", "other", program=["git"], env=_no_pager())
+    said = [ln for ln in ran.tty.splitlines() if b" destroyed " in ln]
+    assert said and said[0].startswith(b"\x1b[31mgit-snapshot: "), ran.tty
+    git(repo, "checkout", "-q", "-f", "-")  # back: build.log goes (tracked only on other)
+    write(repo / "build.log", "and again\n")
+    gs(repo, "-m", "before again")
+    ran = run_tty(repo, "checkout", "-q", "other", program=["git"], stderr=False, env=_no_pager())
+    assert b" destroyed " in ran.err and b"\x1b[" not in ran.err

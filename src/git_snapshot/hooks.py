@@ -435,8 +435,9 @@ def tell(call: Call, cwd: str, lines: list[str]) -> None:
     if not lines:
         return
     if not call.precommit:
-        for line in lines:
-            print(line, file=sys.stderr)
+        for line in lines:  # what was destroyed in red, where git would colour
+            loss = " destroyed " in line or line.startswith("git-snapshot: not saved")
+            print(output.paint(line, "red", sys.stderr) if loss else line, file=sys.stderr)
         return
     try:
         with open(TTY, "w", encoding="utf-8", errors="surrogateescape") as tty:
