@@ -46,6 +46,16 @@ class Settings:
     keep_daily: int | None = None
     keep_weekly: int | None = None
 
+    def policy(self) -> Policy:
+        """The retention these settings ask for."""
+        return Policy(
+            self.keep_last,
+            snapids.duration(self.keep_within),
+            self.keep_hourly,
+            self.keep_daily,
+            self.keep_weekly,
+        )
+
 
 # snapshot.* keys read as git reads them (git config --type=bool / --type=int)
 _BOOLS = ("snapshot.skipCacheDirs", "snapshot.autoPrune")
@@ -215,14 +225,7 @@ def apply_retention(store: Store, repo: gitrepo.Repo, cfg: Settings) -> int:
     """The default retention after a hook snapshot; returns how many snapshots it forgot."""
     if not cfg.auto_prune:
         return 0
-    policy = Policy(
-        cfg.keep_last,
-        snapids.duration(cfg.keep_within),
-        cfg.keep_hourly,
-        cfg.keep_daily,
-        cfg.keep_weekly,
-    )
-    gone = forget_by_policy(store, policy, [identity.source(store, repo)])
+    gone = forget_by_policy(store, cfg.policy(), [identity.source(store, repo)])
     if gone:
         last = float(store.index.meta_get("last_gc", "0") or 0)
         if time.time() - last > AUTO_GC_EVERY_S:

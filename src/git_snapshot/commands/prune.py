@@ -38,14 +38,7 @@ def cmd_prune(
         "--keep-weekly": keep_weekly,
     }
     if all(v is None for v in counts.values()) and keep_within is None:
-        cfg = worktree.settings(repo) if repo else worktree.Settings()
-        policy = Policy(
-            cfg.keep_last,
-            snapids.duration(cfg.keep_within),
-            cfg.keep_hourly,
-            cfg.keep_daily,
-            cfg.keep_weekly,
-        )
+        policy = (worktree.settings(repo) if repo else worktree.Settings()).policy()
     else:
         for name, value in counts.items():
             if value is not None and value < 1:
