@@ -386,6 +386,9 @@ class Index:
     def next_seqs(self) -> dict[str, int]:
         return {k: n for k, n in self.db.execute("SELECT key, next_seq FROM sources")}
 
+    def object_keys(self) -> list[bytes]:
+        return [bytes(k) for (k,) in self.db.execute("SELECT key FROM objects")]
+
     def has_packs(self) -> bool:
         return self.db.execute("SELECT 1 FROM packs LIMIT 1").fetchone() is not None
 

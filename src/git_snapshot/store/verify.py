@@ -161,6 +161,11 @@ def verify(
                         f"{problem}; git snapshot repair writes it again",
                     )
                 )
+        if read_data and snapshots is None:
+            # what lies below a damaged directory listing was not reached: read it too, so
+            # that damage there is recorded and the next snapshot stores it afresh
+            for key in store.index.object_keys():
+                checker.blob(key)
         report.objects = len(checker.checked)
         on_disk = set(store.pack_names())
         for name in sorted(on_disk - set(store.index.packs())):
