@@ -129,8 +129,8 @@ one), then runs the git command(s) that destroy it, in each mode: the plain hook
 `git snapshot run -- git ...`.
 
 - *reported, right before*: the report names the snapshot taken right before the command.
-- *reported, earlier only*: the report names an earlier snapshot and says later edits were
-  not saved (the command has no hook before it: checkout, switch, restore).
+- *reported, earlier only*: the report names an earlier snapshot and says later edits, if
+  any, were not saved (the command has no hook before it: checkout, switch, restore).
 - *not reported*: no hook runs at all (clean, reset, stash drop, merge --abort); the earlier
   snapshot still holds the data, and `git snapshot run --` guards the command (for `stash
   drop`, C10, `run` snapshots the stash entry and prints `git snapshot restore N --to

@@ -22,7 +22,8 @@ _REPORT = re.compile(
     r"^git-snapshot: (?:while you were away: )?"  # held for the next command (pre-commit)
     r"(?P<what>.+?) destroyed (?P<kinds>.+?): (?P<names>.+) "
     r"\((?:saved in snapshot (?P<id>\d+)|an earlier version, saved \S+ ago, is in snapshot "
-    r"(?P<old>\d+); later edits were not saved); restore with: (?P<cmd>git snapshot restore .+)\)$"
+    r"(?P<old>\d+); later edits, if any, were not saved); "
+    r"restore with: (?P<cmd>git snapshot restore .+)\)$"
 )
 
 

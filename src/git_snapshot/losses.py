@@ -111,7 +111,7 @@ class Report:
                 f"saved in snapshot {self.snapshot}"
                 if self.exact
                 else f"an earlier version, saved {output.age(self.saved_at, self.when)}, is in "
-                f"snapshot {self.snapshot}; later edits were not saved"
+                f"snapshot {self.snapshot}; later edits, if any, were not saved"
             )
             out.append(
                 f"git-snapshot: {self.command} destroyed {describe(self.losses)}: {names} "
