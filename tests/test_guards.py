@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from pathlib import Path
 
@@ -104,3 +105,17 @@ def test_a_stash_drop_that_fails_reports_nothing_dropped(repo: Path) -> None:
 def test_run_keeps_a_failing_commands_status_and_never_adds_its_own(repo: Path) -> None:
     assert gs(repo, "run", "--", "git", "stash", "drop", rc=None).rc != 0  # no stash: git fails
     assert gs(repo, "run", "--", "true").rc == 0
+
+
+def test_a_dropped_stash_is_kept_in_losses_and_undo_brings_it_back(repo: Path) -> None:
+    (repo / "README").write_bytes(b"stashed edit\n")
+    git(repo, "stash", "push", "-q")
+    gs(repo, "run", "--", "git", "stash", "drop")
+    (entry,) = json.loads(gs(repo, "losses", "--json").out)
+    assert entry["command"] == "git stash drop" and entry["lost"][0]["path"] == "stash@{0}"
+    dest = repo.parent / "stash-0"
+    assert not dest.exists()
+    assert "would" in gs(repo, "undo", "--dry-run").out and not dest.exists()
+    gs(repo, "undo")
+    assert (dest / "README").read_bytes() == b"stashed edit\n"
+    assert (repo / "README").read_bytes() != b"stashed edit\n"  # the worktree is not touched

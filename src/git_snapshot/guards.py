@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import os
 import shlex
+import time
 from dataclasses import dataclass
+from typing import Any
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
+from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.errors import UserError
 from git_snapshot.store import Options
@@ -165,7 +168,16 @@ def _free_dir(path: str) -> str:
     return out
 
 
-def report(repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str) -> list[str]:
+@dataclass
+class Dropped:
+    """A target the command destroyed: the line the user reads, and the loss-log entry
+    (``undo`` restores it ``--to`` where the line says)."""
+
+    line: str
+    entry: dict[str, Any]
+
+
+def report(repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str) -> list[Dropped]:
     """After the command: one line for each target it destroyed, naming what it held and
     the restore command that brings it back (run from *cwd*, where the user is)."""
     if not saved:
@@ -185,11 +197,24 @@ def report(repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str) ->
             side = os.path.join(os.path.dirname(repo.toplevel), f"stash-{number}")
             dest, verb, what = _free_dir(side), "dropped", t.label
         held = f" ({_held(s.paths)})" if s.paths else ""
-        lines.append(
+        line = (
             f"git-snapshot: {command} {verb} {what}{held}: saved in snapshot {s.snapshot}; "
             f"restore with: git snapshot restore {s.snapshot} --to "
             f"{shlex.quote(os.path.relpath(dest, here))}"
         )
+        now = time.time()
+        entry = {
+            "when": output.iso(now),
+            "time": now,
+            "command": command,
+            "snapshot": s.snapshot,
+            "exact": True,
+            "lost": [{"path": what, "kind": t.kind, "status": verb}],
+            "unsaved": [],
+            "restore": [],
+            "to": dest,
+        }
+        lines.append(Dropped(line, entry))
     return lines
 
 

@@ -237,10 +237,14 @@ def last_checked(store: Store, repo: gitrepo.Repo) -> Checked | None:
 
 
 def record(store: Store, repo: gitrepo.Repo, report: Report) -> None:
-    """Append *report* to this worktree's loss log (one line; an append is atomic enough:
+    append(store, repo, report.as_json())
+
+
+def append(store: Store, repo: gitrepo.Repo, entry: dict[str, Any]) -> None:
+    """Append *entry* to this worktree's loss log (one line; an append is atomic enough:
     a torn last line is skipped when read)."""
     os.makedirs(store.losses_dir, mode=0o700, exist_ok=True)
-    line = json.dumps({**report.as_json(), "worktree": repo.toplevel}) + "\n"
+    line = json.dumps({**entry, "worktree": repo.toplevel}) + "\n"
     fd = os.open(_log_path(store, repo), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.write(fd, line.encode("utf-8", "surrogateescape"))

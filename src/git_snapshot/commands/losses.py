@@ -57,5 +57,9 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
     print(f"undoing: {last['command']} ({last['when']}), from snapshot {last['snapshot']}")
     # restore itself: a pre-restore snapshot first, nothing written outside the worktree
     top = repo.toplevel
+    if last.get("to"):  # a dropped stash or a removed worktree: it comes back beside this one
+        return cmd_restore(
+            cwd=top, snapshot_id=str(last["snapshot"]), to=str(last["to"]), dry_run=dry_run
+        )
     paths = [os.path.join(top, p) for p in last.get("restore", [])] or [top]
     return cmd_restore(cwd=top, snapshot_id=str(last["snapshot"]), paths=paths, dry_run=dry_run)

@@ -45,9 +45,13 @@ def cmd_run(
     guarded = guards.protect(repo, cmd, cwd)  # other worktrees, stash entries
     rc = _call(cmd, cwd)
     dropped = guards.report(repo, guarded, cmd, cwd)  # what of those CMD did destroy
+    if dropped:
+        with Store() as store:
+            for d in dropped:
+                losses.append(store, repo, d.entry)  # listed by losses, undone by undo
     if not os.path.isdir(repo.toplevel):  # CMD removed this very worktree: nothing to compare
-        for line in dropped:
-            print(line, flush=True)
+        for d in dropped:
+            print(d.line, flush=True)
         output.err(f"the worktree {repo.toplevel} is gone; its files are in snapshot {snap.id}")
         return rc
     try:
@@ -62,11 +66,12 @@ def cmd_run(
                 "command": cmd,
                 "exit_code": rc,
                 "losses": report.as_json() if report else None,
-                "guarded": dropped,
+                "guarded": [d.line for d in dropped],
             }
         )
         return rc
-    for line in [*dropped, *(report.lines(repo, os.path.abspath(cwd)) if report else [])]:
+    lines = [d.line for d in dropped]
+    for line in [*lines, *(report.lines(repo, os.path.abspath(cwd)) if report else [])]:
         print(line, flush=True)
     return rc
 
