@@ -55,11 +55,18 @@ class _Checker:
         self.progress = progress
         self.pack_sizes: dict[str, int] = {}
         for name in store.index.packs():
-            with contextlib.suppress(OSError):
-                self.pack_sizes[name] = os.path.getsize(store.pack_path(name))
+            self._size(name)
         self.bad: dict[bytes, str] = {}  # object key -> what is wrong
         self.clean_trees: set[bytes] = set()  # trees with nothing wrong below them
         self.checked: set[bytes] = set()
+
+    def _size(self, pack: str) -> bool:
+        """Note the size of *pack*; False when it is missing. (A snapshot running beside
+        verify may add packs after verify started: they are looked up when first met.)"""
+        with contextlib.suppress(OSError):
+            self.pack_sizes[pack] = os.path.getsize(self.store.pack_path(pack))
+            return True
+        return False
 
     def blob(self, key: bytes, read: bool = True) -> str | None:
         """What is wrong with the object *key* (None: nothing); its content is read only with
@@ -72,7 +79,7 @@ class _Checker:
         loc = self.store.index.locate(key)
         if loc is None:
             msg = "content missing from the index"
-        elif loc.pack not in self.pack_sizes:
+        elif loc.pack not in self.pack_sizes and not self._size(loc.pack):
             msg = f"pack {loc.pack} is missing"
         elif loc.offset + loc.length > self.pack_sizes[loc.pack]:
             msg = f"pack {loc.pack} is truncated"
