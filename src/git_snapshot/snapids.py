@@ -83,7 +83,8 @@ def select(
     mine = mine or all_snaps
     if ref.date is not None:
         at = when(ref.date)
-        before = [s for s in mine if s.created <= at]
+        # git's dates are whole seconds: a date means the whole of its second
+        before = [s for s in mine if s.created < at + 1]
         if not before:
             raise UserError(
                 f"no snapshot at or before {ref.date} (the oldest is snapshot {mine[0].id}, "
