@@ -205,12 +205,7 @@ def test_flipped_byte_is_recorded_and_the_next_snapshot_heals_every_snapshot(
     build(src, D({b"f": F(data), b"other": F(b"o" * 50)}))
     with Store(store_dir) as s:
         old = take(s, "s", src)
-        loc = s.index.locate(entry_of(s, old, b"f").ref)
-        assert loc is not None
-    path = store_dir / "packs" / loc.pack
-    raw = bytearray(path.read_bytes())
-    raw[loc.offset + loc.length // 2] ^= 0xFF
-    path.write_bytes(bytes(raw))
+        _flip(store_dir, s, entry_of(s, old, b"f").ref)
     with Store(store_dir) as s:
         assert not verify(s, read_data=True).ok
         assert entry_of(s, old, b"f").ref in s.index.damaged()
@@ -325,12 +320,7 @@ def test_repair_places_an_object_at_its_intact_copy(store_dir: Path, tmp_path: P
     build(src, D({b"f": F(data)}))
     with Store(store_dir) as s:
         old = take(s, "s", src)
-        loc = s.index.locate(entry_of(s, old, b"f").ref)
-        assert loc is not None
-    damaged = store_dir / "packs" / loc.pack
-    raw = bytearray(damaged.read_bytes())
-    raw[loc.offset + loc.length // 2] ^= 0xFF
-    damaged.write_bytes(bytes(raw))
+        damaged = _flip(store_dir, s, entry_of(s, old, b"f").ref)
     with Store(store_dir) as s:
         assert not verify(s, read_data=True).ok
         take(s, "s", src)  # stores the intact copy in a new pack
@@ -364,13 +354,16 @@ def test_hooks_on_a_lost_or_garbled_index_name_repair(
     assert "internal error" not in line
 
 
-def _flip(store_dir: Path, s: Store, key: bytes) -> None:
+def _flip(store_dir: Path, s: Store, key: bytes) -> Path:
+    """Flip a byte in the middle of the stored copy of *key*; returns its pack."""
     loc = s.index.locate(key)
     assert loc is not None
     path = store_dir / "packs" / loc.pack
     raw = bytearray(path.read_bytes())
     raw[loc.offset + loc.length // 2] ^= 0xFF
     path.write_bytes(bytes(raw))
+    s.reader.close()  # the next read opens the damaged file afresh
+    return path
 
 
 def test_damage_below_a_damaged_directory_is_found_and_healed(
@@ -386,7 +379,6 @@ def test_damage_below_a_damaged_directory_is_found_and_healed(
         blob, tree = entry_of(s, old, b"d/f").ref, entry_of(s, old, b"d").ref
         _flip(store_dir, s, blob)
         _flip(store_dir, s, tree)
-        s.reader.close()
         assert not verify(s, read_data=True).ok
         assert {blob, tree} <= s.index.damaged().keys()
         new = take(s, "s", src)
