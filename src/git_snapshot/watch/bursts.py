@@ -1,0 +1,250 @@
+"""Losses seen as they happen: a burst of deletions or overwrites becomes a loss entry.
+
+The daemon feeds every deletion and overwrite it sees to a :class:`BurstDetector` per
+worktree. A burst starts when ``threshold_files`` of them (git config ``snapshot.burstFiles``,
+100) fall within ``window_s`` seconds (``snapshot.burstSeconds``, 5), or when a whole folder
+is deleted, and lasts until ``window_s`` pass without another. The daemon then calls
+:func:`record` with the watcher's last snapshot before the burst: what that snapshot holds and
+the worktree no longer does (and git cannot give back) is appended to the worktree's loss log
+(``git snapshot losses``, ``git snapshot undo``), printed once by the next git-snapshot
+command or hook there ("while you were away: ..."), and shown as a desktop notification
+where ``notify-send`` exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+DELETE, OVERWRITE, DELETE_DIR = "delete", "overwrite", "delete_dir"
+DEFAULT_FILES = 100
+DEFAULT_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Burst:
+    paths: tuple[str, ...]  # absolute, in the order seen
+    started: float
+    ended: float
+    kinds: Mapping[str, str] = field(default_factory=dict)  # path -> delete/overwrite/delete_dir
+
+
+class BurstDetector:
+    """Deletions and overwrites in, bursts out (see the module's docstring)."""
+
+    def __init__(
+        self, threshold_files: int = DEFAULT_FILES, window_s: float = DEFAULT_SECONDS
+    ) -> None:
+        self.threshold = max(1, threshold_files)
+        self.window = window_s
+        self.recent: deque[tuple[float, str, str]] = deque()
+        self.open: dict[str, str] | None = None  # the burst under way: path -> kind
+        self.started = self.last = 0.0
+        self.done: list[Burst] = []
+
+    def feed(self, now: float, path: str, kind: str) -> None:
+        if self.open is not None:
+            if now - self.last <= self.window:
+                self.open[path] = kind
+                self.last = now
+                return
+            self._close()
+        self.recent.append((now, path, kind))
+        while self.recent and now - self.recent[0][0] > self.window:
+            self.recent.popleft()
+        if len(self.recent) >= self.threshold or kind == DELETE_DIR:
+            self.open = {p: k for _, p, k in self.recent}
+            self.started, self.last = self.recent[0][0], now
+            self.recent.clear()
+
+    def active(self) -> bool:
+        """A burst is under way (the daemon may hold back its next snapshot until it ends:
+        the one before it is what holds the lost files)."""
+        return self.open is not None
+
+    def take(self, now: float) -> list[Burst]:
+        """The bursts that have ended (no deletion or overwrite for ``window_s``)."""
+        if self.open is not None and now - self.last > self.window:
+            self._close()
+        out, self.done = self.done, []
+        return out
+
+    def _close(self) -> None:
+        assert self.open is not None
+        self.done.append(Burst(tuple(self.open), self.started, self.last, dict(self.open)))
+        self.open = None
+
+
+def from_config(worktree: str) -> BurstDetector:
+    """A detector with the worktree's ``snapshot.burstFiles`` and ``snapshot.burstSeconds``."""
+    from git_snapshot import gitrepo
+    from git_snapshot.errors import UserError
+
+    files, seconds = DEFAULT_FILES, DEFAULT_SECONDS
+    with contextlib.suppress(UserError, OSError, ValueError):
+        repo = gitrepo.find_repo(worktree)
+        cfg = gitrepo.config(repo)
+        ints = gitrepo.typed_config(repo, "int", ("snapshot.burstFiles",), cfg)
+        if "snapshot.burstFiles" in ints:
+            files = max(1, int(ints["snapshot.burstFiles"]))
+        raw = cfg.get("snapshot.burstseconds")
+        if raw:
+            seconds = max(0.1, float(raw[-1]))
+    return BurstDetector(files, seconds)
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def _covering(paths: set[bytes]) -> list[bytes]:
+    """The fewest of *paths* whose folders hold all the others."""
+    out: list[bytes] = []
+    for p in sorted(paths):
+        if out and (p == out[-1] or p.startswith(out[-1] + b"/")):
+            continue
+        out.append(p)
+    return out
+
+
+def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, Any] | None:
+    """Append the loss entry for *burst* (what *snapshot*, the watcher's last before it,
+    holds and the worktree no longer does) to the worktree's loss log, keep its line for the
+    next git-snapshot command there, notify. Returns the entry, or None when nothing that
+    git cannot give back was lost (a build rewriting its ignored output, a tool's temp dir)."""
+    from git_snapshot import gitrepo
+    from git_snapshot import identity
+    from git_snapshot import losses
+    from git_snapshot import output
+    from git_snapshot.errors import UserError
+    from git_snapshot.store.diff import lost
+    from git_snapshot.worktree import IGNORED
+    from git_snapshot.worktree import LABELS
+
+    try:
+        repo = gitrepo.find_repo(worktree)
+    except UserError:
+        return None  # the worktree itself is gone: the daemon stops watching it
+    snap = snapshot
+    if isinstance(snapshot, int):
+        source = identity.source(store, repo)
+        snap = next((s for s in store.snapshots(source) if s.id == snapshot), None)
+        if snap is None:
+            return None
+    top = os.fsencode(repo.toplevel)
+    rels: set[bytes] = set()
+    for p in burst.paths:
+        raw = os.fsencode(os.path.abspath(p))
+        for base in (top, os.fsencode(os.path.realpath(repo.toplevel))):
+            if raw.startswith(base + b"/"):
+                rel = raw[len(base) + 1 :]
+                if rel != b".git" and not rel.startswith(b".git/"):
+                    rels.add(rel)
+                break
+    if not rels:
+        return None
+    items = lost(store, snap.root, top, _covering(rels))
+    # a build tool rewriting ignored output is no loss; ignored files deleted are
+    keep = [(p, e, st) for p, e, st in items if not (st != "deleted" and e.label == IGNORED)]
+    check = [(p, e) for p, e, _ in keep if e.label != IGNORED]  # git never holds ignored files
+    known = losses.git_has(repo, (), [p for p, _ in check]) if check else {}
+    gone = [
+        losses.Loss(p, LABELS.get(e.label) or "untracked", st)
+        for p, e, st in keep
+        if not (known.get(p) and losses.git_blob_id(store, e) in known[p])
+    ]
+    if not gone:
+        return None
+    report = losses.Report(
+        command="watcher: " + _verb(gone),
+        snapshot=snap.id,
+        saved_at=snap.created,
+        exact=True,
+        losses=gone,
+        when=burst.ended,
+    )
+    paths = [x.path for x in gone]
+    common = _common_folder(paths)
+    restore = [common] if common else report.covering()
+    entry = report.as_json()
+    entry["restore"] = [os.fsdecode(p) for p in restore]
+    entry["burst"] = {
+        "started": output.iso(burst.started),
+        "ended": output.iso(burst.ended),
+        "events": len(burst.paths),
+    }
+    losses.append(store, repo, entry)
+    line = message(repo.toplevel, gone, common, burst.started, snap.id, restore)
+    losses.hold(repo, [line])
+    notify(line)
+    return entry
+
+
+def _verb(gone: list[Any]) -> str:
+    kinds = {x.status for x in gone}
+    if kinds == {"deleted"}:
+        return "deleted"
+    if "deleted" not in kinds:
+        return "overwritten"
+    return "deleted or overwritten"
+
+
+def _common_folder(paths: list[bytes]) -> bytes:
+    """The deepest folder holding every path (b"" for the worktree root)."""
+    folders = [p.rpartition(b"/")[0] for p in paths]
+    common = os.path.commonpath(folders) if all(folders) else b""
+    # commonpath works by components; a single file's own folder is fine
+    return common
+
+
+def message(
+    toplevel: str,
+    gone: list[Any],
+    common: bytes,
+    started: float,
+    snapshot: int,
+    restore: list[bytes],
+) -> str:
+    """ "git-snapshot: 3,512 files under packages/ were deleted at 10:42; saved in snapshot
+    88; restore with: git snapshot -C /w restore 88 packages/" (-C: works from any folder)."""
+    from git_snapshot import losses
+    from git_snapshot import output
+
+    n = len(gone)
+    files = "file" if n == 1 else "files"
+    if n == 1:
+        what = output.display(gone[0].path)
+    elif common:
+        what = f"{n:,} {files} under {output.display(common)}/"
+    else:
+        what = f"{n:,} {files} ({', '.join(losses.fold([x.path for x in gone]))})"
+    verb = _verb(gone)
+    at = time.strftime("%H:%M", time.localtime(started))
+    args = " ".join(output.shell_quote(p) + ("/" if p == common and p else "") for p in restore)
+    cmd = f"git snapshot -C {output.shell_quote(os.fsencode(toplevel))} restore {snapshot}"
+    return (
+        f"git-snapshot: {what} {'was' if n == 1 else 'were'} {verb} at {at}; saved in snapshot "
+        f"{snapshot}; restore with: {cmd}{' ' + args if args else ''}"
+    )
+
+
+def notify(line: str) -> None:
+    """A desktop notification where one can be shown; never fails without one."""
+    exe = shutil.which("notify-send")
+    if exe is None or not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        subprocess.Popen(
+            [exe, "--app-name=git-snapshot", "git-snapshot", line.removeprefix("git-snapshot: ")],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )

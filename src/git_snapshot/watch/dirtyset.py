@@ -1,0 +1,314 @@
+"""The dirty set: which directories of a worktree changed since its last snapshot.
+
+The watcher (watch/daemon) writes it; snapshots read it. One small SQLite file per worktree in
+the store (``<store>/watch/<id>.dirty``, WAL): concurrent hooks and the daemon never block
+each other for long and never lose an entry.
+
+- ``watching()`` starts an *epoch*: every watch of the worktree is in place from now on. What
+  happened before it is unknown, so the first snapshot of an epoch walks everything; that
+  snapshot becomes the *base* the following ones are relative to.
+- ``mark()`` appends directories whose entries changed (a file in it created, written,
+  deleted, renamed, chmodded), each with a sequence number.
+- ``mark_all()`` (a queue overflow, a failed watch) and ``stopped()`` end the epoch: the
+  next snapshot walks everything again.
+- A snapshot reads the marks up to sequence number S when it starts (:func:`begin`) and, once
+  committed, drops only the entries <= S (:func:`finish`): whatever is marked while it walks
+  stays for the next one. A snapshot started in another epoch, or older than the base
+  (two hooks at once), never moves the base.
+
+Hooks (not the daemon itself) first make sure the daemon has read every event up to now
+(:func:`sync`): they write a token file into ``<store>/watch/``, which the daemon watches with
+the same inotify queue, and wait until the daemon acknowledges it with :func:`synced` after
+marking every earlier event. A daemon that does not answer within a moment means a full walk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import sqlite3
+import time
+from collections.abc import Iterable
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+SYNC_SUFFIX = ".sync"
+SYNC_TIMEOUT_S = 0.5
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS state (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    worktree TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    pid INTEGER NOT NULL,          -- the daemon watching in this epoch; 0: nobody is
+    reason TEXT NOT NULL,          -- why the last epoch ended (mark_all, stopped)
+    base_epoch INTEGER NOT NULL,   -- the epoch of the base snapshot; -1: none
+    base_seq INTEGER NOT NULL,     -- marks <= this are in the base
+    base_root BLOB NOT NULL,       -- root tree key of the base snapshot
+    base_stamp TEXT NOT NULL,      -- what labels and excludes depend on, as the base saw it
+    base_labels TEXT NOT NULL      -- digest of git's tracked and ignored sets at the base
+);
+CREATE TABLE IF NOT EXISTS marks (seq INTEGER PRIMARY KEY AUTOINCREMENT, dir BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS syncs (token TEXT PRIMARY KEY, at REAL NOT NULL);
+"""
+
+
+def _id(worktree: str) -> str:
+    real = os.path.realpath(worktree)
+    return hashlib.sha256(os.fsencode(real)).hexdigest()[:32]
+
+
+def watch_dir(store_path: str) -> str:
+    """The folder of the dirty sets and sync tokens (the daemon watches it for tokens)."""
+    return os.path.join(store_path, "watch")
+
+
+def journal_path(store_path: str, worktree: str) -> str:
+    return os.path.join(watch_dir(store_path), _id(worktree) + ".dirty")
+
+
+@contextlib.contextmanager
+def _db(store_path: str, worktree: str, create: bool = True) -> Iterator[sqlite3.Connection]:
+    path = journal_path(store_path, worktree)
+    if create:
+        os.makedirs(watch_dir(store_path), mode=0o700, exist_ok=True)
+    elif not os.path.exists(path):
+        raise FileNotFoundError(path)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # 0600 before sqlite opens it
+    os.close(fd)
+    con = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    try:
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.executescript(_SCHEMA)
+        if con.execute("SELECT 1 FROM state").fetchone() is None:
+            con.execute(
+                "INSERT OR IGNORE INTO state VALUES (1, ?, 0, 0, 'new', -1, 0, x'', '', '')",
+                (os.path.realpath(worktree),),
+            )
+        yield con
+    finally:
+        con.close()
+
+
+@contextlib.contextmanager
+def _tx(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    con.execute("BEGIN IMMEDIATE")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def _new_epoch(con: sqlite3.Connection, pid: int, reason: str) -> None:
+    con.execute(
+        "UPDATE state SET epoch = epoch + 1, pid = ?, reason = ?, base_epoch = -1, base_seq = 0,"
+        " base_root = x'', base_stamp = '', base_labels = ''",
+        (pid, reason),
+    )
+    con.execute("DELETE FROM marks")
+
+
+# --------------------------------------------------------------------------- the daemon's side
+
+
+def watching(store_path: str, worktree: str) -> None:
+    """Every watch of *worktree* is set up (by this process): a new epoch starts; everything
+    before it counts as dirty."""
+    with _db(store_path, worktree) as con, _tx(con):
+        _new_epoch(con, os.getpid(), "watching")
+
+
+def mark(store_path: str, worktree: str, dirs: Iterable[str]) -> None:
+    """*dirs* (absolute) had entries created, written, deleted, renamed or chmodded."""
+    rels = [r for r in (_rel(worktree, d) for d in dirs) if r is not None]
+    if not rels:
+        return
+    with _db(store_path, worktree) as con, _tx(con):
+        con.executemany("INSERT INTO marks (dir) VALUES (?)", [(r,) for r in rels])
+
+
+def mark_all(store_path: str, worktree: str, reason: str) -> None:
+    """Events were lost (queue overflow, a failed watch, polling): the next snapshot walks
+    everything. The daemon goes on watching: the epoch it starts is still its own."""
+    with _db(store_path, worktree) as con, _tx(con):
+        _new_epoch(con, os.getpid(), reason or "mark_all")
+
+
+def stopped(store_path: str, worktree: str) -> None:
+    """Nobody watches *worktree* any more."""
+    with (
+        contextlib.suppress(FileNotFoundError),
+        _db(store_path, worktree, create=False) as con,
+        _tx(con),
+    ):
+        _new_epoch(con, 0, "stopped")
+
+
+def synced(store_path: str, token_path: str) -> None:
+    """The daemon read the event of sync token *token_path* (a file in :func:`watch_dir`) after
+    marking every earlier event: acknowledge it to the waiting snapshot."""
+    name = os.path.basename(token_path)
+    if not name.endswith(SYNC_SUFFIX):
+        return
+    wid, _, token = name[: -len(SYNC_SUFFIX)].partition("-")
+    path = os.path.join(watch_dir(store_path), wid + ".dirty")
+    if not token or not os.path.exists(path):
+        return
+    con = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    try:
+        con.execute("INSERT OR REPLACE INTO syncs VALUES (?, ?)", (token, time.time()))
+    finally:
+        con.close()
+
+
+def is_sync_token(path: str) -> bool:
+    return path.endswith(SYNC_SUFFIX)
+
+
+def _rel(worktree: str, d: str) -> bytes | None:
+    top = os.fsencode(os.path.realpath(worktree))
+    raw = os.fsencode(d)
+    # the daemon gives the paths it watches: under the worktree's real path or as given
+    for base in (top, os.fsencode(os.path.abspath(worktree))):
+        if raw == base:
+            return b""
+        if raw.startswith(base + b"/"):
+            rel = os.path.normpath(raw[len(base) + 1 :])
+            if rel == b".git" or rel.startswith(b".git/"):
+                return None
+            return rel
+    return None
+
+
+# --------------------------------------------------------------------------- the snapshot's side
+
+
+@dataclass(frozen=True)
+class Begun:
+    """What a snapshot read when it started."""
+
+    epoch: int
+    pid: int  # the daemon watching in this epoch, 0 if none
+    seq: int  # every mark <= seq is in ``dirs``
+    dirs: frozenset[bytes]  # relative directories marked since the base (b"" is the root)
+    base_epoch: int
+    base_root: bytes
+    base_stamp: str
+    base_labels: str
+
+    @property
+    def has_base(self) -> bool:
+        return self.base_epoch == self.epoch and self.pid != 0
+
+    def clean(self) -> CleanSet:
+        return CleanSet(self.dirs)
+
+
+class CleanSet:
+    """Answers "is this directory and everything below it unchanged since the base?"."""
+
+    def __init__(self, dirs: Iterable[bytes]) -> None:
+        touched: set[bytes] = set()
+        for d in dirs:
+            # d and every folder above it have changed below them
+            while d not in touched:
+                touched.add(d)
+                if not d:
+                    break
+                d = d.rpartition(b"/")[0]
+        self.touched = touched
+
+    def __call__(self, rel: bytes) -> bool:
+        return rel not in self.touched
+
+
+def begin(store_path: str, worktree: str) -> Begun | None:
+    """The state and the marks so far, or None when no daemon ever watched *worktree*."""
+    try:
+        with _db(store_path, worktree, create=False) as con, _tx(con):
+            row = con.execute(
+                "SELECT epoch, pid, base_epoch, base_seq, base_root, base_stamp, base_labels"
+                " FROM state"
+            ).fetchone()
+            epoch, pid, base_epoch, base_seq, root, stamp, labels = row
+            seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM marks").fetchone()[0]
+            dirs = frozenset(
+                d for (d,) in con.execute("SELECT DISTINCT dir FROM marks WHERE seq <= ?", (seq,))
+            )
+    except (FileNotFoundError, sqlite3.Error):
+        return None
+    return Begun(epoch, pid, max(seq, base_seq), dirs, base_epoch, bytes(root), stamp, labels)
+
+
+def finish(
+    store_path: str, worktree: str, begun: Begun, root: bytes, stamp: str, labels: str
+) -> None:
+    """A snapshot that started with *begun* committed *root*: it becomes the base (when it is
+    of the current epoch and newer than the base) and the marks it covered are dropped."""
+    with (
+        contextlib.suppress(FileNotFoundError, sqlite3.Error),
+        _db(store_path, worktree, create=False) as con,
+        _tx(con),
+    ):
+        epoch, pid, base_epoch, base_seq = con.execute(
+            "SELECT epoch, pid, base_epoch, base_seq FROM state"
+        ).fetchone()
+        if epoch != begun.epoch or pid == 0:
+            return  # the epoch ended while it walked: its base would miss events
+        if base_epoch == epoch and base_seq > begun.seq:
+            return  # a later snapshot finished first
+        con.execute(
+            "UPDATE state SET base_epoch = ?, base_seq = ?, base_root = ?, base_stamp = ?,"
+            " base_labels = ?",
+            (epoch, begun.seq, root, stamp, labels),
+        )
+        con.execute("DELETE FROM marks WHERE seq <= ?", (begun.seq,))
+
+
+def sync(store_path: str, worktree: str, timeout: float = SYNC_TIMEOUT_S) -> bool:
+    """Make sure the daemon has marked every change made before now: True once it has
+    acknowledged a fresh token, False if it did not within *timeout*."""
+    token = os.urandom(8).hex()
+    path = os.path.join(watch_dir(store_path), f"{_id(worktree)}-{token}{SYNC_SUFFIX}")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+    except OSError:
+        return False
+    try:
+        deadline = time.monotonic() + timeout
+        delay = 0.0005
+        with _db(store_path, worktree, create=False) as con:
+            while True:
+                got = con.execute("SELECT 1 FROM syncs WHERE token = ?", (token,)).fetchone()
+                if got is not None:
+                    con.execute(
+                        "DELETE FROM syncs WHERE token = ? OR at < ?", (token, time.time() - 60)
+                    )
+                    return True
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(delay)
+                delay = min(delay * 2, 0.01)
+    except (FileNotFoundError, sqlite3.Error):
+        return False
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def status(store_path: str, worktree: str) -> dict[str, object]:
+    """For ``watch status``: the epoch, who watches, why the last epoch ended, marks pending."""
+    b = begin(store_path, worktree)
+    if b is None:
+        return {"epoch": 0, "watching": False, "pending_dirs": 0, "base": False}
+    return {
+        "epoch": b.epoch,
+        "watching": b.pid != 0,
+        "pending_dirs": len(b.dirs),
+        "base": b.has_base,
+    }
