@@ -1,0 +1,73 @@
+"""``git snapshot push [NAME]``: copy every pack and snapshot a remote lacks."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+
+from git_snapshot import output
+from git_snapshot.errors import UserError
+from git_snapshot.store import Store
+
+
+def _push_once(name: str | None) -> tuple[str, str]:
+    from git_snapshot.store.remote import config
+    from git_snapshot.store.remote.cache import RemoteStore
+    from git_snapshot.store.remote.push import push
+    from git_snapshot.store.remote.repo import Remote
+
+    conf = config.get(name)
+    with Store() as store, Remote(conf) as remote:
+        remote.check()
+        with RemoteStore(remote, store.path) as cache:
+            r = push(store, remote, cache)
+    line = (
+        f"pushed {r.snapshots} snapshot(s) and {r.packs} pack(s) ({output.size(r.bytes)}) "
+        f"to {conf.name}; {r.already} already there"
+    )
+    warn = "".join(f"\nnot pushed: {s}" for s in r.skipped)
+    return line, warn
+
+
+def cmd_push(*, name: str | None = None, auto: bool = False) -> int:
+    if auto:
+        assert name is not None
+        return _auto(name)
+    line, warn = _push_once(name)
+    print(line)
+    if warn:
+        output.err(warn.strip())
+        return 1
+    return 0
+
+
+def _auto(name: str) -> int:
+    """The background push a hook started: one at a time per store and remote, its outcome in
+    the state file (see store.remote.auto), retried later with backoff on failure."""
+    from git_snapshot.store.location import store_dir
+    from git_snapshot.store.remote import auto
+
+    store = str(store_dir())
+    lock_path = auto.state_path(store, name) + ".lock"
+    os.makedirs(os.path.dirname(lock_path), mode=0o700, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return 0  # another auto-push runs
+        for _ in range(3):
+            try:
+                _push_once(name)
+                error = None
+            except UserError as exc:
+                error = str(exc)
+            except Exception as exc:
+                error = f"internal error: {exc!r}"
+            if not auto.finished(store, name, error):
+                break
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    return 0

@@ -1,0 +1,158 @@
+"""``git snapshot remote add|list|remove|prune``, and :func:`open_store`, which gives the read
+commands (list, log, show, cat, restore, export) the store ``--remote NAME`` names."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+
+from git_snapshot import output
+from git_snapshot.errors import UserError
+from git_snapshot.store import Snapshot
+from git_snapshot.store import Store
+
+
+def open_store(remote: str | None) -> Store:
+    """The local store, or with *remote* the cache store mirroring that remote (synced now;
+    its packs are fetched when a read needs them)."""
+    if remote is None:
+        return Store()
+    from git_snapshot.store.location import store_dir
+    from git_snapshot.store.remote import config
+    from git_snapshot.store.remote.cache import RemoteStore
+    from git_snapshot.store.remote.repo import Remote
+
+    conf = config.get(remote)
+    rem = Remote(conf)
+    try:
+        rem.check()
+        cache = RemoteStore(rem, str(store_dir()))
+    except BaseException:
+        rem.close()
+        raise
+    try:
+        cache.sync()
+    except BaseException:
+        cache.close()
+        raise
+    return cache
+
+
+def prefetch(store: Store, snap: Snapshot) -> None:
+    """With --remote: fetch the packs *snap* needs, several at once (restore, export)."""
+    from git_snapshot.store.remote.cache import RemoteStore
+
+    if isinstance(store, RemoteStore):
+        store.prefetch([snap])
+
+
+def cmd_remote_add(*, name: str, url: str, key_file: str | None = None) -> int:
+    from git_snapshot.store.backend import check_url
+    from git_snapshot.store.remote import config
+    from git_snapshot.store.remote import crypto
+    from git_snapshot.store.remote.repo import Remote
+
+    config.check_name(name)
+    check_url(url)
+    remotes = config.load()
+    if name in remotes:
+        raise UserError(
+            f"remote {name} exists already ({remotes[name].url}); remove it first with: "
+            f"git snapshot remote remove {name}"
+        )
+    path = config.key_path(name)
+    if os.path.exists(path):
+        raise UserError(
+            f"a key file for {name} exists already at {path}; move it away (it may be the only "
+            "copy of an older remote's key) or choose another name"
+        )
+    secret = crypto.read_key_file(key_file) if key_file else crypto.new_secret()
+    conf = config.RemoteConf(name, url, path)
+    with Remote(conf, secret) as remote:
+        try:
+            created = remote.init()
+        except UserError as exc:
+            if "wrong key" in str(exc) and not key_file:
+                raise UserError(
+                    f"{url} already holds snapshots encrypted with another key; add it with "
+                    f"that key: git snapshot remote add {name} {url} --key FILE (a copy of "
+                    "the key file from the machine that made it)"
+                ) from None
+            raise
+    crypto.write_key_file(path, secret)
+    remotes[name] = conf
+    config.save(remotes)
+    if created:
+        print(f"added remote {name}: {url} (new, encrypted with the key in {path})")
+    else:
+        print(f"added remote {name}: {url} (holding snapshots already; key {path})")
+    if not key_file:
+        print(
+            "This key is the only way to read what you push. Keep a copy somewhere other than "
+            "this machine (a password manager); it is printed this once:"
+        )
+        print(f"  {crypto.KEY_PREFIX}{__import__('base64').b64encode(secret).decode()}")
+        print(f"On another machine: git snapshot remote add {name} {url} --key FILE")
+    return 0
+
+
+def cmd_remote_list(*, json_out: bool = False) -> int:
+    from git_snapshot.store.location import store_dir
+    from git_snapshot.store.remote import auto
+    from git_snapshot.store.remote import config
+
+    remotes = config.load()
+    store = str(store_dir())
+    items = [
+        {"name": r.name, "url": r.url, "key": r.key_file, "auto_push": auto.describe(store, r.name)}
+        for r in sorted(remotes.values(), key=lambda r: r.name)
+    ]
+    if json_out:
+        output.print_json(items)
+        return 0
+    if not items:
+        print("no remotes; add one with: git snapshot remote add NAME URL")
+        return 0
+    rows = [[i["name"], i["url"], i["key"], i["auto_push"]] for i in items]
+    print(output.table(["NAME", "URL", "KEY FILE", "AUTO-PUSH"], rows))
+    return 0
+
+
+def cmd_remote_remove(*, name: str) -> int:
+    from git_snapshot.store.remote import config
+
+    remotes = config.load()
+    conf = config.get(name)
+    del remotes[name]
+    config.save(remotes)
+    kept = ""
+    if os.path.exists(conf.key_file):  # never delete a key: it may be the only copy
+        moved = f"{conf.key_file}.removed-{time.strftime('%Y%m%d-%H%M%S')}"
+        with contextlib.suppress(OSError):
+            os.replace(conf.key_file, moved)
+            kept = f"; its key is kept in {moved}"
+    print(f"removed remote {name} ({conf.url}); nothing on it was deleted{kept}")
+    return 0
+
+
+def cmd_remote_prune(*, name: str, keep_last: int | None, dry_run: bool) -> int:
+    from git_snapshot.store.location import store_dir
+    from git_snapshot.store.remote import config
+    from git_snapshot.store.remote.cache import RemoteStore
+    from git_snapshot.store.remote.maintain import prune_remote
+    from git_snapshot.store.remote.repo import Remote
+
+    if keep_last is not None and keep_last < 1:
+        raise UserError("--keep-last takes a number of snapshots, 1 or more")
+    conf = config.get(name)
+    with Remote(conf) as remote:
+        remote.check()
+        with RemoteStore(remote, str(store_dir())) as cache:
+            report = prune_remote(remote, cache, keep_last, dry_run)
+    verb = "would drop" if dry_run else "dropped"
+    print(
+        f"{verb} {report.snapshots} snapshot(s) and {report.packs} pack(s) "
+        f"({output.size(report.bytes)}) from {name}; {report.locks} stale lock(s)"
+    )
+    return 0

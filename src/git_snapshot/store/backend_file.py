@@ -1,0 +1,148 @@
+"""``file:///path``: a remote in a local directory (a second disk, a mounted share).
+
+Objects are plain files under the directory. Each write goes to a temp file in ``.tmp/``,
+is fsynced, then put in place by ``link`` (create-if-absent: fails when the name exists) or
+``rename`` (replace); a compare-and-swap holds ``.lock`` (flock) while it compares and
+renames. The etag of a file is the SHA-256 of its bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import secrets
+import urllib.parse
+from collections.abc import Iterator
+
+from git_snapshot.errors import UserError
+from git_snapshot.store.backend import Backend
+from git_snapshot.store.backend import BackendError
+from git_snapshot.store.backend import Conflict
+from git_snapshot.store.backend import Info
+from git_snapshot.store.backend import NotFound
+
+
+def parse_file_url(url: str) -> str:
+    parsed = urllib.parse.urlparse(url)
+    path = urllib.parse.unquote(parsed.path)
+    if (
+        parsed.scheme != "file"
+        or parsed.netloc not in ("", "localhost")
+        or not path.startswith("/")
+    ):
+        raise UserError(f"bad remote URL {url!r}: a directory remote is file:///ABSOLUTE/PATH")
+    return path
+
+
+class FileBackend(Backend):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.root = parse_file_url(url)
+        self._tmp = os.path.join(self.root, ".tmp")
+        try:
+            os.makedirs(self._tmp, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise BackendError(
+                f"cannot use the remote directory {self.root}: {exc.strerror}"
+            ) from None
+
+    def _path(self, name: str) -> str:
+        if name.startswith("/") or ".." in name.split("/"):
+            raise ValueError(f"bad object name {name!r}")
+        return os.path.join(self.root, name)
+
+    def _temp(self, data: bytes) -> str:
+        tmp = os.path.join(self._tmp, secrets.token_hex(8))
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        return tmp
+
+    @contextlib.contextmanager
+    def _io(self, name: str) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise NotFound(name) from None
+            raise BackendError(f"remote {self.root}: {name}: {exc.strerror}") from None
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        fd = os.open(os.path.join(self.root, ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def put(self, name: str, data: bytes) -> None:
+        path = self._path(name)
+        with self._io(name):
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            os.replace(self._temp(data), path)
+
+    def put_cas(self, name: str, data: bytes, etag: str | None) -> str:
+        path = self._path(name)
+        with self._io(name):
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            tmp = self._temp(data)
+            try:
+                if etag is None:
+                    try:
+                        os.link(tmp, path)  # atomic: fails if the name exists
+                    except FileExistsError:
+                        raise Conflict(name) from None
+                else:
+                    with self._locked():
+                        info = self.head(name)
+                        if info is None or info.etag != etag:
+                            raise Conflict(name)
+                        os.replace(tmp, path)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+        return hashlib.sha256(data).hexdigest()
+
+    def get(self, name: str) -> bytes:
+        with self._io(name), open(self._path(name), "rb") as f:
+            return f.read()
+
+    def get_range(self, name: str, start: int, end: int) -> bytes:
+        with self._io(name), open(self._path(name), "rb") as f:
+            f.seek(start)
+            return f.read(max(0, end - start))
+
+    def head(self, name: str) -> Info | None:
+        try:
+            data = self.get(name)
+        except NotFound:
+            return None
+        return Info(len(data), hashlib.sha256(data).hexdigest())
+
+    def list(self, prefix: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        base = self._path(prefix.rstrip("/")) if prefix.strip("/") else self.root
+        with self._io(prefix):
+            for dirpath, dirnames, filenames in os.walk(base):
+                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+                rel = os.path.relpath(dirpath, self.root)
+                for f in filenames:
+                    if f.startswith("."):
+                        continue
+                    name = f if rel == "." else f"{rel}/{f}"
+                    if name.startswith(prefix):
+                        with contextlib.suppress(FileNotFoundError):
+                            out[name] = os.stat(os.path.join(dirpath, f)).st_size
+        return out
+
+    def delete(self, name: str) -> None:
+        with contextlib.suppress(NotFound), self._io(name):
+            os.unlink(self._path(name))

@@ -1,0 +1,269 @@
+"""What a remote holds, mirrored locally: a cache store in the user cache dir.
+
+The cache is a real store (same index, same read path) whose index lists the remote's packs
+(named ``<remote id>.pack``) and snapshots, but whose pack files are fetched only when a read
+needs them (whole packs, decrypted, kept for the next read). So ``--remote NAME`` on list,
+log, show, cat, restore and export works from the remote alone: ``list`` fetches no pack,
+``restore`` only the packs its snapshot names.
+
+The sealed documents already fetched are kept as JSON under ``docs/`` next to the store, so
+a sync lists the remote (one request per kind) and fetches only what is new. When something
+vanished from the remote (a remote prune), the cache index is rebuilt from the kept documents.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import dataclasses
+import json
+import os
+import shutil
+from typing import Any
+
+from git_snapshot.errors import UserError
+from git_snapshot.store.backend import NotFound
+from git_snapshot.store.core import Store
+from git_snapshot.store.index import Index
+from git_snapshot.store.index import Location
+from git_snapshot.store.index import Snapshot
+from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.packs import FinishedPack
+from git_snapshot.store.packs import PackedObject
+from git_snapshot.store.records import decode_record
+from git_snapshot.store.remote import crypto
+from git_snapshot.store.remote.config import remote_cache
+from git_snapshot.store.remote.repo import Remote
+from git_snapshot.store.safewrite import fsync_dir
+
+PARALLEL = 8  # concurrent pack downloads
+
+
+# -- pack index documents: a FinishedPack, whatever fields its objects have ------------------
+
+
+def pack_doc(pack_id: str, sealed_size: int, plain_size: int, objects: list[PackedObject]) -> Any:
+    names = [f.name for f in dataclasses.fields(PackedObject)]
+    rows = [
+        [v.hex() if isinstance(v, bytes) else v for v in dataclasses.astuple(o)] for o in objects
+    ]
+    return {"id": pack_id, "sealed": sealed_size, "size": plain_size, "fields": names, "rows": rows}
+
+
+def pack_from_doc(doc: Any) -> FinishedPack:
+    names = [f.name for f in dataclasses.fields(PackedObject)]
+    if doc.get("fields") != names:
+        raise CorruptObject(
+            f"remote pack index {doc.get('id')} was written by another version of git-snapshot"
+        )
+    types = {f.name: f.type for f in dataclasses.fields(PackedObject)}
+    objects = []
+    for row in doc["rows"]:
+        values: dict[str, Any] = {
+            n: bytes.fromhex(v) if types[n] in ("bytes", bytes) else v
+            for n, v in zip(names, row, strict=True)
+        }
+        objects.append(PackedObject(**values))
+    return FinishedPack(f"{doc['id']}.pack", int(doc["size"]), objects)
+
+
+# -- entering snapshot documents into an index ----------------------------------------------
+
+
+def enter_snapshots(index: Index, docs: list[Any]) -> list[tuple[Snapshot, int]]:
+    """Enter the snapshots of *docs* (remote snapshot documents) into *index*, each with the
+    number it had where it was taken, or the next free one of its repository when that number
+    is taken there by another snapshot; skips those already present (same record).
+    Returns (snapshot, number it had) for those entered."""
+    have = {s.record for s in index.snapshots() if s.record is not None}
+    taken = {(s.source, s.id) for s in index.snapshots()}
+    entered = []
+    parsed = []
+    for doc in docs:
+        snap, source_path = decode_record(doc["data"].encode())
+        snap.record = bytes.fromhex(doc["record"])
+        parsed.append((snap, source_path))
+    parsed.sort(key=lambda p: (p[0].source, p[0].id, p[0].created))
+    for snap, source_path in parsed:
+        assert snap.record is not None
+        if snap.record in have:
+            continue
+        original = snap.id
+        if (snap.source, snap.id) in taken:
+            snap.id = index.reserve_seq(snap.source, source_path)
+        else:
+            index.set_source(snap.source, source_path, snap.id + 1)
+        index.add_snapshot([], snap)
+        taken.add((snap.source, snap.id))
+        have.add(snap.record)
+        entered.append((snap, original))
+    return entered
+
+
+class RemoteStore(Store):
+    """The cache store of one remote (see the module doc); reads fetch missing packs."""
+
+    def __init__(self, remote: Remote, local_store: str) -> None:
+        self.remote = remote
+        self.cache_root = remote_cache(remote.conf, local_store)
+        self.docs_dir = os.path.join(self.cache_root, "docs")
+        for sub in ("index", "snapshots"):
+            os.makedirs(os.path.join(self.docs_dir, sub), mode=0o700, exist_ok=True)
+        super().__init__(os.path.join(self.cache_root, "store"))
+        self.sealed_sizes: dict[str, int] = {}
+        self.snapshot_packs: dict[bytes, list[str]] = {}
+
+    def __enter__(self) -> RemoteStore:
+        return self
+
+    # -- keeping up with the remote ----------------------------------------------------------
+
+    def _kept(self, kind: str) -> dict[str, Any]:
+        out = {}
+        d = os.path.join(self.docs_dir, kind)
+        for name in os.listdir(d):
+            if name.endswith(".json"):
+                try:
+                    with open(os.path.join(d, name), encoding="utf-8") as f:
+                        out[name[:-5]] = json.load(f)
+                except (OSError, ValueError):
+                    continue
+        return out
+
+    def keep(self, kind: str, ident: str, doc: Any) -> None:
+        path = os.path.join(self.docs_dir, kind, ident + ".json")
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(doc, f)
+        os.replace(tmp, path)
+
+    def sync(self) -> dict[str, dict[str, int]]:
+        """Bring the cache up to date with the remote; returns the remote's listing."""
+        listing = self.remote.listing()
+        kept = {k: self._kept(k) for k in ("index", "snapshots")}
+        complete = {i for i in listing["index"] if i in listing["packs"]}
+        new_idx = sorted(complete - set(kept["index"]))
+        new_snaps = sorted(set(listing["snapshots"]) - set(kept["snapshots"]))
+        fetched = {
+            "index": self._fetch_docs("index", new_idx),
+            "snapshots": self._fetch_docs("snapshots", new_snaps),
+        }
+        for kind, docs in fetched.items():
+            for ident, doc in docs.items():
+                self.keep(kind, ident, doc)
+                kept[kind][ident] = doc
+        gone = (set(kept["index"]) - complete) | (
+            set(kept["snapshots"]) - set(listing["snapshots"])
+        )
+        if gone:
+            for kind, live in (("index", complete), ("snapshots", set(listing["snapshots"]))):
+                for ident in set(kept[kind]) - live:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(self.docs_dir, kind, ident + ".json"))
+                    kept[kind].pop(ident)
+            self._rebuild(kept)
+        else:
+            self.index.add_packs(pack_from_doc(kept["index"][i]) for i in new_idx)
+            enter_snapshots(self.index, [kept["snapshots"][i] for i in new_snaps])
+        self.sealed_sizes = {i: listing["packs"][i] for i in complete}
+        self.snapshot_packs = {
+            bytes.fromhex(d["record"]): list(d["packs"]) for d in kept["snapshots"].values()
+        }
+        return listing
+
+    def _fetch_docs(self, kind: str, idents: list[str]) -> dict[str, Any]:
+        def one(ident: str) -> tuple[str, Any]:
+            try:
+                return ident, self.remote.get_doc(f"{kind}/{ident}")
+            except NotFound:
+                return ident, None  # pruned since the listing
+            except crypto.Damaged as exc:
+                raise UserError(
+                    f"remote {self.remote.name}: {exc}; check it with: "
+                    f"git snapshot verify --remote {self.remote.name}"
+                ) from None
+
+        with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
+            return {i: d for i, d in pool.map(one, idents) if d is not None}
+
+    def _rebuild(self, kept: dict[str, dict[str, Any]]) -> None:
+        """A new cache index from the kept documents (something vanished from the remote)."""
+        self.index.close()
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.index_path + suffix)
+        live = {f"{i}.pack" for i in kept["index"]}
+        for name in self.pack_names():
+            if name not in live:
+                os.unlink(self.pack_path(name))
+        self.index = Index(self.index_path)
+        self.index.add_packs(pack_from_doc(d) for d in kept["index"].values())
+        enter_snapshots(self.index, list(kept["snapshots"].values()))
+
+    # -- fetching packs when a read needs them -----------------------------------------------
+
+    def _locate(self, key: bytes) -> Location:
+        loc = super()._locate(key)
+        if not os.path.exists(self.pack_path(loc.pack)):
+            try:
+                self.fetch_pack(loc.pack[: -len(".pack")])
+            except crypto.Damaged as exc:
+                raise self._damaged(key, loc, f"cannot be read from the remote: {exc}") from None
+            except NotFound:
+                raise self._damaged(key, loc, "is gone from the remote") from None
+        return loc
+
+    def fetch_pack(self, ident: str) -> str:
+        """Download, check and decrypt one remote pack into the cache; returns its path."""
+        return download_pack(self.remote, ident, self.pack_path(f"{ident}.pack"), self.tmp_dir)
+
+    def prefetch(self, snaps: list[Snapshot]) -> None:
+        """Fetch, several at once, the packs these snapshots need that the cache lacks."""
+        wanted = {
+            p
+            for s in snaps
+            if s.record is not None
+            for p in self.snapshot_packs.get(s.record, [])
+            if not os.path.exists(self.pack_path(f"{p}.pack"))
+        }
+        with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
+            for f in [pool.submit(self.fetch_pack, p) for p in sorted(wanted)]:
+                with contextlib.suppress(crypto.Damaged, NotFound):  # named when read
+                    f.result()
+
+
+def download_pack(remote: Remote, ident: str, dest: str, tmp_dir: str) -> str:
+    """packs/<ident> from *remote*, opened (every chunk authenticated) and written to *dest*
+    through a temp file in *tmp_dir* (fsync, rename)."""
+    name = f"packs/{ident}"
+    plain = remote.key.open(name, remote.backend.get(name))
+    tmp = os.path.join(tmp_dir, f"{ident}.pack.fetch{os.getpid()}-{id(plain)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(plain)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(os.path.dirname(dest))
+    return dest
+
+
+def copy_or_download(
+    remote: Remote, cache: RemoteStore | None, ident: str, dest: str, tmp_dir: str
+) -> None:
+    """A remote pack into *dest*: copied from the cache when a read fetched it already."""
+    if cache is not None:
+        cached = cache.pack_path(f"{ident}.pack")
+        if os.path.exists(cached):
+            tmp = os.path.join(tmp_dir, f"{ident}.pack.copy{os.getpid()}")
+            shutil.copyfile(cached, tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, dest)
+            return
+    download_pack(remote, ident, dest, tmp_dir)

@@ -1,0 +1,113 @@
+"""Which remotes this user has: ``remotes.json`` and ``keys/NAME.key`` in the user config dir
+(``~/.config/git-snapshot`` on Linux; ``GIT_SNAPSHOT_CONFIG_DIR`` overrides it).
+
+A remote belongs to the user's store, not to one repository, so it is not kept in any git
+config; ``snapshot.autoPush NAME`` (git config, any level) names the remote hook snapshots are
+pushed to. The per-remote cache (the metadata of what the remote holds, packs fetched for
+``--remote`` reads, auto-push state) lives in the user cache dir, keyed by remote and store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from dataclasses import dataclass
+
+from git_snapshot.errors import UserError
+
+ENV_CONFIG = "GIT_SNAPSHOT_CONFIG_DIR"
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class RemoteConf:
+    name: str
+    url: str
+    key_file: str
+
+
+def config_dir() -> str:
+    env = os.environ.get(ENV_CONFIG)
+    if env:
+        return env
+    import platformdirs
+
+    return platformdirs.user_config_dir("git-snapshot", appauthor=False)
+
+
+def cache_dir() -> str:
+    import platformdirs
+
+    return platformdirs.user_cache_dir("git-snapshot", appauthor=False)
+
+
+def remote_cache(conf: RemoteConf, store_path: str) -> str:
+    """The cache of one remote for one local store."""
+    tag = hashlib.sha256(f"{conf.url}\0{os.path.realpath(store_path)}".encode()).hexdigest()
+    return os.path.join(cache_dir(), "remotes", f"{conf.name}-{tag[:12]}")
+
+
+def _file() -> str:
+    return os.path.join(config_dir(), "remotes.json")
+
+
+def key_path(name: str) -> str:
+    return os.path.join(config_dir(), "keys", f"{name}.key")
+
+
+def load() -> dict[str, RemoteConf]:
+    try:
+        with open(_file(), encoding="utf-8") as f:
+            doc = json.load(f)
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        raise UserError(
+            f"cannot read the remotes file {_file()}: {exc}; fix or remove it"
+        ) from None
+    out = {}
+    for name, item in doc.get("remotes", {}).items():
+        if isinstance(item, dict) and isinstance(item.get("url"), str):
+            out[name] = RemoteConf(name, item["url"], str(item.get("key") or key_path(name)))
+    return out
+
+
+def save(remotes: dict[str, RemoteConf]) -> None:
+    path = _file()
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    doc = {"remotes": {r.name: {"url": r.url, "key": r.key_file} for r in remotes.values()}}
+    tmp = f"{path}.tmp{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=2, sort_keys=True)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def get(name: str | None) -> RemoteConf:
+    """The remote *name*, or the only one there is when *name* is None."""
+    remotes = load()
+    if name is None:
+        if len(remotes) == 1:
+            return next(iter(remotes.values()))
+        if not remotes:
+            raise UserError("no remote yet; add one with: git snapshot remote add NAME URL")
+        raise UserError(
+            f"{len(remotes)} remotes ({', '.join(sorted(remotes))}): name one, e.g. "
+            f"git snapshot push {sorted(remotes)[0]}"
+        )
+    if name not in remotes:
+        known = f" (known: {', '.join(sorted(remotes))})" if remotes else ""
+        raise UserError(
+            f"no remote called {name!r}{known}; add one with: git snapshot remote add {name} URL"
+        )
+    return remotes[name]
+
+
+def check_name(name: str) -> None:
+    if not NAME_RE.match(name):
+        raise UserError(f"bad remote name {name!r}: letters, digits, '.', '_' and '-', at most 64")

@@ -1,0 +1,159 @@
+"""``verify --remote NAME [--read-data]`` and ``remote prune NAME``.
+
+verify re-reads every snapshot and pack index document (each authenticated), checks that
+every pack a snapshot names is on the remote, complete (its index document is there) and of
+the size its index records; with ``--read-data`` it downloads every pack a snapshot needs,
+authenticates every chunk, and then checks every snapshot in the cache store with the local
+verifier (every tree and file re-hashed), naming each damaged remote object, snapshot and path.
+
+prune holds the exclusive remote lock (pushes hold shared ones; a lock not refreshed for 30
+min is stale, as restic's): it drops the snapshot documents it is told to (``--keep-last N``
+per repository), then deletes every pack and pack index no remaining snapshot names (the
+leftovers of interrupted pushes too) and stale locks. Snapshot documents go first, so no
+remaining snapshot ever names a deleted pack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field
+
+from git_snapshot.store.backend import NotFound
+from git_snapshot.store.remote import crypto
+from git_snapshot.store.remote.cache import RemoteStore
+from git_snapshot.store.remote.cache import download_pack
+from git_snapshot.store.remote.repo import STALE_S
+from git_snapshot.store.remote.repo import Remote
+
+
+@dataclass
+class RemoteProblem:
+    what: str  # the remote object, e.g. packs/<id>
+    message: str
+    snapshots: list[str] = field(default_factory=list)  # label:id of those that need it
+
+
+@dataclass
+class RemoteVerifyReport:
+    snapshots: int = 0
+    packs: int = 0
+    problems: list[RemoteProblem] = field(default_factory=list)
+    paths: list[tuple[str, int, str, str]] = field(default_factory=list)  # source, id, path, why
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.paths
+
+
+def verify_remote(remote: Remote, cache: RemoteStore, read_data: bool) -> RemoteVerifyReport:
+    report = RemoteVerifyReport()
+    remote.check()
+    listing = cache.sync()
+    needers: dict[str, list[str]] = {}
+    for ident in sorted(listing["snapshots"]):
+        try:
+            doc = remote.get_doc(f"snapshots/{ident}")
+        except NotFound:
+            continue
+        except crypto.Damaged as exc:
+            report.problems.append(RemoteProblem(f"snapshots/{ident}", str(exc)))
+            continue
+        report.snapshots += 1
+        label = _label(doc)
+        for p in doc["packs"]:
+            needers.setdefault(p, []).append(label)
+    for ident, who in sorted(needers.items()):
+        report.packs += 1
+        if ident not in listing["packs"]:
+            report.problems.append(RemoteProblem(f"packs/{ident}", "is missing", who))
+            continue
+        try:
+            idx = remote.get_doc(f"index/{ident}")
+        except (NotFound, crypto.Damaged) as exc:
+            why = "is missing" if isinstance(exc, NotFound) else str(exc)
+            report.problems.append(RemoteProblem(f"index/{ident}", why, who))
+            continue
+        if int(idx.get("sealed", -1)) != listing["packs"][ident]:
+            report.problems.append(
+                RemoteProblem(
+                    f"packs/{ident}",
+                    f"has {listing['packs'][ident]} bytes, its index records {idx.get('sealed')}",
+                    who,
+                )
+            )
+            continue
+        if read_data:
+            try:
+                download_pack(remote, ident, cache.pack_path(f"{ident}.pack"), cache.tmp_dir)
+            except crypto.Damaged as exc:
+                report.problems.append(RemoteProblem(f"packs/{ident}", str(exc), who))
+    if read_data:
+        from git_snapshot.store.verify import verify
+
+        local = verify(cache, None, read_data=True)
+        report.paths = [(p.source, p.snapshot, p.path, p.message) for p in local.problems]
+    return report
+
+
+def _label(doc: dict[str, object]) -> str:
+    import json
+
+    try:
+        rec = json.loads(str(doc["data"]))
+        return f"{rec['source_path']}:{rec['seq']}"
+    except (ValueError, KeyError, TypeError):
+        return "?"
+
+
+@dataclass
+class RemotePruneReport:
+    snapshots: int = 0  # documents dropped
+    packs: int = 0  # packs deleted
+    bytes: int = 0
+    locks: int = 0
+
+
+def prune_remote(
+    remote: Remote, cache: RemoteStore, keep_last: int | None, dry_run: bool
+) -> RemotePruneReport:
+    import time
+
+    report = RemotePruneReport()
+    with remote.lock(exclusive=True):
+        listing = cache.sync()
+        docs = cache._kept("snapshots")
+        drop: set[str] = set()
+        if keep_last is not None:
+            by_source: dict[str, list[tuple[int, float, str]]] = {}
+            for s in cache.snapshots():
+                assert s.record is not None
+                ident = remote.key.name("snap", s.record)
+                by_source.setdefault(s.source, []).append((s.id, s.created, ident))
+            for snaps in by_source.values():
+                snaps.sort()
+                drop |= {ident for _, _, ident in snaps[: max(0, len(snaps) - keep_last)]}
+        live = {p for ident, d in docs.items() if ident not in drop for p in d["packs"]}
+        dead = sorted((set(listing["packs"]) | set(listing["index"])) - live)
+        report.snapshots = len(drop)
+        report.packs = len([p for p in dead if p in listing["packs"]])
+        report.bytes = sum(listing["packs"].get(p, 0) for p in dead)
+        stale = []
+        for name in remote.backend.list("locks/"):
+            try:
+                doc = remote.get_doc(name)
+                if time.time() - float(doc.get("time", 0)) >= STALE_S:
+                    stale.append(name)
+            except (NotFound, crypto.Damaged):
+                continue
+        report.locks = len(stale)
+        if dry_run:
+            return report
+        for ident in sorted(drop):
+            remote.backend.delete(f"snapshots/{ident}")
+        for ident in dead:
+            remote.backend.delete(f"index/{ident}")
+            remote.backend.delete(f"packs/{ident}")
+        for name in stale:
+            remote.backend.delete(name)
+        cache.sync()
+    return report

@@ -1,0 +1,72 @@
+"""``git snapshot pull``: bring a remote's snapshots into the local store.
+
+Each remote snapshot the local store lacks (by its record) comes with the packs it names that
+hold anything the local store lacks; packs are downloaded, authenticated, decrypted, fsynced
+and renamed into ``packs/`` (as ``<remote id>.pack``) before one index transaction enters
+them, then the snapshot rows go in: the store's usual write order, so a kill leaves at most
+packs that the next pull or ``repair`` picks up. A snapshot keeps the number it had where it
+was taken unless that number is taken in this store by another snapshot of the same
+repository; then it gets the next free number (``pull`` prints each such mapping).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+from dataclasses import dataclass
+from dataclasses import field
+
+from git_snapshot.store.core import Store
+from git_snapshot.store.packs import FinishedPack
+from git_snapshot.store.remote.cache import PARALLEL
+from git_snapshot.store.remote.cache import RemoteStore
+from git_snapshot.store.remote.cache import copy_or_download
+from git_snapshot.store.remote.cache import enter_snapshots
+from git_snapshot.store.remote.cache import pack_from_doc
+from git_snapshot.store.remote.repo import Remote
+
+
+@dataclass
+class PullReport:
+    snapshots: int = 0
+    packs: int = 0
+    bytes: int = 0
+    renumbered: list[tuple[str, int, int]] = field(default_factory=list)  # source, was, now
+
+
+def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
+    report = PullReport()
+    with store.lock():  # gc waits: the packs put in place below are not orphans
+        cache.sync()
+        index_docs = cache._kept("index")
+        have = {s.record for s in store.snapshots() if s.record is not None}
+        docs = [
+            d for d in cache._kept("snapshots").values() if bytes.fromhex(d["record"]) not in have
+        ]
+        if not docs:
+            return report
+        local_keys = set(store.index.object_keys())
+        local_packs = set(store.index.packs())
+        wanted: list[FinishedPack] = []
+        for ident in sorted({p for d in docs for p in d["packs"]}):
+            pack = pack_from_doc(index_docs[ident])
+            if pack.name in local_packs or all(o.key in local_keys for o in pack.objects):
+                continue
+            wanted.append(pack)
+
+        def one(pack: FinishedPack) -> None:
+            dest = store.pack_path(pack.name)
+            if not os.path.exists(dest):  # else put there by a pull killed before its rows
+                copy_or_download(remote, cache, pack.name[: -len(".pack")], dest, store.tmp_dir)
+
+        with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
+            for f in [pool.submit(one, p) for p in wanted]:
+                f.result()
+        store.index.add_packs(wanted)
+        report.packs = len(wanted)
+        report.bytes = sum(p.size for p in wanted)
+        for snap, was in enter_snapshots(store.index, docs):
+            report.snapshots += 1
+            if snap.id != was:
+                report.renumbered.append((snap.source, was, snap.id))
+    return report

@@ -1,0 +1,162 @@
+"""``git snapshot push``: copy every pack and snapshot the remote lacks.
+
+Order, so that a kill or a dropped connection at any point leaves a remote that every reader
+understands and the next push completes without re-sending what arrived:
+
+1. take a shared remote lock (a remote prune waits for it; it is refreshed while pushing);
+2. list the remote once (via the cache: only new documents are fetched);
+3. upload each local pack holding an object the remote lacks (sealed, put-if-absent: its
+   name is fixed by the local pack's name, so a resumed push finds it there), then its index
+   document; a pack whose objects are all on the remote already (pulled from it, or a repack of
+   pushed packs) is not sent;
+4. publish each snapshot the remote lacks as its own object (put-if-absent, named by its
+   record): two machines pushing at once write different objects, so nothing is lost. A
+   snapshot document names the remote packs it needs, so prune and pull need no tree walk.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import threading
+from dataclasses import dataclass
+from dataclasses import field
+
+from git_snapshot.store.core import Store
+from git_snapshot.store.index import Snapshot
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.packs import scan_pack
+from git_snapshot.store.remote.cache import RemoteStore
+from git_snapshot.store.remote.cache import enter_snapshots
+from git_snapshot.store.remote.cache import pack_doc
+from git_snapshot.store.remote.cache import pack_from_doc
+from git_snapshot.store.remote.repo import Remote
+
+PARALLEL = 3  # concurrent pack uploads (each up to 64 MiB in memory, twice)
+
+
+@dataclass
+class PushReport:
+    snapshots: int = 0  # published now
+    already: int = 0  # on the remote before
+    packs: int = 0  # uploaded now
+    bytes: int = 0  # sealed bytes uploaded now
+    skipped: list[str] = field(default_factory=list)  # snapshots that could not be pushed
+
+
+def push(store: Store, remote: Remote, cache: RemoteStore) -> PushReport:
+    report = PushReport()
+    with store.lock(), remote.lock(exclusive=False) as lk:
+        listing = cache.sync()
+        remote_records = {s.record for s in cache.snapshots() if s.record is not None}
+        local = [s for s in store.snapshots() if s.record is not None]
+        todo = [s for s in local if s.record not in remote_records]
+        report.already = len(local) - len(todo)
+        report.skipped += [
+            f"{s.source}:{s.id} (no record: run git snapshot repair)"
+            for s in store.snapshots()
+            if s.record is None
+        ]
+        if not todo:
+            return report
+        _push_packs(store, remote, cache, listing["packs"], report, lk.refresh)
+        _push_snapshots(store, remote, cache, todo, report, lk.refresh)
+    return report
+
+
+def _push_packs(
+    store: Store,
+    remote: Remote,
+    cache: RemoteStore,
+    on_remote: dict[str, int],
+    report: PushReport,
+    refresh: object,
+) -> None:
+    remote_keys = set(cache.index.object_keys())
+    by_pack: dict[int, list[bytes]] = {}
+    for key, pack_id, _length, _type in store.index.gc_objects():
+        by_pack.setdefault(pack_id, []).append(key)
+    packs = store.index.gc_packs()
+    wanted = [
+        packs[pid][0]
+        for pid, keys in sorted(by_pack.items())
+        if pid in packs and not all(k in remote_keys for k in keys)
+    ]
+    lock = threading.Lock()
+
+    def one(name: str) -> tuple[str, object]:
+        ident = remote.key.name("pack", name)
+        path = store.pack_path(name)
+        with open(path, "rb") as f:
+            plain = f.read()
+        objects = list(scan_pack(path))
+        sealed_name = f"packs/{ident}"
+        if ident in on_remote:
+            sealed_size = on_remote[ident]  # a resumed push: the pack arrived last time
+        else:
+            sealed = remote.key.seal(sealed_name, plain)
+            sealed_size = len(sealed)
+            if remote.backend.put_if_absent(sealed_name, sealed):
+                with lock:
+                    report.packs += 1
+                    report.bytes += sealed_size
+        doc = pack_doc(ident, sealed_size, len(plain), objects)
+        remote.put_doc(f"index/{ident}", doc)
+        return ident, doc
+
+    with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
+        for f in [pool.submit(one, n) for n in wanted]:
+            ident, doc = f.result()
+            cache.keep("index", ident, doc)  # the cache index lives in this thread
+            cache.index.add_packs([pack_from_doc(doc)])
+            if callable(refresh):
+                refresh()
+
+
+def _push_snapshots(
+    store: Store,
+    remote: Remote,
+    cache: RemoteStore,
+    todo: list[Snapshot],
+    report: PushReport,
+    refresh: object,
+) -> None:
+    names = {pid: name[: -len(".pack")] for pid, (name, _) in cache.index.gc_packs().items()}
+    where = {key: names[pid] for key, pid, _l, _t in cache.index.gc_objects()}
+    memo: dict[bytes, frozenset[str]] = {}
+
+    def packs_of_tree(tree: bytes) -> frozenset[str]:
+        got = memo.get(tree)
+        if got is not None:
+            return got
+        out = {where[tree]}
+        for e in store.read_tree(tree):
+            if e.kind == DIR:
+                out |= packs_of_tree(e.ref)
+            elif e.kind != SYMLINK:
+                out.add(where[e.ref])
+        memo[tree] = frozenset(out)
+        return memo[tree]
+
+    for snap in todo:
+        assert snap.record is not None
+        try:
+            needed = set(packs_of_tree(snap.root)) | {where[snap.record]}
+            data = store.read_object(snap.record)
+        except KeyError as exc:
+            report.skipped.append(f"{snap.source}:{snap.id} (object {exc} is not on the remote)")
+            continue
+        except CorruptObject as exc:
+            report.skipped.append(f"{snap.source}:{snap.id} ({exc})")
+            continue
+        doc = {"record": snap.record.hex(), "data": data.decode(), "packs": sorted(needed)}
+        ident = remote.key.name("snap", snap.record)
+        if remote.put_doc(f"snapshots/{ident}", doc):
+            report.snapshots += 1
+        else:
+            report.already += 1
+        cache.keep("snapshots", ident, doc)
+        enter_snapshots(cache.index, [doc])
+        if callable(refresh):
+            refresh()
