@@ -75,6 +75,14 @@ def _repo(c: argparse.ArgumentParser) -> None:
     )
 
 
+def _remote(c: argparse.ArgumentParser) -> None:
+    c.add_argument(
+        "--remote",
+        metavar="NAME",
+        help="read from this remote (see remote list) instead of the local store",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(
         prog=PROG,
@@ -121,12 +129,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-n", type=int, dest="limit", metavar="N", help="only the newest N")
     c.add_argument("--since", metavar="DATE", help="only those taken since DATE (git's syntax)")
     _repo(c)
+    _remote(c)
     _json(c, "a JSON array, oldest first")
 
     c = command("show", "the entries of one snapshot, each tracked, untracked or ignored")
     c.add_argument("id", metavar="ID", help="a snapshot id (see list), or latest")
     c.add_argument("paths", nargs="*", metavar="PATH", help="only these files or folders")
     _repo(c)
+    _remote(c)
     _json(c)
 
     c = command("diff", "what changed between a snapshot and the worktree, or two snapshots")
@@ -158,10 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _json(c, "what was restored, as JSON")
     _repo(c)
+    _remote(c)
 
     c = command("verify", "check the store; name every damaged snapshot and path")
     c.add_argument("ids", nargs="*", metavar="ID", help="only these snapshots (default: all)")
     c.add_argument("--read-data", action="store_true", help="also read and re-hash every object")
+    c.add_argument("--remote", metavar="NAME", help="check this remote's copy instead")
     _json(c, "the report as JSON (exit 1 still means damage)")
 
     c = command("prune", "apply retention and reclaim space")
@@ -189,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("id", metavar="ID", help="the snapshot to export, or latest")
     c.add_argument("file", metavar="FILE", help="the archive to write; its name sets the format")
     _repo(c)
+    _remote(c)
 
     c = command("run", "snapshot, run CMD, report what it destroyed")
     _message(c)
@@ -210,12 +223,14 @@ def build_parser() -> argparse.ArgumentParser:
     c = command("log", "the versions of a file or folder across snapshots, where it changed")
     c.add_argument("path", metavar="PATH", help="a file or folder of the worktree")
     _repo(c)
+    _remote(c)
     _json(c, "a JSON array, oldest first")
 
     c = command("cat", "one file's bytes from a snapshot, on stdout")
     c.add_argument("id", metavar="ID", help="the snapshot (see list), latest~N or @{DATE}")
     c.add_argument("path", metavar="PATH", help="the file in that snapshot")
     _repo(c)
+    _remote(c)
 
     c = command("find", "which snapshots hold paths matching a glob")
     c.add_argument(
@@ -233,6 +248,33 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = command("stats", "store size, per repository, dedup ratio, oldest and newest")
     _json(c)
+
+    c = command("remote", "off-machine copies: remote add NAME URL, list, remove NAME, prune")
+    rsub = c.add_subparsers(dest="remote_command", metavar="ACTION", parser_class=Parser)
+    rsub.required = True
+    r = rsub.add_parser("add", help="add a remote (s3://BUCKET[/PREFIX] or file:///PATH)")
+    r.add_argument("name", metavar="NAME")
+    r.add_argument("url", metavar="URL")
+    r.add_argument(
+        "--key", metavar="FILE", help="the key file of a remote another machine made"
+    )
+    r = rsub.add_parser("list", help="the remotes, their key files and auto-push state")
+    _json(r)
+    r = rsub.add_parser("remove", help="forget a remote (nothing on it is deleted)")
+    r.add_argument("name", metavar="NAME")
+    r = rsub.add_parser("prune", help="delete what no snapshot on the remote needs")
+    r.add_argument("name", metavar="NAME")
+    r.add_argument(
+        "--keep-last", type=int, metavar="N", help="first drop all but the newest N per repository"
+    )
+    r.add_argument("--dry-run", action="store_true", help="say what would go, delete nothing")
+
+    c = command("push", "copy the snapshots a remote lacks to it")
+    c.add_argument("name", nargs="?", metavar="NAME", help="the remote (default: the only one)")
+    c.add_argument("--auto", action="store_true", help=argparse.SUPPRESS)
+
+    c = command("pull", "bring a remote's snapshots into the local store")
+    c.add_argument("name", nargs="?", metavar="NAME", help="the remote (default: the only one)")
 
     c = command("completion", "print the shell completion script (see the README)")
     c.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete in")
@@ -311,6 +353,7 @@ def _list(a: Args) -> int:
         repo_arg=a.maybe_text("repo"),
         limit=a.maybe_int("limit"),
         since=a.maybe_text("since"),
+        remote=a.maybe_text("remote"),
     )
 
 
@@ -323,6 +366,7 @@ def _show(a: Args) -> int:
         paths=a.texts("paths"),
         json_out=a.flag("json"),
         repo_arg=a.maybe_text("repo"),
+        remote=a.maybe_text("remote"),
     )
 
 
@@ -355,12 +399,20 @@ def _restore(a: Args) -> int:
         here=a.flag("here"),
         newest=a.flag("newest"),
         json_out=a.flag("json"),
+        remote=a.maybe_text("remote"),
     )
 
 
 def _verify(a: Args) -> int:
     from git_snapshot.commands.verify import cmd_verify
 
+    remote = a.maybe_text("remote")
+    if remote is not None:
+        from git_snapshot.commands.verify import cmd_verify_remote
+
+        return cmd_verify_remote(
+            name=remote, read_data=a.flag("read_data"), json_out=a.flag("json")
+        )
     return cmd_verify(
         cwd=a.cwd, ids=a.texts("ids"), read_data=a.flag("read_data"), json_out=a.flag("json")
     )
@@ -392,7 +444,11 @@ def _export(a: Args) -> int:
     from git_snapshot.commands.export import cmd_export
 
     return cmd_export(
-        cwd=a.cwd, snapshot_id=a.text("id"), file=a.text("file"), repo_arg=a.maybe_text("repo")
+        cwd=a.cwd,
+        snapshot_id=a.text("id"),
+        file=a.text("file"),
+        repo_arg=a.maybe_text("repo"),
+        remote=a.maybe_text("remote"),
     )
 
 
@@ -444,7 +500,11 @@ def _log(a: Args) -> int:
     from git_snapshot.commands.log import cmd_log
 
     return cmd_log(
-        cwd=a.cwd, path=a.text("path"), json_out=a.flag("json"), repo_arg=a.maybe_text("repo")
+        cwd=a.cwd,
+        path=a.text("path"),
+        json_out=a.flag("json"),
+        repo_arg=a.maybe_text("repo"),
+        remote=a.maybe_text("remote"),
     )
 
 
@@ -452,7 +512,11 @@ def _cat(a: Args) -> int:
     from git_snapshot.commands.cat import cmd_cat
 
     return cmd_cat(
-        cwd=a.cwd, snapshot_id=a.text("id"), path=a.text("path"), repo_arg=a.maybe_text("repo")
+        cwd=a.cwd,
+        snapshot_id=a.text("id"),
+        path=a.text("path"),
+        repo_arg=a.maybe_text("repo"),
+        remote=a.maybe_text("remote"),
     )
 
 
@@ -484,6 +548,35 @@ def _stats(a: Args) -> int:
     from git_snapshot.commands.stats import cmd_stats
 
     return cmd_stats(cwd=a.cwd, json_out=a.flag("json"))
+
+
+def _remote_cmd(a: Args) -> int:
+    from git_snapshot.commands import remote
+
+    action = a.text("remote_command")
+    if action == "add":
+        return remote.cmd_remote_add(
+            name=a.text("name"), url=a.text("url"), key_file=a.maybe_text("key")
+        )
+    if action == "list":
+        return remote.cmd_remote_list(json_out=a.flag("json"))
+    if action == "remove":
+        return remote.cmd_remote_remove(name=a.text("name"))
+    return remote.cmd_remote_prune(
+        name=a.text("name"), keep_last=a.maybe_int("keep_last"), dry_run=a.flag("dry_run")
+    )
+
+
+def _push(a: Args) -> int:
+    from git_snapshot.commands.push import cmd_push
+
+    return cmd_push(name=a.maybe_text("name"), auto=a.flag("auto"))
+
+
+def _pull(a: Args) -> int:
+    from git_snapshot.commands.pull import cmd_pull
+
+    return cmd_pull(name=a.maybe_text("name"))
 
 
 def _completion(a: Args) -> int:
@@ -522,6 +615,9 @@ COMMANDS: dict[str, Callable[[Args], int]] = {
     "find": _find,
     "forget": _forget,
     "stats": _stats,
+    "remote": _remote_cmd,
+    "push": _push,
+    "pull": _pull,
 }
 
 

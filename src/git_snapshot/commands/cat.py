@@ -10,8 +10,8 @@ import tempfile
 from git_snapshot import output
 from git_snapshot.commands.common import choose
 from git_snapshot.commands.lookup import snapshot_path
+from git_snapshot.commands.remote import open_store
 from git_snapshot.errors import UserError
-from git_snapshot.store import Store
 from git_snapshot.store import validate
 from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
@@ -20,8 +20,15 @@ from git_snapshot.store.objects import SYMLINK
 IN_MEMORY = 64 << 20  # larger files wait in the store's scratch space until checked
 
 
-def cmd_cat(*, cwd: str, snapshot_id: str, path: str, repo_arg: str | None = None) -> int:
-    with Store() as store, store.lock():
+def cmd_cat(
+    *,
+    cwd: str,
+    snapshot_id: str,
+    path: str,
+    repo_arg: str | None = None,
+    remote: str | None = None,
+) -> int:
+    with open_store(remote) as store, store.lock():
         where, snap = choose(store, cwd, snapshot_id, repo_arg)
         rel = snapshot_path(where, cwd, path)
         e = Trees(store).at(snap.root, rel)

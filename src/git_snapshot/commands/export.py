@@ -4,19 +4,28 @@ import os
 
 from git_snapshot import output
 from git_snapshot.commands.common import choose
-from git_snapshot.store import Store
+from git_snapshot.commands.remote import open_store
+from git_snapshot.commands.remote import prefetch
 from git_snapshot.store.export import check_destination
 from git_snapshot.store.export import compression_for
 from git_snapshot.store.export import export
 from git_snapshot.store.restorer import Damaged
 
 
-def cmd_export(*, cwd: str, snapshot_id: str, file: str, repo_arg: str | None = None) -> int:
+def cmd_export(
+    *,
+    cwd: str,
+    snapshot_id: str,
+    file: str,
+    repo_arg: str | None = None,
+    remote: str | None = None,
+) -> int:
     compression_for(file)  # a bad name fails before any work
     path = os.path.join(cwd, file)  # -C as in git
-    with Store() as store:
+    with open_store(remote) as store:
         check_destination(store, path)
         _, snap = choose(store, cwd, snapshot_id, repo_arg)
+        prefetch(store, snap)
         try:
             count = export(store, snap, path)  # leaves .git out
         except Damaged as exc:

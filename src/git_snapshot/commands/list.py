@@ -5,7 +5,7 @@ from git_snapshot import snapids
 from git_snapshot.commands.common import as_json
 from git_snapshot.commands.common import qualified
 from git_snapshot.commands.common import resolve_repo
-from git_snapshot.store import Store
+from git_snapshot.commands.remote import open_store
 
 
 def cmd_list(
@@ -14,6 +14,7 @@ def cmd_list(
     all_repos: bool = False,
     json_out: bool = False,
     repo_arg: str | None = None,
+    remote: str | None = None,
     limit: int | None = None,
     since: str | None = None,
 ) -> int:
@@ -21,7 +22,7 @@ def cmd_list(
         output.err("-n takes a number of snapshots, 0 or more")
         return 2
     after = snapids.timestamp(since) if since else None
-    with Store() as store:
+    with open_store(remote) as store:
         if all_repos:
             snaps = store.snapshots()
         else:

@@ -9,8 +9,8 @@ from git_snapshot import output
 from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.lookup import worktree_snaps
+from git_snapshot.commands.remote import open_store
 from git_snapshot.errors import UserError
-from git_snapshot.store import Store
 from git_snapshot.store.history import Version
 from git_snapshot.store.history import versions
 from git_snapshot.store.objects import DIR
@@ -56,8 +56,15 @@ def _size(v: Version) -> str:
     return output.size(v.size)
 
 
-def cmd_log(*, cwd: str, path: str, json_out: bool = False, repo_arg: str | None = None) -> int:
-    with Store() as store, store.lock():  # no gc moves an object while we read it
+def cmd_log(
+    *,
+    cwd: str,
+    path: str,
+    json_out: bool = False,
+    repo_arg: str | None = None,
+    remote: str | None = None,
+) -> int:
+    with open_store(remote) as store, store.lock():  # no gc moves an object while we read it
         where = resolve_repo(store, cwd, repo_arg)
         rel = snapshot_path(where, cwd, path)
         snaps = worktree_snaps(store, where)

@@ -15,9 +15,10 @@ from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.common import user_path
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.lookup import worktree_snaps
+from git_snapshot.commands.remote import open_store
+from git_snapshot.commands.remote import prefetch
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
-from git_snapshot.store import Store
 from git_snapshot.store.history import Trees
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
@@ -93,16 +94,24 @@ def cmd_restore(
     here: bool = False,
     newest: bool = False,
     json_out: bool = False,
+    remote: str | None = None,
 ) -> int:
     if newest:  # restore --newest PATH...: the ID is the first PATH
         paths = [snapshot_id, *paths]
-        snapshot_id = _newest_holding(cwd, paths, repo_arg)
+        snapshot_id = _newest_holding(cwd, paths, repo_arg, remote)
     mine = current_repo(cwd)
     progress = output.Progress("restore")
     damaged: Damaged | None = None
-    with Store() as store:
+    with open_store(remote) as store:
         where, snap = choose(store, cwd, snapshot_id, repo_arg)
         into = None if to else _in_place(where, snap, mine, here)
+        if remote is not None and into is not None and not dry_run:
+            raise UserError(
+                "restore --remote writes into a directory given with --to DIR (in place, the "
+                f"worktree is snapshotted first into the local store: git snapshot pull {remote}, "
+                "then restore)"
+            )
+        prefetch(store, snap)
         # PATHs name worktree paths relative to the current directory (as in git), with --to
         # too; DIR is relative to the current directory, which -C sets (as in git).
         mine_too = mine is not None and where.here and snap.worktree == mine.toplevel
@@ -142,10 +151,12 @@ def cmd_restore(
     return 1
 
 
-def _newest_holding(cwd: str, paths: Sequence[str], repo_arg: str | None) -> str:
+def _newest_holding(
+    cwd: str, paths: Sequence[str], repo_arg: str | None, remote: str | None = None
+) -> str:
     """The id of the newest snapshot of this worktree holding every one of *paths* (passing
     over those restore took itself, as ``latest`` does)."""
-    with Store() as store, store.lock():
+    with open_store(remote) as store, store.lock():
         where = resolve_repo(store, cwd, repo_arg)
         rels = [snapshot_path(where, cwd, p) for p in paths]
         snaps = worktree_snaps(store, where)

@@ -8,8 +8,8 @@ from git_snapshot import output
 from git_snapshot.commands.common import as_json
 from git_snapshot.commands.common import choose
 from git_snapshot.commands.lookup import snapshot_path
+from git_snapshot.commands.remote import open_store
 from git_snapshot.errors import UserError
-from git_snapshot.store import Store
 from git_snapshot.store.history import under
 from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
@@ -23,8 +23,9 @@ def cmd_show(
     paths: Sequence[str] = (),
     json_out: bool = False,
     repo_arg: str | None = None,
+    remote: str | None = None,
 ) -> int:
-    with Store() as store, store.lock():
+    with open_store(remote) as store, store.lock():
         where, snap = choose(store, cwd, snapshot_id, repo_arg)
         if paths:  # only these, and what is below them
             rels = [snapshot_path(where, cwd, p) for p in paths]

@@ -71,3 +71,54 @@ def cmd_verify(
         "restore them from another snapshot or export what is intact"
     )
     return 1
+
+
+def cmd_verify_remote(*, name: str, read_data: bool = False, json_out: bool = False) -> int:
+    """``verify --remote NAME [--read-data]``: check the remote's copy (see
+    store.remote.maintain); names each damaged remote object and the snapshots needing it."""
+    from git_snapshot.store.location import store_dir
+    from git_snapshot.store.remote import config
+    from git_snapshot.store.remote.cache import RemoteStore
+    from git_snapshot.store.remote.maintain import verify_remote
+    from git_snapshot.store.remote.repo import Remote
+
+    with Remote(config.get(name)) as remote:
+        remote.check()
+        with RemoteStore(remote, str(store_dir())) as cache:
+            report = verify_remote(remote, cache, read_data)
+            repos = dict(cache.index.sources())
+    if json_out:
+        output.print_json(
+            {
+                "ok": report.ok,
+                "remote": name,
+                "read_data": read_data,
+                "snapshots": report.snapshots,
+                "packs": report.packs,
+                "objects": [
+                    {"object": p.what, "message": p.message, "snapshots": p.snapshots}
+                    for p in report.problems
+                ],
+                "problems": [
+                    {"repo": repos.get(s, s), "snapshot": i, "path": path, "message": m}
+                    for s, i, path, m in report.paths
+                ],
+            }
+        )
+        return 0 if report.ok else 1
+    for p in report.problems:
+        needed = f" (needed by snapshot {', '.join(p.snapshots)})" if p.snapshots else ""
+        print(output.paint(f"DAMAGED remote object {p.what}: {p.message}{needed}", "red"))
+    for source, snap, path, message in report.paths:
+        where = output.display(os.fsencode(repos.get(source, source)))
+        print(output.paint(f"DAMAGED snapshot {snap} of {where}: {path}: {message}", "red"))
+    depth = "structure and data" if read_data else "structure (add --read-data to read the data)"
+    if report.ok:
+        print(f"ok: remote {name}: {report.snapshots} snapshots, {report.packs} packs, {depth}")
+        return 0
+    output.err(
+        f"remote {name}: {len(report.problems)} damaged object(s), {len(report.paths)} damaged "
+        "path(s); push again from a store that has them (git snapshot push), or prune the "
+        "snapshots that need them"
+    )
+    return 1
