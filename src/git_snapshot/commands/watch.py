@@ -1,0 +1,260 @@
+"""``git snapshot watch``: start, stop and inspect the continuous-protection daemon."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from git_snapshot import gitrepo
+from git_snapshot import output
+from git_snapshot.errors import UserError
+from git_snapshot.store import location
+from git_snapshot.watch import instance
+from git_snapshot.watch import registry
+
+SERVICE_NAME = "git-snapshot-watch.service"
+START_WAIT_S = 5.0
+
+
+def store_path() -> str:
+    path = location.store_dir()
+    location.check_store_dir(path)
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    location.mark(path)
+    return str(path)
+
+
+def _toplevel(path: str, must_exist: bool = True) -> str:
+    try:
+        return gitrepo.find_repo(path).toplevel
+    except UserError:
+        if must_exist:
+            raise
+        return os.path.realpath(path)
+
+
+def cmd_watch(
+    *,
+    cwd: str,
+    action: str | None,
+    path: str | None,
+    json_out: bool = False,
+    install_service: bool = False,
+    foreground: bool = False,
+) -> int:
+    if install_service:
+        return _install_service()
+    store = store_path()
+    if foreground:
+        from git_snapshot.watch import daemon
+
+        return daemon.main(store)
+    if action in ("add", "remove") and not path:
+        raise UserError(f"watch {action} needs a PATH: git snapshot watch {action} PATH")
+    if action not in ("add", "remove") and path:
+        raise UserError(f"watch {action or ''} takes no PATH (did you mean: watch add {path}?)")
+    if action == "status":
+        return _status(store, json_out)
+    if action == "stop":
+        pid = instance.stop(store)
+        print("the watcher was not running" if pid is None else f"stopped the watcher (pid {pid})")
+        return 0
+    if action == "add":
+        assert path is not None
+        top = _toplevel(os.path.join(cwd, path))
+        registry.put(store, top, on=True, by="watch add")
+        print(f"watching {top}")
+        return _start(store, quiet=True)
+    if action == "remove":
+        assert path is not None
+        top = _toplevel(os.path.join(cwd, path), must_exist=False)
+        if not registry.known(store, top):
+            raise UserError(f"{top} is not watched (see: git snapshot watch status)")
+        registry.put(store, top, on=False, by="watch remove")
+        print(f"no longer watching {top} (hooks will not add it again; watch add PATH will)")
+        return 0
+    # bare `watch`: this worktree (if in one), and the daemon
+    here: str | None
+    try:
+        here = gitrepo.find_repo(cwd).toplevel
+    except UserError:
+        here = None
+    if here is not None:
+        registry.put(store, here, on=True, by="watch add")
+    return _start(store, quiet=False)
+
+
+def _start(store: str, quiet: bool) -> int:
+    pid = instance.running(store)
+    if pid is None:
+        instance.start(store)
+        deadline = time.monotonic() + START_WAIT_S
+        while (pid := instance.running(store)) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if pid is None:
+            log = os.path.join(instance.state_dir(store), instance.LOG)
+            raise UserError(f"the watcher did not start; see {log}")
+        if not quiet:
+            print(f"started the watcher (pid {pid})")
+    elif not quiet:
+        print(f"the watcher runs (pid {pid})")
+    if not quiet:
+        n = len(registry.active(store))
+        print(f"watching {n} worktree{'s' if n != 1 else ''}; see: git snapshot watch status")
+    return 0
+
+
+# --------------------------------------------------------------------------- status
+
+
+def status_data(store: str) -> dict[str, Any]:
+    """What ``watch status --json`` prints."""
+    pid = instance.running(store)
+    data: dict[str, Any] = {"running": pid is not None, "pid": pid}
+    raw: dict[str, Any] = {}
+    if pid is not None:
+        try:
+            with open(
+                os.path.join(instance.state_dir(store), instance.STATUS), encoding="utf-8"
+            ) as f:
+                raw = json.load(f)
+        except (OSError, ValueError):
+            raw = {}
+    if raw and raw.get("pid") == pid:
+        now = time.time()
+        data.update(raw)
+        data["running"] = True
+        data["uptime_s"] = round(now - float(raw["started"]), 1)
+        data["started"] = output.iso(float(raw["started"]))
+        data["updated"] = output.iso(float(raw["updated"]))
+        for w in data["worktrees"]:
+            since = w.get("changed_since")
+            w["changed_since"] = output.iso(since) if since else None
+            last = w.get("last_snapshot")
+            if last and last.get("created"):
+                last["age_s"] = round(now - float(last["created"]), 1)
+                last["created"] = output.iso(float(last["created"]))
+    watched = {w["path"] for w in data.get("worktrees", [])}
+    data.setdefault("worktrees", [])
+    for e in registry.entries(store):
+        if e.path not in watched:
+            data["worktrees"].append(
+                {"path": e.path, "state": "not watched" if e.on else "removed", "by": e.by}
+            )
+    return data
+
+
+def _ago(seconds: float) -> str:
+    s = int(seconds)
+    if s < 90:
+        return f"{s}s"
+    if s < 5400:
+        return f"{s // 60}m"
+    return f"{s // 3600}h {s % 3600 // 60}m"
+
+
+def _status(store: str, json_out: bool) -> int:
+    data = status_data(store)
+    if json_out:
+        output.print_json(data)
+        return 0
+    if not data["running"]:
+        print("watcher: not running; start it with: git snapshot watch")
+    elif "watches" not in data:
+        print(f"watcher: running (pid {data['pid']}), starting up")
+    else:
+        print(
+            f"watcher: running (pid {data['pid']}, up {_ago(data['uptime_s'])}); "
+            f"{data['watches']:,} of {data['budget']:,} inotify watches "
+            f"(max_user_watches {data['max_user_watches']:,}); "
+            f"{data['polling_dirs']:,} folders polled; "
+            f"events dropped: {data['overflows']} queue overflows, "
+            f"{data['failed_watches']} failed watches"
+        )
+    for w in data["worktrees"]:
+        print(_worktree_line(w))
+    return 0
+
+
+def _worktree_line(w: dict[str, Any]) -> str:
+    if "watches" not in w:
+        return f"  {w['path']}: {w['state']}"
+    parts = [f"{w['state']}, {w['watches']:,} watches"]
+    if w["polling_dirs"]:
+        parts.append(f"{w['polling_dirs']:,} folders polled")
+    for b in w["big_trees"]:
+        rel = os.path.relpath(b["path"], w["path"])
+        parts.append(
+            f"{rel}/: one watch, {b['dirs']:,} folders scanned"
+            if b["scanned"]
+            else f"{rel}/: one watch (CACHEDIR.TAG)"
+        )
+    last = w.get("last_snapshot")
+    if last:
+        parts.append(
+            f"last snapshot {last['id']} {_ago(last.get('age_s', 0))} ago, "
+            f"{last['lag_s']:.1f}s after the last change"
+        )
+    else:
+        parts.append("no snapshot yet")
+    if w.get("changed_since"):
+        parts.append(f"changes pending since {w['changed_since']}")
+    if w["overflows"] or w["failed_watches"]:
+        parts.append(f"{w['overflows']} overflows, {w['failed_watches']} failed watches")
+    if w.get("last_error"):
+        parts.append(f"last error: {w['last_error']}")
+    return f"  {w['path']}: " + "; ".join(parts)
+
+
+# --------------------------------------------------------------------------- systemd
+
+
+def unit_text(exe: str, store: str | None) -> str:
+    env = f"Environment={location.ENV_STORE}={store}\n" if store else ""
+    return (
+        "[Unit]\n"
+        "Description=git-snapshot watcher: snapshots of your worktrees a few seconds after "
+        "changes settle\n"
+        "Documentation=man:git-snapshot(1)\n"
+        "\n"
+        "[Service]\n"
+        "Type=simple\n"
+        f"ExecStart={exe} watch --foreground\n"
+        f"{env}"
+        "Restart=on-failure\n"
+        "RestartSec=60\n"
+        "Nice=10\n"
+        "IOSchedulingClass=idle\n"
+        "\n"
+        "[Install]\n"
+        "WantedBy=default.target\n"
+    )
+
+
+def _install_service() -> int:
+    from git_snapshot.install import current_exe
+
+    config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    unit_dir = os.path.join(config, "systemd", "user")
+    os.makedirs(unit_dir, exist_ok=True)
+    path = os.path.join(unit_dir, SERVICE_NAME)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(unit_text(current_exe(), os.environ.get(location.ENV_STORE)))
+    print(f"wrote {path}")
+    print(
+        "enable it (it then starts at every login) with: systemctl --user daemon-reload && "
+        f"systemctl --user enable --now {SERVICE_NAME.removesuffix('.service')}"
+    )
+    if sys.platform != "linux" or not _has_systemd():
+        print(
+            "no systemd here: start the watcher from your login instead, e.g. add "
+            "'git-snapshot watch >/dev/null' to ~/.profile (any hook also starts it)"
+        )
+    return 0
+
+
+def _has_systemd() -> bool:
+    return os.path.isdir("/run/systemd/system")

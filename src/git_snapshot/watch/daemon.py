@@ -1,0 +1,599 @@
+"""The daemon: one loop over inotify, the registry, scans and snapshot children.
+
+It reads events as they come, marks the folders they touch in the worktree's dirty set, and
+takes a snapshot (trigger ``watch``) ``watchQuiet`` seconds after the last change, or
+``watchMaxDelay`` seconds after the first one under continuous change. A snapshot runs in a
+child process (:mod:`git_snapshot.watch.take`): the daemon keeps reading events meanwhile, and
+stays small (it never imports the store, the archiver or zstd). One child at a time.
+
+On a queue overflow every worktree is marked dirty as a whole (``dirtyset.mark_all``: the next
+snapshot walks everything) and rescanned, after a back-off that doubles while overflows keep
+coming. A worktree whose folder is gone is dropped from the registry.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from dataclasses import field
+from typing import Any
+
+from git_snapshot.watch import config as wconfig
+from git_snapshot.watch import instance
+from git_snapshot.watch import registry
+from git_snapshot.watch import source as ev
+from git_snapshot.watch.watchset import Budget
+from git_snapshot.watch.watchset import WatchSet
+
+REGISTRY_CHECK_S = 30.0  # the registry is also watched; this is the fallback
+EXISTS_CHECK_S = 30.0
+STATUS_EVERY_S = 1.0
+RETRY_WATCH_S = 60.0  # after a failed watch, how long before polled folders get watches again
+MAX_BACKOFF_S = 120.0
+SNAPSHOT_RETRY_S = 30.0
+LOG_MAX = 1 << 20
+
+
+def _now() -> float:
+    return time.time()
+
+
+def log(msg: str) -> None:
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+    print(f"{stamp} {msg}", file=sys.stderr, flush=True)
+
+
+@dataclass
+class Tree:
+    """One worktree the daemon watches."""
+
+    ws: WatchSet
+    detector: Any = None  # bursts.BurstDetector
+    first_change: float | None = None
+    last_change: float | None = None
+    rescan_at: float | None = None
+    retry_at: float = 0.0  # after a failed snapshot
+    next_poll: float = 0.0
+    next_slow: float = 0.0
+    next_deep: float = 0.0
+    snapshots: list[tuple[float, int]] = field(default_factory=list)  # (started, id)
+    last_snapshot: dict[str, Any] | None = None
+    failures: int = 0
+    last_error: str | None = None
+    state: str = "watching"
+
+    @property
+    def root(self) -> str:
+        return self.ws.root
+
+
+class Daemon:
+    def __init__(self, store_path: str, cfg: wconfig.WatchConfig, src: ev.Source) -> None:
+        self.store_path = store_path
+        self.state_dir = instance.ensure_state_dir(store_path)
+        self.reg_dir = registry.registry_dir(store_path)
+        os.makedirs(self.reg_dir, mode=0o700, exist_ok=True)
+        self.cfg = cfg
+        self.src = src
+        self.budget = Budget(src, cfg.effective_budget())
+        self.trees: dict[str, Tree] = {}
+        self.started = _now()
+        self.stop = False
+        self.child: subprocess.Popen[bytes] | None = None
+        self.child_tree: Tree | None = None
+        self.child_started = 0.0
+        self.overflows = 0
+        self.last_overflow = 0.0
+        self.backoff = 1.0
+        self.watch_retry_at = 0.0
+        self.snapshots_taken = 0
+        self.status_dirty = True
+        self.status_written = 0.0
+        self.next_registry = 0.0
+        self.next_exists = 0.0
+        # our own folders: sync tokens of the dirty set, and the registry
+        self.own_wd: dict[int, str] = {}
+        for d in (self.state_dir, self.reg_dir):
+            self.own_wd[src.add(d)] = d
+
+    # -- worktrees ---------------------------------------------------------------------------
+
+    def sync_registry(self) -> None:
+        wanted = registry.active(self.store_path)
+        for path in list(self.trees):
+            if path not in wanted:
+                self.drop(path, "removed from the watch list")
+        for path in wanted:
+            if path not in self.trees:
+                self.add(path)
+        self.next_registry = _now() + REGISTRY_CHECK_S
+
+    def add(self, path: str) -> None:
+        if not _is_worktree(path):
+            log(f"{path}: not a git worktree any more; dropped")
+            registry.forget(self.store_path, path)
+            return
+        if not wconfig.enabled(path):
+            log(f"{path}: snapshot.watch is false; not watched")
+            return
+        from git_snapshot.watch import bursts
+
+        tree = Tree(WatchSet(path, self.store_path, self.budget, self.cfg))
+        tree.detector = bursts.from_config(path)
+        tree.ws.feed = tree.detector.feed
+        self.trees[path] = tree
+        self.setup(tree)
+        log(f"{path}: watching ({tree.ws.summary()['watches']} watches)")
+
+    def setup(self, tree: Tree) -> None:
+        """(Re)build the watch set, then tell the dirty set a new epoch starts."""
+        from git_snapshot.watch import dirtyset
+
+        t0 = time.monotonic()
+        ignored_dirs = _ignored_dirs(tree.root)
+        tree.ws.setup(ignored_dirs, may_watch=_now() >= self.watch_retry_at)
+        if tree.ws.failed:
+            self.watch_retry_at = _now() + RETRY_WATCH_S
+            log(f"{tree.root}: the kernel refused a watch; polling what did not fit")
+        now = _now()
+        tree.next_poll = now + self.cfg.poll
+        tree.next_slow = now + self.cfg.slow_scan
+        tree.next_deep = now + self.cfg.deep_scan
+        tree.rescan_at = None
+        tree.state = "polling" if tree.ws.polling else "watching"
+        try:
+            dirtyset.watching(self.store_path, tree.root)
+            if tree.ws.polling:
+                dirtyset.mark_all(self.store_path, tree.root, "polling")
+        except Exception as exc:
+            log(f"{tree.root}: dirty set: {exc!r}")
+        tree.ws.take_dirty()  # the new epoch counts everything before it as dirty
+        self.status_dirty = True
+        log(
+            f"{tree.root}: set up in {time.monotonic() - t0:.2f}s: "
+            f"{len(tree.ws.watched)} watches, {tree.ws.polling} polled, "
+            f"{len(tree.ws.big)} big trees ({tree.ws.dirs_in_big()} folders scanned)"
+        )
+
+    def drop(self, path: str, why: str) -> None:
+        from git_snapshot.watch import dirtyset
+
+        tree = self.trees.pop(path, None)
+        if tree is None:
+            return
+        tree.ws.close()
+        with contextlib.suppress(Exception):
+            dirtyset.stopped(self.store_path, path)
+        if self.child_tree is tree:
+            self.child_tree = None  # its result is only logged
+        self.status_dirty = True
+        log(f"{path}: no longer watched: {why}")
+
+    def check_exists(self) -> None:
+        for path in list(self.trees):
+            if not _is_worktree(path):
+                self.gone(path)
+        self.next_exists = _now() + EXISTS_CHECK_S
+
+    def gone(self, path: str) -> None:
+        tree = self.trees.get(path)
+        if tree is not None:
+            self.record_bursts(tree, _now() + 3600)
+        self.drop(path, "the worktree no longer exists")
+        registry.forget(self.store_path, path)
+
+    # -- events ------------------------------------------------------------------------------
+
+    def on_events(self, events: list[ev.Event]) -> None:
+        now = _now()
+        tokens: list[str] = []
+        roots_gone: set[str] = set()
+        for e in events:
+            if e.kind == ev.OVERFLOW:
+                self.overflow(now)
+                continue
+            own = self.own_wd.get(e.wd)
+            if own is not None:
+                if own == self.reg_dir:
+                    self.next_registry = 0.0  # read it again this round
+                elif e.name.endswith(".sync") and e.kind in (ev.CREATE, ev.MOVED_TO):
+                    tokens.append(os.path.join(own, e.name))
+                continue
+            found = self.budget.owner.get(e.wd)
+            if found is None:
+                continue
+            ws, folder = found
+            tree = self.trees.get(ws.root)
+            if tree is None:
+                continue
+            if e.kind == ev.SELF_GONE and folder == ws.root:
+                roots_gone.add(ws.root)
+                continue
+            if ws.handle(folder, e, now):
+                tree.last_change = now
+                if tree.first_change is None:
+                    tree.first_change = now
+                self.status_dirty = True
+        for root in roots_gone:
+            if not _is_worktree(root):
+                self.gone(root)
+        self.flush_marks()
+        if tokens:
+            self.answer_syncs(tokens)
+
+    def overflow(self, now: float) -> None:
+        """The kernel dropped events: every worktree is dirty as a whole and rescanned."""
+        from git_snapshot.watch import dirtyset
+
+        self.overflows += 1
+        if now - self.last_overflow < 60:
+            self.backoff = min(self.backoff * 2, MAX_BACKOFF_S)
+        else:
+            self.backoff = 1.0
+        self.last_overflow = now
+        log(f"inotify queue overflow: events were lost; rescan in {self.backoff:.0f}s")
+        for tree in self.trees.values():
+            tree.ws.counters.overflows += 1
+            with contextlib.suppress(Exception):
+                dirtyset.mark_all(self.store_path, tree.root, "overflow")
+            tree.rescan_at = now + self.backoff
+            tree.state = "rescanning"
+            tree.last_change = now
+            tree.first_change = tree.first_change or now
+        self.status_dirty = True
+
+    def flush_marks(self) -> None:
+        from git_snapshot.watch import dirtyset
+
+        for tree in self.trees.values():
+            dirty = tree.ws.take_dirty()
+            if dirty:
+                try:
+                    dirtyset.mark(self.store_path, tree.root, dirty)
+                except Exception as exc:
+                    log(f"{tree.root}: dirty set: {exc!r}")
+
+    def answer_syncs(self, tokens: list[str]) -> None:
+        """A hook is waiting until we have marked every event before its token. Folders we
+        only scan are scanned now; a worktree with polled folders has no whole dirty set."""
+        from git_snapshot.watch import dirtyset
+
+        by_id = {_wid(root): tree for root, tree in self.trees.items()}
+        for token in tokens:
+            wid = os.path.basename(token).partition("-")[0]
+            tree = by_id.get(wid)
+            if tree is None or tree.rescan_at is not None:
+                continue  # not watched, or being rescanned: no answer means a full walk
+            try:
+                if tree.ws.polling:
+                    dirtyset.mark_all(self.store_path, tree.root, "polling")
+                elif tree.ws.big:
+                    tree.ws.scan_big(deep=False)
+                    self.flush_marks()
+                dirtyset.synced(self.store_path, token)
+            except Exception as exc:
+                log(f"{tree.root}: sync: {exc!r}")
+
+    # -- scans and snapshots -----------------------------------------------------------------
+
+    def timers(self, now: float) -> None:
+        from git_snapshot.watch import dirtyset
+
+        if now >= self.next_registry:
+            self.sync_registry()
+        if now >= self.next_exists:
+            self.check_exists()
+        for tree in list(self.trees.values()):
+            if tree.rescan_at is not None and now >= tree.rescan_at:
+                log(f"{tree.root}: rescanning after lost events")
+                self.setup(tree)
+                with contextlib.suppress(Exception):
+                    dirtyset.mark_all(self.store_path, tree.root, "overflow")
+                continue
+            changed: set[str] = set()
+            if tree.ws.polled and now >= tree.next_poll:
+                changed |= tree.ws.poll()
+                tree.next_poll = now + self.cfg.poll
+                if tree.ws.polled and now >= self.watch_retry_at and tree.ws.failed:
+                    tree.rescan_at = now  # try to give the polled folders watches again
+            if tree.ws.big and now >= tree.next_deep:
+                changed |= tree.ws.scan_big(deep=True)
+                tree.next_deep = now + self.cfg.deep_scan
+                tree.next_slow = now + self.cfg.slow_scan
+            elif tree.ws.big and now >= tree.next_slow:
+                changed |= tree.ws.scan_big(deep=False)
+                tree.next_slow = now + self.cfg.slow_scan
+            if changed:
+                tree.last_change = now
+                tree.first_change = tree.first_change or now
+                self.status_dirty = True
+            self.record_bursts(tree, now)
+        self.flush_marks()
+
+    def due(self, tree: Tree) -> float | None:
+        if tree.first_change is None or tree.last_change is None:
+            return None
+        at = min(tree.last_change + self.cfg.quiet, tree.first_change + self.cfg.max_delay)
+        return max(at, tree.retry_at)
+
+    def next_wakeup(self, now: float) -> float:
+        times = [self.next_registry, self.next_exists, now + 60]
+        for tree in self.trees.values():
+            d = self.due(tree)
+            if d is not None and self.child is None:
+                times.append(d)
+            if tree.rescan_at is not None:
+                times.append(tree.rescan_at)
+            if tree.ws.polled:
+                times.append(tree.next_poll)
+            if tree.ws.big:
+                times.append(min(tree.next_slow, tree.next_deep))
+            if tree.detector is not None and tree.detector.active():
+                times.append(tree.detector.last + tree.detector.window + 0.05)
+        if self.status_dirty:
+            times.append(self.status_written + STATUS_EVERY_S)
+        return max(now, min(times))
+
+    def maybe_snapshot(self, now: float) -> None:
+        if self.child is not None:
+            return
+        ready = [(d, t) for t in self.trees.values() if (d := self.due(t)) is not None and d <= now]
+        if not ready:
+            return
+        _, tree = min(ready, key=lambda x: x[0])
+        lag_from = tree.last_change
+        tree.first_change = tree.last_change = None
+        tree.ws.overwritten.clear()
+        self.flush_marks()
+        self.child = subprocess.Popen(
+            [sys.executable, "-m", "git_snapshot.watch.take", tree.root],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=instance.daemon_env(),
+            cwd="/",
+        )
+        self.child_tree = tree
+        self.child_started = now
+        self.child_lag_from = lag_from or now
+
+    def child_done(self) -> None:
+        child, tree = self.child, self.child_tree
+        assert child is not None
+        out, err = child.communicate()
+        self.child = self.child_tree = None
+        now = _now()
+        if tree is None:
+            return
+        try:
+            res = json.loads(out.decode().strip().splitlines()[-1]) if out.strip() else None
+        except (ValueError, IndexError):
+            res = None
+        if child.returncode != 0 or not isinstance(res, dict):
+            tree.failures += 1
+            tree.last_error = (
+                err.decode("utf-8", "replace").strip()[-300:] or f"exit {child.returncode}"
+            )
+            tree.retry_at = now + SNAPSHOT_RETRY_S
+            tree.last_change = tree.last_change or now
+            tree.first_change = tree.first_change or now
+            log(f"{tree.root}: snapshot failed: {tree.last_error}")
+        else:
+            self.snapshots_taken += int(bool(res.get("new")))
+            tree.retry_at = 0.0
+            tree.last_error = None
+            tree.snapshots.append((self.child_started, int(res["id"])))
+            del tree.snapshots[:-50]
+            tree.last_snapshot = {
+                "id": res["id"],
+                "created": res.get("created"),
+                "new": bool(res.get("new")),
+                "seconds": round(now - self.child_started, 3),
+                "lag_s": round(now - self.child_lag_from, 3),
+            }
+            log(
+                f"{tree.root}: snapshot {res['id']} ({'new' if res.get('new') else 'unchanged'}, "
+                f"{now - self.child_started:.2f}s)"
+            )
+        self.status_dirty = True
+
+    def record_bursts(self, tree: Tree, now: float) -> None:
+        if tree.detector is None:
+            return
+        done = tree.detector.take(now)
+        if not done:
+            return
+        from git_snapshot.watch import bursts
+        from git_snapshot.watch.take import before_burst
+
+        for b in done:
+            try:
+                snap = before_burst(tree.root, b.started, tree.snapshots)
+                if snap is None:
+                    log(
+                        f"{tree.root}: a burst of {len(b.paths)} changes, but no snapshot before it"
+                    )
+                    continue
+                from git_snapshot.store import Store
+
+                with Store(self.store_path) as store:
+                    entry = bursts.record(store, tree.root, b, snap)
+                what = "recorded" if entry else "nothing lost"
+                log(f"{tree.root}: a burst of {len(b.paths)} changes: {what}")
+            except Exception as exc:
+                log(f"{tree.root}: burst not recorded: {exc!r}")
+
+    # -- status ------------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        now = _now()
+        worktrees = []
+        for tree in self.trees.values():
+            c = tree.ws.counters
+            pending = tree.first_change
+            worktrees.append(
+                {
+                    "path": tree.root,
+                    "state": tree.state,
+                    **tree.ws.summary(),
+                    "events": c.events,
+                    "events_ignored": c.ignored,
+                    "overflows": c.overflows,
+                    "failed_watches": c.failed_watches,
+                    "changed_since": pending,
+                    "last_snapshot": tree.last_snapshot,
+                    "snapshot_failures": tree.failures,
+                    "last_error": tree.last_error,
+                }
+            )
+        return {
+            "pid": os.getpid(),
+            "started": self.started,
+            "updated": now,
+            "store": self.store_path,
+            "budget": self.budget.budget,
+            "max_user_watches": wconfig.max_user_watches(),
+            "watches": self.budget.used,
+            "polling_dirs": sum(t.ws.polling for t in self.trees.values()),
+            "overflows": self.overflows,
+            "failed_watches": sum(t.ws.counters.failed_watches for t in self.trees.values()),
+            "snapshots": self.snapshots_taken,
+            "quiet_s": self.cfg.quiet,
+            "max_delay_s": self.cfg.max_delay,
+            "worktrees": worktrees,
+        }
+
+    def write_status(self) -> None:
+        path = os.path.join(self.state_dir, instance.STATUS)
+        tmp = path + ".tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(self.status(), f)
+            os.replace(tmp, path)
+        except OSError as exc:
+            log(f"status not written: {exc}")
+        self.status_dirty = False
+        self.status_written = _now()
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.sync_registry()
+        self.check_exists()
+        self.write_status()
+        poller = select.poll()
+        poller.register(self.src.fileno(), select.POLLIN)
+        wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+        signal.set_wakeup_fd(wake_w)  # a signal ends the wait at once
+        poller.register(wake_r, select.POLLIN)
+        child_fd: int | None = None
+        while not self.stop:
+            now = _now()
+            if self.child is not None and child_fd is None:
+                assert self.child.stdout is not None
+                child_fd = self.child.stdout.fileno()
+                poller.register(child_fd, select.POLLIN | select.POLLHUP)
+            timeout = self.next_wakeup(now) - now
+            try:
+                ready = poller.poll(max(0, int(timeout * 1000) + 1))
+            except InterruptedError:
+                continue
+            fds = {fd for fd, _ in ready}
+            if wake_r in fds:
+                with contextlib.suppress(OSError):
+                    os.read(wake_r, 512)
+            if self.src.fileno() in fds:
+                self.on_events(self.src.read())
+            child = self.child
+            if child_fd is not None and child_fd in fds and child is not None:  # noqa: SIM102
+                if child.poll() is not None or _eof(ready, child_fd):
+                    poller.unregister(child_fd)
+                    child_fd = None
+                    self.child_done()
+            now = _now()
+            self.timers(now)
+            self.maybe_snapshot(now)
+            if self.status_dirty and now - self.status_written >= STATUS_EVERY_S:
+                self.write_status()
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        from git_snapshot.watch import dirtyset
+
+        if self.child is not None:
+            with contextlib.suppress(Exception):
+                self.child.wait(timeout=60)
+        for path in list(self.trees):
+            tree = self.trees[path]
+            tree.ws.close()
+            with contextlib.suppress(Exception):
+                dirtyset.stopped(self.store_path, path)
+        self.trees.clear()
+        with contextlib.suppress(OSError):
+            os.unlink(os.path.join(self.state_dir, instance.STATUS))
+        log("stopped")
+
+
+def _eof(ready: list[tuple[int, int]], fd: int) -> bool:
+    return any(f == fd and ev_ & select.POLLHUP for f, ev_ in ready)
+
+
+def _wid(worktree: str) -> str:
+    from git_snapshot.watch import dirtyset
+
+    return dirtyset._id(worktree)
+
+
+def _is_worktree(path: str) -> bool:
+    return os.path.isdir(path) and os.path.exists(os.path.join(path, ".git"))
+
+
+def _ignored_dirs(root: str) -> frozenset[bytes]:
+    """git's topmost ignored folders of the worktree (one git call at setup)."""
+    from git_snapshot import gitrepo
+
+    try:
+        return gitrepo.ignored(gitrepo.find_repo(root))[1]
+    except Exception:
+        return frozenset()
+
+
+def _trim_log(path: str) -> None:
+    with contextlib.suppress(OSError):
+        if os.path.getsize(path) > LOG_MAX:
+            os.replace(path, path + ".1")
+
+
+def main(store_path: str) -> int:
+    """Run the daemon in the foreground until SIGTERM/SIGINT; 0, or 1 if another one runs."""
+    os.chdir("/")
+    with instance.hold(store_path) as mine:
+        if not mine:
+            pid = instance.running(store_path)
+            print(f"git-snapshot: the watcher already runs (pid {pid})", file=sys.stderr)
+            return 1
+        cfg = wconfig.load("/")
+        daemon = Daemon(store_path, cfg, ev.Inotify())
+
+        def _stop(signum: int, frame: object) -> None:
+            daemon.stop = True
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        log(
+            f"started, pid {os.getpid()}, budget {daemon.budget.budget} watches, "
+            f"quiet {cfg.quiet}s, max delay {cfg.max_delay}s"
+        )
+        try:
+            daemon.run()
+        finally:
+            daemon.src.close()
+    return 0

@@ -1,0 +1,424 @@
+"""One worktree's watch set: which folders get a watch, which are scanned, what an event means.
+
+Folders get a watch of their own in this order, as long as the budget lasts: the root, the
+folders of the project (breadth first: the top ones matter most), the roots of big ignored
+trees, the other ignored folders. What does not fit is *polled*: a stat scan of its entries
+every ``watchPoll`` seconds. A big ignored tree (``node_modules``, ``.venv``, ``build/``... or
+any ignored folder with more than ``watchBigDirs`` folders below it) gets one watch at its root
+(what is added or removed right there is seen at once) and a slow scan of its inside: the
+folders' own stat every ``watchSlowScan`` seconds (adds, deletes and renames change a folder's
+mtime), every file's stat every ``watchDeepScan`` seconds. A folder with a CACHEDIR.TAG is
+never snapshotted (snapshot.skipCacheDirs), so it gets its root watch and nothing more.
+
+The repository's ``.git`` and the store are never watched nor scanned.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field
+
+from git_snapshot.watch import source as ev
+from git_snapshot.watch.config import BIG_NAMES
+from git_snapshot.watch.config import WatchConfig
+
+CACHEDIR_TAG = "CACHEDIR.TAG"
+
+
+def is_temp(name: str) -> bool:
+    """Editor and atomic-save temp files: their events alone never start a snapshot."""
+    return (
+        name.endswith(("~", ".swp", ".swx", ".swo", ".tmp", ".part", ".crdownload"))
+        or name.startswith((".#", ".goutputstream-"))
+        or name == "4913"  # vim's test write
+        or (name.startswith(".") and ".tmp" in name)  # .file.txt.tmp.1234 style saves
+    )
+
+
+def _dir_sig(path: str) -> int | None:
+    try:
+        st = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return None
+    return hash((st.st_mtime_ns, st.st_ino, st.st_mode))
+
+
+def _deep_sig(path: str) -> tuple[int | None, list[str]]:
+    """A signature of the folder and every entry's stat, and its subfolders."""
+    items: list[tuple[object, ...]] = []
+    subdirs: list[str] = []
+    try:
+        st = os.stat(path, follow_symlinks=False)
+        items.append((st.st_mtime_ns, st.st_ino, st.st_mode))
+        with os.scandir(path) as it:
+            for e in it:
+                try:
+                    s = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                items.append((e.name, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns))
+                if e.is_dir(follow_symlinks=False) and e.name != ".git":
+                    subdirs.append(e.path)
+    except OSError:
+        return None, []
+    return hash(tuple(items)), subdirs
+
+
+def _subdirs(path: str) -> list[str]:
+    try:
+        with os.scandir(path) as it:
+            return [e.path for e in it if e.is_dir(follow_symlinks=False) and e.name != ".git"]
+    except OSError:
+        return []
+
+
+def _count_dirs(root: str, limit: int) -> int:
+    """Folders below *root*, counting at most to limit + 1."""
+    n, queue = 0, deque([root])
+    while queue and n <= limit:
+        for sub in _subdirs(queue.popleft()):
+            n += 1
+            queue.append(sub)
+    return n
+
+
+def _under(path: str, top: str) -> bool:
+    return path == top or path.startswith(top + "/")
+
+
+@dataclass
+class BigTree:
+    """A big ignored tree: one watch at its root, stat scans of its inside."""
+
+    root: str
+    scan: bool = True  # False: a CACHEDIR.TAG folder, never snapshotted
+    dirs: dict[str, int | None] = field(default_factory=dict)  # folder -> its stat signature
+    deep: dict[str, int | None] = field(default_factory=dict)  # folder -> its entries' stats
+
+    def full(self) -> None:
+        """Learn every folder and every file's stat (at setup, and each deep scan)."""
+        self.dirs.clear()
+        self.deep.clear()
+        if not self.scan:
+            return
+        queue = deque([self.root])
+        while queue:
+            d = queue.popleft()
+            sig, subs = _deep_sig(d)
+            self.dirs[d] = _dir_sig(d)
+            self.deep[d] = sig
+            queue.extend(subs)
+
+    def shallow(self) -> set[str]:
+        """Folders whose entries were added, removed or renamed since the last look."""
+        changed: set[str] = set()
+        if not self.scan:
+            return changed
+        new: list[str] = []
+        for d, old in list(self.dirs.items()):
+            sig = _dir_sig(d)
+            if sig == old:
+                continue
+            changed.add(d)
+            if sig is None:
+                self.dirs.pop(d, None)
+                self.deep.pop(d, None)
+                changed.add(os.path.dirname(d))
+                continue
+            self.dirs[d] = sig
+            new.extend(s for s in _subdirs(d) if s not in self.dirs)
+        queue = deque(new)
+        while queue:  # folders that appeared: all they hold is new
+            d = queue.popleft()
+            if d in self.dirs:
+                continue
+            self.dirs[d] = _dir_sig(d)
+            self.deep[d] = None
+            changed.add(d)
+            queue.extend(_subdirs(d))
+        return changed
+
+    def deep_scan(self) -> set[str]:
+        """Folders whose files changed in place (a build rewriting its outputs)."""
+        if not self.scan:
+            return set()
+        old = dict(self.deep)
+        self.full()
+        return {d for d, sig in self.deep.items() if old.get(d) != sig} | (
+            old.keys() - self.deep.keys()
+        )
+
+    def drop(self, path: str) -> None:
+        for d in [d for d in self.dirs if _under(d, path)]:
+            self.dirs.pop(d, None)
+            self.deep.pop(d, None)
+
+
+class Budget:
+    """The watches of every worktree, within one budget; the event source behind them."""
+
+    def __init__(self, src: ev.Source, budget: int) -> None:
+        self.src = src
+        self.budget = budget
+        self.owner: dict[int, tuple[WatchSet, str]] = {}  # wd -> (watch set, folder)
+
+    @property
+    def used(self) -> int:
+        return len(self.owner)
+
+    def add(self, ws: WatchSet, path: str) -> int | None:
+        """A watch for *path*, None when the budget is spent. OSError when the kernel
+        refuses (its own limit, shared with every other program of the user)."""
+        if self.used >= self.budget:
+            return None
+        wd = self.src.add(path)
+        prev = self.owner.get(wd)
+        if prev is not None and prev[0] is not ws:
+            # the same folder in two worktrees (a worktree inside another): keep the first
+            return wd
+        self.owner[wd] = (ws, path)
+        return wd
+
+    def remove(self, wd: int) -> None:
+        if self.owner.pop(wd, None) is not None:
+            self.src.remove(wd)
+
+    def forget(self, wd: int) -> None:
+        """The kernel dropped *wd* itself (IN_IGNORED)."""
+        self.owner.pop(wd, None)
+
+
+@dataclass
+class Counters:
+    events: int = 0
+    ignored: int = 0
+    failed_watches: int = 0
+    overflows: int = 0
+
+
+class WatchSet:
+    def __init__(
+        self,
+        root: str,
+        store_path: str,
+        budget: Budget,
+        cfg: WatchConfig,
+        feed: Callable[[float, str, str], None] | None = None,
+    ) -> None:
+        self.root = root
+        self.store = os.path.realpath(store_path)
+        self.budget = budget
+        self.cfg = cfg
+        self.feed = feed  # the burst detector's: (now, absolute path, kind)
+        self.watched: dict[str, int] = {}  # folder -> wd
+        self.polled: dict[str, int | None] = {}  # folder -> deep signature
+        self.big: dict[str, BigTree] = {}
+        self.dirty: set[str] = set()  # folders to mark in the dirty set
+        self.failed = False  # a watch failed since the last setup: the dirty set is not whole
+        self.counters = Counters()
+        self.overwritten: set[str] = set()  # fed to the burst detector since the last snapshot
+
+    # -- setting up -------------------------------------------------------------------------
+
+    def _skip(self, path: str) -> bool:
+        return _under(path, self.store)
+
+    def plan(self, ignored_dirs: frozenset[bytes]) -> tuple[list[str], list[str], list[BigTree]]:
+        """The project's folders (breadth first), the other ignored folders, the big trees."""
+        source: list[str] = []
+        ignored: list[str] = []
+        big: list[BigTree] = []
+        queue: deque[tuple[str, bool]] = deque([(self.root, False)])
+        top = len(self.root) + 1
+        while queue:
+            d, under_ignored = queue.popleft()
+            for sub in _subdirs(d):
+                if self._skip(sub):
+                    continue
+                rel = os.fsencode(sub[top:])
+                ign = under_ignored or rel in ignored_dirs
+                name = os.path.basename(sub)
+                tagged = os.path.exists(os.path.join(sub, CACHEDIR_TAG))
+                if tagged:
+                    big.append(BigTree(sub, scan=False))
+                    continue
+                candidate = ign and (name in BIG_NAMES or (rel in ignored_dirs))
+                if candidate and _count_dirs(sub, self.cfg.big_dirs) > self.cfg.big_dirs:
+                    big.append(BigTree(sub))
+                    continue
+                (ignored if ign else source).append(sub)
+                queue.append((sub, ign))
+        return [self.root, *source], ignored, big
+
+    def setup(self, ignored_dirs: frozenset[bytes], may_watch: bool = True) -> None:
+        """Watch (again) every folder: idempotent, so also the rescan after an overflow."""
+        order, ignored_tail, bigs = self.plan(ignored_dirs)
+        old_big = self.big
+        self.big = {}
+        for b in bigs:
+            prev = old_big.get(b.root)
+            if prev is not None and prev.scan == b.scan:
+                self.big[b.root] = prev
+            else:
+                b.full()
+                self.big[b.root] = b
+        wanted = [*order, *self.big, *ignored_tail]
+        self.failed = False
+        new_watched: dict[str, int] = {}
+        new_polled: dict[str, int | None] = {}
+        for d in wanted:
+            wd = self._try_watch(d) if may_watch else None
+            if wd is not None:
+                new_watched[d] = wd
+            elif os.path.isdir(d):
+                new_polled[d] = self.polled.get(d) if d in self.polled else _deep_sig(d)[0]
+        for d, wd in self.watched.items():
+            if d not in new_watched:
+                self.budget.remove(wd)
+        self.watched = new_watched
+        self.polled = new_polled
+
+    def _try_watch(self, d: str) -> int | None:
+        try:
+            return self.budget.add(self, d)
+        except OSError as exc:
+            if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EACCES):
+                return None
+            self.counters.failed_watches += 1
+            self.failed = True  # ENOSPC and the like: the kernel's limit is reached
+            return None
+
+    def close(self) -> None:
+        for wd in self.watched.values():
+            self.budget.remove(wd)
+        self.watched.clear()
+        self.polled.clear()
+        self.big.clear()
+
+    # -- events -----------------------------------------------------------------------------
+
+    def handle(self, folder: str, e: ev.Event, now: float) -> bool:
+        """Take in one event on *folder*; whether it asks for a snapshot."""
+        self.counters.events += 1
+        if e.kind == ev.UNWATCHED:
+            if self.watched.get(folder) == e.wd:
+                del self.watched[folder]
+            self.budget.forget(e.wd)
+            return False
+        if e.kind == ev.SELF_GONE:
+            return False  # the root: the daemon checks whether the worktree still exists
+        path = os.path.join(folder, e.name)
+        if (folder == self.root and e.name == ".git") or self._skip(path):
+            self.counters.ignored += 1
+            return False
+        self.dirty.add(folder)
+        if e.is_dir and e.kind in (ev.CREATE, ev.MOVED_TO) and folder not in self.big:
+            self.add_tree(path)
+        elif e.is_dir and e.kind in (ev.DELETE, ev.MOVED_FROM):
+            self.drop_tree(path, moved=e.kind == ev.MOVED_FROM)
+        if self.feed is not None and not is_temp(e.name):
+            if e.kind == ev.DELETE:
+                self.feed(now, path, "delete_dir" if e.is_dir else "delete")
+            elif e.kind == ev.MOVED_FROM and not e.is_dir:
+                self.feed(now, path, "delete")  # moved away (a folder renamed is no loss)
+            elif e.kind == ev.MODIFY and not e.is_dir and path not in self.overwritten:
+                self.overwritten.add(path)
+                self.feed(now, path, "overwrite")
+        if is_temp(e.name):
+            self.counters.ignored += 1
+            return False  # the folder is marked (the dirty set stays exact), no snapshot
+        return True
+
+    def add_tree(self, path: str) -> None:
+        """A folder appeared (created, or moved in): watch it and everything below it; all of
+        it is new, so all of it is dirty."""
+        if self._skip(path) or os.path.islink(path):
+            return
+        name = os.path.basename(path)
+        if name in BIG_NAMES or os.path.exists(os.path.join(path, CACHEDIR_TAG)):
+            b = BigTree(path, scan=not os.path.exists(os.path.join(path, CACHEDIR_TAG)))
+            b.full()
+            self.big[path] = b
+            self.dirty.update(b.dirs or [path])
+            wd = self._try_watch(path)
+            if wd is not None:
+                self.watched[path] = wd
+            return
+        queue = deque([path])
+        while queue:
+            d = queue.popleft()
+            if d in self.watched:
+                continue
+            wd = self._try_watch(d)
+            if wd is not None:
+                self.watched[d] = wd
+            else:
+                self.polled[d] = _deep_sig(d)[0]
+            self.dirty.add(d)
+            queue.extend(s for s in _subdirs(d) if not self._skip(s))
+
+    def drop_tree(self, path: str, moved: bool) -> None:
+        """A folder went away. Deleted: its own watches end by themselves (IN_IGNORED).
+        Moved: they would follow it to its new name, so they end here."""
+        self.polled.pop(path, None)
+        for b in [b for r, b in self.big.items() if _under(r, path)]:
+            self.big.pop(b.root, None)
+        for b in self.big.values():
+            b.drop(path)
+        if moved:
+            for d in [d for d in self.watched if _under(d, path)]:
+                self.budget.remove(self.watched.pop(d))
+            for d in [d for d in self.polled if _under(d, path)]:
+                del self.polled[d]
+
+    # -- scans ------------------------------------------------------------------------------
+
+    def poll(self) -> set[str]:
+        """Stat scan of the folders without a watch; the ones that changed."""
+        changed: set[str] = set()
+        for d, old in list(self.polled.items()):
+            sig, subs = _deep_sig(d)
+            if sig == old:
+                continue
+            changed.add(d)
+            if sig is None:
+                del self.polled[d]
+                changed.add(os.path.dirname(d))
+                continue
+            self.polled[d] = sig
+            for s in subs:
+                if s not in self.polled and s not in self.watched and not self._skip(s):
+                    self.polled[s] = None  # new: seen as changed at the next poll
+        self.dirty |= changed
+        return changed
+
+    def scan_big(self, deep: bool) -> set[str]:
+        changed: set[str] = set()
+        for b in list(self.big.values()):
+            changed |= b.deep_scan() if deep else b.shallow()
+        self.dirty |= changed
+        return changed
+
+    def take_dirty(self) -> set[str]:
+        out, self.dirty = self.dirty, set()
+        return out
+
+    @property
+    def polling(self) -> int:
+        return len(self.polled)
+
+    def dirs_in_big(self) -> int:
+        return sum(len(b.dirs) for b in self.big.values())
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "watches": len(self.watched),
+            "polling_dirs": len(self.polled),
+            "big_trees": [
+                {"path": b.root, "dirs": len(b.dirs), "scanned": b.scan} for b in self.big.values()
+            ],
+        }
