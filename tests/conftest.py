@@ -22,6 +22,9 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     # Test stores live under the temp dir, which the product refuses: this is the documented opt-in.
     monkeypatch.setenv("GIT_SNAPSHOT_ALLOW_EPHEMERAL", "1")
     monkeypatch.delenv("GIT_SNAPSHOT_SKIP", raising=False)
+    # No test starts the watcher daemon by a hook or install (tests/test_watch_daemon*.py do
+    # it on purpose, and stop it).
+    monkeypatch.setenv("GIT_SNAPSHOT_WATCH", "0")
     gitconfig = home / ".gitconfig"
     gitconfig.write_text(
         "[user]\n\tname = Test\n\temail = test@example.invalid\n"

@@ -385,6 +385,8 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
             worktree.apply_retention(store, repo, cfg)
         except Exception as exc:
             problems.append(f"git-snapshot: retention not applied: {exc}")
+        if cfg.watch:
+            _watcher(store.path, repo.toplevel)
     s = res.snapshot
     lines = [f"git-snapshot: {w}" for w in output.snapshot_warnings(s)] if res.new else []
     if report:
@@ -394,6 +396,15 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
         # under pre-commit its own "...Passed" line is that one line
         lines.insert(0, _status(s, res.new, call.name))
     return lines + problems
+
+
+def _watcher(store_path: str, toplevel: str) -> None:
+    """The watcher knows this worktree and runs: a stat and a flock when it does, else a
+    detached start (never waited for). Never a reason for a hook to fail."""
+    with contextlib.suppress(Exception):
+        from git_snapshot.watch import registry  # standard library only
+
+        registry.ensure(store_path, toplevel)
 
 
 def _status(s: Snapshot, new: bool, trigger: str) -> str:

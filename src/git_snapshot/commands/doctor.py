@@ -141,6 +141,32 @@ def _store_line(repo: gitrepo.Repo) -> str:
     return f"store: {path}, {where}"
 
 
+def _watcher_line(repo: gitrepo.Repo) -> str:
+    """Whether the watcher daemon runs and watches this worktree (no snapshot, no start)."""
+    from git_snapshot import worktree
+    from git_snapshot.watch import instance
+    from git_snapshot.watch import registry
+
+    if not worktree.settings(repo).watch:
+        return "watcher: off for this worktree (snapshot.watch false)"
+    try:
+        path = str(location.store_dir())
+    except UserError:
+        return "watcher: cannot run without a usable store (see the store line)"
+    pid = instance.running(path)
+    entry = next((e for e in registry.entries(path) if e.path == repo.toplevel), None)
+    if entry is None:
+        where = "this worktree is not registered yet (the next hook or git snapshot watch does it)"
+    elif not entry.on:
+        where = "this worktree was taken out with watch remove (watch add PATH brings it back)"
+    else:
+        where = "watches this worktree"
+    if pid is None:
+        where = where.replace("watches", "would watch")
+        return f"watcher: not running ({where}); start it with: git snapshot watch"
+    return f"watcher: running (pid {pid}), {where}; details: git snapshot watch status"
+
+
 def cmd_doctor(*, cwd: str) -> int:
     repo = repo_at(cwd)
     hooks_dir = repo.hooks_dir()
@@ -156,4 +182,5 @@ def cmd_doctor(*, cwd: str) -> int:
     if uses_pre_commit:
         print("pre-commit: " + PRE_COMMIT_LIMITS)
     print(_store_line(repo))
+    print(_watcher_line(repo))
     return 0 if all(s.fires for s in states) else 1

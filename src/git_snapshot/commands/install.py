@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from git_snapshot import gitrepo
 from git_snapshot import install
 from git_snapshot import output
 from git_snapshot import worktree
@@ -13,7 +14,32 @@ def cmd_install(*, cwd: str) -> int:
     note = worktree.install_note(repo)
     if note is not None:
         output.err(note)
+    watching = _watcher(repo)
+    if watching:
+        print(watching)
     return 0
+
+
+def _watcher(repo: gitrepo.Repo) -> str | None:
+    """Register the worktree with the watcher and start it, unless snapshot.watch is false;
+    one line saying so (None when GIT_SNAPSHOT_WATCH=0 turns autostart off)."""
+    from git_snapshot.store import Store
+    from git_snapshot.watch import instance
+    from git_snapshot.watch import registry
+
+    if instance.autostart_disabled():
+        return None
+    if not worktree.settings(repo).watch:
+        return "watcher: off for this worktree (snapshot.watch false)"
+    try:
+        with Store() as store:
+            registry.put(store.path, repo.toplevel, on=True, by="install")
+            pid = registry.ensure(store.path, repo.toplevel, by="install")
+    except Exception as exc:  # the hooks are in place: the watcher is a bonus
+        return f"watcher: not started ({exc}); start it with: git snapshot watch"
+    if pid is None:
+        return None
+    return f"watcher: watching this worktree (pid {pid}); see: git snapshot watch status"
 
 
 def cmd_uninstall(*, cwd: str) -> int:
