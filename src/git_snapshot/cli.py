@@ -276,6 +276,25 @@ def build_parser() -> argparse.ArgumentParser:
     c = command("pull", "bring a remote's snapshots into the local store")
     c.add_argument("name", nargs="?", metavar="NAME", help="the remote (default: the only one)")
 
+    c = command("watch", "the continuous-protection daemon: snapshots as changes settle")
+    c.add_argument(
+        "action",
+        nargs="?",
+        choices=("status", "stop", "add", "remove"),
+        help="status: what it watches; stop; add PATH / remove PATH: a worktree (default: "
+        "start it, watching this worktree too)",
+    )
+    c.add_argument("path", nargs="?", metavar="PATH", help="the worktree to add or remove")
+    c.add_argument(
+        "--install-service",
+        action="store_true",
+        help="write a systemd user unit so that it starts at login",
+    )
+    c.add_argument(
+        "--foreground", action="store_true", help="run the daemon here (the service does)"
+    )
+    _json(c, "status as JSON")
+
     c = command("completion", "print the shell completion script (see the README)")
     c.add_argument("shell", choices=("bash", "zsh", "fish"), help="the shell to complete in")
 
@@ -579,6 +598,19 @@ def _pull(a: Args) -> int:
     return cmd_pull(name=a.maybe_text("name"))
 
 
+def _watch(a: Args) -> int:
+    from git_snapshot.commands.watch import cmd_watch
+
+    return cmd_watch(
+        cwd=a.cwd,
+        action=a.maybe_text("action"),
+        path=a.maybe_text("path"),
+        json_out=a.flag("json"),
+        install_service=a.flag("install_service"),
+        foreground=a.flag("foreground"),
+    )
+
+
 def _completion(a: Args) -> int:
     from git_snapshot.commands.completion import cmd_completion
 
@@ -618,6 +650,7 @@ COMMANDS: dict[str, Callable[[Args], int]] = {
     "remote": _remote_cmd,
     "push": _push,
     "pull": _pull,
+    "watch": _watch,
 }
 
 

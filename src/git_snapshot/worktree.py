@@ -42,6 +42,7 @@ class Settings:
     keep_last: int = DEFAULT_KEEP_LAST
     keep_within: str = DEFAULT_KEEP_WITHIN
     auto_prune: bool = True
+    watch: bool = True  # snapshot.watch: the watcher daemon watches this worktree
     keep_hourly: int | None = None  # snapshot.keepHourly/keepDaily/keepWeekly, as restic's
     keep_daily: int | None = None
     keep_weekly: int | None = None
@@ -58,7 +59,7 @@ class Settings:
 
 
 # snapshot.* keys read as git reads them (git config --type=bool / --type=int)
-_BOOLS = ("snapshot.skipCacheDirs", "snapshot.autoPrune")
+_BOOLS = ("snapshot.skipCacheDirs", "snapshot.autoPrune", "snapshot.watch")
 _COUNTS = ("snapshot.keepLast", "snapshot.keepHourly", "snapshot.keepDaily", "snapshot.keepWeekly")
 
 
@@ -88,6 +89,7 @@ def settings(repo: gitrepo.Repo) -> Settings:
         keep_last=count("keepLast") or DEFAULT_KEEP_LAST,
         keep_within=within,
         auto_prune=flag("autoPrune"),
+        watch=flag("watch"),
         keep_hourly=count("keepHourly"),
         keep_daily=count("keepDaily"),
         keep_weekly=count("keepWeekly"),
