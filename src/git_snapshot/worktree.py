@@ -96,9 +96,12 @@ def settings(repo: gitrepo.Repo) -> Settings:
     )
 
 
-def classifier(repo: gitrepo.Repo) -> Classify:
+def classifier(repo: gitrepo.Repo, digest: list[str] | None = None) -> Classify:
+    """git's labels; with *digest*, a digest of what they depend on is appended to it."""
     tracked = gitrepo.tracked(repo)
     ignored_files, ignored_dirs = gitrepo.ignored(repo)
+    if digest is not None:
+        digest.append(labels_digest(tracked, ignored_files, ignored_dirs))
 
     def classify(rel: bytes, is_dir: bool, parent: int) -> int:
         if is_dir:
@@ -110,6 +113,17 @@ def classifier(repo: gitrepo.Repo) -> Classify:
         return UNTRACKED
 
     return classify
+
+
+def labels_digest(*sets: frozenset[bytes]) -> str:
+    """An order-free digest of path sets (C-speed: two checksums summed over each set)."""
+    import zlib
+
+    mask = (1 << 64) - 1
+    return ";".join(
+        f"{len(s)}:{sum(map(zlib.crc32, s)) & mask:x}:{sum(map(zlib.adler32, s)) & mask:x}"
+        for s in sets
+    )
 
 
 def _inside(pattern: str) -> str:
@@ -191,13 +205,21 @@ def take(
     note = store_inside_note(store.path, repo)
     if note is not None and store.snapshots(source, repo.toplevel):
         note = None  # said at the first snapshot of this worktree only
+    # the watcher's dirty set (watch/dirtyset.py), when a live daemon watches this worktree
+    plan = _dirty_plan(store, repo, trigger, cfg) if overlay is None else None
+    digest: list[str] = []
+    fast = plan is not None and plan.fast and _last_root(store, source, repo) == plan.base_root
     opts = Options(
-        classify=classifier(repo),
+        classify=_Lazy(repo) if fast else classifier(repo, digest if plan else None),
         exclude=excluder(cfg.excludes),
         omit=frozenset({b".git"}),
         skip_cachedir_tag=cfg.skip_cache_dirs,
         progress=progress,
     )
+    if plan is not None:
+        labels = plan.begun.base_labels if fast else digest[0]
+        opts.clean = (lambda rel: True) if fast else plan.clean(labels)
+        opts.clean_base = plan.begun.base_root
     if overlay is not None:
         root = os.fsencode(overlay.root)
         opts.overlay = {rel: root + b"/" + rel for rel in overlay.files}
@@ -218,9 +240,40 @@ def take(
         options=opts,
         skip_if_unchanged=skip_if_unchanged,
     )
+    if plan is not None:
+        from git_snapshot.watch import dirtyset
+
+        dirtyset.done(store.path, plan, res.snapshot.root, labels)
     if note is not None:
         output.err(note)
     return res
+
+
+def _dirty_plan(store: Store, repo: gitrepo.Repo, trigger: str, cfg: Settings) -> Any:
+    """The dirty set's plan for this snapshot (None: walk everything, as without a watcher)."""
+    if not os.path.isdir(os.path.join(store.path, "watch")):
+        return None  # no watcher ever ran with this store: not even an import
+    from git_snapshot.watch import dirtyset
+
+    return dirtyset.plan(store.path, repo, trigger, repr((cfg.excludes, cfg.skip_cache_dirs)))
+
+
+def _last_root(store: Store, source: str, repo: gitrepo.Repo) -> bytes | None:
+    mine = store.snapshots(source, repo.toplevel)
+    return mine[-1].root if mine else None
+
+
+class _Lazy:
+    """git's labels, asked of git only if needed (a root reused whole needs none)."""
+
+    def __init__(self, repo: gitrepo.Repo) -> None:
+        self.repo = repo
+        self.fn: Classify | None = None
+
+    def __call__(self, rel: bytes, is_dir: bool, parent: int) -> int:
+        if self.fn is None:
+            self.fn = classifier(self.repo)
+        return self.fn(rel, is_dir, parent)
 
 
 def apply_retention(store: Store, repo: gitrepo.Repo, cfg: Settings) -> int:

@@ -63,6 +63,11 @@ class Options:
     overlay: Mapping[bytes, bytes] = field(default_factory=dict)
     overlay_deleted: frozenset[bytes] = frozenset()
     progress: Progress | None = None
+    # The watcher's dirty set: when the files cache was saved with the snapshot whose root is
+    # *clean_base*, clean(rel_dir) says that folder and everything below it are unchanged
+    # since; its tree key, counts and cache entries are then taken over without listing it.
+    clean: Callable[[bytes], bool] | None = None
+    clean_base: bytes = b""
 
 
 @dataclass
@@ -100,6 +105,17 @@ class _Walker:
         self.old_trees = cache.trees
         self.cache: dict[bytes, filescache.CacheEntry] = {}
         self.trees: set[bytes] = set()
+        self.old_dirs = cache.dirs
+        self.dirs: dict[bytes, filescache.DirEntry] = {}
+        self.clean = opts.clean
+        if self.clean is not None and cache.root == opts.clean_base and not self.damaged:
+            # what is not walked keeps what the last snapshot had (stale entries of deleted
+            # paths stay until the next full walk: a cache entry is only ever a hint)
+            self.cache = dict(cache.entries)
+            self.trees = set(cache.trees)
+            self.dirs = dict(cache.dirs)
+        else:
+            self.clean = None
         self.misses = 0
         self.opts = opts
         self.racy_after = start_ns - RACY_NS
@@ -277,9 +293,27 @@ class _Walker:
             self._skip(rel, "excluded")
             return None
         lab = self.classify(rel, True, label) if self.classify else 0
+        if self.clean is not None and st is not None and self.clean(rel):
+            d = self.old_dirs.get(rel)  # unchanged since the last snapshot: not even listed
+            if d is not None and d[4:] == (st.st_ino, st.st_mtime_ns, st.st_ctime_ns):
+                self.files += d[1]
+                self.bytes += d[2]
+                self.skipped.extend(d[3])
+                return Entry(name, DIR, stat.S_IMODE(st.st_mode), st.st_mtime_ns, 0, d[0], lab)
+        files, size, skipped = self.files, self.bytes, len(self.skipped)
         key = self.tree(path, rel + b"/", lab)
         if key is None:
             return None
+        if st is not None:
+            self.dirs[rel] = (
+                key,
+                self.files - files,
+                self.bytes - size,
+                tuple(self.skipped[skipped:]),
+                st.st_ino,
+                st.st_mtime_ns,
+                st.st_ctime_ns,
+            )
         if st is None:
             return Entry(name, DIR, 0o755, time.time_ns(), 0, key, lab)
         return Entry(name, DIR, stat.S_IMODE(st.st_mode), st.st_mtime_ns, 0, key, lab)
@@ -442,12 +476,21 @@ def create_snapshot(
     with store.lock():
         generation = store.index.meta_get("generation", "0")
         cpath = filescache.cache_path(store.cache_dir, source, directory)
-        writer = PackWriter(store.path)
+        writer = PackWriter(store.path, dictionary=True, threads=_threads())
         packs: list[FinishedPack] = []
         try:
-            cache = filescache.load(cpath, generation, store.index.has_root)
+            prev = _unchanged(store, source, worktree, opts)
+            if prev is None:
+                cache = filescache.load(cpath, generation, store.index.has_root)
+            else:  # the dirty set says nothing changed since *prev*: its root is this one
+                cache = filescache.FilesCache(root=prev.root)
             walker = _Walker(store, writer, cache, opts, start_ns)
-            key = walker.tree(root, b"", 0)
+            if prev is None:
+                key = walker.tree(root, b"", 0)
+            else:
+                key = prev.root
+                walker.files, walker.bytes = prev.files, prev.bytes
+                walker.skipped = [tuple(x) for x in prev.meta.get("skipped_paths", [])]
             if key is None:
                 raise UserError(f"cannot snapshot {directory}: {walker.skipped[-1][1]}")
             same = _last_same(store, source, worktree, key) if skip_if_unchanged else None
@@ -460,6 +503,7 @@ def create_snapshot(
                     writer.abort()
                 _save_cache(walker, cpath, generation, key)
                 return Result(same, False)
+            writer.flush()  # every object before the record, and counted in added_bytes
             info: dict[str, Any] = dict(meta or {})
             info["skipped_paths"] = walker.skipped
             if walker.changed:
@@ -503,6 +547,11 @@ def create_snapshot(
     return Result(snap, True)
 
 
+def _threads() -> int:
+    """Threads that compress (zstd releases the GIL): one per core, at most 4."""
+    return max(1, min(4, os.cpu_count() or 1))
+
+
 def _unlink_packs(store: Store, packs: list[FinishedPack]) -> None:
     for p in packs:
         with contextlib.suppress(OSError):
@@ -515,14 +564,25 @@ def _save_cache(walker: _Walker, path: str, generation: str, root: bytes) -> Non
         or len(walker.cache) != len(walker.old_cache)
         or walker.trees != walker.old_trees
         or walker.old_root != root
+        or walker.dirs != walker.old_dirs
     ):
         with contextlib.suppress(OSError):  # only a cache: the snapshot is committed already
             filescache.save(
                 path,
                 generation,
-                filescache.FilesCache(walker.cache, walker.trees, root),
+                filescache.FilesCache(walker.cache, walker.trees, root, walker.dirs),
                 walker.store.tmp_dir,
             )
+
+
+def _unchanged(store: Store, source: str, worktree: str, opts: Options) -> Snapshot | None:
+    """The worktree's last snapshot when the dirty set says nothing changed since it."""
+    if opts.clean is None or opts.overlay or opts.overlay_deleted or not opts.clean(b""):
+        return None
+    mine = store.snapshots(source, worktree)
+    if not mine or mine[-1].root != opts.clean_base or store.index.damaged():
+        return None
+    return mine[-1]
 
 
 def _last_same(store: Store, source: str, worktree: str, key: bytes) -> Snapshot | None:

@@ -20,6 +20,9 @@ from git_snapshot.store.safewrite import atomic_write
 
 # relative path -> (size, mtime_ns, ctime_ns, inode, content key)
 CacheEntry = tuple[int, int, int, int, bytes]
+# relative folder -> (tree key, files, bytes and skipped paths below it, inode, mtime_ns,
+# ctime_ns): what the watcher's dirty set reuses for a folder with no change below it
+DirEntry = tuple[bytes, int, int, tuple[tuple[str, str], ...], int, int, int]
 
 _MAGIC = b"GSCACHE2"
 
@@ -36,6 +39,7 @@ class FilesCache:
     trees: set[bytes] = field(default_factory=set)
     # root tree of the snapshot this cache was saved with: every key above belongs to it
     root: bytes = b""
+    dirs: dict[bytes, DirEntry] = field(default_factory=dict)
 
 
 def load(path: str, generation: str, indexed: Callable[[bytes], bool]) -> FilesCache:
@@ -54,9 +58,10 @@ def load(path: str, generation: str, indexed: Callable[[bytes], bool]) -> FilesC
     ):
         return FilesCache()
     try:
-        gen, root, entries, trees = marshal.loads(blob[head:])
+        gen, root, entries, trees, *more = marshal.loads(blob[head:])
     except (EOFError, ValueError, TypeError):
         return FilesCache()
+    dirs = more[0] if more and isinstance(more[0], dict) else {}
     if (
         gen != generation
         or not isinstance(entries, dict)
@@ -65,11 +70,11 @@ def load(path: str, generation: str, indexed: Callable[[bytes], bool]) -> FilesC
         or not indexed(root)
     ):
         return FilesCache()
-    return FilesCache(entries, trees, root)
+    return FilesCache(entries, trees, root, dirs)
 
 
 def save(path: str, generation: str, cache: FilesCache, tmp_dir: str) -> None:
-    payload = marshal.dumps((generation, cache.root, cache.entries, cache.trees))
+    payload = marshal.dumps((generation, cache.root, cache.entries, cache.trees, cache.dirs))
     # only a cache: a lost one costs a re-read, so no fsync; the temp file goes to tmp/
     blob = _MAGIC + hashlib.sha256(payload).digest() + payload
     atomic_write(path, blob, tmp_dir=tmp_dir, durable=False)

@@ -32,6 +32,7 @@ import time
 from collections.abc import Iterable
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 SYNC_SUFFIX = ".sync"
 SYNC_TIMEOUT_S = 0.5
@@ -312,3 +313,90 @@ def status(store_path: str, worktree: str) -> dict[str, object]:
         "pending_dirs": len(b.dirs),
         "base": b.has_base,
     }
+
+
+# --------------------------------------------------------------------------- worktree.take()
+
+
+@dataclass
+class Plan:
+    """How one snapshot of a watched worktree may use the dirty set (see worktree.take)."""
+
+    worktree: str
+    begun: Begun
+    stamp: str
+    synced: bool  # the daemon has marked every change made before the snapshot started
+
+    @property
+    def base_root(self) -> bytes:
+        return self.begun.base_root
+
+    @property
+    def fast(self) -> bool:
+        """Nothing changed since the base, nor anything labels depend on: the base's root is
+        this snapshot's root (given the worktree's last snapshot is the base)."""
+        return (
+            self.synced
+            and self.begun.has_base
+            and not self.begun.dirs
+            and self.stamp == self.begun.base_stamp
+        )
+
+    def clean(self, labels: str) -> CleanSet | None:
+        """What is unchanged since the base, or None when everything must be walked: no base
+        in this epoch, or git's tracked/ignored sets or the excludes differ from the base's."""
+        b = self.begun
+        if not (self.synced and b.has_base) or labels != b.base_labels:
+            return None
+        return b.clean()
+
+
+def stamp(repo: Any, extra: str) -> str:
+    """What labels and excludes depend on outside the worktree's files: git's index, the
+    repository's info/exclude and config, the user's global ignore file and config (their
+    size, mtime, ctime, inode), and *extra* (the snapshot.* settings)."""
+    home = os.path.expanduser("~")
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    paths = [
+        os.path.join(repo.git_dir, "index"),
+        os.path.join(repo.git_dir, "config.worktree"),
+        os.path.join(repo.common_dir, "info", "exclude"),
+        os.path.join(repo.common_dir, "config"),
+        os.path.join(xdg, "git", "ignore"),
+        os.path.join(xdg, "git", "config"),
+        os.path.join(home, ".gitconfig"),
+        os.environ.get("GIT_CONFIG_GLOBAL", ""),
+    ]
+    parts = [extra]
+    for p in paths:
+        try:
+            st = os.stat(p) if p else None
+        except OSError:
+            st = None
+        parts.append("-" if st is None else f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
+    return "|".join(parts)
+
+
+def plan(store_path: str, repo: Any, trigger: str, extra: str) -> Plan | None:
+    """The dirty set for a snapshot of *repo* now, or None when no live daemon watches it
+    (then the snapshot walks everything, exactly as without a watcher)."""
+    from git_snapshot.watch import instance
+
+    if not os.path.exists(journal_path(store_path, repo.toplevel)):
+        return None
+    pid = instance.running(store_path)
+    if pid is None or pid <= 0:
+        return None
+    begun = begin(store_path, repo.toplevel)
+    if begun is None or begun.pid != pid:
+        return None  # nobody watches it, or a daemon that died without saying so
+    # the daemon's own snapshots come after it has read the events; a hook's must wait for it
+    synced = trigger == "watch" or (begun.has_base and sync(store_path, repo.toplevel))
+    if synced and trigger != "watch":
+        begun = begin(store_path, repo.toplevel) or begun  # with what the sync flushed
+    return Plan(repo.toplevel, begun, stamp(repo, extra), synced)
+
+
+def done(store_path: str, p: Plan, root: bytes, labels: str) -> None:
+    """The snapshot planned by *p* committed *root*."""
+    finish(store_path, p.worktree, p.begun, root, p.stamp, labels)

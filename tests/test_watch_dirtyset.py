@@ -1,0 +1,324 @@
+"""The watcher's dirty set: a snapshot that rescans only the folders the daemon marked is the
+same, byte for byte, as a full walk of the same tree (real git, real files, the real daemon
+lock; the daemon's marking is played by the test as the daemon does it)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clihelpers import git
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from storehelpers import scan
+from storehelpers import snapshot_contents
+
+from git_snapshot import gitrepo
+from git_snapshot import worktree
+from git_snapshot.store import Store
+from git_snapshot.store import archiver
+from git_snapshot.watch import dirtyset
+from git_snapshot.watch import instance
+
+
+class Daemon:
+    """Holds the daemon lock and marks folders as the daemon does (the parent of every entry
+    that changed; a new folder and everything below it)."""
+
+    def __init__(self, store: Store, top: Path) -> None:
+        self.store, self.top = store, top
+        self.acker: threading.Thread | None = None
+        self.stop = threading.Event()
+
+    def mark(self, *paths: Path) -> None:
+        dirtyset.mark(self.store.path, str(self.top), [str(p) for p in paths])
+
+    def mark_tree(self, path: Path) -> None:
+        self.mark(path, *(Path(d) for d, _, _ in os.walk(path)))
+
+    def ack_syncs(self) -> None:
+        """Answer sync tokens as the daemon does (it has no pending events here)."""
+        folder = dirtyset.watch_dir(self.store.path)
+
+        def run() -> None:
+            while not self.stop.is_set():
+                for name in os.listdir(folder):
+                    if dirtyset.is_sync_token(name):
+                        dirtyset.synced(self.store.path, os.path.join(folder, name))
+                time.sleep(0.001)
+
+        self.acker = threading.Thread(target=run, daemon=True)
+        self.acker.start()
+
+
+@pytest.fixture
+def watched(repo: Path, store_dir: Path) -> Iterator[tuple[Store, Path, Daemon]]:
+    (repo / ".gitignore").write_text("*.log\nbuild/\n")
+    for d in ("a/b/c", "a/d", "e", "build/x"):
+        (repo / d).mkdir(parents=True)
+        for i in range(3):
+            (repo / d / f"f{i}.txt").write_text(f"{d} {i}\n")
+    (repo / "a" / "keep.log").write_text("ignored\n")
+    git(repo, "add", ".gitignore", "a")
+    git(repo, "commit", "-q", "-m", "tree")
+    with Store() as store, instance.hold(store.path) as got:
+        assert got
+        dirtyset.watching(store.path, str(repo))
+        daemon = Daemon(store, repo)
+        yield store, repo, daemon
+        daemon.stop.set()
+
+
+def _take(store: Store, top: Path, trigger: str = "watch") -> Any:
+    return worktree.take(store, gitrepo.find_repo(str(top)), trigger=trigger).snapshot
+
+
+def _full_root(top: Path, tmp: Path) -> tuple[bytes, int, int]:
+    """The root key a plain full walk gives (another store: no watcher there)."""
+    with Store(tmp.parent / "full-walks") as other:
+        s = worktree.take(other, gitrepo.find_repo(str(top)), trigger="manual").snapshot
+    return s.root, s.files, s.bytes
+
+
+@pytest.fixture
+def walked(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The folders the archiver listed."""
+    seen: list[bytes] = []
+    real = archiver._Walker.tree
+
+    def tree(self: Any, path: bytes, rel: bytes, label: int) -> bytes | None:
+        seen.append(rel)
+        return real(self, path, rel, label)
+
+    monkeypatch.setattr(archiver._Walker, "tree", tree)
+    return seen
+
+
+def test_only_changed_folders_are_listed(
+    watched: tuple[Store, Path, Daemon], walked: list[bytes], tmp_path: Path
+) -> None:
+    store, top, daemon = watched
+    first = _take(store, top)  # the epoch's first snapshot walks everything: the base
+    assert len(walked) == 8
+    walked.clear()
+    (top / "a" / "b" / "c" / "f1.txt").write_text("changed\n")
+    daemon.mark(top / "a" / "b" / "c")
+    snap = _take(store, top)
+    assert walked == [b"", b"a/", b"a/b/", b"a/b/c/"]
+    assert (snap.root, snap.files, snap.bytes) == _full_root(top, tmp_path / "x")
+    assert snap.root != first.root
+    walked.clear()
+    again = _take(store, top)  # nothing marked: the root is reused, nothing is listed
+    assert walked == []
+    assert again.root == snap.root and again.files == snap.files
+    assert _on_disk(top) == snapshot_contents(store, again)
+
+
+def test_marks_made_while_a_snapshot_walks_stay(watched: tuple[Store, Path, Daemon]) -> None:
+    store, top, daemon = watched
+    _take(store, top)
+    daemon.mark(top / "e")
+    begun = dirtyset.begin(store.path, str(top))
+    assert begun is not None and begun.dirs == {b"e"}
+    daemon.mark(top / "a")  # arrives during the snapshot
+    dirtyset.finish(store.path, str(top), begun, b"r" * 32, "stamp", "labels")
+    later = dirtyset.begin(store.path, str(top))
+    assert later is not None and later.dirs == {b"a"}
+    # an older snapshot finishing after a newer one never moves the base back
+    dirtyset.finish(store.path, str(top), dataclasses.replace(begun, seq=0), b"o" * 32, "s", "l")
+    now = dirtyset.begin(store.path, str(top))
+    assert now is not None and now.base_root == b"r" * 32
+
+
+def test_overflow_restart_or_dead_daemon_walk_everything(
+    watched: tuple[Store, Path, Daemon], walked: list[bytes], store_dir: Path
+) -> None:
+    store, top, daemon = watched
+    _take(store, top)
+    walked.clear()
+    dirtyset.mark_all(store.path, str(top), "overflow")
+    _take(store, top)
+    assert len(walked) == 8  # a new epoch: a full walk, which is its base
+    walked.clear()
+    _take(store, top)
+    assert walked == []
+    dirtyset.watching(store.path, str(top))  # a restarted daemon
+    walked.clear()
+    _take(store, top)
+    assert len(walked) == 8
+    daemon.stop.set()
+    dirtyset.stopped(store.path, str(top))
+    walked.clear()
+    _take(store, top)
+    assert len(walked) == 8
+
+
+def test_a_hook_uses_the_dirty_set_only_once_the_daemon_answers(
+    watched: tuple[Store, Path, Daemon], walked: list[bytes]
+) -> None:
+    store, top, daemon = watched
+    _take(store, top)
+    walked.clear()
+    _take(store, top, trigger="post-checkout")  # no answer to its sync token: a full walk
+    assert len(walked) == 8
+    assert not [n for n in os.listdir(dirtyset.watch_dir(store.path)) if n.endswith(".sync")]
+    daemon.ack_syncs()
+    (top / "e" / "new.txt").write_text("new\n")
+    daemon.mark(top / "e")
+    walked.clear()
+    _take(store, top, trigger="post-checkout")
+    assert walked == [b"", b"e/"]
+
+
+def test_a_label_change_walks_everything(
+    watched: tuple[Store, Path, Daemon], walked: list[bytes], tmp_path: Path
+) -> None:
+    store, top, daemon = watched
+    _take(store, top)
+    with open(top / ".gitignore", "a") as f:
+        f.write("f2.txt\n")  # relabels e/f2.txt, in a folder with no event
+    daemon.mark(top)
+    walked.clear()
+    snap = _take(store, top)
+    assert len(walked) == 8
+    assert snap.root == _full_root(top, tmp_path / "x")[0]
+    git(top, "add", "e/f0.txt")  # only the index changes: no event in the worktree
+    walked.clear()
+    snap = _take(store, top)
+    assert len(walked) == 8
+    assert snap.root == _full_root(top, tmp_path / "x")[0]
+
+
+# --------------------------------------------------------------------------- random edits
+
+NAMES = st.sampled_from(["x", "y", "z.log", "w.txt"])
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "create",
+                "modify",
+                "delete",
+                "rename",
+                "chmod",
+                "mkdir",
+                "rmtree",
+                "symlink",
+                "ignore",
+                "add",
+                "mvdir",
+            ]
+        ),
+        st.integers(0, 50),
+        st.integers(0, 50),
+        NAMES,
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def _dirs(top: Path) -> list[Path]:
+    out = [top]
+    for d, subs, _ in os.walk(top):
+        subs[:] = sorted(s for s in subs if s != ".git")
+        out += [Path(d) / s for s in subs]
+    return sorted(set(out))
+
+
+def _files(top: Path) -> list[Path]:
+    out = []
+    for d in _dirs(top):
+        out += [
+            d / n for n in sorted(os.listdir(d)) if not (d / n).is_dir() or (d / n).is_symlink()
+        ]
+    return [p for p in out if ".git" not in p.relative_to(top).parts]
+
+
+def _apply(top: Path, daemon: Daemon, op: str, i: int, j: int, name: str) -> None:
+    dirs, files = _dirs(top), _files(top)
+    d = dirs[i % len(dirs)]
+    if op == "create" or (not files and op in ("modify", "delete", "rename", "chmod", "add")):
+        p = d / name
+        if p.is_dir() and not p.is_symlink():
+            return
+        p.unlink(missing_ok=True)
+        p.write_bytes(os.urandom(j))
+        daemon.mark(d)
+        return
+    f = files[j % len(files)] if files else None
+    if op == "modify" and f is not None and not f.is_symlink():
+        with open(f, "ab") as fh:
+            fh.write(b"more\n")
+        daemon.mark(f.parent)
+    elif op == "delete" and f is not None:
+        f.unlink()
+        daemon.mark(f.parent)
+    elif op == "rename" and f is not None:
+        dest = d / (f.name + "-m")
+        if not dest.exists():
+            f.rename(dest)
+            daemon.mark(f.parent, d)
+    elif op == "chmod" and f is not None and not f.is_symlink():
+        f.chmod(0o700 if f.stat().st_mode & 0o100 == 0 else 0o644)
+        daemon.mark(f.parent)
+    elif op == "mkdir":
+        p = d / f"d{j}"
+        if not p.exists():
+            p.mkdir()
+            (p / "in.txt").write_text(f"in {j}\n")
+            daemon.mark(d, p)
+    elif op == "rmtree" and d != top:
+        shutil.rmtree(d)
+        daemon.mark(d.parent)
+    elif op == "mvdir" and d != top:
+        dest = top / f"moved{j}"
+        if not dest.exists():
+            d.rename(dest)
+            daemon.mark(d.parent, top)
+            daemon.mark_tree(dest)  # the daemon watches what it finds there, and scans it
+    elif op == "symlink":
+        p = d / f"l{j}"
+        if not os.path.lexists(p):
+            p.symlink_to(name)
+            daemon.mark(d)
+    elif op == "ignore":
+        with open(d / ".gitignore", "a") as fh:
+            fh.write(f"{name}\n")
+        daemon.mark(d)
+    elif op == "add" and f is not None:
+        git(top, "add", "-f", str(f.relative_to(top)))
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=OPS)
+def test_random_edits_give_the_full_walk_root(
+    watched: tuple[Store, Path, Daemon], tmp_path: Path, steps: list[tuple[str, int, int, str]]
+) -> None:
+    store, top, daemon = watched
+    dirtyset.mark_all(store.path, str(top), "new example")
+    _take(store, top)  # each example starts from its own base
+    for op, i, j, name in steps:
+        _apply(top, daemon, op, i, j, name)
+        snap = _take(store, top)
+        full = _full_root(top, tmp_path / "x")
+        assert (snap.root, snap.files, snap.bytes) == full, (op, i, j, name)
+    assert _on_disk(top) == snapshot_contents(store, snap)
+
+
+def _on_disk(top: Path) -> dict[bytes, Any]:
+    return {k: v for k, v in scan(top).items() if k != b".git" and not k.startswith(b".git/")}
