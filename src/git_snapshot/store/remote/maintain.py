@@ -15,6 +15,8 @@ remaining snapshot ever names a deleted pack.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -56,7 +58,7 @@ def verify_remote(remote: Remote, cache: RemoteStore, read_data: bool) -> Remote
         except NotFound:
             continue
         except crypto.Damaged as exc:
-            report.problems.append(RemoteProblem(f"snapshots/{ident}", str(exc)))
+            report.problems.append(RemoteProblem(f"snapshots/{ident}", _why(exc)))
             continue
         report.snapshots += 1
         label = _label(doc)
@@ -70,7 +72,7 @@ def verify_remote(remote: Remote, cache: RemoteStore, read_data: bool) -> Remote
         try:
             idx = remote.get_doc(f"index/{ident}")
         except (NotFound, crypto.Damaged) as exc:
-            why = "is missing" if isinstance(exc, NotFound) else str(exc)
+            why = "is missing" if isinstance(exc, NotFound) else _why(exc)
             report.problems.append(RemoteProblem(f"index/{ident}", why, who))
             continue
         if int(idx.get("sealed", -1)) != listing["packs"][ident]:
@@ -83,16 +85,24 @@ def verify_remote(remote: Remote, cache: RemoteStore, read_data: bool) -> Remote
             )
             continue
         if read_data:
+            cached = cache.pack_path(f"{ident}.pack")
             try:
-                download_pack(remote, ident, cache.pack_path(f"{ident}.pack"), cache.tmp_dir)
+                download_pack(remote, ident, cached, cache.tmp_dir)
             except crypto.Damaged as exc:
-                report.problems.append(RemoteProblem(f"packs/{ident}", str(exc), who))
+                report.problems.append(RemoteProblem(f"packs/{ident}", _why(exc), who))
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(cached)  # an earlier good copy is not what the remote holds
     if read_data:
         from git_snapshot.store.verify import verify
 
         local = verify(cache, None, read_data=True)
         report.paths = [(p.source, p.snapshot, p.path, p.message) for p in local.problems]
     return report
+
+
+def _why(exc: Exception) -> str:
+    """A Damaged message without the object name it starts with (the report names it)."""
+    return str(exc).split(": ", 1)[-1]
 
 
 def _label(doc: dict[str, object]) -> str:
