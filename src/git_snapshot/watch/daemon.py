@@ -102,6 +102,7 @@ class Daemon:
         self.own_wd: dict[int, str] = {}
         for d in (self.state_dir, self.reg_dir):
             self.own_wd[src.add(d)] = d
+        self.budget.reserved = len(self.own_wd)
 
     # -- worktrees ---------------------------------------------------------------------------
 
@@ -216,6 +217,7 @@ class Daemon:
             if e.kind == ev.SELF_GONE and folder == ws.root:
                 roots_gone.add(ws.root)
                 continue
+            self.status_dirty = True
             if ws.handle(folder, e, now):
                 tree.last_change = now
                 if tree.first_change is None:
@@ -474,7 +476,8 @@ class Daemon:
         path = os.path.join(self.state_dir, instance.STATUS)
         tmp = path + ".tmp"
         try:
-            with open(tmp, "w", encoding="utf-8") as f:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+            with open(fd, "w", encoding="utf-8") as f:
                 json.dump(self.status(), f)
             os.replace(tmp, path)
         except OSError as exc:

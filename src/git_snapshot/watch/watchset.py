@@ -165,10 +165,11 @@ class Budget:
         self.src = src
         self.budget = budget
         self.owner: dict[int, tuple[WatchSet, str]] = {}  # wd -> (watch set, folder)
+        self.reserved = 0  # the daemon's own folders (the registry, sync tokens)
 
     @property
     def used(self) -> int:
-        return len(self.owner)
+        return len(self.owner) + self.reserved
 
     def add(self, ws: WatchSet, path: str) -> int | None:
         """A watch for *path*, None when the budget is spent. OSError when the kernel

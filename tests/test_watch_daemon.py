@@ -1,0 +1,348 @@
+"""The watcher daemon, for real: a `git snapshot watch --foreground` subprocess with the
+test's environment, real inotify on temporary worktrees, real snapshots in the store.
+
+Timings are shortened through git config (snapshot.watchQuiet and friends, global: the test's
+own ~/.gitconfig). Every daemon is stopped by the fixture's finalizer."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clihelpers import VENV_BIN
+from clihelpers import git
+from clihelpers import gs
+from conftest import init_repo
+
+from git_snapshot.store import Snapshot
+from git_snapshot.store import Store
+from git_snapshot.watch import instance
+from git_snapshot.watch import registry
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"
+)
+EXE = str(VENV_BIN / "git-snapshot")
+QUIET = 0.4
+
+
+def wait_for(cond: Callable[[], Any], timeout: float = 15.0, what: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        got = cond()
+        if got:
+            return got
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or cond}")
+        time.sleep(0.05)
+
+
+def config(**values: object) -> None:
+    for key, value in values.items():
+        subprocess.run(["git", "config", "--global", f"snapshot.{key}", str(value)], check=True)
+
+
+class Watcher:
+    """One daemon subprocess and what it says."""
+
+    def __init__(self, store: Path) -> None:
+        self.store = store
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.log_path = store.parent / f"{store.name}-daemon.log"  # outside the store
+
+    def start(self) -> subprocess.Popen[bytes]:
+        with open(self.log_path, "ab") as out:
+            proc = subprocess.Popen(
+                [EXE, "watch", "--foreground"],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        self.procs.append(proc)
+        try:
+            wait_for(lambda: self.status().get("pid") == proc.pid, what="the daemon's status")
+        except AssertionError:
+            proc.kill()
+            proc.wait()
+            raise AssertionError(f"the daemon did not start: {self.log()}") from None
+        return proc
+
+    def status(self) -> dict[str, Any]:
+        try:
+            with open(self.store / "watch" / "status.json", encoding="utf-8") as f:
+                data: dict[str, Any] = json.load(f)
+                return data
+        except (OSError, ValueError):
+            return {}
+
+    def tree(self, root: Path) -> dict[str, Any]:
+        for w in self.status().get("worktrees", []):
+            if w["path"] == os.path.realpath(root):
+                return dict(w)
+        return {}
+
+    def watching(self, root: Path) -> dict[str, Any]:
+        tree: dict[str, Any] = wait_for(
+            lambda: self.tree(root).get("state") in ("watching", "polling") and self.tree(root),
+            what=f"the daemon to watch {root}",
+        )
+        return tree
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def watcher(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Watcher]:
+    monkeypatch.delenv(instance.ENV_AUTOSTART, raising=False)
+    config(watchQuiet=QUIET, watchMaxDelay=30, watchPoll=0.5, watchSlowScan=0.5)
+    w = Watcher(store_dir)
+    yield w
+    w.stop()
+    instance.stop(str(store_dir))  # one a hook started, if any
+
+
+def watch_snaps(root: Path) -> list[Snapshot]:
+    with Store() as store:
+        return [s for s in store.snapshots() if s.trigger == "watch" and s.worktree == str(root)]
+
+
+def paths_in(s: Snapshot) -> set[str]:
+    with Store() as store:
+        return {os.fsdecode(p) for p, _ in store.walk(s.root)}
+
+
+def add(store: Path, root: Path) -> None:
+    with Store(store):  # a store first (as install and hooks have one)
+        registry.put(str(store), os.path.realpath(root), by="test")
+
+
+def make_repo(tmp_path: Path, name: str = "wt") -> Path:
+    r = init_repo(tmp_path / name)
+    (r / ".gitignore").write_text("node_modules/\n*.log\n")
+    (r / "src").mkdir()
+    (r / "src" / "main.py").write_text("print(1)\n")
+    git(r, "add", ".")
+    git(r, "commit", "-q", "-m", "init")
+    return Path(os.path.realpath(r))
+
+
+def test_debounce_several_writes_one_snapshot(
+    tmp_path: Path, store_dir: Path, watcher: Watcher
+) -> None:
+    repo = make_repo(tmp_path)
+    add(store_dir, repo)
+    watcher.start()
+    watcher.watching(repo)
+    for i in range(4):
+        (repo / "src" / f"f{i}.txt").write_text(f"{i}\n")
+        time.sleep(QUIET / 3)
+    last_write = time.time()
+    snaps = wait_for(lambda: watch_snaps(repo), what="a watch snapshot")
+    assert snaps[0].created >= last_write + QUIET * 0.9  # after the quiet period, not before
+    time.sleep(QUIET * 3)
+    snaps = watch_snaps(repo)
+    assert len(snaps) == 1, snaps
+    assert {f"src/f{i}.txt" for i in range(4)} <= paths_in(snaps[0])
+    lag = watcher.tree(repo)["last_snapshot"]["lag_s"]
+    assert QUIET * 0.9 <= lag < 10
+
+
+@pytest.mark.slow
+def test_continuous_churn_snapshots_within_the_max_delay(
+    tmp_path: Path, store_dir: Path, watcher: Watcher
+) -> None:
+    config(watchQuiet=1.5, watchMaxDelay=2)
+    repo = make_repo(tmp_path)
+    add(store_dir, repo)
+    watcher.start()
+    watcher.watching(repo)
+    start = time.time()
+    while time.time() - start < 5.5:  # never quiet for 1.5 s
+        (repo / "churn.log").write_text(str(time.time()))
+        time.sleep(0.2)
+    snaps = watch_snaps(repo)
+    assert snaps, "no snapshot while changes never settled"
+    assert snaps[0].created < start + 2 + 2.5  # max delay, plus the time a snapshot takes
+
+
+def test_editor_temp_files_and_store_writes_take_no_snapshot(
+    tmp_path: Path, watcher: Watcher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path)
+    inside = repo / ".snapstore"  # a store inside the worktree (as the default one at $HOME)
+    monkeypatch.setenv("GIT_SNAPSHOT_STORE", str(inside))
+    watcher.store = inside
+    gs(repo, "create")  # makes the store
+    add(inside, repo)
+    watcher.start()
+    watcher.watching(repo)
+    for name in (".main.py.swp", "main.py~", "4913", ".#main.py", "x.tmp"):
+        (repo / "src" / name).write_text("temp\n")
+    gs(repo, "create", "-m", "writes the store")
+    time.sleep(QUIET * 4)
+    assert watch_snaps(repo) == []
+    assert watcher.tree(repo)["events_ignored"] >= 5
+    (repo / "src" / "real.txt").write_text("edit\n")
+    snaps = wait_for(lambda: watch_snaps(repo), what="a snapshot of a real edit")
+    assert not any(p.startswith(".snapstore") for p in paths_in(snaps[0]))
+
+
+@pytest.mark.slow
+def test_queue_overflow_marks_all_and_rescans(
+    tmp_path: Path, store_dir: Path, watcher: Watcher
+) -> None:
+    repo = make_repo(tmp_path)
+    add(store_dir, repo)
+    flood = repo / "flood"
+    flood.mkdir()
+    proc = watcher.start()
+    watcher.watching(repo)
+    max_queued = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
+    proc.send_signal(signal.SIGSTOP)  # the daemon reads nothing while the flood comes
+    try:
+        (repo / "src" / "sub").mkdir()  # a folder created while events are lost
+        for i in range(max_queued // 2 + 500):  # create + modify: two events each
+            (flood / f"{i}").write_bytes(b"x")
+        (repo / "src" / "sub" / "late.txt").write_text("after the flood\n")
+    finally:
+        proc.send_signal(signal.SIGCONT)
+    tree = wait_for(lambda: watcher.tree(repo).get("overflows"), what="the overflow")
+    assert watcher.status()["overflows"] >= 1
+    snaps = wait_for(lambda: watch_snaps(repo), timeout=30, what="a snapshot after the flood")
+    assert "src/sub/late.txt" in paths_in(snaps[-1])
+    # the rescan put a watch on the folder made while events were lost
+    wait_for(lambda: watcher.tree(repo).get("state") == "watching", what="the rescan")
+    (repo / "src" / "sub" / "later.txt").write_text("seen by its new watch\n")
+    wait_for(
+        lambda: any("src/sub/later.txt" in paths_in(s) for s in watch_snaps(repo)),
+        timeout=20,
+        what="the edit in the rescanned folder",
+    )
+    assert "queue overflow" in watcher.log()  # and said so
+    assert tree
+
+
+def test_deleted_worktree_is_dropped(tmp_path: Path, store_dir: Path, watcher: Watcher) -> None:
+    keep, doomed = make_repo(tmp_path, "keep"), make_repo(tmp_path, "doomed")
+    add(store_dir, keep)
+    add(store_dir, doomed)
+    watcher.start()
+    watcher.watching(keep)
+    watcher.watching(doomed)
+    subprocess.run(["rm", "-rf", str(doomed)], check=True)
+    wait_for(lambda: not watcher.tree(doomed), what="the deleted worktree to be dropped")
+    assert registry.active(str(store_dir)) == [str(keep)]
+    assert watcher.tree(keep)["state"] == "watching"
+
+
+@pytest.mark.slow
+def test_single_instance_and_restart_after_sigkill(
+    tmp_path: Path, store_dir: Path, watcher: Watcher
+) -> None:
+    repo = make_repo(tmp_path)
+    add(store_dir, repo)
+    first = watcher.start()
+    assert instance.running(str(store_dir)) == first.pid
+    second = subprocess.run(
+        [EXE, "watch", "--foreground"], capture_output=True, text=True, timeout=30
+    )
+    assert second.returncode == 1
+    assert f"already runs (pid {first.pid})" in second.stderr
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    assert instance.running(str(store_dir)) is None  # its pid file does not count
+    again = watcher.start()
+    assert instance.running(str(store_dir)) == again.pid != first.pid
+    watcher.watching(repo)
+    (repo / "src" / "after.txt").write_text("restarted\n")
+    snaps = wait_for(lambda: watch_snaps(repo), what="a snapshot by the new daemon")
+    assert "src/after.txt" in paths_in(snaps[-1])
+    out = gs(repo, "watch", "stop")
+    assert f"stopped the watcher (pid {again.pid})" in out
+    assert instance.running(str(store_dir)) is None
+
+
+def test_budget_exhausted_falls_back_to_polling(
+    tmp_path: Path, store_dir: Path, watcher: Watcher
+) -> None:
+    config(watchBudget=4)  # 2 for the daemon's own folders, 2 for the worktree
+    repo = make_repo(tmp_path)
+    deep = repo / "a" / "b" / "c"
+    deep.mkdir(parents=True)
+    add(store_dir, repo)
+    watcher.start()
+    tree = watcher.watching(repo)
+    assert tree["polling_dirs"] >= 3
+    status = watcher.status()
+    assert status["watches"] <= 4 and status["polling_dirs"] >= 3
+    (deep / "polled.txt").write_text("found by the poll\n")
+    snaps = wait_for(lambda: watch_snaps(repo), what="a snapshot of a polled folder's change")
+    assert "a/b/c/polled.txt" in paths_in(snaps[-1])
+    text = gs(repo, "watch", "status")
+    assert "folders polled" in text and str(repo) in text
+    data = json.loads(gs(repo, "watch", "status", "--json"))
+    assert data["running"] and data["polling_dirs"] >= 3 and data["budget"] == 4
+
+
+def test_big_ignored_tree_one_watch_and_a_slow_scan(
+    tmp_path: Path, store_dir: Path, watcher: Watcher
+) -> None:
+    config(watchBigDirs=5)
+    repo = make_repo(tmp_path)
+    for i in range(20):
+        (repo / "node_modules" / f"pkg{i}" / "lib").mkdir(parents=True)
+    add(store_dir, repo)
+    watcher.start()
+    tree = watcher.watching(repo)
+    assert [b["path"] for b in tree["big_trees"]] == [str(repo / "node_modules")]
+    assert tree["watches"] == 3  # the root, src/ and node_modules/ (nothing below it)
+    (repo / "node_modules" / "pkg7" / "lib" / "index.js").write_text("module.exports = 1\n")
+    snaps = wait_for(lambda: watch_snaps(repo), what="the slow scan to find the new file")
+    assert "node_modules/pkg7/lib/index.js" in paths_in(snaps[-1])
+
+
+def test_a_hook_starts_the_watcher_and_remove_is_kept(
+    tmp_path: Path, store_dir: Path, watcher: Watcher
+) -> None:
+    repo = make_repo(tmp_path)
+    gs(repo, "install")
+    wait_for(lambda: instance.running(str(store_dir)), what="install to start it")
+    assert registry.active(str(store_dir)) == [str(repo)]
+    gs(repo, "watch", "stop")
+    git(repo, "checkout", "-q", "-b", "topic")  # post-checkout: starts it again
+    pid = wait_for(lambda: instance.running(str(store_dir)), what="the hook to start it")
+    assert pid > 0
+    gs(repo, "watch", "remove", str(repo))
+    git(repo, "checkout", "-q", "main")
+    assert registry.active(str(store_dir)) == []  # the hook did not add it back
+    assert registry.known(str(store_dir), str(repo))
+
+
+def test_install_service_writes_a_user_unit(tmp_path: Path) -> None:
+    out = gs(tmp_path, "watch", "--install-service")
+    unit = Path(os.environ["HOME"]) / ".config/systemd/user/git-snapshot-watch.service"
+    text = unit.read_text()
+    assert (
+        "watch --foreground" in text
+        and f"GIT_SNAPSHOT_STORE={os.environ['GIT_SNAPSHOT_STORE']}" in text
+    )
+    assert "systemctl --user enable --now git-snapshot-watch" in out
