@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 from clihelpers import VENV_BIN
 from clihelpers import Ran
+from clihelpers import git
 from clihelpers import gs
 from clihelpers import run
 from conftest import init_repo
@@ -298,3 +300,55 @@ def test_remote_list_and_remove_keep_the_key(tmp_path: Path) -> None:
     assert "no remotes" in gs(repo, "remote", "list")
     ran = gs(repo, "push", rc=1)
     assert "remote add" in ran.err
+
+
+@pytest.mark.slow
+def test_auto_push_after_hook_snapshots(tmp_path: Path) -> None:
+    repo = init_repo(tmp_path / "proj")
+    (repo / "a").write_text("a\n")
+    git(repo, "add", "a")
+    git(repo, "commit", "-qm", "a")
+    gs(repo, "remote", "add", "r", f"file://{tmp_path}/remote")
+    gs(repo, "install")
+    git(repo, "config", "snapshot.autoPush", "r")
+    (repo / ".env").write_text("not committed\n")
+    git(repo, "checkout", "-q", "-b", "other")  # post-checkout: a hook snapshot, then a push
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "remote" / "snapshots").glob("*")):
+        assert time.monotonic() < deadline, gs(repo, "remote", "list")
+        time.sleep(0.2)
+    while "last pushed" not in gs(repo, "remote", "list"):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    listed = json.loads(gs(repo, "list", "--remote", "r", "--json"))
+    assert listed[-1]["trigger"] == "post-checkout"
+
+
+def test_prune_waits_for_pushes_and_ignores_stale_locks(tmp_path: Path) -> None:
+    """restic's rule: a push holds a shared lock, prune an exclusive one; a lock not
+    refreshed for 30 minutes is a dead process's and is ignored."""
+    from git_snapshot.errors import UserError
+    from git_snapshot.store import Store
+    from git_snapshot.store.remote import repo as remote_repo
+    from git_snapshot.store.remote.cache import RemoteStore
+    from git_snapshot.store.remote.config import RemoteConf
+    from git_snapshot.store.remote.maintain import prune_remote
+
+    conf = RemoteConf("r", f"file://{tmp_path}/remote", str(tmp_path / "k"))
+    remote = remote_repo.Remote(conf, crypto.new_secret())
+    remote.init()
+    with Store() as store, RemoteStore(remote, store.path) as cache:
+        with remote.lock(exclusive=False), pytest.raises(UserError, match=r"is busy.*pushing"):
+            prune_remote(remote, cache, None, dry_run=False, wait_s=0.3)
+        stale = remote_repo.Lock(remote, exclusive=False)
+        doc = {"exclusive": False, "host": "gone", "pid": 1, "time": time.time() - 31 * 60}
+        remote.backend.put(stale.name, remote.key.seal(stale.name, _zstd_json(doc)))
+        report = prune_remote(remote, cache, None, dry_run=False, wait_s=0.3)
+        assert report.locks == 1
+        assert not remote.backend.list("locks/")
+
+
+def _zstd_json(doc: object) -> bytes:
+    import zstandard
+
+    return bytes(zstandard.ZstdCompressor().compress(json.dumps(doc).encode()))

@@ -387,6 +387,10 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
             problems.append(f"git-snapshot: retention not applied: {exc}")
         if cfg.watch:
             _watcher(store.path, repo.toplevel)
+        if cfg.auto_push and res.new:  # a detached push, at most one a minute: no waiting
+            from git_snapshot.store.remote.auto import kick
+
+            kick(store.path, cfg.auto_push)
     s = res.snapshot
     lines = [f"git-snapshot: {w}" for w in output.snapshot_warnings(s)] if res.new else []
     if report:

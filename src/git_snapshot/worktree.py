@@ -46,6 +46,7 @@ class Settings:
     keep_hourly: int | None = None  # snapshot.keepHourly/keepDaily/keepWeekly, as restic's
     keep_daily: int | None = None
     keep_weekly: int | None = None
+    auto_push: str | None = None  # snapshot.autoPush NAME: push there after hook snapshots
 
     def policy(self) -> Policy:
         """The retention these settings ask for."""
@@ -93,6 +94,7 @@ def settings(repo: gitrepo.Repo) -> Settings:
         keep_hourly=count("keepHourly"),
         keep_daily=count("keepDaily"),
         keep_weekly=count("keepWeekly"),
+        auto_push=(cfg.get("snapshot.autopush") or [""])[-1] or None,
     )
 
 

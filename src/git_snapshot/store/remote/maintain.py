@@ -124,12 +124,12 @@ class RemotePruneReport:
 
 
 def prune_remote(
-    remote: Remote, cache: RemoteStore, keep_last: int | None, dry_run: bool
+    remote: Remote, cache: RemoteStore, keep_last: int | None, dry_run: bool, wait_s: float = 30.0
 ) -> RemotePruneReport:
     import time
 
     report = RemotePruneReport()
-    with remote.lock(exclusive=True):
+    with remote.lock(exclusive=True, wait_s=wait_s):
         listing = cache.sync()
         docs = cache._kept("snapshots")
         drop: set[str] = set()
