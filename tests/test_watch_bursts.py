@@ -1,0 +1,130 @@
+"""Bursts of deletions or overwrites become loss entries (real files, real git, the CLI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from clihelpers import VENV_BIN
+from clihelpers import Ran
+from clihelpers import git
+from clihelpers import gs
+
+from git_snapshot import gitrepo
+from git_snapshot import worktree
+from git_snapshot.store import Store
+from git_snapshot.watch import bursts
+from git_snapshot.watch.bursts import BurstDetector
+
+
+def test_detector_counts_within_the_window() -> None:
+    d = BurstDetector(threshold_files=100, window_s=5.0)
+    for i in range(99):  # 99 in 5 s: no burst
+        d.feed(1000.0 + i * 0.01, f"/w/a/{i}", "delete")
+    assert d.take(1010.0) == []
+    for i in range(99):  # 99 spread over 20 s: never 100 within 5 s
+        d.feed(2000.0 + i * 0.2, f"/w/b/{i}", "overwrite")
+    assert not d.active() and d.take(2030.0) == []
+    for i in range(150):
+        d.feed(3000.0 + i * 0.01, f"/w/c/{i}", "delete")
+    assert d.active()
+    d.feed(3004.0, "/w/c/late", "delete")  # still in the burst: the gap is under 5 s
+    assert d.take(3005.0) == []  # not over yet
+    (b,) = d.take(3010.0)
+    assert len(b.paths) == 151 and b.started == 3000.0 and b.ended == 3004.0
+    assert b.kinds["/w/c/late"] == "delete"
+    d.feed(4000.0, "/w/small/x", "delete")
+    d.feed(4000.1, "/w/small", "delete_dir")  # a whole folder, however small
+    (b,) = d.take(4006.0)
+    assert set(b.paths) == {"/w/small/x", "/w/small"}
+
+
+def test_from_config(repo: Path) -> None:
+    git(repo, "config", "snapshot.burstFiles", "7")
+    git(repo, "config", "snapshot.burstSeconds", "2.5")
+    d = bursts.from_config(str(repo))
+    assert (d.threshold, d.window) == (7, 2.5)
+
+
+def _cli(cwd: Path, *args: str) -> Ran:
+    return gs(cwd, *args)
+
+
+def test_a_deleted_folder_is_a_loss_entry_printed_once(repo: Path) -> None:
+    (repo / ".gitignore").write_text("build/\n")
+    pkgs = repo / "packages"
+    for i in range(120):
+        (pkgs / f"p{i % 4}").mkdir(parents=True, exist_ok=True)
+        (pkgs / f"p{i % 4}" / f"f{i}.js").write_text(f"module {i}\n")
+    (repo / "build").mkdir()
+    for i in range(5):
+        (repo / "build" / f"o{i}").write_text(f"out {i}\n")
+    with Store() as store:
+        snap = worktree.take(store, gitrepo.find_repo(str(repo)), trigger="watch").snapshot
+        d = BurstDetector()
+        deleted = [(str(p), p.is_dir()) for p in sorted(pkgs.rglob("*"), reverse=True)]
+        shutil.rmtree(pkgs)
+        for i, (p, is_dir) in enumerate([*deleted, (str(pkgs), True)]):  # as an rm -rf goes
+            d.feed(100.0 + i * 0.001, p, "delete_dir" if is_dir else "delete")
+        (burst,) = d.take(200.0)
+        entry = bursts.record(store, str(repo), burst, snap)
+    assert entry is not None
+    assert len(entry["lost"]) == 120 and entry["restore"] == ["packages"]
+    assert entry["snapshot"] == snap.id
+    sub = repo / "elsewhere"
+    sub.mkdir()
+    ran = _cli(sub, "losses", "--json")  # the next git-snapshot command here prints it
+    listed = json.loads(ran.out)
+    assert listed[-1]["snapshot"] == snap.id and len(listed[-1]["lost"]) == 120
+    out = ran.err
+    m = re.search(
+        r"while you were away: 120 files under packages/ were deleted at \d\d:\d\d; "
+        rf"saved in snapshot {snap.id}; restore with: (git snapshot .*)$",
+        out,
+        re.M,
+    )
+    assert m, out
+    assert "while you were away" not in _cli(repo, "list").err  # once
+    # pasted as printed, from a subfolder, it brings the folder back
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+    res = subprocess.run(m.group(1), shell=True, cwd=sub, capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    assert (pkgs / "p3" / "f119.js").read_text() == "module 119\n"
+    assert len(list(pkgs.rglob("*.js"))) == 120
+
+
+def test_rewritten_build_output_and_what_git_holds_are_no_loss(repo: Path) -> None:
+    (repo / ".gitignore").write_text("build/\n")
+    (repo / "build").mkdir()
+    for i in range(120):
+        (repo / "build" / f"o{i}").write_text(f"out {i}\n")
+    with Store() as store:
+        snap = worktree.take(store, gitrepo.find_repo(str(repo)), trigger="watch").snapshot
+        d = BurstDetector()
+        for i in range(120):  # a build rewrites its (ignored) output
+            p = repo / "build" / f"o{i}"
+            p.write_text(f"out {i} rebuilt\n")
+            d.feed(100.0 + i * 0.001, str(p), "overwrite")
+        (burst,) = d.take(200.0)
+        assert bursts.record(store, str(repo), burst, snap) is None
+        os.unlink(repo / "README")  # tracked, unchanged: git gives it back
+        d.feed(300.0, str(repo / "README"), "delete")
+        d.feed(300.0, str(repo), "delete_dir")
+        (burst,) = d.take(400.0)
+        assert bursts.record(store, str(repo), burst, snap) is None
+    assert json.loads(_cli(repo, "losses", "--json").out) == []
+
+
+def test_message_names_one_file_or_several_folders() -> None:
+    from git_snapshot.losses import Loss
+
+    one = [Loss(b"notes.txt", "untracked", "deleted")]
+    line = bursts.message("/w", one, b"", 0.0, 9, [b"notes.txt"])
+    assert "notes.txt was deleted at" in line and line.endswith("restore 9 notes.txt")
+    many = [Loss(b"a/x", "untracked", "deleted"), Loss(b"b/y", "ignored", "modified")]
+    line = bursts.message("/w", many, b"", 0.0, 9, [b"a/x", b"b/y"])
+    assert "2 files (a/x, b/y) were deleted or overwritten" in line
