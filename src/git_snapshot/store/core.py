@@ -178,9 +178,11 @@ class Store:
             raise self._damaged(key, None, "is missing from the index")
         return loc
 
-    def read_object(self, key: bytes) -> bytes:
-        """An object's content, checked against its key."""
-        loc = self._locate(key)
+    def read_object(self, key: bytes, loc: Location | None = None) -> bytes:
+        """An object's content, checked against its key; *loc*: where it lies, when the
+        caller already looked that up (Index.locate_many)."""
+        if loc is None:
+            loc = self._locate(key)
         try:
             data = self.reader.read(loc.pack, loc.offset, loc.length, loc.size)
         except (OSError, zstandard.ZstdError) as exc:

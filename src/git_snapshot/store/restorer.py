@@ -12,6 +12,7 @@ damaged paths are named at the end (Damaged, a UserError, so no caller can miss 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
@@ -24,6 +25,7 @@ from git_snapshot.errors import UserError
 from git_snapshot.store import leftovers
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
+from git_snapshot.store.index import Location
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
@@ -35,7 +37,11 @@ from git_snapshot.store.safewrite import temp_name
 from git_snapshot.store.validate import show
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+_NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _SAFE_MODE = 0o777  # set-id and sticky bits are never restored
+WHOLE = 4 << 20  # a file up to this size is read whole and checked before it is created
+TREE_CACHE = 200_000  # entries of the trees the plan read, kept for writing (bounded memory)
+_ZEROS = bytes(512)  # no all-zero block of any file system fits in data without this
 NEVER = frozenset({b".git"})
 
 ADVICE = (
@@ -145,6 +151,9 @@ class Restorer:
         self.report = Report()
         self.store_root, self.store_keep = store_parts(store)
         self.at = b""  # the path being written, for an error message
+        self.trees: dict[bytes, list[Entry]] = {}  # checked while planning, for writing
+        self._cached = 0
+        self.umask = _umask()
 
     # -- planning: read and check every tree first, so a hostile one writes nothing ----------
 
@@ -188,8 +197,18 @@ class Restorer:
         return found
 
     def _check(self, tree: bytes, rel: bytes) -> None:
-        for _, e in validate.walk(self.store, tree, rel, damaged=lambda path, exc: None):
+        walk = validate.walk(self.store, tree, rel, damaged=lambda path, exc: None, seen=self._keep)
+        for _, e in walk:
             self.total += e.kind != DIR  # progress's total, for free: the walk is done anyway
+
+    def _keep(self, key: bytes, entries: list[Entry]) -> None:
+        if self._cached + len(entries) <= TREE_CACHE:
+            self.trees[key] = entries
+            self._cached += len(entries)
+
+    def _tree(self, key: bytes, rel: bytes) -> list[Entry]:
+        entries = self.trees.pop(key, None)
+        return entries if entries is not None else validate.read_tree(self.store, key, rel)
 
     # -- execution --------------------------------------------------------------------------
 
@@ -266,8 +285,8 @@ class Restorer:
         fd, own = top, False
         for i, (part, entry) in enumerate(zip(parts, chain)):
             rel = b"/".join(parts[: i + 1])
-            nfd = self._open_dir(fd, part, entry, rel)
-            if nfd is None:
+            opened = self._open_dir(fd, part, entry, rel)
+            if opened is None:
                 why = (
                     "the snapshot store is there"
                     if rel in self.report.store
@@ -277,12 +296,14 @@ class Restorer:
                 raise UserError(f"cannot restore below {show(rel)}: {why}")
             if own:
                 os.close(fd)
-            fd, own = nfd, True
+            fd, own = opened[0], True
         return fd, own
 
-    def _open_dir(self, parent: int, name: bytes, entry: Entry, rel: bytes) -> int | None:
-        """Open (creating or replacing what is in the way) the directory *name*; None when
-        what is in the way must stay."""
+    def _open_dir(
+        self, parent: int, name: bytes, entry: Entry, rel: bytes
+    ) -> tuple[int, bool] | None:
+        """Open (creating or replacing what is in the way) the directory *name*, and whether
+        it was made just now (so it was empty); None when what is in the way must stay."""
         self.at = rel
         st = _lstat(parent, name)
         if st is not None and (st.st_dev, st.st_ino) == self.store_root:
@@ -293,30 +314,41 @@ class Restorer:
                 return None
             self.report.created.append(rel)
             if self.dry_run:
-                return -1
+                return -1, True
             os.mkdir(name, (entry.mode & _SAFE_MODE) | stat.S_IRWXU, dir_fd=parent)
-        elif not self.dry_run and not st.st_mode & stat.S_IWUSR:
+            return os.open(name, _DIR_FLAGS, dir_fd=parent), True
+        if not self.dry_run and not st.st_mode & stat.S_IWUSR:
             fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
             os.fchmod(fd, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
-            return fd
-        return os.open(name, _DIR_FLAGS, dir_fd=parent) if parent >= 0 else -1
+            return fd, False
+        return (os.open(name, _DIR_FLAGS, dir_fd=parent) if parent >= 0 else -1), False
 
     def _is_never(self, rel: bytes) -> bool:
         return rel.split(b"/", 1)[0] in self.never
 
     def _put(self, parent: int, e: Entry, rel: bytes) -> None:
+        if self._passed(e, rel):
+            return
+        if e.kind == DIR:
+            self._put_dir(parent, e, rel)
+            return
+        self._put_file(parent, e, rel)
+
+    def _passed(self, e: Entry, rel: bytes) -> bool:
+        """Count *e* for progress; True (and reported) when it must not be written."""
         if e.kind != DIR and self.progress:
             self.done += 1
             self.progress(self.done, self.total)
         if self._is_never(rel):
             self.report.refused.append(rel)
-            return
+            return True
         if rel in self.protect or (e.kind != DIR and rel in self.guarded):
             self.report.kept.append(rel)
-            return
-        if e.kind == DIR:
-            self._put_dir(parent, e, rel)
-            return
+            return True
+        return False
+
+    def _put_file(self, parent: int, e: Entry, rel: bytes) -> None:
+        """Write a file or symlink over whatever may be at *rel* (the careful way)."""
         self.at = rel
         st = _lstat(parent, e.name)
         if st is not None and (st.st_dev, st.st_ino) in self.store_keep:
@@ -343,11 +375,12 @@ class Restorer:
         self.report.files += 1
 
     def _put_dir(self, parent: int, e: Entry, rel: bytes) -> None:
-        fd = self._open_dir(parent, e.name, e, rel)
-        if fd is None:
+        opened = self._open_dir(parent, e.name, e, rel)
+        if opened is None:
             return
+        fd, fresh = opened
         try:
-            self._fill(fd, e.ref, rel + b"/")
+            self._fill(fd, e.ref, rel + b"/", fresh)
             if fd >= 0 and not self.dry_run:
                 os.fchmod(fd, e.mode & _SAFE_MODE)
                 os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
@@ -379,20 +412,86 @@ class Restorer:
         finally:
             os.close(fd)
 
-    def _fill(self, fd: int, tree: bytes, rel: bytes) -> None:
+    def _fill(self, fd: int, tree: bytes, rel: bytes, fresh: bool = False) -> None:
+        """Write the entries of *tree* into the directory open on *fd* (*fresh*: made by this
+        restore, so empty). Names nothing holds yet are created directly (_put_new); the rest
+        go the careful way (_put)."""
         try:
-            entries = validate.read_tree(self.store, tree, rel)
+            entries = self._tree(tree, rel)
         except CorruptObject as exc:  # the listing is damaged: nothing below can be known
             self.report.damaged.append((rel.rstrip(b"/") or b".", str(exc)))
             return
-        present = leftovers.sweep(fd) if fd >= 0 and not self.dry_run else []
+        writing = fd >= 0 and not self.dry_run
+        present = leftovers.sweep(fd) if writing and not fresh else []
+        there = set(present)
+        if writing:
+            self._put_new(fd, rel, [e for e in entries if e.kind != DIR and e.name not in there])
         for e in entries:
-            self._put(fd, e, rel + e.name)
+            if not writing or e.kind == DIR or e.name in there:
+                self._put(fd, e, rel + e.name)
         if not self.delete or fd < 0:
             return
         if self.dry_run:
             present = [os.fsencode(n) for n in os.listdir(fd)]
         self._delete_extra(fd, rel, present, {e.name for e in entries})
+
+    def _put_new(self, parent: int, rel: bytes, entries: list[Entry]) -> None:
+        """Create files and symlinks where nothing was when the directory was listed: in
+        storage order, each read whole and checked first, then created under its own name
+        (O_EXCL: if something appeared there meanwhile, that name goes the careful way)."""
+        todo = [(e, rel + e.name) for e in entries if not self._passed(e, rel + e.name)]
+        small = {e.ref for e, _ in todo if e.kind == FILE and e.size <= WHOLE}
+        locs = self.store.index.locate_many(small) if small else {}
+        todo.sort(key=lambda t: _order(locs.get(t[0].ref)))
+        for e, path in todo:
+            self.at = path
+            if e.kind == SYMLINK:
+                made = self._new_link(parent, e)
+            elif e.ref not in small:
+                made = False  # big: streamed to a temp file, then renamed (_put_file)
+            else:
+                try:
+                    data = validate.read_blob(self.store, e, locs.get(e.ref), known=True)
+                except CorruptObject as exc:
+                    self.report.damaged.append((path, str(exc)))
+                    continue
+                made = self._new_file(parent, e, data)
+            if made:
+                self.report.created.append(path)
+                self.report.files += 1
+            else:
+                self._put_file(parent, e, path)
+
+    def _new_file(self, parent: int, e: Entry, data: bytes) -> bool:
+        """Create *e* holding *data*; False when its name is taken."""
+        mode = e.mode & _SAFE_MODE
+        try:
+            fd = os.open(e.name, _NEW_FLAGS, mode, dir_fd=parent)
+        except FileExistsError:
+            return False
+        try:
+            if _ZEROS in data:
+                _write_sparse(fd, [data], len(data))
+            elif data:
+                _pwrite_all(fd, data, 0)
+            if mode & self.umask:  # open() gave it mode minus the umask
+                os.fchmod(fd, mode)
+            os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(e.name, dir_fd=parent)
+            raise
+        finally:
+            os.close(fd)
+        return True
+
+    def _new_link(self, parent: int, e: Entry) -> bool:
+        try:
+            os.symlink(e.ref, e.name, dir_fd=parent)
+        except FileExistsError:
+            return False
+        os.utime(e.name, ns=(e.mtime_ns, e.mtime_ns), dir_fd=parent, follow_symlinks=False)
+        return True
 
     def _delete_extra(
         self, fd: int, rel: bytes, present: Iterable[bytes], keep: set[bytes]
@@ -503,6 +602,25 @@ def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
     while view:
         n = os.pwrite(fd, view, offset)
         view, offset = view[n:], offset + n
+
+
+def _order(loc: Location | None) -> tuple[str, int]:
+    """Storage order: objects of one pack by offset (a pack is then read front to back)."""
+    return ("", 0) if loc is None else (loc.pack, loc.offset)
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it (Linux), else set and put back."""
+    with (
+        contextlib.suppress(OSError, ValueError),
+        open("/proc/self/status", encoding="ascii", errors="replace") as f,
+    ):
+        for line in f:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _empty_dir(parent: int, name: bytes) -> bool:

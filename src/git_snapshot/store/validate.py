@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from git_snapshot.errors import UserError
 from git_snapshot.store.core import Store
+from git_snapshot.store.index import Location
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
@@ -135,11 +136,13 @@ def walk(
     prefix: bytes = b"",
     damaged: OnDamage | None = None,
     skip: Callable[[bytes], bool] | None = None,
+    seen: Callable[[bytes, list[Entry]], None] | None = None,
 ) -> Iterator[tuple[bytes, Entry]]:
     """Every entry below *tree*, checked, depth first, parents before children; without a
     call stack, so depth is no limit. With *damaged*, a directory whose listing cannot be
     read is passed to it (its path, '' for *tree* itself) and skipped, instead of raised.
-    Paths for which *skip* is true are left out with everything below them."""
+    Paths for which *skip* is true are left out with everything below them. *seen* is given
+    each tree's key and checked entries (a caller that reads them again may keep them)."""
     stack: list[Iterator[Entry]] = []
     paths: list[bytes] = []
 
@@ -151,6 +154,8 @@ def walk(
                 raise
             damaged(path, exc)
             return
+        if seen is not None:
+            seen(key, entries)
         stack.append(iter(entries))
         paths.append(rel)
 
@@ -171,7 +176,11 @@ def walk(
 
 def blob_problem(store: Store, e: Entry) -> str | None:
     """What the index shows wrong with a file's content without reading it."""
-    loc = store.index.locate(e.ref)
+    return located_problem(e, store.index.locate(e.ref))
+
+
+def located_problem(e: Entry, loc: Location | None) -> str | None:
+    """blob_problem for a location already looked up (None: the index lacks it)."""
     if loc is None:
         return "content missing from the index"
     if loc.size != e.size:
@@ -179,12 +188,15 @@ def blob_problem(store: Store, e: Entry) -> str | None:
     return None
 
 
-def read_blob(store: Store, e: Entry) -> bytes:
-    """A file's whole content, checked against its key and recorded size."""
-    problem = blob_problem(store, e)
+def read_blob(store: Store, e: Entry, loc: Location | None = None, known: bool = False) -> bytes:
+    """A file's whole content, checked against its key and recorded size; with *known*,
+    *loc* is where the index says it lies (None: nowhere), looked up by the caller."""
+    if not known:
+        loc = store.index.locate(e.ref)
+    problem = located_problem(e, loc)
     if problem:
         raise CorruptObject(problem)
-    data = store.read_object(e.ref)
+    data = store.read_object(e.ref, loc)
     if len(data) != e.size:
         raise CorruptObject(f"content of {len(data)} bytes, the snapshot records {e.size}")
     return data
