@@ -253,17 +253,22 @@ def build_parser() -> argparse.ArgumentParser:
     rsub = c.add_subparsers(dest="remote_command", metavar="ACTION", parser_class=Parser)
     rsub.required = True
     r = rsub.add_parser("add", help="add a remote (s3://BUCKET[/PREFIX] or file:///PATH)")
-    r.add_argument("name", metavar="NAME")
-    r.add_argument("url", metavar="URL")
+    r.add_argument("name", metavar="NAME", help="what push, pull and --remote call it")
+    r.add_argument(
+        "url",
+        metavar="URL",
+        help="s3://BUCKET[/PREFIX][?endpoint=URL&region=NAME] (credentials from the usual AWS "
+        "variables and files) or file:///ABSOLUTE/PATH",
+    )
     r.add_argument(
         "--key", metavar="FILE", help="the key file of a remote another machine made"
     )
     r = rsub.add_parser("list", help="the remotes, their key files and auto-push state")
     _json(r)
     r = rsub.add_parser("remove", help="forget a remote (nothing on it is deleted)")
-    r.add_argument("name", metavar="NAME")
+    r.add_argument("name", metavar="NAME", help="the remote to forget")
     r = rsub.add_parser("prune", help="delete what no snapshot on the remote needs")
-    r.add_argument("name", metavar="NAME")
+    r.add_argument("name", metavar="NAME", help="the remote to prune")
     r.add_argument(
         "--keep-last", type=int, metavar="N", help="first drop all but the newest N per repository"
     )
@@ -271,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = command("push", "copy the snapshots a remote lacks to it")
     c.add_argument("name", nargs="?", metavar="NAME", help="the remote (default: the only one)")
-    c.add_argument("--auto", action="store_true", help=argparse.SUPPRESS)
+    c.add_argument("--auto", action="store_true", help=argparse.SUPPRESS)  # hooks start it
 
     c = command("pull", "bring a remote's snapshots into the local store")
     c.add_argument("name", nargs="?", metavar="NAME", help="the remote (default: the only one)")
