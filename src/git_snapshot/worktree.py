@@ -16,6 +16,7 @@ from git_snapshot import snapids
 from git_snapshot.errors import UserError
 from git_snapshot.store import Options
 from git_snapshot.store import Result
+from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
 from git_snapshot.store import location
@@ -23,7 +24,7 @@ from git_snapshot.store.archiver import Classify
 from git_snapshot.store.archiver import Exclude
 from git_snapshot.store.archiver import Progress
 from git_snapshot.store.prune import Policy
-from git_snapshot.store.prune import forget_by_policy
+from git_snapshot.store.prune import forget_auto
 from git_snapshot.store.prune import gc
 
 TRACKED, UNTRACKED, IGNORED = 1, 2, 3
@@ -278,11 +279,16 @@ class _Lazy:
         return self.fn(rel, is_dir, parent)
 
 
-def apply_retention(store: Store, repo: gitrepo.Repo, cfg: Settings) -> int:
-    """The default retention after a hook snapshot; returns how many snapshots it forgot."""
+def apply_retention(
+    store: Store, repo: gitrepo.Repo, cfg: Settings, taken: Snapshot | None = None
+) -> int:
+    """The default retention after a hook or watch snapshot (*taken*, never forgotten): the
+    settings' policy for all but watch snapshots, which are thinned (store/retention.py);
+    returns how many snapshots it forgot."""
     if not cfg.auto_prune:
         return 0
-    gone = forget_by_policy(store, cfg.policy(), [identity.source(store, repo)])
+    keep = [taken.rowid] if taken is not None else []
+    gone = forget_auto(store, cfg.policy(), [identity.source(store, repo)], keep)
     if gone:
         last = float(store.index.meta_get("last_gc", "0") or 0)
         if time.time() - last > AUTO_GC_EVERY_S:

@@ -9,6 +9,7 @@ from git_snapshot.store.gc import gc
 from git_snapshot.store.gc import preview
 from git_snapshot.store.gc import sweep_leftovers
 from git_snapshot.store.retention import Policy
+from git_snapshot.store.retention import forget_auto
 from git_snapshot.store.retention import forget_by_policy
 from git_snapshot.store.retention import parse_duration
 
@@ -16,6 +17,7 @@ __all__ = [
     "GcPlan",
     "GcReport",
     "Policy",
+    "forget_auto",
     "forget_by_policy",
     "gc",
     "parse_duration",

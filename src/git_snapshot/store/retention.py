@@ -48,6 +48,73 @@ class Policy:
         return [s for s in snaps if s.rowid not in keep]
 
 
+# Watch snapshots (trigger "watch", one a few seconds after changes settle) are thinned:
+# every one of the last hour, the newest per 10 minutes for a day, per hour for a week, per
+# local day up to the retention window. Other snapshots keep their own policy.
+WATCH = "watch"
+DEFAULT_WINDOW = 14 * 86400.0
+THIN = ((3600.0, 0.0), (86400.0, 600.0), (7 * 86400.0, 3600.0))  # (up to age, bucket width)
+
+
+def thin(snaps: list[Snapshot], window: float, now: float) -> list[Snapshot]:
+    """The watch snapshots among *snaps* to forget (the newest is always kept)."""
+    if not snaps:
+        return []
+    newest_first = sorted(snaps, key=lambda s: s.id, reverse=True)
+    keep = {newest_first[0].rowid}
+    for limit, width in THIN:
+        seen: set[int] = set()
+        for s in newest_first:
+            age = now - s.created
+            if age > min(limit, window):
+                break
+            bucket = s.rowid if width == 0 else int(s.created // width)
+            if bucket not in seen:
+                seen.add(bucket)
+                keep.add(s.rowid)
+    days: set[str] = set()
+    for s in newest_first:
+        if now - s.created > window:
+            break
+        day = time.strftime(BUCKETS["daily"], time.localtime(s.created))
+        if day not in days:
+            days.add(day)
+            keep.add(s.rowid)
+    return [s for s in snaps if s.rowid not in keep]
+
+
+def select_auto(
+    policy: Policy, snaps: list[Snapshot], now: float | None = None, keep: Iterable[int] = ()
+) -> list[Snapshot]:
+    """The automatic retention of one source: *policy* for hook, manual and other snapshots,
+    :func:`thin` for watch snapshots; never the snapshots whose rowid is in *keep* (the one
+    just taken) nor the newest of all."""
+    if not snaps:
+        return []
+    now = time.time() if now is None else now
+    window = policy.keep_within or DEFAULT_WINDOW
+    watch = [s for s in snaps if s.trigger == WATCH]
+    others = [s for s in snaps if s.trigger != WATCH]
+    gone = policy.select(others, now) + thin(watch, window, now)
+    never = {*keep, max(snaps, key=lambda s: s.id).rowid}
+    return [s for s in gone if s.rowid not in never]
+
+
+def forget_auto(
+    store: Store,
+    policy: Policy,
+    sources: Iterable[str],
+    keep: Iterable[int] = (),
+    now: float | None = None,
+) -> list[Snapshot]:
+    """Apply :func:`select_auto` to each source (after a hook or watch snapshot)."""
+    keep = set(keep)
+    gone: list[Snapshot] = []
+    for source in sources:
+        gone.extend(select_auto(policy, store.snapshots(source), now, keep))
+    return forget(store, gone)
+
+
 def newest_per_bucket(newest_first: list[Snapshot], fmt: str, count: int) -> list[Snapshot]:
     """The newest snapshot of each of the *count* most recent buckets (strftime *fmt* of the
     local time) that hold one."""
