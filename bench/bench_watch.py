@@ -1,0 +1,272 @@
+"""The watcher daemon's cost and speed (issue 11): prints a markdown table.
+
+1. Generates one tree of bench/trees.py (M by default: 62k files, a node_modules-like part) as
+   a git repository and makes --copies hard-linked copies of it (`cp -al`: the same folders
+   and files to watch and scan, without --copies times the bytes), each a worktree.
+2. Takes a first manual snapshot of copy 0 (timed; the watcher's snapshots build on it).
+3. Registers every copy and starts the daemon (`git snapshot watch`), with the defaults
+   (quiet 3 s, max delay 60 s, a quarter of max_user_watches).
+4. idle: the daemon's CPU (utime + stime from /proc) and resident memory over --idle-seconds
+   with nothing changing; the inotify watches it uses.
+5. edit to snapshot: --rounds times, one file written in copy 0's src/, then the time until
+   a watch snapshot holding it is in the index (median).
+6. continuous churn: a file rewritten every 0.5 s for --churn-seconds: the time from the first
+   write to the first snapshot, and the longest gap between snapshots.
+7. an `npm install`-like burst: --burst-files new files in new packages under
+   node_modules/ of copy 0; how many watch snapshots follow within the slow-scan period plus a
+   minute, and the CPU the daemon and its snapshot children spent.
+
+    .venv/bin/python bench/bench_watch.py                    # M tree, 10 copies (~10 min)
+    .venv/bin/python bench/bench_watch.py --tree quick --copies 3 --idle-seconds 10 \\
+        --churn-seconds 20 --burst-files 2000                 # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+import common
+import trees
+from common import log
+
+EXE = os.path.join(os.path.dirname(sys.executable), "git-snapshot")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    # fields after ')': state is [0]; utime [11], stime [12], cutime [13], cstime [14]
+    own = int(fields[11]) + int(fields[12])
+    kids = int(fields[13]) + int(fields[14]) if children else 0
+    return (own + kids) / TICK
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def gs(env: dict[str, str], cwd: str, *args: str) -> str:
+    return subprocess.run(
+        [EXE, *args], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def status(env: dict[str, str]) -> dict[str, object]:
+    data: dict[str, object] = json.loads(gs(env, "/", "watch", "status", "--json"))
+    return data
+
+
+def watch_ids(env: dict[str, str], root: str) -> list[tuple[int, float]]:
+    out = gs(env, root, "list", "--json")
+    return [(s["id"], s["created"]) for s in json.loads(out) if s["trigger"] == "watch"]
+
+
+def wait_new_snapshot(env: dict[str, str], root: str, known: int, timeout: float) -> float | None:
+    """Seconds until a watch snapshot newer than id *known* is listed, or None."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        ids = watch_ids(env, root)
+        if ids and ids[-1][0] > known:
+            return time.monotonic() - start
+        time.sleep(0.1)
+    return None
+
+
+def last_id(env: dict[str, str], root: str) -> int:
+    ids = watch_ids(env, root)
+    return ids[-1][0] if ids else 0
+
+
+def main(argv: Sequence[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--tree", default="M", choices=sorted(trees.SIZES), help="which tree")
+    p.add_argument("--copies", type=int, default=10, help="worktrees watched")
+    p.add_argument("--idle-seconds", type=int, default=60)
+    p.add_argument("--rounds", type=int, default=5, help="edit-to-snapshot rounds")
+    p.add_argument("--churn-seconds", type=int, default=90)
+    p.add_argument("--burst-files", type=int, default=20_000)
+    p.add_argument("--seed", type=int, default=1)
+    args = common.parse_args(p, argv, ["copies", "idle_seconds", "rounds", "churn_seconds"])
+    load_before = common.load_average()
+    rows: list[list[str]] = []
+    with common.scratch_dir("gsnap-watch-", args.base_dir, args.keep) as base:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("GIT_") and k != "GIT_SNAPSHOT_WATCH"
+        }
+        env.update(
+            HOME=os.path.join(base, "home"),
+            GIT_SNAPSHOT_STORE=os.path.join(base, "store"),
+            GIT_SNAPSHOT_ALLOW_EPHEMERAL="1",
+            GIT_CONFIG_NOSYSTEM="1",
+            GIT_AUTHOR_NAME="bench",
+            GIT_AUTHOR_EMAIL="bench@example.invalid",
+            GIT_COMMITTER_NAME="bench",
+            GIT_COMMITTER_EMAIL="bench@example.invalid",
+        )
+        os.makedirs(env["HOME"])
+        log(f"generating the {args.tree} tree")
+        t0 = time.monotonic()
+        first = os.path.join(base, "wt0")
+        tree = trees.make(first, args.tree, args.seed, env)
+        log(f"  {tree.describe()} in {time.monotonic() - t0:.0f}s")
+        roots = [first]
+        for i in range(1, args.copies):
+            root = os.path.join(base, f"wt{i}")
+            subprocess.run(["cp", "-al", first, root], check=True)
+            roots.append(root)
+        log("first manual snapshot of wt0")
+        t0 = time.monotonic()
+        gs(env, first, "create")
+        first_snapshot = time.monotonic() - t0
+
+        log(f"registering {len(roots)} worktrees, starting the daemon")
+        for root in roots:
+            gs(env, root, "watch", "add", ".")
+        t0 = time.monotonic()
+        while True:
+            st = status(env)
+            wts = st.get("worktrees", [])
+            assert isinstance(wts, list)
+            if sum(1 for w in wts if w.get("state") == "watching") == len(roots):
+                break
+            time.sleep(0.2)
+        setup = time.monotonic() - t0
+        pid = int(str(st["pid"]))
+        log(f"  pid {pid}, all watched in {setup:.1f}s")
+        try:
+            rows += measure(args, env, roots, pid, st)
+        finally:
+            gs(env, "/", "watch", "stop")
+        rows.insert(
+            0, ["first snapshot of wt0 (manual, for reference)", f"{first_snapshot:.1f} s", ""]
+        )
+        rows.insert(1, [f"daemon start to {len(roots)} worktrees watched", f"{setup:.1f} s", ""])
+        described = tree.describe()
+    print("\n".join(common.report_header("git snapshot watch", [sys.argv[0], *argv], load_before)))
+    print(
+        f"- trees: {args.copies} hard-linked copies of the {args.tree} tree ({described}); "
+        "the machine was shared with other work (see the load average)\n"
+    )
+    print(common.markdown_table(["measure", "value", "target (issue 11)"], rows))
+    return 0
+
+
+def measure(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    roots: list[str],
+    pid: int,
+    st: dict[str, object],
+) -> list[list[str]]:
+    rows: list[list[str]] = []
+    wts = st["worktrees"]
+    assert isinstance(wts, list)
+    big = sum(b["dirs"] for w in wts for b in w["big_trees"])
+    rows.append(
+        [
+            "inotify watches used",
+            f"{st['watches']:,} of a budget of {st['budget']:,} "
+            f"(max_user_watches {st['max_user_watches']:,})",
+            "within the budget",
+        ]
+    )
+    rows.append(["folders covered by the slow scan instead", f"{big:,}", ""])
+    log(f"idle for {args.idle_seconds}s")
+    time.sleep(2)
+    c0, w0 = cpu_seconds(pid), time.monotonic()
+    rss = []
+    while time.monotonic() - w0 < args.idle_seconds:
+        time.sleep(1)
+        rss.append(rss_mb(pid))
+    idle = (cpu_seconds(pid) - c0) / (time.monotonic() - w0) * 100
+    rows.append(["idle CPU (one core)", f"{idle:.2f} %", "< 0.5 %"])
+    rows.append(["idle resident memory", f"{max(rss):.1f} MB", "< 60 MB"])
+
+    first = roots[0]
+    log(f"edit to snapshot, {args.rounds} rounds")
+    lat = []
+    for r in range(args.rounds):
+        known = last_id(env, first)
+        with open(os.path.join(first, "src", f"bench-edit-{r}.js"), "w") as f:
+            f.write(f"// edit {r}\n")
+        got = wait_new_snapshot(env, first, known, 120)
+        if got is not None:
+            lat.append(got)
+        time.sleep(1)
+    med = f"{statistics.median(lat):.1f} s" if lat else "none"
+    rows.append([f"edit to snapshot, median of {len(lat)}", med, "< 5 s"])
+
+    log(f"continuous churn for {args.churn_seconds}s")
+    known = last_id(env, first)
+    start = time.monotonic()
+    seen: list[float] = []
+    last = known
+    i = 0
+    while time.monotonic() - start < args.churn_seconds:
+        with open(os.path.join(first, "src", "churn.js"), "w") as f:
+            f.write(f"// {i}\n")
+        i += 1
+        if i % 4 == 0:
+            now_id = last_id(env, first)
+            if now_id > last:
+                seen.append(time.monotonic() - start)
+                last = now_id
+        time.sleep(0.5)
+    first_at = f"{seen[0]:.1f} s" if seen else "none"
+    gaps = [b - a for a, b in zip([0.0, *seen], seen)]
+    rows.append(["churn: first write to first snapshot", first_at, "< 65 s"])
+    rows.append(
+        [
+            f"churn: snapshots in {args.churn_seconds} s, longest gap",
+            f"{len(seen)}, {max(gaps):.1f} s" if gaps else "0",
+            "< 65 s",
+        ]
+    )
+
+    log(f"npm-install-like burst: {args.burst_files} files under node_modules/")
+    time.sleep(5)  # let the churn's last snapshot go
+    known = last_id(env, first)
+    c0 = cpu_seconds(pid, children=True)
+    t0 = time.monotonic()
+    per_pkg = 20
+    for n in range(args.burst_files):
+        d = os.path.join(first, "node_modules", f"burst-pkg-{n // per_pkg}", "lib")
+        if n % per_pkg == 0:
+            os.makedirs(d)
+        with open(os.path.join(d, f"f{n}.js"), "w") as f:
+            f.write(f"module.exports = {n};\n")
+    written = time.monotonic() - t0
+    st2 = status(env)
+    settle = float(str(st2.get("quiet_s", 3))) + 30 + 60  # quiet, slow scan, a minute
+    time.sleep(settle)
+    ids = [sid for sid, _ in watch_ids(env, first) if sid > known]
+    cpu = cpu_seconds(pid, children=True) - c0
+    rows.append(
+        [
+            f"burst of {args.burst_files:,} files ({written:.1f} s to write): watch snapshots",
+            str(len(ids)),
+            "<= 2",
+        ]
+    )
+    rows.append(["burst: CPU of the daemon and its snapshots", f"{cpu:.1f} s", "printed"])
+    st3 = status(env)
+    rows.append(["queue overflows during the run", str(st3.get("overflows")), ""])
+    return rows
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
