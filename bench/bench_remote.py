@@ -40,6 +40,7 @@ def _helpers() -> Any:
     spec = importlib.util.spec_from_file_location("remotehelpers", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules["remotehelpers"] = module  # its dataclasses look themselves up there
     spec.loader.exec_module(module)
     return module
 
