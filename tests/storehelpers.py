@@ -377,19 +377,18 @@ def _install_kill_point(point: str, nth: int) -> None:
 
         return wrapper
 
-    add, commit = PackWriter.add, packs.StreamRecord.commit
+    write_frame, commit = PackWriter._write, packs.StreamRecord.commit
 
-    def add_hook(self: PackWriter, type_: int, key: bytes, data: bytes) -> int:
-        n = add(self, type_, key, data)
+    def write_hook(self: PackWriter, type_: int, key: bytes, size: int, frame: bytes) -> None:
+        write_frame(self, type_, key, size, frame)  # the object is in the temp pack now
         hit("pack_add:after")
-        return n
 
     def commit_hook(self: packs.StreamRecord, type_: int) -> int:
         n = commit(self, type_)
         hit("pack_add:after")
         return n
 
-    PackWriter.add = add_hook  # type: ignore[method-assign]
+    PackWriter._write = write_hook  # type: ignore[method-assign]
     packs.StreamRecord.commit = commit_hook  # type: ignore[method-assign]
     os.fsync = around("fsync", os.fsync)
     os.rename = around("rename", os.rename)

@@ -229,11 +229,16 @@ def _batches(packs: list[PackUse]) -> Iterator[list[PackUse]]:
 def _repack(store: Store, batch: list[PackUse]) -> int:
     """Copy the live objects of *batch* into new packs, point the index at them, delete the
     old packs; returns the bytes this freed."""
-    writer = PackWriter(store.path)
+    writer = PackWriter(store.path, dictionary=True)
     try:
         for p in batch:
+            plain = _dictionary(store, p.name) is None
             for key, offset, length, size, type_ in store.index.objects_in_pack(p.id):
-                writer.add_frame(type_, key, size, _frame(store, p.name, offset, length))
+                data = None if plain else _read(store, p.name, offset, length, size)
+                if data is None:  # a frame that needs no dictionary (or a damaged one) as it is
+                    writer.add_frame(type_, key, size, _frame(store, p.name, offset, length))
+                else:  # compressed again, with the new pack's dictionary
+                    writer.add(type_, key, data)
         new = writer.finish()
     except BaseException:
         writer.abort()
@@ -248,6 +253,22 @@ def _frame(store: Store, pack: str, offset: int, length: int) -> bytes:
         return store.reader.frame(pack, offset, length)
     except zstandard.ZstdError as exc:
         raise CorruptObject(f"pack {pack}: {exc}; nothing of it was deleted") from exc
+
+
+def _dictionary(store: Store, pack: str) -> bytes | None:
+    try:
+        return store.reader.dictionary(pack)
+    except (OSError, zstandard.ZstdError) as exc:
+        raise CorruptObject(f"pack {pack}: {exc}; nothing of it was deleted") from exc
+
+
+def _read(store: Store, pack: str, offset: int, length: int, size: int) -> bytes | None:
+    """An object's content; None when it is damaged (its frame is copied as it is: the
+    damage stays where the index records it, and the next snapshot stores it afresh)."""
+    try:
+        return store.reader.read(pack, offset, length, size)
+    except zstandard.ZstdError:
+        return None
 
 
 def _size(packs: list[FinishedPack]) -> int:

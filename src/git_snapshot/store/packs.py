@@ -1,8 +1,16 @@
 """Pack files: many compressed objects in one file, written once.
 
-A pack is ``PACK_MAGIC`` followed by records. A record is a header (``REC``: marker, object
-type, SHA-256 key, raw size, compressed length) and one zstd frame. The SQLite index maps keys
-to (pack, offset, length); the headers make a pack readable without the index.
+A pack is a magic (``GSNPACK2``; packs of version 1, ``GSNPACK1``, are still read) followed by
+records. A record is a header (``REC``: marker, object type, SHA-256 key, raw size, compressed
+length) and one zstd frame. The SQLite index maps keys to (pack, offset, length); the headers
+make a pack readable without the index.
+
+Small objects compress badly one by one (a 2 KiB file shares most of its words with its
+neighbours, but a frame of its own sees none of them), so a version 2 pack may begin with a
+dictionary record (marker ``D``): raw zstd content, pieces of the small objects the writer saw
+first. Every frame of such a pack is decompressed with that dictionary (a frame compressed
+without it decodes the same with it); reading one object reads at most the dictionary (1 MiB,
+cached per pack) and its own frame.
 
 A writer fills a temp file in ``tmp/``, then fsyncs it and renames it into ``packs/``: a pack
 under ``packs/`` is always complete. Only after that are its objects entered in the index.
@@ -10,25 +18,47 @@ under ``packs/`` is always complete. Only after that are its objects entered in 
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import hashlib
 import os
 import secrets
 import struct
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
+from typing import TYPE_CHECKING
 from typing import BinaryIO
 
 import zstandard
 
 from git_snapshot.store.safewrite import fsync_dir as fsync_dir  # kill-point tests patch it here
 
-PACK_MAGIC = b"GSNPACK1"
-REC = struct.Struct("<cB32sQQ")  # b"R", type, key, raw size, compressed length
+if TYPE_CHECKING:
+    from concurrent.futures import Future
+    from concurrent.futures import ThreadPoolExecutor
+
+PACK_MAGIC_V1 = b"GSNPACK1"  # one frame per object, no dictionary
+PACK_MAGIC = b"GSNPACK2"  # may start with a dictionary record
+MAGICS = (PACK_MAGIC_V1, PACK_MAGIC)
+REC = struct.Struct("<cB32sQQ")  # b"R" (or b"D"), type, key, raw size, compressed length
 CHUNK = 1 << 20
 MAX_PACK = 64 << 20
 LEVEL = 3
+# The dictionary: DICT_PIECES pieces of DICT_PIECE bytes, taken evenly from the first small
+# objects (at most DICT_SAMPLE raw bytes of them) a writer is given; objects up to DICT_OBJECT
+# bytes are compressed with it. Below DICT_MIN bytes of small objects a pack has none.
+DICT_OBJECT = 64 << 10
+DICT_PIECE = 2048
+DICT_PIECES = 512
+DICT_SAMPLE = 8 << 20
+DICT_HOLD = 24 << 20  # raw bytes held in memory while the dictionary is being chosen
+DICT_MIN = 256 << 10
+DICT_MAX_SIZE = 4 << 20  # a dictionary record claiming more is damage
+QUEUE = 64  # compressions in flight when a pool compresses, at most
+QUEUE_BYTES = 16 << 20  # and at most this many raw bytes
+POOL_AFTER = 1 << 20  # a writer given less than this compresses in its own thread
 
 
 @dataclass
@@ -47,10 +77,46 @@ class FinishedPack:
     objects: list[PackedObject] = field(default_factory=list)
 
 
-class PackWriter:
-    """Appends objects to temp packs; ``finish()`` makes them durable and visible."""
+class _Compressors(threading.local):
+    """zstd contexts are not thread-safe: one set per thread."""
 
-    def __init__(self, root: str, max_size: int = MAX_PACK) -> None:
+    def __init__(self) -> None:
+        self.plain = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
+        self.dicts: dict[int, zstandard.ZstdCompressor] = {}
+
+
+_COMPRESSORS = _Compressors()
+
+
+def _compress(data: bytes, zdict: zstandard.ZstdCompressionDict | None) -> bytes:
+    c = _COMPRESSORS
+    if zdict is None or len(data) > DICT_OBJECT:
+        return c.plain.compress(data)
+    comp = c.dicts.get(id(zdict))
+    if comp is None:
+        c.dicts.clear()  # one dictionary at a time per thread
+        comp = zstandard.ZstdCompressor(dict_data=zdict, write_checksum=True)
+        c.dicts[id(zdict)] = comp
+    return comp.compress(data)
+
+
+class PackWriter:
+    """Appends objects to temp packs; ``finish()`` makes them durable and visible.
+
+    Only the calling thread writes the file. With *threads*, once it was given POOL_AFTER
+    bytes, frames are compressed by that many threads (zstd releases the GIL) and written in
+    the order they were added. With *dictionary*, the first small objects are held until the
+    dictionary is chosen from them (see the module doc).
+    """
+
+    def __init__(
+        self,
+        root: str,
+        max_size: int = MAX_PACK,
+        *,
+        dictionary: bool = False,
+        threads: int = 0,
+    ) -> None:
         self._tmpdir = os.path.join(root, "tmp")
         self._packdir = os.path.join(root, "packs")
         self._max = max_size
@@ -58,8 +124,42 @@ class PackWriter:
         self._file: BinaryIO | None = None
         self._tmpname = ""
         self._current: FinishedPack | None = None
+        self._threads = threads
+        self._pool: ThreadPoolExecutor | None = None
+        self._given = 0  # raw bytes given so far
+        self._choosing = dictionary
+        self._held: list[tuple[int, bytes, bytes]] = []
+        self._held_small = self._held_bytes = 0
+        self._zdict: zstandard.ZstdCompressionDict | None = None
+        self._dict_record = b""
+        self._queue: collections.deque[tuple[int, bytes, int, Future[bytes]]] = collections.deque()
+        self._queued = 0  # raw bytes in the queue
         self.done: list[FinishedPack] = []
         self.written = 0  # bytes added to packs, headers included
+
+    # -- the dictionary --------------------------------------------------------------------
+
+    def _settle(self) -> None:
+        """Choose the dictionary from what is held, and write what is held."""
+        if not self._choosing:
+            return
+        self._choosing = False
+        small = [d for _, _, d in self._held if len(d) <= DICT_OBJECT]
+        if self._held_small >= DICT_MIN:
+            step = max(1, len(small) // DICT_PIECES)
+            content = b"".join(d[:DICT_PIECE] for d in small[::step][:DICT_PIECES])
+            self._zdict = zstandard.ZstdCompressionDict(
+                content, dict_type=zstandard.DICT_TYPE_RAWCONTENT
+            )
+            self._zdict.precompute_compress(level=LEVEL)
+            frame = self._cctx.compress(content)
+            key = hashlib.sha256(content).digest()
+            self._dict_record = REC.pack(b"D", 0, key, len(content), len(frame)) + frame
+        held, self._held = self._held, []
+        for type_, key, data in held:
+            self._put(type_, key, data)
+
+    # -- writing ---------------------------------------------------------------------------
 
     def _open(self) -> tuple[BinaryIO, FinishedPack]:
         if self._file is not None and self._current is not None:
@@ -70,24 +170,47 @@ class PackWriter:
         self._tmpname = os.path.join(self._tmpdir, name + ".tmp")
         fd = os.open(self._tmpname, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._file = os.fdopen(fd, "wb")
-        self._file.write(PACK_MAGIC)
+        self._file.write(PACK_MAGIC + self._dict_record)
         self._current = FinishedPack(name, 0)
         return self._file, self._current
 
     def add(self, type_: int, key: bytes, data: bytes) -> int:
-        """Store *data* under *key*; returns the bytes added to the pack."""
-        f, pack = self._open()
-        frame = self._cctx.compress(data)
-        start = f.tell()
-        f.write(REC.pack(b"R", type_, key, len(data), len(frame)))
-        f.write(frame)
-        pack.objects.append(PackedObject(key, type_, start + REC.size, len(frame), len(data)))
-        added = REC.size + len(frame)
-        self.written += added
-        return added
+        """Store *data* under *key*; returns the bytes added to the pack so far (held and
+        queued objects count when they are written: see ``flush``)."""
+        before = self.written
+        if self._choosing:
+            self._held.append((type_, key, data))
+            self._held_bytes += len(data)
+            if len(data) <= DICT_OBJECT:
+                self._held_small += len(data)
+            if self._held_small >= DICT_SAMPLE or self._held_bytes >= DICT_HOLD:
+                self._settle()
+        else:
+            self._put(type_, key, data)
+        return self.written - before
 
-    def add_frame(self, type_: int, key: bytes, size: int, frame: bytes) -> None:
-        """Copy an already compressed object (repacking)."""
+    def _put(self, type_: int, key: bytes, data: bytes) -> None:
+        self._given += len(data)
+        if self._pool is None and self._threads and self._given >= POOL_AFTER:
+            from concurrent.futures import ThreadPoolExecutor  # imports logging: not for hooks
+
+            self._pool = ThreadPoolExecutor(self._threads, "git-snapshot-zstd")
+        if self._pool is None:
+            self._write(type_, key, len(data), _compress(data, self._zdict))
+            return
+        self._queue.append((type_, key, len(data), self._pool.submit(_compress, data, self._zdict)))
+        self._queued += len(data)
+        self._drain(QUEUE)
+
+    def _drain(self, keep: int) -> None:
+        """Write queued frames, oldest first, until at most *keep* wait (and any finished)."""
+        q = self._queue
+        while q and (len(q) > keep or self._queued > QUEUE_BYTES or q[0][3].done()):
+            type_, key, size, fut = q.popleft()
+            self._queued -= size
+            self._write(type_, key, size, fut.result())
+
+    def _write(self, type_: int, key: bytes, size: int, frame: bytes) -> None:
         f, pack = self._open()
         start = f.tell()
         f.write(REC.pack(b"R", type_, key, size, len(frame)))
@@ -95,7 +218,18 @@ class PackWriter:
         pack.objects.append(PackedObject(key, type_, start + REC.size, len(frame), size))
         self.written += REC.size + len(frame)
 
+    def flush(self) -> None:
+        """Write everything held or queued (before a record that names it)."""
+        self._settle()
+        self._drain(0)
+
+    def add_frame(self, type_: int, key: bytes, size: int, frame: bytes) -> None:
+        """Copy an object compressed without a dictionary (repacking)."""
+        self.flush()
+        self._write(type_, key, size, frame)
+
     def begin_stream(self) -> StreamRecord:
+        self.flush()
         f, pack = self._open()
         return StreamRecord(self, f, pack)
 
@@ -116,13 +250,26 @@ class PackWriter:
 
     def finish(self) -> list[FinishedPack]:
         """fsync and rename every pack into place; returns them for the index."""
+        self.flush()
         if self._file is not None:
             self._seal()
         if self.done:
             fsync_dir(self._packdir)
+        self._stop()
         return self.done
 
+    def _stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
     def abort(self) -> None:
+        for *_, fut in self._queue:
+            fut.cancel()
+        self._stop()
+        self._queue.clear()
+        self._queued = 0
+        self._held.clear()
         if self._file is not None:
             with contextlib.suppress(OSError):  # e.g. the flush of a full disk
                 self._file.close()
@@ -176,32 +323,90 @@ class StreamRecord:
         self._f.truncate()
 
 
+class _Decompressors(threading.local):
+    def __init__(self) -> None:
+        self.plain = zstandard.ZstdDecompressor()
+        self.dicts: collections.OrderedDict[str, zstandard.ZstdDecompressor] = (
+            collections.OrderedDict()
+        )
+
+
+DICT_CACHE = 4  # packs whose dictionaries each reading thread keeps
+
+
 class PackReader:
-    """Reads objects back; keeps packs open while it lives."""
+    """Reads objects back; keeps packs open while it lives. Safe to share between threads
+    (positioned reads; zstd contexts per thread)."""
 
     def __init__(self, root: str) -> None:
         self._packdir = os.path.join(root, "packs")
         self._files: dict[str, BinaryIO] = {}
-        self._dctx = zstandard.ZstdDecompressor()
+        self._dict_records: dict[str, bytes | None] = {}
+        self._lock = threading.Lock()
+        self._local = _Decompressors()
 
     def _file(self, pack: str) -> BinaryIO:
         f = self._files.get(pack)
         if f is None:
-            f = open(os.path.join(self._packdir, pack), "rb")  # noqa: SIM115 - cached
-            self._files[pack] = f
+            with self._lock:
+                f = self._files.get(pack)
+                if f is None:
+                    f = open(os.path.join(self._packdir, pack), "rb")  # noqa: SIM115 - cached
+                    self._files[pack] = f
         return f
+
+    def dictionary(self, pack: str) -> bytes | None:
+        """The content of *pack*'s dictionary (None: it has none)."""
+        if pack in self._dict_records:
+            return self._dict_records[pack]
+        fd = self._file(pack).fileno()
+        head = os.pread(fd, len(PACK_MAGIC) + REC.size, 0)
+        content = None
+        if head[: len(PACK_MAGIC)] not in MAGICS:
+            raise zstandard.ZstdError("not a pack")
+        if head[: len(PACK_MAGIC)] == PACK_MAGIC and len(head) == len(PACK_MAGIC) + REC.size:
+            marker, _, key, size, length = REC.unpack_from(head, len(PACK_MAGIC))
+            if marker == b"D":
+                if size > DICT_MAX_SIZE or length > DICT_MAX_SIZE:
+                    raise zstandard.ZstdError("the pack's dictionary is damaged")
+                frame = self._pread(pack, len(head), length)
+                content = zstandard.ZstdDecompressor().decompress(frame, max_output_size=size)
+                if len(content) != size or hashlib.sha256(content).digest() != key:
+                    raise zstandard.ZstdError("the pack's dictionary is damaged")
+        self._dict_records[pack] = content
+        return content
+
+    def _dctx(self, pack: str) -> zstandard.ZstdDecompressor:
+        local = self._local
+        d = local.dicts.get(pack)
+        if d is not None:
+            local.dicts.move_to_end(pack)
+            return d
+        content = self.dictionary(pack)
+        if content is None:
+            return local.plain
+        d = zstandard.ZstdDecompressor(
+            dict_data=zstandard.ZstdCompressionDict(
+                content, dict_type=zstandard.DICT_TYPE_RAWCONTENT
+            )
+        )
+        local.dicts[pack] = d
+        if len(local.dicts) > DICT_CACHE:
+            local.dicts.popitem(last=False)
+        return d
 
     def read(self, pack: str, offset: int, length: int, size: int) -> bytes:
         frame = self.frame(pack, offset, length)
-        data = self._dctx.decompress(frame, max_output_size=size)
+        data = self._dctx(pack).decompress(frame, max_output_size=size)
         if len(data) != size:
             raise zstandard.ZstdError("object has the wrong size")
         return data
 
     def frame(self, pack: str, offset: int, length: int) -> bytes:
-        f = self._file(pack)
-        f.seek(offset)
-        data = f.read(length)
+        return self._pread(pack, offset, length)
+
+    def _pread(self, pack: str, offset: int, length: int) -> bytes:
+        data = os.pread(self._file(pack).fileno(), length, offset)
         if len(data) != length:
             raise zstandard.ZstdError("pack is truncated")
         return data
@@ -209,9 +414,8 @@ class PackReader:
     def stream(self, pack: str, offset: int, length: int, size: int) -> Iterator[bytes]:
         """The object in chunks of at most CHUNK bytes: memory stays bounded however well
         the object compressed."""
-        f = self._file(pack)
-        f.seek(offset)
-        reader = self._dctx.stream_reader(_Slice(f, length), read_across_frames=False)  # type: ignore[arg-type]
+        src = _Slice(self._file(pack).fileno(), offset, length)
+        reader = self._dctx(pack).stream_reader(src, read_across_frames=False)  # type: ignore[arg-type]
         produced = 0
         while True:
             out = reader.read(CHUNK)
@@ -223,45 +427,55 @@ class PackReader:
             raise zstandard.ZstdError("object is truncated")
 
     def close(self) -> None:
-        for f in self._files.values():
-            f.close()
-        self._files.clear()
+        with self._lock:
+            for f in self._files.values():
+                f.close()
+            self._files.clear()
+            self._dict_records.clear()
+        self._local = _Decompressors()
 
 
 class _Slice:
-    """The next *length* bytes of a file, as a file object for zstandard's stream_reader."""
+    """*length* bytes of a file from *offset*, as a file object for zstandard's
+    stream_reader (positioned reads: other readers of the same file do not disturb it)."""
 
-    def __init__(self, f: BinaryIO, length: int) -> None:
-        self._f = f
+    def __init__(self, fd: int, offset: int, length: int) -> None:
+        self._fd = fd
+        self._pos = offset
         self._left = length
 
     def read(self, n: int = -1) -> bytes:
         if self._left <= 0:
             return b""
         n = self._left if n < 0 else min(n, self._left)
-        data = self._f.read(n)
+        data = os.pread(self._fd, n, self._pos)
         if len(data) < n:
             raise zstandard.ZstdError("pack is truncated")
         self._left -= len(data)
+        self._pos += len(data)
         return data
 
 
 def scan_pack(path: str) -> Iterator[PackedObject]:
-    """Records of a pack read from its headers alone (for repair and tests)."""
+    """Records of a pack read from its headers alone (for repair and tests); the dictionary
+    record is not an object and is skipped."""
     with open(path, "rb") as f:
-        if f.read(len(PACK_MAGIC)) != PACK_MAGIC:
+        if f.read(len(PACK_MAGIC)) not in MAGICS:
             raise ValueError(f"{path}: not a pack")
         pos = len(PACK_MAGIC)
         end = os.fstat(f.fileno()).st_size
+        first = True
         while pos < end:
             head = f.read(REC.size)
             if len(head) < REC.size:
                 raise ValueError(f"{path}: truncated record at {pos}")
             marker, type_, key, size, length = REC.unpack(head)
-            if marker != b"R":
+            if marker != b"R" and not (marker == b"D" and first):
                 raise ValueError(f"{path}: bad record at {pos}")
             if pos + REC.size + length > end:
                 raise ValueError(f"{path}: truncated record at {pos}")
-            yield PackedObject(key, type_, pos + REC.size, length, size)
+            if marker == b"R":
+                yield PackedObject(key, type_, pos + REC.size, length, size)
+            first = False
             pos += REC.size + length
             f.seek(pos)
