@@ -10,12 +10,14 @@ The same cases, with the outcome each must have, are asserted by tests/test_prot
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,6 +33,10 @@ from protection_cases import prepare  # noqa: E402
 from protection_cases import sh  # noqa: E402
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
+# the watcher column: written after the last git command and its snapshot, so that only a
+# watch snapshot can hold it
+EDIT = b"EDITED after the last git command: only the watcher saw this\n"
+WATCH_WAIT_S = 30.0
 
 
 def _env(base: Path) -> None:
@@ -48,6 +54,7 @@ def _env(base: Path) -> None:
         GIT_SNAPSHOT_STORE=str(base / "store"),
         GIT_SNAPSHOT_ALLOW_EPHEMERAL="1",
         XDG_CACHE_HOME=str(home / "cache"),
+        GIT_SNAPSHOT_WATCH="0",  # no autostart by the other modes' hooks; --watcher starts it
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
     )
     (base / "store").mkdir()
@@ -75,7 +82,7 @@ def _pre_commit_config(base: Path) -> str:
     return config
 
 
-def _one(base: Path, case: Case, mode: str, config: str) -> Outcome:
+def _one(base: Path, case: Case, mode: str, config: str) -> Outcome | str:
     r = base / f"{case.id}-{mode}"
     r.mkdir()
     sh(r, "git", "init", "-q")
@@ -87,11 +94,67 @@ def _one(base: Path, case: Case, mode: str, config: str) -> Outcome:
         sh(r, str(PRE_COMMIT), "install")
     else:
         sh(r, "git", "snapshot", "install")
+    if mode == "watcher":
+        return _watched(r, case)
     prepare(r, case)
     return play(r, case, mode)
 
 
-def _cell(case: Case, o: Outcome) -> str:
+def _snapshots(r: Path) -> list[dict[str, object]]:
+    out = sh(r, "git", "snapshot", "list", "--json", check=False).stdout
+    return list(json.loads(out or "[]"))
+
+
+def _watched(r: Path, case: Case) -> str:
+    """The case with the daemon watching: the lost path is edited after the last git command
+    and its snapshot; a few seconds of quiet later the git command runs (plain hooks too)."""
+    sh(r, "git", "snapshot", "watch", "add", ".")
+    deadline = time.monotonic() + WATCH_WAIT_S
+    while time.monotonic() < deadline:  # until the daemon watches it
+        st = json.loads(sh(r, "git", "snapshot", "watch", "status", "--json").stdout)
+        if any(w.get("path") == str(r) and w.get("state") == "watching" for w in st["worktrees"]):
+            break
+        time.sleep(0.2)
+    else:
+        return "**daemon did not watch**"
+    prepare(r, case)
+    target = r / case.lost
+    target.parent.mkdir(parents=True, exist_ok=True)
+    before = max([int(str(s["id"])) for s in _snapshots(r)] or [0])
+    edited = time.time()
+    target.write_bytes(case.lost.encode() + b": " + EDIT)
+    lag = None
+    while time.monotonic() < deadline + WATCH_WAIT_S:
+        news = [s for s in _snapshots(r) if s["trigger"] == "watch" and int(str(s["id"])) > before]
+        if news:
+            lag = time.time() - edited
+            break
+        time.sleep(0.2)
+    outcome = play(r, case, "hooks")
+    if case.harmless:
+        burst = [e for e in _losses(r) if str(e.get("command", "")).startswith("watcher")]
+        n = outcome.reports + len(burst)
+        return "no report" if n == 0 else f"**FALSE ALARM** ({n})"
+    want = case.lost.encode() + b": " + EDIT
+    for s in sorted(_snapshots(r), key=lambda s: -int(str(s["id"]))):
+        got = sh(r, "git", "snapshot", "cat", str(s["id"]), case.lost, check=False)
+        if got.returncode == 0 and got.stdout.encode() == want:
+            sh(r, "git", "snapshot", "restore", str(s["id"]), case.lost, check=False)
+            ok = target.exists() and target.read_bytes() == want
+            trig = "watch snapshot" if s["trigger"] == "watch" else f"{s['trigger']} snapshot"
+            took = f", {lag:.0f} s after the edit" if lag is not None else ""
+            return f"recovered ({trig}{took})" if ok else "**restore failed**"
+    return "**edit lost**"
+
+
+def _losses(r: Path) -> list[dict[str, object]]:
+    out = sh(r, "git", "snapshot", "losses", "--json", check=False).stdout
+    return list(json.loads(out or "[]"))
+
+
+def _cell(case: Case, o: Outcome | str) -> str:
+    if isinstance(o, str):
+        return o
     if case.harmless:
         return "no report" if o.reports == 0 else f"**FALSE ALARM** ({o.reports})"
     if o.reported:
@@ -103,20 +166,33 @@ def _cell(case: Case, o: Outcome) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--no-pre-commit", action="store_true")
+    ap.add_argument("--no-watcher", action="store_true")
+    ap.add_argument("--modes", help="only these modes, comma-separated (a trial run)")
+    ap.add_argument("--cases", help="only these case ids, comma-separated (a trial run)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "PROTECTION.md"))
     args = ap.parse_args()
     modes = ["hooks", "run"]
     if PRE_COMMIT.exists() and not args.no_pre_commit:
         modes.insert(1, "pre-commit")
+    if not args.no_watcher:
+        modes.append("watcher")
+    if args.modes:
+        modes = [m for m in modes if m in args.modes.split(",")]
     with tempfile.TemporaryDirectory(prefix="protection-") as tmp:
         base = Path(tmp)
         _env(base)
         config = _pre_commit_config(base) if "pre-commit" in modes else ""
         rows = []
-        for case in CASES + HARMLESS:
-            cells = [_cell(case, _one(base, case, m, config)) for m in modes]
-            rows.append(f"| {case.id} | {case.title} | " + " | ".join(cells) + " |")
-            print(rows[-1], flush=True)
+        try:
+            for case in CASES + HARMLESS:
+                if args.cases and case.id not in args.cases.split(","):
+                    continue
+                cells = [_cell(case, _one(base, case, m, config)) for m in modes]
+                rows.append(f"| {case.id} | {case.title} | " + " | ".join(cells) + " |")
+                print(rows[-1], flush=True)
+        finally:
+            if "watcher" in modes:
+                sh(base, "git", "snapshot", "watch", "stop", check=False)
     git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
     head = "| case | what | " + " | ".join(modes) + " |\n|---|---|" + "---|" * len(modes)
     text = (
@@ -125,8 +201,8 @@ def main() -> int:
 Written by `bench/protection.py` ({git}); `tests/test_protection.py` asserts the same table.
 Each loss case writes a marker that only a snapshot holds, takes a snapshot (a user's last
 one), then runs the git command(s) that destroy it, in each mode: the plain hooks of
-`git snapshot install`, the pre-commit hooks of the README's config, and
-`git snapshot run -- git ...`.
+`git snapshot install`, the pre-commit hooks of the README's config,
+`git snapshot run -- git ...`, and the plain hooks with the watcher running.
 
 - *reported, right before*: the report names the snapshot taken right before the command.
 - *reported, earlier only*: the report names an earlier snapshot and says later edits, if
@@ -138,6 +214,12 @@ one), then runs the git command(s) that destroy it, in each mode: the plain hook
 - Through pre-commit (no terminal here) a report is printed by the next git-snapshot command
   ("while you were away: ..."); each hook itself prints only pre-commit's "...Passed".
 - Every printed restore command was pasted and brought the marker back.
+- *watcher* column: the daemon (`git snapshot watch add .`) watches the worktree and the
+  plain hooks are installed. After the case's last git command and snapshot, the lost path
+  is edited again (content no hook snapshot can hold); once the watcher has taken its
+  snapshot (a few seconds of quiet: the time after the edit is given) the git command runs.
+  *recovered*: a snapshot holds the edit, and `git snapshot restore ID PATH` brought it back.
+  For H1-H6 the watcher's burst loss entries count as reports too.
 - H1-H6 are harmless sequences: any report there would be a false alarm.
 
 {head}
