@@ -69,7 +69,7 @@ def _run(args: argparse.Namespace, base: Path, repo: Path) -> int:
 
     clock = [time.time()]
     # snapshots are created at the simulated time; file times stay real (the files cache)
-    archiver.time = SimpleNamespace(time=lambda: clock[0], time_ns=time.time_ns)  # type: ignore[assignment]
+    setattr(archiver, "time", SimpleNamespace(time=lambda: clock[0], time_ns=time.time_ns))
     r = gitrepo.find_repo(str(repo))
     half = args.size // 2
     pad = b"x" * max(0, args.size - half - 12)
