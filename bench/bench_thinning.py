@@ -69,7 +69,8 @@ def _run(args: argparse.Namespace, base: Path, repo: Path) -> int:
 
     clock = [time.time()]
     # snapshots are created at the simulated time; file times stay real (the files cache)
-    setattr(archiver, "time", SimpleNamespace(time=lambda: clock[0], time_ns=time.time_ns))
+    fake = SimpleNamespace(time=lambda: clock[0], time_ns=time.time_ns)
+    setattr(archiver, "time", fake)  # noqa: B010 (mypy: archiver does not export time)
     r = gitrepo.find_repo(str(repo))
     half = args.size // 2
     pad = b"x" * max(0, args.size - half - 12)
