@@ -38,7 +38,7 @@ STATUS_EVERY_S = 1.0
 RETRY_WATCH_S = 60.0  # after a failed watch, how long before polled folders get watches again
 MAX_BACKOFF_S = 120.0
 SNAPSHOT_RETRY_S = 30.0
-LOG_MAX = 1 << 20
+IDLE_EXIT_S = 60.0  # with no worktree to watch for this long, the daemon exits
 
 
 def _now() -> float:
@@ -98,6 +98,7 @@ class Daemon:
         self.status_written = 0.0
         self.next_registry = 0.0
         self.next_exists = 0.0
+        self.idle_since: float | None = None
         # our own folders: sync tokens of the dirty set, and the registry
         self.own_wd: dict[int, str] = {}
         for d in (self.state_dir, self.reg_dir):
@@ -181,7 +182,18 @@ class Daemon:
         for path in list(self.trees):
             if not _is_worktree(path):
                 self.gone(path)
-        self.next_exists = _now() + EXISTS_CHECK_S
+        now = _now()
+        self.next_exists = now + EXISTS_CHECK_S
+        if not os.path.isdir(self.store_path):
+            log(f"the store {self.store_path} is gone: stopping")
+            self.stop = True
+        elif self.trees or self.child is not None:
+            self.idle_since = None
+        elif self.idle_since is None:
+            self.idle_since = now
+        elif now - self.idle_since >= IDLE_EXIT_S:
+            log("no worktree to watch: stopping (a hook or watch add starts it again)")
+            self.stop = True
 
     def gone(self, path: str) -> None:
         tree = self.trees.get(path)
@@ -514,12 +526,11 @@ class Daemon:
                     os.read(wake_r, 512)
             if self.src.fileno() in fds:
                 self.on_events(self.src.read())
-            child = self.child
-            if child_fd is not None and child_fd in fds and child is not None:  # noqa: SIM102
-                if child.poll() is not None or _eof(ready, child_fd):
-                    poller.unregister(child_fd)
-                    child_fd = None
-                    self.child_done()
+            if child_fd is not None and child_fd in fds and self.child is not None:
+                # the child prints its one line as it ends: wait for it (a few ms)
+                poller.unregister(child_fd)
+                child_fd = None
+                self.child_done()
             now = _now()
             self.timers(now)
             self.maybe_snapshot(now)
@@ -544,10 +555,6 @@ class Daemon:
         log("stopped")
 
 
-def _eof(ready: list[tuple[int, int]], fd: int) -> bool:
-    return any(f == fd and ev_ & select.POLLHUP for f, ev_ in ready)
-
-
 def _wid(worktree: str) -> str:
     from git_snapshot.watch import dirtyset
 
@@ -566,12 +573,6 @@ def _ignored_dirs(root: str) -> frozenset[bytes]:
         return gitrepo.ignored(gitrepo.find_repo(root))[1]
     except Exception:
         return frozenset()
-
-
-def _trim_log(path: str) -> None:
-    with contextlib.suppress(OSError):
-        if os.path.getsize(path) > LOG_MAX:
-            os.replace(path, path + ".1")
 
 
 def main(store_path: str) -> int:

@@ -20,6 +20,7 @@ WATCH_DIR = "watch"
 LOCK = "daemon.lock"
 LOG = "daemon.log"
 STATUS = "status.json"
+LOG_MAX = 1 << 20
 # Set to 0 to keep hooks and install from starting the daemon (the test suite does).
 ENV_AUTOSTART = "GIT_SNAPSHOT_WATCH"
 
@@ -124,6 +125,9 @@ def start(store_path: str) -> int | None:
     if pid is not None:
         return pid
     log = os.path.join(ensure_state_dir(store_path), LOG)
+    with contextlib.suppress(OSError):
+        if os.path.getsize(log) > LOG_MAX:  # one old log is kept
+            os.replace(log, log + ".1")
     argv = [sys.executable, "-m", "git_snapshot", "watch", "--foreground"]
     try:
         # posix_spawn: no copy of this process (cheap in a hook), no Popen object to reap

@@ -272,7 +272,9 @@ class WatchSet:
         new_watched: dict[str, int] = {}
         new_polled: dict[str, int | None] = {}
         for d in wanted:
-            wd = self._try_watch(d) if may_watch else None
+            # a folder watched already keeps its watch (at a full budget, re-adding it would
+            # fail); the others get one while the budget lasts
+            wd = self.watched.get(d) or (self._try_watch(d) if may_watch else None)
             if wd is not None:
                 new_watched[d] = wd
             elif os.path.isdir(d):
