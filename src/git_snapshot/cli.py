@@ -706,7 +706,12 @@ def parse(argv: Sequence[str]) -> tuple[str, Args]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    command, args = parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    from git_snapshot import hookmain  # the hooks skip building the parser: see there
+
+    if hookmain.is_hook_call(argv):
+        return hookmain.run(argv[1:])
+    command, args = parse(argv)
     try:
         from git_snapshot import boundary
         from git_snapshot import output

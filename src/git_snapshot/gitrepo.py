@@ -23,7 +23,10 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field
 from typing import IO
+from typing import Any
+from typing import NamedTuple
 
 from git_snapshot.errors import UserError
 
@@ -173,6 +176,9 @@ class Repo:
     toplevel: str  # absolute real path of the worktree root
     git_dir: str  # absolute per-worktree git dir (.git, or .git/worktrees/X)
     common_dir: str  # absolute real path of the common git dir: the repo identity
+    # git's answers kept for the life of this object, for a process that lives as long as one
+    # git command (a hook: find_repo(..., remember=True)); None: every call asks git
+    memo: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def hooks_dir(self) -> str:
         """Where git looks for hooks: ``core.hooksPath`` (relative to the worktree root, as git
@@ -181,8 +187,13 @@ class Repo:
         return os.path.normpath(os.path.join(self.toplevel, os.fsdecode(out)))
 
 
-def find_repo(path: str = ".") -> Repo:
-    """The repository whose worktree contains *path* (any subdirectory works)."""
+def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
+    """The repository whose worktree contains *path* (any subdirectory works).
+
+    *remember*: the repository's ``snapshot.*`` config is read once (with its scopes, so that
+    the local repository id comes from the same git call) and kept: only for a process that
+    ends with the git command it serves, a hook. :func:`prefetch` starts the git calls a
+    snapshot needs, in parallel."""
     where = os.path.abspath(path)
     if not os.path.isdir(where):
         raise UserError(f"no such directory: {where} (pass -C PATH with an existing directory)")
@@ -227,7 +238,82 @@ def find_repo(path: str = ".") -> Repo:
         toplevel=os.path.realpath(toplevel),
         git_dir=os.path.realpath(os.path.join(where, git_dir)),
         common_dir=os.path.realpath(os.path.join(where, common)),
+        memo={} if remember else None,
     )
+
+
+class Pending:
+    """A git command started in the background; :meth:`result` waits for its stdout."""
+
+    def __init__(self, cwd: str, args: Sequence[str]) -> None:
+        self.args = tuple(args)
+        try:
+            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                ["git", "-C", cwd, *args],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env=git_env(),
+            )
+        except OSError:
+            self.proc = None  # said by result(), as run_git would say it
+
+    def completed(self) -> subprocess.CompletedProcess[bytes]:
+        if self.proc is None:
+            raise UserError("git was not found on PATH (install git or fix PATH)")
+        out, err = self.proc.communicate()
+        return subprocess.CompletedProcess(self.args, self.proc.returncode, out, err)
+
+    def close(self) -> None:
+        """Not needed after all: stop it, reap it, close its pipes."""
+        if self.proc is not None and self.proc.returncode is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+    def result(self) -> bytes:
+        res = self.completed()
+        if res.returncode != 0:
+            raise GitError(self.args, res.returncode, res.stderr)
+        return res.stdout
+
+
+_CONFIG_ARGS = ("config", "-z", "--show-scope", "--get-regexp", r"^snapshot\.")
+_TRACKED_ARGS = ("ls-files", "-z")
+_IGNORED_ARGS = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
+
+
+def prefetch(repo: Repo) -> None:
+    """Start, side by side, the git calls a snapshot of a remembering *repo* makes (its
+    config, the tracked and the ignored paths), so that they run while Python imports and
+    opens the store. Each answer is used once by :func:`config`, :func:`tracked` and
+    :func:`ignored`; a later call asks git again."""
+    memo = repo.memo
+    if memo is None:
+        return
+    for key, args in (
+        ("config", _CONFIG_ARGS),
+        ("tracked", _TRACKED_ARGS),
+        ("ignored", _IGNORED_ARGS),
+    ):
+        if key not in memo:
+            memo[key] = Pending(repo.toplevel, args)
+
+
+def release(repo: Repo) -> None:
+    """Stop what :func:`prefetch` started and nothing used (a snapshot that needed no labels)."""
+    memo = repo.memo
+    for key, value in list((memo or {}).items()):
+        if memo is not None and isinstance(value, Pending):
+            del memo[key]
+            value.close()
+
+
+def _take(repo: Repo, key: str, args: Sequence[str]) -> bytes:
+    """The output of git *args*: started by :func:`prefetch`, else run now."""
+    pending = repo.memo.pop(key, None) if repo.memo is not None else None
+    if isinstance(pending, Pending):
+        return pending.result()
+    return run_git(repo.toplevel, *args)
 
 
 def _require_utf8(path: bytes) -> None:
@@ -360,7 +446,7 @@ def autostash_commit(repo: Repo) -> str | None:
 
 def tracked(repo: Repo) -> frozenset[bytes]:
     """Every path in the index (unmerged paths and gitlinks included), deduplicated."""
-    return frozenset(_split_z(run_git(repo.toplevel, "ls-files", "-z")))
+    return frozenset(_split_z(_take(repo, "tracked", _TRACKED_ARGS)))
 
 
 def ignored(repo: Repo) -> tuple[frozenset[bytes], frozenset[bytes]]:
@@ -368,15 +454,7 @@ def ignored(repo: Repo) -> tuple[frozenset[bytes], frozenset[bytes]]:
 
     A directory is listed when git considers all of it ignored; everything under it is ignored.
     """
-    out = run_git(
-        repo.toplevel,
-        "ls-files",
-        "-z",
-        "--others",
-        "--ignored",
-        "--exclude-standard",
-        "--directory",
-    )
+    out = _take(repo, "ignored", _IGNORED_ARGS)
     files: set[bytes] = set()
     dirs: set[bytes] = set()
     for p in _split_z(out):
@@ -392,18 +470,66 @@ def config(repo: Repo) -> dict[str, list[str]]:
 
     A key written without ``=`` (git's boolean shorthand) has the value ``"true"``.
     """
+    if repo.memo is not None:
+        result: dict[str, list[str]] = {}
+        for _scope, key, value in _scoped_config(repo):
+            result.setdefault(key, []).append(value)
+        return result
     res = _run(repo.toplevel, ["config", "-z", "--get-regexp", r"^snapshot\."])
     if res.returncode == 1:
         return {}
     if res.returncode != 0:
         raise GitError(["config", "-z", "--get-regexp", r"^snapshot\."], res.returncode, res.stderr)
-    result: dict[str, list[str]] = {}
+    result = {}
     for rec in _split_z(res.stdout):
-        key, sep, value = rec.partition(b"\n")
-        k = key.decode("utf-8", "surrogateescape").lower()
-        v = value.decode("utf-8", "surrogateescape") if sep else "true"
+        k, v = _config_record(rec)
         result.setdefault(k, []).append(v)
     return result
+
+
+def _config_record(rec: bytes) -> tuple[str, str]:
+    key, sep, value = rec.partition(b"\n")
+    k = key.decode("utf-8", "surrogateescape").lower()
+    return k, value.decode("utf-8", "surrogateescape") if sep else "true"
+
+
+def _scoped_config(repo: Repo) -> list[tuple[str, str, str]]:
+    """(scope, key lower-cased, value) of every ``snapshot.*`` value, in git's order: one git
+    call per remembering *repo* (``config --show-scope``, git >= 2.26)."""
+    memo = repo.memo
+    assert memo is not None
+    got = memo.get("config")
+    if isinstance(got, list):
+        return got
+    pending = got if isinstance(got, Pending) else Pending(repo.toplevel, _CONFIG_ARGS)
+    res = pending.completed()
+    if res.returncode not in (0, 1):
+        raise GitError(_CONFIG_ARGS, res.returncode, res.stderr)
+    recs = _split_z(res.stdout) if res.returncode == 0 else []
+    out = []
+    for i in range(0, len(recs) - 1, 2):
+        k, v = _config_record(recs[i + 1])
+        out.append((recs[i].decode("ascii", "replace"), k, v))
+    memo["config"] = out
+    return out
+
+
+def local_values(repo: Repo, key: str) -> list[str]:
+    """The whitespace-separated words of the values of *key* in the repository's own config
+    file (``git config --local --get-all``): from the remembered config when *repo*
+    remembers."""
+    if repo.memo is None:
+        out = run_git(repo.toplevel, "config", "--local", "--get-all", key, check=False)
+        return out.decode("utf-8", "replace").split()
+    k = key.lower()
+    found = [v for scope, name, v in _scoped_config(repo) if scope == "local" and name == k]
+    return " ".join(found).split()
+
+
+def forget_config(repo: Repo) -> None:
+    """After writing the config: the next question asks git again."""
+    if repo.memo is not None:
+        repo.memo.pop("config", None)
 
 
 # What each --type names, for the message when git cannot read a value as one.
@@ -679,8 +805,7 @@ def tree_entries(repo: Repo, rev: str, paths: Iterable[bytes]) -> dict[bytes, tu
 # overlays: tracked-file contents taken out of the worktree by git or pre-commit
 
 
-@dataclass(frozen=True)
-class Overlay:
+class Overlay(NamedTuple):  # not a dataclass: cheaper to create at import (see hooks.Hook)
     """Tracked-file contents that git or pre-commit took out of the worktree."""
 
     root: str  # directory holding the files, at their relative paths

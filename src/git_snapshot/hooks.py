@@ -10,34 +10,35 @@ taken before the operation with the worktree over every path the operation wrote
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from typing import NamedTuple
 
-from git_snapshot import boundary
 from git_snapshot import gitrepo
-from git_snapshot import identity
-from git_snapshot import losses
-from git_snapshot import output
 from git_snapshot import precommit
 from git_snapshot import proc
-from git_snapshot import worktree
 from git_snapshot.errors import UserError
-from git_snapshot.store import Snapshot
-from git_snapshot.store import Store
-from git_snapshot.store.diff import ADDED
-from git_snapshot.store.diff import diff_trees
-from git_snapshot.store.objects import DIR
+
+if TYPE_CHECKING:
+    from git_snapshot import losses
+    from git_snapshot.store import Snapshot
+    from git_snapshot.store import Store
+
+# The store, the snapshot code and the loss reports are imported by the functions that use
+# them, after handle() has started git's side of the snapshot (gitrepo.prefetch): the git
+# calls run while Python imports them.
 
 
-@dataclass(frozen=True)
-class Hook:
+# NamedTuples, not frozen dataclasses: a dataclass costs about 1 ms of exec'd code to create
+# at import time, a NamedTuple a tenth of that, and every git command imports this module.
+
+
+class Hook(NamedTuple):
     """What we know of one git hook."""
 
     name: str
@@ -80,8 +81,7 @@ FILE_CHECKOUT_WINDOW_NS = 10 * 10**9
 START_SLACK_S = 0.005
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """One hook invocation, its arguments parsed once into named fields."""
 
     name: str
@@ -122,8 +122,7 @@ class Call:
         return self.name == "post-checkout" and not self.branch_checkout
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     """Where the hook runs: the git command above it, when it started, what the user sees."""
 
     command: str  # "git switch", as the user ran it
@@ -209,6 +208,8 @@ def _overlay(repo: gitrepo.Repo, call: Call, scratch: Callable[[], str]) -> gitr
 
 def _before(store: Store, repo: gitrepo.Repo, call: Call, started: float) -> Snapshot | None:
     """The latest snapshot of this worktree taken before the operation changed it."""
+    from git_snapshot import identity
+
     source = identity.source(store, repo)
     mine = [s for s in store.snapshots(source, repo.toplevel) if s.created < started]
     if call.name == "post-merge":
@@ -231,8 +232,8 @@ def _moved(repo: gitrepo.Repo, call: Call) -> tuple[str | None, str | None]:
 
 def _changed(repo: gitrepo.Repo, call: Call, old: str | None, new: str | None) -> list[bytes]:
     """Paths the operation wrote or deleted because the commits differ there."""
-    if call.file_checkout or not old or not new:
-        return []
+    if call.file_checkout or not old or not new or old == new:
+        return []  # old == new: `checkout -b`, `switch -c` wrote no file
     if call.name == "post-merge" and call.squash:
         # a squash merge moves no ref: what it wrote is what it staged
         return gitrepo.staged_paths(repo, old)
@@ -267,6 +268,8 @@ def _written_during(repo: gitrepo.Repo, paths: list[bytes], since: float | None)
 
 def _disk_blob_id(path: bytes) -> str:
     """The id git gives the file (or symlink) at *path*, as it is on disk."""
+    import hashlib
+
     if os.path.islink(path):
         data = os.readlink(path)
         return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
@@ -284,6 +287,10 @@ def _rewritten(
     discarded edits of `checkout -f`, `switch --discard-changes`, `checkout -- f`, `restore`
     (with or without --source). Files the user changed themselves are older than the
     operation: they are not named."""
+    from git_snapshot.store.diff import ADDED
+    from git_snapshot.store.diff import diff_trees
+    from git_snapshot.store.objects import DIR
+
     changed = [
         c.path
         for c in diff_trees(store, before.root, after.root)
@@ -295,6 +302,8 @@ def _rewritten(
 def _exact(store: Store, repo: gitrepo.Repo, before: Snapshot, ctx: Context) -> bool:
     """Whether *before* was checked against the worktree by a pre-hook of this very command
     (then it holds what was lost, not an older version)."""
+    from git_snapshot import losses
+
     seen = losses.last_checked(store, repo)
     if seen is None or seen.snapshot != before.id:
         return False
@@ -313,6 +322,8 @@ def find_losses(
     overlay: gitrepo.Overlay | None,
 ) -> losses.Report | None:
     """What the operation that ran this post-hook destroyed, or None."""
+    from git_snapshot import losses
+
     before = _before(store, repo, call, started)
     if before is None:
         return None
@@ -354,9 +365,26 @@ def _quiet(repo: gitrepo.Repo) -> bool:
 def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
     """Do the hook's work; returns the lines to print."""
     started = time.time()
-    repo = gitrepo.find_repo(cwd)
+    # one process per git command: git's answers (config, tracked and ignored paths) are
+    # asked once, side by side, while the store opens
+    repo = gitrepo.find_repo(cwd, remember=True)
     if skip_reason(call, repo, env):
         return []
+    gitrepo.prefetch(repo)
+    try:
+        return _handle(call, repo, env, started)
+    finally:
+        gitrepo.release(repo)
+
+
+def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: float) -> list[str]:
+    from git_snapshot import boundary
+    from git_snapshot import losses
+    from git_snapshot import output
+    from git_snapshot import worktree
+    from git_snapshot.store import Store
+
+    boundary.allow_deep_trees()  # the command line's entry does it; hookmain's does not
     hook = HOOKS[call.name]
     ctx = Context.find(call, env)
     report: losses.Report | None = None
@@ -393,6 +421,8 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
             kick(store.path, cfg.auto_push)
     s = res.snapshot
     lines = [f"git-snapshot: {w}" for w in output.snapshot_warnings(s)] if res.new else []
+    if not call.precommit:  # what the watcher saw go (bursts.py), printed once; pre-commit
+        lines = losses.take_unseen(repo) + lines  # hides it: the next command prints it
     if report:
         lines += report.lines(repo, _user_cwd(repo, env))
     elif not hook.pre and not ctx.under_run and not call.precommit and not _quiet(repo):
@@ -412,6 +442,8 @@ def _watcher(store_path: str, toplevel: str) -> None:
 
 
 def _status(s: Snapshot, new: bool, trigger: str) -> str:
+    from git_snapshot import output
+
     if new:
         added = output.size(s.added_bytes)
         return f"git-snapshot: snapshot {s.id} ({trigger}): {s.files} files, +{added}"
@@ -449,6 +481,9 @@ def tell(call: Call, cwd: str, lines: list[str]) -> None:
     (the loss log has them anyway)."""
     if not lines:
         return
+    from git_snapshot import losses
+    from git_snapshot import output
+
     if not call.precommit:
         for line in lines:  # what was destroyed in red, where git would colour
             loss = " destroyed " in line or line.startswith("git-snapshot: not saved")
@@ -468,6 +503,17 @@ def tell(call: Call, cwd: str, lines: list[str]) -> None:
         print(line, file=sys.stderr)  # shown if pre-commit is told to be verbose
 
 
+def _problem(exc: Exception) -> str:
+    if isinstance(exc, (UserError, OSError)):
+        return str(exc)
+    sqlite3 = sys.modules.get("sqlite3")  # loaded if one of its errors was raised
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
+        from git_snapshot import boundary  # a damaged index: name repair, not an internal error
+
+        return boundary.sqlite_message(exc)
+    return f"internal error {exc!r}"
+
+
 def run_hook(name: str, argv: Sequence[str], cwd: str = ".") -> int:
     env = os.environ
     if env.get("GIT_SNAPSHOT_SKIP") == "1":
@@ -476,12 +522,8 @@ def run_hook(name: str, argv: Sequence[str], cwd: str = ".") -> int:
     try:
         tell(call, cwd, handle(call, cwd, env))
         return 0
-    except (UserError, OSError) as exc:
-        problem = str(exc)
-    except sqlite3.Error as exc:  # a damaged index: name repair, not an internal error
-        problem = boundary.sqlite_message(exc)
     except Exception as exc:  # a post-hook must never fail the git command
-        problem = f"internal error {exc!r}"
+        problem = _problem(exc)
     if name in PRE_HOOKS:
         print(
             f"git-snapshot: could not snapshot before the {HOOKS[name].what}, so git "

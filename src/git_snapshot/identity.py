@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 
 from git_snapshot import gitrepo
 from git_snapshot.errors import UserError
@@ -39,8 +38,7 @@ def path_of(key: str) -> str:
 
 
 def _read_id(repo: gitrepo.Repo) -> str | None:
-    out = gitrepo.run_git(repo.toplevel, "config", "--local", "--get-all", CONFIG_KEY, check=False)
-    ids = out.decode("utf-8", "replace").split()
+    ids = gitrepo.local_values(repo, CONFIG_KEY)
     return ids[0] if ids else None  # two racing first uses both keep the first one written
 
 
@@ -55,11 +53,13 @@ def _same_repository(store: Store, repo: gitrepo.Repo) -> bool:
 
 def _assign(store: Store, repo: gitrepo.Repo) -> str:
     legacy = bool(store.snapshots(repo.common_dir)) and _same_repository(store, repo)
-    new = (LEGACY if legacy else "") + uuid.uuid4().hex
+    new = (LEGACY if legacy else "") + os.urandom(16).hex()  # uuid4's randomness, not its import
     try:
         gitrepo.run_git(repo.toplevel, "config", "--local", "--add", CONFIG_KEY, new)
     except gitrepo.GitError:
         return LEGACY + "unwritable"  # a read-only repository keeps the path as its identity
+    finally:
+        gitrepo.forget_config(repo)
     return _read_id(repo) or new
 
 

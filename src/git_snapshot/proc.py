@@ -8,13 +8,12 @@ Everything here degrades to "unknown" where /proc is missing.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_DEPTH = 32
 
 
-@dataclass(frozen=True)
-class Process:
+class Process(NamedTuple):  # not a dataclass: cheaper to create at import (see hooks.Hook)
     pid: int
     started: float  # Unix time; 0.0 when unknown
     argv: tuple[str, ...]  # empty when unknown

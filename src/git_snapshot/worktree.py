@@ -6,8 +6,8 @@ import os
 import re
 import time
 import warnings
-from dataclasses import dataclass
 from typing import Any
+from typing import NamedTuple
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
@@ -36,8 +36,7 @@ DEFAULT_KEEP_WITHIN = "14d"
 AUTO_GC_EVERY_S = 86400.0
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):  # not a dataclass: cheaper to create at import (see hooks.Hook)
     excludes: tuple[str, ...] = ()
     skip_cache_dirs: bool = True
     keep_last: int = DEFAULT_KEEP_LAST
@@ -107,11 +106,15 @@ def classifier(repo: gitrepo.Repo, digest: list[str] | None = None) -> Classify:
         digest.append(labels_digest(tracked, ignored_files, ignored_dirs))
 
     def classify(rel: bytes, is_dir: bool, parent: int) -> int:
+        if parent == IGNORED:
+            # git lists a directory as ignored (--directory) only when the index has nothing
+            # in it: what lies below is ignored, no need to look it up (node_modules)
+            return IGNORED
         if is_dir:
-            return IGNORED if parent == IGNORED or rel in ignored_dirs else 0
+            return IGNORED if rel in ignored_dirs else 0
         if rel in tracked:
             return TRACKED
-        if parent == IGNORED or rel in ignored_files:
+        if rel in ignored_files:
             return IGNORED
         return UNTRACKED
 

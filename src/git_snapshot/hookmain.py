@@ -1,0 +1,32 @@
+"""``git-snapshot hook NAME [ARG...]`` without the command line around it.
+
+Every git checkout, merge and rebase runs a hook, so this is the one command whose fixed cost
+people feel. :func:`git_snapshot.cli.main` hands ``hook`` here before it builds the argparse
+tree of every command (a third of a hook's own Python time): a hook takes exactly a name
+and git's arguments, so there is nothing to parse. ``hook -h`` (or anything that does not
+look like a hook call) still goes through argparse.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+
+def is_hook_call(argv: Sequence[str]) -> bool:
+    """``hook NAME ...`` as the shims and pre-commit write it (no global option before it)."""
+    return len(argv) >= 2 and argv[0] == "hook" and not argv[1].startswith("-")
+
+
+def run(argv: Sequence[str], cwd: str = ".") -> int:
+    """``hook NAME ARGS...`` (*argv* without ``hook``): the hook's exit status."""
+    try:
+        from git_snapshot import hooks  # allows deep trees itself, once git's calls are started
+
+        return hooks.run_hook(argv[0], list(argv[1:]), cwd=cwd)
+    except KeyboardInterrupt:
+        print("git-snapshot: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # run_hook catches its own: only an import can fail here
+        print(f"git-snapshot: internal error: {exc!r}; please report it", file=sys.stderr)
+        return 1

@@ -1,0 +1,127 @@
+"""The hook's fixed cost, kept down: how many git processes one hook run starts, the config
+read once with its scopes (the repository id from the same call), the lean `hook` entry, and
+the labels of what lies below a directory git calls ignored."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import head
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from hookhelpers import write
+
+from git_snapshot import gitrepo
+from git_snapshot import hookmain
+from git_snapshot import identity
+from git_snapshot import worktree
+from git_snapshot.store import Store
+
+
+def _git_calls(trace: Path) -> list[str]:
+    """The git commands a GIT_TRACE file shows, the ones git-snapshot started."""
+    text = trace.read_text(encoding="utf-8", errors="replace")
+    return re.findall(r"built-in: git (.*)$", text, re.M)
+
+
+def test_a_hook_run_starts_four_git_processes(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_venv_on_path(monkeypatch)
+    git(repo, "config", "snapshot.keepLast", "50")  # a typed key: still read from one call
+    gs(repo, "hook", "post-checkout", head(repo), head(repo), "1")  # first: gives the id
+    trace = tmp_path / "trace.txt"
+    h = head(repo)
+    ran = gs(repo, "hook", "post-checkout", h, h, "1", GIT_TRACE=str(trace))
+    assert "unchanged since snapshot" in ran.err
+    calls = _git_calls(trace)
+    # find_repo, then side by side: the snapshot.* config (with the repository id), the
+    # tracked and the ignored paths; keepLast read as git reads an int; no diff-tree for a
+    # checkout that stayed on the same commit
+    assert calls[0].startswith("rev-parse --is-bare-repository"), calls
+    assert sorted(calls[1:]) == sorted(
+        [
+            "config -z --show-scope --get-regexp '^snapshot\\.'",
+            "ls-files -z",
+            "ls-files -z --others --ignored --exclude-standard --directory",
+            "config -z --type=int --get-regexp '^(snapshot\\.keeplast)$'",
+        ]
+    ), calls
+
+
+def test_remembered_config_gives_the_local_id_and_forgets_after_a_write(repo: Path) -> None:
+    git(repo, "config", "--global", "snapshot.repoId", "from-global")  # not the repo's own
+    r = gitrepo.find_repo(str(repo), remember=True)
+    gitrepo.prefetch(r)
+    assert gitrepo.local_values(r, identity.CONFIG_KEY) == []
+    assert gitrepo.config(r)["snapshot.repoid"] == ["from-global"]
+    with Store() as store:
+        key = identity.source(store, r)  # assigns an id: the write is seen afterwards
+    own = git(repo, "config", "--local", "snapshot.repoId").out.strip()
+    assert key.endswith("#" + own)
+    assert gitrepo.local_values(r, identity.CONFIG_KEY) == [own]
+    assert gitrepo.config(r)["snapshot.repoid"] == ["from-global", own]
+    gitrepo.release(r)  # the tracked and ignored paths were not asked for
+    assert r.memo is not None and set(r.memo) == {"config"}
+    plain = gitrepo.find_repo(str(repo))
+    assert plain == r and plain.memo is None
+    assert gitrepo.local_values(plain, identity.CONFIG_KEY) == [own]
+
+
+def test_prefetched_answers_are_used_once(repo: Path) -> None:
+    r = gitrepo.find_repo(str(repo), remember=True)
+    gitrepo.prefetch(r)
+    write(repo / "new.txt", b"x")
+    assert gitrepo.tracked(r) == {b"README"}
+    git(repo, "add", "new.txt")
+    assert gitrepo.tracked(r) == {b"README", b"new.txt"}  # asked again
+    gitrepo.release(r)
+
+
+def test_labels_below_an_ignored_directory(repo: Path) -> None:
+    """A directory git lists as ignored holds nothing tracked; one with a force-added file
+    is looked into, file by file."""
+    (repo / ".gitignore").write_text("node_modules/\n")
+    write(repo / "node_modules" / "a" / "index.js", b"a")
+    write(repo / "node_modules" / "kept" / "patched.js", b"p")
+    write(repo / "node_modules" / "kept" / "other.js", b"o")
+    git(repo, "add", ".gitignore")
+    git(repo, "add", "-f", "node_modules/kept/patched.js")
+    git(repo, "commit", "-q", "-m", "force-added")
+    classify = worktree.classifier(gitrepo.find_repo(str(repo)))
+    nm = classify(b"node_modules", True, 0)
+    assert nm == 0  # not wholly ignored: it holds a tracked file
+    a = classify(b"node_modules/a", True, nm)
+    assert a == worktree.IGNORED
+    assert classify(b"node_modules/a/index.js", False, a) == worktree.IGNORED
+    kept = classify(b"node_modules/kept", True, nm)
+    assert kept == 0
+    assert classify(b"node_modules/kept/patched.js", False, kept) == worktree.TRACKED
+    assert classify(b"node_modules/kept/other.js", False, kept) == worktree.IGNORED
+    assert classify(b"README", False, 0) == worktree.TRACKED
+
+
+def test_lean_entry_takes_only_hook_calls() -> None:
+    assert hookmain.is_hook_call(["hook", "post-checkout", "a", "b", "1"])
+    assert hookmain.is_hook_call(["hook", "post-merge"])
+    assert not hookmain.is_hook_call(["hook"])
+    assert not hookmain.is_hook_call(["hook", "-h"])
+    assert not hookmain.is_hook_call(["-C", "x", "hook", "post-merge"])
+    assert not hookmain.is_hook_call(["list"])
+
+
+def test_hook_through_the_installed_shim(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shim, the lean entry, the snapshot, the one line: as git runs it."""
+    put_venv_on_path(monkeypatch)
+    install(repo)
+    ran = git(repo, "checkout", "-b", "topic")
+    assert re.search(r"git-snapshot: snapshot \d+ \(post-checkout\)", ran.err), ran
+    ran = git(repo, "checkout", "-b", "other")
+    assert "git-snapshot: unchanged since snapshot" in ran.err, ran
+    assert gs(repo, "hook", "-h", rc=None).rc == 0  # not a hook call: argparse's help
+    assert os.path.isfile(repo / ".git" / "hooks" / "post-checkout")
