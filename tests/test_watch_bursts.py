@@ -9,12 +9,21 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from clihelpers import VENV_BIN
 from clihelpers import Ran
 from clihelpers import git
 from clihelpers import gs
+from test_watch_daemon import Watcher
+from test_watch_daemon import add
+from test_watch_daemon import config
+from test_watch_daemon import make_repo
+from test_watch_daemon import wait_for
+from test_watch_daemon import watch_snaps
+from test_watch_daemon import watcher  # noqa: F401 (the fixture)
 
 from git_snapshot import gitrepo
+from git_snapshot import losses
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.watch import bursts
@@ -128,3 +137,33 @@ def test_message_names_one_file_or_several_folders() -> None:
     many = [Loss(b"a/x", "untracked", "deleted"), Loss(b"b/y", "ignored", "modified")]
     line = bursts.message("/w", many, b"", 0.0, 9, [b"a/x", b"b/y"])
     assert "2 files (a/x, b/y) were deleted or overwritten" in line
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
+def test_the_daemon_records_an_rm_rf(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """End to end: the real daemon sees the deletions, the entry names its own snapshot."""
+    config(burstSeconds=0.5)
+    r = make_repo(tmp_path)
+    add(store_dir, r)
+    watcher.start()
+    watcher.watching(r)
+    pkgs = r / "packages"
+    for i in range(120):
+        (pkgs / f"p{i % 3}").mkdir(parents=True, exist_ok=True)
+        (pkgs / f"p{i % 3}" / f"f{i}.js").write_text(f"module {i}\n")
+    held = wait_for(
+        lambda: [s for s in watch_snaps(r) if s.files >= 121], 30, "a watch snapshot of them"
+    )
+    shutil.rmtree(pkgs)
+    with Store() as store:
+        repo = gitrepo.find_repo(str(r))
+        (entry,) = wait_for(lambda: losses.history(store, repo), 30, "the loss entry")
+    assert entry["snapshot"] == held[-1].id and len(entry["lost"]) == 120
+    out = gs(r, "list").err
+    assert "120 files under packages/ were deleted at" in out, watcher.log()
+    assert f"restore with: git snapshot -C {r} restore {held[-1].id} packages/" in out
