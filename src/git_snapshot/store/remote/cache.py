@@ -134,8 +134,35 @@ class RemoteStore(Store):
         path = os.path.join(self.docs_dir, kind, ident + ".json")
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(doc, f)
+            f.write(json.dumps(doc))  # dumps: C's one-shot encoder (dump is pure Python)
         os.replace(tmp, path)
+
+    # -- which remote packs each tree needs (push), kept between pushes ---------------------
+
+    @property
+    def _memo_path(self) -> str:
+        return os.path.join(self.cache_root, "tree-packs.marshal")
+
+    def load_tree_packs(self) -> dict[bytes, frozenset[str]]:
+        """tree key -> the remote packs holding it and everything below it, as the last push
+        found them (an entry naming a pack no longer on the remote is not used)."""
+        import marshal
+
+        try:
+            with open(self._memo_path, "rb") as f:
+                raw = marshal.load(f)
+            return {k: frozenset(v) for k, v in raw.items()}
+        except (OSError, EOFError, ValueError, TypeError, AttributeError):
+            return {}
+
+    def save_tree_packs(self, memo: dict[bytes, frozenset[str]], live: set[str]) -> None:
+        import marshal
+
+        keep = {k: tuple(v) for k, v in memo.items() if v <= live}
+        tmp = f"{self._memo_path}.tmp{os.getpid()}"
+        with open(tmp, "wb") as f:
+            marshal.dump(keep, f)
+        os.replace(tmp, self._memo_path)
 
     def sync(self) -> dict[str, dict[str, int]]:
         """Bring the cache up to date with the remote; returns the remote's listing."""

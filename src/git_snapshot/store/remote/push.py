@@ -124,11 +124,12 @@ def _push_snapshots(
 ) -> None:
     names = {pid: name[: -len(".pack")] for pid, (name, _) in cache.index.gc_packs().items()}
     where = {key: names[pid] for key, pid, _l, _t in cache.index.gc_objects()}
-    memo: dict[bytes, frozenset[str]] = {}
+    live = set(names.values())
+    memo = cache.load_tree_packs()  # an unchanged folder is not read again
 
     def packs_of_tree(tree: bytes) -> frozenset[str]:
         got = memo.get(tree)
-        if got is not None:
+        if got is not None and got <= live:
             return got
         out = {where[tree]}
         for e in store.read_tree(tree):
@@ -160,3 +161,4 @@ def _push_snapshots(
         enter_snapshots(cache.index, [doc])
         if callable(refresh):
             refresh()
+    cache.save_tree_packs(memo, live)
