@@ -29,6 +29,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 
@@ -82,6 +83,16 @@ def wait_new_snapshot(env: dict[str, str], root: str, known: int, timeout: float
             return time.monotonic() - start
         time.sleep(0.1)
     return None
+
+
+def snapshot_seconds(env: dict[str, str], root: str) -> float:
+    """How long the daemon's last snapshot of *root* took (its child, start to end)."""
+    wts = status(env).get("worktrees", [])
+    assert isinstance(wts, list)
+    for w in wts:
+        if w["path"] == os.path.realpath(root) and w.get("last_snapshot"):
+            return float(w["last_snapshot"]["seconds"])
+    return 0.0
 
 
 def last_id(env: dict[str, str], root: str) -> int:
@@ -199,6 +210,7 @@ def measure(
     first = roots[0]
     log(f"edit to snapshot, {args.rounds} rounds")
     lat = []
+    took = []
     for r in range(args.rounds):
         known = last_id(env, first)
         with open(os.path.join(first, "src", f"bench-edit-{r}.js"), "w") as f:
@@ -206,33 +218,49 @@ def measure(
         got = wait_new_snapshot(env, first, known, 120)
         if got is not None:
             lat.append(got)
+            took.append(float(snapshot_seconds(env, first)))
         time.sleep(1)
     med = f"{statistics.median(lat):.1f} s" if lat else "none"
     rows.append([f"edit to snapshot, median of {len(lat)}", med, "< 5 s"])
+    if took:
+        rows.append(
+            [
+                "  of which the snapshot itself (median; the rest is the 3 s quiet period)",
+                f"{statistics.median(took):.1f} s",
+                "",
+            ]
+        )
 
     log(f"continuous churn for {args.churn_seconds}s")
     known = last_id(env, first)
-    start = time.monotonic()
-    seen: list[float] = []
-    last = known
-    i = 0
-    while time.monotonic() - start < args.churn_seconds:
-        with open(os.path.join(first, "src", "churn.js"), "w") as f:
-            f.write(f"// {i}\n")
-        i += 1
-        if i % 4 == 0:
-            now_id = last_id(env, first)
-            if now_id > last:
-                seen.append(time.monotonic() - start)
-                last = now_id
-        time.sleep(0.5)
-    first_at = f"{seen[0]:.1f} s" if seen else "none"
-    gaps = [b - a for a, b in zip([0.0, *seen], seen)]
-    rows.append(["churn: first write to first snapshot", first_at, "< 65 s"])
+    stop = threading.Event()
+
+    def churn() -> None:
+        i = 0
+        while not stop.is_set():
+            with open(os.path.join(first, "src", "churn.js"), "w") as f:
+                f.write(f"// {i}\n")
+            i += 1
+            stop.wait(0.5)
+
+    start = time.time()
+    writer = threading.Thread(target=churn)
+    writer.start()
+    time.sleep(args.churn_seconds)
+    stop.set()
+    writer.join()
+    made = [
+        c - start
+        for sid, c in watch_ids(env, first)
+        if sid > known and c <= start + args.churn_seconds
+    ]
+    first_at = f"{made[0]:.1f} s" if made else "none"
+    gaps = [b - a for a, b in zip([0.0, *made], made)]
+    rows.append(["churn (a write every 0.5 s): first write to first snapshot", first_at, "< 65 s"])
     rows.append(
         [
-            f"churn: snapshots in {args.churn_seconds} s, longest gap",
-            f"{len(seen)}, {max(gaps):.1f} s" if gaps else "0",
+            f"churn: snapshots begun in {args.churn_seconds} s, longest gap",
+            f"{len(made)}, {max(gaps):.1f} s" if gaps else "0",
             "< 65 s",
         ]
     )

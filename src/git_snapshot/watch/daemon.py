@@ -61,8 +61,6 @@ class Tree:
     rescan_at: float | None = None
     retry_at: float = 0.0  # after a failed snapshot
     next_poll: float = 0.0
-    next_slow: float = 0.0
-    next_deep: float = 0.0
     snapshots: list[tuple[float, int]] = field(default_factory=list)  # (started, id)
     last_snapshot: dict[str, Any] | None = None
     failures: int = 0
@@ -146,8 +144,6 @@ class Daemon:
             log(f"{tree.root}: the kernel refused a watch; polling what did not fit")
         now = _now()
         tree.next_poll = now + self.cfg.poll
-        tree.next_slow = now + self.cfg.slow_scan
-        tree.next_deep = now + self.cfg.deep_scan
         tree.rescan_at = None
         tree.state = "polling" if tree.ws.polling else "watching"
         try:
@@ -289,7 +285,9 @@ class Daemon:
                 if tree.ws.polling:
                     dirtyset.mark_all(self.store_path, tree.root, "polling")
                 elif tree.ws.big:
-                    tree.ws.scan_big(deep=False)
+                    # only a big tree with an event at its root since its last scan: a hook
+                    # must not wait for a scan of every node_modules
+                    tree.ws.scan_big(_now(), only_touched=True)
                     self.flush_marks()
                 dirtyset.synced(self.store_path, token)
             except Exception as exc:
@@ -317,13 +315,8 @@ class Daemon:
                 tree.next_poll = now + self.cfg.poll
                 if tree.ws.polled and now >= self.watch_retry_at and tree.ws.failed:
                     tree.rescan_at = now  # try to give the polled folders watches again
-            if tree.ws.big and now >= tree.next_deep:
-                changed |= tree.ws.scan_big(deep=True)
-                tree.next_deep = now + self.cfg.deep_scan
-                tree.next_slow = now + self.cfg.slow_scan
-            elif tree.ws.big and now >= tree.next_slow:
-                changed |= tree.ws.scan_big(deep=False)
-                tree.next_slow = now + self.cfg.slow_scan
+            if tree.ws.big:
+                changed |= tree.ws.scan_big(now)
             if changed:
                 tree.last_change = now
                 tree.first_change = tree.first_change or now
@@ -347,8 +340,9 @@ class Daemon:
                 times.append(tree.rescan_at)
             if tree.ws.polled:
                 times.append(tree.next_poll)
-            if tree.ws.big:
-                times.append(min(tree.next_slow, tree.next_deep))
+            scan = tree.ws.next_scan()
+            if scan is not None:
+                times.append(scan)
             if tree.detector is not None and tree.detector.active():
                 times.append(tree.detector.last + tree.detector.window + 0.05)
         if self.status_dirty:

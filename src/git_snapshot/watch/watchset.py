@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import os
+import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from git_snapshot.watch.config import BIG_NAMES
 from git_snapshot.watch.config import WatchConfig
 
 CACHEDIR_TAG = "CACHEDIR.TAG"
+TOUCHED_SCAN_S = 2.0  # a big tree's inside is scanned this long after the last event at its root
 
 
 def is_temp(name: str) -> bool:
@@ -98,6 +100,10 @@ class BigTree:
     scan: bool = True  # False: a CACHEDIR.TAG folder, never snapshotted
     dirs: dict[str, int | None] = field(default_factory=dict)  # folder -> its stat signature
     deep: dict[str, int | None] = field(default_factory=dict)  # folder -> its entries' stats
+    interval: float = 0.0  # seconds between folder scans: doubles while nothing changes
+    next_at: float = 0.0  # the next folder scan
+    next_deep: float = 0.0  # the next file scan
+    touched: bool = False  # an event at its root since the last scan (npm install...)
 
     def full(self) -> None:
         """Learn every folder and every file's stat (at setup, and each deep scan)."""
@@ -266,6 +272,7 @@ class WatchSet:
                 self.big[b.root] = prev
             else:
                 b.full()
+                self.schedule(b, time.time())
                 self.big[b.root] = b
         wanted = [*order, *self.big, *ignored_tail]
         self.failed = False
@@ -319,6 +326,11 @@ class WatchSet:
             self.counters.ignored += 1
             return False
         self.dirty.add(folder)
+        big = self.big.get(folder)
+        if big is not None and big.scan:
+            # something is installing or removing here: look inside soon, once it pauses
+            big.touched = True
+            big.next_at = now + min(TOUCHED_SCAN_S, self.cfg.slow_scan)
         if e.is_dir and e.kind in (ev.CREATE, ev.MOVED_TO) and folder not in self.big:
             self.add_tree(path)
         elif e.is_dir and e.kind in (ev.DELETE, ev.MOVED_FROM):
@@ -345,6 +357,7 @@ class WatchSet:
         if name in BIG_NAMES or os.path.exists(os.path.join(path, CACHEDIR_TAG)):
             b = BigTree(path, scan=not os.path.exists(os.path.join(path, CACHEDIR_TAG)))
             b.full()
+            self.schedule(b, time.time())
             self.big[path] = b
             self.dirty.update(b.dirs or [path])
             wd = self._try_watch(path)
@@ -399,12 +412,40 @@ class WatchSet:
         self.dirty |= changed
         return changed
 
-    def scan_big(self, deep: bool) -> set[str]:
+    def scan_big(self, now: float, only_touched: bool = False) -> set[str]:
+        """Scan the big trees that are due (or, *only_touched*, those with an event at their
+        root since their last scan); the folders that changed. A tree where nothing changes
+        is scanned less and less often (up to 8 x watchSlowScan), one that changed or had an
+        event at its root again every watchSlowScan."""
         changed: set[str] = set()
+        slow = self.cfg.slow_scan
         for b in list(self.big.values()):
-            changed |= b.deep_scan() if deep else b.shallow()
+            if not b.scan:
+                continue
+            if only_touched and not b.touched:
+                continue
+            if now >= b.next_deep:
+                found = b.deep_scan()
+                b.next_deep = now + self.cfg.deep_scan
+            elif only_touched or now >= b.next_at:
+                found = b.shallow()
+            else:
+                continue
+            b.interval = slow if found or b.touched else min(b.interval * 2 or slow, slow * 8)
+            b.touched = False
+            b.next_at = now + b.interval
+            changed |= found
         self.dirty |= changed
         return changed
+
+    def next_scan(self) -> float | None:
+        times = [min(b.next_at, b.next_deep) for b in self.big.values() if b.scan]
+        return min(times) if times else None
+
+    def schedule(self, b: BigTree, now: float) -> None:
+        b.interval = self.cfg.slow_scan
+        b.next_at = now + b.interval
+        b.next_deep = now + self.cfg.deep_scan
 
     def take_dirty(self) -> set[str]:
         out, self.dirty = self.dirty, set()
