@@ -168,6 +168,11 @@ def main() -> int:
     ap.add_argument("--no-pre-commit", action="store_true")
     ap.add_argument("--no-watcher", action="store_true")
     ap.add_argument("--modes", help="only these modes, comma-separated (a trial run)")
+    ap.add_argument(
+        "--add-watcher",
+        action="store_true",
+        help="run only the watcher column; keep the other columns of the existing table",
+    )
     ap.add_argument("--cases", help="only these case ids, comma-separated (a trial run)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "PROTECTION.md"))
     args = ap.parse_args()
@@ -178,28 +183,48 @@ def main() -> int:
         modes.append("watcher")
     if args.modes:
         modes = [m for m in modes if m in args.modes.split(",")]
+    kept: dict[str, list[str]] = {}
+    if args.add_watcher:
+        for line in Path(args.out).read_text().splitlines():
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if line.startswith("| case |"):
+                modes = [m for m in cells[2:] if m != "watcher"] + ["watcher"]
+            elif line.startswith("| C") or line.startswith("| H"):
+                kept[cells[0]] = cells[2 : 2 + len(modes) - 1]
     with tempfile.TemporaryDirectory(prefix="protection-") as tmp:
         base = Path(tmp)
         _env(base)
-        config = _pre_commit_config(base) if "pre-commit" in modes else ""
+        fresh = ["watcher"] if args.add_watcher else modes
+        config = _pre_commit_config(base) if "pre-commit" in fresh else ""
         rows = []
         try:
             for case in CASES + HARMLESS:
                 if args.cases and case.id not in args.cases.split(","):
                     continue
-                cells = [_cell(case, _one(base, case, m, config)) for m in modes]
+                cells = [
+                    kept[case.id][i]
+                    if args.add_watcher and m != "watcher"
+                    else _cell(case, _one(base, case, m, config))
+                    for i, m in enumerate(modes)
+                ]
                 rows.append(f"| {case.id} | {case.title} | " + " | ".join(cells) + " |")
                 print(rows[-1], flush=True)
         finally:
             if "watcher" in modes:
                 sh(base, "git", "snapshot", "watch", "stop", check=False)
     git = subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip()
+    partial = (
+        "The watcher column was added by `bench/protection.py --add-watcher` (the other columns "
+        "are kept from the previous full run).\n"
+        if args.add_watcher
+        else ""
+    )
     head = "| case | what | " + " | ".join(modes) + " |\n|---|---|" + "---|" * len(modes)
     text = (
         f"""# What git-snapshot protects, measured
 
 Written by `bench/protection.py` ({git}); `tests/test_protection.py` asserts the same table.
-Each loss case writes a marker that only a snapshot holds, takes a snapshot (a user's last
+{partial}Each loss case writes a marker that only a snapshot holds, takes a snapshot (a user's last
 one), then runs the git command(s) that destroy it, in each mode: the plain hooks of
 `git snapshot install`, the pre-commit hooks of the README's config,
 `git snapshot run -- git ...`, and the plain hooks with the watcher running.
