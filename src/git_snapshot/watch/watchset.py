@@ -92,31 +92,48 @@ def _under(path: str, top: str) -> bool:
     return path == top or path.startswith(top + "/")
 
 
+M32 = 0xFFFFFFFF
+
+
 @dataclass
 class BigTree:
-    """A big ignored tree: one watch at its root, stat scans of its inside."""
+    """A big ignored tree: one watch at its root, stat scans of its inside.
+
+    Its folders are kept relative to the root, each with one int: the folder's own stat
+    signature in the low 32 bits, its entries' in the high 32 (about 170 bytes a folder:
+    ten trees of 9,000 folders cost some 15 MB)."""
 
     root: str
     scan: bool = True  # False: a CACHEDIR.TAG folder, never snapshotted
-    dirs: dict[str, int | None] = field(default_factory=dict)  # folder -> its stat signature
-    deep: dict[str, int | None] = field(default_factory=dict)  # folder -> its entries' stats
+    sigs: dict[str, int] = field(default_factory=dict)  # relative folder -> packed signatures
     interval: float = 0.0  # seconds between folder scans: doubles while nothing changes
     next_at: float = 0.0  # the next folder scan
     next_deep: float = 0.0  # the next file scan
     touched: bool = False  # an event at its root since the last scan (npm install...)
 
+    def _abs(self, rel: str) -> str:
+        return os.path.join(self.root, rel) if rel else self.root
+
+    def _rel(self, path: str) -> str:
+        return path[len(self.root) + 1 :] if path != self.root else ""
+
+    @property
+    def count(self) -> int:
+        return len(self.sigs)
+
+    def dirs(self) -> list[str]:
+        return [self._abs(r) for r in self.sigs]
+
     def full(self) -> None:
         """Learn every folder and every file's stat (at setup, and each deep scan)."""
-        self.dirs.clear()
-        self.deep.clear()
+        self.sigs.clear()
         if not self.scan:
             return
         queue = deque([self.root])
         while queue:
             d = queue.popleft()
-            sig, subs = _deep_sig(d)
-            self.dirs[d] = _dir_sig(d)
-            self.deep[d] = sig
+            deep, subs = _deep_sig(d)
+            self.sigs[self._rel(d)] = ((_dir_sig(d) or 0) & M32) | (((deep or 0) & M32) << 32)
             queue.extend(subs)
 
     def shallow(self) -> set[str]:
@@ -125,25 +142,25 @@ class BigTree:
         if not self.scan:
             return changed
         new: list[str] = []
-        for d, old in list(self.dirs.items()):
+        for rel, packed in list(self.sigs.items()):
+            d = self._abs(rel)
             sig = _dir_sig(d)
-            if sig == old:
+            if sig is not None and (sig & M32) == (packed & M32):
                 continue
             changed.add(d)
             if sig is None:
-                self.dirs.pop(d, None)
-                self.deep.pop(d, None)
+                del self.sigs[rel]
                 changed.add(os.path.dirname(d))
                 continue
-            self.dirs[d] = sig
-            new.extend(s for s in _subdirs(d) if s not in self.dirs)
+            self.sigs[rel] = (sig & M32) | (packed & ~M32)
+            new.extend(s for s in _subdirs(d) if self._rel(s) not in self.sigs)
         queue = deque(new)
         while queue:  # folders that appeared: all they hold is new
             d = queue.popleft()
-            if d in self.dirs:
+            rel = self._rel(d)
+            if rel in self.sigs:
                 continue
-            self.dirs[d] = _dir_sig(d)
-            self.deep[d] = None
+            self.sigs[rel] = (_dir_sig(d) or 0) & M32
             changed.add(d)
             queue.extend(_subdirs(d))
         return changed
@@ -152,16 +169,17 @@ class BigTree:
         """Folders whose files changed in place (a build rewriting its outputs)."""
         if not self.scan:
             return set()
-        old = dict(self.deep)
+        old = dict(self.sigs)
         self.full()
-        return {d for d, sig in self.deep.items() if old.get(d) != sig} | (
-            old.keys() - self.deep.keys()
-        )
+        changed = {r for r, sig in self.sigs.items() if old.get(r, 0) >> 32 != sig >> 32}
+        return {self._abs(r) for r in changed | (old.keys() - self.sigs.keys())}
 
     def drop(self, path: str) -> None:
-        for d in [d for d in self.dirs if _under(d, path)]:
-            self.dirs.pop(d, None)
-            self.deep.pop(d, None)
+        if not _under(path, self.root):
+            return
+        rel = self._rel(path)
+        for r in [r for r in self.sigs if not rel or r == rel or r.startswith(rel + "/")]:
+            del self.sigs[r]
 
 
 class Budget:
@@ -359,7 +377,7 @@ class WatchSet:
             b.full()
             self.schedule(b, time.time())
             self.big[path] = b
-            self.dirty.update(b.dirs or [path])
+            self.dirty.update(b.dirs() or [path])
             wd = self._try_watch(path)
             if wd is not None:
                 self.watched[path] = wd
@@ -456,13 +474,13 @@ class WatchSet:
         return len(self.polled)
 
     def dirs_in_big(self) -> int:
-        return sum(len(b.dirs) for b in self.big.values())
+        return sum(b.count for b in self.big.values())
 
     def summary(self) -> dict[str, object]:
         return {
             "watches": len(self.watched),
             "polling_dirs": len(self.polled),
             "big_trees": [
-                {"path": b.root, "dirs": len(b.dirs), "scanned": b.scan} for b in self.big.values()
+                {"path": b.root, "dirs": b.count, "scanned": b.scan} for b in self.big.values()
             ],
         }
