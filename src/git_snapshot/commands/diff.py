@@ -24,6 +24,7 @@ from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.archiver import is_cachedir_tag
 from git_snapshot.store.diff import Change
+from git_snapshot.store.diff import SkipStat
 from git_snapshot.store.diff import diff_dir
 from git_snapshot.store.diff import diff_trees
 from git_snapshot.store.history import Trees
@@ -38,23 +39,37 @@ PAINT = {"added": "green", "deleted": "red"}  # on a terminal, as git colours th
 def left_out(repo: gitrepo.Repo) -> Callable[[bytes], bool]:
     """What a snapshot of the worktree leaves out (.git, snapshot.exclude, cache dirs, special
     files): not changes, or every diff would list them as added."""
+    return _lstat_first(left_out_stat(repo), os.fsencode(repo.toplevel))
+
+
+def _lstat_first(check: SkipStat, top: bytes) -> Callable[[bytes], bool]:
+    def skip(rel: bytes) -> bool:
+        try:
+            st = os.lstat(top + b"/" + rel)
+        except OSError:
+            st = None
+        return check(rel, st)
+
+    return skip
+
+
+def left_out_stat(repo: gitrepo.Repo) -> SkipStat:
+    """left_out, for a path whose lstat is known (None: the disk does not hold it)."""
     cfg = worktree.settings(repo)
     exclude = worktree.excluder(cfg.excludes)
     top = os.fsencode(repo.toplevel)
 
-    def skip(rel: bytes) -> bool:
+    def skip(rel: bytes, st: os.stat_result | None) -> bool:
         if rel == b".git":
             return True
-        full = top + b"/" + rel
-        try:
-            st = os.lstat(full)
-        except OSError:
+        if st is None:
             return False  # gone: the snapshot side says what it was
         is_dir = stat.S_ISDIR(st.st_mode)
         if not (is_dir or stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)):
             return True
         if exclude is not None and exclude(rel, is_dir):
             return True
+        full = top + b"/" + rel
         return is_dir and cfg.skip_cache_dirs and is_cachedir_tag(full + b"/CACHEDIR.TAG")
 
     return skip
@@ -121,13 +136,15 @@ def cmd_diff(
             top = os.fsencode(tree.toplevel)
             against = "the worktree"
             sides = Sides(store, top)
-            skip = left_out(tree)
+            skip_stat = left_out_stat(tree)
+            skip = _lstat_first(skip_stat, top)
 
             def below(base: bytes) -> list[Change]:
                 e = trees.at(old.root, base)
                 assert e is not None
                 rel = base + b"/" if base else b""
-                return diff_dir(store, e.ref, top + (b"/" + base if base else b""), rel, skip)
+                full = top + (b"/" + base if base else b"")
+                return diff_dir(store, e.ref, full, rel, skip, skip_stat=skip_stat)
 
             def new_is_dir(path: bytes) -> bool:
                 return os.path.isdir(top + b"/" + path) and not os.path.islink(top + b"/" + path)

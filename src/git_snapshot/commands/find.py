@@ -69,7 +69,7 @@ def cmd_find(
         labels = qualified(store, store.snapshots())
         trees = Trees(store)
         for source in sources:
-            for run in find(store, store.snapshots(source), match):
+            for run in find(store, store.snapshots(source), match, by_path=True):
                 files, size = trees.totals(run.entry)
                 found.append((labels.get(source, source), run, files, size))
     if json_out:

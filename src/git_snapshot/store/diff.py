@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
+from git_snapshot.store.history import read_tree
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
@@ -87,10 +88,12 @@ def _below(store: Store, e: Entry, rel: bytes, status: str, newer: bool = False)
 
 
 def diff_trees(store: Store, a: bytes, b: bytes, rel: bytes = b"") -> list[Change]:
+    """Tree *a* (old) against tree *b* (new); a folder whose key is the same on both sides is
+    one comparison, never a walk."""
     if a == b:
         return []
-    old = {e.name: e for e in validate.read_tree(store, a, rel)}
-    new = {e.name: e for e in validate.read_tree(store, b, rel)}
+    old = {e.name: e for e in read_tree(store, a, rel)}
+    new = {e.name: e for e in read_tree(store, b, rel)}
     out: list[Change] = []
     for name in sorted(old.keys() | new.keys()):
         o, n, path = old.get(name), new.get(name), rel + name
@@ -100,7 +103,8 @@ def diff_trees(store: Store, a: bytes, b: bytes, rel: bytes = b"") -> list[Chang
             out += _below(store, n, path, ADDED, newer=True)
         elif o is not None and n is not None:
             if o.kind == n.kind == DIR:
-                out += diff_trees(store, o.ref, n.ref, path + b"/")
+                if o.ref != n.ref:
+                    out += diff_trees(store, o.ref, n.ref, path + b"/")
             elif o.kind != n.kind:
                 out += _below(store, o, path, DELETED) + _below(store, n, path, ADDED, newer=True)
             elif o.ref != n.ref:
@@ -110,6 +114,11 @@ def diff_trees(store: Store, a: bytes, b: bytes, rel: bytes = b"") -> list[Chang
     return out
 
 
+# what a snapshot of a directory leaves out: a path below it, and its lstat (None: the disk
+# does not hold it)
+SkipStat = Callable[[bytes, "os.stat_result | None"], bool]
+
+
 def diff_dir(
     store: Store,
     tree: bytes,
@@ -117,31 +126,42 @@ def diff_dir(
     rel: bytes = b"",
     skip: Callable[[bytes], bool] = lambda rel: False,
     walk_added: bool = True,
+    skip_stat: SkipStat | None = None,
 ) -> list[Change]:
     """Snapshot tree (old) against the directory on disk (new).
 
     With *walk_added* False, a directory that only the disk has is one change, not walked.
+    *skip_stat*, when given, answers for *skip* where the entry's lstat is already known
+    (each entry is lstat-ed once).
     """
-    old = {e.name: e for e in validate.read_tree(store, tree, rel)}
+    old = {e.name: e for e in read_tree(store, tree, rel)}
     try:
-        names = set(os.listdir(directory))
+        with os.scandir(directory) as it:
+            disk = {d.name: d for d in it}
     except (FileNotFoundError, NotADirectoryError):
-        names = set()
+        disk = {}
     out: list[Change] = []
-    for name in sorted(old.keys() | names):
-        path, full = rel + name, directory + b"/" + name
-        if skip(path):
-            continue
+    for name in sorted(old.keys() | disk.keys()):
+        path = rel + name
+        d = disk.get(name)
+        if skip_stat is None:
+            if skip(path):
+                continue
+            st = None if d is None else _lstat(d.path)
+        else:
+            st = None if d is None else _lstat_entry(d)
+            if skip_stat(path, st):
+                continue
         o = old.get(name)
-        st = _lstat(full) if name in names else None
         if st is None:
             if o is not None:
                 out += _below(store, o, path, DELETED)
             continue
+        full = directory + b"/" + name
         if o is None:
             out += _added_on_disk(full, path, st, skip, walk_added)
         elif o.kind == DIR and stat.S_ISDIR(st.st_mode):
-            out += diff_dir(store, o.ref, full, path + b"/", skip, walk_added)
+            out += diff_dir(store, o.ref, full, path + b"/", skip, walk_added, skip_stat)
         elif (o.kind == DIR) != stat.S_ISDIR(st.st_mode):
             out += _below(store, o, path, DELETED)
             out += _added_on_disk(full, path, st, skip, walk_added)
@@ -150,6 +170,13 @@ def diff_dir(
             if status:
                 out.append(Change(path, status, o, None))
     return out
+
+
+def _lstat_entry(d: os.DirEntry[bytes]) -> os.stat_result | None:
+    try:
+        return d.stat(follow_symlinks=False)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
 
 
 def _added_on_disk(

@@ -12,18 +12,61 @@ from __future__ import annotations
 from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
+from git_snapshot.store import deltas
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
 
 APPEARED, CHANGED, VANISHED = "appeared", "changed", "vanished"
 
 Match = Callable[[bytes, Entry], bool]
 Found = list[tuple[bytes, Entry]]
+Fields = tuple[Any, ...]  # the fields of an Entry, as a plain tuple
+
+
+def _plainly_safe(entries: list[Entry]) -> bool:
+    """True when validate would find nothing wrong with *entries*, checked with a few calls
+    over the whole list instead of several per entry (False: let validate look closer)."""
+    if not entries:
+        return True
+    names = [e.name for e in entries]
+    unique = set(names)
+    if len(unique) != len(names) or b"." in unique or b".." in unique or sorted(names) != names:
+        return False
+    joined = b"\0".join(names)
+    if b"/" in joined or joined.count(b"\0") != len(names) - 1:
+        return False
+    lengths = [len(n) for n in names]
+    if min(lengths) == 0 or max(lengths) > validate.MAX_NAME:
+        return False
+    modes = [e.mode for e in entries]
+    if min(modes) < 0 or max(modes) > validate.MODE_BITS:
+        return False
+    for e in entries:
+        if e.kind == SYMLINK:
+            if validate.link_problem(e) is not None:
+                return False
+        elif (e.kind != FILE and e.kind != DIR) or len(e.ref) != validate.KEY_LEN:
+            return False
+    return True
+
+
+def read_tree(store: Store, key: bytes, rel: bytes = b"") -> list[Entry]:
+    """validate.read_tree, faster on the trees every honest store holds."""
+    entries = store.read_tree(key)
+    if _plainly_safe(entries):
+        return entries
+    problems = validate.tree_problems(entries)
+    if problems:
+        name, problem = problems[0]
+        raise validate.UnsafeTree(rel + name, problem)
+    return entries
 
 
 def root_entry(tree: bytes) -> Entry:
@@ -40,13 +83,23 @@ class Trees:
         self._at: dict[tuple[bytes, bytes], Entry | None] = {}
         self._totals: dict[bytes, tuple[int, int]] = {}
         self._found: dict[tuple[bytes, bytes], Found] = {}
+        self._below: dict[bytes, Found] = {}
+        self._older: dict[bytes, dict[bytes, Entry]] = {}
 
     def entries(self, key: bytes, rel: bytes = b"") -> dict[bytes, Entry]:
         got = self._entries.get(key)
         if got is None:
-            got = {e.name: e for e in validate.read_tree(self.store, key, rel)}
+            got = self._older.pop(key, None)
+            if got is None:
+                got = {e.name: e for e in read_tree(self.store, key, rel)}
             self._entries[key] = got
         return got
+
+    def rotate(self) -> None:
+        """Forget the trees not read since the rotate before last: going from snapshot to
+        snapshot, memory holds what the last two steps read, not every tree of the store."""
+        self._older, self._entries = self._entries, {}
+        self._below.clear()
 
     def at(self, tree: bytes, path: bytes) -> Entry | None:
         """The entry at *path* (b'' for the top) below *tree*, or None."""
@@ -115,6 +168,72 @@ class Trees:
             self._found[(key, prefix)] = out
         return self._found[(tree, b"")]
 
+    def below(self, key: bytes, prefix: bytes = b"") -> Found:
+        """Every (path relative to tree *key*, entry) below it; each tree listed once.
+        *prefix*: the tree's path, for messages."""
+        got = self._below.get(key)
+        if got is not None:
+            return got
+        out: Found = []
+        stack = [(key, b"")]
+        while stack:  # no call stack: depth is no limit
+            k, rel = stack.pop()
+            for e in self.entries(k, prefix + rel).values():
+                path = rel + e.name
+                out.append((path, e))
+                if e.kind == DIR:
+                    stack.append((e.ref, path + b"/"))
+        self._below[key] = out
+        return out
+
+    def delta(self, a: bytes, b: bytes) -> list[deltas.Change]:
+        """Every path whose entry differs from tree *a* (b'': no tree) to tree *b*, folders
+        included: its entry in *b*, or None where it vanished (everything below a vanished
+        folder too). Reads only the subtrees whose keys differ."""
+        out: list[deltas.Change] = []
+        if a == b:
+            return out
+        if not a:
+            return [(p, tuple(e)) for p, e in self.below(b)]
+        stack = [(a, b, b"")]
+        while stack:
+            ka, kb, prefix = stack.pop()
+            old, new = self.entries(ka, prefix), self.entries(kb, prefix)
+            for name, n in new.items():
+                o = old.get(name)
+                if o == n:
+                    continue
+                path = prefix + name
+                out.append((path, tuple(n)))
+                sub = path + b"/"
+                if o is not None and o.kind == DIR:
+                    if n.kind == DIR:
+                        if o.ref != n.ref:
+                            stack.append((o.ref, n.ref, sub))
+                        continue
+                    out.extend((sub + p, None) for p, _ in self.below(o.ref, sub))
+                if n.kind == DIR:
+                    out.extend((sub + p, tuple(e)) for p, e in self.below(n.ref, sub))
+            for name, o in old.items():
+                if name not in new:
+                    path = prefix + name
+                    out.append((path, None))
+                    if o.kind == DIR:
+                        sub = path + b"/"
+                        out.extend((sub + p, None) for p, _ in self.below(o.ref, sub))
+        return out
+
+    def cached_delta(self, a: bytes, b: bytes) -> list[deltas.Change]:
+        """delta(a, b), from the store's cache when it holds it (else computed and kept)."""
+        if a == b:
+            return []
+        got = deltas.load(self.store, a, b)
+        if got is None:
+            got = self.delta(a, b)
+            deltas.save(self.store, a, b, got)
+            self.rotate()
+        return got
+
 
 @dataclass(frozen=True)
 class Version:
@@ -169,24 +288,53 @@ class Run:
     snapshots: list[Snapshot]
 
 
-def find(store: Store, snaps: Iterable[Snapshot], match: Match) -> list[Run]:
+def find(store: Store, snaps: Iterable[Snapshot], match: Match, by_path: bool = False) -> list[Run]:
     """The paths *match* accepts in each of *snaps* (oldest first), each path's consecutive
-    snapshots with the same content grouped into one run; ordered by path, then time."""
+    snapshots with the same content grouped into one run; ordered by path, then time.
+
+    Goes from snapshot to snapshot by their deltas (the paths whose entries changed, cached
+    in the store): a path is matched when its entry changes, and its run goes on until the
+    path vanishes, stops matching or changes content. *match* must give the same answer for
+    the same path and content (kind, mode, ref); with *by_path*, for the same path alone
+    (then it is asked once per path)."""
     trees = Trees(store)
-    runs: dict[bytes, list[Run]] = {}
-    previous: set[bytes] = set()
-    for s in snaps:
-        here: set[bytes] = set()
-        for path, e in trees.find(s.root, match):
-            here.add(path)
-            mine = runs.setdefault(path, [])
-            last = mine[-1] if mine else None
-            if last is not None and path in previous and _state(last.entry) == _state(e):
-                last.snapshots.append(s)
+    order = list(snaps)
+    done: dict[bytes, list[tuple[int, int, Fields]]] = {}  # path: closed (start, end, entry)
+    open_: dict[bytes, tuple[int, Fields]] = {}  # path: (start, entry) of its current run
+    known: dict[bytes, bool] = {}  # by_path: what match said of a path
+    root = b""
+    for i, s in enumerate(order):
+        for path, fields in trees.cached_delta(root, s.root):
+            run = open_.get(path)
+            if run is not None:
+                old = run[1]
+                if (
+                    fields is not None
+                    and old[1] == fields[1]
+                    and old[2] == fields[2]
+                    and old[5] == fields[5]
+                ):
+                    continue  # same content (a new mtime alone): the run goes on
+                del open_[path]
+                done.setdefault(path, []).append((run[0], i, old))
+            if fields is None:
+                continue
+            if by_path:
+                hit = known.get(path)
+                if hit is None:
+                    hit = known[path] = match(path, Entry(*fields))
             else:
-                mine.append(Run(path, e, [s]))
-        previous = here
-    return [r for path in sorted(runs) for r in runs[path]]
+                hit = match(path, Entry(*fields))
+            if hit:
+                open_[path] = (i, fields)
+        root = s.root
+    for path, (start, fields) in open_.items():
+        done.setdefault(path, []).append((start, len(order), fields))
+    return [
+        Run(path, Entry(*fields), order[start:end])
+        for path in sorted(done)
+        for start, end, fields in done[path]
+    ]
 
 
 def under(store: Store, tree: bytes, paths: Iterable[bytes]) -> tuple[Found, list[bytes]]:

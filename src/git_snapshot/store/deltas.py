@@ -1,0 +1,81 @@
+"""What changed from one snapshot's tree to the next, as a flat list, cached in the store.
+
+``find`` over a long history needs, for each snapshot, the paths it holds. Reading every
+distinct tree of a store of 100 snapshots of a big tree costs seconds; the changes from one
+snapshot to the next are small. So a delta (every path whose entry differs between two root
+trees, folders included, with its new entry or None) is computed once, from the trees, and
+kept in ``cache/deltas/``, named by the two root keys.
+
+The cache is never needed for a right answer: a delta is derived from the trees alone, so a
+missing, unreadable or damaged file (checked against the SHA-256 it carries) is computed
+again. Files are immutable (two roots always give the same delta) and written whole to a
+temp file then renamed, so concurrent writers and readers only ever see complete files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+from typing import Any
+
+from git_snapshot.store.core import Store
+
+# (path, the fields of its Entry as a plain tuple (marshal takes no NamedTuple), or None
+# where the path vanished)
+Change = tuple[bytes, "tuple[Any, ...] | None"]
+
+MAGIC = b"GSDELTA1\n"
+
+
+def _path(store: Store, a: bytes, b: bytes) -> str:
+    name = hashlib.sha256(a + b"-" + b).hexdigest()[:40]
+    return os.path.join(store.cache_dir, "deltas", name[:2], name[2:])
+
+
+def load(store: Store, a: bytes, b: bytes) -> list[Change] | None:
+    """The cached delta from *a* to *b*, or None (missing or damaged: compute it again)."""
+    try:
+        with open(_path(store, a, b), "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    head = len(MAGIC) + 32
+    if (
+        not data.startswith(MAGIC)
+        or hashlib.sha256(data[head:]).digest() != data[len(MAGIC) : head]
+    ):
+        return None
+    import zstandard
+
+    try:
+        got = marshal.loads(zstandard.ZstdDecompressor().decompress(data[head:]))
+    except (ValueError, EOFError, TypeError, zstandard.ZstdError):
+        return None
+    if not (isinstance(got, tuple) and len(got) == 3 and got[0] == a and got[1] == b):
+        return None
+    changes = got[2]
+    return changes if isinstance(changes, list) else None
+
+
+def save(store: Store, a: bytes, b: bytes, changes: list[Change]) -> None:
+    """Keep a delta for next time; silently not, when the store cannot take it (read-only,
+    full): the cache only ever saves time."""
+    import tempfile
+
+    import zstandard
+
+    payload = zstandard.ZstdCompressor(level=3).compress(marshal.dumps((a, b, changes)))
+    data = MAGIC + hashlib.sha256(payload).digest() + payload
+    final = _path(store, a, b)
+    with contextlib.suppress(OSError):
+        os.makedirs(os.path.dirname(final), mode=0o700, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix="delta-", dir=store.tmp_dir)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, final)  # whole or not at all: readers never see a part
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
