@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -153,6 +152,8 @@ def stop(store_path: str, wait_s: float = 10.0) -> int | None:
     if pid is None:
         return None
     if pid > 0:
+        import signal  # not on the hook path
+
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + wait_s
