@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Benchmark the hooks end to end: plain shims, through pre-commit, and reference-transaction.
+"""Benchmark the hooks end to end: plain shims, through pre-commit, and reference-transaction;
+then `git checkout -b` with the hooks on the S and M trees of bench/trees.py and on a real
+`npm install`ed project, against git alone.
 
 Not a test: it prints a markdown table. See bench/README.md for what is measured and why.
 
-    .venv/bin/python bench/bench_hooks.py [--files N] [--rounds N] [--keep] [--profile]
+    .venv/bin/python bench/bench_hooks.py [--files N] [--rounds N] [--trees S,M,npm]
+                                          [--big-rounds N] [--keep] [--profile]
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from functools import partial
 from pathlib import Path
 
 import common
+import trees
 from common import Ran
 from common import log
 from common import run
@@ -40,6 +44,31 @@ TARGET_PRECOMMIT_S = 0.300  # (b) the same through pre-commit
 # (c) the reference-transaction shim's no-op path is no slower than an empty sh script; this
 # allowance covers the noise of comparing two ~1 ms figures.
 RT_ALLOWANCE = 1.10
+# Issue 10.3: the hooks' fixed cost on S (`git checkout -b` with the plain hooks minus git
+# alone), and what they add to `git checkout -b` on M (no watcher).
+TARGET_FIXED_S = 0.060
+TARGET_ADDED_M = 0.350
+# The real project: what `npm install` fetches from the registry (about 60k files).
+NPM_PACKAGES = [
+    "react",
+    "react-dom",
+    "webpack",
+    "typescript",
+    "eslint",
+    "jest",
+    "next",
+    "@mui/material",
+    "@mui/icons-material",
+    "aws-sdk",
+    "three",
+    "@babel/core",
+    "@babel/preset-env",
+    "vite",
+    "prettier",
+    "lodash",
+    "rxjs",
+]
+NPM_TIMEOUT_S = 900
 
 # Files up to this size are read whole before a timed command (.git, the store, bytecode).
 WARM_READ_LIMIT = 1 << 20
@@ -73,7 +102,8 @@ with os.scandir(os.fsencode(sys.argv[1])) as it:
 print(n)
 """
 )
-HOOK_IMPORTS = "import git_snapshot.cli, git_snapshot.hooks"
+# what a hook run imports (hooks.py itself imports the store stack only once git's calls run)
+HOOK_IMPORTS = "import git_snapshot.cli, git_snapshot.hooks, git_snapshot.losses"
 
 GITCONFIG = """\
 [user]
@@ -185,6 +215,8 @@ class Bench:
         self.versions: dict[str, str] = {}
         self.last_write = time.time()
         self.load_before = ""
+        self.pc_config = ""  # the README's pre-commit config, pointing at the hook repository
+        self.big = BigTrees(self)
 
     def _env(self, bindir: str) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
@@ -198,6 +230,7 @@ class Bench:
             PATH=bindir + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
         )
         env[ENV_ALLOW_EPHEMERAL] = "1"
+        env["GIT_SNAPSHOT_WATCH"] = "0"  # no watcher daemon: the hooks alone are measured
         return env
 
     # -- helpers ---------------------------------------------------------------------------
@@ -215,7 +248,9 @@ class Bench:
         common.warm(extra, WARM_READ_LIMIT)
 
     def expect(self, slug: str, ran: Ran, text: str) -> None:
-        self.said[slug].append(text in ran.out + ran.err)
+        """Whether the run said *text* (with "": said nothing at all)."""
+        said = ran.out + ran.err
+        self.said[slug].append(text in said if text else not said.strip())
 
     # -- setup -----------------------------------------------------------------------------
 
@@ -275,7 +310,7 @@ class Bench:
         pkg = os.path.join(self.base, "hook-repo")
         os.makedirs(pkg)
         junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-        for name in ("src", "hooks"):
+        for name in ("src", "hooks", "man"):  # man: a data file of the wheel
             shutil.copytree(ROOT / name, os.path.join(pkg, name), ignore=junk)
         for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
             shutil.copy2(ROOT / name, os.path.join(pkg, name))
@@ -287,6 +322,7 @@ class Bench:
         config, m = re.subn(r"(?m)^(\s+rev: )\S+.*$", rf"\g<1>{rev}", config)
         if (n, m) != (1, 1):
             raise RuntimeError("README.md's pre-commit config: no repo: or rev: line")
+        self.pc_config = config
         for name, text in (("pc", config), ("pctrue", TRUE_CONFIG)):
             repo = self.repos[name]
             write_text(os.path.join(repo, ".pre-commit-config.yaml"), text)
@@ -372,7 +408,7 @@ class Bench:
                     "hook_pre_rebase",
                     [self.gs, "hook", "pre-rebase", "main"],
                     plain,
-                    UNCHANGED,
+                    "",
                 ),
             ),
             ("co_none", partial(self.checkout, "co_none", r["nohook"], None)),
@@ -381,14 +417,14 @@ class Bench:
         ]
         if self.with_pre_commit:
             for slug, name, expect in (
-                ("pc_direct_gs", "pc", UNCHANGED),
+                ("pc_direct_gs", "pc", "Passed"),
                 ("pc_direct_true", "pctrue", "trivial (true)"),
             ):
                 h = self.heads.get(r[name], "HEAD")
                 cmd = [".git/hooks/post-checkout", h, h, "1"]
                 out.append((slug, partial(self.hook_direct, slug, cmd, r[name], expect, True)))
             out += [
-                ("co_pc_gs", partial(self.checkout, "co_pc_gs", r["pc"], UNCHANGED, True)),
+                ("co_pc_gs", partial(self.checkout, "co_pc_gs", r["pc"], "Passed", True)),
                 ("co_pc_true", partial(self.checkout, "co_pc_true", r["pctrue"], "trivial", True)),
             ]
         for variant in ("none", "empty", "shim"):
@@ -465,6 +501,10 @@ class Bench:
             # alternate the order so that a slow drift does not favour one side
             for _, fn in steps if number % 2 == 0 else steps[::-1]:
                 fn()
+        names = [n for n in self.args.trees.split(",") if n]
+        if names:
+            self.big.setup(names)
+            self.big.run(self.args.big_rounds)
         listed = run([self.gs, "list", "--json"], self.repos["rebase"], self.env).out.strip()
         self.checks.append(
             "the reference-transaction shim took no snapshot during the rebases: "
@@ -510,6 +550,227 @@ class Bench:
         out.append("\n### cProfile of one hook run (imports included)\n")
         out.append("```\n" + text.getvalue().strip() + "\n```")
         return "\n".join(out)
+
+
+# -- 4. `git checkout -b` on the S and M trees and on a real npm project ------------------------
+
+
+def timed(cmd: list[str], cwd: str, env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds of the command and every process it waited for, output)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert proc.stdout is not None
+    out = proc.stdout.read()
+    proc.stdout.close()
+    _, status, usage = os.wait4(proc.pid, 0)  # not proc.wait(): wait4 gives the rusage
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
+    if proc.returncode:
+        raise common.CommandFailed(f"{cmd} in {cwd}: {out.decode(errors='replace')[-2000:]}")
+    return wall, cpu, out.decode(errors="replace")
+
+
+class BigTrees:
+    """`git checkout -b` in one repository per tree, its hooks switched by core.hooksPath
+    between rounds: none, the shims `git snapshot install` wrote, pre-commit's scripts."""
+
+    def __init__(self, bench: Bench) -> None:
+        self.bench = bench
+        self.env = bench.env
+        self.repos: dict[str, str] = {}
+        self.info: dict[str, str] = {}
+        self.skipped: dict[str, str] = {}
+        self.wall: Samples = defaultdict(list)
+        self.cpu: Samples = defaultdict(list)
+        self.said: dict[str, list[bool]] = defaultdict(list)
+        self.traces: dict[str, str] = {}
+
+    def variants(self) -> list[str]:
+        return ["none", "plain", *(["pc"] if self.bench.with_pre_commit else [])]
+
+    def hook_dir(self, name: str, variant: str) -> str:
+        return os.path.join(self.bench.base, "big-hooks", name, variant)
+
+    def git(self, repo: str, *args: str) -> str:
+        return run(["git", *args], repo, self.env).out
+
+    def setup(self, names: list[str]) -> None:
+        for name in names:
+            repo = os.path.join(self.bench.base, f"tree-{name}")
+            try:
+                if name == "npm":
+                    self.make_npm(repo)
+                else:
+                    log(f"generating the {name} tree (bench/trees.py) ...")
+                    self.info[name] = trees.make(
+                        repo, name, self.bench.args.seed, self.env
+                    ).describe()
+            except (common.CommandFailed, OSError, subprocess.TimeoutExpired) as exc:
+                self.skipped[name] = f"{exc}"[:300]
+                log(f"{name}: skipped: {self.skipped[name]}")
+                continue
+            self.install(name, repo)
+            self.repos[name] = repo
+        self.bench.last_write = time.time()
+        common.settle(self.bench.last_write, RACY_NS)
+        for name, repo in self.repos.items():
+            self.git(repo, "update-index", "-q", "--refresh")
+            log(f"{name}: first snapshot and warm-up runs ...")
+            for variant in self.variants():
+                self.checkout(name, variant, record=False)
+            self.trace(name)
+
+    def make_npm(self, repo: str) -> None:
+        if shutil.which("npm") is None:
+            raise common.CommandFailed("npm is not installed")
+        os.makedirs(repo)
+        log(f"npm install {' '.join(NPM_PACKAGES)} (from the registry; a few minutes) ...")
+        # the caller's npm cache (HOME is the run's own): a second run downloads nothing
+        env = dict(self.env)
+        env.setdefault("npm_config_cache", os.path.join(os.path.expanduser("~"), ".npm"))
+        run(["npm", "init", "-y"], repo, env)
+        subprocess.run(
+            ["npm", "install", "--no-audit", "--no-fund", *NPM_PACKAGES],
+            cwd=repo,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=True,
+            timeout=NPM_TIMEOUT_S,
+        )
+        write_text(os.path.join(repo, ".gitignore"), "node_modules/\n.env\n")
+        write_text(os.path.join(repo, ".env"), "SECRET=bench\n")
+        write_text(os.path.join(repo, "src", "index.js"), "console.log('app');\n")
+        self.git(repo, "init", "-q")
+        self.git(repo, "add", "-A")
+        self.git(repo, "commit", "-q", "-m", "npm project")
+        files = common.count_files(repo)
+        tracked = len(self.git(repo, "ls-files", "-z").split("\0")) - 1
+        self.info["npm"] = (
+            f"{files:,} files ({tracked} tracked; node_modules of {len(NPM_PACKAGES)} packages "
+            f"and their dependencies, ignored), {common.disk_usage(repo) / 1e6:,.0f} MB"
+        )
+
+    def install(self, name: str, repo: str) -> None:
+        """Each variant's hooks in a directory of its own, used through core.hooksPath."""
+        hooks = os.path.join(repo, ".git", "hooks")
+        os.makedirs(self.hook_dir(name, "none"))
+        run([self.bench.gs, "install"], repo, self.env)
+        shutil.copytree(hooks, self.hook_dir(name, "plain"))
+        if self.bench.with_pre_commit:
+            shutil.rmtree(hooks)
+            os.makedirs(hooks)
+            write_text(os.path.join(repo, ".pre-commit-config.yaml"), self.bench.pc_config)
+            self.git(repo, "add", ".pre-commit-config.yaml")
+            self.git(repo, "commit", "-q", "-m", "pre-commit config")
+            run([self.bench.pre_commit, "install"], repo, self.env)
+            shutil.copytree(hooks, self.hook_dir(name, "pc"))
+
+    def checkout(self, name: str, variant: str, record: bool = True) -> None:
+        repo = self.repos[name]
+        self.git(repo, "config", "core.hooksPath", self.hook_dir(name, variant))
+        self.bench.warm(repo, variant == "pc")
+        wall, cpu, out = timed(["git", "checkout", "-b", BRANCH], repo, self.env)
+        self.git(repo, "symbolic-ref", "HEAD", "refs/heads/main")
+        self.git(repo, "branch", "-q", "-D", BRANCH)
+        if record:
+            self.wall[f"{name}/{variant}"].append(wall)
+            self.cpu[f"{name}/{variant}"].append(cpu)
+            if variant != "none":
+                self.said[f"{name}/{variant}"].append(UNCHANGED in out or "Passed" in out)
+
+    def trace(self, name: str) -> None:
+        """The git commands one `git checkout -b` with the plain hooks runs (GIT_TRACE)."""
+        repo = self.repos[name]
+        path = os.path.join(self.bench.base, f"trace-{name}.txt")
+        self.git(repo, "config", "core.hooksPath", self.hook_dir(name, "plain"))
+        run(["git", "checkout", "-b", BRANCH], repo, dict(self.env, GIT_TRACE=path))
+        self.git(repo, "symbolic-ref", "HEAD", "refs/heads/main")
+        self.git(repo, "branch", "-q", "-D", BRANCH)
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        hooks = re.findall(r"run_command: '?(?:\S*/)?([a-z-]+)'?(?: |$)", text, re.M)
+        gits = re.findall(r"built-in: git (.*)$", text, re.M)
+        walks = sum("--others --ignored" in g for g in gits)
+        fired = ", ".join(f"{h} x{n}" for h, n in Counter(hooks).items())
+        self.traces[name] = (
+            f"hooks git ran: {fired or 'none'}; git processes in all: {len(gits)} "
+            f"(the checkout itself included); snapshot walks (`ls-files --others --ignored`): "
+            f"{walks}"
+        )
+
+    def run(self, rounds: int) -> None:
+        steps = [(n, v) for n in self.repos for v in self.variants()]
+        for number in range(rounds):
+            log(f"big trees: round {number + 1}/{rounds}")
+            for name, variant in steps if number % 2 == 0 else steps[::-1]:
+                self.checkout(name, variant)
+
+    def report(self) -> list[str]:
+        out = ["", "### 4. `git checkout -b` on bigger trees (no watcher)", ""]
+        for name, info in self.info.items():
+            out.append(f"- {name}: {info}")
+        for name, why in self.skipped.items():
+            out.append(f"- {name}: not measured ({why})")
+        out.append("")
+        rows: list[list[str]] = []
+        for name in self.repos:
+            none_w, none_c = self.wall[f"{name}/none"], self.cpu[f"{name}/none"]
+            rows.append(
+                [
+                    f"`git checkout -b x` on {name}, git alone",
+                    *ms(none_w)[:1],
+                    *ms(none_c)[:1],
+                    "",
+                    "",
+                ]
+            )
+            for variant, label in (("plain", "plain hooks"), ("pc", "through pre-commit")):
+                key = f"{name}/{variant}"
+                if key not in self.wall:
+                    continue
+                added_w = paired(self.wall[key], none_w)
+                added_c = paired(self.cpu[key], none_c)
+                target, limit = "", None
+                if variant == "plain" and name == "S":
+                    target, limit = f"<= {TARGET_FIXED_S * 1000:.0f} ms", TARGET_FIXED_S
+                elif variant == "plain" and name in ("M", "npm"):
+                    target, limit = f"<= {TARGET_ADDED_M * 1000:.0f} ms", TARGET_ADDED_M
+                result = ""
+                if limit is not None and added_w:
+                    result = "PASS" if common.median(added_w) <= limit else "MISS"
+                rows.append(
+                    [f"  added by the {label}", *ms(added_w)[:1], *ms(added_c)[:1], target, result]
+                )
+        out.append(
+            common.markdown_table(
+                ["measurement", "wall median (ms)", "CPU median (ms)", "target", "result"], rows
+            )
+        )
+        out.append("")
+        out.append(
+            "Each round runs every checkout once (order reversed every other round), after "
+            'walking the worktree and reading .git, the store and the bytecode cache; "added" '
+            "is the per-round difference with git alone, then the median. CPU: user + system "
+            "time of git and every process it waited for (the hooks), less sensitive than wall "
+            "time to other work on a shared machine. Targets compare the wall median."
+        )
+        for name, line in self.traces.items():
+            out.append(f"- {name}, one `git checkout -b` with the plain hooks: {line}")
+        for key, seen in self.said.items():
+            out.append(
+                f"- {key}: the hook said it ran ('{UNCHANGED}' or pre-commit's 'Passed') "
+                f"in {sum(seen)} of {len(seen)} runs"
+            )
+        return out
 
 
 def importtime_report(stderr: str) -> str:
@@ -719,11 +980,11 @@ def report(bench: Bench, elapsed: float, profile: str, argv: list[str]) -> str:
     out.append("### Checks\n")
     expectations = {
         "shim_post_checkout": f"plain post-checkout said '{UNCHANGED} N'",
-        "hook_pre_rebase": f"pre-rebase said '{UNCHANGED} N'",
+        "hook_pre_rebase": "pre-rebase said nothing (a pre-hook only speaks when it fails)",
         "co_gs": f"git checkout (plain hooks) said '{UNCHANGED} N'",
-        "pc_direct_gs": f"pre-commit post-checkout said '{UNCHANGED} N'",
+        "pc_direct_gs": "pre-commit post-checkout said 'Passed' (its one line for our hook)",
         "pc_direct_true": "pre-commit ran the `true` hook",
-        "co_pc_gs": f"git checkout (pre-commit) said '{UNCHANGED} N'",
+        "co_pc_gs": "git checkout (pre-commit) said 'Passed'",
         "co_pc_true": "git checkout (pre-commit) ran the `true` hook",
         "rb_none": "rebase done (no hooks)",
         "rb_empty": "rebase done (empty sh)",
@@ -735,6 +996,7 @@ def report(bench: Bench, elapsed: float, profile: str, argv: list[str]) -> str:
             out.append(f"- {what}: {sum(seen)} of {len(seen)} runs")
     for line in bench.checks:
         out.append(f"- {line}")
+    out += bench.big.report()
     if profile:
         out.append("")
         out.append(profile)
@@ -748,6 +1010,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--commits", type=int, default=50, help="commits in the rebased branch (50)")
     p.add_argument("--calls", type=int, default=1000, help="hook calls per sh loop (1000)")
     p.add_argument("--seed", type=int, default=1, help="seed of the generated tree (1)")
+    p.add_argument(
+        "--trees",
+        default="S,M,npm",
+        help="section 4: `git checkout -b` on these of S, M, L (bench/trees.py) and npm (a "
+        "real `npm install`ed project); comma-separated, empty for none (S,M,npm)",
+    )
+    p.add_argument(
+        "--big-rounds", type=int, default=5, help="rounds of section 4; medians are reported (5)"
+    )
     p.add_argument(
         "--profile",
         action="store_true",

@@ -125,3 +125,15 @@ def test_hook_through_the_installed_shim(repo: Path, monkeypatch: pytest.MonkeyP
     assert "git-snapshot: unchanged since snapshot" in ran.err, ran
     assert gs(repo, "hook", "-h", rc=None).rc == 0  # not a hook call: argparse's help
     assert os.path.isfile(repo / ".git" / "hooks" / "post-checkout")
+
+
+def test_hooks_dir_from_the_same_rev_parse(repo: Path) -> None:
+    (repo / "sub").mkdir()
+    for hooks_path in (None, "my-hooks"):
+        if hooks_path:
+            git(repo, "config", "core.hooksPath", hooks_path)
+        want = repo / (hooks_path or ".git/hooks")
+        for where in (repo, repo / "sub"):
+            remembering = gitrepo.find_repo(str(where), remember=True)
+            assert remembering.hooks_dir() == str(want.resolve())
+            assert gitrepo.find_repo(str(where)).hooks_dir() == str(want.resolve())

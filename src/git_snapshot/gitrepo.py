@@ -183,7 +183,11 @@ class Repo:
     def hooks_dir(self) -> str:
         """Where git looks for hooks: ``core.hooksPath`` (relative to the worktree root, as git
         resolves it), else ``<common_dir>/hooks``."""
-        out = run_git(self.toplevel, "rev-parse", "--git-path", "hooks").rstrip(b"\n")
+        known = self.memo.get("hooks") if self.memo is not None else None
+        if isinstance(known, bytes):  # asked by find_repo, in the same rev-parse
+            out = known
+        else:
+            out = run_git(self.toplevel, "rev-parse", "--git-path", "hooks").rstrip(b"\n")
         return os.path.normpath(os.path.join(self.toplevel, os.fsdecode(out)))
 
 
@@ -206,6 +210,7 @@ def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
             "--absolute-git-dir",
             "--git-common-dir",
             "--show-toplevel",
+            *(["--git-path", "hooks"] if remember else []),
         ],
     )
     lines = res.stdout.split(b"\n")
@@ -234,11 +239,15 @@ def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
     toplevel = os.fsdecode(lines[4])
     for raw in (lines[3], lines[4]):
         _require_utf8(raw)
+    top = os.path.realpath(toplevel)
+    memo: dict[str, Any] | None = {} if remember else None
+    if memo is not None and len(lines) > 5 and lines[5] and os.path.realpath(where) == top:
+        memo["hooks"] = lines[5]  # as hooks_dir() asks it: from the worktree root
     return Repo(
-        toplevel=os.path.realpath(toplevel),
+        toplevel=top,
         git_dir=os.path.realpath(os.path.join(where, git_dir)),
         common_dir=os.path.realpath(os.path.join(where, common)),
-        memo={} if remember else None,
+        memo=memo,
     )
 
 

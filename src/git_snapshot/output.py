@@ -25,7 +25,6 @@ from typing import Any
 from git_snapshot import gitrepo
 from git_snapshot.store import Snapshot
 from git_snapshot.store import validate
-from git_snapshot.store.restorer import ADVICE
 
 
 def display(path: bytes) -> str:
@@ -37,6 +36,8 @@ def display(path: bytes) -> str:
 def print_damaged(damaged: list[tuple[bytes, str]], verb: str, shown: int = 20) -> None:
     """Each damaged path on a line of its own (the first *shown* of them), then the last
     line, on stderr: what was not *verb* and what to do about it."""
+    from git_snapshot.store.restorer import ADVICE  # the restore code: off the hook's imports
+
     for path, why in damaged[:shown]:
         print(paint(f"DAMAGED {display(path) or '.'}: {why}", "red"))
     if len(damaged) > shown:

@@ -23,9 +23,8 @@ from git_snapshot.store import location
 from git_snapshot.store.archiver import Classify
 from git_snapshot.store.archiver import Exclude
 from git_snapshot.store.archiver import Progress
-from git_snapshot.store.prune import Policy
-from git_snapshot.store.prune import forget_auto
-from git_snapshot.store.prune import gc
+from git_snapshot.store.retention import Policy
+from git_snapshot.store.retention import forget_auto
 
 TRACKED, UNTRACKED, IGNORED = 1, 2, 3
 LABELS = {0: "", TRACKED: "tracked", UNTRACKED: "untracked", IGNORED: "ignored"}
@@ -295,5 +294,7 @@ def apply_retention(
     if gone:
         last = float(store.index.meta_get("last_gc", "0") or 0)
         if time.time() - last > AUTO_GC_EVERY_S:
+            from git_snapshot.store.gc import gc  # once a day at most: off the hook's imports
+
             gc(store, wait=False)  # skipped while another process works in the store
     return len(gone)

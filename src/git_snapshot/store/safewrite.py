@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import BinaryIO
@@ -28,7 +27,7 @@ def is_temp_name(name: bytes) -> bool:
 def temp_name(path: str, tmp_dir: str | None = None) -> str:
     """A fresh temp path for *path*: beside it, or in *tmp_dir*."""
     directory = tmp_dir if tmp_dir is not None else (os.path.dirname(path) or ".")
-    name = os.fsencode(f"{TEMP_MARK}{secrets.token_hex(6)}-") + os.fsencode(os.path.basename(path))
+    name = os.fsencode(f"{TEMP_MARK}{os.urandom(6).hex()}-") + os.fsencode(os.path.basename(path))
     return os.path.join(directory, os.fsdecode(name[:255]))  # NAME_MAX counts bytes
 
 
