@@ -27,6 +27,7 @@ import io
 import json
 import os
 import random
+import resource
 import shlex
 import subprocess
 import sys
@@ -40,6 +41,7 @@ from common import median
 from common import modify_files
 from common import remove
 from common import report_header
+from common import run_from_bytecode
 
 META = "bench-history.json"
 
@@ -53,6 +55,9 @@ def parse() -> argparse.Namespace:
     p.add_argument("--dir", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
     p.add_argument("--keep", action="store_true", help="keep the tree and the store")
     p.add_argument("--store", metavar="DIR", help="reuse a directory kept by --keep")
+    p.add_argument(
+        "--no-cold", action="store_true", help="skip the first find (it computes every delta)"
+    )
     args = p.parse_args()
     if args.quick:
         args.files, args.snapshots = 5_000, 20
@@ -200,36 +205,43 @@ def build(base: str, files: int, snapshots: int) -> dict[str, object]:
 # -- timing ----------------------------------------------------------------------------------
 
 
-def in_process(wt: str, argv: list[str], rounds: int) -> float:
+def in_process(wt: str, argv: list[str], rounds: int) -> tuple[float, float]:
+    """Median wall and CPU seconds of the command run in this process."""
     from git_snapshot.cli import main
 
-    times = []
+    walls, cpus = [], []
     for _ in range(rounds):
         sink = io.TextIOWrapper(io.BytesIO())  # cat writes bytes to stdout.buffer
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         with contextlib.redirect_stdout(sink):
             rc = main(["-C", wt, *argv])
-        times.append(time.perf_counter() - start)
+        walls.append(time.perf_counter() - start)
+        cpus.append(time.process_time() - cpu)
         assert rc in (0, 1), (argv, rc)
-    return median(times)
+    return median(walls), median(cpus)
 
 
-def fresh(wt: str, argv: list[str], rounds: int) -> tuple[float, int]:
-    """Median seconds of a fresh ``python -m git_snapshot`` and the lines it printed."""
-    times, lines = [], 0
+def fresh(wt: str, argv: list[str], rounds: int, env: dict[str, str]) -> tuple[float, float, int]:
+    """Median wall and CPU (user + system) seconds of a fresh ``python -m git_snapshot``, and
+    the lines it printed."""
+    walls, cpus, lines = [], [], 0
     for _ in range(rounds):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-m", "git_snapshot", "-C", wt, *argv],
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
+            env=env,
             check=False,
         )
-        times.append(time.perf_counter() - start)
+        walls.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
         if proc.returncode not in (0, 1):
             raise SystemExit(f"{shlex.join(argv)} exited {proc.returncode}")
         lines = proc.stdout.count(b"\n")
-    return median(times), lines
+    return median(walls), median(cpus), lines
 
 
 def cases(meta: dict[str, object]) -> list[tuple[str, list[str]]]:
@@ -269,24 +281,44 @@ def main() -> int:
             meta = build(base, args.files, args.snapshots)
             print(f"  built in {time.monotonic() - start:.0f} s", file=sys.stderr)
         wt = os.path.join(base, "wt")
+        env = dict(os.environ)
+        run_from_bytecode(env, os.path.join(base, "pycache"))
         rows = []
+        if not args.no_cold:  # find with no deltas cached yet: what the first find pays
+            remove(os.path.join(base, "store", "cache", "deltas"))
+            label = f"find {meta['name']} (first: no deltas cached)"
+            proc, pcpu, lines = fresh(wt, ["find", str(meta["name"])], 1, env)
+            rows.append((label, proc, pcpu, float("nan"), float("nan"), lines))
+            print(f"  {label}: {proc:.3f} s (cpu {pcpu:.3f} s)", file=sys.stderr)
         for label, argv in cases(meta):
-            fresh(wt, argv, 1)  # warm: page cache, bytecode
-            proc, lines = fresh(wt, argv, args.rounds)
-            inproc = in_process(wt, argv, args.rounds)
-            rows.append((label, proc, inproc, lines))
-            print(f"  {label}: {proc:.3f} s", file=sys.stderr)
+            fresh(wt, argv, 1, env)  # warm: page cache, bytecode, the deltas cache
+            proc, pcpu, lines = fresh(wt, argv, args.rounds, env)
+            inproc, icpu = in_process(wt, argv, args.rounds)
+            rows.append((label, proc, pcpu, inproc, icpu, lines))
+            print(f"  {label}: {proc:.3f} s (cpu {pcpu:.3f} s)", file=sys.stderr)
         width = max(len(r[0]) for r in rows)
         print("\n".join(report_header("bench_history", sys.argv, load_before)))
         print(
             f"- store: {meta['snapshots']} snapshots of {meta['files']} files, "
             f"{int(meta['bytes']) / 1e6:.0f} MB (1 % of files edited between two), on {base}"
         )
-        print(f"- medians of {args.rounds} runs after one warm-up run; target: < 1 s fresh\n")
-        print(f"| {'command'.ljust(width)} | fresh process | in-process | lines out |")
-        print(f"|{'-' * (width + 2)}|--------------:|-----------:|----------:|")
-        for label, proc, inproc, lines in rows:
-            print(f"| {label.ljust(width)} | {proc:11.3f} s | {inproc:8.3f} s | {lines:9d} |")
+        print(
+            f"- medians of {args.rounds} runs after one warm-up run; target: < 1 s fresh; "
+            "CPU: user + system of the process (the wall time also counts waiting for a CPU "
+            "on a shared machine)\n"
+        )
+        head = "| fresh: wall | fresh: CPU | in-process: wall | in-process: CPU | lines out |"
+        print(f"| {'command'.ljust(width)} {head}")
+        print(
+            f"|{'-' * (width + 2)}|"
+            + "|".join("-" * (len(h) - 1) + ":" for h in head[2:-2].split(" | "))
+            + "|"
+        )
+        for label, proc, pcpu, inproc, icpu, lines in rows:
+            print(
+                f"| {label.ljust(width)} | {proc:9.3f} s | {pcpu:8.3f} s | {inproc:14.3f} s "
+                f"| {icpu:13.3f} s | {lines:9d} |"
+            )
     finally:
         if args.keep or args.store:
             print(f"kept in {base} (reuse it with --store {base})", file=sys.stderr)

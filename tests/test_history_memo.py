@@ -323,3 +323,15 @@ def test_the_fast_tree_check_agrees_with_validate(entries: list[Entry], sort: bo
     if sort:
         entries = sorted(entries)
     assert _plainly_safe(entries) == (not validate.tree_problems(entries))
+
+
+def test_sweep_keeps_the_deltas_find_uses(store: Store) -> None:
+    snaps = _shared_history(store)
+    want = _found(store, snaps, lambda p, e: True)
+    assert deltas.sweep(store) == 0  # all in use
+    store.forget(snaps[1:2])  # 1 -> 3 is new; 1 -> 2 and 2 -> 3 are of no use now
+    left = [s for s in store.snapshots() if s.source == "src"]
+    _found(store, left, lambda p, e: True)
+    assert deltas.sweep(store) == 2
+    assert len(_cache_files(store)) == len(left)
+    assert _found(store, snaps, lambda p, e: True) == want  # a sweep never changes an answer

@@ -26,7 +26,8 @@ from git_snapshot.store.core import Store
 # where the path vanished)
 Change = tuple[bytes, "tuple[Any, ...] | None"]
 
-MAGIC = b"GSDELTA1\n"
+# the format, and marshal's (a Python that reads it otherwise computes its own)
+MAGIC = b"GSDELTA1 %d\n" % marshal.version
 
 
 def _path(store: Store, a: bytes, b: bytes) -> str:
@@ -79,3 +80,24 @@ def save(store: Store, a: bytes, b: bytes, changes: list[Change]) -> None:
         except OSError:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def sweep(store: Store) -> int:
+    """Remove the cached deltas that no two consecutive snapshots of a source (what find goes
+    through) use any more, after prune or forget; returns how many. A find running at the
+    same time at worst computes one again."""
+    top = os.path.join(store.cache_dir, "deltas")
+    keep: set[str] = set()
+    last: dict[str, bytes] = {}
+    for s in store.snapshots():  # oldest first within each source
+        keep.add(_path(store, last.get(s.source, b""), s.root))
+        last[s.source] = s.root
+    removed = 0
+    for folder, _, names in os.walk(top):
+        for name in names:
+            path = os.path.join(folder, name)
+            if path not in keep:
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+                    removed += 1
+    return removed
