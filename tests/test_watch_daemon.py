@@ -346,3 +346,28 @@ def test_install_service_writes_a_user_unit(tmp_path: Path) -> None:
         and f"GIT_SNAPSHOT_STORE={os.environ['GIT_SNAPSHOT_STORE']}" in text
     )
     assert "systemctl --user enable --now git-snapshot-watch" in out
+
+
+@pytest.mark.slow
+def test_a_burst_of_deletions_is_a_loss_entry(
+    tmp_path: Path, store_dir: Path, watcher: Watcher
+) -> None:
+    """The daemon feeds deletions to the burst detector and records the burst against its
+    last snapshot before it (W2's bursts.record does the rest)."""
+    config(burstFiles=50, burstSeconds=1)
+    repo = make_repo(tmp_path)
+    data = repo / "data"
+    data.mkdir()
+    add(store_dir, repo)
+    watcher.start()
+    watcher.watching(repo)
+    for i in range(60):
+        (data / f"f{i}.csv").write_text(f"{i}\n")
+    snaps = wait_for(lambda: watch_snaps(repo), what="a snapshot holding data/")
+    assert "data/f59.csv" in paths_in(snaps[-1])
+    subprocess.run(["rm", "-rf", str(data)], check=True)
+    entries = wait_for(
+        lambda: json.loads(gs(repo, "losses", "--json")), timeout=20, what="the loss entry"
+    )
+    assert entries[-1]["snapshot"] == snaps[-1].id
+    assert len(entries[-1]["lost"]) == 60
