@@ -780,6 +780,7 @@ def report(
     load_before: str,
     elapsed: float,
     base: str,
+    partial: str = "",
 ) -> str:
     args = benches[0].args
     cmd = shlex.join([".venv/bin/python", "bench/peers.py", *argv])
@@ -788,6 +789,7 @@ def report(
         "# Benchmarks: git-snapshot and its peers\n",
         "Written by `bench/peers.py`; regenerate with:\n",
         f"```sh\n{cmd}\n```\n",
+        *([f"**Partial: the run stopped after {partial}.**\n"] if partial else []),
         f"- machine: {common.nproc()} CPUs available ({os.cpu_count()} online), "
         f"{common.cpu_model()}, {common.mem_total()} RAM, {uname.sysname} {uname.release}",
         f"- load average (1, 5, 15 min): {load_before} before, {common.load_average()} after; "
@@ -882,18 +884,26 @@ def main(argv: list[str] | None = None) -> int:
         if not args.quick:  # the test only checks that everything runs
             log("warm-up ...")
             warm_up(base, env, run, tools)
-        benches = []
+        benches: list[TreeBench] = []
+
+        def write(partial: str) -> None:
+            elapsed = time.perf_counter() - start
+            text = report(benches, versions, argv, load_before, elapsed, base, partial)
+            os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+            with open(args.out, "w", encoding="utf-8") as f:
+                f.write(text + "\n")
+
         for name in args.tree_names:
             tb = TreeBench(args, base, name, env, run)
             tb.generate(tools)
+            benches.append(tb)
             for number in range(args.rounds):
                 tb.round(number)
+                if number + 1 < args.rounds or name != args.tree_names[-1]:
+                    # an interrupted run still leaves what it measured
+                    write(f"tree {name}: {number + 1} of {args.rounds} rounds")
             common.remove(tb.dir)
-            benches.append(tb)
-        text = report(benches, versions, argv, load_before, time.perf_counter() - start, base)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as f:
-        f.write(text + "\n")
+        write("")
     log(f"wrote {args.out}")
     if any(tb.bad for tb in benches):
         log("some restore did not match its tree: see the restore checks")
