@@ -23,8 +23,10 @@ from git_snapshot.errors import UserError
 from git_snapshot.store import leftovers
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
+from git_snapshot.store.index import Location
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
@@ -147,6 +149,13 @@ class _Writer:
         self.never = never
         self.count = 0
         self.damaged: list[tuple[bytes, str]] = []
+        self.locs: dict[bytes, Location] = {}  # of the files of the directories entered
+
+    def _entered(self, key: bytes, entries: list[Entry]) -> None:
+        """Look up where the small files of a directory lie, one index query for them all."""
+        small = [e.ref for e in entries if e.kind == FILE and e.size <= SMALL]
+        if small:  # kept until used: the walk comes back to them after each subdirectory
+            self.locs.update(self.store.index.locate_many(small))
 
     def write(self, snap: Snapshot, raw: IO[bytes], comp: str) -> None:
         out: IO[bytes] = raw
@@ -166,6 +175,7 @@ class _Writer:
                 snap.root,
                 damaged=self._note,
                 skip=lambda rel: rel.split(b"/", 1)[0] in self.never,
+                seen=self._entered,
             )
             for rel, e in entries:
                 if self._add(tar, rel, e):
@@ -203,7 +213,8 @@ class _Writer:
     def _checked(self, e: Entry) -> io.BytesIO | _Checked:
         """The file's content, already checked in full against its key and size."""
         if e.size <= SMALL:
-            return io.BytesIO(validate.read_blob(self.store, e))
+            loc = self.locs.pop(e.ref, None)
+            return io.BytesIO(validate.read_blob(self.store, e, loc, known=loc is not None))
         for _ in validate.stream_blob(self.store, e):
             pass
         return _Checked(validate.stream_blob(self.store, e))

@@ -15,9 +15,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sqlite3
 import stat
+from collections import deque
 from collections.abc import Callable
 from collections.abc import Iterable
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 
@@ -42,6 +46,13 @@ _SAFE_MODE = 0o777  # set-id and sticky bits are never restored
 WHOLE = 4 << 20  # a file up to this size is read whole and checked before it is created
 TREE_CACHE = 200_000  # entries of the trees the plan read, kept for writing (bounded memory)
 _ZEROS = bytes(512)  # no all-zero block of any file system fits in data without this
+PARALLEL_MIN = 512  # files: a smaller restore is written by the calling thread alone
+JOB_FILES = 128  # new files per job handed to a writer thread
+PENDING_DIRS = 64  # directories (open fds) whose jobs may be in flight at once
+
+# What a writer thread hands back for one job: the paths it created, the entries whose name
+# was taken meanwhile (written the careful way by the calling thread), the damaged ones.
+_Done = tuple[list[bytes], list[tuple[Entry, bytes]], list[tuple[bytes, bytes, str]]]
 NEVER = frozenset({b".git"})
 
 ADVICE = (
@@ -128,6 +139,7 @@ class Restorer:
         never: frozenset[bytes] = NEVER,
         replace_dirs: bool = True,
         progress: Callable[[int, int], None] | None = None,
+        threads: int | None = None,
     ) -> None:
         """*progress* is told (files done, files selected) as it goes. *protect*: relative
         paths never deleted or overwritten (what the pre-restore
@@ -135,7 +147,8 @@ class Restorer:
         *never*: top-level names never written, replaced or deleted, even when named (a
         repository's .git). *replace_dirs*: whether a non-empty directory in the way of a
         file may be removed (in place, the pre-restore snapshot holds it; elsewhere nothing
-        does)."""
+        does). *threads*: writer threads for new files (None: one per CPU, at most 4, when
+        at least PARALLEL_MIN files are restored; 0: none)."""
         self.store = store
         self.delete = delete
         self.dry_run = dry_run
@@ -154,6 +167,10 @@ class Restorer:
         self.trees: dict[bytes, list[Entry]] = {}  # checked while planning, for writing
         self._cached = 0
         self.umask = _umask()
+        self.threads = threads
+        self.pool: ThreadPoolExecutor | None = None
+        # directories whose new files are being written by the pool: (fd, entry, jobs)
+        self.pending: deque[tuple[int, Entry, list[Future[_Done]]]] = deque()
 
     # -- planning: read and check every tree first, so a hostile one writes nothing ----------
 
@@ -219,11 +236,16 @@ class Restorer:
         with self.store.lock():  # a concurrent gc must not move objects while we read them
             found = self._plan(snap, selections)
             top = self._open_target(target)
+            n = self.threads if self.threads is not None else min(os.cpu_count() or 1, 4)
+            if n > 1 and not self.dry_run and (self.threads or self.total >= PARALLEL_MIN):
+                self.pool = ThreadPoolExecutor(n, thread_name_prefix="restore")
             try:
                 self._write(snap, top, found)
+                self._settle(0)
             except OSError as exc:
                 raise UserError(self._failed(target, exc)) from exc
             finally:
+                self._stop()
                 if top >= 0:
                     os.close(top)
         if self.report.damaged:
@@ -235,7 +257,10 @@ class Restorer:
     ) -> None:
         for parts, chain, entry in found:
             if entry is None:
-                self._fill(top, snap.root, b"")
+                jobs = self._fill(top, snap.root, b"")
+                self._settle(0)
+                for job in jobs:
+                    self._took(top, job.result(), marked=False)
                 continue
             fd, own = self._parents(top, parts[:-1], chain)
             try:
@@ -245,6 +270,28 @@ class Restorer:
             finally:
                 if own:
                     os.close(fd)
+
+    def _stop(self) -> None:
+        """After an error: let the writer threads finish what they started, close the rest."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+        while self.pending:
+            os.close(self.pending.popleft()[0])
+
+    def _settle(self, most: int) -> None:
+        """Finish the oldest directories written by the pool until at most *most* are left:
+        take their jobs' results, then give each its mode and mtime (after its contents)."""
+        while len(self.pending) > most:
+            fd, e, jobs = self.pending[0]
+            for job in jobs:
+                self._took(fd, job.result(), marked=False)
+            self.pending.popleft()
+            try:
+                os.fchmod(fd, e.mode & _SAFE_MODE)
+                os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
+            finally:
+                os.close(fd)
 
     def _open_target(self, target: str) -> int:
         """The target directory, made if missing (-1 for a dry run into a new directory)."""
@@ -380,8 +427,12 @@ class Restorer:
             return
         fd, fresh = opened
         try:
-            self._fill(fd, e.ref, rel + b"/", fresh)
-            if fd >= 0 and not self.dry_run:
+            jobs = self._fill(fd, e.ref, rel + b"/", fresh)
+            if jobs:  # mode and mtime once the pool wrote the files (_settle)
+                self.pending.append((fd, e, jobs))
+                fd = -1
+                self._settle(PENDING_DIRS)
+            elif fd >= 0 and not self.dry_run:
                 os.fchmod(fd, e.mode & _SAFE_MODE)
                 os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
         finally:
@@ -412,55 +463,98 @@ class Restorer:
         finally:
             os.close(fd)
 
-    def _fill(self, fd: int, tree: bytes, rel: bytes, fresh: bool = False) -> None:
+    def _fill(self, fd: int, tree: bytes, rel: bytes, fresh: bool = False) -> list[Future[_Done]]:
         """Write the entries of *tree* into the directory open on *fd* (*fresh*: made by this
-        restore, so empty). Names nothing holds yet are created directly (_put_new); the rest
-        go the careful way (_put)."""
+        restore, so empty). Names nothing holds yet are created directly (_put_new), by the
+        pool when there is one (its jobs are returned); the rest go the careful way (_put)."""
         try:
             entries = self._tree(tree, rel)
         except CorruptObject as exc:  # the listing is damaged: nothing below can be known
             self.report.damaged.append((rel.rstrip(b"/") or b".", str(exc)))
-            return
+            return []
         writing = fd >= 0 and not self.dry_run
         present = leftovers.sweep(fd) if writing and not fresh else []
         there = set(present)
+        jobs = []
         if writing:
-            self._put_new(fd, rel, [e for e in entries if e.kind != DIR and e.name not in there])
+            new = [e for e in entries if e.kind != DIR and e.name not in there]
+            jobs = self._put_new(fd, rel, new)
         for e in entries:
             if not writing or e.kind == DIR or e.name in there:
                 self._put(fd, e, rel + e.name)
-        if not self.delete or fd < 0:
-            return
-        if self.dry_run:
-            present = [os.fsencode(n) for n in os.listdir(fd)]
-        self._delete_extra(fd, rel, present, {e.name for e in entries})
+        if self.delete and fd >= 0:
+            if self.dry_run:
+                present = [os.fsencode(n) for n in os.listdir(fd)]
+            self._delete_extra(fd, rel, present, {e.name for e in entries})
+        return jobs
 
-    def _put_new(self, parent: int, rel: bytes, entries: list[Entry]) -> None:
+    def _put_new(self, parent: int, rel: bytes, entries: list[Entry]) -> list[Future[_Done]]:
         """Create files and symlinks where nothing was when the directory was listed: in
         storage order, each read whole and checked first, then created under its own name
-        (O_EXCL: if something appeared there meanwhile, that name goes the careful way)."""
+        (O_EXCL: if something appeared there meanwhile, that name goes the careful way).
+        With a pool, the jobs doing it are returned (the index is only read here: SQLite
+        stays in this thread)."""
         todo = [(e, rel + e.name) for e in entries if not self._passed(e, rel + e.name)]
         small = {e.ref for e, _ in todo if e.kind == FILE and e.size <= WHOLE}
         locs = self.store.index.locate_many(small) if small else {}
         todo.sort(key=lambda t: _order(locs.get(t[0].ref)))
+        items: list[tuple[Entry, bytes, Location | None]] = []
         for e, path in todo:
-            self.at = path
+            if e.kind == FILE and e.ref not in small:
+                self.at = path
+                self._put_file(parent, e, path)  # big: streamed to a temp file, then renamed
+                continue
+            loc = locs.get(e.ref)
+            problem = validate.located_problem(e, loc) if e.kind == FILE else None
+            if problem:
+                self.report.damaged.append((path, problem))
+                continue
+            items.append((e, path, loc))
+        if self.pool is None:
+            if items:
+                self._took(parent, self._create(parent, items), marked=True)
+            return []
+        return [
+            self.pool.submit(self._create, parent, items[i : i + JOB_FILES])
+            for i in range(0, len(items), JOB_FILES)
+        ]
+
+    def _create(self, parent: int, items: list[tuple[Entry, bytes, Location | None]]) -> _Done:
+        """Create each item where nothing is (thread-safe: no SQLite, no report)."""
+        made: list[bytes] = []
+        taken: list[tuple[Entry, bytes]] = []
+        damaged: list[tuple[bytes, bytes, str]] = []
+        for e, path, loc in items:
             if e.kind == SYMLINK:
-                made = self._new_link(parent, e)
-            elif e.ref not in small:
-                made = False  # big: streamed to a temp file, then renamed (_put_file)
+                ok = self._new_link(parent, e)
             else:
                 try:
-                    data = validate.read_blob(self.store, e, locs.get(e.ref), known=True)
+                    data = self.store.read_object(e.ref, loc)
                 except CorruptObject as exc:
-                    self.report.damaged.append((path, str(exc)))
+                    damaged.append((path, e.ref, str(exc)))
                     continue
-                made = self._new_file(parent, e, data)
-            if made:
-                self.report.created.append(path)
-                self.report.files += 1
-            else:
-                self._put_file(parent, e, path)
+                if len(data) != e.size:  # the index said otherwise: checked by _put_new
+                    damaged.append((path, e.ref, f"content of {len(data)} bytes"))
+                    continue
+                ok = self._new_file(parent, e, data)
+            (made.append(path) if ok else taken.append((e, path)))
+        return made, taken, damaged
+
+    def _took(self, parent: int, done: _Done, marked: bool) -> None:
+        """Enter a job's results in the report; names taken meanwhile go the careful way.
+        *marked*: the damage was recorded in the index (not so by a writer thread: SQLite
+        stays in this thread, so it is recorded here)."""
+        made, taken, damaged = done
+        self.report.created.extend(made)
+        self.report.files += len(made)
+        for path, key, why in damaged:
+            self.report.damaged.append((path, why))
+            if not marked:
+                with contextlib.suppress(sqlite3.Error, UserError):
+                    self.store.index.mark_damaged(key, why)
+        for e, path in taken:
+            self.at = path
+            self._put_file(parent, e, path)
 
     def _new_file(self, parent: int, e: Entry, data: bytes) -> bool:
         """Create *e* holding *data*; False when its name is taken."""

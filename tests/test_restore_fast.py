@@ -1,0 +1,180 @@
+"""The fast restore path: names nothing holds yet are created directly, by writer threads.
+
+Byte-exact with modes, symlinks, mtimes, sparse and big files, serial and threaded; damaged
+objects named (and recorded) while everything else is written; a killed threaded restore is
+finished by running it again.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from clihelpers import gs
+from storehelpers import D
+from storehelpers import F
+from storehelpers import L
+from storehelpers import build
+from storehelpers import diff
+from storehelpers import entry_of
+from storehelpers import restore
+from storehelpers import scan
+from storehelpers import snapshot_contents
+from storehelpers import take
+
+from git_snapshot.store import Store
+from git_snapshot.store.restorer import PARALLEL_MIN
+from git_snapshot.store.restorer import WHOLE
+from git_snapshot.store.restorer import Damaged
+
+T0 = 1_600_000_000_123_456_789
+
+
+@pytest.fixture
+def store(store_dir: Path) -> Iterator[Store]:
+    with Store(store_dir) as s:
+        yield s
+
+
+def _mixed() -> D:
+    """Files of every mode and size class, links, empty files, nested and read-only dirs."""
+    modes = [0o644, 0o600, 0o755, 0o444, 0o664, 0o775, 0o640, 0o000]
+    files: dict[bytes, F | L | D] = {}
+    for i in range(160):
+        files[b"f%03d" % i] = F(os.urandom(i * 37 % 5000), modes[i % 8], T0 + i * 1_000_001)
+    files[b"empty"] = F(b"", 0o644, T0)
+    files[b"link"] = L(b"f001", T0 + 5)
+    files[b"dangling"] = L(b"../nowhere/x", T0 + 6)
+    sparse = b"a" * 5000 + bytes(WHOLE // 2) + b"z"  # read whole, written with a hole
+    big = os.urandom(1000) * (WHOLE // 1000 + 100)  # streamed to a temp file, renamed
+    tree = D(
+        {
+            b"sub": D(files, 0o750, T0 + 7),
+            b"ro": D({b"a": F(b"A" * 3000, 0o644, T0), b"b": F(b"B", 0o600, T0)}, 0o555, T0 + 8),
+            b"deep": D({b"x": D({b"y": D({b"z": F(b"zz", 0o644, T0)}, 0o700, T0)})}, 0o755, T0),
+            b"sparse": F(sparse, 0o644, T0 + 9),
+            b"big": F(big, 0o600, T0 + 10),
+            b"top": F(b"top\n", 0o644, T0 + 11),
+        }
+    )
+    return tree
+
+
+@pytest.mark.parametrize("threads", [0, 3])
+def test_restore_is_byte_exact_serial_and_threaded(
+    store: Store, tmp_path: Path, threads: int
+) -> None:
+    src = tmp_path / "src"
+    build(src, _mixed())
+    snap = take(store, "s", src)
+    out = tmp_path / "out"
+    old = os.umask(0o027)  # strips bits some files need: they must get them back (fchmod)
+    try:
+        report = restore(store, snap, out, threads=threads)
+    finally:
+        os.umask(old)
+    assert diff(snapshot_contents(store, snap), scan(out)) == []
+    assert diff(scan(src), scan(out)) == []
+    assert report.files == len([p for p, s in scan(src).items() if s.kind != "dir"])
+    probe = tmp_path / "probe"
+    with open(probe, "wb") as f:
+        f.truncate(1 << 20)
+    if os.stat(probe).st_blocks == 0:  # this file system has holes
+        assert os.stat(out / "sparse").st_blocks * 512 < WHOLE // 4
+    assert not [n for n in os.listdir(out / "sub") if n.startswith(".gsnap-tmp-")]
+
+
+def test_restore_into_a_partly_filled_directory(store: Store, tmp_path: Path) -> None:
+    """Names already there go the careful way (replaced, never followed); the rest are new."""
+    src = tmp_path / "src"
+    build(src, D({b"d": D({b"f%03d" % i: F(b"%d" % i * 100) for i in range(50)})}))
+    snap = take(store, "s", src)
+    out = tmp_path / "out"
+    outside = tmp_path / "outside"
+    outside.write_bytes(b"keep")
+    build(out, D({b"d": D({b"f001": F(b"old"), b"f002": L(os.fsencode(outside))})}))
+    restore(store, snap, out, threads=2)
+    assert diff(scan(src, mtimes=False), scan(out, mtimes=False)) == []
+    assert outside.read_bytes() == b"keep"
+
+
+def _flip(store_dir: Path, s: Store, key: bytes) -> None:
+    loc = s.index.locate(key)
+    assert loc is not None
+    path = store_dir / "packs" / loc.pack
+    raw = bytearray(path.read_bytes())
+    raw[loc.offset + loc.length // 2] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    s.reader.close()
+
+
+def test_damaged_objects_are_named_and_recorded_and_the_rest_written(
+    store: Store, store_dir: Path, tmp_path: Path, repo: Path
+) -> None:
+    spec = D(
+        {b"d%d" % j: D({b"f%03d" % i: F(os.urandom(3000)) for i in range(100)}) for j in range(7)}
+    )
+    build(repo, spec)
+    gs(repo)
+    snap = store.get(store.snapshots()[0].source, "latest")
+    assert snap.files >= PARALLEL_MIN  # the CLI takes the threaded path by itself
+    bad = [b"d0/f000", b"d3/f050", b"d6/f099"]
+    for path in bad:
+        _flip(store_dir, store, entry_of(store, snap, path).ref)
+    out = tmp_path / "out"
+    with pytest.raises(Damaged) as caught:
+        restore(store, snap, out, threads=3)
+    assert sorted(p for p, _ in caught.value.damaged) == bad
+    assert set(store.index.damaged()) == {entry_of(store, snap, p).ref for p in bad}
+    got = scan(out, mtimes=False)
+    want = {p: s for p, s in scan(repo, mtimes=False).items() if not p.startswith(b".git")}
+    assert diff({p: s for p, s in want.items() if p not in bad}, got) == []
+    ran = gs(repo, "restore", str(snap.id), "--to", str(tmp_path / "cli"), rc=1)
+    assert "3 damaged path(s)" in ran.err and "d3/f050" in ran.out + ran.err
+    assert (tmp_path / "cli" / "d3" / "f051").read_bytes() == (repo / "d3" / "f051").read_bytes()
+
+
+KILLED_RESTORE = """
+import sys
+from git_snapshot.store import Store
+from git_snapshot.store.restorer import Restorer
+with Store(sys.argv[1]) as s:
+    Restorer(s, threads=3).restore(s.get("s", "latest"), sys.argv[2], None)
+"""
+
+
+@pytest.mark.slow
+def test_a_killed_threaded_restore_is_finished_by_running_it_again(
+    store: Store, store_dir: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "src"
+    build(
+        src,
+        D(
+            {
+                b"d%02d" % j: D({b"f%03d" % i: F(os.urandom(2000 + i)) for i in range(150)})
+                for j in range(20)
+            }
+        ),
+    )
+    snap = take(store, "s", src)
+    out = tmp_path / "out"
+    child = subprocess.Popen([sys.executable, "-c", KILLED_RESTORE, str(store_dir), str(out)])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and child.poll() is None:
+        if out.exists() and sum(len(os.listdir(out / d)) for d in os.listdir(out)) > 300:
+            break
+        time.sleep(0.002)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert out.exists()
+    partial = scan(out, mtimes=False)
+    assert 0 < len(partial) < 3020 or child.returncode == 0, "killed before or after it wrote"
+    restore(store, snap, out)  # the same restore again finishes it
+    assert diff(snapshot_contents(store, snap), scan(out)) == []
