@@ -38,6 +38,8 @@ STATUS_EVERY_S = 1.0
 RETRY_WATCH_S = 60.0  # after a failed watch, how long before polled folders get watches again
 MAX_BACKOFF_S = 120.0
 SNAPSHOT_RETRY_S = 30.0
+WORKER_IDLE_S = 60.0  # the snapshot worker ends after this long without work
+WORKER_JOBS = 50  # and after this many snapshots
 IDLE_EXIT_S = 60.0  # with no worktree to watch for this long, the daemon exits
 
 
@@ -84,9 +86,13 @@ class Daemon:
         self.trees: dict[str, Tree] = {}
         self.started = _now()
         self.stop = False
-        self.child: subprocess.Popen[bytes] | None = None
-        self.child_tree: Tree | None = None
+        self.child: subprocess.Popen[bytes] | None = None  # the snapshot worker
+        self.child_tree: Tree | None = None  # the worktree it is snapshotting
         self.child_started = 0.0
+        self.child_lag_from = 0.0
+        self.worker_jobs = 0
+        self.worker_last = 0.0
+        self.poller: select.poll | None = None
         self.overflows = 0
         self.last_overflow = 0.0
         self.backoff = 1.0
@@ -230,6 +236,7 @@ class Daemon:
                 tree.last_change = now
                 if tree.first_change is None:
                     tree.first_change = now
+                    self.prewarm()
                 self.status_dirty = True
         for root in roots_gone:
             if not _is_worktree(root):
@@ -334,7 +341,7 @@ class Daemon:
         times = [self.next_registry, self.next_exists, now + 60]
         for tree in self.trees.values():
             d = self.due(tree)
-            if d is not None and self.child is None:
+            if d is not None and self.child_tree is None:
                 times.append(d)
             if tree.rescan_at is not None:
                 times.append(tree.rescan_at)
@@ -349,46 +356,118 @@ class Daemon:
             times.append(self.status_written + STATUS_EVERY_S)
         return max(now, min(times))
 
-    def maybe_snapshot(self, now: float) -> None:
-        if self.child is not None:
+    # -- the snapshot worker ----------------------------------------------------------------
+
+    def worker(self) -> subprocess.Popen[bytes]:
+        """The live worker process, started if need be (see watch/take.py)."""
+        w = self.child
+        if w is not None and w.poll() is None:
+            return w
+        if w is not None:
+            self.end_worker()
+        self.child = subprocess.Popen(
+            [sys.executable, "-m", "git_snapshot.watch.take", "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=instance.daemon_env(),
+            cwd="/",
+        )
+        self.worker_jobs = 0
+        self.worker_last = _now()
+        return self.child
+
+    def end_worker(self) -> None:
+        w, self.child = self.child, None
+        if w is None:
             return
+        if self.poller is not None and w.stdout is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self.poller.unregister(w.stdout.fileno())
+        with contextlib.suppress(OSError):
+            assert w.stdin is not None
+            w.stdin.close()
+        try:
+            w.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            w.kill()
+            w.wait()
+        if w.stdout is not None:
+            w.stdout.close()
+        if self.child_tree is not None:
+            self.result(None, f"the snapshot process ended (exit status {w.returncode})")
+
+    def prewarm(self) -> None:
+        """A worktree just changed: start the worker now, so that its imports are done when
+        the quiet period ends."""
+        with contextlib.suppress(OSError):
+            self.worker()
+
+    def maybe_snapshot(self, now: float) -> None:
+        if self.child_tree is not None:
+            return  # one at a time
         ready = [(d, t) for t in self.trees.values() if (d := self.due(t)) is not None and d <= now]
         if not ready:
+            if (
+                self.child is not None
+                and now - self.worker_last > WORKER_IDLE_S
+                and not any(t.first_change for t in self.trees.values())
+            ):
+                self.end_worker()  # nothing to do for a while: give its memory back
             return
         _, tree = min(ready, key=lambda x: x[0])
         lag_from = tree.last_change
         tree.first_change = tree.last_change = None
         tree.ws.overwritten.clear()
         self.flush_marks()
-        self.child = subprocess.Popen(
-            [sys.executable, "-m", "git_snapshot.watch.take", tree.root],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=instance.daemon_env(),
-            cwd="/",
-        )
+        try:
+            w = self.worker()
+            assert w.stdin is not None and w.stdout is not None
+            w.stdin.write(os.fsencode(tree.root) + b"\n")
+            w.stdin.flush()
+        except OSError as exc:
+            self.child_tree = tree
+            self.result(None, f"cannot start the snapshot process: {exc}")
+            return
+        if self.poller is not None:
+            with contextlib.suppress(ValueError):
+                self.poller.register(w.stdout.fileno(), select.POLLIN | select.POLLHUP)
         self.child_tree = tree
         self.child_started = now
         self.child_lag_from = lag_from or now
 
-    def child_done(self) -> None:
-        child, tree = self.child, self.child_tree
-        assert child is not None
-        out, err = child.communicate()
-        self.child = self.child_tree = None
-        now = _now()
-        if tree is None:
+    def worker_ready(self) -> None:
+        """The worker wrote its answer, or ended."""
+        w = self.child
+        if w is None or w.stdout is None:
+            return
+        line = w.stdout.readline() if self.child_tree is not None else b""
+        if self.poller is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self.poller.unregister(w.stdout.fileno())
+        if not line:
+            self.end_worker()  # it ended (or wrote while idle, which it never does)
             return
         try:
-            res = json.loads(out.decode().strip().splitlines()[-1]) if out.strip() else None
-        except (ValueError, IndexError):
-            res = None
-        if child.returncode != 0 or not isinstance(res, dict):
+            res = json.loads(line)
+        except ValueError:
+            res = {"error": f"unexpected output {line[:200]!r}"}
+        self.worker_jobs += 1
+        self.worker_last = _now()
+        if isinstance(res, dict) and "error" not in res:
+            self.result(res, None)
+        else:
+            self.result(None, str(res.get("error") if isinstance(res, dict) else res))
+        if self.worker_jobs >= WORKER_JOBS:
+            self.end_worker()  # a fresh one next time: nothing leaks for long
+
+    def result(self, res: dict[str, Any] | None, error: str | None) -> None:
+        tree, self.child_tree = self.child_tree, None
+        now = _now()
+        if tree is None or tree.root not in self.trees:
+            return
+        if res is None:
             tree.failures += 1
-            tree.last_error = (
-                err.decode("utf-8", "replace").strip()[-300:] or f"exit {child.returncode}"
-            )
+            tree.last_error = (error or "failed")[-300:]
             tree.retry_at = now + SNAPSHOT_RETRY_S
             tree.last_change = tree.last_change or now
             tree.first_change = tree.first_change or now
@@ -497,18 +576,13 @@ class Daemon:
         self.sync_registry()
         self.check_exists()
         self.write_status()
-        poller = select.poll()
+        poller = self.poller = select.poll()
         poller.register(self.src.fileno(), select.POLLIN)
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(wake_w)  # a signal ends the wait at once
         poller.register(wake_r, select.POLLIN)
-        child_fd: int | None = None
         while not self.stop:
             now = _now()
-            if self.child is not None and child_fd is None:
-                assert self.child.stdout is not None
-                child_fd = self.child.stdout.fileno()
-                poller.register(child_fd, select.POLLIN | select.POLLHUP)
             timeout = self.next_wakeup(now) - now
             try:
                 ready = poller.poll(max(0, int(timeout * 1000) + 1))
@@ -520,11 +594,9 @@ class Daemon:
                     os.read(wake_r, 512)
             if self.src.fileno() in fds:
                 self.on_events(self.src.read())
-            if child_fd is not None and child_fd in fds and self.child is not None:
-                # the child prints its one line as it ends: wait for it (a few ms)
-                poller.unregister(child_fd)
-                child_fd = None
-                self.child_done()
+            w = self.child
+            if w is not None and w.stdout is not None and w.stdout.fileno() in fds:
+                self.worker_ready()
             now = _now()
             self.timers(now)
             self.maybe_snapshot(now)
@@ -535,9 +607,11 @@ class Daemon:
     def shutdown(self) -> None:
         from git_snapshot.watch import dirtyset
 
-        if self.child is not None:
+        if self.child is not None and self.child_tree is not None:
             with contextlib.suppress(Exception):
-                self.child.wait(timeout=60)
+                self.worker_ready()  # the snapshot under way is let finish
+        with contextlib.suppress(Exception):
+            self.end_worker()
         for path in list(self.trees):
             tree = self.trees[path]
             tree.ws.close()

@@ -1,8 +1,11 @@
-"""A watch snapshot, in a child process of the daemon: ``python -m git_snapshot.watch.take
-WORKTREE`` prints ``{"id": N, "new": bool, "created": T}`` on one line, or an error on stderr.
+"""Watch snapshots, in a child process of the daemon.
 
-A child keeps the daemon small and unharmed: the archiver, zstd and SQLite live here and are
-gone when the snapshot is taken.
+``python -m git_snapshot.watch.take --serve`` is the daemon's worker: started when a worktree
+first changes (its imports overlap the quiet period), it takes one snapshot per line it
+reads, and the daemon ends it after a minute without work or 50 snapshots. A child keeps the
+daemon small and unharmed: the archiver, zstd and SQLite live there. ``python -m
+git_snapshot.watch.take WORKTREE`` takes one snapshot and prints ``{"id": N, "new": bool,
+"created": T}``.
 """
 
 from __future__ import annotations
@@ -43,11 +46,35 @@ def before_burst(worktree: str, started: float, taken: list[tuple[float, int]]) 
         return older[-1].id if older else None
 
 
+def serve() -> int:
+    """The daemon's worker: one worktree per line on stdin, one JSON line per snapshot on
+    stdout (``{"error": ...}`` when it fails); ends at the end of its input. Its imports (the
+    archiver, zstd, SQLite) are paid once, while the daemon waits out the quiet period."""
+    import git_snapshot.worktree  # noqa: F401  (warm: what take() needs)
+    from git_snapshot.errors import UserError
+
+    for line in sys.stdin:
+        path = line.rstrip("\n")
+        if not path:
+            continue
+        try:
+            out: dict[str, object] = take(path)
+        except UserError as exc:
+            out = {"error": str(exc)}
+        except Exception as exc:  # the daemon logs it and retries later
+            out = {"error": f"internal error {exc!r}"}
+        sys.stdout.write(json.dumps(out) + "\n")
+        sys.stdout.flush()
+    return 0
+
+
 def main(argv: list[str]) -> int:
     from git_snapshot.errors import UserError
 
+    if argv == ["--serve"]:
+        return serve()
     if len(argv) != 1:
-        print("usage: python -m git_snapshot.watch.take WORKTREE", file=sys.stderr)
+        print("usage: python -m git_snapshot.watch.take WORKTREE|--serve", file=sys.stderr)
         return 2
     try:
         print(json.dumps(take(argv[0])), flush=True)
