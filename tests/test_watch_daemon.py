@@ -117,7 +117,10 @@ def watcher(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Watche
     w = Watcher(store_dir)
     yield w
     w.stop()
-    instance.stop(str(store_dir))  # one a hook started, if any
+    # one a hook or install started, if any (also one that was still starting up)
+    instance.stop(str(store_dir))
+    time.sleep(0.5)
+    instance.stop(str(store_dir))
 
 
 def watch_snaps(root: Path) -> list[Snapshot]:
