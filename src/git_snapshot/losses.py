@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+from typing import NamedTuple
 
 from git_snapshot import gitrepo
 from git_snapshot import output
@@ -36,8 +37,7 @@ from git_snapshot.worktree import LABELS
 SHOW_AT_MOST = 10
 
 
-@dataclass(frozen=True)
-class Loss:
+class Loss(NamedTuple):  # not a dataclass: cheap to create at import (hooks.Hook)
     path: bytes
     kind: str  # tracked (an uncommitted edit), untracked or ignored
     status: str  # deleted or modified
@@ -208,8 +208,7 @@ def _log_path(store: Store, repo: gitrepo.Repo) -> str:
     return _path(store, repo, ".jsonl")
 
 
-@dataclass(frozen=True)
-class Checked:
+class Checked(NamedTuple):  # not a dataclass: cheap to create at import (hooks.Hook)
     snapshot: int
     when: float
     trigger: str

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from git_snapshot import gitrepo
 from git_snapshot.errors import UserError
@@ -29,8 +29,7 @@ _LATEST = re.compile(r"latest(?:~(\d*))?\Z")
 _DATE = re.compile(r"@\{(.+)\}\Z", re.S)
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(NamedTuple):  # not a dataclass: cheap to create at import (hooks.Hook)
     number: int | None = None  # a snapshot number
     back: int | None = None  # latest~back
     date: str | None = None  # @{date}

@@ -10,7 +10,7 @@ import os
 import stat
 from collections.abc import Callable
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
@@ -24,8 +24,7 @@ from git_snapshot.store.objects import digest_fd
 ADDED, DELETED, MODIFIED, MODE = "added", "deleted", "modified", "mode"
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):  # not a dataclass: cheap to create at import (hooks.Hook)
     path: bytes
     status: str
     old: Entry | None  # the snapshot's entry (the older side)

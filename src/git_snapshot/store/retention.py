@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from git_snapshot.errors import UserError
 from git_snapshot.store.core import Store
@@ -17,8 +17,7 @@ from git_snapshot.store.reserve import with_room
 BUCKETS = {"hourly": "%Y-%m-%d %H", "daily": "%Y-%m-%d", "weekly": "%G-W%V"}
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):  # not a dataclass: cheap to create at import (hooks.Hook)
     keep_last: int | None = None
     keep_within: float | None = None  # seconds
     keep_hourly: int | None = None

@@ -14,15 +14,14 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from git_snapshot.watch.instance import state_dir
 
 DIR = "worktrees"
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):  # not a dataclass: cheap to create at import (hooks.Hook)
     path: str  # the worktree root (real path)
     on: bool  # False: `watch remove` took it out; hooks leave it out
     added: float
