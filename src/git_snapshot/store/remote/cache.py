@@ -110,8 +110,7 @@ class RemoteStore(Store):
         for sub in ("index", "snapshots"):
             os.makedirs(os.path.join(self.docs_dir, sub), mode=0o700, exist_ok=True)
         super().__init__(os.path.join(self.cache_root, "store"))
-        self.sealed_sizes: dict[str, int] = {}
-        self.snapshot_packs: dict[bytes, list[str]] = {}
+        self.listing: dict[str, dict[str, int]] = {}
 
     def __enter__(self) -> RemoteStore:
         return self
@@ -164,38 +163,69 @@ class RemoteStore(Store):
             marshal.dump(keep, f)
         os.replace(tmp, self._memo_path)
 
+    def _names(self, kind: str) -> set[str]:
+        d = os.path.join(self.docs_dir, kind)
+        return {n[:-5] for n in os.listdir(d) if n.endswith(".json")}
+
+    def doc(self, kind: str, ident: str) -> Any:
+        """A kept document (fetched by an earlier sync)."""
+        with open(os.path.join(self.docs_dir, kind, ident + ".json"), encoding="utf-8") as f:
+            return json.load(f)
+
+    @property
+    def _confirmed_path(self) -> str:
+        return os.path.join(self.cache_root, "pushed-packs.json")
+
+    def confirmed(self) -> set[str]:
+        """Local pack names whose every object a push found on the remote (a prune on the
+        remote forgets them all: its deletions may have taken those objects away)."""
+        try:
+            with open(self._confirmed_path, encoding="utf-8") as f:
+                return set(json.load(f))
+        except (OSError, ValueError, TypeError):
+            return set()
+
+    def save_confirmed(self, names: set[str]) -> None:
+        tmp = f"{self._confirmed_path}.tmp{os.getpid()}"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(json.dumps(sorted(names)))
+        os.replace(tmp, self._confirmed_path)
+
     def sync(self) -> dict[str, dict[str, int]]:
-        """Bring the cache up to date with the remote; returns the remote's listing."""
+        """Bring the cache up to date with the remote (three listings, then only the new
+        documents); returns the remote's listing."""
         listing = self.remote.listing()
-        kept = {k: self._kept(k) for k in ("index", "snapshots")}
+        kept_idx, kept_snaps = self._names("index"), self._names("snapshots")
         complete = {i for i in listing["index"] if i in listing["packs"]}
-        new_idx = sorted(complete - set(kept["index"]))
-        new_snaps = sorted(set(listing["snapshots"]) - set(kept["snapshots"]))
+        on_remote = set(listing["snapshots"])
         fetched = {
-            "index": self._fetch_docs("index", new_idx),
-            "snapshots": self._fetch_docs("snapshots", new_snaps),
+            "index": self._fetch_docs("index", sorted(complete - kept_idx)),
+            "snapshots": self._fetch_docs("snapshots", sorted(on_remote - kept_snaps)),
         }
         for kind, docs in fetched.items():
             for ident, doc in docs.items():
                 self.keep(kind, ident, doc)
-                kept[kind][ident] = doc
-        gone = (set(kept["index"]) - complete) | (
-            set(kept["snapshots"]) - set(listing["snapshots"])
-        )
+        kept_idx |= set(fetched["index"])
+        kept_snaps |= set(fetched["snapshots"])
+        gone = {("index", i) for i in kept_idx - complete}
+        gone |= {("snapshots", i) for i in kept_snaps - on_remote}
         if gone:
-            for kind, live in (("index", complete), ("snapshots", set(listing["snapshots"]))):
-                for ident in set(kept[kind]) - live:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(os.path.join(self.docs_dir, kind, ident + ".json"))
-                    kept[kind].pop(ident)
-            self._rebuild(kept)
-        else:
-            self.index.add_packs(pack_from_doc(kept["index"][i]) for i in new_idx)
-            enter_snapshots(self.index, [kept["snapshots"][i] for i in new_snaps])
-        self.sealed_sizes = {i: listing["packs"][i] for i in complete}
-        self.snapshot_packs = {
-            bytes.fromhex(d["record"]): list(d["packs"]) for d in kept["snapshots"].values()
-        }
+            for kind, ident in gone:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(self.docs_dir, kind, ident + ".json"))
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._confirmed_path)
+            self._rebuild({k: self._kept(k) for k in ("index", "snapshots")})
+        else:  # enter what the index lacks (new, or kept by a run killed before entering it)
+            in_index = {n[: -len(".pack")] for n in self.index.packs()}
+            self.index.add_packs(pack_from_doc(self.doc("index", i)) for i in kept_idx - in_index)
+            entered = {
+                self.remote.key.name("snap", s.record)
+                for s in self.snapshots()
+                if s.record is not None
+            }
+            enter_snapshots(self.index, [self.doc("snapshots", i) for i in kept_snaps - entered])
+        self.listing = listing
         return listing
 
     def _fetch_docs(self, kind: str, idents: list[str]) -> dict[str, Any]:
@@ -246,13 +276,15 @@ class RemoteStore(Store):
 
     def prefetch(self, snaps: list[Snapshot]) -> None:
         """Fetch, several at once, the packs these snapshots need that the cache lacks."""
-        wanted = {
-            p
-            for s in snaps
-            if s.record is not None
-            for p in self.snapshot_packs.get(s.record, [])
-            if not os.path.exists(self.pack_path(f"{p}.pack"))
-        }
+        wanted = set()
+        for s in snaps:
+            if s.record is None:
+                continue
+            with contextlib.suppress(OSError, ValueError):
+                doc = self.doc("snapshots", self.remote.key.name("snap", s.record))
+                wanted |= {
+                    p for p in doc["packs"] if not os.path.exists(self.pack_path(f"{p}.pack"))
+                }
         with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
             for f in [pool.submit(self.fetch_pack, p) for p in sorted(wanted)]:
                 with contextlib.suppress(crypto.Damaged, NotFound):  # named when read

@@ -38,7 +38,6 @@ def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
     report = PullReport()
     with store.lock():  # gc waits: the packs put in place below are not orphans
         cache.sync()
-        index_docs = cache._kept("index")
         have = {s.record for s in store.snapshots() if s.record is not None}
         docs = [
             d for d in cache._kept("snapshots").values() if bytes.fromhex(d["record"]) not in have
@@ -49,7 +48,7 @@ def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
         local_packs = set(store.index.packs())
         wanted: list[FinishedPack] = []
         for ident in sorted({p for d in docs for p in d["packs"]}):
-            pack = pack_from_doc(index_docs[ident])
+            pack = pack_from_doc(cache.doc("index", ident))
             if pack.name in local_packs or all(o.key in local_keys for o in pack.objects):
                 continue
             wanted.append(pack)

@@ -20,6 +20,7 @@ import concurrent.futures
 import threading
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
@@ -61,7 +62,7 @@ def push(store: Store, remote: Remote, cache: RemoteStore) -> PushReport:
         if not todo:
             return report
         _push_packs(store, remote, cache, listing["packs"], report, lk.refresh)
-        _push_snapshots(store, remote, cache, todo, report, lk.refresh)
+        _push_snapshots(store, remote, cache, todo, listing["packs"], report, lk.refresh)
     return report
 
 
@@ -73,19 +74,20 @@ def _push_packs(
     report: PushReport,
     refresh: object,
 ) -> None:
-    remote_keys = set(cache.index.object_keys())
-    by_pack: dict[int, list[bytes]] = {}
-    for key, pack_id, _length, _type in store.index.gc_objects():
-        by_pack.setdefault(pack_id, []).append(key)
-    packs = store.index.gc_packs()
-    wanted = [
-        packs[pid][0]
-        for pid, keys in sorted(by_pack.items())
-        if pid in packs and not all(k in remote_keys for k in keys)
-    ]
+    confirmed = cache.confirmed()  # local packs an earlier push found wholly on the remote
+    packs = store.index.gc_packs()  # id -> (name, size)
+    wanted = []
+    for pid, (name, _size) in sorted(packs.items()):
+        if name in confirmed:
+            continue
+        keys = [row[0] for row in store.index.objects_in_pack(pid)]
+        if keys and all(cache.index.has(k) for k in keys):
+            confirmed.add(name)  # pulled from the remote, or a repack of pushed packs
+        elif keys:
+            wanted.append(name)
     lock = threading.Lock()
 
-    def one(name: str) -> tuple[str, object]:
+    def one(name: str) -> tuple[str, Any]:
         ident = remote.key.name("pack", name)
         path = store.pack_path(name)
         with open(path, "rb") as f:
@@ -110,8 +112,10 @@ def _push_packs(
             ident, doc = f.result()
             cache.keep("index", ident, doc)  # the cache index lives in this thread
             cache.index.add_packs([pack_from_doc(doc)])
+            on_remote.setdefault(ident, int(doc["sealed"]))
             if callable(refresh):
                 refresh()
+    cache.save_confirmed((confirmed | set(wanted)) & {name for name, _ in packs.values()})
 
 
 def _push_snapshots(
@@ -119,31 +123,37 @@ def _push_snapshots(
     remote: Remote,
     cache: RemoteStore,
     todo: list[Snapshot],
+    on_remote: dict[str, int],
     report: PushReport,
     refresh: object,
 ) -> None:
-    names = {pid: name[: -len(".pack")] for pid, (name, _) in cache.index.gc_packs().items()}
-    where = {key: names[pid] for key, pid, _l, _t in cache.index.gc_objects()}
-    live = set(names.values())
+    live = set(on_remote)
+
+    def where(key: bytes) -> str:
+        loc = cache.index.locate(key)
+        if loc is None:
+            raise KeyError(key.hex()[:16])
+        return loc.pack[: -len(".pack")]
+
     memo = cache.load_tree_packs()  # an unchanged folder is not read again
 
     def packs_of_tree(tree: bytes) -> frozenset[str]:
         got = memo.get(tree)
         if got is not None and got <= live:
             return got
-        out = {where[tree]}
+        out = {where(tree)}
         for e in store.read_tree(tree):
             if e.kind == DIR:
                 out |= packs_of_tree(e.ref)
             elif e.kind != SYMLINK:
-                out.add(where[e.ref])
+                out.add(where(e.ref))
         memo[tree] = frozenset(out)
         return memo[tree]
 
     for snap in todo:
         assert snap.record is not None
         try:
-            needed = set(packs_of_tree(snap.root)) | {where[snap.record]}
+            needed = set(packs_of_tree(snap.root)) | {where(snap.record)}
             data = store.read_object(snap.record)
         except KeyError as exc:
             report.skipped.append(f"{snap.source}:{snap.id} (object {exc} is not on the remote)")
