@@ -1,10 +1,10 @@
-"""The daemon: one loop over inotify, the registry, scans and snapshot children.
+"""The daemon: one loop over inotify, the registry, scans and the snapshot worker.
 
 It reads events as they come, marks the folders they touch in the worktree's dirty set, and
 takes a snapshot (trigger ``watch``) ``watchQuiet`` seconds after the last change, or
-``watchMaxDelay`` seconds after the first one under continuous change. A snapshot runs in a
-child process (:mod:`git_snapshot.watch.take`): the daemon keeps reading events meanwhile, and
-stays small (it never imports the store, the archiver or zstd). One child at a time.
+``watchMaxDelay`` seconds after the first one under continuous change. Snapshots are taken by
+a worker process (:mod:`git_snapshot.watch.take`), one at a time: the daemon keeps reading
+events meanwhile, and stays small (it never imports the store, the archiver or zstd).
 
 On a queue overflow every worktree is marked dirty as a whole (``dirtyset.mark_all``: the next
 snapshot walks everything) and rescanned, after a back-off that doubles while overflows keep
