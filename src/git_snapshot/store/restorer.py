@@ -242,6 +242,9 @@ class Restorer:
             try:
                 self._write(snap, top, found)
                 self._settle(0)
+            except _Failed as failed:
+                self.at = failed.path
+                raise UserError(self._failed(target, failed.error)) from failed.error
             except OSError as exc:
                 raise UserError(self._failed(target, exc)) from exc
             finally:
@@ -525,18 +528,21 @@ class Restorer:
         taken: list[tuple[Entry, bytes]] = []
         damaged: list[tuple[bytes, bytes, str]] = []
         for e, path, loc in items:
-            if e.kind == SYMLINK:
-                ok = self._new_link(parent, e)
-            else:
-                try:
-                    data = self.store.read_object(e.ref, loc)
-                except CorruptObject as exc:
-                    damaged.append((path, e.ref, str(exc)))
-                    continue
-                if len(data) != e.size:  # the index said otherwise: checked by _put_new
-                    damaged.append((path, e.ref, f"content of {len(data)} bytes"))
-                    continue
-                ok = self._new_file(parent, e, data)
+            try:
+                if e.kind == SYMLINK:
+                    ok = self._new_link(parent, e)
+                else:
+                    try:
+                        data = self.store.read_object(e.ref, loc)
+                    except CorruptObject as exc:
+                        damaged.append((path, e.ref, str(exc)))
+                        continue
+                    if len(data) != e.size:  # the index said otherwise: checked by _put_new
+                        damaged.append((path, e.ref, f"content of {len(data)} bytes"))
+                        continue
+                    ok = self._new_file(parent, e, data)
+            except OSError as exc:  # a full disk: the path goes into the one-line error
+                raise _Failed(path, exc) from exc
             (made.append(path) if ok else taken.append((e, path)))
         return made, taken, damaged
 
@@ -696,6 +702,15 @@ def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
     while view:
         n = os.pwrite(fd, view, offset)
         view, offset = view[n:], offset + n
+
+
+class _Failed(Exception):
+    """An OSError writing *path* (in a writer thread, which cannot set Restorer.at)."""
+
+    def __init__(self, path: bytes, error: OSError) -> None:
+        super().__init__(path, error)
+        self.path = path
+        self.error = error
 
 
 def _order(loc: Location | None) -> tuple[str, int]:
