@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -199,6 +200,17 @@ class Store:
         with contextlib.suppress(sqlite3.Error, UserError):  # a full disk: still report it
             self.index.mark_damaged(key, msg)
         return CorruptObject(msg)
+
+    def location(self, key: bytes) -> tuple[str, int]:
+        """Where *key* is stored, (pack, offset): a sort key, so that a reader of many objects
+        reads them in storage order (the objects of a pack share its dictionary, which each
+        reading thread loads once). ("", 0) for a key the index lacks (its read says so)."""
+        loc = self.index.locate(key)
+        return (loc.pack, loc.offset) if loc is not None else ("", 0)
+
+    def locations(self, keys: Iterable[bytes]) -> dict[bytes, tuple[str, int]]:
+        """``location`` of many keys in a few queries; keys the index lacks are left out."""
+        return {k: (loc.pack, loc.offset) for k, loc in self.index.locate_many(keys).items()}
 
     def stream_blob(self, key: bytes) -> Iterator[bytes]:
         """The content of a blob, in chunks; raises CorruptObject after the last chunk if

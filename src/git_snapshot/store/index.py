@@ -475,9 +475,9 @@ class Index:
             self._gc_set_meta(db, "gc_doomed", json.dumps(sorted(doomed)))
             for p in new:
                 cur = db.execute("INSERT INTO packs(name, size) VALUES (?, ?)", (p.name, p.size))
-                db.executemany(
-                    "UPDATE objects SET pack=?, offset=? WHERE key=?",
-                    [(cur.lastrowid, o.offset, o.key) for o in p.objects],
+                db.executemany(  # length too: a repack may compress an object again
+                    "UPDATE objects SET pack=?, offset=?, length=? WHERE key=?",
+                    [(cur.lastrowid, o.offset, o.length, o.key) for o in p.objects],
                 )
             db.executemany("DELETE FROM packs WHERE id=?", [(p,) for p in old])
 
