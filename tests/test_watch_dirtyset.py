@@ -223,7 +223,7 @@ OPS = st.lists(
         NAMES,
     ),
     min_size=1,
-    max_size=8,
+    max_size=6,
 )
 
 
@@ -301,7 +301,7 @@ def _apply(top: Path, daemon: Daemon, op: str, i: int, j: int, name: str) -> Non
 
 @pytest.mark.slow
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
