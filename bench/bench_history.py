@@ -250,7 +250,6 @@ def cases(meta: dict[str, object]) -> list[tuple[str, list[str]]]:
     return [
         (f"log {path}", ["log", path]),
         (f"log {package}", ["log", package]),
-        ("log . --json", ["log", ".", "--json"]),
         (f"find {name}", ["find", name]),
         ("find 'm000*.js'", ["find", "m000*.js"]),
         ("find 'node_modules/*/package.json'", ["find", "node_modules/*/package.json"]),
@@ -284,11 +283,13 @@ def main() -> int:
         env = dict(os.environ)
         run_from_bytecode(env, os.path.join(base, "pycache"))
         rows = []
+        cold_rss = 0.0
         if not args.no_cold:  # find with no deltas cached yet: what the first find pays
             remove(os.path.join(base, "store", "cache", "deltas"))
             label = f"find {meta['name']} (first: no deltas cached)"
             proc, pcpu, lines = fresh(wt, ["find", str(meta["name"])], 1, env)
             rows.append((label, proc, pcpu, float("nan"), float("nan"), lines))
+            cold_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             print(f"  {label}: {proc:.3f} s (cpu {pcpu:.3f} s)", file=sys.stderr)
         for label, argv in cases(meta):
             fresh(wt, argv, 1, env)  # warm: page cache, bytecode, the deltas cache
@@ -305,8 +306,11 @@ def main() -> int:
         print(
             f"- medians of {args.rounds} runs after one warm-up run; target: < 1 s fresh; "
             "CPU: user + system of the process (the wall time also counts waiting for a CPU "
-            "on a shared machine)\n"
+            "on a shared machine)"
         )
+        if cold_rss:
+            print(f"- peak RSS of the first find: {cold_rss:.0f} MiB")
+        print()
         head = "| fresh: wall | fresh: CPU | in-process: wall | in-process: CPU | lines out |"
         print(f"| {'command'.ljust(width)} {head}")
         print(

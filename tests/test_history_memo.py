@@ -4,6 +4,7 @@ that share subtrees, paths that change type, vanish and come back, and a damaged
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -106,8 +107,9 @@ def _walked_find(store: Store, snaps: list[Snapshot], match: Match) -> list[tupl
     return [(p, e, ids) for p in sorted(runs) for e, ids in runs[p]]
 
 
-def _found(store: Store, snaps: list[Snapshot], match: Match) -> list[tuple]:  # type: ignore[type-arg]
-    return [(r.path, r.entry, [s.id for s in r.snapshots]) for r in find(store, snaps, match)]
+def _found(store: Store, snaps: list[Snapshot], match: Match, by_path: bool = False) -> list[tuple]:  # type: ignore[type-arg]
+    runs = find(store, snaps, match, by_path=by_path)
+    return [(r.path, r.entry, [s.id for s in r.snapshots]) for r in runs]
 
 
 def _walked_versions(store: Store, snaps: list[Snapshot], path: bytes) -> list[tuple]:  # type: ignore[type-arg]
@@ -171,8 +173,11 @@ def test_find_log_and_diff_give_what_a_walk_of_every_snapshot_gives(
             specs = specs + specs[:2]
         snaps = _commit(store, specs)
         for _ in range(2):  # deltas computed, then read back from the cache
-            for match in MATCHERS:
-                assert _found(store, snaps, match) == _walked_find(store, snaps, match)
+            for n, match in enumerate(MATCHERS):
+                want = _walked_find(store, snaps, match)
+                assert _found(store, snaps, match) == want
+                if n < 3:  # these look at the path alone
+                    assert _found(store, snaps, match, by_path=True) == want
         paths = {b""} | {p for s in snaps for p, _ in store.walk(s.root)}
         for path in sorted(paths):
             got = [
@@ -263,7 +268,20 @@ def _cache_files(store: Store) -> list[str]:
     return [os.path.join(d, f) for d, _, files in os.walk(top) for f in files]
 
 
-@pytest.mark.parametrize("damage", ["flip", "truncate", "swap", "empty"])
+def _crafted(store: Store, a: bytes, b: bytes) -> bytes:
+    """A delta file whose checksum holds but whose entries are not a list of the paths'."""
+    import marshal
+
+    import zstandard
+
+    d = deltas.load(store, a, b)
+    assert d is not None
+    inner = marshal.dumps((a, b, d.paths, marshal.dumps([None])))
+    payload = zstandard.ZstdCompressor().compress(inner)
+    return deltas.MAGIC + hashlib.sha256(payload).digest() + payload
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "swap", "empty", "entries"])
 def test_a_damaged_cache_is_computed_again(store: Store, damage: str) -> None:
     snaps = _shared_history(store)
     want = _walked_find(store, snaps, lambda p, e: True)
@@ -278,9 +296,17 @@ def test_a_damaged_cache_is_computed_again(store: Store, damage: str) -> None:
             data = data[: len(data) // 2]
         elif damage == "swap":  # a whole, valid delta of other snapshots, under this name
             data = Path(files[(i + 1) % len(files)]).read_bytes()
-        else:
+        elif damage == "empty":
             data = b""
         Path(path).write_bytes(data)
+    if damage == "entries":
+        a = b""
+        for s in snaps:
+            if a != s.root:
+                Path(deltas._path(store, a, s.root)).write_bytes(_crafted(store, a, s.root))
+            a = s.root
+        named_a = [w for w in want if w[0].rpartition(b"/")[2] == b"a"]
+        assert _found(store, snaps, lambda p, e: e.name == b"a", True) == named_a
     assert _found(store, snaps, lambda p, e: True) == want
     # and the damaged files were replaced by good ones
     a = b""
@@ -297,7 +323,9 @@ def test_the_cache_is_optional(store: Store) -> None:
     Path(store.cache_dir, "deltas").write_bytes(b"not a folder")
     want = _walked_find(store, snaps, lambda p, e: True)
     assert _found(store, snaps, lambda p, e: True) == want
-    assert Trees(store).cached_delta(b"", snaps[0].root) == Trees(store).delta(b"", snaps[0].root)
+    got = Trees(store).cached_delta(b"", snaps[0].root)
+    want = Trees(store).delta(b"", snaps[0].root)
+    assert (got.paths, got.fields()) == ([p for p, _ in want], [f for _, f in want])
 
 
 _names = st.one_of(

@@ -27,7 +27,26 @@ from git_snapshot.store.core import Store
 Change = tuple[bytes, "tuple[Any, ...] | None"]
 
 # the format, and marshal's (a Python that reads it otherwise computes its own)
-MAGIC = b"GSDELTA1 %d\n" % marshal.version
+MAGIC = b"GSDELTA2 %d\n" % marshal.version
+
+
+class Delta:
+    """A delta as read back: its paths at once, their entries only when asked for (a search
+    for a rare name never needs the entries of most deltas)."""
+
+    def __init__(self, paths: list[bytes], fields: bytes | list[Any]) -> None:
+        self.paths = paths
+        self._fields = fields
+
+    def fields(self) -> list[tuple[Any, ...] | None] | None:
+        """The entries, in the order of paths; None when they cannot be read back."""
+        if isinstance(self._fields, bytes):
+            try:
+                self._fields = marshal.loads(self._fields)
+            except (ValueError, EOFError, TypeError):
+                self._fields = []
+        got = self._fields
+        return got if isinstance(got, list) and len(got) == len(self.paths) else None
 
 
 def _path(store: Store, a: bytes, b: bytes) -> str:
@@ -35,7 +54,7 @@ def _path(store: Store, a: bytes, b: bytes) -> str:
     return os.path.join(store.cache_dir, "deltas", name[:2], name[2:])
 
 
-def load(store: Store, a: bytes, b: bytes) -> list[Change] | None:
+def load(store: Store, a: bytes, b: bytes) -> Delta | None:
     """The cached delta from *a* to *b*, or None (missing or damaged: compute it again)."""
     try:
         with open(_path(store, a, b), "rb") as f:
@@ -54,10 +73,12 @@ def load(store: Store, a: bytes, b: bytes) -> list[Change] | None:
         got = marshal.loads(zstandard.ZstdDecompressor().decompress(data[head:]))
     except (ValueError, EOFError, TypeError, zstandard.ZstdError):
         return None
-    if not (isinstance(got, tuple) and len(got) == 3 and got[0] == a and got[1] == b):
+    if not (isinstance(got, tuple) and len(got) == 4 and got[0] == a and got[1] == b):
         return None
-    changes = got[2]
-    return changes if isinstance(changes, list) else None
+    paths, fields = got[2], got[3]
+    if not (isinstance(paths, list) and isinstance(fields, bytes)):
+        return None
+    return Delta(paths, fields)
 
 
 def save(store: Store, a: bytes, b: bytes, changes: list[Change]) -> None:
@@ -67,7 +88,9 @@ def save(store: Store, a: bytes, b: bytes, changes: list[Change]) -> None:
 
     import zstandard
 
-    payload = zstandard.ZstdCompressor(level=3).compress(marshal.dumps((a, b, changes)))
+    paths = [p for p, _ in changes]
+    fields = marshal.dumps([f for _, f in changes])
+    payload = zstandard.ZstdCompressor(level=3).compress(marshal.dumps((a, b, paths, fields)))
     data = MAGIC + hashlib.sha256(payload).digest() + payload
     final = _path(store, a, b)
     with contextlib.suppress(OSError):

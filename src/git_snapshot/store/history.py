@@ -2,9 +2,12 @@
 
 Fast on big stores because trees are content addressed: an unchanged folder has the same key
 in every snapshot, so everything here is memoized by tree key. Looking a path up reads only
-the trees on its way down, and only those not already seen; a search reads each distinct
-tree once, however many snapshots hold it. Trees are read through store.validate, as restore
-reads them. Knows nothing of git.
+the trees on its way down, and only those not already seen. A search goes from snapshot to
+snapshot by deltas (the paths whose entries changed), each computed once from the trees
+that differ and then kept in the store's cache (store/deltas.py), so a search over a long
+history reads no tree at all once its deltas are known. Trees are checked as
+validate.read_tree checks them (a quick whole-list check first), as restore reads them.
+Knows nothing of git.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ APPEARED, CHANGED, VANISHED = "appeared", "changed", "vanished"
 
 Match = Callable[[bytes, Entry], bool]
 Found = list[tuple[bytes, Entry]]
+REPLACED = 4096  # trees a later snapshot replaced that Trees.delta keeps in memory
 Fields = tuple[Any, ...]  # the fields of an Entry, as a plain tuple
 
 
@@ -84,22 +88,25 @@ class Trees:
         self._totals: dict[bytes, tuple[int, int]] = {}
         self._found: dict[tuple[bytes, bytes], Found] = {}
         self._below: dict[bytes, Found] = {}
-        self._older: dict[bytes, dict[bytes, Entry]] = {}
+        self._replaced: dict[bytes, dict[bytes, Entry]] = {}  # oldest first
 
     def entries(self, key: bytes, rel: bytes = b"") -> dict[bytes, Entry]:
         got = self._entries.get(key)
         if got is None:
-            got = self._older.pop(key, None)
+            got = self._replaced.pop(key, None)
             if got is None:
                 got = {e.name: e for e in read_tree(self.store, key, rel)}
             self._entries[key] = got
         return got
 
-    def rotate(self) -> None:
-        """Forget the trees not read since the rotate before last: going from snapshot to
-        snapshot, memory holds what the last two steps read, not every tree of the store."""
-        self._older, self._entries = self._entries, {}
-        self._below.clear()
+    def _retire(self, key: bytes) -> None:
+        """A tree the next snapshot replaced: kept among the last REPLACED only, so that going
+        from snapshot to snapshot memory holds about one snapshot's trees, not the store's."""
+        got = self._entries.pop(key, None)
+        if got is not None:
+            self._replaced[key] = got
+            if len(self._replaced) > REPLACED:
+                del self._replaced[next(iter(self._replaced))]
 
     def at(self, tree: bytes, path: bytes) -> Entry | None:
         """The entry at *path* (b'' for the top) below *tree*, or None."""
@@ -199,6 +206,7 @@ class Trees:
         while stack:
             ka, kb, prefix = stack.pop()
             old, new = self.entries(ka, prefix), self.entries(kb, prefix)
+            self._retire(ka)
             for name, n in new.items():
                 o = old.get(name)
                 if o == n:
@@ -223,16 +231,23 @@ class Trees:
                         out.extend((sub + p, None) for p, _ in self.below(o.ref, sub))
         return out
 
-    def cached_delta(self, a: bytes, b: bytes) -> list[deltas.Change]:
+    def cached_delta(self, a: bytes, b: bytes) -> deltas.Delta:
         """delta(a, b), from the store's cache when it holds it (else computed and kept)."""
         if a == b:
-            return []
+            return deltas.Delta([], [])
         got = deltas.load(self.store, a, b)
-        if got is None:
-            got = self.delta(a, b)
-            deltas.save(self.store, a, b, got)
-            self.rotate()
-        return got
+        if got is not None:
+            return got
+        changes = self.delta(a, b)
+        deltas.save(self.store, a, b, changes)
+        self._below.clear()  # listings of added or vanished folders: not needed again
+        return deltas.Delta([p for p, _ in changes], [f for _, f in changes])
+
+    def computed_delta(self, a: bytes, b: bytes) -> deltas.Delta:
+        """delta(a, b) from the trees (for a cached delta whose entries cannot be read)."""
+        changes = self.delta(a, b)
+        deltas.save(self.store, a, b, changes)
+        return deltas.Delta([p for p, _ in changes], [f for _, f in changes])
 
 
 @dataclass(frozen=True)
@@ -296,15 +311,42 @@ def find(store: Store, snaps: Iterable[Snapshot], match: Match, by_path: bool = 
     in the store): a path is matched when its entry changes, and its run goes on until the
     path vanishes, stops matching or changes content. *match* must give the same answer for
     the same path and content (kind, mode, ref); with *by_path*, for the same path alone
-    (then it is asked once per path)."""
+    (then it is asked once per path, with an entry holding only the name, and the entries of
+    a delta are read only when one of its paths matches)."""
     trees = Trees(store)
     order = list(snaps)
     done: dict[bytes, list[tuple[int, int, Fields]]] = {}  # path: closed (start, end, entry)
     open_: dict[bytes, tuple[int, Fields]] = {}  # path: (start, entry) of its current run
-    known: dict[bytes, bool] = {}  # by_path: what match said of a path
+    known: set[bytes] = set()  # by_path: the paths match was asked about
+    matching: set[bytes] = set()  # ... and those it accepted
     root = b""
+
+    def hot_paths(d: deltas.Delta) -> set[bytes]:
+        """by_path: the paths of *d* that matter (they match, or end a run)."""
+        here = set(d.paths)
+        for path in here.difference(known):
+            if match(path, Entry(path.rpartition(b"/")[2], 0, 0, 0, 0, b"")):
+                matching.add(path)
+        known.update(here)
+        hot = here.intersection(matching)
+        if open_:
+            hot.update(here.intersection(open_))
+        return hot
+
     for i, s in enumerate(order):
-        for path, fields in trees.cached_delta(root, s.root):
+        d = trees.cached_delta(root, s.root)
+        hot = hot_paths(d) if by_path else None
+        if hot is not None and not hot:  # nothing searched for changed: entries stay unread
+            root = s.root
+            continue
+        entries = d.fields()
+        if entries is None:  # a damaged cache entry: from the trees then
+            d = trees.computed_delta(root, s.root)
+            hot = hot_paths(d) if by_path else None
+            entries = d.fields() or []
+        for path, fields in zip(d.paths, entries):
+            if hot is not None and path not in hot:
+                continue
             run = open_.get(path)
             if run is not None:
                 old = run[1]
@@ -319,13 +361,7 @@ def find(store: Store, snaps: Iterable[Snapshot], match: Match, by_path: bool = 
                 done.setdefault(path, []).append((run[0], i, old))
             if fields is None:
                 continue
-            if by_path:
-                hit = known.get(path)
-                if hit is None:
-                    hit = known[path] = match(path, Entry(*fields))
-            else:
-                hit = match(path, Entry(*fields))
-            if hit:
+            if path in matching if hot is not None else match(path, Entry(*fields)):
                 open_[path] = (i, fields)
         root = s.root
     for path, (start, fields) in open_.items():
