@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from datetime import datetime
 
 import common
 import trees
@@ -71,7 +72,11 @@ def status(env: dict[str, str]) -> dict[str, object]:
 
 def watch_ids(env: dict[str, str], root: str) -> list[tuple[int, float]]:
     out = gs(env, root, "list", "--json")
-    return [(s["id"], s["created"]) for s in json.loads(out) if s["trigger"] == "watch"]
+    return [
+        (s["id"], datetime.fromisoformat(s["created"]).timestamp())
+        for s in json.loads(out)
+        if s["trigger"] == "watch"
+    ]
 
 
 def wait_new_snapshot(env: dict[str, str], root: str, known: int, timeout: float) -> float | None:
@@ -190,6 +195,14 @@ def main(argv: Sequence[str]) -> int:
     return 0
 
 
+class Rows(list[list[str]]):
+    """The table's rows, each also logged as it is measured (a crash later loses none)."""
+
+    def append(self, row: list[str]) -> None:
+        log("  " + " | ".join(row))
+        super().append(row)
+
+
 def measure(
     args: argparse.Namespace,
     env: dict[str, str],
@@ -197,7 +210,7 @@ def measure(
     pid: int,
     st: dict[str, object],
 ) -> list[list[str]]:
-    rows: list[list[str]] = []
+    rows: list[list[str]] = Rows()
     wts = st["worktrees"]
     assert isinstance(wts, list)
     big = sum(b["dirs"] for w in wts for b in w["big_trees"])
