@@ -52,8 +52,8 @@ LEVEL = 3
 DICT_OBJECT = 64 << 10
 DICT_PIECE = 2048
 DICT_PIECES = 512
-DICT_SAMPLE = 8 << 20
-DICT_HOLD = 24 << 20  # raw bytes held in memory while the dictionary is being chosen
+DICT_SAMPLE = 4 << 20
+DICT_HOLD = 12 << 20  # raw bytes held in memory while the dictionary is being chosen
 DICT_MIN = 256 << 10
 DICT_EPOCH = 48 << 20  # raw bytes of small objects after which a new pack gets a new dictionary
 DICT_MAX_SIZE = 4 << 20  # a dictionary record claiming more is damage
@@ -62,8 +62,8 @@ DICT_MAX_SIZE = 4 << 20  # a dictionary record claiming more is damage
 # files of M (66 MB; CPU seconds of a whole snapshot): no dictionary 22.4 MB in 1.6 s; tables
 # of 2^15 19.1 MB in 2.1 s; level 3's own 17.5 MB in 2.3 s. Level 3's own are kept.
 DICT_HASH_LOG, DICT_CHAIN_LOG = 17, 16
-QUEUE = 64  # compressions in flight when a pool compresses, at most
-QUEUE_BYTES = 16 << 20  # and at most this many raw bytes
+QUEUE = 32  # compressions in flight when a pool compresses, at most
+QUEUE_BYTES = 8 << 20  # and at most this many raw bytes
 POOL_AFTER = 8 << 20  # a writer given less than this compresses in its own thread
 
 
@@ -163,8 +163,8 @@ class PackWriter:
         self._small_since = 0
         content = b""
         if self._held_small >= DICT_MIN:
-            # at most an eighth of what it is chosen from: a small snapshot gets a small one
-            pieces = max(1, min(DICT_PIECES, self._held_small // (8 * DICT_PIECE)))
+            # at most a quarter of what it is chosen from: a small snapshot gets a small one
+            pieces = max(1, min(DICT_PIECES, self._held_small // (4 * DICT_PIECE)))
             small = [d[:DICT_PIECE] for _, _, d in self._held if 0 < len(d) <= DICT_OBJECT]
             step = max(1, len(small) // (2 * pieces))
             # pieces of what compresses (not of an archive or an image among the sources)
@@ -180,8 +180,9 @@ class PackWriter:
             self._dict_record = REC.pack(b"D", 0, key, len(content), len(frame)) + frame
         held, self._held = self._held, []
         self._held_small = self._held_bytes = 0
-        for type_, key, data in held:
-            self._put(type_, key, data)
+        held.reverse()
+        while held:  # each object's memory goes as soon as it is compressed
+            self._put(*held.pop())
 
     def _next_epoch(self) -> None:
         """Content far along a walk differs from where the dictionary was chosen: once
