@@ -78,19 +78,25 @@ def files(root: Path) -> dict[str, bytes]:
     }
 
 
+_clients: dict[str, object] = {}
+
+
 def s3_names(weed: Weed, prefix: str, kind: str) -> list[str]:
     import obstore
     from obstore.store import S3Store
 
-    store = S3Store(
-        BUCKET,
-        endpoint=weed.endpoint,
-        access_key_id=weed.env()["AWS_ACCESS_KEY_ID"],
-        secret_access_key=weed.env()["AWS_SECRET_ACCESS_KEY"],
-        region="us-east-1",
-        client_options={"allow_http": True},
-    )
-    return [m["path"] for batch in obstore.list(store, prefix=f"{prefix}/{kind}/") for m in batch]
+    store = _clients.get(weed.endpoint)
+    if store is None:
+        store = _clients[weed.endpoint] = S3Store(
+            BUCKET,
+            endpoint=weed.endpoint,
+            access_key_id=weed.env()["AWS_ACCESS_KEY_ID"],
+            secret_access_key=weed.env()["AWS_SECRET_ACCESS_KEY"],
+            region="us-east-1",
+            client_options={"allow_http": True},
+        )
+    listed = obstore.list(store, prefix=f"{prefix}/{kind}/")  # type: ignore[call-overload]
+    return [m["path"] for batch in listed for m in batch]
 
 
 def test_faulty_network_then_new_machine_restores(
@@ -127,11 +133,11 @@ def test_killed_push_resumes_without_resending(
 ) -> None:
     a = machine(tmp_path, "a", weed.env(proxy.endpoint))
     repo = init_repo(tmp_path / "proj")
-    for i in range(3):  # three snapshots, a pack each
-        (repo / f"f{i}.bin").write_bytes(os.urandom(1_200_000))
+    for i, size in enumerate((200_000, 2_000_000, 2_000_000)):  # a pack each
+        (repo / f"f{i}.bin").write_bytes(os.urandom(size))
         on(a, repo, "-m", f"s{i}")
     on(a, repo, "remote", "add", "s3", f"s3://{BUCKET}/killed")
-    proxy.rate = 1_500_000  # bytes/s per connection: the push takes a few seconds
+    proxy.rate = 1_000_000  # bytes/s per connection: the small pack arrives ~2 s before the others
     path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
     push = subprocess.Popen(
         ["git", "snapshot", "push"],
