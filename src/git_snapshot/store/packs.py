@@ -106,6 +106,17 @@ def _compress(data: bytes, zdict: zstandard.ZstdCompressionDict | None) -> bytes
     return comp.compress(data)
 
 
+def _give_back_big_blocks() -> None:
+    """glibc raises its mmap threshold (up to 32 MiB) each time a big block is freed, and then
+    keeps the big frames the compressing threads made in their arenas: peak RSS of a first
+    snapshot of M was 209 MB, 99 MB with a fixed threshold. Fixed here (256 KiB) when the pool
+    starts; elsewhere than glibc nothing happens."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(-3, 256 << 10)  # M_MMAP_THRESHOLD
+
+
 def _dict_params() -> zstandard.ZstdCompressionParameters:
     return zstandard.ZstdCompressionParameters.from_level(
         LEVEL, hash_log=DICT_HASH_LOG, chain_log=DICT_CHAIN_LOG, write_checksum=1
@@ -232,6 +243,7 @@ class PackWriter:
         if self._pool is None and self._threads and self._given >= POOL_AFTER:
             from concurrent.futures import ThreadPoolExecutor  # imports logging: not for hooks
 
+            _give_back_big_blocks()
             self._pool = ThreadPoolExecutor(self._threads, "git-snapshot-zstd")
         if self._pool is None:
             self._write(type_, key, len(data), _compress(data, self._zdict))
