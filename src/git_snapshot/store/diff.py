@@ -12,6 +12,8 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from git_snapshot.store import objects
+from git_snapshot.store import treebytes
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
 from git_snapshot.store.history import read_tree
@@ -86,16 +88,74 @@ def _below(store: Store, e: Entry, rel: bytes, status: str, newer: bool = False)
     return out
 
 
+class _Pair:
+    """Two versions of one folder to compare, and then what the comparison found: changes,
+    and pairs of subfolders (compared one level later), in output order."""
+
+    __slots__ = ("items", "new", "old", "rel")
+
+    def __init__(self, old: bytes, new: bytes, rel: bytes) -> None:
+        self.old, self.new, self.rel = old, new, rel
+        self.items: list[Change | _Pair] = []
+
+
+LEVEL = 2048  # folder pairs whose trees are read in one batch
+
+
 def diff_trees(store: Store, a: bytes, b: bytes, rel: bytes = b"") -> list[Change]:
     """Tree *a* (old) against tree *b* (new); a folder whose key is the same on both sides is
-    one comparison, never a walk."""
+    one comparison, never a walk.
+
+    Level by level: the trees of a level's folder pairs are read in one batch (locations in a
+    few queries, reads in storage order); within a folder, entries whose stored bytes are
+    the same on both sides are passed over undecoded (names are checked for every entry,
+    the rest of an entry when it is decoded: what is the same on both sides is never shown).
+    """
     if a == b:
         return []
-    old = {e.name: e for e in read_tree(store, a, rel)}
-    new = {e.name: e for e in read_tree(store, b, rel)}
-    out: list[Change] = []
-    for name in sorted(old.keys() | new.keys()):
-        o, n, path = old.get(name), new.get(name), rel + name
+    top = _Pair(a, b, rel)
+    level = [top]
+    while level:
+        nxt: list[_Pair] = []
+        for i in range(0, len(level), LEVEL):
+            part = level[i : i + LEVEL]
+            raws = treebytes.load(store, [k for p in part for k in (p.old, p.new)])
+            for p in part:
+                _compare(store, p, raws, nxt)
+        level = nxt
+    return _flatten(top)
+
+
+def _split(store: Store, key: bytes, data: bytes, rel: bytes) -> dict[bytes, bytes]:
+    got = treebytes.split(data)
+    if got is None:  # read the checked way: raises what is wrong (CorruptObject, UnsafeTree)
+        got = {
+            e.name: objects.encode_tree([e])[len(objects.TREE_MAGIC) :]
+            for e in read_tree(store, key, rel)
+        }
+    return got
+
+
+def _entry(store: Store, key: bytes, raw: bytes, rel: bytes) -> Entry:
+    e = treebytes.entry(raw)
+    if e is None:  # validate looks closer: an empty or long link target, a bad kind or mode
+        e = objects.decode_tree(objects.TREE_MAGIC + raw)[0]
+        problem = validate.entry_problem(e)
+        if problem is not None:
+            read_tree(store, key, rel)  # names the tree's first problem
+            raise validate.UnsafeTree(rel + e.name, problem)
+    return e
+
+
+def _compare(store: Store, p: _Pair, raws: dict[bytes, bytes], nxt: list[_Pair]) -> None:
+    old = _split(store, p.old, raws[p.old], p.rel)
+    new = _split(store, p.new, raws[p.new], p.rel)
+    out = p.items
+    rel = p.rel
+    for name in sorted({name for name, _ in old.items() ^ new.items()}):
+        ro, rn, path = old.get(name), new.get(name), rel + name
+        o = None if ro is None else _entry(store, p.old, ro, rel)
+        n = None if rn is None else _entry(store, p.new, rn, rel)
         if n is None and o is not None:
             out += _below(store, o, path, DELETED)
         elif o is None and n is not None:
@@ -103,13 +163,28 @@ def diff_trees(store: Store, a: bytes, b: bytes, rel: bytes = b"") -> list[Chang
         elif o is not None and n is not None:
             if o.kind == n.kind == DIR:
                 if o.ref != n.ref:
-                    out += diff_trees(store, o.ref, n.ref, path + b"/")
+                    sub = _Pair(o.ref, n.ref, path + b"/")
+                    out.append(sub)
+                    nxt.append(sub)
             elif o.kind != n.kind:
                 out += _below(store, o, path, DELETED) + _below(store, n, path, ADDED, newer=True)
             elif o.ref != n.ref:
                 out.append(Change(path, MODIFIED, o, n))
             elif o.mode != n.mode:
                 out.append(Change(path, MODE, o, n))
+
+
+def _flatten(top: _Pair) -> list[Change]:
+    out: list[Change] = []
+    stack = [iter(top.items)]
+    while stack:  # no call stack: depth is no limit
+        for item in stack[-1]:
+            if isinstance(item, _Pair):
+                stack.append(iter(item.items))
+                break
+            out.append(item)
+        else:
+            stack.pop()
     return out
 
 
