@@ -363,3 +363,17 @@ def test_sweep_keeps_the_deltas_find_uses(store: Store) -> None:
     assert deltas.sweep(store) == 2
     assert len(_cache_files(store)) == len(left)
     assert _found(store, snaps, lambda p, e: True) == want  # a sweep never changes an answer
+
+
+def test_gc_sweeps_the_deltas_of_forgotten_snapshots(store: Store) -> None:
+    from git_snapshot.store.gc import gc
+
+    snaps = _shared_history(store)
+    _found(store, snaps, lambda p, e: True)
+    gone = [deltas._path(store, snaps[0].root, snaps[1].root)]
+    gone.append(deltas._path(store, snaps[1].root, snaps[2].root))
+    assert all(os.path.exists(p) for p in gone)
+    store.forget(snaps[1:2])
+    gc(store)
+    assert not any(os.path.exists(p) for p in gone)
+    assert len(_cache_files(store)) == len(snaps) - 2  # the others are still find's

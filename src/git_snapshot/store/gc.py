@@ -107,7 +107,11 @@ def gc(store: Store, wait: bool = True) -> GcReport:
             return GcReport(ran=False)
         with disk_errors(store, "garbage collection"):
             sweep_tmp(store)
-            return execute(store, plan(store))
+            report = execute(store, plan(store))
+            from git_snapshot.store import deltas
+
+            deltas.sweep(store)  # find's cached deltas of forgotten snapshots
+            return report
 
 
 def preview(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
