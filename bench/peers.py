@@ -591,6 +591,20 @@ def available_tools(install: bool, env: dict[str, str]) -> tuple[list[type[Tool]
     return tools, versions
 
 
+KEEP_MARK = "<!-- below: what other scripts write (bench/bench_remote.py); peers.py keeps it -->"
+
+
+def kept_sections(path: str) -> str:
+    """What follows KEEP_MARK in the existing report: other scripts' sections survive a re-run."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            old = f.read()
+    except OSError:
+        return ""
+    at = old.find(KEEP_MARK)
+    return "" if at < 0 else "\n\n" + old[at:].rstrip("\n")
+
+
 def make_env(base: str, quick: bool) -> dict[str, str]:
     drop = ("GIT_", "BORG_", "RESTIC_", "PYTHONPATH")
     env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
@@ -890,6 +904,7 @@ def main(argv: list[str] | None = None) -> int:
             elapsed = time.perf_counter() - start
             text = report(benches, versions, argv, load_before, elapsed, base, partial)
             os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+            text += kept_sections(args.out)
             with open(args.out, "w", encoding="utf-8") as f:
                 f.write(text + "\n")
 
