@@ -245,7 +245,8 @@ class WatchSet:
         self.dirty: set[str] = set()  # folders to mark in the dirty set
         self.failed = False  # a watch failed since the last setup: the dirty set is not whole
         self.counters = Counters()
-        self.overwritten: set[str] = set()  # fed to the burst detector since the last snapshot
+        # files fed to the burst detector as overwritten, or created, since the last snapshot
+        self.overwritten: set[str] = set()
 
     # -- setting up -------------------------------------------------------------------------
 
@@ -358,6 +359,8 @@ class WatchSet:
                 self.feed(now, path, "delete_dir" if e.is_dir else "delete")
             elif e.kind == ev.MOVED_FROM and not e.is_dir:
                 self.feed(now, path, "delete")  # moved away (a folder renamed is no loss)
+            elif e.kind in (ev.CREATE, ev.MOVED_TO) and not e.is_dir:
+                self.overwritten.add(path)  # new since the last snapshot: writing it loses nothing
             elif e.kind == ev.MODIFY and not e.is_dir and path not in self.overwritten:
                 self.overwritten.add(path)
                 self.feed(now, path, "overwrite")
