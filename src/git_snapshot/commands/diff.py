@@ -22,7 +22,7 @@ from git_snapshot.commands.patch import stats
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
-from git_snapshot.store.archiver import is_cachedir_tag
+from git_snapshot.store.archiver import CACHEDIR_SIGNATURE
 from git_snapshot.store.diff import Change
 from git_snapshot.store.diff import SkipStat
 from git_snapshot.store.diff import diff_dir
@@ -70,9 +70,24 @@ def left_out_stat(repo: gitrepo.Repo) -> SkipStat:
         if exclude is not None and exclude(rel, is_dir):
             return True
         full = top + b"/" + rel
-        return is_dir and cfg.skip_cache_dirs and is_cachedir_tag(full + b"/CACHEDIR.TAG")
+        return is_dir and cfg.skip_cache_dirs and _tagged(full + b"/CACHEDIR.TAG")
 
     return skip
+
+
+def _tagged(path: bytes) -> bool:
+    """archiver.is_cachedir_tag, with a plain os.open: most folders have no tag, and a failed
+    io.open costs ten times as much (it is asked of every folder)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return False
+    try:
+        return os.read(fd, len(CACHEDIR_SIGNATURE)) == CACHEDIR_SIGNATURE
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _worktree_of(where: Where, snap: Snapshot) -> gitrepo.Repo:

@@ -16,6 +16,7 @@ from git_snapshot.store import objects
 from git_snapshot.store import treebytes
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
+from git_snapshot.store.history import checked_tree
 from git_snapshot.store.history import read_tree
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
@@ -174,12 +175,12 @@ def _compare(store: Store, p: _Pair, raws: dict[bytes, bytes], nxt: list[_Pair])
                 out.append(Change(path, MODE, o, n))
 
 
-def _flatten(top: _Pair) -> list[Change]:
+def _flatten(top: _Pair | _Dir) -> list[Change]:
     out: list[Change] = []
     stack = [iter(top.items)]
     while stack:  # no call stack: depth is no limit
         for item in stack[-1]:
-            if isinstance(item, _Pair):
+            if not isinstance(item, Change):
                 stack.append(iter(item.items))
                 break
             out.append(item)
@@ -191,6 +192,17 @@ def _flatten(top: _Pair) -> list[Change]:
 # what a snapshot of a directory leaves out: a path below it, and its lstat (None: the disk
 # does not hold it)
 SkipStat = Callable[[bytes, "os.stat_result | None"], bool]
+
+
+class _Dir:
+    """A snapshot's folder and the directory on disk to compare it with, then what the
+    comparison found (changes and subfolders compared one level later), in output order."""
+
+    __slots__ = ("directory", "items", "rel", "tree")
+
+    def __init__(self, tree: bytes, directory: bytes, rel: bytes) -> None:
+        self.tree, self.directory, self.rel = tree, directory, rel
+        self.items: list[Change | _Dir] = []
 
 
 def diff_dir(
@@ -206,15 +218,38 @@ def diff_dir(
 
     With *walk_added* False, a directory that only the disk has is one change, not walked.
     *skip_stat*, when given, answers for *skip* where the entry's lstat is already known
-    (each entry is lstat-ed once).
+    (each entry is lstat-ed once). Level by level, as diff_trees: each level's trees are
+    read in one batch.
     """
-    old = {e.name: e for e in read_tree(store, tree, rel)}
+    top = _Dir(tree, directory, rel)
+    level = [top]
+    while level:
+        nxt: list[_Dir] = []
+        for i in range(0, len(level), LEVEL):
+            part = level[i : i + LEVEL]
+            raws = treebytes.load(store, [d.tree for d in part])
+            for d in part:
+                _compare_dir(store, d, raws[d.tree], skip, walk_added, skip_stat, nxt)
+        level = nxt
+    return _flatten(top)
+
+
+def _compare_dir(
+    store: Store,
+    job: _Dir,
+    data: bytes,
+    skip: Callable[[bytes], bool],
+    walk_added: bool,
+    skip_stat: SkipStat | None,
+    nxt: list[_Dir],
+) -> None:
+    rel, directory, out = job.rel, job.directory, job.items
+    old = {e.name: e for e in checked_tree(store, job.tree, data, rel)}
     try:
         with os.scandir(directory) as it:
             disk = {d.name: d for d in it}
     except (FileNotFoundError, NotADirectoryError):
         disk = {}
-    out: list[Change] = []
     for name in sorted(old.keys() | disk.keys()):
         path = rel + name
         d = disk.get(name)
@@ -235,7 +270,9 @@ def diff_dir(
         if o is None:
             out += _added_on_disk(full, path, st, skip, walk_added)
         elif o.kind == DIR and stat.S_ISDIR(st.st_mode):
-            out += diff_dir(store, o.ref, full, path + b"/", skip, walk_added, skip_stat)
+            sub = _Dir(o.ref, full, path + b"/")
+            out.append(sub)
+            nxt.append(sub)
         elif (o.kind == DIR) != stat.S_ISDIR(st.st_mode):
             out += _below(store, o, path, DELETED)
             out += _added_on_disk(full, path, st, skip, walk_added)
@@ -243,7 +280,6 @@ def diff_dir(
             status = same_on_disk(o, full, st)
             if status:
                 out.append(Change(path, status, o, None))
-    return out
 
 
 def _lstat_entry(d: os.DirEntry[bytes]) -> os.stat_result | None:
