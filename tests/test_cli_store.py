@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import time
@@ -152,7 +151,7 @@ def test_apply_retention_forgets_old_snapshots_beyond_keep_last(
         now = time.time()
         with monkeypatch.context() as m:
             m.setattr(time, "time", lambda: now + 3600)  # an hour later
-            off = dataclasses.replace(cfg, auto_prune=False)
+            off = cfg._replace(auto_prune=False)
             assert worktree.apply_retention(store, r, off) == 0
             assert worktree.apply_retention(store, r, cfg) == 3
         left = store.snapshots(identity.source(store, r))
