@@ -366,7 +366,10 @@ def stamp(repo: Any, extra: str) -> str:
         os.path.join(xdg, "git", "config"),
         os.path.join(home, ".gitconfig"),
         os.environ.get("GIT_CONFIG_GLOBAL", ""),
+        "" if os.environ.get("GIT_CONFIG_NOSYSTEM") else "/etc/gitconfig",
+        os.environ.get("GIT_CONFIG_SYSTEM", ""),
     ]
+    paths.append(_excludes_file(repo, paths))  # core.excludesFile at a path of its own
     parts = [extra]
     for p in paths:
         try:
@@ -375,6 +378,26 @@ def stamp(repo: Any, extra: str) -> str:
             st = None
         parts.append("-" if st is None else f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
     return "|".join(parts)
+
+
+def _excludes_file(repo: Any, configs: list[str]) -> str:
+    """The file ``core.excludesFile`` names, "" when unset: asked of git only when a config
+    file mentions it or includes another (most hooks: no git call, a few small reads)."""
+    for p in configs[1:]:  # not the index
+        try:
+            with open(p, "rb") as f:
+                text = f.read(1 << 20).lower()
+        except OSError:
+            continue
+        if b"excludesfile" in text or b"include" in text:
+            break
+    else:
+        return ""
+    from git_snapshot import gitrepo
+
+    res = gitrepo._run(repo.toplevel, ["config", "--path", "--get", "core.excludesFile"])
+    value = os.fsdecode(res.stdout.rstrip(b"\n")) if res.returncode == 0 else ""
+    return os.path.join(repo.toplevel, value) if value else ""
 
 
 def plan(store_path: str, repo: Any, trigger: str, extra: str) -> Plan | None:
