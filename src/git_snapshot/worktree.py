@@ -260,7 +260,8 @@ def _dirty_plan(store: Store, repo: gitrepo.Repo, trigger: str, cfg: Settings) -
         return None  # no watcher ever ran with this store: not even an import
     from git_snapshot.watch import dirtyset
 
-    return dirtyset.plan(store.path, repo, trigger, repr((cfg.excludes, cfg.skip_cache_dirs)))
+    extra = repr((cfg.excludes, cfg.skip_cache_dirs))
+    return dirtyset.plan(store.path, repo, trigger, extra, cfg.skip_cache_dirs)
 
 
 def _last_root(store: Store, source: str, repo: gitrepo.Repo) -> bytes | None:

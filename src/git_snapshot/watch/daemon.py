@@ -152,8 +152,11 @@ class Daemon:
         tree.next_poll = now + self.cfg.poll
         tree.rescan_at = None
         tree.state = "polling" if tree.ws.polling else "watching"
+        tree.ws.new_big.clear()
         try:
-            dirtyset.watching(self.store_path, tree.root)
+            # the big trees too: a snapshot never takes a folder in them as clean
+            big = [(b.root, not b.scan) for b in tree.ws.big.values()]
+            dirtyset.watching(self.store_path, tree.root, big)
             if tree.ws.polling:
                 dirtyset.mark_all(self.store_path, tree.root, "polling")
         except Exception as exc:
@@ -270,6 +273,16 @@ class Daemon:
         from git_snapshot.watch import dirtyset
 
         for tree in self.trees.values():
+            if tree.ws.new_big:
+                new, tree.ws.new_big = tree.ws.new_big, []
+                try:  # before the marks found in them
+                    big = [(b.root, not b.scan) for b in new]
+                    dirtyset.scanned(self.store_path, tree.root, big)
+                except Exception as exc:
+                    log(f"{tree.root}: dirty set: {exc!r}")
+                    tree.ws.new_big[:0] = new  # again next time; until then walk everything
+                    with contextlib.suppress(Exception):
+                        dirtyset.mark_all(self.store_path, tree.root, "dirty set")
             dirty = tree.ws.take_dirty()
             if dirty:
                 try:

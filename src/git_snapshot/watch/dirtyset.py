@@ -52,6 +52,9 @@ CREATE TABLE IF NOT EXISTS state (
 );
 CREATE TABLE IF NOT EXISTS marks (seq INTEGER PRIMARY KEY AUTOINCREMENT, dir BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS syncs (token TEXT PRIMARY KEY, at REAL NOT NULL);
+-- big trees the daemon covers by a root watch and slow scans: a file rewritten in place in
+-- them has no event, so no folder in them is ever taken as clean (tagged: CACHEDIR.TAG)
+CREATE TABLE IF NOT EXISTS scanned (dir BLOB PRIMARY KEY, tagged INTEGER NOT NULL);
 """
 
 
@@ -116,11 +119,28 @@ def _new_epoch(con: sqlite3.Connection, pid: int, reason: str) -> None:
 # --------------------------------------------------------------------------- the daemon's side
 
 
-def watching(store_path: str, worktree: str) -> None:
+def watching(store_path: str, worktree: str, big: Iterable[tuple[str, bool]] = ()) -> None:
     """Every watch of *worktree* is set up (by this process): a new epoch starts; everything
-    before it counts as dirty."""
+    before it counts as dirty. *big*: (absolute root, has CACHEDIR.TAG) of every tree covered
+    by slow scans instead of watches (see :func:`scanned`)."""
+    rows = _big_rows(worktree, big)
     with _db(store_path, worktree) as con, _tx(con):
         _new_epoch(con, os.getpid(), "watching")
+        con.execute("DELETE FROM scanned")
+        con.executemany("INSERT OR REPLACE INTO scanned VALUES (?, ?)", rows)
+
+
+def scanned(store_path: str, worktree: str, big: Iterable[tuple[str, bool]]) -> None:
+    """More trees covered by slow scans (a node_modules that appeared). A snapshot never
+    reuses a folder in them: call this before marking anything found in them."""
+    rows = _big_rows(worktree, big)
+    if rows:
+        with _db(store_path, worktree) as con, _tx(con):
+            con.executemany("INSERT OR REPLACE INTO scanned VALUES (?, ?)", rows)
+
+
+def _big_rows(worktree: str, big: Iterable[tuple[str, bool]]) -> list[tuple[bytes, int]]:
+    return [(r, int(t)) for r, t in ((_rel(worktree, d), t) for d, t in big) if r is not None]
 
 
 def mark(store_path: str, worktree: str, dirs: Iterable[str]) -> None:
@@ -147,6 +167,7 @@ def stopped(store_path: str, worktree: str) -> None:
         _tx(con),
     ):
         _new_epoch(con, 0, "stopped")
+        con.execute("DELETE FROM scanned")
 
 
 def synced(store_path: str, token_path: str) -> None:
@@ -200,21 +221,32 @@ class Begun:
     base_root: bytes
     base_stamp: str
     base_labels: str
+    # trees covered by slow scans (root, has CACHEDIR.TAG): never clean
+    scanned: frozenset[tuple[bytes, bool]] = frozenset()
 
     @property
     def has_base(self) -> bool:
         return self.base_epoch == self.epoch and self.pid != 0
 
-    def clean(self) -> CleanSet:
-        return CleanSet(self.dirs)
+    def untrusted(self, skip_cache_dirs: bool = True) -> frozenset[bytes]:
+        """The roots of the trees whose folders are never taken as clean: those the daemon
+        only scans (a CACHEDIR.TAG tree only when it is snapshotted at all)."""
+        return frozenset(d for d, tagged in self.scanned if not (tagged and skip_cache_dirs))
+
+    def clean(self, skip_cache_dirs: bool = True) -> CleanSet:
+        return CleanSet(self.dirs, self.untrusted(skip_cache_dirs))
 
 
 class CleanSet:
-    """Answers "is this directory and everything below it unchanged since the base?"."""
+    """Answers "is this directory and everything below it unchanged since the base?".
 
-    def __init__(self, dirs: Iterable[bytes]) -> None:
+    A folder in an *untrusted* tree (covered by slow scans: a file rewritten in place there
+    has no event) never is, nor any folder above one."""
+
+    def __init__(self, dirs: Iterable[bytes], untrusted: Iterable[bytes] = ()) -> None:
+        self.untrusted = frozenset(untrusted)
         touched: set[bytes] = set()
-        for d in dirs:
+        for d in (*dirs, *self.untrusted):
             # d and every folder above it have changed below them
             while d not in touched:
                 touched.add(d)
@@ -224,7 +256,15 @@ class CleanSet:
         self.touched = touched
 
     def __call__(self, rel: bytes) -> bool:
-        return rel not in self.touched
+        if rel in self.touched:
+            return False
+        if self.untrusted:
+            d = rel
+            while d:
+                d = d.rpartition(b"/")[0]
+                if d in self.untrusted:
+                    return False
+        return True
 
 
 def begin(store_path: str, worktree: str) -> Begun | None:
@@ -240,9 +280,12 @@ def begin(store_path: str, worktree: str) -> Begun | None:
             dirs = frozenset(
                 d for (d,) in con.execute("SELECT DISTINCT dir FROM marks WHERE seq <= ?", (seq,))
             )
+            big = frozenset(
+                (bytes(d), bool(t)) for d, t in con.execute("SELECT dir, tagged FROM scanned")
+            )
     except (FileNotFoundError, sqlite3.Error):
         return None
-    return Begun(epoch, pid, max(seq, base_seq), dirs, base_epoch, bytes(root), stamp, labels)
+    return Begun(epoch, pid, max(seq, base_seq), dirs, base_epoch, bytes(root), stamp, labels, big)
 
 
 def finish(
@@ -326,6 +369,7 @@ class Plan:
     begun: Begun
     stamp: str
     synced: bool  # the daemon has marked every change made before the snapshot started
+    skip_cache_dirs: bool = True  # snapshot.skipCacheDirs: CACHEDIR.TAG trees are left out
 
     @property
     def base_root(self) -> bytes:
@@ -333,12 +377,14 @@ class Plan:
 
     @property
     def fast(self) -> bool:
-        """Nothing changed since the base, nor anything labels depend on: the base's root is
-        this snapshot's root (given the worktree's last snapshot is the base)."""
+        """Nothing changed since the base, nor anything labels depend on, and no tree is
+        covered by slow scans only: the base's root is this snapshot's root (given the
+        worktree's last snapshot is the base)."""
         return (
             self.synced
             and self.begun.has_base
             and not self.begun.dirs
+            and not self.begun.untrusted(self.skip_cache_dirs)
             and self.stamp == self.begun.base_stamp
         )
 
@@ -348,7 +394,7 @@ class Plan:
         b = self.begun
         if not (self.synced and b.has_base) or labels != b.base_labels:
             return None
-        return b.clean()
+        return b.clean(self.skip_cache_dirs)
 
 
 def stamp(repo: Any, extra: str) -> str:
@@ -400,7 +446,9 @@ def _excludes_file(repo: Any, configs: list[str]) -> str:
     return os.path.join(repo.toplevel, value) if value else ""
 
 
-def plan(store_path: str, repo: Any, trigger: str, extra: str) -> Plan | None:
+def plan(
+    store_path: str, repo: Any, trigger: str, extra: str, skip_cache_dirs: bool = True
+) -> Plan | None:
     """The dirty set for a snapshot of *repo* now, or None when no live daemon watches it
     (then the snapshot walks everything, exactly as without a watcher)."""
     from git_snapshot.watch import instance
@@ -417,7 +465,7 @@ def plan(store_path: str, repo: Any, trigger: str, extra: str) -> Plan | None:
     synced = trigger == "watch" or (begun.has_base and sync(store_path, repo.toplevel))
     if synced and trigger != "watch":
         begun = begin(store_path, repo.toplevel) or begun  # with what the sync flushed
-    return Plan(repo.toplevel, begun, stamp(repo, extra), synced)
+    return Plan(repo.toplevel, begun, stamp(repo, extra), synced, skip_cache_dirs)
 
 
 def done(store_path: str, p: Plan, root: bytes, labels: str) -> None:

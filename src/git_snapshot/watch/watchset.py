@@ -243,6 +243,7 @@ class WatchSet:
         self.polled: dict[str, int | None] = {}  # folder -> deep signature
         self.big: dict[str, BigTree] = {}
         self.dirty: set[str] = set()  # folders to mark in the dirty set
+        self.new_big: list[BigTree] = []  # big trees to publish in the dirty set (before marks)
         self.failed = False  # a watch failed since the last setup: the dirty set is not whole
         self.counters = Counters()
         # files fed to the burst detector as overwritten, or created, since the last snapshot
@@ -380,6 +381,7 @@ class WatchSet:
             b.full()
             self.schedule(b, time.time())
             self.big[path] = b
+            self.new_big.append(b)
             self.dirty.update(b.dirs() or [path])
             wd = self._try_watch(path)
             if wd is not None:
