@@ -16,6 +16,7 @@ from git_snapshot.store import Store
 from git_snapshot.store import validate
 from git_snapshot.store.diff import ADDED
 from git_snapshot.store.diff import diff_trees
+from git_snapshot.store.objects import Entry
 
 
 @pytest.fixture
@@ -59,3 +60,25 @@ def test_diff_trees_decodes_links_and_modes(store: Store) -> None:
     ).root
     got = [(ch.path, ch.status) for ch in diff_trees(store, old, new)]
     assert got == [(b"a", "mode"), (b"l", "modified"), (b"m", ADDED)]
+
+
+def test_diff_dir_passes_over_a_file_as_the_snapshot_holds_it(store: Store, tmp_path: Path) -> None:
+    import os
+
+    from git_snapshot.store.diff import diff_dir
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    for name, data in ((b"same", b"1"), (b"mode", b"2"), (b"edited", b"3")):
+        (disk / name.decode()).write_bytes(data)
+    c = Crafter(store)
+
+    def held(name: bytes, data: bytes) -> Entry:
+        st = os.lstat(os.path.join(os.fsencode(disk), name))
+        return c.file(name, data, mode=st.st_mode & 0o7777, mtime_ns=st.st_mtime_ns)
+
+    root = c.commit("s", [held(b"edited", b"4"), held(b"mode", b"2"), held(b"same", b"1")]).root
+    os.chmod(disk / "mode", 0o600)
+    os.utime(disk / "edited", ns=(1, 1))  # new mtime, same size: read and compared
+    got = [(ch.path, ch.status) for ch in diff_dir(store, root, os.fsencode(disk))]
+    assert got == [(b"edited", "modified"), (b"mode", "mode")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import struct
 from collections.abc import Callable
 from collections.abc import Iterable
 from typing import NamedTuple
@@ -16,7 +17,6 @@ from git_snapshot.store import objects
 from git_snapshot.store import treebytes
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
-from git_snapshot.store.history import checked_tree
 from git_snapshot.store.history import read_tree
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
@@ -244,7 +244,7 @@ def _compare_dir(
     nxt: list[_Dir],
 ) -> None:
     rel, directory, out = job.rel, job.directory, job.items
-    old = {e.name: e for e in checked_tree(store, job.tree, data, rel)}
+    old = _split(store, job.tree, data, rel)
     try:
         with os.scandir(directory) as it:
             disk = {d.name: d for d in it}
@@ -261,7 +261,10 @@ def _compare_dir(
             st = None if d is None else _lstat_entry(d)
             if skip_stat(path, st):
                 continue
-        o = old.get(name)
+        ro = old.get(name)
+        if ro is not None and st is not None and ro[0] == FILE and _same(ro, st):
+            continue  # a file with the mode, mtime and size the snapshot holds: not decoded
+        o = None if ro is None else _entry(store, job.tree, ro, rel)
         if st is None:
             if o is not None:
                 out += _below(store, o, path, DELETED)
@@ -280,6 +283,17 @@ def _compare_dir(
             status = same_on_disk(o, full, st)
             if status:
                 out.append(Change(path, status, o, None))
+
+
+def _same(raw: bytes, st: os.stat_result) -> bool:
+    """Whether a file entry's stored bytes (objects.HEAD) hold the mode, mtime and size of
+    the regular file on disk: same_on_disk's answer for it then, without decoding it."""
+    return stat.S_ISREG(st.st_mode) and raw[3:23] == _MODE_MTIME_SIZE.pack(
+        stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size
+    )
+
+
+_MODE_MTIME_SIZE = struct.Struct("<IqQ")  # objects.HEAD from its 4th byte
 
 
 def _lstat_entry(d: os.DirEntry[bytes]) -> os.stat_result | None:

@@ -24,9 +24,7 @@ from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
-from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
-from git_snapshot.store.objects import decode_tree
 
 APPEARED, CHANGED, VANISHED = "appeared", "changed", "vanished"
 
@@ -66,15 +64,6 @@ def _plainly_safe(entries: list[Entry]) -> bool:
 def read_tree(store: Store, key: bytes, rel: bytes = b"") -> list[Entry]:
     """validate.read_tree, faster on the trees every honest store holds."""
     return _checked(store.read_tree(key), rel)
-
-
-def checked_tree(store: Store, key: bytes, data: bytes, rel: bytes = b"") -> list[Entry]:
-    """read_tree of a tree whose bytes *data* were read already (checked against *key*)."""
-    try:
-        entries = decode_tree(data)
-    except CorruptObject:
-        return read_tree(store, key, rel)  # the error as a read gives it
-    return _checked(entries, rel)
 
 
 def _checked(entries: list[Entry], rel: bytes) -> list[Entry]:
