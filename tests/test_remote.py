@@ -181,6 +181,10 @@ def test_push_then_new_machine_reads_restores_and_pulls(tmp_path: Path, store_di
     assert [s["message"] for s in remote_list] == ["first", "second"]
     cat = on(other, tmp_path, "cat", "--remote", "backup", "--repo", "proj", "1", ".env")
     assert cat == "API_TOKEN=hunter2-very-secret\n"
+    # from a repository the remote has nothing of, the error says how to reach the others
+    fresh = init_repo(tmp_path / "fresh")
+    lost = on(other, fresh, "cat", "--remote", "backup", "1", ".env", rc=1)
+    assert "list --all" in lost.err and "--repo NAME" in lost.err
     show = on(other, tmp_path, "show", "--remote", "backup", "--repo", "proj", "2")
     assert "data.bin" in show and "ignored" not in show.splitlines()[0]
     on(

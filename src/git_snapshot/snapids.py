@@ -71,6 +71,11 @@ def select(
     """The snapshot *ref* names among one repository's snapshots (oldest first). ``latest``
     and dates count the snapshots of *worktree*, or of the whole repository when that
     worktree has none and is not the one the command runs in (a deleted one, say)."""
+    if ref.number is not None and not all_snaps:
+        raise UserError(
+            f"no snapshot {ref.number}: this repository has none in this store; "
+            "'git snapshot list --all' shows the repositories it holds (reach one with --repo NAME)"
+        )
     if ref.number is not None:
         for s in all_snaps:
             if s.id == ref.number:
