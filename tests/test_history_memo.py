@@ -377,3 +377,13 @@ def test_gc_sweeps_the_deltas_of_forgotten_snapshots(store: Store) -> None:
     gc(store)
     assert not any(os.path.exists(p) for p in gone)
     assert len(_cache_files(store)) == len(snaps) - 2  # the others are still find's
+
+
+def test_find_reports_progress_only_while_it_computes_deltas(store: Store) -> None:
+    snaps = _shared_history(store)
+    calls: list[tuple[int, int]] = []
+    first = find(store, snaps, lambda p, e: True, progress=lambda *a: calls.append(a))
+    assert calls == [(i, len(snaps)) for i in range(1, len(snaps) + 1)]
+    calls.clear()
+    assert find(store, snaps, lambda p, e: True, progress=lambda *a: calls.append(a)) == first
+    assert calls == []  # every delta from the cache: nothing to wait for

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import time
 from typing import Any
 
 from git_snapshot import output
@@ -68,10 +69,22 @@ def cmd_find(
             sources = [key] if key else []
         labels = qualified(store, store.snapshots())
         trees = Trees(store)
-        for source in sources:
-            for run in find(store, store.snapshots(source), match, by_path=True):
-                files, size = trees.totals(run.entry)
-                found.append((labels.get(source, source), run, files, size))
+        # a first search computes every delta (seconds on a big store): shown on a terminal
+        progress = output.Progress("find: comparing snapshots", unit="snapshots")
+        start = time.monotonic()
+
+        def computing(done: int, total: int) -> None:
+            if time.monotonic() - start > 0.5:  # no bar flashing by for a delta or two
+                progress.count_of(done, total)
+
+        try:
+            for source in sources:
+                snaps = store.snapshots(source)
+                for run in find(store, snaps, match, by_path=True, progress=computing):
+                    files, size = trees.totals(run.entry)
+                    found.append((labels.get(source, source), run, files, size))
+        finally:
+            progress.done()
     if json_out:
         output.print_json([_json(label, run, f, n, all_repos) for label, run, f, n in found])
         return 0

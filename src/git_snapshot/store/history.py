@@ -92,6 +92,7 @@ class Trees:
         self._found: dict[tuple[bytes, bytes], Found] = {}
         self._below: dict[bytes, Found] = {}
         self._replaced: dict[bytes, dict[bytes, Entry]] = {}  # oldest first
+        self.computed = 0  # deltas computed (not found in the cache)
 
     def entries(self, key: bytes, rel: bytes = b"") -> dict[bytes, Entry]:
         got = self._entries.get(key)
@@ -242,6 +243,7 @@ class Trees:
         if got is not None:
             return got
         changes = self.delta(a, b)
+        self.computed += 1
         deltas.save(self.store, a, b, changes)
         self._below.clear()  # listings of added or vanished folders: not needed again
         return deltas.Delta([p for p, _ in changes], [f for _, f in changes])
@@ -306,7 +308,13 @@ class Run:
     snapshots: list[Snapshot]
 
 
-def find(store: Store, snaps: Iterable[Snapshot], match: Match, by_path: bool = False) -> list[Run]:
+def find(
+    store: Store,
+    snaps: Iterable[Snapshot],
+    match: Match,
+    by_path: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Run]:
     """The paths *match* accepts in each of *snaps* (oldest first), each path's consecutive
     snapshots with the same content grouped into one run; ordered by path, then time.
 
@@ -315,7 +323,8 @@ def find(store: Store, snaps: Iterable[Snapshot], match: Match, by_path: bool = 
     path vanishes, stops matching or changes content. *match* must give the same answer for
     the same path and content (kind, mode, ref); with *by_path*, for the same path alone
     (then it is asked once per path, with an entry holding only the name, and the entries of
-    a delta are read only when one of its paths matches)."""
+    a delta are read only when one of its paths matches). *progress* is given (snapshots
+    done, of all) after each snapshot whose delta had to be computed (a first search)."""
     trees = Trees(store)
     order = list(snaps)
     done: dict[bytes, list[tuple[int, int, Fields]]] = {}  # path: closed (start, end, entry)
@@ -337,7 +346,10 @@ def find(store: Store, snaps: Iterable[Snapshot], match: Match, by_path: bool = 
         return hot
 
     for i, s in enumerate(order):
+        computed = trees.computed
         d = trees.cached_delta(root, s.root)
+        if progress is not None and trees.computed != computed:
+            progress(i + 1, len(order))
         hot = hot_paths(d) if by_path else None
         if hot is not None and not hot:  # nothing searched for changed: entries stay unread
             root = s.root
