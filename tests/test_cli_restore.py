@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 from pathlib import Path
 
@@ -143,6 +144,18 @@ def test_dry_run_changes_nothing_and_lists(repo: Path) -> None:
     assert tree_state(repo) == state
     assert git_dir_state(repo) == dot_git
     assert _count(repo) == n  # not even a pre-restore snapshot
+
+
+def test_dry_run_of_a_path_below_deleted_folders(repo: Path) -> None:
+    """A chosen path whose folders are all gone: listed, nothing made (the dry run has no
+    descriptor for folders it would create; it once closed -1 and stopped with EBADF)."""
+    write(repo / "pkg" / "sub" / "f.txt", "kept\n")
+    gs(repo)
+    shutil.rmtree(repo / "pkg")
+    state = tree_state(repo)
+    out = gs(repo, "restore", "latest", "pkg/sub/", "--dry-run").out
+    assert "would create pkg/sub/f.txt" in out.splitlines()
+    assert tree_state(repo) == state
 
 
 def test_delete_removes_what_came_later_but_never_dot_git(repo: Path) -> None:

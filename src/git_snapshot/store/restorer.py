@@ -271,7 +271,7 @@ class Restorer:
                     leftovers.sweep(fd)
                 self._put(fd, entry, b"/".join(parts))
             finally:
-                if own:
+                if own and fd >= 0:
                     os.close(fd)
 
     def _stop(self) -> None:
@@ -344,7 +344,7 @@ class Restorer:
                     "restore again"
                 )
                 raise UserError(f"cannot restore below {show(rel)}: {why}")
-            if own:
+            if own and fd >= 0:  # a dry run's missing folders have no descriptor (-1)
                 os.close(fd)
             fd, own = opened[0], True
         return fd, own
