@@ -33,6 +33,7 @@ from git_snapshot.store.history import _plainly_safe
 from git_snapshot.store.history import find
 from git_snapshot.store.history import root_entry
 from git_snapshot.store.history import versions
+from git_snapshot.store.index import Location
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
@@ -249,13 +250,13 @@ def test_log_of_a_path_that_changes_type_vanishes_and_comes_back(store: Store) -
 def test_find_reads_each_tree_once_then_none_from_the_cache(store: Store) -> None:
     snaps = _shared_history(store)
     reads: list[bytes] = []
-    original = store.read_tree
+    original = store.read_object
 
-    def counting(key: bytes) -> list[Entry]:
+    def counting(key: bytes, loc: Location | None = None) -> bytes:
         reads.append(key)
-        return original(key)
+        return original(key, loc)
 
-    store.read_tree = counting  # type: ignore[method-assign]
+    store.read_object = counting  # type: ignore[method-assign]
     first = _found(store, snaps, lambda p, e: True)
     assert reads and len(reads) == len(set(reads))
     reads.clear()

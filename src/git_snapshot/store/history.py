@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from git_snapshot.store import deltas
+from git_snapshot.store import treebytes
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
@@ -25,6 +26,7 @@ from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.objects import decode_tree
 
 APPEARED, CHANGED, VANISHED = "appeared", "changed", "vanished"
 
@@ -102,6 +104,20 @@ class Trees:
                 got = {e.name: e for e in read_tree(self.store, key, rel)}
             self._entries[key] = got
         return got
+
+    def _load(self, wanted: list[tuple[bytes, bytes]]) -> None:
+        """Read the trees of *wanted* (key, path for messages) not read yet, in batches
+        (treebytes.load: a few queries, storage order), as entries would one by one."""
+        todo = {}
+        for key, rel in wanted:
+            if key not in self._entries and key not in self._replaced:
+                todo[key] = rel
+        keys = list(todo)
+        for i in range(0, len(keys), 2048):
+            part = keys[i : i + 2048]
+            for key, data in treebytes.load(self.store, part).items():
+                entries = _checked(decode_tree(data), todo[key])
+                self._entries[key] = {e.name: e for e in entries}
 
     def _retire(self, key: bytes) -> None:
         """A tree the next snapshot replaced: kept among the last REPLACED only, so that going
@@ -186,14 +202,17 @@ class Trees:
         if got is not None:
             return got
         out: Found = []
-        stack = [(key, b"")]
-        while stack:  # no call stack: depth is no limit
-            k, rel = stack.pop()
-            for e in self.entries(k, prefix + rel).values():
-                path = rel + e.name
-                out.append((path, e))
-                if e.kind == DIR:
-                    stack.append((e.ref, path + b"/"))
+        level = [(key, b"")]
+        while level:  # level by level, each level's trees read in one batch
+            self._load([(k, prefix + rel) for k, rel in level])
+            nxt = []
+            for k, rel in level:
+                for e in self.entries(k, prefix + rel).values():
+                    path = rel + e.name
+                    out.append((path, e))
+                    if e.kind == DIR:
+                        nxt.append((e.ref, path + b"/"))
+            level = nxt
         self._below[key] = out
         return out
 
@@ -206,34 +225,49 @@ class Trees:
             return out
         if not a:
             return [(p, tuple(e)) for p, e in self.below(b)]
-        stack = [(a, b, b"")]
-        while stack:
-            ka, kb, prefix = stack.pop()
-            old, new = self.entries(ka, prefix), self.entries(kb, prefix)
-            self._retire(ka)
-            for name, n in new.items():
-                o = old.get(name)
-                if o == n:
-                    continue
-                path = prefix + name
-                out.append((path, tuple(n)))
-                sub = path + b"/"
-                if o is not None and o.kind == DIR:
-                    if n.kind == DIR:
-                        if o.ref != n.ref:
-                            stack.append((o.ref, n.ref, sub))
-                        continue
-                    out.extend((sub + p, None) for p, _ in self.below(o.ref, sub))
-                if n.kind == DIR:
-                    out.extend((sub + p, tuple(e)) for p, e in self.below(n.ref, sub))
-            for name, o in old.items():
-                if name not in new:
-                    path = prefix + name
-                    out.append((path, None))
-                    if o.kind == DIR:
-                        sub = path + b"/"
-                        out.extend((sub + p, None) for p, _ in self.below(o.ref, sub))
+        level = [(a, b, b"")]
+        stack: list[tuple[bytes, bytes, bytes]] = []
+        while level:  # level by level, each level's trees read in one batch
+            self._load([(k, p) for ka, kb, p in level for k in (ka, kb)])
+            stack, level = level, stack
+            while stack:
+                self._delta_step(*stack.pop(), out, level)
         return out
+
+    def _delta_step(
+        self,
+        ka: bytes,
+        kb: bytes,
+        prefix: bytes,
+        out: list[deltas.Change],
+        stack: list[tuple[bytes, bytes, bytes]],
+    ) -> None:
+        """delta's comparison of one pair of folders; the pairs of subfolders that differ
+        go to *stack*."""
+        old, new = self.entries(ka, prefix), self.entries(kb, prefix)
+        self._retire(ka)
+        for name, n in new.items():
+            o = old.get(name)
+            if o == n:
+                continue
+            path = prefix + name
+            out.append((path, tuple(n)))
+            sub = path + b"/"
+            if o is not None and o.kind == DIR:
+                if n.kind == DIR:
+                    if o.ref != n.ref:
+                        stack.append((o.ref, n.ref, sub))
+                    continue
+                out.extend((sub + p, None) for p, _ in self.below(o.ref, sub))
+            if n.kind == DIR:
+                out.extend((sub + p, tuple(e)) for p, e in self.below(n.ref, sub))
+        for name, o in old.items():
+            if name not in new:
+                path = prefix + name
+                out.append((path, None))
+                if o.kind == DIR:
+                    sub = path + b"/"
+                    out.extend((sub + p, None) for p, _ in self.below(o.ref, sub))
 
     def cached_delta(self, a: bytes, b: bytes) -> deltas.Delta:
         """delta(a, b), from the store's cache when it holds it (else computed and kept)."""
