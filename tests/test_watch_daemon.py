@@ -90,8 +90,14 @@ class Watcher:
         return {}
 
     def watching(self, root: Path) -> dict[str, Any]:
+        """Wait until the daemon watches *root* and has taken (or found unneeded) the
+        snapshot it takes when watching starts."""
         tree: dict[str, Any] = wait_for(
-            lambda: self.tree(root).get("state") in ("watching", "polling") and self.tree(root),
+            lambda: (
+                self.tree(root).get("state") in ("watching", "polling")
+                and (self.tree(root).get("last_snapshot") or self.tree(root).get("last_error"))
+                and self.tree(root)
+            ),
             what=f"the daemon to watch {root}",
         )
         return tree
@@ -145,6 +151,7 @@ def make_repo(tmp_path: Path, name: str = "wt") -> Path:
     (r / "src" / "main.py").write_text("print(1)\n")
     git(r, "add", ".")
     git(r, "commit", "-q", "-m", "init")
+    gs(r, "create", "-m", "init")  # saved: watching starts without a watch snapshot
     return Path(os.path.realpath(r))
 
 
@@ -157,8 +164,8 @@ def test_debounce_several_writes_one_snapshot(
     watcher.watching(repo)
     for i in range(4):
         (repo / "src" / f"f{i}.txt").write_text(f"{i}\n")
+        last_write = time.time()
         time.sleep(QUIET / 3)
-    last_write = time.time()
     snaps = wait_for(lambda: watch_snaps(repo), what="a watch snapshot")
     assert snaps[0].created >= last_write + QUIET * 0.9  # after the quiet period, not before
     time.sleep(QUIET * 3)
@@ -217,6 +224,7 @@ def test_queue_overflow_marks_all_and_rescans(
     add(store_dir, repo)
     flood = repo / "flood"
     flood.mkdir()
+    gs(repo, "create", "-m", "set up")  # saved: watching starts without a watch snapshot
     proc = watcher.start()
     watcher.watching(repo)
     max_queued = int(Path("/proc/sys/fs/inotify/max_queued_events").read_text())
@@ -291,6 +299,7 @@ def test_budget_exhausted_falls_back_to_polling(
     repo = make_repo(tmp_path)
     deep = repo / "a" / "b" / "c"
     deep.mkdir(parents=True)
+    gs(repo, "create", "-m", "set up")
     add(store_dir, repo)
     watcher.start()
     tree = watcher.watching(repo)
@@ -313,6 +322,7 @@ def test_big_ignored_tree_one_watch_and_a_slow_scan(
     repo = make_repo(tmp_path)
     for i in range(20):
         (repo / "node_modules" / f"pkg{i}" / "lib").mkdir(parents=True)
+    gs(repo, "create", "-m", "set up")
     add(store_dir, repo)
     watcher.start()
     tree = watcher.watching(repo)
@@ -361,6 +371,7 @@ def test_a_burst_of_deletions_is_a_loss_entry(
     repo = make_repo(tmp_path)
     data = repo / "data"
     data.mkdir()
+    gs(repo, "create", "-m", "set up")
     add(store_dir, repo)
     watcher.start()
     watcher.watching(repo)

@@ -137,6 +137,12 @@ class Daemon:
         self.trees[path] = tree
         self.setup(tree)
         log(f"{path}: watching ({tree.ws.summary()['watches']} watches)")
+        # what changed before watching began (files made since the last git command) is in
+        # no snapshot yet: take one now (none is added if nothing changed since the last one)
+        now = _now()
+        tree.last_change = now
+        tree.first_change = now - self.cfg.max_delay  # due at once
+        self.prewarm()
 
     def setup(self, tree: Tree) -> None:
         """(Re)build the watch set, then tell the dirty set a new epoch starts."""
