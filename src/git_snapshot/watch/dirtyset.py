@@ -370,10 +370,17 @@ class Plan:
     stamp: str
     synced: bool  # the daemon has marked every change made before the snapshot started
     skip_cache_dirs: bool = True  # snapshot.skipCacheDirs: CACHEDIR.TAG trees are left out
+    # the daemon's own snapshots trust what its scans of big trees found (a file rewritten in
+    # place there is seen at the deep scan, snapshot.watchDeepScan); any other walks them
+    trust_scanned: bool = False
 
     @property
     def base_root(self) -> bytes:
         return self.begun.base_root
+
+    def untrusted(self) -> frozenset[bytes]:
+        """Roots of the trees this snapshot walks even when no folder in them is marked."""
+        return frozenset() if self.trust_scanned else self.begun.untrusted(self.skip_cache_dirs)
 
     @property
     def fast(self) -> bool:
@@ -384,7 +391,7 @@ class Plan:
             self.synced
             and self.begun.has_base
             and not self.begun.dirs
-            and not self.begun.untrusted(self.skip_cache_dirs)
+            and not self.untrusted()
             and self.stamp == self.begun.base_stamp
         )
 
@@ -394,7 +401,7 @@ class Plan:
         b = self.begun
         if not (self.synced and b.has_base) or labels != b.base_labels:
             return None
-        return b.clean(self.skip_cache_dirs)
+        return CleanSet(b.dirs, self.untrusted())
 
 
 def stamp(repo: Any, extra: str) -> str:
@@ -465,7 +472,8 @@ def plan(
     synced = trigger == "watch" or (begun.has_base and sync(store_path, repo.toplevel))
     if synced and trigger != "watch":
         begun = begin(store_path, repo.toplevel) or begun  # with what the sync flushed
-    return Plan(repo.toplevel, begun, stamp(repo, extra), synced, skip_cache_dirs)
+    trust = trigger == "watch"
+    return Plan(repo.toplevel, begun, stamp(repo, extra), synced, skip_cache_dirs, trust)
 
 
 def done(store_path: str, p: Plan, root: bytes, labels: str) -> None:
