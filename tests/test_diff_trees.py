@@ -82,3 +82,15 @@ def test_diff_dir_passes_over_a_file_as_the_snapshot_holds_it(store: Store, tmp_
     os.utime(disk / "edited", ns=(1, 1))  # new mtime, same size: read and compared
     got = [(ch.path, ch.status) for ch in diff_dir(store, root, os.fsencode(disk))]
     assert got == [(b"edited", "modified"), (b"mode", "mode")]
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_find_refuses_a_hostile_entry_a_delta_brings(case: str, store: Store) -> None:
+    from git_snapshot.store.history import find
+
+    c = Crafter(store)
+    honest = c.commit("hostile", [c.file(b"zz-fine", b"fine")])
+    snap, path = _craft(store, case, 2)
+    with pytest.raises(validate.UnsafeTree) as refused:
+        find(store, [honest, snap], lambda p, e: True)
+    assert refused.value.path == path, case

@@ -25,8 +25,10 @@ from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import decode_tree
+from git_snapshot.store.objects import encode_into
 
 APPEARED, CHANGED, VANISHED = "appeared", "changed", "vanished"
 
@@ -78,6 +80,12 @@ def _checked(entries: list[Entry], rel: bytes) -> list[Entry]:
     return entries
 
 
+def _entry_bytes(e: Entry) -> bytes:
+    parts: list[bytes] = []
+    encode_into(parts, e)
+    return b"".join(parts)
+
+
 def root_entry(tree: bytes) -> Entry:
     """The snapshot's top folder as an entry, so that '.' has versions like any folder."""
     return Entry(b"", DIR, 0o755, 0, 0, tree)
@@ -95,6 +103,10 @@ class Trees:
         self._below: dict[bytes, Found] = {}
         self._replaced: dict[bytes, dict[bytes, Entry]] = {}  # oldest first
         self.computed = 0  # deltas computed (not found in the cache)
+        # delta's view of trees: name -> the entry's stored bytes (treebytes.split), so that
+        # what two versions of a folder share is compared, not decoded
+        self._raws: dict[bytes, dict[bytes, bytes]] = {}
+        self._raws_replaced: dict[bytes, dict[bytes, bytes]] = {}  # oldest first
 
     def entries(self, key: bytes, rel: bytes = b"") -> dict[bytes, Entry]:
         got = self._entries.get(key)
@@ -111,13 +123,62 @@ class Trees:
         todo = {}
         for key, rel in wanted:
             if key not in self._entries and key not in self._replaced:
-                todo[key] = rel
+                raws = self._raws.get(key)
+                raws = self._raws_replaced.get(key) if raws is None else raws
+                if raws is not None:  # read by delta already: decoded, checked again
+                    data = TREE_MAGIC + b"".join(raws.values())
+                    entries = _checked(decode_tree(data), rel)
+                    self._entries[key] = {e.name: e for e in entries}
+                else:
+                    todo[key] = rel
         keys = list(todo)
         for i in range(0, len(keys), 2048):
             part = keys[i : i + 2048]
             for key, data in treebytes.load(self.store, part).items():
                 entries = _checked(decode_tree(data), todo[key])
                 self._entries[key] = {e.name: e for e in entries}
+
+    def _load_raws(self, wanted: list[tuple[bytes, bytes]]) -> None:
+        """_load for delta's view: name -> stored bytes of each entry, names checked."""
+        todo = {}
+        for key, rel in wanted:
+            if key not in self._raws:
+                got = self._raws_replaced.pop(key, None)
+                if got is None:
+                    known = self._entries.get(key)
+                    known = self._replaced.get(key) if known is None else known
+                    if known is not None:  # read as entries already (below)
+                        got = {name: _entry_bytes(e) for name, e in known.items()}
+                if got is not None:
+                    self._raws[key] = got
+                else:
+                    todo[key] = rel
+        keys = list(todo)
+        for i in range(0, len(keys), 2048):
+            part = keys[i : i + 2048]
+            for key, data in treebytes.load(self.store, part).items():
+                got = treebytes.split(data)
+                if got is None:  # checked the slow way: raises what is wrong, if anything
+                    got = {e.name: _entry_bytes(e) for e in _checked(decode_tree(data), todo[key])}
+                self._raws[key] = got
+
+    def _raw_entry(self, key: bytes, raw: bytes, rel: bytes) -> Entry:
+        """One entry of delta's view, checked as validate checks it."""
+        e = treebytes.entry(raw)
+        if e is None:  # a link, or what validate refuses: looked at closer
+            e = decode_tree(TREE_MAGIC + raw)[0]
+            problem = validate.entry_problem(e)
+            if problem is not None:
+                read_tree(self.store, key, rel)  # names the tree's first problem
+                raise validate.UnsafeTree(rel + e.name, problem)
+        return e
+
+    def _retire_raws(self, key: bytes) -> None:
+        got = self._raws.pop(key, None)
+        if got is not None:
+            self._raws_replaced[key] = got
+            if len(self._raws_replaced) > REPLACED:
+                del self._raws_replaced[next(iter(self._raws_replaced))]
 
     def _retire(self, key: bytes) -> None:
         """A tree the next snapshot replaced: kept among the last REPLACED only, so that going
@@ -228,7 +289,7 @@ class Trees:
         level = [(a, b, b"")]
         stack: list[tuple[bytes, bytes, bytes]] = []
         while level:  # level by level, each level's trees read in one batch
-            self._load([(k, p) for ka, kb, p in level for k in (ka, kb)])
+            self._load_raws([(k, p) for ka, kb, p in level for k in (ka, kb)])
             stack, level = level, stack
             while stack:
                 self._delta_step(*stack.pop(), out, level)
@@ -244,12 +305,14 @@ class Trees:
     ) -> None:
         """delta's comparison of one pair of folders; the pairs of subfolders that differ
         go to *stack*."""
-        old, new = self.entries(ka, prefix), self.entries(kb, prefix)
-        self._retire(ka)
-        for name, n in new.items():
-            o = old.get(name)
-            if o == n:
-                continue
+        old, new = self._raws[ka], self._raws[kb]
+        self._retire_raws(ka)
+        for name, rn in new.items():
+            ro = old.get(name)
+            if ro == rn:
+                continue  # the same entry: not decoded
+            n = self._raw_entry(kb, rn, prefix)
+            o = None if ro is None else self._raw_entry(ka, ro, prefix)
             path = prefix + name
             out.append((path, tuple(n)))
             sub = path + b"/"
@@ -261,8 +324,9 @@ class Trees:
                 out.extend((sub + p, None) for p, _ in self.below(o.ref, sub))
             if n.kind == DIR:
                 out.extend((sub + p, tuple(e)) for p, e in self.below(n.ref, sub))
-        for name, o in old.items():
+        for name, ro in old.items():
             if name not in new:
+                o = self._raw_entry(ka, ro, prefix)
                 path = prefix + name
                 out.append((path, None))
                 if o.kind == DIR:
