@@ -260,9 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="s3://BUCKET[/PREFIX][?endpoint=URL&region=NAME] (credentials from the usual AWS "
         "variables and files) or file:///ABSOLUTE/PATH",
     )
-    r.add_argument(
-        "--key", metavar="FILE", help="the key file of a remote another machine made"
-    )
+    r.add_argument("--key", metavar="FILE", help="the key file of a remote another machine made")
     r = rsub.add_parser("list", help="the remotes, their key files and auto-push state")
     _json(r)
     r = rsub.add_parser("remove", help="forget a remote (nothing on it is deleted)")
