@@ -14,8 +14,10 @@ from __future__ import annotations
 import configparser
 import datetime
 import os
+import time
 import urllib.parse
 from typing import Any
+from typing import Callable
 
 from git_snapshot.errors import UserError
 from git_snapshot.store.backend import Backend
@@ -88,6 +90,9 @@ def credentials(query: dict[str, str]) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v}
 
 
+RETRY_WAITS = (0.5, 1.0, 2.0)  # seconds before each of our own extra attempts
+
+
 class S3Backend(Backend):
     def __init__(self, url: str) -> None:
         from obstore.store import S3Store
@@ -123,6 +128,23 @@ class S3Backend(Backend):
         except Exception as exc:
             raise BackendError(f"cannot use {self._where}: {_first_line(exc)}") from None
 
+    def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """*fn*, tried again after a network failure that object_store's own retries gave up
+        on (it does not retry a PUT whose body was cut off twice): every request we make is
+        idempotent or conditional, so a repeat is safe. Answers (not found, exists, etag
+        mismatch) are never retried."""
+        from obstore.exceptions import AlreadyExistsError
+        from obstore.exceptions import PreconditionError
+
+        for wait in RETRY_WAITS:
+            try:
+                return fn(*args, **kwargs)
+            except (FileNotFoundError, AlreadyExistsError, PreconditionError):
+                raise
+            except Exception:
+                time.sleep(wait)
+        return fn(*args, **kwargs)
+
     def _fail(self, what: str, exc: Exception) -> BackendError:
         return BackendError(f"remote {self._where}: {what} failed: {_first_line(exc)}")
 
@@ -130,7 +152,7 @@ class S3Backend(Backend):
         import obstore
 
         try:
-            obstore.put(self._store, self._prefix + name, data, use_multipart=False)
+            self._call(obstore.put, self._store, self._prefix + name, data, use_multipart=False)
         except Exception as exc:
             raise self._fail(f"writing {name}", exc) from None
 
@@ -141,8 +163,8 @@ class S3Backend(Backend):
 
         mode: Any = "create" if etag is None else {"e_tag": etag}
         try:
-            result = obstore.put(
-                self._store, self._prefix + name, data, mode=mode, use_multipart=False
+            result = self._call(
+                obstore.put, self._store, self._prefix + name, data, mode=mode, use_multipart=False
             )
         except (AlreadyExistsError, PreconditionError):
             raise Conflict(name) from None
@@ -154,7 +176,7 @@ class S3Backend(Backend):
         import obstore
 
         try:
-            return bytes(obstore.get(self._store, self._prefix + name).bytes())
+            return bytes(self._call(lambda: obstore.get(self._store, self._prefix + name).bytes()))
         except FileNotFoundError:
             raise NotFound(name) from None
         except Exception as exc:
@@ -166,7 +188,11 @@ class S3Backend(Backend):
         if end <= start:
             return b""
         try:
-            return bytes(obstore.get_range(self._store, self._prefix + name, start=start, end=end))
+            return bytes(
+                self._call(
+                    obstore.get_range, self._store, self._prefix + name, start=start, end=end
+                )
+            )
         except FileNotFoundError:
             raise NotFound(name) from None
         except Exception as exc:
@@ -176,7 +202,7 @@ class S3Backend(Backend):
         import obstore
 
         try:
-            meta = obstore.head(self._store, self._prefix + name)
+            meta = self._call(obstore.head, self._store, self._prefix + name)
         except FileNotFoundError:
             return None
         except Exception as exc:
@@ -189,7 +215,10 @@ class S3Backend(Backend):
         out: dict[str, int] = {}
         cut = len(self._prefix)
         try:
-            for batch in obstore.list(self._store, prefix=self._prefix + prefix):
+            listed = self._call(
+                lambda: list(obstore.list(self._store, prefix=self._prefix + prefix))
+            )
+            for batch in listed:
                 for meta in batch:
                     out[meta["path"][cut:]] = int(meta["size"])
         except Exception as exc:
@@ -200,7 +229,7 @@ class S3Backend(Backend):
         import obstore
 
         try:
-            obstore.delete(self._store, self._prefix + name)
+            self._call(obstore.delete, self._store, self._prefix + name)
         except FileNotFoundError:
             return
         except Exception as exc:
