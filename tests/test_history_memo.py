@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck
+from hypothesis import example
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -166,6 +167,17 @@ MATCHERS: list[Match] = [
 @pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(specs=st.lists(_spec, min_size=1, max_size=6), again=st.booleans())
+@example(  # two identical pairs of folders in one level of a delta (a CI run found it)
+    specs=[
+        {b"a": ("d", {}), b"x.js": ("d", {})},
+        {
+            b"b": ("l", b"a"),
+            b"x.js": ("d", {b"a": ("l", b"a")}),
+            b"a": ("d", {b"a": ("l", b"a")}),
+        },
+    ],
+    again=False,
+)
 def test_find_log_and_diff_give_what_a_walk_of_every_snapshot_gives(
     specs: list[Spec], again: bool
 ) -> None:

@@ -305,6 +305,11 @@ class Trees:
     ) -> None:
         """delta's comparison of one pair of folders; the pairs of subfolders that differ
         go to *stack*."""
+        # one folder may be in several pairs of a level (identical subtrees): a pair before
+        # this one may have retired it already
+        missing = [(k, prefix) for k in (ka, kb) if k not in self._raws]
+        if missing:
+            self._load_raws(missing)
         old, new = self._raws[ka], self._raws[kb]
         self._retire_raws(ka)
         for name, rn in new.items():
