@@ -21,6 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from clihelpers import VENV_BIN
+from clihelpers import Ran
+from clihelpers import run
+
 ACCESS_KEY = "gsnaptest"
 SECRET_KEY = "gsnaptest-secret-0123456789"
 BUCKET = "snaps"
@@ -219,3 +223,26 @@ class FaultProxy:
                     s.shutdown(socket.SHUT_RDWR)
                 with contextlib.suppress(OSError):
                     s.close()
+
+
+def machine(tmp_path: Path, name: str, aws: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment of another machine: its own HOME, store, config and cache (and *aws*:
+    the variables that reach an S3 server)."""
+    home = tmp_path / name
+    (home / "store").mkdir(parents=True)
+    shutil.copy(Path(os.environ["HOME"]) / ".gitconfig", home / ".gitconfig")
+    return {
+        **(aws or {}),
+        "HOME": str(home),
+        "GIT_SNAPSHOT_STORE": str(home / "store"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_DATA_HOME": str(home / "data"),
+        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
+    }
+
+
+def on(env: dict[str, str], cwd: Path, *args: str, rc: int | None = 0) -> Ran:
+    """``git snapshot ARGS`` on the machine whose environment is *env*."""
+    path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    return run(cwd, "git", "snapshot", *args, rc=rc, env={**os.environ, **env, "PATH": path})

@@ -12,12 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
-from clihelpers import VENV_BIN
-from clihelpers import Ran
 from clihelpers import git
 from clihelpers import gs
-from clihelpers import run
 from conftest import init_repo
+from remotehelpers import machine
+from remotehelpers import on
 
 from git_snapshot.store.backend import Conflict
 from git_snapshot.store.backend import NotFound
@@ -28,28 +27,6 @@ from git_snapshot.store.remote import crypto
 @pytest.fixture(autouse=True)
 def _config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(Path(os.environ["HOME"]) / "config"))
-
-
-def machine(tmp_path: Path, name: str) -> dict[str, str]:
-    """The environment of another machine: its own HOME, store, config and cache."""
-    home = tmp_path / name
-    home.mkdir()
-    (home / "store").mkdir()
-    shutil.copy(Path(os.environ["HOME"]) / ".gitconfig", home / ".gitconfig")
-    return {
-        "HOME": str(home),
-        "GIT_SNAPSHOT_STORE": str(home / "store"),
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_CACHE_HOME": str(home / "cache"),
-        "XDG_DATA_HOME": str(home / "data"),
-        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-    }
-
-
-def on(env: dict[str, str], cwd: Path, *args: str, rc: int | None = 0) -> Ran:
-    """``git snapshot ARGS`` on the machine whose environment is *env*."""
-    path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-    return run(cwd, "git", "snapshot", *args, rc=rc, env={**os.environ, **env, "PATH": path})
 
 
 def key_file(env: dict[str, str] | None, name: str) -> Path:

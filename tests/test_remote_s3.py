@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 from clihelpers import VENV_BIN
-from clihelpers import Ran
-from clihelpers import run
 from conftest import init_repo
 from remotehelpers import BUCKET
 from remotehelpers import FaultProxy
 from remotehelpers import Weed
+from remotehelpers import machine
+from remotehelpers import on
 from remotehelpers import seaweed
 from remotehelpers import weed_binary
 
@@ -44,26 +44,6 @@ def proxy(weed: Weed) -> Iterator[FaultProxy]:
     p = FaultProxy(weed.port)
     yield p
     p.close()
-
-
-def machine(tmp_path: Path, name: str, aws: dict[str, str]) -> dict[str, str]:
-    home = tmp_path / name
-    (home / "store").mkdir(parents=True)
-    shutil.copy(Path(os.environ["HOME"]) / ".gitconfig", home / ".gitconfig")
-    return {
-        **aws,
-        "HOME": str(home),
-        "GIT_SNAPSHOT_STORE": str(home / "store"),
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_CACHE_HOME": str(home / "cache"),
-        "XDG_DATA_HOME": str(home / "data"),
-        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-    }
-
-
-def on(env: dict[str, str], cwd: Path, *args: str, rc: int | None = 0) -> Ran:
-    path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
-    return run(cwd, "git", "snapshot", *args, rc=rc, env={**os.environ, **env, "PATH": path})
 
 
 def key_of(env: dict[str, str], name: str) -> str:
