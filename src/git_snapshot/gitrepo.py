@@ -55,7 +55,7 @@ __all__ = [
 # Variables that redirect git away from the repository named by ``-C``. Git exports some of
 # them to hooks (GIT_INDEX_FILE=.git/index, relative, in pre-merge-commit; GIT_DIR and
 # GIT_WORK_TREE=. in hooks fired by `worktree add` and `clone`).
-_REPO_ENV_VARS = (
+REPO_ENV_VARS = (
     "GIT_DIR",
     "GIT_WORK_TREE",
     "GIT_INDEX_FILE",
@@ -104,7 +104,7 @@ def _first_line(data: bytes) -> str:
 
 def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """os.environ without the variables that point git at another repository or index."""
-    env = {k: v for k, v in os.environ.items() if k not in _REPO_ENV_VARS}
+    env = {k: v for k, v in os.environ.items() if k not in REPO_ENV_VARS}
     # Read-only commands must not take index.lock to refresh stat info: we often run inside a
     # hook while the user's git command is in progress.
     env["GIT_OPTIONAL_LOCKS"] = "0"

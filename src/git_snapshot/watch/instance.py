@@ -94,14 +94,10 @@ def hold(store_path: str, wait_s: float = 2.0) -> Iterator[bool]:
 def daemon_env() -> dict[str, str]:
     """The environment for the daemon: ours without what points git at one repository (a
     hook runs with GIT_DIR, GIT_INDEX_FILE, GIT_PREFIX...) and without GIT_SNAPSHOT_SKIP."""
+    from git_snapshot.gitrepo import REPO_ENV_VARS  # loaded already wherever hooks run
+
     drop = {
-        "GIT_DIR",
-        "GIT_WORK_TREE",
-        "GIT_INDEX_FILE",
-        "GIT_OBJECT_DIRECTORY",
-        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-        "GIT_PREFIX",
-        "GIT_COMMON_DIR",
+        *REPO_ENV_VARS,
         "GIT_REFLOG_ACTION",
         "GIT_SNAPSHOT_SKIP",
         "GIT_SNAPSHOT_RUN",
