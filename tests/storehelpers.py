@@ -509,3 +509,22 @@ def sha(data: bytes) -> str:
 if __name__ == "__main__":
     with contextlib.suppress(BrokenPipeError):
         sys.exit(child_main(sys.argv[1:]))
+
+
+def flip_byte(path: Path, offset: int, mask: int = 0xFF) -> None:
+    """Damage one byte of the file at *path* in place."""
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        b = f.read(1)
+        f.seek(offset)
+        f.write(bytes([b[0] ^ mask]))
+
+
+def flip_stored(store_dir: Path, s: Store, key: bytes) -> Path:
+    """Flip a byte in the middle of the stored copy of *key*; returns its pack."""
+    loc = s.index.locate(key)
+    assert loc is not None
+    path = store_dir / "packs" / loc.pack
+    flip_byte(path, loc.offset + loc.length // 2)
+    s.reader.close()  # the next read opens the damaged file afresh
+    return path

@@ -20,6 +20,7 @@ from storehelpers import D
 from storehelpers import F
 from storehelpers import Node
 from storehelpers import build
+from storehelpers import flip_byte
 from storehelpers import scan
 from storehelpers import snapshot_contents
 from storehelpers import take
@@ -167,14 +168,6 @@ def test_gc_repacks_a_partly_live_dictionary_pack(
     assert verify(store, read_data=True).ok
 
 
-def _flip(path: Path, offset: int) -> None:
-    with open(path, "r+b") as f:
-        f.seek(offset)
-        b = f.read(1)
-        f.seek(offset)
-        f.write(bytes([b[0] ^ 0xFF]))
-
-
 def test_a_damaged_dictionary_is_found_and_healed_by_the_next_snapshot(
     small_dict: None, store: Store, tmp_path: Path
 ) -> None:
@@ -183,7 +176,7 @@ def test_a_damaged_dictionary_is_found_and_healed_by_the_next_snapshot(
     snap = take(store, "s", src)
     (pack,) = pack_files(store)
     assert dictionary_of(pack) is not None
-    _flip(pack, len(PACK_MAGIC) + REC.size + 20)  # inside the dictionary's frame
+    flip_byte(pack, len(PACK_MAGIC) + REC.size + 20)  # inside the dictionary's frame
     store.reader.close()
     report = verify(store, read_data=True)
     assert not report.ok
@@ -203,7 +196,7 @@ def test_a_damaged_object_in_a_dictionary_pack_is_named(
     snap = take(store, "s", src)
     (pack,) = pack_files(store)
     victim = next(o for o in scan_pack(str(pack)) if o.type == BLOB and o.size > 500)
-    _flip(pack, victim.offset + victim.length // 2)
+    flip_byte(pack, victim.offset + victim.length // 2)
     store.reader.close()
     with pytest.raises(CorruptObject):
         store.read_object(victim.key)

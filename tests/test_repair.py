@@ -26,6 +26,7 @@ from storehelpers import Seen
 from storehelpers import build
 from storehelpers import diff
 from storehelpers import entry_of
+from storehelpers import flip_stored
 from storehelpers import mutate
 from storehelpers import random_tree
 from storehelpers import restore
@@ -205,7 +206,7 @@ def test_flipped_byte_is_recorded_and_the_next_snapshot_heals_every_snapshot(
     build(src, D({b"f": F(data), b"other": F(b"o" * 50)}))
     with Store(store_dir) as s:
         old = take(s, "s", src)
-        _flip(store_dir, s, entry_of(s, old, b"f").ref)
+        flip_stored(store_dir, s, entry_of(s, old, b"f").ref)
     with Store(store_dir) as s:
         assert not verify(s, read_data=True).ok
         assert entry_of(s, old, b"f").ref in s.index.damaged()
@@ -320,7 +321,7 @@ def test_repair_places_an_object_at_its_intact_copy(store_dir: Path, tmp_path: P
     build(src, D({b"f": F(data)}))
     with Store(store_dir) as s:
         old = take(s, "s", src)
-        damaged = _flip(store_dir, s, entry_of(s, old, b"f").ref)
+        damaged = flip_stored(store_dir, s, entry_of(s, old, b"f").ref)
     with Store(store_dir) as s:
         assert not verify(s, read_data=True).ok
         take(s, "s", src)  # stores the intact copy in a new pack
@@ -354,18 +355,6 @@ def test_hooks_on_a_lost_or_garbled_index_name_repair(
     assert "internal error" not in line
 
 
-def _flip(store_dir: Path, s: Store, key: bytes) -> Path:
-    """Flip a byte in the middle of the stored copy of *key*; returns its pack."""
-    loc = s.index.locate(key)
-    assert loc is not None
-    path = store_dir / "packs" / loc.pack
-    raw = bytearray(path.read_bytes())
-    raw[loc.offset + loc.length // 2] ^= 0xFF
-    path.write_bytes(bytes(raw))
-    s.reader.close()  # the next read opens the damaged file afresh
-    return path
-
-
 def test_damage_below_a_damaged_directory_is_found_and_healed(
     store_dir: Path, tmp_path: Path
 ) -> None:
@@ -377,8 +366,8 @@ def test_damage_below_a_damaged_directory_is_found_and_healed(
     with Store(store_dir) as s:
         old = take(s, "s", src)
         blob, tree = entry_of(s, old, b"d/f").ref, entry_of(s, old, b"d").ref
-        _flip(store_dir, s, blob)
-        _flip(store_dir, s, tree)
+        flip_stored(store_dir, s, blob)
+        flip_stored(store_dir, s, tree)
         assert not verify(s, read_data=True).ok
         assert {blob, tree} <= s.index.damaged().keys()
         new = take(s, "s", src)

@@ -23,6 +23,7 @@ from storehelpers import L
 from storehelpers import build
 from storehelpers import diff
 from storehelpers import entry_of
+from storehelpers import flip_stored
 from storehelpers import restore
 from storehelpers import scan
 from storehelpers import snapshot_contents
@@ -104,16 +105,6 @@ def test_restore_into_a_partly_filled_directory(store: Store, tmp_path: Path) ->
     assert outside.read_bytes() == b"keep"
 
 
-def _flip(store_dir: Path, s: Store, key: bytes) -> None:
-    loc = s.index.locate(key)
-    assert loc is not None
-    path = store_dir / "packs" / loc.pack
-    raw = bytearray(path.read_bytes())
-    raw[loc.offset + loc.length // 2] ^= 0xFF
-    path.write_bytes(bytes(raw))
-    s.reader.close()
-
-
 def test_damaged_objects_are_named_and_recorded_and_the_rest_written(
     store: Store, store_dir: Path, tmp_path: Path, repo: Path
 ) -> None:
@@ -126,7 +117,7 @@ def test_damaged_objects_are_named_and_recorded_and_the_rest_written(
     assert snap.files >= PARALLEL_MIN  # the CLI takes the threaded path by itself
     bad = [b"d0/f000", b"d3/f050", b"d6/f099"]
     for path in bad:
-        _flip(store_dir, store, entry_of(store, snap, path).ref)
+        flip_stored(store_dir, store, entry_of(store, snap, path).ref)
     out = tmp_path / "out"
     with pytest.raises(Damaged) as caught:
         restore(store, snap, out, threads=3)

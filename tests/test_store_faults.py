@@ -27,6 +27,7 @@ from storehelpers import Seen
 from storehelpers import build
 from storehelpers import diff
 from storehelpers import entry_of
+from storehelpers import flip_byte
 from storehelpers import full_disk_for
 from storehelpers import mutate
 from storehelpers import pack_bytes
@@ -428,14 +429,6 @@ def test_full_disk_while_saving_the_files_cache_keeps_the_snapshot(
 # -- damage ----------------------------------------------------------------------------------------
 
 
-def _flip(path: Path, offset: int) -> None:
-    with open(path, "r+b") as f:
-        f.seek(offset)
-        b = f.read(1)
-        f.seek(offset)
-        f.write(bytes([b[0] ^ 0x55]))
-
-
 def test_flipped_byte_names_snapshot_and_path(
     store: Store, store_dir: Path, tmp_path: Path
 ) -> None:
@@ -448,7 +441,7 @@ def test_flipped_byte_names_snapshot_and_path(
     loc = store.index.locate(entry_of(store, first, b"dir/victim.bin").ref)
     assert loc is not None
     store.reader.close()
-    _flip(store_dir / "packs" / loc.pack, loc.offset + loc.length // 2)
+    flip_byte(store_dir / "packs" / loc.pack, loc.offset + loc.length // 2, 0x55)
 
     report = verify(store, read_data=True)
     got = sorted((p.snapshot, p.path) for p in report.problems)
