@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,59 @@ def test_the_daemon_records_an_rm_rf(
     out = gs(r, "list").err
     assert "120 files under packages/ were deleted at" in out, watcher.log()
     assert f"restore with: git snapshot -C {r} restore {held[-1].id} packages/" in out
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
+def test_a_burst_waits_for_the_snapshot_under_way(tmp_path: Path, store_dir: Path) -> None:
+    """The worker's snapshot is in the store before its answer reaches the daemon; a burst
+    that ends in between must be recorded against it, not against an older one (a CI run
+    recorded nothing: the older snapshot held none of the deleted files)."""
+    from git_snapshot.watch import config as wconfig
+    from git_snapshot.watch import source
+    from git_snapshot.watch.daemon import Daemon
+
+    r = make_repo(tmp_path)
+    add(store_dir, r)
+    daemon = Daemon(str(store_dir), wconfig.WatchConfig(), source.Inotify())
+    try:
+        daemon.add(str(r))
+        tree = daemon.trees[str(r)]
+        pkgs = r / "packages"
+        pkgs.mkdir()
+        for i in range(5):
+            (pkgs / f"f{i}.js").write_text(f"module {i}\n")
+        with Store() as store:  # what the worker does, its answer not read yet
+            snap = worktree.take(store, gitrepo.find_repo(str(r)), trigger="watch").snapshot
+        daemon.child_tree = tree
+        shutil.rmtree(pkgs)
+        now = time.time()
+        for p in [*(pkgs / f"f{i}.js" for i in range(5)), pkgs]:
+            tree.detector.feed(now, str(p), "delete_dir" if p == pkgs else "delete")
+        daemon.next_registry = daemon.next_exists = now + 30
+        daemon.status_dirty = False
+        assert daemon.next_wakeup(now) == now + 30  # no busy loop while it waits
+        daemon.record_bursts(tree, now + 60)
+        with Store() as store:
+            assert losses.history(store, gitrepo.find_repo(str(r))) == []  # waits
+        daemon.result({"id": snap.id, "new": True, "created": snap.created}, None)
+        daemon.record_bursts(tree, now + 60)
+        with Store() as store:
+            (entry,) = losses.history(store, gitrepo.find_repo(str(r)))
+        assert entry["snapshot"] == snap.id and len(entry["lost"]) == 5
+    finally:
+        daemon.end_worker()
+        daemon.src.close()
+
+
+def test_the_snapshot_before_a_burst_is_one_read_before_it(repo: Path) -> None:
+    """One whose walk ended after the burst began may lack what it deleted: not that one."""
+    from git_snapshot.watch.take import before_burst
+
+    with Store() as store:
+        g = gitrepo.find_repo(str(repo))
+        first = worktree.take(store, g, trigger="watch").snapshot
+        (repo / "x").write_text("x\n")
+        second = worktree.take(store, g, trigger="watch").snapshot
+        assert before_burst(store, str(repo), second.created + 1).id == second.id
+        assert before_burst(store, str(repo), second.created).id == first.id
+        assert before_burst(store, str(repo), first.created) is None

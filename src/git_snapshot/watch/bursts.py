@@ -120,7 +120,6 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     next git-snapshot command there, notify. Returns the entry, or None when nothing that
     git cannot give back was lost (a build rewriting its ignored output, a tool's temp dir)."""
     from git_snapshot import gitrepo
-    from git_snapshot import identity
     from git_snapshot import losses
     from git_snapshot import output
     from git_snapshot.errors import UserError
@@ -133,11 +132,6 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     except UserError:
         return None  # the worktree itself is gone: the daemon stops watching it
     snap = snapshot
-    if isinstance(snapshot, int):
-        source = identity.source(store, repo)
-        snap = next((s for s in store.snapshots(source) if s.id == snapshot), None)
-        if snap is None:
-            return None
     top = os.fsencode(repo.toplevel)
     rels: set[bytes] = set()
     for p in burst.paths:

@@ -22,7 +22,6 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from dataclasses import field
 from typing import Any
 
 from git_snapshot.watch import config as wconfig
@@ -63,7 +62,6 @@ class Tree:
     rescan_at: float | None = None
     retry_at: float = 0.0  # after a failed snapshot
     next_poll: float = 0.0
-    snapshots: list[tuple[float, int]] = field(default_factory=list)  # (started, id)
     last_snapshot: dict[str, Any] | None = None
     failures: int = 0
     last_error: str | None = None
@@ -209,6 +207,8 @@ class Daemon:
     def gone(self, path: str) -> None:
         tree = self.trees.get(path)
         if tree is not None:
+            if self.child_tree is tree:
+                self.worker_ready()  # its answer first: it may be the snapshot before the burst
             self.record_bursts(tree, _now() + 3600)
         self.drop(path, "the worktree no longer exists")
         registry.forget(self.store_path, path)
@@ -369,7 +369,7 @@ class Daemon:
             scan = tree.ws.next_scan()
             if scan is not None:
                 times.append(scan)
-            if tree.detector is not None and tree.detector.active():
+            if tree.detector is not None and tree.detector.active() and self.child_tree is not tree:
                 times.append(tree.detector.last + tree.detector.window + 0.05)
         if self.status_dirty:
             times.append(self.status_written + STATUS_EVERY_S)
@@ -495,8 +495,6 @@ class Daemon:
             self.snapshots_taken += int(bool(res.get("new")))
             tree.retry_at = 0.0
             tree.last_error = None
-            tree.snapshots.append((self.child_started, int(res["id"])))
-            del tree.snapshots[:-50]
             tree.last_snapshot = {
                 "id": res["id"],
                 "created": res.get("created"),
@@ -511,27 +509,29 @@ class Daemon:
         self.status_dirty = True
 
     def record_bursts(self, tree: Tree, now: float) -> None:
-        if tree.detector is None:
+        if tree.detector is None or self.child_tree is tree:
+            # a snapshot of this worktree is under way: it may be the last one before the
+            # burst (its files are in the store before its answer reaches us), so the
+            # burst waits for the answer, or it would be recorded against an older one
             return
         done = tree.detector.take(now)
         if not done:
             return
+        from git_snapshot.store import Store
         from git_snapshot.watch import bursts
         from git_snapshot.watch.take import before_burst
 
         for b in done:
             try:
-                snap = before_burst(tree.root, b.started, tree.snapshots)
-                if snap is None:
-                    log(
-                        f"{tree.root}: a burst of {len(b.paths)} changes, but no snapshot before it"
-                    )
-                    continue
-                from git_snapshot.store import Store
-
                 with Store(self.store_path) as store:
+                    snap = before_burst(store, tree.root, b.started)
+                    if snap is None:
+                        log(
+                            f"{tree.root}: a burst of {len(b.paths)} changes, no snapshot before it"
+                        )
+                        continue
                     entry = bursts.record(store, tree.root, b, snap)
-                what = "recorded" if entry else "nothing lost"
+                what = f"recorded against snapshot {snap.id}" if entry else "nothing lost"
                 log(f"{tree.root}: a burst of {len(b.paths)} changes: {what}")
             except Exception as exc:
                 log(f"{tree.root}: burst not recorded: {exc!r}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 
 def take(worktree: str) -> dict[str, object]:
@@ -29,21 +30,17 @@ def take(worktree: str) -> dict[str, object]:
     return {"id": s.id, "new": res.new, "created": s.created, "files": s.files}
 
 
-def before_burst(worktree: str, started: float, taken: list[tuple[float, int]]) -> int | None:
-    """The id of the last snapshot of *worktree* begun before a burst that started at
-    *started*: the daemon's own (*taken*: (begun, id)), else the store's latest before it."""
-    mine = [sid for begun, sid in taken if begun < started]
-    if mine:
-        return mine[-1]
+def before_burst(store: Any, worktree: str, started: float) -> Any:
+    """The last snapshot of *worktree* whose walk ended before a burst that started at
+    *started* (a hook's, a manual one or the watcher's; one read during the burst may lack
+    what the burst deleted), or None."""
     from git_snapshot import gitrepo
     from git_snapshot import identity
-    from git_snapshot.store import Store
 
     repo = gitrepo.find_repo(worktree)
-    with Store() as store:
-        snaps = store.snapshots(identity.source(store, repo), repo.toplevel)
-        older = [s for s in snaps if s.created < started]
-        return older[-1].id if older else None
+    snaps = store.snapshots(identity.source(store, repo), repo.toplevel)
+    older = [s for s in snaps if s.created < started]
+    return max(older, key=lambda s: s.created) if older else None
 
 
 def serve() -> int:
