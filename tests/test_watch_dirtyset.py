@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from typing import Any
 import pytest
 from clihelpers import git
 from hypothesis import HealthCheck
+from hypothesis import example
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -60,8 +62,8 @@ class Daemon:
         self.acker.start()
 
 
-@pytest.fixture
-def watched(repo: Path, store_dir: Path) -> Iterator[tuple[Store, Path, Daemon]]:
+def _make_tree(repo: Path) -> None:
+    """Tracked, untracked and ignored files in a few folders of the git repo *repo*."""
     (repo / ".gitignore").write_text("*.log\nbuild/\n")
     for d in ("a/b/c", "a/d", "e", "build/x"):
         (repo / d).mkdir(parents=True)
@@ -70,6 +72,11 @@ def watched(repo: Path, store_dir: Path) -> Iterator[tuple[Store, Path, Daemon]]
     (repo / "a" / "keep.log").write_text("ignored\n")
     git(repo, "add", ".gitignore", "a")
     git(repo, "commit", "-q", "-m", "tree")
+
+
+@pytest.fixture
+def watched(repo: Path, store_dir: Path) -> Iterator[tuple[Store, Path, Daemon]]:
+    _make_tree(repo)
     with Store() as store, instance.hold(store.path) as got:
         assert got
         dirtyset.watching(store.path, str(repo))
@@ -198,6 +205,36 @@ def test_a_label_change_walks_everything(
     assert snap.root == _full_root(top, tmp_path / "x")[0]
 
 
+@pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
+def test_a_write_through_a_symlinked_folder_marks_the_real_one(
+    watched: tuple[Store, Path, Daemon], tmp_path: Path
+) -> None:
+    """The real daemon on real inotify: a file written through a symlink to a folder is
+    marked in the folder it lands in (the link gets no watch of its own), and the dirty-set
+    snapshot holds the new bytes."""
+    from git_snapshot.watch import config as wconfig
+    from git_snapshot.watch import source
+    from git_snapshot.watch.daemon import Daemon as RealDaemon
+
+    store, top, _ = watched
+    (top / "build" / "link").symlink_to("x")
+    daemon = RealDaemon(store.path, wconfig.WatchConfig(), source.Inotify())
+    try:
+        daemon.add(str(top))
+        assert str(top / "build" / "link") not in daemon.trees[str(top)].ws.watched
+        _take(store, top)  # the base
+        with open(top / "build" / "link" / "f0.txt", "ab") as f:
+            f.write(b"more\n")
+        daemon.on_events(daemon.src.read())
+        begun = dirtyset.begin(store.path, str(top))
+        assert begun is not None and begun.dirs == {b"build/x"}
+        snap = _take(store, top)
+        assert (snap.root, snap.files, snap.bytes) == _full_root(top, tmp_path / "x")
+    finally:
+        daemon.end_worker()
+        daemon.src.close()
+
+
 # --------------------------------------------------------------------------- random edits
 
 NAMES = st.sampled_from(["x", "y", "z.log", "w.txt"])
@@ -228,9 +265,12 @@ OPS = st.lists(
 
 
 def _dirs(top: Path) -> list[Path]:
+    """The real folders: os.walk also lists a symlink to a folder among them, and an edit made
+    through one must be marked in the folder it lands in, as the daemon's watch there does
+    (test_a_write_through_a_symlinked_folder_marks_the_real_one)."""
     out = [top]
     for d, subs, _ in os.walk(top):
-        subs[:] = sorted(s for s in subs if s != ".git")
+        subs[:] = sorted(s for s in subs if s != ".git" and not os.path.islink(os.path.join(d, s)))
         out += [Path(d) / s for s in subs]
     return sorted(set(out))
 
@@ -306,12 +346,22 @@ def _apply(top: Path, daemon: Daemon, op: str, i: int, j: int, name: str) -> Non
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=OPS)
+# a CI run's flake: a symlink to a folder (made by an earlier example, when the examples
+# shared one tree), then a 'modify' step that wrote through it and marked the link's path, as
+# no daemon does (its watch is on the real folder): the snapshot missed the 5 bytes
+@example(steps=[("symlink", 5, 5, "x"), ("modify", 0, 10, "x")])
 def test_random_edits_give_the_full_walk_root(
     watched: tuple[Store, Path, Daemon], tmp_path: Path, steps: list[tuple[str, int, int, str]]
 ) -> None:
-    store, top, daemon = watched
-    dirtyset.mark_all(store.path, str(top), "new example")
-    _take(store, top)  # each example starts from its own base
+    store, _, _ = watched
+    # each example has a worktree of its own: one shared by the examples made a failure
+    # depend on the examples before it, which hypothesis can neither replay nor shrink
+    top = Path(tempfile.mkdtemp(prefix="ex", dir=tmp_path))
+    git(top, "init", "-q")
+    _make_tree(top)
+    dirtyset.watching(store.path, str(top))
+    daemon = Daemon(store, top)
+    _take(store, top)  # the epoch's first snapshot: the base
     for op, i, j, name in steps:
         _apply(top, daemon, op, i, j, name)
         snap = _take(store, top)
