@@ -3,12 +3,16 @@ full walk, on the L tree (200k files) by default.
 
     .venv/bin/python bench/bench_watch_hook.py               # L tree (~2 GB, slow to make)
     .venv/bin/python bench/bench_watch_hook.py --tree M      # 62k files
+    .venv/bin/python bench/bench_watch_hook.py --tree M --dir /dev/shm/x   # tree and store kept
+        (made at the first run, reused by the next: compare code versions one after the other,
+        e.g. the older one with PYTHONPATH=<its src>, which the hooks and the daemon inherit)
 
 Generates the tree, takes a first snapshot, installs the plain hooks, then times the
 post-checkout hook shim end to end (a process as git starts it), interleaved:
 - *full walk*: no daemon (the hooks as without a watcher);
 - *watcher, unchanged*: the daemon watches the worktree, nothing changed;
-- *watcher, 1 % changed*: a fresh 1 % of the files appended to before each run;
+- *watcher, 1 % changed*: a fresh 1 % of the files (anywhere, node_modules included)
+  appended to before each run;
 and, for what stands in the way: Python's start, the git calls that classify the tree, and
 reading the changed bytes. Medians; the machine may be shared (say so with the numbers).
 """
@@ -16,6 +20,7 @@ reading the changed bytes. Medians; the machine may be shared (say so with the n
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -97,16 +102,27 @@ def main() -> int:
     ap.add_argument("--tree", default="L", choices=sorted(trees.SIZES))
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--base-dir", default=os.environ.get("BENCH_DIR"))
+    ap.add_argument("--dir", help="keep the tree and the store here (reused when there)")
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="gsnap-watch-hook-", dir=args.base_dir) as base:
+    if args.dir:
+        os.makedirs(args.dir, exist_ok=True)
+        place: contextlib.AbstractContextManager[str] = contextlib.nullcontext(args.dir)
+    else:
+        place = tempfile.TemporaryDirectory(prefix="gsnap-watch-hook-", dir=args.base_dir)
+    with place as base:
         env = _env(base)
         root = os.path.join(base, "wt")
-        t0 = time.perf_counter()
-        tree = trees.make(root, args.tree, 1, env)
-        print(f"# {tree.describe()} made in {time.perf_counter() - t0:.0f} s", flush=True)
-        first = _timed([EXE, "create"], root, env)
-        print(f"first snapshot (manual, full): {first:.1f} s", flush=True)
-        _gs(env, root, "install")
+        if os.path.exists(os.path.join(root, ".git", "hooks", "post-checkout")):
+            files = _files(root)
+            print(f"# {args.tree} tree reused: {len(files):,} files in {root}", flush=True)
+        else:
+            t0 = time.perf_counter()
+            tree = trees.make(root, args.tree, 1, env)
+            files = tree.files
+            print(f"# {tree.describe()} made in {time.perf_counter() - t0:.0f} s", flush=True)
+            first = _timed([EXE, "create"], root, env)
+            print(f"first snapshot (manual, full): {first:.1f} s", flush=True)
+            _gs(env, root, "install")
         hook = os.path.join(root, ".git", "hooks", "post-checkout")
         head = (
             subprocess.run(
@@ -124,13 +140,27 @@ def main() -> int:
         _gs(env, root, "watch", "add", ".")
         _watching(env, root)
         _timed(run_hook, root, env)  # the epoch's first snapshot walks everything: the base
-        # the part events cover: inside node_modules (a big ignored tree: one watch, a
-        # folder scan) an in-place rewrite is seen only by the daemon's deep scan
-        watched = [f for f in tree.files if not f.startswith("node_modules/")]
-        count = max(1, len(tree.files) // 100)
+        status = json.loads(_gs(env, "/", "watch", "status", "--json"))
+        for w in status["worktrees"]:
+            whole = ", ".join(
+                f"{os.path.relpath(t['path'], root)}/ ({t['dirs']:,} folders)"
+                for t in w.get("whole_trees", [])
+            )
+            scanned = ", ".join(
+                f"{os.path.relpath(t['path'], root)}/ ({t['dirs']:,} folders)"
+                for t in w.get("big_trees", [])
+            )
+            print(
+                f"watcher: {w.get('watches', 0):,} watches; big trees watched whole: "
+                f"{whole or '-'}; scanned: {scanned or '-'}",
+                flush=True,
+            )
+        count = max(1, len(files) // 100)
+        sample = [f for f in files if os.path.basename(f) != ".gitignore"]
+        seed = int(time.time())  # fresh files each run of the bench too
         for i in range(args.runs):
             unchanged.append(_timed(run_hook, root, env, "unchanged"))
-            paths = random.Random(i).sample(watched, min(count, len(watched)))
+            paths = random.Random(seed + i).sample(sample, count)
             for rel in paths:
                 with open(os.path.join(root, rel), "ab") as out:
                     out.write(b"// changed %d\n" % i)
@@ -163,7 +193,7 @@ def main() -> int:
             )
             for _ in range(args.runs)
         ]
-    n = len(tree.files)
+    n = len(files)
     print(
         f"\n| post-checkout hook, {args.tree} tree ({n:,} files) | wall, median of {args.runs} "
         "| CPU (user+sys, with git's) |"
@@ -173,7 +203,7 @@ def main() -> int:
     print(_row("watcher running, unchanged tree", "unchanged", unchanged))
     print(
         _row(
-            f"watcher running, {len(paths):,} files changed (1 %, outside node_modules)",
+            f"watcher running, {len(paths):,} files changed (1 %, anywhere)",
             "changed",
             changed,
         )
@@ -185,6 +215,18 @@ def main() -> int:
     print(_row("git ls-files --others --ignored --directory", "ignored", ignored))
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0
+
+
+def _files(root: str) -> list[str]:
+    """The regular files of the worktree at *root*, relative, .git left out."""
+    out = []
+    for d, subs, names in os.walk(root):
+        subs[:] = [s for s in subs if s != ".git" and not os.path.islink(os.path.join(d, s))]
+        for n in names:
+            p = os.path.join(d, n)
+            if not os.path.islink(p):
+                out.append(os.path.relpath(p, root))
+    return sorted(out)
 
 
 if __name__ == "__main__":

@@ -48,8 +48,10 @@ def test_in_place_rewrite_deep_in_a_big_tree_is_in_a_hook_snapshot(
     store_dir: Path,
     watcher: Watcher,  # noqa: F811
 ) -> None:
-    # a deep scan that never comes during the test: only the snapshot can find the rewrite
-    config(watchBigDirs=3, watchSlowScan=600, watchDeepScan=3600)
+    # a deep scan that never comes during the test: only the snapshot can find the rewrite;
+    # a budget too small to watch the big trees whole (tests/test_watch_whole.py): 2 for the
+    # daemon, the root, src/, node_modules/ and .venv's root
+    config(watchBigDirs=3, watchSlowScan=600, watchDeepScan=3600, watchBudget=7)
     repo = make_repo(tmp_path)
     for i in range(6):
         (repo / "node_modules" / f"pkg{i}" / "lib").mkdir(parents=True)

@@ -185,6 +185,9 @@ def _worktree_line(w: dict[str, Any]) -> str:
     parts = [f"{w['state']}, {w['watches']:,} watches"]
     if w["polling_dirs"]:
         parts.append(f"{w['polling_dirs']:,} folders polled")
+    for b in w.get("whole_trees", []):
+        rel = os.path.relpath(b["path"], w["path"])
+        parts.append(f"{rel}/: watched whole, {b['dirs']:,} folders")
     for b in w["big_trees"]:
         rel = os.path.relpath(b["path"], w["path"])
         parts.append(

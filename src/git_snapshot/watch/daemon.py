@@ -170,7 +170,8 @@ class Daemon:
         log(
             f"{tree.root}: set up in {time.monotonic() - t0:.2f}s: "
             f"{len(tree.ws.watched)} watches, {tree.ws.polling} polled, "
-            f"{len(tree.ws.big)} big trees ({tree.ws.dirs_in_big()} folders scanned)"
+            f"{len(tree.ws.whole)} big trees watched whole ({tree.ws.dirs_in_whole()} folders), "
+            f"{len(tree.ws.big)} scanned ({tree.ws.dirs_in_big()} folders)"
         )
 
     def drop(self, path: str, why: str) -> None:

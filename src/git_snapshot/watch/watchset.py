@@ -4,11 +4,17 @@ Folders get a watch of their own in this order, as long as the budget lasts: the
 folders of the project (breadth first: the top ones matter most), the roots of big ignored
 trees, the other ignored folders. What does not fit is *polled*: a stat scan of its entries
 every ``watchPoll`` seconds. A big ignored tree (``node_modules``, ``.venv``, ``build/``... or
-any ignored folder with more than ``watchBigDirs`` folders below it) gets one watch at its root
-(what is added or removed right there is seen at once) and a slow scan of its inside: the
-folders' own stat every ``watchSlowScan`` seconds (adds, deletes and renames change a folder's
-mtime), every file's stat every ``watchDeepScan`` seconds. A folder with a CACHEDIR.TAG is
-never snapshotted (snapshot.skipCacheDirs), so it gets its root watch and nothing more.
+any ignored folder with more than ``watchBigDirs`` folders below it) is then watched *whole*,
+a watch on every folder, as long as the budget allows (up to WHOLE_SHARE of it, the smallest
+trees first): events cover it as they cover the project, so snapshots trust it. A big tree that
+does not fit, or that outgrows the budget later (its watches give way to the project folders of
+any worktree, and to its own growth), gets one watch at its root (what is added or removed
+right there is seen at once) and a slow scan of its inside: the folders' own stat every
+``watchSlowScan`` seconds (adds, deletes and renames change a folder's mtime), every file's
+stat every ``watchDeepScan`` seconds; such a *scanned* tree is published in the dirty set
+(:func:`dirtyset.scanned`: a file rewritten in place there has no event, so hook snapshots
+walk it). A folder with a CACHEDIR.TAG is never snapshotted (snapshot.skipCacheDirs), so it
+gets its root watch and nothing more.
 
 The repository's ``.git`` and the store are never watched nor scanned.
 """
@@ -29,6 +35,7 @@ from git_snapshot.watch.config import WatchConfig
 
 CACHEDIR_TAG = "CACHEDIR.TAG"
 TOUCHED_SCAN_S = 2.0  # a big tree's inside is scanned this long after the last event at its root
+WHOLE_SHARE = 0.9  # big trees are watched whole while all watches stay within this share
 
 
 def is_temp(name: str) -> bool:
@@ -195,11 +202,14 @@ class Budget:
     def used(self) -> int:
         return len(self.owner) + self.reserved
 
-    def add(self, ws: WatchSet, path: str) -> int | None:
+    def add(self, ws: WatchSet, path: str, essential: bool = True) -> int | None:
         """A watch for *path*, None when the budget is spent. OSError when the kernel
-        refuses (its own limit, shared with every other program of the user)."""
-        if self.used >= self.budget:
-            return None
+        refuses (its own limit, shared with every other program of the user). An *essential*
+        watch (not one inside a big tree watched whole) gets room from such a tree: the
+        biggest one, of any worktree, becomes a scanned tree."""
+        while self.used >= self.budget:
+            if not (essential and self.evict()):
+                return None
         wd = self.src.add(path)
         prev = self.owner.get(wd)
         if prev is not None and prev[0] is not ws:
@@ -212,6 +222,16 @@ class Budget:
         if self.owner.pop(wd, None) is not None:
             self.src.remove(wd)
 
+    def evict(self) -> bool:
+        """Free the watches of the biggest tree watched whole; False when there is none."""
+        sets = {id(ws): ws for ws, _ in self.owner.values() if ws.whole}
+        trees = [(n, root, ws) for ws in sets.values() for root, n in ws.whole.items()]
+        if not trees:
+            return False
+        _, root, ws = max(trees, key=lambda t: t[0])
+        ws.demote(root)
+        return True
+
     def forget(self, wd: int) -> None:
         """The kernel dropped *wd* itself (IN_IGNORED)."""
         self.owner.pop(wd, None)
@@ -223,6 +243,7 @@ class Counters:
     ignored: int = 0
     failed_watches: int = 0
     overflows: int = 0
+    demoted: int = 0  # big trees watched whole that became scanned (the budget ran out)
 
 
 class WatchSet:
@@ -241,7 +262,8 @@ class WatchSet:
         self.feed = feed  # the burst detector's: (now, absolute path, kind)
         self.watched: dict[str, int] = {}  # folder -> wd
         self.polled: dict[str, int | None] = {}  # folder -> deep signature
-        self.big: dict[str, BigTree] = {}
+        self.big: dict[str, BigTree] = {}  # big trees covered by a root watch and scans
+        self.whole: dict[str, int] = {}  # big trees watched whole: root -> folders watched
         self.dirty: set[str] = set()  # folders to mark in the dirty set
         self.new_big: list[BigTree] = []  # big trees to publish in the dirty set (before marks)
         self.failed = False  # a watch failed since the last setup: the dirty set is not whole
@@ -284,9 +306,34 @@ class WatchSet:
     def setup(self, ignored_dirs: frozenset[bytes], may_watch: bool = True) -> None:
         """Watch (again) every folder: idempotent, so also the rescan after an overflow."""
         order, ignored_tail, bigs = self.plan(ignored_dirs)
+        wanted = [*order, *(b.root for b in bigs), *ignored_tail]
+        self.failed = False
+        new_watched: dict[str, int] = {}
+        new_polled: dict[str, int | None] = {}
+        for d in wanted:
+            # a folder watched already keeps its watch (at a full budget, re-adding it would
+            # fail); the others get one while the budget lasts (taken from a tree watched
+            # whole if need be)
+            wd = self.watched.get(d) or (self._try_watch(d) if may_watch else None)
+            if wd is not None:
+                new_watched[d] = wd
+            elif os.path.isdir(d):
+                new_polled[d] = self.polled.get(d) if d in self.polled else _deep_sig(d)[0]
+        # then the big trees: watched whole while the budget allows (the smallest first, so
+        # that most fit), else covered by a root watch and scans
         old_big = self.big
-        self.big = {}
-        for b in bigs:
+        self.big, self.whole = {}, {}
+        sized = sorted(
+            (self._count_new(b.root, new_watched) if b.scan and b.root in new_watched else -1, i)
+            for i, b in enumerate(bigs)
+        )
+        for need, i in sized:
+            b = bigs[i]
+            if may_watch and need >= 0:
+                n = self._watch_whole(b.root, new_watched)
+                if n is not None:
+                    self.whole[b.root] = n
+                    continue
             prev = old_big.get(b.root)
             if prev is not None and prev.scan == b.scan:
                 self.big[b.root] = prev
@@ -294,27 +341,77 @@ class WatchSet:
                 b.full()
                 self.schedule(b, time.time())
                 self.big[b.root] = b
-        wanted = [*order, *self.big, *ignored_tail]
-        self.failed = False
-        new_watched: dict[str, int] = {}
-        new_polled: dict[str, int | None] = {}
-        for d in wanted:
-            # a folder watched already keeps its watch (at a full budget, re-adding it would
-            # fail); the others get one while the budget lasts
-            wd = self.watched.get(d) or (self._try_watch(d) if may_watch else None)
-            if wd is not None:
-                new_watched[d] = wd
-            elif os.path.isdir(d):
-                new_polled[d] = self.polled.get(d) if d in self.polled else _deep_sig(d)[0]
         for d, wd in self.watched.items():
             if d not in new_watched:
                 self.budget.remove(wd)
         self.watched = new_watched
         self.polled = new_polled
 
-    def _try_watch(self, d: str) -> int | None:
+    def _room(self) -> int:
+        """Watches big trees watched whole may still take."""
+        return int(self.budget.budget * WHOLE_SHARE) - self.budget.used
+
+    def _count_new(self, root: str, also: dict[str, int]) -> int:
+        """Folders of the tree at *root* without a watch yet (counting to _room() + 1)."""
+        limit = self._room()
+        n, queue = 0, deque([root])
+        while queue and n <= limit:
+            d = queue.popleft()
+            if d not in self.watched and d not in also:
+                n += 1
+            queue.extend(s for s in _subdirs(d) if not self._skip(s))
+        return n
+
+    def _watch_whole(self, root: str, into: dict[str, int]) -> int | None:
+        """Watch every folder of the tree at *root* (into *into*), or none of the new ones:
+        the number of folders, or None when the tree does not fit or a watch failed. Each
+        folder is watched before it is listed, so a folder made meanwhile has an event."""
+        if self._count_new(root, into) > self._room():
+            return None
+        got: dict[str, int] = {}
+        queue = deque([root])
+        while queue:
+            d = queue.popleft()
+            wd = into.get(d) or self.watched.get(d)
+            if wd is None:
+                wd = self._try_watch(d, essential=False)
+                if wd is None and os.path.isdir(d):
+                    for f, w in got.items():  # not whole: the new watches go again
+                        if f not in into and f not in self.watched:
+                            self.budget.remove(w)
+                    return None
+            if wd is not None:
+                got[d] = wd
+                queue.extend(s for s in _subdirs(d) if not self._skip(s))
+        into.update(got)
+        return len(got)
+
+    def _whole_of(self, path: str) -> str | None:
+        """The root of the tree watched whole that holds *path*."""
+        for root in self.whole:
+            if _under(path, root):
+                return root
+        return None
+
+    def demote(self, root: str) -> None:
+        """The big tree at *root*, watched whole, gets a root watch and scans instead (its
+        watches are wanted elsewhere). It is published as scanned (hooks walk it) before any
+        mark, and all of it is marked: an event lost as its watches go is not missed."""
+        if self.whole.pop(root, None) is None:
+            return
+        b = BigTree(root)
+        b.full()
+        self.schedule(b, time.time())
+        self.big[root] = b
+        self.new_big.append(b)
+        for d in [d for d in self.watched if d != root and _under(d, root)]:
+            self.budget.remove(self.watched.pop(d))
+        self.dirty.update(b.dirs() or [root])
+        self.counters.demoted += 1
+
+    def _try_watch(self, d: str, essential: bool = True) -> int | None:
         try:
-            return self.budget.add(self, d)
+            return self.budget.add(self, d, essential)
         except OSError as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EACCES):
                 return None
@@ -328,6 +425,7 @@ class WatchSet:
         self.watched.clear()
         self.polled.clear()
         self.big.clear()
+        self.whole.clear()
 
     # -- events -----------------------------------------------------------------------------
 
@@ -376,8 +474,18 @@ class WatchSet:
         if self._skip(path) or os.path.islink(path):
             return
         name = os.path.basename(path)
-        if name in BIG_NAMES or os.path.exists(os.path.join(path, CACHEDIR_TAG)):
-            b = BigTree(path, scan=not os.path.exists(os.path.join(path, CACHEDIR_TAG)))
+        whole = self._whole_of(path)
+        tagged = os.path.exists(os.path.join(path, CACHEDIR_TAG))
+        if whole is None and (name in BIG_NAMES or tagged):
+            if not tagged:  # watched whole if it fits (npm install makes it, then fills it)
+                before = set(self.watched)
+                n = self._watch_whole(path, self.watched)
+                if n is not None:
+                    self.whole[path] = n
+                    self.dirty.update(d for d in self.watched if d not in before)
+                    self.dirty.add(path)
+                    return
+            b = BigTree(path, scan=not tagged)
             b.full()
             self.schedule(b, time.time())
             self.big[path] = b
@@ -392,9 +500,16 @@ class WatchSet:
             d = queue.popleft()
             if d in self.watched:
                 continue
-            wd = self._try_watch(d)
+            wd = self._try_watch(d, essential=whole is None)
             if wd is not None:
                 self.watched[d] = wd
+                if whole is not None:
+                    self.whole[whole] += 1
+            elif whole is not None:
+                if os.path.isdir(d):
+                    self.demote(whole)  # it outgrew the budget: scanned from now on
+                    return
+                continue  # gone already: its parent had the event
             else:
                 self.polled[d] = _deep_sig(d)[0]
             self.dirty.add(d)
@@ -406,6 +521,8 @@ class WatchSet:
         self.polled.pop(path, None)
         for b in [b for r, b in self.big.items() if _under(r, path)]:
             self.big.pop(b.root, None)
+        for r in [r for r in self.whole if _under(r, path)]:
+            del self.whole[r]
         for b in self.big.values():
             b.drop(path)
         if moved:
@@ -478,6 +595,9 @@ class WatchSet:
     def polling(self) -> int:
         return len(self.polled)
 
+    def dirs_in_whole(self) -> int:
+        return sum(self.whole.values())
+
     def dirs_in_big(self) -> int:
         return sum(b.count for b in self.big.values())
 
@@ -488,4 +608,5 @@ class WatchSet:
             "big_trees": [
                 {"path": b.root, "dirs": b.count, "scanned": b.scan} for b in self.big.values()
             ],
+            "whole_trees": [{"path": r, "dirs": n} for r, n in self.whole.items()],
         }
