@@ -578,14 +578,22 @@ def test_unchanged_result_still_fills_the_files_cache(
 
 
 def _grow_at_eof(monkeypatch: pytest.MonkeyPatch, path: Path, times: int) -> list[int]:
-    """Append one byte to *path* each time a read of it reaches the end (at most *times*)."""
+    """Append one byte to *path* each time a read of it reaches the end (at most *times*):
+    an empty read, or a short first one (a small file is read in one call of its size plus
+    one byte)."""
     real = os.read
     target = os.fsencode(os.path.realpath(path))
     done = [0]
 
     def read(fd: int, n: int) -> bytes:
+        first = os.lseek(fd, 0, os.SEEK_CUR) == 0
         data = real(fd, n)
-        if not data and done[0] < times and os.readlink(b"/proc/self/fd/%d" % fd) == target:
+        if (
+            len(data) < n
+            and (first or not data)
+            and done[0] < times
+            and os.readlink(b"/proc/self/fd/%d" % fd) == target
+        ):
             done[0] += 1
             with open(path, "ab") as f:
                 f.write(b"+")

@@ -240,6 +240,17 @@ class Index:
         ).fetchone()
         return Location(*row) if row else None
 
+    def known(self, keys: list[bytes]) -> set[bytes]:
+        """Those of *keys* the index has: one query per 500 keys (a writer checks its
+        objects in batches; a query per object, which lets go of the GIL, made the walking
+        thread wait on the compressing ones)."""
+        out: set[bytes] = set()
+        for i in range(0, len(keys), 500):
+            part = keys[i : i + 500]
+            sql = f"SELECT key FROM objects WHERE key IN ({','.join('?' * len(part))})"
+            out.update(bytes(k) for (k,) in self.db.execute(sql, part))
+        return out
+
     def locate_many(self, keys: Iterable[bytes]) -> dict[bytes, Location]:
         """Where each of *keys* lies (keys the index lacks are left out): one query per few
         hundred keys instead of one per key, for readers of many objects (restore)."""
@@ -360,7 +371,9 @@ class Index:
         for p in packs:
             cur = db.execute("INSERT INTO packs(name, size) VALUES (?, ?)", (p.name, p.size))
             pid = cur.lastrowid
-            rows = [(o.key, pid, o.offset, o.length, o.size, o.type) for o in p.objects]
+            # in key order: inserts into the key's B-tree then go page by page instead of
+            # at random (4x fewer page reads and writes for a first snapshot of 62k files)
+            rows = sorted((o.key, pid, o.offset, o.length, o.size, o.type) for o in p.objects)
             db.executemany(
                 "INSERT OR IGNORE INTO objects(key, pack, offset, length, size, type) "
                 "VALUES (?, ?, ?, ?, ?, ?)",

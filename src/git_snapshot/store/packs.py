@@ -25,6 +25,7 @@ import os
 import secrets
 import struct
 import threading
+from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
@@ -62,7 +63,12 @@ DICT_MAX_SIZE = 4 << 20  # a dictionary record claiming more is damage
 # files of M (66 MB; CPU seconds of a whole snapshot): no dictionary 22.4 MB in 1.6 s; tables
 # of 2^15 19.1 MB in 2.1 s; level 3's own 17.5 MB in 2.3 s. Level 3's own are kept.
 DICT_HASH_LOG, DICT_CHAIN_LOG = 17, 16
-QUEUE = 32  # compressions in flight when a pool compresses, at most
+# A pool is handed objects in batches (one task per BATCH_BYTES or BATCH_OBJECTS, not one
+# per object: with 62k small files the futures, locks and GIL hand-offs of one task each cost
+# more than compressing them)
+BATCH_BYTES = 1 << 20
+BATCH_OBJECTS = 256
+QUEUE = 8  # batches in flight when a pool compresses, at most
 QUEUE_BYTES = 8 << 20  # and at most this many raw bytes
 POOL_AFTER = 8 << 20  # a writer given less than this compresses in its own thread
 
@@ -104,6 +110,10 @@ def _compress(data: bytes, zdict: zstandard.ZstdCompressionDict | None) -> bytes
         comp = zstandard.ZstdCompressor(dict_data=zdict, compression_params=_dict_params())
         c.dicts[id(zdict)] = comp
     return comp.compress(data)
+
+
+def _compress_all(items: list[bytes], zdict: zstandard.ZstdCompressionDict | None) -> list[bytes]:
+    return [_compress(data, zdict) for data in items]
 
 
 def _give_back_big_blocks() -> None:
@@ -151,14 +161,21 @@ class PackWriter:
         self._pool: ThreadPoolExecutor | None = None
         self._given = 0  # raw bytes given so far
         self._choosing = dictionary
-        self._held: list[tuple[int, bytes, bytes]] = []
+        self._held: list[tuple[int, bytes, bytes, bool]] = []
         self._held_small = self._held_bytes = 0
         self._zdict: zstandard.ZstdCompressionDict | None = None
         self._dict_record = b""
         self._epochs = dictionary
         self._small_since = 0  # raw bytes of small objects since the dictionary was chosen
-        self._queue: collections.deque[tuple[int, bytes, int, Future[bytes]]] = collections.deque()
+        self._batch: list[tuple[int, bytes, bytes, bool]] = []  # (type, key, data, dedupe)
+        self._batch_bytes = 0
+        # submitted batches, oldest first: (type, key, raw size) of each object, raw bytes
+        self._queue: collections.deque[
+            tuple[list[tuple[int, bytes, int]], int, Future[list[bytes]]]
+        ] = collections.deque()
         self._queued = 0  # raw bytes in the queue
+        # keys among those given that the store holds already (set by the archiver)
+        self.known: Callable[[list[bytes]], set[bytes]] | None = None
         self.done: list[FinishedPack] = []
         self.written = 0  # bytes added to packs, headers included
 
@@ -176,7 +193,7 @@ class PackWriter:
         if self._held_small >= DICT_MIN:
             # at most a quarter of what it is chosen from: a small snapshot gets a small one
             pieces = max(1, min(DICT_PIECES, self._held_small // (4 * DICT_PIECE)))
-            small = [d[:DICT_PIECE] for _, _, d in self._held if 0 < len(d) <= DICT_OBJECT]
+            small = [d[:DICT_PIECE] for _, _, d, _ in self._held if 0 < len(d) <= DICT_OBJECT]
             step = max(1, len(small) // (2 * pieces))
             # pieces of what compresses (not of an archive or an image among the sources)
             good = [p for p in small[::step] if len(self._cctx.compress(p)) < 0.8 * len(p)]
@@ -219,24 +236,24 @@ class PackWriter:
         self._current = FinishedPack(name, 0)
         return self._file, self._current
 
-    def add(self, type_: int, key: bytes, data: bytes) -> int:
+    def add(self, type_: int, key: bytes, data: bytes, dedupe: bool = False) -> int:
         """Store *data* under *key*; returns the bytes added to the pack so far (held and
         queued objects count when they are written: see ``flush``)."""
         before = self.written
         if self._choosing:
-            self._held.append((type_, key, data))
+            self._held.append((type_, key, data, dedupe))
             self._held_bytes += len(data)
             if len(data) <= DICT_OBJECT:
                 self._held_small += len(data)
             if self._held_small >= DICT_SAMPLE or self._held_bytes >= DICT_HOLD:
                 self._settle()
         else:
-            self._put(type_, key, data)
+            self._put(type_, key, data, dedupe)
             if self._small_since >= DICT_EPOCH:
                 self._next_epoch()
         return self.written - before
 
-    def _put(self, type_: int, key: bytes, data: bytes) -> None:
+    def _put(self, type_: int, key: bytes, data: bytes, dedupe: bool) -> None:
         self._given += len(data)
         if len(data) <= DICT_OBJECT and self._epochs:
             self._small_since += len(data)
@@ -245,20 +262,43 @@ class PackWriter:
 
             _give_back_big_blocks()
             self._pool = ThreadPoolExecutor(self._threads, "git-snapshot-zstd")
+        self._batch.append((type_, key, data, dedupe))
+        self._batch_bytes += len(data)
+        if self._batch_bytes >= BATCH_BYTES or len(self._batch) >= BATCH_OBJECTS:
+            self._submit()
+        if self._pool is not None:
+            self._drain(QUEUE)
+
+    def _submit(self) -> None:
+        """Compress the batch with the dictionary of the moment: in the pool if there is one,
+        else now. Objects added with *dedupe* that ``self.known`` says the store holds
+        already are left out (one lookup per batch, not one per object)."""
+        batch, size = self._batch, self._batch_bytes
+        self._batch, self._batch_bytes = [], 0
+        ask = [k for _, k, _, dedupe in batch if dedupe]
+        have = self.known(ask) if ask and self.known is not None else set()
+        if have:
+            batch = [x for x in batch if not (x[3] and x[1] in have)]
+            size = sum(len(x[2]) for x in batch)
         if self._pool is None:
-            self._write(type_, key, len(data), _compress(data, self._zdict))
+            for type_, key, data, _ in batch:
+                self._write(type_, key, len(data), _compress(data, self._zdict))
             return
-        self._queue.append((type_, key, len(data), self._pool.submit(_compress, data, self._zdict)))
-        self._queued += len(data)
-        self._drain(QUEUE)
+        fut = self._pool.submit(_compress_all, [d for _, _, d, _ in batch], self._zdict)
+        self._queue.append(([(t, k, len(d)) for t, k, d, _ in batch], size, fut))
+        self._queued += size
 
     def _drain(self, keep: int) -> None:
-        """Write queued frames, oldest first, until at most *keep* wait (and any finished)."""
+        """Write queued frames, oldest first, until at most *keep* batches wait (and any
+        finished); with *keep* 0, the batch being filled goes first."""
+        if keep == 0 and self._batch:
+            self._submit()
         q = self._queue
-        while q and (len(q) > keep or self._queued > QUEUE_BYTES or q[0][3].done()):
-            type_, key, size, fut = q.popleft()
+        while q and (len(q) > keep or self._queued > QUEUE_BYTES or q[0][2].done()):
+            items, size, fut = q.popleft()
             self._queued -= size
-            self._write(type_, key, size, fut.result())
+            for (type_, key, raw), frame in zip(items, fut.result(), strict=True):
+                self._write(type_, key, raw, frame)
 
     def _write(self, type_: int, key: bytes, size: int, frame: bytes) -> None:
         f, pack = self._open()
@@ -319,6 +359,7 @@ class PackWriter:
         self._stop()
         self._queue.clear()
         self._queued = 0
+        self._batch.clear()
         self._held.clear()
         if self._file is not None:
             with contextlib.suppress(OSError):  # e.g. the flush of a full disk
