@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
+import hashlib
 import os
 import sqlite3
 import stat
+import threading
 from collections import deque
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -24,6 +27,8 @@ from concurrent.futures import Future
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
+
+import zstandard
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import leftovers
@@ -47,12 +52,24 @@ WHOLE = 4 << 20  # a file up to this size is read whole and checked before it is
 TREE_CACHE = 200_000  # entries of the trees the plan read, kept for writing (bounded memory)
 _ZEROS = bytes(512)  # no all-zero block of any file system fits in data without this
 PARALLEL_MIN = 512  # files: a smaller restore is written by the calling thread alone
-JOB_FILES = 128  # new files per job handed to a writer thread
-PENDING_DIRS = 64  # directories (open fds) whose jobs may be in flight at once
+JOB_FILES = 256  # new files per job handed to a writer thread (of any directories)
+JOB_DIRS = 32  # directories (open descriptors) one job may write into
+JOBS_PER_THREAD = 3  # jobs in flight per writer thread: the rest wait for the oldest
+SPAN = 1 << 20  # bytes of a pack read at once for the frames of consecutive files of a job
+GAP = 16 << 10  # bytes of other objects between two frames still read in one span
+SCAN_RATIO = 3  # locate by one pass over the index when it holds at most this many objects
+#                 per file to restore (else by key: a big store, a small restore)
+DICTS = 4  # packs whose dictionaries each writer thread keeps ready
 
-# What a writer thread hands back for one job: the paths it created, the entries whose name
-# was taken meanwhile (written the careful way by the calling thread), the damaged ones.
-_Done = tuple[list[bytes], list[tuple[Entry, bytes]], list[tuple[bytes, bytes, str]]]
+# A file or symlink a job creates: its directory, entry, path and where its content lies
+# (pack, offset, frame length, size; None for a symlink).
+_Loc = tuple[str, int, int, int]
+_Item = tuple["_Dir", Entry, bytes, "_Loc | None"]
+# What a job hands back: the paths it created, the items whose name was taken meanwhile
+# (written the careful way by the calling thread), the damaged ones (path, key, why).
+_Done = tuple[list[bytes], list[_Item], list[tuple[bytes, bytes, str]]]
+_NOWHERE: _Loc = ("", 0, 0, 0)
+_SHA256 = hashlib.sha256()  # copied per object: cheaper than looking the digest up each time
 NEVER = frozenset({b".git"})
 
 ADVICE = (
@@ -169,8 +186,15 @@ class Restorer:
         self.umask = _umask()
         self.threads = threads
         self.pool: ThreadPoolExecutor | None = None
-        # directories whose new files are being written by the pool: (fd, entry, jobs)
-        self.pending: deque[tuple[int, Entry, list[Future[_Done]]]] = deque()
+        self.jobs_max = 0  # jobs in flight before the oldest is waited for
+        self.want: set[bytes] = set()  # contents of the files read whole (located at once)
+        self.locs: dict[bytes, _Loc] = {}  # where they lie (looked up before writing)
+        self.job: list[_Item] = []  # new files not handed out yet
+        self.job_dirs: list[_Dir] = []  # the directories they go into
+        # jobs handed to the pool, oldest first, with the directories they write into
+        self.running: deque[tuple[Future[_Done], list[_Dir]]] = deque()
+        self.open: set[_Dir] = set()  # directories this restore holds open (closed on errors)
+        self._local = threading.local()  # each writer thread's zstd contexts
 
     # -- planning: read and check every tree first, so a hostile one writes nothing ----------
 
@@ -215,8 +239,12 @@ class Restorer:
 
     def _check(self, tree: bytes, rel: bytes) -> None:
         walk = validate.walk(self.store, tree, rel, damaged=lambda path, exc: None, seen=self._keep)
+        want = self.want
         for _, e in walk:
-            self.total += e.kind != DIR  # progress's total, for free: the walk is done anyway
+            if e.kind != DIR:
+                self.total += 1  # progress's total, for free: the walk is done anyway
+                if e.kind == FILE and e.size <= WHOLE:
+                    want.add(e.ref)
 
     def _keep(self, key: bytes, entries: list[Entry]) -> None:
         if self._cached + len(entries) <= TREE_CACHE:
@@ -233,37 +261,48 @@ class Restorer:
         """Restore *paths* of *snap* (all of it: None or []) into *target*; raises Damaged,
         after writing everything else, when some paths' data is damaged or missing."""
         selections = [split_path(p) for p in paths] if paths else [[]]
-        with self.store.lock():  # a concurrent gc must not move objects while we read them
-            found = self._plan(snap, selections)
-            top = self._open_target(target)
-            n = self.threads if self.threads is not None else min(os.cpu_count() or 1, 4)
-            if n > 1 and not self.dry_run and (self.threads or self.total >= PARALLEL_MIN):
-                self.pool = ThreadPoolExecutor(n, thread_name_prefix="restore")
-            try:
-                self._write(snap, top, found)
-                self._settle(0)
-            except _Failed as failed:
-                self.at = failed.path
-                raise UserError(self._failed(target, failed.error)) from failed.error
-            except OSError as exc:
-                raise UserError(self._failed(target, exc)) from exc
-            finally:
-                self._stop()
-                if top >= 0:
-                    os.close(top)
+        collecting = gc.isenabled()
+        gc.disable()  # no cycles are made here: collections would only rescan the trees
+        try:
+            with self.store.lock():  # a concurrent gc must not move objects while we read them
+                self._restore(snap, target, selections)
+        finally:
+            if collecting:
+                gc.enable()
         if self.report.damaged:
             raise Damaged(self.report.damaged, "restored", self.report)
         return self.report
+
+    def _restore(self, snap: Snapshot, target: str, selections: list[list[bytes]]) -> None:
+        found = self._plan(snap, selections)
+        top = self._open_target(target)
+        n = self.threads if self.threads is not None else min(os.cpu_count() or 1, 4)
+        if n > 1 and not self.dry_run and (self.threads or self.total >= PARALLEL_MIN):
+            self.pool = ThreadPoolExecutor(n, thread_name_prefix="restore")
+            self.jobs_max = n * JOBS_PER_THREAD
+        if not self.dry_run and len(self.want) >= PARALLEL_MIN:
+            self._locate_all()
+        self.want = set()
+        try:
+            self._write(snap, top, found)
+        except _Failed as failed:
+            self.at = failed.path
+            raise UserError(self._failed(target, failed.error)) from failed.error
+        except OSError as exc:
+            raise UserError(self._failed(target, exc)) from exc
+        finally:
+            self._stop()
+            if top >= 0:
+                os.close(top)
 
     def _write(
         self, snap: Snapshot, top: int, found: list[tuple[list[bytes], list[Entry], Entry | None]]
     ) -> None:
         for parts, chain, entry in found:
             if entry is None:
-                jobs = self._fill(top, snap.root, b"")
-                self._settle(0)
-                for job in jobs:
-                    self._took(top, job.result(), marked=False)
+                root = _Dir(top, None, own=False)
+                self._fill(root, snap.root, b"")
+                self._filled(root)
                 continue
             fd, own = self._parents(top, parts[:-1], chain)
             try:
@@ -273,28 +312,54 @@ class Restorer:
             finally:
                 if own and fd >= 0:
                     os.close(fd)
+        self._hand_out()
+        self._drain(0)
 
     def _stop(self) -> None:
         """After an error: let the writer threads finish what they started, close the rest."""
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-        while self.pending:
-            os.close(self.pending.popleft()[0])
+        self.running.clear()
+        for d in self.open:
+            if d.own and d.fd >= 0:
+                os.close(d.fd)
+        self.open.clear()
 
-    def _settle(self, most: int) -> None:
-        """Finish the oldest directories written by the pool until at most *most* are left:
-        take their jobs' results, then give each its mode and mtime (after its contents)."""
-        while len(self.pending) > most:
-            fd, e, jobs = self.pending[0]
-            for job in jobs:
-                self._took(fd, job.result(), marked=False)
-            self.pending.popleft()
-            try:
-                os.fchmod(fd, e.mode & _SAFE_MODE)
-                os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
-            finally:
-                os.close(fd)
+    def _filled(self, d: _Dir) -> None:
+        """Every entry of *d* was handed out: finish it now, or when its last job is taken."""
+        d.filled = True
+        if not d.jobs:
+            self._finish(d)
+
+    def _finish(self, d: _Dir) -> None:
+        """Give a directory its mode and mtime, after its contents, and close it."""
+        self.open.discard(d)
+        try:
+            e = d.entry
+            if e is not None and d.fd >= 0 and not self.dry_run:
+                if d.chmod:
+                    os.fchmod(d.fd, e.mode & _SAFE_MODE)
+                os.utime(d.fd, ns=(e.mtime_ns, e.mtime_ns))
+        finally:
+            if d.own and d.fd >= 0:
+                os.close(d.fd)
+
+    def _locate_all(self) -> None:
+        """Where the contents of the files to be read whole lie, looked up before writing: by
+        one pass over the index in storage order when it holds not many more objects than
+        that (a store of this tree's snapshots), else key by key in a few queries."""
+        index = self.store.index
+        want, locs = self.want, self.locs
+        (count,) = index.db.execute("SELECT count(*) FROM objects").fetchone()
+        if count > SCAN_RATIO * len(want):
+            for key, loc in index.locate_many(want).items():
+                locs[key] = (loc.pack, loc.offset, loc.length, loc.size)
+            return
+        for pack_id, (pack, _) in index.gc_packs().items():
+            for key, offset, length, size, _ in index.objects_in_pack(pack_id):
+                if key in want:
+                    locs[key] = (pack, offset, length, size)
 
     def _open_target(self, target: str) -> int:
         """The target directory, made if missing (-1 for a dry run into a new directory)."""
@@ -350,11 +415,20 @@ class Restorer:
         return fd, own
 
     def _open_dir(
-        self, parent: int, name: bytes, entry: Entry, rel: bytes
+        self, parent: int, name: bytes, entry: Entry, rel: bytes, new: bool = False
     ) -> tuple[int, bool] | None:
         """Open (creating or replacing what is in the way) the directory *name*, and whether
-        it was made just now (so it was empty); None when what is in the way must stay."""
+        it was made just now (so it was empty); None when what is in the way must stay.
+        *new*: the parent's listing lacks the name, so it is made without a look first."""
         self.at = rel
+        if new and not self.dry_run:
+            try:
+                os.mkdir(name, (entry.mode & _SAFE_MODE) | stat.S_IRWXU, dir_fd=parent)
+            except FileExistsError:
+                pass  # something came there meanwhile: the careful way below
+            else:
+                self.report.created.append(rel)
+                return os.open(name, _DIR_FLAGS, dir_fd=parent), True
         st = _lstat(parent, name)
         if st is not None and (st.st_dev, st.st_ino) == self.store_root:
             self.report.store.append(rel)
@@ -424,23 +498,18 @@ class Restorer:
         (self.report.updated if st is not None else self.report.created).append(rel)
         self.report.files += 1
 
-    def _put_dir(self, parent: int, e: Entry, rel: bytes) -> None:
-        opened = self._open_dir(parent, e.name, e, rel)
+    def _put_dir(self, parent: int, e: Entry, rel: bytes, new: bool = False) -> None:
+        opened = self._open_dir(parent, e.name, e, rel, new)
         if opened is None:
             return
         fd, fresh = opened
-        try:
-            jobs = self._fill(fd, e.ref, rel + b"/", fresh)
-            if jobs:  # mode and mtime once the pool wrote the files (_settle)
-                self.pending.append((fd, e, jobs))
-                fd = -1
-                self._settle(PENDING_DIRS)
-            elif fd >= 0 and not self.dry_run:
-                os.fchmod(fd, e.mode & _SAFE_MODE)
-                os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
-        finally:
-            if fd >= 0:
-                os.close(fd)
+        mode = e.mode & _SAFE_MODE
+        # mkdir gave it mode | u+rwx minus the umask: often its mode already
+        d = _Dir(fd, e, chmod=not fresh or (mode | stat.S_IRWXU) & ~self.umask != mode)
+        if fd >= 0:
+            self.open.add(d)
+        self._fill(d, e.ref, rel + b"/", fresh)
+        self._filled(d)
 
     def _write_entry(self, parent: int, e: Entry) -> None:
         """Write *e* to a temp name (ours, see safewrite) and rename it into place."""
@@ -466,101 +535,198 @@ class Restorer:
         finally:
             os.close(fd)
 
-    def _fill(self, fd: int, tree: bytes, rel: bytes, fresh: bool = False) -> list[Future[_Done]]:
-        """Write the entries of *tree* into the directory open on *fd* (*fresh*: made by this
-        restore, so empty). Names nothing holds yet are created directly (_put_new), by the
-        pool when there is one (its jobs are returned); the rest go the careful way (_put)."""
+    def _fill(self, d: _Dir, tree: bytes, rel: bytes, fresh: bool = False) -> None:
+        """Write the entries of *tree* into the directory *d* (*fresh*: made by this restore,
+        so empty). Names nothing holds yet are created directly (_new), by the pool when there
+        is one; the rest go the careful way (_put)."""
         try:
             entries = self._tree(tree, rel)
         except CorruptObject as exc:  # the listing is damaged: nothing below can be known
             self.report.damaged.append((rel.rstrip(b"/") or b".", str(exc)))
-            return []
+            return
+        fd = d.fd
         writing = fd >= 0 and not self.dry_run
         present = leftovers.sweep(fd) if writing and not fresh else []
         there = set(present)
-        jobs = []
-        if writing:
-            new = [e for e in entries if e.kind != DIR and e.name not in there]
-            jobs = self._put_new(fd, rel, new)
         for e in entries:
-            if not writing or e.kind == DIR or e.name in there:
-                self._put(fd, e, rel + e.name)
+            path = rel + e.name
+            if not writing or e.name in there:
+                self._put(fd, e, path)
+            elif e.kind != DIR:
+                self._new(d, e, path)
+            elif not self._passed(e, path):
+                self._put_dir(fd, e, path, new=True)
         if self.delete and fd >= 0:
             if self.dry_run:
                 present = [os.fsencode(n) for n in os.listdir(fd)]
             self._delete_extra(fd, rel, present, {e.name for e in entries})
-        return jobs
 
-    def _put_new(self, parent: int, rel: bytes, entries: list[Entry]) -> list[Future[_Done]]:
-        """Create files and symlinks where nothing was when the directory was listed: in
-        storage order, each read whole and checked first, then created under its own name
-        (O_EXCL: if something appeared there meanwhile, that name goes the careful way).
-        With a pool, the jobs doing it are returned (the index is only read here: SQLite
-        stays in this thread)."""
-        todo = [(e, rel + e.name) for e in entries if not self._passed(e, rel + e.name)]
-        small = {e.ref for e, _ in todo if e.kind == FILE and e.size <= WHOLE}
-        locs = self.store.index.locate_many(small) if small else {}
-        todo.sort(key=lambda t: _order(locs.get(t[0].ref)))
-        items: list[tuple[Entry, bytes, Location | None]] = []
-        for e, path in todo:
-            if e.kind == FILE and e.ref not in small:
-                self.at = path
-                self._put_file(parent, e, path)  # big: streamed to a temp file, then renamed
+    def _new(self, d: _Dir, e: Entry, path: bytes) -> None:
+        """Create a file or symlink where nothing was when the directory was listed: put in
+        the job being gathered (handed out by _hand_out). A file over WHOLE is streamed to a
+        temp file and renamed (the careful way) at once."""
+        if self._passed(e, path):
+            return
+        if e.kind == FILE and e.size > WHOLE:
+            self.at = path
+            self._put_file(d.fd, e, path)
+            return
+        self.job.append((d, e, path, None))
+        dirs = self.job_dirs
+        if not dirs or dirs[-1] is not d:
+            dirs.append(d)
+            d.jobs += 1
+        if len(self.job) >= JOB_FILES or len(dirs) >= JOB_DIRS:
+            self._hand_out()
+
+    def _hand_out(self) -> None:
+        """Hand the gathered files to a writer thread (or write them here without a pool):
+        located (a few queries unless _locate_all did it), checked against the index, sorted
+        in storage order. Only this thread reads the index."""
+        items, dirs = self.job, self.job_dirs
+        if not items:
+            return
+        self.job, self.job_dirs = [], []
+        locs = self.locs
+        missing = [e.ref for _, e, _, _ in items if e.kind == FILE and e.ref not in locs]
+        found = self.store.index.locate_many(missing) if missing else {}
+        ready: list[_Item] = []
+        for d, e, path, _ in items:
+            if e.kind != FILE:
+                ready.append((d, e, path, None))
                 continue
             loc = locs.get(e.ref)
-            problem = validate.located_problem(e, loc) if e.kind == FILE else None
-            if problem:
-                self.report.damaged.append((path, problem))
+            if loc is None and e.ref in found:
+                where = found[e.ref]
+                loc = (where.pack, where.offset, where.length, where.size)
+            if loc is None or loc[3] != e.size:
+                at = None if loc is None else Location(*loc, type=0)
+                self.report.damaged.append((path, validate.located_problem(e, at) or ""))
                 continue
-            items.append((e, path, loc))
+            ready.append((d, e, path, loc))
+        ready.sort(key=_order)
         if self.pool is None:
-            if items:
-                self._took(parent, self._create(parent, items), marked=True)
-            return []
-        return [
-            self.pool.submit(self._create, parent, items[i : i + JOB_FILES])
-            for i in range(0, len(items), JOB_FILES)
-        ]
+            self._took(self._create(ready), dirs)
+            return
+        self.running.append((self.pool.submit(self._create, ready), dirs))
+        self._drain(self.jobs_max)
 
-    def _create(self, parent: int, items: list[tuple[Entry, bytes, Location | None]]) -> _Done:
-        """Create each item where nothing is (thread-safe: no SQLite, no report)."""
+    def _drain(self, most: int) -> None:
+        """Take the oldest jobs' results until at most *most* are running."""
+        while len(self.running) > most:
+            job, dirs = self.running.popleft()
+            self._took(job.result(), dirs)
+
+    def _create(self, items: list[_Item]) -> _Done:
+        """Create each item where nothing is (thread-safe: no SQLite, no report). The frames
+        of files that lie close together in a pack are read at once (a span); each file is
+        decompressed and checked against its key before it is created."""
         made: list[bytes] = []
-        taken: list[tuple[Entry, bytes]] = []
+        taken: list[_Item] = []
         damaged: list[tuple[bytes, bytes, str]] = []
-        for e, path, loc in items:
+        read = self.store.reader.frame
+        n = len(items)
+        i = 0
+        while i < n:
+            d, e, path, loc = items[i]
+            if loc is None:  # a symlink
+                try:
+                    ok = self._new_link(d.fd, e)
+                except OSError as exc:  # a full disk: the path goes into the one-line error
+                    raise _Failed(path, exc) from exc
+                (made.append(path) if ok else taken.append(items[i]))
+                i += 1
+                continue
+            pack, start, length, _ = loc
+            end = start + length
+            j = i + 1
+            while j < n:  # the span: the next frames of the same pack close behind
+                after = items[j][3]
+                if after is None or after[0] != pack:
+                    break
+                stop = after[1] + after[2]
+                if after[1] - end > GAP or stop - start > SPAN:
+                    break
+                end = max(end, stop)
+                j += 1
             try:
-                if e.kind == SYMLINK:
-                    ok = self._new_link(parent, e)
-                else:
-                    try:
-                        data = self.store.read_object(e.ref, loc)
-                    except CorruptObject as exc:
-                        damaged.append((path, e.ref, str(exc)))
-                        continue
-                    if len(data) != e.size:  # the index said otherwise: checked by _put_new
-                        damaged.append((path, e.ref, f"content of {len(data)} bytes"))
-                        continue
-                    ok = self._new_file(parent, e, data)
-            except OSError as exc:  # a full disk: the path goes into the one-line error
-                raise _Failed(path, exc) from exc
-            (made.append(path) if ok else taken.append((e, path)))
+                dctx = self._dctx(pack)
+            except (OSError, zstandard.ZstdError) as exc:  # every frame of it needs that
+                for k in range(i, j):
+                    d, e, path, _ = items[k]
+                    damaged.append((path, e.ref, _unreadable(e.ref, pack, exc)))
+                i = j
+                continue
+            try:
+                span: memoryview | None = memoryview(read(pack, start, end - start))
+            except (OSError, zstandard.ZstdError):
+                span = None  # read the frames one by one: each is named if damaged
+            for k in range(i, j):
+                item = items[k]
+                d, e, path, (_, offset, length, size) = item  # type: ignore[misc]
+                try:
+                    if span is None:
+                        frame: bytes | memoryview = read(pack, offset, length)
+                    else:
+                        frame = span[offset - start : offset - start + length]
+                    data = dctx.decompress(frame, max_output_size=size)
+                    if len(data) != size:
+                        raise zstandard.ZstdError("object has the wrong size")
+                except (OSError, zstandard.ZstdError) as exc:
+                    damaged.append((path, e.ref, _unreadable(e.ref, pack, exc)))
+                    continue
+                h = _SHA256.copy()
+                h.update(data)
+                if h.digest() != e.ref:
+                    why = f"object {e.ref.hex()[:16]} in pack {pack} does not match its hash"
+                    damaged.append((path, e.ref, why))
+                    continue
+                try:
+                    ok = self._new_file(d.fd, e, data)
+                except OSError as exc:  # a full disk: the path goes into the one-line error
+                    raise _Failed(path, exc) from exc
+                (made.append(path) if ok else taken.append(item))
+            i = j
         return made, taken, damaged
 
-    def _took(self, parent: int, done: _Done, marked: bool) -> None:
-        """Enter a job's results in the report; names taken meanwhile go the careful way.
-        *marked*: the damage was recorded in the index (not so by a writer thread: SQLite
-        stays in this thread, so it is recorded here)."""
+    def _dctx(self, pack: str) -> zstandard.ZstdDecompressor:
+        """This thread's decompressor for the frames of *pack* (with its dictionary)."""
+        cache: dict[str, zstandard.ZstdDecompressor] | None = getattr(self._local, "d", None)
+        if cache is None:
+            cache = self._local.d = {}
+        dctx = cache.get(pack)
+        if dctx is None:
+            content = self.store.reader.dictionary(pack)
+            if content is None:
+                dctx = zstandard.ZstdDecompressor()
+            else:
+                zdict = zstandard.ZstdCompressionDict(
+                    content, dict_type=zstandard.DICT_TYPE_RAWCONTENT
+                )
+                dctx = zstandard.ZstdDecompressor(dict_data=zdict)
+            cache[pack] = dctx
+            if len(cache) > DICTS:
+                del cache[next(iter(cache))]
+        return dctx
+
+    def _took(self, done: _Done, dirs: list[_Dir]) -> None:
+        """Enter a job's results in the report and the damage in the index (SQLite stays in
+        this thread); names taken meanwhile go the careful way; then the directories the job
+        wrote into whose last job it was are finished."""
         made, taken, damaged = done
         self.report.created.extend(made)
         self.report.files += len(made)
         for path, key, why in damaged:
             self.report.damaged.append((path, why))
-            if not marked:
-                with contextlib.suppress(sqlite3.Error, UserError):
-                    self.store.index.mark_damaged(key, why)
-        for e, path in taken:
+            with contextlib.suppress(sqlite3.Error, UserError):
+                self.store.index.mark_damaged(key, why)
+        for d, e, path, _ in taken:
             self.at = path
-            self._put_file(parent, e, path)
+            self._put_file(d.fd, e, path)
+        for d in dirs:
+            d.jobs -= 1
+            if d.filled and not d.jobs:
+                self._finish(d)
 
     def _new_file(self, parent: int, e: Entry, data: bytes) -> bool:
         """Create *e* holding *data*; False when its name is taken."""
@@ -698,7 +864,12 @@ def _pwrite_sparse(fd: int, data: bytes, pos: int, bs: int, zero: bytes) -> None
 
 
 def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
-    view = memoryview(data)
+    if not data:
+        return
+    n = os.pwrite(fd, data, offset)
+    if n == len(data):  # the common case: no view, no loop
+        return
+    view, offset = memoryview(data)[n:], offset + n
     while view:
         n = os.pwrite(fd, view, offset)
         view, offset = view[n:], offset + n
@@ -713,9 +884,31 @@ class _Failed(Exception):
         self.error = error
 
 
-def _order(loc: Location | None) -> tuple[str, int]:
+def _order(item: _Item) -> _Loc:
     """Storage order: objects of one pack by offset (a pack is then read front to back)."""
-    return ("", 0) if loc is None else (loc.pack, loc.offset)
+    return item[3] or _NOWHERE
+
+
+def _unreadable(key: bytes, pack: str, exc: Exception) -> str:
+    """Why an object is damaged, as Store.read_object says it."""
+    return f"object {key.hex()[:16]} in pack {pack} is unreadable: {exc}"
+
+
+class _Dir:
+    """A directory being filled: open on *fd* (-1: a dry run's new one); *entry*: its own
+    entry in the snapshot (None: the target, given no mode or mtime); *jobs*: jobs not taken
+    yet that write into it; *filled*: every entry of it handed out; *chmod*: its mode must be
+    set (mkdir gave it another); *own*: closed when finished."""
+
+    __slots__ = ("chmod", "entry", "fd", "filled", "jobs", "own")
+
+    def __init__(self, fd: int, entry: Entry | None, chmod: bool = True, own: bool = True) -> None:
+        self.fd = fd
+        self.entry = entry
+        self.jobs = 0
+        self.filled = False
+        self.chmod = chmod
+        self.own = own
 
 
 def _umask() -> int:
