@@ -75,6 +75,8 @@ POOL_AFTER = 8 << 20  # a writer given less than this compresses in its own thre
 
 @dataclass
 class PackedObject:
+    # one per object of a snapshot until the index has them: no __dict__ each (-8 MB on L)
+    __slots__ = ("key", "type", "offset", "length", "size")
     key: bytes
     type: int
     offset: int  # of the zstd frame
