@@ -287,6 +287,8 @@ def _rewritten(
     discarded edits of `checkout -f`, `switch --discard-changes`, `checkout -- f`, `restore`
     (with or without --source). Files the user changed themselves are older than the
     operation: they are not named."""
+    if before.root == after.root:
+        return []  # nothing differs (`checkout -b`): not even the diff code is imported
     from git_snapshot.store.diff import ADDED
     from git_snapshot.store.diff import diff_trees
     from git_snapshot.store.objects import DIR

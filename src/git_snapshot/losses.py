@@ -29,7 +29,6 @@ from git_snapshot import gitrepo
 from git_snapshot import output
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
-from git_snapshot.store.diff import lost
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
 from git_snapshot.worktree import LABELS
@@ -72,6 +71,8 @@ def find(
 ) -> list[Loss]:
     """Entries of *snap* the worktree no longer holds (only at *paths* and below them, when
     given), less the versions git can give back."""
+    from git_snapshot.store.diff import lost  # the diff code: off the hook's imports
+
     items = lost(store, snap.root, os.fsencode(repo.toplevel), paths)
     if not items:
         return []

@@ -54,10 +54,12 @@ class Store:
         self.reader = PackReader(self.path)
         if not repairing:
             self.index = self._open_index()
-            from git_snapshot.store.gc import sweep_leftovers  # gc builds on this module
             from git_snapshot.store.reserve import ensure_reserve
 
-            sweep_leftovers(self)  # what a killed run left in tmp/, unless someone works here
+            if _has_entries(self.tmp_dir):  # else not even an import of gc (the hook path)
+                from git_snapshot.store.gc import sweep_leftovers  # gc builds on this module
+
+                sweep_leftovers(self)  # what a killed run left in tmp/, unless someone works here
             ensure_reserve(self)  # room for prune to commit on a full disk
 
     def _open_index(self) -> Index:
@@ -279,3 +281,12 @@ class Store:
             if s.id == num:
                 return s
         raise UserError(f"no snapshot {num} for this repository; see 'git snapshot list'")
+
+
+def _has_entries(path: str) -> bool:
+    """Whether the folder at *path* holds anything (or cannot be read: let the caller see)."""
+    try:
+        with os.scandir(path) as it:
+            return next(it, None) is not None
+    except OSError:
+        return True
