@@ -372,7 +372,7 @@ class Index:
             cur = db.execute("INSERT INTO packs(name, size) VALUES (?, ?)", (p.name, p.size))
             pid = cur.lastrowid
             # in key order: inserts into the key's B-tree then go page by page instead of
-            # at random (4x fewer page reads and writes for a first snapshot of 62k files)
+            # at random (62k rows into 0-190k: 0.43-0.71 s CPU against 0.66-1.12 s)
             rows = sorted((o.key, pid, o.offset, o.length, o.size, o.type) for o in p.objects)
             db.executemany(
                 "INSERT OR IGNORE INTO objects(key, pack, offset, length, size, type) "
