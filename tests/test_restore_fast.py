@@ -1,8 +1,9 @@
-"""The fast restore path: names nothing holds yet are created directly, by writer threads.
+"""The fast restore path: names nothing holds yet are created directly, by writer threads or
+writer processes.
 
-Byte-exact with modes, symlinks, mtimes, sparse and big files, serial and threaded; damaged
-objects named (and recorded) while everything else is written; a killed threaded restore is
-finished by running it again.
+Byte-exact with modes, symlinks, mtimes, sparse and big files, serial, threaded and forked;
+damaged objects named (and recorded) while everything else is written; a full disk is one line
+and leaves no file cut short; a killed parallel restore is finished by running it again.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from storehelpers import restore
 from storehelpers import scan
 from storehelpers import snapshot_contents
 from storehelpers import take
+from test_restore_safety import small_fs
 
+from git_snapshot.errors import UserError
 from git_snapshot.store import Store
 from git_snapshot.store.restorer import PARALLEL_MIN
 from git_snapshot.store.restorer import WHOLE
@@ -67,9 +70,13 @@ def _mixed() -> D:
     return tree
 
 
-@pytest.mark.parametrize("threads", [0, 3])
-def test_restore_is_byte_exact_serial_and_threaded(
-    store: Store, tmp_path: Path, threads: int
+WRITERS = [(0, None), (3, False), (3, True)]  # serial; three threads; three processes
+PARALLEL = [False, True]  # writer threads, writer processes
+
+
+@pytest.mark.parametrize(("threads", "processes"), WRITERS)
+def test_restore_is_byte_exact_serial_threaded_and_forked(
+    store: Store, tmp_path: Path, threads: int, processes: bool | None
 ) -> None:
     src = tmp_path / "src"
     build(src, _mixed())
@@ -77,7 +84,7 @@ def test_restore_is_byte_exact_serial_and_threaded(
     out = tmp_path / "out"
     old = os.umask(0o027)  # strips bits some files need: they must get them back (fchmod)
     try:
-        report = restore(store, snap, out, threads=threads)
+        report = restore(store, snap, out, threads=threads, processes=processes)
     finally:
         os.umask(old)
     assert diff(snapshot_contents(store, snap), scan(out)) == []
@@ -91,7 +98,10 @@ def test_restore_is_byte_exact_serial_and_threaded(
     assert not [n for n in os.listdir(out / "sub") if n.startswith(".gsnap-tmp-")]
 
 
-def test_restore_into_a_partly_filled_directory(store: Store, tmp_path: Path) -> None:
+@pytest.mark.parametrize("processes", PARALLEL)
+def test_restore_into_a_partly_filled_directory(
+    store: Store, tmp_path: Path, processes: bool
+) -> None:
     """Names already there go the careful way (replaced, never followed); the rest are new."""
     src = tmp_path / "src"
     build(src, D({b"d": D({b"f%03d" % i: F(b"%d" % i * 100) for i in range(50)})}))
@@ -100,13 +110,14 @@ def test_restore_into_a_partly_filled_directory(store: Store, tmp_path: Path) ->
     outside = tmp_path / "outside"
     outside.write_bytes(b"keep")
     build(out, D({b"d": D({b"f001": F(b"old"), b"f002": L(os.fsencode(outside))})}))
-    restore(store, snap, out, threads=2)
+    restore(store, snap, out, threads=2, processes=processes)
     assert diff(scan(src, mtimes=False), scan(out, mtimes=False)) == []
     assert outside.read_bytes() == b"keep"
 
 
+@pytest.mark.parametrize("processes", PARALLEL)
 def test_damaged_objects_are_named_and_recorded_and_the_rest_written(
-    store: Store, store_dir: Path, tmp_path: Path, repo: Path
+    store: Store, store_dir: Path, tmp_path: Path, repo: Path, processes: bool
 ) -> None:
     spec = D(
         {b"d%d" % j: D({b"f%03d" % i: F(os.urandom(3000)) for i in range(100)}) for j in range(7)}
@@ -120,7 +131,7 @@ def test_damaged_objects_are_named_and_recorded_and_the_rest_written(
         flip_stored(store_dir, store, entry_of(store, snap, path).ref)
     out = tmp_path / "out"
     with pytest.raises(Damaged) as caught:
-        restore(store, snap, out, threads=3)
+        restore(store, snap, out, threads=3, processes=processes)
     assert sorted(p for p, _ in caught.value.damaged) == bad
     assert set(store.index.damaged()) == {entry_of(store, snap, p).ref for p in bad}
     got = scan(out, mtimes=False)
@@ -136,13 +147,15 @@ import sys
 from git_snapshot.store import Store
 from git_snapshot.store.restorer import Restorer
 with Store(sys.argv[1]) as s:
-    Restorer(s, threads=3).restore(s.get("s", "latest"), sys.argv[2], None)
+    forked = sys.argv[3] == "1"
+    Restorer(s, threads=3, processes=forked).restore(s.get("s", "latest"), sys.argv[2], None)
 """
 
 
 @pytest.mark.slow
-def test_a_killed_threaded_restore_is_finished_by_running_it_again(
-    store: Store, store_dir: Path, tmp_path: Path
+@pytest.mark.parametrize("processes", PARALLEL)
+def test_a_killed_parallel_restore_is_finished_by_running_it_again(
+    store: Store, store_dir: Path, tmp_path: Path, processes: bool
 ) -> None:
     src = tmp_path / "src"
     build(
@@ -156,7 +169,8 @@ def test_a_killed_threaded_restore_is_finished_by_running_it_again(
     )
     snap = take(store, "s", src)
     out = tmp_path / "out"
-    child = subprocess.Popen([sys.executable, "-c", KILLED_RESTORE, str(store_dir), str(out)])
+    argv = [sys.executable, "-c", KILLED_RESTORE, str(store_dir), str(out), str(int(processes))]
+    child = subprocess.Popen(argv)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and child.poll() is None:
         if out.exists() and sum(len(os.listdir(out / d)) for d in os.listdir(out)) > 300:
@@ -169,3 +183,29 @@ def test_a_killed_threaded_restore_is_finished_by_running_it_again(
     assert 0 < len(partial) < 3020 or child.returncode == 0, "killed before or after it wrote"
     restore(store, snap, out)  # the same restore again finishes it
     assert diff(snapshot_contents(store, snap), scan(out)) == []
+
+
+@pytest.mark.parametrize("processes", PARALLEL)
+def test_a_full_disk_during_a_parallel_restore_is_one_line_and_cuts_no_file_short(
+    store: Store, tmp_path: Path, processes: bool
+) -> None:
+    src = tmp_path / "src"
+    build(
+        src,
+        D(
+            {
+                b"d%d" % j: D({b"f%03d" % i: F(os.urandom(6000)) for i in range(200)})
+                for j in range(4)
+            }
+        ),
+    )
+    snap = take(store, "s", src)
+    with small_fs(tmp_path / "small", size="2m") as small:
+        with pytest.raises(UserError) as caught:
+            restore(store, snap, small / "out", threads=2, processes=processes)
+        assert "No space left" in str(caught.value) and "free space" in str(caught.value)
+        written = scan(small / "out", mtimes=False)
+        assert written, "nothing was written: the test proves nothing"
+        want = scan(src, mtimes=False)
+        cut = [p for p, s in written.items() if s.kind == "file" and s != want[p]]
+        assert cut == []

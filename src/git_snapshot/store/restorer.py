@@ -16,9 +16,13 @@ import contextlib
 import errno
 import gc
 import hashlib
+import marshal
 import os
+import select
+import socket
 import sqlite3
 import stat
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -61,13 +65,21 @@ SCAN_RATIO = 3  # locate by one pass over the index when it holds at most this m
 #                 per file to restore (else by key: a big store, a small restore)
 DICTS = 4  # packs whose dictionaries each writer thread keeps ready
 
-# A file or symlink a job creates: its directory, entry, path and where its content lies
-# (pack, offset, frame length, size; None for a symlink).
+JOB_BYTES = 48 << 10  # names and link targets per job (one message to a writer process)
+MESSAGE = 1 << 20  # the longest message between the restore and a writer process
+
+# Where a file's content lies: pack, offset, frame length, size.
 _Loc = tuple[str, int, int, int]
-_Item = tuple["_Dir", Entry, bytes, "_Loc | None"]
-# What a job hands back: the paths it created, the items whose name was taken meanwhile
-# (written the careful way by the calling thread), the damaged ones (path, key, why).
-_Done = tuple[list[bytes], list[_Item], list[tuple[bytes, bytes, str]]]
+# A file or symlink gathered for a job: its directory, entry and path.
+_Item = tuple["_Dir", Entry, bytes]
+# ...as a writer gets it: the directory's descriptor (for a writer process: its index among
+# the descriptors sent along), name, mode, mtime, content key or link target, and where
+# the content lies (None for a symlink).
+_Work = tuple[int, bytes, int, int, bytes, "_Loc | None"]
+# What a writer hands back for one job: the positions of the names taken meanwhile (written
+# the careful way by the calling thread), of the damaged files (with key and why), and where
+# it stopped on an error (position, errno, message; a full disk).
+_Done = tuple[list[int], list[tuple[int, bytes, str]], "tuple[int, int, str] | None"]
 _NOWHERE: _Loc = ("", 0, 0, 0)
 _SHA256 = hashlib.sha256()  # copied per object: cheaper than looking the digest up each time
 NEVER = frozenset({b".git"})
@@ -157,6 +169,7 @@ class Restorer:
         replace_dirs: bool = True,
         progress: Callable[[int, int], None] | None = None,
         threads: int | None = None,
+        processes: bool | None = None,
     ) -> None:
         """*progress* is told (files done, files selected) as it goes. *protect*: relative
         paths never deleted or overwritten (what the pre-restore
@@ -165,7 +178,9 @@ class Restorer:
         repository's .git). *replace_dirs*: whether a non-empty directory in the way of a
         file may be removed (in place, the pre-restore snapshot holds it; elsewhere nothing
         does). *threads*: writer threads for new files (None: one per CPU, at most 4, when
-        at least PARALLEL_MIN files are restored; 0: none)."""
+        at least PARALLEL_MIN files are restored; 0: none). *processes*: whether the writers
+        are forked processes (None: on Linux, when no other thread runs here), which share no
+        GIL, or threads."""
         self.store = store
         self.delete = delete
         self.dry_run = dry_run
@@ -185,14 +200,18 @@ class Restorer:
         self._cached = 0
         self.umask = _umask()
         self.threads = threads
+        self.processes = processes
+        self.workers: _Workers | None = None
         self.pool: ThreadPoolExecutor | None = None
         self.jobs_max = 0  # jobs in flight before the oldest is waited for
         self.want: set[bytes] = set()  # contents of the files read whole (located at once)
         self.locs: dict[bytes, _Loc] = {}  # where they lie (looked up before writing)
         self.job: list[_Item] = []  # new files not handed out yet
+        self.job_bytes = 0  # their names and link targets
         self.job_dirs: list[_Dir] = []  # the directories they go into
-        # jobs handed to the pool, oldest first, with the directories they write into
-        self.running: deque[tuple[Future[_Done], list[_Dir]]] = deque()
+        # jobs handed to the threads, oldest first, with what they write and the directories
+        # they write into (writer processes keep their own: _Workers)
+        self.running: deque[tuple[Future[_Done], list[_Item], list[_Dir]]] = deque()
         self.open: set[_Dir] = set()  # directories this restore holds open (closed on errors)
         self._local = threading.local()  # each writer thread's zstd contexts
 
@@ -238,13 +257,24 @@ class Restorer:
         return found
 
     def _check(self, tree: bytes, rel: bytes) -> None:
-        walk = validate.walk(self.store, tree, rel, damaged=lambda path, exc: None, seen=self._keep)
-        want = self.want
+        walk = validate.walk(
+            self.store,
+            tree,
+            rel,
+            damaged=lambda path, exc: None,
+            seen=self._keep,
+            locate=self._located if self.locs else None,
+        )
+        want = None if self.locs else self.want  # none to collect when _scan found all
         for _, e in walk:
             if e.kind != DIR:
                 self.total += 1  # progress's total, for free: the walk is done anyway
-                if e.kind == FILE and e.size <= WHOLE:
+                if want is not None and e.kind == FILE and e.size <= WHOLE:
                     want.add(e.ref)
+
+    def _located(self, key: bytes) -> Location | None:
+        loc = self.locs.get(key)
+        return None if loc is None else Location(*loc, type=0)
 
     def _keep(self, key: bytes, entries: list[Entry]) -> None:
         if self._cached + len(entries) <= TREE_CACHE:
@@ -274,16 +304,23 @@ class Restorer:
         return self.report
 
     def _restore(self, snap: Snapshot, target: str, selections: list[list[bytes]]) -> None:
+        if selections == [[]] and not self.dry_run and snap.files >= PARALLEL_MIN:
+            self._scan(snap.files)  # the trees are read with the locations it finds too
         found = self._plan(snap, selections)
         top = self._open_target(target)
         n = self.threads if self.threads is not None else min(os.cpu_count() or 1, 4)
-        if n > 1 and not self.dry_run and (self.threads or self.total >= PARALLEL_MIN):
-            self.pool = ThreadPoolExecutor(n, thread_name_prefix="restore")
-            self.jobs_max = n * JOBS_PER_THREAD
-        if not self.dry_run and len(self.want) >= PARALLEL_MIN:
+        parallel = n > 1 and not self.dry_run and (self.threads or self.total >= PARALLEL_MIN)
+        if not self.locs and not self.dry_run and len(self.want) >= PARALLEL_MIN:
             self._locate_all()
         self.want = set()
         try:
+            if parallel:
+                self.jobs_max = n * JOBS_PER_THREAD
+                forking = self.processes if self.processes is not None else _can_fork()
+                if forking:
+                    self.workers = _Workers(self, n)
+                else:
+                    self.pool = ThreadPoolExecutor(n, thread_name_prefix="restore")
             self._write(snap, top, found)
         except _Failed as failed:
             self.at = failed.path
@@ -320,6 +357,9 @@ class Restorer:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+        if self.workers is not None:
+            self.workers.stop()
+            self.workers = None
         self.running.clear()
         for d in self.open:
             if d.own and d.fd >= 0:
@@ -345,21 +385,25 @@ class Restorer:
             if d.own and d.fd >= 0:
                 os.close(d.fd)
 
-    def _locate_all(self) -> None:
-        """Where the contents of the files to be read whole lie, looked up before writing: by
-        one pass over the index in storage order when it holds not many more objects than
-        that (a store of this tree's snapshots), else key by key in a few queries."""
+    def _scan(self, files: int) -> None:
+        """Where every object lies, by one pass over the index in storage order, when it
+        holds at most SCAN_RATIO objects per file of the snapshot (a store of this tree's
+        snapshots; else the files' contents are looked up by key after planning)."""
         index = self.store.index
-        want, locs = self.want, self.locs
         (count,) = index.db.execute("SELECT count(*) FROM objects").fetchone()
-        if count > SCAN_RATIO * len(want):
-            for key, loc in index.locate_many(want).items():
-                locs[key] = (loc.pack, loc.offset, loc.length, loc.size)
+        if count > SCAN_RATIO * files:
             return
+        locs = self.locs
         for pack_id, (pack, _) in index.gc_packs().items():
             for key, offset, length, size, _ in index.objects_in_pack(pack_id):
-                if key in want:
-                    locs[key] = (pack, offset, length, size)
+                locs[key] = (pack, offset, length, size)
+
+    def _locate_all(self) -> None:
+        """Where the contents of the files to be read whole lie, looked up by key in a few
+        queries before writing (when _scan did not)."""
+        locs = self.locs
+        for key, loc in self.store.index.locate_many(self.want).items():
+            locs[key] = (loc.pack, loc.offset, loc.length, loc.size)
 
     def _open_target(self, target: str) -> int:
         """The target directory, made if missing (-1 for a dry run into a new directory)."""
@@ -571,29 +615,31 @@ class Restorer:
             self.at = path
             self._put_file(d.fd, e, path)
             return
-        self.job.append((d, e, path, None))
+        self.job.append((d, e, path))
+        self.job_bytes += len(e.name) + len(e.ref)
         dirs = self.job_dirs
         if not dirs or dirs[-1] is not d:
             dirs.append(d)
             d.jobs += 1
-        if len(self.job) >= JOB_FILES or len(dirs) >= JOB_DIRS:
+        if len(self.job) >= JOB_FILES or len(dirs) >= JOB_DIRS or self.job_bytes >= JOB_BYTES:
             self._hand_out()
 
     def _hand_out(self) -> None:
-        """Hand the gathered files to a writer thread (or write them here without a pool):
-        located (a few queries unless _locate_all did it), checked against the index, sorted
-        in storage order. Only this thread reads the index."""
+        """Hand the gathered files to a writer (or write them here without any): located (a
+        few queries unless _locate_all did it), checked against the index, sorted in storage
+        order. Only this thread reads the index."""
         items, dirs = self.job, self.job_dirs
         if not items:
             return
-        self.job, self.job_dirs = [], []
+        self.job, self.job_dirs, self.job_bytes = [], [], 0
         locs = self.locs
-        missing = [e.ref for _, e, _, _ in items if e.kind == FILE and e.ref not in locs]
+        missing = [e.ref for _, e, _ in items if e.kind == FILE and e.ref not in locs]
         found = self.store.index.locate_many(missing) if missing else {}
-        ready: list[_Item] = []
-        for d, e, path, _ in items:
+        ready: list[tuple[_Loc, _Item]] = []
+        for item in items:
+            e = item[1]
             if e.kind != FILE:
-                ready.append((d, e, path, None))
+                ready.append((_NOWHERE, item))
                 continue
             loc = locs.get(e.ref)
             if loc is None and e.ref in found:
@@ -601,93 +647,112 @@ class Restorer:
                 loc = (where.pack, where.offset, where.length, where.size)
             if loc is None or loc[3] != e.size:
                 at = None if loc is None else Location(*loc, type=0)
-                self.report.damaged.append((path, validate.located_problem(e, at) or ""))
+                self.report.damaged.append((item[2], validate.located_problem(e, at) or ""))
                 continue
-            ready.append((d, e, path, loc))
-        ready.sort(key=_order)
-        if self.pool is None:
-            self._took(self._create(ready), dirs)
-            return
-        self.running.append((self.pool.submit(self._create, ready), dirs))
+            ready.append((loc, item))
+        ready.sort(key=_first)
+        todo = [item for _, item in ready]
+        if self.workers is not None:  # descriptors go along, each job numbers its own
+            number: dict[int, int] = {}
+            fds: list[int] = []
+            for d in dirs:
+                if d.fd not in number:
+                    number[d.fd] = len(fds)
+                    fds.append(d.fd)
+            self.workers.send(_work(ready, number), fds, todo, dirs)
+        else:
+            work = _work(ready, None)
+            if self.pool is None:
+                self._took(self._create(work), todo, dirs)
+                return
+            self.running.append((self.pool.submit(self._create, work), todo, dirs))
         self._drain(self.jobs_max)
 
     def _drain(self, most: int) -> None:
         """Take the oldest jobs' results until at most *most* are running."""
+        if self.workers is not None:
+            while self.workers.running > most:
+                self._took(*self.workers.take())
+            return
         while len(self.running) > most:
-            job, dirs = self.running.popleft()
-            self._took(job.result(), dirs)
+            job, todo, dirs = self.running.popleft()
+            self._took(job.result(), todo, dirs)
 
-    def _create(self, items: list[_Item]) -> _Done:
-        """Create each item where nothing is (thread-safe: no SQLite, no report). The frames
-        of files that lie close together in a pack are read at once (a span); each file is
-        decompressed and checked against its key before it is created."""
-        made: list[bytes] = []
-        taken: list[_Item] = []
-        damaged: list[tuple[bytes, bytes, str]] = []
+    def _create(self, work: list[_Work], parent_pid: int = 0) -> _Done:
+        """Create each file or symlink of *work* where nothing is (thread-safe: no SQLite, no
+        report). The frames of files that lie close together in a pack are read at once (a
+        span); each file is decompressed and checked against its key before it is created.
+        *parent_pid*: in a writer process, the restore's (it stops when that one is gone)."""
+        taken: list[int] = []
+        damaged: list[tuple[int, bytes, str]] = []
         read = self.store.reader.frame
-        n = len(items)
+        n = len(work)
         i = 0
-        while i < n:
-            d, e, path, loc = items[i]
-            if loc is None:  # a symlink
+        at = 0
+        try:
+            while i < n:
+                if parent_pid and os.getppid() != parent_pid:
+                    break  # the restore was killed: stop as it did
+                at = i
+                parent, name, mode, mtime, ref, loc = work[i]
+                if loc is None:  # a symlink
+                    if not self._new_link(parent, name, ref, mtime):
+                        taken.append(i)
+                    i += 1
+                    continue
+                pack, start, length, _ = loc
+                end = start + length
+                j = i + 1
+                while j < n:  # the span: the next frames of the same pack close behind
+                    after = work[j][5]
+                    if after is None or after[0] != pack:
+                        break
+                    stop = after[1] + after[2]
+                    if after[1] - end > GAP or stop - start > SPAN:
+                        break
+                    end = max(end, stop)
+                    j += 1
                 try:
-                    ok = self._new_link(d.fd, e)
-                except OSError as exc:  # a full disk: the path goes into the one-line error
-                    raise _Failed(path, exc) from exc
-                (made.append(path) if ok else taken.append(items[i]))
-                i += 1
-                continue
-            pack, start, length, _ = loc
-            end = start + length
-            j = i + 1
-            while j < n:  # the span: the next frames of the same pack close behind
-                after = items[j][3]
-                if after is None or after[0] != pack:
-                    break
-                stop = after[1] + after[2]
-                if after[1] - end > GAP or stop - start > SPAN:
-                    break
-                end = max(end, stop)
-                j += 1
-            try:
-                dctx = self._dctx(pack)
-            except (OSError, zstandard.ZstdError) as exc:  # every frame of it needs that
+                    dctx = self._dctx(pack)
+                except (OSError, zstandard.ZstdError) as exc:  # every frame of it needs that
+                    for k in range(i, j):
+                        key = work[k][4]
+                        damaged.append((k, key, _unreadable(key, pack, exc)))
+                    i = j
+                    continue
+                try:
+                    span: memoryview | None = memoryview(read(pack, start, end - start))
+                except (OSError, zstandard.ZstdError):
+                    span = None  # read the frames one by one: each is named if damaged
                 for k in range(i, j):
-                    d, e, path, _ = items[k]
-                    damaged.append((path, e.ref, _unreadable(e.ref, pack, exc)))
+                    if parent_pid and os.getppid() != parent_pid:
+                        return taken, damaged, None  # nobody is left to answer
+                    at = k
+                    parent, name, mode, mtime, ref, loc = work[k]
+                    _, offset, length, size = loc  # type: ignore[misc]
+                    try:
+                        if span is None:
+                            frame: bytes | memoryview = read(pack, offset, length)
+                        else:
+                            frame = span[offset - start : offset - start + length]
+                        data = dctx.decompress(frame, max_output_size=size)
+                        if len(data) != size:
+                            raise zstandard.ZstdError("object has the wrong size")
+                    except (OSError, zstandard.ZstdError) as exc:
+                        damaged.append((k, ref, _unreadable(ref, pack, exc)))
+                        continue
+                    h = _SHA256.copy()
+                    h.update(data)
+                    if h.digest() != ref:
+                        why = f"object {ref.hex()[:16]} in pack {pack} does not match its hash"
+                        damaged.append((k, ref, why))
+                        continue
+                    if not self._new_file(parent, name, mode, mtime, data):
+                        taken.append(k)
                 i = j
-                continue
-            try:
-                span: memoryview | None = memoryview(read(pack, start, end - start))
-            except (OSError, zstandard.ZstdError):
-                span = None  # read the frames one by one: each is named if damaged
-            for k in range(i, j):
-                item = items[k]
-                d, e, path, (_, offset, length, size) = item  # type: ignore[misc]
-                try:
-                    if span is None:
-                        frame: bytes | memoryview = read(pack, offset, length)
-                    else:
-                        frame = span[offset - start : offset - start + length]
-                    data = dctx.decompress(frame, max_output_size=size)
-                    if len(data) != size:
-                        raise zstandard.ZstdError("object has the wrong size")
-                except (OSError, zstandard.ZstdError) as exc:
-                    damaged.append((path, e.ref, _unreadable(e.ref, pack, exc)))
-                    continue
-                h = _SHA256.copy()
-                h.update(data)
-                if h.digest() != e.ref:
-                    why = f"object {e.ref.hex()[:16]} in pack {pack} does not match its hash"
-                    damaged.append((path, e.ref, why))
-                    continue
-                try:
-                    ok = self._new_file(d.fd, e, data)
-                except OSError as exc:  # a full disk: the path goes into the one-line error
-                    raise _Failed(path, exc) from exc
-                (made.append(path) if ok else taken.append(item))
-            i = j
-        return made, taken, damaged
+        except OSError as exc:  # a full disk: the path goes into the one-line error
+            return taken, damaged, (at, exc.errno or 0, exc.strerror or str(exc))
+        return taken, damaged, None
 
     def _dctx(self, pack: str) -> zstandard.ZstdDecompressor:
         """This thread's decompressor for the frames of *pack* (with its dictionary)."""
@@ -709,18 +774,27 @@ class Restorer:
                 del cache[next(iter(cache))]
         return dctx
 
-    def _took(self, done: _Done, dirs: list[_Dir]) -> None:
+    def _took(self, done: _Done, todo: list[_Item], dirs: list[_Dir]) -> None:
         """Enter a job's results in the report and the damage in the index (SQLite stays in
         this thread); names taken meanwhile go the careful way; then the directories the job
         wrote into whose last job it was are finished."""
-        made, taken, damaged = done
+        taken, damaged, failed = done
+        if failed is not None:
+            at, code, why = failed
+            raise _Failed(todo[at][2], OSError(code, why))
+        if taken or damaged:
+            skip = set(taken).union(k for k, _, _ in damaged)
+            made = [path for k, (_, _, path) in enumerate(todo) if k not in skip]
+        else:
+            made = [path for _, _, path in todo]
         self.report.created.extend(made)
         self.report.files += len(made)
-        for path, key, why in damaged:
-            self.report.damaged.append((path, why))
+        for k, key, why in damaged:
+            self.report.damaged.append((todo[k][2], why))
             with contextlib.suppress(sqlite3.Error, UserError):
                 self.store.index.mark_damaged(key, why)
-        for d, e, path, _ in taken:
+        for k in taken:
+            d, e, path = todo[k]
             self.at = path
             self._put_file(d.fd, e, path)
         for d in dirs:
@@ -728,36 +802,51 @@ class Restorer:
             if d.filled and not d.jobs:
                 self._finish(d)
 
-    def _new_file(self, parent: int, e: Entry, data: bytes) -> bool:
-        """Create *e* holding *data*; False when its name is taken."""
-        mode = e.mode & _SAFE_MODE
+    def _new_file(self, parent: int, name: bytes, mode: int, mtime: int, data: bytes) -> bool:
+        """Create *name* holding *data*; False when the name is taken."""
+        mode &= _SAFE_MODE
         try:
-            fd = os.open(e.name, _NEW_FLAGS, mode, dir_fd=parent)
+            fd = os.open(name, _NEW_FLAGS, mode, dir_fd=parent)
         except FileExistsError:
             return False
         try:
-            if _ZEROS in data:
+            if b"\0" in data and _ZEROS in data:
                 _write_sparse(fd, [data], len(data))
             elif data:
                 _pwrite_all(fd, data, 0)
             if mode & self.umask:  # open() gave it mode minus the umask
                 os.fchmod(fd, mode)
-            os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
+            os.utime(fd, ns=(mtime, mtime))
         except BaseException:
             with contextlib.suppress(OSError):
-                os.unlink(e.name, dir_fd=parent)
+                os.unlink(name, dir_fd=parent)
             raise
         finally:
             os.close(fd)
         return True
 
-    def _new_link(self, parent: int, e: Entry) -> bool:
+    def _new_link(self, parent: int, name: bytes, target: bytes, mtime: int) -> bool:
         try:
-            os.symlink(e.ref, e.name, dir_fd=parent)
+            os.symlink(target, name, dir_fd=parent)
         except FileExistsError:
             return False
-        os.utime(e.name, ns=(e.mtime_ns, e.mtime_ns), dir_fd=parent, follow_symlinks=False)
+        os.utime(name, ns=(mtime, mtime), dir_fd=parent, follow_symlinks=False)
         return True
+
+    def serve(self, sock: socket.socket, parent_pid: int) -> None:
+        """A writer process's life: run the jobs that come, answer each, until the restore
+        closes its end (done, failed or killed)."""
+        while True:
+            msg, fds, _, _ = socket.recv_fds(sock, MESSAGE, JOB_DIRS)
+            if not msg:
+                return
+            try:
+                work = [(fds[w[0]], *w[1:]) for w in marshal.loads(msg)]
+                done = self._create(work, parent_pid)
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            sock.send(marshal.dumps(done))
 
     def _delete_extra(
         self, fd: int, rel: bytes, present: Iterable[bytes], keep: set[bytes]
@@ -884,9 +973,93 @@ class _Failed(Exception):
         self.error = error
 
 
-def _order(item: _Item) -> _Loc:
+def _first(pair: tuple[_Loc, _Item]) -> _Loc:
     """Storage order: objects of one pack by offset (a pack is then read front to back)."""
-    return item[3] or _NOWHERE
+    return pair[0]
+
+
+def _work(ready: list[tuple[_Loc, _Item]], number: dict[int, int] | None) -> list[_Work]:
+    """The job a writer gets: its directories' descriptors (or their *number*s)."""
+    return [
+        (
+            d.fd if number is None else number[d.fd],
+            e.name,
+            e.mode,
+            e.mtime_ns,
+            e.ref,
+            None if loc is _NOWHERE else loc,
+        )
+        for loc, (d, e, _) in ready
+    ]
+
+
+def _can_fork() -> bool:
+    """Whether writers may be forked processes: Linux (descriptors passed over a socket), and
+    no other thread here that a fork could catch holding a lock."""
+    return (
+        sys.platform.startswith("linux")
+        and hasattr(socket, "send_fds")
+        and threading.active_count() == 1
+    )
+
+
+class _Workers:
+    """Writer processes, forked once the trees are checked and the contents located. Each
+    gets jobs over its own socket, with the descriptors of the directories they write into,
+    and answers each in order; it ends when the restore closes its end (or is gone)."""
+
+    def __init__(self, restorer: Restorer, n: int) -> None:
+        self.socks: list[socket.socket] = []
+        self.pids: list[int] = []
+        self.jobs: list[deque[tuple[list[_Item], list[_Dir]]]] = []  # each one's, oldest first
+        self.running = 0  # jobs handed out and not taken
+        me = os.getpid()
+        for _ in range(n):
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            pid = os.fork()
+            if pid == 0:  # the writer: never returns
+                code = 1
+                try:
+                    ours.close()
+                    for sock in self.socks:  # the others' ends: they must see EOF, not us
+                        sock.close()
+                    restorer.serve(theirs, me)
+                    code = 0
+                finally:
+                    os._exit(code)
+            theirs.close()
+            self.socks.append(ours)
+            self.pids.append(pid)
+            self.jobs.append(deque())
+
+    def send(self, work: list[_Work], fds: list[int], todo: list[_Item], dirs: list[_Dir]) -> None:
+        """Hand *work* to the writer with the fewest jobs; *todo* and *dirs* come back with
+        its answer (take)."""
+        k = min(range(len(self.jobs)), key=lambda w: len(self.jobs[w]))
+        socket.send_fds(self.socks[k], [marshal.dumps(work)], fds)
+        self.jobs[k].append((todo, dirs))
+        self.running += 1
+
+    def take(self) -> tuple[_Done, list[_Item], list[_Dir]]:
+        """The answer of a writer done with its oldest job (waits for one)."""
+        busy = [sock for sock, jobs in zip(self.socks, self.jobs) if jobs]
+        readable, _, _ = select.select(busy, [], [])
+        k = self.socks.index(readable[0])
+        msg = self.socks[k].recv(MESSAGE)
+        if not msg:
+            raise OSError(errno.EPIPE, "a writer process ended before its work was done")
+        todo, dirs = self.jobs[k].popleft()
+        self.running -= 1
+        done: _Done = marshal.loads(msg)
+        return done, todo, dirs
+
+    def stop(self) -> None:
+        """Close our ends (each writer finishes the job it runs, then ends) and reap them."""
+        for sock in self.socks:
+            sock.close()
+        for pid in self.pids:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
 
 
 def _unreadable(key: bytes, pack: str, exc: Exception) -> str:

@@ -19,6 +19,7 @@ from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.objects import decode_tree
 
 KEY_LEN = 32  # a SHA-256 key
 MAX_NAME = 255  # NAME_MAX: no file system we restore to holds a longer name
@@ -116,10 +117,13 @@ def tree_problems(entries: list[Entry]) -> list[tuple[bytes, str]]:
     return [(e.name, p) for e, p in zip(entries, problems(entries)) if p]
 
 
-def read_tree(store: Store, key: bytes, rel: bytes = b"") -> list[Entry]:
+def read_tree(
+    store: Store, key: bytes, rel: bytes = b"", loc: Location | None = None
+) -> list[Entry]:
     """The entries of a tree, checked against its key (CorruptObject) and for what no honest
-    snapshot holds (UnsafeTree). *rel*: the tree's path with a trailing '/', for messages."""
-    entries = store.read_tree(key)
+    snapshot holds (UnsafeTree). *rel*: the tree's path with a trailing '/', for messages.
+    *loc*: where it lies, when the caller looked that up (None: the index is asked)."""
+    entries = decode_tree(store.read_object(key, loc))
     problems = tree_problems(entries)
     if problems:
         name, problem = problems[0]
@@ -137,18 +141,20 @@ def walk(
     damaged: OnDamage | None = None,
     skip: Callable[[bytes], bool] | None = None,
     seen: Callable[[bytes, list[Entry]], None] | None = None,
+    locate: Callable[[bytes], Location | None] | None = None,
 ) -> Iterator[tuple[bytes, Entry]]:
     """Every entry below *tree*, checked, depth first, parents before children; without a
     call stack, so depth is no limit. With *damaged*, a directory whose listing cannot be
     read is passed to it (its path, '' for *tree* itself) and skipped, instead of raised.
     Paths for which *skip* is true are left out with everything below them. *seen* is given
-    each tree's key and checked entries (a caller that reads them again may keep them)."""
+    each tree's key and checked entries (a caller that reads them again may keep them).
+    *locate*: where a tree lies, when the caller knows (None: the index is asked)."""
     stack: list[Iterator[Entry]] = []
     paths: list[bytes] = []
 
     def enter(key: bytes, path: bytes, rel: bytes) -> None:
         try:
-            entries = read_tree(store, key, rel)
+            entries = read_tree(store, key, rel, locate(key) if locate is not None else None)
         except CorruptObject as exc:  # not UnsafeTree: a crafted tree is never passed over
             if damaged is None:
                 raise
