@@ -385,3 +385,40 @@ def test_a_burst_of_deletions_is_a_loss_entry(
     )
     assert entries[-1]["snapshot"] == snaps[-1].id
     assert len(entries[-1]["lost"]) == 60
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
+def test_a_snapshot_that_hangs_is_stopped_and_retried(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker stuck on a file system that stopped answering must not stop every later
+    watch snapshot: it is killed after the timeout, the failure is shown, the worktree
+    retried later."""
+    from git_snapshot.watch import config as wconfig
+    from git_snapshot.watch import daemon as wdaemon
+    from git_snapshot.watch import source
+
+    monkeypatch.setattr(wdaemon, "WORKER_TIMEOUT_S", 5.0)
+    r = make_repo(tmp_path)
+    add(store_dir, r)
+    d = wdaemon.Daemon(str(store_dir), wconfig.WatchConfig(), source.Inotify())
+    try:
+        d.add(str(r))
+        d.end_worker()
+        tree = d.trees[str(r)]
+        stuck = subprocess.Popen(["sleep", "600"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        now = time.time()
+        d.child, d.child_tree, d.child_started = stuck, tree, now - 1
+        d.next_registry = d.next_exists = now + 600
+        d.status_dirty = False
+        assert d.next_wakeup(now) == pytest.approx(now + 4)  # it wakes up for the timeout
+        d.timers(now)
+        assert stuck.poll() is None and d.child_tree is tree  # not yet
+        d.timers(now + 5)
+        assert stuck.wait(10) == -signal.SIGKILL
+        assert d.child is None and d.child_tree is None
+        assert tree.last_error is not None and "did not finish in 5s" in tree.last_error
+        assert tree.retry_at > now and tree.first_change is not None  # tried again later
+    finally:
+        d.end_worker()
+        d.src.close()

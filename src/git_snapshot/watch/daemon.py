@@ -39,6 +39,7 @@ MAX_BACKOFF_S = 120.0
 SNAPSHOT_RETRY_S = 30.0
 WORKER_IDLE_S = 60.0  # the snapshot worker ends after this long without work
 WORKER_JOBS = 50  # and after this many snapshots
+WORKER_TIMEOUT_S = 1800.0  # a snapshot still running after this is killed (and retried later)
 IDLE_EXIT_S = 60.0  # with no worktree to watch for this long, the daemon exits
 
 
@@ -325,6 +326,7 @@ class Daemon:
     def timers(self, now: float) -> None:
         from git_snapshot.watch import dirtyset
 
+        self.check_worker(now)
         if now >= self.next_registry:
             self.sync_registry()
         if now >= self.next_exists:
@@ -359,6 +361,8 @@ class Daemon:
 
     def next_wakeup(self, now: float) -> float:
         times = [self.next_registry, self.next_exists, now + 60]
+        if self.child_tree is not None:
+            times.append(self.child_started + WORKER_TIMEOUT_S)
         for tree in self.trees.values():
             d = self.due(tree)
             if d is not None and self.child_tree is None:
@@ -396,7 +400,7 @@ class Daemon:
         self.worker_last = _now()
         return self.child
 
-    def end_worker(self) -> None:
+    def end_worker(self, why: str | None = None) -> None:
         w, self.child = self.child, None
         if w is None:
             return
@@ -414,7 +418,17 @@ class Daemon:
         if w.stdout is not None:
             w.stdout.close()
         if self.child_tree is not None:
-            self.result(None, f"the snapshot process ended (exit status {w.returncode})")
+            self.result(None, why or f"the snapshot process ended (exit status {w.returncode})")
+
+    def check_worker(self, now: float) -> None:
+        """A snapshot that hangs (a file system that stopped answering) must not stop every
+        later one: after WORKER_TIMEOUT_S it is killed, and the worktree retried later."""
+        if self.child_tree is None or now - self.child_started < WORKER_TIMEOUT_S:
+            return
+        if self.child is not None:
+            with contextlib.suppress(OSError):
+                self.child.kill()
+        self.end_worker(f"the snapshot did not finish in {WORKER_TIMEOUT_S:.0f}s: stopped")
 
     def prewarm(self) -> None:
         """A worktree just changed: start the worker now, so that its imports are done when
