@@ -591,6 +591,7 @@ def _gc_paused() -> Iterator[None]:
         yield
     finally:
         if was:
+            gc.freeze()  # what the walk made (the files cache) is never scanned again
             gc.enable()
 
 

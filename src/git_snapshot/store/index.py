@@ -12,7 +12,6 @@ import os
 import sqlite3
 import time
 import urllib.parse
-import uuid
 from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -190,7 +189,7 @@ class Index:
             # random, so that a files cache never matches a different (recreated) index
             db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', ?)",
-                (uuid.uuid4().hex,),
+                (os.urandom(16).hex(),),  # uuid4's randomness, not its import
             )
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
@@ -475,7 +474,7 @@ class Index:
             self._gc_set_meta(db, "last_gc", str(time.time()))
             self._gc_set_meta(db, "gc_doomed", json.dumps(sorted(doomed)))
             if dead:
-                self._gc_set_meta(db, "generation", uuid.uuid4().hex)
+                self._gc_set_meta(db, "generation", os.urandom(16).hex())
             db.executemany("DELETE FROM objects WHERE key=?", [(k,) for k in dead])
             db.executemany("DELETE FROM damaged WHERE key=?", [(k,) for k in dead])
             db.executemany("DELETE FROM objects WHERE pack=?", [(p,) for p in packs])

@@ -22,7 +22,6 @@ import collections
 import contextlib
 import hashlib
 import os
-import secrets
 import struct
 import threading
 from collections.abc import Callable
@@ -76,7 +75,7 @@ POOL_AFTER = 8 << 20  # a writer given less than this compresses in its own thre
 @dataclass
 class PackedObject:
     # one per object of a snapshot until the index has them: no __dict__ each (-8 MB on L)
-    __slots__ = ("key", "type", "offset", "length", "size")
+    __slots__ = ("key", "length", "offset", "size", "type")
     key: bytes
     type: int
     offset: int  # of the zstd frame
@@ -230,7 +229,7 @@ class PackWriter:
             if self._file.tell() < self._max:
                 return self._file, self._current
             self._seal()
-        name = secrets.token_hex(16) + ".pack"
+        name = os.urandom(16).hex() + ".pack"
         self._tmpname = os.path.join(self._tmpdir, name + ".tmp")
         fd = os.open(self._tmpname, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._file = os.fdopen(fd, "wb")
