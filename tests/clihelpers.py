@@ -87,6 +87,7 @@ def run(
     rc: int | None = 0,
     env: Mapping[str, str] | None = None,
     input: bytes | None = None,
+    timeout: float = 120,
 ) -> Ran:
     """Run *argv* in *cwd*; check the exit status (unless *rc* is None) and that nothing
     crashed (no traceback, no internal error)."""
@@ -98,7 +99,7 @@ def run(
         capture_output=True,
         env=None if env is None else dict(env),
         check=False,
-        timeout=120,
+        timeout=timeout,
     )
     ran = Ran(
         res.returncode,

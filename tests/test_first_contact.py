@@ -42,7 +42,11 @@ def test_man_page_is_current() -> None:
 
 @pytest.mark.slow
 def test_wheel_installs_the_man_page_where_man_finds_it(tmp_path: Path) -> None:
-    run(ROOT, sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", ".", "-w", str(tmp_path))
+    run(
+        ROOT,
+        *(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", ".", "-w", str(tmp_path)),
+        timeout=900,  # a pip build: a CI run on a loaded machine took over 120 s
+    )
     (wheel,) = tmp_path.glob("*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert any(n.endswith(".data/data/share/man/man1/git-snapshot.1") for n in names), names

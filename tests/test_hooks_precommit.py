@@ -133,7 +133,8 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> HookRepo:
     scratch.mkdir()
     run(scratch, "git", "init", "-q", env=env)
     (scratch / ".pre-commit-config.yaml").write_text(hr.config())
-    run(scratch, str(PRE_COMMIT), "install-hooks", env=env)
+    # a pip install in pre-commit's environment: a CI run on a loaded machine took over 120 s
+    run(scratch, str(PRE_COMMIT), "install-hooks", env=env, timeout=900)
     return hr
 
 
