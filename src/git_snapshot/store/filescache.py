@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 
-from git_snapshot.store.safewrite import atomic_write
+from git_snapshot.store.safewrite import atomic_file
 
 # relative path -> (size, mtime_ns, ctime_ns, inode, content key)
 CacheEntry = tuple[int, int, int, int, bytes]
@@ -75,6 +75,8 @@ def load(path: str, generation: str, indexed: Callable[[bytes], bool]) -> FilesC
 
 def save(path: str, generation: str, cache: FilesCache, tmp_dir: str) -> None:
     payload = marshal.dumps((generation, cache.root, cache.entries, cache.trees, cache.dirs))
-    # only a cache: a lost one costs a re-read, so no fsync; the temp file goes to tmp/
-    blob = _MAGIC + hashlib.sha256(payload).digest() + payload
-    atomic_write(path, blob, tmp_dir=tmp_dir, durable=False)
+    # only a cache: a lost one costs a re-read, so no fsync; the temp file goes to tmp/;
+    # written in two parts, not joined first (the payload of L's 200k files is 27 MB)
+    with atomic_file(path, tmp_dir=tmp_dir, mode=0o600, durable=False) as f:
+        f.write(_MAGIC + hashlib.sha256(payload).digest())
+        f.write(payload)
