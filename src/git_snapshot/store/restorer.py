@@ -63,6 +63,7 @@ SPAN = 1 << 20  # bytes of a pack read at once for the frames of consecutive fil
 GAP = 16 << 10  # bytes of other objects between two frames still read in one span
 SCAN_RATIO = 3  # locate by one pass over the index when it holds at most this many objects
 #                 per file to restore (else by key: a big store, a small restore)
+LOCATED_MAX = 100_000  # locations kept at once (about 30 MB); beyond, each job looks its up
 DICTS = 4  # packs whose dictionaries each writer thread keeps ready
 
 JOB_BYTES = 48 << 10  # names and link targets per job (one message to a writer process)
@@ -310,7 +311,7 @@ class Restorer:
         top = self._open_target(target)
         n = self.threads if self.threads is not None else min(os.cpu_count() or 1, 4)
         parallel = n > 1 and not self.dry_run and (self.threads or self.total >= PARALLEL_MIN)
-        if not self.locs and not self.dry_run and len(self.want) >= PARALLEL_MIN:
+        if not self.locs and not self.dry_run and PARALLEL_MIN <= len(self.want) <= LOCATED_MAX:
             self._locate_all()
         self.want = set()
         try:
@@ -391,7 +392,7 @@ class Restorer:
         snapshots; else the files' contents are looked up by key after planning)."""
         index = self.store.index
         (count,) = index.db.execute("SELECT count(*) FROM objects").fetchone()
-        if count > SCAN_RATIO * files:
+        if count > SCAN_RATIO * files or count > LOCATED_MAX:
             return
         locs = self.locs
         for pack_id, (pack, _) in index.gc_packs().items():
