@@ -122,8 +122,9 @@ def table(
 
 
 def print_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
-    sys.stdout.write("\n")
+    # one write: json.dump hands the stream every token (2 million write calls for the
+    # 16 MB of a `diff --json` of 38k files: 7.7 s, against 1 s for the text itself)
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def err(message: str) -> None:
