@@ -314,3 +314,25 @@ def test_in_place_restore_never_removes_what_no_snapshot_holds(repo: Path) -> No
     out = gs(repo, "restore", sid).out
     assert (repo / "build" / "model.bin").read_text() == "excluded, so in no snapshot\n"
     assert "kept 1 path(s) that no snapshot holds" in out and "build" in out
+
+
+def test_a_damaged_folder_on_the_way_is_named(repo: Path, tmp_path: Path) -> None:
+    """A chosen path below a damaged folder listing: exit 1 naming the path and the folder
+    (a reliability run got "damaged snapshot data (...)" naming nothing)."""
+    from storehelpers import flip_stored
+
+    from git_snapshot.store import Store
+
+    (repo / "deep" / "er").mkdir(parents=True)
+    (repo / "deep" / "er" / "f.txt").write_text("f\n")
+    sid = snap_id(gs(repo, "create"))
+    store_dir = Path(os.environ["GIT_SNAPSHOT_STORE"])
+    with Store(store_dir) as s:
+        snap = next(x for x in s.snapshots() if x.id == sid)
+        deep = next(e for e in s.read_tree(snap.root) if e.name == b"deep")
+        flip_stored(store_dir, s, deep.ref)
+    out = tmp_path / "out"
+    out.mkdir()
+    ran = gs(repo, "restore", str(sid), "deep/er/f.txt", "--to", str(out), rc=1)
+    assert "cannot restore deep/er/f.txt: the folder deep is damaged in snapshot" in ran.err
+    assert "git snapshot verify --read-data" in ran.err and not list(out.iterdir())

@@ -225,7 +225,16 @@ class Restorer:
         entry: Entry | None = None
         for i, part in enumerate(parts):
             rel = b"".join(p + b"/" for p in parts[:i])
-            found = [e for e in validate.read_tree(self.store, tree, rel) if e.name == part]
+            try:
+                listing = validate.read_tree(self.store, tree, rel)
+            except CorruptObject as exc:  # a folder on the way: name what cannot be restored
+                where = f"the folder {show(rel.rstrip(b'/'))}" if rel else "its top folder"
+                raise UserError(
+                    f"cannot restore {show(b'/'.join(parts))}: {where} is damaged in snapshot "
+                    f"{snap.id} ({exc}); see which snapshots and paths with: "
+                    "git snapshot verify --read-data"
+                ) from exc
+            found = [e for e in listing if e.name == part]
             if not found or (i < len(parts) - 1 and found[0].kind != DIR):
                 raise UserError(
                     f"{show(b'/'.join(parts))} is not in snapshot {snap.id}; "
