@@ -163,7 +163,10 @@ def test_the_daemon_records_an_rm_rf(
     shutil.rmtree(pkgs)
     with Store() as store:
         repo = gitrepo.find_repo(str(r))
-        (entry,) = wait_for(lambda: losses.history(store, repo), 30, "the loss entry")
+        try:
+            (entry,) = wait_for(lambda: losses.history(store, repo), 60, "the loss entry")
+        except AssertionError as exc:  # what the daemon did (a CI run failed here once)
+            raise AssertionError(f"{exc}; daemon log:\n{watcher.log()}") from None
     assert entry["snapshot"] == held[-1].id and len(entry["lost"]) == 120
     out = gs(r, "list").err
     assert "120 files under packages/ were deleted at" in out, watcher.log()
@@ -191,9 +194,9 @@ def test_a_burst_waits_for_the_snapshot_under_way(tmp_path: Path, store_dir: Pat
             (pkgs / f"f{i}.js").write_text(f"module {i}\n")
         with Store() as store:  # what the worker does, its answer not read yet
             snap = worktree.take(store, gitrepo.find_repo(str(r)), trigger="watch").snapshot
-        daemon.child_tree = tree
-        shutil.rmtree(pkgs)
         now = time.time()
+        daemon.child_tree, daemon.child_started = tree, now
+        shutil.rmtree(pkgs)
         for p in [*(pkgs / f"f{i}.js" for i in range(5)), pkgs]:
             tree.detector.feed(now, str(p), "delete_dir" if p == pkgs else "delete")
         daemon.next_registry = daemon.next_exists = now + 30
