@@ -53,6 +53,23 @@ def test_detector_counts_within_the_window() -> None:
     assert set(b.paths) == {"/w/small/x", "/w/small"}
 
 
+def test_a_burst_starts_at_its_first_deletion() -> None:
+    """Files written just before an rm -rf (seen as overwritten) must not move the burst's
+    start before a snapshot taken between them and the rm -rf: that snapshot holds what was
+    deleted (an end-to-end run recorded "nothing lost" against the snapshot before it)."""
+    d = BurstDetector(threshold_files=100, window_s=5.0)
+    for i in range(10):
+        d.feed(100.0 + i * 0.01, f"/w/p/f{i}", "overwrite")
+    d.feed(100.5, "/w/p/f0", "delete")
+    d.feed(100.6, "/w/p", "delete_dir")
+    (b,) = d.take(200.0)
+    assert b.started == 100.5 and len(b.paths) == 11  # the overwrites are in it, named
+    for i in range(100):  # overwrites alone: from the first one
+        d.feed(300.0 + i * 0.01, f"/w/q/f{i}", "overwrite")
+    (b,) = d.take(400.0)
+    assert b.started == 300.0
+
+
 def test_from_config(repo: Path) -> None:
     git(repo, "config", "snapshot.burstFiles", "7")
     git(repo, "config", "snapshot.burstSeconds", "2.5")

@@ -62,7 +62,13 @@ class BurstDetector:
             self.recent.popleft()
         if len(self.recent) >= self.threshold or kind == DELETE_DIR:
             self.open = {p: k for _, p, k in self.recent}
-            self.started, self.last = self.recent[0][0], now
+            # it starts at its first deletion, if any: files written just before (a tool
+            # writing them, an editor saving) are often seen as overwritten, and a snapshot
+            # taken between them and an rm -rf holds what the rm -rf deleted; the burst must
+            # be recorded against that one (a test saw "nothing lost" for a real rm -rf)
+            deleted = [t for t, _, k in self.recent if k != OVERWRITE]
+            self.started = deleted[0] if deleted else self.recent[0][0]
+            self.last = now
             self.recent.clear()
 
     def active(self) -> bool:
