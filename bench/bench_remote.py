@@ -36,8 +36,9 @@ import trees
 
 def _helpers() -> Any:
     """tests/remotehelpers.py: the server starter the tests use (one copy of it)."""
-    path = Path(__file__).resolve().parent.parent / "tests" / "remotehelpers.py"
-    spec = importlib.util.spec_from_file_location("remotehelpers", path)
+    tests = Path(__file__).resolve().parent.parent / "tests"
+    sys.path.insert(0, str(tests))  # it imports the other test helpers (clihelpers)
+    spec = importlib.util.spec_from_file_location("remotehelpers", tests / "remotehelpers.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["remotehelpers"] = module  # its dataclasses look themselves up there
