@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 from test_watch_daemon import make_repo
+from test_watch_dirtyset import walked  # noqa: F401 (the fixture: the folders the archiver listed)
 
 from git_snapshot import gitrepo
 from git_snapshot import worktree
 from git_snapshot.store import Store
-from git_snapshot.store import archiver
 from git_snapshot.watch import config as wconfig
 from git_snapshot.watch import dirtyset
 from git_snapshot.watch import instance
@@ -83,20 +83,6 @@ def live(store_dir: Path, repo: Path, budget: int) -> Iterator[Live]:
             w.close()
 
 
-@pytest.fixture
-def walked(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """The folders the archiver listed."""
-    seen: list[bytes] = []
-    real = archiver._Walker.tree
-
-    def tree(self: Any, path: bytes, rel: bytes, label: int) -> bytes | None:
-        seen.append(rel)
-        return real(self, path, rel, label)
-
-    monkeypatch.setattr(archiver._Walker, "tree", tree)
-    return seen
-
-
 def hook(repo: Path) -> Any:
     """A hook's snapshot (it syncs with the daemon and uses the dirty set)."""
     with Store() as store:
@@ -125,7 +111,10 @@ def rewrite_in_place(path: Path, data: bytes) -> None:
 
 
 def test_a_big_tree_that_fits_is_watched_whole_and_trusted(
-    tree: Path, store_dir: Path, tmp_path: Path, walked: list[bytes]
+    tree: Path,
+    store_dir: Path,
+    tmp_path: Path,
+    walked: list[bytes],  # noqa: F811 (the fixture imported above)
 ) -> None:
     for w in live(store_dir, tree, budget=1000):
         assert w.ws.whole == {str(tree / "node_modules"): 1 + 2 * PKGS}
