@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Iterable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -131,12 +132,15 @@ class Trees:
                     self._entries[key] = {e.name: e for e in entries}
                 else:
                     todo[key] = rel
-        keys = list(todo)
+        for key, data in self._stored(list(todo)):
+            entries = _checked(decode_tree(data), todo[key])
+            self._entries[key] = {e.name: e for e in entries}
+
+    def _stored(self, keys: list[bytes]) -> Iterator[tuple[bytes, bytes]]:
+        """(key, stored bytes) of *keys*, read 2,048 at a time (treebytes.load: a few queries,
+        storage order; a bounded batch in memory)."""
         for i in range(0, len(keys), 2048):
-            part = keys[i : i + 2048]
-            for key, data in treebytes.load(self.store, part).items():
-                entries = _checked(decode_tree(data), todo[key])
-                self._entries[key] = {e.name: e for e in entries}
+            yield from treebytes.load(self.store, keys[i : i + 2048]).items()
 
     def _load_raws(self, wanted: list[tuple[bytes, bytes]]) -> None:
         """_load for delta's view: name -> stored bytes of each entry, names checked."""
@@ -153,14 +157,11 @@ class Trees:
                     self._raws[key] = got
                 else:
                     todo[key] = rel
-        keys = list(todo)
-        for i in range(0, len(keys), 2048):
-            part = keys[i : i + 2048]
-            for key, data in treebytes.load(self.store, part).items():
-                got = treebytes.split(data)
-                if got is None:  # checked the slow way: raises what is wrong, if anything
-                    got = {e.name: _entry_bytes(e) for e in _checked(decode_tree(data), todo[key])}
-                self._raws[key] = got
+        for key, data in self._stored(list(todo)):
+            got = treebytes.split(data)
+            if got is None:  # checked the slow way: raises what is wrong, if anything
+                got = {e.name: _entry_bytes(e) for e in _checked(decode_tree(data), todo[key])}
+            self._raws[key] = got
 
     def _raw_entry(self, key: bytes, raw: bytes, rel: bytes) -> Entry:
         """One entry of delta's view, checked as validate checks it."""
