@@ -237,10 +237,10 @@ class PackWriter:
         self._current = FinishedPack(name, 0)
         return self._file, self._current
 
-    def add(self, type_: int, key: bytes, data: bytes, dedupe: bool = False) -> int:
-        """Store *data* under *key*; returns the bytes added to the pack so far (held and
-        queued objects count when they are written: see ``flush``)."""
-        before = self.written
+    def add(self, type_: int, key: bytes, data: bytes, dedupe: bool = False) -> None:
+        """Store *data* under *key* (held, batched or queued objects are in the pack, and
+        counted in ``written``, after ``flush``). With *dedupe*, left out if ``known`` says
+        the store holds it already."""
         if self._choosing:
             self._held.append((type_, key, data, dedupe))
             self._held_bytes += len(data)
@@ -252,7 +252,6 @@ class PackWriter:
             self._put(type_, key, data, dedupe)
             if self._small_since >= DICT_EPOCH:
                 self._next_epoch()
-        return self.written - before
 
     def _put(self, type_: int, key: bytes, data: bytes, dedupe: bool) -> None:
         self._given += len(data)
