@@ -154,7 +154,9 @@ def test_existing_store_root_is_tightened(store_dir: Path) -> None:
 def test_ephemeral_store_refused_naming_the_safe_default(
     where: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    safe = tmp_path / "home" / ".local" / "share" / "git-snapshot"
+    safe = Path("/home/someone/.local/share/git-snapshot")  # judged, never created
+    if location.ephemeral_reason(safe):
+        pytest.skip("/home is ephemeral on this machine")
     monkeypatch.setattr(location, "default_store_dir", lambda: safe)
     monkeypatch.delenv(location.ENV_ALLOW_EPHEMERAL)
     if where == "dev_shm":
@@ -177,6 +179,24 @@ def test_ephemeral_store_refused_naming_the_safe_default(
         monkeypatch.setenv(location.ENV_ALLOW_EPHEMERAL, value)
         with pytest.raises(UserError):
             Store(bad)
+
+
+def test_an_ephemeral_default_store_is_refused_with_advice_that_applies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # HOME itself under /tmp (a container, a CI runner): the default is the refused place, so
+    # "unset GIT_SNAPSHOT_STORE to use the safe default" would send the user round in a circle
+    default = tmp_path / "home" / ".local" / "share" / "git-snapshot"
+    monkeypatch.setattr(location, "default_store_dir", lambda: default)
+    monkeypatch.delenv(location.ENV_ALLOW_EPHEMERAL)
+    monkeypatch.delenv(location.ENV_STORE)
+    with pytest.raises(UserError) as info:
+        Store()
+    msg = str(info.value)
+    assert str(default) in msg
+    assert "unset" not in msg and "safe default" not in msg
+    assert f"set {location.ENV_STORE} to a directory on a persistent disk" in msg
+    assert not default.exists()
 
 
 def test_ephemeral_opt_in_accepted(tmp_path: Path) -> None:

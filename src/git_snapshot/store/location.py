@@ -89,10 +89,20 @@ def store_dir(path: Path | None = None) -> Path:
         if reason:
             raise UserError(
                 f"refusing to keep snapshots in {path}: {reason}, which is lost on reboot; "
-                f"unset {ENV_STORE} to use the safe default {_default_for_message()}, "
-                f"or point it at a persistent directory"
+                + _ephemeral_advice(path)
             )
     return path
+
+
+def _ephemeral_advice(refused: Path) -> str:
+    """What to do instead: the safe default, unless that is the refused place itself."""
+    default = _default_for_message()
+    if default == str(refused) or ephemeral_reason(Path(default)):
+        return f"set {ENV_STORE} to a directory on a persistent disk"
+    return (
+        f"unset {ENV_STORE} to use the safe default {default}, "
+        "or point it at a persistent directory"
+    )
 
 
 def _from_env(value: str) -> Path:
