@@ -305,6 +305,14 @@ class Bench:
         self.samples.clear()
         self.said.clear()
 
+    def setup_minimal(self) -> None:
+        """--only-trees: the home, store and bytecode cache section 4 needs, nothing else."""
+        self.with_pre_commit = False
+        for d in (self.home, self.store, self.pycache, self.hookdirs):
+            os.makedirs(d)
+        write_text(os.path.join(self.home, ".gitconfig"), GITCONFIG)
+        run([self.py, "-c", HOOK_IMPORTS], self.base, self.env)  # untimed: the bytecode cache
+
     def setup_pre_commit(self) -> None:
         log("building the pre-commit hook repository from the working tree ...")
         pkg = os.path.join(self.base, "hook-repo")
@@ -494,17 +502,22 @@ class Bench:
             "/bin/sh": os.path.realpath("/bin/sh"),
             "hyperfine": "not used (one sh process loops over the hook instead)",
         }
-        self.setup()
-        steps = self.measurements()
-        for number in range(self.args.rounds):
-            log(f"round {number + 1}/{self.args.rounds}")
-            # alternate the order so that a slow drift does not favour one side
-            for _, fn in steps if number % 2 == 0 else steps[::-1]:
-                fn()
+        if self.args.only_trees:
+            self.setup_minimal()
+        else:
+            self.setup()
+            steps = self.measurements()
+            for number in range(self.args.rounds):
+                log(f"round {number + 1}/{self.args.rounds}")
+                # alternate the order so that a slow drift does not favour one side
+                for _, fn in steps if number % 2 == 0 else steps[::-1]:
+                    fn()
         names = [n for n in self.args.trees.split(",") if n]
         if names:
             self.big.setup(names)
             self.big.run(self.args.big_rounds)
+        if self.args.only_trees:
+            return
         listed = run([self.gs, "list", "--json"], self.repos["rebase"], self.env).out.strip()
         self.checks.append(
             "the reference-transaction shim took no snapshot during the rebases: "
@@ -843,6 +856,11 @@ def report(bench: Bench, elapsed: float, profile: str, argv: list[str]) -> str:
     args = bench.args
     s = bench.samples
     out = common.report_header("git-snapshot hooks benchmark", argv, bench.load_before)
+    if args.only_trees:
+        out.append(f"- git-snapshot {common.package_version('git-snapshot')} ({bench.gs})")
+        out.append(f"- git: {bench.versions['git']}; total run {elapsed:.0f} s")
+        out += bench.big.report()
+        return "\n".join(out)
     out.append(f"- git-snapshot {common.package_version('git-snapshot')} ({bench.gs})")
     for name, version in bench.versions.items():
         out.append(f"- {name}: {version}")
@@ -1020,6 +1038,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--big-rounds", type=int, default=5, help="rounds of section 4; medians are reported (5)"
     )
     p.add_argument(
+        "--only-trees",
+        action="store_true",
+        help="section 4 alone (`git checkout -b` on --trees, plain hooks against git alone): "
+        "no S repository of sections 1-3, no pre-commit; a quick before/after",
+    )
+    p.add_argument(
         "--profile",
         action="store_true",
         help="also print -X importtime, the git commands and a cProfile of one hook run",
@@ -1034,7 +1058,7 @@ def main(argv: list[str] | None = None) -> int:
     with common.scratch_dir("gsnap-hooks-", args.base_dir, args.keep) as base:
         bench = Bench(args, base)
         bench.run()
-        profile = bench.profile() if args.profile else ""
+        profile = bench.profile() if args.profile and not args.only_trees else ""
         print(report(bench, time.perf_counter() - start, profile, [sys.executable, *sys.argv]))
     return 0
 

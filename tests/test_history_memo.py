@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from storehelpers import Crafter
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store import deltas
+from git_snapshot.store import history
 from git_snapshot.store import validate
 from git_snapshot.store.diff import Change
 from git_snapshot.store.diff import diff_trees
@@ -400,3 +402,19 @@ def test_find_reports_progress_only_while_it_computes_deltas(store: Store) -> No
     calls.clear()
     assert find(store, snaps, lambda p, e: True, progress=lambda *a: calls.append(a)) == first
     assert calls == []  # every delta from the cache: nothing to wait for
+
+
+def test_warm_deltas_leaves_a_first_find_nothing_to_compute(store: Store) -> None:
+    snaps = _shared_history(store)
+    source = snaps[0].source
+    assert history.warm_deltas(store, source, most=2) == 2  # bounded: the newest first
+    assert deltas.cached(store, snaps[-2].root, snaps[-1].root)
+    assert not deltas.cached(store, b"", snaps[0].root)
+    left = len(snaps) - 2
+    assert history.warm_deltas(store, source) == left
+    assert history.warm_deltas(store, source) == 0  # nothing left to do
+    calls: list[tuple[int, int]] = []
+    warmed = find(store, snaps, lambda p, e: True, progress=lambda *a: calls.append(a))
+    assert calls == []  # every delta read, none computed
+    shutil.rmtree(os.path.join(store.cache_dir, "deltas"))
+    assert find(store, snaps, lambda p, e: True) == warmed  # the same answer computed afresh

@@ -20,6 +20,7 @@ from git_snapshot import gitrepo
 from git_snapshot import hookmain
 from git_snapshot import identity
 from git_snapshot import worktree
+from git_snapshot.errors import UserError
 from git_snapshot.store import Store
 
 
@@ -29,7 +30,7 @@ def _git_calls(trace: Path) -> list[str]:
     return re.findall(r"built-in: git (.*)$", text, re.M)
 
 
-def test_a_hook_run_starts_four_git_processes(
+def test_a_hook_run_starts_three_git_processes(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     put_venv_on_path(monkeypatch)
@@ -40,11 +41,11 @@ def test_a_hook_run_starts_four_git_processes(
     ran = gs(repo, "hook", "post-checkout", h, h, "1", GIT_TRACE=str(trace))
     assert "unchanged since snapshot" in ran.err
     calls = _git_calls(trace)
-    # find_repo, then side by side: the snapshot.* config (with the repository id), the
-    # tracked and the ignored paths; keepLast read as git reads an int; no diff-tree for a
-    # checkout that stayed on the same commit
-    assert calls[0].startswith("rev-parse --is-bare-repository"), calls
-    assert sorted(calls[1:]) == sorted(
+    # no rev-parse (the hook runs at the worktree root: .git says where the repository is),
+    # then side by side: the snapshot.* config (with the repository id), the tracked and the
+    # ignored paths; keepLast read as git reads an int; no diff-tree for a checkout that
+    # stayed on the same commit
+    assert sorted(calls) == sorted(
         [
             "config -z --show-scope --get-regexp '^snapshot\\.'",
             "ls-files -z",
@@ -138,3 +139,53 @@ def test_hooks_dir_from_the_same_rev_parse(repo: Path) -> None:
             remembering = gitrepo.find_repo(str(where), remember=True)
             assert remembering.hooks_dir() == str(want.resolve())
             assert gitrepo.find_repo(str(where)).hooks_dir() == str(want.resolve())
+
+
+def _asked(where: Path) -> gitrepo.Repo | None:
+    """The repository as ``git rev-parse`` sees it from *where* (what find_repo did always)."""
+    out = git(
+        where, "rev-parse", "--absolute-git-dir", "--git-common-dir", "--show-toplevel", rc=None
+    )
+    if out.rc != 0 or len(out.out.splitlines()) < 3 or not out.out.splitlines()[2]:
+        return None
+    git_dir, common, top = out.out.splitlines()[:3]
+    return gitrepo.Repo(
+        os.path.realpath(top),
+        os.path.realpath(os.path.join(where, git_dir)),
+        os.path.realpath(os.path.join(where, common)),
+    )
+
+
+def test_repository_found_from_its_files_as_git_finds_it(repo: Path, tmp_path: Path) -> None:
+    """At a worktree root the repository is read from .git, not asked of git: the same answer
+    as rev-parse for a main worktree, a linked one and a submodule; a worktree moved by
+    core.worktree, a repository configured bare and a folder inside a worktree are asked."""
+    git(repo, "worktree", "add", "-q", str(tmp_path / "linked"))
+    sub_src = tmp_path / "subsrc"
+    git(tmp_path, "init", "-q", str(sub_src))
+    (sub_src / "f").write_text("f\n")
+    git(sub_src, "add", "f")
+    git(sub_src, "commit", "-q", "-m", "sub")
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "add", "-q", str(sub_src), "sub")
+    (repo / "dir").mkdir()
+    cases = [repo, tmp_path / "linked", repo / "sub", repo / "dir"]
+    assert gitrepo._at_root(str(repo)) is not None
+    assert gitrepo._at_root(str(tmp_path / "linked")) is not None
+    assert gitrepo._at_root(str(repo / "sub")) is None  # its config names core.worktree
+    assert gitrepo._at_root(str(repo / "dir")) is None
+    moved = tmp_path / "moved"
+    git(tmp_path, "init", "-q", str(moved))
+    (tmp_path / "elsewhere").mkdir()
+    git(moved, "config", "core.worktree", str(tmp_path / "elsewhere"))
+    bare = tmp_path / "bare"
+    git(tmp_path, "init", "-q", str(bare))
+    git(bare, "config", "core.bare", "true")
+    assert gitrepo._at_root(str(moved)) is None
+    assert gitrepo._at_root(str(bare)) is None
+    for where in cases:
+        for remember in (False, True):
+            found = gitrepo.find_repo(str(where), remember=remember)
+            assert found == _asked(where), where
+            assert (found.memo is not None) == remember
+    with pytest.raises(UserError, match="bare repository"):
+        gitrepo.find_repo(str(bare))

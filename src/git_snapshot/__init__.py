@@ -7,7 +7,7 @@ their signatures); at run time a module ``__getattr__`` that they never see load
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (every hook imports this)
 
 __version__ = "0.1.0"
 

@@ -7,9 +7,12 @@ import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from git_snapshot.errors import UserError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Trees are walked recursively (snapshot, show, restore, verify, export, diff), about three
 # Python frames per directory level, so Python's default limit of 1000 stops at ~325 levels. A

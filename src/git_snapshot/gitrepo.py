@@ -7,28 +7,36 @@ GitPython is deliberately not used: importing it costs more than half of the hoo
 
 Paths are ``bytes`` relative to the worktree root, ``/``-separated, exactly as git stores them
 (``-z`` output, parsed in :func:`_split_z`), so names that are not UTF-8 round-trip. Where a path
-must go into argv it is passed through :func:`os.fsdecode`, which ``subprocess`` reverses.
+must go into argv it is passed through :func:`os.fsdecode`, which the OS call reverses.
+
+Every hook imports this module, so it imports only what costs nothing: git runs through
+``os.posix_spawnp`` and pipes read with ``select.poll`` (:func:`_spawn`, :func:`_collect`), not
+``subprocess`` (which brings signal, threading and selectors); ``re``, ``shutil``,
+``subprocess`` and ``threading`` are imported by the rare functions that need them.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
-import re
-import shutil
+import select
 import stat
-import subprocess
-import threading
 import time
+from collections import namedtuple
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
-from dataclasses import dataclass
-from dataclasses import field
-from typing import IO
-from typing import Any
-from typing import NamedTuple
 
 from git_snapshot.errors import UserError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    import signal as _signal  # the same numbers; signal itself imports enum
+    from typing import IO
+    from typing import Any
+    from typing import NamedTuple
+else:
+    import _signal
 
 __all__ = [
     "GitError",
@@ -71,8 +79,13 @@ REPO_ENV_VARS = (
     "GIT_ICASE_PATHSPECS",
 )
 
-_ZERO_OID = re.compile(r"0+\Z")
-_OID = re.compile(r"[0-9a-f]{40}([0-9a-f]{24})?\Z")
+_HEX = frozenset("0123456789abcdef")
+
+
+def _is_oid(text: str) -> bool:
+    """A full object id: 40 (SHA-1) or 64 (SHA-256) lower-case hex digits."""
+    return len(text) in (40, 64) and _HEX.issuperset(text)
+
 
 MODE_FILE = 0o100644
 MODE_EXEC = 0o100755
@@ -114,24 +127,139 @@ def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+class Done:
+    """A finished git process: its arguments, exit status, stdout and stderr."""
+
+    __slots__ = ("args", "returncode", "stderr", "stdout")
+
+    def __init__(self, args: Sequence[str], returncode: int, stdout: bytes, stderr: bytes) -> None:
+        self.args = tuple(args)
+        self.returncode = returncode
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+# reset to their defaults in git, as subprocess does (Python ignores SIGPIPE and SIGXFSZ)
+_SIGDEF = tuple(
+    getattr(_signal, n) for n in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(_signal, n)
+)
+NOT_FOUND = "git was not found on PATH (install git or fix PATH)"
+
+
+def _high(fd: int) -> int:
+    """*fd*, moved above 2 if it is one of the standard descriptors (closed in this process):
+    a dup2 onto itself would keep its close-on-exec flag and git would lose that stream."""
+    if fd > 2:
+        return fd
+    try:
+        return fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3)
+    finally:
+        os.close(fd)
+
+
+class _Proc:
+    """A git process started by :func:`_spawn`: its pid and our ends of its pipes."""
+
+    __slots__ = ("args", "err", "feed", "out", "pid")
+
+    def __init__(self, args: Sequence[str], pid: int, out: int, err: int, feed: int | None):
+        self.args = tuple(args)
+        self.pid = pid
+        self.out = out
+        self.err = err
+        self.feed = feed  # its stdin, when it is given input
+
+
+def _spawn(
+    cwd: str, args: Sequence[str], env: dict[str, str] | None = None, stdin: bool = False
+) -> _Proc:
+    """Start ``git -C cwd ARGS`` with stdout and stderr on pipes, stdin from /dev/null (or a
+    pipe: *stdin*). Our pipe ends are close-on-exec (os.pipe), so git inherits only its own."""
+    out_r, out_w = (_high(fd) for fd in os.pipe())
+    err_r, err_w = (_high(fd) for fd in os.pipe())
+    in_r = in_w = -1
+    actions: list[tuple[Any, ...]] = []
+    if stdin:
+        in_r, in_w = (_high(fd) for fd in os.pipe())
+        actions.append((os.POSIX_SPAWN_DUP2, in_r, 0))
+    else:
+        actions.append((os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0))
+    actions += [(os.POSIX_SPAWN_DUP2, out_w, 1), (os.POSIX_SPAWN_DUP2, err_w, 2)]
+    argv = ["git", "-C", cwd, *args]
+    env = env if env is not None else git_env()
+    try:
+        pid = os.posix_spawnp("git", argv, env, file_actions=actions, setsigdef=_SIGDEF)
+    except OSError:
+        for fd in (out_r, err_r, in_w):
+            if fd >= 0:
+                os.close(fd)
+        raise
+    finally:
+        for fd in (out_w, err_w, in_r):
+            if fd >= 0:
+                os.close(fd)
+    return _Proc(args, pid, out_r, err_r, in_w if stdin else None)
+
+
+def _collect(proc: _Proc, data: bytes = b"") -> Done:
+    """Feed *data* to its stdin (if it has a pipe there), read stdout and stderr to their end
+    (side by side: neither can fill up and stall git), then reap it."""
+    bufs: dict[int, list[bytes]] = {proc.out: [], proc.err: []}
+    poller = select.poll()
+    for fd in bufs:
+        poller.register(fd, select.POLLIN)
+    left = memoryview(data)
+    feed = proc.feed
+    if feed is not None:
+        if left:
+            os.set_blocking(feed, False)
+            poller.register(feed, select.POLLOUT)
+        else:
+            os.close(feed)
+            feed = None
+    reading = len(bufs)
+    try:
+        while reading or feed is not None:
+            for fd, _ in poller.poll():
+                if fd == feed:
+                    try:
+                        left = left[os.write(feed, left[: 1 << 16]) :]
+                    except BlockingIOError:
+                        continue
+                    except BrokenPipeError:  # git stopped reading: its status says why
+                        left = left[:0]
+                    if not left:
+                        poller.unregister(feed)
+                        os.close(feed)
+                        feed = None
+                    continue
+                chunk = os.read(fd, 1 << 20)
+                if chunk:
+                    bufs[fd].append(chunk)
+                else:
+                    poller.unregister(fd)
+                    reading -= 1
+    finally:
+        for end in (proc.out, proc.err, feed):
+            if end is not None:
+                os.close(end)
+        _, status = os.waitpid(proc.pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return Done(proc.args, code, b"".join(bufs[proc.out]), b"".join(bufs[proc.err]))
+
+
 def _run(
     cwd: str,
     args: Sequence[str],
     *,
     input: bytes | None = None,
     env: dict[str, str] | None = None,
-) -> subprocess.CompletedProcess[bytes]:
+) -> Done:
     try:
-        return subprocess.run(
-            ["git", "-C", cwd, *args],
-            input=input,
-            stdin=None if input is not None else subprocess.DEVNULL,
-            capture_output=True,
-            env=env if env is not None else git_env(),
-            check=False,
-        )
+        proc = _spawn(cwd, args, env, stdin=input is not None)
     except FileNotFoundError:
-        raise UserError("git was not found on PATH (install git or fix PATH)") from None
+        raise UserError(NOT_FOUND) from None
+    return _collect(proc, input or b"")
 
 
 def run_git(cwd: str, *args: str, input: bytes | None = None, check: bool = True) -> bytes:
@@ -162,23 +290,45 @@ def _check_rev(rev: str) -> str:
 
 
 def _is_null_oid(rev: str | None) -> bool:
-    return rev is None or bool(_ZERO_OID.match(rev))
+    return rev is None or (bool(rev) and not rev.strip("0"))
 
 
 # --------------------------------------------------------------------------------------------
 # the repository
 
 
-@dataclass(frozen=True)
 class Repo:
-    """A non-bare repository seen from one of its worktrees."""
+    """A non-bare repository seen from one of its worktrees. Equal (and hashed) by its three
+    paths. A plain class: dataclasses imports inspect, ast, dis and tokenize (every hook)."""
 
-    toplevel: str  # absolute real path of the worktree root
-    git_dir: str  # absolute per-worktree git dir (.git, or .git/worktrees/X)
-    common_dir: str  # absolute real path of the common git dir: the repo identity
-    # git's answers kept for the life of this object, for a process that lives as long as one
-    # git command (a hook: find_repo(..., remember=True)); None: every call asks git
-    memo: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    __slots__ = ("common_dir", "git_dir", "memo", "toplevel")
+
+    def __init__(
+        self,
+        toplevel: str,  # absolute real path of the worktree root
+        git_dir: str,  # absolute per-worktree git dir (.git, or .git/worktrees/X)
+        common_dir: str,  # absolute real path of the common git dir: the repo identity
+        # git's answers kept for the life of this object, for a process that lives as long
+        # as one git command (a hook: find_repo(..., remember=True)); None: every call asks
+        memo: dict[str, Any] | None = None,
+    ) -> None:
+        self.toplevel = toplevel
+        self.git_dir = git_dir
+        self.common_dir = common_dir
+        self.memo = memo
+
+    def _key(self) -> tuple[str, str, str]:
+        return (self.toplevel, self.git_dir, self.common_dir)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Repo) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        top, git_dir, common = self._key()
+        return f"Repo(toplevel={top!r}, git_dir={git_dir!r}, common_dir={common!r})"
 
     def hooks_dir(self) -> str:
         """Where git looks for hooks: ``core.hooksPath`` (relative to the worktree root, as git
@@ -201,6 +351,13 @@ def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
     where = os.path.abspath(path)
     if not os.path.isdir(where):
         raise UserError(f"no such directory: {where} (pass -C PATH with an existing directory)")
+    found = _at_root(where)
+    if found is not None:  # git's own files say it: no rev-parse (a hook runs at the root)
+        git_dir, common = found
+        top = os.path.realpath(where)
+        _require_utf8(os.fsencode(common))
+        _require_utf8(os.fsencode(top))
+        return Repo(top, git_dir, common, {} if remember else None)
     res = _run(
         where,
         [
@@ -251,33 +408,96 @@ def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
     )
 
 
+def _read_small(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read(1 << 20)
+    except OSError:
+        return None
+
+
+def _at_root(where: str) -> tuple[str, str] | None:
+    """(git dir, common dir), as real paths, when *where* is the root of a worktree laid out
+    as git documents it (gitrepository-layout(5)) and nothing could make git see it another
+    way; None means: ask git (``rev-parse``).
+
+    *where* holds ``.git``: a directory, or a file ``gitdir: PATH`` (a linked worktree, whose
+    git dir names the common dir in its ``commondir`` file). Git's discovery stops at the
+    first such ``.git`` that is a valid git dir (HEAD, objects/, refs/), so *where* is the
+    worktree root, unless the config moves the worktree (``core.worktree``, submodules) or
+    says the repository is bare, or an include could say either, or the git dir belongs to
+    another user (git's safe.directory check): then git is asked."""
+    dotgit = os.path.join(where, ".git")
+    try:
+        st = os.stat(dotgit)
+    except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        git_dir = dotgit
+    elif stat.S_ISREG(st.st_mode):
+        text = _read_small(dotgit) or b""
+        if not text.startswith(b"gitdir: "):
+            return None
+        named = os.fsdecode(text[len(b"gitdir: ") :].rstrip(b"\r\n"))
+        git_dir = os.path.join(where, named)
+    else:
+        return None
+    git_dir = os.path.realpath(git_dir)
+    common = git_dir
+    pointer = _read_small(os.path.join(git_dir, "commondir"))
+    if pointer is not None:
+        common = os.path.realpath(os.path.join(git_dir, os.fsdecode(pointer.rstrip(b"\r\n"))))
+    try:
+        if os.stat(git_dir).st_uid != os.geteuid() or os.stat(common).st_uid != os.geteuid():
+            return None
+    except OSError:
+        return None
+    head = _read_small(os.path.join(git_dir, "HEAD"))
+    if head is None or not (
+        head.startswith(b"ref: refs/") or _is_oid(head.strip().decode("ascii", "replace"))
+    ):
+        return None
+    if not (
+        os.path.isdir(os.path.join(common, "objects"))
+        and os.path.isdir(os.path.join(common, "refs"))
+    ):
+        return None
+    for name in (os.path.join(common, "config"), os.path.join(git_dir, "config.worktree")):
+        conf = _read_small(name)
+        if conf is None:
+            continue
+        lowered = conf.lower()
+        if b"worktree" in lowered or b"include" in lowered:
+            return None
+        for line in lowered.splitlines():
+            if b"bare" in line and line.replace(b" ", b"").replace(b"\t", b"") != b"bare=false":
+                return None
+    return git_dir, common
+
+
 class Pending:
     """A git command started in the background; :meth:`result` waits for its stdout."""
 
     def __init__(self, cwd: str, args: Sequence[str]) -> None:
         self.args = tuple(args)
+        self.done: Done | None = None
         try:
-            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
-                ["git", "-C", cwd, *args],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env=git_env(),
-            )
+            self.proc: _Proc | None = _spawn(cwd, args)
         except OSError:
             self.proc = None  # said by result(), as run_git would say it
 
-    def completed(self) -> subprocess.CompletedProcess[bytes]:
-        if self.proc is None:
-            raise UserError("git was not found on PATH (install git or fix PATH)")
-        out, err = self.proc.communicate()
-        return subprocess.CompletedProcess(self.args, self.proc.returncode, out, err)
+    def completed(self) -> Done:
+        if self.done is None:
+            if self.proc is None:
+                raise UserError(NOT_FOUND)
+            self.done = _collect(self.proc)
+        return self.done
 
     def close(self) -> None:
         """Not needed after all: stop it, reap it, close its pipes."""
-        if self.proc is not None and self.proc.returncode is None:
-            self.proc.kill()
-            self.proc.communicate()
+        if self.proc is not None and self.done is None:
+            os.kill(self.proc.pid, _signal.SIGKILL)  # not reaped yet: the pid is still its
+            self.done = _collect(self.proc)
 
     def result(self) -> bytes:
         res = self.completed()
@@ -291,11 +511,12 @@ _TRACKED_ARGS = ("ls-files", "-z")
 _IGNORED_ARGS = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
 
 
-def prefetch(repo: Repo) -> None:
+def prefetch(repo: Repo, labels: bool = True) -> None:
     """Start, side by side, the git calls a snapshot of a remembering *repo* makes (its
-    config, the tracked and the ignored paths), so that they run while Python imports and
-    opens the store. Each answer is used once by :func:`config`, :func:`tracked` and
-    :func:`ignored`; a later call asks git again."""
+    config and, with *labels*, the tracked and the ignored paths), so that they run while
+    Python imports and opens the store. Each answer is used once by :func:`config`,
+    :func:`tracked` and :func:`ignored`; a later call asks git again. Calls already started
+    (or answered, for the config) are not started again."""
     memo = repo.memo
     if memo is None:
         return
@@ -304,6 +525,8 @@ def prefetch(repo: Repo) -> None:
         ("tracked", _TRACKED_ARGS),
         ("ignored", _IGNORED_ARGS),
     ):
+        if key != "config" and not labels:
+            continue
         if key not in memo:
             memo[key] = Pending(repo.toplevel, args)
 
@@ -368,7 +591,7 @@ def _head_symref(repo: Repo) -> tuple[bool, str | None]:
         if ref.startswith("refs/heads/") and not ref.endswith("/.invalid"):
             return True, ref
         return False, None
-    if _OID.match(content):
+    if _is_oid(content):
         return True, content
     return False, None
 
@@ -383,7 +606,7 @@ def _packed_ref(repo: Repo, ref: str) -> str | None:
     for line in data.split(b"\n"):
         if line.endswith(suffix) and not line.startswith((b"#", b"^")):
             oid = line[: -len(suffix)].decode("ascii", "replace")
-            return oid if _OID.match(oid) else None
+            return oid if _is_oid(oid) else None
     return None
 
 
@@ -394,7 +617,7 @@ def head(repo: Repo) -> str | None:
         if not value.startswith("refs/"):
             return value  # detached
         loose = _read_text(os.path.join(repo.common_dir, *value.split("/")))
-        if loose is not None and _OID.match(loose):
+        if loose is not None and _is_oid(loose):
             return loose
         if loose is None:
             # Not a loose ref: packed, or the branch is unborn.
@@ -444,7 +667,7 @@ def autostash_commit(repo: Repo) -> str | None:
     """The commit id of git's own autostash (rebase/merge/pull --autostash), if one is pending."""
     for rel in ("rebase-merge/autostash", "rebase-apply/autostash", "MERGE_AUTOSTASH"):
         content = _read_text(os.path.join(repo.git_dir, *rel.split("/")))
-        if content and _OID.match(content):
+        if content and _is_oid(content):
             return content
     return None
 
@@ -557,6 +780,8 @@ def typed_config(
     wanted = [k for k in spelled if cfg is None or k in cfg]
     if not wanted:
         return {}
+    import re  # only when one of these keys is set: off most hooks' imports
+
     pattern = "^(" + "|".join(re.escape(k) for k in wanted) + ")$"
     args = ["config", "-z", f"--type={kind}", "--get-regexp", pattern]
     res = _run(repo.toplevel, args)
@@ -696,7 +921,7 @@ def state_commits(repo: Repo) -> list[str]:
     for name in (*_STATE_FILES, "AUTO_MERGE"):
         for line in (_read_text(os.path.join(repo.git_dir, name)) or "").splitlines():
             oid = line.split(" ", 1)[0].strip()
-            if _OID.match(oid):
+            if _is_oid(oid):
                 out.append(oid)
     return list(dict.fromkeys(out))
 
@@ -708,7 +933,7 @@ def stash_commits(repo: Repo, limit: int = 50) -> list[str]:
     if res.returncode != 0:
         return []
     oids = res.stdout.decode("ascii", "replace").split()
-    return list(dict.fromkeys(o for o in oids if _OID.match(o)))
+    return list(dict.fromkeys(o for o in oids if _is_oid(o)))
 
 
 def blob_ids(repo: Repo, revs: Sequence[str], paths: Iterable[bytes]) -> dict[bytes, set[str]]:
@@ -740,7 +965,7 @@ def blob_ids(repo: Repo, revs: Sequence[str], paths: Iterable[bytes]) -> dict[by
 
 def existing_blobs(repo: Repo, oids: Iterable[str]) -> set[str]:
     """Those of *oids* that are blobs in the object database."""
-    wanted = sorted({o for o in oids if _OID.match(o)})
+    wanted = sorted({o for o in oids if _is_oid(o)})
     if not wanted:
         return set()
     out = run_git(
@@ -814,12 +1039,17 @@ def tree_entries(repo: Repo, rev: str, paths: Iterable[bytes]) -> dict[bytes, tu
 # overlays: tracked-file contents taken out of the worktree by git or pre-commit
 
 
-class Overlay(NamedTuple):  # not a dataclass: cheaper to create at import (see hooks.Hook)
-    """Tracked-file contents that git or pre-commit took out of the worktree."""
+if TYPE_CHECKING:
 
-    root: str  # directory holding the files, at their relative paths
-    files: frozenset[bytes]  # relative paths present under root (files or symlinks)
-    deleted: frozenset[bytes]  # relative paths the user had deleted: not in the snapshot
+    class Overlay(NamedTuple):
+        """Tracked-file contents that git or pre-commit took out of the worktree."""
+
+        root: str  # directory holding the files, at their relative paths
+        files: frozenset[bytes]  # relative paths present under root (files or symlinks)
+        deleted: frozenset[bytes]  # relative paths the user had deleted: not in the snapshot
+
+else:  # the same at run time, without typing's NamedTuple on the hook path
+    Overlay = namedtuple("Overlay", "root files deleted")
 
 
 def _safe_rel(path: bytes) -> list[bytes]:
@@ -845,6 +1075,8 @@ def _prepare_dest(root: str, path: bytes) -> str:
     target = os.path.join(cur, parts[-1])
     if os.path.lexists(target):
         if os.path.isdir(target) and not os.path.islink(target):
+            import shutil  # an overlay over a folder: rare, off the hook's imports
+
             shutil.rmtree(target)
         else:
             os.unlink(target)
@@ -876,6 +1108,9 @@ def _write_blobs(repo: Repo, dest: str, entries: list[tuple[bytes, int, str]]) -
     """Write blobs (path, mode, oid) under *dest* through one streaming ``cat-file --batch``."""
     if not entries:
         return
+    import subprocess  # git's autostash or a stash entry: off the usual hook's imports
+    import threading
+
     proc = subprocess.Popen(
         ["git", "-C", repo.toplevel, "cat-file", "--batch"],
         stdin=subprocess.PIPE,

@@ -1,10 +1,10 @@
 """``git-snapshot hook NAME [ARG...]`` without the command line around it.
 
 Every git checkout, merge and rebase runs a hook, so this is the one command whose fixed cost
-people feel. :func:`git_snapshot.cli.main` hands ``hook`` here before it builds the argparse
-tree of every command (a third of a hook's own Python time): a hook takes exactly a name
-and git's arguments, so there is nothing to parse. ``hook -h`` (or anything that does not
-look like a hook call) still goes through argparse.
+people feel. The ``git-snapshot`` executable starts here (:func:`main`), so a hook imports
+neither argparse nor the command line module: a hook takes exactly a name and git's
+arguments, so there is nothing to parse. ``hook -h`` (or anything that does not look like a
+hook call) goes to :func:`git_snapshot.cli.main`, as every other command does.
 """
 
 from __future__ import annotations
@@ -17,6 +17,16 @@ from collections.abc import Sequence
 def is_hook_call(argv: Sequence[str]) -> bool:
     """``hook NAME ...`` as the shims and pre-commit write it (no global option before it)."""
     return len(argv) >= 2 and argv[0] == "hook" and not argv[1].startswith("-")
+
+
+def main() -> int:
+    """The ``git-snapshot`` executable."""
+    argv = sys.argv[1:]
+    if is_hook_call(argv):
+        return run(argv[1:])
+    from git_snapshot.cli import main as cli_main
+
+    return cli_main(argv)
 
 
 def run(argv: Sequence[str], cwd: str = ".") -> int:

@@ -13,18 +13,20 @@ import contextlib
 import os
 import sys
 import time
+from collections import namedtuple
 from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
-from typing import NamedTuple
 
 from git_snapshot import gitrepo
 from git_snapshot import precommit
 from git_snapshot import proc
 from git_snapshot.errors import UserError
 
+TYPE_CHECKING = False  # not typing's: typing is not imported on the hook path
 if TYPE_CHECKING:
+    from typing import NamedTuple
+
     from git_snapshot import losses
     from git_snapshot.store import Snapshot
     from git_snapshot.store import Store
@@ -34,26 +36,61 @@ if TYPE_CHECKING:
 # calls run while Python imports them.
 
 
-# NamedTuples, not frozen dataclasses: a dataclass costs about 1 ms of exec'd code to create
-# at import time, a NamedTuple a tenth of that, and every git command imports this module.
+# Named tuples, not frozen dataclasses: dataclasses imports inspect (ast, dis, tokenize), and
+# typing's NamedTuple imports typing; collections.namedtuple is loaded at startup anyway. Every
+# git command imports this module. Type checkers see the typed NamedTuple.
+
+if TYPE_CHECKING:
+
+    class _Hook(NamedTuple):
+        name: str
+        pre: bool  # runs before git touches the worktree: a failed snapshot stops the command
+        what: str  # the git command it belongs to, when nothing better is known
+        # runs while git's own autostash (rebase/merge/pull --autostash) holds the user's
+        # edits to tracked files: git writes it before pre-rebase and pre-merge-commit and
+        # applies it only after post-rewrite / post-merge. reference-transaction (ORIG_HEAD)
+        # runs before the autostash is made; post-checkout is skipped inside a rebase, and
+        # outside one a pending MERGE_AUTOSTASH (a merge stopped by a conflict) is not about
+        # to be applied.
+        autostash: bool
+        # its snapshot shows the worktree right before the command touched it
+        # (pre-merge-commit runs after the merge wrote the worktree)
+        sees_before: bool = False
+        installed: bool = True  # put in place by `git snapshot install`
+
+    class _Call(NamedTuple):
+        name: str
+        precommit: bool = False
+        prev: str | None = None  # post-checkout: HEAD before and after
+        new: str | None = None
+        branch_checkout: bool = True  # post-checkout: 1 = a branch, 0 = files
+        squash: bool = False  # post-merge
+        rewrite: str = ""  # post-rewrite: amend or rebase
+        upstream: str = ""  # pre-rebase
+        branch: str = ""  # pre-rebase: the branch being rebased, when named
+        state: str = ""  # reference-transaction: prepared, committed or aborted
+
+    class _Context(NamedTuple):
+        command: str  # "git switch", as the user ran it
+        started: float | None  # when that git command started (Unix time), None if unknown
+        under_run: bool  # `git snapshot run` reports for this command
+
+else:
+    _Hook = namedtuple(
+        "_Hook", "name pre what autostash sees_before installed", defaults=(False, True)
+    )
+    _Call = namedtuple(
+        "_Call",
+        "name precommit prev new branch_checkout squash rewrite upstream branch state",
+        defaults=(False, None, None, True, False, "", "", "", ""),
+    )
+    _Context = namedtuple("_Context", "command started under_run")
 
 
-class Hook(NamedTuple):
+class Hook(_Hook):
     """What we know of one git hook."""
 
-    name: str
-    pre: bool  # runs before git touches the worktree: a failed snapshot stops the command
-    what: str  # the git command it belongs to, when nothing better is known
-    # runs while git's own autostash (rebase/merge/pull --autostash) holds the user's edits to
-    # tracked files: git writes it before pre-rebase and pre-merge-commit and applies it only
-    # after post-rewrite / post-merge. reference-transaction (ORIG_HEAD) runs before the
-    # autostash is made; post-checkout is skipped inside a rebase, and outside one a pending
-    # MERGE_AUTOSTASH (a merge stopped by a conflict) is not about to be applied.
-    autostash: bool
-    # its snapshot shows the worktree right before the command touched it (pre-merge-commit
-    # runs after the merge wrote the worktree)
-    sees_before: bool = False
-    installed: bool = True  # put in place by `git snapshot install`
+    __slots__ = ()
 
 
 HOOKS: dict[str, Hook] = {
@@ -81,19 +118,10 @@ FILE_CHECKOUT_WINDOW_NS = 10 * 10**9
 START_SLACK_S = 0.005
 
 
-class Call(NamedTuple):
+class Call(_Call):
     """One hook invocation, its arguments parsed once into named fields."""
 
-    name: str
-    precommit: bool = False
-    prev: str | None = None  # post-checkout: HEAD before and after
-    new: str | None = None
-    branch_checkout: bool = True  # post-checkout: 1 = a branch, 0 = files
-    squash: bool = False  # post-merge
-    rewrite: str = ""  # post-rewrite: amend or rebase
-    upstream: str = ""  # pre-rebase
-    branch: str = ""  # pre-rebase: the branch being rebased, when named
-    state: str = ""  # reference-transaction: prepared, committed or aborted
+    __slots__ = ()
 
     @classmethod
     def parse(cls, name: str, argv: Sequence[str], env: Mapping[str, str]) -> Call:
@@ -122,12 +150,10 @@ class Call(NamedTuple):
         return self.name == "post-checkout" and not self.branch_checkout
 
 
-class Context(NamedTuple):
+class Context(_Context):
     """Where the hook runs: the git command above it, when it started, what the user sees."""
 
-    command: str  # "git switch", as the user ran it
-    started: float | None  # when that git command started (Unix time), None if unknown
-    under_run: bool  # `git snapshot run` reports for this command
+    __slots__ = ()
 
     @classmethod
     def find(cls, call: Call, env: Mapping[str, str]) -> Context:
@@ -350,6 +376,24 @@ def find_losses(
 # --------------------------------------------------------------------------- the hook
 
 
+def _watched(repo: gitrepo.Repo) -> bool:
+    """Whether a live watcher keeps this worktree's dirty set (then worktree.take asks git
+    for the labels only if the dirty set says something changed)."""
+    try:
+        from git_snapshot.store import location
+
+        store = str(location.store_dir())
+        if not os.path.isdir(os.path.join(store, "watch")):
+            return False
+        from git_snapshot.watch import dirtyset
+        from git_snapshot.watch import instance
+
+        journal = dirtyset.journal_path(store, repo.toplevel)
+        return os.path.exists(journal) and instance.running(store) is not None
+    except Exception:  # the snapshot says what is wrong with the store, not this guess
+        return False
+
+
 def _user_cwd(repo: gitrepo.Repo, env: Mapping[str, str]) -> str:
     """Where the user ran git: hooks run in the worktree root, GIT_PREFIX names the subdir."""
     prefix = env.get("GIT_PREFIX", "")
@@ -372,7 +416,9 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
     repo = gitrepo.find_repo(cwd, remember=True)
     if skip_reason(call, repo, env):
         return []
-    gitrepo.prefetch(repo)
+    # with a live watcher, an unchanged worktree needs none of git's labels: on a big tree
+    # `ls-files --others --ignored` costs more than the rest of such a hook (a walk of its own)
+    gitrepo.prefetch(repo, labels=not _watched(repo))
     try:
         return _handle(call, repo, env, started)
     finally:

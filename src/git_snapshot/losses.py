@@ -18,12 +18,9 @@ import hashlib
 import json
 import os
 import time
+from collections import namedtuple
 from collections.abc import Iterable
 from collections.abc import Sequence
-from dataclasses import dataclass
-from dataclasses import field
-from typing import Any
-from typing import NamedTuple
 
 from git_snapshot import gitrepo
 from git_snapshot import output
@@ -33,13 +30,26 @@ from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
 from git_snapshot.worktree import LABELS
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+
 SHOW_AT_MOST = 10
 
 
-class Loss(NamedTuple):  # not a dataclass: cheap to create at import (hooks.Hook)
-    path: bytes
-    kind: str  # tracked (an uncommitted edit), untracked or ignored
-    status: str  # deleted or modified
+if TYPE_CHECKING:
+    from typing import Any
+    from typing import NamedTuple
+
+    class _Loss(NamedTuple):
+        path: bytes
+        kind: str  # tracked (an uncommitted edit), untracked or ignored
+        status: str  # deleted or modified
+
+else:  # no typing import at run time (the hook path)
+    _Loss = namedtuple("Loss", "path kind status")
+
+
+class Loss(_Loss):
+    __slots__ = ()
 
 
 def git_blob_id(store: Store, e: Entry) -> str:
@@ -87,17 +97,35 @@ def find(
 # --------------------------------------------------------------------------- the report
 
 
-@dataclass
 class Report:
-    """What one command destroyed, and where it is saved."""
+    """What one command destroyed, and where it is saved. (A plain class, not a dataclass:
+    dataclasses imports inspect, ast and dis, and every hook imports this module.)"""
 
-    command: str  # as the user ran it: "git switch", "rm -rf build"
-    snapshot: int  # the snapshot holding the lost versions
-    saved_at: float  # when that snapshot was taken
-    exact: bool  # taken right before the command: it holds what was lost, not an older version
-    losses: list[Loss]
-    unsaved: list[tuple[bytes, str]] = field(default_factory=list)  # (path, why) in no snapshot
-    when: float = field(default_factory=time.time)
+    __slots__ = ("command", "exact", "losses", "saved_at", "snapshot", "unsaved", "when")
+
+    def __init__(
+        self,
+        command: str,  # as the user ran it: "git switch", "rm -rf build"
+        snapshot: int,  # the snapshot holding the lost versions
+        saved_at: float,  # when that snapshot was taken
+        exact: bool,  # taken right before the command: it holds what was lost, not older
+        losses: list[Loss],
+        unsaved: list[tuple[bytes, str]] | None = None,  # (path, why) in no snapshot
+        when: float | None = None,
+    ) -> None:
+        self.command = command
+        self.snapshot = snapshot
+        self.saved_at = saved_at
+        self.exact = exact
+        self.losses = losses
+        self.unsaved = unsaved if unsaved is not None else []
+        self.when = when if when is not None else time.time()
+
+    def __repr__(self) -> str:
+        return (
+            f"Report({self.command!r}, snapshot={self.snapshot}, losses={self.losses!r}, "
+            f"unsaved={self.unsaved!r})"
+        )
 
     def __bool__(self) -> bool:
         return bool(self.losses or self.unsaved)
@@ -209,10 +237,19 @@ def _log_path(store: Store, repo: gitrepo.Repo) -> str:
     return _path(store, repo, ".jsonl")
 
 
-class Checked(NamedTuple):  # not a dataclass: cheap to create at import (hooks.Hook)
-    snapshot: int
-    when: float
-    trigger: str
+if TYPE_CHECKING:
+
+    class _Checked(NamedTuple):
+        snapshot: int
+        when: float
+        trigger: str
+
+else:  # no typing import at run time (the hook path)
+    _Checked = namedtuple("Checked", "snapshot when trigger")
+
+
+class Checked(_Checked):
+    __slots__ = ()
 
 
 def note_checked(store: Store, repo: gitrepo.Repo, snapshot: int, trigger: str) -> None:

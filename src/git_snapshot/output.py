@@ -11,20 +11,22 @@ import contextlib
 import json
 import os
 import shlex
-import subprocess
 import sys
 import time
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
-from datetime import datetime
-from typing import IO
-from typing import Any
 
 from git_snapshot import gitrepo
 from git_snapshot.store import Snapshot
 from git_snapshot.store import validate
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    import subprocess
+    from typing import IO
+    from typing import Any
 
 
 def display(path: bytes) -> str:
@@ -94,6 +96,8 @@ def age(created: float, now: float | None = None) -> str:
 
 
 def iso(ts: float) -> str:
+    from datetime import datetime  # not on the hook path (a loss report's JSON only)
+
     return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
 
 
@@ -316,6 +320,8 @@ def paged(wanted: bool = True) -> Iterator[None]:
     env.setdefault("LESS", "FRX")  # as git: quit if one screen, keep colours, no clearing
     env.setdefault("LV", "-c")
     env["GIT_PAGER_IN_USE"] = "true"
+    import subprocess  # a pager: never in a hook
+
     sys.stdout.flush()
     sys.stderr.flush()
     try:

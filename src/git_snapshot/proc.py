@@ -8,15 +8,27 @@ Everything here degrades to "unknown" where /proc is missing.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
+from collections import namedtuple
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 
 MAX_DEPTH = 32
 
 
-class Process(NamedTuple):  # not a dataclass: cheaper to create at import (see hooks.Hook)
-    pid: int
-    started: float  # Unix time; 0.0 when unknown
-    argv: tuple[str, ...]  # empty when unknown
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class _Process(NamedTuple):
+        pid: int
+        started: float  # Unix time; 0.0 when unknown
+        argv: tuple[str, ...]  # empty when unknown
+
+else:  # no typing import at run time (the hook path)
+    _Process = namedtuple("Process", "pid started argv")
+
+
+class Process(_Process):
+    __slots__ = ()
 
 
 def _boot_time() -> float | None:

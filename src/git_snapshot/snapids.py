@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import re
 import time
+from collections import namedtuple
 from collections.abc import Callable
-from typing import NamedTuple
 
 from git_snapshot import gitrepo
 from git_snapshot.errors import UserError
@@ -23,16 +23,28 @@ from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.safety import PRE_RESTORE
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+
 FORMS = "a number from 'git snapshot list', latest, latest~N or @{DATE} (e.g. @{1.hour.ago})"
 _NUMBER = re.compile(r"-?\d+\Z")
 _LATEST = re.compile(r"latest(?:~(\d*))?\Z")
 _DATE = re.compile(r"@\{(.+)\}\Z", re.S)
 
 
-class Ref(NamedTuple):  # not a dataclass: cheap to create at import (hooks.Hook)
-    number: int | None = None  # a snapshot number
-    back: int | None = None  # latest~back
-    date: str | None = None  # @{date}
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class _Ref(NamedTuple):
+        number: int | None = None  # a snapshot number
+        back: int | None = None  # latest~back
+        date: str | None = None  # @{date}
+
+else:  # no typing import at run time (the hook path)
+    _Ref = namedtuple("Ref", "number back date", defaults=(None, None, None))
+
+
+class Ref(_Ref):
+    __slots__ = ()
 
 
 def parse(text: str) -> Ref:

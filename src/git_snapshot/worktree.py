@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
 import time
-import warnings
-from typing import Any
-from typing import NamedTuple
+from collections import namedtuple
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
@@ -26,6 +23,8 @@ from git_snapshot.store.archiver import Progress
 from git_snapshot.store.retention import Policy
 from git_snapshot.store.retention import forget_auto
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+
 TRACKED, UNTRACKED, IGNORED = 1, 2, 3
 LABELS = {0: "", TRACKED: "tracked", UNTRACKED: "untracked", IGNORED: "ignored"}
 
@@ -35,17 +34,44 @@ DEFAULT_KEEP_WITHIN = "14d"
 AUTO_GC_EVERY_S = 86400.0
 
 
-class Settings(NamedTuple):  # not a dataclass: cheaper to create at import (see hooks.Hook)
-    excludes: tuple[str, ...] = ()
-    skip_cache_dirs: bool = True
-    keep_last: int = DEFAULT_KEEP_LAST
-    keep_within: str = DEFAULT_KEEP_WITHIN
-    auto_prune: bool = True
-    watch: bool = True  # snapshot.watch: the watcher daemon watches this worktree
-    keep_hourly: int | None = None  # snapshot.keepHourly/keepDaily/keepWeekly, as restic's
-    keep_daily: int | None = None
-    keep_weekly: int | None = None
-    auto_push: str | None = None  # snapshot.autoPush NAME: push there after hook snapshots
+if TYPE_CHECKING:
+    from typing import Any
+    from typing import NamedTuple
+
+    class _Settings(NamedTuple):
+        excludes: tuple[str, ...] = ()
+        skip_cache_dirs: bool = True
+        keep_last: int = DEFAULT_KEEP_LAST
+        keep_within: str = DEFAULT_KEEP_WITHIN
+        auto_prune: bool = True
+        watch: bool = True  # snapshot.watch: the watcher daemon watches this worktree
+        keep_hourly: int | None = None  # snapshot.keepHourly/keepDaily/keepWeekly, as restic's
+        keep_daily: int | None = None
+        keep_weekly: int | None = None
+        auto_push: str | None = None  # snapshot.autoPush NAME: push there after hook snapshots
+
+else:  # no typing import at run time (the hook path)
+    _Settings = namedtuple(
+        "Settings",
+        "excludes skip_cache_dirs keep_last keep_within auto_prune watch"
+        " keep_hourly keep_daily keep_weekly auto_push",
+        defaults=(
+            (),
+            True,
+            DEFAULT_KEEP_LAST,
+            DEFAULT_KEEP_WITHIN,
+            True,
+            True,
+            None,
+            None,
+            None,
+            None,
+        ),
+    )
+
+
+class Settings(_Settings):
+    __slots__ = ()
 
     def policy(self) -> Policy:
         """The retention these settings ask for."""
@@ -147,7 +173,10 @@ def excluder(patterns: tuple[str, ...]) -> Exclude | None:
     lines = [p for p in patterns if p.strip() and not p.startswith("#")]
     if not lines:
         return None
-    import pathspec  # only for repositories that set snapshot.exclude: off the hook path
+    import re  # these three: only for repositories that set snapshot.exclude (off the hook path)
+    import warnings
+
+    import pathspec
 
     # 'x/**' means what is inside x, never x itself, but pathspec also matches the folder
     # 'x/' (so a later '!x/keep' could never act); as no excluded folder is entered, 'x/*'
@@ -214,6 +243,8 @@ def take(
     plan = _dirty_plan(store, repo, trigger, cfg) if overlay is None else None
     digest: list[str] = []
     fast = plan is not None and plan.fast and _last_root(store, source, repo) == plan.base_root
+    if not fast:
+        gitrepo.prefetch(repo)  # the labels, if the hook did not ask for them (a watcher runs)
     opts = Options(
         classify=_Lazy(repo) if fast else classifier(repo, digest if plan else None),
         exclude=excluder(cfg.excludes),

@@ -6,15 +6,11 @@ import contextlib
 import fcntl
 import hashlib
 import os
-import shutil
 import sqlite3
-import tempfile
 from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-import zstandard
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import location
@@ -31,6 +27,14 @@ from git_snapshot.store.packs import PackWriter
 from git_snapshot.store.records import encode_forget
 
 SUBDIRS = ("packs", "tmp", "cache")
+
+
+def _zstd_error() -> type[Exception]:
+    """zstandard's error type, imported when an error is being matched: a hook that reads
+    no object never imports zstandard."""
+    import zstandard
+
+    return zstandard.ZstdError
 
 
 class Store:
@@ -128,6 +132,9 @@ class Store:
     def scratch(self) -> Iterator[str]:
         """A private temp dir on the store's file system (0700), held under the shared lock
         so that no gc or sweep removes it while it is in use; removed afterwards."""
+        import shutil  # these two: only for an overlay, off the usual hook's imports
+        import tempfile
+
         with self.lock():
             path = tempfile.mkdtemp(prefix="scratch-", dir=self.tmp_dir)
             try:
@@ -188,7 +195,7 @@ class Store:
             loc = self._locate(key)
         try:
             data = self.reader.read(loc.pack, loc.offset, loc.length, loc.size)
-        except (OSError, zstandard.ZstdError) as exc:
+        except (OSError, _zstd_error()) as exc:  # evaluated only when something is raised
             raise self._damaged(key, loc, f"is unreadable: {exc}") from exc
         if hashlib.sha256(data).digest() != key:
             raise self._damaged(key, loc, "does not match its hash")
@@ -223,7 +230,7 @@ class Store:
             for chunk in self.reader.stream(loc.pack, loc.offset, loc.length, loc.size):
                 h.update(chunk)
                 yield chunk
-        except (OSError, zstandard.ZstdError) as exc:
+        except (OSError, _zstd_error()) as exc:  # evaluated only when something is raised
             raise self._damaged(key, loc, f"is unreadable: {exc}") from exc
         if h.digest() != key:
             raise self._damaged(key, loc, "does not match its hash")

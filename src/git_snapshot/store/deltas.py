@@ -54,6 +54,11 @@ def _path(store: Store, a: bytes, b: bytes) -> str:
     return os.path.join(store.cache_dir, "deltas", name[:2], name[2:])
 
 
+def cached(store: Store, a: bytes, b: bytes) -> bool:
+    """A delta from *a* to *b* is in the cache (not checked: load checks it)."""
+    return os.path.exists(_path(store, a, b))
+
+
 def load(store: Store, a: bytes, b: bytes) -> Delta | None:
     """The cached delta from *a* to *b*, or None (missing or damaged: compute it again)."""
     try:

@@ -4,7 +4,7 @@ directories that hold something else; recognising a store by its marker file."""
 from __future__ import annotations
 
 import os
-import tempfile
+import sys
 from pathlib import Path
 
 ENV_STORE = "GIT_SNAPSHOT_STORE"
@@ -21,15 +21,36 @@ MARKER_TEXT = (
 )
 _OLD_STORE_SIGNS = (MARKER, "index.sqlite", "packs")
 
-_EPHEMERAL_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run")
+_EPHEMERAL_DIRS = ("/tmp", "/var/tmp", "/usr/tmp", "/dev/shm", "/run")
+# where tempfile.gettempdir() looks first (tempfile itself is not imported: every hook runs
+# this check, and tempfile imports random and shutil)
+_TEMP_VARS = ("TMPDIR", "TEMP", "TMP")
 _EPHEMERAL_FS = ("tmpfs", "ramfs")
 
 
 def default_store_dir() -> Path:
     """The per-user data dir: ``~/.local/share/git-snapshot`` on Linux."""
-    import platformdirs  # imported here: it costs ~15 ms and most runs never need it
+    xdg = _xdg_data_dir()
+    if xdg is not None:
+        return Path(xdg)
+    import platformdirs  # imported here: it costs 15-50 ms (typing...), and every hook runs this
 
     return Path(platformdirs.user_data_dir("git-snapshot", appauthor=False))
+
+
+def _xdg_data_dir() -> str | None:
+    """platformdirs' answer on Linux in the usual case, without importing it: $XDG_DATA_HOME
+    when it is an absolute path, else ~/.local/share, with the app's name. None where that
+    is not certain (another OS, HOME unset or relative: platformdirs decides)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    if xdg.startswith("/"):
+        return os.path.join(xdg, "git-snapshot")
+    home = os.environ.get("HOME", "")
+    if not home.startswith("/"):
+        return None
+    return os.path.join(home.rstrip("/") or "/", ".local", "share", "git-snapshot")
 
 
 def _default_for_message() -> str:
@@ -61,7 +82,7 @@ def ephemeral_reason(path: Path) -> str | None:
     """Why *path* would not survive a reboot, or None when it looks persistent."""
     real = os.path.realpath(path)
     dirs = list(_EPHEMERAL_DIRS)
-    for extra in (os.environ.get("TMPDIR"), tempfile.gettempdir()):
+    for extra in (os.environ.get(name) for name in _TEMP_VARS):
         if extra:
             dirs.append(os.path.realpath(extra))
     for d in dirs:

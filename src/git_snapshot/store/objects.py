@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-from typing import NamedTuple
+from collections import namedtuple
 
 from git_snapshot.errors import UserError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 
 BLOB = 1
 TREE = 2
@@ -45,15 +47,27 @@ def digest_fd(fd: int) -> bytes:
     return h.digest()
 
 
-class Entry(NamedTuple):
-    name: bytes
-    kind: int  # FILE, DIR or SYMLINK
-    mode: int  # permission bits (st_mode & 0o7777)
-    mtime_ns: int
-    size: int  # bytes of a file, length of a link target, 0 for a directory
-    ref: bytes  # blob key (file), tree key (dir) or link target (symlink)
-    label: int = LABEL_NONE
-    flags: int = 0
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class _Entry(NamedTuple):
+        name: bytes
+        kind: int  # FILE, DIR or SYMLINK
+        mode: int  # permission bits (st_mode & 0o7777)
+        mtime_ns: int
+        size: int  # bytes of a file, length of a link target, 0 for a directory
+        ref: bytes  # blob key (file), tree key (dir) or link target (symlink)
+        label: int = LABEL_NONE
+        flags: int = 0
+
+else:  # no typing import at run time (the hook path)
+    _Entry = namedtuple(
+        "Entry", "name kind mode mtime_ns size ref label flags", defaults=(LABEL_NONE, 0)
+    )
+
+
+class Entry(_Entry):
+    __slots__ = ()
 
 
 def encode_into(parts: list[bytes], e: Entry) -> None:

@@ -9,10 +9,13 @@ what the user dropped on purpose.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import CorruptObject
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = 1
 

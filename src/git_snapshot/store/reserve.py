@@ -13,15 +13,16 @@ import errno
 import os
 import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING
-from typing import TypeVar
 
 from git_snapshot.store.safewrite import temp_name
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
+    from typing import TypeVar
+
     from git_snapshot.store.core import Store
 
-T = TypeVar("T")
+    T = TypeVar("T")
 
 RESERVE_BYTES = 1 << 20
 NAME = "reserve"

@@ -4,25 +4,41 @@
 from __future__ import annotations
 
 import time
+from collections import namedtuple
 from collections.abc import Iterable
-from typing import NamedTuple
 
 from git_snapshot.errors import UserError
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.reserve import with_room
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+
 # Calendar buckets in local time, as restic and borg count them: the newest snapshot of each
 # of the last N hours (days, ISO weeks) that hold a snapshot is kept.
 BUCKETS = {"hourly": "%Y-%m-%d %H", "daily": "%Y-%m-%d", "weekly": "%G-W%V"}
 
 
-class Policy(NamedTuple):  # not a dataclass: cheap to create at import (hooks.Hook)
-    keep_last: int | None = None
-    keep_within: float | None = None  # seconds
-    keep_hourly: int | None = None
-    keep_daily: int | None = None
-    keep_weekly: int | None = None
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class _Policy(NamedTuple):
+        keep_last: int | None = None
+        keep_within: float | None = None  # seconds
+        keep_hourly: int | None = None
+        keep_daily: int | None = None
+        keep_weekly: int | None = None
+
+else:  # no typing import at run time (the hook path)
+    _Policy = namedtuple(
+        "Policy",
+        "keep_last keep_within keep_hourly keep_daily keep_weekly",
+        defaults=(None, None, None, None, None),
+    )
+
+
+class Policy(_Policy):
+    __slots__ = ()
 
     def _periodic(self) -> dict[str, int]:
         counts = {"hourly": self.keep_hourly, "daily": self.keep_daily, "weekly": self.keep_weekly}

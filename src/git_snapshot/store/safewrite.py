@@ -9,7 +9,10 @@ import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import BinaryIO
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 TEMP_MARK = ".gsnap-tmp-"
 

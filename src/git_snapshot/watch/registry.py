@@ -14,18 +14,30 @@ import hashlib
 import json
 import os
 import time
-from typing import NamedTuple
+from collections import namedtuple
 
 from git_snapshot.watch.instance import state_dir
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 
 DIR = "worktrees"
 
 
-class Entry(NamedTuple):  # not a dataclass: cheap to create at import (hooks.Hook)
-    path: str  # the worktree root (real path)
-    on: bool  # False: `watch remove` took it out; hooks leave it out
-    added: float
-    by: str  # install, hook, watch add
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class _Entry(NamedTuple):
+        path: str  # the worktree root (real path)
+        on: bool  # False: `watch remove` took it out; hooks leave it out
+        added: float
+        by: str  # install, hook, watch add
+
+else:  # no typing import at run time (the hook path)
+    _Entry = namedtuple("Entry", "path on added by")
+
+
+class Entry(_Entry):
+    __slots__ = ()
 
 
 def registry_dir(store_path: str) -> str:
