@@ -30,11 +30,13 @@ HEAVY = {
     "random": "brought by tempfile",
     "bz2": "brought by shutil",
     "lzma": "brought by shutil",
+    "pathlib": "store paths are str (location, Store.path); pathlib brings urllib.parse too",
+    "platformdirs": "location finds the default store on Linux itself",
 }
 # sqlite3 brings datetime itself. To add once store/archiver, index, packs and filescache are
 # lean too: "typing" (NamedTuple / TYPE_CHECKING: use collections.namedtuple and
 # TYPE_CHECKING = False), "dataclasses" and "inspect" (plain classes with __slots__),
-# "zstandard" (imported on first compress), "threading", "urllib.parse", "pathlib"
+# "zstandard" (imported on first compress), "threading", "urllib.parse"
 
 PROBE = """
 import json, sys

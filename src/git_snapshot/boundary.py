@@ -3,6 +3,7 @@ deep trees, and turn the failures a user's files or store can cause into one-lin
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import sys
 from collections.abc import Iterator
@@ -32,7 +33,7 @@ def _index_path(store: Path | None) -> str:
     try:
         from git_snapshot.store import location
 
-        return str(location.store_dir(store) / "index.sqlite")
+        return os.path.join(location.store_dir(store), "index.sqlite")
     except Exception:  # the message must not fail
         return "the store's index.sqlite"
 

@@ -10,7 +10,6 @@ import sqlite3
 from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import location
@@ -28,6 +27,10 @@ from git_snapshot.store.records import encode_forget
 
 SUBDIRS = ("packs", "tmp", "cache")
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from pathlib import Path
+
 
 def _zstd_error() -> type[Exception]:
     """zstandard's error type, imported when an error is being matched: a hook that reads
@@ -40,21 +43,25 @@ def _zstd_error() -> type[Exception]:
 class Store:
     """*repairing*: open without checking the index (``repair`` rebuilds it)."""
 
-    def __init__(self, path: Path | str | None = None, *, repairing: bool = False) -> None:
-        self.root = location.store_dir(Path(path) if path is not None else None)
-        location.check_store_dir(self.root)  # never take over a folder holding other things
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, repairing: bool = False
+    ) -> None:
+        # a str, not a pathlib.Path: pathlib costs every hook its imports (see location)
+        self.path = location.store_dir(path)
+        location.check_store_dir(self.path)  # never take over a folder holding other things
         try:
-            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            location.mark(self.root)  # first: from now on the folder is known for a store
-            os.chmod(self.root, 0o700)  # a store (checked above) or a folder we just made
-            for d in (self.root / s for s in SUBDIRS):
-                d.mkdir(mode=0o700, exist_ok=True)
+            os.makedirs(self.path, mode=0o700, exist_ok=True)
+            location.mark(self.path)  # first: from now on the folder is known for a store
+            os.chmod(self.path, 0o700)  # a store (checked above) or a folder we just made
+            for s in SUBDIRS:
+                sub = os.path.join(self.path, s)
+                if not os.path.isdir(sub):
+                    os.mkdir(sub, 0o700)  # a file there: FileExistsError, said below
         except OSError as exc:
             raise UserError(
-                f"cannot create the snapshot store at {self.root}: {exc.strerror}; "
+                f"cannot create the snapshot store at {self.path}: {exc.strerror}; "
                 f"set GIT_SNAPSHOT_STORE to a writable directory"
             ) from exc
-        self.path = str(self.root)
         self.reader = PackReader(self.path)
         if not repairing:
             self.index = self._open_index()
@@ -96,6 +103,13 @@ class Store:
             f"the snapshot index {self.index_path} {what}, but the store holds {n} pack(s) "
             "of snapshot data; rebuild the index from them with: git snapshot repair"
         )
+
+    @property
+    def root(self) -> Path:
+        """The store's directory as a pathlib.Path (``path`` is the same as a str)."""
+        from pathlib import Path
+
+        return Path(self.path)
 
     def pack_names(self) -> list[str]:
         """Pack files present on disk."""
@@ -162,7 +176,7 @@ class Store:
     def lock(self, exclusive: bool = False, wait: bool = True) -> Iterator[bool]:
         """Yields whether the lock was taken (always True when *wait*)."""
         mode = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
-        path = self.root / "lock"
+        path = os.path.join(self.path, "lock")
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         except OSError as exc:  # replaced by a directory or a symlink, or unreadable

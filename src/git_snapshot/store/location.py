@@ -1,11 +1,19 @@
 """Where the store lives: refusing places that do not survive a reboot, relative paths, and
-directories that hold something else; recognising a store by its marker file."""
+directories that hold something else; recognising a store by its marker file.
+
+Paths are plain strings (``os.path``), not pathlib: every hook runs this, and pathlib
+imports urllib.parse, ipaddress, fnmatch and ntpath. Any path-like argument is accepted."""
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from typing import Union
+
+    PathArg = Union[str, "os.PathLike[str]"]
 
 ENV_STORE = "GIT_SNAPSHOT_STORE"
 # Tests and benchmarks keep stores under the temp dir on purpose; this is their opt-in.
@@ -28,14 +36,14 @@ _TEMP_VARS = ("TMPDIR", "TEMP", "TMP")
 _EPHEMERAL_FS = ("tmpfs", "ramfs")
 
 
-def default_store_dir() -> Path:
+def default_store_dir() -> str:
     """The per-user data dir: ``~/.local/share/git-snapshot`` on Linux."""
     xdg = _xdg_data_dir()
     if xdg is not None:
-        return Path(xdg)
+        return xdg
     import platformdirs  # imported here: it costs 15-50 ms (typing...), and every hook runs this
 
-    return Path(platformdirs.user_data_dir("git-snapshot", appauthor=False))
+    return str(platformdirs.user_data_dir("git-snapshot", appauthor=False))
 
 
 def _xdg_data_dir() -> str | None:
@@ -78,7 +86,7 @@ def _mount_fstype(path: str) -> str | None:
     return fstype
 
 
-def ephemeral_reason(path: Path) -> str | None:
+def ephemeral_reason(path: PathArg) -> str | None:
     """Why *path* would not survive a reboot, or None when it looks persistent."""
     real = os.path.realpath(path)
     dirs = list(_EPHEMERAL_DIRS)
@@ -94,8 +102,8 @@ def ephemeral_reason(path: Path) -> str | None:
     return None
 
 
-def store_dir(path: Path | None = None) -> Path:
-    """The store directory to use (*path*, else the environment, else the default).
+def store_dir(path: PathArg | None = None) -> str:
+    """The store directory to use (*path*, else the environment, else the default), absolute.
 
     Refuses ephemeral storage unless ENV_ALLOW_EPHEMERAL is set to 1.
     """
@@ -104,7 +112,7 @@ def store_dir(path: Path | None = None) -> Path:
     env = os.environ.get(ENV_STORE)
     if path is None:
         path = _from_env(env) if env else default_store_dir()
-    path = path.absolute()
+    path = os.path.abspath(path)
     if os.environ.get(ENV_ALLOW_EPHEMERAL) != "1":
         reason = ephemeral_reason(path)
         if reason:
@@ -115,10 +123,10 @@ def store_dir(path: Path | None = None) -> Path:
     return path
 
 
-def _ephemeral_advice(refused: Path) -> str:
+def _ephemeral_advice(refused: str) -> str:
     """What to do instead: the safe default, unless that is the refused place itself."""
     default = _default_for_message()
-    if default == str(refused) or ephemeral_reason(Path(default)):
+    if default == str(refused) or ephemeral_reason(default):
         return f"set {ENV_STORE} to a directory on a persistent disk"
     return (
         f"unset {ENV_STORE} to use the safe default {default}, "
@@ -126,26 +134,26 @@ def _ephemeral_advice(refused: Path) -> str:
     )
 
 
-def _from_env(value: str) -> Path:
+def _from_env(value: str) -> str:
     """GIT_SNAPSHOT_STORE as a path. A relative one is refused: it would name a different
     store in every directory the tool runs in, often one inside the worktree it protects."""
     from git_snapshot.errors import UserError
 
-    path = Path(value).expanduser()
-    if not path.is_absolute():
+    path = os.path.expanduser(value)
+    if not os.path.isabs(path):
         raise UserError(
             f"{ENV_STORE}={value!r} is a relative path, which would put the store wherever "
-            f"git-snapshot runs; set it to an absolute path such as {Path(value).absolute()}"
+            f"git-snapshot runs; set it to an absolute path such as {os.path.abspath(value)}"
         )
     return path
 
 
-def is_store(path: Path) -> bool:
+def is_store(path: PathArg) -> bool:
     """Whether the existing directory *path* is a store (this version's or an earlier one's)."""
-    return any(os.path.lexists(path / name) for name in _OLD_STORE_SIGNS)
+    return any(os.path.lexists(os.path.join(path, name)) for name in _OLD_STORE_SIGNS)
 
 
-def check_store_dir(path: Path) -> None:
+def check_store_dir(path: PathArg) -> None:
     """Refuse an existing *path* that is not a directory, or that holds other things than a
     store: the store's first use creates folders in it and makes it private (0700)."""
     from git_snapshot.errors import UserError
@@ -171,10 +179,12 @@ def check_store_dir(path: Path) -> None:
         )
 
 
-def mark(path: Path) -> None:
+def mark(path: PathArg) -> None:
     """Write the marker file into the store at *path*, unless it is there already."""
     try:
-        fd = os.open(path / MARKER, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        fd = os.open(
+            os.path.join(path, MARKER), os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600
+        )
     except FileExistsError:
         return
     try:
