@@ -103,6 +103,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--base-dir", default=os.environ.get("BENCH_DIR"))
     ap.add_argument("--dir", help="keep the tree and the store here (reused when there)")
+    ap.add_argument(
+        "--copy-from", help="copy this tree (cp -a, made writable) instead of making one"
+    )
     args = ap.parse_args()
     if args.dir:
         os.makedirs(args.dir, exist_ok=True)
@@ -117,9 +120,15 @@ def main() -> int:
             print(f"# {args.tree} tree reused: {len(files):,} files in {root}", flush=True)
         else:
             t0 = time.perf_counter()
-            tree = trees.make(root, args.tree, 1, env)
-            files = tree.files
-            print(f"# {tree.describe()} made in {time.perf_counter() - t0:.0f} s", flush=True)
+            if args.copy_from:  # e.g. /dev/shm/L, made once by bench/trees.py (never modified)
+                subprocess.run(["cp", "-a", args.copy_from, root], check=True)
+                subprocess.run(["chmod", "-R", "u+w", root], check=True)
+                files = _files(root)
+                print(f"# {len(files):,} files copied from {args.copy_from}", flush=True)
+            else:
+                tree = trees.make(root, args.tree, 1, env)
+                files = tree.files
+                print(f"# {tree.describe()} made in {time.perf_counter() - t0:.0f} s", flush=True)
             first = _timed([EXE, "create"], root, env)
             print(f"first snapshot (manual, full): {first:.1f} s", flush=True)
             _gs(env, root, "install")

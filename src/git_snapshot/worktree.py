@@ -256,6 +256,8 @@ def take(
         labels = plan.begun.base_labels if fast else digest[0]
         opts.clean = (lambda rel: True) if fast else plan.clean(labels)
         opts.clean_base = plan.begun.base_root
+        if not fast and plan.rebuildable():  # changed folders rebuilt from the base's trees
+            opts.marks = opts.clean
     if overlay is not None:
         root = os.fsencode(overlay.root)
         opts.overlay = {rel: root + b"/" + rel for rel in overlay.files}

@@ -73,12 +73,21 @@ class Options:
     # since; its tree key, counts and cache entries are then taken over without listing it.
     clean: Callable[[bytes], bool] | None = None
     clean_base: bytes = b""
+    # What changed since *clean_base* entry by entry (watch/dirtyset.CleanSet): when the
+    # worktree's last snapshot has that root, changed folders are rebuilt from its trees
+    # (store/rebuild.py) instead of listed, and the files cache is left alone.
+    marks: Any = None
 
 
 @dataclass
 class Result:
     snapshot: Snapshot
     new: bool  # False: the tree was identical to the last snapshot, which is returned
+    # rebuilt from the snapshot whose root is *base* (Options.marks): the paths of the files
+    # and links whose entry differs from the base's, as diff_trees(base, root) names them
+    # less what was added; None when not known (then diff the trees)
+    base: bytes = b""
+    changed: list[bytes] | None = None
 
 
 class _Unreadable(Exception):
@@ -121,6 +130,7 @@ class _Walker:
             self.dirs = dict(cache.dirs)
         else:
             self.clean = None
+        self.rebuild: Any = None  # store/rebuild.Rebuild, when it drives this walk
         self.misses = 0
         self.opts = opts
         self.racy_after = start_ns - RACY_NS
@@ -325,6 +335,8 @@ class _Walker:
             self._skip(rel, "excluded")
             return None
         lab = self.classify(rel, True, label) if self.classify else 0
+        if self.rebuild is not None and st is not None:
+            return self.rebuild.sub(path, rel, name, st, lab)  # type: ignore[no-any-return]
         if self.clean is not None and st is not None and self.clean(rel):
             d = self.old_dirs.get(rel)  # unchanged since the last snapshot: not even listed
             if d is not None and d[4:] == (st.st_ino, st.st_mtime_ns, st.st_ctime_ns):
@@ -513,13 +525,19 @@ def create_snapshot(
         packs: list[FinishedPack] = []
         try:
             prev = _unchanged(store, source, worktree, opts)
-            if prev is None:
+            base = _rebuild_base(store, source, worktree, opts) if prev is None else None
+            if prev is None and base is None:
                 cache = filescache.load(cpath, generation, store.index.has_root)
             else:  # the dirty set says nothing changed since *prev*: its root is this one
-                cache = filescache.FilesCache(root=prev.root)
+                cache = filescache.FilesCache(root=(prev or base[0]).root)  # type: ignore[index]
             walker = _Walker(store, writer, cache, opts, start_ns)
             writer.known = walker._indexed
-            if prev is None:
+            if base is not None:  # what changed since base, from its trees (store/rebuild.py)
+                from git_snapshot.store.rebuild import Rebuild
+
+                walker.rebuild = Rebuild(walker, opts.marks, *base)
+                key = walker.rebuild.run(root)
+            elif prev is None:
                 key = walker.tree(root, b"", 0)
             else:
                 key = prev.root
@@ -536,7 +554,7 @@ def create_snapshot(
                 else:
                     writer.abort()
                 _save_cache(walker, cpath, generation, key)
-                return Result(same, False)
+                return _result(walker, same, False)
             writer.flush()  # every object before the record, and counted in added_bytes
             info: dict[str, Any] = dict(meta or {})
             info["skipped_paths"] = walker.skipped
@@ -578,7 +596,14 @@ def create_snapshot(
             writer.abort()
             raise
         _save_cache(walker, cpath, generation, key)  # last: it may only name committed objects
-    return Result(snap, True)
+    return _result(walker, snap, True)
+
+
+def _result(walker: _Walker, snap: Snapshot, new: bool) -> Result:
+    rebuild = walker.rebuild
+    if rebuild is None:
+        return Result(snap, new)
+    return Result(snap, new, rebuild.base.root, rebuild.changed_paths)
 
 
 @contextlib.contextmanager
@@ -607,6 +632,8 @@ def _unlink_packs(store: Store, packs: list[FinishedPack]) -> None:
 
 
 def _save_cache(walker: _Walker, path: str, generation: str, root: bytes) -> None:
+    if walker.rebuild is not None:
+        return  # a rebuild (store/rebuild.py) neither reads nor writes the files cache
     if (
         walker.misses
         or len(walker.cache) != len(walker.old_cache)
@@ -631,6 +658,25 @@ def _unchanged(store: Store, source: str, worktree: str, opts: Options) -> Snaps
     if not mine or mine[-1].root != opts.clean_base or store.index.damaged():
         return None
     return mine[-1]
+
+
+def _rebuild_base(
+    store: Store, source: str, worktree: str, opts: Options
+) -> tuple[Snapshot, dict[bytes, dict[bytes, bytes]]] | None:
+    """The worktree's last snapshot and its trees of the folders that changed since, when
+    the dirty set names what changed entry by entry and that snapshot is its base."""
+    if opts.marks is None or opts.overlay or opts.overlay_deleted:
+        return None
+    mine = store.snapshots(source, worktree)
+    if not mine or mine[-1].root != opts.clean_base or store.index.damaged():
+        return None
+    from git_snapshot.store import rebuild
+
+    try:
+        trees = rebuild.old_trees(store, opts.marks, mine[-1].root)
+    except rebuild.Unusable:
+        return None  # a damaged base: the full walk stores what the disk holds
+    return mine[-1], trees
 
 
 def _last_same(store: Store, source: str, worktree: str, key: bytes) -> Snapshot | None:

@@ -167,6 +167,7 @@ class Daemon:
         except Exception as exc:
             log(f"{tree.root}: dirty set: {exc!r}")
         tree.ws.take_dirty()  # the new epoch counts everything before it as dirty
+        tree.ws.take_entries()
         self.status_dirty = True
         log(
             f"{tree.root}: set up in {time.monotonic() - t0:.2f}s: "
@@ -292,9 +293,10 @@ class Daemon:
                     with contextlib.suppress(Exception):
                         dirtyset.mark_all(self.store_path, tree.root, "dirty set")
             dirty = tree.ws.take_dirty()
-            if dirty:
+            entries = tree.ws.take_entries()
+            if dirty or entries:
                 try:
-                    dirtyset.mark(self.store_path, tree.root, dirty)
+                    dirtyset.mark(self.store_path, tree.root, dirty, entries)
                 except Exception as exc:
                     log(f"{tree.root}: dirty set: {exc!r}")
 

@@ -7,8 +7,13 @@ each other for long and never lose an entry.
 - ``watching()`` starts an *epoch*: every watch of the worktree is in place from now on. What
   happened before it is unknown, so the first snapshot of an epoch walks everything; that
   snapshot becomes the *base* the following ones are relative to.
-- ``mark()`` appends directories whose entries changed (a file in it created, written,
-  deleted, renamed, chmodded), each with a sequence number.
+- ``mark()`` appends what changed, each with a sequence number: *entries* (a file, link or
+  folder created, written, deleted, renamed or chmodded: the event names it) and *folders*
+  (their entries changed in ways no event named: a folder that appeared, a polled or scanned
+  one). A snapshot re-reads a marked entry, lists a marked folder, and rebuilds every folder
+  above either from the base snapshot's tree (see store/rebuild.py). An entry mark is stored
+  as its folder plus its name: a reader that knows only folders (an older hook) lists the
+  folder, which is what it did before entries were marked.
 - ``mark_all()`` (a queue overflow, a failed watch) and ``stopped()`` end the epoch: the
   next snapshot walks everything again.
 - A snapshot reads the marks up to sequence number S when it starts (:func:`begin`) and, once
@@ -31,7 +36,6 @@ import sqlite3
 import time
 from collections.abc import Iterable
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 SYNC_SUFFIX = ".sync"
@@ -50,7 +54,9 @@ CREATE TABLE IF NOT EXISTS state (
     base_stamp TEXT NOT NULL,      -- what labels and excludes depend on, as the base saw it
     base_labels TEXT NOT NULL      -- digest of git's tracked and ignored sets at the base
 );
-CREATE TABLE IF NOT EXISTS marks (seq INTEGER PRIMARY KEY AUTOINCREMENT, dir BLOB NOT NULL);
+-- name NULL: the folder dir is marked; else its entry dir/name
+CREATE TABLE IF NOT EXISTS marks (seq INTEGER PRIMARY KEY AUTOINCREMENT, dir BLOB NOT NULL,
+    name BLOB);
 CREATE TABLE IF NOT EXISTS syncs (token TEXT PRIMARY KEY, at REAL NOT NULL);
 -- big trees the daemon covers by a root watch and slow scans: a file rewritten in place in
 -- them has no event, so no folder in them is ever taken as clean (tagged: CACHEDIR.TAG)
@@ -86,6 +92,9 @@ def _db(store_path: str, worktree: str, create: bool = True) -> Iterator[sqlite3
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
         con.executescript(_SCHEMA)
+        if not any(r[1] == "name" for r in con.execute("PRAGMA table_info(marks)")):
+            with contextlib.suppress(sqlite3.OperationalError):  # another process added it
+                con.execute("ALTER TABLE marks ADD COLUMN name BLOB")
         if con.execute("SELECT 1 FROM state").fetchone() is None:
             con.execute(
                 "INSERT OR IGNORE INTO state VALUES (1, ?, 0, 0, 'new', -1, 0, x'', '', '')",
@@ -143,13 +152,25 @@ def _big_rows(worktree: str, big: Iterable[tuple[str, bool]]) -> list[tuple[byte
     return [(r, int(t)) for r, t in ((_rel(worktree, d), t) for d, t in big) if r is not None]
 
 
-def mark(store_path: str, worktree: str, dirs: Iterable[str]) -> None:
-    """*dirs* (absolute) had entries created, written, deleted, renamed or chmodded."""
-    rels = [r for r in (_rel(worktree, d) for d in dirs) if r is not None]
-    if not rels:
+def mark(store_path: str, worktree: str, dirs: Iterable[str], entries: Iterable[str] = ()) -> None:
+    """*dirs* (absolute folders) had entries added, removed or changed that no event named;
+    *entries* (absolute paths) were created, written, deleted, renamed or chmodded."""
+    rows: list[tuple[bytes, bytes | None]] = [
+        (r, None) for r in (_rel(worktree, d) for d in dirs) if r is not None
+    ]
+    for p in entries:
+        r = _rel(worktree, p)
+        if r is None:
+            continue
+        if not r:  # the worktree's root itself: its folder
+            rows.append((r, None))
+            continue
+        parent, _, name = r.rpartition(b"/")
+        rows.append((parent, name))
+    if not rows:
         return
     with _db(store_path, worktree) as con, _tx(con):
-        con.executemany("INSERT INTO marks (dir) VALUES (?)", [(r,) for r in rels])
+        con.executemany("INSERT INTO marks (dir, name) VALUES (?, ?)", rows)
 
 
 def mark_all(store_path: str, worktree: str, reason: str) -> None:
@@ -209,24 +230,60 @@ def _rel(worktree: str, d: str) -> bytes | None:
 # --------------------------------------------------------------------------- the snapshot's side
 
 
-@dataclass(frozen=True)
 class Begun:
-    """What a snapshot read when it started."""
+    """What a snapshot read when it started (a plain class: no dataclasses on the hook path)."""
 
-    epoch: int
-    pid: int  # the daemon watching in this epoch, 0 if none
-    seq: int  # every mark <= seq is in ``dirs``
-    dirs: frozenset[bytes]  # relative directories marked since the base (b"" is the root)
-    base_epoch: int
-    base_root: bytes
-    base_stamp: str
-    base_labels: str
-    # trees covered by slow scans (root, has CACHEDIR.TAG): never clean
-    scanned: frozenset[tuple[bytes, bool]] = frozenset()
+    __slots__ = (
+        "base_epoch",
+        "base_labels",
+        "base_root",
+        "base_stamp",
+        "dirs",
+        "entries",
+        "epoch",
+        "pid",
+        "scanned",
+        "seq",
+    )
+
+    def __init__(
+        self,
+        epoch: int,
+        pid: int,  # the daemon watching in this epoch, 0 if none
+        seq: int,  # every mark <= seq is in ``dirs`` and ``entries``
+        dirs: frozenset[bytes],  # relative folders marked since the base (b"" is the root)
+        base_epoch: int,
+        base_root: bytes,
+        base_stamp: str,
+        base_labels: str,
+        # trees covered by slow scans (root, has CACHEDIR.TAG): never clean
+        scanned: frozenset[tuple[bytes, bool]] = frozenset(),
+        entries: frozenset[bytes] = frozenset(),  # relative paths of the entries marked
+    ) -> None:
+        self.epoch = epoch
+        self.pid = pid
+        self.seq = seq
+        self.dirs = dirs
+        self.base_epoch = base_epoch
+        self.base_root = base_root
+        self.base_stamp = base_stamp
+        self.base_labels = base_labels
+        self.scanned = scanned
+        self.entries = entries
+
+    def replace(self, **changes: Any) -> Begun:
+        values = {k: getattr(self, k) for k in self.__slots__}
+        values.update(changes)
+        return Begun(**values)
 
     @property
     def has_base(self) -> bool:
         return self.base_epoch == self.epoch and self.pid != 0
+
+    @property
+    def marked(self) -> bool:
+        """Anything changed since the base."""
+        return bool(self.dirs or self.entries)
 
     def untrusted(self, skip_cache_dirs: bool = True) -> frozenset[bytes]:
         """The roots of the trees whose folders are never taken as clean: those the daemon
@@ -234,26 +291,43 @@ class Begun:
         return frozenset(d for d, tagged in self.scanned if not (tagged and skip_cache_dirs))
 
     def clean(self, skip_cache_dirs: bool = True) -> CleanSet:
-        return CleanSet(self.dirs, self.untrusted(skip_cache_dirs))
+        return CleanSet(self.dirs, self.untrusted(skip_cache_dirs), self.entries)
 
 
 class CleanSet:
-    """Answers "is this directory and everything below it unchanged since the base?".
+    """Answers "is this directory and everything below it unchanged since the base?", and,
+    for store/rebuild.py, which entries of a changed folder to look at again.
 
     A folder in an *untrusted* tree (covered by slow scans: a file rewritten in place there
-    has no event) never is, nor any folder above one."""
+    has no event) never is clean, nor any folder above one. A marked entry makes its folder
+    and those above it changed, not itself (a folder chmodded is looked at, not listed)."""
 
-    def __init__(self, dirs: Iterable[bytes], untrusted: Iterable[bytes] = ()) -> None:
+    def __init__(
+        self, dirs: Iterable[bytes], untrusted: Iterable[bytes] = (), entries: Iterable[bytes] = ()
+    ) -> None:
         self.untrusted = frozenset(untrusted)
+        self.listed = frozenset(dirs)  # folders whose entries must all be looked at
         touched: set[bytes] = set()
-        for d in (*dirs, *self.untrusted):
+        # folder -> the names in it to look at again: marked entries, changed folders
+        names: dict[bytes, set[bytes]] = {}
+        for d in (*self.listed, *self.untrusted, *entries):
+            if d in self.listed or d in self.untrusted:
+                top = d
+            else:  # an entry: its folder changed
+                parent, _, name = d.rpartition(b"/")
+                names.setdefault(parent, set()).add(name)
+                top = parent
+            d = top
             # d and every folder above it have changed below them
             while d not in touched:
                 touched.add(d)
                 if not d:
                     break
-                d = d.rpartition(b"/")[0]
+                parent, _, name = d.rpartition(b"/")
+                names.setdefault(parent, set()).add(name)
+                d = parent
         self.touched = touched
+        self.names = names
 
     def __call__(self, rel: bytes) -> bool:
         if rel in self.touched:
@@ -266,6 +340,19 @@ class CleanSet:
                     return False
         return True
 
+    def changed(self, rel: bytes) -> bool:
+        """Something at or below folder *rel* changed (the rebuild looks inside it)."""
+        return rel in self.touched
+
+    def relist(self, rel: bytes) -> bool:
+        """Folder *rel* must be listed: its entries changed in ways no event named."""
+        return rel in self.listed
+
+    def look_at(self, rel: bytes) -> frozenset[bytes]:
+        """The names in changed folder *rel* to look at again (the others are as in the
+        base)."""
+        return frozenset(self.names.get(rel, ()))
+
 
 def begin(store_path: str, worktree: str) -> Begun | None:
     """The state and the marks so far, or None when no daemon ever watched *worktree*."""
@@ -277,15 +364,32 @@ def begin(store_path: str, worktree: str) -> Begun | None:
             ).fetchone()
             epoch, pid, base_epoch, base_seq, root, stamp, labels = row
             seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM marks").fetchone()[0]
-            dirs = frozenset(
-                d for (d,) in con.execute("SELECT DISTINCT dir FROM marks WHERE seq <= ?", (seq,))
-            )
+            dirs: set[bytes] = set()
+            entries: set[bytes] = set()
+            for d, name in con.execute(
+                "SELECT DISTINCT dir, name FROM marks WHERE seq <= ?", (seq,)
+            ):
+                if name is None:
+                    dirs.add(bytes(d))
+                else:
+                    entries.add(bytes(d) + b"/" + bytes(name) if d else bytes(name))
             big = frozenset(
                 (bytes(d), bool(t)) for d, t in con.execute("SELECT dir, tagged FROM scanned")
             )
     except (FileNotFoundError, sqlite3.Error):
         return None
-    return Begun(epoch, pid, max(seq, base_seq), dirs, base_epoch, bytes(root), stamp, labels, big)
+    return Begun(
+        epoch,
+        pid,
+        max(seq, base_seq),
+        frozenset(dirs),
+        base_epoch,
+        bytes(root),
+        stamp,
+        labels,
+        big,
+        frozenset(entries),
+    )
 
 
 def finish(
@@ -353,7 +457,7 @@ def status(store_path: str, worktree: str) -> dict[str, object]:
     return {
         "epoch": b.epoch,
         "watching": b.pid != 0,
-        "pending_dirs": len(b.dirs),
+        "pending_dirs": len(b.dirs | {e.rpartition(b"/")[0] for e in b.entries}),
         "base": b.has_base,
     }
 
@@ -361,18 +465,28 @@ def status(store_path: str, worktree: str) -> dict[str, object]:
 # --------------------------------------------------------------------------- worktree.take()
 
 
-@dataclass
 class Plan:
     """How one snapshot of a watched worktree may use the dirty set (see worktree.take)."""
 
-    worktree: str
-    begun: Begun
-    stamp: str
-    synced: bool  # the daemon has marked every change made before the snapshot started
-    skip_cache_dirs: bool = True  # snapshot.skipCacheDirs: CACHEDIR.TAG trees are left out
-    # the daemon's own snapshots trust what its scans of big trees found (a file rewritten in
-    # place there is seen at the deep scan, snapshot.watchDeepScan); any other walks them
-    trust_scanned: bool = False
+    __slots__ = ("begun", "skip_cache_dirs", "stamp", "synced", "trust_scanned", "worktree")
+
+    def __init__(
+        self,
+        worktree: str,
+        begun: Begun,
+        stamp: str,
+        synced: bool,  # the daemon has marked every change made before the snapshot started
+        skip_cache_dirs: bool = True,  # snapshot.skipCacheDirs: CACHEDIR.TAG trees left out
+        # the daemon's own snapshots trust what its scans of big trees found (a file rewritten
+        # in place there is seen at the deep scan, snapshot.watchDeepScan); any other walks them
+        trust_scanned: bool = False,
+    ) -> None:
+        self.worktree = worktree
+        self.begun = begun
+        self.stamp = stamp
+        self.synced = synced
+        self.skip_cache_dirs = skip_cache_dirs
+        self.trust_scanned = trust_scanned
 
     @property
     def base_root(self) -> bytes:
@@ -390,10 +504,16 @@ class Plan:
         return (
             self.synced
             and self.begun.has_base
-            and not self.begun.dirs
+            and not self.begun.marked
             and not self.untrusted()
             and self.stamp == self.begun.base_stamp
         )
+
+    def rebuildable(self) -> bool:
+        """Changed folders may be rebuilt from the base's trees (store/rebuild.py), which
+        leaves the files cache alone: not in a worktree with trees covered by slow scans,
+        whose hook snapshots walk them through the files cache saved with the base."""
+        return not self.begun.untrusted(self.skip_cache_dirs)
 
     def clean(self, labels: str) -> CleanSet | None:
         """What is unchanged since the base, or None when everything must be walked: no base
@@ -401,7 +521,7 @@ class Plan:
         b = self.begun
         if not (self.synced and b.has_base) or labels != b.base_labels:
             return None
-        return CleanSet(b.dirs, self.untrusted())
+        return CleanSet(b.dirs, self.untrusted(), b.entries)
 
 
 def stamp(repo: Any, extra: str) -> str:

@@ -264,7 +264,8 @@ class WatchSet:
         self.polled: dict[str, int | None] = {}  # folder -> deep signature
         self.big: dict[str, BigTree] = {}  # big trees covered by a root watch and scans
         self.whole: dict[str, int] = {}  # big trees watched whole: root -> folders watched
-        self.dirty: set[str] = set()  # folders to mark in the dirty set
+        self.dirty: set[str] = set()  # folders to mark in the dirty set (to be listed)
+        self.dirty_entries: set[str] = set()  # entries to mark (named by their events)
         self.new_big: list[BigTree] = []  # big trees to publish in the dirty set (before marks)
         self.failed = False  # a watch failed since the last setup: the dirty set is not whole
         self.counters = Counters()
@@ -443,7 +444,10 @@ class WatchSet:
         if (folder == self.root and e.name == ".git") or self._skip(path):
             self.counters.ignored += 1
             return False
-        self.dirty.add(folder)
+        # the entry the event names is looked at again; an event of the folder itself (its
+        # chmod or utime, which its parent's watch also names) the folder as an entry: the
+        # worktree's root, which has no parent, is listed again (dirtyset.mark)
+        self.dirty_entries.add(path if e.name else folder)
         big = self.big.get(folder)
         if big is not None and big.scan:
             # something is installing or removing here: look inside soon, once it pauses
@@ -588,7 +592,13 @@ class WatchSet:
         b.next_deep = now + self.cfg.deep_scan
 
     def take_dirty(self) -> set[str]:
+        """The folders to mark (listed again by the next snapshot)."""
         out, self.dirty = self.dirty, set()
+        return out
+
+    def take_entries(self) -> set[str]:
+        """The entries to mark (looked at again by the next snapshot)."""
+        out, self.dirty_entries = self.dirty_entries, set()
         return out
 
     @property
