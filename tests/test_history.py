@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -133,10 +132,10 @@ def test_keep_hourly_daily_weekly_keep_the_newest_of_each_bucket() -> None:
 
 def test_id_forms() -> None:
     snaps = [
-        replace(_snap(1, 1000.0), worktree="/w"),
-        replace(_snap(2, 2000.0), worktree="/other"),
-        replace(_snap(3, 3000.0), worktree="/w"),
-        replace(_snap(4, 4000.0), worktree="/w", trigger="pre-restore"),
+        _snap(1, 1000.0).replace(worktree="/w"),
+        _snap(2, 2000.0).replace(worktree="/other"),
+        _snap(3, 3000.0).replace(worktree="/w"),
+        _snap(4, 4000.0).replace(worktree="/w", trigger="pre-restore"),
     ]
 
     def pick(text: str) -> int:

@@ -11,13 +11,9 @@ import json
 import os
 import sqlite3
 import time
-import urllib.parse
 from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from dataclasses import field
-from typing import Any
 
 from git_snapshot.store.packs import FinishedPack
 
@@ -74,32 +70,116 @@ RETRY_FOR_S = 600.0
 
 _Key = bytes  # the field named 'bytes' below hides the type inside the class
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclass
+# Snapshot and Location are plain classes with __slots__, not dataclasses: every hook imports
+# this module, and dataclasses imports inspect (ast, dis, tokenize...). Same fields, same
+# keyword and positional construction, equality by value.
+
+_SNAPSHOT_FIELDS = (
+    "rowid",
+    "source",
+    "id",
+    "created",
+    "trigger",
+    "message",
+    "worktree",
+    "root",
+    "files",
+    "bytes",
+    "added_bytes",
+    "skipped",
+    "meta",
+    "record",
+)
+
+
 class Snapshot:
-    rowid: int
-    source: str  # source key
-    id: int  # per-source number
-    created: float
-    trigger: str
-    message: str
-    worktree: str
-    root: bytes
-    files: int
-    bytes: int
-    added_bytes: int
-    skipped: int
-    meta: dict[str, Any] = field(default_factory=dict)
-    record: _Key | None = None  # key of its RECORD object (None: written by version 1)
+    __slots__ = _SNAPSHOT_FIELDS
+
+    def __init__(
+        self,
+        rowid: int,
+        source: str,  # source key
+        id: int,  # per-source number
+        created: float,
+        trigger: str,
+        message: str,
+        worktree: str,
+        root: bytes,
+        files: int,
+        bytes: int,
+        added_bytes: int,
+        skipped: int,
+        meta: dict[str, Any] | None = None,
+        record: _Key | None = None,  # key of its RECORD object (None: written by version 1)
+    ) -> None:
+        self.rowid = rowid
+        self.source = source
+        self.id = id
+        self.created = created
+        self.trigger = trigger
+        self.message = message
+        self.worktree = worktree
+        self.root = root
+        self.files = files
+        self.bytes = bytes
+        self.added_bytes = added_bytes
+        self.skipped = skipped
+        self.meta: dict[str, Any] = {} if meta is None else meta
+        self.record = record
+
+    def _values(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, f) for f in _SNAPSHOT_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Snapshot and self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{f}={getattr(self, f)!r}" for f in _SNAPSHOT_FIELDS)
+        return f"Snapshot({inner})"
+
+    def replace(self, **changes: Any) -> Snapshot:
+        """A copy with *changes* (dataclasses.replace)."""
+        values = {f: getattr(self, f) for f in _SNAPSHOT_FIELDS}
+        values.update(changes)
+        return Snapshot(**values)
 
 
-@dataclass
 class Location:
-    pack: str
-    offset: int
-    length: int
-    size: int
-    type: int
+    __slots__ = ("length", "offset", "pack", "size", "type")
+
+    def __init__(
+        self,
+        pack: str,
+        offset: int,
+        length: int,
+        size: int,
+        type: int,
+    ) -> None:
+        self.pack = pack
+        self.offset = offset
+        self.length = length
+        self.size = size
+        self.type = type
+
+    def _values(self) -> tuple[str, int, int, int, int]:
+        return (self.pack, self.offset, self.length, self.size, self.type)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Location and self._values() == other._values()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        pack, offset, length, size, kind = self._values()
+        return (
+            f"Location(pack={pack!r}, offset={offset}, length={length}, size={size}, type={kind})"
+        )
 
 
 def _locked(exc: sqlite3.OperationalError) -> bool:
@@ -154,6 +234,8 @@ class Index:
         still reads what the -wal holds. If another process holds the database, fall back to
         reading the main file alone (immutable)."""
         self.readonly = True
+        import urllib.parse  # read-only opening only: off the hook path
+
         uri = f"file:{urllib.parse.quote(self.path)}"
         try:
             self.db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
