@@ -14,11 +14,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
-from dataclasses import dataclass
-from dataclasses import field
 from operator import itemgetter
-from typing import Any
-from typing import TypeVar
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import filescache
@@ -44,7 +40,12 @@ from git_snapshot.store.reserve import no_room
 from git_snapshot.store.safewrite import TEMP_MARK
 from git_snapshot.store.safewrite import is_temp_name
 
-_T = TypeVar("_T")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from typing import Any
+    from typing import TypeVar
+
+    _T = TypeVar("_T")
 SMALL_FILE = 4 << 20  # read whole below this, stream above
 READ_TRIES = 3
 # A file changed this recently is not cached: a second change within the file system's
@@ -57,37 +58,79 @@ Exclude = Callable[[bytes, bool], bool]  # (relative path, is dir) -> leave out 
 Progress = Callable[[int, int], None]  # (files, bytes) so far
 
 
-@dataclass
+# Options and Result are plain classes with __slots__, not dataclasses: every hook imports
+# this module, and dataclasses imports inspect (ast, dis, tokenize...). Keyword arguments as
+# before; a field set after construction must be one of the slots.
+
+
 class Options:
-    classify: Classify | None = None
-    exclude: Exclude | None = None
-    omit: frozenset[bytes] = frozenset()  # left out silently: not user data (a repo's .git)
-    skip_cachedir_tag: bool = True
-    # Content that belongs in the snapshot but is not on disk right now (e.g. edits that
-    # pre-commit or git's autostash took away): relative path -> absolute path of the content.
-    overlay: Mapping[bytes, bytes] = field(default_factory=dict)
-    overlay_deleted: frozenset[bytes] = frozenset()
-    progress: Progress | None = None
-    # The watcher's dirty set: when the files cache was saved with the snapshot whose root is
-    # *clean_base*, clean(rel_dir) says that folder and everything below it are unchanged
-    # since; its tree key, counts and cache entries are then taken over without listing it.
-    clean: Callable[[bytes], bool] | None = None
-    clean_base: bytes = b""
-    # What changed since *clean_base* entry by entry (watch/dirtyset.CleanSet): when the
-    # worktree's last snapshot has that root, changed folders are rebuilt from its trees
-    # (store/rebuild.py) instead of listed, and the files cache is left alone.
-    marks: Any = None
+    __slots__ = (
+        "classify",
+        "clean",
+        "clean_base",
+        "exclude",
+        "marks",
+        "omit",
+        "overlay",
+        "overlay_deleted",
+        "progress",
+        "skip_cachedir_tag",
+    )
+
+    def __init__(
+        self,
+        classify: Classify | None = None,
+        exclude: Exclude | None = None,
+        omit: frozenset[bytes] = frozenset(),  # left out silently: not user data (.git)
+        skip_cachedir_tag: bool = True,
+        # Content that belongs in the snapshot but is not on disk right now (e.g. edits that
+        # pre-commit or git's autostash took away): relative path -> absolute path of it.
+        overlay: Mapping[bytes, bytes] | None = None,
+        overlay_deleted: frozenset[bytes] = frozenset(),
+        progress: Progress | None = None,
+        # The watcher's dirty set: when the files cache was saved with the snapshot whose
+        # root is *clean_base*, clean(rel_dir) says that folder and everything below it are
+        # unchanged since; its tree key, counts and cache entries are then taken over
+        # without listing it.
+        clean: Callable[[bytes], bool] | None = None,
+        clean_base: bytes = b"",
+        # What changed since *clean_base* entry by entry (watch/dirtyset.CleanSet): when the
+        # worktree's last snapshot has that root, changed folders are rebuilt from its trees
+        # (store/rebuild.py) instead of listed, and the files cache is left alone.
+        marks: Any = None,
+    ) -> None:
+        self.classify = classify
+        self.exclude = exclude
+        self.omit = omit
+        self.skip_cachedir_tag = skip_cachedir_tag
+        self.overlay: Mapping[bytes, bytes] = {} if overlay is None else overlay
+        self.overlay_deleted = overlay_deleted
+        self.progress = progress
+        self.clean = clean
+        self.clean_base = clean_base
+        self.marks = marks
 
 
-@dataclass
 class Result:
-    snapshot: Snapshot
-    new: bool  # False: the tree was identical to the last snapshot, which is returned
-    # rebuilt from the snapshot whose root is *base* (Options.marks): the paths of the files
-    # and links whose entry differs from the base's, as diff_trees(base, root) names them
-    # less what was added; None when not known (then diff the trees)
-    base: bytes = b""
-    changed: list[bytes] | None = None
+    __slots__ = ("base", "changed", "new", "snapshot")
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        new: bool,  # False: the tree was identical to the last snapshot, which is returned
+        # rebuilt from the snapshot whose root is *base* (Options.marks): the paths of the
+        # files and links whose entry differs from the base's, as diff_trees(base, root)
+        # names them less what was added; None when not known (then diff the trees)
+        base: bytes = b"",
+        changed: list[bytes] | None = None,
+    ) -> None:
+        self.snapshot = snapshot
+        self.new = new
+        self.base = base
+        self.changed = changed
+
+    def __repr__(self) -> str:
+        return f"Result(snapshot={self.snapshot!r}, new={self.new})"
 
 
 class _Unreadable(Exception):
