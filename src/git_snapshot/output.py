@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shlex
 import sys
 import time
 from collections.abc import Iterable
@@ -52,6 +51,8 @@ def print_damaged(damaged: list[tuple[bytes, str]], verb: str, shown: int = 20) 
 
 def shell_quote(path: bytes) -> str:
     """*path* as a word for any POSIX shell that gives back exactly these bytes."""
+    import shlex  # a loss report's restore command only: not in every hook (it compiles a regex)
+
     try:
         return shlex.quote(path.decode("utf-8"))
     except UnicodeDecodeError:

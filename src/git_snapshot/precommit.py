@@ -9,13 +9,12 @@ Before every hook pre-commit takes the unstaged edits to tracked files out of th
 from __future__ import annotations
 
 import os
-import re
 import time
 from collections.abc import Mapping
 
 from git_snapshot import proc
 
-_PATCH_NAME = re.compile(r"patch(\d+)-(\d+)\Z")
+_PATCH_NAME = r"patch(\d+)-(\d+)\Z"  # compiled on first use (re's cache): not in every hook
 
 
 def active(env: Mapping[str, str]) -> bool:
@@ -76,9 +75,11 @@ def patch() -> str | None:
         names = os.listdir(where)
     except OSError:
         return None
+    import re
+
     by_pid: dict[int, list[tuple[int, str]]] = {}
     for name in names:
-        m = _PATCH_NAME.match(name)
+        m = re.match(_PATCH_NAME, name)
         if m:
             by_pid.setdefault(int(m.group(2)), []).append((int(m.group(1)), name))
     if not by_pid:

@@ -26,9 +26,10 @@ from git_snapshot.store.safety import PRE_RESTORE
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 
 FORMS = "a number from 'git snapshot list', latest, latest~N or @{DATE} (e.g. @{1.hour.ago})"
-_NUMBER = re.compile(r"-?\d+\Z")
-_LATEST = re.compile(r"latest(?:~(\d*))?\Z")
-_DATE = re.compile(r"@\{(.+)\}\Z", re.S)
+# compiled on first use (re's cache), not when a hook imports this module
+_NUMBER = r"-?\d+\Z"
+_LATEST = r"latest(?:~(\d*))?\Z"
+_DATE = r"(?s)@\{(.+)\}\Z"
 
 
 if TYPE_CHECKING:
@@ -50,13 +51,13 @@ class Ref(_Ref):
 def parse(text: str) -> Ref:
     """The form of an ID (UserError for anything else); dates are read later, by git."""
     text = text.strip()
-    if _NUMBER.match(text):  # a negative one is no snapshot, said as such
+    if re.match(_NUMBER, text):  # a negative one is no snapshot, said as such
         return Ref(number=int(text))
-    m = _LATEST.match(text)
+    m = re.match(_LATEST, text)
     if m:
         steps = m.group(1)
         return Ref(back=int(steps) if steps else (0 if m.group(1) is None else 1))
-    m = _DATE.match(text)
+    m = re.match(_DATE, text)
     if m:
         return Ref(date=m.group(1))
     raise UserError(f"bad snapshot id {text!r}: use {FORMS}")
