@@ -236,9 +236,9 @@ def take(
     """Snapshot the whole worktree: tracked (as on disk), untracked and ignored files."""
     cfg = cfg or settings(repo)
     source = identity.source(store, repo)
-    note = store_inside_note(store.path, repo)
-    if note is not None and store.snapshots(source, repo.toplevel):
-        note = None  # said at the first snapshot of this worktree only
+    # said at the first snapshot of this worktree only (two realpaths: not in every hook)
+    first = not store.snapshots(source, repo.toplevel)
+    note = store_inside_note(store.path, repo) if first else None
     # the watcher's dirty set (watch/dirtyset.py), when a live daemon watches this worktree
     plan = _dirty_plan(store, repo, trigger, cfg) if overlay is None else None
     digest: list[str] = []
