@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -220,14 +221,75 @@ def test_a_burst_waits_for_the_snapshot_under_way(tmp_path: Path, store_dir: Pat
         daemon.status_dirty = False
         assert daemon.next_wakeup(now) == now + 30  # no busy loop while it waits
         daemon.record_bursts(tree, now + 60)
-        with Store() as store:
-            assert losses.history(store, gitrepo.find_repo(str(r))) == []  # waits
+        assert not daemon.bursts  # waits
         daemon.result({"id": snap.id, "new": True, "created": snap.created}, None)
         daemon.record_bursts(tree, now + 60)
+        daemon.maybe_snapshot(now + 60)  # to the worker, before any snapshot
+        assert daemon.child_bursts is not None and daemon.child_tree is None
+        daemon.worker_ready()  # its answer
         with Store() as store:
             (entry,) = losses.history(store, gitrepo.find_repo(str(r)))
         assert entry["snapshot"] == snap.id and len(entry["lost"]) == 5
     finally:
+        daemon.end_worker()
+        daemon.src.close()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
+def test_the_daemon_answers_hooks_while_a_burst_is_recorded(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    """Recording a burst (a diff against its snapshot: a second or more for thousands of
+    files) is the worker's job: the daemon's loop answers a hook's sync meanwhile. Here the
+    worker is stopped (SIGSTOP) while it has the burst: the sync is answered all the same,
+    and the entry is there once the worker goes on."""
+    import signal
+    import threading
+
+    from git_snapshot.watch import config as wconfig
+    from git_snapshot.watch import dirtyset
+    from git_snapshot.watch import source
+    from git_snapshot.watch.daemon import Daemon
+
+    r = make_repo(tmp_path)
+    add(store_dir, r)
+    daemon = Daemon(str(store_dir), wconfig.WatchConfig(), source.Inotify())
+    try:
+        daemon.add(str(r))
+        pkgs = r / "packages"
+        pkgs.mkdir()
+        for i in range(5):
+            (pkgs / f"f{i}.js").write_text(f"module {i}\n")
+        with Store() as store:  # the base, and the snapshot holding the files
+            snap = worktree.take(store, gitrepo.find_repo(str(r)), trigger="watch").snapshot
+        daemon.on_events(daemon.src.read())
+        worker = daemon.worker()
+        os.kill(worker.pid, signal.SIGSTOP)
+        shutil.rmtree(pkgs)
+        daemon.on_events(daemon.src.read())
+        later = time.time() + 60  # the burst has ended
+        daemon.timers(later)
+        daemon.maybe_snapshot(later)
+        assert daemon.child_bursts is not None  # the worker has it
+        answered: list[bool] = []
+        hook = threading.Thread(
+            target=lambda: answered.append(dirtyset.sync(str(store_dir), str(r), timeout=20))
+        )
+        hook.start()
+        while hook.is_alive():  # the daemon's loop, as far as a sync token goes
+            daemon.on_events(daemon.src.read())
+            time.sleep(0.005)
+        assert answered == [True]
+        with Store() as store:
+            assert losses.history(store, gitrepo.find_repo(str(r))) == []  # not recorded yet
+        os.kill(worker.pid, signal.SIGCONT)
+        daemon.worker_ready()
+        with Store() as store:
+            (entry,) = losses.history(store, gitrepo.find_repo(str(r)))
+        assert entry["snapshot"] == snap.id and len(entry["lost"]) == 5
+    finally:
+        with contextlib.suppress(Exception):
+            os.kill(daemon.child.pid, signal.SIGCONT)  # type: ignore[union-attr]
         daemon.end_worker()
         daemon.src.close()
 

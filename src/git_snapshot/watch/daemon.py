@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +88,10 @@ class Daemon:
         self.stop = False
         self.child: subprocess.Popen[bytes] | None = None  # the snapshot worker
         self.child_tree: Tree | None = None  # the worktree it is snapshotting
+        # bursts that ended, to be recorded by the worker (worktree, bursts), oldest first;
+        # and the ones it is recording
+        self.bursts: deque[tuple[str, list[Any]]] = deque()
+        self.child_bursts: tuple[str, list[Any]] | None = None
         self.child_started = 0.0
         self.child_lag_from = 0.0
         self.worker_jobs = 0
@@ -363,11 +368,13 @@ class Daemon:
 
     def next_wakeup(self, now: float) -> float:
         times = [self.next_registry, self.next_exists, now + 60]
-        if self.child_tree is not None:
+        if self.busy:
             times.append(self.child_started + WORKER_TIMEOUT_S)
+        elif self.bursts:
+            times.append(now)
         for tree in self.trees.values():
             d = self.due(tree)
-            if d is not None and self.child_tree is None:
+            if d is not None and not self.busy:
                 times.append(d)
             if tree.rescan_at is not None:
                 times.append(tree.rescan_at)
@@ -383,6 +390,11 @@ class Daemon:
         return max(now, min(times))
 
     # -- the snapshot worker ----------------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        """The worker has a job (a snapshot, or bursts to record): one at a time."""
+        return self.child_tree is not None or self.child_bursts is not None
 
     def worker(self) -> subprocess.Popen[bytes]:
         """The live worker process, started if need be (see watch/take.py)."""
@@ -419,13 +431,16 @@ class Daemon:
             w.wait()
         if w.stdout is not None:
             w.stdout.close()
+        why = why or f"the snapshot process ended (exit status {w.returncode})"
         if self.child_tree is not None:
-            self.result(None, why or f"the snapshot process ended (exit status {w.returncode})")
+            self.result(None, why)
+        if self.child_bursts is not None:
+            self.bursts_recorded(None, why)
 
     def check_worker(self, now: float) -> None:
         """A snapshot that hangs (a file system that stopped answering) must not stop every
         later one: after WORKER_TIMEOUT_S it is killed, and the worktree retried later."""
-        if self.child_tree is None or now - self.child_started < WORKER_TIMEOUT_S:
+        if not self.busy or now - self.child_started < WORKER_TIMEOUT_S:
             return
         if self.child is not None:
             with contextlib.suppress(OSError):
@@ -439,8 +454,11 @@ class Daemon:
             self.worker()
 
     def maybe_snapshot(self, now: float) -> None:
-        if self.child_tree is not None:
+        if self.busy:
             return  # one at a time
+        if self.bursts:
+            self.record_next_bursts(now)  # first: an entry is wanted soon, a snapshot waits
+            return
         ready = [(d, t) for t in self.trees.values() if (d := self.due(t)) is not None and d <= now]
         if not ready:
             if (
@@ -476,7 +494,7 @@ class Daemon:
         w = self.child
         if w is None or w.stdout is None:
             return
-        line = w.stdout.readline() if self.child_tree is not None else b""
+        line = w.stdout.readline() if self.busy else b""
         if self.poller is not None:
             with contextlib.suppress(KeyError, ValueError):
                 self.poller.unregister(w.stdout.fileno())
@@ -489,10 +507,11 @@ class Daemon:
             res = {"error": f"unexpected output {line[:200]!r}"}
         self.worker_jobs += 1
         self.worker_last = _now()
+        done = self.result if self.child_bursts is None else self.bursts_recorded
         if isinstance(res, dict) and "error" not in res:
-            self.result(res, None)
+            done(res, None)
         else:
-            self.result(None, str(res.get("error") if isinstance(res, dict) else res))
+            done(None, str(res.get("error") if isinstance(res, dict) else res))
         if self.worker_jobs >= WORKER_JOBS:
             self.end_worker()  # a fresh one next time: nothing leaks for long
 
@@ -526,32 +545,48 @@ class Daemon:
         self.status_dirty = True
 
     def record_bursts(self, tree: Tree, now: float) -> None:
+        """Bursts of *tree* that have ended go to the worker, which records them (diffing a
+        snapshot of a big folder takes a second or more: the loop must go on answering
+        hooks meanwhile)."""
         if tree.detector is None or self.child_tree is tree:
             # a snapshot of this worktree is under way: it may be the last one before the
             # burst (its files are in the store before its answer reaches us), so the
             # burst waits for the answer, or it would be recorded against an older one
             return
         done = tree.detector.take(now)
-        if not done:
-            return
-        from git_snapshot.store import Store
-        from git_snapshot.watch import bursts
-        from git_snapshot.watch.take import before_burst
+        if done:
+            self.bursts.append((tree.root, done))
 
-        for b in done:
-            try:
-                with Store(self.store_path) as store:
-                    snap = before_burst(store, tree.root, b.started)
-                    if snap is None:
-                        log(
-                            f"{tree.root}: a burst of {len(b.paths)} changes, no snapshot before it"
-                        )
-                        continue
-                    entry = bursts.record(store, tree.root, b, snap)
-                what = f"recorded against snapshot {snap.id}" if entry else "nothing lost"
-                log(f"{tree.root}: a burst of {len(b.paths)} changes: {what}")
-            except Exception as exc:
-                log(f"{tree.root}: burst not recorded: {exc!r}")
+    def record_next_bursts(self, now: float) -> None:
+        """Hand the oldest bursts to the worker (watch/take.py records them against the
+        store's last snapshot of the worktree whose walk ended before each began)."""
+        root, done = self.bursts.popleft()
+        job = {"worktree": root, "bursts": [_burst_json(b) for b in done]}
+        self.child_bursts = (root, done)
+        self.child_started = now
+        try:
+            w = self.worker()
+            assert w.stdin is not None and w.stdout is not None
+            w.stdin.write(json.dumps(job).encode() + b"\n")
+            w.stdin.flush()
+        except OSError as exc:
+            self.bursts_recorded(None, f"cannot start the snapshot process: {exc}")
+            return
+        if self.poller is not None:
+            with contextlib.suppress(ValueError):
+                self.poller.register(w.stdout.fileno(), select.POLLIN | select.POLLHUP)
+
+    def bursts_recorded(self, res: dict[str, Any] | None, error: str | None) -> None:
+        job, self.child_bursts = self.child_bursts, None
+        if job is None:
+            return
+        root, done = job
+        if res is None:
+            n = sum(len(b.paths) for b in done)
+            log(f"{root}: a burst of {n} changes not recorded: {error}")
+            return
+        for line in res.get("log", []):
+            log(f"{root}: {line}")
 
     # -- status ------------------------------------------------------------------------------
 
@@ -643,9 +678,13 @@ class Daemon:
     def shutdown(self) -> None:
         from git_snapshot.watch import dirtyset
 
-        if self.child is not None and self.child_tree is not None:
+        if self.child is not None and self.busy:
             with contextlib.suppress(Exception):
-                self.worker_ready()  # the snapshot under way is let finish
+                self.worker_ready()  # the job under way is let finish
+        while self.bursts:  # bursts that ended are recorded before we go
+            self.record_next_bursts(_now())
+            with contextlib.suppress(Exception):
+                self.worker_ready()
         with contextlib.suppress(Exception):
             self.end_worker()
         for path in list(self.trees):
@@ -657,6 +696,10 @@ class Daemon:
         with contextlib.suppress(OSError):
             os.unlink(os.path.join(self.state_dir, instance.STATUS))
         log("stopped")
+
+
+def _burst_json(b: Any) -> dict[str, Any]:
+    return {"paths": list(b.paths), "started": b.started, "ended": b.ended, "kinds": b.kinds}
 
 
 def _wid(worktree: str) -> str:

@@ -1,9 +1,11 @@
-"""Watch snapshots, in a child process of the daemon.
+"""Watch snapshots and burst records, in a child process of the daemon.
 
 ``python -m git_snapshot.watch.take --serve`` is the daemon's worker: started when a worktree
-first changes (its imports overlap the quiet period), it takes one snapshot per line it
-reads, and the daemon ends it after a minute without work or 50 snapshots. A child keeps the
-daemon small and unharmed: the archiver, zstd and SQLite live there. ``python -m
+first changes (its imports overlap the quiet period), it takes one snapshot per worktree line
+it reads, records the bursts of a JSON line (``{"worktree": W, "bursts": [...]}``: the diff of
+a big deleted folder against its snapshot takes a second or more, which the daemon's loop
+must spend answering hooks), and the daemon ends it after a minute without work or 50 jobs.
+A child keeps the daemon small and unharmed: the archiver, zstd and SQLite live there. ``python -m
 git_snapshot.watch.take WORKTREE`` takes one snapshot and prints ``{"id": N, "new": bool,
 "created": T}``.
 """
@@ -43,9 +45,32 @@ def before_burst(store: Any, worktree: str, started: float) -> Any:
     return max(older, key=lambda s: s.created) if older else None
 
 
+def record_bursts(worktree: str, items: list[dict[str, Any]]) -> dict[str, object]:
+    """Record each burst (watch/bursts.py) against the store's last snapshot of *worktree*
+    whose walk ended before it began; what happened, as lines for the daemon's log."""
+    from git_snapshot.store import Store
+    from git_snapshot.watch import bursts
+
+    lines = []
+    with Store() as store:
+        for item in items:
+            b = bursts.Burst(
+                tuple(item["paths"]), item["started"], item["ended"], item.get("kinds", {})
+            )
+            snap = before_burst(store, worktree, b.started)
+            if snap is None:
+                lines.append(f"a burst of {len(b.paths)} changes, no snapshot before it")
+                continue
+            entry = bursts.record(store, worktree, b, snap)
+            what = f"recorded against snapshot {snap.id}" if entry else "nothing lost"
+            lines.append(f"a burst of {len(b.paths)} changes: {what}")
+    return {"log": lines}
+
+
 def serve() -> int:
-    """The daemon's worker: one worktree per line on stdin, one JSON line per snapshot on
-    stdout (``{"error": ...}`` when it fails); ends at the end of its input. Its imports (the
+    """The daemon's worker: one job per line on stdin (a worktree to snapshot, or a JSON
+    line of bursts to record), one JSON line per job on stdout (``{"error": ...}`` when it
+    fails); ends at the end of its input. Its imports (the
     archiver, zstd, SQLite) are paid once, while the daemon waits out the quiet period."""
     import git_snapshot.worktree  # noqa: F401  (warm: what take() needs)
     from git_snapshot.errors import UserError
@@ -55,7 +80,11 @@ def serve() -> int:
         if not path:
             continue
         try:
-            out: dict[str, object] = take(path)
+            if path.startswith("{"):  # bursts to record (a worktree's path starts with /)
+                job = json.loads(path)
+                out: dict[str, object] = record_bursts(job["worktree"], job["bursts"])
+            else:
+                out = take(path)
         except UserError as exc:
             out = {"error": str(exc)}
         except Exception as exc:  # the daemon logs it and retries later
