@@ -26,9 +26,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
-from typing import Any
 
 from git_snapshot.store import treebytes
 from git_snapshot.store.objects import DIR
@@ -41,7 +38,10 @@ from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import encode_into
 from git_snapshot.store.safewrite import TEMP_MARK
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
     from typing import Protocol
 
     from git_snapshot.store.core import Store

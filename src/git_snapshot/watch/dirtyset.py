@@ -29,14 +29,18 @@ marking every earlier event. A daemon that does not answer within a moment means
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import hashlib
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
-from collections.abc import Iterator
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from collections.abc import Iterator
+    from typing import Any
 
 SYNC_SUFFIX = ".sync"
 SYNC_TIMEOUT_S = 0.5
@@ -78,19 +82,44 @@ def journal_path(store_path: str, worktree: str) -> str:
     return os.path.join(watch_dir(store_path), _id(worktree) + ".dirty")
 
 
+SCHEMA_VERSION = 2  # PRAGMA user_version once the schema is in place (2: marks.name)
+# journal path and thread -> its connection, kept for the life of the process: a hook opens
+# the journal once (plan, sync, begin and finish share it), the daemon once per worktree
+_OPEN: dict[tuple[str, int], sqlite3.Connection] = {}
+MAX_OPEN = 16
+
+
 @contextlib.contextmanager
 def _db(store_path: str, worktree: str, create: bool = True) -> Iterator[sqlite3.Connection]:
     path = journal_path(store_path, worktree)
+    key = (path, _thread.get_ident())  # a connection serves the thread that made it
+    con = _OPEN.get(key)
+    if con is None:
+        con = _open(store_path, worktree, path, create)
+        while len(_OPEN) >= MAX_OPEN:  # a long-lived process with many journals
+            _OPEN.pop(next(iter(_OPEN))).close()
+        _OPEN[key] = con
+    try:
+        yield con
+    except sqlite3.Error:
+        _OPEN.pop(key, None)  # opened afresh next time
+        con.close()
+        raise
+
+
+def _open(store_path: str, worktree: str, path: str, create: bool) -> sqlite3.Connection:
     if create:
         os.makedirs(watch_dir(store_path), mode=0o700, exist_ok=True)
     elif not os.path.exists(path):
         raise FileNotFoundError(path)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)  # 0600 before sqlite opens it
     os.close(fd)
-    con = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    con = sqlite3.connect(path, timeout=30.0, isolation_level=None, check_same_thread=False)
     try:
-        con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA synchronous=NORMAL")
+        if con.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return con
+        con.execute("PRAGMA journal_mode=WAL")  # kept in the file
         con.executescript(_SCHEMA)
         if not any(r[1] == "name" for r in con.execute("PRAGMA table_info(marks)")):
             with contextlib.suppress(sqlite3.OperationalError):  # another process added it
@@ -100,14 +129,17 @@ def _db(store_path: str, worktree: str, create: bool = True) -> Iterator[sqlite3
                 "INSERT OR IGNORE INTO state VALUES (1, ?, 0, 0, 'new', -1, 0, x'', '', '')",
                 (os.path.realpath(worktree),),
             )
-        yield con
-    finally:
+        con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
         con.close()
+        raise
+    return con
 
 
 @contextlib.contextmanager
-def _tx(con: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
-    con.execute("BEGIN IMMEDIATE")
+def _tx(con: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[sqlite3.Connection]:
+    """A write transaction (*begin* "BEGIN": a read one, which sees one state throughout)."""
+    con.execute(begin)
     try:
         yield con
     except BaseException:
@@ -357,7 +389,7 @@ class CleanSet:
 def begin(store_path: str, worktree: str) -> Begun | None:
     """The state and the marks so far, or None when no daemon ever watched *worktree*."""
     try:
-        with _db(store_path, worktree, create=False) as con, _tx(con):
+        with _db(store_path, worktree, create=False) as con, _tx(con, "BEGIN"):
             row = con.execute(
                 "SELECT epoch, pid, base_epoch, base_seq, base_root, base_stamp, base_labels"
                 " FROM state"
