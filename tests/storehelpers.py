@@ -388,7 +388,15 @@ def _install_kill_point(point: str, nth: int) -> None:
         hit("pack_add:after")
         return n
 
+    write_group = PackWriter._write_group
+
+    def group_hook(self: PackWriter, table: bytes, frame: bytes) -> None:
+        write_group(self, table, frame)
+        hit("pack_add:after")
+
     PackWriter._write = write_hook  # type: ignore[method-assign]
+    PackWriter._write_group = group_hook  # type: ignore[method-assign]
+    packs.GROUP_BYTES = 1  # a group per blob: a kill point per object written, as before groups
     packs.StreamRecord.commit = commit_hook  # type: ignore[method-assign]
     os.fsync = around("fsync", os.fsync)
     os.rename = around("rename", os.rename)

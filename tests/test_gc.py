@@ -223,19 +223,19 @@ def test_dead_packs_go_before_any_repack_writes(
     _three_snapshots(store, tmp_path / "src")
     forget_by_policy(store, Policy(keep_last=1), ["s"])
     events: list[str] = []
-    real_unlink, real_add_frame = os.unlink, PackWriter.add_frame
+    real_unlink, real_open = os.unlink, PackWriter._open
 
     def unlink(path: Any, *args: Any, **kw: Any) -> None:
         if "/packs/" in str(path):
             events.append("unlink")
         real_unlink(path, *args, **kw)
 
-    def add_frame(self: PackWriter, *args: Any) -> None:
+    def open_pack(self: PackWriter) -> Any:  # before every record a writer writes
         events.append("write")
-        real_add_frame(self, *args)
+        return real_open(self)
 
     monkeypatch.setattr(os, "unlink", unlink)
-    monkeypatch.setattr(PackWriter, "add_frame", add_frame)
+    monkeypatch.setattr(PackWriter, "_open", open_pack)
     gc(store)
     assert "write" in events and events.index("unlink") < events.index("write"), events
 

@@ -216,7 +216,7 @@ def test_a_version_1_pack_is_still_read(store: Store) -> None:
     body = PACK_MAGIC_V1 + REC.pack(b"R", BLOB, key, len(data), len(frame)) + frame
     Path(store.pack_path(name)).write_bytes(body)
     offset = len(PACK_MAGIC_V1) + REC.size
-    obj = PackedObject(key, BLOB, offset, len(frame), len(data))
+    obj = PackedObject(key, BLOB, offset, len(frame), len(data), -1)
     store.index.add_packs([FinishedPack(name, len(body), [obj])])
     assert store.read_object(key) == data
     assert b"".join(store.stream_blob(key)) == data

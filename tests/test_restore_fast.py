@@ -122,11 +122,14 @@ def test_damaged_objects_are_named_and_recorded_and_the_rest_written(
     spec = D(
         {b"d%d" % j: D({b"f%03d" % i: F(os.urandom(3000)) for i in range(100)}) for j in range(7)}
     )
+    bad = [b"d0/f000", b"d3/f050", b"d6/f099"]
+    for path in bad:  # frames of their own: damage to a group would take its other members
+        d, f = path.split(b"/")
+        spec.children[d].children[f] = F(os.urandom(200_000))  # type: ignore[union-attr]
     build(repo, spec)
     gs(repo)
     snap = store.get(store.snapshots()[0].source, "latest")
     assert snap.files >= PARALLEL_MIN  # the CLI takes the threaded path by itself
-    bad = [b"d0/f000", b"d3/f050", b"d6/f099"]
     for path in bad:
         flip_stored(store_dir, store, entry_of(store, snap, path).ref)
     out = tmp_path / "out"

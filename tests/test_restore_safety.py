@@ -86,7 +86,8 @@ def temp_leftovers(root: Path) -> list[str]:
 
 # -- damage: everything intact is written, every damaged path is named ---------------------------
 
-DAMAGED_A, DAMAGED_B = os.urandom(30000), os.urandom(40000)
+# frames of their own: damage to a group (small files share one) would take its other members
+DAMAGED_A, DAMAGED_B = os.urandom(200_000), os.urandom(300_000)
 
 
 def _damaged_snapshot(store: Store, store_dir: Path, src: Path) -> None:

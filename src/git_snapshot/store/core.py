@@ -208,20 +208,23 @@ class Store:
         if loc is None:
             loc = self._locate(key)
         try:
-            data = self.reader.read(loc.pack, loc.offset, loc.length, loc.size)
+            data = self.reader.read(loc.pack, loc.offset, loc.length, loc.size, loc.inner)
         except (OSError, _zstd_error()) as exc:  # evaluated only when something is raised
-            raise self._damaged(key, loc, f"is unreadable: {exc}") from exc
+            raise self._damaged(key, loc, f"is unreadable: {exc}", group=True) from exc
         if hashlib.sha256(data).digest() != key:
             raise self._damaged(key, loc, "does not match its hash")
         return data
 
-    def _damaged(self, key: bytes, loc: Location | None, what: str) -> CorruptObject:
+    def _damaged(
+        self, key: bytes, loc: Location | None, what: str, group: bool = False
+    ) -> CorruptObject:
         """The error for a damaged or missing object, recorded so that the next snapshot
-        stores that content afresh instead of reusing the damaged copy."""
+        stores that content afresh instead of reusing the damaged copy (with *group*: the
+        object's group could not be read, so every member of it is recorded)."""
         where = f" in pack {loc.pack}" if loc is not None else ""
         msg = f"object {key.hex()[:16]}{where} {what}"
         with contextlib.suppress(sqlite3.Error, UserError):  # a full disk: still report it
-            self.index.mark_damaged(key, msg)
+            self.index.mark_damaged(key, msg, group and loc is not None and loc.inner >= 0)
         return CorruptObject(msg)
 
     def location(self, key: bytes) -> tuple[str, int]:
@@ -241,11 +244,11 @@ class Store:
         loc = self._locate(key)
         h = hashlib.sha256()
         try:
-            for chunk in self.reader.stream(loc.pack, loc.offset, loc.length, loc.size):
+            for chunk in self.reader.stream(loc.pack, loc.offset, loc.length, loc.size, loc.inner):
                 h.update(chunk)
                 yield chunk
         except (OSError, _zstd_error()) as exc:  # evaluated only when something is raised
-            raise self._damaged(key, loc, f"is unreadable: {exc}") from exc
+            raise self._damaged(key, loc, f"is unreadable: {exc}", group=True) from exc
         if h.digest() != key:
             raise self._damaged(key, loc, "does not match its hash")
 

@@ -136,9 +136,20 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
     live = _live(store, forgetting)
     used = dict.fromkeys(packs, 0)
     result = GcPlan()
+    # a group is shared by its members: each counts its share of the group's bytes
+    raw: dict[tuple[int, int], int] = {}  # (pack id, offset) -> raw bytes of its members
+    member: dict[bytes, tuple[int, int, int]] = {}
+    for key, pid, offset, size in store.index.gc_members():
+        raw[pid, offset] = raw.get((pid, offset), 0) + size
+        member[key] = (pid, offset, size)
     for key, pid, length, type_ in store.index.gc_objects():
         if key in live or type_ == FORGET:
-            used[pid] = used.get(pid, 0) + REC.size + length
+            where = member.get(key)
+            if where is None:
+                used[pid] = used.get(pid, 0) + REC.size + length
+            else:  # the index names only members alive at the last gc: see FORMAT.md
+                share = (REC.size + length) * where[2] / max(1, raw[where[0], where[1]])
+                used[pid] = used.get(pid, 0) + int(share)
         else:
             result.dead.append(key)
     for pid, (name, size) in sorted(packs.items()):
@@ -237,7 +248,16 @@ def _repack(store: Store, batch: list[PackUse]) -> int:
     try:
         for p in batch:
             plain = _dictionary(store, p.name) is None
-            for key, offset, length, size, type_ in store.index.objects_in_pack(p.id):
+            rows = store.index.objects_in_pack(p.id)
+            groups: dict[int, list[tuple[bytes, int, int, int, int, int]]] = {}
+            for row in rows:
+                if row[5] >= 0:
+                    groups.setdefault(row[1], []).append(row)
+            for key, offset, length, size, type_, inner in rows:
+                if inner >= 0:
+                    if offset in groups:
+                        _regroup(store, writer, p.name, groups.pop(offset), plain)
+                    continue
                 data = None if plain else _read(store, p.name, offset, length, size)
                 if data is None:  # a frame that needs no dictionary (or a damaged one) as it is
                     writer.add_frame(type_, key, size, _frame(store, p.name, offset, length))
@@ -250,6 +270,33 @@ def _repack(store: Store, batch: list[PackUse]) -> int:
     old = [p.name for p in batch]
     store.index.gc_move(new, [p.id for p in batch], old)
     return _unlink(store, old) - _size(new)
+
+
+def _regroup(
+    store: Store,
+    writer: PackWriter,
+    pack: str,
+    rows: list[tuple[bytes, int, int, int, int, int]],
+    plain: bool,
+) -> None:
+    """Copy the live members (*rows*) of one group: the group whole when they are all of it
+    and its pack has no dictionary, else each member into the writer's groups; a group that
+    cannot be read is copied whole (its damage stays where the index records it)."""
+    _, offset, length, _, _, _ = rows[0]
+    try:
+        members, body = store.reader.group_members(pack, offset, length)
+    except zstandard.ZstdError as exc:
+        raise CorruptObject(f"pack {pack}: {exc}; nothing of it was deleted") from exc
+    if plain and len(members) == len(rows):
+        writer.add_group(body)
+        return
+    try:
+        datas = [store.reader.read(pack, offset, length, s, i) for _, _, _, s, _, i in rows]
+    except zstandard.ZstdError:
+        writer.add_group(body)
+        return
+    for (key, _, _, _, type_, _), data in zip(rows, datas, strict=True):
+        writer.add(type_, key, data)
 
 
 def _frame(store: Store, pack: str, offset: int, length: int) -> bytes:

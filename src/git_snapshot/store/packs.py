@@ -1,16 +1,20 @@
 """Pack files: many compressed objects in one file, written once.
 
-A pack is a magic (``GSNPACK2``; packs of version 1, ``GSNPACK1``, are still read) followed by
-records. A record is a header (``REC``: marker, object type, SHA-256 key, raw size, compressed
-length) and one zstd frame. The SQLite index maps keys to (pack, offset, length); the headers
-make a pack readable without the index.
+A pack is a magic (``GSNPACK3``; packs of versions 1 and 2, ``GSNPACK1`` and ``GSNPACK2``, are
+still read) followed by records. A record is a header (``REC``: marker, object type, SHA-256
+key, raw size, length of what follows) and one zstd frame. The SQLite index maps keys to
+(pack, offset, length, position in a group); the headers make a pack readable without the
+index.
 
 Small objects compress badly one by one (a 2 KiB file shares most of its words with its
-neighbours, but a frame of its own sees none of them), so a version 2 pack may begin with a
-dictionary record (marker ``D``): raw zstd content, pieces of the small objects the writer saw
-first. Every frame of such a pack is decompressed with that dictionary (a frame compressed
-without it decodes the same with it); reading one object reads at most the dictionary (1 MiB,
-cached per pack) and its own frame.
+neighbours, but a frame of its own sees none of them), so small blobs are written together in
+group records (marker ``G``): a member table (count; type, key and size of each member) and one
+zstd frame of the members' bytes, one after the other. Reading one member decompresses at most
+its group (about GROUP_BYTES: bounded; each reading thread keeps the last group it
+decompressed, so the members of a group read in storage order cost one decompression). A pack
+may also begin with a dictionary record (marker ``D``): raw zstd content, pieces of the small
+objects the writer saw first. Every frame of such a pack is decompressed with that dictionary
+(a frame compressed without it decodes the same with it); it is cached per pack.
 
 A writer fills a temp file in ``tmp/``, then fsyncs it and renames it into ``packs/``: a pack
 under ``packs/`` is always complete. Only after that are its objects entered in the index.
@@ -24,25 +28,43 @@ import hashlib
 import os
 import struct
 import threading
-from collections.abc import Callable
 from collections.abc import Iterator
-from dataclasses import dataclass
-from dataclasses import field
-from typing import TYPE_CHECKING
-from typing import BinaryIO
-
-import zstandard
 
 from git_snapshot.store.safewrite import fsync_dir as fsync_dir  # kill-point tests patch it here
 
+TYPE_CHECKING = False  # typing's own, without importing typing (the hook path imports this)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from concurrent.futures import Future
     from concurrent.futures import ThreadPoolExecutor
+    from typing import BinaryIO
+    from typing import Union
+
+    import zstandard
+
+    # What a writer compresses: an object (type, key, data) or a group of them; and what it
+    # keeps of one while it is compressed: types, keys and sizes.
+    _Obj = tuple[int, bytes, bytes]
+    _Shape = Union[tuple[int, bytes, int], list[tuple[int, bytes, int]]]
 
 PACK_MAGIC_V1 = b"GSNPACK1"  # one frame per object, no dictionary
-PACK_MAGIC = b"GSNPACK2"  # may start with a dictionary record
-MAGICS = (PACK_MAGIC_V1, PACK_MAGIC)
-REC = struct.Struct("<cB32sQQ")  # b"R" (or b"D"), type, key, raw size, compressed length
+PACK_MAGIC_V2 = b"GSNPACK2"  # may start with a dictionary record
+PACK_MAGIC = b"GSNPACK3"  # and small blobs in group records
+MAGICS = (PACK_MAGIC_V1, PACK_MAGIC_V2, PACK_MAGIC)
+REC = struct.Struct("<cB32sQQ")  # b"R" (b"D", b"G"), type, key, raw size, length that follows
+# A group record (b"G"): type 0, the key is the SHA-256 of the member table, the size the sum
+# of the members' sizes, the length that of the table and the frame. The table: COUNT, then
+# MEMBER (type, key, size) per member; the frame holds the members' bytes in table order.
+COUNT = struct.Struct("<I")
+MEMBER = struct.Struct("<B32sQ")
+# Blobs of at most GROUP_OBJECT bytes are grouped; a group is closed once it holds
+# GROUP_BYTES. Measured on the M tree (62k files, 555 MB; every frame with the pack's
+# dictionary): see docs/FORMAT.md "Packs".
+GROUP_OBJECT = 128 << 10
+GROUP_BYTES = 2 << 20
+GROUP_MEMBERS = 4096  # members of one group, at most
+GROUP_TYPES = (1,)  # blobs: trees are read one by one (diff, log), and hold random keys
+GROUP_LIMIT = 16 << 20  # a group claiming more raw bytes (or members) than this is damage
 CHUNK = 1 << 20
 MAX_PACK = 64 << 20
 LEVEL = 3
@@ -72,49 +94,120 @@ QUEUE_BYTES = 8 << 20  # and at most this many raw bytes
 POOL_AFTER = 8 << 20  # a writer given less than this compresses in its own thread
 
 
-@dataclass
 class PackedObject:
-    # one per object of a snapshot until the index has them: no __dict__ each (-8 MB on L)
-    __slots__ = ("key", "length", "offset", "size", "type")
-    key: bytes
-    type: int
-    offset: int  # of the zstd frame
-    length: int  # of the zstd frame
-    size: int  # raw
+    """Where one object lies in a pack. One per object of a snapshot until the index has
+    them: slots, no __dict__ each (-8 MB on L); a plain class (no dataclasses on the hook
+    path)."""
+
+    FIELDS = ("key", "type", "offset", "length", "size", "inner")  # remote index documents
+    __slots__ = FIELDS
+
+    def __init__(
+        self, key: bytes, type: int, offset: int, length: int, size: int, inner: int = -1
+    ) -> None:
+        self.key = key
+        self.type = type
+        self.offset = offset  # of the zstd frame; of a group's body (table and frame)
+        self.length = length  # of the zstd frame; of a group's body
+        self.size = size  # raw
+        self.inner = inner  # where it starts in its group's content; -1: a frame of its own
+
+    def astuple(self) -> tuple[bytes, int, int, int, int, int]:
+        return (self.key, self.type, self.offset, self.length, self.size, self.inner)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PackedObject) and self.astuple() == other.astuple()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
+
+    def __repr__(self) -> str:
+        return (
+            f"PackedObject(key={self.key!r}, type={self.type}, offset={self.offset}, "
+            f"length={self.length}, size={self.size}, inner={self.inner})"
+        )
 
 
-@dataclass
 class FinishedPack:
-    name: str
-    size: int
-    objects: list[PackedObject] = field(default_factory=list)
+    __slots__ = ("name", "objects", "size")
+
+    def __init__(self, name: str, size: int, objects: list[PackedObject] | None = None) -> None:
+        self.name = name
+        self.size = size
+        self.objects: list[PackedObject] = [] if objects is None else objects
+
+    def __repr__(self) -> str:
+        return f"FinishedPack(name={self.name!r}, size={self.size}, {len(self.objects)} objects)"
+
+
+def _zstd_error(message: str) -> Exception:
+    import zstandard  # not at import time: the hook path imports this module
+
+    return zstandard.ZstdError(message)
 
 
 class _Compressors(threading.local):
-    """zstd contexts are not thread-safe: one set per thread."""
+    """zstd contexts are not thread-safe: one set per thread, made when first needed."""
 
     def __init__(self) -> None:
-        self.plain = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
+        self.plain: zstandard.ZstdCompressor | None = None
         self.dicts: dict[int, zstandard.ZstdCompressor] = {}
 
 
 _COMPRESSORS = _Compressors()
 
 
+def _plain() -> zstandard.ZstdCompressor:
+    """This thread's compressor without a dictionary."""
+    c = _COMPRESSORS
+    if c.plain is None:
+        import zstandard
+
+        c.plain = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
+    return c.plain
+
+
 def _compress(data: bytes, zdict: zstandard.ZstdCompressionDict | None) -> bytes:
     c = _COMPRESSORS
-    if zdict is None or len(data) > DICT_OBJECT:
-        return c.plain.compress(data)
+    if zdict is None:
+        return (c.plain or _plain()).compress(data)
     comp = c.dicts.get(id(zdict))
     if comp is None:
+        import zstandard
+
         c.dicts.clear()  # one dictionary at a time per thread
         comp = zstandard.ZstdCompressor(dict_data=zdict, compression_params=_dict_params())
         c.dicts[id(zdict)] = comp
     return comp.compress(data)
 
 
-def _compress_all(items: list[bytes], zdict: zstandard.ZstdCompressionDict | None) -> list[bytes]:
-    return [_compress(data, zdict) for data in items]
+def _compress_all(
+    items: list[bytes | list[bytes]], zdict: zstandard.ZstdCompressionDict | None
+) -> list[bytes]:
+    """A frame per item; a list (a group's members) is compressed as one."""
+    return [_compress(d if isinstance(d, bytes) else b"".join(d), zdict) for d in items]
+
+
+def group_table(members: list[tuple[int, bytes, int]]) -> bytes:
+    """The member table of a group of (type, key, size)."""
+    return COUNT.pack(len(members)) + b"".join(MEMBER.pack(*m) for m in members)
+
+
+def parse_table(body: bytes | memoryview, where: str) -> tuple[list[tuple[int, bytes, int]], int]:
+    """The members of a group record's *body* (its table and frame) and where its frame starts;
+    ValueError when the table cannot be right (it runs past the body, names a key twice,
+    claims more than GROUP_LIMIT)."""
+    if len(body) < COUNT.size:
+        raise ValueError(f"{where}: group table is cut short")
+    (count,) = COUNT.unpack_from(body, 0)
+    end = COUNT.size + count * MEMBER.size
+    if count == 0 or end > len(body):
+        raise ValueError(f"{where}: group table is damaged (runs past its record)")
+    members: list[tuple[int, bytes, int]] = list(MEMBER.iter_unpack(body[COUNT.size : end]))
+    if len({k for _, k, _ in members}) != count:
+        raise ValueError(f"{where}: group table is damaged (a key twice)")
+    if sum(s for _, _, s in members) > GROUP_LIMIT:
+        raise ValueError(f"{where}: group table is damaged (too big)")
+    return members, end
 
 
 def _give_back_big_blocks() -> None:
@@ -129,9 +222,22 @@ def _give_back_big_blocks() -> None:
 
 
 def _dict_params() -> zstandard.ZstdCompressionParameters:
+    import zstandard
+
     return zstandard.ZstdCompressionParameters.from_level(
         LEVEL, hash_log=DICT_HASH_LOG, chain_log=DICT_CHAIN_LOG, write_checksum=1
     )
+
+
+def _datas(units: list[_Obj | list[_Obj]]) -> list[bytes | list[bytes]]:
+    return [u[2] if isinstance(u, tuple) else [d for _, _, d in u] for u in units]
+
+
+def _shape(unit: _Obj | list[_Obj]) -> _Shape:
+    """What the writer keeps of a unit while it is compressed: types, keys and sizes."""
+    if isinstance(unit, tuple):
+        return (unit[0], unit[1], len(unit[2]))
+    return [(t, k, len(d)) for t, k, d in unit]
 
 
 class PackWriter:
@@ -154,7 +260,6 @@ class PackWriter:
         self._tmpdir = os.path.join(root, "tmp")
         self._packdir = os.path.join(root, "packs")
         self._max = max_size
-        self._cctx = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
         self._file: BinaryIO | None = None
         self._tmpname = ""
         self._current: FinishedPack | None = None
@@ -170,10 +275,13 @@ class PackWriter:
         self._small_since = 0  # raw bytes of small objects since the dictionary was chosen
         self._batch: list[tuple[int, bytes, bytes, bool]] = []  # (type, key, data, dedupe)
         self._batch_bytes = 0
-        # submitted batches, oldest first: (type, key, raw size) of each object, raw bytes
-        self._queue: collections.deque[
-            tuple[list[tuple[int, bytes, int]], int, Future[list[bytes]]]
-        ] = collections.deque()
+        self._group: list[_Obj] = []  # small blobs waiting for their group to fill
+        self._group_bytes = 0
+        # submitted batches, oldest first: per unit (object or group) the (type, key, raw
+        # size) of its objects, a list for a group; raw bytes; the frames
+        self._queue: collections.deque[tuple[list[_Shape], int, Future[list[bytes]]]] = (
+            collections.deque()
+        )
         self._queued = 0  # raw bytes in the queue
         # keys among those given that the store holds already (set by the archiver)
         self.known: Callable[[list[bytes]], set[bytes]] | None = None
@@ -197,14 +305,16 @@ class PackWriter:
             small = [d[:DICT_PIECE] for _, _, d, _ in self._held if 0 < len(d) <= DICT_OBJECT]
             step = max(1, len(small) // (2 * pieces))
             # pieces of what compresses (not of an archive or an image among the sources)
-            good = [p for p in small[::step] if len(self._cctx.compress(p)) < 0.8 * len(p)]
+            good = [p for p in small[::step] if len(_compress(p, None)) < 0.8 * len(p)]
             content = b"".join(good[:: max(1, len(good) // pieces)][:pieces])
         if len(content) >= DICT_MIN // 32:
+            import zstandard
+
             self._zdict = zstandard.ZstdCompressionDict(
                 content, dict_type=zstandard.DICT_TYPE_RAWCONTENT
             )
             self._zdict.precompute_compress(compression_params=_dict_params())
-            frame = self._cctx.compress(content)
+            frame = _compress(content, None)
             key = hashlib.sha256(content).digest()
             self._dict_record = REC.pack(b"D", 0, key, len(content), len(frame)) + frame
         held, self._held = self._held, []
@@ -269,43 +379,86 @@ class PackWriter:
         if self._pool is not None:
             self._drain(QUEUE)
 
-    def _submit(self) -> None:
+    def _submit(self, close: bool = False) -> None:
         """Compress the batch with the dictionary of the moment: in the pool if there is one,
         else now. Objects added with *dedupe* that ``self.known`` says the store holds
-        already are left out (one lookup per batch, not one per object)."""
-        batch, size = self._batch, self._batch_bytes
+        already are left out (one lookup per batch, not one per object). Small blobs go to
+        the group being filled, which goes along once full (or with *close*)."""
+        batch = self._batch
         self._batch, self._batch_bytes = [], 0
         ask = [k for _, k, _, dedupe in batch if dedupe]
         have = self.known(ask) if ask and self.known is not None else set()
-        if have:
-            batch = [x for x in batch if not (x[3] and x[1] in have)]
-            size = sum(len(x[2]) for x in batch)
-        if self._pool is None:
-            for type_, key, data, _ in batch:
-                self._write(type_, key, len(data), _compress(data, self._zdict))
+        units: list[_Obj | list[_Obj]] = []
+        size = 0
+        group = self._group
+        for type_, key, data, dedupe in batch:
+            if dedupe and key in have:
+                continue
+            if type_ in GROUP_TYPES and len(data) <= GROUP_OBJECT:
+                group.append((type_, key, data))
+                self._group_bytes += len(data)
+                if self._group_bytes >= GROUP_BYTES or len(group) >= GROUP_MEMBERS:
+                    units.append(group)
+                    size += self._group_bytes
+                    group = self._group = []
+                    self._group_bytes = 0
+            else:
+                units.append((type_, key, data))
+                size += len(data)
+        if close and group:
+            units.append(group)
+            size += self._group_bytes
+            self._group = []
+            self._group_bytes = 0
+        if not units:
             return
-        fut = self._pool.submit(_compress_all, [d for _, _, d, _ in batch], self._zdict)
-        self._queue.append(([(t, k, len(d)) for t, k, d, _ in batch], size, fut))
+        if self._pool is None:
+            for unit, frame in zip(units, _compress_all(_datas(units), self._zdict)):
+                self._write_unit(_shape(unit), frame)
+            return
+        fut = self._pool.submit(_compress_all, _datas(units), self._zdict)
+        self._queue.append(([_shape(u) for u in units], size, fut))
         self._queued += size
 
     def _drain(self, keep: int) -> None:
         """Write queued frames, oldest first, until at most *keep* batches wait (and any
         finished); with *keep* 0, the batch being filled goes first."""
-        if keep == 0 and self._batch:
-            self._submit()
+        if keep == 0 and (self._batch or self._group):
+            self._submit(close=True)
         q = self._queue
         while q and (len(q) > keep or self._queued > QUEUE_BYTES or q[0][2].done()):
             items, size, fut = q.popleft()
             self._queued -= size
-            for (type_, key, raw), frame in zip(items, fut.result(), strict=True):
-                self._write(type_, key, raw, frame)
+            for unit, frame in zip(items, fut.result(), strict=True):
+                self._write_unit(unit, frame)
+
+    def _write_unit(self, unit: _Shape, frame: bytes) -> None:
+        if isinstance(unit, list):
+            self._write_group(group_table(unit), frame)
+        else:
+            self._write(*unit, frame)
+
+    def _write_group(self, table: bytes, frame: bytes) -> None:
+        members, _ = parse_table(table, "group")
+        f, pack = self._open()
+        start = f.tell() + REC.size
+        length = len(table) + len(frame)
+        total = sum(s for _, _, s in members)
+        f.write(REC.pack(b"G", 0, hashlib.sha256(table).digest(), total, length))
+        f.write(table)
+        f.write(frame)
+        inner = 0
+        for type_, key, size in members:
+            pack.objects.append(PackedObject(key, type_, start, length, size, inner))
+            inner += size
+        self.written += REC.size + length
 
     def _write(self, type_: int, key: bytes, size: int, frame: bytes) -> None:
         f, pack = self._open()
         start = f.tell()
         f.write(REC.pack(b"R", type_, key, size, len(frame)))
         f.write(frame)
-        pack.objects.append(PackedObject(key, type_, start + REC.size, len(frame), size))
+        pack.objects.append(PackedObject(key, type_, start + REC.size, len(frame), size, -1))
         self.written += REC.size + len(frame)
 
     def flush(self) -> None:
@@ -317,6 +470,13 @@ class PackWriter:
         """Copy an object compressed without a dictionary (repacking)."""
         self.flush()
         self._write(type_, key, size, frame)
+
+    def add_group(self, body: bytes) -> None:
+        """Copy a group record whole: its table and a frame compressed without a dictionary
+        (repacking a group whose members all live)."""
+        self.flush()
+        _, end = parse_table(body, "group")
+        self._write_group(body[:end], body[end:])
 
     def begin_stream(self) -> StreamRecord:
         self.flush()
@@ -360,6 +520,7 @@ class PackWriter:
         self._queue.clear()
         self._queued = 0
         self._batch.clear()
+        self._group.clear()
         self._held.clear()
         if self._file is not None:
             with contextlib.suppress(OSError):  # e.g. the flush of a full disk
@@ -378,7 +539,7 @@ class StreamRecord:
         self._pack = pack
         self._start = f.tell()
         f.write(b"\0" * REC.size)
-        self._comp = writer._cctx.compressobj(size=-1)
+        self._comp = _plain().compressobj(size=-1)
         self._hash = hashlib.sha256()
         self.size = 0
 
@@ -402,7 +563,7 @@ class StreamRecord:
         self._f.write(REC.pack(b"R", type_, key, self.size, length))
         self._f.seek(end)
         self._pack.objects.append(
-            PackedObject(key, type_, self._start + REC.size, length, self.size)
+            PackedObject(key, type_, self._start + REC.size, length, self.size, -1)
         )
         added = end - self._start
         self._writer.written += added
@@ -416,10 +577,12 @@ class StreamRecord:
 
 class _Decompressors(threading.local):
     def __init__(self) -> None:
-        self.plain = zstandard.ZstdDecompressor()
+        self.plain: zstandard.ZstdDecompressor | None = None
         self.dicts: collections.OrderedDict[str, zstandard.ZstdDecompressor] = (
             collections.OrderedDict()
         )
+        # the last group this thread decompressed: (pack, offset), its content
+        self.group: tuple[tuple[str, int], bytes] | None = None
 
 
 DICT_CACHE = 4  # packs whose dictionaries each reading thread keeps
@@ -454,16 +617,18 @@ class PackReader:
         head = os.pread(fd, len(PACK_MAGIC) + REC.size, 0)
         content = None
         if head[: len(PACK_MAGIC)] not in MAGICS:
-            raise zstandard.ZstdError("not a pack")
-        if head[: len(PACK_MAGIC)] == PACK_MAGIC and len(head) == len(PACK_MAGIC) + REC.size:
+            raise _zstd_error("not a pack")
+        if head[: len(PACK_MAGIC)] != PACK_MAGIC_V1 and len(head) == len(PACK_MAGIC) + REC.size:
             marker, _, key, size, length = REC.unpack_from(head, len(PACK_MAGIC))
             if marker == b"D":
                 if size > DICT_MAX_SIZE or length > DICT_MAX_SIZE:
-                    raise zstandard.ZstdError("the pack's dictionary is damaged")
+                    raise _zstd_error("the pack's dictionary is damaged")
                 frame = self._pread(pack, len(head), length)
+                import zstandard
+
                 content = zstandard.ZstdDecompressor().decompress(frame, max_output_size=size)
                 if len(content) != size or hashlib.sha256(content).digest() != key:
-                    raise zstandard.ZstdError("the pack's dictionary is damaged")
+                    raise _zstd_error("the pack's dictionary is damaged")
         self._dict_records[pack] = content
         return content
 
@@ -474,7 +639,11 @@ class PackReader:
             local.dicts.move_to_end(pack)
             return d
         content = self.dictionary(pack)
+        import zstandard
+
         if content is None:
+            if local.plain is None:
+                local.plain = zstandard.ZstdDecompressor()
             return local.plain
         d = zstandard.ZstdDecompressor(
             dict_data=zstandard.ZstdCompressionDict(
@@ -486,12 +655,48 @@ class PackReader:
             local.dicts.popitem(last=False)
         return d
 
-    def read(self, pack: str, offset: int, length: int, size: int) -> bytes:
+    def read(self, pack: str, offset: int, length: int, size: int, inner: int = -1) -> bytes:
+        """An object's content (not checked against its key: the caller does that); *inner*
+        >= 0: a member of the group record whose body lies at *offset*."""
+        if inner >= 0:
+            content = self.group(pack, offset, length)
+            if inner + size > len(content):
+                raise _zstd_error("object lies past the end of its group")
+            return content[inner : inner + size]
         frame = self.frame(pack, offset, length)
         data = self._dctx(pack).decompress(frame, max_output_size=size)
         if len(data) != size:
-            raise zstandard.ZstdError("object has the wrong size")
+            raise _zstd_error("object has the wrong size")
         return data
+
+    def group(self, pack: str, offset: int, length: int) -> bytes:
+        """The content of the group record whose body (table and frame) lies at *offset*:
+        its members' bytes in table order. Each thread keeps the last one it read."""
+        local = self._local
+        cached = local.group
+        if cached is not None and cached[0] == (pack, offset):
+            return cached[1]
+        local.group = None
+        body = self._pread(pack, offset, length)
+        try:
+            members, start = parse_table(body, f"pack {pack} at {offset}")
+        except ValueError as exc:
+            raise _zstd_error(str(exc)) from None
+        total = sum(s for _, _, s in members)
+        content = _read_exactly(self._dctx(pack), memoryview(body)[start:], total)
+        local.group = ((pack, offset), content)
+        return content
+
+    def group_members(
+        self, pack: str, offset: int, length: int
+    ) -> tuple[list[tuple[int, bytes, int]], bytes]:
+        """The member table of a group record and its body (gc copies it whole)."""
+        body = self._pread(pack, offset, length)
+        try:
+            members, _ = parse_table(body, f"pack {pack} at {offset}")
+        except ValueError as exc:
+            raise _zstd_error(str(exc)) from None
+        return members, body
 
     def frame(self, pack: str, offset: int, length: int) -> bytes:
         return self._pread(pack, offset, length)
@@ -499,12 +704,17 @@ class PackReader:
     def _pread(self, pack: str, offset: int, length: int) -> bytes:
         data = os.pread(self._file(pack).fileno(), length, offset)
         if len(data) != length:
-            raise zstandard.ZstdError("pack is truncated")
+            raise _zstd_error("pack is truncated")
         return data
 
-    def stream(self, pack: str, offset: int, length: int, size: int) -> Iterator[bytes]:
+    def stream(
+        self, pack: str, offset: int, length: int, size: int, inner: int = -1
+    ) -> Iterator[bytes]:
         """The object in chunks of at most CHUNK bytes: memory stays bounded however well
-        the object compressed."""
+        the object compressed (a group member, small, in one)."""
+        if inner >= 0:
+            yield self.read(pack, offset, length, size, inner)
+            return
         src = _Slice(self._file(pack).fileno(), offset, length)
         reader = self._dctx(pack).stream_reader(src, read_across_frames=False)  # type: ignore[arg-type]
         produced = 0
@@ -515,7 +725,7 @@ class PackReader:
             produced += len(out)
             yield out
         if produced != size:
-            raise zstandard.ZstdError("object is truncated")
+            raise _zstd_error("object is truncated")
 
     def close(self) -> None:
         with self._lock:
@@ -524,6 +734,23 @@ class PackReader:
             self._files.clear()
             self._dict_records.clear()
         self._local = _Decompressors()
+
+
+def _read_exactly(dctx: zstandard.ZstdDecompressor, frame: memoryview, size: int) -> bytes:
+    """*size* bytes decompressed from *frame*, which must hold exactly that many: never more
+    memory than *size*, whatever the frame's header claims."""
+    reader = dctx.stream_reader(frame, read_across_frames=False)
+    parts = []
+    got = 0
+    while got < size:
+        out = reader.read(size - got)
+        if not out:
+            raise _zstd_error("group is truncated")
+        parts.append(out)
+        got += len(out)
+    if reader.read(1):
+        raise _zstd_error("group holds more than its table says")
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class _Slice:
@@ -541,15 +768,15 @@ class _Slice:
         n = self._left if n < 0 else min(n, self._left)
         data = os.pread(self._fd, n, self._pos)
         if len(data) < n:
-            raise zstandard.ZstdError("pack is truncated")
+            raise _zstd_error("pack is truncated")
         self._left -= len(data)
         self._pos += len(data)
         return data
 
 
 def scan_pack(path: str) -> Iterator[PackedObject]:
-    """Records of a pack read from its headers alone (for repair and tests); the dictionary
-    record is not an object and is skipped."""
+    """Objects of a pack read from its headers and group tables alone (for repair, push and
+    tests); the dictionary record is not an object and is skipped."""
     with open(path, "rb") as f:
         if f.read(len(PACK_MAGIC)) not in MAGICS:
             raise ValueError(f"{path}: not a pack")
@@ -561,12 +788,33 @@ def scan_pack(path: str) -> Iterator[PackedObject]:
             if len(head) < REC.size:
                 raise ValueError(f"{path}: truncated record at {pos}")
             marker, type_, key, size, length = REC.unpack(head)
-            if marker != b"R" and not (marker == b"D" and first):
+            if marker not in (b"R", b"G") and not (marker == b"D" and first):
                 raise ValueError(f"{path}: bad record at {pos}")
             if pos + REC.size + length > end:
                 raise ValueError(f"{path}: truncated record at {pos}")
             if marker == b"R":
-                yield PackedObject(key, type_, pos + REC.size, length, size)
+                yield PackedObject(key, type_, pos + REC.size, length, size, -1)
+            elif marker == b"G":
+                yield from _members(f, path, pos, key, size, length)
             first = False
             pos += REC.size + length
             f.seek(pos)
+
+
+def _members(
+    f: BinaryIO, path: str, pos: int, key: bytes, size: int, length: int
+) -> Iterator[PackedObject]:
+    """The members of the group record at *pos*, whose table *f* is at."""
+    where = f"{path}: group at {pos}"
+    (count,) = COUNT.unpack(f.read(COUNT.size)) if length >= COUNT.size else (0,)
+    n = COUNT.size + count * MEMBER.size
+    if count == 0 or n > length:
+        raise ValueError(f"{where}: its table is damaged")
+    table = COUNT.pack(count) + f.read(n - COUNT.size)
+    members, _ = parse_table(table, where)
+    if hashlib.sha256(table).digest() != key or sum(s for _, _, s in members) != size:
+        raise ValueError(f"{where}: its table is damaged")
+    inner = 0
+    for type_, k, s in members:
+        yield PackedObject(k, type_, pos + REC.size, length, s, inner)
+        inner += s

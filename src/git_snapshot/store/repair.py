@@ -174,7 +174,8 @@ def _intact_copy(store: Store, key: bytes, where: list[tuple[str, PackedObject]]
         return where[0][0]
     for name, o in where:
         try:
-            if hashlib.sha256(store.reader.read(name, o.offset, o.length, o.size)).digest() == key:
+            data = store.reader.read(name, o.offset, o.length, o.size, o.inner)
+            if hashlib.sha256(data).digest() == key:
                 return name
         except (OSError, zstandard.ZstdError):
             continue

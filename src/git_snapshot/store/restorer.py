@@ -69,8 +69,8 @@ DICTS = 4  # packs whose dictionaries each writer thread keeps ready
 JOB_BYTES = 48 << 10  # names and link targets per job (one message to a writer process)
 MESSAGE = 1 << 20  # the longest message between the restore and a writer process
 
-# Where a file's content lies: pack, offset, frame length, size.
-_Loc = tuple[str, int, int, int]
+# Where a file's content lies: pack, offset, frame length, size, place in its group (or -1).
+_Loc = tuple[str, int, int, int, int]
 # A file or symlink gathered for a job: its directory, entry and path.
 _Item = tuple["_Dir", Entry, bytes]
 # ...as a writer gets it: the directory's descriptor (for a writer process: its index among
@@ -81,7 +81,7 @@ _Work = tuple[int, bytes, int, int, bytes, "_Loc | None"]
 # the careful way by the calling thread), of the damaged files (with key and why), and where
 # it stopped on an error (position, errno, message; a full disk).
 _Done = tuple[list[int], list[tuple[int, bytes, str]], "tuple[int, int, str] | None"]
-_NOWHERE: _Loc = ("", 0, 0, 0)
+_NOWHERE: _Loc = ("", 0, 0, 0, -1)
 _SHA256 = hashlib.sha256()  # copied per object: cheaper than looking the digest up each time
 NEVER = frozenset({b".git"})
 
@@ -284,7 +284,7 @@ class Restorer:
 
     def _located(self, key: bytes) -> Location | None:
         loc = self.locs.get(key)
-        return None if loc is None else Location(*loc, type=0)
+        return None if loc is None else Location(*loc[:4], type=0, inner=loc[4])
 
     def _keep(self, key: bytes, entries: list[Entry]) -> None:
         if self._cached + len(entries) <= TREE_CACHE:
@@ -405,15 +405,15 @@ class Restorer:
             return
         locs = self.locs
         for pack_id, (pack, _) in index.gc_packs().items():
-            for key, offset, length, size, _ in index.objects_in_pack(pack_id):
-                locs[key] = (pack, offset, length, size)
+            for key, offset, length, size, _, inner in index.objects_in_pack(pack_id):
+                locs[key] = (pack, offset, length, size, inner)
 
     def _locate_all(self) -> None:
         """Where the contents of the files to be read whole lie, looked up by key in a few
         queries before writing (when _scan did not)."""
         locs = self.locs
         for key, loc in self.store.index.locate_many(self.want).items():
-            locs[key] = (loc.pack, loc.offset, loc.length, loc.size)
+            locs[key] = (loc.pack, loc.offset, loc.length, loc.size, loc.inner)
 
     def _open_target(self, target: str) -> int:
         """The target directory, made if missing (-1 for a dry run into a new directory)."""
@@ -654,9 +654,9 @@ class Restorer:
             loc = locs.get(e.ref)
             if loc is None and e.ref in found:
                 where = found[e.ref]
-                loc = (where.pack, where.offset, where.length, where.size)
+                loc = (where.pack, where.offset, where.length, where.size, where.inner)
             if loc is None or loc[3] != e.size:
-                at = None if loc is None else Location(*loc, type=0)
+                at = None if loc is None else Location(*loc[:4], type=0, inner=loc[4])
                 self.report.damaged.append((item[2], validate.located_problem(e, at) or ""))
                 continue
             ready.append((loc, item))
@@ -710,12 +710,17 @@ class Restorer:
                         taken.append(i)
                     i += 1
                     continue
-                pack, start, length, _ = loc
+                pack, start, length, _, inner = loc
+                if inner >= 0:  # in a group: the reader keeps the group for the next members
+                    if not self._member(work[i], i, damaged):
+                        taken.append(i)
+                    i += 1
+                    continue
                 end = start + length
                 j = i + 1
                 while j < n:  # the span: the next frames of the same pack close behind
                     after = work[j][5]
-                    if after is None or after[0] != pack:
+                    if after is None or after[0] != pack or after[4] >= 0:
                         break
                     stop = after[1] + after[2]
                     if after[1] - end > GAP or stop - start > SPAN:
@@ -739,7 +744,7 @@ class Restorer:
                         return taken, damaged, None  # nobody is left to answer
                     at = k
                     parent, name, mode, mtime, ref, loc = work[k]
-                    _, offset, length, size = loc  # type: ignore[misc]
+                    _, offset, length, size, _ = loc  # type: ignore[misc]
                     try:
                         if span is None:
                             frame: bytes | memoryview = read(pack, offset, length)
@@ -763,6 +768,25 @@ class Restorer:
         except OSError as exc:  # a full disk: the path goes into the one-line error
             return taken, damaged, (at, exc.errno or 0, exc.strerror or str(exc))
         return taken, damaged, None
+
+    def _member(self, item: _Work, k: int, damaged: list[tuple[int, bytes, str]]) -> bool:
+        """Create the file of *item*, whose content lies in a group; False when its name was
+        taken meanwhile (the careful way then)."""
+        parent, name, mode, mtime, ref, loc = item
+        pack, offset, length, size, inner = loc  # type: ignore[misc]
+        try:
+            data = self.store.reader.read(pack, offset, length, size, inner)
+        except (OSError, zstandard.ZstdError) as exc:
+            damaged.append((k, ref, _unreadable(ref, pack, exc)))
+            return True
+        h = _SHA256.copy()
+        h.update(data)
+        if h.digest() != ref:
+            damaged.append(
+                (k, ref, f"object {ref.hex()[:16]} in pack {pack} does not match its hash")
+            )
+            return True
+        return self._new_file(parent, name, mode, mtime, data)
 
     def _dctx(self, pack: str) -> zstandard.ZstdDecompressor:
         """This thread's decompressor for the frames of *pack* (with its dictionary)."""
@@ -802,7 +826,7 @@ class Restorer:
         for k, key, why in damaged:
             self.report.damaged.append((todo[k][2], why))
             with contextlib.suppress(sqlite3.Error, UserError):
-                self.store.index.mark_damaged(key, why)
+                self.store.index.mark_damaged(key, why, group=" is unreadable: " in why)
         for k in taken:
             d, e, path = todo[k]
             self.at = path

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
-import dataclasses
 import json
 import os
 import shutil
@@ -43,27 +42,25 @@ PARALLEL = 8  # concurrent pack downloads
 
 
 def pack_doc(pack_id: str, sealed_size: int, plain_size: int, objects: list[PackedObject]) -> Any:
-    names = [f.name for f in dataclasses.fields(PackedObject)]
-    rows = [
-        [v.hex() if isinstance(v, bytes) else v for v in dataclasses.astuple(o)] for o in objects
-    ]
+    rows = [[v.hex() if isinstance(v, bytes) else v for v in o.astuple()] for o in objects]
+    names = list(PackedObject.FIELDS)
     return {"id": pack_id, "sealed": sealed_size, "size": plain_size, "fields": names, "rows": rows}
 
 
 def pack_from_doc(doc: Any) -> FinishedPack:
-    names = [f.name for f in dataclasses.fields(PackedObject)]
-    if doc.get("fields") != names:
+    names = list(PackedObject.FIELDS)
+    fields = doc.get("fields")
+    # a document written before groups has no "inner": every object a frame of its own
+    if fields != names and fields != names[:-1]:
         raise CorruptObject(
             f"remote pack index {doc.get('id')} was written by another version of git-snapshot"
         )
-    types = {f.name: f.type for f in dataclasses.fields(PackedObject)}
     objects = []
     for row in doc["rows"]:
-        values: dict[str, Any] = {
-            n: bytes.fromhex(v) if types[n] in ("bytes", bytes) else v
-            for n, v in zip(names, row, strict=True)
-        }
-        objects.append(PackedObject(**values))
+        if len(row) != len(fields):
+            raise CorruptObject(f"remote pack index {doc.get('id')} has a row of the wrong size")
+        key, *rest = row
+        objects.append(PackedObject(bytes.fromhex(key), *rest))
     return FinishedPack(f"{doc['id']}.pack", int(doc["size"]), objects)
 
 
