@@ -246,12 +246,14 @@ def take(
     if not fast:
         gitrepo.prefetch(repo)  # the labels, if the hook did not ask for them (a watcher runs)
     opts = Options(
-        classify=_Lazy(repo) if fast else classifier(repo, digest if plan else None),
+        classify=_Lazy(repo) if fast else classifier(repo, digest),
         exclude=excluder(cfg.excludes),
         omit=frozenset({b".git"}),
         skip_cachedir_tag=cfg.skip_cache_dirs,
         progress=progress,
     )
+    if digest:  # what the labels and exclusions come from: unchanged folders keep their trees
+        opts.rules = repr((digest[0], cfg.excludes))
     if plan is not None:
         labels = plan.begun.base_labels if fast else digest[0]
         opts.clean = (lambda rel: True) if fast else plan.clean(labels)
