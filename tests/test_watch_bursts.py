@@ -125,6 +125,44 @@ def test_a_deleted_folder_is_a_loss_entry_printed_once(repo: Path) -> None:
     assert len(list(pkgs.rglob("*.js"))) == 120
 
 
+def test_files_overwritten_before_a_snapshot_in_the_burst_are_named_too(repo: Path) -> None:
+    """Overwrites, a snapshot taken in between (it holds the new content), then deletions:
+    the deletions are recorded against that snapshot, the overwritten files in a second
+    entry against the snapshot before their overwrite, which holds what they lost."""
+    from git_snapshot.watch.daemon import _burst_json
+    from git_snapshot.watch.take import record_bursts
+
+    (repo / "notes.txt").write_text("my notes\n")
+    pkgs = repo / "packages"
+    pkgs.mkdir()
+    for i in range(3):
+        (pkgs / f"f{i}.js").write_text(f"module {i}\n")
+    g = gitrepo.find_repo(str(repo))
+    with Store() as store:
+        older = worktree.take(store, g, trigger="watch").snapshot
+    d = BurstDetector(threshold_files=3, window_s=60.0)
+    t1 = time.time()
+    (repo / "notes.txt").write_text("overwritten\n")
+    d.feed(t1, str(repo / "notes.txt"), bursts.OVERWRITE)
+    with Store() as store:
+        middle = worktree.take(store, g, trigger="watch").snapshot
+    t2 = max(time.time(), middle.created + 0.001)
+    shutil.rmtree(pkgs)
+    for i in range(3):
+        d.feed(t2, str(pkgs / f"f{i}.js"), bursts.DELETE)
+    d.feed(t2, str(pkgs), bursts.DELETE_DIR)
+    (burst,) = d.take(t2 + 120)
+    assert burst.started == t2  # at its first deletion
+    record_bursts(str(repo), [json.loads(json.dumps(_burst_json(burst)))])  # as the worker
+    with Store() as store:
+        entries = losses.history(store, g)
+    got = {e["snapshot"]: sorted(x["path"] for x in e["lost"]) for e in entries}
+    assert got == {
+        middle.id: ["packages/f0.js", "packages/f1.js", "packages/f2.js"],
+        older.id: ["notes.txt"],
+    }
+
+
 def test_rewritten_build_output_and_what_git_holds_are_no_loss(repo: Path) -> None:
     (repo / ".gitignore").write_text("build/\n")
     (repo / "build").mkdir()

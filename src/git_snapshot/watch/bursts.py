@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import time
 from collections import deque
+from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -35,6 +36,29 @@ class Burst:
     started: float
     ended: float
     kinds: Mapping[str, str] = field(default_factory=dict)  # path -> delete/overwrite/delete_dir
+    times: Mapping[str, float] = field(default_factory=dict)  # path -> when it was first seen
+
+    def parts(self, before: Callable[[float], Any]) -> list[tuple[Any, Burst]]:
+        """The burst split by the snapshot that holds what each path lost: *before(t)* is
+        the last snapshot whose walk ended before *t*. Every deletion is at or after the
+        burst's start, so the snapshot before the start holds them; a file overwritten
+        earlier (before a snapshot taken in the middle of the burst, which holds the new
+        content) has its older content in the snapshot before its own overwrite."""
+        main = before(self.started)
+        groups: dict[int, tuple[Any, list[str]]] = {}
+        for p in self.paths:
+            t = self.times.get(p, self.started)
+            snap = main if main is None or t >= main.created else before(t)
+            if snap is None:
+                continue
+            groups.setdefault(snap.id, (snap, []))[1].append(p)
+        out = []
+        for snap, paths in groups.values():
+            started = min(self.times.get(p, self.started) for p in paths)
+            kinds = {p: self.kinds[p] for p in paths if p in self.kinds}
+            times = {p: self.times[p] for p in paths if p in self.times}
+            out.append((snap, Burst(tuple(paths), started, self.ended, kinds, times)))
+        return out
 
 
 class BurstDetector:
@@ -47,6 +71,7 @@ class BurstDetector:
         self.window = window_s
         self.recent: deque[tuple[float, str, str]] = deque()
         self.open: dict[str, str] | None = None  # the burst under way: path -> kind
+        self.times: dict[str, float] = {}  # its paths: when each was first seen
         self.started = self.last = 0.0
         self.done: list[Burst] = []
 
@@ -54,6 +79,7 @@ class BurstDetector:
         if self.open is not None:
             if now - self.last <= self.window:
                 self.open[path] = kind
+                self.times.setdefault(path, now)
                 self.last = now
                 return
             self._close()
@@ -62,6 +88,9 @@ class BurstDetector:
             self.recent.popleft()
         if len(self.recent) >= self.threshold or kind == DELETE_DIR:
             self.open = {p: k for _, p, k in self.recent}
+            self.times = {}
+            for t, p, _ in self.recent:
+                self.times.setdefault(p, t)
             # it starts at its first deletion, if any: files written just before (a tool
             # writing them, an editor saving) are often seen as overwritten, and a snapshot
             # taken between them and an rm -rf holds what the rm -rf deleted; the burst must
@@ -85,8 +114,11 @@ class BurstDetector:
 
     def _close(self) -> None:
         assert self.open is not None
-        self.done.append(Burst(tuple(self.open), self.started, self.last, dict(self.open)))
+        self.done.append(
+            Burst(tuple(self.open), self.started, self.last, dict(self.open), self.times)
+        )
         self.open = None
+        self.times = {}
 
 
 def from_config(worktree: str) -> BurstDetector:

@@ -699,7 +699,13 @@ class Daemon:
 
 
 def _burst_json(b: Any) -> dict[str, Any]:
-    return {"paths": list(b.paths), "started": b.started, "ended": b.ended, "kinds": b.kinds}
+    return {
+        "paths": list(b.paths),
+        "started": b.started,
+        "ended": b.ended,
+        "kinds": b.kinds,
+        "times": b.times,
+    }
 
 
 def _wid(worktree: str) -> str:

@@ -47,23 +47,29 @@ def before_burst(store: Any, worktree: str, started: float) -> Any:
 
 def record_bursts(worktree: str, items: list[dict[str, Any]]) -> dict[str, object]:
     """Record each burst (watch/bursts.py) against the store's last snapshot of *worktree*
-    whose walk ended before it began; what happened, as lines for the daemon's log."""
+    whose walk ended before it began (files it overwrote before a snapshot taken in the
+    middle of it: against the one before their overwrite, in an entry of their own); what
+    happened, as lines for the daemon's log."""
     from git_snapshot.store import Store
     from git_snapshot.watch import bursts
 
     lines = []
     with Store() as store:
         for item in items:
-            b = bursts.Burst(
-                tuple(item["paths"]), item["started"], item["ended"], item.get("kinds", {})
+            whole = bursts.Burst(
+                tuple(item["paths"]),
+                item["started"],
+                item["ended"],
+                item.get("kinds", {}),
+                item.get("times", {}),
             )
-            snap = before_burst(store, worktree, b.started)
-            if snap is None:
-                lines.append(f"a burst of {len(b.paths)} changes, no snapshot before it")
-                continue
-            entry = bursts.record(store, worktree, b, snap)
-            what = f"recorded against snapshot {snap.id}" if entry else "nothing lost"
-            lines.append(f"a burst of {len(b.paths)} changes: {what}")
+            parts = whole.parts(lambda t: before_burst(store, worktree, t))
+            if not parts:
+                lines.append(f"a burst of {len(whole.paths)} changes, no snapshot before it")
+            for snap, b in parts:
+                entry = bursts.record(store, worktree, b, snap)
+                what = f"recorded against snapshot {snap.id}" if entry else "nothing lost"
+                lines.append(f"a burst of {len(b.paths)} changes: {what}")
     return {"log": lines}
 
 
