@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from typing import NamedTuple
 
     from git_snapshot import losses
+    from git_snapshot.store import Result
     from git_snapshot.store import Snapshot
     from git_snapshot.store import Store
 
@@ -307,21 +308,30 @@ def _disk_blob_id(path: bytes) -> str:
 
 
 def _rewritten(
-    store: Store, repo: gitrepo.Repo, before: Snapshot, after: Snapshot, since: float | None
+    store: Store,
+    repo: gitrepo.Repo,
+    before: Snapshot,
+    after: Result,
+    since: float | None,
 ) -> list[bytes]:
     """Files that held something else in *before* and that the operation wrote over: the
     discarded edits of `checkout -f`, `switch --discard-changes`, `checkout -- f`, `restore`
     (with or without --source). Files the user changed themselves are older than the
     operation: they are not named."""
-    if before.root == after.root:
+    if before.root == after.snapshot.root:
         return []  # nothing differs (`checkout -b`): not even the diff code is imported
+    if after.changed is not None and after.base == before.root:
+        # the snapshot was rebuilt from *before* (the watcher's dirty set): it knows what
+        # differs, exactly what the diff below would find
+        changed = after.changed
+        return _written_during(repo, changed, since) if changed else []
     from git_snapshot.store.diff import ADDED
     from git_snapshot.store.diff import diff_trees
     from git_snapshot.store.objects import DIR
 
     changed = [
         c.path
-        for c in diff_trees(store, before.root, after.root)
+        for c in diff_trees(store, before.root, after.snapshot.root)
         if c.status != ADDED and c.old is not None and c.old.kind != DIR
     ]
     return _written_during(repo, changed, since) if changed else []
@@ -346,10 +356,11 @@ def find_losses(
     call: Call,
     ctx: Context,
     started: float,
-    after: Snapshot,
+    after: Result,
     overlay: gitrepo.Overlay | None,
 ) -> losses.Report | None:
-    """What the operation that ran this post-hook destroyed, or None."""
+    """What the operation that ran this post-hook destroyed, or None (*after*: this hook's
+    snapshot, as worktree.take returned it)."""
     from git_snapshot import losses
 
     before = _before(store, repo, call, started)
@@ -450,7 +461,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
             losses.note_checked(store, repo, res.snapshot.id, call.name)
         if not hook.pre and not ctx.under_run:
             try:
-                report = find_losses(store, repo, call, ctx, started, res.snapshot, overlay)
+                report = find_losses(store, repo, call, ctx, started, res, overlay)
                 if report:
                     losses.record(store, repo, report)
             except Exception as exc:
