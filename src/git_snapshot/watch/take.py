@@ -97,7 +97,23 @@ def serve() -> int:
             out = {"error": f"internal error {exc!r}"}
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
+        if out.get("new"):  # after the answer: the daemon does not wait for this
+            warm_deltas(path)
     return 0
+
+
+def warm_deltas(worktree: str) -> None:
+    """Compute the deltas a first ``find`` would (store/history.py): the worker is idle now,
+    a person running find is not. A cache only: any failure is left for find to meet."""
+    import contextlib
+
+    from git_snapshot import gitrepo
+    from git_snapshot import identity
+    from git_snapshot.store import Store
+    from git_snapshot.store import history
+
+    with contextlib.suppress(Exception), Store() as store:
+        history.warm_deltas(store, identity.source(store, gitrepo.find_repo(worktree)))
 
 
 def main(argv: list[str]) -> int:
