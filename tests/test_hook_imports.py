@@ -31,12 +31,15 @@ HEAVY = {
     "bz2": "brought by shutil",
     "lzma": "brought by shutil",
     "pathlib": "store paths are str (location, Store.path); pathlib brings urllib.parse too",
+    "urllib.parse": "index: only Index._open_readonly quotes a path for an URI",
+    "typing": "NamedTuple / TYPE_CHECKING: collections.namedtuple, TYPE_CHECKING = False",
+    "dataclasses": "plain classes with __slots__ (Options, Result, Snapshot, Location...)",
+    "inspect": "brought by dataclasses",
+    "ast": "brought by inspect",
+    "zstandard": "imported on first (de)compression: an unchanged snapshot does neither",
     "platformdirs": "location finds the default store on Linux itself",
 }
-# sqlite3 brings datetime itself. To add once store/archiver, index, packs and filescache are
-# lean too: "typing" (NamedTuple / TYPE_CHECKING: use collections.namedtuple and
-# TYPE_CHECKING = False), "dataclasses" and "inspect" (plain classes with __slots__),
-# "zstandard" (imported on first compress), "threading", "urllib.parse"
+# sqlite3 brings datetime itself; store/packs.py still imports threading.
 
 PROBE = """
 import json, sys
