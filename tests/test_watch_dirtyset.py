@@ -151,6 +151,37 @@ def test_only_changed_folders_are_listed(
     assert _on_disk(top) == snapshot_contents(store, again)
 
 
+def test_the_worker_brings_the_files_cache_to_the_last_snapshot(
+    watched: tuple[Store, Path, Daemon], tmp_path: Path
+) -> None:
+    """Rebuilt snapshots leave the files cache with the last full walk's snapshot; the
+    watcher's worker moves it to the last one, dropping the records of every folder that
+    changed since (a file only touched changes its folders' trees, not their own stat): the
+    folder-level path a hook takes where a big tree is only scanned then trusts it safely."""
+    from git_snapshot import identity
+    from git_snapshot.store import filescache
+    from git_snapshot.watch import take
+
+    store, top, daemon = watched
+    _take(store, top)  # the base: a full walk, which saves the cache
+    f = top / "a" / "b" / "c" / "f1.txt"
+    os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))  # same bytes
+    daemon.entries(f)
+    take.take(str(top))  # the worker: a rebuilt snapshot, then the cache moved to it
+    repo = gitrepo.find_repo(str(top))
+    last = store.snapshots(identity.source(store, repo), repo.toplevel)[-1]
+    path = filescache.cache_path(store.cache_dir, identity.source(store, repo), repo.toplevel)
+    cache = filescache.load(path, store.index.meta_get("generation", "0"), store.index.has_root)
+    assert cache.root == last.root
+    assert not {b"", b"a", b"a/b", b"a/b/c"} & cache.dirs.keys() and b"e" in cache.dirs
+    # a scanned big tree: snapshots take the folder-level path through that cache
+    dirtyset.scanned(store.path, str(top), [(str(top / "build"), False)])
+    (top / "e" / "new.txt").write_text("new\n")
+    daemon.entries(top / "e" / "new.txt")
+    snap = _take(store, top)
+    assert _same(snap) == _same(_full(top, tmp_path / "x"))
+
+
 def test_marks_made_while_a_snapshot_walks_stay(watched: tuple[Store, Path, Daemon]) -> None:
     store, top, daemon = watched
     _take(store, top)

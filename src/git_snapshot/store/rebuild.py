@@ -330,3 +330,63 @@ def _is_cachedir_tag(path: bytes) -> bool:
     from git_snapshot.store.archiver import is_cachedir_tag
 
     return is_cachedir_tag(path)
+
+
+# --------------------------------------------------------------------------- the files cache
+
+
+def differing_folders(store: Store, a: bytes, b: bytes) -> tuple[set[bytes], set[bytes]]:
+    """Between trees *a* and *b*: the folders both hold with other trees (their listings
+    differ, or something below them does), and those only one holds as a folder."""
+    differ: set[bytes] = set()
+    whole: set[bytes] = set()
+    level = [(b"", a, b)] if a != b else []
+    while level:
+        raws = treebytes.load(store, {k for _, x, y in level for k in (x, y)})
+        nxt = []
+        for rel, x, y in level:
+            differ.add(rel)
+            old = _split(store, x, raws[x])
+            new = _split(store, y, raws[y])
+            for name in old.keys() | new.keys():
+                ro, rn = old.get(name), new.get(name)
+                if ro == rn:
+                    continue
+                child = _join(rel, name)
+                o_dir = ro is not None and ro[0] == DIR
+                n_dir = rn is not None and rn[0] == DIR
+                if o_dir and n_dir:
+                    assert ro is not None and rn is not None
+                    if _ref(ro) != _ref(rn):
+                        nxt.append((child, _ref(ro), _ref(rn)))
+                elif o_dir or n_dir:
+                    whole.add(child)
+        level = nxt
+    return differ, whole
+
+
+def retarget_cache(store: Store, source: str, directory: str, root: bytes) -> bool:
+    """Make the files cache of *directory* the cache of the snapshot whose root is *root*
+    (the worktree's last), when it was saved with an older one: rebuilt snapshots leave it
+    alone, so it would stay with the last full walk's snapshot, and once retention forgets
+    that one the next full walk reads every file again. The records of every folder whose
+    tree differs between the two are dropped (the rest hold what they held); True if saved.
+    Runs in the watcher's worker, off the hooks' time."""
+    from git_snapshot.store import filescache
+
+    path = filescache.cache_path(store.cache_dir, source, directory)
+    with store.lock():
+        generation = store.index.meta_get("generation", "0")
+        cache = filescache.load(path, generation, store.index.has_root)
+        if not cache.root or cache.root == root:
+            return False
+        differ, whole = differing_folders(store, cache.root, root)
+
+        def stale(rel: bytes) -> bool:
+            return rel in differ or (bool(whole) and _under_any(rel, whole))
+
+        cache.dirs = {r: v for r, v in cache.dirs.items() if not stale(r)}
+        cache.skipped = {r: v for r, v in cache.skipped.items() if not stale(r)}
+        cache.root = root
+        filescache.save(path, generation, cache, store.tmp_dir)
+    return True

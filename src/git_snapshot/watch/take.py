@@ -28,8 +28,22 @@ def take(worktree: str) -> dict[str, object]:
         res = wt.take(store, repo, trigger="watch", cfg=cfg, skip_if_unchanged=True)
         if res.new:
             wt.apply_retention(store, repo, cfg)
+        _retarget(store, repo, res.snapshot)
     s = res.snapshot
     return {"id": s.id, "new": res.new, "created": s.created, "files": s.files}
+
+
+def _retarget(store: Any, repo: Any, snap: Any) -> None:
+    """Snapshots rebuilt from the dirty set (hooks' and ours) leave the files cache with an
+    older snapshot: bring it to *snap* (store/rebuild.retarget_cache). Only a cache: a
+    failure is left for the next full walk to meet."""
+    import contextlib
+
+    from git_snapshot import identity
+    from git_snapshot.store.rebuild import retarget_cache
+
+    with contextlib.suppress(Exception):
+        retarget_cache(store, identity.source(store, repo), repo.toplevel, snap.root)
 
 
 def before_burst(store: Any, worktree: str, started: float) -> Any:
