@@ -1,0 +1,355 @@
+"""The files cache (store/filescache.py): a folder whose listing is its record's keeps its tree,
+a file whose lstat is its record's keeps its key, and a cache that is damaged, truncated, of
+another generation or crafted is discarded or ignored record by record, never trusted into a
+snapshot that differs from the disk."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from storehelpers import D
+from storehelpers import F
+from storehelpers import L
+from storehelpers import build
+from storehelpers import diff
+from storehelpers import scan
+from storehelpers import snapshot_contents
+from storehelpers import take
+
+from git_snapshot import gitrepo
+from git_snapshot import worktree
+from git_snapshot.store import Store
+from git_snapshot.store import archiver
+from git_snapshot.store import filescache
+from git_snapshot.store.objects import TREE
+
+_real_open = os.open
+
+
+@pytest.fixture(autouse=True)
+def no_racy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written a moment ago may be cached (each test sleeps past the clock's grain)."""
+    monkeypatch.setattr(archiver, "RACY_NS", 0)
+
+
+def settle() -> None:
+    time.sleep(0.02)  # the file system's coarse clock moves past the last write
+
+
+class Reads:
+    """Which files below *root* a snapshot opened, and how many trees it encoded."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
+        self.root = os.fsencode(root) + b"/"
+        self.paths: list[bytes] = []
+        self.trees = 0
+        monkeypatch.setattr(os, "open", self._open)
+        real_add = archiver.PackWriter.add
+
+        def add(writer: Any, type_: int, *a: Any, **kw: Any) -> Any:
+            self.trees += type_ == TREE
+            return real_add(writer, type_, *a, **kw)
+
+        monkeypatch.setattr(archiver.PackWriter, "add", add)
+
+    def _open(self, path: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
+        p = os.fsencode(path)
+        if p.startswith(self.root):
+            self.paths.append(p[len(self.root) :])
+        return _real_open(path, flags, mode, **kw)
+
+    def clear(self) -> None:
+        self.paths.clear()
+        self.trees = 0
+
+
+def _tree() -> D:
+    return D(
+        {
+            b"a.txt": F(b"alpha\n" * 40),
+            b"b.bin": F(os.urandom(3000), 0o755),
+            b"sub": D(
+                {
+                    b"c.txt": F(b"gamma"),
+                    b"deep": D({b"d.txt": F(b"delta" * 3), b"e": F(b"")}),
+                    b"link": L(b"../a.txt"),
+                }
+            ),
+            b"other": D({b"f.txt": F(b"phi" * 9)}),
+        }
+    )
+
+
+FILES = [b"src/a.txt", b"src/b.bin", b"src/other/f.txt", b"src/sub/c.txt"]
+FILES += [b"src/sub/deep/d.txt", b"src/sub/deep/e"]
+
+
+def _cache_file(store: Store) -> Path:
+    (name,) = os.listdir(store.cache_dir)
+    return Path(store.cache_dir, name)
+
+
+@pytest.fixture
+def store(store_dir: Path) -> Any:
+    with Store(store_dir) as s:
+        yield s
+
+
+def test_unchanged_folders_keep_their_trees_and_files_are_not_read(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src"
+    build(src, _tree())
+    settle()
+    reads = Reads(monkeypatch, tmp_path)
+    first = take(store, "s", src)
+    assert sorted(reads.paths) == FILES
+    reads.clear()
+    second = take(store, "s", src)
+    assert reads.paths == [] and reads.trees == 0  # nothing read, nothing encoded
+    assert second.root == first.root
+    # one file rewritten in place, same size, its mtime put back: only its folder and the
+    # folders above it are encoded again, only it is read
+    path = src / "sub" / "deep" / "d.txt"
+    before = os.lstat(path)
+    settle()
+    path.write_bytes(b"DELTA" * 3)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    settle()
+    reads.clear()
+    third = take(store, "s", src)
+    assert reads.paths == [b"src/sub/deep/d.txt"]
+    assert reads.trees == 3  # sub/deep, sub and the top: not "other"
+    assert diff(scan(src), snapshot_contents(store, third)) == []
+
+
+def _damage_truncate(path: Path, store: Store) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _damage_flip(path: Path, store: Store) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    path.write_bytes(bytes(data))
+
+
+def _damage_magic(path: Path, store: Store) -> None:
+    data = path.read_bytes()
+    path.write_bytes(b"GSCACHE2" + data[8:])
+
+
+def _damage_generation(path: Path, store: Store) -> None:
+    """Saved under another generation (garbage collection since: its keys may be gone)."""
+    generation = store.index.meta_get("generation", "0")
+    cache = filescache.load(str(path), generation, store.index.has_root)
+    assert cache.dirs
+    filescache.save(str(path), generation + "x", cache, store.tmp_dir)
+
+
+def _damage_garbage(path: Path, store: Store) -> None:
+    path.write_bytes(os.urandom(200))
+
+
+def _damage_empty(path: Path, store: Store) -> None:
+    path.write_bytes(b"")
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        _damage_truncate,
+        _damage_flip,
+        _damage_magic,
+        _damage_generation,
+        _damage_garbage,
+        _damage_empty,
+    ],
+)
+def test_a_damaged_or_stale_cache_is_discarded(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, damage: Any
+) -> None:
+    src = tmp_path / "src"
+    build(src, _tree())
+    settle()
+    take(store, "s", src)
+    # a change the cache would hide if it were trusted blindly: same size and mtime, new
+    # content (its ctime moves, which is what the cache keeps as well)
+    path = src / "a.txt"
+    before = os.lstat(path)
+    settle()
+    path.write_bytes(b"ALPHA\n" * 40)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    damage(_cache_file(store), store)
+    settle()
+    reads = Reads(monkeypatch, tmp_path)
+    snap = take(store, "s", src)
+    assert sorted(reads.paths) == FILES  # everything read again
+    assert diff(scan(src), snapshot_contents(store, snap)) == []
+    reads.clear()
+    take(store, "s", src)
+    assert reads.paths == []  # and the cache saved afresh
+
+
+def _hostile(rec: bytes) -> list[object]:
+    """Records a crafted or damaged cache could hold in place of *rec* (checksum valid)."""
+    head = list(filescache.HEAD.unpack_from(rec))
+    n = head[8]
+    body = rec[filescache.HEAD.size :]
+    huge = head.copy()
+    huge[8] = 1 << 30
+    fewer = head.copy()
+    fewer[8] = max(0, n - 1)
+    zero_keys = body[: filescache.STAT.size * n] + bytes(filescache.KEY * n)
+    zero_keys += body[(filescache.STAT.size + filescache.KEY) * n :]
+    return [
+        None,
+        "a string",
+        12,
+        (rec,),
+        rec[:10],
+        rec[: len(rec) // 2],
+        filescache.HEAD.pack(*huge) + body,
+        filescache.HEAD.pack(*fewer) + body,
+        rec[: filescache.HEAD.size] + zero_keys,
+        rec + b"\0extra",
+    ]
+
+
+@pytest.mark.parametrize("which", range(10))
+def test_crafted_records_are_ignored_not_trusted(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, which: int
+) -> None:
+    src = tmp_path / "src"
+    build(src, _tree())
+    settle()
+    take(store, "s", src)
+    path = _cache_file(store)
+    generation = store.index.meta_get("generation", "0")
+    cache = filescache.load(str(path), generation, store.index.has_root)
+    assert set(cache.dirs) == {b"", b"sub", b"sub/deep", b"other"}
+    for rel in cache.dirs:
+        cache.dirs[rel] = _hostile(cache.dirs[rel])[which]  # type: ignore[assignment]
+    cache.skipped = {b"sub": ((1, 2),)}  # type: ignore[dict-item]
+    filescache.save(str(path), generation, cache, store.tmp_dir)
+    # the content changes under an unchanged size and mtime, as above
+    f = src / "sub" / "c.txt"
+    before = os.lstat(f)
+    settle()
+    f.write_bytes(b"GAMMA")
+    os.utime(f, ns=(before.st_atime_ns, before.st_mtime_ns))
+    settle()
+    snap = take(store, "s", src)
+    assert diff(scan(src), snapshot_contents(store, snap)) == []
+    assert filescache.summary(cache.dirs[b"sub"], ((1, 2),)) is None
+
+
+def test_other_rules_keep_file_keys_but_label_afresh(tmp_path: Path) -> None:
+    """git add of an untracked file changes its label and nothing on disk: the folder's tree
+    must not be kept (the labels' digest is part of what a record was made under)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    gitrepo_run = _git(repo)
+    gitrepo_run("init", "-q")
+    (repo / "d").mkdir()
+    (repo / "d" / "x.txt").write_text("x\n")
+    (repo / "README").write_text("r\n")
+    gitrepo_run("add", "README")
+    gitrepo_run("commit", "-q", "-m", "r")
+    settle()
+    r = gitrepo.find_repo(str(repo))
+    with Store() as store:
+        first = worktree.take(store, r, trigger="manual").snapshot
+        labels = {p: e.label for p, e in store.walk(first.root)}
+        assert labels[b"d/x.txt"] == worktree.UNTRACKED
+        gitrepo_run("add", "d/x.txt")
+        second = worktree.take(store, r, trigger="manual").snapshot
+        labels = {p: e.label for p, e in store.walk(second.root)}
+        assert labels[b"d/x.txt"] == worktree.TRACKED
+
+
+def _git(repo: Path) -> Any:
+    from clihelpers import git
+
+    return lambda *args: git(repo, *args)
+
+
+# -- with the cache == without it, after random edits ----------------------------------------
+
+NAMES = [b"a", b"b", b"c.txt", b"d", b"e"]
+_edit = st.tuples(
+    st.sampled_from(["write", "same_size", "touch_back", "delete", "mkdir", "chmod", "rename"]),
+    st.lists(st.sampled_from(NAMES), min_size=1, max_size=3),  # a path below the top
+    st.binary(min_size=0, max_size=40),
+)
+
+
+def _apply(root: Path, op: str, parts: list[bytes], data: bytes) -> None:
+    path = Path(os.fsdecode(os.path.join(os.fsencode(root), *parts)))
+    parent = path.parent
+    if not parent.is_dir():
+        try:
+            parent.mkdir(parents=True)
+        except (FileExistsError, NotADirectoryError):
+            return  # a file on the way
+    exists = path.is_file() and not path.is_symlink()
+    if op == "write" or (op in ("same_size", "touch_back") and not exists):
+        if path.is_dir() and not path.is_symlink():
+            return
+        path.write_bytes(data)
+    elif op in ("same_size", "touch_back"):
+        # the rewrite the cache must not hide: same size, the mtime put back
+        before = os.lstat(path)
+        old = path.read_bytes()
+        new = bytes((b + 1) % 256 for b in old) if op == "same_size" else old[::-1]
+        path.write_bytes(new)
+        os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    elif op == "delete":
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+    elif op == "mkdir":
+        if not path.exists():
+            path.mkdir()
+    elif op == "chmod" and exists:
+        path.chmod(path.stat().st_mode ^ 0o100)
+    elif op == "rename" and (exists or path.is_dir()):
+        target = parent / (path.name + "r")
+        if not target.exists():
+            path.rename(target)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rounds=st.lists(st.lists(_edit, min_size=1, max_size=6), min_size=1, max_size=3))
+def test_a_snapshot_with_the_cache_is_the_one_without_it(
+    tmp_path_factory: pytest.TempPathFactory, rounds: list[list[tuple[str, list[bytes], bytes]]]
+) -> None:
+    base = tmp_path_factory.mktemp("fc")
+    src = base / "src"
+    build(src, D({b"a": F(b"one"), b"d": D({b"c.txt": F(b"two"), b"e": D({b"a": F(b"3")})})}))
+    settle()
+    with Store(base / "cached") as cached, Store(base / "fresh") as fresh:
+        take(cached, "s", src)
+        for edits in rounds:
+            for op, parts, data in edits:
+                _apply(src, op, parts, data)
+            settle()
+            with_cache = take(cached, "s", src)
+            shutil.rmtree(fresh.cache_dir, ignore_errors=True)
+            without = take(fresh, "s", src)
+            assert with_cache.root == without.root  # the same trees, byte for byte
+            assert (with_cache.files, with_cache.bytes) == (without.files, without.bytes)
