@@ -31,6 +31,7 @@ from git_snapshot.store import Store
 from git_snapshot.store import archiver
 from git_snapshot.store import filescache
 from git_snapshot.store.objects import TREE
+from git_snapshot.store.packs import PackWriter
 
 _real_open = os.open
 
@@ -53,13 +54,13 @@ class Reads:
         self.paths: list[bytes] = []
         self.trees = 0
         monkeypatch.setattr(os, "open", self._open)
-        real_add = archiver.PackWriter.add
+        real_add = PackWriter.add
 
         def add(writer: Any, type_: int, *a: Any, **kw: Any) -> Any:
             self.trees += type_ == TREE
             return real_add(writer, type_, *a, **kw)
 
-        monkeypatch.setattr(archiver.PackWriter, "add", add)
+        monkeypatch.setattr(PackWriter, "add", add)
 
     def _open(self, path: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
         p = os.fsencode(path)
