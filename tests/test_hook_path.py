@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -189,3 +191,24 @@ def test_repository_found_from_its_files_as_git_finds_it(repo: Path, tmp_path: P
             assert (found.memo is not None) == remember
     with pytest.raises(UserError, match="bare repository"):
         gitrepo.find_repo(str(bare))
+
+
+def test_git_runs_with_standard_descriptors_closed(repo: Path, tmp_path: Path) -> None:
+    """A hook may start with stdin or stderr closed: the pipes to git then get descriptors 0
+    and 2, which must not end up as git's own (closed on exec) streams."""
+    out = tmp_path / "out.txt"
+    script = (
+        "import os, sys\n"
+        "from git_snapshot import gitrepo\n"
+        "os.close(0); os.close(2)\n"
+        "head = gitrepo.run_git(sys.argv[1], 'rev-parse', 'HEAD').decode().strip()\n"
+        "err = gitrepo._run(sys.argv[1], ['rev-parse', '--verify', 'nope']).stderr\n"
+        "fed = gitrepo.run_git(sys.argv[1], 'hash-object', '--stdin', input=b'x' * 200000)\n"
+        "open(sys.argv[2], 'w').write(head + ' ' + str(bool(err)) + ' ' + fed.decode())\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(repo), str(out)], check=True)
+    want = git(repo, "rev-parse", "HEAD").out.strip()
+    blob = subprocess.run(
+        ["git", "hash-object", "--stdin"], input=b"x" * 200000, capture_output=True, check=True
+    ).stdout.decode()
+    assert out.read_text() == f"{want} True {blob}"
