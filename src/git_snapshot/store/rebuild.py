@@ -7,7 +7,8 @@ appeared, a polled one: *relisted*), and so every folder above either (*changed*
 folder's tree is the base's, with only the named entries and the changed subfolders looked at
 again: the folder is not listed and its other entries are not stat'ed. The files cache is
 neither read nor written (loading and saving it costs more than a small change: 0.3 s on a
-62k-file tree): a named file is read again (that is the cost of the change), and so are the
+62k-file tree; the watcher's worker moves it to the last snapshot afterwards, off the hooks'
+time: :func:`retarget_cache`): a named file is read again (the cost of the change), and so are the
 files of a relisted folder, which the walker lists as in a full walk, with the base's tree at
 hand, so that its unchanged subfolders keep their keys. A folder the base did not hold is
 walked whole.
