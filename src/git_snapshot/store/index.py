@@ -98,7 +98,9 @@ _SNAPSHOT_FIELDS = (
 
 
 class Snapshot:
-    __slots__ = _SNAPSHOT_FIELDS
+    # meta is parsed from the index's JSON on first use (_meta_json): a hook lists a
+    # worktree's snapshots several times (up to keepLast of them) and reads the meta of one
+    __slots__ = (*(f for f in _SNAPSHOT_FIELDS if f != "meta"), "_meta", "_meta_json")
 
     def __init__(
         self,
@@ -129,8 +131,31 @@ class Snapshot:
         self.bytes = bytes
         self.added_bytes = added_bytes
         self.skipped = skipped
-        self.meta: dict[str, Any] = {} if meta is None else meta
+        self._meta = {} if meta is None else meta
+        self._meta_json: str | None = None
         self.record = record
+
+    @classmethod
+    def _from_row(cls, r: tuple[Any, ...]) -> Snapshot:
+        """A snapshot from an index row (its meta still JSON text, parsed when read)."""
+        record = bytes(r[13]) if r[13] is not None else None
+        s = cls(
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], None, record
+        )
+        s._meta_json = r[12]
+        return s
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        if self._meta_json is not None:
+            self._meta = json.loads(self._meta_json)
+            self._meta_json = None
+        return self._meta
+
+    @meta.setter
+    def meta(self, value: dict[str, Any]) -> None:
+        self._meta = value
+        self._meta_json = None
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, f) for f in _SNAPSHOT_FIELDS)
@@ -378,22 +403,7 @@ class Index:
 
     @staticmethod
     def _snap(r: tuple[Any, ...]) -> Snapshot:
-        return Snapshot(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            r[8],
-            r[9],
-            r[10],
-            r[11],
-            json.loads(r[12]),
-            bytes(r[13]) if r[13] is not None else None,
-        )
+        return Snapshot._from_row(r)
 
     def damaged(self) -> dict[bytes, str]:
         """Objects found damaged or missing, and why: the next snapshot stores them afresh."""
