@@ -125,7 +125,7 @@ def test_damaged_objects_are_named_and_recorded_and_the_rest_written(
     bad = [b"d0/f000", b"d3/f050", b"d6/f099"]
     for path in bad:  # frames of their own: damage to a group would take its other members
         d, f = path.split(b"/")
-        spec.children[d].children[f] = F(os.urandom(200_000))  # type: ignore[union-attr]
+        spec.children[d].children[f] = F(os.urandom(300_000))  # type: ignore[union-attr]
     build(repo, spec)
     gs(repo)
     snap = store.get(store.snapshots()[0].source, "latest")

@@ -87,7 +87,7 @@ def temp_leftovers(root: Path) -> list[str]:
 # -- damage: everything intact is written, every damaged path is named ---------------------------
 
 # frames of their own: damage to a group (small files share one) would take its other members
-DAMAGED_A, DAMAGED_B = os.urandom(200_000), os.urandom(300_000)
+DAMAGED_A, DAMAGED_B = os.urandom(300_000), os.urandom(400_000)
 
 
 def _damaged_snapshot(store: Store, store_dir: Path, src: Path) -> None:

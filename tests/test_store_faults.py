@@ -433,7 +433,7 @@ def test_flipped_byte_names_snapshot_and_path(
     store: Store, store_dir: Path, tmp_path: Path
 ) -> None:
     src = tmp_path / "src"
-    victim = os.urandom(200_000)  # a frame of its own: the small files' group stays whole
+    victim = os.urandom(300_000)  # a frame of its own: the small files' group stays whole
     build(src, D({b"dir": D({b"victim.bin": F(victim), b"ok": F(b"fine")}), b"top": F(b"t")}))
     first = take(store, "s", src)
     (src / "top").write_text("changed")
