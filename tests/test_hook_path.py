@@ -212,3 +212,29 @@ def test_git_runs_with_standard_descriptors_closed(repo: Path, tmp_path: Path) -
         ["git", "hash-object", "--stdin"], input=b"x" * 200000, capture_output=True, check=True
     ).stdout.decode()
     assert out.read_text() == f"{want} True {blob}"
+
+
+def test_labels_not_asked_up_front_while_a_watcher_keeps_the_dirty_set(
+    repo: Path, store_dir: Path
+) -> None:
+    """With a live watcher of the worktree an unchanged hook needs none of git's labels: the
+    hook starts only `git config`; worktree.take starts both ls-files when the plan is not
+    fast. Without a journal, or without a live daemon, they start up front as before."""
+    from git_snapshot import hooks
+    from git_snapshot.watch import dirtyset
+    from git_snapshot.watch import instance
+
+    store = str(store_dir)
+    r = gitrepo.find_repo(str(repo), remember=True)
+    assert not hooks._watched(r)  # no watcher ever ran with this store
+    dirtyset.watching(store, r.toplevel)  # the journal, as the daemon writes it
+    assert not hooks._watched(r)  # nobody holds the daemon lock
+    with instance.hold(store) as held:
+        assert held and hooks._watched(r)
+        gitrepo.prefetch(r, labels=False)
+        assert r.memo is not None and set(r.memo) == {"config"}
+        gitrepo.prefetch(r)  # what worktree.take does when the plan is not fast
+        assert {"config", "tracked", "ignored"} <= set(r.memo)
+        assert gitrepo.tracked(r) == {b"README"}
+        gitrepo.release(r)
+    assert not hooks._watched(r)
