@@ -186,6 +186,12 @@ class _Walker:
         )
         self.dirty = self.rules != cache.rules  # saved unless no folder is walked
         self.learned: tuple[bytes, bytes] | None = None  # by _file: (packed stat, key)
+        # where the files cache goes, set by create_snapshot for a walk that saves one: then
+        # a first walk writes its records there as they come (_spill)
+        self.cache_path = ""
+        self.spill: filescache.Writer | None = None
+        self.spill_bytes = 0
+        self.lost = False  # records lost by a failed spill: no cache is saved
         self.own: tuple[int, int, int] | None = None  # by _dir_entry: for tree()'s record
         self.rebuild: Any = None  # store/rebuild.Rebuild, when it drives this walk
         self.misses = 0
@@ -482,6 +488,12 @@ class _Walker:
         if rec is not old and rec != old:
             self.dirty = True
         self.dirs[here] = rec
+        if self.cache_path and not self.old_dirs:
+            # a first walk (no records to compare with): they go to the cache file as they
+            # come, in chunks, not all kept until the end (L: 24 MB)
+            self.spill_bytes += len(rec)
+            if self.spill_bytes >= filescache.Writer.CHUNK:
+                self._spill()
         skips = tuple(self.skipped[skips0:]) if len(self.skipped) > skips0 else ()
         if skips:
             self.skips[here] = skips
@@ -489,6 +501,23 @@ class _Walker:
             self.skips.pop(here, None)
         if skips != self.old_skips.get(here, ()):
             self.dirty = True
+
+    def _spill(self) -> None:
+        """The records so far into the cache file being written (a failure loses the cache,
+        never the snapshot)."""
+        try:
+            if self.spill is None:
+                self.spill = filescache.Writer(self.cache_path, self.store.tmp_dir)
+            self.spill.chunk(self.dirs)
+        except OSError:
+            if self.spill is not None:
+                self.spill.discard()
+            self.cache_path = ""  # no more spilling, and no cache saved (records are lost)
+            self.spill = None
+            self.lost = True
+            return
+        self.dirs = {}
+        self.spill_bytes = 0
 
     def _entry(
         self,
@@ -765,6 +794,7 @@ def create_snapshot(
                 walker.rebuild = Rebuild(walker, opts.marks, *base)
                 key = walker.rebuild.run(root)
             elif prev is None:
+                walker.cache_path = cpath  # the files cache; a first walk writes it as it goes
                 key = walker.tree(root, b"", 0)
             else:
                 key = prev.root
@@ -861,6 +891,15 @@ def _unlink_packs(store: Store, packs: list[FinishedPack]) -> None:
 def _save_cache(walker: _Walker, path: str, generation: str, root: bytes) -> None:
     if walker.rebuild is not None:
         return  # a rebuild (store/rebuild.py) neither reads nor writes the files cache
+    if walker.lost:
+        return
+    if walker.spill is not None:  # a first walk's records, partly written already
+        try:
+            walker.spill.chunk(walker.dirs)
+            walker.spill.finish(generation, root, walker.rules, walker.skips)
+        except OSError:  # only a cache: the snapshot is committed already
+            walker.spill.discard()
+        return
     if walker.dirs and (
         walker.dirty
         or walker.old_root != root

@@ -11,12 +11,13 @@ store's generation, which invalidates every cache (their keys may name objects t
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import marshal
 import os
 import struct
 
-from git_snapshot.store.safewrite import atomic_file
+from git_snapshot.store.safewrite import temp_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -39,7 +40,11 @@ NO_KEY = bytes(KEY)
 # bytes and skipped paths below it, inode, mtime_ns, ctime_ns)
 DirEntry = tuple[bytes, int, int, tuple[tuple[str, str], ...], int, int, int]
 
+# The file: MAGIC, chunks (each a length and a marshal dict {folder: record}), the trailer
+# (marshal: generation, root, rules, skipped, number of chunks), its length, and the SHA-256
+# of all that.
 _MAGIC = b"GSCACHE3"
+_LEN = struct.Struct("<I")
 
 
 def cache_path(cache_dir: str, source: str, directory: str) -> str:
@@ -121,20 +126,30 @@ def load(path: str, generation: str, indexed: Callable[[bytes], bool]) -> FilesC
             blob = f.read()
     except OSError:
         return FilesCache()
-    head = len(_MAGIC) + 32
+    end = len(blob) - KEY - _LEN.size  # the trailer's length, then the checksum
     if (
-        blob[: len(_MAGIC)] != _MAGIC
-        or hashlib.sha256(memoryview(blob)[head:]).digest() != blob[len(_MAGIC) : head]
+        end < len(_MAGIC)
+        or blob[: len(_MAGIC)] != _MAGIC
+        or hashlib.sha256(memoryview(blob)[: end + _LEN.size]).digest() != blob[-KEY:]
     ):
         return FilesCache()
+    view = memoryview(blob)
+    dirs: dict[bytes, bytes] = {}
     try:
-        gen, root, rules, dirs, skipped = marshal.loads(memoryview(blob)[head:])
-    except (EOFError, ValueError, TypeError):
+        (size,) = _LEN.unpack_from(blob, end)
+        gen, root, rules, skipped, chunks = marshal.loads(view[end - size : end])
+        at = len(_MAGIC)
+        for _ in range(chunks if type(chunks) is int else -1):
+            (size,) = _LEN.unpack_from(blob, at)
+            chunk = marshal.loads(view[at + _LEN.size : at + _LEN.size + size])
+            dirs.update(chunk)
+            at += _LEN.size + size
+    except (EOFError, ValueError, TypeError, struct.error):
         return FilesCache()
-    del blob
+    finally:
+        view.release()
     if (
         gen != generation
-        or not isinstance(dirs, dict)
         or not isinstance(skipped, dict)
         or not isinstance(root, bytes)
         or not (rules is None or isinstance(rules, str))
@@ -145,10 +160,72 @@ def load(path: str, generation: str, indexed: Callable[[bytes], bool]) -> FilesC
     return FilesCache(dirs, skipped, root, rules)
 
 
+class Writer:
+    """A cache file written as it grows: records go in chunks of about CHUNK bytes, so a
+    first snapshot of a big tree never holds them all (nor a copy of them all)."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, path: str, tmp_dir: str) -> None:
+        self.path = path
+        self.tmp = temp_name(path, tmp_dir)
+        fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.f = os.fdopen(fd, "wb")
+        self.h = hashlib.sha256()
+        self.chunks = 0
+        self.records = 0
+        self._put(_MAGIC)
+
+    def _put(self, data: bytes) -> None:
+        self.f.write(data)
+        self.h.update(data)
+
+    def chunk(self, dirs: dict[bytes, bytes]) -> None:
+        if dirs:
+            data = marshal.dumps(dirs)
+            self._put(_LEN.pack(len(data)))
+            self._put(data)
+            self.chunks += 1
+            self.records += len(dirs)
+
+    def finish(
+        self,
+        generation: str,
+        root: bytes,
+        rules: str | None,
+        skipped: dict[bytes, tuple[tuple[str, str], ...]],
+    ) -> None:
+        """The trailer and checksum, then the file replaces *path* (no fsync: only a cache,
+        a lost one costs a re-read)."""
+        trailer = marshal.dumps((generation, root, rules, skipped, self.chunks))
+        self._put(trailer)
+        self._put(_LEN.pack(len(trailer)))
+        self.f.write(self.h.digest())
+        self.f.close()
+        os.replace(self.tmp, self.path)
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self.f.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.tmp)
+
+
 def save(path: str, generation: str, cache: FilesCache, tmp_dir: str) -> None:
-    payload = marshal.dumps((generation, cache.root, cache.rules, cache.dirs, cache.skipped))
-    # only a cache: a lost one costs a re-read, so no fsync; the temp file goes to tmp/;
-    # written in two parts, not joined first
-    with atomic_file(path, tmp_dir=tmp_dir, mode=0o600, durable=False) as f:
-        f.write(_MAGIC + hashlib.sha256(payload).digest())
-        f.write(payload)
+    w = Writer(path, tmp_dir)
+    try:
+        chunk: dict[bytes, bytes] = {}
+        size = 0
+        for rel, rec in cache.dirs.items():
+            if type(rec) is not bytes:
+                continue  # carried over from a damaged cache: dropped
+            chunk[rel] = rec
+            size += len(rec)
+            if size >= Writer.CHUNK:
+                w.chunk(chunk)
+                chunk, size = {}, 0
+        w.chunk(chunk)
+        w.finish(generation, cache.root, cache.rules, cache.skipped)
+    except BaseException:
+        w.discard()
+        raise
