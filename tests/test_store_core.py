@@ -849,3 +849,27 @@ def test_packs_are_readable_without_the_index(store: Store, tmp_path: Path) -> N
         for o in scan_pack(os.path.join(store.path, "packs", name))
     }
     assert set(rows) == from_headers and len(rows) == 6  # 2 blobs, 3 trees, 1 record
+
+
+@pytest.mark.parametrize("readonly", [False, True])
+def test_a_store_written_by_a_newer_version_is_refused_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readonly: bool
+) -> None:
+    # an older git-snapshot would read the newer packs as damaged and write its own schema
+    # number back; a newer index is refused, whole, with what to do
+    from git_snapshot.store import index as index_mod
+
+    src = tmp_path / "src"
+    build(src, D({b"f": F(b"data")}))
+    with Store(tmp_path / "store") as s:
+        take(s, "src", src)
+        s.index.db.execute(f"PRAGMA user_version={index_mod.SCHEMA_VERSION + 1}")
+    before = {p.name: p.read_bytes() for p in (tmp_path / "store").rglob("*") if p.is_file()}
+    if readonly:  # a full disk opens the index read-only: the same refusal
+        monkeypatch.setattr(index_mod, "_low_space", lambda path: True)
+    with pytest.raises(UserError) as info:
+        Store(tmp_path / "store")
+    msg = str(info.value)
+    assert "newer git-snapshot" in msg and "upgrade" in msg and "\n" not in msg
+    after = {p.name: p.read_bytes() for p in (tmp_path / "store").rglob("*") if p.is_file()}
+    assert after == before

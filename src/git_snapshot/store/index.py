@@ -234,6 +234,19 @@ def _no_room(exc: sqlite3.OperationalError) -> bool:
     return "disk I/O error" in msg or "disk is full" in msg or "unable to open" in msg
 
 
+def _refuse_newer(path: str, version: int) -> None:
+    """An index a newer git-snapshot wrote: its packs may hold what this version cannot
+    read, and reading them as damaged (or writing the old schema number back) would hide
+    snapshots. Nothing is written; the user upgrades."""
+    from git_snapshot.errors import UserError
+
+    raise UserError(
+        f"the snapshot store {os.path.dirname(path)} was written by a newer git-snapshot "
+        f"(index schema {version}; this one reads up to {SCHEMA_VERSION}): upgrade "
+        "git-snapshot (under pre-commit: pre-commit autoupdate), nothing was changed"
+    )
+
+
 class Index:
     """*path* must exist or be creatable. The caller (Store) decides whether a missing index
     may be created: a store whose packs exist but whose index is gone needs ``repair``."""
@@ -274,6 +287,10 @@ class Index:
             self.db.close()
             self.db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
             self.db.execute("SELECT value FROM meta LIMIT 1").fetchall()
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            self.db.close()
+            _refuse_newer(self.path, version)
 
     def _reopen_for_writing(self) -> None:
         """A write on an index opened read-only: possible once the disk has room again (e.g.
@@ -287,8 +304,12 @@ class Index:
 
     def _setup(self) -> None:
         self.db.execute("PRAGMA synchronous=FULL")
-        if self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version == SCHEMA_VERSION:
             return  # the common case: nothing to write, so a read works on a full disk too
+        if version > SCHEMA_VERSION:
+            self.db.close()
+            _refuse_newer(self.path, version)
         self.db.execute("PRAGMA journal_mode=WAL")
         with self.write() as db:
             for statement in SCHEMA.split(";"):
