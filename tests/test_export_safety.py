@@ -27,6 +27,7 @@ from test_restore_safety import small_fs
 from git_snapshot.store import Store
 from git_snapshot.store.export import SMALL
 from git_snapshot.store.export import export
+from git_snapshot.store.packs import GROUP_OBJECT
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.safewrite import is_temp_name
 
@@ -46,7 +47,7 @@ def _members(archive: Path) -> dict[str, bytes]:
         return out
 
 
-@pytest.mark.parametrize("size", [20_000, SMALL + 1], ids=["small", "big"])
+@pytest.mark.parametrize("size", [GROUP_OBJECT + 1, SMALL + 1], ids=["small", "big"])
 def test_forged_content_never_goes_into_the_archive(
     size: int, store: Store, store_dir: Path, tmp_path: Path
 ) -> None:
@@ -66,10 +67,29 @@ def test_forged_content_never_goes_into_the_archive(
     assert raised.value.written == 3
 
 
+def test_a_damaged_group_keeps_every_member_out_of_the_archive(
+    store: Store, store_dir: Path, tmp_path: Path
+) -> None:
+    # small files share a group (store/packs.py): one flipped byte damages them all, and
+    # export names each, writes none, and writes what lies outside the group
+    forged = os.urandom(20_000)
+    other = os.urandom(GROUP_OBJECT + 1)  # a frame of its own
+    src = tmp_path / "src"
+    build(src, D({b"a.txt": F(b"fine"), b"forged": F(forged), b"own": F(other)}))
+    snap = take(store, "s", src)
+    store.reader.close()
+    flip(store_dir, sha(forged))
+    archive = tmp_path / "out.tar"
+    with pytest.raises(Damaged) as raised:
+        export(store, snap, str(archive))
+    assert sorted(p for p, _ in raised.value.damaged) == [b"a.txt", b"forged"]
+    assert _members(archive) == {"own": other}
+
+
 def test_cli_export_names_the_damage_and_exits_1(
     repo: Path, store_dir: Path, tmp_path: Path
 ) -> None:
-    forged = os.urandom(30_000)
+    forged = os.urandom(GROUP_OBJECT + 1)  # a frame of its own: the damage is its alone
     write(repo / "sub" / "forged.bin", forged)
     gs(repo)
     flip(store_dir, sha(forged))
