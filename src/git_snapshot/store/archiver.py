@@ -260,35 +260,12 @@ class _Walker:
         ):
             self._skip(rel.rstrip(b"/"), "cache directory (CACHEDIR.TAG)")
             return None
-        pack_stat = _STAT_PACK
         try:  # one pass: lstat and pack (each DirEntry keeps its lstat for later)
-            stats = b"".join(
-                [
-                    pack_stat(
-                        (st := de.stat(follow_symlinks=False)).st_size,
-                        st.st_mtime_ns,
-                        st.st_ctime_ns,
-                        st.st_ino,
-                        st.st_mode,
-                    )
-                    for de in des
-                ]
-            )
+            stats = _packed_stats(des)
         except FileNotFoundError:  # one vanished while we looked: nothing to lose
             des = _present(des)
             names = [de.name for de in des]
-            stats = b"".join(
-                [
-                    pack_stat(
-                        (st := de.stat(follow_symlinks=False)).st_size,
-                        st.st_mtime_ns,
-                        st.st_ctime_ns,
-                        st.st_ino,
-                        st.st_mode,
-                    )
-                    for de in des
-                ]
-            )
+            stats = _packed_stats(des)
         extra = self.overlay_names.get(rel) if self.overlay_names else None
         if extra and not extra.issubset(names):  # names only the overlay has: not on disk
             more = sorted(extra.difference(names))
@@ -725,6 +702,24 @@ def _present(des: list[os.DirEntry[bytes]]) -> list[os.DirEntry[bytes]]:
 
 
 _TEMP_MARK = TEMP_MARK.encode()  # a name's cheap first test (is_temp_name has the full one)
+
+
+def _packed_stats(des: list[os.DirEntry[bytes]]) -> bytes:
+    """The lstat fields the files cache compares, packed, of each of *des* in order (each
+    DirEntry keeps its lstat for later)."""
+    pack_stat = _STAT_PACK
+    return b"".join(
+        [
+            pack_stat(
+                (st := de.stat(follow_symlinks=False)).st_size,
+                st.st_mtime_ns,
+                st.st_ctime_ns,
+                st.st_ino,
+                st.st_mode,
+            )
+            for de in des
+        ]
+    )
 
 
 def _same(a: os.stat_result, b: os.stat_result) -> bool:
