@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 
+from git_snapshot.store import Store
 from git_snapshot.store import location
 
 
@@ -46,6 +47,13 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 @pytest.fixture
 def store_dir() -> Path:
     return Path(os.environ["GIT_SNAPSHOT_STORE"])
+
+
+@pytest.fixture
+def store(store_dir: Path) -> Iterator[Store]:
+    """The test's store, open (the one GIT_SNAPSHOT_STORE names)."""
+    with Store(store_dir) as s:
+        yield s
 
 
 def init_repo(path: Path) -> Path:

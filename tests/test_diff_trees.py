@@ -3,7 +3,6 @@ it must still refuse every hostile entry it shows, with the path validate names.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,6 @@ from git_snapshot.store import validate
 from git_snapshot.store.diff import ADDED
 from git_snapshot.store.diff import diff_trees
 from git_snapshot.store.objects import Entry
-
-
-@pytest.fixture
-def store(store_dir: Path) -> Iterator[Store]:
-    with Store(store_dir) as s:
-        yield s
 
 
 def _honest(store: Store, depth: int) -> bytes:

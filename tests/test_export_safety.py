@@ -9,7 +9,6 @@ import stat
 import subprocess
 import sys
 import tarfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,12 +29,6 @@ from git_snapshot.store.export import export
 from git_snapshot.store.packs import GROUP_OBJECT
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.safewrite import is_temp_name
-
-
-@pytest.fixture
-def store(store_dir: Path) -> Iterator[Store]:
-    with Store(store_dir) as s:
-        yield s
 
 
 def _members(archive: Path) -> dict[str, bytes]:

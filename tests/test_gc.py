@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +42,6 @@ from git_snapshot.store.retention import forget_by_policy
 from git_snapshot.store.verify import verify
 
 TESTS = str(Path(__file__).resolve().parent)
-
-
-@pytest.fixture
-def store(store_dir: Path) -> Iterator[Store]:
-    with Store(store_dir) as s:
-        yield s
 
 
 def _three_snapshots(store: Store, src: Path) -> dict[int, dict[bytes, Seen]]:

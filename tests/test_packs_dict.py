@@ -7,7 +7,6 @@ import hashlib
 import os
 import random
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -66,12 +65,6 @@ def dictionary_of(path: Path) -> bytes | None:
 
 def pack_files(store: Store) -> list[Path]:
     return [Path(store.pack_path(n)) for n in store.pack_names()]
-
-
-@pytest.fixture
-def store(store_dir: Path) -> Iterator[Store]:
-    with Store(store_dir) as s:
-        yield s
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import os
 import random
 import shutil
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -74,12 +73,6 @@ def groups(store: Store) -> set[frozenset[bytes]]:
             if o.inner >= 0:
                 out.setdefault((n, o.offset), set()).add(o.key)
     return {frozenset(keys) for keys in out.values()}
-
-
-@pytest.fixture
-def store(store_dir: Path) -> Iterator[Store]:
-    with Store(store_dir) as s:
-        yield s
 
 
 @pytest.fixture

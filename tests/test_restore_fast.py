@@ -13,7 +13,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,12 +37,6 @@ from git_snapshot.store.restorer import WHOLE
 from git_snapshot.store.restorer import Damaged
 
 T0 = 1_600_000_000_123_456_789
-
-
-@pytest.fixture
-def store(store_dir: Path) -> Iterator[Store]:
-    with Store(store_dir) as s:
-        yield s
 
 
 def _mixed() -> D:

@@ -37,12 +37,6 @@ from git_snapshot.store.restorer import Restorer
 from git_snapshot.store.safewrite import is_temp_name
 
 
-@pytest.fixture
-def store(store_dir: Path) -> Iterator[Store]:
-    with Store(store_dir) as s:
-        yield s
-
-
 def flip(store_dir: Path, key: bytes) -> None:
     """Damage the stored copy of the object *key* in the middle of its compressed data."""
     with Store(store_dir) as store:
