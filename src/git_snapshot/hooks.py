@@ -322,19 +322,24 @@ def _rewritten(
         return []  # nothing differs (`checkout -b`): not even the diff code is imported
     if after.changed is not None and after.base == before.root:
         # the snapshot was rebuilt from *before* (the watcher's dirty set): it knows what
-        # differs, exactly what the diff below would find
+        # differs, exactly what the diff would find
         changed = after.changed
-        return _written_during(repo, changed, since) if changed else []
+    else:
+        changed = _overwritten(store, before.root, after.snapshot.root)
+    return _written_during(repo, changed, since) if changed else []
+
+
+def _overwritten(store: Store, before: bytes, after: bytes) -> list[bytes]:
+    """The files and links of tree *before* whose entry differs in tree *after*."""
     from git_snapshot.store.diff import ADDED
     from git_snapshot.store.diff import diff_trees
     from git_snapshot.store.objects import DIR
 
-    changed = [
+    return [
         c.path
-        for c in diff_trees(store, before.root, after.snapshot.root)
+        for c in diff_trees(store, before, after)
         if c.status != ADDED and c.old is not None and c.old.kind != DIR
     ]
-    return _written_during(repo, changed, since) if changed else []
 
 
 def _exact(store: Store, repo: gitrepo.Repo, before: Snapshot, ctx: Context) -> bool:
