@@ -756,10 +756,8 @@ class Restorer:
                     except (OSError, zstandard.ZstdError) as exc:
                         damaged.append((k, ref, _unreadable(ref, pack, exc)))
                         continue
-                    h = _SHA256.copy()
-                    h.update(data)
-                    if h.digest() != ref:
-                        why = f"object {ref.hex()[:16]} in pack {pack} does not match its hash"
+                    why = _mismatch(data, ref, pack)
+                    if why is not None:
                         damaged.append((k, ref, why))
                         continue
                     if not self._new_file(parent, name, mode, mtime, data):
@@ -779,12 +777,9 @@ class Restorer:
         except (OSError, zstandard.ZstdError) as exc:
             damaged.append((k, ref, _unreadable(ref, pack, exc)))
             return True
-        h = _SHA256.copy()
-        h.update(data)
-        if h.digest() != ref:
-            damaged.append(
-                (k, ref, f"object {ref.hex()[:16]} in pack {pack} does not match its hash")
-            )
+        why = _mismatch(data, ref, pack)
+        if why is not None:
+            damaged.append((k, ref, why))
             return True
         return self._new_file(parent, name, mode, mtime, data)
 
@@ -1114,6 +1109,15 @@ class _Workers:
         for pid in self.pids:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
+
+
+def _mismatch(data: bytes, key: bytes, pack: str) -> str | None:
+    """Why *data* read from *pack* is not the object *key* (None: it is)."""
+    h = _SHA256.copy()
+    h.update(data)
+    if h.digest() == key:
+        return None
+    return f"object {key.hex()[:16]} in pack {pack} does not match its hash"
 
 
 def _unreadable(key: bytes, pack: str, exc: Exception) -> str:
