@@ -21,10 +21,11 @@ from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 
 
-def repo_at(cwd: str) -> gitrepo.Repo:
+def repo_at(cwd: str, remember: bool = False) -> gitrepo.Repo:
     """The repository at *cwd*. Loss reports a hook could not show (pre-commit without a
-    terminal) are printed here, once: every command that works in a worktree finds it."""
-    repo = gitrepo.find_repo(cwd)
+    terminal) are printed here, once: every command that works in a worktree finds it.
+    *remember*: as :func:`gitrepo.find_repo`'s (a command that snapshots once and ends)."""
+    repo = gitrepo.find_repo(cwd, remember=remember)
     for line in losses.take_unseen(repo):
         output.err(line.removeprefix("git-snapshot: "))
     return repo

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import time
 
+from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import output
 from git_snapshot import worktree
@@ -23,7 +24,8 @@ def summary(res: Result, seconds: float) -> str:
 
 
 def cmd_create(*, cwd: str, message: str = "", json_out: bool = False) -> int:
-    repo = repo_at(cwd)
+    repo = repo_at(cwd, remember=True)
+    gitrepo.prefetch(repo)  # git's config and labels, side by side, while the store opens
     start = time.monotonic()
     progress = output.Progress("snapshot")
     with Store() as store:
