@@ -104,6 +104,33 @@ def _commands(parser: argparse.ArgumentParser) -> list[str]:
     return list(sub.choices)
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["-m", "note", "--json"],
+        ["-C", "/x", "--no-pager", "list", "-n", "3", "--json"],
+        ["--color", "diff", "1", "2", "--stat"],
+        ["restore", "3", "a", "b", "--to", "/t"],
+        ["remote", "add", "origin", "file:///r", "--key", "k"],
+        ["watch", "status", "--json"],
+        ["prune", "--keep-daily", "7", "--dry-run"],
+        ["hook", "post-checkout", "a", "b", "1"],
+        ["__complete", "paths", "4"],
+        ["run", "--", "make", "-j2"],
+    ],
+)
+def test_a_command_parses_as_with_the_whole_tree(argv: list[str]) -> None:
+    """parse() builds only the named command's parser: the same answer as the whole tree's."""
+    words = cli.with_command(argv)
+    whole = cli.build_parser().parse_known_args(words)
+    command, args = cli.parse(argv)
+    assert command == whole[0].command
+    assert vars(args._ns) == vars(whole[0]) and not whole[1]
+    only = cli.build_parser(only=command)
+    assert _commands(only) == [command]
+
+
 def test_readme_names_every_command() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [
