@@ -8,8 +8,7 @@ may be qualified by a repository label, ``myrepo:12``, as ``list --all`` prints 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Any
+from collections import namedtuple
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
@@ -19,6 +18,11 @@ from git_snapshot import snapids
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (as worktree.py)
+if TYPE_CHECKING:
+    from typing import Any
+    from typing import NamedTuple
 
 
 def repo_at(cwd: str, remember: bool = False) -> gitrepo.Repo:
@@ -39,14 +43,20 @@ def current_repo(cwd: str) -> gitrepo.Repo | None:
         return None
 
 
-@dataclass(frozen=True)
-class Where:
-    """The repository a command works on, and where it lives today."""
+# A named tuple, not a frozen dataclass: dataclasses imports inspect (ast, dis, tokenize) and
+# typing, 10-20 ms of every command that takes a snapshot. Type checkers see the typed one.
+if TYPE_CHECKING:
 
-    key: str | None  # its source key in the store; None: it has no history there yet
-    label: str  # what people type: --repo LABEL, LABEL:12
-    worktree: str | None  # a worktree of it that exists today; None: the repository is gone
-    here: bool  # the repository the command runs in (no --repo, or --repo naming it)
+    class Where(NamedTuple):
+        """The repository a command works on, and where it lives today."""
+
+        key: str | None  # its source key in the store; None: it has no history there yet
+        label: str  # what people type: --repo LABEL, LABEL:12
+        worktree: str | None  # a worktree of it that exists today; None: the repository is gone
+        here: bool  # the repository the command runs in (no --repo, or --repo naming it)
+
+else:
+    Where = namedtuple("Where", "key label worktree here")
 
 
 def _labels(store: Store, *extra: str) -> dict[str, str]:
