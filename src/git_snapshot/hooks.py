@@ -110,6 +110,8 @@ INSTALLED = tuple(name for name, h in HOOKS.items() if h.installed)
 PRE_HOOKS = frozenset(name for name, h in HOOKS.items() if h.pre)
 
 NULL = "0" * 40
+# in the worktree's git dir: report lines nobody has seen yet (losses.hold, losses.take_unseen)
+UNSEEN = "git-snapshot-unseen"
 RUN_ENV = "GIT_SNAPSHOT_RUN"  # set by `git snapshot run` for its command: it reports, not us
 # Without /proc (so without the git command's start time), a file written this long before git
 # last wrote the index counts as written by the operation (a file checkout writes the files,
@@ -366,8 +368,6 @@ def find_losses(
 ) -> losses.Report | None:
     """What the operation that ran this post-hook destroyed, or None (*after*: this hook's
     snapshot, as worktree.take returned it)."""
-    from git_snapshot import losses
-
     before = _before(store, repo, call, started)
     if before is None:
         return None
@@ -375,7 +375,9 @@ def find_losses(
     touched = set(_changed(repo, call, old, new))
     touched.update(_rewritten(store, repo, before, after, ctx.started))
     if not touched:
-        return None
+        return None  # (the usual hook: losses is not even imported)
+    from git_snapshot import losses
+
     # what git or pre-commit only hid for the moment is not lost
     hidden = overlay.files | overlay.deleted if overlay else frozenset()
     revs = [r for r in (old, new) if r]
@@ -442,9 +444,9 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
 
 
 def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: float) -> list[str]:
+    # losses and output are imported where a report or a new snapshot needs them: an
+    # unchanged worktree's hook (the usual one) imports neither
     from git_snapshot import boundary
-    from git_snapshot import losses
-    from git_snapshot import output
     from git_snapshot import worktree
     from git_snapshot.store import Store
 
@@ -463,11 +465,15 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
         # The snapshot is taken: nothing after this may turn it into a failure (for a
         # pre-hook, that would stop the git command for no reason).
         if hook.sees_before:
+            from git_snapshot import losses
+
             losses.note_checked(store, repo, res.snapshot.id, call.name)
         if not hook.pre and not ctx.under_run:
             try:
                 report = find_losses(store, repo, call, ctx, started, res, overlay)
                 if report:
+                    from git_snapshot import losses
+
                     losses.record(store, repo, report)
             except Exception as exc:
                 problems.append(
@@ -484,9 +490,13 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
 
             kick(store.path, cfg.auto_push)
     s = res.snapshot
-    lines = [f"git-snapshot: {w}" for w in output.snapshot_warnings(s)] if res.new else []
+    lines = []
+    if res.new:
+        from git_snapshot import output
+
+        lines = [f"git-snapshot: {w}" for w in output.snapshot_warnings(s)]
     if not call.precommit:  # what the watcher saw go (bursts.py), printed once; pre-commit
-        lines = losses.take_unseen(repo) + lines  # hides it: the next command prints it
+        lines = _take_unseen(repo) + lines  # hides it: the next command prints it
     if report:
         lines += report.lines(repo, _user_cwd(repo, env))
     elif not hook.pre and not ctx.under_run and not call.precommit and not _quiet(repo):
@@ -505,10 +515,19 @@ def _watcher(store_path: str, toplevel: str) -> None:
         registry.ensure(store_path, toplevel)
 
 
-def _status(s: Snapshot, new: bool, trigger: str) -> str:
-    from git_snapshot import output
+def _take_unseen(repo: gitrepo.Repo) -> list[str]:
+    """losses.take_unseen, importing losses only when there is something to take."""
+    if not os.path.exists(os.path.join(repo.git_dir, UNSEEN)):
+        return []
+    from git_snapshot import losses
 
+    return losses.take_unseen(repo)
+
+
+def _status(s: Snapshot, new: bool, trigger: str) -> str:
     if new:
+        from git_snapshot import output
+
         added = output.size(s.added_bytes)
         return f"git-snapshot: snapshot {s.id} ({trigger}): {s.files} files, +{added}"
     return f"git-snapshot: unchanged since snapshot {s.id}"
@@ -545,13 +564,13 @@ def tell(call: Call, cwd: str, lines: list[str]) -> None:
     (the loss log has them anyway)."""
     if not lines:
         return
-    from git_snapshot import losses
-    from git_snapshot import output
-
     if not call.precommit:
         for line in lines:  # what was destroyed in red, where git would colour
-            loss = " destroyed " in line or line.startswith("git-snapshot: not saved")
-            print(output.paint(line, "red", sys.stderr) if loss else line, file=sys.stderr)
+            if " destroyed " in line or line.startswith("git-snapshot: not saved"):
+                from git_snapshot import output
+
+                line = output.paint(line, "red", sys.stderr)
+            print(line, file=sys.stderr)
         return
     try:
         with open(TTY, "w", encoding="utf-8", errors="surrogateescape") as tty:
@@ -562,6 +581,8 @@ def tell(call: Call, cwd: str, lines: list[str]) -> None:
     except OSError:
         pass  # no controlling terminal (CI, an IDE, a GUI client)
     with contextlib.suppress(Exception):
+        from git_snapshot import losses
+
         losses.hold(gitrepo.find_repo(cwd), lines)
     for line in lines:
         print(line, file=sys.stderr)  # shown if pre-commit is told to be verbose

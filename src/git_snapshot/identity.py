@@ -16,7 +16,6 @@ reachable with ``--repo PATH``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 from git_snapshot import gitrepo
@@ -97,6 +96,8 @@ def name_of(key: str) -> str:
 
 def _tag(key: str) -> str:
     """A short stable tag telling apart repositories of one name: the start of the id."""
+    import hashlib  # not on the hook path
+
     _, sep, repo_id = key.partition(_SEP)
     return repo_id[:6] if sep else hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:6]
 

@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from git_snapshot import gitrepo
 from git_snapshot import output
+from git_snapshot.hooks import UNSEEN as UNSEEN  # hooks looks for it without this module
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.objects import SYMLINK
@@ -309,7 +310,6 @@ def history(store: Store, repo: gitrepo.Repo) -> list[dict[str, Any]]:
 
 # --------------------------------------------------------------------------- unseen reports
 
-UNSEEN = "git-snapshot-unseen"  # in the worktree's git dir: lines nobody has seen yet
 AWAY = "git-snapshot: while you were away: "
 
 

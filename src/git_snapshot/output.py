@@ -8,7 +8,6 @@ hook path, and tqdm (the progress bar) is imported only when stderr is a termina
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sys
 import time
@@ -18,8 +17,6 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 
 from git_snapshot import gitrepo
-from git_snapshot.store import Snapshot
-from git_snapshot.store import validate
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -27,10 +24,14 @@ if TYPE_CHECKING:
     from typing import IO
     from typing import Any
 
+    from git_snapshot.store import Snapshot
+
 
 def display(path: bytes) -> str:
     """A path for people and JSON: undecodable bytes and control characters (a terminal's
     escape sequences) shown as escapes, never an exception."""
+    from git_snapshot.store import validate  # the store's checks: not on every hook's path
+
     return validate.show(path)
 
 
@@ -129,6 +130,8 @@ def table(
 def print_json(data: Any) -> None:
     # one write: json.dump hands the stream every token (2 million write calls for the
     # 16 MB of a `diff --json` of 38k files: 7.7 s, against 1 s for the text itself)
+    import json  # here: json imports re (and an unchanged hook prints no JSON)
+
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 

@@ -12,7 +12,6 @@ Order is always the snapshot number, never the clock.
 
 from __future__ import annotations
 
-import re
 import time
 from collections import namedtuple
 from collections.abc import Callable
@@ -50,6 +49,8 @@ class Ref(_Ref):
 
 def parse(text: str) -> Ref:
     """The form of an ID (UserError for anything else); dates are read later, by git."""
+    import re  # here: duration() is on every hook's path, which imports no re
+
     text = text.strip()
     if re.match(_NUMBER, text):  # a negative one is no snapshot, said as such
         return Ref(number=int(text))

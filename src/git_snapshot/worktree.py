@@ -8,22 +8,22 @@ from collections import namedtuple
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
-from git_snapshot import output
 from git_snapshot import snapids
 from git_snapshot.errors import UserError
-from git_snapshot.store import Options
-from git_snapshot.store import Result
-from git_snapshot.store import Snapshot
-from git_snapshot.store import Store
-from git_snapshot.store import create_snapshot
 from git_snapshot.store import location
-from git_snapshot.store.archiver import Classify
-from git_snapshot.store.archiver import Exclude
-from git_snapshot.store.archiver import Progress
+from git_snapshot.store.result import Result
 from git_snapshot.store.retention import Policy
 from git_snapshot.store.retention import forget_auto
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from git_snapshot.store import Snapshot
+    from git_snapshot.store import Store
+    from git_snapshot.store.archiver import Classify
+    from git_snapshot.store.archiver import Exclude
+    from git_snapshot.store.archiver import Progress
+# The archiver (walk, pack writer, files cache) is imported by take() when it walks: a hook
+# whose snapshot reuses the last one (the watcher's dirty set) never imports it.
 
 TRACKED, UNTRACKED, IGNORED = 1, 2, 3
 LABELS = {0: "", TRACKED: "tracked", UNTRACKED: "untracked", IGNORED: "ignored"}
@@ -243,8 +243,18 @@ def take(
     plan = _dirty_plan(store, repo, trigger, cfg) if overlay is None else None
     digest: list[str] = []
     fast = plan is not None and plan.fast and _last_root(store, source, repo) == plan.base_root
+    if fast and skip_if_unchanged and plan is not None:
+        same = _reused(store, source, repo, plan.base_root)
+        if same is not None:
+            from git_snapshot.watch import dirtyset
+
+            dirtyset.done(store.path, plan, same.root, plan.begun.base_labels)
+            return Result(same, False)
     if not fast:
         gitrepo.prefetch(repo)  # the labels, if the hook did not ask for them (a watcher runs)
+    from git_snapshot.store.archiver import Options
+    from git_snapshot.store.archiver import create_snapshot
+
     opts = Options(
         classify=_Lazy(repo) if fast else classifier(repo, digest),
         exclude=excluder(cfg.excludes),
@@ -285,6 +295,8 @@ def take(
 
         dirtyset.done(store.path, plan, res.snapshot.root, labels)
     if note is not None:
+        from git_snapshot import output
+
         output.err(note)
     return res
 
@@ -297,6 +309,17 @@ def _dirty_plan(store: Store, repo: gitrepo.Repo, trigger: str, cfg: Settings) -
 
     extra = repr((cfg.excludes, cfg.skip_cache_dirs))
     return dirtyset.plan(store.path, repo, trigger, extra, cfg.skip_cache_dirs)
+
+
+def _reused(store: Store, source: str, repo: gitrepo.Repo, root: bytes) -> Snapshot | None:
+    """The worktree's last snapshot when its root is *root* (the dirty set's base, nothing
+    changed since) and no object is known damaged: what create_snapshot(skip_if_unchanged)
+    returns then, here without importing the archiver (None: let it decide)."""
+    with store.lock():
+        mine = store.snapshots(source, repo.toplevel)
+        if mine and mine[-1].root == root and not store.index.damaged():
+            return mine[-1]
+    return None
 
 
 def _last_root(store: Store, source: str, repo: gitrepo.Repo) -> bytes | None:

@@ -35,6 +35,7 @@ from git_snapshot.store.packs import CHUNK
 from git_snapshot.store.packs import FinishedPack
 from git_snapshot.store.packs import PackWriter
 from git_snapshot.store.reserve import no_room
+from git_snapshot.store.result import Result as Result  # its home: hooks import it alone
 from git_snapshot.store.safewrite import TEMP_MARK
 from git_snapshot.store.safewrite import is_temp_name
 
@@ -115,28 +116,6 @@ class Options:
         self.clean_base = clean_base
         self.marks = marks
         self.rules = rules
-
-
-class Result:
-    __slots__ = ("base", "changed", "new", "snapshot")
-
-    def __init__(
-        self,
-        snapshot: Snapshot,
-        new: bool,  # False: the tree was identical to the last snapshot, which is returned
-        # rebuilt from the snapshot whose root is *base* (Options.marks): the paths of the
-        # files and links whose entry differs from the base's, as diff_trees(base, root)
-        # names them less what was added; None when not known (then diff the trees)
-        base: bytes = b"",
-        changed: list[bytes] | None = None,
-    ) -> None:
-        self.snapshot = snapshot
-        self.new = new
-        self.base = base
-        self.changed = changed
-
-    def __repr__(self) -> str:
-        return f"Result(snapshot={self.snapshot!r}, new={self.new})"
 
 
 class _Unreadable(Exception):

@@ -7,7 +7,6 @@ it, so concurrent hooks wait for each other instead of failing on a lock.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import sqlite3
 import time
@@ -148,6 +147,8 @@ class Snapshot:
     @property
     def meta(self) -> dict[str, Any]:
         if self._meta_json is not None:
+            import json  # here: json imports re (not on an unchanged hook's path)
+
             self._meta = json.loads(self._meta_json)
             self._meta_json = None
         return self._meta
@@ -455,6 +456,8 @@ class Index:
 
     def add_snapshot(self, packs: Iterable[FinishedPack], snap: Snapshot) -> Snapshot:
         """Enter new packs and the snapshot (whose number was reserved) in one transaction."""
+        import json  # in the functions that use it: json imports re (see Snapshot.meta)
+
         with self.write() as db:
             self._add_packs(db, packs)
             (sid,) = db.execute("SELECT id FROM sources WHERE key=?", (snap.source,)).fetchone()
@@ -609,12 +612,16 @@ class Index:
     def gc_doomed(self) -> set[str]:
         """Pack files an earlier gc dropped from the index but may not have unlinked (killed
         in between): deletable whatever they hold."""
+        import json
+
         return set(json.loads(self.meta_get("gc_doomed", "[]")))
 
     def gc_drop(self, dead: list[bytes], packs: list[int], doomed: list[str]) -> None:
         """Forget dead objects and the packs they leave empty, in one transaction, and note
         the files about to be unlinked (*doomed*). A new generation, when objects go,
         invalidates every files cache: a cache may name the objects deleted here."""
+        import json
+
         with self.write() as db:
             self._gc_set_meta(db, "last_gc", str(time.time()))
             self._gc_set_meta(db, "gc_doomed", json.dumps(sorted(doomed)))
@@ -628,6 +635,8 @@ class Index:
     def gc_move(self, new: list[FinishedPack], old: list[int], doomed: list[str]) -> None:
         """Point the objects of repacked packs at their copies in *new* and forget the *old*
         packs, whose files (*doomed*) are unlinked next."""
+        import json
+
         with self.write() as db:
             self._gc_set_meta(db, "gc_doomed", json.dumps(sorted(doomed)))
             for p in new:

@@ -8,8 +8,6 @@ what the user dropped on purpose.
 
 from __future__ import annotations
 
-import json
-
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import CorruptObject
 
@@ -37,11 +35,15 @@ def encode_record(snap: Snapshot, source_path: str) -> bytes:
         "skipped": snap.skipped,
         "meta": snap.meta,
     }
+    import json  # here: json imports re, and compiles its patterns (the hook path)
+
     return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
 
 def decode_record(data: bytes) -> tuple[Snapshot, str]:
     """(snapshot without rowid, source path); CorruptObject for anything malformed."""
+    import json
+
     try:
         doc: dict[str, Any] = json.loads(data)
         if doc["format"] != FORMAT:
@@ -70,10 +72,14 @@ def decode_record(data: bytes) -> tuple[Snapshot, str]:
 
 
 def encode_forget(records: list[bytes]) -> bytes:
+    import json
+
     return json.dumps({"format": FORMAT, "forget": sorted(r.hex() for r in records)}).encode()
 
 
 def decode_forget(data: bytes) -> list[bytes]:
+    import json
+
     try:
         doc = json.loads(data)
         return [bytes.fromhex(h) for h in doc["forget"]]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import os
 import time
 from collections import namedtuple
@@ -58,6 +57,8 @@ def put(store_path: str, worktree: str, *, on: bool = True, by: str = "hook") ->
     d = registry_dir(store_path)
     os.makedirs(d, mode=0o700, exist_ok=True)
     path = _file(store_path, worktree)
+    import json  # here (and in entries): json imports re, off a known worktree's hook path
+
     data = json.dumps({"path": worktree, "on": on, "added": time.time(), "by": by})
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
@@ -89,6 +90,8 @@ def entries(store_path: str) -> list[Entry]:
         names = os.listdir(d)
     except FileNotFoundError:
         return []
+    import json
+
     out = []
     for name in names:
         if not name.endswith(".json"):
