@@ -6,6 +6,7 @@ as the daemon does it)."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -152,6 +153,43 @@ def test_only_changed_folders_are_listed(
     assert walked == []
     assert again.root == snap.root and again.files == snap.files
     assert _on_disk(top) == snapshot_contents(store, again)
+
+
+def test_git_ids_of_what_a_rebuild_read_stand_in_for_reading_it_again(
+    watched: tuple[Store, Path, Daemon], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuilt snapshot gives git's blob id of each file it read (Result.ids): the loss check
+    of a post-hook (hooks._written_during) takes it instead of hashing the file again, but only
+    while the file is as the snapshot saw it: one written since (by git, here) is read again."""
+    import hashlib
+
+    from git_snapshot import hooks
+
+    store, top, daemon = watched
+    _take(store, top)  # the base
+    f = top / "a" / "d" / "f0.txt"  # tracked, committed
+    f.write_text("the user's edit\n")
+    daemon.entries(f)
+    res = worktree.take(store, gitrepo.find_repo(str(top)), trigger="watch")
+    rel = b"a/d/f0.txt"
+    assert res.changed == [rel] and res.ids is not None
+    want = hashlib.sha1(b"blob 16\0the user's edit\n").hexdigest()
+    assert res.ids[rel][4] == want
+    read: list[bytes] = []
+    real = hooks._disk_blob_id
+
+    def disk_blob_id(path: bytes) -> str:
+        read.append(path)
+        return real(path)
+
+    monkeypatch.setattr(hooks, "_disk_blob_id", disk_blob_id)
+    repo = gitrepo.find_repo(str(top))
+    since = time.time() - 60
+    assert hooks._written_during(repo, [rel], since, res.ids) == []  # git has no such blob
+    assert read == []  # taken from the snapshot
+    git(top, "checkout", "--", "a/d/f0.txt")  # git writes it over, after the snapshot read it
+    assert hooks._written_during(repo, [rel], since, res.ids) == [rel]
+    assert read == [os.path.join(os.fsencode(top), rel)]
 
 
 def test_the_worker_brings_the_files_cache_to_the_last_snapshot(
@@ -466,6 +504,16 @@ def test_random_edits_give_the_full_walk_root(
         assert _same(snap) == _same(full), (op, i, j, name, by_folder)
         if res.changed is not None and res.base == before.root:  # what hooks take as the diff
             assert sorted(res.changed) == _rewritable(store, before.root, snap.root)
+        for rel, (ino, mtime, ctime, size, oid) in (res.ids or {}).items():  # git's ids
+            st_ = os.lstat(top / os.fsdecode(rel))
+            data = (top / os.fsdecode(rel)).read_bytes()
+            assert (ino, mtime, ctime, size) == (
+                st_.st_ino,
+                st_.st_mtime_ns,
+                st_.st_ctime_ns,
+                len(data),
+            )
+            assert oid == hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
     left_out = [os.fsencode(p) for p, _ in snap.meta["skipped_paths"]]  # fifos, cache folders
     disk = {
         k: v

@@ -269,11 +269,17 @@ def _changed(repo: gitrepo.Repo, call: Call, old: str | None, new: str | None) -
     return gitrepo.changed_paths(repo, old, new)
 
 
-def _written_during(repo: gitrepo.Repo, paths: list[bytes], since: float | None) -> list[bytes]:
+def _written_during(
+    repo: gitrepo.Repo,
+    paths: list[bytes],
+    since: float | None,
+    ids: Mapping[bytes, tuple[int, int, int, int, str]] | None = None,
+) -> list[bytes]:
     """Those of *paths* that the operation wrote: modified since it started (without its start
     time: just before git last wrote the index, as a checkout writes the files, then the
     index), holding content git has (git writes nothing else; an edit the user made is not in
-    its object database)."""
+    its object database). *ids*: git's blob ids of files the snapshot just read (Result.ids),
+    taken instead of reading a file again while its inode, times and size are as then."""
     top = os.fsencode(repo.toplevel)
     if since is not None:
         limit = int((since - START_SLACK_S) * 1e9)
@@ -287,7 +293,18 @@ def _written_during(repo: gitrepo.Repo, paths: list[bytes], since: float | None)
     for p in paths:
         full = os.path.join(top, p)
         try:
-            if os.lstat(full).st_mtime_ns >= limit:
+            st = os.lstat(full)
+            if st.st_mtime_ns < limit:
+                continue
+            got = ids.get(p) if ids else None
+            if got is not None and got[:4] == (
+                st.st_ino,
+                st.st_mtime_ns,
+                st.st_ctime_ns,
+                st.st_size,
+            ):
+                fresh[p] = got[4]
+            else:  # written since the snapshot read it (or not read by it): as it is now
                 fresh[p] = _disk_blob_id(full)
         except OSError:
             continue
@@ -322,13 +339,14 @@ def _rewritten(
     operation: they are not named."""
     if before.root == after.snapshot.root:
         return []  # nothing differs (`checkout -b`): not even the diff code is imported
+    ids = None
     if after.changed is not None and after.base == before.root:
         # the snapshot was rebuilt from *before* (the watcher's dirty set): it knows what
-        # differs, exactly what the diff would find
-        changed = after.changed
+        # differs, exactly what the diff would find, and git's ids of what it read
+        changed, ids = after.changed, after.ids
     else:
         changed = _overwritten(store, before.root, after.snapshot.root)
-    return _written_during(repo, changed, since) if changed else []
+    return _written_during(repo, changed, since, ids) if changed else []
 
 
 def _overwritten(store: Store, before: bytes, after: bytes) -> list[bytes]:

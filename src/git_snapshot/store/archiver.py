@@ -834,7 +834,7 @@ def _result(walker: _Walker, snap: Snapshot, new: bool) -> Result:
     rebuild = walker.rebuild
     if rebuild is None:
         return Result(snap, new)
-    return Result(snap, new, rebuild.base.root, rebuild.changed_paths)
+    return Result(snap, new, rebuild.base.root, rebuild.changed_paths, rebuild.git_ids)
 
 
 @contextlib.contextmanager

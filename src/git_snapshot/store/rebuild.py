@@ -29,6 +29,7 @@ import os
 import stat
 
 from git_snapshot.store import treebytes
+from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import HEAD
@@ -109,6 +110,28 @@ def _component_key(item: tuple[str, str]) -> list[bytes]:
     return os.fsencode(item[0]).split(b"/")
 
 
+class _GitIds:
+    """The walker's writer, also noting the id git gives each blob it is given (a SHA-1 of
+    the bytes in memory): hooks._written_during asks git whether it has the content of the
+    files a snapshot read, and would otherwise read and hash each of them again."""
+
+    __slots__ = ("ids", "w")
+
+    def __init__(self, writer: Any) -> None:
+        self.w = writer
+        self.ids: dict[bytes, str] = {}  # store key -> git blob id
+
+    def add(self, type_: int, key: bytes, data: bytes, dedupe: bool = False) -> None:
+        if type_ == BLOB:
+            h = hashlib.sha1(b"blob %d\0" % len(data))  # git's object id, not security
+            h.update(data)
+            self.ids[key] = h.hexdigest()
+        self.w.add(type_, key, data, dedupe)
+
+    def begin_stream(self) -> Any:
+        return self.w.begin_stream()
+
+
 class Rebuild:
     """One snapshot's rebuild, driving the archiver's walker (archiver._Walker): it reads and
     stores files and lists folders as the full walk does; this decides what it looks at."""
@@ -132,6 +155,11 @@ class Rebuild:
         # paths of files and links whose entry changed (as diff_trees would name them, less
         # what was added): None once a folder is relisted (the walker's listing is not seen)
         self.changed_paths: list[bytes] | None = []
+        # files read by entry(): path -> (inode, mtime, ctime, size as lstat gave them before
+        # the read, git blob id of what was read): Result.ids
+        self.git_ids: dict[bytes, tuple[int, int, int, int, str]] = {}
+        self._ids = _GitIds(walker.writer)
+        walker.writer = self._ids
         walker.files, walker.bytes = base.files, base.bytes
         walker.skipped = []
 
@@ -193,6 +221,16 @@ class Rebuild:
         else:
             e = w._entry(path, rel, name, None, label, st)
             self.take_off(rel, old, e)
+            if (
+                e is not None
+                and e.kind == FILE
+                and not e.flags
+                and e.mtime_ns == st.st_mtime_ns
+                and e.size == st.st_size
+            ):
+                oid = self._ids.ids.get(e.ref)
+                if oid is not None:
+                    self.git_ids[rel] = (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size, oid)
         if e is None:
             return None
         parts: list[bytes] = []
