@@ -4,7 +4,10 @@ import os
 import stat
 import sys
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from git_snapshot import gitrepo
@@ -14,6 +17,7 @@ from git_snapshot import worktree
 from git_snapshot.commands.common import Where
 from git_snapshot.commands.common import choose
 from git_snapshot.commands.lookup import snapshot_path
+from git_snapshot.commands.patch import MAX_TEXT
 from git_snapshot.commands.patch import Sides
 from git_snapshot.commands.patch import filtered
 from git_snapshot.commands.patch import patches
@@ -23,14 +27,19 @@ from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.archiver import CACHEDIR_SIGNATURE
+from git_snapshot.store.diff import ADDED
+from git_snapshot.store.diff import DELETED
 from git_snapshot.store.diff import Change
 from git_snapshot.store.diff import SkipStat
 from git_snapshot.store.diff import diff_dir
 from git_snapshot.store.diff import diff_trees
+from git_snapshot.store.diff import read_blobs
 from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import Entry
 
 LETTER = {"added": "A", "deleted": "D", "modified": "M", "mode": "T"}
 PAINT = {"added": "green", "deleted": "red"}  # on a terminal, as git colours them
@@ -135,7 +144,7 @@ def cmd_diff(
         if len(ids) == 2:
             new = choose(store, cwd, ids[1], repo_arg)[1]
             against = f"snapshot {new.id}"
-            sides = Sides(store, None)
+            sides = _ReadAhead(store, None)
 
             def below(base: bytes) -> list[Change]:
                 o, n = trees.at(old.root, base), trees.at(new.root, base)
@@ -150,7 +159,7 @@ def cmd_diff(
             tree = _worktree_of(where, old)
             top = os.fsencode(tree.toplevel)
             against = "the worktree"
-            sides = Sides(store, top)
+            sides = _ReadAhead(store, top)
             skip_stat = left_out_stat(tree)
             skip = _lstat_first(skip_stat, top)
 
@@ -165,8 +174,12 @@ def cmd_diff(
                 return os.path.isdir(top + b"/" + path) and not os.path.islink(top + b"/" + path)
 
         changes = filtered(trees, old.root, new_is_dir, below, rels) if rels else below(b"")
-        stat_rows = stats(changes, sides) if stat_only else None
-        patch_text = list(patches(changes, sides)) if patch and not json_out else []
+        stat_rows = None
+        if stat_only:
+            stat_rows = [row for part in sides.windows(changes) for row in stats(part, sides)]
+        patch_text = []
+        if patch and not json_out:
+            patch_text = [t for part in sides.windows(changes) for t in patches(part, sides)]
     status = 1 if exit_code and changes else 0
     if json_out:
         if stat_rows is not None:
@@ -190,6 +203,50 @@ def cmd_diff(
     else:
         print(f"no changes between snapshot {old.id} and {against}")
     return status
+
+
+# contents read ahead at once, at most
+WINDOW_BYTES = 64 << 20
+WINDOW_CHANGES = 4096
+
+
+@dataclass(frozen=True)
+class _ReadAhead(Sides):
+    """Sides whose stored contents are read ahead a window of changes at a time, each window
+    in storage order by two threads (store.diff.read_blobs): the old versions of a diff lie
+    in as many groups as there are changes, and read one by one in path order (8.5 ms each
+    on 100 snapshots of M) --stat took 3.5 s."""
+
+    ready: dict[bytes, bytes] = field(default_factory=dict)
+
+    def _entry(self, e: Entry | None) -> bytes | None:
+        if e is not None and e.kind == FILE:
+            data = self.ready.get(e.ref)
+            if data is not None:
+                return data
+        return super()._entry(e)
+
+    def windows(self, changes: list[Change]) -> Iterator[list[Change]]:
+        """*changes* in windows of at most WINDOW_BYTES of stored content to read, each
+        read ahead before it is yielded."""
+        i = 0
+        while i < len(changes):
+            j, size, want = i, 0, []
+            while j < len(changes) and size < WINDOW_BYTES and j - i < WINDOW_CHANGES:
+                c = changes[j]
+                sides = [c.old] if c.status != ADDED else []
+                if self.top is None and c.status != DELETED:
+                    sides.append(c.new)
+                for e in sides:
+                    if e is not None and e.kind == FILE and e.size <= MAX_TEXT:
+                        want.append(e)
+                        size += e.size
+                j += 1
+            self.ready.clear()
+            self.ready.update(read_blobs(self.store, want))
+            yield changes[i:j]
+            i = j
+        self.ready.clear()
 
 
 def _change_json(c: Change) -> dict[str, Any]:
