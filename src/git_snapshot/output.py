@@ -165,7 +165,8 @@ class Progress:
         self._show(done)
 
     def files_bytes(self, files: int, nbytes: int) -> None:
-        if self.on:
+        # called for every folder a snapshot walks: the text only when the bar is redrawn
+        if self.on and (self._bar is None or time.monotonic() - self._last >= 0.1):
             rate = nbytes / max(time.monotonic() - self._start, 1e-3)
             self._show(files, f"{size(nbytes)}, {size(rate)}/s")
 
