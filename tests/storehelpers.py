@@ -379,8 +379,10 @@ def _install_kill_point(point: str, nth: int) -> None:
 
     write_frame, commit = PackWriter._write, packs.StreamRecord.commit
 
-    def write_hook(self: PackWriter, type_: int, key: bytes, size: int, frame: bytes) -> None:
-        write_frame(self, type_, key, size, frame)  # the object is in the temp pack now
+    def write_hook(
+        self: PackWriter, type_: int, key: bytes, size: int, marker: bytes, frame: bytes
+    ) -> None:
+        write_frame(self, type_, key, size, marker, frame)  # the object is in the temp pack now
         hit("pack_add:after")
 
     def commit_hook(self: packs.StreamRecord, type_: int) -> int:

@@ -63,7 +63,9 @@ CREATE TABLE IF NOT EXISTS damaged(
 ) WITHOUT ROWID;
 """
 
-SCHEMA_VERSION = 3  # 2: snapshots.record, the damaged table; 3: objects.member
+# 2: snapshots.record, the damaged table; 3: objects.member; 4: packs of format 4 (P records,
+# which code of schema 3 would call damaged; the tables are those of 3)
+SCHEMA_VERSION = 4
 BUSY_TIMEOUT_S = 60.0
 RETRY_FOR_S = 600.0
 

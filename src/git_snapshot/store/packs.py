@@ -1,6 +1,6 @@
 """Pack files: many compressed objects in one file, written once.
 
-A pack is a magic (``GSNPACK3``; packs of versions 1 and 2, ``GSNPACK1`` and ``GSNPACK2``, are
+A pack is a magic (``GSNPACK4``; packs of versions 1 to 3, ``GSNPACK1`` to ``GSNPACK3``, are
 still read) followed by records. A record is a header (``REC``: marker, object type, SHA-256
 key, raw size, length of what follows) and one zstd frame. The SQLite index maps keys to
 (pack, offset, length, position in a group); the headers make a pack readable without the
@@ -14,7 +14,10 @@ its group (about GROUP_BYTES: bounded; each reading thread keeps the last GROUP_
 it decompressed, so members read in storage order cost one decompression per group). A pack
 may also begin with a dictionary record (marker ``D``): raw zstd content, pieces of the small
 objects the writer saw first. Every frame of such a pack is decompressed with that dictionary
-(a frame compressed without it decodes the same with it); it is cached per pack.
+(a frame compressed without it decodes the same with it); it is cached per pack. Except the
+frames of ``P`` records (format 4): one object compressed without the dictionary (trees,
+records, tombstones, files streamed in), read without building it (from the record's
+header, read with the frame).
 
 A writer fills a temp file in ``tmp/``, then fsyncs it and renames it into ``packs/``: a pack
 under ``packs/`` is always complete. Only after that are its objects entered in the index.
@@ -43,15 +46,20 @@ if TYPE_CHECKING:
     import zstandard
 
     # What a writer compresses: an object (type, key, data) or a group of them; and what it
-    # keeps of one while it is compressed: types, keys and sizes.
+    # keeps of one while it is compressed: types, keys, sizes (and an object's marker).
     _Obj = tuple[int, bytes, bytes]
-    _Shape = Union[tuple[int, bytes, int], list[tuple[int, bytes, int]]]
+    _Shape = Union[tuple[int, bytes, int, bytes], list[tuple[int, bytes, int]]]
 
 PACK_MAGIC_V1 = b"GSNPACK1"  # one frame per object, no dictionary
 PACK_MAGIC_V2 = b"GSNPACK2"  # may start with a dictionary record
-PACK_MAGIC = b"GSNPACK3"  # and small blobs in group records
-MAGICS = (PACK_MAGIC_V1, PACK_MAGIC_V2, PACK_MAGIC)
-REC = struct.Struct("<cB32sQQ")  # b"R" (b"D", b"G"), type, key, raw size, length that follows
+PACK_MAGIC_V3 = b"GSNPACK3"  # and small blobs in group records
+PACK_MAGIC = b"GSNPACK4"  # and P records: frames that need no dictionary
+MAGICS = (PACK_MAGIC_V1, PACK_MAGIC_V2, PACK_MAGIC_V3, PACK_MAGIC)
+REC = struct.Struct("<cB32sQQ")  # marker (R, P, G, D), type, key, raw size, length that follows
+# An object's record: R, its frame is decompressed with the pack's dictionary (if it has one);
+# P (format 4), its frame was compressed without one, and is read without building it. zstd
+# cannot tell: a raw-content dictionary has no ID, so its frames' headers name none.
+OBJECT_MARKERS = (b"R", b"P")
 # A group record (b"G"): type 0, the key is the SHA-256 of the member table, the size the sum
 # of the members' sizes, the length that of the table and the frame. The table: COUNT, then
 # MEMBER (type, key, size) per member; the frame holds the members' bytes in table order.
@@ -186,10 +194,22 @@ def _compress(data: bytes, zdict: zstandard.ZstdCompressionDict | None) -> bytes
 
 
 def _compress_all(
-    items: list[bytes | list[bytes]], zdict: zstandard.ZstdCompressionDict | None
+    items: list[tuple[bytes | list[bytes], bool]], zdict: zstandard.ZstdCompressionDict | None
 ) -> list[bytes]:
-    """A frame per item; a list (a group's members) is compressed as one."""
-    return [_compress(d if isinstance(d, bytes) else b"".join(d), zdict) for d in items]
+    """A frame per item (data, with the dictionary?); a list (a group's members) is
+    compressed as one."""
+    return [
+        _compress(d if isinstance(d, bytes) else b"".join(d), zdict if use else None)
+        for d, use in items
+    ]
+
+
+def _marker(type_: int, zdict: zstandard.ZstdCompressionDict | None) -> bytes:
+    """The record marker of an object of *type_* in a pack whose dictionary is *zdict*: blobs
+    use the dictionary; trees, records and tombstones do not (mostly random keys: it took
+    nothing off them, and a reader of many trees across packs, diff or a rebuilt hook
+    snapshot, would build a 1 MiB dictionary decompressor per pack)."""
+    return b"R" if type_ == 1 and zdict is not None else b"P"
 
 
 def group_table(members: list[tuple[int, bytes, int]]) -> bytes:
@@ -234,14 +254,21 @@ def _dict_params() -> zstandard.ZstdCompressionParameters:
     )
 
 
-def _datas(units: list[_Obj | list[_Obj]]) -> list[bytes | list[bytes]]:
-    return [u[2] if isinstance(u, tuple) else [d for _, _, d in u] for u in units]
+def _datas(
+    units: list[_Obj | list[_Obj]], zdict: zstandard.ZstdCompressionDict | None
+) -> list[tuple[bytes | list[bytes], bool]]:
+    """What _compress_all compresses: a group with the dictionary, an object as _marker says."""
+    return [
+        (u[2], _marker(u[0], zdict) == b"R") if isinstance(u, tuple) else ([d for *_, d in u], True)
+        for u in units
+    ]
 
 
-def _shape(unit: _Obj | list[_Obj]) -> _Shape:
-    """What the writer keeps of a unit while it is compressed: types, keys and sizes."""
+def _shape(unit: _Obj | list[_Obj], zdict: zstandard.ZstdCompressionDict | None) -> _Shape:
+    """What the writer keeps of a unit while it is compressed: types, keys and sizes, and an
+    object's marker."""
     if isinstance(unit, tuple):
-        return (unit[0], unit[1], len(unit[2]))
+        return (unit[0], unit[1], len(unit[2]), _marker(unit[0], zdict))
     return [(t, k, len(d)) for t, k, d in unit]
 
 
@@ -417,12 +444,13 @@ class PackWriter:
             self._group_bytes = 0
         if not units:
             return
+        zdict = self._zdict
         if self._pool is None:
-            for unit, frame in zip(units, _compress_all(_datas(units), self._zdict)):
-                self._write_unit(_shape(unit), frame)
+            for unit, frame in zip(units, _compress_all(_datas(units, zdict), zdict)):
+                self._write_unit(_shape(unit, zdict), frame)
             return
-        fut = self._pool.submit(_compress_all, _datas(units), self._zdict)
-        self._queue.append(([_shape(u) for u in units], size, fut))
+        fut = self._pool.submit(_compress_all, _datas(units, zdict), zdict)
+        self._queue.append(([_shape(u, zdict) for u in units], size, fut))
         self._queued += size
 
     def _drain(self, keep: int) -> None:
@@ -458,10 +486,10 @@ class PackWriter:
             inner += size
         self.written += REC.size + length
 
-    def _write(self, type_: int, key: bytes, size: int, frame: bytes) -> None:
+    def _write(self, type_: int, key: bytes, size: int, marker: bytes, frame: bytes) -> None:
         f, pack = self._open()
         start = f.tell()
-        f.write(REC.pack(b"R", type_, key, size, len(frame)))
+        f.write(REC.pack(marker, type_, key, size, len(frame)))
         f.write(frame)
         pack.objects.append(PackedObject(key, type_, start + REC.size, len(frame), size, -1))
         self.written += REC.size + len(frame)
@@ -474,7 +502,7 @@ class PackWriter:
     def add_frame(self, type_: int, key: bytes, size: int, frame: bytes) -> None:
         """Copy an object compressed without a dictionary (repacking)."""
         self.flush()
-        self._write(type_, key, size, frame)
+        self._write(type_, key, size, b"P", frame)
 
     def add_group(self, body: bytes) -> None:
         """Copy a group record whole: its table and a frame compressed without a dictionary
@@ -565,7 +593,7 @@ class StreamRecord:
         length = end - self._start - REC.size
         self._f.seek(self._start)
         key = self._hash.digest()
-        self._f.write(REC.pack(b"R", type_, key, self.size, length))
+        self._f.write(REC.pack(b"P", type_, key, self.size, length))  # no dictionary
         self._f.seek(end)
         self._pack.objects.append(
             PackedObject(key, type_, self._start + REC.size, length, self.size, -1)
@@ -596,6 +624,7 @@ class _Decompressors(threading.local):
 
 
 DICT_CACHE = 4  # packs whose dictionaries each reading thread keeps
+HEAD = len(PACK_MAGIC) + REC.size  # where the first object's frame can start, at the earliest
 
 
 class PackReader:
@@ -642,19 +671,27 @@ class PackReader:
         self._dict_records[pack] = content
         return content
 
+    def _plain(self) -> zstandard.ZstdDecompressor:
+        """This thread's decompressor without a dictionary."""
+        local = self._local
+        if local.plain is None:
+            import zstandard
+
+            local.plain = zstandard.ZstdDecompressor()
+        return local.plain
+
     def _dctx(self, pack: str) -> zstandard.ZstdDecompressor:
+        """This thread's decompressor for the frames of *pack* that use its dictionary."""
         local = self._local
         d = local.dicts.get(pack)
         if d is not None:
             local.dicts.move_to_end(pack)
             return d
         content = self.dictionary(pack)
+        if content is None:
+            return self._plain()
         import zstandard
 
-        if content is None:
-            if local.plain is None:
-                local.plain = zstandard.ZstdDecompressor()
-            return local.plain
         d = zstandard.ZstdDecompressor(
             dict_data=zstandard.ZstdCompressionDict(
                 content, dict_type=zstandard.DICT_TYPE_RAWCONTENT
@@ -673,8 +710,14 @@ class PackReader:
             if inner + size > len(content):
                 raise _zstd_error("object lies past the end of its group")
             return content[inner : inner + size]
-        frame = self.frame(pack, offset, length)
-        data = self._dctx(pack).decompress(frame, max_output_size=size)
+        if offset >= HEAD:  # the record's header with its frame, in one read
+            rec = self._pread(pack, offset - REC.size, REC.size + length)
+            dctx = self._plain() if rec[:1] == b"P" else self._dctx(pack)
+            data = dctx.decompress(memoryview(rec)[REC.size :], max_output_size=size)
+        else:  # an index row that cannot be right: the frame decides
+            data = self._dctx(pack).decompress(
+                self.frame(pack, offset, length), max_output_size=size
+            )
         if len(data) != size:
             raise _zstd_error("object has the wrong size")
         return data
@@ -789,8 +832,10 @@ class PackReader:
         if inner >= 0:
             yield self.read(pack, offset, length, size, inner)
             return
+        plain = offset >= HEAD and self._pread(pack, offset - REC.size, 1) == b"P"
         src = _Slice(self._file(pack).fileno(), offset, length)
-        reader = self._dctx(pack).stream_reader(src, read_across_frames=False)  # type: ignore[arg-type]
+        dctx = self._plain() if plain else self._dctx(pack)
+        reader = dctx.stream_reader(src, read_across_frames=False)  # type: ignore[arg-type]
         produced = 0
         while True:
             out = reader.read(CHUNK)
@@ -906,11 +951,11 @@ def scan_pack(path: str) -> Iterator[PackedObject]:
             if len(head) < REC.size:
                 raise ValueError(f"{path}: truncated record at {pos}")
             marker, type_, key, size, length = REC.unpack(head)
-            if marker not in (b"R", b"G") and not (marker == b"D" and first):
+            if marker not in (b"R", b"P", b"G") and not (marker == b"D" and first):
                 raise ValueError(f"{path}: bad record at {pos}")
             if pos + REC.size + length > end:
                 raise ValueError(f"{path}: truncated record at {pos}")
-            if marker == b"R":
+            if marker in OBJECT_MARKERS:
                 yield PackedObject(key, type_, pos + REC.size, length, size, -1)
             elif marker == b"G":
                 yield from _members(f, path, pos, key, size, length)
