@@ -65,6 +65,8 @@ SCAN_RATIO = 3  # locate by one pass over the index when it holds at most this m
 #                 per file to restore (else by key: a big store, a small restore)
 LOCATED_MAX = 100_000  # locations kept at once (about 30 MB); beyond, each job looks its up
 DICTS = 4  # packs whose dictionaries each writer thread keeps ready
+SHARED = 64 << 10  # contents up to this size that several files hold are kept once read
+KEPT_BYTES = 16 << 20  # in all, at most, per writer process
 
 JOB_BYTES = 48 << 10  # names and link targets per job (one message to a writer process)
 MESSAGE = 1 << 20  # the longest message between the restore and a writer process
@@ -215,6 +217,13 @@ class Restorer:
         self.running: deque[tuple[Future[_Done], list[_Item], list[_Dir]]] = deque()
         self.open: set[_Dir] = set()  # directories this restore holds open (closed on errors)
         self._local = threading.local()  # each writer thread's zstd contexts
+        # contents of more than one file of the selection (a LICENSE, an empty index.js), as
+        # the writers read them: each later file of the same content takes it from here
+        # instead of decompressing its group again (on M: 31 contents for 1,713 files,
+        # which made 328 group decompressions of 232 groups)
+        self.shared: set[bytes] = set()
+        self.kept: dict[bytes, bytes] = {}
+        self.kept_bytes = 0
 
     # -- planning: read and check every tree first, so a hostile one writes nothing ----------
 
@@ -276,9 +285,16 @@ class Restorer:
             locate=self._located if self.locs else None,
         )
         want = None if self.locs else self.want  # none to collect when _scan found all
+        seen: set[bytes] = set()
+        shared = self.shared
         for _, e in walk:
             if e.kind != DIR:
                 self.total += 1  # progress's total, for free: the walk is done anyway
+                if e.kind == FILE and e.size <= SHARED:
+                    if e.ref in seen:
+                        shared.add(e.ref)
+                    else:
+                        seen.add(e.ref)
                 if want is not None and e.kind == FILE and e.size <= WHOLE:
                     want.add(e.ref)
 
@@ -771,6 +787,9 @@ class Restorer:
         """Create the file of *item*, whose content lies in a group; False when its name was
         taken meanwhile (the careful way then)."""
         parent, name, mode, mtime, ref, loc = item
+        data = self.kept.get(ref)
+        if data is not None:
+            return self._new_file(parent, name, mode, mtime, data)
         pack, offset, length, size, inner = loc  # type: ignore[misc]
         try:
             data = self.store.reader.read(pack, offset, length, size, inner)
@@ -781,6 +800,9 @@ class Restorer:
         if why is not None:
             damaged.append((k, ref, why))
             return True
+        if ref in self.shared and self.kept_bytes < KEPT_BYTES:
+            self.kept[ref] = data  # checked: the next files of this content take it here
+            self.kept_bytes += len(data)
         return self._new_file(parent, name, mode, mtime, data)
 
     def _dctx(self, pack: str) -> zstandard.ZstdDecompressor:
