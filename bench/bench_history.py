@@ -27,7 +27,6 @@ import io
 import json
 import os
 import random
-import resource
 import shlex
 import subprocess
 import sys
@@ -221,27 +220,34 @@ def in_process(wt: str, argv: list[str], rounds: int) -> tuple[float, float]:
     return median(walls), median(cpus)
 
 
-def fresh(wt: str, argv: list[str], rounds: int, env: dict[str, str]) -> tuple[float, float, int]:
-    """Median wall and CPU (user + system) seconds of a fresh ``python -m git_snapshot``, and
-    the lines it printed."""
-    walls, cpus, lines = [], [], 0
+def fresh(
+    wt: str, argv: list[str], rounds: int, env: dict[str, str]
+) -> tuple[float, float, int, float]:
+    """Median wall and CPU (user + system) seconds of a fresh ``python -m git_snapshot``, the
+    lines it printed, and its peak RSS in MiB (the largest of the runs): CPU and RSS are the
+    child's own, from wait4 (RUSAGE_CHILDREN's maximum is that of every child ever waited
+    for, this script's other commands included)."""
+    walls, cpus, lines, rss = [], [], 0, 0.0
     for _ in range(rounds):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        proc = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "git_snapshot", "-C", wt, *argv],
             stdout=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
             env=env,
-            check=False,
         )
+        assert proc.stdout is not None
+        out = proc.stdout.read()
+        proc.stdout.close()
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
         walls.append(time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+        cpus.append(usage.ru_utime + usage.ru_stime)
+        rss = max(rss, usage.ru_maxrss / 1024)  # KiB on Linux
         if proc.returncode not in (0, 1):
             raise SystemExit(f"{shlex.join(argv)} exited {proc.returncode}")
-        lines = proc.stdout.count(b"\n")
-    return median(walls), median(cpus), lines
+        lines = out.count(b"\n")
+    return median(walls), median(cpus), lines, rss
 
 
 def cases(meta: dict[str, object]) -> list[tuple[str, list[str]]]:
@@ -287,13 +293,12 @@ def main() -> int:
         if not args.no_cold:  # find with no deltas cached yet: what the first find pays
             remove(os.path.join(base, "store", "cache", "deltas"))
             label = f"find {meta['name']} (first: no deltas cached)"
-            proc, pcpu, lines = fresh(wt, ["find", str(meta["name"])], 1, env)
+            proc, pcpu, lines, cold_rss = fresh(wt, ["find", str(meta["name"])], 1, env)
             rows.append((label, proc, pcpu, float("nan"), float("nan"), lines))
-            cold_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             print(f"  {label}: {proc:.3f} s (cpu {pcpu:.3f} s)", file=sys.stderr)
         for label, argv in cases(meta):
             fresh(wt, argv, 1, env)  # warm: page cache, bytecode, the deltas cache
-            proc, pcpu, lines = fresh(wt, argv, args.rounds, env)
+            proc, pcpu, lines, _ = fresh(wt, argv, args.rounds, env)
             inproc, icpu = in_process(wt, argv, args.rounds)
             rows.append((label, proc, pcpu, inproc, icpu, lines))
             print(f"  {label}: {proc:.3f} s (cpu {pcpu:.3f} s)", file=sys.stderr)
