@@ -419,10 +419,11 @@ class Restorer:
         (count,) = index.db.execute("SELECT count(*) FROM objects").fetchone()
         if count > SCAN_RATIO * files or count > LOCATED_MAX:
             return
-        locs = self.locs
-        for pack_id, (pack, _) in index.gc_packs().items():
-            for key, offset, length, size, _, inner in index.objects_in_pack(pack_id):
-                locs[key] = (pack, offset, length, size, inner)
+        # one query, one comprehension (it runs before any writer starts): 0.36 -> 0.20 s of
+        # CPU on M where a query per pack built a list per pack first
+        names = {pack_id: name for pack_id, (name, _) in index.gc_packs().items()}
+        rows = index.db.execute("SELECT key, pack, offset, length, size, member FROM objects")
+        self.locs = {bytes(k): (names[p], o, n, s, i) for k, p, o, n, s, i in rows}
 
     def _locate_all(self) -> None:
         """Where the contents of the files to be read whole lie, looked up by key in a few
