@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import os
 import sqlite3
 from collections.abc import Iterable
@@ -21,13 +20,17 @@ from git_snapshot.store.objects import FORGET
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import decode_tree
-from git_snapshot.store.packs import PackReader
-from git_snapshot.store.packs import PackWriter
 from git_snapshot.store.records import encode_forget
 
 SUBDIRS = ("packs", "tmp", "cache")
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    import hashlib
+
+    from git_snapshot.store.packs import PackReader
+else:  # imported on first use (OpenSSL: 11 M instructions), see git_snapshot/hashes.py
+    from git_snapshot import hashes as hashlib
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -62,7 +65,7 @@ class Store:
                 f"cannot create the snapshot store at {self.path}: {exc.strerror}; "
                 f"set GIT_SNAPSHOT_STORE to a writable directory"
             ) from exc
-        self.reader = PackReader(self.path)
+        self._reader: PackReader | None = None  # made on first read (the packs module too)
         if not repairing:
             self.index = self._open_index()
             from git_snapshot.store.reserve import ensure_reserve
@@ -159,8 +162,19 @@ class Store:
     def pack_path(self, name: str) -> str:
         return os.path.join(self.packs_dir, name)
 
+    @property
+    def reader(self) -> PackReader:
+        """The pack reader, made on first use: a hook whose snapshot reuses the last one reads
+        no object, and does not import the packs module (threading, zstd's contexts...)."""
+        if self._reader is None:
+            from git_snapshot.store.packs import PackReader
+
+            self._reader = PackReader(self.path)
+        return self._reader
+
     def close(self) -> None:
-        self.reader.close()
+        if self._reader is not None:
+            self._reader.close()
         if hasattr(self, "index"):  # a repairing store may have none yet
             self.index.close()
 
@@ -278,6 +292,8 @@ class Store:
         records = [s.record for s in snaps if s.record is not None]
         tombstones = []
         if records:
+            from git_snapshot.store.packs import PackWriter
+
             data = encode_forget(records)
             writer = PackWriter(self.path)
             try:

@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from git_snapshot.store.packs import FinishedPack
-
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources(
@@ -75,6 +73,8 @@ _Key = bytes  # the field named 'bytes' below hides the type inside the class
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
     from typing import Any
+
+    from git_snapshot.store.packs import FinishedPack  # not imported by a hook that writes none
 
 # Snapshot and Location are plain classes with __slots__, not dataclasses: every hook imports
 # this module, and dataclasses imports inspect (ast, dis, tokenize...). Same fields, same

@@ -6,7 +6,6 @@ its encoding, so an unchanged directory has the same key in every snapshot and c
 
 from __future__ import annotations
 
-import hashlib
 import os
 import struct
 from collections import namedtuple
@@ -14,6 +13,11 @@ from collections import namedtuple
 from git_snapshot.errors import UserError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+
+if TYPE_CHECKING:
+    import hashlib
+else:  # imported on first use (OpenSSL: 11 M instructions), see git_snapshot/hashes.py
+    from git_snapshot import hashes as hashlib
 
 BLOB = 1
 TREE = 2

@@ -10,11 +10,11 @@ never lose each other's entries. Standard library only: hooks import this module
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import time
 from collections import namedtuple
 
+from git_snapshot.hashes import name_digest
 from git_snapshot.watch.instance import state_dir
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -44,7 +44,7 @@ def registry_dir(store_path: str) -> str:
 
 
 def _file(store_path: str, worktree: str) -> str:
-    name = hashlib.sha256(os.fsencode(worktree)).hexdigest()[:24]
+    name = name_digest(os.fsencode(worktree))[:24]
     return os.path.join(registry_dir(store_path), name + ".json")
 
 
