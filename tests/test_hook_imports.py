@@ -42,15 +42,18 @@ HEAVY = {
 # sqlite3 brings datetime itself; store/packs.py still imports threading.
 
 PROBE = """
-import json, sys
+import sys
 sys.argv = ["git-snapshot", "hook", *sys.argv[1:]]
 from git_snapshot.hookmain import main
 status = main()
-sys.stdout.write(json.dumps({"status": status, "modules": sorted(sys.modules)}))
+modules = sorted(sys.modules)
+import json
+sys.stdout.write(json.dumps({"status": status, "modules": modules}))
 """
 
 
 def _hook_modules(repo: Path, *args: str) -> tuple[int, set[str], str]:
+    """Run a hook as git would (the modules: what it imported, nothing before main())."""
     ran = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         cwd=repo,
@@ -101,3 +104,67 @@ def test_default_store_dir_is_platformdirs_answer(
     assert location._xdg_data_dir() in (want, None)
     if sys.platform.startswith("linux"):
         assert location._xdg_data_dir() == want
+
+
+# what an unchanged worktree's hook does not need when the watcher's dirty set answers for it
+# (issue 11: under 50 ms end to end on a 200k-file tree): the snapshot code, the pack code,
+# what only reports and new snapshots print, and the costliest standard modules
+WATCHED_UNUSED = {
+    "git_snapshot.store.archiver": "worktree._reused returns the last snapshot itself",
+    "git_snapshot.store.filescache": "the dirty set stands for the walk",
+    "git_snapshot.store.packs": "Store.reader is made on first read",
+    "git_snapshot.losses": "imported for a report or held lines only",
+    "git_snapshot.output": "imported to print a new snapshot's warnings or a report",
+    "json": "imports re and compiles its patterns: imported where used",
+    "re": "enum, sre: 13 M instructions",
+    "hashlib": "OpenSSL's start and digest list: 11 M instructions (git_snapshot.hashes)",
+    "_hashlib": "the same",
+    "threading": "dirtyset and packs use _thread",
+    "zstandard": "nothing is read or written",
+}
+
+
+def test_an_unchanged_watched_hook_imports_no_snapshot_code(repo: Path) -> None:
+    """With a live watcher whose dirty set says nothing changed, the hook reuses the last
+    snapshot without importing the archiver, the packs or the costly standard modules. The
+    daemon is played by this process (its lock, its epoch, its answers to sync tokens)."""
+    import threading
+    import time
+
+    from git_snapshot.store import Store
+    from git_snapshot.watch import dirtyset
+    from git_snapshot.watch import instance
+
+    (repo / "notes.txt").write_text("untracked\n")
+    h = head(repo)
+    stop = threading.Event()
+    with Store() as store, instance.hold(store.path) as got:
+        assert got
+        dirtyset.watching(store.path, str(repo))
+        folder = dirtyset.watch_dir(store.path)
+
+        def ack() -> None:  # as the daemon does, with no event pending
+            while not stop.is_set():
+                for name in os.listdir(folder):
+                    if dirtyset.is_sync_token(name):
+                        dirtyset.synced(store.path, os.path.join(folder, name))
+                time.sleep(0.001)
+
+        acker = threading.Thread(target=ack, daemon=True)
+        acker.start()
+        try:
+            status, _, err = _hook_modules(repo, "post-checkout", h, h, "1")  # the base
+            assert status == 0 and "snapshot 1 (post-checkout)" in err, err
+            status, modules, err = _hook_modules(repo, "post-checkout", h, h, "1")
+            assert status == 0 and "unchanged since snapshot 1" in err, err
+            back = {m: why for m, why in WATCHED_UNUSED.items() if m in modules}
+            assert not back, f"imported by an unchanged watched hook: {back}"
+            assert "git_snapshot.watch.dirtyset" in modules  # the dirty set did answer
+            (repo / "notes.txt").write_text("changed, and marked as the daemon would\n")
+            dirtyset.mark(store.path, str(repo), [], [str(repo / "notes.txt")])
+            status, modules, err = _hook_modules(repo, "post-checkout", h, h, "1")
+            assert status == 0 and "snapshot 2 (post-checkout)" in err, err
+            assert "git_snapshot.store.archiver" in modules  # a change: the snapshot code
+        finally:
+            stop.set()
+            acker.join()
