@@ -41,7 +41,10 @@ _CONTROL.update({ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"})
 def show(path: bytes) -> str:
     """*path* for people: undecodable bytes and control characters escaped, so that a stored
     name can never drive the terminal it is printed on."""
-    return path.decode("utf-8", "backslashreplace").translate(_CONTROL)
+    text = path.decode("utf-8", "backslashreplace")
+    if text.isascii() and text.isprintable():  # most paths: no C0 or DEL, nothing else to map
+        return text
+    return text.translate(_CONTROL)
 
 
 class UnsafeTree(UserError):
