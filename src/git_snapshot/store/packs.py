@@ -38,8 +38,7 @@ from git_snapshot.store.safewrite import fsync_dir as fsync_dir  # kill-point te
 TYPE_CHECKING = False  # typing's own, without importing typing (the hook path imports this)
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from concurrent.futures import Future
-    from concurrent.futures import ThreadPoolExecutor
+    from typing import Any
     from typing import BinaryIO
     from typing import Union
 
@@ -91,7 +90,11 @@ DICT_PIECES = 512
 DICT_SAMPLE = 4 << 20
 DICT_HOLD = 12 << 20  # raw bytes held in memory while the dictionary is being chosen
 DICT_MIN = 256 << 10
-DICT_EPOCH = 48 << 20  # raw bytes of small objects after which a new pack gets a new dictionary
+# raw bytes of small objects after which a new pack gets a new dictionary. On M (333 MB of
+# small objects) packs took 100.9 MB with a new one every 48 MiB, 100.5 every 100 MiB and
+# 100.0 MB with one for the whole snapshot, for 10 % less compression CPU: one dictionary costs
+# a hold (nothing compressed while it is chosen) and its record in every pack after it.
+DICT_EPOCH = 1 << 30
 DICT_MAX_SIZE = 4 << 20  # a dictionary record claiming more is damage
 # zstd copies a dictionary's match tables into its context for each input: with one frame per
 # small file (format 2) that made tables above level 3's (hash 2^17, chain 2^16) too dear;
@@ -164,9 +167,78 @@ class _Compressors(threading.local):
     def __init__(self) -> None:
         self.plain: zstandard.ZstdCompressor | None = None
         self.dicts: dict[int, zstandard.ZstdCompressor] = {}
+        self.levels: dict[int, zstandard.ZstdCompressor] = {}  # without one, not at LEVEL
 
 
 _COMPRESSORS = _Compressors()
+
+
+class _Future:
+    """What _Pool.submit returns, used as concurrent.futures' Future (done, result, cancel)."""
+
+    __slots__ = ("_error", "_lock", "_value", "cancelled")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lock.acquire()  # released once the job ran
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self.cancelled = False
+
+    def done(self) -> bool:
+        if self._lock.acquire(blocking=False):
+            self._lock.release()
+            return True
+        return False
+
+    def result(self) -> Any:
+        with self._lock:
+            pass
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Pool:
+    """*n* threads running the jobs submitted, oldest first: concurrent.futures' pool without
+    its import (it imports logging: 15-90 ms, more than a hook's whole small snapshot)."""
+
+    def __init__(self, n: int) -> None:
+        import queue
+
+        self._jobs: queue.SimpleQueue[tuple[_Future, Callable[..., Any], tuple[Any, ...]] | None]
+        self._jobs = queue.SimpleQueue()
+        self._threads = [
+            threading.Thread(target=self._run, name="git-snapshot-zstd", daemon=True)
+            for _ in range(n)
+        ]
+        for t in self._threads:
+            t.start()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            fut, fn, args = job
+            if not fut.cancelled:
+                try:
+                    fut._value = fn(*args)
+                except BaseException as exc:  # raised again by result()
+                    fut._error = exc
+            fut._lock.release()
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> _Future:
+        fut = _Future()
+        self._jobs.put((fut, fn, args))
+        return fut
+
+    def shutdown(self, cancel_futures: bool = False) -> None:
+        """Stop the threads once the jobs before are done (cancelled ones are skipped)."""
+        for _ in self._threads:
+            self._jobs.put(None)
+        for t in self._threads:
+            t.join()
 
 
 def _plain() -> zstandard.ZstdCompressor:
@@ -179,8 +251,17 @@ def _plain() -> zstandard.ZstdCompressor:
     return c.plain
 
 
-def _compress(data: bytes, zdict: zstandard.ZstdCompressionDict | None) -> bytes:
+def _compress(
+    data: bytes, zdict: zstandard.ZstdCompressionDict | None, level: int = LEVEL
+) -> bytes:
     c = _COMPRESSORS
+    if zdict is None and level != LEVEL:
+        comp = c.levels.get(level)
+        if comp is None:
+            import zstandard
+
+            comp = c.levels[level] = zstandard.ZstdCompressor(level=level, write_checksum=True)
+        return comp.compress(data)
     if zdict is None:
         return (c.plain or _plain()).compress(data)
     comp = c.dicts.get(id(zdict))
@@ -194,12 +275,14 @@ def _compress(data: bytes, zdict: zstandard.ZstdCompressionDict | None) -> bytes
 
 
 def _compress_all(
-    items: list[tuple[bytes | list[bytes], bool]], zdict: zstandard.ZstdCompressionDict | None
+    items: list[tuple[bytes | list[bytes], bool]],
+    zdict: zstandard.ZstdCompressionDict | None,
+    level: int = LEVEL,
 ) -> list[bytes]:
     """A frame per item (data, with the dictionary?); a list (a group's members) is
-    compressed as one."""
+    compressed as one. *level*: of the frames without a dictionary."""
     return [
-        _compress(d if isinstance(d, bytes) else b"".join(d), zdict if use else None)
+        _compress(d if isinstance(d, bytes) else b"".join(d), zdict if use else None, level)
         for d, use in items
     ]
 
@@ -275,9 +358,10 @@ def _shape(unit: _Obj | list[_Obj], zdict: zstandard.ZstdCompressionDict | None)
 class PackWriter:
     """Appends objects to temp packs; ``finish()`` makes them durable and visible.
 
-    Only the calling thread writes the file. With *threads*, once it was given POOL_AFTER
+    Only the calling thread writes the file. With *threads*, once it was given *pool_after*
     bytes, frames are compressed by that many threads (zstd releases the GIL) and written in
-    the order they were added. With *dictionary*, the first small objects are held until the
+    the order they were added (a hook's small snapshot: from the first byte, at *level*,
+    without a dictionary). With *dictionary*, the first small objects are held until the
     dictionary is chosen from them (see the module doc).
     """
 
@@ -288,7 +372,11 @@ class PackWriter:
         *,
         dictionary: bool = False,
         threads: int = 0,
+        pool_after: int = POOL_AFTER,
+        level: int = LEVEL,
     ) -> None:
+        self._pool_after = pool_after
+        self._level = level  # of frames without a dictionary
         self._tmpdir = os.path.join(root, "tmp")
         self._packdir = os.path.join(root, "packs")
         self._max = max_size
@@ -296,7 +384,8 @@ class PackWriter:
         self._tmpname = ""
         self._current: FinishedPack | None = None
         self._threads = threads
-        self._pool: ThreadPoolExecutor | None = None
+        self._pool: _Pool | None = None
+        self._big = False  # _give_back_big_blocks called
         self._given = 0  # raw bytes given so far
         self._choosing = dictionary
         self._held: list[tuple[int, bytes, bytes, bool]] = []
@@ -311,9 +400,7 @@ class PackWriter:
         self._group_bytes = 0
         # submitted batches, oldest first: per unit (object or group) the (type, key, raw
         # size) of its objects, a list for a group; raw bytes; the frames
-        self._queue: collections.deque[tuple[list[_Shape], int, Future[list[bytes]]]] = (
-            collections.deque()
-        )
+        self._queue: collections.deque[tuple[list[_Shape], int, _Future]] = collections.deque()
         self._queued = 0  # raw bytes in the queue
         # keys among those given that the store holds already (set by the archiver)
         self.known: Callable[[list[bytes]], set[bytes]] | None = None
@@ -399,11 +486,11 @@ class PackWriter:
         self._given += len(data)
         if len(data) <= DICT_OBJECT and self._epochs:
             self._small_since += len(data)
-        if self._pool is None and self._threads and self._given >= POOL_AFTER:
-            from concurrent.futures import ThreadPoolExecutor  # imports logging: not for hooks
-
+        if self._pool is None and self._threads and self._given >= self._pool_after:
+            self._pool = _Pool(self._threads)
+        if not self._big and self._given >= POOL_AFTER and self._pool is not None:
+            self._big = True  # big frames from here on (ctypes: not for a hook's few)
             _give_back_big_blocks()
-            self._pool = ThreadPoolExecutor(self._threads, "git-snapshot-zstd")
         self._batch.append((type_, key, data, dedupe))
         self._batch_bytes += len(data)
         if self._batch_bytes >= BATCH_BYTES or len(self._batch) >= BATCH_OBJECTS:
@@ -446,10 +533,10 @@ class PackWriter:
             return
         zdict = self._zdict
         if self._pool is None:
-            for unit, frame in zip(units, _compress_all(_datas(units, zdict), zdict)):
+            for unit, frame in zip(units, _compress_all(_datas(units, zdict), zdict, self._level)):
                 self._write_unit(_shape(unit, zdict), frame)
             return
-        fut = self._pool.submit(_compress_all, _datas(units, zdict), zdict)
+        fut = self._pool.submit(_compress_all, _datas(units, zdict), zdict, self._level)
         self._queue.append(([_shape(u, zdict) for u in units], size, fut))
         self._queued += size
 
@@ -467,12 +554,16 @@ class PackWriter:
 
     def _write_unit(self, unit: _Shape, frame: bytes) -> None:
         if isinstance(unit, list):
-            self._write_group(group_table(unit), frame)
+            self._write_group(group_table(unit), frame, unit)
         else:
             self._write(*unit, frame)
 
-    def _write_group(self, table: bytes, frame: bytes) -> None:
-        members, _ = parse_table(table, "group")
+    def _write_group(
+        self, table: bytes, frame: bytes, members: list[tuple[int, bytes, int]] | None = None
+    ) -> None:
+        """A group record: *table* lists *members* (parsed from it when not given)."""
+        if members is None:
+            members, _ = parse_table(table, "group")
         f, pack = self._open()
         start = f.tell() + REC.size
         length = len(table) + len(frame)
