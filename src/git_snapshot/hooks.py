@@ -452,9 +452,12 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
     repo = gitrepo.find_repo(cwd, remember=True)
     if skip_reason(call, repo, env):
         return []
+    # git's config is needed either way: it runs while _watched imports the journal's code
+    gitrepo.prefetch(repo, labels=False)
     # with a live watcher, an unchanged worktree needs none of git's labels: on a big tree
     # `ls-files --others --ignored` costs more than the rest of such a hook (a walk of its own)
-    gitrepo.prefetch(repo, labels=not _watched(repo))
+    if not _watched(repo):
+        gitrepo.prefetch(repo)
     try:
         return _handle(call, repo, env, started)
     finally:
