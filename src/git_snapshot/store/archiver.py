@@ -50,6 +50,7 @@ READ_TRIES = 3
 # A file changed this recently is not cached: a second change within the file system's
 # timestamp granularity could leave size, mtime and ctime as they were.
 RACY_NS = 2_000_000_000
+SPLIT_FOLDERS = 1000  # trees the files cache gives fewer folders are walked by one process
 CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
 
 Classify = Callable[[bytes, bool, int], int]  # (relative path, is dir, parent's label) -> label
@@ -173,6 +174,7 @@ class _Walker:
         self.lost = False  # records lost by a failed spill: no cache is saved
         self.own: tuple[int, int, int] | None = None  # by _dir_entry: for tree()'s record
         self.rebuild: Any = None  # store/rebuild.Rebuild, when it drives this walk
+        self.split: Any = None  # store/splitwalk.Split, when a second process helps
         self.misses = 0
         self.opts = opts
         self.racy_after = start_ns - RACY_NS
@@ -553,6 +555,10 @@ class _Walker:
                 self.bytes += d[2]
                 self.skipped.extend(d[3])
                 return Entry(name, DIR, stat.S_IMODE(st.st_mode), st.st_mtime_ns, 0, d[0], lab)
+        if self.split is not None and st is not None:  # found unchanged by the other process
+            e = self.split.take(self, rel, name, st, lab)
+            if e is not None:
+                return e  # type: ignore[no-any-return]
         # the folder's own stat goes into its files-cache record (tree() takes it)
         self.own = None if st is None else (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
         key = self.tree(path, rel + b"/", lab)
@@ -777,7 +783,7 @@ def create_snapshot(
                 key = walker.rebuild.run(root)
             elif prev is None:
                 walker.cache_path = cpath  # the files cache; a first walk writes it as it goes
-                key = walker.tree(root, b"", 0)
+                key = _walk(walker, root)
             else:
                 key = prev.root
                 walker.files, walker.bytes = prev.files, prev.bytes
@@ -874,6 +880,21 @@ def _unlink_packs(store: Store, packs: list[FinishedPack]) -> None:
     for p in packs:
         with contextlib.suppress(OSError):
             os.unlink(store.pack_path(p.name))
+
+
+def _walk(walker: _Walker, root: bytes) -> bytes | None:
+    """The walk of the whole tree; of a big one mostly unchanged, by two processes
+    (store/splitwalk.py)."""
+    if len(walker.old_dirs) < SPLIT_FOLDERS:  # (not even the import, on a small tree)
+        return walker.tree(root, b"", 0)
+    from git_snapshot.store import splitwalk
+
+    walker.split = splitwalk.start(walker, root)
+    try:
+        return walker.tree(root, b"", 0)
+    finally:
+        if walker.split is not None:
+            walker.split.close()
 
 
 def _save_cache(walker: _Walker, path: str, generation: str, root: bytes) -> None:

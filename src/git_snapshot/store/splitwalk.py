@@ -1,0 +1,288 @@
+"""A second process for the walk of a big tree that mostly did not change.
+
+Most snapshots find most of the tree as the files cache remembers it, and then the walk is
+one ``lstat`` per entry and a comparison with the record: work that fills one core while the
+other idles. So, when the cache describes a big tree, the walk forks once at its start. The
+tree is cut into *units* (disjoint folders of at most 1/UNITS of its files, in the order a
+walk meets them). The child takes the units from the last one backwards, walks each with the
+archiver's own walker, and tells the parent each unit whose every folder kept its record as
+it was (nothing read, nothing stored). The parent walks from the front as always; at a unit
+the child has already found unchanged it takes the records instead of walking, and any other
+unit (not reached yet, changed, or anything unusual) it walks itself. The parent never waits
+for the child and the child never writes anything but its answers: the two meet about
+halfway, and the snapshot is the one a single walk makes (tests/test_splitwalk.py).
+
+The child cannot store: its writer refuses every call and its store is gone, so a unit that
+would need to store something (a changed file, a new tree) is simply not answered. It ends
+with ``os._exit`` (no finalizer, no lock release, no SQLite handle touched) and is killed when
+the walk ends. Forking is only done with no other thread running (none is, at the start of a
+walk), on a machine with at least two cores.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import stat
+import sys
+
+from git_snapshot.store import filescache
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from git_snapshot.store.objects import Entry
+
+MIN_FILES = 20_000  # below this the fork and the answers cost about what they save
+UNITS = 64  # the tree is cut into about this many pieces
+WAIT = False  # tests: the parent waits for the child's answer at each unit (never otherwise)
+_LEN = 4
+_H, _S, _K = filescache.HEAD.size, filescache.STAT.size, filescache.KEY
+
+
+class _Refused(Exception):
+    """The child met something a snapshot would have to store: not its job."""
+
+
+class _NoWriter:
+    """The child's writer: any use means the unit changed."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise _Refused(name)
+
+
+def _subfolders(rec: bytes, n: int) -> list[bytes]:
+    """The names of the folders a record lists, in its (the directory's) order."""
+    names = rec[_H + (_S + _K) * n :].split(b"\0")
+    if len(names) != n:
+        return []
+    mode_at = _H + 32  # STAT: size, mtime, ctime, inode, then the mode
+    return [
+        names[i]
+        for i in range(n)
+        if stat.S_ISDIR(int.from_bytes(rec[mode_at + _S * i : mode_at + _S * i + 8], "little"))
+    ]
+
+
+def units(dirs: dict[bytes, bytes]) -> list[bytes]:
+    """Disjoint folders (relative, no trailing '/') in the order a walk meets them, each of at
+    most 1/UNITS of the files the root's record counts; [] if that is under MIN_FILES."""
+    root = filescache.parse(dirs.get(b""))
+    if root is None or root[1] < MIN_FILES:
+        return []
+    limit = max(root[1] // UNITS, 1)
+    out: list[bytes] = []
+    todo: list[tuple[bytes, int]] = [(b"", root[8])]
+    while todo:
+        rel, n = todo.pop()
+        rec = dirs[rel]
+        below = []
+        for name in _subfolders(rec, n):
+            sub = rel + b"/" + name if rel else name
+            head = filescache.parse(dirs.get(sub))
+            if head is None:
+                continue
+            if head[1] > limit:
+                below.append((sub, head[8]))
+            else:
+                out.append(sub)
+        todo += reversed(below)  # depth first, in the record's order (the walk's)
+    return out
+
+
+def _labels(walker: Any, rel: bytes) -> int:
+    """The label of the folder holding *rel*, as the walk passes it down."""
+    label = 0
+    if walker.classify is None:
+        return label
+    parts = rel.split(b"/")[:-1]
+    for i in range(len(parts)):
+        label = walker.classify(b"/".join(parts[: i + 1]), True, label)
+    return label
+
+
+class Split:
+    """The parent's side: the child's answers, read as they come, never waited for."""
+
+    def __init__(self, pid: int, fd: int, order: list[bytes], passed: Any) -> None:
+        self.pid = pid
+        self.fd = fd
+        self.order = {rel: i for i, rel in enumerate(order)}
+        self.todo = set(order)  # the units (paths relative to the root, no trailing '/')
+        self.passed = passed  # shared with the child: a byte per unit, 1 once the parent took it
+        self.done: dict[bytes, tuple[list[bytes], list[tuple[str, str]]]] = {}
+        self.buf = b""
+        self.used = 0  # units taken from the child (tests and benchmarks read it)
+
+    def _drain(self) -> None:
+        while self.fd >= 0:
+            try:
+                got = os.read(self.fd, 1 << 20)
+            except BlockingIOError:
+                return
+            except OSError:
+                got = b""
+            if not got:  # the child is done (or gone)
+                os.close(self.fd)
+                self.fd = -1
+                break
+            self.buf += got
+        buf, at = self.buf, 0
+        while len(buf) - at >= _LEN:
+            size = int.from_bytes(buf[at : at + _LEN], "little")
+            if len(buf) - at - _LEN < size:
+                break
+            try:
+                rel, heres, skipped = marshal.loads(buf[at + _LEN : at + _LEN + size])
+                self.done[rel] = (heres, skipped)
+            except (ValueError, EOFError, TypeError):
+                pass  # not an answer: that unit is walked here
+            at += _LEN + size
+        self.buf = buf[at:]
+
+    def take(
+        self, walker: Any, rel: bytes, name: bytes, st: os.stat_result, label: int
+    ) -> Entry | None:
+        """The entry of the unit folder *rel* as the child found it unchanged, with the
+        walker's state as a walk of it would leave it; None: walk it (the usual case for a
+        folder that is not a unit)."""
+        if rel not in self.todo:
+            return None
+        self.todo.discard(rel)
+        self.passed[self.order[rel]] = 1  # the child no longer starts it
+        if rel not in self.done:
+            self._drain()
+            while WAIT and rel not in self.done and self.fd >= 0:
+                import select
+
+                select.select([self.fd], [], [], 5)
+                self._drain()
+        got = self.done.pop(rel, None)
+        if got is None:
+            return None
+        heres, skipped = got
+        old_dirs, old_skips = walker.old_dirs, walker.old_skips
+        head = filescache.parse(old_dirs.get(rel))
+        if head is None or head[3:6] != (st.st_ino, st.st_mtime_ns, st.st_ctime_ns):
+            return None  # the folder changed since the child looked
+        if any(h not in old_dirs for h in heres):
+            return None
+        from git_snapshot.store.objects import DIR
+        from git_snapshot.store.objects import Entry
+
+        for h in heres:
+            walker.dirs[h] = old_dirs[h]
+            if h in old_skips:
+                walker.skips[h] = old_skips[h]
+        walker.skipped.extend(skipped)
+        walker.files += head[1]
+        walker.bytes += head[2]
+        if walker.opts.progress:
+            walker.opts.progress(walker.files, walker.bytes)
+        self.used += 1
+        return Entry(name, DIR, stat.S_IMODE(st.st_mode), st.st_mtime_ns, 0, head[0], label)
+
+    def close(self) -> None:
+        """The walk is over: the child goes, whatever it was doing."""
+        import contextlib
+        import signal
+
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def start(walker: Any, root: bytes) -> Split | None:
+    """Fork the child for the walk of *root* that *walker* is about to start, when it pays
+    and is safe; None: one process walks it all."""
+    if not hasattr(os, "fork") or _cores() < 2 or not walker.reuse or walker.clean is not None:
+        return None
+    threading = sys.modules.get("threading")
+    if threading is not None and threading.active_count() > 1:
+        return None  # a fork copies one thread: never with another one holding a lock
+    todo = units(walker.old_dirs)
+    if not todo:
+        return None
+    import mmap
+
+    passed = mmap.mmap(-1, len(todo))  # shared: which units the parent took
+    r, w = os.pipe()
+    try:  # room for every answer: the child never waits for the parent to read
+        import fcntl
+
+        fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 1 << 20)
+    except (ImportError, AttributeError, OSError):
+        pass
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(r)
+        os.close(w)
+        return None
+    if pid == 0:  # the child: answers only, then gone without any cleanup
+        try:
+            os.close(r)
+            _child(walker, root, todo, w, passed)
+        finally:
+            os._exit(0)
+    os.close(w)
+    os.set_blocking(r, False)
+    return Split(pid, r, todo, passed)
+
+
+def _child(walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any) -> None:
+    import signal
+
+    signal.alarm(600)  # never outlive a stuck parent for long
+    walker.writer = _NoWriter()
+    walker.store = None  # no index, no SQLite handle shared with the parent
+    walker.opts.progress = None  # (the child's copy)
+    for i in range(len(todo) - 1, -1, -1):
+        if passed[i]:
+            continue  # the parent got there first
+        rel = todo[i]
+        answer = _unchanged(walker, root, rel)
+        if answer is not None:
+            data = marshal.dumps(answer)
+            os.write(fd, len(data).to_bytes(_LEN, "little") + data)
+
+
+def _unchanged(
+    walker: Any, root: bytes, rel: bytes
+) -> tuple[bytes, list[bytes], list[tuple[str, str]]] | None:
+    """(rel, its folders, the skipped paths below it) when a walk of the unit *rel* keeps
+    every record as it was; None otherwise. The walker is left as it was either way, but for
+    what the walk of an unchanged unit adds (the parent adds the same)."""
+    files, nbytes, skipped, dirs = walker.files, walker.bytes, len(walker.skipped), len(walker.dirs)
+    walker.dirty = False
+    ok = False
+    try:
+        path = root + b"/" + rel
+        st = os.lstat(path)
+        if stat.S_ISDIR(st.st_mode):
+            e = walker._dir_entry(path, rel, rel.rpartition(b"/")[2], st, _labels(walker, rel))
+            ok = e is not None and not walker.dirty
+    except (_Refused, OSError, AttributeError):
+        ok = False
+    heres = list(walker.dirs)[dirs:]
+    old = walker.old_dirs
+    ok = ok and all(walker.dirs[h] is old.get(h) for h in heres)
+    answer = (rel, heres, walker.skipped[skipped:]) if ok else None
+    if not ok:
+        for h in heres:
+            del walker.dirs[h]
+        del walker.skipped[skipped:]
+        walker.files, walker.bytes = files, nbytes
+    return answer
