@@ -392,8 +392,8 @@ def _install_kill_point(point: str, nth: int) -> None:
 
     write_group = PackWriter._write_group
 
-    def group_hook(self: PackWriter, table: bytes, frame: bytes) -> None:
-        write_group(self, table, frame)
+    def group_hook(self: PackWriter, table: bytes, frame: bytes, *members: Any) -> None:
+        write_group(self, table, frame, *members)
         hit("pack_add:after")
 
     PackWriter._write = write_hook  # type: ignore[method-assign]
