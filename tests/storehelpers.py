@@ -392,8 +392,13 @@ def _install_kill_point(point: str, nth: int) -> None:
 
     write_group = PackWriter._write_group
 
-    def group_hook(self: PackWriter, table: bytes, frame: bytes, *members: Any) -> None:
-        write_group(self, table, frame, *members)
+    def group_hook(
+        self: PackWriter,
+        table: bytes,
+        frame: bytes,
+        members: list[tuple[int, bytes, int]] | None = None,
+    ) -> None:
+        write_group(self, table, frame, members)
         hit("pack_add:after")
 
     PackWriter._write = write_hook  # type: ignore[method-assign]

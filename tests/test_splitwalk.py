@@ -5,6 +5,7 @@ left behind and none is forked beside another thread."""
 
 from __future__ import annotations
 
+import marshal
 import os
 import shutil
 import threading
@@ -136,7 +137,7 @@ def _child_that(monkeypatch: pytest.MonkeyPatch, does: Any) -> None:
         # claims every unit unchanged, naming folders the cache never had
         lambda fd, todo: [
             os.write(fd, len(m).to_bytes(4, "little") + m)
-            for m in [splitwalk.marshal.dumps((rel, [rel + b"/ghost"], [])) for rel in todo]
+            for m in [marshal.dumps((rel, [rel + b"/ghost"], [])) for rel in todo]
         ],
     ],
 )
