@@ -102,3 +102,30 @@ def test_read_blobs_gives_each_content_checked_and_leaves_out_the_damaged(
     (e,) = [e for e in entries if e.ref == victim.key][:1]
     with pytest.raises(CorruptObject):
         validate.read_blob(store, e)
+
+
+def test_a_random_reader_refuses_a_group_header_that_lies(store: Store, tmp_path: Path) -> None:
+    """member() takes the content's size from the record's header, not the member table:
+    a header claiming another size, or a table count past the record, is damage."""
+    files = text_files(2, 50)
+    build(tmp_path / "src", D({k: F(v) for k, v in files.items()}))
+    take(store, "s", tmp_path / "src")
+    name, o = grouped(store)[3]
+    path = Path(store.pack_path(name))
+    good = path.read_bytes()
+    head = o.offset - packs.REC.size
+    size_at = head + 34  # REC: marker, type, key, then the size
+    for at, value in [(size_at, o.size), (o.offset, 10**6)]:  # the size, the member count
+        data = bytearray(good)
+        width = 8 if at == size_at else 4
+        data[at : at + width] = (int.from_bytes(data[at : at + width], "little") + value).to_bytes(
+            width, "little"
+        )
+        path.write_bytes(bytes(data))
+        store.reader.close()
+        with pytest.raises(zstandard.ZstdError):
+            store.reader.member(name, o.offset, o.length, o.size, o.inner)
+    path.write_bytes(good)
+    store.reader.close()
+    got = store.reader.member(name, o.offset, o.length, o.size, o.inner)
+    assert hashlib.sha256(got).digest() == o.key
