@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import collections
 import os
 import stat
 import sys
@@ -26,6 +27,7 @@ from git_snapshot.commands.patch import stats
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+from git_snapshot.store import validate
 from git_snapshot.store.archiver import CACHEDIR_SIGNATURE
 from git_snapshot.store.diff import ADDED
 from git_snapshot.store.diff import DELETED
@@ -193,10 +195,17 @@ def cmd_diff(
     if patch:
         sys.stdout.writelines(output.color_patch(patch_text))
         return status
-    for c in changes:
-        line = f"{LETTER[c.status]} {output.display(c.path)}"
-        print(output.paint(line, PAINT[c.status]) if c.status in PAINT else line)
-    counts = {s: sum(c.status == s for c in changes) for s in LETTER}
+    # one write, not a print per change (38,514 lines for diff 1 latest on 100 x M)
+    show = validate.show  # output.display, without its import statement per call
+    lines = [f"{LETTER[c.status]} {show(c.path)}" for c in changes]
+    if any(c.status in PAINT for c in changes) and output.use_color():
+        lines = [
+            output.paint(line, PAINT[c.status]) if c.status in PAINT else line
+            for line, c in zip(lines, changes)
+        ]
+    sys.stdout.write("".join(line + "\n" for line in lines))
+    tally = collections.Counter(c.status for c in changes)
+    counts = {s: tally[s] for s in LETTER}
     if changes:
         parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         print(f"snapshot {old.id} -> {against}: {parts}")
