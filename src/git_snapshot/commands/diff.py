@@ -187,7 +187,7 @@ def cmd_diff(
         if stat_rows is not None:
             output.print_json([r.json() for r in stat_rows])
         else:
-            output.print_json([_change_json(c) for c in changes])
+            sys.stdout.write(changes_json_text(changes) + "\n")
         return status
     if stat_rows is not None:
         print_stat(stat_rows)
@@ -258,8 +258,33 @@ class _ReadAhead(Sides):
         self.ready.clear()
 
 
+def changes_json_text(changes: list[Change]) -> str:
+    """``json.dumps([_change_json(c) for c in changes], indent=2, ensure_ascii=False)``, the
+    same text, written from a template per change: with an indent, json falls back to its
+    pure-Python encoder, a generator per level (diff 1 latest --json on 100 x M, 38,514
+    changes: 0.8-1.2 s of CPU, here 0.2 s). Strings go through json's own (C) escaping."""
+    if not changes:
+        return "[]"
+    from json.encoder import encode_basestring as q  # the C one, where the interpreter has it
+
+    show = validate.show
+    out = []
+    for c in changes:
+        text = f'  {{\n    "path": {q(show(c.path))},\n    "status": {q(c.status)}'
+        for side, e in (("old", c.old), ("new", c.new)):
+            if e is not None:
+                content = output.display(e.ref) if e.kind == SYMLINK else e.ref.hex()
+                text += (
+                    f',\n    "{side}": {{\n      "type": {q(KIND_NAMES.get(e.kind, "?"))},'
+                    f'\n      "mode": "{e.mode:04o}",\n      "size": {e.size!r},'
+                    f'\n      "content": {q(content)}\n    }}'
+                )
+        out.append(text + "\n  }")
+    return "[\n" + ",\n".join(out) + "\n]"
+
+
 def _change_json(c: Change) -> dict[str, Any]:
-    out: dict[str, Any] = {"path": output.display(c.path), "status": c.status}
+    out: dict[str, Any] = {"path": validate.show(c.path), "status": c.status}
     for side, e in (("old", c.old), ("new", c.new)):
         if e is not None:
             out[side] = {

@@ -1,0 +1,41 @@
+"""diff --json writes its list through commands.diff.changes_json_text: the same text as
+json.dumps of the change dicts with indent=2 and ensure_ascii=False."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+
+from git_snapshot.commands.diff import _change_json
+from git_snapshot.commands.diff import changes_json_text
+from git_snapshot.store.diff import Change
+from git_snapshot.store.objects import Entry
+
+entries = st.builds(
+    Entry,
+    name=st.binary(min_size=1, max_size=8),
+    kind=st.sampled_from([1, 2, 3, 9]),
+    mode=st.integers(0, 0o7777),
+    mtime_ns=st.integers(0, 2**62),
+    size=st.integers(0, 2**40),
+    ref=st.binary(max_size=40),  # a key, or a link target (any bytes)
+    label=st.just(0),
+    flags=st.just(0),
+)
+changes = st.builds(
+    Change,
+    path=st.binary(max_size=30),  # control characters, bidi marks, bytes that are not UTF-8
+    status=st.sampled_from(["added", "deleted", "modified", "mode"]),
+    old=st.none() | entries,
+    new=st.none() | entries,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(changes, max_size=5))
+def test_changes_json_text_is_json_dumps_with_an_indent(got: list[Change]) -> None:
+    want = json.dumps([_change_json(c) for c in got], indent=2, ensure_ascii=False)
+    assert changes_json_text(got) == want
