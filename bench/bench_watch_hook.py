@@ -14,13 +14,17 @@ post-checkout hook shim end to end (a process as git starts it), interleaved:
 - *watcher, 1 % changed*: a fresh 1 % of the files (anywhere, node_modules included)
   appended to before each run;
 and, for what stands in the way: Python's start, the git calls that classify the tree, and
-reading the changed bytes. Medians; the machine may be shared (say so with the numbers).
+reading the changed bytes, with two floors measured in this process on the same files:
+reading + SHA-256 of them, and reading + SHA-256 + zstd level 3 of them on 2 threads (what
+storing them must cost on this machine). Medians; the machine may be shared (say so with
+the numbers).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import random
@@ -29,11 +33,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import trees
+import zstandard
 
 EXE = str(Path(sys.executable).parent / "git-snapshot")
 
@@ -90,7 +97,10 @@ def _watching(env: dict[str, str], root: str, timeout: float = 600.0) -> None:
 
 
 def _ms(xs: list[float]) -> str:
-    return f"{statistics.median(xs) * 1000:.0f} ms" if xs else "-"
+    if not xs:
+        return "-"
+    ms = statistics.median(xs) * 1000
+    return f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms"
 
 
 def _row(what: str, label: str, xs: list[float]) -> str:
@@ -142,6 +152,8 @@ def main() -> int:
         )
         run_hook = [hook, head, head, "1"]
         full, unchanged, changed, reads = [], [], [], []
+        hashed: list[float] = []
+        packed: list[float] = []
         for _ in range(2):  # warm caches (files cache, page cache)
             _timed(run_hook, root, env)
         for _ in range(args.runs):
@@ -178,6 +190,9 @@ def main() -> int:
                 with open(os.path.join(root, rel), "rb") as f:
                     f.read()
             reads.append(time.perf_counter() - t0)
+            full_paths = [os.path.join(root, rel) for rel in paths]
+            hashed.append(_in_process(_read_hash, full_paths, "hash"))
+            packed.append(_in_process(_read_hash_zstd, full_paths, "zstd"))
             changed.append(_timed(run_hook, root, env, "changed"))
         _gs(env, "/", "watch", "stop")
         py = [_timed([sys.executable, "-c", "pass"], root, env, "py") for _ in range(args.runs)]
@@ -218,12 +233,62 @@ def main() -> int:
         )
     )
     print(f"| reading those changed files (page cache) | {_ms(reads)} | |")
+    print(_row("floor: reading + SHA-256 of them (1 thread, in-process)", "hash", hashed))
+    print(
+        _row(
+            "floor: reading + SHA-256 + zstd level 3 of them (2 threads, in-process)",
+            "zstd",
+            packed,
+        )
+    )
     print(_row("python -c pass", "py", py))
     print(_row("git-snapshot --version", "cli", cli))
     print(_row("git ls-files (tracked)", "tracked", tracked))
     print(_row("git ls-files --others --ignored --directory", "ignored", ignored))
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0
+
+
+def _in_process(fn: Callable[[list[str]], object], paths: list[str], label: str) -> float:
+    """Wall time of fn(paths) in this process; its CPU (all threads) is kept under *label*."""
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    t0 = time.perf_counter()
+    fn(paths)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    CPU.setdefault(label, []).append(cpu)
+    return wall
+
+
+def _read_hash(paths: list[str]) -> list[bytes]:
+    """The floor of noticing what changed: read each file and hash it (SHA-256)."""
+    out = []
+    for p in paths:
+        with open(p, "rb") as f:
+            out.append(hashlib.sha256(f.read()).digest())
+    return out
+
+
+def _read_hash_zstd(paths: list[str]) -> int:
+    """The floor of storing what changed: read, hash and compress (zstd level 3, one
+    compressor per thread) on 2 threads; hashlib and zstandard release the GIL."""
+    sizes = [0, 0]
+
+    def work(k: int) -> None:
+        cctx = zstandard.ZstdCompressor(level=3)
+        for p in paths[k::2]:
+            with open(p, "rb") as f:
+                data = f.read()
+            hashlib.sha256(data).digest()
+            sizes[k] += len(cctx.compress(data))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return sum(sizes)
 
 
 def _files(root: str) -> list[str]:
