@@ -120,6 +120,8 @@ WATCHED_UNUSED = {
     "hashlib": "OpenSSL's start and digest list: 11 M instructions (git_snapshot.hashes)",
     "_hashlib": "the same",
     "threading": "dirtyset and packs use _thread",
+    "datetime": "sqlite3's package imports it: modules bind sqlite3 to git_snapshot.sqlite",
+    "sqlite3.dbapi2": "the same",
     "zstandard": "nothing is read or written",
 }
 

@@ -4,7 +4,6 @@ deep trees, and turn the failures a user's files or store can cause into one-lin
 from __future__ import annotations
 
 import os
-import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +11,10 @@ from contextlib import contextmanager
 from git_snapshot.errors import UserError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    import sqlite3
+else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
+    from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:
     from pathlib import Path
 

@@ -612,7 +612,8 @@ def tell(call: Call, cwd: str, lines: list[str]) -> None:
 def _problem(exc: Exception) -> str:
     if isinstance(exc, (UserError, OSError)):
         return str(exc)
-    sqlite3 = sys.modules.get("sqlite3")  # loaded if one of its errors was raised
+    # loaded if one of its errors was raised (the C module: see git_snapshot/sqlite.py)
+    sqlite3 = sys.modules.get("_sqlite3") or sys.modules.get("sqlite3")
     if sqlite3 is not None and isinstance(exc, sqlite3.Error):
         from git_snapshot import boundary  # a damaged index: name repair, not an internal error
 

@@ -7,7 +7,6 @@ import errno
 import gc
 import hashlib
 import os
-import sqlite3
 import stat
 import time
 from collections.abc import Callable
@@ -40,6 +39,10 @@ from git_snapshot.store.safewrite import TEMP_MARK
 from git_snapshot.store.safewrite import is_temp_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    import sqlite3
+else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
+    from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:
     from typing import Any
     from typing import TypeVar

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import sqlite3
 from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,10 @@ from git_snapshot.store.records import encode_forget
 SUBDIRS = ("packs", "tmp", "cache")
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    import sqlite3
+else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
+    from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:
     import hashlib
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 import time
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -71,6 +70,10 @@ RETRY_FOR_S = 600.0
 _Key = bytes  # the field named 'bytes' below hides the type inside the class
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    import sqlite3
+else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
+    from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:
     from typing import Any
 

@@ -32,12 +32,15 @@ from __future__ import annotations
 import _thread
 import contextlib
 import os
-import sqlite3
 import time
 
 from git_snapshot.hashes import name_digest
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    import sqlite3
+else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
+    from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from collections.abc import Iterator
