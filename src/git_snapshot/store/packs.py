@@ -495,8 +495,8 @@ class PackWriter:
         self._batch_bytes += len(data)
         if self._batch_bytes >= BATCH_BYTES or len(self._batch) >= BATCH_OBJECTS:
             self._submit()
-        if self._pool is not None:
-            self._drain(QUEUE)
+            if self._pool is not None:  # the queue grows only here
+                self._drain(QUEUE)
 
     def _submit(self, close: bool = False) -> None:
         """Compress the batch with the dictionary of the moment: in the pool if there is one,
