@@ -232,3 +232,36 @@ def test_a_long_walk_gets_a_new_dictionary_per_epoch(
     dicts = {dictionary_of(p) for p in pack_files(store)}
     assert len(dicts - {None}) >= 3  # each pack its own (the short tail may have none)
     assert snapshot_contents(store, snap) == scan(src)
+
+
+def markers(path: Path) -> list[tuple[bytes, int]]:
+    """(marker, type) of each record of a pack, from its headers."""
+    body = path.read_bytes()
+    out, pos = [], len(PACK_MAGIC)
+    while pos < len(body):
+        marker, type_, _, _, length = REC.unpack_from(body, pos)
+        out.append((marker, type_))
+        pos += REC.size + length
+    return out
+
+
+def test_trees_need_no_dictionary_and_a_later_snapshot_writes_none(
+    small_dict: None, store: Store, tmp_path: Path
+) -> None:
+    """Format 4: trees and records are P records (no dictionary), blobs use it; a snapshot
+    after the first (a files cache) stores its few changes without a dictionary."""
+    src = tmp_path / "src"
+    build(src, text_tree(7, 200))
+    first = take(store, "s", src)
+    (pack,) = pack_files(store)
+    assert dictionary_of(pack) is not None
+    got = markers(pack)
+    assert {m for m, t in got if t in (2, 3)} == {b"P"}  # trees, the record
+    assert {m for m, t in got if t == BLOB} <= {b"R"} and (b"G", 0) in got
+    for p in sorted(src.rglob("*.js"))[:120]:
+        p.write_bytes(p.read_bytes() + b" changed")
+    snap = take(store, "s", src)
+    new = set(pack_files(store)) - {pack}
+    assert new and all(dictionary_of(p) is None for p in new)
+    assert snapshot_contents(store, snap) == scan(src)
+    assert snapshot_contents(store, first) != snapshot_contents(store, snap)
