@@ -30,6 +30,7 @@ from git_snapshot.store import archiver
 from git_snapshot.store import splitwalk
 
 USED: list[int] = []
+REAL_OTHER_THREADS = splitwalk._other_threads
 
 
 @pytest.fixture(autouse=True)
@@ -42,6 +43,8 @@ def split_small_trees(monkeypatch: pytest.MonkeyPatch) -> None:
     # the parent waits for the child at each unit (it never does otherwise): so the child's
     # answers are used, not outrun by a parent walking a tiny tree
     monkeypatch.setattr(splitwalk, "WAIT", True)
+    # pytest-xdist's worker keeps a thread of its own (idle, holding nothing we use)
+    monkeypatch.setattr(splitwalk, "_other_threads", lambda: False)
     real = splitwalk.Split.close
 
     def close(self: splitwalk.Split) -> None:
@@ -109,6 +112,7 @@ def test_a_split_walk_is_the_single_walk(
     settle()
     with Store(base / "split") as split, Store(base / "fresh") as fresh:
         take(split, "s", src)
+        before = len(USED)  # (examples share the fixture)
         for edits in rounds:
             for op, parts, data in edits:
                 _apply(src, op, [b"p3", *parts] if len(parts) % 2 else parts, data)
@@ -118,6 +122,7 @@ def test_a_split_walk_is_the_single_walk(
             want = take(fresh, "s", src)
             assert got.root == want.root  # the same trees, byte for byte
             assert (got.files, got.bytes, got.skipped) == (want.files, want.bytes, want.skipped)
+    assert len(USED) - before == len(rounds)  # every walk after the first was split
     _no_child_left()
 
 
@@ -160,7 +165,8 @@ def test_a_child_that_dies_or_lies_changes_nothing(
     _no_child_left()
 
 
-def test_no_fork_beside_another_thread(tmp_path: Path) -> None:
+def test_no_fork_beside_another_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(splitwalk, "_other_threads", REAL_OTHER_THREADS)
     src = tmp_path / "src"
     build(src, tree())
     settle()

@@ -204,13 +204,17 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def _other_threads() -> bool:
+    threading = sys.modules.get("threading")  # not imported: no thread was ever started
+    return threading is not None and threading.active_count() > 1
+
+
 def start(walker: Any, root: bytes) -> Split | None:
     """Fork the child for the walk of *root* that *walker* is about to start, when it pays
     and is safe; None: one process walks it all."""
     if not hasattr(os, "fork") or _cores() < 2 or not walker.reuse or walker.clean is not None:
         return None
-    threading = sys.modules.get("threading")
-    if threading is not None and threading.active_count() > 1:
+    if _other_threads():
         return None  # a fork copies one thread: never with another one holding a lock
     todo = units(walker.old_dirs)
     if not todo:
