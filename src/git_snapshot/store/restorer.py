@@ -276,27 +276,39 @@ class Restorer:
         return found
 
     def _check(self, tree: bytes, rel: bytes) -> None:
-        walk = validate.walk(
-            self.store,
-            tree,
-            rel,
-            damaged=lambda path, exc: None,
-            seen=self._keep,
-            locate=self._located if self.locs else None,
-        )
+        """Read and check every tree below *tree* (validate.read_tree: an unsafe one raises),
+        depth first as validate.walk does; a damaged listing is skipped here and named while
+        writing. Counted per tree in C loops rather than per entry: planning runs on one core
+        before any writer starts."""
+        store = self.store
+        locate = self._located if self.locs else None
         want = None if self.locs else self.want  # none to collect when _scan found all
         seen: set[bytes] = set()
         shared = self.shared
-        for _, e in walk:
-            if e.kind != DIR:
-                self.total += 1  # progress's total, for free: the walk is done anyway
-                if e.kind == FILE and e.size <= SHARED:
-                    if e.ref in seen:
-                        shared.add(e.ref)
-                    else:
-                        seen.add(e.ref)
-                if want is not None and e.kind == FILE and e.size <= WHOLE:
-                    want.add(e.ref)
+        stack = [(tree, rel)]
+        while stack:
+            key, path = stack.pop()
+            try:
+                entries = validate.read_tree(store, key, path, locate(key) if locate else None)
+            except CorruptObject:  # not UnsafeTree (a UserError): a crafted tree stops all
+                continue
+            self._keep(key, entries)
+            dirs = [e for e in entries if e.kind == DIR]
+            self.total += len(entries) - len(dirs)  # progress's total: files and links
+            if dirs:
+                stack.extend((e.ref, path + e.name + b"/") for e in reversed(dirs))
+            small = [e.ref for e in entries if e.kind == FILE and e.size <= SHARED]
+            if small:
+                shared.update(seen.intersection(small))
+                seen.update(small)
+                if len(set(small)) != len(small):  # the same content twice in one folder
+                    once: set[bytes] = set()
+                    for r in small:
+                        if r in once:
+                            shared.add(r)
+                        once.add(r)
+            if want is not None:
+                want.update(e.ref for e in entries if e.kind == FILE and e.size <= WHOLE)
 
     def _located(self, key: bytes) -> Location | None:
         loc = self.locs.get(key)
