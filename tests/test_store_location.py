@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import sys
 from pathlib import Path
@@ -81,6 +82,32 @@ def test_an_empty_folder_becomes_a_store_with_its_marker(repo: Path, tmp_path: P
     assert "git-snapshot store" in (empty / location.MARKER).read_text()
     assert location.is_store(empty)
     _gs_with_store(repo, str(empty))  # and it is accepted from then on
+
+
+def test_a_store_another_process_is_making_at_the_same_moment_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two hooks on a new store: both find no packs/ folder, the other one makes it first. (The
+    store used to ask isdir then mkdir: the second process failed with 'File exists'.)"""
+    new = tmp_path / "new"
+    Store(new).close()
+    for sub in ("packs", "tmp", "cache"):
+        shutil.rmtree(new / sub)
+    real_mkdir = os.mkdir
+
+    def mkdir_after_the_other(path: str, mode: int = 0o777) -> None:
+        if os.path.basename(path) in ("packs", "tmp", "cache"):
+            real_mkdir(path, mode)  # the other process, between our look and our mkdir
+        real_mkdir(path, mode)
+
+    monkeypatch.setattr(os, "mkdir", mkdir_after_the_other)
+    with Store(new) as store:
+        assert os.path.isdir(store.packs_dir)
+    monkeypatch.setattr(os, "mkdir", real_mkdir)
+    shutil.rmtree(new / "tmp")
+    (new / "tmp").write_text("a file where a folder should be")
+    with pytest.raises(UserError, match="cannot create the snapshot store"):
+        Store(new)
 
 
 def test_a_store_of_an_earlier_version_is_recognised(repo: Path, tmp_path: Path) -> None:

@@ -46,6 +46,16 @@ def _zstd_error() -> type[Exception]:
     return zstandard.ZstdError
 
 
+def _make_dir(path: str) -> None:
+    """*path* as a folder: made, or made already (by another process starting on a new store
+    at the same moment: both saw none, one made it first); a file there is an error."""
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        if not os.path.isdir(path):
+            raise
+
+
 class Store:
     """*repairing*: open without checking the index (``repair`` rebuilds it)."""
 
@@ -60,9 +70,7 @@ class Store:
             location.mark(self.path)  # first: from now on the folder is known for a store
             os.chmod(self.path, 0o700)  # a store (checked above) or a folder we just made
             for s in SUBDIRS:
-                sub = os.path.join(self.path, s)
-                if not os.path.isdir(sub):
-                    os.mkdir(sub, 0o700)  # a file there: FileExistsError, said below
+                _make_dir(os.path.join(self.path, s))
         except OSError as exc:
             raise UserError(
                 f"cannot create the snapshot store at {self.path}: {exc.strerror}; "
