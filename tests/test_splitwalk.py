@@ -142,7 +142,7 @@ def _child_that(monkeypatch: pytest.MonkeyPatch, does: Any) -> None:
         # claims every unit unchanged, naming folders the cache never had
         lambda fd, todo: [
             os.write(fd, len(m).to_bytes(4, "little") + m)
-            for m in [marshal.dumps((rel, [rel + b"/ghost"], [])) for rel in todo]
+            for m in [marshal.dumps((rel, [rel + b"/ghost"])) for rel in todo]
         ],
     ],
 )

@@ -539,6 +539,18 @@ class _Walker:
         self.bytes += size
         return Entry(name, FILE, stat.S_IMODE(fst.st_mode), fst.st_mtime_ns, size, key, lab, flags)
 
+    def kept(self, rel: bytes, name: bytes, st: os.stat_result, lab: int) -> Entry | None:
+        """The folder *rel* as its files-cache record has it (the totals and skipped paths
+        below it counted), for a folder known unchanged whose own stat is the record's; None
+        when it is not (then it is walked)."""
+        d = filescache.summary(self.old_dirs.get(rel), self.old_skips.get(rel, ()))
+        if d is None or d[4:] != (st.st_ino, st.st_mtime_ns, st.st_ctime_ns):
+            return None
+        self.files += d[1]
+        self.bytes += d[2]
+        self.skipped.extend(d[3])
+        return Entry(name, DIR, stat.S_IMODE(st.st_mode), st.st_mtime_ns, 0, d[0], lab)
+
     def _dir_entry(
         self, path: bytes, rel: bytes, name: bytes, st: os.stat_result | None, label: int
     ) -> Entry | None:
@@ -551,13 +563,9 @@ class _Walker:
         if self.rebuild is not None and st is not None:
             return self.rebuild.sub(path, rel, name, st, lab)  # type: ignore[no-any-return]
         if self.clean is not None and st is not None and self.clean(rel):
-            # unchanged since the last snapshot: not even listed
-            d = filescache.summary(self.old_dirs.get(rel), self.old_skips.get(rel, ()))
-            if d is not None and d[4:] == (st.st_ino, st.st_mtime_ns, st.st_ctime_ns):
-                self.files += d[1]
-                self.bytes += d[2]
-                self.skipped.extend(d[3])
-                return Entry(name, DIR, stat.S_IMODE(st.st_mode), st.st_mtime_ns, 0, d[0], lab)
+            e = self.kept(rel, name, st, lab)  # unchanged since the last snapshot: not listed
+            if e is not None:
+                return e
         if self.split is not None and st is not None:  # found unchanged by the other process
             e = self.split.take(self, rel, name, st, lab)
             if e is not None:

@@ -108,10 +108,10 @@ class Split:
     def __init__(self, pid: int, fd: int, order: list[bytes], passed: Any) -> None:
         self.pid = pid
         self.fd = fd
+        # the units (paths relative to the root, no trailing '/') and their places in *passed*
         self.order = {rel: i for i, rel in enumerate(order)}
-        self.todo = set(order)  # the units (paths relative to the root, no trailing '/')
         self.passed = passed  # shared with the child: a byte per unit, 1 once the parent took it
-        self.done: dict[bytes, tuple[list[bytes], list[tuple[str, str]]]] = {}
+        self.done: dict[bytes, list[bytes]] = {}  # unit -> its folders, found unchanged
         self.buf = b""
         self.used = 0  # units taken from the child (tests and benchmarks read it)
 
@@ -134,8 +134,8 @@ class Split:
             if len(buf) - at - _LEN < size:
                 break
             try:
-                rel, heres, skipped = marshal.loads(buf[at + _LEN : at + _LEN + size])
-                self.done[rel] = (heres, skipped)
+                rel, heres = marshal.loads(buf[at + _LEN : at + _LEN + size])
+                self.done[rel] = heres
             except (ValueError, EOFError, TypeError):
                 pass  # not an answer: that unit is walked here
             at += _LEN + size
@@ -147,10 +147,10 @@ class Split:
         """The entry of the unit folder *rel* as the child found it unchanged, with the
         walker's state as a walk of it would leave it; None: walk it (the usual case for a
         folder that is not a unit)."""
-        if rel not in self.todo:
+        i = self.order.get(rel)
+        if i is None or self.passed[i]:
             return None
-        self.todo.discard(rel)
-        self.passed[self.order[rel]] = 1  # the child no longer starts it
+        self.passed[i] = 1  # the child no longer starts it
         if rel not in self.done:
             self._drain()
             while WAIT and rel not in self.done and self.fd >= 0:
@@ -158,30 +158,21 @@ class Split:
 
                 select.select([self.fd], [], [], 5)
                 self._drain()
-        got = self.done.pop(rel, None)
-        if got is None:
-            return None
-        heres, skipped = got
+        heres = self.done.pop(rel, None)
         old_dirs, old_skips = walker.old_dirs, walker.old_skips
-        head = filescache.parse(old_dirs.get(rel))
-        if head is None or head[3:6] != (st.st_ino, st.st_mtime_ns, st.st_ctime_ns):
-            return None  # the folder changed since the child looked
-        if any(h not in old_dirs for h in heres):
+        if heres is None or any(h not in old_dirs for h in heres):
             return None
-        from git_snapshot.store.objects import DIR
-        from git_snapshot.store.objects import Entry
-
+        e: Entry | None = walker.kept(rel, name, st, label)  # None: changed since the child looked
+        if e is None:
+            return None
         for h in heres:
             walker.dirs[h] = old_dirs[h]
             if h in old_skips:
                 walker.skips[h] = old_skips[h]
-        walker.skipped.extend(skipped)
-        walker.files += head[1]
-        walker.bytes += head[2]
         if walker.opts.progress:
             walker.opts.progress(walker.files, walker.bytes)
         self.used += 1
-        return Entry(name, DIR, stat.S_IMODE(st.st_mode), st.st_mtime_ns, 0, head[0], label)
+        return e
 
     def close(self) -> None:
         """The walk is over: the child goes, whatever it was doing."""
@@ -263,12 +254,10 @@ def _child(walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any) ->
             os.write(fd, len(data).to_bytes(_LEN, "little") + data)
 
 
-def _unchanged(
-    walker: Any, root: bytes, rel: bytes
-) -> tuple[bytes, list[bytes], list[tuple[str, str]]] | None:
-    """(rel, its folders, the skipped paths below it) when a walk of the unit *rel* keeps
-    every record as it was; None otherwise. The walker is left as it was either way, but for
-    what the walk of an unchanged unit adds (the parent adds the same)."""
+def _unchanged(walker: Any, root: bytes, rel: bytes) -> tuple[bytes, list[bytes]] | None:
+    """(rel, its folders) when a walk of the unit *rel* keeps every record as it was (its
+    skipped paths then are its record's too); None otherwise. The walker is left as it was
+    either way, but for what the walk of an unchanged unit adds (the parent adds the same)."""
     files, nbytes, skipped, dirs = walker.files, walker.bytes, len(walker.skipped), len(walker.dirs)
     walker.dirty = False
     ok = False
@@ -283,7 +272,7 @@ def _unchanged(
     heres = list(walker.dirs)[dirs:]
     old = walker.old_dirs
     ok = ok and all(walker.dirs[h] is old.get(h) for h in heres)
-    answer = (rel, heres, walker.skipped[skipped:]) if ok else None
+    answer = (rel, heres) if ok else None
     if not ok:
         for h in heres:
             del walker.dirs[h]
