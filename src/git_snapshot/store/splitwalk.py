@@ -120,7 +120,7 @@ class Split:
             try:
                 got = os.read(self.fd, 1 << 20)
             except BlockingIOError:
-                return
+                break  # all there is for now: parse it
             except OSError:
                 got = b""
             if not got:  # the child is done (or gone)
