@@ -279,7 +279,7 @@ class _Walker:
             same = True
             at = _H + _S * n
             # subfolders: from the modes in *stats* ("d" where the type is S_IFDIR)
-            kinds = stats[_MODE_TYPE_BYTE::_S].translate(_DIR_BYTES)
+            kinds = filescache.kinds(stats)
             i = kinds.find(b"d")
             while i >= 0:
                 name = names[i]
@@ -678,10 +678,6 @@ def _source(fn: Callable[..., _T], *args: Any) -> _T:
 _STAT_PACK = filescache.STAT.pack
 _H, _S, _K = filescache.HEAD.size, filescache.STAT.size, filescache.KEY
 _head: Callable[[bytes], tuple[Any, ...]] = filescache.HEAD.unpack_from
-# the byte of a packed STAT whose high nibble is the file type (mode bits 12-15), and a
-# table giving "d" for a directory's
-_MODE_TYPE_BYTE = 33
-_DIR_BYTES = bytes(ord("d") if b >> 4 == stat.S_IFDIR >> 12 else ord(".") for b in range(256))
 NO_STAT, NO_KEY, REUSABLE = filescache.NO_STAT, filescache.NO_KEY, filescache.REUSABLE
 
 

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import marshal
 import os
+import stat
 import struct
 
 from git_snapshot.store.safewrite import temp_name
@@ -35,6 +36,16 @@ KEY = 32
 REUSABLE = 1  # no entry was skipped, excluded, read while changing or a temp file
 NO_STAT = bytes(STAT.size)  # an entry that must be looked at again (never matches a file)
 NO_KEY = bytes(KEY)
+# the byte of a packed STAT whose high nibble is the file type (mode bits 12-15), and a table
+# giving "d" for a directory's
+_MODE_TYPE_BYTE = 33
+_DIR_BYTES = bytes(ord("d") if b >> 4 == stat.S_IFDIR >> 12 else ord(".") for b in range(256))
+
+
+def kinds(stats: bytes) -> bytes:
+    """For packed STATs (a record's or a listing's), "d" for each directory, "." for the rest."""
+    return stats[_MODE_TYPE_BYTE :: STAT.size].translate(_DIR_BYTES)
+
 
 # what the watcher's dirty set reuses for a folder with no change below it: (tree key, files,
 # bytes and skipped paths below it, inode, mtime_ns, ctime_ns)

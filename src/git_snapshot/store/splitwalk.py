@@ -57,12 +57,8 @@ def _subfolders(rec: bytes, n: int) -> list[bytes]:
     names = rec[_H + (_S + _K) * n :].split(b"\0")
     if len(names) != n:
         return []
-    mode_at = _H + 32  # STAT: size, mtime, ctime, inode, then the mode
-    return [
-        names[i]
-        for i in range(n)
-        if stat.S_ISDIR(int.from_bytes(rec[mode_at + _S * i : mode_at + _S * i + 8], "little"))
-    ]
+    kinds = filescache.kinds(rec[_H : _H + _S * n])
+    return [names[i] for i in range(n) if kinds[i] == ord("d")]
 
 
 def units(dirs: dict[bytes, bytes]) -> list[bytes]:
