@@ -40,6 +40,21 @@ def _members(archive: Path) -> dict[str, bytes]:
         return out
 
 
+def _export_with_one_flip(
+    store: Store, store_dir: Path, tmp_path: Path, tree: D, forged: bytes
+) -> tuple[pytest.ExceptionInfo[Damaged], Path]:
+    """Snapshot *tree*, flip a stored byte of *forged*, export: the Damaged raised, the archive."""
+    src = tmp_path / "src"
+    build(src, tree)
+    snap = take(store, "s", src)
+    store.reader.close()
+    flip(store_dir, sha(forged))
+    archive = tmp_path / "out.tar"
+    with pytest.raises(Damaged) as raised:
+        export(store, snap, str(archive))
+    return raised, archive
+
+
 @pytest.mark.parametrize("size", [GROUP_OBJECT + 1, SMALL + 1], ids=["small", "big"])
 def test_forged_content_never_goes_into_the_archive(
     size: int, store: Store, store_dir: Path, tmp_path: Path
@@ -47,14 +62,8 @@ def test_forged_content_never_goes_into_the_archive(
     """Observed: export wrote forged content with exit 0 (tar copies exactly the recorded
     size, so the hash check after the last chunk never ran)."""
     forged = os.urandom(size)
-    src = tmp_path / "src"
-    build(src, D({b"a.txt": F(b"fine"), b"forged": F(forged), b"z": D({b"b": F(b"b")})}))
-    snap = take(store, "s", src)
-    store.reader.close()
-    flip(store_dir, sha(forged))
-    archive = tmp_path / "out.tar"
-    with pytest.raises(Damaged) as raised:
-        export(store, snap, str(archive))
+    tree = D({b"a.txt": F(b"fine"), b"forged": F(forged), b"z": D({b"b": F(b"b")})})
+    raised, archive = _export_with_one_flip(store, store_dir, tmp_path, tree, forged)
     assert [p for p, _ in raised.value.damaged] == [b"forged"]
     assert _members(archive) == {"a.txt": b"fine", "z": b"", "z/b": b"b"}
     assert raised.value.written == 3
@@ -67,14 +76,8 @@ def test_a_damaged_group_keeps_every_member_out_of_the_archive(
     # export names each, writes none, and writes what lies outside the group
     forged = os.urandom(20_000)
     other = os.urandom(GROUP_OBJECT + 1)  # a frame of its own
-    src = tmp_path / "src"
-    build(src, D({b"a.txt": F(b"fine"), b"forged": F(forged), b"own": F(other)}))
-    snap = take(store, "s", src)
-    store.reader.close()
-    flip(store_dir, sha(forged))
-    archive = tmp_path / "out.tar"
-    with pytest.raises(Damaged) as raised:
-        export(store, snap, str(archive))
+    tree = D({b"a.txt": F(b"fine"), b"forged": F(forged), b"own": F(other)})
+    raised, archive = _export_with_one_flip(store, store_dir, tmp_path, tree, forged)
     assert sorted(p for p, _ in raised.value.damaged) == [b"a.txt", b"forged"]
     assert _members(archive) == {"own": other}
 
