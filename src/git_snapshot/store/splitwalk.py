@@ -208,8 +208,11 @@ def start(walker: Any, root: bytes) -> Split | None:
         return None
     import mmap
 
-    passed = mmap.mmap(-1, len(todo))  # shared: which units the parent took
-    r, w = os.pipe()
+    try:  # (out of memory or of file descriptors: one process walks it all)
+        passed = mmap.mmap(-1, len(todo))  # shared: which units the parent took
+        r, w = os.pipe()
+    except OSError:
+        return None
     try:  # room for every answer: the child never waits for the parent to read
         import fcntl
 
