@@ -681,6 +681,13 @@ def with_command(argv: Sequence[str]) -> list[str]:
     """*argv* with ``create`` put in where no command is named: bare ``git snapshot``,
     ``git snapshot -m MSG`` and ``git snapshot --json`` take a snapshot."""
     out = list(argv)
+    i, named = _past_globals(out)
+    return out if named else [*out[:i], "create", *out[i:]]
+
+
+def _past_globals(out: list[str]) -> tuple[int, bool]:
+    """Where the global options of *out* end (a bare ``--color`` made ``--color=always`` in
+    place, as git reads it), and whether a command (or -h, --help, --version) is there."""
     i = 0
     while i < len(out):
         word = out[i]
@@ -693,28 +700,16 @@ def with_command(argv: Sequence[str]) -> list[str]:
                 out[i] = "--color=always"
             i += 1
         elif word in ("-h", "--help", "--version") or not word.startswith("-"):
-            return out
+            return i, True
         else:
             break
-    return [*out[:i], "create", *out[i:]]
-
-
-def _command_word(words: Sequence[str]) -> str | None:
-    """The command *words* (as :func:`with_command` gives them) name, if any."""
-    i = 0
-    while i < len(words):
-        if words[i] in GLOBAL_WITH_VALUE:
-            i += 2
-        elif words[i].startswith("-"):
-            i += 1
-        else:
-            return words[i]
-    return None
+    return i, False
 
 
 def parse(argv: Sequence[str]) -> tuple[str, Args]:
     words = with_command(argv)
-    named = _command_word(words)
+    i, _ = _past_globals(words)
+    named = words[i] if i < len(words) and not words[i].startswith("-") else None
     parser = build_parser(only=named) if named else build_parser()
     if named not in _subcommands(parser):  # no such command: the whole tree says so
         parser = build_parser()
