@@ -220,33 +220,66 @@ def in_process(wt: str, argv: list[str], rounds: int) -> tuple[float, float]:
     return median(walls), median(cpus)
 
 
+# Runs each fresh command and measures it from a small process of its own, started before the
+# store is built: a child's ru_maxrss (wait4) starts from its parent's peak RSS when the
+# parent spawns it with vfork (subprocess, posix_spawn), so a command spawned by this process
+# after building the store in it "peaked" at this process's 1.4 GB, whatever it used itself.
+LAUNCHER = r"""
+import json, os, subprocess, sys, time
+for line in sys.stdin:
+    job = json.loads(line)
+    start = time.perf_counter()
+    proc = subprocess.Popen(job["argv"], stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                            env=job["env"])
+    out = proc.stdout.read()
+    proc.stdout.close()
+    _, status, usage = os.wait4(proc.pid, 0)
+    print(json.dumps({"wall": time.perf_counter() - start, "rc": os.waitstatus_to_exitcode(status),
+                      "cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024,
+                      "lines": out.count(b"\n")}), flush=True)
+"""
+
+
+class Launcher:
+    """The small process that runs fresh commands (see LAUNCHER)."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", LAUNCHER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def run(self, argv: list[str], env: dict[str, str]) -> dict[str, float]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(json.dumps({"argv": argv, "env": env}) + "\n")
+        self.proc.stdin.flush()
+        got: dict[str, float] = json.loads(self.proc.stdout.readline())
+        return got
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        self.proc.wait()
+
+
 def fresh(
-    wt: str, argv: list[str], rounds: int, env: dict[str, str]
+    launcher: Launcher, wt: str, argv: list[str], rounds: int, env: dict[str, str]
 ) -> tuple[float, float, int, float]:
     """Median wall and CPU (user + system) seconds of a fresh ``python -m git_snapshot``, the
     lines it printed, and its peak RSS in MiB (the largest of the runs): CPU and RSS are the
-    child's own, from wait4 (RUSAGE_CHILDREN's maximum is that of every child ever waited
-    for, this script's other commands included)."""
+    child's own, from wait4 in the launcher (RUSAGE_CHILDREN's maximum is that of every
+    child ever waited for, this script's other commands included)."""
     walls, cpus, lines, rss = [], [], 0, 0.0
     for _ in range(rounds):
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "git_snapshot", "-C", wt, *argv],
-            stdout=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            env=env,
-        )
-        assert proc.stdout is not None
-        out = proc.stdout.read()
-        proc.stdout.close()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        walls.append(time.perf_counter() - start)
-        cpus.append(usage.ru_utime + usage.ru_stime)
-        rss = max(rss, usage.ru_maxrss / 1024)  # KiB on Linux
-        if proc.returncode not in (0, 1):
-            raise SystemExit(f"{shlex.join(argv)} exited {proc.returncode}")
-        lines = out.count(b"\n")
+        got = launcher.run([sys.executable, "-m", "git_snapshot", "-C", wt, *argv], env)
+        walls.append(got["wall"])
+        cpus.append(got["cpu"])
+        rss = max(rss, got["rss"])
+        if got["rc"] not in (0, 1):
+            raise SystemExit(f"{shlex.join(argv)} exited {got['rc']}")
+        lines = int(got["lines"])
     return median(walls), median(cpus), lines, rss
 
 
@@ -271,6 +304,7 @@ def cases(meta: dict[str, object]) -> list[tuple[str, list[str]]]:
 def main() -> int:
     args = parse()
     load_before = load_average()
+    launcher = Launcher()  # before the build: small, whatever this process grows to
     if args.store:
         base = os.path.abspath(args.store)
         with open(os.path.join(base, META)) as f:
@@ -293,12 +327,12 @@ def main() -> int:
         if not args.no_cold:  # find with no deltas cached yet: what the first find pays
             remove(os.path.join(base, "store", "cache", "deltas"))
             label = f"find {meta['name']} (first: no deltas cached)"
-            proc, pcpu, lines, cold_rss = fresh(wt, ["find", str(meta["name"])], 1, env)
+            proc, pcpu, lines, cold_rss = fresh(launcher, wt, ["find", str(meta["name"])], 1, env)
             rows.append((label, proc, pcpu, float("nan"), float("nan"), lines))
             print(f"  {label}: {proc:.3f} s (cpu {pcpu:.3f} s)", file=sys.stderr)
         for label, argv in cases(meta):
-            fresh(wt, argv, 1, env)  # warm: page cache, bytecode, the deltas cache
-            proc, pcpu, lines, _ = fresh(wt, argv, args.rounds, env)
+            fresh(launcher, wt, argv, 1, env)  # warm: page cache, bytecode, the deltas cache
+            proc, pcpu, lines, _ = fresh(launcher, wt, argv, args.rounds, env)
             inproc, icpu = in_process(wt, argv, args.rounds)
             rows.append((label, proc, pcpu, inproc, icpu, lines))
             print(f"  {label}: {proc:.3f} s (cpu {pcpu:.3f} s)", file=sys.stderr)
@@ -329,6 +363,7 @@ def main() -> int:
                 f"| {icpu:13.3f} s | {lines:9d} |"
             )
     finally:
+        launcher.close()
         if args.keep or args.store:
             print(f"kept in {base} (reuse it with --store {base})", file=sys.stderr)
         else:
