@@ -1,6 +1,7 @@
 """The two-process walk (store/splitwalk.py): a snapshot walked by two processes is the one a
 single walk makes, byte for byte, whatever changed; the child's answers are used only for
-units it found unchanged; a child that dies or answers garbage changes nothing; no child is
+folders it found unchanged (whole units, or the unchanged folders inside a changed
+one); a child that dies or answers garbage changes nothing; no child is
 left behind and none is forked beside another thread."""
 
 from __future__ import annotations
@@ -91,6 +92,24 @@ def test_an_unchanged_tree_is_mostly_walked_by_the_child(tmp_path: Path) -> None
         assert max(USED) > 0, USED  # the child's answers were taken
         assert (again.files, again.bytes) == (first.files, first.bytes)
         assert take(one, "s", src).root == first.root
+    _no_child_left()
+
+
+def test_the_unchanged_folders_of_a_changed_unit_are_walked_by_the_child(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    build(src, tree())
+    settle()
+    with Store(tmp_path / "split") as store:
+        take(store, "s", src)
+        for i in range(8):  # every unit changes: p0..p7 and d, but not their subfolders
+            (src / f"p{i}" / "f0").write_bytes(b"changed")
+        (src / "d" / "c.txt").write_bytes(b"changed")
+        settle()
+        got = take(store, "s", src)
+    # p0/sub .. p7/sub from the child; d, the first unit, is the parent's before it waits
+    assert USED == [8]
+    with Store(tmp_path / "fresh") as fresh:
+        assert take(fresh, "s", src).root == got.root
     _no_child_left()
 
 

@@ -5,18 +5,19 @@ one ``lstat`` per entry and a comparison with the record: work that fills one co
 other idles. So, when the cache describes a big tree, the walk forks once at its start. The
 tree is cut into *units* (disjoint folders of at most 1/UNITS of its files, in the order a
 walk meets them). The child takes the units from the last one backwards, walks each with the
-archiver's own walker, and tells the parent each unit whose every folder kept its record as
-it was (nothing read, nothing stored). The parent walks from the front as always; at a unit
-the child has already found unchanged it takes the records instead of walking, and any other
-unit (not reached yet, changed, or anything unusual) it walks itself. The parent never waits
+archiver's own walker, and tells the parent which folders of the unit kept their records as
+they were (nothing read, nothing stored): the unit itself when nothing in it changed, else
+the biggest unchanged folders inside it. The parent walks from the front as always; at a
+folder the child has found unchanged it takes the records instead of walking, and anything
+else (not reached yet, changed, or anything unusual) it walks itself. The parent never waits
 for the child and the child never writes anything but its answers: the two meet about
 halfway, and the snapshot is the one a single walk makes (tests/test_splitwalk.py).
 
-The child cannot store: its writer refuses every call and its store is gone, so a unit that
-would need to store something (a changed file, a new tree) is simply not answered. It ends
-with ``os._exit`` (no finalizer, no lock release, no SQLite handle touched) and is killed when
-the walk ends. Forking is only done with no other thread running (none is, at the start of a
-walk), on a machine with at least two cores.
+The child cannot store: its writer refuses every call and its store is gone, so a folder
+that would need to store something (a changed file, a new tree) is simply not answered,
+nor is any folder above it. It ends with ``os._exit`` (no finalizer, no lock release, no
+SQLite handle touched) and is killed when the walk ends. Forking is only done with no other
+thread running (none is, at the start of a walk), on a machine with at least two cores.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ MIN_FILES = 20_000  # below this the fork and the answers cost about what they s
 UNITS = 64  # the tree is cut into about this many pieces
 WAIT = False  # tests: the parent waits for the child's answer at each unit (never otherwise)
 _LEN = 4
+_NO_KEY = bytes(32)  # the key the child gives a file it would have to read
 _H, _S, _K = filescache.HEAD.size, filescache.STAT.size, filescache.KEY
 
 
@@ -45,11 +47,28 @@ class _Refused(Exception):
     """The child met something a snapshot would have to store: not its job."""
 
 
+class _Stop(Exception):
+    """The parent took the unit the child is walking: the child leaves it."""
+
+
 class _NoWriter:
-    """The child's writer: any use means the unit changed."""
+    """The child's writer: any use means the folder changed."""
 
     def __getattr__(self, name: str) -> Any:
         raise _Refused(name)
+
+
+class _Dirs(dict):  # type: ignore[type-arg]
+    """The child's ``walker.dirs``: the folders in the order the walk added their records."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[bytes] = []
+
+    def __setitem__(self, rel: bytes, rec: bytes) -> None:
+        if rel not in self:
+            self.order.append(rel)
+        dict.__setitem__(self, rel, rec)
 
 
 def _subfolders(rec: bytes, n: int) -> list[bytes]:
@@ -107,9 +126,10 @@ class Split:
         # the units (paths relative to the root, no trailing '/') and their places in *passed*
         self.order = {rel: i for i, rel in enumerate(order)}
         self.passed = passed  # shared with the child: a byte per unit, 1 once the parent took it
-        self.done: dict[bytes, list[bytes]] = {}  # unit -> its folders, found unchanged
+        self.done: dict[bytes, list[bytes]] = {}  # folder -> its folders, found unchanged
+        self.ended: set[bytes] = set()  # units the child has answered for (WAIT reads it)
         self.buf = b""
-        self.used = 0  # units taken from the child (tests and benchmarks read it)
+        self.used = 0  # folders taken from the child (tests and benchmarks read it)
 
     def _drain(self) -> None:
         while self.fd >= 0:
@@ -130,30 +150,34 @@ class Split:
             if len(buf) - at - _LEN < size:
                 break
             try:
-                rel, heres = marshal.loads(buf[at + _LEN : at + _LEN + size])
-                self.done[rel] = heres
+                unit, answers = marshal.loads(buf[at + _LEN : at + _LEN + size])
+                self.ended.add(unit)
+                for rel, heres in answers:
+                    self.done[rel] = heres
             except (ValueError, EOFError, TypeError):
-                pass  # not an answer: that unit is walked here
+                pass  # not an answer: those folders are walked here
             at += _LEN + size
         self.buf = buf[at:]
 
     def take(
         self, walker: Any, rel: bytes, name: bytes, st: os.stat_result, label: int
     ) -> Entry | None:
-        """The entry of the unit folder *rel* as the child found it unchanged, with the
-        walker's state as a walk of it would leave it; None: walk it (the usual case for a
-        folder that is not a unit)."""
+        """The entry of the folder *rel* as the child found it unchanged, with the walker's
+        state as a walk of it would leave it; None: walk it (the usual case)."""
         i = self.order.get(rel)
-        if i is None or self.passed[i]:
-            return None
-        self.passed[i] = 1  # the child no longer starts it
-        if rel not in self.done:
-            self._drain()
-            while WAIT and rel not in self.done and self.fd >= 0:
-                import select
-
-                select.select([self.fd], [], [], 5)
+        if i is not None:  # a unit: the child no longer starts it; its answers so far
+            if self.passed[i]:
+                return None
+            self.passed[i] = 1
+            if rel not in self.done:
                 self._drain()
+                while WAIT and rel not in self.ended and self.fd >= 0:
+                    import select
+
+                    select.select([self.fd], [], [], 5)
+                    self._drain()
+        elif not self.done:
+            return None
         heres = self.done.pop(rel, None)
         old_dirs, old_skips = walker.old_dirs, walker.old_skips
         if heres is None or any(h not in old_dirs for h in heres):
@@ -243,38 +267,64 @@ def _child(walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any) ->
     walker.writer = _NoWriter()
     walker.store = None  # no index, no SQLite handle shared with the parent
     walker.opts.progress = None  # (the child's copy)
+    walker.dirs = _Dirs()  # (the child's records are never saved: only their order is used)
+
+    def changed_file(path: bytes, rel: bytes, st: os.stat_result, cacheable: bool) -> Any:
+        walker.dirty = True  # a file to read: its folder changed, the rest of it is looked at
+        return _NO_KEY, st, st.st_size, 0
+
+    walker._file = changed_file
+    answers: list[tuple[bytes, list[bytes]]] = []
+    unit = [0]
+    walker._dir_entry = _answering(walker, answers, passed, unit)
     for i in range(len(todo) - 1, -1, -1):
         if passed[i]:
             continue  # the parent got there first
         rel = todo[i]
-        answer = _unchanged(walker, root, rel)
-        if answer is not None:
-            data = marshal.dumps(answer)
-            os.write(fd, len(data).to_bytes(_LEN, "little") + data)
+        unit[0] = i
+        answers.clear()
+        try:
+            path = root + b"/" + rel
+            st = os.lstat(path)
+            if stat.S_ISDIR(st.st_mode):
+                walker._dir_entry(path, rel, rel.rpartition(b"/")[2], st, _labels(walker, rel))
+        except _Stop:
+            continue
+        except OSError:
+            pass
+        data = marshal.dumps((rel, answers))
+        os.write(fd, len(data).to_bytes(_LEN, "little") + data)
 
 
-def _unchanged(walker: Any, root: bytes, rel: bytes) -> tuple[bytes, list[bytes]] | None:
-    """(rel, its folders) when a walk of the unit *rel* keeps every record as it was (its
-    skipped paths then are its record's too); None otherwise. The walker is left as it was
-    either way, but for what the walk of an unchanged unit adds (the parent adds the same)."""
-    files, nbytes, skipped, dirs = walker.files, walker.bytes, len(walker.skipped), len(walker.dirs)
-    walker.dirty = False
-    ok = False
-    try:
-        path = root + b"/" + rel
-        st = os.lstat(path)
-        if stat.S_ISDIR(st.st_mode):
-            e = walker._dir_entry(path, rel, rel.rpartition(b"/")[2], st, _labels(walker, rel))
-            ok = e is not None and not walker.dirty
-    except (_Refused, OSError, AttributeError):
-        ok = False
-    heres = list(walker.dirs)[dirs:]
+def _answering(
+    walker: Any, answers: list[tuple[bytes, list[bytes]]], passed: Any, unit: list[int]
+) -> Any:
+    """The child's ``walker._dir_entry``: the archiver's, noting in *answers* each folder
+    whose walk kept every record below it as it was (its skipped paths then are its
+    record's too), with those folders; an answered folder's answer replaces the ones below
+    it. A folder that changed is walked on (its unchanged subfolders are answered) and
+    stands as left out, so nothing above it is ever answered."""
+    walk = type(walker)._dir_entry.__get__(walker)
+    dirs: _Dirs = walker.dirs
     old = walker.old_dirs
-    ok = ok and all(walker.dirs[h] is old.get(h) for h in heres)
-    answer = (rel, heres) if ok else None
-    if not ok:
-        for h in heres:
-            del walker.dirs[h]
-        del walker.skipped[skipped:]
-        walker.files, walker.bytes = files, nbytes
-    return answer
+
+    def dir_entry(path: bytes, rel: bytes, name: bytes, st: Any, label: int) -> Entry | None:
+        if passed[unit[0]]:
+            raise _Stop
+        mark, first, dirty = len(dirs.order), len(answers), walker.dirty
+        walker.dirty = False
+        try:
+            e: Entry | None = walk(path, rel, name, st, label)
+        except (_Refused, OSError, AttributeError):
+            walker.dirty = True  # changed: nothing above it is answered
+            return None
+        heres = dirs.order[mark:]
+        if walker.dirty or any(dirs[h] is not old.get(h) for h in heres):
+            walker.dirty = True
+            return e
+        walker.dirty = dirty
+        if e is not None:
+            answers[first:] = [(rel, heres)]
+        return e
+
+    return dir_entry
