@@ -192,6 +192,54 @@ def test_git_ids_of_what_a_rebuild_read_stand_in_for_reading_it_again(
     assert read == [os.path.join(os.fsencode(top), rel)]
 
 
+def test_files_read_ahead_are_taken_only_while_as_read(
+    watched: tuple[Store, Path, Daemon], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The marked small files are read and hashed ahead by threads (rebuild.Ahead) while
+    the base's trees are read; the walker takes those bytes only while its own lstat of the
+    file is the read's fstat. A file rewritten after the read ahead (same size, same mtime:
+    only its ctime tells) is read again: the snapshot holds what the disk holds, and git's id
+    of it."""
+    import hashlib
+
+    from git_snapshot.store import rebuild
+
+    store, top, daemon = watched
+    _take(store, top)  # the base
+    monkeypatch.setattr(rebuild, "AHEAD_MIN", 2)
+    late = top / "a" / "b" / "c" / "f1.txt"
+    files = [top / d / f"f{i}.txt" for d in ("a/b/c", "a/d", "e") for i in range(3)]
+    for f in files:
+        f.write_bytes(b"new bytes of " + f.name.encode() + b"\n")
+    daemon.entries(*files)
+    real = rebuild.Ahead.__init__
+
+    def ahead(self: Any, *args: Any, **kwargs: Any) -> None:
+        real(self, *args, **kwargs)
+        for t in self.threads:  # every read done before the walk starts
+            t.join()
+        st_ = late.stat()
+        late.write_bytes(b"NEW BYTES OF f1.txt\n")  # same size
+        os.utime(late, ns=(st_.st_atime_ns, st_.st_mtime_ns))  # same mtime
+
+    monkeypatch.setattr(rebuild.Ahead, "__init__", ahead)
+    own: list[bytes] = []
+    walker_read = archiver._Walker._read
+
+    def read(self: Any, path: bytes, last_try: bool) -> Any:
+        own.append(path)
+        return walker_read(self, path, last_try)
+
+    monkeypatch.setattr(archiver._Walker, "_read", read)
+    res = worktree.take(store, gitrepo.find_repo(str(top)), trigger="watch")
+    assert own == [os.fsencode(late)]  # the others were taken from the read ahead
+    assert _same(res.snapshot) == _same(_full(top, tmp_path / "x"))
+    assert snapshot_contents(store, res.snapshot) == _on_disk(top)
+    data = late.read_bytes()
+    assert res.ids is not None
+    assert res.ids[b"a/b/c/f1.txt"][4] == hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
 def test_the_worker_brings_the_files_cache_to_the_last_snapshot(
     watched: tuple[Store, Path, Daemon], tmp_path: Path
 ) -> None:
@@ -468,25 +516,40 @@ def _apply(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(steps=OPS)
+@given(steps=OPS, ahead=st.booleans())
 # a CI run's flake: a symlink to a folder (made by an earlier example, when the examples
 # shared one tree), then a 'modify' step that wrote through it and marked the link's path, as
 # no daemon does (its watch is on the real folder): the snapshot missed the 5 bytes
-@example(steps=[("symlink", 5, 5, "x", True), ("modify", 0, 10, "x", True)])
+@example(steps=[("symlink", 5, 5, "x", True), ("modify", 0, 10, "x", True)], ahead=True)
 # per-entry marks: a folder removed with what it held; one moved over a name; a folder
 # chmodded; a file written, then its folder listed after an overflow
-@example(steps=[("rmtree", 2, 0, "x", False), ("create", 1, 3, "x", False)])
-@example(steps=[("mvdir", 3, 7, "x", False), ("mvdir", 4, 7, "y", False)])
-@example(steps=[("mkdir", 0, 1, "x", False), ("modify", 0, 1, "x", False)])
-@example(steps=[("modify", 0, 4, "x", False), ("overflow", 0, 0, "x", False)])
-@example(steps=[("special", 2, 1, "x", False), ("cachedir", 2, 0, "x", False)])
-@example(steps=[("special", 2, 1, "x", False), ("rmtree", 2, 0, "x", False)])
+@example(steps=[("rmtree", 2, 0, "x", False), ("create", 1, 3, "x", False)], ahead=True)
+@example(steps=[("mvdir", 3, 7, "x", False), ("mvdir", 4, 7, "y", False)], ahead=False)
+@example(steps=[("mkdir", 0, 1, "x", False), ("modify", 0, 1, "x", False)], ahead=True)
+@example(steps=[("modify", 0, 4, "x", False), ("overflow", 0, 0, "x", False)], ahead=True)
+@example(steps=[("special", 2, 1, "x", False), ("cachedir", 2, 0, "x", False)], ahead=True)
+@example(steps=[("special", 2, 1, "x", False), ("rmtree", 2, 0, "x", False)], ahead=True)
 def test_random_edits_give_the_full_walk_root(
     watched: tuple[Store, Path, Daemon],
     tmp_path: Path,
     steps: list[tuple[str, int, int, str, bool]],
+    ahead: bool,
 ) -> None:
+    from git_snapshot.store import rebuild
+
     store, _, _ = watched
+    # marked files read ahead by threads (rebuild.Ahead) however few, or never
+    saved = rebuild.AHEAD_MIN
+    rebuild.AHEAD_MIN = 1 if ahead else 1 << 30
+    try:
+        _random_edits(store, tmp_path, steps)
+    finally:
+        rebuild.AHEAD_MIN = saved
+
+
+def _random_edits(
+    store: Store, tmp_path: Path, steps: list[tuple[str, int, int, str, bool]]
+) -> None:
     # each example has a worktree of its own: one shared by the examples made a failure
     # depend on the examples before it, which hypothesis can neither replay nor shrink
     top = Path(tempfile.mkdtemp(prefix="ex", dir=tmp_path))

@@ -768,7 +768,7 @@ def create_snapshot(
         packs: list[FinishedPack] = []
         try:
             prev = _unchanged(store, source, worktree, opts)
-            base = _rebuild_base(store, source, worktree, opts) if prev is None else None
+            base = _rebuild_base(store, source, worktree, opts, root) if prev is None else None
             if prev is None and base is None:
                 cache = filescache.load(cpath, generation, store.index.has_root)
             else:  # the dirty set says nothing changed since *prev*: its root is this one
@@ -946,10 +946,11 @@ def _unchanged(store: Store, source: str, worktree: str, opts: Options) -> Snaps
 
 
 def _rebuild_base(
-    store: Store, source: str, worktree: str, opts: Options
+    store: Store, source: str, worktree: str, opts: Options, root: bytes
 ) -> tuple[Snapshot, dict[bytes, dict[bytes, bytes]]] | None:
     """The worktree's last snapshot and its trees of the folders that changed since, when
-    the dirty set names what changed entry by entry and that snapshot is its base."""
+    the dirty set names what changed entry by entry and that snapshot is its base (the
+    marked files under *root* are read ahead meanwhile: rebuild.Ahead)."""
     if opts.marks is None or opts.overlay or opts.overlay_deleted:
         return None
     mine = store.snapshots(source, worktree)
@@ -958,7 +959,7 @@ def _rebuild_base(
     from git_snapshot.store import rebuild
 
     try:
-        trees = rebuild.old_trees(store, opts.marks, mine[-1].root)
+        trees = rebuild.old_trees(store, opts.marks, mine[-1].root, root)
     except rebuild.Unusable:
         return None  # a damaged base: the full walk stores what the disk holds
     return mine[-1], trees

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import threading
 
 from git_snapshot.store import treebytes
 from git_snapshot.store.objects import BLOB
@@ -82,10 +83,21 @@ def _split(store: Store, key: bytes, data: bytes) -> dict[bytes, bytes]:
     return got
 
 
-def old_trees(store: Store, marks: Marks, root: bytes) -> dict[bytes, dict[bytes, bytes]]:
+class Trees(dict):  # type: ignore[type-arg]  # dict[bytes, dict[bytes, bytes]]
+    """What old_trees returns: folder -> name -> the entry's stored bytes, and the small
+    files being read ahead meanwhile (None when too few)."""
+
+    reads: Ahead | None = None
+
+
+def old_trees(store: Store, marks: Marks, root: bytes, top: bytes = b"") -> Trees:
     """The base's tree of every changed folder it holds (folder -> name -> the entry's
-    stored bytes), read level by level, each level in one batch."""
-    out: dict[bytes, dict[bytes, bytes]] = {}
+    stored bytes), read level by level, each level in one batch. With *top* (the
+    worktree's path), threads read the marked files ahead meanwhile (:class:`Ahead`)."""
+    out = Trees()
+    marked = getattr(marks, "marked", ())
+    if top and len(marked) >= AHEAD_MIN:
+        out.reads = Ahead(top, marked)
     level = [(b"", root)]
     try:
         while level:
@@ -99,11 +111,122 @@ def old_trees(store: Store, marks: Marks, root: bytes) -> dict[bytes, dict[bytes
                     if raw is not None and raw[0] == DIR and marks.changed(child):
                         nxt.append((child, _ref(raw)))
             level = nxt
-    except Unusable:
-        raise
-    except Exception as exc:  # damaged, missing: the full walk stores what it finds
-        raise Unusable(str(exc)) from exc
+    except BaseException as exc:
+        if out.reads is not None:
+            out.reads.stop()
+        if isinstance(exc, Unusable) or not isinstance(exc, Exception):
+            raise
+        raise Unusable(str(exc)) from exc  # damaged, missing: the full walk stores what it finds
     return out
+
+
+# read ahead only when this many entries are marked (threads for a few files cost more)
+AHEAD_MIN = 16
+AHEAD_THREADS = 2
+AHEAD_BYTES = 64 << 20  # read ahead and not yet taken, at most
+AHEAD_SIZE = 4 << 20  # files this big or bigger are left to the walker (it streams them)
+_MAIN = -1
+_NOATIME = getattr(os, "O_NOATIME", 0)
+_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _NOATIME
+
+
+class Ahead:
+    """The marked entries that are small regular files, read and hashed (SHA-256 and git's
+    SHA-1) by threads while the walking thread reads the base's trees and rebuilds folders
+    (file reads and hashlib let go of the GIL). The walker takes a result only for the path
+    it reads, and only when its own lstat of that path, made after the read ahead, gives
+    the device, inode, mode, size, mtime and ctime the read ahead's fstat gave after its
+    read: then the bytes are what the walker's own read would give. Anything else (the file
+    changed, grew, is not a regular file, could not be opened) is read by the walker as
+    without it. A path is read by exactly one thread: the first to claim it."""
+
+    def __init__(self, top: bytes, rels: Iterable[bytes], threads: int = AHEAD_THREADS) -> None:
+        self.todo = [top + b"/" + r for r in rels]
+        self.claims: dict[bytes, int] = {}  # path -> who reads it (a thread's number, _MAIN)
+        self.got: dict[bytes, tuple[os.stat_result, bytes, bytes, str] | None] = {}
+        self.held = 0  # bytes read ahead, not yet taken
+        self.done = threading.Condition()
+        self.stopped = False
+        self.threads = [
+            threading.Thread(target=self._run, args=(k, threads), daemon=True)
+            for k in range(threads)
+        ]
+        for t in self.threads:
+            t.start()
+
+    def _run(self, k: int, n: int) -> None:
+        for path in self.todo[k::n]:
+            if self.stopped or self.held > AHEAD_BYTES:
+                return
+            if self.claims.setdefault(path, k) != k:  # (atomic: the GIL)
+                continue  # the walker got there first
+            got = None
+            try:
+                got = _read_ahead(path)
+            except BaseException:  # never leave the walker waiting for this path
+                got = None
+            with self.done:
+                self.got[path] = got
+                if got is not None:
+                    self.held += len(got[1])
+                self.done.notify_all()
+
+    def take(self, path: bytes) -> tuple[os.stat_result, bytes, bytes, str] | None:
+        """The read ahead of *path* (after, data, key, git id), waiting for it if a thread
+        is reading it; None when no thread read it (then nobody will)."""
+        if self.claims.setdefault(path, _MAIN) == _MAIN:
+            return None
+        with self.done:
+            while path not in self.got:
+                self.done.wait()
+            got = self.got.pop(path)
+            self.claims[path] = _MAIN  # a second read of it (it changed) is the walker's
+            if got is not None:
+                self.held -= len(got[1])
+        return got
+
+    def stop(self) -> None:
+        """The walk is over: threads stop at their next file, what they read goes."""
+        self.stopped = True
+        with self.done:
+            self.got.clear()
+            self.held = 0
+
+
+def _read_ahead(path: bytes) -> tuple[os.stat_result, bytes, bytes, str] | None:
+    """(fstat after the read, content, SHA-256, git's blob id) of the small regular file at
+    *path*, read as the walker reads it; None if it is anything else or changed meanwhile.
+    Opened only once lstat says it is a regular file, as the walker does (opening a device
+    may do something)."""
+    try:
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size >= AHEAD_SIZE:
+            return None
+        try:
+            fd = os.open(path, _READ_FLAGS)
+        except PermissionError:  # O_NOATIME needs ownership
+            fd = os.open(path, _READ_FLAGS & ~_NOATIME)
+    except OSError:
+        return None
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode) or before.st_size >= AHEAD_SIZE:
+            return None
+        data = os.read(fd, before.st_size + 1)
+        after = os.fstat(fd)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    if len(data) != after.st_size or _stat_id(before) != _stat_id(after):
+        return None  # changed while read: the walker reads it (and says so)
+    h = hashlib.sha1(b"blob %d\0" % len(data))  # git's object id, not security
+    h.update(data)
+    return after, data, hashlib.sha256(data).digest(), h.hexdigest()
+
+
+def _stat_id(st: os.stat_result) -> tuple[int, int, int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _component_key(item: tuple[str, str]) -> list[bytes]:
@@ -122,7 +245,7 @@ class _GitIds:
         self.ids: dict[bytes, str] = {}  # store key -> git blob id
 
     def add(self, type_: int, key: bytes, data: bytes, dedupe: bool = False) -> None:
-        if type_ == BLOB:
+        if type_ == BLOB and key not in self.ids:  # (read ahead: known already)
             h = hashlib.sha1(b"blob %d\0" % len(data))  # git's object id, not security
             h.update(data)
             self.ids[key] = h.hexdigest()
@@ -143,6 +266,9 @@ class Rebuild:
         base: Snapshot,
         trees: dict[bytes, dict[bytes, bytes]],
     ) -> None:
+        self.reads: Ahead | None = getattr(trees, "reads", None)
+        self.looked: tuple[bytes, os.stat_result] | None = None  # entry(): its path, lstat
+        self.last: tuple[bytes, os.stat_result, bool] | None = None  # _read(): path, after
         self.w = walker
         self.store: Store = walker.store
         self.marks = marks
@@ -160,15 +286,39 @@ class Rebuild:
         self.git_ids: dict[bytes, tuple[int, int, int, int, str]] = {}
         self._ids = _GitIds(walker.writer)
         walker.writer = self._ids
+        walker._read = self._read  # the walker's reads go through this one (read ahead)
         walker.files, walker.bytes = base.files, base.bytes
         walker.skipped = []
 
     # -- the walk --------------------------------------------------------------------------
 
     def run(self, root: bytes) -> bytes | None:
-        key = self.folder(root, b"", 0)
+        try:
+            key = self.folder(root, b"", 0)
+        finally:
+            if self.reads is not None:
+                self.reads.stop()
         self.w.skipped = self._skipped()
         return key
+
+    def _read(self, path: bytes, last_try: bool) -> tuple[bytes, os.stat_result, int, bool] | None:
+        """The walker's _read, taking what was read ahead of *path* when the lstat entry()
+        just made of it is the read's own fstat (see :class:`Ahead`)."""
+        w = self.w
+        got = self.reads.take(path) if self.reads is not None else None
+        looked = self.looked
+        if got is not None and looked is not None and looked[0] == path:
+            after, data, key, oid = got
+            if _stat_id(looked[1]) == _stat_id(after):
+                self._ids.ids[key] = oid
+                if key not in w.pending:
+                    w.writer.add(BLOB, key, data, dedupe=True)
+                    w.pending.add(key)
+                self.last = (path, after, True)
+                return key, after, len(data), True
+        res: tuple[bytes, os.stat_result, int, bool] | None = type(w)._read(w, path, last_try)
+        self.last = None if res is None else (path, res[1], res[3])
+        return res
 
     def folder(self, path: bytes, rel: bytes, label: int) -> bytes | None:
         """The tree of changed folder *rel*, which the base holds; None when it is now left
@@ -186,7 +336,8 @@ class Rebuild:
         ):
             w._skip(rel, "cache directory (CACHEDIR.TAG)")
             return None
-        new = dict(old)
+        new = dict(old)  # in name order, as the base stored them
+        added = False
         for name in names:
             crel = _join(rel, name)
             if crel in w.opts.omit:
@@ -195,8 +346,12 @@ class Rebuild:
             if raw is None:
                 new.pop(name, None)
             else:
-                new[name] = raw
-        data = TREE_MAGIC + b"".join([new[n] for n in sorted(new)])
+                added = added or name not in new
+                new[name] = raw  # (a name there already keeps its place)
+        if added:
+            data = TREE_MAGIC + b"".join([new[n] for n in sorted(new)])
+        else:
+            data = TREE_MAGIC + b"".join(new.values())
         key = hashlib.sha256(data).digest()
         if not w._known_tree(key):
             w.writer.add(TREE, key, data, dedupe=True)
@@ -219,18 +374,23 @@ class Rebuild:
             if rel not in self.accounted:
                 self.take_off(rel, old, e)
         else:
+            self.looked, self.last = (path, st), None
             e = w._entry(path, rel, name, None, label, st)
             self.take_off(rel, old, e)
-            if (
-                e is not None
-                and e.kind == FILE
-                and not e.flags
-                and e.mtime_ns == st.st_mtime_ns
-                and e.size == st.st_size
-            ):
+            last = self.last
+            if e is not None and e.kind == FILE and not e.flags and last is not None:
+                # git's id of the bytes read, with the fstat they were read under (a stable
+                # read: the same size and times before and after it)
                 oid = self._ids.ids.get(e.ref)
-                if oid is not None:
-                    self.git_ids[rel] = (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size, oid)
+                fst = last[1]
+                if oid is not None and last[0] == path and last[2]:
+                    self.git_ids[rel] = (
+                        fst.st_ino,
+                        fst.st_mtime_ns,
+                        fst.st_ctime_ns,
+                        fst.st_size,
+                        oid,
+                    )
         if e is None:
             return None
         parts: list[bytes] = []

@@ -346,12 +346,14 @@ class CleanSet:
         touched: set[bytes] = set()
         # folder -> the names in it to look at again: marked entries, changed folders
         names: dict[bytes, set[bytes]] = {}
+        marked: list[bytes] = []
         for d in (*self.listed, *self.untrusted, *entries):
             if d in self.listed or d in self.untrusted:
                 top = d
             else:  # an entry: its folder changed
                 parent, _, name = d.rpartition(b"/")
                 names.setdefault(parent, set()).add(name)
+                marked.append(d)
                 top = parent
             d = top
             # d and every folder above it have changed below them
@@ -363,7 +365,8 @@ class CleanSet:
                 names.setdefault(parent, set()).add(name)
                 d = parent
         self.touched = touched
-        self.names = names
+        self.names = {k: frozenset(v) for k, v in names.items()}
+        self.marked = marked  # the entries marked (the rebuild reads small files ahead)
 
     def __call__(self, rel: bytes) -> bool:
         if rel in self.touched:
@@ -387,7 +390,10 @@ class CleanSet:
     def look_at(self, rel: bytes) -> frozenset[bytes]:
         """The names in changed folder *rel* to look at again (the others are as in the
         base)."""
-        return frozenset(self.names.get(rel, ()))
+        return self.names.get(rel, _NONE)
+
+
+_NONE: frozenset[bytes] = frozenset()
 
 
 def begin(store_path: str, worktree: str) -> Begun | None:
