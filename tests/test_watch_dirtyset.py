@@ -190,6 +190,27 @@ def test_git_ids_of_what_a_rebuild_read_stand_in_for_reading_it_again(
     git(top, "checkout", "--", "a/d/f0.txt")  # git writes it over, after the snapshot read it
     assert hooks._written_during(repo, [rel], since, res.ids) == [rel]
     assert read == [os.path.join(os.fsencode(top), rel)]
+    # an ignored file holding bytes git has (a copy of a committed file): the snapshot, taken
+    # after the operation, found it outside git's index, so git did not write it; git is
+    # not even asked
+    ign = top / "a" / "keep.log"
+    ign.write_bytes((top / "a" / "d" / "f1.txt").read_bytes())
+    daemon.entries(ign)
+    res = worktree.take(store, repo, trigger="watch")
+    assert res.ids is not None and res.ids[b"a/keep.log"][5] == worktree.IGNORED
+    asked: list[str] = []
+    existing = gitrepo.existing_blobs
+
+    def existing_blobs(repo: gitrepo.Repo, oids: Any) -> set[str]:
+        oids = list(oids)
+        asked.extend(oids)
+        return existing(repo, oids)
+
+    monkeypatch.setattr(gitrepo, "existing_blobs", existing_blobs)
+    assert gitrepo.existing_blobs(repo, [res.ids[b"a/keep.log"][4]]) != set()  # git has it
+    asked.clear()
+    assert hooks._written_during(repo, [b"a/keep.log"], since, res.ids) == []
+    assert asked == [] and read == [os.path.join(os.fsencode(top), rel)]
 
 
 def test_files_read_ahead_are_taken_only_while_as_read(
@@ -567,7 +588,9 @@ def _random_edits(
         assert _same(snap) == _same(full), (op, i, j, name, by_folder)
         if res.changed is not None and res.base == before.root:  # what hooks take as the diff
             assert sorted(res.changed) == _rewritable(store, before.root, snap.root)
-        for rel, (ino, mtime, ctime, size, oid) in (res.ids or {}).items():  # git's ids
+        labels = {p: e.label for p, e in store.walk(snap.root)} if res.ids else {}
+        for rel, (ino, mtime, ctime, size, oid, label) in (res.ids or {}).items():  # git's ids
+            assert label == labels[rel]
             st_ = os.lstat(top / os.fsdecode(rel))
             data = (top / os.fsdecode(rel)).read_bytes()
             assert (ino, mtime, ctime, size) == (

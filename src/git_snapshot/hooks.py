@@ -273,13 +273,19 @@ def _written_during(
     repo: gitrepo.Repo,
     paths: list[bytes],
     since: float | None,
-    ids: Mapping[bytes, tuple[int, int, int, int, str]] | None = None,
+    ids: Mapping[bytes, tuple[int, int, int, int, str, int]] | None = None,
 ) -> list[bytes]:
     """Those of *paths* that the operation wrote: modified since it started (without its start
     time: just before git last wrote the index, as a checkout writes the files, then the
     index), holding content git has (git writes nothing else; an edit the user made is not in
     its object database). *ids*: git's blob ids of files the snapshot just read (Result.ids),
-    taken instead of reading a file again while its inode, times and size are as then."""
+    taken instead of reading a file again while its inode, times and size are as then; and
+    their labels: a file the snapshot (taken after the operation) found untracked or ignored
+    was not written by it (checkout, switch, merge and rebase write only paths they leave in
+    the index), so git is not asked about it."""
+    from git_snapshot.worktree import IGNORED  # (imported already: the snapshot ran)
+    from git_snapshot.worktree import UNTRACKED
+
     top = os.fsencode(repo.toplevel)
     if since is not None:
         limit = int((since - START_SLACK_S) * 1e9)
@@ -303,6 +309,8 @@ def _written_during(
                 st.st_ctime_ns,
                 st.st_size,
             ):
+                if got[5] == UNTRACKED or got[5] == IGNORED:
+                    continue  # not in git's index after the operation: not written by it
                 fresh[p] = got[4]
             else:  # written since the snapshot read it (or not read by it): as it is now
                 fresh[p] = _disk_blob_id(full)

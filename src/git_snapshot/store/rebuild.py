@@ -281,9 +281,9 @@ class Rebuild:
         # paths of files and links whose entry changed (as diff_trees would name them, less
         # what was added): None once a folder is relisted (the walker's listing is not seen)
         self.changed_paths: list[bytes] | None = []
-        # files read by entry(): path -> (inode, mtime, ctime, size as lstat gave them before
-        # the read, git blob id of what was read): Result.ids
-        self.git_ids: dict[bytes, tuple[int, int, int, int, str]] = {}
+        # files read by entry(): path -> (inode, mtime, ctime, size as the read's fstat gave
+        # them, git blob id of what was read, the entry's label): Result.ids
+        self.git_ids: dict[bytes, tuple[int, int, int, int, str, int]] = {}
         self._ids = _GitIds(walker.writer)
         walker.writer = self._ids
         walker._read = self._read  # the walker's reads go through this one (read ahead)
@@ -390,6 +390,7 @@ class Rebuild:
                         fst.st_ctime_ns,
                         fst.st_size,
                         oid,
+                        e.label,
                     )
         if e is None:
             return None

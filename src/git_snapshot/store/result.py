@@ -23,9 +23,10 @@ class Result:
         # names them less what was added; None when not known (then diff the trees)
         base: bytes = b"",
         changed: list[bytes] | None = None,
-        # and of the files it read there: path -> (inode, mtime, ctime, size before the read,
-        # git's blob id of what it read), for hooks._written_during
-        ids: dict[bytes, tuple[int, int, int, int, str]] | None = None,
+        # and of the files it read there: path -> (inode, mtime, ctime, size as the read's
+        # fstat gave them, git's blob id of what it read, the entry's label), for
+        # hooks._written_during
+        ids: dict[bytes, tuple[int, int, int, int, str, int]] | None = None,
     ) -> None:
         self.snapshot = snapshot
         self.new = new
