@@ -123,6 +123,12 @@ WATCHED_UNUSED = {
     "datetime": "sqlite3's package imports it: modules bind sqlite3 to git_snapshot.sqlite",
     "sqlite3.dbapi2": "the same",
     "zstandard": "nothing is read or written",
+    "contextlib": "git_snapshot.ctx has its contextmanager and suppress",
+    "functools": "imported by contextlib, and by _sqlite3 for lru_cache (git_snapshot.sqlite)",
+    "collections": "imported by functools and collections.abc: ctx.record, TYPE_CHECKING",
+    "operator": "brought by collections",
+    "git_snapshot.gitextra": "what an operation changed, overlays: not for an unchanged tree",
+    "git_snapshot.proc": "the git command above the hook: looked up for a report only",
 }
 
 

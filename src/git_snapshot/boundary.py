@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 
+from git_snapshot.ctx import contextmanager
 from git_snapshot.errors import UserError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
 else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
     from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
 
 # Trees are walked recursively (snapshot, show, restore, verify, export, diff), about three

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Sequence
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def is_hook_call(argv: Sequence[str]) -> bool:

@@ -9,22 +9,22 @@ taken before the operation with the worktree over every path the operation wrote
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
-from collections import namedtuple
-from collections.abc import Callable
-from collections.abc import Mapping
-from collections.abc import Sequence
 
 from git_snapshot import gitrepo
 from git_snapshot import precommit
-from git_snapshot import proc
+from git_snapshot.ctx import record
+from git_snapshot.ctx import suppress
 from git_snapshot.errors import UserError
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the hook path
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Mapping
+    from collections.abc import Sequence
+    from contextlib import AbstractContextManager
     from typing import NamedTuple
 
     from git_snapshot import losses
@@ -38,8 +38,9 @@ if TYPE_CHECKING:
 
 
 # Named tuples, not frozen dataclasses: dataclasses imports inspect (ast, dis, tokenize), and
-# typing's NamedTuple imports typing; collections.namedtuple is loaded at startup anyway. Every
-# git command imports this module. Type checkers see the typed NamedTuple.
+# typing's NamedTuple imports typing; nor collections.namedtuple (collections, and a __new__
+# compiled per class): ctx.record makes the same tuples. Every git command imports this
+# module. Type checkers see the typed NamedTuple.
 
 if TYPE_CHECKING:
 
@@ -71,21 +72,13 @@ if TYPE_CHECKING:
         branch: str = ""  # pre-rebase: the branch being rebased, when named
         state: str = ""  # reference-transaction: prepared, committed or aborted
 
-    class _Context(NamedTuple):
-        command: str  # "git switch", as the user ran it
-        started: float | None  # when that git command started (Unix time), None if unknown
-        under_run: bool  # `git snapshot run` reports for this command
-
 else:
-    _Hook = namedtuple(
-        "_Hook", "name pre what autostash sees_before installed", defaults=(False, True)
-    )
-    _Call = namedtuple(
+    _Hook = record("_Hook", "name pre what autostash sees_before installed", defaults=(False, True))
+    _Call = record(
         "_Call",
         "name precommit prev new branch_checkout squash rewrite upstream branch state",
         defaults=(False, None, None, True, False, "", "", "", ""),
     )
-    _Context = namedtuple("_Context", "command started under_run")
 
 
 class Hook(_Hook):
@@ -153,21 +146,44 @@ class Call(_Call):
         return self.name == "post-checkout" and not self.branch_checkout
 
 
-class Context(_Context):
-    """Where the hook runs: the git command above it, when it started, what the user sees."""
+class Context:
+    """Where the hook runs: the git command above it ("git switch", as the user ran it), when
+    it started (Unix time, None if unknown), whether `git snapshot run` reports for it. The
+    git command is looked up in /proc on first use (git waits for its hook, so it is still
+    there): an unchanged worktree's hook never needs it."""
 
-    __slots__ = ()
+    __slots__ = ("_call", "_env", "_found", "under_run")
+
+    def __init__(self, call: Call, env: Mapping[str, str]) -> None:
+        self._call = call
+        self._env = env
+        self._found: tuple[str, float | None] | None = None
+        self.under_run = bool(env.get(RUN_ENV))
 
     @classmethod
     def find(cls, call: Call, env: Mapping[str, str]) -> Context:
-        chain, _ = proc.ancestors()
-        git_proc = proc.user_git_command(chain)
-        sub = proc.git_subcommand(git_proc.argv) if git_proc else None
-        return cls(
-            command=f"git {sub}" if sub else _fallback_command(call, env),
-            started=git_proc.started if git_proc and git_proc.started else None,
-            under_run=bool(env.get(RUN_ENV)),
-        )
+        return cls(call, env)
+
+    def _find(self) -> tuple[str, float | None]:
+        if self._found is None:
+            from git_snapshot import proc
+
+            chain, _ = proc.ancestors()
+            git_proc = proc.user_git_command(chain)
+            sub = proc.git_subcommand(git_proc.argv) if git_proc else None
+            self._found = (
+                f"git {sub}" if sub else _fallback_command(self._call, self._env),
+                git_proc.started if git_proc and git_proc.started else None,
+            )
+        return self._found
+
+    @property
+    def command(self) -> str:
+        return self._find()[0]
+
+    @property
+    def started(self) -> float | None:
+        return self._find()[1]
 
 
 def _fallback_command(call: Call, env: Mapping[str, str]) -> str:
@@ -339,7 +355,7 @@ def _rewritten(
     repo: gitrepo.Repo,
     before: Snapshot,
     after: Result,
-    since: float | None,
+    ctx: Context,
 ) -> list[bytes]:
     """Files that held something else in *before* and that the operation wrote over: the
     discarded edits of `checkout -f`, `switch --discard-changes`, `checkout -- f`, `restore`
@@ -354,7 +370,7 @@ def _rewritten(
         changed, ids = after.changed, after.ids
     else:
         changed = _overwritten(store, before.root, after.snapshot.root)
-    return _written_during(repo, changed, since, ids) if changed else []
+    return _written_during(repo, changed, ctx.started, ids) if changed else []
 
 
 def _overwritten(store: Store, before: bytes, after: bytes) -> list[bytes]:
@@ -399,7 +415,7 @@ def find_losses(
         return None
     old, new = _moved(repo, call)
     touched = set(_changed(repo, call, old, new))
-    touched.update(_rewritten(store, repo, before, after, ctx.started))
+    touched.update(_rewritten(store, repo, before, after, ctx))
     if not touched:
         return None  # (the usual hook: losses is not even imported)
     from git_snapshot import losses
@@ -486,11 +502,22 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
     problems: list[str] = []
     with Store() as store:
         cfg = worktree.settings(repo)
-        with contextlib.ExitStack() as stack:
-            overlay = _overlay(repo, call, lambda: stack.enter_context(store.scratch()))
+        held: list[AbstractContextManager[str]] = []  # contextlib's ExitStack, without it
+
+        def scratch() -> str:
+            cm = store.scratch()
+            path = cm.__enter__()
+            held.append(cm)
+            return path
+
+        try:
+            overlay = _overlay(repo, call, scratch)
             res = worktree.take(
                 store, repo, trigger=call.name, overlay=overlay, cfg=cfg, skip_if_unchanged=True
             )
+        finally:
+            for cm in reversed(held):
+                cm.__exit__(None, None, None)
         # The snapshot is taken: nothing after this may turn it into a failure (for a
         # pre-hook, that would stop the git command for no reason).
         if hook.sees_before:
@@ -538,7 +565,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
 def _watcher(store_path: str, toplevel: str) -> None:
     """The watcher knows this worktree and runs: a stat and a flock when it does, else a
     detached start (never waited for). Never a reason for a hook to fail."""
-    with contextlib.suppress(Exception):
+    with suppress(Exception):
         from git_snapshot.watch import registry  # standard library only
 
         registry.ensure(store_path, toplevel)
@@ -609,7 +636,7 @@ def tell(call: Call, cwd: str, lines: list[str]) -> None:
         return
     except OSError:
         pass  # no controlling terminal (CI, an IDE, a GUI client)
-    with contextlib.suppress(Exception):
+    with suppress(Exception):
         from git_snapshot import losses
 
         losses.hold(gitrepo.find_repo(cwd), lines)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
 
-from git_snapshot import proc
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 _PATCH_NAME = r"patch(\d+)-(\d+)\Z"  # compiled on first use (re's cache): not in every hook
 
@@ -84,6 +85,8 @@ def patch() -> str | None:
             by_pid.setdefault(int(m.group(2)), []).append((int(m.group(1)), name))
     if not by_pid:
         return None
+    from git_snapshot import proc  # under pre-commit only: off the usual hook's imports
+
     chain, complete = proc.ancestors()
     for p in chain:
         cands = [c for c in by_pid.get(p.pid, []) if c[0] >= int(p.started) - 1]

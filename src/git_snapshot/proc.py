@@ -8,7 +8,8 @@ Everything here degrades to "unknown" where /proc is missing.
 from __future__ import annotations
 
 import os
-from collections import namedtuple
+
+from git_snapshot.ctx import record
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
         argv: tuple[str, ...]  # empty when unknown
 
 else:  # no typing import at run time (the hook path)
-    _Process = namedtuple("Process", "pid started argv")
+    _Process = record("Process", "pid started argv")
 
 
 class Process(_Process):

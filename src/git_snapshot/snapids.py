@@ -13,10 +13,9 @@ Order is always the snapshot number, never the clock.
 from __future__ import annotations
 
 import time
-from collections import namedtuple
-from collections.abc import Callable
 
 from git_snapshot import gitrepo
+from git_snapshot.ctx import record
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
@@ -32,6 +31,7 @@ _DATE = r"(?s)@\{(.+)\}\Z"
 
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import NamedTuple
 
     class _Ref(NamedTuple):
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
         date: str | None = None  # @{date}
 
 else:  # no typing import at run time (the hook path)
-    _Ref = namedtuple("Ref", "number back date", defaults=(None, None, None))
+    _Ref = record("Ref", "number back date", defaults=(None, None, None))
 
 
 class Ref(_Ref):

@@ -21,11 +21,47 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook
 if TYPE_CHECKING:
     from types import ModuleType
 
-_impl: ModuleType
-try:
-    import _sqlite3 as _impl  # what sqlite3/dbapi2.py star-imports
-except ImportError:  # an interpreter that lays sqlite3 out otherwise
-    import sqlite3 as _impl
+
+class _LruOnly:
+    """What _sqlite3 takes from functools: ``lru_cache``, its statement cache. Python 3.11's
+    _sqlite3 imports functools for it when the module loads, and functools imports collections
+    (operator, keyword, reprlib, itertools) and types: 5 M instructions of every hook, for
+    one C function. This is functools.lru_cache's own C wrapper (``_functools``, built in),
+    called as functools calls it; only ``cache_info()`` gives a plain tuple."""
+
+    @staticmethod
+    def lru_cache(maxsize: int | None = 128, typed: bool = False) -> object:
+        import _functools  # type: ignore[import-not-found]  # built in, no stub
+
+        def decorate(fn: object) -> object:
+            return _functools._lru_cache_wrapper(fn, maxsize, typed, tuple)
+
+        return decorate
+
+
+def _load() -> ModuleType:
+    import _thread
+    import sys
+
+    # only while nothing else runs: another thread importing functools meanwhile would get this
+    lend = "functools" not in sys.modules and _thread._count() == 0
+    if lend:
+        sys.modules["functools"] = _LruOnly  # type: ignore[assignment]
+    try:
+        import _sqlite3  # what sqlite3/dbapi2.py star-imports
+
+        return _sqlite3
+    except ImportError:  # an interpreter that lays sqlite3 out otherwise
+        pass
+    finally:
+        if lend:  # _sqlite3 keeps the function it took; anyone else gets the real functools
+            del sys.modules["functools"]
+    import sqlite3
+
+    return sqlite3
+
+
+_impl: ModuleType = _load()
 
 
 def __getattr__(name: str) -> object:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections import namedtuple
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import snapids
+from git_snapshot.ctx import record
 from git_snapshot.errors import UserError
 from git_snapshot.store import location
 from git_snapshot.store.result import Result
@@ -51,7 +51,7 @@ if TYPE_CHECKING:
         auto_push: str | None = None  # snapshot.autoPush NAME: push there after hook snapshots
 
 else:  # no typing import at run time (the hook path)
-    _Settings = namedtuple(
+    _Settings = record(
         "Settings",
         "excludes skip_cache_dirs keep_last keep_within auto_prune watch"
         " keep_hourly keep_daily keep_weekly auto_push",

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
-from collections.abc import Iterable
-from collections.abc import Iterator
-from contextlib import contextmanager
 
+from git_snapshot import ctx as contextlib  # its two tools, without its imports
+from git_snapshot.ctx import contextmanager
 from git_snapshot.errors import UserError
 from git_snapshot.store import location
 from git_snapshot.store.index import Index
@@ -26,6 +24,8 @@ SUBDIRS = ("packs", "tmp", "cache")
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterable
+    from collections.abc import Iterator
 else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
     from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:

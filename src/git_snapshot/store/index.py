@@ -6,12 +6,11 @@ it, so concurrent hooks wait for each other instead of failing on a lock.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-from collections.abc import Iterable
-from collections.abc import Iterator
-from contextlib import contextmanager
+
+from git_snapshot import ctx as contextlib  # its two tools, without its imports
+from git_snapshot.ctx import contextmanager
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,6 +71,8 @@ _Key = bytes  # the field named 'bytes' below hides the type inside the class
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Iterable
+    from collections.abc import Iterator
 else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
     from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import struct
-from collections import namedtuple
 
+from git_snapshot.ctx import record
 from git_snapshot.errors import UserError
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
         flags: int = 0
 
 else:  # no typing import at run time (the hook path)
-    _Entry = namedtuple(
+    _Entry = record(
         "Entry", "name kind mode mtime_ns size ref label flags", defaults=(LABEL_NONE, 0)
     )
 

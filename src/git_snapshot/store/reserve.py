@@ -8,16 +8,16 @@ and makes it again once it has freed space. Nothing else ever uses it.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-from collections.abc import Callable
 
+from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.store.safewrite import temp_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Callable
 else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
     from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:

@@ -4,9 +4,8 @@
 from __future__ import annotations
 
 import time
-from collections import namedtuple
-from collections.abc import Iterable
 
+from git_snapshot.ctx import record
 from git_snapshot.errors import UserError
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
@@ -20,6 +19,7 @@ BUCKETS = {"hourly": "%Y-%m-%d %H", "daily": "%Y-%m-%d", "weekly": "%G-W%V"}
 
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import NamedTuple
 
     class _Policy(NamedTuple):
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
         keep_weekly: int | None = None
 
 else:  # no typing import at run time (the hook path)
-    _Policy = namedtuple(
+    _Policy = record(
         "Policy",
         "keep_last keep_within keep_hourly keep_daily keep_weekly",
         defaults=(None, None, None, None, None),

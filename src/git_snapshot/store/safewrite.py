@@ -5,13 +5,14 @@ sweeps (temp names carry TEMP_MARK so they are recognised)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+
+from git_snapshot import ctx as contextlib  # its two tools, without its imports
+from git_snapshot.ctx import contextmanager
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from typing import BinaryIO
 
 TEMP_MARK = ".gsnap-tmp-"

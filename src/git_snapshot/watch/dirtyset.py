@@ -30,10 +30,10 @@ marking every earlier event. A daemon that does not answer within a moment means
 from __future__ import annotations
 
 import _thread
-import contextlib
 import os
 import time
 
+from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.hashes import name_digest
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)

@@ -8,12 +8,16 @@ lock, never the pid. Standard library only: hooks import this module.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import sys
 import time
-from collections.abc import Iterator
+
+from git_snapshot import ctx as contextlib  # its two tools, without its imports
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 WATCH_DIR = "watch"
 LOCK = "daemon.lock"

@@ -9,11 +9,11 @@ never lose each other's entries. Standard library only: hooks import this module
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-from collections import namedtuple
 
+from git_snapshot import ctx as contextlib  # its two tools, without its imports
+from git_snapshot.ctx import record
 from git_snapshot.hashes import name_digest
 from git_snapshot.watch.instance import state_dir
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
         by: str  # install, hook, watch add
 
 else:  # no typing import at run time (the hook path)
-    _Entry = namedtuple("Entry", "path on added by")
+    _Entry = record("Entry", "path on added by")
 
 
 class Entry(_Entry):

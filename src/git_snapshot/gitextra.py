@@ -1,0 +1,512 @@
+"""The git calls no hook of an unchanged worktree makes: what an operation changed (diff-tree,
+diff-index, status), commits and blobs (rev-parse, cat-file, ls-tree), dates, colour and
+pager, and the overlays of git's autostash and pre-commit's stash.
+
+Split from :mod:`git_snapshot.gitrepo` so that a hook loads only what it calls (gitrepo's
+compiled module was 83 KB); ``gitrepo`` still names every function here (its module
+``__getattr__`` imports this module on first use), so callers write ``gitrepo.rev(...)``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+from git_snapshot.ctx import record
+from git_snapshot.errors import UserError
+from git_snapshot.gitrepo import MODE_EXEC
+from git_snapshot.gitrepo import MODE_FILE
+from git_snapshot.gitrepo import MODE_GITLINK
+from git_snapshot.gitrepo import MODE_SYMLINK
+from git_snapshot.gitrepo import GitError
+from git_snapshot.gitrepo import Repo
+from git_snapshot.gitrepo import _check_rev
+from git_snapshot.gitrepo import _first_line
+from git_snapshot.gitrepo import _is_null_oid
+from git_snapshot.gitrepo import _is_oid
+from git_snapshot.gitrepo import _read_text
+from git_snapshot.gitrepo import _run
+from git_snapshot.gitrepo import _split_z
+from git_snapshot.gitrepo import autostash_commit
+from git_snapshot.gitrepo import git_env
+from git_snapshot.gitrepo import head
+from git_snapshot.gitrepo import run_git
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from collections.abc import Iterator
+    from collections.abc import Sequence
+    from typing import IO
+    from typing import NamedTuple
+
+
+def colorbool(cwd: str, name: str, tty: bool) -> bool:
+    """Whether git colours output governed by *name* (e.g. ``color.snapshot``; unset, then
+    ``color.ui``; unset, git's auto) that goes to a terminal (*tty*) or not: ``git config
+    --get-colorbool``, so "auto", "always", TERM=dumb and the rest mean what they mean to git.
+    A value git cannot read is a UserError, as git's own commands stop on it."""
+    res = _run(cwd, ["config", "--get-colorbool", name, "true" if tty else "false"])
+    if res.returncode != 0:
+        why = _first_line(res.stderr).removeprefix("fatal: ")
+        if "config value" in why:
+            raise UserError(f"{why} in git config: use auto, always, never, true or false")
+        return False  # not a place git can read config from: no colour, said nowhere
+    return res.stdout.strip() == b"true"
+
+
+def pager(cwd: str) -> str | None:
+    """The pager git would start for ``git snapshot`` in *cwd*, or None for none. As git
+    chooses: pager.snapshot false means none and a command there is the pager (unless
+    GIT_PAGER is set); else ``git var GIT_PAGER`` (GIT_PAGER, core.pager, PAGER, git's
+    default); "cat" or nothing means none."""
+    res = _run(cwd, ["config", "--type=bool", "pager.snapshot"])
+    if res.returncode == 0 and res.stdout.strip() == b"false":
+        return None
+    command = ""
+    if res.returncode not in (0, 1) and "GIT_PAGER" not in os.environ:  # not a boolean
+        raw = _run(cwd, ["config", "pager.snapshot"])
+        command = raw.stdout.decode("utf-8", "surrogateescape").strip()
+    if not command:
+        out = _run(cwd, ["var", "GIT_PAGER"])
+        command = (
+            out.stdout.decode("utf-8", "surrogateescape").strip() if out.returncode == 0 else ""
+        )
+    return None if command in ("", "cat") else command
+
+
+def changed_paths(repo: Repo, old: str | None, new: str) -> list[bytes]:
+    """Paths whose tree entry differs between commits *old* and *new* (no rename detection).
+
+    With *old* None or all zeros (a clone, a new worktree), every path of *new*.
+    """
+    _check_rev(new)
+    if _is_null_oid(old):
+        out = run_git(repo.toplevel, "ls-tree", "-r", "-z", "--name-only", "--full-tree", new)
+        return _split_z(out)
+    assert old is not None
+    _check_rev(old)
+    out = run_git(repo.toplevel, "diff-tree", "-r", "-z", "--no-renames", "--name-only", old, new)
+    return _split_z(out)
+
+
+def staged_paths(repo: Repo, rev: str) -> list[bytes]:
+    """Paths whose index entry differs from commit *rev* (what a squash merge staged)."""
+    _check_rev(rev)
+    out = run_git(repo.toplevel, "diff-index", "--cached", "-z", "--no-renames", "--name-only", rev)
+    return _split_z(out)
+
+
+def unstaged_paths(repo: Repo, paths: Iterable[bytes]) -> set[bytes]:
+    """Those of *paths* whose worktree content differs from the index."""
+    dirty: set[bytes] = set()
+    for batch in _argv_batches(paths):
+        out = run_git(
+            repo.toplevel,
+            "--literal-pathspecs",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--no-renames",
+            "--untracked-files=no",
+            "--ignore-submodules=all",
+            "--",
+            *batch,
+        )
+        for rec in _split_z(out):
+            if len(rec) > 3 and rec[1:2] != b" ":  # "XY PATH": Y is the worktree side
+                dirty.add(rec[3:])
+    return dirty
+
+
+def rev(repo: Repo, name: str) -> str | None:
+    """The commit id *name* (e.g. ORIG_HEAD) resolves to, or None."""
+    _check_rev(name)
+    out = run_git(repo.toplevel, "rev-parse", "-q", "--verify", name, check=False)
+    return out.decode("ascii", "replace").strip() or None
+
+
+_NEVER = 2**63  # git's expiry-date answer for "now"/"never" is a sentinel, not a time
+
+
+def approxidate(text: str) -> int | None:
+    """Unix time of *text* in git's date syntax ('1.hour.ago', '2026-12-01 10:00', 'yesterday'),
+    None if git cannot read it. Through ``git config --type=expiry-date``: git's careful
+    approxidate (rev-parse --since takes any text as 'now'), and it needs no repository."""
+    if not text.strip() or any(c in text for c in "\0\n"):
+        return None
+    key = "snapshot.approxidate"
+    res = _run("/", ["-c", f"{key}={text}", "config", "--type=expiry-date", key])
+    out = res.stdout.decode("ascii", "replace").strip()
+    if res.returncode != 0 or not out.isdigit():
+        return None
+    value = int(out)
+    return int(time.time()) if value >= _NEVER else value
+
+
+# State files in which git keeps the commits (or, AUTO_MERGE, a tree) an operation moved
+# between or is in the middle of.
+_STATE_FILES = ("ORIG_HEAD", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "REBASE_HEAD")
+
+
+def state_commits(repo: Repo) -> list[str]:
+    """HEAD, the ids in git's state files (ORIG_HEAD, MERGE_HEAD, ...) and a pending autostash:
+    what git can give back right now, besides the stash entries."""
+    out = [h for h in (head(repo), autostash_commit(repo)) if h]
+    for name in (*_STATE_FILES, "AUTO_MERGE"):
+        for line in (_read_text(os.path.join(repo.git_dir, name)) or "").splitlines():
+            oid = line.split(" ", 1)[0].strip()
+            if _is_oid(oid):
+                out.append(oid)
+    return list(dict.fromkeys(out))
+
+
+def stash_commits(repo: Repo, limit: int = 50) -> list[str]:
+    """The newest *limit* stash entries, each with its parents (HEAD at stash time, the index
+    commit and the untracked-files commit of ``stash -u``)."""
+    res = _run(repo.toplevel, ["log", "-g", f"-n{limit}", "--format=%H %P", "refs/stash", "--"])
+    if res.returncode != 0:
+        return []
+    oids = res.stdout.decode("ascii", "replace").split()
+    return list(dict.fromkeys(o for o in oids if _is_oid(o)))
+
+
+def blob_ids(repo: Repo, revs: Sequence[str], paths: Iterable[bytes]) -> dict[bytes, set[str]]:
+    """path -> ids of the blobs (and symlinks) that commits or trees *revs* hold at it, and
+    the index: the versions of each path git itself can give back."""
+    wanted = sorted({p for p in paths if p})
+    found: dict[bytes, set[str]] = {p: set() for p in wanted}
+    for p, oid in _index_blobs(repo, wanted).items():
+        found[p].add(oid)
+    simple = [p for p in wanted if b"\n" not in p]  # cat-file answers one line per request
+    requests = [(r, p) for r in revs for p in simple]
+    if requests:
+        out = run_git(
+            repo.toplevel,
+            "cat-file",
+            "--batch-check=%(objectname) %(objecttype)",
+            "-z",
+            input=b"".join(_check_rev(r).encode() + b":" + p + b"\0" for r, p in requests),
+        )
+        for (_, p), line in zip(requests, out.split(b"\n")):
+            blob, _, kind = line.partition(b" ")
+            if kind == b"blob":
+                found[p].add(blob.decode("ascii"))
+    for r in revs:  # the rare names with a newline: one ls-tree per rev
+        for p, (_mode, oid) in tree_entries(repo, r, [p for p in wanted if b"\n" in p]).items():
+            found[p].add(oid)
+    return found
+
+
+def existing_blobs(repo: Repo, oids: Iterable[str]) -> set[str]:
+    """Those of *oids* that are blobs in the object database."""
+    wanted = sorted({o for o in oids if _is_oid(o)})
+    if not wanted:
+        return set()
+    out = run_git(
+        repo.toplevel,
+        "cat-file",
+        "--batch-check=%(objectname) %(objecttype)",
+        input="".join(o + "\n" for o in wanted).encode("ascii"),
+    )
+    return {
+        parts[0]
+        for parts in (line.split(" ") for line in out.decode("ascii", "replace").splitlines())
+        if len(parts) == 2 and parts[1] == "blob"
+    }
+
+
+def _index_blobs(repo: Repo, paths: list[bytes]) -> dict[bytes, str]:
+    """path -> blob id of its index entry (stage 0 or any conflict stage)."""
+    out: dict[bytes, str] = {}
+    wanted = set(paths)
+    for batch in _argv_batches(paths):
+        raw = run_git(repo.toplevel, "--literal-pathspecs", "ls-files", "-s", "-z", "--", *batch)
+        for rec in _split_z(raw):
+            meta, _, path = rec.partition(b"\t")
+            fields = meta.split(b" ")
+            if path in wanted and len(fields) == 3:
+                out[path] = fields[1].decode("ascii")
+    return out
+
+
+def _argv_batches(paths: Iterable[bytes], limit: int = 64 * 1024) -> Iterator[list[str]]:
+    batch: list[str] = []
+    size = 0
+    for p in paths:
+        if size + len(p) + 1 > limit and batch:
+            yield batch
+            batch, size = [], 0
+        batch.append(os.fsdecode(p))
+        size += len(p) + 1
+    if batch:
+        yield batch
+
+
+def tree_entries(repo: Repo, rev: str, paths: Iterable[bytes]) -> dict[bytes, tuple[int, str]]:
+    """path -> (mode, object id) in commit/tree *rev* for each of *paths* that is a file,
+    symlink or gitlink there; paths that are missing (or are directories) are absent."""
+    _check_rev(rev)
+    wanted = {p for p in paths if p}
+    result: dict[bytes, tuple[int, str]] = {}
+    for batch in _argv_batches(sorted(wanted)):
+        out = run_git(
+            repo.toplevel,
+            "--literal-pathspecs",
+            "ls-tree",
+            "-r",
+            "-z",
+            "--full-tree",
+            rev,
+            "--",
+            *batch,
+        )
+        for rec in _split_z(out):
+            meta, _, path = rec.partition(b"\t")
+            if path not in wanted:
+                continue
+            mode, _type, oid = meta.split(b" ")
+            result[path] = (int(mode, 8), oid.decode("ascii"))
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+# overlays: tracked-file contents taken out of the worktree by git or pre-commit
+
+
+if TYPE_CHECKING:
+
+    class Overlay(NamedTuple):
+        """Tracked-file contents that git or pre-commit took out of the worktree."""
+
+        root: str  # directory holding the files, at their relative paths
+        files: frozenset[bytes]  # relative paths present under root (files or symlinks)
+        deleted: frozenset[bytes]  # relative paths the user had deleted: not in the snapshot
+
+else:  # the same at run time, without typing's NamedTuple on the hook path
+    Overlay = record("Overlay", "root files deleted")
+
+
+def _safe_rel(path: bytes) -> list[bytes]:
+    parts = path.split(b"/")
+    if not path or path.startswith(b"/") or any(p in (b"", b".", b"..", b".git") for p in parts):
+        raise UserError(f"refusing unsafe path from git: {path!r} (check the repository)")
+    return parts
+
+
+def _prepare_dest(root: str, path: bytes) -> str:
+    """The absolute target for *path* under *root*, with real (non-symlink) parent dirs."""
+    parts = _safe_rel(path)
+    cur = os.fsencode(root)
+    for comp in parts[:-1]:
+        cur = os.path.join(cur, comp)
+        try:
+            st = os.lstat(cur)
+        except FileNotFoundError:
+            os.mkdir(cur, 0o755)
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            raise UserError(f"cannot write {path!r} under {root}: a parent is not a directory")
+    target = os.path.join(cur, parts[-1])
+    if os.path.lexists(target):
+        if os.path.isdir(target) and not os.path.islink(target):
+            import shutil  # an overlay over a folder: rare, off the hook's imports
+
+            shutil.rmtree(target)
+        else:
+            os.unlink(target)
+    return os.fsdecode(target)
+
+
+def _write_entry(root: str, path: bytes, mode: int, stream: IO[bytes], size: int) -> None:
+    target = _prepare_dest(root, path)
+    if mode == MODE_SYMLINK:
+        link = stream.read(size)
+        if len(link) != size:
+            raise UserError("git cat-file ended early (check the repository with git fsck)")
+        os.symlink(link, os.fsencode(target))
+        return
+    perm = 0o755 if mode == MODE_EXEC else 0o644
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, perm)
+    with os.fdopen(fd, "wb") as f:
+        remaining = size
+        while remaining:
+            chunk = stream.read(min(remaining, 1 << 20))
+            if not chunk:
+                raise UserError("git cat-file ended early (check the repository with git fsck)")
+            f.write(chunk)
+            remaining -= len(chunk)
+    os.chmod(target, perm)
+
+
+def _write_blobs(repo: Repo, dest: str, entries: list[tuple[bytes, int, str]]) -> None:
+    """Write blobs (path, mode, oid) under *dest* through one streaming ``cat-file --batch``."""
+    if not entries:
+        return
+    import subprocess  # git's autostash or a stash entry: off the usual hook's imports
+    import threading
+
+    proc = subprocess.Popen(
+        ["git", "-C", repo.toplevel, "cat-file", "--batch"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=git_env(),
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    stdin = proc.stdin
+    request = b"".join(oid.encode("ascii") + b"\n" for _, _, oid in entries)
+
+    def feed() -> None:
+        try:
+            stdin.write(request)
+        except BrokenPipeError:
+            pass
+        finally:
+            stdin.close()
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    done = False
+    try:
+        for path, mode, oid in entries:
+            line = proc.stdout.readline()
+            header = line.rstrip(b"\n").split(b" ")
+            if len(header) != 3 or header[0].decode("ascii", "replace") != oid:
+                raise UserError(
+                    f"git cat-file --batch could not read object {oid}: "
+                    f"{_first_line(line) or 'no output'} (check the repository with git fsck)"
+                )
+            _write_entry(dest, path, mode, proc.stdout, int(header[2]))
+            proc.stdout.read(1)  # the LF after each object
+        done = True
+    finally:
+        if not done:
+            proc.kill()
+        writer.join()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        proc.stderr.close()
+        rc = proc.wait()
+    if rc != 0:
+        raise GitError(["cat-file", "--batch"], rc, err)
+
+
+def overlay_from_stash(repo: Repo, commit: str, dest: str) -> Overlay:
+    """The user's worktree state of tracked files held in a stash commit (git's autostash).
+
+    Files that differ between ``commit^1`` (HEAD at stash time) and ``commit`` (the worktree
+    tree) are written under *dest* with their modes; files the user deleted are listed in
+    ``deleted``. Gitlinks are left out.
+    """
+    _check_rev(commit)
+    os.makedirs(dest, exist_ok=True)
+    out = run_git(repo.toplevel, "diff-tree", "-r", "-z", "--no-renames", f"{commit}^1", commit)
+    recs = _split_z(out)
+    blobs: list[tuple[bytes, int, str]] = []
+    deleted: set[bytes] = set()
+    for i in range(0, len(recs) - 1, 2):
+        meta = recs[i].lstrip(b":").split(b" ")
+        path = recs[i + 1]
+        new_mode = int(meta[1], 8)
+        new_oid = meta[3].decode("ascii")
+        status = meta[4][:1]
+        if status == b"D":
+            if int(meta[0], 8) != MODE_GITLINK:
+                deleted.add(path)
+        elif new_mode in (MODE_FILE, MODE_EXEC, MODE_SYMLINK):
+            blobs.append((path, new_mode, new_oid))
+    _write_blobs(repo, dest, blobs)
+    return Overlay(root=dest, files=frozenset(p for p, _, _ in blobs), deleted=frozenset(deleted))
+
+
+# --------------------------------------------------------------------------------------------
+# pre-commit's stash of unstaged edits (finding its patch is precommit.patch's job)
+
+
+def _isolated_env(dest: str) -> dict[str, str]:
+    """An environment in which git run in *dest* finds no repository at all."""
+    parent = os.path.dirname(os.path.realpath(dest)) or "/"
+    return git_env({"GIT_CEILING_DIRECTORIES": parent})
+
+
+def _patch_paths(patch: str, dest: str, env: dict[str, str]) -> list[bytes]:
+    res = _run(dest, ["apply", "--numstat", "-z", patch], env=env)
+    if res.returncode != 0:
+        raise GitError(["apply", "--numstat", "-z", patch], res.returncode, res.stderr)
+    paths: list[bytes] = []
+    recs = _split_z(res.stdout)
+    i = 0
+    while i < len(recs):
+        rec = recs[i]
+        _, _, rest = rec.partition(b"\t")
+        _, _, path = rest.partition(b"\t")
+        if path:
+            paths.append(path)
+            i += 1
+        else:  # a rename or copy: "added\tdeleted\t\0old\0new\0"
+            paths.extend(recs[i + 1 : i + 3])
+            i += 3
+    return paths
+
+
+def overlay_from_patch(repo: Repo, patch: str, dest: str) -> Overlay:
+    """The user's real content of the files that pre-commit's patch touches.
+
+    The index version of each touched file is checked out under *dest* (that is what pre-commit
+    left in the worktree and what the patch was made against), then the patch is applied there
+    by ``git apply`` run so that it sees no repository, whatever the environment holds.
+    """
+    os.makedirs(dest, exist_ok=True)
+    dest = os.path.realpath(dest)
+    if os.path.lexists(os.path.join(dest, ".git")):
+        raise UserError(
+            f"refusing to apply a patch in {dest}: it is a git worktree (use a new dir)"
+        )
+    patch = os.path.abspath(patch)
+    env = _isolated_env(dest)
+    paths = list(dict.fromkeys(_patch_paths(patch, dest, env)))
+    for p in paths:
+        _safe_rel(p)
+    # Every path of a diff-index patch is in the index; stay safe if the index changed since.
+    wanted: dict[bytes, None] = {}
+    touched = set(paths)
+    for batch in _argv_batches(paths):
+        out = run_git(repo.toplevel, "--literal-pathspecs", "ls-files", "-z", "--", *batch)
+        wanted.update((p, None) for p in _split_z(out) if p in touched)
+    if wanted:
+        run_git(
+            repo.toplevel,
+            "checkout-index",
+            "-f",
+            "-z",
+            "--stdin",
+            f"--prefix={dest}/",
+            input=b"".join(p + b"\0" for p in wanted),
+        )
+    args = ["apply", "--binary", "--whitespace=nowarn", patch]
+    res = _run(dest, args, env=env)
+    if res.returncode != 0:
+        res = _run(dest, ["-c", "core.autocrlf=false", *args], env=env)
+        if res.returncode != 0:
+            raise GitError(args, res.returncode, res.stderr)
+    bdest = os.fsencode(dest)
+    present = frozenset(p for p in paths if os.path.lexists(os.path.join(bdest, p)))
+    return Overlay(root=dest, files=present, deleted=frozenset(paths) - present)
+
+
+def write_tree(repo: Repo, rev: str, dest: str) -> list[bytes]:
+    """Write every file and symlink of commit/tree *rev* under *dest* (gitlinks left out);
+    returns their paths. How a tree that is in no worktree (a stash entry) is snapshotted."""
+    _check_rev(rev)
+    os.makedirs(dest, exist_ok=True)
+    out = run_git(repo.toplevel, "ls-tree", "-r", "-z", "--full-tree", rev)
+    blobs: list[tuple[bytes, int, str]] = []
+    for rec in _split_z(out):
+        meta, _, path = rec.partition(b"\t")
+        mode, _type, oid = meta.split(b" ")
+        if int(mode, 8) in (MODE_FILE, MODE_EXEC, MODE_SYMLINK):
+            blobs.append((path, int(mode, 8), oid.decode("ascii")))
+    _write_blobs(repo, dest, blobs)
+    return [p for p, _, _ in blobs]
