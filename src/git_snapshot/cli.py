@@ -87,6 +87,9 @@ class _Skipped:
     """What a command :func:`build_parser` was not asked for is built into: nothing (any
     method call returns it again, so the command's lines run unchanged)."""
 
+    def __init__(self, *args: object, **kwargs: object) -> None:  # argparse's parser_class
+        pass
+
     def __getattr__(self, name: str) -> Callable[..., _Skipped]:
         return self._nothing
 
@@ -94,9 +97,15 @@ class _Skipped:
         return self
 
 
+# build_parser(only=LISTING): every command's name and help line, none of its options
+LISTING = "\0listing"
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole tree; with *only*, the top level and that one command (building all 30
-    parsers costs 25-40 ms, a third of a snapshot's fixed cost; see :func:`parse`)."""
+    parsers costs 25-40 ms, a third of a snapshot's fixed cost; see :func:`parse`); with
+    *only* LISTING, what the top level's -h prints: the commands and their help lines, each
+    built into nothing (half the cost was making the 30 parsers)."""
     p = Parser(
         prog=PROG,
         description=(
@@ -128,10 +137,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     p.add_argument(
         "--no-color", dest="color", action="store_const", const="never", help="no colour"
     )
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    # LISTING: the commands' parsers are built into nothing (argparse keeps each help line)
+    kind: type[Parser] = _Skipped if only == LISTING else Parser  # type: ignore[assignment]
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=kind)
 
     def add(name: str, description: str, help: str | None = None) -> argparse.ArgumentParser:
-        if only is not None and name != only:
+        if only is not None and name != only and only != LISTING:
             return _Skipped()  # type: ignore[return-value]
         if help is None:  # hidden: no help= keeps a command out of -h
             return sub.add_parser(name, description=description)
@@ -710,8 +721,13 @@ def parse(argv: Sequence[str]) -> tuple[str, Args]:
     words = with_command(argv)
     i, _ = _past_globals(words)
     named = words[i] if i < len(words) and not words[i].startswith("-") else None
-    parser = build_parser(only=named) if named else build_parser()
-    if named not in _subcommands(parser):  # no such command: the whole tree says so
+    if named:
+        parser = build_parser(only=named)
+    elif i < len(words) and words[i] in ("-h", "--help"):  # prints the list of commands
+        parser = build_parser(only=LISTING)
+    else:
+        parser = build_parser()
+    if named and named not in _subcommands(parser):  # no such command: the whole tree says so
         parser = build_parser()
     ns, extra = parser.parse_known_args(words)
     command = str(ns.command)

@@ -22,11 +22,37 @@ def is_hook_call(argv: Sequence[str]) -> bool:
     return len(argv) >= 2 and argv[0] == "hook" and not argv[1].startswith("-")
 
 
+# cli's global options that take no value (-C takes one), with --color's values
+_GLOBAL_FLAGS = frozenset(
+    ("-P", "--no-pager", "--no-color", "--color", "--color=auto", "--color=always", "--color=never")
+)
+
+
+def is_version_call(argv: Sequence[str]) -> bool:
+    """``--version`` where the command goes, after valid global options only (as argparse
+    reads them, it prints the version there and exits 0; anything else is left to it)."""
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "-C":
+            i += 2
+        elif word.startswith("-C") or word in _GLOBAL_FLAGS:
+            i += 1
+        else:
+            return word == "--version"
+    return False
+
+
 def main() -> int:
     """The ``git-snapshot`` executable."""
     argv = sys.argv[1:]
     if is_hook_call(argv):
         return run(argv[1:])
+    if is_version_call(argv):  # without argparse and every command's parser
+        from git_snapshot import __version__
+
+        print(f"git-snapshot {__version__}")
+        return 0
     from git_snapshot.cli import main as cli_main
 
     return cli_main(argv)

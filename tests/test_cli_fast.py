@@ -1,0 +1,75 @@
+"""`git snapshot --version` and the top level's `-h` without every command's parser: the
+same output and exit status as the whole argparse tree gives, for less."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import subprocess
+import sys
+
+import pytest
+
+from git_snapshot import cli
+from git_snapshot import hookmain
+
+
+def _argparse_says(argv: list[str]) -> tuple[int | str | None, str]:
+    """What the whole tree does with *argv*: (exit status or None when it parses, stdout)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            cli.build_parser().parse_known_args(cli.with_command(argv))
+        except SystemExit as exc:
+            return exc.code, out.getvalue()
+    return None, out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--version"],
+        ["-C", "/tmp", "--version"],
+        ["-C/tmp", "-P", "--version"],
+        ["--color", "--version"],
+        ["--color=never", "--no-color", "--no-pager", "--version"],
+        ["--version", "list"],
+        ["--version", "--bogus"],
+        ["--color=bad", "--version"],  # argparse stops at the bad colour first
+        ["-C", "--version"],  # -C takes it as its path
+        ["--bogus", "--version"],
+        ["list", "--version"],
+        ["-h", "--version"],
+        [],
+    ],
+)
+def test_version_call_is_what_argparse_does(argv: list[str]) -> None:
+    status, out = _argparse_says(argv)
+    fast = hookmain.is_version_call(argv)
+    assert fast == (status == 0 and out.startswith("git-snapshot ")), (status, out)
+    if fast:
+        code = (
+            "import sys; sys.argv = ['git-snapshot', *sys.argv[1:]]\n"
+            "from git_snapshot.hookmain import main\n"
+            "status = main()\n"
+            "assert 'argparse' not in sys.modules and 'git_snapshot.cli' not in sys.modules\n"
+            "sys.exit(status)\n"
+        )
+        ran = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
+        assert (ran.returncode, ran.stdout, ran.stderr) == (0, out, "")
+
+
+def test_listing_is_the_whole_trees_help() -> None:
+    """-h lists every command with its help line, as the whole tree does (hidden ones not)."""
+    full = cli.build_parser().format_help()
+    assert cli.build_parser(only=cli.LISTING).format_help() == full
+    assert "create" in full and "__complete" not in full
+
+
+@pytest.mark.parametrize("argv", [["-h"], ["--help"], ["-C", ".", "-h"], ["-h", "list"]])
+def test_help_through_parse(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    status, out = _argparse_says(argv)
+    with pytest.raises(SystemExit) as got:
+        cli.parse(argv)
+    assert (got.value.code, capsys.readouterr().out) == (status, out)
+    assert status == 0 and "COMMAND" in out
