@@ -254,6 +254,13 @@ def _refuse_newer(path: str, version: int) -> None:
     )
 
 
+_INSERT_OBJECTS = (
+    "INSERT OR IGNORE INTO objects(key, pack, offset, length, size, type, member) VALUES "
+)
+_OBJECT_ROW = "(?, ?, ?, ?, ?, ?, ?)"
+ROWS_PER_INSERT = 142  # 994 parameters: SQLite before 3.32 allows 999 (500 rows: no faster)
+
+
 class Index:
     """*path* must exist or be creatable. The caller (Store) decides whether a missing index
     may be created: a store whose packs exist but whose index is gone needs ``repair``."""
@@ -505,11 +512,17 @@ class Index:
             rows = sorted(
                 (o.key, pid, o.offset, o.length, o.size, o.type, o.inner) for o in p.objects
             )
+            # ROWS_PER_INSERT rows a statement, in the same order (the first of a key stays):
+            # 72k rows 0.31-0.47 -> 0.21-0.36 s CPU (fewer steps through the sqlite3 module)
+            whole = len(rows) - len(rows) % ROWS_PER_INSERT
             db.executemany(
-                "INSERT OR IGNORE INTO objects(key, pack, offset, length, size, type, member) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows,
+                _INSERT_OBJECTS + ", ".join([_OBJECT_ROW] * ROWS_PER_INSERT),
+                (
+                    [x for r in rows[i : i + ROWS_PER_INSERT] for x in r]
+                    for i in range(0, whole, ROWS_PER_INSERT)
+                ),
             )
+            db.executemany(_INSERT_OBJECTS + _OBJECT_ROW, rows[whole:])
             # a fresh copy of an object found damaged takes its place: healed
             healed = [r for r in rows if r[0] in damaged]
             db.executemany(
