@@ -35,7 +35,8 @@ APPEARED, CHANGED, VANISHED = "appeared", "changed", "vanished"
 
 Match = Callable[[bytes, Entry], bool]
 Found = list[tuple[bytes, Entry]]
-REPLACED = 4096  # trees a later snapshot replaced that Trees.delta keeps in memory
+REPLACED_ENTRIES = 100_000  # entries of trees no longer at hand that Trees keeps in memory
+REPLACED_BYTES = 8 << 20  # stored bytes of replaced trees that Trees.delta keeps in memory
 Fields = tuple[Any, ...]  # the fields of an Entry, as a plain tuple
 WARM_MOST = 20  # deltas one warm_deltas call computes at most (a few seconds on a big tree)
 
@@ -104,17 +105,22 @@ class Trees:
         self._found: dict[tuple[bytes, bytes], Found] = {}
         self._below: dict[bytes, Found] = {}
         self._replaced: dict[bytes, dict[bytes, Entry]] = {}  # oldest first
+        self._replaced_kept = 0  # their entries, at most REPLACED_ENTRIES
         self.computed = 0  # deltas computed (not found in the cache)
         # delta's view of trees: name -> the entry's stored bytes (treebytes.split), so that
         # what two versions of a folder share is compared, not decoded
         self._raws: dict[bytes, dict[bytes, bytes]] = {}
         self._raws_replaced: dict[bytes, dict[bytes, bytes]] = {}  # oldest first
+        self._raws_sizes: dict[bytes, int] = {}  # stored bytes of each replaced one
+        self._raws_kept = 0  # ... in all, at most REPLACED_BYTES
 
     def entries(self, key: bytes, rel: bytes = b"") -> dict[bytes, Entry]:
         got = self._entries.get(key)
         if got is None:
             got = self._replaced.pop(key, None)
-            if got is None:
+            if got is not None:
+                self._replaced_kept -= len(got)
+            else:
                 got = {e.name: e for e in read_tree(self.store, key, rel)}
             self._entries[key] = got
         return got
@@ -149,9 +155,13 @@ class Trees:
         for key, rel in wanted:
             if key not in self._raws:
                 got = self._raws_replaced.pop(key, None)
-                if got is None:
-                    known = self._entries.get(key)
-                    known = self._replaced.get(key) if known is None else known
+                if got is not None:
+                    self._raws_kept -= self._raws_sizes.pop(key)
+                else:
+                    known = self._entries.pop(key, None)  # now kept as delta's view
+                    if known is None:
+                        known = self._replaced.pop(key, None)
+                        self._replaced_kept -= 0 if known is None else len(known)
                     if known is not None:  # read as entries already (below)
                         got = {name: _entry_bytes(e) for name, e in known.items()}
                 if got is not None:
@@ -176,20 +186,30 @@ class Trees:
         return e
 
     def _retire_raws(self, key: bytes) -> None:
+        """A tree of delta's view the next snapshot replaced (or no longer holds): kept among
+        the last REPLACED_BYTES of them only, so that going from snapshot to snapshot memory
+        holds about one snapshot's trees, however many snapshots a find goes through."""
         got = self._raws.pop(key, None)
         if got is not None:
+            size = sum(map(len, got.values()))
             self._raws_replaced[key] = got
-            if len(self._raws_replaced) > REPLACED:
-                del self._raws_replaced[next(iter(self._raws_replaced))]
+            self._raws_sizes[key] = size
+            self._raws_kept += size
+            while self._raws_kept > REPLACED_BYTES:
+                oldest = next(iter(self._raws_replaced))
+                del self._raws_replaced[oldest]
+                self._raws_kept -= self._raws_sizes.pop(oldest)
 
     def _retire(self, key: bytes) -> None:
-        """A tree the next snapshot replaced: kept among the last REPLACED only, so that going
-        from snapshot to snapshot memory holds about one snapshot's trees, not the store's."""
+        """A tree no longer at hand (its folder vanished): kept among the last
+        REPLACED_ENTRIES entries only, so that going from snapshot to snapshot memory holds
+        about one snapshot's trees, not the store's."""
         got = self._entries.pop(key, None)
         if got is not None:
             self._replaced[key] = got
-            if len(self._replaced) > REPLACED:
-                del self._replaced[next(iter(self._replaced))]
+            self._replaced_kept += len(got)
+            while self._replaced_kept > REPLACED_ENTRIES:
+                self._replaced_kept -= len(self._replaced.pop(next(iter(self._replaced))))
 
     def at(self, tree: bytes, path: bytes) -> Entry | None:
         """The entry at *path* (b'' for the top) below *tree*, or None."""
@@ -328,7 +348,7 @@ class Trees:
                     if o.ref != n.ref:
                         stack.append((o.ref, n.ref, sub))
                     continue
-                out.extend((sub + p, None) for p, _ in self.below(o.ref, sub))
+                out.extend((sub + p, None) for p, _ in self._vanished(o.ref, sub))
             if n.kind == DIR:
                 out.extend((sub + p, tuple(e)) for p, e in self.below(n.ref, sub))
         for name, ro in old.items():
@@ -338,7 +358,15 @@ class Trees:
                 out.append((path, None))
                 if o.kind == DIR:
                     sub = path + b"/"
-                    out.extend((sub + p, None) for p, _ in self.below(o.ref, sub))
+                    out.extend((sub + p, None) for p, _ in self._vanished(o.ref, sub))
+
+    def _vanished(self, key: bytes, prefix: bytes) -> Found:
+        """below() of a folder the newer snapshot no longer holds; its trees are retired."""
+        got = self.below(key, prefix)
+        for k in [key, *(e.ref for _, e in got if e.kind == DIR)]:
+            self._retire(k)
+            self._retire_raws(k)
+        return got
 
     def cached_delta(self, a: bytes, b: bytes) -> deltas.Delta:
         """delta(a, b), from the store's cache when it holds it (else computed and kept)."""
@@ -350,14 +378,19 @@ class Trees:
         changes = self.delta(a, b)
         self.computed += 1
         deltas.save(self.store, a, b, changes)
-        self._below.clear()  # listings of added or vanished folders: not needed again
+        self._forget_listings()
         return deltas.Delta([p for p, _ in changes], [f for _, f in changes])
 
     def computed_delta(self, a: bytes, b: bytes) -> deltas.Delta:
         """delta(a, b) from the trees (for a cached delta whose entries cannot be read)."""
         changes = self.delta(a, b)
         deltas.save(self.store, a, b, changes)
+        self._forget_listings()
         return deltas.Delta([p for p, _ in changes], [f for _, f in changes])
+
+    def _forget_listings(self) -> None:
+        """After a delta: the listings of added or vanished folders are not needed again."""
+        self._below.clear()
 
 
 @dataclass(frozen=True)
