@@ -134,6 +134,29 @@ def cmd_diff(
     json_out: bool = False,
     repo_arg: str | None = None,
 ) -> int:
+    import gc
+
+    collecting = gc.isenabled()
+    # no cycles are made here: collections would only rescan the changes and their entries
+    # (diff 1 latest on 100 x M: 5 % of its instructions, 10 % with a second process)
+    gc.disable()
+    try:
+        return _diff(cwd, ids, paths, stat_only, patch, exit_code, json_out, repo_arg)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _diff(
+    cwd: str,
+    ids: Sequence[str],
+    paths: Sequence[str],
+    stat_only: bool,
+    patch: bool,
+    exit_code: bool,
+    json_out: bool,
+    repo_arg: str | None,
+) -> int:
     if not paths:
         ids, paths = split_ids(ids)
     if len(ids) > 2:
@@ -151,7 +174,7 @@ def cmd_diff(
             def below(base: bytes) -> list[Change]:
                 o, n = trees.at(old.root, base), trees.at(new.root, base)
                 assert o is not None and n is not None  # folders both sides hold
-                return diff_trees(store, o.ref, n.ref, base + b"/" if base else b"")
+                return diff_trees(store, o.ref, n.ref, base + b"/" if base else b"", split=True)
 
             def new_is_dir(path: bytes) -> bool:
                 e = trees.at(new.root, path)
@@ -170,7 +193,7 @@ def cmd_diff(
                 assert e is not None
                 rel = base + b"/" if base else b""
                 full = top + (b"/" + base if base else b"")
-                return diff_dir(store, e.ref, full, rel, skip, skip_stat=skip_stat)
+                return diff_dir(store, e.ref, full, rel, skip, skip_stat=skip_stat, split=True)
 
             def new_is_dir(path: bytes) -> bool:
                 return os.path.isdir(top + b"/" + path) and not os.path.islink(top + b"/" + path)

@@ -12,7 +12,10 @@ import stat
 import struct
 from collections.abc import Callable
 from collections.abc import Iterable
+from typing import Any
+from typing import Generic
 from typing import NamedTuple
+from typing import TypeVar
 
 from git_snapshot.store import objects
 from git_snapshot.store import treebytes
@@ -103,9 +106,12 @@ class _Pair:
 
 
 LEVEL = 2048  # folder pairs whose trees are read in one batch
+SHARE_AT = 64  # folders in one level from which a second process takes half (split=True)
 
 
-def diff_trees(store: Store, a: bytes, b: bytes, rel: bytes = b"") -> list[Change]:
+def diff_trees(
+    store: Store, a: bytes, b: bytes, rel: bytes = b"", split: bool = False
+) -> list[Change]:
     """Tree *a* (old) against tree *b* (new); a folder whose key is the same on both sides is
     one comparison, never a walk.
 
@@ -113,20 +119,206 @@ def diff_trees(store: Store, a: bytes, b: bytes, rel: bytes = b"") -> list[Chang
     few queries, reads in storage order); within a folder, entries whose stored bytes are
     the same on both sides are passed over undecoded (names are checked for every entry,
     the rest of an entry when it is decoded: what is the same on both sides is never shown).
+    With *split*, a forked process compares half of the folders of a wide level (_levels).
     """
     if a == b:
         return []
     top = _Pair(a, b, rel)
-    level = [top]
-    while level:
-        nxt: list[_Pair] = []
-        for i in range(0, len(level), LEVEL):
-            part = level[i : i + LEVEL]
-            raws = treebytes.load(store, [k for p in part for k in (p.old, p.new)])
-            for p in part:
-                _compare(store, p, raws, nxt)
-        level = nxt
+
+    def step(part: list[_Pair], nxt: list[_Pair]) -> None:
+        raws = treebytes.load(store, [k for p in part for k in (p.old, p.new)])
+        for p in part:
+            _compare(store, p, raws, nxt)
+
+    _levels(store, [top], step, split)
     return _flatten(top)
+
+
+_Node = TypeVar("_Node", "_Pair", "_Dir")
+
+
+def _levels(
+    store: Store,
+    level: list[_Node],
+    step: Callable[[list[_Node], list[_Node]], None],
+    split: bool,
+) -> None:
+    """Compare the folders of *level* and, level by level, the subfolders *step* finds.
+
+    With *split*, once a level holds SHARE_AT folders, a forked child compares every other
+    one of them, and everything below it, while this process does the rest; the child sends
+    back each folder's changes in output order, which then stand in for its items. The
+    child's answer only saves time: a child that dies, fails (a damaged object: this process
+    reads it again and records the damage) or cannot be started leaves its folders to this
+    process, which compares them as it would have."""
+    other: _Other[_Node] | None = None
+    try:
+        while level:
+            if split and other is None and len(level) >= SHARE_AT:
+                level, other = _share(store, level, step)
+            nxt: list[_Node] = []
+            for i in range(0, len(level), LEVEL):
+                step(level[i : i + LEVEL], nxt)
+            level = nxt
+        if other is not None:
+            other.take(store, step)
+    finally:
+        if other is not None:
+            other.close()
+
+
+class _Other(Generic[_Node]):
+    """The forked child comparing *nodes*, and the pipe its answer comes through."""
+
+    def __init__(self, pid: int, fd: int, nodes: list[_Node]) -> None:
+        self.pid, self.fd = pid, fd
+        self.nodes: list[_Node] = nodes
+
+    def take(self, store: Store, step: Callable[[list[_Node], list[_Node]], None]) -> None:
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            chunks.append(chunk)
+        self.close()
+        got = _answer(b"".join(chunks), len(self.nodes))
+        if got is None:  # no answer: compared here
+            _levels(store, list(self.nodes), step, False)
+            return
+        new = tuple.__new__
+        for node, changes in zip(self.nodes, got):
+            node.items = [
+                new(
+                    Change,
+                    (
+                        path,
+                        status,
+                        None if old is None else new(Entry, old),
+                        None if fresh is None else new(Entry, fresh),
+                    ),
+                )
+                for path, status, old, fresh in changes
+            ]
+
+    def close(self) -> None:
+        import contextlib
+        import signal
+
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+
+
+def _answer(data: bytes, nodes: int) -> list[list[tuple[Any, ...]]] | None:
+    """The child's answer: per folder, its changes as (path, status, old, new) with the
+    entries as plain tuples; None unless whole and well formed."""
+    import marshal
+
+    try:
+        got = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not isinstance(got, list) or len(got) != nodes:
+        return None
+    for changes in got:
+        if not isinstance(changes, list):
+            return None
+        for c in changes:
+            if not (
+                isinstance(c, tuple)
+                and len(c) == 4
+                and isinstance(c[0], bytes)
+                and c[1] in _STATUSES
+                and all(e is None or (isinstance(e, tuple) and len(e) == 8) for e in c[2:])
+            ):
+                return None
+    return got
+
+
+_STATUSES = frozenset({ADDED, DELETED, MODIFIED, MODE})
+
+
+def _share(
+    store: Store, level: list[_Node], step: Callable[[list[_Node], list[_Node]], None]
+) -> tuple[list[_Node], _Other[_Node] | None]:
+    """(the folders of *level* left to this process, the child comparing the others), or
+    (*level*, None) when no child can be had: one core, another thread (a fork copies one
+    thread: never beside one that may hold a lock), no fork, no pipe."""
+    import sys
+
+    threading = sys.modules.get("threading")
+    if (
+        not hasattr(os, "fork")
+        or len(os.sched_getaffinity(0)) < 2
+        or (threading is not None and threading.active_count() > 1)
+    ):
+        return level, None
+    try:
+        r, w = os.pipe()
+    except OSError:
+        return level, None
+    theirs = level[1::2]
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(r)
+        os.close(w)
+        return level, None
+    if pid == 0:  # the child: its answer, then gone without any cleanup (no finalizer)
+        try:
+            os.close(r)
+            _child(store, theirs, step, w)
+        finally:
+            os._exit(0)
+    os.close(w)
+    return level[0::2], _Other(pid, r, theirs)
+
+
+def _child(
+    store: Store, nodes: list[_Node], step: Callable[[list[_Node], list[_Node]], None], w: int
+) -> None:
+    """Compare *nodes* and write their changes to *w* (marshal; None: failed). The parent's
+    SQLite connection is never used here (not across a fork): the index is read through a
+    read-only connection of the child's own, which can record nothing (damage is recorded
+    by the parent, which reads what failed here again)."""
+    import marshal
+
+    try:
+        import sqlite3
+        import urllib.parse
+
+        uri = f"file:{urllib.parse.quote(store.index.path)}?mode=ro"
+        store.index.db = sqlite3.connect(uri, uri=True, isolation_level=None)
+        _levels(store, nodes, step, False)
+        data = marshal.dumps(
+            [
+                [
+                    (
+                        c.path,
+                        c.status,
+                        None if c.old is None else tuple(c.old),
+                        None if c.new is None else tuple(c.new),
+                    )
+                    for c in _flatten(node)
+                ]
+                for node in nodes
+            ]
+        )
+    except BaseException:
+        data = marshal.dumps(None)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(w, view) :]
 
 
 def _split(store: Store, key: bytes, data: bytes, rel: bytes) -> dict[bytes, bytes]:
@@ -215,24 +407,23 @@ def diff_dir(
     skip: Callable[[bytes], bool] = lambda rel: False,
     walk_added: bool = True,
     skip_stat: SkipStat | None = None,
+    split: bool = False,
 ) -> list[Change]:
     """Snapshot tree (old) against the directory on disk (new).
 
     With *walk_added* False, a directory that only the disk has is one change, not walked.
     *skip_stat*, when given, answers for *skip* where the entry's lstat is already known
     (each entry is lstat-ed once). Level by level, as diff_trees: each level's trees are
-    read in one batch.
+    read in one batch; with *split*, by two processes.
     """
     top = _Dir(tree, directory, rel)
-    level = [top]
-    while level:
-        nxt: list[_Dir] = []
-        for i in range(0, len(level), LEVEL):
-            part = level[i : i + LEVEL]
-            raws = treebytes.load(store, [d.tree for d in part])
-            for d in part:
-                _compare_dir(store, d, raws[d.tree], skip, walk_added, skip_stat, nxt)
-        level = nxt
+
+    def step(part: list[_Dir], nxt: list[_Dir]) -> None:
+        raws = treebytes.load(store, [d.tree for d in part])
+        for d in part:
+            _compare_dir(store, d, raws[d.tree], skip, walk_added, skip_stat, nxt)
+
+    _levels(store, [top], step, split)
     return _flatten(top)
 
 

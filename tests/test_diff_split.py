@@ -1,0 +1,127 @@
+"""diff with split=True: a forked child compares half of the folders of a wide level. The
+changes must be exactly those of one process, in the same order, whatever the child does
+(answers, dies, sends garbage)."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+from storehelpers import take
+
+from git_snapshot.store import Store
+from git_snapshot.store import diff as sdiff
+from git_snapshot.store.diff import Change
+from git_snapshot.store.diff import diff_dir
+from git_snapshot.store.diff import diff_trees
+
+
+def _tree(root: Path, seed: int) -> None:
+    """Folders three levels deep (a few files each), so that levels are wide."""
+    rnd = random.Random(seed)
+    for a in range(6):
+        for b in range(rnd.randrange(1, 5)):
+            d = root / f"a{a}" / f"b{b}"
+            for c in range(rnd.randrange(0, 3)):
+                (d / f"c{c}").mkdir(parents=True, exist_ok=True)
+                (d / f"c{c}" / "f").write_bytes(rnd.randbytes(rnd.randrange(50)))
+            d.mkdir(parents=True, exist_ok=True)
+            for f in range(rnd.randrange(0, 4)):
+                (d / f"f{f}").write_bytes(rnd.randbytes(rnd.randrange(50)))
+
+
+def _edit(root: Path, seed: int) -> None:
+    """Files edited, added, deleted, chmodded; folders added and removed; a file made a
+    folder."""
+    rnd = random.Random(seed)
+    paths = sorted(root.rglob("*"))
+    for p in rnd.sample(paths, len(paths) // 3):
+        if not p.exists():
+            continue
+        r = rnd.random()
+        if p.is_dir():
+            if r < 0.3:
+                shutil.rmtree(p)
+            else:
+                (p / f"new{seed}").mkdir(exist_ok=True)
+                (p / f"new{seed}" / "x").write_bytes(b"x")
+        elif r < 0.4:
+            p.write_bytes(rnd.randbytes(60))
+        elif r < 0.6:
+            p.unlink()
+        elif r < 0.8:
+            os.chmod(p, 0o600)
+        else:
+            p.unlink()
+            p.mkdir()
+            (p / "inside").write_bytes(b"y")
+
+
+def _key(changes: list[Change]) -> list[tuple[object, ...]]:
+    return [(c.path, c.status, c.old, c.new) for c in changes]
+
+
+@pytest.fixture
+def answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each child's answer was taken (True) or the parent compared its folders."""
+    monkeypatch.setattr(sdiff, "SHARE_AT", 2)
+    got: list[bool] = []
+    real = sdiff._answer
+
+    def answer(data: bytes, nodes: int) -> list[list[tuple[object, ...]]] | None:
+        out = real(data, nodes)
+        got.append(out is not None)
+        return out
+
+    monkeypatch.setattr(sdiff, "_answer", answer)
+    return got
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_split_diff_is_the_single_process_diff(
+    seed: int, store: Store, tmp_path: Path, answers: list[bool]
+) -> None:
+    wt = tmp_path / "wt"
+    _tree(wt, seed)
+    old = take(store, "s", wt)
+    _edit(wt, seed + 100)
+    new = take(store, "s", wt)
+    for a, b in ((old.root, new.root), (new.root, old.root)):
+        one = diff_trees(store, a, b)
+        assert one  # something changed
+        assert _key(diff_trees(store, a, b, split=True)) == _key(one)
+    _edit(wt, seed + 200)  # the disk moves on again
+    for snap in (old, new):
+        one = diff_dir(store, snap.root, os.fsencode(wt))
+        assert _key(diff_dir(store, snap.root, os.fsencode(wt), split=True)) == _key(one)
+    assert answers and all(answers)  # the children answered, and were used
+
+
+@pytest.mark.parametrize("how", ["dies", "garbage", "fails"])
+def test_a_child_that_does_not_answer_changes_nothing(
+    how: str,
+    store: Store,
+    tmp_path: Path,
+    answers: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def child(store: Store, nodes: object, step: object, w: int) -> None:
+        if how == "dies":
+            os._exit(1)
+        if how == "garbage":
+            os.write(w, b"\x00garbage")
+        else:
+            raise OSError("no")  # _share's child ends with os._exit all the same
+
+    wt = tmp_path / "wt"
+    _tree(wt, 1)
+    old = take(store, "s", wt)
+    _edit(wt, 2)
+    new = take(store, "s", wt)
+    one = diff_trees(store, old.root, new.root)
+    monkeypatch.setattr(sdiff, "_child", child)
+    assert _key(diff_trees(store, old.root, new.root, split=True)) == _key(one)
+    assert answers and not any(answers)
