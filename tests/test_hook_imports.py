@@ -176,3 +176,22 @@ def test_an_unchanged_watched_hook_imports_no_snapshot_code(repo: Path) -> None:
         finally:
             stop.set()
             acker.join()
+
+
+def test_small_digest_is_hashlibs_without_openssl() -> None:
+    """hashes.digest (a small files cache's checksum, checked at every hook) gives hashlib's
+    SHA-256 on both sides of its size limit, without loading OpenSSL for small data."""
+    code = """
+import sys
+from git_snapshot import hashes
+datas = [b"", b"x", bytes(range(256)) * 1024, bytes(hashes.SMALL + 1)]
+got = [hashes.digest(memoryview(d)) for d in datas[:3]]
+assert "hashlib" not in sys.modules and "_hashlib" not in sys.modules
+got.append(hashes.digest(datas[3]))
+import hashlib
+assert got == [hashlib.sha256(d).digest() for d in datas]
+assert hashes.digest(b"y") == hashlib.sha256(b"y").digest()
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout == "ok\n", out.stderr

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import gc
-import hashlib
 import os
 import stat
 import time
-from collections.abc import Callable
-from collections.abc import Iterator
-from collections.abc import Mapping
 
+from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.errors import UserError
 from git_snapshot.store import filescache
 from git_snapshot.store import leftovers
@@ -40,8 +36,15 @@ from git_snapshot.store.safewrite import is_temp_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
+    import hashlib
     import sqlite3
+    from collections.abc import Callable
+    from collections.abc import Iterator
+    from collections.abc import Mapping
 else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
+    from _collections_abc import Callable  # loaded at Python's start; collections.abc is not
+
+    from git_snapshot import hashes as hashlib  # OpenSSL loaded on first use
     from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:
     from typing import Any

@@ -11,19 +11,22 @@ store's generation, which invalidates every cache (their keys may name objects t
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import marshal
 import os
 import stat
 import struct
 
+from git_snapshot import ctx as contextlib  # its two tools, without its imports
+from git_snapshot import hashes
 from git_snapshot.store.safewrite import temp_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
+    import hashlib
     from collections.abc import Callable
     from typing import Any
+else:  # OpenSSL loaded on first use (git_snapshot/hashes.py)
+    from git_snapshot import hashes as hashlib
 
 # A folder's record (bytes): HEAD, then for each of its n names in byte order the packed
 # lstat (STAT), then the key of each (KEY bytes: a file's content, a folder's tree, zeros for
@@ -59,7 +62,7 @@ _LEN = struct.Struct("<I")
 
 
 def cache_path(cache_dir: str, source: str, directory: str) -> str:
-    name = hashlib.sha256(f"{source}\0{directory}".encode("utf-8", "surrogateescape")).hexdigest()
+    name = hashes.name_digest(f"{source}\0{directory}".encode("utf-8", "surrogateescape"))
     return os.path.join(cache_dir, name[:32] + ".cache")
 
 
@@ -141,7 +144,7 @@ def load(path: str, generation: str, indexed: Callable[[bytes], bool]) -> FilesC
     if (
         end < len(_MAGIC)
         or blob[: len(_MAGIC)] != _MAGIC
-        or hashlib.sha256(memoryview(blob)[: end + _LEN.size]).digest() != blob[-KEY:]
+        or hashes.digest(memoryview(blob)[: end + _LEN.size]) != blob[-KEY:]
     ):
         return FilesCache()
     view = memoryview(blob)

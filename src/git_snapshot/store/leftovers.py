@@ -6,13 +6,16 @@ next run removes exactly the leftovers of dead runs and never a file still being
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import os
 import stat
-from collections.abc import Callable
 
+from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.store.safewrite import is_temp_name
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def hold(fd: int) -> None:
