@@ -291,17 +291,22 @@ def changes_json_text(changes: list[Change]) -> str:
     from json.encoder import encode_basestring as q  # the C one, where the interpreter has it
 
     show = validate.show
+    statuses = {s: q(s) for s in LETTER}
+    heads: dict[tuple[str, int, int], str] = {}  # a side's text up to its size, by kind, mode
     out = []
     for c in changes:
-        text = f'  {{\n    "path": {q(show(c.path))},\n    "status": {q(c.status)}'
+        text = f'  {{\n    "path": {q(show(c.path))},\n    "status": {statuses[c.status]}'
         for side, e in (("old", c.old), ("new", c.new)):
             if e is not None:
-                content = output.display(e.ref) if e.kind == SYMLINK else e.ref.hex()
-                text += (
-                    f',\n    "{side}": {{\n      "type": {q(KIND_NAMES.get(e.kind, "?"))},'
-                    f'\n      "mode": "{e.mode:04o}",\n      "size": {e.size!r},'
-                    f'\n      "content": {q(content)}\n    }}'
-                )
+                head = heads.get((side, e.kind, e.mode))
+                if head is None:
+                    head = heads[side, e.kind, e.mode] = (
+                        f',\n    "{side}": {{\n      "type": {q(KIND_NAMES.get(e.kind, "?"))},'
+                        f'\n      "mode": "{e.mode:04o}",\n      "size": '
+                    )
+                # a hex digest needs no escaping
+                content = q(output.display(e.ref)) if e.kind == SYMLINK else f'"{e.ref.hex()}"'
+                text += f'{head}{e.size!r},\n      "content": {content}\n    }}'
         out.append(text + "\n  }")
     return "[\n" + ",\n".join(out) + "\n]"
 
