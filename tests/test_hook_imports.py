@@ -168,6 +168,7 @@ def test_an_unchanged_watched_hook_imports_no_snapshot_code(repo: Path) -> None:
             back = {m: why for m, why in WATCHED_UNUSED.items() if m in modules}
             assert not back, f"imported by an unchanged watched hook: {back}"
             assert "git_snapshot.watch.dirtyset" in modules  # the dirty set did answer
+            assert not [n for n in os.listdir(folder) if dirtyset.is_sync_token(n)]
             (repo / "notes.txt").write_text("changed, and marked as the daemon would\n")
             dirtyset.mark(store.path, str(repo), [], [str(repo / "notes.txt")])
             status, modules, err = _hook_modules(repo, "post-checkout", h, h, "1")

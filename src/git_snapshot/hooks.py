@@ -449,7 +449,12 @@ def _watched(repo: gitrepo.Repo) -> bool:
         from git_snapshot.watch import instance
 
         journal = dirtyset.journal_path(store, repo.toplevel)
-        return os.path.exists(journal) and instance.running(store) is not None
+        if not os.path.exists(journal) or instance.running(store) is None:
+            return False
+        # the token of the dirty set's sync, written now (git has written what it writes):
+        # the daemon answers while this process imports and opens the store
+        dirtyset.sync_start(store, repo.toplevel)
+        return True
     except Exception:  # the snapshot says what is wrong with the store, not this guess
         return False
 
@@ -486,6 +491,9 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
         return _handle(call, repo, env, started)
     finally:
         gitrepo.release(repo)
+        dirtyset = sys.modules.get("git_snapshot.watch.dirtyset")
+        if dirtyset is not None:
+            dirtyset.sync_abandon()  # a token written early that no snapshot used
 
 
 def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: float) -> list[str]:

@@ -459,16 +459,49 @@ def finish(
         con.execute("DELETE FROM marks WHERE seq <= ?", (begun.seq,))
 
 
-def sync(store_path: str, worktree: str, timeout: float = SYNC_TIMEOUT_S) -> bool:
-    """Make sure the daemon has marked every change made before now: True once it has
-    acknowledged a fresh token, False if it did not within *timeout*."""
+# (store, worktree) -> the token a hook wrote early (sync_start) and the path of its file
+_STARTED: dict[tuple[str, str], tuple[str, str]] = {}
+
+
+def _write_token(store_path: str, worktree: str) -> tuple[str, str] | None:
     token = os.urandom(8).hex()
     path = os.path.join(watch_dir(store_path), f"{_id(worktree)}-{token}{SYNC_SUFFIX}")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
     except OSError:
+        return None
+    return token, path
+
+
+def sync_start(store_path: str, worktree: str) -> None:
+    """Write the token of the next :func:`sync` of *worktree* now: a hook (after git's own
+    writes) does so as soon as it knows a daemon watches, and the daemon answers while the
+    hook imports and opens the store (1-2 ms of waiting less, more on a loaded machine).
+    What the sync promises is unchanged: every change made before the token was written."""
+    if (store_path, worktree) not in _STARTED:
+        got = _write_token(store_path, worktree)
+        if got is not None:
+            _STARTED[(store_path, worktree)] = got
+
+
+def sync_abandon() -> None:
+    """Remove the tokens sync_start wrote that no sync used (the acknowledgement's row goes
+    with the next sync's sweep of rows older than a minute)."""
+    while _STARTED:
+        _, path = _STARTED.popitem()[1]
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def sync(store_path: str, worktree: str, timeout: float = SYNC_TIMEOUT_S) -> bool:
+    """Make sure the daemon has marked every change made before now (or before this hook's
+    sync_start): True once it has acknowledged a fresh token, False if it did not within
+    *timeout*."""
+    got = _STARTED.pop((store_path, worktree), None) or _write_token(store_path, worktree)
+    if got is None:
         return False
+    token, path = got
     try:
         start = time.monotonic()
         deadline = start + timeout
