@@ -3,6 +3,7 @@ same output and exit status as the whole argparse tree gives, for less."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import io
 import subprocess
@@ -73,3 +74,31 @@ def test_help_through_parse(argv: list[str], capsys: pytest.CaptureFixture[str])
         cli.parse(argv)
     assert (got.value.code, capsys.readouterr().out) == (status, out)
     assert status == 0 and "COMMAND" in out
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
+@pytest.mark.parametrize("columns", ["57", "", "0", "x"])
+def test_formatter_width_is_shutils(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cli.Formatter finds the width as argparse's own (through shutil) does, so every help
+    text is the same; and a command's parse imports no shutil."""
+    monkeypatch.setenv("COLUMNS", columns)
+    ours = cli.build_parser(only="list")
+    theirs = cli.build_parser(only="list")
+    sub = [_commands(p)["list"] for p in (ours, theirs)]
+    theirs.formatter_class = sub[1].formatter_class = argparse.HelpFormatter
+    assert ours.format_help() == theirs.format_help()
+    assert sub[0].format_help() == sub[1].format_help()
+
+
+def test_a_commands_parse_imports_no_shutil() -> None:
+    code = (
+        "import sys\n"
+        "from git_snapshot import cli\n"
+        "cli.parse(['list', '--json'])\n"
+        "assert 'shutil' not in sys.modules, 'shutil'\n"
+    )
+    ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr

@@ -17,6 +17,10 @@ from collections.abc import Sequence
 from git_snapshot import __version__
 from git_snapshot.errors import UserError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+
 PROG = "git snapshot"
 EPILOG = (
     "Snapshots live in GIT_SNAPSHOT_STORE or the user data directory "
@@ -32,8 +36,42 @@ GLOBAL_FLAGS = ("-P", "--no-pager", "--no-color", "--color")
 PAGED = frozenset({"show", "diff", "log", "list", "find"})
 
 
+def _columns() -> int:
+    """shutil.get_terminal_size().columns without shutil (fnmatch, zlib, bz2, lzma: argparse's
+    HelpFormatter imports it for this at the first add_argument of every command)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80  # shutil's fallback
+
+
+class Formatter(argparse.HelpFormatter):
+    """argparse's own, its width found as shutil finds it."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(
+            prog, indent_increment, max_help_position, _columns() - 2 if width is None else width
+        )
+
+
 class Parser(argparse.ArgumentParser):
     """argparse, plus "did you mean ...?" for a mistyped command."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", Formatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         if "invalid choice" in message:  # argparse's list would name the hidden commands
