@@ -181,6 +181,7 @@ class _Walker:
         self.own: tuple[int, int, int] | None = None  # by _dir_entry: for tree()'s record
         self.rebuild: Any = None  # store/rebuild.Rebuild, when it drives this walk
         self.split: Any = None  # store/splitwalk.Split, when a second process helps
+        self.ahead: _ReadAhead | None = None  # a first walk's reading threads (_walk)
         self.misses = 0
         self.opts = opts
         self.racy_after = start_ns - RACY_NS
@@ -334,7 +335,21 @@ class _Walker:
         overlay, gone = self.opts.overlay, self.opts.overlay_deleted
         pack, regular, directory, temp_mark = _HEAD.pack, stat.S_IFREG, stat.S_IFDIR, _TEMP_MARK
         files = size_sum = 0
-        for i in sorted(range(n), key=names.__getitem__):
+        order = sorted(range(n), key=names.__getitem__)
+        ahead = self.ahead
+        if ahead is not None:  # a first walk: its small files read and hashed ahead
+            ahead.push(
+                [
+                    (des[i].path, st.st_size)
+                    for i in order
+                    if (st := sts[i]) is not None
+                    and st.st_mode & 0o170000 == regular
+                    and st.st_size < SMALL_FILE
+                    and not names[i].startswith(temp_mark)
+                    and rel + names[i] not in omit
+                ]
+            )
+        for i in order:
             name = names[i]
             st = sts[i]
             sb = stats[_S * i : _S * (i + 1)]
@@ -405,6 +420,8 @@ class _Walker:
                 rstats[i] = sb
                 if e.kind == DIR:
                     rkeys[i] = e.ref
+        if ahead is not None:
+            ahead.pop()
         self.learned = None
         self.files += files
         self.bytes += size_sum
@@ -607,6 +624,14 @@ class _Walker:
 
     def _read(self, path: bytes, last_try: bool) -> tuple[bytes, os.stat_result, int, bool] | None:
         """Store one file's content; None if it vanished or is no longer a regular file."""
+        got = self.ahead.take(path) if self.ahead is not None else None
+        if got is not None:  # read, hashed and fstat'ed before and after in a thread
+            data, before, after, key = got
+            stable = _same(before, after) and len(data) == after.st_size
+            if (stable or last_try) and key not in self.pending:
+                self.writer.add(BLOB, key, data, dedupe=True)
+                self.pending.add(key)
+            return key, after, len(data), stable
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOATIME", 0)
         try:
             try:
@@ -666,6 +691,110 @@ class _Walker:
         else:
             rec.discard()
         return key, after, rec.size, stable
+
+
+class _ReadAhead:
+    """A first walk's small files, opened, read, fstat'ed and hashed by a few threads (the
+    system calls, SHA-256 and the copy release the GIL) just ahead of the walk, which takes
+    each result in its own order and does everything else as before (the writer, the checks
+    of ``_read``). Folder by folder: the walk pushes the small regular files of the folder it
+    lists, in the order it will take them, and pops the folder when it is done (what it did
+    not take is dropped); the innermost folder's files are read first, and at most FILES
+    files or BYTES bytes are read and not taken yet. A read that fails or finds anything
+    unusual (not a regular file, grown, gone) gives nothing: the walk reads that file itself,
+    as before, with the same errors. First snapshot of M (interleaved, machine shared): the
+    walking thread 5.8-6.8 -> 4.5-4.9 s CPU, the process 13.2-15.7 -> 14.3-15.8 s (the reads
+    move to other threads, they do not vanish: a gain where the walking thread is the longest
+    one, as with more cores or a busy machine)."""
+
+    FILES = 32
+    BYTES = 4 << 20
+
+    def __init__(self, threads: int) -> None:
+        from git_snapshot.store.packs import _Pool
+
+        self._pool = _Pool(threads)
+        # per folder pushed: files not yet handed to the threads (the next one last), paths
+        # handed
+        self._folders: list[tuple[list[tuple[bytes, int]], list[bytes]]] = []
+        self._jobs: dict[bytes, tuple[Any, int]] = {}  # path -> (future, size)
+        self._bytes = 0
+
+    def push(self, files: list[tuple[bytes, int]]) -> None:
+        files.reverse()
+        self._folders.append((files, []))
+        self._fill()
+
+    def pop(self) -> None:
+        _, handed = self._folders.pop()
+        for path in handed:
+            job = self._jobs.pop(path, None)
+            if job is not None:  # not taken (excluded, gone, a folder now): dropped
+                job[0].cancel()
+                self._bytes -= job[1]
+        self._fill()
+
+    def _fill(self) -> None:
+        jobs = self._jobs
+        while len(jobs) < self.FILES and self._bytes < self.BYTES:
+            for folder in reversed(self._folders):
+                if folder[0]:
+                    break
+            else:
+                return
+            todo, handed = folder
+            path, size = todo.pop()
+            jobs[path] = (self._pool.submit(_read_ahead, path), size)
+            handed.append(path)
+            self._bytes += size
+
+    def take(self, path: bytes) -> tuple[bytes, os.stat_result, os.stat_result, bytes] | None:
+        """What was read of *path* (data, fstat before, fstat after, key); None: read it."""
+        job = self._jobs.pop(path, None)
+        if job is None:
+            if self._folders:  # not handed yet: the walk reads it, so the threads never do
+                todo = self._folders[-1][0]
+                if todo and todo[-1][0] == path:
+                    todo.pop()
+            return None
+        self._bytes -= job[1]
+        self._fill()
+        try:
+            got: tuple[bytes, os.stat_result, os.stat_result, bytes] | None = job[0].result()
+        except OSError:
+            return None
+        return got
+
+    def close(self) -> None:
+        for fut, _ in self._jobs.values():
+            fut.cancel()
+        self._jobs.clear()
+        self._folders.clear()
+        self._pool.shutdown()
+
+
+_OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
+_NOATIME = getattr(os, "O_NOATIME", 0)
+
+
+def _read_ahead(path: bytes) -> tuple[bytes, os.stat_result, os.stat_result, bytes] | None:
+    """A small regular file's (data, fstat before, fstat after, SHA-256) as ``_read`` reads
+    it; None (or OSError) when it is not one any more or grew: the walk reads it itself."""
+    try:
+        fd = os.open(path, _OPEN | _NOATIME)
+    except PermissionError:  # O_NOATIME needs ownership
+        fd = os.open(path, _OPEN)
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode) or before.st_size >= SMALL_FILE:
+            return None
+        data = os.read(fd, before.st_size + 1)
+        if len(data) > before.st_size:
+            return None
+        after = os.fstat(fd)
+    finally:
+        os.close(fd)
+    return data, before, after, hashlib.sha256(data).digest()
 
 
 def _source(fn: Callable[..., _T], *args: Any) -> _T:
@@ -899,8 +1028,16 @@ def _unlink_packs(store: Store, packs: list[FinishedPack]) -> None:
 def _walk(walker: _Walker, root: bytes) -> bytes | None:
     """The walk of the whole tree; of a big one mostly unchanged, by two processes
     (store/splitwalk.py)."""
-    if len(walker.old_dirs) < SPLIT_FOLDERS:  # (not even the import, on a small tree)
-        return walker.tree(root, b"", 0)
+    if walker.old_dirs or walker.general or walker.rebuild is not None:
+        if len(walker.old_dirs) < SPLIT_FOLDERS:  # (not even the import, on a small tree)
+            return walker.tree(root, b"", 0)
+    else:  # a first walk (no files cache): every file is read, by threads ahead of it
+        walker.ahead = _ReadAhead(_threads())
+        try:
+            return walker.tree(root, b"", 0)
+        finally:
+            walker.ahead.close()
+            walker.ahead = None
     from git_snapshot.store import splitwalk
 
     walker.split = splitwalk.start(walker, root)

@@ -1,0 +1,123 @@
+"""A first snapshot reads and hashes its small files in threads ahead of the walk
+(archiver._ReadAhead): the snapshot is the one the walk alone takes, byte for byte."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from storehelpers import D
+from storehelpers import F
+from storehelpers import L
+from storehelpers import Seen
+from storehelpers import build
+from storehelpers import restore
+from storehelpers import scan
+from storehelpers import snapshot_contents
+
+from git_snapshot.store import Store
+from git_snapshot.store import archiver
+from git_snapshot.store.archiver import create_snapshot
+
+names = st.sampled_from([b"a", b"b.js", b"c", b"d.md", b"e", b"f.map", b"g", b"h"])
+contents = st.one_of(
+    st.binary(max_size=300),
+    st.integers(min_value=0, max_value=200_000).map(lambda n: (b"x%d\n" % n) * (n // 7)),
+)
+
+
+def _trees(depth: int) -> st.SearchStrategy[D]:
+    leaf = st.one_of(
+        contents.map(lambda b: F(b)),
+        contents.map(lambda b: F(b, mode=0o755)),
+        st.sampled_from([b"a", b"../x", b"d.md"]).map(lambda t: L(t)),
+    )
+    child = leaf if depth == 0 else st.one_of(leaf, leaf, _trees(depth - 1))
+    return st.dictionaries(names, child, max_size=8).map(lambda c: D(dict(c)))
+
+
+def _threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name == "git-snapshot-zstd"]
+
+
+def _first(store_dir: str, tree: str) -> tuple[bytes, dict[bytes, Seen]]:
+    with Store(store_dir) as s:
+        r = create_snapshot(s, "t", tree)
+        assert r.new
+        return r.snapshot.root, snapshot_contents(s, r.snapshot)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    spec=_trees(2),
+    limits=st.sampled_from([(1, 1), (3, 50_000), (64, 8 << 20)]),
+)
+def test_first_snapshot_read_ahead_is_the_walk_s_own(
+    spec: D, limits: tuple[int, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = tempfile.mkdtemp(dir=tmp_path)
+    tree = os.path.join(base, "tree")
+    build(tree, spec)
+    on_disk = scan(tree)
+    monkeypatch.setattr(archiver._ReadAhead, "FILES", limits[0])
+    monkeypatch.setattr(archiver._ReadAhead, "BYTES", limits[1])
+    root, held = _first(os.path.join(base, "ahead"), tree)
+    assert held == on_disk
+    monkeypatch.setattr(archiver._ReadAhead, "FILES", 0)  # nothing read ahead
+    root_alone, _ = _first(os.path.join(base, "alone"), tree)
+    assert root == root_alone
+    assert _threads() == []
+
+
+def test_read_ahead_of_many_files_restores_and_leaves_no_thread(tmp_path: Path) -> None:
+    """More files and bytes in one folder than the threads may hold, and nested folders."""
+    spec = D(
+        {
+            b"big": D({b"f%03d" % i: F(os.urandom(100_000 + i)) for i in range(100)}),
+            b"small": D({b"f%03d" % i: F(b"%d\n" % i * i) for i in range(300)}),
+            b"nest": D({b"a": F(b"1"), b"b": D({b"c": F(b"2"), b"d": D({b"e": F(b"3")})})}),
+        }
+    )
+    build(tmp_path / "tree", spec)
+    with Store(tmp_path / "store") as s:
+        snap = create_snapshot(s, "t", str(tmp_path / "tree")).snapshot
+        assert _threads() == []
+        restore(s, snap, tmp_path / "back")
+    assert scan(tmp_path / "back") == scan(tmp_path / "tree")
+
+
+def test_read_ahead_gives_nothing_for_what_the_walk_must_read_itself(tmp_path: Path) -> None:
+    """A fifo, a symlink, a vanished file or one too big to read whole: the thread gives
+    nothing (or the error), so the walk reads it itself and decides as before."""
+    (tmp_path / "file").write_bytes(b"content")
+    os.mkfifo(tmp_path / "fifo")
+    os.symlink("file", tmp_path / "link")
+    (tmp_path / "big").write_bytes(b"x" * (archiver.SMALL_FILE + 1))
+    got = archiver._read_ahead(os.fsencode(tmp_path / "file"))
+    assert got is not None and got[0] == b"content"
+    assert archiver._read_ahead(os.fsencode(tmp_path / "fifo")) is None
+    assert archiver._read_ahead(os.fsencode(tmp_path / "big")) is None
+    with pytest.raises(OSError):
+        archiver._read_ahead(os.fsencode(tmp_path / "link"))
+    with pytest.raises(FileNotFoundError):
+        archiver._read_ahead(os.fsencode(tmp_path / "gone"))
+    ahead = archiver._ReadAhead(2)
+    try:
+        paths = [os.fsencode(tmp_path / n) for n in ("file", "fifo", "link", "gone")]
+        ahead.push([(p, 7) for p in paths])
+        assert ahead.take(paths[0]) is not None
+        assert [ahead.take(p) for p in paths[1:]] == [None, None, None]
+        assert ahead.take(paths[0]) is None  # taken once
+        ahead.pop()
+    finally:
+        ahead.close()
+    assert _threads() == []
