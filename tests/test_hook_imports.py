@@ -46,7 +46,7 @@ import sys
 sys.argv = ["git-snapshot", "hook", *sys.argv[1:]]
 from git_snapshot.hookmain import main
 status = main()
-modules = sorted(sys.modules)
+modules = sorted(sys.modules) + ["gc-threshold-%d" % __import__("gc").get_threshold()[0]]
 import json
 sys.stdout.write(json.dumps({"status": status, "modules": modules}))
 """
@@ -81,6 +81,7 @@ def test_an_unchanged_hook_imports_nothing_heavy(repo: Path) -> None:
     back = {m: why for m, why in HEAVY.items() if m in modules}
     assert not back, f"heavy modules back on the hook path: {back}"
     assert "git_snapshot.cli" not in modules  # nor the argparse tree of every command
+    assert "gc-threshold-20000" in modules  # the collector does not walk the imports anew
 
 
 @pytest.mark.parametrize(
