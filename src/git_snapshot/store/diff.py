@@ -252,14 +252,15 @@ def _share(
     store: Store, level: list[_Node], step: Callable[[list[_Node], list[_Node]], None]
 ) -> tuple[list[_Node], _Other[_Node] | None]:
     """(the folders of *level* left to this process, the child comparing the others), or
-    (*level*, None) when no child can be had: one core, another thread (a fork copies one
-    thread: never beside one that may hold a lock), no fork, no pipe."""
+    (*level*, None) when no child can be had: no idle core (a second process costs about
+    a sixth more CPU in all: on a busy machine it only slows the answer), another thread (a
+    fork copies one thread: never beside one that may hold a lock), no fork, no pipe."""
     import sys
 
     threading = sys.modules.get("threading")
     if (
         not hasattr(os, "fork")
-        or len(os.sched_getaffinity(0)) < 2
+        or not _idle_core()
         or (threading is not None and threading.active_count() > 1)
     ):
         return level, None
@@ -282,6 +283,17 @@ def _share(
             os._exit(0)
     os.close(w)
     return level[0::2], _Other(pid, r, theirs)
+
+
+def _idle_core() -> bool:
+    """Whether a second core is likely idle: at least two, and a load average (this
+    process's own run included) more than half a core below their number."""
+    cores = len(os.sched_getaffinity(0))
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = 0.0
+    return cores >= 2 and load < cores - 0.5
 
 
 def _child(
