@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import threading
@@ -55,7 +56,7 @@ def _first(store_dir: str, tree: str) -> tuple[bytes, dict[bytes, Seen]]:
 
 
 @settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(
     spec=_trees(2),
@@ -97,19 +98,16 @@ def test_read_ahead_of_many_files_restores_and_leaves_no_thread(tmp_path: Path) 
 
 def test_read_ahead_gives_nothing_for_what_the_walk_must_read_itself(tmp_path: Path) -> None:
     """A fifo, a symlink, a vanished file or one too big to read whole: the thread gives
-    nothing (or the error), so the walk reads it itself and decides as before."""
+    nothing, so the walk reads it itself and decides as before."""
     (tmp_path / "file").write_bytes(b"content")
     os.mkfifo(tmp_path / "fifo")
     os.symlink("file", tmp_path / "link")
     (tmp_path / "big").write_bytes(b"x" * (archiver.SMALL_FILE + 1))
     got = archiver._read_ahead(os.fsencode(tmp_path / "file"))
-    assert got is not None and got[0] == b"content"
-    assert archiver._read_ahead(os.fsencode(tmp_path / "fifo")) is None
-    assert archiver._read_ahead(os.fsencode(tmp_path / "big")) is None
-    with pytest.raises(OSError):
-        archiver._read_ahead(os.fsencode(tmp_path / "link"))
-    with pytest.raises(FileNotFoundError):
-        archiver._read_ahead(os.fsencode(tmp_path / "gone"))
+    assert got is not None and got[1] == b"content" and got[0].st_size == 7
+    assert got[2] == hashlib.sha256(b"content").digest()
+    for name in ("fifo", "big", "link", "gone"):
+        assert archiver._read_ahead(os.fsencode(tmp_path / name)) is None, name
     ahead = archiver._ReadAhead(2)
     try:
         paths = [os.fsencode(tmp_path / n) for n in ("file", "fifo", "link", "gone")]

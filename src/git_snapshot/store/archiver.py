@@ -625,13 +625,12 @@ class _Walker:
     def _read(self, path: bytes, last_try: bool) -> tuple[bytes, os.stat_result, int, bool] | None:
         """Store one file's content; None if it vanished or is no longer a regular file."""
         got = self.ahead.take(path) if self.ahead is not None else None
-        if got is not None:  # read, hashed and fstat'ed before and after in a thread
-            data, before, after, key = got
-            stable = _same(before, after) and len(data) == after.st_size
-            if (stable or last_try) and key not in self.pending:
+        if got is not None:  # read whole, unchanged while read, and hashed in a thread
+            after, data, key = got
+            if key not in self.pending:
                 self.writer.add(BLOB, key, data, dedupe=True)
                 self.pending.add(key)
-            return key, after, len(data), stable
+            return key, after, len(data), True
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOATIME", 0)
         try:
             try:
@@ -694,7 +693,7 @@ class _Walker:
 
 
 class _ReadAhead:
-    """A first walk's small files, opened, read, fstat'ed and hashed by a few threads (the
+    """A first walk's small files, read whole (read_whole) and hashed by a few threads (the
     system calls, SHA-256 and the copy release the GIL) just ahead of the walk, which takes
     each result in its own order and does everything else as before (the writer, the checks
     of ``_read``). Folder by folder: the walk pushes the small regular files of the folder it
@@ -748,8 +747,8 @@ class _ReadAhead:
             handed.append(path)
             self._bytes += size
 
-    def take(self, path: bytes) -> tuple[bytes, os.stat_result, os.stat_result, bytes] | None:
-        """What was read of *path* (data, fstat before, fstat after, key); None: read it."""
+    def take(self, path: bytes) -> tuple[os.stat_result, bytes, bytes] | None:
+        """What was read of *path* (fstat after the read, data, SHA-256); None: read it."""
         job = self._jobs.pop(path, None)
         if job is None:
             if self._folders:  # not handed yet: the walk reads it, so the threads never do
@@ -760,7 +759,7 @@ class _ReadAhead:
         self._bytes -= job[1]
         self._fill()
         try:
-            got: tuple[bytes, os.stat_result, os.stat_result, bytes] | None = job[0].result()
+            got: tuple[os.stat_result, bytes, bytes] | None = job[0].result()
         except OSError:
             return None
         return got
@@ -777,24 +776,46 @@ _OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
 _NOATIME = getattr(os, "O_NOATIME", 0)
 
 
-def _read_ahead(path: bytes) -> tuple[bytes, os.stat_result, os.stat_result, bytes] | None:
-    """A small regular file's (data, fstat before, fstat after, SHA-256) as ``_read`` reads
-    it; None (or OSError) when it is not one any more or grew: the walk reads it itself."""
+def _read_ahead(path: bytes) -> tuple[os.stat_result, bytes, bytes] | None:
+    """A small regular file read whole (read_whole) and its SHA-256."""
+    got = read_whole(path, SMALL_FILE)
+    return None if got is None else (got[0], got[1], hashlib.sha256(got[1]).digest())
+
+
+def read_whole(path: bytes, limit: int) -> tuple[os.stat_result, bytes] | None:
+    """(fstat after the read, content) of the regular file at *path* if it is smaller than
+    *limit*, read as ``_Walker._read`` reads it, for the threads that read ahead of a walk
+    (_ReadAhead here, rebuild.Ahead); None if it is anything else, cannot be read, or changed
+    while it was read (then the walk reads it itself, and says so). Opened only once lstat
+    says it is a regular file (opening a device may do something), then fstat'ed before and
+    after one read of its size plus one byte."""
     try:
-        fd = os.open(path, _OPEN | _NOATIME)
-    except PermissionError:  # O_NOATIME needs ownership
-        fd = os.open(path, _OPEN)
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or st.st_size >= limit:
+            return None
+        try:
+            fd = os.open(path, _OPEN | _NOATIME)
+        except PermissionError:  # O_NOATIME needs ownership
+            fd = os.open(path, _OPEN)
+    except OSError:
+        return None
     try:
         before = os.fstat(fd)
-        if not stat.S_ISREG(before.st_mode) or before.st_size >= SMALL_FILE:
+        if not stat.S_ISREG(before.st_mode) or before.st_size >= limit:
             return None
         data = os.read(fd, before.st_size + 1)
-        if len(data) > before.st_size:
-            return None
         after = os.fstat(fd)
+    except OSError:
+        return None
     finally:
         os.close(fd)
-    return data, before, after, hashlib.sha256(data).digest()
+    if len(data) != after.st_size or _stat_id(before) != _stat_id(after):
+        return None  # changed while read
+    return after, data
+
+
+def _stat_id(st: os.stat_result) -> tuple[int, int, int, int, int, int]:
+    return (st.st_dev, st.st_ino, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
 def _source(fn: Callable[..., _T], *args: Any) -> _T:
