@@ -199,8 +199,8 @@ def _read_ahead(path: bytes) -> tuple[os.stat_result, bytes, bytes, str] | None:
     Opened only once lstat says it is a regular file, as the walker does (opening a device
     may do something)."""
     try:
-        st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size >= AHEAD_SIZE:
+        before = os.lstat(path)  # (the same inode after the read: its fstat says so)
+        if not stat.S_ISREG(before.st_mode) or before.st_size >= AHEAD_SIZE:
             return None
         try:
             fd = os.open(path, _READ_FLAGS)
@@ -209,9 +209,6 @@ def _read_ahead(path: bytes) -> tuple[os.stat_result, bytes, bytes, str] | None:
     except OSError:
         return None
     try:
-        before = os.fstat(fd)
-        if not stat.S_ISREG(before.st_mode) or before.st_size >= AHEAD_SIZE:
-            return None
         data = os.read(fd, before.st_size + 1)
         after = os.fstat(fd)
     except OSError:
