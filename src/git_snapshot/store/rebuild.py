@@ -125,6 +125,7 @@ AHEAD_MIN = 16
 AHEAD_THREADS = 2
 AHEAD_BYTES = 64 << 20  # read ahead and not yet taken, at most
 AHEAD_SIZE = 4 << 20  # files this big or bigger are left to the walker (it streams them)
+STOP_WAIT_S = 5.0  # for a thread to finish the file it reads (one that hangs is left)
 _MAIN = -1
 _NOATIME = getattr(os, "O_NOATIME", 0)
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _NOATIME
@@ -186,8 +187,12 @@ class Ahead:
         return got
 
     def stop(self) -> None:
-        """The walk is over: threads stop at their next file, what they read goes."""
+        """The walk is over: the threads stop at their next file and are waited for (a
+        fork later in this process, splitwalk's or diff's, needs them gone), what they read
+        goes."""
         self.stopped = True
+        for t in self.threads:
+            t.join(STOP_WAIT_S)
         with self.done:
             self.got.clear()
             self.held = 0
