@@ -127,8 +127,6 @@ AHEAD_BYTES = 64 << 20  # read ahead and not yet taken, at most
 AHEAD_SIZE = 4 << 20  # files this big or bigger are left to the walker (it streams them)
 STOP_WAIT_S = 5.0  # for a thread to finish the file it reads (one that hangs is left)
 _MAIN = -1
-_NOATIME = getattr(os, "O_NOATIME", 0)
-_READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _NOATIME
 
 
 class Ahead:
@@ -200,28 +198,14 @@ class Ahead:
 
 def _read_ahead(path: bytes) -> tuple[os.stat_result, bytes, bytes, str] | None:
     """(fstat after the read, content, SHA-256, git's blob id) of the small regular file at
-    *path*, read as the walker reads it; None if it is anything else or changed meanwhile.
-    Opened only once lstat says it is a regular file, as the walker does (opening a device
-    may do something)."""
-    try:
-        before = os.lstat(path)  # (the same inode after the read: its fstat says so)
-        if not stat.S_ISREG(before.st_mode) or before.st_size >= AHEAD_SIZE:
-            return None
-        try:
-            fd = os.open(path, _READ_FLAGS)
-        except PermissionError:  # O_NOATIME needs ownership
-            fd = os.open(path, _READ_FLAGS & ~_NOATIME)
-    except OSError:
+    *path*, read by ``archiver.read_whole`` (the one way read-ahead threads read a file: as
+    the walker reads it); None if it is anything else or changed meanwhile."""
+    from git_snapshot.store.archiver import read_whole  # (loaded: the archiver calls this)
+
+    got = read_whole(path, AHEAD_SIZE)
+    if got is None:
         return None
-    try:
-        data = os.read(fd, before.st_size + 1)
-        after = os.fstat(fd)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    if len(data) != after.st_size or _stat_id(before) != _stat_id(after):
-        return None  # changed while read: the walker reads it (and says so)
+    after, data = got
     h = hashlib.sha1(b"blob %d\0" % len(data))  # git's object id, not security
     h.update(data)
     return after, data, hashlib.sha256(data).digest(), h.hexdigest()
