@@ -625,12 +625,12 @@ class _Walker:
     def _read(self, path: bytes, last_try: bool) -> tuple[bytes, os.stat_result, int, bool] | None:
         """Store one file's content; None if it vanished or is no longer a regular file."""
         got = self.ahead.take(path) if self.ahead is not None else None
-        if got is not None:  # read whole, unchanged while read, and hashed in a thread
-            after, data, key = got
-            if key not in self.pending:
+        if got is not None:  # read whole and hashed in a thread: this read's first try
+            after, data, key, stable = got
+            if (stable or last_try) and key not in self.pending:
                 self.writer.add(BLOB, key, data, dedupe=True)
                 self.pending.add(key)
-            return key, after, len(data), True
+            return key, after, len(data), stable
         flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOATIME", 0)
         try:
             try:
@@ -747,8 +747,9 @@ class _ReadAhead:
             handed.append(path)
             self._bytes += size
 
-    def take(self, path: bytes) -> tuple[os.stat_result, bytes, bytes] | None:
-        """What was read of *path* (fstat after the read, data, SHA-256); None: read it."""
+    def take(self, path: bytes) -> tuple[os.stat_result, bytes, bytes, bool] | None:
+        """What was read of *path* (fstat after the read, data, SHA-256, unchanged while
+        read); None: read it."""
         job = self._jobs.pop(path, None)
         if job is None:
             if self._folders:  # not handed yet: the walk reads it, so the threads never do
@@ -759,7 +760,7 @@ class _ReadAhead:
         self._bytes -= job[1]
         self._fill()
         try:
-            got: tuple[os.stat_result, bytes, bytes] | None = job[0].result()
+            got: tuple[os.stat_result, bytes, bytes, bool] | None = job[0].result()
         except OSError:
             return None
         return got
@@ -776,19 +777,27 @@ _OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
 _NOATIME = getattr(os, "O_NOATIME", 0)
 
 
-def _read_ahead(path: bytes) -> tuple[os.stat_result, bytes, bytes] | None:
-    """A small regular file read whole (read_whole) and its SHA-256."""
-    got = read_whole(path, SMALL_FILE)
-    return None if got is None else (got[0], got[1], hashlib.sha256(got[1]).digest())
+def _read_ahead(path: bytes) -> tuple[os.stat_result, bytes, bytes, bool] | None:
+    """A small regular file read whole (_read_whole) and its SHA-256. A read during which it
+    changed is the walk's first try of that file (it tries again, as after its own)."""
+    got = _read_whole(path, SMALL_FILE)
+    return None if got is None else (got[0], got[1], hashlib.sha256(got[1]).digest(), got[2])
 
 
 def read_whole(path: bytes, limit: int) -> tuple[os.stat_result, bytes] | None:
     """(fstat after the read, content) of the regular file at *path* if it is smaller than
     *limit*, read as ``_Walker._read`` reads it, for the threads that read ahead of a walk
-    (_ReadAhead here, rebuild.Ahead); None if it is anything else, cannot be read, or changed
-    while it was read (then the walk reads it itself, and says so). Opened only once lstat
-    says it is a regular file (opening a device may do something), then fstat'ed before and
-    after one read of its size plus one byte."""
+    (rebuild.Ahead; _ReadAhead through _read_whole); None if it is anything else, cannot be
+    read, or changed while it was read (then the walk reads it itself, and says so)."""
+    got = _read_whole(path, limit)
+    return None if got is None or not got[2] else (got[0], got[1])
+
+
+def _read_whole(path: bytes, limit: int) -> tuple[os.stat_result, bytes, bool] | None:
+    """read_whole's read, and whether the file was unchanged while read. Opened only once
+    lstat says it is a regular file (opening a device may do something), then fstat'ed before
+    and after one read of its size plus one byte; unchanged: the same device, inode, mode,
+    size, mtime and ctime before and after, and as many bytes as the size."""
     try:
         st = os.lstat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size >= limit:
@@ -809,9 +818,7 @@ def read_whole(path: bytes, limit: int) -> tuple[os.stat_result, bytes] | None:
         return None
     finally:
         os.close(fd)
-    if len(data) != after.st_size or _stat_id(before) != _stat_id(after):
-        return None  # changed while read
-    return after, data
+    return after, data, len(data) == after.st_size and _stat_id(before) == _stat_id(after)
 
 
 def _stat_id(st: os.stat_result) -> tuple[int, int, int, int, int, int]:
@@ -930,7 +937,11 @@ def create_snapshot(
                 # first byte, without a dictionary (choosing one and its record cost more
                 # than it saves on a few MB), at a faster level (the writer above holds nothing)
                 writer = PackWriter(
-                    store.path, threads=_threads(), pool_after=0, level=REBUILD_LEVEL
+                    store.path,
+                    threads=_threads(),
+                    pool_after=0,
+                    level=REBUILD_LEVEL,
+                    tree_level=REBUILD_TREE_LEVEL,
                 )
             elif cache.root:  # not a first snapshot: what changed, compressed beside the walk,
                 # without a dictionary (M, 1 % edited: store after 3 snapshots 123.38 -> 123.24
@@ -1033,6 +1044,9 @@ def _gc_paused() -> Iterator[None]:
 # changes). On 1 % of M: level 4 450-470 ms CPU, 3 370-410, 1 340-470; added 1.9-2.3 MiB
 # at 4, 1.8-2.4 at 3, 2.6-3.2 at 1 (with the dictionary, level 4: 510-590 ms, 1.5-2.0 MiB).
 REBUILD_LEVEL = 3
+# and of its trees (one frame each): on L 1 % (3,600 trees, 3.7 MB) level 3 53 ms CPU ->
+# 2.81 MB, -1 19 ms -> 2.83 MB
+REBUILD_TREE_LEVEL = -1
 
 
 def _threads() -> int:
