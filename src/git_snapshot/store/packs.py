@@ -25,19 +25,19 @@ under ``packs/`` is always complete. Only after that are its objects entered in 
 
 from __future__ import annotations
 
-import collections
-import contextlib
-import hashlib
+import _thread
 import os
 import struct
-import threading
-from collections.abc import Iterator
 
+from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.store.safewrite import fsync_dir as fsync_dir  # kill-point tests patch it here
 
 TYPE_CHECKING = False  # typing's own, without importing typing (the hook path imports this)
 if TYPE_CHECKING:
+    import collections
+    import hashlib
     from collections.abc import Callable
+    from collections.abc import Iterator
     from typing import Any
     from typing import BinaryIO
     from typing import Union
@@ -48,6 +48,10 @@ if TYPE_CHECKING:
     # keeps of one while it is compressed: types, keys, sizes (and an object's marker).
     _Obj = tuple[int, bytes, bytes]
     _Shape = Union[tuple[int, bytes, int, bytes], list[tuple[int, bytes, int]]]
+else:  # off the hook's imports: OpenSSL on first use, the C deque and OrderedDict alone
+    import _collections as collections
+
+    from git_snapshot import hashes as hashlib
 
 PACK_MAGIC_V1 = b"GSNPACK1"  # one frame per object, no dictionary
 PACK_MAGIC_V2 = b"GSNPACK2"  # may start with a dictionary record
@@ -165,7 +169,7 @@ def _zstd_error(message: str) -> Exception:
     return zstandard.ZstdError(message)
 
 
-class _Compressors(threading.local):
+class _Compressors(_thread._local):  # threading.local
     """zstd contexts are not thread-safe: one set per thread, made when first needed."""
 
     def __init__(self) -> None:
@@ -183,7 +187,7 @@ class _Future:
     __slots__ = ("_error", "_lock", "_value", "cancelled")
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._lock.acquire()  # released once the job ran
         self._value: Any = None
         self._error: BaseException | None = None
@@ -212,6 +216,7 @@ class _Pool:
 
     def __init__(self, n: int) -> None:
         import queue
+        import threading
 
         self._jobs: queue.SimpleQueue[tuple[_Future, Callable[..., Any], tuple[Any, ...]] | None]
         self._jobs = queue.SimpleQueue()
@@ -279,15 +284,14 @@ def _compress(
 
 
 def _compress_all(
-    items: list[tuple[bytes | list[bytes], bool]],
+    items: list[tuple[bytes | list[bytes], bool, int]],
     zdict: zstandard.ZstdCompressionDict | None,
-    level: int = LEVEL,
 ) -> list[bytes]:
-    """A frame per item (data, with the dictionary?); a list (a group's members) is
-    compressed as one. *level*: of the frames without a dictionary."""
+    """A frame per item (data, with the dictionary?, level without it); a list (a group's
+    members) is compressed as one."""
     return [
         _compress(d if isinstance(d, bytes) else b"".join(d), zdict if use else None, level)
-        for d, use in items
+        for d, use, level in items
     ]
 
 
@@ -346,11 +350,17 @@ def _dict_params() -> zstandard.ZstdCompressionParameters:
 
 
 def _datas(
-    units: list[_Obj | list[_Obj]], zdict: zstandard.ZstdCompressionDict | None
-) -> list[tuple[bytes | list[bytes], bool]]:
-    """What _compress_all compresses: a group with the dictionary, an object as _marker says."""
+    units: list[_Obj | list[_Obj]],
+    zdict: zstandard.ZstdCompressionDict | None,
+    level: int = LEVEL,
+    tree_level: int = LEVEL,
+) -> list[tuple[bytes | list[bytes], bool, int]]:
+    """What _compress_all compresses: a group with the dictionary, an object as _marker says;
+    without a dictionary, a blob at *level*, any other object at *tree_level*."""
     return [
-        (u[2], _marker(u[0], zdict) == b"R") if isinstance(u, tuple) else ([d for *_, d in u], True)
+        (u[2], _marker(u[0], zdict) == b"R", level if u[0] == 1 else tree_level)
+        if isinstance(u, tuple)
+        else ([d for *_, d in u], True, level)
         for u in units
     ]
 
@@ -382,9 +392,14 @@ class PackWriter:
         threads: int = 0,
         pool_after: int = POOL_AFTER,
         level: int = LEVEL,
+        tree_level: int | None = None,
     ) -> None:
         self._pool_after = pool_after
         self._level = level  # of frames without a dictionary
+        # of the frames of trees, records and tombstones (without a dictionary); *level* if
+        # None. A rebuilt snapshot's few thousand small trees: -1 gives level 3's size at a
+        # third of its CPU (random keys and names: little to find)
+        self._tree_level = level if tree_level is None else tree_level
         self._tmpdir = os.path.join(root, "tmp")
         self._packdir = os.path.join(root, "packs")
         self._max = max_size
@@ -541,10 +556,13 @@ class PackWriter:
             return
         zdict = self._zdict
         if self._pool is None:
-            for unit, frame in zip(units, _compress_all(_datas(units, zdict), zdict, self._level)):
+            datas = _datas(units, zdict, self._level, self._tree_level)
+            for unit, frame in zip(units, _compress_all(datas, zdict)):
                 self._write_unit(_shape(unit, zdict), frame)
             return
-        fut = self._pool.submit(_compress_all, _datas(units, zdict), zdict, self._level)
+        fut = self._pool.submit(
+            _compress_all, _datas(units, zdict, self._level, self._tree_level), zdict
+        )
         self._queue.append(([_shape(u, zdict) for u in units], size, fut))
         self._queued += size
 
@@ -707,7 +725,7 @@ class StreamRecord:
         self._f.truncate()
 
 
-class _Decompressors(threading.local):
+class _Decompressors(_thread._local):  # threading.local
     def __init__(self) -> None:
         self.plain: zstandard.ZstdDecompressor | None = None
         self.dicts: collections.OrderedDict[str, zstandard.ZstdDecompressor] = (
@@ -734,7 +752,7 @@ class PackReader:
         self._packdir = os.path.join(root, "packs")
         self._files: dict[str, BinaryIO] = {}
         self._dict_records: dict[str, bytes | None] = {}
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._local = _Decompressors()
 
     def _file(self, pack: str) -> BinaryIO:
