@@ -455,7 +455,11 @@ def child_main(argv: list[str]) -> int:
     if mode == "loop":  # loop STORE SOURCE DIR COUNT GO-FILE MUTATE(0/1)
         store_path, source, directory, count, go, mutating = argv[1:7]
         _wait_for(go)
-        for i in range(int(count)):
+        # GS_LOOP_UNTIL: go on past COUNT (up to 8 times it) until that file exists
+        until = os.environ.get("GS_LOOP_UNTIL", "")
+        i = 0
+        while i < int(count) or (until and not os.path.exists(until) and i < 8 * int(count)):
+            i += 1
             content = f"{source} {i} {os.getpid()}".encode()
             if mutating == "1":
                 Path(directory, "counter").write_bytes(content)
@@ -464,7 +468,7 @@ def child_main(argv: list[str]) -> int:
             print(json.dumps({"id": snap.id, "counter": content.decode()}), flush=True)
             time.sleep(random.uniform(0, float(os.environ.get("GS_LOOP_PAUSE", "0"))))
         return 0
-    if mode == "gcloop":  # gcloop STORE GO-FILE STOP-FILE
+    if mode == "gcloop":  # gcloop STORE GO-FILE STOP-FILE [RAN-FILE: made once gc removed some]
         from git_snapshot.store.prune import Policy
         from git_snapshot.store.prune import forget_by_policy
         from git_snapshot.store.prune import gc
@@ -480,6 +484,8 @@ def child_main(argv: list[str]) -> int:
                 removed += report.objects_removed
                 if report.objects_removed and not os.path.exists(stop):
                     during += 1  # collected while the snapshotting processes still ran
+                    if len(argv) > 4:
+                        Path(argv[4]).touch()
             rounds += 1
             time.sleep(0.005)
         out = {"rounds": rounds, "removed": removed, "forgotten": forgotten, "during": during}

@@ -236,6 +236,7 @@ def _spawn_loop(
     go: Path,
     mutating: bool,
     pause: float = 0.0,
+    until: Path | None = None,
 ) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
@@ -252,7 +253,7 @@ def _spawn_loop(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env={**os.environ, "GS_LOOP_PAUSE": str(pause)},
+        env={**os.environ, "GS_LOOP_PAUSE": str(pause), "GS_LOOP_UNTIL": str(until or "")},
     )
 
 
@@ -297,20 +298,21 @@ def test_eight_processes_snapshot_at_once(store_dir: Path, tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_gc_while_others_snapshot_loses_nothing(store_dir: Path, tmp_path: Path) -> None:
-    go, stop = tmp_path / "go", tmp_path / "stop"
+    go, stop, ran = tmp_path / "go", tmp_path / "stop", tmp_path / "gc-ran"
     dirs = []
     for i in range(4):
         d = tmp_path / f"src{i}"
         build(d, random_tree(seed=40 + i, files=150))
         dirs.append(d)
     for _round in range(2):
-        # short random pauses between snapshots give the exclusive gc lock a chance
+        # short random pauses between snapshots give the exclusive gc lock a chance, and the
+        # loops go on until gc has removed something (however loaded the machine)
         procs = [
-            _spawn_loop(store_dir, f"src{i}", d, 25, go, True, pause=0.04)
+            _spawn_loop(store_dir, f"src{i}", d, 25, go, True, pause=0.04, until=ran)
             for i, d in enumerate(dirs)
         ]
         gcp = subprocess.Popen(
-            [sys.executable, HELPER, "gcloop", str(store_dir), str(go), str(stop)],
+            [sys.executable, HELPER, "gcloop", str(store_dir), str(go), str(stop), str(ran)],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -323,6 +325,7 @@ def test_gc_while_others_snapshot_loses_nothing(store_dir: Path, tmp_path: Path)
         assert gc_out["during"] >= 1 and gc_out["forgotten"] > 0, gc_out
         go.unlink()
         stop.unlink()
+        ran.unlink()
         with Store(store_dir) as s:
             report = verify(s, read_data=True)
             assert report.ok, report.problems
