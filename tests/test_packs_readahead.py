@@ -1,5 +1,6 @@
 """A first snapshot reads and hashes its small files in threads ahead of the walk
-(archiver._ReadAhead): the snapshot is the one the walk alone takes, byte for byte."""
+(archiver._ReadAhead, with READ_AHEAD_CORES cores or more): the snapshot is the one the walk
+alone takes, byte for byte."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck
@@ -26,6 +28,7 @@ from storehelpers import snapshot_contents
 from git_snapshot.store import Store
 from git_snapshot.store import archiver
 from git_snapshot.store.archiver import create_snapshot
+from git_snapshot.store.objects import CHANGED_WHILE_READ
 
 names = st.sampled_from([b"a", b"b.js", b"c", b"d.md", b"e", b"f.map", b"g", b"h"])
 contents = st.one_of(
@@ -46,6 +49,21 @@ def _trees(depth: int) -> st.SearchStrategy[D]:
 
 def _threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name == "git-snapshot-zstd"]
+
+
+@pytest.fixture(autouse=True)
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Read ahead whatever the machine's cores, and note what the threads read."""
+    monkeypatch.setattr(archiver, "READ_AHEAD_CORES", 1)
+    seen: list[bytes] = []
+    real = archiver._read_ahead
+
+    def read(path: bytes) -> object:
+        seen.append(path)
+        return real(path)
+
+    monkeypatch.setattr(archiver, "_read_ahead", read)
+    return seen
 
 
 def _first(store_dir: str, tree: str) -> tuple[bytes, dict[bytes, Seen]]:
@@ -79,7 +97,9 @@ def test_first_snapshot_read_ahead_is_the_walk_s_own(
     assert _threads() == []
 
 
-def test_read_ahead_of_many_files_restores_and_leaves_no_thread(tmp_path: Path) -> None:
+def test_read_ahead_of_many_files_restores_and_leaves_no_thread(
+    tmp_path: Path, _reads: list[bytes]
+) -> None:
     """More files and bytes in one folder than the threads may hold, and nested folders."""
     spec = D(
         {
@@ -94,6 +114,17 @@ def test_read_ahead_of_many_files_restores_and_leaves_no_thread(tmp_path: Path) 
         assert _threads() == []
         restore(s, snap, tmp_path / "back")
     assert scan(tmp_path / "back") == scan(tmp_path / "tree")
+    assert len(set(_reads)) > 300  # the threads did read (most of) them
+
+
+def test_no_read_ahead_with_fewer_cores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _reads: list[bytes]
+) -> None:
+    monkeypatch.setattr(archiver, "READ_AHEAD_CORES", 4096)
+    build(tmp_path / "tree", D({b"f%d" % i: F(b"%d" % i) for i in range(50)}))
+    with Store(tmp_path / "store") as s:
+        create_snapshot(s, "t", str(tmp_path / "tree"))
+    assert _reads == []
 
 
 def test_read_ahead_gives_nothing_for_what_the_walk_must_read_itself(tmp_path: Path) -> None:
@@ -119,3 +150,36 @@ def test_read_ahead_gives_nothing_for_what_the_walk_must_read_itself(tmp_path: P
     finally:
         ahead.close()
     assert _threads() == []
+
+
+def test_a_file_changing_while_read_ahead_is_tried_as_often_as_without(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The thread's read is the walk's first try: a file that grows at every read is opened
+    READ_TRIES times in all, stored as last read and flagged, as without read-ahead."""
+    build(tmp_path / "tree", D({b"log": F(b"x" * 500)}))
+    target = os.fsencode(os.path.realpath(tmp_path / "tree" / "log"))
+    real_open, real_read = os.open, os.read
+    opens: list[bytes] = []
+
+    def counting_open(path: Any, *args: Any, **kw: Any) -> int:
+        if os.fsencode(path) == target:
+            opens.append(target)
+        return real_open(path, *args, **kw)
+
+    def growing_read(fd: int, n: int) -> bytes:
+        data = real_read(fd, n)
+        if len(data) < n and os.readlink(b"/proc/self/fd/%d" % fd) == target:
+            with open(target, "ab") as f:
+                f.write(b"+")
+        return data
+
+    monkeypatch.setattr(os, "open", counting_open)
+    monkeypatch.setattr(os, "read", growing_read)
+    with Store(tmp_path / "store") as s:
+        snap = create_snapshot(s, "t", str(tmp_path / "tree")).snapshot
+        monkeypatch.undo()
+        (e,) = [e for rel, e in s.walk(snap.root) if rel == b"log"]
+        assert e.flags & CHANGED_WHILE_READ
+        assert b"".join(s.stream_blob(e.ref)) == b"x" * 500 + b"++"
+    assert len(opens) == archiver.READ_TRIES
