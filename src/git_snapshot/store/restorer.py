@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import gc
 import hashlib
+import itertools
 import marshal
 import os
 import select
@@ -67,6 +69,9 @@ LOCATED_MAX = 100_000  # locations kept at once (about 30 MB); beyond, each job 
 DICTS = 4  # packs whose dictionaries each writer thread keeps ready
 SHARED = 64 << 10  # contents up to this size that several files hold are kept once read
 KEPT_BYTES = 16 << 20  # in all, at most, per writer process
+SPLIT: bool | None = None  # tests: the plan always (True) or never (False) shared; None: auto
+SPLIT_MIN = 8192  # files of a snapshot below which one process checks its trees alone
+FRONTIER = 64  # folders of a level checked first: every other one goes to the child
 
 JOB_BYTES = 48 << 10  # names and link targets per job (one message to a writer process)
 MESSAGE = 1 << 20  # the longest message between the restore and a writer process
@@ -195,6 +200,12 @@ class Restorer:
         self.replace_dirs = replace_dirs
         self.progress = progress
         self.total = 0  # files (not folders) of the selection, counted while planning
+        self.total_hint = 0  # files of the snapshot (whether sharing the plan pays)
+        # the plan's folders left to this process, small contents met, the child checking
+        # the others, and the root, once _share has forked it
+        self.early: tuple[list[tuple[bytes, bytes]], set[bytes], _Planner | None, bytes] | None
+        self.early = None
+        self.collect = True  # the contents to locate are gathered (not in a planning child)
         self.done = 0
         self.report = Report()
         self.store_root, self.store_keep = store_parts(store)
@@ -278,37 +289,138 @@ class Restorer:
     def _check(self, tree: bytes, rel: bytes) -> None:
         """Read and check every tree below *tree* (validate.read_tree: an unsafe one raises),
         depth first as validate.walk does; a damaged listing is skipped here and named while
-        writing. Counted per tree in C loops rather than per entry: planning runs on one core
-        before any writer starts."""
-        store = self.store
-        locate = self._located if self.locs else None
-        want = None if self.locs else self.want  # none to collect when _scan found all
-        seen: set[bytes] = set()
-        shared = self.shared
+        writing. Counted per tree in C loops rather than per entry: planning runs before any
+        writer starts. For a big whole snapshot, _share has checked the first levels already
+        and left part of the next one to a forked child, whose answer is taken at the end."""
+        seen: set[bytes] = set()  # small contents met once (a second time: shared)
         stack = [(tree, rel)]
-        while stack:
-            key, path = stack.pop()
-            try:
-                entries = validate.read_tree(store, key, path, locate(key) if locate else None)
-            except CorruptObject:  # not UnsafeTree (a UserError): a crafted tree stops all
-                continue
-            self._keep(key, entries)
-            dirs = [e for e in entries if e.kind == DIR]
-            self.total += len(entries) - len(dirs)  # progress's total: files and links
-            if dirs:
-                stack.extend((e.ref, path + e.name + b"/") for e in reversed(dirs))
-            small = [e.ref for e in entries if e.kind == FILE and e.size <= SHARED]
-            if small:
-                shared.update(seen.intersection(small))
-                seen.update(small)
-                if len(set(small)) != len(small):  # the same content twice in one folder
-                    once: set[bytes] = set()
-                    for r in small:
-                        if r in once:
-                            shared.add(r)
-                        once.add(r)
-            if want is not None:
-                want.update(e.ref for e in entries if e.kind == FILE and e.size <= WHOLE)
+        other = None
+        if self.early is not None and rel == b"" and tree == self.early[3]:
+            stack, seen, other, _ = self.early
+            self.early = None
+        try:
+            while stack:
+                key, path = stack.pop()
+                subs = self._visit(key, path, seen)
+                if subs:
+                    subs.reverse()
+                    stack.extend(subs)
+        except BaseException:
+            if other is not None:
+                other.kill()
+            raise
+        if other is not None:
+            self._merge(other, seen)
+
+    def _share(self, root: bytes) -> None:
+        """Check the first levels of the trees below *root* (breadth first, until a level
+        holds FRONTIER folders) and fork a child to check the trees below every other folder
+        of that level (the rest, and the index scan, are left to this process: measured on
+        M, the child's half and the scan plus the other half take about as long)."""
+        seen: set[bytes] = set()
+        stack = [(root, b"")]
+        while stack and len(stack) < FRONTIER:
+            stack = [sub for key, path in stack for sub in self._visit(key, path, seen)]
+        other = _Planner.start(self, stack[1::2])
+        if other is not None:
+            stack = stack[0::2]
+        stack.reverse()  # popped from the end: in walk order
+        self.early = (stack, seen, other, root)
+
+    def _splitting(self) -> bool:
+        """Whether the plan may share its work with a forked child: the snapshot is big, 2
+        cores or more, and no other thread runs here (a fork copies one thread: never beside
+        one holding a lock)."""
+        if SPLIT is not None:
+            return SPLIT and hasattr(os, "fork")
+        return (
+            self.total_hint >= SPLIT_MIN
+            and hasattr(os, "fork")
+            and hasattr(os, "sched_getaffinity")
+            and len(os.sched_getaffinity(0)) >= 2
+            and threading.active_count() == 1
+        )
+
+    def _visit(
+        self, key: bytes, path: bytes, seen: set[bytes], loc: Location | None = None
+    ) -> list[tuple[bytes, bytes]]:
+        """Read and check one tree, keep it for writing, count it; its folders (key, path).
+        *loc*: where it lies (None: in self.locs, or the index is asked)."""
+        if loc is None and self.locs:
+            loc = self._located(key)
+        try:
+            entries = validate.read_tree(self.store, key, path, loc)
+        except CorruptObject:  # not UnsafeTree (a UserError): a crafted tree stops all
+            return []
+        self._keep(key, entries)
+        dirs = [e for e in entries if e.kind == DIR]
+        self.total += len(entries) - len(dirs)  # progress's total: files and links
+        small = [e.ref for e in entries if e.kind == FILE and e.size <= SHARED]
+        if small:
+            shared = self.shared
+            shared.update(seen.intersection(small))
+            seen.update(small)
+            if len(set(small)) != len(small):  # the same content twice in one folder
+                once: set[bytes] = set()
+                for r in small:
+                    if r in once:
+                        shared.add(r)
+                    once.add(r)
+        if self.collect and not self.locs:  # else none to collect: _scan found all
+            self.want.update(e.ref for e in entries if e.kind == FILE and e.size <= WHOLE)
+        return [(e.ref, path + e.name + b"/") for e in dirs]
+
+    def _plan_part(self, part: list[tuple[bytes, bytes]], budget: int) -> bytes:
+        """In the forked child: check the trees below *part* as _check does and answer
+        (marshal) the files and links counted, the checked trees (at most *budget* entries:
+        what the parent may still keep), the small contents met and those met twice. The
+        parent's SQLite connection is never used here (not across a fork): the trees are
+        located through a read-only connection of the child's own, which records nothing (a
+        damaged tree is skipped, and recorded by the parent, which reads it again)."""
+        import urllib.parse
+
+        index = self.store.index
+        uri = f"file:{urllib.parse.quote(index.path)}?mode=ro"
+        index.db = sqlite3.connect(uri, uri=True, isolation_level=None)
+        self.collect = False
+        self.total, self.trees, self._cached = 0, {}, TREE_CACHE - budget
+        self.shared = set()
+        seen: set[bytes] = set()
+        level = part
+        while level:  # level by level: each located in a few queries
+            where = index.locate_many([key for key, _ in level])
+            level = [
+                sub for key, path in level for sub in self._visit(key, path, seen, where.get(key))
+            ]
+        keys = list(self.trees)
+        counts = [len(v) for v in self.trees.values()]
+        rows = [e for v in self.trees.values() for e in v]
+        cols = [list(c) for c in zip(*rows)] if rows else [[] for _ in _TYPES]
+        return marshal.dumps((self.total, keys, counts, cols, list(seen), list(self.shared)))
+
+    def _merge(self, other: _Planner, seen: set[bytes]) -> None:
+        """Take the child's answer, or check its part here when there is none (it died,
+        could not fork its answer, met a damaged or unsafe tree, or sent anything but a
+        well-formed answer for the trees it was given)."""
+        got = other.take()
+        if got is None:
+            stack = list(reversed(other.part))
+            while stack:
+                key, path = stack.pop()
+                subs = self._visit(key, path, seen)
+                if subs:
+                    subs.reverse()
+                    stack.extend(subs)
+            return
+        total, keys, counts, entries, theirs, shared = got
+        self.total += total
+        at = 0
+        for key, n in zip(keys, counts):
+            self._keep(key, entries[at : at + n])
+            at += n
+        self.shared.update(shared)
+        self.shared.update(seen.intersection(theirs))
+        seen.update(theirs)
 
     def _located(self, key: bytes) -> Location | None:
         loc = self.locs.get(key)
@@ -342,9 +454,7 @@ class Restorer:
         return self.report
 
     def _restore(self, snap: Snapshot, target: str, selections: list[list[bytes]]) -> None:
-        if selections == [[]] and not self.dry_run and snap.files >= PARALLEL_MIN:
-            self._scan(snap.files)  # the trees are read with the locations it finds too
-        found = self._plan(snap, selections)
+        found = self._prepare(snap, selections)
         top = self._open_target(target)
         n = self.threads if self.threads is not None else min(os.cpu_count() or 1, 4)
         parallel = n > 1 and not self.dry_run and (self.threads or self.total >= PARALLEL_MIN)
@@ -369,6 +479,26 @@ class Restorer:
             self._stop()
             if top >= 0:
                 os.close(top)
+
+    def _prepare(
+        self, snap: Snapshot, selections: list[list[bytes]]
+    ) -> list[tuple[list[bytes], list[Entry], Entry | None]]:
+        """Locate (a whole snapshot: _scan) and plan. For a big one, the first levels of its
+        trees are checked first and every other folder of the next level goes to a forked child
+        (_Planner), which checks the trees below them while this process scans the index
+        and checks the rest (_share)."""
+        self.total_hint = snap.files
+        whole = selections == [[]] and not self.dry_run and snap.files >= PARALLEL_MIN
+        if whole and self._scannable(snap.files):
+            if self._splitting():
+                self._share(snap.root)
+            try:
+                self._scan()  # the trees are read with the locations it finds too
+            except BaseException:
+                if self.early is not None and self.early[2] is not None:
+                    self.early[2].kill()
+                raise
+        return self._plan(snap, selections)
 
     def _write(
         self, snap: Snapshot, top: int, found: list[tuple[list[bytes], list[Entry], Entry | None]]
@@ -423,14 +553,16 @@ class Restorer:
             if d.own and d.fd >= 0:
                 os.close(d.fd)
 
-    def _scan(self, files: int) -> None:
-        """Where every object lies, by one pass over the index in storage order, when it
-        holds at most SCAN_RATIO objects per file of the snapshot (a store of this tree's
-        snapshots; else the files' contents are looked up by key after planning)."""
+    def _scannable(self, files: int) -> bool:
+        """Whether _scan pays: the index holds at most SCAN_RATIO objects per file of the
+        snapshot (a store of this tree's snapshots; else the files' contents are looked up
+        by key after planning)."""
+        (count,) = self.store.index.db.execute("SELECT count(*) FROM objects").fetchone()
+        return bool(count <= SCAN_RATIO * files and count <= LOCATED_MAX)
+
+    def _scan(self) -> None:
+        """Where every object lies, by one pass over the index in storage order."""
         index = self.store.index
-        (count,) = index.db.execute("SELECT count(*) FROM objects").fetchone()
-        if count > SCAN_RATIO * files or count > LOCATED_MAX:
-            return
         # one query, one comprehension (it runs before any writer starts): 0.36 -> 0.20 s of
         # CPU on M where a query per pack built a list per pack first
         names = {pack_id: name for pack_id, (name, _) in index.gc_packs().items()}
@@ -1065,6 +1197,113 @@ def _can_fork() -> bool:
         and hasattr(socket, "send_fds")
         and threading.active_count() == 1
     )
+
+
+# A planning child's answer: files and links counted, the trees' keys, their entries' counts,
+# all their entries in order, the small contents met and those met twice.
+_Answer = tuple[int, list[bytes], list[int], list[Entry], list[bytes], list[bytes]]
+_TYPES = (bytes, int, int, int, int, bytes, int, int)  # an Entry's fields, as marshal gives them
+_ENTRY = functools.partial(tuple.__new__, Entry)
+
+
+class _Planner:
+    """The forked child checking *part* (folders: key, path) of a plan, and the pipe its
+    answer comes through. It ends with os._exit (no finalizer, no lock, no SQLite) and is
+    killed and reaped once its answer is read, or at once when the plan fails here."""
+
+    def __init__(self, pid: int, fd: int, part: list[tuple[bytes, bytes]]) -> None:
+        self.pid, self.fd, self.part = pid, fd, part
+
+    @staticmethod
+    def start(restorer: Restorer, part: list[tuple[bytes, bytes]]) -> _Planner | None:
+        """The child, forked; None when there is nothing to share or no fork or pipe."""
+        if not part:
+            return None
+        try:
+            r, w = os.pipe()
+        except OSError:
+            return None
+        budget = max(TREE_CACHE - restorer._cached, 0)
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(r)
+            os.close(w)
+            return None
+        if pid == 0:  # the child: its answer, then gone without any cleanup
+            try:
+                os.close(r)
+                try:
+                    data = restorer._plan_part(part, budget)
+                except BaseException:
+                    data = marshal.dumps(None)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(w, view) :]
+            finally:
+                os._exit(0)
+        os.close(w)
+        return _Planner(pid, r, part)
+
+    def take(self) -> _Answer | None:
+        """The child's answer, once it has ended; None unless whole and well formed."""
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(self.fd, 1 << 20)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            chunks.append(chunk)
+        self.kill()
+        return _answer(b"".join(chunks), self.part)
+
+    def kill(self) -> None:
+        import signal
+
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self.pid, 0)
+            self.pid = 0
+
+
+def _answer(data: bytes, part: list[tuple[bytes, bytes]]) -> _Answer | None:
+    """A planning child's answer when it has the form _plan_part gives (the entries as
+    columns of Entry's field types: checked column by column in C loops, then made entries
+    at once), every tree one of *part* or a folder the answer lists; None otherwise."""
+    try:
+        got = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if type(got) is not tuple or len(got) != 6:
+        return None
+    total, keys, counts, cols, seen, shared = got
+    if type(total) is not int or total < 0:
+        return None
+    lists = (keys, counts, cols, seen, shared)
+    if any(type(x) is not list for x in lists) or len(cols) != len(_TYPES):
+        return None
+    if any(type(c) is not list or set(map(type, c)) - {t} for c, t in zip(cols, _TYPES)):
+        return None
+    if set(map(type, keys + seen + shared)) - {bytes} or set(map(type, counts)) - {int}:
+        return None
+    n = len(cols[0])
+    if len(keys) != len(counts) or any(len(c) != n for c in cols) or sum(counts) != n:
+        return None
+    if min(counts, default=0) < 0:
+        return None
+    kinds, refs = cols[1], cols[5]
+    folders = set(itertools.compress(refs, map(DIR.__eq__, kinds)))
+    if not set(keys) <= folders.union(key for key, _ in part):
+        return None
+    entries = list(map(_ENTRY, zip(*cols)))
+    return total, keys, counts, entries, seen, shared
 
 
 class _Workers:
