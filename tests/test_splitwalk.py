@@ -28,10 +28,11 @@ from test_filescache import settle
 
 from git_snapshot.store import Store
 from git_snapshot.store import archiver
+from git_snapshot.store import forked
 from git_snapshot.store import splitwalk
 
 USED: list[int] = []
-REAL_OTHER_THREADS = splitwalk._other_threads
+REAL_OTHER_THREADS = forked.other_threads
 
 
 @pytest.fixture(autouse=True)
@@ -45,7 +46,7 @@ def split_small_trees(monkeypatch: pytest.MonkeyPatch) -> None:
     # answers are used, not outrun by a parent walking a tiny tree
     monkeypatch.setattr(splitwalk, "WAIT", True)
     # pytest-xdist's worker keeps a thread of its own (idle, holding nothing we use)
-    monkeypatch.setattr(splitwalk, "_other_threads", lambda: False)
+    monkeypatch.setattr(forked, "other_threads", lambda: False)
     real = splitwalk.Split.close
 
     def close(self: splitwalk.Split) -> None:
@@ -185,7 +186,7 @@ def test_a_child_that_dies_or_lies_changes_nothing(
 
 
 def test_no_fork_beside_another_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(splitwalk, "_other_threads", REAL_OTHER_THREADS)
+    monkeypatch.setattr(forked, "other_threads", REAL_OTHER_THREADS)
     src = tmp_path / "src"
     build(src, tree())
     settle()

@@ -17,6 +17,7 @@ from typing import Generic
 from typing import NamedTuple
 from typing import TypeVar
 
+from git_snapshot.store import forked
 from git_snapshot.store import objects
 from git_snapshot.store import treebytes
 from git_snapshot.store import validate
@@ -168,24 +169,14 @@ def _levels(
 
 
 class _Other(Generic[_Node]):
-    """The forked child comparing *nodes*, and the pipe its answer comes through."""
+    """The forked child comparing *nodes* (store/forked.py)."""
 
-    def __init__(self, pid: int, fd: int, nodes: list[_Node]) -> None:
-        self.pid, self.fd = pid, fd
+    def __init__(self, child: forked.Child, nodes: list[_Node]) -> None:
+        self.child = child
         self.nodes: list[_Node] = nodes
 
     def take(self, store: Store, step: Callable[[list[_Node], list[_Node]], None]) -> None:
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(self.fd, 1 << 20)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                break
-            chunks.append(chunk)
-        self.close()
-        got = _answer(b"".join(chunks), len(self.nodes))
+        got = _answer(self.child.read_all(), len(self.nodes))
         if got is None:  # no answer: compared here
             _levels(store, list(self.nodes), step, False)
             return
@@ -205,18 +196,7 @@ class _Other(Generic[_Node]):
             ]
 
     def close(self) -> None:
-        import contextlib
-        import signal
-
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-        if self.pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self.pid, 0)
-            self.pid = 0
+        self.child.stop()
 
 
 def _answer(data: bytes, nodes: int) -> list[list[tuple[Any, ...]]] | None:
@@ -253,36 +233,15 @@ def _share(
 ) -> tuple[list[_Node], _Other[_Node] | None]:
     """(the folders of *level* left to this process, the child comparing the others), or
     (*level*, None) when no child can be had: no idle core (a second process costs about
-    a sixth more CPU in all: on a busy machine it only slows the answer), another thread (a
-    fork copies one thread: never beside one that may hold a lock), no fork, no pipe."""
-    import sys
-
-    threading = sys.modules.get("threading")
-    if (
-        not hasattr(os, "fork")
-        or not _idle_core()
-        or (threading is not None and threading.active_count() > 1)
-    ):
-        return level, None
-    try:
-        r, w = os.pipe()
-    except OSError:
+    a sixth more CPU in all: on a busy machine it only slows the answer), another thread,
+    no fork, no pipe (store/forked.py)."""
+    if not _idle_core() or not forked.possible():
         return level, None
     theirs = level[1::2]
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(r)
-        os.close(w)
+    child = forked.start(lambda w: _child(store, theirs, step, w))
+    if child is None:
         return level, None
-    if pid == 0:  # the child: its answer, then gone without any cleanup (no finalizer)
-        try:
-            os.close(r)
-            _child(store, theirs, step, w)
-        finally:
-            os._exit(0)
-    os.close(w)
-    return level[0::2], _Other(pid, r, theirs)
+    return level[0::2], _Other(child, theirs)
 
 
 def _idle_core() -> bool:
@@ -328,9 +287,7 @@ def _child(
         )
     except BaseException:
         data = marshal.dumps(None)
-    view = memoryview(data)
-    while view:
-        view = view[os.write(w, view) :]
+    forked.write_all(w, data)
 
 
 def _split(store: Store, key: bytes, data: bytes, rel: bytes) -> dict[bytes, bytes]:

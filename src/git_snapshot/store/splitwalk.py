@@ -25,9 +25,9 @@ from __future__ import annotations
 import marshal
 import os
 import stat
-import sys
 
 from git_snapshot.store import filescache
+from git_snapshot.store import forked
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -120,9 +120,8 @@ def _labels(walker: Any, rel: bytes) -> int:
 class Split:
     """The parent's side: the child's answers, read as they come, never waited for."""
 
-    def __init__(self, pid: int, fd: int, order: list[bytes], passed: Any) -> None:
-        self.pid = pid
-        self.fd = fd
+    def __init__(self, child: forked.Child, order: list[bytes], passed: Any) -> None:
+        self.child = child
         # the units (paths relative to the root, no trailing '/') and their places in *passed*
         self.order = {rel: i for i, rel in enumerate(order)}
         self.passed = passed  # shared with the child: a byte per unit, 1 once the parent took it
@@ -132,16 +131,17 @@ class Split:
         self.used = 0  # folders taken from the child (tests and benchmarks read it)
 
     def _drain(self) -> None:
-        while self.fd >= 0:
+        child = self.child
+        while child.fd >= 0:
             try:
-                got = os.read(self.fd, 1 << 20)
+                got = os.read(child.fd, 1 << 20)
             except BlockingIOError:
                 break  # all there is for now: parse it
             except OSError:
                 got = b""
             if not got:  # the child is done (or gone)
-                os.close(self.fd)
-                self.fd = -1
+                os.close(child.fd)
+                child.fd = -1
                 break
             self.buf += got
         buf, at = self.buf, 0
@@ -171,10 +171,10 @@ class Split:
             self.passed[i] = 1
             if rel not in self.done:
                 self._drain()
-                while WAIT and rel not in self.ended and self.fd >= 0:
+                while WAIT and rel not in self.ended and self.child.fd >= 0:
                     import select
 
-                    select.select([self.fd], [], [], 5)
+                    select.select([self.child.fd], [], [], 5)
                     self._drain()
         elif not self.done:
             return None
@@ -196,68 +196,29 @@ class Split:
 
     def close(self) -> None:
         """The walk is over: the child goes, whatever it was doing."""
-        import contextlib
-        import signal
-
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
-def _other_threads() -> bool:
-    threading = sys.modules.get("threading")  # not imported: no thread was ever started
-    return threading is not None and threading.active_count() > 1
+        self.child.stop()
 
 
 def start(walker: Any, root: bytes) -> Split | None:
     """Fork the child for the walk of *root* that *walker* is about to start, when it pays
     and is safe; None: one process walks it all."""
-    if not hasattr(os, "fork") or _cores() < 2 or not walker.reuse or walker.clean is not None:
+    if not walker.reuse or walker.clean is not None or not forked.possible():
         return None
-    if _other_threads():
-        return None  # a fork copies one thread: never with another one holding a lock
     todo = units(walker.old_dirs)
     if not todo:
         return None
     import mmap
 
-    try:  # (out of memory or of file descriptors: one process walks it all)
+    try:  # (out of memory: one process walks it all)
         passed = mmap.mmap(-1, len(todo))  # shared: which units the parent took
-        r, w = os.pipe()
     except OSError:
         return None
-    try:  # room for every answer: the child never waits for the parent to read
-        import fcntl
-
-        fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 1 << 20)
-    except (ImportError, AttributeError, OSError):
-        pass
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(r)
-        os.close(w)
+    # room for every answer in the pipe: the child never waits for the parent to read
+    child = forked.start(lambda w: _child(walker, root, todo, w, passed), pipe_size=1 << 20)
+    if child is None:
         return None
-    if pid == 0:  # the child: answers only, then gone without any cleanup
-        try:
-            os.close(r)
-            _child(walker, root, todo, w, passed)
-        finally:
-            os._exit(0)
-    os.close(w)
-    os.set_blocking(r, False)
-    return Split(pid, r, todo, passed)
+    os.set_blocking(child.fd, False)
+    return Split(child, todo, passed)
 
 
 def _child(walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any) -> None:
