@@ -14,6 +14,7 @@ from storehelpers import take
 
 from git_snapshot.store import Store
 from git_snapshot.store import diff as sdiff
+from git_snapshot.store import forked
 from git_snapshot.store.diff import Change
 from git_snapshot.store.diff import diff_dir
 from git_snapshot.store.diff import diff_trees
@@ -68,7 +69,7 @@ def _key(changes: list[Change]) -> list[tuple[object, ...]]:
 def answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
     """Whether each child's answer was taken (True) or the parent compared its folders."""
     monkeypatch.setattr(sdiff, "SHARE_AT", 2)
-    monkeypatch.setattr(sdiff, "_idle_core", lambda: True)  # whatever the machine's load
+    monkeypatch.setattr(forked, "idle_core", lambda: True)  # whatever the machine's load
     got: list[bool] = []
     real = sdiff._answer
 

@@ -235,24 +235,13 @@ def _share(
     (*level*, None) when no child can be had: no idle core (a second process costs about
     a sixth more CPU in all: on a busy machine it only slows the answer), another thread,
     no fork, no pipe (store/forked.py)."""
-    if not _idle_core() or not forked.possible():
+    if not forked.possible() or not forked.idle_core():
         return level, None
     theirs = level[1::2]
     child = forked.start(lambda w: _child(store, theirs, step, w))
     if child is None:
         return level, None
     return level[0::2], _Other(child, theirs)
-
-
-def _idle_core() -> bool:
-    """Whether a second core is likely idle: at least two, and a load average (this
-    process's own run included) more than half a core below their number."""
-    cores = len(os.sched_getaffinity(0))
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = 0.0
-    return cores >= 2 and load < cores - 0.5
 
 
 def _child(

@@ -37,6 +37,23 @@ def other_threads() -> bool:
     return threading is not None and threading.active_count() > 1
 
 
+def idle_core() -> bool:
+    """Whether another core is idle now: fewer tasks running than cores, this one counted
+    (the kernel's count of running tasks in /proc/loadavg; elsewhere, a 1-minute load
+    average half a core below). A second process costs more CPU in all than it saves the
+    first: worth it only beside an idle core, and a load average lags by a minute."""
+    n = cores()
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            running = int(f.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        try:
+            return os.getloadavg()[0] < n - 0.5
+        except OSError:
+            return n >= 2
+    return running < n
+
+
 def possible() -> bool:
     """Whether a child may be forked here and would have a core of its own."""
     return hasattr(os, "fork") and cores() >= 2 and not other_threads()

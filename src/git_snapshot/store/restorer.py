@@ -37,6 +37,7 @@ from dataclasses import field
 import zstandard
 
 from git_snapshot.errors import UserError
+from git_snapshot.store import forked
 from git_snapshot.store import leftovers
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
@@ -335,16 +336,7 @@ class Restorer:
         lock)."""
         if SPLIT is not None:
             return SPLIT and hasattr(os, "fork")
-        if self.total_hint < SPLIT_MIN or not hasattr(os, "fork"):
-            return False
-        if not hasattr(os, "sched_getaffinity") or threading.active_count() > 1:
-            return False
-        cores = len(os.sched_getaffinity(0))
-        try:
-            load = os.getloadavg()[0]
-        except OSError:
-            load = 0.0
-        return cores >= 2 and load < cores - 0.5
+        return self.total_hint >= SPLIT_MIN and forked.possible() and forked.idle_core()
 
     def _visit(
         self, key: bytes, path: bytes, seen: set[bytes], loc: Location | None = None
@@ -1212,70 +1204,35 @@ _ENTRY = functools.partial(tuple.__new__, Entry)
 
 
 class _Planner:
-    """The forked child checking *part* (folders: key, path) of a plan, and the pipe its
-    answer comes through. It ends with os._exit (no finalizer, no lock, no SQLite) and is
+    """The forked child checking *part* (folders: key, path) of a plan (store/forked.py),
     killed and reaped once its answer is read, or at once when the plan fails here."""
 
-    def __init__(self, pid: int, fd: int, part: list[tuple[bytes, bytes]]) -> None:
-        self.pid, self.fd, self.part = pid, fd, part
+    def __init__(self, child: forked.Child, part: list[tuple[bytes, bytes]]) -> None:
+        self.child, self.part = child, part
 
     @staticmethod
     def start(restorer: Restorer, part: list[tuple[bytes, bytes]]) -> _Planner | None:
         """The child, forked; None when there is nothing to share or no fork or pipe."""
         if not part:
             return None
-        try:
-            r, w = os.pipe()
-        except OSError:
-            return None
         budget = max(TREE_CACHE - restorer._cached, 0)
-        try:
-            pid = os.fork()
-        except OSError:
-            os.close(r)
-            os.close(w)
-            return None
-        if pid == 0:  # the child: its answer, then gone without any cleanup
+
+        def work(w: int) -> None:
             try:
-                os.close(r)
-                try:
-                    data = restorer._plan_part(part, budget)
-                except BaseException:
-                    data = marshal.dumps(None)
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(w, view) :]
-            finally:
-                os._exit(0)
-        os.close(w)
-        return _Planner(pid, r, part)
+                data = restorer._plan_part(part, budget)
+            except BaseException:
+                data = marshal.dumps(None)
+            forked.write_all(w, data)
+
+        child = forked.start(work)
+        return None if child is None else _Planner(child, part)
 
     def take(self) -> _Answer | None:
         """The child's answer, once it has ended; None unless whole and well formed."""
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(self.fd, 1 << 20)
-            except OSError:
-                chunk = b""
-            if not chunk:
-                break
-            chunks.append(chunk)
-        self.kill()
-        return _answer(b"".join(chunks), self.part)
+        return _answer(self.child.read_all(), self.part)
 
     def kill(self) -> None:
-        import signal
-
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-        if self.pid:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self.pid, 0)
-            self.pid = 0
+        self.child.stop()
 
 
 def _answer(data: bytes, part: list[tuple[bytes, bytes]]) -> _Answer | None:
