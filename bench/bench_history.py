@@ -301,17 +301,6 @@ def cases(meta: dict[str, object]) -> list[tuple[str, list[str]]]:
     ]
 
 
-def wait_for_idle(limit: float = 180.0) -> float:
-    """Wait (at most *limit* s) for the 1-minute load to fall below the cores minus a half,
-    as after the build it is not: diff forks its second process only then (store/diff.py
-    _idle_core), and a quiet machine is what this measures. Returns the seconds waited."""
-    start = time.monotonic()
-    cores = len(os.sched_getaffinity(0))
-    while os.getloadavg()[0] >= cores - 0.5 and time.monotonic() - start < limit:
-        time.sleep(5)
-    return time.monotonic() - start
-
-
 def main() -> int:
     args = parse()
     load_before = load_average()
@@ -330,7 +319,6 @@ def main() -> int:
             start = time.monotonic()
             meta = build(base, args.files, args.snapshots)
             print(f"  built in {time.monotonic() - start:.0f} s", file=sys.stderr)
-        waited = wait_for_idle()
         wt = os.path.join(base, "wt")
         env = dict(os.environ)
         run_from_bytecode(env, os.path.join(base, "pycache"))
@@ -358,10 +346,6 @@ def main() -> int:
             f"- medians of {args.rounds} runs after one warm-up run; target: < 1 s fresh; "
             "CPU: user + system of the process (the wall time also counts waiting for a CPU "
             "on a shared machine)"
-        )
-        print(
-            f"- waited {waited:.0f} s after the build for the 1-min load to fall below the "
-            "cores minus a half (at most 180 s): diff's second process runs only then"
         )
         if cold_rss:
             print(f"- peak RSS of the first find: {cold_rss:.0f} MiB")
