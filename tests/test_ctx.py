@@ -194,3 +194,28 @@ print("ok")
 """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout == "ok\n", out.stderr
+
+
+def test_sqlite_falls_back_to_the_package_when_the_lent_cache_fails() -> None:
+    """A _sqlite3 that fails to load with what sqlite.py lends it (as one wanting more of
+    functools than lru_cache would) is loaded by the sqlite3 package with the real
+    functools: a hook must never fail to open the store over an import trick."""
+    code = """
+import sys
+class Once:  # the first import of _sqlite3 fails as a module init wanting functools.partial
+    tripped = False
+    def find_spec(self, name, path=None, target=None):
+        if name == "_sqlite3" and not Once.tripped:
+            Once.tripped = True
+            raise AttributeError("type object '_LruOnly' has no attribute 'partial'")
+        return None
+sys.meta_path.insert(0, Once())
+from git_snapshot import sqlite
+assert Once.tripped
+con = sqlite.connect(":memory:")
+assert con.execute("select 41 + 1").fetchone() == (42,)
+assert isinstance(con, sqlite.Connection) and "sqlite3" in sys.modules
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout == "ok\n", out.stderr

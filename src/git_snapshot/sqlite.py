@@ -51,8 +51,8 @@ def _load() -> ModuleType:
         import _sqlite3  # what sqlite3/dbapi2.py star-imports
 
         return _sqlite3
-    except ImportError:  # an interpreter that lays sqlite3 out otherwise
-        pass
+    except Exception:  # (an interpreter that lays sqlite3 out otherwise, or whose _sqlite3
+        pass  # wants more of functools than lru_cache): the package, with the real functools
     finally:
         if lend:  # _sqlite3 keeps the function it took; anyone else gets the real functools
             del sys.modules["functools"]
