@@ -153,7 +153,8 @@ class Split:
                 unit, answers = marshal.loads(buf[at + _LEN : at + _LEN + size])
                 self.ended.add(unit)
                 for rel, heres in answers:
-                    self.done[rel] = heres
+                    if type(heres) is list and all(type(h) is bytes for h in heres):
+                        self.done[rel] = heres
             except (ValueError, EOFError, TypeError):
                 pass  # not an answer: those folders are walked here
             at += _LEN + size
