@@ -300,12 +300,7 @@ class Restorer:
             stack, seen, other, _ = self.early
             self.early = None
         try:
-            while stack:
-                key, path = stack.pop()
-                subs = self._visit(key, path, seen)
-                if subs:
-                    subs.reverse()
-                    stack.extend(subs)
+            self._visit_all(stack, seen)
         except BaseException:
             if other is not None:
                 other.kill()
@@ -395,19 +390,23 @@ class Restorer:
         cols = [list(c) for c in zip(*rows)] if rows else [[] for _ in _TYPES]
         return marshal.dumps((self.total, keys, counts, cols, list(seen), list(self.shared)))
 
+    def _visit_all(self, stack: list[tuple[bytes, bytes]], seen: set[bytes]) -> None:
+        """Check the trees of *stack* (key, path; popped from the end) and all below them,
+        depth first in walk order."""
+        while stack:
+            key, path = stack.pop()
+            subs = self._visit(key, path, seen)
+            if subs:
+                subs.reverse()
+                stack.extend(subs)
+
     def _merge(self, other: _Planner, seen: set[bytes]) -> None:
         """Take the child's answer, or check its part here when there is none (it died,
         could not fork its answer, met a damaged or unsafe tree, or sent anything but a
         well-formed answer for the trees it was given)."""
         got = other.take()
         if got is None:
-            stack = list(reversed(other.part))
-            while stack:
-                key, path = stack.pop()
-                subs = self._visit(key, path, seen)
-                if subs:
-                    subs.reverse()
-                    stack.extend(subs)
+            self._visit_all(list(reversed(other.part)), seen)
             return
         total, keys, counts, entries, theirs, shared = got
         self.total += total
