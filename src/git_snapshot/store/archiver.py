@@ -1057,11 +1057,9 @@ READ_AHEAD_CORES = 3
 
 
 def _read_ahead_pays() -> bool:
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return cores >= READ_AHEAD_CORES
+    from git_snapshot.store import forked
+
+    return forked.cores() >= READ_AHEAD_CORES
 
 
 def _threads() -> int:

@@ -30,6 +30,8 @@ import stat
 import threading
 
 from git_snapshot.store import treebytes
+from git_snapshot.store.archiver import _stat_id
+from git_snapshot.store.archiver import read_whole
 from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
@@ -200,19 +202,18 @@ def _read_ahead(path: bytes) -> tuple[os.stat_result, bytes, bytes, str] | None:
     """(fstat after the read, content, SHA-256, git's blob id) of the small regular file at
     *path*, read by ``archiver.read_whole`` (the one way read-ahead threads read a file: as
     the walker reads it); None if it is anything else or changed meanwhile."""
-    from git_snapshot.store.archiver import read_whole  # (loaded: the archiver calls this)
-
     got = read_whole(path, AHEAD_SIZE)
     if got is None:
         return None
     after, data = got
-    h = hashlib.sha1(b"blob %d\0" % len(data))  # git's object id, not security
+    return after, data, hashlib.sha256(data).digest(), _git_id(data)
+
+
+def _git_id(data: bytes) -> str:
+    """git's blob id of *data* (an object id, not security)."""
+    h = hashlib.sha1(b"blob %d\0" % len(data))
     h.update(data)
-    return after, data, hashlib.sha256(data).digest(), h.hexdigest()
-
-
-def _stat_id(st: os.stat_result) -> tuple[int, int, int, int, int, int]:
-    return (st.st_dev, st.st_ino, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return h.hexdigest()
 
 
 def _component_key(item: tuple[str, str]) -> list[bytes]:
@@ -232,9 +233,7 @@ class _GitIds:
 
     def add(self, type_: int, key: bytes, data: bytes, dedupe: bool = False) -> None:
         if type_ == BLOB and key not in self.ids:  # (read ahead: known already)
-            h = hashlib.sha1(b"blob %d\0" % len(data))  # git's object id, not security
-            h.update(data)
-            self.ids[key] = h.hexdigest()
+            self.ids[key] = _git_id(data)
         self.w.add(type_, key, data, dedupe)
 
     def begin_stream(self) -> Any:
