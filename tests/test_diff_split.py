@@ -4,20 +4,28 @@ changes must be exactly those of one process, in the same order, whatever the ch
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
 from pathlib import Path
 
 import pytest
+from clihelpers import gs
 from storehelpers import take
 
+from git_snapshot.cli import main
+from git_snapshot.commands.diff import changes_json_text
+from git_snapshot.commands.diff import json_items
+from git_snapshot.commands.diff import json_list
 from git_snapshot.store import Store
 from git_snapshot.store import diff as sdiff
 from git_snapshot.store import forked
 from git_snapshot.store.diff import Change
 from git_snapshot.store.diff import diff_dir
+from git_snapshot.store.diff import diff_dir_text
 from git_snapshot.store.diff import diff_trees
+from git_snapshot.store.diff import diff_trees_text
 
 
 def _tree(root: Path, seed: int) -> None:
@@ -78,7 +86,29 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         got.append(out is not None)
         return out
 
+    def answer_texts(data: bytes, nodes: int) -> list[str] | None:
+        out = real_texts(data, nodes)
+        got.append(out is not None)
+        return out
+
+    real_texts = sdiff._answer_texts
     monkeypatch.setattr(sdiff, "_answer", answer)
+    monkeypatch.setattr(sdiff, "_answer_texts", answer_texts)
+    return got
+
+
+@pytest.fixture
+def sent(answers: list[bool], monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts children sent (one per folder they compared), when answers took them."""
+    got: list[str] = []
+    inner = sdiff._answer_texts
+
+    def answer_texts(data: bytes, nodes: int) -> list[str] | None:
+        out = inner(data, nodes)
+        got.extend(out or [])
+        return out
+
+    monkeypatch.setattr(sdiff, "_answer_texts", answer_texts)
     return got
 
 
@@ -110,7 +140,7 @@ def test_a_child_that_does_not_answer_changes_nothing(
     answers: list[bool],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def child(store: Store, nodes: object, step: object, w: int) -> None:
+    def child(store: Store, nodes: object, step: object, w: int, render: object) -> None:
         if how == "dies":
             os._exit(1)
         if how == "garbage":
@@ -127,3 +157,59 @@ def test_a_child_that_does_not_answer_changes_nothing(
     monkeypatch.setattr(sdiff, "_child", child)
     assert _key(diff_trees(store, old.root, new.root, split=True)) == _key(one)
     assert answers and not any(answers)
+    text = json_list(diff_trees_text(store, old.root, new.root, json_items, split=True))
+    assert text == changes_json_text(one)
+    assert len(answers) >= 2 and not any(answers)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_each_process_renders_its_folders_and_the_text_is_one_process_text(
+    seed: int, store: Store, tmp_path: Path, answers: list[bool], sent: list[str]
+) -> None:
+    """diff --json's text: the child renders its folders' changes, the parent its own, and
+    the pieces in output order are the one-process text (a child's text dropped, or put
+    anywhere but in its folders' places, fails this)."""
+    wt = tmp_path / "wt"
+    _tree(wt, seed)
+    old = take(store, "s", wt)
+    _edit(wt, seed + 100)
+    new = take(store, "s", wt)
+    _edit(wt, seed + 200)
+    for a, b in ((old.root, new.root), (new.root, old.root)):
+        want = changes_json_text(diff_trees(store, a, b))
+        pieces = diff_trees_text(store, a, b, json_items, split=True)
+        assert json_list(pieces) == want
+        assert diff_trees_text(store, a, b, json_items) == [want[2:-2]]  # one piece
+    top = os.fsencode(wt)
+    for snap in (old, new):
+        want = changes_json_text(diff_dir(store, snap.root, top))
+        assert json_list(diff_dir_text(store, snap.root, top, json_items, split=True)) == want
+    assert answers and all(answers)
+    assert sum(1 for t in sent if t) >= 4  # the children's folders had changes, sent as text
+
+
+def test_diff_json_is_the_same_text_with_a_second_process(
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    answers: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """git snapshot diff --json (two snapshots; a snapshot and the worktree): the same bytes
+    with a child rendering half of the folders as with one process."""
+    _tree(repo / "w", 5)
+    gs(repo)
+    _edit(repo / "w", 6)
+    gs(repo)
+    _edit(repo / "w", 7)
+    runs = (["diff", "1", "2", "--json"], ["diff", "--json"], ["diff", "1", "--json"])
+    two = []
+    for argv in runs:
+        assert main(["-C", str(repo), *argv]) == 0
+        two.append(capsys.readouterr().out)
+    assert len(answers) == len(runs) and all(answers)  # each had a child, which answered
+    monkeypatch.setattr(forked, "possible", lambda: False)
+    for argv, out in zip(runs, two):
+        assert main(["-C", str(repo), *argv]) == 0
+        assert capsys.readouterr().out == out
+        assert len(json.loads(out)) > 20
+    assert len(answers) == len(runs)  # no child the second time

@@ -16,6 +16,7 @@ from typing import Any
 from typing import Generic
 from typing import NamedTuple
 from typing import TypeVar
+from typing import overload
 
 from git_snapshot.store import forked
 from git_snapshot.store import objects
@@ -124,18 +125,79 @@ def diff_trees(
     """
     if a == b:
         return []
-    top = _Pair(a, b, rel)
+    return _changes(store, _Pair(a, b, rel), _step_trees(store), split)
 
+
+def diff_trees_text(
+    store: Store, a: bytes, b: bytes, render: Render, rel: bytes = b"", split: bool = False
+) -> list[str]:
+    """diff_trees's changes as text: see Render. With *split*, each process renders the
+    changes of its own folders."""
+    if a == b:
+        return []
+    return _texts(store, _Pair(a, b, rel), _step_trees(store), split, render)
+
+
+def _step_trees(store: Store) -> Callable[[list[_Pair], list[_Pair]], None]:
     def step(part: list[_Pair], nxt: list[_Pair]) -> None:
         raws = treebytes.load(store, [k for p in part for k in (p.old, p.new)])
         for p in part:
             _compare(store, p, raws, nxt)
 
-    _levels(store, [top], step, split)
-    return _flatten(top)
+    return step
 
 
 _Node = TypeVar("_Node", "_Pair", "_Dir")
+
+# Renders a run of changes, in output order, as one text; the texts of consecutive runs,
+# joined by the caller's separator, must be the text of the whole run (diff --json: each
+# change's object, ",\n" between them). A forked child sends its folders' text, not records.
+Render = Callable[[list[Change]], str]
+
+
+def _changes(
+    store: Store, top: _Node, step: Callable[[list[_Node], list[_Node]], None], split: bool
+) -> list[Change]:
+    other = _levels(store, [top], step, split)
+    if other is not None:
+        try:
+            other.take(store, step)
+        finally:
+            other.close()
+    return _flatten(top)
+
+
+def _texts(
+    store: Store,
+    top: _Node,
+    step: Callable[[list[_Node], list[_Node]], None],
+    split: bool,
+    render: Render,
+) -> list[str]:
+    """The changes below *top* as the non-empty texts of runs of them, in output order (see
+    Render). This process renders its own folders' changes while a child renders its own."""
+    other = _levels(store, [top], step, split, render)
+    try:
+        theirs = {} if other is None else {id(n): i for i, n in enumerate(other.nodes)}
+        pieces: list[str | int] = []  # texts, and the child's folders by their number
+        run: list[Change] = []
+        for item in _flatten(top, theirs):
+            if isinstance(item, Change):
+                run.append(item)
+                continue
+            if run:
+                pieces.append(render(run))
+                run = []
+            pieces.append(theirs[id(item)])
+        if run:
+            pieces.append(render(run))
+        if other is None:
+            return [p for p in pieces if isinstance(p, str)]
+        texts = other.take(store, step, render)
+    finally:
+        if other is not None:
+            other.close()
+    return [t for t in (p if isinstance(p, str) else texts[p] for p in pieces) if t]
 
 
 def _levels(
@@ -143,29 +205,31 @@ def _levels(
     level: list[_Node],
     step: Callable[[list[_Node], list[_Node]], None],
     split: bool,
-) -> None:
+    render: Render | None = None,
+) -> _Other[_Node] | None:
     """Compare the folders of *level* and, level by level, the subfolders *step* finds.
 
     With *split*, once a level holds SHARE_AT folders, a forked child compares every other
-    one of them, and everything below it, while this process does the rest; the child sends
-    back each folder's changes in output order, which then stand in for its items. The
-    child's answer only saves time: a child that dies, fails (a damaged object: this process
-    reads it again and records the damage) or cannot be started leaves its folders to this
-    process, which compares them as it would have."""
+    one of them, and everything below it, while this process does the rest; returned (the
+    caller takes its answer, then closes it), None without one. The child sends back each
+    folder's changes in output order, which then stand in for its items (with *render*:
+    their text). The child's answer only saves time: a child that dies, fails (a damaged
+    object: this process reads it again and records the damage) or cannot be started
+    leaves its folders to this process, which compares them as it would have."""
     other: _Other[_Node] | None = None
     try:
         while level:
             if split and other is None and len(level) >= SHARE_AT:
-                level, other = _share(store, level, step)
+                level, other = _share(store, level, step, render)
             nxt: list[_Node] = []
             for i in range(0, len(level), LEVEL):
                 step(level[i : i + LEVEL], nxt)
             level = nxt
-        if other is not None:
-            other.take(store, step)
-    finally:
+    except BaseException:
         if other is not None:
             other.close()
+        raise
+    return other
 
 
 class _Other(Generic[_Node]):
@@ -175,11 +239,25 @@ class _Other(Generic[_Node]):
         self.child = child
         self.nodes: list[_Node] = nodes
 
-    def take(self, store: Store, step: Callable[[list[_Node], list[_Node]], None]) -> None:
-        got = _answer(self.child.read_all(), len(self.nodes))
+    def take(
+        self,
+        store: Store,
+        step: Callable[[list[_Node], list[_Node]], None],
+        render: Render | None = None,
+    ) -> list[str]:
+        """The child's answer, in its folders' items; with *render*, their texts (one per
+        folder, "" for none), the folders compared here when the child did not answer."""
+        data = self.child.read_all()
+        if render is not None:
+            texts = _answer_texts(data, len(self.nodes))
+            if texts is None:
+                _levels(store, list(self.nodes), step, False)
+                texts = [render(c) if c else "" for c in map(_flatten, self.nodes)]
+            return texts
+        got = _answer(data, len(self.nodes))
         if got is None:  # no answer: compared here
             _levels(store, list(self.nodes), step, False)
-            return
+            return []
         new = tuple.__new__
         for node, changes in zip(self.nodes, got):
             node.items = [
@@ -194,6 +272,7 @@ class _Other(Generic[_Node]):
                 )
                 for path, status, old, fresh in changes
             ]
+        return []
 
     def close(self) -> None:
         self.child.stop()
@@ -225,11 +304,28 @@ def _answer(data: bytes, nodes: int) -> list[list[tuple[Any, ...]]] | None:
     return got
 
 
+def _answer_texts(data: bytes, nodes: int) -> list[str] | None:
+    """The child's answer with a Render: per folder, its changes' text; None unless whole
+    and well formed."""
+    import marshal
+
+    try:
+        got = marshal.loads(data)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if isinstance(got, list) and len(got) == nodes and all(isinstance(t, str) for t in got):
+        return got
+    return None
+
+
 _STATUSES = frozenset({ADDED, DELETED, MODIFIED, MODE})
 
 
 def _share(
-    store: Store, level: list[_Node], step: Callable[[list[_Node], list[_Node]], None]
+    store: Store,
+    level: list[_Node],
+    step: Callable[[list[_Node], list[_Node]], None],
+    render: Render | None,
 ) -> tuple[list[_Node], _Other[_Node] | None]:
     """(the folders of *level* left to this process, the child comparing the others), or
     (*level*, None) when no child can be had: no idle core (a second process costs about
@@ -238,19 +334,24 @@ def _share(
     if not forked.possible() or not forked.idle_core():
         return level, None
     theirs = level[1::2]
-    child = forked.start(lambda w: _child(store, theirs, step, w))
+    child = forked.start(lambda w: _child(store, theirs, step, w, render))
     if child is None:
         return level, None
     return level[0::2], _Other(child, theirs)
 
 
 def _child(
-    store: Store, nodes: list[_Node], step: Callable[[list[_Node], list[_Node]], None], w: int
+    store: Store,
+    nodes: list[_Node],
+    step: Callable[[list[_Node], list[_Node]], None],
+    w: int,
+    render: Render | None,
 ) -> None:
-    """Compare *nodes* and write their changes to *w* (marshal; None: failed). The parent's
-    SQLite connection is never used here (not across a fork): the index is read through a
-    read-only connection of the child's own, which can record nothing (damage is recorded
-    by the parent, which reads what failed here again)."""
+    """Compare *nodes* and write their changes to *w* (marshal; with *render*, each
+    folder's text; None: failed). The parent's SQLite connection is never used here (not
+    across a fork): the index is read through a read-only connection of the child's own,
+    which can record nothing (damage is recorded by the parent, which reads what failed
+    here again)."""
     import marshal
 
     try:
@@ -260,20 +361,23 @@ def _child(
         uri = f"file:{urllib.parse.quote(store.index.path)}?mode=ro"
         store.index.db = sqlite3.connect(uri, uri=True, isolation_level=None)
         _levels(store, nodes, step, False)
-        data = marshal.dumps(
-            [
+        if render is not None:
+            data = marshal.dumps([render(c) if c else "" for c in map(_flatten, nodes)])
+        else:
+            data = marshal.dumps(
                 [
-                    (
-                        c.path,
-                        c.status,
-                        None if c.old is None else tuple(c.old),
-                        None if c.new is None else tuple(c.new),
-                    )
-                    for c in _flatten(node)
+                    [
+                        (
+                            c.path,
+                            c.status,
+                            None if c.old is None else tuple(c.old),
+                            None if c.new is None else tuple(c.new),
+                        )
+                        for c in _flatten(node)
+                    ]
+                    for node in nodes
                 ]
-                for node in nodes
-            ]
-        )
+            )
     except BaseException:
         data = marshal.dumps(None)
     forked.write_all(w, data)
@@ -327,12 +431,25 @@ def _compare(store: Store, p: _Pair, raws: dict[bytes, bytes], nxt: list[_Pair])
                 out.append(Change(path, MODE, o, n))
 
 
-def _flatten(top: _Pair | _Dir) -> list[Change]:
-    out: list[Change] = []
+@overload
+def _flatten(top: _Pair | _Dir) -> list[Change]: ...
+
+
+@overload
+def _flatten(top: _Pair | _Dir, stop: dict[int, int]) -> list[Change | _Pair | _Dir]: ...
+
+
+def _flatten(top: _Pair | _Dir, stop: dict[int, int] | None = None) -> list[Any]:
+    """The changes below *top*, in output order; a folder in *stop* (by id) stands for its
+    changes, not looked into."""
+    out: list[Change | _Pair | _Dir] = []
     stack = [iter(top.items)]
     while stack:  # no call stack: depth is no limit
         for item in stack[-1]:
             if not isinstance(item, Change):
+                if stop and id(item) in stop:
+                    out.append(item)
+                    continue
                 stack.append(iter(item.items))
                 break
             out.append(item)
@@ -375,14 +492,34 @@ def diff_dir(
     read in one batch; with *split*, by two processes.
     """
     top = _Dir(tree, directory, rel)
+    return _changes(store, top, _step_dir(store, skip, walk_added, skip_stat), split)
 
+
+def diff_dir_text(
+    store: Store,
+    tree: bytes,
+    directory: bytes,
+    render: Render,
+    rel: bytes = b"",
+    skip: Callable[[bytes], bool] = lambda rel: False,
+    skip_stat: SkipStat | None = None,
+    split: bool = False,
+) -> list[str]:
+    """diff_dir's changes as text: see Render. With *split*, each process renders the
+    changes of its own folders."""
+    step = _step_dir(store, skip, True, skip_stat)
+    return _texts(store, _Dir(tree, directory, rel), step, split, render)
+
+
+def _step_dir(
+    store: Store, skip: Callable[[bytes], bool], walk_added: bool, skip_stat: SkipStat | None
+) -> Callable[[list[_Dir], list[_Dir]], None]:
     def step(part: list[_Dir], nxt: list[_Dir]) -> None:
         raws = treebytes.load(store, [d.tree for d in part])
         for d in part:
             _compare_dir(store, d, raws[d.tree], skip, walk_added, skip_stat, nxt)
 
-    _levels(store, [top], step, split)
-    return _flatten(top)
+    return step
 
 
 def _compare_dir(
