@@ -868,10 +868,17 @@ class Restorer:
                     i += 1
                     continue
                 pack, start, length, _, inner = loc
-                if inner >= 0:  # in a group: the reader keeps the group for the next members
-                    if not self._member(work[i], i, damaged):
-                        taken.append(i)
-                    i += 1
+                if inner >= 0:  # in a group: its members that follow, at once
+                    j = i + 1
+                    while j < n:
+                        after = work[j][5]
+                        if after is None or after[1] != start or after[0] != pack:
+                            break
+                        j += 1
+                    at = self._members(work, i, j, taken, damaged, parent_pid)
+                    if at < j:
+                        return taken, damaged, None  # nobody is left to answer
+                    i = j
                     continue
                 end = start + length
                 j = i + 1
@@ -917,34 +924,70 @@ class Restorer:
                     if why is not None:
                         damaged.append((k, ref, why))
                         continue
-                    if not self._new_file(parent, name, mode, mtime, data):
+                    holes = b"\0" in data and _ZEROS in data
+                    if not self._new_file(parent, name, mode, mtime, data, holes):
                         taken.append(k)
                 i = j
         except OSError as exc:  # a full disk: the path goes into the one-line error
             return taken, damaged, (at, exc.errno or 0, exc.strerror or str(exc))
         return taken, damaged, None
 
-    def _member(self, item: _Work, k: int, damaged: list[tuple[int, bytes, str]]) -> bool:
-        """Create the file of *item*, whose content lies in a group; False when its name was
-        taken meanwhile (the careful way then)."""
-        parent, name, mode, mtime, ref, loc = item
-        data = self.kept.get(ref)
-        if data is not None:
-            return self._new_file(parent, name, mode, mtime, data)
-        pack, offset, length, size, inner = loc  # type: ignore[misc]
-        try:
-            data = self.store.reader.read(pack, offset, length, size, inner)
-        except (OSError, zstandard.ZstdError) as exc:
-            damaged.append((k, ref, _unreadable(ref, pack, exc)))
-            return True
-        why = _mismatch(data, ref, pack)
-        if why is not None:
-            damaged.append((k, ref, why))
-            return True
-        if ref in self.shared and self.kept_bytes < KEPT_BYTES:
-            self.kept[ref] = data  # checked: the next files of this content take it here
-            self.kept_bytes += len(data)
-        return self._new_file(parent, name, mode, mtime, data)
+    def _members(
+        self,
+        work: list[_Work],
+        i: int,
+        j: int,
+        taken: list[int],
+        damaged: list[tuple[int, bytes, str]],
+        parent_pid: int,
+    ) -> int:
+        """Create the files of work[i:j], whose contents lie in one group: decompressed once
+        (unless every one of them was kept), each member checked against its key as a view
+        of it (no copy), then created. A name taken meanwhile goes into *taken* (the careful
+        way then). Where it stopped: *j*, or before the first file once the restore is gone."""
+        kept, shared, new_file, getppid = self.kept, self.shared, self._new_file, os.getppid
+        content: bytes | None = None
+        view = memoryview(b"")
+        why: Exception | None = None  # the group cannot be read
+        k = i
+        while k < j:
+            if parent_pid and getppid() != parent_pid:
+                return k
+            parent, name, mode, mtime, ref, loc = work[k]
+            pack, offset, length, size, inner = loc  # type: ignore[misc]
+            data: bytes | memoryview | None = kept.get(ref)
+            holes = False
+            if data is None:
+                if content is None:
+                    try:
+                        content = self.store.reader.group(pack, offset, length)
+                    except (OSError, zstandard.ZstdError) as exc:
+                        why = exc  # every member not kept is damaged; the kept are written
+                        content = b""
+                    view = memoryview(content)
+                end = inner + size
+                if end > len(content):
+                    if why is None:
+                        why = zstandard.ZstdError("object lies past the end of its group")
+                    damaged.append((k, ref, _unreadable(ref, pack, why)))
+                    k += 1
+                    continue
+                data = view[inner:end]
+                bad = _mismatch(data, ref, pack)
+                if bad is not None:
+                    damaged.append((k, ref, bad))
+                    k += 1
+                    continue
+                holes = content.find(0, inner, end) >= 0 and content.find(_ZEROS, inner, end) >= 0
+                if ref in shared and self.kept_bytes < KEPT_BYTES:
+                    data = kept[ref] = bytes(data)  # the next files of this content take it
+                    self.kept_bytes += size
+            elif b"\0" in data:
+                holes = _ZEROS in data
+            if not new_file(parent, name, mode, mtime, data, holes):
+                taken.append(k)
+            k += 1
+        return j
 
     def _dctx(self, pack: str) -> zstandard.ZstdDecompressor:
         """This thread's decompressor for the frames of *pack* (with its dictionary)."""
@@ -994,16 +1037,25 @@ class Restorer:
             if d.filled and not d.jobs:
                 self._finish(d)
 
-    def _new_file(self, parent: int, name: bytes, mode: int, mtime: int, data: bytes) -> bool:
-        """Create *name* holding *data*; False when the name is taken."""
+    def _new_file(
+        self,
+        parent: int,
+        name: bytes,
+        mode: int,
+        mtime: int,
+        data: bytes | memoryview,
+        holes: bool = False,
+    ) -> bool:
+        """Create *name* holding *data*; False when the name is taken. *holes*: *data* may
+        hold a whole all-zero block (left as a hole)."""
         mode &= _SAFE_MODE
         try:
             fd = os.open(name, _NEW_FLAGS, mode, dir_fd=parent)
         except FileExistsError:
             return False
         try:
-            if b"\0" in data and _ZEROS in data:
-                _write_sparse(fd, [data], len(data))
+            if holes:
+                _write_sparse(fd, [bytes(data)], len(data))
             elif data:
                 _pwrite_all(fd, data, 0)
             if mode & self.umask:  # open() gave it mode minus the umask
@@ -1144,7 +1196,7 @@ def _pwrite_sparse(fd: int, data: bytes, pos: int, bs: int, zero: bytes) -> None
     _pwrite_all(fd, data[i:], pos + i)
 
 
-def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+def _pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
     if not data:
         return
     n = os.pwrite(fd, data, offset)
@@ -1346,7 +1398,7 @@ class _Workers:
                 os.waitpid(pid, 0)
 
 
-def _mismatch(data: bytes, key: bytes, pack: str) -> str | None:
+def _mismatch(data: bytes | memoryview, key: bytes, pack: str) -> str | None:
     """Why *data* read from *pack* is not the object *key* (None: it is)."""
     h = _SHA256.copy()
     h.update(data)
