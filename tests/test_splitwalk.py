@@ -1,8 +1,9 @@
 """The two-process walk (store/splitwalk.py): a snapshot walked by two processes is the one a
-single walk makes, byte for byte, whatever changed; the child's answers are used only for
-folders it found unchanged (whole units, or the unchanged folders inside a changed
-one); a child that dies or answers garbage changes nothing; no child is
-left behind and none is forked beside another thread."""
+single walk makes, byte for byte, whatever changed, with everything it names stored; the
+child answers whole units, changed or not, or else the folders inside one it could answer;
+a file changed again after the child read it is walked by the parent; a child that dies or
+answers garbage changes nothing; no child is left behind and none is forked beside another
+thread."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from hypothesis import strategies as st
 from storehelpers import D
 from storehelpers import F
 from storehelpers import build
+from storehelpers import entry_of
+from storehelpers import scan
+from storehelpers import snapshot_contents
 from storehelpers import take
 from test_filescache import _apply
 from test_filescache import _edit
@@ -32,6 +36,7 @@ from git_snapshot.store import forked
 from git_snapshot.store import splitwalk
 
 USED: list[int] = []
+CHANGED: list[int] = []  # of the folders taken, changed ones
 REAL_OTHER_THREADS = forked.other_threads
 
 
@@ -51,10 +56,12 @@ def split_small_trees(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def close(self: splitwalk.Split) -> None:
         USED.append(self.used)
+        CHANGED.append(self.used_changed)
         real(self)
 
     monkeypatch.setattr(splitwalk.Split, "close", close)
     USED.clear()
+    CHANGED.clear()
 
 
 def tree() -> D:
@@ -96,19 +103,122 @@ def test_an_unchanged_tree_is_mostly_walked_by_the_child(tmp_path: Path) -> None
     _no_child_left()
 
 
-def test_the_unchanged_folders_of_a_changed_unit_are_walked_by_the_child(tmp_path: Path) -> None:
+def _every_unit_changed(src: Path) -> None:
+    for i in range(8):  # every unit changes: p0..p7 and d, but not their subfolders
+        (src / f"p{i}" / "f0").write_bytes(b"changed")
+    (src / "d" / "c.txt").write_bytes(b"changed")
+    settle()
+
+
+def test_changed_units_are_walked_by_the_child_and_stored_by_the_parent(tmp_path: Path) -> None:
     src = tmp_path / "src"
     build(src, tree())
     settle()
     with Store(tmp_path / "split") as store:
         take(store, "s", src)
-        for i in range(8):  # every unit changes: p0..p7 and d, but not their subfolders
-            (src / f"p{i}" / "f0").write_bytes(b"changed")
-        (src / "d" / "c.txt").write_bytes(b"changed")
-        settle()
+        _every_unit_changed(src)
+        got = take(store, "s", src)
+        # p0 .. p7 from the child, changed; d, the first unit, is the parent's before it waits
+        assert (USED, CHANGED) == ([8], [8])
+        assert snapshot_contents(store, got) == scan(src)  # the files the parent stored
+    with Store(tmp_path / "fresh") as fresh:
+        assert take(fresh, "s", src).root == got.root
+    _no_child_left()
+
+
+def test_the_unchanged_folders_of_a_changed_unit_are_walked_by_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(splitwalk, "READ_LIMIT", 4)  # the child reads no changed file
+    src = tmp_path / "src"
+    build(src, tree())
+    settle()
+    with Store(tmp_path / "split") as store:
+        take(store, "s", src)
+        _every_unit_changed(src)
         got = take(store, "s", src)
     # p0/sub .. p7/sub from the child; d, the first unit, is the parent's before it waits
-    assert USED == [8]
+    assert (USED, CHANGED) == ([8], [0])
+    with Store(tmp_path / "fresh") as fresh:
+        assert take(fresh, "s", src).root == got.root
+    _no_child_left()
+
+
+def _taking(monkeypatch: pytest.MonkeyPatch, before: Any) -> list[bool]:
+    """The parent's takes of changed answers, each answer as *before(folder, answer)* gives
+    it: whether each was taken."""
+    real = splitwalk.Split._changed
+    answered: list[bool] = []
+
+    def changed(self: splitwalk.Split, walker: Any, rel: bytes, *args: Any) -> Any:
+        e = real(self, walker, rel, *args[:-1], before(rel, args[-1]))
+        answered.append(e is not None)
+        return e
+
+    monkeypatch.setattr(splitwalk.Split, "_changed", changed)
+    return answered
+
+
+def test_a_file_changed_after_the_child_read_it_is_walked_by_the_parent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src"
+    build(src, tree())
+    settle()
+
+    def before(rel: bytes, answer: Any) -> Any:
+        if rel == b"p5":
+            (src / "p5" / "f0").write_bytes(b"changed again")
+        return answer
+
+    with Store(tmp_path / "split") as store:
+        take(store, "s", src)
+        (src / "p5" / "f0").write_bytes(b"changed")
+        settle()
+        answered = _taking(monkeypatch, before)
+        got = take(store, "s", src)
+        assert answered == [False]  # its bytes no longer give the child's key: walked here
+        assert snapshot_contents(store, got) == scan(src)
+    with Store(tmp_path / "fresh") as fresh:
+        assert take(fresh, "s", src).root == got.root
+    _no_child_left()
+
+
+def test_each_answer_names_all_it_needs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two units of the same trees, changed alike: the child's answer for the one it walks
+    second must name the tree both need, as the parent may not take the other answer (here:
+    it names a file that is not there, and the folder changes again)."""
+    src = tmp_path / "src"
+    build(src, tree())
+    same = 1_600_000_000_000_000_000
+    for p in (src / "p1", src / "p2"):
+        (p / "sub" / "g").write_bytes(b"same")
+        for i, f in enumerate(sorted([*p.iterdir(), p / "sub" / "g"])):
+            if f.is_file():
+                f.write_bytes(b"same %d" % i)
+            os.utime(f, ns=(same, same))
+    settle()
+    taken: list[bytes] = []
+
+    def before(rel: bytes, answer: Any) -> Any:
+        taken.append(rel)
+        if len(taken) == 2:  # its walk here does not give the tree the other one needs
+            (src / os.fsdecode(rel) / "f1").write_bytes(b"changed again")
+            return (*answer[:4], [*answer[4], (os.fsencode(src / "gone"), bytes(32))])
+        return answer
+
+    with Store(tmp_path / "split") as store:
+        first = take(store, "s", src)
+        t1, t2 = (entry_of(store, first, p).ref for p in (b"p1", b"p2"))
+        assert t1 == t2  # the same tree
+        for p in (src / "p1", src / "p2"):
+            (p / "f0").write_bytes(b"changed alike")
+            os.utime(p / "f0", ns=(same, same))
+        settle()
+        answered = _taking(monkeypatch, before)
+        got = take(store, "s", src)
+        assert sorted(taken) == [b"p1", b"p2"] and answered == [True, False]
+        assert snapshot_contents(store, got) == scan(src)  # the first one's tree is stored
     with Store(tmp_path / "fresh") as fresh:
         assert take(fresh, "s", src).root == got.root
     _no_child_left()
@@ -141,6 +251,7 @@ def test_a_split_walk_is_the_single_walk(
             shutil.rmtree(fresh.cache_dir, ignore_errors=True)
             want = take(fresh, "s", src)
             assert got.root == want.root  # the same trees, byte for byte
+            assert snapshot_contents(split, got) == scan(src)  # all stored
             assert (got.files, got.bytes, got.skipped) == (want.files, want.bytes, want.skipped)
     assert len(USED) - before == len(rounds)  # every walk after the first was split
     _no_child_left()

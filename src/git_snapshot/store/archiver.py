@@ -611,16 +611,20 @@ class _Walker:
                 return None
             key, fst, size, stable = got
             if stable:
-                if cacheable and max(fst.st_mtime_ns, fst.st_ctime_ns) < self.racy_after:
-                    self.learned = (
-                        _STAT_PACK(
-                            fst.st_size, fst.st_mtime_ns, fst.st_ctime_ns, fst.st_ino, fst.st_mode
-                        ),
-                        key,
-                    )
+                if cacheable:
+                    self.learn(fst, key)
                 return key, fst, size, 0
         self.changed.append(os.fsdecode(rel))
         return key, fst, size, CHANGED_WHILE_READ
+
+    def learn(self, fst: os.stat_result, key: bytes) -> None:
+        """The files cache may keep *key* for a file read unchanged with the stat *fst*,
+        unless it changed too recently to tell a later change by its stat (tree() takes it)."""
+        if max(fst.st_mtime_ns, fst.st_ctime_ns) < self.racy_after:
+            self.learned = (
+                _STAT_PACK(fst.st_size, fst.st_mtime_ns, fst.st_ctime_ns, fst.st_ino, fst.st_mode),
+                key,
+            )
 
     def _read(self, path: bytes, last_try: bool) -> tuple[bytes, os.stat_result, int, bool] | None:
         """Store one file's content; None if it vanished or is no longer a regular file."""

@@ -13,34 +13,53 @@ else (not reached yet, changed, or anything unusual) it walks itself. The parent
 for the child and the child never writes anything but its answers: the two meet about
 halfway, and the snapshot is the one a single walk makes (tests/test_splitwalk.py).
 
-The child cannot store: its writer refuses every call and its store is gone, so a folder
-that would need to store something (a changed file, a new tree) is simply not answered,
-nor is any folder above it. It ends with ``os._exit`` (no finalizer, no lock release, no
-SQLite handle touched) and is killed when the walk ends. Forking is only done with no other
-thread running (none is, at the start of a walk), on a machine with at least two cores.
+A folder that changed is answered too when all it needs stored is new trees and small files
+read unchanged: the child reads and hashes those files (the files cache learns them as a
+walk would) and sends, with the folder's new records, the trees and each file's path and
+key. The parent stores the trees and reads each file again; a file whose bytes no longer
+give the child's key, or a tree whose bytes do not give its key, and the parent walks the
+folder itself. Every answer names everything it needs stored: the child never counts on
+an earlier answer, which the parent may not have taken.
+
+The child cannot store: its store is gone and its writer takes only trees, so a folder
+that would need anything else (a big file, a file that changed while read, a skipped path)
+is not answered, nor is any folder above it. It ends with ``os._exit`` (no finalizer, no
+lock release, no SQLite handle touched) and is killed when the walk ends. Forking is only
+done with no other thread running (none is, at the start of a walk), on a machine with at
+least two cores.
 """
 
 from __future__ import annotations
 
+import hashlib
 import marshal
 import os
 import stat
 
+from git_snapshot.store import archiver
 from git_snapshot.store import filescache
 from git_snapshot.store import forked
+from git_snapshot.store.objects import BLOB
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import TREE
+from git_snapshot.store.objects import Entry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
     from typing import Any
 
-    from git_snapshot.store.objects import Entry
-
+    # an answer: (folder, its folders, their changed records, the trees and files they need)
+    Answer = tuple[
+        bytes, list[bytes], list[tuple[bytes, bytes]], list[tuple[bytes, bytes]], list[Any]
+    ]
 MIN_FILES = 20_000  # below this the fork and the answers cost about what they save
 UNITS = 64  # the tree is cut into about this many pieces
 WAIT = False  # tests: the parent waits for the child's answer at each unit (never otherwise)
+READ_LIMIT = 1 << 20  # the child reads files smaller than this (the parent reads them again)
+_NO_KEY = bytes(32)  # the key the child gives a file it does not read
 _LEN = 4
-_NO_KEY = bytes(32)  # the key the child gives a file it would have to read
-_H, _S, _K = filescache.HEAD.size, filescache.STAT.size, filescache.KEY
+_K = filescache.KEY
+_H, _S = filescache.HEAD.size, filescache.STAT.size
 
 
 class _Refused(Exception):
@@ -51,11 +70,69 @@ class _Stop(Exception):
     """The parent took the unit the child is walking: the child leaves it."""
 
 
-class _NoWriter:
-    """The child's writer: any use means the folder changed."""
+class _TreeWriter:
+    """The child's writer: the trees it is given are noted for the answers; anything else
+    means the folder is not answered."""
+
+    def __init__(self) -> None:
+        self.trees: list[tuple[bytes, bytes]] = []
+
+    def add(self, kind: int, key: bytes, data: bytes, dedupe: bool = False) -> None:
+        if kind != TREE or type(data) is not bytes:
+            raise _Refused("add")
+        self.trees.append((key, data))
 
     def __getattr__(self, name: str) -> Any:
         raise _Refused(name)
+
+
+class _NothingPending(set[bytes]):
+    """The child's ``walker.pending``: nothing is, so every answer names all it needs."""
+
+    def add(self, key: bytes) -> None:
+        pass
+
+
+def _valid(answer: Any) -> Answer | None:
+    """*answer* if it has the shape the child gives, else None."""
+    if type(answer) is not tuple or len(answer) != 5:
+        return None
+    rel, heres, new, trees, blobs = answer
+    if not (
+        type(rel) is bytes
+        and type(heres) is list
+        and all(type(h) is bytes for h in heres)
+        and all(type(x) is list for x in (new, trees, blobs))
+    ):
+        return None
+    for pairs in (new, trees, blobs):
+        for p in pairs:
+            if not (type(p) is tuple and len(p) == 2 and all(type(x) is bytes for x in p)):
+                return None
+    return answer
+
+
+def _stored(walker: Any, trees: list[tuple[bytes, bytes]], blobs: list[Any]) -> bool:
+    """The files and trees a changed folder's answer needs, stored; False (some may be)
+    when a file's bytes or a tree's no longer give the key the child found."""
+    pending, writer = walker.pending, walker.writer
+    for path, key in blobs:
+        if key in pending:
+            continue
+        got = archiver.read_whole(path, READ_LIMIT)
+        if got is None or hashlib.sha256(got[1]).digest() != key:
+            return False
+        writer.add(BLOB, key, got[1], dedupe=True)
+        pending.add(key)
+        walker.misses += 1
+    for key, data in trees:
+        if walker._known_tree(key):
+            continue
+        if hashlib.sha256(data).digest() != key:
+            return False
+        writer.add(TREE, key, data, dedupe=True)
+        pending.add(key)
+    return True
 
 
 class _Dirs(dict):  # type: ignore[type-arg]
@@ -125,10 +202,11 @@ class Split:
         # the units (paths relative to the root, no trailing '/') and their places in *passed*
         self.order = {rel: i for i, rel in enumerate(order)}
         self.passed = passed  # shared with the child: a byte per unit, 1 once the parent took it
-        self.done: dict[bytes, list[bytes]] = {}  # folder -> its folders, found unchanged
+        self.done: dict[bytes, Answer] = {}  # folder -> the child's answer for it
         self.ended: set[bytes] = set()  # units the child has answered for (WAIT reads it)
         self.buf = b""
         self.used = 0  # folders taken from the child (tests and benchmarks read it)
+        self.used_changed = 0  # of which changed
 
     def _drain(self) -> None:
         child = self.child
@@ -152,9 +230,9 @@ class Split:
             try:
                 unit, answers = marshal.loads(buf[at + _LEN : at + _LEN + size])
                 self.ended.add(unit)
-                for rel, heres in answers:
-                    if type(heres) is list and all(type(h) is bytes for h in heres):
-                        self.done[rel] = heres
+                for answer in answers:
+                    if (ok := _valid(answer)) is not None:
+                        self.done[ok[0]] = ok
             except (ValueError, EOFError, TypeError):
                 pass  # not an answer: those folders are walked here
             at += _LEN + size
@@ -179,21 +257,53 @@ class Split:
                     self._drain()
         elif not self.done:
             return None
-        heres = self.done.pop(rel, None)
-        old_dirs, old_skips = walker.old_dirs, walker.old_skips
-        if heres is None or any(h not in old_dirs for h in heres):
+        answer = self.done.pop(rel, None)
+        if answer is None:
             return None
-        e: Entry | None = walker.kept(rel, name, st, label)  # None: changed since the child looked
+        heres, new = answer[1], answer[2]
+        old_dirs, old_skips = walker.old_dirs, walker.old_skips
+        if new:
+            e = self._changed(walker, rel, name, st, label, answer)
+        elif any(h not in old_dirs for h in heres):
+            return None
+        else:
+            e = walker.kept(rel, name, st, label)  # None: changed since the child looked
+            if e is not None:
+                for h in heres:
+                    walker.dirs[h] = old_dirs[h]
+                    if h in old_skips:
+                        walker.skips[h] = old_skips[h]
         if e is None:
             return None
-        for h in heres:
-            walker.dirs[h] = old_dirs[h]
-            if h in old_skips:
-                walker.skips[h] = old_skips[h]
         if walker.opts.progress:
             walker.opts.progress(walker.files, walker.bytes)
         self.used += 1
         return e
+
+    def _changed(
+        self, walker: Any, rel: bytes, name: bytes, st: os.stat_result, label: int, answer: Answer
+    ) -> Entry | None:
+        """A changed folder's answer taken (what it needs stored first), as ``walker.kept``
+        takes an unchanged one's; None: walk it."""
+        _, heres, new, trees, blobs = answer
+        recs = dict(new)
+        old_dirs = walker.old_dirs
+        d = filescache.summary(recs.get(rel))
+        if (
+            d is None
+            or d[4:] != (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)  # changed since
+            or any(h not in recs and (h not in old_dirs or h in walker.old_skips) for h in heres)
+            or not _stored(walker, trees, blobs)
+        ):
+            return None
+        for h in heres:
+            walker.dirs[h] = recs.get(h) or old_dirs[h]
+            walker.skips.pop(h, None)  # (the child answers no folder with skipped paths)
+        walker.files += d[1]
+        walker.bytes += d[2]
+        walker.dirty = True
+        self.used_changed += 1
+        return Entry(name, DIR, stat.S_IMODE(st.st_mode), st.st_mtime_ns, 0, d[0], label)
 
     def close(self) -> None:
         """The walk is over: the child goes, whatever it was doing."""
@@ -226,19 +336,31 @@ def _child(walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any) ->
     import signal
 
     signal.alarm(600)  # never outlive a stuck parent for long
-    walker.writer = _NoWriter()
+    walker.writer = writer = _TreeWriter()
+    walker.pending = _NothingPending()
     walker.store = None  # no index, no SQLite handle shared with the parent
     walker.opts.progress = None  # (the child's copy)
-    walker.dirs = _Dirs()  # (the child's records are never saved: only their order is used)
+    walker.dirs = _Dirs()  # (the child's records are never saved, only sent)
+    blobs: list[tuple[bytes, bytes]] = []  # the files read: (path, key)
+    refused = [False]  # a folder being walked holds something the child cannot answer
 
     def changed_file(path: bytes, rel: bytes, st: os.stat_result, cacheable: bool) -> Any:
-        walker.dirty = True  # a file to read: its folder changed, the rest of it is looked at
-        return _NO_KEY, st, st.st_size, 0
+        walker.dirty = True
+        got = archiver.read_whole(path, READ_LIMIT)  # None: changed while read, or big
+        if got is None:  # for the parent: its folder's walk goes on for the folders in it
+            refused[0] = True
+            return _NO_KEY, st, st.st_size, 0
+        fst, data = got
+        key = hashlib.sha256(data).digest()
+        blobs.append((path, key))
+        if cacheable:
+            walker.learn(fst, key)
+        return key, fst, len(data), 0
 
     walker._file = changed_file
-    answers: list[tuple[bytes, list[bytes]]] = []
+    answers: list[Answer] = []
     unit = [0]
-    walker._dir_entry = _answering(walker, answers, passed, unit)
+    walker._dir_entry = _answering(walker, answers, passed, unit, writer.trees, blobs, refused)
     for i in range(len(todo) - 1, -1, -1):
         if passed[i]:
             continue  # the parent got there first
@@ -259,34 +381,47 @@ def _child(walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any) ->
 
 
 def _answering(
-    walker: Any, answers: list[tuple[bytes, list[bytes]]], passed: Any, unit: list[int]
+    walker: Any,
+    answers: list[Answer],
+    passed: Any,
+    unit: list[int],
+    trees: list[tuple[bytes, bytes]],
+    blobs: list[tuple[bytes, bytes]],
+    refused: list[bool],
 ) -> Any:
     """The child's ``walker._dir_entry``: the archiver's, noting in *answers* each folder
-    whose walk kept every record below it as it was (its skipped paths then are its
-    record's too), with those folders; an answered folder's answer replaces the ones below
-    it. A folder that changed is walked on (its unchanged subfolders are answered) and
-    stands as left out, so nothing above it is ever answered."""
+    it could walk without storing anything but trees and small files, with its folders and,
+    if it changed, their new records and what they need stored; an answered folder's answer
+    replaces the ones below it. A folder it cannot answer stands as left out, so nothing
+    above it is ever answered (its answered subfolders still are)."""
     walk = type(walker)._dir_entry.__get__(walker)
     dirs: _Dirs = walker.dirs
-    old = walker.old_dirs
+    old, old_skips, skips = walker.old_dirs, walker.old_skips, walker.skips
 
     def dir_entry(path: bytes, rel: bytes, name: bytes, st: Any, label: int) -> Entry | None:
         if passed[unit[0]]:
             raise _Stop
-        mark, first, dirty = len(dirs.order), len(answers), walker.dirty
-        walker.dirty = False
+        mark, first, dirty, was = len(dirs.order), len(answers), walker.dirty, refused[0]
+        tmark, bmark = len(trees), len(blobs)
+        walker.dirty = refused[0] = False
         try:
             e: Entry | None = walk(path, rel, name, st, label)
         except (_Refused, OSError, AttributeError):
-            walker.dirty = True  # changed: nothing above it is answered
-            return None
+            e = None
+            refused[0] = True
         heres = dirs.order[mark:]
-        if walker.dirty or any(dirs[h] is not old.get(h) for h in heres):
+        new = [(h, dirs[h]) for h in heres if dirs[h] is not old.get(h)]
+        if refused[0] or walker.dirty or new:  # changed
             walker.dirty = True
+            if refused[0] or e is None or rel in skips or any(h in old_skips for h in heres):
+                refused[0] = True  # nothing above it is answered
+                return None
+            refused[0] = was
+            answers[first:] = [(rel, heres, new, trees[tmark:], blobs[bmark:])]
             return e
-        walker.dirty = dirty
+        walker.dirty, refused[0] = dirty, was
         if e is not None:
-            answers[first:] = [(rel, heres)]
+            answers[first:] = [(rel, heres, [], [], [])]
         return e
 
     return dir_entry
