@@ -50,18 +50,25 @@ HEAVY = {
 # sqlite3 brings datetime itself.
 
 PROBE = """
-import sys
+import os, sys
 sys.argv = ["git-snapshot", "hook", *sys.argv[1:]]
+exit_now = os._exit
+def report(status, fast):
+    modules = sorted(sys.modules) + ["gc-threshold-%d" % __import__("gc").get_threshold()[0]]
+    if fast:
+        modules.append("fast-exit")
+    import json
+    sys.stdout.write(json.dumps({"status": status, "modules": modules}))
+    sys.stdout.flush()
+os._exit = lambda status: (report(status, True), exit_now(status))
 from git_snapshot.hookmain import main
-status = main()
-modules = sorted(sys.modules) + ["gc-threshold-%d" % __import__("gc").get_threshold()[0]]
-import json
-sys.stdout.write(json.dumps({"status": status, "modules": modules}))
+report(main(), False)
 """
 
 
 def _hook_modules(repo: Path, *args: str) -> tuple[int, set[str], str]:
-    """Run a hook as git would (the modules: what it imported, nothing before main())."""
+    """Run a hook as git would (the modules: what it imported, nothing before main();
+    "fast-exit" when main() ended the process itself, hookmain.leave)."""
     ran = subprocess.run(
         [sys.executable, "-c", PROBE, *args],
         cwd=repo,
@@ -91,6 +98,7 @@ def test_an_unchanged_hook_imports_nothing_heavy(repo: Path) -> None:
     assert not back, f"heavy modules back on the hook path: {back}"
     assert "git_snapshot.cli" not in modules  # nor the argparse tree of every command
     assert "gc-threshold-20000" in modules  # the collector does not walk the imports anew
+    assert "fast-exit" in modules  # nor does Python's exit tear the modules down
 
 
 @pytest.mark.parametrize(
@@ -178,6 +186,7 @@ def test_an_unchanged_watched_hook_imports_no_snapshot_code(repo: Path) -> None:
             back = {m: why for m, why in WATCHED_UNUSED.items() if m in modules}
             assert not back, f"imported by an unchanged watched hook: {back}"
             assert "git_snapshot.watch.dirtyset" in modules  # the dirty set did answer
+            assert "fast-exit" in modules
             assert not [n for n in os.listdir(folder) if dirtyset.is_sync_token(n)]
             (repo / "notes.txt").write_text("changed, and marked as the daemon would\n")
             dirtyset.mark(store.path, str(repo), [], [str(repo / "notes.txt")])
@@ -187,6 +196,43 @@ def test_an_unchanged_watched_hook_imports_no_snapshot_code(repo: Path) -> None:
         finally:
             stop.set()
             acker.join()
+
+
+LEAVE = """
+import atexit, sys, threading
+from git_snapshot.hookmain import leave
+print("before", end="")  # block-buffered: stdout is a pipe
+if sys.argv[1] == "thread":
+    go = threading.Event()
+    threading.Thread(target=go.wait).start()
+    status = leave(3)
+    go.set()
+elif sys.argv[1] == "atexit":
+    atexit.register(print, " at exit", end="")
+    status = leave(3)
+else:
+    status = leave(3)
+print(" after", status, end="")
+"""
+
+
+@pytest.mark.parametrize(
+    ("case", "out", "code"),
+    [
+        ("plain", "before", 3),  # flushed, then the process ends with the hook's status
+        ("thread", "before after 3", 0),  # a thread runs: Python's own exit waits for it
+        ("atexit", "before after 3 at exit", 0),  # a registered function still runs
+    ],
+)
+def test_a_hook_process_ends_without_pythons_teardown_only_when_nothing_is_left(
+    case: str, out: str, code: int
+) -> None:
+    """hookmain.leave: the hook's status, its output flushed, and no module teardown; the
+    ordinary exit when a thread or an atexit function still needs it."""
+    ran = subprocess.run(
+        [sys.executable, "-c", LEAVE, case], capture_output=True, text=True, check=False
+    )
+    assert (ran.stdout, ran.returncode, ran.stderr) == (out, code, "")
 
 
 def test_small_digest_is_hashlibs_without_openssl() -> None:

@@ -10,6 +10,7 @@ hook call) goes to :func:`git_snapshot.cli.main`, as every other command does.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -47,7 +48,7 @@ def main() -> int:
     """The ``git-snapshot`` executable."""
     argv = sys.argv[1:]
     if is_hook_call(argv):
-        return run(argv[1:])
+        return leave(run(argv[1:]))
     if is_version_call(argv):  # without argparse and every command's parser
         from git_snapshot import __version__
 
@@ -56,6 +57,29 @@ def main() -> int:
     from git_snapshot.cli import main as cli_main
 
     return cli_main(argv)
+
+
+def leave(status: int) -> int:
+    """End the hook's process now with *status*, when nothing is left for Python's exit to do.
+
+    Python's exit would tear every module down and free every object one by one: 4 M
+    instructions of an unchanged hook (callgrind; 6 % of a watched one), for a process that
+    ends anyway. It is skipped when the exit could matter: a thread still runs (the exit
+    waits for it), an atexit function is registered (tempfile's cleanup, a library's), or
+    stdout or stderr cannot be flushed. The store's files are closed by then (Store's
+    ``with``); a SQLite handle left open (the dirty set's) is one the exit does not close
+    either. Returns *status* when it does not end the process."""
+    import _thread
+    import atexit
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # a closed pipe, a full disk: the ordinary exit says what it says
+        return status
+    if _thread._count() or atexit._ncallbacks():
+        return status
+    os._exit(status)
 
 
 def run(argv: Sequence[str], cwd: str = ".") -> int:
