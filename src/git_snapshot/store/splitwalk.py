@@ -31,7 +31,6 @@ least two cores.
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import os
 import stat
@@ -46,12 +45,16 @@ from git_snapshot.store.objects import Entry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
+    import hashlib
     from typing import Any
 
     # an answer: (folder, its folders, their changed records, the trees and files they need)
     Answer = tuple[
         bytes, list[bytes], list[tuple[bytes, bytes]], list[tuple[bytes, bytes]], list[Any]
     ]
+else:
+    from git_snapshot import hashes as hashlib  # OpenSSL loaded on first use
+
 MIN_FILES = 20_000  # below this the fork and the answers cost about what they save
 UNITS = 64  # the tree is cut into about this many pieces
 WAIT = False  # tests: the parent waits for the child's answer at each unit (never otherwise)
