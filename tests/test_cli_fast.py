@@ -102,3 +102,25 @@ def test_a_commands_parse_imports_no_shutil() -> None:
     )
     ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert ran.returncode == 0, ran.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "words", "version"),
+    [
+        ([], ["create"], True),
+        (["--color", "list"], ["--color=always", "list"], False),  # bare --color: always
+        (["-C", "--color"], ["-C", "--color", "create"], True),  # -C takes it as its path
+        (["-Cx", "-P", "--color=bad", "-h"], ["-Cx", "-P", "--color=bad", "-h"], False),
+        (["--no-pager", "-m", "msg"], ["--no-pager", "create", "-m", "msg"], False),
+        (["--bogus"], ["create", "--bogus"], False),
+        (["-C"], ["-C", "create"], False),  # -C would take --version as its path
+    ],
+)
+def test_command_line_and_version_read_the_same_global_options(
+    argv: list[str], words: list[str], version: bool
+) -> None:
+    """One scan of the global options (hookmain.past_globals) serves the parse, which puts
+    ``create`` where no command is named (a bare --color made --color=always), and the
+    --version fast path, which takes only the colours git knows."""
+    assert cli.with_command(argv) == words
+    assert hookmain.is_version_call([*argv, "--version"]) == version

@@ -29,9 +29,6 @@ EPILOG = (
 )
 # Commands git-snapshot runs itself; left out of -h, the man page and completion.
 HIDDEN = frozenset({"hook", "__complete"})
-# Options that may come before the command (as git's -C does).
-GLOBAL_WITH_VALUE = ("-C",)
-GLOBAL_FLAGS = ("-P", "--no-pager", "--no-color", "--color")
 # Commands whose output can be long: through git's pager when stdout is a terminal.
 PAGED = frozenset({"show", "diff", "log", "list", "find"})
 
@@ -737,22 +734,13 @@ def with_command(argv: Sequence[str]) -> list[str]:
 def _past_globals(out: list[str]) -> tuple[int, bool]:
     """Where the global options of *out* end (a bare ``--color`` made ``--color=always`` in
     place, as git reads it), and whether a command (or -h, --help, --version) is there."""
-    i = 0
-    while i < len(out):
-        word = out[i]
-        if word in GLOBAL_WITH_VALUE:
-            i += 2
-        elif word.startswith("-C") and len(word) > 2:
-            i += 1
-        elif word in GLOBAL_FLAGS or word.startswith("--color="):
-            if word == "--color":  # --color[=WHEN], as git: a bare one means always
-                out[i] = "--color=always"
-            i += 1
-        elif word in ("-h", "--help", "--version") or not word.startswith("-"):
-            return i, True
-        else:
-            break
-    return i, False
+    from git_snapshot import hookmain  # the scan --version's fast path makes too
+
+    i, bare = hookmain.past_globals(out, any_color=True)
+    for at in bare:  # --color[=WHEN], as git: a bare one means always
+        out[at] = "--color=always"
+    named = i < len(out) and (out[i] in ("-h", "--help", "--version") or not out[i].startswith("-"))
+    return i, named
 
 
 def parse(argv: Sequence[str]) -> tuple[str, Args]:

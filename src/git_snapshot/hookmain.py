@@ -23,25 +23,41 @@ def is_hook_call(argv: Sequence[str]) -> bool:
     return len(argv) >= 2 and argv[0] == "hook" and not argv[1].startswith("-")
 
 
-# cli's global options that take no value (-C takes one), with --color's values
-_GLOBAL_FLAGS = frozenset(
-    ("-P", "--no-pager", "--no-color", "--color", "--color=auto", "--color=always", "--color=never")
-)
+# The command line's global options, before the command: -C takes a value (-C PATH or
+# -CPATH), these take none
+GLOBAL_FLAGS = frozenset(("-P", "--no-pager", "--no-color", "--color"))
+COLORS = ("auto", "always", "never")  # --color=WHEN
+
+
+def past_globals(argv: Sequence[str], any_color: bool = False) -> tuple[int, list[int]]:
+    """Where the global options at the head of *argv* end (past the end when a last -C has no
+    value), and where among them a bare ``--color`` is. ``--color=WHEN`` is one for the WHENs
+    git knows, or for any with *any_color* (argparse then says what is wrong with it). One
+    scan for both readers: :func:`is_version_call` and the command line's parse."""
+    i = 0
+    bare = []
+    while i < len(argv):
+        word = argv[i]
+        if word == "-C":
+            i += 2
+            continue
+        if word == "--color":
+            bare.append(i)
+        elif not (
+            word.startswith("-C")
+            or word in GLOBAL_FLAGS
+            or (word.startswith("--color=") and (any_color or word[8:] in COLORS))
+        ):
+            break
+        i += 1
+    return i, bare
 
 
 def is_version_call(argv: Sequence[str]) -> bool:
     """``--version`` where the command goes, after valid global options only (as argparse
     reads them, it prints the version there and exits 0; anything else is left to it)."""
-    i = 0
-    while i < len(argv):
-        word = argv[i]
-        if word == "-C":
-            i += 2
-        elif word.startswith("-C") or word in _GLOBAL_FLAGS:
-            i += 1
-        else:
-            return word == "--version"
-    return False
+    i, _ = past_globals(argv)
+    return i < len(argv) and argv[i] == "--version"
 
 
 def main() -> int:
