@@ -273,17 +273,22 @@ def _child_that(monkeypatch: pytest.MonkeyPatch, does: Any) -> None:
         # claims every unit unchanged, naming folders the cache never had
         lambda fd, todo: [
             os.write(fd, len(m).to_bytes(4, "little") + m)
-            for m in [marshal.dumps((rel, [(rel, [rel + b"/ghost"])])) for rel in todo]
+            for m in [marshal.dumps((rel, [(rel, [rel + b"/ghost"], [], [], [])])) for rel in todo]
         ],
-        # answers of the wrong shape: folders that are not a list of paths, not pairs
+        # answers of the wrong shape: folders that are not a list of paths, not 5-tuples, a
+        # damaged record, folders outside the one answered for
         lambda fd, todo: [
             os.write(fd, len(m).to_bytes(4, "little") + m)
             for rel in todo
             for m in [
-                marshal.dumps((rel, [(rel, [rel, 3])])),
+                marshal.dumps((rel, [(rel, [rel, 3], [], [], [])])),
                 marshal.dumps((rel, [rel])),
                 marshal.dumps(([rel], [])),
-                marshal.dumps((rel, [(rel, 7)])),
+                marshal.dumps((rel, [(rel, 7, [], [], [])])),
+                marshal.dumps((rel, [(rel, [rel], [(rel, b"not a record")], [], [])])),
+                marshal.dumps((rel, [(rel, [rel], [rel], [], [])])),
+                # a folder the cache has, not below rel
+                marshal.dumps((rel, [(rel, [rel, b"p1" if rel == b"p0" else b"p0"], [], [], [])])),
             ]
         ],
     ],

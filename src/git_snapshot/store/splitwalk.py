@@ -108,6 +108,9 @@ def _valid(answer: Any) -> Answer | None:
         and all(type(x) is list for x in (new, trees, blobs))
     ):
         return None
+    below = rel + b"/"
+    if not all(h == rel or h.startswith(below) for h in heres):
+        return None  # folders outside the one answered for
     for pairs in (new, trees, blobs):
         for p in pairs:
             if not (type(p) is tuple and len(p) == 2 and all(type(x) is bytes for x in p)):
