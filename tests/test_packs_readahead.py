@@ -183,3 +183,49 @@ def test_a_file_changing_while_read_ahead_is_tried_as_often_as_without(
         assert e.flags & CHANGED_WHILE_READ
         assert b"".join(s.stream_blob(e.ref)) == b"x" * 500 + b"++"
     assert len(opens) == archiver.READ_TRIES
+
+
+def _records(store_dir: str, tree: str) -> dict[bytes, bytes]:
+    from git_snapshot.store import filescache
+
+    with Store(store_dir) as s:
+        path = filescache.cache_path(s.cache_dir, "t", os.path.abspath(tree))
+        cache = filescache.load(path, s.index.meta_get("generation", "0"), s.index.has_root)
+    return {k: bytes(v) for k, v in cache.dirs.items()}
+
+
+@settings(
+    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(spec=_trees(2))
+def test_a_file_read_inline_is_stored_and_cached_as_by_the_general_path(
+    spec: D, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without read-ahead or exclusions, tree() reads a regular file itself (inline, no
+    Entry); with an exclude function it goes through _entry: the same trees, contents and
+    files-cache records (what each file's stat and key teach the next walk)."""
+    monkeypatch.setattr(archiver, "READ_AHEAD_CORES", 4096)
+    monkeypatch.setattr(archiver, "RACY_NS", 0)  # files made just now are cached too
+    base = tempfile.mkdtemp(dir=tmp_path)
+    tree = os.path.join(base, "tree")
+    build(tree, spec)
+    calls: list[bytes] = []
+    real = archiver._Walker._entry
+
+    def entry(self: Any, path: bytes, *args: Any, **kw: Any) -> Any:
+        calls.append(path)
+        return real(self, path, *args, **kw)
+
+    monkeypatch.setattr(archiver._Walker, "_entry", entry)
+    root, held = _first(os.path.join(base, "inline"), tree)
+    assert held == scan(tree)
+    inline_calls = len(calls)
+    with Store(os.path.join(base, "general")) as s:
+        opts = archiver.Options(exclude=lambda rel, is_dir: False)
+        r = create_snapshot(s, "t", tree, options=opts)
+    assert r.snapshot.root == root
+    general = _records(os.path.join(base, "general"), tree)
+    assert _records(os.path.join(base, "inline"), tree) == general
+    kinds = [seen.kind for seen in held.values()]
+    assert inline_calls == kinds.count("link")  # files read inline, links by _entry
+    assert len(calls) - inline_calls == kinds.count("link") + kinds.count("file")

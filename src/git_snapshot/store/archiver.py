@@ -337,6 +337,7 @@ class _Walker:
         files = size_sum = 0
         order = sorted(range(n), key=names.__getitem__)
         ahead = self.ahead
+        plain = ahead is None and exclude is None  # a file to read: read here (inline below)
         if ahead is not None:  # a first walk: its small files read and hashed ahead
             ahead.push(
                 [
@@ -389,6 +390,47 @@ class _Walker:
                     add(name)
                     add(ref)
                     continue
+            if (
+                plain
+                and mode & 0o170000 == regular
+                and st.st_size < SMALL_FILE
+                and not special
+                and not name.startswith(temp_mark)
+            ):
+                # a regular file to read (every file of a first walk): _entry's work inline,
+                # without an Entry (62k files of M: ~0.4 s of the walking thread's CPU)
+                self.learned = None
+                try:
+                    got = self._file(des[i].path, rel_name, st, True)
+                except _Unreadable as exc:
+                    self._skip(rel_name, f"unreadable: {exc}")
+                    got = None
+                if got is None:
+                    flags = 0  # unreadable or vanished
+                    continue
+                fkey, fst, fsize, fflags = got
+                files += 1
+                size_sum += fsize
+                add(
+                    pack(
+                        FILE,
+                        classify(rel_name, False, label) if classify is not None else 0,
+                        fflags,
+                        fst.st_mode & 0o7777,
+                        fst.st_mtime_ns,
+                        fsize,
+                        len(name),
+                        32,
+                    )
+                )
+                add(name)
+                add(fkey)
+                learned = self.learned
+                if learned is not None:
+                    rstats[i], rkeys[i] = learned
+                if fflags:
+                    flags = 0
+                continue
             self.learned = None
             if i in done:
                 e = done[i]  # walked already (its subtree counted)
@@ -635,12 +677,11 @@ class _Walker:
                 self.writer.add(BLOB, key, data, dedupe=True)
                 self.pending.add(key)
             return key, after, len(data), stable
-        flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_NOATIME", 0)
         try:
             try:
-                fd = os.open(path, flags)
+                fd = os.open(path, _OPEN | _NOATIME)
             except PermissionError:  # O_NOATIME needs ownership
-                fd = os.open(path, flags & ~getattr(os, "O_NOATIME", 0))
+                fd = os.open(path, _OPEN)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -648,7 +689,10 @@ class _Walker:
                 return None
             raise _Unreadable(exc.strerror) from exc
         try:
-            before = _source(os.fstat, fd)
+            try:
+                before = os.fstat(fd)
+            except OSError as exc:
+                raise _Unreadable(exc.strerror) from exc
             if not stat.S_ISREG(before.st_mode):
                 return None
             if before.st_size < SMALL_FILE:
@@ -662,13 +706,16 @@ class _Walker:
     ) -> tuple[bytes, os.stat_result, int, bool]:
         # one read of the size fstat gave, plus one byte: a short read is the end of the
         # file (a buffer of CHUNK per file cost an mmap and a munmap each)
-        data = _source(os.read, fd, before.st_size + 1)
-        if len(data) > before.st_size:  # it grew meanwhile: the rest, then it is read again
-            chunks = [data]
-            while chunk := _source(os.read, fd, CHUNK):
-                chunks.append(chunk)
-            data = b"".join(chunks)
-        after = _source(os.fstat, fd)
+        try:  # (as _source does, without a call per system call)
+            data = os.read(fd, before.st_size + 1)
+            if len(data) > before.st_size:  # it grew meanwhile: the rest, then read again
+                chunks = [data]
+                while chunk := os.read(fd, CHUNK):
+                    chunks.append(chunk)
+                data = b"".join(chunks)
+            after = os.fstat(fd)
+        except OSError as exc:
+            raise _Unreadable(exc.strerror) from exc
         stable = _same(before, after) and len(data) == after.st_size
         key = hashlib.sha256(data).digest()
         if (stable or last_try) and key not in self.pending:
