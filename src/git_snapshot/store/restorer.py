@@ -76,6 +76,7 @@ FRONTIER = 64  # folders of a level checked first: every other one goes to the c
 
 JOB_BYTES = 48 << 10  # names and link targets per job (one message to a writer process)
 MESSAGE = 1 << 20  # the longest message between the restore and a writer process
+_MARSHAL = 2  # marshal's format for them: no table of shared objects to build (3 and up)
 
 # Where a file's content lies: pack, offset, frame length, size, place in its group (or -1).
 _Loc = tuple[str, int, int, int, int]
@@ -759,14 +760,34 @@ class Restorer:
         writing = fd >= 0 and not self.dry_run
         present = leftovers.sweep(fd) if writing and not fresh else []
         there = set(present)
+        # nothing in here is refused or kept (not the top: its names may be; no protected
+        # path below): a new file goes into the job without _new's checks
+        plain = writing and rel != b"" and rel[:-1] not in self.guarded and not self._is_never(rel)
+        added = 0
         for e in entries:
-            path = rel + e.name
             if not writing or e.name in there:
-                self._put(fd, e, path)
-            elif e.kind != DIR:
-                self._new(d, e, path)
-            elif not self._passed(e, path):
-                self._put_dir(fd, e, path, new=True)
+                self._put(fd, e, rel + e.name)
+            elif e.kind == DIR:
+                path = rel + e.name
+                if not self._passed(e, path):
+                    self._put_dir(fd, e, path, new=True)
+            elif plain and (e.kind != FILE or e.size <= WHOLE):
+                job = self.job
+                job.append((d, e, rel + e.name))
+                self.job_bytes += len(e.name) + len(e.ref)
+                dirs = self.job_dirs
+                if not dirs or dirs[-1] is not d:
+                    dirs.append(d)
+                    d.jobs += 1
+                added += 1
+                if len(job) >= JOB_FILES or len(dirs) >= JOB_DIRS or self.job_bytes >= JOB_BYTES:
+                    self._hand_out()
+            else:
+                self._new(d, e, rel + e.name)
+        if added:
+            self.done += added
+            if self.progress:
+                self.progress(self.done, self.total)
         if self.delete and fd >= 0:
             if self.dry_run:
                 present = [os.fsencode(n) for n in os.listdir(fd)]
@@ -800,25 +821,32 @@ class Restorer:
             return
         self.job, self.job_dirs, self.job_bytes = [], [], 0
         locs = self.locs
-        missing = [e.ref for _, e, _ in items if e.kind == FILE and e.ref not in locs]
-        found = self.store.index.locate_many(missing) if missing else {}
         ready: list[tuple[_Loc, _Item]] = []
+        unknown: list[_Item] = []  # not located yet (a few queries)
         for item in items:
             e = item[1]
             if e.kind != FILE:
                 ready.append((_NOWHERE, item))
                 continue
             loc = locs.get(e.ref)
-            if loc is None and e.ref in found:
-                where = found[e.ref]
-                loc = (where.pack, where.offset, where.length, where.size, where.inner)
-            if loc is None or loc[3] != e.size:
-                at = None if loc is None else Location(*loc[:4], type=0, inner=loc[4])
-                self.report.damaged.append((item[2], validate.located_problem(e, at) or ""))
-                continue
-            ready.append((loc, item))
+            if loc is None:
+                unknown.append(item)
+            elif loc[3] != e.size:
+                self._misplaced(item, loc)
+            else:
+                ready.append((loc, item))
+        if unknown:
+            found = self.store.index.locate_many([e.ref for _, e, _ in unknown])
+            for item in unknown:
+                where = found.get(item[1].ref)
+                loc = None
+                if where is not None:
+                    loc = (where.pack, where.offset, where.length, where.size, where.inner)
+                if loc is None or loc[3] != item[1].size:
+                    self._misplaced(item, loc)
+                else:
+                    ready.append((loc, item))
         ready.sort(key=_first)
-        todo = [item for _, item in ready]
         if self.workers is not None:  # descriptors go along, each job numbers its own
             number: dict[int, int] = {}
             fds: list[int] = []
@@ -826,14 +854,20 @@ class Restorer:
                 if d.fd not in number:
                     number[d.fd] = len(fds)
                     fds.append(d.fd)
-            self.workers.send(_work(ready, number), fds, todo, dirs)
+            self.workers.send(ready, number, fds, dirs)
         else:
             work = _work(ready, None)
+            todo = [item for _, item in ready]
             if self.pool is None:
                 self._took(self._create(work), todo, dirs)
                 return
             self.running.append((self.pool.submit(self._create, work), todo, dirs))
         self._drain(self.jobs_max)
+
+    def _misplaced(self, item: _Item, loc: _Loc | None) -> None:
+        """A file whose content the index lacks, or holds at another size: damaged."""
+        at = None if loc is None else Location(*loc[:4], type=0, inner=loc[4])
+        self.report.damaged.append((item[2], validate.located_problem(item[1], at) or ""))
 
     def _drain(self, most: int) -> None:
         """Take the oldest jobs' results until at most *most* are running."""
@@ -1090,7 +1124,7 @@ class Restorer:
             finally:
                 for fd in fds:
                     os.close(fd)
-            sock.send(marshal.dumps(done))
+            sock.send(marshal.dumps(done, _MARSHAL))
 
     def _delete_extra(
         self, fd: int, rel: bytes, present: Iterable[bytes], keep: set[bytes]
@@ -1348,31 +1382,47 @@ class _Workers:
             self.pids.append(pid)
             self.jobs.append(deque())
 
-    def send(self, work: list[_Work], fds: list[int], todo: list[_Item], dirs: list[_Dir]) -> None:
-        """Hand *work* out: the members of one group always to the same writer (its groups
-        stay in that writer's cache, packs.GROUP_CACHE: handed out by directory, each group
-        was decompressed by every writer, 2.4 times in all on M), the rest to whichever has
-        the fewest bytes of it. Each part's *todo* comes back with its answer (take), with
-        *dirs*, which count one more job for each part beyond the first."""
+    def send(
+        self,
+        ready: list[tuple[_Loc, _Item]],
+        number: dict[int, int],
+        fds: list[int],
+        dirs: list[_Dir],
+    ) -> None:
+        """Hand out the files of *ready* (in storage order; their directories' descriptors
+        *fds*, each numbered in *number*): the members of one group always to the same writer
+        (its groups stay in that writer's cache, packs.GROUP_CACHE: handed out by directory,
+        each group was decompressed by every writer, 2.4 times in all on M), the rest to
+        whichever has the fewest bytes of it. Each part's files come back with its answer
+        (take), with *dirs*, which count one more job for each part beyond the first."""
         n = len(self.socks)
         parts: list[tuple[list[_Work], list[_Item]]] = [([], []) for _ in range(n)]
         loose = [0] * n  # bytes of the items not in a group, per writer
-        for item, it in zip(work, todo):
-            loc = item[5]
-            if loc is not None and loc[4] >= 0:
-                k = hash((loc[0], loc[1])) % n
-            else:
+        group: tuple[str, int] = ("", -1)  # the group of the last member, and its writer
+        k = 0
+        for loc, it in ready:
+            d, e, _ = it
+            if loc is _NOWHERE:
                 k = min(range(n), key=loose.__getitem__)
-                loose[k] += loc[3] if loc is not None else 0
-            parts[k][0].append(item)
-            parts[k][1].append(it)
+                work: _Work = (number[d.fd], e.name, e.mode, e.mtime_ns, e.ref, None)
+            else:
+                if loc[4] < 0:
+                    k = min(range(n), key=loose.__getitem__)
+                    loose[k] += loc[3]
+                elif loc[1] != group[1] or loc[0] != group[0]:
+                    group = (loc[0], loc[1])
+                    k = hash(group) % n
+                work = (number[d.fd], e.name, e.mode, e.mtime_ns, e.ref, loc)
+            into = parts[k]
+            into[0].append(work)
+            into[1].append(it)
         # an empty job (all its files found damaged) still goes out: its answer finishes dirs
         given = [(k, w, t) for k, (w, t) in enumerate(parts) if w] or [(0, [], [])]
         for _ in given[1:]:
             for d in dirs:
                 d.jobs += 1
         for k, part, part_todo in given:
-            socket.send_fds(self.socks[k], [marshal.dumps(part)], fds)
+            socket.send_fds(self.socks[k], [marshal.dumps(part, _MARSHAL)], fds)
             self.jobs[k].append((part_todo, dirs))
             self.running += 1
 
