@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import random
 import shutil
 import threading
 from pathlib import Path
@@ -23,6 +24,7 @@ from storehelpers import D
 from storehelpers import F
 from storehelpers import build
 from storehelpers import entry_of
+from storehelpers import mutate
 from storehelpers import scan
 from storehelpers import snapshot_contents
 from storehelpers import take
@@ -328,3 +330,42 @@ def test_no_fork_beside_another_thread(tmp_path: Path, monkeypatch: pytest.Monke
             stop.set()
             other.join()
     assert USED == []  # never started
+
+
+def _nested(seed: int, files: int) -> D:
+    """Folders three deep (8 x 8 x 4), *files* small files spread over them."""
+    rnd = random.Random(seed)
+    root = D()
+    leaves = []
+    for i in range(8):
+        top = root.children[b"t%d" % i] = D()
+        for j in range(8):
+            mid = top.children[b"m%d" % j] = D()
+            leaves += [mid, *(mid.children.setdefault(b"l%d" % k, D()) for k in range(4))]
+    for n in range(files):
+        rnd.choice(leaves).children[b"f%05d" % n] = F(rnd.randbytes(rnd.randrange(2000)))
+    return root
+
+
+@pytest.mark.slow
+def test_a_racing_split_walk_is_the_single_walk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the parent and the child really run (neither waits), rounds of random edits: the
+    same trees as a fresh single walk, everything stored."""
+    monkeypatch.setattr(splitwalk, "WAIT", False)
+    monkeypatch.setattr(splitwalk, "UNITS", 32)
+    src = tmp_path / "src"
+    build(src, _nested(1, 4000))
+    settle()
+    with Store(tmp_path / "split") as split, Store(tmp_path / "fresh") as fresh:
+        take(split, "s", src)
+        for r in range(4):
+            mutate(src, r, share=0.02)
+            settle()
+            got = take(split, "s", src)
+            shutil.rmtree(fresh.cache_dir, ignore_errors=True)
+            want = take(fresh, "s", src)
+            assert got.root == want.root
+            assert snapshot_contents(split, got) == scan(src)
+    _no_child_left()
