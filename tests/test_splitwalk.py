@@ -105,42 +105,27 @@ def test_an_unchanged_tree_is_mostly_walked_by_the_child(tmp_path: Path) -> None
     _no_child_left()
 
 
-def _every_unit_changed(src: Path) -> None:
-    for i in range(8):  # every unit changes: p0..p7 and d, but not their subfolders
-        (src / f"p{i}" / "f0").write_bytes(b"changed")
-    (src / "d" / "c.txt").write_bytes(b"changed")
-    settle()
-
-
-def test_changed_units_are_walked_by_the_child_and_stored_by_the_parent(tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    build(src, tree())
-    settle()
-    with Store(tmp_path / "split") as store:
-        take(store, "s", src)
-        _every_unit_changed(src)
-        got = take(store, "s", src)
-        # p0 .. p7 from the child, changed; d, the first unit, is the parent's before it waits
-        assert (USED, CHANGED) == ([8], [8])
-        assert snapshot_contents(store, got) == scan(src)  # the files the parent stored
-    with Store(tmp_path / "fresh") as fresh:
-        assert take(fresh, "s", src).root == got.root
-    _no_child_left()
-
-
-def test_the_unchanged_folders_of_a_changed_unit_are_walked_by_the_child(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("read_limit", [splitwalk.READ_LIMIT, 4])
+def test_changed_units_are_walked_by_the_child(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_limit: int
 ) -> None:
-    monkeypatch.setattr(splitwalk, "READ_LIMIT", 4)  # the child reads no changed file
+    """Every unit changes (p0..p7 and d), but not their subfolders: the child answers the
+    units, the parent storing the files it read; when it reads none (they are all at least
+    *read_limit* bytes), it answers their unchanged subfolders (p0/sub .. p7/sub)."""
+    monkeypatch.setattr(splitwalk, "READ_LIMIT", read_limit)
     src = tmp_path / "src"
     build(src, tree())
     settle()
     with Store(tmp_path / "split") as store:
         take(store, "s", src)
-        _every_unit_changed(src)
+        for i in range(8):
+            (src / f"p{i}" / "f0").write_bytes(b"changed")
+        (src / "d" / "c.txt").write_bytes(b"changed")
+        settle()
         got = take(store, "s", src)
-    # p0/sub .. p7/sub from the child; d, the first unit, is the parent's before it waits
-    assert (USED, CHANGED) == ([8], [0])
+        # eight answers; d, the first unit, is the parent's before it waits
+        assert (USED, CHANGED) == ([8], [8 if read_limit > 7 else 0])
+        assert snapshot_contents(store, got) == scan(src)  # the files the parent stored
     with Store(tmp_path / "fresh") as fresh:
         assert take(fresh, "s", src).root == got.root
     _no_child_left()
