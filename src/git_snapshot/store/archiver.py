@@ -1051,7 +1051,7 @@ def create_snapshot(
             snap.record = hashlib.sha256(record).digest()
             writer.add(RECORD, snap.record, record)
             packs = writer.finish()
-            store.index.add_snapshot(packs, snap)
+            store.index.add_snapshot(packs, snap, recent=base is not None)
         except (OSError, sqlite3.Error) as exc:
             writer.abort()
             _unlink_packs(store, packs)  # no row names them: they would only be orphans

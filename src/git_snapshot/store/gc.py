@@ -126,6 +126,7 @@ def preview(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
 
 def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
     """What to delete and repack; the caller holds the exclusive lock."""
+    store.index.merge_recent()  # every object in one table (no writer adds one meanwhile)
     packs = store.index.gc_packs()
     on_disk = store.pack_names()
     if on_disk and not packs:

@@ -29,8 +29,20 @@ def take(worktree: str) -> dict[str, object]:
         if res.new:
             wt.apply_retention(store, repo, cfg)
         _retarget(store, repo, res.snapshot)
+        _merge(store)
     s = res.snapshot
     return {"id": s.id, "new": res.new, "created": s.created, "files": s.files}
+
+
+def _merge(store: Any) -> None:
+    """Move the objects rebuilt snapshots listed in the index's recent table (this one's,
+    the hooks' since the last) into its objects table: off the hooks' time (store/index.py).
+    Skipped when the store is busy or the disk full: the next one does it."""
+    import contextlib
+    import sqlite3
+
+    with contextlib.suppress(sqlite3.Error), store.lock():
+        store.index.merge_recent()
 
 
 def _retarget(store: Any, repo: Any, snap: Any) -> None:

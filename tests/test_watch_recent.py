@@ -1,0 +1,96 @@
+"""The index's recent table (store/index.py): a snapshot rebuilt from the dirty set lists its
+objects there, every reader finds them, and they move into objects off the hooks' time (the
+watcher's worker, gc, any other snapshot) without losing one (real store, real git)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storehelpers import snapshot_contents
+from test_watch_dirtyset import Daemon
+from test_watch_dirtyset import _on_disk
+from test_watch_dirtyset import _take
+from test_watch_dirtyset import watched  # noqa: F401  (a fixture)
+
+from git_snapshot.store import Store
+from git_snapshot.store.gc import gc
+from git_snapshot.store.objects import BLOB
+from git_snapshot.store.objects import digest
+from git_snapshot.watch import dirtyset
+from git_snapshot.watch import take
+
+
+def _rows(store: Store, table: str) -> set[bytes]:
+    return {bytes(k) for (k,) in store.index.db.execute(f"SELECT key FROM {table}")}
+
+
+def test_rebuilt_objects_are_listed_apart_read_and_merged(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+) -> None:
+    store, top, daemon = watched
+    first = _take(store, top)  # the epoch's first snapshot: a full walk, into objects
+    assert _rows(store, "recent") == set()
+    (top / "a" / "b" / "c" / "f1.txt").write_text("changed\n")
+    daemon.entries(top / "a" / "b" / "c" / "f1.txt")
+    snap = _take(store, top)
+    recent = _rows(store, "recent")
+    blob = digest(b"changed\n")
+    # the new blob, the trees of a/b/c, a/b, a and the root, the record: there, not in objects
+    assert {blob, snap.root, snap.record} <= recent and len(recent) == 6
+    assert recent.isdisjoint(_rows(store, "objects"))
+    assert store.index.has(blob) and store.index.locate(blob) is not None
+    assert store.index.known([blob, first.root]) == {blob, first.root}
+    assert set(store.index.locate_many([blob, snap.root])) == {blob, snap.root}
+    assert blob in store.index.object_keys()
+    assert _on_disk(top) == snapshot_contents(store, snap)
+    # the next rebuilt snapshot adds its own; the worker's merge moves them all
+    (top / "e" / "f0.txt").write_text("again\n")
+    daemon.entries(top / "e" / "f0.txt")
+    later = _take(store, top)
+    assert len(_rows(store, "recent")) == 6 + 4  # (the blob, e, the root, the record)
+    take._merge(store)
+    assert _rows(store, "recent") == set()
+    assert recent <= _rows(store, "objects")
+    assert _on_disk(top) == snapshot_contents(store, later)
+    # gc moves them first (else it would find their packs unused and delete them)
+    (top / "e" / "f1.txt").write_text("once more\n")
+    daemon.entries(top / "e" / "f1.txt")
+    last = _take(store, top)
+    assert _rows(store, "recent")
+    gc(store)
+    assert _rows(store, "recent") == set()
+    assert _on_disk(top) == snapshot_contents(store, last)
+    assert snapshot_contents(store, snap)[b"a/b/c/f1.txt"].data == b"changed\n"  # (older)
+    # a full walk's snapshot (events were lost) moves them in its own transaction
+    (top / "e" / "f2.txt").write_text("x\n")
+    daemon.entries(top / "e" / "f2.txt")
+    _take(store, top)
+    assert _rows(store, "recent")
+    dirtyset.mark_all(store.path, str(top), "overflow (the test)")
+    (top / "e" / "f2.txt").write_text("y\n")
+    full = _take(store, top)
+    assert _rows(store, "recent") == set()
+    assert _on_disk(top) == snapshot_contents(store, full)
+
+
+def test_a_damaged_object_stored_again_is_healed_out_of_recent(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+) -> None:
+    store, top, daemon = watched
+    _take(store, top)
+    path = top / "a" / "d" / "f0.txt"
+    path.write_text("fresh\n")
+    daemon.entries(path)
+    _take(store, top)
+    key = digest(b"fresh\n")
+    assert key in _rows(store, "recent")
+    bad = store.index.locate(key)
+    assert bad is not None
+    store.index.mark_damaged(key, "damaged by the test")
+    daemon.entries(path)  # looked at again, unchanged: its damaged copy is not reused
+    snap = _take(store, top)
+    assert store.index.damaged() == {}
+    assert key not in _rows(store, "recent") and key in _rows(store, "objects")
+    healed = store.index.locate(key)
+    assert healed is not None and healed.pack != bad.pack and healed.type == BLOB
+    assert _on_disk(top) == snapshot_contents(store, snap)
