@@ -40,10 +40,11 @@ if TYPE_CHECKING:
 
 def _zstd_error() -> type[Exception]:
     """zstandard's error type, imported when an error is being matched: a hook that reads
-    no object never imports zstandard."""
-    import zstandard
+    no object never imports zstandard (nor its package's __init__: store/zstd.py)."""
+    from git_snapshot.store import zstd
 
-    return zstandard.ZstdError
+    error: type[Exception] = zstd.load().ZstdError
+    return error
 
 
 def _make_dir(path: str) -> None:

@@ -163,10 +163,18 @@ class FinishedPack:
         return f"FinishedPack(name={self.name!r}, size={self.size}, {len(self.objects)} objects)"
 
 
-def _zstd_error(message: str) -> Exception:
-    import zstandard  # not at import time: the hook path imports this module
+def _zstd() -> Any:
+    """zstandard's API, loaded on first use (the hook path imports this module) without its
+    package's costly __init__ (store/zstd.py)."""
+    from git_snapshot.store import zstd
 
-    return zstandard.ZstdError(message)
+    return zstd.load()
+
+
+def _zstd_error(message: str) -> Exception:
+    zstandard = _zstd()
+    error: Exception = zstandard.ZstdError(message)
+    return error
 
 
 class _Compressors(_thread._local):  # threading.local
@@ -254,8 +262,7 @@ def _plain() -> zstandard.ZstdCompressor:
     """This thread's compressor without a dictionary."""
     c = _COMPRESSORS
     if c.plain is None:
-        import zstandard
-
+        zstandard = _zstd()
         c.plain = zstandard.ZstdCompressor(level=LEVEL, write_checksum=True)
     return c.plain
 
@@ -267,16 +274,14 @@ def _compress(
     if zdict is None and level != LEVEL:
         comp = c.levels.get(level)
         if comp is None:
-            import zstandard
-
+            zstandard = _zstd()
             comp = c.levels[level] = zstandard.ZstdCompressor(level=level, write_checksum=True)
         return comp.compress(data)
     if zdict is None:
         return (c.plain or _plain()).compress(data)
     comp = c.dicts.get(id(zdict))
     if comp is None:
-        import zstandard
-
+        zstandard = _zstd()
         c.dicts.clear()  # one dictionary at a time per thread
         comp = zstandard.ZstdCompressor(dict_data=zdict, compression_params=_dict_params())
         c.dicts[id(zdict)] = comp
@@ -342,8 +347,8 @@ def _give_back_big_blocks() -> None:
 
 
 def _dict_params() -> zstandard.ZstdCompressionParameters:
-    import zstandard
-
+    if not TYPE_CHECKING:  # type checkers see the module imported above
+        zstandard = _zstd()
     return zstandard.ZstdCompressionParameters.from_level(
         LEVEL, hash_log=DICT_HASH_LOG, chain_log=DICT_CHAIN_LOG, write_checksum=1
     )
@@ -450,8 +455,7 @@ class PackWriter:
             good = [p for p in small[::step] if len(_compress(p, None)) < 0.8 * len(p)]
             content = b"".join(good[:: max(1, len(good) // pieces)][:pieces])
         if len(content) >= DICT_MIN // 32:
-            import zstandard
-
+            zstandard = _zstd()
             self._zdict = zstandard.ZstdCompressionDict(
                 content, dict_type=zstandard.DICT_TYPE_RAWCONTENT
             )
@@ -780,8 +784,7 @@ class PackReader:
                 if size > DICT_MAX_SIZE or length > DICT_MAX_SIZE:
                     raise _zstd_error("the pack's dictionary is damaged")
                 frame = self._pread(pack, len(head), length)
-                import zstandard
-
+                zstandard = _zstd()
                 content = zstandard.ZstdDecompressor().decompress(frame, max_output_size=size)
                 if len(content) != size or hashlib.sha256(content).digest() != key:
                     raise _zstd_error("the pack's dictionary is damaged")
@@ -792,8 +795,7 @@ class PackReader:
         """This thread's decompressor without a dictionary."""
         local = self._local
         if local.plain is None:
-            import zstandard
-
+            zstandard = _zstd()
             local.plain = zstandard.ZstdDecompressor()
         return local.plain
 
@@ -807,8 +809,8 @@ class PackReader:
         content = self.dictionary(pack)
         if content is None:
             return self._plain()
-        import zstandard
-
+        if not TYPE_CHECKING:  # type checkers see the module imported above
+            zstandard = _zstd()
         d = zstandard.ZstdDecompressor(
             dict_data=zstandard.ZstdCompressionDict(
                 content, dict_type=zstandard.DICT_TYPE_RAWCONTENT
@@ -914,8 +916,7 @@ class PackReader:
             raise _zstd_error(f"pack {pack} at {offset}: not a group record")
         if total > GROUP_LIMIT:
             raise _zstd_error(f"pack {pack} at {offset}: group table is damaged (too big)")
-        import zstandard
-
+        zstandard = _zstd()
         declared = zstandard.get_frame_parameters(memoryview(rec)[start:]).content_size
         if declared not in (total, zstandard.CONTENTSIZE_UNKNOWN):
             raise _zstd_error(f"group holds {declared} bytes, its header says {total}")
@@ -925,8 +926,8 @@ class PackReader:
         """A decompressor for one partly read group (a stream cannot share its context:
         another decompression in between resets it), with *pack*'s dictionary if it has
         one; the dictionary object is kept per thread, so zstd digests it once."""
-        import zstandard
-
+        if not TYPE_CHECKING:  # type checkers see the module imported above
+            zstandard = _zstd()
         zdicts = self._local.zdicts
         if pack in zdicts:
             zdict = zdicts[pack]
@@ -1000,8 +1001,7 @@ def _read_exactly(dctx: zstandard.ZstdDecompressor, frame: memoryview, size: int
     memory than *size*, whatever the frame's header claims. A frame whose header gives that
     size (the writer's do) is decompressed in one call (zstd then checks the size): 20 %
     less CPU than through a stream, which copies everything through its window."""
-    import zstandard
-
+    zstandard = _zstd()
     declared = zstandard.get_frame_parameters(frame).content_size
     if declared == size:
         data = dctx.decompress(frame, max_output_size=size)
