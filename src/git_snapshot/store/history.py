@@ -471,11 +471,15 @@ def find(
     matching: set[bytes] = set()  # ... and those it accepted
     root = b""
 
+    # by_path's entry holding only the name, made without Entry's Python __new__ (the first
+    # delta names every path: 70k on M)
+    new, rest = tuple.__new__, tuple(Entry(b"", 0, 0, 0, 0, b""))[1:]
+
     def hot_paths(d: deltas.Delta) -> set[bytes]:
         """by_path: the paths of *d* that matter (they match, or end a run)."""
         here = set(d.paths)
         for path in here.difference(known):
-            if match(path, Entry(path.rpartition(b"/")[2], 0, 0, 0, 0, b"")):
+            if match(path, new(Entry, (path.rpartition(b"/")[2], *rest))):
                 matching.add(path)
         known.update(here)
         hot = here.intersection(matching)
