@@ -206,3 +206,20 @@ def test_bad_exclude_pattern_is_one_line_not_a_crash(repo: Path) -> None:
     git(repo, "config", "snapshot.exclude", "[z-a].txt")
     ran = gs(repo, rc=1)
     assert ran.err_lines == [ran.err.strip()] and "[z-a].txt" in ran.err
+
+
+@pytest.mark.parametrize(
+    ("within", "seconds"), [("14d", 14 * 86400), ("1d12h", 36 * 3600), ("2.weeks.ago", None)]
+)
+def test_keep_within_reads_units_and_gits_dates(
+    repo: Path, within: str, seconds: int | None
+) -> None:
+    """snapshot.keepWithin: units read by worktree itself, git's date syntax through snapids
+    (imported for that only); the policy's window either way."""
+    git(repo, "config", "snapshot.keepWithin", within)
+    cfg = worktree.settings(gitrepo.find_repo(str(repo)))
+    got = cfg.policy().keep_within
+    if seconds is not None:
+        assert got == seconds
+    else:
+        assert abs(got - 14 * 86400) < 60

@@ -7,13 +7,13 @@ import time
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
-from git_snapshot import snapids
 from git_snapshot.ctx import record
 from git_snapshot.errors import UserError
 from git_snapshot.store import location
 from git_snapshot.store.result import Result
 from git_snapshot.store.retention import Policy
 from git_snapshot.store.retention import forget_auto
+from git_snapshot.store.retention import parse_duration
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -77,11 +77,22 @@ class Settings(_Settings):
         """The retention these settings ask for."""
         return Policy(
             self.keep_last,
-            snapids.duration(self.keep_within),
+            _duration(self.keep_within),
             self.keep_hourly,
             self.keep_daily,
             self.keep_weekly,
         )
+
+
+def _duration(text: str) -> float:
+    """snapids.duration: '14d' and the like read here; git's syntax ('2.weeks.ago') by snapids,
+    imported then only (with what it imports: not on an unchanged watched hook's path)."""
+    try:
+        return parse_duration(text)
+    except UserError:
+        from git_snapshot import snapids
+
+        return snapids.duration(text)
 
 
 # snapshot.* keys read as git reads them (git config --type=bool / --type=int)
@@ -108,7 +119,7 @@ def settings(repo: gitrepo.Repo) -> Settings:
 
     within_set = cfg.get("snapshot.keepwithin")
     within = within_set[-1] if within_set else DEFAULT_KEEP_WITHIN
-    snapids.duration(within)  # a bad one is said now, not after the next snapshot
+    _duration(within)  # a bad one is said now, not after the next snapshot
     return Settings(
         excludes=tuple(cfg.get("snapshot.exclude", [])),
         skip_cache_dirs=flag("skipCacheDirs"),

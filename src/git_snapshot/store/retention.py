@@ -9,7 +9,6 @@ from git_snapshot.ctx import record
 from git_snapshot.errors import UserError
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
-from git_snapshot.store.reserve import with_room
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 
@@ -160,6 +159,9 @@ def forget(store: Store, snaps: list[Snapshot], dry_run: bool = False) -> list[S
     """Forget *snaps* (a tombstone pack, then the index rows); on a full disk the store's
     reserve makes room for that. Their space is reclaimed by the next gc."""
     if snaps and not dry_run:
+        # (imported here: a hook that forgets nothing, the usual one, does not need it)
+        from git_snapshot.store.reserve import with_room
+
         # shared, as a snapshot: the tombstone pack is in packs/ before its index rows, and a
         # gc in between would take it for an orphan and delete it
         with store.lock():
