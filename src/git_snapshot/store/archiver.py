@@ -975,7 +975,7 @@ def create_snapshot(
     with store.lock(), _gc_paused():
         generation = store.index.meta_get("generation", "0")
         cpath = filescache.cache_path(store.cache_dir, source, directory)
-        writer = PackWriter(store.path, dictionary=True, threads=_threads())
+        writer = PackWriter(store.path, dictionary=True, threads=_compressors())
         packs: list[FinishedPack] = []
         try:
             prev = _unchanged(store, source, worktree, opts)
@@ -989,7 +989,7 @@ def create_snapshot(
                 # than it saves on a few MB), at a faster level (the writer above holds nothing)
                 writer = PackWriter(
                     store.path,
-                    threads=_threads(),
+                    threads=_compressors(),
                     pool_after=0,
                     level=REBUILD_LEVEL,
                     tree_level=REBUILD_TREE_LEVEL,
@@ -997,7 +997,7 @@ def create_snapshot(
             elif cache.root:  # not a first snapshot: what changed, compressed beside the walk,
                 # without a dictionary (M, 1 % edited: store after 3 snapshots 123.38 -> 123.24
                 # MB, 6 % less CPU: its record and choice cost more than it saves on a few MB)
-                writer = PackWriter(store.path, threads=_threads(), pool_after=0)
+                writer = PackWriter(store.path, threads=_compressors(), pool_after=0)
             walker = _Walker(store, writer, cache, opts, start_ns)
             # an empty store (a first snapshot): no index query per batch of objects
             empty = store.index.db.execute("SELECT 1 FROM objects LIMIT 1").fetchone() is None
@@ -1114,8 +1114,16 @@ def _read_ahead_pays() -> bool:
 
 
 def _threads() -> int:
-    """Threads that compress (zstd releases the GIL): one per core, at most 4."""
+    """Threads that read ahead (_ReadAhead): one per core, at most 4."""
     return max(1, min(4, os.cpu_count() or 1))
+
+
+def _compressors() -> int:
+    """Threads that compress (zstd releases the GIL): one core fewer than the machine has
+    (at least 1, at most 4). The walk keeps a core to itself and compresses a batch itself
+    whenever the pool is behind (PackWriter._submit): with as many as cores, a first snapshot
+    on 2 cores ran 3 busy threads, and the walk, its critical path, had 2/3 of a core."""
+    return max(1, min(4, (os.cpu_count() or 1) - 1))
 
 
 def _unlink_packs(store: Store, packs: list[FinishedPack]) -> None:

@@ -114,6 +114,8 @@ BATCH_BYTES = 1 << 20
 BATCH_OBJECTS = 256
 QUEUE = 8  # batches in flight when a pool compresses, at most
 QUEUE_BYTES = 8 << 20  # and at most this many raw bytes
+# Beyond either, the pool is behind: the writer's own thread compresses the next batch itself
+# instead of waiting (its frames wait in the queue, in order), up to 2 * QUEUE batches.
 POOL_AFTER = 8 << 20  # a writer given less than this compresses in its own thread
 SMALL_BLOCKS = 4 << 20  # blocks below this come from malloc's arenas (_give_back_big_blocks)
 
@@ -216,6 +218,24 @@ class _Future:
 
     def cancel(self) -> None:
         self.cancelled = True
+
+
+class _Done:
+    """A batch the writer compressed itself (the pool was behind): a finished _Future."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: Any) -> None:
+        self._value = value
+
+    def done(self) -> bool:
+        return True
+
+    def result(self) -> Any:
+        return self._value
+
+    def cancel(self) -> None:
+        pass
 
 
 class _Pool:
@@ -428,7 +448,8 @@ class PackWriter:
         self._group_bytes = 0
         # submitted batches, oldest first: per unit (object or group) the (type, key, raw
         # size) of its objects, a list for a group; raw bytes; the frames
-        self._queue: collections.deque[tuple[list[_Shape], int, _Future]] = collections.deque()
+        self._queue: collections.deque[tuple[list[_Shape], int, _Future | _Done]]
+        self._queue = collections.deque()
         self._queued = 0  # raw bytes in the queue
         # keys among those given that the store holds already (set by the archiver)
         self.known: Callable[[list[bytes]], set[bytes]] | None = None
@@ -523,7 +544,7 @@ class PackWriter:
         if self._batch_bytes >= BATCH_BYTES or len(self._batch) >= BATCH_OBJECTS:
             self._submit()
             if self._pool is not None:  # the queue grows only here
-                self._drain(QUEUE)
+                self._drain(2 * QUEUE)
 
     def _submit(self, close: bool = False) -> None:
         """Compress the batch with the dictionary of the moment: in the pool if there is one,
@@ -564,10 +585,17 @@ class PackWriter:
             for unit, frame in zip(units, _compress_all(datas, zdict)):
                 self._write_unit(_shape(unit, zdict), frame)
             return
-        fut = self._pool.submit(
-            _compress_all, _datas(units, zdict, self._level, self._tree_level), zdict
-        )
-        self._queue.append(([_shape(u, zdict) for u in units], size, fut))
+        datas = _datas(units, zdict, self._level, self._tree_level)
+        shapes = [_shape(u, zdict) for u in units]
+        q = self._queue
+        if (len(q) >= QUEUE or self._queued >= QUEUE_BYTES) and len(q) < 2 * QUEUE:
+            # the pool is behind: compressed here rather than waited for. With one thread
+            # fewer than cores in the pool, the walk keeps a core to itself and takes a share
+            # of the compression when it runs ahead (2 cores, 2 threads in the pool: the walk
+            # had 2/3 of a core, the critical path of a first snapshot)
+            q.append((shapes, 0, _Done(_compress_all(datas, zdict))))
+            return
+        q.append((shapes, size, self._pool.submit(_compress_all, datas, zdict)))
         self._queued += size
 
     def _drain(self, keep: int) -> None:
@@ -576,7 +604,7 @@ class PackWriter:
         if keep == 0 and (self._batch or self._group):
             self._submit(close=True)
         q = self._queue
-        while q and (len(q) > keep or self._queued > QUEUE_BYTES or q[0][2].done()):
+        while q and (len(q) > keep or self._queued > 2 * QUEUE_BYTES or q[0][2].done()):
             items, size, fut = q.popleft()
             self._queued -= size
             for unit, frame in zip(items, fut.result(), strict=True):

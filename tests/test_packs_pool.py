@@ -1,0 +1,78 @@
+"""A writer whose pool is behind compresses the next batch in its own thread (packs._Done)
+instead of waiting: the pack is the one a writer without a pool writes, byte for byte."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from git_snapshot.store import archiver
+from git_snapshot.store import packs
+from git_snapshot.store.objects import BLOB
+from git_snapshot.store.objects import TREE
+
+WORDS = [b"alpha", b"beta", b"gamma", b"delta", b"epsilon", b"zeta", b"eta", b"theta"]
+
+
+def _objects(seed: int) -> list[tuple[int, bytes, bytes]]:
+    rnd = random.Random(seed)
+    out = []
+    for i in range(400):
+        if i % 50 == 7:
+            data = rnd.randbytes(rnd.randint(300 << 10, 600 << 10))  # a frame of its own
+        else:
+            data = b" ".join(rnd.choices(WORDS, k=rnd.randint(0, 3000)))
+        out.append((TREE if i % 97 == 3 else BLOB, rnd.randbytes(32), data))
+    return out
+
+
+def _write(root: Path, objects: list[tuple[int, bytes, bytes]], threads: int) -> bytes:
+    (root / "tmp").mkdir(parents=True)
+    (root / "packs").mkdir()
+    w = packs.PackWriter(str(root), dictionary=True, threads=threads, pool_after=0)
+    for type_, key, data in objects:
+        w.add(type_, key, data)
+    (done,) = w.finish()
+    assert len(done.objects) == len(objects)
+    return (root / "packs" / done.name).read_bytes()
+
+
+def test_a_writer_whose_pool_is_behind_compresses_itself_in_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    objects = _objects(1)
+    alone = _write(tmp_path / "alone", objects, threads=0)
+    monkeypatch.setattr(packs, "QUEUE", 2)
+    monkeypatch.setattr(packs, "BATCH_OBJECTS", 8)
+    fast = packs._compress_all
+
+    def slowly(*args: Any) -> Any:  # the pool's thread: always behind the writer
+        time.sleep(0.02)
+        return fast(*args)
+
+    real_submit = packs._Pool.submit
+    monkeypatch.setattr(packs._Pool, "submit", lambda self, fn, *a: real_submit(self, slowly, *a))
+    inline: list[int] = []
+    real_done = packs._Done.__init__
+
+    def done(self: Any, value: Any) -> None:
+        inline.append(threading.get_ident())
+        real_done(self, value)
+
+    monkeypatch.setattr(packs._Done, "__init__", done)
+    pooled = _write(tmp_path / "pool", objects, threads=1)
+    assert pooled == alone
+    assert inline and set(inline) == {threading.get_ident()}  # the writer's own thread
+    assert [t for t in threading.enumerate() if t.name == "git-snapshot-zstd"] == []
+
+
+def test_the_pool_has_a_core_fewer_than_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    for cores, threads in ((None, 1), (1, 1), (2, 1), (3, 2), (8, 4)):
+        monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
+        assert archiver._compressors() == threads
