@@ -134,6 +134,7 @@ WATCHED_UNUSED = {
     "git_snapshot.store.objects": "store.core imports it where an object is read or written",
     "git_snapshot.store.records": "the same (a tombstone when snapshots are forgotten)",
     "git_snapshot.snapids": "worktree reads keepWithin's units itself; git's dates need it",
+    "git_snapshot.store.reserve": "a Store finds the reserve in place with a stat",
     "git_snapshot.losses": "imported for a report or held lines only",
     "git_snapshot.output": "imported to print a new snapshot's warnings or a report",
     "json": "imports re and compiles its patterns: imported where used",

@@ -14,6 +14,10 @@ from git_snapshot.store.index import Location
 from git_snapshot.store.index import Snapshot
 
 SUBDIRS = ("packs", "tmp", "cache")
+# the space set aside for prune (store/reserve.py), found in place by a stat when a Store
+# opens, without importing that module (a hook's path)
+RESERVE_NAME = "reserve"
+RESERVE_BYTES = 1 << 20
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -80,13 +84,14 @@ class Store:
         self._reader: PackReader | None = None  # made on first read (the packs module too)
         if not repairing:
             self.index = self._open_index()
-            from git_snapshot.store.reserve import ensure_reserve
-
             if _has_entries(self.tmp_dir):  # else not even an import of gc (the hook path)
                 from git_snapshot.store.gc import sweep_leftovers  # gc builds on this module
 
                 sweep_leftovers(self)  # what a killed run left in tmp/, unless someone works here
-            ensure_reserve(self)  # room for prune to commit on a full disk
+            if not _reserve_in_place(self.path):  # the usual case: one stat, no import
+                from git_snapshot.store.reserve import ensure_reserve
+
+                ensure_reserve(self)  # room for prune to commit on a full disk
 
     def _open_index(self) -> Index:
         """The index, refusing one that is lost or damaged while packs exist: an empty index
@@ -341,6 +346,14 @@ class Store:
             if s.id == num:
                 return s
         raise UserError(f"no snapshot {num} for this repository; see 'git snapshot list'")
+
+
+def _reserve_in_place(store_path: str) -> bool:
+    """reserve.ensure_reserve's own first check: the reserve is there, whole."""
+    try:
+        return os.stat(os.path.join(store_path, RESERVE_NAME)).st_size >= RESERVE_BYTES
+    except OSError:
+        return False
 
 
 def _has_entries(path: str) -> bool:

@@ -12,6 +12,8 @@ import errno
 import os
 
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
+from git_snapshot.store.core import RESERVE_BYTES as RESERVE_BYTES  # a Store checks it too
+from git_snapshot.store.core import RESERVE_NAME as NAME
 from git_snapshot.store.safewrite import temp_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -26,9 +28,6 @@ if TYPE_CHECKING:
     from git_snapshot.store.core import Store
 
     T = TypeVar("T")
-
-RESERVE_BYTES = 1 << 20
-NAME = "reserve"
 
 # errors that mean the disk cannot take a write (SQLite reports them in words)
 NO_ROOM_ERRNOS = (errno.ENOSPC, errno.EDQUOT)
