@@ -398,14 +398,24 @@ class Index:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return str(row[0]) if row else default
 
+    def _tables(self) -> tuple[str, ...]:
+        """Where to look for objects, recent first: a merge moves rows from recent into
+        objects (never back) between two queries, so a row missed in recent is then in
+        objects. Without recent when it is empty: the objects a caller can know of were
+        committed before, so they are in objects now and stay there (a query of an empty
+        recent still costs its IN list: ~1.5 ms per 500 keys)."""
+        if self.db.execute("SELECT 1 FROM recent LIMIT 1").fetchone() is None:
+            return ("objects",)
+        return ("recent", "objects")
+
     def has(self, key: bytes) -> bool:
-        return (
-            self.db.execute("SELECT 1 FROM objects WHERE key=?", (key,)).fetchone() is not None
-            or self.db.execute("SELECT 1 FROM recent WHERE key=?", (key,)).fetchone() is not None
+        return any(
+            self.db.execute(f"SELECT 1 FROM {table} WHERE key=?", (key,)).fetchone()
+            for table in self._tables()
         )
 
     def locate(self, key: bytes) -> Location | None:
-        for table in ("objects", "recent"):
+        for table in self._tables():
             row = self.db.execute(
                 f"SELECT p.name, o.offset, o.length, o.size, o.type, o.member FROM {table} o "
                 "JOIN packs p ON p.id = o.pack WHERE o.key=?",
@@ -420,10 +430,11 @@ class Index:
         objects in batches; a query per object, which lets go of the GIL, made the walking
         thread wait on the compressing ones)."""
         out: set[bytes] = set()
+        tables = self._tables()
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
             marks = ",".join("?" * len(part))
-            for table in ("objects", "recent"):
+            for table in tables:
                 sql = f"SELECT key FROM {table} WHERE key IN ({marks})"
                 out.update(bytes(k) for (k,) in self.db.execute(sql, part))
         return out
@@ -433,9 +444,10 @@ class Index:
         hundred keys instead of one per key, for readers of many objects (restore)."""
         out: dict[bytes, Location] = {}
         todo = list(keys)
+        tables = self._tables()
         for i in range(0, len(todo), 500):
             part = todo[i : i + 500]
-            for table in ("recent", "objects"):  # (objects' row kept when a key is in both)
+            for table in tables:  # (objects' row kept when a key is in both)
                 rows = self.db.execute(
                     "SELECT o.key, p.name, o.offset, o.length, o.size, o.type, o.member "
                     f"FROM {table} o "
