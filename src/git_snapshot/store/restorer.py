@@ -34,8 +34,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 
-import zstandard
-
 from git_snapshot.errors import UserError
 from git_snapshot.store import forked
 from git_snapshot.store import leftovers
@@ -51,6 +49,14 @@ from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import digest_fd
 from git_snapshot.store.safewrite import temp_name
 from git_snapshot.store.validate import show
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import zstandard
+else:  # its C backend without the package's costly __init__ (store/zstd.py)
+    from git_snapshot.store import zstd as _zstd
+
+    zstandard = _zstd.load()
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 _NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
