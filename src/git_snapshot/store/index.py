@@ -515,7 +515,8 @@ class Index:
         """Enter new packs and the snapshot (whose number was reserved) in one transaction;
         with *recent* (a rebuilt snapshot's few objects), their rows go to the recent table,
         else the recent rows are moved into objects first."""
-        import json  # in the functions that use it: json imports re (see Snapshot.meta)
+        # json.dumps(meta, sort_keys=True)'s text without importing json (re): records.dumps
+        from git_snapshot.store.records import dumps
 
         with self.write() as db:
             if recent and db.execute("SELECT count(*) FROM recent").fetchone()[0] < RECENT_MAX:
@@ -540,7 +541,7 @@ class Index:
                     snap.bytes,
                     snap.added_bytes,
                     snap.skipped,
-                    json.dumps(snap.meta, sort_keys=True),
+                    dumps(snap.meta, ", ", ": "),
                     snap.record,
                 ),
             )
