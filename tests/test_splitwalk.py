@@ -140,7 +140,7 @@ def _taking(monkeypatch: pytest.MonkeyPatch, before: Any) -> list[bool]:
     answered: list[bool] = []
 
     def changed(self: splitwalk.Split, walker: Any, rel: bytes, *args: Any) -> Any:
-        e = real(self, walker, rel, *args[:-1], before(rel, args[-1]))
+        e = real(self, walker, rel, *args[:-1], before(rel, args[-1]))  # type: ignore[call-arg]
         answered.append(e is not None)
         return e
 
@@ -323,12 +323,15 @@ def _nested(seed: int, files: int) -> D:
     """Folders three deep (8 x 8 x 4), *files* small files spread over them."""
     rnd = random.Random(seed)
     root = D()
-    leaves = []
+    leaves: list[D] = []
     for i in range(8):
         top = root.children[b"t%d" % i] = D()
         for j in range(8):
             mid = top.children[b"m%d" % j] = D()
-            leaves += [mid, *(mid.children.setdefault(b"l%d" % k, D()) for k in range(4))]
+            leaves.append(mid)
+            for k in range(4):
+                leaf = mid.children[b"l%d" % k] = D()
+                leaves.append(leaf)
     for n in range(files):
         rnd.choice(leaves).children[b"f%05d" % n] = F(rnd.randbytes(rnd.randrange(2000)))
     return root
