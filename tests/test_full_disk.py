@@ -90,8 +90,9 @@ def test_reads_work_and_prune_frees_space_on_a_full_disk(
     gs(repo, "restore", "3", "--to", str(out))
     assert state_diff(want, tree_state(out, skip=())) == []
 
-    # a write fails with one line naming the disk
-    write(repo / "new.txt", "x" * 100_000)
+    # a write fails with one line naming the disk (a file that cannot fit: 100 KB of "x"
+    # compress into a few hundred bytes, and a snapshot of them could fit in 600 KiB)
+    (repo / "new.txt").write_bytes(os.urandom(leave + (512 << 10)))
     _one_line(gs(repo, rc=None), str(small_store))
 
     # prune frees space, even with nothing at all free
