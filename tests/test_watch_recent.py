@@ -6,7 +6,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from storehelpers import D
+from storehelpers import F
+from storehelpers import build
+from storehelpers import scan
 from storehelpers import snapshot_contents
+from storehelpers import take as take_snapshot
 from test_watch_dirtyset import Daemon
 from test_watch_dirtyset import _on_disk
 from test_watch_dirtyset import _take
@@ -94,3 +100,28 @@ def test_a_damaged_object_stored_again_is_healed_out_of_recent(
     healed = store.index.locate(key)
     assert healed is not None and healed.pack != bad.pack and healed.type == BLOB
     assert _on_disk(top) == snapshot_contents(store, snap)
+
+
+def test_an_index_of_schema_4_is_read_on_a_full_disk_and_migrated_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from git_snapshot.store import index as index_mod
+
+    monkeypatch.setenv("GIT_SNAPSHOT_ALLOW_EPHEMERAL", "1")
+    room = index_mod._low_space
+    src = tmp_path / "src"
+    build(src, D({b"f": F(b"data"), b"d": D({b"g": F(b"more")})}))
+    with Store(tmp_path / "store") as s:
+        snap = take_snapshot(s, "src", src)
+        s.index.db.execute("DROP TABLE recent")
+        s.index.db.execute("PRAGMA user_version=4")
+    monkeypatch.setattr(index_mod, "_low_space", lambda path: True)
+    with Store(tmp_path / "store") as s:  # read-only: not migrated, no recent table
+        assert s.index.readonly and not s.index.has_recent
+        assert scan(src) == snapshot_contents(s, snap)
+        assert len(s.index.object_keys()) == s.index.object_count() == 5
+        assert s.index.known([snap.root]) == {snap.root} and s.index.merge_recent() == 0
+    monkeypatch.setattr(index_mod, "_low_space", room)
+    with Store(tmp_path / "store") as s:  # room again: migrated
+        assert s.index.db.execute("PRAGMA user_version").fetchone()[0] == 5
+        assert s.index.has_recent and s.index.object_count() == 5

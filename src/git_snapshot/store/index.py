@@ -286,6 +286,10 @@ class Index:
     """*path* must exist or be creatable. The caller (Store) decides whether a missing index
     may be created: a store whose packs exist but whose index is gone needs ``repair``."""
 
+    # the recent table exists (False only for an index of schema 4 opened read-only on a
+    # full disk, which cannot be migrated: it has none)
+    has_recent = True
+
     def __init__(self, path: str) -> None:
         self.path = path
         self.readonly = False
@@ -326,6 +330,7 @@ class Index:
         if version > SCHEMA_VERSION:
             self.db.close()
             _refuse_newer(self.path, version)
+        self.has_recent = version >= 5
 
     def _reopen_for_writing(self) -> None:
         """A write on an index opened read-only: possible once the disk has room again (e.g.
@@ -336,6 +341,7 @@ class Index:
         self.db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         self._retry(self._setup)
         self.readonly = False
+        self.has_recent = True
 
     def _setup(self) -> None:
         self.db.execute("PRAGMA synchronous=FULL")
@@ -398,24 +404,27 @@ class Index:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return str(row[0]) if row else default
 
-    def _tables(self) -> tuple[str, ...]:
+    def tables(self) -> tuple[str, ...]:
         """Where to look for objects, recent first: a merge moves rows from recent into
         objects (never back) between two queries, so a row missed in recent is then in
         objects. Without recent when it is empty: the objects a caller can know of were
         committed before, so they are in objects now and stay there (a query of an empty
         recent still costs its IN list: ~1.5 ms per 500 keys)."""
-        if self.db.execute("SELECT 1 FROM recent LIMIT 1").fetchone() is None:
+        if (
+            not self.has_recent
+            or self.db.execute("SELECT 1 FROM recent LIMIT 1").fetchone() is None
+        ):
             return ("objects",)
         return ("recent", "objects")
 
     def has(self, key: bytes) -> bool:
         return any(
             self.db.execute(f"SELECT 1 FROM {table} WHERE key=?", (key,)).fetchone()
-            for table in self._tables()
+            for table in self.tables()
         )
 
     def locate(self, key: bytes) -> Location | None:
-        for table in self._tables():
+        for table in self.tables():
             row = self.db.execute(
                 f"SELECT p.name, o.offset, o.length, o.size, o.type, o.member FROM {table} o "
                 "JOIN packs p ON p.id = o.pack WHERE o.key=?",
@@ -430,7 +439,7 @@ class Index:
         objects in batches; a query per object, which lets go of the GIL, made the walking
         thread wait on the compressing ones)."""
         out: set[bytes] = set()
-        tables = self._tables()
+        tables = self.tables()
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
             marks = ",".join("?" * len(part))
@@ -444,7 +453,7 @@ class Index:
         hundred keys instead of one per key, for readers of many objects (restore)."""
         out: dict[bytes, Location] = {}
         todo = list(keys)
-        tables = self._tables()
+        tables = self.tables()
         for i in range(0, len(todo), 500):
             part = todo[i : i + 500]
             for table in tables:  # (objects' row kept when a key is in both)
@@ -555,7 +564,7 @@ class Index:
     def merge_recent(self) -> int:
         """Move the recent table's rows into objects (off the hooks' time: the watcher's
         worker after its snapshot, gc before its plan); how many rows were there."""
-        if self.db.execute("SELECT 1 FROM recent LIMIT 1").fetchone() is None:
+        if self.tables()[0] != "recent":
             return 0  # (no transaction: the common case of an empty table costs one read)
         with self.write() as db:
             return self._merge_recent(db)
@@ -676,15 +685,14 @@ class Index:
         return {k: n for k, n in self.db.execute("SELECT key, next_seq FROM sources")}
 
     def object_keys(self) -> list[bytes]:
-        rows = self.db.execute("SELECT key FROM objects UNION SELECT key FROM recent")
-        return [bytes(k) for (k,) in rows]
+        sql = " UNION ".join(f"SELECT key FROM {t}" for t in self.tables())
+        return [bytes(k) for (k,) in self.db.execute(sql)]
 
     def object_count(self) -> int:
         """Rows of objects and recent (a key in both counted twice: rare, an estimate)."""
-        row = self.db.execute(
-            "SELECT (SELECT count(*) FROM objects) + (SELECT count(*) FROM recent)"
-        ).fetchone()
-        return int(row[0])
+        return sum(
+            self.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in self.tables()
+        )
 
     def has_packs(self) -> bool:
         return self.db.execute("SELECT 1 FROM packs LIMIT 1").fetchone() is not None

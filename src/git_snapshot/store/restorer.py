@@ -570,8 +570,10 @@ class Restorer:
         # CPU on M where a query per pack built a list per pack first
         names = {pack_id: name for pack_id, (name, _) in index.gc_packs().items()}
         rows = index.db.execute(  # (recent: store/index.py; objects' row wins, read last)
-            "SELECT key, pack, offset, length, size, member FROM recent UNION ALL "
-            "SELECT key, pack, offset, length, size, member FROM objects"
+            " UNION ALL ".join(
+                f"SELECT key, pack, offset, length, size, member FROM {table}"
+                for table in index.tables()
+            )
         )
         self.locs = {bytes(k): (names[p], o, n, s, i) for k, p, o, n, s, i in rows}
 
