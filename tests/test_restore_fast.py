@@ -205,3 +205,35 @@ def test_a_full_disk_during_a_parallel_restore_is_one_line_and_cuts_no_file_shor
         want = scan(src, mtimes=False)
         cut = [p for p, s in written.items() if s.kind == "file" and s != want[p]]
         assert cut == []
+
+
+@pytest.mark.parametrize(("threads", "processes"), WRITERS)
+def test_a_full_disk_names_the_file_it_could_not_create(
+    store: Store, tmp_path: Path, threads: int, processes: bool | None
+) -> None:
+    """Small files whose contents lie in groups, created a group at a time: the one line names
+    the file the disk refused, not the first of its group (which was written whole)."""
+    src = tmp_path / "src"
+    build(
+        src,
+        D(
+            {
+                b"d%d" % j: D(
+                    {b"f%03d" % i: F(b"line %d of file %d\n" % (i, j) * 100) for i in range(300)}
+                )
+                for j in range(4)
+            }
+        ),
+    )
+    snap = take(store, "s", src)
+    with small_fs(tmp_path / "small", size="2m") as small:
+        out = small / "out"
+        with pytest.raises(UserError) as caught:
+            restore(store, snap, out, threads=threads, processes=processes)
+        said = str(caught.value)
+        assert "No space left" in said, said
+        named = said.split("restore stopped at ", 1)[1].split(": No space left", 1)[0]
+        rel = os.path.relpath(named.strip("'\""), out)
+        written = scan(out, mtimes=False)
+        assert len(written) > 10, "the disk filled before any group was written"
+        assert os.fsencode(rel) not in written, (rel, "was written whole: not the one refused")

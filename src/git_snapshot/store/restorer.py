@@ -920,9 +920,9 @@ class Restorer:
                         if after is None or after[1] != start or after[0] != pack:
                             break
                         j += 1
-                    at = self._members(work, i, j, taken, damaged, parent_pid)
-                    if at < j:
-                        return taken, damaged, None  # nobody is left to answer
+                    stopped, failed = self._members(work, i, j, taken, damaged, parent_pid)
+                    if failed is not None or stopped < j:  # (stopped: nobody is left to answer)
+                        return taken, damaged, failed
                     i = j
                     continue
                 end = start + length
@@ -974,7 +974,7 @@ class Restorer:
                         taken.append(k)
                 i = j
         except OSError as exc:  # a full disk: the path goes into the one-line error
-            return taken, damaged, (at, exc.errno or 0, exc.strerror or str(exc))
+            return taken, damaged, _failure(at, exc)
         return taken, damaged, None
 
     def _members(
@@ -985,11 +985,12 @@ class Restorer:
         taken: list[int],
         damaged: list[tuple[int, bytes, str]],
         parent_pid: int,
-    ) -> int:
+    ) -> tuple[int, tuple[int, int, str] | None]:
         """Create the files of work[i:j], whose contents lie in one group: decompressed once
         (unless every one of them was kept), each member checked against its key as a view
         of it (no copy), then created. A name taken meanwhile goes into *taken* (the careful
-        way then). Where it stopped: *j*, or before the first file once the restore is gone."""
+        way then). Where it stopped (*j*, or before the first file once the restore is gone),
+        and the failure of the file it could not create (a full disk), as _create gives it."""
         kept, shared, new_file, getppid = self.kept, self.shared, self._new_file, os.getppid
         content: bytes | None = None
         view = memoryview(b"")
@@ -997,7 +998,7 @@ class Restorer:
         k = i
         while k < j:
             if parent_pid and getppid() != parent_pid:
-                return k
+                return k, None
             parent, name, mode, mtime, ref, loc = work[k]
             pack, offset, length, size, inner = loc  # type: ignore[misc]
             data: bytes | memoryview | None = kept.get(ref)
@@ -1029,10 +1030,13 @@ class Restorer:
                     self.kept_bytes += size
             elif b"\0" in data:
                 holes = _ZEROS in data
-            if not new_file(parent, name, mode, mtime, data, holes):
-                taken.append(k)
+            try:
+                if not new_file(parent, name, mode, mtime, data, holes):
+                    taken.append(k)
+            except OSError as exc:  # this file, not the group's first, is the one named
+                return k, _failure(k, exc)
             k += 1
-        return j
+        return j, None
 
     def _dctx(self, pack: str) -> zstandard.ZstdDecompressor:
         """This thread's decompressor for the frames of *pack* (with its dictionary)."""
@@ -1457,6 +1461,11 @@ class _Workers:
         for pid in self.pids:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
+
+
+def _failure(k: int, exc: OSError) -> tuple[int, int, str]:
+    """_Done's failure: the file work[k] could not be created, and why."""
+    return k, exc.errno or 0, exc.strerror or str(exc)
 
 
 def _mismatch(data: bytes | memoryview, key: bytes, pack: str) -> str | None:
