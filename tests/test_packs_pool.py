@@ -1,5 +1,6 @@
-"""A writer whose pool is behind compresses the next batch in its own thread (packs._Done)
-instead of waiting: the pack is the one a writer without a pool writes, byte for byte."""
+"""A writer whose pool is behind compresses the next batch in its own thread
+(packs._Future.finished) instead of waiting: the pack is the one a writer without a pool
+writes, byte for byte."""
 
 from __future__ import annotations
 
@@ -59,13 +60,13 @@ def test_a_writer_whose_pool_is_behind_compresses_itself_in_order(
     real_submit = packs._Pool.submit
     monkeypatch.setattr(packs._Pool, "submit", lambda self, fn, *a: real_submit(self, slowly, *a))
     inline: list[int] = []
-    real_done = packs._Done.__init__
+    real_finished = packs._Future.finished
 
-    def done(self: Any, value: Any) -> None:
+    def finished(value: Any) -> Any:
         inline.append(threading.get_ident())
-        real_done(self, value)
+        return real_finished(value)
 
-    monkeypatch.setattr(packs._Done, "__init__", done)
+    monkeypatch.setattr(packs._Future, "finished", finished)
     pooled = _write(tmp_path / "pool", objects, threads=1)
     assert pooled == alone
     assert inline and set(inline) == {threading.get_ident()}  # the writer's own thread

@@ -224,23 +224,13 @@ class _Future:
     def cancel(self) -> None:
         self.cancelled = True
 
-
-class _Done:
-    """A batch the writer compressed itself (the pool was behind): a finished _Future."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: Any) -> None:
-        self._value = value
-
-    def done(self) -> bool:
-        return True
-
-    def result(self) -> Any:
-        return self._value
-
-    def cancel(self) -> None:
-        pass
+    @classmethod
+    def finished(cls, value: Any) -> _Future:
+        """A job done already (a batch the writer compressed itself: the pool was behind)."""
+        fut = cls()
+        fut._value = value
+        fut._lock.release()
+        return fut
 
 
 class _Pool:
@@ -457,8 +447,7 @@ class PackWriter:
         self._group_bytes = 0
         # submitted batches, oldest first: per unit (object or group) the (type, key, raw
         # size) of its objects, a list for a group; raw bytes; the frames
-        self._queue: collections.deque[tuple[list[_Shape], int, _Future | _Done]]
-        self._queue = collections.deque()
+        self._queue: collections.deque[tuple[list[_Shape], int, _Future]] = collections.deque()
         self._queued = 0  # raw bytes in the queue
         # keys among those given that the store holds already (set by the archiver)
         self.known: Callable[[list[bytes]], set[bytes]] | None = None
@@ -602,7 +591,7 @@ class PackWriter:
             # fewer than cores in the pool, the walk keeps a core to itself and takes a share
             # of the compression when it runs ahead (2 cores, 2 threads in the pool: the walk
             # had 2/3 of a core, the critical path of a first snapshot)
-            q.append((shapes, 0, _Done(_compress_all(datas, zdict))))
+            q.append((shapes, 0, _Future.finished(_compress_all(datas, zdict))))
             return
         q.append((shapes, size, self._pool.submit(_compress_all, datas, zdict)))
         self._queued += size
