@@ -422,3 +422,28 @@ def test_a_snapshot_that_hangs_is_stopped_and_retried(
     finally:
         d.end_worker()
         d.src.close()
+
+
+def test_status_names_the_newest_watch_snapshot_the_store_holds(
+    tmp_path: Path, store_dir: Path, watcher: Watcher
+) -> None:
+    """`watch status` never lags `list`. The daemon writes its status at most once a second,
+    after its worker's answer: right after `install` started it, `watch status` said "no
+    snapshot yet" while `list` showed its snapshot 1. Here the worker's snapshot is taken
+    the way the worker takes it, while the daemon waits out a long quiet period."""
+    config(watchQuiet=60, watchMaxDelay=120)  # the daemon takes no snapshot of its own now
+    repo = make_repo(tmp_path)
+    add(store_dir, repo)
+    watcher.start()
+    first = watcher.watching(repo)["last_snapshot"]["id"]
+    (repo / "src" / "new.txt").write_text("new\n")
+    subprocess.run(
+        [str(VENV_BIN / "python"), "-m", "git_snapshot.watch.take", str(repo)], check=True
+    )
+    newest = max(s.id for s in watch_snaps(repo))
+    assert newest > first
+    data = json.loads(gs(repo, "watch", "status", "--json"))
+    [tree] = [w for w in data["worktrees"] if w["path"] == str(repo)]
+    assert tree["last_snapshot"]["id"] == newest
+    assert tree["last_snapshot"]["age_s"] < 60
+    assert f"last snapshot {newest} " in gs(repo, "watch", "status")

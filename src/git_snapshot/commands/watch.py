@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 import time
 from typing import Any
@@ -133,7 +134,8 @@ def status_data(store: str) -> dict[str, Any]:
         for w in data["worktrees"]:
             since = w.get("changed_since")
             w["changed_since"] = output.iso(since) if since else None
-            last = w.get("last_snapshot")
+            last = _newest(store, w["path"], w.get("last_snapshot"))
+            w["last_snapshot"] = last
             if last and last.get("created"):
                 last["age_s"] = round(now - float(last["created"]), 1)
                 last["created"] = output.iso(float(last["created"]))
@@ -145,6 +147,25 @@ def status_data(store: str) -> dict[str, Any]:
                 {"path": e.path, "state": "not watched" if e.on else "removed", "by": e.by}
             )
     return data
+
+
+def _newest(store: str, path: str, last: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The daemon's last snapshot of *path*, or a newer watch snapshot the store holds: the
+    daemon writes its status at most once a second, after its worker has answered, and
+    `watch status` must not lag `list` (the lag is then unknown: None)."""
+    from git_snapshot.store import Store
+
+    try:
+        with Store(store) as s:
+            snaps = [x for x in s.snapshots(worktree=path) if x.trigger == "watch"]
+    except (UserError, OSError, sqlite3.Error):
+        return last  # an unreadable store: `list` and `verify` say why
+    if not snaps:
+        return last
+    newest = max(snaps, key=lambda x: x.created)
+    if last and float(last.get("created") or 0) >= newest.created:
+        return last
+    return {"id": newest.id, "created": newest.created, "new": True, "seconds": None, "lag_s": None}
 
 
 def _ago(seconds: float) -> str:
@@ -197,9 +218,10 @@ def _worktree_line(w: dict[str, Any]) -> str:
         )
     last = w.get("last_snapshot")
     if last:
+        lag = last.get("lag_s")
         parts.append(
-            f"last snapshot {last['id']} {_ago(last.get('age_s', 0))} ago, "
-            f"{last['lag_s']:.1f}s after the last change"
+            f"last snapshot {last['id']} {_ago(last.get('age_s', 0))} ago"
+            + (f", {lag:.1f}s after the last change" if lag is not None else "")
         )
     else:
         parts.append("no snapshot yet")
