@@ -71,12 +71,12 @@ def test_show_json_gives_every_entry_its_kind(
         "caf\\xe9": "untracked",
         "committed.txt": "tracked",
         "link": "untracked",
-        "logs": "",
+        "logs": "untracked",  # a folder: what it holds (here untracked, ignored)
         "logs/app.log": "ignored",
         "logs/keep.txt": "untracked",
-        "newdir": "",
+        "newdir": "untracked",
         "newdir/untracked-deep.txt": "untracked",
-        "node_modules": "",  # holds a tracked file: not all ignored
+        "node_modules": "tracked",  # holds a tracked file: not all ignored
         "node_modules/a": "ignored",
         "node_modules/a/index.js": "ignored",
         "node_modules/forced.js": "tracked",

@@ -13,6 +13,7 @@ from git_snapshot.errors import UserError
 from git_snapshot.store.history import under
 from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import Entry
 from git_snapshot.worktree import LABELS
 
 
@@ -38,20 +39,21 @@ def cmd_show(
                 )
         else:
             entries = list(store.walk(snap.root))
+    kinds = _kinds(entries)
     if json_out:
         data = as_json(snap)
         data["entries"] = [
             {
                 "path": output.display(p),
                 "type": KIND_NAMES.get(e.kind, "?"),
-                "kind": LABELS.get(e.label, ""),
+                "kind": kind,
                 "mode": f"{e.mode:04o}",
                 "size": e.size,
                 "mtime": e.mtime_ns / 1e9,
                 "mtime_ns": e.mtime_ns,
                 **({"target": output.display(e.ref)} if e.kind == SYMLINK else {}),
             }
-            for p, e in entries
+            for (p, e), kind in zip(entries, kinds)
         ]
         data["skipped_paths"] = snap.meta.get("skipped_paths", [])
         output.print_json(data)
@@ -63,16 +65,40 @@ def cmd_show(
     if snap.message:
         print(f"message: {snap.message}")
     rows = []
-    for p, e in entries:
+    for (p, e), kind in zip(entries, kinds):
         name = output.display(p) + ("/" if e.kind == 2 else "")
         if e.kind == SYMLINK:
             name += " -> " + output.display(e.ref)
         mode = stat.filemode(e.mode | {1: stat.S_IFREG, 2: stat.S_IFDIR, 3: stat.S_IFLNK}[e.kind])
-        rows.append(
-            [LABELS.get(e.label, "") or "-", mode, output.size(e.size) if e.kind == 1 else "", name]
-        )
+        rows.append([kind, mode, output.size(e.size) if e.kind == 1 else "", name])
     print(output.table(["KIND", "MODE", "SIZE", "PATH"], rows, right=[2]))
     for path, why in snap.meta.get("skipped_paths", []):
         print(f"skipped: {output.display(os.fsencode(path))} ({why})")
     print(f"{snap.files} files, {output.size(snap.bytes)}, {snap.skipped} skipped")
     return 0
+
+
+_RANK = {"ignored": 1, "untracked": 2, "tracked": 3}
+_BY_RANK = {r: k for k, r in _RANK.items()}
+
+
+def _kinds(entries: Sequence[tuple[bytes, Entry]]) -> list[str]:
+    """Each entry's kind: a file's as the snapshot recorded it; a folder the walk did not
+    label is tracked when it holds a tracked file, else untracked when it holds an untracked
+    one, else ignored when all it holds is ignored (as git status --ignored shows it); an
+    empty one is ignored inside an ignored folder, else untracked. *entries*: parents before
+    children (Store.walk, history.under)."""
+    rank: dict[bytes, int] = {}
+    for p, e in reversed(entries):  # children before their parents
+        r = _RANK.get(LABELS.get(e.label, ""), 0) or rank.get(p, 0)
+        rank[p] = r
+        parent = p.rpartition(b"/")[0]
+        if r > rank.get(parent, 0):
+            rank[parent] = r
+    out = []
+    for p, _ in entries:
+        r = rank[p]
+        if not r:  # an empty folder (or one holding only empty folders): as its parent
+            r = rank[p] = 1 if rank.get(p.rpartition(b"/")[0]) == 1 else 2
+        out.append(_BY_RANK[r])
+    return out

@@ -126,8 +126,13 @@ def store_dir(path: PathArg | None = None) -> str:
 def _ephemeral_advice(refused: str) -> str:
     """What to do instead: the safe default, unless that is the refused place itself."""
     default = _default_for_message()
-    if default == str(refused) or ephemeral_reason(default):
+    if default == str(refused):
         return f"set {ENV_STORE} to a directory on a persistent disk"
+    if ephemeral_reason(default):  # named all the same: the safe place wherever HOME is
+        return (
+            f"set {ENV_STORE} to a directory on a persistent disk (the default, {default}, "
+            "is not on one here)"
+        )
     return (
         f"unset {ENV_STORE} to use the safe default {default}, "
         "or point it at a persistent directory"
