@@ -73,3 +73,42 @@ def test_an_ephemeral_store_is_refused_naming_the_safe_default(
     msg = str(info.value)
     assert str(bad) in msg and str(default) in msg and location.ENV_STORE in msg
     assert "\n" not in msg and not bad.exists()
+
+
+def test_restore_names_what_it_removes_with_a_folder_in_the_way(repo: Path) -> None:
+    """DESIGN: restore never deletes a file the snapshot lacks unless --delete, and --dry-run
+    lists what would change. A folder now where the snapshot has a file is replaced (the
+    pre-restore snapshot holds it): what it held is named as deleted, dry run or not."""
+    (repo / "thing").write_text("a file in the snapshot\n")
+    gs(repo)
+    (repo / "thing").unlink()
+    (repo / "thing" / "sub").mkdir(parents=True)
+    (repo / "thing" / "precious.txt").write_text("not in the snapshot\n")
+    (repo / "thing" / "sub" / "b.txt").write_text("b\n")
+    dry = json.loads(gs(repo, "restore", "1", "--dry-run", "--json").out)
+    assert sorted(dry["deleted"]) == ["thing/precious.txt", "thing/sub"], dry
+    assert (repo / "thing" / "precious.txt").exists()
+    text = gs(repo, "restore", "1", "--dry-run").out
+    assert "would delete thing/precious.txt" in text and "2 deleted" in text, text
+    done = gs(repo, "restore", "1").out
+    assert "delete thing/precious.txt" in done and "delete thing/sub" in done, done
+    assert (repo / "thing").read_text() == "a file in the snapshot\n"
+    pre = json.loads(gs(repo, "list", "--json").out)[-1]
+    assert pre["trigger"] == "pre-restore"
+    assert gs(repo, "cat", str(pre["id"]), "thing/precious.txt").out == "not in the snapshot\n"
+
+
+def test_a_directory_remote_is_added_by_its_path(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN: remotes are 'the S3 API ... or a second directory'; as git remote add takes a
+    path, remote add takes the directory's path (relative to -C / the current directory)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    (repo / "f.txt").write_text("pushed\n")
+    gs(repo)
+    gs(repo, "remote", "add", "backup", "../second-disk")
+    listed = json.loads(gs(repo, "remote", "list", "--json").out)
+    assert [r["url"] for r in listed] == [(tmp_path / "second-disk").as_uri()]
+    gs(repo, "push", "backup")
+    assert (tmp_path / "second-disk").is_dir()
+    assert gs(repo, "cat", "--remote", "backup", "1", "f.txt").out == "pushed\n"

@@ -318,13 +318,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     c = command("remote", "off-machine copies: remote add NAME URL, list, remove NAME, prune")
     rsub = c.add_subparsers(dest="remote_command", metavar="ACTION", parser_class=Parser)
     rsub.required = True
-    r = rsub.add_parser("add", help="add a remote (s3://BUCKET[/PREFIX] or file:///PATH)")
+    r = rsub.add_parser("add", help="add a remote (s3://BUCKET[/PREFIX], file:///PATH, a dir)")
     r.add_argument("name", metavar="NAME", help="what push, pull and --remote call it")
     r.add_argument(
         "url",
         metavar="URL",
         help="s3://BUCKET[/PREFIX][?endpoint=URL&region=NAME] (credentials from the usual AWS "
-        "variables and files) or file:///ABSOLUTE/PATH",
+        "variables and files), or file:///ABSOLUTE/PATH or a directory's path",
     )
     r.add_argument("--key", metavar="FILE", help="the key file of a remote another machine made")
     r = rsub.add_parser("list", help="the remotes, their key files and auto-push state")
@@ -644,7 +644,7 @@ def _remote_cmd(a: Args) -> int:
     action = a.text("remote_command")
     if action == "add":
         return remote.cmd_remote_add(
-            name=a.text("name"), url=a.text("url"), key_file=a.maybe_text("key")
+            name=a.text("name"), url=a.text("url"), key_file=a.maybe_text("key"), cwd=a.cwd
         )
     if action == "list":
         return remote.cmd_remote_list(json_out=a.flag("json"))

@@ -47,13 +47,17 @@ def prefetch(store: Store, snap: Snapshot) -> None:
         store.prefetch([snap])
 
 
-def cmd_remote_add(*, name: str, url: str, key_file: str | None = None) -> int:
+def cmd_remote_add(*, name: str, url: str, key_file: str | None = None, cwd: str = ".") -> int:
     from git_snapshot.store.backend import check_url
     from git_snapshot.store.remote import config
     from git_snapshot.store.remote import crypto
     from git_snapshot.store.remote.repo import Remote
 
     config.check_name(name)
+    if url and "://" not in url:  # a directory's path, as git remote add takes one
+        import pathlib
+
+        url = pathlib.Path(os.path.abspath(os.path.join(cwd, os.path.expanduser(url)))).as_uri()
     check_url(url)
     remotes = config.load()
     if name in remotes:

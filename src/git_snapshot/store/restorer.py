@@ -1191,7 +1191,16 @@ class Restorer:
         ):
             self.report.kept.append(rel)
             return False
+        # a folder in the way: what it holds is not in the snapshot, so it is named as deleted
+        named = in_way and stat.S_ISDIR(st.st_mode)
         if self.dry_run:
+            if named:
+                fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+                try:
+                    children = sorted(map(os.fsencode, os.listdir(fd)))
+                finally:
+                    os.close(fd)
+                self.report.deleted.extend(rel + b"/" + child for child in children)
             return True
         if not stat.S_ISDIR(st.st_mode):
             os.unlink(name, dir_fd=parent)
@@ -1200,10 +1209,14 @@ class Restorer:
         try:
             os.fchmod(fd, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
             stayed = False
-            for child in map(os.fsencode, os.listdir(fd)):
+            for child in sorted(map(os.fsencode, os.listdir(fd))):
                 cst = _lstat(fd, child)
-                if cst is not None and not self._remove(fd, child, rel + b"/" + child, cst, False):
+                if cst is None:
+                    continue
+                if not self._remove(fd, child, rel + b"/" + child, cst, False):
                     stayed = True
+                elif named:
+                    self.report.deleted.append(rel + b"/" + child)
         finally:
             os.close(fd)
         if stayed:
