@@ -42,7 +42,7 @@ HEAVY = {
     # an unchanged walk (the files cache answers) writes nothing: the pack code is imported
     # (the archiver names PackWriter) but neither its threads, OpenSSL nor collections
     "threading": "packs: _thread's local and lock; threading only where threads start",
-    "hashlib": "git_snapshot.hashes: OpenSSL on first use; a small files cache uses _sha256",
+    "hashlib": "git_snapshot.hashes: OpenSSL on first use; the files cache checks zlib's CRC-32",
     "contextlib": "git_snapshot.ctx",
     "functools": "brought by contextlib and threading; _sqlite3's lru_cache: git_snapshot.sqlite",
     "collections": "brought by functools and collections.abc; packs: _collections",
@@ -239,22 +239,3 @@ def test_a_hook_process_ends_without_pythons_teardown_only_when_nothing_is_left(
         [sys.executable, "-c", LEAVE, case], capture_output=True, text=True, check=False
     )
     assert (ran.stdout, ran.returncode, ran.stderr) == (out, code, "")
-
-
-def test_small_digest_is_hashlibs_without_openssl() -> None:
-    """hashes.digest (a small files cache's checksum, checked at every hook) gives hashlib's
-    SHA-256 on both sides of its size limit, without loading OpenSSL for small data."""
-    code = """
-import sys
-from git_snapshot import hashes
-datas = [b"", b"x", bytes(range(256)) * 1024, bytes(hashes.SMALL + 1)]
-got = [hashes.digest(memoryview(d)) for d in datas[:3]]
-assert "hashlib" not in sys.modules and "_hashlib" not in sys.modules
-got.append(hashes.digest(datas[3]))
-import hashlib
-assert got == [hashlib.sha256(d).digest() for d in datas]
-assert hashes.digest(b"y") == hashlib.sha256(b"y").digest()
-print("ok")
-"""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.stdout == "ok\n", out.stderr

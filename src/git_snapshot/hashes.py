@@ -34,25 +34,6 @@ def __getattr__(name: str) -> object:
     return value
 
 
-# below this, a digest when hashlib is not loaded yet is Python's own (200-400 MB/s, against
-# OpenSSL's 1.5 GB/s): importing hashlib costs as much as hashing about 1 MB that way
-SMALL = 256 * 1024
-
-
-def digest(data: bytes | memoryview) -> bytes:
-    """hashlib.sha256(data).digest(), without loading OpenSSL for small *data* (a small
-    tree's files cache, checked at every hook) while nothing else has loaded it."""
-    import sys
-
-    if len(data) <= SMALL and "hashlib" not in sys.modules:
-        _name_sha256()
-        assert _small is not None
-        return bytes(_small(data).digest())  # type: ignore[arg-type]  # any buffer
-    import hashlib
-
-    return hashlib.sha256(data).digest()
-
-
 def _name_sha256() -> None:
     global _small
     if _small is None:
