@@ -86,3 +86,40 @@ def test_no_git_call_when_nothing_is_set(repo: Path) -> None:
     r = gitrepo.find_repo(str(repo))
     assert gitrepo.typed_config(r, "bool", ["snapshot.quiet"], {}) == {}
     assert gitrepo.typed_config(r, "bool", ["snapshot.quiet"], None) == {}  # asked: unset
+
+
+# spellings git reads in ways worth checking: hex, octal, units, signs, spaces, case
+MORE_SPELLINGS = ["Yes", "oN", "OFF", "0x1", "00", "010", "08", " 1", "+1", "-1", "1g", "yes "]
+
+
+@pytest.mark.parametrize("value", SPELLINGS + MORE_SPELLINGS)
+def test_plain_spellings_read_without_git_as_git_reads_them(
+    repo: Path, value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The usual spellings are read from config()'s answer, with no second git process; every
+    other one goes to git: either way the answer (or the refusal) is git's own."""
+    r = gitrepo.find_repo(str(repo))
+    git(repo, "config", "snapshot.autoPrune", value)
+    git(repo, "config", "snapshot.keepLast", value)
+    cfg = gitrepo.config(r)
+    calls: list[list[str]] = []
+    real = gitrepo._run
+
+    def counted(cwd: str, args: list[str], *a: object, **k: object) -> object:
+        calls.append(args)
+        return real(cwd, args, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gitrepo, "_run", counted)
+    for kind, key in (("bool", "snapshot.autoPrune"), ("int", "snapshot.keepLast")):
+        calls.clear()
+        said = git(repo, "config", f"--type={kind}", key, rc=None)
+        try:
+            got = gitrepo.typed_config(r, kind, [key], cfg)
+        except UserError:
+            assert said.rc != 0, (kind, value)
+        else:
+            assert said.rc == 0 and got == {key: said.out.strip()}, (kind, value)
+        plain = value.lower() in ("yes", "on", "1", "true", "", "no", "off", "0", "false")
+        if kind == "int":
+            plain = value.isdigit() and (value == "0" or not value.startswith("0"))
+        assert (calls == []) is plain, (kind, value, calls)

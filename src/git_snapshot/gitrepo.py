@@ -769,12 +769,17 @@ def typed_config(
     """The value of each of *keys* (as the user writes them: ``snapshot.autoPrune``) that is
     set, as git reads it with ``--type=KIND``: ``bool`` gives "true"/"false" (yes, on, 1, 2,
     an empty value: whatever git says), ``int`` the number with git's k/m/g applied. One git
-    call for all of *keys*, none when *cfg* (what :func:`config` returned) has none of them.
+    call for all of *keys*, none when *cfg* (what :func:`config` returned) has none of them
+    or spells every value of them plainly (:func:`_plain_value`: true, no, 0, 100...).
     A value git cannot read is a one-line UserError naming the key and what to write."""
     spelled = {k.lower(): k for k in keys}
     wanted = [k for k in spelled if cfg is None or k in cfg]
     if not wanted:
         return {}
+    if cfg is not None:  # the usual spellings read here, without a second git process
+        plain = {spelled[k]: [_plain_value(kind, v) for v in cfg[k]] for k in wanted}
+        if all(None not in values for values in plain.values()):
+            return {k: str(values[-1]) for k, values in plain.items()}  # the last one wins
     import re  # only when one of these keys is set: off most hooks' imports
 
     pattern = "^(" + "|".join(re.escape(k) for k in wanted) + ")$"
@@ -799,6 +804,32 @@ def typed_config(
         name = key.decode("utf-8", "surrogateescape")
         result[spelled.get(name, name)] = value.decode("ascii", "replace")
     return result
+
+
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0", "")
+
+
+def _plain_value(kind: str, value: str) -> str | None:
+    """*value* (as :func:`config` gives it: "true" for a bare key) as ``git config
+    --type=KIND`` prints it, for the spellings whose reading leaves no doubt; None for any
+    other (git reads those: hex, octal, k/m/g, signs, spaces, a bad value and its message).
+    git compares its boolean words without case, in ASCII; a whole number is printed as is."""
+    if kind == "bool" and value.isascii():
+        low = value.lower()
+        if low in _TRUE:
+            return "true"
+        if low in _FALSE:
+            return "false"
+    elif (
+        kind == "int"
+        and value.isascii()
+        and value.isdigit()
+        and len(value) <= 9  # below git's int limit (2**31 - 1)
+        and (value == "0" or value[0] != "0")  # a leading 0 is octal to git
+    ):
+        return value
+    return None
 
 
 # The rest (what an operation changed, commits, blobs, overlays, dates, colour, pager) lives in
