@@ -112,3 +112,25 @@ def test_a_directory_remote_is_added_by_its_path(
     gs(repo, "push", "backup")
     assert (tmp_path / "second-disk").is_dir()
     assert gs(repo, "cat", "--remote", "backup", "1", "f.txt").out == "pushed\n"
+
+
+def test_push_sends_no_copy_the_store_found_damaged(
+    repo: Path, tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN: damage never spreads: an object found damaged is recorded and the next snapshot
+    stores it afresh. A push after that gives the remote the intact copy, not the damaged
+    one (the remote then verified damaged what the local store holds intact)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    (repo / "data.bin").write_bytes(bytes(range(256)) * 200)
+    gs(repo)
+    (pack,) = (store_dir / "packs").glob("*.pack")
+    data = bytearray(pack.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    pack.write_bytes(bytes(data))
+    gs(repo, "cat", "1", "data.bin", rc=1)  # found damaged: recorded
+    gs(repo)  # stores it afresh
+    assert "ok:" in gs(repo, "verify", "--read-data", "2")
+    gs(repo, "remote", "add", "r", (tmp_path / "remote").as_uri())
+    gs(repo, "push")
+    ran = gs(repo, "verify", "--remote", "r", "--read-data", "2", rc=None)
+    assert ran.rc == 0 and "DAMAGED" not in ran.out, ran.out + ran.err

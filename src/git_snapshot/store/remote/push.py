@@ -75,16 +75,22 @@ def _push_packs(
     refresh: object,
 ) -> None:
     confirmed = cache.confirmed()  # local packs an earlier push found wholly on the remote
+    store.index.merge_recent()  # objects_in_pack reads the objects table alone
     packs = store.index.gc_packs()  # id -> (name, size)
     wanted = []
+    # the objects the index places in each wanted pack: a copy found damaged (stored afresh
+    # since, in another pack) stays out of the remote's index, so damage does not spread
+    placed: dict[str, set[tuple[bytes, int, int]]] = {}
     for pid, (name, _size) in sorted(packs.items()):
         if name in confirmed:
             continue
-        keys = [row[0] for row in store.index.objects_in_pack(pid)]
+        rows = store.index.objects_in_pack(pid)
+        keys = [row[0] for row in rows]
         if keys and all(cache.index.has(k) for k in keys):
             confirmed.add(name)  # pulled from the remote, or a repack of pushed packs
         elif keys:
             wanted.append(name)
+            placed[name] = {(k, o, i) for k, o, _n, _s, _t, i in rows}
     lock = threading.Lock()
 
     def one(name: str) -> tuple[str, Any]:
@@ -92,7 +98,7 @@ def _push_packs(
         path = store.pack_path(name)
         with open(path, "rb") as f:
             plain = f.read()
-        objects = list(scan_pack(path))
+        objects = [o for o in scan_pack(path) if (o.key, o.offset, o.inner) in placed[name]]
         sealed_name = f"packs/{ident}"
         if ident in on_remote:
             sealed_size = on_remote[ident]  # a resumed push: the pack arrived last time
