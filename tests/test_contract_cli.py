@@ -134,3 +134,16 @@ def test_push_sends_no_copy_the_store_found_damaged(
     gs(repo, "push")
     ran = gs(repo, "verify", "--remote", "r", "--read-data", "2", rc=None)
     assert ran.rc == 0 and "DAMAGED" not in ran.out, ran.out + ran.err
+
+
+def test_a_restore_refused_for_its_paths_takes_no_pre_restore_snapshot(repo: Path) -> None:
+    """A mistyped PATH (or one under .git) is refused in one line before anything happens:
+    no pre-restore snapshot piles up in 'list' for a restore that never ran."""
+    gs(repo)
+    bad = gs(repo, "restore", "1", "no-such-file", rc=1)
+    assert bad.err_lines == [
+        "git-snapshot: no-such-file is not in snapshot 1; see: git snapshot show 1"
+    ]
+    git_dir = gs(repo, "restore", "1", ".git/config", rc=1)
+    assert "restore never writes into .git" in git_dir.err and len(git_dir.err_lines) == 1
+    assert [s["id"] for s in json.loads(gs(repo, "list", "--json").out)] == [1]
