@@ -36,25 +36,27 @@ def test_a_hook_run_starts_three_git_processes(
     repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     put_venv_on_path(monkeypatch)
-    git(repo, "config", "snapshot.keepLast", "50")  # a typed key: still read from one call
+    git(repo, "config", "snapshot.keepLast", "50")  # typed keys: read from the one call
+    git(repo, "config", "snapshot.watch", "false")
     gs(repo, "hook", "post-checkout", head(repo), head(repo), "1")  # first: gives the id
-    trace = tmp_path / "trace.txt"
     h = head(repo)
-    ran = gs(repo, "hook", "post-checkout", h, h, "1", GIT_TRACE=str(trace))
-    assert "unchanged since snapshot" in ran.err
-    calls = _git_calls(trace)
-    # no rev-parse (the hook runs at the worktree root: .git says where the repository is),
-    # then side by side: the snapshot.* config (with the repository id), the tracked and the
-    # ignored paths; keepLast read as git reads an int; no diff-tree for a checkout that
-    # stayed on the same commit
-    assert sorted(calls) == sorted(
-        [
-            "config -z --show-scope --get-regexp '^snapshot\\.'",
-            "ls-files -z",
-            "ls-files -z --others --ignored --exclude-standard --directory",
-            "config -z --type=int --get-regexp '^(snapshot\\.keeplast)$'",
-        ]
-    ), calls
+    three = [
+        "config -z --show-scope --get-regexp '^snapshot\\.'",
+        "ls-files -z",
+        "ls-files -z --others --ignored --exclude-standard --directory",
+    ]
+    for value, typed in (("50", []), ("1k", ["config -z --type=int --get-regexp"])):
+        git(repo, "config", "snapshot.keepLast", value)
+        trace = tmp_path / f"trace-{value}.txt"
+        ran = gs(repo, "hook", "post-checkout", h, h, "1", GIT_TRACE=str(trace))
+        assert "unchanged since snapshot" in ran.err
+        calls = _git_calls(trace)
+        # no rev-parse (the hook runs at the worktree root: .git says where the repository
+        # is), then side by side: the snapshot.* config (with the repository id), the tracked
+        # and the ignored paths; keepLast and watch, plainly spelled, read from the config's
+        # answer (1k: git reads it, as an int); no diff-tree for a checkout that stayed on
+        # the same commit
+        assert sorted(c.split(" '^(")[0] for c in calls) == sorted(three + typed), calls
 
 
 def test_remembered_config_gives_the_local_id_and_forgets_after_a_write(repo: Path) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -223,3 +225,32 @@ def test_keep_within_reads_units_and_gits_dates(
         assert got == seconds
     else:
         assert got is not None and abs(got - 14 * 86400) < 60
+
+
+def test_labels_digest_follows_gits_answers(repo: Path) -> None:
+    """The digest the files cache keeps folders under (Options.rules) is made of git's two
+    answers: the same in another process for the same answers, another one as soon as a label
+    changes (git add; a new ignore rule), and the sets beside it are tracked() and ignored()."""
+    write(repo / "new.txt", "n")
+    write(repo / "junk.log", "j")
+    write(repo / "build" / "out.o", "o")
+    write(repo / ".gitignore", "build/\n")
+
+    def labels() -> tuple[frozenset[bytes], frozenset[bytes], frozenset[bytes], str]:
+        return gitrepo.labels(gitrepo.find_repo(str(repo)))
+
+    tracked, files, dirs, digest = labels()
+    r = gitrepo.find_repo(str(repo))
+    assert tracked == gitrepo.tracked(r) and (files, dirs) == gitrepo.ignored(r)
+    assert dirs == {b"build"} and b"new.txt" not in tracked
+    code = "from git_snapshot import gitrepo; print(gitrepo.labels(gitrepo.find_repo('.'))[3])"
+    other = subprocess.run(
+        [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, check=True
+    )
+    assert other.stdout.strip() == digest == labels()[3]  # hash randomisation plays no part
+    git(repo, "add", "new.txt")
+    added = labels()
+    assert b"new.txt" in added[0] and added[3] != digest
+    write(repo / ".gitignore", "build/\n*.log\n")
+    ignored = labels()
+    assert b"junk.log" in ignored[1] and ignored[3] not in (digest, added[3])

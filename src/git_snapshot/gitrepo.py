@@ -45,6 +45,7 @@ __all__ = [
     "find_repo",
     "head",
     "ignored",
+    "labels",
     "operation",
     "overlay_from_patch",
     "overlay_from_stash",
@@ -681,7 +682,25 @@ def ignored(repo: Repo) -> tuple[frozenset[bytes], frozenset[bytes]]:
 
     A directory is listed when git considers all of it ignored; everything under it is ignored.
     """
-    out = _take(repo, "ignored", _IGNORED_ARGS)
+    return _ignored(_take(repo, "ignored", _IGNORED_ARGS))
+
+
+def labels(repo: Repo) -> tuple[frozenset[bytes], frozenset[bytes], frozenset[bytes], str]:
+    """:func:`tracked`, :func:`ignored`'s files and directories, and a digest of git's two
+    answers as git printed them (the index's order; ls-files sorts what it finds): the same
+    answers, the same digest, and the same digest only for the same sets (a different one
+    for the same sets, after a merge conflict's stages say, is only a slower walk). Two zlib
+    sums over the bytes (a sum per path over the sets was 2.9 M instructions on S's 2,000)."""
+    import zlib
+
+    out = _take(repo, "tracked", _TRACKED_ARGS)
+    ign = _take(repo, "ignored", _IGNORED_ARGS)
+    files, dirs = _ignored(ign)
+    digest = ";".join(f"{len(b)}:{zlib.crc32(b):x}:{zlib.adler32(b):x}" for b in (out, ign))
+    return frozenset(_split_z(out)), files, dirs, "2;" + digest
+
+
+def _ignored(out: bytes) -> tuple[frozenset[bytes], frozenset[bytes]]:
     files: set[bytes] = set()
     dirs: set[bytes] = set()
     for p in _split_z(out):

@@ -136,10 +136,12 @@ def settings(repo: gitrepo.Repo) -> Settings:
 
 def classifier(repo: gitrepo.Repo, digest: list[str] | None = None) -> Classify:
     """git's labels; with *digest*, a digest of what they depend on is appended to it."""
-    tracked = gitrepo.tracked(repo)
-    ignored_files, ignored_dirs = gitrepo.ignored(repo)
-    if digest is not None:
-        digest.append(labels_digest(tracked, ignored_files, ignored_dirs))
+    if digest is None:
+        tracked = gitrepo.tracked(repo)
+        ignored_files, ignored_dirs = gitrepo.ignored(repo)
+    else:
+        tracked, ignored_files, ignored_dirs, labels = gitrepo.labels(repo)
+        digest.append(labels)
 
     def classify(rel: bytes, is_dir: bool, parent: int) -> int:
         if parent == IGNORED:
@@ -155,17 +157,6 @@ def classifier(repo: gitrepo.Repo, digest: list[str] | None = None) -> Classify:
         return UNTRACKED
 
     return classify
-
-
-def labels_digest(*sets: frozenset[bytes]) -> str:
-    """An order-free digest of path sets (C-speed: two checksums summed over each set)."""
-    import zlib
-
-    mask = (1 << 64) - 1
-    return ";".join(
-        f"{len(s)}:{sum(map(zlib.crc32, s)) & mask:x}:{sum(map(zlib.adler32, s)) & mask:x}"
-        for s in sets
-    )
 
 
 def _inside(pattern: str) -> str:
