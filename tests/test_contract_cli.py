@@ -4,6 +4,8 @@ product differing from the contract (each failed before its fix)."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -147,3 +149,39 @@ def test_a_restore_refused_for_its_paths_takes_no_pre_restore_snapshot(repo: Pat
     git_dir = gs(repo, "restore", "1", ".git/config", rc=1)
     assert "restore never writes into .git" in git_dir.err and len(git_dir.err_lines) == 1
     assert [s["id"] for s in json.loads(gs(repo, "list", "--json").out)] == [1]
+
+
+def test_everything_in_the_store_is_private(
+    repo: Path, tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DESIGN: 'Directories 0700, files 0600: the store holds people's secrets', whatever
+    wrote them: snapshots, hooks and their loss reports, find's history, the watcher's
+    registry, a remote's cache."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    old = os.umask(0o022)
+    try:
+        gs(repo, "install")
+        (repo / ".env").write_text("SECRET=1\n")
+        git(repo, "checkout", "-q", "-b", "other")
+        gs(repo, "run", "--", "git", "clean", "-fdxq")
+        gs(repo, "find", "*")
+        gs(repo, "log", "README")
+        gs(repo, "watch", "add", str(repo))
+        gs(repo, "remote", "add", "r", (tmp_path / "remote").as_uri())
+        gs(repo, "push")
+        gs(repo, "list", "--remote", "r")
+    finally:
+        os.umask(old)
+        gs(repo, "watch", "stop")
+    loose = []
+    # and the cache of what the remote holds (a copy of the snapshot records)
+    remote_cache = Path(os.environ["XDG_CACHE_HOME"]) / "git-snapshot"
+    assert stat.S_IMODE(remote_cache.stat().st_mode) == 0o700
+    for top, dirs, files in [*os.walk(store_dir), *os.walk(remote_cache)]:
+        for name in dirs:
+            if stat.S_IMODE(os.lstat(os.path.join(top, name)).st_mode) != 0o700:
+                loose.append(os.path.join(top, name))
+        for name in files:
+            if stat.S_IMODE(os.lstat(os.path.join(top, name)).st_mode) != 0o600:
+                loose.append(os.path.join(top, name))
+    assert loose == [], [os.path.relpath(p, store_dir) for p in loose]

@@ -260,7 +260,8 @@ def note_checked(store: Store, repo: gitrepo.Repo, snapshot: int, trigger: str) 
     with contextlib.suppress(OSError):
         os.makedirs(store.losses_dir, mode=0o700, exist_ok=True)
         tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the store's: 0600
+        with open(fd, "w", encoding="utf-8") as f:
             json.dump([snapshot, time.time(), trigger], f)
         os.replace(tmp, path)
 

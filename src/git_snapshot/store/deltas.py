@@ -99,7 +99,9 @@ def save(store: Store, a: bytes, b: bytes, changes: list[Change]) -> None:
     data = MAGIC + hashlib.sha256(payload).digest() + payload
     final = _path(store, a, b)
     with contextlib.suppress(OSError):
-        os.makedirs(os.path.dirname(final), mode=0o700, exist_ok=True)
+        folder = os.path.dirname(final)
+        os.makedirs(os.path.dirname(folder), mode=0o700, exist_ok=True)  # makedirs gives the
+        os.makedirs(folder, mode=0o700, exist_ok=True)  # folders it makes on the way 0777 - umask
         fd, tmp = tempfile.mkstemp(prefix="delta-", dir=store.tmp_dir)
         try:
             with os.fdopen(fd, "wb") as f:

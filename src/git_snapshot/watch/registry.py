@@ -55,13 +55,15 @@ def known(store_path: str, worktree: str) -> bool:
 
 def put(store_path: str, worktree: str, *, on: bool = True, by: str = "hook") -> None:
     d = registry_dir(store_path)
-    os.makedirs(d, mode=0o700, exist_ok=True)
+    os.makedirs(state_dir(store_path), mode=0o700, exist_ok=True)  # not 0777 - umask, as
+    os.makedirs(d, mode=0o700, exist_ok=True)  # makedirs makes the folders on the way
     path = _file(store_path, worktree)
     import json  # here (and in entries): json imports re, off a known worktree's hook path
 
     data = json.dumps({"path": worktree, "on": on, "added": time.time(), "by": by})
     tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the store's files: 0600
+    with open(fd, "w", encoding="utf-8") as f:
         f.write(data + "\n")
     os.replace(tmp, path)
 

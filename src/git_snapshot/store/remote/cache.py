@@ -97,6 +97,22 @@ def enter_snapshots(index: Index, docs: list[Any]) -> list[tuple[Snapshot, int]]
     return entered
 
 
+def _private_dirs(path: str) -> None:
+    """makedirs, each folder it makes 0700 (makedirs gives those on the way 0777 - umask): the
+    cache holds a copy of snapshot records (worktree paths, messages)."""
+    parent = os.path.dirname(path)
+    if parent != path and not os.path.isdir(parent):
+        _private_dirs(parent)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+
+
+def _private_file(path: str, mode: str) -> Any:
+    """open(*path*, *mode*) for writing, made 0600 whatever the umask."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    return open(fd, mode, encoding=None if "b" in mode else "utf-8")
+
+
 class RemoteStore(Store):
     """The cache store of one remote (see the module doc); reads fetch missing packs."""
 
@@ -105,7 +121,7 @@ class RemoteStore(Store):
         self.cache_root = remote_cache(remote.conf, local_store)
         self.docs_dir = os.path.join(self.cache_root, "docs")
         for sub in ("index", "snapshots"):
-            os.makedirs(os.path.join(self.docs_dir, sub), mode=0o700, exist_ok=True)
+            _private_dirs(os.path.join(self.docs_dir, sub))
         super().__init__(os.path.join(self.cache_root, "store"))
         self.listing: dict[str, dict[str, int]] = {}
 
@@ -129,7 +145,7 @@ class RemoteStore(Store):
     def keep(self, kind: str, ident: str, doc: Any) -> None:
         path = os.path.join(self.docs_dir, kind, ident + ".json")
         tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
+        with _private_file(tmp, "w") as f:
             f.write(json.dumps(doc))  # dumps: C's one-shot encoder (dump is pure Python)
         os.replace(tmp, path)
 
@@ -156,7 +172,7 @@ class RemoteStore(Store):
 
         keep = {k: tuple(v) for k, v in memo.items() if v <= live}
         tmp = f"{self._memo_path}.tmp{os.getpid()}"
-        with open(tmp, "wb") as f:
+        with _private_file(tmp, "wb") as f:
             marshal.dump(keep, f)
         os.replace(tmp, self._memo_path)
 
@@ -184,7 +200,7 @@ class RemoteStore(Store):
 
     def save_confirmed(self, names: set[str]) -> None:
         tmp = f"{self._confirmed_path}.tmp{os.getpid()}"
-        with open(tmp, "w", encoding="utf-8") as f:
+        with _private_file(tmp, "w") as f:
             f.write(json.dumps(sorted(names)))
         os.replace(tmp, self._confirmed_path)
 
