@@ -15,6 +15,7 @@ from clihelpers import gs
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
 from git_snapshot.store import location
+from git_snapshot.store.remote import auto
 
 KINDS = {"tracked", "untracked", "ignored"}
 
@@ -170,6 +171,7 @@ def test_everything_in_the_store_is_private(
         gs(repo, "remote", "add", "r", (tmp_path / "remote").as_uri())
         gs(repo, "push")
         gs(repo, "list", "--remote", "r")
+        auto.write_state(str(store_dir), "r", {"last": 0})  # what snapshot.autoPush keeps
     finally:
         os.umask(old)
         gs(repo, "watch", "stop")

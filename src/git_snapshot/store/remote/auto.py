@@ -37,7 +37,8 @@ def write_state(store_path: str, name: str, state: dict[str, Any]) -> None:
     path = state_path(store_path, name)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the store's files: 0600
+    with open(fd, "w", encoding="utf-8") as f:
         json.dump(state, f)
     os.replace(tmp, path)
 
