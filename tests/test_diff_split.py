@@ -8,6 +8,7 @@ import json
 import os
 import random
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -86,7 +87,7 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
         got.append(out is not None)
         return out
 
-    def answer_texts(data: bytes, nodes: int) -> list[str] | None:
+    def answer_texts(data: bytes, nodes: int) -> tuple[list[str], dict[str, int]] | None:
         out = real_texts(data, nodes)
         got.append(out is not None)
         return out
@@ -103,9 +104,9 @@ def sent(answers: list[bool], monkeypatch: pytest.MonkeyPatch) -> list[str]:
     got: list[str] = []
     inner = sdiff._answer_texts
 
-    def answer_texts(data: bytes, nodes: int) -> list[str] | None:
+    def answer_texts(data: bytes, nodes: int) -> tuple[list[str], dict[str, int]] | None:
         out = inner(data, nodes)
-        got.extend(out or [])
+        got.extend(out[0] if out else [])
         return out
 
     monkeypatch.setattr(sdiff, "_answer_texts", answer_texts)
@@ -157,8 +158,12 @@ def test_a_child_that_does_not_answer_changes_nothing(
     monkeypatch.setattr(sdiff, "_child", child)
     assert _key(diff_trees(store, old.root, new.root, split=True)) == _key(one)
     assert answers and not any(answers)
-    text = json_list(diff_trees_text(store, old.root, new.root, json_items, split=True))
+    tally: dict[str, int] = {}
+    text = json_list(
+        diff_trees_text(store, old.root, new.root, json_items, split=True, tally=tally)
+    )
     assert text == changes_json_text(one)
+    assert tally == Counter(c.status for c in one)  # the parent counted the child's folders
     assert len(answers) >= 2 and not any(answers)
 
 
@@ -176,14 +181,21 @@ def test_each_process_renders_its_folders_and_the_text_is_one_process_text(
     new = take(store, "s", wt)
     _edit(wt, seed + 200)
     for a, b in ((old.root, new.root), (new.root, old.root)):
-        want = changes_json_text(diff_trees(store, a, b))
-        pieces = diff_trees_text(store, a, b, json_items, split=True)
+        one = diff_trees(store, a, b)
+        want = changes_json_text(one)
+        tally: dict[str, int] = {}
+        pieces = diff_trees_text(store, a, b, json_items, split=True, tally=tally)
         assert json_list(pieces) == want
+        assert tally == Counter(c.status for c in one)  # the child's changes counted too
         assert diff_trees_text(store, a, b, json_items) == [want[2:-2]]  # one piece
     top = os.fsencode(wt)
     for snap in (old, new):
-        want = changes_json_text(diff_dir(store, snap.root, top))
-        assert json_list(diff_dir_text(store, snap.root, top, json_items, split=True)) == want
+        one = diff_dir(store, snap.root, top)
+        want = changes_json_text(one)
+        tally = {}
+        texts = diff_dir_text(store, snap.root, top, json_items, split=True, tally=tally)
+        assert json_list(texts) == want
+        assert tally == Counter(c.status for c in one)
     assert answers and all(answers)
     assert sum(1 for t in sent if t) >= 4  # the children's folders had changes, sent as text
 
@@ -212,4 +224,50 @@ def test_diff_json_is_the_same_text_with_a_second_process(
         assert main(["-C", str(repo), *argv]) == 0
         assert capsys.readouterr().out == out
         assert len(json.loads(out)) > 20
+    assert len(answers) == len(runs)  # no child the second time
+
+
+def test_plain_diff_is_the_same_text_with_a_second_process(
+    repo: Path,
+    capsys: pytest.CaptureFixture[str],
+    answers: list[bool],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """git snapshot diff (the list of changes and its summary line, in colour or not, with
+    --exit-code): the same bytes and exit code when a child renders half of the folders'
+    lines and counts their changes as with one process."""
+    _tree(repo / "w", 8)
+    gs(repo)
+    _edit(repo / "w", 9)
+    gs(repo)
+    _edit(repo / "w", 10)
+    runs = [
+        ["diff", "1", "2"],
+        ["diff", "2", "1"],
+        ["diff"],
+        ["diff", "1", "--exit-code"],
+        ["--color=always", "diff", "1", "2"],
+    ]
+    two = []
+    for argv in runs:
+        rc = main(["-C", str(repo), *argv])
+        two.append((rc, capsys.readouterr().out))
+    assert len(answers) == len(runs) and all(answers)  # each had a child, which answered
+    monkeypatch.setattr(forked, "possible", lambda: False)
+    for argv, (rc, out) in zip(runs, two):
+        assert (main(["-C", str(repo), *argv]), capsys.readouterr().out) == (rc, out)
+        lines = out.splitlines()
+        counts = Counter(line.split(" ")[0] for line in lines[:-1])
+        summary = ", ".join(
+            f"{counts[letter]} {status}"
+            for letter, status in (("A", "added"), ("D", "deleted"), ("M", "modified"))
+            + (("T", "mode"),)
+            if counts[letter]
+        )
+        if "--color=always" in argv:
+            assert "\x1b[" in out
+        else:  # each change one line, and the summary counts them all
+            assert len(lines) > 20
+            assert lines[-1].startswith("snapshot ") and lines[-1].endswith(": " + summary)
+    assert two[3][0] == 1  # --exit-code: there were changes
     assert len(answers) == len(runs)  # no child the second time

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import collections
 import os
 import stat
 import sys
@@ -32,6 +31,7 @@ from git_snapshot.store.archiver import CACHEDIR_SIGNATURE
 from git_snapshot.store.diff import ADDED
 from git_snapshot.store.diff import DELETED
 from git_snapshot.store.diff import Change
+from git_snapshot.store.diff import Render
 from git_snapshot.store.diff import SkipStat
 from git_snapshot.store.diff import diff_dir
 from git_snapshot.store.diff import diff_dir_text
@@ -178,8 +178,8 @@ def _diff(
                 assert o is not None and n is not None  # folders both sides hold
                 return diff_trees(store, o.ref, n.ref, base + b"/" if base else b"", split=True)
 
-            def whole_json() -> list[str]:
-                return diff_trees_text(store, old.root, new.root, json_items, split=True)
+            def whole_text(render: Render, tally: dict[str, int] | None) -> list[str]:
+                return diff_trees_text(store, old.root, new.root, render, split=True, tally=tally)
 
             def new_is_dir(path: bytes) -> bool:
                 e = trees.at(new.root, path)
@@ -200,19 +200,31 @@ def _diff(
                 full = top + (b"/" + base if base else b"")
                 return diff_dir(store, e.ref, full, rel, skip, skip_stat=skip_stat, split=True)
 
-            def whole_json() -> list[str]:
+            def whole_text(render: Render, tally: dict[str, int] | None) -> list[str]:
                 return diff_dir_text(
-                    store, old.root, top, json_items, b"", skip, skip_stat=skip_stat, split=True
+                    store,
+                    old.root,
+                    top,
+                    render,
+                    b"",
+                    skip,
+                    skip_stat=skip_stat,
+                    split=True,
+                    tally=tally,
                 )
 
             def new_is_dir(path: bytes) -> bool:
                 return os.path.isdir(top + b"/" + path) and not os.path.islink(top + b"/" + path)
 
-        if json_out and not stat_only and not rels:  # each process renders its folders
-            json_pieces = whole_json()
-            changes = []
+        # each process renders its own folders' changes (--json, or the plain list)
+        tally: dict[str, int] = {}
+        json_pieces = text_pieces = None
+        changes: list[Change] = []
+        if json_out and not stat_only and not rels:
+            json_pieces = whole_text(json_items, None)
+        elif not (json_out or stat_only or patch or rels):
+            text_pieces = whole_text(_lines_renderer(), tally)
         else:
-            json_pieces = None
             changes = filtered(trees, old.root, new_is_dir, below, rels) if rels else below(b"")
         stat_rows = None
         if stat_only:
@@ -220,7 +232,7 @@ def _diff(
         patch_text = []
         if patch and not json_out:
             patch_text = [t for part in sides.windows(changes) for t in patches(part, sides)]
-    status = 1 if exit_code and (changes or json_pieces) else 0
+    status = 1 if exit_code and (changes or json_pieces or text_pieces) else 0
     if json_out:
         if json_pieces is not None:
             sys.stdout.write(json_list(json_pieces) + "\n")
@@ -235,23 +247,41 @@ def _diff(
     if patch:
         sys.stdout.writelines(output.color_patch(patch_text))
         return status
+    if text_pieces is None:
+        text_pieces = [_lines_renderer()(changes)] if changes else []
+        for c in changes:
+            tally[c.status] = tally.get(c.status, 0) + 1
     # one write, not a print per change (38,514 lines for diff 1 latest on 100 x M)
-    show = validate.show  # output.display, without its import statement per call
-    lines = [f"{LETTER[c.status]} {show(c.path)}" for c in changes]
-    if any(c.status in PAINT for c in changes) and output.use_color():
-        lines = [
-            output.paint(line, PAINT[c.status]) if c.status in PAINT else line
-            for line, c in zip(lines, changes)
-        ]
-    sys.stdout.write("".join(line + "\n" for line in lines))
-    tally = collections.Counter(c.status for c in changes)
-    counts = {s: tally[s] for s in LETTER}
-    if changes:
+    sys.stdout.write("".join(text_pieces))
+    counts = {s: tally.get(s, 0) for s in LETTER}
+    if any(counts.values()):
         parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
         print(f"snapshot {old.id} -> {against}: {parts}")
     else:
         print(f"no changes between snapshot {old.id} and {against}")
     return status
+
+
+def _lines_renderer() -> Render:
+    """Renders changes as the lines of the plain diff ("M path"), each ending in a newline;
+    on a terminal that takes colour, added and deleted ones painted as git paints them."""
+    show = validate.show  # output.display, without its import statement per call
+    if not output.use_color():
+        letters = {s: f"{letter} " for s, letter in LETTER.items()}
+
+        def plain(changes: list[Change]) -> str:
+            return "".join([f"{letters[c.status]}{show(c.path)}\n" for c in changes])
+
+        return plain
+
+    def painted(changes: list[Change]) -> str:
+        out = []
+        for c in changes:
+            line = f"{LETTER[c.status]} {show(c.path)}"
+            out.append((output.paint(line, PAINT[c.status]) if c.status in PAINT else line) + "\n")
+        return "".join(out)
+
+    return painted
 
 
 # contents read ahead at once, at most

@@ -129,13 +129,20 @@ def diff_trees(
 
 
 def diff_trees_text(
-    store: Store, a: bytes, b: bytes, render: Render, rel: bytes = b"", split: bool = False
+    store: Store,
+    a: bytes,
+    b: bytes,
+    render: Render,
+    rel: bytes = b"",
+    split: bool = False,
+    tally: dict[str, int] | None = None,
 ) -> list[str]:
     """diff_trees's changes as text: see Render. With *split*, each process renders the
-    changes of its own folders."""
+    changes of its own folders. *tally*, when given, gets the number of changes of each
+    status added to it (the text alone may not say: see _texts)."""
     if a == b:
         return []
-    return _texts(store, _Pair(a, b, rel), _step_trees(store), split, render)
+    return _texts(store, _Pair(a, b, rel), _step_trees(store), split, render, tally)
 
 
 def _step_trees(store: Store) -> Callable[[list[_Pair], list[_Pair]], None]:
@@ -173,10 +180,12 @@ def _texts(
     step: Callable[[list[_Node], list[_Node]], None],
     split: bool,
     render: Render,
+    tally: dict[str, int] | None = None,
 ) -> list[str]:
     """The changes below *top* as the non-empty texts of runs of them, in output order (see
-    Render). This process renders its own folders' changes while a child renders its own."""
-    other = _levels(store, [top], step, split, render)
+    Render). This process renders its own folders' changes while a child renders its own.
+    *tally*: see diff_trees_text (the child counts its own changes)."""
+    other = _levels(store, [top], step, split, render, tally is not None)
     try:
         theirs = {} if other is None else {id(n): i for i, n in enumerate(other.nodes)}
         pieces: list[str | int] = []  # texts, and the child's folders by their number
@@ -187,17 +196,26 @@ def _texts(
                 continue
             if run:
                 pieces.append(render(run))
+                _count(run, tally)
                 run = []
             pieces.append(theirs[id(item)])
         if run:
             pieces.append(render(run))
+            _count(run, tally)
         if other is None:
             return [p for p in pieces if isinstance(p, str)]
-        texts = other.take(store, step, render)
+        texts = other.take(store, step, render, tally)
     finally:
         if other is not None:
             other.close()
     return [t for t in (p if isinstance(p, str) else texts[p] for p in pieces) if t]
+
+
+def _count(changes: list[Change], tally: dict[str, int] | None) -> None:
+    """Add the number of *changes* of each status to *tally* (None: not counted)."""
+    if tally is not None:
+        for c in changes:
+            tally[c.status] = tally.get(c.status, 0) + 1
 
 
 def _levels(
@@ -206,6 +224,7 @@ def _levels(
     step: Callable[[list[_Node], list[_Node]], None],
     split: bool,
     render: Render | None = None,
+    counted: bool = False,
 ) -> _Other[_Node] | None:
     """Compare the folders of *level* and, level by level, the subfolders *step* finds.
 
@@ -213,14 +232,15 @@ def _levels(
     one of them, and everything below it, while this process does the rest; returned (the
     caller takes its answer, then closes it), None without one. The child sends back each
     folder's changes in output order, which then stand in for its items (with *render*:
-    their text). The child's answer only saves time: a child that dies, fails (a damaged
+    their text, and with *counted* the number of its changes of each status). The child's
+    answer only saves time: a child that dies, fails (a damaged
     object: this process reads it again and records the damage) or cannot be started
     leaves its folders to this process, which compares them as it would have."""
     other: _Other[_Node] | None = None
     try:
         while level:
             if split and other is None and len(level) >= SHARE_AT:
-                level, other = _share(store, level, step, render)
+                level, other = _share(store, level, step, render, counted)
             nxt: list[_Node] = []
             for i in range(0, len(level), LEVEL):
                 step(level[i : i + LEVEL], nxt)
@@ -244,15 +264,25 @@ class _Other(Generic[_Node]):
         store: Store,
         step: Callable[[list[_Node], list[_Node]], None],
         render: Render | None = None,
+        tally: dict[str, int] | None = None,
     ) -> list[str]:
         """The child's answer, in its folders' items; with *render*, their texts (one per
-        folder, "" for none), the folders compared here when the child did not answer."""
+        folder, "" for none), the folders compared here when the child did not answer, and
+        their changes counted in *tally* (see _texts)."""
         data = self.child.read_all()
         if render is not None:
-            texts = _answer_texts(data, len(self.nodes))
-            if texts is None:
+            answer = _answer_texts(data, len(self.nodes))
+            if answer is None:
                 _levels(store, list(self.nodes), step, False)
-                texts = [render(c) if c else "" for c in map(_flatten, self.nodes)]
+                texts = []
+                for run in map(_flatten, self.nodes):
+                    texts.append(render(run) if run else "")
+                    _count(run, tally)
+                return texts
+            texts, counts = answer
+            if tally is not None:
+                for status, n in counts.items():
+                    tally[status] = tally.get(status, 0) + n
             return texts
         got = _answer(data, len(self.nodes))
         if got is None:  # no answer: compared here
@@ -304,18 +334,26 @@ def _answer(data: bytes, nodes: int) -> list[list[tuple[Any, ...]]] | None:
     return got
 
 
-def _answer_texts(data: bytes, nodes: int) -> list[str] | None:
-    """The child's answer with a Render: per folder, its changes' text; None unless whole
-    and well formed."""
+def _answer_texts(data: bytes, nodes: int) -> tuple[list[str], dict[str, int]] | None:
+    """The child's answer with a Render: per folder, its changes' text, and the number of
+    its changes of each status (empty when not counted); None unless whole and well
+    formed."""
     import marshal
 
     try:
         got = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return None
-    if isinstance(got, list) and len(got) == nodes and all(isinstance(t, str) for t in got):
-        return got
-    return None
+    if not (isinstance(got, tuple) and len(got) == 2):
+        return None
+    texts, counts = got
+    if not (isinstance(texts, list) and len(texts) == nodes and isinstance(counts, dict)):
+        return None
+    if not all(isinstance(t, str) for t in texts):
+        return None
+    if not all(s in _STATUSES and type(n) is int and n >= 0 for s, n in counts.items()):
+        return None
+    return texts, counts
 
 
 _STATUSES = frozenset({ADDED, DELETED, MODIFIED, MODE})
@@ -326,6 +364,7 @@ def _share(
     level: list[_Node],
     step: Callable[[list[_Node], list[_Node]], None],
     render: Render | None,
+    counted: bool,
 ) -> tuple[list[_Node], _Other[_Node] | None]:
     """(the folders of *level* left to this process, the child comparing the others), or
     (*level*, None) when no child can be had: no idle core (a second process costs about
@@ -334,7 +373,7 @@ def _share(
     if not forked.possible() or not forked.idle_core():
         return level, None
     theirs = level[1::2]
-    child = forked.start(lambda w: _child(store, theirs, step, w, render))
+    child = forked.start(lambda w: _child(store, theirs, step, w, render, counted))
     if child is None:
         return level, None
     return level[0::2], _Other(child, theirs)
@@ -346,9 +385,11 @@ def _child(
     step: Callable[[list[_Node], list[_Node]], None],
     w: int,
     render: Render | None,
+    counted: bool = False,
 ) -> None:
     """Compare *nodes* and write their changes to *w* (marshal; with *render*, each
-    folder's text; None: failed). The parent's SQLite connection is never used here (not
+    folder's text and, with *counted*, the number of changes of each status; None:
+    failed). The parent's SQLite connection is never used here (not
     across a fork): the index is read through a read-only connection of the child's own,
     which can record nothing (damage is recorded by the parent, which reads what failed
     here again)."""
@@ -362,7 +403,12 @@ def _child(
         store.index.db = sqlite3.connect(uri, uri=True, isolation_level=None)
         _levels(store, nodes, step, False)
         if render is not None:
-            data = marshal.dumps([render(c) if c else "" for c in map(_flatten, nodes)])
+            texts: list[str] = []
+            tally: dict[str, int] | None = {} if counted else None
+            for changes in map(_flatten, nodes):
+                texts.append(render(changes) if changes else "")
+                _count(changes, tally)
+            data = marshal.dumps((texts, tally or {}))
         else:
             data = marshal.dumps(
                 [
@@ -504,11 +550,12 @@ def diff_dir_text(
     skip: Callable[[bytes], bool] = lambda rel: False,
     skip_stat: SkipStat | None = None,
     split: bool = False,
+    tally: dict[str, int] | None = None,
 ) -> list[str]:
     """diff_dir's changes as text: see Render. With *split*, each process renders the
-    changes of its own folders."""
+    changes of its own folders; *tally* as for diff_trees_text."""
     step = _step_dir(store, skip, True, skip_stat)
-    return _texts(store, _Dir(tree, directory, rel), step, split, render)
+    return _texts(store, _Dir(tree, directory, rel), step, split, render, tally)
 
 
 def _step_dir(
