@@ -187,3 +187,12 @@ def test_everything_in_the_store_is_private(
             if stat.S_IMODE(os.lstat(os.path.join(top, name)).st_mode) != 0o600:
                 loose.append(os.path.join(top, name))
     assert loose == [], [os.path.relpath(p, store_dir) for p in loose]
+
+
+@pytest.mark.parametrize(
+    "argv", [["watch", "add"], ["watch", "remove"], ["watch", "status", "somewhere"]]
+)
+def test_watch_usage_errors_exit_2(repo: Path, argv: list[str]) -> None:
+    """DESIGN: exit status 2 on a usage error (watch add/remove take a PATH, the others none)."""
+    ran = gs(repo, *argv, rc=2)
+    assert len(ran.err_lines) == 1 and "git snapshot watch" in ran.err, ran.err

@@ -53,10 +53,14 @@ def cmd_watch(
         from git_snapshot.watch import daemon
 
         return daemon.main(store)
-    if action in ("add", "remove") and not path:
-        raise UserError(f"watch {action} needs a PATH: git snapshot watch {action} PATH")
+    if action in ("add", "remove") and not path:  # usage errors: exit status 2
+        output.err(f"watch {action} needs a PATH: git snapshot watch {action} PATH")
+        return 2
     if action not in ("add", "remove") and path:
-        raise UserError(f"watch {action or ''} takes no PATH (did you mean: watch add {path}?)")
+        output.err(
+            f"watch {action or ''} takes no PATH (did you mean: git snapshot watch add {path}?)"
+        )
+        return 2
     if action == "status":
         return _status(store, json_out)
     if action == "stop":
