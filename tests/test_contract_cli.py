@@ -196,3 +196,26 @@ def test_watch_usage_errors_exit_2(repo: Path, argv: list[str]) -> None:
     """DESIGN: exit status 2 on a usage error (watch add/remove take a PATH, the others none)."""
     ran = gs(repo, *argv, rc=2)
     assert len(ran.err_lines) == 1 and "git snapshot watch" in ran.err, ran.err
+
+
+def test_clean_old_backups_keeps_backups_and_leaves_repositories_alone(
+    repo: Path, tmp_path: Path
+) -> None:
+    """clean_old_backups(keep=N) keeps the newest N backups of each backup name: a restore's
+    own pre-restore snapshot does not push the user's backup out, and the snapshots of git
+    repositories (the hooks', sharing the store) are not backups it may thin."""
+    import git_snapshot
+
+    gs(repo)
+    gs(repo)
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(3):
+        (data / "f").write_text(f"v{i}\n")
+        git_snapshot.create_backup("mine", data)
+    git_snapshot.restore_backup("mine", 2, data)  # takes pre-restore snapshot 4
+    git_snapshot.clean_old_backups(keep=1)
+    assert [b.id for b in git_snapshot.list_backups("mine")] == [3, 4]
+    assert [s["id"] for s in json.loads(gs(repo, "list", "--json").out)] == [1, 2]
+    git_snapshot.restore_backup("mine", "latest", data)
+    assert (data / "f").read_text() == "v2\n"

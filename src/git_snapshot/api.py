@@ -26,17 +26,19 @@ from git_snapshot.errors import UserError
 from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
 from git_snapshot.store.index import Snapshot
-from git_snapshot.store.prune import Policy
-from git_snapshot.store.prune import forget_by_policy
 from git_snapshot.store.prune import gc
 from git_snapshot.store.restorer import Restorer
 from git_snapshot.store.restorer import split_path
+from git_snapshot.store.retention import forget
 from git_snapshot.store.safety import PRE_RESTORE
 from git_snapshot.store.safety import unsaved
 from git_snapshot.store.verify import verify
 
 StorePath = Union[str, "os.PathLike[str]", None]
 PathArg = Union[str, "os.PathLike[str]"]
+
+
+API = "api"  # the trigger of what create_backup takes
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,7 @@ def create_backup(
     name, source = _text(name, "name"), _path(source_path, "source_path")
     message = _text(message, "message", empty=True)
     with _open(store) as st:
-        return _info(create_snapshot(st, name, source, trigger="api", message=message).snapshot)
+        return _info(create_snapshot(st, name, source, trigger=API, message=message).snapshot)
 
 
 def list_backups(name: str | None = None, store: StorePath = None) -> list[BackupInfo]:
@@ -224,8 +226,21 @@ def clean_old_backups(keep: int, name: str | None = None, store: StorePath = Non
         raise UserError("clean_old_backups: keep must be at least 1")
     name = _name(name, optional=True)
     with _open(store) as st:
-        sources = [name] if name is not None else [k for k, _ in st.index.sources()]
-        gone = forget_by_policy(st, Policy(keep_last=keep), sources)
+        by_source = {k: st.snapshots(k) for k, _ in st.index.sources()}
+        if name is not None:
+            sources = [name]
+        else:  # the backups this API made: never a git repository's snapshots (same store)
+            sources = [k for k, got in by_source.items() if any(s.trigger == API for s in got)]
+        gone = []
+        for source in sources:
+            snaps = by_source.get(source) or st.snapshots(source)
+            # the newest *keep* backups and what came after them (a restore's own pre-restore
+            # snapshot does not count as a backup, nor push one out)
+            backups = [s for s in snaps if s.trigger != PRE_RESTORE]
+            if len(backups) > keep:
+                oldest_kept = backups[-keep].id
+                gone += [s for s in snaps if s.id < oldest_kept]
+        forget(st, gone)
         if gone:
             gc(st)
     return len(gone)
