@@ -91,6 +91,23 @@ def test_run_git_ignores_hook_environment(
     assert gitrepo.changed_paths(r, None, "HEAD") == [b"README"]
 
 
+def test_git_sees_the_current_environment_less_the_repository_variables(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The environment git gets is os.environ as it is now (taken from its bytes, no copy
+    kept), without the variables that point git elsewhere, with the two git-snapshot adds."""
+    monkeypatch.setenv("GIT_CONFIG_COUNT", "1")  # set after import: seen all the same
+    monkeypatch.setenv("GIT_CONFIG_KEY_0", "alias.showenv")
+    monkeypatch.setenv("GIT_CONFIG_VALUE_0", "!env")
+    monkeypatch.setenv("GIT_INDEX_FILE", ".git/other-index")
+    monkeypatch.setenv("GS_TEST_VALUE", "caf\u00e9 \udcff")  # not UTF-8: passed as bytes
+    monkeypatch.delenv("GIT_TERMINAL_PROMPT", raising=False)
+    out = gitrepo.run_git(str(repo), "showenv").split(b"\n")
+    assert b"GIT_OPTIONAL_LOCKS=0" in out and b"GIT_TERMINAL_PROMPT=0" in out
+    assert "GS_TEST_VALUE=caf\u00e9 \udcff".encode("utf-8", "surrogateescape") in out
+    assert not [line for line in out if line.startswith(b"GIT_INDEX_FILE=")]
+
+
 # ------------------------------------------------------------------------------------------
 # find_repo
 
