@@ -219,3 +219,10 @@ def test_clean_old_backups_keeps_backups_and_leaves_repositories_alone(
     assert [s["id"] for s in json.loads(gs(repo, "list", "--json").out)] == [1, 2]
     git_snapshot.restore_backup("mine", "latest", data)
     assert (data / "f").read_text() == "v2\n"
+
+
+def test_api_names_an_unknown_backup(tmp_path: Path) -> None:
+    import git_snapshot
+
+    with pytest.raises(UserError, match="no backup named 'nope'"):
+        git_snapshot.restore_backup("nope", "latest", tmp_path / "out")

@@ -138,8 +138,10 @@ def _open(store: StorePath) -> Iterator[Store]:
 def _pick(st: Store, name: str, backup_id: int | str) -> Snapshot:
     """A backup by number, or ``latest``: the newest that no restore took of its own accord
     (after ``restore_backup(name, "latest", ...)`` "latest" still means the same backup)."""
+    mine = st.snapshots(name)
+    if not mine:  # (Store.get would say "this repository" and "git snapshot")
+        raise UserError(f"no backup named {name!r} in the store {st.path}; see list_backups()")
     if backup_id == "latest":
-        mine = st.snapshots(name)
         chosen = [s for s in mine if s.trigger != PRE_RESTORE]
         if chosen:
             return chosen[-1]  # ordered by id, never by the clock
