@@ -325,7 +325,8 @@ def _marker(type_: int, zdict: zstandard.ZstdCompressionDict | None) -> bytes:
 
 def group_table(members: list[tuple[int, bytes, int]]) -> bytes:
     """The member table of a group of (type, key, size)."""
-    return COUNT.pack(len(members)) + b"".join(MEMBER.pack(*m) for m in members)
+    pack = MEMBER.pack
+    return COUNT.pack(len(members)) + b"".join([pack(*m) for m in members])
 
 
 def parse_table(body: bytes | memoryview, where: str) -> tuple[list[tuple[int, bytes, int]], int]:
@@ -429,6 +430,8 @@ class PackWriter:
         self._max = max_size
         self._file: BinaryIO | None = None
         self._tmpname = ""
+        self._pos = 0  # where the next record starts in the open pack (not a tell() each)
+        self._synced = True  # False while a StreamRecord may have moved the file's end
         self._current: FinishedPack | None = None
         self._threads = threads
         self._pool: _Pool | None = None
@@ -501,7 +504,10 @@ class PackWriter:
 
     def _open(self) -> tuple[BinaryIO, FinishedPack]:
         if self._file is not None and self._current is not None:
-            if self._file.tell() < self._max:
+            if not self._synced:  # a stream record neither committed nor discarded
+                self._pos = self._file.tell()
+                self._synced = True
+            if self._pos < self._max:
                 return self._file, self._current
             self._seal()
         name = os.urandom(16).hex() + ".pack"
@@ -509,6 +515,7 @@ class PackWriter:
         fd = os.open(self._tmpname, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._file = os.fdopen(fd, "wb")
         self._file.write(PACK_MAGIC + self._dict_record)
+        self._pos = len(PACK_MAGIC) + len(self._dict_record)
         self._current = FinishedPack(name, 0)
         return self._file, self._current
 
@@ -529,20 +536,29 @@ class PackWriter:
                 self._next_epoch()
 
     def _put(self, type_: int, key: bytes, data: bytes, dedupe: bool) -> None:
-        self._given += len(data)
-        if len(data) <= DICT_OBJECT and self._epochs:
-            self._small_since += len(data)
-        if self._pool is None and self._threads and self._given >= self._pool_after:
-            self._pool = _Pool(self._threads)
-        if not self._big and self._given >= POOL_AFTER and self._pool is not None:
-            self._big = True  # big frames from here on (ctypes: not for a hook's few)
-            _give_back_big_blocks()
-        self._batch.append((type_, key, data, dedupe))
-        self._batch_bytes += len(data)
-        if self._batch_bytes >= BATCH_BYTES or len(self._batch) >= BATCH_OBJECTS:
+        # once per object of a first snapshot (62k on M): each length taken once
+        n = len(data)
+        self._given += n
+        if n <= DICT_OBJECT and self._epochs:
+            self._small_since += n
+        if not self._big and self._given >= self._pool_after:
+            self._grow()
+        batch = self._batch
+        batch.append((type_, key, data, dedupe))
+        self._batch_bytes += n
+        if self._batch_bytes >= BATCH_BYTES or len(batch) >= BATCH_OBJECTS:
             self._submit()
             if self._pool is not None:  # the queue grows only here
                 self._drain(2 * QUEUE)
+
+    def _grow(self) -> None:
+        """The pool once *pool_after* bytes were given; big frames' blocks given back (see
+        _give_back_big_blocks) once POOL_AFTER were, with a pool."""
+        if self._pool is None and self._threads:
+            self._pool = _Pool(self._threads)
+        if self._given >= POOL_AFTER and self._pool is not None:
+            self._big = True  # big frames from here on (ctypes: not for a hook's few)
+            _give_back_big_blocks()
 
     def _submit(self, close: bool = False) -> None:
         """Compress the batch with the dictionary of the moment: in the pool if there is one,
@@ -551,25 +567,31 @@ class PackWriter:
         the group being filled, which goes along once full (or with *close*)."""
         batch = self._batch
         self._batch, self._batch_bytes = [], 0
-        ask = [k for _, k, _, dedupe in batch if dedupe]
-        have = self.known(ask) if ask and self.known is not None else set()
+        have: set[bytes] | tuple[()] = ()  # (a first snapshot asks nothing: known is None)
+        if self.known is not None:
+            ask = [k for _, k, _, dedupe in batch if dedupe]
+            if ask:
+                have = self.known(ask)
         units: list[_Obj | list[_Obj]] = []
         size = 0
         group = self._group
+        group_bytes = self._group_bytes
         for type_, key, data, dedupe in batch:
-            if dedupe and key in have:
+            if dedupe and have and key in have:
                 continue
-            if type_ in GROUP_TYPES and len(data) <= GROUP_OBJECT:
+            n = len(data)
+            if type_ in GROUP_TYPES and n <= GROUP_OBJECT:
                 group.append((type_, key, data))
-                self._group_bytes += len(data)
-                if self._group_bytes >= GROUP_BYTES or len(group) >= GROUP_MEMBERS:
+                group_bytes += n
+                if group_bytes >= GROUP_BYTES or len(group) >= GROUP_MEMBERS:
                     units.append(group)
-                    size += self._group_bytes
+                    size += group_bytes
                     group = self._group = []
-                    self._group_bytes = 0
+                    group_bytes = 0
             else:
                 units.append((type_, key, data))
-                size += len(data)
+                size += n
+        self._group_bytes = group_bytes
         if close and group:
             units.append(group)
             size += self._group_bytes
@@ -621,23 +643,26 @@ class PackWriter:
         if members is None:
             members, _ = parse_table(table, "group")
         f, pack = self._open()
-        start = f.tell() + REC.size
+        start = self._pos + REC.size
         length = len(table) + len(frame)
-        total = sum(s for _, _, s in members)
+        total = sum([s for _, _, s in members])
         f.write(REC.pack(b"G", 0, hashlib.sha256(table).digest(), total, length))
         f.write(table)
         f.write(frame)
+        self._pos = start + length
         inner = 0
+        append, packed = pack.objects.append, PackedObject
         for type_, key, size in members:
-            pack.objects.append(PackedObject(key, type_, start, length, size, inner))
+            append(packed(key, type_, start, length, size, inner))
             inner += size
         self.written += REC.size + length
 
     def _write(self, type_: int, key: bytes, size: int, marker: bytes, frame: bytes) -> None:
         f, pack = self._open()
-        start = f.tell()
+        start = self._pos
         f.write(REC.pack(marker, type_, key, size, len(frame)))
         f.write(frame)
+        self._pos = start + REC.size + len(frame)
         pack.objects.append(PackedObject(key, type_, start + REC.size, len(frame), size, -1))
         self.written += REC.size + len(frame)
 
@@ -661,6 +686,7 @@ class PackWriter:
     def begin_stream(self) -> StreamRecord:
         self.flush()
         f, pack = self._open()
+        self._synced = False
         return StreamRecord(self, f, pack)
 
     def _seal(self) -> None:
@@ -747,12 +773,16 @@ class StreamRecord:
         )
         added = end - self._start
         self._writer.written += added
+        self._writer._pos = end
+        self._writer._synced = True
         return added
 
     def discard(self) -> None:
         """Drop the record (a duplicate, or a torn read)."""
         self._f.seek(self._start)
         self._f.truncate()
+        self._writer._pos = self._start
+        self._writer._synced = True
 
 
 class _Decompressors(_thread._local):  # threading.local
