@@ -226,3 +226,14 @@ def test_api_names_an_unknown_backup(tmp_path: Path) -> None:
 
     with pytest.raises(UserError, match="no backup named 'nope'"):
         git_snapshot.restore_backup("nope", "latest", tmp_path / "out")
+
+
+def test_restore_lists_a_mode_change(repo: Path) -> None:
+    """DESIGN: restore writes files back with their modes and --dry-run lists what would
+    change: a file whose mode alone differs (chmod +x) is an update, as diff says ('T')."""
+    (repo / "run.sh").write_text("echo\n")
+    gs(repo)
+    (repo / "run.sh").chmod(0o755)
+    assert "would update run.sh" in gs(repo, "restore", "1", "--dry-run").out
+    assert "update run.sh" in gs(repo, "restore", "1").out
+    assert stat.S_IMODE((repo / "run.sh").stat().st_mode) == 0o644

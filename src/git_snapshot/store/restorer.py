@@ -702,7 +702,10 @@ class Restorer:
             self.report.store.append(rel)
             return
         if st is not None and self._same(parent, e, st):
-            self.report.unchanged += 1
+            if e.kind == FILE and stat.S_IMODE(st.st_mode) != e.mode & _SAFE_MODE:
+                self.report.updated.append(rel)  # its mode alone (diff's 'T'): a change
+            else:
+                self.report.unchanged += 1
             if not self.dry_run and e.kind == FILE:
                 self._set_meta(parent, e, st)
             return
