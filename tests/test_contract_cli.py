@@ -237,3 +237,9 @@ def test_restore_lists_a_mode_change(repo: Path) -> None:
     assert "would update run.sh" in gs(repo, "restore", "1", "--dry-run").out
     assert "update run.sh" in gs(repo, "restore", "1").out
     assert stat.S_IMODE((repo / "run.sh").stat().st_mode) == 0o644
+
+
+def test_list_with_nothing_selected_does_not_say_there_are_no_snapshots(repo: Path) -> None:
+    gs(repo)
+    assert gs(repo, "list", "-n", "0").out == ""
+    assert "no snapshots yet" not in gs(repo, "list", "--since", "2099-01-01").out

@@ -33,6 +33,7 @@ def cmd_list(
                 snaps = store.snapshots(where.key, where.worktree)
             else:  # another repository: all of its worktrees, the gone ones too
                 snaps = store.snapshots(where.key)
+        total = len(snaps)
         if after is not None:
             snaps = [s for s in snaps if s.created >= after]
         if limit is not None:  # the newest N, still printed oldest first
@@ -46,7 +47,11 @@ def cmd_list(
         output.print_json(items)
         return 0
     if not snaps:
-        print("no snapshots yet; take one with: git snapshot")
+        if total:  # -n 0, or none since DATE: there are snapshots, just none of these
+            if since and limit != 0:
+                print(f"none of the {total} snapshot(s) was taken since {since}")
+        else:
+            print("no snapshots yet; take one with: git snapshot")
         return 0
     wide = all_repos or len({s.worktree for s in snaps}) > 1
     headers = ["ID", "CREATED", "TRIGGER", "BRANCH", "FILES", "SIZE", "ADDED", "MESSAGE"]
