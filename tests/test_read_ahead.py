@@ -1,5 +1,5 @@
 """Random readers of many group members (diff --stat, -p): a group decoded only as far as the
-member read ends (PackReader.member), and contents read ahead in storage order by threads
+members read end (PackReader.members), and contents read ahead in storage order by threads
 (store.diff.read_blobs)."""
 
 from __future__ import annotations
@@ -45,9 +45,9 @@ def test_a_random_reader_decodes_a_group_only_as_far_as_its_member(
     store: Store, tmp_path: Path
 ) -> None:
     """400 small files in one group (real thresholds, several zstd blocks), its checksum
-    damaged: a whole-group read fails, member() gives the first members right (decoded
-    from the start only as far as they end), goes on from there for later ones, and fails
-    on the member whose read reaches the end of the frame."""
+    damaged: a whole-group read fails, members() gives the first members right (decoded
+    from the start only as far as they end), one at a time or all in one call, and fails
+    on a member whose read reaches the end of the frame."""
     files = text_files(1, 400)
     build(tmp_path / "src", D({k: F(v) for k, v in files.items()}))
     take(store, "s", tmp_path / "src")
@@ -63,14 +63,16 @@ def test_a_random_reader_decodes_a_group_only_as_far_as_its_member(
     total = sum(o.size for _, o in objs)
     assert total > 4 * (128 << 10)  # several blocks
     front = [o for _, o in objs if o.inner + o.size < total // 2]
-    for o in front:  # in table order: each read goes on where the last one stopped
-        data = reader.member(name, o.offset, o.length, o.size, o.inner)
+    for o in front:
+        (data,) = reader.members(name, o.offset, o.length, [(o.inner, o.size)])
         assert data == by_key[o.key]
+    got = reader.members(name, first.offset, first.length, [(o.inner, o.size) for o in front])
+    assert got == [by_key[o.key] for o in front]
     last = objs[-1][1]
     with pytest.raises(zstandard.ZstdError):  # this one needs the end of the frame
-        reader.member(name, last.offset, last.length, last.size, last.inner)
-    got = reader.member(name, first.offset, first.length, first.size, first.inner)
-    assert got == by_key[first.key]  # a fresh start after the failure, in any order
+        reader.members(name, last.offset, last.length, [(first.inner, 1), (last.inner, last.size)])
+    (got1,) = reader.members(name, first.offset, first.length, [(first.inner, first.size)])
+    assert got1 == by_key[first.key]  # a fresh start after the failure
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -105,7 +107,7 @@ def test_read_blobs_gives_each_content_checked_and_leaves_out_the_damaged(
 
 
 def test_a_random_reader_refuses_a_group_header_that_lies(store: Store, tmp_path: Path) -> None:
-    """member() takes the content's size from the record's header, not the member table:
+    """members() takes the content's size from the record's header, not the member table:
     a header claiming another size, or a table count past the record, is damage."""
     files = text_files(2, 50)
     build(tmp_path / "src", D({k: F(v) for k, v in files.items()}))
@@ -124,8 +126,8 @@ def test_a_random_reader_refuses_a_group_header_that_lies(store: Store, tmp_path
         path.write_bytes(bytes(data))
         store.reader.close()
         with pytest.raises(zstandard.ZstdError):
-            store.reader.member(name, o.offset, o.length, o.size, o.inner)
+            store.reader.members(name, o.offset, o.length, [(o.inner, o.size)])
     path.write_bytes(good)
     store.reader.close()
-    got = store.reader.member(name, o.offset, o.length, o.size, o.inner)
+    (got,) = store.reader.members(name, o.offset, o.length, [(o.inner, o.size)])
     assert hashlib.sha256(got).digest() == o.key

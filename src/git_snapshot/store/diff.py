@@ -24,7 +24,6 @@ from git_snapshot.store import treebytes
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
 from git_snapshot.store.history import read_tree
-from git_snapshot.store.index import Location
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
@@ -655,34 +654,41 @@ def read_blobs(store: Store, entries: Iterable[Entry], threads: int = 2) -> dict
     """The contents of the files *entries*, by key, each checked against its key and recorded
     size; what cannot be read so is left out (the caller's own read of it then says why, and
     records the damage). For readers of many old versions (diff --stat, -p): each lies in a
-    different group, so each group is decompressed only as far as the members read end
-    (PackReader.member), in storage order, one pack per task of *threads* threads (zstd
-    releases the GIL)."""
+    different group, so each group is decompressed once, in one call, only as far as the
+    last member read ends (PackReader.members), in storage order, by *threads* threads
+    (zstd releases the GIL) taking a group or frame at a time."""
     sizes = {e.ref: e.size for e in entries if e.kind == FILE}
     locs = store.index.locate_many(sizes)
-    by_pack: dict[str, list[tuple[int, int, bytes, Location]]] = {}
+    # (pack, offset) -> the frame's or group's length and what is wanted of it
+    units: dict[tuple[str, int], tuple[int, list[tuple[int, int, bytes]]]] = {}
     for key, loc in locs.items():
         if loc.size == sizes[key]:
-            by_pack.setdefault(loc.pack, []).append((loc.offset, loc.inner, key, loc))
+            unit = units.get((loc.pack, loc.offset))
+            if unit is None:
+                unit = units[loc.pack, loc.offset] = (loc.length, [])
+            unit[1].append((loc.inner, loc.size, key))
     reader = store.reader
 
-    def read(todo: list[tuple[int, int, bytes, Location]]) -> list[tuple[bytes, bytes]]:
-        out = []
-        for _, _, key, loc in sorted(todo):
-            try:
-                if loc.inner >= 0:
-                    data = reader.member(loc.pack, loc.offset, loc.length, loc.size, loc.inner)
-                else:
-                    data = reader.read(loc.pack, loc.offset, loc.length, loc.size)
-            except Exception:  # damaged: the caller's own read names it
-                continue
-            if hashlib.sha256(data).digest() == key:
-                out.append((key, data))
-        return out
+    def read(
+        item: tuple[tuple[str, int], tuple[int, list[tuple[int, int, bytes]]]],
+    ) -> list[tuple[bytes, bytes]]:
+        (pack, offset), (length, wanted) = item
+        try:
+            if wanted[0][0] < 0:  # a frame of its own (one key: one object)
+                _, size, key = wanted[0]
+                got = [(key, reader.read(pack, offset, length, size))]
+            else:
+                wanted.sort()
+                datas = reader.members(pack, offset, length, [(i, n) for i, n, _ in wanted])
+                got = [(key, data) for (_, _, key), data in zip(wanted, datas)]
+        except Exception:  # damaged: the caller's own read names it
+            return []
+        sha256 = hashlib.sha256
+        return [(key, data) for key, data in got if sha256(data).digest() == key]
 
-    todo = sorted(by_pack.values(), key=len, reverse=True)
+    todo = sorted(units.items())
     if threads < 2 or len(todo) < 2:
-        return dict(pair for part in todo for pair in read(part))
+        return dict(pair for item in todo for pair in read(item))
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(threads, thread_name_prefix="git-snapshot-read") as pool:

@@ -793,8 +793,6 @@ class _Decompressors(_thread._local):  # threading.local
         )
         # the last groups this thread decompressed: (pack, offset) -> content
         self.groups: collections.OrderedDict[tuple[str, int], bytes] = collections.OrderedDict()
-        # groups decoded from their start only as far as a random reader needed (member())
-        self.parts: collections.OrderedDict[tuple[str, int], _Part] = collections.OrderedDict()
         self.zdicts: collections.OrderedDict[str, zstandard.ZstdCompressionDict | None] = (
             collections.OrderedDict()
         )
@@ -917,39 +915,43 @@ class PackReader:
             groups.popitem(last=False)
         return content
 
-    def member(self, pack: str, offset: int, length: int, size: int, inner: int) -> bytes:
-        """A group member's content for a random reader (diff): its group is decompressed
-        from the start only as far as this member ends (on average half of it), and kept so
-        (PARTS per thread), to go on from there for a later member. Not checked against its
-        key (the caller does that), nor is the rest of the group: damage past this member is
-        found by the readers of the whole group (read, restore, verify)."""
+    def members(
+        self, pack: str, offset: int, length: int, wanted: list[tuple[int, int]]
+    ) -> list[bytes]:
+        """The contents of members of one group, *wanted* as (place in the group's content,
+        size), for a random reader (diff): the group is decompressed from its start, in one
+        call, only as far as the last of them ends (for one member, on average half of it).
+        Not checked against their keys (the caller does that), nor is the rest of the group:
+        damage past them is found by the readers of the whole group (read, restore,
+        verify)."""
+        end = max(inner + size for inner, size in wanted)
         where = (pack, offset)
         content = self._local.groups.get(where)
         if content is None:
-            parts = self._local.parts
-            part = parts.get(where)
-            if part is None:
-                body, start, total = self._group_frame(pack, offset, length)
-                part = _Part(self._own_dctx(pack), body, start, total)
-                parts[where] = part
-                if len(parts) > PARTS:
-                    parts.popitem(last=False)
-            else:
-                parts.move_to_end(where)
-            try:
-                got = part.upto(inner + size)
-            except BaseException:
-                del parts[where]
-                raise
-            if len(got) < part.total:
-                return bytes(got[inner : inner + size])
-            del parts[where]  # all of it: kept as a whole group
-            content = self._local.groups[where] = bytes(got)
-            if len(self._local.groups) > GROUP_CACHE:
-                self._local.groups.popitem(last=False)
-        if inner + size > len(content):
+            body, start, total = self._group_frame(pack, offset, length)
+            if end > total:
+                raise _zstd_error("object lies past the end of its group")
+            reader = self._own_dctx(pack).stream_reader(
+                memoryview(body)[start:], read_across_frames=False
+            )
+            chunks = [reader.read(end)]  # one call, unless the reader stops short
+            got = len(chunks[0])
+            while got < end:
+                more = reader.read(end - got)
+                if not more:
+                    raise _zstd_error("group is truncated")
+                chunks.append(more)
+                got += len(more)
+            content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            if end == total:  # all of it: the frame must end there (its checksum read)
+                if reader.read(1):
+                    raise _zstd_error("group holds more than its table says")
+                self._local.groups[where] = content
+                if len(self._local.groups) > GROUP_CACHE:
+                    self._local.groups.popitem(last=False)
+        elif end > len(content):
             raise _zstd_error("object lies past the end of its group")
-        return content[inner : inner + size]
+        return [content[inner : inner + size] for inner, size in wanted]
 
     def _group_frame(self, pack: str, offset: int, length: int) -> tuple[bytes, int, int]:
         """A group record read with its header: (header and body, where its frame starts,
@@ -1078,38 +1080,6 @@ def _read_exactly(dctx: zstandard.ZstdDecompressor, frame: memoryview, size: int
     if reader.read(1):
         raise _zstd_error("group holds more than its table says")
     return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-PARTS = 4  # partly read groups each thread keeps (member())
-
-
-class _Part:
-    """A group's frame decompressed from its start as far as readers asked (member())."""
-
-    __slots__ = ("body", "buf", "reader", "total")
-
-    def __init__(
-        self, dctx: zstandard.ZstdDecompressor, body: bytes, start: int, total: int
-    ) -> None:
-        self.body = body  # the frame's bytes stay while the stream reads them
-        self.total = total
-        self.buf = bytearray()
-        self.reader = dctx.stream_reader(memoryview(body)[start:], read_across_frames=False)
-
-    def upto(self, end: int) -> bytearray:
-        """The content decompressed so far, at least its first *end* bytes; all of it (and
-        the frame checked to end there) once *end* reaches the table's total."""
-        if end > self.total:
-            raise _zstd_error("object lies past the end of its group")
-        buf = self.buf
-        while len(buf) < end:
-            out = self.reader.read(max(end - len(buf), 64 << 10))
-            if not out:
-                raise _zstd_error("group is truncated")
-            buf += out
-        if len(buf) > self.total or (len(buf) == self.total and self.reader.read(1)):
-            raise _zstd_error("group holds more than its table says")
-        return buf
 
 
 class _Slice:
