@@ -73,3 +73,12 @@ def test_split_reads_a_well_formed_tree() -> None:
     assert got == treebytes.split(data)
     assert split(_tree(entries[::-1])) is None
     assert split(_tree([*entries, entries[-1]])) is None
+
+
+def test_no_git_id_labels_are_worktree_s() -> None:
+    """rebuild takes no git id of files labelled untracked or ignored (hooks._written_during
+    never asks for one): its constants are worktree's labels."""
+    from git_snapshot import worktree
+    from git_snapshot.store import rebuild
+
+    assert rebuild._NO_ID_LABELS == (worktree.UNTRACKED, worktree.IGNORED)

@@ -207,7 +207,9 @@ def test_git_ids_of_what_a_rebuild_read_stand_in_for_reading_it_again(
         return existing(repo, oids)
 
     monkeypatch.setattr(gitrepo, "existing_blobs", existing_blobs)
-    assert gitrepo.existing_blobs(repo, [res.ids[b"a/keep.log"][4]]) != set()  # git has it
+    kept = ign.read_bytes()
+    assert gitrepo.existing_blobs(repo, [_sha1_blob(kept)]) != set()  # git has it
+    assert res.ids[b"a/keep.log"][4] == ""  # (so its id was not even taken: no SHA-1 of it)
     asked.clear()
     assert hooks._written_during(repo, [b"a/keep.log"], since, res.ids) == []
     assert asked == [] and read == [os.path.join(os.fsencode(top), rel)]
@@ -252,6 +254,14 @@ def test_files_read_ahead_are_taken_only_while_as_read(
         return walker_read(self, path, last_try)
 
     monkeypatch.setattr(archiver._Walker, "_read", read)
+    hashed: list[bytes] = []
+    git_id = rebuild._git_id
+
+    def counted(data: bytes) -> str:
+        hashed.append(data)
+        return git_id(data)
+
+    monkeypatch.setattr(rebuild, "_git_id", counted)
     res = worktree.take(store, gitrepo.find_repo(str(top)), trigger="watch")
     assert own == [os.fsencode(late)]  # the others were taken from the read ahead
     assert _same(res.snapshot) == _same(_full(top, tmp_path / "x"))
@@ -259,6 +269,23 @@ def test_files_read_ahead_are_taken_only_while_as_read(
     data = late.read_bytes()
     assert res.ids is not None
     assert res.ids[b"a/b/c/f1.txt"][4] == hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    labels = set()
+    for f in files:  # those read ahead: git's id of a tracked one, taken by the reading
+        rel = os.fsencode(f.relative_to(top))  # threads; none of one git cannot have written
+        labels.add(res.ids[rel][5])
+        want = "" if res.ids[rel][5] in (worktree.UNTRACKED, worktree.IGNORED) else None
+        assert res.ids[rel][4] == (want if want is not None else _sha1_blob(f.read_bytes())), rel
+    assert worktree.TRACKED in labels and worktree.UNTRACKED in labels
+    tracked = [f for f in files if res.ids[os.fsencode(f.relative_to(top))][5] == worktree.TRACKED]
+    # git's id taken once for each tracked file (the one read again: once more), never for
+    # an untracked one
+    assert sorted(hashed) == sorted([f.read_bytes() for f in tracked] + [b"new bytes of f1.txt\n"])
+
+
+def _sha1_blob(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def test_the_worker_brings_the_files_cache_to_the_last_snapshot(
@@ -599,7 +626,10 @@ def _random_edits(
                 st_.st_ctime_ns,
                 len(data),
             )
-            assert oid == hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+            if label in (worktree.UNTRACKED, worktree.IGNORED):
+                assert oid == ""  # git did not write it: hooks never ask for its id
+            else:
+                assert oid == hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
     left_out = [os.fsencode(p) for p, _ in snap.meta["skipped_paths"]]  # fifos, cache folders
     disk = {
         k: v

@@ -1277,7 +1277,7 @@ def _rebuild_base(
     from git_snapshot.store import rebuild
 
     try:
-        trees = rebuild.old_trees(store, opts.marks, mine[-1].root, root)
+        trees = rebuild.old_trees(store, opts.marks, mine[-1].root, root, opts.classify)
     except rebuild.Unusable:
         return None  # a damaged base: the full walk stores what the disk holds
     return mine[-1], trees

@@ -46,6 +46,8 @@ from git_snapshot.store.safewrite import TEMP_MARK
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Container
     from collections.abc import Iterable
     from typing import Any
     from typing import Protocol
@@ -62,6 +64,9 @@ if TYPE_CHECKING:
 
 
 CACHEDIR_TAG = b"CACHEDIR.TAG"
+# worktree.UNTRACKED and worktree.IGNORED (not imported: a store module): files git did not
+# write, whose git id hooks._written_during never asks for (tests/test_rebuild_split.py)
+_NO_ID_LABELS = (2, 3)
 _TEMP_MARK = TEMP_MARK.encode()
 _SIZE = HEAD.size
 
@@ -136,14 +141,22 @@ class Trees(dict):  # type: ignore[type-arg]  # dict[bytes, dict[bytes, bytes]]
     reads: Ahead | None = None
 
 
-def old_trees(store: Store, marks: Marks, root: bytes, top: bytes = b"") -> Trees:
+def old_trees(
+    store: Store,
+    marks: Marks,
+    root: bytes,
+    top: bytes = b"",
+    classify: Callable[[bytes, bool, int], int] | None = None,
+) -> Trees:
     """The base's tree of every changed folder it holds (folder -> name -> the entry's
     stored bytes), read level by level, each level in one batch. With *top* (the
-    worktree's path), threads read the marked files ahead meanwhile (:class:`Ahead`)."""
+    worktree's path), threads read the marked files ahead meanwhile (:class:`Ahead`), and
+    take git's id of those *classify* (the walk's labels) does not call untracked or
+    ignored."""
     out = Trees()
     marked = getattr(marks, "marked", ())
     if top and len(marked) >= AHEAD_MIN:
-        out.reads = Ahead(top, marked)
+        out.reads = Ahead(top, marked, _wanting_ids(marked, classify))
     level = [(b"", root)]
     look_at, changed = marks.look_at, marks.changed
     try:
@@ -186,10 +199,16 @@ class Ahead:
     changed, grew, is not a regular file, could not be opened) is read by the walker as
     without it. A path is read by exactly one thread: the first to claim it."""
 
-    def __init__(self, top: bytes, rels: Iterable[bytes], threads: int = AHEAD_THREADS) -> None:
-        self.todo = [top + b"/" + r for r in rels]
+    def __init__(
+        self,
+        top: bytes,
+        rels: Iterable[bytes],
+        ids: Container[bytes] = (),  # of these, git's id of the content too
+        threads: int = AHEAD_THREADS,
+    ) -> None:
+        self.todo = [(top + b"/" + r, r in ids) for r in rels]
         self.claims: dict[bytes, int] = {}  # path -> who reads it (a thread's number, _MAIN)
-        self.got: dict[bytes, tuple[os.stat_result, bytes, bytes, str] | None] = {}
+        self.got: dict[bytes, tuple[os.stat_result, bytes, bytes, str | None] | None] = {}
         self.held = 0  # bytes read ahead, not yet taken
         self.done = threading.Condition()
         self.stopped = False
@@ -201,14 +220,14 @@ class Ahead:
             t.start()
 
     def _run(self, k: int, n: int) -> None:
-        for path in self.todo[k::n]:
+        for path, with_id in self.todo[k::n]:
             if self.stopped or self.held > AHEAD_BYTES:
                 return
             if self.claims.setdefault(path, k) != k:  # (atomic: the GIL)
                 continue  # the walker got there first
             got = None
             try:
-                got = _read_ahead(path)
+                got = _read_ahead(path, with_id)
             except BaseException:  # never leave the walker waiting for this path
                 got = None
             with self.done:
@@ -217,8 +236,8 @@ class Ahead:
                     self.held += len(got[1])
                 self.done.notify_all()
 
-    def take(self, path: bytes) -> tuple[os.stat_result, bytes, bytes, str] | None:
-        """The read ahead of *path* (after, data, key, git id), waiting for it if a thread
+    def take(self, path: bytes) -> tuple[os.stat_result, bytes, bytes, str | None] | None:
+        """The read ahead of *path* (after, data, key, git id or None), waiting for it if a thread
         is reading it; None when no thread read it (then nobody will)."""
         if self.claims.setdefault(path, _MAIN) == _MAIN:
             return None
@@ -243,15 +262,40 @@ class Ahead:
             self.held = 0
 
 
-def _read_ahead(path: bytes) -> tuple[os.stat_result, bytes, bytes, str] | None:
-    """(fstat after the read, content, SHA-256, git's blob id) of the small regular file at
-    *path*, read by ``archiver.read_whole`` (the one way read-ahead threads read a file: as
-    the walker reads it); None if it is anything else or changed meanwhile."""
+def _read_ahead(
+    path: bytes, with_id: bool
+) -> tuple[os.stat_result, bytes, bytes, str | None] | None:
+    """(fstat after the read, content, SHA-256, git's blob id *with_id*, else None) of the
+    small regular file at *path*, read by ``archiver.read_whole`` (the one way read-ahead
+    threads read a file: as the walker reads it); None if it is anything else or changed
+    meanwhile."""
     got = read_whole(path, AHEAD_SIZE)
     if got is None:
         return None
     after, data = got
-    return after, data, hashlib.sha256(data).digest(), _git_id(data)
+    return after, data, hashlib.sha256(data).digest(), _git_id(data) if with_id else None
+
+
+def _wanting_ids(
+    rels: Iterable[bytes], classify: Callable[[bytes, bool, int], int] | None
+) -> set[bytes]:
+    """Those of the marked *rels* whose git id hooks._written_during may ask for: all but
+    the files the walk will label untracked or ignored (a folder's label passed down as the
+    walk passes it). On L, 99 % of a 1 % hook's files: no SHA-1 of them."""
+    rels = list(rels)
+    if classify is None:
+        return set(rels)
+    dirs: dict[bytes, int] = {b"": 0}
+
+    def label(d: bytes) -> int:
+        got = dirs.get(d)
+        if got is None:
+            got = dirs[d] = classify(d, True, label(d.rpartition(b"/")[0]))
+        return got
+
+    return {
+        r for r in rels if classify(r, False, label(r.rpartition(b"/")[0])) not in _NO_ID_LABELS
+    }
 
 
 def _git_id(data: bytes) -> str:
@@ -266,19 +310,20 @@ def _component_key(item: tuple[str, str]) -> list[bytes]:
 
 
 class _GitIds:
-    """The walker's writer, also noting the id git gives each blob it is given (a SHA-1 of
-    the bytes in memory): hooks._written_during asks git whether it has the content of the
-    files a snapshot read, and would otherwise read and hash each of them again."""
+    """The walker's writer, also holding the last blob it was given (its key and bytes):
+    Rebuild.entry takes git's id of a file the walker read itself from them (a SHA-1 of the
+    bytes in memory) when hooks._written_during may ask git about that file (it would
+    otherwise read and hash it again)."""
 
-    __slots__ = ("ids", "w")
+    __slots__ = ("last", "w")
 
     def __init__(self, writer: Any) -> None:
         self.w = writer
-        self.ids: dict[bytes, str] = {}  # store key -> git blob id
+        self.last: tuple[bytes, bytes] | None = None  # (store key, content) of the last blob
 
     def add(self, type_: int, key: bytes, data: bytes, dedupe: bool = False) -> None:
-        if type_ == BLOB and key not in self.ids:  # (read ahead: known already)
-            self.ids[key] = _git_id(data)
+        if type_ == BLOB:
+            self.last = (key, data)
         self.w.add(type_, key, data, dedupe)
 
     def begin_stream(self) -> Any:
@@ -298,7 +343,8 @@ class Rebuild:
     ) -> None:
         self.reads: Ahead | None = getattr(trees, "reads", None)
         self.looked: tuple[bytes, os.stat_result] | None = None  # entry(): its path, lstat
-        self.last: tuple[bytes, os.stat_result, bool] | None = None  # _read(): path, after
+        # _read(): path, fstat after the read, stable; read ahead: the bytes, their git id
+        self.last: tuple[bytes, os.stat_result, bool, bytes | None, str | None] | None = None
         self.w = walker
         self.store: Store = walker.store
         self.marks = marks
@@ -315,7 +361,7 @@ class Rebuild:
         # them, git blob id of what was read, the entry's label): Result.ids
         self.git_ids: dict[bytes, tuple[int, int, int, int, str, int]] = {}
         self._ids = _GitIds(walker.writer)
-        self._add_tree = walker.writer.add  # trees: no git id to note
+        self._add_tree = self._add_blob = walker.writer.add  # (read ahead: the bytes are here)
         walker.writer = self._ids
         walker._read = self._read  # the walker's reads go through this one (read ahead)
         walker.files, walker.bytes = base.files, base.bytes
@@ -341,14 +387,13 @@ class Rebuild:
         if got is not None and looked is not None and looked[0] == path:
             after, data, key, oid = got
             if _stat_id(looked[1]) == _stat_id(after):
-                self._ids.ids[key] = oid
                 if key not in w.pending:
-                    w.writer.add(BLOB, key, data, dedupe=True)
+                    self._add_blob(BLOB, key, data, dedupe=True)
                     w.pending.add(key)
-                self.last = (path, after, True)
+                self.last = (path, after, True, data, oid)
                 return key, after, len(data), True
         res: tuple[bytes, os.stat_result, int, bool] | None = type(w)._read(w, path, last_try)
-        self.last = None if res is None else (path, res[1], res[3])
+        self.last = None if res is None else (path, res[1], res[3], None, None)
         return res
 
     def folder(self, path: bytes, rel: bytes, label: int) -> bytes | None:
@@ -424,12 +469,28 @@ class Rebuild:
             e = w._entry(path, rel, name, None, label, st)
             self.take_off(rel, old, e)
             last = self.last
-            if e is not None and e.kind == FILE and not e.flags and last is not None:
+            if (
+                e is not None
+                and e.kind == FILE
+                and not e.flags
+                and last is not None
+                and last[0] == path
+                and last[2]
+            ):
                 # git's id of the bytes read, with the fstat they were read under (a stable
-                # read: the same size and times before and after it)
-                oid = self._ids.ids.get(e.ref)
-                fst = last[1]
-                if oid is not None and last[0] == path and last[2]:
+                # read: the same size and times before and after it). Only for a file git may
+                # have written: hooks._written_during skips an untracked or ignored one by its
+                # label alone (on L, 99 % of the files a 1 % hook reads: no SHA-1 of them).
+                oid: str | None = ""
+                if e.label not in _NO_ID_LABELS:
+                    oid, data = last[4], last[3]
+                    if data is None:  # read by the walker itself: its last blob, if stored now
+                        given = self._ids.last
+                        data = given[1] if given is not None and given[0] == e.ref else None
+                    if oid is None and data is not None:
+                        oid = _git_id(data)
+                if oid is not None:
+                    fst = last[1]
                     self.git_ids[rel] = (
                         fst.st_ino,
                         fst.st_mtime_ns,
