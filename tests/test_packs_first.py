@@ -1,0 +1,128 @@
+"""A first snapshot's fast paths: a listed file read in one call (archiver._read_listed) and
+the pack writer's own record positions (no tell() per record)."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from storehelpers import D
+from storehelpers import F
+from storehelpers import build
+from storehelpers import entry_of
+from storehelpers import scan
+from storehelpers import snapshot_contents
+from storehelpers import take
+
+from git_snapshot.store import archiver
+from git_snapshot.store.core import Store
+from git_snapshot.store.objects import CHANGED_WHILE_READ
+from git_snapshot.store.packs import scan_pack
+from git_snapshot.store.verify import verify
+
+_real_open = os.open
+_real_read = os.read
+
+
+def _records(store: Store) -> int:
+    """Objects of every pack, parsed record by record from the headers (as repair, push and
+    gc read them): a torn record raises."""
+    d = os.path.join(store.path, "packs")
+    return sum(len(list(scan_pack(os.path.join(d, n)))) for n in os.listdir(d))
+
+
+def test_file_changed_after_listing_is_stored_as_read_with_its_new_stat(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rewritten (same size, new mtime) between its folder's listing and its read: the
+    snapshot holds the new bytes with the new mtime, never the listing's stat beside them."""
+    src = tmp_path / "src"
+    old_ns, new_ns = 1_600_000_000 * 10**9, 1_700_000_000 * 10**9
+    build(src, D({b"a": F(b"x" * 100, mtime_ns=old_ns), b"b": F(b"keep", mtime_ns=old_ns)}))
+    target = os.fsencode(src / "a")
+    opened: list[bytes] = []
+
+    def edit_then_open(path: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
+        p = os.fsencode(path)
+        if p == target:
+            if not opened:  # just before its first open, a is rewritten
+                with open(p, "r+b") as f:
+                    f.write(b"y" * 100)
+                os.utime(p, ns=(new_ns, new_ns))
+            opened.append(p)
+        return _real_open(path, flags, mode, **kw)
+
+    monkeypatch.setattr(os, "open", edit_then_open)
+    snap = take(store, "s", src)
+    monkeypatch.undo()
+    got = snapshot_contents(store, snap)
+    assert got[b"a"].data == b"y" * 100
+    e = entry_of(store, snap, b"a")
+    assert e.mtime_ns == new_ns  # not the listing's old_ns
+    assert e.flags & CHANGED_WHILE_READ == 0  # unchanged while it was read again
+    assert len(opened) == 2  # the one-call read refused it, the careful read took it
+    assert got[b"b"].data == b"keep"
+
+
+def test_records_after_streamed_ones_lie_where_the_index_says(store: Store, tmp_path: Path) -> None:
+    """Two identical big (streamed) files: the first one's record is kept, the second one's
+    discarded (a duplicate), and every record written after them (small files, trees) is
+    read back from its place (the writer counts where records start, without tell())."""
+    src = tmp_path / "src"
+    big = os.urandom(archiver.SMALL_FILE + 1000)
+    small = {b"s%03d" % i: F(b"small %d " % i * 50) for i in range(300)}
+    build(src, D({b"a-big": F(big), b"b-big": F(big), **small, b"sub": D(dict(small))}))
+    snap = take(store, "s", src)
+    assert snapshot_contents(store, snap) == scan(src)
+    assert _records(store) == 1 + 300 + 2 + 1  # blobs, trees, the record
+    assert verify(store, read_data=True).ok
+
+
+def test_file_unreadable_while_streamed_leaves_no_torn_record(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big file whose read fails halfway (EIO) is skipped as unreadable; the part of it
+    written already is taken back out of the pack, so every pack still parses record by
+    record and the rest of the snapshot reads back."""
+    src = tmp_path / "src"
+    more = os.urandom(archiver.SMALL_FILE + 10)
+    build(
+        src,
+        D(
+            {
+                b"bad": F(os.urandom(archiver.SMALL_FILE + (3 << 20))),
+                b"good": F(b"fine " * 1000),
+                b"more": F(more),
+            }
+        ),
+    )
+    bad = os.fsencode(src / "bad")
+    fds: set[int] = set()
+
+    def track_open(path: Any, flags: int, mode: int = 0o777, **kw: Any) -> int:
+        fd = _real_open(path, flags, mode, **kw)
+        if os.fsencode(path) == bad:
+            fds.add(fd)
+        else:  # a number used again
+            fds.discard(fd)
+        return fd
+
+    def failing_read(fd: int, n: int) -> bytes:
+        if fd in fds and os.lseek(fd, 0, os.SEEK_CUR) > 0:  # past its first chunk
+            raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return _real_read(fd, n)
+
+    monkeypatch.setattr(os, "open", track_open)
+    monkeypatch.setattr(os, "read", failing_read)
+    snap = take(store, "s", src)
+    monkeypatch.undo()
+    assert snap.skipped == 1
+    got = snapshot_contents(store, snap, mtimes=False)
+    assert set(got) == {b"good", b"more"}
+    assert got[b"good"].data == b"fine " * 1000
+    assert got[b"more"].data == more
+    assert _records(store) == 2 + 1 + 1  # good and more, the root tree, the record
+    assert verify(store, read_data=True).ok
