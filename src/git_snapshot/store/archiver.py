@@ -182,6 +182,9 @@ class _Walker:
         self.rebuild: Any = None  # store/rebuild.Rebuild, when it drives this walk
         self.split: Any = None  # store/splitwalk.Split, when a second process helps
         self.ahead: _ReadAhead | None = None  # a first walk's reading threads (_walk)
+        # tree() reads a listed small file inline, not through _file (which the split walk's
+        # child replaces: it answers for files, never stores them)
+        self.read_listed = True
         self.misses = 0
         self.opts = opts
         self.racy_after = start_ns - RACY_NS
@@ -339,7 +342,7 @@ class _Walker:
         ahead = self.ahead
         plain = ahead is None and exclude is None  # a file to read: read here (inline below)
         sha256, writer_add, pending = hashlib.sha256, self.writer.add, self.pending
-        racy_after, misses = self.racy_after, 0
+        racy_after, misses, listed = self.racy_after, 0, self.read_listed
         if ahead is not None:  # a first walk: its small files read and hashed ahead
             ahead.push(
                 [
@@ -401,7 +404,7 @@ class _Walker:
             ):
                 # a regular file to read (every file of a first walk): _entry's work inline,
                 # without an Entry (62k files of M: ~0.4 s of the walking thread's CPU)
-                data = _read_listed(des[i].path, st)
+                data = _read_listed(des[i].path, st) if listed else None
                 if data is not None:  # as listed: read whole, nothing else to check
                     fkey = sha256(data).digest()
                     if fkey not in pending:
@@ -430,8 +433,8 @@ class _Walker:
                         rkeys[i] = fkey
                     continue
                 self.learned = None
-                try:  # _read_listed was its first try
-                    got = self._file(des[i].path, rel_name, st, True, READ_TRIES - 1)
+                try:  # _read_listed was its first try, if *listed*
+                    got = self._file(des[i].path, rel_name, st, True, READ_TRIES - listed)
                 except _Unreadable as exc:
                     self._skip(rel_name, f"unreadable: {exc}")
                     got = None
@@ -1055,20 +1058,18 @@ def create_snapshot(
                 cache = filescache.load(cpath, generation, store.index.has_root)
             else:  # the dirty set says nothing changed since *prev*: its root is this one
                 cache = filescache.FilesCache(root=(prev or base[0]).root)  # type: ignore[index]
-            if base is not None:  # a hook's few changes: compressed beside the walk from the
-                # first byte, without a dictionary (choosing one and its record cost more
-                # than it saves on a few MB), at a faster level (the writer above holds nothing)
+            if base is not None or cache.root:  # not a first snapshot (or a hook's few
+                # changes): what changed, compressed beside the walk from the first byte,
+                # without a dictionary (M, 1 % edited: store after 3 snapshots 123.38 -> 123.24
+                # MB, 6 % less CPU: its record and choice cost more than it saves on a few
+                # MB), at faster levels (the writer above holds nothing yet)
                 writer = PackWriter(
                     store.path,
                     threads=_compressors(),
                     pool_after=0,
-                    level=REBUILD_LEVEL,
-                    tree_level=REBUILD_TREE_LEVEL,
+                    level=CHANGES_LEVEL,
+                    tree_level=CHANGES_TREE_LEVEL,
                 )
-            elif cache.root:  # not a first snapshot: what changed, compressed beside the walk,
-                # without a dictionary (M, 1 % edited: store after 3 snapshots 123.38 -> 123.24
-                # MB, 6 % less CPU: its record and choice cost more than it saves on a few MB)
-                writer = PackWriter(store.path, threads=_compressors(), pool_after=0)
             walker = _Walker(store, writer, cache, opts, start_ns)
             # an empty store (a first snapshot): no index query per batch of objects
             empty = store.index.db.execute("SELECT 1 FROM objects LIMIT 1").fetchone() is None
@@ -1162,13 +1163,14 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-# zstd level of a rebuilt snapshot's frames (store/rebuild.py: a hook's or the watcher's few
-# changes). On 1 % of M: level 4 450-470 ms CPU, 3 370-410, 1 340-470; added 1.9-2.3 MiB
-# at 4, 1.8-2.4 at 3, 2.6-3.2 at 1 (with the dictionary, level 4: 510-590 ms, 1.5-2.0 MiB).
-REBUILD_LEVEL = 3
+# zstd level of the frames of a snapshot that is not a first one (a walk's or a rebuild's
+# changes, store/rebuild.py). Rebuilt, 1 % of M: level 4 450-470 ms CPU, 3 370-410, 1
+# 340-470; added 1.9-2.3 MiB at 4, 1.8-2.4 at 3, 2.6-3.2 at 1 (with the dictionary, level 4:
+# 510-590 ms, 1.5-2.0 MiB).
+CHANGES_LEVEL = 3
 # and of its trees (one frame each): on L 1 % (3,600 trees, 3.7 MB) level 3 53 ms CPU ->
 # 2.81 MB, -1 19 ms -> 2.83 MB
-REBUILD_TREE_LEVEL = -1
+CHANGES_TREE_LEVEL = -1
 
 
 # A first walk reads ahead (_ReadAhead) with at least this many cores. It takes 1.2-1.9 s of

@@ -350,7 +350,9 @@ def _child(walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any) ->
     blobs: list[tuple[bytes, bytes]] = []  # the files read: (path, key)
     refused = [False]  # a folder being walked holds something the child cannot answer
 
-    def changed_file(path: bytes, rel: bytes, st: os.stat_result, cacheable: bool) -> Any:
+    def changed_file(
+        path: bytes, rel: bytes, st: os.stat_result, cacheable: bool, tries: int = 0
+    ) -> Any:
         walker.dirty = True
         got = archiver.read_whole(path, READ_LIMIT)  # None: changed while read, or big
         if got is None:  # for the parent: its folder's walk goes on for the folders in it
@@ -364,6 +366,7 @@ def _child(walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any) ->
         return key, fst, len(data), 0
 
     walker._file = changed_file
+    walker.read_listed = False  # every file through changed_file
     answers: list[Answer] = []
     unit = [0]
     walker._dir_entry = _answering(walker, answers, passed, unit, writer.trees, blobs, refused)
