@@ -213,6 +213,11 @@ def test_git_ids_of_what_a_rebuild_read_stand_in_for_reading_it_again(
     asked.clear()
     assert hooks._written_during(repo, [b"a/keep.log"], since, res.ids) == []
     assert asked == [] and read == [os.path.join(os.fsencode(top), rel)]
+    # written again since the snapshot (not by git: its operation was over): its label, from
+    # the snapshot taken after the operation, still says git did not write it; not read
+    ign.write_bytes((top / "a" / "d" / "f2.txt").read_bytes())
+    assert hooks._written_during(repo, [b"a/keep.log"], since, res.ids) == []
+    assert asked == [] and read == [os.path.join(os.fsencode(top), rel)]
 
 
 def test_files_read_ahead_are_taken_only_while_as_read(

@@ -313,20 +313,23 @@ def _written_during(
         limit -= FILE_CHECKOUT_WINDOW_NS
     fresh: dict[bytes, str] = {}
     for p in paths:
+        got = ids.get(p) if ids else None
+        if got is not None and (got[5] == UNTRACKED or got[5] == IGNORED):
+            # not in git's index after the operation: not written by it, whatever happened
+            # to the file since (its label alone says so: not even a stat; the snapshot took
+            # no git id of it)
+            continue
         full = os.path.join(top, p)
         try:
             st = os.lstat(full)
             if st.st_mtime_ns < limit:
                 continue
-            got = ids.get(p) if ids else None
             if got is not None and got[:4] == (
                 st.st_ino,
                 st.st_mtime_ns,
                 st.st_ctime_ns,
                 st.st_size,
             ):
-                if got[5] == UNTRACKED or got[5] == IGNORED:
-                    continue  # not in git's index after the operation: not written by it
                 fresh[p] = got[4]
             else:  # written since the snapshot read it (or not read by it): as it is now
                 fresh[p] = _disk_blob_id(full)
