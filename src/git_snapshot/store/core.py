@@ -241,21 +241,30 @@ class Store:
         try:
             data = self.reader.read(loc.pack, loc.offset, loc.length, loc.size, loc.inner)
         except (OSError, _zstd_error()) as exc:  # evaluated only when something is raised
-            raise self._damaged(key, loc, f"is unreadable: {exc}", group=True) from exc
+            gone = isinstance(exc, FileNotFoundError)
+            raise self._damaged(key, loc, f"is unreadable: {exc}", group=True, gone=gone) from exc
         if hashlib.sha256(data).digest() != key:
             raise self._damaged(key, loc, "does not match its hash")
         return data
 
     def _damaged(
-        self, key: bytes, loc: Location | None, what: str, group: bool = False
+        self,
+        key: bytes,
+        loc: Location | None,
+        what: str,
+        group: bool = False,
+        gone: bool = False,
     ) -> CorruptObject:
         """The error for a damaged or missing object, recorded so that the next snapshot
         stores that content afresh instead of reusing the damaged copy (with *group*: the
-        object's group could not be read, so every member of it is recorded)."""
+        object's group could not be read, so every member of it is recorded; with *gone*:
+        its pack file is missing, so every object in that pack is)."""
         where = f" in pack {loc.pack}" if loc is not None else ""
         msg = f"object {key.hex()[:16]}{where} {what}"
         with contextlib.suppress(sqlite3.Error, UserError):  # a full disk: still report it
             self.index.mark_damaged(key, msg, group and loc is not None and loc.inner >= 0)
+            if gone and loc is not None:
+                self.index.mark_pack_damaged(loc.pack, f"pack {loc.pack} is missing")
         from git_snapshot.store.objects import CorruptObject
 
         return CorruptObject(msg)
@@ -281,7 +290,8 @@ class Store:
                 h.update(chunk)
                 yield chunk
         except (OSError, _zstd_error()) as exc:  # evaluated only when something is raised
-            raise self._damaged(key, loc, f"is unreadable: {exc}", group=True) from exc
+            gone = isinstance(exc, FileNotFoundError)
+            raise self._damaged(key, loc, f"is unreadable: {exc}", group=True, gone=gone) from exc
         if h.digest() != key:
             raise self._damaged(key, loc, "does not match its hash")
 

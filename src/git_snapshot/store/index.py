@@ -666,6 +666,18 @@ class Index:
                 rows,
             )
 
+    def mark_pack_damaged(self, pack: str, why: str) -> None:
+        """Record every object the index places in *pack* as damaged: the pack file is gone,
+        so each of them is (not only the one a reader met first)."""
+        with self.write() as db:
+            for table in ("objects", "recent") if self.has_recent else ("objects",):
+                db.execute(
+                    f"INSERT INTO damaged(key, why, found) SELECT key, ?, ? FROM {table} "
+                    "WHERE pack = (SELECT id FROM packs WHERE name = ?) "
+                    "ON CONFLICT(key) DO UPDATE SET why = excluded.why",
+                    (why, time.time(), pack),
+                )
+
     def forget(self, rowids: Iterable[int], tombstones: Iterable[FinishedPack] = ()) -> None:
         """Drop snapshot rows; *tombstones* (packs holding FORGET objects naming their
         records) are entered in the same transaction."""

@@ -57,6 +57,7 @@ class _Checker:
         for name in store.index.packs():
             self._size(name)
         self.bad: dict[bytes, str] = {}  # object key -> what is wrong
+        self.gone: set[str] = set()  # packs found missing
         self.clean_trees: set[bytes] = set()  # trees with nothing wrong below them
         self.checked: set[bytes] = set()
 
@@ -81,6 +82,10 @@ class _Checker:
             msg = "content missing from the index"
         elif loc.pack not in self.pack_sizes and not self._size(loc.pack):
             msg = f"pack {loc.pack} is missing"
+            if loc.pack not in self.gone:  # every object in it is: the next snapshot
+                self.gone.add(loc.pack)  # stores each afresh, not only those met here
+                with contextlib.suppress(sqlite3.Error, UserError):
+                    self.store.index.mark_pack_damaged(loc.pack, msg)
         elif loc.offset + loc.length > self.pack_sizes[loc.pack]:
             msg = f"pack {loc.pack} is truncated"
         elif self.read_data and read:
