@@ -123,6 +123,9 @@ QUEUE_BYTES = 8 << 20  # and at most this many raw bytes
 # instead of waiting (its frames wait in the queue, in order), up to 2 * QUEUE batches.
 POOL_AFTER = 8 << 20  # a writer given less than this compresses in its own thread
 SMALL_BLOCKS = 4 << 20  # blocks below this come from malloc's arenas (_give_back_big_blocks)
+# given this many bytes, a writer fixes malloc's threshold (_give_back_big_blocks; ctypes, ~4 ms
+# to import: not for a hook's or a 1 % snapshot's few MB, whose blocks glibc keeps little of)
+BIG_AFTER = 32 << 20
 
 
 class PackedObject:
@@ -553,10 +556,10 @@ class PackWriter:
 
     def _grow(self) -> None:
         """The pool once *pool_after* bytes were given; big frames' blocks given back (see
-        _give_back_big_blocks) once POOL_AFTER were, with a pool."""
+        _give_back_big_blocks) once BIG_AFTER were, with a pool."""
         if self._pool is None and self._threads:
             self._pool = _Pool(self._threads)
-        if self._given >= POOL_AFTER and self._pool is not None:
+        if self._given >= BIG_AFTER and self._pool is not None:
             self._big = True  # big frames from here on (ctypes: not for a hook's few)
             _give_back_big_blocks()
 
