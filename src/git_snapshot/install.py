@@ -1,7 +1,8 @@
 """Install and uninstall the plain git hook shims (``git snapshot install`` / ``uninstall``).
 
 Every shim is the same POSIX ``sh`` file, ``shims/hook.sh`` (also shipped as ``hooks/<name>``),
-with one line filled in: ``exe=<git-snapshot> forward=<dir>``. It learns which hook it is from
+with one line filled in: ``exe=<git-snapshot> forward=<dir> py=<python> tag=<cache tag>
+lib=<folders>`` (the last three: :func:`fast_start`). It learns which hook it is from
 its own file name. Two layouts, chosen by :func:`install_repo`:
 
 Chaining, in the hooks directory git uses when ``core.hooksPath`` is unset (``.git/hooks``):
@@ -82,7 +83,10 @@ SKIP_ENV = "GIT_SNAPSHOT_SKIP"
 OWN_HOOKS_DIR = os.path.join("git-snapshot", "hooks")
 BEFORE_KEY = "snapshot.hooksPathBefore"
 
-_TEMPLATE_LINE = "exe=git-snapshot forward=\n"
+_TEMPLATE_LINE = "exe=git-snapshot forward= py= tag= lib=\n"
+# What a hook may import from outside the standard library (pyproject's dependencies): the
+# shim's Python starts without `site`, so their folders are on the line install fills in.
+_LIBRARIES = ("git_snapshot", "zstandard", "pathspec", "platformdirs", "tqdm", "shtab")
 
 # How pre-commit recognises its own hook script (pre_commit/commands/install_uninstall.py:
 # CURRENT_HASH and PRIOR_HASHES), plus the comment line of its current template.
@@ -122,8 +126,50 @@ def shim_text(name: str, exe: str, forward: str = "") -> str:
         raise ValueError(f"not a git hook: {name!r}")
     text = template()
     assert text.count(_TEMPLATE_LINE) == 1, "shims/hook.sh lost its templated line"
-    line = f"exe={shlex.quote(exe)} forward={shlex.quote(forward) if forward else ''}\n"
+    py, tag, lib = fast_start(exe)
+    words = {"exe": exe, "forward": forward, "py": py, "tag": tag, "lib": lib}
+    line = " ".join(f"{k}={shlex.quote(v) if v else ''}" for k, v in words.items()) + "\n"
     return text.replace(_TEMPLATE_LINE, line)
+
+
+def fast_start(exe: str) -> tuple[str, str, str]:
+    """For a shim that runs *exe*: (the Python *exe* starts, its bytecode tag, the folders
+    git-snapshot and its libraries are imported from, joined by ':'), so that the shim can
+    start that Python without ``site``; three empty strings unless *exe* is the console script
+    of the very environment running this (its ``#!`` names a Python beside ours), and every
+    folder can be told (then the shim runs *exe* itself)."""
+    import importlib.util
+
+    try:
+        with open(exe, "rb") as f:
+            first = f.readline(512).decode("utf-8", "surrogateescape").strip()
+    except (OSError, ValueError):
+        return "", "", ""
+    words = first[2:].split() if first.startswith("#!") else []
+    py = words[0] if len(words) == 1 else ""
+    tag = sys.implementation.cache_tag
+    here = os.path.dirname(sys.executable) if sys.executable else None
+    if not (os.path.isabs(py) and os.path.dirname(py) == here and os.access(py, os.X_OK)):
+        return "", "", ""
+    if not tag:
+        return "", "", ""
+    folders: dict[str, None] = {}
+    for module in _LIBRARIES:
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.origin or not os.path.isabs(spec.origin):
+            if module == "git_snapshot":
+                return "", "", ""
+            continue  # not installed: the console script would not find it either
+        where = os.path.dirname(spec.origin)
+        if spec.submodule_search_locations is not None:  # a package: its parent folder
+            where = os.path.dirname(where)
+        folders[where] = None
+    if any(":" in f for f in folders):
+        return "", "", ""
+    return py, tag, ":".join(folders)
 
 
 def shim_settings(path: str) -> tuple[str, str] | None:
