@@ -12,7 +12,6 @@ from collections import namedtuple
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
-from git_snapshot import losses
 from git_snapshot import output
 from git_snapshot import snapids
 from git_snapshot.errors import UserError
@@ -30,8 +29,13 @@ def repo_at(cwd: str, remember: bool = False) -> gitrepo.Repo:
     terminal) are printed here, once: every command that works in a worktree finds it.
     *remember*: as :func:`gitrepo.find_repo`'s (a command that snapshots once and ends)."""
     repo = gitrepo.find_repo(cwd, remember=remember)
-    for line in losses.take_unseen(repo):
-        output.err(line.removeprefix("git-snapshot: "))
+    from git_snapshot.hooks import UNSEEN
+
+    if os.path.lexists(os.path.join(repo.git_dir, UNSEEN)):  # rare: losses only then (~12 ms)
+        from git_snapshot import losses
+
+        for line in losses.take_unseen(repo):
+            output.err(line.removeprefix("git-snapshot: "))
     return repo
 
 

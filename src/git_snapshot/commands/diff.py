@@ -6,9 +6,6 @@ import sys
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
-from dataclasses import dataclass
-from dataclasses import field
-from typing import Any
 
 from git_snapshot import gitrepo
 from git_snapshot import output
@@ -27,7 +24,6 @@ from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store import validate
-from git_snapshot.store.archiver import CACHEDIR_SIGNATURE
 from git_snapshot.store.diff import ADDED
 from git_snapshot.store.diff import DELETED
 from git_snapshot.store.diff import Change
@@ -44,6 +40,10 @@ from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (every diff)
+if TYPE_CHECKING:
+    from typing import Any
 
 LETTER = {"added": "A", "deleted": "D", "modified": "M", "mode": "T"}
 PAINT = {"added": "green", "deleted": "red"}  # on a terminal, as git colours them
@@ -91,6 +91,8 @@ def left_out_stat(repo: gitrepo.Repo) -> SkipStat:
 def _tagged(path: bytes) -> bool:
     """archiver.is_cachedir_tag, with a plain os.open: most folders have no tag, and a failed
     io.open costs ten times as much (it is asked of every folder)."""
+    from git_snapshot.store.archiver import CACHEDIR_SIGNATURE  # (imported once: a dict get)
+
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError:
@@ -289,14 +291,15 @@ WINDOW_BYTES = 64 << 20
 WINDOW_CHANGES = 4096
 
 
-@dataclass(frozen=True)
 class _ReadAhead(Sides):
     """Sides whose stored contents are read ahead a window of changes at a time, each window
     in storage order by two threads (store.diff.read_blobs): the old versions of a diff lie
     in as many groups as there are changes, and read one by one in path order (8.5 ms each
     on 100 snapshots of M) --stat took 3.5 s."""
 
-    ready: dict[bytes, bytes] = field(default_factory=dict)
+    def __init__(self, store: Store, top: bytes | None) -> None:
+        super().__init__(store, top)
+        self.ready: dict[bytes, bytes] = {}
 
     def _entry(self, e: Entry | None) -> bytes | None:
         if e is not None and e.kind == FILE:

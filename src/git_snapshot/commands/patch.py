@@ -8,13 +8,11 @@ difflib, for text files (no NUL byte in the first 8 KiB, at most 16 MiB); other 
 
 from __future__ import annotations
 
-import difflib
 import os
 import stat
+from collections import namedtuple
 from collections.abc import Callable
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 from git_snapshot import output
 from git_snapshot.store import Store
@@ -56,12 +54,12 @@ def _is_dir(e: Entry | None) -> bool:
     return e is not None and e.kind == DIR
 
 
-@dataclass(frozen=True)
 class Sides:
     """Reads the two sides of a change: the snapshot's entries, or the file on disk."""
 
-    store: Store
-    top: bytes | None  # the worktree, when the newer side is the disk
+    def __init__(self, store: Store, top: bytes | None) -> None:
+        self.store = store
+        self.top = top  # the worktree, when the newer side is the disk
 
     def old(self, c: Change) -> bytes | None:
         return self._entry(c.old)
@@ -117,14 +115,26 @@ def _is_file(c: Change, sides: Sides) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class Stat:
-    path: bytes
-    status: str
-    added: int | None  # lines; None for a binary file
-    deleted: int | None
-    old_size: int
-    new_size: int
+# no dataclasses nor typing at run time (they import inspect, ast...: ~15 ms of every diff)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+    from typing import NamedTuple
+
+    class _Stat(NamedTuple):
+        path: bytes
+        status: str
+        added: int | None  # lines; None for a binary file
+        deleted: int | None
+        old_size: int
+        new_size: int
+
+else:
+    _Stat = namedtuple("_Stat", "path status added deleted old_size new_size")
+
+
+class Stat(_Stat):
+    __slots__ = ()
 
     def json(self) -> dict[str, Any]:
         return {
@@ -139,6 +149,8 @@ class Stat:
 
 
 def stats(changes: list[Change], sides: Sides) -> list[Stat]:
+    import difflib  # only for --stat and -p
+
     out = []
     for c in changes:
         if not _is_file(c, sides):
@@ -184,6 +196,8 @@ def print_stat(rows: list[Stat], width: int = 40) -> None:
 
 def patches(changes: list[Change], sides: Sides) -> Iterator[str]:
     """A unified diff per changed text file, as ``git diff`` prints one."""
+    import difflib  # only for --stat and -p
+
     for c in changes:
         if not _is_file(c, sides):
             continue

@@ -18,13 +18,16 @@ import contextlib
 import hashlib
 import marshal
 import os
-from typing import Any
 
 from git_snapshot.store.core import Store
 
-# (path, the fields of its Entry as a plain tuple (marshal takes no NamedTuple), or None
-# where the path vanished)
-Change = tuple[bytes, "tuple[Any, ...] | None"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (log, find, diff)
+if TYPE_CHECKING:
+    from typing import Any
+
+    # (path, the fields of its Entry as a plain tuple (marshal takes no NamedTuple), or None
+    # where the path vanished)
+    Change = tuple[bytes, "tuple[Any, ...] | None"]
 
 # the format, and marshal's (a Python that reads it otherwise computes its own)
 MAGIC = b"GSDELTA2 %d\n" % marshal.version

@@ -10,13 +10,9 @@ import hashlib
 import os
 import stat
 import struct
+from collections import namedtuple
 from collections.abc import Callable
 from collections.abc import Iterable
-from typing import Any
-from typing import Generic
-from typing import NamedTuple
-from typing import TypeVar
-from typing import overload
 
 from git_snapshot.store import forked
 from git_snapshot.store import objects
@@ -33,11 +29,25 @@ from git_snapshot.store.objects import digest_fd
 ADDED, DELETED, MODIFIED, MODE = "added", "deleted", "modified", "mode"
 
 
-class Change(NamedTuple):  # not a dataclass: cheap to create at import (hooks.Hook)
-    path: bytes
-    status: str
-    old: Entry | None  # the snapshot's entry (the older side)
-    new: Entry | None  # the newer snapshot's entry; None for the disk side
+# typing is not imported at run time (~4 ms of every diff, log and find, and of a hook that
+# checks for losses): a named tuple from collections, not a dataclass (cheap to create at
+# import: hooks.Hook)
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+    from typing import NamedTuple
+    from typing import TypeVar
+
+    class Change(NamedTuple):
+        path: bytes
+        status: str
+        old: Entry | None  # the snapshot's entry (the older side)
+        new: Entry | None  # the newer snapshot's entry; None for the disk side
+
+    _Node = TypeVar("_Node", "_Pair", "_Dir")
+
+else:
+    Change = namedtuple("Change", "path status old new")
 
 
 def file_key(path: bytes) -> bytes | None:
@@ -153,8 +163,6 @@ def _step_trees(store: Store) -> Callable[[list[_Pair], list[_Pair]], None]:
     return step
 
 
-_Node = TypeVar("_Node", "_Pair", "_Dir")
-
 # Renders a run of changes, in output order, as one text; the texts of consecutive runs,
 # joined by the caller's separator, must be the text of the whole run (diff --json: each
 # change's object, ",\n" between them). A forked child sends its folders' text, not records.
@@ -189,7 +197,7 @@ def _texts(
         theirs = {} if other is None else {id(n): i for i, n in enumerate(other.nodes)}
         pieces: list[str | int] = []  # texts, and the child's folders by their number
         run: list[Change] = []
-        for item in _flatten(top, theirs):
+        for item in _flatten_stopping(top, theirs):
             if isinstance(item, Change):
                 run.append(item)
                 continue
@@ -224,7 +232,7 @@ def _levels(
     split: bool,
     render: Render | None = None,
     counted: bool = False,
-) -> _Other[_Node] | None:
+) -> _Other | None:
     """Compare the folders of *level* and, level by level, the subfolders *step* finds.
 
     With *split*, once a level holds SHARE_AT folders, a forked child compares every other
@@ -235,7 +243,7 @@ def _levels(
     answer only saves time: a child that dies, fails (a damaged
     object: this process reads it again and records the damage) or cannot be started
     leaves its folders to this process, which compares them as it would have."""
-    other: _Other[_Node] | None = None
+    other: _Other | None = None
     try:
         while level:
             if split and other is None and len(level) >= SHARE_AT:
@@ -251,12 +259,12 @@ def _levels(
     return other
 
 
-class _Other(Generic[_Node]):
+class _Other:
     """The forked child comparing *nodes* (store/forked.py)."""
 
-    def __init__(self, child: forked.Child, nodes: list[_Node]) -> None:
+    def __init__(self, child: forked.Child, nodes: list[Any]) -> None:
         self.child = child
-        self.nodes: list[_Node] = nodes
+        self.nodes: list[Any] = nodes  # _Pair or _Dir
 
     def take(
         self,
@@ -364,7 +372,7 @@ def _share(
     step: Callable[[list[_Node], list[_Node]], None],
     render: Render | None,
     counted: bool,
-) -> tuple[list[_Node], _Other[_Node] | None]:
+) -> tuple[list[_Node], _Other | None]:
     """(the folders of *level* left to this process, the child comparing the others), or
     (*level*, None) when no child can be had: no idle core (a second process costs about
     a sixth more CPU in all: on a busy machine it only slows the answer), another thread,
@@ -476,15 +484,12 @@ def _compare(store: Store, p: _Pair, raws: dict[bytes, bytes], nxt: list[_Pair])
                 out.append(Change(path, MODE, o, n))
 
 
-@overload
-def _flatten(top: _Pair | _Dir) -> list[Change]: ...
+def _flatten(top: _Pair | _Dir) -> list[Change]:
+    """The changes below *top*, in output order."""
+    return _flatten_stopping(top, {})  # type: ignore[return-value]  # no folder stops
 
 
-@overload
-def _flatten(top: _Pair | _Dir, stop: dict[int, int]) -> list[Change | _Pair | _Dir]: ...
-
-
-def _flatten(top: _Pair | _Dir, stop: dict[int, int] | None = None) -> list[Any]:
+def _flatten_stopping(top: _Pair | _Dir, stop: dict[int, int]) -> list[Change | _Pair | _Dir]:
     """The changes below *top*, in output order; a folder in *stop* (by id) stands for its
     changes, not looked into."""
     out: list[Change | _Pair | _Dir] = []

@@ -12,11 +12,10 @@ Knows nothing of git.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
 
 from git_snapshot.store import deltas
 from git_snapshot.store import treebytes
@@ -37,7 +36,6 @@ Match = Callable[[bytes, Entry], bool]
 Found = list[tuple[bytes, Entry]]
 REPLACED_ENTRIES = 100_000  # entries of trees no longer at hand that Trees keeps in memory
 REPLACED_BYTES = 8 << 20  # stored bytes of replaced trees that Trees.delta keeps in memory
-Fields = tuple[Any, ...]  # the fields of an Entry, as a plain tuple
 WARM_MOST = 20  # deltas one warm_deltas call computes at most (a few seconds on a big tree)
 
 
@@ -393,13 +391,32 @@ class Trees:
         self._below.clear()
 
 
-@dataclass(frozen=True)
-class Version:
-    snapshot: Snapshot
-    status: str  # APPEARED, CHANGED or VANISHED
-    entry: Entry | None  # None: VANISHED
-    files: int  # files at the path (1 for a file), 0 when vanished
-    size: int  # bytes of the file, or of everything below the folder
+# named tuples without importing typing (nor dataclasses: inspect, ast...) at run time: both
+# cost every log, find and diff (fresh processes) ~15 ms
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+    from typing import NamedTuple
+
+    Fields = tuple[Any, ...]  # the fields of an Entry, as a plain tuple
+
+    class Version(NamedTuple):
+        snapshot: Snapshot
+        status: str  # APPEARED, CHANGED or VANISHED
+        entry: Entry | None  # None: VANISHED
+        files: int  # files at the path (1 for a file), 0 when vanished
+        size: int  # bytes of the file, or of everything below the folder
+
+    class Run(NamedTuple):
+        """Consecutive snapshots holding one path with the same content."""
+
+        path: bytes
+        entry: Entry
+        snapshots: list[Snapshot]
+
+else:
+    Version = namedtuple("Version", "snapshot status entry files size")
+    Run = namedtuple("Run", "path entry snapshots")
 
 
 def _state(e: Entry | None) -> tuple[int, int, bytes] | None:
@@ -435,15 +452,6 @@ def newest_holding(store: Store, snaps: list[Snapshot], path: bytes) -> Snapshot
         if trees.at(s.root, path) is not None:
             return s
     return None
-
-
-@dataclass(frozen=True)
-class Run:
-    """Consecutive snapshots holding one path with the same content."""
-
-    path: bytes
-    entry: Entry
-    snapshots: list[Snapshot]
 
 
 def find(
