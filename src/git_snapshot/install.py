@@ -167,7 +167,7 @@ def fast_start(exe: str) -> tuple[str, str, str]:
         if spec.submodule_search_locations is not None:  # a package: its parent folder
             where = os.path.dirname(where)
         folders[where] = None
-    if any(":" in f for f in folders):
+    if any(":" in f or not os.path.isdir(f) for f in folders):  # (a zip: the shim could not)
         return "", "", ""
     return py, tag, ":".join(folders)
 
