@@ -1051,6 +1051,7 @@ def create_snapshot(
         cpath = filescache.cache_path(store.cache_dir, source, directory)
         writer = PackWriter(store.path, dictionary=True, threads=_compressors())
         packs: list[FinishedPack] = []
+        cached: filescache.Writer | None = None
         try:
             prev = _unchanged(store, source, worktree, opts)
             base = _rebuild_base(store, source, worktree, opts, root) if prev is None else None
@@ -1088,6 +1089,9 @@ def create_snapshot(
                 walker.skipped = [tuple(x) for x in prev.meta.get("skipped_paths", [])]
             if key is None:
                 raise UserError(f"cannot snapshot {directory}: {walker.skipped[-1][1]}")
+            # the files cache, written while the pool compresses the last objects; put in
+            # place once the snapshot is committed (it may only name committed objects)
+            cached = _cache_file(walker, cpath, generation, key)
             same = _last_same(store, source, worktree, key) if skip_if_unchanged else None
             if same is not None:
                 # the same root: every object it names is committed already, except fresh
@@ -1096,7 +1100,7 @@ def create_snapshot(
                     store.index.add_packs(writer.finish())
                 else:
                     writer.abort()
-                _save_cache(walker, cpath, generation, key)
+                _publish(cached)
                 return _result(walker, same, False)
             writer.flush()  # every object before the record, and counted in added_bytes
             info: dict[str, Any] = dict(meta or {})
@@ -1127,6 +1131,7 @@ def create_snapshot(
         except (OSError, sqlite3.Error) as exc:
             writer.abort()
             _unlink_packs(store, packs)  # no row names them: they would only be orphans
+            _discard(cached)
             if isinstance(exc, sqlite3.Error) and not no_room(exc):
                 raise  # a damaged index: the entry point names git snapshot repair
             why = "its disk is full" if no_room(exc) else getattr(exc, "strerror", None) or exc
@@ -1137,8 +1142,9 @@ def create_snapshot(
             ) from exc
         except BaseException:
             writer.abort()
+            _discard(cached)
             raise
-        _save_cache(walker, cpath, generation, key)  # last: it may only name committed objects
+        _publish(cached)  # last: it may only name committed objects
     return _result(walker, snap, True)
 
 
@@ -1228,31 +1234,50 @@ def _walk(walker: _Walker, root: bytes) -> bytes | None:
             walker.split.close()
 
 
-def _save_cache(walker: _Walker, path: str, generation: str, root: bytes) -> None:
+def _cache_file(
+    walker: _Walker, path: str, generation: str, root: bytes
+) -> filescache.Writer | None:
+    """The files cache this walk leaves, written but not in place (``_publish``); None when
+    there is none to write, or it could not be (only a cache: the next walk reads more)."""
     if walker.rebuild is not None:
-        return  # a rebuild (store/rebuild.py) neither reads nor writes the files cache
+        return None  # a rebuild (store/rebuild.py) neither reads nor writes the files cache
     if walker.lost:
-        return
+        return None
     if walker.spill is not None:  # a first walk's records, partly written already
         try:
             walker.spill.chunk(walker.dirs)
-            walker.spill.finish(generation, root, walker.rules, walker.skips)
-        except OSError:  # only a cache: the snapshot is committed already
+            walker.spill.finish(generation, root, walker.rules, walker.skips, publish=False)
+        except OSError:
             walker.spill.discard()
-        return
+            return None
+        return walker.spill
     if walker.dirs and (
         walker.dirty
         or walker.old_root != root
         or len(walker.dirs) != len(walker.old_dirs)
         or len(walker.skips) != len(walker.old_skips)
     ):
-        with contextlib.suppress(OSError):  # only a cache: the snapshot is committed already
-            filescache.save(
+        with contextlib.suppress(OSError):
+            return filescache.prepare(
                 path,
                 generation,
                 filescache.FilesCache(walker.dirs, walker.skips, root, walker.rules),
                 walker.store.tmp_dir,
             )
+    return None
+
+
+def _publish(cached: filescache.Writer | None) -> None:
+    if cached is not None:
+        try:
+            cached.publish()
+        except OSError:  # only a cache: the snapshot is committed already
+            cached.discard()
+
+
+def _discard(cached: filescache.Writer | None) -> None:
+    if cached is not None:
+        cached.discard()
 
 
 def _unchanged(store: Store, source: str, worktree: str, opts: Options) -> Snapshot | None:

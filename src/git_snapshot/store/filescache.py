@@ -213,14 +213,20 @@ class Writer:
         root: bytes,
         rules: str | None,
         skipped: dict[bytes, tuple[tuple[str, str], ...]],
+        publish: bool = True,
     ) -> None:
         """The trailer and checksum, then the file replaces *path* (no fsync: only a cache,
-        a lost one costs a re-read)."""
+        a lost one costs a re-read); with *publish* False, only once ``publish`` is called
+        (when the snapshot it describes is committed)."""
         trailer = marshal.dumps((generation, root, rules, skipped, self.chunks))
         self._put(trailer)
         self._put(_LEN.pack(len(trailer)))
         self.f.write(_CHECK.pack(*self.h))
         self.f.close()
+        if publish:
+            self.publish()
+
+    def publish(self) -> None:
         os.replace(self.tmp, self.path)
 
     def discard(self) -> None:
@@ -231,6 +237,11 @@ class Writer:
 
 
 def save(path: str, generation: str, cache: FilesCache, tmp_dir: str) -> None:
+    prepare(path, generation, cache, tmp_dir).publish()
+
+
+def prepare(path: str, generation: str, cache: FilesCache, tmp_dir: str) -> Writer:
+    """The cache file written, not yet in place: ``publish()`` or ``discard()`` it."""
     w = Writer(path, tmp_dir)
     try:
         chunk: dict[bytes, bytes] = {}
@@ -244,7 +255,8 @@ def save(path: str, generation: str, cache: FilesCache, tmp_dir: str) -> None:
                 w.chunk(chunk)
                 chunk, size = {}, 0
         w.chunk(chunk)
-        w.finish(generation, cache.root, cache.rules, cache.skipped)
+        w.finish(generation, cache.root, cache.rules, cache.skipped, publish=False)
     except BaseException:
         w.discard()
         raise
+    return w
