@@ -6,7 +6,6 @@ it, so concurrent hooks wait for each other instead of failing on a lock.
 
 from __future__ import annotations
 
-import operator  # (loaded at Python's start)
 import os
 import time
 
@@ -280,7 +279,6 @@ _OBJECT_COLS = "key, pack, offset, length, size, type, member"
 # at most this many rows in the recent table (hooks with no watch snapshot between them): the
 # snapshot that finds more moves them into objects (each hook's lookups look there too)
 RECENT_MAX = 100_000
-_first = operator.itemgetter(0)  # an object row's key
 ROWS_PER_INSERT = 142  # 994 parameters: SQLite before 3.32 allows 999 (500 rows: no faster)
 
 
@@ -623,6 +621,12 @@ class Index:
     @staticmethod
     def _add_packs(db: sqlite3.Connection, packs: Iterable[FinishedPack]) -> None:
         damaged = {bytes(k) for (k,) in db.execute("SELECT key FROM damaged")}
+        # here, not at the top: an unchanged hook imports this module and writes nothing, and
+        # only some environments load operator at Python's start (a .pth file's import; not
+        # the shims' `python -S`: tests/test_hook_imports.py)
+        from operator import itemgetter
+
+        first = itemgetter(0)  # an object row's key
         for p in packs:
             cur = db.execute("INSERT INTO packs(name, size) VALUES (?, ?)", (p.name, p.size))
             pid = cur.lastrowid
@@ -631,7 +635,7 @@ class Index:
             # by the key alone, not as tuples: 72k rows 0.17-0.21 -> 0.07-0.11 s (one pack's
             # rows at a time: L's all at once would hold ~28 MB more)
             rows = [(o.key, pid, o.offset, o.length, o.size, o.type, o.inner) for o in p.objects]
-            rows.sort(key=_first)
+            rows.sort(key=first)
             _insert_rows(db, _INSERT_OBJECTS, rows)  # (the first of a key stays)
             if not damaged:
                 continue
