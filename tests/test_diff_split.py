@@ -260,8 +260,12 @@ def test_plain_diff_is_the_same_text_with_a_second_process(
         counts = Counter(line.split(" ")[0] for line in lines[:-1])
         summary = ", ".join(
             f"{counts[letter]} {status}"
-            for letter, status in (("A", "added"), ("D", "deleted"), ("M", "modified"))
-            + (("T", "mode"),)
+            for letter, status in (
+                ("A", "added"),
+                ("D", "deleted"),
+                ("M", "modified"),
+                ("T", "mode"),
+            )
             if counts[letter]
         )
         if "--color=always" in argv:
@@ -271,3 +275,33 @@ def test_plain_diff_is_the_same_text_with_a_second_process(
             assert lines[-1].startswith("snapshot ") and lines[-1].endswith(": " + summary)
     assert two[3][0] == 1  # --exit-code: there were changes
     assert len(answers) == len(runs)  # no child the second time
+
+
+def test_two_plain_ids_find_their_repository_once(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """diff ID ID2 asks git for the repository's id once (a git process less), and still
+    names the same snapshots: both plain, one qualified, in either order."""
+    from git_snapshot import gitrepo
+
+    (repo / "a").write_bytes(b"1")
+    gs(repo)
+    (repo / "a").write_bytes(b"22")
+    (repo / "b").write_bytes(b"3")
+    gs(repo)
+    asked: list[str] = []
+    real = gitrepo.local_values
+
+    def local_values(r: gitrepo.Repo, key: str) -> list[str]:
+        asked.append(key)
+        return real(r, key)
+
+    monkeypatch.setattr(gitrepo, "local_values", local_values)
+    label = repo.name
+    for argv in (["1", "2"], ["latest~1", "latest"], [f"{label}:1", "2"], ["1", f"{label}:2"]):
+        asked.clear()
+        assert main(["-C", str(repo), "diff", *argv]) == 0
+        out = capsys.readouterr().out
+        assert out == "M a\nA b\nsnapshot 1 -> snapshot 2: 1 added, 1 modified\n", argv
+        if ":" not in "".join(argv):
+            assert asked == ["snapshot.repoId"], argv  # found once, not once per id

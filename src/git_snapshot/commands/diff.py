@@ -13,6 +13,7 @@ from git_snapshot import snapids
 from git_snapshot import worktree
 from git_snapshot.commands.common import Where
 from git_snapshot.commands.common import choose
+from git_snapshot.commands.common import split_id
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.patch import MAX_TEXT
 from git_snapshot.commands.patch import Sides
@@ -171,7 +172,9 @@ def _diff(
         trees = Trees(store)
         rels = [snapshot_path(where, cwd, p) for p in paths]
         if len(ids) == 2:
-            new = choose(store, cwd, ids[1], repo_arg)[1]
+            # two plain ids name snapshots of the same repository: found once (git config)
+            plain = split_id(store, ids[0])[0] is None and split_id(store, ids[1])[0] is None
+            new = choose(store, cwd, ids[1], repo_arg, where=where if plain else None)[1]
             against = f"snapshot {new.id}"
             sides = _ReadAhead(store, None)
 
