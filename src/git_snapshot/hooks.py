@@ -157,14 +157,14 @@ class Context:
     def __init__(self, call: Call, env: Mapping[str, str]) -> None:
         self._call = call
         self._env = env
-        self._found: tuple[str, float | None] | None = None
+        self._found: tuple[str, float | None, str | None] | None = None
         self.under_run = bool(env.get(RUN_ENV))
 
     @classmethod
     def find(cls, call: Call, env: Mapping[str, str]) -> Context:
         return cls(call, env)
 
-    def _find(self) -> tuple[str, float | None]:
+    def _find(self) -> tuple[str, float | None, str | None]:
         if self._found is None:
             from git_snapshot import proc
 
@@ -174,8 +174,14 @@ class Context:
             self._found = (
                 f"git {sub}" if sub else _fallback_command(self._call, self._env),
                 git_proc.started if git_proc and git_proc.started else None,
+                proc.user_dir(chain),
             )
         return self._found
+
+    @property
+    def user_dir(self) -> str | None:
+        """The directory of the shell (or program) that ran the git command, None if unknown."""
+        return self._find()[2]
 
     @property
     def command(self) -> str:
@@ -462,8 +468,18 @@ def _watched(repo: gitrepo.Repo) -> bool:
         return False
 
 
-def _user_cwd(repo: gitrepo.Repo, env: Mapping[str, str]) -> str:
-    """Where the user ran git: hooks run in the worktree root, GIT_PREFIX names the subdir."""
+def _user_cwd(repo: gitrepo.Repo, env: Mapping[str, str], ctx: Context) -> str:
+    """Where the user ran git: hooks run in the worktree root. The directory of the process
+    that ran git when it is in this worktree (`git pull` in a subdirectory runs `git merge`
+    in the root; `git -C sub` runs in sub while the user is elsewhere), else GIT_PREFIX."""
+    user = ctx.user_dir
+    top = os.path.realpath(repo.toplevel)
+    if user and os.path.isabs(user):
+        real = os.path.realpath(user)
+        if real == top or real.startswith(top + os.sep):
+            gitdir = os.path.realpath(repo.git_dir)
+            if not (real == gitdir or real.startswith(gitdir + os.sep)):
+                return os.path.join(repo.toplevel, os.path.relpath(real, top))
     prefix = env.get("GIT_PREFIX", "")
     where = os.path.normpath(os.path.join(repo.toplevel, prefix))
     if prefix and os.path.isdir(where) and where.startswith(repo.toplevel):
@@ -565,7 +581,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
     if not call.precommit:  # what the watcher saw go (bursts.py), printed once; pre-commit
         lines = _take_unseen(repo) + lines  # hides it: the next command prints it
     if report:
-        lines += report.lines(repo, _user_cwd(repo, env))
+        lines += report.lines(repo, _user_cwd(repo, env, ctx))
     elif not hook.pre and not ctx.under_run and not call.precommit and not _quiet(repo):
         # the one line per git command: post-hooks only (a pre-hook's snapshot shows here);
         # under pre-commit its own "...Passed" line is that one line

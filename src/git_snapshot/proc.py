@@ -114,6 +114,22 @@ def git_subcommand(argv: tuple[str, ...]) -> str | None:
     return None
 
 
+def user_dir(chain: list[Process]) -> str | None:
+    """The directory of the process that ran the user's git command (the user's shell): git
+    runs hooks in the worktree root, and `git pull` runs `git merge` there (GIT_PREFIX is
+    empty for it); None when unknown."""
+    found = False
+    for p in chain:
+        if git_subcommand(p.argv):
+            found = True
+        elif found:
+            try:
+                return os.readlink(f"/proc/{p.pid}/cwd")
+            except OSError:
+                return None
+    return None
+
+
 def user_git_command(chain: list[Process]) -> Process | None:
     """The git command the user ran: the outermost of the git processes directly above us
     (``git pull`` runs ``git merge``, which runs the hook); None when not run by git."""

@@ -1,0 +1,60 @@
+"""DESIGN "Loss reports": each lost path names the snapshot holding it and the restore command
+that works as pasted, in the directory the user ran git from. The git commands run from a
+shell (``sh -c``) as a user's do: the shell's directory is where the user is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from clihelpers import run
+from hookhelpers import COMMITTED
+from hookhelpers import SECRET
+from hookhelpers import commit
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from hookhelpers import restore_env
+from hookhelpers import write
+
+
+@pytest.fixture
+def clone(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A clone of the conftest repo ignoring .env, with a subdirectory and the hooks."""
+    put_venv_on_path(monkeypatch)
+    commit(repo, ".gitignore", b".env\n")
+    commit(repo, "sub/keep.txt", b"keep\n")
+    work = tmp_path / "work"
+    git(tmp_path, "clone", "-q", str(repo), str(work))
+    install(work)
+    return work
+
+
+def test_pull_from_a_subdirectory_prints_a_restore_command_that_works_there(
+    repo: Path, clone: Path
+) -> None:
+    """`git pull` runs `git merge` in the worktree root (GIT_PREFIX is empty there)."""
+    commit(repo, ".env", COMMITTED, force=True)
+    write(clone / ".env", SECRET)
+    ran = run(clone / "sub", "sh", "-c", "git pull -q --ff-only")
+    (rep,) = ran.reports
+    assert rep.names == "../.env"
+    restore_env(clone, rep, cwd=clone / "sub")
+
+
+def test_git_dash_c_prints_a_restore_command_that_works_where_the_user_is(
+    repo: Path, clone: Path
+) -> None:
+    """`git -C sub merge` from the root: the user pastes the command in the root."""
+    git(clone, "checkout", "-q", "-b", "feature")
+    commit(clone, ".env", COMMITTED, force=True)
+    git(clone, "checkout", "-q", "master" if _has(clone, "master") else "main")
+    write(clone / ".env", SECRET)
+    ran = run(clone, "sh", "-c", "git -C sub merge -q feature")
+    (rep,) = ran.reports
+    assert rep.names == ".env"
+    restore_env(clone, rep, cwd=clone)
+
+
+def _has(repo: Path, branch: str) -> bool:
+    return git(repo, "rev-parse", "-q", "--verify", branch, rc=None).rc == 0
