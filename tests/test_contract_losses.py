@@ -4,6 +4,7 @@ shell (``sh -c``) as a user's do: the shell's directory is where the user is."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,17 @@ def test_git_dash_c_prints_a_restore_command_that_works_where_the_user_is(
 
 def _has(repo: Path, branch: str) -> bool:
     return git(repo, "rev-parse", "-q", "--verify", branch, rc=None).rc == 0
+
+
+def test_a_lost_path_starting_with_a_dash_is_restored_as_pasted(clone: Path) -> None:
+    """`git snapshot restore 3 -x/.env` would be an unknown option: the paths follow `--`."""
+    git(clone, "checkout", "-q", "-b", "feature")
+    commit(clone, "sub/-x/.env", COMMITTED, force=True)
+    git(clone, "checkout", "-q", "-")
+    write(clone / "sub" / "-x" / ".env", SECRET)
+    ran = run(clone / "sub", "sh", "-c", "git merge -q feature")
+    (rep,) = ran.reports
+    assert rep.names == "-x/.env"
+    assert (clone / "sub" / "-x" / ".env").read_bytes() == COMMITTED
+    run(clone / "sub", "sh", "-c", shlex.join(rep.command))
+    assert (clone / "sub" / "-x" / ".env").read_bytes() == SECRET

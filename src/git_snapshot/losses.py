@@ -136,7 +136,10 @@ class Report:
         out = []
         if self.losses:
             names = ", ".join(fold([rel_to(repo, cwd, x.path) for x in self.losses]))
-            args = " ".join(output.shell_quote(rel_to(repo, cwd, p)) for p in self.covering())
+            words = [rel_to(repo, cwd, p) for p in self.covering()]
+            args = " ".join(output.shell_quote(p) for p in words)
+            if any(p.startswith(b"-") for p in words):  # a path, not an option
+                args = f"-- {args}"
             where = (
                 f"saved in snapshot {self.snapshot}"
                 if self.exact
