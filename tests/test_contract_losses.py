@@ -73,3 +73,23 @@ def test_a_lost_path_starting_with_a_dash_is_restored_as_pasted(clone: Path) -> 
     assert (clone / "sub" / "-x" / ".env").read_bytes() == COMMITTED
     run(clone / "sub", "sh", "-c", shlex.join(rep.command))
     assert (clone / "sub" / "-x" / ".env").read_bytes() == SECRET
+
+
+def test_losses_in_many_folders_restore_only_what_was_lost(clone: Path) -> None:
+    """Past 10 top-level folders the command was `git snapshot restore N` (the whole tree):
+    pasted, it also put back main's version of a tracked file the merge had brought."""
+    git(clone, "checkout", "-q", "-b", "feature")
+    for i in range(12):
+        commit(clone, f"d{i}/.env", COMMITTED, force=True)
+    commit(clone, "sub/keep.txt", b"merged\n")
+    git(clone, "checkout", "-q", "-")
+    for i in range(12):
+        write(clone / f"d{i}" / ".env", SECRET + b"%d" % i)
+    ran = run(clone, "sh", "-c", "git merge -q feature")
+    (rep,) = ran.reports
+    assert rep.kinds == "12 ignored files"
+    run(clone, "sh", "-c", shlex.join(rep.command))
+    assert [(clone / f"d{i}" / ".env").read_bytes() for i in range(12)] == [
+        SECRET + b"%d" % i for i in range(12)
+    ]
+    assert (clone / "sub" / "keep.txt").read_bytes() == b"merged\n"

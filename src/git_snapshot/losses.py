@@ -34,6 +34,7 @@ from git_snapshot.worktree import LABELS
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 
 SHOW_AT_MOST = 10
+RESTORE_AT_MOST = 100  # lost paths a restore command names one by one past SHOW_AT_MOST folders
 
 
 if TYPE_CHECKING:
@@ -156,14 +157,17 @@ class Report:
         return out
 
     def covering(self) -> list[bytes]:
-        """At most SHOW_AT_MOST paths whose restore brings back every loss: the paths
-        themselves, else their top-level directories, else the whole tree (restore never
-        deletes)."""
+        """Paths whose restore brings back every loss: the paths themselves when few, else
+        their top-level directories when few, else the paths up to RESTORE_AT_MOST, else
+        every top-level directory. Never the whole tree: that would also put back the
+        snapshot's version of what the operation wrote on purpose (a merged tracked file)."""
         paths = [x.path for x in self.losses]
         if len(paths) <= SHOW_AT_MOST:
             return paths
         tops = sorted({p.split(b"/", 1)[0] for p in paths})
-        return tops if len(tops) <= SHOW_AT_MOST else []
+        if len(tops) <= SHOW_AT_MOST or len(paths) > RESTORE_AT_MOST:
+            return tops
+        return paths
 
     def as_json(self) -> dict[str, Any]:
         return {
