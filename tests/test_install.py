@@ -166,7 +166,7 @@ def snapshot_dir(d: Path) -> dict[str, tuple[str, int, bytes]]:
 def test_hooks_dir_files_are_shim_text() -> None:
     """hooks/ ships the one real sh file under each hook name; install fills in one line."""
     hooks = ROOT / "hooks"
-    assert sorted(p.name for p in hooks.iterdir()) == sorted(HOOK_NAMES)
+    assert sorted(p.name for p in hooks.iterdir()) == sorted([*HOOK_NAMES, inst.POST_COMMIT])
     for name in HOOK_NAMES:
         path = hooks / name
         assert path.read_bytes() == shim_text(name, "git-snapshot").encode(), name
@@ -182,7 +182,14 @@ def test_hooks_dir_files_are_shim_text() -> None:
 def test_pre_commit_manifest() -> None:
     clientlib = pytest.importorskip("pre_commit.clientlib")
     hooks = clientlib.load_manifest(str(ROOT / ".pre-commit-hooks.yaml"))
-    stages = ["pre-merge-commit", "pre-rebase", "post-checkout", "post-merge", "post-rewrite"]
+    stages = [
+        "pre-merge-commit",
+        "pre-rebase",
+        "post-checkout",
+        "post-merge",
+        "post-rewrite",
+        "post-commit",
+    ]
     assert [h["id"] for h in hooks] == [f"snapshot-{s}" for s in stages]
     for hook, st in zip(hooks, stages):
         assert hook["entry"] == f"git-snapshot hook {st}"

@@ -44,6 +44,7 @@ from git_snapshot.store.safewrite import fsync_dir
 
 # The hooks install puts in place, from the one table of hook facts.
 HOOK_NAMES = hooks.INSTALLED
+POST_COMMIT = "post-commit"  # put in place too where snapshot.postCommit is true
 # Every hook git runs from a worktree's hooks directory (githooks(5)): in forwarding mode each
 # gets a shim, so that no hook of the directory we forward to is silenced.
 GIT_HOOK_NAMES = (
@@ -355,16 +356,23 @@ def _plan(hooks_dir: str, name: str, exe: str) -> _Plan:
     return _Plan(name, hook, data, msg, remove=remove)
 
 
-def install(hooks_dir: str, exe: str) -> list[str]:
-    """Put a shim for every hook in HOOK_NAMES into *hooks_dir*, chaining what is there; one
+def install(hooks_dir: str, exe: str, names: tuple[str, ...] = HOOK_NAMES) -> list[str]:
+    """Put a shim for every hook in *names* into *hooks_dir*, chaining what is there; one
     message per hook.
 
     Idempotent: a second run changes nothing (or only the exe path, if it changed). Every
     conflict is found before anything is changed.
     """
     os.makedirs(hooks_dir, exist_ok=True)
-    plans = [_plan(hooks_dir, name, exe) for name in HOOK_NAMES]
+    plans = [_plan(hooks_dir, name, exe) for name in names]
     return [plan.run() for plan in plans]
+
+
+def hook_names(repo: gitrepo.Repo) -> tuple[str, ...]:
+    """The hooks to install in *repo*: post-commit too where snapshot.postCommit is true."""
+    from git_snapshot import worktree
+
+    return (*HOOK_NAMES, POST_COMMIT) if worktree.settings(repo).post_commit else HOOK_NAMES
 
 
 def uninstall(hooks_dir: str) -> list[str]:
@@ -374,8 +382,10 @@ def uninstall(hooks_dir: str) -> list[str]:
     manager wrote over our shim, and a chained hook whose shim was deleted goes back in place.
     """
     messages: list[str] = []
-    for name in HOOK_NAMES:
-        messages.append(_uninstall_one(hooks_dir, name))
+    for name in (*HOOK_NAMES, POST_COMMIT):
+        line = _uninstall_one(hooks_dir, name)
+        if name != POST_COMMIT or not line.endswith(": not installed"):  # (opt-in: silent)
+            messages.append(line)
         with contextlib.suppress(OSError):
             fsync_dir(hooks_dir)
     return messages
@@ -475,7 +485,9 @@ def forward_target(repo: gitrepo.Repo, hp: HooksPath) -> str | None:
     return None
 
 
-def _install_forwarding(repo: gitrepo.Repo, exe: str, hp: HooksPath, target: str) -> list[str]:
+def _install_forwarding(
+    repo: gitrepo.Repo, exe: str, hp: HooksPath, target: str, names: tuple[str, ...]
+) -> list[str]:
     own = own_hooks_dir(repo)
     if os.path.realpath(os.path.join(repo.toplevel, target)) == os.path.realpath(own):
         raise UserError(f"core.hooksPath and {BEFORE_KEY} both name {own}: unset {BEFORE_KEY}")
@@ -492,7 +504,7 @@ def _install_forwarding(repo: gitrepo.Repo, exe: str, hp: HooksPath, target: str
         _set_local(repo, "core.hooksPath", own)
         changed.add("core.hooksPath")
     messages = []
-    for name in HOOK_NAMES:
+    for name in names:
         fresh = name in changed or "core.hooksPath" in changed
         state = "installed" if fresh else "already installed"
         messages.append(f"{name}: {state} in {own}; then runs {target}/{name}, if any")
@@ -527,9 +539,14 @@ def install_repo(repo: gitrepo.Repo, exe: str) -> list[str]:
     """Install in *repo*: chaining in .git/hooks, or forwarding when core.hooksPath is set."""
     hp = hooks_path(repo)
     target = forward_target(repo, hp)
+    names = hook_names(repo)
     if target is None:
-        return install(repo.hooks_dir(), exe)
-    return _install_forwarding(repo, exe, hp, target)
+        messages = install(repo.hooks_dir(), exe, names)
+        if POST_COMMIT not in names and is_our_shim(os.path.join(repo.hooks_dir(), POST_COMMIT)):
+            line = _uninstall_one(repo.hooks_dir(), POST_COMMIT)  # snapshot.postCommit is off
+            messages.append(f"{line} (snapshot.postCommit is not true)")
+        return messages
+    return _install_forwarding(repo, exe, hp, target, names)
 
 
 def uninstall_repo(repo: gitrepo.Repo) -> list[str]:

@@ -49,12 +49,13 @@ if TYPE_CHECKING:
         keep_daily: int | None = None
         keep_weekly: int | None = None
         auto_push: str | None = None  # snapshot.autoPush NAME: push there after hook snapshots
+        post_commit: bool = False  # snapshot.postCommit: install the post-commit hook too
 
 else:  # no typing import at run time (the hook path)
     _Settings = record(
         "Settings",
         "excludes skip_cache_dirs keep_last keep_within auto_prune watch"
-        " keep_hourly keep_daily keep_weekly auto_push",
+        " keep_hourly keep_daily keep_weekly auto_push post_commit",
         defaults=(
             (),
             True,
@@ -66,6 +67,7 @@ else:  # no typing import at run time (the hook path)
             None,
             None,
             None,
+            False,
         ),
     )
 
@@ -96,7 +98,7 @@ def _duration(text: str) -> float:
 
 
 # snapshot.* keys read as git reads them (git config --type=bool / --type=int)
-_BOOLS = ("snapshot.skipCacheDirs", "snapshot.autoPrune", "snapshot.watch")
+_BOOLS = ("snapshot.skipCacheDirs", "snapshot.autoPrune", "snapshot.watch", "snapshot.postCommit")
 _COUNTS = ("snapshot.keepLast", "snapshot.keepHourly", "snapshot.keepDaily", "snapshot.keepWeekly")
 
 
@@ -131,6 +133,7 @@ def settings(repo: gitrepo.Repo) -> Settings:
         keep_daily=count("keepDaily"),
         keep_weekly=count("keepWeekly"),
         auto_push=(cfg.get("snapshot.autopush") or [""])[-1] or None,
+        post_commit=flags.get("snapshot.postCommit") == "true",  # off unless set
     )
 
 

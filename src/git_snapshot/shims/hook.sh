@@ -1,12 +1,12 @@
 #!/bin/sh
 # installed by git-snapshot: a hook shim; git runs it under a hook's name.
-# For reference-transaction, pre-rebase, pre-merge-commit, post-checkout, post-merge and
-# post-rewrite it runs `git-snapshot hook NAME ARGS...`; then, for every name, it runs the hook
-# that was there before, if any: NAME.git-snapshot-chained next to this file or, when this file
-# lives in git-snapshot's own hooks directory, NAME in the directory git used before ($forward).
-# `git snapshot uninstall` removes it and puts every hook back. GIT_SNAPSHOT_SKIP=1: no
-# snapshot (the chained hook still runs). If git-snapshot is gone, this shim prints how to
-# remove it and lets git go on. The next line is the only one `git snapshot install` fills in.
+# For reference-transaction, pre-rebase, pre-merge-commit, post-checkout, post-merge, post-rewrite
+# (and post-commit if snapshot.postCommit) it runs `git-snapshot hook NAME ARGS...`; then, for
+# every name, the hook that was there before, if any: NAME.git-snapshot-chained next to this file
+# or, when this file lives in git-snapshot's own hooks directory, NAME in the directory git used
+# before ($forward). `git snapshot uninstall` puts every hook back. GIT_SNAPSHOT_SKIP=1: no
+# snapshot (the chained hook still runs). If git-snapshot is gone, this shim prints how to remove
+# it and lets git go on. The next line is the only one `git snapshot install` fills in.
 exe=git-snapshot forward= py= tag= lib=
 case $0 in */*) dir=${0%/*} ;; *) dir=. ;; esac
 name=${0##*/}
@@ -92,6 +92,12 @@ pre-rebase | pre-merge-commit)
 post-checkout | post-merge)
 	# A post-hook: the snapshot never fails the git command; the status is the chained hook's.
 	snap "$@" || :
+	chain_only "$@"
+	;;
+post-commit)
+	# Only where asked for (one git process per commit; `install` puts this hook in place only
+	# then, but a forwarding shim is there for every hook).
+	if [ "$(git config --type=bool snapshot.postCommit 2>/dev/null)" = true ]; then snap "$@" || :; fi
 	chain_only "$@"
 	;;
 post-rewrite)
