@@ -93,3 +93,23 @@ def test_losses_in_many_folders_restore_only_what_was_lost(clone: Path) -> None:
         SECRET + b"%d" % i for i in range(12)
     ]
     assert (clone / "sub" / "keep.txt").read_bytes() == b"merged\n"
+
+
+def test_losses_folded_in_one_folder_restore_only_what_was_lost(clone: Path) -> None:
+    """11 lost files in sub/ gave `git snapshot restore N sub`: pasted, it also put back the
+    snapshot's sub/keep.txt over the version the merge had brought."""
+    git(clone, "checkout", "-q", "-b", "feature")
+    for i in range(11):
+        commit(clone, f"sub/d{i}/.env", COMMITTED, force=True)
+    commit(clone, "sub/keep.txt", b"merged\n")
+    git(clone, "checkout", "-q", "-")
+    for i in range(11):
+        write(clone / "sub" / f"d{i}" / ".env", SECRET + b"%d" % i)
+    ran = run(clone, "sh", "-c", "git merge -q feature")
+    (rep,) = ran.reports
+    assert rep.names == "sub/ (11 files)"
+    run(clone, "sh", "-c", shlex.join(rep.command))
+    assert [(clone / "sub" / f"d{i}" / ".env").read_bytes() for i in range(11)] == [
+        SECRET + b"%d" % i for i in range(11)
+    ]
+    assert (clone / "sub" / "keep.txt").read_bytes() == b"merged\n"

@@ -34,7 +34,7 @@ from git_snapshot.worktree import LABELS
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 
 SHOW_AT_MOST = 10
-RESTORE_AT_MOST = 100  # lost paths a restore command names one by one past SHOW_AT_MOST folders
+RESTORE_AT_MOST = 100  # lost paths a restore command names one by one (then top folders)
 
 
 if TYPE_CHECKING:
@@ -157,17 +157,14 @@ class Report:
         return out
 
     def covering(self) -> list[bytes]:
-        """Paths whose restore brings back every loss: the paths themselves when few, else
-        their top-level directories when few, else the paths up to RESTORE_AT_MOST, else
-        every top-level directory. Never the whole tree: that would also put back the
-        snapshot's version of what the operation wrote on purpose (a merged tracked file)."""
+        """Paths whose restore brings back every loss: the paths themselves up to
+        RESTORE_AT_MOST, else their top-level directories. A folder (or the whole tree)
+        would also put back the snapshot's version of what the operation wrote on purpose
+        there (a merged tracked file), so only past RESTORE_AT_MOST."""
         paths = [x.path for x in self.losses]
-        if len(paths) <= SHOW_AT_MOST:
+        if len(paths) <= RESTORE_AT_MOST:
             return paths
-        tops = sorted({p.split(b"/", 1)[0] for p in paths})
-        if len(tops) <= SHOW_AT_MOST or len(paths) > RESTORE_AT_MOST:
-            return tops
-        return paths
+        return sorted({p.split(b"/", 1)[0] for p in paths})
 
     def as_json(self) -> dict[str, Any]:
         return {
