@@ -474,7 +474,7 @@ def _user_cwd(repo: gitrepo.Repo, env: Mapping[str, str], ctx: Context) -> str:
     in the root; `git -C sub` runs in sub while the user is elsewhere), else GIT_PREFIX."""
     user = ctx.user_dir
     top = os.path.realpath(repo.toplevel)
-    if user and os.path.isabs(user):
+    if user and os.path.isabs(user) and os.path.isdir(user):  # not "/x (deleted)"
         real = os.path.realpath(user)
         if real == top or real.startswith(top + os.sep):
             gitdir = os.path.realpath(repo.git_dir)
