@@ -44,37 +44,42 @@ def load(store: Store, keys: Iterable[bytes]) -> dict[bytes, bytes]:
 def split(data: bytes) -> dict[bytes, bytes] | None:
     """A tree's entries as name -> the entry's bytes, in stored order; None unless the tree is
     well formed with sorted, unique names that are safe on their own (what validate checks of
-    a name): the caller then reads it the checked way, which names the problem."""
-    if not data.startswith(TREE_MAGIC):
+    a name): the caller then reads it the checked way, which names the problem.
+
+    Names are checked to rise strictly as they come (sorted, unique, the first not empty: no
+    list to sort, no count), NUL and '/' by one search of their concatenation: about half the
+    cost of sorting a list of them (store/rebuild.split, whose answers tests/test_rebuild_split.py
+    compares with this one's)."""
+    if data[:8] != TREE_MAGIC:
         return None
     out: dict[bytes, bytes] = {}
-    pos = len(TREE_MAGIC)
+    pos = 8
     end = len(data)
     unpack = _LENGTHS.unpack_from
+    at = _LENGTHS_AT
     head = HEAD.size
-    count = 0
+    prev = b""  # the first name must be above it: not empty
     try:
         while pos < end:
-            nlen, rlen = unpack(data, pos + _LENGTHS_AT)
+            nlen, rlen = unpack(data, pos + at)
             npos = pos + head + nlen
+            name = data[pos + head : npos]
+            if name <= prev:
+                return None  # unsorted, repeated, empty, or cut short
             after = npos + rlen
-            out[data[pos + head : npos]] = data[pos:after]
+            out[name] = data[pos:after]
+            prev = name
             pos = after
-            count += 1
     except struct.error:
         return None
-    if pos != end or len(out) != count:  # truncated, or a name repeated
-        return None
+    if pos != end:
+        return None  # truncated
     if not out:
         return out
-    names = list(out)
-    if names != sorted(names) or b"." in out or b".." in out:
+    if b"." in out or b".." in out:
         return None
-    joined = b"\0".join(names)
-    if b"/" in joined or joined.count(b"\0") != count - 1:
-        return None
-    lengths = list(map(len, names))
-    if min(lengths) == 0 or max(lengths) > MAX_NAME:
+    joined = b"".join(out)
+    if b"/" in joined or b"\0" in joined or max(map(len, out)) > MAX_NAME:
         return None
     return out
 
