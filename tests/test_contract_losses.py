@@ -8,7 +8,9 @@ import shlex
 from pathlib import Path
 
 import pytest
+from clihelpers import Ran
 from clihelpers import git
+from clihelpers import gs
 from clihelpers import run
 from hookhelpers import COMMITTED
 from hookhelpers import SECRET
@@ -16,7 +18,11 @@ from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore_env
+from hookhelpers import side_commit
 from hookhelpers import write
+from test_hooks_precommit import hook_repo as hook_repo
+from test_hooks_precommit import pc as pc
+from test_hooks_precommit import pc_install
 
 
 @pytest.fixture
@@ -113,3 +119,21 @@ def test_losses_folded_in_one_folder_restore_only_what_was_lost(clone: Path) -> 
         SECRET + b"%d" % i for i in range(11)
     ]
     assert (clone / "sub" / "keep.txt").read_bytes() == b"merged\n"
+
+
+@pytest.mark.slow
+def test_a_report_held_for_the_next_command_works_where_that_command_runs(pc: Path) -> None:
+    """Through pre-commit without a terminal, the report waits for the next git-snapshot
+    command, which may run in another directory than the git command did."""
+    r = pc
+    commit(r, "sub/keep.txt", b"keep\n")
+    side_commit(r, "feature", {".env": COMMITTED})
+    pc_install(r)
+    write(r / ".env", SECRET)
+    gs(r, "create")
+    run(r / "sub", "sh", "-c", "git checkout -q feature")
+    (line,) = [ln for ln in gs(r, "list").err.splitlines() if "destroyed" in ln]
+    (rep,) = Ran(0, "", line).reports
+    assert (r / ".env").read_bytes() == COMMITTED
+    run(r, "sh", "-c", shlex.join(rep.command))
+    assert (r / ".env").read_bytes() == SECRET

@@ -581,7 +581,9 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
     if not call.precommit:  # what the watcher saw go (bursts.py), printed once; pre-commit
         lines = _take_unseen(repo) + lines  # hides it: the next command prints it
     if report:
-        lines += report.lines(repo, _user_cwd(repo, env, ctx))
+        # under pre-commit without a terminal the report waits for the next git-snapshot
+        # command, wherever it runs: its restore command names absolute paths
+        lines += report.lines(repo, _user_cwd(repo, env, ctx), absolute=call.precommit)
     elif not hook.pre and not ctx.under_run and not call.precommit and not _quiet(repo):
         # the one line per git command: post-hooks only (a pre-hook's snapshot shows here);
         # under pre-commit its own "...Passed" line is that one line

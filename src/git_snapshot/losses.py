@@ -132,12 +132,17 @@ class Report:
     def __bool__(self) -> bool:
         return bool(self.losses or self.unsaved)
 
-    def lines(self, repo: gitrepo.Repo, cwd: str) -> list[str]:
-        """What the user reads; paths relative to *cwd*, where they ran the command."""
+    def lines(self, repo: gitrepo.Repo, cwd: str, absolute: bool = False) -> list[str]:
+        """What the user reads; paths relative to *cwd*, where they ran the command (the
+        restore command's paths *absolute* when it may be read elsewhere: held for the
+        next git-snapshot command, which may run in another directory)."""
         out = []
         if self.losses:
             names = ", ".join(fold([rel_to(repo, cwd, x.path) for x in self.losses]))
-            words = [rel_to(repo, cwd, p) for p in self.covering()]
+            top = os.fsencode(repo.toplevel)
+            words = [
+                os.path.join(top, p) if absolute else rel_to(repo, cwd, p) for p in self.covering()
+            ]
             args = " ".join(output.shell_quote(p) for p in words)
             if any(p.startswith(b"-") for p in words):  # a path, not an option
                 args = f"-- {args}"
