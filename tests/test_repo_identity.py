@@ -184,3 +184,25 @@ def test_restoring_another_worktrees_snapshot_asks_for_to_or_here(
     gs(repo, "restore", "1", "--here")
     assert (repo / "wip.txt").read_bytes() == b"in the linked worktree\n"
     gs(wt, "restore", "1", "--dry-run")  # its own worktree: no question asked
+
+
+def test_a_first_use_waits_while_another_git_holds_the_config(tmp_path: Path) -> None:
+    """Eight linked worktrees' first hooks at once: `git config --add` of the repository's id
+    fails for all but one ("could not lock config file"). Such a first use took the path as
+    the id instead, a second history whose numbering started at 1 again (the concurrency
+    campaign saw "id 1 given twice"). It waits for the lock and takes the id written."""
+    import threading
+
+    r = init_repo(tmp_path / "r")
+    (r / "a.txt").write_text("a\n")
+    lock = r / ".git" / "config.lock"  # as a racing `git config` holds it
+    lock.write_text("")
+    release = threading.Timer(0.4, lock.unlink)
+    release.start()
+    try:
+        first = json.loads(gs(r, "create", "--json").out)
+    finally:
+        release.join()
+    second = json.loads(gs(r, "create", "--json").out)
+    assert (first["id"], second["id"]) == (1, 2)
+    assert [s["id"] for s in json.loads(gs(r, "list", "--json").out)] == [1, 2]

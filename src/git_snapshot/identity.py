@@ -36,6 +36,10 @@ def path_of(key: str) -> str:
     return key.split(_SEP, 1)[0]
 
 
+# seconds between tries while another git holds the repository's config locked (~3 s in all)
+ASSIGN_WAITS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0)
+
+
 def _read_id(repo: gitrepo.Repo) -> str | None:
     ids = gitrepo.local_values(repo, CONFIG_KEY)
     return ids[0] if ids else None  # two racing first uses both keep the first one written
@@ -53,13 +57,26 @@ def _same_repository(store: Store, repo: gitrepo.Repo) -> bool:
 def _assign(store: Store, repo: gitrepo.Repo) -> str:
     legacy = bool(store.snapshots(repo.common_dir)) and _same_repository(store, repo)
     new = (LEGACY if legacy else "") + os.urandom(16).hex()  # uuid4's randomness, not its import
-    try:
-        gitrepo.run_git(repo.toplevel, "config", "--local", "--add", CONFIG_KEY, new)
-    except gitrepo.GitError:
-        return LEGACY + "unwritable"  # a read-only repository keeps the path as its identity
-    finally:
+    for wait in ASSIGN_WAITS:
+        try:
+            gitrepo.run_git(repo.toplevel, "config", "--local", "--add", CONFIG_KEY, new)
+        except gitrepo.GitError as exc:
+            gitrepo.forget_config(repo)
+            # another first use (a hook in a linked worktree) writing its id: take that one,
+            # else try again (an id of our own here would start a second numbering at 1)
+            got = _read_id(repo)
+            if got:
+                return got
+            lock = os.path.join(repo.common_dir, "config.lock")
+            if b"File exists" not in exc.stderr and not os.path.exists(lock):
+                return LEGACY + "unwritable"  # a read-only repository keeps its path as id
+            import time
+
+            time.sleep(wait)
+            continue
         gitrepo.forget_config(repo)
-    return _read_id(repo) or new
+        return _read_id(repo) or new
+    return LEGACY + "unwritable"  # a lock left by a killed git: as a read-only repository
 
 
 def source(store: Store, repo: gitrepo.Repo) -> str:
