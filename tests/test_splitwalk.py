@@ -123,10 +123,11 @@ def test_changed_units_are_walked_by_the_child(
         (src / "d" / "c.txt").write_bytes(b"changed")
         settle()
         got = take(store, "s", src)
-        # eight answers; d, the first unit, is the parent's before it waits
-        assert USED == [8]
+        # eight answers; d, the first unit, is the parent's before it waits, unless the child
+        # got there first (a parent slow to start, on a loaded machine): nine
+        assert USED in ([8], [9])
         read = read_limit > len(b"changed")  # the child read the changed files
-        assert ([8] if read else [0]) == CHANGED
+        assert (USED if read else [0]) == CHANGED
         assert snapshot_contents(store, got) == scan(src)  # the files the parent stored
     with Store(tmp_path / "fresh") as fresh:
         assert take(fresh, "s", src).root == got.root
