@@ -366,6 +366,7 @@ class _Walker:
             special = self.general and (rel_name in overlay or rel_name in gone)
             mode = st.st_mode if st is not None else 0
             j = where.get(name)
+            ref = None  # the key of a regular file whose entry is packed below, as listed
             if (
                 j is not None
                 and mode & 0o170000 == regular
@@ -374,29 +375,14 @@ class _Walker:
                 and (exclude is None or not exclude(rel_name, False))
             ):
                 ref = old[keys_at + _K * j : keys_at + _K * (j + 1)]
-                if ref != NO_KEY and not (damaged and ref in damaged):
-                    # the common case: a regular file the files cache knows, inline
+                if ref == NO_KEY or (damaged and ref in damaged):
+                    ref = None
+                else:  # the common case: a regular file the files cache knows, inline
                     rstats[i] = sb
                     rkeys[i] = ref
-                    files += 1
-                    size_sum += st.st_size
-                    add(
-                        pack(
-                            FILE,
-                            classify(rel_name, False, label) if classify is not None else 0,
-                            0,
-                            mode & 0o7777,
-                            st.st_mtime_ns,
-                            st.st_size,
-                            len(name),
-                            32,
-                        )
-                    )
-                    add(name)
-                    add(ref)
-                    continue
             if (
-                plain
+                ref is None
+                and plain
                 and mode & 0o170000 == regular
                 and st.st_size < SMALL_FILE
                 and not special
@@ -405,64 +391,66 @@ class _Walker:
                 # a regular file to read (every file of a first walk): _entry's work inline,
                 # without an Entry (62k files of M: ~0.4 s of the walking thread's CPU)
                 data = _read_listed(des[i].path, st) if listed else None
-                if data is not None:  # as listed: read whole, nothing else to check
-                    fkey = sha256(data).digest()
-                    if fkey not in pending:
-                        writer_add(BLOB, fkey, data, True)
-                        pending.add(fkey)
-                    misses += 1
+                if data is None:  # not as listed (or not tried): read the careful way
+                    self.learned = None
+                    try:  # _read_listed was its first try, if *listed*
+                        got = self._file(des[i].path, rel_name, st, True, READ_TRIES - listed)
+                    except _Unreadable as exc:
+                        self._skip(rel_name, f"unreadable: {exc}")
+                        got = None
+                    if got is None:
+                        flags = 0  # unreadable or vanished
+                        continue
+                    fkey, fst, fsize, fflags = got
                     files += 1
-                    size_sum += st.st_size
+                    size_sum += fsize
                     add(
                         pack(
                             FILE,
                             classify(rel_name, False, label) if classify is not None else 0,
-                            0,
-                            mode & 0o7777,
-                            st.st_mtime_ns,
-                            st.st_size,
+                            fflags,
+                            fst.st_mode & 0o7777,
+                            fst.st_mtime_ns,
+                            fsize,
                             len(name),
                             32,
                         )
                     )
                     add(name)
                     add(fkey)
-                    # its fstat after the read is the listed lstat: *sb* packs those fields
-                    if max(st.st_mtime_ns, st.st_ctime_ns) < racy_after:
-                        rstats[i] = sb
-                        rkeys[i] = fkey
+                    learned = self.learned
+                    if learned is not None:
+                        rstats[i], rkeys[i] = learned
+                    if fflags:
+                        flags = 0
                     continue
-                self.learned = None
-                try:  # _read_listed was its first try, if *listed*
-                    got = self._file(des[i].path, rel_name, st, True, READ_TRIES - listed)
-                except _Unreadable as exc:
-                    self._skip(rel_name, f"unreadable: {exc}")
-                    got = None
-                if got is None:
-                    flags = 0  # unreadable or vanished
-                    continue
-                fkey, fst, fsize, fflags = got
+                # as listed: read whole, nothing else to check
+                ref = sha256(data).digest()
+                if ref not in pending:
+                    writer_add(BLOB, ref, data, True)
+                    pending.add(ref)
+                misses += 1
+                # its fstat after the read is the listed lstat: *sb* packs those fields
+                if max(st.st_mtime_ns, st.st_ctime_ns) < racy_after:
+                    rstats[i] = sb
+                    rkeys[i] = ref
+            if ref is not None:  # its lstat as listed is its entry's
                 files += 1
-                size_sum += fsize
+                size_sum += st.st_size
                 add(
                     pack(
                         FILE,
                         classify(rel_name, False, label) if classify is not None else 0,
-                        fflags,
-                        fst.st_mode & 0o7777,
-                        fst.st_mtime_ns,
-                        fsize,
+                        0,
+                        mode & 0o7777,
+                        st.st_mtime_ns,
+                        st.st_size,
                         len(name),
                         32,
                     )
                 )
                 add(name)
-                add(fkey)
-                learned = self.learned
-                if learned is not None:
-                    rstats[i], rkeys[i] = learned
-                if fflags:
-                    flags = 0
+                add(ref)
                 continue
             self.learned = None
             if i in done:
