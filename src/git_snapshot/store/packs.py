@@ -937,15 +937,7 @@ class PackReader:
             reader = self._own_dctx(pack).stream_reader(
                 memoryview(body)[start:], read_across_frames=False
             )
-            chunks = [reader.read(end)]  # one call, unless the reader stops short
-            got = len(chunks[0])
-            while got < end:
-                more = reader.read(end - got)
-                if not more:
-                    raise _zstd_error("group is truncated")
-                chunks.append(more)
-                got += len(more)
-            content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            content = _read_up_to(reader, end)
             if end == total:  # all of it: the frame must end there (its checksum read)
                 if reader.read(1):
                     raise _zstd_error("group holds more than its table says")
@@ -1072,16 +1064,22 @@ def _read_exactly(dctx: zstandard.ZstdDecompressor, frame: memoryview, size: int
     if declared != zstandard.CONTENTSIZE_UNKNOWN:
         raise _zstd_error(f"group holds {declared} bytes, its table says {size}")
     reader = dctx.stream_reader(frame, read_across_frames=False)
-    parts = []
-    got = 0
-    while got < size:
-        out = reader.read(size - got)
-        if not out:
-            raise _zstd_error("group is truncated")
-        parts.append(out)
-        got += len(out)
+    data = _read_up_to(reader, size)
     if reader.read(1):
         raise _zstd_error("group holds more than its table says")
+    return data
+
+
+def _read_up_to(reader: Any, size: int) -> bytes:
+    """The next *size* bytes of a zstd stream reader: one call, unless it stops short."""
+    parts = [reader.read(size)]
+    got = len(parts[0])
+    while got < size:
+        more = reader.read(size - got)
+        if not more:
+            raise _zstd_error("group is truncated")
+        parts.append(more)
+        got += len(more)
     return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
