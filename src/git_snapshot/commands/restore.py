@@ -19,11 +19,12 @@ from git_snapshot.commands.remote import open_store
 from git_snapshot.commands.remote import prefetch
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
-from git_snapshot.store import Store
 from git_snapshot.store.history import Trees
+from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
+from git_snapshot.store.restorer import split_path
 from git_snapshot.store.safety import PRE_RESTORE
 from git_snapshot.store.safety import unsaved
 
@@ -121,7 +122,8 @@ def cmd_restore(
         refuse_git_dir(mine, target)
         safety = None
         if not dry_run and into is not None:
-            _check_paths(store, snap, rels)  # a refused PATH takes no pre-restore snapshot
+            # a refused PATH takes no pre-restore snapshot
+            Restorer(store, never=NEVER).refuse(snap, [split_path(p) for p in rels if p])
             # a pre-restore snapshot first, so that the restore can itself be undone
             safety = worktree.take(
                 store, into, trigger="pre-restore", message=f"before restoring snapshot {snap.id}"
@@ -131,7 +133,7 @@ def cmd_restore(
             delete=delete,
             dry_run=dry_run,
             protect=unsaved(safety, rels) if safety else frozenset(),
-            never=frozenset({b".git"}),
+            never=NEVER,
             # elsewhere than in place, nothing holds a directory that is in the way
             replace_dirs=not to,
             progress=progress.count_of,
@@ -151,26 +153,6 @@ def cmd_restore(
         return 0
     output.print_damaged(report.damaged, "restored")
     return 1
-
-
-def _check_paths(store: Store, snap: Snapshot, rels: list[bytes]) -> None:
-    """Refuse, as the restorer would, a PATH under .git or one the snapshot lacks (a damaged
-    folder on the way is left to the restorer to name)."""
-    from git_snapshot.store.objects import CorruptObject
-    from git_snapshot.store.validate import show
-
-    trees = Trees(store)
-    for rel in rels:
-        if rel.split(b"/", 1)[0] == b".git":
-            raise UserError(f"refusing to restore {show(rel)}: restore never writes into .git")
-        try:
-            missing = bool(rel) and trees.at(snap.root, rel) is None
-        except CorruptObject:
-            return
-        if missing:
-            raise UserError(
-                f"{show(rel)} is not in snapshot {snap.id}; see: git snapshot show {snap.id}"
-            )
 
 
 def _newest_holding(

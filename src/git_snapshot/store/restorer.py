@@ -274,16 +274,23 @@ class Restorer:
                 tree = entry.ref
         return chain, entry
 
-    def _plan(
+    def refuse(
         self, snap: Snapshot, selections: list[list[bytes]]
     ) -> list[tuple[list[bytes], list[Entry], Entry | None]]:
+        """Each selection with its way and entry (``find``); a UserError for one under the
+        names never written or one the snapshot lacks, before anything is written."""
         for parts in selections:
             if parts and parts[0] in self.never:
                 raise UserError(
                     f"refusing to restore {show(b'/'.join(parts))}: restore never writes "
                     f"into {show(parts[0])}"
                 )
-        found = [(parts, *self.find(snap, parts)) for parts in selections]
+        return [(parts, *self.find(snap, parts)) for parts in selections]
+
+    def _plan(
+        self, snap: Snapshot, selections: list[list[bytes]]
+    ) -> list[tuple[list[bytes], list[Entry], Entry | None]]:
+        found = self.refuse(snap, selections)
         for parts, _chain, entry in found:
             # damaged listings are skipped here and named while writing
             if entry is None:
