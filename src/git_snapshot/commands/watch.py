@@ -135,10 +135,11 @@ def status_data(store: str) -> dict[str, Any]:
         data["uptime_s"] = round(now - float(raw["started"]), 1)
         data["started"] = output.iso(float(raw["started"]))
         data["updated"] = output.iso(float(raw["updated"]))
+        stored = _watch_snapshots(store, [w["path"] for w in data["worktrees"]])
         for w in data["worktrees"]:
             since = w.get("changed_since")
             w["changed_since"] = output.iso(since) if since else None
-            last = _newest(store, w["path"], w.get("last_snapshot"))
+            last = _newest(stored.get(w["path"]), w.get("last_snapshot"))
             w["last_snapshot"] = last
             if last and last.get("created"):
                 last["age_s"] = round(now - float(last["created"]), 1)
@@ -153,21 +154,30 @@ def status_data(store: str) -> dict[str, Any]:
     return data
 
 
-def _newest(store: str, path: str, last: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The daemon's last snapshot of *path*, or a newer watch snapshot the store holds: the
-    daemon writes its status at most once a second, after its worker has answered, and
-    `watch status` must not lag `list` (the lag is then unknown: None)."""
+def _watch_snapshots(store: str, paths: list[str]) -> dict[str, Any]:
+    """The newest watch snapshot the store holds of each of *paths* that has one (the store
+    opened once); none when it cannot be read (`list` and `verify` say why)."""
+    if not paths:
+        return {}
     from git_snapshot.store import Store
 
+    found = {}
     try:
         with Store(store) as s:
-            snaps = [x for x in s.snapshots(worktree=path) if x.trigger == "watch"]
+            for path in paths:
+                snaps = [x for x in s.snapshots(worktree=path) if x.trigger == "watch"]
+                if snaps:
+                    found[path] = max(snaps, key=lambda x: x.created)
     except (UserError, OSError, sqlite3.Error):
-        return last  # an unreadable store: `list` and `verify` say why
-    if not snaps:
-        return last
-    newest = max(snaps, key=lambda x: x.created)
-    if last and float(last.get("created") or 0) >= newest.created:
+        return {}
+    return found
+
+
+def _newest(newest: Any, last: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The daemon's last snapshot of a worktree, or *newest*, a newer watch snapshot the store
+    holds: the daemon writes its status at most once a second, after its worker has answered,
+    and `watch status` must not lag `list` (the lag is then unknown: None)."""
+    if newest is None or (last and float(last.get("created") or 0) >= newest.created):
         return last
     return {"id": newest.id, "created": newest.created, "new": True, "seconds": None, "lag_s": None}
 
