@@ -29,6 +29,7 @@ from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.safewrite import atomic_write
 from git_snapshot.worktree import LABELS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -268,11 +269,7 @@ def note_checked(store: Store, repo: gitrepo.Repo, snapshot: int, trigger: str) 
     path = _path(store, repo, ".checked")
     with contextlib.suppress(OSError):
         os.makedirs(store.losses_dir, mode=0o700, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the store's: 0600
-        with open(fd, "w", encoding="utf-8") as f:
-            json.dump([snapshot, time.time(), trigger], f)
-        os.replace(tmp, path)
+        atomic_write(path, json.dumps([snapshot, time.time(), trigger]).encode(), durable=False)
 
 
 def last_checked(store: Store, repo: gitrepo.Repo) -> Checked | None:

@@ -15,6 +15,7 @@ import time
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.ctx import record
 from git_snapshot.hashes import name_digest
+from git_snapshot.store.safewrite import atomic_write
 from git_snapshot.watch.instance import state_dir
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -61,11 +62,7 @@ def put(store_path: str, worktree: str, *, on: bool = True, by: str = "hook") ->
     import json  # here (and in entries): json imports re, off a known worktree's hook path
 
     data = json.dumps({"path": worktree, "on": on, "added": time.time(), "by": by})
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the store's files: 0600
-    with open(fd, "w", encoding="utf-8") as f:
-        f.write(data + "\n")
-    os.replace(tmp, path)
+    atomic_write(path, (data + "\n").encode(), durable=False)  # the store's files: 0600
 
 
 def register(store_path: str, worktree: str, by: str = "hook") -> bool:

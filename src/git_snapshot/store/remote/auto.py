@@ -16,6 +16,8 @@ import sys
 import time
 from typing import Any
 
+from git_snapshot.store.safewrite import atomic_write
+
 INTERVAL_S = 60.0
 MAX_BACKOFF_S = 3600.0
 
@@ -36,11 +38,7 @@ def read_state(store_path: str, name: str) -> dict[str, Any]:
 def write_state(store_path: str, name: str, state: dict[str, Any]) -> None:
     path = state_path(store_path, name)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # the store's files: 0600
-    with open(fd, "w", encoding="utf-8") as f:
-        json.dump(state, f)
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(state).encode(), durable=False)  # the store's files: 0600
 
 
 def _alive(pid: object) -> bool:

@@ -33,6 +33,7 @@ from git_snapshot.store.records import decode_record
 from git_snapshot.store.remote import crypto
 from git_snapshot.store.remote.config import remote_cache
 from git_snapshot.store.remote.repo import Remote
+from git_snapshot.store.safewrite import atomic_write
 from git_snapshot.store.safewrite import fsync_dir
 
 PARALLEL = 8  # concurrent pack downloads
@@ -107,12 +108,6 @@ def _private_dirs(path: str) -> None:
         os.mkdir(path, 0o700)
 
 
-def _private_file(path: str, mode: str) -> Any:
-    """open(*path*, *mode*) for writing, made 0600 whatever the umask."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    return open(fd, mode, encoding=None if "b" in mode else "utf-8")
-
-
 class RemoteStore(Store):
     """The cache store of one remote (see the module doc); reads fetch missing packs."""
 
@@ -144,10 +139,8 @@ class RemoteStore(Store):
 
     def keep(self, kind: str, ident: str, doc: Any) -> None:
         path = os.path.join(self.docs_dir, kind, ident + ".json")
-        tmp = path + ".tmp"
-        with _private_file(tmp, "w") as f:
-            f.write(json.dumps(doc))  # dumps: C's one-shot encoder (dump is pure Python)
-        os.replace(tmp, path)
+        # dumps: C's one-shot encoder (dump is pure Python)
+        atomic_write(path, json.dumps(doc).encode(), durable=False)
 
     # -- which remote packs each tree needs (push), kept between pushes ---------------------
 
@@ -171,10 +164,7 @@ class RemoteStore(Store):
         import marshal
 
         keep = {k: tuple(v) for k, v in memo.items() if v <= live}
-        tmp = f"{self._memo_path}.tmp{os.getpid()}"
-        with _private_file(tmp, "wb") as f:
-            marshal.dump(keep, f)
-        os.replace(tmp, self._memo_path)
+        atomic_write(self._memo_path, marshal.dumps(keep), durable=False)
 
     def _names(self, kind: str) -> set[str]:
         d = os.path.join(self.docs_dir, kind)
@@ -199,10 +189,7 @@ class RemoteStore(Store):
             return set()
 
     def save_confirmed(self, names: set[str]) -> None:
-        tmp = f"{self._confirmed_path}.tmp{os.getpid()}"
-        with _private_file(tmp, "w") as f:
-            f.write(json.dumps(sorted(names)))
-        os.replace(tmp, self._confirmed_path)
+        atomic_write(self._confirmed_path, json.dumps(sorted(names)).encode(), durable=False)
 
     def sync(self) -> dict[str, dict[str, int]]:
         """Bring the cache up to date with the remote (three listings, then only the new
