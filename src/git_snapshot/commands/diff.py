@@ -34,6 +34,7 @@ from git_snapshot.store.diff import diff_dir
 from git_snapshot.store.diff import diff_dir_text
 from git_snapshot.store.diff import diff_trees
 from git_snapshot.store.diff import diff_trees_text
+from git_snapshot.store.diff import file_key
 from git_snapshot.store.diff import read_blobs
 from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
@@ -190,6 +191,9 @@ def _diff(
                 e = trees.at(new.root, path)
                 return e is not None and e.kind == DIR
 
+            def sided(changes: list[Change]) -> list[Change]:
+                return changes
+
         else:
             tree = _worktree_of(where, old)
             top = os.fsencode(tree.toplevel)
@@ -221,12 +225,15 @@ def _diff(
             def new_is_dir(path: bytes) -> bool:
                 return os.path.isdir(top + b"/" + path) and not os.path.islink(top + b"/" + path)
 
+            def sided(changes: list[Change]) -> list[Change]:
+                return [disk_side(top, c) for c in changes]
+
         # each process renders its own folders' changes (--json, or the plain list)
         tally: dict[str, int] = {}
         json_pieces = text_pieces = None
         changes: list[Change] = []
         if json_out and not stat_only and not rels:
-            json_pieces = whole_text(json_items, None)
+            json_pieces = whole_text(lambda changes: json_items(sided(changes)), None)
         elif not (json_out or stat_only or patch or rels):
             text_pieces = whole_text(_lines_renderer(), tally)
         else:
@@ -244,7 +251,7 @@ def _diff(
         elif stat_rows is not None:
             output.print_json([r.json() for r in stat_rows])
         else:
-            sys.stdout.write(changes_json_text(changes) + "\n")
+            sys.stdout.write(changes_json_text(sided(changes)) + "\n")
         return status
     if stat_rows is not None:
         print_stat(stat_rows)
@@ -334,6 +341,36 @@ class _ReadAhead(Sides):
         self.ready.clear()
 
 
+def disk_side(top: bytes, c: Change) -> Change:
+    """*c* (a change against the worktree under *top*) with its new side read from the disk,
+    as a snapshot taken now would record it: content is the store's key of a file (None if it
+    cannot be read), a link's target; a folder has none."""
+    if c.new is not None or c.status == DELETED:
+        return c
+    full = top + b"/" + c.path
+    try:
+        st = os.lstat(full)
+        ref = os.readlink(full) if stat.S_ISLNK(st.st_mode) else b""
+    except OSError:
+        return c  # gone since it was compared
+    if stat.S_ISLNK(st.st_mode):
+        kind, size = SYMLINK, len(ref)
+    elif stat.S_ISDIR(st.st_mode):
+        kind, size = DIR, 0
+    else:
+        kind, size, ref = FILE, st.st_size, file_key(full) or b""
+    name = c.path.rpartition(b"/")[2]
+    return c._replace(new=Entry(name, kind, stat.S_IMODE(st.st_mode), st.st_mtime_ns, size, ref))
+
+
+def _content(e: Entry) -> str | None:
+    """A side's content in JSON: a link's target, else the key (None: not known, a folder or
+    an unreadable file on disk)."""
+    if e.kind == SYMLINK:
+        return output.display(e.ref)
+    return e.ref.hex() if e.ref else None
+
+
 def changes_json_text(changes: list[Change]) -> str:
     """``json.dumps([_change_json(c) for c in changes], indent=2, ensure_ascii=False)``, the
     same text, written from a template per change: with an indent, json falls back to its
@@ -368,7 +405,10 @@ def json_items(changes: list[Change]) -> str:
                         f'\n      "mode": "{e.mode:04o}",\n      "size": '
                     )
                 # a hex digest needs no escaping
-                content = q(output.display(e.ref)) if e.kind == SYMLINK else f'"{e.ref.hex()}"'
+                if e.kind == SYMLINK:
+                    content = q(output.display(e.ref))
+                else:
+                    content = f'"{e.ref.hex()}"' if e.ref else "null"
                 text += f'{head}{e.size!r},\n      "content": {content}\n    }}'
         out.append(text + "\n  }")
     return ",\n".join(out)
@@ -382,6 +422,6 @@ def _change_json(c: Change) -> dict[str, Any]:
                 "type": KIND_NAMES.get(e.kind, "?"),
                 "mode": f"{e.mode:04o}",
                 "size": e.size,
-                "content": output.display(e.ref) if e.kind == SYMLINK else e.ref.hex(),
+                "content": _content(e),
             }
     return out
