@@ -1,13 +1,16 @@
 """``git snapshot find PATTERN [--all]``: which snapshots hold paths matching a glob.
 
-A pattern with a '/' is matched against the whole path (from the worktree's top), one
-without against the name alone, as with ``find -name``. Consecutive snapshots holding the
-same content of a path are one line.
+A pattern with a '/' is matched against the whole path, one without against the name alone,
+as with ``find -name``, anywhere in the tree. Consecutive snapshots holding the same content
+of a path are one line. In the repository it runs in, paths (a pattern's and those printed)
+are relative to the current directory, as every PATH argument is (cat, log, restore take
+them as printed); --json, --all and --repo give them from the worktree's top.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import glob
 import os
 import re
 import time
@@ -15,8 +18,11 @@ from typing import Any
 
 from git_snapshot import output
 from git_snapshot.commands.common import qualified
+from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import resolve_repo
+from git_snapshot.commands.common import user_path
 from git_snapshot.commands.log import folder_size
+from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.history import Match
@@ -31,11 +37,15 @@ from git_snapshot.store.objects import Entry
 SHORT = 12
 
 
-def matcher(pattern: str) -> Match:
+def matcher(pattern: str, here: bytes = b"") -> Match:
     """fnmatch (case-sensitive, '*' crosses '/') on the path, or on the name alone when the
-    pattern holds no '/'."""
+    pattern holds no '/'; a path pattern is read from folder *here* (from the top)."""
     text = pattern.strip("/")  # paths in a snapshot start below its top
     whole = "/" in text
+    if whole and here:
+        text = os.path.normpath(os.path.join(glob.escape(os.fsdecode(here)), text))
+        if text == ".." or text.startswith("../"):
+            raise UserError(f"{pattern}: the pattern leads outside the worktree")
     # matched on the bytes (the pattern's regex encoded as paths are): no decoding per entry
     regex = re.compile(os.fsencode(fnmatch.translate(text)), re.S)
     if whole:
@@ -72,14 +82,17 @@ def cmd_find(
 
 
 def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str | None) -> int:
-    match = matcher(pattern)
     found: list[tuple[str, Run, int, int]] = []  # (repo label, run, files, bytes)
+    here: bytes | None = None  # the current folder, from the top (None: paths from the top)
     with Store() as store, store.lock():
         if all_repos:
             sources = [k for k, _ in store.index.sources()]
         else:
-            key = resolve_repo(store, cwd, repo_arg).key
-            sources = [key] if key else []
+            where = resolve_repo(store, cwd, repo_arg)
+            sources = [where.key] if where.key else []
+            if where.here:
+                here = user_path(repo_at(cwd), cwd, ".")
+        match = matcher(pattern, here or b"")
         labels = qualified(store, store.snapshots())
         trees = Trees(store)
         # a first search computes every delta (seconds on a big store): shown on a terminal
@@ -105,7 +118,7 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
     if not found:
         print(f"no snapshot holds a path matching {pattern!r}")
         return 0
-    _print(found, all_repos, iso)
+    _print(found, all_repos, iso, here or b"")
     return 0
 
 
@@ -135,7 +148,9 @@ def _json(
     }
 
 
-def _print(found: list[tuple[str, Run, int, int]], with_repo: bool, iso: _Times) -> None:
+def _print(
+    found: list[tuple[str, Run, int, int]], with_repo: bool, iso: _Times, here: bytes
+) -> None:
     rows = []
     for label, run, files, size in found:
         first, last = run.snapshots[0], run.snapshots[-1]
@@ -144,7 +159,8 @@ def _print(found: list[tuple[str, Run, int, int]], with_repo: bool, iso: _Times)
         rows.append(
             [
                 *([label] if with_repo else []),
-                output.display(run.path) + ("/" if e.kind == DIR else ""),
+                output.display(os.path.relpath(run.path, here) if here else run.path)
+                + ("/" if e.kind == DIR else ""),
                 _ids(run.snapshots),
                 shown,
                 _content(e),
