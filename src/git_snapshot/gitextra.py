@@ -37,6 +37,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy kno
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from collections.abc import Iterator
+    from collections.abc import Mapping
     from collections.abc import Sequence
     from typing import IO
     from typing import NamedTuple
@@ -196,6 +197,32 @@ def blob_ids(repo: Repo, revs: Sequence[str], paths: Iterable[bytes]) -> dict[by
     for r in revs:  # the rare names with a newline: one ls-tree per rev
         for p, (_mode, oid) in tree_entries(repo, r, [p for p in wanted if b"\n" in p]).items():
             found[p].add(oid)
+    return found
+
+
+def holds_with_mode(
+    repo: Repo, revs: Sequence[str], wanted: Mapping[bytes, tuple[str, int]]
+) -> set[bytes]:
+    """The paths of *wanted* (path -> (blob id, git mode)) whose version the index or one of
+    commits *revs* holds with that very mode: the same bytes as 100644 do not give back a
+    100755 file. The index first, then each rev only for the paths not found yet (git 2.39's
+    cat-file gives no mode: ls-files and ls-tree do)."""
+    left = {p: v for p, v in wanted.items() if p}
+    found: set[bytes] = set()
+    for batch in _argv_batches(sorted(left)):
+        raw = run_git(repo.toplevel, "--literal-pathspecs", "ls-files", "-s", "-z", "--", *batch)
+        for rec in _split_z(raw):
+            meta, _, path = rec.partition(b"\t")
+            fields = meta.split(b" ")
+            if len(fields) == 3 and left.get(path) == (fields[1].decode(), int(fields[0], 8)):
+                found.add(path)
+    for r in revs:
+        todo = [p for p in left if p not in found]
+        if not todo:
+            break
+        for p, (mode, oid) in tree_entries(repo, r, todo).items():
+            if left[p] == (oid, mode):
+                found.add(p)
     return found
 
 

@@ -27,6 +27,8 @@ from git_snapshot import output
 from git_snapshot.hooks import UNSEEN as UNSEEN  # hooks looks for it without this module
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.safewrite import atomic_write
@@ -45,10 +47,11 @@ if TYPE_CHECKING:
     class _Loss(NamedTuple):
         path: bytes
         kind: str  # tracked (an uncommitted edit), untracked or ignored
-        status: str  # deleted or modified
+        status: str  # deleted, modified or mode (the same bytes, another mode)
+        type: str = "file"  # file, symlink or dir (an empty folder)
 
 else:  # no typing import at run time (the hook path)
-    _Loss = namedtuple("Loss", "path kind status")
+    _Loss = namedtuple("Loss", "path kind status type", defaults=("file",))
 
 
 class Loss(_Loss):
@@ -66,13 +69,15 @@ def git_blob_id(store: Store, e: Entry) -> str:
     return h.hexdigest()
 
 
+_TYPES = {FILE: "file", SYMLINK: "symlink", DIR: "dir"}
+
+
 def git_has(
     repo: gitrepo.Repo, revs: Sequence[str], paths: Iterable[bytes]
 ) -> dict[bytes, set[str]]:
     """path -> the versions of it git can give back: in *revs* (the commits the operation moved
     between), HEAD, git's state files, the index and the stash entries."""
-    every = [*revs, *gitrepo.state_commits(repo), *gitrepo.stash_commits(repo)]
-    return gitrepo.blob_ids(repo, list(dict.fromkeys(r for r in every if r)), paths)
+    return gitrepo.blob_ids(repo, _every_rev(repo, revs), paths)
 
 
 def find(
@@ -83,18 +88,90 @@ def find(
     revs: Sequence[str] = (),
 ) -> list[Loss]:
     """Entries of *snap* the worktree no longer holds (only at *paths* and below them, when
-    given), less the versions git can give back."""
+    given), less the versions git can give back: the same bytes and, for a file, the same
+    executable bit (a `chmod +x` undone by `reset --hard` is lost; git never holds folders)."""
     from git_snapshot.store.diff import lost  # the diff code: off the hook's imports
 
-    items = lost(store, snap.root, os.fsencode(repo.toplevel), paths)
+    items = lost(store, snap.root, os.fsencode(repo.toplevel), paths, complete=True)
     if not items:
         return []
-    known = git_has(repo, revs, [p for p, _, _ in items])
+    every = _every_rev(repo, revs)
+    known = gitrepo.blob_ids(repo, every, [p for p, e, _ in items if e.kind != DIR])
+    given: dict[bytes, tuple[str, int]] = {}  # git has the bytes: with this mode?
+    for path, e, _ in items:
+        if known.get(path):
+            oid = git_blob_id(store, e)
+            if oid in known[path]:
+                given[path] = (oid, _git_mode(e))
+    files = {p: v for p, v in given.items() if v[1] != gitrepo.MODE_SYMLINK}
+    if files:
+        from git_snapshot import gitextra
+
+        held = gitextra.holds_with_mode(repo, every, files)
+        given = {p: v for p, v in given.items() if p in held or p not in files}
     return [
-        Loss(path, LABELS.get(e.label) or "untracked", status)
+        Loss(path, LABELS.get(e.label) or "untracked", status, _TYPES.get(e.kind, "file"))
         for path, e, status in items
-        if not (known.get(path) and git_blob_id(store, e) in known[path])
+        if path not in given
     ]
+
+
+def _every_rev(repo: gitrepo.Repo, revs: Sequence[str]) -> list[str]:
+    every = [*revs, *gitrepo.state_commits(repo), *gitrepo.stash_commits(repo)]
+    return list(dict.fromkeys(r for r in every if r))
+
+
+def _git_mode(e: Entry) -> int:
+    """The mode git gives entry *e* (git keeps only a file's executable bit)."""
+    if e.kind == SYMLINK:
+        return gitrepo.MODE_SYMLINK
+    return gitrepo.MODE_EXEC if e.mode & 0o100 else gitrepo.MODE_FILE
+
+
+def restore_paths(store: Store, root: bytes, losses: Sequence[Loss]) -> list[bytes]:
+    """The paths a restore command names to bring back *losses* from snapshot tree *root*
+    and nothing else: each folder of which every file and link the snapshot holds was lost
+    (an rm -rf; two or more of them) once, the other lost paths one by one; past
+    RESTORE_AT_MOST of those, the top-level folders. A folder holding a file that was not
+    lost is never named below that limit: its restore would also put back that file's older
+    version (what the user's tool or the merge wrote there on purpose)."""
+    from git_snapshot.store import validate  # the store's checks: off the hook's imports
+
+    gone = {x.path for x in losses}
+    tops = sorted({p.split(b"/", 1)[0] for p in gone})
+    held: dict[bytes, int] = {}  # folder -> files and links below it, in the snapshot
+    root_names = {e.name: e for e in validate.read_tree(store, root)}
+    for top in tops:
+        e = root_names.get(top)
+        if e is None or e.kind != DIR:
+            continue
+        for sub, entry in validate.walk(store, e.ref, top + b"/"):
+            if entry.kind != DIR:
+                for folder in _folders(sub):
+                    held[folder] = held.get(folder, 0) + 1
+    lost_below: dict[bytes, int] = {}
+    for p, x in ((x.path, x) for x in losses):
+        if x.type != "dir":
+            for folder in _folders(p):
+                lost_below[folder] = lost_below.get(folder, 0) + 1
+    # a folder only where it stands for several paths ("sub" for a lone sub/x says less)
+    whole = {f for f, n in lost_below.items() if n > 1 and held.get(f) == n}
+    out: list[bytes] = []
+    for p in sorted(gone):
+        if any(f in whole for f in _folders(p)):
+            continue  # below a folder named whole (its outermost, below)
+        out.append(p)
+    out += [f for f in sorted(whole) if not any(g in whole for g in _folders(f))]
+    out.sort()
+    if len(out) <= RESTORE_AT_MOST:
+        return out
+    return tops
+
+
+def _folders(path: bytes) -> list[bytes]:
+    """The folders *path* lies in, outermost first: b'a/b/c' -> [b'a', b'a/b']."""
+    parts = path.split(b"/")
+    return [b"/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 # --------------------------------------------------------------------------- the report
@@ -104,7 +181,16 @@ class Report:
     """What one command destroyed, and where it is saved. (A plain class, not a dataclass:
     dataclasses imports inspect, ast and dis, and every hook imports this module.)"""
 
-    __slots__ = ("command", "exact", "losses", "saved_at", "snapshot", "unsaved", "when")
+    __slots__ = (
+        "command",
+        "exact",
+        "losses",
+        "restore",
+        "saved_at",
+        "snapshot",
+        "unsaved",
+        "when",
+    )
 
     def __init__(
         self,
@@ -115,7 +201,9 @@ class Report:
         losses: list[Loss],
         unsaved: list[tuple[bytes, str]] | None = None,  # (path, why) in no snapshot
         when: float | None = None,
+        restore: list[bytes] | None = None,  # what the restore command names (restore_paths)
     ) -> None:
+        self.restore = restore
         self.command = command
         self.snapshot = snapshot
         self.saved_at = saved_at
@@ -139,7 +227,7 @@ class Report:
         next git-snapshot command, which may run in another directory)."""
         out = []
         if self.losses:
-            names = ", ".join(fold([rel_to(repo, cwd, x.path) for x in self.losses]))
+            names = ", ".join(fold([shown(rel_to(repo, cwd, x.path), x) for x in self.losses]))
             top = os.fsencode(repo.toplevel)
             words = [
                 os.path.join(top, p) if absolute else rel_to(repo, cwd, p) for p in self.covering()
@@ -167,6 +255,8 @@ class Report:
         RESTORE_AT_MOST, else their top-level directories. A folder (or the whole tree)
         would also put back the snapshot's version of what the operation wrote on purpose
         there (a merged tracked file), so only past RESTORE_AT_MOST."""
+        if self.restore is not None:
+            return self.restore
         paths = [x.path for x in self.losses]
         if len(paths) <= RESTORE_AT_MOST:
             return paths
@@ -182,7 +272,7 @@ class Report:
             "saved_time": self.saved_at,
             "exact": self.exact,
             "lost": [
-                {"path": os.fsdecode(x.path), "kind": x.kind, "status": x.status}
+                {"path": os.fsdecode(x.path), "kind": x.kind, "status": x.status, "type": x.type}
                 for x in self.losses
             ],
             "unsaved": [{"path": os.fsdecode(p), "why": why} for p, why in self.unsaved],
@@ -190,17 +280,25 @@ class Report:
         }
 
 
-def _count(kind: str, n: int) -> str:
-    """'1 ignored file', '2 files with uncommitted edits'."""
-    files = "file" if n == 1 else "files"
-    return f"{n} {files} with uncommitted edits" if kind == "tracked" else f"{n} {kind} {files}"
+def _count(kind: str, folders: bool, n: int) -> str:
+    """'1 ignored file', '2 files with uncommitted edits', '1 untracked folder' (empty)."""
+    noun = ("folder" if folders else "file") + ("" if n == 1 else "s")
+    if kind == "tracked":
+        return f"{n} {noun}" if folders else f"{n} {noun} with uncommitted edits"
+    return f"{n} {kind} {noun}"
 
 
 def describe(losses: Sequence[Loss]) -> str:
-    kinds: dict[str, int] = {}
+    kinds: dict[tuple[str, bool], int] = {}
     for x in losses:
-        kinds[x.kind] = kinds.get(x.kind, 0) + 1
-    return ", ".join(_count(k, n) for k, n in sorted(kinds.items()))
+        key = (x.kind, x.type == "dir")
+        kinds[key] = kinds.get(key, 0) + 1
+    return ", ".join(_count(k, d, n) for (k, d), n in sorted(kinds.items()))
+
+
+def shown(path: bytes, loss: Loss) -> bytes:
+    """*path* as a report names it: a folder with a final '/'."""
+    return path + b"/" if loss.type == "dir" else path
 
 
 def rel_to(repo: gitrepo.Repo, cwd: str, rel: bytes) -> bytes:

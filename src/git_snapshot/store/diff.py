@@ -725,9 +725,16 @@ def read_blobs(store: Store, entries: Iterable[Entry], threads: int = 2) -> dict
 
 
 def lost(
-    store: Store, tree: bytes, directory: bytes, paths: Iterable[bytes] | None = None
+    store: Store,
+    tree: bytes,
+    directory: bytes,
+    paths: Iterable[bytes] | None = None,
+    complete: bool = False,
 ) -> list[tuple[bytes, Entry, str]]:
-    """Files and links of the snapshot that the disk no longer holds as they were.
+    """Files and links of the snapshot that the disk no longer holds as they were; with
+    *complete*, also those it holds with another mode only (MODE) and the snapshot's empty
+    folders that the disk no longer holds as folders (the deepest ones: a folder holding only
+    empty folders is named by those).
 
     With *paths*, only those paths (and what the snapshot held on their way or below them)
     are compared: the places an operation touched.
@@ -736,10 +743,14 @@ def lost(
         # only what the snapshot held matters: never walk what is new on disk (.git, a fresh
         # node_modules), which can be most of the tree
         changes = diff_dir(store, tree, directory, walk_added=False)
+        gone = [(c.path, c.old, c.status) for c in changes if c.old is not None]
+        held = {p.rpartition(b"/")[0] for p, _, status in gone if status == DELETED}
+        if not complete:
+            return [(p, e, st) for p, e, st in gone if e.kind != DIR and st != MODE]
         return [
-            (c.path, c.old, c.status)
-            for c in changes
-            if c.old is not None and c.old.kind != DIR and c.status != MODE
+            (p, e, status)
+            for p, e, status in gone
+            if e.kind != DIR or (status == DELETED and p not in held)
         ]
     found: dict[bytes, tuple[bytes, Entry, str]] = {}
     # each tree read, checked and indexed once: a burst names thousands of paths below the
@@ -751,13 +762,19 @@ def lost(
             continue
         rel, e = hit
         items = [(rel, e)] if e.kind != DIR else list(validate.walk(store, e.ref, rel + b"/"))
+        parents = {sub.rpartition(b"/")[0] for sub, _ in items}
+        if e.kind == DIR and not items:
+            items = [(rel, e)]  # an empty folder itself
         for sub, entry in items:
-            if entry.kind == DIR or sub in found:
+            if sub in found or (entry.kind == DIR and sub in parents):
                 continue
             full = directory + b"/" + sub
             st = _lstat(full)
-            status = DELETED if st is None else same_on_disk(entry, full, st)
-            if status and status != MODE:
+            if entry.kind == DIR:
+                status = DELETED if st is None or not stat.S_ISDIR(st.st_mode) else None
+            else:
+                status = DELETED if st is None else same_on_disk(entry, full, st)
+            if status and (complete or (status != MODE and entry.kind != DIR)):
                 found[sub] = (sub, entry, status)
     return sorted(found.values())
 
