@@ -93,7 +93,15 @@ def _call(cmd: list[str], cwd: str) -> int:
 def _report(repo: gitrepo.Repo, snap: Snapshot, what: str, revs: list[str]) -> losses.Report:
     with Store() as store:
         found = losses.find(store, repo, snap, None, revs)
-        report = losses.Report(what, snap.id, snap.created, True, found, _unsaved(repo, snap))
+        report = losses.Report(
+            what,
+            snap.id,
+            snap.created,
+            True,
+            found,
+            _unsaved(repo, snap),
+            restore=losses.restore_paths(store, snap.root, found) if found else None,
+        )
         if report:
             losses.record(store, repo, report)
     return report

@@ -204,7 +204,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     )
     paths = [x.path for x in gone]
     common = _common_folder(paths)
-    restore = [common] if common else report.covering()
+    restore = losses.restore_paths(store, snap.root, gone)
     entry = report.as_json()
     entry["restore"] = [os.fsdecode(p) for p in restore]
     entry["burst"] = {

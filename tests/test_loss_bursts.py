@@ -1,0 +1,81 @@
+"""The watcher's burst loss entries (watch/bursts.py) against DESIGN "Loss reports": the
+restore command they print brings back what was lost and nothing else."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from clihelpers import VENV_BIN
+from clihelpers import git
+
+from git_snapshot import gitrepo
+from git_snapshot import losses
+from git_snapshot import worktree
+from git_snapshot.store import Store
+from git_snapshot.watch import bursts
+from git_snapshot.watch.bursts import BurstDetector
+
+
+def _paste(cmd: str, cwd: Path) -> None:
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+    res = subprocess.run(cmd, shell=True, cwd=cwd, capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+
+
+def test_a_burst_of_appends_restores_only_the_files_it_names(repo: Path) -> None:
+    """The lead's case, smaller: a tool appends to every file; 200 are ignored (build output:
+    no alarm), 20 tracked, of which 2 held uncommitted edits (lost: git has the others).
+    The restore command names those 2, not their folder: pasted, `restore N src/` also put
+    back the snapshot's version of the 18 other files the tool had just written."""
+    (repo / ".gitignore").write_text("node_modules/\n")
+    src = repo / "src"
+    src.mkdir()
+    for i in range(20):
+        (src / f"f{i:02}.js").write_text(f"v {i}\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "src")
+    for i in range(2):
+        (src / f"f{i:02}.js").write_text(f"edited {i}\n")
+    for i in range(200):
+        pkg = repo / "node_modules" / f"p{i % 10}"
+        pkg.mkdir(parents=True, exist_ok=True)
+        (pkg / f"m{i}.js").write_text(f"m {i}\n")
+    g = gitrepo.find_repo(str(repo))
+    with Store() as store:
+        snap = worktree.take(store, g, trigger="watch").snapshot
+        d = BurstDetector()
+        files = sorted([*(repo / "node_modules").rglob("*.js"), *src.glob("*.js")])
+        for i, p in enumerate(files):
+            with open(p, "a") as f:
+                f.write("appended\n")
+            d.feed(100.0 + i * 0.001, str(p), bursts.OVERWRITE)
+        (burst,) = d.take(200.0)
+        entry = bursts.record(store, str(repo), burst, snap)
+    assert entry is not None
+    assert sorted(x["path"] for x in entry["lost"]) == ["src/f00.js", "src/f01.js"]
+    assert entry["restore"] == ["src/f00.js", "src/f01.js"]
+    (line,) = losses.take_unseen(g)
+    m = re.search(r"restore with: (git snapshot .*)$", line)
+    assert m, line
+    _paste(m.group(1), repo)
+    assert (src / "f00.js").read_text() == "edited 0\n"
+    assert (src / "f01.js").read_text() == "edited 1\n"
+    assert (src / "f05.js").read_text() == "v 5\nappended\n"  # the tool's write stays
+
+
+def test_restore_paths_names_a_wholly_lost_folder_once(repo: Path) -> None:
+    (repo / "pk" / "a").mkdir(parents=True)
+    (repo / "pk" / "a" / "x").write_text("x\n")
+    (repo / "pk" / "a" / "y").write_text("y\n")
+    (repo / "pk" / "keep").write_text("k\n")
+    (repo / "lone").write_text("l\n")
+    g = gitrepo.find_repo(str(repo))
+    with Store() as store:
+        snap = worktree.take(store, g, trigger="manual").snapshot
+        gone = [losses.Loss(p, "untracked", "deleted") for p in (b"pk/a/x", b"pk/a/y", b"lone")]
+        assert losses.restore_paths(store, snap.root, gone) == [b"lone", b"pk/a"]
+        every = [*gone, losses.Loss(b"pk/keep", "untracked", "deleted")]
+        assert losses.restore_paths(store, snap.root, every) == [b"lone", b"pk"]
