@@ -139,8 +139,14 @@ def old_trees(
     return out
 
 
-# read ahead only when this many entries are marked (threads for a few files cost more)
-AHEAD_MIN = 16
+# Read ahead only when this many entries are marked: never, by default (session 8). The
+# reading threads take the GIL back after every lstat, open, read, fstat and hash (~6
+# handoffs a file), and each handoff stalls the walking thread, itself GIL-bound (splitting
+# trees, building them): on L with 2,000 files changed (page cache warm, as after an edit),
+# the base's trees took 209-269 ms to read with them against 97-115 without, and the hook
+# 690 -> 520 ms of CPU (interleaved, medians of 4; one thread instead of two: 671). Kept,
+# and tested, for a machine where it pays (files not in the page cache).
+AHEAD_MIN = 1 << 62
 AHEAD_THREADS = 2
 AHEAD_BYTES = 64 << 20  # read ahead and not yet taken, at most
 AHEAD_SIZE = 4 << 20  # files this big or bigger are left to the walker (it streams them)
