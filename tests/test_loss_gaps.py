@@ -82,6 +82,7 @@ def test_run_clean_names_the_empty_folders_it_removed(hooked: Path) -> None:
     assert (hooked / "empty" / "inner").is_dir()
     assert (hooked / "build").is_dir()
     assert (hooked / "sub" / "notes.txt").read_bytes() == b"mine\n"
+    assert "build/, empty/inner/, sub/notes.txt" in gs(hooked, "losses").out
     (entry,) = json.loads(gs(hooked, "losses", "--json"))
     assert {(x["path"], x["type"]) for x in entry["lost"]} == {
         ("build", "dir"),

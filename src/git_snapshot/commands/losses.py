@@ -37,7 +37,10 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
 
 
 def _what(item: dict[str, Any]) -> str:
-    paths = [os.fsencode(x["path"]) for x in item.get("lost", [])]
+    paths = [
+        os.fsencode(x["path"]) + (b"/" if x.get("type") == "dir" else b"")
+        for x in item.get("lost", [])
+    ]
     names = ", ".join(losses.fold(paths))
     if not item.get("exact", True):
         names += " (an earlier version)"
