@@ -6,6 +6,9 @@ full walk, on the L tree (200k files) by default.
     .venv/bin/python bench/bench_watch_hook.py --tree M --dir /dev/shm/x   # tree and store kept
         (made at the first run, reused by the next: compare code versions one after the other,
         e.g. the older one with PYTHONPATH=<its src>, which the hooks and the daemon inherit)
+    .venv/bin/python bench/bench_watch_hook.py --dir /dev/shm/x --compare /dev/shm/old/src
+        (the watched hooks of both codes interleaved in one run, each on fresh changes: the
+        other code's hook runs with PYTHONPATH=SRC, the daemon is this code's)
 
 Generates the tree, takes a first snapshot, installs the plain hooks, then times the
 post-checkout hook shim end to end (a process as git starts it), interleaved:
@@ -116,6 +119,11 @@ def main() -> int:
     ap.add_argument(
         "--copy-from", help="copy this tree (cp -a, made writable) instead of making one"
     )
+    ap.add_argument(
+        "--compare",
+        metavar="SRC",
+        help="also time the watched hooks with PYTHONPATH=SRC (another code's src), interleaved",
+    )
     args = ap.parse_args()
     if args.dir:
         os.makedirs(args.dir, exist_ok=True)
@@ -152,6 +160,9 @@ def main() -> int:
         )
         run_hook = [hook, head, head, "1"]
         full, unchanged, changed, reads = [], [], [], []
+        other_unchanged: list[float] = []
+        other_changed: list[float] = []
+        other = dict(env, PYTHONPATH=os.path.abspath(args.compare)) if args.compare else None
         hashed: list[float] = []
         packed: list[float] = []
         for _ in range(2):  # warm caches (files cache, page cache)
@@ -180,20 +191,24 @@ def main() -> int:
         sample = [f for f in files if os.path.basename(f) != ".gitignore"]
         seed = int(time.time())  # fresh files each run of the bench too
         for i in range(args.runs):
-            unchanged.append(_timed(run_hook, root, env, "unchanged"))
-            paths = random.Random(seed + i).sample(sample, count)
-            for rel in paths:
-                with open(os.path.join(root, rel), "ab") as out:
-                    out.write(b"// changed %d\n" % i)
-            t0 = time.perf_counter()
-            for rel in paths:
-                with open(os.path.join(root, rel), "rb") as f:
-                    f.read()
-            reads.append(time.perf_counter() - t0)
-            full_paths = [os.path.join(root, rel) for rel in paths]
-            hashed.append(_in_process(_read_hash, full_paths, "hash"))
-            packed.append(_in_process(_read_hash_zstd, full_paths, "zstd"))
-            changed.append(_timed(run_hook, root, env, "changed"))
+            codes = [(env, "", unchanged, changed)]
+            if other is not None:  # interleaved, the other code first every other run
+                codes.append((other, "o-", other_unchanged, other_changed))
+                if i % 2:
+                    codes.reverse()
+            for k, (e, tag, unch, chg) in enumerate(codes):
+                unch.append(_timed(run_hook, root, e, tag + "unchanged"))
+                rng = random.Random(seed + i + 1000 * k)
+                paths = _append(root, rng.sample(sample, count), i)
+                t0 = time.perf_counter()
+                for rel in paths:
+                    with open(os.path.join(root, rel), "rb") as f:
+                        f.read()
+                reads.append(time.perf_counter() - t0)
+                full_paths = [os.path.join(root, rel) for rel in paths]
+                hashed.append(_in_process(_read_hash, full_paths, "hash"))
+                packed.append(_in_process(_read_hash_zstd, full_paths, "zstd"))
+                chg.append(_timed(run_hook, root, e, tag + "changed"))
         _gs(env, "/", "watch", "stop")
         py = [_timed([sys.executable, "-c", "pass"], root, env, "py") for _ in range(args.runs)]
         cli = [_timed([EXE, "--version"], root, env, "cli") for _ in range(args.runs)]
@@ -232,6 +247,9 @@ def main() -> int:
             changed,
         )
     )
+    if args.compare:
+        print(_row(f"PYTHONPATH={args.compare}: unchanged", "o-unchanged", other_unchanged))
+        print(_row(f"PYTHONPATH={args.compare}: files changed", "o-changed", other_changed))
     print(f"| reading those changed files (page cache) | {_ms(reads)} | |")
     print(_row("floor: reading + SHA-256 of them (1 thread, in-process)", "hash", hashed))
     print(
@@ -247,6 +265,13 @@ def main() -> int:
     print(_row("git ls-files --others --ignored --directory", "ignored", ignored))
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0
+
+
+def _append(root: str, paths: list[str], i: int) -> list[str]:
+    for rel in paths:
+        with open(os.path.join(root, rel), "ab") as out:
+            out.write(b"// changed %d\n" % i)
+    return paths
 
 
 def _in_process(fn: Callable[[list[str]], object], paths: list[str], label: str) -> float:
