@@ -22,6 +22,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from storehelpers import D
 from storehelpers import F
+from storehelpers import L
 from storehelpers import build
 from storehelpers import entry_of
 from storehelpers import mutate
@@ -360,3 +361,95 @@ def test_a_racing_split_walk_is_the_single_walk(
             assert got.root == want.root
             assert snapshot_contents(split, got) == scan(src)
     _no_child_left()
+
+
+def test_a_traced_split_walk_says_what_each_process_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIT_SNAPSHOT_SPLIT_TRACE: both processes append what they did (units, where they met,
+    CPU, waits for a core, page faults); the snapshot is the untraced one."""
+    src = tmp_path / "src"
+    build(src, tree())
+    settle()
+    trace = tmp_path / "trace.txt"
+    with Store(tmp_path / "s") as store:
+        first = take(store, "s", src)
+        plain = take(store, "s", src)
+        monkeypatch.setenv(splitwalk.TRACE_ENV, str(trace))
+        traced = take(store, "s", src)
+    assert traced.root == plain.root == first.root
+    lines = [line.split() for line in trace.read_text().splitlines()]
+    events = [(who, event) for who, event, *_ in lines]
+    for needed in ("start", "forked", "unit", "end", "usage"):
+        assert ("P", needed) in events, events
+    assert ("C", "begin") in events and ("C", "unit") in events, events
+    for _who, _event, ms, *_ in lines:
+        assert float(ms) >= 0
+    start = next(line for line in lines if line[:2] == ["P", "start"])
+    assert "units=" in start[3] and start[4].startswith("records=")
+    usage = next(line for line in lines if line[:2] == ["P", "usage"])
+    assert any(f.startswith("wait=") for f in usage) and any(f.startswith("minflt=") for f in usage)
+    # each unit is answered by the child or walked by the parent, once
+    parent_units = [int(line[3]) for line in lines if line[:2] == ["P", "unit"]]
+    assert len(parent_units) == len(set(parent_units))
+    _no_child_left()
+
+
+def test_the_parent_takes_units_in_the_order_the_child_leaves_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The units are listed in the directory's order (the files cache's); a changed folder is
+    read in name order, but its folders are walked in the directory's, so the parent meets
+    the units in the order the child takes them from the other end (in name order they could
+    be the very ones the child starts with, then walked twice)."""
+    src = tmp_path / "src"
+    folders: dict[bytes, F | L | D] = {
+        f"q{i}".encode(): D({**{f"f{j}".encode(): F(b"y" * (i + j)) for j in range(6)}})
+        for i in reversed(range(8))  # made in reverse name order
+    }
+    build(src, D(folders))
+    listed = [n for n in os.listdir(src) if n.startswith("q")]
+    if listed == sorted(listed):
+        pytest.skip("this file system lists the folders in name order")
+    settle()
+    trace = tmp_path / "trace.txt"
+    with Store(tmp_path / "s") as store:
+        take(store, "s", src)
+        take(store, "s", src)
+        (src / "new.txt").write_bytes(b"the root changed")  # its listing, read in name order
+        settle()
+        monkeypatch.setenv(splitwalk.TRACE_ENV, str(trace))
+        got = take(store, "s", src)
+    with Store(tmp_path / "one") as one:
+        assert take(one, "s", src).root == got.root
+    units = [
+        int(f[3]) for f in map(str.split, trace.read_text().splitlines()) if f[:2] == ["P", "unit"]
+    ]
+    assert len(units) == 8
+    assert units == sorted(units), units
+    _no_child_left()
+
+
+def test_units_come_in_the_order_a_walk_meets_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A folder too big to be a unit is cut where the walk meets it, before the folders the
+    record lists after it (they were listed first, so the parent met units out of order)."""
+    from git_snapshot.store import filescache
+
+    monkeypatch.setattr(splitwalk, "UNITS", 2)
+
+    def rec(files: int, subs: list[bytes]) -> bytes:
+        stats = [filescache.STAT.pack(0, 0, 0, i + 1, 0o40755) for i in range(len(subs))]
+        keys = [filescache.NO_KEY] * len(subs)
+        return filescache.record(
+            bytes(32), files, 0, None, 0, 0, 1, stats, keys, b"\0".join(subs), len(subs)
+        )
+
+    dirs = {
+        b"": rec(10, [b"a", b"big", b"c"]),
+        b"a": rec(1, []),
+        b"big": rec(8, [b"y", b"x"]),
+        b"big/y": rec(4, []),
+        b"big/x": rec(4, []),
+        b"c": rec(1, []),
+    }
+    assert splitwalk.units(dirs) == [b"a", b"big/y", b"big/x", b"c"]

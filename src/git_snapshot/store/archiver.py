@@ -181,6 +181,7 @@ class _Walker:
         self.own: tuple[int, int, int] | None = None  # by _dir_entry: for tree()'s record
         self.rebuild: Any = None  # store/rebuild.Rebuild, when it drives this walk
         self.split: Any = None  # store/splitwalk.Split, when a second process helps
+        self.load_s = 0.0  # seconds the files cache took to load (create_snapshot)
         self.ahead: _ReadAhead | None = None  # a first walk's reading threads (_walk)
         # tree() reads a listed small file inline, not through _file (which the split walk's
         # child replaces: it answers for files, never stores them)
@@ -339,6 +340,31 @@ class _Walker:
         pack, regular, directory, temp_mark = _HEAD.pack, stat.S_IFREG, stat.S_IFDIR, _TEMP_MARK
         files = size_sum = 0
         order = sorted(range(n), key=names.__getitem__)
+        if self.split is not None and not done:
+            # The other process takes units in the order the files cache lists folders (the
+            # directory's, as unchanged folders are walked): here too, so that the two meet
+            # once. In name order a changed folder's units could be the very ones the other
+            # process starts with: then both walk them, one after the other. (The entries
+            # below take each walked folder from *done*, as after a listing that matched.)
+            kinds = filescache.kinds(stats)
+            i = kinds.find(b"d")
+            while i >= 0:
+                name = names[i]
+                rel_name = rel + name
+                st = sts[i]
+                if (
+                    st is not None
+                    and rel_name not in omit
+                    and not name.startswith(temp_mark)
+                    and st.st_mode & 0o170000 == directory
+                    and not (self.general and (rel_name in overlay or rel_name in gone))
+                ):
+                    f, b = self.files, self.bytes
+                    e = done[i] = self._dir_entry(des[i].path, rel_name, name, st, label)
+                    if e is not None and e.kind == DIR:
+                        sub_files += self.files - f
+                        sub_bytes += self.bytes - b
+                i = kinds.find(b"d", i + 1)
         ahead = self.ahead
         plain = ahead is None and exclude is None  # a file to read: read here (inline below)
         sha256, writer_add, pending = hashlib.sha256, self.writer.add, self.pending
@@ -1043,6 +1069,7 @@ def create_snapshot(
         try:
             prev = _unchanged(store, source, worktree, opts)
             base = _rebuild_base(store, source, worktree, opts, root) if prev is None else None
+            loading = time.perf_counter()
             if prev is None and base is None:
                 cache = filescache.load(cpath, generation, store.index.has_root)
             else:  # the dirty set says nothing changed since *prev*: its root is this one
@@ -1060,6 +1087,7 @@ def create_snapshot(
                     tree_level=CHANGES_TREE_LEVEL,
                 )
             walker = _Walker(store, writer, cache, opts, start_ns)
+            walker.load_s = time.perf_counter() - loading  # (splitwalk's trace shows it)
             # an empty store (a first snapshot): no index query per batch of objects
             empty = store.index.db.execute("SELECT 1 FROM objects LIMIT 1").fetchone() is None
             writer.known = None if empty else walker._indexed

@@ -35,6 +35,7 @@ import marshal
 import os
 import stat
 
+from git_snapshot.ctx import suppress
 from git_snapshot.store import archiver
 from git_snapshot.store import filescache
 from git_snapshot.store import forked
@@ -56,6 +57,9 @@ else:
     from git_snapshot import hashes as hashlib  # OpenSSL loaded on first use
 
 MIN_FILES = 20_000  # below this the fork and the answers cost about what they save
+# A file that each split walk appends to what both processes did and when (_Trace): where
+# they met, each unit's time, how long each ran and waited for a core, its page faults
+TRACE_ENV = "GIT_SNAPSHOT_SPLIT_TRACE"
 UNITS = 64  # the tree is cut into about this many pieces
 WAIT = False  # tests: the parent waits for the child's answer at each unit (never otherwise)
 READ_LIMIT = 1 << 20  # the child reads files smaller than this (the parent reads them again)
@@ -94,6 +98,39 @@ class _NothingPending(set[bytes]):
 
     def add(self, key: bytes) -> None:
         pass
+
+
+class _Trace:
+    """A split walk's trace (TRACE_ENV): lines ``WHO EVENT MS FIELDS...``, WHO P (parent)
+    or C (child), MS since the walk started (a monotonic clock both processes share); each
+    line one ``write`` to a file opened for appending. Off unless TRACE_ENV names a file:
+    then nothing is timed."""
+
+    def __init__(self, path: str) -> None:
+        import time
+
+        self.clock = time.perf_counter
+        self.t0 = self.clock()
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+
+    def put(self, who: str, event: str, *fields: object) -> None:
+        line = f"{who} {event} {(self.clock() - self.t0) * 1000:.3f}"
+        with suppress(OSError):  # only a trace
+            os.write(self.fd, " ".join([line, *map(str, fields)]).encode() + b"\n")
+
+    @staticmethod
+    def usage() -> str:
+        """This process's CPU time and its wait for a core (ms, from /proc/self/schedstat),
+        and its minor page faults."""
+        import resource
+
+        try:
+            with open("/proc/self/schedstat", "rb") as f:
+                run, wait = (int(x) / 1e6 for x in f.read().split()[:2])
+        except (OSError, ValueError):
+            run = wait = -1.0
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        return f"run={run:.1f} wait={wait:.1f} minflt={faults}"
 
 
 def _valid(answer: Any) -> Answer | None:
@@ -171,21 +208,22 @@ def units(dirs: dict[bytes, bytes]) -> list[bytes]:
         return []
     limit = max(root[1] // UNITS, 1)
     out: list[bytes] = []
+    # depth first, in each record's order (the walk's): a folder too big to be a unit is
+    # cut where the walk meets it, before the folders that follow it (n -1: a unit)
     todo: list[tuple[bytes, int]] = [(b"", root[8])]
     while todo:
         rel, n = todo.pop()
+        if n < 0:
+            out.append(rel)
+            continue
         rec = dirs[rel]
-        below = []
+        here = []
         for name in _subfolders(rec, n):
             sub = rel + b"/" + name if rel else name
             head = filescache.parse(dirs.get(sub))
-            if head is None:
-                continue
-            if head[1] > limit:
-                below.append((sub, head[8]))
-            else:
-                out.append(sub)
-        todo += reversed(below)  # depth first, in the record's order (the walk's)
+            if head is not None:
+                here.append((sub, head[8] if head[1] > limit else -1))
+        todo += reversed(here)
     return out
 
 
@@ -203,8 +241,11 @@ def _labels(walker: Any, rel: bytes) -> int:
 class Split:
     """The parent's side: the child's answers, read as they come, never waited for."""
 
-    def __init__(self, child: forked.Child, order: list[bytes], passed: Any) -> None:
+    def __init__(
+        self, child: forked.Child, order: list[bytes], passed: Any, trace: _Trace | None = None
+    ) -> None:
         self.child = child
+        self.trace = trace
         # the units (paths relative to the root, no trailing '/') and their places in *passed*
         self.order = {rel: i for i, rel in enumerate(order)}
         self.passed = passed  # shared with the child: a byte per unit, 1 once the parent took it
@@ -261,6 +302,8 @@ class Split:
 
                     select.select([self.child.fd], [], [], 5)
                     self._drain()
+            if self.trace is not None:
+                self.trace.put("P", "unit", i, "answered" if rel in self.done else "walks")
         elif not self.done:
             return None
         answer = self.done.pop(rel, None)
@@ -313,6 +356,11 @@ class Split:
 
     def close(self) -> None:
         """The walk is over: the child goes, whatever it was doing."""
+        trace = self.trace
+        if trace is not None:
+            open_ = self.child.fd >= 0  # no end of its answers read yet
+            trace.put("P", "end", f"used={self.used}", f"changed={self.used_changed}")
+            trace.put("P", "usage", f"pipe_open={int(open_)}", trace.usage())
         self.child.stop()
 
 
@@ -324,6 +372,25 @@ def start(walker: Any, root: bytes) -> Split | None:
     todo = units(walker.old_dirs)
     if not todo:
         return None
+    trace = None
+    if os.environ.get(TRACE_ENV):
+        try:
+            trace = _Trace(os.environ[TRACE_ENV])
+        except OSError:
+            pass
+        else:
+            try:
+                size = os.path.getsize(walker.cache_path)
+            except OSError:
+                size = -1
+            trace.put(
+                "P",
+                "start",
+                f"units={len(todo)}",
+                f"records={len(walker.old_dirs)}",
+                f"cache_bytes={size}",
+                f"cache_load_ms={walker.load_s * 1000:.1f}",
+            )
     import mmap
 
     try:  # (out of memory: one process walks it all)
@@ -331,16 +398,22 @@ def start(walker: Any, root: bytes) -> Split | None:
     except OSError:
         return None
     # room for every answer in the pipe: the child never waits for the parent to read
-    child = forked.start(lambda w: _child(walker, root, todo, w, passed), pipe_size=1 << 20)
+    child = forked.start(lambda w: _child(walker, root, todo, w, passed, trace), pipe_size=1 << 20)
     if child is None:
         return None
     os.set_blocking(child.fd, False)
-    return Split(child, todo, passed)
+    if trace is not None:
+        trace.put("P", "forked", f"pid={child.pid}", trace.usage())
+    return Split(child, todo, passed, trace)
 
 
-def _child(walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any) -> None:
+def _child(
+    walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any, trace: _Trace | None = None
+) -> None:
     import signal
 
+    if trace is not None:
+        trace.put("C", "begin", trace.usage())
     signal.alarm(600)  # never outlive a stuck parent for long
     walker.writer = writer = _TreeWriter()
     walker.pending = _NothingPending()
@@ -382,11 +455,17 @@ def _child(walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any) ->
             if stat.S_ISDIR(st.st_mode):
                 walker._dir_entry(path, rel, rel.rpartition(b"/")[2], st, _labels(walker, rel))
         except _Stop:
+            if trace is not None:
+                trace.put("C", "stopped", i)
             continue
         except OSError:
             pass
         data = marshal.dumps((rel, answers))
         os.write(fd, len(data).to_bytes(_LEN, "little") + data)
+        if trace is not None:
+            trace.put("C", "unit", i, f"answers={len(answers)}")
+    if trace is not None:
+        trace.put("C", "end", trace.usage())
 
 
 def _answering(
