@@ -13,6 +13,7 @@ from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
+from hookhelpers import write
 
 
 @pytest.fixture
@@ -102,3 +103,21 @@ def test_checkout_over_an_empty_folder_names_it(hooked: Path) -> None:
     (rep,) = ran.reports
     assert rep.names == "slot/"
     assert rep.kinds == "1 untracked folder"
+
+
+def test_a_long_report_restores_the_lost_folder_not_its_parent(hooked: Path) -> None:
+    """150 ignored files lost under app/cache/ (B tracks app/cache as a file), while the
+    merge also wrote app/main.py: 'restore N app' pasted put back main's app/main.py."""
+    (hooked / ".gitignore").write_bytes(b".env\nbuild/\napp/cache/\n")
+    commit(hooked, "app/main.py", b"main\n")
+    git(hooked, "checkout", "-q", "-b", "B")
+    (hooked / "app" / "main.py").write_bytes(b"B\n")
+    commit(hooked, "app/cache", b"now a file\n", force=True)
+    git(hooked, "checkout", "-q", "main")
+    for i in range(150):
+        write(hooked / "app" / "cache" / f"f{i}", b"cached %d\n" % i)
+    gs(hooked, "create")
+    ran = git(hooked, "merge", "-q", "B")
+    (rep,) = ran.reports
+    assert rep.names == "app/ (150 files)"
+    assert rep.command[3:] == [str(rep.snap), "app/cache"]

@@ -438,7 +438,12 @@ def find_losses(
     if not found:
         return None
     return losses.Report(
-        ctx.command, before.id, before.created, _exact(store, repo, before, ctx), found
+        ctx.command,
+        before.id,
+        before.created,
+        _exact(store, repo, before, ctx),
+        found,
+        restore=losses.restore_paths(store, before.root, found),
     )
 
 
