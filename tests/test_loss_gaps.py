@@ -121,3 +121,16 @@ def test_a_long_report_restores_the_lost_folder_not_its_parent(hooked: Path) -> 
     (rep,) = ran.reports
     assert rep.names == "app/ (150 files)"
     assert rep.command[3:] == [str(rep.snap), "app/cache"]
+
+
+def test_a_stale_auto_merge_does_not_hide_a_discarded_edit(hooked: Path) -> None:
+    """git 2.39 leaves .git/AUTO_MERGE after a clean `stash pop`: a tree holding the edit. Git
+    offers it back only while a merge (MERGE_HEAD...) is under way; counting it afterwards
+    made `run -- git checkout -- tool.sh` discarding that very edit say nothing."""
+    (hooked / "tool.sh").write_bytes(b"my edit\n")
+    git(hooked, "stash", "-q")
+    git(hooked, "stash", "pop", "-q")
+    assert (hooked / ".git" / "AUTO_MERGE").exists()
+    ran = gs(hooked, "run", "--", "git", "checkout", "--", "tool.sh")
+    (rep,) = ran.reports
+    assert rep.names == "tool.sh"

@@ -149,13 +149,19 @@ def approxidate(text: str) -> int | None:
 # State files in which git keeps the commits (or, AUTO_MERGE, a tree) an operation moved
 # between or is in the middle of.
 _STATE_FILES = ("ORIG_HEAD", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "REBASE_HEAD")
+_IN_PROGRESS = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "REBASE_HEAD")
 
 
 def state_commits(repo: Repo) -> list[str]:
     """HEAD, the ids in git's state files (ORIG_HEAD, MERGE_HEAD, ...) and a pending autostash:
     what git can give back right now, besides the stash entries."""
     out = [h for h in (head(repo), autostash_commit(repo)) if h]
-    for name in (*_STATE_FILES, "AUTO_MERGE"):
+    names = list(_STATE_FILES)
+    # AUTO_MERGE (a tree) means something only while an operation stopped on a conflict: git
+    # 2.39 leaves it behind after a clean `stash pop`, holding edits discarded later
+    if any(os.path.exists(os.path.join(repo.git_dir, n)) for n in _IN_PROGRESS):
+        names.append("AUTO_MERGE")
+    for name in names:
         for line in (_read_text(os.path.join(repo.git_dir, name)) or "").splitlines():
             oid = line.split(" ", 1)[0].strip()
             if _is_oid(oid):
