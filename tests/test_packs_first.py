@@ -13,11 +13,14 @@ from storehelpers import D
 from storehelpers import F
 from storehelpers import build
 from storehelpers import entry_of
+from storehelpers import random_tree
 from storehelpers import scan
 from storehelpers import snapshot_contents
 from storehelpers import take
 
+from git_snapshot.errors import UserError
 from git_snapshot.store import archiver
+from git_snapshot.store import packs
 from git_snapshot.store.core import Store
 from git_snapshot.store.objects import CHANGED_WHILE_READ
 from git_snapshot.store.packs import scan_pack
@@ -125,4 +128,57 @@ def test_file_unreadable_while_streamed_leaves_no_torn_record(
     assert got[b"good"].data == b"fine " * 1000
     assert got[b"more"].data == more
     assert _records(store) == 2 + 1 + 1  # good and more, the root tree, the record
+    assert verify(store, read_data=True).ok
+
+
+def test_a_first_snapshot_enters_each_full_pack_in_the_index_once_sealed(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Packs sealed before the last are entered in the index when sealed (packs.PackWriter
+    on_sealed: their rows are committed beside the walk, not all at the end), each once it is
+    in packs/; the last pack comes with the snapshot. The snapshot reads back whole."""
+    monkeypatch.setattr(packs.PackWriter.__init__, "__defaults__", (64 << 10,))  # max_size
+    monkeypatch.setattr(packs, "GROUP_BYTES", 32 << 10)
+    src = tmp_path / "src"
+    build(src, random_tree(3, 600, max_size=6000))
+    real = store.index.add_packs
+    sealed: list[str] = []
+
+    def add_packs(done: list[packs.FinishedPack]) -> None:
+        for p in done:
+            assert os.path.exists(store.pack_path(p.name))  # durable and in place first
+            sealed.append(p.name)
+        real(done)
+
+    monkeypatch.setattr(store.index, "add_packs", add_packs)
+    snap = take(store, "s", src)
+    on_disk = set(os.listdir(os.path.join(store.path, "packs")))
+    assert len(sealed) >= 2 and set(sealed) < on_disk  # all but the last, once each
+    assert len(sealed) == len(set(sealed)) == len(on_disk) - 1
+    assert snapshot_contents(store, snap) == scan(src)
+    assert verify(store, read_data=True).ok
+
+
+def test_a_first_snapshot_that_fails_keeps_the_packs_the_index_names(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first snapshot failing at its commit (a full disk) removes only the packs no index
+    row names: those entered when sealed stay (their rows are committed), so the store stays
+    consistent and the next snapshot stores only what they lack."""
+    monkeypatch.setattr(packs.PackWriter.__init__, "__defaults__", (64 << 10,))
+    monkeypatch.setattr(packs, "GROUP_BYTES", 32 << 10)
+    src = tmp_path / "src"
+    build(src, random_tree(4, 600, max_size=6000))
+
+    def full(*args: Any, **kw: Any) -> Any:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store.index, "add_snapshot", full)
+    with pytest.raises(UserError):
+        take(store, "s", src)
+    monkeypatch.undo()
+    named = {n for (n,) in store.index.db.execute("SELECT name FROM packs")}
+    assert named and named == set(os.listdir(os.path.join(store.path, "packs")))
+    snap = take(store, "s", src)
+    assert snapshot_contents(store, snap) == scan(src)
     assert verify(store, read_data=True).ok

@@ -1064,6 +1064,7 @@ def create_snapshot(
         generation = store.index.meta_get("generation", "0")
         cpath = filescache.cache_path(store.cache_dir, source, directory)
         writer = PackWriter(store.path, dictionary=True, threads=_compressors())
+        writer.on_sealed = store.index.add_packs  # packs sealed mid-walk: indexed then
         packs: list[FinishedPack] = []
         cached: filescache.Writer | None = None
         try:

@@ -94,6 +94,7 @@ DICT_PIECES = 512
 DICT_SAMPLE = 4 << 20
 DICT_HOLD = 12 << 20  # raw bytes held in memory while the dictionary is being chosen
 DICT_MIN = 256 << 10
+DICT_TEST_LEVEL = 1  # a piece is left out of the dictionary unless it compresses at this level
 # raw bytes of small objects after which a new pack gets a new dictionary. On M (333 MB of
 # small objects) packs took 100.9 MB with a new one every 48 MiB, 100.5 every 100 MiB and
 # 100.0 MB with one for the whole snapshot, for 10 % less compression CPU: one dictionary costs
@@ -122,6 +123,11 @@ QUEUE_BYTES = 8 << 20  # and at most this many raw bytes
 # Beyond either, the pool is behind: the writer's own thread compresses the next batch itself
 # instead of waiting (its frames wait in the queue, in order), up to 2 * QUEUE batches.
 POOL_AFTER = 8 << 20  # a writer given less than this compresses in its own thread
+# glibc gives the free top of a heap back to the kernel past M_TRIM_THRESHOLD, 128 KiB unless
+# set (fixing the mmap threshold, below, stops glibc raising it): every 2 MiB group joined and
+# freed was then given back and faulted in again, page by page. Kept up to KEEP_FREE instead:
+# a first snapshot of M took 71k page faults, 21k with this
+KEEP_FREE = 64 << 20
 SMALL_BLOCKS = 4 << 20  # blocks below this come from malloc's arenas (_give_back_big_blocks)
 # given this many bytes, a writer fixes malloc's threshold (_give_back_big_blocks; ctypes, ~4 ms
 # to import: not for a hook's or a 1 % snapshot's few MB, whose blocks glibc keeps little of)
@@ -362,7 +368,9 @@ def _give_back_big_blocks() -> None:
     with contextlib.suppress(Exception):
         import ctypes
 
-        ctypes.CDLL(None).mallopt(-3, SMALL_BLOCKS)  # M_MMAP_THRESHOLD
+        libc = ctypes.CDLL(None)
+        libc.mallopt(-3, SMALL_BLOCKS)  # M_MMAP_THRESHOLD
+        libc.mallopt(-1, KEEP_FREE)  # M_TRIM_THRESHOLD
 
 
 def _dict_params() -> zstandard.ZstdCompressionParameters:
@@ -445,6 +453,7 @@ class PackWriter:
         self._held_small = self._held_bytes = 0
         self._zdict: zstandard.ZstdCompressionDict | None = None
         self._dict_record = b""
+        self._dict_frame: tuple[bytes, _Future] | None = None  # its head, its frame coming
         self._epochs = dictionary
         self._small_since = 0  # raw bytes of small objects since the dictionary was chosen
         self._batch: list[tuple[int, bytes, bytes, bool]] = []  # (type, key, data, dedupe)
@@ -458,6 +467,10 @@ class PackWriter:
         # keys among those given that the store holds already (set by the archiver)
         self.known: Callable[[list[bytes]], set[bytes]] | None = None
         self.done: list[FinishedPack] = []
+        # set by a first snapshot: called with each pack sealed before the last, once it is
+        # durable (index.add_packs: its rows enter the index then, beside the walk and the
+        # pool, instead of all at the end while the pool idles; finish() returns the others)
+        self.on_sealed: Callable[[list[FinishedPack]], None] | None = None
         self.written = 0  # bytes added to packs, headers included
 
     # -- the dictionary --------------------------------------------------------------------
@@ -471,13 +484,20 @@ class PackWriter:
         self._dict_record = b""
         self._small_since = 0
         content = b""
+        if self._threads and self._held_bytes >= DICT_SAMPLE:
+            # a big snapshot: the pool from here, so that what was held (and the dictionary's
+            # own frame) is compressed beside the walk, not before it goes on
+            self._grow()
         if self._held_small >= DICT_MIN:
             # at most a quarter of what it is chosen from: a small snapshot gets a small one
             pieces = max(1, min(DICT_PIECES, self._held_small // (4 * DICT_PIECE)))
             small = [d[:DICT_PIECE] for _, _, d, _ in self._held if 0 < len(d) <= DICT_OBJECT]
             step = max(1, len(small) // (2 * pieces))
-            # pieces of what compresses (not of an archive or an image among the sources)
-            good = [p for p in small[::step] if len(_compress(p, None)) < 0.8 * len(p)]
+            # pieces of what compresses (not of an archive or an image among the sources),
+            # tried at level 1 (at level 4, 37 ms of M's walking thread; the same pieces)
+            good = [
+                p for p in small[::step] if len(_compress(p, None, DICT_TEST_LEVEL)) < 0.8 * len(p)
+            ]
             content = b"".join(good[:: max(1, len(good) // pieces)][:pieces])
         if len(content) >= DICT_MIN // 32:
             zstandard = _zstd()
@@ -485,9 +505,15 @@ class PackWriter:
                 content, dict_type=zstandard.DICT_TYPE_RAWCONTENT
             )
             self._zdict.precompute_compress(compression_params=_dict_params())
-            frame = _compress(content, None)
             key = hashlib.sha256(content).digest()
-            self._dict_record = REC.pack(b"D", 0, key, len(content), len(frame)) + frame
+            head = REC.pack(b"D", 0, key, len(content), 0)[: REC.size - 8]
+            # its frame: by the pool if there is one; wanted when the first pack opens
+            if self._pool is not None:
+                job = self._pool.submit(_compress_all, [(content, False, LEVEL)], None)
+                self._dict_frame = (head, job)
+            else:
+                frame = _compress(content, None)
+                self._dict_record = head + struct.pack("<Q", len(frame)) + frame
         held, self._held = self._held, []
         self._held_small = self._held_bytes = 0
         held.reverse()
@@ -517,6 +543,11 @@ class PackWriter:
         self._tmpname = os.path.join(self._tmpdir, name + ".tmp")
         fd = os.open(self._tmpname, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         self._file = os.fdopen(fd, "wb")
+        if self._dict_frame is not None:
+            head, fut = self._dict_frame
+            self._dict_frame = None
+            (frame,) = fut.result()
+            self._dict_record = head + struct.pack("<Q", len(frame)) + frame
         self._file.write(PACK_MAGIC + self._dict_record)
         self._pos = len(PACK_MAGIC) + len(self._dict_record)
         self._current = FinishedPack(name, 0)
@@ -539,13 +570,11 @@ class PackWriter:
                 self._next_epoch()
 
     def _put(self, type_: int, key: bytes, data: bytes, dedupe: bool) -> None:
-        # once per object of a first snapshot (62k on M): each length taken once
+        # once per object of a first snapshot (62k on M): what was given is counted per
+        # batch (_submit), small objects here (where a dictionary's epoch ends)
         n = len(data)
-        self._given += n
         if n <= DICT_OBJECT and self._epochs:
             self._small_since += n
-        if not self._big and self._given >= self._pool_after:
-            self._grow()
         batch = self._batch
         batch.append((type_, key, data, dedupe))
         self._batch_bytes += n
@@ -569,6 +598,9 @@ class PackWriter:
         already are left out (one lookup per batch, not one per object). Small blobs go to
         the group being filled, which goes along once full (or with *close*)."""
         batch = self._batch
+        self._given += self._batch_bytes  # counted per batch rather than per object
+        if not self._big and self._given >= self._pool_after:
+            self._grow()
         self._batch, self._batch_bytes = [], 0
         have: set[bytes] | tuple[()] = ()  # (a first snapshot asks nothing: known is None)
         if self.known is not None:
@@ -692,7 +724,9 @@ class PackWriter:
         self._synced = False
         return StreamRecord(self, f, pack)
 
-    def _seal(self) -> None:
+    def _seal(self, last: bool = False) -> None:
+        """Make the open pack durable and visible; one sealed before the *last* goes to
+        ``on_sealed`` at once, if set (its directory entry made durable first)."""
         assert self._file is not None and self._current is not None
         f = self._file
         f.flush()
@@ -702,16 +736,21 @@ class PackWriter:
         self._file = None
         if self._current.objects:
             os.rename(self._tmpname, os.path.join(self._packdir, self._current.name))
-            self.done.append(self._current)
+            if self.on_sealed is not None and not last:
+                fsync_dir(self._packdir)
+                self.on_sealed([self._current])
+            else:
+                self.done.append(self._current)
         else:
             os.unlink(self._tmpname)
         self._current = None
 
     def finish(self) -> list[FinishedPack]:
-        """fsync and rename every pack into place; returns them for the index."""
+        """fsync and rename every pack into place; returns them for the index (those not
+        given to ``on_sealed`` already)."""
         self.flush()
         if self._file is not None:
-            self._seal()
+            self._seal(last=True)
         if self.done:
             fsync_dir(self._packdir)
         self._stop()
