@@ -453,3 +453,86 @@ def test_units_come_in_the_order_a_walk_meets_them(monkeypatch: pytest.MonkeyPat
         b"c": rec(1, []),
     }
     assert splitwalk.units(dirs) == [b"a", b"big/y", b"big/x", b"c"]
+
+
+CHILD_SCRIPT = """
+import os, sys
+sys.path[:0] = [sys.argv[1]]
+from git_snapshot.store import Store, archiver, forked, splitwalk
+from git_snapshot.store.archiver import create_snapshot
+archiver.RACY_NS = 0
+archiver.SPLIT_FOLDERS = 0
+splitwalk.MIN_FILES = 0
+splitwalk.UNITS = 4
+splitwalk.WAIT = True
+forked.other_threads = lambda: False
+src, out = sys.argv[2], sys.argv[3]
+real, slices = splitwalk._answering, []
+
+class Order(list):
+    def __getitem__(self, at):
+        if isinstance(at, slice):
+            slices.append(1)
+        return super().__getitem__(at)
+
+def answering(walker, *args):
+    walker.dirs.order = Order()
+    with open(out, "a") as f:  # in the child, as it starts its walk
+        had = sorted(m for m in ("signal", "enum") if m in sys.modules)
+        f.write("modules %s\\n" % " ".join(had))
+    return real(walker, *args)
+
+splitwalk._answering = answering
+real_write = os.write
+def write(fd, data):
+    with open(out, "a") as f:
+        f.write("slices %d\\n" % len(slices))
+    return real_write(fd, data)
+splitwalk.os.write = write
+assert "signal" not in sys.modules, "the parent has it already: nothing to check"
+with Store(sys.argv[4]) as store:
+    for _ in range(3):
+        create_snapshot(store, "s", src)
+"""
+
+
+def test_the_child_starts_without_importing_signal_and_lists_folders_once_per_unit(
+    tmp_path: Path,
+) -> None:
+    """In a fresh interpreter (as a hook's): the child sets its alarm without the signal
+    module (enum, functools, collections: ~5 ms before its walk starts), and lists an
+    unchanged folder's folders once per unit it answers, not at every level below it."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "src"
+    deep: D = D({b"f": F(b"leaf")})
+    for level in range(10):
+        deep = D({f"l{level}".encode(): deep, f"g{level}".encode(): F(b"%d" % level)})
+    others = {
+        f"p{i}".encode(): D({f"x{j}".encode(): F(b"%d" % (i * 9 + j)) for j in range(9)})
+        for i in range(6)
+    }
+    build(src, D({b"a": deep, **others}))  # a: one unit (11 of 65 files), 11 levels deep
+    settle()
+    out = tmp_path / "out.txt"
+    source = os.path.dirname(os.path.dirname(os.path.abspath(splitwalk.__file__)))
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CHILD_SCRIPT,
+            os.path.dirname(source),
+            str(src),
+            str(out),
+            str(tmp_path / "store"),
+        ],
+        check=True,
+    )
+    lines = out.read_text().splitlines()
+    modules = [line for line in lines if line.startswith("modules")]
+    assert modules and all(line == "modules " for line in modules), modules
+    counts = [int(line.split()[1]) for line in lines if line.startswith("slices")]
+    assert len(counts) >= 7, lines  # the units answered (a, p0..p5)
+    # one listing per answer sent, however deep the unit
+    assert max(b - a for a, b in zip([0, *counts], counts)) == 1, counts

@@ -179,15 +179,21 @@ def _stored(walker: Any, trees: list[tuple[bytes, bytes]], blobs: list[Any]) -> 
 
 
 class _Dirs(dict):  # type: ignore[type-arg]
-    """The child's ``walker.dirs``: the folders in the order the walk added their records."""
+    """The child's ``walker.dirs``: the folders in the order the walk added their records,
+    and how many records were set that are not the files cache's own (*old*) object: while
+    that count stays, no folder walked since has a new record (the check costs nothing)."""
 
-    def __init__(self) -> None:
+    def __init__(self, old: dict[bytes, bytes]) -> None:
         super().__init__()
         self.order: list[bytes] = []
+        self.old = old
+        self.new = 0
 
     def __setitem__(self, rel: bytes, rec: bytes) -> None:
         if rel not in self:
             self.order.append(rel)
+        if rec is not self.old.get(rel):
+            self.new += 1
         dict.__setitem__(self, rel, rec)
 
 
@@ -410,16 +416,18 @@ def start(walker: Any, root: bytes) -> Split | None:
 def _child(
     walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any, trace: _Trace | None = None
 ) -> None:
-    import signal
+    # signal's own alarm, without the module around it: importing signal brings enum,
+    # functools and collections (20 M instructions, ~5 ms) at the start of the child's walk
+    import _signal  # type: ignore[import-not-found]  # C, no stub
 
     if trace is not None:
         trace.put("C", "begin", trace.usage())
-    signal.alarm(600)  # never outlive a stuck parent for long
+    _signal.alarm(600)  # never outlive a stuck parent for long
     walker.writer = writer = _TreeWriter()
     walker.pending = _NothingPending()
     walker.store = None  # no index, no SQLite handle shared with the parent
     walker.opts.progress = None  # (the child's copy)
-    walker.dirs = _Dirs()  # (the child's records are never saved, only sent)
+    walker.dirs = dirs = _Dirs(walker.old_dirs)  # (the child's records are only sent)
     blobs: list[tuple[bytes, bytes]] = []  # the files read: (path, key)
     refused = [False]  # a folder being walked holds something the child cannot answer
 
@@ -440,7 +448,7 @@ def _child(
 
     walker._file = changed_file
     walker.read_listed = False  # every file through changed_file
-    answers: list[Answer] = []
+    answers: list[Any] = []  # Answer, or (folder, where its folders start and end in dirs.order)
     unit = [0]
     walker._dir_entry = _answering(walker, answers, passed, unit, writer.trees, blobs, refused)
     for i in range(len(todo) - 1, -1, -1):
@@ -460,7 +468,12 @@ def _child(
             continue
         except OSError:
             pass
-        data = marshal.dumps((rel, answers))
+        # an unchanged folder's answer names its folders (heres) by where they are in
+        # dirs.order: listed here, once per unit, not at every level of the walk
+        order = dirs.order
+        data = marshal.dumps(
+            (rel, [a if len(a) == 5 else (a[0], order[a[1] : a[2]], [], [], []) for a in answers])
+        )
         os.write(fd, len(data).to_bytes(_LEN, "little") + data)
         if trace is not None:
             trace.put("C", "unit", i, f"answers={len(answers)}")
@@ -470,7 +483,7 @@ def _child(
 
 def _answering(
     walker: Any,
-    answers: list[Answer],
+    answers: list[Any],
     passed: Any,
     unit: list[int],
     trees: list[tuple[bytes, bytes]],
@@ -490,13 +503,18 @@ def _answering(
         if passed[unit[0]]:
             raise _Stop
         mark, first, dirty, was = len(dirs.order), len(answers), walker.dirty, refused[0]
-        tmark, bmark = len(trees), len(blobs)
+        tmark, bmark, news = len(trees), len(blobs), dirs.new
         walker.dirty = refused[0] = False
         try:
             e: Entry | None = walk(path, rel, name, st, label)
         except (_Refused, OSError, AttributeError):
             e = None
             refused[0] = True
+        if not (refused[0] or walker.dirty or dirs.new != news):  # the usual case, at once
+            walker.dirty, refused[0] = dirty, was
+            if e is not None:  # its folders: dirs.order[mark:end] (listed by _child)
+                answers[first:] = [(rel, mark, len(dirs.order))]
+            return e
         heres = dirs.order[mark:]
         new = [(h, dirs[h]) for h in heres if dirs[h] is not old.get(h)]
         if refused[0] or walker.dirty or new:  # changed
