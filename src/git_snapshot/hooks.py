@@ -105,6 +105,9 @@ PRE_HOOKS = frozenset(name for name, h in HOOKS.items() if h.pre)
 NULL = "0" * 40
 # in the worktree's git dir: report lines nobody has seen yet (losses.hold, losses.take_unseen)
 UNSEEN = "git-snapshot-unseen"
+# in the worktree's git dir: the snapshot before a merge or rebase whose post-hook has not run
+# yet (stopped.begin, stopped.consume)
+PENDING = "git-snapshot-pending"
 RUN_ENV = "GIT_SNAPSHOT_RUN"  # set by `git snapshot run` for its command: it reports, not us
 # Without /proc (so without the git command's start time), a file written this long before git
 # last wrote the index counts as written by the operation (a file checkout writes the files,
@@ -531,6 +534,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
     hook = HOOKS[call.name]
     ctx = Context.find(call, env)
     report: losses.Report | None = None
+    earlier: losses.Report | None = None  # what an earlier, stopped operation destroyed
     problems: list[str] = []
     with Store() as store:
         cfg = worktree.settings(repo)
@@ -556,6 +560,19 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
             from git_snapshot import losses
 
             losses.note_checked(store, repo, res.snapshot.id, call.name)
+        if not ctx.under_run and os.path.lexists(os.path.join(repo.git_dir, PENDING)):
+            try:  # a merge or rebase that stopped with no hook after it (stopped.py)
+                from git_snapshot import stopped
+
+                earlier = stopped.consume(store, repo, call.name)
+            except Exception as exc:
+                problems.append(f"git-snapshot: could not check an earlier operation: {exc}")
+        if not ctx.under_run and call.name in ("reference-transaction", "pre-rebase"):
+            with suppress(Exception):  # only a later report depends on it
+                from git_snapshot import stopped
+
+                brings = stopped.targets(repo, call, env)
+                stopped.begin(repo, res.snapshot.id, ctx.command, brings)
         if not hook.pre and not ctx.under_run:
             try:
                 report = find_losses(store, repo, call, ctx, started, res, overlay)
@@ -585,6 +602,8 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
         lines = [f"git-snapshot: {w}" for w in output.snapshot_warnings(s)]
     if not call.precommit:  # what the watcher saw go (bursts.py), printed once; pre-commit
         lines = _take_unseen(repo) + lines  # hides it: the next command prints it
+    if earlier:
+        lines += earlier.lines(repo, _user_cwd(repo, env, ctx), absolute=call.precommit)
     if report:
         # under pre-commit without a terminal the report waits for the next git-snapshot
         # command, wherever it runs: its restore command names absolute paths

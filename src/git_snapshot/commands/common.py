@@ -29,6 +29,7 @@ def repo_at(cwd: str, remember: bool = False) -> gitrepo.Repo:
     terminal) are printed here, once: every command that works in a worktree finds it.
     *remember*: as :func:`gitrepo.find_repo`'s (a command that snapshots once and ends)."""
     repo = gitrepo.find_repo(cwd, remember=remember)
+    from git_snapshot.hooks import PENDING
     from git_snapshot.hooks import UNSEEN
 
     if os.path.lexists(os.path.join(repo.git_dir, UNSEEN)):  # rare: losses only then (~12 ms)
@@ -36,7 +37,26 @@ def repo_at(cwd: str, remember: bool = False) -> gitrepo.Repo:
 
         for line in losses.take_unseen(repo):
             output.err(line.removeprefix("git-snapshot: "))
+    if os.path.lexists(os.path.join(repo.git_dir, PENDING)):
+        _report_stopped(repo, cwd)
     return repo
+
+
+def _report_stopped(repo: gitrepo.Repo, cwd: str) -> None:
+    """What a merge or rebase that stopped with no hook after it (a conflict) destroyed, if
+    no hook has said it yet (stopped.py); never a reason for the command to fail."""
+    from git_snapshot import stopped
+    from git_snapshot.store import Store
+
+    try:
+        with Store() as store:
+            report = stopped.consume(store, repo)
+    except Exception as exc:
+        output.err(f"could not check an earlier operation: {exc}")
+        return
+    if report:
+        for line in report.lines(repo, os.path.abspath(cwd)):
+            output.err(line.removeprefix("git-snapshot: "))
 
 
 def current_repo(cwd: str) -> gitrepo.Repo | None:

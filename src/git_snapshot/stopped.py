@@ -1,0 +1,171 @@
+"""Operations that end with no hook after them: a merge, pull or rebase stopped by a conflict.
+
+The pre-hook of such an operation (``reference-transaction`` for merge and pull, ``pre-rebase``)
+takes the snapshot right before it changes the worktree, and :func:`begin` notes it here
+(a small JSON file in the worktree's git dir). The operation's post-hook (``post-merge``,
+``post-rewrite``) reports its losses itself and clears the note. A merge or rebase stopped
+by a conflict fires neither, nor does its ``--abort`` or the commit that concludes it: the
+note is then still there when the next hook of another git command, or the next git-snapshot
+command, runs in this worktree, and :func:`consume` reports what the stopped operation
+destroyed (once: the note is claimed by a rename), comparing that snapshot with the
+worktree at the paths the operation could write (between HEAD before it and the commits it
+was bringing in).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import time
+
+from git_snapshot import gitrepo
+from git_snapshot.hooks import PENDING as PENDING  # hooks checks for it without this module
+from git_snapshot.store import Store
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
+
+    from git_snapshot.hooks import Call
+    from git_snapshot.losses import Report
+
+OWN_REPORT = ("post-merge", "post-rewrite")  # the operation's own post-hook reports
+
+
+def _path(repo: gitrepo.Repo) -> str:
+    return os.path.join(repo.git_dir, PENDING)
+
+
+def targets(repo: gitrepo.Repo, call: Call, env: Mapping[str, str]) -> list[str]:
+    """The commits the operation starting now brings in, as far as its pre-hook can tell:
+    pre-rebase's upstream; the branches `git merge X` names, or what `git pull` fetched."""
+    names: list[str] = []
+    if call.name == "pre-rebase":
+        names = [call.upstream or "@{upstream}"]
+    else:
+        words = env.get("GIT_REFLOG_ACTION", "").split()
+        if words[:1] == ["pull"]:
+            names = ["FETCH_HEAD"]
+        elif words[:1] == ["merge"]:
+            names = [w for w in words[1:] if not w.startswith("-")]
+    out = []
+    for name in names:
+        with contextlib.suppress(Exception):  # not a revision: nothing to add
+            oid = gitrepo.rev(repo, name)
+            if oid:
+                out.append(oid)
+    return out
+
+
+def _command_id() -> list[Any] | None:
+    """The git command the user ran, above this hook: [pid, start time] (None: not known)."""
+    from git_snapshot import proc
+
+    chain, _ = proc.ancestors()
+    git_proc = proc.user_git_command(chain)
+    if git_proc is None or not git_proc.started:
+        return None
+    return [git_proc.pid, git_proc.started]
+
+
+def begin(repo: gitrepo.Repo, snapshot: int, command: str, brings: list[str]) -> None:
+    """Note that the operation *command*, whose pre-hook runs now, may change the worktree
+    that snapshot *snapshot* holds."""
+    from git_snapshot.store.safewrite import atomic_write
+
+    data = {
+        "snapshot": snapshot,
+        "command": command,
+        "by": _command_id(),
+        "orig": gitrepo.head(repo),
+        "targets": brings,
+        "when": time.time(),
+    }
+    with contextlib.suppress(OSError):
+        atomic_write(_path(repo), json.dumps(data).encode(), durable=False)
+
+
+def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report | None:
+    """The report for a noted operation that ended without its post-hook, or None. Called by
+    every hook (*hook*: its name) and every git-snapshot command (no *hook*). A hook of the
+    noted git command itself (the same process) leaves the note (or, for its own post-hook,
+    which reports, clears it)."""
+    path = _path(repo)
+    if not os.path.lexists(path):
+        return None
+    if hook is not None:
+        if hook in OWN_REPORT:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            return None
+        note = _read(path)
+        mine = _command_id()
+        if note is None or mine is None or note.get("by") is None:
+            return None  # which command runs this hook is not known: leave it
+        if note["by"] == mine:
+            return None  # a hook of the noted command (pre-merge-commit, a second ref update)
+    claimed = f"{path}.{os.getpid()}"
+    try:
+        os.rename(path, claimed)  # once, whoever comes first
+    except OSError:
+        return None
+    note = _read(claimed)
+    with contextlib.suppress(OSError):
+        os.unlink(claimed)
+    if note is None:
+        return None
+    return _report(store, repo, note)
+
+
+def _read(path: str) -> dict[str, Any] | None:
+    try:
+        with open(path, encoding="utf-8") as f:
+            note = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not (isinstance(note, dict) and isinstance(note.get("snapshot"), int)):
+        return None
+    return note
+
+
+def _report(store: Store, repo: gitrepo.Repo, note: dict[str, Any]) -> Report | None:
+    from git_snapshot import identity
+    from git_snapshot import losses
+    from git_snapshot.errors import UserError
+
+    orig = note.get("orig")
+    if not isinstance(orig, str) or not orig:
+        return None
+    try:
+        snap = store.get(identity.source(store, repo), note["snapshot"])
+    except UserError:
+        return None  # pruned since
+    brings = [t for t in note.get("targets", []) if isinstance(t, str)]
+    # what it was bringing in, and where it stopped: MERGE_HEAD, a rebase's onto, HEAD now
+    now = [gitrepo.rev(repo, "MERGE_HEAD"), gitrepo.head(repo)]
+    for rel in ("rebase-merge/onto", "rebase-apply/onto"):
+        onto = os.path.join(repo.git_dir, *rel.split("/"))
+        with contextlib.suppress(OSError), open(onto, encoding="ascii") as f:
+            now.append(f.read().strip())
+    touched: set[bytes] = set()
+    for t in dict.fromkeys([*brings, *(n for n in now if n)]):
+        if t != orig:
+            with contextlib.suppress(Exception):  # a commit gone since: nothing to compare
+                touched.update(gitrepo.changed_paths(repo, orig, t))
+    if not touched:
+        return None
+    found = losses.find(store, repo, snap, sorted(touched), [orig, *brings])
+    if not found:
+        return None
+    report = losses.Report(
+        str(note.get("command") or "git"),
+        snap.id,
+        snap.created,
+        True,  # taken right before the operation
+        found,
+        restore=losses.restore_paths(store, snap.root, found),
+    )
+    losses.record(store, repo, report)
+    return report
