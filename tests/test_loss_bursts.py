@@ -3,13 +3,16 @@ restore command they print brings back what was lost and nothing else."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
 from clihelpers import VENV_BIN
 from clihelpers import git
+from clihelpers import gs
 
 from git_snapshot import gitrepo
 from git_snapshot import losses
@@ -79,3 +82,44 @@ def test_restore_paths_names_a_wholly_lost_folder_once(repo: Path) -> None:
         assert losses.restore_paths(store, snap.root, gone) == [b"lone", b"pk/a"]
         every = [*gone, losses.Loss(b"pk/keep", "untracked", "deleted")]
         assert losses.restore_paths(store, snap.root, every) == [b"lone", b"pk"]
+
+
+def test_a_burst_under_a_scanned_tree_says_the_copy_may_be_older(
+    repo: Path, store_dir: Path
+) -> None:
+    """With the watch budget spent, a big ignored tree is covered by stat scans: an edit in
+    place there is seen only by the deep scan (30 min), so the snapshot before an rm -rf may
+    hold an earlier version. The entry said "saved in snapshot N" (exact) all the same."""
+    (repo / ".gitignore").write_text("node_modules/\n")
+    mods = repo / "node_modules"
+    for i in range(120):
+        (mods / f"p{i % 4}").mkdir(parents=True, exist_ok=True)
+        (mods / f"p{i % 4}" / f"f{i}.js").write_text(f"module {i}\n")
+    g = gitrepo.find_repo(str(repo))
+    with Store() as store:
+        snap = worktree.take(store, g, trigger="watch").snapshot
+    status = {
+        "worktrees": [
+            {
+                "path": str(repo),
+                "big_trees": [{"path": str(mods), "dirs": 5, "scanned": True}],
+                "whole_trees": [],
+            }
+        ]
+    }
+    (store_dir / "watch").mkdir(exist_ok=True)
+    (store_dir / "watch" / "status.json").write_text(json.dumps(status))
+    (mods / "p1" / "f1.js").write_text("edited in place, never snapshotted\n")
+    d = BurstDetector()
+    paths = [str(p) for p in sorted(mods.rglob("*"), reverse=True)]
+    shutil.rmtree(mods)
+    for i, p in enumerate([*paths, str(mods)]):
+        d.feed(100.0 + i * 0.001, p, bursts.DELETE)
+    d.feed(100.2, str(mods), bursts.DELETE_DIR)
+    (burst,) = d.take(200.0)
+    with Store() as store:
+        entry = bursts.record(store, str(repo), burst, snap)
+    assert entry is not None and entry["exact"] is False
+    (line,) = losses.take_unseen(g)
+    assert "an earlier version, saved " in line and f"is in snapshot {snap.id}" in line
+    assert "(an earlier version)" in gs(repo, "losses").out

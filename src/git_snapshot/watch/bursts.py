@@ -14,6 +14,7 @@ where ``notify-send`` exists.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -194,11 +195,18 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     ]
     if not gone:
         return None
+    # inside a big tree covered by stat scans (the watch budget ran out), an edit in place is
+    # seen only by the deep scan: the snapshot may hold an earlier version of what went
+    real = os.path.realpath(repo.toplevel)
+    scanned = [r + os.sep for r in scanned_trees(store.path, repo.toplevel)]
+    exact = not any(
+        os.path.join(real, os.fsdecode(x.path)).startswith(r) for x in gone for r in scanned
+    )
     report = losses.Report(
         command="watcher: " + _verb(gone),
         snapshot=snap.id,
         saved_at=snap.created,
-        exact=True,
+        exact=exact,
         losses=gone,
         when=burst.ended,
     )
@@ -213,10 +221,32 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
         "events": len(burst.paths),
     }
     losses.append(store, repo, entry)
-    line = message(repo.toplevel, gone, common, burst.started, snap.id, restore)
+    line = message(
+        repo.toplevel, gone, common, burst.started, snap.id, restore, None if exact else snap
+    )
     losses.hold(repo, [line])
     notify(line)
     return entry
+
+
+def scanned_trees(store_path: str, worktree: str) -> list[str]:
+    """The big trees of *worktree* that the daemon covers by stat scans, not by watches (as
+    its status file says; none when it cannot be read)."""
+    from git_snapshot.watch import instance
+
+    try:
+        with open(os.path.join(instance.state_dir(store_path), instance.STATUS), "rb") as f:
+            status = json.load(f)
+        real = os.path.realpath(worktree)
+        return [
+            os.path.realpath(b["path"])
+            for w in status.get("worktrees", [])
+            if os.path.realpath(w.get("path", "")) == real
+            for b in w.get("big_trees", [])
+            if b.get("scanned")
+        ]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return []
 
 
 def _verb(gone: list[Any]) -> str:
@@ -243,6 +273,7 @@ def message(
     started: float,
     snapshot: int,
     restore: list[bytes],
+    older: Any = None,
 ) -> str:
     """ "git-snapshot: 3,512 files under packages/ were deleted at 10:42; saved in snapshot
     88; restore with: git snapshot -C /w restore 88 packages/" (-C: works from any folder)."""
@@ -261,9 +292,16 @@ def message(
     at = time.strftime("%H:%M", time.localtime(started))
     args = " ".join(output.shell_quote(p) + ("/" if p == common and p else "") for p in restore)
     cmd = f"git snapshot -C {output.shell_quote(os.fsencode(toplevel))} restore {snapshot}"
+    saved = f"saved in snapshot {snapshot}"
+    if older is not None:  # *older*: the snapshot, when it may hold an earlier version
+        age = output.age(older.created, started).removesuffix(" ago")
+        saved = (
+            f"an earlier version, saved {age} before that, is in snapshot {snapshot}; later "
+            "edits, if any, were not saved"
+        )
     return (
-        f"git-snapshot: {what} {'was' if n == 1 else 'were'} {verb} at {at}; saved in snapshot "
-        f"{snapshot}; restore with: {cmd}{' ' + args if args else ''}"
+        f"git-snapshot: {what} {'was' if n == 1 else 'were'} {verb} at {at}; {saved}; "
+        f"restore with: {cmd}{' ' + args if args else ''}"
     )
 
 
