@@ -12,6 +12,7 @@ Not a test: it prints a markdown table. See bench/README.md for what is measured
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import pstats
@@ -701,11 +702,16 @@ class BigTrees:
                 self.said[f"{name}/{variant}"].append(UNCHANGED in out or "Passed" in out)
 
     def trace(self, name: str) -> None:
-        """The git commands one `git checkout -b` with the plain hooks runs (GIT_TRACE)."""
+        """The git commands one `git checkout -b` with the plain hooks runs (GIT_TRACE), and
+        what the split walk's two processes did in it (GIT_SNAPSHOT_SPLIT_TRACE)."""
         repo = self.repos[name]
         path = os.path.join(self.bench.base, f"trace-{name}.txt")
+        split = os.path.join(self.bench.base, f"split-{name}.txt")
         self.git(repo, "config", "core.hooksPath", self.hook_dir(name, "plain"))
-        run(["git", "checkout", "-b", BRANCH], repo, dict(self.env, GIT_TRACE=path))
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(split)  # (appended to by each split walk)
+        env = dict(self.env, GIT_TRACE=path, GIT_SNAPSHOT_SPLIT_TRACE=split)
+        run(["git", "checkout", "-b", BRANCH], repo, env)
         self.git(repo, "symbolic-ref", "HEAD", "refs/heads/main")
         self.git(repo, "branch", "-q", "-D", BRANCH)
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -718,7 +724,7 @@ class BigTrees:
             f"hooks git ran: {fired or 'none'}; git processes in all: {len(gits)} "
             f"(the checkout itself included); snapshot walks (`ls-files --others --ignored`): "
             f"{walks}"
-        )
+        ) + split_summary(split)
 
     def run(self, rounds: int) -> None:
         steps = [(n, v) for n in self.repos for v in self.variants()]
@@ -784,6 +790,39 @@ class BigTrees:
                 f"in {sum(seen)} of {len(seen)} runs"
             )
         return out
+
+
+def split_summary(path: str) -> str:
+    """What a split walk's trace (store/splitwalk.py, GIT_SNAPSHOT_SPLIT_TRACE) says, in one
+    line: units each process took, where they met, CPU and wait for a core of each (ms from
+    the walk's start). '' when there was no split walk."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = [line.split() for line in f]
+    except OSError:
+        return ""
+    fields: dict[tuple[str, str], dict[str, str]] = {}
+    times: dict[tuple[str, str], float] = {}
+    walked = answered = 0
+    for who, event, ms, *rest in lines:
+        fields[(who, event)] = dict(x.split("=", 1) for x in rest if "=" in x)
+        times[(who, event)] = float(ms)
+        if (who, event) == ("P", "unit"):
+            walked += rest[-1] == "walks"
+            answered += rest[-1] == "answered"
+    if ("P", "usage") not in fields:
+        return ""
+    start, parent = fields.get(("P", "start"), {}), fields[("P", "usage")]
+    forked, child = fields.get(("P", "forked"), {}), fields.get(("C", "end"), {})
+    return (
+        f"; split walk: {start.get('units', '?')} units, the parent walked {walked} and took "
+        f"{answered} from the child; files cache {start.get('cache_bytes', '?')} bytes "
+        f"loaded in {start.get('cache_load_ms', '?')} ms; child ended at "
+        f"{times.get(('C', 'end'), float('nan')):.0f} ms (CPU {child.get('run', '?')}, waited "
+        f"{child.get('wait', '?')} for a core), parent at {times[('P', 'usage')]:.0f} ms (CPU "
+        f"since the fork {float(parent['run']) - float(forked.get('run', 0)):.0f}, waited "
+        f"{float(parent['wait']) - float(forked.get('wait', 0)):.0f})"
+    )
 
 
 def importtime_report(stderr: str) -> str:
