@@ -143,12 +143,16 @@ def _report(store: Store, repo: gitrepo.Repo, note: dict[str, Any]) -> Report | 
     except UserError:
         return None  # pruned since
     brings = [t for t in note.get("targets", []) if isinstance(t, str)]
-    # what it was bringing in, and where it stopped: MERGE_HEAD, a rebase's onto, HEAD now
-    now = [gitrepo.rev(repo, "MERGE_HEAD"), gitrepo.head(repo)]
+    # what it was bringing in, and where it stopped: MERGE_HEAD, a rebase's onto; HEAD now
+    # only when nothing else is known (it may be far from there by now: the user's own
+    # later work is not the operation's)
+    now = [gitrepo.rev(repo, "MERGE_HEAD")]
     for rel in ("rebase-merge/onto", "rebase-apply/onto"):
         onto = os.path.join(repo.git_dir, *rel.split("/"))
         with contextlib.suppress(OSError), open(onto, encoding="ascii") as f:
             now.append(f.read().strip())
+    if not brings and not any(now):
+        now.append(gitrepo.head(repo))
     touched: set[bytes] = set()
     for t in dict.fromkeys([*brings, *(n for n in now if n)]):
         if t != orig:
