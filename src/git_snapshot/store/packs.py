@@ -317,11 +317,49 @@ def _compress_all(
     zdict: zstandard.ZstdCompressionDict | None,
 ) -> list[bytes]:
     """A frame per item (data, with the dictionary?, level without it); a list (a group's
-    members) is compressed as one."""
+    members) is compressed as one. The objects without the dictionary at one level (trees:
+    one frame each) go through one zstd call per MANY_MIN or more (_compress_many): the same
+    frames, but a pool thread takes the GIL back once for them, not once per object, and each
+    take-back stalls the walking thread, bound by the GIL (a rebuilt hook snapshot on L, 1 %
+    changed: 3,600 trees; its rebuild 260-320 -> 190-230 ms of wall, in-process)."""
+    out: list[bytes | None] = [None] * len(items)
+    runs: dict[int, tuple[list[int], list[bytes]]] = {}
+    for i, (d, use, level) in enumerate(items):
+        if not use and isinstance(d, bytes):
+            run = runs.setdefault(level, ([], []))
+            run[0].append(i)
+            run[1].append(d)
+    for level, (idx, datas) in runs.items():
+        if len(idx) >= MANY_MIN:
+            frames = _compress_many(datas, level)
+            if frames is not None:
+                for i, frame in zip(idx, frames, strict=True):
+                    out[i] = frame
     return [
-        _compress(d if isinstance(d, bytes) else b"".join(d), zdict if use else None, level)
-        for d, use, level in items
+        f
+        if f is not None
+        else _compress(d if isinstance(d, bytes) else b"".join(d), zdict if use else None, level)
+        for f, (d, use, level) in zip(out, items, strict=True)
     ]
+
+
+MANY_MIN = 8  # objects without the dictionary at one level, in one batch, for one zstd call
+
+
+def _compress_many(datas: list[bytes], level: int) -> list[bytes] | None:
+    """_compress(d, None, level) of each of *datas*, in one call that lets go of the GIL once
+    (zstandard's multi_compress_to_buffer, one thread: the same frames); None where this
+    zstandard lacks it (the cffi backend), then they are compressed one by one."""
+    if level != LEVEL:
+        _compress(b"", None, level)  # this thread's compressor at that level, made if need be
+        comp = _COMPRESSORS.levels[level]
+    else:
+        comp = _plain()
+    try:
+        got = comp.multi_compress_to_buffer(datas, threads=1)  # type: ignore[arg-type]
+    except (AttributeError, NotImplementedError):
+        return None
+    return [got[k].tobytes() for k in range(len(got))]
 
 
 def _marker(type_: int, zdict: zstandard.ZstdCompressionDict | None) -> bytes:
