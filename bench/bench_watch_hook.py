@@ -159,7 +159,10 @@ def main() -> int:
             .strip()
         )
         run_hook = [hook, head, head, "1"]
-        full, unchanged, changed, reads = [], [], [], []
+        full: list[float] = []
+        unchanged: list[float] = []
+        changed: list[float] = []
+        reads: list[float] = []
         other_unchanged: list[float] = []
         other_changed: list[float] = []
         other = dict(env, PYTHONPATH=os.path.abspath(args.compare)) if args.compare else None
