@@ -286,13 +286,13 @@ def _insert_rows(db: sqlite3.Connection, insert: str, rows: list[tuple[Any, ...]
     """*rows* (objects' columns) entered by *insert* ("INSERT ... VALUES "), ROWS_PER_INSERT
     rows a statement, in their order: 72k rows 0.31-0.47 -> 0.21-0.36 s CPU against one row
     a statement (fewer steps through the sqlite3 module)."""
+    from itertools import chain  # (built in: no file to load)
+
+    flat = chain.from_iterable  # each statement's parameters, flattened in C
     whole = len(rows) - len(rows) % ROWS_PER_INSERT
     db.executemany(
         insert + ", ".join([_OBJECT_ROW] * ROWS_PER_INSERT),
-        (
-            [x for r in rows[i : i + ROWS_PER_INSERT] for x in r]
-            for i in range(0, whole, ROWS_PER_INSERT)
-        ),
+        (list(flat(rows[i : i + ROWS_PER_INSERT])) for i in range(0, whole, ROWS_PER_INSERT)),
     )
     db.executemany(insert + _OBJECT_ROW, rows[whole:])
 

@@ -434,7 +434,7 @@ def _datas(
     return [
         (u[2], _marker(u[0], zdict) == b"R", level if u[0] == 1 else tree_level)
         if isinstance(u, tuple)
-        else ([d for *_, d in u], True, level)
+        else ([d for _, _, d in u], True, level)
         for u in units
     ]
 
@@ -718,16 +718,14 @@ class PackWriter:
         f, pack = self._open()
         start = self._pos + REC.size
         length = len(table) + len(frame)
-        total = sum([s for _, _, s in members])
-        f.write(REC.pack(b"G", 0, hashlib.sha256(table).digest(), total, length))
-        f.write(table)
-        f.write(frame)
-        self._pos = start + length
-        inner = 0
+        inner = 0  # (one pass: the members' places, and their sum, the group's size)
         append, packed = pack.objects.append, PackedObject
         for type_, key, size in members:
             append(packed(key, type_, start, length, size, inner))
             inner += size
+        f.write(REC.pack(b"G", 0, hashlib.sha256(table).digest(), inner, length) + table)
+        f.write(frame)
+        self._pos = start + length
         self.written += REC.size + length
 
     def _write(self, type_: int, key: bytes, size: int, marker: bytes, frame: bytes) -> None:
