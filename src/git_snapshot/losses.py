@@ -139,33 +139,48 @@ def restore_paths(store: Store, root: bytes, losses: Sequence[Loss]) -> list[byt
 
     gone = {x.path for x in losses}
     tops = sorted({p.split(b"/", 1)[0] for p in gone})
-    held: dict[bytes, int] = {}  # folder -> files and links below it, in the snapshot
-    root_names = {e.name: e for e in validate.read_tree(store, root)}
-    for top in tops:
-        e = root_names.get(top)
-        if e is None or e.kind != DIR:
-            continue
-        for sub, entry in validate.walk(store, e.ref, top + b"/"):
-            if entry.kind != DIR:
-                for folder in _folders(sub):
-                    held[folder] = held.get(folder, 0) + 1
-    lost_below: dict[bytes, int] = {}
-    for p, x in ((x.path, x) for x in losses):
+    lost_below: dict[bytes, int] = {}  # folder -> lost files and links below it
+    for x in losses:
         if x.type != "dir":
-            for folder in _folders(p):
+            for folder in _folders(x.path):
                 lost_below[folder] = lost_below.get(folder, 0) + 1
-    # a folder only where it stands for several paths ("sub" for a lone sub/x says less)
-    whole = {f for f, n in lost_below.items() if n > 1 and held.get(f) == n}
-    out: list[bytes] = []
-    for p in sorted(gone):
-        if any(f in whole for f in _folders(p)):
-            continue  # below a folder named whole (its outermost, below)
-        out.append(p)
-    out += [f for f in sorted(whole) if not any(g in whole for g in _folders(f))]
-    out.sort()
+    # a folder only where it stands for several paths ("sub" for a lone sub/x says less),
+    # outermost first; its walk stops at the first file more than were lost (a big folder
+    # with one lost file is not read through)
+    whole: set[bytes] = set()
+    for folder in sorted((f for f, n in lost_below.items() if n > 1), key=len):
+        if any(f in whole for f in _folders(folder)):
+            continue
+        tree = _tree_at(store, root, folder)
+        if tree is None:
+            continue
+        held = 0
+        for _, entry in validate.walk(store, tree, folder + b"/"):
+            if entry.kind != DIR:
+                held += 1
+                if held > lost_below[folder]:
+                    break
+        if held == lost_below[folder]:
+            whole.add(folder)
+    out = [p for p in sorted(gone) if not any(f in whole for f in _folders(p))]
+    out = sorted([*out, *whole])
     if len(out) <= RESTORE_AT_MOST:
         return out
     return tops
+
+
+def _tree_at(store: Store, root: bytes, folder: bytes) -> bytes | None:
+    """The tree key of *folder* in snapshot tree *root*, None if it is not a folder there."""
+    from git_snapshot.store import validate
+
+    tree, rel = root, b""
+    for part in folder.split(b"/"):
+        names = {e.name: e for e in validate.read_tree(store, tree, rel)}
+        e = names.get(part)
+        if e is None or e.kind != DIR:
+            return None
+        tree, rel = e.ref, rel + part + b"/"
+    return tree
 
 
 def _folders(path: bytes) -> list[bytes]:
