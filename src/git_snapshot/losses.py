@@ -331,6 +331,14 @@ def _top(path: bytes) -> bytes:
     return b"/".join(parts[: i + 1])
 
 
+def _files_and_folders(paths: Sequence[bytes]) -> str:
+    """'3 files', '2 folders', '3 files, 1 folder': a folder's path ends with '/' (shown)."""
+    folders = sum(1 for p in paths if p.endswith(b"/"))
+    files = len(paths) - folders
+    parts = [(files, "file"), (folders, "folder")]
+    return ", ".join(f"{n:,} {word}{'' if n == 1 else 's'}" for n, word in parts if n)
+
+
 def fold(paths: Sequence[bytes]) -> list[str]:
     """Names for people: every path when few, else one ``dir/ (N files)`` per top folder
     holding several, then "and N more" past SHOW_AT_MOST entries."""
@@ -340,7 +348,7 @@ def fold(paths: Sequence[bytes]) -> list[str]:
     for p in paths:
         groups.setdefault(_top(p), []).append(p)
     names = [
-        f"{output.display(g)}/ ({len(ps):,} files)" if len(ps) > 1 else output.display(ps[0])
+        f"{output.display(g)}/ ({_files_and_folders(ps)})" if len(ps) > 1 else output.display(ps[0])
         for g, ps in groups.items()
     ]
     if len(names) > SHOW_AT_MOST:
