@@ -23,6 +23,7 @@ from git_snapshot.store import archiver
 from git_snapshot.store import packs
 from git_snapshot.store.core import Store
 from git_snapshot.store.objects import CHANGED_WHILE_READ
+from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.verify import verify
 
@@ -182,3 +183,26 @@ def test_a_first_snapshot_that_fails_keeps_the_packs_the_index_names(
     snap = take(store, "s", src)
     assert snapshot_contents(store, snap) == scan(src)
     assert verify(store, read_data=True).ok
+
+
+def test_a_first_snapshot_compresses_its_trees_at_the_tree_level(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trees (random keys and names, a frame each) at TREE_LEVEL (-1), blobs at LEVEL: M's
+    9,633 trees took 0.12 s of CPU at level 4 for 1 % fewer bytes."""
+    src = tmp_path / "src"
+    build(src, random_tree(5, 50, dirs=8))
+    levels: dict[bool, set[int]] = {True: set(), False: set()}
+    real = packs._compress_all
+
+    def compress_all(items: list[tuple[Any, bool, int]], zdict: Any) -> list[bytes]:
+        for data, use, level in items:  # use: with the dictionary (blobs, at LEVEL)
+            tree = isinstance(data, bytes) and data.startswith(TREE_MAGIC)
+            levels[tree].add(packs.LEVEL if use else level)
+        return real(items, zdict)
+
+    monkeypatch.setattr(packs, "_compress_all", compress_all)
+    snap = take(store, "s", src)
+    assert levels[True] == {packs.TREE_LEVEL} == {-1}
+    assert packs.LEVEL in levels[False]
+    assert snapshot_contents(store, snap) == scan(src)
