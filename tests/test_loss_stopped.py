@@ -73,3 +73,30 @@ def test_nothing_lost_nothing_said(clone: Path) -> None:
     git(clone, "checkout", "-q", "-b", "clean", "origin/HEAD~1")
     git(clone, "merge", "-q", "origin/HEAD")
     assert not (clone / ".git" / "git-snapshot-pending").exists()
+
+
+def test_a_checkout_over_an_ignored_file_is_reported_exactly_once(clone: Path) -> None:
+    """Across the checkout and the next two git commands (a merge that succeeds, a checkout),
+    and a git-snapshot command: one report, one entry in the loss log."""
+    git(clone, "fetch", "-q")
+    git(clone, "checkout", "-q", "-b", "B", "origin/HEAD")  # brings .env over ours
+    git(clone, "checkout", "-q", "-")
+    write(clone / ".env", SECRET)
+    gs(clone, "create")
+    first = git(clone, "checkout", "-q", "B")
+    assert [r.names for r in first.reports] == [".env"]
+    git(clone, "checkout", "-q", "-b", "C")
+    git(clone, "commit", "-q", "--allow-empty", "-m", "empty")
+    git(clone, "checkout", "-q", "B")
+    assert git(clone, "merge", "-q", "C").reports == []  # a fast-forward
+    assert git(clone, "checkout", "-q", "C").reports == []
+    assert gs(clone, "list").reports == []
+    entries = gs(clone, "losses", "--json").out
+    assert entries.count('"snapshot"') == 1
+
+
+def test_a_path_the_next_command_also_overwrites_is_named_once(clone: Path) -> None:
+    git(clone, "pull", "-q", "--no-rebase", rc=None)
+    git(clone, "merge", "--abort")
+    ran = git(clone, "checkout", "-q", "-b", "B", "origin/HEAD")  # writes .env again
+    assert [(r.what, r.names) for r in ran.reports] == [("git pull", ".env")]

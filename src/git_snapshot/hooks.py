@@ -453,6 +453,15 @@ def find_losses(
 # --------------------------------------------------------------------------- the hook
 
 
+def _may_stop(call: Call, env: Mapping[str, str]) -> bool:
+    """Whether the operation this pre-hook runs for may stop with no post-hook after it (a
+    conflict): a merge or pull (the shim's own test), or a rebase."""
+    if call.name == "pre-rebase":
+        return True
+    action = env.get("GIT_REFLOG_ACTION", "")
+    return call.name == "reference-transaction" and action.startswith(("merge", "pull"))
+
+
 def _watched(repo: gitrepo.Repo) -> bool:
     """Whether a live watcher keeps this worktree's dirty set (then worktree.take asks git
     for the labels only if the dirty set says something changed)."""
@@ -567,7 +576,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                 earlier = stopped.consume(store, repo, call.name)
             except Exception as exc:
                 problems.append(f"git-snapshot: could not check an earlier operation: {exc}")
-        if not ctx.under_run and call.name in ("reference-transaction", "pre-rebase"):
+        if not ctx.under_run and _may_stop(call, env):
             with suppress(Exception):  # only a later report depends on it
                 from git_snapshot import stopped
 
@@ -576,6 +585,10 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
         if not hook.pre and not ctx.under_run:
             try:
                 report = find_losses(store, repo, call, ctx, started, res, overlay)
+                if report and earlier:
+                    from git_snapshot import stopped
+
+                    report = stopped.without(report, earlier)  # named once
                 if report:
                     from git_snapshot import losses
 

@@ -101,11 +101,18 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
                 os.unlink(path)
             return None
         note = _read(path)
+        if note is None:  # torn or foreign: nothing to report from it
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+            return None
         mine = _command_id()
-        if note is None or mine is None or note.get("by") is None:
+        if mine is None or note.get("by") is None:
             return None  # which command runs this hook is not known: leave it
-        if note["by"] == mine:
-            return None  # a hook of the noted command (pre-merge-commit, a second ref update)
+        if note["by"] == mine:  # a hook of the noted command itself
+            if hook.startswith("post-"):  # which reports what it destroyed
+                with contextlib.suppress(OSError):
+                    os.unlink(path)
+            return None
     claimed = f"{path}.{os.getpid()}"
     try:
         os.rename(path, claimed)  # once, whoever comes first
@@ -117,6 +124,18 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
     if note is None:
         return None
     return _report(store, repo, note)
+
+
+def without(report: Report, earlier: Report) -> Report | None:
+    """*report* less what *earlier* (the stopped operation's, from the same snapshot) has
+    named already: a path is reported once."""
+    if report.snapshot != earlier.snapshot:
+        return report
+    seen = {x.path for x in earlier.losses}
+    report.losses = [x for x in report.losses if x.path not in seen]
+    if report.restore is not None:
+        report.restore = [p for p in report.restore if p not in seen]
+    return report if report.losses else None
 
 
 def _read(path: str) -> dict[str, Any] | None:
