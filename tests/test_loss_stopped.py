@@ -100,3 +100,15 @@ def test_a_path_the_next_command_also_overwrites_is_named_once(clone: Path) -> N
     git(clone, "merge", "--abort")
     ran = git(clone, "checkout", "-q", "-b", "B", "origin/HEAD")  # writes .env again
     assert [(r.what, r.names) for r in ran.reports] == [("git pull", ".env")]
+
+
+def test_a_rebase_stopped_then_continued_is_reported_once(clone: Path) -> None:
+    """A git-snapshot command while the rebase is stopped leaves it to post-rewrite, which
+    runs once `rebase --continue` ends: one report, not one there and one here."""
+    git(clone, "pull", "-q", "--rebase", rc=None)
+    assert gs(clone, "list").reports == []
+    write(clone / "c.txt", b"resolved\n")
+    git(clone, "add", "c.txt")
+    ran = git(clone, "rebase", "--continue", GIT_EDITOR="true")
+    assert [r.names for r in ran.reports] == [".env"]
+    assert gs(clone, "losses", "--json").out.count('"snapshot"') == 1

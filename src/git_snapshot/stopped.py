@@ -113,6 +113,8 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
                 with contextlib.suppress(OSError):
                     os.unlink(path)
             return None
+    if gitrepo.operation(repo) == "rebase":
+        return None  # stopped mid-way: `rebase --continue` ends in post-rewrite, which reports
     claimed = f"{path}.{os.getpid()}"
     try:
         os.rename(path, claimed)  # once, whoever comes first
