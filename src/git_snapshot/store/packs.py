@@ -132,6 +132,7 @@ POOL_AFTER = 8 << 20  # a writer given less than this compresses in its own thre
 # freed was then given back and faulted in again, page by page. Kept up to KEEP_FREE instead:
 # a first snapshot of M took 71k page faults, 21k with this
 KEEP_FREE = 64 << 20
+TRIM_DEFAULT = 128 << 10  # glibc's
 SMALL_BLOCKS = 4 << 20  # blocks below this come from malloc's arenas (_give_back_big_blocks)
 # given this many bytes, a writer fixes malloc's threshold (_give_back_big_blocks; ctypes, ~4 ms
 # to import: not for a hook's or a 1 % snapshot's few MB, whose blocks glibc keeps little of)
@@ -413,6 +414,16 @@ def _give_back_big_blocks() -> None:
         libc = ctypes.CDLL(None)
         libc.mallopt(-3, SMALL_BLOCKS)  # M_MMAP_THRESHOLD
         libc.mallopt(-1, KEEP_FREE)  # M_TRIM_THRESHOLD
+
+
+def _keep_less() -> None:
+    """glibc's default M_TRIM_THRESHOLD again once a writer stops (_give_back_big_blocks
+    raised it): a long-lived process (the watcher's worker) then gives its free heap top back
+    as before, not up to KEEP_FREE of it for its lifetime."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).mallopt(-1, TRIM_DEFAULT)  # M_TRIM_THRESHOLD
 
 
 def _dict_params() -> zstandard.ZstdCompressionParameters:
@@ -800,6 +811,9 @@ class PackWriter:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+        if self._big:
+            self._big = False
+            _keep_less()
 
     def abort(self) -> None:
         for *_, fut in self._queue:
