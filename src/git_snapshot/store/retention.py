@@ -126,7 +126,40 @@ def forget_auto(
     gone: list[Snapshot] = []
     for source in sources:
         gone.extend(select_auto(policy, store.snapshots(source), now, keep))
+    if gone:  # read only when something would go (a hook usually forgets nothing)
+        now = time.time() if now is None else now
+        named = named_by_losses(store, now - (policy.keep_within or DEFAULT_WINDOW))
+        gone = [s for s in gone if (s.worktree, s.id) not in named]
     return forget(store, gone)
+
+
+def named_by_losses(store: Store, since: float) -> set[tuple[str, int]]:
+    """(worktree, snapshot id) of every snapshot a loss entry since *since* names: the
+    restore command it printed must keep working within the retention window (a watch
+    snapshot before an rm -rf is often the only copy of what went, and the daemon's next
+    snapshot, seconds later, would otherwise thin it away)."""
+    import json
+    import os
+
+    named: set[tuple[str, int]] = set()
+    try:
+        names = [n for n in os.listdir(store.losses_dir) if n.endswith(".jsonl")]
+    except OSError:
+        return named
+    for name in names:
+        try:
+            with open(os.path.join(store.losses_dir, name), "rb") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            continue
+        for line in lines:
+            try:
+                entry = json.loads(line)
+                if float(entry.get("time") or 0) >= since:
+                    named.add((str(entry["worktree"]), int(entry["snapshot"])))
+            except (ValueError, TypeError, KeyError, AttributeError):
+                continue  # a torn last line
+    return named
 
 
 def newest_per_bucket(newest_first: list[Snapshot], fmt: str, count: int) -> list[Snapshot]:

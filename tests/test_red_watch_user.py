@@ -1,0 +1,66 @@
+"""Red team (session 8): the watcher attacked as a user would. Each test failed on the code
+before its fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from clihelpers import git
+from clihelpers import gs
+from conftest import init_repo
+
+from git_snapshot import gitrepo
+from git_snapshot import losses
+from git_snapshot import worktree
+from git_snapshot.store import Store
+from git_snapshot.store import retention
+from git_snapshot.watch import bursts
+
+
+def _repo(tmp_path: Path) -> Path:
+    r = init_repo(tmp_path / "wt")
+    (r / "README").write_text("hello\n")
+    git(r, "add", "README")
+    git(r, "commit", "-q", "-m", "init")
+    return Path(os.path.realpath(r))
+
+
+def test_thinning_keeps_the_snapshot_a_loss_entry_names(tmp_path: Path, store_dir: Path) -> None:
+    """A burst loss entry names the watch snapshot before an rm -rf; the daemon's next watch
+    snapshot (seconds later, the same 10-minute bucket) no longer holds the files. An hour
+    later thinning kept only the newest of that bucket: the named snapshot, the only copy of
+    the lost files, was forgotten and the printed restore command failed."""
+    r = _repo(tmp_path)
+    notes = r / "notes"
+    notes.mkdir()
+    (notes / "plan.md").write_bytes(b"the only copy\n")
+    repo = gitrepo.find_repo(str(r))
+    with Store() as store:
+        held = worktree.take(store, repo, trigger="watch").snapshot
+        shutil.rmtree(notes)
+        after = worktree.take(store, repo, trigger="watch").snapshot
+        assert after.id != held.id
+        now = time.time()
+        burst = bursts.Burst(
+            (str(notes / "plan.md"), str(notes)),
+            now,
+            now,
+            {str(notes / "plan.md"): bursts.DELETE, str(notes): bursts.DELETE_DIR},
+        )
+        entry = bursts.record(store, str(r), burst, held)
+        assert entry is not None and entry["snapshot"] == held.id
+        source = held.source
+        # two hours later, nothing else happened (a hook or the daemon applies retention)
+        gone = retention.forget_auto(
+            store, retention.Policy(keep_within=14 * 86400.0), [source], now=now + 7200
+        )
+        assert held.id not in [s.id for s in gone]
+        assert held.id in [s.id for s in store.snapshots(source)]
+    assert [e["snapshot"] for e in json.loads(gs(r, "losses", "--json"))] == [held.id]
+    gs(r, "restore", str(held.id), "notes")
+    assert (notes / "plan.md").read_bytes() == b"the only copy\n"
+    assert losses  # (the module the entry went through)
