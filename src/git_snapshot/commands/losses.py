@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from git_snapshot import gitrepo
+from git_snapshot import identity
 from git_snapshot import losses
 from git_snapshot import output
 from git_snapshot.commands.common import repo_at
@@ -17,6 +19,9 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
     repo = repo_at(cwd)
     with Store() as store:
         items = losses.history(store, repo)
+        held = _held(store, repo)
+    for item in items:
+        item["available"] = _available(item, held)
     if json_out:
         output.print_json(items)
         return 0
@@ -27,13 +32,33 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
         [
             item.get("when", ""),
             item.get("command", ""),
-            str(item["snapshot"]),
+            str(item["snapshot"]) + ("" if item["available"] else f" ({GONE})"),
             _what(item),
         ]
         for item in items
     ]
     print(output.table(["when", "command", "snapshot", "lost"], rows, right=[2]))
     return 0
+
+
+GONE = "forgotten since"
+
+
+def _held(store: Store, repo: gitrepo.Repo) -> dict[int, float]:
+    """This repository's snapshots in the store: number -> when taken."""
+    key = identity.known_source(store, repo)
+    return {} if key is None else {s.id: s.created for s in store.snapshots(key)}
+
+
+def _available(item: dict[str, Any], held: dict[int, float]) -> bool:
+    """Whether the snapshot a report names still holds what it lost: it is in the store and
+    is the one the report named (taken when the report says it was: a number forgotten and
+    reclaimed must never stand for another snapshot)."""
+    created = held.get(item["snapshot"])
+    saved = item.get("saved_time")
+    if created is None:
+        return False
+    return not isinstance(saved, (int, float)) or abs(created - saved) < 0.001
 
 
 def _what(item: dict[str, Any]) -> str:
@@ -54,9 +79,16 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
     repo = repo_at(cwd)
     with Store() as store:
         items = [i for i in losses.history(store, repo) if i.get("lost")]
+        held = _held(store, repo)
     if not items:
         raise UserError("no loss report to undo in this worktree (see: git snapshot losses)")
     last = items[-1]
+    if not _available(last, held):
+        raise UserError(
+            f"the latest loss report ({last['command']}, {last['when']}) names snapshot "
+            f"{last['snapshot']}, which was {GONE} (forget or prune): what it lost is no longer "
+            "in the store; look for other versions with: git snapshot log PATH"
+        )
     print(f"undoing: {last['command']} ({last['when']}), from snapshot {last['snapshot']}")
     # restore itself: a pre-restore snapshot first, nothing written outside the worktree
     top = repo.toplevel

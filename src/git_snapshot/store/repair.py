@@ -89,7 +89,7 @@ def _repair_locked(store: Store, dry_run: bool) -> RepairReport:
         for key, why in old.damaged.items():
             index.mark_damaged(key, why)
         snaps = _merge(store, records, tombstones, old, report)
-        _enter(store, index, snaps, old, report)
+        _enter(store, index, snaps, old, report, list(records.values()))
         index.close()
         if not dry_run:
             _swap_in(store, new_path)
@@ -214,14 +214,23 @@ def _merge(
 
 
 def _enter(
-    store: Store, index: Index, snaps: list[tuple[Snapshot, str]], old: _Old, report: RepairReport
+    store: Store,
+    index: Index,
+    snaps: list[tuple[Snapshot, str]],
+    old: _Old,
+    report: RepairReport,
+    seen: list[tuple[Snapshot, str]],
 ) -> None:
-    """Enter the sources and every snapshot whose root tree is readable."""
+    """Enter the sources and every snapshot whose root tree is readable. A number the packs
+    show was given (*seen*: every record read, the forgotten ones too) is never handed out
+    again: a loss report may name it."""
     next_seq = dict(old.next_seq)
-    for snap, _path in snaps:
+    paths: dict[str, str] = {}
+    for snap, path in [*seen, *snaps]:
         next_seq[snap.source] = max(next_seq.get(snap.source, 1), snap.id + 1)
-    for snap, path in snaps:
-        index.set_source(snap.source, path, next_seq[snap.source])
+        paths[snap.source] = path
+    for source, path in paths.items():
+        index.set_source(source, path, next_seq[source])
     backfill = PackWriter(store.path)
     try:
         for snap, path in snaps:
