@@ -69,3 +69,24 @@ def test_repair_never_hands_out_a_forgotten_snapshots_number_again(
     gs(repo, "repair")
     made = gs(repo, "create")
     assert made.startswith("snapshot 3:"), made
+
+
+def test_restore_never_changes_a_hard_linked_file_outside_the_worktree(
+    repo: Path, tmp_path: Path
+) -> None:
+    """Same bytes, another mode and mtime (a pnpm store links its files into node_modules):
+    the mode and mtime are restored on a copy of its own, never on the shared inode."""
+    (repo / "tool.sh").write_bytes(b"#!/bin/sh\n")
+    os.chmod(repo / "tool.sh", 0o644)
+    gs(repo, "create")
+    outside = tmp_path / "outside.sh"
+    outside.write_bytes(b"#!/bin/sh\n")
+    os.chmod(outside, 0o755)
+    os.utime(outside, ns=(10**18, 10**18))
+    os.unlink(repo / "tool.sh")
+    os.link(outside, repo / "tool.sh")
+    gs(repo, "restore", "1", "tool.sh")
+    st = outside.stat()
+    assert (st.st_mode & 0o777, st.st_mtime_ns) == (0o755, 10**18)
+    assert (repo / "tool.sh").stat().st_mode & 0o777 == 0o644
+    assert (repo / "tool.sh").read_bytes() == b"#!/bin/sh\n"

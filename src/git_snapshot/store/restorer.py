@@ -1178,6 +1178,12 @@ class Restorer:
 
     def _set_meta(self, parent: int, e: Entry, st: os.stat_result) -> None:
         if stat.S_IMODE(st.st_mode) != e.mode & _SAFE_MODE or st.st_mtime_ns != e.mtime_ns:
+            if st.st_nlink > 1:
+                # a hard link: its inode is shared with other paths, maybe outside the target
+                # (a pnpm store): a copy of its own takes the mode and mtime
+                with contextlib.suppress(CorruptObject):  # the bytes there are right already
+                    self._write_entry(parent, e)
+                return
             fd = os.open(e.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=parent)
             try:
                 os.fchmod(fd, e.mode & _SAFE_MODE)
