@@ -9,9 +9,18 @@ import shutil
 import time
 from pathlib import Path
 
+import pytest
 from clihelpers import git
 from clihelpers import gs
 from conftest import init_repo
+from test_watch_daemon import Watcher
+from test_watch_daemon import add
+from test_watch_daemon import config
+from test_watch_daemon import make_repo
+from test_watch_daemon import paths_in
+from test_watch_daemon import wait_for
+from test_watch_daemon import watch_snaps
+from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
 from git_snapshot import gitrepo
 from git_snapshot import losses
@@ -64,3 +73,38 @@ def test_thinning_keeps_the_snapshot_a_loss_entry_names(tmp_path: Path, store_di
     gs(r, "restore", str(held.id), "notes")
     assert (notes / "plan.md").read_bytes() == b"the only copy\n"
     assert losses  # (the module the entry went through)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
+def test_an_edit_not_yet_saved_then_rm_rf_is_not_reported_as_saved(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811
+) -> None:
+    """An edit, then rm -rf within the quiet period: the watch snapshot before holds only the
+    earlier version. The entry said 'saved in snapshot N' (exact) for the edited file; it must
+    say an earlier version is there and later edits were not saved."""
+    config(burstFiles=50, burstSeconds=1)
+    repo = make_repo(tmp_path)
+    data = repo / "data"
+    data.mkdir()
+    (data / "kept.txt").write_text("never edited\n")
+    (data / "edited.txt").write_text("v1\n")
+    add(store_dir, repo)
+    watcher.start()
+    watcher.watching(repo)
+    snaps = wait_for(
+        lambda: [s for s in watch_snaps(repo) if "data/edited.txt" in paths_in(s)],
+        what="a watch snapshot holding data/",
+    )
+    time.sleep(1.0)  # quiet: that snapshot is the last one before the edit
+    with open(data / "edited.txt", "a") as f:
+        f.write("v2: an edit no snapshot holds\n")
+    shutil.rmtree(data)
+    entries = wait_for(
+        lambda: json.loads(gs(repo, "losses", "--json")), timeout=20, what="the loss entry"
+    )
+    (entry,) = entries
+    assert entry["snapshot"] == snaps[-1].id
+    assert sorted(x["path"] for x in entry["lost"]) == ["data/edited.txt", "data/kept.txt"]
+    assert entry["exact"] is False

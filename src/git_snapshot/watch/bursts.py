@@ -27,6 +27,9 @@ from dataclasses import field
 from typing import Any
 
 DELETE, OVERWRITE, DELETE_DIR = "delete", "overwrite", "delete_dir"
+# a file deleted (or moved away) after it was written since the last snapshot began: the
+# snapshot before the burst holds an earlier version of it at most
+EDITED = "delete_edited"
 DEFAULT_FILES = 100
 DEFAULT_SECONDS = 5.0
 
@@ -202,6 +205,10 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     exact = not any(
         os.path.join(real, os.fsdecode(x.path)).startswith(r) for x in gone for r in scanned
     )
+    # a lost file written after that snapshot began: its last edit is in no snapshot
+    edited = {os.path.realpath(p) for p, k in burst.kinds.items() if k == EDITED}
+    if edited and any(os.path.join(real, os.fsdecode(x.path)) in edited for x in gone):
+        exact = False
     report = losses.Report(
         command="watcher: " + _verb(gone),
         snapshot=snap.id,

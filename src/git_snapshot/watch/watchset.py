@@ -458,10 +458,13 @@ class WatchSet:
         elif e.is_dir and e.kind in (ev.DELETE, ev.MOVED_FROM):
             self.drop_tree(path, moved=e.kind == ev.MOVED_FROM)
         if self.feed is not None and not is_temp(e.name):
+            # a file written since the last snapshot began: that snapshot holds an earlier
+            # version at most, and the loss entry must say so (bursts.EDITED)
+            gone = "delete_edited" if path in self.overwritten else "delete"
             if e.kind == ev.DELETE:
-                self.feed(now, path, "delete_dir" if e.is_dir else "delete")
+                self.feed(now, path, "delete_dir" if e.is_dir else gone)
             elif e.kind == ev.MOVED_FROM and not e.is_dir:
-                self.feed(now, path, "delete")  # moved away (a folder renamed is no loss)
+                self.feed(now, path, gone)  # moved away (a folder renamed is no loss)
             elif e.kind in (ev.CREATE, ev.MOVED_TO) and not e.is_dir:
                 self.overwritten.add(path)  # new since the last snapshot: writing it loses nothing
             elif e.kind == ev.MODIFY and not e.is_dir and path not in self.overwritten:
