@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 from clihelpers import gs
@@ -90,3 +91,27 @@ def test_restore_never_changes_a_hard_linked_file_outside_the_worktree(
     assert (st.st_mode & 0o777, st.st_mtime_ns) == (0o755, 10**18)
     assert (repo / "tool.sh").stat().st_mode & 0o777 == 0o644
     assert (repo / "tool.sh").read_bytes() == b"#!/bin/sh\n"
+
+
+def test_repair_keeps_both_snapshots_that_a_damaged_index_gave_one_number(
+    repo: Path, store_dir: Path
+) -> None:
+    """A damaged index (its sources' unique index broken) lost this repository's row: the
+    next snapshot started a new row and took number 1 again. Both records are in the packs:
+    repair keeps both, the later one under a new number, and says so."""
+    (repo / "a").write_bytes(b"first\n")
+    gs(repo, "create")
+    db = sqlite3.connect(store_dir / "index.sqlite")
+    with db:
+        db.execute("UPDATE sources SET key = key || '-lost'")  # as the damaged page read
+    db.close()
+    (repo / "a").write_bytes(b"second\n")
+    assert gs(repo, "create").startswith("snapshot 1:")
+    _drop_index(store_dir)
+    ran = gs(repo, "repair")
+    assert "renumbered" in ran, ran
+    held = {gs(repo, "cat", str(s["id"]), "a") for s in json.loads(gs(repo, "list", "--json"))}
+    assert held == {"first\n", "second\n"}
+    assert gs(repo, "cat", "1", "a") == "first\n"  # the older keeps the number reports name
+    gs(repo, "repair")  # stable: a second repair brings back no third snapshot
+    assert len(json.loads(gs(repo, "list", "--json"))) == 2

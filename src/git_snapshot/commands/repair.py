@@ -23,6 +23,11 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
         print(f"dropped snapshot {seq} of {source}: its top folder is gone ({why})")
     for source, seq, missing in report.incomplete:
         print(f"snapshot {seq} of {source}: {missing} file(s) have no intact copy left")
+    for source, seq, number in report.renumbered:
+        print(
+            f"renumbered snapshot {seq} of {source} to {number}: a damaged index had given "
+            f"number {seq} to two snapshots (the earlier one keeps it)"
+        )
     if report.recovered:
         ids = ", ".join(f"{seq} of {source}" for source, seq in report.recovered)
         print(f"recovered snapshot(s) the old index lacked: {ids}")

@@ -38,6 +38,7 @@ from git_snapshot.store.packs import PackWriter
 from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.records import decode_forget
 from git_snapshot.store.records import decode_record
+from git_snapshot.store.records import encode_forget
 from git_snapshot.store.records import encode_record
 from git_snapshot.store.safewrite import fsync_dir
 
@@ -56,6 +57,9 @@ class RepairReport:
     dropped: list[tuple[str, int, str]] = field(default_factory=list)  # root gone: unusable
     incomplete: list[tuple[str, int, int]] = field(default_factory=list)  # missing paths
     bad_packs: list[tuple[str, str]] = field(default_factory=list)  # read up to the damage
+    # (source, old number, new number): a number a damaged index had handed out twice
+    renumbered: list[tuple[str, int, int]] = field(default_factory=list)
+    stale_records: list[bytes] = field(default_factory=list)  # forgotten by the renumbering
 
     @property
     def ok(self) -> bool:
@@ -200,16 +204,31 @@ def _merge(
     """Snapshots of the packs (minus the forgotten) and of the old index, one per number."""
     chosen: dict[tuple[str, int], tuple[Snapshot, str]] = {}
     known = {(s.source, s.id) for s, _ in old.snapshots}
-    for key, (snap, path) in records.items():
+    twice: list[tuple[Snapshot, str, bytes]] = []  # a number another record holds already
+    top = {src: n - 1 for src, n in old.next_seq.items()}  # the highest number given
+    for key, (snap, path) in sorted(records.items(), key=lambda kv: (kv[1][0].created, kv[0])):
+        top[snap.source] = max(top.get(snap.source, 0), snap.id)
         if key in forgotten:
             report.forgotten += 1
             continue
         snap.record = key
+        if (snap.source, snap.id) in chosen:
+            twice.append((snap, path, key))
+            continue
         chosen[(snap.source, snap.id)] = (snap, path)
         if old.snapshots and (snap.source, snap.id) not in known:
             report.recovered.append((snap.source, snap.id))
     for snap, path in old.snapshots:
         chosen.setdefault((snap.source, snap.id), (snap, path))
+    # a damaged index (a source's row lost) handed a number out twice: the earlier snapshot
+    # keeps it (what a loss report names), the later one takes a new number, its record is
+    # written again under it and the old one forgotten, so that no repair drops either
+    for snap, path, key in twice:
+        number = top[snap.source] = top[snap.source] + 1
+        report.renumbered.append((snap.source, snap.id, number))
+        report.stale_records.append(key)
+        snap.id, snap.record = number, None
+        chosen[(snap.source, number)] = (snap, path)
     return [chosen[k] for k in sorted(chosen)]
 
 
@@ -247,6 +266,9 @@ def _enter(
                 backfill.add(RECORD, snap.record, data)
             index.add_snapshot([], snap)
             report.snapshots += 1
+        if report.stale_records:
+            data = encode_forget(report.stale_records)
+            backfill.add(FORGET, hashlib.sha256(data).digest(), data)
         index.add_packs(backfill.finish())
     except BaseException:
         backfill.abort()
