@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
+from clihelpers import VENV_BIN
 from clihelpers import git
 from clihelpers import gs
 from conftest import init_repo
@@ -108,3 +110,51 @@ def test_an_edit_not_yet_saved_then_rm_rf_is_not_reported_as_saved(
     assert entry["snapshot"] == snaps[-1].id
     assert sorted(x["path"] for x in entry["lost"]) == ["data/edited.txt", "data/kept.txt"]
     assert entry["exact"] is False
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
+def test_a_worktree_removed_with_unsaved_files_is_reported_in_another(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811
+) -> None:
+    """git worktree remove --force of a linked worktree holding untracked files made after the
+    last git command: the watch snapshot held them, but the burst was 'not recorded' (no such
+    directory) and nothing ever said so. The entry now goes to the main worktree's log, its
+    line is printed there once, and its restore command, pasted, writes the files back."""
+    config(burstFiles=50, burstSeconds=1)
+    main = make_repo(tmp_path)
+    linked = Path(os.path.realpath(tmp_path)) / "linked"
+    git(main, "worktree", "add", "-q", str(linked), "-b", "side")
+    add(store_dir, linked)
+    watcher.start()
+    watcher.watching(linked)
+    (linked / "wip.txt").write_bytes(b"work in progress\n")
+    (linked / "notes").mkdir()
+    (linked / "notes" / "n.bin").write_bytes(bytes(range(256)) * 8)
+    snaps = wait_for(
+        lambda: [s for s in watch_snaps(linked) if "notes/n.bin" in paths_in(s)],
+        what="a watch snapshot of the linked worktree",
+    )
+    time.sleep(1.0)
+    git(main, "worktree", "remove", "--force", str(linked))
+    assert not linked.exists()
+    unseen = main / ".git" / losses.UNSEEN  # the line, for the next command here
+    wait_for(unseen.exists, timeout=20, what="the loss line held in the main worktree")
+    (line,) = unseen.read_text().splitlines()
+    (entry,) = json.loads(gs(main, "losses", "--json"))
+    assert entry["snapshot"] == snaps[-1].id
+    assert entry["removed_worktree"] == str(linked)
+    assert sorted(x["path"] for x in entry["lost"]) == ["notes/n.bin", "wip.txt"]
+    assert str(linked) in line
+    cmd = line.split("restore with: ", 1)[1]
+    res = subprocess.run(
+        cmd.replace("git snapshot", str(VENV_BIN / "git-snapshot"), 1),
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert res.returncode == 0, res.stderr
+    assert (linked / "wip.txt").read_bytes() == b"work in progress\n"
+    assert (linked / "notes" / "n.bin").read_bytes() == bytes(range(256)) * 8

@@ -156,7 +156,9 @@ def named_by_losses(store: Store, since: float) -> set[tuple[str, int]]:
             try:
                 entry = json.loads(line)
                 if float(entry.get("time") or 0) >= since:
-                    named.add((str(entry["worktree"]), int(entry["snapshot"])))
+                    # a removed worktree's entry is kept in another worktree's log
+                    where = entry.get("removed_worktree") or entry["worktree"]
+                    named.add((str(where), int(entry["snapshot"])))
             except (ValueError, TypeError, KeyError, AttributeError):
                 continue  # a torn last line
     return named

@@ -169,12 +169,16 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     from git_snapshot.worktree import IGNORED
     from git_snapshot.worktree import LABELS
 
+    removed = None  # the worktree itself is gone (git worktree remove --force, rm -rf)
     try:
         repo = gitrepo.find_repo(worktree)
     except UserError:
-        return None  # the worktree itself is gone: the daemon stops watching it
+        repo = _home(snapshot)
+        if repo is None:
+            return None  # no other worktree of its repository to report in
+        removed = worktree
     snap = snapshot
-    top = os.fsencode(repo.toplevel)
+    top = os.fsencode(removed or repo.toplevel)
     rels: set[bytes] = set()
     for p in burst.paths:
         raw = os.fsencode(os.path.abspath(p))
@@ -200,8 +204,8 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
         return None
     # inside a big tree covered by stat scans (the watch budget ran out), an edit in place is
     # seen only by the deep scan: the snapshot may hold an earlier version of what went
-    real = os.path.realpath(repo.toplevel)
-    scanned = [r + os.sep for r in scanned_trees(store.path, repo.toplevel)]
+    real = os.path.realpath(removed or repo.toplevel)
+    scanned = [r + os.sep for r in scanned_trees(store.path, removed or repo.toplevel)]
     exact = not any(
         os.path.join(real, os.fsdecode(x.path)).startswith(r) for x in gone for r in scanned
     )
@@ -227,13 +231,53 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
         "ended": output.iso(burst.ended),
         "events": len(burst.paths),
     }
+    if removed is not None:  # reported in another worktree of the repository
+        entry["removed_worktree"] = removed
     losses.append(store, repo, entry)
     line = message(
-        repo.toplevel, gone, common, burst.started, snap.id, restore, None if exact else snap
+        repo.toplevel,
+        gone,
+        common,
+        burst.started,
+        snap.id,
+        restore,
+        None if exact else snap,
+        removed=removed,
     )
     losses.hold(repo, [line])
     notify(line)
     return entry
+
+
+def _home(snapshot: Any) -> Any:
+    """Another worktree of the repository *snapshot* was taken in, existing (its main one
+    first), for the report of a removed worktree; None when there is none."""
+    from git_snapshot import gitrepo
+    from git_snapshot import identity
+    from git_snapshot.errors import UserError
+
+    common = identity.path_of(snapshot.source)
+    if not common.startswith("/"):
+        return None
+    tops = [os.path.dirname(common)] if os.path.basename(common) == ".git" else []
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        res = subprocess.run(
+            ["git", "--git-dir", common, "worktree", "list", "--porcelain", "-z"],
+            capture_output=True,
+            check=False,
+        )
+        tops += [
+            os.fsdecode(r[len(b"worktree ") :])
+            for r in res.stdout.split(b"\0")
+            if r.startswith(b"worktree ")
+        ]
+    for top in tops:
+        if os.path.isdir(top):
+            with contextlib.suppress(UserError):
+                repo = gitrepo.find_repo(top)
+                if os.path.realpath(repo.common_dir) == os.path.realpath(common):
+                    return repo
+    return None
 
 
 def scanned_trees(store_path: str, worktree: str) -> list[str]:
@@ -281,6 +325,7 @@ def message(
     snapshot: int,
     restore: list[bytes],
     older: Any = None,
+    removed: str | None = None,
 ) -> str:
     """ "git-snapshot: 3,512 files under packages/ were deleted at 10:42; saved in snapshot
     88; restore with: git snapshot -C /w restore 88 packages/" (-C: works from any folder)."""
@@ -299,6 +344,9 @@ def message(
     at = time.strftime("%H:%M", time.localtime(started))
     args = " ".join(output.shell_quote(p) + ("/" if p == common and p else "") for p in restore)
     cmd = f"git snapshot -C {output.shell_quote(os.fsencode(toplevel))} restore {snapshot}"
+    if removed is not None:  # written back where it was (restore --to makes the folder)
+        cmd += f" --to {output.shell_quote(os.fsencode(removed))}"
+        what = f"{what} in the removed worktree {removed}"
     saved = f"saved in snapshot {snapshot}"
     if older is not None:  # *older*: the snapshot, when it may hold an earlier version
         age = output.age(older.created, started).removesuffix(" ago")

@@ -64,9 +64,13 @@ def before_burst(store: Any, worktree: str, started: float) -> Any:
     what the burst deleted), or None."""
     from git_snapshot import gitrepo
     from git_snapshot import identity
+    from git_snapshot.errors import UserError
 
-    repo = gitrepo.find_repo(worktree)
-    snaps = store.snapshots(identity.source(store, repo), repo.toplevel)
+    try:
+        repo = gitrepo.find_repo(worktree)
+        snaps = store.snapshots(identity.source(store, repo), repo.toplevel)
+    except UserError:  # the worktree itself went (git worktree remove --force, rm -rf)
+        snaps = store.snapshots(None, worktree)
     older = [s for s in snaps if s.created < started]
     return max(older, key=lambda s: s.created) if older else None
 
