@@ -115,3 +115,27 @@ def test_repair_keeps_both_snapshots_that_a_damaged_index_gave_one_number(
     assert gs(repo, "cat", "1", "a") == "first\n"  # the older keeps the number reports name
     gs(repo, "repair")  # stable: a second repair brings back no third snapshot
     assert len(json.loads(gs(repo, "list", "--json"))) == 2
+
+
+def test_verify_names_a_damaged_index_with_repair(repo: Path, store_dir: Path) -> None:
+    """Pages of the index damaged where reads still work (here: its sources' unique index
+    out of step with the table): verify must not say ok."""
+    (repo / "a").write_bytes(b"first\n")
+    gs(repo, "create")
+    db = sqlite3.connect(store_dir / "index.sqlite")
+    with db:
+        db.execute("PRAGMA writable_schema = ON")
+        (root,) = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_sources_1'"
+        ).fetchone()
+    db.close()
+    page = 4096  # the index's page size (checked below)
+    raw = bytearray((store_dir / "index.sqlite").read_bytes())
+    assert int.from_bytes(raw[16:18], "big") == page
+    start = (root - 1) * page
+    raw[start + 8 : start + page - 8] = bytes(b ^ 0x5A for b in raw[start + 8 : start + page - 8])
+    (store_dir / "index.sqlite").write_bytes(bytes(raw))
+    ran = gs(repo, "verify", rc=1)
+    assert "git snapshot repair" in ran.err, ran.err
+    assert len(ran.err_lines) == 1, ran.err
+    assert not ran.out.startswith("ok"), ran.out

@@ -145,6 +145,23 @@ def _show(path: bytes) -> str:
     return validate.show(path)
 
 
+def _check_index(store: Store) -> None:
+    """SQLite's own check of the index file: damaged pages that reads may pass over (a
+    unique index out of step lets a repository's row go unseen: its next snapshot would
+    take numbers already given) are named here, with the command that rebuilds it."""
+    try:
+        rows = store.index.db.execute("PRAGMA quick_check(1)").fetchall()
+        why = str(rows[0][0]) if rows else "no answer"
+    except sqlite3.DatabaseError as exc:
+        why = str(exc)
+    if why != "ok":
+        why = " ".join(why.replace("*** in database main ***", "").split())
+        raise UserError(
+            f"the snapshot index {store.index_path} is damaged ({why}); rebuild it from the "
+            "packs with: git snapshot repair"
+        )
+
+
 def object_count(store: Store) -> int:
     """How many objects the index lists: what verifying every snapshot checks, at most."""
     return store.index.object_count()
@@ -157,6 +174,7 @@ def verify(
     progress: Callable[[int], None] | None = None,
 ) -> VerifyReport:
     with store.lock():  # no gc moves or deletes an object while we look at it
+        _check_index(store)
         snaps = store.snapshots() if snapshots is None else snapshots
         checker = _Checker(store, read_data, progress)
         report = VerifyReport(snapshots=len(snaps))
