@@ -27,6 +27,7 @@ from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 from git_snapshot import gitrepo
 from git_snapshot import losses
 from git_snapshot import worktree
+from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store import retention
 from git_snapshot.watch import bursts
@@ -158,3 +159,57 @@ def test_a_worktree_removed_with_unsaved_files_is_reported_in_another(
     assert res.returncode == 0, res.stderr
     assert (linked / "wip.txt").read_bytes() == b"work in progress\n"
     assert (linked / "notes" / "n.bin").read_bytes() == bytes(range(256)) * 8
+
+
+def _read(store: Store, snap_root: bytes, rel: bytes) -> bytes:
+    for path, entry in store.walk(snap_root):
+        if path == rel:
+            return b"".join(store.stream_blob(entry.ref)) if entry.size else b""
+    raise AssertionError(f"{rel!r} not in the snapshot")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
+def test_an_edit_saved_then_rm_rf_is_one_entry_against_the_newest(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811
+) -> None:
+    """Edit a file, the watcher saves it, then rm -rf its folder a few seconds later (within
+    snapshot.burstSeconds of the edit): the edit was fed to the burst as an overwrite, and the
+    burst was split into two entries, the first naming the snapshot before the edit (the old
+    version) for files that were deleted, not overwritten: two lines printed, one of them
+    pointing at the wrong version."""
+    config(burstFiles=50, burstSeconds=5)
+    repo = make_repo(tmp_path)
+    data = repo / "data"
+    data.mkdir()
+    (data / "a.txt").write_text("v1\n")
+    (data / "b.txt").write_text("untouched\n")
+    add(store_dir, repo)
+    watcher.start()
+    watcher.watching(repo)
+    wait_for(
+        lambda: [s for s in watch_snaps(repo) if "data/a.txt" in paths_in(s)],
+        what="a watch snapshot holding data/",
+    )
+    time.sleep(1.0)
+    (data / "a.txt").write_text("v2, saved by the watcher\n")
+
+    def holds_v2() -> list[Snapshot]:
+        with Store() as store:
+            return [
+                s
+                for s in store.snapshots()
+                if s.trigger == "watch"
+                and s.worktree == str(repo)
+                and _read(store, s.root, b"data/a.txt") == b"v2, saved by the watcher\n"
+            ]
+
+    (saved,) = wait_for(holds_v2, what="the watch snapshot of the edit")
+    shutil.rmtree(data)
+    unseen = repo / ".git" / losses.UNSEEN
+    wait_for(unseen.exists, timeout=20, what="the loss line")
+    time.sleep(2.0)  # a second entry, if any, is recorded with the first
+    entries = json.loads(gs(repo, "losses", "--json"))
+    assert [e["snapshot"] for e in entries] == [saved.id]
+    assert sorted(x["path"] for x in entries[0]["lost"]) == ["data/a.txt", "data/b.txt"]

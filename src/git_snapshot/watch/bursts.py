@@ -52,7 +52,11 @@ class Burst:
         groups: dict[int, tuple[Any, list[str]]] = {}
         for p in self.paths:
             t = self.times.get(p, self.started)
-            snap = main if main is None or t >= main.created else before(t)
+            # a path overwritten, then deleted: what went is its last saved version, which the
+            # snapshot before the deletions holds (the one before its overwrite has an older
+            # one, and a second entry for the same file)
+            deleted = self.kinds.get(p) in (DELETE, DELETE_DIR, EDITED)
+            snap = main if main is None or deleted or t >= main.created else before(t)
             if snap is None:
                 continue
             groups.setdefault(snap.id, (snap, []))[1].append(p)
