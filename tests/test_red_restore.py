@@ -9,6 +9,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from clihelpers import git
 from clihelpers import gs
 
 
@@ -139,3 +140,18 @@ def test_verify_names_a_damaged_index_with_repair(repo: Path, store_dir: Path) -
     assert "git snapshot repair" in ran.err, ran.err
     assert len(ran.err_lines) == 1, ran.err
     assert not ran.out.startswith("ok"), ran.out
+
+
+def test_restoring_a_file_over_a_folder_keeps_what_no_snapshot_holds(repo: Path) -> None:
+    """`sub` was a file in the snapshot and is a folder now, holding a file the pre-restore
+    snapshot cannot save (snapshot.exclude): without --delete, restore deletes nothing the
+    snapshot does not hold, least of all something no snapshot holds."""
+    (repo / "sub").write_bytes(b"file\n")
+    gs(repo, "create")
+    os.unlink(repo / "sub")
+    (repo / "sub").mkdir()
+    (repo / "sub" / "secret.key").write_bytes(b"precious\n")
+    git(repo, "config", "snapshot.exclude", "*.key")
+    ran = gs(repo, "restore", "1", "sub")
+    assert (repo / "sub" / "secret.key").read_bytes() == b"precious\n", ran
+    assert "sub" in ran, ran

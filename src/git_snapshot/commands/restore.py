@@ -19,6 +19,7 @@ from git_snapshot.commands.remote import open_store
 from git_snapshot.commands.remote import prefetch
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
+from git_snapshot.store import Store
 from git_snapshot.store.history import Trees
 from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
@@ -132,7 +133,7 @@ def cmd_restore(
             store,
             delete=delete,
             dry_run=dry_run,
-            protect=unsaved(safety, rels) if safety else frozenset(),
+            protect=_unsaved(store, snap, safety, rels, delete) if safety else frozenset(),
             never=NEVER,
             # elsewhere than in place, nothing holds a directory that is in the way
             replace_dirs=not to,
@@ -153,6 +154,21 @@ def cmd_restore(
         return 0
     output.print_damaged(report.damaged, "restored")
     return 1
+
+
+def _unsaved(
+    store: Store, snap: Snapshot, safety: Snapshot, rels: list[bytes], delete: bool
+) -> frozenset[bytes]:
+    """What the pre-restore snapshot could not save that the restore must leave alone: all
+    of it but what the user named (safety.unsaved), and below a named folder, what *snap*
+    does not hold either: without --delete a restore deletes nothing that is not in the
+    snapshot (a folder in the way of a file holding an excluded file)."""
+    keep = unsaved(safety, rels)
+    if delete:
+        return keep
+    trees = Trees(store)
+    skipped = (os.fsencode(path) for path, _why in safety.meta.get("skipped_paths", []))
+    return keep | {p for p in skipped if p not in keep and trees.at(snap.root, p) is None}
 
 
 def _newest_holding(
@@ -219,7 +235,8 @@ def _print_report(
         why = (
             "non-empty directories in the way"
             if elsewhere
-            else "that no snapshot holds (name one to overwrite it)"
+            else "that no snapshot holds, or folders holding one (name a path to overwrite "
+            "it, a folder with --delete to replace what it holds)"
         )
         print(f"kept {len(report.kept)} path(s) {why}: {_some(report.kept)}")
     if report.store:
