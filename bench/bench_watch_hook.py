@@ -14,7 +14,8 @@ Generates the tree, takes a first snapshot, installs the plain hooks, then times
 post-checkout hook shim end to end (a process as git starts it), interleaved:
 - *full walk*: no daemon (the hooks as without a watcher);
 - *watcher, unchanged*: the daemon watches the worktree, nothing changed;
-- *watcher, 1 % changed*: a fresh 1 % of the files (anywhere, node_modules included)
+- *watcher, 1 % changed*: a fresh 1 % of the files (anywhere, node_modules included; with
+  `--clustered`, every file of folders taken at random until there are as many)
   appended to before each run;
 and, for what stands in the way: Python's start, the git calls that classify the tree, and
 reading the changed bytes, with two floors measured in this process on the same files:
@@ -114,6 +115,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tree", default="L", choices=sorted(trees.SIZES))
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument(
+        "--clustered",
+        action="store_true",
+        help="change every file of folders taken at random, not 1 %% of files anywhere",
+    )
     ap.add_argument("--base-dir", default=os.environ.get("BENCH_DIR"))
     ap.add_argument("--dir", help="keep the tree and the store here (reused when there)")
     ap.add_argument(
@@ -202,7 +208,7 @@ def main() -> int:
             for k, (e, tag, unch, chg) in enumerate(codes):
                 unch.append(_timed(run_hook, root, e, tag + "unchanged"))
                 rng = random.Random(seed + i + 1000 * k)
-                paths = _append(root, rng.sample(sample, count), i)
+                paths = _append(root, _pick(rng, sample, count, args.clustered), i)
                 t0 = time.perf_counter()
                 for rel in paths:
                     with open(os.path.join(root, rel), "rb") as f:
@@ -245,7 +251,9 @@ def main() -> int:
     print(_row("watcher running, unchanged tree", "unchanged", unchanged))
     print(
         _row(
-            f"watcher running, {len(paths):,} files changed (1 %, anywhere)",
+            f"watcher running, {len(paths):,} files changed (1 %, "
+            f"{'whole folders' if args.clustered else 'anywhere'}; {len(_parents(paths)):,} "
+            "folders)",
             "changed",
             changed,
         )
@@ -268,6 +276,27 @@ def main() -> int:
     print(_row("git ls-files --others --ignored --directory", "ignored", ignored))
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0
+
+
+def _parents(paths: list[str]) -> set[str]:
+    return {os.path.dirname(p) for p in paths}
+
+
+def _pick(rng: random.Random, files: list[str], count: int, clustered: bool) -> list[str]:
+    """*count* of *files*: anywhere (uniformly), or *clustered*: every file of folders taken
+    at random until there are enough (an edit, a build or a package update touches a few
+    folders, not one file in each of thousands)."""
+    if not clustered:
+        return rng.sample(files, count)
+    by_dir: dict[str, list[str]] = {}
+    for f in files:
+        by_dir.setdefault(os.path.dirname(f), []).append(f)
+    out: list[str] = []
+    for d in rng.sample(sorted(by_dir), len(by_dir)):
+        out += by_dir[d][: count - len(out)]
+        if len(out) >= count:
+            break
+    return out
 
 
 def _append(root: str, paths: list[str], i: int) -> list[str]:
