@@ -155,3 +155,21 @@ def test_restoring_a_file_over_a_folder_keeps_what_no_snapshot_holds(repo: Path)
     ran = gs(repo, "restore", "1", "sub")
     assert (repo / "sub" / "secret.key").read_bytes() == b"precious\n", ran
     assert "sub" in ran, ran
+
+
+def test_the_api_restoring_a_file_over_a_folder_keeps_what_no_backup_holds(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    """restore_backup goes the CLI's way: a fifo (no backup holds one) in a folder that is a
+    file in the backup stays."""
+    from git_snapshot import api
+
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "sub").write_bytes(b"file\n")
+    made = api.create_backup("data", data, store=store_dir)
+    os.unlink(data / "sub")
+    (data / "sub").mkdir()
+    os.mkfifo(data / "sub" / "pipe")
+    api.restore_backup("data", made.id, data, paths=["sub"], store=store_dir)
+    assert (data / "sub" / "pipe").is_fifo()

@@ -19,7 +19,6 @@ from git_snapshot.commands.remote import open_store
 from git_snapshot.commands.remote import prefetch
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
-from git_snapshot.store import Store
 from git_snapshot.store.history import Trees
 from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
@@ -133,7 +132,7 @@ def cmd_restore(
             store,
             delete=delete,
             dry_run=dry_run,
-            protect=_unsaved(store, snap, safety, rels, delete) if safety else frozenset(),
+            protect=unsaved(store, safety, snap, rels, delete) if safety else frozenset(),
             never=NEVER,
             # elsewhere than in place, nothing holds a directory that is in the way
             replace_dirs=not to,
@@ -154,21 +153,6 @@ def cmd_restore(
         return 0
     output.print_damaged(report.damaged, "restored")
     return 1
-
-
-def _unsaved(
-    store: Store, snap: Snapshot, safety: Snapshot, rels: list[bytes], delete: bool
-) -> frozenset[bytes]:
-    """What the pre-restore snapshot could not save that the restore must leave alone: all
-    of it but what the user named (safety.unsaved), and below a named folder, what *snap*
-    does not hold either: without --delete a restore deletes nothing that is not in the
-    snapshot (a folder in the way of a file holding an excluded file)."""
-    keep = unsaved(safety, rels)
-    if delete:
-        return keep
-    trees = Trees(store)
-    skipped = (os.fsencode(path) for path, _why in safety.meta.get("skipped_paths", []))
-    return keep | {p for p in skipped if p not in keep and trees.at(snap.root, p) is None}
 
 
 def _newest_holding(
