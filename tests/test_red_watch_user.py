@@ -213,3 +213,28 @@ def test_an_edit_saved_then_rm_rf_is_one_entry_against_the_newest(
     entries = json.loads(gs(repo, "losses", "--json"))
     assert [e["snapshot"] for e in entries] == [saved.id]
     assert sorted(x["path"] for x in entries[0]["lost"]) == ["data/a.txt", "data/b.txt"]
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
+def test_a_worktree_moved_away_and_back_is_watched_again(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811
+) -> None:
+    """mv repo repo.old && mv repo.old repo: the daemon saw the folder gone, dropped it from
+    the registry, and never watched it again: files made after that were in no snapshot until
+    some git command's hook registered it again, and 'watch status' no longer listed it."""
+    repo = make_repo(tmp_path)
+    add(store_dir, repo)
+    watcher.start()
+    watcher.watching(repo)
+    away = repo.with_name("wt.old")
+    repo.rename(away)
+    wait_for(lambda: not watcher.tree(repo), what="the moved worktree to be dropped")
+    away.rename(repo)
+    watcher.watching(repo)
+    (repo / "after.txt").write_text("made after the move back\n")
+    wait_for(
+        lambda: any("after.txt" in paths_in(s) for s in watch_snaps(repo)),
+        what="a watch snapshot holding after.txt",
+    )

@@ -146,11 +146,13 @@ def status_data(store: str) -> dict[str, Any]:
                 last["created"] = output.iso(float(last["created"]))
     watched = {w["path"] for w in data.get("worktrees", [])}
     data.setdefault("worktrees", [])
+    missing = set(data.get("missing") or ())
     for e in registry.entries(store):
         if e.path not in watched:
-            data["worktrees"].append(
-                {"path": e.path, "state": "not watched" if e.on else "removed", "by": e.by}
-            )
+            state = "not watched" if e.on else "removed"
+            if e.on and e.path in missing:
+                state = "folder gone (watched again if it comes back)"
+            data["worktrees"].append({"path": e.path, "state": state, "by": e.by})
     return data
 
 

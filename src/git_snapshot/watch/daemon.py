@@ -42,6 +42,10 @@ WORKER_IDLE_S = 60.0  # the snapshot worker ends after this long without work
 WORKER_JOBS = 50  # and after this many snapshots
 WORKER_TIMEOUT_S = 1800.0  # a snapshot still running after this is killed (and retried later)
 IDLE_EXIT_S = 60.0  # with no worktree to watch for this long, the daemon exits
+# a registered worktree whose folder went is looked for again this often, and forgotten after
+# MISSING_KEEP_S: moved away and back (a rename, a restore from a backup) it is watched again
+MISSING_CHECK_S = 2.0
+MISSING_KEEP_S = 86400.0
 
 
 def _now() -> float:
@@ -107,6 +111,8 @@ class Daemon:
         self.next_registry = 0.0
         self.next_exists = 0.0
         self.idle_since: float | None = None
+        self.missing: dict[str, float] = {}  # registered worktrees whose folder is gone: since
+        self.next_missing = 0.0
         # our own folders: sync tokens of the dirty set, and the registry
         self.own_wd: dict[int, str] = {}
         for d in (self.state_dir, self.reg_dir):
@@ -121,9 +127,26 @@ class Daemon:
             if path not in wanted:
                 self.drop(path, "removed from the watch list")
         for path in wanted:
-            if path not in self.trees:
+            if path not in self.trees and path not in self.missing:
                 self.add(path)
+        for path in list(self.missing):
+            if path not in wanted:
+                del self.missing[path]  # watch remove, or forgotten
         self.next_registry = _now() + REGISTRY_CHECK_S
+
+    def check_missing(self, now: float) -> None:
+        """Registered worktrees whose folder went: watched again once back, forgotten after
+        MISSING_KEEP_S."""
+        for path, since in list(self.missing.items()):
+            if _is_worktree(path):
+                del self.missing[path]
+                log(f"{path}: the worktree is back")
+                self.add(path)
+            elif now - since >= MISSING_KEEP_S:
+                del self.missing[path]
+                registry.forget(self.store_path, path)
+                log(f"{path}: gone for a day: dropped from the watch list")
+        self.next_missing = now + MISSING_CHECK_S
 
     def add(self, path: str) -> None:
         if not _is_worktree(path):
@@ -204,7 +227,7 @@ class Daemon:
         if not os.path.isdir(self.store_path):
             log(f"the store {self.store_path} is gone: stopping")
             self.stop = True
-        elif self.trees or self.child is not None:
+        elif self.trees or self.missing or self.child is not None:
             self.idle_since = None
         elif self.idle_since is None:
             self.idle_since = now
@@ -219,7 +242,9 @@ class Daemon:
                 self.worker_ready()  # its answer first: it may be the snapshot before the burst
             self.record_bursts(tree, _now() + 3600)
         self.drop(path, "the worktree no longer exists")
-        registry.forget(self.store_path, path)
+        # kept in the registry a while: a worktree moved away and back is watched again
+        self.missing.setdefault(path, _now())
+        self.status_dirty = True
 
     # -- events ------------------------------------------------------------------------------
 
@@ -338,6 +363,8 @@ class Daemon:
             self.sync_registry()
         if now >= self.next_exists:
             self.check_exists()
+        if self.missing and now >= self.next_missing:
+            self.check_missing(now)
         for tree in list(self.trees.values()):
             if tree.rescan_at is not None and now >= tree.rescan_at:
                 log(f"{tree.root}: rescanning after lost events")
@@ -368,6 +395,8 @@ class Daemon:
 
     def next_wakeup(self, now: float) -> float:
         times = [self.next_registry, self.next_exists, now + 60]
+        if self.missing:
+            times.append(self.next_missing)
         if self.busy:
             times.append(self.child_started + WORKER_TIMEOUT_S)
         elif self.bursts:
@@ -626,6 +655,8 @@ class Daemon:
             "quiet_s": self.cfg.quiet,
             "max_delay_s": self.cfg.max_delay,
             "worktrees": worktrees,
+            # registered, not watched: the folder is gone (watched again if it comes back)
+            "missing": sorted(self.missing),
         }
 
     def write_status(self) -> None:
