@@ -173,3 +173,22 @@ def test_the_api_restoring_a_file_over_a_folder_keeps_what_no_backup_holds(
     os.mkfifo(data / "sub" / "pipe")
     api.restore_backup("data", made.id, data, paths=["sub"], store=store_dir)
     assert (data / "sub" / "pipe").is_fifo()
+
+
+def test_restore_to_a_folder_of_the_worktree_takes_a_pre_restore_snapshot(repo: Path) -> None:
+    """`--to .` (or any folder of a worktree) is a restore in place by another name: what
+    it overwrites must be saved first, so that it can be undone."""
+    (repo / "t").write_bytes(b"old\n")
+    (repo / "sub").mkdir()
+    (repo / "sub" / "u").write_bytes(b"old u\n")
+    gs(repo, "create")
+    (repo / "t").write_bytes(b"precious edit\n")
+    (repo / "sub" / "u").write_bytes(b"precious u\n")
+    ran = gs(repo, "restore", "1", "t", "--to", ".")
+    assert (repo / "t").read_bytes() == b"old\n"
+    assert "what was there before is in snapshot 2" in ran, ran
+    assert gs(repo, "cat", "2", "t") == "precious edit\n"
+    gs(repo / "sub", "restore", "1", "--to", "../sub")  # the snapshot's tree into sub/
+    snaps = json.loads(gs(repo, "list", "--json"))
+    assert [s["trigger"] for s in snaps] == ["manual", "pre-restore", "pre-restore"]
+    assert gs(repo, "cat", str(snaps[-1]["id"]), "sub/u") == "precious u\n"

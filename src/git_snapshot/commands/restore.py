@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+import copy
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +21,7 @@ from git_snapshot.commands.remote import open_store
 from git_snapshot.commands.remote import prefetch
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
+from git_snapshot.store import Store
 from git_snapshot.store.history import Trees
 from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
@@ -128,6 +131,8 @@ def cmd_restore(
             safety = worktree.take(
                 store, into, trigger="pre-restore", message=f"before restoring snapshot {snap.id}"
             ).snapshot
+        elif not dry_run and _holds_files(target):
+            safety = _save_first(store, snap, rels, target, remote)
         restorer = Restorer(
             store,
             delete=delete,
@@ -153,6 +158,54 @@ def cmd_restore(
         return 0
     output.print_damaged(report.damaged, "restored")
     return 1
+
+
+def _holds_files(target: str) -> bool:
+    with contextlib.suppress(OSError):
+        return os.path.isdir(target) and bool(os.listdir(target))
+    return False
+
+
+def _save_first(
+    store: Store, snap: Snapshot, rels: list[bytes], target: str, remote: str | None
+) -> Snapshot | None:
+    """--to DIR where DIR is (in) a worktree is a restore in place by another name: what it
+    overwrites is saved first, in a pre-restore snapshot of that worktree, returned with
+    what it skipped as paths under DIR (None: DIR lies in no worktree)."""
+    real = os.path.realpath(target)
+    holder = _repo_holding(real)
+    if holder is None:
+        return None
+    if remote is not None:
+        raise UserError(
+            f"restore --remote into {target}, which lies in the worktree {holder.toplevel}: "
+            f"what it overwrites could not be saved first; git snapshot pull {remote}, then "
+            "restore, or name a directory outside any worktree"
+        )
+    Restorer(store, never=NEVER).refuse(snap, [split_path(p) for p in rels if p])
+    safety = worktree.take(
+        store,
+        holder,
+        trigger=PRE_RESTORE,
+        message=f"before restoring snapshot {snap.id} into {target}",
+    ).snapshot
+    base = os.fsencode(os.path.relpath(real, os.path.realpath(holder.toplevel)))
+    if base == b".":
+        return safety
+    below = []
+    for path, why in safety.meta.get("skipped_paths", []):
+        p = os.fsencode(path)
+        if base == p or base.startswith(p + b"/"):  # DIR itself could not be saved
+            raise UserError(
+                f"refusing to restore into {target}: {os.fsdecode(p)} is not snapshotted "
+                f"({why}), so what the restore would overwrite could not be saved first; "
+                "name a directory outside it"
+            )
+        if p.startswith(base + b"/"):
+            below.append([os.fsdecode(p[len(base) + 1 :]), why])
+    moved = copy.copy(safety)
+    moved.meta = {**safety.meta, "skipped_paths": below}
+    return moved
 
 
 def _newest_holding(
