@@ -192,3 +192,20 @@ def test_restore_to_a_folder_of_the_worktree_takes_a_pre_restore_snapshot(repo: 
     snaps = json.loads(gs(repo, "list", "--json"))
     assert [s["trigger"] for s in snaps] == ["manual", "pre-restore", "pre-restore"]
     assert gs(repo, "cat", str(snaps[-1]["id"]), "sub/u") == "precious u\n"
+
+
+def test_repair_dry_run_writes_nothing_into_the_store(repo: Path, store_dir: Path) -> None:
+    """A record to write again (here: a number given twice by a damaged index): --dry-run
+    says what it would do and leaves the packs as they were."""
+    (repo / "a").write_bytes(b"first\n")
+    gs(repo, "create")
+    db = sqlite3.connect(store_dir / "index.sqlite")
+    with db:
+        db.execute("UPDATE sources SET key = key || '-lost'")
+    db.close()
+    gs(repo, "create")
+    _drop_index(store_dir)
+    before = sorted(os.listdir(store_dir / "packs"))
+    ran = gs(repo, "repair", "--dry-run")
+    assert "renumbered" in ran, ran
+    assert sorted(os.listdir(store_dir / "packs")) == before

@@ -93,7 +93,7 @@ def _repair_locked(store: Store, dry_run: bool) -> RepairReport:
         for key, why in old.damaged.items():
             index.mark_damaged(key, why)
         snaps = _merge(store, records, tombstones, old, report)
-        _enter(store, index, snaps, old, report, list(records.values()))
+        _enter(store, index, snaps, old, report, list(records.values()), dry_run)
         index.close()
         if not dry_run:
             _swap_in(store, new_path)
@@ -239,10 +239,12 @@ def _enter(
     old: _Old,
     report: RepairReport,
     seen: list[tuple[Snapshot, str]],
+    dry_run: bool = False,
 ) -> None:
     """Enter the sources and every snapshot whose root tree is readable. A number the packs
     show was given (*seen*: every record read, the forgotten ones too) is never handed out
-    again: a loss report may name it."""
+    again: a loss report may name it. Records written again go into a new pack, which a
+    *dry_run* throws away (it leaves the store as it was)."""
     next_seq = dict(old.next_seq)
     paths: dict[str, str] = {}
     for snap, path in [*seen, *snaps]:
@@ -269,7 +271,10 @@ def _enter(
         if report.stale_records:
             data = encode_forget(report.stale_records)
             backfill.add(FORGET, hashlib.sha256(data).digest(), data)
-        index.add_packs(backfill.finish())
+        if dry_run:
+            backfill.abort()
+        else:
+            index.add_packs(backfill.finish())
     except BaseException:
         backfill.abort()
         raise
