@@ -209,3 +209,28 @@ def test_repair_dry_run_writes_nothing_into_the_store(repo: Path, store_dir: Pat
     ran = gs(repo, "repair", "--dry-run")
     assert "renumbered" in ran, ran
     assert sorted(os.listdir(store_dir / "packs")) == before
+
+
+def test_undo_dry_run_changes_nothing_and_says_would(repo: Path) -> None:
+    _lose(repo, "x.env", b"SECRET\n")
+    ran = gs(repo, "undo", "--dry-run")
+    assert ran.startswith("would undo: "), ran
+    assert not (repo / "x.env").exists()
+    assert len(json.loads(gs(repo, "list", "--json"))) == 1  # no pre-restore snapshot
+
+
+def test_undo_of_an_entry_without_restore_paths_restores_only_the_lost_paths(
+    repo: Path, store_dir: Path
+) -> None:
+    """A loss log line of an older version has no "restore" key: undo brings back the lost
+    paths, not the whole snapshot over the worktree."""
+    (repo / "kept.txt").write_bytes(b"v1\n")
+    _lose(repo, "x.env", b"SECRET\n")
+    (repo / "kept.txt").write_bytes(b"v2, on purpose\n")
+    (log,) = (store_dir / "losses").glob("*.jsonl")
+    item = json.loads(log.read_text())
+    del item["restore"]
+    log.write_text(json.dumps(item) + "\n")
+    gs(repo, "undo")
+    assert (repo / "x.env").read_bytes() == b"SECRET\n"
+    assert (repo / "kept.txt").read_bytes() == b"v2, on purpose\n"

@@ -89,12 +89,16 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
             f"{last['snapshot']}, which was {GONE} (forget or prune): what it lost is no longer "
             "in the store; look for other versions with: git snapshot log PATH"
         )
-    print(f"undoing: {last['command']} ({last['when']}), from snapshot {last['snapshot']}")
+    verb = "would undo" if dry_run else "undoing"
+    print(f"{verb}: {last['command']} ({last['when']}), from snapshot {last['snapshot']}")
     # restore itself: a pre-restore snapshot first, nothing written outside the worktree
     top = repo.toplevel
     if last.get("to"):  # a dropped stash or a removed worktree: it comes back beside this one
         return cmd_restore(
             cwd=top, snapshot_id=str(last["snapshot"]), to=str(last["to"]), dry_run=dry_run
         )
-    paths = [os.path.join(top, p) for p in last.get("restore", [])] or [top]
+    # an entry written before reports named their restore paths: the lost paths themselves
+    # (never the whole tree, which would also put back what the command changed on purpose)
+    named = last.get("restore") or [x["path"] for x in last["lost"]]
+    paths = [os.path.join(top, p) for p in named]
     return cmd_restore(cwd=top, snapshot_id=str(last["snapshot"]), paths=paths, dry_run=dry_run)
