@@ -234,3 +234,22 @@ def test_undo_of_an_entry_without_restore_paths_restores_only_the_lost_paths(
     gs(repo, "undo")
     assert (repo / "x.env").read_bytes() == b"SECRET\n"
     assert (repo / "kept.txt").read_bytes() == b"v2, on purpose\n"
+
+
+def test_naming_a_folder_never_overwrites_what_no_snapshot_holds_below_it(repo: Path) -> None:
+    """sub/app.key was saved, then excluded and edited: the edit is in no snapshot. Restoring
+    the folder keeps it (and says so), as a restore of everything does; naming the file
+    itself overwrites it (the user asked for that one)."""
+    (repo / "sub").mkdir()
+    (repo / "sub" / "app.key").write_bytes(b"v1\n")
+    (repo / "sub" / "other").write_bytes(b"o1\n")
+    gs(repo, "create")
+    git(repo, "config", "snapshot.exclude", "*.key")
+    (repo / "sub" / "app.key").write_bytes(b"v2, in no snapshot\n")
+    (repo / "sub" / "other").write_bytes(b"o2\n")
+    ran = gs(repo, "restore", "1", "sub")
+    assert (repo / "sub" / "app.key").read_bytes() == b"v2, in no snapshot\n"
+    assert (repo / "sub" / "other").read_bytes() == b"o1\n"
+    assert "kept 1 path(s)" in ran and "sub/app.key" in ran, ran
+    gs(repo, "restore", "1", "sub/app.key")
+    assert (repo / "sub" / "app.key").read_bytes() == b"v1\n"

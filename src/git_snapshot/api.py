@@ -214,7 +214,7 @@ def restore_backup(
             safety = create_snapshot(
                 st, name, where, trigger=PRE_RESTORE, message=f"before restoring backup {snap.id}"
             ).snapshot
-            protect = unsaved(st, safety, snap, [b"/".join(split_path(p)) for p in wanted], delete)
+            protect = unsaved(safety, [b"/".join(split_path(p)) for p in wanted])
         restorer = Restorer(st, delete=delete, protect=protect)
         report = restorer.restore(snap, where, list(wanted))
     return report.files

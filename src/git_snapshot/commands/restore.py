@@ -137,7 +137,7 @@ def cmd_restore(
             store,
             delete=delete,
             dry_run=dry_run,
-            protect=unsaved(store, safety, snap, rels, delete) if safety else frozenset(),
+            protect=unsaved(safety, rels) if safety else frozenset(),
             never=NEVER,
             # elsewhere than in place, nothing holds a directory that is in the way
             replace_dirs=not to,
