@@ -238,3 +238,30 @@ def test_a_worktree_moved_away_and_back_is_watched_again(
         lambda: any("after.txt" in paths_in(s) for s in watch_snaps(repo)),
         what="a watch snapshot holding after.txt",
     )
+
+
+def test_a_deleted_folder_is_reported_whole_when_events_were_lost(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    """rm -rf of a 69k-entry folder overflowed the inotify queue: the burst held the 13k
+    events read before the overflow, and the entry said '12,142 files under big2/ were
+    deleted' while 60,000 were. A folder that no longer exists is lost whole."""
+    r = _repo(tmp_path)
+    for a in range(3):
+        for b in range(4):
+            d = r / "big" / f"p{a}" / f"q{b}"
+            d.mkdir(parents=True)
+            for i in range(5):
+                (d / f"f{i}.js").write_text(f"{a}{b}{i}\n")
+    repo = gitrepo.find_repo(str(r))
+    with Store() as store:
+        held = worktree.take(store, repo, trigger="watch").snapshot
+        shutil.rmtree(r / "big")
+        # only the first events were read before the overflow: two files of one folder
+        seen = [str(r / "big" / "p0" / "q0" / "f0.js"), str(r / "big" / "p0" / "q0" / "f1.js")]
+        now = time.time()
+        burst = bursts.Burst(tuple(seen), now, now, dict.fromkeys(seen, bursts.DELETE))
+        entry = bursts.record(store, str(r), burst, held)
+    assert entry is not None
+    assert len(entry["lost"]) == 3 * 4 * 5
+    assert entry["restore"] == ["big"]

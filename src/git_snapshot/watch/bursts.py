@@ -160,6 +160,19 @@ def _covering(paths: set[bytes]) -> list[bytes]:
     return out
 
 
+def _widen(top: bytes, rels: set[bytes]) -> set[bytes]:
+    """Each path, or its highest folder that no longer exists: all a deleted folder held is
+    lost, not only what events named (a queue overflow drops the rest of an rm -rf's events,
+    the folder's own among them; a polled folder sends none)."""
+    out: set[bytes] = set()
+    for rel in _covering(rels):
+        best, parent = rel, rel.rpartition(b"/")[0]
+        while parent and not os.path.lexists(top + b"/" + parent):
+            best, parent = parent, parent.rpartition(b"/")[0]
+        out.add(best)
+    return out
+
+
 def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, Any] | None:
     """Append the loss entry for *burst* (what *snapshot*, the watcher's last before it,
     holds and the worktree no longer does) to the worktree's loss log, keep its line for the
@@ -194,7 +207,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
                 break
     if not rels:
         return None
-    items = lost(store, snap.root, top, _covering(rels))
+    items = lost(store, snap.root, top, _covering(_widen(top, rels)))
     # a build tool rewriting ignored output is no loss; ignored files deleted are
     keep = [(p, e, st) for p, e, st in items if not (st != "deleted" and e.label == IGNORED)]
     check = [(p, e) for p, e, _ in keep if e.label != IGNORED]  # git never holds ignored files
