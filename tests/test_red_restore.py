@@ -253,3 +253,18 @@ def test_naming_a_folder_never_overwrites_what_no_snapshot_holds_below_it(repo: 
     assert "kept 1 path(s)" in ran and "sub/app.key" in ran, ran
     gs(repo, "restore", "1", "sub/app.key")
     assert (repo / "sub" / "app.key").read_bytes() == b"v1\n"
+
+
+def test_restore_to_another_snapshotted_worktree_saves_it_first(repo: Path, tmp_path: Path) -> None:
+    from conftest import init_repo
+
+    (repo / "t").write_bytes(b"from repo\n")
+    gs(repo, "create")
+    other = init_repo(tmp_path / "other")
+    (other / "t").write_bytes(b"other's work\n")
+    gs(other, "create")
+    (other / "t").write_bytes(b"other's later work\n")
+    ran = gs(repo, "restore", "1", "--to", str(other))
+    assert (other / "t").read_bytes() == b"from repo\n"
+    assert "what was there before is in snapshot 2" in ran, ran
+    assert gs(other, "cat", "2", "t") == "other's later work\n"

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from git_snapshot import gitrepo
+from git_snapshot import identity
 from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.commands.common import Where
@@ -132,7 +133,7 @@ def cmd_restore(
                 store, into, trigger="pre-restore", message=f"before restoring snapshot {snap.id}"
             ).snapshot
         elif not dry_run and _holds_files(target):
-            safety = _save_first(store, snap, rels, target, remote)
+            safety = _save_first(store, snap, rels, target, remote, mine)
         restorer = Restorer(
             store,
             delete=delete,
@@ -167,15 +168,27 @@ def _holds_files(target: str) -> bool:
 
 
 def _save_first(
-    store: Store, snap: Snapshot, rels: list[bytes], target: str, remote: str | None
+    store: Store,
+    snap: Snapshot,
+    rels: list[bytes],
+    target: str,
+    remote: str | None,
+    mine: gitrepo.Repo | None,
 ) -> Snapshot | None:
     """--to DIR where DIR is (in) a worktree is a restore in place by another name: what it
     overwrites is saved first, in a pre-restore snapshot of that worktree, returned with
-    what it skipped as paths under DIR (None: DIR lies in no worktree)."""
+    what it skipped as paths under DIR. None: DIR lies in no worktree, or in one that is
+    neither the current one nor snapshotted already (a first snapshot of a whole home
+    directory that a dotfiles repository covers is not what `--to ~/x` asks for)."""
     real = os.path.realpath(target)
     holder = _repo_holding(real)
     if holder is None:
         return None
+    ours = mine is not None and os.path.realpath(mine.toplevel) == os.path.realpath(holder.toplevel)
+    if not ours:
+        key = identity.known_source(store, holder)
+        if key is None or not store.snapshots(key):
+            return None
     if remote is not None:
         raise UserError(
             f"restore --remote into {target}, which lies in the worktree {holder.toplevel}: "
