@@ -268,3 +268,14 @@ def test_restore_to_another_snapshotted_worktree_saves_it_first(repo: Path, tmp_
     assert (other / "t").read_bytes() == b"from repo\n"
     assert "what was there before is in snapshot 2" in ran, ran
     assert gs(other, "cat", "2", "t") == "other's later work\n"
+
+
+def test_an_empty_path_is_refused_not_taken_for_the_whole_tree(repo: Path) -> None:
+    """`git snapshot restore 1 "$FILE"` with FILE unset must not restore everything (git
+    refuses an empty pathspec too)."""
+    (repo / "a").write_bytes(b"v1\n")
+    gs(repo, "create")
+    (repo / "a").write_bytes(b"v2\n")
+    ran = gs(repo, "restore", "1", "", rc=1)
+    assert len(ran.err_lines) == 1 and "empty" in ran.err, ran.err
+    assert (repo / "a").read_bytes() == b"v2\n"

@@ -102,6 +102,8 @@ def cmd_restore(
     json_out: bool = False,
     remote: str | None = None,
 ) -> int:
+    if any(p == "" for p in paths):  # an unset "$FILE": never the whole tree (as git)
+        raise UserError("restore: an empty string is not a path; name '.' for the whole tree")
     if newest:  # restore --newest PATH...: the ID is the first PATH
         paths = [snapshot_id, *paths]
         snapshot_id = _newest_holding(cwd, paths, repo_arg, remote)
