@@ -162,3 +162,17 @@ def test_apply_retention_forgets_old_snapshots_beyond_keep_last(
     gs(repo, "verify", "--read-data")
     gs(repo, "restore", "4", "f.txt")
     assert (repo / "f.txt").read_text() == "version 3\n"
+
+
+@pytest.mark.parametrize("command", ["verify", "repair"])
+def test_verify_and_repair_refuse_a_store_that_is_not_there(
+    repo: Path, tmp_path: Path, command: str
+) -> None:
+    # a mistyped GIT_SNAPSHOT_STORE made an empty store and verify said "ok: 0 snapshots"
+    missing = tmp_path / "no-store-here"
+    res = gs(repo, command, rc=1, GIT_SNAPSHOT_STORE=str(missing))
+    assert res.err.strip() == (
+        f"git-snapshot: no snapshot store at {missing}: nothing to {command}; "
+        "set GIT_SNAPSHOT_STORE to the folder of the store"
+    )
+    assert not missing.exists()

@@ -59,6 +59,19 @@ def _report_stopped(repo: gitrepo.Repo, cwd: str) -> None:
             output.err(line.removeprefix("git-snapshot: "))
 
 
+def existing_store(what: str) -> None:
+    """Refuse to *what* (verify, repair) a store that is not there: opening one makes it,
+    and a mistyped GIT_SNAPSHOT_STORE then gave an empty store and 'ok: 0 snapshots'."""
+    from git_snapshot.store import location
+
+    path = location.store_dir()
+    if not (os.path.isdir(path) and location.is_store(path)):
+        raise UserError(
+            f"no snapshot store at {path}: nothing to {what}; set {location.ENV_STORE} to "
+            "the folder of the store"
+        )
+
+
 def current_repo(cwd: str) -> gitrepo.Repo | None:
     """The repository the command runs in, or None outside any worktree."""
     try:

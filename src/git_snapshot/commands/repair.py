@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from git_snapshot import output
+from git_snapshot.commands.common import existing_store
 from git_snapshot.store import Store
 from git_snapshot.store.repair import RepairReport
 from git_snapshot.store.repair import repair
 
 
 def cmd_repair(*, dry_run: bool = False) -> int:
+    existing_store("repair")
     with Store(repairing=True) as store:
         report = repair(store, dry_run=dry_run)
         where = store.index_path

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 from git_snapshot import gitrepo
 from git_snapshot import output
+from git_snapshot.commands.common import existing_store
 from git_snapshot.commands.common import pick
 from git_snapshot.store import Store
 from git_snapshot.store.verify import object_count
@@ -14,6 +15,7 @@ from git_snapshot.store.verify import verify
 def cmd_verify(
     *, cwd: str, ids: Sequence[str] = (), read_data: bool = False, json_out: bool = False
 ) -> int:
+    existing_store("verify")
     progress = output.Progress("verify", unit="objects")
     with Store() as store:
         snaps = None
