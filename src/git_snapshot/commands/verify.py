@@ -15,12 +15,12 @@ from git_snapshot.store.verify import verify
 def cmd_verify(
     *, cwd: str, ids: Sequence[str] = (), read_data: bool = False, json_out: bool = False
 ) -> int:
+    repo = gitrepo.find_repo(cwd) if ids else None  # (outside one: says so first)
     existing_store("verify")
     progress = output.Progress("verify", unit="objects")
     with Store() as store:
         snaps = None
-        if ids:
-            repo = gitrepo.find_repo(cwd)
+        if repo is not None:
             snaps = [pick(store, repo, i) for i in ids]
         if snaps is None:  # all of them: every object the index lists is checked once
             progress.total = object_count(store)
