@@ -420,20 +420,9 @@ def append(store: Store, repo: gitrepo.Repo, entry: dict[str, Any]) -> None:
 
 def history(store: Store, repo: gitrepo.Repo) -> list[dict[str, Any]]:
     """This worktree's loss reports, oldest first."""
-    try:
-        with open(_log_path(store, repo), "rb") as f:
-            raw = f.read()
-    except FileNotFoundError:
-        return []
-    out = []
-    for line in raw.splitlines():
-        try:
-            item = json.loads(line.decode("utf-8", "surrogateescape"))
-        except ValueError:
-            continue  # a line torn by a crash
-        if isinstance(item, dict) and isinstance(item.get("snapshot"), int):
-            out.append(item)
-    return out
+    from git_snapshot.store.core import read_log
+
+    return [e for e in read_log(_log_path(store, repo)) if isinstance(e.get("snapshot"), int)]
 
 
 # --------------------------------------------------------------------------- unseen reports

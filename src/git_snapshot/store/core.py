@@ -34,6 +34,7 @@ else:  # imported on first use (OpenSSL: 11 M instructions), see git_snapshot/ha
     from git_snapshot import hashes as hashlib
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
     from git_snapshot.store.objects import CorruptObject
     from git_snapshot.store.objects import Entry
@@ -373,3 +374,24 @@ def _has_entries(path: str) -> bool:
             return next(it, None) is not None
     except OSError:
         return True
+
+
+def read_log(path: str) -> list[dict[str, Any]]:
+    """The entries of the JSON-lines log at *path* (a worktree's loss log), oldest first: a
+    line that is not a JSON object (torn by a crash) is skipped; [] when there is no log."""
+    import json  # (not at the top: it imports re, and this module is on the hook path)
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except FileNotFoundError:
+        return []
+    out = []
+    for line in raw.splitlines():
+        try:
+            item = json.loads(line.decode("utf-8", "surrogateescape"))
+        except ValueError:
+            continue
+        if isinstance(item, dict):
+            out.append(item)
+    return out

@@ -138,8 +138,9 @@ def named_by_losses(store: Store, since: float) -> set[tuple[str, int]]:
     restore command it printed must keep working within the retention window (a watch
     snapshot before an rm -rf is often the only copy of what went, and the daemon's next
     snapshot, seconds later, would otherwise thin it away)."""
-    import json
     import os
+
+    from git_snapshot.store.core import read_log
 
     named: set[tuple[str, int]] = set()
     try:
@@ -148,19 +149,17 @@ def named_by_losses(store: Store, since: float) -> set[tuple[str, int]]:
         return named
     for name in names:
         try:
-            with open(os.path.join(store.losses_dir, name), "rb") as f:
-                lines = f.read().splitlines()
+            entries = read_log(os.path.join(store.losses_dir, name))
         except OSError:
             continue
-        for line in lines:
+        for entry in entries:
             try:
-                entry = json.loads(line)
                 if float(entry.get("time") or 0) >= since:
                     # a removed worktree's entry is kept in another worktree's log
                     where = entry.get("removed_worktree") or entry["worktree"]
                     named.add((str(where), int(entry["snapshot"])))
-            except (ValueError, TypeError, KeyError, AttributeError):
-                continue  # a torn last line
+            except (ValueError, TypeError, KeyError):
+                continue  # an entry without them (read_log skipped torn lines)
     return named
 
 
