@@ -79,6 +79,7 @@ class Options:
         "omit",
         "overlay",
         "overlay_deleted",
+        "prepared",
         "progress",
         "rules",
         "skip_cachedir_tag",
@@ -111,6 +112,10 @@ class Options:
         # exclude: never (each entry is then labelled afresh; file contents are still taken
         # from the cache).
         rules: str | None = None,
+        # With *marks*: the watcher's prepared tree (watch/dirtyset.UsePrep), called under the
+        # store's lock with the base snapshot: (what the rebuild takes as its base, the tree
+        # to rebuild from, the marks since that tree), or None to rebuild from the base.
+        prepared: Callable[[Store, Snapshot], tuple[Any, bytes, Any] | None] | None = None,
     ) -> None:
         self.classify = classify
         self.exclude = exclude
@@ -123,6 +128,7 @@ class Options:
         self.clean_base = clean_base
         self.marks = marks
         self.rules = rules
+        self.prepared = prepared
 
 
 class _Unreadable(Exception):
@@ -1095,7 +1101,7 @@ def create_snapshot(
             if base is not None:  # what changed since base, from its trees (store/rebuild.py)
                 from git_snapshot.store.rebuild import Rebuild
 
-                walker.rebuild = Rebuild(walker, opts.marks, *base)
+                walker.rebuild = Rebuild(walker, base[2], base[0], base[1])
                 key = walker.rebuild.run(root)
             elif prev is None:
                 walker.cache_path = cpath  # the files cache; a first walk writes it as it goes
@@ -1309,10 +1315,11 @@ def _unchanged(store: Store, source: str, worktree: str, opts: Options) -> Snaps
 
 def _rebuild_base(
     store: Store, source: str, worktree: str, opts: Options, root: bytes
-) -> tuple[Snapshot, dict[bytes, dict[bytes, bytes]]] | None:
-    """The worktree's last snapshot and its trees of the folders that changed since, when
-    the dirty set names what changed entry by entry and that snapshot is its base (the
-    marked files under *root* are read ahead meanwhile: rebuild.Ahead)."""
+) -> tuple[Any, dict[bytes, dict[bytes, bytes]], Any] | None:
+    """The worktree's last snapshot, its trees of the folders that changed since and the
+    marks, when the dirty set names what changed entry by entry and that snapshot is its
+    base (the marked files under *root* are read ahead meanwhile: rebuild.Ahead); or, from
+    opts.prepared, the watcher's prepared tree, its trees and the marks after it."""
     if opts.marks is None or opts.overlay or opts.overlay_deleted:
         return None
     mine = store.snapshots(source, worktree)
@@ -1320,11 +1327,16 @@ def _rebuild_base(
         return None
     from git_snapshot.store import rebuild
 
+    if opts.prepared is not None:
+        got = opts.prepared(store, mine[-1])
+        if got is not None:
+            with contextlib.suppress(rebuild.Unusable):  # damaged: from the base, as without
+                return got[0], rebuild.old_trees(store, got[2], got[1], root, opts.classify), got[2]
     try:
         trees = rebuild.old_trees(store, opts.marks, mine[-1].root, root, opts.classify)
     except rebuild.Unusable:
         return None  # a damaged base: the full walk stores what the disk holds
-    return mine[-1], trees
+    return mine[-1], trees, opts.marks
 
 
 def _last_same(store: Store, source: str, worktree: str, key: bytes) -> Snapshot | None:
