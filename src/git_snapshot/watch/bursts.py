@@ -360,6 +360,8 @@ def message(
     verb = _verb(gone)
     at = time.strftime("%H:%M", time.localtime(started))
     args = " ".join(output.shell_quote(p) + ("/" if p == common and p else "") for p in restore)
+    if any(p.startswith(b"-") for p in restore):  # a path, not an option
+        args = f"-- {args}"
     cmd = f"git snapshot -C {output.shell_quote(os.fsencode(toplevel))} restore {snapshot}"
     if removed is not None:  # written back where it was (restore --to makes the folder)
         cmd += f" --to {output.shell_quote(os.fsencode(removed))}"
