@@ -454,6 +454,105 @@ def test_units_come_in_the_order_a_walk_meets_them(monkeypatch: pytest.MonkeyPat
     }
     assert splitwalk.units(dirs) == [b"a", b"big/y", b"big/x", b"c"]
 
+    # a folder with more entries of its own than a unit holds: its pieces, first
+    dirs[b"c"] = rec(6, [b"f%d" % i for i in range(6)])
+    assert splitwalk.units(dirs) == [
+        b"a",
+        b"big/y",
+        b"big/x",
+        splitwalk.piece(b"c", 0, 3),
+        splitwalk.piece(b"c", 3, 6),
+    ]
+
+
+def flat() -> D:
+    """tree() and a folder of 40 files and a subfolder: more entries than a unit holds (99
+    files in all, UNITS 4), so it is cut into two pieces."""
+    return D(
+        {
+            **tree().children,
+            b"big": D(
+                {
+                    **{f"b{j:02}".encode(): F(b"b" * j) for j in range(40)},
+                    b"sub": D({b"g": F(b"g")}),
+                }
+            ),
+        }
+    )
+
+
+def _lending(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each listing of a folder cut into pieces was lent the child's lstats."""
+    real = splitwalk.Split.stats
+    lent: list[bool] = []
+
+    def stats(self: splitwalk.Split, walker: Any, here: bytes, des: list[Any]) -> Any:
+        got = real(self, walker, here, des)
+        if here in self.pieces:
+            lent.append(got[1])
+        return got
+
+    monkeypatch.setattr(splitwalk.Split, "stats", stats)
+    return lent
+
+
+def _last_listed(folder: Path) -> Path:
+    """The entry a listing gives last (the files cache keeps the directory's order): in the
+    folder's last piece, which the child takes first."""
+    with os.scandir(folder) as it:
+        return folder / [de.name for de in it if de.is_file()][-1]
+
+
+def test_a_big_folders_entries_are_lstated_in_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child lstats a piece of a big folder's own entries: unchanged, the parent takes
+    the record; a file changed in a piece, every lstat is the parent's; a folder below
+    changed, the entries are lstat'ed again here. Each time, the single walk's snapshot."""
+    src = tmp_path / "src"
+    build(src, flat())
+    settle()
+    lent = _lending(monkeypatch)
+    with Store(tmp_path / "split") as store, Store(tmp_path / "one") as one:
+        first = take(store, "s", src)
+        assert take(store, "s", src).root == first.root
+        assert lent == [True]
+        for change in (_last_listed(src / "big"), src / "big" / "sub" / "g"):
+            change.write_bytes(b"changed")
+            settle()
+            lent.clear()
+            got = take(store, "s", src)
+            assert lent == [change.parent.name == "sub"]  # (a piece changed: not lent)
+            shutil.rmtree(one.cache_dir, ignore_errors=True)
+            assert take(one, "s", src).root == got.root != first.root
+            assert snapshot_contents(store, got) == scan(src)
+    _no_child_left()
+
+
+def test_a_lent_lstat_is_never_paired_with_a_newer_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child says a piece is as recorded when a file in it has changed (as if it had
+    changed just after the child looked), and a folder below the big one changed: the walk
+    that goes on entry by entry lstats every entry again, never keeping the record's key
+    for a file whose newer lstat it packs."""
+    src = tmp_path / "src"
+    build(src, flat())
+    settle()
+    lent = _lending(monkeypatch)
+    monkeypatch.setattr(splitwalk, "_as_recorded", lambda *args: True)
+    with Store(tmp_path / "split") as store:
+        first = take(store, "s", src)
+        _last_listed(src / "big").write_bytes(b"changed, size and all")
+        (src / "big" / "sub" / "g").write_bytes(b"changed")
+        settle()
+        got = take(store, "s", src)
+        assert lent == [True]
+        assert snapshot_contents(store, got) == scan(src)
+    with Store(tmp_path / "one") as one:
+        assert take(one, "s", src).root == got.root != first.root
+    _no_child_left()
+
 
 CHILD_SCRIPT = """
 import os, sys

@@ -258,9 +258,14 @@ class _Walker:
         ):
             self._skip(rel.rstrip(b"/"), "cache directory (CACHEDIR.TAG)")
             return None
+        lent = False  # some lstats in *stats* are the other process's (store/splitwalk.py)
         try:  # one pass: lstat and pack (each DirEntry keeps its lstat for later)
-            stats = _packed_stats(des)
+            if self.split is None:
+                stats = _packed_stats(des)
+            else:  # a big folder's entries: in pieces, some may be the other process's
+                stats, lent = self.split.stats(self, rel[:-1], des)
         except FileNotFoundError:  # one vanished while we looked: nothing to lose
+            lent = False
             des = _present(des)
             names = [de.name for de in des]
             stats = _packed_stats(des)
@@ -335,7 +340,10 @@ class _Walker:
             if len(onames) == hn:
                 where = dict(zip(onames, range(hn)))
         keys_at = _H + _S * hn
-        sts: list[Any] = [None if de is None else de.stat(follow_symlinks=False) for de in des]
+        if lent:  # entry by entry, every lstat this process's own (None: gone since)
+            sts, stats = self.split.restat(des)
+        else:
+            sts = [None if de is None else de.stat(follow_symlinks=False) for de in des]
         parts = [TREE_MAGIC]
         add = parts.append
         rstats: list[bytes] = [NO_STAT] * n  # the new record's

@@ -67,6 +67,7 @@ _NO_KEY = bytes(32)  # the key the child gives a file it does not read
 _LEN = 4
 _K = filescache.KEY
 _H, _S = filescache.HEAD.size, filescache.STAT.size
+_packed = archiver._packed_stats
 
 
 class _Refused(Exception):
@@ -208,7 +209,11 @@ def _subfolders(rec: bytes, n: int) -> list[bytes]:
 
 def units(dirs: dict[bytes, bytes]) -> list[bytes]:
     """Disjoint folders (relative, no trailing '/') in the order a walk meets them, each of at
-    most 1/UNITS of the files the root's record counts; [] if that is under MIN_FILES."""
+    most 1/UNITS of the files the root's record counts; [] if that is under MIN_FILES. A
+    folder (not the root) with more entries of its own than that is met first as its
+    *pieces* (``piece``: runs of its record's entries, in its order), whose lstats either
+    process may take, then as its folders' units (npm's @mui/icons-material: 43,000 of a
+    77,000-file tree's files in one folder, which no unit could cut)."""
     root = filescache.parse(dirs.get(b""))
     if root is None or root[1] < MIN_FILES:
         return []
@@ -222,6 +227,9 @@ def units(dirs: dict[bytes, bytes]) -> list[bytes]:
         if n < 0:
             out.append(rel)
             continue
+        if rel and n > limit:  # its own entries, first (the walk lstats them, then recurses)
+            count = -(-n // limit)
+            out += [piece(rel, n * k // count, n * (k + 1) // count) for k in range(count)]
         rec = dirs[rel]
         here = []
         for name in _subfolders(rec, n):
@@ -231,6 +239,21 @@ def units(dirs: dict[bytes, bytes]) -> list[bytes]:
                 here.append((sub, head[8] if head[1] > limit else -1))
         todo += reversed(here)
     return out
+
+
+def piece(rel: bytes, start: int, end: int) -> bytes:
+    """The unit that is the entries start..end (in its record's order) of the folder *rel*:
+    a NUL, never in a path, sets it apart from a folder's."""
+    return b"%s\0%d:%d" % (rel, start, end)
+
+
+def _piece_of(unit: bytes) -> tuple[bytes, int, int] | None:
+    """(folder, start, end) of a piece's unit; None for a folder's."""
+    rel, nul, span = unit.rpartition(b"\0")
+    if not nul:
+        return None
+    start, _, end = span.partition(b":")
+    return rel, int(start), int(end)
 
 
 def _labels(walker: Any, rel: bytes) -> int:
@@ -255,6 +278,13 @@ class Split:
         # the units (paths relative to the root, no trailing '/') and their places in *passed*
         self.order = {rel: i for i, rel in enumerate(order)}
         self.passed = passed  # shared with the child: a byte per unit, 1 once the parent took it
+        # the folders cut into pieces: folder -> (unit, start, end, the unit's name) of each
+        self.pieces: dict[bytes, list[tuple[int, int, int, bytes]]] = {}
+        for i, unit in enumerate(order):
+            cut = _piece_of(unit) if b"\0" in unit else None
+            if cut is not None:
+                self.pieces.setdefault(cut[0], []).append((i, cut[1], cut[2], unit))
+        self.lent: set[bytes] = set()  # pieces the child found as recorded
         self.done: dict[bytes, Answer] = {}  # folder -> the child's answer for it
         self.ended: set[bytes] = set()  # units the child has answered for (WAIT reads it)
         self.buf = b""
@@ -283,6 +313,9 @@ class Split:
             try:
                 unit, answers = marshal.loads(buf[at + _LEN : at + _LEN + size])
                 self.ended.add(unit)
+                if answers is True:  # a piece (the child sends no other True)
+                    self.lent.add(unit)
+                    answers = ()
                 for answer in answers:
                     if (ok := _valid(answer)) is not None:
                         self.done[ok[0]] = ok
@@ -290,6 +323,79 @@ class Split:
                 pass  # not an answer: those folders are walked here
             at += _LEN + size
         self.buf = buf[at:]
+
+    def _claim(self, i: int, unit: bytes, done: Any) -> bool:
+        """The unit *i* is the parent's from now on; whether *done* (the child's answers)
+        has *unit* by then (WAIT: once the child has answered or left it)."""
+        self.passed[i] = 1
+        if unit not in done:
+            self._drain()
+            while WAIT and unit not in self.ended and self.child.fd >= 0:
+                import select
+
+                select.select([self.child.fd], [], [], 5)
+                self._drain()
+        if self.trace is not None:
+            self.trace.put("P", "unit", i, "answered" if unit in done else "walks")
+        return unit in done
+
+    def stats(self, walker: Any, here: bytes, des: list[Any]) -> tuple[bytes, bool]:
+        """The packed lstats of *des*, the listing of the folder *here*, as
+        ``archiver._packed_stats`` gives them, and whether they are lent. For a folder cut
+        into pieces whose names are its record's, and whose every piece has its recorded
+        lstats (by the child's lstats or by this process's), they are the record's own:
+        lent, True. Then not every DirEntry holds its lstat, and a walk that goes on entry
+        by entry (a folder below changed) takes them all here (``restat``). Anything else:
+        every lstat here. Raises FileNotFoundError as _packed_stats does."""
+        cut = self.pieces.get(here)
+        if cut is None:
+            return _packed(des), False
+        passed = self.passed
+        old = walker.old_dirs.get(here)
+        head = filescache.parse(old)
+        n = len(des)
+        if (
+            head is None
+            or head[8] != n
+            or cut[-1][2] != n
+            or old[_H + (_S + _K) * n :] != b"\0".join([de.name for de in des])
+        ):
+            for i, *_ in cut:
+                passed[i] = 1  # not for the child either
+            return _packed(des), False
+        parts = []
+        lent = False
+        for i, start, end, unit in cut:
+            if not passed[i] and self._claim(i, unit, self.lent):
+                parts.append(old[_H + _S * start : _H + _S * end])
+                lent = True
+            else:
+                parts.append(_packed(des[start:end]))
+        stats = b"".join(parts)
+        if lent and stats != old[_H : _H + _S * n]:
+            return _packed(des), False  # a change: every lstat here (those made are kept)
+        return stats, lent
+
+    @staticmethod
+    def restat(des: list[Any]) -> tuple[list[Any], bytes]:
+        """Each of *des*' lstat, taken here (None: gone since it was listed), and their
+        packed stats (NO_STAT for one gone): what a walk entry by entry compares with the
+        record, when ``stats`` lent the record's."""
+        sts: list[Any] = []
+        for de in des:
+            try:
+                sts.append(de.stat(follow_symlinks=False))
+            except FileNotFoundError:
+                sts.append(None)
+        pack = filescache.STAT.pack
+        return sts, b"".join(
+            [
+                filescache.NO_STAT
+                if st is None
+                else pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
+                for st in sts
+            ]
+        )
 
     def take(
         self, walker: Any, rel: bytes, name: bytes, st: os.stat_result, label: int
@@ -300,16 +406,7 @@ class Split:
         if i is not None:  # a unit: the child no longer starts it; its answers so far
             if self.passed[i]:
                 return None
-            self.passed[i] = 1
-            if rel not in self.done:
-                self._drain()
-                while WAIT and rel not in self.ended and self.child.fd >= 0:
-                    import select
-
-                    select.select([self.child.fd], [], [], 5)
-                    self._drain()
-            if self.trace is not None:
-                self.trace.put("P", "unit", i, "answered" if rel in self.done else "walks")
+            self._claim(i, rel, self.done)
         elif not self.done:
             return None
         answer = self.done.pop(rel, None)
@@ -449,6 +546,7 @@ def _child(
     walker._file = changed_file
     walker.read_listed = False  # every file through changed_file
     answers: list[Any] = []  # Answer, or (folder, where its folders start and end in dirs.order)
+    listed: dict[bytes, list[bytes]] = {}  # the names of the folders cut into pieces
     unit = [0]
     walker._dir_entry = _answering(walker, answers, passed, unit, writer.trees, blobs, refused)
     for i in range(len(todo) - 1, -1, -1):
@@ -456,6 +554,18 @@ def _child(
             continue  # the parent got there first
         rel = todo[i]
         unit[0] = i
+        cut = _piece_of(rel) if b"\0" in rel else None
+        if cut is not None:  # entries of a folder: whether they are as recorded
+            try:
+                same = _as_recorded(walker, root, cut, passed, i, listed)
+            except OSError:
+                same = False
+            if same:
+                data = marshal.dumps((rel, True))
+                os.write(fd, len(data).to_bytes(_LEN, "little") + data)
+            if trace is not None:
+                trace.put("C", "unit", i, f"piece={int(same)}")
+            continue
         answers.clear()
         try:
             path = root + b"/" + rel
@@ -479,6 +589,45 @@ def _child(
             trace.put("C", "unit", i, f"answers={len(answers)}")
     if trace is not None:
         trace.put("C", "end", trace.usage())
+
+
+def _as_recorded(
+    walker: Any,
+    root: bytes,
+    cut: tuple[bytes, int, int],
+    passed: Any,
+    i: int,
+    listed: dict[bytes, list[bytes]],
+) -> bool:
+    """Whether the entries of a piece (folder, start, end) have the lstats its record has
+    (False at the first batch that has not, or once the parent has taken the piece).
+    *listed*: each folder's names, split once for all its pieces."""
+    folder, start, end = cut
+    rec = walker.old_dirs.get(folder)
+    head = filescache.parse(rec)
+    if head is None or not 0 <= start < end <= head[8]:
+        return False
+    n = head[8]
+    names = listed.get(folder)
+    if names is None:
+        names = listed[folder] = rec[_H + (_S + _K) * n :].split(b"\0")
+    if len(names) != n:
+        return False
+    base = root + b"/" + folder + b"/"
+    pack, lstat = filescache.STAT.pack, os.lstat
+    for at in range(start, end, 64):
+        if passed[i]:
+            return False  # the parent's now
+        to = min(at + 64, end)
+        got = b"".join(
+            [
+                pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
+                for st in map(lstat, [base + names[j] for j in range(at, to)])
+            ]
+        )
+        if got != rec[_H + _S * at : _H + _S * to]:
+            return False
+    return True
 
 
 def _answering(
