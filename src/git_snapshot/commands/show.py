@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from collections.abc import Sequence
 
 from git_snapshot import output
@@ -10,9 +11,13 @@ from git_snapshot.commands.common import choose
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.remote import open_store
 from git_snapshot.errors import UserError
-from git_snapshot.store.history import under
+from git_snapshot.store import Store
+from git_snapshot.store import validate
+from git_snapshot.store.history import Trees
+from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.worktree import LABELS
 
@@ -26,11 +31,12 @@ def cmd_show(
     repo_arg: str | None = None,
     remote: str | None = None,
 ) -> int:
+    damaged: list[tuple[bytes, str]] = []
     with open_store(remote) as store, store.lock():
         where, snap = choose(store, cwd, snapshot_id, repo_arg)
         if paths:  # only these, and what is below them
             rels = [snapshot_path(where, cwd, p) for p in paths]
-            entries, missing = under(store, snap.root, rels)
+            entries, missing = _under(store, snap.root, rels, damaged)
             if missing:
                 shown = ", ".join(output.display(p) for p in missing)
                 raise UserError(
@@ -38,8 +44,11 @@ def cmd_show(
                     "git snapshot log PATH"
                 )
         else:
-            entries = list(store.walk(snap.root))
+            entries = list(validate.walk(store, snap.root, damaged=_noting(damaged)))
     kinds = _kinds(entries)
+    if damaged:  # a folder whose listing is unreadable: what it holds, and so its kind, unknown
+        unread = {p for p, _ in damaged}
+        kinds = ["unknown" if p in unread else k for (p, _), k in zip(entries, kinds)]
     if json_out:
         data = as_json(snap)
         data["entries"] = [
@@ -56,8 +65,11 @@ def cmd_show(
             for (p, e), kind in zip(entries, kinds)
         ]
         data["skipped_paths"] = snap.meta.get("skipped_paths", [])
+        data["damaged"] = [{"path": output.display(p), "why": why} for p, why in damaged]
         output.print_json(data)
-        return 0
+        if damaged:
+            output.err(f'{len(damaged)} damaged path(s) could not be shown (see "damaged")')
+        return 1 if damaged else 0
     print(
         f"snapshot {snap.id}  {output.iso(snap.created)}  {snap.trigger}  "
         f"{snap.meta.get('branch') or '(detached)'} {(snap.meta.get('head') or '')[:12]}"
@@ -75,7 +87,42 @@ def cmd_show(
     for path, why in snap.meta.get("skipped_paths", []):
         print(f"skipped: {output.display(os.fsencode(path))} ({why})")
     print(f"{snap.files} files, {output.size(snap.bytes)}, {snap.skipped} skipped")
+    if damaged:  # what is below them could not be listed: everything else was
+        output.print_damaged(damaged, "shown")
+        return 1
     return 0
+
+
+def _noting(damaged: list[tuple[bytes, str]]) -> Callable[[bytes, CorruptObject], None]:
+    def note(path: bytes, exc: CorruptObject) -> None:
+        damaged.append((path or b".", f"folder listing unreadable: {exc} (and all below)"))
+
+    return note
+
+
+def _under(
+    store: Store, root: bytes, rels: list[bytes], damaged: list[tuple[bytes, str]]
+) -> tuple[list[tuple[bytes, Entry]], list[bytes]]:
+    """history.under, but a folder whose listing is damaged is named in *damaged* and left
+    out, with what is below it, instead of refusing the whole listing."""
+    trees = Trees(store)
+    found: dict[bytes, Entry] = {}
+    missing: list[bytes] = []
+    for path in rels:
+        try:
+            e = trees.at(root, path)
+        except CorruptObject as exc:  # a folder above it: nothing there can be known
+            damaged.append((path or b".", f"a folder above it is unreadable: {exc}"))
+            continue
+        if e is None:
+            missing.append(path)
+            continue
+        if path:
+            found[path] = e
+        if e.kind == DIR:
+            prefix = path + b"/" if path else b""
+            found.update(validate.walk(store, e.ref, prefix, damaged=_noting(damaged)))
+    return sorted(found.items()), missing
 
 
 _RANK = {"ignored": 1, "untracked": 2, "tracked": 3}

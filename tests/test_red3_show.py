@@ -1,0 +1,46 @@
+"""Red team (session 9): one damaged folder listing does not hide a whole snapshot. ``show``
+lists everything intact, names the damaged folder (its kind unknown), and exits 1, as
+restore and export do."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from clihelpers import gs
+from storehelpers import entry_of
+from storehelpers import flip_stored
+
+from git_snapshot.store import Store
+
+
+def _damage_sub(repo: Path, store_dir: Path) -> None:
+    for rel, data in (("sub/a", "1\n"), ("sub/deep/b", "2\n"), ("other/c", "3\n"), ("top", "4\n")):
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(data)
+    gs(repo, "create")
+    with Store(store_dir) as s:
+        flip_stored(store_dir, s, entry_of(s, s.snapshots()[-1], b"sub").ref)
+
+
+def test_show_lists_what_is_intact_and_names_the_damaged_folder(
+    repo: Path, store_dir: Path
+) -> None:
+    _damage_sub(repo, store_dir)
+    ran = gs(repo, "show", "1", rc=1)
+    assert "other/c" in ran.out and "top" in ran.out and "README" in ran.out, ran.out
+    assert "DAMAGED sub" in ran.out, ran.out
+    assert len(ran.err_lines) == 1 and "damaged" in ran.err, ran.err
+    sub = [ln for ln in ran.out.splitlines() if ln.endswith(" sub/")]
+    assert sub and sub[0].startswith("unknown"), ran.out  # not 'untracked': nothing is known
+    data = json.loads(gs(repo, "show", "1", "--json", rc=1).out)
+    assert {e["path"] for e in data["entries"]} >= {"other/c", "top", "sub"}
+    assert [d["path"] for d in data["damaged"]] == ["sub"]
+
+
+def test_show_of_named_paths_beside_and_below_a_damaged_folder(repo: Path, store_dir: Path) -> None:
+    _damage_sub(repo, store_dir)
+    ran = gs(repo, "show", "1", "other", "sub/deep", rc=1)
+    assert "other/c" in ran.out, ran.out
+    assert "DAMAGED sub/deep" in ran.out, ran.out
+    assert "holds no" not in ran.err, ran.err  # not 'not in the snapshot': unreadable
