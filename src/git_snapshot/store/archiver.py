@@ -400,8 +400,8 @@ class _Walker:
             st = sts[i]
             sb = stats[_S * i : _S * (i + 1)]
             rel_name = rel + name
-            if rel_name in omit:
-                rstats[i] = sb
+            if rel_name in omit:  # (.git: git changes its lstat at every command; a record
+                rstats[i] = NO_STAT  # that kept it would make every hook rewrite the cache)
                 continue
             special = self.general and (rel_name in overlay or rel_name in gone)
             mode = st.st_mode if st is not None else 0
