@@ -91,3 +91,40 @@ def test_a_writer_that_raised_the_trim_threshold_lowers_it_when_done(
     monkeypatch.setattr(packs, "_keep_less", lambda: calls.append("lower"))
     _write(tmp_path / "a", _objects(2), threads=1)
     assert calls == ["raise", "lower"]
+
+
+def test_a_flush_compresses_the_pools_backlog_in_the_writers_thread_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a flush, batches no pool thread took yet are compressed by the writer's own thread
+    (newest first) instead of waited for; hand_over() gives the last group to the pool before
+    (a walk that ended); the pack is byte for byte a writer's without a pool."""
+    objects = _objects(3)
+    alone = _write(tmp_path / "alone", objects, threads=0)
+    monkeypatch.setattr(packs, "BATCH_OBJECTS", 8)
+    monkeypatch.setattr(packs, "QUEUE", 1000)  # never behind while objects are added
+    monkeypatch.setattr(packs, "QUEUE_BYTES", 1 << 40)
+    me = threading.get_ident()
+    fast = packs._compress_all
+    ran: list[int] = []
+
+    def slowly(*args: Any) -> Any:
+        ran.append(threading.get_ident())
+        if threading.get_ident() != me:
+            time.sleep(0.02)
+        return fast(*args)
+
+    real_submit = packs._Pool.submit
+    monkeypatch.setattr(packs._Pool, "submit", lambda self, fn, *a: real_submit(self, slowly, *a))
+    root = tmp_path / "pool"
+    (root / "tmp").mkdir(parents=True)
+    (root / "packs").mkdir()
+    w = packs.PackWriter(str(root), dictionary=True, threads=1, pool_after=0)
+    for type_, key, data in objects:
+        w.add(type_, key, data)
+    w.hand_over()
+    assert w._batch == [] and w._group == []
+    (done,) = w.finish()
+    assert (root / "packs" / done.name).read_bytes() == alone
+    assert me in ran and len(set(ran)) == 2  # both threads compressed
+    assert [t for t in threading.enumerate() if t.name == "git-snapshot-zstd"] == []

@@ -1120,8 +1120,10 @@ def create_snapshot(
                 walker.skipped = [tuple(x) for x in prev.meta.get("skipped_paths", [])]
             if key is None:
                 raise UserError(f"cannot snapshot {directory}: {walker.skipped[-1][1]}")
-            # the files cache, written while the pool compresses the last objects; put in
-            # place once the snapshot is committed (it may only name committed objects)
+            # the files cache, written while the pool compresses the last objects (the last
+            # group handed over first); put in place once the snapshot is committed (it may
+            # only name committed objects)
+            writer.hand_over()
             cached = _cache_file(walker, cpath, generation, key)
             same = _last_same(store, source, worktree, key) if skip_if_unchanged else None
             if same is not None:

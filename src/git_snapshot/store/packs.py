@@ -211,13 +211,17 @@ _COMPRESSORS = _Compressors()
 
 
 class _Future:
-    """What _Pool.submit returns, used as concurrent.futures' Future (done, result, cancel)."""
+    """What _Pool.submit returns, used as concurrent.futures' Future (done, result, cancel).
+    Its job runs once, in the first thread that claims it: a pool thread, or one that would
+    otherwise wait for it (``run_here``)."""
 
-    __slots__ = ("_error", "_lock", "_value", "cancelled")
+    __slots__ = ("_claim", "_error", "_job", "_lock", "_value", "cancelled")
 
-    def __init__(self) -> None:
+    def __init__(self, job: tuple[Callable[..., Any], tuple[Any, ...]] | None = None) -> None:
         self._lock = _thread.allocate_lock()
         self._lock.acquire()  # released once the job ran
+        self._claim = _thread.allocate_lock()  # held by the thread that runs the job
+        self._job = job
         self._value: Any = None
         self._error: BaseException | None = None
         self.cancelled = False
@@ -238,10 +242,29 @@ class _Future:
     def cancel(self) -> None:
         self.cancelled = True
 
+    def run_here(self) -> bool:
+        """Run the job in this thread unless another thread took it (or it was cancelled):
+        whether this thread ran it."""
+        if self._job is None or self.cancelled or not self._claim.acquire(blocking=False):
+            return False
+        self._run()
+        return True
+
+    def _run(self) -> None:
+        """The job (claimed by this thread), or nothing if it was cancelled."""
+        job, self._job = self._job, None
+        if job is not None and not self.cancelled:
+            try:
+                self._value = job[0](*job[1])
+            except BaseException as exc:  # raised again by result()
+                self._error = exc
+        self._lock.release()
+
     @classmethod
     def finished(cls, value: Any) -> _Future:
         """A job done already (a batch the writer compressed itself: the pool was behind)."""
         fut = cls()
+        fut._claim.acquire()
         fut._value = value
         fut._lock.release()
         return fut
@@ -255,8 +278,7 @@ class _Pool:
         import queue
         import threading
 
-        self._jobs: queue.SimpleQueue[tuple[_Future, Callable[..., Any], tuple[Any, ...]] | None]
-        self._jobs = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[_Future | None] = queue.SimpleQueue()
         self._threads = [
             threading.Thread(target=self._run, name="git-snapshot-zstd", daemon=True)
             for _ in range(n)
@@ -265,18 +287,13 @@ class _Pool:
             t.start()
 
     def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            fut, fn, args = job
-            if not fut.cancelled:
-                try:
-                    fut._value = fn(*args)
-                except BaseException as exc:  # raised again by result()
-                    fut._error = exc
-            fut._lock.release()
+        while (fut := self._jobs.get()) is not None:
+            if fut._claim.acquire(blocking=False):  # else a waiting thread runs it
+                fut._run()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> _Future:
-        fut = _Future()
-        self._jobs.put((fut, fn, args))
+        fut = _Future((fn, args))
+        self._jobs.put(fut)
         return fut
 
     def shutdown(self, cancel_futures: bool = False) -> None:
@@ -599,6 +616,7 @@ class PackWriter:
         if self._dict_frame is not None:
             head, fut = self._dict_frame
             self._dict_frame = None
+            fut.run_here()  # (if no pool thread took it yet)
             (frame,) = fut.result()
             self._dict_record = head + struct.pack("<Q", len(frame)) + frame
         self._file.write(PACK_MAGIC + self._dict_record)
@@ -715,8 +733,22 @@ class PackWriter:
         while q and (len(q) > keep or self._queued > 2 * QUEUE_BYTES or q[0][2].done()):
             items, size, fut = q.popleft()
             self._queued -= size
+            if not fut.done():
+                self._help(fut)
             for unit, frame in zip(items, fut.result(), strict=True):
                 self._write_unit(unit, frame)
+
+    def _help(self, fut: _Future) -> None:
+        """Instead of waiting for *fut*: run it here if no pool thread took it yet, else the
+        queued batches no pool thread took, newest first (the pool takes the oldest), until
+        *fut* is done. At a flush the pool's backlog is then compressed by this thread too:
+        the end of a snapshot (the last group and batches) took one thread's time on 2 cores."""
+        if fut.run_here():
+            return
+        for *_, later in reversed(self._queue):
+            if fut.done():
+                return
+            later.run_here()
 
     def _write_unit(self, unit: _Shape, frame: bytes) -> None:
         if isinstance(unit, list):
@@ -756,6 +788,12 @@ class PackWriter:
         """Write everything held or queued (before a record that names it)."""
         self._settle()
         self._drain(0)
+
+    def hand_over(self) -> None:
+        """Give the pool what is batched and grouped now, without waiting for it (a walk
+        that ended: its last group is compressed while the files cache is written)."""
+        if self._pool is not None and not self._choosing and (self._batch or self._group):
+            self._submit(close=True)
 
     def add_frame(self, type_: int, key: bytes, size: int, frame: bytes) -> None:
         """Copy an object compressed without a dictionary (repacking)."""
