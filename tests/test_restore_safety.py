@@ -284,6 +284,7 @@ def write_then_die(fd, data, offset):
     real(fd, data[: len(data) // 2], offset)
     os.kill(os.getpid(), signal.SIGKILL)
 restorer._pwrite_all = write_then_die
+restorer._TMPFILE = 0  # a file system without O_TMPFILE: temp files are named while written
 with Store(sys.argv[1]) as store:
     Restorer(store).restore(store.get("s", "latest"), sys.argv[2], None)
 """

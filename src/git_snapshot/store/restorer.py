@@ -221,6 +221,7 @@ class Restorer:
         self.trees: dict[bytes, list[Entry]] = {}  # checked while planning, for writing
         self._cached = 0
         self.umask = _umask()
+        self.unnamed = True  # files written with no name first (O_TMPFILE): see _write_entry
         self.threads = threads
         self.processes = processes
         self.workers: _Workers | None = None
@@ -745,28 +746,53 @@ class Restorer:
         self._filled(d)
 
     def _write_entry(self, parent: int, e: Entry) -> None:
-        """Write *e* to a temp name (ours, see safewrite) and rename it into place."""
+        """Write *e* to a temp name (ours, see safewrite) and rename it into place. A file is
+        written unnamed first (O_TMPFILE, where the file system has it) and given the temp
+        name only once whole: a restore killed while it writes (a big file takes seconds)
+        leaves nothing behind in the user's folder, where git would show a leftover temp
+        file as a new untracked file."""
         tmp = os.fsencode(os.path.basename(temp_name(os.fsdecode(e.name))))[: validate.MAX_NAME]
         if e.kind == SYMLINK:
             os.symlink(e.ref, tmp, dir_fd=parent)
             os.utime(tmp, ns=(e.mtime_ns, e.mtime_ns), dir_fd=parent, follow_symlinks=False)
             os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
             return
+        fd = _unnamed(parent) if self.unnamed else -1
+        if fd >= 0:
+            try:
+                leftovers.hold(fd)  # once named: no other run takes it for a leftover
+                self._fill_file(fd, e)
+                try:  # a name for it: linkat through /proc (no privilege needed)
+                    os.link(f"/proc/self/fd/{fd}", tmp, dst_dir_fd=parent)
+                except FileNotFoundError:
+                    self.unnamed = False  # no /proc: written again the named way below
+                else:
+                    try:
+                        os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
+                    except BaseException:
+                        os.unlink(tmp, dir_fd=parent)
+                        raise
+                    return
+            finally:
+                os.close(fd)
         fd = os.open(
             tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=parent
         )
         try:
             leftovers.hold(fd)  # until renamed: no other run takes it for a leftover
             try:
-                _write_sparse(fd, validate.stream_blob(self.store, e), e.size)
-                os.fchmod(fd, e.mode & _SAFE_MODE)
-                os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
+                self._fill_file(fd, e)
                 os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
             except BaseException:
                 os.unlink(tmp, dir_fd=parent)
                 raise
         finally:
             os.close(fd)
+
+    def _fill_file(self, fd: int, e: Entry) -> None:
+        _write_sparse(fd, validate.stream_blob(self.store, e), e.size)
+        os.fchmod(fd, e.mode & _SAFE_MODE)
+        os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
 
     def _fill(self, d: _Dir, tree: bytes, rel: bytes, fresh: bool = False) -> None:
         """Write the entries of *tree* into the directory *d* (*fresh*: made by this restore,
@@ -1239,6 +1265,22 @@ class Restorer:
             return False
         os.rmdir(name, dir_fd=parent)
         return True
+
+
+_TMPFILE = getattr(os, "O_TMPFILE", 0)
+
+
+def _unnamed(parent: int) -> int:
+    """A new file with no name in the directory open on *parent* (O_TMPFILE), or -1 where
+    the file system or the platform has none."""
+    if not _TMPFILE:
+        return -1
+    try:
+        return os.open(".", os.O_WRONLY | _TMPFILE | os.O_CLOEXEC, 0o600, dir_fd=parent)
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT):
+            return -1
+        raise
 
 
 def _write_sparse(fd: int, chunks: Iterable[bytes], size: int) -> None:
