@@ -1205,8 +1205,11 @@ def _gc_paused() -> Iterator[None]:
 # zstd level of the frames of a snapshot that is not a first one (a walk's or a rebuild's
 # changes, store/rebuild.py). Rebuilt, 1 % of M: level 4 450-470 ms CPU, 3 370-410, 1
 # 340-470; added 1.9-2.3 MiB at 4, 1.8-2.4 at 3, 2.6-3.2 at 1 (with the dictionary, level 4:
-# 510-590 ms, 1.5-2.0 MiB).
-CHANGES_LEVEL = 3
+# 510-590 ms, 1.5-2.0 MiB). Session 9, M's 1 % edit alone (6.3 MB in 2 MiB groups, one
+# thread, medians of 5, load 4): level 1 45 ms -> 2.39 MB, 2 46 ms -> 1.72 MB, 3 64 ms ->
+# 1.41 MB; the walk's 1 % snapshot, 4 interleaved pairs: the pool's CPU 92 -> 75 ms (median),
+# added 2.59 -> 2.83 MB (its trees included).
+CHANGES_LEVEL = 2
 # and of its trees (one frame each): on L 1 % (3,600 trees, 3.7 MB) level 3 53 ms CPU ->
 # 2.81 MB, -1 19 ms -> 2.83 MB
 CHANGES_TREE_LEVEL = -1
