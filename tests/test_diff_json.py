@@ -39,3 +39,20 @@ changes = st.builds(
 def test_changes_json_text_is_json_dumps_with_an_indent(got: list[Change]) -> None:
     want = json.dumps([_change_json(c) for c in got], indent=2, ensure_ascii=False)
     assert changes_json_text(got) == want
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(changes, min_size=1, max_size=3), max_size=4))
+def test_the_list_written_piece_by_piece_is_the_list_text(runs: list[list[Change]]) -> None:
+    """diff --json writes the pieces each process rendered one by one (the 16 MB list of diff
+    1 latest on 100 x M is never built whole): the same text as json.dumps, and a newline."""
+    import io
+
+    from git_snapshot.commands.diff import json_items
+    from git_snapshot.commands.diff import write_json_list
+
+    out = io.StringIO()
+    write_json_list([json_items(run) for run in runs], out)
+    flat = [c for run in runs for c in run]
+    want = json.dumps([_change_json(c) for c in flat], indent=2, ensure_ascii=False)
+    assert out.getvalue() == want + "\n"

@@ -247,7 +247,7 @@ def _diff(
     status = 1 if exit_code and (changes or json_pieces or text_pieces) else 0
     if json_out:
         if json_pieces is not None:
-            sys.stdout.write(json_list(json_pieces) + "\n")
+            write_json_list(json_pieces, sys.stdout)
         elif stat_rows is not None:
             output.print_json([r.json() for r in stat_rows])
         else:
@@ -383,6 +383,21 @@ def json_list(pieces: list[str]) -> str:
     """The JSON list of the changes whose items json_items rendered as *pieces* (runs of
     them, none empty, in order)."""
     return "[\n" + ",\n".join(pieces) + "\n]" if pieces else "[]"
+
+
+def write_json_list(pieces: list[str], out: Any) -> None:
+    """``json_list(pieces) + "\n"`` written to *out* piece by piece: the list's text is never
+    built whole (diff 1 latest --json on 100 x M: 16 MB, which the join and the brackets'
+    concatenation copied twice, with fresh pages each time: ~45 ms CPU before the write)."""
+    if not pieces:
+        out.write("[]\n")
+        return
+    out.write("[\n")
+    out.write(pieces[0])
+    for piece in pieces[1:]:
+        out.write(",\n")
+        out.write(piece)
+    out.write("\n]\n")
 
 
 def json_items(changes: list[Change]) -> str:
