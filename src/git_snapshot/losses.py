@@ -20,6 +20,7 @@ import os
 import time
 from collections import namedtuple
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 
 from git_snapshot import gitrepo
@@ -423,6 +424,43 @@ def history(store: Store, repo: gitrepo.Repo) -> list[dict[str, Any]]:
     from git_snapshot.store.core import read_log
 
     return [e for e in read_log(_log_path(store, repo)) if isinstance(e.get("snapshot"), int)]
+
+
+def naming(store: Store, since: float = 0.0) -> dict[tuple[str, int], dict[str, Any]]:
+    """(worktree, snapshot id) -> the latest loss entry since *since*, in any worktree's
+    log, whose restore command names that snapshot (a removed worktree's entry is kept in
+    another worktree's log, under the removed one's path)."""
+    from git_snapshot.store.core import read_log
+
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    try:
+        names = sorted(n for n in os.listdir(store.losses_dir) if n.endswith(".jsonl"))
+    except OSError:
+        return found
+    for name in names:
+        with contextlib.suppress(OSError):
+            for entry in read_log(os.path.join(store.losses_dir, name)):
+                try:
+                    if float(entry.get("time") or 0) < since:
+                        continue
+                    where = str(entry.get("removed_worktree") or entry["worktree"])
+                    found[(where, int(entry["snapshot"]))] = entry
+                except (ValueError, TypeError, KeyError):
+                    continue
+    return found
+
+
+def named_line(entry: Mapping[str, Any]) -> str:
+    """'git clean -fdx at 2026-12-02T12:54:49+00:00 destroyed 3 files (.env, a, b)': what a
+    loss entry says, short."""
+    lost = [str(x.get("path")) for x in entry.get("lost") or [] if isinstance(x, dict)]
+    shown = ", ".join(output.display(os.fsencode(p)) for p in lost[:3])
+    more = f" and {len(lost) - 3} more" if len(lost) > 3 else ""
+    n = len(lost)
+    return (
+        f"{entry.get('command') or 'an operation'} at {entry.get('when') or '?'} destroyed "
+        f"{n} path{'' if n == 1 else 's'} ({shown}{more})"
+    )
 
 
 # --------------------------------------------------------------------------- unseen reports

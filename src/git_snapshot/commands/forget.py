@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from git_snapshot import losses
 from git_snapshot import output
 from git_snapshot.commands.common import as_json
 from git_snapshot.commands.common import choose
@@ -29,11 +30,20 @@ def cmd_forget(
             snap = choose(store, cwd, ref, repo_arg)[1]
             chosen[snap.rowid] = snap
         snaps = sorted(chosen.values(), key=lambda s: (s.source, s.id))
+        named = losses.naming(store)
         with disk_errors(store, "forget"):
             forget(store, snaps, dry_run=dry_run)
     if json_out:
         output.print_json({"dry_run": dry_run, "forgotten": [as_json(s) for s in snaps]})
         return 0
+    for s in snaps:  # its restore command (and undo) no longer works: said, before and after
+        entry = named.get((s.worktree, s.id))
+        if entry is not None:
+            output.err(
+                f"warning: snapshot {s.id} is the copy a loss report names: "
+                f"{losses.named_line(entry)}; that report's restore command and undo "
+                f"{'would' if dry_run else 'will'} no longer work"
+            )
     verb = "would forget" if dry_run else "forgot"
     for s in snaps:
         print(f"{verb} snapshot {s.id} ({output.iso(s.created)}, {s.trigger}, {s.files} files)")

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from collections.abc import Sequence
 from typing import Any
 
 from git_snapshot import identity
+from git_snapshot import losses
 from git_snapshot import output
 from git_snapshot import snapids
 from git_snapshot import worktree
@@ -14,8 +18,9 @@ from git_snapshot.store.gc import disk_errors
 from git_snapshot.store.gc import gc
 from git_snapshot.store.gc import preview
 from git_snapshot.store.index import Snapshot
+from git_snapshot.store.retention import DEFAULT_WINDOW
 from git_snapshot.store.retention import Policy
-from git_snapshot.store.retention import forget_by_policy
+from git_snapshot.store.retention import forget
 
 
 def cmd_prune(
@@ -49,15 +54,19 @@ def cmd_prune(
     with Store() as store:
         sources = [identity.source(store, repo)] if repo else [k for k, _ in store.index.sources()]
         labels_from = store if all_repos else None
+        window = policy.keep_within or DEFAULT_WINDOW
+        named = losses.naming(store, time.time() - window)
+        kept: list[Snapshot] = []
         if dry_run:
-            gone = forget_by_policy(store, policy, sources, dry_run=True)
+            gone, kept = _select(store, policy, sources, named, dry_run=True)
             todo = preview(store, [s.rowid for s in gone])
             if json_out:
                 output.print_json(
-                    _json(store, gone, True, todo.bytes_to_free, len(todo.kept_orphans))
+                    _json(store, gone, True, todo.bytes_to_free, len(todo.kept_orphans), kept)
                 )
                 return 0
             _say_forgotten("would forget", gone, labels_from)
+            _say_named(kept, labels_from)
             print(
                 f"would reclaim about {output.size(todo.bytes_to_free)} ({len(todo.dead)} "
                 f"objects, {len(todo.doomed)} packs removed, {len(todo.sparse)} rewritten)"
@@ -65,12 +74,13 @@ def cmd_prune(
             _say_kept(len(todo.kept_orphans))
             return 0
         with disk_errors(store, "prune"):
-            gone = forget_by_policy(store, policy, sources)
+            gone, kept = _select(store, policy, sources, named)
         rep = gc(store)
         if json_out:
-            output.print_json(_json(store, gone, False, rep.bytes_freed, rep.orphans_kept))
+            output.print_json(_json(store, gone, False, rep.bytes_freed, rep.orphans_kept, kept))
             return 0
         _say_forgotten("forgot", gone, labels_from)
+        _say_named(kept, labels_from)
         print(
             f"reclaimed {output.size(rep.bytes_freed)} ({rep.objects_removed} objects, "
             f"{rep.packs_removed} packs removed, {rep.packs_rewritten} rewritten)"
@@ -79,13 +89,50 @@ def cmd_prune(
     return 0
 
 
+def _select(
+    store: Store,
+    policy: Policy,
+    sources: list[str],
+    named: Mapping[tuple[str, int], Any],
+    dry_run: bool = False,
+) -> tuple[list[Snapshot], list[Snapshot]]:
+    """Forget what *policy* selects, except the snapshots a loss report of the retention
+    window names (its printed restore command and ``undo`` must keep working, as automatic
+    retention keeps them): (forgotten, kept for a report)."""
+    gone: list[Snapshot] = []
+    kept: list[Snapshot] = []
+    for source in sources:
+        for s in policy.select(store.snapshots(source)):
+            (kept if (s.worktree, s.id) in named else gone).append(s)
+    return forget(store, gone, dry_run), kept
+
+
+def _say_named(kept: list[Snapshot], store: Store | None) -> None:
+    if not kept:
+        return
+    labels = qualified(store, kept) if store is not None else {}
+    ids = ", ".join(f"{labels[s.source]}:{s.id}" if labels else str(s.id) for s in kept)
+    print(
+        f"kept {len(kept)} snapshot(s) that loss reports name as the copy of what was lost: "
+        f"{ids} (see: git snapshot losses; drop one with: git snapshot forget --force ID)"
+    )
+
+
 def _json(
-    store: Store, gone: list[Snapshot], dry_run: bool, freed: int, orphans: int
+    store: Store,
+    gone: list[Snapshot],
+    dry_run: bool,
+    freed: int,
+    orphans: int,
+    kept: Sequence[Snapshot] = (),
 ) -> dict[str, Any]:
-    labels = qualified(store, gone)
+    labels = qualified(store, [*gone, *kept])
     return {
         "dry_run": dry_run,
         "forgotten": [{**as_json(s), "qualified_id": f"{labels[s.source]}:{s.id}"} for s in gone],
+        "kept_for_losses": [
+            {**as_json(s), "qualified_id": f"{labels[s.source]}:{s.id}"} for s in kept
+        ],
         "bytes_freed": freed,
         "orphan_packs_kept": orphans,
     }
