@@ -69,6 +69,8 @@ def _what(item: dict[str, Any]) -> str:
     names = ", ".join(losses.fold(paths))
     if not item.get("exact", True):
         names += " (an earlier version)"
+    if item.get("events_lost"):  # the watcher's events overflowed: more may have gone
+        names += " (events were lost: maybe more)"
     unsaved = [os.fsencode(x["path"]) for x in item.get("unsaved", [])]
     if unsaved:
         names += ("; " if names else "") + "not saved: " + ", ".join(losses.fold(unsaved))

@@ -41,6 +41,8 @@ class Burst:
     ended: float
     kinds: Mapping[str, str] = field(default_factory=dict)  # path -> delete/overwrite/delete_dir
     times: Mapping[str, float] = field(default_factory=dict)  # path -> when it was first seen
+    # the kernel's queue overflowed during it: events were dropped, so paths may be missing
+    lost_events: bool = False
 
     def parts(self, before: Callable[[float], Any]) -> list[tuple[Any, Burst]]:
         """The burst split by the snapshot that holds what each path lost: *before(t)* is
@@ -65,7 +67,8 @@ class Burst:
             started = min(self.times.get(p, self.started) for p in paths)
             kinds = {p: self.kinds[p] for p in paths if p in self.kinds}
             times = {p: self.times[p] for p in paths if p in self.times}
-            out.append((snap, Burst(tuple(paths), started, self.ended, kinds, times)))
+            burst = Burst(tuple(paths), started, self.ended, kinds, times, self.lost_events)
+            out.append((snap, burst))
         return out
 
 
@@ -82,6 +85,8 @@ class BurstDetector:
         self.times: dict[str, float] = {}  # its paths: when each was first seen
         self.started = self.last = 0.0
         self.done: list[Burst] = []
+        self.overflow_at = -1e18  # when the kernel's queue last overflowed
+        self.lost = False  # the open burst lost events
 
     def feed(self, now: float, path: str, kind: str) -> None:
         if self.open is not None:
@@ -107,6 +112,15 @@ class BurstDetector:
             self.started = deleted[0] if deleted else self.recent[0][0]
             self.last = now
             self.recent.clear()
+            # events dropped just before it opened may have been its own first deletions
+            self.lost = self.started - self.overflow_at <= self.window
+
+    def overflowed(self, now: float) -> None:
+        """The kernel dropped events (a queue overflow): the burst under way, or one opening
+        within the window, may miss paths; its entry says so."""
+        self.overflow_at = now
+        if self.open is not None:
+            self.lost = True
 
     def active(self) -> bool:
         """A burst is under way (the daemon may hold back its next snapshot until it ends:
@@ -123,10 +137,18 @@ class BurstDetector:
     def _close(self) -> None:
         assert self.open is not None
         self.done.append(
-            Burst(tuple(self.open), self.started, self.last, dict(self.open), self.times)
+            Burst(
+                tuple(self.open),
+                self.started,
+                self.last,
+                dict(self.open),
+                self.times,
+                self.lost,
+            )
         )
         self.open = None
         self.times = {}
+        self.lost = False
 
 
 def from_config(worktree: str) -> BurstDetector:
@@ -250,6 +272,8 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     }
     if removed is not None:  # reported in another worktree of the repository
         entry["removed_worktree"] = removed
+    if burst.lost_events:  # what was named may not be all that went
+        entry["events_lost"] = True
     losses.append(store, repo, entry)
     line = message(
         repo.toplevel,
@@ -260,6 +284,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
         restore,
         None if exact else snap,
         removed=removed,
+        lost_events=burst.lost_events,
     )
     losses.hold(repo, [line])
     notify(line)
@@ -343,6 +368,7 @@ def message(
     restore: list[bytes],
     older: Any = None,
     removed: str | None = None,
+    lost_events: bool = False,
 ) -> str:
     """ "git-snapshot: 3,512 files under packages/ were deleted at 10:42; saved in snapshot
     88; restore with: git snapshot -C /w restore 88 packages/" (-C: works from any folder)."""
@@ -376,6 +402,18 @@ def message(
     return (
         f"git-snapshot: {what} {'was' if n == 1 else 'were'} {verb} at {at}; {saved}; "
         f"restore with: {cmd}{' ' + args if args else ''}"
+        + (
+            "; events were lost (inotify queue overflow): more may have gone than named; "
+            + (
+                f"compare with: git snapshot -C {output.shell_quote(os.fsencode(toplevel))} "
+                f"diff {snapshot} --stat"
+                if removed is None
+                else "see what snapshot holds with: git snapshot show --repo "
+                f"{output.shell_quote(os.fsencode(toplevel))} {snapshot}"
+            )
+            if lost_events
+            else ""
+        )
     )
 
 
