@@ -305,3 +305,32 @@ def test_two_plain_ids_find_their_repository_once(
         assert out == "M a\nA b\nsnapshot 1 -> snapshot 2: 1 added, 1 modified\n", argv
         if ":" not in "".join(argv):
             assert asked == ["snapshot.repoId"], argv  # found once, not once per id
+
+
+def test_the_child_opens_an_index_whose_path_needs_quoting(
+    tmp_path: Path, answers: list[bool]
+) -> None:
+    """The child's read-only connection names the index by a URI (its path quoted without
+    urllib): a store under a folder named with '%', '?', '#', a space, non-ASCII letters and a byte that is not UTF-8
+    is opened there, and its answers are taken."""
+    wt = tmp_path / "wt"
+    _tree(wt, 7)
+    with Store(tmp_path / "st ore%25?x#y é\udcff") as odd:
+        old = take(odd, "s", wt)
+        _edit(wt, 107)
+        new = take(odd, "s", wt)
+        one = diff_trees(odd, old.root, new.root)
+        answers.clear()
+        assert _key(diff_trees(odd, old.root, new.root, split=True)) == _key(one)
+        assert answers and all(answers)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/plain/path.sqlite", "/a b/%25/?x#y/é€/~_.-", "/\udcff raw byte", "/tab\there"],
+)
+def test_uri_path_quotes_as_urllib_does(path: str) -> None:
+    import urllib.parse
+
+    want = urllib.parse.quote(os.fsencode(path))
+    assert sdiff.uri_path(path) == want

@@ -404,10 +404,11 @@ def _child(
 
     try:
         import sqlite3
-        import urllib.parse
 
-        uri = f"file:{urllib.parse.quote(store.index.path)}?mode=ro"
+        uri = f"file:{uri_path(store.index.path)}?mode=ro"
         store.index.db = sqlite3.connect(uri, uri=True, isolation_level=None)
+        # its pages read through a mapping, not a pread each (the tree lookups: ~8 -> 6 us)
+        store.index.db.execute(f"PRAGMA mmap_size={INDEX_MAP}")
         _levels(store, nodes, step, False)
         if render is not None:
             texts: list[str] = []
@@ -434,6 +435,16 @@ def _child(
     except BaseException:
         data = marshal.dumps(None)
     forked.write_all(w, data)
+
+
+INDEX_MAP = 1 << 30  # the most of the index a diff's child maps (SQLite's mmap_size)
+_URI_SAFE = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/")
+
+
+def uri_path(path: str) -> str:
+    """*path* as SQLite's URI takes it: ``urllib.parse.quote`` of its bytes, without the
+    import (5-9 ms at the start of the child, often the last to finish)."""
+    return "".join([chr(b) if b in _URI_SAFE else f"%{b:02X}" for b in os.fsencode(path)])
 
 
 def _split(store: Store, key: bytes, data: bytes, rel: bytes) -> dict[bytes, bytes]:
