@@ -150,10 +150,42 @@ def status_data(store: str) -> dict[str, Any]:
     for e in registry.entries(store):
         if e.path not in watched:
             state = "not watched" if e.on else "removed"
-            if e.on and e.path in missing:
-                state = "folder gone (watched again if it comes back)"
-            data["worktrees"].append({"path": e.path, "state": state, "by": e.by})
+            item: dict[str, Any] = {"path": e.path, "state": state, "by": e.by}
+            if e.on and not os.path.lexists(e.path):
+                item["state"] = "folder gone" + (
+                    " (watched again if it comes back)" if e.path in missing else ""
+                )
+                item.update(_gone(store, e.path))
+            data["worktrees"].append(item)
     return data
+
+
+def _gone(store: str, path: str) -> dict[str, Any]:
+    """For a registered worktree whose folder is gone (an rm -rf of the whole clone, which no
+    other worktree can report): the newest snapshot taken there, and the command that writes
+    its files back where they were (the snapshot never holds .git: committed history that
+    was not pushed is not in it)."""
+    from git_snapshot.commands.common import qualified
+    from git_snapshot.store import Store
+
+    try:
+        with Store(store) as s:
+            snaps = s.snapshots(worktree=path)
+            if not snaps:
+                return {"restore": None}
+            snap = max(snaps, key=lambda x: (x.created, x.id))
+            label = qualified(s, [snap])[snap.source]
+            several = len({x.source for x in snaps}) > 1  # the path was reused
+    except (UserError, OSError, sqlite3.Error):
+        return {}
+    repo = output.shell_quote(os.fsencode(label if several else path))
+    return {
+        "snapshot": {"id": snap.id, "repo": label, "created": output.iso(snap.created)},
+        "restore": f"git snapshot restore --repo {repo} {snap.id} --to "
+        f"{output.shell_quote(os.fsencode(path))}",
+        "age_s": round(time.time() - snap.created, 1),
+        "files": snap.files,
+    }
 
 
 def _watch_snapshots(store: str, paths: list[str]) -> dict[str, Any]:
@@ -218,6 +250,14 @@ def _status(store: str, json_out: bool) -> int:
 
 def _worktree_line(w: dict[str, Any]) -> str:
     if "watches" not in w:
+        if w.get("restore"):
+            return (
+                f"  {w['path']}: {w['state']}; its newest snapshot, {w['snapshot']['repo']}:"
+                f"{w['snapshot']['id']} ({_ago(w['age_s'])} ago, {w['files']:,} files, no .git),"
+                f" brings its files back: {w['restore']}"
+            )
+        if w.get("restore", 0) is None:
+            return f"  {w['path']}: {w['state']}; no snapshot of it in the store"
         return f"  {w['path']}: {w['state']}"
     parts = [f"{w['state']}, {w['watches']:,} watches"]
     if w["polling_dirs"]:
