@@ -354,3 +354,47 @@ def test_a_snapshot_with_the_cache_is_the_one_without_it(
             without = take(fresh, "s", src)
             assert with_cache.root == without.root  # the same trees, byte for byte
             assert (with_cache.files, with_cache.bytes) == (without.files, without.bytes)
+
+
+def test_the_whole_cache_is_written_beside_the_commit_and_only_a_cache_is_lost(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A walk that saves the whole cache again writes it in a thread of its own (beside the
+    pool's last frames and the index's commit), put in place once the snapshot is committed;
+    when writing it fails, the snapshot is taken all the same, without a cache."""
+    import threading
+
+    src = tmp_path / "src"
+    build(src, _tree())
+    take(store, "src", src)
+    settle()
+    who: list[int] = []
+    real = filescache.prepare
+
+    def prepare(*a: Any) -> Any:
+        who.append(threading.get_ident())
+        return real(*a)
+
+    monkeypatch.setattr(filescache, "prepare", prepare)
+    (src / "sub" / "c.txt").write_bytes(b"gamma, changed")
+    settle()
+    snap = take(store, "src", src)
+    assert who and threading.get_ident() not in who
+    assert scan(src) == snapshot_contents(store, snap)
+    cache = filescache.load(
+        str(_cache_file(store)), store.index.meta_get("generation", "0"), store.index.has_root
+    )
+    assert cache.root == snap.root
+
+    def full(*a: Any) -> Any:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(filescache, "prepare", full)
+    (src / "other" / "f.txt").write_bytes(b"phi, changed")
+    settle()
+    later = take(store, "src", src)
+    assert scan(src) == snapshot_contents(store, later)
+    assert filescache.load(
+        str(_cache_file(store)), store.index.meta_get("generation", "0"), store.index.has_root
+    ).root in (snap.root, b"")
+    assert os.listdir(store.tmp_dir) == []
