@@ -95,10 +95,20 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
     print(f"{verb}: {last['command']} ({last['when']}), from snapshot {last['snapshot']}")
     # restore itself: a pre-restore snapshot first, nothing written outside the worktree
     top = repo.toplevel
-    if last.get("to"):  # a dropped stash or a removed worktree: it comes back beside this one
+    # a dropped stash ('to'), or a worktree removed whole that the watcher reported here
+    # ('removed_worktree'): it comes back where the report's command puts it, never over this one
+    to = last.get("to") or last.get("removed_worktree")
+    if to and last.get("removed_worktree"):
+        named = last.get("restore") or [x["path"] for x in last["lost"]]
         return cmd_restore(
-            cwd=top, snapshot_id=str(last["snapshot"]), to=str(last["to"]), dry_run=dry_run
+            cwd=top,
+            snapshot_id=str(last["snapshot"]),
+            to=str(to),
+            paths=[str(p) for p in named],  # as its printed command names them (from top)
+            dry_run=dry_run,
         )
+    if to:
+        return cmd_restore(cwd=top, snapshot_id=str(last["snapshot"]), to=str(to), dry_run=dry_run)
     # an entry written before reports named their restore paths: the lost paths themselves
     # (never the whole tree, which would also put back what the command changed on purpose)
     named = last.get("restore") or [x["path"] for x in last["lost"]]
