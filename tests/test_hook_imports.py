@@ -101,6 +101,21 @@ def test_an_unchanged_hook_imports_nothing_heavy(repo: Path) -> None:
     assert "fast-exit" in modules  # nor does Python's exit tear the modules down
 
 
+def test_an_unchanged_hook_after_a_git_command_imports_nothing_heavy(repo: Path) -> None:
+    """git writes in .git at every command (here HEAD, by checkout -b): the root's listing
+    still matches its record (.git is left out of both), so its tree is not hashed again,
+    which imported OpenSSL (hashlib) for that one digest."""
+    h = head(repo)
+    time.sleep(2.1)  # older than archiver.RACY_NS: the files cache answers for every file
+    status, _, err = _hook_modules(repo, "post-checkout", h, h, "1")  # the first snapshot
+    assert status == 0 and "snapshot 1 (post-checkout)" in err, err
+    git(repo, "-c", "core.hooksPath=/dev/null", "checkout", "-q", "-b", "other")
+    status, modules, err = _hook_modules(repo, "post-checkout", h, h, "1")
+    assert status == 0 and "unchanged since snapshot 1" in err, err
+    back = {m: why for m, why in HEAVY.items() if m in modules}
+    assert not back, f"heavy modules back on the hook path: {back}"
+
+
 @pytest.mark.parametrize(
     "env",
     [{}, {"XDG_DATA_HOME": "/x/data"}, {"XDG_DATA_HOME": "relative"}, {"HOME": "/"}],

@@ -204,6 +204,11 @@ class _Walker:
         self.store_id = (st.st_dev, st.st_ino)
         self.classify = opts.classify
         self.exclude = opts.exclude
+        # omitted: directory (relative, with trailing '/', or b'') -> names left out there
+        self.hidden: dict[bytes, set[bytes]] = {}
+        for rel in opts.omit:
+            parent, _, name = rel.rpartition(b"/")
+            self.hidden.setdefault(parent + b"/" if parent else b"", set()).add(name)
         # overlay: directory (relative, with trailing '/', or b'') -> names it adds
         self.overlay_names: dict[bytes, set[bytes]] = {}
         for rel in opts.overlay:
@@ -269,6 +274,11 @@ class _Walker:
             des = _present(des)
             names = [de.name for de in des]
             stats = _packed_stats(des)
+        hidden = self.hidden.get(rel) if self.hidden else None
+        if hidden:  # an omitted name (.git) is NO_STAT in the record: so in the listing too,
+            for name in hidden.intersection(names):  # or the root never matched (git writes
+                i = names.index(name)  # in .git at every command): its tree hashed again
+                stats = b"".join((stats[: _S * i], NO_STAT, stats[_S * (i + 1) :]))
         extra = self.overlay_names.get(rel) if self.overlay_names else None
         if extra and not extra.issubset(names):  # names only the overlay has: not on disk
             more = sorted(extra.difference(names))
