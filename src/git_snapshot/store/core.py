@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 
@@ -52,6 +53,13 @@ def _zstd_error() -> type[Exception]:
     return error
 
 
+def shell_word(path: str) -> str:
+    """*path* as one shell word (a store path in a message to paste)."""
+    import shlex  # an error message only
+
+    return shlex.quote(path)
+
+
 def _make_dir(path: str) -> None:
     """*path* as a folder: made, or made already (by another process starting on a new store
     at the same moment: both saw none, one made it first); a file there is an error."""
@@ -78,6 +86,15 @@ class Store:
             for s in SUBDIRS:
                 _make_dir(os.path.join(self.path, s))
         except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and location.is_store(
+                self.path
+            ):  # it is there: even reading it writes (its lock, its index's journal)
+                raise UserError(
+                    f"the snapshot store at {self.path} is on a read-only file system "
+                    f"({exc.strerror}), and reading it needs to write its lock and journal: "
+                    f"copy it to a writable disk (cp -a {shell_word(self.path)} DIR) and run "
+                    f"with {location.ENV_STORE}=DIR"
+                ) from exc
             raise UserError(
                 f"cannot create the snapshot store at {self.path}: {exc.strerror}; "
                 f"set GIT_SNAPSHOT_STORE to a writable directory"
