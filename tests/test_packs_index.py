@@ -7,6 +7,15 @@ import hashlib
 import os
 from pathlib import Path
 
+import pytest
+from storehelpers import D
+from storehelpers import F
+from storehelpers import build
+from storehelpers import random_tree
+from storehelpers import scan
+from storehelpers import snapshot_contents
+from storehelpers import take
+
 from git_snapshot.store import Store
 from git_snapshot.store import index as index_mod
 from git_snapshot.store.index import Location
@@ -65,3 +74,78 @@ def test_every_object_entered_where_the_writer_put_it(tmp_path: Path) -> None:
         assert hurt not in store.index.damaged()
         for key, data in objects:
             assert store.read_object(key) == data
+
+
+def _rows(store: Store, table: str) -> set[bytes]:
+    return {bytes(k) for (k,) in store.index.db.execute(f"SELECT key FROM {table}")}
+
+
+def test_a_walks_few_new_rows_go_to_recent_until_it_holds_enough(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot walked with a files cache that adds few rows lists them in the recent table
+    (a few pages, not most of objects' leaves); every reader finds them; the walk that finds
+    WALK_RECENT_MAX rows there moves them into objects first. A first snapshot's rows go to
+    objects."""
+    monkeypatch.setenv("GIT_SNAPSHOT_ALLOW_EPHEMERAL", "1")
+    src = tmp_path / "src"
+    build(src, random_tree(1, 80))
+    with Store(str(tmp_path / "store")) as store:
+        take(store, "src", src)
+        assert _rows(store, "recent") == set()
+        (src / "d003" / "new.txt").write_bytes(b"one\n")
+        second = take(store, "src", src)
+        recent = _rows(store, "recent")
+        blob = hashlib.sha256(b"one\n").digest()
+        assert {blob, second.root, second.record} <= recent
+        assert recent.isdisjoint(_rows(store, "objects"))
+        assert store.index.known([blob, second.root]) == {blob, second.root}
+        assert scan(src) == snapshot_contents(store, second)
+        monkeypatch.setattr(index_mod, "WALK_RECENT_MAX", len(recent))
+        (src / "d004" / "new.txt").write_bytes(b"two\n")
+        third = take(store, "src", src)
+        assert _rows(store, "recent") == set()
+        assert recent <= _rows(store, "objects")
+        assert scan(src) == snapshot_contents(store, third)
+        assert snapshot_contents(store, second)[b"d003/new.txt"].data == b"one\n"
+
+
+def test_gc_on_a_full_disk_moves_recent_rows_by_giving_up_the_reserve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gc moves the recent table's rows into objects before its plan: on a full disk that
+    write gives up the reserve, as gc's own commit does (it failed: 'database or disk is
+    full', whenever a hook had left rows there)."""
+    from fullfs import fill
+    from fullfs import small_fs
+
+    from git_snapshot.store.gc import gc
+    from git_snapshot.store.reserve import ensure_reserve
+    from git_snapshot.store.retention import Policy
+    from git_snapshot.store.retention import forget_by_policy
+
+    monkeypatch.setenv("GIT_SNAPSHOT_ALLOW_EPHEMERAL", "1")
+    big = 4 << 20
+    src = tmp_path / "src"
+    with small_fs(tmp_path) as mnt, Store(str(mnt / "store")) as store:
+        for i in range(3):
+            build(src, D({b"big": F(os.urandom(big)), b"n": F(str(i).encode())}))
+            last = take(store, "s", src)
+        db = store.index.db
+        row = db.execute("SELECT pack FROM objects WHERE key=?", (last.root,)).fetchone()
+        if row is not None:  # the last snapshot's rows where a rebuilt one puts them
+            with store.index.write():
+                cols = index_mod._OBJECT_COLS
+                db.execute(f"INSERT INTO recent SELECT {cols} FROM objects WHERE pack=?", row)
+                db.execute("DELETE FROM objects WHERE pack=?", row)
+        moved = _rows(store, "recent")
+        assert last.root in moved
+        forget_by_policy(store, Policy(keep_last=1), ["s"])
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # no log space to reuse
+        assert ensure_reserve(store)
+        fill(mnt)
+        report = gc(store)
+        assert report.bytes_freed > 2 * big * 0.9
+        assert _rows(store, "recent") == set()
+        assert {last.root, last.record} <= _rows(store, "objects")  # (the rest was dead)
+        assert scan(src) == snapshot_contents(store, last)

@@ -19,6 +19,7 @@ from test_watch_dirtyset import _take
 from test_watch_dirtyset import watched  # noqa: F401  (a fixture)
 
 from git_snapshot.store import Store
+from git_snapshot.store import index
 from git_snapshot.store.gc import gc
 from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import digest
@@ -32,6 +33,7 @@ def _rows(store: Store, table: str) -> set[bytes]:
 
 def test_rebuilt_objects_are_listed_apart_read_and_merged(
     watched: tuple[Store, Path, Daemon],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     store, top, daemon = watched
     first = _take(store, top)  # the epoch's first snapshot: a full walk, into objects
@@ -67,11 +69,13 @@ def test_rebuilt_objects_are_listed_apart_read_and_merged(
     assert _rows(store, "recent") == set()
     assert _on_disk(top) == snapshot_contents(store, last)
     assert snapshot_contents(store, snap)[b"a/b/c/f1.txt"].data == b"changed\n"  # (older)
-    # a full walk's snapshot (events were lost) moves them in its own transaction
+    # a full walk's snapshot (events were lost) that finds recent full (index.WALK_RECENT_MAX:
+    # 1 here) moves them in its own transaction
     (top / "e" / "f2.txt").write_text("x\n")
     daemon.entries(top / "e" / "f2.txt")
     _take(store, top)
     assert _rows(store, "recent")
+    monkeypatch.setattr(index, "WALK_RECENT_MAX", 1)
     dirtyset.mark_all(store.path, str(top), "overflow (the test)")
     (top / "e" / "f2.txt").write_text("y\n")
     full = _take(store, top)

@@ -11,6 +11,7 @@ import time
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.errors import UserError
 from git_snapshot.store import filescache
+from git_snapshot.store import index
 from git_snapshot.store import leftovers
 from git_snapshot.store import records
 from git_snapshot.store.core import Store
@@ -1170,7 +1171,12 @@ def create_snapshot(
             snap.record = hashlib.sha256(record).digest()
             writer.add(RECORD, snap.record, record)
             packs = writer.finish()
-            store.index.add_snapshot(packs, snap, recent=base is not None)
+            if base is not None:  # a rebuild's rows: recent (store/index.py)
+                store.index.add_snapshot(packs, snap, recent=True)
+            else:  # a walk's with a files cache: recent too when few (index.SMALL_ROWS)
+                rows = sum(len(p.objects) for p in packs)
+                small = bool(cache.root) and rows <= index.SMALL_ROWS
+                store.index.add_snapshot(packs, snap, small, index.WALK_RECENT_MAX)
         except (OSError, sqlite3.Error) as exc:
             writer.abort()
             _unlink_packs(store, packs)  # no row names them: they would only be orphans

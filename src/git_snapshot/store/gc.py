@@ -126,7 +126,9 @@ def preview(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
 
 def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
     """What to delete and repack; the caller holds the exclusive lock."""
-    store.index.merge_recent()  # every object in one table (no writer adds one meanwhile)
+    # every object in one table (no writer adds one meanwhile); on a full disk with the
+    # reserve given up, as gc_drop's commit below
+    with_room(store, store.index.merge_recent)
     packs = store.index.gc_packs()
     on_disk = store.pack_names()
     if on_disk and not packs:
