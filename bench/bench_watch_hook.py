@@ -130,7 +130,20 @@ def main() -> int:
         metavar="SRC",
         help="also time the watched hooks with PYTHONPATH=SRC (another code's src), interleaved",
     )
+    ap.add_argument(
+        "--after",
+        metavar="S[,S...]",
+        help="run each changed hook S seconds after the last write (each delay on fresh "
+        "changes; the floors are then measured after the hook); default: after the floors",
+    )
+    ap.add_argument(
+        "--daemon-too",
+        action="store_true",
+        help="with --compare: the daemon runs each code's turn with that code too (stopped "
+        "and started again, its epoch's first snapshot taken, before each turn)",
+    )
     args = ap.parse_args()
+    delays = [float(x) for x in args.after.split(",")] if args.after else [None]
     if args.dir:
         os.makedirs(args.dir, exist_ok=True)
         place: contextlib.AbstractContextManager[str] = contextlib.nullcontext(args.dir)
@@ -167,10 +180,11 @@ def main() -> int:
         run_hook = [hook, head, head, "1"]
         full: list[float] = []
         unchanged: list[float] = []
-        changed: list[float] = []
+        changed: dict[float | None, list[float]] = {d: [] for d in delays}
         reads: list[float] = []
         other_unchanged: list[float] = []
-        other_changed: list[float] = []
+        other_changed: dict[float | None, list[float]] = {d: [] for d in delays}
+        waited: dict[float | None, list[float]] = {d: [] for d in delays}
         other = dict(env, PYTHONPATH=os.path.abspath(args.compare)) if args.compare else None
         hashed: list[float] = []
         packed: list[float] = []
@@ -199,6 +213,7 @@ def main() -> int:
         count = max(1, len(files) // 100)
         sample = [f for f in files if os.path.basename(f) != ".gitignore"]
         seed = int(time.time())  # fresh files each run of the bench too
+        daemon_of: list[dict[str, str]] = [env]  # whose code the daemon runs now
         for i in range(args.runs):
             codes = [(env, "", unchanged, changed)]
             if other is not None:  # interleaved, the other code first every other run
@@ -206,19 +221,33 @@ def main() -> int:
                 if i % 2:
                     codes.reverse()
             for k, (e, tag, unch, chg) in enumerate(codes):
-                unch.append(_timed(run_hook, root, e, tag + "unchanged"))
-                rng = random.Random(seed + i + 1000 * k)
-                paths = _append(root, _pick(rng, sample, count, args.clustered), i)
-                t0 = time.perf_counter()
-                for rel in paths:
-                    with open(os.path.join(root, rel), "rb") as f:
-                        f.read()
-                reads.append(time.perf_counter() - t0)
-                full_paths = [os.path.join(root, rel) for rel in paths]
-                hashed.append(_in_process(_read_hash, full_paths, "hash"))
-                packed.append(_in_process(_read_hash_zstd, full_paths, "zstd"))
-                chg.append(_timed(run_hook, root, e, tag + "changed"))
-        _gs(env, "/", "watch", "stop")
+                if args.daemon_too and daemon_of[0] is not e:
+                    _stopped(daemon_of[0])
+                    _gs(e, root, "watch", "add", ".")  # started with this code
+                    _watching(e, root)
+                    _settled(e, root)
+                    daemon_of[0] = e
+                for n, delay in enumerate(delays):
+                    unch.append(_timed(run_hook, root, e, tag + "unchanged"))
+                    rng = random.Random(seed + i + 1000 * k + 100 * n)
+                    paths = _append(root, _pick(rng, sample, count, args.clustered), i)
+                    wrote = time.perf_counter()
+                    if delay is not None:
+                        time.sleep(max(0.0, delay - (time.perf_counter() - wrote)))
+                        waited[delay].append(time.perf_counter() - wrote)
+                        chg[delay].append(_timed(run_hook, root, e, f"{tag}changed@{delay}"))
+                    t0 = time.perf_counter()
+                    for rel in paths:
+                        with open(os.path.join(root, rel), "rb") as f:
+                            f.read()
+                    reads.append(time.perf_counter() - t0)
+                    full_paths = [os.path.join(root, rel) for rel in paths]
+                    hashed.append(_in_process(_read_hash, full_paths, "hash"))
+                    packed.append(_in_process(_read_hash_zstd, full_paths, "zstd"))
+                    if delay is None:
+                        waited[delay].append(time.perf_counter() - wrote)
+                        chg[delay].append(_timed(run_hook, root, e, f"{tag}changed@{delay}"))
+        _stopped(daemon_of[0])
         py = [_timed([sys.executable, "-c", "pass"], root, env, "py") for _ in range(args.runs)]
         cli = [_timed([EXE, "--version"], root, env, "cli") for _ in range(args.runs)]
         tracked = [
@@ -249,18 +278,19 @@ def main() -> int:
     print("|---|---|---|")
     print(_row("no watcher (full walk)", "full", full))
     print(_row("watcher running, unchanged tree", "unchanged", unchanged))
-    print(
-        _row(
-            f"watcher running, {len(paths):,} files changed (1 %, "
-            f"{'whole folders' if args.clustered else 'anywhere'}; {len(_parents(paths)):,} "
-            "folders)",
-            "changed",
-            changed,
-        )
+    what = (
+        f"{len(paths):,} files changed (1 %, {'whole folders' if args.clustered else 'anywhere'};"
+        f" {len(_parents(paths)):,} folders)"
     )
+    for d in delays:
+        when = f"hook {_ms(waited[d])} after the last write"
+        print(_row(f"watcher running, {what}, {when}", f"changed@{d}", changed[d]))
     if args.compare:
         print(_row(f"PYTHONPATH={args.compare}: unchanged", "o-unchanged", other_unchanged))
-        print(_row(f"PYTHONPATH={args.compare}: files changed", "o-changed", other_changed))
+        for d in delays:
+            when = "after the floors" if d is None else f"{d} s after the last write"
+            what = f"PYTHONPATH={args.compare}: files changed, hook {when}"
+            print(_row(what, f"o-changed@{d}", other_changed[d]))
     print(f"| reading those changed files (page cache) | {_ms(reads)} | |")
     print(_row("floor: reading + SHA-256 of them (1 thread, in-process)", "hash", hashed))
     print(
@@ -276,6 +306,28 @@ def main() -> int:
     print(_row("git ls-files --others --ignored --directory", "ignored", ignored))
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0
+
+
+def _stopped(env: dict[str, str], timeout: float = 600.0) -> None:
+    """Stop the daemon and wait until it has gone (it lets the job under way finish)."""
+    _gs(env, "/", "watch", "stop")
+    deadline = time.monotonic() + timeout
+    while json.loads(_gs(env, "/", "watch", "status", "--json"))["running"]:
+        if time.monotonic() > deadline:
+            raise SystemExit("the daemon did not stop in time")
+        time.sleep(0.2)
+
+
+def _settled(env: dict[str, str], root: str, timeout: float = 600.0) -> None:
+    """Wait until the daemon has nothing pending for *root* (its first snapshot taken)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        st = json.loads(_gs(env, "/", "watch", "status", "--json"))
+        for w in st["worktrees"]:
+            if w.get("path") == root and w.get("last_snapshot") and not w.get("changed_since"):
+                return
+        time.sleep(0.5)
+    raise SystemExit("the daemon did not settle in time")
 
 
 def _parents(paths: list[str]) -> set[str]:

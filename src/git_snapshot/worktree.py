@@ -255,13 +255,23 @@ def take(
 
             dirtyset.done(store.path, plan, same.root, plan.begun.base_labels)
             return Result(same, False)
-    if not fast:
+    # the watcher's prepared tree (watch/take.prepare): with nothing marked since it and the
+    # same stamp, git's labels are the ones it was built with (no git call, as unchanged)
+    prep = None
+    if plan is not None and not fast and plan.synced and plan.begun.has_base and plan.rebuildable():
+        from git_snapshot.watch import dirtyset
+
+        if trigger != "watch":  # (the worker prepares: never while it snapshots)
+            dirtyset.wait_prepared(store.path, plan.worktree, plan.begun)
+        prep = dirtyset.prepared(store.path, plan.worktree, plan.begun)
+    quick = prep is not None and not prep.marked and prep.stamp == plan.stamp  # type: ignore[union-attr]
+    if not fast and not quick:
         gitrepo.prefetch(repo)  # the labels, if the hook did not ask for them (a watcher runs)
     from git_snapshot.store.archiver import Options
     from git_snapshot.store.archiver import create_snapshot
 
     opts = Options(
-        classify=_Lazy(repo) if fast else classifier(repo, digest),
+        classify=_Lazy(repo) if fast or quick else classifier(repo, digest),
         exclude=excluder(cfg.excludes),
         omit=frozenset({b".git"}),
         skip_cachedir_tag=cfg.skip_cache_dirs,
@@ -269,12 +279,17 @@ def take(
     )
     if digest:  # what the labels and exclusions come from: unchanged folders keep their trees
         opts.rules = repr((digest[0], cfg.excludes))
+    use = None
     if plan is not None:
-        labels = plan.begun.base_labels if fast else digest[0]
-        opts.clean = (lambda rel: True) if fast else plan.clean(labels)
+        labels = plan.begun.base_labels if fast else prep.labels if quick else digest[0]  # type: ignore[union-attr]
+        opts.clean = (lambda rel: True) if fast else plan.clean(labels, lazy=prep is not None)
         opts.clean_base = plan.begun.base_root
         if not fast and plan.rebuildable():  # changed folders rebuilt from the base's trees
             opts.marks = opts.clean
+            if prep is not None and opts.marks is not None:  # or from the prepared tree's
+                from git_snapshot.watch import dirtyset
+
+                opts.prepared = use = dirtyset.UsePrep(plan, labels)
     if overlay is not None:
         root = os.fsencode(overlay.root)
         opts.overlay = {rel: root + b"/" + rel for rel in overlay.files}
@@ -295,6 +310,8 @@ def take(
         options=opts,
         skip_if_unchanged=skip_if_unchanged,
     )
+    if use is not None:
+        use.result(res)  # what changed since the base: the prepared tree's changes too
     if plan is not None:
         from git_snapshot.watch import dirtyset
 

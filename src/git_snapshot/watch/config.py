@@ -45,6 +45,9 @@ class WatchConfig:
     slow_scan: float = 30.0  # snapshot.watchSlowScan: folder stat scan of big ignored trees
     deep_scan: float = 1800.0  # snapshot.watchDeepScan: file stat scan of big ignored trees
     big_dirs: int = 1000  # snapshot.watchBigDirs: an ignored folder with more is "big"
+    # snapshot.watchPrepare: seconds without a change before the worker prepares the next
+    # snapshot (watch/take.prepare: a hook then commits it); 0: never
+    prepare: float = 0.3
 
     def effective_budget(self) -> int:
         return self.budget if self.budget > 0 else max(16, max_user_watches() // 4)
@@ -58,6 +61,7 @@ _KEYS = {
     "snapshot.watchslowscan": "slow_scan",
     "snapshot.watchdeepscan": "deep_scan",
     "snapshot.watchbigdirs": "big_dirs",
+    "snapshot.watchprepare": "prepare",
 }
 
 

@@ -46,6 +46,7 @@ IDLE_EXIT_S = 60.0  # with no worktree to watch for this long, the daemon exits
 # MISSING_KEEP_S: moved away and back (a rename, a restore from a backup) it is watched again
 MISSING_CHECK_S = 2.0
 MISSING_KEEP_S = 86400.0
+PREP_HOLD_S = 2.0  # what a hook rebuilds itself is not prepared this long after its sync
 
 
 def _now() -> float:
@@ -69,6 +70,9 @@ class Tree:
     retry_at: float = 0.0  # after a failed snapshot
     next_poll: float = 0.0
     last_snapshot: dict[str, Any] | None = None
+    prep_change: float | None = None  # the last change no prepared tree holds yet
+    synced_at: float = 0.0  # a hook's last sync: it rebuilds what changed before, itself
+    last_prep: dict[str, Any] | None = None
     failures: int = 0
     last_error: str | None = None
     state: str = "watching"
@@ -96,6 +100,7 @@ class Daemon:
         # and the ones it is recording
         self.bursts: deque[tuple[str, list[Any]]] = deque()
         self.child_bursts: tuple[str, list[Any]] | None = None
+        self.child_prep: Tree | None = None  # the worktree whose snapshot it prepares
         self.child_started = 0.0
         self.child_lag_from = 0.0
         self.worker_jobs = 0
@@ -275,7 +280,7 @@ class Daemon:
                 continue
             self.status_dirty = True
             if ws.handle(folder, e, now):
-                tree.last_change = now
+                tree.last_change = tree.prep_change = now
                 if tree.first_change is None:
                     tree.first_change = now
                     self.prewarm()
@@ -350,6 +355,9 @@ class Daemon:
                     tree.ws.scan_big(_now(), only_touched=True)
                     self.flush_marks()
                 dirtyset.synced(self.store_path, token)
+                # the hook rebuilds what is marked now itself: preparing it too would only
+                # compete for the cores (its snapshot leaves nothing to prepare)
+                tree.synced_at = _now()
             except Exception as exc:
                 log(f"{tree.root}: sync: {exc!r}")
 
@@ -381,7 +389,7 @@ class Daemon:
             if tree.ws.big:
                 changed |= tree.ws.scan_big(now)
             if changed:
-                tree.last_change = now
+                tree.last_change = tree.prep_change = now
                 tree.first_change = tree.first_change or now
                 self.status_dirty = True
             self.record_bursts(tree, now)
@@ -393,6 +401,16 @@ class Daemon:
         at = min(tree.last_change + self.cfg.quiet, tree.first_change + self.cfg.max_delay)
         return max(at, tree.retry_at)
 
+    def prep_due(self, tree: Tree) -> float | None:
+        """When to prepare the next snapshot of *tree* (snapshot.watchPrepare after the last
+        change no prepared tree holds), or None."""
+        if self.cfg.prepare <= 0 or tree.prep_change is None or tree.rescan_at is not None:
+            return None
+        at = max(tree.prep_change + self.cfg.prepare, tree.retry_at)
+        if tree.prep_change <= tree.synced_at:  # nothing changed since a hook began
+            at = max(at, tree.synced_at + PREP_HOLD_S)
+        return at
+
     def next_wakeup(self, now: float) -> float:
         times = [self.next_registry, self.next_exists, now + 60]
         if self.missing:
@@ -403,6 +421,9 @@ class Daemon:
             times.append(now)
         for tree in self.trees.values():
             d = self.due(tree)
+            if d is not None and not self.busy:
+                times.append(d)
+            d = self.prep_due(tree)
             if d is not None and not self.busy:
                 times.append(d)
             if tree.rescan_at is not None:
@@ -423,7 +444,11 @@ class Daemon:
     @property
     def busy(self) -> bool:
         """The worker has a job (a snapshot, or bursts to record): one at a time."""
-        return self.child_tree is not None or self.child_bursts is not None
+        return (
+            self.child_tree is not None
+            or self.child_bursts is not None
+            or self.child_prep is not None
+        )
 
     def worker(self) -> subprocess.Popen[bytes]:
         """The live worker process, started if need be (see watch/take.py)."""
@@ -465,6 +490,8 @@ class Daemon:
             self.result(None, why)
         if self.child_bursts is not None:
             self.bursts_recorded(None, why)
+        if self.child_prep is not None:
+            self.prepared(None, why)
 
     def check_worker(self, now: float) -> None:
         """A snapshot that hangs (a file system that stopped answering) must not stop every
@@ -490,6 +517,11 @@ class Daemon:
             return
         ready = [(d, t) for t in self.trees.values() if (d := self.due(t)) is not None and d <= now]
         if not ready:
+            preps = [(d, t) for t in self.trees.values() if (d := self.prep_due(t)) is not None]
+            preps = [(d, t) for d, t in preps if d <= now]
+            if preps:
+                self.prepare(min(preps, key=lambda x: x[0])[1], now)
+                return
             if (
                 self.child is not None
                 and now - self.worker_last > WORKER_IDLE_S
@@ -499,7 +531,7 @@ class Daemon:
             return
         _, tree = min(ready, key=lambda x: x[0])
         lag_from = tree.last_change
-        tree.first_change = tree.last_change = None
+        tree.first_change = tree.last_change = tree.prep_change = None
         tree.ws.overwritten.clear()
         self.flush_marks()
         try:
@@ -537,6 +569,8 @@ class Daemon:
         self.worker_jobs += 1
         self.worker_last = _now()
         done = self.result if self.child_bursts is None else self.bursts_recorded
+        if self.child_prep is not None:
+            done = self.prepared
         if isinstance(res, dict) and "error" not in res:
             done(res, None)
         else:
@@ -571,6 +605,41 @@ class Daemon:
                 f"{tree.root}: snapshot {res['id']} ({'new' if res.get('new') else 'unchanged'}, "
                 f"{now - self.child_started:.2f}s)"
             )
+        self.status_dirty = True
+
+    def prepare(self, tree: Tree, now: float) -> None:
+        """Have the worker prepare the next snapshot of *tree* (watch/take.prepare): the
+        marks so far, rebuilt and stored, for a hook (or our own snapshot) to commit."""
+        tree.prep_change = None
+        self.flush_marks()
+        job = {"prepare": tree.root}
+        self.child_prep = tree
+        self.child_started = now
+        try:
+            w = self.worker()
+            assert w.stdin is not None and w.stdout is not None
+            w.stdin.write(json.dumps(job).encode() + b"\n")
+            w.stdin.flush()
+        except OSError as exc:
+            self.prepared(None, f"cannot start the snapshot process: {exc}")
+            return
+        if self.poller is not None:
+            with contextlib.suppress(ValueError):
+                self.poller.register(w.stdout.fileno(), select.POLLIN | select.POLLHUP)
+
+    def prepared(self, res: dict[str, Any] | None, error: str | None) -> None:
+        tree, self.child_prep = self.child_prep, None
+        if tree is None or tree.root not in self.trees:
+            return
+        seconds = round(_now() - self.child_started, 3)
+        if res is None:  # only a head start for the next snapshot: logged, not retried
+            log(f"{tree.root}: preparing a snapshot failed: {(error or 'failed')[-300:]}")
+            tree.last_prep = {"seq": None, "seconds": seconds, "why": (error or "failed")[-300:]}
+        else:
+            tree.last_prep = {"seq": res.get("prepared"), "seconds": seconds, "why": res.get("why")}
+            got = f"seq {res['prepared']}" if res.get("prepared") is not None else "nothing"
+            why = res.get("why") or res.get("from")
+            log(f"{tree.root}: prepared {got} in {seconds:.2f}s ({why})")
         self.status_dirty = True
 
     def record_bursts(self, tree: Tree, now: float) -> None:
@@ -636,6 +705,7 @@ class Daemon:
                     "failed_watches": c.failed_watches,
                     "changed_since": pending,
                     "last_snapshot": tree.last_snapshot,
+                    "last_prep": tree.last_prep,
                     "snapshot_failures": tree.failures,
                     "last_error": tree.last_error,
                 }

@@ -69,6 +69,26 @@ CREATE TABLE IF NOT EXISTS syncs (token TEXT PRIMARY KEY, at REAL NOT NULL);
 -- big trees the daemon covers by a root watch and slow scans: a file rewritten in place in
 -- them has no event, so no folder in them is ever taken as clean (tagged: CACHEDIR.TAG)
 CREATE TABLE IF NOT EXISTS scanned (dir BLOB PRIMARY KEY, tagged INTEGER NOT NULL);
+-- the prepared tree (schema 3): the watcher's worker rebuilt the base with the marks up to seq
+-- and stored its objects (no snapshot names them); a snapshot of the same epoch, base, stamp,
+-- labels and store generation commits it, rebuilding only what was marked after seq
+CREATE TABLE IF NOT EXISTS prep (
+    one INTEGER PRIMARY KEY CHECK (one = 1),
+    epoch INTEGER NOT NULL,
+    base_seq INTEGER NOT NULL,     -- the base it was built on (state.base_seq, base_root then)
+    base_root BLOB NOT NULL,
+    seq INTEGER NOT NULL,          -- marks <= this are in it
+    root BLOB NOT NULL,
+    stamp TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    generation TEXT NOT NULL,      -- the index's: gc deleting objects makes another
+    files INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    extra BLOB NOT NULL            -- marshal: (skipped paths, changed paths or None, git ids)
+);
+-- the worker is preparing one with the marks up to seq (a hook may wait for it)
+CREATE TABLE IF NOT EXISTS preparing (one INTEGER PRIMARY KEY CHECK (one = 1),
+    seq INTEGER NOT NULL, pid INTEGER NOT NULL, at REAL NOT NULL);
 """
 
 
@@ -86,7 +106,9 @@ def journal_path(store_path: str, worktree: str) -> str:
     return os.path.join(watch_dir(store_path), _id(worktree) + ".dirty")
 
 
-SCHEMA_VERSION = 2  # PRAGMA user_version once the schema is in place (2: marks.name)
+# PRAGMA user_version once the schema is in place (2: marks.name, 3: prep; code of schema 2
+# reads a file of 3 and leaves its prep alone: it only ever matches the base it was built on)
+SCHEMA_VERSION = 3
 # journal path and thread -> its connection, kept for the life of the process: a hook opens
 # the journal once (plan, sync, begin and finish share it), the daemon once per worktree
 _OPEN: dict[tuple[str, int], sqlite3.Connection] = {}
@@ -159,6 +181,7 @@ def _new_epoch(con: sqlite3.Connection, pid: int, reason: str) -> None:
         (pid, reason),
     )
     con.execute("DELETE FROM marks")
+    con.execute("DELETE FROM prep")
 
 
 # --------------------------------------------------------------------------- the daemon's side
@@ -273,6 +296,7 @@ class Begun:
         "base_epoch",
         "base_labels",
         "base_root",
+        "base_seq",
         "base_stamp",
         "dirs",
         "entries",
@@ -295,6 +319,7 @@ class Begun:
         # trees covered by slow scans (root, has CACHEDIR.TAG): never clean
         scanned: frozenset[tuple[bytes, bool]] = frozenset(),
         entries: frozenset[bytes] = frozenset(),  # relative paths of the entries marked
+        base_seq: int = -1,  # the base's (state.base_seq)
     ) -> None:
         self.epoch = epoch
         self.pid = pid
@@ -306,6 +331,7 @@ class Begun:
         self.base_labels = base_labels
         self.scanned = scanned
         self.entries = entries
+        self.base_seq = base_seq
 
     def replace(self, **changes: Any) -> Begun:
         values = {k: getattr(self, k) for k in self.__slots__}
@@ -432,6 +458,7 @@ def begin(store_path: str, worktree: str, marks: bool = True) -> Begun | None:
         labels,
         big,
         frozenset(entries),
+        base_seq,
     )
 
 
@@ -458,6 +485,216 @@ def finish(
             (epoch, begun.seq, root, stamp, labels),
         )
         con.execute("DELETE FROM marks WHERE seq <= ?", (begun.seq,))
+        # a prepared tree is built on one base: this one's only if the base stayed the same
+        con.execute("DELETE FROM prep WHERE base_seq != ? OR base_root != ?", (begun.seq, root))
+
+
+# --------------------------------------------------------------------------- the prepared tree
+
+
+class Prep:
+    """A prepared tree (see the prep table) and the marks after it: what a snapshot that
+    commits it must still rebuild."""
+
+    __slots__ = (
+        "bytes",
+        "changed",
+        "dirs",
+        "entries",
+        "files",
+        "generation",
+        "ids",
+        "labels",
+        "root",
+        "seq",
+        "skipped",
+        "stamp",
+    )
+
+    def __init__(
+        self,
+        seq: int,
+        root: bytes,
+        stamp: str,
+        labels: str,
+        generation: str,
+        files: int,
+        nbytes: int,
+        extra: bytes,
+        dirs: frozenset[bytes],  # marked after seq (up to the snapshot's own seq)
+        entries: frozenset[bytes],
+    ) -> None:
+        import marshal
+
+        self.seq = seq
+        self.root = root
+        self.stamp = stamp
+        self.labels = labels
+        self.generation = generation
+        self.files = files
+        self.bytes = nbytes
+        self.dirs = dirs
+        self.entries = entries
+        skipped, changed, ids = marshal.loads(extra)
+        self.skipped: list[tuple[str, str]] = [tuple(x) for x in skipped]
+        # paths whose entry differs from the base's (Result.changed), None: not known
+        self.changed: list[bytes] | None = changed
+        self.ids: dict[bytes, tuple[int, int, int, int, str, int]] = ids
+
+    @property
+    def marked(self) -> bool:
+        """Anything marked after it."""
+        return bool(self.dirs or self.entries)
+
+
+def prepared(store_path: str, worktree: str, begun: Begun) -> Prep | None:
+    """The prepared tree a snapshot that read *begun* may commit (with the marks after it up
+    to ``begun.seq``), or None: none, of another epoch or base, or newer than *begun* (made
+    with changes after it began). The caller checks the stamp, labels and generation."""
+    try:
+        with _db(store_path, worktree, create=False) as con, _tx(con, "BEGIN"):
+            row = con.execute(
+                "SELECT p.seq, p.root, p.stamp, p.labels, p.generation, p.files, p.bytes,"
+                " p.extra FROM prep p, state s WHERE p.epoch = s.epoch AND s.pid != 0"
+                " AND s.base_epoch = s.epoch AND p.base_seq = s.base_seq"
+                " AND p.base_root = s.base_root AND p.epoch = ? AND p.base_root = ?"
+                " AND p.seq <= ?",
+                (begun.epoch, begun.base_root, begun.seq),
+            ).fetchone()
+            if row is None:
+                return None
+            dirs: set[bytes] = set()
+            entries: set[bytes] = set()
+            for d, name in con.execute(
+                "SELECT DISTINCT dir, name FROM marks WHERE seq > ? AND seq <= ?",
+                (row[0], begun.seq),
+            ):
+                if name is None:
+                    dirs.add(bytes(d))
+                else:
+                    entries.add(bytes(d) + b"/" + bytes(name) if d else bytes(name))
+        seq, root, stamp, labels, generation, files, nbytes, extra = row
+        return Prep(
+            seq,
+            bytes(root),
+            stamp,
+            labels,
+            generation,
+            files,
+            nbytes,
+            bytes(extra),
+            frozenset(dirs),
+            frozenset(entries),
+        )
+    except (FileNotFoundError, sqlite3.Error, ValueError, TypeError, EOFError):
+        return None  # (a damaged extra: marshal's errors) today's path
+
+
+def set_prepared(
+    store_path: str,
+    worktree: str,
+    begun: Begun,
+    root: bytes,
+    stamp: str,
+    labels: str,
+    generation: str,
+    files: int,
+    nbytes: int,
+    skipped: list[tuple[str, str]],
+    changed: list[bytes] | None,
+    ids: dict[bytes, tuple[int, int, int, int, str, int]],
+) -> bool:
+    """The worker rebuilt the base of *begun* with its marks into *root* (its objects are in
+    the index: call this under the store's lock, so that no gc runs in between). Kept only
+    if the epoch and the base are still those (else a snapshot moved the base meanwhile)."""
+    import marshal
+
+    extra = marshal.dumps(([list(x) for x in skipped], changed, ids))
+    with _db(store_path, worktree, create=False) as con, _tx(con):
+        epoch, pid, base_epoch, base_seq, base_root = con.execute(
+            "SELECT epoch, pid, base_epoch, base_seq, base_root FROM state"
+        ).fetchone()
+        if (
+            epoch != begun.epoch
+            or pid == 0
+            or base_epoch != epoch
+            or base_seq != begun.base_seq
+            or bytes(base_root) != begun.base_root
+        ):
+            return False
+        con.execute(
+            "INSERT OR REPLACE INTO prep VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                epoch,
+                base_seq,
+                begun.base_root,
+                begun.seq,
+                root,
+                stamp,
+                labels,
+                generation,
+                files,
+                nbytes,
+                extra,
+            ),
+        )
+    return True
+
+
+def preparing(store_path: str, worktree: str, seq: int | None) -> None:
+    """The worker starts preparing a tree with the marks up to *seq* (None: it is done)."""
+    with _db(store_path, worktree, create=False) as con:
+        if seq is None:
+            con.execute("DELETE FROM preparing")
+        else:
+            con.execute(
+                "INSERT OR REPLACE INTO preparing VALUES (1, ?, ?, ?)",
+                (seq, os.getpid(), time.time()),
+            )
+
+
+PREP_WAIT_S = 3.0  # a hook waits at most this long for a prepared tree under way
+
+
+def wait_prepared(
+    store_path: str, worktree: str, begun: Begun, timeout: float = PREP_WAIT_S
+) -> float:
+    """Wait while the worker prepares a tree this snapshot can commit (it does the work the
+    snapshot would do, in a warm process, and started earlier): until it is done, its
+    process is gone, or *timeout*. Returns the seconds waited."""
+    start = time.monotonic()
+    try:
+        with _db(store_path, worktree, create=False) as con:
+            while True:
+                row = con.execute("SELECT seq, pid FROM preparing").fetchone()
+                if row is None or row[0] > begun.seq or not _alive(row[1]):
+                    break  # none, or with changes made after this snapshot began
+                if time.monotonic() - start > timeout:
+                    break
+                time.sleep(0.003)
+    except (FileNotFoundError, sqlite3.Error):
+        pass
+    return time.monotonic() - start
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # (another user's: not ours, but there)
+    return True
+
+
+def prep_seq(store_path: str, worktree: str) -> int:
+    """The seq of the prepared tree (-1: none)."""
+    try:
+        with _db(store_path, worktree, create=False) as con:
+            row = con.execute("SELECT seq FROM prep").fetchone()
+    except (FileNotFoundError, sqlite3.Error):
+        return -1
+    return -1 if row is None else int(row[0])
 
 
 # (store, worktree) -> the token a hook wrote early (sync_start) and the path of its file
@@ -596,13 +833,42 @@ class Plan:
         whose hook snapshots walk them through the files cache saved with the base."""
         return not self.begun.untrusted(self.skip_cache_dirs)
 
-    def clean(self, labels: str) -> CleanSet | None:
+    def clean(self, labels: str, lazy: bool = False) -> CleanSet | None:
         """What is unchanged since the base, or None when everything must be walked: no base
-        in this epoch, or git's tracked/ignored sets or the excludes differ from the base's."""
+        in this epoch, or git's tracked/ignored sets or the excludes differ from the base's.
+        *lazy*: made only if asked more than whether the root is (a snapshot committing a
+        prepared tree needs only the marks after it: on L 1 %, ~40 ms for 2,000 marks)."""
         b = self.begun
         if not (self.synced and b.has_base) or labels != b.base_labels:
             return None
+        if lazy:
+            return _LazyClean(self, b.marked)  # type: ignore[return-value]
         return CleanSet(b.dirs, self.untrusted(), b.entries)
+
+
+class _LazyClean:
+    """A CleanSet of a plan, made when first needed beyond ``clean(b"")``."""
+
+    __slots__ = ("_got", "_marked", "_plan")
+
+    def __init__(self, plan: Plan, marked: bool) -> None:
+        self._plan = plan
+        self._marked = marked
+        self._got: CleanSet | None = None
+
+    def _it(self) -> CleanSet:
+        if self._got is None:
+            b = self._plan.begun
+            self._got = CleanSet(b.dirs, self._plan.untrusted(), b.entries)
+        return self._got
+
+    def __call__(self, rel: bytes) -> bool:
+        if not rel and self._marked:
+            return False  # a mark anywhere changes the root
+        return self._it()(rel)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._it(), name)
 
 
 def stamp(repo: Any, extra: str) -> str:
@@ -679,6 +945,51 @@ def plan(
         begun = again
     trust = trigger == "watch"
     return Plan(repo.toplevel, begun, stamp(repo, extra), synced, skip_cache_dirs, trust)
+
+
+class UsePrep:
+    """Options.prepared for a snapshot planned by *plan* whose labels are *labels*: called by
+    the archiver under the store's lock (so no gc runs before the snapshot is committed),
+    with the worktree's last snapshot *base* (the dirty set's base); returns what the
+    rebuild starts from instead of the base (rebuild.Base, the prepared root, the marks
+    after it), or None for today's path (no prepared tree of this base, other labels, a gc
+    deleted objects since, its root gone)."""
+
+    __slots__ = ("labels", "plan", "used")
+
+    def __init__(self, plan: Plan, labels: str) -> None:
+        self.plan = plan
+        self.labels = labels
+        self.used: Prep | None = None
+
+    def __call__(self, store: Any, base: Any) -> tuple[Any, bytes, CleanSet] | None:
+        plan = self.plan
+        p = prepared(store.path, plan.worktree, plan.begun)
+        if (
+            p is None
+            or p.labels != self.labels
+            or base.root != plan.begun.base_root
+            or p.generation != store.index.meta_get("generation", "0")
+            or not store.index.has(p.root)
+        ):
+            return None
+        from git_snapshot.store.rebuild import Base
+
+        self.used = p
+        return Base(base.root, p.files, p.bytes, p.skipped), p.root, CleanSet(p.dirs, (), p.entries)
+
+    def result(self, res: Any) -> None:
+        """What *res* (a Result rebuilt from the prepared tree) changed since the base: the
+        prepared tree's changed paths and git ids with its own (a superset: a path changed
+        and changed back is looked at again by the hook, never missed)."""
+        p = self.used
+        if p is None or not res.new:
+            return
+        if res.changed is not None and p.changed is not None:
+            res.changed = sorted(set(p.changed).union(res.changed))
+        else:
+            res.changed = None
+        res.ids = {**p.ids, **(res.ids or {})}
 
 
 def done(store_path: str, p: Plan, root: bytes, labels: str) -> None:

@@ -12,6 +12,7 @@ git_snapshot.watch.take WORKTREE`` takes one snapshot and prints ``{"id": N, "ne
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from typing import Any
@@ -32,6 +33,114 @@ def take(worktree: str) -> dict[str, object]:
         _merge(store)
     s = res.snapshot
     return {"id": s.id, "new": res.new, "created": s.created, "files": s.files}
+
+
+def prepare(worktree: str) -> dict[str, object]:
+    """Prepare the next snapshot of *worktree* (``snapshot.watchPrepare``): rebuild its base
+    with the marks so far, store the objects, and record the tree in the dirty set
+    (watch/dirtyset.set_prepared) without a snapshot record; a hook or watch snapshot that
+    finds it current commits it, rebuilding only what was marked after it. Built on the
+    previous prepared tree when that one is usable, else on the base. Says what it did:
+    ``{"prepared": SEQ}`` (None when it did not, with ``why``)."""
+    from git_snapshot import gitrepo
+    from git_snapshot import worktree as wt
+    from git_snapshot.store import Store
+    from git_snapshot.watch import dirtyset
+
+    repo = gitrepo.find_repo(worktree)
+    with Store() as store:
+        cfg = wt.settings(repo)
+        extra = repr((cfg.excludes, cfg.skip_cache_dirs))  # as worktree._dirty_plan's
+        # marks, then the stamp, then the labels: labels found equal to the prepared tree's
+        # by a hook whose stamp is the one recorded here are then the labels it was built with
+        plan = dirtyset.plan(store.path, repo, "watch", extra, cfg.skip_cache_dirs)
+        if plan is None:
+            return {"prepared": None, "why": "not watched"}
+        b = plan.begun
+        if not (b.has_base and b.marked and plan.rebuildable()):
+            return {"prepared": None, "why": "no base, nothing marked, or scanned trees"}
+        old = dirtyset.prepared(store.path, repo.toplevel, b)
+        if old is not None and not old.marked and old.stamp == plan.stamp:
+            return {"prepared": old.seq, "why": "current"}
+        dirtyset.preparing(store.path, repo.toplevel, b.seq)  # a hook may wait for it
+        try:
+            return _prepare(store, repo, cfg, plan)
+        finally:
+            with contextlib.suppress(Exception):
+                dirtyset.preparing(store.path, repo.toplevel, None)
+
+
+def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
+    from git_snapshot import identity
+    from git_snapshot import worktree as wt
+    from git_snapshot.store import rebuild
+    from git_snapshot.store.archiver import Options
+    from git_snapshot.watch import dirtyset
+
+    b = plan.begun
+    digest: list[str] = []
+    opts = Options(
+        classify=wt.classifier(repo, digest),
+        exclude=wt.excluder(cfg.excludes),
+        omit=frozenset({b".git"}),
+        skip_cachedir_tag=cfg.skip_cache_dirs,
+    )
+    labels = digest[0]
+    opts.rules = repr((labels, cfg.excludes))
+    if labels != b.base_labels:
+        return {"prepared": None, "why": "git's labels changed since the base"}
+    source = identity.source(store, repo)
+    with store.lock():  # gc waits until the tree is recorded in the dirty set
+        mine = store.snapshots(source, repo.toplevel)
+        if not mine or mine[-1].root != b.base_root or store.index.damaged():
+            return {"prepared": None, "why": "the base is not the last snapshot"}
+        generation = store.index.meta_get("generation", "0")
+        snap = mine[-1]
+        base = rebuild.Base(snap.root, snap.files, snap.bytes, snap.meta.get("skipped_paths", []))
+        starts: list[tuple[Any, Any, bytes, Any]] = []
+        old = dirtyset.prepared(store.path, repo.toplevel, b)
+        if (
+            old is not None
+            and old.labels == labels
+            and old.generation == generation
+            and store.index.has(old.root)
+        ):
+            on_old = rebuild.Base(snap.root, old.files, old.bytes, old.skipped)
+            marks = dirtyset.CleanSet(old.dirs, (), old.entries)
+            starts.append((old, on_old, old.root, marks))
+        starts.append((None, base, snap.root, dirtyset.CleanSet(b.dirs, (), b.entries)))
+        built = prior = None
+        for got, start, key, marks in starts:
+            with contextlib.suppress(rebuild.Unusable):  # damaged: from the base
+                built = rebuild.build(store, repo.toplevel, opts, start, key, marks)
+                prior = got
+                break
+        if built is None:
+            return {"prepared": None, "why": "the base's trees are damaged"}
+        if built.unstable:
+            return {"prepared": None, "why": "files changed while read"}
+        changed, ids = built.changed, built.ids
+        if prior is not None:  # what differs from the base: both steps' (a superset)
+            both = None if changed is None or prior.changed is None else prior.changed
+            changed = None if both is None else sorted(set(both).union(changed or ()))
+            ids = {**prior.ids, **ids}
+        ok = dirtyset.set_prepared(
+            store.path,
+            repo.toplevel,
+            b,
+            built.root,
+            plan.stamp,
+            labels,
+            generation,
+            built.files,
+            built.bytes,
+            built.skipped,
+            changed,
+            ids,
+        )
+    if not ok:
+        return {"prepared": None, "why": "the base moved meanwhile"}
+    return {"prepared": b.seq, "from": "prepared" if prior is not None else "base"}
 
 
 def _merge(store: Any) -> None:
@@ -118,7 +227,10 @@ def serve() -> int:
         try:
             if path.startswith("{"):  # bursts to record (a worktree's path starts with /)
                 job = json.loads(path)
-                out: dict[str, object] = record_bursts(job["worktree"], job["bursts"])
+                if "prepare" in job:
+                    out: dict[str, object] = prepare(job["prepare"])
+                else:
+                    out = record_bursts(job["worktree"], job["bursts"])
             else:
                 out = take(path)
         except UserError as exc:

@@ -1,0 +1,347 @@
+"""The prepared tree (watch/take.prepare): the watcher's worker rebuilds the dirty set's base
+with the marks so far and stores it without a snapshot record; a snapshot that finds it
+current commits it, rebuilding only what was marked after it. Whatever goes through a
+prepared tree must be byte for byte the full walk's (real git, real files; the daemon's
+marking played by the test as in tests/test_watch_dirtyset.py)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clihelpers import git
+from hypothesis import HealthCheck
+from hypothesis import example
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from storehelpers import snapshot_contents
+from test_watch_dirtyset import OPS
+from test_watch_dirtyset import Daemon
+from test_watch_dirtyset import _apply
+from test_watch_dirtyset import _full
+from test_watch_dirtyset import _make_tree
+from test_watch_dirtyset import _on_disk
+from test_watch_dirtyset import _rewritable
+from test_watch_dirtyset import _same
+
+from git_snapshot import gitrepo
+from git_snapshot import worktree
+from git_snapshot.store import Store
+from git_snapshot.store.verify import verify
+from git_snapshot.watch import dirtyset
+from git_snapshot.watch import instance
+from git_snapshot.watch import take
+
+
+@pytest.fixture
+def watched(repo: Path, store_dir: Path) -> Iterator[tuple[Store, Path, Daemon]]:
+    _make_tree(repo)
+    with Store() as store, instance.hold(store.path) as got:
+        assert got
+        dirtyset.watching(store.path, str(repo))
+        daemon = Daemon(store, repo)
+        yield store, repo, daemon
+        daemon.stop.set()
+
+
+def _take(store: Store, top: Path, trigger: str = "watch") -> Any:
+    return worktree.take(store, gitrepo.find_repo(str(top)), trigger=trigger)
+
+
+def _prep(store: Store, top: Path) -> dirtyset.Prep | None:
+    begun = dirtyset.begin(store.path, str(top))
+    assert begun is not None
+    return dirtyset.prepared(store.path, str(top), begun)
+
+
+@pytest.fixture
+def starts(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """The trees the rebuilds started from."""
+    from git_snapshot.store import rebuild
+
+    seen: list[bytes] = []
+    real = rebuild.old_trees
+
+    def spy(store: Store, marks: Any, root: bytes, *args: Any) -> Any:
+        seen.append(root)
+        return real(store, marks, root, *args)
+
+    monkeypatch.setattr(rebuild, "old_trees", spy)
+    return seen
+
+
+def _verified(store: Store) -> None:
+    report = verify(store, read_data=True)
+    assert report.ok, report
+
+
+def test_a_hook_commits_the_prepared_tree_without_asking_git(
+    watched: tuple[Store, Path, Daemon], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, top, daemon = watched
+    _take(store, top)  # the epoch's first snapshot: the base
+    (top / "a" / "b" / "c" / "f0.txt").write_text("edited\n")
+    (top / "e" / "new.txt").write_text("new\n")
+    daemon.entries(top / "a" / "b" / "c" / "f0.txt", top / "e" / "new.txt")
+    out = take.prepare(str(top))
+    assert out["prepared"] is not None, out
+    p = _prep(store, top)
+    assert p is not None and not p.marked
+    daemon.ack_syncs()
+
+    def no_git(*args: Any) -> Any:
+        raise AssertionError("git's labels asked for: the prepared tree has them")
+
+    with monkeypatch.context() as m:
+        m.setattr(gitrepo, "labels", no_git)
+        m.setattr(gitrepo, "tracked", no_git)
+        res = _take(store, top, trigger="post-checkout")
+    assert res.new and res.snapshot.root == p.root
+    assert _same(res.snapshot) == _same(_full(top, tmp_path / "x"))
+    assert sorted(res.changed) == [b"a/b/c/f0.txt"]
+    assert dirtyset.prep_seq(store.path, str(top)) == -1  # used: the base moved onto it
+    _verified(store)
+
+
+def test_marks_after_the_prepared_tree_are_rebuilt_on_it(
+    watched: tuple[Store, Path, Daemon], tmp_path: Path, starts: list[bytes]
+) -> None:
+    store, top, daemon = watched
+    _take(store, top)
+    (top / "a" / "d" / "f1.txt").write_text("one\n")
+    daemon.entries(top / "a" / "d" / "f1.txt")
+    assert take.prepare(str(top))["prepared"] is not None
+    (top / "a" / "d" / "f1.txt").write_text("two\n")  # after it: looked at again
+    (top / "e" / "f2.txt").unlink()
+    daemon.entries(top / "a" / "d" / "f1.txt", top / "e" / "f2.txt")
+    p = _prep(store, top)
+    assert p is not None and p.marked
+    del starts[:]
+    res = _take(store, top)
+    assert starts == [p.root]
+    assert _same(res.snapshot) == _same(_full(top, tmp_path / "x"))
+    assert sorted(res.changed) == [b"a/d/f1.txt", b"e/f2.txt"]
+    assert snapshot_contents(store, res.snapshot)[b"a/d/f1.txt"].data == b"two\n"
+
+
+def test_a_prepared_tree_of_another_base_or_labels_is_not_used(
+    watched: tuple[Store, Path, Daemon], tmp_path: Path
+) -> None:
+    store, top, daemon = watched
+    _take(store, top)
+    (top / "e" / "f0.txt").write_text("x\n")
+    daemon.entries(top / "e" / "f0.txt")
+    assert take.prepare(str(top))["prepared"] is not None
+    # the base moves without it (an older hook, a manual snapshot: it walks, then finishes)
+    begun = dirtyset.begin(store.path, str(top))
+    assert begun is not None
+    res = _take(store, top)  # this one commits it...
+    assert _prep(store, top) is None  # ...and it is gone with the base it was built on
+    (top / "e" / "f1.txt").write_text("y\n")
+    daemon.entries(top / "e" / "f1.txt")
+    assert take.prepare(str(top))["prepared"] is not None
+    (top / "e" / ".gitignore").write_text("f1.txt\n")  # the labels change after it
+    daemon.entries(top / "e" / ".gitignore")
+    res = _take(store, top)
+    assert _same(res.snapshot) == _same(_full(top, tmp_path / "x"))
+
+
+def test_gc_between_the_prepared_tree_and_the_hook(
+    watched: tuple[Store, Path, Daemon], tmp_path: Path, starts: list[bytes]
+) -> None:
+    """A gc that deletes objects makes the store's generation another: a prepared tree made
+    before it is never committed (its objects may be gone), even by gc code that does not
+    know prepared trees."""
+    from git_snapshot.store.gc import gc
+
+    store, top, daemon = watched
+    _take(store, top)
+    for k in range(3):  # each prepared tree supersedes the last: its trees are garbage
+        (top / "a" / "d" / f"g{k}.txt").write_text(f"{k}\n" * 100)
+        daemon.entries(top / "a" / "d" / f"g{k}.txt")
+        assert take.prepare(str(top))["prepared"] is not None
+    (top / "a" / "d" / "g1.txt").unlink()  # its blob: in no tree any more
+    daemon.entries(top / "a" / "d" / "g1.txt")
+    assert take.prepare(str(top))["prepared"] is not None
+    p = _prep(store, top)
+    assert p is not None
+    report = gc(store)
+    assert report.objects_removed > 0
+    assert store.index.meta_get("generation", "0") != p.generation
+    base = dirtyset.begin(store.path, str(top))
+    assert base is not None
+    del starts[:]
+    res = _take(store, top)  # from the base, not the prepared tree
+    assert starts == [base.base_root]
+    assert res.snapshot.root == p.root  # (the same tree: its objects stored again)
+    assert _same(res.snapshot) == _same(_full(top, tmp_path / "x"))
+    _verified(store)
+
+
+# --------------------------------------------------------------------------- random edits
+
+WHEN = st.lists(st.sampled_from(["take", "prep", "prep+take", "none"]), min_size=6, max_size=6)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=OPS, when=WHEN)
+@example(
+    steps=[("modify", 0, 4, "x", False), ("create", 1, 3, "y", False)],
+    when=["prep", "prep+take", "take", "take", "take", "take"],
+)
+@example(
+    steps=[("mkdir", 0, 1, "x", False), ("rmtree", 0, 1, "x", False), ("modify", 0, 1, "x", True)],
+    when=["prep", "prep", "take", "take", "take", "take"],
+)
+@example(
+    steps=[("modify", 0, 4, "x", False), ("overflow", 0, 0, "x", False)],
+    when=["prep", "take", "take", "take", "take", "take"],
+)
+@example(
+    steps=[("special", 2, 1, "x", False), ("cachedir", 2, 0, "x", False)],
+    when=["prep", "prep", "take", "take", "take", "take"],
+)
+def test_random_edits_through_prepared_trees_give_the_full_walk_root(
+    watched: tuple[Store, Path, Daemon],
+    tmp_path: Path,
+    steps: list[tuple[str, int, int, str, bool]],
+    when: list[str],
+) -> None:
+    store, _, _ = watched
+    top = Path(tempfile.mkdtemp(prefix="ex", dir=tmp_path))
+    git(top, "init", "-q")
+    _make_tree(top)
+    dirtyset.watching(store.path, str(top))
+    daemon = Daemon(store, top)
+    snap = _take(store, top).snapshot  # the base
+    used = 0
+    for k, (op, i, j, name, by_folder) in enumerate(steps):
+        _apply(top, daemon, op, i, j, name, by_folder)
+        act = when[k] if k < len(steps) - 1 else "prep+take"
+        if "prep" in act:
+            take.prepare(str(top))
+        if "take" not in act:
+            continue
+        before = snap
+        used += _prep(store, top) is not None
+        res = _take(store, top)
+        snap = res.snapshot
+        full = _full(top, tmp_path / "x")
+        assert _same(snap) == _same(full), (op, i, j, name, by_folder, act)
+        if res.changed is not None and res.base == before.root:
+            # a superset when it went through prepared trees (a path changed and back)
+            assert set(res.changed) >= set(_rewritable(store, before.root, snap.root))
+        for rel, (ino, mtime, ctime, size, oid, _label) in (res.ids or {}).items():
+            try:
+                st_ = os.lstat(top / os.fsdecode(rel))
+            except FileNotFoundError:
+                continue  # deleted since it was read (hooks skip it so)
+            if (ino, mtime, ctime, size) != (
+                st_.st_ino,
+                st_.st_mtime_ns,
+                st_.st_ctime_ns,
+                st_.st_size,
+            ):
+                continue  # written since it was read: hooks read it again
+            if oid:
+                import hashlib
+
+                data = (top / os.fsdecode(rel)).read_bytes()
+                assert oid == hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    left_out = [os.fsencode(p) for p, _ in snap.meta["skipped_paths"]]
+    disk = {
+        k: v
+        for k, v in _on_disk(top).items()
+        if not any(k == p or k.startswith(p + b"/") for p in left_out)
+    }
+    assert disk == snapshot_contents(store, snap)
+    _verified(store)
+
+
+def test_a_hook_waits_for_a_prepared_tree_under_way(
+    watched: tuple[Store, Path, Daemon], tmp_path: Path, starts: list[bytes]
+) -> None:
+    """The worker started preparing before the hook: the hook waits for it (bounded, while
+    the worker lives) and commits it instead of doing the same work beside it."""
+    import threading
+
+    store, top, daemon = watched
+    _take(store, top)
+    (top / "e" / "f0.txt").write_text("edited\n")
+    daemon.entries(top / "e" / "f0.txt")
+    begun = dirtyset.begin(store.path, str(top))
+    assert begun is not None
+    dirtyset.preparing(store.path, str(top), begun.seq)  # as take.prepare says it starts
+
+    def worker() -> None:
+        import time
+
+        time.sleep(0.4)
+        take.prepare(str(top))  # (clears the row when done)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    daemon.ack_syncs()
+    res = _take(store, top, trigger="post-checkout")
+    t.join()
+    p_root = starts[-1]  # the hook rebuilt (nothing) from the prepared tree, not the base
+    assert starts == [begun.base_root, p_root] and p_root != begun.base_root  # worker, hook
+    assert res.snapshot.root == p_root
+    assert _same(res.snapshot) == _same(_full(top, tmp_path / "x"))
+
+
+def test_a_dead_or_newer_preparation_is_not_waited_for(
+    watched: tuple[Store, Path, Daemon],
+) -> None:
+    import time
+
+    store, top, daemon = watched
+    _take(store, top)
+    (top / "e" / "f0.txt").write_text("edited\n")
+    daemon.entries(top / "e" / "f0.txt")
+    begun = dirtyset.begin(store.path, str(top))
+    assert begun is not None
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)
+    with dirtyset._db(store.path, str(top)) as con:  # a worker killed while it prepared
+        con.execute("INSERT OR REPLACE INTO preparing VALUES (1, ?, ?, ?)", (begun.seq, dead, 0))
+    assert dirtyset.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+    dirtyset.preparing(store.path, str(top), begun.seq + 1)  # changes after this one began
+    t0 = time.monotonic()
+    assert dirtyset.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+    assert time.monotonic() - t0 < 1
+    dirtyset.preparing(store.path, str(top), begun.seq)  # alive, never done: bounded
+    assert 0.3 <= dirtyset.wait_prepared(store.path, str(top), begun, timeout=0.3) < 2
+
+
+def test_what_a_hook_rebuilds_itself_is_not_prepared_beside_it() -> None:
+    """A hook's sync holds off preparing the changes made before it (the hook rebuilds them
+    itself: a preparation beside it would only compete for the cores); changes made after
+    the sync are prepared as usual, and snapshot.watchPrepare 0 prepares nothing."""
+    from types import SimpleNamespace
+
+    from git_snapshot.watch import daemon as wdaemon
+    from git_snapshot.watch.config import WatchConfig
+
+    me = SimpleNamespace(cfg=WatchConfig(prepare=0.3))
+    tree = SimpleNamespace(prep_change=100.0, rescan_at=None, retry_at=0.0, synced_at=0.0)
+    due = wdaemon.Daemon.prep_due
+    assert due(me, tree) == 100.3  # type: ignore[arg-type]
+    tree.synced_at = 100.1  # a hook synced after that change
+    assert due(me, tree) == 100.1 + wdaemon.PREP_HOLD_S  # type: ignore[arg-type]
+    tree.prep_change = 100.5  # a change after the sync
+    assert due(me, tree) == 100.8  # type: ignore[arg-type]
+    me.cfg = WatchConfig(prepare=0)
+    assert due(me, tree) is None  # type: ignore[arg-type]
