@@ -1,7 +1,8 @@
 """Red team (session 9): every restore command git-snapshot prints works when its one line is
-pasted into bash exactly as printed, for any file name git allows: a newline, a tab, an
-escape sequence, a leading '-', bytes that are not UTF-8. The line itself holds no control
-character (a name's escape sequence must not reach the terminal)."""
+pasted into bash exactly as printed (sh too, but for a name ending in a newline), for any file
+name git allows: a newline, a tab, an escape sequence, a leading '-', bytes that are not UTF-8.
+The line itself holds no control character (a name's escape sequence must not reach the
+terminal)."""
 
 from __future__ import annotations
 
@@ -108,3 +109,21 @@ def test_a_watcher_bursts_restore_command_of_a_dashed_folder_works_pasted(
     _bash(repo, line.split("restore with: ", 1)[1])
     assert (repo / "-build" / "out.o").read_bytes() == b"object\n"
     assert (repo / "-build" / "new\nline.o").read_bytes() == b"odd\n"
+
+
+def test_a_command_naming_a_hostile_file_is_reported_on_one_line(repo: Path) -> None:
+    """'rm -f *.env' expanded by the shell to a name holding ESC and a newline: the run's own
+    lines, its loss report, list's message and losses' command column are each one line with
+    no control character (it printed them raw: the terminal took the escape sequence, and
+    the report split in two)."""
+    (repo / ".gitignore").write_bytes(b"*.env\n")
+    name = "y\x1b[2J\n.env"
+    (repo / name).write_bytes(b"secret\n")
+    ran = gs(repo, "run", "--", "rm", "-f", name)
+    for text in (ran.out, ran.err, gs(repo, "list"), gs(repo, "losses"), gs(repo, "show", "1")):
+        for line in text.split("\n"):
+            assert not _CONTROL.search(line) and "\t" not in line, repr(line)
+    (line,) = [ln for ln in (ran.out + ran.err).split("\n") if "restore with: " in ln]
+    assert "rm -f \"$(printf 'y\\033[2J\\012.env')\" destroyed" in line, line
+    _bash(repo, _command(line))
+    assert (repo / name).read_bytes() == b"secret\n"

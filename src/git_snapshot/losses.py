@@ -258,7 +258,8 @@ class Report:
                 f"snapshot {self.snapshot}; later edits, if any, were not saved"
             )
             out.append(
-                f"git-snapshot: {self.command} destroyed {describe(self.losses)}: {names} "
+                f"git-snapshot: {output.display(os.fsencode(self.command))} destroyed "
+                f"{describe(self.losses)}: {names} "
                 f"({where}; restore with: git snapshot restore {self.snapshot} {args})"
             )
         for why in sorted({why for _, why in self.unsaved}):

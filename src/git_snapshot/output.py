@@ -51,30 +51,28 @@ def print_damaged(damaged: list[tuple[bytes, str]], verb: str, shown: int = 20) 
 
 
 def shell_quote(path: bytes) -> str:
-    """*path* as one word, on one line, that bash, zsh and ksh give back as exactly these
-    bytes: shlex's quoting; or, for a name holding a control or format character (a newline,
-    a tab, a terminal's escape sequence) or bytes that are not UTF-8, ANSI-C quoting ``$'...'``
-    with each such byte as a three-digit octal escape. So a printed restore command works
+    """*path* as one word, on one line, that a shell gives back as exactly these bytes:
+    shlex's quoting; or, for a name holding a control or format character (a newline, a tab,
+    a terminal's escape sequence) or bytes that are not UTF-8, ``"$(printf '...')"`` with each
+    such byte as an octal escape (any POSIX shell); a name ending in a newline, which ``$(...)``
+    would strip, as ANSI-C ``$'...'`` (bash, zsh, ksh). So a printed restore command works
     when its one line is pasted, and a file's name never writes an escape sequence to the
-    terminal. (fish has no ``$'...'``: there such a command needs retyping.)"""
+    terminal. (fish reads the printf form from 3.4 on, never ``$'...'``.)"""
     import shlex  # a loss report's restore command only: not in every hook (it compiles a regex)
     import unicodedata
 
     text = path.decode("utf-8", "surrogateescape")
-    out = []
-    plain = True
-    for ch in text:
-        if 0xDC80 <= ord(ch) <= 0xDCFF:  # a byte that is not UTF-8
-            out.append(f"\\{ord(ch) - 0xDC00:03o}")
-            plain = False
-        elif unicodedata.category(ch) in _UNSAFE:
-            out.extend(f"\\{b:03o}" for b in ch.encode("utf-8"))
-            plain = False
-        else:
-            out.append("\\" + ch if ch in "\\'" else ch)
-    if plain:
+    if all(
+        not 0xDC80 <= ord(ch) <= 0xDCFF and unicodedata.category(ch) not in _UNSAFE for ch in text
+    ):
         return shlex.quote(text)
-    return "$'" + "".join(out) + "'"
+    if not path.endswith(b"\n"):
+        body = "".join(
+            chr(b) if 32 <= b < 127 and chr(b) not in "\\'%" else f"\\{b:03o}" for b in path
+        )
+        return f"\"$(printf '{body}')\""
+    body = "".join(chr(b) if 32 <= b < 127 and chr(b) not in "\\'" else f"\\{b:03o}" for b in path)
+    return f"$'{body}'"
 
 
 _UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp"})  # controls, format (bidi), line/paragraph breaks

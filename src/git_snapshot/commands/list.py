@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 from git_snapshot import output
 from git_snapshot import snapids
 from git_snapshot.commands.common import as_json
@@ -67,7 +69,7 @@ def cmd_list(
             str(s.files),
             output.size(s.bytes),
             output.size(s.added_bytes),
-            s.message,
+            output.display(os.fsencode(s.message)),  # never raw control characters
         ]
         if wide:
             row.insert(1, s.worktree)

@@ -31,7 +31,7 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
     rows = [
         [
             item.get("when", ""),
-            item.get("command", ""),
+            output.display(os.fsencode(str(item.get("command", "")))),
             str(item["snapshot"]) + ("" if item["available"] else f" ({GONE})"),
             _what(item),
         ]

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
 from collections.abc import Sequence
 
@@ -33,15 +32,18 @@ def cmd_run(
         output.err("usage: git snapshot run [-m MSG] -- CMD [ARG...]")
         return 2
     repo = repo_at(cwd)
+    # the command as one line with no control character (a name such as $'x\033[2J\n.env' that
+    # a glob expanded must not drive the terminal or split the report), pasteable as it reads
+    said = " ".join(output.shell_quote(os.fsencode(word)) for word in cmd)
     with Store() as store:
         cfg = worktree.settings(repo)
-        res = worktree.take(store, repo, trigger="run", message=message or shlex.join(cmd), cfg=cfg)
+        res = worktree.take(store, repo, trigger="run", message=message or said, cfg=cfg)
         losses.note_checked(store, repo, res.snapshot.id, "run")
         worktree.apply_retention(store, repo, cfg)
     snap = res.snapshot
     # what git could give back before the command: a merge --abort forgets MERGE_HEAD
     revs = gitrepo.state_commits(repo)
-    output.err(f"snapshot {snap.id} taken before: {shlex.join(cmd)}")
+    output.err(f"snapshot {snap.id} taken before: {said}")
     guarded = guards.protect(repo, cmd, cwd)  # other worktrees, stash entries
     rc = _call(cmd, cwd)
     dropped = guards.report(repo, guarded, cmd, cwd)  # what of those CMD did destroy
@@ -55,7 +57,7 @@ def cmd_run(
         output.err(f"the worktree {repo.toplevel} is gone; its files are in snapshot {snap.id}")
         return rc
     try:
-        report = _report(repo, snap, shlex.join(cmd), revs)
+        report = _report(repo, snap, said, revs)
     except UserError as exc:  # the command's status still counts
         output.err(f"could not check what the command destroyed: {exc}")
         return rc

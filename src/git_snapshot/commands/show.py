@@ -75,7 +75,7 @@ def cmd_show(
         f"{snap.meta.get('branch') or '(detached)'} {(snap.meta.get('head') or '')[:12]}"
     )
     if snap.message:
-        print(f"message: {snap.message}")
+        print(f"message: {output.display(os.fsencode(snap.message))}")
     rows = []
     for (p, e), kind in zip(entries, kinds):
         name = output.display(p) + ("/" if e.kind == 2 else "")
