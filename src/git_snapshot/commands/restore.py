@@ -262,6 +262,11 @@ def _json(
         "refused": paths(report.refused),
         "damaged": [{"path": output.display(p), "why": why} for p, why in report.damaged],
         "pre_restore": safety.id if safety is not None else None,
+        # overwritten or deleted, but in no snapshot: the pre-restore one could not hold them
+        "not_saved": [
+            {"path": output.display(p), "why": why}
+            for p, why in _unsaved_overwritten(report, safety)
+        ],
     }
 
 
@@ -302,9 +307,37 @@ def _print_report(
     if report.deleted:
         line += f", {len(report.deleted)} deleted"
     line += ")"
+    gone = _unsaved_overwritten(report, safety)
     if safety is not None:
         line += f"; what was there before is in snapshot {safety.id}"
+        if gone:
+            line += f", except {len(gone)} path(s) it could not hold (below)"
     print(line)
+    if gone:  # named, so overwritten: but the pre-restore snapshot holds no copy of them
+        shown = ", ".join(f"{output.display(p)} ({why})" for p, why in gone[:5])
+        more = f" and {len(gone) - 5} more" if len(gone) > 5 else ""
+        output.err(
+            f"warning: what {shown}{more} held before is in no snapshot (the pre-restore "
+            "snapshot could not save it): it was overwritten"
+        )
+
+
+def _unsaved_overwritten(report: Report, safety: Snapshot | None) -> list[tuple[bytes, str]]:
+    """The paths this restore overwrote or deleted that its pre-restore snapshot skipped
+    (snapshot.exclude, a cache dir, an unreadable file): named by the user, so written, but
+    not in that snapshot, so not undoable (each with why it was skipped)."""
+    if safety is None:
+        return []
+    skipped = [(os.fsencode(p), why) for p, why in safety.meta.get("skipped_paths", [])]
+    if not skipped:
+        return []
+    out = []
+    for path in (*report.updated, *report.deleted):
+        for s, why in skipped:
+            if path == s or path.startswith(s + b"/"):
+                out.append((path, why))
+                break
+    return out
 
 
 def _some(paths: list[bytes], n: int = 5) -> str:
