@@ -46,3 +46,25 @@ def test_watch_status_names_a_removed_clone_and_how_to_bring_its_files_back(
         assert (clone / "a").read_text() == "an uncommitted edit\n"
     finally:
         gs(tmp_path, "watch", "stop")
+
+
+def test_run_that_removes_its_own_worktree_prints_a_restore_command_that_works(
+    tmp_path: Path,
+) -> None:
+    """'git snapshot run -- rm -rf "$PWD"' said only 'its files are in snapshot 1': now the
+    command that writes them back, pasted from elsewhere."""
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    git(clone, "init", "-q")
+    (clone / "a").write_text("a\n")
+    git(clone, "add", "a")
+    git(clone, "commit", "-qm", "a")
+    (clone / ".env").write_text("SECRET=1\n")
+    ran = gs(clone, "run", "--", "rm", "-rf", str(clone))
+    assert not clone.exists()
+    (line,) = [ln for ln in ran.err.splitlines() if "is gone" in ln]
+    command = line.split("restore with: ", 1)[1]
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+    res = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True)
+    assert res.returncode == 0, res.stderr
+    assert (clone / ".env").read_text() == "SECRET=1\n"

@@ -54,7 +54,12 @@ def cmd_run(
     if not os.path.isdir(repo.toplevel):  # CMD removed this very worktree: nothing to compare
         for d in dropped:
             print(d.line, flush=True)
-        output.err(f"the worktree {repo.toplevel} is gone; its files are in snapshot {snap.id}")
+        top = output.shell_quote(os.fsencode(repo.toplevel))
+        output.err(
+            f"the worktree {output.display(os.fsencode(repo.toplevel))} is gone; its files (not "
+            f"its .git) are in snapshot {snap.id}; restore with: git snapshot restore --repo "
+            f"{top} {snap.id} --to {top}"
+        )
         return rc
     try:
         report = _report(repo, snap, said, revs)
