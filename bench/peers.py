@@ -530,9 +530,15 @@ class TreeBench:
             shutil.copytree(store, copy, symlinks=True)
         return copies
 
-    def changed_in(self, gs: GitSnapshot, copy: str) -> float:
+    def changed_in(self, gs: GitSnapshot, copy: str) -> list[float]:
+        """The time of the 1 % snapshot into *copy*; none if it failed (the run in the
+        measured store says why, or took its time)."""
         self.warm(copy)
-        return gs.snapshot_in(copy, "s3").seconds
+        try:
+            return [gs.snapshot_in(copy, "s3").seconds]
+        except Failed as exc:
+            log(f"{gs.name}: the 1 % snapshot into a copy of its store failed: {exc}")
+            return []
 
     def round(self, number: int) -> None:
         rounds = self.args.rounds
@@ -585,10 +591,10 @@ class TreeBench:
         # store itself gets one third snapshot, as every tool's
         gsx = gs if isinstance(gs, GitSnapshot) and not gs.failed else None
         copies = self.store_copies(gsx, rdir) if gsx is not None else []
-        more = [self.changed_in(gsx, copies[0])] if gsx is not None and copies else []
+        more = self.changed_in(gsx, copies[0]) if gsx is not None and copies else []
         self.each(number, "1% changed", lambda t: timed(t, "changed", lambda: t.snapshot("s3")))
-        if gsx is not None and copies:
-            more.append(self.changed_in(gsx, copies[1]))
+        if gsx is not None and copies and not gsx.failed:
+            more += self.changed_in(gsx, copies[1])
         for copy in copies:
             common.remove(copy)
         if gsx is not None and more and not gsx.failed and self.samples[gsx.key]["changed"]:
