@@ -128,3 +128,29 @@ def test_a_flush_compresses_the_pools_backlog_in_the_writers_thread_too(
     assert (root / "packs" / done.name).read_bytes() == alone
     assert me in ran and len(set(ran)) == 2  # both threads compressed
     assert [t for t in threading.enumerate() if t.name == "git-snapshot-zstd"] == []
+
+
+def test_a_flush_with_no_pool_yet_compresses_its_batch_without_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer whose pool would start from the first byte (a snapshot's changes) but is only
+    given a batch at its flush (an unchanged snapshot's record) compresses it itself: no
+    thread started, no queue or threading imported for it; with more, the pool starts."""
+    started: list[int] = []
+    real_init = packs._Pool.__init__
+
+    def init(self: Any, n: int) -> None:
+        started.append(n)
+        real_init(self, n)
+
+    monkeypatch.setattr(packs._Pool, "__init__", init)
+    for name, objects in (("one", _objects(4)[:1]), ("many", _objects(4))):
+        root = tmp_path / name
+        (root / "tmp").mkdir(parents=True)
+        (root / "packs").mkdir()
+        w = packs.PackWriter(str(root), threads=1, pool_after=0, level=3, tree_level=-1)
+        for type_, key, data in objects:
+            w.add(type_, key, data)
+        (done,) = w.finish()
+        assert len(done.objects) == len(objects)
+        assert started == ([] if name == "one" else [1])

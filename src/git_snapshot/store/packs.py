@@ -680,7 +680,10 @@ class PackWriter:
         the group being filled, which goes along once full (or with *close*)."""
         batch = self._batch
         self._given += self._batch_bytes  # counted per batch rather than per object
-        if not self._big and self._given >= self._pool_after:
+        if not self._big and self._given >= self._pool_after and (self._pool or not close):
+            # (a flush's batch with no pool yet is all there is: compressed here, not by a
+            # thread started for it, with queue and threading imported: an unchanged
+            # snapshot's record)
             self._grow()
         self._batch, self._batch_bytes = [], 0
         have: set[bytes] | tuple[()] = ()  # (a first snapshot asks nothing: known is None)
