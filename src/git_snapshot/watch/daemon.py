@@ -305,6 +305,8 @@ class Daemon:
         log(f"inotify queue overflow: events were lost; rescan in {self.backoff:.0f}s")
         for tree in self.trees.values():
             tree.ws.counters.overflows += 1
+            if tree.detector is not None:  # its burst's entry says paths may be missing
+                tree.detector.overflowed(now)
             with contextlib.suppress(Exception):
                 dirtyset.mark_all(self.store_path, tree.root, "overflow")
             tree.rescan_at = now + self.backoff
@@ -806,6 +808,7 @@ def _burst_json(b: Any) -> dict[str, Any]:
         "ended": b.ended,
         "kinds": b.kinds,
         "times": b.times,
+        "lost_events": b.lost_events,
     }
 
 

@@ -201,6 +201,7 @@ def record_bursts(worktree: str, items: list[dict[str, Any]]) -> dict[str, objec
                 item["ended"],
                 item.get("kinds", {}),
                 item.get("times", {}),
+                lost_events=bool(item.get("lost_events")),
             )
             parts = whole.parts(lambda t: before_burst(store, worktree, t))
             if not parts:
