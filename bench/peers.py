@@ -948,7 +948,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="apt-get install restic and borgbackup when missing (root only)",
     )
+    p.add_argument(
+        "--tools",
+        help="only these tools, comma-separated names as in the tables (default: every one)",
+    )
     args = common.parse_args(p, argv, ["rounds"])
+    known = {cls.name for cls in TOOLS}
+    args.tool_names = None
+    if args.tools:
+        args.tool_names = {t.strip() for t in args.tools.split(",") if t.strip()}
+        args.tool_names.add(GitSnapshot.name)
+        if not args.tool_names <= known:
+            p.error(f"--tools: a comma-separated list of {', '.join(sorted(known))}")
     if args.quick:
         args.trees, args.rounds = "quick", 1
     names = [t.strip() for t in args.trees.split(",") if t.strip()]
@@ -967,6 +978,11 @@ def main(argv: list[str] | None = None) -> int:
     with common.scratch_dir("gsnap-peers-", args.base_dir, args.keep) as base:
         env = make_env(base, args.quick)
         tools, versions = available_tools(args.install_peers, env)
+        if args.tool_names is not None:
+            for cls in tools:
+                if cls.name not in args.tool_names:
+                    versions[cls.name] = "not run (--tools)"
+            tools = [cls for cls in tools if cls.name in args.tool_names]
         run = Runner(base)
         if not args.quick:  # the test only checks that everything runs
             log("warm-up ...")
