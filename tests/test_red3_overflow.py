@@ -1,7 +1,7 @@
 """Red team (session 9): an inotify queue overflow during a burst of deletions drops events, so
 the loss entry may name fewer paths than went (files deleted in a folder that still exists
 are not widened to it). The entry says so ('events_lost'), and its line says how to see the
-rest."""
+rest; the flag survives the daemon's hand-over to its worker (JSON)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 from clihelpers import gs
 
 from git_snapshot import gitrepo
+from git_snapshot import losses
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.watch import bursts
@@ -70,3 +71,16 @@ def test_a_burst_without_an_overflow_is_not_flagged(repo: Path) -> None:
         d.feed(1000.0 + i * 0.001, f"{repo}/logs/run{i}.log", bursts.DELETE)
     (burst,) = d.take(2000.0)
     assert not burst.lost_events
+
+
+def test_the_flag_survives_the_hand_over_to_the_worker(repo: Path) -> None:
+    """The daemon hands bursts to its worker as JSON (watch/daemon._burst_json, then
+    watch/take.record_bursts): the entry the worker writes keeps the flag."""
+    from git_snapshot.watch.daemon import _burst_json
+    from git_snapshot.watch.take import record_bursts
+
+    burst, _ = _burst_with_an_overflow(repo)
+    record_bursts(str(repo), [json.loads(json.dumps(_burst_json(burst)))])
+    with Store() as store:
+        (entry,) = losses.history(store, gitrepo.find_repo(str(repo)))
+    assert entry.get("events_lost") is True, entry
