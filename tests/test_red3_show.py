@@ -44,3 +44,17 @@ def test_show_of_named_paths_beside_and_below_a_damaged_folder(repo: Path, store
     assert "other/c" in ran.out, ran.out
     assert "DAMAGED sub/deep" in ran.out, ran.out
     assert "holds no" not in ran.err, ran.err  # not 'not in the snapshot': unreadable
+
+
+def test_find_searches_every_snapshot_but_the_damaged_one_and_names_it(
+    repo: Path, store_dir: Path
+) -> None:
+    """One damaged folder listing in snapshot 1 made find refuse everything: snapshot 2, intact,
+    holds other/c and was not searched either."""
+    _damage_sub(repo, store_dir)
+    (repo / "sub" / "a").write_text("changed\n")  # snapshot 2 gets a sub tree of its own
+    gs(repo, "create")
+    ran = gs(repo, "find", "c", rc=1)
+    assert "other/c" in ran.out, ran.out
+    assert "not searched: snapshot 1" in ran.err and "sub" in ran.err, ran.err
+    assert len(ran.err_lines) == 2, ran.err

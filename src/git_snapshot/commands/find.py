@@ -25,6 +25,7 @@ from git_snapshot.commands.log import folder_size
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+from git_snapshot.store import validate
 from git_snapshot.store.history import Match
 from git_snapshot.store.history import Run
 from git_snapshot.store.history import Trees
@@ -32,6 +33,7 @@ from git_snapshot.store.history import find
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 
 SHORT = 12
@@ -83,6 +85,7 @@ def cmd_find(
 
 def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str | None) -> int:
     found: list[tuple[str, Run, int, int]] = []  # (repo label, run, files, bytes)
+    skipped: list[tuple[str, Snapshot, str]] = []  # (repo label, snapshot, its damage)
     here: bytes | None = None  # the current folder, from the top (None: paths from the top)
     with Store() as store, store.lock():
         if all_repos:
@@ -106,7 +109,16 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
         try:
             for source in sources:
                 snaps = store.snapshots(source)
-                for run in find(store, snaps, match, by_path=True, progress=computing):
+                try:
+                    runs = find(store, snaps, match, by_path=True, progress=computing)
+                except CorruptObject:  # a damaged folder listing: search the other snapshots
+                    bad = _damaged(store, snaps)
+                    skipped.extend((labels.get(source, source), s, why) for s, why in bad)
+                    gone = {s.rowid for s, _ in bad}
+                    good = [s for s in snaps if s.rowid not in gone]
+                    runs = find(store, good, match, by_path=True, progress=computing)
+                    trees = Trees(store)
+                for run in runs:
                     files, size = trees.totals(run.entry)
                     found.append((labels.get(source, source), run, files, size))
         finally:
@@ -114,12 +126,53 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
     iso = _Times()
     if json_out:
         output.print_json([_json(label, run, f, n, all_repos, iso) for label, run, f, n in found])
+    elif not found:
+        searched = " searched" if skipped else ""
+        print(f"no snapshot{searched} holds a path matching {pattern!r}")
+    else:
+        _print(found, all_repos, iso, here or b"")
+    if not skipped:
         return 0
-    if not found:
-        print(f"no snapshot holds a path matching {pattern!r}")
-        return 0
-    _print(found, all_repos, iso, here or b"")
-    return 0
+    for label, snap, why in skipped[:20]:
+        name = f"{label}:{snap.id}" if all_repos else str(snap.id)
+        output.err(f"not searched: snapshot {name}: {why}")
+    output.err(
+        f"{len(skipped)} damaged snapshot(s) could not be searched (listed above), every other "
+        "was; see which paths with: git snapshot verify --read-data"
+    )
+    return 1
+
+
+def _damaged(store: Store, snaps: list[Snapshot]) -> list[tuple[Snapshot, str]]:
+    """The snapshots whose trees cannot all be read, each with its first damage ('sub:
+    object ... is unreadable'); each tree is read once across them all."""
+    bad: dict[bytes, str | None] = {}  # tree key -> its first damage below, None if intact
+    out = []
+    for snap in snaps:
+        stack: list[tuple[bytes, bytes, bool]] = [(snap.root, b"", False)]
+        while stack:
+            key, rel, done = stack.pop()
+            if key in bad and not done:
+                continue
+            if done:  # its children are known: its own verdict
+                children = [
+                    (e.ref, rel + e.name + b"/")
+                    for e in validate.read_tree(store, key, rel)
+                    if e.kind == DIR
+                ]
+                bad[key] = next((bad[k] for k, _ in children if bad.get(k)), None)
+                continue
+            try:
+                entries = validate.read_tree(store, key, rel)
+            except CorruptObject as exc:
+                bad[key] = f"{output.display(rel.rstrip(b'/')) or '.'}: {exc}"
+                continue
+            stack.append((key, rel, True))
+            stack.extend((e.ref, rel + e.name + b"/", False) for e in entries if e.kind == DIR)
+        why = bad.get(snap.root)
+        if why:
+            out.append((snap, why))
+    return out
 
 
 class _Times(dict[float, str]):
