@@ -75,6 +75,12 @@ def starts(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     return seen
 
 
+def _packed(store: Store) -> int:
+    """The bytes in the store's packs."""
+    folder = os.path.join(store.path, "packs")
+    return sum(os.path.getsize(os.path.join(folder, name)) for name in os.listdir(folder))
+
+
 def _verified(store: Store) -> None:
     report = verify(store, read_data=True)
     assert report.ok, report
@@ -88,10 +94,12 @@ def test_a_hook_commits_the_prepared_tree_without_asking_git(
     (top / "a" / "b" / "c" / "f0.txt").write_text("edited\n")
     (top / "e" / "new.txt").write_text("new\n")
     daemon.entries(top / "a" / "b" / "c" / "f0.txt", top / "e" / "new.txt")
+    packed = _packed(store)
     out = take.prepare(str(top))
     assert out["prepared"] is not None, out
     p = _prep(store, top)
     assert p is not None and not p.marked
+    assert p.written > 0  # the changed files and trees went into packs then
     daemon.ack_syncs()
 
     def no_git(*args: Any) -> Any:
@@ -102,6 +110,9 @@ def test_a_hook_commits_the_prepared_tree_without_asking_git(
         m.setattr(gitrepo, "tracked", no_git)
         res = _take(store, top, trigger="post-checkout")
     assert res.new and res.snapshot.root == p.root
+    # what it added is what the preparation stored, with its record (not "+0 B"); the
+    # packs grew by that and their own headers
+    assert 0 < p.written <= res.snapshot.added_bytes <= _packed(store) - packed
     assert _same(res.snapshot) == _same(_full(top, tmp_path / "x"))
     assert sorted(res.changed) == [b"a/b/c/f0.txt"]
     assert dirtyset.prep_seq(store.path, str(top)) == -1  # used: the base moved onto it

@@ -1162,7 +1162,7 @@ def create_snapshot(
                 root=key,
                 files=walker.files,
                 bytes=walker.bytes,
-                added_bytes=writer.written,
+                added_bytes=writer.written + _prepared_bytes(base),
                 skipped=len(walker.skipped),
                 meta=info,
             )
@@ -1400,6 +1400,14 @@ def _rebuild_base(
     except rebuild.Unusable:
         return None  # a damaged base: the full walk stores what the disk holds
     return mine[-1], trees, opts.marks
+
+
+def _prepared_bytes(base: Any) -> int:
+    """What the watcher's worker stored for the prepared tree this rebuild (*base*, from
+    ``_rebuild_base``) started from and this snapshot commits: its added bytes too."""
+    if base is None or isinstance(base[0], Snapshot):
+        return 0
+    return int(base[0].written)
 
 
 def _last_same(store: Store, source: str, worktree: str, key: bytes) -> Snapshot | None:

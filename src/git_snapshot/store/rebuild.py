@@ -611,24 +611,34 @@ class Base:
     """What a rebuild starts from when it is not a snapshot: a prepared tree
     (watch/dirtyset.Prep), with the counts and skipped paths it was built with. *root* is the
     snapshot the prepared tree was rebuilt from (Result.base: what its changed paths are
-    relative to)."""
+    relative to); *written*: the bytes its preparation stored, which the snapshot that
+    commits it counts as added."""
 
-    __slots__ = ("bytes", "files", "meta", "root")
+    __slots__ = ("bytes", "files", "meta", "root", "written")
 
-    def __init__(self, root: bytes, files: int, nbytes: int, skipped: list[tuple[str, str]]):
+    def __init__(
+        self,
+        root: bytes,
+        files: int,
+        nbytes: int,
+        skipped: list[tuple[str, str]],
+        written: int = 0,
+    ):
         self.root = root
         self.files = files
         self.bytes = nbytes
         self.meta = {"skipped_paths": skipped}
+        self.written = written
 
 
 class Built:
     """A tree rebuilt and stored without a snapshot record (:func:`build`)."""
 
-    __slots__ = ("bytes", "changed", "files", "ids", "root", "skipped", "unstable")
+    __slots__ = ("bytes", "changed", "files", "ids", "root", "skipped", "unstable", "written")
 
-    def __init__(self, walker: Any, rebuild: Rebuild, root: bytes) -> None:
+    def __init__(self, walker: Any, rebuild: Rebuild, root: bytes, written: int) -> None:
         self.root = root
+        self.written = written  # bytes stored into packs
         self.files: int = walker.files
         self.bytes: int = walker.bytes
         self.skipped: list[tuple[str, str]] = list(walker.skipped)
@@ -676,7 +686,7 @@ def build(store: Store, directory: str, opts: Any, base: Any, start: bytes, mark
         writer.abort()
         archiver._unlink_packs(store, packs)  # no row names them
         raise
-    return Built(walker, rebuild, key)
+    return Built(walker, rebuild, key, writer.written)
 
 
 def _add_recent(store: Store, packs: list[Any]) -> None:

@@ -509,6 +509,7 @@ class Prep:
         "seq",
         "skipped",
         "stamp",
+        "written",
     )
 
     def __init__(
@@ -535,7 +536,9 @@ class Prep:
         self.bytes = nbytes
         self.dirs = dirs
         self.entries = entries
-        skipped, changed, ids = marshal.loads(extra)
+        skipped, changed, ids, *more = marshal.loads(extra)
+        # bytes the worker wrote into packs for it (and the prepared trees it was built on)
+        self.written: int = more[0] if more else 0
         self.skipped: list[tuple[str, str]] = [tuple(x) for x in skipped]
         # paths whose entry differs from the base's (Result.changed), None: not known
         self.changed: list[bytes] | None = changed
@@ -603,13 +606,14 @@ def set_prepared(
     skipped: list[tuple[str, str]],
     changed: list[bytes] | None,
     ids: dict[bytes, tuple[int, int, int, int, str, int]],
+    written: int = 0,
 ) -> bool:
     """The worker rebuilt the base of *begun* with its marks into *root* (its objects are in
     the index: call this under the store's lock, so that no gc runs in between). Kept only
     if the epoch and the base are still those (else a snapshot moved the base meanwhile)."""
     import marshal
 
-    extra = marshal.dumps(([list(x) for x in skipped], changed, ids))
+    extra = marshal.dumps(([list(x) for x in skipped], changed, ids, written))
     with _db(store_path, worktree, create=False) as con, _tx(con):
         epoch, pid, base_epoch, base_seq, base_root = con.execute(
             "SELECT epoch, pid, base_epoch, base_seq, base_root FROM state"
@@ -976,7 +980,8 @@ class UsePrep:
         from git_snapshot.store.rebuild import Base
 
         self.used = p
-        return Base(base.root, p.files, p.bytes, p.skipped), p.root, CleanSet(p.dirs, (), p.entries)
+        start = Base(base.root, p.files, p.bytes, p.skipped, p.written)
+        return start, p.root, CleanSet(p.dirs, (), p.entries)
 
     def result(self, res: Any) -> None:
         """What *res* (a Result rebuilt from the prepared tree) changed since the base: the

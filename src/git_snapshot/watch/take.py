@@ -124,6 +124,7 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
             both = None if changed is None or prior.changed is None else prior.changed
             changed = None if both is None else sorted(set(both).union(changed or ()))
             ids = {**prior.ids, **ids}
+        written = built.written + (prior.written if prior is not None else 0)
         ok = dirtyset.set_prepared(
             store.path,
             repo.toplevel,
@@ -137,6 +138,7 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
             built.skipped,
             changed,
             ids,
+            written,
         )
     if not ok:
         return {"prepared": None, "why": "the base moved meanwhile"}
