@@ -536,21 +536,29 @@ class Daemon:
         tree.first_change = tree.last_change = tree.prep_change = None
         tree.ws.overwritten.clear()
         self.flush_marks()
-        try:
-            w = self.worker()
-            assert w.stdin is not None and w.stdout is not None
-            w.stdin.write(os.fsencode(tree.root) + b"\n")
-            w.stdin.flush()
-        except OSError as exc:
+        error = self.send(os.fsencode(tree.root))
+        if error is not None:
             self.child_tree = tree
-            self.result(None, f"cannot start the snapshot process: {exc}")
+            self.result(None, error)
             return
-        if self.poller is not None:
-            with contextlib.suppress(ValueError):
-                self.poller.register(w.stdout.fileno(), select.POLLIN | select.POLLHUP)
         self.child_tree = tree
         self.child_started = now
         self.child_lag_from = lag_from or now
+
+    def send(self, job: bytes) -> str | None:
+        """Give the worker (started if need be) one job line and watch for its answer; the
+        error to report if it could not be given."""
+        try:
+            w = self.worker()
+            assert w.stdin is not None and w.stdout is not None
+            w.stdin.write(job + b"\n")
+            w.stdin.flush()
+        except OSError as exc:
+            return f"cannot start the snapshot process: {exc}"
+        if self.poller is not None:
+            with contextlib.suppress(ValueError):
+                self.poller.register(w.stdout.fileno(), select.POLLIN | select.POLLHUP)
+        return None
 
     def worker_ready(self) -> None:
         """The worker wrote its answer, or ended."""
@@ -617,17 +625,9 @@ class Daemon:
         job = {"prepare": tree.root}
         self.child_prep = tree
         self.child_started = now
-        try:
-            w = self.worker()
-            assert w.stdin is not None and w.stdout is not None
-            w.stdin.write(json.dumps(job).encode() + b"\n")
-            w.stdin.flush()
-        except OSError as exc:
-            self.prepared(None, f"cannot start the snapshot process: {exc}")
-            return
-        if self.poller is not None:
-            with contextlib.suppress(ValueError):
-                self.poller.register(w.stdout.fileno(), select.POLLIN | select.POLLHUP)
+        error = self.send(json.dumps(job).encode())
+        if error is not None:
+            self.prepared(None, error)
 
     def prepared(self, res: dict[str, Any] | None, error: str | None) -> None:
         tree, self.child_prep = self.child_prep, None
@@ -664,17 +664,9 @@ class Daemon:
         job = {"worktree": root, "bursts": [_burst_json(b) for b in done]}
         self.child_bursts = (root, done)
         self.child_started = now
-        try:
-            w = self.worker()
-            assert w.stdin is not None and w.stdout is not None
-            w.stdin.write(json.dumps(job).encode() + b"\n")
-            w.stdin.flush()
-        except OSError as exc:
-            self.bursts_recorded(None, f"cannot start the snapshot process: {exc}")
-            return
-        if self.poller is not None:
-            with contextlib.suppress(ValueError):
-                self.poller.register(w.stdout.fileno(), select.POLLIN | select.POLLHUP)
+        error = self.send(json.dumps(job).encode())
+        if error is not None:
+            self.bursts_recorded(None, error)
 
     def bursts_recorded(self, res: dict[str, Any] | None, error: str | None) -> None:
         job, self.child_bursts = self.child_bursts, None
