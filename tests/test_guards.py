@@ -60,7 +60,7 @@ def test_worktree_remove_from_inside_it_exits_with_the_commands_status(
     snap = int(ran.err.split("snapshot ")[1].split()[0])
     files = saved(repo, snap, tmp_path)
     assert files["notes.txt"] == b"only here\n" and files[".env"] == b"SECRET=1\n"
-    assert f"the worktree {wt} is gone; its files are in snapshot {snap}" in ran.err
+    assert f"the worktree {wt} is gone; its files (not its .git) are in snapshot {snap}" in ran.err
 
 
 def test_stash_drop_names_what_it_dropped_and_the_restore_command(repo: Path) -> None:
