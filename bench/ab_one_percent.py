@@ -1,0 +1,129 @@
+"""A/B of the 1 % step on the M tree: another code's src against this checkout's, interleaved.
+
+    git archive REV src | tar -x -C /dev/shm/old    # the other code
+    .venv/bin/python bench/ab_one_percent.py --old /dev/shm/old/src --tree /dev/shm/M
+
+Copies the tree (made by bench/trees.py, never modified); each code takes its own first and
+unchanged snapshot into its own store; then, in interleaved rounds, each code's snapshot on a
+fresh copy of its store (store and tree read whole first): unchanged, then after 1 % of the
+files got a line appended and 10 new files were added (as peers.py changes the tree). Prints
+medians of wall and CPU (user + system, with git's) and what the 1 % step adds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ap.add_argument("--old", required=True, help="the other code's src folder")
+ap.add_argument("--tree", default="/dev/shm/M", help="the tree to copy (bench/trees.py's M)")
+ap.add_argument("--dir", default="/dev/shm/gsnap-ab", help="scratch (removed at the end)")
+ap.add_argument("--rounds", type=int, default=6)
+args = ap.parse_args()
+here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CODES = {"old": os.path.abspath(args.old), "new": os.path.join(here, "src")}
+BASE = args.dir
+TREE = f"{BASE}/M"
+EXE = os.path.join(os.path.dirname(sys.executable), "git-snapshot")
+R = args.rounds
+
+env0 = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+env0.pop("PYTHONDONTWRITEBYTECODE", None)
+env0.update(GIT_SNAPSHOT_ALLOW_EPHEMERAL="1", GIT_SNAPSHOT_WATCH="0", HOME=f"{BASE}/home")
+
+
+def env(code: str, store: str) -> dict[str, str]:
+    return dict(
+        env0,
+        PYTHONPATH=CODES[code],
+        GIT_SNAPSHOT_STORE=store,
+        PYTHONPYCACHEPREFIX=f"{BASE}/pyc-{code}",
+    )
+
+
+def run(code: str, store: str) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([EXE, "--json"], cwd=TREE, env=env(code, store), check=True, capture_output=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def warm(path: str) -> None:
+    for d, _, fs in os.walk(path):
+        for f in fs:
+            with open(os.path.join(d, f), "rb") as fh:
+                while fh.read(1 << 20):
+                    pass
+
+
+def phase(name: str) -> dict[str, float]:
+    out: dict[str, tuple[list[float], list[float]]] = {c: ([], []) for c in CODES}
+    for i in range(R):
+        order = list(CODES) if i % 2 == 0 else list(CODES)[::-1]
+        for c in order:
+            s = f"{BASE}/run"
+            shutil.rmtree(s, ignore_errors=True)
+            subprocess.run(["cp", "-a", f"{BASE}/st-{c}", s], check=True)
+            warm(s)
+            warm(TREE)
+            w, cpu = run(c, s)
+            out[c][0].append(w)
+            out[c][1].append(cpu)
+    for c in CODES:
+        print(
+            f"{name:10} {c}: wall {statistics.median(out[c][0]) * 1000:7.1f} ms "
+            f"(min {min(out[c][0]) * 1000:.0f} max {max(out[c][0]) * 1000:.0f}), "
+            f"CPU {statistics.median(out[c][1]) * 1000:7.1f} ms",
+            flush=True,
+        )
+    return {c: statistics.median(out[c][0]) for c in CODES}
+
+
+shutil.rmtree(BASE, ignore_errors=True)
+os.makedirs(f"{BASE}/home")
+subprocess.run(["cp", "-a", args.tree, TREE], check=True)
+subprocess.run(["chmod", "-R", "u+w", TREE], check=True)
+for c in CODES:
+    for _ in range(2):
+        run(c, f"{BASE}/st-{c}")
+time.sleep(2)
+unch = phase("unchanged")
+files: list[str] = []
+for d, dirs, fs in os.walk(TREE):
+    if d == TREE:
+        dirs.remove(".git")
+    files += [os.path.join(d, f) for f in fs if not os.path.islink(os.path.join(d, f))]
+files.sort()
+rng = random.Random(1)
+changed = rng.sample(files, round(len(files) * 0.01))
+for p in changed:
+    with open(p, "ab") as out:
+        out.write(b"// changed: ab\n")
+os.makedirs(f"{TREE}/src/new", exist_ok=True)
+for i in range(10):
+    with open(f"{TREE}/src/new/ab-{i}.js", "wb") as out:
+        out.write(b"x" * 3000 + b"\n")
+time.sleep(2)
+t0 = time.perf_counter()
+for p in changed:
+    with open(p, "rb") as f:
+        f.read()
+read = time.perf_counter() - t0
+print(f"{len(changed)} files edited + 10 new; reading them {read * 1000:.1f} ms", flush=True)
+chg = phase("1 %")
+for c in CODES:
+    print(
+        f"{c}: 1 % / (unchanged + read) = {chg[c] / (unch[c] + read):.2f}x; "
+        f"adds {1000 * (chg[c] - unch[c]):.0f} ms"
+    )
+shutil.rmtree(BASE, ignore_errors=True)
