@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable
 from collections.abc import Sequence
 
 from git_snapshot import output
@@ -11,13 +10,10 @@ from git_snapshot.commands.common import choose
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.remote import open_store
 from git_snapshot.errors import UserError
-from git_snapshot.store import Store
+from git_snapshot.store import history
 from git_snapshot.store import validate
-from git_snapshot.store.history import Trees
-from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
-from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.worktree import LABELS
 
@@ -36,7 +32,7 @@ def cmd_show(
         where, snap = choose(store, cwd, snapshot_id, repo_arg)
         if paths:  # only these, and what is below them
             rels = [snapshot_path(where, cwd, p) for p in paths]
-            entries, missing = _under(store, snap.root, rels, damaged)
+            entries, missing = history.under(store, snap.root, rels, damaged)
             if missing:
                 shown = ", ".join(output.display(p) for p in missing)
                 raise UserError(
@@ -44,7 +40,7 @@ def cmd_show(
                     "git snapshot log PATH"
                 )
         else:
-            entries = list(validate.walk(store, snap.root, damaged=_noting(damaged)))
+            entries = list(validate.walk(store, snap.root, damaged=history.noting(damaged)))
     kinds = _kinds(entries)
     if damaged:  # a folder whose listing is unreadable: what it holds, and so its kind, unknown
         unread = {p for p, _ in damaged}
@@ -91,38 +87,6 @@ def cmd_show(
         output.print_damaged(damaged, "shown")
         return 1
     return 0
-
-
-def _noting(damaged: list[tuple[bytes, str]]) -> Callable[[bytes, CorruptObject], None]:
-    def note(path: bytes, exc: CorruptObject) -> None:
-        damaged.append((path or b".", f"folder listing unreadable: {exc} (and all below)"))
-
-    return note
-
-
-def _under(
-    store: Store, root: bytes, rels: list[bytes], damaged: list[tuple[bytes, str]]
-) -> tuple[list[tuple[bytes, Entry]], list[bytes]]:
-    """history.under, but a folder whose listing is damaged is named in *damaged* and left
-    out, with what is below it, instead of refusing the whole listing."""
-    trees = Trees(store)
-    found: dict[bytes, Entry] = {}
-    missing: list[bytes] = []
-    for path in rels:
-        try:
-            e = trees.at(root, path)
-        except CorruptObject as exc:  # a folder above it: nothing there can be known
-            damaged.append((path or b".", f"a folder above it is unreadable: {exc}"))
-            continue
-        if e is None:
-            missing.append(path)
-            continue
-        if path:
-            found[path] = e
-        if e.kind == DIR:
-            prefix = path + b"/" if path else b""
-            found.update(validate.walk(store, e.ref, prefix, damaged=_noting(damaged)))
-    return sorted(found.items()), missing
 
 
 _RANK = {"ignored": 1, "untracked": 2, "tracked": 3}

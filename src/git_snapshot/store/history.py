@@ -26,6 +26,7 @@ from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import TREE_MAGIC
+from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import decode_tree
 from git_snapshot.store.objects import encode_into
@@ -559,19 +560,42 @@ def warm_deltas(store: Store, source: str, most: int = WARM_MOST) -> int:
     return done
 
 
-def under(store: Store, tree: bytes, paths: Iterable[bytes]) -> tuple[Found, list[bytes]]:
+def under(
+    store: Store,
+    tree: bytes,
+    paths: Iterable[bytes],
+    damaged: list[tuple[bytes, str]] | None = None,
+) -> tuple[Found, list[bytes]]:
     """The entries at *paths* and everything below them (each once, in path order), and the
-    paths *tree* does not hold."""
+    paths *tree* does not hold. A folder whose listing is damaged raises CorruptObject; with
+    *damaged*, it is named there (path, why) and left out with what is below it instead."""
     trees = Trees(store)
     found: dict[bytes, Entry] = {}
     missing: list[bytes] = []
     for path in paths:
-        e = trees.at(tree, path)
+        try:
+            e = trees.at(tree, path)
+        except CorruptObject as exc:  # a folder above it: nothing there can be known
+            if damaged is None:
+                raise
+            damaged.append((path or b".", f"a folder above it is unreadable: {exc}"))
+            continue
         if e is None:
             missing.append(path)
             continue
         if path:
             found[path] = e
         if e.kind == DIR:
-            found.update(validate.walk(store, e.ref, path + b"/" if path else b""))
+            prefix = path + b"/" if path else b""
+            note = None if damaged is None else noting(damaged)
+            found.update(validate.walk(store, e.ref, prefix, damaged=note))
     return sorted(found.items()), missing
+
+
+def noting(damaged: list[tuple[bytes, str]]) -> Callable[[bytes, CorruptObject], None]:
+    """validate.walk's *damaged* callback that notes each unreadable folder in *damaged*."""
+
+    def note(path: bytes, exc: CorruptObject) -> None:
+        damaged.append((path or b".", f"folder listing unreadable: {exc} (and all below)"))
+
+    return note
