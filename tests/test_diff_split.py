@@ -311,8 +311,8 @@ def test_the_child_opens_an_index_whose_path_needs_quoting(
     tmp_path: Path, answers: list[bool]
 ) -> None:
     """The child's read-only connection names the index by a URI (its path quoted without
-    urllib): a store under a folder named with '%', '?', '#', a space, non-ASCII letters and a byte that is not UTF-8
-    is opened there, and its answers are taken."""
+    urllib): a store under a folder named with '%', '?', '#', a space, non-ASCII letters and
+    a byte that is not UTF-8 is opened there, and its answers are taken."""
     wt = tmp_path / "wt"
     _tree(wt, 7)
     with Store(tmp_path / "st ore%25?x#y é\udcff") as odd:
