@@ -24,6 +24,7 @@ from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 
 MAX_TEXT = 16 << 20
@@ -42,7 +43,7 @@ def filtered(
     out: dict[bytes, Change] = {}
     for path in paths:
         base = path
-        while base and not (_is_dir(trees.at(old_root, base)) and new_is_dir(base)):
+        while base and not (_held_dir(trees, old_root, base) and new_is_dir(base)):
             base = base.rpartition(b"/")[0]
         for c in diff_dir(base):
             if not path or c.path == path or c.path.startswith(path + b"/"):
@@ -54,12 +55,39 @@ def _is_dir(e: Entry | None) -> bool:
     return e is not None and e.kind == DIR
 
 
+def _held_dir(trees: Trees, root: bytes, path: bytes) -> bool:
+    """Whether the tree *root* holds a folder at *path*; False when a folder on the way
+    cannot be read (its parent's diff then names that damage)."""
+    try:
+        return _is_dir(trees.at(root, path))
+    except CorruptObject:
+        return False
+
+
 class Sides:
     """Reads the two sides of a change: the snapshot's entries, or the file on disk."""
 
-    def __init__(self, store: Store, top: bytes | None) -> None:
+    def __init__(
+        self, store: Store, top: bytes | None, damaged: list[tuple[bytes, str]] | None = None
+    ) -> None:
         self.store = store
         self.top = top  # the worktree, when the newer side is the disk
+        # with a list: a file whose stored content cannot be read is named there (path, why)
+        # and left out of --stat and -p; without, its damage is raised
+        self.damaged = damaged
+
+    def both(self, c: Change) -> tuple[bytes | None, bytes | None] | None:
+        """(old, new) content of a file's change (None for a side it lacks); None when a
+        stored side is damaged (then named in self.damaged)."""
+        try:
+            old = None if c.status == ADDED else self.old(c)
+            new = None if c.status == DELETED else self.new(c)
+        except CorruptObject as exc:
+            if self.damaged is None:
+                raise
+            self.damaged.append((c.path, f"content unreadable: {exc}"))
+            return None
+        return old, new
 
     def old(self, c: Change) -> bytes | None:
         return self._entry(c.old)
@@ -155,8 +183,10 @@ def stats(changes: list[Change], sides: Sides) -> list[Stat]:
     for c in changes:
         if not _is_file(c, sides):
             continue
-        old = None if c.status == ADDED else sides.old(c)
-        new = None if c.status == DELETED else sides.new(c)
+        got = sides.both(c)
+        if got is None:  # damaged: named, not counted as empty
+            continue
+        old, new = got
         sizes = (len(old or b""), len(new or b""))
         if (old is None or is_text(old)) and (new is None or is_text(new)):
             plus = minus = 0
@@ -202,8 +232,10 @@ def patches(changes: list[Change], sides: Sides) -> Iterator[str]:
         if not _is_file(c, sides):
             continue
         name = output.display(c.path)
-        old = None if c.status == ADDED else sides.old(c)
-        new = None if c.status == DELETED else sides.new(c)
+        got = sides.both(c)
+        if got is None:  # damaged: named, not shown as emptied
+            continue
+        old, new = got
         yield f"diff --snapshot a/{name} b/{name}\n"
         if not ((old is None or is_text(old)) and (new is None or is_text(new))):
             yield f"Binary files a/{name} and b/{name} differ\n"

@@ -23,6 +23,7 @@ from git_snapshot.store.history import read_tree
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import digest_fd
 
@@ -96,11 +97,37 @@ def _lstat(path: bytes) -> os.stat_result | None:
         return None
 
 
-def _below(store: Store, e: Entry, rel: bytes, status: str, newer: bool = False) -> list[Change]:
-    """One change for *e* and for everything under it."""
+# A diff's *damaged* list, where given, gets (path, why) for each folder whose listing cannot
+# be read: it is left out with what is below it and everything else is compared (None: raised)
+# set in a forked child (_child): damage there is raised, never noted (its notes would stay
+# in the child); the parent then compares that child's folders itself and notes it
+_IN_CHILD = False
+
+
+def _note(damaged: list[tuple[bytes, str]] | None, path: bytes, why: str, exc: Exception) -> None:
+    """Name a damaged folder in *damaged*, or raise *exc* (no list, or in a forked child)."""
+    if damaged is None or _IN_CHILD:
+        raise exc
+    damaged.append((path.rstrip(b"/") or b".", why))
+
+
+def _below(
+    store: Store,
+    e: Entry,
+    rel: bytes,
+    status: str,
+    newer: bool = False,
+    damaged: list[tuple[bytes, str]] | None = None,
+) -> list[Change]:
+    """One change for *e* and for everything under it (a folder below it whose listing is
+    unreadable: noted in *damaged*, see _note)."""
     out = [Change(rel, status, None if newer else e, e if newer else None)]
     if e.kind == DIR:
-        for sub, child in validate.walk(store, e.ref, rel + b"/"):
+
+        def note(path: bytes, exc: CorruptObject) -> None:
+            _note(damaged, path, f"folder listing unreadable: {exc} (and all below)", exc)
+
+        for sub, child in validate.walk(store, e.ref, rel + b"/", damaged=note):
             out.append(Change(sub, status, None if newer else child, child if newer else None))
     return out
 
@@ -121,7 +148,13 @@ SHARE_AT = 64  # folders in one level from which a second process takes half (sp
 
 
 def diff_trees(
-    store: Store, a: bytes, b: bytes, rel: bytes = b"", split: bool = False
+    store: Store,
+    a: bytes,
+    b: bytes,
+    rel: bytes = b"",
+    split: bool = False,
+    damaged: list[tuple[bytes, str]] | None = None,
+    sides: tuple[str, str] = ("old", "new"),
 ) -> list[Change]:
     """Tree *a* (old) against tree *b* (new); a folder whose key is the same on both sides is
     one comparison, never a walk.
@@ -131,10 +164,12 @@ def diff_trees(
     the same on both sides are passed over undecoded (names are checked for every entry,
     the rest of an entry when it is decoded: what is the same on both sides is never shown).
     With *split*, a forked process compares half of the folders of a wide level (_levels).
+    With *damaged*, a folder whose listing cannot be read on either side is named there (as
+    'unreadable in' the side's name in *sides*) and left out; without, it raises.
     """
     if a == b:
         return []
-    return _changes(store, _Pair(a, b, rel), _step_trees(store), split)
+    return _changes(store, _Pair(a, b, rel), _step_trees(store, damaged, sides), split)
 
 
 def diff_trees_text(
@@ -145,22 +180,57 @@ def diff_trees_text(
     rel: bytes = b"",
     split: bool = False,
     tally: dict[str, int] | None = None,
+    damaged: list[tuple[bytes, str]] | None = None,
+    sides: tuple[str, str] = ("old", "new"),
 ) -> list[str]:
     """diff_trees's changes as text: see Render. With *split*, each process renders the
     changes of its own folders. *tally*, when given, gets the number of changes of each
-    status added to it (the text alone may not say: see _texts)."""
+    status added to it (the text alone may not say: see _texts). *damaged*, *sides*: as
+    diff_trees's."""
     if a == b:
         return []
-    return _texts(store, _Pair(a, b, rel), _step_trees(store), split, render, tally)
+    step = _step_trees(store, damaged, sides)
+    return _texts(store, _Pair(a, b, rel), step, split, render, tally)
 
 
-def _step_trees(store: Store) -> Callable[[list[_Pair], list[_Pair]], None]:
+def _step_trees(
+    store: Store, damaged: list[tuple[bytes, str]] | None, sides: tuple[str, str]
+) -> Callable[[list[_Pair], list[_Pair]], None]:
     def step(part: list[_Pair], nxt: list[_Pair]) -> None:
-        raws = treebytes.load(store, [k for p in part for k in (p.old, p.new)])
+        raws, bad = _load(store, [k for p in part for k in (p.old, p.new)], damaged)
         for p in part:
-            _compare(store, p, raws, nxt)
+            side = sides[0]
+            try:
+                old = _listing(store, p.old, raws, bad, p.rel)
+                side = sides[1]
+                new = _listing(store, p.new, raws, bad, p.rel)
+            except CorruptObject as exc:
+                why = f"folder listing unreadable in {side}: {exc} (and all below)"
+                _note(damaged, p.rel, why, exc)
+                continue
+            _compare(store, p, old, new, nxt, damaged)
 
     return step
+
+
+def _load(
+    store: Store, keys: list[bytes], damaged: list[tuple[bytes, str]] | None
+) -> tuple[dict[bytes, bytes], dict[bytes, CorruptObject]]:
+    """(the stored bytes of the trees *keys*, the damage of those that cannot be read);
+    with no *damaged* list (or in a forked child) the first damage raises."""
+    try:
+        return treebytes.load(store, keys), {}
+    except CorruptObject:
+        if damaged is None or _IN_CHILD:
+            raise
+    raws: dict[bytes, bytes] = {}
+    bad: dict[bytes, CorruptObject] = {}
+    for key in dict.fromkeys(keys):  # one at a time: which of them is damaged
+        try:
+            raws.update(treebytes.load(store, [key]))
+        except CorruptObject as exc:
+            bad[key] = exc
+    return raws, bad
 
 
 # Renders a run of changes, in output order, as one text; the texts of consecutive runs,
@@ -402,6 +472,8 @@ def _child(
     here again)."""
     import marshal
 
+    global _IN_CHILD
+    _IN_CHILD = True  # (a forked copy of this module: the parent's stays False)
     try:
         import sqlite3
 
@@ -447,6 +519,21 @@ def uri_path(path: str) -> str:
     return "".join([chr(b) if b in _URI_SAFE else f"%{b:02X}" for b in os.fsencode(path)])
 
 
+def _listing(
+    store: Store,
+    key: bytes,
+    raws: dict[bytes, bytes],
+    bad: dict[bytes, CorruptObject],
+    rel: bytes,
+) -> dict[bytes, bytes]:
+    """_split of the tree *key* read in *raws*; its damage raised (from *bad*, or found by
+    the split)."""
+    exc = bad.get(key)
+    if exc is not None:
+        raise exc
+    return _split(store, key, raws[key], rel)
+
+
 def _split(store: Store, key: bytes, data: bytes, rel: bytes) -> dict[bytes, bytes]:
     got = treebytes.split(data)
     if got is None:  # read the checked way: raises what is wrong (CorruptObject, UnsafeTree)
@@ -468,9 +555,15 @@ def _entry(store: Store, key: bytes, raw: bytes, rel: bytes) -> Entry:
     return e
 
 
-def _compare(store: Store, p: _Pair, raws: dict[bytes, bytes], nxt: list[_Pair]) -> None:
-    old = _split(store, p.old, raws[p.old], p.rel)
-    new = _split(store, p.new, raws[p.new], p.rel)
+def _compare(
+    store: Store,
+    p: _Pair,
+    old: dict[bytes, bytes],
+    new: dict[bytes, bytes],
+    nxt: list[_Pair],
+    damaged: list[tuple[bytes, str]] | None,
+) -> None:
+    """Compare the listings *old* and *new* (_split's) of the folder pair *p*."""
     out = p.items
     rel = p.rel
     for name in sorted({name for name, _ in old.items() ^ new.items()}):
@@ -478,9 +571,9 @@ def _compare(store: Store, p: _Pair, raws: dict[bytes, bytes], nxt: list[_Pair])
         o = None if ro is None else _entry(store, p.old, ro, rel)
         n = None if rn is None else _entry(store, p.new, rn, rel)
         if n is None and o is not None:
-            out += _below(store, o, path, DELETED)
+            out += _below(store, o, path, DELETED, damaged=damaged)
         elif o is None and n is not None:
-            out += _below(store, n, path, ADDED, newer=True)
+            out += _below(store, n, path, ADDED, newer=True, damaged=damaged)
         elif o is not None and n is not None:
             if o.kind == n.kind == DIR:
                 if o.ref != n.ref:
@@ -488,7 +581,8 @@ def _compare(store: Store, p: _Pair, raws: dict[bytes, bytes], nxt: list[_Pair])
                     out.append(sub)
                     nxt.append(sub)
             elif o.kind != n.kind:
-                out += _below(store, o, path, DELETED) + _below(store, n, path, ADDED, newer=True)
+                out += _below(store, o, path, DELETED, damaged=damaged)
+                out += _below(store, n, path, ADDED, newer=True, damaged=damaged)
             elif o.ref != n.ref:
                 out.append(Change(path, MODIFIED, o, n))
             elif o.mode != n.mode:
@@ -544,16 +638,17 @@ def diff_dir(
     walk_added: bool = True,
     skip_stat: SkipStat | None = None,
     split: bool = False,
+    damaged: list[tuple[bytes, str]] | None = None,
 ) -> list[Change]:
     """Snapshot tree (old) against the directory on disk (new).
 
     With *walk_added* False, a directory that only the disk has is one change, not walked.
     *skip_stat*, when given, answers for *skip* where the entry's lstat is already known
     (each entry is lstat-ed once). Level by level, as diff_trees: each level's trees are
-    read in one batch; with *split*, by two processes.
+    read in one batch; with *split*, by two processes. *damaged*: as diff_trees's.
     """
     top = _Dir(tree, directory, rel)
-    return _changes(store, top, _step_dir(store, skip, walk_added, skip_stat), split)
+    return _changes(store, top, _step_dir(store, skip, walk_added, skip_stat, damaged), split)
 
 
 def diff_dir_text(
@@ -566,20 +661,30 @@ def diff_dir_text(
     skip_stat: SkipStat | None = None,
     split: bool = False,
     tally: dict[str, int] | None = None,
+    damaged: list[tuple[bytes, str]] | None = None,
 ) -> list[str]:
     """diff_dir's changes as text: see Render. With *split*, each process renders the
-    changes of its own folders; *tally* as for diff_trees_text."""
-    step = _step_dir(store, skip, True, skip_stat)
+    changes of its own folders; *tally* as for diff_trees_text, *damaged* as diff_trees's."""
+    step = _step_dir(store, skip, True, skip_stat, damaged)
     return _texts(store, _Dir(tree, directory, rel), step, split, render, tally)
 
 
 def _step_dir(
-    store: Store, skip: Callable[[bytes], bool], walk_added: bool, skip_stat: SkipStat | None
+    store: Store,
+    skip: Callable[[bytes], bool],
+    walk_added: bool,
+    skip_stat: SkipStat | None,
+    damaged: list[tuple[bytes, str]] | None = None,
 ) -> Callable[[list[_Dir], list[_Dir]], None]:
     def step(part: list[_Dir], nxt: list[_Dir]) -> None:
-        raws = treebytes.load(store, [d.tree for d in part])
+        raws, bad = _load(store, [d.tree for d in part], damaged)
         for d in part:
-            _compare_dir(store, d, raws[d.tree], skip, walk_added, skip_stat, nxt)
+            try:
+                old = _listing(store, d.tree, raws, bad, d.rel)
+            except CorruptObject as exc:
+                _note(damaged, d.rel, f"folder listing unreadable: {exc} (and all below)", exc)
+                continue
+            _compare_dir(store, d, old, skip, walk_added, skip_stat, nxt, damaged)
 
     return step
 
@@ -587,14 +692,15 @@ def _step_dir(
 def _compare_dir(
     store: Store,
     job: _Dir,
-    data: bytes,
+    old: dict[bytes, bytes],
     skip: Callable[[bytes], bool],
     walk_added: bool,
     skip_stat: SkipStat | None,
     nxt: list[_Dir],
+    damaged: list[tuple[bytes, str]] | None,
 ) -> None:
+    """Compare the folder *job* (its listing *old*: _split's) with its directory on disk."""
     rel, directory, out = job.rel, job.directory, job.items
-    old = _split(store, job.tree, data, rel)
     try:
         with os.scandir(directory) as it:
             disk = {d.name: d for d in it}
@@ -617,7 +723,7 @@ def _compare_dir(
         o = None if ro is None else _entry(store, job.tree, ro, rel)
         if st is None:
             if o is not None:
-                out += _below(store, o, path, DELETED)
+                out += _below(store, o, path, DELETED, damaged=damaged)
             continue
         full = directory + b"/" + name
         if o is None:
@@ -627,7 +733,7 @@ def _compare_dir(
             out.append(sub)
             nxt.append(sub)
         elif (o.kind == DIR) != stat.S_ISDIR(st.st_mode):
-            out += _below(store, o, path, DELETED)
+            out += _below(store, o, path, DELETED, damaged=damaged)
             out += _added_on_disk(full, path, st, skip, walk_added)
         else:
             status = same_on_disk(o, full, st)
