@@ -150,13 +150,32 @@ def cmd_restore(
             report = restorer.restore(snap, target, [p for p in rels if p] or None)
         except Damaged as exc:
             damaged, report = exc, restorer.report
+        skipped = _skipped_of(safety)
+        if dry_run and into is not None:
+            # no pre-restore snapshot is taken: what it would leave out (snapshot.exclude, a
+            # cache dir) is kept, or, named, overwritten with no copy, as the restore would
+            skipped = _would_skip(into, [*report.updated, *report.deleted])
+            if skipped:
+                named = set(rels)
+                restorer = Restorer(  # the same dry run, keeping what the restore keeps
+                    store,
+                    delete=delete,
+                    dry_run=True,
+                    protect=frozenset(p for p, _ in skipped if p not in named),
+                    never=NEVER,
+                    replace_dirs=not to,
+                )
+                try:
+                    report = restorer.restore(snap, target, [p for p in rels if p] or None)
+                except Damaged as exc:
+                    damaged, report = exc, restorer.report
     progress.done()
     if json_out:
-        output.print_json(_json(report, snap, safety, target, dry_run))
+        output.print_json(_json(report, snap, safety, target, dry_run, skipped))
         if damaged is not None:
             output.err(f"{len(report.damaged)} damaged path(s) could not be restored")
         return 0 if damaged is None else 1
-    _print_report(report, snap, safety, target, dry_run=dry_run, elsewhere=bool(to))
+    _print_report(report, snap, safety, target, skipped, dry_run=dry_run, elsewhere=bool(to))
     if damaged is None:
         return 0
     output.print_damaged(report.damaged, "restored")
@@ -244,8 +263,53 @@ def _newest_holding(
     )
 
 
+def _skipped_of(safety: Snapshot | None) -> list[tuple[bytes, str]]:
+    """What the pre-restore snapshot *safety* left out, as (path, why)."""
+    if safety is None:
+        return []
+    return [(os.fsencode(p), why) for p, why in safety.meta.get("skipped_paths", [])]
+
+
+def _would_skip(repo: gitrepo.Repo, paths: list[bytes]) -> list[tuple[bytes, str]]:
+    """What a snapshot of *repo* taken now would leave out of *paths* (each path, or the
+    first folder on its way, that snapshot.exclude or a CACHEDIR.TAG keeps out), as the
+    pre-restore snapshot's skipped_paths name them: what a --dry-run must count as such."""
+    import stat
+
+    from git_snapshot.commands.diff import left_out_stat
+
+    if not paths:
+        return []
+    skip = left_out_stat(repo)
+    top = os.fsencode(repo.toplevel)
+    out: dict[bytes, str] = {}
+    for path in paths:
+        parts = path.split(b"/")
+        for i in range(1, len(parts) + 1):
+            rel = b"/".join(parts[:i])
+            if rel in out:
+                break
+            try:
+                st: os.stat_result | None = os.lstat(top + b"/" + rel)
+            except OSError:
+                st = None
+            if st is None:
+                break  # not on disk: nothing there to save
+            if skip(rel, st):
+                is_dir = stat.S_ISDIR(st.st_mode)
+                tagged = is_dir and os.path.isfile(top + b"/" + rel + b"/CACHEDIR.TAG")
+                out[rel] = "cache directory (CACHEDIR.TAG)" if tagged else "excluded"
+                break
+    return sorted(out.items())
+
+
 def _json(
-    report: Report, snap: Snapshot, safety: Snapshot | None, target: str, dry_run: bool
+    report: Report,
+    snap: Snapshot,
+    safety: Snapshot | None,
+    target: str,
+    dry_run: bool,
+    skipped: list[tuple[bytes, str]],
 ) -> dict[str, Any]:
     def paths(items: list[bytes]) -> list[str]:
         return [output.display(p) for p in items]
@@ -265,7 +329,7 @@ def _json(
         # overwritten or deleted, but in no snapshot: the pre-restore one could not hold them
         "not_saved": [
             {"path": output.display(p), "why": why}
-            for p, why in _unsaved_overwritten(report, safety)
+            for p, why in _unsaved_overwritten(report, skipped)
         ],
     }
 
@@ -275,6 +339,7 @@ def _print_report(
     snap: Snapshot,
     safety: Snapshot | None,
     target: str,
+    skipped: list[tuple[bytes, str]],
     *,
     dry_run: bool,
     elsewhere: bool,
@@ -307,7 +372,7 @@ def _print_report(
     if report.deleted:
         line += f", {len(report.deleted)} deleted"
     line += ")"
-    gone = _unsaved_overwritten(report, safety)
+    gone = _unsaved_overwritten(report, skipped)
     if safety is not None:
         line += f"; what was there before is in snapshot {safety.id}"
         if gone:
@@ -316,19 +381,24 @@ def _print_report(
     if gone:  # named, so overwritten: but the pre-restore snapshot holds no copy of them
         shown = ", ".join(f"{output.display(p)} ({why})" for p, why in gone[:5])
         more = f" and {len(gone) - 5} more" if len(gone) > 5 else ""
-        output.err(
-            f"warning: what {shown}{more} held before is in no snapshot (the pre-restore "
-            "snapshot could not save it): it was overwritten"
-        )
+        if dry_run:
+            output.err(
+                f"warning: what {shown}{more} holds now would be in no snapshot (the "
+                "pre-restore snapshot cannot save it): the restore would overwrite it"
+            )
+        else:
+            output.err(
+                f"warning: what {shown}{more} held before is in no snapshot (the pre-restore "
+                "snapshot could not save it): it was overwritten"
+            )
 
 
-def _unsaved_overwritten(report: Report, safety: Snapshot | None) -> list[tuple[bytes, str]]:
+def _unsaved_overwritten(
+    report: Report, skipped: list[tuple[bytes, str]]
+) -> list[tuple[bytes, str]]:
     """The paths this restore overwrote or deleted that its pre-restore snapshot skipped
-    (snapshot.exclude, a cache dir, an unreadable file): named by the user, so written, but
-    not in that snapshot, so not undoable (each with why it was skipped)."""
-    if safety is None:
-        return []
-    skipped = [(os.fsencode(p), why) for p, why in safety.meta.get("skipped_paths", [])]
+    (*skipped*: snapshot.exclude, a cache dir, an unreadable file): named by the user, so
+    written, but not in that snapshot, so not undoable (each with why it was skipped)."""
     if not skipped:
         return []
     out = []
