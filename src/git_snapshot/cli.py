@@ -266,6 +266,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     c = command("export", "write a snapshot as .tar, .tar.gz or .tar.zst")
     c.add_argument("id", metavar="ID", help="the snapshot to export, or latest")
     c.add_argument("file", metavar="FILE", help="the archive to write; its name sets the format")
+    c.add_argument("--force", action="store_true", help="replace FILE if it exists")
     _repo(c)
     _remote(c)
 
@@ -537,6 +538,7 @@ def _export(a: Args) -> int:
         file=a.text("file"),
         repo_arg=a.maybe_text("repo"),
         remote=a.maybe_text("remote"),
+        force=a.flag("force"),
     )
 
 

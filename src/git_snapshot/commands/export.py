@@ -19,15 +19,16 @@ def cmd_export(
     file: str,
     repo_arg: str | None = None,
     remote: str | None = None,
+    force: bool = False,
 ) -> int:
     compression_for(file)  # a bad name fails before any work
     path = os.path.join(cwd, file)  # -C as in git
     with open_store(remote) as store:
-        check_destination(store, path)
+        check_destination(store, path, force)
         _, snap = choose(store, cwd, snapshot_id, repo_arg)
         prefetch(store, snap)
         try:
-            count = export(store, snap, path)  # leaves .git out
+            count = export(store, snap, path, overwrite=force)  # leaves .git out
         except Damaged as exc:
             print(f"exported snapshot {snap.id} ({exc.written} entries) to {file}")
             output.print_damaged(exc.damaged, "exported")

@@ -5,16 +5,21 @@ is checked against its key and size before its first byte goes into the archive:
 exactly the recorded size, so a check after the last chunk would come too late. A file whose
 data is damaged is left out and named at the end (Damaged); everything intact is exported.
 The archive is written to a temp file beside it (0600: it holds .env files), then renamed.
+An existing file at the archive's path is never replaced unless asked (``overwrite``): the
+name is given to the archive with link(2), which fails if something took it meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import io
 import os
 import re
 import tarfile
 from collections.abc import Callable
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO
 
 import zstandard
@@ -34,7 +39,9 @@ from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.safewrite import TEMP_MARK
 from git_snapshot.store.safewrite import atomic_file
+from git_snapshot.store.safewrite import fsync_dir
 from git_snapshot.store.safewrite import is_temp_name
+from git_snapshot.store.safewrite import temp_name
 
 FORMATS = {".tar": "", ".tar.gz": "gz", ".tgz": "gz", ".tar.zst": "zst", ".tzst": "zst"}
 SMALL = 8 << 20  # read whole and checked; a bigger file is read twice: checked, then copied
@@ -71,8 +78,9 @@ def compression_for(path: str) -> str:
     )
 
 
-def check_destination(store: Store, path: str) -> None:
-    """Refuse, before any work, an archive path that cannot be written as a file."""
+def check_destination(store: Store, path: str, overwrite: bool = False) -> None:
+    """Refuse, before any work, an archive path that cannot be written as a file, or that
+    names something that exists (a file, a link, anything) unless *overwrite*."""
     if os.path.isdir(path):
         raise UserError(
             f"cannot export to {path}: it is a directory; name the archive file, e.g. "
@@ -87,6 +95,42 @@ def check_destination(store: Store, path: str) -> None:
     real = os.path.realpath(directory)
     if real == store_real or real.startswith(store_real + "/"):
         raise UserError(f"cannot export to {path}: that is inside the snapshot store")
+    if not overwrite and os.path.lexists(path):
+        raise _exists(path)
+
+
+def _exists(path: str) -> UserError:
+    return UserError(
+        f"cannot export to {path}: it exists and was left as it is; name another file, or add "
+        "--force to replace it"
+    )
+
+
+@contextmanager
+def _new_file(path: str, mode: int = 0o600) -> Iterator[IO[bytes]]:
+    """safewrite.atomic_file that never replaces: the filled temp file is linked to *path*
+    (FileExistsError, with *path* as its filename, when something is there by then), where
+    the file system cannot link, renamed after one more look."""
+    tmp = temp_name(path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)  # exactly *mode*, whatever the umask
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            raise FileExistsError(errno.EEXIST, "exists", path) from None
+        except OSError:  # no hard links here (some FUSE, vfat): the check then the rename
+            if os.path.lexists(path):
+                raise FileExistsError(errno.EEXIST, "exists", path) from None
+            os.rename(tmp, path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    fsync_dir(os.path.dirname(os.path.abspath(path)))
 
 
 def _leftover_of(base: str) -> Callable[[bytes], bool]:
@@ -116,12 +160,19 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def export(store: Store, snap: Snapshot, path: str, never: frozenset[bytes] = NEVER) -> int:
+def export(
+    store: Store,
+    snap: Snapshot,
+    path: str,
+    never: frozenset[bytes] = NEVER,
+    overwrite: bool = False,
+) -> int:
     """Write *snap* to *path* (atomically, 0600); returns the number of entries. Top-level
     names in *never* (a repository's .git) are left out. Raises Damaged, after writing the
-    archive, when some files' data is damaged or missing."""
+    archive, when some files' data is damaged or missing. Something at *path* is replaced
+    only with *overwrite* (else refused, also when it appears while the archive is written)."""
     comp = compression_for(path)
-    check_destination(store, path)
+    check_destination(store, path, overwrite)
     directory, base = os.path.split(os.path.abspath(path))
     leftovers.sweep_path(directory, _leftover_of(base))
     with store.lock():  # a concurrent gc must not move objects while we read them
@@ -129,9 +180,13 @@ def export(store: Store, snap: Snapshot, path: str, never: frozenset[bytes] = NE
             pass  # a crafted tree anywhere refuses the export before it starts
         writer = _Writer(store, never)
         try:
-            with atomic_file(path, mode=0o600) as raw:
+            with (atomic_file if overwrite else _new_file)(path, mode=0o600) as raw:
                 leftovers.hold(raw.fileno())  # not a leftover while we write it
                 writer.write(snap, raw, comp)
+        except FileExistsError as exc:
+            if exc.filename != path:
+                raise
+            raise _exists(path) from None
         except (OSError, zstandard.ZstdError) as exc:
             why = getattr(exc, "strerror", None) or str(exc)
             raise UserError(
