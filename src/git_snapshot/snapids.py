@@ -24,10 +24,13 @@ from git_snapshot.store.safety import PRE_RESTORE
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 
 FORMS = "a number from 'git snapshot list', latest, latest~N or @{DATE} (e.g. @{1.hour.ago})"
-# compiled on first use (re's cache), not when a hook imports this module
-_NUMBER = r"-?\d+\Z"
-_LATEST = r"latest(?:~(\d*))?\Z"
+# compiled on first use (re's cache), not when a hook imports this module; digits are ASCII
+# (re's \d and int() take any script's: Arabic-Indic or fullwidth digits are no number
+# that list shows, and a hostile name must not pass for one)
+_NUMBER = r"-?[0-9]+\Z"
+_LATEST = r"latest(?:~([0-9]*))?\Z"
 _DATE = r"(?s)@\{(.+)\}\Z"
+_LONGEST = 18  # digits of a number: more is no snapshot (and int() refuses 4,300)
 
 
 if TYPE_CHECKING:
@@ -53,14 +56,26 @@ def parse(text: str) -> Ref:
 
     text = text.strip()
     if re.match(_NUMBER, text):  # a negative one is no snapshot, said as such
+        if len(text.lstrip("-")) > _LONGEST:
+            raise UserError(f"no snapshot {text[:24]}...: see 'git snapshot list'")
         return Ref(number=int(text))
     m = re.match(_LATEST, text)
     if m:
         steps = m.group(1)
+        if steps and len(steps) > _LONGEST:
+            raise UserError(
+                f"latest~{steps[:24]}... goes back further than any snapshot; see "
+                "'git snapshot list'"
+            )
         return Ref(back=int(steps) if steps else (0 if m.group(1) is None else 1))
     m = re.match(_DATE, text)
     if m:
         return Ref(date=m.group(1))
+    if any(c.isdigit() and not c.isascii() for c in text):
+        raise UserError(
+            f"bad snapshot id {text!r}: write its number with the digits 0-9, as "
+            "'git snapshot list' shows it"
+        )
     raise UserError(f"bad snapshot id {text!r}: use {FORMS}")
 
 
@@ -132,7 +147,7 @@ def duration(text: str) -> float:
 
     try:
         return parse_duration(text)
-    except UserError:
+    except (UserError, ValueError):  # ValueError: a digit int() refuses, such as '²'
         when = gitrepo.approxidate(text)
         if when is None or when >= time.time():
             raise UserError(
