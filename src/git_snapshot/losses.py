@@ -38,7 +38,7 @@ from git_snapshot.worktree import LABELS
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 
 SHOW_AT_MOST = 10
-RESTORE_AT_MOST = 100  # lost paths a restore command names one by one (then top folders)
+RESTORE_AT_MOST = 100  # lost paths named one by one; past it, folders holding no other change
 
 
 if TYPE_CHECKING:
@@ -129,13 +129,18 @@ def _git_mode(e: Entry) -> int:
     return gitrepo.MODE_EXEC if e.mode & 0o100 else gitrepo.MODE_FILE
 
 
-def restore_paths(store: Store, root: bytes, losses: Sequence[Loss]) -> list[bytes]:
+def restore_paths(
+    store: Store, root: bytes, losses: Sequence[Loss], directory: bytes | None = None
+) -> list[bytes]:
     """The paths a restore command names to bring back *losses* from snapshot tree *root*
     and nothing else: each folder of which every file and link the snapshot holds was lost
-    (an rm -rf; two or more of them) once, the other lost paths one by one; past
-    RESTORE_AT_MOST of those, the top-level folders. A folder holding a file that was not
-    lost is never named below that limit: its restore would also put back that file's older
-    version (what the user's tool or the merge wrote there on purpose)."""
+    (an rm -rf; two or more of them) once, the other lost paths one by one. A folder holding
+    a file that was not lost is never named: its restore would also put back that file's
+    older version (what the user's tool or the merge wrote there on purpose). Past
+    RESTORE_AT_MOST of those, with the worktree *directory* they were lost from, folders in
+    which every file that differs from the snapshot was lost (a restore of one writes back
+    only lost files: the others are the same) stand for what they hold; the list may still
+    be long (never a folder whose restore would revert something)."""
     from git_snapshot.store import validate  # the store's checks: off the hook's imports
 
     gone = {x.path for x in losses}
@@ -165,9 +170,34 @@ def restore_paths(store: Store, root: bytes, losses: Sequence[Loss]) -> list[byt
             whole.add(folder)
     out = [p for p in sorted(gone) if not any(f in whole for f in _folders(p))]
     out = sorted([*out, *whole])
-    if len(out) <= RESTORE_AT_MOST:
+    if len(out) <= RESTORE_AT_MOST or directory is None:
         return out
-    return tops
+    return _unchanged_folders(store, root, directory, out, gone, tops)
+
+
+def _unchanged_folders(
+    store: Store,
+    root: bytes,
+    directory: bytes,
+    paths: list[bytes],
+    gone: set[bytes],
+    tops: list[bytes],
+) -> list[bytes]:
+    """*paths* (lost paths and whole lost folders) with each replaced by its outermost folder
+    below which every file or link that is not as the snapshot holds it was lost (*gone*):
+    restoring that folder writes back lost files only."""
+    from git_snapshot.store.diff import lost
+
+    # every file and link below the top folders that the disk no longer holds as saved
+    changed = [p for p, e, _ in lost(store, root, directory, tops, complete=True) if e.kind != DIR]
+    reverted: set[bytes] = set()  # folders holding a changed file that was not lost
+    for p in changed:
+        if p not in gone and not any(f in gone for f in _folders(p)):
+            reverted.update(_folders(p))
+    out = set()
+    for p in paths:
+        out.add(next((f for f in _folders(p) if f not in reverted), p))
+    return sorted(out)
 
 
 def _tree_at(store: Store, root: bytes, folder: bytes) -> bytes | None:
@@ -268,16 +298,13 @@ class Report:
         return out
 
     def covering(self) -> list[bytes]:
-        """Paths whose restore brings back every loss: the paths themselves up to
-        RESTORE_AT_MOST, else their top-level directories. A folder (or the whole tree)
-        would also put back the snapshot's version of what the operation wrote on purpose
-        there (a merged tracked file), so only past RESTORE_AT_MOST."""
+        """Paths whose restore brings back every loss and nothing else: restore_paths's,
+        else the lost paths themselves, however many. A folder (or the whole tree) would
+        also put back the snapshot's version of what the operation wrote on purpose there
+        (a merged tracked file)."""
         if self.restore is not None:
             return self.restore
-        paths = [x.path for x in self.losses]
-        if len(paths) <= RESTORE_AT_MOST:
-            return paths
-        return sorted({p.split(b"/", 1)[0] for p in paths})
+        return [x.path for x in self.losses]
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -190,7 +190,7 @@ def _report(store: Store, repo: gitrepo.Repo, note: dict[str, Any]) -> Report | 
         snap.created,
         True,  # taken right before the operation
         found,
-        restore=losses.restore_paths(store, snap.root, found),
+        restore=losses.restore_paths(store, snap.root, found, os.fsencode(repo.toplevel)),
     )
     losses.record(store, repo, report)
     return report

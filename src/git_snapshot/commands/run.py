@@ -107,7 +107,11 @@ def _report(repo: gitrepo.Repo, snap: Snapshot, what: str, revs: list[str]) -> l
             True,
             found,
             _unsaved(repo, snap),
-            restore=losses.restore_paths(store, snap.root, found) if found else None,
+            restore=(
+                losses.restore_paths(store, snap.root, found, os.fsencode(repo.toplevel))
+                if found
+                else None
+            ),
         )
         if report:
             losses.record(store, repo, report)
