@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from storehelpers import take
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import archiver
+from git_snapshot.store import index
 from git_snapshot.store import packs
 from git_snapshot.store.core import Store
 from git_snapshot.store.objects import CHANGED_WHILE_READ
@@ -206,3 +208,77 @@ def test_a_first_snapshot_compresses_its_trees_at_the_tree_level(
     assert levels[True] == {packs.TREE_LEVEL} == {-1}
     assert packs.LEVEL in levels[False]
     assert snapshot_contents(store, snap) == scan(src)
+
+
+def _seal_during_the_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small packs and groups, and a dictionary chosen early: packs are sealed mid-walk."""
+    monkeypatch.setattr(packs.PackWriter.__init__, "__defaults__", (64 << 10,))  # max_size
+    monkeypatch.setattr(packs, "GROUP_BYTES", 32 << 10)
+    monkeypatch.setattr(packs, "DICT_SAMPLE", 32 << 10)
+    monkeypatch.setattr(packs, "DICT_HOLD", 64 << 10)
+
+
+def test_a_first_walk_has_its_sealed_packs_entered_by_another_thread(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Packs sealed during a first walk are entered in the index by a thread of their own
+    (archiver._Indexer: the walk, which feeds the pool, goes on meanwhile), each once, in
+    the order they were sealed and only once durable in packs/; the last ones come with the
+    snapshot, from the walking thread. The snapshot reads back whole."""
+    _seal_during_the_walk(monkeypatch)
+    src = tmp_path / "src"
+    build(src, random_tree(6, 900, max_size=6000))
+    real = index.Index.add_packs
+    entered: list[tuple[str, int]] = []
+
+    def add_packs(self: index.Index, done: list[packs.FinishedPack]) -> None:
+        for p in done:
+            assert os.path.exists(store.pack_path(p.name))  # durable and in place first
+            entered.append((p.name, threading.get_ident()))
+        real(self, done)
+
+    monkeypatch.setattr(index.Index, "add_packs", add_packs)
+    snap = take(store, "s", src)
+    on_disk = set(os.listdir(os.path.join(store.path, "packs")))
+    names = [n for n, _ in entered]
+    assert len(names) == len(set(names)) == len(on_disk) - 1  # all but the last, once each
+    by_thread = [n for n, t in entered if t != threading.get_ident()]
+    assert len(by_thread) >= 2
+    assert names[: len(by_thread)] == by_thread  # the walk's first, the end's after
+    named = {n for (n,) in store.index.db.execute("SELECT name FROM packs")}
+    assert named == on_disk
+    assert snapshot_contents(store, snap) == scan(src)
+    assert verify(store, read_data=True).ok
+
+
+def test_a_first_walk_whose_index_thread_fails_fails_and_keeps_the_store_consistent(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The index thread's failure (a full disk) fails the snapshot with the store's one line,
+    as the walking thread's own insert did; the index names exactly the packs it entered
+    before (the others are removed) and the next snapshot stores the rest."""
+    _seal_during_the_walk(monkeypatch)
+    src = tmp_path / "src"
+    build(src, random_tree(7, 900, max_size=6000))
+    real = index.Index.add_packs
+    main = threading.get_ident()
+    calls: list[int] = []
+
+    def add_packs(self: index.Index, done: list[packs.FinishedPack]) -> None:
+        if threading.get_ident() != main:
+            calls.append(1)
+            if len(calls) == 2:
+                raise OSError(errno.ENOSPC, "No space left on device")
+        real(self, done)
+
+    monkeypatch.setattr(index.Index, "add_packs", add_packs)
+    with pytest.raises(UserError, match="disk is full"):
+        take(store, "s", src)
+    assert len(calls) >= 2
+    monkeypatch.setattr(index.Index, "add_packs", real)
+    named = {n for (n,) in store.index.db.execute("SELECT name FROM packs")}
+    assert len(named) == 1 and named == set(os.listdir(os.path.join(store.path, "packs")))
+    assert not [t for t in threading.enumerate() if t.name == "git-snapshot-index"]
+    snap = take(store, "s", src)
+    assert snapshot_contents(store, snap) == scan(src)
+    assert verify(store, read_data=True).ok

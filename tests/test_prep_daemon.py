@@ -159,3 +159,28 @@ def _children(pid: int) -> list[int]:
             return [int(x) for x in f.read().split()]
     except OSError:
         return []
+
+
+def test_a_hook_right_after_the_writes_has_the_worker_prepare_for_it(
+    tmp_path: Path, store_dir: Path, w: Watcher
+) -> None:
+    """A hook that syncs before the worker began preparing (snapshot.watchPrepare not yet
+    passed) does not rebuild the changes itself: the daemon has its warm worker prepare them
+    at once, the hook waits for that and commits it (the full walk's tree)."""
+    config(watchQuiet=30, watchPrepare=20)  # no preparation but the one the hook asks for
+    repo = make_repo(tmp_path)
+    add(store_dir, repo)
+    w.start()
+    w.watching(repo)
+    for round_ in range(2):
+        _edit(repo, 40, f"round {round_}")
+        wait_for(lambda: w.tree(repo).get("changed_since"), what="the changes seen")
+        time.sleep(1.0)  # the worker (started by the first change) is up
+        assert _prep(store_dir, repo) is None
+        gs(repo, *_hook(repo)[1:])
+        snap = _snaps(repo)[-1]
+        assert snap.trigger == "post-checkout"
+        assert snap.root == _full_root(repo, tmp_path)
+        # the worker's, committed by the hook (which dropped it: the base moved)
+        assert w.log().count("prepared seq") == round_ + 1
+    _verify(repo)

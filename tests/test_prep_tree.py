@@ -347,7 +347,9 @@ def test_what_a_hook_rebuilds_itself_is_not_prepared_beside_it() -> None:
     from git_snapshot.watch.config import WatchConfig
 
     me = SimpleNamespace(cfg=WatchConfig(prepare=0.3))
-    tree = SimpleNamespace(prep_change=100.0, rescan_at=None, retry_at=0.0, synced_at=0.0)
+    tree = SimpleNamespace(
+        prep_change=100.0, rescan_at=None, retry_at=0.0, synced_at=0.0, wanted_seq=None
+    )
     due = wdaemon.Daemon.prep_due
     assert due(me, tree) == 100.3  # type: ignore[arg-type]
     tree.synced_at = 100.1  # a hook synced after that change
@@ -356,3 +358,129 @@ def test_what_a_hook_rebuilds_itself_is_not_prepared_beside_it() -> None:
     assert due(me, tree) == 100.8  # type: ignore[arg-type]
     me.cfg = WatchConfig(prepare=0)
     assert due(me, tree) is None  # type: ignore[arg-type]
+
+
+def test_a_hook_waits_for_the_preparation_the_daemon_promised(
+    watched: tuple[Store, Path, Daemon], tmp_path: Path, starts: list[bytes]
+) -> None:
+    """The daemon, answering a hook's sync while its worker could prepare, promises a
+    preparation of the marks so far (dirtyset.want): the hook waits for it, also while no
+    preparation is under way yet (the worker ends an older step first, or is about to
+    start), and commits it; the preparation's record ends the wait."""
+    import threading
+    import time
+
+    store, top, daemon = watched
+    _take(store, top)
+    (top / "e" / "f0.txt").write_text("edited\n")
+    daemon.entries(top / "e" / "f0.txt")
+    seq = dirtyset.want(store.path, str(top))  # (the daemon is this process: alive)
+    begun = dirtyset.begin(store.path, str(top))
+    assert begun is not None and seq == begun.seq
+
+    def worker() -> None:
+        time.sleep(0.5)  # no row in preparing meanwhile: only the promise holds the hook
+        assert take.prepare(str(top), upto=seq)["prepared"] == seq
+
+    t = threading.Thread(target=worker)
+    t.start()
+    daemon.ack_syncs()
+    t0 = time.monotonic()
+    res = _take(store, top, trigger="post-checkout")
+    waited = time.monotonic() - t0
+    t.join()
+    assert waited >= 0.4  # it waited for the worker rather than rebuilding beside it
+    p_root = starts[-1]
+    assert starts == [begun.base_root, p_root] and p_root != begun.base_root  # worker, hook
+    assert res.snapshot.root == p_root
+    assert _same(res.snapshot) == _same(_full(top, tmp_path / "x"))
+    with dirtyset._db(store.path, str(top)) as con:
+        assert con.execute("SELECT * FROM wanted").fetchall() == []  # set_prepared ended it
+
+
+def test_a_promise_ends_when_withdrawn_its_daemon_dies_or_the_epoch_ends(
+    watched: tuple[Store, Path, Daemon],
+) -> None:
+    store, top, daemon = watched
+    _take(store, top)
+    (top / "e" / "f0.txt").write_text("edited\n")
+    daemon.entries(top / "e" / "f0.txt")
+    seq = dirtyset.want(store.path, str(top))
+    begun = dirtyset.begin(store.path, str(top))
+    assert begun is not None
+    assert 0.3 <= dirtyset.wait_prepared(store.path, str(top), begun, timeout=0.3) < 2
+    dirtyset.unwant(store.path, str(top))  # the preparation failed or had nothing to do
+    assert dirtyset.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+    dead = os.fork()
+    if dead == 0:
+        os._exit(0)
+    os.waitpid(dead, 0)
+    with dirtyset._db(store.path, str(top)) as con:  # a daemon killed after its promise
+        con.execute("INSERT OR REPLACE INTO wanted VALUES (1, ?, ?, ?)", (seq, dead, 0))
+    assert dirtyset.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+    dirtyset.want(store.path, str(top))
+    older = begun.replace(seq=seq - 1)  # one for marks after this snapshot's: not waited for
+    assert dirtyset.wait_prepared(store.path, str(top), older, timeout=5) < 1
+    dirtyset.mark_all(store.path, str(top), "overflow")  # a new epoch drops it
+    assert dirtyset.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+
+
+def test_a_preparation_for_a_hook_holds_only_the_marks_it_wants(
+    watched: tuple[Store, Path, Daemon], tmp_path: Path
+) -> None:
+    """``prepare(upto=S)`` (the job the daemon gives for a waiting hook) holds the marks up
+    to S only: a change made after the hook's sync is left for the next one, and the hook,
+    whose marks end at S, can commit it."""
+    store, top, daemon = watched
+    _take(store, top)
+    (top / "e" / "f0.txt").write_text("edited\n")
+    daemon.entries(top / "e" / "f0.txt")
+    seq = dirtyset.want(store.path, str(top))
+    (top / "e" / "f1.txt").write_text("after the hook's sync\n")
+    daemon.entries(top / "e" / "f1.txt")
+    assert take.prepare(str(top), upto=seq)["prepared"] == seq
+    p = _prep(store, top)
+    assert p is not None and p.seq == seq and p.entries == {b"e/f1.txt"}  # marked after it
+
+
+def test_the_daemon_prepares_at_once_what_a_waiting_hook_wants() -> None:
+    """With a hook's promise (wanted_seq) the preparation is due at once, despite the hold
+    of an earlier sync and snapshot.watchPrepare's delay; a promise is given only when the
+    worker lives and prepares this worktree, or is idle with something to prepare."""
+    from types import SimpleNamespace
+
+    from git_snapshot.watch import daemon as wdaemon
+    from git_snapshot.watch.config import WatchConfig
+
+    me: Any = SimpleNamespace(cfg=WatchConfig(prepare=0.3))
+    tree: Any = SimpleNamespace(
+        prep_change=100.0, rescan_at=None, retry_at=0.0, synced_at=100.1, wanted_seq=None
+    )
+    due = wdaemon.Daemon.prep_due
+    assert due(me, tree) == 100.1 + wdaemon.PREP_HOLD_S
+    tree.wanted_seq = 7
+    assert due(me, tree) == 0.0
+    tree.prep_change = None  # nothing left to prepare
+    assert due(me, tree) is None
+
+    class Alive:
+        def poll(self) -> None:
+            return None
+
+    ws = SimpleNamespace(polling=0, big={})
+    tree = SimpleNamespace(prep_change=100.0, rescan_at=None, ws=ws)
+    me = SimpleNamespace(cfg=WatchConfig(prepare=0.3), child=Alive(), child_prep=None, busy=False)
+    may = wdaemon.Daemon.may_prepare_for_hook
+    assert may(me, tree)
+    me.busy = True  # a snapshot or bursts under way
+    assert not may(me, tree)
+    me.child_prep = tree  # preparing this worktree (an older part)
+    assert may(me, tree)
+    me.child = None  # no worker (a cold one would import first)
+    assert not may(me, tree)
+    me.child, me.child_prep, me.busy = Alive(), None, False
+    ws.big = {"nm": SimpleNamespace(scan=True)}  # a tree only scanned: nothing is prepared
+    assert not may(me, tree)
+    ws.big = {}
+    me.cfg = WatchConfig(prepare=0)
+    assert not may(me, tree)

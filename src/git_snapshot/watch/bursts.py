@@ -262,7 +262,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     )
     paths = [x.path for x in gone]
     common = _common_folder(paths)
-    restore = losses.restore_paths(store, snap.root, gone)
+    restore = losses.restore_paths(store, snap.root, gone, os.fsencode(real))
     entry = report.as_json()
     entry["restore"] = [os.fsdecode(p) for p in restore]
     entry["burst"] = {

@@ -72,6 +72,9 @@ class Tree:
     last_snapshot: dict[str, Any] | None = None
     prep_change: float | None = None  # the last change no prepared tree holds yet
     synced_at: float = 0.0  # a hook's last sync: it rebuilds what changed before, itself
+    # a hook synced while the worker could prepare for it (dirtyset.want): the seq of the
+    # marks it waits for, prepared next, before anything else
+    wanted_seq: int | None = None
     last_prep: dict[str, Any] | None = None
     failures: int = 0
     last_error: str | None = None
@@ -201,6 +204,7 @@ class Daemon:
             log(f"{tree.root}: dirty set: {exc!r}")
         tree.ws.take_dirty()  # the new epoch counts everything before it as dirty
         tree.ws.take_entries()
+        tree.wanted_seq = None  # (the new epoch dropped it: nothing to prepare for a hook)
         self.status_dirty = True
         log(
             f"{tree.root}: set up in {time.monotonic() - t0:.2f}s: "
@@ -309,6 +313,7 @@ class Daemon:
                 tree.detector.overflowed(now)
             with contextlib.suppress(Exception):
                 dirtyset.mark_all(self.store_path, tree.root, "overflow")
+            tree.wanted_seq = None  # (the new epoch dropped it)
             tree.rescan_at = now + self.backoff
             tree.state = "rescanning"
             tree.last_change = now
@@ -356,10 +361,15 @@ class Daemon:
                     # must not wait for a scan of every node_modules
                     tree.ws.scan_big(_now(), only_touched=True)
                     self.flush_marks()
+                if self.may_prepare_for_hook(tree):
+                    # the worker, warm and maybe already at it, prepares what the hook would
+                    # rebuild; the hook waits for it (written before the answer it reads)
+                    tree.wanted_seq = dirtyset.want(self.store_path, tree.root)
+                else:
+                    # the hook rebuilds what is marked now itself: preparing it too would only
+                    # compete for the cores (its snapshot leaves nothing to prepare)
+                    tree.synced_at = _now()
                 dirtyset.synced(self.store_path, token)
-                # the hook rebuilds what is marked now itself: preparing it too would only
-                # compete for the cores (its snapshot leaves nothing to prepare)
-                tree.synced_at = _now()
             except Exception as exc:
                 log(f"{tree.root}: sync: {exc!r}")
 
@@ -403,11 +413,31 @@ class Daemon:
         at = min(tree.last_change + self.cfg.quiet, tree.first_change + self.cfg.max_delay)
         return max(at, tree.retry_at)
 
+    def may_prepare_for_hook(self, tree: Tree) -> bool:
+        """A hook syncs: whether the worker should prepare what it would rebuild (the hook
+        then waits for it): when the worker lives and is preparing this worktree (the hook
+        then waits for that step and the next, with the rest), or is idle with something to
+        prepare. Not while it snapshots or records bursts (the hook would wait for that job
+        too), nor for a cold worker (its imports), nor where trees are only scanned (no
+        preparation there)."""
+        if self.cfg.prepare <= 0 or tree.rescan_at is not None or tree.ws.polling:
+            return False
+        if any(b.scan for b in tree.ws.big.values()):
+            return False
+        w = self.child
+        if w is None or w.poll() is not None:
+            return False
+        if self.child_prep is tree:
+            return True
+        return not self.busy and tree.prep_change is not None
+
     def prep_due(self, tree: Tree) -> float | None:
         """When to prepare the next snapshot of *tree* (snapshot.watchPrepare after the last
-        change no prepared tree holds), or None."""
+        change no prepared tree holds; at once for a hook waiting for it), or None."""
         if self.cfg.prepare <= 0 or tree.prep_change is None or tree.rescan_at is not None:
             return None
+        if tree.wanted_seq is not None:
+            return tree.retry_at
         at = max(tree.prep_change + self.cfg.prepare, tree.retry_at)
         if tree.prep_change <= tree.synced_at:  # nothing changed since a hook began
             at = max(at, tree.synced_at + PREP_HOLD_S)
@@ -514,6 +544,10 @@ class Daemon:
     def maybe_snapshot(self, now: float) -> None:
         if self.busy:
             return  # one at a time
+        for t in self.trees.values():  # a hook waits for it: before anything else
+            if t.wanted_seq is not None and (d := self.prep_due(t)) is not None and d <= now:
+                self.prepare(t, now)
+                return
         if self.bursts:
             self.record_next_bursts(now)  # first: an entry is wanted soon, a snapshot waits
             return
@@ -619,10 +653,14 @@ class Daemon:
 
     def prepare(self, tree: Tree, now: float) -> None:
         """Have the worker prepare the next snapshot of *tree* (watch/take.prepare): the
-        marks so far, rebuilt and stored, for a hook (or our own snapshot) to commit."""
-        tree.prep_change = None
+        marks so far (those a waiting hook wants), rebuilt and stored, for a hook (or our
+        own snapshot) to commit."""
         self.flush_marks()
-        job = {"prepare": tree.root}
+        job: dict[str, Any] = {"prepare": tree.root}
+        if tree.wanted_seq is not None:
+            job["upto"] = tree.wanted_seq  # (what is marked after it: prepared later)
+        else:
+            tree.prep_change = None
         self.child_prep = tree
         self.child_started = now
         error = self.send(json.dumps(job).encode())
@@ -630,6 +668,8 @@ class Daemon:
             self.prepared(None, error)
 
     def prepared(self, res: dict[str, Any] | None, error: str | None) -> None:
+        from git_snapshot.watch import dirtyset
+
         tree, self.child_prep = self.child_prep, None
         if tree is None or tree.root not in self.trees:
             return
@@ -642,6 +682,14 @@ class Daemon:
             got = f"seq {res['prepared']}" if res.get("prepared") is not None else "nothing"
             why = res.get("why") or res.get("from")
             log(f"{tree.root}: prepared {got} in {seconds:.2f}s ({why})")
+        if tree.wanted_seq is not None:
+            seq = res.get("prepared") if res is not None else None
+            if not isinstance(seq, int) or seq >= tree.wanted_seq or tree.prep_change is None:
+                # done (set_prepared ended the hook's wait), or nothing more will come of it
+                tree.wanted_seq = None
+                with contextlib.suppress(Exception):
+                    dirtyset.unwant(self.store_path, tree.root)
+            # else an older part was prepared: the rest next, at once (prep_due)
         self.status_dirty = True
 
     def record_bursts(self, tree: Tree, now: float) -> None:

@@ -89,6 +89,10 @@ CREATE TABLE IF NOT EXISTS prep (
 -- the worker is preparing one with the marks up to seq (a hook may wait for it)
 CREATE TABLE IF NOT EXISTS preparing (one INTEGER PRIMARY KEY CHECK (one = 1),
     seq INTEGER NOT NULL, pid INTEGER NOT NULL, at REAL NOT NULL);
+-- (schema 4) a hook synced while the worker could prepare what it would rebuild: the daemon
+-- (pid) has the worker prepare the marks up to seq next, and the hook waits for that
+CREATE TABLE IF NOT EXISTS wanted (one INTEGER PRIMARY KEY CHECK (one = 1),
+    seq INTEGER NOT NULL, pid INTEGER NOT NULL, at REAL NOT NULL);
 """
 
 
@@ -106,9 +110,10 @@ def journal_path(store_path: str, worktree: str) -> str:
     return os.path.join(watch_dir(store_path), _id(worktree) + ".dirty")
 
 
-# PRAGMA user_version once the schema is in place (2: marks.name, 3: prep; code of schema 2
-# reads a file of 3 and leaves its prep alone: it only ever matches the base it was built on)
-SCHEMA_VERSION = 3
+# PRAGMA user_version once the schema is in place (2: marks.name, 3: prep, 4: wanted; code of
+# schema 2 reads a file of 3 and leaves its prep alone: it only ever matches the base it was
+# built on; code of schema 3 never writes wanted, and its hooks do not wait for it)
+SCHEMA_VERSION = 4
 # journal path and thread -> its connection, kept for the life of the process: a hook opens
 # the journal once (plan, sync, begin and finish share it), the daemon once per worktree
 _OPEN: dict[tuple[str, int], sqlite3.Connection] = {}
@@ -182,6 +187,7 @@ def _new_epoch(con: sqlite3.Connection, pid: int, reason: str) -> None:
     )
     con.execute("DELETE FROM marks")
     con.execute("DELETE FROM prep")
+    con.execute("DELETE FROM wanted")
 
 
 # --------------------------------------------------------------------------- the daemon's side
@@ -422,9 +428,12 @@ class CleanSet:
 _NONE: frozenset[bytes] = frozenset()
 
 
-def begin(store_path: str, worktree: str, marks: bool = True) -> Begun | None:
+def begin(
+    store_path: str, worktree: str, marks: bool = True, upto: int | None = None
+) -> Begun | None:
     """The state and the marks so far (without *marks*: none read, for a caller that reads
-    them again after a sync), or None when no daemon ever watched *worktree*."""
+    them again after a sync; with *upto*: only those up to that seq), or None when no daemon
+    ever watched *worktree*."""
     try:
         with _db(store_path, worktree, create=False) as con, _tx(con, "BEGIN"):
             row = con.execute(
@@ -433,6 +442,8 @@ def begin(store_path: str, worktree: str, marks: bool = True) -> Begun | None:
             ).fetchone()
             epoch, pid, base_epoch, base_seq, root, stamp, labels = row
             seq = con.execute("SELECT COALESCE(MAX(seq), 0) FROM marks").fetchone()[0]
+            if upto is not None:
+                seq = min(seq, upto)
             dirs: set[bytes] = set()
             entries: set[bytes] = set()
             for d, name in con.execute(
@@ -626,6 +637,7 @@ def set_prepared(
             or bytes(base_root) != begun.base_root
         ):
             return False
+        con.execute("DELETE FROM wanted WHERE seq <= ?", (begun.seq,))  # the hooks' wait ends
         con.execute(
             "INSERT OR REPLACE INTO prep VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -657,6 +669,30 @@ def preparing(store_path: str, worktree: str, seq: int | None) -> None:
             )
 
 
+def want(store_path: str, worktree: str) -> int:
+    """The daemon, answering a hook's sync: the worker prepares the marks so far next (the
+    hook waits for that instead of rebuilding them itself, see :func:`wait_prepared`);
+    returns their seq (the job's ``upto``). Call it before :func:`synced`."""
+    with _db(store_path, worktree, create=False) as con, _tx(con):
+        seq = con.execute(
+            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM marks), 0), base_seq) FROM state"
+        ).fetchone()[0]
+        con.execute(
+            "INSERT OR REPLACE INTO wanted VALUES (1, ?, ?, ?)", (seq, os.getpid(), time.time())
+        )
+    return int(seq)
+
+
+def unwant(store_path: str, worktree: str) -> None:
+    """The daemon will not prepare what a hook waits for (the preparation failed or had
+    nothing to do): the hook stops waiting and rebuilds it itself."""
+    with (
+        contextlib.suppress(FileNotFoundError, sqlite3.Error),
+        _db(store_path, worktree, create=False) as con,
+    ):
+        con.execute("DELETE FROM wanted")
+
+
 PREP_WAIT_S = 3.0  # a hook waits at most this long for a prepared tree under way
 
 
@@ -664,15 +700,20 @@ def wait_prepared(
     store_path: str, worktree: str, begun: Begun, timeout: float = PREP_WAIT_S
 ) -> float:
     """Wait while the worker prepares a tree this snapshot can commit (it does the work the
-    snapshot would do, in a warm process, and started earlier): until it is done, its
-    process is gone, or *timeout*. Returns the seconds waited."""
+    snapshot would do, in a warm process, and started earlier), or while the daemon has
+    promised one with the marks up to this snapshot's (:func:`want`: the worker prepares
+    them next, in chained steps when it was already preparing an older part): until it is
+    done, its process (or the daemon) is gone, or *timeout*. Returns the seconds waited."""
     start = time.monotonic()
     try:
         with _db(store_path, worktree, create=False) as con:
             while True:
                 row = con.execute("SELECT seq, pid FROM preparing").fetchone()
                 if row is None or row[0] > begun.seq or not _alive(row[1]):
-                    break  # none, or with changes made after this snapshot began
+                    # none, or with changes made after this snapshot began: one promised?
+                    row = con.execute("SELECT seq, pid FROM wanted").fetchone()
+                    if row is None or row[0] > begun.seq or not _alive(row[1]):
+                        break
                 if time.monotonic() - start > timeout:
                     break
                 time.sleep(0.003)
@@ -925,10 +966,16 @@ def _excludes_file(repo: Any, configs: list[str]) -> str:
 
 
 def plan(
-    store_path: str, repo: Any, trigger: str, extra: str, skip_cache_dirs: bool = True
+    store_path: str,
+    repo: Any,
+    trigger: str,
+    extra: str,
+    skip_cache_dirs: bool = True,
+    upto: int | None = None,
 ) -> Plan | None:
-    """The dirty set for a snapshot of *repo* now, or None when no live daemon watches it
-    (then the snapshot walks everything, exactly as without a watcher)."""
+    """The dirty set for a snapshot of *repo* now (the daemon's own: with the marks up to
+    *upto* only, when given), or None when no live daemon watches it (then the snapshot
+    walks everything, exactly as without a watcher)."""
     from git_snapshot.watch import instance
 
     if not os.path.exists(journal_path(store_path, repo.toplevel)):
@@ -937,7 +984,7 @@ def plan(
     if pid is None or pid <= 0:
         return None
     # a hook reads the marks after its sync: not here (on L 1 %, 2,000 of them)
-    begun = begin(store_path, repo.toplevel, marks=trigger == "watch")
+    begun = begin(store_path, repo.toplevel, marks=trigger == "watch", upto=upto)
     if begun is None or begun.pid != pid:
         return None  # nobody watches it, or a daemon that died without saying so
     # the daemon's own snapshots come after it has read the events; a hook's must wait for it

@@ -35,9 +35,10 @@ def take(worktree: str) -> dict[str, object]:
     return {"id": s.id, "new": res.new, "created": s.created, "files": s.files}
 
 
-def prepare(worktree: str) -> dict[str, object]:
+def prepare(worktree: str, upto: int | None = None) -> dict[str, object]:
     """Prepare the next snapshot of *worktree* (``snapshot.watchPrepare``): rebuild its base
-    with the marks so far, store the objects, and record the tree in the dirty set
+    with the marks so far (those up to seq *upto*: what a waiting hook wants, see
+    dirtyset.want), store the objects, and record the tree in the dirty set
     (watch/dirtyset.set_prepared) without a snapshot record; a hook or watch snapshot that
     finds it current commits it, rebuilding only what was marked after it. Built on the
     previous prepared tree when that one is usable, else on the base. Says what it did:
@@ -53,7 +54,7 @@ def prepare(worktree: str) -> dict[str, object]:
         extra = repr((cfg.excludes, cfg.skip_cache_dirs))  # as worktree._dirty_plan's
         # marks, then the stamp, then the labels: labels found equal to the prepared tree's
         # by a hook whose stamp is the one recorded here are then the labels it was built with
-        plan = dirtyset.plan(store.path, repo, "watch", extra, cfg.skip_cache_dirs)
+        plan = dirtyset.plan(store.path, repo, "watch", extra, cfg.skip_cache_dirs, upto)
         if plan is None:
             return {"prepared": None, "why": "not watched"}
         b = plan.begun
@@ -231,7 +232,7 @@ def serve() -> int:
             if path.startswith("{"):  # bursts to record (a worktree's path starts with /)
                 job = json.loads(path)
                 if "prepare" in job:
-                    out: dict[str, object] = prepare(job["prepare"])
+                    out: dict[str, object] = prepare(job["prepare"], job.get("upto"))
                 else:
                     out = record_bursts(job["worktree"], job["bursts"])
             else:
