@@ -48,3 +48,13 @@ def test_the_cli_refuses_them_in_one_line_and_forgets_nothing(repo: Path) -> Non
     assert "manual" in gs(repo, "list")  # snapshot 1 is still there
     ran = gs(repo, "prune", "--keep-within", "\u00b2d", "--dry-run", rc=1)  # a superscript 2
     assert len(ran.err_lines) == 1 and "bad duration" in ran.err, ran.err
+
+
+def test_a_superscript_digit_in_the_retention_config_is_a_clear_line(repo: Path) -> None:
+    """store/retention.parse_duration took '\u00b2' for a digit (isdigit) and int() refused
+    it: an internal error wherever snapshot.keepWithin was read."""
+    from clihelpers import git
+
+    git(repo, "config", "snapshot.keepWithin", "\u00b2d")
+    ran = gs(repo, "create", rc=None)
+    assert "internal error" not in ran.err and "Traceback" not in ran.err, ran.err

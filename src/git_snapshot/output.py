@@ -147,7 +147,29 @@ def print_json(data: Any) -> None:
     # 16 MB of a `diff --json` of 38k files: 7.7 s, against 1 s for the text itself)
     import json  # here: json imports re (and an unchanged hook prints no JSON)
 
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a name from bytes that are not UTF-8 (see _printable)
+        text = json.dumps(_printable(data), indent=2, ensure_ascii=False)
+    sys.stdout.write(text + "\n")
+
+
+def _printable(data: Any) -> Any:
+    """*data* (JSON's types) with every string that holds a surrogate (a name os.fsdecode gave
+    from bytes that are not UTF-8, as loss reports keep them for undo) shown as display shows
+    a path: written as is, such a string is bytes that are not UTF-8, and the output no JSON."""
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return display(os.fsencode(data))
+        return data
+    if isinstance(data, dict):
+        return {_printable(k): _printable(v) for k, v in data.items()}
+    if isinstance(data, list | tuple):
+        return [_printable(v) for v in data]
+    return data
 
 
 def err(message: str) -> None:

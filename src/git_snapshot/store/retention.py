@@ -208,7 +208,7 @@ def parse_duration(text: str) -> float:
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400, "y": 365 * 86400}
     total, num = 0.0, ""
     for ch in text.strip():
-        if ch.isdigit():
+        if ch in "0123456789":  # not isdigit(): int() refuses a superscript 2
             num += ch
         elif ch in units and num:
             total += int(num) * units[ch]
