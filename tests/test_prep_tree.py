@@ -484,3 +484,99 @@ def test_the_daemon_prepares_at_once_what_a_waiting_hook_wants() -> None:
     ws.big = {}
     me.cfg = WatchConfig(prepare=0)
     assert not may(me, tree)
+
+
+@pytest.fixture
+def kept_trees() -> Iterator[None]:
+    """Trees kept across rebuilds, as in the watcher's worker (rebuild.keep_trees)."""
+    from git_snapshot.store import rebuild
+
+    rebuild.keep_trees()
+    try:
+        yield
+    finally:
+        rebuild.keep_trees(False)
+
+
+def test_kept_trees_are_what_reading_them_gives_and_serve_the_next_rebuild(
+    watched: tuple[Store, Path, Daemon],
+    tmp_path: Path,
+    kept_trees: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The worker keeps the trees its rebuilds split and made (rebuild.keep_trees): each is
+    exactly its key's stored tree, a later rebuild reads fewer trees from the store, every
+    snapshot is the full walk's; a gc that deletes objects (a new generation) drops them."""
+    from git_snapshot.store import rebuild
+    from git_snapshot.store import treebytes
+    from git_snapshot.store.gc import gc
+
+    store, top, daemon = watched
+    _take(store, top)
+    loaded: list[int] = []
+    real_load = treebytes.load
+
+    def count(store_: Store, keys: Any) -> Any:
+        keys = list(keys)
+        loaded.append(len(keys))
+        return real_load(store_, keys)
+
+    monkeypatch.setattr(treebytes, "load", count)
+    edits = [
+        lambda: (top / "a" / "b" / "c" / "f0.txt").write_text("one\n"),
+        lambda: (top / "a" / "b" / "c" / "new.txt").write_text("new\n"),
+        lambda: (top / "a" / "b" / "c" / "f0.txt").unlink(),
+        lambda: (top / "e" / "sub").mkdir(),
+        lambda: (top / "a" / "b" / "c" / "new.txt").rename(top / "e" / "moved.txt"),
+    ]
+    reads = []
+    for k, edit in enumerate(edits):
+        edit()
+        daemon.entries(top / "a" / "b" / "c" / "f0.txt", top / "a" / "b" / "c" / "new.txt")
+        daemon.entries(top / "e" / "sub", top / "e" / "moved.txt")
+        del loaded[:]
+        assert take.prepare(str(top))["prepared"] is not None
+        reads.append(sum(loaded))
+        daemon.ack_syncs()
+        res = _take(store, top, trigger="post-checkout")
+        assert _same(res.snapshot) == _same(_full(top, tmp_path / f"x{k}"))
+        assert rebuild._KEPT
+        for key, entries in rebuild._KEPT.items():
+            assert entries == treebytes.split(store.read_object(key))
+            assert list(entries) == sorted(entries)
+    assert reads[0] > 0 and max(reads[1:]) == 0  # the same folders: all kept
+    _verified(store)
+    (top / "a" / "b" / "c" / "gone.txt").write_text("garbage soon\n" * 50)
+    daemon.entries(top / "a" / "b" / "c" / "gone.txt")
+    assert take.prepare(str(top))["prepared"] is not None
+    (top / "a" / "b" / "c" / "gone.txt").unlink()
+    daemon.entries(top / "a" / "b" / "c" / "gone.txt")
+    daemon.ack_syncs()
+    _take(store, top, trigger="post-checkout")
+    assert gc(store).objects_removed > 0
+    assert rebuild._kept(store) == {}  # another generation: nothing kept is trusted
+
+
+def test_kept_trees_past_their_bound(
+    watched: tuple[Store, Path, Daemon],
+    tmp_path: Path,
+    kept_trees: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past KEEP_ENTRIES the least recently used trees go, also in the middle of reading a
+    level of them: the rebuild never misses one (it was read as damaged: no preparation)."""
+    from git_snapshot.store import rebuild
+
+    store, top, daemon = watched
+    _take(store, top)
+    monkeypatch.setattr(rebuild, "KEEP_ENTRIES", 4)
+    for k in range(3):
+        for d in ("a/b/c", "a/d", "e"):
+            (top / d / f"k{k}.txt").write_text(f"{k}\n")
+            daemon.entries(top / d / f"k{k}.txt")
+        out = take.prepare(str(top))
+        assert out.get("from") and out["prepared"] is not None, out
+        daemon.ack_syncs()
+        res = _take(store, top, trigger="post-checkout")
+        assert _same(res.snapshot) == _same(_full(top, tmp_path / f"x{k}"))
+        assert rebuild._kept_entries <= 4 + 20

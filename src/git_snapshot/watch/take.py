@@ -223,6 +223,9 @@ def serve() -> int:
     archiver, zstd, SQLite) are paid once, while the daemon waits out the quiet period."""
     import git_snapshot.worktree  # noqa: F401  (warm: what take() needs)
     from git_snapshot.errors import UserError
+    from git_snapshot.store import rebuild
+
+    rebuild.keep_trees()  # the trees of one job's changed folders serve the next (rebuild.py)
 
     for line in sys.stdin:
         path = line.rstrip("\n")
