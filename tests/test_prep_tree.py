@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -522,7 +523,7 @@ def test_kept_trees_are_what_reading_them_gives_and_serve_the_next_rebuild(
         return real_load(store_, keys)
 
     monkeypatch.setattr(treebytes, "load", count)
-    edits = [
+    edits: list[Callable[[], object]] = [
         lambda: (top / "a" / "b" / "c" / "f0.txt").write_text("one\n"),
         lambda: (top / "a" / "b" / "c" / "new.txt").write_text("new\n"),
         lambda: (top / "a" / "b" / "c" / "f0.txt").unlink(),
