@@ -20,7 +20,13 @@ def cmd_repair(*, dry_run: bool = False) -> int:
 
 def _print(report: RepairReport, where: str, dry_run: bool) -> None:
     for name, why in report.bad_packs:
-        print(f"damaged pack {name}: read up to the damage ({why})")
+        kept = report.salvaged.get(name)
+        also = (
+            f"; {kept} object(s) past it kept from the old index (each read back intact)"
+            if kept
+            else ""
+        )
+        print(f"damaged pack {name}: read up to the damage ({why}){also}")
     for source, seq, why in report.dropped:
         print(f"dropped snapshot {seq} of {source}: its top folder is gone ({why})")
     for source, seq, missing in report.incomplete:
@@ -43,7 +49,16 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
     if report.forgotten:
         line += f"; {report.forgotten} forgotten snapshot(s) stay forgotten"
     print(line)
-    if not report.ok:
+    if not (report.dropped or report.incomplete) and all(
+        name in report.salvaged for name, _ in report.bad_packs
+    ):  # only headers damaged: every object read back intact and was kept
+        if report.bad_packs:
+            output.err(
+                "damaged pack headers (above): every object was kept and reads back intact, "
+                "but an index rebuilt from the packs alone would lose those past the damage; "
+                "keep this index (back the store up with cp -a)"
+            )
+    elif not report.ok:
         output.err(
             "some data has no intact copy left; the next snapshot stores afresh whatever is "
             "still in your worktrees; see what is affected with: git snapshot verify"

@@ -44,6 +44,7 @@ def cmd_verify(
                     for p in report.problems
                 ],
                 "unindexed_packs": list(report.unindexed_packs),
+                "damaged_packs": [{"pack": n, "why": why} for n, why in report.bad_packs],
                 "orphan_packs": list(report.orphan_packs),
             }
         )
@@ -52,6 +53,14 @@ def cmd_verify(
         where = output.display(os.fsencode(repos.get(p.source, p.source)))
         print(
             output.paint(f"DAMAGED snapshot {p.snapshot} of {where}: {p.path}: {p.message}", "red")
+        )
+    for name, why in report.bad_packs:
+        print(
+            output.paint(
+                f"DAMAGED pack {name}: {why} (what the index locates there is checked above; "
+                "an index rebuilt from the packs alone would lose what lies past the damage)",
+                "red",
+            )
         )
     depth = "structure and data" if read_data else "structure (add --read-data to re-hash)"
     if report.unindexed_packs:
@@ -67,6 +76,13 @@ def cmd_verify(
     if report.ok:
         print(f"ok: {report.snapshots} snapshots, {report.objects} objects, {depth} checked")
         return 0
+    if not report.problems:  # pack headers only: every snapshot reads back intact
+        output.err(
+            f"{len(report.bad_packs)} pack(s) with damaged headers (listed above); every "
+            "snapshot reads back intact: keep this index (back the store up with cp -a), as "
+            "'git snapshot repair' could not rebuild it from those packs alone"
+        )
+        return 1
     bad = sorted({(p.source, p.snapshot) for p in report.problems})
     output.err(
         f"{len(report.problems)} damaged path(s) in {len(bad)} snapshot(s); "

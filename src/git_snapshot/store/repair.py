@@ -57,6 +57,8 @@ class RepairReport:
     dropped: list[tuple[str, int, str]] = field(default_factory=list)  # root gone: unusable
     incomplete: list[tuple[str, int, int]] = field(default_factory=list)  # missing paths
     bad_packs: list[tuple[str, str]] = field(default_factory=list)  # read up to the damage
+    # pack -> objects past its damage kept from the old index (each read back intact)
+    salvaged: dict[str, int] = field(default_factory=dict)
     # (source, old number, new number): a number a damaged index had handed out twice
     renumbered: list[tuple[str, int, int]] = field(default_factory=list)
     stale_records: list[bytes] = field(default_factory=list)  # forgotten by the renumbering
@@ -144,6 +146,13 @@ def _scan_packs(
     headers = {
         name: list(_headers(store.pack_path(name), name, report)) for name in store.pack_names()
     }
+    # a pack read up to its damage: the objects the old index placed in it past the damage
+    # (a damaged group table, say: data intact, headers not) stay, where they read back intact
+    for name in sorted({name for name, _ in report.bad_packs if name in headers}):
+        kept = _salvage(store, name, {o.key for o in headers[name]})
+        if kept:
+            headers[name] += kept
+            report.salvaged[name] = len(kept)
     places: dict[bytes, list[tuple[str, PackedObject]]] = {}
     for name, objects in headers.items():
         for o in objects:
@@ -169,6 +178,43 @@ def _scan_packs(
         except CorruptObject as exc:
             report.bad_packs.append((chosen[key], str(exc)))
     return records, forgotten
+
+
+def _salvage(store: Store, name: str, have: set[bytes]) -> list[PackedObject]:
+    """The objects the old index (still at its place) locates in pack *name*, besides *have*,
+    that read back there matching their key: a scan stopped at a damaged header or group
+    table did not reach them, and dropping them would lose data no read ever found damaged."""
+    path = store.index_path
+    if not os.path.exists(path):
+        return []
+    rows: list[tuple[bytes, int, int, int, int, int]] = []
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            for table in ("objects", "recent"):
+                with contextlib.suppress(sqlite3.Error):  # no recent table before schema 5
+                    rows += db.execute(
+                        f"SELECT o.key, o.type, o.offset, o.length, o.size, o.member FROM {table} "
+                        "o JOIN packs p ON p.id = o.pack WHERE p.name = ?",
+                        (name,),
+                    ).fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return []
+    out: list[PackedObject] = []
+    for key, type_, offset, length, size, inner in rows:
+        key = bytes(key)
+        if key in have:
+            continue
+        try:
+            data = store.reader.read(name, offset, length, size, inner)
+        except (OSError, ValueError, zstandard.ZstdError):
+            continue
+        if hashlib.sha256(data).digest() == key:
+            have.add(key)
+            out.append(PackedObject(key, type_, offset, length, size, inner))
+    return out
 
 
 def _intact_copy(store: Store, key: bytes, where: list[tuple[str, PackedObject]]) -> str:
