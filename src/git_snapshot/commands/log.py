@@ -11,6 +11,7 @@ from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.lookup import worktree_snaps
 from git_snapshot.commands.remote import open_store
 from git_snapshot.errors import UserError
+from git_snapshot.store import Snapshot
 from git_snapshot.store.history import Version
 from git_snapshot.store.history import versions
 from git_snapshot.store.objects import DIR
@@ -68,15 +69,16 @@ def cmd_log(
         where = resolve_repo(store, cwd, repo_arg)
         rel = snapshot_path(where, cwd, path)
         snaps = worktree_snaps(store, where)
-        found = versions(store, snaps, rel)
-    if not found:
+        damaged: list[tuple[Snapshot, str]] = []  # a folder on the way unreadable
+        found = versions(store, snaps, rel, damaged)
+    if not found and not damaged:
         raise UserError(
             f"{path} is in none of the {len(snaps)} snapshot(s) of this worktree; "
             "look for it by name with: git snapshot find NAME"
         )
     if json_out:
         output.print_json([version_json(v) for v in found])
-        return 0
+        return _not_read(damaged)
     rows = [
         [
             str(v.snapshot.id),
@@ -90,5 +92,19 @@ def cmd_log(
         for v in found
     ]
     headers = ["ID", "CREATED", "AGE", "TRIGGER", "CHANGE", "SIZE", "CONTENT"]
-    print(output.table(headers, rows, right=[0, 5], colors={0: "yellow"}))
-    return 0
+    if rows:
+        print(output.table(headers, rows, right=[0, 5], colors={0: "yellow"}))
+    return _not_read(damaged)
+
+
+def _not_read(damaged: list[tuple[Snapshot, str]], shown: int = 20) -> int:
+    """Name the snapshots in which the path could not be read (1), or nothing (0)."""
+    if not damaged:
+        return 0
+    for snap, why in damaged[:shown]:
+        output.err(f"not read: snapshot {snap.id}: {why}")
+    output.err(
+        f"{len(damaged)} damaged snapshot(s) could not be read at this path (listed above), "
+        "every other was; see which paths with: git snapshot verify --read-data"
+    )
+    return 1

@@ -426,21 +426,34 @@ def _state(e: Entry | None) -> tuple[int, int, bytes] | None:
     return None if e is None else (e.kind, e.mode, e.ref)
 
 
-def versions(store: Store, snaps: Iterable[Snapshot], path: bytes) -> list[Version]:
+def versions(
+    store: Store,
+    snaps: Iterable[Snapshot],
+    path: bytes,
+    damaged: list[tuple[Snapshot, str]] | None = None,
+) -> list[Version]:
     """The versions of *path* across *snaps* (oldest first): only where it appeared, changed
-    or vanished."""
+    or vanished. With *damaged*, a snapshot in which a folder on the way to *path* (or below
+    it) cannot be read is named there and passed over (the next readable one is compared with
+    the last read); without, its CorruptObject is raised."""
     trees = Trees(store)
     out: list[Version] = []
     last: tuple[int, int, bytes] | None = None
     for s in snaps:
-        e = trees.at(s.root, path)
-        state = _state(e)
-        if state == last:
+        try:
+            e = trees.at(s.root, path)
+            state = _state(e)
+            if state == last:
+                continue
+            files, size = (0, 0) if e is None else trees.totals(e)
+        except CorruptObject as exc:
+            if damaged is None:
+                raise
+            damaged.append((s, str(exc)))
             continue
         if e is None:
             out.append(Version(s, VANISHED, None, 0, 0))
         else:
-            files, size = trees.totals(e)
             out.append(Version(s, APPEARED if last is None else CHANGED, e, files, size))
         last = state
     return out
