@@ -346,7 +346,19 @@ class _Walker:
         # its key; the record keeps the directory's order
         where: dict[bytes, int] = {}
         hn = head[8] if head is not None else 0
-        if hn:
+        classify, exclude, damaged = self.classify, self.exclude, self.damaged
+        # the names are the record's, in its order (entry i is its i), and nothing but the
+        # lstat decides whether a regular file keeps its key: such a file is taken first,
+        # below, with no other check (a parent of a changed folder: all of its files)
+        plain_kept = (
+            hn == n
+            and n > 0
+            and not self.general
+            and exclude is None
+            and not damaged
+            and old[_H + (_S + _K) * n :] == joined
+        )
+        if hn and not plain_kept:
             onames = old[_H + (_S + _K) * hn :].split(b"\0")
             if len(onames) == hn:
                 where = dict(zip(onames, range(hn)))
@@ -360,7 +372,6 @@ class _Walker:
         rstats: list[bytes] = [NO_STAT] * n  # the new record's
         rkeys: list[bytes] = [NO_KEY] * n
         flags = 0 if self.general else REUSABLE
-        classify, exclude, damaged = self.classify, self.exclude, self.damaged
         overlay, gone = self.opts.overlay, self.opts.overlay_deleted
         pack, regular, directory, temp_mark = _HEAD.pack, stat.S_IFREG, stat.S_IFDIR, _TEMP_MARK
         files = size_sum = 0
@@ -406,7 +417,43 @@ class _Walker:
                     and rel + names[i] not in omit
                 ]
             )
+        # a regular file per the listing ("f"; an omitted name is NO_STAT: not one)
+        regular_at = stats[_MODE_TYPE_BYTE::_S].translate(_REG_BYTES) if plain_kept else b""
         for i in order:
+            if plain_kept and regular_at[i] == 102:
+                a = _S * i
+                sb = stats[a : a + _S]
+                if sb == old[_H + a : _H + a + _S]:
+                    key = old[keys_at + _K * i : keys_at + _K * (i + 1)]
+                    if key != NO_KEY:  # the common case of the loop below, at once
+                        name = names[i]
+                        st = sts[i]
+                        rstats[i] = sb
+                        rkeys[i] = key
+                        files += 1
+                        size_sum += st.st_size
+                        add(
+                            pack(
+                                FILE,
+                                0 if classify is None else classify(rel + name, False, label),
+                                0,
+                                st.st_mode & 0o7777,
+                                st.st_mtime_ns,
+                                st.st_size,
+                                len(name),
+                                32,
+                            )
+                        )
+                        add(name)
+                        add(key)
+                        continue
+            elif plain_kept and i in done:  # a folder walked above (never an omitted one)
+                e = done[i]
+                if e is not None and e.kind == DIR:
+                    rstats[i] = stats[_S * i : _S * (i + 1)]
+                    rkeys[i] = e.ref
+                    _encode_into(parts, e)
+                    continue
             name = names[i]
             st = sts[i]
             sb = stats[_S * i : _S * (i + 1)]
@@ -416,7 +463,7 @@ class _Walker:
                 continue
             special = self.general and (rel_name in overlay or rel_name in gone)
             mode = st.st_mode if st is not None else 0
-            j = where.get(name)
+            j = i if plain_kept else where.get(name)
             ref = None  # the key of a regular file whose entry is packed below, as listed
             if (
                 j is not None
@@ -1003,6 +1050,10 @@ _STAT_PACK = filescache.STAT.pack
 _H, _S, _K = filescache.HEAD.size, filescache.STAT.size, filescache.KEY
 _head: Callable[[bytes], tuple[Any, ...]] = filescache.HEAD.unpack_from
 NO_STAT, NO_KEY, REUSABLE = filescache.NO_STAT, filescache.NO_KEY, filescache.REUSABLE
+# the byte of a packed STAT whose high nibble is the file type, and a table giving "f" for a
+# regular file's (filescache.kinds gives "d" for a directory's)
+_MODE_TYPE_BYTE = filescache._MODE_TYPE_BYTE
+_REG_BYTES = bytes(ord("f") if b >> 4 == stat.S_IFREG >> 12 else ord(".") for b in range(256))
 
 
 def _present(des: list[os.DirEntry[bytes]]) -> list[os.DirEntry[bytes]]:
