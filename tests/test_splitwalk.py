@@ -150,25 +150,79 @@ def _taking(monkeypatch: pytest.MonkeyPatch, before: Any) -> list[bool]:
     return answered
 
 
+@pytest.mark.parametrize("early", [True, False])
 def test_a_file_changed_after_the_child_read_it_is_walked_by_the_parent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, early: bool
 ) -> None:
+    """The parent reads the file again as the answer comes (*early*, its unit not the
+    parent's yet) or as it takes the folder: its bytes no longer give the child's key, and
+    the folder is walked here."""
     src = tmp_path / "src"
     build(src, tree())
     settle()
+    real = splitwalk._stored
 
-    def before(rel: bytes, answer: Any) -> Any:
-        if rel == b"p5":
+    def stored(walker: Any, trees: Any, blobs: Any) -> bool:
+        if any(path.endswith(b"/p5/f0") for path, _ in blobs):
             (src / "p5" / "f0").write_bytes(b"changed again")
-        return answer
+        return real(walker, trees, blobs)
 
     with Store(tmp_path / "split") as store:
         take(store, "s", src)
         (src / "p5" / "f0").write_bytes(b"changed")
         settle()
-        answered = _taking(monkeypatch, before)
+        monkeypatch.setattr(splitwalk, "_stored", stored)
+        if not early:  # every answer read at the take (the unit is the parent's by then)
+            monkeypatch.setattr(splitwalk.Split, "_early", lambda *a: None)
+        answered = _taking(monkeypatch, lambda rel, answer: answer)
         got = take(store, "s", src)
-        assert answered == [False]  # its bytes no longer give the child's key: walked here
+        # an answer that fails early is dropped (never taken), one that fails at the take
+        # is not taken: either way p5 is walked here
+        assert answered == ([] if early else [False]) and CHANGED == [0]
+        assert snapshot_contents(store, got) == scan(src)
+    with Store(tmp_path / "fresh") as fresh:
+        assert take(fresh, "s", src).root == got.root
+    _no_child_left()
+
+
+def test_a_changed_answer_is_stored_as_it_comes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a changed folder's answer needs is stored when the answer comes, while the child
+    still walks, not when the parent's walk reaches the folder: at the take, its files and
+    trees are stored already (and read once by the parent)."""
+    src = tmp_path / "src"
+    build(src, tree())
+    settle()
+    ready: list[bool] = []
+    real = splitwalk.Split._changed
+
+    def changed(self: splitwalk.Split, walker: Any, *args: Any) -> Any:
+        answer = args[-1]
+        ready.append(all(k in walker.pending for _, k in answer[4]) and bool(answer[4]))
+        return real(self, walker, *args)
+
+    with Store(tmp_path / "split") as store:
+        take(store, "s", src)
+        for i in range(1, 8):
+            (src / f"p{i}" / "f0").write_bytes(b"changed %d" % i)
+        settle()
+        monkeypatch.setattr(splitwalk.Split, "_changed", changed)
+        reads: list[bytes] = []
+        read_whole = archiver.read_whole
+
+        def counted(path: bytes, limit: int) -> Any:
+            if os.getpid() == parent:
+                reads.append(path)
+            return read_whole(path, limit)
+
+        parent = os.getpid()
+        monkeypatch.setattr(archiver, "read_whole", counted)
+        got = take(store, "s", src)
+        # p1..p7 come before the parent claims them (it waits at p0's unit, and the child
+        # walks from the last unit): each stored as it came
+        assert ready and all(ready) and [len(ready)] == CHANGED
+        assert len(reads) == len(set(reads))  # no file read twice by the parent
         assert snapshot_contents(store, got) == scan(src)
     with Store(tmp_path / "fresh") as fresh:
         assert take(fresh, "s", src).root == got.root
@@ -301,6 +355,19 @@ def test_a_child_that_dies_or_lies_changes_nothing(
     assert got.root == want.root != first.root
     assert USED and max(USED) == 0
     _no_child_left()
+
+
+def test_a_file_path_with_a_nul_is_not_stored(tmp_path: Path) -> None:
+    """A (lying) child's answer naming a file whose path has a NUL: not stored, the folder
+    walked here (read_whole raised ValueError, out of the take and the snapshot)."""
+
+    class Walker:
+        def __init__(self) -> None:
+            self.pending: set[bytes] = set()
+            self.writer = None
+            self.misses = 0
+
+    assert splitwalk._stored(Walker(), [], [(os.fsencode(tmp_path) + b"/a\0b", bytes(32))]) is False
 
 
 def test_no_fork_beside_another_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

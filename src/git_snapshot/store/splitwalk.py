@@ -163,7 +163,10 @@ def _stored(walker: Any, trees: list[tuple[bytes, bytes]], blobs: list[Any]) -> 
     for path, key in blobs:
         if key in pending:
             continue
-        got = archiver.read_whole(path, READ_LIMIT)
+        try:
+            got = archiver.read_whole(path, READ_LIMIT)
+        except ValueError:  # a path with a NUL: not the child's
+            return False
         if got is None or hashlib.sha256(got[1]).digest() != key:
             return False
         writer.add(BLOB, key, got[1], dedupe=True)
@@ -271,10 +274,18 @@ class Split:
     """The parent's side: the child's answers, read as they come, never waited for."""
 
     def __init__(
-        self, child: forked.Child, order: list[bytes], passed: Any, trace: _Trace | None = None
+        self,
+        child: forked.Child,
+        order: list[bytes],
+        passed: Any,
+        trace: _Trace | None = None,
+        walker: Any = None,
     ) -> None:
         self.child = child
         self.trace = trace
+        # the parent's walker: what a changed folder's answer needs is stored as the answer
+        # comes (_early), not when the walk reaches the folder
+        self.walker = walker
         # the units (paths relative to the root, no trailing '/') and their places in *passed*
         self.order = {rel: i for i, rel in enumerate(order)}
         self.passed = passed  # shared with the child: a byte per unit, 1 once the parent took it
@@ -319,10 +330,26 @@ class Split:
                 for answer in answers:
                     if (ok := _valid(answer)) is not None:
                         self.done[ok[0]] = ok
+                        if ok[2] and self.walker is not None:
+                            self._early(unit, ok)
             except (ValueError, EOFError, TypeError):
                 pass  # not an answer: those folders are walked here
             at += _LEN + size
         self.buf = buf[at:]
+
+    def _early(self, unit: bytes, answer: Answer) -> None:
+        """The files and trees a changed folder's answer needs, stored now, as it comes,
+        when its unit is not the parent's yet (it will be taken). Then ``take`` finds them
+        stored and only checks the folder, so that after the two processes meet the parent
+        has little left to do but take the answers: it stored them, for its part, while the
+        other process still walked. Stored only as ``_stored`` stores them (every file read
+        again, checked against the child's key), and the answer is dropped if that fails:
+        the folder is then walked here. What an answer not taken stored is only unnamed."""
+        i = self.order.get(unit)
+        if i is None or self.passed[i]:
+            return  # the parent's own already (answered as it took the unit): not needed
+        if not _stored(self.walker, answer[3], answer[4]):
+            del self.done[answer[0]]
 
     def _claim(self, i: int, unit: bytes, done: Any) -> bool:
         """The unit *i* is the parent's from now on; whether *done* (the child's answers)
@@ -507,7 +534,7 @@ def start(walker: Any, root: bytes) -> Split | None:
     os.set_blocking(child.fd, False)
     if trace is not None:
         trace.put("P", "forked", f"pid={child.pid}", trace.usage())
-    return Split(child, todo, passed, trace)
+    return Split(child, todo, passed, trace, walker)
 
 
 def _child(
