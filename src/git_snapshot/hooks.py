@@ -446,7 +446,7 @@ def find_losses(
         before.created,
         _exact(store, repo, before, ctx),
         found,
-        restore=losses.restore_paths(store, before.root, found),
+        restore=losses.restore_paths(store, before.root, found, os.fsencode(repo.toplevel)),
     )
 
 
