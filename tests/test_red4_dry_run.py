@@ -60,3 +60,27 @@ def test_dry_run_of_a_named_excluded_path_warns_as_the_restore_does(repo: Path) 
         {"path": "data.big", "why": "excluded"},
     ], d
     _same(d, json.loads(gs(repo, *args)))
+
+
+def test_dry_run_to_a_folder_in_the_worktree_keeps_what_the_restore_keeps(repo: Path) -> None:
+    """--to DIR inside the worktree saves what it overwrites first, as in place: the dry run
+    said 'would update' for an excluded file there that the restore then kept, and the
+    restore said it kept it as 'a non-empty directory in the way'."""
+    (repo / "sub").mkdir()
+    (repo / "sub" / "data.big").write_text("v1\n")
+    (repo / "sub" / "n").write_text("n1\n")
+    gs(repo, "create")
+    git(repo, "config", "snapshot.exclude", "*.big")
+    (repo / "copy" / "sub").mkdir(parents=True)
+    (repo / "copy" / "sub" / "data.big").write_text("mine, in no snapshot\n")
+    args = ["restore", "1", "sub", "--to", "copy", "--json"]
+    dry = json.loads(gs(repo, *args, "--dry-run"))
+    assert dry["updated"] == [] and dry["kept"] == ["sub/data.big"], dry
+    named = gs(repo, "restore", "1", "sub/data.big", "--to", "copy", "--dry-run")
+    assert "data.big (excluded)" in named.err, named.err
+    _same(dry, json.loads(gs(repo, *args)))
+    assert (repo / "copy" / "sub" / "data.big").read_text() == "mine, in no snapshot\n"
+    (repo / "copy" / "sub" / "n").unlink()
+    real = gs(repo, "restore", "1", "sub", "--to", "copy")
+    assert "directories in the way" not in real.out, real.out
+    assert "kept 1 path(s) that no snapshot holds" in real.out, real.out

@@ -151,10 +151,14 @@ def cmd_restore(
         except Damaged as exc:
             damaged, report = exc, restorer.report
         skipped = _skipped_of(safety)
-        if dry_run and into is not None:
+        if dry_run:
             # no pre-restore snapshot is taken: what it would leave out (snapshot.exclude, a
             # cache dir) is kept, or, named, overwritten with no copy, as the restore would
-            skipped = _would_skip(into, [*report.updated, *report.deleted])
+            touched = [*report.updated, *report.deleted]
+            if into is not None:
+                skipped = _would_skip(into, touched)
+            elif remote is None:
+                skipped = _would_skip_to(store, target, mine, touched)
             if skipped:
                 named = set(rels)
                 restorer = Restorer(  # the same dry run, keeping what the restore keeps
@@ -188,6 +192,45 @@ def _holds_files(target: str) -> bool:
     return False
 
 
+def _saving_holder(store: Store, real: str, mine: gitrepo.Repo | None) -> gitrepo.Repo | None:
+    """The worktree holding the --to directory *real* that a restore there saves first
+    (_save_first), or None."""
+    holder = _repo_holding(real)
+    if holder is None:
+        return None
+    ours = mine is not None and os.path.realpath(mine.toplevel) == os.path.realpath(holder.toplevel)
+    if not ours:
+        key = identity.known_source(store, holder)
+        if key is None or not store.snapshots(key):
+            return None
+    return holder
+
+
+def _would_skip_to(
+    store: Store, target: str, mine: gitrepo.Repo | None, paths: list[bytes]
+) -> list[tuple[bytes, str]]:
+    """_would_skip for a --to directory lying in a worktree a restore there saves first:
+    *paths* and the answer relative to the directory (UserError, as _save_first, when the
+    directory itself would not be saved)."""
+    real = os.path.realpath(target)
+    holder = _saving_holder(store, real, mine) if _holds_files(target) else None
+    if holder is None:
+        return []
+    base = os.fsencode(os.path.relpath(real, os.path.realpath(holder.toplevel)))
+    if base == b".":
+        return _would_skip(holder, paths)
+    out = []
+    for p, why in _would_skip(holder, [base, *(base + b"/" + p for p in paths)]):
+        if p == base or base.startswith(p + b"/"):
+            raise UserError(
+                f"refusing to restore into {target}: {os.fsdecode(p)} is not snapshotted "
+                f"({why}), so what the restore would overwrite could not be saved first; "
+                "name a directory outside it"
+            )
+        out.append((p[len(base) + 1 :], why))
+    return out
+
+
 def _save_first(
     store: Store,
     snap: Snapshot,
@@ -202,14 +245,9 @@ def _save_first(
     neither the current one nor snapshotted already (a first snapshot of a whole home
     directory that a dotfiles repository covers is not what `--to ~/x` asks for)."""
     real = os.path.realpath(target)
-    holder = _repo_holding(real)
+    holder = _saving_holder(store, real, mine)
     if holder is None:
         return None
-    ours = mine is not None and os.path.realpath(mine.toplevel) == os.path.realpath(holder.toplevel)
-    if not ours:
-        key = identity.known_source(store, holder)
-        if key is None or not store.snapshots(key):
-            return None
     if remote is not None:
         raise UserError(
             f"restore --remote into {target}, which lies in the worktree {holder.toplevel}: "
@@ -353,14 +391,19 @@ def _print_report(
         if dry_run or len(items) <= SHOWN:
             for p in items:
                 print(f"{verb}{label} {output.display(p)}")
-    if report.kept:
+    unsaved_kept = [p for p in report.kept if _under_any(p, skipped)]
+    in_the_way = [p for p in report.kept if not _under_any(p, skipped)]
+    if elsewhere and in_the_way:
+        print(
+            f"kept {len(in_the_way)} path(s) non-empty directories in the way: {_some(in_the_way)}"
+        )
+    kept = unsaved_kept if elsewhere else report.kept
+    if kept:
         why = (
-            "non-empty directories in the way"
-            if elsewhere
-            else "that no snapshot holds, or folders holding one (name a path to overwrite "
+            "that no snapshot holds, or folders holding one (name a path to overwrite "
             "it, a folder with --delete to replace what it holds)"
         )
-        print(f"kept {len(report.kept)} path(s) {why}: {_some(report.kept)}")
+        print(f"kept {len(kept)} path(s) {why}: {_some(kept)}")
     if report.store:
         print(f"left the snapshot store alone, which lies at: {_some(report.store)}")
     if report.refused:
@@ -408,6 +451,14 @@ def _unsaved_overwritten(
                 out.append((path, why))
                 break
     return out
+
+
+def _under_any(path: bytes, skipped: list[tuple[bytes, str]]) -> bool:
+    """Whether *path* is one of the *skipped* paths, lies below one, or holds one."""
+    for s, _ in skipped:
+        if path == s or path.startswith(s + b"/") or s.startswith(path + b"/"):
+            return True
+    return False
 
 
 def _some(paths: list[bytes], n: int = 5) -> str:
