@@ -93,7 +93,18 @@ def test_fold_and_report_lines(repo: Path) -> None:
     assert losses.fold(many) == ["node_modules/ (1,062 files)", ".env"]
     assert losses.fold([b"a", b"b"]) == ["a", "b"]
     lost = [losses.Loss(p, "ignored", "deleted") for p in many]
-    rep = losses.Report("git switch", 14, 0.0, False, lost, [(b"notes.txt", "why")], when=720.0)
+    # restore_paths's answer for a wholly lost node_modules (a Report without it names every
+    # lost path: a top folder could hold something the operation changed on purpose)
+    rep = losses.Report(
+        "git switch",
+        14,
+        0.0,
+        False,
+        lost,
+        [(b"notes.txt", "why")],
+        when=720.0,
+        restore=[b".env", b"node_modules"],
+    )
     (line, unsaved) = rep.lines(r, r.toplevel)
     assert line.startswith("git-snapshot: git switch destroyed 1063 ignored files: ")
     assert (
@@ -102,6 +113,7 @@ def test_fold_and_report_lines(repo: Path) -> None:
     )
     assert line.endswith("restore with: git snapshot restore 14 .env node_modules)")
     assert unsaved == "git-snapshot: not saved: notes.txt, why"
+    assert losses.Report("git switch", 14, 0.0, True, lost).covering() == many
     exact = losses.Report("git merge", 3, 0.0, True, lost[:1], when=1.0)
     assert (
         "(saved in snapshot 3; restore with: git snapshot restore 3 node_modules/m0.js)"
