@@ -583,3 +583,41 @@ def test_kept_trees_past_their_bound(
         res = _take(store, top, trigger="post-checkout")
         assert _same(res.snapshot) == _same(_full(top, tmp_path / f"x{k}"))
         assert rebuild._kept_entries <= 4 + 20
+
+
+def test_a_waiting_hook_imports_what_committing_needs_meanwhile(
+    watched: tuple[Store, Path, Daemon],
+) -> None:
+    """While it waits for the worker, a hook imports the archiver, the rebuild and zstd's
+    backend (what committing the prepared tree imports after the wait); one that does not
+    wait imports none of them."""
+    import subprocess
+    import sys
+
+    store, top, daemon = watched
+    _take(store, top)
+    (top / "e" / "f0.txt").write_text("edited\n")
+    daemon.entries(top / "e" / "f0.txt")
+    code = (
+        "import sys\n"
+        "from git_snapshot.watch import dirtyset\n"
+        "b = dirtyset.begin(sys.argv[1], sys.argv[2])\n"
+        "dirtyset.wait_prepared(sys.argv[1], sys.argv[2], b, timeout=0.2)\n"
+        "print(sorted(m for m in ('git_snapshot.store.archiver', 'git_snapshot.store.rebuild',"
+        " 'zstandard.backend_c') if m in sys.modules))\n"
+    )
+
+    def modules() -> str:
+        out = subprocess.run(
+            [sys.executable, "-c", code, store.path, str(top)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return out.stdout.strip()
+
+    assert modules() == "[]"
+    dirtyset.want(store.path, str(top))  # (this process is the promising daemon: alive)
+    assert modules() == str(
+        ["git_snapshot.store.archiver", "git_snapshot.store.rebuild", "zstandard.backend_c"]
+    )
