@@ -53,3 +53,20 @@ def test_repair_keeps_intact_objects_past_a_damaged_table(repo: Path, store_dir:
     assert gs(repo, "cat", "1", "b") == "two\n"
     out = gs(repo, "verify", "--read-data", rc=1).out
     assert "DAMAGED snapshot" not in out, out  # every snapshot reads back whole
+
+
+def test_repair_without_the_index_reads_past_a_damaged_table(repo: Path, store_dir: Path) -> None:
+    """With the index lost, the scan stopped at the damaged group: everything after it in the
+    pack, the snapshot's record among it, was dropped ('0 snapshot(s)'). It now passes over
+    that group only: the snapshot comes back, its other files intact, the group's files named
+    as missing (the next snapshot stores them afresh)."""
+    (repo / "big").write_bytes(b"x" * (300 << 10))  # a frame of its own, not in the group
+    _damage_a_table(repo, store_dir)
+    (store_dir / "index.sqlite").unlink()
+    ran = gs(repo, "repair", rc=1)
+    assert "1 snapshot(s)" in ran.out, ran.out
+    assert "its table is damaged" in ran.out, ran.out
+    assert gs(repo, "cat", "1", "big").out == "x" * (300 << 10)
+    assert "README" in gs(repo, "show", "1").out
+    gs(repo, "create")  # a and b are still in the worktree: stored afresh
+    assert gs(repo, "cat", "2", "b") == "two\n"

@@ -26,7 +26,7 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
             if kept
             else ""
         )
-        print(f"damaged pack {name}: read up to the damage ({why}){also}")
+        print(f"damaged pack {name}: {why}{also}")
     for source, seq, why in report.dropped:
         print(f"dropped snapshot {seq} of {source}: its top folder is gone ({why})")
     for source, seq, missing in report.incomplete:

@@ -1248,9 +1248,12 @@ class _Slice:
         return data
 
 
-def scan_pack(path: str) -> Iterator[PackedObject]:
+def scan_pack(path: str, damaged: Callable[[str], None] | None = None) -> Iterator[PackedObject]:
     """Objects of a pack read from its headers and group tables alone (for repair, push and
-    tests); the dictionary record is not an object and is skipped."""
+    tests); the dictionary record is not an object and is skipped. With *damaged*, a group
+    whose table is damaged (its record's framing intact) is passed to it, its members left
+    out, and the scan goes on at the next record (repair: what follows, a snapshot's record
+    among it, is not lost with it); without, it raises ValueError, as any other damage."""
     with open(path, "rb") as f:
         if f.read(len(PACK_MAGIC)) not in MAGICS:
             raise ValueError(f"{path}: not a pack")
@@ -1269,7 +1272,14 @@ def scan_pack(path: str) -> Iterator[PackedObject]:
             if marker in OBJECT_MARKERS:
                 yield PackedObject(key, type_, pos + REC.size, length, size, -1)
             elif marker == b"G":
-                yield from _members(f, path, pos, key, size, length)
+                try:
+                    members = list(_members(f, path, pos, key, size, length))
+                except ValueError as exc:
+                    if damaged is None:
+                        raise
+                    damaged(str(exc))
+                    members = []
+                yield from members
             first = False
             pos += REC.size + length
             f.seek(pos)

@@ -233,11 +233,16 @@ def _intact_copy(store: Store, key: bytes, where: list[tuple[str, PackedObject]]
 
 
 def _headers(path: str, name: str, report: RepairReport) -> Iterator[PackedObject]:
-    """The records of a pack up to the first damage (what lies before it is still good)."""
+    """The records of a pack up to the first damage that breaks its framing (what lies before
+    it is still good); a group whose table alone is damaged is named and passed over."""
+
+    def damaged(why: str) -> None:
+        report.bad_packs.append((name, f"{why}: its members passed over, the rest read"))
+
     try:
-        yield from scan_pack(path)
+        yield from scan_pack(path, damaged)
     except (OSError, ValueError) as exc:
-        report.bad_packs.append((name, str(exc)))
+        report.bad_packs.append((name, f"read up to the damage ({exc})"))
 
 
 def _merge(
