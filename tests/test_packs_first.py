@@ -25,6 +25,7 @@ from git_snapshot.store import index
 from git_snapshot.store import packs
 from git_snapshot.store.core import Store
 from git_snapshot.store.objects import CHANGED_WHILE_READ
+from git_snapshot.store.objects import RECORD
 from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.verify import verify
@@ -144,16 +145,16 @@ def test_a_first_snapshot_enters_each_full_pack_in_the_index_once_sealed(
     monkeypatch.setattr(packs, "GROUP_BYTES", 32 << 10)
     src = tmp_path / "src"
     build(src, random_tree(3, 600, max_size=6000))
-    real = store.index.add_packs
+    real = index.Index.add_packs  # (the walking thread's, or the index thread's own)
     sealed: list[str] = []
 
-    def add_packs(done: list[packs.FinishedPack]) -> None:
+    def add_packs(self: index.Index, done: list[packs.FinishedPack]) -> None:
         for p in done:
             assert os.path.exists(store.pack_path(p.name))  # durable and in place first
             sealed.append(p.name)
-        real(done)
+        real(self, done)
 
-    monkeypatch.setattr(store.index, "add_packs", add_packs)
+    monkeypatch.setattr(index.Index, "add_packs", add_packs)
     snap = take(store, "s", src)
     on_disk = set(os.listdir(os.path.join(store.path, "packs")))
     assert len(sealed) >= 2 and set(sealed) < on_disk  # all but the last, once each
@@ -280,5 +281,42 @@ def test_a_first_walk_whose_index_thread_fails_fails_and_keeps_the_store_consist
     assert len(named) == 1 and named == set(os.listdir(os.path.join(store.path, "packs")))
     assert not [t for t in threading.enumerate() if t.name == "git-snapshot-index"]
     snap = take(store, "s", src)
+    assert snapshot_contents(store, snap) == scan(src)
+    assert verify(store, read_data=True).ok
+
+
+def test_a_first_walk_seals_its_pack_when_it_ends_and_commits_a_small_last_one(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pack open when a first walk ends is sealed then (PackWriter.cut, at least
+    CUT_AFTER bytes) and entered by the index thread while the pool compresses what is still
+    queued: the snapshot's own transaction, at the end, enters only the pack of that queue and
+    the record. Every object is in a pack the index names; the snapshot reads back whole."""
+    monkeypatch.setattr(packs, "DICT_SAMPLE", 32 << 10)
+    monkeypatch.setattr(packs, "DICT_HOLD", 64 << 10)
+    monkeypatch.setattr(packs, "GROUP_BYTES", 32 << 10)
+    monkeypatch.setattr(packs, "BATCH_OBJECTS", 16)  # (most batches written during the walk)
+    monkeypatch.setattr(packs, "QUEUE", 1)
+    monkeypatch.setattr(archiver, "CUT_AFTER", 16 << 10)
+    src = tmp_path / "src"
+    build(src, random_tree(8, 900, max_size=9000))
+    real = index.Index.add_packs
+    by_thread: list[str] = []
+
+    def add_packs(self: index.Index, done: list[packs.FinishedPack]) -> None:
+        if threading.get_ident() != main:
+            by_thread.extend(p.name for p in done)
+        real(self, done)
+
+    main = threading.get_ident()
+    monkeypatch.setattr(index.Index, "add_packs", add_packs)
+    snap = take(store, "s", src)
+    on_disk = set(os.listdir(os.path.join(store.path, "packs")))
+    assert len(by_thread) == 1 and len(on_disk) == 2  # (one pack without the cut)
+    last = (on_disk - set(by_thread)).pop()
+    kinds = [o.type for o in scan_pack(store.pack_path(last))]
+    assert kinds[-1] == RECORD and len(kinds) < len(list(scan_pack(store.pack_path(by_thread[0]))))
+    named = {n for (n,) in store.index.db.execute("SELECT name FROM packs")}
+    assert named == on_disk
     assert snapshot_contents(store, snap) == scan(src)
     assert verify(store, read_data=True).ok
