@@ -808,6 +808,20 @@ class PackWriter:
         if self._pool is not None and not self._choosing and (self._batch or self._group):
             self._submit(close=True)
 
+    def cut(self, min_size: int) -> None:
+        """Seal the open pack now, given to ``on_sealed`` like a full one, if it holds at
+        least *min_size* bytes: a walk that ended, whose objects still queued (and the
+        record) go to a pack of their own, so that the rows of what is written already are
+        entered meanwhile, not in the snapshot's transaction at the end."""
+        if (
+            self.on_sealed is not None
+            and self._file is not None
+            and self._current is not None
+            and self._synced
+            and self._pos >= min_size
+        ):
+            self._seal()
+
     def add_frame(self, type_: int, key: bytes, size: int, frame: bytes) -> None:
         """Copy an object compressed without a dictionary (repacking)."""
         self.flush()
