@@ -731,7 +731,7 @@ class _Walker:
         self.files += d[1]
         self.bytes += d[2]
         self.skipped.extend(d[3])
-        return Entry(name, DIR, stat.S_IMODE(st.st_mode), st.st_mtime_ns, 0, d[0], lab)
+        return _new_entry(Entry, (name, DIR, st.st_mode & 0o7777, st.st_mtime_ns, 0, d[0], lab, 0))
 
     def _dir_entry(
         self, path: bytes, rel: bytes, name: bytes, st: os.stat_result | None, label: int
@@ -759,7 +759,9 @@ class _Walker:
             return None
         if st is None:
             return Entry(name, DIR, 0o755, time.time_ns(), 0, key, lab)
-        return Entry(name, DIR, stat.S_IMODE(st.st_mode), st.st_mtime_ns, 0, key, lab)
+        # Entry(name, DIR, S_IMODE(mode), mtime, 0, key, lab) without its Python-level
+        # __new__ (ctx.record): once per folder of every walk
+        return _new_entry(Entry, (name, DIR, st.st_mode & 0o7777, st.st_mtime_ns, 0, key, lab, 0))
 
     def _file(
         self, path: bytes, rel: bytes, st: os.stat_result, cacheable: bool, tries: int = READ_TRIES
@@ -1069,6 +1071,7 @@ def _present(des: list[os.DirEntry[bytes]]) -> list[os.DirEntry[bytes]]:
 
 
 _TEMP_MARK = TEMP_MARK.encode()  # a name's cheap first test (is_temp_name has the full one)
+_new_entry = tuple.__new__  # an Entry from all its fields (as treebytes.entry makes one)
 
 
 def _packed_stats(des: list[os.DirEntry[bytes]]) -> bytes:
