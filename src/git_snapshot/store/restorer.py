@@ -37,6 +37,7 @@ from dataclasses import field
 from git_snapshot.errors import UserError
 from git_snapshot.store import forked
 from git_snapshot.store import leftovers
+from git_snapshot.store import restore_locs
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Location
@@ -228,7 +229,8 @@ class Restorer:
         self.pool: ThreadPoolExecutor | None = None
         self.jobs_max = 0  # jobs in flight before the oldest is waited for
         self.want: set[bytes] = set()  # contents of the files read whole (located at once)
-        self.locs: dict[bytes, _Loc] = {}  # where they lie (looked up before writing)
+        # where they lie (looked up before writing), or where every object lies (_scan)
+        self.locs: dict[bytes, _Loc] | restore_locs.Located = {}
         self.job: list[_Item] = []  # new files not handed out yet
         self.job_bytes = 0  # their names and link targets
         self.job_dirs: list[_Dir] = []  # the directories they go into
@@ -465,17 +467,35 @@ class Restorer:
         return self.report
 
     def _restore(self, snap: Snapshot, target: str, selections: list[list[bytes]]) -> None:
-        found = self._prepare(snap, selections)
-        top = self._open_target(target)
         n = self.threads if self.threads is not None else min(os.cpu_count() or 1, 4)
+        forking = self.processes if self.processes is not None else _can_fork()
+        if (
+            n > 1
+            and forking
+            and selections == [[]]
+            and not self.dry_run
+            and (self.threads or snap.files >= PARALLEL_MIN)
+        ):
+            # writer processes forked before the plan hold none of its memory (the checked
+            # trees, the locations): forked after it, each started as big as this process
+            # (peak RSS of a restore of L: 156 MB, a writer's)
+            self.workers = _Workers(self, n)
+        top = -1
+        try:
+            found = self._prepare(snap, selections)
+            top = self._open_target(target)
+        except BaseException:
+            self._stop()
+            raise
         parallel = n > 1 and not self.dry_run and (self.threads or self.total >= PARALLEL_MIN)
         if not self.locs and not self.dry_run and PARALLEL_MIN <= len(self.want) <= LOCATED_MAX:
             self._locate_all()
         self.want = set()
         try:
-            if parallel:
+            if self.workers is not None:
                 self.jobs_max = n * JOBS_PER_THREAD
-                forking = self.processes if self.processes is not None else _can_fork()
+            elif parallel:
+                self.jobs_max = n * JOBS_PER_THREAD
                 if forking:
                     self.workers = _Workers(self, n)
                 else:
@@ -500,11 +520,12 @@ class Restorer:
         and checks the rest (_share)."""
         self.total_hint = snap.files
         whole = selections == [[]] and not self.dry_run and snap.files >= PARALLEL_MIN
-        if whole and self._scannable(snap.files):
+        count = self._scannable(snap.files) if whole else 0
+        if count:
             if self._splitting():
                 self._share(snap.root)
             try:
-                self._scan()  # the trees are read with the locations it finds too
+                self._scan(count)  # the trees are read with the locations it finds too
             except BaseException:
                 if self.early is not None and self.early[2] is not None:
                     self.early[2].kill()
@@ -564,16 +585,21 @@ class Restorer:
             if d.own and d.fd >= 0:
                 os.close(d.fd)
 
-    def _scannable(self, files: int) -> bool:
-        """Whether _scan pays: the index holds at most SCAN_RATIO objects per file of the
-        snapshot (a store of this tree's snapshots; else the files' contents are looked up
-        by key after planning)."""
+    def _scannable(self, files: int) -> int:
+        """The objects of the index when _scan pays (else 0): the index holds at most
+        SCAN_RATIO objects per file of the snapshot (a store of this tree's snapshots; else
+        the files' contents are looked up by key after planning)."""
         count = self.store.index.object_count()
-        return bool(count <= SCAN_RATIO * files and count <= LOCATED_MAX)
+        return count if count <= SCAN_RATIO * files and count <= restore_locs.LIMIT else 0
 
-    def _scan(self) -> None:
-        """Where every object lies, by one pass over the index in storage order."""
+    def _scan(self, count: int) -> None:
+        """Where every object lies, by one pass over the index in storage order: a dict for
+        at most LOCATED_MAX objects, else compact (store/restore_locs.py: a third of the
+        memory, each lookup ~3x slower)."""
         index = self.store.index
+        if count > LOCATED_MAX:
+            self.locs = restore_locs.Located(index)
+            return
         # one query, one comprehension (it runs before any writer starts): 0.36 -> 0.20 s of
         # CPU on M where a query per pack built a list per pack first
         names = {pack_id: name for pack_id, (name, _) in index.gc_packs().items()}
@@ -588,7 +614,8 @@ class Restorer:
     def _locate_all(self) -> None:
         """Where the contents of the files to be read whole lie, looked up by key in a few
         queries before writing (when _scan did not)."""
-        locs = self.locs
+        locs: dict[bytes, _Loc] = {}
+        self.locs = locs
         for key, loc in self.store.index.locate_many(self.want).items():
             locs[key] = (loc.pack, loc.offset, loc.length, loc.size, loc.inner)
 
@@ -901,7 +928,7 @@ class Restorer:
                 if d.fd not in number:
                     number[d.fd] = len(fds)
                     fds.append(d.fd)
-            self.workers.send(ready, number, fds, dirs)
+            self.workers.send(ready, number, fds, dirs, self.shared)
         else:
             work = _work(ready, None)
             todo = [item for _, item in ready]
@@ -1170,7 +1197,9 @@ class Restorer:
             if not msg:
                 return
             try:
-                work = [(fds[w[0]], *w[1:]) for w in marshal.loads(msg)]
+                part, held = marshal.loads(msg)
+                self.shared.update(held)
+                work = [(fds[w[0]], *w[1:]) for w in part]
                 done = self._create(work, parent_pid)
             finally:
                 for fd in fds:
@@ -1474,13 +1503,16 @@ class _Workers:
         number: dict[int, int],
         fds: list[int],
         dirs: list[_Dir],
+        shared: set[bytes],
     ) -> None:
         """Hand out the files of *ready* (in storage order; their directories' descriptors
         *fds*, each numbered in *number*): the members of one group always to the same writer
         (its groups stay in that writer's cache, packs.GROUP_CACHE: handed out by directory,
         each group was decompressed by every writer, 2.4 times in all on M), the rest to
         whichever has the fewest bytes of it. Each part's files come back with its answer
-        (take), with *dirs*, which count one more job for each part beyond the first."""
+        (take), with *dirs*, which count one more job for each part beyond the first. Each
+        part names the contents of it that *shared* holds (the writers were forked before the
+        plan found them)."""
         n = len(self.socks)
         parts: list[tuple[list[_Work], list[_Item]]] = [([], []) for _ in range(n)]
         loose = [0] * n  # bytes of the items not in a group, per writer
@@ -1508,7 +1540,8 @@ class _Workers:
             for d in dirs:
                 d.jobs += 1
         for k, part, part_todo in given:
-            socket.send_fds(self.socks[k], [marshal.dumps(part, _MARSHAL)], fds)
+            held = [w[4] for w in part if w[4] in shared]
+            socket.send_fds(self.socks[k], [marshal.dumps((part, held), _MARSHAL)], fds)
             self.jobs[k].append((part_todo, dirs))
             self.running += 1
 
