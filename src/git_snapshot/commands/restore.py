@@ -321,12 +321,15 @@ def _would_skip(repo: gitrepo.Repo, paths: list[bytes]) -> list[tuple[bytes, str
     skip = left_out_stat(repo)
     top = os.fsencode(repo.toplevel)
     out: dict[bytes, str] = {}
+    kept: set[bytes] = set()  # folders looked at and kept: each lstat-ed and matched once
     for path in paths:
         parts = path.split(b"/")
         for i in range(1, len(parts) + 1):
             rel = b"/".join(parts[:i])
             if rel in out:
                 break
+            if rel in kept:
+                continue
             try:
                 st: os.stat_result | None = os.lstat(top + b"/" + rel)
             except OSError:
@@ -338,6 +341,8 @@ def _would_skip(repo: gitrepo.Repo, paths: list[bytes]) -> list[tuple[bytes, str
                 tagged = is_dir and os.path.isfile(top + b"/" + rel + b"/CACHEDIR.TAG")
                 out[rel] = "cache directory (CACHEDIR.TAG)" if tagged else "excluded"
                 break
+            if i < len(parts):
+                kept.add(rel)
     return sorted(out.items())
 
 
