@@ -40,8 +40,8 @@ from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import KIND_NAMES
-from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (every diff)
