@@ -283,9 +283,10 @@ class Split:
     ) -> None:
         self.child = child
         self.trace = trace
-        # the parent's walker: what a changed folder's answer needs is stored as the answer
-        # comes (_early), not when the walk reaches the folder
+        # the parent's walker: what a changed folder's answer needs is stored soon after the
+        # answer comes (_early: the next take), not when the walk reaches the folder
         self.walker = walker
+        self.early: list[tuple[bytes, Answer]] = []  # (unit, answer) drained, not stored yet
         # the units (paths relative to the root, no trailing '/') and their places in *passed*
         self.order = {rel: i for i, rel in enumerate(order)}
         self.passed = passed  # shared with the child: a byte per unit, 1 once the parent took it
@@ -331,25 +332,29 @@ class Split:
                     if (ok := _valid(answer)) is not None:
                         self.done[ok[0]] = ok
                         if ok[2] and self.walker is not None:
-                            self._early(unit, ok)
+                            self.early.append((unit, ok))
             except (ValueError, EOFError, TypeError):
                 pass  # not an answer: those folders are walked here
             at += _LEN + size
         self.buf = buf[at:]
 
-    def _early(self, unit: bytes, answer: Answer) -> None:
-        """The files and trees a changed folder's answer needs, stored now, as it comes,
-        when its unit is not the parent's yet (it will be taken). Then ``take`` finds them
-        stored and only checks the folder, so that after the two processes meet the parent
-        has little left to do but take the answers: it stored them, for its part, while the
-        other process still walked. Stored only as ``_stored`` stores them (every file read
-        again, checked against the child's key), and the answer is dropped if that fails:
-        the folder is then walked here. What an answer not taken stored is only unnamed."""
-        i = self.order.get(unit)
-        if i is None or self.passed[i]:
-            return  # the parent's own already (answered as it took the unit): not needed
-        if not _stored(self.walker, answer[3], answer[4]):
-            del self.done[answer[0]]
+    def _early(self) -> None:
+        """The files and trees the changed folders' answers drained so far need, stored now
+        (by ``take``, never inside a listing's FileNotFoundError handling, as ``stats``
+        drains), when their unit is not the parent's yet (they will be taken). Then the take
+        finds them stored and only checks the folder, so that after the two processes meet
+        the parent has little left to do but take the answers: it stored them, for its part,
+        while the other process still walked. Stored only as ``_stored`` stores them (every
+        file read again, checked against the child's key), and the answer is dropped if that
+        fails: the folder is then walked here. What an answer not taken stored is only
+        unnamed."""
+        todo, self.early = self.early, []
+        for unit, answer in todo:
+            i = self.order.get(unit)
+            if i is None or self.passed[i] or self.done.get(answer[0]) is not answer:
+                continue  # the parent's own already (the take stores it), or replaced
+            if not _stored(self.walker, answer[3], answer[4]):
+                del self.done[answer[0]]
 
     def _claim(self, i: int, unit: bytes, done: Any) -> bool:
         """The unit *i* is the parent's from now on; whether *done* (the child's answers)
@@ -436,6 +441,8 @@ class Split:
             self._claim(i, rel, self.done)
         elif not self.done:
             return None
+        if self.early:
+            self._early()
         answer = self.done.pop(rel, None)
         if answer is None:
             return None
