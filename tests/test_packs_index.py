@@ -149,3 +149,36 @@ def test_gc_on_a_full_disk_moves_recent_rows_by_giving_up_the_reserve(
         assert _rows(store, "recent") == set()
         assert {last.root, last.record} <= _rows(store, "objects")  # (the rest was dead)
         assert scan(src) == snapshot_contents(store, last)
+
+
+def test_a_packs_rows_are_made_and_entered_a_slice_at_a_time_in_key_order(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pack's rows are made ROWS_AT_ONCE at a time, in key order across the slices (a first
+    snapshot's index thread enters a pack while the walk goes on: a whole pack's rows held
+    beside it raised L's peak RSS); every object is entered where the writer put it, and a
+    damaged key among them is healed as before."""
+    monkeypatch.setattr(index_mod, "ROWS_AT_ONCE", 2 * index_mod.ROWS_PER_INSERT)
+    objects = _blobs(5 * index_mod.ROWS_PER_INSERT + 3, "s")
+    seen: list[list[bytes]] = []
+    real = index_mod._insert_rows
+
+    def insert_rows(db: object, insert: str, rows: list[tuple[object, ...]]) -> None:
+        seen.append([r[0] for r in rows])  # type: ignore[misc]
+        real(db, insert, rows)  # type: ignore[arg-type]
+
+    with Store(str(tmp_path / "store")) as store:
+        packs = _write(store, objects)
+        damaged = objects[7][0]
+        store.index.db.execute(
+            "INSERT INTO damaged(key, why, found) VALUES (?, 'test', 0)", (damaged,)
+        )
+        monkeypatch.setattr(index_mod, "_insert_rows", insert_rows)
+        store.index.add_packs(packs)
+        monkeypatch.undo()
+        assert seen and max(len(s) for s in seen) <= 2 * index_mod.ROWS_PER_INSERT
+        keys = [k for s in seen for k in s]
+        assert keys == sorted(keys) and len(keys) == len(objects)
+        want = _where(packs)
+        assert {k: store.index.locate(k) for k in want} == want
+        assert store.index.damaged() == {} or damaged not in store.index.damaged()

@@ -288,6 +288,7 @@ RECENT_MAX = 100_000
 SMALL_ROWS = 20_000
 WALK_RECENT_MAX = 20_000
 ROWS_PER_INSERT = 142  # 994 parameters: SQLite before 3.32 allows 999 (500 rows: no faster)
+ROWS_AT_ONCE = 64 * ROWS_PER_INSERT  # a pack's rows made at once (_add_packs)
 
 
 def _insert_rows(db: sqlite3.Connection, insert: str, rows: list[tuple[Any, ...]]) -> None:
@@ -636,23 +637,32 @@ class Index:
         # here, not at the top: an unchanged hook imports this module and writes nothing, and
         # only some environments load operator at Python's start (a .pth file's import; not
         # the shims' `python -S`: tests/test_hook_imports.py)
-        from operator import itemgetter
+        from operator import attrgetter
 
-        first = itemgetter(0)  # an object row's key
+        by_key = attrgetter("key")
         for p in packs:
             cur = db.execute("INSERT INTO packs(name, size) VALUES (?, ?)", (p.name, p.size))
             pid = cur.lastrowid
             # in key order: inserts into the key's B-tree then go page by page instead of
             # at random (62k rows into 0-190k: 0.43-0.71 s CPU against 0.66-1.12 s); sorted
             # by the key alone, not as tuples: 72k rows 0.17-0.21 -> 0.07-0.11 s (one pack's
-            # rows at a time: L's all at once would hold ~28 MB more)
-            rows = [(o.key, pid, o.offset, o.length, o.size, o.type, o.inner) for o in p.objects]
-            rows.sort(key=first)
-            _insert_rows(db, _INSERT_OBJECTS, rows)  # (the first of a key stays)
-            if not damaged:
+            # rows at a time: L's all at once would hold ~28 MB more). The rows are made
+            # ROWS_AT_ONCE at a time: a first snapshot's index thread (archiver._Indexer)
+            # enters a pack while the walk goes on, and a whole pack's rows (L: ~40k, ~5 MB)
+            # held beside it raised L's peak RSS
+            objs = sorted(p.objects, key=by_key)
+            healed: list[tuple[Any, ...]] = []
+            for i in range(0, len(objs), ROWS_AT_ONCE):
+                rows = [
+                    (o.key, pid, o.offset, o.length, o.size, o.type, o.inner)
+                    for o in objs[i : i + ROWS_AT_ONCE]
+                ]
+                _insert_rows(db, _INSERT_OBJECTS, rows)  # (the first of a key stays)
+                if damaged:
+                    healed += [r for r in rows if r[0] in damaged]
+            if not healed:
                 continue
             # a fresh copy of an object found damaged takes its place: healed
-            healed = [r for r in rows if r[0] in damaged]
             db.executemany(
                 "UPDATE objects SET pack=?, offset=?, length=?, size=?, type=?, member=? "
                 "WHERE key=?",
