@@ -1159,13 +1159,22 @@ class Restorer:
         holes: bool = False,
     ) -> bool:
         """Create *name* holding *data*; False when the name is taken. *holes*: *data* may
-        hold a whole all-zero block (left as a hole)."""
+        hold a whole all-zero block (left as a hole). The file is written unnamed (O_TMPFILE),
+        given its mode and mtime, and only then linked under its name (linkat fails like
+        O_EXCL when the name is taken): a restore killed at any point leaves no file cut
+        short, or with the wrong mtime, under a real name. Where the file system has no
+        O_TMPFILE (or there is no /proc to link it through), a temp name (held with flock
+        while written) is linked to the name instead, then removed."""
         mode &= _SAFE_MODE
+        fd = _unnamed(parent, mode) if self.unnamed else -1
+        tmp = b""
+        if fd < 0:
+            self.unnamed = False
+            tmp = os.fsencode(os.path.basename(temp_name(os.fsdecode(name))))[: validate.MAX_NAME]
+            fd = os.open(tmp, _NEW_FLAGS, mode, dir_fd=parent)
         try:
-            fd = os.open(name, _NEW_FLAGS, mode, dir_fd=parent)
-        except FileExistsError:
-            return False
-        try:
+            if tmp:
+                leftovers.hold(fd)
             if holes:
                 _write_sparse(fd, [bytes(data)], len(data))
             elif data:
@@ -1173,13 +1182,25 @@ class Restorer:
             if mode & self.umask:  # open() gave it mode minus the umask
                 os.fchmod(fd, mode)
             os.utime(fd, ns=(mtime, mtime))
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(name, dir_fd=parent)
-            raise
+            if not tmp:
+                try:
+                    os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=parent)
+                except FileExistsError:
+                    return False
+                except FileNotFoundError:  # no /proc: the named way, from now on
+                    self.unnamed = False
+                    return self._new_file(parent, name, mode, mtime, data, holes)
+                return True
+            try:
+                os.link(tmp, name, src_dir_fd=parent, dst_dir_fd=parent, follow_symlinks=False)
+            except FileExistsError:
+                return False
+            return True
         finally:
+            if tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp, dir_fd=parent)
             os.close(fd)
-        return True
 
     def _new_link(self, parent: int, name: bytes, target: bytes, mtime: int) -> bool:
         try:
@@ -1299,13 +1320,13 @@ class Restorer:
 _TMPFILE = getattr(os, "O_TMPFILE", 0)
 
 
-def _unnamed(parent: int) -> int:
+def _unnamed(parent: int, mode: int = 0o600) -> int:
     """A new file with no name in the directory open on *parent* (O_TMPFILE), or -1 where
     the file system or the platform has none."""
     if not _TMPFILE:
         return -1
     try:
-        return os.open(".", os.O_WRONLY | _TMPFILE | os.O_CLOEXEC, 0o600, dir_fd=parent)
+        return os.open(".", os.O_WRONLY | _TMPFILE | os.O_CLOEXEC, mode, dir_fd=parent)
     except OSError as exc:
         if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT):
             return -1
