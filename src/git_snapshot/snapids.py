@@ -79,8 +79,52 @@ def parse(text: str) -> Ref:
     raise UserError(f"bad snapshot id {text!r}: use {FORMS}")
 
 
+# The words git's approxidate reads (date.c); it skips any other word and still answers when
+# a number is left, so '1.huor.ago' or '1.min.ago' read as the 1st of the month: a typo chose
+# another snapshot (or a shorter keepWithin) without a word. A date must use only these.
+_UNITS = ("second", "minute", "hour", "day", "week", "month", "year")
+_WORDS = (  # spaced: ' word ' in _WORDS; and git's time zone names
+    " seconds minutes hours days weeks months years second minute hour day week month year"
+    " ago yesterday noon midnight tea am pm now never last"
+    " zero one two three four five six seven eight nine ten"
+    " utc gmt idlw cat hst hdt yst ydt pst pdt mst mdt cst cdt est edt ast adt wat wet bst"
+    " cet met mewt mest cest mesz fwt fst eet eest wast wadt cct jst east eadt gst nzt nzst"
+    " nzdt idle "
+)
+_NAMES = (  # a month's or weekday's name: 3 letters or more of one, as git matches them
+    " january february march april may june july august september october november december"
+    " sundays mondays tuesdays wednesdays thursdays fridays saturdays"
+)
+
+
+def _check_date(date: str) -> None:
+    """UserError unless every word of *date* is one git reads (see _WORDS), and 'ago' follows
+    a unit: git reads what it knows and skips the rest, so a typo is no error there."""
+    import re
+
+    if not date.isascii():
+        raise UserError(
+            f"cannot read the date {date!r}: write it in ASCII, e.g. 1.hour.ago, '2026-12-01 10:00'"
+        )
+    words = re.findall(r"[a-z]+", re.sub(r"(?<=[0-9])[tz](?=[0-9]|\Z)", " ", date.lower()))
+    for word in words:
+        if f" {word} " in _WORDS or (len(word) >= 3 and f" {word}" in _NAMES):
+            continue
+        raise UserError(
+            f"cannot read the date {date!r}: git does not know {word!r} (units: seconds, "
+            "minutes, hours, days, weeks, months, years; e.g. 1.hour.ago, yesterday, "
+            "'2026-12-01 10:00')"
+        )
+    if "ago" in words and not any(w.rstrip("s") in _UNITS for w in words):
+        raise UserError(
+            f"cannot read the date {date!r}: say what is ago, e.g. 2.hours.ago, 3.days.ago"
+        )
+
+
 def timestamp(date: str) -> float:
-    """A date in git's syntax as Unix time; UserError when git cannot read it."""
+    """A date in git's syntax as Unix time; UserError when git cannot read it, or would read
+    it otherwise than written (a word it does not know)."""
+    _check_date(date)
     when = gitrepo.approxidate(date)
     if when is None:
         raise UserError(
@@ -148,7 +192,12 @@ def duration(text: str) -> float:
     try:
         return parse_duration(text)
     except (UserError, ValueError):  # ValueError: a digit int() refuses, such as '²'
-        when = gitrepo.approxidate(text)
+        try:
+            _check_date(text)
+        except UserError:
+            when = None
+        else:
+            when = gitrepo.approxidate(text)
         if when is None or when >= time.time():
             raise UserError(
                 f"bad duration {text!r}: use a number and a unit (7d, 12h, 2w) or git's "
