@@ -320,3 +320,36 @@ def test_a_first_walk_seals_its_pack_when_it_ends_and_commits_a_small_last_one(
     assert named == on_disk
     assert snapshot_contents(store, snap) == scan(src)
     assert verify(store, read_data=True).ok
+
+
+def test_a_later_walk_enters_its_packs_with_its_snapshot_from_its_own_thread(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only a first walk (no files cache) has its sealed packs entered by the index thread: a
+    later walk storing enough to fill packs enters them all with its snapshot, as before."""
+    src = tmp_path / "src"
+    build(src, random_tree(9, 300, max_size=6000))
+    take(store, "s", src)
+    for i, f in enumerate(sorted((src / "d000").iterdir())[:40]):
+        f.write_bytes(os.urandom(5000 + i))
+    monkeypatch.setattr(packs.PackWriter.__init__, "__defaults__", (16 << 10,))  # max_size
+    monkeypatch.setattr(packs, "GROUP_BYTES", 8 << 10)  # (packs filled during the walk)
+    monkeypatch.setattr(packs, "BATCH_OBJECTS", 4)
+    monkeypatch.setattr(packs, "QUEUE", 1)
+    main = threading.get_ident()
+    real = index.Index.add_packs
+    other: list[int] = []
+
+    def add_packs(self: index.Index, done: list[packs.FinishedPack]) -> None:
+        if threading.get_ident() != main:
+            other.append(len(done))
+        real(self, done)
+
+    monkeypatch.setattr(index.Index, "add_packs", add_packs)
+    monkeypatch.setattr(archiver, "RACY_NS", 0)
+    before = set(os.listdir(os.path.join(store.path, "packs")))
+    snap = take(store, "s", src)
+    assert not other
+    assert len(set(os.listdir(os.path.join(store.path, "packs"))) - before) >= 2
+    assert snapshot_contents(store, snap) == scan(src)
+    assert verify(store, read_data=True).ok

@@ -1179,8 +1179,8 @@ def create_snapshot(
                 key = walker.rebuild.run(root)
             elif prev is None:
                 walker.cache_path = cpath  # the files cache; a first walk writes it as it goes
-                # packs sealed during the walk: entered by a thread (started with the first)
-                indexer = writer.on_sealed = _Indexer(store.index_path)
+                if not cache.root:  # a first walk's packs sealed during it: entered by a
+                    indexer = writer.on_sealed = _Indexer(store.index_path)  # thread (lazily)
                 key = _walk(walker, root)
             else:
                 key = prev.root
