@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from storehelpers import D
 from storehelpers import F
+from storehelpers import L
 from storehelpers import build
 from storehelpers import diff
 from storehelpers import restore
@@ -123,3 +124,18 @@ def test_a_killed_restore_leaves_no_new_file_cut_short(
     assert wrong == {}
     restore(store, snap, out)  # the same restore again finishes it
     assert diff(want, scan(out)) == []
+
+
+def test_a_symlink_left_with_another_mtime_gets_its_own_again(store: Store, tmp_path: Path) -> None:
+    """A restore killed between a new symlink's symlink() and its utimensat leaves it with the
+    time of the kill; the same restore again gives it its mtime (it only compared the target,
+    so the wrong mtime stayed for good)."""
+    src = tmp_path / "src"
+    build(src, D({b"d": D({b"link": L(b"target/x", T0 + 5), b"f": F(b"x", 0o644, T0)})}))
+    snap = take(store, "s", src)
+    out = tmp_path / "out"
+    restore(store, snap, out)
+    os.utime(out / "d" / "link", ns=(T0 + 99, T0 + 99), follow_symlinks=False)
+    restore(store, snap, out)
+    assert os.lstat(out / "d" / "link").st_mtime_ns == T0 + 5
+    assert diff(snapshot_contents(store, snap), scan(out)) == []

@@ -743,6 +743,10 @@ class Restorer:
                 self.report.unchanged += 1
             if not self.dry_run and e.kind == FILE:
                 self._set_meta(parent, e, st)
+            elif not self.dry_run and st.st_mtime_ns != e.mtime_ns:
+                # a symlink with its target but another mtime (a restore killed between
+                # symlink and utimensat made it): the same restore again gives it its own
+                os.utime(e.name, ns=(e.mtime_ns, e.mtime_ns), dir_fd=parent, follow_symlinks=False)
             return
         if (
             st is not None
