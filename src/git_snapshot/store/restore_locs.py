@@ -29,7 +29,9 @@ _FIELDS = struct.Struct(">QQQQq")
 # its 64-bit two's complement, read back signed)
 _ROW_SQL = "printf('%s%016x%016x%016x%016x%016x', hex(key), pack, offset, length, size, member)"
 _CHUNKS = 16  # queries, by the key's first byte: no one string of the whole table at once
-LIMIT = 1_000_000  # objects at most (72 MB): beyond, a restore locates by key
+# objects at most: ~36 MB with the prefixes and buckets, about what the dict of tuples took
+# at its limit (100,000 objects, ~30 MB); beyond, a restore locates by key
+LIMIT = 400_000
 
 
 class Located:
@@ -77,7 +79,7 @@ class Located:
         for b in range(len(starts) - 2, -1, -1):
             if starts[b] > starts[b + 1]:
                 starts[b] = starts[b + 1]
-        self.starts = array("L", starts)
+        self.starts = array("I" if array("I").itemsize >= 4 else "L", starts)
 
     def __len__(self) -> int:
         return len(self.prefixes)
