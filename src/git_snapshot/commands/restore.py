@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
 
@@ -337,13 +338,58 @@ def _would_skip(repo: gitrepo.Repo, paths: list[bytes]) -> list[tuple[bytes, str
             if st is None:
                 break  # not on disk: nothing there to save
             if skip(rel, st):
-                is_dir = stat.S_ISDIR(st.st_mode)
-                tagged = is_dir and os.path.isfile(top + b"/" + rel + b"/CACHEDIR.TAG")
-                out[rel] = "cache directory (CACHEDIR.TAG)" if tagged else "excluded"
+                out[rel] = _why_left_out(top + b"/" + rel, st)
                 break
             if i < len(parts):
                 kept.add(rel)
+            elif stat.S_ISDIR(st.st_mode):
+                # a folder deleted or replaced whole: what it holds that a snapshot leaves out
+                # keeps it (the pre-restore snapshot names those paths, the restore keeps them)
+                _left_out_below(top, rel, skip, out)
     return sorted(out.items())
+
+
+def _why_left_out(full: bytes, st: os.stat_result) -> str:
+    """Why a snapshot leaves out what is at *full*, in the words of its skipped_paths."""
+    import stat
+
+    if stat.S_ISDIR(st.st_mode):
+        tagged = os.path.isfile(full + b"/CACHEDIR.TAG")
+        return "cache directory (CACHEDIR.TAG)" if tagged else "excluded"
+    if stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode):
+        return "excluded"
+    return (
+        "fifo"
+        if stat.S_ISFIFO(st.st_mode)
+        else "socket"
+        if stat.S_ISSOCK(st.st_mode)
+        else ("special file")
+    )
+
+
+def _left_out_below(
+    top: bytes,
+    rel: bytes,
+    skip: Callable[[bytes, os.stat_result | None], bool],
+    out: dict[bytes, str],
+) -> None:
+    """Add to *out* each path below the folder *rel* that *skip* leaves out (not below one)."""
+    import stat
+
+    todo = [rel]
+    while todo:
+        folder = todo.pop()
+        try:
+            with os.scandir(top + b"/" + folder) as it:
+                found = [(e.name, e.stat(follow_symlinks=False)) for e in it]
+        except OSError:
+            continue  # unreadable: the restore's own listing says so
+        for name, st in found:
+            path = folder + b"/" + name
+            if skip(path, st):
+                out[path] = _why_left_out(top + b"/" + path, st)
+            elif stat.S_ISDIR(st.st_mode):
+                todo.append(path)
 
 
 def _json(
