@@ -6,7 +6,9 @@ and renamed into ``packs/`` (as ``<remote id>.pack``) before one index transacti
 them, then the snapshot rows go in: the store's usual write order, so a kill leaves at most
 packs that the next pull or ``repair`` picks up. A snapshot keeps the number it had where it
 was taken unless that number is taken in this store by another snapshot of the same
-repository; then it gets the next free number (``pull`` prints each such mapping).
+repository; then it gets the next free number (``pull`` prints each such mapping). A remote
+pack that fails its authentication (altered, cut short) is not put in place: the snapshots
+that need it are left out and named, every other one is pulled.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from dataclasses import field
 
 from git_snapshot.store.core import Store
 from git_snapshot.store.packs import FinishedPack
+from git_snapshot.store.records import decode_record
 from git_snapshot.store.remote.cache import PARALLEL
 from git_snapshot.store.remote.cache import RemoteStore
 from git_snapshot.store.remote.cache import copy_or_download
 from git_snapshot.store.remote.cache import enter_snapshots
 from git_snapshot.store.remote.cache import pack_from_doc
+from git_snapshot.store.remote.crypto import Damaged
 from git_snapshot.store.remote.repo import Remote
 
 
@@ -32,6 +36,10 @@ class PullReport:
     packs: int = 0
     bytes: int = 0
     renumbered: list[tuple[str, int, int]] = field(default_factory=list)  # source, was, now
+    # remote packs that failed their authentication (name, why), and the snapshots (source,
+    # number) not pulled for want of one: every other snapshot is pulled
+    damaged: list[tuple[str, str]] = field(default_factory=list)
+    not_pulled: list[tuple[str, int]] = field(default_factory=list)
 
 
 def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
@@ -53,14 +61,30 @@ def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
                 continue
             wanted.append(pack)
 
-        def one(pack: FinishedPack) -> None:
+        def one(pack: FinishedPack) -> str | None:
+            """None, or why the remote's copy of *pack* does not open (it is not put in place)."""
             dest = store.pack_path(pack.name)
             if not os.path.exists(dest):  # else put there by a pull killed before its rows
-                copy_or_download(remote, cache, pack.name[: -len(".pack")], dest, store.tmp_dir)
+                try:
+                    copy_or_download(remote, cache, pack.name[: -len(".pack")], dest, store.tmp_dir)
+                except Damaged as exc:
+                    return str(exc)
+            return None
 
         with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
-            for f in [pool.submit(one, p) for p in wanted]:
-                f.result()
+            failed = {
+                p.name[: -len(".pack")]: why
+                for p, why in zip(wanted, pool.map(one, wanted))
+                if why is not None
+            }
+        if failed:
+            report.damaged = sorted(failed.items())
+            wanted = [p for p in wanted if p.name[: -len(".pack")] not in failed]
+            for d in docs:
+                if any(p in failed for p in d["packs"]):
+                    snap, _ = decode_record(d["data"].encode())
+                    report.not_pulled.append((snap.source, snap.id))
+            docs = [d for d in docs if not any(p in failed for p in d["packs"])]
         store.index.add_packs(wanted)
         report.packs = len(wanted)
         report.bytes = sum(p.size for p in wanted)
