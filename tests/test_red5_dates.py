@@ -19,8 +19,15 @@ from git_snapshot.errors import UserError
 
 TYPOS = ["1.huor.ago", "1.min.ago", "5.mnutes.ago", "1.hrs.ago", "3.ago", "1.hour.ago.x"]
 TYPOS += ["1.h\u043eur.ago", "\u0667.days.ago"]  # a Cyrillic o; an Arabic-Indic 7
+TYPOS += ["1", " 2 "]  # a day of the month to git: @{1} is no reflog entry here
 GOOD = ["1.hour.ago", "2.weeks.ago", "2026-12-01 10:00", "yesterday", "last.friday", "noon"]
-GOOD += ["2026-12-01T10:00:00Z", "Dec 1 2026 10:00 UTC", "1 hour 30 minutes ago", "1.month.ago"]
+GOOD += [
+    "1796230904",
+    "2026-12-01T10:00:00Z",
+    "Dec 1 2026 10:00 UTC",
+    "1 hour 30 minutes ago",
+    "1.month.ago",
+]
 
 
 @pytest.mark.parametrize("text", TYPOS)
@@ -40,6 +47,8 @@ def test_the_cli_refuses_a_typo_in_one_line_and_prunes_nothing(repo: Path) -> No
     gs(repo, "create")
     for args in (
         ["show", "@{1.huor.ago}"],
+        ["show", "@{1}"],
+        ["prune", "--keep-within", "1", "--dry-run"],
         ["restore", "@{1.min.ago}", "README"],
         ["list", "--since", "1.huor.ago"],
         ["prune", "--keep-within", "1.mnth.ago", "--dry-run"],

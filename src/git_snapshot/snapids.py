@@ -106,6 +106,11 @@ def _check_date(date: str) -> None:
         raise UserError(
             f"cannot read the date {date!r}: write it in ASCII, e.g. 1.hour.ago, '2026-12-01 10:00'"
         )
+    if date.strip().isdigit() and len(date.strip()) < 9:  # 9 digits or more: a Unix time
+        raise UserError(
+            f"cannot read the date {date!r}: git reads a lone number as a day of the month; for "
+            "N snapshots back write latest~N, for a time e.g. 1.hour.ago"
+        )
     words = re.findall(r"[a-z]+", re.sub(r"(?<=[0-9])[tz](?=[0-9]|\Z)", " ", date.lower()))
     for word in words:
         if f" {word} " in _WORDS or (len(word) >= 3 and f" {word}" in _NAMES):
