@@ -12,6 +12,7 @@ from git_snapshot.store import Store
 
 
 def _push_once(name: str | None) -> tuple[str, str]:
+    from git_snapshot import identity
     from git_snapshot.store.remote import config
     from git_snapshot.store.remote.cache import RemoteStore
     from git_snapshot.store.remote.push import push
@@ -26,7 +27,8 @@ def _push_once(name: str | None) -> tuple[str, str]:
         f"pushed {r.snapshots} snapshot(s) and {r.packs} pack(s) ({output.size(r.bytes)}) "
         f"to {conf.name}; {r.already} already there"
     )
-    warn = "".join(f"\nnot pushed: {s}" for s in r.skipped)
+    labels = identity.labels([source for source, _, _ in r.skipped])
+    warn = "".join(f"\nnot pushed: {labels[src]}:{n} ({why})" for src, n, why in r.skipped)
     return line, warn
 
 

@@ -8,7 +8,9 @@ understands and the next push completes without re-sending what arrived:
 3. upload each local pack holding an object the remote lacks (sealed, put-if-absent: its
    name is fixed by the local pack's name, so a resumed push finds it there), then its index
    document; a pack whose objects are all on the remote already (pulled from it, or a repack of
-   pushed packs) is not sent;
+   pushed packs) is not sent. Every object is read back and checked against its key first: a
+   damaged one stays out of the document (and is marked damaged here, so the next snapshot
+   stores it afresh), so the remote never lists damage as good;
 4. publish each snapshot the remote lacks as its own object (put-if-absent, named by its
    record): two machines pushing at once write different objects, so nothing is lost. A
    snapshot document names the remote packs it needs, so prune and pull need no tree walk.
@@ -17,16 +19,20 @@ understands and the next push completes without re-sending what arrived:
 from __future__ import annotations
 
 import concurrent.futures
+import hashlib
 import threading
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
+
+from zstandard import ZstdError
 
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.remote.cache import RemoteStore
 from git_snapshot.store.remote.cache import enter_snapshots
@@ -34,16 +40,23 @@ from git_snapshot.store.remote.cache import pack_doc
 from git_snapshot.store.remote.cache import pack_from_doc
 from git_snapshot.store.remote.repo import Remote
 
+
+class _NotThere(Exception):
+    """A snapshot needs an object the remote's index does not list."""
+
+
 PARALLEL = 3  # concurrent pack uploads (each up to 64 MiB in memory, twice)
 
 
 @dataclass
 class PushReport:
+    damaged: set[bytes] = field(default_factory=set)  # objects that did not read back here
     snapshots: int = 0  # published now
     already: int = 0  # on the remote before
     packs: int = 0  # uploaded now
     bytes: int = 0  # sealed bytes uploaded now
-    skipped: list[str] = field(default_factory=list)  # snapshots that could not be pushed
+    # snapshots that could not be pushed: (source, number, why)
+    skipped: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 def push(store: Store, remote: Remote, cache: RemoteStore) -> PushReport:
@@ -55,7 +68,7 @@ def push(store: Store, remote: Remote, cache: RemoteStore) -> PushReport:
         todo = [s for s in local if s.record not in remote_records]
         report.already = len(local) - len(todo)
         report.skipped += [
-            f"{s.source}:{s.id} (no record: run git snapshot repair)"
+            (s.source, s.id, "no record: run git snapshot repair")
             for s in store.snapshots()
             if s.record is None
         ]
@@ -99,6 +112,11 @@ def _push_packs(
         with open(path, "rb") as f:
             plain = f.read()
         objects = [o for o in scan_pack(path) if (o.key, o.offset, o.inner) in placed[name]]
+        bad = {o.key for o in objects if not _reads_back(store, name, o)}
+        if bad:
+            objects = [o for o in objects if o.key not in bad]
+            with lock:
+                report.damaged |= bad
         sealed_name = f"packs/{ident}"
         if ident in on_remote:
             sealed_size = on_remote[ident]  # a resumed push: the pack arrived last time
@@ -121,7 +139,19 @@ def _push_packs(
             on_remote.setdefault(ident, int(doc["sealed"]))
             if callable(refresh):
                 refresh()
+    for key in report.damaged:  # the next snapshot stores it afresh; this push leaves it out
+        store.index.mark_damaged(key, "damaged: read back wrong while pushing")
     cache.save_confirmed((confirmed | set(wanted)) & {name for name, _ in packs.values()})
+
+
+def _reads_back(store: Store, pack: str, o: PackedObject) -> bool:
+    """Whether object *o* of *pack* reads back matching its key (a group is decompressed once:
+    the reader keeps the last groups it read)."""
+    try:
+        data = store.reader.read(pack, o.offset, o.length, o.size, o.inner)
+    except (OSError, ValueError, ZstdError):
+        return False
+    return hashlib.sha256(data).digest() == o.key
 
 
 def _push_snapshots(
@@ -138,7 +168,8 @@ def _push_snapshots(
     def where(key: bytes) -> str:
         loc = cache.index.locate(key)
         if loc is None:
-            raise KeyError(key.hex()[:16])
+            why = "is damaged in this store" if key in report.damaged else "is not on the remote"
+            raise _NotThere(f"object {key.hex()[:16]} {why}")
         return loc.pack[: -len(".pack")]
 
     memo = cache.load_tree_packs()  # an unchanged folder is not read again
@@ -161,11 +192,11 @@ def _push_snapshots(
         try:
             needed = set(packs_of_tree(snap.root)) | {where(snap.record)}
             data = store.read_object(snap.record)
-        except KeyError as exc:
-            report.skipped.append(f"{snap.source}:{snap.id} (object {exc} is not on the remote)")
+        except _NotThere as exc:
+            report.skipped.append((snap.source, snap.id, str(exc)))
             continue
         except CorruptObject as exc:
-            report.skipped.append(f"{snap.source}:{snap.id} ({exc})")
+            report.skipped.append((snap.source, snap.id, str(exc)))
             continue
         doc = {"record": snap.record.hex(), "data": data.decode(), "packs": sorted(needed)}
         ident = remote.key.name("snap", snap.record)
