@@ -18,6 +18,7 @@ from storehelpers import take
 
 from git_snapshot.store import Store
 from git_snapshot.store import restorer
+from git_snapshot.store.objects import Entry
 from git_snapshot.store.restorer import Restorer
 
 
@@ -66,3 +67,46 @@ def test_writers_are_forked_before_the_plan_and_told_the_shared_contents(
     assert seen_at_plan == [True]
     assert diff(scan(src), scan(out)) == []
     assert sum(map(int, told.read_text().split())) >= 19  # every LICENSE but the first
+
+
+def test_groups_are_shared_out_by_what_each_writer_was_given() -> None:
+    """A new group goes to the writer given the least so far, and its later members to the
+    same writer: handed out by hash, groups whose hashes agree all went to one writer."""
+    import marshal
+    import socket
+    from collections import deque
+
+    workers = object.__new__(restorer._Workers)
+    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(2)]
+    workers.socks = [a for a, _ in pairs]
+    workers.pids = []
+    workers.jobs = [deque(), deque()]
+    workers.running = 0
+    workers.load = [0, 0]
+    workers.owner = {}
+    offsets = [o for o in range(0, 400_000, 1000) if hash(("p", o)) % 2 == 0][:12]
+    d = restorer._Dir(0, None, own=False)
+    got: list[dict[int, int]] = [{}, {}]  # per writer: group -> bytes
+    try:
+        for job in range(3):  # each group's members spread over three jobs
+            ready = []
+            for g, off in enumerate(offsets):
+                for m in range(5):
+                    e = Entry(b"f%d-%d-%d" % (g, m, job), 1, 0o644, 0, 3000, os.urandom(32), 0, 0)
+                    ready.append((("p", off, 100, 3000, m * 3000), (d, e, b"x")))
+            workers.send(ready, {0: 0}, [0], [d], set())
+            for k, (_, theirs) in enumerate(pairs):
+                theirs.setblocking(False)
+                try:
+                    msg, _, _, _ = socket.recv_fds(theirs, 1 << 20, 4)
+                except BlockingIOError:  # nothing for this writer in this job
+                    continue
+                part, _ = marshal.loads(msg)
+                for w in part:
+                    got[k][w[5][1]] = got[k].get(w[5][1], 0) + w[5][3]
+    finally:
+        for a, b in pairs:
+            a.close()
+            b.close()
+    assert not set(got[0]) & set(got[1])  # a group's members all go to one writer
+    assert sum(got[0].values()) == sum(got[1].values())

@@ -81,6 +81,7 @@ SPLIT: bool | None = None  # tests: the plan always (True) or never (False) shar
 SPLIT_MIN = 8192  # files of a snapshot below which one process checks its trees alone
 FRONTIER = 64  # folders of a level checked first: every other one goes to the child
 
+FILE_COST = 8 << 10  # bytes a writer could decompress and write in the time a file costs
 JOB_BYTES = 48 << 10  # names and link targets per job (one message to a writer process)
 MESSAGE = 1 << 20  # the longest message between the restore and a writer process
 _MARSHAL = 2  # marshal's format for them: no table of shared objects to build (3 and up)
@@ -1503,6 +1504,11 @@ class _Workers:
         self.pids: list[int] = []
         self.jobs: list[deque[tuple[list[_Item], list[_Dir]]]] = []  # each one's, oldest first
         self.running = 0  # jobs handed out and not taken
+        # what each writer was given so far (bytes, and FILE_COST per file), and the writer
+        # of each group met: a group's members always go to it, a new group to the least
+        # loaded (by hash of the group, one writer of M's restore did 1.1-1.4x the other's CPU)
+        self.load = [0] * n
+        self.owner: dict[tuple[str, int], int] = {}
         me = os.getpid()
         for _ in range(n):
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -1533,28 +1539,32 @@ class _Workers:
         """Hand out the files of *ready* (in storage order; their directories' descriptors
         *fds*, each numbered in *number*): the members of one group always to the same writer
         (its groups stay in that writer's cache, packs.GROUP_CACHE: handed out by directory,
-        each group was decompressed by every writer, 2.4 times in all on M), the rest to
-        whichever has the fewest bytes of it. Each part's files come back with its answer
-        (take), with *dirs*, which count one more job for each part beyond the first. Each
-        part names the contents of it that *shared* holds (the writers were forked before the
-        plan found them)."""
+        each group was decompressed by every writer, 2.4 times in all on M), a new group and
+        the rest to whichever was given the least so far (self.load). Each part's files come
+        back with its answer (take), with *dirs*, which count one more job for each part
+        beyond the first. Each part names the contents of it that *shared* holds (the
+        writers were forked before the plan found them)."""
         n = len(self.socks)
         parts: list[tuple[list[_Work], list[_Item]]] = [([], []) for _ in range(n)]
-        loose = [0] * n  # bytes of the items not in a group, per writer
-        group: tuple[str, int] = ("", -1)  # the group of the last member, and its writer
+        load, owner = self.load, self.owner
+        group: tuple[str, int] = ("", -1)  # the group of the last member
         k = 0
         for loc, it in ready:
             d, e, _ = it
             if loc is _NOWHERE:
-                k = min(range(n), key=loose.__getitem__)
+                k = min(range(n), key=load.__getitem__)
+                load[k] += FILE_COST
                 work: _Work = (number[d.fd], e.name, e.mode, e.mtime_ns, e.ref, None)
             else:
                 if loc[4] < 0:
-                    k = min(range(n), key=loose.__getitem__)
-                    loose[k] += loc[3]
+                    k = min(range(n), key=load.__getitem__)
                 elif loc[1] != group[1] or loc[0] != group[0]:
                     group = (loc[0], loc[1])
-                    k = hash(group) % n
+                    got = owner.get(group)
+                    if got is None:
+                        got = owner[group] = min(range(n), key=load.__getitem__)
+                    k = got
+                load[k] += loc[3] + FILE_COST
                 work = (number[d.fd], e.name, e.mode, e.mtime_ns, e.ref, loc)
             into = parts[k]
             into[0].append(work)
