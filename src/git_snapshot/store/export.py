@@ -11,15 +11,12 @@ name is given to the archive with link(2), which fails if something took it mean
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import io
 import os
 import re
 import tarfile
 from collections.abc import Callable
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import IO
 
 import zstandard
@@ -39,9 +36,7 @@ from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.safewrite import TEMP_MARK
 from git_snapshot.store.safewrite import atomic_file
-from git_snapshot.store.safewrite import fsync_dir
 from git_snapshot.store.safewrite import is_temp_name
-from git_snapshot.store.safewrite import temp_name
 
 FORMATS = {".tar": "", ".tar.gz": "gz", ".tgz": "gz", ".tar.zst": "zst", ".tzst": "zst"}
 SMALL = 8 << 20  # read whole and checked; a bigger file is read twice: checked, then copied
@@ -106,33 +101,6 @@ def _exists(path: str) -> UserError:
     )
 
 
-@contextmanager
-def _new_file(path: str, mode: int = 0o600) -> Iterator[IO[bytes]]:
-    """safewrite.atomic_file that never replaces: the filled temp file is linked to *path*
-    (FileExistsError, with *path* as its filename, when something is there by then), where
-    the file system cannot link, renamed after one more look."""
-    tmp = temp_name(path)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            os.fchmod(f.fileno(), mode)  # exactly *mode*, whatever the umask
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            raise FileExistsError(errno.EEXIST, "exists", path) from None
-        except OSError:  # no hard links here (some FUSE, vfat): the check then the rename
-            if os.path.lexists(path):
-                raise FileExistsError(errno.EEXIST, "exists", path) from None
-            os.rename(tmp, path)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-    fsync_dir(os.path.dirname(os.path.abspath(path)))
-
-
 def _leftover_of(base: str) -> Callable[[bytes], bool]:
     """Whether a name is a temp file of an earlier, killed export to *base*: ours (see
     safewrite), or the FILE.PID.tmp of older versions whose process is gone."""
@@ -180,7 +148,7 @@ def export(
             pass  # a crafted tree anywhere refuses the export before it starts
         writer = _Writer(store, never)
         try:
-            with (atomic_file if overwrite else _new_file)(path, mode=0o600) as raw:
+            with atomic_file(path, mode=0o600, replace=overwrite) as raw:
                 leftovers.hold(raw.fileno())  # not a leftover while we write it
                 writer.write(snap, raw, comp)
         except FileExistsError as exc:

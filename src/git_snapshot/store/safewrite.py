@@ -5,6 +5,7 @@ sweeps (temp names carry TEMP_MARK so they are recognised)."""
 
 from __future__ import annotations
 
+import errno
 import os
 
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
@@ -45,9 +46,17 @@ def fsync_dir(path: str) -> None:
 
 @contextmanager
 def atomic_file(
-    path: str, *, tmp_dir: str | None = None, mode: int = 0o600, durable: bool = True
+    path: str,
+    *,
+    tmp_dir: str | None = None,
+    mode: int = 0o600,
+    durable: bool = True,
+    replace: bool = True,
 ) -> Iterator[BinaryIO]:
-    """Yields a file to fill; on success it replaces *path* (fsynced first when *durable*)."""
+    """Yields a file to fill; on success it replaces *path* (fsynced first when *durable*).
+    With replace=False it never replaces: the filled file is linked to *path*
+    (FileExistsError, with *path* as its filename, when something is there by then), where
+    the file system cannot link, renamed after one more look."""
     tmp = temp_name(path, tmp_dir)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
@@ -57,13 +66,29 @@ def atomic_file(
             f.flush()
             if durable:
                 os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            _link_new(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     if durable:
         fsync_dir(os.path.dirname(os.path.abspath(path)))
+
+
+def _link_new(tmp: str, path: str) -> None:
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise FileExistsError(errno.EEXIST, "exists", path) from None
+    except OSError:  # no hard links here (some FUSE, vfat): the check then the rename
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, "exists", path) from None
+        os.rename(tmp, path)
+        return
+    os.unlink(tmp)
 
 
 def atomic_write(
