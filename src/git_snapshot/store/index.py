@@ -787,6 +787,17 @@ class Index:
         ).fetchall()
         return [(bytes(k), o, n, s, t, i) for k, o, n, s, t, i in rows]
 
+    def keys_in_pack(self, name: str) -> set[bytes]:
+        """The keys of the objects the index places in pack *name* (recent's rows too)."""
+        out: set[bytes] = set()
+        for table in self.tables():
+            rows = self.db.execute(
+                f"SELECT o.key FROM {table} o JOIN packs p ON p.id = o.pack WHERE p.name = ?",
+                (name,),
+            )
+            out.update(bytes(k) for (k,) in rows)
+        return out
+
     def gc_doomed(self) -> set[str]:
         """Pack files an earlier gc dropped from the index but may not have unlinked (killed
         in between): deletable whatever they hold."""
