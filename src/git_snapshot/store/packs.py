@@ -1056,6 +1056,15 @@ class PackReader:
             raise _zstd_error("object has the wrong size")
         return data
 
+    def intact(self, pack: str, o: PackedObject) -> bool:
+        """Whether object *o* of *pack* reads back matching its key (a group is decompressed
+        once for its members: each thread keeps the last groups it read)."""
+        try:
+            data = self.read(pack, o.offset, o.length, o.size, o.inner)
+        except (OSError, ValueError, _zstd().ZstdError):
+            return False
+        return hashlib.sha256(data).digest() == o.key
+
     def group(self, pack: str, offset: int, length: int) -> bytes:
         """The content of the group record whose body (table and frame) lies at *offset*:
         its members' bytes in table order. Each thread keeps the last GROUP_CACHE it read."""

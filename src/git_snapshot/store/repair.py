@@ -21,8 +21,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 
-import zstandard
-
 from git_snapshot.errors import UserError
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Index
@@ -207,13 +205,10 @@ def _salvage(store: Store, name: str, have: set[bytes]) -> list[PackedObject]:
         key = bytes(key)
         if key in have:
             continue
-        try:
-            data = store.reader.read(name, offset, length, size, inner)
-        except (OSError, ValueError, zstandard.ZstdError):
-            continue
-        if hashlib.sha256(data).digest() == key:
+        o = PackedObject(key, type_, offset, length, size, inner)
+        if store.reader.intact(name, o):
             have.add(key)
-            out.append(PackedObject(key, type_, offset, length, size, inner))
+            out.append(o)
     return out
 
 
@@ -223,12 +218,8 @@ def _intact_copy(store: Store, key: bytes, where: list[tuple[str, PackedObject]]
     if len(where) == 1:
         return where[0][0]
     for name, o in where:
-        try:
-            data = store.reader.read(name, o.offset, o.length, o.size, o.inner)
-            if hashlib.sha256(data).digest() == key:
-                return name
-        except (OSError, zstandard.ZstdError):
-            continue
+        if store.reader.intact(name, o):
+            return name
     return where[0][0]
 
 

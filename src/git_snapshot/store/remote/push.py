@@ -19,20 +19,16 @@ understands and the next push completes without re-sending what arrived:
 from __future__ import annotations
 
 import concurrent.futures
-import hashlib
 import threading
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
-
-from zstandard import ZstdError
 
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
-from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.remote.cache import RemoteStore
 from git_snapshot.store.remote.cache import enter_snapshots
@@ -112,7 +108,7 @@ def _push_packs(
         with open(path, "rb") as f:
             plain = f.read()
         objects = [o for o in scan_pack(path) if (o.key, o.offset, o.inner) in placed[name]]
-        bad = {o.key for o in objects if not _reads_back(store, name, o)}
+        bad = {o.key for o in objects if not store.reader.intact(name, o)}
         if bad:
             objects = [o for o in objects if o.key not in bad]
             with lock:
@@ -142,16 +138,6 @@ def _push_packs(
     for key in report.damaged:  # the next snapshot stores it afresh; this push leaves it out
         store.index.mark_damaged(key, "damaged: read back wrong while pushing")
     cache.save_confirmed((confirmed | set(wanted)) & {name for name, _ in packs.values()})
-
-
-def _reads_back(store: Store, pack: str, o: PackedObject) -> bool:
-    """Whether object *o* of *pack* reads back matching its key (a group is decompressed once:
-    the reader keeps the last groups it read)."""
-    try:
-        data = store.reader.read(pack, o.offset, o.length, o.size, o.inner)
-    except (OSError, ValueError, ZstdError):
-        return False
-    return hashlib.sha256(data).digest() == o.key
 
 
 def _push_snapshots(
