@@ -50,14 +50,20 @@ def print_damaged(damaged: list[tuple[bytes, str]], verb: str, shown: int = 20) 
     )
 
 
-def shell_quote(path: bytes) -> str:
-    """*path* as one word, on one line, that a shell gives back as exactly these bytes:
-    shlex's quoting; or, for a name holding a control or format character (a newline, a tab,
-    a terminal's escape sequence) or bytes that are not UTF-8, ``"$(printf '...')"`` with each
-    such byte as an octal escape (any POSIX shell); a name ending in a newline, which ``$(...)``
-    would strip, as ANSI-C ``$'...'`` (bash, zsh, ksh). So a printed restore command works
-    when its one line is pasted, and a file's name never writes an escape sequence to the
-    terminal. (fish reads the printf form from 3.4 on, never ``$'...'``.)"""
+def shell_quote(path: bytes, exact: bool = False) -> str:
+    """*path* as one word, on one line, that a shell gives back as these bytes: shlex's quoting;
+    or, for a name holding a control or format character (a newline, a tab, a terminal's
+    escape sequence) or bytes that are not UTF-8, ``"$(printf '...')"`` with each such byte
+    as an octal escape (any POSIX shell: sh/dash, bash, zsh, ksh; fish from 3.4 on). So a
+    printed command works when its one line is pasted, and a file's name never writes an
+    escape sequence to the terminal. A leading ``-`` is escaped too: printf would read it as
+    an option.
+
+    ``$(...)`` strips trailing newlines, and no POSIX word on one line can end in one: a path
+    ending in a newline gets a ``/`` after it inside the printf, which every PATH argument of
+    git-snapshot drops as ``git`` does (``-C``, ``--to``, restore's, show's, log's paths).
+    Only a word that is not such a path (*exact*: a command echoed) is given as ANSI-C
+    ``$'...'`` instead, which bash, zsh and ksh read but dash takes literally."""
     import shlex  # a loss report's restore command only: not in every hook (it compiles a regex)
     import unicodedata
 
@@ -66,13 +72,16 @@ def shell_quote(path: bytes) -> str:
         not 0xDC80 <= ord(ch) <= 0xDCFF and unicodedata.category(ch) not in _UNSAFE for ch in text
     ):
         return shlex.quote(text)
-    if not path.endswith(b"\n"):
+    if exact and path.endswith(b"\n"):
         body = "".join(
-            chr(b) if 32 <= b < 127 and chr(b) not in "\\'%" else f"\\{b:03o}" for b in path
+            chr(b) if 32 <= b < 127 and chr(b) not in "\\'" else f"\\{b:03o}" for b in path
         )
-        return f"\"$(printf '{body}')\""
-    body = "".join(chr(b) if 32 <= b < 127 and chr(b) not in "\\'" else f"\\{b:03o}" for b in path)
-    return f"$'{body}'"
+        return f"$'{body}'"
+    body = "".join(chr(b) if 32 <= b < 127 and chr(b) not in "\\'%" else f"\\{b:03o}" for b in path)
+    if body.startswith("-"):  # printf would take it for an option (dash, bash: "-d: invalid")
+        body = "\\055" + body[1:]
+    slash = "/" if path.endswith(b"\n") else ""
+    return f"\"$(printf '{body}{slash}')\""
 
 
 _UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp"})  # controls, format (bidi), line/paragraph breaks

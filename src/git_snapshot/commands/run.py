@@ -34,7 +34,7 @@ def cmd_run(
     repo = repo_at(cwd)
     # the command as one line with no control character (a name such as $'x\033[2J\n.env' that
     # a glob expanded must not drive the terminal or split the report), pasteable as it reads
-    said = " ".join(output.shell_quote(os.fsencode(word)) for word in cmd)
+    said = " ".join(output.shell_quote(os.fsencode(word), exact=True) for word in cmd)
     with Store() as store:
         cfg = worktree.settings(repo)
         res = worktree.take(store, repo, trigger="run", message=message or said, cfg=cfg)
