@@ -1341,9 +1341,25 @@ def _unlink_packs(store: Store, packs: list[FinishedPack]) -> None:
             os.unlink(store.pack_path(p.name))
 
 
+def _from_cwd(root: bytes) -> bytes:
+    """``b"."`` when this process's working directory is the folder *root* (same device and
+    inode), else *root*: the walk's paths are then relative, and each lstat and opendir the
+    kernel resolves from the working directory, without looking up the components above the
+    tree again (a hook runs in the worktree's root). M, the hook process alone, 12 interleaved
+    rounds, load 7-9: 621 -> 582 ms of CPU (system 310 -> 274); S 47.4 -> 46.1 ms. Only the
+    daemon changes its working directory (once, to /, before any walk), and a relative path
+    stays in the folder checked here even if the worktree is renamed meanwhile."""
+    try:
+        here, there = os.stat(b"."), os.stat(root)
+    except OSError:
+        return root
+    return b"." if (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino) else root
+
+
 def _walk(walker: _Walker, root: bytes) -> bytes | None:
     """The walk of the whole tree; of a big one mostly unchanged, by two processes
     (store/splitwalk.py)."""
+    root = _from_cwd(root)
     if walker.old_dirs or walker.general or walker.rebuild is not None or not _read_ahead_pays():
         if len(walker.old_dirs) < SPLIT_FOLDERS:  # (not even the import, on a small tree)
             return walker.tree(root, b"", 0)
