@@ -50,7 +50,16 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
         line += f"; {report.forgotten} forgotten snapshot(s) stay forgotten"
     print(line)
     if not (report.dropped or report.incomplete) and all(
-        name in report.salvaged for name, _ in report.bad_packs
+        bad in report.whole for bad in report.bad_packs
+    ):  # only group tables damaged, every member re-derived from its content
+        if report.bad_packs:
+            output.err(
+                "damaged group tables (above): every member was re-derived from its content "
+                "and reads back intact: nothing is lost (verify --read-data still names the "
+                "pack's damaged table)"
+            )
+    elif not (report.dropped or report.incomplete) and all(
+        bad[0] in report.salvaged or bad in report.whole for bad in report.bad_packs
     ):  # only headers damaged: every object read back intact and was kept
         if report.bad_packs:
             output.err(

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import collections
     import hashlib
     from collections.abc import Callable
+    from collections.abc import Iterable
     from collections.abc import Iterator
     from typing import Any
     from typing import BinaryIO
@@ -1271,12 +1272,16 @@ class _Slice:
         return data
 
 
-def scan_pack(path: str, damaged: Callable[[str], None] | None = None) -> Iterator[PackedObject]:
+def scan_pack(
+    path: str, damaged: Callable[[str, int, int], Iterable[PackedObject]] | None = None
+) -> Iterator[PackedObject]:
     """Objects of a pack read from its headers and group tables alone (for repair, push and
     tests); the dictionary record is not an object and is skipped. With *damaged*, a group
-    whose table is damaged (its record's framing intact) is passed to it, its members left
-    out, and the scan goes on at the next record (repair: what follows, a snapshot's record
-    among it, is not lost with it); without, it raises ValueError, as any other damage."""
+    whose table is damaged (its record's framing intact) is passed to it (why, its body's
+    offset and length), what it returns is yielded for the group's members (repair re-derives
+    them from the content), and the scan goes on at the next record (what follows, a
+    snapshot's record among it, is not lost with it); without, it raises ValueError, as any
+    other damage."""
     with open(path, "rb") as f:
         if f.read(len(PACK_MAGIC)) not in MAGICS:
             raise ValueError(f"{path}: not a pack")
@@ -1300,8 +1305,7 @@ def scan_pack(path: str, damaged: Callable[[str], None] | None = None) -> Iterat
                 except ValueError as exc:
                     if damaged is None:
                         raise
-                    damaged(str(exc))
-                    members = []
+                    members = list(damaged(str(exc), pos + REC.size, length))
                 yield from members
             first = False
             pos += REC.size + length

@@ -25,14 +25,18 @@ from git_snapshot.errors import UserError
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Index
 from git_snapshot.store.index import Snapshot
+from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import FORGET
 from git_snapshot.store.objects import RECORD
+from git_snapshot.store.objects import TREE
+from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.packs import FinishedPack
 from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import PackWriter
+from git_snapshot.store.packs import parse_table
 from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.records import decode_forget
 from git_snapshot.store.records import decode_record
@@ -57,6 +61,9 @@ class RepairReport:
     bad_packs: list[tuple[str, str]] = field(default_factory=list)  # read up to the damage
     # pack -> objects past its damage kept from the old index (each read back intact)
     salvaged: dict[str, int] = field(default_factory=dict)
+    # bad_packs entries of a group whose table alone is damaged and whose every member was
+    # re-derived from its content: nothing of it is lost
+    whole: list[tuple[str, str]] = field(default_factory=list)
     # (source, old number, new number): a number a damaged index had handed out twice
     renumbered: list[tuple[str, int, int]] = field(default_factory=list)
     stale_records: list[bytes] = field(default_factory=list)  # forgotten by the renumbering
@@ -141,9 +148,7 @@ def _scan_packs(
 ) -> tuple[dict[bytes, tuple[Snapshot, str]], set[bytes]]:
     """Enter every object the pack headers name (an object in several packs at the place of
     an intact copy); return the records and tombstones read."""
-    headers = {
-        name: list(_headers(store.pack_path(name), name, report)) for name in store.pack_names()
-    }
+    headers = {name: list(_headers(store, name, report)) for name in store.pack_names()}
     # a pack read up to its damage: the objects the old index placed in it past the damage
     # (a damaged group table, say: data intact, headers not) stay, where they read back intact
     for name in sorted({name for name, _ in report.bad_packs if name in headers}):
@@ -223,17 +228,70 @@ def _intact_copy(store: Store, key: bytes, where: list[tuple[str, PackedObject]]
     return where[0][0]
 
 
-def _headers(path: str, name: str, report: RepairReport) -> Iterator[PackedObject]:
+def _headers(store: Store, name: str, report: RepairReport) -> Iterator[PackedObject]:
     """The records of a pack up to the first damage that breaks its framing (what lies before
-    it is still good); a group whose table alone is damaged is named and passed over."""
+    it is still good); a group whose table alone is damaged is named, and what of it can be
+    re-derived from its content is kept (``_rederive``)."""
+    path = store.pack_path(name)
 
-    def damaged(why: str) -> None:
-        report.bad_packs.append((name, f"{why}: its members passed over, the rest read"))
+    def damaged(why: str, offset: int, length: int) -> list[PackedObject]:
+        members, lost = _rederive(store, name, offset, length)
+        if members and not lost:
+            said = f"all {len(members)} of its members re-derived from their content"
+        elif members:
+            said = f"{len(members)} of its members re-derived from their content, {lost} not"
+        else:
+            said = "its members passed over"
+        report.bad_packs.append((name, f"{why}: {said}, the rest read"))
+        if members and not lost:
+            report.whole.append(report.bad_packs[-1])
+        return members
 
     try:
         yield from scan_pack(path, damaged)
     except (OSError, ValueError) as exc:
         report.bad_packs.append((name, f"read up to the damage ({exc})"))
+
+
+def _rederive(store: Store, name: str, offset: int, length: int) -> tuple[list[PackedObject], int]:
+    """The members of a group whose table failed its check (its own hash, or its sizes against
+    the header's), taken from the content: the frame decompressed (zstd's checks hold) and cut
+    by the table's sizes, each piece keyed by its own SHA-256, whatever key the table gives.
+    A key is the hash of the content it names, so this never puts wrong data under a key: a
+    cut in the wrong place (a size damaged) yields pieces no tree names, and the files they
+    held are found missing, as before. A piece the table types as a tree must read as one.
+    Returns (the members, how many could not be kept); ([], 0) when the content does not
+    come out whole."""
+    try:
+        with open(store.pack_path(name), "rb") as f:
+            f.seek(offset)
+            body = f.read(length)
+        members, _ = parse_table(body, name)
+        content = store.reader.group(name, offset, length)
+    except (OSError, ValueError, _zstd_errors()):
+        return [], 0
+    out: list[PackedObject] = []
+    lost = 0
+    inner = 0
+    for type_, _, size in members:
+        piece = content[inner : inner + size]
+        if type_ in (BLOB, TREE, RECORD, FORGET) and (
+            type_ != TREE or piece.startswith(TREE_MAGIC)
+        ):
+            out.append(
+                PackedObject(hashlib.sha256(piece).digest(), type_, offset, length, size, inner)
+            )
+        else:
+            lost += 1
+        inner += size
+    return out, lost
+
+
+def _zstd_errors() -> type[Exception]:
+    from git_snapshot.store import zstd  # as store.core does: zstandard's error type
+
+    error: type[Exception] = zstd.load().ZstdError
+    return error
 
 
 def _merge(
