@@ -100,7 +100,8 @@ def snapshot_warnings(s: Snapshot) -> list[str]:
     if changed:
         out.append(
             f"warning: {len(changed)} file(s) kept changing while read; snapshot {s.id} "
-            f"holds their last state, e.g. {display(os.fsencode(changed[0]))}"
+            f"holds what was read last, which may mix versions (a torn read), e.g. "
+            f"{display(os.fsencode(changed[0]))}"
         )
     return out
 

@@ -177,14 +177,32 @@ def cmd_restore(
     progress.done()
     if json_out:
         output.print_json(_json(report, snap, safety, target, dry_run, skipped))
+        _warn_torn(snap, report, dry_run)
         if damaged is not None:
             output.err(f"{len(report.damaged)} damaged path(s) could not be restored")
         return 0 if damaged is None else 1
     _print_report(report, snap, safety, target, skipped, dry_run=dry_run, elsewhere=bool(to))
+    _warn_torn(snap, report, dry_run)
     if damaged is None:
         return 0
     output.print_damaged(report.damaged, "restored")
     return 1
+
+
+def _warn_torn(snap: Snapshot, report: Report, dry_run: bool) -> None:
+    """A warning naming the files written that the snapshot read while they kept changing
+    (stored as last read, CHANGED_WHILE_READ): what it holds of them may mix versions."""
+    said = snap.meta.get("changed_while_read") or []
+    if not said:
+        return
+    names = {os.fsencode(p) for p in said}
+    torn = [p for p in [*report.created, *report.updated] if p in names]
+    if torn:
+        output.err(
+            f"warning: {len(torn)} file(s) {'would be ' if dry_run else ''}restored as snapshot "
+            f"{snap.id} read them while they kept changing: each may mix versions (a torn "
+            f"read), e.g. {output.display(torn[0])}"
+        )
 
 
 def _holds_files(target: str) -> bool:

@@ -12,6 +12,7 @@ from git_snapshot.commands.remote import open_store
 from git_snapshot.errors import UserError
 from git_snapshot.store import history
 from git_snapshot.store import validate
+from git_snapshot.store.objects import CHANGED_WHILE_READ
 from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
@@ -57,6 +58,7 @@ def cmd_show(
                 "mtime": e.mtime_ns / 1e9,
                 "mtime_ns": e.mtime_ns,
                 **({"target": output.display(e.ref)} if e.kind == SYMLINK else {}),
+                **({"changed_while_read": True} if e.flags & CHANGED_WHILE_READ else {}),
             }
             for (p, e), kind in zip(entries, kinds)
         ]
@@ -77,6 +79,8 @@ def cmd_show(
         name = output.display(p) + ("/" if e.kind == 2 else "")
         if e.kind == SYMLINK:
             name += " -> " + output.display(e.ref)
+        if e.flags & CHANGED_WHILE_READ:  # stored as last read: maybe a mix of versions
+            name += f"  {TORN}"
         mode = stat.filemode(e.mode | {1: stat.S_IFREG, 2: stat.S_IFDIR, 3: stat.S_IFLNK}[e.kind])
         rows.append([kind, mode, output.size(e.size) if e.kind == 1 else "", name])
     print(output.table(["KIND", "MODE", "SIZE", "PATH"], rows, right=[2]))
@@ -89,6 +93,7 @@ def cmd_show(
     return 0
 
 
+TORN = "(kept changing while read: may mix versions)"
 _RANK = {"ignored": 1, "untracked": 2, "tracked": 3}
 _BY_RANK = {r: k for k, r in _RANK.items()}
 
