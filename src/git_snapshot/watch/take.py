@@ -224,21 +224,27 @@ def serve() -> int:
     import git_snapshot.worktree  # noqa: F401  (warm: what take() needs)
     from git_snapshot.errors import UserError
     from git_snapshot.store import rebuild
+    from git_snapshot.watch.warm import Warmer
 
     rebuild.keep_trees()  # the trees of one job's changed folders serve the next (rebuild.py)
+    warmer = Warmer()  # and the base's trees are read while no job runs (watch/warm.py)
 
     for line in sys.stdin:
         path = line.rstrip("\n")
         if not path:
             continue
+        warmer.pause()
+        worktree: str | None = None
         try:
             if path.startswith("{"):  # bursts to record (a worktree's path starts with /)
                 job = json.loads(path)
                 if "prepare" in job:
+                    worktree = job["prepare"]
                     out: dict[str, object] = prepare(job["prepare"], job.get("upto"))
                 else:
                     out = record_bursts(job["worktree"], job["bursts"])
             else:
+                worktree = path
                 out = take(path)
         except UserError as exc:
             out = {"error": str(exc)}
@@ -248,6 +254,8 @@ def serve() -> int:
         sys.stdout.flush()
         if out.get("new"):  # after the answer: the daemon does not wait for this
             warm_deltas(path)
+        warmer.resume(worktree)
+    warmer.pause()  # (not in the middle of a read as the process ends)
     return 0
 
 
