@@ -935,9 +935,24 @@ def stamp(repo: Any, extra: str) -> str:
     """What labels and excludes depend on outside the worktree's files: git's index, the
     repository's info/exclude and config, the user's global ignore file and config (their
     size, mtime, ctime, inode), and *extra* (the snapshot.* settings)."""
+    paths = stamp_paths(repo)
+    paths.append(_excludes_file(repo, paths))  # core.excludesFile at a path of its own
+    parts = [extra]
+    for p in paths:
+        try:
+            st = os.stat(p) if p else None
+        except OSError:
+            st = None
+        parts.append("-" if st is None else f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
+    return "|".join(parts)
+
+
+def stamp_paths(repo: Any) -> list[str]:
+    """The files :func:`stamp` looks at (their size and times), "" for none: git's index,
+    then the config and ignore files."""
     home = os.path.expanduser("~")
     xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    paths = [
+    return [
         os.path.join(repo.git_dir, "index"),
         os.path.join(repo.git_dir, "config.worktree"),
         os.path.join(repo.common_dir, "info", "exclude"),
@@ -949,15 +964,6 @@ def stamp(repo: Any, extra: str) -> str:
         "" if os.environ.get("GIT_CONFIG_NOSYSTEM") else "/etc/gitconfig",
         os.environ.get("GIT_CONFIG_SYSTEM", ""),
     ]
-    paths.append(_excludes_file(repo, paths))  # core.excludesFile at a path of its own
-    parts = [extra]
-    for p in paths:
-        try:
-            st = os.stat(p) if p else None
-        except OSError:
-            st = None
-        parts.append("-" if st is None else f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
-    return "|".join(parts)
 
 
 def _excludes_file(repo: Any, configs: list[str]) -> str:

@@ -44,13 +44,12 @@ def prepare(worktree: str, upto: int | None = None) -> dict[str, object]:
     previous prepared tree when that one is usable, else on the base. Says what it did:
     ``{"prepared": SEQ}`` (None when it did not, with ``why``)."""
     from git_snapshot import gitrepo
-    from git_snapshot import worktree as wt
     from git_snapshot.store import Store
     from git_snapshot.watch import dirtyset
 
     repo = gitrepo.find_repo(worktree)
     with Store() as store:
-        cfg = wt.settings(repo)
+        cfg = _settings(repo)
         extra = repr((cfg.excludes, cfg.skip_cache_dirs))  # as worktree._dirty_plan's
         # marks, then the stamp, then the labels: labels found equal to the prepared tree's
         # by a hook whose stamp is the one recorded here are then the labels it was built with
@@ -144,6 +143,52 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
     if not ok:
         return {"prepared": None, "why": "the base moved meanwhile"}
     return {"prepared": b.seq, "from": "prepared" if prior is not None else "base"}
+
+
+# The snapshot.* settings a preparation read (git config), by worktree, with the stamp of git's
+# config files (dirtyset.stamp) as it was *before* git was asked: while it reads the same and
+# no config file includes another (whose changes it would not see), no file git reads them
+# from changed since before its answer, so the answer still holds. Only the settings: git's
+# labels also depend on the worktree's files (.gitignore, and which ignored files exist), so
+# they are asked every time. Under load a git process costs a preparation 0.1-0.4 s of wall.
+_SETTINGS: dict[str, tuple[str, Any]] = {}
+_SETTINGS_MAX = 32
+
+
+def _settings(repo: Any) -> Any:
+    """worktree.settings(repo), or the answer kept from an earlier job if it still holds."""
+    from git_snapshot import worktree as wt
+    from git_snapshot.watch import dirtyset
+
+    paths = dirtyset.stamp_paths(repo)
+    before = dirtyset.stamp(repo, "")
+    got = _SETTINGS.get(repo.toplevel)
+    if got is not None and got[0] == before:
+        return got[1]
+    cfg = wt.settings(repo)
+    if not _includes(paths[1:]):
+        while len(_SETTINGS) >= _SETTINGS_MAX:
+            _SETTINGS.pop(next(iter(_SETTINGS)))
+        _SETTINGS[repo.toplevel] = (before, cfg)
+    return cfg
+
+
+def _includes(configs: list[str]) -> bool:
+    """Whether one of the git config files *configs* may include another (include.path,
+    includeIf), or could not be read whole."""
+    for p in configs:
+        if not p:
+            continue
+        try:
+            with open(p, "rb") as f:
+                text = f.read(1 << 20)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return True
+        if len(text) >= 1 << 20 or b"include" in text.lower():
+            return True
+    return False
 
 
 def _merge(store: Any) -> None:
