@@ -34,3 +34,15 @@ def test_a_name_ending_in_a_newline_restores_pasted_into_any_shell(repo: Path, s
     _run(shell, repo, line.split("restore with: ", 1)[1].rsplit(")", 1)[0])
     for name in NAMES:
         assert (repo / os.fsdecode(name)).read_bytes() == b"data of " + name, name
+
+
+def test_restores_lines_name_a_hostile_target_on_one_line(repo: Path, tmp_path: Path) -> None:
+    """restore --to a directory whose name holds a newline and an escape sequence: its
+    report line printed the name raw (two lines, and the escape reached the terminal)."""
+    (repo / "f.txt").write_bytes(b"data\n")
+    gs(repo, "create")
+    target = tmp_path / "out\x1b[2J\nx"
+    ran = gs(repo, "restore", "1", "--to", str(target))
+    (line,) = [ln for ln in ran.out.splitlines() if ln.startswith("restored ")]
+    assert "\x1b" not in ran.out and line.endswith("(0 unchanged)"), repr(ran.out)
+    assert (target / "f.txt").read_bytes() == b"data\n"

@@ -46,8 +46,8 @@ def refuse_git_dir(repo: gitrepo.Repo | None, target: str) -> None:
             top = os.path.realpath(git_dir)
             if real == top or real.startswith(top.rstrip("/") + "/"):
                 raise UserError(
-                    f"refusing to restore into {target}: that is inside the git directory "
-                    f"{top}; name a directory outside it"
+                    f"refusing to restore into {_shown(target)}: that is inside the git directory "
+                    f"{_shown(top)}; name a directory outside it"
                 )
 
 
@@ -205,6 +205,12 @@ def _warn_torn(snap: Snapshot, report: Report, dry_run: bool) -> None:
         )
 
 
+def _shown(path: str) -> str:
+    """A directory's path in a line for people: a newline or an escape sequence in its name
+    shown escaped, so that the line stays one line and drives no terminal."""
+    return output.display(os.fsencode(path))
+
+
 def _holds_files(target: str) -> bool:
     with contextlib.suppress(OSError):
         return os.path.isdir(target) and bool(os.listdir(target))
@@ -242,9 +248,9 @@ def _would_skip_to(
     for p, why in _would_skip(holder, [base, *(base + b"/" + p for p in paths)]):
         if p == base or base.startswith(p + b"/"):
             raise UserError(
-                f"refusing to restore into {target}: {os.fsdecode(p)} is not snapshotted "
-                f"({why}), so what the restore would overwrite could not be saved first; "
-                "name a directory outside it"
+                f"refusing to restore into {_shown(target)}: {output.display(p)} is not "
+                f"snapshotted ({why}), so what the restore would overwrite could not be saved "
+                "first; name a directory outside it"
             )
         out.append((p[len(base) + 1 :], why))
     return out
@@ -269,7 +275,8 @@ def _save_first(
         return None
     if remote is not None:
         raise UserError(
-            f"restore --remote into {target}, which lies in the worktree {holder.toplevel}: "
+            f"restore --remote into {_shown(target)}, which lies in the worktree "
+            f"{_shown(holder.toplevel)}: "
             f"what it overwrites could not be saved first; git snapshot pull {remote}, then "
             "restore, or name a directory outside any worktree"
         )
@@ -288,9 +295,9 @@ def _save_first(
         p = os.fsencode(path)
         if base == p or base.startswith(p + b"/"):  # DIR itself could not be saved
             raise UserError(
-                f"refusing to restore into {target}: {os.fsdecode(p)} is not snapshotted "
-                f"({why}), so what the restore would overwrite could not be saved first; "
-                "name a directory outside it"
+                f"refusing to restore into {_shown(target)}: {output.display(p)} is not "
+                f"snapshotted ({why}), so what the restore would overwrite could not be saved "
+                "first; name a directory outside it"
             )
         if p.startswith(base + b"/"):
             below.append([os.fsdecode(p[len(base) + 1 :]), why])
@@ -477,7 +484,7 @@ def _print_report(
         print(f"left the snapshot store alone, which lies at: {_some(report.store)}")
     if report.refused:
         print(f"left out {len(report.refused)} path(s) under .git: {_some(report.refused)}")
-    where = f" into {target}" if elsewhere else ""
+    where = f" into {_shown(target)}" if elsewhere else ""
     n = len(report.created) + len(report.updated)
     head = "would restore" if dry_run else "restored"
     line = f"{head} {n} entries from snapshot {snap.id}{where} ({report.unchanged} unchanged"
