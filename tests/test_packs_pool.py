@@ -50,6 +50,7 @@ def test_a_writer_whose_pool_is_behind_compresses_itself_in_order(
     objects = _objects(1)
     alone = _write(tmp_path / "alone", objects, threads=0)
     monkeypatch.setattr(packs, "QUEUE", 2)
+    monkeypatch.setattr(packs, "QUEUE_BYTES", 1 << 20)
     monkeypatch.setattr(packs, "BATCH_OBJECTS", 8)
     fast = packs._compress_all
 
@@ -71,6 +72,36 @@ def test_a_writer_whose_pool_is_behind_compresses_itself_in_order(
     assert pooled == alone
     assert inline and set(inline) == {threading.get_ident()}  # the writer's own thread
     assert [t for t in threading.enumerate() if t.name == "git-snapshot-zstd"] == []
+
+
+def test_a_pool_behind_by_batches_but_not_by_bytes_is_not_helped_inline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool is behind when QUEUE_BYTES wait for it, not QUEUE batches: a first walk's
+    batches mostly carry a few folders' trees, and counted as groups they sent the walk to
+    compress a whole group while the pool had next to nothing left (then it idled). Batches
+    of a small tree each queue for the pool; the pack is a writer's without a pool."""
+    objects = [(TREE, bytes([i]) * 32, b"tree %d " % i * 20) for i in range(40)]
+    alone = _write(tmp_path / "alone", objects, threads=0)
+    monkeypatch.setattr(packs, "BATCH_OBJECTS", 1)  # a batch per tree
+    fast = packs._compress_all
+
+    def slowly(*args: Any) -> Any:  # the pool's thread: far behind the writer by batches
+        time.sleep(0.01)
+        return fast(*args)
+
+    real_submit = packs._Pool.submit
+    monkeypatch.setattr(packs._Pool, "submit", lambda self, fn, *a: real_submit(self, slowly, *a))
+    inline: list[int] = []
+    real_finished = packs._Future.finished
+
+    def finished(value: Any) -> Any:
+        inline.append(1)
+        return real_finished(value)
+
+    monkeypatch.setattr(packs._Future, "finished", finished)
+    assert _write(tmp_path / "pool", objects, threads=1) == alone
+    assert inline == []
 
 
 def test_the_pool_has_a_core_fewer_than_the_machine(monkeypatch: pytest.MonkeyPatch) -> None:

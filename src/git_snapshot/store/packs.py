@@ -123,10 +123,13 @@ DICT_MIN_MATCH = 6
 # more than compressing them)
 BATCH_BYTES = 1 << 20
 BATCH_OBJECTS = 256
-QUEUE = 8  # batches in flight when a pool compresses, at most
-QUEUE_BYTES = 8 << 20  # and at most this many raw bytes
-# Beyond either, the pool is behind: the writer's own thread compresses the next batch itself
-# instead of waiting (its frames wait in the queue, in order), up to 2 * QUEUE batches.
+QUEUE = 8  # batches in flight when a pool compresses, at most 2 * QUEUE
+QUEUE_BYTES = 8 << 20  # raw bytes the pool has not compressed yet
+# Beyond QUEUE_BYTES, the pool is behind: the writer's own thread compresses the next batch
+# itself instead of waiting (its frames wait in the queue, in order), up to 2 * QUEUE batches.
+# Not by the count of batches: most of a first walk's carry only its folders' trees (a few
+# kB), and counted as groups (2 MiB) they sent the walk to compress a group while the pool
+# had little left and then idled (M, load 9: 38 of the walk's 110 batches, 48 of its 108 MB)
 POOL_AFTER = 8 << 20  # a writer given less than this compresses in its own thread
 # glibc gives the free top of a heap back to the kernel past M_TRIM_THRESHOLD, 128 KiB unless
 # set (fixing the mmap threshold, below, stops glibc raising it): every 2 MiB group joined and
@@ -728,7 +731,7 @@ class PackWriter:
         datas = _datas(units, zdict, self._level, self._tree_level)
         shapes = [_shape(u, zdict) for u in units]
         q = self._queue
-        if (len(q) >= QUEUE or self._queued >= QUEUE_BYTES) and len(q) < 2 * QUEUE:
+        if self._queued >= QUEUE_BYTES and len(q) < 2 * QUEUE:
             # the pool is behind: compressed here rather than waited for. With one thread
             # fewer than cores in the pool, the walk keeps a core to itself and takes a share
             # of the compression when it runs ahead (2 cores, 2 threads in the pool: the walk
