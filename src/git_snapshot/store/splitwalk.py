@@ -173,7 +173,7 @@ def _stored(walker: Any, trees: list[tuple[bytes, bytes]], blobs: list[Any]) -> 
         pending.add(key)
         walker.misses += 1
     for key, data in trees:
-        if walker._known_tree(key):
+        if key in pending:
             continue
         if hashlib.sha256(data).digest() != key:
             return False
