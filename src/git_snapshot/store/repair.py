@@ -13,6 +13,7 @@ kill at any point leaves a store that ``repair`` (run again) rebuilds.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ from dataclasses import field
 
 from git_snapshot.errors import UserError
 from git_snapshot.store.core import Store
+from git_snapshot.store.index import LOW_SPACE
 from git_snapshot.store.index import Index
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import BLOB
@@ -42,6 +44,8 @@ from git_snapshot.store.records import decode_forget
 from git_snapshot.store.records import decode_record
 from git_snapshot.store.records import encode_forget
 from git_snapshot.store.records import encode_record
+from git_snapshot.store.reserve import no_room
+from git_snapshot.store.reserve import release_reserve
 from git_snapshot.store.safewrite import fsync_dir
 
 INDEX_FILES = ("", "-wal", "-shm")
@@ -83,17 +87,49 @@ class _Old:
 
 
 def repair(store: Store, dry_run: bool = False) -> RepairReport:
-    """Rebuild *store*'s index (opened with ``Store(repairing=True)``)."""
+    """Rebuild *store*'s index (opened with ``Store(repairing=True)``). On a full disk the
+    store's reserve is given up for the new index (as gc does for its commit), and if that
+    is not enough, one line says so: the old index stays where it was."""
     with store.lock(exclusive=True):
-        return _repair_locked(store, dry_run)
+        for attempt in range(2):
+            try:
+                return _repair_locked(store, dry_run)
+            except (OSError, sqlite3.Error) as exc:
+                _remove_index_files(_new_path(store))
+                if not (no_room(exc) or _low_space(store.tmp_dir)):
+                    raise
+                if attempt or not release_reserve(store):
+                    raise UserError(
+                        f"the disk holding the store {store.path} is full: repair needs room "
+                        "for a new index beside the packs; free some space there, then run "
+                        "git snapshot repair again (nothing was changed)"
+                    ) from None
+    raise AssertionError("unreachable")
+
+
+def _new_path(store: Store) -> str:
+    return os.path.join(store.tmp_dir, "index-rebuild.sqlite")
+
+
+def _low_space(path: str) -> bool:
+    """Whether the disk at *path* is (nearly) full: an Index then opens read-only, which
+    for a new file fails as a missing table rather than as a full disk."""
+    try:
+        st = os.statvfs(path)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < LOW_SPACE
 
 
 def _repair_locked(store: Store, dry_run: bool) -> RepairReport:
     report = RepairReport()
     old = _read_old(store.index_path, report)
-    new_path = os.path.join(store.tmp_dir, "index-rebuild.sqlite")
+    new_path = _new_path(store)
     _remove_index_files(new_path)
     index = Index(new_path)
+    if index.readonly:  # no room to write it
+        index.close()
+        raise OSError(errno.ENOSPC, "no room for a new index", new_path)
     try:
         store.index = index  # reads below go through the new index
         records, tombstones = _scan_packs(store, index, report)
