@@ -846,7 +846,15 @@ def status(store_path: str, worktree: str) -> dict[str, object]:
 class Plan:
     """How one snapshot of a watched worktree may use the dirty set (see worktree.take)."""
 
-    __slots__ = ("begun", "skip_cache_dirs", "stamp", "synced", "trust_scanned", "worktree")
+    __slots__ = (
+        "begun",
+        "extra",
+        "skip_cache_dirs",
+        "stamp",
+        "synced",
+        "trust_scanned",
+        "worktree",
+    )
 
     def __init__(
         self,
@@ -858,6 +866,7 @@ class Plan:
         # the daemon's own snapshots trust what its scans of big trees found (a file rewritten
         # in place there is seen at the deep scan, snapshot.watchDeepScan); any other walks them
         trust_scanned: bool = False,
+        extra: str = "",  # the snapshot.* settings the walk depends on (the stamp's start)
     ) -> None:
         self.worktree = worktree
         self.begun = begun
@@ -865,6 +874,15 @@ class Plan:
         self.synced = synced
         self.skip_cache_dirs = skip_cache_dirs
         self.trust_scanned = trust_scanned
+        self.extra = extra
+
+    def same_rules(self) -> bool:
+        """The snapshot.* settings the walk depends on (snapshot.exclude, skipCacheDirs) are
+        the base's: else a folder the base's tree holds as it was excluded or kept under the
+        old ones, so none may be reused (a file no longer excluded would stay out of every
+        snapshot, and its "excluded" note in)."""
+        files = self.stamp[len(self.extra) + 1 :]  # (the stamp: extra, then the files' parts)
+        return self.begun.base_stamp.rsplit("|", files.count("|") + 1)[0] == self.extra
 
     @property
     def base_root(self) -> bytes:
@@ -899,7 +917,7 @@ class Plan:
         *lazy*: made only if asked more than whether the root is (a snapshot committing a
         prepared tree needs only the marks after it: on L 1 %, ~40 ms for 2,000 marks)."""
         b = self.begun
-        if not (self.synced and b.has_base) or labels != b.base_labels:
+        if not (self.synced and b.has_base) or labels != b.base_labels or not self.same_rules():
             return None
         if lazy:
             return _LazyClean(self, b.marked)  # type: ignore[return-value]
@@ -1016,7 +1034,7 @@ def plan(
             return None  # the journal went meanwhile: walk everything
         begun = again
     trust = trigger == "watch"
-    return Plan(repo.toplevel, begun, stamp(repo, extra), synced, skip_cache_dirs, trust)
+    return Plan(repo.toplevel, begun, stamp(repo, extra), synced, skip_cache_dirs, trust, extra)
 
 
 class UsePrep:

@@ -59,6 +59,8 @@ def prepare(worktree: str, upto: int | None = None) -> dict[str, object]:
         b = plan.begun
         if not (b.has_base and b.marked and plan.rebuildable()):
             return {"prepared": None, "why": "no base, nothing marked, or scanned trees"}
+        if not plan.same_rules():
+            return {"prepared": None, "why": "snapshot.exclude or skipCacheDirs changed"}
         old = dirtyset.prepared(store.path, repo.toplevel, b)
         if old is not None and not old.marked and old.stamp == plan.stamp:
             return {"prepared": old.seq, "why": "current"}
