@@ -14,6 +14,7 @@ from git_snapshot.commands.remote import open_store
 from git_snapshot.errors import UserError
 from git_snapshot.store import validate
 from git_snapshot.store.history import Trees
+from git_snapshot.store.objects import CHANGED_WHILE_READ
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import SYMLINK
 
@@ -57,4 +58,9 @@ def cmd_cat(
             spool.seek(0)
             shutil.copyfileobj(spool, out, 1 << 20)
         out.flush()
+        if e.flags & CHANGED_WHILE_READ:
+            output.err(
+                f"warning: {output.display(rel)} kept changing while snapshot {snap.id} read it: "
+                "what it holds may mix versions (a torn read)"
+            )
     return 0
