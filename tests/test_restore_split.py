@@ -1,5 +1,5 @@
 """Restore's plan shared with a forked child (restorer._Planner): the child checks every other
-folder of a wide level and sends the checked entries back. The plan it gives is the one a
+folder of a wide level and sends the checked trees' bytes back. The plan it gives is the one a
 single process makes; a child that dies, sends garbage or cannot be forked changes nothing
 (the parent checks its part itself), and a hostile tree in the child's part is still refused
 before anything is written."""
@@ -109,14 +109,23 @@ def _garbage(self: Restorer, part: Any, budget: int) -> bytes:
 
 
 def _unknown_tree(self: Restorer, part: Any, budget: int) -> bytes:
-    """Well formed, but names a tree it was not given."""
-    return marshal.dumps((0, [bytes(32)], [0], [[] for _ in range(8)], [], []))
+    """Well formed, but a tree's bytes are not those of its key."""
+    return marshal.dumps((0, [bytes(32)], [b"GSTREE1\n"], [], []))
 
 
 def _wrong_type(self: Restorer, part: Any, budget: int) -> bytes:
-    """Its own real answer with one entry's name an int."""
+    """Its own real answer with one tree's bytes an int."""
     got = marshal.loads(Restorer._plan_part(self, part, budget))
-    got[3][0][0] = 7
+    got[2][0] = 7
+    return marshal.dumps(got)
+
+
+def _tampered(self: Restorer, part: Any, budget: int) -> bytes:
+    """Its own real answer with one byte of one tree changed (a name, say)."""
+    got = marshal.loads(Restorer._plan_part(self, part, budget))
+    tree = bytearray(got[2][0])
+    tree[-40] ^= 1
+    got[2][0] = bytes(tree)
     return marshal.dumps(got)
 
 
@@ -126,7 +135,7 @@ def _short(self: Restorer, part: Any, budget: int) -> bytes:
     return data[: len(data) // 2]
 
 
-@pytest.mark.parametrize("child", [_dies, _garbage, _unknown_tree, _wrong_type, _short])
+@pytest.mark.parametrize("child", [_dies, _garbage, _unknown_tree, _wrong_type, _tampered, _short])
 def test_a_child_that_dies_or_lies_changes_nothing(
     monkeypatch: pytest.MonkeyPatch, store: Store, snap: Snapshot, tmp_path: Path, child: Any
 ) -> None:

@@ -12,6 +12,7 @@ reads them back (in C); Python touches each row only to fill the bucket table.
 
 from __future__ import annotations
 
+import operator
 import struct
 from array import array
 
@@ -25,6 +26,8 @@ Loc = tuple[str, int, int, int, int]
 KEY = 32
 ROW = KEY + 5 * 8  # key, pack id, offset, frame length, size, member (signed)
 _FIELDS = struct.Struct(">QQQQq")
+_PREFIX = struct.Struct(f">Q{ROW - 8}x")  # a row's first 8 bytes, as a number
+_FIRST = operator.itemgetter(0)
 # one row as hex: the key, then the five numbers as 16 hex digits each (a negative member as
 # its 64-bit two's complement, read back signed)
 _ROW_SQL = "printf('%s%016x%016x%016x%016x%016x', hex(key), pack, offset, length, size, member)"
@@ -42,7 +45,10 @@ class Located:
     def __init__(self, index: Index) -> None:
         self.names = {pack_id: name for pack_id, (name, _) in index.gc_packs().items()}
         tables = index.tables()
-        parts = []
+        # grown in place, chunk by chunk (a big buffer's realloc moves no bytes): joining the
+        # chunks' bytes made two copies at once (the prefixes' slices, the buckets' list of
+        # ints: in all, ~50 MB above this table's 16 MB on L, the restore's peak then)
+        buf = self.buf = bytearray()
         for c in range(_CHUNKS):
             lo = bytes([c * 256 // _CHUNKS])
             hi = bytes([(c + 1) * 256 // _CHUNKS]) if c + 1 < _CHUNKS else None
@@ -58,28 +64,24 @@ class Located:
                 args * len(tables),
             ).fetchone()
             if text:
-                parts.append(bytes.fromhex(text))
-        buf = self.buf = b"".join(parts)
-        del parts
+                buf += bytes.fromhex(text)
+                del text
         n = len(buf) // ROW
-        prefixes = array("Q")
-        prefixes.frombytes(b"".join([buf[i : i + 8] for i in range(0, len(buf), ROW)]))
+        prefixes = array("Q", map(_FIRST, _PREFIX.iter_unpack(buf)))
         if prefixes.itemsize != 8:  # pragma: no cover (no platform has another 'Q')
             raise ValueError("array 'Q' is not 8 bytes here")
-        if struct.pack("=H", 1) != struct.pack(">H", 1):
-            prefixes.byteswap()
         self.prefixes = prefixes
         bits = max(n - 1, 1).bit_length()  # at least as many buckets as keys
         self.shift = 64 - bits
         shift = self.shift
         # starts[b]: the first row whose key falls in bucket b or after it
-        starts = [n] * ((1 << bits) + 1)
+        starts = array("I" if array("I").itemsize >= 4 else "L", [n]) * ((1 << bits) + 1)
         for i in range(n - 1, -1, -1):
             starts[prefixes[i] >> shift] = i
         for b in range(len(starts) - 2, -1, -1):
             if starts[b] > starts[b + 1]:
                 starts[b] = starts[b + 1]
-        self.starts = array("I" if array("I").itemsize >= 4 else "L", starts)
+        self.starts = starts
 
     def __len__(self) -> int:
         return len(self.prefixes)

@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import gc
 import hashlib
-import itertools
 import marshal
 import os
 import select
@@ -63,7 +61,10 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 _NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _SAFE_MODE = 0o777  # set-id and sticky bits are never restored
 WHOLE = 4 << 20  # a file up to this size is read whole and checked before it is created
-TREE_CACHE = 200_000  # entries of the trees the plan read, kept for writing (bounded memory)
+# bytes of the trees the plan read and checked, kept for writing as they are stored (about
+# 75 bytes an entry: L's 230,000 take 17 MB) and made entries again there, one folder at a
+# time: kept as entries (~300 bytes each), they were most of a big restore's peak memory
+TREE_BYTES = 32 << 20
 _ZEROS = bytes(512)  # no all-zero block of any file system fits in data without this
 PARALLEL_MIN = 512  # files: a smaller restore is written by the calling thread alone
 JOB_FILES = 256  # new files per job handed to a writer thread (of any directories)
@@ -220,7 +221,7 @@ class Restorer:
         self.report = Report()
         self.store_root, self.store_keep = store_parts(store)
         self.at = b""  # the path being written, for an error message
-        self.trees: dict[bytes, list[Entry]] = {}  # checked while planning, for writing
+        self.trees: dict[bytes, bytes] = {}  # checked while planning, for writing (TREE_BYTES)
         self._cached = 0
         self.umask = _umask()
         self.unnamed = True  # files written with no name first (O_TMPFILE): see _write_entry
@@ -359,10 +360,11 @@ class Restorer:
         if loc is None and self.locs:
             loc = self._located(key)
         try:
-            entries = validate.read_tree(self.store, key, path, loc)
+            data = self.store.read_object(key, loc)
+            entries = validate.check_tree(data, path)
         except CorruptObject:  # not UnsafeTree (a UserError): a crafted tree stops all
             return []
-        self._keep(key, entries)
+        self._keep(key, data)
         dirs = [e for e in entries if e.kind == DIR]
         self.total += len(entries) - len(dirs)  # progress's total: files and links
         small = [e.ref for e in entries if e.kind == FILE and e.size <= SHARED]
@@ -382,8 +384,9 @@ class Restorer:
 
     def _plan_part(self, part: list[tuple[bytes, bytes]], budget: int) -> bytes:
         """In the forked child: check the trees below *part* as _check does and answer
-        (marshal) the files and links counted, the checked trees (at most *budget* entries:
-        what the parent may still keep), the small contents met and those met twice. The
+        (marshal) the files and links counted, the checked trees' keys and bytes (at most
+        *budget* bytes: what the parent may still keep), the small contents met and those
+        met twice. The
         parent's SQLite connection is never used here (not across a fork): the trees are
         located through a read-only connection of the child's own, which records nothing (a
         damaged tree is skipped, and recorded by the parent, which reads it again)."""
@@ -393,7 +396,7 @@ class Restorer:
         uri = f"file:{urllib.parse.quote(index.path)}?mode=ro"
         index.db = sqlite3.connect(uri, uri=True, isolation_level=None)
         self.collect = False
-        self.total, self.trees, self._cached = 0, {}, TREE_CACHE - budget
+        self.total, self.trees, self._cached = 0, {}, TREE_BYTES - budget
         self.shared = set()
         seen: set[bytes] = set()
         level = part
@@ -402,11 +405,8 @@ class Restorer:
             level = [
                 sub for key, path in level for sub in self._visit(key, path, seen, where.get(key))
             ]
-        keys = list(self.trees)
-        counts = [len(v) for v in self.trees.values()]
-        rows = [e for v in self.trees.values() for e in v]
-        cols = [list(c) for c in zip(*rows)] if rows else [[] for _ in _TYPES]
-        return marshal.dumps((self.total, keys, counts, cols, list(seen), list(self.shared)))
+        keys, trees = list(self.trees), list(self.trees.values())
+        return marshal.dumps((self.total, keys, trees, list(seen), list(self.shared)))
 
     def _visit_all(self, stack: list[tuple[bytes, bytes]], seen: set[bytes]) -> None:
         """Check the trees of *stack* (key, path; popped from the end) and all below them,
@@ -426,12 +426,10 @@ class Restorer:
         if got is None:
             self._visit_all(list(reversed(other.part)), seen)
             return
-        total, keys, counts, entries, theirs, shared = got
+        total, keys, trees, theirs, shared = got
         self.total += total
-        at = 0
-        for key, n in zip(keys, counts):
-            self._keep(key, entries[at : at + n])
-            at += n
+        for key, data in zip(keys, trees):
+            self._keep(key, data)
         self.shared.update(shared)
         self.shared.update(seen.intersection(theirs))
         seen.update(theirs)
@@ -440,14 +438,20 @@ class Restorer:
         loc = self.locs.get(key)
         return None if loc is None else Location(*loc[:4], type=0, inner=loc[4])
 
-    def _keep(self, key: bytes, entries: list[Entry]) -> None:
-        if self._cached + len(entries) <= TREE_CACHE:
-            self.trees[key] = entries
-            self._cached += len(entries)
+    def _keep(self, key: bytes, data: bytes) -> None:
+        """Keep a checked tree's bytes for writing, while they fit in TREE_BYTES."""
+        if self._cached + len(data) <= TREE_BYTES:
+            self.trees[key] = data
+            self._cached += len(data)
 
     def _tree(self, key: bytes, rel: bytes) -> list[Entry]:
-        entries = self.trees.pop(key, None)
-        return entries if entries is not None else validate.read_tree(self.store, key, rel)
+        """The entries of a tree to write: made from its bytes kept by the plan (checked
+        again: C loops), else read and checked again."""
+        data = self.trees.pop(key, None)
+        if data is None:
+            return validate.read_tree(self.store, key, rel)
+        entries = validate.checked(data)
+        return entries if entries is not None else validate.check_tree(data, rel)
 
     # -- execution --------------------------------------------------------------------------
 
@@ -1422,11 +1426,9 @@ def _can_fork() -> bool:
     )
 
 
-# A planning child's answer: files and links counted, the trees' keys, their entries' counts,
-# all their entries in order, the small contents met and those met twice.
-_Answer = tuple[int, list[bytes], list[int], list[Entry], list[bytes], list[bytes]]
-_TYPES = (bytes, int, int, int, int, bytes, int, int)  # an Entry's fields, as marshal gives them
-_ENTRY = functools.partial(tuple.__new__, Entry)
+# A planning child's answer: files and links counted, the checked trees' keys and bytes, the
+# small contents met and those met twice.
+_Answer = tuple[int, list[bytes], list[bytes], list[bytes], list[bytes]]
 
 
 class _Planner:
@@ -1441,7 +1443,7 @@ class _Planner:
         """The child, forked; None when there is nothing to share or no fork or pipe."""
         if not part:
             return None
-        budget = max(TREE_CACHE - restorer._cached, 0)
+        budget = max(TREE_BYTES - restorer._cached, 0)
 
         def work(w: int) -> None:
             try:
@@ -1455,43 +1457,33 @@ class _Planner:
 
     def take(self) -> _Answer | None:
         """The child's answer, once it has ended; None unless whole and well formed."""
-        return _answer(self.child.read_all(), self.part)
+        return _answer(self.child.read_all())
 
     def kill(self) -> None:
         self.child.stop()
 
 
-def _answer(data: bytes, part: list[tuple[bytes, bytes]]) -> _Answer | None:
-    """A planning child's answer when it has the form _plan_part gives (the entries as
-    columns of Entry's field types: checked column by column in C loops, then made entries
-    at once), every tree one of *part* or a folder the answer lists; None otherwise."""
+def _answer(data: bytes) -> _Answer | None:
+    """A planning child's answer when it has the form _plan_part gives, each tree's bytes
+    those of its key (so the tree the child checked); None otherwise."""
     try:
         got = marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return None
-    if type(got) is not tuple or len(got) != 6:
+    if type(got) is not tuple or len(got) != 5:
         return None
-    total, keys, counts, cols, seen, shared = got
+    total, keys, trees, seen, shared = got
     if type(total) is not int or total < 0:
         return None
-    lists = (keys, counts, cols, seen, shared)
-    if any(type(x) is not list for x in lists) or len(cols) != len(_TYPES):
+    lists = (keys, trees, seen, shared)
+    if any(type(x) is not list for x in lists) or len(keys) != len(trees):
         return None
-    if any(type(c) is not list or set(map(type, c)) - {t} for c, t in zip(cols, _TYPES)):
+    if set(map(type, keys + trees + seen + shared)) - {bytes}:
         return None
-    if set(map(type, keys + seen + shared)) - {bytes} or set(map(type, counts)) - {int}:
+    sha256 = hashlib.sha256
+    if any(sha256(tree).digest() != key for key, tree in zip(keys, trees)):
         return None
-    n = len(cols[0])
-    if len(keys) != len(counts) or any(len(c) != n for c in cols) or sum(counts) != n:
-        return None
-    if min(counts, default=0) < 0:
-        return None
-    kinds, refs = cols[1], cols[5]
-    folders = set(itertools.compress(refs, map(DIR.__eq__, kinds)))
-    if not set(keys) <= folders.union(key for key, _ in part):
-        return None
-    entries = list(map(_ENTRY, zip(*cols)))
-    return total, keys, counts, entries, seen, shared
+    return total, keys, trees, seen, shared
 
 
 class _Workers:

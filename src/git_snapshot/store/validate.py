@@ -136,7 +136,13 @@ def read_tree(
     """The entries of a tree, checked against its key (CorruptObject) and for what no honest
     snapshot holds (UnsafeTree). *rel*: the tree's path with a trailing '/', for messages.
     *loc*: where it lies, when the caller looked that up (None: the index is asked)."""
-    data = store.read_object(key, loc)
+    return check_tree(store.read_object(key, loc), rel)
+
+
+def check_tree(data: bytes, rel: bytes = b"") -> list[Entry]:
+    """The entries of a tree's bytes (read and checked against its key by the caller),
+    checked for what no honest snapshot holds (UnsafeTree, or CorruptObject when they are
+    no tree at all). *rel*: the tree's path with a trailing '/', for messages."""
     entries = checked(data)
     if entries is not None:
         return entries
