@@ -44,6 +44,8 @@ def cmd_run(
     # what git could give back before the command: a merge --abort forgets MERGE_HEAD
     revs = gitrepo.state_commits(repo)
     output.err(f"snapshot {snap.id} taken before: {said}")
+    for line in output.snapshot_warnings(snap):  # what it could not save, before CMD runs
+        output.err(line)
     guarded = guards.protect(repo, cmd, cwd)  # other worktrees, stash entries
     rc = _call(cmd, cwd)
     dropped = guards.report(repo, guarded, cmd, cwd)  # what of those CMD did destroy
@@ -119,11 +121,17 @@ def _report(repo: gitrepo.Repo, snap: Snapshot, what: str, revs: list[str]) -> l
 
 
 def _unsaved(repo: gitrepo.Repo, snap: Snapshot) -> list[tuple[bytes, str]]:
-    """What the snapshot left out on purpose and the command deleted."""
+    """What the snapshot left out (on purpose, or because it could not be read) and the
+    command deleted."""
     top = os.fsencode(repo.toplevel)
     out = []
     for path, why in snap.meta.get("skipped_paths", []):
         rel = os.fsencode(path)
-        if why in _UNSAVED and not os.path.lexists(os.path.join(top, rel)):
+        if os.path.lexists(os.path.join(top, rel)):
+            continue
+        if why in _UNSAVED:
             out.append((rel, _UNSAVED[why]))
+        elif why.startswith("unreadable"):  # a file the user could not read: gone unsaved
+            detail = why.partition(": ")[2] or why
+            out.append((rel, f"it could not be read when snapshot {snap.id} was taken ({detail})"))
     return out
