@@ -27,6 +27,7 @@ from git_snapshot import gitrepo
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.watch import dirtyset
+from git_snapshot.watch import prep
 
 
 @pytest.fixture
@@ -44,9 +45,9 @@ def _full_root(top: Path, tmp: Path) -> bytes:
         return worktree.take(other, gitrepo.find_repo(str(top)), trigger="manual").snapshot.root
 
 
-def _prep(store_dir: Path, top: Path) -> dirtyset.Prep | None:
+def _prep(store_dir: Path, top: Path) -> prep.Prep | None:
     begun = dirtyset.begin(str(store_dir), str(top))
-    return None if begun is None else dirtyset.prepared(str(store_dir), str(top), begun)
+    return None if begun is None else prep.prepared(str(store_dir), str(top), begun)
 
 
 def _edit(repo: Path, n: int, tag: str) -> None:

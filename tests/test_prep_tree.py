@@ -36,6 +36,7 @@ from git_snapshot.store import Store
 from git_snapshot.store.verify import verify
 from git_snapshot.watch import dirtyset
 from git_snapshot.watch import instance
+from git_snapshot.watch import prep
 from git_snapshot.watch import take
 
 
@@ -54,10 +55,10 @@ def _take(store: Store, top: Path, trigger: str = "watch") -> Any:
     return worktree.take(store, gitrepo.find_repo(str(top)), trigger=trigger)
 
 
-def _prep(store: Store, top: Path) -> dirtyset.Prep | None:
+def _prep(store: Store, top: Path) -> prep.Prep | None:
     begun = dirtyset.begin(store.path, str(top))
     assert begun is not None
-    return dirtyset.prepared(store.path, str(top), begun)
+    return prep.prepared(store.path, str(top), begun)
 
 
 @pytest.fixture
@@ -116,7 +117,7 @@ def test_a_hook_commits_the_prepared_tree_without_asking_git(
     assert 0 < p.written <= res.snapshot.added_bytes <= _packed(store) - packed
     assert _same(res.snapshot) == _same(_full(top, tmp_path / "x"))
     assert sorted(res.changed) == [b"a/b/c/f0.txt"]
-    assert dirtyset.prep_seq(store.path, str(top)) == -1  # used: the base moved onto it
+    assert prep.prep_seq(store.path, str(top)) == -1  # used: the base moved onto it
     _verified(store)
 
 
@@ -293,7 +294,7 @@ def test_a_hook_waits_for_a_prepared_tree_under_way(
     daemon.entries(top / "e" / "f0.txt")
     begun = dirtyset.begin(store.path, str(top))
     assert begun is not None
-    dirtyset.preparing(store.path, str(top), begun.seq)  # as take.prepare says it starts
+    prep.preparing(store.path, str(top), begun.seq)  # as take.prepare says it starts
 
     def worker() -> None:
         import time
@@ -329,13 +330,13 @@ def test_a_dead_or_newer_preparation_is_not_waited_for(
     os.waitpid(dead, 0)
     with dirtyset._db(store.path, str(top)) as con:  # a worker killed while it prepared
         con.execute("INSERT OR REPLACE INTO preparing VALUES (1, ?, ?, ?)", (begun.seq, dead, 0))
-    assert dirtyset.wait_prepared(store.path, str(top), begun, timeout=5) < 1
-    dirtyset.preparing(store.path, str(top), begun.seq + 1)  # changes after this one began
+    assert prep.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+    prep.preparing(store.path, str(top), begun.seq + 1)  # changes after this one began
     t0 = time.monotonic()
-    assert dirtyset.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+    assert prep.wait_prepared(store.path, str(top), begun, timeout=5) < 1
     assert time.monotonic() - t0 < 1
-    dirtyset.preparing(store.path, str(top), begun.seq)  # alive, never done: bounded
-    assert 0.3 <= dirtyset.wait_prepared(store.path, str(top), begun, timeout=0.3) < 2
+    prep.preparing(store.path, str(top), begun.seq)  # alive, never done: bounded
+    assert 0.3 <= prep.wait_prepared(store.path, str(top), begun, timeout=0.3) < 2
 
 
 def test_what_a_hook_rebuilds_itself_is_not_prepared_beside_it() -> None:
@@ -365,7 +366,7 @@ def test_a_hook_waits_for_the_preparation_the_daemon_promised(
     watched: tuple[Store, Path, Daemon], tmp_path: Path, starts: list[bytes]
 ) -> None:
     """The daemon, answering a hook's sync while its worker could prepare, promises a
-    preparation of the marks so far (dirtyset.want): the hook waits for it, also while no
+    preparation of the marks so far (prep.want): the hook waits for it, also while no
     preparation is under way yet (the worker ends an older step first, or is about to
     start), and commits it; the preparation's record ends the wait."""
     import threading
@@ -375,7 +376,7 @@ def test_a_hook_waits_for_the_preparation_the_daemon_promised(
     _take(store, top)
     (top / "e" / "f0.txt").write_text("edited\n")
     daemon.entries(top / "e" / "f0.txt")
-    seq = dirtyset.want(store.path, str(top))  # (the daemon is this process: alive)
+    seq = prep.want(store.path, str(top))  # (the daemon is this process: alive)
     begun = dirtyset.begin(store.path, str(top))
     assert begun is not None and seq == begun.seq
 
@@ -406,24 +407,24 @@ def test_a_promise_ends_when_withdrawn_its_daemon_dies_or_the_epoch_ends(
     _take(store, top)
     (top / "e" / "f0.txt").write_text("edited\n")
     daemon.entries(top / "e" / "f0.txt")
-    seq = dirtyset.want(store.path, str(top))
+    seq = prep.want(store.path, str(top))
     begun = dirtyset.begin(store.path, str(top))
     assert begun is not None
-    assert 0.3 <= dirtyset.wait_prepared(store.path, str(top), begun, timeout=0.3) < 2
-    dirtyset.unwant(store.path, str(top))  # the preparation failed or had nothing to do
-    assert dirtyset.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+    assert 0.3 <= prep.wait_prepared(store.path, str(top), begun, timeout=0.3) < 2
+    prep.unwant(store.path, str(top))  # the preparation failed or had nothing to do
+    assert prep.wait_prepared(store.path, str(top), begun, timeout=5) < 1
     dead = os.fork()
     if dead == 0:
         os._exit(0)
     os.waitpid(dead, 0)
     with dirtyset._db(store.path, str(top)) as con:  # a daemon killed after its promise
         con.execute("INSERT OR REPLACE INTO wanted VALUES (1, ?, ?, ?)", (seq, dead, 0))
-    assert dirtyset.wait_prepared(store.path, str(top), begun, timeout=5) < 1
-    dirtyset.want(store.path, str(top))
+    assert prep.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+    prep.want(store.path, str(top))
     older = begun.replace(seq=seq - 1)  # one for marks after this snapshot's: not waited for
-    assert dirtyset.wait_prepared(store.path, str(top), older, timeout=5) < 1
+    assert prep.wait_prepared(store.path, str(top), older, timeout=5) < 1
     dirtyset.mark_all(store.path, str(top), "overflow")  # a new epoch drops it
-    assert dirtyset.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+    assert prep.wait_prepared(store.path, str(top), begun, timeout=5) < 1
 
 
 def test_a_preparation_for_a_hook_holds_only_the_marks_it_wants(
@@ -436,7 +437,7 @@ def test_a_preparation_for_a_hook_holds_only_the_marks_it_wants(
     _take(store, top)
     (top / "e" / "f0.txt").write_text("edited\n")
     daemon.entries(top / "e" / "f0.txt")
-    seq = dirtyset.want(store.path, str(top))
+    seq = prep.want(store.path, str(top))
     (top / "e" / "f1.txt").write_text("after the hook's sync\n")
     daemon.entries(top / "e" / "f1.txt")
     assert take.prepare(str(top), upto=seq)["prepared"] == seq
@@ -601,8 +602,9 @@ def test_a_waiting_hook_imports_what_committing_needs_meanwhile(
     code = (
         "import sys\n"
         "from git_snapshot.watch import dirtyset\n"
+        "from git_snapshot.watch import prep\n"
         "b = dirtyset.begin(sys.argv[1], sys.argv[2])\n"
-        "dirtyset.wait_prepared(sys.argv[1], sys.argv[2], b, timeout=0.2)\n"
+        "prep.wait_prepared(sys.argv[1], sys.argv[2], b, timeout=0.2)\n"
         "print(sorted(m for m in ('git_snapshot.store.archiver', 'git_snapshot.store.rebuild',"
         " 'zstandard.backend_c') if m in sys.modules))\n"
     )
@@ -617,7 +619,7 @@ def test_a_waiting_hook_imports_what_committing_needs_meanwhile(
         return out.stdout.strip()
 
     assert modules() == "[]"
-    dirtyset.want(store.path, str(top))  # (this process is the promising daemon: alive)
+    prep.want(store.path, str(top))  # (this process is the promising daemon: alive)
     assert modules() == str(
         ["git_snapshot.store.archiver", "git_snapshot.store.rebuild", "zstandard.backend_c"]
     )

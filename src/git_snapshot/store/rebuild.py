@@ -715,7 +715,7 @@ def _is_cachedir_tag(path: bytes) -> bool:
 
 class Base:
     """What a rebuild starts from when it is not a snapshot: a prepared tree
-    (watch/dirtyset.Prep), with the counts and skipped paths it was built with. *root* is the
+    (watch/prep.Prep), with the counts and skipped paths it was built with. *root* is the
     snapshot the prepared tree was rebuilt from (Result.base: what its changed paths are
     relative to); *written*: the bytes its preparation stored, which the snapshot that
     commits it counts as added."""
@@ -758,7 +758,7 @@ def build(store: Store, directory: str, opts: Any, base: Any, start: bytes, mark
     snapshot would (base: its counts and skipped paths, as Rebuild takes them), store its
     objects and enter them in the index, without a snapshot record: the watcher's worker
     prepares a snapshot so. The caller holds the store's lock (shared) until it has
-    recorded the result where gc looks (watch/dirtyset.set_prepared), and checked the store's
+    recorded the result where gc looks (watch/prep.set_prepared), and checked the store's
     generation under it. Raises Unusable when *start*'s trees cannot be read."""
     import time
 

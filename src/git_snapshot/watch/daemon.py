@@ -72,7 +72,7 @@ class Tree:
     last_snapshot: dict[str, Any] | None = None
     prep_change: float | None = None  # the last change no prepared tree holds yet
     synced_at: float = 0.0  # a hook's last sync: it rebuilds what changed before, itself
-    # a hook synced while the worker could prepare for it (dirtyset.want): the seq of the
+    # a hook synced while the worker could prepare for it (prep.want): the seq of the
     # marks it waits for, prepared next, before anything else
     wanted_seq: int | None = None
     last_prep: dict[str, Any] | None = None
@@ -346,6 +346,7 @@ class Daemon:
         """A hook is waiting until we have marked every event before its token. Folders we
         only scan are scanned now; a worktree with polled folders has no whole dirty set."""
         from git_snapshot.watch import dirtyset
+        from git_snapshot.watch import prep
 
         by_id = {_wid(root): tree for root, tree in self.trees.items()}
         for token in tokens:
@@ -364,7 +365,7 @@ class Daemon:
                 if self.may_prepare_for_hook(tree):
                     # the worker, warm and maybe already at it, prepares what the hook would
                     # rebuild; the hook waits for it (written before the answer it reads)
-                    tree.wanted_seq = dirtyset.want(self.store_path, tree.root)
+                    tree.wanted_seq = prep.want(self.store_path, tree.root)
                 else:
                     # the hook rebuilds what is marked now itself: preparing it too would only
                     # compete for the cores (its snapshot leaves nothing to prepare)
@@ -668,7 +669,7 @@ class Daemon:
             self.prepared(None, error)
 
     def prepared(self, res: dict[str, Any] | None, error: str | None) -> None:
-        from git_snapshot.watch import dirtyset
+        from git_snapshot.watch import prep
 
         tree, self.child_prep = self.child_prep, None
         if tree is None or tree.root not in self.trees:
@@ -688,7 +689,7 @@ class Daemon:
                 # done (set_prepared ended the hook's wait), or nothing more will come of it
                 tree.wanted_seq = None
                 with contextlib.suppress(Exception):
-                    dirtyset.unwant(self.store_path, tree.root)
+                    prep.unwant(self.store_path, tree.root)
             # else an older part was prepared: the rest next, at once (prep_due)
         self.status_dirty = True
 

@@ -38,14 +38,15 @@ def take(worktree: str) -> dict[str, object]:
 def prepare(worktree: str, upto: int | None = None) -> dict[str, object]:
     """Prepare the next snapshot of *worktree* (``snapshot.watchPrepare``): rebuild its base
     with the marks so far (those up to seq *upto*: what a waiting hook wants, see
-    dirtyset.want), store the objects, and record the tree in the dirty set
-    (watch/dirtyset.set_prepared) without a snapshot record; a hook or watch snapshot that
+    prep.want), store the objects, and record the tree in the dirty set
+    (watch/prep.set_prepared) without a snapshot record; a hook or watch snapshot that
     finds it current commits it, rebuilding only what was marked after it. Built on the
     previous prepared tree when that one is usable, else on the base. Says what it did:
     ``{"prepared": SEQ}`` (None when it did not, with ``why``)."""
     from git_snapshot import gitrepo
     from git_snapshot.store import Store
     from git_snapshot.watch import dirtyset
+    from git_snapshot.watch import prep
 
     repo = gitrepo.find_repo(worktree)
     with Store() as store:
@@ -61,15 +62,15 @@ def prepare(worktree: str, upto: int | None = None) -> dict[str, object]:
             return {"prepared": None, "why": "no base, nothing marked, or scanned trees"}
         if not plan.same_rules():
             return {"prepared": None, "why": "snapshot.exclude or skipCacheDirs changed"}
-        old = dirtyset.prepared(store.path, repo.toplevel, b)
+        old = prep.prepared(store.path, repo.toplevel, b)
         if old is not None and not old.marked and old.stamp == plan.stamp:
             return {"prepared": old.seq, "why": "current"}
-        dirtyset.preparing(store.path, repo.toplevel, b.seq)  # a hook may wait for it
+        prep.preparing(store.path, repo.toplevel, b.seq)  # a hook may wait for it
         try:
             return _prepare(store, repo, cfg, plan)
         finally:
             with contextlib.suppress(Exception):
-                dirtyset.preparing(store.path, repo.toplevel, None)
+                prep.preparing(store.path, repo.toplevel, None)
 
 
 def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
@@ -78,6 +79,7 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
     from git_snapshot.store import rebuild
     from git_snapshot.store.archiver import Options
     from git_snapshot.watch import dirtyset
+    from git_snapshot.watch import prep
 
     b = plan.begun
     digest: list[str] = []
@@ -100,7 +102,7 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
         snap = mine[-1]
         base = rebuild.Base(snap.root, snap.files, snap.bytes, snap.meta.get("skipped_paths", []))
         starts: list[tuple[Any, Any, bytes, Any]] = []
-        old = dirtyset.prepared(store.path, repo.toplevel, b)
+        old = prep.prepared(store.path, repo.toplevel, b)
         if (
             old is not None
             and old.labels == labels
@@ -127,7 +129,7 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
             changed = None if both is None else sorted(set(both).union(changed or ()))
             ids = {**prior.ids, **ids}
         written = built.written + (prior.written if prior is not None else 0)
-        ok = dirtyset.set_prepared(
+        ok = prep.set_prepared(
             store.path,
             repo.toplevel,
             b,

@@ -1,0 +1,330 @@
+"""The prepared tree: the watcher's worker rebuilds a worktree's next snapshot ahead of it.
+
+The worker (watch/take.prepare) rebuilds the dirty set's base with the marks so far, stores
+the objects and records the tree here, in the dirty set's ``prep`` table (no snapshot names
+it); a hook or watch snapshot that finds it current commits it (:class:`UsePrep`), rebuilding
+only what was marked after it. A hook may wait for one under way (``preparing``) or promised
+by the daemon (``wanted``, :func:`want`). Split from watch/dirtyset.py, whose journal,
+marks and plans these build on (docs/ARCHITECTURE.md, "the prepared snapshot").
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from git_snapshot import ctx as contextlib  # its two tools, without its imports
+from git_snapshot.watch.dirtyset import Begun
+from git_snapshot.watch.dirtyset import CleanSet
+from git_snapshot.watch.dirtyset import _db
+from git_snapshot.watch.dirtyset import _tx
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    import sqlite3
+else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
+    from git_snapshot import sqlite as sqlite3
+if TYPE_CHECKING:
+    from typing import Any
+
+    from git_snapshot.watch.dirtyset import Plan
+
+
+class Prep:
+    """A prepared tree (see the prep table) and the marks after it: what a snapshot that
+    commits it must still rebuild."""
+
+    __slots__ = (
+        "bytes",
+        "changed",
+        "dirs",
+        "entries",
+        "files",
+        "generation",
+        "ids",
+        "labels",
+        "root",
+        "seq",
+        "skipped",
+        "stamp",
+        "written",
+    )
+
+    def __init__(
+        self,
+        seq: int,
+        root: bytes,
+        stamp: str,
+        labels: str,
+        generation: str,
+        files: int,
+        nbytes: int,
+        extra: bytes,
+        dirs: frozenset[bytes],  # marked after seq (up to the snapshot's own seq)
+        entries: frozenset[bytes],
+    ) -> None:
+        import marshal
+
+        self.seq = seq
+        self.root = root
+        self.stamp = stamp
+        self.labels = labels
+        self.generation = generation
+        self.files = files
+        self.bytes = nbytes
+        self.dirs = dirs
+        self.entries = entries
+        skipped, changed, ids, *more = marshal.loads(extra)
+        # bytes the worker wrote into packs for it (and the prepared trees it was built on)
+        self.written: int = more[0] if more else 0
+        self.skipped: list[tuple[str, str]] = [tuple(x) for x in skipped]
+        # paths whose entry differs from the base's (Result.changed), None: not known
+        self.changed: list[bytes] | None = changed
+        self.ids: dict[bytes, tuple[int, int, int, int, str, int]] = ids
+
+    @property
+    def marked(self) -> bool:
+        """Anything marked after it."""
+        return bool(self.dirs or self.entries)
+
+
+def prepared(store_path: str, worktree: str, begun: Begun) -> Prep | None:
+    """The prepared tree a snapshot that read *begun* may commit (with the marks after it up
+    to ``begun.seq``), or None: none, of another epoch or base, or newer than *begun* (made
+    with changes after it began). The caller checks the stamp, labels and generation."""
+    try:
+        with _db(store_path, worktree, create=False) as con, _tx(con, "BEGIN"):
+            row = con.execute(
+                "SELECT p.seq, p.root, p.stamp, p.labels, p.generation, p.files, p.bytes,"
+                " p.extra FROM prep p, state s WHERE p.epoch = s.epoch AND s.pid != 0"
+                " AND s.base_epoch = s.epoch AND p.base_seq = s.base_seq"
+                " AND p.base_root = s.base_root AND p.epoch = ? AND p.base_root = ?"
+                " AND p.seq <= ?",
+                (begun.epoch, begun.base_root, begun.seq),
+            ).fetchone()
+            if row is None:
+                return None
+            dirs: set[bytes] = set()
+            entries: set[bytes] = set()
+            for d, name in con.execute(
+                "SELECT DISTINCT dir, name FROM marks WHERE seq > ? AND seq <= ?",
+                (row[0], begun.seq),
+            ):
+                if name is None:
+                    dirs.add(bytes(d))
+                else:
+                    entries.add(bytes(d) + b"/" + bytes(name) if d else bytes(name))
+        seq, root, stamp, labels, generation, files, nbytes, extra = row
+        return Prep(
+            seq,
+            bytes(root),
+            stamp,
+            labels,
+            generation,
+            files,
+            nbytes,
+            bytes(extra),
+            frozenset(dirs),
+            frozenset(entries),
+        )
+    except (FileNotFoundError, sqlite3.Error, ValueError, TypeError, EOFError):
+        return None  # (a damaged extra: marshal's errors) today's path
+
+
+def set_prepared(
+    store_path: str,
+    worktree: str,
+    begun: Begun,
+    root: bytes,
+    stamp: str,
+    labels: str,
+    generation: str,
+    files: int,
+    nbytes: int,
+    skipped: list[tuple[str, str]],
+    changed: list[bytes] | None,
+    ids: dict[bytes, tuple[int, int, int, int, str, int]],
+    written: int = 0,
+) -> bool:
+    """The worker rebuilt the base of *begun* with its marks into *root* (its objects are in
+    the index: call this under the store's lock, so that no gc runs in between). Kept only
+    if the epoch and the base are still those (else a snapshot moved the base meanwhile)."""
+    import marshal
+
+    extra = marshal.dumps(([list(x) for x in skipped], changed, ids, written))
+    with _db(store_path, worktree, create=False) as con, _tx(con):
+        epoch, pid, base_epoch, base_seq, base_root = con.execute(
+            "SELECT epoch, pid, base_epoch, base_seq, base_root FROM state"
+        ).fetchone()
+        if (
+            epoch != begun.epoch
+            or pid == 0
+            or base_epoch != epoch
+            or base_seq != begun.base_seq
+            or bytes(base_root) != begun.base_root
+        ):
+            return False
+        con.execute("DELETE FROM wanted WHERE seq <= ?", (begun.seq,))  # the hooks' wait ends
+        con.execute(
+            "INSERT OR REPLACE INTO prep VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                epoch,
+                base_seq,
+                begun.base_root,
+                begun.seq,
+                root,
+                stamp,
+                labels,
+                generation,
+                files,
+                nbytes,
+                extra,
+            ),
+        )
+    return True
+
+
+def preparing(store_path: str, worktree: str, seq: int | None) -> None:
+    """The worker starts preparing a tree with the marks up to *seq* (None: it is done)."""
+    with _db(store_path, worktree, create=False) as con:
+        if seq is None:
+            con.execute("DELETE FROM preparing")
+        else:
+            con.execute(
+                "INSERT OR REPLACE INTO preparing VALUES (1, ?, ?, ?)",
+                (seq, os.getpid(), time.time()),
+            )
+
+
+def want(store_path: str, worktree: str) -> int:
+    """The daemon, answering a hook's sync: the worker prepares the marks so far next (the
+    hook waits for that instead of rebuilding them itself, see :func:`wait_prepared`);
+    returns their seq (the job's ``upto``). Call it before :func:`synced`."""
+    with _db(store_path, worktree, create=False) as con, _tx(con):
+        seq = con.execute(
+            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM marks), 0), base_seq) FROM state"
+        ).fetchone()[0]
+        con.execute(
+            "INSERT OR REPLACE INTO wanted VALUES (1, ?, ?, ?)", (seq, os.getpid(), time.time())
+        )
+    return int(seq)
+
+
+def unwant(store_path: str, worktree: str) -> None:
+    """The daemon will not prepare what a hook waits for (the preparation failed or had
+    nothing to do): the hook stops waiting and rebuilds it itself."""
+    with (
+        contextlib.suppress(FileNotFoundError, sqlite3.Error),
+        _db(store_path, worktree, create=False) as con,
+    ):
+        con.execute("DELETE FROM wanted")
+
+
+PREP_WAIT_S = 3.0  # a hook waits at most this long for a prepared tree under way
+
+
+def wait_prepared(
+    store_path: str, worktree: str, begun: Begun, timeout: float = PREP_WAIT_S
+) -> float:
+    """Wait while the worker prepares a tree this snapshot can commit (it does the work the
+    snapshot would do, in a warm process, and started earlier), or while the daemon has
+    promised one with the marks up to this snapshot's (:func:`want`: the worker prepares
+    them next, in chained steps when it was already preparing an older part): until it is
+    done, its process (or the daemon) is gone, or *timeout*. Returns the seconds waited."""
+    start = time.monotonic()
+    warm = True
+    try:
+        with _db(store_path, worktree, create=False) as con:
+            while True:
+                row = con.execute("SELECT seq, pid FROM preparing").fetchone()
+                if row is None or row[0] > begun.seq or not _alive(row[1]):
+                    # none, or with changes made after this snapshot began: one promised?
+                    row = con.execute("SELECT seq, pid FROM wanted").fetchone()
+                    if row is None or row[0] > begun.seq or not _alive(row[1]):
+                        break
+                if warm:  # what committing it needs is imported while the worker works
+                    warm = False
+                    _warm_commit()
+                    continue
+                if time.monotonic() - start > timeout:
+                    break
+                time.sleep(0.003)
+    except (FileNotFoundError, sqlite3.Error):
+        pass
+    return time.monotonic() - start
+
+
+def _warm_commit() -> None:
+    """Import what a snapshot committing a prepared tree imports after the wait (the
+    archiver, the rebuild, the pack writer, zstd's backend: ~20-40 ms of a hook, off its
+    critical path when it waits for the worker anyway)."""
+    import git_snapshot.store.rebuild  # noqa: F401  (the archiver, the pack writer with it)
+    from git_snapshot.store import zstd
+
+    zstd.load()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # (another user's: not ours, but there)
+    return True
+
+
+def prep_seq(store_path: str, worktree: str) -> int:
+    """The seq of the prepared tree (-1: none)."""
+    try:
+        with _db(store_path, worktree, create=False) as con:
+            row = con.execute("SELECT seq FROM prep").fetchone()
+    except (FileNotFoundError, sqlite3.Error):
+        return -1
+    return -1 if row is None else int(row[0])
+
+
+class UsePrep:
+    """Options.prepared for a snapshot planned by *plan* whose labels are *labels*: called by
+    the archiver under the store's lock (so no gc runs before the snapshot is committed),
+    with the worktree's last snapshot *base* (the dirty set's base); returns what the
+    rebuild starts from instead of the base (rebuild.Base, the prepared root, the marks
+    after it), or None for today's path (no prepared tree of this base, other labels, a gc
+    deleted objects since, its root gone)."""
+
+    __slots__ = ("labels", "plan", "used")
+
+    def __init__(self, plan: Plan, labels: str) -> None:
+        self.plan = plan
+        self.labels = labels
+        self.used: Prep | None = None
+
+    def __call__(self, store: Any, base: Any) -> tuple[Any, bytes, CleanSet] | None:
+        plan = self.plan
+        p = prepared(store.path, plan.worktree, plan.begun)
+        if (
+            p is None
+            or p.labels != self.labels
+            or base.root != plan.begun.base_root
+            or p.generation != store.index.meta_get("generation", "0")
+            or not store.index.has(p.root)
+        ):
+            return None
+        from git_snapshot.store.rebuild import Base
+
+        self.used = p
+        start = Base(base.root, p.files, p.bytes, p.skipped, p.written)
+        return start, p.root, CleanSet(p.dirs, (), p.entries)
+
+    def result(self, res: Any) -> None:
+        """What *res* (a Result rebuilt from the prepared tree) changed since the base: the
+        prepared tree's changed paths and git ids with its own (a superset: a path changed
+        and changed back is looked at again by the hook, never missed)."""
+        p = self.used
+        if p is None or not res.new:
+            return
+        if res.changed is not None and p.changed is not None:
+            res.changed = sorted(set(p.changed).union(res.changed))
+        else:
+            res.changed = None
+        res.ids = {**p.ids, **(res.ids or {})}
