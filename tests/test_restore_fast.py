@@ -32,8 +32,8 @@ from test_restore_safety import small_fs
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
-from git_snapshot.store.restorer import PARALLEL_MIN
-from git_snapshot.store.restorer import WHOLE
+from git_snapshot.store.restore_plan import PARALLEL_MIN
+from git_snapshot.store.restore_plan import WHOLE
 from git_snapshot.store.restorer import Damaged
 
 T0 = 1_600_000_000_123_456_789

@@ -33,10 +33,11 @@ T0 = 1_600_000_000_123_456_789
 CHILD = """
 import os, signal, sys
 from git_snapshot.store import Store
+from git_snapshot.store import restore_write
 from git_snapshot.store import restorer
 store, out, point, nth, threads, processes = sys.argv[1:7]
 count = [0]
-pwrite_all = restorer._pwrite_all
+pwrite_all = restore_write._pwrite_all
 
 def kill() -> None:
     count[0] += 1
@@ -53,9 +54,9 @@ def pwrite(fd, data, offset):
         pwrite_all(fd, data, offset)
         kill()
 
-restorer._pwrite_all = pwrite
+restore_write._pwrite_all = pwrite
 if os.environ.get("GS_NO_TMPFILE"):  # a file system without O_TMPFILE: a temp name
-    restorer._TMPFILE = 0
+    restore_write._TMPFILE = 0
 with Store(store) as s:
     r = restorer.Restorer(s, threads=int(threads), processes=processes == "1")
     try:

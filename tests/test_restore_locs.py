@@ -22,7 +22,7 @@ from storehelpers import snapshot_contents
 from storehelpers import take
 
 from git_snapshot.store import Store
-from git_snapshot.store import restorer
+from git_snapshot.store import restore_plan
 from git_snapshot.store.index import Index
 from git_snapshot.store.restore_locs import Located
 
@@ -91,7 +91,7 @@ def test_a_big_store_is_located_in_one_pass(
     spec.children[b"link"] = L(b"nowhere", 1_600_000_000_000_000_000)
     build(src, spec)
     snap = take(store, "s", src)
-    monkeypatch.setattr(restorer, "LOCATED_MAX", 10)  # the compact table, not the dict
+    monkeypatch.setattr(restore_plan, "LOCATED_MAX", 10)  # the compact table, not the dict
     asked: list[str] = []
     for name in ("locate", "locate_many"):
         real = getattr(Index, name)

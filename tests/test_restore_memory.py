@@ -1,5 +1,5 @@
 """A whole restore's memory (issue 10: under 150 MB on L): the plan keeps the trees it checked
-as their stored bytes, within restorer.TREE_BYTES, and makes entries of one folder at a time
+as their stored bytes, within restore_plan.TREE_BYTES, and makes entries of one folder at a time
 while writing (kept as entries, L's listings took ~61 MB of the restoring process's 160 MB).
 A tree past the budget is read and checked again: the restore is the same."""
 
@@ -19,7 +19,7 @@ from storehelpers import scan
 from storehelpers import take
 
 from git_snapshot.store import Store
-from git_snapshot.store import restorer
+from git_snapshot.store import restore_plan
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.restorer import Restorer
 
@@ -44,9 +44,9 @@ def snap(store: Store, src: Path) -> Snapshot:
 
 @pytest.fixture(params=[False, True], ids=["alone", "shared"])
 def split(request: pytest.FixtureRequest) -> Iterator[bool]:
-    restorer.SPLIT = request.param
+    restore_plan.SPLIT = request.param
     yield request.param
-    restorer.SPLIT = None
+    restore_plan.SPLIT = None
 
 
 def test_the_plan_keeps_each_tree_as_its_stored_bytes(
@@ -58,7 +58,7 @@ def test_the_plan_keeps_each_tree_as_its_stored_bytes(
     for key, data in r.trees.items():
         assert type(data) is bytes
         assert hashlib.sha256(data).digest() == key
-    assert r._cached == sum(map(len, r.trees.values())) <= restorer.TREE_BYTES
+    assert r._cached == sum(map(len, r.trees.values())) <= restore_plan.TREE_BYTES
 
 
 def test_trees_past_the_budget_are_read_again(
@@ -69,7 +69,7 @@ def test_trees_past_the_budget_are_read_again(
     tmp_path: Path,
     split: bool,
 ) -> None:
-    monkeypatch.setattr(restorer, "TREE_BYTES", 2000)
+    monkeypatch.setattr(restore_plan, "TREE_BYTES", 2000)
     r = Restorer(store)
     r._prepare(snap, [[]])
     assert 0 < sum(map(len, r.trees.values())) <= 2000

@@ -276,15 +276,15 @@ def test_restore_into_the_store_is_refused(repo: Path, store_dir: Path) -> None:
 KILLER = """
 import os, signal, sys
 from git_snapshot.store import Store
-from git_snapshot.store import restorer
+from git_snapshot.store import restore_write
 from git_snapshot.store.restorer import Restorer
 
-real = restorer._pwrite_all
+real = restore_write._pwrite_all
 def write_then_die(fd, data, offset):
     real(fd, data[: len(data) // 2], offset)
     os.kill(os.getpid(), signal.SIGKILL)
-restorer._pwrite_all = write_then_die
-restorer._TMPFILE = 0  # a file system without O_TMPFILE: temp files are named while written
+restore_write._pwrite_all = write_then_die
+restore_write._TMPFILE = 0  # a file system without O_TMPFILE: temp files are named while written
 with Store(sys.argv[1]) as store:
     Restorer(store).restore(store.get("s", "latest"), sys.argv[2], None)
 """

@@ -1,4 +1,4 @@
-"""Restore's plan shared with a forked child (restorer._Planner): the child checks every other
+"""Restore's plan shared with a forked child (restore_plan._Planner): the child checks every other
 folder of a wide level and sends the checked trees' bytes back. The plan it gives is the one a
 single process makes; a child that dies, sends garbage or cannot be forked changes nothing
 (the parent checks its part itself), and a hostile tree in the child's part is still refused
@@ -24,7 +24,7 @@ from storehelpers import scan
 from storehelpers import take
 
 from git_snapshot.store import Store
-from git_snapshot.store import restorer
+from git_snapshot.store import restore_plan
 from git_snapshot.store.index import Location
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.restorer import Damaged
@@ -64,12 +64,12 @@ def _plan(store: Store, snap: Snapshot, split: bool, visits: list[bytes]) -> Res
         return visit(key, path, seen, loc)
 
     r._visit = counted  # type: ignore[method-assign]
-    restorer.SPLIT = split
+    restore_plan.SPLIT = split
     try:
         r._prepare(snap, [[]])
         assert r.locs
     finally:
-        restorer.SPLIT = None
+        restore_plan.SPLIT = None
     return r
 
 
@@ -92,11 +92,11 @@ def test_a_split_plan_is_the_single_one(store: Store, snap: Snapshot, tmp_path: 
     _same_plan(single, split)
     assert single.shared  # the LICENSE and same.js: met in both halves
     assert len(here) < len(alone) * 3 // 4  # the child read the rest
-    restorer.SPLIT = True
+    restore_plan.SPLIT = True
     try:
         restore(store, snap, tmp_path / "out", threads=2)
     finally:
-        restorer.SPLIT = None
+        restore_plan.SPLIT = None
     assert scan(tmp_path / "out") == scan(tmp_path / "src")
 
 
@@ -175,12 +175,12 @@ def test_a_hostile_tree_in_the_childs_part_writes_nothing(store: Store, tmp_path
         dirs.append(c.dir(name, files))
     snap = c.commit("crafted", dirs)
     snap.files = 640  # as an honest snapshot would count them: the locations are scanned
-    restorer.SPLIT = True
+    restore_plan.SPLIT = True
     try:
         with pytest.raises(UnsafeTree, match="pkg01"):
             restore(store, snap, tmp_path / "out", threads=2)
     finally:
-        restorer.SPLIT = None
+        restore_plan.SPLIT = None
     assert not (tmp_path / "out").exists()
 
 
@@ -193,12 +193,12 @@ def test_a_damaged_folder_in_the_childs_part_restores_as_alone(
     flip_stored(store_dir, store, pkg01.ref)
     got = []
     for split in (True, False):
-        restorer.SPLIT = split
+        restore_plan.SPLIT = split
         try:
             with pytest.raises(Damaged) as exc:
                 restore(store, snap, tmp_path / f"out{split}", threads=2)
         finally:
-            restorer.SPLIT = None
+            restore_plan.SPLIT = None
         got.append((sorted(p for p, _ in exc.value.damaged), scan(tmp_path / f"out{split}")))
     assert b"pkg01" in got[0][0]
     assert got[0] == got[1]

@@ -17,7 +17,7 @@ from storehelpers import scan
 from storehelpers import take
 
 from git_snapshot.store import Store
-from git_snapshot.store import restorer
+from git_snapshot.store import restore_write
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.restorer import Restorer
 
@@ -51,7 +51,7 @@ def test_writers_are_forked_before_the_plan_and_told_the_shared_contents(
         seen_at_plan.append(self.workers is not None)
         return prepare(self, *args)  # type: ignore[arg-type]
 
-    def spy_members(self: Restorer, work: list[restorer._Work], *args: object) -> object:
+    def spy_members(self: Restorer, work: list[restore_write._Work], *args: object) -> object:
         with open(told, "a") as f:  # in a writer process: what it knows is shared
             f.write(f"{sum(w[4] in self.shared for w in work)}\n")
         return members(self, work, *args)  # type: ignore[arg-type]
@@ -76,7 +76,7 @@ def test_groups_are_shared_out_by_what_each_writer_was_given() -> None:
     import socket
     from collections import deque
 
-    workers = object.__new__(restorer._Workers)
+    workers = object.__new__(restore_write._Workers)
     pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(2)]
     workers.socks = [a for a, _ in pairs]
     workers.pids = []
@@ -85,7 +85,7 @@ def test_groups_are_shared_out_by_what_each_writer_was_given() -> None:
     workers.load = [0, 0]
     workers.owner = {}
     offsets = [o for o in range(0, 400_000, 1000) if hash(("p", o)) % 2 == 0][:12]
-    d = restorer._Dir(0, None, own=False)
+    d = restore_write._Dir(0, None, own=False)
     got: list[dict[int, int]] = [{}, {}]  # per writer: group -> bytes
     try:
         for job in range(3):  # each group's members spread over three jobs

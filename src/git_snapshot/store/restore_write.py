@@ -1,0 +1,536 @@
+"""A restore's writers (store/restorer.py): new files created where nothing was, job by job,
+in writer threads or forked writer processes (_Workers, given the directories' descriptors
+over a socket). Each file's content is read in storage order (the frames of a span, the
+members of a group at once), decompressed, checked against its key, and written unnamed
+(O_TMPFILE), given its mode and mtime, and only then linked under its name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import marshal
+import os
+import select
+import socket
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterable
+
+from git_snapshot.store import leftovers
+from git_snapshot.store import validate
+from git_snapshot.store.core import Store
+from git_snapshot.store.objects import Entry
+from git_snapshot.store.safewrite import temp_name
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    import zstandard
+else:  # its C backend without the package's costly __init__ (store/zstd.py)
+    from git_snapshot.store import zstd as _zstd
+
+    zstandard = _zstd.load()
+
+_NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+_SAFE_MODE = 0o777  # set-id and sticky bits are never restored
+_ZEROS = bytes(512)  # no all-zero block of any file system fits in data without this
+JOB_DIRS = 32  # directories (open descriptors) one job may write into
+SPAN = 1 << 20  # bytes of a pack read at once for the frames of consecutive files of a job
+GAP = 16 << 10  # bytes of other objects between two frames still read in one span
+DICTS = 4  # packs whose dictionaries each writer thread keeps ready
+KEPT_BYTES = 16 << 20  # in all, at most, per writer process
+FILE_COST = 8 << 10  # bytes a writer could decompress and write in the time a file costs
+MESSAGE = 1 << 20  # the longest message between the restore and a writer process
+_MARSHAL = 2  # marshal's format for them: no table of shared objects to build (3 and up)
+
+# Where a file's content lies: pack, offset, frame length, size, place in its group (or -1).
+_Loc = tuple[str, int, int, int, int]
+# A file or symlink gathered for a job: its directory, entry and path.
+_Item = tuple["_Dir", Entry, bytes]
+# ...as a writer gets it: the directory's descriptor (for a writer process: its index among
+# the descriptors sent along), name, mode, mtime, content key or link target, and where
+# the content lies (None for a symlink).
+_Work = tuple[int, bytes, int, int, bytes, "_Loc | None"]
+# What a writer hands back for one job: the positions of the names taken meanwhile (written
+# the careful way by the calling thread), of the damaged files (with key and why), and where
+# it stopped on an error (position, errno, message; a full disk).
+_Done = tuple[list[int], list[tuple[int, bytes, str]], "tuple[int, int, str] | None"]
+_NOWHERE: _Loc = ("", 0, 0, 0, -1)
+_SHA256 = hashlib.sha256()  # copied per object: cheaper than looking the digest up each time
+
+
+class Writing:
+    """The writers' half of restorer.Restorer (the attributes are its own, set there):
+    thread-safe, no SQLite, no report."""
+
+    store: Store
+    umask: int
+    unnamed: bool  # files written with no name first (O_TMPFILE)
+    _local: threading.local  # each writer thread's zstd contexts
+    # contents of more than one file of the selection, and those kept as a writer read them
+    shared: set[bytes]
+    kept: dict[bytes, bytes]
+    kept_bytes: int
+
+    def _create(self, work: list[_Work], parent_pid: int = 0) -> _Done:
+        """Create each file or symlink of *work* where nothing is (thread-safe: no SQLite, no
+        report). The frames of files that lie close together in a pack are read at once (a
+        span); each file is decompressed and checked against its key before it is created.
+        *parent_pid*: in a writer process, the restore's (it stops when that one is gone)."""
+        taken: list[int] = []
+        damaged: list[tuple[int, bytes, str]] = []
+        read = self.store.reader.frame
+        n = len(work)
+        i = 0
+        at = 0
+        try:
+            while i < n:
+                if parent_pid and os.getppid() != parent_pid:
+                    break  # the restore was killed: stop as it did
+                at = i
+                parent, name, mode, mtime, ref, loc = work[i]
+                if loc is None:  # a symlink
+                    if not self._new_link(parent, name, ref, mtime):
+                        taken.append(i)
+                    i += 1
+                    continue
+                pack, start, length, _, inner = loc
+                if inner >= 0:  # in a group: its members that follow, at once
+                    j = i + 1
+                    while j < n:
+                        after = work[j][5]
+                        if after is None or after[1] != start or after[0] != pack:
+                            break
+                        j += 1
+                    stopped, failed = self._members(work, i, j, taken, damaged, parent_pid)
+                    if failed is not None or stopped < j:  # (stopped: nobody is left to answer)
+                        return taken, damaged, failed
+                    i = j
+                    continue
+                end = start + length
+                j = i + 1
+                while j < n:  # the span: the next frames of the same pack close behind
+                    after = work[j][5]
+                    if after is None or after[0] != pack or after[4] >= 0:
+                        break
+                    stop = after[1] + after[2]
+                    if after[1] - end > GAP or stop - start > SPAN:
+                        break
+                    end = max(end, stop)
+                    j += 1
+                try:
+                    dctx = self._dctx(pack)
+                except (OSError, zstandard.ZstdError) as exc:  # every frame of it needs that
+                    for k in range(i, j):
+                        key = work[k][4]
+                        damaged.append((k, key, _unreadable(key, pack, exc)))
+                    i = j
+                    continue
+                try:
+                    span: memoryview | None = memoryview(read(pack, start, end - start))
+                except (OSError, zstandard.ZstdError):
+                    span = None  # read the frames one by one: each is named if damaged
+                for k in range(i, j):
+                    if parent_pid and os.getppid() != parent_pid:
+                        return taken, damaged, None  # nobody is left to answer
+                    at = k
+                    parent, name, mode, mtime, ref, loc = work[k]
+                    _, offset, length, size, _ = loc  # type: ignore[misc]
+                    try:
+                        if span is None:
+                            frame: bytes | memoryview = read(pack, offset, length)
+                        else:
+                            frame = span[offset - start : offset - start + length]
+                        data = dctx.decompress(frame, max_output_size=size)
+                        if len(data) != size:
+                            raise zstandard.ZstdError("object has the wrong size")
+                    except (OSError, zstandard.ZstdError) as exc:
+                        damaged.append((k, ref, _unreadable(ref, pack, exc)))
+                        continue
+                    why = _mismatch(data, ref, pack)
+                    if why is not None:
+                        damaged.append((k, ref, why))
+                        continue
+                    holes = b"\0" in data and _ZEROS in data
+                    if not self._new_file(parent, name, mode, mtime, data, holes):
+                        taken.append(k)
+                i = j
+        except OSError as exc:  # a full disk: the path goes into the one-line error
+            return taken, damaged, _failure(at, exc)
+        return taken, damaged, None
+
+    def _members(
+        self,
+        work: list[_Work],
+        i: int,
+        j: int,
+        taken: list[int],
+        damaged: list[tuple[int, bytes, str]],
+        parent_pid: int,
+    ) -> tuple[int, tuple[int, int, str] | None]:
+        """Create the files of work[i:j], whose contents lie in one group: decompressed once
+        (unless every one of them was kept), each member checked against its key as a view
+        of it (no copy), then created. A name taken meanwhile goes into *taken* (the careful
+        way then). Where it stopped (*j*, or before the first file once the restore is gone),
+        and the failure of the file it could not create (a full disk), as _create gives it."""
+        kept, shared, new_file, getppid = self.kept, self.shared, self._new_file, os.getppid
+        content: bytes | None = None
+        view = memoryview(b"")
+        why: Exception | None = None  # the group cannot be read
+        k = i
+        while k < j:
+            if parent_pid and getppid() != parent_pid:
+                return k, None
+            parent, name, mode, mtime, ref, loc = work[k]
+            pack, offset, length, size, inner = loc  # type: ignore[misc]
+            data: bytes | memoryview | None = kept.get(ref)
+            holes = False
+            if data is None:
+                if content is None:
+                    try:
+                        content = self.store.reader.group(pack, offset, length)
+                    except (OSError, zstandard.ZstdError) as exc:
+                        why = exc  # every member not kept is damaged; the kept are written
+                        content = b""
+                    view = memoryview(content)
+                end = inner + size
+                if end > len(content):
+                    if why is None:
+                        why = zstandard.ZstdError("object lies past the end of its group")
+                    damaged.append((k, ref, _unreadable(ref, pack, why)))
+                    k += 1
+                    continue
+                data = view[inner:end]
+                bad = _mismatch(data, ref, pack)
+                if bad is not None:
+                    damaged.append((k, ref, bad))
+                    k += 1
+                    continue
+                holes = content.find(0, inner, end) >= 0 and content.find(_ZEROS, inner, end) >= 0
+                if ref in shared and self.kept_bytes < KEPT_BYTES:
+                    data = kept[ref] = bytes(data)  # the next files of this content take it
+                    self.kept_bytes += size
+            elif b"\0" in data:
+                holes = _ZEROS in data
+            try:
+                if not new_file(parent, name, mode, mtime, data, holes):
+                    taken.append(k)
+            except OSError as exc:  # this file, not the group's first, is the one named
+                return k, _failure(k, exc)
+            k += 1
+        return j, None
+
+    def _dctx(self, pack: str) -> zstandard.ZstdDecompressor:
+        """This thread's decompressor for the frames of *pack* (with its dictionary)."""
+        cache: dict[str, zstandard.ZstdDecompressor] | None = getattr(self._local, "d", None)
+        if cache is None:
+            cache = self._local.d = {}
+        dctx = cache.get(pack)
+        if dctx is None:
+            content = self.store.reader.dictionary(pack)
+            if content is None:
+                dctx = zstandard.ZstdDecompressor()
+            else:
+                zdict = zstandard.ZstdCompressionDict(
+                    content, dict_type=zstandard.DICT_TYPE_RAWCONTENT
+                )
+                dctx = zstandard.ZstdDecompressor(dict_data=zdict)
+            cache[pack] = dctx
+            if len(cache) > DICTS:
+                del cache[next(iter(cache))]
+        return dctx
+
+    def _new_file(
+        self,
+        parent: int,
+        name: bytes,
+        mode: int,
+        mtime: int,
+        data: bytes | memoryview,
+        holes: bool = False,
+    ) -> bool:
+        """Create *name* holding *data*; False when the name is taken. *holes*: *data* may
+        hold a whole all-zero block (left as a hole). The file is written unnamed (O_TMPFILE),
+        given its mode and mtime, and only then linked under its name (linkat fails like
+        O_EXCL when the name is taken): a restore killed at any point leaves no file cut
+        short, or with the wrong mtime, under a real name. Where the file system has no
+        O_TMPFILE (or there is no /proc to link it through), a temp name (held with flock
+        while written) is linked to the name instead, then removed."""
+        mode &= _SAFE_MODE
+        fd = _unnamed(parent, mode) if self.unnamed else -1
+        tmp = b""
+        if fd < 0:
+            self.unnamed = False
+            tmp = os.fsencode(os.path.basename(temp_name(os.fsdecode(name))))[: validate.MAX_NAME]
+            fd = os.open(tmp, _NEW_FLAGS, mode, dir_fd=parent)
+        try:
+            if tmp:
+                leftovers.hold(fd)
+            if holes:
+                _write_sparse(fd, [bytes(data)], len(data))
+            elif data:
+                _pwrite_all(fd, data, 0)
+            if mode & self.umask:  # open() gave it mode minus the umask
+                os.fchmod(fd, mode)
+            os.utime(fd, ns=(mtime, mtime))
+            if not tmp:
+                try:
+                    os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=parent)
+                except FileExistsError:
+                    return False
+                except FileNotFoundError:  # no /proc: the named way, from now on
+                    self.unnamed = False
+                    return self._new_file(parent, name, mode, mtime, data, holes)
+                return True
+            try:
+                os.link(tmp, name, src_dir_fd=parent, dst_dir_fd=parent, follow_symlinks=False)
+            except FileExistsError:
+                return False
+            return True
+        finally:
+            if tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp, dir_fd=parent)
+            os.close(fd)
+
+    def _new_link(self, parent: int, name: bytes, target: bytes, mtime: int) -> bool:
+        try:
+            os.symlink(target, name, dir_fd=parent)
+        except FileExistsError:
+            return False
+        os.utime(name, ns=(mtime, mtime), dir_fd=parent, follow_symlinks=False)
+        return True
+
+    def serve(self, sock: socket.socket, parent_pid: int) -> None:
+        """A writer process's life: run the jobs that come, answer each, until the restore
+        closes its end (done, failed or killed)."""
+        while True:
+            msg, fds, _, _ = socket.recv_fds(sock, MESSAGE, JOB_DIRS)
+            if not msg:
+                return
+            try:
+                part, held = marshal.loads(msg)
+                self.shared.update(held)
+                work = [(fds[w[0]], *w[1:]) for w in part]
+                done = self._create(work, parent_pid)
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            sock.send(marshal.dumps(done, _MARSHAL))
+
+
+_TMPFILE = getattr(os, "O_TMPFILE", 0)
+
+
+def _unnamed(parent: int, mode: int = 0o600) -> int:
+    """A new file with no name in the directory open on *parent* (O_TMPFILE), or -1 where
+    the file system or the platform has none."""
+    if not _TMPFILE:
+        return -1
+    try:
+        return os.open(".", os.O_WRONLY | _TMPFILE | os.O_CLOEXEC, mode, dir_fd=parent)
+    except OSError as exc:
+        if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT):
+            return -1
+        raise
+
+
+def _write_sparse(fd: int, chunks: Iterable[bytes], size: int) -> None:
+    """Write *chunks* from offset 0, leaving holes for the whole blocks that are all zero
+    (a sparse file stays sparse); the file ends up *size* bytes long."""
+    bs = os.fstat(fd).st_blksize or 4096
+    zero = bytes(bs)
+    pos = 0
+    for chunk in chunks:
+        _pwrite_sparse(fd, chunk, pos, bs, zero)
+        pos += len(chunk)
+    os.ftruncate(fd, size)
+
+
+def _pwrite_sparse(fd: int, data: bytes, pos: int, bs: int, zero: bytes) -> None:
+    """Write *data* at file offset *pos*, skipping each aligned all-zero block."""
+    i, n, search = 0, len(data), 0
+    while True:
+        p = data.find(zero, search)
+        if p < 0:
+            break
+        b = p + (-(pos + p)) % bs  # the first block boundary at or after p
+        if b + bs > n:
+            break
+        end = b
+        while end + bs <= n and data[end : end + bs] == zero:
+            end += bs
+        if end == b:  # the zeros at p fill no whole block: write them with the rest
+            search = b + 1
+            continue
+        _pwrite_all(fd, data[i:b], pos + i)
+        i = search = end
+    _pwrite_all(fd, data[i:], pos + i)
+
+
+def _pwrite_all(fd: int, data: bytes | memoryview, offset: int) -> None:
+    if not data:
+        return
+    n = os.pwrite(fd, data, offset)
+    if n == len(data):  # the common case: no view, no loop
+        return
+    view, offset = memoryview(data)[n:], offset + n
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view, offset = view[n:], offset + n
+
+
+def _can_fork() -> bool:
+    """Whether writers may be forked processes: Linux (descriptors passed over a socket), and
+    no other thread here that a fork could catch holding a lock."""
+    return (
+        sys.platform.startswith("linux")
+        and hasattr(socket, "send_fds")
+        and threading.active_count() == 1
+    )
+
+
+class _Workers:
+    """Writer processes, forked once the trees are checked and the contents located. Each
+    gets jobs over its own socket, with the descriptors of the directories they write into,
+    and answers each in order; it ends when the restore closes its end (or is gone)."""
+
+    def __init__(self, restorer: Writing, n: int) -> None:
+        self.socks: list[socket.socket] = []
+        self.pids: list[int] = []
+        self.jobs: list[deque[tuple[list[_Item], list[_Dir]]]] = []  # each one's, oldest first
+        self.running = 0  # jobs handed out and not taken
+        # what each writer was given so far (bytes, and FILE_COST per file), and the writer
+        # of each group met: a group's members always go to it, a new group to the least
+        # loaded (by hash of the group, one writer of M's restore did 1.1-1.4x the other's CPU)
+        self.load = [0] * n
+        self.owner: dict[tuple[str, int], int] = {}
+        me = os.getpid()
+        for _ in range(n):
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            pid = os.fork()
+            if pid == 0:  # the writer: never returns
+                code = 1
+                try:
+                    ours.close()
+                    for sock in self.socks:  # the others' ends: they must see EOF, not us
+                        sock.close()
+                    restorer.serve(theirs, me)
+                    code = 0
+                finally:
+                    os._exit(code)
+            theirs.close()
+            self.socks.append(ours)
+            self.pids.append(pid)
+            self.jobs.append(deque())
+
+    def send(
+        self,
+        ready: list[tuple[_Loc, _Item]],
+        number: dict[int, int],
+        fds: list[int],
+        dirs: list[_Dir],
+        shared: set[bytes],
+    ) -> None:
+        """Hand out the files of *ready* (in storage order; their directories' descriptors
+        *fds*, each numbered in *number*): the members of one group always to the same writer
+        (its groups stay in that writer's cache, packs.GROUP_CACHE: handed out by directory,
+        each group was decompressed by every writer, 2.4 times in all on M), a new group and
+        the rest to whichever was given the least so far (self.load). Each part's files come
+        back with its answer (take), with *dirs*, which count one more job for each part
+        beyond the first. Each part names the contents of it that *shared* holds (the
+        writers were forked before the plan found them)."""
+        n = len(self.socks)
+        parts: list[tuple[list[_Work], list[_Item]]] = [([], []) for _ in range(n)]
+        load, owner = self.load, self.owner
+        group: tuple[str, int] = ("", -1)  # the group of the last member
+        k = 0
+        for loc, it in ready:
+            d, e, _ = it
+            if loc is _NOWHERE:
+                k = min(range(n), key=load.__getitem__)
+                load[k] += FILE_COST
+                work: _Work = (number[d.fd], e.name, e.mode, e.mtime_ns, e.ref, None)
+            else:
+                if loc[4] < 0:
+                    k = min(range(n), key=load.__getitem__)
+                elif loc[1] != group[1] or loc[0] != group[0]:
+                    group = (loc[0], loc[1])
+                    got = owner.get(group)
+                    if got is None:
+                        got = owner[group] = min(range(n), key=load.__getitem__)
+                    k = got
+                load[k] += loc[3] + FILE_COST
+                work = (number[d.fd], e.name, e.mode, e.mtime_ns, e.ref, loc)
+            into = parts[k]
+            into[0].append(work)
+            into[1].append(it)
+        # an empty job (all its files found damaged) still goes out: its answer finishes dirs
+        given = [(k, w, t) for k, (w, t) in enumerate(parts) if w] or [(0, [], [])]
+        for _ in given[1:]:
+            for d in dirs:
+                d.jobs += 1
+        for k, part, part_todo in given:
+            held = [w[4] for w in part if w[4] in shared]
+            socket.send_fds(self.socks[k], [marshal.dumps((part, held), _MARSHAL)], fds)
+            self.jobs[k].append((part_todo, dirs))
+            self.running += 1
+
+    def take(self) -> tuple[_Done, list[_Item], list[_Dir]]:
+        """The answer of a writer done with its oldest job (waits for one)."""
+        busy = [sock for sock, jobs in zip(self.socks, self.jobs) if jobs]
+        readable, _, _ = select.select(busy, [], [])
+        k = self.socks.index(readable[0])
+        msg = self.socks[k].recv(MESSAGE)
+        if not msg:
+            raise OSError(errno.EPIPE, "a writer process ended before its work was done")
+        todo, dirs = self.jobs[k].popleft()
+        self.running -= 1
+        done: _Done = marshal.loads(msg)
+        return done, todo, dirs
+
+    def stop(self) -> None:
+        """Close our ends (each writer finishes the job it runs, then ends) and reap them."""
+        for sock in self.socks:
+            sock.close()
+        for pid in self.pids:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _failure(k: int, exc: OSError) -> tuple[int, int, str]:
+    """_Done's failure: the file work[k] could not be created, and why."""
+    return k, exc.errno or 0, exc.strerror or str(exc)
+
+
+def _mismatch(data: bytes | memoryview, key: bytes, pack: str) -> str | None:
+    """Why *data* read from *pack* is not the object *key* (None: it is)."""
+    h = _SHA256.copy()
+    h.update(data)
+    if h.digest() == key:
+        return None
+    return f"object {key.hex()[:16]} in pack {pack} does not match its hash"
+
+
+def _unreadable(key: bytes, pack: str, exc: Exception) -> str:
+    """Why an object is damaged, as Store.read_object says it."""
+    return f"object {key.hex()[:16]} in pack {pack} is unreadable: {exc}"
+
+
+class _Dir:
+    """A directory being filled: open on *fd* (-1: a dry run's new one); *entry*: its own
+    entry in the snapshot (None: the target, given no mode or mtime); *jobs*: jobs not taken
+    yet that write into it; *filled*: every entry of it handed out; *chmod*: its mode must be
+    set (mkdir gave it another); *own*: closed when finished."""
+
+    __slots__ = ("chmod", "entry", "fd", "filled", "jobs", "own")
+
+    def __init__(self, fd: int, entry: Entry | None, chmod: bool = True, own: bool = True) -> None:
+        self.fd = fd
+        self.entry = entry
+        self.jobs = 0
+        self.filled = False
+        self.chmod = chmod
+        self.own = own
