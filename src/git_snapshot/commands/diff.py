@@ -17,6 +17,7 @@ from git_snapshot.commands.common import split_id
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.patch import MAX_TEXT
 from git_snapshot.commands.patch import Sides
+from git_snapshot.commands.patch import Unread
 from git_snapshot.commands.patch import filtered
 from git_snapshot.commands.patch import patches
 from git_snapshot.commands.patch import print_stat
@@ -348,7 +349,7 @@ class _ReadAhead(Sides):
         super().__init__(store, top, damaged)
         self.ready: dict[bytes, bytes] = {}
 
-    def _entry(self, e: Entry | None) -> bytes | None:
+    def _entry(self, e: Entry | None) -> bytes | Unread | None:
         if e is not None and e.kind == FILE:
             data = self.ready.get(e.ref)
             if data is not None:

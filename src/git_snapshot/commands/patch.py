@@ -64,6 +64,21 @@ def _held_dir(trees: Trees, root: bytes, path: bytes) -> bool:
         return False
 
 
+class Unread:
+    """A side whose content is not compared by line (*why*: too big, or unreadable on disk);
+    without it such a side read as empty, and -p showed every line of the other deleted."""
+
+    __slots__ = ("size", "why")
+
+    def __init__(self, why: str, size: int) -> None:
+        self.why = why
+        self.size = size
+
+
+def _size(side: bytes | Unread | None) -> int:
+    return side.size if isinstance(side, Unread) else len(side or b"")
+
+
 class Sides:
     """Reads the two sides of a change: the snapshot's entries, or the file on disk."""
 
@@ -76,7 +91,7 @@ class Sides:
         # and left out of --stat and -p; without, its damage is raised
         self.damaged = damaged
 
-    def both(self, c: Change) -> tuple[bytes | None, bytes | None] | None:
+    def both(self, c: Change) -> tuple[bytes | Unread | None, bytes | Unread | None] | None:
         """(old, new) content of a file's change (None for a side it lacks); None when a
         stored side is damaged (then named in self.damaged)."""
         try:
@@ -89,41 +104,50 @@ class Sides:
             return None
         return old, new
 
-    def old(self, c: Change) -> bytes | None:
+    def old(self, c: Change) -> bytes | Unread | None:
         return self._entry(c.old)
 
-    def new(self, c: Change) -> bytes | None:
+    def new(self, c: Change) -> bytes | Unread | None:
         if self.top is None:
             return self._entry(c.new)
         if c.status == DELETED:
             return None
         return _disk(self.top + b"/" + c.path)
 
-    def _entry(self, e: Entry | None) -> bytes | None:
+    def _entry(self, e: Entry | None) -> bytes | Unread | None:
         if e is None or e.kind == DIR:
             return None
         if e.kind == SYMLINK:
             return e.ref
         if e.size > MAX_TEXT:
-            return None
+            return Unread(TOO_BIG, e.size)
         return validate.read_blob(self.store, e)
 
 
-def _disk(path: bytes) -> bytes | None:
+TOO_BIG = f"over {MAX_TEXT >> 20} MiB: not compared by line"
+
+
+def _disk(path: bytes) -> bytes | Unread | None:
     try:
         st = os.lstat(path)
+    except OSError as exc:
+        return Unread(f"could not be read in the worktree: {exc.strerror}", 0)
+    try:
         if stat.S_ISLNK(st.st_mode):
             return os.readlink(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_TEXT:
-            return None
+        if not stat.S_ISREG(st.st_mode):
+            return Unread("not a regular file in the worktree", 0)
+        if st.st_size > MAX_TEXT:
+            return Unread(TOO_BIG, st.st_size)
         with open(path, "rb") as f:
-            return f.read(MAX_TEXT + 1)
-    except OSError:
-        return None
+            data = f.read(MAX_TEXT + 1)
+    except OSError as exc:
+        return Unread(f"could not be read in the worktree: {exc.strerror}", st.st_size)
+    return data if len(data) <= MAX_TEXT else Unread(TOO_BIG, len(data))
 
 
-def is_text(data: bytes | None) -> bool:
-    return data is not None and len(data) <= MAX_TEXT and b"\0" not in data[:SNIFF]
+def is_text(data: bytes | Unread | None) -> bool:
+    return isinstance(data, bytes) and len(data) <= MAX_TEXT and b"\0" not in data[:SNIFF]
 
 
 def _lines(data: bytes | None) -> list[str]:
@@ -156,9 +180,10 @@ if TYPE_CHECKING:
         deleted: int | None
         old_size: int
         new_size: int
+        why: str | None = None  # not compared by line, and why (too big, unreadable)
 
 else:
-    _Stat = namedtuple("_Stat", "path status added deleted old_size new_size")
+    _Stat = namedtuple("_Stat", "path status added deleted old_size new_size why", defaults=[None])
 
 
 class Stat(_Stat):
@@ -173,6 +198,7 @@ class Stat(_Stat):
             "deleted_lines": self.deleted,
             "old_size": self.old_size,
             "new_size": self.new_size,
+            **({"not_compared": self.why} if self.why else {}),
         }
 
 
@@ -187,6 +213,10 @@ def stats(changes: list[Change], sides: Sides) -> list[Stat]:
         if got is None:  # damaged: named, not counted as empty
             continue
         old, new = got
+        if isinstance(old, Unread) or isinstance(new, Unread):
+            why = next(x.why for x in (new, old) if isinstance(x, Unread))
+            out.append(Stat(c.path, c.status, None, None, _size(old), _size(new), why))
+            continue
         sizes = (len(old or b""), len(new or b""))
         if (old is None or is_text(old)) and (new is None or is_text(new)):
             plus = minus = 0
@@ -208,6 +238,9 @@ def print_stat(rows: list[Stat], width: int = 40) -> None:
     most = max((r.added or 0) + (r.deleted or 0) for r in rows) if rows else 0
     scale = min(1.0, width / most) if most else 1.0
     for name, r in zip(names, rows):
+        if r.why:
+            print(f" {name.ljust(pad)} | {r.why}")
+            continue
         if r.added is None or r.deleted is None:
             print(f" {name.ljust(pad)} | Bin {r.old_size} -> {r.new_size} bytes")
             continue
@@ -237,6 +270,10 @@ def patches(changes: list[Change], sides: Sides) -> Iterator[str]:
             continue
         old, new = got
         yield f"diff --snapshot a/{name} b/{name}\n"
+        if isinstance(old, Unread) or isinstance(new, Unread):
+            why = next(x.why for x in (new, old) if isinstance(x, Unread))
+            yield f"Files a/{name} and b/{name} differ ({why})\n"
+            continue
         if not ((old is None or is_text(old)) and (new is None or is_text(new))):
             yield f"Binary files a/{name} and b/{name} differ\n"
             continue
