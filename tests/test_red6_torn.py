@@ -1,8 +1,9 @@
 """Red team (session 11): a file that kept changing while a snapshot read it is stored as
 last read and flagged; that read may mix versions (a writer rewriting a 20 MiB file in place
 gave snapshots holding up to 8 different blocks of its versions at once). ``create`` said the
-snapshot "holds their last state", which was untrue, and ``show``, ``cat`` and ``restore``
-said nothing at all: the restored file looked like any other. Now each says it may mix versions."""
+snapshot "holds their last state", which was untrue, and ``show``, ``cat``, ``restore`` and
+``export`` said nothing at all: the restored file looked like any other. Now each says it
+may mix versions."""
 
 from __future__ import annotations
 
@@ -53,6 +54,8 @@ def test_a_torn_read_is_named_by_create_show_and_restore(
     assert cat.out.startswith("line\n") and "may mix versions" in cat.err, cat.err
     assert "may mix" not in gs(repo, "cat", "1", "quiet.txt").err
     ran = gs(repo, "restore", "1", "--to", str(tmp_path / "out"))
+    assert "may mix versions" in ran.err and "log.txt" in ran.err, ran.err
+    ran = gs(repo, "export", "1", str(tmp_path / "s.tar"))
     assert "may mix versions" in ran.err and "log.txt" in ran.err, ran.err
     ran = gs(repo, "restore", "1", "quiet.txt", "--to", str(tmp_path / "out2"))
     assert "may mix" not in ran.err, ran.err  # only what it writes of them

@@ -34,4 +34,11 @@ def cmd_export(
             output.print_damaged(exc.damaged, "exported")
             return 1
     print(f"exported snapshot {snap.id} ({count} entries) to {file}")
+    torn = snap.meta.get("changed_while_read") or []
+    if torn:  # stored as last read (CHANGED_WHILE_READ), as show, cat and restore say
+        output.err(
+            f"warning: {len(torn)} file(s) kept changing while snapshot {snap.id} read them: "
+            f"what the archive holds of them may mix versions (a torn read), e.g. "
+            f"{output.display(os.fsencode(torn[0]))}"
+        )
     return 0
