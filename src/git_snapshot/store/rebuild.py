@@ -105,7 +105,6 @@ KEEP_ENTRIES = 200_000
 _KEPT: dict[bytes, dict[bytes, bytes]] | None = None
 _kept_tag: tuple[str, str] | None = None
 _kept_entries = 0
-_dropped = 0  # times kept trees were dropped past KEEP_ENTRIES (the warmer reads them again)
 
 
 def keep_trees(on: bool = True) -> None:
@@ -164,13 +163,12 @@ def _take_warm(keys: list[bytes]) -> dict[bytes, bytes]:
 
 
 def _keep(key: bytes, entries: dict[bytes, bytes]) -> None:
-    global _kept_entries, _dropped
+    global _kept_entries
     if _KEPT is None or key in _KEPT:
         return
     _KEPT[key] = entries
     _kept_entries += len(entries)
     if _kept_entries > KEEP_ENTRIES:  # the least recently used go (a dict keeps its order)
-        _dropped += 1
         while _KEPT and _kept_entries > KEEP_ENTRIES // 2:
             _kept_entries -= len(_KEPT.pop(next(iter(_KEPT))))
 
