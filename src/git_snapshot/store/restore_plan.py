@@ -276,13 +276,13 @@ class Planning:
             self._cached += len(data)
 
     def _tree(self, key: bytes, rel: bytes) -> list[Entry]:
-        """The entries of a tree to write: made from its bytes kept by the plan (checked
-        again: C loops), else read and checked again."""
+        """The entries of a tree to write: made from its bytes kept by the plan (checked by
+        ``validate.checked`` here, or by the planning child and their SHA-256 its key: the
+        same bytes, so not checked again), else read and checked again."""
         data = self.trees.pop(key, None)
         if data is None:
             return validate.read_tree(self.store, key, rel)
-        entries = validate.checked(data)
-        return entries if entries is not None else validate.check_tree(data, rel)
+        return validate.unchecked(data)
 
     def _scannable(self, files: int) -> int:
         """The objects of the index when _scan pays (else 0): the index holds at most

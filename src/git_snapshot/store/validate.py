@@ -161,27 +161,11 @@ def checked(data: bytes) -> list[Entry] | None:
     and the caller reads them the slow way, which names the problem."""
     if not data.startswith(TREE_MAGIC):
         return None
-    out: list[Entry] = []
-    add = out.append
-    unpack = HEAD.unpack_from
-    head = HEAD.size
-    pos = len(TREE_MAGIC)
-    end = len(data)
     try:
-        while pos < end:
-            kind, label, flags, mode, mtime_ns, size, nlen, rlen = unpack(data, pos)
-            at = pos + head
-            ref_at = at + nlen
-            pos = ref_at + rlen
-            add(
-                _new(
-                    Entry,
-                    (data[at:ref_at], kind, mode, mtime_ns, size, data[ref_at:pos], label, flags),
-                )
-            )
+        out, pos = _entries(data)
     except struct.error:
         return None
-    if pos != end:
+    if pos != len(data):
         return None  # truncated
     if not out:
         return out
@@ -204,6 +188,35 @@ def checked(data: bytes) -> list[Entry] | None:
     elif set(map(len, map(_REF, out))) != {KEY_LEN}:
         return None
     return out
+
+
+def unchecked(data: bytes) -> list[Entry]:
+    """The entries of a tree's bytes that ``checked`` accepted before (immutable bytes the
+    caller kept: a restore's plan), made again without checking them again (half the CPU)."""
+    return _entries(data)[0]
+
+
+def _entries(data: bytes) -> tuple[list[Entry], int]:
+    """The entries of a tree's bytes (after TREE_MAGIC), and where the last one ends: past
+    the end when the bytes are cut short (struct.error when cut within a header)."""
+    out: list[Entry] = []
+    add = out.append
+    unpack = HEAD.unpack_from
+    head = HEAD.size
+    pos = len(TREE_MAGIC)
+    end = len(data)
+    while pos < end:
+        kind, label, flags, mode, mtime_ns, size, nlen, rlen = unpack(data, pos)
+        at = pos + head
+        ref_at = at + nlen
+        pos = ref_at + rlen
+        add(
+            _new(
+                Entry,
+                (data[at:ref_at], kind, mode, mtime_ns, size, data[ref_at:pos], label, flags),
+            )
+        )
+    return out, pos
 
 
 OnDamage = Callable[[bytes, CorruptObject], None]
