@@ -483,7 +483,13 @@ class Split:
         ):
             return None
         for h in heres:
-            walker.dirs[h] = recs.get(h) or old_dirs[h]
+            rec = recs.get(h)
+            if rec is None:
+                walker.dirs[h] = old_dirs[h]
+            else:
+                walker.dirs[h] = rec
+                if walker.drop_old:  # as the walk's own records do (_Walker._keep)
+                    old_dirs.pop(h, None)
             walker.skips.pop(h, None)  # (the child answers no folder with skipped paths)
         walker.files += d[1]
         walker.bytes += d[2]
@@ -559,6 +565,7 @@ def _child(
     walker.store = None  # no index, no SQLite handle shared with the parent
     walker.opts.progress = None  # (the child's copy)
     walker.dirs = dirs = _Dirs(walker.old_dirs)  # (the child's records are only sent)
+    walker.drop_old = False  # its answers compare the records with the old ones
     blobs: list[tuple[bytes, bytes]] = []  # the files read: (path, key)
     refused = [False]  # a folder being walked holds something the child cannot answer
 
