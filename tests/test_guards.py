@@ -119,3 +119,18 @@ def test_a_dropped_stash_is_kept_in_losses_and_undo_brings_it_back(repo: Path) -
     gs(repo, "undo")
     assert (dest / "README").read_bytes() == b"stashed edit\n"
     assert (repo / "README").read_bytes() != b"stashed edit\n"  # the worktree is not touched
+
+
+def test_worktree_named_with_a_newline_gets_one_line_and_a_command_sh_reads(
+    repo: Path, tmp_path: Path
+) -> None:
+    w = tmp_path / "w\nt\x1b[31m"
+    git(repo, "worktree", "add", "-q", str(w), "-b", "nl")
+    (w / "notes.txt").write_bytes(b"only here\n")
+    ran = gs(repo, "run", "--", "git", "worktree", "remove", "--force", str(w))
+    assert not w.exists()
+    (line,) = [ln for ln in ran.out.splitlines() if "removed the worktree" in ln]
+    assert "\x1b" not in line and "w\\nt" in line, line  # one line, no escape sequence raw
+    cmd = line.split("restore with: ")[1]
+    run(repo, "sh", "-c", cmd)  # pasted as printed, in sh (dash)
+    assert (w / "notes.txt").read_bytes() == b"only here\n"

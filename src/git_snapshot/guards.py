@@ -191,7 +191,8 @@ def report(repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str) ->
         if not _gone(repo, t):
             continue  # the command failed or spared it: its snapshot stays, unmentioned
         if t.kind == "worktree":
-            dest, verb, what = t.where, "removed the worktree", os.path.relpath(t.where, here)
+            dest, verb = t.where, "removed the worktree"
+            what = output.display(os.fsencode(os.path.relpath(t.where, here)))
         else:
             number = t.label.partition("{")[2].rstrip("}") or "0"
             side = os.path.join(os.path.dirname(repo.toplevel), f"stash-{number}")
@@ -200,7 +201,7 @@ def report(repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str) ->
         line = (
             f"git-snapshot: {command} {verb} {what}{held}: saved in snapshot {s.snapshot}; "
             f"restore with: git snapshot restore {s.snapshot} --to "
-            f"{shlex.quote(os.path.relpath(dest, here))}"
+            f"{output.shell_quote(os.fsencode(os.path.relpath(dest, here)))}"
         )
         now = time.time()
         entry = {
