@@ -190,7 +190,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _message(c)
     _json(c, "print the snapshot as JSON (the fields of 'list --json')")
 
-    c = command("list", "the snapshots of this worktree, newest last")
+    c = add(
+        "list",
+        "The snapshots of this worktree, newest last. SIZE is the size of a snapshot's files; "
+        "ADDED the new bytes the store kept for it when it was taken (forget and prune do not "
+        "change it: 'git snapshot stats' says what the store holds now).",
+        help="the snapshots of this worktree, newest last",
+    )
     c.add_argument("--all", action="store_true", help="every repository in the store")
     c.add_argument("-n", type=int, dest="limit", metavar="N", help="only the newest N")
     c.add_argument("--since", metavar="DATE", help="only those taken since DATE (git's syntax)")
