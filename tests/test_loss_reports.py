@@ -174,6 +174,20 @@ def test_run_names_what_it_did_not_save(hooked: Path) -> None:
     ), ran.said
 
 
+def test_hook_names_what_git_destroyed_that_no_snapshot_saved(hooked: Path) -> None:
+    """An ignored file the snapshot left out (snapshot.exclude) that the merge overwrote:
+    the hook's report says it is lost unsaved, as run's does, never nothing."""
+    r = hooked
+    git(r, "config", "snapshot.exclude", ".env")
+    side_commit(r, "feature", {".env": b"from the branch\n", "a.txt": b"feature a\n"})
+    write(r / ".env", b"SECRET\n")
+    write(r / "b.txt", b"edit b\n")  # saved: the report names it as usual
+    gs(r, "create")
+    ran = git(r, "merge", "-q", "--no-edit", "feature")
+    assert (r / ".env").read_bytes() == b"from the branch\n"
+    assert "git-snapshot: not saved: .env, excluded by snapshot.exclude" in ran.said, ran.said
+
+
 # --------------------------------------------------------------------------- quiet, once
 
 

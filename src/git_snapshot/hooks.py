@@ -438,7 +438,8 @@ def find_losses(
     found = [
         x for x in losses.find(store, repo, before, sorted(touched), revs) if x.path not in hidden
     ]
-    if not found:
+    unsaved = _unsaved(repo, before, touched - hidden, old)
+    if not found and not unsaved:
         return None
     return losses.Report(
         ctx.command,
@@ -446,8 +447,33 @@ def find_losses(
         before.created,
         _exact(store, repo, before, ctx),
         found,
-        restore=losses.restore_paths(store, before.root, found, os.fsencode(repo.toplevel)),
+        unsaved,
+        restore=(
+            losses.restore_paths(store, before.root, found, os.fsencode(repo.toplevel))
+            if found
+            else None
+        ),
     )
+
+
+def _unsaved(
+    repo: gitrepo.Repo, before: Snapshot, touched: set[bytes], old: str | None
+) -> list[tuple[bytes, str]]:
+    """What the operation wrote over or deleted that *before* left out (snapshot.exclude, a
+    cache folder, a file it could not read) and git cannot give back (not in the commit it
+    left, *old*): lost with no copy, which the report must say, as run's does."""
+    from git_snapshot import losses
+
+    out = []
+    for path, why in before.meta.get("skipped_paths", []):
+        rel = os.fsencode(path)
+        said = losses.unsaved_why(why, before.id)
+        if said and (rel in touched or any(t.startswith(rel + b"/") for t in touched)):
+            out.append((rel, said))
+    if out and old:  # the commit's own entries (blob_ids would also take the new index's)
+        kept = gitrepo.tree_entries(repo, old, [p for p, _ in out])
+        out = [(p, why) for p, why in out if p not in kept]
+    return out
 
 
 # --------------------------------------------------------------------------- the hook

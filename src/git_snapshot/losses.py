@@ -117,6 +117,24 @@ def find(
     ]
 
 
+# why a path the snapshot left out is not saved, as the report says it
+_UNSAVED = {
+    "excluded": "excluded by snapshot.exclude",
+    "cache directory (CACHEDIR.TAG)": "a cache directory (CACHEDIR.TAG)",
+}
+
+
+def unsaved_why(why: str, snapshot: int) -> str | None:
+    """Why a path that *snapshot* left out (*why*: its skipped_paths' words) is in no
+    snapshot, as a report says it; None for what it did not leave out as a file's content."""
+    if why in _UNSAVED:
+        return _UNSAVED[why]
+    if why.startswith("unreadable"):  # a file the user could not read
+        detail = why.partition(": ")[2] or why
+        return f"it could not be read when snapshot {snapshot} was taken ({detail})"
+    return None
+
+
 def _every_rev(repo: gitrepo.Repo, revs: Sequence[str]) -> list[str]:
     every = [*revs, *gitrepo.state_commits(repo), *gitrepo.stash_commits(repo)]
     return list(dict.fromkeys(r for r in every if r))

@@ -15,12 +15,6 @@ from git_snapshot.hooks import RUN_ENV
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 
-# why a path the snapshot left out is not saved, as the report says it
-_UNSAVED = {
-    "excluded": "excluded by snapshot.exclude",
-    "cache directory (CACHEDIR.TAG)": "a cache directory (CACHEDIR.TAG)",
-}
-
 
 def cmd_run(
     *, cwd: str, message: str = "", command: Sequence[str] = (), json_out: bool = False
@@ -129,9 +123,7 @@ def _unsaved(repo: gitrepo.Repo, snap: Snapshot) -> list[tuple[bytes, str]]:
         rel = os.fsencode(path)
         if os.path.lexists(os.path.join(top, rel)):
             continue
-        if why in _UNSAVED:
-            out.append((rel, _UNSAVED[why]))
-        elif why.startswith("unreadable"):  # a file the user could not read: gone unsaved
-            detail = why.partition(": ")[2] or why
-            out.append((rel, f"it could not be read when snapshot {snap.id} was taken ({detail})"))
+        said = losses.unsaved_why(why, snap.id)
+        if said:
+            out.append((rel, said))
     return out
