@@ -231,16 +231,18 @@ def wait_prepared(
     promised one with the marks up to this snapshot's (:func:`want`: the worker prepares
     them next, in chained steps when it was already preparing an older part): until it is
     done, its process (or the daemon) is gone, or *timeout*. Returns the seconds waited."""
+    from git_snapshot.proc import alive  # only when a preparation is under way
+
     start = time.monotonic()
     warm = True
     try:
         with _db(store_path, worktree, create=False) as con:
             while True:
                 row = con.execute("SELECT seq, pid FROM preparing").fetchone()
-                if row is None or row[0] > begun.seq or not _alive(row[1]):
+                if row is None or row[0] > begun.seq or not alive(row[1]):
                     # none, or with changes made after this snapshot began: one promised?
                     row = con.execute("SELECT seq, pid FROM wanted").fetchone()
-                    if row is None or row[0] > begun.seq or not _alive(row[1]):
+                    if row is None or row[0] > begun.seq or not alive(row[1]):
                         break
                 if warm:  # what committing it needs is imported while the worker works
                     warm = False
@@ -262,16 +264,6 @@ def _warm_commit() -> None:
     from git_snapshot.store import zstd
 
     zstd.load()
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # (another user's: not ours, but there)
-    return True
 
 
 def prep_seq(store_path: str, worktree: str) -> int:
