@@ -259,11 +259,12 @@ def take(
     # same stamp, git's labels are the ones it was built with (no git call, as unchanged)
     prep = None
     if plan is not None and not fast and plan.synced and plan.begun.has_base and plan.rebuildable():
-        from git_snapshot.watch import dirtyset
+        from git_snapshot.watch.prep import prepared
+        from git_snapshot.watch.prep import wait_prepared
 
         if trigger != "watch":  # (the worker prepares: never while it snapshots)
-            dirtyset.wait_prepared(store.path, plan.worktree, plan.begun)
-        prep = dirtyset.prepared(store.path, plan.worktree, plan.begun)
+            wait_prepared(store.path, plan.worktree, plan.begun)
+        prep = prepared(store.path, plan.worktree, plan.begun)
     quick = prep is not None and not prep.marked and prep.stamp == plan.stamp  # type: ignore[union-attr]
     if not fast and not quick:
         gitrepo.prefetch(repo)  # the labels, if the hook did not ask for them (a watcher runs)
@@ -287,9 +288,9 @@ def take(
         if not fast and plan.rebuildable():  # changed folders rebuilt from the base's trees
             opts.marks = opts.clean
             if prep is not None and opts.marks is not None:  # or from the prepared tree's
-                from git_snapshot.watch import dirtyset
+                from git_snapshot.watch.prep import UsePrep
 
-                opts.prepared = use = dirtyset.UsePrep(plan, labels)
+                opts.prepared = use = UsePrep(plan, labels)
     if overlay is not None:
         root = os.fsencode(overlay.root)
         opts.overlay = {rel: root + b"/" + rel for rel in overlay.files}

@@ -783,12 +783,3 @@ def plan(
 def done(store_path: str, p: Plan, root: bytes, labels: str) -> None:
     """The snapshot planned by *p* committed *root*."""
     finish(store_path, p.worktree, p.begun, root, p.stamp, labels)
-
-
-def __getattr__(name: str) -> Any:
-    """The prepared tree's names, moved to watch/prep.py, for a caller that asks here."""
-    if name in ("wait_prepared", "prepared", "UsePrep"):
-        from git_snapshot.watch import prep
-
-        return getattr(prep, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
