@@ -28,8 +28,8 @@ from storehelpers import take
 from git_snapshot import gitrepo
 from git_snapshot import worktree
 from git_snapshot.store import Store
-from git_snapshot.store import archiver
 from git_snapshot.store import filescache
+from git_snapshot.store import walker
 from git_snapshot.store.objects import TREE
 from git_snapshot.store.packs import PackWriter
 
@@ -39,7 +39,7 @@ _real_open = os.open
 @pytest.fixture(autouse=True)
 def no_racy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Files written a moment ago may be cached (each test sleeps past the clock's grain)."""
-    monkeypatch.setattr(archiver, "RACY_NS", 0)
+    monkeypatch.setattr(walker, "RACY_NS", 0)
 
 
 def settle() -> None:

@@ -27,6 +27,8 @@ from storehelpers import snapshot_contents
 
 from git_snapshot.store import Store
 from git_snapshot.store import archiver
+from git_snapshot.store import reading
+from git_snapshot.store import walker
 from git_snapshot.store.archiver import create_snapshot
 from git_snapshot.store.objects import CHANGED_WHILE_READ
 
@@ -54,15 +56,15 @@ def _threads() -> list[str]:
 @pytest.fixture(autouse=True)
 def _reads(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     """Read ahead whatever the machine's cores, and note what the threads read."""
-    monkeypatch.setattr(archiver, "READ_AHEAD_CORES", 1)
+    monkeypatch.setattr(walker, "READ_AHEAD_CORES", 1)
     seen: list[bytes] = []
-    real = archiver._read_ahead
+    real = reading._read_ahead
 
     def read(path: bytes) -> object:
         seen.append(path)
         return real(path)
 
-    monkeypatch.setattr(archiver, "_read_ahead", read)
+    monkeypatch.setattr(reading, "_read_ahead", read)
     return seen
 
 
@@ -120,7 +122,7 @@ def test_read_ahead_of_many_files_restores_and_leaves_no_thread(
 def test_no_read_ahead_with_fewer_cores(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _reads: list[bytes]
 ) -> None:
-    monkeypatch.setattr(archiver, "READ_AHEAD_CORES", 4096)
+    monkeypatch.setattr(walker, "READ_AHEAD_CORES", 4096)
     build(tmp_path / "tree", D({b"f%d" % i: F(b"%d" % i) for i in range(50)}))
     with Store(tmp_path / "store") as s:
         create_snapshot(s, "t", str(tmp_path / "tree"))
@@ -134,11 +136,11 @@ def test_read_ahead_gives_nothing_for_what_the_walk_must_read_itself(tmp_path: P
     os.mkfifo(tmp_path / "fifo")
     os.symlink("file", tmp_path / "link")
     (tmp_path / "big").write_bytes(b"x" * (archiver.SMALL_FILE + 1))
-    got = archiver._read_ahead(os.fsencode(tmp_path / "file"))
+    got = reading._read_ahead(os.fsencode(tmp_path / "file"))
     assert got is not None and got[1] == b"content" and got[0].st_size == 7
     assert got[2] == hashlib.sha256(b"content").digest() and got[3]
     for name in ("fifo", "big", "link", "gone"):
-        assert archiver._read_ahead(os.fsencode(tmp_path / name)) is None, name
+        assert reading._read_ahead(os.fsencode(tmp_path / name)) is None, name
     ahead = archiver._ReadAhead(2)
     try:
         paths = [os.fsencode(tmp_path / n) for n in ("file", "fifo", "link", "gone")]
@@ -204,8 +206,8 @@ def test_a_file_read_inline_is_stored_and_cached_as_by_the_general_path(
     """Without read-ahead or exclusions, tree() reads a regular file itself (inline, no
     Entry); with an exclude function it goes through _entry: the same trees, contents and
     files-cache records (what each file's stat and key teach the next walk)."""
-    monkeypatch.setattr(archiver, "READ_AHEAD_CORES", 4096)
-    monkeypatch.setattr(archiver, "RACY_NS", 0)  # files made just now are cached too
+    monkeypatch.setattr(walker, "READ_AHEAD_CORES", 4096)
+    monkeypatch.setattr(walker, "RACY_NS", 0)  # files made just now are cached too
     base = tempfile.mkdtemp(dir=tmp_path)
     tree = os.path.join(base, "tree")
     build(tree, spec)

@@ -38,6 +38,7 @@ from git_snapshot.store import archiver
 from git_snapshot.store import filescache
 from git_snapshot.store import forked
 from git_snapshot.store import splitwalk
+from git_snapshot.store import walker
 
 USED: list[int] = []
 CHANGED: list[int] = []  # of the folders taken, changed ones
@@ -47,8 +48,8 @@ REAL_OTHER_THREADS = forked.other_threads
 @pytest.fixture(autouse=True)
 def split_small_trees(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every walk with a files cache is split, however small; what the child did is noted."""
-    monkeypatch.setattr(archiver, "RACY_NS", 0)
-    monkeypatch.setattr(archiver, "SPLIT_FOLDERS", 0)
+    monkeypatch.setattr(walker, "RACY_NS", 0)
+    monkeypatch.setattr(walker, "SPLIT_FOLDERS", 0)
     monkeypatch.setattr(splitwalk, "MIN_FILES", 0)
     monkeypatch.setattr(splitwalk, "UNITS", 4)  # units of about 13 files: the p folders
     # the parent waits for the child at each unit (it never does otherwise): so the child's
@@ -625,10 +626,10 @@ def test_a_lent_lstat_is_never_paired_with_a_newer_one(
 CHILD_SCRIPT = """
 import os, sys
 sys.path[:0] = [sys.argv[1]]
-from git_snapshot.store import Store, archiver, forked, splitwalk
+from git_snapshot.store import Store, archiver, forked, splitwalk, walker
 from git_snapshot.store.archiver import create_snapshot
-archiver.RACY_NS = 0
-archiver.SPLIT_FOLDERS = 0
+walker.RACY_NS = 0
+walker.SPLIT_FOLDERS = 0
 splitwalk.MIN_FILES = 0
 splitwalk.UNITS = 4
 splitwalk.WAIT = True

@@ -37,6 +37,7 @@ from git_snapshot.store import Store
 from git_snapshot.store import archiver
 from git_snapshot.store import create_snapshot
 from git_snapshot.store import location
+from git_snapshot.store import walker
 from git_snapshot.store.archiver import Options
 from git_snapshot.store.export import export
 from git_snapshot.store.objects import CHANGED_WHILE_READ
@@ -59,7 +60,7 @@ def store(store_dir: Path) -> Iterator[Store]:
 @pytest.fixture
 def no_racy(monkeypatch: pytest.MonkeyPatch) -> None:
     """Let files written a moment ago be cached (the racy window is tested on its own)."""
-    monkeypatch.setattr(archiver, "RACY_NS", 0)
+    monkeypatch.setattr(walker, "RACY_NS", 0)
     time.sleep(0.02)  # the file system's coarse clock must have moved past the last write
 
 
@@ -580,9 +581,9 @@ def test_unchanged_result_still_fills_the_files_cache(
     """Files too fresh to cache at the first snapshot are cached by a later identical one."""
     src = tmp_path / "src"
     build(src, _small_tree())
-    monkeypatch.setattr(archiver, "RACY_NS", 10**18)  # everything is "just changed"
+    monkeypatch.setattr(walker, "RACY_NS", 10**18)  # everything is "just changed"
     first = take(store, "s", src)
-    monkeypatch.setattr(archiver, "RACY_NS", 0)
+    monkeypatch.setattr(walker, "RACY_NS", 0)
     time.sleep(0.02)
     opens.paths.clear()
     same = create_snapshot(store, "s", str(src), skip_if_unchanged=True)

@@ -40,7 +40,7 @@ from storehelpers import take
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
-from git_snapshot.store import archiver
+from git_snapshot.store import walker
 from git_snapshot.store.export import export
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
@@ -765,7 +765,7 @@ def test_gc_invalidates_the_files_cache(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The cache of a directory whose snapshots were collected must not be trusted."""
-    monkeypatch.setattr(archiver, "RACY_NS", 0)
+    monkeypatch.setattr(walker, "RACY_NS", 0)
     gc(store)  # not the first gc: each one must invalidate the caches again
     d1, d2 = tmp_path / "d1", tmp_path / "d2"
     build(d1, D({b"only-in-d1": F(os.urandom(2000)), b"sub": D({b"y": F(os.urandom(100))})}))
