@@ -23,6 +23,7 @@ from git_snapshot.errors import UserError
 from git_snapshot.store import archiver
 from git_snapshot.store import index
 from git_snapshot.store import packs
+from git_snapshot.store import walker
 from git_snapshot.store.core import Store
 from git_snapshot.store.objects import CHANGED_WHILE_READ
 from git_snapshot.store.objects import RECORD
@@ -346,7 +347,7 @@ def test_a_later_walk_enters_its_packs_with_its_snapshot_from_its_own_thread(
         real(self, done)
 
     monkeypatch.setattr(index.Index, "add_packs", add_packs)
-    monkeypatch.setattr(archiver, "RACY_NS", 0)
+    monkeypatch.setattr(walker, "RACY_NS", 0)
     before = set(os.listdir(os.path.join(store.path, "packs")))
     snap = take(store, "s", src)
     assert not other
