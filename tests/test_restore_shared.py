@@ -18,6 +18,7 @@ from storehelpers import scan
 from storehelpers import take
 
 from git_snapshot.store import Store
+from git_snapshot.store import packread
 from git_snapshot.store import packs
 from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.restorer import Damaged
@@ -31,7 +32,7 @@ def test_files_of_one_content_decompress_its_group_once(
     groups before). Writer processes (which count in their own memory) restore the same."""
     monkeypatch.setattr(packs, "GROUP_OBJECT", 2 << 10)
     monkeypatch.setattr(packs, "GROUP_BYTES", 8 << 10)
-    monkeypatch.setattr(packs, "GROUP_CACHE", 1)
+    monkeypatch.setattr(packread, "GROUP_CACHE", 1)
     rnd = random.Random(3)
     licence = b"MIT License, the same text in every package\n" * 20
     folders: dict[bytes, Node] = {}
@@ -50,13 +51,13 @@ def test_files_of_one_content_decompress_its_group_once(
     }
     assert len(groups) > 10
     calls = []
-    decode = packs._read_exactly
+    decode = packread._read_exactly
 
     def counted(*args: object) -> bytes:
         calls.append(1)
         return decode(*args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(packs, "_read_exactly", counted)
+    monkeypatch.setattr(packread, "_read_exactly", counted)
     restore(store, snap, tmp_path / "out", threads=2 if processes else 0, processes=processes)
     assert scan(tmp_path / "out") == scan(tmp_path / "src")
     if not processes:

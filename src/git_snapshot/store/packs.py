@@ -1,23 +1,4 @@
-"""Pack files: many compressed objects in one file, written once.
-
-A pack is a magic (``GSNPACK4``; packs of versions 1 to 3, ``GSNPACK1`` to ``GSNPACK3``, are
-still read) followed by records. A record is a header (``REC``: marker, object type, SHA-256
-key, raw size, length of what follows) and one zstd frame. The SQLite index maps keys to
-(pack, offset, length, position in a group); the headers make a pack readable without the
-index.
-
-Small objects compress badly one by one (a 2 KiB file shares most of its words with its
-neighbours, but a frame of its own sees none of them), so small blobs are written together in
-group records (marker ``G``): a member table (count; type, key and size of each member) and one
-zstd frame of the members' bytes, one after the other. Reading one member decompresses at most
-its group (about GROUP_BYTES: bounded; each reading thread keeps the last GROUP_CACHE groups
-it decompressed, so members read in storage order cost one decompression per group). A pack
-may also begin with a dictionary record (marker ``D``): raw zstd content, pieces of the small
-objects the writer saw first. Every frame of such a pack is decompressed with that dictionary
-(a frame compressed without it decodes the same with it); it is cached per pack. Except the
-frames of ``P`` records (format 4): one object compressed without the dictionary (trees,
-records, tombstones, files streamed in), read without building it (from the record's
-header, read with the frame).
+"""Writing packs (their format: store/packfmt.py; reading them: store/packread.py).
 
 A writer fills a temp file in ``tmp/``, then fsyncs it and renames it into ``packs/``: a pack
 under ``packs/`` is always complete. Only after that are its objects entered in the index.
@@ -30,6 +11,18 @@ import os
 import struct
 
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
+from git_snapshot.store.packfmt import CHUNK as CHUNK
+from git_snapshot.store.packfmt import COUNT as COUNT
+from git_snapshot.store.packfmt import PACK_MAGIC as PACK_MAGIC
+from git_snapshot.store.packfmt import PACK_MAGIC_V1 as PACK_MAGIC_V1
+from git_snapshot.store.packfmt import REC as REC
+from git_snapshot.store.packfmt import FinishedPack as FinishedPack
+from git_snapshot.store.packfmt import PackedObject as PackedObject
+from git_snapshot.store.packfmt import _zstd as _zstd
+from git_snapshot.store.packfmt import group_table as group_table
+from git_snapshot.store.packfmt import parse_table as parse_table
+from git_snapshot.store.packread import PackReader as PackReader
+from git_snapshot.store.packread import scan_pack as scan_pack
 from git_snapshot.store.safewrite import fsync_dir as fsync_dir  # kill-point tests patch it here
 
 TYPE_CHECKING = False  # typing's own, without importing typing (the hook path imports this)
@@ -37,8 +30,6 @@ if TYPE_CHECKING:
     import collections
     import hashlib
     from collections.abc import Callable
-    from collections.abc import Iterable
-    from collections.abc import Iterator
     from typing import Any
     from typing import BinaryIO
     from typing import Union
@@ -54,21 +45,6 @@ else:  # off the hook's imports: OpenSSL on first use, the C deque and OrderedDi
 
     from git_snapshot import hashes as hashlib
 
-PACK_MAGIC_V1 = b"GSNPACK1"  # one frame per object, no dictionary
-PACK_MAGIC_V2 = b"GSNPACK2"  # may start with a dictionary record
-PACK_MAGIC_V3 = b"GSNPACK3"  # and small blobs in group records
-PACK_MAGIC = b"GSNPACK4"  # and P records: frames that need no dictionary
-MAGICS = (PACK_MAGIC_V1, PACK_MAGIC_V2, PACK_MAGIC_V3, PACK_MAGIC)
-REC = struct.Struct("<cB32sQQ")  # marker (R, P, G, D), type, key, raw size, length that follows
-# An object's record: R, its frame is decompressed with the pack's dictionary (if it has one);
-# P (format 4), its frame was compressed without one, and is read without building it. zstd
-# cannot tell: a raw-content dictionary has no ID, so its frames' headers name none.
-OBJECT_MARKERS = (b"R", b"P")
-# A group record (b"G"): type 0, the key is the SHA-256 of the member table, the size the sum
-# of the members' sizes, the length that of the table and the frame. The table: COUNT, then
-# MEMBER (type, key, size) per member; the frame holds the members' bytes in table order.
-COUNT = struct.Struct("<I")
-MEMBER = struct.Struct("<B32sQ")
 # Blobs of at most GROUP_OBJECT bytes are grouped; a group is closed once it holds
 # GROUP_BYTES. Measured on the M tree (62k files, 555 MB; every frame with the pack's
 # dictionary): see docs/FORMAT.md "Packs".
@@ -76,12 +52,6 @@ GROUP_OBJECT = 256 << 10
 GROUP_BYTES = 2 << 20
 GROUP_MEMBERS = 4096  # members of one group, at most
 GROUP_TYPES = (1,)  # blobs: trees are read one by one (diff, log), and hold random keys
-GROUP_LIMIT = 16 << 20  # a group claiming more raw bytes (or members) than this is damage
-# Groups each reading thread keeps. Restore's jobs (by folder, spread over the writers) meet a
-# group several times: a whole restore of M took 17 s CPU keeping 1, 14 s keeping 4, 10.2 s
-# keeping 8, 10.6 s keeping 16 (format 2: 9.8 s; shared machine).
-GROUP_CACHE = 8
-CHUNK = 1 << 20
 MAX_PACK = 64 << 20
 # Level 4 (zstd's match tables of 2^18 where level 3 has 2^17 and 2^16): on M, 3 snapshots
 # 135.5 -> 128.5 MB for the same CPU (17.5-19.3 s against 17.9-18.3 s, shared machine).
@@ -105,7 +75,6 @@ DICT_TEST_LEVEL = 1  # a piece is left out of the dictionary unless it compresse
 # 100.0 MB with one for the whole snapshot, for 10 % less compression CPU: one dictionary costs
 # a hold (nothing compressed while it is chosen) and its record in every pack after it.
 DICT_EPOCH = 1 << 30
-DICT_MAX_SIZE = 4 << 20  # a dictionary record claiming more is damage
 # zstd copies a dictionary's match tables into its context for each input: with one frame per
 # small file (format 2) that made tables above level 3's (hash 2^17, chain 2^16) too dear;
 # with groups a dictionary serves a few frames per MiB. The hash table of level 4 (2^18) is
@@ -141,65 +110,6 @@ SMALL_BLOCKS = 4 << 20  # blocks below this come from malloc's arenas (_give_bac
 # given this many bytes, a writer fixes malloc's threshold (_give_back_big_blocks; ctypes, ~4 ms
 # to import: not for a hook's or a 1 % snapshot's few MB, whose blocks glibc keeps little of)
 BIG_AFTER = 32 << 20
-
-
-class PackedObject:
-    """Where one object lies in a pack. One per object of a snapshot until the index has
-    them: slots, no __dict__ each (-8 MB on L); a plain class (no dataclasses on the hook
-    path)."""
-
-    FIELDS = ("key", "type", "offset", "length", "size", "inner")  # remote index documents
-    __slots__ = FIELDS
-
-    def __init__(
-        self, key: bytes, type: int, offset: int, length: int, size: int, inner: int = -1
-    ) -> None:
-        self.key = key
-        self.type = type
-        self.offset = offset  # of the zstd frame; of a group's body (table and frame)
-        self.length = length  # of the zstd frame; of a group's body
-        self.size = size  # raw
-        self.inner = inner  # where it starts in its group's content; -1: a frame of its own
-
-    def astuple(self) -> tuple[bytes, int, int, int, int, int]:
-        return (self.key, self.type, self.offset, self.length, self.size, self.inner)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PackedObject) and self.astuple() == other.astuple()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
-
-    def __repr__(self) -> str:
-        return (
-            f"PackedObject(key={self.key!r}, type={self.type}, offset={self.offset}, "
-            f"length={self.length}, size={self.size}, inner={self.inner})"
-        )
-
-
-class FinishedPack:
-    __slots__ = ("name", "objects", "size")
-
-    def __init__(self, name: str, size: int, objects: list[PackedObject] | None = None) -> None:
-        self.name = name
-        self.size = size
-        self.objects: list[PackedObject] = [] if objects is None else objects
-
-    def __repr__(self) -> str:
-        return f"FinishedPack(name={self.name!r}, size={self.size}, {len(self.objects)} objects)"
-
-
-def _zstd() -> Any:
-    """zstandard's API, loaded on first use (the hook path imports this module) without its
-    package's costly __init__ (store/zstd.py)."""
-    from git_snapshot.store import zstd
-
-    return zstd.load()
-
-
-def _zstd_error(message: str) -> Exception:
-    zstandard = _zstd()
-    error: Exception = zstandard.ZstdError(message)
-    return error
 
 
 class _Compressors(_thread._local):  # threading.local
@@ -394,30 +304,6 @@ def _marker(type_: int, zdict: zstandard.ZstdCompressionDict | None) -> bytes:
     nothing off them, and a reader of many trees across packs, diff or a rebuilt hook
     snapshot, would build a 1 MiB dictionary decompressor per pack)."""
     return b"R" if type_ == 1 and zdict is not None else b"P"
-
-
-def group_table(members: list[tuple[int, bytes, int]]) -> bytes:
-    """The member table of a group of (type, key, size)."""
-    pack = MEMBER.pack
-    return COUNT.pack(len(members)) + b"".join([pack(*m) for m in members])
-
-
-def parse_table(body: bytes | memoryview, where: str) -> tuple[list[tuple[int, bytes, int]], int]:
-    """The members of a group record's *body* (its table and frame) and where its frame starts;
-    ValueError when the table cannot be right (it runs past the body, names a key twice,
-    claims more than GROUP_LIMIT)."""
-    if len(body) < COUNT.size:
-        raise ValueError(f"{where}: group table is cut short")
-    (count,) = COUNT.unpack_from(body, 0)
-    end = COUNT.size + count * MEMBER.size
-    if count == 0 or end > len(body):
-        raise ValueError(f"{where}: group table is damaged (runs past its record)")
-    members: list[tuple[int, bytes, int]] = list(MEMBER.iter_unpack(body[COUNT.size : end]))
-    if len({k for _, k, _ in members}) != count:
-        raise ValueError(f"{where}: group table is damaged (a key twice)")
-    if sum(s for _, _, s in members) > GROUP_LIMIT:
-        raise ValueError(f"{where}: group table is damaged (too big)")
-    return members, end
 
 
 def _give_back_big_blocks() -> None:
@@ -948,387 +834,3 @@ class StreamRecord:
         self._f.truncate()
         self._writer._pos = self._start
         self._writer._synced = True
-
-
-class _Decompressors(_thread._local):  # threading.local
-    def __init__(self) -> None:
-        self.plain: zstandard.ZstdDecompressor | None = None
-        self.dicts: collections.OrderedDict[str, zstandard.ZstdDecompressor] = (
-            collections.OrderedDict()
-        )
-        # the last groups this thread decompressed: (pack, offset) -> content
-        self.groups: collections.OrderedDict[tuple[str, int], bytes] = collections.OrderedDict()
-        self.zdicts: collections.OrderedDict[str, zstandard.ZstdCompressionDict | None] = (
-            collections.OrderedDict()
-        )
-
-
-DICT_CACHE = 4  # packs whose dictionaries each reading thread keeps
-HEAD = len(PACK_MAGIC) + REC.size  # where the first object's frame can start, at the earliest
-
-
-class PackReader:
-    """Reads objects back; keeps packs open while it lives. Safe to share between threads
-    (positioned reads; zstd contexts per thread)."""
-
-    def __init__(self, root: str) -> None:
-        self._packdir = os.path.join(root, "packs")
-        self._files: dict[str, BinaryIO] = {}
-        self._dict_records: dict[str, bytes | None] = {}
-        self._lock = _thread.allocate_lock()
-        self._local = _Decompressors()
-
-    def _file(self, pack: str) -> BinaryIO:
-        f = self._files.get(pack)
-        if f is None:
-            with self._lock:
-                f = self._files.get(pack)
-                if f is None:
-                    f = open(os.path.join(self._packdir, pack), "rb")  # noqa: SIM115 - cached
-                    self._files[pack] = f
-        return f
-
-    def dictionary(self, pack: str) -> bytes | None:
-        """The content of *pack*'s dictionary (None: it has none)."""
-        if pack in self._dict_records:
-            return self._dict_records[pack]
-        fd = self._file(pack).fileno()
-        head = os.pread(fd, len(PACK_MAGIC) + REC.size, 0)
-        content = None
-        if head[: len(PACK_MAGIC)] not in MAGICS:
-            raise _zstd_error("not a pack")
-        if head[: len(PACK_MAGIC)] != PACK_MAGIC_V1 and len(head) == len(PACK_MAGIC) + REC.size:
-            marker, _, key, size, length = REC.unpack_from(head, len(PACK_MAGIC))
-            if marker == b"D":
-                if size > DICT_MAX_SIZE or length > DICT_MAX_SIZE:
-                    raise _zstd_error("the pack's dictionary is damaged")
-                frame = self._pread(pack, len(head), length)
-                zstandard = _zstd()
-                content = zstandard.ZstdDecompressor().decompress(frame, max_output_size=size)
-                if len(content) != size or hashlib.sha256(content).digest() != key:
-                    raise _zstd_error("the pack's dictionary is damaged")
-        self._dict_records[pack] = content
-        return content
-
-    def _plain(self) -> zstandard.ZstdDecompressor:
-        """This thread's decompressor without a dictionary."""
-        local = self._local
-        if local.plain is None:
-            zstandard = _zstd()
-            local.plain = zstandard.ZstdDecompressor()
-        return local.plain
-
-    def _dctx(self, pack: str) -> zstandard.ZstdDecompressor:
-        """This thread's decompressor for the frames of *pack* that use its dictionary."""
-        local = self._local
-        d = local.dicts.get(pack)
-        if d is not None:
-            local.dicts.move_to_end(pack)
-            return d
-        content = self.dictionary(pack)
-        if content is None:
-            return self._plain()
-        if not TYPE_CHECKING:  # type checkers see the module imported above
-            zstandard = _zstd()
-        d = zstandard.ZstdDecompressor(
-            dict_data=zstandard.ZstdCompressionDict(
-                content, dict_type=zstandard.DICT_TYPE_RAWCONTENT
-            )
-        )
-        local.dicts[pack] = d
-        if len(local.dicts) > DICT_CACHE:
-            local.dicts.popitem(last=False)
-        return d
-
-    def read(self, pack: str, offset: int, length: int, size: int, inner: int = -1) -> bytes:
-        """An object's content (not checked against its key: the caller does that); *inner*
-        >= 0: a member of the group record whose body lies at *offset*."""
-        if inner >= 0:
-            content = self.group(pack, offset, length)
-            if inner + size > len(content):
-                raise _zstd_error("object lies past the end of its group")
-            return content[inner : inner + size]
-        if offset >= HEAD:  # the record's header with its frame, in one read
-            rec = self._pread(pack, offset - REC.size, REC.size + length)
-            dctx = self._plain() if rec[:1] == b"P" else self._dctx(pack)
-            data = dctx.decompress(memoryview(rec)[REC.size :], max_output_size=size)
-        else:  # an index row that cannot be right: the frame decides
-            data = self._dctx(pack).decompress(
-                self.frame(pack, offset, length), max_output_size=size
-            )
-        if len(data) != size:
-            raise _zstd_error("object has the wrong size")
-        return data
-
-    def intact(self, pack: str, o: PackedObject) -> bool:
-        """Whether object *o* of *pack* reads back matching its key (a group is decompressed
-        once for its members: each thread keeps the last groups it read)."""
-        try:
-            data = self.read(pack, o.offset, o.length, o.size, o.inner)
-        except (OSError, ValueError, _zstd().ZstdError):
-            return False
-        return hashlib.sha256(data).digest() == o.key
-
-    def group(self, pack: str, offset: int, length: int) -> bytes:
-        """The content of the group record whose body (table and frame) lies at *offset*:
-        its members' bytes in table order. Each thread keeps the last GROUP_CACHE it read."""
-        groups = self._local.groups
-        content = groups.get((pack, offset))
-        if content is not None:
-            groups.move_to_end((pack, offset))
-            return content
-        body = self._pread(pack, offset, length)
-        try:
-            members, start = parse_table(body, f"pack {pack} at {offset}")
-        except ValueError as exc:
-            raise _zstd_error(str(exc)) from None
-        total = sum(s for _, _, s in members)
-        content = _read_exactly(self._dctx(pack), memoryview(body)[start:], total)
-        groups[pack, offset] = content
-        if len(groups) > GROUP_CACHE:
-            groups.popitem(last=False)
-        return content
-
-    def members(
-        self, pack: str, offset: int, length: int, wanted: list[tuple[int, int]]
-    ) -> list[bytes]:
-        """The contents of members of one group, *wanted* as (place in the group's content,
-        size), for a random reader (diff): the group is decompressed from its start, in one
-        call, only as far as the last of them ends (for one member, on average half of it).
-        Not checked against their keys (the caller does that), nor is the rest of the group:
-        damage past them is found by the readers of the whole group (read, restore,
-        verify)."""
-        end = max(inner + size for inner, size in wanted)
-        where = (pack, offset)
-        content = self._local.groups.get(where)
-        if content is None:
-            body, start, total = self._group_frame(pack, offset, length)
-            if end > total:
-                raise _zstd_error("object lies past the end of its group")
-            reader = self._own_dctx(pack).stream_reader(
-                memoryview(body)[start:], read_across_frames=False
-            )
-            content = _read_up_to(reader, end)
-            if end == total:  # all of it: the frame must end there (its checksum read)
-                if reader.read(1):
-                    raise _zstd_error("group holds more than its table says")
-                self._local.groups[where] = content
-                if len(self._local.groups) > GROUP_CACHE:
-                    self._local.groups.popitem(last=False)
-        elif end > len(content):
-            raise _zstd_error("object lies past the end of its group")
-        return [content[inner : inner + size] for inner, size in wanted]
-
-    def _group_frame(self, pack: str, offset: int, length: int) -> tuple[bytes, int, int]:
-        """A group record read with its header: (header and body, where its frame starts,
-        its content's size). The size is the header's, not summed over the member table (a
-        table of 4,096 members parsed in Python cost a random reader as much as decoding the
-        frame halfway); the frame must declare the same, and the caller checks each member
-        against its key. An index row that cannot be right goes through the table's checks."""
-        if offset < HEAD:
-            body = self._pread(pack, offset, length)
-            try:
-                members, start = parse_table(body, f"pack {pack} at {offset}")
-            except ValueError as exc:
-                raise _zstd_error(str(exc)) from None
-            return body, start, sum([s for _, _, s in members])
-        rec = self._pread(pack, offset - REC.size, REC.size + length)
-        marker, _, _, total, got = REC.unpack_from(rec)
-        (count,) = COUNT.unpack_from(rec, REC.size) if length >= COUNT.size else (0,)
-        start = REC.size + COUNT.size + count * MEMBER.size
-        if marker != b"G" or got != length or count == 0 or start >= len(rec):
-            raise _zstd_error(f"pack {pack} at {offset}: not a group record")
-        if total > GROUP_LIMIT:
-            raise _zstd_error(f"pack {pack} at {offset}: group table is damaged (too big)")
-        zstandard = _zstd()
-        declared = zstandard.get_frame_parameters(memoryview(rec)[start:]).content_size
-        if declared not in (total, zstandard.CONTENTSIZE_UNKNOWN):
-            raise _zstd_error(f"group holds {declared} bytes, its header says {total}")
-        return rec, start, total
-
-    def _own_dctx(self, pack: str) -> zstandard.ZstdDecompressor:
-        """A decompressor for one partly read group (a stream cannot share its context:
-        another decompression in between resets it), with *pack*'s dictionary if it has
-        one; the dictionary object is kept per thread, so zstd digests it once."""
-        if not TYPE_CHECKING:  # type checkers see the module imported above
-            zstandard = _zstd()
-        zdicts = self._local.zdicts
-        if pack in zdicts:
-            zdict = zdicts[pack]
-            zdicts.move_to_end(pack)
-        else:
-            content = self.dictionary(pack)
-            zdict = zdicts[pack] = (
-                None
-                if content is None
-                else zstandard.ZstdCompressionDict(
-                    content, dict_type=zstandard.DICT_TYPE_RAWCONTENT
-                )
-            )
-            if len(zdicts) > DICT_CACHE:
-                zdicts.popitem(last=False)
-        return zstandard.ZstdDecompressor(dict_data=zdict)
-
-    def group_members(
-        self, pack: str, offset: int, length: int
-    ) -> tuple[list[tuple[int, bytes, int]], bytes]:
-        """The member table of a group record and its body (gc copies it whole)."""
-        body = self._pread(pack, offset, length)
-        try:
-            members, _ = parse_table(body, f"pack {pack} at {offset}")
-        except ValueError as exc:
-            raise _zstd_error(str(exc)) from None
-        return members, body
-
-    def frame(self, pack: str, offset: int, length: int) -> bytes:
-        return self._pread(pack, offset, length)
-
-    def _pread(self, pack: str, offset: int, length: int) -> bytes:
-        data = os.pread(self._file(pack).fileno(), length, offset)
-        if len(data) != length:
-            raise _zstd_error("pack is truncated")
-        return data
-
-    def stream(
-        self, pack: str, offset: int, length: int, size: int, inner: int = -1
-    ) -> Iterator[bytes]:
-        """The object in chunks of at most CHUNK bytes: memory stays bounded however well
-        the object compressed (a group member, small, in one)."""
-        if inner >= 0:
-            yield self.read(pack, offset, length, size, inner)
-            return
-        plain = offset >= HEAD and self._pread(pack, offset - REC.size, 1) == b"P"
-        src = _Slice(self._file(pack).fileno(), offset, length)
-        dctx = self._plain() if plain else self._dctx(pack)
-        reader = dctx.stream_reader(src, read_across_frames=False)  # type: ignore[arg-type]
-        produced = 0
-        while True:
-            out = reader.read(CHUNK)
-            if not out:
-                break
-            produced += len(out)
-            yield out
-        if produced != size:
-            raise _zstd_error("object is truncated")
-
-    def close(self) -> None:
-        with self._lock:
-            for f in self._files.values():
-                f.close()
-            self._files.clear()
-            self._dict_records.clear()
-        self._local = _Decompressors()
-
-
-def _read_exactly(dctx: zstandard.ZstdDecompressor, frame: memoryview, size: int) -> bytes:
-    """*size* bytes decompressed from *frame*, which must hold exactly that many: never more
-    memory than *size*, whatever the frame's header claims. A frame whose header gives that
-    size (the writer's do) is decompressed in one call (zstd then checks the size): 20 %
-    less CPU than through a stream, which copies everything through its window."""
-    zstandard = _zstd()
-    declared = zstandard.get_frame_parameters(frame).content_size
-    if declared == size:
-        data = dctx.decompress(frame, max_output_size=size)
-        if len(data) != size:
-            raise _zstd_error("group is truncated")
-        return data
-    if declared != zstandard.CONTENTSIZE_UNKNOWN:
-        raise _zstd_error(f"group holds {declared} bytes, its table says {size}")
-    reader = dctx.stream_reader(frame, read_across_frames=False)
-    data = _read_up_to(reader, size)
-    if reader.read(1):
-        raise _zstd_error("group holds more than its table says")
-    return data
-
-
-def _read_up_to(reader: Any, size: int) -> bytes:
-    """The next *size* bytes of a zstd stream reader: one call, unless it stops short."""
-    parts = [reader.read(size)]
-    got = len(parts[0])
-    while got < size:
-        more = reader.read(size - got)
-        if not more:
-            raise _zstd_error("group is truncated")
-        parts.append(more)
-        got += len(more)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-class _Slice:
-    """*length* bytes of a file from *offset*, as a file object for zstandard's
-    stream_reader (positioned reads: other readers of the same file do not disturb it)."""
-
-    def __init__(self, fd: int, offset: int, length: int) -> None:
-        self._fd = fd
-        self._pos = offset
-        self._left = length
-
-    def read(self, n: int = -1) -> bytes:
-        if self._left <= 0:
-            return b""
-        n = self._left if n < 0 else min(n, self._left)
-        data = os.pread(self._fd, n, self._pos)
-        if len(data) < n:
-            raise _zstd_error("pack is truncated")
-        self._left -= len(data)
-        self._pos += len(data)
-        return data
-
-
-def scan_pack(
-    path: str, damaged: Callable[[str, int, int], Iterable[PackedObject]] | None = None
-) -> Iterator[PackedObject]:
-    """Objects of a pack read from its headers and group tables alone (for repair, push and
-    tests); the dictionary record is not an object and is skipped. With *damaged*, a group
-    whose table is damaged (its record's framing intact) is passed to it (why, its body's
-    offset and length), what it returns is yielded for the group's members (repair re-derives
-    them from the content), and the scan goes on at the next record (what follows, a
-    snapshot's record among it, is not lost with it); without, it raises ValueError, as any
-    other damage."""
-    with open(path, "rb") as f:
-        if f.read(len(PACK_MAGIC)) not in MAGICS:
-            raise ValueError(f"{path}: not a pack")
-        pos = len(PACK_MAGIC)
-        end = os.fstat(f.fileno()).st_size
-        first = True
-        while pos < end:
-            head = f.read(REC.size)
-            if len(head) < REC.size:
-                raise ValueError(f"{path}: truncated record at {pos}")
-            marker, type_, key, size, length = REC.unpack(head)
-            if marker not in (b"R", b"P", b"G") and not (marker == b"D" and first):
-                raise ValueError(f"{path}: bad record at {pos}")
-            if pos + REC.size + length > end:
-                raise ValueError(f"{path}: truncated record at {pos}")
-            if marker in OBJECT_MARKERS:
-                yield PackedObject(key, type_, pos + REC.size, length, size, -1)
-            elif marker == b"G":
-                try:
-                    members = list(_members(f, path, pos, key, size, length))
-                except ValueError as exc:
-                    if damaged is None:
-                        raise
-                    members = list(damaged(str(exc), pos + REC.size, length))
-                yield from members
-            first = False
-            pos += REC.size + length
-            f.seek(pos)
-
-
-def _members(
-    f: BinaryIO, path: str, pos: int, key: bytes, size: int, length: int
-) -> Iterator[PackedObject]:
-    """The members of the group record at *pos*, whose table *f* is at."""
-    where = f"{path}: group at {pos}"
-    (count,) = COUNT.unpack(f.read(COUNT.size)) if length >= COUNT.size else (0,)
-    n = COUNT.size + count * MEMBER.size
-    if count == 0 or n > length:
-        raise ValueError(f"{where}: its table is damaged")
-    table = COUNT.pack(count) + f.read(n - COUNT.size)
-    members, _ = parse_table(table, where)
-    if hashlib.sha256(table).digest() != key or sum(s for _, _, s in members) != size:
-        raise ValueError(f"{where}: its table is damaged")
-    inner = 0
-    for type_, k, s in members:
-        yield PackedObject(k, type_, pos + REC.size, length, s, inner)
-        inner += s
