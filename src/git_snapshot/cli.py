@@ -73,7 +73,9 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         if "invalid choice" in message:  # argparse's list would name the hidden commands
             message = message.split(" (choose from", 1)[0] + _suggestion(message, self)
-        super().error(message)
+        from git_snapshot import output
+
+        super().error(output.one_line(message))  # an argument as typed: one line, escaped
 
 
 def _suggestion(message: str, parser: argparse.ArgumentParser) -> str:
@@ -799,7 +801,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with boundary.entry(), output.paged(command in PAGED and not args.flag("no_pager")):
             return COMMANDS[command](args)
     except UserError as exc:
-        print(f"git-snapshot: {_user_message(exc)}", file=sys.stderr)
+        from git_snapshot import output  # a path or label as typed: one line, escaped
+
+        print(f"git-snapshot: {output.one_line(_user_message(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("git-snapshot: interrupted", file=sys.stderr)

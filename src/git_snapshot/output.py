@@ -35,6 +35,16 @@ def display(path: bytes) -> str:
     return validate.show(path)
 
 
+def one_line(text: str) -> str:
+    """*text* (a message that may hold what the user typed: a path, a label) on one line with
+    no control or format character: each shown as an escape, as :func:`display` shows a name."""
+    if text.isascii() and text.isprintable():
+        return text
+    from git_snapshot.store import validate
+
+    return text.translate(validate._CONTROL)
+
+
 def print_damaged(damaged: list[tuple[bytes, str]], verb: str, shown: int = 20) -> None:
     """Each damaged path on a line of its own (the first *shown* of them), then the last
     line, on stderr: what was not *verb* and what to do about it."""
@@ -183,7 +193,7 @@ def _printable(data: Any) -> Any:
 
 
 def err(message: str) -> None:
-    print(f"git-snapshot: {message}", file=sys.stderr)
+    print(f"git-snapshot: {one_line(message)}", file=sys.stderr)
 
 
 class Progress:

@@ -1,0 +1,94 @@
+"""Red team (session 12): a path or name the user typed comes back in an error line on one
+line with no control character: ``cat``, ``log``, ``--repo``, ``watch add`` and argparse's own
+errors printed it raw (a newline split the line; an escape sequence reached the terminal)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from clihelpers import VENV_BIN
+from clihelpers import git
+from clihelpers import gs
+
+HOSTILE = "x\x1b[2J\x1b]0;owned\x07\ny"
+
+
+def _one_clean_line(err: str) -> None:
+    lines = err.splitlines()
+    assert len(lines) == 1, repr(err)
+    assert not any(c < " " or "\x7f" <= c < "\xa0" for c in lines[0]), repr(err)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("cat", "1", HOSTILE),
+        ("cat", "1", "../" + HOSTILE),
+        ("log", HOSTILE),
+        ("log", "../" + HOSTILE),
+        ("log", "--repo", HOSTILE, "a"),
+        ("show", "--repo", "/no/" + HOSTILE, "1"),
+        ("restore", "1", "--repo", "/no/" + HOSTILE, "a"),
+        ("watch", "add", HOSTILE),
+        ("-C", HOSTILE, "list"),
+    ],
+)
+def test_a_typed_path_in_an_error_line_is_shown_escaped(repo: Path, argv: tuple[str, ...]) -> None:
+    gs(repo, "create")
+    ran = gs(repo, *argv, rc=None, GIT_SNAPSHOT_WATCH="0")
+    assert ran.rc != 0
+    _one_clean_line(ran.err)
+    assert "x\\x1b[2J" in ran.err, ran.err
+
+
+def test_argparse_errors_show_an_unknown_argument_escaped(repo: Path) -> None:
+    ran = gs(repo, "list", "--all", HOSTILE, rc=2)
+    lines = [ln for ln in ran.err.splitlines() if "error:" in ln]
+    assert len(lines) == 1 and "\x1b" not in ran.err, repr(ran.err)
+    assert "x\\x1b[2J" in lines[0] and lines[0].endswith("\\ny"), repr(ran.err)
+
+
+def test_a_reused_worktrees_restore_hint_works_for_a_label_ending_in_a_newline(
+    tmp_path: Path,
+) -> None:
+    """A linked worktree's folder used by two repositories, the newest named 'a<newline>',
+    then removed: `watch status` printed `restore --repo "$(printf 'a\\012/')"`, which
+    --repo took for a path (it holds '/') and refused: the hint did not work as printed."""
+    wt = tmp_path / "wt"
+    made = 0
+    for name in ("b", "a\n"):
+        main = tmp_path / name
+        main.mkdir()
+        git(main, "init", "-q")
+        (main / "f").write_text(name)
+        git(main, "add", "f")
+        git(main, "commit", "-qm", "f")
+        git(main, "worktree", "add", "-q", str(wt), "-b", "side")
+        (wt / ".env").write_text(f"SECRET of {name}\n")
+        if name == "b":
+            gs(wt, "watch", "add", ".")
+            gs(wt, "watch", "stop")
+        made = int(gs(wt, "create", GIT_SNAPSHOT_WATCH="0").split()[1].rstrip(":"))
+        shutil.rmtree(wt)
+        git(main, "worktree", "prune")
+    try:
+        data = json.loads(gs(tmp_path, "watch", "status", "--json", GIT_SNAPSHOT_WATCH="0"))
+        (item,) = [w for w in data["worktrees"] if w["path"] == str(wt)]
+        assert item["snapshot"]["id"] == made, item
+        command = item["restore"]
+        env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+        elsewhere = tmp_path / "elsewhere"  # not beside the repositories: a name, not a path
+        elsewhere.mkdir()
+        for shell in ("sh", "bash"):
+            argv = [shell, "-c", command]
+            res = subprocess.run(argv, cwd=elsewhere, env=env, capture_output=True)
+            assert res.returncode == 0, (command, res.stderr)
+            assert (wt / ".env").read_text() == "SECRET of a\n\n"
+            shutil.rmtree(wt)
+    finally:
+        gs(tmp_path, "watch", "stop")
