@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 class Prep:
     """A prepared tree (see the prep table) and the marks after it: what a snapshot that
-    commits it must still rebuild."""
+    commits it must still rebuild. The worker makes one (seq -1, no marks) for
+    :func:`set_prepared`; :func:`prepared` reads it back with its seq and the marks after it."""
 
     __slots__ = (
         "bytes",
@@ -52,35 +53,62 @@ class Prep:
 
     def __init__(
         self,
-        seq: int,
         root: bytes,
         stamp: str,
         labels: str,
         generation: str,
         files: int,
         nbytes: int,
-        extra: bytes,
-        dirs: frozenset[bytes],  # marked after seq (up to the snapshot's own seq)
-        entries: frozenset[bytes],
+        skipped: list[tuple[str, str]],
+        changed: list[bytes] | None,
+        ids: dict[bytes, tuple[int, int, int, int, str, int]],
+        written: int = 0,
     ) -> None:
-        import marshal
-
-        self.seq = seq
+        self.seq = -1
         self.root = root
         self.stamp = stamp
         self.labels = labels
         self.generation = generation
         self.files = files
         self.bytes = nbytes
-        self.dirs = dirs
-        self.entries = entries
-        skipped, changed, ids, *more = marshal.loads(extra)
-        # bytes the worker wrote into packs for it (and the prepared trees it was built on)
-        self.written: int = more[0] if more else 0
-        self.skipped: list[tuple[str, str]] = [tuple(x) for x in skipped]
+        self.skipped = skipped
         # paths whose entry differs from the base's (Result.changed), None: not known
-        self.changed: list[bytes] | None = changed
-        self.ids: dict[bytes, tuple[int, int, int, int, str, int]] = ids
+        self.changed = changed
+        self.ids = ids
+        # bytes the worker wrote into packs for it (and the prepared trees it was built on)
+        self.written = written
+        self.dirs: frozenset[bytes] = frozenset()  # marked after seq (up to the snapshot's)
+        self.entries: frozenset[bytes] = frozenset()
+
+    def extra(self) -> bytes:
+        """The prep table's ``extra`` column: what has no column of its own."""
+        import marshal
+
+        return marshal.dumps(
+            ([list(x) for x in self.skipped], self.changed, self.ids, self.written)
+        )
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> Prep:
+        """From the prep table's (seq, root, stamp, labels, generation, files, bytes, extra)."""
+        import marshal
+
+        seq, root, stamp, labels, generation, files, nbytes, extra = row
+        skipped, changed, ids, *more = marshal.loads(bytes(extra))
+        p = cls(
+            bytes(root),
+            stamp,
+            labels,
+            generation,
+            files,
+            nbytes,
+            [tuple(x) for x in skipped],
+            changed,
+            ids,
+            more[0] if more else 0,
+        )
+        p.seq = seq
+        return p
 
     @property
     def marked(self) -> bool:
@@ -114,44 +142,17 @@ def prepared(store_path: str, worktree: str, begun: Begun) -> Prep | None:
                     dirs.add(bytes(d))
                 else:
                     entries.add(bytes(d) + b"/" + bytes(name) if d else bytes(name))
-        seq, root, stamp, labels, generation, files, nbytes, extra = row
-        return Prep(
-            seq,
-            bytes(root),
-            stamp,
-            labels,
-            generation,
-            files,
-            nbytes,
-            bytes(extra),
-            frozenset(dirs),
-            frozenset(entries),
-        )
+        p = Prep.from_row(row)
+        p.dirs, p.entries = frozenset(dirs), frozenset(entries)
+        return p
     except (FileNotFoundError, sqlite3.Error, ValueError, TypeError, EOFError):
         return None  # (a damaged extra: marshal's errors) today's path
 
 
-def set_prepared(
-    store_path: str,
-    worktree: str,
-    begun: Begun,
-    root: bytes,
-    stamp: str,
-    labels: str,
-    generation: str,
-    files: int,
-    nbytes: int,
-    skipped: list[tuple[str, str]],
-    changed: list[bytes] | None,
-    ids: dict[bytes, tuple[int, int, int, int, str, int]],
-    written: int = 0,
-) -> bool:
-    """The worker rebuilt the base of *begun* with its marks into *root* (its objects are in
+def set_prepared(store_path: str, worktree: str, begun: Begun, p: Prep) -> bool:
+    """The worker rebuilt the base of *begun* with its marks into *p* (its objects are in
     the index: call this under the store's lock, so that no gc runs in between). Kept only
     if the epoch and the base are still those (else a snapshot moved the base meanwhile)."""
-    import marshal
-
-    extra = marshal.dumps(([list(x) for x in skipped], changed, ids, written))
     with _db(store_path, worktree, create=False) as con, _tx(con):
         epoch, pid, base_epoch, base_seq, base_root = con.execute(
             "SELECT epoch, pid, base_epoch, base_seq, base_root FROM state"
@@ -172,13 +173,13 @@ def set_prepared(
                 base_seq,
                 begun.base_root,
                 begun.seq,
-                root,
-                stamp,
-                labels,
-                generation,
-                files,
-                nbytes,
-                extra,
+                p.root,
+                p.stamp,
+                p.labels,
+                p.generation,
+                p.files,
+                p.bytes,
+                p.extra(),
             ),
         )
     return True

@@ -129,10 +129,7 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
             changed = None if both is None else sorted(set(both).union(changed or ()))
             ids = {**prior.ids, **ids}
         written = built.written + (prior.written if prior is not None else 0)
-        ok = prep.set_prepared(
-            store.path,
-            repo.toplevel,
-            b,
+        made = prep.Prep(
             built.root,
             plan.stamp,
             labels,
@@ -144,6 +141,7 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
             ids,
             written,
         )
+        ok = prep.set_prepared(store.path, repo.toplevel, b, made)
     if not ok:
         return {"prepared": None, "why": "the base moved meanwhile"}
     return {"prepared": b.seq, "from": "prepared" if prior is not None else "base"}
