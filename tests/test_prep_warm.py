@@ -19,6 +19,7 @@ from test_watch_dirtyset import _same
 from git_snapshot.store import Store
 from git_snapshot.store import rebuild
 from git_snapshot.store import treebytes
+from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.packs import PackReader
 from git_snapshot.watch import take
@@ -32,6 +33,17 @@ def kept() -> Iterator[None]:
         yield
     finally:
         rebuild.keep_trees(False)
+
+
+@pytest.fixture
+def based(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+    kept: None,
+) -> tuple[Store, Path, Daemon, Snapshot]:
+    """The watched worktree, trees kept as the worker keeps them, and its first snapshot
+    (the epoch's: the base)."""
+    store, top, daemon = watched
+    return store, top, daemon, _take(store, top).snapshot
 
 
 def _trees(store: Store, root: bytes) -> set[bytes]:
@@ -62,13 +74,11 @@ def _warmed(w: Warmer, top: Path, timeout: float = 30.0) -> None:
 
 
 def test_a_preparation_after_the_warmer_reads_no_tree_and_is_the_full_walk(
-    watched: tuple[Store, Path, Daemon],  # noqa: F811
-    kept: None,
+    based: tuple[Store, Path, Daemon, Snapshot],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    store, top, daemon = watched
-    base = _take(store, top).snapshot  # the epoch's first snapshot: the base
+    store, top, daemon, base = based
     w = Warmer()
     _warmed(w, top)
     held = set(rebuild._WARM)
@@ -96,12 +106,9 @@ def test_a_preparation_after_the_warmer_reads_no_tree_and_is_the_full_walk(
 
 
 def test_a_tree_that_does_not_read_back_is_left_out_and_not_called_damaged(
-    watched: tuple[Store, Path, Daemon],  # noqa: F811
-    kept: None,
-    monkeypatch: pytest.MonkeyPatch,
+    based: tuple[Store, Path, Daemon, Snapshot], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store, top, _ = watched
-    _take(store, top)
+    store, top, _, _ = based
     real = PackReader.read
 
     def flipped(self: Any, *args: Any, **kwargs: Any) -> bytes:
@@ -116,12 +123,9 @@ def test_a_tree_that_does_not_read_back_is_left_out_and_not_called_damaged(
 
 
 def test_the_warmer_stops_at_its_budget_and_waits_while_a_job_runs(
-    watched: tuple[Store, Path, Daemon],  # noqa: F811
-    kept: None,
-    monkeypatch: pytest.MonkeyPatch,
+    based: tuple[Store, Path, Daemon, Snapshot], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store, top, _ = watched
-    base = _take(store, top).snapshot
+    _, top, _, base = based
     monkeypatch.setattr(rebuild, "WARM_BYTES", 1)  # one tree, then full
     w = Warmer()
     w.resume(None)  # no worktree served yet: nothing to read

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from clihelpers import git
 from test_prep_tree import _take
 from test_prep_tree import watched  # noqa: F401  (a fixture)
@@ -28,27 +29,33 @@ def _hook(store: Store, top: Path, daemon: Daemon, tmp_path: Path, trigger: str)
     assert _same(res.snapshot) == _same(_full(top, tmp_path / trigger))
 
 
-def test_a_file_no_longer_excluded_is_in_the_next_watched_snapshot(
-    watched: tuple[Store, Path, Daemon],  # noqa: F811
-    tmp_path: Path,
-) -> None:
-    store, top, daemon = watched
+def _based(store: Store, top: Path, before: bool) -> None:
+    """The base snapshot with a/x.log, *before*: excluded by snapshot.exclude (then the
+    setting is removed), else not (then it is set)."""
     (top / "a" / "x.log").write_text("log\n")
-    git(top, "config", "snapshot.exclude", "*.log")
-    _take(store, top)  # the base, without a/x.log
-    git(top, "config", "--unset", "snapshot.exclude")
-    _hook(store, top, daemon, tmp_path, "post-checkout")
+    if before:
+        git(top, "config", "snapshot.exclude", "*.log")
+    _take(store, top)
+    if before:
+        git(top, "config", "--unset", "snapshot.exclude")
+    else:
+        git(top, "config", "snapshot.exclude", "*.log")
 
 
-def test_a_newly_excluded_file_leaves_the_next_watched_snapshot(
+@pytest.mark.parametrize(
+    ("before", "trigger"),
+    [(True, "post-checkout"), (False, "watch")],
+    ids=["a file no longer excluded is in", "a newly excluded file leaves"],
+)
+def test_the_next_watched_snapshot_follows_snapshot_exclude(
     watched: tuple[Store, Path, Daemon],  # noqa: F811
     tmp_path: Path,
+    before: bool,
+    trigger: str,
 ) -> None:
     store, top, daemon = watched
-    (top / "a" / "x.log").write_text("log\n")
-    _take(store, top)  # the base, with a/x.log
-    git(top, "config", "snapshot.exclude", "*.log")
-    _hook(store, top, daemon, tmp_path, "watch")
+    _based(store, top, before)  # the base without a/x.log (before), or with it
+    _hook(store, top, daemon, tmp_path, trigger)
 
 
 def test_the_worker_prepares_nothing_under_other_settings_than_the_base(
@@ -56,10 +63,7 @@ def test_the_worker_prepares_nothing_under_other_settings_than_the_base(
     tmp_path: Path,
 ) -> None:
     store, top, daemon = watched
-    (top / "a" / "x.log").write_text("log\n")
-    git(top, "config", "snapshot.exclude", "*.log")
-    _take(store, top)
-    git(top, "config", "--unset", "snapshot.exclude")
+    _based(store, top, before=True)
     (top / "e" / "new.txt").write_text("new\n")
     daemon.entries(top / "e" / "new.txt")
     out = take.prepare(str(top))
