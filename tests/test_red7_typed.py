@@ -92,3 +92,17 @@ def test_a_reused_worktrees_restore_hint_works_for_a_label_ending_in_a_newline(
             shutil.rmtree(wt)
     finally:
         gs(tmp_path, "watch", "stop")
+
+
+def test_the_watchers_loss_line_shows_a_removed_worktrees_name_escaped() -> None:
+    """watch/bursts.message printed the removed worktree's path raw (its restore command
+    was quoted, the words before it were not)."""
+    from git_snapshot.losses import Loss
+    from git_snapshot.watch import bursts
+
+    removed = "/w/" + HOSTILE
+    line = bursts.message(
+        removed, [Loss(b"a", "untracked", "deleted")], b"", 0.0, 3, [b"a"], removed=removed
+    )
+    _one_clean_line(line)
+    assert "in the removed worktree /w/x\\x1b[2J" in line, line

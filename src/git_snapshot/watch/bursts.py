@@ -391,7 +391,7 @@ def message(
     cmd = f"git snapshot -C {output.shell_quote(os.fsencode(toplevel))} restore {snapshot}"
     if removed is not None:  # written back where it was (restore --to makes the folder)
         cmd += f" --to {output.shell_quote(os.fsencode(removed))}"
-        what = f"{what} in the removed worktree {removed}"
+        what = f"{what} in the removed worktree {output.display(os.fsencode(removed))}"
     saved = f"saved in snapshot {snapshot}"
     if older is not None:  # *older*: the snapshot, when it may hold an earlier version
         age = output.age(older.created, started).removesuffix(" ago")
