@@ -428,7 +428,8 @@ def find_losses(
     old, new = _moved(repo, call)
     touched = set(_changed(repo, call, old, new))
     touched.update(_rewritten(store, repo, before, after, ctx))
-    if not touched:
+    discarded = _discarded(repo, before, old, ctx)
+    if not touched and not discarded:
         return None  # (the usual hook: losses is not even imported)
     from git_snapshot import losses
 
@@ -439,6 +440,7 @@ def find_losses(
         x for x in losses.find(store, repo, before, sorted(touched), revs) if x.path not in hidden
     ]
     unsaved = _unsaved(repo, before, touched - hidden, old)
+    unsaved += [x for x in discarded if x[0] not in hidden and x[0] not in dict(unsaved)]
     if not found and not unsaved:
         return None
     return losses.Report(
@@ -454,6 +456,31 @@ def find_losses(
             else None
         ),
     )
+
+
+def _discarded(
+    repo: gitrepo.Repo, before: Snapshot, old: str | None, ctx: Context
+) -> list[tuple[bytes, str]]:
+    """Left-out files whose uncommitted edit the operation discarded (losses.discarded_unsaved);
+    none, and nothing imported, when *before* left out nothing (its count: its meta is JSON
+    text, parsed with json, which the unchanged hook never imports)."""
+    if not before.skipped:
+        return []
+    from git_snapshot import losses
+
+    def limit() -> int | None:
+        """When the operation started (ns), as _written_during takes it; asked only when a
+        left-out file was written since *before* (ctx.started reads /proc)."""
+        if ctx.started is not None:
+            return int((ctx.started - START_SLACK_S) * 1e9)
+        try:  # just before git last wrote the index
+            return (
+                os.stat(os.path.join(repo.git_dir, "index")).st_mtime_ns - FILE_CHECKOUT_WINDOW_NS
+            )
+        except OSError:
+            return None
+
+    return losses.discarded_unsaved(repo, before, old, limit)
 
 
 def _unsaved(

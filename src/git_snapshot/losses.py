@@ -19,6 +19,7 @@ import json
 import os
 import time
 from collections import namedtuple
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -133,6 +134,120 @@ def unsaved_why(why: str, snapshot: int) -> str | None:
         detail = why.partition(": ")[2] or why
         return f"it could not be read when snapshot {snapshot} was taken ({detail})"
     return None
+
+
+def discarded_unsaved(
+    repo: gitrepo.Repo, before: Snapshot, old: str | None, limit: Callable[[], int | None]
+) -> list[tuple[bytes, str]]:
+    """Files *before* left out (snapshot.exclude, a cache folder, unreadable) that the
+    operation wrote back to their committed version: written since it started (*limit*, in
+    ns, asked only of a file written since *before*), holding now
+    the version HEAD holds, which is also the one of the commit it left (*old*; None: the
+    same). git rewrites a file only when it differs from what it writes, and a plain branch
+    switch refuses to write over an uncommitted edit: so such a file held an edit, which git
+    cannot give back and no snapshot holds. (A file whose committed version the operation
+    changed is not named: it may have held none.) A few lstats when nothing was written."""
+    import stat
+
+    top = os.fsencode(repo.toplevel)
+    fresh: dict[bytes, tuple[str, int]] = {}
+    since = int((before.created - 1) * 1e9)  # (the file system's clock is coarser)
+    for path, why in before.meta.get("skipped_paths", []):
+        said = unsaved_why(why, before.id)
+        if said is None:
+            continue
+        rel = os.fsencode(path)
+        try:
+            st = os.lstat(os.path.join(top, rel))
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode) and st.st_mtime_ns >= since:
+            fresh[rel] = (said, st.st_mtime_ns)
+    started = limit() if fresh else None
+    if started is None:
+        return []
+    fresh = {p: v for p, v in fresh.items() if v[1] >= started}
+    if not fresh:
+        return []
+    now = gitrepo.tree_entries(repo, "HEAD", fresh)
+    was = gitrepo.tree_entries(repo, old, fresh) if old else now
+    out = []
+    for rel, (said, _) in fresh.items():
+        entry = now.get(rel)
+        if entry is None or was.get(rel) != entry:
+            continue
+        if _file_blob_id(os.path.join(top, rel)) == entry[1]:
+            # git could not compare a file it could not read: it may have held no edit
+            edit = "it (and any edit)" if said.startswith("it could") else "an uncommitted edit"
+            out.append((rel, f"{said}; git wrote its committed version over {edit}"))
+    return out
+
+
+def left_out_edits(repo: gitrepo.Repo, snap: Snapshot) -> dict[bytes, str]:
+    """The files *snap* left out (unsaved_why) that git tracks in HEAD and that differ from
+    HEAD's version now: path -> git's id of what they hold (read here, kept nowhere). With
+    ``discarded_edits`` after a command: which of those edits it destroyed."""
+    top = os.fsencode(repo.toplevel)
+    paths = [
+        os.fsencode(p)
+        for p, why in snap.meta.get("skipped_paths", [])
+        if unsaved_why(why, snap.id) is not None
+    ]
+    paths = [p for p in paths if os.path.isfile(os.path.join(top, p))]
+    if not paths or gitrepo.head(repo) is None:
+        return {}
+    committed = gitrepo.tree_entries(repo, "HEAD", paths)
+    out = {}
+    for p in committed:
+        oid = _file_blob_id(os.path.join(top, p))
+        if oid is not None and oid != committed[p][1]:
+            out[p] = oid
+    return out
+
+
+def discarded_edits(
+    repo: gitrepo.Repo, snap: Snapshot, edits: Mapping[bytes, str], revs: Sequence[str]
+) -> list[tuple[bytes, str]]:
+    """Of *edits* (left_out_edits before a command), those the worktree no longer holds and
+    git cannot give back (*revs*, HEAD, its state files, the index, the stash): (path, why)."""
+    top = os.fsencode(repo.toplevel)
+    gone = [p for p, oid in edits.items() if _file_blob_id(os.path.join(top, p)) != oid]
+    if not gone:
+        return []
+    has = git_has(repo, revs, gone)
+    why = {os.fsencode(p): w for p, w in snap.meta.get("skipped_paths", [])}
+    return [
+        (p, f"{unsaved_why(why[p], snap.id)}; its uncommitted edit was discarded")
+        for p in gone
+        if edits[p] not in has.get(p, ())
+    ]
+
+
+HASH_AT_MOST = 256 << 20  # a left-out file bigger than this is not read to compare it
+
+
+def _file_blob_id(path: bytes) -> str | None:
+    """git's id of a regular file's content; None when it is no regular file (never opened:
+    a FIFO would block), is bigger than HASH_AT_MOST or cannot be read."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    with open(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > HASH_AT_MOST:
+            return None
+        h = hashlib.sha1(b"blob %d\0" % st.st_size)  # git's object id, not security
+        n = 0
+        try:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+                n += len(chunk)
+        except OSError:
+            return None
+    return h.hexdigest() if n == st.st_size else None
 
 
 def _every_rev(repo: gitrepo.Repo, revs: Sequence[str]) -> list[str]:

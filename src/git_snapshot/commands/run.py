@@ -41,6 +41,7 @@ def cmd_run(
     for line in output.snapshot_warnings(snap):  # what it could not save, before CMD runs
         output.err(line)
     guarded = guards.protect(repo, cmd, cwd)  # other worktrees, stash entries
+    edits = losses.left_out_edits(repo, snap)  # of files it left out: told if CMD drops them
     rc = _call(cmd, cwd)
     dropped = guards.report(repo, guarded, cmd, cwd)  # what of those CMD did destroy
     if dropped:
@@ -58,7 +59,7 @@ def cmd_run(
         )
         return rc
     try:
-        report = _report(repo, snap, said, revs)
+        report = _report(repo, snap, said, revs, edits)
     except UserError as exc:  # the command's status still counts
         output.err(f"could not check what the command destroyed: {exc}")
         return rc
@@ -93,16 +94,21 @@ def _call(cmd: list[str], cwd: str) -> int:
         return 130
 
 
-def _report(repo: gitrepo.Repo, snap: Snapshot, what: str, revs: list[str]) -> losses.Report:
+def _report(
+    repo: gitrepo.Repo, snap: Snapshot, what: str, revs: list[str], edits: dict[bytes, str]
+) -> losses.Report:
     with Store() as store:
         found = losses.find(store, repo, snap, None, revs)
+        unsaved = _unsaved(repo, snap)
+        named = {p for p, _ in unsaved}
+        unsaved += [x for x in losses.discarded_edits(repo, snap, edits, revs) if x[0] not in named]
         report = losses.Report(
             what,
             snap.id,
             snap.created,
             True,
             found,
-            _unsaved(repo, snap),
+            unsaved,
             restore=(
                 losses.restore_paths(store, snap.root, found, os.fsencode(repo.toplevel))
                 if found

@@ -1,0 +1,105 @@
+"""Red team (session 12): a file the snapshot left out (snapshot.exclude) that git tracks, with
+an uncommitted edit that a git command discarded: git holds its committed version, not the
+edit, and no snapshot holds the edit. The hook's report said nothing at all (650a05d named
+such a file only when the commit git left lacked it). Real git, real hooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import commit
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from hookhelpers import side_commit
+from hookhelpers import write
+
+
+@pytest.fixture
+def hooked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    put_venv_on_path(monkeypatch)
+    commit(repo, "settings.ini", b"committed\n")
+    commit(repo, "a.txt", b"committed a\n")
+    git(repo, "config", "snapshot.exclude", "settings.ini")
+    install(repo)
+    return repo
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ["checkout", "--", "settings.ini"],
+        ["checkout", "-f"],
+        ["restore", "settings.ini"],
+        ["checkout", "-f", "feature"],
+        ["switch", "--discard-changes", "feature"],
+    ],
+)
+def test_a_discarded_edit_of_an_excluded_tracked_file_is_named_unsaved(
+    hooked: Path, cmd: list[str]
+) -> None:
+    r = hooked
+    side_commit(r, "feature", {"a.txt": b"feature a\n"})  # settings.ini as committed
+    write(r / "settings.ini", b"my uncommitted edit\n")
+    gs(r, "create")
+    ran = git(r, *cmd)
+    assert (r / "settings.ini").read_bytes() == b"committed\n"
+    lines = [ln for ln in ran.said if "not saved: settings.ini" in ln]
+    assert len(lines) == 1 and "excluded by snapshot.exclude" in lines[0], ran.said
+
+
+def test_an_unedited_excluded_file_that_a_checkout_changes_is_not_named(hooked: Path) -> None:
+    """No false alarm: a branch whose settings.ini differs, no edit: git can give back both."""
+    r = hooked
+    side_commit(r, "feature", {"settings.ini": b"the branch's\n"})
+    gs(r, "create")
+    ran = git(r, "checkout", "-q", "feature")
+    assert (r / "settings.ini").read_bytes() == b"the branch's\n"
+    assert not [ln for ln in ran.said if "not saved" in ln], ran.said
+    ran = git(r, "checkout", "-q", "-f", "main")
+    assert not [ln for ln in ran.said if "not saved" in ln], ran.said
+
+
+@pytest.mark.parametrize("cmd", [["stash"], ["stash", "-u"], ["stash", "push", "settings.ini"]])
+def test_an_edit_a_stash_holds_is_not_named(hooked: Path, cmd: list[str]) -> None:
+    """git stash writes the committed version over the edit, and holds the edit itself."""
+    r = hooked
+    write(r / "settings.ini", b"my uncommitted edit\n")
+    gs(r, "create")
+    ran = git(r, *cmd)
+    assert (r / "settings.ini").read_bytes() == b"committed\n"
+    assert not [ln for ln in ran.said if "not saved" in ln], ran.said
+    git(r, "stash", "pop")
+    assert (r / "settings.ini").read_bytes() == b"my uncommitted edit\n"
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ["git", "reset", "-q", "--hard"],
+        ["git", "checkout", "--", "settings.ini"],
+        ["git", "reset", "-q", "--hard", "HEAD~1"],
+        ["git", "stash"],
+        ["git", "commit", "-qam", "kept"],
+        ["sh", "-c", "git show HEAD:settings.ini > settings.ini"],
+    ],
+)
+def test_run_names_a_discarded_edit_of_an_excluded_tracked_file(
+    hooked: Path, cmd: list[str]
+) -> None:
+    """`run -- CMD` names the excluded file's edit as not saved when CMD discarded it and git
+    holds it nowhere (reset --hard, checkout --), and never when git keeps it (stash, commit)."""
+    r = hooked
+    write(r / "settings.ini", b"my uncommitted edit\n")
+    ran = gs(r, "run", "--", *cmd)
+    kept = cmd[1] in ("stash", "commit")
+    assert (r / "settings.ini").read_bytes() == (
+        b"my uncommitted edit\n" if cmd[1] == "commit" else b"committed\n"
+    )
+    lines = [ln for ln in ran.said if "not saved: settings.ini" in ln]
+    if kept:
+        assert lines == [], ran.said
+    else:
+        assert len(lines) == 1 and "excluded by snapshot.exclude" in lines[0], ran.said
