@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 from typing import Any
 
@@ -275,11 +276,15 @@ def serve() -> int:
 
     rebuild.keep_trees()  # the trees of one job's changed folders serve the next (rebuild.py)
     warmer = Warmer()  # and the base's trees are read while no job runs (watch/warm.py)
+    deltas: Any = None  # the process computing find's deltas, if one runs (Deltas)
 
     for line in sys.stdin:
         path = line.rstrip("\n")
         if not path:
             continue
+        if deltas is not None:  # a job first: find's deltas are computed again later
+            deltas.stop()
+            deltas = None
         warmer.pause()
         worktree: str | None = None
         try:
@@ -300,22 +305,71 @@ def serve() -> int:
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
         if out.get("new"):  # after the answer: the daemon does not wait for this
-            warm_deltas(path)
+            deltas = Deltas.start(path)
         warmer.resume(worktree)
+    if deltas is not None:
+        deltas.stop()
     warmer.pause()  # (not in the middle of a read as the process ends)
     return 0
 
 
+# The command of the process that computes find's deltas after a watch snapshot
+# (``--deltas WORKTREE``, then the worktree's path)
+DELTAS_ARGV = [sys.executable, "-m", "git_snapshot.watch.take", "--deltas"]
+
+
+class Deltas:
+    """The deltas a first ``find`` would compute (store/history.warm_deltas), computed after
+    a watch snapshot by a process of its own at a lower priority, which the worker kills
+    as soon as a job comes: on L (200k files) each delta of a 1 % change costs ~0.25 s of
+    CPU, and up to 20 of them (history.WARM_MOST) computed in the worker itself held every
+    job after them, a hook's preparation among them, for seconds (one logged at 10.6 s under
+    load; the hook gives up waiting after 3 s and rebuilds itself). Each delta is written
+    whole or not at all (a temp file renamed: gc sweeps a killed one's temp file), so a
+    killed run loses only the delta under way; the next watch snapshot's run goes on."""
+
+    __slots__ = ("proc",)
+
+    def __init__(self, proc: Any) -> None:
+        self.proc = proc
+
+    @classmethod
+    def start(cls, worktree: str) -> Deltas | None:
+        import subprocess
+
+        try:
+            proc = subprocess.Popen(
+                [*DELTAS_ARGV, worktree],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                close_fds=True,
+            )
+        except OSError:
+            return None  # a cache only: find computes what is missing
+        return cls(proc)
+
+    def stop(self) -> None:
+        """Killed if it still runs, and reaped."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+        with contextlib.suppress(OSError):
+            self.proc.wait()
+
+
 def warm_deltas(worktree: str) -> None:
     """Compute the deltas a first ``find`` would (store/history.py): the worker is idle now,
-    a person running find is not. A cache only: any failure is left for find to meet."""
-    import contextlib
-
+    a person running find is not. A cache only: any failure is left for find to meet. Run by
+    ``--deltas`` (:class:`Deltas`), at nice 10 (below the worker; what keeps it from holding a
+    hook's preparation is that the worker kills it when a job comes)."""
     from git_snapshot import gitrepo
     from git_snapshot import identity
     from git_snapshot.store import Store
     from git_snapshot.store import history
 
+    with contextlib.suppress(OSError):
+        os.nice(10)
     with contextlib.suppress(Exception), Store() as store:
         history.warm_deltas(store, identity.source(store, gitrepo.find_repo(worktree)))
 
@@ -325,6 +379,9 @@ def main(argv: list[str]) -> int:
 
     if argv == ["--serve"]:
         return serve()
+    if len(argv) == 2 and argv[0] == "--deltas":
+        warm_deltas(argv[1])
+        return 0
     if len(argv) != 1:
         print("usage: python -m git_snapshot.watch.take WORKTREE|--serve", file=sys.stderr)
         return 2
