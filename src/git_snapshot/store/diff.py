@@ -709,15 +709,17 @@ def _compare_dir(
     for name in sorted(old.keys() | disk.keys()):
         path = rel + name
         d = disk.get(name)
+        ro = old.get(name)
         if skip_stat is None:
-            if skip(path):
-                continue
             st = None if d is None else _lstat(d.path)
+            if skip(path) and _left_out(ro, st):
+                continue
         else:
             st = None if d is None else _lstat_entry(d)
-            if skip_stat(path, st):
+            if skip_stat(path, st) and _left_out(ro, st):
                 continue
-        ro = old.get(name)
+        if st is not None and not _holdable(st):
+            st = None  # a FIFO, socket or device where the snapshot held an entry: that is gone
         if ro is not None and st is not None and ro[0] == FILE and _same(ro, st):
             continue  # a file with the mode, mtime and size the snapshot holds: not decoded
         o = None if ro is None else _entry(store, job.tree, ro, rel)
@@ -739,6 +741,18 @@ def _compare_dir(
             status = same_on_disk(o, full, st)
             if status:
                 out.append(Change(path, status, o, None))
+
+
+def _holdable(st: os.stat_result) -> bool:
+    """Whether a snapshot can hold what is on disk: a folder, a regular file or a symlink."""
+    return stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode) or stat.S_ISLNK(st.st_mode)
+
+
+def _left_out(ro: bytes | None, st: os.stat_result | None) -> bool:
+    """Whether a path the caller's skip names is left out of the comparison: unless the
+    snapshot holds an entry there and the disk holds what no snapshot can (a FIFO, a socket,
+    a device), which replaced it: that entry is then deleted, as the next snapshot shows."""
+    return ro is None or st is None or _holdable(st)
 
 
 def _same(raw: bytes, st: os.stat_result) -> bool:
