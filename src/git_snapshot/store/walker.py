@@ -116,6 +116,10 @@ class _Walker:
         self.spill_bytes = 0
         self.lost = False  # records lost by a failed spill: no cache is saved
         self.own: tuple[int, int, int] | None = None  # by _dir_entry: for tree()'s record
+        self.own_dev = 0  # and the device it lies on (_trusted_names)
+        # a folder's names may be taken from its record (_trusted_names) in a plain walk
+        self.trust = not self.general
+        self.fs_trusted: dict[int, bool] = {}  # device -> on a file system in TRUSTED_FS
         self.rebuild: Any = None  # store/rebuild.Rebuild, when it drives this walk
         self.split: Any = None  # store/splitwalk.Split, when a second process helps
         self.load_s = 0.0  # seconds the files cache took to load (create_snapshot)
@@ -148,6 +152,58 @@ class _Walker:
                 parent = b"".join(p + b"/" for p in parts[:i])
                 self.overlay_names.setdefault(parent, set()).add(parts[i])
 
+    def _names_stay(self, own: tuple[int, int, int] | None) -> bool:
+        """Whether a record written now with the folder's own stat *own* may say its names
+        are trusted (NAMES_TRUSTED): its mtime and ctime older than this walk by RACY_NS, so
+        any later create, unlink or rename in it gives it another (a coarse clock's tick
+        cannot hide one)."""
+        return own is not None and max(own[1], own[2]) < self.racy_after
+
+    def _trusted_names(
+        self, pre: bytes, here: bytes, own: tuple[int, int, int]
+    ) -> tuple[list[bytes], bytes, list[os.stat_result], bytes] | None:
+        """The folder *here* (its path and a slash: *pre*) listed from its record: its
+        names, their packed lstats, each lstat and the names joined by NUL. Only when the
+        record says its names may be trusted (written by :meth:`_names_stay`'s rule), the
+        folder's own stat (*own*: inode, mtime_ns, ctime_ns) is still the record's and it
+        lies on a file system that changes a folder's mtime and ctime at every create,
+        unlink and rename in it (TRUSTED_FS): then no open, getdents or close. None: list
+        it (scandir)."""
+        old = self.old_dirs.get(here)
+        if type(old) is not bytes or len(old) < _H:
+            return None
+        head = _head(old)
+        n = head[8]
+        if (
+            not head[9] & NAMES_TRUSTED
+            or head[3:6] != own
+            or len(old) < _H + (_S + _K) * n
+            or not self._on_trusted_fs(self.own_dev)
+        ):
+            return None
+        tail = old[_H + (_S + _K) * n :]
+        names = tail.split(b"\0") if tail else []
+        if len(names) != n or b"" in names or b"/" in tail:  # not a listing: a damaged record
+            return None
+        lstat, pack_stat = os.lstat, _STAT_PACK
+        try:
+            sts = [lstat(pre + name) for name in names]
+        except FileNotFoundError:  # gone since (its folder's stat would say so): listed
+            return None
+        stats = b"".join(
+            [
+                pack_stat(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
+                for st in sts
+            ]
+        )
+        return names, stats, sts, tail
+
+    def _on_trusted_fs(self, dev: int) -> bool:
+        ok = self.fs_trusted.get(dev)
+        if ok is None:
+            ok = self.fs_trusted[dev] = _fs_type(dev) in TRUSTED_FS
+        return ok
+
     def _skip(self, rel: bytes, reason: str) -> None:
         self.skipped.append((os.fsdecode(rel), reason))
 
@@ -179,15 +235,31 @@ class _Walker:
         (Comprehensions, not map() over operator helpers: faster on CPython 3.11.)
         """
         own, self.own = self.own, None
-        try:
-            with os.scandir(path) as it:
-                des: list[Any] = list(it)
-        except FileNotFoundError:
-            des = []
-        except OSError as exc:
-            self._skip(rel.rstrip(b"/"), f"unreadable: {exc.strerror}")
-            return None
-        names: list[bytes] = [de.name for de in des]
+        des: list[Any] = []
+        # the lstats of a listing whose names are the record's (_trusted_names): no DirEntry
+        # then (des stays empty), each entry's path is pre + name
+        sts: list[Any] | None = None
+        pre = path + b"/"
+        trusted = (
+            self._trusted_names(pre, rel[:-1], own)
+            if own is not None
+            and self.trust
+            and self.reuse
+            and (self.split is None or rel[:-1] not in self.split.pieces)  # (lent lstats)
+            else None
+        )
+        if trusted is not None:
+            names, stats, sts, joined = trusted
+        else:
+            try:
+                with os.scandir(path) as it:
+                    des = list(it)
+            except FileNotFoundError:
+                des = []
+            except OSError as exc:
+                self._skip(rel.rstrip(b"/"), f"unreadable: {exc.strerror}")
+                return None
+            names = [de.name for de in des]
         if (
             self.opts.skip_cachedir_tag
             and rel
@@ -198,7 +270,9 @@ class _Walker:
             return None
         lent = False  # some lstats in *stats* are the other process's (store/splitwalk.py)
         try:  # one pass: lstat and pack (each DirEntry keeps its lstat for later)
-            if self.split is None:
+            if sts is not None:
+                pass  # (the trusted names' lstats, packed)
+            elif self.split is None:
                 stats = _packed_stats(des)
             else:  # a big folder's entries: in pieces, some may be the other process's
                 stats, lent = self.split.stats(self, rel[:-1], des)
@@ -219,7 +293,8 @@ class _Walker:
             des += [None] * len(more)
             stats += NO_STAT * len(more)
         n = len(names)
-        joined = b"\0".join(names)
+        if sts is None:
+            joined = b"\0".join(names)
         here = rel[:-1]
         old: bytes = self.old_dirs.get(here)  # type: ignore[assignment]
         head = _head(old) if type(old) is bytes and len(old) >= _H else None
@@ -247,11 +322,18 @@ class _Walker:
                 name = names[i]
                 rel_name = rel + name
                 if rel_name not in omit:
-                    de = des[i]
                     f, b = self.files, self.bytes
-                    e = done[i] = self._dir_entry(
-                        de.path, rel_name, name, de.stat(follow_symlinks=False), label
-                    )
+                    if sts is None:
+                        de = des[i]
+                        e = done[i] = self._dir_entry(
+                            de.path,
+                            rel_name,
+                            name,
+                            de.stat(follow_symlinks=False),
+                            label,
+                        )
+                    else:
+                        e = done[i] = self._dir_entry(pre + name, rel_name, name, sts[i], label)
                     sub_files += self.files - f
                     sub_bytes += self.bytes - b
                     if (NO_KEY if e is None else e.ref) != old[at + _K * i : at + _K * (i + 1)]:
@@ -262,7 +344,14 @@ class _Walker:
                 self.bytes += head[7]
                 if self.opts.progress:
                     self.opts.progress(self.files, self.bytes)
-                if (
+                flags = head[9] & ~NAMES_TRUSTED
+                if self._names_stay(own):
+                    flags |= NAMES_TRUSTED
+                if flags != head[9]:  # whether its names may be trusted, for its stat now
+                    head = (*head[:9], flags)
+                    old = filescache.HEAD.pack(*head) + old[_H:]
+                    self._keep(here, old, head, own, files0, bytes0, skips0)
+                elif (
                     own == head[3:6]
                     and self.files - files0 == head[1]
                     and self.bytes - bytes0 == head[2]
@@ -297,7 +386,7 @@ class _Walker:
         keys_at = _H + _S * hn
         if lent:  # entry by entry, every lstat this process's own (None: gone since)
             sts, stats = self.split.restat(des)
-        else:
+        elif sts is None:
             sts = [None if de is None else de.stat(follow_symlinks=False) for de in des]
         parts = [TREE_MAGIC]
         add = parts.append
@@ -328,7 +417,7 @@ class _Walker:
                     and not (self.general and (rel_name in overlay or rel_name in gone))
                 ):
                     f, b = self.files, self.bytes
-                    e = done[i] = self._dir_entry(des[i].path, rel_name, name, st, label)
+                    e = done[i] = self._dir_entry(pre + name, rel_name, name, st, label)
                     if e is not None and e.kind == DIR:
                         sub_files += self.files - f
                         sub_bytes += self.bytes - b
@@ -420,11 +509,11 @@ class _Walker:
             ):
                 # a regular file to read (every file of a first walk): _entry's work inline,
                 # without an Entry (62k files of M: ~0.4 s of the walking thread's CPU)
-                data = _read_listed(des[i].path, st) if listed else None
+                data = _read_listed(pre + name, st) if listed else None
                 if data is None:  # not as listed (or not tried): read the careful way
                     self.learned = None
                     try:  # _read_listed was its first try, if *listed*
-                        got = self._file(des[i].path, rel_name, st, True, READ_TRIES - listed)
+                        got = self._file(pre + name, rel_name, st, True, READ_TRIES - listed)
                     except _Unreadable as exc:
                         self._skip(rel_name, f"unreadable: {exc}")
                         got = None
@@ -487,12 +576,12 @@ class _Walker:
                 e = done[i]  # walked already (its subtree counted)
             else:
                 f, b = self.files, self.bytes
-                if st is None or special:
-                    e = self._entry(path + b"/" + name, rel_name, name, des[i], label)
+                if st is None or special:  # (never with trusted names: sts holds each)
+                    e = self._entry(pre + name, rel_name, name, des[i], label)
                 elif mode & 0o170000 == directory and not name.startswith(temp_mark):
-                    e = self._dir_entry(des[i].path, rel_name, name, st, label)
+                    e = self._dir_entry(pre + name, rel_name, name, st, label)
                 else:
-                    e = self._entry(des[i].path, rel_name, name, des[i], label, st)
+                    e = self._entry(pre + name, rel_name, name, None, label, st)
                 if e is not None and e.kind == DIR:
                     sub_files += self.files - f
                     sub_bytes += self.bytes - b
@@ -534,7 +623,7 @@ class _Walker:
             own,
             total_files - sub_files,
             total_bytes - sub_bytes,
-            flags,
+            flags | NAMES_TRUSTED if self._names_stay(own) else flags,
             rstats,
             rkeys,
             joined,
@@ -688,6 +777,7 @@ class _Walker:
                 return e  # type: ignore[no-any-return]
         # the folder's own stat goes into its files-cache record (tree() takes it)
         self.own = None if st is None else (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+        self.own_dev = 0 if st is None else st.st_dev
         key = self.tree(path, rel + b"/", lab)
         if key is None:
             return None
@@ -822,6 +912,39 @@ NO_STAT, NO_KEY, REUSABLE = filescache.NO_STAT, filescache.NO_KEY, filescache.RE
 # regular file's (filescache.kinds gives "d" for a directory's)
 _MODE_TYPE_BYTE = filescache._MODE_TYPE_BYTE
 _REG_BYTES = bytes(ord("f") if b >> 4 == stat.S_IFREG >> 12 else ord(".") for b in range(256))
+
+
+# A folder's record may say its names are trusted (NAMES_TRUSTED, a flag beside
+# filescache.REUSABLE): written when the folder's own mtime and ctime were older than the walk
+# by RACY_NS. A later walk then takes its names from the record, instead of listing it, while
+# its own lstat (inode, mtime_ns, ctime_ns) is the record's and it lies on one of these file
+# systems, which change a folder's mtime and ctime at every create, unlink and rename in it
+# (POSIX; git's untracked cache rests on the same): no open, getdents and close per folder
+# (M's unchanged hook: ~10,000 folders). Anything else (nfs, fuse, overlay, 9p, cifs, a
+# device /proc/self/mountinfo does not name) is listed as before.
+NAMES_TRUSTED = 2
+TRUSTED_FS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "f2fs"})
+MOUNTINFO = "/proc/self/mountinfo"  # each mount's device and file system type
+
+
+def _fs_type(dev: int) -> str:
+    """The type of the file system mounted on device *dev* ('' when unknown)."""
+    try:
+        with open(MOUNTINFO, "rb") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return ""
+    for line in lines:
+        # ID PARENT MAJOR:MINOR ROOT POINT OPTIONS [TAGS...] - TYPE SOURCE SUPER-OPTIONS
+        fields = line.split(b" ")
+        try:
+            major, minor = fields[2].split(b":")
+            if os.makedev(int(major), int(minor)) != dev:
+                continue
+            return fields[fields.index(b"-", 6) + 1].decode("ascii", "replace")
+        except (ValueError, IndexError):
+            continue
+    return ""
 
 
 def _present(des: list[os.DirEntry[bytes]]) -> list[os.DirEntry[bytes]]:
