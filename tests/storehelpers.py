@@ -409,6 +409,7 @@ def _install_kill_point(point: str, nth: int) -> None:
     os.rename = around("rename", os.rename)
     packs.fsync_dir = around("fsync_dir", packs.fsync_dir)
     os.replace = around("cache", os.replace)  # only the files cache renames with it
+    os.pwrite = around("cache", os.pwrite)  # or appends to it (filescache.Appender)
 
     @contextmanager
     def write(self: Index) -> Iterator[Any]:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck
 from hypothesis import given
+from hypothesis import note
 from hypothesis import settings
 from hypothesis import strategies as st
 from storehelpers import D
@@ -369,13 +370,13 @@ def test_the_whole_cache_is_written_beside_the_commit_and_only_a_cache_is_lost(
     take(store, "src", src)
     settle()
     who: list[int] = []
-    real = filescache.prepare
+    real = filescache.update
 
-    def prepare(*a: Any) -> Any:
+    def update(*a: Any) -> Any:
         who.append(threading.get_ident())
         return real(*a)
 
-    monkeypatch.setattr(filescache, "prepare", prepare)
+    monkeypatch.setattr(filescache, "update", update)
     (src / "sub" / "c.txt").write_bytes(b"gamma, changed")
     settle()
     snap = take(store, "src", src)
@@ -389,7 +390,7 @@ def test_the_whole_cache_is_written_beside_the_commit_and_only_a_cache_is_lost(
     def full(*a: Any) -> Any:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(filescache, "prepare", full)
+    monkeypatch.setattr(filescache, "update", full)
     (src / "other" / "f.txt").write_bytes(b"phi, changed")
     settle()
     later = take(store, "src", src)
@@ -398,3 +399,228 @@ def test_the_whole_cache_is_written_beside_the_commit_and_only_a_cache_is_lost(
         str(_cache_file(store)), store.index.meta_get("generation", "0"), store.index.has_root
     ).root in (snap.root, b"")
     assert os.listdir(store.tmp_dir) == []
+
+
+def _loaded(store: Store) -> filescache.FilesCache:
+    generation = store.index.meta_get("generation", "0")
+    return filescache.load(str(_cache_file(store)), generation, store.index.has_root)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(rounds=st.lists(st.lists(_edit, min_size=1, max_size=6), min_size=1, max_size=4))
+def test_appended_records_load_as_the_whole_cache_the_walk_left(
+    tmp_path_factory: pytest.TempPathFactory, rounds: list[list[tuple[str, list[bytes], bytes]]]
+) -> None:
+    """A walk that changed few records appends them (and a mark for each folder gone) to the
+    file it loaded: loaded again, it gives the very records, skipped paths and root that the
+    whole file written again gives."""
+    base = tmp_path_factory.mktemp("fa")
+    src = base / "src"
+    build(src, D({b"a": F(b"one"), b"d": D({b"c.txt": F(b"two"), b"e": D({b"a": F(b"3")})})}))
+    settle()
+    appended = 0
+    with Store(base / "append") as app, Store(base / "whole") as whole:
+        take(app, "s", src)
+        take(whole, "s", src)
+        for edits in rounds:
+            for op, parts, data in edits:
+                _apply(src, op, parts, data)
+            settle()
+            ident = os.stat(_cache_file(app)).st_ino
+            a = take(app, "s", src)
+            with pytest.MonkeyPatch.context() as m:
+                m.setattr(filescache, "MAX_APPENDS", 0)  # always the whole file
+                w = take(whole, "s", src)
+            assert a.root == w.root
+            got, want = _loaded(app), _loaded(whole)
+            assert want.tail is not None and want.tail.appended == []
+            assert (got.dirs, got.skipped, got.root, got.rules) == (
+                want.dirs,
+                want.skipped,
+                want.root,
+                want.rules,
+            )
+            if got.tail is not None and got.tail.appended:
+                assert os.stat(_cache_file(app)).st_ino == ident  # appended in place
+                appended += 1
+    note(f"{appended} rounds appended")  # (0 when no edit changed the tree)
+
+
+def test_a_torn_or_failed_append_costs_a_reread_never_a_wrong_snapshot(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src"
+    build(src, _tree())
+    settle()
+    take(store, "s", src)
+    path = _cache_file(store)
+    size = path.stat().st_size
+    (src / "sub" / "c.txt").write_bytes(b"gamma, changed")
+    settle()
+    second = take(store, "s", src)
+    cache = _loaded(store)
+    assert cache.root == second.root and cache.tail is not None and cache.tail.appended
+    assert path.stat().st_size > size  # appended to
+    # a write that fails half-way (a full disk): cut off again, the cache as it was
+    real = os.pwrite
+    calls: list[int] = []
+
+    def pwrite(fd: int, data: Any, offset: int) -> int:
+        calls.append(offset)
+        if len(calls) > 1:
+            raise OSError(28, "No space left on device")
+        return real(fd, data[: len(data) // 2], offset)
+
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    (src / "other" / "f.txt").write_bytes(b"phi, changed")
+    settle()
+    before = path.stat().st_size
+    third = take(store, "s", src)
+    monkeypatch.setattr(os, "pwrite", real)
+    assert len(calls) == 2 and path.stat().st_size == before
+    assert _loaded(store).root == second.root  # the last cache that was whole
+    assert diff(scan(src), snapshot_contents(store, third)) == []
+    # the cache names the second snapshot: the third's change is read again, and only it
+    reads = Reads(monkeypatch, tmp_path)
+    fourth = take(store, "s", src)
+    assert reads.paths == [b"src/other/f.txt"]
+    assert diff(scan(src), snapshot_contents(store, fourth)) == []
+    # an append torn by a crash: the check fails, everything is read again
+    (src / "a.txt").write_bytes(b"alpha, changed")
+    settle()
+    take(store, "s", src)
+    assert _loaded(store).tail.appended  # type: ignore[union-attr]
+    data = path.read_bytes()
+    path.write_bytes(data[:-3])
+    assert _loaded(store).dirs == {}
+    # the content changes under an unchanged size and mtime: trusted, a cache would hide it
+    f = src / "sub" / "deep" / "d.txt"
+    st_before = os.lstat(f)
+    settle()
+    f.write_bytes(b"DELTA" * 3)
+    os.utime(f, ns=(st_before.st_atime_ns, st_before.st_mtime_ns))
+    settle()
+    reads.clear()
+    last = take(store, "s", src)
+    assert sorted(reads.paths) == FILES
+    assert diff(scan(src), snapshot_contents(store, last)) == []
+
+
+def test_appends_stop_at_the_dead_share_and_the_file_is_written_whole(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src"
+    build(src, _tree())
+    settle()
+    take(store, "s", src)
+    monkeypatch.setattr(filescache, "MAX_APPENDS", 3)
+    seen = []
+    for i in range(5):
+        (src / "sub" / "c.txt").write_bytes(b"gamma %d" % i)
+        settle()
+        snap = take(store, "s", src)
+        cache = _loaded(store)
+        assert cache.root == snap.root and cache.tail is not None
+        seen.append(len(cache.tail.appended))
+    assert seen == [1, 2, 3, 0, 1]
+    # a folder gone: marked so in the appended chunk, gone from the records loaded
+    assert b"sub/deep" in _loaded(store).dirs
+    shutil.rmtree(src / "sub" / "deep")
+    settle()
+    snap = take(store, "s", src)
+    cache = _loaded(store)
+    assert cache.root == snap.root and len(cache.tail.appended) == 2  # type: ignore[union-attr]
+    assert b"sub/deep" not in cache.dirs and set(cache.dirs) == {b"", b"sub", b"other"}
+    # dead bytes past DEAD of the live ones: whole again
+    monkeypatch.setattr(filescache, "DEAD", 0.0)
+    monkeypatch.setattr(filescache, "SMALL", 0)
+    (src / "sub" / "c.txt").write_bytes(b"gamma again")
+    settle()
+    take(store, "s", src)
+    assert _loaded(store).tail.appended == []  # type: ignore[union-attr]
+
+
+def _two_appends(store: Store, tmp_path: Path) -> tuple[str, str, list[Any]]:
+    """A cache file of the _tree snapshot, and two appenders made from two loads of it (two
+    snapshots of the worktree ending together: the store's lock is shared), with other
+    records of other lengths: ([appender A, appender B], their records)."""
+    src = tmp_path / "src"
+    build(src, _tree())
+    settle()
+    take(store, "s", src)
+    path = str(_cache_file(store))
+    generation = store.index.meta_get("generation", "0")
+    out = []
+    for who, extra in ((b"A", 1), (b"B", 300)):
+        cache = filescache.load(path, generation, store.index.has_root)
+        assert cache.tail is not None
+        rec = cache.dirs[b"sub"]
+        cache.dirs[b"sub"] = rec[: filescache.HEAD.size] + rec[filescache.HEAD.size :]  # (a copy)
+        cache.dirs[b"new-" + who] = rec + who * extra
+        w = filescache.update(
+            path, generation, cache, cache.tail, [b"new-" + who], {}, store.tmp_dir
+        )
+        assert isinstance(w, filescache.Appender)
+        out.append((w, dict(cache.dirs)))
+    return path, generation, out
+
+
+def test_two_appends_at_once_leave_one_of_them_whole_or_a_discarded_cache(
+    store: Store, tmp_path: Path
+) -> None:
+    path, generation, ((a, a_dirs), (b, b_dirs)) = _two_appends(store, tmp_path)
+    base = Path(path).read_bytes()
+
+    def loaded() -> dict[bytes, bytes]:
+        return filescache.load(path, generation, store.index.has_root).dirs
+
+    a.publish()
+    b.publish()  # the file grew since B loaded it: B's records are not appended
+    assert loaded() == a_dirs
+    # had both passed that test together (no lock), each write lands at the old end: the
+    # file is the later one's whole, or fails its check; never a mix that passes it
+    for first, second, want in ((a, b, b_dirs), (b, a, None)):
+        Path(path).write_bytes(base + first.data)
+        with open(path, "r+b") as f:
+            f.seek(len(base))
+            f.write(second.data)
+        assert loaded() == (want if len(second.data) >= len(first.data) else {})
+
+
+def test_an_append_cut_anywhere_fails_the_check(store: Store, tmp_path: Path) -> None:
+    """A kill while the records and their check are written (one pwrite, no mark written
+    after it): any prefix of the append is a cache that fails its check (a re-read)."""
+    path, generation, ((a, a_dirs), _) = _two_appends(store, tmp_path)
+    base = Path(path).read_bytes()
+    for cut in range(1, len(a.data)):
+        Path(path).write_bytes(base + a.data[:cut])
+        assert filescache.load(path, generation, store.index.has_root).dirs == {}, cut
+    Path(path).write_bytes(base + a.data)
+    assert filescache.load(path, generation, store.index.has_root).dirs == a_dirs
+
+
+def test_a_load_waits_for_an_append_under_way(store: Store, tmp_path: Path) -> None:
+    import fcntl
+    import threading
+
+    path, generation, ((a, a_dirs), _) = _two_appends(store, tmp_path)
+    got: list[dict[bytes, bytes]] = []
+    with open(path, "r+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # as Appender.publish holds it
+        f.seek(0, os.SEEK_END)
+        f.write(a.data[:10])  # half an append
+        f.flush()
+        t = threading.Thread(
+            target=lambda: got.append(filescache.load(path, generation, lambda r: True).dirs)
+        )
+        t.start()
+        t.join(0.3)
+        assert t.is_alive() and not got  # not read half-written
+        f.write(a.data[10:])
+        f.flush()
+    t.join(10)
+    assert got == [a_dirs]

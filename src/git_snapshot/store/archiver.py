@@ -151,7 +151,7 @@ def create_snapshot(
         writer = PackWriter(store.path, dictionary=True, threads=_compressors())
         writer.on_sealed = store.index.add_packs  # packs sealed mid-walk: indexed then
         packs: list[FinishedPack] = []
-        cached: filescache.Writer | _Later | None = None
+        cached: filescache.Writer | filescache.Appender | _Later | None = None
         indexer: _Indexer | None = None
         try:
             prev = _unchanged(store, source, worktree, opts)
@@ -331,7 +331,7 @@ def _unlink_packs(store: Store, packs: list[FinishedPack]) -> None:
 
 def _cache_file(
     walker: _Walker, path: str, generation: str, root: bytes
-) -> filescache.Writer | _Later | None:
+) -> filescache.Writer | filescache.Appender | _Later | None:
     """The files cache this walk leaves, written but not in place (``_publish``), or being
     written (_Later); None when there is none to write, or it could not be (only a cache:
     the next walk reads more)."""
@@ -353,14 +353,18 @@ def _cache_file(
         or len(walker.dirs) != walker.old_count
         or len(walker.skips) != len(walker.old_skips)
     ):
-        # the whole cache again (M: 7.3 MB, 22-27 ms of CPU at load 5), in a thread: marshal
-        # holds the GIL, but the checksums and the write do not, nor do the pool's last
-        # frames, the pack's fsync and SQLite's insert and commit, which follow meanwhile
+        # the changed records appended to the file loaded, or the whole cache again (M: 7.3
+        # MB, 22-27 ms of CPU at load 5), in a thread: marshal holds the GIL, but the
+        # checksums and the write do not, nor do the pool's last frames, the pack's fsync and
+        # SQLite's insert and commit, which follow meanwhile (filescache.update)
         return _Later(
-            filescache.prepare,
+            filescache.update,
             path,
             generation,
             filescache.FilesCache(walker.dirs, walker.skips, root, walker.rules),
+            walker.tail,
+            walker.renewed,
+            walker.old_dirs,
             walker.store.tmp_dir,
         )
     return None
@@ -371,15 +375,19 @@ class _Later:
     waits for it: what it returned, or None if it raised (only a cache: the next walk reads
     more)."""
 
-    def __init__(self, fn: Callable[..., filescache.Writer], *args: Any) -> None:
+    def __init__(
+        self, fn: Callable[..., filescache.Writer | filescache.Appender], *args: Any
+    ) -> None:
         import _thread
 
         self._done = _thread.allocate_lock()
         self._done.acquire()
-        self._value: filescache.Writer | None = None
+        self._value: filescache.Writer | filescache.Appender | None = None
         _thread.start_new_thread(self._run, (fn, args))
 
-    def _run(self, fn: Callable[..., filescache.Writer], args: tuple[Any, ...]) -> None:
+    def _run(
+        self, fn: Callable[..., filescache.Writer | filescache.Appender], args: tuple[Any, ...]
+    ) -> None:
         try:
             self._value = fn(*args)
         except Exception:  # (an OSError: a full disk, a gone store)
@@ -387,7 +395,7 @@ class _Later:
         finally:
             self._done.release()
 
-    def result(self) -> filescache.Writer | None:
+    def result(self) -> filescache.Writer | filescache.Appender | None:
         with self._done:
             return self._value
 
@@ -451,7 +459,7 @@ class _Indexer:
             raise self.error
 
 
-def _publish(cached: filescache.Writer | _Later | None) -> None:
+def _publish(cached: filescache.Writer | filescache.Appender | _Later | None) -> None:
     if isinstance(cached, _Later):
         cached = cached.result()
     if cached is not None:
@@ -461,7 +469,7 @@ def _publish(cached: filescache.Writer | _Later | None) -> None:
             cached.discard()
 
 
-def _discard(cached: filescache.Writer | _Later | None) -> None:
+def _discard(cached: filescache.Writer | filescache.Appender | _Later | None) -> None:
     if isinstance(cached, _Later):
         cached = cached.result()
     if cached is not None:

@@ -488,6 +488,7 @@ class Split:
                 walker.dirs[h] = old_dirs[h]
             else:
                 walker.dirs[h] = rec
+                walker.renewed.append(h)
                 if walker.drop_old:  # as the walk's own records do (_Walker._keep)
                     old_dirs.pop(h, None)
             walker.skips.pop(h, None)  # (the child answers no folder with skipped paths)

@@ -90,6 +90,10 @@ class _Walker:
         # a first walk (no records): its records go to the cache file as they come (_keep)
         self.first = not cache.dirs
         self.old_count = len(cache.dirs)  # (old_dirs shrinks: drop_old)
+        # the file the records were loaded from, and the folders whose record in dirs is not
+        # the one loaded: only those are appended to it (filescache.update)
+        self.tail = cache.tail
+        self.renewed: list[bytes] = []
         # a folder's old record is let go once its new one is made (_keep): a walk that
         # reads every file again (L: 30,553 records, 22 MB) held both sets at its end; not
         # in the split walk's child, whose answers compare the records with the old ones,
@@ -651,6 +655,7 @@ class _Walker:
                 rec = filescache.HEAD.pack(head[0], *now, *head[6:]) + rec[_H:]
         if rec is not old and rec != old:
             self.dirty = True
+            self.renewed.append(here)
         if old is not None and self.drop_old:
             del self.old_dirs[here]  # walked: never looked up again
         self.dirs[here] = rec
