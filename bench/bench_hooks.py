@@ -606,6 +606,10 @@ class BigTrees:
         self.cpu: Samples = defaultdict(list)
         self.said: dict[str, list[bool]] = defaultdict(list)
         self.traces: dict[str, str] = {}
+        # `python -S -c pass` once a round: the phase of the machine in this run (the hooks'
+        # targets were met in fast phases, 12-14 ms, and missed in slow ones, 16-25 ms)
+        self.py_wall: list[float] = []
+        self.py_cpu: list[float] = []
 
     def variants(self) -> list[str]:
         return ["none", "plain", *(["pc"] if self.bench.with_pre_commit else [])]
@@ -730,6 +734,9 @@ class BigTrees:
         steps = [(n, v) for n in self.repos for v in self.variants()]
         for number in range(rounds):
             log(f"big trees: round {number + 1}/{rounds}")
+            wall, cpu, _ = timed([sys.executable, "-S", "-c", "pass"], self.bench.base, self.env)
+            self.py_wall.append(wall)
+            self.py_cpu.append(cpu)
             for name, variant in steps if number % 2 == 0 else steps[::-1]:
                 self.checkout(name, variant)
 
@@ -769,6 +776,16 @@ class BigTrees:
                 rows.append(
                     [f"  added by the {label}", *ms(added_w)[:1], *ms(added_c)[:1], target, result]
                 )
+        if self.py_wall:
+            rows.append(
+                [
+                    "`python -S -c pass` (the hooks' interpreter start: this run's phase)",
+                    *ms(self.py_wall)[:1],
+                    *ms(self.py_cpu)[:1],
+                    "",
+                    "",
+                ]
+            )
         out.append(
             common.markdown_table(
                 ["measurement", "wall median (ms)", "CPU median (ms)", "target", "result"], rows
