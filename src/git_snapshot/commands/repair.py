@@ -26,6 +26,8 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
             if kept
             else ""
         )
+        if name in report.rewritten:
+            also += f"; rewritten as pack {report.rewritten[name]}, the damaged one deleted"
         print(f"damaged pack {name}: {why}{also}")
     for source, seq, why in report.dropped:
         print(f"dropped snapshot {seq} of {source}: its top folder is gone ({why})")
@@ -53,10 +55,16 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
         bad in report.whole for bad in report.bad_packs
     ):  # only group tables damaged, every member re-derived from its content
         if report.bad_packs:
+            still = [bad[0] for bad in report.bad_packs if bad[0] not in report.rewritten]
             output.err(
                 "damaged group tables (above): every member was re-derived from its content "
-                "and reads back intact: nothing is lost (verify --read-data still names the "
-                "pack's damaged table)"
+                "and reads back intact: nothing is lost"
+                + (
+                    " (verify --read-data still names the pack's damaged table: there was no "
+                    "room to copy it)"
+                    if still
+                    else ""
+                )
             )
     elif not (report.dropped or report.incomplete) and all(
         bad[0] in report.salvaged or bad in report.whole for bad in report.bad_packs

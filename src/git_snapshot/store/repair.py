@@ -68,13 +68,17 @@ class RepairReport:
     # bad_packs entries of a group whose table alone is damaged and whose every member was
     # re-derived from its content: nothing of it is lost
     whole: list[tuple[str, str]] = field(default_factory=list)
+    # damaged pack -> the new pack its objects were copied into (each read back against its
+    # key first): only a pack whose every damage is a group table re-derived whole
+    rewritten: dict[str, str] = field(default_factory=dict)
     # (source, old number, new number): a number a damaged index had handed out twice
     renumbered: list[tuple[str, int, int]] = field(default_factory=list)
     stale_records: list[bytes] = field(default_factory=list)  # forgotten by the renumbering
 
     @property
     def ok(self) -> bool:
-        return not (self.dropped or self.incomplete or self.bad_packs)
+        left = [bad for bad in self.bad_packs if bad[0] not in self.rewritten]
+        return not (self.dropped or self.incomplete or left)
 
 
 @dataclass
@@ -148,7 +152,48 @@ def _repair_locked(store: Store, dry_run: bool) -> RepairReport:
             _remove_index_files(new_path)
     if not dry_run:
         store.index = Index(store.index_path)
+        _rewrite_whole(store, report)
     return report
+
+
+def _rewrite_whole(store: Store, report: RepairReport) -> None:
+    """Copy into a new pack the objects of each pack whose only damage is a group table whose
+    members were all re-derived (report.whole), and drop it: else it stays damaged on disk,
+    verify --read-data names it for ever, and every later rebuild depends on re-deriving it
+    again. Each object is read back against its key before the copy; a pack holding one
+    that does not read back, or no room for the copy, is left as it is (and still named)."""
+    whole = {name for name, _ in report.whole}
+    names = whole - {name for name, why in report.bad_packs if (name, why) not in report.whole}
+    if not names:
+        return
+    store.index.merge_recent()
+    ids = {name: pid for pid, (name, _) in store.index.gc_packs().items()}
+    for name in sorted(names):
+        pid = ids.get(name)
+        if pid is None:
+            continue
+        writer = PackWriter(store.path, dictionary=True)
+        try:
+            for key, _, _, _, type_, _ in store.index.objects_in_pack(pid):
+                writer.add(type_, key, store.read_object(key))
+            new = writer.finish()
+        except (CorruptObject, OSError):
+            writer.abort()
+            continue
+        except BaseException:
+            writer.abort()
+            raise
+        try:
+            store.index.gc_move(new, [pid], [name])
+        except (sqlite3.Error, OSError):  # a full disk: the copy goes, the pack stays named
+            for p in new:
+                with contextlib.suppress(OSError):
+                    os.unlink(store.pack_path(p.name))
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(store.pack_path(name))
+        fsync_dir(os.path.dirname(store.pack_path(name)))
+        report.rewritten[name] = ", ".join(p.name for p in new) or "(none: it held nothing)"
 
 
 def _read_old(path: str, report: RepairReport) -> _Old:
