@@ -43,6 +43,9 @@ from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import TREE
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.reading import _NOATIME
+from git_snapshot.store.reading import _OPEN
+from git_snapshot.store.reading import _read_listed
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -151,7 +154,7 @@ def _valid(answer: Any) -> Answer | None:
         return None  # folders outside the one answered for
     for pairs in (new, trees, blobs):
         for p in pairs:
-            if not (type(p) is tuple and len(p) == 2 and all(type(x) is bytes for x in p)):
+            if not (type(p) is tuple and len(p) == 2 and type(p[0]) is type(p[1]) is bytes):
                 return None
     return answer
 
@@ -163,13 +166,10 @@ def _stored(walker: Any, trees: list[tuple[bytes, bytes]], blobs: list[Any]) -> 
     for path, key in blobs:
         if key in pending:
             continue
-        try:
-            got = archiver.read_whole(path, READ_LIMIT)
-        except ValueError:  # a path with a NUL: not the child's
+        data = _read_small(path)
+        if data is None or hashlib.sha256(data).digest() != key:
             return False
-        if got is None or hashlib.sha256(got[1]).digest() != key:
-            return False
-        writer.add(BLOB, key, got[1], dedupe=True)
+        writer.add(BLOB, key, data, dedupe=True)
         pending.add(key)
         walker.misses += 1
     for key, data in trees:
@@ -180,6 +180,30 @@ def _stored(walker: Any, trees: list[tuple[bytes, bytes]], blobs: list[Any]) -> 
         writer.add(TREE, key, data, dedupe=True)
         pending.add(key)
     return True
+
+
+def _read_small(path: bytes) -> bytes | None:
+    """The bytes of the regular file at *path* (a file the child listed as one, under
+    READ_LIMIT), or None: open, fstat, one read, close. Nothing else is checked: only bytes
+    that give the child's key are stored, under that key (read_whole's lstat before the open
+    and fstat after the read: two system calls more per file, for a stability the hash
+    check gives here)."""
+    try:
+        try:
+            fd = os.open(path, _OPEN | _NOATIME)
+        except PermissionError:  # O_NOATIME needs ownership
+            fd = os.open(path, _OPEN)
+    except (OSError, ValueError):  # (ValueError: a NUL in the path, not the child's)
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size >= READ_LIMIT:
+            return None
+        return os.read(fd, st.st_size + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 class _Dirs(dict):  # type: ignore[type-arg]
@@ -574,11 +598,17 @@ def _child(
         path: bytes, rel: bytes, st: os.stat_result, cacheable: bool, tries: int = 0
     ) -> Any:
         walker.dirty = True
-        got = archiver.read_whole(path, READ_LIMIT)  # None: changed while read, or big
-        if got is None:  # for the parent: its folder's walk goes on for the folders in it
-            refused[0] = True
-            return _NO_KEY, st, st.st_size, 0
-        fst, data = got
+        # as listed (_read_listed: the listing's lstat is the stat before the read, its
+        # fstat after it must match), else read_whole; None: changed while read, or big
+        data = _read_listed(path, st) if st.st_size < READ_LIMIT else None
+        if data is not None:
+            fst = st
+        else:
+            got = archiver.read_whole(path, READ_LIMIT)
+            if got is None:  # for the parent: its folder's walk goes on for the folders in it
+                refused[0] = True
+                return _NO_KEY, st, st.st_size, 0
+            fst, data = got
         key = hashlib.sha256(data).digest()
         blobs.append((path, key))
         if cacheable:
