@@ -44,3 +44,27 @@ def test_repair_with_the_old_index_also_rewrites_it(repo: Path, store_dir: Path)
     gs(repo, "repair")
     assert "DAMAGED" not in gs(repo, "verify", "--read-data").out
     assert gs(repo, "cat", "1", "b") == "two\n"
+
+
+def test_repairs_lines_show_a_repositorys_odd_path_escaped(tmp_path: Path, store_dir: Path) -> None:
+    """A repository at a path holding an escape sequence and a newline (no hostile store
+    needed): repair printed its source raw in 'recovered snapshot(s) ...: N of SOURCE'."""
+    import sqlite3
+
+    from clihelpers import git
+
+    repo = tmp_path / "r\x1b[2J\nx"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "f").write_text("f\n")
+    gs(repo, "create")
+    (repo / "f").write_text("g\n")
+    gs(repo, "create")
+    db = sqlite3.connect(store_dir / "index.sqlite")
+    with db:  # the index lost the second's row; its pack holds its record
+        db.execute("DELETE FROM snapshots WHERE id = (SELECT max(id) FROM snapshots)")
+    db.close()
+    ran = gs(repo, "repair")
+    lines = [ln for ln in ran.out.splitlines() if ln.startswith("recovered")]
+    assert len(lines) == 1 and "r\\x1b[2J\\nx" in lines[0], ran.out
+    assert "\x1b" not in ran.out, ran.out

@@ -106,3 +106,27 @@ def test_the_watchers_loss_line_shows_a_removed_worktrees_name_escaped() -> None
     )
     _one_clean_line(line)
     assert "in the removed worktree /w/x\\x1b[2J" in line, line
+
+
+def test_a_repository_at_an_odd_path_is_shown_escaped_in_every_listing(tmp_path: Path) -> None:
+    """A worktree whose folder's name holds an escape sequence and a newline (nothing hostile
+    about it): list --all, stats, doctor and watch add/status printed it raw."""
+    repo = tmp_path / HOSTILE
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "a").write_text("a\n")
+    gs(repo, "create", GIT_SNAPSHOT_WATCH="0")
+    outs = [
+        gs(repo, "list", "--all").out,
+        gs(repo, "stats").out,
+        gs(repo, "doctor", rc=None).out,
+    ]
+    try:
+        outs.append(gs(repo, "watch", "add", ".").out)
+        outs.append(gs(repo, "watch", "status").out)
+        outs.append(gs(repo, "watch", "remove", ".").out)
+    finally:
+        gs(repo, "watch", "stop")
+    for out in outs:
+        assert "\x1b" not in out, out
+        assert not [ln for ln in out.splitlines() if ln.startswith("y")], out  # not split

@@ -146,6 +146,8 @@ def table(
 ) -> str:
     """Columns aligned; indexes in *right* are right-aligned (numbers); columns in *colors*
     painted that colour (after aligning: escapes take no room on screen)."""
+    # a cell may hold a name (a repository's path, a label): one line, no escape sequence
+    rows = [[c if c.isascii() and c.isprintable() else one_line(c) for c in r] for r in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row)]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from git_snapshot import gitrepo
 from git_snapshot import install
+from git_snapshot import output
 from git_snapshot.commands.common import repo_at
 from git_snapshot.errors import UserError
 from git_snapshot.store import location
@@ -170,17 +171,18 @@ def _watcher_line(repo: gitrepo.Repo) -> str:
 def cmd_doctor(*, cwd: str) -> int:
     repo = repo_at(cwd)
     hooks_dir = repo.hooks_dir()
+    say = output.one_line  # each line names paths: on its line, no escape sequence
     for line in _hooks_dir_line(repo, hooks_dir):
-        print(line)
+        print(say(line))
     states = [hook_state(hooks_dir, name, repo.toplevel) for name in install.HOOK_NAMES]
     for s in states:
         then = f"; then runs {s.also}" if s.also else ""
-        print(f"{s.name}: {'fires' if s.fires else 'WILL NOT FIRE'}: {s.why}{then}")
+        print(say(f"{s.name}: {'fires' if s.fires else 'WILL NOT FIRE'}: {s.why}{then}"))
     uses_pre_commit = os.path.exists(os.path.join(repo.toplevel, PRE_COMMIT_CONFIG)) or any(
         install.is_pre_commit_script(os.path.join(hooks_dir, n)) for n in install.HOOK_NAMES
     )
     if uses_pre_commit:
         print("pre-commit: " + PRE_COMMIT_LIMITS)
-    print(_store_line(repo))
-    print(_watcher_line(repo))
+    print(say(_store_line(repo)))
+    print(say(_watcher_line(repo)))
     return 0 if all(s.fires for s in states) else 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from git_snapshot import output
 from git_snapshot.commands.common import existing_store
 from git_snapshot.store import Store
@@ -30,20 +32,20 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
             also += f"; rewritten as pack {report.rewritten[name]}, the damaged one deleted"
         print(f"damaged pack {name}: {why}{also}")
     for source, seq, why in report.dropped:
-        print(f"dropped snapshot {seq} of {source}: its top folder is gone ({why})")
+        print(f"dropped snapshot {seq} of {_shown(source)}: its top folder is gone ({why})")
     for source, seq, missing in report.incomplete:
-        print(f"snapshot {seq} of {source}: {missing} file(s) have no intact copy left")
+        print(f"snapshot {seq} of {_shown(source)}: {missing} file(s) have no intact copy left")
     for source, seq, number in report.renumbered:
         print(
-            f"renumbered snapshot {seq} of {source} to {number}: a damaged index had given "
-            f"number {seq} to two snapshots (the earlier one keeps it)"
+            f"renumbered snapshot {seq} of {_shown(source)} to {number}: a damaged index had "
+            f"given number {seq} to two snapshots (the earlier one keeps it)"
         )
     if report.recovered:
-        ids = ", ".join(f"{seq} of {source}" for source, seq in report.recovered)
+        ids = ", ".join(f"{seq} of {_shown(source)}" for source, seq in report.recovered)
         print(f"recovered snapshot(s) the old index lacked: {ids}")
     verb = "would rebuild" if dry_run else "rebuilt"
     line = (
-        f"{verb} {where} from {report.packs} pack(s): {report.snapshots} snapshot(s), "
+        f"{verb} {_shown(where)} from {report.packs} pack(s): {report.snapshots} snapshot(s), "
         f"{report.objects} object(s)"
     )
     if report.old_index != "usable":
@@ -80,3 +82,9 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
             "some data has no intact copy left; the next snapshot stores afresh whatever is "
             "still in your worktrees; see what is affected with: git snapshot verify"
         )
+
+
+def _shown(text: str) -> str:
+    """A repository's key (its path) or the store's path, as display shows a name: a folder
+    named with a newline or an escape sequence stays on its line and off the terminal."""
+    return output.display(os.fsencode(text))

@@ -71,7 +71,7 @@ def cmd_watch(
         assert path is not None
         top = _toplevel(os.path.join(cwd, path))
         registry.put(store, top, on=True, by="watch add")
-        print(f"watching {top}")
+        print(f"watching {output.display(os.fsencode(top))}")
         return _start(store, quiet=True)
     if action == "remove":
         assert path is not None
@@ -79,7 +79,9 @@ def cmd_watch(
         if not registry.known(store, top):
             raise UserError(f"{top} is not watched (see: git snapshot watch status)")
         registry.put(store, top, on=False, by="watch remove")
-        print(f"no longer watching {top} (hooks will not add it again; watch add PATH will)")
+        print(
+            f"no longer watching {output.display(os.fsencode(top))} (hooks will not add it again; watch add PATH will)"
+        )
         return 0
     # bare `watch`: this worktree (if in one), and the daemon
     here: str | None
@@ -244,7 +246,7 @@ def _status(store: str, json_out: bool) -> int:
             f"{data['failed_watches']} failed watches"
         )
     for w in data["worktrees"]:
-        print(_worktree_line(w))
+        print(output.one_line(_worktree_line(w)))  # paths, labels: one line, no escape
     return 0
 
 
@@ -324,7 +326,7 @@ def _install_service() -> int:
     path = os.path.join(unit_dir, SERVICE_NAME)
     with open(path, "w", encoding="utf-8") as f:
         f.write(unit_text(current_exe(), os.environ.get(location.ENV_STORE)))
-    print(f"wrote {path}")
+    print(f"wrote {output.display(os.fsencode(path))}")
     print(
         "enable it (it then starts at every login) with: systemctl --user daemon-reload && "
         f"systemctl --user enable --now {SERVICE_NAME.removesuffix('.service')}"
