@@ -80,7 +80,8 @@ def cmd_watch(
             raise UserError(f"{top} is not watched (see: git snapshot watch status)")
         registry.put(store, top, on=False, by="watch remove")
         print(
-            f"no longer watching {output.display(os.fsencode(top))} (hooks will not add it again; watch add PATH will)"
+            f"no longer watching {output.display(os.fsencode(top))} (hooks will not add it "
+            "again; watch add PATH will)"
         )
         return 0
     # bare `watch`: this worktree (if in one), and the daemon
