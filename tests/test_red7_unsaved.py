@@ -103,3 +103,32 @@ def test_run_names_a_discarded_edit_of_an_excluded_tracked_file(
         assert lines == [], ran.said
     else:
         assert len(lines) == 1 and "excluded by snapshot.exclude" in lines[0], ran.said
+
+
+def test_a_hook_after_a_cache_folder_was_left_out_imports_neither_json_nor_losses(
+    hooked: Path,
+) -> None:
+    """The check runs on every hook whose base left something out (a .pytest_cache or
+    .mypy_cache holds a CACHEDIR.TAG): it must cost a few lstats, not json's and losses'
+    imports (~50 ms); with an excluded file, _json's C scanner reads the meta, not json."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from types import SimpleNamespace
+from git_snapshot import gitrepo, hooks
+repo = gitrepo.find_repo(sys.argv[1])
+def snap(meta):
+    return SimpleNamespace(skipped=1, _meta_json=meta, created=0.0, id=1)
+fresh = hooks._fresh_left_out
+assert fresh(repo, snap('{"skipped_paths":[["c","cache directory (CACHEDIR.TAG)"]]}')) == {}
+got = fresh(repo, snap('{"head":"x","skipped_paths":[["settings.ini","excluded"]]}'))
+assert list(got) == [b"settings.ini"], got
+heavy = {"json", "re", "git_snapshot.losses"} & set(sys.modules)
+assert not heavy, heavy
+"""
+    res = subprocess.run(
+        [sys.executable, "-S", "-c", code, str(hooked)], capture_output=True, text=True
+    )
+    assert res.returncode == 0, res.stderr

@@ -137,44 +137,34 @@ def unsaved_why(why: str, snapshot: int) -> str | None:
 
 
 def discarded_unsaved(
-    repo: gitrepo.Repo, before: Snapshot, old: str | None, limit: Callable[[], int | None]
+    repo: gitrepo.Repo,
+    snapshot: int,
+    fresh: Mapping[bytes, tuple[str, int]],
+    old: str | None,
+    limit: Callable[[], int | None],
 ) -> list[tuple[bytes, str]]:
-    """Files *before* left out (snapshot.exclude, a cache folder, unreadable) that the
-    operation wrote back to their committed version: written since it started (*limit*, in
-    ns, asked only of a file written since *before*), holding now
+    """Of the files snapshot *snapshot* left out that were written since (*fresh*: path ->
+    (its skipped_paths' why, mtime_ns): hooks._fresh_left_out), those the operation wrote
+    back to their committed version: written since it started (*limit*, in ns), holding now
     the version HEAD holds, which is also the one of the commit it left (*old*; None: the
     same). git rewrites a file only when it differs from what it writes, and a plain branch
     switch refuses to write over an uncommitted edit: so such a file held an edit, which git
     cannot give back and no snapshot holds. (A file whose committed version the operation
-    changed is not named: it may have held none.) A few lstats when nothing was written."""
-    import stat
-
-    top = os.fsencode(repo.toplevel)
-    fresh: dict[bytes, tuple[str, int]] = {}
-    since = int((before.created - 1) * 1e9)  # (the file system's clock is coarser)
-    for path, why in before.meta.get("skipped_paths", []):
-        said = unsaved_why(why, before.id)
-        if said is None:
-            continue
-        rel = os.fsencode(path)
-        try:
-            st = os.lstat(os.path.join(top, rel))
-        except OSError:
-            continue
-        if stat.S_ISREG(st.st_mode) and st.st_mtime_ns >= since:
-            fresh[rel] = (said, st.st_mtime_ns)
-    started = limit() if fresh else None
+    changed is not named: it may have held none.)"""
+    started = limit()
     if started is None:
         return []
-    fresh = {p: v for p, v in fresh.items() if v[1] >= started}
-    if not fresh:
+    written = {p: why for p, (why, mtime) in fresh.items() if mtime >= started}
+    if not written:
         return []
-    now = gitrepo.tree_entries(repo, "HEAD", fresh)
-    was = gitrepo.tree_entries(repo, old, fresh) if old else now
+    top = os.fsencode(repo.toplevel)
+    now = gitrepo.tree_entries(repo, "HEAD", written)
+    was = gitrepo.tree_entries(repo, old, written) if old else now
     out = []
-    for rel, (said, _) in fresh.items():
+    for rel, why in written.items():
         entry = now.get(rel)
-        if entry is None or was.get(rel) != entry:
+        said = unsaved_why(why, snapshot)
+        if said is None or entry is None or was.get(rel) != entry:
             continue
         if _file_blob_id(os.path.join(top, rel)) == entry[1]:
             # git could not compare a file it could not read: it may have held no edit
