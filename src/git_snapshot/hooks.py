@@ -463,27 +463,27 @@ def _discarded(
     repo: gitrepo.Repo, before: Snapshot, old: str | None, ctx: Context
 ) -> list[tuple[bytes, str]]:
     """Left-out files whose uncommitted edit the operation discarded (losses.discarded_unsaved);
-    none, and nothing imported, when *before* left out no file that was written since."""
+    none, and nothing imported, unless *before* left out a file written during the operation
+    (when it started: ctx.started reads /proc, asked only of a file written since *before*)."""
     if not before.skipped:
         return []
     fresh = _fresh_left_out(repo, before)
     if not fresh:
         return []
+    if ctx.started is not None:
+        limit = int((ctx.started - START_SLACK_S) * 1e9)
+    else:  # as _written_during: just before git last wrote the index
+        try:
+            limit = os.stat(os.path.join(repo.git_dir, "index")).st_mtime_ns
+        except OSError:
+            return []
+        limit -= FILE_CHECKOUT_WINDOW_NS
+    written = {p: why for p, (why, mtime) in fresh.items() if mtime >= limit}
+    if not written:
+        return []
     from git_snapshot import losses
 
-    def limit() -> int | None:
-        """When the operation started (ns), as _written_during takes it; asked only when a
-        left-out file was written since *before* (ctx.started reads /proc)."""
-        if ctx.started is not None:
-            return int((ctx.started - START_SLACK_S) * 1e9)
-        try:  # just before git last wrote the index
-            return (
-                os.stat(os.path.join(repo.git_dir, "index")).st_mtime_ns - FILE_CHECKOUT_WINDOW_NS
-            )
-        except OSError:
-            return None
-
-    return losses.discarded_unsaved(repo, before.id, fresh, old, limit)
+    return losses.discarded_unsaved(repo, before.id, written, old)
 
 
 def _fresh_left_out(repo: gitrepo.Repo, before: Snapshot) -> dict[bytes, tuple[str, int]]:

@@ -19,7 +19,6 @@ import json
 import os
 import time
 from collections import namedtuple
-from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -137,26 +136,15 @@ def unsaved_why(why: str, snapshot: int) -> str | None:
 
 
 def discarded_unsaved(
-    repo: gitrepo.Repo,
-    snapshot: int,
-    fresh: Mapping[bytes, tuple[str, int]],
-    old: str | None,
-    limit: Callable[[], int | None],
+    repo: gitrepo.Repo, snapshot: int, written: Mapping[bytes, str], old: str | None
 ) -> list[tuple[bytes, str]]:
-    """Of the files snapshot *snapshot* left out that were written since (*fresh*: path ->
-    (its skipped_paths' why, mtime_ns): hooks._fresh_left_out), those the operation wrote
-    back to their committed version: written since it started (*limit*, in ns), holding now
-    the version HEAD holds, which is also the one of the commit it left (*old*; None: the
-    same). git rewrites a file only when it differs from what it writes, and a plain branch
-    switch refuses to write over an uncommitted edit: so such a file held an edit, which git
-    cannot give back and no snapshot holds. (A file whose committed version the operation
-    changed is not named: it may have held none.)"""
-    started = limit()
-    if started is None:
-        return []
-    written = {p: why for p, (why, mtime) in fresh.items() if mtime >= started}
-    if not written:
-        return []
+    """Of the files snapshot *snapshot* left out that the operation wrote (*written*: path ->
+    its skipped_paths' why: hooks._discarded), those it wrote back to their committed
+    version: holding now the version HEAD holds, which is also the one of the commit it left
+    (*old*; None: the same). git rewrites a file only when it differs from what it writes,
+    and a plain branch switch refuses to write over an uncommitted edit: so such a file held
+    an edit, which git cannot give back and no snapshot holds. (A file whose committed
+    version the operation changed is not named: it may have held none.)"""
     top = os.fsencode(repo.toplevel)
     now = gitrepo.tree_entries(repo, "HEAD", written)
     was = gitrepo.tree_entries(repo, old, written) if old else now
