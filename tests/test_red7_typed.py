@@ -130,3 +130,18 @@ def test_a_repository_at_an_odd_path_is_shown_escaped_in_every_listing(tmp_path:
     for out in outs:
         assert "\x1b" not in out, out
         assert not [ln for ln in out.splitlines() if ln.startswith("y")], out  # not split
+
+
+def test_repo_name_slash_still_means_the_folder_when_it_exists(tmp_path: Path) -> None:
+    """--repo proj/ where a folder proj is here (no repository of the store): refused, as
+    before, never another repository of the store that is called proj."""
+    other = tmp_path / "elsewhere" / "proj"
+    other.mkdir(parents=True)
+    git(other, "init", "-q")
+    (other / "f").write_text("other's\n")
+    gs(other, "create", GIT_SNAPSHOT_WATCH="0")
+    here = tmp_path / "here"
+    (here / "proj").mkdir(parents=True)
+    ran = gs(here, "list", "--repo", "proj/", rc=1)
+    assert "no repository at" in ran.err, ran.err
+    assert "1" in gs(tmp_path, "list", "--repo", "proj/").out  # no folder proj there: the name

@@ -122,9 +122,15 @@ def resolve_repo(store: Store, cwd: str, repo_arg: str | None = None) -> Where:
     looks_like_path = "/" in repo_arg or repo_arg in (".", "..") or os.path.exists(path)
     if looks_like_path:
         found = _by_path(store, path, cwd)
-        # NAME/: a name (none holds '/') as output.shell_quote prints one ending in a newline
+        # NAME/: a name (none holds '/') as output.shell_quote prints one ending in a newline;
+        # never when that is a folder here (then it means that folder, as before)
         name = repo_arg[:-1] if repo_arg.endswith("/") else ""
-        if found is None and name not in ("", ".", "..") and "/" not in name:
+        if (
+            found is None
+            and name not in ("", ".", "..")
+            and "/" not in name
+            and not os.path.lexists(path)
+        ):
             return _by_name(store, name, cwd)
         if found is not None or "/" in repo_arg:
             if found is None:
