@@ -43,3 +43,24 @@ def test_a_special_file_the_snapshot_lacks_is_still_not_listed(repo: Path) -> No
     gs(repo, "create")
     os.mkfifo(repo / "new")
     assert "no changes" in gs(repo, "diff", "1").out
+
+
+def test_a_folder_replaced_by_a_fifo_comes_back_with_the_printed_command(repo: Path) -> None:
+    """run -- CMD replaced a folder and a file with FIFOs: the report's restore command
+    refused ('something no snapshot holds is in the way') for the path below the FIFO,
+    which holds nothing; pasted as printed, it now brings both back."""
+    import subprocess
+
+    from clihelpers import VENV_BIN
+
+    (repo / "d").mkdir()
+    (repo / "d" / "x").write_text("deep\n")
+    (repo / "p").write_text("content\n")
+    ran = gs(repo, "run", "--", "sh", "-c", "rm p && mkfifo p && rm -r d && mkfifo d")
+    (line,) = [ln for ln in (ran.out + ran.err).splitlines() if "restore with: " in ln]
+    command = line.split("restore with: ", 1)[1].rstrip(")")
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+    res = subprocess.run(["sh", "-c", command], cwd=repo, env=env, capture_output=True)
+    assert res.returncode == 0, (command, res.stderr)
+    assert (repo / "d" / "x").read_text() == "deep\n"
+    assert (repo / "p").read_text() == "content\n"

@@ -20,6 +20,20 @@ def unsaved(safety: Snapshot, named: list[bytes]) -> frozenset[bytes]:
     holds).
     Naming a folder above it is not enough: what it holds now is in no snapshot, and a
     restore of the folder (like a restore of everything) keeps it and says so."""
-    skipped = (os.fsencode(path) for path, _why in safety.meta.get("skipped_paths", []))
+    skipped = [(os.fsencode(path), why) for path, why in safety.meta.get("skipped_paths", [])]
     chosen = set(named)
-    return frozenset(p for p in skipped if p not in chosen)
+    return frozenset(
+        p
+        for p, why in skipped
+        if p not in chosen and not (why in HOLD_NOTHING and _above(p, named))
+    )
+
+
+# what the walker skips as neither file, folder nor symlink (walker._special_kind): it holds no
+# content, and a restore of a named path below it (a folder a command replaced with a FIFO)
+# must replace it, or the loss report's restore command fails as printed
+HOLD_NOTHING = frozenset({"fifo", "socket", "device", "special file"})
+
+
+def _above(path: bytes, named: list[bytes]) -> bool:
+    return any(n.startswith(path + b"/") for n in named)
