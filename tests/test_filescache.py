@@ -624,3 +624,20 @@ def test_a_load_waits_for_an_append_under_way(store: Store, tmp_path: Path) -> N
         f.flush()
     t.join(10)
     assert got == [a_dirs]
+
+
+def test_a_change_of_a_twentieth_or_more_is_written_whole(tmp_path: Path) -> None:
+    """Appended records cost every later load and fork (dead records read, the changed ones
+    apart from their neighbours: the unchanged snapshot after L's appended 1 % step +8 ms):
+    only a change under DEAD (5 %) of the file is appended."""
+    path, tmp = str(tmp_path / "c.cache"), str(tmp_path)
+    dirs = {b"d%05d" % i: bytes([i % 251]) * 1000 for i in range(2000)}  # ~2 MB
+    filescache.save(path, "g", filescache.FilesCache(dict(dirs), {}, b"r" * 32), tmp)
+    for share, kind in ((0.01, filescache.Appender), (0.1, filescache.Writer)):
+        cache = filescache.load(path, "g", lambda r: True)
+        changed = sorted(cache.dirs)[: int(len(dirs) * share)]
+        for rel in changed:
+            cache.dirs[rel] = rel * 166  # (each its own bytes: marshal shares equal objects)
+        w = filescache.update(path, "g", cache, cache.tail, changed, {}, tmp)
+        assert isinstance(w, kind)
+        w.discard()
