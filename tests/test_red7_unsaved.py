@@ -132,3 +132,35 @@ assert not heavy, heavy
         [sys.executable, "-S", "-c", code, str(hooked)], capture_output=True, text=True
     )
     assert res.returncode == 0, res.stderr
+
+
+def test_losses_and_undo_after_a_report_of_only_unsaved_files(hooked: Path) -> None:
+    """losses showed '(an earlier version); not saved: F' for a report with no saved loss,
+    and undo said there was no loss report (or undid an older command's, over newer files)."""
+    r = hooked
+    write(r / "a.txt", b"edit a\n")
+    gs(r, "create")
+    git(r, "checkout", "-q", "--", "a.txt")  # an older report, with a saved copy
+    write(r / "a.txt", b"written since\n")
+    write(r / "settings.ini", b"my uncommitted edit\n")
+    gs(r, "create")
+    git(r, "checkout", "-q", "--", "settings.ini")
+    rows = gs(r, "losses").out.splitlines()
+    assert rows[-1].endswith("not saved: settings.ini") and "earlier" not in rows[-1], rows
+    ran = gs(r, "undo", rc=1)
+    assert "names only what no snapshot holds (not saved: settings.ini)" in ran.err, ran.err
+    assert (r / "a.txt").read_bytes() == b"written since\n"  # the older report not undone
+
+
+def test_no_false_alarm_for_an_excluded_file_written_just_before_the_snapshot(
+    hooked: Path,
+) -> None:
+    """settings.ini written (committed) a moment before the base snapshot, then a file
+    checkout of another path within git's 10 s window: the hook named settings.ini's
+    'discarded edit' (it had none: the operation never wrote it)."""
+    r = hooked
+    write(r / "settings.ini", b"committed\n")  # rewritten now, unedited: HEAD's version
+    write(r / "a.txt", b"edit a\n")
+    gs(r, "create")
+    ran = git(r, "checkout", "-q", "--", "a.txt")
+    assert not [ln for ln in ran.said if "not saved: settings.ini" in ln], ran.said

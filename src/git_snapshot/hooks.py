@@ -116,6 +116,7 @@ RUN_ENV = "GIT_SNAPSHOT_RUN"  # set by `git snapshot run` for its command: it re
 FILE_CHECKOUT_WINDOW_NS = 10 * 10**9
 # mtimes come from a coarse clock that may lag the process start time by a few ms.
 START_SLACK_S = 0.005
+LEFT_OUT_SLACK_S = 0.02  # a coarse clock's tick (HZ=100: 10 ms), twice
 
 
 class Call(_Call):
@@ -501,7 +502,10 @@ def _fresh_left_out(repo: gitrepo.Repo, before: Snapshot) -> dict[bytes, tuple[s
     else:
         items = _json_loads(raw).get("skipped_paths", [])
     top = os.fsencode(repo.toplevel)
-    since = int((before.created - 1) * 1e9)  # (the file system's clock is coarser)
+    # written after *before* was taken (the file system's clock lags by up to a tick): not
+    # within FILE_CHECKOUT_WINDOW_NS of git's index, which also takes a file the last command
+    # wrote (its committed version, unedited) and would name its "discarded edit" again
+    since = int((before.created - LEFT_OUT_SLACK_S) * 1e9)
     fresh: dict[bytes, tuple[str, int]] = {}
     for path, why in items:
         if why != "excluded" and not why.startswith("unreadable"):

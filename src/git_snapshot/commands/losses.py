@@ -67,7 +67,7 @@ def _what(item: dict[str, Any]) -> str:
         for x in item.get("lost", [])
     ]
     names = ", ".join(losses.fold(paths))
-    if not item.get("exact", True):
+    if paths and not item.get("exact", True):
         names += " (an earlier version)"
     if item.get("events_lost"):  # the watcher's events overflowed: more may have gone
         names += " (events were lost: maybe more)"
@@ -80,8 +80,19 @@ def _what(item: dict[str, Any]) -> str:
 def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
     repo = repo_at(cwd)
     with Store() as store:
-        items = [i for i in losses.history(store, repo) if i.get("lost")]
+        every = losses.history(store, repo)
+        items = [i for i in every if i.get("lost")]
         held = _held(store, repo)
+    if every and not every[-1].get("lost") and every[-1].get("unsaved"):
+        # the latest report names only what no snapshot holds: undoing an older one instead
+        # would put back files of another command, over what was written since
+        latest = every[-1]
+        unsaved = [os.fsencode(x["path"]) for x in latest["unsaved"]]
+        raise UserError(
+            f"the latest loss report ({latest['command']}, {latest['when']}) names only what "
+            f"no snapshot holds (not saved: {', '.join(losses.fold(unsaved))}): nothing of it "
+            "can be undone; older reports: git snapshot losses, then git snapshot restore ID PATH"
+        )
     if not items:
         raise UserError("no loss report to undo in this worktree (see: git snapshot losses)")
     last = items[-1]
