@@ -12,6 +12,11 @@ walk's trace (GIT_SNAPSHOT_SPLIT_TRACE) each process's CPU and page faults after
 fault costs 3.5-4 us on the team's VM). The read of the changed files is timed as peers.py's
 floor is: a fresh Python process reading them (so its interpreter start is in it).
 
+L: its copy on disk (RULES.md: one writable copy, not in /dev/shm), the stores in --dir:
+
+    bench/ab_one_percent.py --old OLD --tree /dev/shm/L --tree-dir /work/scratch/NAME \
+        --dir /dev/shm/NAME/ab --autogroup
+
 --autogroup runs each snapshot in an autogroup of its own at nice -20 (setsid, then
 /proc/self/autogroup; root only): on a machine the team loads, the scheduler then gives it
 most of both cores and its wall time repeats within ~10 % (session 11: peers.py's 1 % ratio on
@@ -35,6 +40,10 @@ ap.add_argument("--old", required=True, help="the other code's src folder")
 ap.add_argument("--new", help="the code to compare with it (default: this checkout's src)")
 ap.add_argument("--tree", default="/dev/shm/M", help="the tree to copy (bench/trees.py's M)")
 ap.add_argument("--dir", default="/dev/shm/gsnap-ab", help="scratch (removed at the end)")
+ap.add_argument(
+    "--tree-dir",
+    help="where the tree's copy goes (default: --dir); L's on disk, its stores in --dir",
+)
 ap.add_argument("--rounds", type=int, default=6)
 ap.add_argument(
     "--autogroup", action="store_true", help="each snapshot at autogroup nice -20 (root)"
@@ -43,7 +52,8 @@ args = ap.parse_args()
 here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CODES = {"old": os.path.abspath(args.old), "new": os.path.abspath(args.new or f"{here}/src")}
 BASE = args.dir
-TREE = f"{BASE}/M"
+TREES = os.path.join(args.tree_dir, "gsnap-ab-tree") if args.tree_dir else BASE
+TREE = f"{TREES}/M"
 EXE = os.path.join(os.path.dirname(sys.executable), "git-snapshot")
 R = args.rounds
 
@@ -147,7 +157,9 @@ def phase(name: str) -> dict[str, float]:
 
 
 shutil.rmtree(BASE, ignore_errors=True)
+shutil.rmtree(TREES, ignore_errors=True)
 os.makedirs(f"{BASE}/home")
+os.makedirs(TREES, exist_ok=True)
 subprocess.run(["cp", "-a", args.tree, TREE], check=True)
 subprocess.run(["chmod", "-R", "u+w", TREE], check=True)
 for c in CODES:
@@ -194,3 +206,4 @@ for c in CODES:
         f"adds {1000 * (chg[c] - unch[c]):.0f} ms"
     )
 shutil.rmtree(BASE, ignore_errors=True)
+shutil.rmtree(TREES, ignore_errors=True)
