@@ -8,6 +8,7 @@ import os
 import stat
 import time
 
+from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.store import filescache
 from git_snapshot.store import leftovers
 from git_snapshot.store.core import Store
@@ -121,6 +122,9 @@ class _Walker:
         self.lost = False  # records lost by a failed spill: no cache is saved
         self.own: tuple[int, int, int] | None = None  # by _dir_entry: for tree()'s record
         self.own_dev = 0  # and the device it lies on (_trusted_names)
+        # the device of the walk's top folder (_walk): only a folder on it may have its names
+        # taken from its record (a mount point's root has another: see _trusted_names)
+        self.top_dev = -1
         # a folder's names may be taken from its record (_trusted_names) in a plain walk
         self.trust = not self.general
         self.fs_trusted: dict[int, bool] = {}  # device -> on a file system in TRUSTED_FS
@@ -181,6 +185,7 @@ class _Walker:
         if (
             not head[9] & NAMES_TRUSTED
             or head[3:6] != own
+            or self.own_dev != self.top_dev
             or len(old) < _H + (_S + _K) * n
             or not self._on_trusted_fs(self.own_dev)
         ):
@@ -1045,6 +1050,8 @@ def _walk(walker: _Walker, root: bytes) -> bytes | None:
     """The walk of the whole tree; of a big one mostly unchanged, by two processes
     (store/splitwalk.py)."""
     root = _from_cwd(root)
+    with contextlib.suppress(OSError):  # (else no names are taken from records)
+        walker.top_dev = os.stat(root).st_dev  # (before the split walk's child is forked)
     if walker.old_dirs or walker.general or walker.rebuild is not None or not _read_ahead_pays():
         if len(walker.old_dirs) < SPLIT_FOLDERS:  # (not even the import, on a small tree)
             return walker.tree(root, b"", 0)
