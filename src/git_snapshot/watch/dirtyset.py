@@ -704,7 +704,11 @@ def stamp(repo: Any, extra: str) -> str:
             st = os.stat(p) if p else None
         except OSError:
             st = None
-        parts.append("-" if st is None else f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}")
+        # the inode too: git writes a config or index file whole and renames it into place,
+        # so two writes of the same size within one tick of the clock differ by it
+        parts.append(
+            "-" if st is None else f"{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}:{st.st_ino}"
+        )
     return "|".join(parts)
 
 
