@@ -197,7 +197,7 @@ class _Walker:
         lstat, pack_stat = os.lstat, _STAT_PACK
         try:
             sts = [lstat(pre + name) for name in names]
-        except FileNotFoundError:  # gone since (its folder's stat would say so): listed
+        except OSError:  # gone since, or no folder now (its stat would say so): listed
             return None
         stats = b"".join(
             [
