@@ -257,12 +257,7 @@ def create_snapshot(
             _discard(cached)
             if isinstance(exc, sqlite3.Error) and not no_room(exc):
                 raise  # a damaged index: the entry point names git snapshot repair
-            why = "its disk is full" if no_room(exc) else getattr(exc, "strerror", None) or exc
-            raise UserError(
-                f"cannot write to the snapshot store at {store.path}: {why}; free some space "
-                "on that disk (git snapshot prune reclaims old snapshots) or set "
-                "GIT_SNAPSHOT_STORE to another persistent directory"
-            ) from exc
+            raise _failed(store.path, exc) from exc
         except BaseException:
             writer.abort()
             if indexer is not None:
@@ -272,6 +267,28 @@ def create_snapshot(
             raise
         _publish(cached)  # last: it may only name committed objects
     return _result(walker, snap, True)
+
+
+def _failed(store_path: str, exc: BaseException) -> UserError:
+    """The one line for a snapshot that failed on *exc*: a full disk, the store (what to do
+    about it), or else the file it names, which is not the store's (a worktree's file
+    that the walk could not take: never told to free space on the store's disk)."""
+    nothing = "; nothing was stored (earlier snapshots are intact)"
+    if no_room(exc):
+        return UserError(
+            f"cannot write to the snapshot store at {store_path}: its disk is full{nothing}; "
+            "free some space on that disk (git snapshot prune reclaims old snapshots) or set "
+            "GIT_SNAPSHOT_STORE to another persistent directory"
+        )
+    why = getattr(exc, "strerror", None) or exc
+    name = getattr(exc, "filename", None)
+    path = os.path.abspath(os.fsdecode(name)) if isinstance(name, (str, bytes)) else None
+    if path is None or path == store_path or path.startswith(store_path.rstrip(os.sep) + os.sep):
+        return UserError(
+            f"cannot write to the snapshot store at {store_path}: {why}{nothing}; check that "
+            "you may write there, or set GIT_SNAPSHOT_STORE to another persistent directory"
+        )
+    return UserError(f"cannot take the snapshot: {path}: {why}{nothing}; run it again")
 
 
 def _result(walker: _Walker, snap: Snapshot, new: bool) -> Result:
