@@ -145,3 +145,26 @@ def test_repo_name_slash_still_means_the_folder_when_it_exists(tmp_path: Path) -
     ran = gs(here, "list", "--repo", "proj/", rc=1)
     assert "no repository at" in ran.err, ran.err
     assert "1" in gs(tmp_path, "list", "--repo", "proj/").out  # no folder proj there: the name
+
+
+def test_a_failing_hooks_line_shows_the_problem_escaped(tmp_path: Path) -> None:
+    """A hook that fails printed its problem raw: a store path holding an escape sequence
+    and a newline reached the terminal and split the line."""
+    from hookhelpers import install
+
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "a").write_text("a\n")
+    git(repo, "add", "a")
+    git(repo, "commit", "-qm", "a")
+    install(repo)
+    env = {k: v for k, v in os.environ.items() if k != "GIT_SNAPSHOT_ALLOW_EPHEMERAL"}
+    env["GIT_SNAPSHOT_STORE"] = "/tmp/red7" + HOSTILE
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"
+    res = subprocess.run(
+        ["git", "checkout", "-q", "-b", "z"], cwd=repo, env=env, capture_output=True, text=True
+    )
+    lines = [ln for ln in res.stderr.splitlines() if "snapshot failed" in ln]
+    assert len(lines) == 1 and "x\\x1b[2J" in lines[0], res.stderr
+    assert "\x1b" not in res.stderr, res.stderr

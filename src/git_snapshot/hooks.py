@@ -843,7 +843,9 @@ def run_hook(name: str, argv: Sequence[str], cwd: str = ".") -> int:
         tell(call, cwd, handle(call, cwd, env))
         return 0
     except Exception as exc:  # a post-hook must never fail the git command
-        problem = _problem(exc)
+        from git_snapshot import output  # (the failure path only)
+
+        problem = output.one_line(_problem(exc))  # a path in it: on its line, no escape
     if name in PRE_HOOKS:
         print(
             f"git-snapshot: could not snapshot before the {HOOKS[name].what}, so git "
