@@ -191,3 +191,20 @@ def test_export_into_the_store_is_refused(repo: Path, store_dir: Path) -> None:
     ran = gs(repo, "export", "1", str(store_dir / "packs" / "x.tar"), rc=1)
     assert len(ran.err_lines) == 1 and "store" in ran.err
     assert not (store_dir / "packs" / "x.tar").exists()
+
+
+@pytest.mark.parametrize("pid", ["99999999999999999999999", "0"])
+def test_an_old_style_leftover_with_an_impossible_pid_neither_fails_nor_stays(
+    store: Store, tmp_path: Path, pid: str
+) -> None:
+    """A FILE.PID.tmp whose PID no process can have (too big for kill(2), or 0, which kill
+    takes for the process group) is a leftover: export neither crashes on it nor keeps it."""
+    src = tmp_path / "src"
+    build(src, D({b"b": F(b"b")}))
+    take(store, "s", src)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / f"snap.tar.{pid}.tmp").write_bytes(b"x")
+    export(store, store.get("s", "latest"), str(out_dir / "snap.tar"))
+    assert sorted(os.listdir(out_dir)) == ["snap.tar"]
+    assert _members(out_dir / "snap.tar")["b"] == b"b"

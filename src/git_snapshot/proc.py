@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from git_snapshot.ctx import record
+from git_snapshot.store.pids import alive as alive  # (its home: the core uses it too)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 
@@ -81,18 +82,6 @@ def ancestors() -> tuple[list[Process], bool]:
         chain.append(Process(pid, info[1], _argv(pid)))
         pid = info[0]
     return chain, True
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
 
 
 # git's global options that take the next word as their value

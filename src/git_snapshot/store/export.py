@@ -32,6 +32,7 @@ from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.pids import alive
 from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.safewrite import TEMP_MARK
@@ -113,19 +114,9 @@ def _leftover_of(base: str) -> Callable[[bytes], bool]:
             tail = name[mark:]
             return bool(tail) and ours.startswith(tail)
         m = old.fullmatch(name)
-        return m is not None and not _alive(int(m[1]))
+        return m is not None and not alive(int(m[1]))
 
     return match
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 def export(

@@ -16,6 +16,7 @@ import sys
 import time
 from typing import Any
 
+from git_snapshot.store.pids import alive
 from git_snapshot.store.safewrite import atomic_write
 
 INTERVAL_S = 60.0
@@ -41,25 +42,13 @@ def write_state(store_path: str, name: str, state: dict[str, Any]) -> None:
     atomic_write(path, json.dumps(state).encode(), durable=False)  # the store's files: 0600
 
 
-def _alive(pid: object) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def kick(store_path: str, name: str) -> None:
     """Start a background push of *store_path* to remote *name* if one is due (the hook's
     call: a file read and at most one fork; never waits, never raises)."""
     try:
         state = read_state(store_path, name)
         now = time.time()
-        if _alive(state.get("pid")):
+        if alive(state.get("pid")):
             if not state.get("pending"):
                 state["pending"] = True
                 write_state(store_path, name, state)
@@ -107,7 +96,7 @@ def describe(store_path: str, name: str) -> str:
     if not state:
         return "never auto-pushed"
     parts = []
-    if _alive(state.get("pid")):
+    if alive(state.get("pid")):
         parts.append("pushing now")
     if state.get("last_ok"):
         parts.append("last pushed " + _ago(float(state["last_ok"])))
