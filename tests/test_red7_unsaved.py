@@ -128,8 +128,16 @@ assert list(got) == [b"settings.ini"], got
 heavy = {"json", "re", "git_snapshot.losses"} & set(sys.modules)
 assert not heavy, heavy
 """
+    import os
+
+    import git_snapshot
+
+    # -S as the hook runs: no site, so the package's folder is given (an editable install's
+    # .pth is site's work)
+    top = os.path.dirname(os.path.dirname(git_snapshot.__file__))
+    env = dict(os.environ, PYTHONPATH=top)
     res = subprocess.run(
-        [sys.executable, "-S", "-c", code, str(hooked)], capture_output=True, text=True
+        [sys.executable, "-S", "-c", code, str(hooked)], capture_output=True, text=True, env=env
     )
     assert res.returncode == 0, res.stderr
 
