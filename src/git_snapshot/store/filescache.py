@@ -392,11 +392,14 @@ def update(
         for rel in old:
             if rel not in dirs:
                 delta[rel] = b""  # gone
-        data = marshal.dumps(delta)
         # what the file holds past its whole part: about as many dead bytes (each changed
         # record makes one older record dead)
         whole = tail.appended[0] if tail.appended else tail.size
-        if tail.size - whole + len(data) <= DEAD * whole + SMALL:
+        room = DEAD * whole + SMALL - (tail.size - whole)
+        # the records' own bytes first: a walk that changed them all (a second snapshot that
+        # read every file again) would else marshal a copy of the whole cache only to drop it
+        # (L: 22 MB more at its peak)
+        if sum(map(len, delta.values())) <= room and len(data := marshal.dumps(delta)) <= room:
             at = tail.size  # where the chunk goes
             trailer = marshal.dumps(
                 (
