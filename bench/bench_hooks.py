@@ -34,8 +34,8 @@ from common import Ran
 from common import log
 from common import run
 
-from git_snapshot.store.archiver import RACY_NS
 from git_snapshot.store.location import ENV_ALLOW_EPHEMERAL
+from git_snapshot.store.walker import RACY_NS
 
 ROOT = Path(__file__).resolve().parent.parent
 

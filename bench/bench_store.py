@@ -28,9 +28,9 @@ from common import log
 
 from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
-from git_snapshot.store.archiver import RACY_NS
 from git_snapshot.store.location import ENV_ALLOW_EPHEMERAL
 from git_snapshot.store.restorer import Restorer
+from git_snapshot.store.walker import RACY_NS
 
 SOURCE = "bench"
 # The share of files changed before the third snapshot.

@@ -28,7 +28,7 @@ import trees
 from common import log
 
 try:
-    from git_snapshot.store.archiver import RACY_NS
+    from git_snapshot.store.walker import RACY_NS
 except ImportError:  # pragma: no cover - renamed; the files cache's 2 s
     RACY_NS = 2_000_000_000
 

@@ -89,7 +89,7 @@ def test_an_unchanged_hook_imports_nothing_heavy(repo: Path) -> None:
     git(repo, "add", ".gitignore")
     git(repo, "commit", "-q", "-m", "ignore build")
     h = head(repo)
-    time.sleep(2.1)  # older than archiver.RACY_NS: the files cache answers for every file
+    time.sleep(2.1)  # older than walker.RACY_NS: the files cache answers for every file
     status, _, err = _hook_modules(repo, "post-checkout", h, h, "1")  # the first snapshot
     assert status == 0 and "snapshot 1 (post-checkout)" in err, err
     status, modules, err = _hook_modules(repo, "post-checkout", h, h, "1")
@@ -106,7 +106,7 @@ def test_an_unchanged_hook_after_a_git_command_imports_nothing_heavy(repo: Path)
     still matches its record (.git is left out of both), so its tree is not hashed again,
     which imported OpenSSL (hashlib) for that one digest."""
     h = head(repo)
-    time.sleep(2.1)  # older than archiver.RACY_NS: the files cache answers for every file
+    time.sleep(2.1)  # older than walker.RACY_NS: the files cache answers for every file
     status, _, err = _hook_modules(repo, "post-checkout", h, h, "1")  # the first snapshot
     assert status == 0 and "snapshot 1 (post-checkout)" in err, err
     git(repo, "-c", "core.hooksPath=/dev/null", "checkout", "-q", "-b", "other")

@@ -184,7 +184,7 @@ def test_a_file_changing_while_read_ahead_is_tried_as_often_as_without(
         (e,) = [e for rel, e in s.walk(snap.root) if rel == b"log"]
         assert e.flags & CHANGED_WHILE_READ
         assert b"".join(s.stream_blob(e.ref)) == b"x" * 500 + b"++"
-    assert len(opens) == archiver.READ_TRIES
+    assert len(opens) == walker.READ_TRIES
 
 
 def _records(store_dir: str, tree: str) -> dict[bytes, bytes]:

@@ -34,7 +34,6 @@ from storehelpers import take
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
-from git_snapshot.store import archiver
 from git_snapshot.store import create_snapshot
 from git_snapshot.store import location
 from git_snapshot.store import walker
@@ -653,7 +652,7 @@ def test_file_that_keeps_changing_is_flagged(
     _grow_at_eof(monkeypatch, src / "log", times=1000)
     opens.paths.clear()
     snap = take(store, "s", src)
-    assert opens.paths.count(b"src/log") == archiver.READ_TRIES
+    assert opens.paths.count(b"src/log") == walker.READ_TRIES
     e = entry_of(store, snap, b"log")
     assert e.flags & CHANGED_WHILE_READ
     assert meta_of(store, "s", snap.id)["changed_while_read"] == ["log"]

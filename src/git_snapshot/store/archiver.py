@@ -25,8 +25,6 @@ from git_snapshot.store.reading import read_whole as read_whole
 from git_snapshot.store.reserve import no_room
 from git_snapshot.store.result import Result as Result  # its home: hooks import it alone
 from git_snapshot.store.walker import CACHEDIR_SIGNATURE as CACHEDIR_SIGNATURE
-from git_snapshot.store.walker import RACY_NS as RACY_NS
-from git_snapshot.store.walker import READ_TRIES as READ_TRIES
 from git_snapshot.store.walker import _from_cwd as _from_cwd
 from git_snapshot.store.walker import _packed_stats as _packed_stats
 from git_snapshot.store.walker import _walk as _walk
