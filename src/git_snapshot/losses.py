@@ -141,10 +141,11 @@ def discarded_unsaved(
     """Of the files snapshot *snapshot* left out that the operation wrote (*written*: path ->
     its skipped_paths' why: hooks._discarded), those it wrote back to their committed
     version: holding now the version HEAD holds, which is also the one of the commit it left
-    (*old*; None: the same). git rewrites a file only when it differs from what it writes,
-    and a plain branch switch refuses to write over an uncommitted edit: so such a file held
-    an edit, which git cannot give back and no snapshot holds. (A file whose committed
-    version the operation changed is not named: it may have held none.)"""
+    (*old*; None: the same). Whether it held an edit is not known: git rewrites a file whose
+    lstat differs from its index entry's without reading it (`checkout -- F` after a mere
+    touch writes the same bytes again), so the line says what is lost if it held one, which
+    git cannot give back and no snapshot holds. (A file whose committed version the
+    operation changed is not named: it may have held none.)"""
     top = os.fsencode(repo.toplevel)
     now = gitrepo.tree_entries(repo, "HEAD", written)
     was = gitrepo.tree_entries(repo, old, written) if old else now
@@ -155,9 +156,9 @@ def discarded_unsaved(
         if said is None or entry is None or was.get(rel) != entry:
             continue
         if _file_blob_id(os.path.join(top, rel)) == entry[1]:
-            # git could not compare a file it could not read: it may have held no edit
-            edit = "it (and any edit)" if said.startswith("it could") else "an uncommitted edit"
-            out.append((rel, f"{said}; git wrote its committed version over {edit}"))
+            # never "over an uncommitted edit": a file only touched is written again too
+            lost = "whatever it held" if said.startswith("it could") else "any uncommitted edit"
+            out.append((rel, f"{said}; git wrote its committed version over it: {lost} is lost"))
     return out
 
 

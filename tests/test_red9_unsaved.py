@@ -1,0 +1,46 @@
+"""Red team (session 13): the hook's 'not saved ... git wrote its committed version over an
+uncommitted edit' line (b9cdaf0, d4290d2) for a file that held no edit. git rewrites a file
+at `checkout -- F` whenever its stat differs from the index's, content unchanged or not: a
+file merely touched (an editor's save without a change, a build tool, cp -p) is written
+again, its committed version over its committed version. Real git, real hooks."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import commit
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+
+
+@pytest.fixture
+def hooked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    put_venv_on_path(monkeypatch)
+    commit(repo, "settings.ini", b"committed\n")
+    commit(repo, "a.txt", b"committed a\n")
+    git(repo, "config", "snapshot.exclude", "settings.ini")
+    install(repo)
+    return repo
+
+
+@pytest.mark.parametrize("cmd", [["checkout", "--", "settings.ini"], ["checkout", "--", "."]])
+def test_a_touched_unedited_excluded_file_that_checkout_rewrites_is_not_said_edited(
+    hooked: Path, cmd: list[str]
+) -> None:
+    r = hooked
+    gs(r, "create")
+    time.sleep(1.1)
+    os.utime(r / "settings.ini")  # touched: its content is HEAD's
+    touched = (r / "settings.ini").stat().st_mtime_ns
+    ran = git(r, *cmd)
+    assert (r / "settings.ini").read_bytes() == b"committed\n"
+    assert (r / "settings.ini").stat().st_mtime_ns != touched  # git did write it again
+    # it may have held an edit (no snapshot could say): never claimed to have held one
+    lines = [ln for ln in ran.said if "not saved: settings.ini" in ln]
+    assert len(lines) == 1 and "over an uncommitted edit" not in lines[0], ran.said
+    assert "over it: any uncommitted edit is lost" in lines[0]
