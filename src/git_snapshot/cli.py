@@ -208,7 +208,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     c = command("show", "the entries of one snapshot, each tracked, untracked or ignored")
     c.add_argument("id", metavar="ID", help="a snapshot id (see list), or latest")
-    c.add_argument("paths", nargs="*", metavar="PATH", help="only these files or folders")
+    # default=[]: else argparse names an optional PATH as required when ID is missing
+    c.add_argument(
+        "paths", nargs="*", default=[], metavar="PATH", help="only these files or folders"
+    )
     _repo(c)
     _remote(c)
     _json(c)
@@ -230,7 +233,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     c = command("restore", "bring files back from a snapshot")
     c.add_argument("id", metavar="ID", help="the snapshot to restore from (see list), or latest")
-    c.add_argument("paths", nargs="*", metavar="PATH", help="only these files or folders")
+    # default=[]: else argparse names an optional PATH as required when ID is missing
+    c.add_argument(
+        "paths", nargs="*", default=[], metavar="PATH", help="only these files or folders"
+    )
     c.add_argument("--to", metavar="DIR", help="restore into DIR instead of the worktree")
     c.add_argument("--dry-run", action="store_true", help="list what would change")
     c.add_argument("--delete", action="store_true", help="also delete files not in the snapshot")

@@ -487,7 +487,8 @@ def _print_report(
     where = f" into {_shown(target)}" if elsewhere else ""
     n = len(report.created) + len(report.updated)
     head = "would restore" if dry_run else "restored"
-    line = f"{head} {n} entries from snapshot {snap.id}{where} ({report.unchanged} unchanged"
+    entries = "entry" if n == 1 else "entries"
+    line = f"{head} {n} {entries} from snapshot {snap.id}{where} ({report.unchanged} unchanged"
     if report.deleted:
         line += f", {len(report.deleted)} deleted"
     line += ")"
