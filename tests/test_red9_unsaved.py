@@ -16,6 +16,8 @@ from clihelpers import gs
 from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
+from hookhelpers import side_commit
+from hookhelpers import write
 
 
 @pytest.fixture
@@ -44,3 +46,56 @@ def test_a_touched_unedited_excluded_file_that_checkout_rewrites_is_not_said_edi
     lines = [ln for ln in ran.said if "not saved: settings.ini" in ln]
     assert len(lines) == 1 and "over an uncommitted edit" not in lines[0], ran.said
     assert "over it: any uncommitted edit is lost" in lines[0]
+
+
+@pytest.mark.parametrize(
+    "cmd", [["checkout", "-q", "-f", "feature"], ["switch", "-q", "--discard-changes", "feature"]]
+)
+def test_a_forced_switch_over_an_edit_of_an_excluded_file_the_branch_changes_is_named(
+    hooked: Path, cmd: list[str]
+) -> None:
+    """checkout -f to a branch whose version of the excluded file differs: git writes the
+    branch's version over the uncommitted edit, which no snapshot holds and git never had."""
+    r = hooked
+    side_commit(r, "feature", {"settings.ini": b"the branch's\n"})
+    write(r / "settings.ini", b"my uncommitted edit\n")
+    gs(r, "create")
+    ran = git(r, *cmd)
+    assert (r / "settings.ini").read_bytes() == b"the branch's\n"
+    lines = [ln for ln in ran.said if "not saved: settings.ini" in ln]
+    assert len(lines) == 1 and "excluded by snapshot.exclude" in lines[0], ran.said
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ["checkout", "feature", "--", "settings.ini"],
+        ["restore", "--source", "feature", "settings.ini"],
+    ],
+)
+def test_a_path_checkout_from_another_commit_over_an_edit_of_an_excluded_file_is_named(
+    hooked: Path, cmd: list[str]
+) -> None:
+    """checkout B -- F and restore --source B F write B's version over the edit whatever it
+    holds (a path checkout never refuses): the edit is in no snapshot and git never had it."""
+    r = hooked
+    side_commit(r, "feature", {"settings.ini": b"the branch's\n"})
+    write(r / "settings.ini", b"my uncommitted edit\n")
+    gs(r, "create")
+    ran = git(r, *cmd)
+    assert (r / "settings.ini").read_bytes() == b"the branch's\n"
+    lines = [ln for ln in ran.said if "not saved: settings.ini" in ln]
+    assert len(lines) == 1 and "excluded by snapshot.exclude" in lines[0], ran.said
+
+
+def test_a_path_checkout_over_an_excluded_untracked_file_is_named(hooked: Path) -> None:
+    """checkout B -- F over a left-out file HEAD does not track: B's version replaced it."""
+    r = hooked
+    side_commit(r, "feature", {"local.ini": b"the branch's\n"})
+    git(r, "config", "snapshot.exclude", "local.ini")
+    write(r / "local.ini", b"mine alone\n")
+    gs(r, "create")
+    ran = git(r, "checkout", "feature", "--", "local.ini")
+    assert (r / "local.ini").read_bytes() == b"the branch's\n"
+    lines = [ln for ln in ran.said if "not saved: local.ini" in ln]
+    assert len(lines) == 1 and "excluded by snapshot.exclude" in lines[0], ran.said

@@ -144,22 +144,68 @@ def discarded_unsaved(
     (*old*; None: the same). Whether it held an edit is not known: git rewrites a file whose
     lstat differs from its index entry's without reading it (`checkout -- F` after a mere
     touch writes the same bytes again), so the line says what is lost if it held one, which
-    git cannot give back and no snapshot holds. (A file whose committed version the
-    operation changed is not named: it may have held none.)"""
+    git cannot give back and no snapshot holds. A file whose committed version the operation
+    changed is named only after a forced switch (checkout -f, switch --discard-changes): a
+    plain one refuses to write over an edit, a forced one writes the new version over it."""
     top = os.fsencode(repo.toplevel)
     now = gitrepo.tree_entries(repo, "HEAD", written)
     was = gitrepo.tree_entries(repo, old, written) if old else now
+    forced: bool | None = None  # (the git command's argv, read only when it matters)
     out = []
     for rel, why in written.items():
-        entry = now.get(rel)
+        entry, left = now.get(rel), was.get(rel)
         said = unsaved_why(why, snapshot)
-        if said is None or entry is None or was.get(rel) != entry:
+        if said is None:
             continue
-        if _file_blob_id(os.path.join(top, rel)) == entry[1]:
-            # never "over an uncommitted edit": a file only touched is written again too
-            lost = "whatever it held" if said.startswith("it could") else "any uncommitted edit"
-            out.append((rel, f"{said}; git wrote its committed version over it: {lost} is lost"))
+        if left != entry:  # a switch between commits that differ there
+            if entry is None or left is None:
+                continue  # (deleted; or written over a left-out untracked file: _unsaved)
+            if forced is None:
+                forced = _forced_switch()
+            if not forced:
+                continue
+        oid = _file_blob_id(os.path.join(top, rel))
+        if entry is not None and oid == entry[1]:
+            whose = "its committed version"
+        elif left == entry and oid is not None and gitrepo.existing_blobs(repo, [oid]):
+            # the commit did not move: a path checkout from another one (checkout B -- F,
+            # restore --source B F) wrote what git has, whatever the file held
+            whose = "a version from another commit"
+        else:
+            continue
+        # never "over an uncommitted edit": a file only touched is written again too
+        lost = "whatever it held" if said.startswith("it could") else "any uncommitted edit"
+        out.append((rel, f"{said}; git wrote {whose} over it: {lost} is lost"))
     return out
+
+
+# checkout's and switch's short options that take a value (the rest of a cluster is it)
+_VALUE_SHORT = frozenset("bBcCt")
+
+
+def _forced_switch() -> bool:
+    """Whether the git command above this hook is a checkout or switch that writes over
+    uncommitted edits (-f, --force, --discard-changes); False when unknown (an alias)."""
+    from git_snapshot import proc
+
+    found = proc.user_git_command(proc.ancestors()[0])
+    argv = found.argv if found is not None else ()
+    sub = proc.git_subcommand(argv)
+    if sub not in ("checkout", "switch"):
+        return False
+    words = argv[argv.index(sub) + 1 :]
+    for word in words:
+        if word == "--":
+            break
+        if word in ("--force", "--discard-changes"):
+            return True
+        if word.startswith("-") and not word.startswith("--"):
+            for c in word[1:]:
+                if c == "f":
+                    return True
+                if c in _VALUE_SHORT:
+                    break
+    return False
 
 
 def left_out_edits(repo: gitrepo.Repo, snap: Snapshot) -> dict[bytes, str]:
