@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fcntl
 import marshal
+import mmap
 import os
 import stat
 import struct
@@ -188,53 +189,80 @@ def summary(rec: object, skipped: object = ()) -> DirEntry | None:
 def load(path: str, generation: str, indexed: Callable[[bytes], bool]) -> FilesCache:
     """The cache at *path*, or an empty one when it is damaged, of another generation, or
     saved with a snapshot that *indexed* (root key -> known to the index) does not know: an
-    older index (restored from a backup) must never be handed keys it lacks."""
+    older index (restored from a backup) must never be handed keys it lacks.
+
+    The file is mapped, not read: a read copied it whole into fresh memory first (M's 7.3 MB:
+    1,800 page faults, ~5 of a hook's ~18 ms of CPU here, before its walk starts). Every
+    record comes out of it as bytes of its own (marshal copies), and the mapping is closed
+    before the shared lock is let go: the only writer that shortens the file (an append that
+    failed, cut back) holds the exclusive lock, and the others replace it by a rename."""
     try:
         with open(path, "rb") as f:
             # never half an append (Appender.publish holds LOCK_EX): a concurrent snapshot of
             # the same worktree (two hooks, the watcher and a hook) would read it as damaged
             fcntl.flock(f.fileno(), fcntl.LOCK_SH)
-            blob = f.read()
             st = os.fstat(f.fileno())
+            try:
+                mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):  # empty, or a file system that maps nothing
+                return _parse(f.read(), st, generation, indexed)
+            try:
+                return _parse(mapped, st, generation, indexed)
+            finally:
+                mapped.close()
     except OSError:
         return FilesCache()
+
+
+def _parse(
+    blob: bytes | mmap.mmap,
+    st: os.stat_result,
+    generation: str,
+    indexed: Callable[[bytes], bool],
+) -> FilesCache:
+    """load's reading of the file's bytes *blob*: nothing returned refers to them."""
     end = len(blob) - _CHECK.size - _LEN.size  # the trailer's length, then the checksum
     magic = blob[: len(_MAGIC)]
     if end < len(_MAGIC) or magic not in (_MAGIC, _MAGIC4):
         return FilesCache()
+    check = blob[len(blob) - _CHECK.size :]  # (bytes, copied)
     with memoryview(blob) as whole, whole[: end + _LEN.size] as body:
-        if _CHECK.pack(*_check(body)) != blob[-_CHECK.size :]:
+        if _CHECK.pack(*_check(body)) != check:
             return FilesCache()
-    view = memoryview(blob)
     dirs: dict[bytes, bytes] = {}
     appended: list[int] = []
-    try:
-        (size,) = _LEN.unpack_from(blob, end)
-        fields = marshal.loads(view[end - size : end])
-        if magic == _MAGIC:
-            gen, root, rules, skipped, chunks, appended = fields
-        else:
-            gen, root, rules, skipped, chunks = fields
-        at = len(_MAGIC)
-        for _ in range(chunks if type(chunks) is int else -1):
-            (size,) = _LEN.unpack_from(blob, at)
-            chunk = marshal.loads(view[at + _LEN.size : at + _LEN.size + size])
-            dirs.update(chunk)
-            at += _LEN.size + size
-        for at in appended if type(appended) is list else [-1]:
-            if type(at) is not int or not len(_MAGIC) <= at <= end:
-                raise ValueError(at)
-            (size,) = _LEN.unpack_from(blob, at)
-            chunk = marshal.loads(view[at + _LEN.size : at + _LEN.size + size])
-            for rel, rec in chunk.items():
-                if rec:
-                    dirs[rel] = rec
-                else:  # a folder gone
-                    dirs.pop(rel, None)
-    except (EOFError, ValueError, TypeError, AttributeError, struct.error):
-        return FilesCache()
-    finally:
-        view.release()
+    with memoryview(blob) as view:
+        # every slice of the view is let go (with) before the view: a mapping with a
+        # buffer still exported cannot be closed
+        def part(at: int, size: int) -> Any:
+            if size > end:  # (a slice past it would be cut short, not an error)
+                raise ValueError(size)
+            with view[at : at + size] as piece:
+                return marshal.loads(piece)
+
+        try:
+            (size,) = _LEN.unpack_from(blob, end)
+            fields = part(end - size, size)
+            if magic == _MAGIC:
+                gen, root, rules, skipped, chunks, appended = fields
+            else:
+                gen, root, rules, skipped, chunks = fields
+            at = len(_MAGIC)
+            for _ in range(chunks if type(chunks) is int else -1):
+                (size,) = _LEN.unpack_from(blob, at)
+                dirs.update(part(at + _LEN.size, size))
+                at += _LEN.size + size
+            for at in appended if type(appended) is list else [-1]:
+                if type(at) is not int or not len(_MAGIC) <= at <= end:
+                    raise ValueError(at)
+                (size,) = _LEN.unpack_from(blob, at)
+                for rel, rec in part(at + _LEN.size, size).items():
+                    if rec:
+                        dirs[rel] = rec
+                    else:  # a folder gone
+                        dirs.pop(rel, None)
+        except (EOFError, ValueError, TypeError, AttributeError, struct.error):
+            return FilesCache()
     if (
         gen != generation
         or not isinstance(skipped, dict)
@@ -246,7 +274,6 @@ def load(path: str, generation: str, indexed: Callable[[bytes], bool]) -> FilesC
     # records are checked where they are used (parse, and a listing compared byte for byte)
     cache = FilesCache(dirs, skipped, root, rules)
     if magic == _MAGIC:
-        check = blob[-_CHECK.size :]
         cache.tail = Tail((st.st_dev, st.st_ino), len(blob), check, chunks, appended, gen)
     return cache
 
