@@ -116,6 +116,27 @@ def test_an_unchanged_hook_after_a_git_command_imports_nothing_heavy(repo: Path)
     assert not back, f"heavy modules back on the hook path: {back}"
 
 
+def test_a_hook_that_may_not_start_the_watcher_imports_no_watch_code(repo: Path) -> None:
+    """GIT_SNAPSHOT_WATCH=0 (the benchmarks', the test suite's): registry.ensure would do
+    nothing, so the hook does not import the watch package's modules to learn it."""
+    h = head(repo)
+    status, modules, err = _hook_modules(repo, "post-checkout", h, h, "1")
+    assert status == 0 and "snapshot 1 (post-checkout)" in err, err
+    assert not {m for m in modules if m.startswith("git_snapshot.watch")}
+
+
+@pytest.mark.parametrize("value", ["0", "false", "no", "off", "1", "", "true", "OFF", " 0"])
+def test_the_hooks_reading_of_git_snapshot_watch_is_the_watchers(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from git_snapshot import hooks
+    from git_snapshot.watch import instance
+
+    monkeypatch.setenv(instance.ENV_AUTOSTART, value)
+    assert hooks.WATCH_ENV == instance.ENV_AUTOSTART
+    assert (value in hooks.WATCH_OFF) == instance.autostart_disabled()
+
+
 @pytest.mark.parametrize(
     "env",
     [{}, {"XDG_DATA_HOME": "/x/data"}, {"XDG_DATA_HOME": "relative"}, {"HOME": "/"}],

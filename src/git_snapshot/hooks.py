@@ -109,6 +109,9 @@ UNSEEN = "git-snapshot-unseen"
 # in the worktree's git dir: the snapshot before a merge or rebase whose post-hook has not run
 # yet (stopped.begin, stopped.consume)
 PENDING = "git-snapshot-pending"
+# watch.instance.ENV_AUTOSTART and the values its autostart_disabled() takes for "off"
+WATCH_ENV = "GIT_SNAPSHOT_WATCH"
+WATCH_OFF = ("0", "false", "no", "off")
 RUN_ENV = "GIT_SNAPSHOT_RUN"  # set by `git snapshot run` for its command: it reports, not us
 # Without /proc (so without the git command's start time), a file written this long before git
 # last wrote the index counts as written by the operation (a file checkout writes the files,
@@ -742,7 +745,12 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
 
 def _watcher(store_path: str, toplevel: str) -> None:
     """The watcher knows this worktree and runs: a stat and a flock when it does, else a
-    detached start (never waited for). Never a reason for a hook to fail."""
+    detached start (never waited for). Never a reason for a hook to fail. Nothing is imported
+    when GIT_SNAPSHOT_WATCH turns the start off, as instance.autostart_disabled reads it
+    (registry.ensure then does nothing either): the watch package's three modules were ~1.5 M
+    instructions of such a hook."""
+    if os.environ.get(WATCH_ENV, "") in WATCH_OFF:
+        return
     with suppress(Exception):
         from git_snapshot.watch import registry  # standard library only
 
