@@ -43,6 +43,13 @@ def no_racy(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(walker, "RACY_NS", 0)
 
 
+@pytest.fixture(autouse=True)
+def mapped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every cache here is loaded the way a big one is (mapped): the small ones of the rest of
+    the suite are read."""
+    monkeypatch.setattr(filescache, "MAP_MIN", 0)
+
+
 def settle() -> None:
     time.sleep(0.02)  # the file system's coarse clock moves past the last write
 

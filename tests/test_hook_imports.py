@@ -46,6 +46,7 @@ HEAVY = {
     "contextlib": "git_snapshot.ctx",
     "functools": "brought by contextlib and threading; _sqlite3's lru_cache: git_snapshot.sqlite",
     "collections": "brought by functools and collections.abc; packs: _collections",
+    "mmap": "filescache maps only a cache of MAP_MIN or more (a small one is read)",
 }
 # sqlite3 brings datetime itself.
 
