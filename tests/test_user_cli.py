@@ -16,3 +16,16 @@ def test_a_missing_id_names_only_what_is_missing(repo: Path, command: str) -> No
     ran = gs(repo, command, rc=2)
     (line,) = [ln for ln in ran.err_lines if "required" in ln]
     assert "ID" in line and "PATH" not in line, line
+
+
+@pytest.mark.parametrize("where", ["missing", "not-a-repo"])
+def test_watch_add_of_a_wrong_path_says_what_watch_add_takes(tmp_path: Path, where: str) -> None:
+    """`watch add PATH` answered git's generic advice, '(pass -C PATH with an existing
+    directory)' / '(run inside a worktree or pass -C PATH)': -C does not help there."""
+    target = tmp_path / where
+    if where == "not-a-repo":
+        target.mkdir()
+    ran = gs(tmp_path, "watch", "add", str(target), rc=1)
+    (line,) = ran.err_lines
+    assert line.startswith(f"git-snapshot: cannot watch {target}: "), line
+    assert "-C PATH" not in line and "git snapshot watch add" in line, line

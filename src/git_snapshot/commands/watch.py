@@ -37,6 +37,21 @@ def _toplevel(path: str, must_exist: bool = True) -> str:
         return os.path.realpath(path)
 
 
+def _to_watch(path: str) -> str:
+    """The worktree `watch add` was given, or one line saying what it takes."""
+    shown = output.display(os.fsencode(os.path.abspath(path)))
+    if not os.path.isdir(path):
+        why = "no such directory"
+    else:
+        try:
+            return gitrepo.find_repo(path).toplevel
+        except UserError:
+            why = "it is not in a git worktree"
+    raise UserError(
+        f"cannot watch {shown}: {why}; give it a git worktree: git snapshot watch add PATH"
+    )
+
+
 def cmd_watch(
     *,
     cwd: str,
@@ -69,7 +84,7 @@ def cmd_watch(
         return 0
     if action == "add":
         assert path is not None
-        top = _toplevel(os.path.join(cwd, path))
+        top = _to_watch(os.path.join(cwd, path))
         registry.put(store, top, on=True, by="watch add")
         print(f"watching {output.display(os.fsencode(top))}")
         return _start(store, quiet=True)
