@@ -99,3 +99,27 @@ def test_a_path_checkout_over_an_excluded_untracked_file_is_named(hooked: Path) 
     assert (r / "local.ini").read_bytes() == b"the branch's\n"
     lines = [ln for ln in ran.said if "not saved: local.ini" in ln]
     assert len(lines) == 1 and "excluded by snapshot.exclude" in lines[0], ran.said
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ["git", "reset", "-q", "--hard"],
+        ["git", "checkout", "--", "conf"],
+        ["sh", "-c", "git show HEAD:conf/settings.ini > conf/settings.ini"],
+    ],
+)
+def test_run_names_a_discarded_edit_of_a_tracked_file_in_an_excluded_folder(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, cmd: list[str]
+) -> None:
+    """`run -- CMD` hashes the left-out tracked files before CMD: those below an excluded
+    folder too (it took only files named in skipped_paths)."""
+    put_venv_on_path(monkeypatch)
+    r = repo
+    commit(r, "conf/settings.ini", b"committed\n")
+    git(r, "config", "snapshot.exclude", "conf/")
+    write(r / "conf" / "settings.ini", b"my uncommitted edit\n")
+    ran = gs(r, "run", "--", *cmd)
+    assert (r / "conf" / "settings.ini").read_bytes() == b"committed\n"
+    lines = [ln for ln in ran.said if "not saved: conf/settings.ini" in ln]
+    assert len(lines) == 1 and "excluded by snapshot.exclude" in lines[0], ran.said

@@ -161,7 +161,7 @@ def discarded_unsaved(
             if entry is None or left is None:
                 continue  # (deleted; or written over a left-out untracked file: _unsaved)
             if forced is None:
-                forced = _forced_switch()
+                forced = forced_switch()
             if not forced:
                 continue
         oid = _file_blob_id(os.path.join(top, rel))
@@ -183,7 +183,7 @@ def discarded_unsaved(
 _VALUE_SHORT = frozenset("bBcCt")
 
 
-def _forced_switch() -> bool:
+def forced_switch() -> bool:
     """Whether the git command above this hook is a checkout or switch that writes over
     uncommitted edits (-f, --force, --discard-changes); False when unknown (an alias)."""
     from git_snapshot import proc
@@ -218,10 +218,15 @@ def left_out_edits(repo: gitrepo.Repo, snap: Snapshot) -> dict[bytes, str]:
         for p, why in snap.meta.get("skipped_paths", [])
         if unsaved_why(why, snap.id) is not None
     ]
+    # a folder left out as excluded: the files HEAD tracks below it (their edits are in no
+    # snapshot either)
+    folders = [p for p in paths if why_left_out(snap, p) == "excluded" and _is_dir(top, p)]
     paths = [p for p in paths if os.path.isfile(os.path.join(top, p))]
-    if not paths or gitrepo.head(repo) is None:
+    if not (paths or folders) or gitrepo.head(repo) is None:
         return {}
-    committed = gitrepo.tree_entries(repo, "HEAD", paths)
+    committed = gitrepo.tree_entries(repo, "HEAD", paths) if paths else {}
+    if folders:
+        committed.update(_tracked_below(repo, "HEAD", folders))
     out = {}
     for p in committed:
         oid = _file_blob_id(os.path.join(top, p))
@@ -240,12 +245,59 @@ def discarded_edits(
     if not gone:
         return []
     has = git_has(repo, revs, gone)
-    why = {os.fsencode(p): w for p, w in snap.meta.get("skipped_paths", [])}
     return [
-        (p, f"{unsaved_why(why[p], snap.id)}; its uncommitted edit was discarded")
+        (p, f"{unsaved_why(why_left_out(snap, p) or '', snap.id)}; {_EDIT_DISCARDED}")
         for p in gone
         if edits[p] not in has.get(p, ())
     ]
+
+
+_EDIT_DISCARDED = "its uncommitted edit was discarded"
+
+
+def why_left_out(snap: Snapshot, path: bytes) -> str | None:
+    """Why *snap* left out *path*: its own skipped_paths' words, or its nearest folder's."""
+    why: dict[bytes, str] = {os.fsencode(p): w for p, w in snap.meta.get("skipped_paths", [])}
+    at = path
+    while at:
+        if at in why:
+            return why[at]
+        at = at.rpartition(b"/")[0]
+    return None
+
+
+def _is_dir(top: bytes, rel: bytes) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISDIR(os.lstat(os.path.join(top, rel)).st_mode)
+    except OSError:
+        return False
+
+
+def _tracked_below(
+    repo: gitrepo.Repo, rev: str, folders: Sequence[bytes]
+) -> dict[bytes, tuple[int, str]]:
+    """path -> (mode, blob id) of the regular files and symlinks *rev* holds below *folders*."""
+    out = gitrepo.run_git(
+        repo.toplevel,
+        "--literal-pathspecs",
+        "ls-tree",
+        "-r",
+        "-z",
+        "--full-tree",
+        rev,
+        "--",
+        *(os.fsdecode(f) for f in folders),
+        check=False,
+    )
+    got: dict[bytes, tuple[int, str]] = {}
+    for rec in out.split(b"\0"):
+        meta, _, path = rec.partition(b"\t")
+        fields = meta.split()
+        if len(fields) == 3 and fields[1] == b"blob":
+            got[path] = (int(fields[0], 8), fields[2].decode())
+    return got
 
 
 HASH_AT_MOST = 256 << 20  # a left-out file bigger than this is not read to compare it
