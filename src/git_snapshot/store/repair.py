@@ -193,7 +193,11 @@ def _rewrite_whole(store: Store, report: RepairReport) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(store.pack_path(name))
         fsync_dir(os.path.dirname(store.pack_path(name)))
-        report.rewritten[name] = ", ".join(p.name for p in new) or "(none: it held nothing)"
+        # none copied: the index reads none of its objects from it (each is in another pack
+        # as well: a repair killed before it deleted a pack it had rewritten), not "empty"
+        report.rewritten[name] = (
+            ", ".join(p.name for p in new) or "(none: no object is read from it)"
+        )
 
 
 def _read_old(path: str, report: RepairReport) -> _Old:
