@@ -104,6 +104,32 @@ def test_a_path_checkout_over_an_excluded_untracked_file_is_named(hooked: Path) 
 @pytest.mark.parametrize(
     "cmd",
     [
+        ["checkout", "--", "conf/settings.ini"],
+        ["checkout", "--", "."],
+        ["restore", "conf"],
+        ["checkout", "-f"],
+    ],
+)
+def test_a_discarded_edit_of_a_tracked_file_in_an_excluded_folder_is_named(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, cmd: list[str]
+) -> None:
+    """snapshot.exclude names a folder: its tracked files' edits are in no snapshot either."""
+    put_venv_on_path(monkeypatch)
+    r = repo
+    commit(r, "conf/settings.ini", b"committed\n")
+    git(r, "config", "snapshot.exclude", "conf/")
+    install(r)
+    write(r / "conf" / "settings.ini", b"my uncommitted edit\n")
+    gs(r, "create")
+    ran = git(r, *cmd)
+    assert (r / "conf" / "settings.ini").read_bytes() == b"committed\n"
+    lines = [ln for ln in ran.said if "not saved: conf" in ln]
+    assert len(lines) == 1 and "excluded by snapshot.exclude" in lines[0], ran.said
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
         ["git", "reset", "-q", "--hard"],
         ["git", "checkout", "--", "conf"],
         ["sh", "-c", "git show HEAD:conf/settings.ini > conf/settings.ini"],

@@ -433,7 +433,7 @@ def find_losses(
     old, new = _moved(repo, call)
     touched = set(_changed(repo, call, old, new))
     touched.update(_rewritten(store, repo, before, after, ctx))
-    discarded = _discarded(repo, before, old, ctx)
+    discarded = _discarded(repo, before, old, ctx, call.name == "post-checkout")
     if not touched and not discarded:
         return None  # (the usual hook: losses is not even imported)
     from git_snapshot import losses
@@ -464,14 +464,14 @@ def find_losses(
 
 
 def _discarded(
-    repo: gitrepo.Repo, before: Snapshot, old: str | None, ctx: Context
+    repo: gitrepo.Repo, before: Snapshot, old: str | None, ctx: Context, folders: bool = False
 ) -> list[tuple[bytes, str]]:
     """Left-out files whose uncommitted edit the operation discarded (losses.discarded_unsaved);
     none, and nothing imported, unless *before* left out a file written during the operation
     (when it started: ctx.started reads /proc, asked only of a file written since *before*)."""
     if not before.skipped:
         return []
-    fresh = _fresh_left_out(repo, before)
+    fresh = _fresh_left_out(repo, before, folders)
     if not fresh:
         return []
     if ctx.started is not None:
@@ -490,9 +490,13 @@ def _discarded(
     return losses.discarded_unsaved(repo, before.id, written, old)
 
 
-def _fresh_left_out(repo: gitrepo.Repo, before: Snapshot) -> dict[bytes, tuple[str, int]]:
+def _fresh_left_out(
+    repo: gitrepo.Repo, before: Snapshot, folders: bool = False
+) -> dict[bytes, tuple[str, int]]:
     """The regular files *before* left out as excluded or unreadable (a cache folder is no
-    file) that were written since it was taken: path -> (why, mtime_ns). With neither json
+    file) that were written since it was taken: path -> (why, mtime_ns); with *folders*
+    (a checkout's hook: it may write over an edit) also the files git tracks in a folder it
+    left out as excluded (one ls-files, only when there is one). With neither json
     (re: ~15 ms) nor losses (~35 ms) imported: *before*'s meta text is read by _json's C
     scanner, and only when it names such a path (most projects: cache folders alone)."""
     import stat
@@ -510,6 +514,7 @@ def _fresh_left_out(repo: gitrepo.Repo, before: Snapshot) -> dict[bytes, tuple[s
     # wrote (its committed version, unedited) and would name its "discarded edit" again
     since = int((before.created - LEFT_OUT_SLACK_S) * 1e9)
     fresh: dict[bytes, tuple[str, int]] = {}
+    dirs: list[bytes] = []
     for path, why in items:
         if why != "excluded" and not why.startswith("unreadable"):
             continue
@@ -520,6 +525,25 @@ def _fresh_left_out(repo: gitrepo.Repo, before: Snapshot) -> dict[bytes, tuple[s
             continue
         if stat.S_ISREG(st.st_mode) and st.st_mtime_ns >= since:
             fresh[rel] = (why, st.st_mtime_ns)
+        elif folders and why == "excluded" and stat.S_ISDIR(st.st_mode):
+            dirs.append(rel)
+    if dirs:  # the tracked files below an excluded folder: its edits are in no snapshot
+        out = gitrepo.run_git(
+            repo.toplevel,
+            "--literal-pathspecs",
+            "ls-files",
+            "-z",
+            "--",
+            *map(os.fsdecode, dirs),
+            check=False,
+        )
+        for rel in out.split(b"\0"):
+            try:
+                got = os.lstat(os.path.join(top, rel)) if rel else None
+            except OSError:
+                continue
+            if got is not None and stat.S_ISREG(got.st_mode) and got.st_mtime_ns >= since:
+                fresh[rel] = ("excluded", got.st_mtime_ns)
     return fresh
 
 
