@@ -149,3 +149,34 @@ def test_run_names_a_discarded_edit_of_a_tracked_file_in_an_excluded_folder(
     assert (r / "conf" / "settings.ini").read_bytes() == b"committed\n"
     lines = [ln for ln in ran.said if "not saved: conf/settings.ini" in ln]
     assert len(lines) == 1 and "excluded by snapshot.exclude" in lines[0], ran.said
+
+
+@pytest.mark.parametrize(
+    ("argv", "want"),
+    [
+        (("git", "checkout", "-f", "B"), True),
+        (("git", "checkout", "-qf", "B"), True),
+        (("git", "-C", "x", "checkout", "--force", "B"), True),
+        (("git", "switch", "--discard-changes", "B"), True),
+        (("git", "checkout", "B"), False),
+        (("git", "checkout", "-b", "f"), False),  # a branch named f, not -f
+        (("git", "checkout", "-bf", "B"), False),  # the same, in one word
+        (("git", "switch", "-c", "-f"), False),
+        (("git", "checkout", "--orphan", "-f"), False),
+        (("git", "checkout", "-qb", "-f"), False),
+        (("git", "checkout", "-m", "B"), None),  # a merge into the edit: not plain
+        (("git", "switch", "--conflict=diff3", "B"), None),
+        (("git", "checkout", "--", "-f"), False),  # a path named -f
+        (("git", "co", "B"), None),  # an alias: unknown
+        (("git", "merge", "B"), None),
+    ],
+)
+def test_switch_force_reads_the_git_command(
+    monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...], want: bool | None
+) -> None:
+    from git_snapshot import losses
+    from git_snapshot import proc
+
+    monkeypatch.setattr(proc, "ancestors", lambda: ([proc.Process(1, 0.0, argv)], True))
+    assert losses.switch_force() is want
+    assert losses.forced_switch() is (want is True)

@@ -180,32 +180,50 @@ def discarded_unsaved(
 
 
 # checkout's and switch's short options that take a value (the rest of a cluster is it)
-_VALUE_SHORT = frozenset("bBcCt")
+_VALUE_SHORT = frozenset("bBcC")
+_VALUE_LONG = frozenset(("--orphan", "--create", "--force-create"))
 
 
 def forced_switch() -> bool:
     """Whether the git command above this hook is a checkout or switch that writes over
     uncommitted edits (-f, --force, --discard-changes); False when unknown (an alias)."""
+    return switch_force() is True
+
+
+def switch_force() -> bool | None:
+    """The git command above this hook: True for a checkout or switch that writes over
+    uncommitted edits (-f, --force, --discard-changes), False for one that refuses to (a
+    plain one), None for anything else or unknown (an alias, a command git runs for another,
+    -m/--merge/--conflict: a three-way merge into an edited file)."""
     from git_snapshot import proc
 
     found = proc.user_git_command(proc.ancestors()[0])
     argv = found.argv if found is not None else ()
     sub = proc.git_subcommand(argv)
     if sub not in ("checkout", "switch"):
-        return False
-    words = argv[argv.index(sub) + 1 :]
+        return None
+    merge = False
+    words = iter(argv[argv.index(sub) + 1 :])
     for word in words:
         if word == "--":
             break
         if word in ("--force", "--discard-changes"):
             return True
-        if word.startswith("-") and not word.startswith("--"):
-            for c in word[1:]:
+        if word == "--merge" or word.startswith("--conflict"):
+            merge = True
+        elif word in _VALUE_LONG:
+            next(words, None)  # its value (a branch named -f)
+        elif word.startswith("-") and not word.startswith("--"):
+            for i, c in enumerate(word[1:], 2):
                 if c == "f":
                     return True
+                if c == "m":
+                    merge = True
                 if c in _VALUE_SHORT:
+                    if i == len(word):
+                        next(words, None)  # its value is the next word
                     break
-    return False
+    return None if merge else False
 
 
 def left_out_edits(repo: gitrepo.Repo, snap: Snapshot) -> dict[bytes, str]:
