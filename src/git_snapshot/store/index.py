@@ -464,6 +464,16 @@ class Index:
         thread wait on the compressing ones)."""
         out: set[bytes] = set()
         tables = self.tables()
+        if tables[0] == "recent":
+            # a recent table of few rows (L's 1 % step: 1) read whole, recent first as
+            # tables() says: an IN list costs ~1 us per key even against one row (L's 1 %
+            # step, ~5,600 keys in batches of 256: ~6 of its ~25 ms)
+            most = 2 * len(keys) + 64
+            rows = self.db.execute("SELECT key FROM recent LIMIT ?", (most + 1,)).fetchall()
+            if len(rows) <= most:
+                there = {bytes(k) for (k,) in rows}
+                out.update(k for k in keys if k in there)
+                tables = ("objects",)
         for i in range(0, len(keys), 500):
             part = keys[i : i + 500]
             marks = ",".join("?" * len(part))
@@ -614,11 +624,18 @@ class Index:
     def _add_recent(db: sqlite3.Connection, packs: Iterable[FinishedPack]) -> None:
         """_add_packs into the recent table: appended in a few pages. An object found damaged
         takes its place in objects (as _add_packs heals it) and leaves recent."""
+        from operator import itemgetter  # (see _add_packs)
+
         damaged = {bytes(k) for (k,) in db.execute("SELECT key FROM damaged")}
         for p in packs:
             cur = db.execute("INSERT INTO packs(name, size) VALUES (?, ?)", (p.name, p.size))
             pid = cur.lastrowid
             rows = [(o.key, pid, o.offset, o.length, o.size, o.type, o.inner) for o in p.objects]
+            # in key order, as _add_packs: recent's index on key is then appended to, not
+            # split at random pages (L's 1 % step, 5,600 rows: 13.6-14.1 -> 8.5-8.9 ms of
+            # CPU, the sort 1.3). A key given twice keeps its rows' order (a stable sort):
+            # a merge keeps the first
+            rows.sort(key=itemgetter(0))
             healed = [r for r in rows if r[0] in damaged] if damaged else []
             if healed:
                 keys = {r[0] for r in healed}
