@@ -479,10 +479,18 @@ class Split:
         else:
             e = walker.kept(rel, name, st, label)  # None: changed since the child looked
             if e is not None:
+                dirs, skips = walker.dirs, walker.skips
+                # let go of the old records as the walk's own do (_Walker._keep): what is
+                # left of them after the walk names the folders gone (filescache.update
+                # looks at each: L, ~25,000 taken from the child, in the thread that writes
+                # the cache while the snapshot is committed)
+                take = old_dirs.pop if walker.drop_old else old_dirs.get
                 for h in heres:
-                    walker.dirs[h] = old_dirs[h]
+                    rec = take(h, None)  # (None: named twice, taken already)
+                    if rec is not None:
+                        dirs[h] = rec
                     if h in old_skips:
-                        walker.skips[h] = old_skips[h]
+                        skips[h] = old_skips[h]
         if e is None:
             return None
         if walker.opts.progress:
