@@ -444,6 +444,8 @@ def find_losses(
     found = [
         x for x in losses.find(store, repo, before, sorted(touched), revs) if x.path not in hidden
     ]
+    if found and call.name == "post-checkout" and call.branch_checkout and old and old != new:
+        found = _clean_before_switch(repo, found, old)
     unsaved = _unsaved(repo, before, touched - hidden, old)
     unsaved += [x for x in discarded if x[0] not in hidden and x[0] not in dict(unsaved)]
     if not found and not unsaved:
@@ -461,6 +463,24 @@ def find_losses(
             else None
         ),
     )
+
+
+def _clean_before_switch(
+    repo: gitrepo.Repo, found: list[losses.Loss], old: str
+) -> list[losses.Loss]:
+    """Of *found*, those a branch switch can have destroyed. A plain one (not -f, not
+    --discard-changes, not -m) refuses to write over or delete a file tracked in the commit
+    it leaves that holds anything else than that commit's version (git checks the file
+    itself, assume-unchanged and skip-worktree alike): such a file held that version, which
+    git gives back, whatever an earlier snapshot holds (an edit committed since). Ignored and
+    untracked files it overwrites silently stay named, and so does everything after a switch
+    not positively known as plain (-f, -m, or an alias: `git fco` for `checkout -f`)."""
+    from git_snapshot import losses
+
+    tracked = gitrepo.tree_entries(repo, old, [x.path for x in found if x.type != "dir"])
+    if not tracked or losses.switch_force() is not False:  # forced, merging, or unknown
+        return found
+    return [x for x in found if x.path not in tracked]
 
 
 def _discarded(
