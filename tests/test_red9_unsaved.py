@@ -180,3 +180,22 @@ def test_switch_force_reads_the_git_command(
     monkeypatch.setattr(proc, "ancestors", lambda: ([proc.Process(1, 0.0, argv)], True))
     assert losses.switch_force() is want
     assert losses.forced_switch() is (want is True)
+
+
+@pytest.mark.parametrize(
+    "cmd", [["git", "reset", "-q", "--hard"], ["git", "checkout", "--", "cache"]]
+)
+def test_run_names_a_discarded_edit_of_a_tracked_file_in_a_cache_folder(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, cmd: list[str]
+) -> None:
+    """A folder holding a CACHEDIR.TAG is left out whole: a file git tracks there too."""
+    put_venv_on_path(monkeypatch)
+    r = repo
+    tag = b"Signature: 8a477f597d28d172789f06886806bc55\n"
+    commit(r, "cache/CACHEDIR.TAG", tag)
+    commit(r, "cache/data.txt", b"committed\n")
+    write(r / "cache" / "data.txt", b"my uncommitted edit\n")
+    ran = gs(r, "run", "--", *cmd)
+    assert (r / "cache" / "data.txt").read_bytes() == b"committed\n"
+    lines = [ln for ln in ran.said if "not saved: cache/data.txt" in ln]
+    assert len(lines) == 1 and "CACHEDIR.TAG" in lines[0], ran.said

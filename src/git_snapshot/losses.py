@@ -236,9 +236,9 @@ def left_out_edits(repo: gitrepo.Repo, snap: Snapshot) -> dict[bytes, str]:
         for p, why in snap.meta.get("skipped_paths", [])
         if unsaved_why(why, snap.id) is not None
     ]
-    # a folder left out as excluded: the files HEAD tracks below it (their edits are in no
-    # snapshot either)
-    folders = [p for p in paths if why_left_out(snap, p) == "excluded" and _is_dir(top, p)]
+    # a folder left out (excluded, a cache folder): the files HEAD tracks below it (their
+    # edits are in no snapshot either)
+    folders = [p for p in paths if why_left_out(snap, p) in _LEFT_OUT_DIRS and _is_dir(top, p)]
     paths = [p for p in paths if os.path.isfile(os.path.join(top, p))]
     if not (paths or folders) or gitrepo.head(repo) is None:
         return {}
@@ -271,6 +271,9 @@ def discarded_edits(
 
 
 _EDIT_DISCARDED = "its uncommitted edit was discarded"
+# why a folder left out whole holds what no snapshot has (an unreadable one: not even git
+# could write in it)
+_LEFT_OUT_DIRS = ("excluded", "cache directory (CACHEDIR.TAG)")
 
 
 def why_left_out(snap: Snapshot, path: bytes) -> str | None:
