@@ -57,18 +57,24 @@ DirEntry = tuple[bytes, int, int, tuple[tuple[str, str], ...], int, int, int]
 
 # The file: MAGIC, chunks (each a length and a marshal dict {folder: record}), the trailer
 # (marshal: generation, root, rules, skipped, number of chunks, offsets of the appended
-# chunks), its length, and the CRC-32 and Adler-32 of all that (_CHECK). The check is against
-# damage (a flipped bit, a torn copy), not against someone who can write the store: SHA-256
-# here was 11 M instructions of an unchanged hook on S (233 KB by Python's _sha256), 9 % of
-# it; zlib's two are 0.1 M.
+# chunks), its length, and the CRC-32 of all that and a zero word (_CHECK; format 5 had the
+# Adler-32 there). The check is against damage (a flipped bit, a torn copy), not against
+# someone who can write the store: SHA-256 here was 11 M instructions of an unchanged hook on
+# S (233 KB by Python's _sha256), 9 % of it; zlib's two sums 0.1 M; on a big cache each sum
+# is a pass over every byte at every load (M's 7.3 MB: CRC-32 2.0 ms, Adler-32 2.4 ms; L's
+# 23.6 MB: ~10 and ~8-15 ms), before the walk: format 6 keeps the CRC-32 alone, which finds
+# every burst of damage up to 32 bits and misses other damage once in 2^32.
 #   A walk that changed few records appends them (``update``): a chunk of the changed records
 # (b"" for a folder gone), a new trailer naming it after the older ones, its length and the
 # check of the whole file before it, old trailers and checks included (the old check is the
-# running state of both sums over the bytes before it: continued, not computed again). The
+# running state of the sum over the bytes before it: continued, not computed again). The
 # load applies the appended chunks in order. A torn append fails the check: the whole cache
 # is discarded (a re-read, never a wrong snapshot).
-_MAGIC = b"GSCACHE5"
-_MAGIC4 = b"GSCACHE4"  # (no appended chunks) still read: its next save is a whole one
+_MAGIC = b"GSCACHE6"
+# still read, checked by both sums, never appended to (its sums are not this format's): its
+# next save is a whole one (format 4: no appended chunks either)
+_MAGIC5 = b"GSCACHE5"
+_MAGIC4 = b"GSCACHE4"
 _LEN = struct.Struct("<I")
 _CHECK = struct.Struct("<II")
 # A walk's changed records are appended while the file's appended bytes (about as many dead
@@ -90,8 +96,13 @@ SMALL = 1 << 16  # appended past DEAD too while the file stays this small
 MAP_MIN = 1 << 20
 
 
-def _check(data: bytes | memoryview, crc: int = 0, adler: int = 1) -> tuple[int, int]:
-    """The running (CRC-32, Adler-32) of *data* after (*crc*, *adler*)."""
+def _check(data: bytes | memoryview, crc: int = 0, zero: int = 0) -> tuple[int, int]:
+    """The running check of *data* after (*crc*, 0): (CRC-32, 0)."""
+    return zlib.crc32(data, crc), 0
+
+
+def _check5(data: bytes | memoryview, crc: int = 0, adler: int = 1) -> tuple[int, int]:
+    """Format 5's (and 4's): the running (CRC-32, Adler-32) of *data*."""
     return zlib.crc32(data, crc), zlib.adler32(data, adler)
 
 
@@ -232,11 +243,12 @@ def _parse(
     """load's reading of the file's bytes *blob*: nothing returned refers to them."""
     end = len(blob) - _CHECK.size - _LEN.size  # the trailer's length, then the checksum
     magic = blob[: len(_MAGIC)]
-    if end < len(_MAGIC) or magic not in (_MAGIC, _MAGIC4):
+    if end < len(_MAGIC) or magic not in (_MAGIC, _MAGIC5, _MAGIC4):
         return FilesCache()
+    sums = _check if magic == _MAGIC else _check5
     check = blob[len(blob) - _CHECK.size :]  # (bytes, copied)
     with memoryview(blob) as whole, whole[: end + _LEN.size] as body:
-        if _CHECK.pack(*_check(body)) != check:
+        if _CHECK.pack(*sums(body)) != check:
             return FilesCache()
     dirs: dict[bytes, bytes] = {}
     appended: list[int] = []
@@ -252,7 +264,7 @@ def _parse(
         try:
             (size,) = _LEN.unpack_from(blob, end)
             fields = part(end - size, size)
-            if magic == _MAGIC:
+            if magic != _MAGIC4:
                 gen, root, rules, skipped, chunks, appended = fields
             else:
                 gen, root, rules, skipped, chunks = fields
