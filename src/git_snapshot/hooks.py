@@ -371,17 +371,21 @@ def _rewritten(
     store: Store,
     repo: gitrepo.Repo,
     before: Snapshot,
-    after: Result,
+    after: Result | None,
     ctx: Context,
 ) -> list[bytes]:
     """Files that held something else in *before* and that the operation wrote over: the
     discarded edits of `checkout -f`, `switch --discard-changes`, `checkout -- f`, `restore`
     (with or without --source). Files the user changed themselves are older than the
     operation: they are not named."""
-    if before.root == after.snapshot.root:
-        return []  # nothing differs (`checkout -b`): not even the diff code is imported
     ids = None
-    if after.changed is not None and after.base == before.root:
+    if after is None:  # no snapshot after it (_losses_anyway): the worktree, read, not stored
+        from git_snapshot.store.diff import lost
+
+        changed = [p for p, _, _ in lost(store, before.root, os.fsencode(repo.toplevel))]
+    elif before.root == after.snapshot.root:
+        return []  # nothing differs (`checkout -b`): not even the diff code is imported
+    elif after.changed is not None and after.base == before.root:
         # the snapshot was rebuilt from *before* (the watcher's dirty set): it knows what
         # differs, exactly what the diff would find, and git's ids of what it read
         changed, ids = after.changed, after.ids
@@ -422,11 +426,11 @@ def find_losses(
     call: Call,
     ctx: Context,
     started: float,
-    after: Result,
+    after: Result | None,
     overlay: gitrepo.Overlay | None,
 ) -> losses.Report | None:
     """What the operation that ran this post-hook destroyed, or None (*after*: this hook's
-    snapshot, as worktree.take returned it)."""
+    snapshot, as worktree.take returned it; None when it could take none: _losses_anyway)."""
     before = _before(store, repo, call, started)
     if before is None:
         return None
@@ -719,6 +723,12 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
             res = worktree.take(
                 store, repo, trigger=call.name, overlay=overlay, cfg=cfg, skip_if_unchanged=True
             )
+        except Exception as exc:
+            # no snapshot after the operation (its store's disk full, say): what it destroyed
+            # is still named, from the worktree itself (the earlier snapshot needs no room)
+            if hook.pre or ctx.under_run or call.precommit:
+                raise
+            raise _Failed(exc, _losses_anyway(store, repo, call, ctx, started, env)) from exc
         finally:
             for cm in reversed(held):
                 cm.__exit__(None, None, None)
@@ -785,6 +795,39 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
         # under pre-commit its own "...Passed" line is that one line
         lines.insert(0, _status(s, res.new, call.name))
     return lines + problems
+
+
+class _Failed(Exception):
+    """A post-hook's snapshot failed (*cause*), and *lines* say what the operation destroyed
+    (run_hook prints both)."""
+
+    def __init__(self, cause: Exception, lines: list[str]) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+        self.lines = lines
+
+
+def _losses_anyway(
+    store: Store,
+    repo: gitrepo.Repo,
+    call: Call,
+    ctx: Context,
+    started: float,
+    env: Mapping[str, str],
+) -> list[str]:
+    """The loss report's lines of an operation whose post-hook could take no snapshot, from
+    the worktree (find_losses without one after); none when it cannot be made."""
+    try:
+        report = find_losses(store, repo, call, ctx, started, None, None)
+        if report is None:
+            return []
+        from git_snapshot import losses
+
+        with suppress(Exception):  # (the store's disk is full: only the log misses it)
+            losses.record(store, repo, report)
+        return report.lines(repo, _user_cwd(repo, env, ctx), absolute=call.precommit)
+    except Exception:
+        return []
 
 
 def _watcher(store_path: str, toplevel: str) -> None:
@@ -891,13 +934,18 @@ def run_hook(name: str, argv: Sequence[str], cwd: str = ".") -> int:
     if env.get("GIT_SNAPSHOT_SKIP") == "1":
         return 0
     call = Call.parse(name, argv, env)
+    lost: list[str] = []
     try:
         tell(call, cwd, handle(call, cwd, env))
         return 0
     except Exception as exc:  # a post-hook must never fail the git command
         from git_snapshot import output  # (the failure path only)
 
-        problem = output.one_line(_problem(exc))  # a path in it: on its line, no escape
+        if isinstance(exc, _Failed):  # (and what the operation destroyed, said after)
+            lost = exc.lines
+        problem = output.one_line(  # a path in it: on its line, no escape
+            _problem(exc.cause if isinstance(exc, _Failed) else exc)
+        )
     if name in PRE_HOOKS:
         print(
             f"git-snapshot: could not snapshot before the {HOOKS[name].what}, so git "
@@ -907,4 +955,7 @@ def run_hook(name: str, argv: Sequence[str], cwd: str = ".") -> int:
         )
         return 1
     print(f"git-snapshot: {name} snapshot failed: {problem}", file=sys.stderr)
+    if lost:
+        with suppress(Exception):
+            tell(call, cwd, lost)
     return 0
