@@ -126,6 +126,11 @@ def main() -> int:
         "--copy-from", help="copy this tree (cp -a, made writable) instead of making one"
     )
     ap.add_argument(
+        "--tree-dir",
+        help="the worktree goes here (DIR/wt; a copy of L on disk, as RULES.md asks) while "
+        "the store stays in --dir; an existing DIR/wt is taken as the copy",
+    )
+    ap.add_argument(
         "--compare",
         metavar="SRC",
         help="also time the watched hooks with PYTHONPATH=SRC (another code's src), interleaved",
@@ -151,13 +156,16 @@ def main() -> int:
         place = tempfile.TemporaryDirectory(prefix="gsnap-watch-hook-", dir=args.base_dir)
     with place as base:
         env = _env(base)
-        root = os.path.join(base, "wt")
+        root = os.path.join(args.tree_dir or base, "wt")
         if os.path.exists(os.path.join(root, ".git", "hooks", "post-checkout")):
             files = _files(root)
             print(f"# {args.tree} tree reused: {len(files):,} files in {root}", flush=True)
         else:
             t0 = time.perf_counter()
-            if args.copy_from:  # e.g. /dev/shm/L, made once by bench/trees.py (never modified)
+            if args.tree_dir and os.path.isdir(root):  # copied there before
+                files = _files(root)
+                print(f"# {len(files):,} files found in {root}", flush=True)
+            elif args.copy_from:  # e.g. /dev/shm/L, made once by bench/trees.py (never modified)
                 subprocess.run(["cp", "-a", args.copy_from, root], check=True)
                 subprocess.run(["chmod", "-R", "u+w", root], check=True)
                 files = _files(root)
