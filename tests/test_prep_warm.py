@@ -29,6 +29,8 @@ from git_snapshot.watch.warm import Warmer
 @pytest.fixture
 def kept() -> Iterator[None]:
     rebuild.keep_trees()  # as the worker does
+    rebuild._WARM.clear()  # (what another test in this process warmed)
+    rebuild._warm_bytes = 0
     try:
         yield
     finally:

@@ -68,6 +68,7 @@ CACHEDIR_TAG = b"CACHEDIR.TAG"
 _NO_ID_LABELS = (2, 3)
 _TEMP_MARK = TEMP_MARK.encode()
 _SIZE = HEAD.size
+_pack_head = HEAD.pack
 
 
 class Unusable(Exception):
@@ -185,6 +186,61 @@ def _take_kept(
         if t is not None:
             got[k] = kept[k] = t
     return got
+
+
+# Files read ahead by the watcher's worker while the writes went on (watch/warm.py: its
+# thread, between jobs, reads the files the dirty set names as they are marked): path ->
+# (tag, seq, fstat after the read, content, SHA-256). *seq* is the dirty set's highest mark
+# when the read began, so a write made after the read began is marked with a higher one; a
+# rebuild takes such a read only for a file whose last mark (up to its snapshot's) is not
+# newer, with the same tag (the dirty set's epoch and base), and whose lstat now is the
+# read's fstat (:meth:`Rebuild._read`):
+# then the bytes are those the file held when its snapshot's marks were read, as a read by
+# the rebuild would give them. Preparing a 1 % change of L then reads no file itself.
+AHEAD_CACHE_BYTES = 32 << 20
+_AHEAD: dict[bytes, tuple[object, int, os.stat_result, bytes, bytes]] = {}
+_ahead_bytes = 0
+
+
+def ahead_put(
+    path: bytes, tag: object, seq: int, after: os.stat_result, data: bytes, key: bytes
+) -> bool:
+    """Hold file *path* as read at *seq* (see _AHEAD); False once AHEAD_CACHE_BYTES are held."""
+    global _ahead_bytes
+    old = _AHEAD.pop(path, None)
+    if old is not None:
+        _ahead_bytes -= len(old[3])
+    if _ahead_bytes + len(data) > AHEAD_CACHE_BYTES:
+        return False
+    _AHEAD[path] = (tag, seq, after, data, key)
+    _ahead_bytes += len(data)
+    return True
+
+
+def ahead_full() -> bool:
+    return _ahead_bytes >= AHEAD_CACHE_BYTES
+
+
+def ahead_clear() -> None:
+    """Drop every file read ahead (a job is over: what it did not take is stale or not its)."""
+    global _ahead_bytes
+    _AHEAD.clear()
+    _ahead_bytes = 0
+
+
+def _ahead_take(
+    path: bytes, tag: object, last: int | None
+) -> tuple[os.stat_result, bytes, bytes, None] | None:
+    """The read ahead of *path* (gone from the cache) if it was read under *tag* at a seq not
+    older than *last*, the file's last mark (None: not known)."""
+    global _ahead_bytes
+    got = _AHEAD.pop(path, None)
+    if got is None:
+        return None
+    _ahead_bytes -= len(got[3])
+    if last is None or got[0] != tag or got[1] < last:
+        return None
+    return got[2], got[3], got[4], None
 
 
 class Trees(dict):  # type: ignore[type-arg]  # dict[bytes, dict[bytes, bytes]]
@@ -407,8 +463,13 @@ class Rebuild:
         marks: Marks,
         base: Snapshot,
         trees: dict[bytes, dict[bytes, bytes]],
+        ahead: tuple[object, dict[bytes, int]] | None = None,
     ) -> None:
         self.reads: Ahead | None = getattr(trees, "reads", None)
+        # the dirty set's (epoch, base root) and each marked entry's last mark: files read
+        # ahead (_AHEAD) are taken against them
+        self.ahead = ahead if ahead is not None and _AHEAD else None
+        self.looked_rel = b""  # entry(): the path it lstat'ed (self.looked), relative
         self.looked: tuple[bytes, os.stat_result] | None = None  # entry(): its path, lstat
         # _read(): path, fstat after the read, stable; read ahead: the bytes, their git id
         self.last: tuple[bytes, os.stat_result, bool, bytes | None, str | None] | None = None
@@ -428,6 +489,11 @@ class Rebuild:
         # them, git blob id of what was read, the entry's label): Result.ids
         self.git_ids: dict[bytes, tuple[int, int, int, int, str, int]] = {}
         self._ids = _GitIds(walker.writer)
+        # something below folder rel changed (marks.changed, without the call when it can)
+        touched = getattr(marks, "touched", None)
+        self.below: Callable[[bytes], bool] = (
+            marks.changed if touched is None else touched.__contains__
+        )
         self._add_tree = self._add_blob = walker.writer.add  # (read ahead: the bytes are here)
         walker.writer = self._ids
         walker._read = self._read  # the walker's reads go through this one (read ahead)
@@ -451,6 +517,9 @@ class Rebuild:
         w = self.w
         got = self.reads.take(path) if self.reads is not None else None
         looked = self.looked
+        if got is None and self.ahead is not None and looked is not None and looked[0] == path:
+            tag, seqs = self.ahead
+            got = _ahead_take(path, tag, seqs.get(self.looked_rel))
         if got is not None and looked is not None and looked[0] == path:
             after, data, key, oid = got
             if _stat_id(looked[1]) == _stat_id(after):
@@ -484,13 +553,16 @@ class Rebuild:
         added, same = False, True
         omit = w.opts.omit
         prefix, at = rel + b"/" if rel else b"", path + b"/"
-        entry = self.entry
+        entry, below, inside = self.entry, self.below, self.inside
         for name in names:
             crel = prefix + name
             if crel in omit:
                 continue
             was = old.get(name)
-            raw = entry(at + name, crel, name, label, was)
+            if was is not None and was[0] == DIR and below(crel):
+                raw = inside(at + name, crel, name, label, was)  # (entry()'s own, shorter)
+            else:
+                raw = entry(at + name, crel, name, label, was)
             if raw is None:
                 if was is not None:
                     del new[name]
@@ -518,6 +590,38 @@ class Rebuild:
             w.pending.add(key)
         return key
 
+    def inside(self, path: bytes, rel: bytes, name: bytes, label: int, old: bytes) -> bytes | None:
+        """:meth:`entry` for folder *rel*, held by the base (its stored bytes *old*), with
+        something below it changed: what entry() gives through the walker's _dir_entry and
+        :meth:`sub`, made here (on L 1 % ~3,600 such folders, most of a rebuild's). Anything
+        else found at *path* (not a folder, the store, excluded) goes through entry()."""
+        self.drop_skipped.add(rel)
+        try:
+            st = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            self.take_off(rel, old, None)
+            return None
+        w = self.w
+        if (
+            not stat.S_ISDIR(st.st_mode)
+            or name.startswith(_TEMP_MARK)
+            or (st.st_dev, st.st_ino) == w.store_id
+            or (w.exclude is not None and w.exclude(rel, True))
+        ):
+            return self.entry(path, rel, name, label, old)  # (the rare cases, as before)
+        lab = w.classify(rel, True, label) if w.classify else 0
+        key = self.folder(path, rel, lab)
+        if key is None:  # left out (it became a cache folder)
+            self.take_off(rel, old, None)
+            return None
+        self.accounted.add(rel)
+        # encode_into(Entry(name, DIR, S_IMODE(mode), mtime, 0, key, lab)) as sub() makes it
+        return (
+            _pack_head(DIR, lab, 0, st.st_mode & 0o7777, st.st_mtime_ns, 0, len(name), len(key))
+            + name
+            + key
+        )
+
     def entry(
         self, path: bytes, rel: bytes, name: bytes, label: int, old: bytes | None
     ) -> bytes | None:
@@ -534,7 +638,7 @@ class Rebuild:
             if rel not in self.accounted:
                 self.take_off(rel, old, e)
         else:
-            self.looked, self.last = (path, st), None
+            self.looked, self.looked_rel, self.last = (path, st), rel, None
             e = w._entry(path, rel, name, None, label, st)
             self.take_off(rel, old, e)
             last = self.last
@@ -751,13 +855,23 @@ class Built:
         self.unstable = bool(walker.changed)  # files changed while read
 
 
-def build(store: Store, directory: str, opts: Any, base: Any, start: bytes, marks: Marks) -> Built:
+def build(
+    store: Store,
+    directory: str,
+    opts: Any,
+    base: Any,
+    start: bytes,
+    marks: Marks,
+    ahead: tuple[object, dict[bytes, int]] | None = None,
+) -> Built:
     """Rebuild tree *start* (held by the store) with *marks* (what changed since it) as a
     snapshot would (base: its counts and skipped paths, as Rebuild takes them), store its
     objects and enter them in the index, without a snapshot record: the watcher's worker
     prepares a snapshot so. The caller holds the store's lock (shared) until it has
     recorded the result where gc looks (watch/prep.set_prepared), and checked the store's
-    generation under it. Raises Unusable when *start*'s trees cannot be read."""
+    generation under it. Raises Unusable when *start*'s trees cannot be read. *ahead*: the
+    dirty set's (epoch, base root) and each marked entry's last seq, for the files read
+    ahead (_AHEAD)."""
     import time
 
     from git_snapshot.store import archiver
@@ -779,7 +893,7 @@ def build(store: Store, directory: str, opts: Any, base: Any, start: bytes, mark
             cache = FilesCache(root=base.root)
             walker = archiver._Walker(store, writer, cache, opts, time.time_ns())
             writer.known = walker._indexed
-            rebuild = walker.rebuild = Rebuild(walker, marks, base, trees)
+            rebuild = walker.rebuild = Rebuild(walker, marks, base, trees, ahead)
             key = rebuild.run(root)
             if key is None:
                 raise Unusable("the worktree's root is left out")

@@ -47,6 +47,7 @@ IDLE_EXIT_S = 60.0  # with no worktree to watch for this long, the daemon exits
 MISSING_CHECK_S = 2.0
 MISSING_KEEP_S = 86400.0
 PREP_HOLD_S = 2.0  # what a hook rebuilds itself is not prepared this long after its sync
+HINT_EVERY_S = 0.02  # an idle worker is told a worktree has new marks at most this often
 
 
 def _now() -> float:
@@ -79,6 +80,7 @@ class Tree:
     failures: int = 0
     last_error: str | None = None
     state: str = "watching"
+    hinted: float = 0.0  # the idle worker was last told of new marks (hint())
 
     @property
     def root(self) -> str:
@@ -261,6 +263,7 @@ class Daemon:
         now = _now()
         tokens: list[str] = []
         roots_gone: set[str] = set()
+        marked: dict[str, Tree] = {}
         for e in events:
             if e.kind == ev.OVERFLOW:
                 self.overflow(now)
@@ -284,6 +287,7 @@ class Daemon:
                 continue
             self.status_dirty = True
             if ws.handle(folder, e, now):
+                marked[ws.root] = tree
                 tree.last_change = tree.prep_change = now
                 if tree.first_change is None:
                     tree.first_change = now
@@ -293,8 +297,34 @@ class Daemon:
             if not _is_worktree(root):
                 self.gone(root)
         self.flush_marks()
+        for tree in marked.values():
+            self.hint(tree, now)
         if tokens:
             self.answer_syncs(tokens)
+
+    def hint(self, tree: Tree, now: float) -> None:
+        """Tell the worker, when it lives and is idle, that *tree* has new marks: it reads the
+        marked files ahead while the writes go on (watch/warm.py), for the preparation that
+        follows. A line it does not answer, never written while it has a job, and written
+        without waiting: a worker that does not read (its imports hang) never holds the
+        loop; a line of at most PIPE_BUF bytes goes into the pipe whole or not at all."""
+        if self.cfg.prepare <= 0 or self.busy or now - tree.hinted < HINT_EVERY_S:
+            return
+        w = self.child
+        if w is None or w.stdin is None or w.poll() is not None:
+            return
+        tree.hinted = now
+        line = json.dumps({"ahead": tree.root}).encode() + b"\n"
+        if len(line) > select.PIPE_BUF:
+            return
+        with contextlib.suppress(OSError):  # (BlockingIOError: full, the worker is busy)
+            w.stdin.flush()  # (empty: each job is flushed)
+            fd = w.stdin.fileno()
+            os.set_blocking(fd, False)
+            try:
+                os.write(fd, line)
+            finally:
+                os.set_blocking(fd, True)
 
     def overflow(self, now: float) -> None:
         """The kernel dropped events: every worktree is dirty as a whole and rescanned."""

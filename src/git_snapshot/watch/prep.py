@@ -321,3 +321,45 @@ class UsePrep:
         else:
             res.changed = None
         res.ids = {**p.ids, **(res.ids or {})}
+
+
+# -- reading the marked files ahead (watch/warm.py, store/rebuild.ahead) -----------------------
+
+
+def marked_since(
+    store_path: str, worktree: str, after: int, limit: int
+) -> tuple[int, int, bytes, list[tuple[int, bytes]]] | None:
+    """(epoch, the highest seq now, the base's root, up to *limit* (seq, path) of the entries
+    marked after seq *after*, oldest first), read in one transaction: every write made after
+    this call is marked later, with a higher seq than the second; None without a dirty set."""
+    try:
+        with _db(store_path, worktree, create=False) as con, _tx(con, "BEGIN"):
+            epoch, root = con.execute("SELECT epoch, base_root FROM state").fetchone()
+            top = con.execute("SELECT COALESCE(MAX(seq), 0) FROM marks").fetchone()[0]
+            rows = con.execute(
+                "SELECT seq, dir, name FROM marks WHERE seq > ? AND seq <= ? AND name IS NOT"
+                " NULL ORDER BY seq LIMIT ?",
+                (after, top, limit),
+            ).fetchall()
+    except (FileNotFoundError, sqlite3.Error, TypeError):
+        return None
+    got = [(s, bytes(d) + b"/" + bytes(n) if d else bytes(n)) for s, d, n in rows]
+    return int(epoch), int(top), bytes(root), got
+
+
+def entry_seqs(store_path: str, worktree: str, upto: int) -> dict[bytes, int]:
+    """Each entry marked up to seq *upto* -> its last mark's seq (what a file read ahead at a
+    seq is checked against: a later mark means it was written since). A mark dropped
+    meanwhile (a snapshot committed it) leaves its entry out: not known, never taken."""
+    out: dict[bytes, int] = {}
+    try:
+        with _db(store_path, worktree, create=False) as con:
+            for d, n, s in con.execute(
+                "SELECT dir, name, MAX(seq) FROM marks WHERE seq <= ? AND name IS NOT NULL"
+                " GROUP BY dir, name",
+                (upto,),
+            ):
+                out[bytes(d) + b"/" + bytes(n) if d else bytes(n)] = s
+    except (FileNotFoundError, sqlite3.Error):
+        return {}
+    return out

@@ -115,9 +115,12 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
             starts.append((old, on_old, old.root, marks))
         starts.append((None, base, snap.root, dirtyset.CleanSet(b.dirs, (), b.entries)))
         built = prior = None
+        ahead = None  # the files the warmer read ahead are checked against their last marks
+        if rebuild._AHEAD:
+            ahead = ((b.epoch, b.base_root), prep.entry_seqs(store.path, repo.toplevel, b.seq))
         for got, start, key, marks in starts:
             with contextlib.suppress(rebuild.Unusable):  # damaged: from the base
-                built = rebuild.build(store, repo.toplevel, opts, start, key, marks)
+                built = rebuild.build(store, repo.toplevel, opts, start, key, marks, ahead)
                 prior = got
                 break
         if built is None:
@@ -282,6 +285,10 @@ def serve() -> int:
         path = line.rstrip("\n")
         if not path:
             continue
+        if path.startswith('{"ahead"'):  # not a job (no answer): files were marked there
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                warmer.ahead(json.loads(path)["ahead"])
+            continue
         if deltas is not None:  # a job first: find's deltas are computed again later
             deltas.stop()
             deltas = None
@@ -304,6 +311,7 @@ def serve() -> int:
             out = {"error": f"internal error {exc!r}"}
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
+        rebuild.ahead_clear()  # what the job did not take is stale (or another's)
         if out.get("new"):  # after the answer: the daemon does not wait for this
             deltas = Deltas.start(path)
         warmer.resume(worktree)
