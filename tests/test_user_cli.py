@@ -29,3 +29,13 @@ def test_watch_add_of_a_wrong_path_says_what_watch_add_takes(tmp_path: Path, whe
     (line,) = ran.err_lines
     assert line.startswith(f"git-snapshot: cannot watch {target}: "), line
     assert "-C PATH" not in line and "git snapshot watch add" in line, line
+
+
+def test_list_all_of_an_empty_store_outside_a_repository_says_where_to_snapshot(
+    tmp_path: Path,
+) -> None:
+    """`list --all` outside a repository said 'take one with: git snapshot', which there
+    fails ('not a git repository')."""
+    out = gs(tmp_path, "list", "--all").out
+    assert "in a git worktree" in out, out
+    gs(tmp_path, rc=1)  # what the old advice ran into

@@ -52,6 +52,8 @@ def cmd_list(
         if total:  # -n 0, or none since DATE: there are snapshots, just none of these
             if since and limit != 0:
                 print(f"none of the {total} snapshot(s) was taken since {since}")
+        elif all_repos:
+            print("no snapshots in this store yet; take one in a git worktree with: git snapshot")
         else:
             print("no snapshots yet; take one with: git snapshot")
         return 0
