@@ -39,3 +39,14 @@ def test_list_all_of_an_empty_store_outside_a_repository_says_where_to_snapshot(
     out = gs(tmp_path, "list", "--all").out
     assert "in a git worktree" in out, out
     gs(tmp_path, rc=1)  # what the old advice ran into
+
+
+def test_doctor_does_not_promise_that_hooks_start_the_watcher_when_they_may_not(
+    repo: Path,
+) -> None:
+    """Under GIT_SNAPSHOT_WATCH=0 (set here by conftest, as a user may set it) no hook
+    registers the worktree or starts the watcher; doctor said 'the next hook ... does it'."""
+    gs(repo, "install")
+    (line,) = [ln for ln in gs(repo, "doctor").out.splitlines() if ln.startswith("watcher:")]
+    assert "next hook" not in line and "GIT_SNAPSHOT_WATCH=0" in line, line
+    assert "git snapshot watch" in line, line

@@ -156,8 +156,12 @@ def _watcher_line(repo: gitrepo.Repo) -> str:
         return "watcher: cannot run without a usable store (see the store line)"
     pid = instance.running(path)
     entry = next((e for e in registry.entries(path) if e.path == repo.toplevel), None)
-    if entry is None:
-        where = "this worktree is not registered yet (the next hook or git snapshot watch does it)"
+    if entry is None and instance.autostart_disabled():  # hooks neither register nor start
+        where = (
+            f"hooks do not start it: {instance.ENV_AUTOSTART}={os.environ[instance.ENV_AUTOSTART]}"
+        )
+    elif entry is None:
+        where = "this worktree is not registered yet: the next hook or git snapshot watch does it"
     elif not entry.on:
         where = "this worktree was taken out with watch remove (watch add PATH brings it back)"
     else:
