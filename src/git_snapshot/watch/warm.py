@@ -246,7 +246,7 @@ class Warmer:
                 while len(levels) <= n:
                     levels.append(set())
                 levels[n].add(b"/".join(parts[:n]))
-        for level in levels:
+        for n, level in enumerate(levels):
             todo = [keys[d] for d in level if d in keys]
             have = {k: kept[k] for k in todo if k in kept}
             raws = rebuild._take_warm([k for k in todo if k not in have])
@@ -256,17 +256,14 @@ class Warmer:
                 if split is not None:
                     have[k] = split
                     rebuild._keep(k, split)
-            for d in level:
-                got = have.get(keys.get(d, b""))
-                if got is None:
+            for child in levels[n + 1] if n + 1 < len(levels) else ():
+                if child in keys:
                     continue
-                prefix = d + b"/" if d else b""
-                for rel in rels:  # (a few dozen a step)
-                    if rel.startswith(prefix) and rel != prefix:
-                        name = rel[len(prefix) :].partition(b"/")[0]
-                        raw = got.get(name)
-                        if raw is not None and raw[0] == DIR:
-                            keys[prefix + name] = rebuild._ref(raw)
+                parent, _, name = child.rpartition(b"/")
+                got = have.get(keys.get(parent, b""))
+                raw = got.get(name) if got is not None else None
+                if raw is not None and raw[0] == DIR:
+                    keys[child] = rebuild._ref(raw)
 
     def _below(self, key: bytes, entries: dict[bytes, bytes]) -> None:
         """Tree *key* is read: its subfolders' trees next."""
