@@ -101,6 +101,16 @@ _OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK
 _NOATIME = getattr(os, "O_NOATIME", 0)
 
 
+def open_file(path: bytes) -> int:
+    """A descriptor of the file at *path* opened as a walk reads a file: never through a
+    symlink, never waiting on a FIFO, without touching its access time when this process may
+    (O_NOATIME needs ownership; else without it). Raises what os.open raises."""
+    try:
+        return os.open(path, _OPEN | _NOATIME)
+    except PermissionError:  # O_NOATIME needs ownership
+        return os.open(path, _OPEN)
+
+
 def _read_ahead(path: bytes) -> tuple[os.stat_result, bytes, bytes, bool] | None:
     """A small regular file read whole (_read_whole) and its SHA-256. A read during which it
     changed is the walk's first try of that file (it tries again, as after its own)."""
@@ -126,10 +136,7 @@ def _read_whole(path: bytes, limit: int) -> tuple[os.stat_result, bytes, bool] |
         st = os.lstat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_size >= limit:
             return None
-        try:
-            fd = os.open(path, _OPEN | _NOATIME)
-        except PermissionError:  # O_NOATIME needs ownership
-            fd = os.open(path, _OPEN)
+        fd = open_file(path)
     except OSError:
         return None
     try:
@@ -154,10 +161,7 @@ def _read_listed(path: bytes, st: os.stat_result) -> bytes | None:
     careful way (``_Walker._file``), which retries and names what went wrong. One call, one
     system call fewer per file than that way (the walking thread of a first snapshot)."""
     try:
-        try:
-            fd = os.open(path, _OPEN | _NOATIME)
-        except PermissionError:  # O_NOATIME needs ownership
-            fd = os.open(path, _OPEN)
+        fd = open_file(path)
     except OSError:
         return None
     try:

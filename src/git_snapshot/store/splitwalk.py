@@ -43,9 +43,8 @@ from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import TREE
 from git_snapshot.store.objects import Entry
-from git_snapshot.store.reading import _NOATIME
-from git_snapshot.store.reading import _OPEN
 from git_snapshot.store.reading import _read_listed
+from git_snapshot.store.reading import open_file
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -189,10 +188,7 @@ def _read_small(path: bytes) -> bytes | None:
     and fstat after the read: two system calls more per file, for a stability the hash
     check gives here)."""
     try:
-        try:
-            fd = os.open(path, _OPEN | _NOATIME)
-        except PermissionError:  # O_NOATIME needs ownership
-            fd = os.open(path, _OPEN)
+        fd = open_file(path)
     except (OSError, ValueError):  # (ValueError: a NUL in the path, not the child's)
         return None
     try:

@@ -18,9 +18,8 @@ from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.packs import CHUNK
-from git_snapshot.store.reading import _NOATIME
-from git_snapshot.store.reading import _OPEN
 from git_snapshot.store.reading import SMALL_FILE
+from git_snapshot.store.reading import open_file
 from git_snapshot.store.safewrite import is_temp_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -178,10 +177,7 @@ class _Files:
                 self.pending.add(key)
             return key, after, len(data), stable
         try:
-            try:
-                fd = os.open(path, _OPEN | _NOATIME)
-            except PermissionError:  # O_NOATIME needs ownership
-                fd = os.open(path, _OPEN)
+            fd = open_file(path)
         except FileNotFoundError:
             return None
         except OSError as exc:
