@@ -47,6 +47,10 @@ HEAVY = {
     "functools": "brought by contextlib and threading; _sqlite3's lru_cache: git_snapshot.sqlite",
     "collections": "brought by functools and collections.abc; packs: _collections",
     "mmap": "filescache maps only a cache of MAP_MIN or more (a small one is read)",
+    # made on the first object given (archiver._LazyWriter): an unchanged walk gives none
+    "git_snapshot.store.packs": "the pack writer, made when something is written",
+    "git_snapshot.store.packread": "brought by packs",
+    "git_snapshot.store.records": "a new snapshot's record only",
 }
 # sqlite3 brings datetime itself.
 

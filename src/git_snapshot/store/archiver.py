@@ -10,19 +10,15 @@ from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.errors import UserError
 from git_snapshot.store import filescache
 from git_snapshot.store import index
-from git_snapshot.store import records
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import RECORD
-from git_snapshot.store.packs import FinishedPack
-from git_snapshot.store.packs import PackWriter
 from git_snapshot.store.reading import SMALL_FILE as SMALL_FILE
 from git_snapshot.store.reading import _read_ahead as _read_ahead
 from git_snapshot.store.reading import _read_listed as _read_listed
 from git_snapshot.store.reading import _ReadAhead as _ReadAhead
 from git_snapshot.store.reading import _stat_id as _stat_id
 from git_snapshot.store.reading import read_whole as read_whole
-from git_snapshot.store.reserve import no_room
 from git_snapshot.store.result import Result as Result  # its home: hooks import it alone
 from git_snapshot.store.walker import CACHEDIR_SIGNATURE as CACHEDIR_SIGNATURE
 from git_snapshot.store.walker import _from_cwd as _from_cwd
@@ -45,6 +41,9 @@ else:  # the C module alone (sqlite3's package imports datetime), see git_snapsh
     from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:
     from typing import Any
+
+    from git_snapshot.store.packs import FinishedPack
+    from git_snapshot.store.packs import PackWriter
 
 Classify = Callable[[bytes, bool, int], int]  # (relative path, is dir, parent's label) -> label
 Exclude = Callable[[bytes, bool], bool]  # (relative path, is dir) -> leave out and count it
@@ -146,7 +145,10 @@ def create_snapshot(
     with store.lock(), _gc_paused():
         generation = store.index.meta_get("generation", "0")
         cpath = filescache.cache_path(store.cache_dir, source, directory)
-        writer = PackWriter(store.path, dictionary=True, threads=_compressors())
+        # made on the first object (_LazyWriter): an unchanged walk (most hooks) writes none
+        writer: Any = _LazyWriter(
+            lambda: _pack_writer(store.path, dictionary=True, threads=_compressors())
+        )
         writer.on_sealed = store.index.add_packs  # packs sealed mid-walk: indexed then
         packs: list[FinishedPack] = []
         cached: filescache.Writer | filescache.Appender | _Later | None = None
@@ -164,12 +166,14 @@ def create_snapshot(
                 # without a dictionary (M, 1 % edited: store after 3 snapshots 123.38 -> 123.24
                 # MB, 6 % less CPU: its record and choice cost more than it saves on a few
                 # MB), at faster levels (the writer above holds nothing yet)
-                writer = PackWriter(
-                    store.path,
-                    threads=_compressors(),
-                    pool_after=0,
-                    level=CHANGES_LEVEL,
-                    tree_level=CHANGES_TREE_LEVEL,
+                writer = _LazyWriter(
+                    lambda: _pack_writer(
+                        store.path,
+                        threads=_compressors(),
+                        pool_after=0,
+                        level=CHANGES_LEVEL,
+                        tree_level=CHANGES_TREE_LEVEL,
+                    )
                 )
             walker = _Walker(store, writer, cache, opts, start_ns)
             walker.load_s = time.perf_counter() - loading  # (splitwalk's trace shows it)
@@ -236,6 +240,8 @@ def create_snapshot(
                 meta=info,
             )
             # the record goes into the last pack, after every object it names
+            from git_snapshot.store import records  # (a new snapshot's: not an unchanged one's)
+
             record = records.encode_record(snap, directory)
             snap.record = hashlib.sha256(record).digest()
             writer.add(RECORD, snap.record, record)
@@ -253,6 +259,8 @@ def create_snapshot(
                 _unlink_packs(store, indexer.left)
             _unlink_packs(store, packs)  # no row names them: they would only be orphans
             _discard(cached)
+            from git_snapshot.store.reserve import no_room  # (a failure's)
+
             if isinstance(exc, sqlite3.Error) and not no_room(exc):
                 raise  # a damaged index: the entry point names git snapshot repair
             raise _failed(store.path, exc) from exc
@@ -271,6 +279,8 @@ def _failed(store_path: str, exc: BaseException) -> UserError:
     """The one line for a snapshot that failed on *exc*: a full disk, the store (what to do
     about it), or else the file it names, which is not the store's (a worktree's file
     that the walk could not take: never told to free space on the store's disk)."""
+    from git_snapshot.store.reserve import no_room
+
     nothing = "; nothing was stored (earlier snapshots are intact)"
     if no_room(exc):
         return UserError(
@@ -540,3 +550,79 @@ def _last_same(store: Store, source: str, worktree: str, key: bytes) -> Snapshot
     if mine and mine[-1].root == key:
         return mine[-1]
     return None
+
+
+def _pack_writer(*args: Any, **kwargs: Any) -> PackWriter:
+    from git_snapshot.store.packs import PackWriter
+
+    return PackWriter(*args, **kwargs)
+
+
+class _LazyWriter:
+    """A PackWriter made (and the pack code imported: packs, packread, packfmt, 3.4 M
+    instructions) on the first object given: an unchanged walk, most hooks', gives none.
+    What is set on it before (on_sealed, known) is handed over then."""
+
+    def __init__(self, make: Callable[[], PackWriter]) -> None:
+        self._make = make
+        self._w: PackWriter | None = None
+        self._on_sealed: Any = None
+        self._known: Any = None
+
+    def _real(self) -> PackWriter:
+        w = self._w
+        if w is None:
+            w = self._w = self._make()
+            w.on_sealed = self._on_sealed
+            w.known = self._known
+            self.add = w.add  # type: ignore[method-assign]  # (the walk binds it per folder)
+        return w
+
+    @property
+    def on_sealed(self) -> Any:
+        return self._w.on_sealed if self._w is not None else self._on_sealed
+
+    @on_sealed.setter
+    def on_sealed(self, fn: Any) -> None:
+        self._on_sealed = fn
+        if self._w is not None:
+            self._w.on_sealed = fn
+
+    @property
+    def known(self) -> Any:
+        return self._w.known if self._w is not None else self._known
+
+    @known.setter
+    def known(self, fn: Any) -> None:
+        self._known = fn
+        if self._w is not None:
+            self._w.known = fn
+
+    @property
+    def written(self) -> int:
+        return self._w.written if self._w is not None else 0
+
+    def add(self, type_: int, key: bytes, data: bytes, dedupe: bool = False) -> None:
+        self._real().add(type_, key, data, dedupe)
+
+    def begin_stream(self) -> Any:
+        return self._real().begin_stream()
+
+    def hand_over(self) -> None:
+        if self._w is not None:
+            self._w.hand_over()
+
+    def cut(self, min_size: int) -> None:
+        if self._w is not None:
+            self._w.cut(min_size)
+
+    def flush(self) -> None:
+        if self._w is not None:
+            self._w.flush()
+
+    def finish(self) -> list[FinishedPack]:
+        return self._w.finish() if self._w is not None else []
+
+    def abort(self) -> None:
+        if self._w is not None:
+            self._w.abort()

@@ -18,7 +18,6 @@ from git_snapshot.store.objects import TREE
 from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import encode_into as _encode_into
-from git_snapshot.store.packs import PackWriter
 from git_snapshot.store.reading import SMALL_FILE
 from git_snapshot.store.reading import _read_listed
 from git_snapshot.store.reading import _ReadAhead
@@ -39,6 +38,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from git_snapshot.store.archiver import Options
+    from git_snapshot.store.packs import PackWriter
 
 
 # A file changed this recently is not cached: a second change within the file system's

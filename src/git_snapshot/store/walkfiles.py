@@ -11,13 +11,11 @@ import os
 import stat
 
 from git_snapshot.store import filescache
-from git_snapshot.store import leftovers
 from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import CHANGED_WHILE_READ
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
-from git_snapshot.store.packs import CHUNK
 from git_snapshot.store.reading import SMALL_FILE
 from git_snapshot.store.reading import open_file
 from git_snapshot.store.safewrite import is_temp_name
@@ -90,6 +88,8 @@ class _Files:
         if rel in opts.overlay_deleted:
             return None
         if is_temp_name(name):  # a temp file of a restore: not the user's data
+            from git_snapshot.store import leftovers  # (not on an unchanged walk's imports)
+
             leftovers.remove_if_dead(None, path, links=False)  # a killed restore's goes now
             return None
         src = opts.overlay.get(rel) if opts.overlay else None
@@ -205,6 +205,8 @@ class _Files:
         try:  # (as _source does, without a call per system call)
             data = os.read(fd, before.st_size + 1)
             if len(data) > before.st_size:  # it grew meanwhile: the rest, then read again
+                from git_snapshot.store.packfmt import CHUNK  # (the pack code: when it writes)
+
                 chunks = [data]
                 while chunk := os.read(fd, CHUNK):
                     chunks.append(chunk)
@@ -222,6 +224,8 @@ class _Files:
     def _read_stream(
         self, fd: int, before: os.stat_result, last_try: bool
     ) -> tuple[bytes, os.stat_result, int, bool]:
+        from git_snapshot.store.packfmt import CHUNK  # (the pack code: when it writes)
+
         rec = self.writer.begin_stream()
         try:
             while True:
