@@ -517,6 +517,8 @@ class Rebuild:
         w = self.w
         got = self.reads.take(path) if self.reads is not None else None
         looked = self.looked
+        # (only for a marked entry entry() just lstat'ed: a folder with a folder mark, whose
+        # changes no file's mark names, is relisted by the walker, never through entry())
         if got is None and self.ahead is not None and looked is not None and looked[0] == path:
             tag, seqs = self.ahead
             got = _ahead_take(path, tag, seqs.get(self.looked_rel))
