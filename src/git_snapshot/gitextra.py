@@ -284,24 +284,34 @@ def tree_entries(repo: Repo, rev: str, paths: Iterable[bytes]) -> dict[bytes, tu
     wanted = {p for p in paths if p}
     result: dict[bytes, tuple[int, str]] = {}
     for batch in _argv_batches(sorted(wanted)):
-        out = run_git(
-            repo.toplevel,
-            "--literal-pathspecs",
-            "ls-tree",
-            "-r",
-            "-z",
-            "--full-tree",
-            rev,
-            "--",
-            *batch,
-        )
-        for rec in _split_z(out):
-            meta, _, path = rec.partition(b"\t")
-            if path not in wanted:
-                continue
-            mode, _type, oid = meta.split(b" ")
-            result[path] = (int(mode, 8), oid.decode("ascii"))
+        for path, mode, _type, oid in ls_tree(repo, rev, batch):
+            if path in wanted:
+                result[path] = (mode, oid)
     return result
+
+
+def ls_tree(
+    repo: Repo, rev: str, pathspecs: Sequence[str], check: bool = True
+) -> Iterator[tuple[bytes, int, bytes, str]]:
+    """(path, mode, type, object id) of each file, symlink and gitlink that *rev* holds at or
+    below *pathspecs* (literal, from the top); with *check* False, a failing git gives none."""
+    out = run_git(
+        repo.toplevel,
+        "--literal-pathspecs",
+        "ls-tree",
+        "-r",
+        "-z",
+        "--full-tree",
+        rev,
+        "--",
+        *pathspecs,
+        check=check,
+    )
+    for rec in _split_z(out):
+        meta, _, path = rec.partition(b"\t")
+        fields = meta.split(b" ")
+        if len(fields) == 3:
+            yield path, int(fields[0], 8), fields[1], fields[2].decode("ascii")
 
 
 # --------------------------------------------------------------------------------------------

@@ -300,25 +300,10 @@ def _tracked_below(
     repo: gitrepo.Repo, rev: str, folders: Sequence[bytes]
 ) -> dict[bytes, tuple[int, str]]:
     """path -> (mode, blob id) of the regular files and symlinks *rev* holds below *folders*."""
-    out = gitrepo.run_git(
-        repo.toplevel,
-        "--literal-pathspecs",
-        "ls-tree",
-        "-r",
-        "-z",
-        "--full-tree",
-        rev,
-        "--",
-        *(os.fsdecode(f) for f in folders),
-        check=False,
-    )
-    got: dict[bytes, tuple[int, str]] = {}
-    for rec in out.split(b"\0"):
-        meta, _, path = rec.partition(b"\t")
-        fields = meta.split()
-        if len(fields) == 3 and fields[1] == b"blob":
-            got[path] = (int(fields[0], 8), fields[2].decode())
-    return got
+    from git_snapshot import gitextra
+
+    below = gitextra.ls_tree(repo, rev, [os.fsdecode(f) for f in folders], check=False)
+    return {path: (mode, oid) for path, mode, kind, oid in below if kind == b"blob"}
 
 
 HASH_AT_MOST = 256 << 20  # a left-out file bigger than this is not read to compare it
