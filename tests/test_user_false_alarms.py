@@ -114,3 +114,42 @@ def test_a_merging_switch_over_an_edit_is_still_reported(hooked: Path, merge: st
     assert (hooked / "a.txt").read_bytes() == b"".join([*lines[:6], b"line 7, uncommitted\n"])
     (report,) = ran.reports
     assert report.names == "a.txt", ran.err
+
+
+def test_a_committed_edit_is_not_reported_lost_by_a_merge_without_a_snapshot_before(
+    hooked: Path,
+) -> None:
+    """Through pre-commit (or any setup without reference-transaction) post-merge compares
+    with an earlier snapshot: a merge that rewrote a file whose edit was committed since said
+    'git merge destroyed 1 file with uncommitted edits'. git merge refuses to run over an
+    uncommitted edit of a file it must write (autostash puts one back, merged)."""
+    lines = [b"line %d\n" % i for i in range(1, 8)]
+    git(hooked, "checkout", "-q", "main")
+    commit(hooked, "a.txt", b"".join(lines))
+    git(hooked, "checkout", "-q", "-B", "topic")
+    commit(hooked, "a.txt", b"".join([*lines[:6], b"line 7, topic\n"]))
+    git(hooked, "checkout", "-q", "main")
+    (hooked / ".git" / "hooks" / "reference-transaction").unlink()  # as under pre-commit
+    (hooked / "a.txt").write_bytes(b"".join([b"line 1, first edit\n", *lines[1:]]))
+    gs(hooked)
+    (hooked / "a.txt").write_bytes(b"".join([b"line 1, committed\n", *lines[1:]]))
+    git(hooked, "commit", "-q", "-a", "-m", "a.txt done")
+    ran = git(hooked, "merge", "--no-edit", "topic")
+    assert (hooked / "a.txt").read_bytes() == b"".join(
+        [b"line 1, committed\n", *lines[1:6], b"line 7, topic\n"]
+    )
+    assert ran.reports == [] and "destroyed" not in ran.out + ran.err, ran.err
+
+
+def test_an_ignored_file_a_merge_overwrites_is_still_reported_without_a_snapshot_before(
+    hooked: Path,
+) -> None:
+    """The control: C3 of docs/PROTECTION.md through pre-commit (an earlier snapshot only)."""
+    commit(hooked, ".env", b"from the branch\n", force=True)
+    git(hooked, "checkout", "-q", "main")
+    (hooked / ".git" / "hooks" / "reference-transaction").unlink()
+    (hooked / ".env").write_bytes(b"mine\n")
+    gs(hooked)
+    ran = git(hooked, "merge", "topic")
+    (report,) = ran.reports
+    assert report.names == ".env" and report.exact is False, ran.err

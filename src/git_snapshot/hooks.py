@@ -450,6 +450,12 @@ def find_losses(
     ]
     if found and call.name == "post-checkout" and call.branch_checkout and old and old != new:
         found = _clean_before_switch(repo, found, old)
+    elif found and call.name == "post-merge" and not call.squash and old and old != new:
+        # git merge and pull refuse to write over an uncommitted edit of a file they change
+        # (an autostash puts it back, merged): what they rewrote of ORIG_HEAD's files held
+        # ORIG_HEAD's version (an earlier snapshot, without reference-transaction, may hold
+        # an edit committed since)
+        found = _not_tracked_in(repo, found, old)
     unsaved = _unsaved(repo, before, touched - hidden, old)
     unsaved += [x for x in discarded if x[0] not in hidden and x[0] not in dict(unsaved)]
     if not found and not unsaved:
@@ -481,9 +487,14 @@ def _clean_before_switch(
     not positively known as plain (-f, -m, or an alias: `git fco` for `checkout -f`)."""
     from git_snapshot import losses
 
-    tracked = gitrepo.tree_entries(repo, old, [x.path for x in found if x.type != "dir"])
-    if not tracked or losses.switch_force() is not False:  # forced, merging, or unknown
+    if losses.switch_force() is not False:  # forced, merging, or unknown
         return found
+    return _not_tracked_in(repo, found, old)
+
+
+def _not_tracked_in(repo: gitrepo.Repo, found: list[losses.Loss], old: str) -> list[losses.Loss]:
+    """*found* less the files and links commit *old* tracks."""
+    tracked = gitrepo.tree_entries(repo, old, [x.path for x in found if x.type != "dir"])
     return [x for x in found if x.path not in tracked]
 
 
