@@ -44,6 +44,7 @@ def cmd_verify(
                     for p in report.problems
                 ],
                 "unindexed_packs": list(report.unindexed_packs),
+                "damaged_leftover_packs": list(report.leftover_packs),
                 "damaged_packs": [{"pack": n, "why": why} for n, why in report.bad_packs],
                 "orphan_packs": list(report.orphan_packs),
             }
@@ -67,6 +68,12 @@ def cmd_verify(
         print(
             f"{len(report.unindexed_packs)} pack(s) hold snapshots the index lacks (a snapshot "
             "interrupted before it was listed); recover them with: git snapshot repair"
+        )
+    if report.leftover_packs:
+        print(
+            f"{len(report.leftover_packs)} damaged unreferenced pack(s): the index reads none "
+            "of their objects from them (each is in another pack, as after an interrupted "
+            "repair); remove them with: git snapshot repair"
         )
     if report.orphan_packs:
         print(

@@ -23,6 +23,7 @@ from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import scan_pack
 
 
@@ -43,6 +44,10 @@ class VerifyReport:
     # orphans holding snapshots the index lacks (a snapshot killed before its index row, or
     # a lost index): repair recovers them, gc keeps them
     unindexed_packs: list[str] = field(default_factory=list)
+    # damaged packs the index does not name whose every object it has elsewhere (a repair
+    # killed after pointing the index at a damaged pack's rewritten copy, before deleting
+    # it): no snapshot the index lacks; repair removes them, prune keeps them (unreadable)
+    leftover_packs: list[str] = field(default_factory=list)
     # (pack, why): headers or group tables unreadable (read_data): the data may read back
     # intact through the index, but a repair from the packs alone stops there
     bad_packs: list[tuple[str, str]] = field(default_factory=list)
@@ -217,8 +222,32 @@ def verify(
         report.objects = len(checker.checked)
         on_disk = set(store.pack_names())
         for name in sorted(on_disk - set(store.index.packs())):
-            if holds_unknown_record(store, store.pack_path(name)):
-                report.unindexed_packs.append(name)
-            else:
+            if not holds_unknown_record(store, store.pack_path(name)):
                 report.orphan_packs.append(name)
+            elif _repair_leftover(store, name):
+                report.leftover_packs.append(name)
+            else:
+                report.unindexed_packs.append(name)
     return report
+
+
+def _repair_leftover(store: Store, name: str) -> bool:
+    """Whether pack *name*, not in the index and unreadable to a plain scan, is a damaged
+    pack that a repair rewrote and was killed before deleting: read as repair reads it (a
+    damaged group table's members re-derived from their content), whole, with every object
+    in the index (read from another pack) and so no snapshot record the index lacks."""
+    from git_snapshot.store.repair import rederive
+
+    whole = True
+
+    def damaged(why: str, offset: int, length: int) -> list[PackedObject]:
+        nonlocal whole
+        members, lost = rederive(store, name, offset, length)
+        whole = whole and bool(members) and not lost
+        return members
+
+    try:
+        keys = [o.key for o in scan_pack(store.pack_path(name), damaged)]
+    except (OSError, ValueError):
+        return False
+    return whole and all(store.index.has(key) for key in keys)
