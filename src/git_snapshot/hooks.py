@@ -869,7 +869,7 @@ def _status(s: Snapshot, new: bool, trigger: str) -> str:
         from git_snapshot import output
 
         added = output.size(s.added_bytes)
-        return f"git-snapshot: snapshot {s.id} ({trigger}): {s.files} files, +{added}"
+        return f"git-snapshot: snapshot {s.id} ({trigger}): {output.files(s.files)}, +{added}"
     return f"git-snapshot: unchanged since snapshot {s.id}"
 
 

@@ -116,6 +116,11 @@ def snapshot_warnings(s: Snapshot) -> list[str]:
     return out
 
 
+def files(n: int) -> str:
+    """n files, or "1 file"."""
+    return f"{n} file" if n == 1 else f"{n} files"
+
+
 def size(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(n) < 1024 or unit == "TiB":

@@ -15,7 +15,7 @@ from git_snapshot.store import Store
 def summary(res: Result, seconds: float) -> str:
     s = res.snapshot
     text = (
-        f"snapshot {s.id}: {s.files} files, {output.size(s.bytes)} "
+        f"snapshot {s.id}: {output.files(s.files)}, {output.size(s.bytes)} "
         f"(+{output.size(s.added_bytes)} stored) in {seconds:.2f}s"
     )
     if s.skipped:

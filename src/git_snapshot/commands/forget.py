@@ -46,7 +46,8 @@ def cmd_forget(
             )
     verb = "would forget" if dry_run else "forgot"
     for s in snaps:
-        print(f"{verb} snapshot {s.id} ({output.iso(s.created)}, {s.trigger}, {s.files} files)")
+        when = output.iso(s.created)
+        print(f"{verb} snapshot {s.id} ({when}, {s.trigger}, {output.files(s.files)})")
     if not dry_run:
         print("their space is reclaimed by the next gc (git snapshot prune)")
     return 0

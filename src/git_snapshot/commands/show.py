@@ -86,7 +86,7 @@ def cmd_show(
     print(output.table(["KIND", "MODE", "SIZE", "PATH"], rows, right=[2]))
     for path, why in snap.meta.get("skipped_paths", []):
         print(f"skipped: {output.display(os.fsencode(path))} ({why})")
-    print(f"{snap.files} files, {output.size(snap.bytes)}, {snap.skipped} skipped")
+    print(f"{output.files(snap.files)}, {output.size(snap.bytes)}, {snap.skipped} skipped")
     if damaged:  # what is below them could not be listed: everything else was
         output.print_damaged(damaged, "shown")
         return 1
