@@ -258,8 +258,8 @@ one), then runs the git command(s) that destroy it, in each mode: the plain hook
   is edited again (content no hook snapshot can hold); once the watcher has taken its
   snapshot (a few seconds of quiet: the time after the edit is given) the git command runs.
   *recovered*: a snapshot holds the edit, and `git snapshot restore ID PATH` brought it back.
-  For H1-H6 the watcher's burst loss entries count as reports too.
-- H1-H6 are harmless sequences: any report there would be a false alarm.
+  For H1-H7 the watcher's burst loss entries count as reports too.
+- H1-H7 are harmless sequences: any report there would be a false alarm.
 
 {head}
 """

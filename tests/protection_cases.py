@@ -262,6 +262,14 @@ HARMLESS = (
         "f.txt",
         True,
     ),
+    Case(
+        "H7",
+        "edit, snapshot, edit again, `commit -am`, `checkout B`",
+        _edit_then_commit,
+        (("commit", "-q", "-am", "E"), ("checkout", "-q", "feature")),
+        "a.txt",
+        True,
+    ),
 )
 
 # a loss report, or a guard's report of what `run` saved before CMD dropped it (stash drop)
@@ -286,6 +294,10 @@ def prepare(r: Path, case: Case) -> None:
     if case.id == "H3":
         sh(r, "git", "snapshot")
         write(r / "build" / "out.bin", b"rebuilt by the user's tool\n")  # not git's work
+        return
+    if case.id == "H7":  # the snapshot holds an edit the commit does not: committed since
+        sh(r, "git", "snapshot")
+        write(r / "a.txt", b"edited again, then committed\n")
         return
     sh(r, "git", "snapshot")
 
