@@ -231,15 +231,13 @@ def left_out_edits(repo: gitrepo.Repo, snap: Snapshot) -> dict[bytes, str]:
     HEAD's version now: path -> git's id of what they hold (read here, kept nowhere). With
     ``discarded_edits`` after a command: which of those edits it destroyed."""
     top = os.fsencode(repo.toplevel)
-    paths = [
-        os.fsencode(p)
-        for p, why in snap.meta.get("skipped_paths", [])
-        if unsaved_why(why, snap.id) is not None
-    ]
+    whys = {
+        p: why for p, why in left_out_whys(snap).items() if unsaved_why(why, snap.id) is not None
+    }
     # a folder left out (excluded, a cache folder): the files HEAD tracks below it (their
     # edits are in no snapshot either)
-    folders = [p for p in paths if why_left_out(snap, p) in _LEFT_OUT_DIRS and _is_dir(top, p)]
-    paths = [p for p in paths if os.path.isfile(os.path.join(top, p))]
+    folders = [p for p, why in whys.items() if why in _LEFT_OUT_DIRS and _is_dir(top, p)]
+    paths = [p for p in whys if os.path.isfile(os.path.join(top, p))]
     if not (paths or folders) or gitrepo.head(repo) is None:
         return {}
     committed = gitrepo.tree_entries(repo, "HEAD", paths) if paths else {}
@@ -263,8 +261,9 @@ def discarded_edits(
     if not gone:
         return []
     has = git_has(repo, revs, gone)
+    whys = left_out_whys(snap)
     return [
-        (p, f"{unsaved_why(why_left_out(snap, p) or '', snap.id)}; {_EDIT_DISCARDED}")
+        (p, f"{unsaved_why(why_left_out(whys, p) or '', snap.id)}; {_EDIT_DISCARDED}")
         for p in gone
         if edits[p] not in has.get(p, ())
     ]
@@ -276,9 +275,14 @@ _EDIT_DISCARDED = "its uncommitted edit was discarded"
 _LEFT_OUT_DIRS = ("excluded", "cache directory (CACHEDIR.TAG)")
 
 
-def why_left_out(snap: Snapshot, path: bytes) -> str | None:
-    """Why *snap* left out *path*: its own skipped_paths' words, or its nearest folder's."""
-    why: dict[bytes, str] = {os.fsencode(p): w for p, w in snap.meta.get("skipped_paths", [])}
+def left_out_whys(snap: Snapshot) -> dict[bytes, str]:
+    """What *snap* left out, and why: its skipped_paths."""
+    return {os.fsencode(p): w for p, w in snap.meta.get("skipped_paths", [])}
+
+
+def why_left_out(why: Mapping[bytes, str], path: bytes) -> str | None:
+    """Why *path* was left out (*why*: left_out_whys): its own words, or its nearest
+    folder's."""
     at = path
     while at:
         if at in why:
