@@ -277,6 +277,11 @@ def is_sync_token(path: str) -> bool:
     return path.endswith(SYNC_SUFFIX)
 
 
+def entry_path(d: bytes, name: bytes) -> bytes:
+    """A marks row's entry (its folder *d*, b"" at the top, and *name*) as one relative path."""
+    return bytes(d) + b"/" + bytes(name) if d else bytes(name)
+
+
 def _rel(worktree: str, d: str) -> bytes | None:
     top = os.fsencode(os.path.realpath(worktree))
     raw = os.fsencode(d)
@@ -452,7 +457,7 @@ def begin(
                 if name is None:
                     dirs.add(bytes(d))
                 else:
-                    entries.add(bytes(d) + b"/" + bytes(name) if d else bytes(name))
+                    entries.add(entry_path(d, name))
             big = frozenset(
                 (bytes(d), bool(t)) for d, t in con.execute("SELECT dir, tagged FROM scanned")
             )

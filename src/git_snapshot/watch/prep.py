@@ -18,6 +18,7 @@ from git_snapshot.watch.dirtyset import Begun
 from git_snapshot.watch.dirtyset import CleanSet
 from git_snapshot.watch.dirtyset import _db
 from git_snapshot.watch.dirtyset import _tx
+from git_snapshot.watch.dirtyset import entry_path
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -343,7 +344,7 @@ def marked_since(
             ).fetchall()
     except (FileNotFoundError, sqlite3.Error, TypeError):
         return None
-    got = [(s, bytes(d) + b"/" + bytes(n) if d else bytes(n)) for s, d, n in rows]
+    got = [(s, entry_path(d, n)) for s, d, n in rows]
     return int(epoch), int(top), bytes(root), got
 
 
@@ -359,7 +360,7 @@ def entry_seqs(store_path: str, worktree: str, upto: int) -> dict[bytes, int]:
                 " GROUP BY dir, name",
                 (upto,),
             ):
-                out[bytes(d) + b"/" + bytes(n) if d else bytes(n)] = s
+                out[entry_path(d, n)] = s
     except (FileNotFoundError, sqlite3.Error):
         return {}
     return out
