@@ -308,6 +308,9 @@ def head_moves(git_dir: str, since: float) -> list[str]:
             lines = f.read().split(b"\n")
     except OSError:
         return []
+    from git_snapshot.gitrepo import _is_null_oid
+    from git_snapshot.gitrepo import _is_oid
+
     out: list[str] = []
     for line in reversed(lines):
         head, _, _msg = line.partition(b"\t")
@@ -322,8 +325,7 @@ def head_moves(git_dir: str, since: float) -> list[str]:
             break
         for oid in words[:2]:
             name = oid.decode("ascii", "replace")
-            hexadecimal = all(c in "0123456789abcdef" for c in name)
-            if len(name) >= 40 and hexadecimal and name.strip("0") and name not in out:
+            if _is_oid(name) and not _is_null_oid(name) and name not in out:
                 out.append(name)
         if len(out) >= HEAD_MOVES_AT_MOST:
             break
