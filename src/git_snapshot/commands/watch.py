@@ -28,12 +28,11 @@ def store_path() -> str:
     return str(path)
 
 
-def _toplevel(path: str, must_exist: bool = True) -> str:
+def _toplevel(path: str) -> str:
+    """The worktree holding *path*, or *path* itself (watch remove: it may be gone)."""
     try:
         return gitrepo.find_repo(path).toplevel
     except UserError:
-        if must_exist:
-            raise
         return os.path.realpath(path)
 
 
@@ -90,7 +89,7 @@ def cmd_watch(
         return _start(store, quiet=True)
     if action == "remove":
         assert path is not None
-        top = _toplevel(os.path.join(cwd, path), must_exist=False)
+        top = _toplevel(os.path.join(cwd, path))
         if not registry.known(store, top):
             raise UserError(f"{top} is not watched (see: git snapshot watch status)")
         registry.put(store, top, on=False, by="watch remove")

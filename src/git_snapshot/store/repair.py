@@ -316,11 +316,11 @@ def _intact_copy(store: Store, key: bytes, where: list[tuple[str, PackedObject]]
 def _headers(store: Store, name: str, report: RepairReport) -> Iterator[PackedObject]:
     """The records of a pack up to the first damage that breaks its framing (what lies before
     it is still good); a group whose table alone is damaged is named, and what of it can be
-    re-derived from its content is kept (``_rederive``)."""
+    re-derived from its content is kept (``rederive``)."""
     path = store.pack_path(name)
 
     def damaged(why: str, offset: int, length: int) -> list[PackedObject]:
-        members, lost = _rederive(store, name, offset, length)
+        members, lost = rederive(store, name, offset, length)
         if members and not lost:
             said = f"all {len(members)} of its members re-derived from their content"
         elif members:
@@ -338,7 +338,7 @@ def _headers(store: Store, name: str, report: RepairReport) -> Iterator[PackedOb
         report.bad_packs.append((name, f"read up to the damage ({exc})"))
 
 
-def _rederive(store: Store, name: str, offset: int, length: int) -> tuple[list[PackedObject], int]:
+def rederive(store: Store, name: str, offset: int, length: int) -> tuple[list[PackedObject], int]:
     """The members of a group whose table failed its check (its own hash, or its sizes against
     the header's), taken from the content: the frame decompressed (zstd's checks hold) and cut
     by the table's sizes, each piece keyed by its own SHA-256, whatever key the table gives.
@@ -370,9 +370,6 @@ def _rederive(store: Store, name: str, offset: int, length: int) -> tuple[list[P
             lost += 1
         inner += size
     return out, lost
-
-
-rederive = _rederive  # verify reads a killed repair's leftover as repair does
 
 
 def _zstd_errors() -> type[Exception]:
