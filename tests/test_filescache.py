@@ -743,3 +743,48 @@ def test_the_cache_is_checked_by_crc32_alone_and_a_format_5_file_is_still_read(
     w.publish()
     assert Path(path).read_bytes().startswith(b"GSCACHE6")
     assert filescache.load(path, "g", lambda r: True).dirs[b"d000"] == b"\1" * 300
+
+
+# A load in its own process, its mapping made unreadable as the kernel sees a page it cannot
+# give back (a disk's read error, or the file cut short under it by a writer that ignores the
+# lock): the file is cut to 100 bytes right after it is mapped. Prints the records loaded.
+_UNREADABLE_PAGES = """
+import mmap, os, sys
+from git_snapshot.store import filescache
+
+path = sys.argv[1]
+
+class Unreadable(mmap.mmap):
+    def __new__(cls, *a, **kw):
+        m = super().__new__(cls, *a, **kw)
+        os.truncate(path, 100)
+        return m
+
+mmap.mmap = Unreadable
+print(len(filescache.load(path, "g", lambda r: True).dirs))
+"""
+
+
+def test_a_mapped_page_that_cannot_be_read_costs_a_reread_never_the_process(
+    tmp_path: Path,
+) -> None:
+    """Reading a mapped page the disk cannot give back kills the process (SIGBUS: the hook,
+    or the watcher's daemon; and every later hook, as long as the file stays), where read()
+    said OSError and the cache was discarded. Every page is read in at the load's start
+    (MADV_POPULATE_READ, which reports such a page as an error): on an error the file is
+    read instead, as before, and whatever read() says is the answer (here: a damaged file,
+    discarded; the next save replaces it)."""
+    import subprocess
+    import sys
+
+    import git_snapshot
+
+    path, tmp = str(tmp_path / "c.cache"), str(tmp_path)
+    dirs = {b"d%05d" % i: bytes([i % 251]) * 2000 for i in range(1000)}  # 2 MB
+    filescache.save(path, "g", filescache.FilesCache(dict(dirs), {}, b"r" * 32), tmp)
+    top = os.path.dirname(os.path.dirname(git_snapshot.__file__))
+    env = dict(os.environ, PYTHONPATH=top)
+    done = subprocess.run(
+        [sys.executable, "-c", _UNREADABLE_PAGES, path], env=env, capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout) == (0, "0\n"), done.stderr

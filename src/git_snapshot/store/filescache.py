@@ -94,6 +94,10 @@ SMALL = 1 << 16  # appended past DEAD too while the file stays this small
 
 # load maps a file this big, and reads a smaller one (see load)
 MAP_MIN = 1 << 20
+# madvise's MADV_POPULATE_READ (Linux 5.14; not named by Python 3.11's mmap): the mapping's
+# pages read in at once, a page that cannot be read reported as an error (EFAULT, EIO,
+# EHWPOISON) instead of the SIGBUS its first touch would raise
+_POPULATE_READ = 22
 
 
 def _check(data: bytes | memoryview, crc: int = 0, zero: int = 0) -> tuple[int, int]:
@@ -211,7 +215,11 @@ def load(path: str, generation: str, indexed: Callable[[bytes], bool]) -> FilesC
     starts); a smaller one is read (S's 233 KB: 57 faults, less than loading mmap). Every
     record comes out of it as bytes of its own (marshal copies), and the mapping is closed
     before the shared lock is let go: the only writer that shortens the file (an append that
-    failed, cut back) holds the exclusive lock, and the others replace it by a rename."""
+    failed, cut back) holds the exclusive lock, and the others replace it by a rename.
+    A mapped page that cannot be read (a disk's read error) would kill the process at its
+    first touch (SIGBUS), and every later load of the file the same way, where read() says
+    OSError: every page is read in first (_POPULATE_READ, no dearer than the faults it
+    saves), and on an error the file is read instead."""
     try:
         with open(path, "rb") as f:
             # never half an append (Appender.publish holds LOCK_EX): a concurrent snapshot of
@@ -225,6 +233,13 @@ def load(path: str, generation: str, indexed: Callable[[bytes], bool]) -> FilesC
             try:
                 mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
             except (OSError, ValueError):  # a file system that maps nothing
+                return _parse(f.read(), st, generation, indexed)
+            try:
+                # every page read in now: one the disk cannot give back (or a file cut short
+                # under us) is an error here, where touching it would kill the process
+                mapped.madvise(_POPULATE_READ)
+            except OSError:  # (or a kernel before 5.14): read, as before, whatever it says
+                mapped.close()
                 return _parse(f.read(), st, generation, indexed)
             try:
                 return _parse(mapped, st, generation, indexed)
