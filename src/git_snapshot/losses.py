@@ -674,6 +674,31 @@ def history(store: Store, repo: gitrepo.Repo) -> list[dict[str, Any]]:
     return [e for e in read_log(_log_path(store, repo)) if isinstance(e.get("snapshot"), int)]
 
 
+def note_undone(
+    store: Store, repo: gitrepo.Repo, entry: Mapping[str, Any], saved: Snapshot | None
+) -> None:
+    """Remember that `git snapshot undo` put back what loss entry *entry* named, and that
+    snapshot *saved* (its pre-restore snapshot; None: it wrote elsewhere, with none) holds
+    what the undo wrote over: a line of the loss log without a "snapshot", which history(),
+    naming() and retention skip (so retention may thin *saved* away)."""
+    now = time.time()
+    note = {"undone": entry.get("time"), "time": now, "when": output.iso(now)}
+    if saved is not None:
+        note.update(pre_restore=saved.id, pre_restore_time=saved.created)
+    append(store, repo, note)
+
+
+def undone(store: Store, repo: gitrepo.Repo) -> dict[float, dict[str, Any]]:
+    """This worktree's undo notes (note_undone), by the time of the loss entry undone."""
+    from git_snapshot.store.core import read_log
+
+    out = {}
+    for e in read_log(_log_path(store, repo)):
+        if isinstance(e.get("undone"), (int, float)):
+            out[float(e["undone"])] = e
+    return out
+
+
 def naming(store: Store, since: float = 0.0) -> dict[tuple[str, int], dict[str, Any]]:
     """(worktree, snapshot id) -> the latest loss entry since *since*, in any worktree's
     log, whose restore command names that snapshot (a removed worktree's entry is kept in

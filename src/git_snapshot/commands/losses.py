@@ -12,6 +12,7 @@ from git_snapshot import output
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.restore import cmd_restore
 from git_snapshot.errors import UserError
+from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 
 
@@ -20,8 +21,11 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
     with Store() as store:
         items = losses.history(store, repo)
         held = _held(store, repo)
+        undone = losses.undone(store, repo)
     for item in items:
         item["available"] = _available(item, held)
+        note = _note(item, undone)
+        item["undone"] = None if note is None else note.get("when")  # by git snapshot undo
     if json_out:
         output.print_json(items)
         return 0
@@ -42,6 +46,12 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
 
 
 GONE = "forgotten since"
+
+
+def _note(item: dict[str, Any], undone: dict[float, dict[str, Any]]) -> dict[str, Any] | None:
+    """The note of the undo that put back what loss report *item* named, or None."""
+    when = item.get("time")
+    return undone.get(float(when)) if isinstance(when, (int, float)) else None
 
 
 def _held(store: Store, repo: gitrepo.Repo) -> dict[int, float]:
@@ -71,6 +81,8 @@ def _what(item: dict[str, Any]) -> str:
         names += " (an earlier version)"
     if item.get("events_lost"):  # the watcher's events overflowed: more may have gone
         names += " (events were lost: maybe more)"
+    if item.get("undone"):
+        names += f" (undone {item['undone']})"
     unsaved = [os.fsencode(x["path"]) for x in item.get("unsaved", [])]
     if unsaved:
         names += ("; " if names else "") + "not saved: " + ", ".join(losses.fold(unsaved))
@@ -83,6 +95,7 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
         every = losses.history(store, repo)
         items = [i for i in every if i.get("lost")]
         held = _held(store, repo)
+        undone = losses.undone(store, repo)
     if every and not every[-1].get("lost") and every[-1].get("unsaved"):
         # the latest report names only what no snapshot holds: undoing an older one instead
         # would put back files of another command, over what was written since
@@ -96,6 +109,9 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
     if not items:
         raise UserError("no loss report to undo in this worktree (see: git snapshot losses)")
     last = items[-1]
+    note = _note(last, undone)
+    if note is not None:
+        raise UserError(_already_undone(repo, cwd, last, note, held))
     if not _available(last, held):
         raise UserError(
             f"the latest loss report ({last['command']}, {last['when']}) names snapshot "
@@ -109,19 +125,65 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
     # a dropped stash ('to'), or a worktree removed whole that the watcher reported here
     # ('removed_worktree'): it comes back where the report's command puts it, never over this one
     to = last.get("to") or last.get("removed_worktree")
+    done: list[Snapshot | None] = []
     if to and last.get("removed_worktree"):
         named = last.get("restore") or [x["path"] for x in last["lost"]]
-        return cmd_restore(
+        rc = cmd_restore(
             cwd=top,
             snapshot_id=str(last["snapshot"]),
             to=str(to),
             paths=[str(p) for p in named],  # as its printed command names them (from top)
             dry_run=dry_run,
+            done=done,
         )
-    if to:
-        return cmd_restore(cwd=top, snapshot_id=str(last["snapshot"]), to=str(to), dry_run=dry_run)
-    # an entry written before reports named their restore paths: the lost paths themselves
-    # (never the whole tree, which would also put back what the command changed on purpose)
+    elif to:
+        rc = cmd_restore(
+            cwd=top, snapshot_id=str(last["snapshot"]), to=str(to), dry_run=dry_run, done=done
+        )
+    else:
+        # an entry written before reports named their restore paths: the lost paths
+        # themselves (never the whole tree, which would also put back what the command
+        # changed on purpose)
+        named = last.get("restore") or [x["path"] for x in last["lost"]]
+        paths = [os.path.join(top, p) for p in named]
+        rc = cmd_restore(
+            cwd=top, snapshot_id=str(last["snapshot"]), paths=paths, dry_run=dry_run, done=done
+        )
+    if done:  # it wrote: a second undo of this report would write over what follows
+        with Store() as store:
+            losses.note_undone(store, repo, last, done[0])
+    return rc
+
+
+def _already_undone(
+    repo: gitrepo.Repo,
+    cwd: str,
+    last: dict[str, Any],
+    note: dict[str, Any],
+    held: dict[int, float],
+) -> str:
+    """Why undo refuses to undo the latest report again (it would write the same versions
+    over whatever was done since), and the command that puts back what that undo replaced."""
+    head = (
+        f"the latest loss report ({last['command']}, {last['when']}) was already undone "
+        f"(git snapshot undo, {note.get('when', '?')})"
+    )
+    saved = note.get("pre_restore")
+    to = last.get("to") or last.get("removed_worktree")
+    if to or not isinstance(saved, int):  # written elsewhere (--to): nothing of this worktree
+        where = f" into {output.display(os.fsencode(str(to)))}" if to else ""
+        return f"{head}{where}; older reports: git snapshot losses"
+    if not _available({"snapshot": saved, "saved_time": note.get("pre_restore_time")}, held):
+        return (
+            f"{head}; what it wrote over was in snapshot {saved}, {GONE} (forget or prune); "
+            "older reports: git snapshot losses"
+        )
     named = last.get("restore") or [x["path"] for x in last["lost"]]
-    paths = [os.path.join(top, p) for p in named]
-    return cmd_restore(cwd=top, snapshot_id=str(last["snapshot"]), paths=paths, dry_run=dry_run)
+    words = [losses.rel_to(repo, cwd, os.fsencode(p)) for p in named]
+    args = " ".join(output.shell_quote(w) for w in words)
+    if any(w.startswith(b"-") for w in words):  # a path, not an option
+        args = f"-- {args}"
+    return (
+        f"{head}; what it wrote over is in snapshot {saved}, to put that back: "
+        f"git snapshot restore {saved} {args}"
+    )

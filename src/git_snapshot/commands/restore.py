@@ -102,7 +102,10 @@ def cmd_restore(
     newest: bool = False,
     json_out: bool = False,
     remote: str | None = None,
+    done: list[Snapshot | None] | None = None,
 ) -> int:
+    """Restore; a restore that wrote (not a dry run) appends its pre-restore snapshot (None:
+    none was taken) to *done*, when given, even when damage made it exit 1."""
     if any(p == "" for p in paths):  # an unset "$FILE": never the whole tree (as git)
         raise UserError("restore: an empty string is not a path; name '.' for the whole tree")
     if newest:  # restore --newest PATH...: the ID is the first PATH
@@ -175,6 +178,8 @@ def cmd_restore(
                 except Damaged as exc:
                     damaged, report = exc, restorer.report
     progress.done()
+    if done is not None and not dry_run:
+        done.append(safety)
     if json_out:
         output.print_json(_json(report, snap, safety, target, dry_run, skipped))
         _warn_torn(snap, report, dry_run)

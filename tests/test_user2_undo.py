@@ -1,0 +1,78 @@
+"""`git snapshot undo` run a second time on the same loss report (session 14, USER2).
+
+It restored the same paths again from the same snapshot, writing over whatever the user had
+done since the first undo (kept only in a new pre-restore snapshot, and said nowhere)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+from clihelpers import gs
+from hookhelpers import commit
+from hookhelpers import put_venv_on_path
+from hookhelpers import write
+
+
+@pytest.fixture(autouse=True)
+def _on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    put_venv_on_path(monkeypatch)  # the printed commands are pasted into sh
+
+
+def _lost_edit(r: Path) -> None:
+    commit(r, "a.txt", b"committed a\n")
+    write(r / "a.txt", b"edit a\n")
+    gs(r, "run", "--", "git", "checkout", "--", "a.txt")
+    assert (r / "a.txt").read_bytes() == b"committed a\n"
+
+
+def test_a_second_undo_keeps_what_was_written_since_and_says_how_to_go_back(repo: Path) -> None:
+    r = repo
+    _lost_edit(r)
+    gs(r, "undo", "--dry-run")  # not an undo
+    gs(r, "undo")
+    assert (r / "a.txt").read_bytes() == b"edit a\n"
+    write(r / "a.txt", b"later edit\n")
+    ran = gs(r, "undo", rc=1)
+    assert (r / "a.txt").read_bytes() == b"later edit\n"  # the old code wrote "edit a" over it
+    (line,) = ran.err_lines
+    assert "already undone" in line, line
+    # the command it prints, pasted as printed, puts back what the first undo wrote over
+    cmd = line.split("git snapshot restore", 1)[1].rstrip(")")
+    subprocess.run(["sh", "-c", "git snapshot restore" + cmd], cwd=r, check=True)
+    assert (r / "a.txt").read_bytes() == b"committed a\n"
+    assert gs(r, "undo", "--dry-run", rc=1).err_lines == [line]
+    (item,) = json.loads(gs(r, "losses", "--json").out)
+    assert item["undone"] and item["undone"] in line, (item, line)
+    # a new report is undone as usual
+    write(r / "a.txt", b"second edit\n")
+    gs(r, "run", "--", "git", "checkout", "--", "a.txt")
+    gs(r, "undo")
+    assert (r / "a.txt").read_bytes() == b"second edit\n"
+
+
+def test_a_second_undo_from_a_subfolder_prints_paths_from_there(repo: Path) -> None:
+    r = repo
+    commit(r, "sub/b.txt", b"committed b\n")
+    write(r / "sub" / "b.txt", b"edit b\n")
+    gs(r, "run", "--", "git", "checkout", "--", "sub/b.txt")
+    gs(r / "sub", "undo")
+    (line,) = gs(r / "sub", "undo", rc=1).err_lines
+    words = shlex.split(line.split("git snapshot restore", 1)[1].rstrip(")"))
+    assert words[1:] == ["b.txt"], line
+    subprocess.run(["git", "snapshot", "restore", *words], cwd=r / "sub", check=True)
+    assert (r / "sub" / "b.txt").read_bytes() == b"committed b\n"
+
+
+def test_a_second_undo_never_names_a_forgotten_snapshot(repo: Path) -> None:
+    r = repo
+    _lost_edit(r)
+    gs(r, "undo")
+    pre = max(s["id"] for s in json.loads(gs(r, "list", "--json").out))
+    gs(r, "forget", str(pre))
+    (line,) = gs(r, "undo", rc=1).err_lines
+    assert "already undone" in line and f"snapshot {pre}, forgotten since" in line, line
+    assert "restore" not in line.split("already undone", 1)[1], line
