@@ -145,7 +145,9 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
     for key, pid, offset, size in store.index.gc_members():
         raw[pid, offset] = raw.get((pid, offset), 0) + size
         member[key] = (pid, offset, size)
+    held: set[int] = set()  # the packs the index places at least one object in
     for key, pid, length, type_ in store.index.gc_objects():
+        held.add(pid)
         if key in live or type_ == FORGET:
             where = member.get(key)
             if where is None:
@@ -158,6 +160,11 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
     for pid, (name, size) in sorted(packs.items()):
         use = PackUse(pid, name, size, used[pid])
         if use.live == 0:
+            if pid not in held and holds_unknown_record(store, store.pack_path(name)):
+                # entered with no object by a repair that could not read it (an I/O error,
+                # a damaged header): it may hold snapshots, kept as an orphan would be
+                result.kept_orphans.append(name)
+                continue
             result.empty.append(use)
         elif use.live < REPACK_BELOW * size:
             result.sparse.append(use)
