@@ -311,7 +311,10 @@ def _worktree_line(w: dict[str, Any]) -> str:
 
 
 def unit_text(exe: str, store: str | None) -> str:
-    env = f"Environment={location.ENV_STORE}={store}\n" if store else ""
+    """The user unit; the executable and the store quoted as systemd unquotes them (a space
+    would split either: a store "/home/me/my store" became "/home/me/my")."""
+    env = f"Environment={_quoted(f'{location.ENV_STORE}={store}')}\n" if store else ""
+    exe = _quoted(exe)  # ("$" is literal in the command's path: systemd-analyze verify)
     return (
         "[Unit]\n"
         "Description=git-snapshot watcher: snapshots of your worktrees a few seconds after "
@@ -330,6 +333,23 @@ def unit_text(exe: str, store: str | None) -> str:
         "[Install]\n"
         "WantedBy=default.target\n"
     )
+
+
+def _quoted(text: str) -> str:
+    """*text* as one double-quoted word of a unit file (systemd.syntax(7) "Quoting"), with
+    "%" doubled (specifiers are expanded in ExecStart= and Environment=)."""
+    out = []
+    for b in os.fsencode(text):
+        ch = chr(b)
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch == "%":
+            out.append("%%")
+        elif 32 <= b < 127:
+            out.append(ch)
+        else:  # a control character, or a byte of a name that is not ASCII
+            out.append(f"\\x{b:02x}")
+    return '"' + "".join(out) + '"'
 
 
 def _install_service() -> int:
