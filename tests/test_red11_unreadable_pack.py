@@ -6,11 +6,13 @@ so the snapshots it held were gone for good once the disk read again."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from clihelpers import gs
 from storehelpers import D
 from storehelpers import F
 from storehelpers import build
@@ -62,3 +64,24 @@ def test_a_pack_repair_could_not_read_is_not_deleted_by_the_next_gc(
     with Store(store_dir) as store:
         assert [s.id for s in store.snapshots("s")] == [1, 2]
         assert snapshot_contents(store, store.get("s", "latest")) == want
+
+
+def test_verify_says_a_pack_it_cannot_read_may_hold_snapshots_and_prune_keeps_it(
+    repo: Path, store_dir: Path
+) -> None:
+    gs(repo)
+    name = "f" * 32 + ".pack"
+    (store_dir / "packs" / name).write_bytes(os.urandom(300))  # not a pack from its header on
+    ran = gs(repo, "verify")
+    assert "hold snapshots the index lacks" not in ran.out, ran.out  # it cannot know that
+    assert f"could not be read ({name}: " in ran.out and "may hold snapshots" in ran.out
+    got = json.loads(gs(repo, "verify", "--json").out)
+    assert got["unindexed_packs"] == [] and [p["pack"] for p in got["unreadable_packs"]] == [name]
+    gs(repo, "prune", "--keep-last", "1")
+    assert (store_dir / "packs" / name).exists()
+    gs(repo, "repair", rc=None)  # enters it with no object: it reads nothing from it
+    ran = gs(repo, "verify", "--read-data", rc=1)  # it said "ok", naming no such pack
+    assert f"DAMAGED pack {name}" in ran.out, ran.out
+    gs(repo, "prune", "--keep-last", "1")
+    assert (store_dir / "packs" / name).exists(), "prune deleted a pack nothing could read"
+    assert gs(repo, "cat", "1", "README").out == "hello\n"

@@ -45,6 +45,7 @@ def cmd_verify(
                 ],
                 "unindexed_packs": list(report.unindexed_packs),
                 "damaged_leftover_packs": list(report.leftover_packs),
+                "unreadable_packs": [{"pack": n, "why": w} for n, w in report.unreadable_packs],
                 "damaged_packs": [{"pack": n, "why": why} for n, why in report.bad_packs],
                 "orphan_packs": list(report.orphan_packs),
             }
@@ -68,6 +69,18 @@ def cmd_verify(
         print(
             f"{len(report.unindexed_packs)} pack(s) hold snapshots the index lacks (a snapshot "
             "interrupted before it was listed); recover them with: git snapshot repair"
+        )
+    if report.unreadable_packs:
+        name, why = report.unreadable_packs[0]
+        more = (
+            f"; and {len(report.unreadable_packs) - 1} more"
+            if len(report.unreadable_packs) > 1
+            else ""
+        )
+        print(
+            f"{len(report.unreadable_packs)} pack(s) the index lacks could not be read ({name}: "
+            f"{why}{more}): they may hold snapshots; nothing removes them; once they read "
+            "again (check the disk), recover what they hold with: git snapshot repair"
         )
     if report.leftover_packs:
         print(

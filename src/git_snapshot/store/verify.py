@@ -21,6 +21,7 @@ from git_snapshot.store.gc import holds_unknown_record
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import RECORD
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.packs import PackedObject
@@ -48,6 +49,10 @@ class VerifyReport:
     # killed after pointing the index at a damaged pack's rewritten copy, before deleting
     # it): no snapshot the index lacks; repair removes them, prune keeps them (unreadable)
     leftover_packs: list[str] = field(default_factory=list)
+    # (pack, why): packs the index lacks that cannot be read (an I/O error, a damaged header
+    # before any snapshot record): they MAY hold snapshots; repair reads what it can, gc
+    # keeps them
+    unreadable_packs: list[tuple[str, str]] = field(default_factory=list)
     # (pack, why): headers or group tables unreadable (read_data): the data may read back
     # intact through the index, but a repair from the packs alone stops there
     bad_packs: list[tuple[str, str]] = field(default_factory=list)
@@ -216,8 +221,11 @@ def verify(
                 except (OSError, ValueError) as exc:
                     # named when a rebuild from the packs would lose an object the index
                     # places there: not for a cut-off tail whose objects (found damaged by
-                    # the reads above) the next snapshot has stored afresh elsewhere
-                    if store.index.keys_in_pack(name) - found:
+                    # the reads above) the next snapshot has stored afresh elsewhere; and
+                    # when the index places none there (a repair entered it so, unable to
+                    # read it): what it holds, if anything, is unknown
+                    placed = store.index.keys_in_pack(name)
+                    if placed - found or not placed:
                         report.bad_packs.append((name, str(exc)))
         report.objects = len(checker.checked)
         on_disk = set(store.pack_names())
@@ -227,8 +235,25 @@ def verify(
             elif _repair_leftover(store, name):
                 report.leftover_packs.append(name)
             else:
-                report.unindexed_packs.append(name)
+                why = _unreadable(store, name)
+                if why is None:
+                    report.unindexed_packs.append(name)
+                else:
+                    report.unreadable_packs.append((name, why))
     return report
+
+
+def _unreadable(store: Store, name: str) -> str | None:
+    """Why pack *name* (holds_unknown_record said it holds or may hold a record the index
+    lacks) cannot be read up to a record the index lacks; None when it can: it holds one."""
+    try:
+        for o in scan_pack(store.pack_path(name)):
+            if o.type == RECORD and not store.index.has(o.key):
+                return None
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        return why.removeprefix(f"{store.pack_path(name)}: ")  # (ValueError names the path)
+    return None
 
 
 def _repair_leftover(store: Store, name: str) -> bool:
