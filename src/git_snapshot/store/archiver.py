@@ -602,7 +602,7 @@ class _LazyWriter:
     def written(self) -> int:
         return self._w.written if self._w is not None else 0
 
-    def add(self, type_: int, key: bytes, data: bytes, dedupe: bool = False) -> None:
+    def add(self, type_: int, key: bytes, data: bytes, dedupe: bool | bytes = False) -> None:
         self._real().add(type_, key, data, dedupe)
 
     def begin_stream(self) -> Any:

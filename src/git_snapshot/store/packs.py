@@ -409,14 +409,14 @@ class PackWriter:
         self._big = False  # _give_back_big_blocks called
         self._given = 0  # raw bytes given so far
         self._choosing = dictionary
-        self._held: list[tuple[int, bytes, bytes, bool]] = []
+        self._held: list[tuple[int, bytes, bytes, bool | bytes]] = []
         self._held_small = self._held_bytes = 0
         self._zdict: zstandard.ZstdCompressionDict | None = None
         self._dict_record = b""
         self._dict_frame: tuple[bytes, _Future] | None = None  # its head, its frame coming
         self._epochs = dictionary
         self._small_since = 0  # raw bytes of small objects since the dictionary was chosen
-        self._batch: list[tuple[int, bytes, bytes, bool]] = []  # (type, key, data, dedupe)
+        self._batch: list[tuple[int, bytes, bytes, bool | bytes]] = []  # (type, key, data, dedupe)
         self._batch_bytes = 0
         self._group: list[_Obj] = []  # small blobs waiting for their group to fill
         self._group_bytes = 0
@@ -426,6 +426,7 @@ class PackWriter:
         self._queued = 0  # raw bytes in the queue
         # keys among those given that the store holds already (set by the archiver)
         self.known: Callable[[list[bytes]], set[bytes]] | None = None
+        self._fresh: set[bytes] = set()  # keys known() said the store lacks (_have)
         self.done: list[FinishedPack] = []
         # set by a first snapshot: called with each pack sealed before the last, once it is
         # durable (index.add_packs: its rows enter the index then, beside the walk and the
@@ -514,7 +515,7 @@ class PackWriter:
         self._current = FinishedPack(name, 0)
         return self._file, self._current
 
-    def add(self, type_: int, key: bytes, data: bytes, dedupe: bool = False) -> None:
+    def add(self, type_: int, key: bytes, data: bytes, dedupe: bool | bytes = False) -> None:
         """Store *data* under *key* (held, batched or queued objects are in the pack, and
         counted in ``written``, after ``flush``). With *dedupe*, left out if ``known`` says
         the store holds it already."""
@@ -540,7 +541,7 @@ class PackWriter:
         if self._small_since >= DICT_EPOCH:
             self._next_epoch()
 
-    def _put(self, type_: int, key: bytes, data: bytes, dedupe: bool) -> None:
+    def _put(self, type_: int, key: bytes, data: bytes, dedupe: bool | bytes) -> None:
         # once per object of a first snapshot (62k on M): what was given is counted per
         # batch (_submit), small objects here (where a dictionary's epoch ends)
         n = len(data)
@@ -578,9 +579,7 @@ class PackWriter:
         self._batch, self._batch_bytes = [], 0
         have: set[bytes] | tuple[()] = ()  # (a first snapshot asks nothing: known is None)
         if self.known is not None:
-            ask = [k for _, k, _, dedupe in batch if dedupe]
-            if ask:
-                have = self.known(ask)
+            have = self._have(batch)
         units: list[_Obj | list[_Obj]] = []
         size = 0
         group = self._group
@@ -626,6 +625,46 @@ class PackWriter:
             return
         q.append((shapes, size, self._pool.submit(_compress_all, datas, zdict)))
         self._queued += size
+
+    def _have(self, batch: list[tuple[int, bytes, bytes, bool | bytes]]) -> set[bytes]:
+        """Of *batch*'s objects added with *dedupe*, those ``known`` says the store holds.
+        An object whose *dedupe* is a key (its witness: a key its bytes hold, a tree's
+        file or folder) is not asked when that key is fresh, one the store lacks (asked
+        and not held, or itself not asked for that reason): the store never holds an
+        object without those its bytes name (data first, gc keeps what is named), so
+        neither can it hold this one. At worst (a witness that is only damaged in the
+        store) an object is written again, as a damaged one is: never one left out."""
+        fresh = self._fresh
+        ask: list[bytes] = []
+        later: list[tuple[bytes, bytes]] = []  # (key, witness asked in this batch)
+        waiting: set[bytes] = set()  # this batch's keys not decided yet
+        for _, k, _, dedupe in batch:
+            if dedupe is True:
+                ask.append(k)
+                waiting.add(k)
+            elif not dedupe:
+                continue
+            elif dedupe in fresh:  # (a witness, bytes)
+                fresh.add(k)
+            elif dedupe in waiting:
+                later.append((k, dedupe))
+                waiting.add(k)
+            else:
+                ask.append(k)
+                waiting.add(k)
+        have = self.known(ask) if ask else set()  # type: ignore[misc]
+        fresh.update(k for k in ask if k not in have)
+        again: list[bytes] = []
+        for k, w in later:  # (in the order given: a folder after the folders in it)
+            if w in fresh:
+                fresh.add(k)
+            else:
+                again.append(k)
+        if again:  # a witness the store had: asked after all (rare)
+            more = self.known(again)  # type: ignore[misc]
+            fresh.update(k for k in again if k not in more)
+            have = have | more
+        return have
 
     def _drain(self, keep: int) -> None:
         """Write queued frames, oldest first, until at most *keep* batches wait (and any

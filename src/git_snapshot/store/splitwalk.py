@@ -87,7 +87,7 @@ class _TreeWriter:
     def __init__(self) -> None:
         self.trees: list[tuple[bytes, bytes]] = []
 
-    def add(self, kind: int, key: bytes, data: bytes, dedupe: bool = False) -> None:
+    def add(self, kind: int, key: bytes, data: bytes, dedupe: bool | bytes = False) -> None:
         if kind != TREE or type(data) is not bytes:
             raise _Refused("add")
         self.trees.append((key, data))
@@ -158,6 +158,9 @@ def _valid(answer: Any) -> Answer | None:
     return answer
 
 
+WITNESSES = 16  # keys of an answer _stored looks for in a tree's bytes, the last given first
+
+
 def _stored(walker: Any, trees: list[tuple[bytes, bytes]], blobs: list[Any]) -> bool:
     """The files and trees a changed folder's answer needs, stored; False (some may be)
     when a file's bytes or a tree's no longer give the key the child found."""
@@ -171,13 +174,19 @@ def _stored(walker: Any, trees: list[tuple[bytes, bytes]], blobs: list[Any]) -> 
         writer.add(BLOB, key, data, dedupe=True)
         pending.add(key)
         walker.misses += 1
+    # a tree holding a key of this answer's (its file's, a folder's in it) names it to the
+    # writer, which then asks the index about the tree only if the store may hold that key
+    # (PackWriter._have); the trees come folders first, so the last ones are tried first
+    given = [key for _, key in blobs]
     for key, data in trees:
         if key in pending:
             continue
         if hashlib.sha256(data).digest() != key:
             return False
-        writer.add(TREE, key, data, dedupe=True)
+        seen = next((k for k in reversed(given[-WITNESSES:]) if k in data), None)
+        writer.add(TREE, key, data, dedupe=seen or True)
         pending.add(key)
+        given.append(key)
     return True
 
 

@@ -123,6 +123,9 @@ class _Walker(_Files):
         # tree() reads a listed small file inline, not through _file (which the split walk's
         # child replaces: it answers for files, never stores them)
         self.read_listed = True
+        # tree() names its writer a key of this walk the tree holds (PackWriter._have): a
+        # walk whose writer asks the index (_walk)
+        self.witnesses = False
         self.misses = 0
         self.opts = opts
         self.racy_after = start_ns - RACY_NS
@@ -607,7 +610,10 @@ class _Walker(_Files):
         data = b"".join(parts)
         key = hashlib.sha256(data).digest()
         if not self._known_tree(key, None if head is None else head[0]):
-            self.writer.add(TREE, key, data, dedupe=True)
+            # a key this walk gave the writer (a file read, a folder's new tree): the writer
+            # asks the index about this tree only if the store may hold that one (_have)
+            seen = self.pending.intersection(rkeys) if self.witnesses else None
+            self.writer.add(TREE, key, data, dedupe=seen.pop() if seen else True)
             self.pending.add(key)
         total_files, total_bytes = self.files - files0, self.bytes - bytes0
         rec = filescache.record(
@@ -847,6 +853,7 @@ def _walk(walker: _Walker, root: bytes) -> bytes | None:
     """The walk of the whole tree; of a big one mostly unchanged, by two processes
     (store/splitwalk.py)."""
     root = _from_cwd(root)
+    walker.witnesses = walker.writer.known is not None
     with contextlib.suppress(OSError):  # (else no names are taken from records)
         walker.top_dev = os.stat(root).st_dev  # (before the split walk's child is forked)
     if walker.old_dirs or walker.general or walker.rebuild is not None or not _read_ahead_pays():
