@@ -22,7 +22,10 @@ The repository's ``.git`` and the store are never watched nor scanned.
 from __future__ import annotations
 
 import errno
+import itertools
+import math
 import os
+import stat as stat_mod
 import time
 from collections import deque
 from collections.abc import Callable
@@ -46,14 +49,6 @@ def is_temp(name: str) -> bool:
         or name == "4913"  # vim's test write
         or (name.startswith(".") and ".tmp" in name)  # .file.txt.tmp.1234 style saves
     )
-
-
-def _dir_sig(path: str) -> int | None:
-    try:
-        st = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return None
-    return hash((st.st_mtime_ns, st.st_ino, st.st_mode))
 
 
 def _deep_sig(path: str) -> tuple[int | None, list[str]]:
@@ -100,6 +95,85 @@ def _under(path: str, top: str) -> bool:
 
 
 M32 = 0xFFFFFFFF
+# a folder is opened without following a symlink at its own name (one that replaced a folder
+# is a change, not a folder to go into)
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+# a big tree's root, for lookups below it: a root one may not list is still searched, as a
+# path would be (O_PATH, where there is one)
+_ROOT_FLAGS = getattr(os, "O_PATH", os.O_RDONLY) | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+SLOWEST = 8  # a big tree where nothing changes is scanned every SLOWEST x watchSlowScan
+_GOLDEN = 0.6180339887498949
+_phases = itertools.count()
+
+
+def _sig(st: os.stat_result) -> int:
+    return hash((st.st_mtime_ns, st.st_ino, st.st_mode))
+
+
+def _subs(top: int, rel: str) -> list[str]:
+    """The subfolders of folder *rel* below the open folder *top* (relative to *top*)."""
+    try:
+        fd = os.open(rel or ".", _DIR_FLAGS, dir_fd=top)
+    except OSError:
+        return []
+    try:
+        with os.scandir(fd) as it:
+            return [
+                f"{rel}/{e.name}" if rel else e.name
+                for e in it
+                if e.is_dir(follow_symlinks=False) and e.name != ".git"
+            ]
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
+
+
+def _below(rel: str, tops: set[str]) -> bool:
+    """Whether a folder above *rel* (relative paths; not *rel* itself) is in *tops*."""
+    while rel:
+        rel = rel.rpartition("/")[0]
+        if rel in tops:
+            return True
+    return False
+
+
+def _look(top: int, rel: str) -> tuple[int, list[str]]:
+    """Folder *rel* below the open folder *top*: its packed signatures (its own stat in the
+    low 32 bits, its entries' stats in the high 32; 0 for what cannot be read) and its
+    subfolders (relative to *top*). One open, one fstat, the listing and a stat of each entry
+    by name in it: no path is walked twice."""
+    try:
+        fd = os.open(rel or ".", _DIR_FLAGS, dir_fd=top)
+    except OSError:
+        try:
+            return _sig(os.stat(rel or ".", dir_fd=top, follow_symlinks=False)) & M32, []
+        except OSError:
+            return 0, []
+    try:
+        st = os.fstat(fd)
+        own = _sig(st) & M32
+        items: list[tuple[object, ...]] = [(st.st_mtime_ns, st.st_ino, st.st_mode)]
+        subs: list[str] = []
+        with os.scandir(fd) as it:
+            for e in it:
+                if e.is_dir(follow_symlinks=False):
+                    # a subfolder's own stat is its own low signature, looked at by every
+                    # scan: here its name and inode (no stat) say it was renamed or replaced
+                    items.append((e.name, e.inode()))
+                    if e.name != ".git":
+                        subs.append(f"{rel}/{e.name}" if rel else e.name)
+                    continue
+                try:
+                    s = e.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                items.append((e.name, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns))
+    except OSError:
+        return own, []
+    finally:
+        os.close(fd)
+    return own | ((hash(tuple(items)) & M32) << 32), subs
 
 
 @dataclass
@@ -108,15 +182,20 @@ class BigTree:
 
     Its folders are kept relative to the root, each with one int: the folder's own stat
     signature in the low 32 bits, its entries' in the high 32 (about 170 bytes a folder:
-    ten trees of 9,000 folders cost some 15 MB)."""
+    ten trees of 9,000 folders cost some 15 MB). Each scan stats every folder (shallow) and
+    looks at the entries of the next slice of them (deep): a slice sized so that every
+    folder's entries are looked at within watchDeepScan seconds, spread over the scans
+    instead of all the trees' files at once. Paths are looked up from the root opened once
+    per scan."""
 
     root: str
     scan: bool = True  # False: a CACHEDIR.TAG folder, never snapshotted
     sigs: dict[str, int] = field(default_factory=dict)  # relative folder -> packed signatures
     interval: float = 0.0  # seconds between folder scans: doubles while nothing changes
     next_at: float = 0.0  # the next folder scan
-    next_deep: float = 0.0  # the next file scan
     touched: bool = False  # an event at its root since the last scan (npm install...)
+    deep_todo: list[str] = field(default_factory=list)  # folders whose entries to look at
+    deep_from: float = 0.0  # the deep slices have covered the time up to here
 
     def _abs(self, rel: str) -> str:
         return os.path.join(self.root, rel) if rel else self.root
@@ -131,55 +210,121 @@ class BigTree:
     def dirs(self) -> list[str]:
         return [self._abs(r) for r in self.sigs]
 
-    def full(self) -> None:
-        """Learn every folder and every file's stat (at setup, and each deep scan)."""
+    def _open(self) -> int | None:
+        try:
+            return os.open(self.root, _ROOT_FLAGS)
+        except OSError:
+            return None
+
+    def _gone(self) -> set[str]:
+        """The root is no folder (deleted, replaced): every folder went (said once)."""
+        if not self.sigs:
+            return set()
+        changed = {self._abs(r) for r in self.sigs} | {self.root, os.path.dirname(self.root)}
         self.sigs.clear()
+        self.deep_todo = []
+        return changed
+
+    def full(self) -> None:
+        """Learn every folder and every file's stat (when the tree is first covered)."""
+        self.sigs.clear()
+        self.deep_todo = []
         if not self.scan:
             return
-        queue = deque([self.root])
-        while queue:
-            d = queue.popleft()
-            deep, subs = _deep_sig(d)
-            self.sigs[self._rel(d)] = ((_dir_sig(d) or 0) & M32) | (((deep or 0) & M32) << 32)
-            queue.extend(subs)
+        top = self._open()
+        if top is None:
+            return
+        try:
+            queue = deque([""])
+            while queue:
+                rel = queue.popleft()
+                self.sigs[rel], subs = _look(top, rel)
+                queue.extend(subs)
+        finally:
+            os.close(top)
 
-    def shallow(self) -> set[str]:
-        """Folders whose entries were added, removed or renamed since the last look."""
+    def shallow(self, deep_period: float | None = None, now: float = 0.0) -> set[str]:
+        """Folders whose entries were added, removed or renamed since the last look; with a
+        *deep_period*, also those whose files changed in place among the next slice of folders
+        (a build rewriting its outputs): the slice covers the time since the last one (0: all
+        of them). A
+        folder that went, or is no folder any more (a symlink, a file), goes with all below
+        it: the scan never follows a symlink out of the tree."""
         changed: set[str] = set()
         if not self.scan:
             return changed
-        new: list[str] = []
-        for rel, packed in list(self.sigs.items()):
-            d = self._abs(rel)
-            sig = _dir_sig(d)
-            if sig is not None and (sig & M32) == (packed & M32):
-                continue
-            changed.add(d)
-            if sig is None:
-                del self.sigs[rel]
-                changed.add(os.path.dirname(d))
-                continue
-            self.sigs[rel] = (sig & M32) | (packed & ~M32)
-            new.extend(s for s in _subdirs(d) if self._rel(s) not in self.sigs)
-        queue = deque(new)
-        while queue:  # folders that appeared: all they hold is new
-            d = queue.popleft()
-            rel = self._rel(d)
-            if rel in self.sigs:
-                continue
-            self.sigs[rel] = (_dir_sig(d) or 0) & M32
-            changed.add(d)
-            queue.extend(_subdirs(d))
+        top = self._open()
+        if top is None:
+            return self._gone()
+        try:
+            new: list[str] = []
+            gone: set[str] = set()
+            stat = os.stat
+            for rel, packed in list(self.sigs.items()):
+                try:
+                    st: os.stat_result | None = stat(rel or ".", dir_fd=top, follow_symlinks=False)
+                except OSError:
+                    st = None
+                if st is not None and _sig(st) & M32 == packed & M32:
+                    continue
+                if gone and _below(rel, gone):
+                    continue  # its folder went: it goes with it
+                d = self._abs(rel)
+                changed.add(d)
+                if st is None or not stat_mod.S_ISDIR(st.st_mode):
+                    gone.add(rel)
+                    changed.add(os.path.dirname(d))
+                    continue
+                self.sigs[rel] = (_sig(st) & M32) | (packed & ~M32)
+                new.extend(_subs(top, rel))
+            if gone:
+                if "" in gone:
+                    return changed | self._gone()
+                for r in [r for r in self.sigs if _below(r, gone) or r in gone]:
+                    del self.sigs[r]
+            if deep_period is not None:
+                new.extend(self._deep_slice(top, deep_period, now, changed))
+            queue = deque(new)
+            while queue:  # folders that appeared: all they hold is new
+                rel = queue.popleft()
+                if rel in self.sigs or (gone and _below(rel, gone)):
+                    continue
+                try:
+                    st = stat(rel, dir_fd=top, follow_symlinks=False)
+                except OSError:
+                    continue
+                if not stat_mod.S_ISDIR(st.st_mode):
+                    continue
+                self.sigs[rel] = _sig(st) & M32
+                changed.add(self._abs(rel))
+                queue.extend(_subs(top, rel))
+        finally:
+            os.close(top)
         return changed
 
-    def deep_scan(self) -> set[str]:
-        """Folders whose files changed in place (a build rewriting its outputs)."""
-        if not self.scan:
-            return set()
-        old = dict(self.sigs)
-        self.full()
-        changed = {r for r, sig in self.sigs.items() if old.get(r, 0) >> 32 != sig >> 32}
-        return {self._abs(r) for r in changed | (old.keys() - self.sigs.keys())}
+    def _deep_slice(self, top: int, period: float, now: float, changed: set[str]) -> list[str]:
+        """Look at the entries of the next folders (enough that all are looked at within
+        *period*); add those whose entries changed to *changed*; the subfolders not known."""
+        if not self.deep_todo:  # a new round: every folder known now
+            self.deep_todo = list(self.sigs)
+            self.deep_todo.reverse()  # (popped from the end)
+        if period > 0:
+            n = math.ceil(len(self.sigs) * max(0.0, now - self.deep_from) / period)
+        else:
+            n = len(self.deep_todo)
+        self.deep_from = now
+        new: list[str] = []
+        for _ in range(min(n, len(self.deep_todo))):
+            rel = self.deep_todo.pop()
+            packed = self.sigs.get(rel)
+            if packed is None:
+                continue  # gone since the round began
+            looked, subs = _look(top, rel)
+            if looked >> 32 != packed >> 32:
+                changed.add(self._abs(rel))
+                self.sigs[rel] = (packed & M32) | (looked & ~M32)
+            new.extend(s for s in subs if s not in self.sigs)
+        return new
 
     def drop(self, path: str) -> None:
         if not _under(path, self.root):
@@ -268,6 +413,7 @@ class WatchSet:
         self.dirty_entries: set[str] = set()  # entries to mark (named by their events)
         self.new_big: list[BigTree] = []  # big trees to publish in the dirty set (before marks)
         self.failed = False  # a watch failed since the last setup: the dirty set is not whole
+        self.set_up = False  # setup() ran once: big trees it finds later are new ones
         self.counters = Counters()
         # files fed to the burst detector as overwritten, or created, since the last snapshot
         self.overwritten: set[str] = set()
@@ -340,8 +486,10 @@ class WatchSet:
                 self.big[b.root] = prev
             else:
                 b.full()
-                self.schedule(b, time.time())
+                # found at the first setup: there before the daemon, nothing says it changes
+                self.schedule(b, time.time(), settled=not self.set_up)
                 self.big[b.root] = b
+        self.set_up = True
         for d, wd in self.watched.items():
             if d not in new_watched:
                 self.budget.remove(wd)
@@ -561,38 +709,51 @@ class WatchSet:
 
     def scan_big(self, now: float, only_touched: bool = False) -> set[str]:
         """Scan the big trees that are due (or, *only_touched*, those with an event at their
-        root since their last scan); the folders that changed. A tree where nothing changes
-        is scanned less and less often (up to 8 x watchSlowScan), one that changed or had an
-        event at its root again every watchSlowScan."""
+        root since their last scan, and then no deep slice: a hook waits); the folders that
+        changed. A tree where nothing changes is scanned less and less often (up to SLOWEST x
+        watchSlowScan), one that changed or had an event at its root again every
+        watchSlowScan; never less often than watchDeepScan."""
         changed: set[str] = set()
         slow = self.cfg.slow_scan
         for b in list(self.big.values()):
             if not b.scan:
                 continue
-            if only_touched and not b.touched:
-                continue
-            if now >= b.next_deep:
-                found = b.deep_scan()
-                b.next_deep = now + self.cfg.deep_scan
-            elif only_touched or now >= b.next_at:
+            if only_touched:
+                if not b.touched:
+                    continue
                 found = b.shallow()
+            elif now >= b.next_at:
+                found = b.shallow(self.cfg.deep_scan, now)
             else:
                 continue
-            b.interval = slow if found or b.touched else min(b.interval * 2 or slow, slow * 8)
+            b.interval = slow if found or b.touched else min(b.interval * 2 or slow, slow * SLOWEST)
             b.touched = False
-            b.next_at = now + b.interval
+            b.next_at = now + self._every(b.interval)
             changed |= found
         self.dirty |= changed
         return changed
 
+    def _every(self, interval: float) -> float:
+        deep = self.cfg.deep_scan
+        return min(interval, deep) if deep > 0 else interval
+
     def next_scan(self) -> float | None:
-        times = [min(b.next_at, b.next_deep) for b in self.big.values() if b.scan]
+        times = [b.next_at for b in self.big.values() if b.scan]
         return min(times) if times else None
 
-    def schedule(self, b: BigTree, now: float) -> None:
-        b.interval = self.cfg.slow_scan
-        b.next_at = now + b.interval
-        b.next_deep = now + self.cfg.deep_scan
+    def schedule(self, b: BigTree, now: float, settled: bool = False) -> None:
+        """The first scan of a big tree just learned whole: soon when it is new (being
+        filled), at the steady pace when it was there when the worktree was set up (nothing
+        says it changes), at a phase of its own so that trees set up together are not
+        scanned together."""
+        b.deep_from = now
+        if not settled:
+            b.interval = self.cfg.slow_scan
+            b.next_at = now + self._every(b.interval)
+            return
+        b.interval = self.cfg.slow_scan * SLOWEST
+        phase = 0.5 + 0.5 * ((next(_phases) * _GOLDEN) % 1.0)
+        b.next_at = now + self._every(b.interval) * phase
 
     def take_dirty(self) -> set[str]:
         """The folders to mark (listed again by the next snapshot)."""

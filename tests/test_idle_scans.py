@@ -1,0 +1,234 @@
+"""The idle watcher's scans of big ignored trees (one root watch + stat scans; issue 11's idle
+cost): every file of a scanned tree is still looked at within watchDeepScan, but in slices
+spread over the scans instead of all the trees' files at once; a tree the daemon finds when it
+starts is scanned at the steady pace, trees found together at phases of their own; a hook's
+sync never waits for the files' look; the scan never follows a symlink out of the tree.
+
+Unit level: a WatchSet with its big trees and the scan times given, no daemon, no inotify."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from git_snapshot.watch import source as ev
+from git_snapshot.watch.config import WatchConfig
+from git_snapshot.watch.watchset import BigTree
+from git_snapshot.watch.watchset import Budget
+from git_snapshot.watch.watchset import WatchSet
+
+
+class FakeSource(ev.Source):
+    """Watches that are only numbers: what the budget counts."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def add(self, path: str) -> int:
+        self.n += 1
+        return self.n
+
+    def remove(self, wd: int) -> None:
+        pass
+
+    def fileno(self) -> int:
+        return -1
+
+    def read(self) -> list[ev.Event]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+def make_tree(top: Path, packages: int = 40) -> Path:
+    """A node_modules-like tree: *packages* packages, each with lib/ and two files."""
+    nm = top / "node_modules"
+    for i in range(packages):
+        lib = nm / f"pkg{i}" / "lib"
+        lib.mkdir(parents=True)
+        (nm / f"pkg{i}" / "package.json").write_text(f'{{"name": "pkg{i}"}}\n')
+        (lib / "index.js").write_text(f"module.exports = {i};\n")
+    return nm
+
+
+def scanned_set(root: Path, nm: Path, cfg: WatchConfig) -> tuple[WatchSet, BigTree]:
+    ws = WatchSet(str(root), str(root / ".store"), Budget(FakeSource(), 1000), cfg)
+    b = BigTree(str(nm))
+    b.full()
+    ws.schedule(b, 0.0)
+    ws.big[b.root] = b
+    return ws, b
+
+
+def rewrite_in_place(f: Path) -> None:
+    """Same size, a later mtime, the folder's own stat unchanged: only a look at the files
+    (the deep scan) sees it."""
+    folder = os.lstat(f.parent)
+    st = os.lstat(f)
+    data = f.read_bytes()
+    f.write_bytes(data.replace(b"module", b"MODULE"))
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    assert os.lstat(f.parent).st_mtime_ns == folder.st_mtime_ns
+
+
+def counting_listings(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every folder listed (os.scandir) from now on."""
+    calls: list[Any] = []
+    real: Callable[..., Any] = os.scandir
+
+    def counted(path: Any = ".") -> Any:
+        calls.append(path)
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", counted)
+    return calls
+
+
+def test_files_are_looked_at_within_the_deep_period_in_slices(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file rewritten in place deep in a scanned tree is found within watchDeepScan (plus
+    one scan interval), and no scan lists more folders than its share of the period: the
+    old deep scan listed every folder of every tree at once (3 s of CPU for 10 trees of M)."""
+    nm = make_tree(tmp_path)
+    cfg = WatchConfig(slow_scan=10, deep_scan=100)
+    ws, b = scanned_set(tmp_path, nm, cfg)
+    folders = b.count
+    assert folders == 81
+    f = nm / "pkg33" / "lib" / "index.js"
+    rewrite_in_place(f)
+    calls = counting_listings(monkeypatch)
+    last, found_at, scans = 0.0, None, 0
+    while found_at is None:
+        at = ws.next_scan()
+        assert at is not None and at <= 10 + 100 + 8 * 10, "not found within the deep period"
+        calls.clear()
+        changed = ws.scan_big(at)
+        scans += 1
+        share = -(-folders * (at - last) // 100)  # ceil: the slice of this scan
+        assert len(calls) <= share, (at, len(calls), share)
+        if str(f.parent) in changed:
+            found_at = at
+        else:
+            assert not changed, changed
+        last = at
+    assert scans >= 3  # spread over several scans, not one
+    # and it is not found again: its new stat is learned
+    while (at := ws.next_scan()) is not None and at < found_at + 300:
+        assert ws.scan_big(at) == set()
+
+
+def test_a_scan_finds_adds_deletes_and_never_follows_a_symlink_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A package folder replaced by a symlink (npm link) to a folder elsewhere: the scan
+    names the change and drops the folder with all below it; it does not learn the target's
+    folders (the old scan listed the target through the link and scanned it for good)."""
+    nm = make_tree(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    for i in range(30):
+        (elsewhere / f"d{i}" / "sub").mkdir(parents=True)
+    cfg = WatchConfig(slow_scan=10, deep_scan=1800)
+    ws, b = scanned_set(tmp_path, nm, cfg)
+    before = b.count
+    # a package linked, another removed, a folder added deep (no event: only a scan sees it)
+    for p in (nm / "pkg5" / "lib" / "index.js", nm / "pkg5" / "package.json"):
+        p.unlink()
+    (nm / "pkg5" / "lib").rmdir()
+    (nm / "pkg5").rmdir()
+    (nm / "pkg5").symlink_to(elsewhere)
+    for p in (nm / "pkg6" / "lib" / "index.js", nm / "pkg6" / "package.json"):
+        p.unlink()
+    (nm / "pkg6" / "lib").rmdir()
+    (nm / "pkg6").rmdir()
+    (nm / "pkg7" / "lib" / "new").mkdir()
+    at = ws.next_scan()
+    assert at is not None
+    changed = ws.scan_big(at)
+    assert {str(nm / "pkg5"), str(nm / "pkg6"), str(nm / "pkg7" / "lib")} <= changed
+    assert str(nm / "pkg7" / "lib" / "new") in changed
+    assert str(nm) in changed  # the parent of what went
+    assert not any(c.startswith(str(nm / "pkg5") + "/") for c in changed)
+    dirs = set(b.dirs())
+    assert not any(d == str(nm / "pkg5") or d.startswith(str(nm / "pkg5") + "/") for d in dirs)
+    assert str(nm / "pkg6" / "lib") not in dirs
+    assert b.count == before - 4 + 1
+    # the next scans: nothing new, and nothing listed through the link
+    calls = counting_listings(monkeypatch)
+    for _ in range(3):
+        at = ws.next_scan()
+        assert at is not None
+        assert ws.scan_big(at) == set()
+    assert not any("elsewhere" in str(c) or "pkg5" in str(c) for c in calls)
+    # the whole tree removed: said once, then nothing
+    shutil.rmtree(nm)
+    at = ws.next_scan()
+    assert at is not None
+    assert {str(nm), str(tmp_path), str(nm / "pkg7" / "lib" / "new")} <= ws.scan_big(at)
+    assert b.count == 0
+    at = ws.next_scan()
+    assert at is not None
+    assert ws.scan_big(at) == set()
+
+
+def test_trees_found_at_setup_are_scanned_at_the_steady_pace_and_apart(
+    tmp_path: Path,
+) -> None:
+    """node_modules trees there when the daemon starts: nothing says they change, so their
+    first scan comes at the steady pace (8 x watchSlowScan), not 30 s then 60 s then 120 s
+    (three scans of every tree in the first 4 minutes), and trees set up together are not
+    scanned together. A tree that appears later (npm install) is scanned soon."""
+    cfg = WatchConfig(slow_scan=30, deep_scan=1800, big_dirs=5)
+    budget = Budget(FakeSource(), 12)  # the worktrees' own folders, not their node_modules
+    sets = []
+    for n in range(4):
+        root = tmp_path / f"wt{n}"
+        (root / "src").mkdir(parents=True)
+        make_tree(root, packages=10)
+        ws = WatchSet(str(root), str(tmp_path / "store"), budget, cfg)
+        ws.setup(frozenset({b"node_modules"}))
+        assert list(ws.big) == [str(root / "node_modules")]
+        sets.append(ws)
+    firsts = []
+    for ws in sets:
+        at = ws.next_scan()
+        assert at is not None
+        firsts.append(at)
+    now = time.time()
+    assert all(at - now >= 4 * 30 - 5 for at in firsts), [at - now for at in firsts]
+    assert all(at - now <= 8 * 30 + 1 for at in firsts)
+    gaps = sorted(firsts)
+    assert min(b - a for a, b in zip(gaps, gaps[1:])) >= 10  # apart, not all at once
+    # a node_modules made later, too big to watch whole: scanned within watchSlowScan
+    ws = sets[0]
+    fresh = Path(ws.root) / "web" / "node_modules"
+    for i in range(10):
+        (fresh / f"p{i}" / "lib").mkdir(parents=True)
+    before = time.time()
+    ws.add_tree(str(fresh))
+    assert str(fresh) in ws.big
+    assert ws.big[str(fresh)].next_at <= before + 30 + 1
+
+
+def test_a_hook_sync_never_waits_for_the_look_at_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hook's sync scans a tree touched at its root (only_touched): folders' stats only.
+    The old scan listed every folder of the tree (every file's stat) there when its deep scan
+    was due, while the hook waited."""
+    nm = make_tree(tmp_path)
+    cfg = WatchConfig(slow_scan=10, deep_scan=100)
+    ws, b = scanned_set(tmp_path, nm, cfg)
+    (nm / "pkg40").mkdir()  # what npm install does at the root: an event there
+    b.touched = True
+    calls = counting_listings(monkeypatch)
+    changed = ws.scan_big(150.0, only_touched=True)  # the deep period is over
+    assert str(nm / "pkg40") in changed
+    assert len(calls) <= 2, calls  # node_modules/ relisted (its mtime changed), pkg40/
