@@ -752,7 +752,7 @@ class WatchSet:
             b.next_at = now + self._every(b.interval)
             return
         b.interval = self.cfg.slow_scan * SLOWEST
-        phase = 0.5 + 0.5 * ((next(_phases) * _GOLDEN) % 1.0)
+        phase = 0.25 + 0.75 * ((next(_phases) * _GOLDEN) % 1.0)
         b.next_at = now + self._every(b.interval) * phase
 
     def take_dirty(self) -> set[str]:
