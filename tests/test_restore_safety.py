@@ -308,20 +308,28 @@ def test_a_killed_restore_leaves_nothing_the_next_run_keeps(
     assert scan(out, mtimes=False) == scan(src, mtimes=False)
 
 
-def test_a_temp_file_in_use_is_not_taken_for_a_leftover(store: Store, tmp_path: Path) -> None:
+def test_a_temp_file_in_use_is_not_taken_for_a_leftover(
+    store: Store, store_dir: Path, tmp_path: Path
+) -> None:
     import fcntl
 
-    from git_snapshot.store.safewrite import temp_name
+    from git_snapshot.store import leftovers
 
     src, out = tmp_path / "src", tmp_path / "out"
     build(src, D({b"a": F(b"a")}))
     take(store, "s", src)
     out.mkdir()
-    busy = temp_name(str(out / "a"))
+    run = leftovers.Run(str(store_dir))  # another restore's, alive: its record held
+    fd = os.open(out, os.O_RDONLY)
+    busy = out / os.fsdecode(run.name(fd, b"a"))
+    os.close(fd)
     with open(busy, "wb") as f:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
         restore(store, store.get("s", "latest"), out)
         assert os.path.exists(busy)
+    restore(store, store.get("s", "latest"), out)
+    assert os.path.exists(busy)  # its run still lives
+    os.close(run.fd)  # the run dies (killed): its record stays, unheld
     restore(store, store.get("s", "latest"), out)
     assert not os.path.exists(busy)
 

@@ -2,6 +2,13 @@
 
 Each temp file is locked (flock) by the process writing it for as long as it lives, so the
 next run removes exactly the leftovers of dead runs and never a file still being written.
+
+A name that looks like a temp file (safewrite.is_temp_name) proves nothing: a repository may
+track one, a user may copy a worktree holding a killed restore's leftover. In a folder that
+is not the store's, a temp file is the tool's only when the store's record of the run that
+named it says so (Run): a restore records its tag and each folder it gives a temp name in,
+before the name exists, and holds the record (flock) while it runs. verdict() reads that
+record; anything it does not prove is the user's: snapshotted, restored, never removed.
 """
 
 from __future__ import annotations
@@ -11,6 +18,7 @@ import os
 import stat
 
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
+from git_snapshot.store.safewrite import TEMP_MARK
 from git_snapshot.store.safewrite import is_temp_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -67,3 +75,127 @@ def sweep_path(directory: str, match: Callable[[bytes], bool]) -> None:
             sweep(fd, match)
         finally:
             os.close(fd)
+
+
+RUNS = "temps"  # the store's folder of Run records, one per run, named by the run's tag
+_MARK = TEMP_MARK.encode()
+_TAG = 6  # of a temp name's 12 hex digits, the first are its run's tag, the rest random
+_MAX_NAME = 255
+
+
+class Run:
+    """The temp names one run (a restore) gives in folders outside the store. Its record,
+    RUNS/<tag> in the store, lists each folder (device, inode) it gives one in, written
+    before the name exists; the run holds it (flock) while it lives and removes it when it
+    ends. A kill leaves it, unheld: the proof that the run's temp files in those folders
+    are leftovers. Without a writable store a run keeps no record: a kill's leftovers are
+    then taken for the user's (kept and snapshotted, never removed)."""
+
+    def __init__(self, store_path: str) -> None:
+        self.fd = -1
+        self.path = ""
+        self.tag = os.urandom(_TAG // 2).hex()
+        self.noted: set[tuple[int, int]] = set()
+        import threading
+
+        self.lock = threading.Lock()  # writer threads name temp files too
+        runs = os.path.join(store_path, RUNS)
+        try:
+            os.makedirs(runs, mode=0o700, exist_ok=True)
+            for _ in range(16):
+                path = os.path.join(runs, self.tag)
+                try:
+                    fd = os.open(path, _RECORD_FLAGS, 0o600)
+                except FileExistsError:  # a dead run's record: its proof stays
+                    self.tag = os.urandom(_TAG // 2).hex()
+                    continue
+                fcntl.flock(fd, fcntl.LOCK_EX)  # (a reader's LOCK_SH lasts a moment)
+                self.fd, self.path = fd, path
+                break
+        except OSError:
+            pass  # a read-only store: temp names with no record (never removed as ours)
+
+    def name(self, dir_fd: int, name: bytes) -> bytes:
+        """A temp name for *name* in the folder open on *dir_fd*, recorded first."""
+        if self.fd >= 0:
+            st = os.fstat(dir_fd)
+            folder = (st.st_dev, st.st_ino)
+            if folder not in self.noted:
+                with self.lock:
+                    if folder not in self.noted:
+                        os.write(self.fd, b"%d %d\n" % folder)
+                        self.noted.add(folder)
+        tag = f"{self.tag}{os.urandom((12 - _TAG) // 2).hex()}-".encode()
+        return (_MARK + tag + name)[:_MAX_NAME]
+
+    def close(self) -> None:
+        """The run is over (its temp files renamed or removed): its record goes."""
+        if self.fd >= 0:
+            with contextlib.suppress(OSError):
+                os.unlink(self.path)
+            os.close(self.fd)
+            self.fd = -1
+
+
+_RECORD_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def verdict(store_path: str, folder: os.stat_result, name: bytes) -> bool | None:
+    """Whose is the temp-named (is_temp_name) file *name* of the folder whose stat is
+    *folder*: True when the record of a dead run names its tag and that folder (a leftover,
+    to remove), None when a live run's does (being written: neither remove nor store it),
+    False when no record does: the user's."""
+    tag = name[len(_MARK) : len(_MARK) + _TAG]
+    try:
+        fd = os.open(
+            os.path.join(os.fsencode(store_path), RUNS.encode(), tag),
+            os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+        )
+    except OSError:
+        return False
+    try:
+        data = b"\n"
+        while chunk := os.read(fd, 1 << 16):
+            data += chunk
+        if b"\n%d %d\n" % (folder.st_dev, folder.st_ino) not in data:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def verdict_at(store_path: str, path: bytes) -> bool | None:
+    """verdict() for the temp-named entry at *path*; a folder is never a run's: False."""
+    try:
+        if stat.S_ISDIR(os.lstat(path).st_mode):
+            return False
+        folder = os.stat(os.path.dirname(path) or b".")
+    except OSError:
+        return False
+    return verdict(store_path, folder, os.path.basename(path))
+
+
+def dead_runs(store_path: str, dir_fd: int) -> Callable[[bytes], bool]:
+    """sweep()'s *match* for the folder open on *dir_fd*: the leftovers of dead runs."""
+    try:
+        folder = os.fstat(dir_fd)
+    except OSError:
+        return lambda name: False
+
+    def match(name: bytes) -> bool:
+        if not is_temp_name(name):
+            return False
+        try:
+            if stat.S_ISDIR(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode):
+                return False
+        except OSError:
+            return False
+        return verdict(store_path, folder, name) is True
+
+    return match

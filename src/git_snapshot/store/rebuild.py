@@ -41,7 +41,6 @@ from git_snapshot.store.objects import TREE
 from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import encode_into
-from git_snapshot.store.safewrite import TEMP_MARK
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -66,7 +65,6 @@ CACHEDIR_TAG = b"CACHEDIR.TAG"
 # worktree.UNTRACKED and worktree.IGNORED (not imported: a store module): files git did not
 # write, whose git id hooks._written_during never asks for (tests/test_rebuild_split.py)
 _NO_ID_LABELS = (2, 3)
-_TEMP_MARK = TEMP_MARK.encode()
 _SIZE = HEAD.size
 _pack_head = HEAD.pack
 
@@ -623,7 +621,6 @@ class Rebuild:
         w = self.w
         if (
             not stat.S_ISDIR(st.st_mode)
-            or name.startswith(_TEMP_MARK)
             or (st.st_dev, st.st_ino) == w.store_id
             or (w.exclude is not None and w.exclude(rel, True))
         ):
@@ -652,7 +649,7 @@ class Rebuild:
         except (FileNotFoundError, NotADirectoryError):
             self.take_off(rel, old, None)
             return None
-        if stat.S_ISDIR(st.st_mode) and not name.startswith(_TEMP_MARK):
+        if stat.S_ISDIR(st.st_mode):  # (never a run's temp file: leftovers.verdict_at)
             e = w._dir_entry(path, rel, name, st, label)  # through sub(), when not left out
             if rel not in self.accounted:
                 self.take_off(rel, old, e)

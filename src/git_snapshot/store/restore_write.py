@@ -23,7 +23,6 @@ from git_snapshot.store import leftovers
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
 from git_snapshot.store.objects import Entry
-from git_snapshot.store.safewrite import temp_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -68,11 +67,25 @@ class Writing:
     store: Store
     umask: int
     unnamed: bool  # files written with no name first (O_TMPFILE)
+    temps: leftovers.Run | None  # the record of the temp names this run gives (restore())
     _local: threading.local  # each writer thread's zstd contexts
     # contents of more than one file of the selection, and those kept as a writer read them
     shared: set[bytes]
     kept: dict[bytes, bytes]
     kept_bytes: int
+
+    def _temp_name(self, parent: int, name: bytes) -> bytes:
+        """A temp name for *name* in the folder open on *parent*, recorded as this run's
+        (leftovers.Run) before it exists: only then may a later run remove it as litter."""
+        temps = self.temps
+        if temps is None:  # (a Writing not made by Restorer.restore)
+            temps = self.temps = leftovers.Run(self.store.path)
+        return temps.name(parent, name)[: validate.MAX_NAME]
+
+    def _sweep(self, fd: int) -> list[bytes]:
+        """leftovers.sweep of the folder open on *fd*: only what the store's records prove
+        the temp files of dead runs (a user's file named like one stays)."""
+        return leftovers.sweep(fd, leftovers.dead_runs(self.store.path, fd))
 
     def _create(self, work: list[_Work], parent_pid: int = 0) -> _Done:
         """Create each file or symlink of *work* where nothing is (thread-safe: no SQLite, no
@@ -263,7 +276,7 @@ class Writing:
         tmp = b""
         if fd < 0:
             self.unnamed = False
-            tmp = os.fsencode(os.path.basename(temp_name(os.fsdecode(name))))[: validate.MAX_NAME]
+            tmp = self._temp_name(parent, name)
             fd = os.open(tmp, _NEW_FLAGS, mode, dir_fd=parent)
         try:
             if tmp:

@@ -57,7 +57,6 @@ from git_snapshot.store.restore_write import _unnamed
 from git_snapshot.store.restore_write import _Work
 from git_snapshot.store.restore_write import _Workers
 from git_snapshot.store.restore_write import _write_sparse
-from git_snapshot.store.safewrite import temp_name
 from git_snapshot.store.validate import show
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
@@ -190,6 +189,7 @@ class Restorer(Planning, Writing):
         self._cached = 0
         self.umask = _umask()
         self.unnamed = True  # files written with no name first (O_TMPFILE): see _write_entry
+        self.temps: leftovers.Run | None = None  # its temp names' record, while restore() runs
         self.threads = threads
         self.processes = processes
         self.workers: _Workers | None = None
@@ -222,10 +222,14 @@ class Restorer(Planning, Writing):
         selections = [split_path(p) for p in paths] if paths else [[]]
         collecting = gc.isenabled()
         gc.disable()  # no cycles are made here: collections would only rescan the trees
+        # the record of the temp names it gives (made before the writer processes fork)
+        self.temps = None if self.dry_run else leftovers.Run(self.store.path)
         try:
             with self.store.lock():  # a concurrent gc must not move objects while we read them
                 self._restore(snap, target, selections)
         finally:
+            if self.temps is not None:
+                self.temps.close()
             if collecting:
                 gc.enable()
         if self.report.damaged:
@@ -289,7 +293,7 @@ class Restorer(Planning, Writing):
             fd, own = self._parents(top, parts[:-1], chain)
             try:
                 if fd >= 0 and not self.dry_run:
-                    leftovers.sweep(fd)
+                    self._sweep(fd)
                 self._put(fd, entry, b"/".join(parts))
             finally:
                 if own and fd >= 0:
@@ -493,7 +497,7 @@ class Restorer(Planning, Writing):
         name only once whole: a restore killed while it writes (a big file takes seconds)
         leaves nothing behind in the user's folder, where git would show a leftover temp
         file as a new untracked file."""
-        tmp = os.fsencode(os.path.basename(temp_name(os.fsdecode(e.name))))[: validate.MAX_NAME]
+        tmp = self._temp_name(parent, e.name)
         if e.kind == SYMLINK:
             os.symlink(e.ref, tmp, dir_fd=parent)
             os.utime(tmp, ns=(e.mtime_ns, e.mtime_ns), dir_fd=parent, follow_symlinks=False)
@@ -547,7 +551,7 @@ class Restorer(Planning, Writing):
             return
         fd = d.fd
         writing = fd >= 0 and not self.dry_run
-        present = leftovers.sweep(fd) if writing and not fresh else []
+        present = self._sweep(fd) if writing and not fresh else []
         there = set(present)
         # nothing in here is refused or kept (not the top: its names may be; no protected
         # path below): a new file goes into the job without _new's checks

@@ -87,11 +87,18 @@ class _Files:
         opts = self.opts
         if rel in opts.overlay_deleted:
             return None
-        if is_temp_name(name):  # a temp file of a restore: not the user's data
+        if is_temp_name(name):  # a restore's temp file, or the user's named like one
             from git_snapshot.store import leftovers  # (not on an unchanged walk's imports)
 
-            leftovers.remove_if_dead(None, path, links=False)  # a killed restore's goes now
-            return None
+            store = self.store
+            if store is None:  # the split walk's child (no store): splitwalk's dir_entry
+                # refuses the folder on this OSError and the parent walks it and judges
+                raise OSError(errno.EAGAIN, "a temp-named entry: the parent judges it")
+            ours = leftovers.verdict_at(store.path, path)
+            if ours is not False:  # the store's record of a run proves it that run's
+                if ours:  # a dead run's: a killed restore's goes now
+                    leftovers.remove_if_dead(None, path)
+                return None  # (None: a live run writes it)
         src = opts.overlay.get(rel) if opts.overlay else None
         try:
             if src is not None:
