@@ -409,7 +409,9 @@ class Restorer(Planning, Writing):
         if st is None or not stat.S_ISDIR(st.st_mode):
             if st is not None and not self._remove(parent, name, rel, st):
                 return None
-            self.report.created.append(rel)
+            # a file or symlink in the way is overwritten (as a folder in a file's way): named
+            # so, the pre-restore snapshot's gaps and a --dry-run's keeping see it
+            (self.report.updated if st is not None else self.report.created).append(rel)
             if self.dry_run:
                 return -1, True
             os.mkdir(name, (entry.mode & _SAFE_MODE) | stat.S_IRWXU, dir_fd=parent)
