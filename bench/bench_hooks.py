@@ -80,6 +80,7 @@ NPM_TIMEOUT_S = 900
 # Files up to this size are read whole before a timed command (.git, the store, bytecode).
 WARM_READ_LIMIT = 1 << 20
 BRANCH = "bench-x"
+HISTORY_FILE = ".bench-history"  # --history: the file changed before each snapshot
 HOOK_MARKER = "# installed by git-snapshot"
 UNCHANGED = "git-snapshot: unchanged since snapshot"
 
@@ -661,7 +662,32 @@ class BigTrees:
             log(f"{name}: first snapshot and warm-up runs ...")
             for variant in self.variants():
                 self.checkout(name, variant, record=False)
+            if self.bench.args.history:
+                self.history(name, repo)
             self.trace(name)
+
+    def history(self, name: str, repo: str) -> None:
+        """--history N: N more snapshots of the worktree in each store (a file changed before
+        each), then the hooks' snapshot of it without that file: a store as a worktree's
+        looks after days of use (every snapshot is kept 14 days, and the newest 100), where
+        a hook that reads every row of its worktree pays for each."""
+        n = self.bench.args.history
+        log(f"{name}: {n} snapshots of history in each store ...")
+        stores = [(self.env, "plain")]
+        if self.bench.args.ab:
+            src = os.path.abspath(self.bench.args.ab)
+            base = os.path.join(self.bench.base, "store-base")
+            stores.append((dict(self.env, GIT_SNAPSHOT_STORE=base, PYTHONPATH=src), "base"))
+        marker = os.path.join(repo, HISTORY_FILE)
+        for env, _ in stores:
+            for i in range(n):
+                write_text(marker, f"{i}\n")
+                run([sys.executable, "-m", "git_snapshot", "create"], repo, env)
+        os.unlink(marker)
+        common.settle(time.time(), RACY_NS)
+        for variant in self.variants():
+            self.checkout(name, variant, record=False)
+        self.info[name] = self.info.get(name, name) + f"; {n} snapshots of history in the store"
 
     def make_npm(self, repo: str) -> None:
         if shutil.which("npm") is None:
@@ -1185,6 +1211,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="section 4: also the plain hooks running git-snapshot from SRC (a src folder, "
         "e.g. of a git worktree of an older commit), with a store of their own, interleaved "
         "round by round; prints what this checkout adds or saves against it, paired per round",
+    )
+    p.add_argument(
+        "--history",
+        type=int,
+        default=0,
+        metavar="N",
+        help="section 4: N snapshots of each tree in each store before the rounds (a store "
+        "after days of use: the default retention keeps every snapshot 14 days); 0: only the "
+        "hooks' own (0)",
     )
     p.add_argument(
         "--profile",

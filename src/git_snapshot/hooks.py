@@ -265,19 +265,34 @@ def _overlay(repo: gitrepo.Repo, call: Call, scratch: Callable[[], str]) -> gitr
 # --------------------------------------------------------------------------- what was lost
 
 
+_BEFORE_ROWS = 8  # _before's first question: the newest rows of the worktree
+
+
 def _before(store: Store, repo: gitrepo.Repo, call: Call, started: float) -> Snapshot | None:
     """The latest snapshot of this worktree taken before the operation changed it."""
     from git_snapshot import identity
 
     source = identity.source(store, repo)
-    mine = [s for s in store.snapshots(source, repo.toplevel) if s.created < started]
-    if call.name == "post-merge":
-        # pre-merge-commit runs after the merge has written the worktree: its snapshot (HEAD
-        # was still ORIG_HEAD then) already holds the result, not what the merge destroyed
-        orig = gitrepo.rev(repo, "ORIG_HEAD")
-        while mine and mine[-1].trigger == "pre-merge-commit" and mine[-1].meta.get("head") == orig:
-            mine.pop()
-    return mine[-1] if mine else None
+    # the newest few first (each row a worktree keeps, ~300 in 14 days, costs every hook):
+    # all of them only when none of those is the one
+    last: int | None = _BEFORE_ROWS
+    orig = None
+    while True:
+        got = store.snapshots(source, repo.toplevel, last=last)
+        mine = [s for s in got if s.created < started]
+        if call.name == "post-merge":
+            # pre-merge-commit runs after the merge has written the worktree: its snapshot
+            # (HEAD was still ORIG_HEAD then) already holds the result, not what the merge
+            # destroyed
+            if orig is None:
+                orig = gitrepo.rev(repo, "ORIG_HEAD")
+            while mine and mine[-1].trigger == "pre-merge-commit":
+                if mine[-1].meta.get("head") != orig:
+                    break
+                mine.pop()
+        if mine or last is None or len(got) < last:
+            return mine[-1] if mine else None
+        last = None
 
 
 def _moved(repo: gitrepo.Repo, call: Call) -> tuple[str | None, str | None]:
@@ -778,7 +793,8 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                     f"git-snapshot: could not check what {ctx.command} destroyed: {exc}"
                 )
         try:
-            worktree.apply_retention(store, repo, cfg)
+            if res.new:  # (nothing stored: nothing to thin; every row read for nothing)
+                worktree.apply_retention(store, repo, cfg)
         except Exception as exc:
             problems.append(f"git-snapshot: retention not applied: {exc}")
         if cfg.watch:

@@ -242,7 +242,7 @@ def take(
     cfg = cfg or settings(repo)
     source = identity.source(store, repo)
     # said at the first snapshot of this worktree only (two realpaths: not in every hook)
-    first = not store.snapshots(source, repo.toplevel)
+    first = not store.snapshots(source, repo.toplevel, last=1)
     note = store_inside_note(store.path, repo) if first else None
     # the watcher's dirty set (watch/dirtyset.py), when a live daemon watches this worktree
     plan = _dirty_plan(store, repo, trigger, cfg) if overlay is None else None
@@ -339,14 +339,14 @@ def _reused(store: Store, source: str, repo: gitrepo.Repo, root: bytes) -> Snaps
     changed since) and no object is known damaged: what create_snapshot(skip_if_unchanged)
     returns then, here without importing the archiver (None: let it decide)."""
     with store.lock():
-        mine = store.snapshots(source, repo.toplevel)
+        mine = store.snapshots(source, repo.toplevel, last=1)
         if mine and mine[-1].root == root and not store.index.damaged():
             return mine[-1]
     return None
 
 
 def _last_root(store: Store, source: str, repo: gitrepo.Repo) -> bytes | None:
-    mine = store.snapshots(source, repo.toplevel)
+    mine = store.snapshots(source, repo.toplevel, last=1)
     return mine[-1].root if mine else None
 
 

@@ -505,7 +505,7 @@ def _unchanged(store: Store, source: str, worktree: str, opts: Options) -> Snaps
     """The worktree's last snapshot when the dirty set says nothing changed since it."""
     if opts.clean is None or opts.overlay or opts.overlay_deleted or not opts.clean(b""):
         return None
-    mine = store.snapshots(source, worktree)
+    mine = store.snapshots(source, worktree, last=1)
     if not mine or mine[-1].root != opts.clean_base or store.index.damaged():
         return None
     return mine[-1]
@@ -520,7 +520,7 @@ def _rebuild_base(
     opts.prepared, the watcher's prepared tree, its trees and the marks after it."""
     if opts.marks is None or opts.overlay or opts.overlay_deleted:
         return None
-    mine = store.snapshots(source, worktree)
+    mine = store.snapshots(source, worktree, last=1)
     if not mine or mine[-1].root != opts.clean_base or store.index.damaged():
         return None
     from git_snapshot.store import rebuild
@@ -546,7 +546,7 @@ def _prepared_bytes(base: Any) -> int:
 
 
 def _last_same(store: Store, source: str, worktree: str, key: bytes) -> Snapshot | None:
-    mine = store.snapshots(source, worktree)
+    mine = store.snapshots(source, worktree, last=1)
     if mine and mine[-1].root == key:
         return mine[-1]
     return None

@@ -330,8 +330,11 @@ class Store:
 
     # -- snapshots ---------------------------------------------------------------------------
 
-    def snapshots(self, source: str | None = None, worktree: str | None = None) -> list[Snapshot]:
-        return self.index.snapshots(source, worktree)
+    def snapshots(
+        self, source: str | None = None, worktree: str | None = None, last: int | None = None
+    ) -> list[Snapshot]:
+        """Snapshots, oldest first (Index.snapshots): with *last*, the newest *last* only."""
+        return self.index.snapshots(source, worktree, last)
 
     def forget(self, snaps: list[Snapshot]) -> None:
         """Drop snapshots. A tombstone naming their records goes into a pack first, so that

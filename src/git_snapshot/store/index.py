@@ -510,8 +510,12 @@ class Index:
         "s.bytes, s.added_bytes, s.skipped, s.meta, s.record"
     )
 
-    def snapshots(self, source: str | None = None, worktree: str | None = None) -> list[Snapshot]:
-        """Snapshots, oldest first: all, or of one source, or of one worktree of it."""
+    def snapshots(
+        self, source: str | None = None, worktree: str | None = None, last: int | None = None
+    ) -> list[Snapshot]:
+        """Snapshots, oldest first: all, or of one source, or of one worktree of it; with
+        *last*, only the newest *last* of those (a hook's questions are about the newest:
+        every row of a worktree kept 14 days, ~300, cost it ~2.5 ms a question)."""
         sql = f"SELECT {self._SNAP_COLS} FROM snapshots s JOIN sources src ON src.id = s.source"
         where, args = [], []
         if source is not None:
@@ -522,7 +526,12 @@ class Index:
             args.append(worktree)
         if where:
             sql += " WHERE " + " AND ".join(where)
-        rows = self.db.execute(sql + " ORDER BY src.id, s.seq", args).fetchall()
+        if last is None:
+            rows = self.db.execute(sql + " ORDER BY src.id, s.seq", args).fetchall()
+        else:
+            sql += " ORDER BY src.id DESC, s.seq DESC LIMIT ?"
+            rows = self.db.execute(sql, [*args, last]).fetchall()
+            rows.reverse()
         return [self._snap(r) for r in rows]
 
     @staticmethod
