@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 from git_snapshot import gitrepo
 from git_snapshot import install
 from git_snapshot import output
@@ -46,4 +48,26 @@ def cmd_uninstall(*, cwd: str) -> int:
     repo = repo_at(cwd)
     for line in install.uninstall_repo(repo):
         print(line)
+    watched = _still_watched(repo)
+    if watched:
+        print(watched)
     return 0
+
+
+def _still_watched(repo: gitrepo.Repo) -> str | None:
+    """One line when the watcher still watches this worktree (install registered it): its
+    snapshots go on without the hooks, and the user is told how to stop them too."""
+    from git_snapshot.store import location
+    from git_snapshot.watch import registry
+
+    try:
+        watched = repo.toplevel in registry.active(str(location.store_dir()))
+    except Exception:  # the hooks are out: the rest is a courtesy
+        return None
+    if not watched:
+        return None
+    top = output.shell_quote(os.fsencode(repo.toplevel))
+    return (
+        "watcher: still watches this worktree (its snapshots go on); to stop that too: "
+        f"git snapshot watch remove {top}"
+    )
