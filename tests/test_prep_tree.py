@@ -586,6 +586,46 @@ def test_kept_trees_past_their_bound(
         assert rebuild._kept_entries <= 4 + 20
 
 
+def test_a_rebuild_drops_the_kept_trees_it_replaced(
+    watched: tuple[Store, Path, Daemon], tmp_path: Path, kept_trees: None
+) -> None:
+    """A preparation's rebuild keeps the trees it made and drops from the kept trees the
+    start's tree of every folder it replaced (once committed, no rebuild of the worktree
+    starts from it again; kept, such trees pushed the live ones out past KEEP_ENTRIES), so
+    the kept entries count only what is kept."""
+    from git_snapshot.store import rebuild
+    from git_snapshot.store import treebytes
+
+    store, top, daemon = watched
+    res = _take(store, top)
+    folders = (b"a", b"a/b", b"a/b/c", b"e")
+
+    def keys(root: bytes) -> dict[bytes, bytes]:
+        out = {b"": root}
+        for rel in folders:
+            parent, _, name = rel.rpartition(b"/")
+            entries = treebytes.split(store.read_object(out[parent]))
+            assert entries is not None
+            out[rel] = rebuild._ref(entries[name])
+        return out
+
+    for k in range(2):
+        before = keys(res.snapshot.root)
+        (top / "a" / "b" / "c" / "f0.txt").write_text(f"edit {k}\n")
+        (top / "e" / "f0.txt").write_text(f"edit {k}\n")
+        daemon.entries(top / "a" / "b" / "c" / "f0.txt", top / "e" / "f0.txt")
+        assert take.prepare(str(top))["prepared"] is not None
+        daemon.ack_syncs()
+        res = _take(store, top, trigger="post-checkout")
+        assert _same(res.snapshot) == _same(_full(top, tmp_path / f"x{k}"))
+        after = keys(res.snapshot.root)
+        kept = rebuild._KEPT
+        assert kept is not None
+        for rel in (b"", b"a", b"a/b", b"a/b/c", b"e"):
+            assert before[rel] != after[rel] and before[rel] not in kept and after[rel] in kept
+        assert rebuild._kept_entries == sum(len(e) for e in kept.values())
+
+
 def test_a_waiting_hook_imports_what_committing_needs_meanwhile(
     watched: tuple[Store, Path, Daemon],
 ) -> None:

@@ -3,6 +3,7 @@ KEEP_ENTRIES the least recently used go, in one pass over the kept trees."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -38,6 +39,8 @@ def counted(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Counted]:
     rebuild.keep_trees()
     kept = _Counted()
     monkeypatch.setattr(rebuild, "_KEPT", kept)
+    monkeypatch.setattr(rebuild, "_WARM", {})
+    monkeypatch.setattr(rebuild, "_warm_bytes", 0)
     try:
         yield kept
     finally:
@@ -67,3 +70,53 @@ def test_eviction_walks_the_kept_trees_once_and_keeps_the_recently_used(
     assert rebuild._kept_entries == 2 * len(counted) == 2_000
     assert set(used) | {_key(2_000)} <= set(dict.keys(counted))
     assert _key(1) not in counted and _key(1_999) in counted
+
+
+def _tree(n: int) -> tuple[bytes, bytes]:
+    """(key, stored bytes) of a small tree of two files."""
+    from git_snapshot.store.objects import FILE
+    from git_snapshot.store.objects import Entry
+    from git_snapshot.store.objects import encode_tree
+
+    data = encode_tree(
+        [
+            Entry(name, FILE, 0o644, n, 1, hashlib.sha256(b"%d" % n).digest())
+            for name in (b"a", b"b")
+        ]
+    )
+    return hashlib.sha256(data).digest(), data
+
+
+def test_evicted_trees_go_back_to_the_warm_trees_as_their_stored_bytes(
+    counted: _Counted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tree evicted from the kept trees goes back to the warm ones as its stored bytes
+    (its key's content, checked), so a later rebuild splits it again instead of reading it
+    from the store; while the warm trees have room (WARM_BYTES), and never a tree whose
+    entries do not give its key back."""
+    from git_snapshot.store import treebytes
+
+    monkeypatch.setattr(rebuild, "KEEP_ENTRIES", 200)
+    trees = [_tree(n) for n in range(101)]
+    bad = trees[3][0]
+    for key, data in trees:
+        entries = treebytes.split(data)
+        assert entries is not None
+        if key == bad:
+            entries = {b"a": entries[b"a"], b"b": entries[b"a"]}  # (not what its key holds)
+        rebuild._keep(key, entries)
+    gone = [key for key, _ in trees if key not in counted]
+    assert len(gone) == 51 and rebuild._kept_entries == 100
+    assert rebuild._WARM.keys() == set(gone) - {bad}
+    for key, data in trees:
+        if key in rebuild._WARM:
+            assert rebuild._WARM[key] == data
+    assert rebuild._warm_bytes == sum(len(d) for d in rebuild._WARM.values())
+    rebuild.keep_trees()
+    monkeypatch.setattr(rebuild, "_KEPT", _Counted())
+    monkeypatch.setattr(rebuild, "_WARM", {})
+    monkeypatch.setattr(rebuild, "_warm_bytes", 0)
+    monkeypatch.setattr(rebuild, "WARM_BYTES", 10 * len(trees[0][1]))
+    for key, data in trees:
+        rebuild._keep(key, treebytes.split(data) or {})
+    assert len(rebuild._WARM) == 10  # then full: the rest of those evicted go
