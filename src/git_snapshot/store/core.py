@@ -103,13 +103,26 @@ class Store:
         if not repairing:
             self.index = self._open_index()
             if _has_entries(self.tmp_dir):  # else not even an import of gc (the hook path)
-                from git_snapshot.store.gc import sweep_leftovers  # gc builds on this module
-
-                sweep_leftovers(self)  # what a killed run left in tmp/, unless someone works here
+                self._sweep_tmp()
             if not _reserve_in_place(self.path):  # the usual case: one stat, no import
                 from git_snapshot.store.reserve import ensure_reserve
 
                 ensure_reserve(self)  # room for prune to commit on a full disk
+
+    def _sweep_tmp(self) -> None:
+        """What killed runs left in tmp/ goes, unless someone works in the store right now:
+        every writer holds the store's lock shared while its temp files live (a pack being
+        written, the watcher's preparation), so only the exclusive lock, taken without
+        waiting, proves them dead. gc's code (its imports: ~40 ms of a hook's CPU) is loaded
+        only then, never while another process works (gc.sweep_leftovers, without that)."""
+        try:
+            with self.lock(exclusive=True, wait=False) as locked:
+                if locked:
+                    from git_snapshot.store.gc import sweep_tmp  # gc builds on this module
+
+                    sweep_tmp(self)
+        except (OSError, UserError):
+            pass  # never fails the caller: a later run cleans it
 
     def _open_index(self) -> Index:
         """The index, refusing one that is lost or damaged while packs exist: an empty index
