@@ -36,9 +36,19 @@ def cmd_show(
             entries, missing = history.under(store, snap.root, rels, damaged)
             if missing:
                 shown = ", ".join(output.display(p) for p in missing)
+                # log takes PATH as typed here (relative to this folder), and one PATH
+                typed = [p for p, r in zip(paths, rels) if r in missing]
+                opts = "".join(
+                    f" {o} {output.shell_quote(os.fsencode(v))}"
+                    for o, v in (("--repo", repo_arg), ("--remote", remote))
+                    if v
+                )
+                word = output.shell_quote(os.fsencode(typed[0])) if len(typed) == 1 else "PATH"
+                if word.startswith("-"):
+                    word = f"-- {word}"
                 raise UserError(
                     f"snapshot {snap.id} holds no {shown}; find where it is with: "
-                    "git snapshot log PATH"
+                    f"git snapshot log{opts} {word}"
                 )
         else:
             entries = list(validate.walk(store, snap.root, damaged=history.noting(damaged)))
