@@ -67,6 +67,18 @@ def scanned_set(root: Path, nm: Path, cfg: WatchConfig) -> tuple[WatchSet, BigTr
     return ws, b
 
 
+def folder_scan(ws: WatchSet, b: BigTree) -> set[str]:
+    """What the scans find up to and with *b*'s next folder scan (the slices of the look at
+    the files that come before it included)."""
+    changed: set[str] = set()
+    while True:
+        at, due = ws.next_scan(), b.next_at
+        assert at is not None
+        changed |= ws.scan_big(at)
+        if at >= due:
+            return changed
+
+
 def rewrite_in_place(f: Path) -> None:
     """Same size, a later mtime, the folder's own stat unchanged: only a look at the files
     (the deep scan) sees it."""
@@ -149,9 +161,7 @@ def test_a_scan_finds_adds_deletes_and_never_follows_a_symlink_out(
     (nm / "pkg6" / "lib").rmdir()
     (nm / "pkg6").rmdir()
     (nm / "pkg7" / "lib" / "new").mkdir()
-    at = ws.next_scan()
-    assert at is not None
-    changed = ws.scan_big(at)
+    changed = folder_scan(ws, b)
     assert {str(nm / "pkg5"), str(nm / "pkg6"), str(nm / "pkg7" / "lib")} <= changed
     assert str(nm / "pkg7" / "lib" / "new") in changed
     assert str(nm) in changed  # the parent of what went
@@ -163,19 +173,13 @@ def test_a_scan_finds_adds_deletes_and_never_follows_a_symlink_out(
     # the next scans: nothing new, and nothing listed through the link
     calls = counting_listings(monkeypatch)
     for _ in range(3):
-        at = ws.next_scan()
-        assert at is not None
-        assert ws.scan_big(at) == set()
+        assert folder_scan(ws, b) == set()
     assert not any("elsewhere" in str(c) or "pkg5" in str(c) for c in calls)
     # the whole tree removed: said once, then nothing
     shutil.rmtree(nm)
-    at = ws.next_scan()
-    assert at is not None
-    assert {str(nm), str(tmp_path), str(nm / "pkg7" / "lib" / "new")} <= ws.scan_big(at)
+    assert {str(nm), str(tmp_path), str(nm / "pkg7" / "lib" / "new")} <= folder_scan(ws, b)
     assert b.count == 0
-    at = ws.next_scan()
-    assert at is not None
-    assert ws.scan_big(at) == set()
+    assert folder_scan(ws, b) == set()
 
 
 def test_trees_found_at_setup_are_scanned_at_the_steady_pace_and_apart(
@@ -196,11 +200,7 @@ def test_trees_found_at_setup_are_scanned_at_the_steady_pace_and_apart(
         ws.setup(frozenset({b"node_modules"}))
         assert list(ws.big) == [str(root / "node_modules")]
         sets.append(ws)
-    firsts = []
-    for ws in sets:
-        at = ws.next_scan()
-        assert at is not None
-        firsts.append(at)
+    firsts = [next(iter(ws.big.values())).next_at for ws in sets]  # the first folder scans
     now = time.time()
     assert all(at - now >= 2 * 30 - 5 for at in firsts), [at - now for at in firsts]
     assert all(at - now <= 8 * 30 + 1 for at in firsts)
@@ -232,3 +232,29 @@ def test_a_hook_sync_never_waits_for_the_look_at_files(
     changed = ws.scan_big(150.0, only_touched=True)  # the deep period is over
     assert str(nm / "pkg40") in changed
     assert len(calls) <= 2, calls  # node_modules/ relisted (its mtime changed), pkg40/
+
+
+def test_the_look_at_files_comes_in_steps_between_folder_scans(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A settled tree's folder scan comes every 4 min; the look at its files comes in steps of
+    watchSlowScan between them, each its share of the time (10 trees of M: a few ms each),
+    not a slice of 4 minutes' worth with each folder scan (the worst minute of the idle
+    daemon was one with several trees' folder scans and their slices)."""
+    nm = make_tree(tmp_path)
+    cfg = WatchConfig(slow_scan=30, deep_scan=1800)
+    ws = WatchSet(str(tmp_path), str(tmp_path / ".store"), Budget(FakeSource(), 1000), cfg)
+    b = BigTree(str(nm))
+    b.full()
+    ws.schedule(b, 0.0, settled=True)
+    ws.big[b.root] = b
+    share = -(-b.count * 30 // 1800)  # ceil: 30 s of the 1800 s round
+    calls = counting_listings(monkeypatch)
+    steps = []
+    while (at := ws.next_scan()) is not None and at < 1800:
+        calls.clear()
+        assert ws.scan_big(at) == set()
+        steps.append((at, len(calls)))
+    assert max(n for _, n in steps) <= share, steps
+    assert len(steps) >= 1800 / 30 - 2  # a step every 30 s
+    assert sum(n for _, n in steps) >= b.count - share  # the whole round, nearly

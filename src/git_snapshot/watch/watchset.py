@@ -196,6 +196,7 @@ class BigTree:
     touched: bool = False  # an event at its root since the last scan (npm install...)
     deep_todo: list[str] = field(default_factory=list)  # folders whose entries to look at
     deep_from: float = 0.0  # the deep slices have covered the time up to here
+    next_slice: float = 0.0  # the next slice of it alone, between two folder scans
 
     def _abs(self, rel: str) -> str:
         return os.path.join(self.root, rel) if rel else self.root
@@ -284,23 +285,43 @@ class BigTree:
                     del self.sigs[r]
             if deep_period is not None:
                 new.extend(self._deep_slice(top, deep_period, now, changed))
-            queue = deque(new)
-            while queue:  # folders that appeared: all they hold is new
-                rel = queue.popleft()
-                if rel in self.sigs or (gone and _below(rel, gone)):
-                    continue
-                try:
-                    st = stat(rel, dir_fd=top, follow_symlinks=False)
-                except OSError:
-                    continue
-                if not stat_mod.S_ISDIR(st.st_mode):
-                    continue
-                self.sigs[rel] = _sig(st) & M32
-                changed.add(self._abs(rel))
-                queue.extend(_subs(top, rel))
+            self._learn(top, new, gone, changed)
         finally:
             os.close(top)
         return changed
+
+    def deep(self, period: float, now: float) -> set[str]:
+        """Only the next slice of the look at the files (between two folder scans, so that
+        the look comes in small steps): the folders whose entries changed."""
+        changed: set[str] = set()
+        if not self.scan:
+            return changed
+        top = self._open()
+        if top is None:
+            return changed  # (the next folder scan says it)
+        try:
+            self._learn(top, self._deep_slice(top, period, now, changed), set(), changed)
+        finally:
+            os.close(top)
+        return changed
+
+    def _learn(self, top: int, new: list[str], gone: set[str], changed: set[str]) -> None:
+        """Folders that appeared (*new*, relative), and all they hold: learned and changed."""
+        stat = os.stat
+        queue = deque(new)
+        while queue:
+            rel = queue.popleft()
+            if rel in self.sigs or (gone and _below(rel, gone)):
+                continue
+            try:
+                st = stat(rel, dir_fd=top, follow_symlinks=False)
+            except OSError:
+                continue
+            if not stat_mod.S_ISDIR(st.st_mode):
+                continue
+            self.sigs[rel] = _sig(st) & M32
+            changed.add(self._abs(rel))
+            queue.extend(_subs(top, rel))
 
     def _deep_slice(self, top: int, period: float, now: float, changed: set[str]) -> list[str]:
         """Look at the entries of the next folders (enough that all are looked at within
@@ -724,11 +745,21 @@ class WatchSet:
                 found = b.shallow()
             elif now >= b.next_at:
                 found = b.shallow(self.cfg.deep_scan, now)
+            elif now >= b.next_slice and self.cfg.deep_scan > 0:
+                # the files' look in steps of watchSlowScan: its cost spread, not in rounds
+                found = b.deep(self.cfg.deep_scan, now)
+                b.next_slice = now + max(slow, 1.0)
+                if found:  # something rewrites files here: folder scans at the fast pace
+                    b.interval = slow
+                    b.next_at = min(b.next_at, now + slow)
+                changed |= found
+                continue
             else:
                 continue
             b.interval = slow if found or b.touched else min(b.interval * 2 or slow, slow * SLOWEST)
             b.touched = False
             b.next_at = now + self._every(b.interval)
+            b.next_slice = now + max(slow, 1.0)
             changed |= found
         self.dirty |= changed
         return changed
@@ -738,7 +769,12 @@ class WatchSet:
         return min(interval, deep) if deep > 0 else interval
 
     def next_scan(self) -> float | None:
-        times = [b.next_at for b in self.big.values() if b.scan]
+        slices = self.cfg.deep_scan > 0
+        times = [
+            min(b.next_at, b.next_slice) if slices else b.next_at
+            for b in self.big.values()
+            if b.scan
+        ]
         return min(times) if times else None
 
     def schedule(self, b: BigTree, now: float, settled: bool = False) -> None:
@@ -747,6 +783,7 @@ class WatchSet:
         says it changes), at a phase of its own so that trees set up together are not
         scanned together."""
         b.deep_from = now
+        b.next_slice = now + max(self.cfg.slow_scan, 1.0)
         if not settled:
             b.interval = self.cfg.slow_scan
             b.next_at = now + self._every(b.interval)
