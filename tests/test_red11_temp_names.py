@@ -235,3 +235,41 @@ def test_a_live_runs_temp_files_stay_unstored_and_go_once_it_died(
     take(store, "s", src)
     assert temps(src) == []
     assert sorted(snapshot_contents(store, store.get("s", "latest"), mtimes=False)) == [b"a.txt"]
+
+
+# -- export writes beside FILE: the same rule there ----------------------------------------------
+
+EXPORT_KILLER = """
+import os, signal, sys
+from git_snapshot.store import Store
+from git_snapshot.store import export as ex
+
+real = ex._Writer._add
+def add_then_die(self, tar, rel, e):
+    out = real(self, tar, rel, e)
+    os.kill(os.getpid(), signal.SIGKILL)
+ex._Writer._add = add_then_die
+with Store(sys.argv[1]) as store:
+    ex.export(store, store.get("s", "latest"), sys.argv[2])
+"""
+
+
+def test_export_never_deletes_a_user_file_named_like_its_temp_file(
+    store: Store, store_dir: Path, tmp_path: Path
+) -> None:
+    from git_snapshot.store.export import export
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    build(src, D({b"a": F(os.urandom(50_000)), b"b": F(b"b")}))
+    take(store, "s", src)
+    build(out, D({b".gsnap-tmp-0123456789ab-snap.tar": F(b"mine\n")}))
+    res = subprocess.run(
+        [sys.executable, "-c", EXPORT_KILLER, str(store_dir), str(out / "snap.tar")],
+        capture_output=True,
+    )
+    assert res.returncode == -signal.SIGKILL, res.stderr
+    left = [n for n in os.listdir(out) if n != ".gsnap-tmp-0123456789ab-snap.tar"]
+    assert len(left) == 1 and is_temp_name(os.fsencode(left[0])), left  # the kill's leftover
+    export(store, store.get("s", "latest"), str(out / "snap.tar"))
+    assert sorted(os.listdir(out)) == [".gsnap-tmp-0123456789ab-snap.tar", "snap.tar"]
+    assert (out / ".gsnap-tmp-0123456789ab-snap.tar").read_bytes() == b"mine\n"

@@ -11,6 +11,7 @@ name is given to the archive with link(2), which fails if something took it mean
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -102,9 +103,10 @@ def _exists(path: str) -> UserError:
     )
 
 
-def _leftover_of(base: str) -> Callable[[bytes], bool]:
+def _leftover_of(base: str, dead: Callable[[bytes], bool]) -> Callable[[bytes], bool]:
     """Whether a name is a temp file of an earlier, killed export to *base*: ours (see
-    safewrite), or the FILE.PID.tmp of older versions whose process is gone."""
+    safewrite) where *dead* (leftovers.dead_runs) proves it a dead run's, or the
+    FILE.PID.tmp of older versions whose process is gone."""
     ours = os.fsencode(base)
     mark = len(TEMP_MARK) + 13  # the mark, 12 hex digits, '-'
     old = re.compile(re.escape(ours) + rb"\.(\d+)\.tmp")
@@ -112,7 +114,7 @@ def _leftover_of(base: str) -> Callable[[bytes], bool]:
     def match(name: bytes) -> bool:
         if is_temp_name(name):
             tail = name[mark:]
-            return bool(tail) and ours.startswith(tail)
+            return bool(tail) and ours.startswith(tail) and dead(name)
         m = old.fullmatch(name)
         return m is not None and not alive(int(m[1]))
 
@@ -133,13 +135,41 @@ def export(
     comp = compression_for(path)
     check_destination(store, path, overwrite)
     directory, base = os.path.split(os.path.abspath(path))
-    leftovers.sweep_path(directory, _leftover_of(base))
+    run = leftovers.Run(store.path)  # records the temp name it gives beside *path*
+    try:
+        dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        dir_fd = -1  # (atomic_file says what is wrong with the place)
+    try:
+        if dir_fd >= 0:
+            with contextlib.suppress(OSError):  # (a folder we cannot list: none removed)
+                dead = leftovers.dead_runs(store.path, dir_fd)
+                leftovers.sweep(dir_fd, _leftover_of(base, dead))
+            tmp = os.path.join(directory, os.fsdecode(run.name(dir_fd, os.fsencode(base))))
+        else:
+            tmp = None
+        return _export(store, snap, path, never, overwrite, comp, tmp)
+    finally:
+        if dir_fd >= 0:
+            os.close(dir_fd)
+        run.close()
+
+
+def _export(
+    store: Store,
+    snap: Snapshot,
+    path: str,
+    never: frozenset[bytes],
+    overwrite: bool,
+    comp: str,
+    tmp: str | None,
+) -> int:
     with store.lock():  # a concurrent gc must not move objects while we read them
         for _ in validate.walk(store, snap.root, damaged=lambda p, exc: None):
             pass  # a crafted tree anywhere refuses the export before it starts
         writer = _Writer(store, never)
         try:
-            with atomic_file(path, mode=0o600, replace=overwrite) as raw:
+            with atomic_file(path, mode=0o600, replace=overwrite, tmp=tmp) as raw:
                 leftovers.hold(raw.fileno())  # not a leftover while we write it
                 writer.write(snap, raw, comp)
         except FileExistsError as exc:

@@ -52,12 +52,15 @@ def atomic_file(
     mode: int = 0o600,
     durable: bool = True,
     replace: bool = True,
+    tmp: str | None = None,
 ) -> Iterator[BinaryIO]:
     """Yields a file to fill; on success it replaces *path* (fsynced first when *durable*).
     With replace=False it never replaces: the filled file is linked to *path*
     (FileExistsError, with *path* as its filename, when something is there by then), where
-    the file system cannot link, renamed after one more look."""
-    tmp = temp_name(path, tmp_dir)
+    the file system cannot link, renamed after one more look. *tmp*: the temp path to use
+    (a name a leftovers.Run recorded), else temp_name(path, tmp_dir)."""
+    if tmp is None:
+        tmp = temp_name(path, tmp_dir)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as f:
