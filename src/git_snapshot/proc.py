@@ -8,6 +8,7 @@ Everything here degrades to "unknown" where /proc is missing.
 from __future__ import annotations
 
 import os
+import time
 
 from git_snapshot.ctx import record
 from git_snapshot.store.pids import alive as alive  # (its home: the core uses it too)
@@ -34,14 +35,15 @@ class Process(_Process):
 
 
 def _boot_time() -> float | None:
+    """When the system booted, on today's wall clock: now less the time since boot. (Not
+    /proc/stat's btime: whole seconds, truncated, and fixed at boot, so a process's start
+    time came out up to a second early, and off by any step of the clock since boot. Early,
+    a file the user wrote just before the git command counted as written by it: a false
+    loss report of a file the user had just committed.)"""
     try:
-        with open("/proc/stat", "rb") as f:
-            for line in f:
-                if line.startswith(b"btime "):
-                    return float(line.split()[1])
-    except OSError:
+        return time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+    except (AttributeError, OSError):  # not Linux
         return None
-    return None
 
 
 def _stat(pid: int) -> tuple[int, float] | None:

@@ -70,6 +70,16 @@ def _command_id() -> list[Any] | None:
     return [git_proc.pid, git_proc.started]
 
 
+def same_command(noted: Any, mine: list[Any]) -> bool:
+    """Whether _command_id's *noted* and *mine* name one process: its pid, and its start time
+    within a second (each hook computes it anew from clocks that may drift apart a little:
+    proc, and a note written by a version that truncated the boot time)."""
+    try:
+        return int(noted[0]) == int(mine[0]) and abs(float(noted[1]) - float(mine[1])) < 1.0
+    except (TypeError, ValueError, IndexError):
+        return False
+
+
 def begin(repo: gitrepo.Repo, snapshot: int, command: str, brings: list[str]) -> None:
     """Note that the operation *command*, whose pre-hook runs now, may change the worktree
     that snapshot *snapshot* holds."""
@@ -108,7 +118,7 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
         mine = _command_id()
         if mine is None or note.get("by") is None:
             return None  # which command runs this hook is not known: leave it
-        if note["by"] == mine:  # a hook of the noted command itself
+        if same_command(note["by"], mine):  # a hook of the noted command itself
             if hook.startswith("post-"):  # which reports what it destroyed
                 with contextlib.suppress(OSError):
                     os.unlink(path)
