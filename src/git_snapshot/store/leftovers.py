@@ -96,6 +96,7 @@ class Run:
         self.path = ""
         self.tag = os.urandom(_TAG // 2).hex()
         self.noted: set[tuple[int, int]] = set()
+        self.failed = False  # a record write failed: none after it (see name)
         import threading
 
         self.lock = threading.Lock()  # writer threads name temp files too
@@ -117,14 +118,20 @@ class Run:
 
     def name(self, dir_fd: int, name: bytes) -> bytes:
         """A temp name for *name* in the folder open on *dir_fd*, recorded first."""
-        if self.fd >= 0:
+        if self.fd >= 0 and not self.failed:
             st = os.fstat(dir_fd)
             folder = (st.st_dev, st.st_ino)
             if folder not in self.noted:
                 with self.lock:
-                    if folder not in self.noted:
-                        os.write(self.fd, b"%d %d\n" % folder)
-                        self.noted.add(folder)
+                    if folder not in self.noted and not self.failed:
+                        try:
+                            os.write(self.fd, b"%d %d\n" % folder)
+                        except OSError:  # the store's disk is full: a restore goes on, its
+                            # names unrecorded from now on (still held: nothing it recorded
+                            # is taken for a dead run's), a kill's leftovers kept as the user's
+                            self.failed = True
+                        else:
+                            self.noted.add(folder)
         tag = f"{self.tag}{os.urandom((12 - _TAG) // 2).hex()}-".encode()
         return (_MARK + tag + name)[:_MAX_NAME]
 
