@@ -76,3 +76,16 @@ def test_a_second_undo_never_names_a_forgotten_snapshot(repo: Path) -> None:
     (line,) = gs(r, "undo", rc=1).err_lines
     assert "already undone" in line and f"snapshot {pre}, forgotten since" in line, line
     assert "restore" not in line.split("already undone", 1)[1], line
+
+
+def test_a_second_undo_of_a_deletion_prints_no_restore_command_that_fails(repo: Path) -> None:
+    """The first undo created the deleted file: the pre-restore snapshot does not hold it, and
+    'git snapshot restore P notes.txt' failed when pasted ('notes.txt is not in snapshot P')."""
+    r = repo
+    write(r / "notes.txt", b"mine\n")
+    gs(r, "run", "--", "rm", "notes.txt")
+    gs(r, "undo")
+    assert (r / "notes.txt").read_bytes() == b"mine\n"
+    (line,) = gs(r, "undo", rc=1).err_lines
+    assert "already undone" in line and "before it there was no notes.txt" in line, line
+    assert "git snapshot restore" not in line, line

@@ -178,12 +178,33 @@ def _already_undone(
             f"{head}; what it wrote over was in snapshot {saved}, {GONE} (forget or prune); "
             "older reports: git snapshot losses"
         )
-    named = last.get("restore") or [x["path"] for x in last["lost"]]
-    words = [losses.rel_to(repo, cwd, os.fsencode(p)) for p in named]
+    named = [os.fsencode(p) for p in last.get("restore") or [x["path"] for x in last["lost"]]]
+    absent = set(_absent(repo, saved, named))  # the undo created them: nothing to put back
+    words = [losses.rel_to(repo, cwd, p) for p in named if p not in absent]
+    none = [losses.rel_to(repo, cwd, p) for p in named if p in absent]
+    before = f"before it there was no {', '.join(losses.fold(none))}" if none else ""
+    if not words:
+        return f"{head}; {before} (snapshot {saved})"
     args = " ".join(output.shell_quote(w) for w in words)
     if any(w.startswith(b"-") for w in words):  # a path, not an option
         args = f"-- {args}"
     return (
         f"{head}; what it wrote over is in snapshot {saved}, to put that back: "
-        f"git snapshot restore {saved} {args}"
+        f"git snapshot restore {saved} {args}" + (f"; {before}" if before else "")
     )
+
+
+def _absent(repo: gitrepo.Repo, snap_id: int, paths: list[bytes]) -> list[bytes]:
+    """Those of *paths* (from the worktree's top) that snapshot *snap_id* does not hold (a
+    restore command naming them fails); [] when that cannot be told."""
+    from git_snapshot.store import history
+
+    try:
+        with Store() as store:
+            key = identity.known_source(store, repo)
+            snap = next(s for s in store.snapshots(key) if s.id == snap_id) if key else None
+            if snap is None:
+                return []
+            return history.under(store, snap.root, paths, [])[1]
+    except Exception:  # a courtesy of the refusal: never its failure
+        return []
