@@ -87,5 +87,5 @@ def test_a_second_undo_of_a_deletion_prints_no_restore_command_that_fails(repo: 
     gs(r, "undo")
     assert (r / "notes.txt").read_bytes() == b"mine\n"
     (line,) = gs(r, "undo", rc=1).err_lines
-    assert "already undone" in line and "before it there was no notes.txt" in line, line
+    assert "already undone" in line and "it created notes.txt (not in snapshot" in line, line
     assert "git snapshot restore" not in line, line

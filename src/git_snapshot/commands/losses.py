@@ -182,9 +182,13 @@ def _already_undone(
     absent = set(_absent(repo, saved, named))  # the undo created them: nothing to put back
     words = [losses.rel_to(repo, cwd, p) for p in named if p not in absent]
     none = [losses.rel_to(repo, cwd, p) for p in named if p in absent]
-    before = f"before it there was no {', '.join(losses.fold(none))}" if none else ""
+    before = (
+        f"it created {', '.join(losses.fold(none))} (not in snapshot {saved}, taken before it)"
+        if none
+        else ""
+    )
     if not words:
-        return f"{head}; {before} (snapshot {saved})"
+        return f"{head}; {before}"
     args = " ".join(output.shell_quote(w) for w in words)
     if any(w.startswith(b"-") for w in words):  # a path, not an option
         args = f"-- {args}"
