@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from clihelpers import gs
+from test_watch_daemon import Watcher
+from test_watch_daemon import add
+from test_watch_daemon import config
+from test_watch_daemon import make_repo
+from test_watch_daemon import wait_for
+from test_watch_daemon import watch_snaps
+from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
+from git_snapshot.store import Store
 from git_snapshot.watch import source as ev
 from git_snapshot.watch.config import WatchConfig
 from git_snapshot.watch.watchset import BigTree
@@ -258,3 +267,58 @@ def test_the_look_at_files_comes_in_steps_between_folder_scans(
     assert max(n for _, n in steps) <= share, steps
     assert len(steps) >= 1800 / 30 - 2  # a step every 30 s
     assert sum(n for _, n in steps) >= b.count - share  # the whole round, nearly
+
+
+# -- the daemon, for real: the bounds a watch snapshot keeps (the lead's guard, session 14) --
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
+def test_a_scanned_tree_reaches_watch_snapshots_within_its_bounds(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811
+) -> None:
+    """In a scanned node_modules found at the daemon's start: a file rewritten in place deep
+    inside reaches a watch snapshot within watchDeepScan + watchSlowScan, a folder made deep
+    inside within 8 x watchSlowScan (its steady pace from the start); the tree removed whole
+    (an event at its root) within seconds, whatever the scans' pace."""
+    config(watchBigDirs=5, watchBudget=20, watchSlowScan=0.5, watchDeepScan=3)
+    repo = make_repo(tmp_path)
+    for i in range(20):
+        (repo / "node_modules" / f"pkg{i}" / "lib").mkdir(parents=True)
+        (repo / "node_modules" / f"pkg{i}" / "lib" / "index.js").write_text(f"// {i}\n")
+    gs(repo, "create", "-m", "set up")
+    add(store_dir, repo)
+    watcher.start()
+    tree = watcher.watching(repo)
+    assert [b["path"] for b in tree["big_trees"]] == [str(repo / "node_modules")]
+    f = repo / "node_modules" / "pkg13" / "lib" / "index.js"
+    rewrite_in_place(f)
+    t0 = time.monotonic()
+
+    def holds(rel: str, data: bytes | None) -> bool:
+        snaps = watch_snaps(repo)
+        if not snaps:
+            return False
+        with Store() as store:
+            got = {os.fsdecode(p): e for p, e in store.walk(snaps[-1].root)}
+            if data is None:
+                return rel not in got and not any(p.startswith(rel + "/") for p in got)
+            if rel not in got:
+                return False
+            e = got[rel]
+            return (b"".join(store.stream_blob(e.ref)) if e.size else b"") == data
+
+    wait_for(lambda: holds("node_modules/pkg13/lib/index.js", f.read_bytes()), timeout=40)
+    assert time.monotonic() - t0 < 3 + 0.5 + 3 + 15  # deep + step + quiet + slack (loaded CI)
+    (repo / "node_modules" / "pkg2" / "lib" / "deep").mkdir()
+    (repo / "node_modules" / "pkg2" / "lib" / "deep" / "x.js").write_text("new\n")
+    t0 = time.monotonic()
+    wait_for(lambda: holds("node_modules/pkg2/lib/deep/x.js", b"new\n"), timeout=40)
+    assert time.monotonic() - t0 < 8 * 0.5 + 3 + 15
+    config(watchSlowScan=600)  # (read at start only: the running daemon keeps 0.5)
+    shutil.rmtree(repo / "node_modules")
+    t0 = time.monotonic()
+    wait_for(lambda: holds("node_modules", None), timeout=40)
+    assert time.monotonic() - t0 < 3 + 15
