@@ -123,9 +123,6 @@ class _Walker(_Files):
         # tree() reads a listed small file inline, not through _file (which the split walk's
         # child replaces: it answers for files, never stores them)
         self.read_listed = True
-        # tree() names its writer a key of this walk the tree holds (PackWriter._have): a
-        # walk whose writer asks the index (_walk)
-        self.witnesses = False
         self.misses = 0
         self.opts = opts
         self.racy_after = start_ns - RACY_NS
@@ -393,6 +390,10 @@ class _Walker(_Files):
         overlay, gone = self.opts.overlay, self.opts.overlay_deleted
         pack, regular, directory, temp_mark = _HEAD.pack, stat.S_IFREG, stat.S_IFDIR, _TEMP_MARK
         files = size_sum = 0
+        # a key of this tree's that this walk gave the writer (a file read here, a folder's
+        # new tree): the writer asks the index about the tree only if the store may hold
+        # that one (PackWriter._have); None: asked as before
+        witness: bytes | None = None
         order = sorted(range(n), key=names.__getitem__)
         if self.split is not None and not done:
             # The other process takes units in the order the files cache lists folders (the
@@ -471,6 +472,8 @@ class _Walker(_Files):
                     rstats[i] = stats[_S * i : _S * (i + 1)]
                     rkeys[i] = e.ref
                     _encode_into(parts, e)
+                    if e.ref in pending:
+                        witness = e.ref
                     continue
             name = names[i]
             st = sts[i]
@@ -518,6 +521,7 @@ class _Walker(_Files):
                         flags = 0  # unreadable or vanished
                         continue
                     fkey, fst, fsize, fflags = got
+                    witness = fkey
                     files += 1
                     size_sum += fsize
                     add(
@@ -541,7 +545,7 @@ class _Walker(_Files):
                         flags = 0
                     continue
                 # as listed: read whole, nothing else to check
-                ref = sha256(data).digest()
+                ref = witness = sha256(data).digest()
                 if ref not in pending:
                     writer_add(BLOB, ref, data, True)
                     pending.add(ref)
@@ -589,6 +593,8 @@ class _Walker(_Files):
                     rstats[i] = sb
                 continue
             _encode_into(parts, e)
+            if e.ref in pending:
+                witness = e.ref
             if e.kind == FILE:
                 learned = self.learned
                 if learned is not None:
@@ -610,10 +616,7 @@ class _Walker(_Files):
         data = b"".join(parts)
         key = hashlib.sha256(data).digest()
         if not self._known_tree(key, None if head is None else head[0]):
-            # a key this walk gave the writer (a file read, a folder's new tree): the writer
-            # asks the index about this tree only if the store may hold that one (_have)
-            seen = self.pending.intersection(rkeys) if self.witnesses else None
-            self.writer.add(TREE, key, data, dedupe=seen.pop() if seen else True)
+            self.writer.add(TREE, key, data, dedupe=witness or True)
             self.pending.add(key)
         total_files, total_bytes = self.files - files0, self.bytes - bytes0
         rec = filescache.record(
@@ -853,7 +856,6 @@ def _walk(walker: _Walker, root: bytes) -> bytes | None:
     """The walk of the whole tree; of a big one mostly unchanged, by two processes
     (store/splitwalk.py)."""
     root = _from_cwd(root)
-    walker.witnesses = walker.writer.known is not None
     with contextlib.suppress(OSError):  # (else no names are taken from records)
         walker.top_dev = os.stat(root).st_dev  # (before the split walk's child is forked)
     if walker.old_dirs or walker.general or walker.rebuild is not None or not _read_ahead_pays():
