@@ -201,6 +201,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     next git-snapshot command there, notify. Returns the entry, or None when nothing that
     git cannot give back was lost (a build rewriting its ignored output, a tool's temp dir)."""
     from git_snapshot import gitrepo
+    from git_snapshot import identity
     from git_snapshot import losses
     from git_snapshot import output
     from git_snapshot.errors import UserError
@@ -211,6 +212,10 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     removed = None  # the worktree itself is gone (git worktree remove --force, rm -rf)
     try:
         repo = gitrepo.find_repo(worktree)
+        if identity.known_source(store, repo) != snapshot.source:
+            # another repository at that path now (rm -rf, then git init there): its log and
+            # unseen lines are not the snapshot's, and its "restore N" another snapshot N
+            return None
     except UserError:
         repo = _home(snapshot)
         if repo is None:
