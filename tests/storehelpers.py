@@ -550,3 +550,38 @@ def flip_stored(store_dir: Path, s: Store, key: bytes) -> Path:
     flip_byte(path, loc.offset + loc.length // 2)
     s.reader.close()  # the next read opens the damaged file afresh
     return path
+
+
+# Scripts for `python -c SCRIPT STORE TARGET`: killed (SIGKILL) in the middle of their work.
+# RESTORE_KILLER: a restore of snapshot "s" latest into TARGET, killed halfway through its
+# first file, written under a temp name (no O_TMPFILE); EXPORT_KILLER: an export of it to
+# the archive TARGET, killed after its first member.
+RESTORE_KILLER = """
+import os, signal, sys
+from git_snapshot.store import Store
+from git_snapshot.store import restore_write
+from git_snapshot.store.restorer import Restorer
+
+real = restore_write._pwrite_all
+def write_then_die(fd, data, offset):
+    real(fd, data[: len(data) // 2], offset)
+    os.kill(os.getpid(), signal.SIGKILL)
+restore_write._pwrite_all = write_then_die
+restore_write._TMPFILE = 0  # a file system without O_TMPFILE: temp files are named while written
+with Store(sys.argv[1]) as store:
+    Restorer(store).restore(store.get("s", "latest"), sys.argv[2], None)
+"""
+
+EXPORT_KILLER = """
+import os, signal, sys
+from git_snapshot.store import Store
+from git_snapshot.store import export as ex
+
+real = ex._Writer._add
+def add_then_die(self, tar, rel, e):
+    out = real(self, tar, rel, e)
+    os.kill(os.getpid(), signal.SIGKILL)
+ex._Writer._add = add_then_die
+with Store(sys.argv[1]) as store:
+    ex.export(store, store.get("s", "latest"), sys.argv[2])
+"""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from clihelpers import gs
+from storehelpers import EXPORT_KILLER
 from storehelpers import Crafter
 from storehelpers import D
 from storehelpers import F
@@ -119,21 +120,6 @@ def test_archives_are_private(repo: Path, tmp_path: Path) -> None:
         assert stat.S_IMODE(os.stat(tmp_path / name).st_mode) == 0o600
 
 
-KILLER = """
-import os, signal, sys
-from git_snapshot.store import Store
-from git_snapshot.store import export as ex
-
-real = ex._Writer._add
-def add_then_die(self, tar, rel, e):
-    out = real(self, tar, rel, e)
-    os.kill(os.getpid(), signal.SIGKILL)
-ex._Writer._add = add_then_die
-with Store(sys.argv[1]) as store:
-    ex.export(store, store.get("s", "latest"), sys.argv[2])
-"""
-
-
 def test_a_killed_export_leaves_nothing_after_the_next_one(
     store: Store, store_dir: Path, tmp_path: Path
 ) -> None:
@@ -145,7 +131,7 @@ def test_a_killed_export_leaves_nothing_after_the_next_one(
     archive = out_dir / "snap.tar"
     for _ in range(3):
         res = subprocess.run(
-            [sys.executable, "-c", KILLER, str(store_dir), str(archive)], capture_output=True
+            [sys.executable, "-c", EXPORT_KILLER, str(store_dir), str(archive)], capture_output=True
         )
         assert res.returncode == -signal.SIGKILL, res.stderr
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], stdout=-1)

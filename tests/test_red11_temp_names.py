@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from storehelpers import EXPORT_KILLER
+from storehelpers import RESTORE_KILLER
 from storehelpers import D
 from storehelpers import F
 from storehelpers import build
@@ -116,22 +118,6 @@ def test_a_restored_snapshot_gives_them_back(store: Store, tmp_path: Path) -> No
 
 # -- the tool's own leftovers still go ----------------------------------------------------------
 
-KILLER = """
-import os, signal, sys
-from git_snapshot.store import Store
-from git_snapshot.store import restore_write
-from git_snapshot.store.restorer import Restorer
-
-real = restore_write._pwrite_all
-def write_then_die(fd, data, offset):
-    real(fd, data[: len(data) // 2], offset)
-    os.kill(os.getpid(), signal.SIGKILL)
-restore_write._pwrite_all = write_then_die
-restore_write._TMPFILE = 0  # a file system without O_TMPFILE: temp files are named while written
-with Store(sys.argv[1]) as store:
-    Restorer(store).restore(store.get("s", "latest"), sys.argv[2], None)
-"""
-
 
 def temps(root: Path) -> list[bytes]:
     return sorted(p for p in scan(root, mtimes=False) if is_temp_name(p.rsplit(b"/", 1)[-1]))
@@ -142,7 +128,7 @@ def killed_restore(store_dir: Path, tmp_path: Path, store: Store) -> tuple[Path,
     build(src, D({b"big": F(os.urandom(300_000)), b"d": D({b"f": F(os.urandom(5000))})}))
     take(store, "s", src)
     res = subprocess.run(
-        [sys.executable, "-c", KILLER, str(store_dir), str(out)], capture_output=True
+        [sys.executable, "-c", RESTORE_KILLER, str(store_dir), str(out)], capture_output=True
     )
     assert res.returncode == -signal.SIGKILL, res.stderr
     assert temps(out), "the kill left no temp file: the test proves nothing"
@@ -238,20 +224,6 @@ def test_a_live_runs_temp_files_stay_unstored_and_go_once_it_died(
 
 
 # -- export writes beside FILE: the same rule there ----------------------------------------------
-
-EXPORT_KILLER = """
-import os, signal, sys
-from git_snapshot.store import Store
-from git_snapshot.store import export as ex
-
-real = ex._Writer._add
-def add_then_die(self, tar, rel, e):
-    out = real(self, tar, rel, e)
-    os.kill(os.getpid(), signal.SIGKILL)
-ex._Writer._add = add_then_die
-with Store(sys.argv[1]) as store:
-    ex.export(store, store.get("s", "latest"), sys.argv[2])
-"""
 
 
 def test_export_never_deletes_a_user_file_named_like_its_temp_file(

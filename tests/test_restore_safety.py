@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from storehelpers import RESTORE_KILLER
 from storehelpers import Crafter
 from storehelpers import D
 from storehelpers import F
@@ -273,22 +274,6 @@ def test_restore_into_the_store_is_refused(repo: Path, store_dir: Path) -> None:
 
 # -- leftovers of a killed restore ----------------------------------------------------------------
 
-KILLER = """
-import os, signal, sys
-from git_snapshot.store import Store
-from git_snapshot.store import restore_write
-from git_snapshot.store.restorer import Restorer
-
-real = restore_write._pwrite_all
-def write_then_die(fd, data, offset):
-    real(fd, data[: len(data) // 2], offset)
-    os.kill(os.getpid(), signal.SIGKILL)
-restore_write._pwrite_all = write_then_die
-restore_write._TMPFILE = 0  # a file system without O_TMPFILE: temp files are named while written
-with Store(sys.argv[1]) as store:
-    Restorer(store).restore(store.get("s", "latest"), sys.argv[2], None)
-"""
-
 
 def test_a_killed_restore_leaves_nothing_the_next_run_keeps(
     store: Store, store_dir: Path, tmp_path: Path
@@ -298,7 +283,7 @@ def test_a_killed_restore_leaves_nothing_the_next_run_keeps(
     take(store, "s", src)
     for _ in range(3):
         res = subprocess.run(
-            [sys.executable, "-c", KILLER, str(store_dir), str(out)], capture_output=True
+            [sys.executable, "-c", RESTORE_KILLER, str(store_dir), str(out)], capture_output=True
         )
         assert res.returncode == -signal.SIGKILL, res.stderr
     litter = temp_leftovers(out)
