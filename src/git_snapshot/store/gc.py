@@ -214,10 +214,17 @@ def _sort_orphans(store: Store, names: list[str], result: GcPlan) -> None:
 def holds_unknown_record(store: Store, path: str) -> bool:
     """Whether a pack holds a snapshot record the index does not know (a copy made by a
     repack that was killed does not count). A pack we cannot read might: keep it."""
+    return unknown_record(store, path) is not False
+
+
+def unknown_record(store: Store, path: str) -> bool | str:
+    """holds_unknown_record, telling a pack that cannot be read up to such a record (it may
+    hold one) by why it cannot: True, False, or that reason."""
     try:
         return any(o.type == RECORD and not store.index.has(o.key) for o in scan_pack(path))
-    except (OSError, ValueError):
-        return True
+    except (OSError, ValueError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+        return why.removeprefix(f"{path}: ")  # (ValueError names the path)
 
 
 # -- its execution -----------------------------------------------------------------------------

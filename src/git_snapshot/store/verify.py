@@ -17,11 +17,10 @@ from dataclasses import field
 from git_snapshot.errors import UserError
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
-from git_snapshot.store.gc import holds_unknown_record
+from git_snapshot.store.gc import unknown_record
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
-from git_snapshot.store.objects import RECORD
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.packs import PackedObject
@@ -230,30 +229,16 @@ def verify(
         report.objects = len(checker.checked)
         on_disk = set(store.pack_names())
         for name in sorted(on_disk - set(store.index.packs())):
-            if not holds_unknown_record(store, store.pack_path(name)):
+            holds = unknown_record(store, store.pack_path(name))  # (one scan of it)
+            if holds is False:
                 report.orphan_packs.append(name)
             elif _repair_leftover(store, name):
                 report.leftover_packs.append(name)
-            else:
-                why = _unreadable(store, name)
-                if why is None:
-                    report.unindexed_packs.append(name)
-                else:
-                    report.unreadable_packs.append((name, why))
+            elif holds is True:
+                report.unindexed_packs.append(name)
+            else:  # cannot be read up to a record the index lacks: why
+                report.unreadable_packs.append((name, holds))
     return report
-
-
-def _unreadable(store: Store, name: str) -> str | None:
-    """Why pack *name* (holds_unknown_record said it holds or may hold a record the index
-    lacks) cannot be read up to a record the index lacks; None when it can: it holds one."""
-    try:
-        for o in scan_pack(store.pack_path(name)):
-            if o.type == RECORD and not store.index.has(o.key):
-                return None
-    except (OSError, ValueError) as exc:
-        why = getattr(exc, "strerror", None) or str(exc)
-        return why.removeprefix(f"{store.pack_path(name)}: ")  # (ValueError names the path)
-    return None
 
 
 def _repair_leftover(store: Store, name: str) -> bool:
