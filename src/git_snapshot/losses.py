@@ -498,9 +498,7 @@ class Report:
             words = [
                 os.path.join(top, p) if absolute else rel_to(repo, cwd, p) for p in self.covering()
             ]
-            args = " ".join(output.shell_quote(p) for p in words)
-            if any(p.startswith(b"-") for p in words):  # a path, not an option
-                args = f"-- {args}"
+            args = output.path_args(words)
             where = (
                 f"saved in snapshot {self.snapshot}"
                 if self.exact

@@ -94,6 +94,13 @@ def shell_quote(path: bytes, exact: bool = False) -> str:
     return f"\"$(printf '{body}{slash}')\""
 
 
+def path_args(paths: list[bytes]) -> str:
+    """*paths* as a command's PATH words (shell_quote), after ``--`` when one starts with
+    ``-``: a path, not an option."""
+    args = " ".join(shell_quote(p) for p in paths)
+    return f"-- {args}" if any(p.startswith(b"-") for p in paths) else args
+
+
 _UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp"})  # controls, format (bidi), line/paragraph breaks
 
 

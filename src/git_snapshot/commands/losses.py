@@ -54,6 +54,12 @@ def _note(item: dict[str, Any], undone: dict[float, dict[str, Any]]) -> dict[str
     return undone.get(float(when)) if isinstance(when, (int, float)) else None
 
 
+def _named(item: dict[str, Any]) -> list[str]:
+    """The paths loss report *item*'s restore command names (from the worktree's top): an
+    entry written before reports named them, the lost paths themselves."""
+    return [str(p) for p in item.get("restore") or [x["path"] for x in item["lost"]]]
+
+
 def _held(store: Store, repo: gitrepo.Repo) -> dict[int, float]:
     """This repository's snapshots in the store: number -> when taken."""
     key = identity.known_source(store, repo)
@@ -127,12 +133,11 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
     to = last.get("to") or last.get("removed_worktree")
     done: list[Snapshot | None] = []
     if to and last.get("removed_worktree"):
-        named = last.get("restore") or [x["path"] for x in last["lost"]]
         rc = cmd_restore(
             cwd=top,
             snapshot_id=str(last["snapshot"]),
             to=str(to),
-            paths=[str(p) for p in named],  # as its printed command names them (from top)
+            paths=_named(last),  # as its printed command names them (from top)
             dry_run=dry_run,
             done=done,
         )
@@ -141,11 +146,9 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
             cwd=top, snapshot_id=str(last["snapshot"]), to=str(to), dry_run=dry_run, done=done
         )
     else:
-        # an entry written before reports named their restore paths: the lost paths
-        # themselves (never the whole tree, which would also put back what the command
-        # changed on purpose)
-        named = last.get("restore") or [x["path"] for x in last["lost"]]
-        paths = [os.path.join(top, p) for p in named]
+        # the paths the report names (never the whole tree, which would also put back what
+        # the command changed on purpose)
+        paths = [os.path.join(top, p) for p in _named(last)]
         rc = cmd_restore(
             cwd=top, snapshot_id=str(last["snapshot"]), paths=paths, dry_run=dry_run, done=done
         )
@@ -178,7 +181,7 @@ def _already_undone(
             f"{head}; what it wrote over was in snapshot {saved}, {GONE} (forget or prune); "
             "older reports: git snapshot losses"
         )
-    named = [os.fsencode(p) for p in last.get("restore") or [x["path"] for x in last["lost"]]]
+    named = [os.fsencode(p) for p in _named(last)]
     absent = set(_absent(repo, saved, named))  # the undo created them: nothing to put back
     words = [losses.rel_to(repo, cwd, p) for p in named if p not in absent]
     none = [losses.rel_to(repo, cwd, p) for p in named if p in absent]
@@ -189,9 +192,7 @@ def _already_undone(
     )
     if not words:
         return f"{head}; {before}"
-    args = " ".join(output.shell_quote(w) for w in words)
-    if any(w.startswith(b"-") for w in words):  # a path, not an option
-        args = f"-- {args}"
+    args = output.path_args(words)
     return (
         f"{head}; what it wrote over is in snapshot {saved}, to put that back: "
         f"git snapshot restore {saved} {args}" + (f"; {before}" if before else "")
