@@ -61,7 +61,7 @@ def cmd_watch(
     foreground: bool = False,
 ) -> int:
     if install_service:
-        return _install_service()
+        return _install_service(cwd)
     store = store_path()
     if foreground:
         from git_snapshot.watch import daemon
@@ -352,7 +352,7 @@ def _quoted(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-def _install_service() -> int:
+def _install_service(cwd: str) -> int:
     from git_snapshot.install import current_exe
 
     config = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
@@ -369,9 +369,31 @@ def _install_service() -> int:
     if sys.platform != "linux" or not _has_systemd():
         print(
             "no systemd here: start the watcher from your login instead, e.g. add "
-            "'git-snapshot watch >/dev/null' to ~/.profile (any hook also starts it)"
+            "'git-snapshot watch >/dev/null' to ~/.profile"
         )
+    print(_who_starts_it(cwd))
     return 0
+
+
+def _who_starts_it(cwd: str) -> str:
+    """Whether a hook starts the watcher too, and whether it watches the worktree at *cwd*
+    (a hook starts it unless GIT_SNAPSHOT_WATCH turns that off; snapshot.watch false keeps
+    a worktree unwatched however it was started)."""
+    from git_snapshot.watch import config as wconfig
+
+    if instance.autostart_disabled():
+        said = (
+            f"hooks do not start it while {instance.ENV_AUTOSTART}="
+            f"{os.environ.get(instance.ENV_AUTOSTART)} is set"
+        )
+    else:
+        said = "any git command with a hook also starts it when it is not running"
+    if not wconfig.enabled(cwd):
+        said += (
+            "; but git config snapshot.watch is false here: it watches no worktree where git "
+            "reads it false (git config --show-origin snapshot.watch says which file sets it)"
+        )
+    return said
 
 
 def _has_systemd() -> bool:
