@@ -134,9 +134,6 @@ def test_a_killed_export_leaves_nothing_after_the_next_one(
             [sys.executable, "-c", EXPORT_KILLER, str(store_dir), str(archive)], capture_output=True
         )
         assert res.returncode == -signal.SIGKILL, res.stderr
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], stdout=-1)
-    old_style = out_dir / f"snap.tar.{int(dead.stdout)}.tmp"  # left by earlier versions
-    old_style.write_bytes(b"x" * 1000)
     other = out_dir / "other.tar.12345678.tmp"  # not for this archive: not ours to remove
     other.write_bytes(b"y")
     litter = [n for n in os.listdir(out_dir) if is_temp_name(os.fsencode(n))]
@@ -179,18 +176,24 @@ def test_export_into_the_store_is_refused(repo: Path, store_dir: Path) -> None:
     assert not (store_dir / "packs" / "x.tar").exists()
 
 
-@pytest.mark.parametrize("pid", ["99999999999999999999999", "0"])
-def test_an_old_style_leftover_with_an_impossible_pid_neither_fails_nor_stays(
+@pytest.mark.parametrize("pid", ["dead", "99999999999999999999999", "0"])
+def test_a_user_file_named_like_an_old_versions_temp_file_stays(
     store: Store, tmp_path: Path, pid: str
 ) -> None:
-    """A FILE.PID.tmp whose PID no process can have (too big for kill(2), or 0, which kill
-    takes for the process group) is a leftover: export neither crashes on it nor keeps it."""
+    """FILE.PID.tmp beside the archive, PID a process that is gone (or none can have): older
+    versions named their temp files so, but nothing proves this one theirs: a user's own
+    file (a download, an editor's save) can be named like it. Export keeps it as it is."""
     src = tmp_path / "src"
     build(src, D({b"b": F(b"b")}))
     take(store, "s", src)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    (out_dir / f"snap.tar.{pid}.tmp").write_bytes(b"x")
+    if pid == "dead":
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], stdout=-1)
+        pid = str(int(dead.stdout))
+    mine = out_dir / f"snap.tar.{pid}.tmp"
+    mine.write_bytes(b"the user's own file\n")
     export(store, store.get("s", "latest"), str(out_dir / "snap.tar"))
-    assert sorted(os.listdir(out_dir)) == ["snap.tar"]
+    assert sorted(os.listdir(out_dir)) == sorted(["snap.tar", mine.name])
+    assert mine.read_bytes() == b"the user's own file\n"
     assert _members(out_dir / "snap.tar")["b"] == b"b"

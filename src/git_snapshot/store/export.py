@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import re
 import tarfile
 from collections.abc import Callable
 from collections.abc import Iterator
@@ -33,7 +32,6 @@ from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
-from git_snapshot.store.pids import alive
 from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.safewrite import TEMP_MARK
@@ -105,18 +103,16 @@ def _exists(path: str) -> UserError:
 
 def _leftover_of(base: str, dead: Callable[[bytes], bool]) -> Callable[[bytes], bool]:
     """Whether a name is a temp file of an earlier, killed export to *base*: ours (see
-    safewrite) where *dead* (leftovers.dead_runs) proves it a dead run's, or the
-    FILE.PID.tmp of older versions whose process is gone."""
+    safewrite) where *dead* (leftovers.dead_runs) proves it a dead run's. The FILE.PID.tmp
+    names of older versions prove nothing (a user's file may be named so): never removed."""
     ours = os.fsencode(base)
     mark = len(TEMP_MARK) + 13  # the mark, 12 hex digits, '-'
-    old = re.compile(re.escape(ours) + rb"\.(\d+)\.tmp")
 
     def match(name: bytes) -> bool:
-        if is_temp_name(name):
-            tail = name[mark:]
-            return bool(tail) and ours.startswith(tail) and dead(name)
-        m = old.fullmatch(name)
-        return m is not None and not alive(int(m[1]))
+        if not is_temp_name(name):
+            return False
+        tail = name[mark:]
+        return bool(tail) and ours.startswith(tail) and dead(name)
 
     return match
 
