@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from clihelpers import git
 from clihelpers import gs
+from hookhelpers import commit
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from hookhelpers import side_commit
 
 
 def test_install_service_says_hooks_start_the_watcher_only_when_they_do(tmp_path: Path) -> None:
@@ -22,3 +27,25 @@ def test_install_service_says_hooks_start_the_watcher_only_when_they_do(tmp_path
     unwatched = gs(tmp_path, "watch", "--install-service", GIT_SNAPSHOT_WATCH="1")
     assert "git config snapshot.watch is false here: it watches no worktree" in unwatched
     assert os.environ["GIT_SNAPSHOT_WATCH"] == "0"  # (the suite's: no daemon left behind)
+
+
+def test_a_forced_switch_over_a_never_edited_excluded_file_claims_no_lost_edit(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`checkout -f B` rewrites a file left out by snapshot.exclude whose committed version B
+    changes, edited or not (git writes the worktree before any hook runs: no hook can tell).
+    The line said "any uncommitted edit is lost" for a file that held none."""
+    put_venv_on_path(monkeypatch)
+    commit(repo, "big.bin", b"v1\n")
+    git(repo, "config", "snapshot.exclude", "big.bin")
+    install(repo)
+    side_commit(repo, "side", {"big.bin": b"v2\n"})
+    gs(repo, "create")
+    ran = git(repo, "checkout", "-q", "-f", "side")  # big.bin never edited
+    assert (repo / "big.bin").read_bytes() == b"v2\n"
+    (line,) = [ln for ln in ran.said if "not saved: big.bin" in ln]
+    assert "any uncommitted edit is lost" not in line, line
+    assert line.endswith(
+        "excluded by snapshot.exclude; git wrote its committed version over it: "
+        "if it held an uncommitted edit, that edit is lost"
+    ), line

@@ -173,9 +173,14 @@ def discarded_unsaved(
             whose = "a version from another commit"
         else:
             continue
-        # never "over an uncommitted edit": a file only touched is written again too
-        lost = "whatever it held" if said.startswith("it could") else "any uncommitted edit"
-        out.append((rel, f"{said}; git wrote {whose} over it: {lost} is lost"))
+        # never "over an uncommitted edit", nor "any edit is lost": a file only touched is
+        # written again too, and a forced switch writes over a file that held no edit
+        lost = (
+            "if it held anything else, that is lost"
+            if said.startswith("it could")
+            else "if it held an uncommitted edit, that edit is lost"
+        )
+        out.append((rel, f"{said}; git wrote {whose} over it: {lost}"))
     return out
 
 
