@@ -38,14 +38,12 @@ def cmd_show(
                 shown = ", ".join(output.display(p) for p in missing)
                 # log takes PATH as typed here (relative to this folder), and one PATH
                 typed = [p for p, r in zip(paths, rels) if r in missing]
-                opts = "".join(
-                    f" {o} {output.shell_quote(os.fsencode(v))}"
+                opts = "".join(  # --repo=VALUE: a VALUE starting with '-' is no option
+                    f" {o}={output.shell_quote(os.fsencode(v))}"
                     for o, v in (("--repo", repo_arg), ("--remote", remote))
                     if v
                 )
-                word = output.shell_quote(os.fsencode(typed[0])) if len(typed) == 1 else "PATH"
-                if word.startswith("-"):
-                    word = f"-- {word}"
+                word = output.path_args([os.fsencode(typed[0])]) if len(typed) == 1 else "PATH"
                 raise UserError(
                     f"snapshot {snap.id} holds no {shown}; find where it is with: "
                     f"git snapshot log{opts} {word}"
