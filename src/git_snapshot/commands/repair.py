@@ -31,10 +31,19 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
         if name in report.rewritten:
             also += f"; rewritten as pack {report.rewritten[name]}, the damaged one deleted"
         print(f"damaged pack {name}: {why}{also}")
+    for name, why in report.unreadable:
+        kept = report.salvaged.get(name)
+        also = f"; {kept} object(s) of it kept from the old index (each read back intact)"
+        print(
+            f"could not read pack {name} now ({why}){also if kept else ''}: it is kept as it "
+            "is; what of it the rebuilt index lacks comes back with a repair once it reads"
+        )
+    # a pack that could not be read may hold what is missing: it is not known to be lost
+    lacking = "no copy in the packs read" if report.unreadable else "no intact copy left"
     for source, seq, why in report.dropped:
         print(f"dropped snapshot {seq} of {_shown(source)}: its top folder is gone ({why})")
     for source, seq, missing in report.incomplete:
-        print(f"snapshot {seq} of {_shown(source)}: {missing} file(s) have no intact copy left")
+        print(f"snapshot {seq} of {_shown(source)}: {missing} file(s) have {lacking}")
     for source, seq, number in report.renumbered:
         print(
             f"renumbered snapshot {seq} of {_shown(source)} to {number}: a damaged index had "
@@ -77,10 +86,17 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
                 "but an index rebuilt from the packs alone would lose those past the damage; "
                 "keep this index (back the store up with cp -a)"
             )
-    elif not report.ok:
+    elif report.dropped or report.incomplete or report.bad_packs:
         output.err(
-            "some data has no intact copy left; the next snapshot stores afresh whatever is "
+            f"some data has {lacking}; the next snapshot stores afresh whatever is "
             "still in your worktrees; see what is affected with: git snapshot verify"
+        )
+    if report.unreadable:
+        output.err(
+            f"{len(report.unreadable)} pack(s) could not be read (above): snapshots and "
+            "files they hold may be missing from the index until they read again; check the "
+            "disk (dmesg) and the files' owner and permissions, then run git snapshot repair "
+            "again"
         )
 
 

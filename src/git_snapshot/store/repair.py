@@ -63,6 +63,9 @@ class RepairReport:
     dropped: list[tuple[str, int, str]] = field(default_factory=list)  # root gone: unusable
     incomplete: list[tuple[str, int, int]] = field(default_factory=list)  # missing paths
     bad_packs: list[tuple[str, str]] = field(default_factory=list)  # read up to the damage
+    # (pack, why): a pack the disk would not read now (an I/O error, a permission): what it
+    # holds past what was read is not entered; a repair once it reads again enters it
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
     # pack -> objects past its damage kept from the old index (each read back intact)
     salvaged: dict[str, int] = field(default_factory=dict)
     # bad_packs entries of a group whose table alone is damaged and whose every member was
@@ -78,7 +81,7 @@ class RepairReport:
     @property
     def ok(self) -> bool:
         left = [bad for bad in self.bad_packs if bad[0] not in self.rewritten]
-        return not (self.dropped or self.incomplete or left)
+        return not (self.dropped or self.incomplete or left or self.unreadable)
 
 
 @dataclass
@@ -236,7 +239,9 @@ def _scan_packs(
     headers = {name: list(_headers(store, name, report)) for name in store.pack_names()}
     # a pack read up to its damage: the objects the old index placed in it past the damage
     # (a damaged group table, say: data intact, headers not) stay, where they read back intact
-    for name in sorted({name for name, _ in report.bad_packs if name in headers}):
+    for name in sorted(
+        {name for name, _ in report.bad_packs + report.unreadable if name in headers}
+    ):
         kept = _salvage(store, name, {o.key for o in headers[name]})
         if kept:
             headers[name] += kept
@@ -334,7 +339,9 @@ def _headers(store: Store, name: str, report: RepairReport) -> Iterator[PackedOb
 
     try:
         yield from scan_pack(path, damaged)
-    except (OSError, ValueError) as exc:
+    except OSError as exc:  # the disk, not the pack: it may read whole later
+        report.unreadable.append((name, exc.strerror or str(exc)))
+    except ValueError as exc:
         report.bad_packs.append((name, f"read up to the damage ({exc})"))
 
 
