@@ -16,6 +16,7 @@ from __future__ import annotations
 import fcntl
 import os
 import stat
+import time
 
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.store.safewrite import TEMP_MARK
@@ -125,7 +126,7 @@ class Run:
                 with self.lock:
                     if folder not in self.noted and not self.failed:
                         try:
-                            os.write(self.fd, b"%d %d\n" % folder)
+                            os.write(self.fd, _line(dir_fd, folder))
                         except OSError:  # the store's disk is full: a restore goes on, its
                             # names unrecorded from now on (still held: nothing it recorded
                             # is taken for a dead run's), a kill's leftovers kept as the user's
@@ -136,12 +137,24 @@ class Run:
         return (_MARK + tag + name)[:_MAX_NAME]
 
     def close(self) -> None:
-        """The run is over (its temp files renamed or removed): its record goes."""
+        """The run is over (its temp files renamed or removed): its record goes, then those
+        of dead runs whose leftovers can be handled (clean_runs)."""
         if self.fd >= 0:
             with contextlib.suppress(OSError):
                 os.unlink(self.path)
             os.close(self.fd)
             self.fd = -1
+            _clean_folder(os.path.dirname(self.path))
+
+
+def _line(dir_fd: int, folder: tuple[int, int]) -> bytes:
+    """A record's line for the folder open on *dir_fd*: ``dev ino PATH-in-hex``, the path
+    where a later clean_runs finds the folder again (none where /proc cannot say)."""
+    try:
+        path = os.readlink(f"/proc/self/fd/{dir_fd}".encode())
+    except OSError:
+        return b"%d %d\n" % folder
+    return b"%d %d %s\n" % (*folder, path.hex().encode())
 
 
 _RECORD_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -156,15 +169,18 @@ def verdict(store_path: str, folder: os.stat_result, name: bytes) -> bool | None
     try:
         fd = os.open(
             os.path.join(os.fsencode(store_path), RUNS.encode(), tag),
-            os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC,
+            os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,  # (a FIFO: no wait)
         )
     except OSError:
         return False
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False  # no run writes anything else
         data = b"\n"
         while chunk := os.read(fd, 1 << 16):
             data += chunk
-        if b"\n%d %d\n" % (folder.st_dev, folder.st_ino) not in data:
+        line = b"\n%d %d" % (folder.st_dev, folder.st_ino)
+        if line + b"\n" not in data and line + b" " not in data:
             return False
         try:
             fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
@@ -206,3 +222,90 @@ def dead_runs(store_path: str, dir_fd: int) -> Callable[[bytes], bool]:
         return verdict(store_path, folder, name) is True
 
     return match
+
+
+GRACE = 7 * 24 * 3600  # a dead run's record naming a folder not found where it was: kept so long
+_YOUNG = 60  # an empty record this young may be a run's between its creation and its flock
+_MAX_RECORD = 64 << 20  # a record longer than this (no run writes one) is read no further
+
+
+def clean_runs(store_path: str) -> int:
+    """Handle the records of dead runs in the store's RUNS folder: the temp files each
+    names in each folder go (remove_if_dead), then the record, when every folder it names
+    was found where it was and holds none of its temp files any more, or when it is older
+    than GRACE (a folder moved or deleted: what it may hold is the user's from then on). A
+    record a live run holds is left, as is anything that is not a run's record. Never
+    fails; returns the records removed."""
+    return _clean_folder(os.path.join(store_path, RUNS))
+
+
+def _clean_folder(runs: str) -> int:
+    try:
+        names = os.listdir(runs)
+    except OSError:
+        return 0
+    removed = 0
+    for name in names:
+        if len(name) == _TAG and all(c in "0123456789abcdef" for c in name):
+            with contextlib.suppress(OSError):
+                removed += _clean_run(os.path.join(runs, name), name.encode())
+    return removed
+
+
+def _clean_run(path: str, tag: bytes) -> bool:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # a live run's (or another cleaner's)
+        data = os.read(fd, _MAX_RECORD)
+        old = time.time() - st.st_mtime
+        if not data and old < _YOUNG:
+            return False
+        lines = set(data.split(b"\n")) - {b""}
+        handled = [_handle(line, tag) for line in lines]  # each folder, even after a miss
+        if not (all(handled) or old > GRACE):
+            return False
+        now = os.stat(path, follow_symlinks=False)
+        if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+            return False  # replaced meanwhile: not the record judged
+        os.unlink(path)
+        return True
+    finally:
+        os.close(fd)
+
+
+def _handle(line: bytes, tag: bytes) -> bool:
+    """Remove the temp files of the dead run *tag* from the folder of a record's *line*;
+    whether it was found where the line says and holds none of them now."""
+    words = line.split(b" ")
+    if len(words) != 3 or not all(w.isdigit() for w in words[:2]):
+        return False  # no path to look in (or not a line a run writes)
+    try:
+        path = bytes.fromhex(words[2].decode("ascii"))
+    except ValueError:
+        return False
+    if not path.startswith(b"/") or b"\0" in path:
+        return False
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != (int(words[0]), int(words[1])):
+            return False  # another folder by now
+        mark = len(_MARK)
+
+        def ours(name: bytes) -> bool:
+            return is_temp_name(name) and name[mark : mark + _TAG] == tag
+
+        return not any(ours(name) for name in sweep(fd, ours))
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
