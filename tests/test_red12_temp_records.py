@@ -25,6 +25,7 @@ from test_red11_temp_names import temps
 from git_snapshot.store import Store
 from git_snapshot.store import leftovers
 from git_snapshot.store.export import export
+from git_snapshot.store.gc import gc
 from git_snapshot.store.leftovers import clean_runs
 from git_snapshot.store.safewrite import is_temp_name
 
@@ -172,3 +173,11 @@ def test_a_fifo_for_a_record_does_not_hang_a_snapshot(
     assert res.stdout == b"False\n", res
     clean_runs(str(store_dir))
     assert (runs / "abc123").exists()
+
+
+def test_gc_handles_a_killed_restores_record(store: Store, store_dir: Path, tmp_path: Path) -> None:
+    _src, out = killed_restore(store_dir, tmp_path, store)
+    assert len(records(store_dir)) == 1
+    gc(store)
+    assert temps(out) == []
+    assert records(store_dir) == []

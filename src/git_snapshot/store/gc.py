@@ -36,6 +36,7 @@ from typing import Any
 import zstandard
 
 from git_snapshot.errors import UserError
+from git_snapshot.store import leftovers
 from git_snapshot.store.core import Store
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
@@ -107,6 +108,7 @@ def gc(store: Store, wait: bool = True) -> GcReport:
             return GcReport(ran=False)
         with disk_errors(store, "garbage collection"):
             sweep_tmp(store)
+            leftovers.clean_runs(store.path)  # killed restores' and exports' records
             report = execute(store, plan(store))
             from git_snapshot.store import deltas
 
