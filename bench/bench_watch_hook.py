@@ -203,6 +203,10 @@ def main() -> int:
         _gs(env, root, "watch", "add", ".")
         _watching(env, root)
         _timed(run_hook, root, env)  # the epoch's first snapshot walks everything: the base
+        # and the daemon's own first snapshot of the worktree (a full walk, ~10 s of the
+        # worker on L under load) is let finish: while it runs, the worker prepares nothing
+        # and every hook rebuilds its changes itself (not the steady state this times)
+        _settled(env, root)
         status = json.loads(_gs(env, "/", "watch", "status", "--json"))
         for w in status["worktrees"]:
             whole = ", ".join(

@@ -47,6 +47,11 @@ IDLE_EXIT_S = 60.0  # with no worktree to watch for this long, the daemon exits
 MISSING_CHECK_S = 2.0
 MISSING_KEEP_S = 86400.0
 PREP_HOLD_S = 2.0  # what a hook rebuilds itself is not prepared this long after its sync
+# nor is a watch snapshot started this long after a hook's sync (not past watchMaxDelay): the
+# hook snapshots what was marked before it (waiting up to prep.PREP_WAIT_S for the worker's
+# preparation, then rebuilding); a watch snapshot beside it that commits after it leaves the
+# store's last snapshot off the dirty set's base, and the snapshots after it walk everything
+HOOK_HOLD_S = 5.0
 HINT_EVERY_S = 0.02  # an idle worker is told a worktree has new marks at most this often
 
 
@@ -73,6 +78,7 @@ class Tree:
     last_snapshot: dict[str, Any] | None = None
     prep_change: float | None = None  # the last change no prepared tree holds yet
     synced_at: float = 0.0  # a hook's last sync: it rebuilds what changed before, itself
+    hook_at: float = 0.0  # a hook's last sync, also one the worker prepares for (due())
     # a hook synced while the worker could prepare for it (prep.want): the seq of the
     # marks it waits for, prepared next, before anything else
     wanted_seq: int | None = None
@@ -400,6 +406,7 @@ class Daemon:
                     # the hook rebuilds what is marked now itself: preparing it too would only
                     # compete for the cores (its snapshot leaves nothing to prepare)
                     tree.synced_at = _now()
+                tree.hook_at = _now()
                 dirtyset.synced(self.store_path, token)
             except Exception as exc:
                 log(f"{tree.root}: sync: {exc!r}")
@@ -441,7 +448,9 @@ class Daemon:
     def due(self, tree: Tree) -> float | None:
         if tree.first_change is None or tree.last_change is None:
             return None
-        at = min(tree.last_change + self.cfg.quiet, tree.first_change + self.cfg.max_delay)
+        latest = tree.first_change + self.cfg.max_delay
+        at = min(tree.last_change + self.cfg.quiet, latest)
+        at = max(at, min(tree.hook_at + HOOK_HOLD_S, latest))  # a hook snapshots now
         return max(at, tree.retry_at)
 
     def may_prepare_for_hook(self, tree: Tree) -> bool:
