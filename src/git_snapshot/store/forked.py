@@ -10,7 +10,8 @@ its result.
 What they share is here. A fork copies one thread, so it is only done with no other thread
 running (one could hold a lock the child would then wait on forever). The child ends with
 ``os._exit``: no finalizer, no lock release, no SQLite handle of the parent's touched. The
-parent kills and reaps it when its answer is in or no longer wanted.
+parent kills and reaps it when its answer is in or no longer wanted; a parent that dies
+(a SIGKILL) takes the child with it (pids.die_with_parent).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import sys
 
 from git_snapshot.ctx import suppress
+from git_snapshot.store.pids import die_with_parent
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -113,6 +115,7 @@ def start(work: Callable[[int], object], pipe_size: int = 0) -> Child | None:
             fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, pipe_size)
         except (ImportError, AttributeError, OSError):
             pass
+    parent = os.getpid()
     try:
         pid = os.fork()
     except OSError:
@@ -121,6 +124,10 @@ def start(work: Callable[[int], object], pipe_size: int = 0) -> Child | None:
         return None
     if pid == 0:  # the child: its answer, then gone without any cleanup
         try:
+            # ended with its parent, killed or not: never at work (holding the store's lock,
+            # inherited) after it; the fork is done by the only thread (possible()), which
+            # ends only with the process
+            die_with_parent(parent)
             os.close(r)
             work(w)
         finally:

@@ -22,3 +22,30 @@ def alive(pid: object) -> bool:
     except OSError:
         return False
     return True
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_SIGKILL = 9  # (the signal module's enum import costs ~5 ms: not for this)
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this process when its parent *parent* (the pid it had when
+    it started this one) ends, killed or not, so that no child of ours outlives it holding
+    the store's lock or writing (Linux; elsewhere nothing). Ends now when it already has.
+    Through _ctypes (under 1 ms), not ctypes (~10 ms of imports, in every child)."""
+    try:
+        import _ctypes
+
+        class CInt(_ctypes._SimpleCData):  # type: ignore[type-arg]
+            _type_ = "i"
+
+        class CFunc(_ctypes.CFuncPtr):
+            _flags_ = _ctypes.FUNCFLAG_CDECL
+            _restype_ = CInt
+
+        prctl = CFunc(_ctypes.dlsym(_ctypes.dlopen(None), "prctl"))  # type: ignore[arg-type]
+        prctl(PR_SET_PDEATHSIG, _SIGKILL, 0, 0, 0)
+    except (ImportError, AttributeError, OSError, TypeError, ValueError):
+        return  # not Linux (no prctl): as before, the child ends when its work does
+    if os.getppid() != parent:  # it ended before the kernel was told
+        os._exit(1)

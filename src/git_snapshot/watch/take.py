@@ -384,10 +384,13 @@ def warm_deltas(worktree: str) -> None:
 
 def main(argv: list[str]) -> int:
     from git_snapshot.errors import UserError
+    from git_snapshot.store.pids import die_with_parent
 
     if argv == ["--serve"]:
+        die_with_parent(os.getppid())  # the daemon's worker: never at a job after it died
         return serve()
     if len(argv) == 2 and argv[0] == "--deltas":
+        die_with_parent(os.getppid())  # the worker's: ends with it (see Deltas)
         warm_deltas(argv[1])
         return 0
     if len(argv) != 1:

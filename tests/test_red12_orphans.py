@@ -1,0 +1,138 @@
+"""Red team (session 15): no process of ours outlives a parent killed with SIGKILL. A forked
+child (the split walk's, the diff's, the restore plan's: store/forked.py) kept running, with
+the parent's store lock inherited, until its work was done; so did the watcher's worker
+(``python -m git_snapshot.watch.take --serve``) in the middle of a job, and the process it
+starts for find's deltas. Each now asks the kernel to end it with its parent."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+FORK_PARENT = """
+import os, sys, time
+from git_snapshot.store import forked
+
+def work(w):
+    time.sleep(60)  # a long walk or comparison
+    os.write(w, b"done")
+
+child = forked.start(work)
+print(child.pid, flush=True)
+time.sleep(60)
+"""
+
+# the daemon's side: the worker started as watch/daemon.py starts it, one job sent; the job
+# is made long (a snapshot of a slow file system) by replacing take() in the worker
+WORKER_PARENT = """
+import subprocess, sys
+w = subprocess.Popen(
+    [sys.executable, "-c",
+     "import sys, time; from git_snapshot.watch import take as t; "
+     "t.take = lambda path: time.sleep(60) or {}; sys.exit(t.main(['--serve']))"],
+    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+)
+w.stdin.write(b"/nowhere\\n")
+w.stdin.flush()
+print(w.pid, flush=True)
+import time
+time.sleep(60)
+"""
+
+DELTAS_PARENT = """
+import subprocess, sys, time
+p = subprocess.Popen(
+    [sys.executable, "-c",
+     "import sys, time; from git_snapshot.watch import take as t; "
+     "t.warm_deltas = lambda worktree: time.sleep(60); "
+     "t.main(['--deltas', '/nowhere'])"],
+)
+print(p.pid, flush=True)
+time.sleep(60)
+"""
+
+
+def running(pid: int) -> bool:
+    """Whether *pid* runs (a zombie nobody reaped has ended)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False
+
+
+def kill_parent_then_child_ends(script: str) -> None:
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    child = 0
+    try:
+        assert parent.stdout is not None
+        child = int(parent.stdout.readline())
+        time.sleep(0.5)  # the child is at its work
+        assert running(child)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while running(child) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not running(child), "the child outlived its parent killed with SIGKILL"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        if parent.stdout is not None:
+            parent.stdout.close()
+        if child and running(child):
+            os.kill(child, signal.SIGKILL)
+
+
+def test_a_forked_child_ends_with_its_killed_parent() -> None:
+    kill_parent_then_child_ends(FORK_PARENT)
+
+
+def test_the_watchers_worker_ends_with_its_killed_daemon_mid_job() -> None:
+    kill_parent_then_child_ends(WORKER_PARENT)
+
+
+def test_the_deltas_process_ends_with_its_killed_worker() -> None:
+    kill_parent_then_child_ends(DELTAS_PARENT)
+
+
+# the kernel's signal follows the thread that forked, not the process: a parent's other thread
+# that ends must not take the child with it
+THREAD_PARENT = """
+import os, sys, threading, time
+from git_snapshot.store import forked
+
+def work(w):
+    time.sleep(1)
+    os.write(w, b"done")
+
+child = forked.start(work)
+t = threading.Thread(target=lambda: None)
+t.start()
+t.join()
+print(child.read_all().decode(), flush=True)
+"""
+
+
+def test_a_forked_child_outlives_a_thread_of_its_parent() -> None:
+    res = subprocess.run([sys.executable, "-c", THREAD_PARENT], capture_output=True, timeout=60)
+    assert res.stdout == b"done\n", res
+
+
+def test_the_worker_answers_when_started_as_the_daemon_starts_it(tmp_path: Path) -> None:
+    """A daemon's worker still does its jobs (die_with_parent does not end it early)."""
+    env = {**os.environ, "GIT_SNAPSHOT_STORE": str(tmp_path / "store")}
+    w = subprocess.Popen(
+        [sys.executable, "-m", "git_snapshot.watch.take", "--serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    out, _ = w.communicate(str(tmp_path / "nowhere").encode() + b"\n", timeout=60)
+    assert w.returncode == 0
+    assert b"error" in out  # (not a repository: an answer all the same)
