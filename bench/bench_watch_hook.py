@@ -316,6 +316,13 @@ def main() -> int:
     print(_row("git-snapshot --version", "cli", cli))
     print(_row("git ls-files (tracked)", "tracked", tracked))
     print(_row("git ls-files --others --ignored --directory", "ignored", ignored))
+    print("\nevery round, wall / CPU in ms (a slow round: the hook rebuilt or walked itself):")
+    for d in delays:
+        for tag, xs in (("", changed[d]), ("o-", other_changed[d])):
+            cpu = CPU.get(f"{tag}changed@{d}", [])
+            if xs:
+                rounds = " ".join(f"{w * 1000:.0f}/{c * 1000:.0f}" for w, c in zip(xs, cpu))
+                print(f"  {'PYTHONPATH code, ' if tag else ''}changed, hook {d} s after: {rounds}")
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     return 0
 
