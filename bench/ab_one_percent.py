@@ -12,6 +12,15 @@ walk's trace (GIT_SNAPSHOT_SPLIT_TRACE) each process's CPU and page faults after
 fault costs 3.5-4 us on the team's VM). The read of the changed files is timed as peers.py's
 floor is: a fresh Python process reading them (so its interpreter start is in it).
 
+Between the two, a snapshot after one file of the 1 % was edited ("one file"): what it adds to
+the unchanged snapshot is the fixed cost of a snapshot that stores anything (its pack, the pool,
+the record, the index transaction, the files cache's append); what the 1 % adds beyond it is
+the cost of the changes, printed per folder written again (those holding a change and the
+folders above them). --marks runs each snapshot through a wrapper that times create_snapshot's
+phases (wall and the main thread's CPU: the files cache's load, the walk, the writer's flush
+and finish, add_snapshot, the wait for the files cache's thread in _publish) and prints their
+medians per phase and code.
+
 L: its copy on disk (RULES.md: one writable copy, not in /dev/shm), the stores in --dir:
 
     bench/ab_one_percent.py --old OLD --tree /dev/shm/L --tree-dir /work/scratch/NAME \
@@ -26,6 +35,7 @@ M under load 10 came out 1.10x that way, against 1.24x on a quiet machine at ses
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import resource
@@ -48,6 +58,7 @@ ap.add_argument("--rounds", type=int, default=6)
 ap.add_argument(
     "--autogroup", action="store_true", help="each snapshot at autogroup nice -20 (root)"
 )
+ap.add_argument("--marks", action="store_true", help="time create_snapshot's phases too")
 args = ap.parse_args()
 here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CODES = {"old": os.path.abspath(args.old), "new": os.path.abspath(args.new or f"{here}/src")}
@@ -72,6 +83,41 @@ def env(code: str, store: str) -> dict[str, str]:
 
 
 TRACE = f"{BASE}/split.trace"
+MARKS_OUT = f"{BASE}/marks.json"
+# --marks: the snapshot in a wrapper that times create_snapshot's phases (the functions one of
+# the two codes lacks are left out) and writes {phase: [wall ms, thread CPU ms]} to argv[1]
+MARKS = """
+import json, sys, time
+from git_snapshot.store import archiver, filescache, index, packs
+marks = {}
+def wrap(owner, attr, name):
+    f = getattr(owner, attr, None)
+    if f is None:
+        return
+    def timed(*a, **k):
+        w, c = time.perf_counter(), time.thread_time()
+        try:
+            return f(*a, **k)
+        finally:
+            m = marks.setdefault(name, [0.0, 0.0])
+            m[0] += (time.perf_counter() - w) * 1000
+            m[1] += (time.thread_time() - c) * 1000
+    setattr(owner, attr, timed)
+for owner, attr, name in (
+    (filescache, "load", "cache load"), (archiver, "_walk", "walk"),
+    (packs.PackWriter, "flush", "flush"), (packs.PackWriter, "finish", "finish"),
+    (index.Index, "add_snapshot", "add_snapshot"), (archiver, "_publish", "cache publish"),
+    (archiver, "create_snapshot", "create_snapshot"),
+):
+    wrap(owner, attr, name)
+from git_snapshot.hookmain import main
+out, sys.argv = sys.argv[1], ["git-snapshot", *sys.argv[2:]]
+try:
+    main()
+finally:
+    with open(out, "w") as f:
+        json.dump(marks, f)
+"""
 # run as its own session, its autogroup at nice -20 first (--autogroup)
 GROUP = ["setsid", "sh", "-c", 'echo -20 > /proc/self/autogroup && exec "$@"', "sh"]
 
@@ -81,7 +127,11 @@ def run(code: str, store: str, trace: bool = False) -> tuple[float, float]:
     e = env(code, store)
     if trace:
         e["GIT_SNAPSHOT_SPLIT_TRACE"] = TRACE
-    cmd = [*GROUP, EXE, "--json"] if args.autogroup else [EXE, "--json"]
+    cmd = [EXE, "--json"]
+    if args.marks:
+        cmd = [sys.executable, "-c", MARKS, MARKS_OUT, "--json"]
+    if args.autogroup:
+        cmd = [*GROUP, *cmd]
     t0 = time.perf_counter()
     subprocess.run(cmd, cwd=TREE, env=e, check=True, capture_output=True)
     wall = time.perf_counter() - t0
@@ -123,9 +173,31 @@ def warm(path: str) -> None:
                     pass
 
 
+def read_marks() -> dict[str, list[float]]:
+    try:
+        with open(MARKS_OUT) as f:
+            got: dict[str, list[float]] = json.load(f)
+        os.unlink(MARKS_OUT)
+        return got
+    except (OSError, ValueError):
+        return {}
+
+
+def print_marks(name: str, code: str, runs: list[dict[str, list[float]]]) -> None:
+    """Each phase's medians over *runs* (a phase a run lacks counts 0 there)."""
+    phases = list(dict.fromkeys(k for r in runs for k in r))
+    cells = []
+    for k in phases:
+        wall = statistics.median(r.get(k, [0.0, 0.0])[0] for r in runs)
+        cpu = statistics.median(r.get(k, [0.0, 0.0])[1] for r in runs)
+        cells.append(f"{k} {wall:.1f}/{cpu:.1f}")
+    print(f"{'':10} {code} marks (wall/CPU ms): " + ", ".join(cells), flush=True)
+
+
 def phase(name: str) -> dict[str, float]:
     out: dict[str, tuple[list[float], list[float]]] = {c: ([], []) for c in CODES}
     split: dict[str, list[list[float]]] = {c: [] for c in CODES}
+    marks: dict[str, list[dict[str, list[float]]]] = {c: [] for c in CODES}
     for i in range(R):
         order = list(CODES) if i % 2 == 0 else list(CODES)[::-1]
         for c in order:
@@ -139,6 +211,8 @@ def phase(name: str) -> dict[str, float]:
             out[c][1].append(cpu)
             if got := split_usage():
                 split[c].append(got)
+            if args.marks:
+                marks[c].append(read_marks())
     for c in CODES:
         usage = ""
         if split[c]:
@@ -153,6 +227,8 @@ def phase(name: str) -> dict[str, float]:
             f"CPU {statistics.median(out[c][1]) * 1000:7.1f} ms{usage}",
             flush=True,
         )
+        if marks[c]:
+            print_marks(name, c, marks[c])
     return {c: statistics.median(out[c][0]) for c in CODES}
 
 
@@ -181,7 +257,12 @@ for d, dirs, fs in os.walk(TREE):
 files.sort()
 rng = random.Random(1)
 changed = rng.sample(files, round(len(files) * 0.01))
-for p in changed:
+# one file of them first: the fixed cost of a snapshot that stores something
+with open(changed[0], "ab") as out:
+    out.write(b"// changed: ab\n")
+time.sleep(2)
+one = phase("one file")
+for p in changed[1:]:
     with open(p, "ab") as out:
         out.write(b"// changed: ab\n")
 os.makedirs(f"{TREE}/src/new", exist_ok=True)
@@ -206,10 +287,20 @@ for _ in range(5):
 read = statistics.median(reads)
 print(f"{len(changed)} files edited or new; a Python process reading them {read * 1000:.1f} ms")
 chg = phase("1 %")
+holding = {os.path.dirname(p) for p in changed}
+above = set(holding)
+for d in holding:
+    while d != TREE:
+        d = os.path.dirname(d)
+        above.add(d)
 for c in CODES:
     print(
         f"{c}: 1 % / (unchanged + read) = {chg[c] / (unch[c] + read):.2f}x; "
-        f"adds {1000 * (chg[c] - unch[c]):.0f} ms"
+        f"adds {1000 * (chg[c] - unch[c]):.0f} ms: storing one file "
+        f"{1000 * (one[c] - unch[c]):.0f} ms (the fixed cost), the rest "
+        f"{1000 * (chg[c] - one[c]):.0f} ms ({1e6 * (chg[c] - one[c]) / len(above):.0f} us "
+        f"per folder written again: {len(holding)} hold a change, {len(above)} with those "
+        "above them)"
     )
 shutil.rmtree(BASE, ignore_errors=True)
 shutil.rmtree(TREES, ignore_errors=True)
