@@ -1,8 +1,8 @@
 """A watched worktree deleted whole and a NEW repository made at the same path before the
 daemon records the burst (USER2, 09:31): the entry named the OLD repository's snapshot 2 but
 went into the NEW repository's loss log and unseen lines, whose 'restore 2 ...' then named
-the new repository's snapshot 2 (another version, or none). A burst is reported only in a
-repository whose history that snapshot belongs to."""
+the new repository's snapshot 2 (another version, or none). Session 15: it is reported there
+with the old repository's qualified ID (name#tag:N) and --to."""
 
 from __future__ import annotations
 
@@ -42,6 +42,11 @@ def test_a_burst_of_a_deleted_repository_is_not_reported_in_a_new_one_at_its_pat
             worktree.take(store, gitrepo.find_repo(str(new)), trigger="manual")
         (burst,) = d.take(200.0)
         bursts.record(store, str(new), burst, snap)
-    listed = json.loads(gs(new, "losses", "--json").out)
-    assert listed == [], listed  # its 'restore N' would name the new repository's N
-    assert "while you were away" not in gs(new, "list").err
+    # (session 15) reported there all the same, where its user looks, but naming the OLD
+    # repository's snapshot by its qualified ID: a plain 'restore N' is the new one's N
+    (line,) = [ln for ln in gs(new, "list").err.splitlines() if "were deleted" in ln]
+    (entry,) = json.loads(gs(new, "losses", "--json").out)
+    assert entry["snapshot"] == snap.id and entry["source"] == snap.source
+    assert entry["repo"].startswith("r9#") and entry["available"] is True
+    assert f"restore '{entry['repo']}:{snap.id}' --to " in line, line
+    assert f"restore {snap.id} " not in line

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import errno
+import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
+from clihelpers import VENV_BIN
 from clihelpers import git
 from clihelpers import gs
+from conftest import init_repo
 from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
@@ -19,10 +24,17 @@ from storehelpers import F
 from storehelpers import build
 from storehelpers import take
 
+from git_snapshot import gitrepo
+from git_snapshot import losses
+from git_snapshot import worktree
 from git_snapshot.commands.repair import cmd_repair
 from git_snapshot.store import Store
 from git_snapshot.store import packs
 from git_snapshot.store import repair as repair_mod
+from git_snapshot.watch import bursts
+from git_snapshot.watch.bursts import BurstDetector
+
+PATH = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
 
 
 def test_install_service_says_hooks_start_the_watcher_only_when_they_do(tmp_path: Path) -> None:
@@ -98,3 +110,104 @@ def test_repair_says_a_pack_it_could_not_read_is_not_damaged_nor_lost(
     assert cmd_repair() == 0  # it reads again: nothing was lost
     with Store(store_dir) as store:
         assert [s.id for s in store.snapshots("s")] == [1, 2]
+
+
+def test_a_repository_deleted_and_made_again_at_its_path_reports_what_went_there(
+    tmp_path: Path,
+) -> None:
+    """rm -rf of a watched worktree, then git init (or clone) at the same path: the burst was
+    reported nowhere (session 14 kept it out of the new repository's log, whose 'restore N'
+    names its own N). It goes there now, naming the old repository's snapshot by the ID that
+    reaches it (name#tag:N, valid whatever is added to the store later); the printed
+    command, pasted, and undo each write the lost files back into the new worktree."""
+    old = init_repo(tmp_path / "proj")
+    (old / "a.txt").write_text("tracked\n")
+    git(old, "add", ".")
+    git(old, "commit", "-q", "-m", "one")
+    (old / ".env").write_text("SECRET=1\n")  # untracked: in no commit anywhere
+    (old / "notes").mkdir()
+    for i in range(3):
+        (old / "notes" / f"n{i}.txt").write_text(f"note {i}\n")
+    with Store() as store:
+        snap = worktree.take(store, gitrepo.find_repo(str(old)), trigger="watch").snapshot
+        d = BurstDetector(threshold_files=3)
+        paths = [str(p) for p in sorted(old.rglob("*")) if ".git" not in p.parts]
+        shutil.rmtree(old)
+        for i, p in enumerate(paths):
+            d.feed(100.0 + i * 0.001, p, bursts.DELETE)
+        new = init_repo(tmp_path / "proj")  # the same path, a new repository
+        (new / "a.txt").write_text("tracked\n")
+        git(new, "add", ".")
+        git(new, "commit", "-q", "-m", "again")
+        (burst,) = d.take(200.0)
+        assert bursts.record(store, str(new), burst, snap) is not None
+    ran = gs(new, "list")  # any command here prints the line once
+    (line,) = [ln for ln in ran.err.splitlines() if "deleted" in ln]
+    assert f"of the repository that was at {new}" in line, line
+    (entry,) = json.loads(gs(new, "losses", "--json").out)
+    label = entry["repo"]
+    assert label == f"proj#{snap.source.rpartition('#')[2][:6]}", entry
+    assert f"saved in snapshot {label}:{snap.id};" in line, line
+    assert sorted(x["path"] for x in entry["lost"]) == [
+        ".env",
+        "notes/n0.txt",
+        "notes/n1.txt",
+        "notes/n2.txt",
+    ]
+    gs(new, "create")  # the new repository's own snapshot 1: another one of that number
+    with Store() as store:  # a second repository called proj: the plain name is ambiguous
+        worktree.take(
+            store, gitrepo.find_repo(str(init_repo(tmp_path / "b" / "proj"))), trigger="manual"
+        )
+    assert f"{label}:{snap.id}" in gs(new, "losses").out
+    cmd = line.partition("restore with: ")[2]
+    pasted = subprocess.run(
+        cmd,
+        shell=True,
+        check=True,
+        cwd=tmp_path,
+        env={**os.environ, "PATH": PATH},
+        capture_output=True,
+        text=True,
+    )
+    # two snapshots of two repositories, each named as restore takes it in this worktree
+    assert f"from snapshot {label}:{snap.id} into {new} " in pasted.stdout, pasted.stdout
+    assert "what was there before is in snapshot 2" in pasted.stdout, pasted.stdout
+    assert (new / ".env").read_text() == "SECRET=1\n"
+    assert (new / "notes" / "n2.txt").read_text() == "note 2\n"
+    shutil.rmtree(new / "notes")
+    (new / ".env").unlink()
+    gs(new, "undo")
+    assert (new / ".env").read_text() == "SECRET=1\n"
+    assert sorted(p.name for p in (new / "notes").iterdir()) == ["n0.txt", "n1.txt", "n2.txt"]
+
+
+def test_a_burst_says_maybe_older_only_of_the_file_edited_after_the_snapshot(
+    repo: Path,
+) -> None:
+    """An rm -rf of a folder holding a file edited after the watcher's last snapshot began
+    and one never edited: the line said of both "an earlier version ... is in snapshot N",
+    though N holds the unedited one as it was. Now N is named as holding them, and only the
+    edited file is said to have edits that may be in no snapshot."""
+    data = repo / "data"
+    data.mkdir()
+    (data / "kept.txt").write_text("never edited\n")
+    (data / "edited.txt").write_text("v1\n")
+    with Store() as store:
+        snap = worktree.take(store, gitrepo.find_repo(str(repo)), trigger="watch").snapshot
+        with open(data / "edited.txt", "a") as f:
+            f.write("v2, after the snapshot began\n")
+        d = BurstDetector()
+        shutil.rmtree(data)
+        d.feed(100.0, str(data / "edited.txt"), bursts.EDITED)
+        d.feed(100.001, str(data / "kept.txt"), bursts.DELETE)
+        d.feed(100.002, str(data), bursts.DELETE_DIR)
+        (burst,) = d.take(200.0)
+        entry = bursts.record(store, str(repo), burst, snap)
+    assert entry is not None and entry["exact"] is False
+    assert entry["maybe_older"] == ["data/edited.txt"]
+    (line,) = losses.take_unseen(gitrepo.find_repo(str(repo)))
+    assert "an earlier version" not in line, line
+    assert f"saved in snapshot {snap.id}, taken " in line, line
+    assert "before that; edits of data/edited.txt made after it, if any, were not saved" in line
+    assert "(maybe older: data/edited.txt)" in gs(repo, "losses").out

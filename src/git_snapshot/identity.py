@@ -119,6 +119,13 @@ def _tag(key: str) -> str:
     return repo_id[:6] if sep else hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:6]
 
 
+def tagged(key: str) -> str:
+    """The label with its ``#tag`` whether or not another repository shares the name: what a
+    line kept for later prints (``--repo``/``LABEL:12`` take it in either case), so that a
+    repository of that name added since does not make it ambiguous."""
+    return f"{name_of(key)}{_SEP}{_tag(key)}"
+
+
 def labels(keys: list[str]) -> dict[str, str]:
     """key -> the label people type (``--repo LABEL``, ``LABEL:12``): the name, followed by
     ``#tag`` when several repositories in the store share that name."""

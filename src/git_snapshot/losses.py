@@ -38,6 +38,8 @@ from git_snapshot.worktree import LABELS
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 
 SHOW_AT_MOST = 10
+# what a report says of a copy saved before the command, not checked right before it
+LATER_EDITS = "edits made after it, if any, were not saved"
 RESTORE_AT_MOST = 100  # lost paths named one by one; past it, folders holding no other change
 
 
@@ -468,7 +470,7 @@ class Report:
         command: str,  # as the user ran it: "git switch", "rm -rf build"
         snapshot: int,  # the snapshot holding the lost versions
         saved_at: float,  # when that snapshot was taken
-        exact: bool,  # taken right before the command: it holds what was lost, not older
+        exact: bool,  # checked right before the command: it holds what was lost (else: maybe older)
         losses: list[Loss],
         unsaved: list[tuple[bytes, str]] | None = None,  # (path, why) in no snapshot
         when: float | None = None,
@@ -504,11 +506,14 @@ class Report:
                 os.path.join(top, p) if absolute else rel_to(repo, cwd, p) for p in self.covering()
             ]
             args = output.path_args(words)
+            # not exact: the snapshot was not checked right before the command, so whether
+            # its version is the one lost or an earlier one is not known (never "an earlier
+            # version": a file not edited since is saved as it was)
             where = (
                 f"saved in snapshot {self.snapshot}"
                 if self.exact
-                else f"an earlier version, saved {output.age(self.saved_at, self.when)}, is in "
-                f"snapshot {self.snapshot}; later edits, if any, were not saved"
+                else f"saved {output.age(self.saved_at, self.when)} in snapshot "
+                f"{self.snapshot}; {LATER_EDITS}"
             )
             out.append(
                 f"git-snapshot: {output.display(os.fsencode(self.command))} destroyed "

@@ -168,6 +168,7 @@ def _by_name(store: Store, name: str, cwd: str) -> Where:
     labels = _labels(store)
     keys = [k for k, label in labels.items() if label == name]
     keys = keys or [k for k in labels if identity.name_of(k) == name]
+    keys = keys or [k for k in labels if identity.tagged(k) == name]  # name#tag, kept
     if not keys:
         raise UserError(
             f"no repository called {name!r} in the store (see: git snapshot list --all)"
@@ -199,7 +200,11 @@ def split_id(store: Store, ref: str) -> tuple[str | None, str]:
     if ":" not in ref or ref.startswith("@{"):
         return None, ref
     labels = _labels(store)
-    known = set(labels.values()) | {identity.name_of(k) for k in labels}
+    known = (
+        set(labels.values())
+        | {identity.name_of(k) for k in labels}
+        | {identity.tagged(k) for k in labels}
+    )
     cuts = [i for i, c in enumerate(ref) if c == ":"]
     for i in reversed(cuts):
         if ref[:i] in known:

@@ -22,8 +22,9 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
         items = losses.history(store, repo)
         held = _held(store, repo)
         undone = losses.undone(store, repo)
+        others = _held_before(store, items)
     for item in items:
-        item["available"] = _available(item, held)
+        item["available"] = _available(item, others.get(item.get("source"), held))
         note = _note(item, undone)
         item["undone"] = None if note is None else note.get("when")  # by git snapshot undo
     if json_out:
@@ -36,7 +37,7 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
         [
             item.get("when", ""),
             output.display(os.fsencode(str(item.get("command", "")))),
-            str(item["snapshot"]) + ("" if item["available"] else f" ({GONE})"),
+            _id(item) + ("" if item["available"] else f" ({GONE})"),
             _what(item),
         ]
         for item in items
@@ -58,6 +59,20 @@ def _named(item: dict[str, Any]) -> list[str]:
     """The paths loss report *item*'s restore command names (from the worktree's top): an
     entry written before reports named them, the lost paths themselves."""
     return [str(p) for p in item.get("restore") or [x["path"] for x in item["lost"]]]
+
+
+def _id(item: dict[str, Any]) -> str:
+    """The snapshot a report names, as restore takes it here: qualified (``name#tag:N``)
+    for one of the repository that was at this path before this one (bursts.record)."""
+    repo = item.get("repo")
+    return f"{repo}:{item['snapshot']}" if repo else str(item["snapshot"])
+
+
+def _held_before(store: Store, items: list[dict[str, Any]]) -> dict[Any, dict[int, float]]:
+    """The snapshots (number -> when taken) of each repository that was at this path before
+    this one and that a report in *items* names."""
+    keys = {item["source"] for item in items if isinstance(item.get("source"), str)}
+    return {key: {s.id: s.created for s in store.snapshots(key)} for key in keys}
 
 
 def _held(store: Store, repo: gitrepo.Repo) -> dict[int, float]:
@@ -83,8 +98,10 @@ def _what(item: dict[str, Any]) -> str:
         for x in item.get("lost", [])
     ]
     names = ", ".join(losses.fold(paths))
-    if paths and not item.get("exact", True):
-        names += " (an earlier version)"
+    if paths and not item.get("exact", True):  # saved before the command: maybe older
+        some = [os.fsencode(p) for p in item.get("maybe_older") or []]
+        every = len(some) >= len(paths) or not some  # (an entry written before: all of them)
+        names += " (maybe older)" if every else f" (maybe older: {', '.join(losses.fold(some))})"
     if item.get("events_lost"):  # the watcher's events overflowed: more may have gone
         names += " (events were lost: maybe more)"
     if item.get("undone"):
@@ -102,6 +119,7 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
         items = [i for i in every if i.get("lost")]
         held = _held(store, repo)
         undone = losses.undone(store, repo)
+        others = _held_before(store, items[-1:])
     if every and not every[-1].get("lost") and every[-1].get("unsaved"):
         # the latest report names only what no snapshot holds: undoing an older one instead
         # would put back files of another command, over what was written since
@@ -118,21 +136,30 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
     note = _note(last, undone)
     if note is not None:
         raise UserError(_already_undone(repo, cwd, last, note, held))
-    if not _available(last, held):
+    if not _available(last, others.get(last.get("source"), held)):
         raise UserError(
             f"the latest loss report ({last['command']}, {last['when']}) names snapshot "
-            f"{last['snapshot']}, which was {GONE} (forget or prune): what it lost is no longer "
+            f"{_id(last)}, which was {GONE} (forget or prune): what it lost is no longer "
             "in the store; look for other versions with: git snapshot log PATH"
         )
     verb = "would undo" if dry_run else "undoing"
-    print(f"{verb}: {last['command']} ({last['when']}), from snapshot {last['snapshot']}")
+    print(f"{verb}: {last['command']} ({last['when']}), from snapshot {_id(last)}")
     # restore itself: a pre-restore snapshot first, nothing written outside the worktree
     top = repo.toplevel
     # a dropped stash ('to'), or a worktree removed whole that the watcher reported here
     # ('removed_worktree'): it comes back where the report's command puts it, never over this one
     to = last.get("to") or last.get("removed_worktree")
     done: list[Snapshot | None] = []
-    if to and last.get("removed_worktree"):
+    if last.get("repo"):  # the repository that was here before: into this worktree, as --to
+        rc = cmd_restore(
+            cwd=top,
+            snapshot_id=_id(last),
+            to=top,
+            paths=_named(last),
+            dry_run=dry_run,
+            done=done,
+        )
+    elif to and last.get("removed_worktree"):
         rc = cmd_restore(
             cwd=top,
             snapshot_id=str(last["snapshot"]),

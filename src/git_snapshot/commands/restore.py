@@ -14,6 +14,7 @@ from git_snapshot import worktree
 from git_snapshot.commands.common import Where
 from git_snapshot.commands.common import choose
 from git_snapshot.commands.common import current_repo
+from git_snapshot.commands.common import qualified
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.common import user_path
@@ -177,6 +178,7 @@ def cmd_restore(
                     report = restorer.restore(snap, target, [p for p in rels if p] or None)
                 except Damaged as exc:
                     damaged, report = exc, restorer.report
+        names = _names(store, mine, [snap] if safety is None else [snap, safety])
     progress.done()
     if done is not None and not dry_run:
         done.append(safety)
@@ -186,7 +188,16 @@ def cmd_restore(
         if damaged is not None:
             output.err(f"{len(report.damaged)} damaged path(s) could not be restored")
         return 0 if damaged is None else 1
-    _print_report(report, snap, safety, target, skipped, dry_run=dry_run, elsewhere=bool(to))
+    _print_report(
+        report,
+        snap,
+        safety,
+        target,
+        skipped,
+        dry_run=dry_run,
+        elsewhere=bool(to),
+        names=names,
+    )
     _warn_torn(snap, report, dry_run)
     if damaged is None:
         return 0
@@ -453,6 +464,24 @@ def _json(
     }
 
 
+def _names(
+    store: Store, mine: gitrepo.Repo | None, snaps: list[Snapshot]
+) -> Callable[[Snapshot], str]:
+    """How the report names *snaps*: by number when of the repository the command runs in,
+    else qualified (``name:12``) as restore takes them here: a restore from the repository
+    that was at this path before, or into another worktree, names two snapshots of two
+    repositories, which may have the same number."""
+    here = identity.known_source(store, mine) if mine is not None else None
+    labels = qualified(store, snaps)
+
+    def name(s: Snapshot) -> str:
+        if s.source == here:
+            return str(s.id)
+        return f"{labels.get(s.source) or identity.tagged(s.source)}:{s.id}"
+
+    return name
+
+
 def _print_report(
     report: Report,
     snap: Snapshot,
@@ -462,6 +491,7 @@ def _print_report(
     *,
     dry_run: bool,
     elsewhere: bool,
+    names: Callable[[Snapshot], str] = lambda s: str(s.id),
 ) -> None:
     verb = "would " if dry_run else ""
     for label, items in (
@@ -493,13 +523,13 @@ def _print_report(
     n = len(report.created) + len(report.updated)
     head = "would restore" if dry_run else "restored"
     entries = "entry" if n == 1 else "entries"
-    line = f"{head} {n} {entries} from snapshot {snap.id}{where} ({report.unchanged} unchanged"
+    line = f"{head} {n} {entries} from snapshot {names(snap)}{where} ({report.unchanged} unchanged"
     if report.deleted:
         line += f", {len(report.deleted)} deleted"
     line += ")"
     gone = _unsaved_overwritten(report, skipped)
     if safety is not None:
-        line += f"; what was there before is in snapshot {safety.id}"
+        line += f"; what was there before is in snapshot {names(safety)}"
         if gone:
             line += f", except {len(gone)} path(s) it could not hold (below)"
     print(line)

@@ -210,12 +210,14 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     from git_snapshot.worktree import LABELS
 
     removed = None  # the worktree itself is gone (git worktree remove --force, rm -rf)
+    replaced = None  # another repository at that path now: the label of the snapshot's
     try:
         repo = gitrepo.find_repo(worktree)
         if identity.known_source(store, repo) != snapshot.source:
-            # another repository at that path now (rm -rf, then git init there): its log and
-            # unseen lines are not the snapshot's, and its "restore N" another snapshot N
-            return None
+            # rm -rf, then git init or clone there: reported in the new repository's log,
+            # where its user looks, with the old repository's qualified ID ("restore N"
+            # there is the new repository's N) and --to (the old one has no worktree)
+            replaced = identity.tagged(snapshot.source)
     except UserError:
         repo = _home(snapshot)
         if repo is None:
@@ -253,13 +255,15 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     # seen only by the deep scan: the snapshot may hold an earlier version of what went
     real = os.path.realpath(removed or repo.toplevel)
     scanned = [r + os.sep for r in scanned_trees(store.path, removed or repo.toplevel)]
-    exact = not any(
-        os.path.join(real, os.fsdecode(x.path)).startswith(r) for x in gone for r in scanned
-    )
-    # a lost file written after that snapshot began: its last edit is in no snapshot
+    # a lost file written after that snapshot began: its last edit may be in no snapshot
     edited = {os.path.realpath(p) for p, k in burst.kinds.items() if k == EDITED}
-    if edited and any(os.path.join(real, os.fsdecode(x.path)) in edited for x in gone):
-        exact = False
+    older = [
+        x.path
+        for x in gone
+        if os.path.join(real, os.fsdecode(x.path)) in edited
+        or any(os.path.join(real, os.fsdecode(x.path)).startswith(r) for r in scanned)
+    ]
+    exact = not older
     report = losses.Report(
         command="watcher: " + _verb(gone),
         snapshot=snap.id,
@@ -280,6 +284,11 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     }
     if removed is not None:  # reported in another worktree of the repository
         entry["removed_worktree"] = removed
+    if replaced is not None:  # a snapshot of the repository that was at this path before
+        entry["repo"] = replaced
+        entry["source"] = snapshot.source
+    if older:  # the paths whose copy may be older than what went (the rest: as it was)
+        entry["maybe_older"] = [os.fsdecode(p) for p in older]
     if burst.lost_events:  # what was named may not be all that went
         entry["events_lost"] = True
     losses.append(store, repo, entry)
@@ -291,8 +300,10 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
         snap.id,
         restore,
         None if exact else snap,
+        older=older,
         removed=removed,
         lost_events=burst.lost_events,
+        replaced=replaced,
     )
     losses.hold(repo, [line])
     notify(line)
@@ -412,9 +423,11 @@ def message(
     started: float,
     snapshot: int,
     restore: list[bytes],
-    older: Any = None,
+    taken: Any = None,
     removed: str | None = None,
     lost_events: bool = False,
+    replaced: str | None = None,
+    older: list[bytes] | None = None,
 ) -> str:
     """ "git-snapshot: 3,512 files under packages/ were deleted at 10:42; saved in snapshot
     88; restore with: git snapshot -C /w restore 88 packages/" (-C: works from any folder)."""
@@ -434,28 +447,38 @@ def message(
     args = " ".join(output.shell_quote(p) + ("/" if p == common and p else "") for p in restore)
     if any(p.startswith(b"-") for p in restore):  # a path, not an option
         args = f"-- {args}"
-    cmd = f"git snapshot -C {output.shell_quote(os.fsencode(toplevel))} restore {snapshot}"
+    here = output.shell_quote(os.fsencode(toplevel))
+    name = f"{replaced}:{snapshot}" if replaced is not None else str(snapshot)
+    cmd = f"git snapshot -C {here} restore {output.shell_quote(os.fsencode(name))}"
     if removed is not None:  # written back where it was (restore --to makes the folder)
         cmd += f" --to {output.shell_quote(os.fsencode(removed))}"
         what = f"{what} in the removed worktree {output.display(os.fsencode(removed))}"
-    saved = f"saved in snapshot {snapshot}"
-    if older is not None:  # *older*: the snapshot, when it may hold an earlier version
-        age = output.age(older.created, started).removesuffix(" ago")
-        saved = (
-            f"an earlier version, saved {age} before that, is in snapshot {snapshot}; later "
-            "edits, if any, were not saved"
-        )
+    if replaced is not None:  # the repository that was here before this one
+        cmd += f" --to {here}"
+        what = f"{what} of the repository that was at {output.display(os.fsencode(toplevel))}"
+    saved = f"saved in snapshot {name}"
+    if taken is not None:  # the snapshot, when it may hold an earlier version of *older*
+        age = output.age(taken.created, started).removesuffix(" ago")
+        saved += f", taken {age} before that; "
+        some = [p for p in older or [] if p in {x.path for x in gone}]
+        if some and len(some) < n:  # the others are saved as they were
+            saved += (
+                f"edits of {', '.join(losses.fold(some))} made after it, if any, were not saved"
+            )
+        else:
+            saved += losses.LATER_EDITS
     return (
         f"git-snapshot: {what} {'was' if n == 1 else 'were'} {verb} at {at}; {saved}; "
         f"restore with: {cmd}{' ' + args if args else ''}"
         + (
             "; events were lost (inotify queue overflow): more may have gone than named; "
             + (
-                f"compare with: git snapshot -C {output.shell_quote(os.fsencode(toplevel))} "
-                f"diff {snapshot} --stat"
-                if removed is None
-                else "see what snapshot holds with: git snapshot show --repo "
-                f"{output.shell_quote(os.fsencode(toplevel))} {snapshot}"
+                f"compare with: git snapshot -C {here} diff {snapshot} --stat"
+                if removed is None and replaced is None
+                else f"see what snapshot holds with: git snapshot show --repo {here} {snapshot}"
+                if replaced is None
+                else f"see what snapshot holds with: git snapshot -C {here} show "
+                f"{output.shell_quote(os.fsencode(name))}"
             )
             if lost_events
             else ""
