@@ -22,6 +22,7 @@ def cmd_export(
     force: bool = False,
 ) -> int:
     compression_for(file)  # a bad name fails before any work
+    shown = output.display(os.fsencode(file))  # one line, whatever the name holds
     path = os.path.join(cwd, file)  # -C as in git
     with open_store(remote) as store:
         check_destination(store, path, force)
@@ -30,10 +31,10 @@ def cmd_export(
         try:
             count = export(store, snap, path, overwrite=force)  # leaves .git out
         except Damaged as exc:
-            print(f"exported snapshot {snap.id} ({exc.written} entries) to {file}")
+            print(f"exported snapshot {snap.id} ({exc.written} entries) to {shown}")
             output.print_damaged(exc.damaged, "exported")
             return 1
-    print(f"exported snapshot {snap.id} ({count} entries) to {file}")
+    print(f"exported snapshot {snap.id} ({count} entries) to {shown}")
     torn = snap.meta.get("changed_while_read") or []
     if torn:  # stored as last read (CHANGED_WHILE_READ), as show, cat and restore say
         output.err(
