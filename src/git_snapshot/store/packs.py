@@ -36,9 +36,8 @@ if TYPE_CHECKING:
 
     import zstandard
 
-    # What a writer compresses: an object (type, key, data) or a group of them; and what it
-    # keeps of one while it is compressed: types, keys, sizes (and an object's marker).
-    _Obj = tuple[int, bytes, bytes]
+    # What the writer keeps of a unit (an object or a group of them) while it is compressed:
+    # types, keys, sizes (and an object's marker).
     _Shape = Union[tuple[int, bytes, int, bytes], list[tuple[int, bytes, int]]]
 else:  # off the hook's imports: OpenSSL on first use, the C deque and OrderedDict alone
     import _collections as collections
@@ -345,30 +344,6 @@ def _dict_params() -> zstandard.ZstdCompressionParameters:
     )
 
 
-def _datas(
-    units: list[_Obj | list[_Obj]],
-    zdict: zstandard.ZstdCompressionDict | None,
-    level: int = LEVEL,
-    tree_level: int = LEVEL,
-) -> list[tuple[bytes | list[bytes], bool, int]]:
-    """What _compress_all compresses: a group with the dictionary, an object as _marker says;
-    without a dictionary, a blob at *level*, any other object at *tree_level*."""
-    return [
-        (u[2], _marker(u[0], zdict) == b"R", level if u[0] == 1 else tree_level)
-        if isinstance(u, tuple)
-        else ([d for _, _, d in u], True, level)
-        for u in units
-    ]
-
-
-def _shape(unit: _Obj | list[_Obj], zdict: zstandard.ZstdCompressionDict | None) -> _Shape:
-    """What the writer keeps of a unit while it is compressed: types, keys and sizes, and an
-    object's marker."""
-    if isinstance(unit, tuple):
-        return (unit[0], unit[1], len(unit[2]), _marker(unit[0], zdict))
-    return [(t, k, len(d)) for t, k, d in unit]
-
-
 class PackWriter:
     """Appends objects to temp packs; ``finish()`` makes them durable and visible.
 
@@ -418,7 +393,9 @@ class PackWriter:
         self._small_since = 0  # raw bytes of small objects since the dictionary was chosen
         self._batch: list[tuple[int, bytes, bytes, bool | bytes]] = []  # (type, key, data, dedupe)
         self._batch_bytes = 0
-        self._group: list[_Obj] = []  # small blobs waiting for their group to fill
+        # small blobs waiting for their group to fill: (type, key, size) each, and their bytes
+        self._group: list[tuple[int, bytes, int]] = []
+        self._group_datas: list[bytes] = []
         self._group_bytes = 0
         # submitted batches, oldest first: per unit (object or group) the (type, key, raw
         # size) of its objects, a list for a group; raw bytes; the frames
@@ -580,41 +557,53 @@ class PackWriter:
         have: set[bytes] | tuple[()] = ()  # (a first snapshot asks nothing: known is None)
         if self.known is not None:
             have = self._have(batch)
-        units: list[_Obj | list[_Obj]] = []
+        # in one pass (a first snapshot's 62k objects on M): per unit, what _compress_all
+        # compresses (data, with the dictionary?, level without it) and what the writer keeps
+        # of it while it is compressed (its shape: types, keys, sizes, an object's marker)
+        datas: list[tuple[bytes | list[bytes], bool, int]] = []
+        shapes: list[_Shape] = []
         size = 0
-        group = self._group
+        zdict = self._zdict
+        blob_marker = _marker(1, zdict)
+        level, tree_level = self._level, self._tree_level
+        members, contents = self._group, self._group_datas
         group_bytes = self._group_bytes
         for type_, key, data, dedupe in batch:
             if dedupe and have and key in have:
                 continue
             n = len(data)
             if type_ in GROUP_TYPES and n <= GROUP_OBJECT:
-                group.append((type_, key, data))
+                members.append((type_, key, n))
+                contents.append(data)
                 group_bytes += n
-                if group_bytes >= GROUP_BYTES or len(group) >= GROUP_MEMBERS:
-                    units.append(group)
+                if group_bytes >= GROUP_BYTES or len(members) >= GROUP_MEMBERS:
+                    shapes.append(members)
+                    datas.append((contents, True, level))
                     size += group_bytes
-                    group = self._group = []
+                    members = self._group = []
+                    contents = self._group_datas = []
                     group_bytes = 0
-            else:
-                units.append((type_, key, data))
+            elif type_ == 1:  # a blob of its own
+                shapes.append((type_, key, n, blob_marker))
+                datas.append((data, zdict is not None, level))
+                size += n
+            else:  # trees, records, tombstones: without the dictionary (_marker)
+                shapes.append((type_, key, n, b"P"))
+                datas.append((data, False, tree_level))
                 size += n
         self._group_bytes = group_bytes
-        if close and group:
-            units.append(group)
-            size += self._group_bytes
-            self._group = []
+        if close and members:
+            shapes.append(members)
+            datas.append((contents, True, level))
+            size += group_bytes
+            self._group, self._group_datas = [], []
             self._group_bytes = 0
-        if not units:
+        if not shapes:
             return
-        zdict = self._zdict
         if self._pool is None:
-            datas = _datas(units, zdict, self._level, self._tree_level)
-            for unit, frame in zip(units, _compress_all(datas, zdict)):
-                self._write_unit(_shape(unit, zdict), frame)
+            for shape, frame in zip(shapes, _compress_all(datas, zdict)):
+                self._write_unit(shape, frame)
             return
-        datas = _datas(units, zdict, self._level, self._tree_level)
-        shapes = [_shape(u, zdict) for u in units]
         q = self._queue
         if self._queued >= QUEUE_BYTES and len(q) < 2 * QUEUE:
             # the pool is behind: compressed here rather than waited for. With one thread
@@ -817,6 +806,7 @@ class PackWriter:
         self._queued = 0
         self._batch.clear()
         self._group.clear()
+        self._group_datas.clear()
         self._held.clear()
         if self._file is not None:
             with contextlib.suppress(OSError):  # e.g. the flush of a full disk
