@@ -120,3 +120,53 @@ def test_evicted_trees_go_back_to_the_warm_trees_as_their_stored_bytes(
     for key, data in trees:
         rebuild._keep(key, treebytes.split(data) or {})
     assert len(rebuild._WARM) == 10  # then full: the rest of those evicted go
+
+
+def test_the_worker_evicts_between_jobs_not_in_a_rebuild(
+    counted: _Counted, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keep_trees(later=True), as the worker keeps them: past KEEP_ENTRIES a rebuild's _keep
+    evicts nothing (an eviction, ~25 ms of CPU on L every other preparation, was part of the
+    preparation a hook waits for); evict_due() does, as _keep did, between jobs; past
+    KEEP_LATER_MAX (chained jobs, no step between) _keep still does."""
+    monkeypatch.setattr(rebuild, "KEEP_ENTRIES", 4_000)
+    monkeypatch.setattr(rebuild, "KEEP_LATER_MAX", 6_000)
+    rebuild.keep_trees(later=True)
+    monkeypatch.setattr(rebuild, "_KEPT", counted)
+    tree = {b"a": b"x", b"b": b"y"}
+    for n in range(2_500):  # 5,000 entries
+        rebuild._keep(_key(n), dict(tree))
+    assert len(counted) == 2_500 and counted.walks == 0
+    used = [_key(n) for n in range(0, 2_500, 7)]
+    rebuild._take_kept(counted, used)
+    assert rebuild.evict_due()
+    assert rebuild._kept_entries == 2 * len(counted) == 2_000
+    assert set(used) <= set(dict.keys(counted)) and _key(1) not in counted
+    assert not rebuild.evict_due()  # under the limit: nothing
+    for n in range(2_500, 4_501):  # 6,002 entries: past KEEP_LATER_MAX
+        rebuild._keep(_key(n), dict(tree))
+    assert rebuild._kept_entries == 2_000
+
+
+def test_the_warmer_evicts_at_its_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker's warmer evicts the kept trees past their limit at its next step (here an
+    ahead step for a worktree that is not there: the step itself does nothing)."""
+    import time
+
+    from git_snapshot.watch.warm import Warmer
+
+    monkeypatch.setattr(rebuild, "KEEP_ENTRIES", 4_000)
+    rebuild.keep_trees(later=True)
+    try:
+        for n in range(2_500):
+            rebuild._keep(_key(n), {b"a": b"x", b"b": b"y"})
+        assert rebuild._kept_entries == 5_000
+        warmer = Warmer()
+        warmer.ahead("/nonexistent/worktree")
+        deadline = time.monotonic() + 10
+        while rebuild._kept_entries > 4_000 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        warmer.pause()
+        assert rebuild._kept_entries == 2_000
+    finally:
+        rebuild.keep_trees(False)

@@ -104,13 +104,29 @@ KEEP_ENTRIES = 200_000
 _KEPT: dict[bytes, dict[bytes, bytes]] | None = None
 _kept_tag: tuple[str, str] | None = None
 _kept_entries = 0
+# With keep_trees(later=True) (the worker), a rebuild leaves the eviction to evict_due(),
+# which the worker's warmer calls between jobs: an eviction (~25 ms of CPU on L, every other
+# preparation) was part of the preparation a hook waits for. Past KEEP_LATER_MAX entries a
+# rebuild still evicts (chained jobs with no step of the warmer between them).
+KEEP_LATER_MAX = KEEP_ENTRIES * 3 // 2
+_later = False
 
 
-def keep_trees(on: bool = True) -> None:
-    """Keep split trees across rebuilds in this process (the watcher's worker), or stop."""
-    global _KEPT, _kept_tag, _kept_entries
+def keep_trees(on: bool = True, later: bool = False) -> None:
+    """Keep split trees across rebuilds in this process (the watcher's worker), or stop;
+    *later*: past KEEP_ENTRIES they go at :func:`evict_due`, not in the rebuild."""
+    global _KEPT, _kept_tag, _kept_entries, _later
     _KEPT = {} if on else None
-    _kept_tag, _kept_entries = None, 0
+    _kept_tag, _kept_entries, _later = None, 0, later
+
+
+def evict_due() -> bool:
+    """The kept trees past KEEP_ENTRIES go now (the least recently used, as _keep would);
+    True if some went. Called by the thread that keeps them, with no rebuild under way."""
+    if _KEPT is None or _kept_entries <= KEEP_ENTRIES:
+        return False
+    _evict(_KEPT)
+    return True
 
 
 def _kept(store: Store) -> dict[bytes, dict[bytes, bytes]] | None:
@@ -167,7 +183,7 @@ def _keep(key: bytes, entries: dict[bytes, bytes]) -> None:
         return
     _KEPT[key] = entries
     _kept_entries += len(entries)
-    if _kept_entries > KEEP_ENTRIES:
+    if _kept_entries > (KEEP_LATER_MAX if _later else KEEP_ENTRIES):
         _evict(_KEPT)
 
 

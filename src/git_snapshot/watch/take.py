@@ -277,7 +277,9 @@ def serve() -> int:
     from git_snapshot.store import rebuild
     from git_snapshot.watch.warm import Warmer
 
-    rebuild.keep_trees()  # the trees of one job's changed folders serve the next (rebuild.py)
+    # the trees of one job's changed folders serve the next (rebuild.py); past its limit the
+    # least recently used go between jobs (the warmer's rebuild.evict_due), not in a job
+    rebuild.keep_trees(later=True)
     warmer = Warmer()  # and the base's trees are read while no job runs (watch/warm.py)
     deltas: Any = None  # the process computing find's deltas, if one runs (Deltas)
 
