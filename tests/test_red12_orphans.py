@@ -13,6 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+from storehelpers import D
+from storehelpers import F
+from storehelpers import build
+from storehelpers import take
+
+from git_snapshot.store import Store
+
 FORK_PARENT = """
 import os, sys, time
 from git_snapshot.store import forked
@@ -136,3 +143,67 @@ def test_the_worker_answers_when_started_as_the_daemon_starts_it(tmp_path: Path)
     out, _ = w.communicate(str(tmp_path / "nowhere").encode() + b"\n", timeout=60)
     assert w.returncode == 0
     assert b"error" in out  # (not a repository: an answer all the same)
+
+
+# a restore with writer processes; in a writer, the first file's write takes a minute (a big
+# file on a slow disk): it checks its parent only between files
+RESTORE_PARENT = """
+import os, sys, time
+from git_snapshot.store import Store
+from git_snapshot.store import restore_write
+from git_snapshot.store import restorer
+
+me = os.getpid()
+real = restore_write._pwrite_all
+
+def slow(fd, data, offset):
+    real(fd, data, offset)
+    if os.getpid() != me:
+        time.sleep(60)
+
+restore_write._pwrite_all = slow
+with Store(sys.argv[1]) as s:
+    restorer.Restorer(s, threads=2, processes=True).restore(s.get("s", "latest"), sys.argv[2], None)
+"""
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def test_a_restores_writer_processes_end_with_the_killed_restore(
+    store: Store, store_dir: Path, tmp_path: Path
+) -> None:
+    src = tmp_path / "src"
+    build(
+        src, D({b"d%d" % j: D({b"f%03d" % i: F(b"x%d" % i) for i in range(40)}) for j in range(15)})
+    )
+    take(store, "s", src)
+    argv = [sys.executable, "-c", RESTORE_PARENT, str(store_dir), str(tmp_path / "out")]
+    parent = subprocess.Popen(argv)
+    writers: list[int] = []
+    try:
+        deadline = time.monotonic() + 30
+        while len(writers) < 2 and time.monotonic() < deadline:
+            writers = _children(parent.pid)
+            time.sleep(0.05)
+        assert len(writers) == 2, "no writer processes: the test proves nothing"
+        time.sleep(1)  # each at its first file
+        assert all(running(w) for w in writers)
+        parent.kill()
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while any(running(w) for w in writers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(running(w) for w in writers), "a writer outlived the killed restore"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+        for w in writers:
+            if running(w):
+                os.kill(w, signal.SIGKILL)

@@ -23,6 +23,7 @@ from git_snapshot.store import leftovers
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.pids import die_with_parent
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -427,6 +428,7 @@ class _Workers:
             if pid == 0:  # the writer: never returns
                 code = 1
                 try:
+                    die_with_parent(me)  # never at a file (seconds, a big one) after it died
                     ours.close()
                     for sock in self.socks:  # the others' ends: they must see EOF, not us
                         sock.close()
