@@ -110,3 +110,30 @@ def test_groups_are_shared_out_by_what_each_writer_was_given() -> None:
             b.close()
     assert not set(got[0]) & set(got[1])  # a group's members all go to one writer
     assert sum(got[0].values()) == sum(got[1].values())
+
+
+def test_each_writer_process_links_through_its_own_proc_fd(store: Store, tmp_path: Path) -> None:
+    """New files are linked through /proc/self/fd kept open (Writing._link_unnamed). A writer
+    process inherits the restore's: that one resolves the restore's descriptors, not the
+    writer's, so each writer opens its own (serve). Here the restore's is open before the
+    writers fork; linked through it, a writer named another file, or failed."""
+    src = tmp_path / "src"
+    build(
+        src,
+        D(
+            {
+                b"d%02d" % j: D({b"f%02d" % i: F(os.urandom(700)) for i in range(40)})
+                for j in range(16)
+            }
+        ),
+    )
+    snap = take(store, "s", src)
+    restorer = Restorer(store, threads=2, processes=True)
+    restorer.proc_fd = restore_write._proc_fds()  # as if opened before the writers forked
+    inherited = restorer.proc_fd
+    try:
+        restorer.restore(snap, str(tmp_path / "out"), None)
+    finally:
+        os.close(inherited)
+    assert restorer.report.files == 640
+    assert diff(scan(src), scan(tmp_path / "out")) == []

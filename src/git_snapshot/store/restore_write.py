@@ -68,6 +68,8 @@ class Writing:
     store: Store
     umask: int
     unnamed: bool  # files written with no name first (O_TMPFILE)
+    # this process's /proc/self/fd, open (-1: not opened yet, -2: none): _link_unnamed
+    proc_fd: int
     temps: leftovers.Run | None  # the record of the temp names this run gives (restore())
     _local: threading.local  # each writer thread's zstd contexts
     # contents of more than one file of the selection, and those kept as a writer read them
@@ -291,7 +293,7 @@ class Writing:
             os.utime(fd, ns=(mtime, mtime))
             if not tmp:
                 try:
-                    os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=parent)
+                    self._link_unnamed(fd, parent, name)
                 except FileExistsError:
                     return False
                 except FileNotFoundError:  # no /proc: the named way, from now on
@@ -309,6 +311,20 @@ class Writing:
                     os.unlink(tmp, dir_fd=parent)
             os.close(fd)
 
+    def _link_unnamed(self, fd: int, parent: int, name: bytes) -> None:
+        """Give the unnamed file open on *fd* the name *name* in the folder open on *parent*
+        (linkat through /proc/self/fd/FD, which needs no privilege; EEXIST as O_EXCL gives
+        it; FileNotFoundError without /proc). The path is taken from this process's
+        /proc/self/fd, kept open: one component to walk instead of four (~1 us less per
+        file: linkat 8.97 -> 8.02 us of CPU on tmpfs, docs/ARCHITECTURE.md, session 15)."""
+        proc = self.proc_fd
+        if proc == -1:
+            proc = self.proc_fd = _proc_fds()
+        if proc >= 0:
+            os.link(str(fd), name, src_dir_fd=proc, dst_dir_fd=parent)
+        else:
+            os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=parent)
+
     def _new_link(self, parent: int, name: bytes, target: bytes, mtime: int) -> bool:
         try:
             os.symlink(target, name, dir_fd=parent)
@@ -320,6 +336,10 @@ class Writing:
     def serve(self, sock: socket.socket, parent_pid: int) -> None:
         """A writer process's life: run the jobs that come, answer each, until the restore
         closes its end (done, failed or killed)."""
+        # the restore's /proc/self/fd names its own process's files: this one opens its own
+        if self.proc_fd >= 0:
+            os.close(self.proc_fd)
+        self.proc_fd = _proc_fds()
         while True:
             msg, fds, _, _ = socket.recv_fds(sock, MESSAGE, JOB_DIRS)
             if not msg:
@@ -349,6 +369,16 @@ def _unnamed(parent: int, mode: int = 0o600) -> int:
         if exc.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT):
             return -1
         raise
+
+
+def _proc_fds() -> int:
+    """This process's /proc/self/fd, open (-2 where there is none). Opened by each process
+    that links unnamed files: inherited by a fork, it would still name the files of the
+    process that opened it."""
+    try:
+        return os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return -2
 
 
 def _write_sparse(fd: int, chunks: Iterable[bytes], size: int) -> None:
@@ -465,17 +495,17 @@ class _Workers:
         for loc, it in ready:
             d, e, _ = it
             if loc is _NOWHERE:
-                k = min(range(n), key=load.__getitem__)
+                k = load.index(min(load))
                 load[k] += FILE_COST
                 work: _Work = (number[d.fd], e.name, e.mode, e.mtime_ns, e.ref, None)
             else:
                 if loc[4] < 0:
-                    k = min(range(n), key=load.__getitem__)
+                    k = load.index(min(load))
                 elif loc[1] != group[1] or loc[0] != group[0]:
                     group = (loc[0], loc[1])
                     got = owner.get(group)
                     if got is None:
-                        got = owner[group] = min(range(n), key=load.__getitem__)
+                        got = owner[group] = load.index(min(load))
                     k = got
                 load[k] += loc[3] + FILE_COST
                 work = (number[d.fd], e.name, e.mode, e.mtime_ns, e.ref, loc)

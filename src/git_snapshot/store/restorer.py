@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
+import operator
 import os
 import sqlite3
 import stat
@@ -53,6 +54,7 @@ from git_snapshot.store.restore_write import _Dir
 from git_snapshot.store.restore_write import _Done
 from git_snapshot.store.restore_write import _Item
 from git_snapshot.store.restore_write import _Loc
+from git_snapshot.store.restore_write import _proc_fds
 from git_snapshot.store.restore_write import _unnamed
 from git_snapshot.store.restore_write import _Work
 from git_snapshot.store.restore_write import _Workers
@@ -189,6 +191,7 @@ class Restorer(Planning, Writing):
         self._cached = 0
         self.umask = _umask()
         self.unnamed = True  # files written with no name first (O_TMPFILE): see _write_entry
+        self.proc_fd = -1  # /proc/self/fd, open while writing (Writing._link_unnamed)
         self.temps: leftovers.Run | None = None  # its temp names' record, while restore() runs
         self.threads = threads
         self.processes = processes
@@ -270,6 +273,8 @@ class Restorer(Planning, Writing):
                     self.workers = _Workers(self, n)
                 else:
                     self.pool = ThreadPoolExecutor(n, thread_name_prefix="restore")
+            if not self.dry_run:  # before any writer thread starts: opened once
+                self.proc_fd = _proc_fds()
             self._write(snap, top, found)
         except _Failed as failed:
             self.at = failed.path
@@ -280,6 +285,9 @@ class Restorer(Planning, Writing):
             self._stop()
             if top >= 0:
                 os.close(top)
+            if self.proc_fd >= 0:
+                os.close(self.proc_fd)
+            self.proc_fd = -1
 
     def _write(
         self, snap: Snapshot, top: int, found: list[tuple[list[bytes], list[Entry], Entry | None]]
@@ -511,7 +519,7 @@ class Restorer(Planning, Writing):
                 leftovers.hold(fd)  # once named: no other run takes it for a leftover
                 self._fill_file(fd, e)
                 try:  # a name for it: linkat through /proc (no privilege needed)
-                    os.link(f"/proc/self/fd/{fd}", tmp, dst_dir_fd=parent)
+                    self._link_unnamed(fd, parent, tmp)
                 except FileNotFoundError:
                     self.unnamed = False  # no /proc: written again the named way below
                 else:
@@ -801,9 +809,9 @@ class _Failed(Exception):
         self.error = error
 
 
-def _first(pair: tuple[_Loc, _Item]) -> _Loc:
-    """Storage order: objects of one pack by offset (a pack is then read front to back)."""
-    return pair[0]
+# Storage order: objects of one pack by offset (a pack is then read front to back); a C
+# key, not a Python function called per file
+_first = operator.itemgetter(0)
 
 
 def _work(ready: list[tuple[_Loc, _Item]], number: dict[int, int] | None) -> list[_Work]:
