@@ -211,3 +211,42 @@ def test_a_burst_says_maybe_older_only_of_the_file_edited_after_the_snapshot(
     assert f"saved in snapshot {snap.id}, taken " in line, line
     assert "before that; edits of data/edited.txt made after it, if any, were not saved" in line
     assert "(maybe older: data/edited.txt)" in gs(repo, "losses").out
+
+
+def test_a_worktree_cloned_again_at_its_path_is_not_another_worktree_of_the_old_one(
+    tmp_path: Path,
+) -> None:
+    """rm -rf of a watched worktree, then git clone at the same path: the daemon found the
+    worktree gone, looked for another worktree of its repository to report in, and took the
+    new clone (same common dir path) for one: the entry went there as a removed worktree's,
+    its "restore 1 --to" naming the clone's snapshot 1, and `losses` said "1 (forgotten
+    since)" (seen in the newcomer pass). The clone is another repository."""
+    old = init_repo(tmp_path / "proj")
+    (old / "a.txt").write_text("tracked\n")
+    git(old, "add", ".")
+    git(old, "commit", "-q", "-m", "one")
+    with Store() as store:
+        snap = worktree.take(store, gitrepo.find_repo(str(old)), trigger="watch").snapshot
+        assert bursts._home(store, snap) is not None  # (its own main worktree)
+        shutil.rmtree(old)
+        new = init_repo(tmp_path / "proj")
+        worktree.take(store, gitrepo.find_repo(str(new)), trigger="watch")  # its own id
+        assert bursts._home(store, snap) is None
+
+
+def test_watch_status_says_1_folder_not_1_folders() -> None:
+    from git_snapshot.commands.watch import _worktree_line
+
+    w = {
+        "path": "/w",
+        "state": "watching",
+        "watches": 2,
+        "polling_dirs": 0,
+        "overflows": 0,
+        "failed_watches": 0,
+        "whole_trees": [{"path": "/w/build", "dirs": 1}],
+        "big_trees": [{"path": "/w/node_modules", "dirs": 1, "scanned": True}],
+    }
+    line = _worktree_line(w)
+    assert "build/: watched whole, 1 folder;" in line and "1 folders" not in line, line
+    assert "node_modules/: one watch, 1 folder scanned" in line, line

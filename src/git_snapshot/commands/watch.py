@@ -265,6 +265,10 @@ def _status(store: str, json_out: bool) -> int:
     return 0
 
 
+def _folders(n: int) -> str:
+    return f"{n:,} folder" + ("" if n == 1 else "s")
+
+
 def _worktree_line(w: dict[str, Any]) -> str:
     if "watches" not in w:
         if w.get("restore"):
@@ -281,11 +285,11 @@ def _worktree_line(w: dict[str, Any]) -> str:
         parts.append(f"{w['polling_dirs']:,} folders polled")
     for b in w.get("whole_trees", []):
         rel = os.path.relpath(b["path"], w["path"])
-        parts.append(f"{rel}/: watched whole, {b['dirs']:,} folders")
+        parts.append(f"{rel}/: watched whole, {_folders(b['dirs'])}")
     for b in w["big_trees"]:
         rel = os.path.relpath(b["path"], w["path"])
         parts.append(
-            f"{rel}/: one watch, {b['dirs']:,} folders scanned"
+            f"{rel}/: one watch, {_folders(b['dirs'])} scanned"
             if b["scanned"]
             else f"{rel}/: one watch (CACHEDIR.TAG)"
         )

@@ -219,10 +219,16 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
             # there is the new repository's N) and --to (the old one has no worktree)
             replaced = identity.tagged(snapshot.source)
     except UserError:
-        repo = _home(snapshot)
-        if repo is None:
-            return None  # no other worktree of its repository to report in
-        removed = worktree
+        repo = _home(store, snapshot)
+        if repo is not None:
+            removed = worktree
+        else:  # no other worktree of its repository: one made at its path since (git clone)?
+            try:
+                repo = gitrepo.find_repo(worktree)
+            except UserError:
+                return None  # nowhere to report it
+            if identity.known_source(store, repo) != snapshot.source:
+                replaced = identity.tagged(snapshot.source)
     snap = snapshot
     top = os.fsencode(removed or repo.toplevel)
     rels: set[bytes] = set()
@@ -348,9 +354,11 @@ def head_moves(git_dir: str, since: float) -> list[str]:
     return out
 
 
-def _home(snapshot: Any) -> Any:
+def _home(store: Any, snapshot: Any) -> Any:
     """Another worktree of the repository *snapshot* was taken in, existing (its main one
-    first), for the report of a removed worktree; None when there is none."""
+    first), for the report of a removed worktree; None when there is none. A repository at
+    its common dir's path now is another one unless it has the snapshot's identity (the
+    worktree deleted whole and cloned again there: its "restore N" is another N)."""
     from git_snapshot import gitrepo
     from git_snapshot import identity
     from git_snapshot.errors import UserError
@@ -374,7 +382,10 @@ def _home(snapshot: Any) -> Any:
         if os.path.isdir(top):
             with contextlib.suppress(UserError):
                 repo = gitrepo.find_repo(top)
-                if os.path.realpath(repo.common_dir) == os.path.realpath(common):
+                if (
+                    os.path.realpath(repo.common_dir) == os.path.realpath(common)
+                    and identity.known_source(store, repo) == snapshot.source
+                ):
                     return repo
     return None
 
