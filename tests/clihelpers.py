@@ -21,8 +21,8 @@ from pathlib import Path
 _REPORT = re.compile(
     r"^git-snapshot: (?:while you were away: )?"  # held for the next command (pre-commit)
     r"(?P<what>.+?) destroyed (?P<kinds>.+?): (?P<names>.+) "
-    r"\((?:saved in snapshot (?P<id>\d+)|saved \S+ ago in snapshot "
-    r"(?P<old>\d+); edits made after it, if any, were not saved); "
+    r"\((?:saved in snapshot (?P<id>\d+)|an earlier version, saved \S+ ago, is in snapshot "
+    r"(?P<old>\d+); later edits, if any, were not saved); "
     r"restore with: (?P<cmd>git snapshot restore .+)\)$"
 )
 
@@ -70,7 +70,7 @@ class Report:
     names: str
     snap: int
     command: list[str]  # the restore command, as argv
-    exact: bool = True  # False: saved before the command (maybe an earlier version)
+    exact: bool = True  # False: the snapshot holds an earlier version
 
     @classmethod
     def parse(cls, line: str) -> Report | None:

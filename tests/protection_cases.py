@@ -315,8 +315,7 @@ def play(r: Path, case: Case, mode: str) -> Outcome:
     out += sh(r, "git", "snapshot", "list", check=False).stderr
     reports = [m for m in (_REPORT.match(ln) for ln in out.splitlines()) if m]
     named = [m for m in reports if case.lost in m.group(0) or case.lost.split("/")[0] in m.group(0)]
-    # "saved in snapshot N", not "saved 3m ago in snapshot N; edits made after it ..."
-    exact = any("saved in snapshot" in m.group(0) for m in named)
+    exact = any("saved in snapshot" in m.group(0) for m in named)  # not "an earlier version"
     recovered = False
     if named and not case.harmless:
         cmd = named[0].group(2)

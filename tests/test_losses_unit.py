@@ -107,7 +107,10 @@ def test_fold_and_report_lines(repo: Path) -> None:
     )
     (line, unsaved) = rep.lines(r, r.toplevel)
     assert line.startswith("git-snapshot: git switch destroyed 1063 ignored files: ")
-    assert "saved 12m ago in snapshot 14; edits made after it, if any, were not saved" in line
+    assert (
+        "an earlier version, saved 12m ago, is in snapshot 14; later edits, if any, were not saved"
+        in line
+    )
     assert line.endswith("restore with: git snapshot restore 14 .env node_modules)")
     assert unsaved == "git-snapshot: not saved: notes.txt, why"
     assert losses.Report("git switch", 14, 0.0, True, lost).covering() == many

@@ -39,7 +39,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook
 
 SHOW_AT_MOST = 10
 # what a report says of a copy saved before the command, not checked right before it
-LATER_EDITS = "edits made after it, if any, were not saved"
+LATER_EDITS = "later edits, if any, were not saved"
 RESTORE_AT_MOST = 100  # lost paths named one by one; past it, folders holding no other change
 
 
@@ -506,14 +506,13 @@ class Report:
                 os.path.join(top, p) if absolute else rel_to(repo, cwd, p) for p in self.covering()
             ]
             args = output.path_args(words)
-            # not exact: the snapshot was not checked right before the command, so whether
-            # its version is the one lost or an earlier one is not known (never "an earlier
-            # version": a file not edited since is saved as it was)
+            # not exact: the snapshot was not checked right before the command: DESIGN.md's
+            # words for a copy that may be older
             where = (
                 f"saved in snapshot {self.snapshot}"
                 if self.exact
-                else f"saved {output.age(self.saved_at, self.when)} in snapshot "
-                f"{self.snapshot}; {LATER_EDITS}"
+                else f"an earlier version, saved {output.age(self.saved_at, self.when)}, is in "
+                f"snapshot {self.snapshot}; {LATER_EDITS}"
             )
             out.append(
                 f"git-snapshot: {output.display(os.fsencode(self.command))} destroyed "

@@ -101,7 +101,11 @@ def _what(item: dict[str, Any]) -> str:
     if paths and not item.get("exact", True):  # saved before the command: maybe older
         some = [os.fsencode(p) for p in item.get("maybe_older") or []]
         every = len(some) >= len(paths) or not some  # (an entry written before: all of them)
-        names += " (maybe older)" if every else f" (maybe older: {', '.join(losses.fold(some))})"
+        names += (
+            " (an earlier version)"
+            if every
+            else f" (an earlier version of {', '.join(losses.fold(some))})"
+        )
     if item.get("events_lost"):  # the watcher's events overflowed: more may have gone
         names += " (events were lost: maybe more)"
     if item.get("undone"):

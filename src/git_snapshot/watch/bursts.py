@@ -470,14 +470,15 @@ def message(
     saved = f"saved in snapshot {name}"
     if taken is not None:  # the snapshot, when it may hold an earlier version of *older*
         age = output.age(taken.created, started).removesuffix(" ago")
-        saved += f", taken {age} before that; "
+        earlier = (
+            f"an earlier version, saved {age} before that, is in snapshot {name}; "
+            f"{losses.LATER_EDITS}"
+        )
         some = [p for p in older or [] if p in {x.path for x in gone}]
         if some and len(some) < n:  # the others are saved as they were
-            saved += (
-                f"edits of {', '.join(losses.fold(some))} made after it, if any, were not saved"
-            )
+            saved += f"; of {', '.join(losses.fold(some))}, {earlier}"
         else:
-            saved += losses.LATER_EDITS
+            saved = earlier
     return (
         f"git-snapshot: {what} {'was' if n == 1 else 'were'} {verb} at {at}; {saved}; "
         f"restore with: {cmd}{' ' + args if args else ''}"
