@@ -44,13 +44,12 @@ def test_no_watch_snapshot_beside_a_hook(
     watcher.start()
     watcher.watching(repo)
     before = _daemon_snapshots(watcher)
-    (repo / "src" / "a.txt").write_text("one\n")
-    gs(repo, *_hook(repo)[1:])  # synced: it snapshots the change
-    synced = time.monotonic()
-    assert _snaps(repo)[-1].trigger == "post-checkout"
-    (repo / "src" / "b.txt").write_text("two\n")  # changed again after the hook's sync
-    time.sleep(max(0.0, synced + wdaemon.HOOK_HOLD_S - 1.5 - time.monotonic()))
-    # watchQuiet passed since the last change, but the hook may still be committing: none beside it
+    started = time.monotonic()  # its sync comes after this
+    gs(repo, *_hook(repo)[1:])  # synced: it snapshots what was marked before it
+    (repo / "src" / "b.txt").write_text("two\n")  # changed after the hook's sync
+    time.sleep(max(0.0, started + wdaemon.HOOK_HOLD_S - 1.5 - time.monotonic()))
+    # watchQuiet has passed since the change, but the hook may still be committing: no
+    # watch snapshot beside it
     assert _daemon_snapshots(watcher) == before, watcher.log()
     # and then the change made after it is saved by the daemon
     wait_for(lambda: _daemon_snapshots(watcher) > before, what="the watch snapshot")
