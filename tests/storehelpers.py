@@ -585,3 +585,16 @@ ex._Writer._add = add_then_die
 with Store(sys.argv[1]) as store:
     ex.export(store, store.get("s", "latest"), sys.argv[2])
 """
+
+
+def live_run(store_dir: Path, folder: Path, *names: bytes) -> tuple[Any, list[bytes]]:
+    """A restore writing in *folder* right now (its store/temps record held): the run
+    (store.leftovers.Run) and the temp names it gave there for *names*."""
+    from git_snapshot.store import leftovers
+
+    run = leftovers.Run(str(store_dir))
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        return run, [run.name(fd, name) for name in names]
+    finally:
+        os.close(fd)

@@ -19,6 +19,7 @@ from storehelpers import RESTORE_KILLER
 from storehelpers import D
 from storehelpers import F
 from storehelpers import build
+from storehelpers import live_run
 from storehelpers import restore
 from storehelpers import scan
 from storehelpers import snapshot_contents
@@ -203,14 +204,9 @@ def test_a_watched_hook_snapshot_keeps_and_stores_them(store_dir: Path, tmp_path
 def test_a_live_runs_temp_files_stay_unstored_and_go_once_it_died(
     store: Store, store_dir: Path, tmp_path: Path
 ) -> None:
-    from git_snapshot.store import leftovers
-
     src = tmp_path / "src"
     build(src, D({b"a.txt": F(b"a\n")}))
-    run = leftovers.Run(str(store_dir))  # a restore writing in src/ right now
-    fd = os.open(src, os.O_RDONLY)
-    link, file = run.name(fd, b"l"), run.name(fd, b"f")
-    os.close(fd)
+    run, [link, file] = live_run(store_dir, src, b"l", b"f")  # a restore writing in src/ now
     os.symlink("a.txt", src / os.fsdecode(link))
     (src / os.fsdecode(file)).write_bytes(b"half")
     take(store, "s", src)

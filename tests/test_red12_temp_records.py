@@ -18,6 +18,7 @@ from storehelpers import EXPORT_KILLER
 from storehelpers import D
 from storehelpers import F
 from storehelpers import build
+from storehelpers import live_run
 from storehelpers import take
 from test_red11_temp_names import killed_restore
 from test_red11_temp_names import temps
@@ -78,10 +79,7 @@ def test_a_live_runs_record_and_temp_files_stay(
 ) -> None:
     src = tmp_path / "src"
     build(src, D({b"a.txt": F(b"a\n")}))
-    run = leftovers.Run(str(store_dir))  # a restore writing in src/ right now
-    fd = os.open(src, os.O_RDONLY)
-    name = run.name(fd, b"f")
-    os.close(fd)
+    run, [name] = live_run(store_dir, src, b"f")  # a restore writing in src/ right now
     (src / os.fsdecode(name)).write_bytes(b"half")
     age(store_dir / leftovers.RUNS / run.tag, 2 * WEEK)  # however old
     clean_runs(str(store_dir))

@@ -126,7 +126,7 @@ class Run:
                 with self.lock:
                     if folder not in self.noted and not self.failed:
                         try:
-                            os.write(self.fd, _line(dir_fd, folder))
+                            _append(self.fd, _line(dir_fd, folder))
                         except OSError:  # the store's disk is full: a restore goes on, its
                             # names unrecorded from now on (still held: nothing it recorded
                             # is taken for a dead run's), a kill's leftovers kept as the user's
@@ -155,6 +155,22 @@ def _line(dir_fd: int, folder: tuple[int, int]) -> bytes:
     except OSError:
         return b"%d %d\n" % folder
     return b"%d %d %s\n" % (*folder, path.hex().encode())
+
+
+def _append(fd: int, line: bytes) -> None:
+    """Append *line* to the record open on *fd* whole, or raise with none of it there: a
+    short write (a nearly full disk) is continued, and its part cut off if the rest fails
+    (a part would join the next line into one naming another folder)."""
+    start = os.lseek(fd, 0, os.SEEK_END)  # the record's only writer (under Run.lock)
+    done = 0
+    try:
+        while done < len(line):
+            done += os.write(fd, line[done:])
+    except OSError:
+        if done:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, start)
+        raise
 
 
 _RECORD_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
