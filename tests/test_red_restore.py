@@ -266,7 +266,9 @@ def test_restore_to_another_snapshotted_worktree_saves_it_first(repo: Path, tmp_
     (other / "t").write_bytes(b"other's later work\n")
     ran = gs(repo, "restore", "1", "--to", str(other))
     assert (other / "t").read_bytes() == b"from repo\n"
-    assert "what was there before is in snapshot 2" in ran, ran
+    # run in repo: other's snapshot 2 is named as restore takes it there (session 15)
+    assert "what was there before is in snapshot other:2" in ran, ran
+    assert gs(repo, "cat", "other:2", "t") == "other's later work\n"
     assert gs(other, "cat", "2", "t") == "other's later work\n"
 
 
