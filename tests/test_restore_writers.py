@@ -6,8 +6,10 @@ finds in more than one file reach them with each job."""
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
+import pytest
 from storehelpers import D
 from storehelpers import F
 from storehelpers import build
@@ -17,7 +19,11 @@ from storehelpers import scan
 from storehelpers import take
 
 from git_snapshot.store import Store
+from git_snapshot.store import packread
+from git_snapshot.store import packs
 from git_snapshot.store import restore_write
+from git_snapshot.store import validate
+from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.restorer import Restorer
 
@@ -137,3 +143,45 @@ def test_each_writer_process_links_through_its_own_proc_fd(store: Store, tmp_pat
         os.close(inherited)
     assert restorer.report.files == 640
     assert diff(scan(src), scan(tmp_path / "out")) == []
+
+
+def test_writer_threads_decompress_each_group_once(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writer threads (no fork: another thread runs, or not Linux) share a job out as the
+    processes do, a group's members always to the same thread (its groups stay in that
+    thread's cache): given whole jobs, both threads decompressed a group spanning several
+    jobs (L: 1,355 decompressions of 705 groups, 2.9 GB instead of 1.5)."""
+    monkeypatch.setattr(packs, "GROUP_BYTES", 600 << 10)  # groups spanning ~2 jobs each
+    src = tmp_path / "src"
+    text = b"some text that compresses, line after line\n" * 60
+    build(
+        src,
+        D(
+            {
+                b"d%03d" % j: D({b"f%d" % i: F(text + os.urandom(16)) for i in range(4)})
+                for j in range(200)
+            }
+        ),
+    )
+    snap = take(store, "s", src)
+    made: list[tuple[int, int]] = []
+    real = packread._read_exactly
+
+    def counting(dctx: object, frame: memoryview, size: int) -> bytes:
+        made.append((threading.get_ident(), size))
+        return real(dctx, frame, size)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(packread, "_read_exactly", counting)
+    groups = {
+        (loc.pack, loc.offset)
+        for loc in store.index.locate_many(
+            [e.ref for _, e in validate.walk(store, snap.root) if e.kind == FILE]
+        ).values()
+        if loc.inner >= 0
+    }
+    assert len(groups) >= 2
+    out = tmp_path / "out"
+    restore(store, snap, out, threads=2, processes=False)
+    assert diff(scan(src), scan(out)) == []
+    assert len(made) == len(groups)

@@ -480,47 +480,14 @@ class _Workers:
         shared: set[bytes],
     ) -> None:
         """Hand out the files of *ready* (in storage order; their directories' descriptors
-        *fds*, each numbered in *number*): the members of one group always to the same writer
-        (its groups stay in that writer's cache, packs.GROUP_CACHE: handed out by directory,
-        each group was decompressed by every writer, 2.4 times in all on M), a new group and
-        the rest to whichever was given the least so far (self.load). Each part's files come
-        back with its answer (take), with *dirs*, which count one more job for each part
-        beyond the first. Each part names the contents of it that *shared* holds (the
-        writers were forked before the plan found them)."""
-        n = len(self.socks)
-        parts: list[tuple[list[_Work], list[_Item]]] = [([], []) for _ in range(n)]
-        load, owner = self.load, self.owner
-        group: tuple[str, int] = ("", -1)  # the group of the last member
-        k = 0
-        for loc, it in ready:
-            d, e, _ = it
-            if loc is _NOWHERE:
-                k = load.index(min(load))
-                load[k] += FILE_COST
-                work: _Work = (number[d.fd], e.name, e.mode, e.mtime_ns, e.ref, None)
-            else:
-                if loc[4] < 0:
-                    k = load.index(min(load))
-                elif loc[1] != group[1] or loc[0] != group[0]:
-                    group = (loc[0], loc[1])
-                    got = owner.get(group)
-                    if got is None:
-                        got = owner[group] = load.index(min(load))
-                    k = got
-                load[k] += loc[3] + FILE_COST
-                work = (number[d.fd], e.name, e.mode, e.mtime_ns, e.ref, loc)
-            into = parts[k]
-            into[0].append(work)
-            into[1].append(it)
-        # an empty job (all its files found damaged) still goes out: its answer finishes dirs
-        given = [(k, w, t) for k, (w, t) in enumerate(parts) if w] or [(0, [], [])]
-        for _ in given[1:]:
-            for d in dirs:
-                d.jobs += 1
-        for k, part, part_todo in given:
-            held = [w[4] for w in part if w[4] in shared]
-            socket.send_fds(self.socks[k], [marshal.dumps((part, held), _MARSHAL)], fds)
-            self.jobs[k].append((part_todo, dirs))
+        *fds*, each numbered in *number*) as share_out splits them. Each part's files come
+        back with its answer (take), with *dirs*. Each part names the contents of it that
+        *shared* holds (the writers were forked before the plan found them)."""
+        for k, part in share_out(ready, self.load, self.owner, dirs):
+            work = _work(part, number)
+            held = [w[4] for w in work if w[4] in shared]
+            socket.send_fds(self.socks[k], [marshal.dumps((work, held), _MARSHAL)], fds)
+            self.jobs[k].append(([item for _, item in part], dirs))
             self.running += 1
 
     def take(self) -> tuple[_Done, list[_Item], list[_Dir]]:
@@ -543,6 +510,62 @@ class _Workers:
         for pid in self.pids:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, 0)
+
+
+def share_out(
+    ready: list[tuple[_Loc, _Item]],
+    load: list[int],
+    owner: dict[tuple[str, int], int],
+    dirs: list[_Dir],
+) -> list[tuple[int, list[tuple[_Loc, _Item]]]]:
+    """A job's files (*ready*, in storage order) split between the writers (processes or
+    threads): the members of one group always to the same writer (*owner*: its groups stay
+    in that writer's cache, packs.GROUP_CACHE: handed out whole, each group was decompressed
+    by every writer, 2.4 times in all on M with processes, twice on L with threads), a new
+    group and the rest to whichever was given the least so far (*load*: bytes, and
+    FILE_COST per file). The parts, each with its writer's number; every directory of *dirs*
+    counts one more job for each part beyond the first (each part's answer is taken on its
+    own). An empty job (all its files found damaged) still goes out to writer 0: its answer
+    finishes *dirs*."""
+    parts: list[list[tuple[_Loc, _Item]]] = [[] for _ in load]
+    group: tuple[str, int] = ("", -1)  # the group of the last member
+    k = 0
+    for pair in ready:
+        loc = pair[0]
+        if loc is _NOWHERE:
+            k = load.index(min(load))
+            load[k] += FILE_COST
+        else:
+            if loc[4] < 0:
+                k = load.index(min(load))
+            elif loc[1] != group[1] or loc[0] != group[0]:
+                group = (loc[0], loc[1])
+                got = owner.get(group)
+                if got is None:
+                    got = owner[group] = load.index(min(load))
+                k = got
+            load[k] += loc[3] + FILE_COST
+        parts[k].append(pair)
+    given = [(k, part) for k, part in enumerate(parts) if part] or [(0, [])]
+    for _ in given[1:]:
+        for d in dirs:
+            d.jobs += 1
+    return given
+
+
+def _work(ready: list[tuple[_Loc, _Item]], number: dict[int, int] | None) -> list[_Work]:
+    """The job a writer gets: its directories' descriptors (or their *number*s)."""
+    return [
+        (
+            d.fd if number is None else number[d.fd],
+            e.name,
+            e.mode,
+            e.mtime_ns,
+            e.ref,
+            None if loc is _NOWHERE else loc,
+        )
+        for loc, (d, e, _) in ready
+    ]
 
 
 def _failure(k: int, exc: OSError) -> tuple[int, int, str]:

@@ -56,9 +56,10 @@ from git_snapshot.store.restore_write import _Item
 from git_snapshot.store.restore_write import _Loc
 from git_snapshot.store.restore_write import _proc_fds
 from git_snapshot.store.restore_write import _unnamed
-from git_snapshot.store.restore_write import _Work
+from git_snapshot.store.restore_write import _work
 from git_snapshot.store.restore_write import _Workers
 from git_snapshot.store.restore_write import _write_sparse
+from git_snapshot.store.restore_write import share_out
 from git_snapshot.store.validate import show
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
@@ -196,7 +197,11 @@ class Restorer(Planning, Writing):
         self.threads = threads
         self.processes = processes
         self.workers: _Workers | None = None
-        self.pool: ThreadPoolExecutor | None = None
+        # writer threads, one pool of one thread each (share_out gives each its part of a
+        # job), and what each was given so far and the writer of each group met
+        self.pools: list[ThreadPoolExecutor] = []
+        self.load: list[int] = []
+        self.owner: dict[tuple[str, int], int] = {}
         self.jobs_max = 0  # jobs in flight before the oldest is waited for
         self.want: set[bytes] = set()  # contents of the files read whole (located at once)
         # where they lie (looked up before writing), or where every object lies (_scan)
@@ -272,7 +277,10 @@ class Restorer(Planning, Writing):
                 if forking:
                     self.workers = _Workers(self, n)
                 else:
-                    self.pool = ThreadPoolExecutor(n, thread_name_prefix="restore")
+                    self.pools = [
+                        ThreadPoolExecutor(1, thread_name_prefix="restore") for _ in range(n)
+                    ]
+                    self.load = [0] * n
             if not self.dry_run:  # before any writer thread starts: opened once
                 self.proc_fd = _proc_fds()
             self._write(snap, top, found)
@@ -311,9 +319,9 @@ class Restorer(Planning, Writing):
 
     def _stop(self) -> None:
         """After an error: let the writer threads finish what they started, close the rest."""
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
+        for pool in self.pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self.pools = []
         if self.workers is not None:
             self.workers.stop()
             self.workers = None
@@ -552,8 +560,8 @@ class Restorer(Planning, Writing):
 
     def _fill(self, d: _Dir, tree: bytes, rel: bytes, fresh: bool = False) -> None:
         """Write the entries of *tree* into the directory *d* (*fresh*: made by this restore,
-        so empty). Names nothing holds yet are created directly (_new), by the pool when there
-        is one; the rest go the careful way (_put)."""
+        so empty). Names nothing holds yet are created directly (_new), by the writers when there
+        are any; the rest go the careful way (_put)."""
         try:
             entries = self._tree(tree, rel)
         except CorruptObject as exc:  # the listing is damaged: nothing below can be known
@@ -658,13 +666,13 @@ class Restorer(Planning, Writing):
                     number[d.fd] = len(fds)
                     fds.append(d.fd)
             self.workers.send(ready, number, fds, dirs, self.shared)
-        else:
-            work = _work(ready, None)
-            todo = [item for _, item in ready]
-            if self.pool is None:
-                self._took(self._create(work), todo, dirs)
-                return
-            self.running.append((self.pool.submit(self._create, work), todo, dirs))
+        elif not self.pools:
+            self._took(self._create(_work(ready, None)), [item for _, item in ready], dirs)
+            return
+        else:  # writer threads: each its part, as writer processes (its groups in its cache)
+            for k, part in share_out(ready, self.load, self.owner, dirs):
+                job = self.pools[k].submit(self._create, _work(part, None))
+                self.running.append((job, [item for _, item in part], dirs))
         self._drain(self.jobs_max)
 
     def _misplaced(self, item: _Item, loc: _Loc | None) -> None:
@@ -812,21 +820,6 @@ class _Failed(Exception):
 # Storage order: objects of one pack by offset (a pack is then read front to back); a C
 # key, not a Python function called per file
 _first = operator.itemgetter(0)
-
-
-def _work(ready: list[tuple[_Loc, _Item]], number: dict[int, int] | None) -> list[_Work]:
-    """The job a writer gets: its directories' descriptors (or their *number*s)."""
-    return [
-        (
-            d.fd if number is None else number[d.fd],
-            e.name,
-            e.mode,
-            e.mtime_ns,
-            e.ref,
-            None if loc is _NOWHERE else loc,
-        )
-        for loc, (d, e, _) in ready
-    ]
 
 
 def _umask() -> int:
