@@ -158,7 +158,9 @@ def _watcher_line(repo: gitrepo.Repo) -> str:
     entry = next((e for e in registry.entries(path) if e.path == repo.toplevel), None)
     if entry is None and instance.autostart_disabled():  # hooks neither register nor start
         where = (
-            f"hooks do not start it: {instance.ENV_AUTOSTART}={os.environ[instance.ENV_AUTOSTART]}"
+            "does not watch this worktree: hooks neither register nor start it while "
+            f"{instance.ENV_AUTOSTART}={os.environ[instance.ENV_AUTOSTART]} (git snapshot "
+            "watch add . does)"
         )
     elif entry is None:
         where = "this worktree is not registered yet: the next hook or git snapshot watch does it"

@@ -24,13 +24,16 @@ def cmd_install(*, cwd: str) -> int:
 
 def _watcher(repo: gitrepo.Repo) -> str | None:
     """Register the worktree with the watcher and start it, unless snapshot.watch is false;
-    one line saying so (None when GIT_SNAPSHOT_WATCH=0 turns autostart off)."""
+    one line saying so (with GIT_SNAPSHOT_WATCH=0, that it did neither)."""
     from git_snapshot.store import Store
     from git_snapshot.watch import instance
     from git_snapshot.watch import registry
 
-    if instance.autostart_disabled():
-        return None
+    if instance.autostart_disabled():  # README: install starts it; say that it did not
+        return (
+            f"watcher: not started, this worktree not registered ({instance.ENV_AUTOSTART}="
+            f"{os.environ[instance.ENV_AUTOSTART]}); git snapshot watch add . does both"
+        )
     if not worktree.settings(repo).watch:
         return "watcher: off for this worktree (snapshot.watch false)"
     try:
