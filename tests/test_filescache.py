@@ -650,6 +650,58 @@ def test_a_change_of_a_twentieth_or_more_is_written_whole(tmp_path: Path) -> Non
         w.discard()
 
 
+def test_the_cache_is_marshalled_without_references_and_a_file_with_them_still_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records, trailers and appended chunks are marshalled at version 2, which has no
+    references: version 4 enters every object something else holds too (a walk's paths and
+    records) in a table for repeats the cache never has, at every write and every load. A
+    file written with references (by the code before) loads the same."""
+    import marshal
+
+    path, tmp = str(tmp_path / "c.cache"), str(tmp_path)
+    dirs = {b"d%05d" % i: bytes([i % 251]) * 300 for i in range(400)}
+    held = list(dirs.items())  # another reference to each path and record, as a walk holds
+    skipped: dict[bytes, tuple[tuple[str, str], ...]] = {b"d00001": (("d00001/x", "excluded"),)}
+
+    def chunks(data: bytes) -> list[bytes]:
+        """The file's marshalled parts: its whole chunks, then each appended chunk."""
+        end = len(data) - filescache._CHECK.size - filescache._LEN.size
+        (size,) = filescache._LEN.unpack_from(data, end)
+        trailer = data[end - size : end]
+        *_, n, appended = marshal.loads(trailer)
+        out, at = [trailer], len(filescache._MAGIC)
+        for _ in range(n):
+            (size,) = filescache._LEN.unpack_from(data, at)
+            out.append(data[at + 4 : at + 4 + size])
+            at += 4 + size
+        for at in appended:
+            (size,) = filescache._LEN.unpack_from(data, at)
+            out.append(data[at + 4 : at + 4 + size])
+        return out
+
+    filescache.save(path, "g", filescache.FilesCache(dict(held), skipped, b"r" * 32), tmp)
+    cache = filescache.load(path, "g", lambda r: True)
+    cache.dirs[b"d00002"] = b"changed" * 10
+    w = filescache.update(path, "g", cache, cache.tail, [b"d00002"], {}, tmp)
+    assert isinstance(w, filescache.Appender)
+    w.publish()
+    with open(path, "rb") as f:
+        parts = chunks(f.read())
+    assert len(parts) == 3  # the last trailer, the whole chunk, the appended one
+    for part in parts:
+        assert part == marshal.dumps(marshal.loads(part), 2)
+    assert filescache.load(path, "g", lambda r: True).dirs == cache.dirs
+
+    monkeypatch.setattr(filescache, "_VERSION", 4)
+    filescache.save(path, "g", filescache.FilesCache(dict(held), skipped, b"r" * 32), tmp)
+    with open(path, "rb") as f:
+        assert any(p != marshal.dumps(marshal.loads(p), 2) for p in chunks(f.read()))
+    again = filescache.load(path, "g", lambda r: True)
+    assert again.dirs == dirs and again.skipped == skipped
+    assert held
+
+
 def test_a_walk_that_changed_every_record_holds_no_copy_of_them_all(tmp_path: Path) -> None:
     """A second snapshot that read every file again (a young copy's records are not yet
     trusted) changes every record: the cache is written whole, in chunks, without first
