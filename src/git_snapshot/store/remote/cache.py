@@ -126,16 +126,39 @@ class RemoteStore(Store):
     # -- keeping up with the remote ----------------------------------------------------------
 
     def _kept(self, kind: str) -> dict[str, Any]:
-        out = {}
-        d = os.path.join(self.docs_dir, kind)
-        for name in os.listdir(d):
-            if name.endswith(".json"):
-                try:
-                    with open(os.path.join(d, name), encoding="utf-8") as f:
-                        out[name[:-5]] = json.load(f)
-                except (OSError, ValueError):
-                    continue
+        """Every kept document of *kind*; one whose copy does not read (cut short by a crash
+        after its non-durable write) is fetched again, or dropped if gone from the remote:
+        never skipped (a prune would take its packs for dead ones)."""
+        out, bad = {}, []
+        for ident in self._names(kind):
+            doc = self._read_kept(kind, ident)
+            if doc is None:
+                bad.append(ident)
+            else:
+                out[ident] = doc
+        if bad:
+            out.update(self._refetch(kind, bad))
         return out
+
+    def _read_kept(self, kind: str, ident: str) -> Any:
+        """A kept document, or None when its copy does not read."""
+        try:
+            with open(os.path.join(self.docs_dir, kind, ident + ".json"), encoding="utf-8") as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return None
+
+    def _refetch(self, kind: str, idents: list[str]) -> dict[str, Any]:
+        """Fetch again documents whose kept copies do not read; those gone from the remote
+        are no longer kept."""
+        fetched = self._fetch_docs(kind, idents)
+        for ident in idents:
+            if ident in fetched:
+                self.keep(kind, ident, fetched[ident])
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(os.path.join(self.docs_dir, kind, ident + ".json"))
+        return fetched
 
     def keep(self, kind: str, ident: str, doc: Any) -> None:
         path = os.path.join(self.docs_dir, kind, ident + ".json")
@@ -171,9 +194,13 @@ class RemoteStore(Store):
         return {n[:-5] for n in os.listdir(d) if n.endswith(".json")}
 
     def doc(self, kind: str, ident: str) -> Any:
-        """A kept document (fetched by an earlier sync)."""
-        with open(os.path.join(self.docs_dir, kind, ident + ".json"), encoding="utf-8") as f:
-            return json.load(f)
+        """A kept document (fetched by an earlier sync; again if its copy does not read)."""
+        doc = self._read_kept(kind, ident)
+        if doc is None:
+            doc = self._refetch(kind, [ident]).get(ident)
+            if doc is None:
+                raise FileNotFoundError(f"remote {self.remote.name}: {kind}/{ident} is gone")
+        return doc
 
     @property
     def _confirmed_path(self) -> str:

@@ -20,6 +20,7 @@ import os
 from dataclasses import dataclass
 from dataclasses import field
 
+from git_snapshot.errors import UserError
 from git_snapshot.store.backend import NotFound
 from git_snapshot.store.remote import crypto
 from git_snapshot.store.remote.cache import RemoteStore
@@ -132,6 +133,13 @@ def prune_remote(
     with remote.lock(exclusive=True, wait_s=wait_s):
         listing = cache.sync()
         docs = cache._kept("snapshots")
+        unread = set(listing["snapshots"]) - set(docs)
+        if unread:  # what it needs is unknown: none of the packs can be called dead
+            raise UserError(
+                f"remote {remote.name}: {len(unread)} snapshot document(s) could not be read "
+                "(gone or changed meanwhile); nothing pruned: run git snapshot verify "
+                f"--remote {remote.name}, then prune again"
+            )
         drop: set[str] = set()
         if keep_last is not None:
             by_source: dict[str, list[tuple[int, float, str]]] = {}
