@@ -28,9 +28,9 @@ from git_snapshot.store.gc import gc
 from git_snapshot.store.repair import repair
 
 
-def test_a_pack_repair_could_not_read_is_not_deleted_by_the_next_gc(
-    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def two_packs(store_dir: Path, tmp_path: Path) -> tuple[str, Any]:
+    """Two snapshots of source "s", the second's new file in a pack of its own, and the
+    index deleted (repair rebuilds it from the packs): that pack, and the second's contents."""
     src = tmp_path / "src"
     build(src, D({b"a": F(b"first\n")}))
     with Store(store_dir) as store:
@@ -41,14 +41,27 @@ def test_a_pack_repair_could_not_read_is_not_deleted_by_the_next_gc(
         (second,) = set(store.pack_names()) - first
         want = snapshot_contents(store, store.get("s", "latest"))
     os.unlink(store_dir / "index.sqlite")  # the index is lost: repair rebuilds it from the packs
+    return second, want
 
+
+def eio_on(name: str) -> Any:
+    """packs.scan_pack, but the disk fails to read pack *name* (no such fault can be had
+    here short of a failing disk)."""
     real = packs.scan_pack
 
     def eio(path: str, *a: Any, **kw: Any) -> Any:
-        if os.path.basename(path) == second:
+        if os.path.basename(path) == name:
             raise OSError(errno.EIO, "Input/output error", path)
         return real(path, *a, **kw)
 
+    return eio
+
+
+def test_a_pack_repair_could_not_read_is_not_deleted_by_the_next_gc(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    second, want = two_packs(store_dir, tmp_path)
+    eio = eio_on(second)
     with monkeypatch.context() as failing:  # the disk fails to read that pack for now
         for mod in (repair_mod, gc_mod, verify_mod):
             failing.setattr(mod, "scan_pack", eio)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 from clihelpers import VENV_BIN
@@ -19,19 +17,17 @@ from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import side_commit
-from storehelpers import D
-from storehelpers import F
-from storehelpers import build
-from storehelpers import take
+from test_red11_unreadable_pack import eio_on
+from test_red11_unreadable_pack import two_packs
 
 from git_snapshot import gitrepo
 from git_snapshot import losses
 from git_snapshot import worktree
 from git_snapshot.commands.repair import cmd_repair
 from git_snapshot.store import Store
-from git_snapshot.store import packs
 from git_snapshot.store import repair as repair_mod
 from git_snapshot.watch import bursts
+from git_snapshot.watch import take as take_mod
 from git_snapshot.watch.bursts import BurstDetector
 
 PATH = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -84,24 +80,9 @@ def test_repair_says_a_pack_it_could_not_read_is_not_damaged_nor_lost(
     disk, so scan_pack raises it for that pack) was 'damaged pack X: read up to the damage',
     its snapshot's files had 'no intact copy left', and the last line said some data had
     none: the pack is whole, gc keeps it, and a repair once it reads enters it again."""
-    src = tmp_path / "src"
-    build(src, D({b"a": F(b"first\n")}))
-    with Store(store_dir) as store:
-        take(store, "s", src)
-        first = set(store.pack_names())
-        build(src, D({b"b": F(os.urandom(5000))}))
-        take(store, "s", src)
-        (second,) = set(store.pack_names()) - first
-    os.unlink(store_dir / "index.sqlite")  # lost: rebuilt from the packs alone
-    real = packs.scan_pack
-
-    def eio(path: str, *a: Any, **kw: Any) -> Any:
-        if os.path.basename(path) == second:
-            raise OSError(errno.EIO, "Input/output error", path)
-        return real(path, *a, **kw)
-
+    second, _ = two_packs(store_dir, tmp_path)
     with monkeypatch.context() as failing:
-        failing.setattr(repair_mod, "scan_pack", eio)
+        failing.setattr(repair_mod, "scan_pack", eio_on(second))
         assert cmd_repair() == 1
     said = capsys.readouterr()
     assert f"could not read pack {second} now (Input/output error)" in said.out, said.out
@@ -249,3 +230,44 @@ def test_watch_status_says_1_folder_not_1_folders() -> None:
     line = _worktree_line(w)
     assert "build/: watched whole, 1 folder;" in line and "1 folders" not in line, line
     assert "node_modules/: one watch, 1 folder scanned" in line, line
+
+
+def test_the_daemon_records_a_burst_of_a_worktree_cloned_again_at_its_path(
+    tmp_path: Path,
+) -> None:
+    """rm -rf proj && git clone URL proj with the watcher on (the newcomer pass): the
+    worker looked for the snapshot before the burst among the NEW repository's (none yet;
+    and it gave the clone an id doing so): 'a burst of 7 changes, no snapshot before it', so
+    nothing was recorded anywhere. The daemon's own path, record_bursts, is run here."""
+    origin = init_repo(tmp_path / "origin")
+    (origin / "a.txt").write_text("tracked\n")
+    git(origin, "add", ".")
+    git(origin, "commit", "-q", "-m", "one")
+    proj = tmp_path / "proj"
+    git(tmp_path, "clone", "-q", str(origin), str(proj))
+    (proj / ".env").write_text("KEY=abc\n")
+    with Store() as store:
+        snap = worktree.take(store, gitrepo.find_repo(str(proj)), trigger="watch").snapshot
+    paths = [str(proj / ".env"), str(proj / "a.txt")]
+    shutil.rmtree(proj)
+    git(tmp_path, "clone", "-q", str(origin), str(proj))
+    item = {"paths": paths, "started": snap.created + 1, "ended": snap.created + 1.1}
+    item["kinds"] = {p: bursts.DELETE for p in paths}
+    done = take_mod.record_bursts(str(proj), [item])
+    assert done["log"] == [f"a burst of 2 changes: recorded against snapshot {snap.id}"], done
+    (entry,) = json.loads(gs(proj, "losses", "--json").out)
+    assert [x["path"] for x in entry["lost"]] == [".env"]  # a.txt: the clone has it
+    assert entry["repo"].startswith("proj#") and entry["available"] is True
+
+
+def test_install_and_doctor_say_the_watcher_is_off_with_git_snapshot_watch_0(repo: Path) -> None:
+    """README: `install` starts the watcher. With GIT_SNAPSHOT_WATCH=0 it printed nothing
+    about it, and doctor said 'hooks do not start it' without saying that it does not watch
+    this worktree."""
+    ran = gs(repo, "install", GIT_SNAPSHOT_WATCH="0")
+    assert (
+        "watcher: not started, this worktree not registered (GIT_SNAPSHOT_WATCH=0); "
+        "git snapshot watch add . does both" in ran.out
+    ), ran.out
+    said = gs(repo, "doctor", GIT_SNAPSHOT_WATCH="0").out
+    assert "does not watch this worktree: hooks neither register nor start it" in said, said

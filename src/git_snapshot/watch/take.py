@@ -226,14 +226,16 @@ def before_burst(store: Any, worktree: str, started: float) -> Any:
     *started* (a hook's, a manual one or the watcher's; one read during the burst may lack
     what the burst deleted), or None."""
     from git_snapshot import gitrepo
-    from git_snapshot import identity
     from git_snapshot.errors import UserError
 
     try:
-        repo = gitrepo.find_repo(worktree)
-        snaps = store.snapshots(identity.source(store, repo), repo.toplevel)
+        where = gitrepo.find_repo(worktree).toplevel
     except UserError:  # the worktree itself went (git worktree remove --force, rm -rf)
-        snaps = store.snapshots(None, worktree)
+        where = worktree
+    # of whichever repository: one deleted whole and made again there (rm -rf, then git
+    # clone) has none of its own yet, and the old one's holds what went (bursts.record
+    # reports it with the old repository's qualified ID)
+    snaps = store.snapshots(None, where)
     older = [s for s in snaps if s.created < started]
     return max(older, key=lambda s: s.created) if older else None
 
