@@ -1,8 +1,9 @@
-"""A hook's sync holds the daemon's own snapshot off (watch/daemon.HOOK_HOLD_S): the hook
-snapshots what was marked before it, and a watch snapshot started beside it that commits
-after it left the store's last snapshot off the dirty set's base (every snapshot after it
-then walked the whole tree: ~1-2 s of CPU each on 200k files, themselves overtaken by the
-next hooks). The real daemon, real hooks."""
+"""A hook's sync holds the daemon's own snapshot off while the hook's snapshot may be under
+way (watch/daemon.HOOK_HOLD_S, dirtyset.covered): a watch snapshot started beside it that
+commits after it left the store's last snapshot off the dirty set's base (every snapshot after
+it then walked the whole tree: ~1-2 s of CPU each on 200k files, themselves overtaken by the
+next hooks). Once the hook's snapshot is committed, a change made after it is snapshotted
+after the quiet period as usual (not HOOK_HOLD_S later). The real daemon, real hooks."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from test_watch_daemon import wait_for
 from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
 from git_snapshot.watch import daemon as wdaemon
+from git_snapshot.watch import dirtyset
 
 pytestmark = [
     pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"),
@@ -33,25 +35,56 @@ def _daemon_snapshots(w: Watcher) -> int:
     return w.log().count(": snapshot ")
 
 
-def test_no_watch_snapshot_beside_a_hook(
+def _watched(tmp_path: Path, store_dir: Path, w: Watcher, quiet: float) -> Path:
+    config(watchQuiet=quiet)
+    repo = make_repo(tmp_path)
+    add(store_dir, repo)
+    w.start()
+    w.watching(repo)
+    return repo
+
+
+def test_no_watch_snapshot_beside_a_hook_that_snapshots(
     tmp_path: Path,
     store_dir: Path,
     watcher: Watcher,  # noqa: F811
 ) -> None:
-    config(watchQuiet=2)
-    repo = make_repo(tmp_path)
-    add(store_dir, repo)
-    watcher.start()
-    watcher.watching(repo)
+    """A hook synced and has not committed its snapshot (this process, between its sync and
+    its commit): no watch snapshot for the changes before or after its sync, until
+    HOOK_HOLD_S; then it comes."""
+    repo = _watched(tmp_path, store_dir, watcher, 2)
     before = _daemon_snapshots(watcher)
-    started = time.monotonic()  # its sync comes after this
-    gs(repo, *_hook(repo)[1:])  # synced: it snapshots what was marked before it
-    (repo / "src" / "b.txt").write_text("two\n")  # changed after the hook's sync
+    started = time.monotonic()
+    (repo / "src" / "a.txt").write_text("one\n")
+    assert dirtyset.sync(str(store_dir), str(repo), timeout=10)  # a hook's sync: a.txt marked
+    (repo / "src" / "b.txt").write_text("two\n")
     time.sleep(max(0.0, started + wdaemon.HOOK_HOLD_S - 1.5 - time.monotonic()))
-    # watchQuiet has passed since the change, but the hook may still be committing: no
+    # watchQuiet has passed since the changes, but the hook may still be committing: no
     # watch snapshot beside it
     assert _daemon_snapshots(watcher) == before, watcher.log()
-    # and then the change made after it is saved by the daemon
+    # and then (the hook took none) the daemon saves them
     wait_for(lambda: _daemon_snapshots(watcher) > before, what="the watch snapshot")
     last = wait_for(lambda: [s for s in _snaps(repo) if s.trigger == "watch"], what="it")[-1]
+    assert gs(repo, "cat", str(last.id), "src/a.txt") == "one\n"
+    assert gs(repo, "cat", str(last.id), "src/b.txt") == "two\n"
+
+
+def test_a_change_after_a_hook_is_snapshotted_after_the_quiet_period(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811
+) -> None:
+    """The hold ends once the hook's snapshot is committed: a change made after it has its
+    watch snapshot watchQuiet after it, not HOOK_HOLD_S after the hook's sync (files written
+    then would stay that much longer without a copy)."""
+    repo = _watched(tmp_path, store_dir, watcher, 1)
+    (repo / "src" / "a.txt").write_text("one\n")
+    before = _daemon_snapshots(watcher)
+    started = time.monotonic()  # the hook's sync comes after this
+    gs(repo, *_hook(repo)[1:])
+    assert _snaps(repo)[-1].trigger == "post-checkout"
+    (repo / "src" / "b.txt").write_text("two\n")
+    wait_for(lambda: _daemon_snapshots(watcher) > before, what="the watch snapshot")
+    assert time.monotonic() < started + wdaemon.HOOK_HOLD_S - 0.5, watcher.log()
+    last = [s for s in _snaps(repo) if s.trigger == "watch"][-1]
     assert gs(repo, "cat", str(last.id), "src/b.txt") == "two\n"

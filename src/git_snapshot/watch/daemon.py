@@ -47,11 +47,15 @@ IDLE_EXIT_S = 60.0  # with no worktree to watch for this long, the daemon exits
 MISSING_CHECK_S = 2.0
 MISSING_KEEP_S = 86400.0
 PREP_HOLD_S = 2.0  # what a hook rebuilds itself is not prepared this long after its sync
-# nor is a watch snapshot started this long after a hook's sync (not past watchMaxDelay): the
-# hook snapshots what was marked before it (waiting up to prep.PREP_WAIT_S for the worker's
-# preparation, then rebuilding); a watch snapshot beside it that commits after it leaves the
-# store's last snapshot off the dirty set's base, and the snapshots after it walk everything
+# nor is a watch snapshot started while a hook that synced is still snapshotting what was
+# marked before its sync (waiting up to prep.PREP_WAIT_S for the worker's preparation, then
+# committing or rebuilding): a watch snapshot beside it that commits after it leaves the
+# store's last snapshot off the dirty set's base, and the snapshots after it walk everything.
+# Held until the dirty set's base covers the hook's marks (polled every HOOK_POLL_S), at most
+# HOOK_HOLD_S after the sync (a hook that failed or took no snapshot), never past
+# watchMaxDelay; changes made after the hook wait for it, not for HOOK_HOLD_S
 HOOK_HOLD_S = 5.0
+HOOK_POLL_S = 0.1
 HINT_EVERY_S = 0.02  # an idle worker is told a worktree has new marks at most this often
 
 
@@ -78,7 +82,9 @@ class Tree:
     last_snapshot: dict[str, Any] | None = None
     prep_change: float | None = None  # the last change no prepared tree holds yet
     synced_at: float = 0.0  # a hook's last sync: it rebuilds what changed before, itself
-    hook_at: float = 0.0  # a hook's last sync, also one the worker prepares for (due())
+    hook_at: float = 0.0  # a hook's sync whose snapshot may be under way (due()); 0: none
+    hook_seq: int = -1  # the marks it covers (dirtyset.covered), as the sync was answered
+    hook_poll: float = 0.0  # when to look again whether its snapshot is committed
     # a hook synced while the worker could prepare for it (prep.want): the seq of the
     # marks it waits for, prepared next, before anything else
     wanted_seq: int | None = None
@@ -406,7 +412,8 @@ class Daemon:
                     # the hook rebuilds what is marked now itself: preparing it too would only
                     # compete for the cores (its snapshot leaves nothing to prepare)
                     tree.synced_at = _now()
-                tree.hook_at = _now()
+                tree.hook_at = tree.hook_poll = _now()
+                tree.hook_seq = dirtyset.marked_upto(self.store_path, tree.root)
                 dirtyset.synced(self.store_path, token)
             except Exception as exc:
                 log(f"{tree.root}: sync: {exc!r}")
@@ -436,6 +443,7 @@ class Daemon:
                 tree.next_poll = now + self.cfg.poll
                 if tree.ws.polled and now >= self.watch_retry_at and tree.ws.failed:
                     tree.rescan_at = now  # try to give the polled folders watches again
+            self.hook_ended(tree, now)
             if tree.ws.big:
                 changed |= tree.ws.scan_big(now)
             if changed:
@@ -450,8 +458,22 @@ class Daemon:
             return None
         latest = tree.first_change + self.cfg.max_delay
         at = min(tree.last_change + self.cfg.quiet, latest)
-        at = max(at, min(tree.hook_at + HOOK_HOLD_S, latest))  # a hook snapshots now
+        if tree.hook_at:  # a hook is snapshotting (hook_ended() ends the hold)
+            at = max(at, min(tree.hook_at + HOOK_HOLD_S, latest))
         return max(at, tree.retry_at)
+
+    def hook_ended(self, tree: Tree, now: float) -> None:
+        """End the hold of a hook's sync once its snapshot is committed (or HOOK_HOLD_S)."""
+        from git_snapshot.watch import dirtyset
+
+        if not tree.hook_at or now < tree.hook_poll:
+            return
+        if now >= tree.hook_at + HOOK_HOLD_S:
+            tree.hook_at = 0.0
+        elif tree.first_change is not None:  # (a snapshot is held back: look)
+            tree.hook_poll = now + HOOK_POLL_S
+            if dirtyset.covered(self.store_path, tree.root, tree.hook_seq):
+                tree.hook_at = 0.0
 
     def may_prepare_for_hook(self, tree: Tree) -> bool:
         """A hook syncs: whether the worker should prepare what it would rebuild (the hook
@@ -500,6 +522,8 @@ class Daemon:
                 times.append(d)
             if tree.rescan_at is not None:
                 times.append(tree.rescan_at)
+            if tree.hook_at and tree.first_change is not None:
+                times.append(tree.hook_poll)  # (only while it holds a snapshot back)
             if tree.ws.polled:
                 times.append(tree.next_poll)
             scan = tree.ws.next_scan()

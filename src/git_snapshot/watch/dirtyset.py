@@ -256,6 +256,38 @@ def stopped(store_path: str, worktree: str) -> None:
         con.execute("DELETE FROM scanned")
 
 
+def top_seq(con: sqlite3.Connection) -> int:
+    """The seq of the last mark, or the base's when none is left (in a transaction of *con*)."""
+    return int(
+        con.execute(
+            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM marks), 0), base_seq) FROM state"
+        ).fetchone()[0]
+    )
+
+
+def marked_upto(store_path: str, worktree: str) -> int:
+    """The daemon, answering a hook's sync: the seq the hook's snapshot covers at least
+    (:func:`top_seq`); -1 without a dirty set."""
+    try:
+        with _db(store_path, worktree, create=False) as con:
+            return top_seq(con)
+    except (FileNotFoundError, sqlite3.Error, TypeError):
+        return -1
+
+
+def covered(store_path: str, worktree: str, seq: int) -> bool:
+    """A snapshot covering the marks up to *seq* was committed (the base's seq reached it), or
+    the epoch ended: nothing to wait for. False while it may still be under way."""
+    try:
+        with _db(store_path, worktree, create=False) as con:
+            epoch, base_epoch, base_seq = con.execute(
+                "SELECT epoch, base_epoch, base_seq FROM state"
+            ).fetchone()
+    except (FileNotFoundError, sqlite3.Error, TypeError):
+        return True
+    return bool(base_epoch != epoch or base_seq >= seq)
+
+
 def synced(store_path: str, token_path: str) -> None:
     """The daemon read the event of sync token *token_path* (a file in :func:`watch_dir`) after
     marking every earlier event: acknowledge it to the waiting snapshot."""

@@ -19,6 +19,7 @@ from git_snapshot.watch.dirtyset import CleanSet
 from git_snapshot.watch.dirtyset import _db
 from git_snapshot.watch.dirtyset import _tx
 from git_snapshot.watch.dirtyset import entry_path
+from git_snapshot.watch.dirtyset import top_seq
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -203,9 +204,7 @@ def want(store_path: str, worktree: str) -> int:
     hook waits for that instead of rebuilding them itself, see :func:`wait_prepared`);
     returns their seq (the job's ``upto``). Call it before :func:`synced`."""
     with _db(store_path, worktree, create=False) as con, _tx(con):
-        seq = con.execute(
-            "SELECT MAX(COALESCE((SELECT MAX(seq) FROM marks), 0), base_seq) FROM state"
-        ).fetchone()[0]
+        seq = top_seq(con)
         con.execute(
             "INSERT OR REPLACE INTO wanted VALUES (1, ?, ?, ?)", (seq, os.getpid(), time.time())
         )
