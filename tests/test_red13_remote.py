@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -53,3 +57,30 @@ def test_a_damaged_cached_document_never_makes_prune_delete_a_live_pack(
     assert "ok: remote r: 2 snapshots" in gs(repo, "verify", "--remote", "r", "--read-data")
     ids = [s["id"] for s in json.loads(gs(repo, "list", "--remote", "r", "--json"))]
     assert ids == [1, 2]
+
+
+LOCK_AND_DIE = """
+import os, signal, sys
+from git_snapshot.store.remote import config, repo
+remote = repo.Remote(config.get("r"))
+with remote.lock(exclusive=sys.argv[1] == "prune"):
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("what", ["prune", "push"])
+def test_a_lock_left_by_a_killed_process_on_this_machine_blocks_nothing(
+    tmp_path: Path, what: str
+) -> None:
+    repo = pushed(tmp_path, 1)
+    died = subprocess.run([sys.executable, "-c", LOCK_AND_DIE, what], capture_output=True)
+    assert died.returncode == -signal.SIGKILL, died.stderr
+    assert len(os.listdir(tmp_path / "remote" / "locks")) == 1  # its lock stays
+    (repo / "g").write_text("more\n")
+    gs(repo, "-m", "after")
+    t0 = time.monotonic()
+    assert "pushed 1 snapshot(s)" in gs(repo, "push")  # not 'busy' after 30 s of waiting
+    gs(repo, "remote", "prune", "r")  # a dead push's lock neither
+    assert time.monotonic() - t0 < 20
+    assert os.listdir(tmp_path / "remote" / "locks") == []  # prune deleted the dead lock

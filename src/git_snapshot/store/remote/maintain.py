@@ -25,8 +25,8 @@ from git_snapshot.store.backend import NotFound
 from git_snapshot.store.remote import crypto
 from git_snapshot.store.remote.cache import RemoteStore
 from git_snapshot.store.remote.cache import download_pack
-from git_snapshot.store.remote.repo import STALE_S
 from git_snapshot.store.remote.repo import Remote
+from git_snapshot.store.remote.repo import dead as lock_dead
 
 
 @dataclass
@@ -127,8 +127,6 @@ class RemotePruneReport:
 def prune_remote(
     remote: Remote, cache: RemoteStore, keep_last: int | None, dry_run: bool, wait_s: float = 30.0
 ) -> RemotePruneReport:
-    import time
-
     report = RemotePruneReport()
     with remote.lock(exclusive=True, wait_s=wait_s):
         listing = cache.sync()
@@ -159,7 +157,7 @@ def prune_remote(
         for name in remote.backend.list("locks/"):
             try:
                 doc = remote.get_doc(name)
-                if time.time() - float(doc.get("time", 0)) >= STALE_S:
+                if lock_dead(doc):
                     stale.append(name)
             except (NotFound, crypto.Damaged):
                 continue

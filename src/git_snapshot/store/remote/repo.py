@@ -135,7 +135,7 @@ class Remote:
                 doc = self.get_doc(name)
             except (NotFound, crypto.Damaged):
                 continue  # gone meanwhile, or not ours: ignored
-            if isinstance(doc, dict) and time.time() - float(doc.get("time", 0)) < STALE_S:
+            if isinstance(doc, dict) and not dead(doc):
                 out[name] = doc
         return out
 
@@ -167,6 +167,31 @@ class Remote:
             lk.release()
 
 
+def dead(doc: dict[str, Any]) -> bool:
+    """Whether the process of a lock document is gone: its lock not refreshed for STALE_S, or
+    taken here (this pid namespace, this boot) by a pid that no longer runs (a killed push or
+    prune blocks nobody for half an hour). A pid reused since counts as alive: the timeout."""
+    if time.time() - float(doc.get("time", 0)) >= STALE_S:
+        return True
+    here = _here()
+    if not here or doc.get("here") != here:
+        return False  # another machine, container or boot: only the timeout can tell
+    from git_snapshot.store.pids import alive
+
+    return not alive(doc.get("pid"))
+
+
+def _here() -> str:
+    """Where a pid means one process: this boot of this machine, this pid namespace ('' when
+    /proc cannot say)."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as f:
+            boot = f.read().strip()
+        return f"{boot}:{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        return ""
+
+
 class Lock:
     def __init__(self, remote: Remote, exclusive: bool) -> None:
         self.remote = remote
@@ -182,6 +207,7 @@ class Lock:
             "exclusive": self.exclusive,
             "host": socket.gethostname(),
             "pid": os.getpid(),
+            "here": _here(),
             "time": time.time(),
         }
         raw = zstandard.ZstdCompressor().compress(json.dumps(doc).encode())
