@@ -21,6 +21,7 @@ from test_red11_unreadable_pack import eio_on
 from test_red11_unreadable_pack import two_packs
 
 from git_snapshot import gitrepo
+from git_snapshot import identity
 from git_snapshot import losses
 from git_snapshot import worktree
 from git_snapshot.commands.repair import cmd_repair
@@ -271,3 +272,21 @@ def test_install_and_doctor_say_the_watcher_is_off_with_git_snapshot_watch_0(rep
     ), ran.out
     said = gs(repo, "doctor", GIT_SNAPSHOT_WATCH="0").out
     assert "does not watch this worktree: hooks neither register nor start it" in said, said
+
+
+def test_restore_of_a_replaced_repositorys_snapshot_says_what_is_true(tmp_path: Path) -> None:
+    """In a repository made at the path of a deleted one, `restore OLD:1 PATH` said the
+    snapshot 'was taken in the worktree /x/proj, which no longer exists, not in this one
+    (/x/proj)': the folder exists, and it is this very path."""
+    old = init_repo(tmp_path / "proj")
+    (old / ".env").write_text("SECRET=1\n")
+    with Store() as store:
+        snap = worktree.take(store, gitrepo.find_repo(str(old)), trigger="manual").snapshot
+    label = identity.tagged(snap.source)
+    shutil.rmtree(old)
+    new = init_repo(tmp_path / "proj")
+    ran = gs(new, "restore", f"{label}:{snap.id}", ".env", rc=1)
+    assert "which no longer exists" not in ran.err and "not in this one" not in ran.err, ran.err
+    assert "of a repository that no longer exists" in ran.err, ran.err
+    assert "(this worktree, at that path now, is another repository's)" in ran.err, ran.err
+    assert "--to DIR, or into this worktree with --here" in ran.err

@@ -66,9 +66,19 @@ def _in_place(where: Where, snap: Snapshot, mine: gitrepo.Repo | None, here: boo
         return mine or repo_at(".")  # outside a worktree: repo_at says so
     if mine is not None and where.here and snap.worktree == mine.toplevel:
         return mine
-    gone = "" if os.path.isdir(snap.worktree) and where.worktree else ", which no longer exists"
+    if not os.path.isdir(snap.worktree):
+        gone = ", which no longer exists"
+    elif where.worktree is None:  # the folder is there: another repository's now, or none
+        gone = ", of a repository that no longer exists"
+    else:
+        gone = ""
     name = f"{where.label}:{snap.id}" if not where.here else str(snap.id)
-    this = f", not in this one ({mine.toplevel})" if mine is not None else ""
+    if mine is None:
+        this = ""
+    elif mine.toplevel == snap.worktree:  # rm -rf, then git init or clone there
+        this = " (this worktree, at that path now, is another repository's)"
+    else:
+        this = f", not in this one ({mine.toplevel})"
     also = ", or into this worktree with --here" if mine is not None else ""
     raise UserError(
         f"snapshot {name} was taken in the worktree {snap.worktree}{gone}{this}: restore it "
