@@ -33,14 +33,17 @@ print(child.pid, flush=True)
 time.sleep(60)
 """
 
-# the daemon's side: the worker started as watch/daemon.py starts it, one job sent; the job
-# is made long (a snapshot of a slow file system) by replacing take() in the worker
+# the daemon's side: the worker started as watch/daemon.py starts it (take.serve_argv's
+# arguments, which name the daemon's pid), one job sent; the job is made long (a snapshot
+# of a slow file system) by replacing take() in the worker
 WORKER_PARENT = """
 import subprocess, sys
+from git_snapshot.watch import take
 w = subprocess.Popen(
     [sys.executable, "-c",
      "import sys, time; from git_snapshot.watch import take as t; "
-     "t.take = lambda path: time.sleep(60) or {}; sys.exit(t.main(['--serve']))"],
+     "t.take = lambda path: time.sleep(60) or {}; sys.exit(t.main(sys.argv[1:]))",
+     *take.serve_argv()[3:]],
     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
 )
 w.stdin.write(b"/nowhere\\n")
@@ -52,11 +55,13 @@ time.sleep(60)
 
 DELTAS_PARENT = """
 import subprocess, sys, time
+from git_snapshot.watch import take
 p = subprocess.Popen(
     [sys.executable, "-c",
      "import sys, time; from git_snapshot.watch import take as t; "
      "t.warm_deltas = lambda worktree: time.sleep(60); "
-     "t.main(['--deltas', '/nowhere'])"],
+     "t.main(sys.argv[1:])",
+     *take.deltas_argv('/nowhere')[3:]],
 )
 print(p.pid, flush=True)
 time.sleep(60)

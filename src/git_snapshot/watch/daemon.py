@@ -553,8 +553,10 @@ class Daemon:
             return w
         if w is not None:
             self.end_worker()
+        from git_snapshot.watch.take import serve_argv
+
         self.child = subprocess.Popen(
-            [sys.executable, "-m", "git_snapshot.watch.take", "--serve"],
+            serve_argv(),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=instance.daemon_env(),

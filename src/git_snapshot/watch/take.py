@@ -330,6 +330,25 @@ def serve() -> int:
 DELTAS_ARGV = [sys.executable, "-m", "git_snapshot.watch.take", "--deltas"]
 
 
+def serve_argv() -> list[str]:
+    """The command of the daemon's worker (``--serve``), started by this process: it is
+    told this process's pid, to end with it even if it dies before the worker is up."""
+    return [
+        sys.executable,
+        "-m",
+        "git_snapshot.watch.take",
+        "--serve",
+        "--parent",
+        str(os.getpid()),
+    ]
+
+
+def deltas_argv(worktree: str) -> list[str]:
+    """The command of the deltas process of *worktree*, started by this process (the
+    worker), told this process's pid (see :func:`serve_argv`)."""
+    return [*DELTAS_ARGV, worktree, "--parent", str(os.getpid())]
+
+
 class Deltas:
     """The deltas a first ``find`` would compute (store/history.warm_deltas), computed after
     a watch snapshot by a process of its own at a lower priority, which the worker kills
@@ -351,7 +370,7 @@ class Deltas:
 
         try:
             proc = subprocess.Popen(
-                [*DELTAS_ARGV, worktree],
+                deltas_argv(worktree),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -386,15 +405,27 @@ def warm_deltas(worktree: str) -> None:
         history.warm_deltas(store, identity.source(store, gitrepo.find_repo(worktree)))
 
 
+def _parent(argv: list[str]) -> tuple[list[str], int]:
+    """*argv* without its ``--parent PID`` (serve_argv, deltas_argv) and that pid: the
+    process that started this one. Not os.getppid() here: a parent killed while this one
+    started (imports take a second under load) has already left it to the reaper, and
+    die_with_parent would then wait on the reaper. Without it (a command of an older
+    version), the parent this one has now."""
+    if len(argv) >= 2 and argv[-2] == "--parent" and argv[-1].isdigit():
+        return argv[:-2], int(argv[-1])
+    return argv, os.getppid()
+
+
 def main(argv: list[str]) -> int:
     from git_snapshot.errors import UserError
     from git_snapshot.store.pids import die_with_parent
 
+    argv, parent = _parent(argv)
     if argv == ["--serve"]:
-        die_with_parent(os.getppid())  # the daemon's worker: never at a job after it died
+        die_with_parent(parent)  # the daemon's worker: never at a job after it died
         return serve()
     if len(argv) == 2 and argv[0] == "--deltas":
-        die_with_parent(os.getppid())  # the worker's: ends with it (see Deltas)
+        die_with_parent(parent)  # the worker's: ends with it (see Deltas)
         warm_deltas(argv[1])
         return 0
     if len(argv) != 1:
