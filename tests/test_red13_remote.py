@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -84,3 +85,124 @@ def test_a_lock_left_by_a_killed_process_on_this_machine_blocks_nothing(
     gs(repo, "remote", "prune", "r")  # a dead push's lock neither
     assert time.monotonic() - t0 < 20
     assert os.listdir(tmp_path / "remote" / "locks") == []  # prune deleted the dead lock
+
+
+def killed_at(env: dict[str, str], cwd: Path, after_s: float, *args: str) -> int:
+    """``git snapshot ARGS`` SIGKILLed *after_s* seconds after its start (if still running);
+    its exit code."""
+    from clihelpers import VENV_BIN
+
+    path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    proc = subprocess.Popen(
+        ["git", "snapshot", *args],
+        cwd=cwd,
+        env={**os.environ, **env, "PATH": path},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        return proc.wait(after_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
+@pytest.mark.slow
+def test_push_and_pull_killed_at_sampled_moments_lose_nothing(tmp_path: Path) -> None:
+    """SIGKILL at moments spread over a push (and then a pull on another machine): the next
+    one completes, the remote verifies with every snapshot, the pulled store holds them all."""
+    from remotehelpers import machine
+    from remotehelpers import on
+
+    repo = init_repo(tmp_path / "proj")
+    for i in range(4):
+        (repo / f"f{i}").write_bytes(os.urandom(3_000_000))
+        (repo / f"t{i}.txt").write_text(f"text {i}\n" * 5000)
+        gs(repo, "-m", f"s{i}")
+    gs(repo, "remote", "add", "r", f"file://{tmp_path}/remote")
+    me: dict[str, str] = {}
+    t0 = time.monotonic()
+    gs(repo, "push")
+    whole = time.monotonic() - t0
+    for kind in ("packs", "index", "snapshots"):  # start again from an empty remote
+        for p in (tmp_path / "remote" / kind).iterdir():
+            p.unlink()
+    rcs = []
+    for n in range(6):
+        rcs.append(killed_at(me, repo, whole * (0.15 + 0.15 * n), "push"))
+        (repo / f"n{n}").write_text(f"new {n}\n")  # and the store moves on meanwhile
+        gs(repo, "-m", f"n{n}")
+    assert rcs.count(-signal.SIGKILL) >= 3, rcs
+    gs(repo, "push")
+    assert "ok: remote r: 10 snapshots" in gs(repo, "verify", "--remote", "r", "--read-data")
+    key = Path(os.environ["XDG_CONFIG_HOME"]) / "git-snapshot" / "keys" / "r.key"
+    other = machine(tmp_path, "m2")
+    on(other, tmp_path, "remote", "add", "r", f"file://{tmp_path}/remote", "--key", str(key))
+    t0 = time.monotonic()
+    on(other, tmp_path, "pull", "r")
+    whole = time.monotonic() - t0
+    shutil.rmtree(other["GIT_SNAPSHOT_STORE"])
+    os.mkdir(other["GIT_SNAPSHOT_STORE"])
+    rcs = [killed_at(other, tmp_path, whole * (0.15 + 0.15 * n), "pull", "r") for n in range(6)]
+    assert rcs.count(-signal.SIGKILL) >= 3, rcs
+    on(other, tmp_path, "pull", "r")
+    assert "ok" in on(other, tmp_path, "verify", "--read-data")
+    listed = json.loads(on(other, tmp_path, "list", "--all", "--json"))
+    assert len(listed) == 10
+
+
+HOSTILE_NAMES = ["x\x1b]0;owned\x07\x1b[2J", "two\nlines", "a\rb"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["snapshots", "index", "locks"])
+def test_a_hostile_listing_name_reaches_the_terminal_shown_not_raw(
+    tmp_path: Path, kind: str
+) -> None:
+    repo = pushed(tmp_path, 1)
+    for name in HOSTILE_NAMES:
+        (tmp_path / "remote" / kind / name).write_bytes(b"GSE1" + os.urandom(100))
+    for args in (
+        ["list", "--remote", "r"],
+        ["push"],
+        ["pull", "r"],
+        ["remote", "prune", "r"],
+        ["verify", "--remote", "r"],
+    ):
+        ran = gs(repo, *args, rc=None)
+        for text in (ran.out, ran.err):
+            assert "\x1b" not in text and "\r" not in text and "\x07" not in text, (args, text)
+        assert len(ran.err.splitlines()) <= 1, (args, ran.err)
+
+
+@pytest.mark.slow
+def test_one_damaged_snapshot_document_leaves_every_other_snapshot_reachable(
+    tmp_path: Path,
+) -> None:
+    """A flipped or foreign object in snapshots/ (a bad disk, junk) made every remote command
+    fail with the same line, verify --remote too (which that line told the user to run)."""
+    repo = pushed(tmp_path, 2)
+    snaps = sorted((tmp_path / "remote" / "snapshots").iterdir())
+    data = bytearray(snaps[0].read_bytes())
+    data[len(data) // 2] ^= 0x01
+    snaps[0].write_bytes(bytes(data))
+    (tmp_path / "remote" / "snapshots" / ("0" * 32)).write_bytes(b"GSE1" + os.urandom(64))
+    shutil.rmtree(kept_docs("snapshots")[0].parents[3])  # the cache: the remote as it is now
+    ran = gs(repo, "list", "--remote", "r", "--json")
+    assert len(json.loads(ran.out)) == 1 and len(ran.err_lines) == 1
+    assert "2 snapshot document(s)" in ran.err and "verify --remote r" in ran.err
+    (good,) = json.loads(ran.out)
+    gs(repo, "restore", "--remote", "r", str(good["id"]), "--to", str(tmp_path / "out"))
+    assert (tmp_path / "out" / f"f{good['id'] - 1}").stat().st_size == 50_000
+    ran = gs(repo, "verify", "--remote", "r", rc=1)
+    assert ran.out.count("DAMAGED remote object snapshots/") == 2, ran.out
+    packs = sorted(os.listdir(tmp_path / "remote" / "packs"))
+    ran = gs(repo, "remote", "prune", "r", rc=1)  # what the damaged ones need is unknown
+    assert "nothing pruned" in ran.err and len(ran.err_lines) == 1
+    assert sorted(os.listdir(tmp_path / "remote" / "packs")) == packs
+    (repo / "h").write_text("new\n")
+    gs(repo, "-m", "new")
+    ran = gs(repo, "push", rc=1)  # the new snapshot goes; the damage is named
+    assert "pushed 1 snapshot(s)" in ran.out and "2 snapshot document(s)" in ran.err
+    ran = gs(repo, "pull", "r", rc=1)  # (the push kept its own copy of the flipped one)
+    assert "1 snapshot document(s) do not open" in ran.err

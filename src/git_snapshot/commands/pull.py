@@ -18,6 +18,7 @@ def cmd_pull(*, name: str | None = None) -> int:
         remote.check()
         with RemoteStore(remote, store.path) as cache:
             r = pull(store, remote, cache)
+            note = cache.unreadable_note()
         labels = identity.labels([s for s, _, _ in r.renumbered] + [s for s, _ in r.not_pulled])
     for source, was, now in r.renumbered:
         print(f"{labels[source]}:{was} is {labels[source]}:{now} here (that number was taken)")
@@ -35,5 +36,8 @@ def cmd_pull(*, name: str | None = None) -> int:
             f"{len(r.not_pulled)} snapshot(s) that need them were not pulled, every other one "
             f"was; see 'git snapshot verify --remote {conf.name} --read-data'"
         )
+        return 1
+    if note:
+        output.err(note)
         return 1
     return 0

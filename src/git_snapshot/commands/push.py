@@ -23,13 +23,14 @@ def _push_once(name: str | None) -> tuple[str, str]:
         remote.check()
         with RemoteStore(remote, store.path) as cache:
             r = push(store, remote, cache)
+            note = cache.unreadable_note()
     line = (
         f"pushed {r.snapshots} snapshot(s) and {r.packs} pack(s) ({output.size(r.bytes)}) "
         f"to {conf.name}; {r.already} already there"
     )
     labels = identity.labels([source for source, _, _ in r.skipped])
     warn = "".join(f"\nnot pushed: {labels[src]}:{n} ({why})" for src, n, why in r.skipped)
-    return line, warn
+    return line, warn + (f"\n{note}" if note else "")
 
 
 def cmd_push(*, name: str | None = None, auto: bool = False) -> int:

@@ -36,6 +36,9 @@ def open_store(remote: str | None) -> Store:
     except BaseException:
         cache.close()
         raise
+    note = cache.unreadable_note()
+    if note:
+        output.err(note)
     return cache
 
 

@@ -146,7 +146,8 @@ def cmd_verify_remote(*, name: str, read_data: bool = False, json_out: bool = Fa
         return 0 if report.ok else 1
     for p in report.problems:
         needed = f" (needed by snapshot {', '.join(p.snapshots)})" if p.snapshots else ""
-        print(output.paint(f"DAMAGED remote object {p.what}: {p.message}{needed}", "red"))
+        line = output.one_line(f"DAMAGED remote object {p.what}: {p.message}{needed}")
+        print(output.paint(line, "red"))  # (a hostile remote's names: escapes shown, not run)
     for source, snap, path, message in report.paths:
         where = output.display(os.fsencode(repos.get(source, source)))
         print(output.paint(f"DAMAGED snapshot {snap} of {where}: {path}: {message}", "red"))

@@ -20,7 +20,6 @@ import os
 import shutil
 from typing import Any
 
-from git_snapshot.errors import UserError
 from git_snapshot.store.backend import NotFound
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Index
@@ -119,6 +118,9 @@ class RemoteStore(Store):
             _private_dirs(os.path.join(self.docs_dir, sub))
         super().__init__(os.path.join(self.cache_root, "store"))
         self.listing: dict[str, dict[str, int]] = {}
+        # remote documents that do not open (kind/ident -> why): left out of the cache, named
+        # by verify --remote; the rest of the remote stays readable (unreadable_note)
+        self.unreadable: dict[str, str] = {}
 
     def __enter__(self) -> RemoteStore:
         return self
@@ -256,19 +258,41 @@ class RemoteStore(Store):
         return listing
 
     def _fetch_docs(self, kind: str, idents: list[str]) -> dict[str, Any]:
-        def one(ident: str) -> tuple[str, Any]:
-            try:
-                return ident, self.remote.get_doc(f"{kind}/{ident}")
-            except NotFound:
-                return ident, None  # pruned since the listing
-            except crypto.Damaged as exc:
-                raise UserError(
-                    f"remote {self.remote.name}: {exc}; check it with: "
-                    f"git snapshot verify --remote {self.remote.name}"
-                ) from None
+        """The documents of *idents* that open; one that does not is left out and kept in
+        unreadable (a damaged object hides only what it holds), one gone is left out."""
 
+        def one(ident: str) -> tuple[str, Any, str | None]:
+            try:
+                return ident, self.remote.get_doc(f"{kind}/{ident}"), None
+            except NotFound:
+                return ident, None, None  # pruned since the listing
+            except crypto.Damaged as exc:
+                return ident, None, str(exc)
+
+        out = {}
         with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
-            return {i: d for i, d in pool.map(one, idents) if d is not None}
+            for ident, doc, why in pool.map(one, idents):
+                if why is not None:
+                    self.unreadable[f"{kind}/{ident}"] = why
+                elif doc is not None:
+                    out[ident] = doc
+        return out
+
+    def unreadable_note(self) -> str | None:
+        """One line on the remote documents that did not open, if any."""
+        if not self.unreadable:
+            return None
+        kinds = sorted({name.split("/", 1)[0] for name in self.unreadable})
+        what = " and ".join(
+            f"{sum(n.startswith(k + '/') for n in self.unreadable)} "
+            f"{'snapshot' if k == 'snapshots' else 'pack index'} document(s)"
+            for k in kinds
+        )
+        return (
+            f"remote {self.remote.name}: {what} do not open (damaged, or not sealed with this "
+            f"key): what they hold is left out; see git snapshot verify --remote "
+            f"{self.remote.name}"
+        )
 
     def _rebuild(self, kept: dict[str, dict[str, Any]]) -> None:
         """A new cache index from the kept documents (something vanished from the remote)."""

@@ -134,9 +134,9 @@ def prune_remote(
         unread = set(listing["snapshots"]) - set(docs)
         if unread:  # what it needs is unknown: none of the packs can be called dead
             raise UserError(
-                f"remote {remote.name}: {len(unread)} snapshot document(s) could not be read "
-                "(gone or changed meanwhile); nothing pruned: run git snapshot verify "
-                f"--remote {remote.name}, then prune again"
+                f"remote {remote.name}: {len(unread)} snapshot document(s) do not open or "
+                "went meanwhile; nothing pruned (the packs they need are unknown): see git "
+                f"snapshot verify --remote {remote.name}"
             )
         drop: set[str] = set()
         if keep_last is not None:
