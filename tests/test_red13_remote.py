@@ -206,3 +206,39 @@ def test_one_damaged_snapshot_document_leaves_every_other_snapshot_reachable(
     assert "pushed 1 snapshot(s)" in ran.out and "2 snapshot document(s)" in ran.err
     ran = gs(repo, "pull", "r", rc=1)  # (the push kept its own copy of the flipped one)
     assert "1 snapshot document(s) do not open" in ran.err
+
+
+@pytest.mark.slow
+def test_a_pull_onto_a_full_disk_says_so_in_one_line_and_the_next_completes(
+    tmp_path: Path,
+) -> None:
+    from fullfs import fill
+    from fullfs import small_fs
+    from remotehelpers import machine
+    from remotehelpers import on
+
+    repo = init_repo(tmp_path / "proj")
+    for i in range(3):
+        (repo / f"f{i}").write_bytes(os.urandom(2_000_000))
+        gs(repo, "-m", f"s{i}")
+    gs(repo, "remote", "add", "r", f"file://{tmp_path}/remote")
+    gs(repo, "push")
+    key = Path(os.environ["XDG_CONFIG_HOME"]) / "git-snapshot" / "keys" / "r.key"
+    with small_fs(tmp_path) as mnt:
+        other = machine(tmp_path, "m2")
+        store = mnt / "store"
+        store.mkdir()
+        other["GIT_SNAPSHOT_STORE"] = str(store)
+        other["XDG_CACHE_HOME"] = str(mnt / "cache")
+        on(other, tmp_path, "remote", "add", "r", f"file://{tmp_path}/remote", "--key", str(key))
+        on(other, tmp_path, "list", "--remote", "r", "--all")  # the cache made, no pack fetched
+        filler = fill(mnt, leave=3_000_000)  # room for one pack, not three
+        restore = ("restore", "--remote", "r", "--repo", str(repo), "3", "--to", str(mnt / "o"))
+        for args in (("pull", "r"), restore):
+            ran = on(other, tmp_path, *args, rc=1)
+            assert len(ran.err_lines) == 1 and "space" in ran.err, ran.err
+        filler.unlink()
+        leftover = [p for p in mnt.rglob("*") if ".fetch" in p.name or ".copy" in p.name]
+        assert leftover == []
+        assert "pulled 3 snapshot(s)" in on(other, tmp_path, "pull", "r")
+        assert "ok" in on(other, tmp_path, "verify", "--read-data")

@@ -18,8 +18,10 @@ import contextlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
+from git_snapshot.errors import UserError
 from git_snapshot.store.backend import NotFound
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Index
@@ -348,19 +350,36 @@ def download_pack(remote: Remote, ident: str, dest: str, tmp_dir: str) -> str:
     name = f"packs/{ident}"
     plain = remote.key.open(name, remote.backend.get(name))
     tmp = os.path.join(tmp_dir, f"{ident}.pack.fetch{os.getpid()}-{id(plain)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
+    with _local_write(ident, tmp, len(plain)):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
             f.write(plain)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, dest)
-    except BaseException:
+        fsync_dir(os.path.dirname(dest))
+    return dest
+
+
+@contextlib.contextmanager
+def _local_write(ident: str, tmp: str, size: int) -> Iterator[None]:
+    """Writing remote pack *ident* here through *tmp*: on any failure *tmp* goes, and an
+    OSError (a full disk) is one line for the user, not an internal error."""
+    try:
+        yield
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        raise
-    fsync_dir(os.path.dirname(dest))
-    return dest
+        if not isinstance(exc, OSError):
+            raise
+        from git_snapshot.store.reserve import no_room
+
+        where = os.path.dirname(os.path.dirname(tmp))
+        hint = "free space there and run it again" if no_room(exc) else "run it again"
+        raise UserError(
+            f"cannot write remote pack {ident} ({size:,} bytes) in {where}: "
+            f"{exc.strerror or exc}; nothing half-written is kept: {hint}"
+        ) from None
 
 
 def copy_or_download(
@@ -371,9 +390,10 @@ def copy_or_download(
         cached = cache.pack_path(f"{ident}.pack")
         if os.path.exists(cached):
             tmp = os.path.join(tmp_dir, f"{ident}.pack.copy{os.getpid()}")
-            shutil.copyfile(cached, tmp)
-            with open(tmp, "rb+") as f:
-                os.fsync(f.fileno())
-            os.replace(tmp, dest)
+            with _local_write(ident, tmp, os.path.getsize(cached)):
+                shutil.copyfile(cached, tmp)
+                with open(tmp, "rb+") as f:
+                    os.fsync(f.fileno())
+                os.replace(tmp, dest)
             return
     download_pack(remote, ident, dest, tmp_dir)
