@@ -17,8 +17,10 @@ from storehelpers import D
 from storehelpers import F
 from storehelpers import build
 from storehelpers import take
+from test_prep_daemon import _children
 
 from git_snapshot.store import Store
+from git_snapshot.watch import take as take_module
 
 FORK_PARENT = """
 import os, sys, time
@@ -35,37 +37,37 @@ time.sleep(60)
 
 # the daemon's side: the worker started as watch/daemon.py starts it (take.serve_argv's
 # arguments, which name the daemon's pid), one job sent; the job is made long (a snapshot
-# of a slow file system) by replacing take() in the worker
-WORKER_PARENT = """
-import subprocess, sys
+# of a slow file system) by replacing take() in the worker; and the worker's side: the
+# deltas process started as Deltas.start starts it (take.deltas_argv), warm_deltas made long.
+# *delay*: the child's startup (its imports) made that slow
+TAKE_CHILD = (
+    "import sys, time; time.sleep({delay}); from git_snapshot.watch import take as t; "
+    "t.take = lambda path: time.sleep(60) or {{}}; "
+    "t.warm_deltas = lambda worktree: time.sleep(60); "
+    "sys.exit(t.main(sys.argv[1:]))"
+)
+
+TAKE_PARENT = """
+import subprocess, sys, time
 from git_snapshot.watch import take
 w = subprocess.Popen(
-    [sys.executable, "-c",
-     "import sys, time; from git_snapshot.watch import take as t; "
-     "t.take = lambda path: time.sleep(60) or {}; sys.exit(t.main(sys.argv[1:]))",
-     *take.serve_argv()[3:]],
-    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    [sys.executable, "-c", {child!r}, *{argv}[3:]],
+    stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
 )
-w.stdin.write(b"/nowhere\\n")
+w.stdin.write(b"/nowhere\\n")  # the daemon's first job, sent at once
 w.stdin.flush()
 print(w.pid, flush=True)
-import time
 time.sleep(60)
 """
 
-DELTAS_PARENT = """
-import subprocess, sys, time
-from git_snapshot.watch import take
-p = subprocess.Popen(
-    [sys.executable, "-c",
-     "import sys, time; from git_snapshot.watch import take as t; "
-     "t.warm_deltas = lambda worktree: time.sleep(60); "
-     "t.main(sys.argv[1:])",
-     *take.deltas_argv('/nowhere')[3:]],
-)
-print(p.pid, flush=True)
-time.sleep(60)
-"""
+
+def take_parent(argv: str, delay: float = 0.0) -> str:
+    """The script of a parent starting take.py's child with the arguments *argv* (Python)."""
+    return TAKE_PARENT.format(child=TAKE_CHILD.format(delay=delay), argv=argv)
+
+
+WORKER_PARENT = take_parent("take.serve_argv()")
+DELTAS_PARENT = take_parent("take.deltas_argv('/nowhere')")
 
 
 def running(pid: int) -> bool:
@@ -77,13 +79,14 @@ def running(pid: int) -> bool:
         return False
 
 
-def kill_parent_then_child_ends(script: str) -> None:
+def kill_parent_then_child_ends(script: str, at_work: float = 0.5) -> None:
+    """The child *script* starts ends when the script is SIGKILLed *at_work* seconds later."""
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
     child = 0
     try:
         assert parent.stdout is not None
         child = int(parent.stdout.readline())
-        time.sleep(0.5)  # the child is at its work
+        time.sleep(at_work)  # the child is at its work (or not yet: 0)
         assert running(child)
         parent.kill()
         parent.wait()
@@ -155,6 +158,7 @@ def test_the_worker_answers_when_started_as_the_daemon_starts_it(tmp_path: Path)
 RESTORE_PARENT = """
 import os, sys, time
 from git_snapshot.store import Store
+from git_snapshot.watch import take as take_module
 from git_snapshot.store import restore_write
 from git_snapshot.store import restorer
 
@@ -170,14 +174,6 @@ restore_write._pwrite_all = slow
 with Store(sys.argv[1]) as s:
     restorer.Restorer(s, threads=2, processes=True).restore(s.get("s", "latest"), sys.argv[2], None)
 """
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children", encoding="ascii") as f:
-            return [int(x) for x in f.read().split()]
-    except OSError:
-        return []
 
 
 def test_a_restores_writer_processes_end_with_the_killed_restore(
@@ -212,3 +208,23 @@ def test_a_restores_writer_processes_end_with_the_killed_restore(
         for w in writers:
             if running(w):
                 os.kill(w, signal.SIGKILL)
+
+
+# a parent SIGKILLed before its child got to ask the kernel to end it with its parent (its
+# startup, imports, can take a second at load 8): the worker and the deltas process asked
+# about the parent they had when they got there, already the reaper (init or a subreaper),
+# so the check passed and the worker did its job orphaned (the worker test above failed so
+# under load). Each is now told its parent's pid by the command line that starts it.
+
+
+def test_the_worker_ends_when_its_daemon_was_killed_while_it_started() -> None:
+    kill_parent_then_child_ends(take_parent("take.serve_argv()", delay=1.5), at_work=0)
+
+
+def test_the_deltas_process_ends_when_its_worker_was_killed_while_it_started() -> None:
+    kill_parent_then_child_ends(take_parent("take.deltas_argv('/nowhere')", delay=1.5), at_work=0)
+
+
+def test_the_arguments_name_the_parent() -> None:
+    assert take_module.serve_argv()[-2:] == ["--parent", str(os.getpid())]
+    assert take_module.deltas_argv("/w")[-3:] == ["/w", "--parent", str(os.getpid())]
