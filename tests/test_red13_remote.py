@@ -242,3 +242,50 @@ def test_a_pull_onto_a_full_disk_says_so_in_one_line_and_the_next_completes(
         assert leftover == []
         assert "pulled 3 snapshot(s)" in on(other, tmp_path, "pull", "r")
         assert "ok" in on(other, tmp_path, "verify", "--read-data")
+
+
+@pytest.mark.slow
+def test_two_machines_pushing_at_once_while_a_prune_runs_lose_nothing(tmp_path: Path) -> None:
+    from clihelpers import VENV_BIN
+    from remotehelpers import machine
+    from remotehelpers import on
+
+    url = f"file://{tmp_path}/remote"
+    repo = init_repo(tmp_path / "proj")
+    (repo / "seed").write_text("seed\n")
+    gs(repo, "-m", "seed")
+    gs(repo, "remote", "add", "r", url)
+    gs(repo, "push")
+    key = Path(os.environ["XDG_CONFIG_HOME"]) / "git-snapshot" / "keys" / "r.key"
+    envs, repos = [], []
+    for m in ("m1", "m2"):
+        env = machine(tmp_path, m)
+        on(env, tmp_path, "remote", "add", "r", url, "--key", str(key))
+        mrepo = init_repo(tmp_path / m / "proj")
+        for i in range(3):
+            (mrepo / f"f{i}").write_bytes(os.urandom(1_500_000))
+            on(env, mrepo, "-m", f"{m} {i}")
+        envs.append(env)
+        repos.append(mrepo)
+    path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    procs = [
+        subprocess.Popen(
+            ["git", "snapshot", *args],
+            cwd=cwd,
+            env={**os.environ, **env, "PATH": path},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for env, cwd, args in (
+            (envs[0], repos[0], ("push",)),
+            ({}, repo, ("remote", "prune", "r")),  # unfinished uploads are not its to delete
+            (envs[1], repos[1], ("push",)),
+        )
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert "ok: remote r: 7 snapshots" in gs(repo, "verify", "--remote", "r", "--read-data")
+    third = machine(tmp_path, "m3")
+    on(third, tmp_path, "remote", "add", "r", url, "--key", str(key))
+    assert "pulled 7 snapshot(s)" in on(third, tmp_path, "pull", "r")
+    assert "ok" in on(third, tmp_path, "verify", "--read-data")
