@@ -35,6 +35,14 @@ def _daemon_snapshots(w: Watcher) -> int:
     return w.log().count(": snapshot ")
 
 
+def _nth_snapshot_line(log: str, n: int) -> int:
+    """Where the daemon's snapshot line number *n* (from 0) begins in *log*."""
+    at = -1
+    for _ in range(n + 1):
+        at = log.index(": snapshot ", at + 1)
+    return at
+
+
 def _watched(tmp_path: Path, store_dir: Path, w: Watcher, quiet: float) -> Path:
     config(watchQuiet=quiet)
     repo = make_repo(tmp_path)
@@ -80,11 +88,14 @@ def test_a_change_after_a_hook_is_snapshotted_after_the_quiet_period(
     repo = _watched(tmp_path, store_dir, watcher, 1)
     (repo / "src" / "a.txt").write_text("one\n")
     before = _daemon_snapshots(watcher)
-    started = time.monotonic()  # the hook's sync comes after this
     gs(repo, *_hook(repo)[1:])
     assert _snaps(repo)[-1].trigger == "post-checkout"
     (repo / "src" / "b.txt").write_text("two\n")
     wait_for(lambda: _daemon_snapshots(watcher) > before, what="the watch snapshot")
-    assert time.monotonic() < started + wdaemon.HOOK_HOLD_S - 0.5, watcher.log()
+    # the hold ended as the hook's snapshot was committed, before the watch snapshot; not
+    # HOOK_HOLD_S after the sync (a budget on the wall clock failed under load)
+    log = watcher.log()
+    ended = log.find(wdaemon.HOLD_ENDED)
+    assert 0 <= ended < _nth_snapshot_line(log, before), log
     last = [s for s in _snaps(repo) if s.trigger == "watch"][-1]
     assert gs(repo, "cat", str(last.id), "src/b.txt") == "two\n"

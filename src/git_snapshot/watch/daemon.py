@@ -55,6 +55,9 @@ PREP_HOLD_S = 2.0  # what a hook rebuilds itself is not prepared this long after
 # HOOK_HOLD_S after the sync (a hook that failed or took no snapshot), never past
 # watchMaxDelay; changes made after the hook wait for it, not for HOOK_HOLD_S
 HOOK_HOLD_S = 5.0
+# logged when a hook's committed snapshot ends the hold early (changes made after it then
+# wait only for watchQuiet)
+HOLD_ENDED = "the hook's snapshot is committed: the changes after it wait for watchQuiet only"
 HOOK_POLL_S = 0.1
 HINT_EVERY_S = 0.02  # an idle worker is told a worktree has new marks at most this often
 
@@ -474,6 +477,7 @@ class Daemon:
             tree.hook_poll = now + HOOK_POLL_S
             if dirtyset.covered(self.store_path, tree.root, tree.hook_seq):
                 tree.hook_at = 0.0
+                log(f"{tree.root}: {HOLD_ENDED}")
 
     def may_prepare_for_hook(self, tree: Tree) -> bool:
         """A hook syncs: whether the worker should prepare what it would rebuild (the hook
