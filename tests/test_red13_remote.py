@@ -202,9 +202,9 @@ def test_one_damaged_snapshot_document_leaves_every_other_snapshot_reachable(
     assert sorted(os.listdir(tmp_path / "remote" / "packs")) == packs
     (repo / "h").write_text("new\n")
     gs(repo, "-m", "new")
-    ran = gs(repo, "push", rc=1)  # the new snapshot goes; the damage is named
-    assert "pushed 1 snapshot(s)" in ran.out and "2 snapshot document(s)" in ran.err
-    ran = gs(repo, "pull", "r", rc=1)  # (the push kept its own copy of the flipped one)
+    ran = gs(repo, "push", rc=1)  # the new snapshot goes, the flipped one is written again
+    assert "pushed 2 snapshot(s)" in ran.out and "1 snapshot document(s)" in ran.err
+    ran = gs(repo, "pull", "r", rc=1)  # the junk one is still named
     assert "1 snapshot document(s) do not open" in ran.err
 
 
@@ -289,3 +289,22 @@ def test_two_machines_pushing_at_once_while_a_prune_runs_lose_nothing(tmp_path: 
     on(third, tmp_path, "remote", "add", "r", url, "--key", str(key))
     assert "pulled 7 snapshot(s)" in on(third, tmp_path, "pull", "r")
     assert "ok" in on(third, tmp_path, "verify", "--read-data")
+
+
+@pytest.mark.slow
+def test_push_replaces_a_remote_document_that_does_not_open(tmp_path: Path) -> None:
+    """A snapshot (or pack index) document damaged on the remote stayed damaged: push saw its
+    name taken and counted it 'already there', so no other machine could read that snapshot."""
+    repo = pushed(tmp_path, 2)
+    for kind in ("snapshots", "index"):
+        doc = sorted((tmp_path / "remote" / kind).iterdir())[0]
+        data = bytearray(doc.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        doc.write_bytes(bytes(data))
+    shutil.rmtree(kept_docs("snapshots")[0].parents[3])  # the cache: the remote as it is now
+    ran = gs(repo, "push")
+    assert ran.err == "" and "pushed 1 snapshot(s)" in ran.out, ran
+    shutil.rmtree(kept_docs("snapshots")[0].parents[3])
+    ran = gs(repo, "list", "--remote", "r", "--json")
+    assert ran.err == "" and len(json.loads(ran.out)) == 2
+    assert "ok: remote r: 2 snapshots" in gs(repo, "verify", "--remote", "r", "--read-data")

@@ -124,7 +124,8 @@ def _push_packs(
                     report.packs += 1
                     report.bytes += sealed_size
         doc = pack_doc(ident, sealed_size, len(plain), objects)
-        remote.put_doc(f"index/{ident}", doc)
+        if remote.put_doc(f"index/{ident}", doc):
+            cache.unreadable.pop(f"index/{ident}", None)  # (a damaged copy replaced)
         return ident, doc
 
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
@@ -188,6 +189,7 @@ def _push_snapshots(
         ident = remote.key.name("snap", snap.record)
         if remote.put_doc(f"snapshots/{ident}", doc):
             report.snapshots += 1
+            cache.unreadable.pop(f"snapshots/{ident}", None)  # (a damaged copy replaced)
         else:
             report.already += 1
         cache.keep("snapshots", ident, doc)

@@ -103,10 +103,22 @@ class Remote:
     # -- sealed documents --------------------------------------------------------------------
 
     def put_doc(self, name: str, doc: Any) -> bool:
+        """Write the sealed document *name* unless a copy that opens is there; True when this
+        call wrote it (new, or replacing one that does not open: damaged on the remote)."""
         import zstandard
 
         raw = zstandard.ZstdCompressor(level=3).compress(json.dumps(doc).encode())
-        return self.backend.put_if_absent(name, self.key.seal(name, raw))
+        sealed = self.key.seal(name, raw)
+        if self.backend.put_if_absent(name, sealed):
+            return True
+        try:  # there already: as sealed by a push (this one resumed, or another machine's)?
+            self.get_doc(name)
+        except crypto.Damaged:  # no: a copy that does not open, replaced by this good one
+            self.backend.put(name, sealed)
+            return True
+        except NotFound:
+            return self.backend.put_if_absent(name, sealed)
+        return False
 
     def get_doc(self, name: str) -> Any:
         """A sealed JSON document; crypto.Damaged if it does not open."""
