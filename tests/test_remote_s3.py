@@ -15,6 +15,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clihelpers import VENV_BIN
@@ -61,8 +62,8 @@ def files(root: Path) -> dict[str, bytes]:
 _clients: dict[str, object] = {}
 
 
-def s3_names(weed: Weed, prefix: str, kind: str) -> list[str]:
-    import obstore
+def s3_client(weed: Weed) -> Any:
+    """An obstore client of the test server's bucket (one per server)."""
     from obstore.store import S3Store
 
     store = _clients.get(weed.endpoint)
@@ -75,7 +76,14 @@ def s3_names(weed: Weed, prefix: str, kind: str) -> list[str]:
             region="us-east-1",
             client_options={"allow_http": True},
         )
-    listed = obstore.list(store, prefix=f"{prefix}/{kind}/")  # type: ignore[call-overload]
+    return store
+
+
+def s3_names(weed: Weed, prefix: str, kind: str) -> list[str]:
+    import obstore
+
+    store = s3_client(weed)
+    listed = obstore.list(store, prefix=f"{prefix}/{kind}/")
     return [m["path"] for batch in listed for m in batch]
 
 
@@ -180,16 +188,8 @@ def test_two_machines_push_at_once_and_damage_is_named(tmp_path: Path, weed: Wee
 
     # damage one pack on the server: verify --read-data names the object and the snapshots
     import obstore
-    from obstore.store import S3Store
 
-    store = S3Store(
-        BUCKET,
-        endpoint=weed.endpoint,
-        access_key_id=weed.env()["AWS_ACCESS_KEY_ID"],
-        secret_access_key=weed.env()["AWS_SECRET_ACCESS_KEY"],
-        region="us-east-1",
-        client_options={"allow_http": True},
-    )
+    store = s3_client(weed)
     victim = sorted(s3_names(weed, "shared", "packs"))[0]
     data = bytearray(bytes(obstore.get(store, victim).bytes()))
     data[100] ^= 1
@@ -197,3 +197,40 @@ def test_two_machines_push_at_once_and_damage_is_named(tmp_path: Path, weed: Wee
     ran = on(envs[1], repos[1], "verify", "--remote", "s3", "--read-data", rc=1)
     assert f"DAMAGED remote object {victim.split('/', 1)[1]}" in ran.out
     assert "authentication" in ran.out and "DAMAGED snapshot" in ran.out
+
+
+def test_hostile_names_in_an_s3_listing_are_left_out_in_one_line(
+    tmp_path: Path, weed: Weed
+) -> None:
+    import obstore
+
+    a = machine(tmp_path, "a", weed.env())
+    repo = init_repo(tmp_path / "proj")
+    (repo / "f").write_bytes(os.urandom(100_000))
+    on(a, repo, "-m", "one")
+    on(a, repo, "remote", "add", "s3", f"s3://{BUCKET}/hostile")
+    on(a, repo, "push")
+    s3 = s3_client(weed)
+    junk = b"GSE1" + os.urandom(64)
+    names = ["a/b", "x\x1b[2Jy", "sub/../../../../escape", "..", "sp ace"]
+    for kind in ("snapshots", "index", "packs", "locks"):
+        for name in names:
+            try:
+                obstore.put(s3, f"hostile/{kind}/{name}", junk)
+            except Exception:  # a name the client will not send: not one a listing gives
+                continue
+    out = tmp_path / "out"
+    for args in (
+        ["list", "--remote", "s3"],
+        ["restore", "--remote", "s3", "1", "--to", str(out)],
+        ["pull", "s3"],
+        ["push"],
+        ["verify", "--remote", "s3"],
+        ["remote", "prune", "s3"],
+    ):
+        ran = on(a, repo, *args, rc=None)
+        assert "\x1b" not in ran.out + ran.err, args
+        assert len(ran.err_lines) <= 1, (args, ran.err)
+    assert (out / "f").read_bytes() == (repo / "f").read_bytes()
+    leaked = [p for p in tmp_path.rglob("*escape*")] + [p for p in Path("/").glob("escape*")]
+    assert leaked == []
