@@ -308,3 +308,34 @@ def test_push_replaces_a_remote_document_that_does_not_open(tmp_path: Path) -> N
     ran = gs(repo, "list", "--remote", "r", "--json")
     assert ran.err == "" and len(json.loads(ran.out)) == 2
     assert "ok: remote r: 2 snapshots" in gs(repo, "verify", "--remote", "r", "--read-data")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["truncate", "swap", "swap-docs"])
+def test_restore_from_a_cut_or_swapped_remote_refuses_in_one_line(
+    tmp_path: Path, damage: str
+) -> None:
+    repo = pushed(tmp_path, 2)
+    rem = tmp_path / "remote"
+    if damage == "truncate":
+        for p in (rem / "packs").iterdir():
+            p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+    else:
+        kind = "packs" if damage == "swap" else "snapshots"
+        a, b = sorted((rem / kind).iterdir())
+        da, db = a.read_bytes(), b.read_bytes()
+        a.write_bytes(db)
+        b.write_bytes(da)
+    shutil.rmtree(kept_docs("snapshots")[0].parents[3])  # the cache: the remote as it is now
+    out = tmp_path / "out"
+    for n in ("1", "2"):
+        ran = gs(repo, "restore", "--remote", "r", n, "--to", str(out / n), rc=None)
+        if damage != "swap-docs":
+            ran2 = gs(repo, "export", "--remote", "r", n, str(out / f"{n}.tar"), rc=1)
+            assert "verify --remote r --read-data" in ran2.err_lines[-1], ran2.err
+        assert ran.rc != 0 and len(ran.err_lines) >= 1, ran
+        if damage != "swap-docs":  # damaged packs: the remote's advice, not the local store's
+            assert "verify --remote r --read-data" in ran.err_lines[-1], ran.err
+        assert not (out / n).exists() or not any((out / n).iterdir()), os.listdir(out / n)
+    ran = gs(repo, "verify", "--remote", "r", "--read-data", rc=1)
+    assert "DAMAGED remote object" in ran.out

@@ -45,9 +45,12 @@ def one_line(text: str) -> str:
     return text.translate(validate._CONTROL)
 
 
-def print_damaged(damaged: list[tuple[bytes, str]], verb: str, shown: int = 20) -> None:
+def print_damaged(
+    damaged: list[tuple[bytes, str]], verb: str, shown: int = 20, advice: str | None = None
+) -> None:
     """Each damaged path on a line of its own (the first *shown* of them), then the last
-    line, on stderr: what was not *verb* and what to do about it."""
+    line, on stderr: what was not *verb* and what to do about it (*advice*, or the local
+    store's)."""
     from git_snapshot.store.restorer import ADVICE  # the restore code: off the hook's imports
 
     for path, why in damaged[:shown]:
@@ -56,7 +59,7 @@ def print_damaged(damaged: list[tuple[bytes, str]], verb: str, shown: int = 20) 
         print(f"... and {len(damaged) - shown} more damaged path(s)")
     err(
         f"{len(damaged)} damaged path(s) could not be {verb} (listed above), everything "
-        f"intact was; {ADVICE}"
+        f"intact was; {advice or ADVICE}"
     )
 
 

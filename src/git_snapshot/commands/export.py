@@ -4,6 +4,7 @@ import os
 
 from git_snapshot import output
 from git_snapshot.commands.common import choose
+from git_snapshot.commands.remote import damage_advice
 from git_snapshot.commands.remote import open_store
 from git_snapshot.commands.remote import prefetch
 from git_snapshot.store.export import check_destination
@@ -32,7 +33,7 @@ def cmd_export(
             count = export(store, snap, path, overwrite=force)  # leaves .git out
         except Damaged as exc:
             print(f"exported snapshot {snap.id} ({exc.written} entries) to {shown}")
-            output.print_damaged(exc.damaged, "exported")
+            output.print_damaged(exc.damaged, "exported", advice=damage_advice(store))
             return 1
     print(f"exported snapshot {snap.id} ({count} entries) to {shown}")
     torn = snap.meta.get("changed_while_read") or []

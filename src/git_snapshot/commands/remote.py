@@ -42,6 +42,18 @@ def open_store(remote: str | None) -> Store:
     return cache
 
 
+def damage_advice(store: Store) -> str | None:
+    """For a store read from a remote (--remote), what to do about damage found there; None
+    for the local store (its own advice: output.print_damaged)."""
+    remote = getattr(store, "remote", None)  # a RemoteStore's (not imported for a local read)
+    if remote is None:
+        return None
+    return (
+        "see every damaged remote object with: git snapshot verify --remote "
+        f"{remote.name} --read-data"
+    )
+
+
 def prefetch(store: Store, snap: Snapshot) -> None:
     """With --remote: fetch the packs *snap* needs, several at once (restore, export)."""
     from git_snapshot.store.remote.cache import RemoteStore

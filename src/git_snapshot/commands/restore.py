@@ -20,6 +20,7 @@ from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.common import user_path
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.lookup import worktree_snaps
+from git_snapshot.commands.remote import damage_advice
 from git_snapshot.commands.remote import open_store
 from git_snapshot.commands.remote import prefetch
 from git_snapshot.errors import UserError
@@ -211,7 +212,7 @@ def cmd_restore(
     _warn_torn(snap, report, dry_run)
     if damaged is None:
         return 0
-    output.print_damaged(report.damaged, "restored")
+    output.print_damaged(report.damaged, "restored", advice=damage_advice(store))
     return 1
 
 

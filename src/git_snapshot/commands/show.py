@@ -8,6 +8,7 @@ from git_snapshot import output
 from git_snapshot.commands.common import as_json
 from git_snapshot.commands.common import choose
 from git_snapshot.commands.lookup import snapshot_path
+from git_snapshot.commands.remote import damage_advice
 from git_snapshot.commands.remote import open_store
 from git_snapshot.errors import UserError
 from git_snapshot.store import history
@@ -96,7 +97,7 @@ def cmd_show(
         print(f"skipped: {output.display(os.fsencode(path))} ({why})")
     print(f"{output.files(snap.files)}, {output.size(snap.bytes)}, {snap.skipped} skipped")
     if damaged:  # what is below them could not be listed: everything else was
-        output.print_damaged(damaged, "shown")
+        output.print_damaged(damaged, "shown", advice=damage_advice(store))
         return 1
     return 0
 
