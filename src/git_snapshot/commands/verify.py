@@ -157,7 +157,8 @@ def cmd_verify_remote(*, name: str, read_data: bool = False, json_out: bool = Fa
         return 0
     output.err(
         f"remote {name}: {len(report.problems)} damaged object(s), {len(report.paths)} damaged "
-        "path(s); push again from a store that has them (git snapshot push), or prune the "
-        "snapshots that need them"
+        "path(s); a push does not replace what is damaged there (it sends only what the remote "
+        "lacks): this machine's store may still hold those snapshots (git snapshot verify "
+        "checks them)"
     )
     return 1
