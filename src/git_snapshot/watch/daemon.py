@@ -86,7 +86,7 @@ class Tree:
     prep_change: float | None = None  # the last change no prepared tree holds yet
     synced_at: float = 0.0  # a hook's last sync: it rebuilds what changed before, itself
     hook_at: float = 0.0  # a hook's sync whose snapshot may be under way (due()); 0: none
-    hook_seq: int = -1  # the marks it covers (dirtyset.covered), as the sync was answered
+    hook_seq: tuple[int, int] = (-1, -1)  # the epoch and marks it covers (dirtyset.covered)
     hook_poll: float = 0.0  # when to look again whether its snapshot is committed
     # a hook synced while the worker could prepare for it (prep.want): the seq of the
     # marks it waits for, prepared next, before anything else

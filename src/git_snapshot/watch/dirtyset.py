@@ -265,19 +265,21 @@ def top_seq(con: sqlite3.Connection) -> int:
     )
 
 
-def marked_upto(store_path: str, worktree: str) -> int:
-    """The daemon, answering a hook's sync: the seq the hook's snapshot covers at least
-    (:func:`top_seq`); -1 without a dirty set."""
+def marked_upto(store_path: str, worktree: str) -> tuple[int, int]:
+    """The daemon, answering a hook's sync: the epoch and the seq the hook's snapshot covers
+    at least (:func:`top_seq`); (-1, -1) without a dirty set."""
     try:
         with _db(store_path, worktree, create=False) as con:
-            return top_seq(con)
+            return int(con.execute("SELECT epoch FROM state").fetchone()[0]), top_seq(con)
     except (FileNotFoundError, sqlite3.Error, TypeError):
-        return -1
+        return -1, -1
 
 
-def covered(store_path: str, worktree: str, seq: int) -> bool:
-    """A snapshot covering the marks up to *seq* was committed (the base's seq reached it), or
-    the epoch ended: nothing to wait for. False while it may still be under way."""
+def covered(store_path: str, worktree: str, synced: tuple[int, int]) -> bool:
+    """A snapshot covering the marks :func:`marked_upto` gave (*synced*) was committed (the
+    base of that epoch reached its seq), or that epoch ended (the next snapshot walks
+    everything): nothing to wait for. False while it may still be under way, also while the
+    epoch has no base yet (its first snapshot, the hook's maybe, has not committed)."""
     try:
         with _db(store_path, worktree, create=False) as con:
             epoch, base_epoch, base_seq = con.execute(
@@ -285,7 +287,9 @@ def covered(store_path: str, worktree: str, seq: int) -> bool:
             ).fetchone()
     except (FileNotFoundError, sqlite3.Error, TypeError):
         return True
-    return bool(base_epoch != epoch or base_seq >= seq)
+    if epoch != synced[0]:
+        return True
+    return bool(base_epoch == epoch and base_seq >= synced[1])
 
 
 def synced(store_path: str, token_path: str) -> None:
