@@ -598,3 +598,15 @@ def live_run(store_dir: Path, folder: Path, *names: bytes) -> tuple[Any, list[by
         return run, [run.name(fd, name) for name in names]
     finally:
         os.close(fd)
+
+
+def tar_members(archive: Path) -> dict[str, bytes]:
+    """Every member of the tar archive *archive*: name -> content (b"" for what is not a file)."""
+    import tarfile
+
+    with tarfile.open(archive) as tar:
+        out = {}
+        for m in tar.getmembers():
+            f = tar.extractfile(m)
+            out[m.name] = f.read() if f is not None else b""
+        return out

@@ -8,7 +8,6 @@ import signal
 import stat
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from storehelpers import D
 from storehelpers import F
 from storehelpers import build
 from storehelpers import take
+from storehelpers import tar_members
 from test_cli_helpers import write
 from test_restore_safety import flip
 from test_restore_safety import sha
@@ -30,15 +30,6 @@ from git_snapshot.store.export import export
 from git_snapshot.store.packs import GROUP_OBJECT
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.safewrite import is_temp_name
-
-
-def _members(archive: Path) -> dict[str, bytes]:
-    with tarfile.open(archive) as tar:
-        out = {}
-        for m in tar.getmembers():
-            f = tar.extractfile(m)
-            out[m.name] = f.read() if f is not None else b""
-        return out
 
 
 def _export_with_one_flip(
@@ -66,7 +57,7 @@ def test_forged_content_never_goes_into_the_archive(
     tree = D({b"a.txt": F(b"fine"), b"forged": F(forged), b"z": D({b"b": F(b"b")})})
     raised, archive = _export_with_one_flip(store, store_dir, tmp_path, tree, forged)
     assert [p for p, _ in raised.value.damaged] == [b"forged"]
-    assert _members(archive) == {"a.txt": b"fine", "z": b"", "z/b": b"b"}
+    assert tar_members(archive) == {"a.txt": b"fine", "z": b"", "z/b": b"b"}
     assert raised.value.written == 3
 
 
@@ -80,7 +71,7 @@ def test_a_damaged_group_keeps_every_member_out_of_the_archive(
     tree = D({b"a.txt": F(b"fine"), b"forged": F(forged), b"own": F(other)})
     raised, archive = _export_with_one_flip(store, store_dir, tmp_path, tree, forged)
     assert sorted(p for p, _ in raised.value.damaged) == [b"a.txt", b"forged"]
-    assert _members(archive) == {"own": other}
+    assert tar_members(archive) == {"own": other}
 
 
 def test_cli_export_names_the_damage_and_exits_1(
@@ -104,7 +95,7 @@ def test_export_leaves_dot_git_out(store: Store, tmp_path: Path) -> None:
     hook = c.file(b"post-checkout", b"#!/bin/sh\n", mode=0o755)
     snap = c.commit("s", [c.dir(b".git", [c.dir(b"hooks", [hook])]), c.file(b"a", b"1")])
     export(store, snap, str(tmp_path / "out.tar"))
-    assert _members(tmp_path / "out.tar") == {"a": b"1"}
+    assert tar_members(tmp_path / "out.tar") == {"a": b"1"}
 
 
 def test_archives_are_private(repo: Path, tmp_path: Path) -> None:
@@ -141,7 +132,7 @@ def test_a_killed_export_leaves_nothing_after_the_next_one(
     assert len(litter) == 1, "the kills left no temp file: the test proves nothing"
     export(store, store.get("s", "latest"), str(archive))
     assert sorted(os.listdir(out_dir)) == ["other.tar.12345678.tmp", "snap.tar"]
-    assert _members(archive)["b"] == b"b"
+    assert tar_members(archive)["b"] == b"b"
 
 
 def test_export_into_a_missing_directory_or_onto_one_is_one_line(
@@ -196,4 +187,4 @@ def test_a_user_file_named_like_an_old_versions_temp_file_stays(
     export(store, store.get("s", "latest"), str(out_dir / "snap.tar"))
     assert sorted(os.listdir(out_dir)) == sorted(["snap.tar", mine.name])
     assert mine.read_bytes() == b"the user's own file\n"
-    assert _members(out_dir / "snap.tar")["b"] == b"b"
+    assert tar_members(out_dir / "snap.tar")["b"] == b"b"

@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tarfile
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from storehelpers import D
 from storehelpers import F
 from storehelpers import build
 from storehelpers import take
+from storehelpers import tar_members
 
 from git_snapshot.store import Store
 from git_snapshot.store import leftovers
@@ -42,15 +42,6 @@ with Store(sys.argv[1]) as store:
 
 USERS = ["snap.tar.1.tmp", ".gsnap-tmp-0123456789ab-snap.tar"]  # named like temp files
 KILLS = 14
-
-
-def _members(archive: Path) -> dict[str, bytes]:
-    with tarfile.open(archive) as tar:
-        out = {}
-        for m in tar.getmembers():
-            f = tar.extractfile(m)
-            out[m.name] = f.read() if f is not None else b""
-        return out
 
 
 def test_an_export_killed_at_each_write_leaves_no_part_and_no_record(
@@ -94,12 +85,12 @@ def test_an_export_killed_at_each_write_leaves_no_part_and_no_record(
         where = f"killed at {syscall} #{nth}"
         kills += rc in KILLED
         if archive.exists():  # named only once whole
-            members = _members(archive)
+            members = tar_members(archive)
             assert {k: v for k, v in members.items() if k in want} == want, where
         export(store, store.get("s", "latest"), str(archive), overwrite=True)
         assert sorted(os.listdir(out)) == sorted(["snap.tar", *USERS]), where
         for name in USERS:
             assert (out / name).read_text() == "the user's\n", where
-        assert {k: v for k, v in _members(archive).items() if k in want} == want, where
+        assert {k: v for k, v in tar_members(archive).items() if k in want} == want, where
         assert os.listdir(store_dir / leftovers.RUNS) == [], where
     assert kills >= KILLS // 2, f"only {kills} runs were killed"
