@@ -576,18 +576,11 @@ class Bench:
 # -- 4. `git checkout -b` on the S and M trees and on a real npm project ------------------------
 
 
-# each timed command its own session, its autogroup at nice -20 first (--autogroup; root only):
-# on a machine others load, the scheduler then gives it a core as soon as it wants one, and
-# walls repeat within ~10 % instead of doubling (STEP's method, bench/ab_one_percent.py)
-AUTOGROUP = ["setsid", "sh", "-c", 'echo -20 > /proc/self/autogroup && exec "$@"', "sh"]
-
-
 def timed(
     cmd: list[str], cwd: str, env: dict[str, str], autogroup: bool = False
 ) -> tuple[float, float, str]:
     """(wall seconds, CPU seconds of the command and every process it waited for, output)."""
-    if autogroup:
-        cmd = [*AUTOGROUP, *cmd]
+    cmd = common.in_autogroup(cmd, autogroup)
     start = time.perf_counter()
     proc = subprocess.Popen(
         cmd,
