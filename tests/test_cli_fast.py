@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from git_snapshot import cli
+from git_snapshot import cliparse
 from git_snapshot import hookmain
 
 
@@ -20,7 +20,7 @@ def _argparse_says(argv: list[str]) -> tuple[int | str | None, str]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
         try:
-            cli.build_parser().parse_known_args(cli.with_command(argv))
+            cliparse.build_parser().parse_known_args(cliparse.with_command(argv))
         except SystemExit as exc:
             return exc.code, out.getvalue()
     return None, out.getvalue()
@@ -62,8 +62,8 @@ def test_version_call_is_what_argparse_does(argv: list[str]) -> None:
 
 def test_listing_is_the_whole_trees_help() -> None:
     """-h lists every command with its help line, as the whole tree does (hidden ones not)."""
-    full = cli.build_parser().format_help()
-    assert cli.build_parser(only=cli.LISTING).format_help() == full
+    full = cliparse.build_parser().format_help()
+    assert cliparse.build_parser(only=cliparse.LISTING).format_help() == full
     assert "create" in full and "__complete" not in full
 
 
@@ -71,7 +71,7 @@ def test_listing_is_the_whole_trees_help() -> None:
 def test_help_through_parse(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     status, out = _argparse_says(argv)
     with pytest.raises(SystemExit) as got:
-        cli.parse(argv)
+        cliparse.parse(argv)
     assert (got.value.code, capsys.readouterr().out) == (status, out)
     assert status == 0 and "COMMAND" in out
 
@@ -82,11 +82,11 @@ def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentPar
 
 @pytest.mark.parametrize("columns", ["57", "", "0", "x"])
 def test_formatter_width_is_shutils(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """cli.Formatter finds the width as argparse's own (through shutil) does, so every help
+    """cliparse.Formatter finds the width as argparse's own (through shutil) does, so every help
     text is the same; and a command's parse imports no shutil."""
     monkeypatch.setenv("COLUMNS", columns)
-    ours = cli.build_parser(only="list")
-    theirs = cli.build_parser(only="list")
+    ours = cliparse.build_parser(only="list")
+    theirs = cliparse.build_parser(only="list")
     sub = [_commands(p)["list"] for p in (ours, theirs)]
     theirs.formatter_class = sub[1].formatter_class = argparse.HelpFormatter
     assert ours.format_help() == theirs.format_help()
@@ -96,8 +96,8 @@ def test_formatter_width_is_shutils(columns: str, monkeypatch: pytest.MonkeyPatc
 def test_a_commands_parse_imports_no_shutil() -> None:
     code = (
         "import sys\n"
-        "from git_snapshot import cli\n"
-        "cli.parse(['list', '--json'])\n"
+        "from git_snapshot import cliparse\n"
+        "cliparse.parse(['list', '--json'])\n"
         "assert 'shutil' not in sys.modules, 'shutil'\n"
     )
     ran = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -122,5 +122,5 @@ def test_command_line_and_version_read_the_same_global_options(
     """One scan of the global options (hookmain.past_globals) serves the parse, which puts
     ``create`` where no command is named (a bare --color made --color=always), and the
     --version fast path, which takes only the colours git knows."""
-    assert cli.with_command(argv) == words
+    assert cliparse.with_command(argv) == words
     assert hookmain.is_version_call([*argv, "--version"]) == version

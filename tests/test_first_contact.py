@@ -21,6 +21,7 @@ from clihelpers import run
 
 from git_snapshot import __version__
 from git_snapshot import cli
+from git_snapshot import cliparse
 
 ROOT = Path(__file__).resolve().parent.parent
 GIT_BASH_COMPLETION = Path("/usr/share/bash-completion/completions/git")
@@ -88,7 +89,7 @@ def _walk(parser: argparse.ArgumentParser) -> list[tuple[str, argparse.Action]]:
 
 
 def test_every_argument_has_help() -> None:
-    missing = [(prog, a.dest) for prog, a in _walk(cli.build_parser()) if not a.help]
+    missing = [(prog, a.dest) for prog, a in _walk(cliparse.build_parser()) if not a.help]
     assert missing == []
 
 
@@ -96,7 +97,7 @@ def test_internal_commands_hidden_from_help(repo: Path) -> None:
     out = gs(repo, "-h").out
     assert "restore" in out and "completion" in out
     assert not re.search(r"^\s+(hook|__complete)\b", out, re.M)
-    assert "hook" not in json.dumps(sorted(_commands(cli.public_parser())))
+    assert "hook" not in json.dumps(sorted(_commands(cliparse.public_parser())))
 
 
 def _commands(parser: argparse.ArgumentParser) -> list[str]:
@@ -122,12 +123,12 @@ def _commands(parser: argparse.ArgumentParser) -> list[str]:
 )
 def test_a_command_parses_as_with_the_whole_tree(argv: list[str]) -> None:
     """parse() builds only the named command's parser: the same answer as the whole tree's."""
-    words = cli.with_command(argv)
-    whole = cli.build_parser().parse_known_args(words)
-    command, args = cli.parse(argv)
+    words = cliparse.with_command(argv)
+    whole = cliparse.build_parser().parse_known_args(words)
+    command, args = cliparse.parse(argv)
     assert command == whole[0].command
     assert vars(args._ns) == vars(whole[0]) and not whole[1]
-    only = cli.build_parser(only=command)
+    only = cliparse.build_parser(only=command)
     assert _commands(only) == [command]
 
 
@@ -135,7 +136,7 @@ def test_readme_names_every_command() -> None:
     readme = (ROOT / "README.md").read_text()
     missing = [
         c
-        for c in _commands(cli.public_parser())
+        for c in _commands(cliparse.public_parser())
         if not re.search(rf"(git snapshot |`){c}\b", readme)
     ]
     assert missing == []
@@ -224,7 +225,7 @@ def test_crash_log_under_user_log_dir(
     """A bug is one line naming the log, which lies under platformdirs' user log dir (in the
     test HOME), not in ~/ itself."""
 
-    def bug(args: cli.Args) -> int:
+    def bug(args: cliparse.Args) -> int:
         raise RuntimeError("a bug")
 
     monkeypatch.setitem(cli.COMMANDS, "list", bug)

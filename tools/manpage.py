@@ -16,7 +16,7 @@ from pathlib import Path
 from argparse_manpage.manpage import Manpage
 
 from git_snapshot import __version__
-from git_snapshot.cli import public_parser
+from git_snapshot.cliparse import public_parser
 
 PAGE = Path(__file__).resolve().parent.parent / "man" / "man1" / "git-snapshot.1"
 DATE = "2026-01-01"  # fixed: the page must not change with the day it was built

@@ -63,7 +63,7 @@ def _annotate(parser: argparse.ArgumentParser) -> None:
 def script(shell: str) -> str:
     import shtab  # only here: no other command pays for it
 
-    from git_snapshot.cli import public_parser
+    from git_snapshot.cliparse import public_parser
 
     parser = public_parser()
     parser.prog = PROG
