@@ -20,7 +20,7 @@ from git_snapshot.commands.diff import changes_json_text
 from git_snapshot.commands.diff import json_items
 from git_snapshot.commands.diff import json_list
 from git_snapshot.store import Store
-from git_snapshot.store import diff as sdiff
+from git_snapshot.store import diff_levels as sdiff
 from git_snapshot.store import forked
 from git_snapshot.store.diff import Change
 from git_snapshot.store.diff import diff_dir

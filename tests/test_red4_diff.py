@@ -18,7 +18,7 @@ from storehelpers import take
 
 from git_snapshot.commands.diff import json_items
 from git_snapshot.store import Store
-from git_snapshot.store import diff as sdiff
+from git_snapshot.store import diff_levels as sdiff
 from git_snapshot.store import forked
 from git_snapshot.store.diff import diff_dir
 from git_snapshot.store.diff import diff_trees

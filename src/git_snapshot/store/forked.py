@@ -2,7 +2,7 @@
 
 Three jobs fork one child that does part of the work and answers through a pipe: the walk
 of a big, mostly unchanged tree (store/splitwalk.py), the comparison of a wide level of
-folders (store/diff.py) and the check of a restore's trees (store/restorer.py). Each parent
+folders (store/diff_levels.py) and the check of a restore's trees (store/restorer.py). Each parent
 checks the answer's form, takes only what it can verify, and does whatever is not answered
 itself: a child that dies, lies or cannot be forked changes how long the work takes, never
 its result.
