@@ -45,6 +45,8 @@ import subprocess
 import sys
 import time
 
+import common
+
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--old", required=True, help="the other code's src folder")
 ap.add_argument("--new", help="the code to compare with it (default: this checkout's src)")
@@ -118,8 +120,6 @@ finally:
     with open(out, "w") as f:
         json.dump(marks, f)
 """
-# run as its own session, its autogroup at nice -20 first (--autogroup)
-GROUP = ["setsid", "sh", "-c", 'echo -20 > /proc/self/autogroup && exec "$@"', "sh"]
 
 
 def run(code: str, store: str, trace: bool = False) -> tuple[float, float]:
@@ -130,8 +130,7 @@ def run(code: str, store: str, trace: bool = False) -> tuple[float, float]:
     cmd = [EXE, "--json"]
     if args.marks:
         cmd = [sys.executable, "-c", MARKS, MARKS_OUT, "--json"]
-    if args.autogroup:
-        cmd = [*GROUP, *cmd]
+    cmd = common.in_autogroup(cmd, args.autogroup)  # its own session, nice -20 (--autogroup)
     t0 = time.perf_counter()
     subprocess.run(cmd, cwd=TREE, env=e, check=True, capture_output=True)
     wall = time.perf_counter() - t0
@@ -281,8 +280,8 @@ READ = (
 reads = []
 for _ in range(5):
     t0 = time.perf_counter()
-    group = GROUP if args.autogroup else []
-    subprocess.run([*group, sys.executable, "-c", READ, listing], check=True)
+    read_cmd = [sys.executable, "-c", READ, listing]
+    subprocess.run(common.in_autogroup(read_cmd, args.autogroup), check=True)
     reads.append(time.perf_counter() - t0)
 read = statistics.median(reads)
 print(f"{len(changed)} files edited or new; a Python process reading them {read * 1000:.1f} ms")
