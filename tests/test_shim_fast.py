@@ -15,6 +15,7 @@ from hookhelpers import head
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 
+from git_snapshot import hookfiles
 from git_snapshot import install as inst
 
 HOOK = Path(".git") / "hooks" / "post-checkout"
@@ -52,7 +53,7 @@ def installed(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_install_writes_the_fast_start_and_the_hook_runs_without_site(installed: Path) -> None:
-    py, tag, lib = inst.fast_start(inst.current_exe())
+    py, tag, lib = hookfiles.fast_start(inst.current_exe())
     assert _line(installed).endswith(f" py={py} tag={tag} lib={lib}")
     assert os.path.isabs(py) and tag and all(os.path.isdir(p) for p in lib.split(":"))
     # a decoy package where the hook runs (the worktree root) is never what gets imported

@@ -10,6 +10,7 @@ import os
 from dataclasses import dataclass
 
 from git_snapshot import gitrepo
+from git_snapshot import hookfiles
 from git_snapshot import install
 from git_snapshot import output
 from git_snapshot.commands.common import repo_at
@@ -39,7 +40,7 @@ def _executable(path: str) -> bool:
 
 
 def _husky_stub(path: str) -> bool:
-    head = install._head(path)
+    head = hookfiles.file_head(path)
     return (b'/h"' in head and len(head) < 200) or b"husky.sh" in head
 
 
@@ -48,9 +49,9 @@ def describe(path: str, name: str, root: str) -> str:
     path = os.path.join(root, path)  # a forwarded-to core.hooksPath may be relative
     if not _executable(path):
         return ""
-    if install.is_lefthook_script(path):
+    if hookfiles.is_lefthook_script(path):
         return f"lefthook (lefthook run {name})"
-    if install.is_pre_commit_script(path):
+    if hookfiles.is_pre_commit_script(path):
         return f"pre-commit ({path})"
     if _husky_stub(path):
         user = os.path.join(os.path.dirname(os.path.dirname(path)), name)
@@ -66,7 +67,7 @@ def _shown(path: str, root: str) -> str:
 
 
 def _our_shim(path: str, name: str, root: str) -> HookState:
-    settings = install.shim_settings(path)
+    settings = hookfiles.shim_settings(path)
     exe, forward = settings if settings else ("git-snapshot", "")
     if "/" in exe and not _executable(exe):
         return HookState(name, False, f"its program {exe} is gone: run git snapshot install", "")
@@ -93,12 +94,12 @@ def hook_state(hooks_dir: str, name: str, root: str) -> HookState:
         return HookState(name, False, f"no hook at {path}: run git snapshot install", "")
     if not _executable(path):
         return HookState(name, False, f"{path} is not executable, so git skips it", "")
-    if install.is_our_shim(path):
+    if hookfiles.is_our_shim(path):
         return _our_shim(path, name, root)
     also = describe(path, name, root)
-    if install.is_pre_commit_script(path):
-        legacy = path + install.PRE_COMMIT_LEGACY_SUFFIX
-        if install.is_our_shim(legacy):
+    if hookfiles.is_pre_commit_script(path):
+        legacy = path + hookfiles.PRE_COMMIT_LEGACY_SUFFIX
+        if hookfiles.is_our_shim(legacy):
             state = _our_shim(legacy, name, root)
             return HookState(name, state.fires, state.why, "pre-commit")
         if _pre_commit_has(root, name):
@@ -107,7 +108,7 @@ def hook_state(hooks_dir: str, name: str, root: str) -> HookState:
             )
         why = f"{path} is pre-commit's and {PRE_COMMIT_CONFIG} has no snapshot-{name}"
         return HookState(name, False, why + ": run git snapshot install", also)
-    if install.is_our_shim(path + install.LEFTHOOK_OLD_SUFFIX):
+    if hookfiles.is_our_shim(path + hookfiles.LEFTHOOK_OLD_SUFFIX):
         why = f"lefthook moved our shim to {name}.old, which it never runs"
         return HookState(name, False, why + ": run git snapshot install again", also)
     return HookState(name, False, f"{path} is not git-snapshot's: run git snapshot install", also)
@@ -185,7 +186,7 @@ def cmd_doctor(*, cwd: str) -> int:
         then = f"; then runs {s.also}" if s.also else ""
         print(say(f"{s.name}: {'fires' if s.fires else 'WILL NOT FIRE'}: {s.why}{then}"))
     uses_pre_commit = os.path.exists(os.path.join(repo.toplevel, PRE_COMMIT_CONFIG)) or any(
-        install.is_pre_commit_script(os.path.join(hooks_dir, n)) for n in install.HOOK_NAMES
+        hookfiles.is_pre_commit_script(os.path.join(hooks_dir, n)) for n in install.HOOK_NAMES
     )
     if uses_pre_commit:
         print("pre-commit: " + PRE_COMMIT_LIMITS)
