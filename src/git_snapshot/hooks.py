@@ -459,7 +459,11 @@ def find_losses(
 
     # what git or pre-commit only hid for the moment is not lost
     hidden = overlay.files | overlay.deleted if overlay else frozenset()
+    # and the commits HEAD was at since *before*: a snapshot taken while a rebase stopped
+    # (the watcher's, 3 s into an `edit` or a conflict) holds the versions of the rebase's
+    # own commits, which `rebase --continue` then rewrote: neither ORIG_HEAD nor HEAD
     revs = [r for r in (old, new) if r]
+    revs += [r for r in losses.head_moves(repo.git_dir, before.created) if r not in revs]
     found = [
         x for x in losses.find(store, repo, before, sorted(touched), revs) if x.path not in hidden
     ]

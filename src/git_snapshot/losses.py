@@ -344,6 +344,43 @@ def _file_blob_id(path: bytes) -> str | None:
     return h.hexdigest() if n == st.st_size else None
 
 
+# commits read from HEAD's reflog: a burst spans seconds, a hook's earlier snapshot (the
+# watcher's, during a stopped rebase) a few steps of a rebase
+HEAD_MOVES_AT_MOST = 64
+REFLOG_SLACK_S = 2.0  # reflog times are whole seconds
+
+
+def head_moves(git_dir: str, since: float) -> list[str]:
+    """The commits HEAD left or reached since *since* (unix time), newest first, from the
+    worktree's reflog of HEAD (no git process); [] when there is none."""
+    try:
+        with open(os.path.join(git_dir, "logs", "HEAD"), "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - (1 << 16)))  # the last moves are at the end
+            lines = f.read().split(b"\n")
+    except OSError:
+        return []
+    out: list[str] = []
+    for line in reversed(lines):
+        head, _, _msg = line.partition(b"\t")
+        words = head.split(b" ")
+        if len(words) < 4:
+            continue
+        try:
+            when = int(words[-2])
+        except ValueError:
+            continue
+        if when < since - REFLOG_SLACK_S:
+            break
+        for oid in words[:2]:
+            name = oid.decode("ascii", "replace")
+            if gitrepo._is_oid(name) and not gitrepo._is_null_oid(name) and name not in out:
+                out.append(name)
+        if len(out) >= HEAD_MOVES_AT_MOST:
+            break
+    return out
+
+
 def _every_rev(repo: gitrepo.Repo, revs: Sequence[str]) -> list[str]:
     every = [*revs, *gitrepo.state_commits(repo), *gitrepo.stash_commits(repo)]
     return list(dict.fromkeys(r for r in every if r))

@@ -248,7 +248,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     check = [(p, e) for p, e, _ in keep if e.label != IGNORED]  # git never holds ignored files
     # the commits HEAD was at since the snapshot: a branch switch that deleted tracked files,
     # a `git rm` then a commit, took nothing git cannot give back
-    moved = head_moves(repo.git_dir, snap.created) if check and removed is None else []
+    moved = losses.head_moves(repo.git_dir, snap.created) if check and removed is None else []
     known = losses.git_has(repo, moved, [p for p, _ in check]) if check else {}
     gone = [
         losses.Loss(p, LABELS.get(e.label) or "untracked", st)
@@ -314,44 +314,6 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     losses.hold(repo, [line])
     notify(line)
     return entry
-
-
-HEAD_MOVES_AT_MOST = 64  # commits read from HEAD's reflog (a burst spans seconds)
-REFLOG_SLACK_S = 2.0  # reflog times are whole seconds
-
-
-def head_moves(git_dir: str, since: float) -> list[str]:
-    """The commits HEAD left or reached since *since* (unix time), newest first, from the
-    worktree's reflog of HEAD (no git process); [] when there is none."""
-    try:
-        with open(os.path.join(git_dir, "logs", "HEAD"), "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - (1 << 16)))  # the last moves are at the end
-            lines = f.read().split(b"\n")
-    except OSError:
-        return []
-    from git_snapshot.gitrepo import _is_null_oid
-    from git_snapshot.gitrepo import _is_oid
-
-    out: list[str] = []
-    for line in reversed(lines):
-        head, _, _msg = line.partition(b"\t")
-        words = head.split(b" ")
-        if len(words) < 4:
-            continue
-        try:
-            when = int(words[-2])
-        except ValueError:
-            continue
-        if when < since - REFLOG_SLACK_S:
-            break
-        for oid in words[:2]:
-            name = oid.decode("ascii", "replace")
-            if _is_oid(name) and not _is_null_oid(name) and name not in out:
-                out.append(name)
-        if len(out) >= HEAD_MOVES_AT_MOST:
-            break
-    return out
 
 
 def _home(store: Any, snapshot: Any) -> Any:
