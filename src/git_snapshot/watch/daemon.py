@@ -39,7 +39,9 @@ RETRY_WATCH_S = 60.0  # after a failed watch, how long before polled folders get
 MAX_BACKOFF_S = 120.0
 SNAPSHOT_RETRY_S = 30.0
 WORKER_IDLE_S = 60.0  # the snapshot worker ends after this long without work
-WORKER_JOBS = 50  # and after this many snapshots
+# and is replaced after this many snapshots (not preparations: one comes 0.1 s after every
+# pause in the writes, and counting them replaced a warm worker every few minutes of editing)
+WORKER_JOBS = 50
 WORKER_TIMEOUT_S = 1800.0  # a snapshot still running after this is killed (and retried later)
 IDLE_EXIT_S = 60.0  # with no worktree to watch for this long, the daemon exits
 # a registered worktree whose folder went is looked for again this often, and forgotten after
@@ -680,8 +682,9 @@ class Daemon:
             res = json.loads(line)
         except ValueError:
             res = {"error": f"unexpected output {line[:200]!r}"}
-        self.worker_jobs += 1
         self.worker_last = _now()
+        if self.child_tree is not None:
+            self.worker_jobs += 1  # snapshots only (WORKER_JOBS)
         done = self.result if self.child_bursts is None else self.bursts_recorded
         if self.child_prep is not None:
             done = self.prepared
@@ -690,7 +693,8 @@ class Daemon:
         else:
             done(None, str(res.get("error") if isinstance(res, dict) else res))
         if self.worker_jobs >= WORKER_JOBS:
-            self.end_worker()  # a fresh one next time: nothing leaks for long
+            self.end_worker()  # nothing leaks for long; a fresh one now, warm for the next job
+            self.prewarm()
 
     def result(self, res: dict[str, Any] | None, error: str | None) -> None:
         tree, self.child_tree = self.child_tree, None

@@ -4,7 +4,8 @@
 first changes (its imports overlap the quiet period), it takes one snapshot per worktree line
 it reads, records the bursts of a JSON line (``{"worktree": W, "bursts": [...]}``: the diff of
 a big deleted folder against its snapshot takes a second or more, which the daemon's loop
-must spend answering hooks), and the daemon ends it after a minute without work or 50 jobs.
+must spend answering hooks), and the daemon ends it after a minute without work, and
+replaces it after 50 snapshots (preparations do not count).
 A child keeps the daemon small and unharmed: the archiver, zstd and SQLite live there. ``python -m
 git_snapshot.watch.take WORKTREE`` takes one snapshot and prints ``{"id": N, "new": bool,
 "created": T}``.
