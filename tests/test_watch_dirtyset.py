@@ -309,7 +309,8 @@ def test_the_worker_brings_the_files_cache_to_the_last_snapshot(
     f = top / "a" / "b" / "c" / "f1.txt"
     os.utime(f, ns=(f.stat().st_atime_ns, f.stat().st_mtime_ns + 10**9))  # same bytes
     daemon.entries(f)
-    take.take(str(top))  # the worker: a rebuilt snapshot, then the cache moved to it
+    take.take(str(top))  # the worker: a rebuilt snapshot,
+    take.housekeep(str(top), "snapshot")  # then (after its answer) the cache moved to it
     repo = gitrepo.find_repo(str(top))
     last = store.snapshots(identity.source(store, repo), repo.toplevel)[-1]
     path = filescache.cache_path(store.cache_dir, identity.source(store, repo), repo.toplevel)

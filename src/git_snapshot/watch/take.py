@@ -31,8 +31,8 @@ def take(worktree: str) -> dict[str, object]:
         res = wt.take(store, repo, trigger="watch", cfg=cfg, skip_if_unchanged=True)
         if res.new:
             wt.apply_retention(store, repo, cfg)
-        _retarget(store, repo, res.snapshot)
-        _merge(store)
+    # the files cache brought to it and the recent rows merged: after the answer, by a
+    # process of their own (Deltas: on L 2-3 s of wall that held every job behind them)
     s = res.snapshot
     return {"id": s.id, "new": res.new, "created": s.created, "files": s.files}
 
@@ -198,6 +198,28 @@ def _includes(configs: list[str]) -> bool:
     return False
 
 
+def housekeep(worktree: str, what: str) -> None:
+    """What follows a job, off the jobs' time (run by :class:`Deltas`'s process, killed when
+    the next job comes): the index's recent rows merged into objects (*what* ``merge``:
+    after a preparation that left many there, else the next hook merges them in its own
+    transaction, ~0.3-0.4 s of CPU on L); after a watch snapshot (``snapshot``) the files
+    cache brought to it too, and after a new one (``new``) find's deltas computed. Each
+    step is one transaction or a file renamed whole: a kill loses only the step under way
+    (the next snapshot's process does it again). Only caches and housekeeping: a failure
+    is left for later."""
+    from git_snapshot import gitrepo
+    from git_snapshot import identity
+    from git_snapshot.store import Store
+
+    with contextlib.suppress(Exception), Store() as store:
+        _merge(store)
+        if what != "merge":  # to the worktree's last snapshot (the one just taken, or later)
+            repo = gitrepo.find_repo(worktree)
+            _retarget(store, repo, store.snapshots(identity.source(store, repo), repo.toplevel)[-1])
+    if what == "new":
+        warm_deltas(worktree)
+
+
 def _merge(store: Any) -> None:
     """Move the objects rebuilt snapshots listed in the index's recent table (this one's,
     the hooks' since the last) into its objects table: off the hooks' time (store/index.py).
@@ -284,7 +306,7 @@ def serve() -> int:
     # least recently used go between jobs (the warmer's rebuild.evict_due), not in a job
     rebuild.keep_trees(later=True)
     warmer = Warmer()  # and the base's trees are read while no job runs (watch/warm.py)
-    deltas: Any = None  # the process computing find's deltas, if one runs (Deltas)
+    deltas: Any = None  # the process doing what follows a job, if one runs (Deltas)
 
     for line in sys.stdin:
         path = line.rstrip("\n")
@@ -294,7 +316,7 @@ def serve() -> int:
             with contextlib.suppress(ValueError, KeyError, TypeError):
                 warmer.ahead(json.loads(path)["ahead"])
             continue
-        if deltas is not None:  # a job first: find's deltas are computed again later
+        if deltas is not None:  # a job first: what it did is done again later
             deltas.stop()
             deltas = None
         warmer.pause()
@@ -317,8 +339,9 @@ def serve() -> int:
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
         rebuild.ahead_clear()  # what the job did not take is stale (or another's)
-        if out.get("new"):  # after the answer: the daemon does not wait for this
-            deltas = Deltas.start(path)
+        then = _then(path, worktree, out, rebuild.recent_rows())
+        if then is not None and worktree is not None:  # after the answer: not waited for
+            deltas = Deltas.start(worktree, then)
         warmer.resume(worktree)
     if deltas is not None:
         deltas.stop()
@@ -326,8 +349,25 @@ def serve() -> int:
     return 0
 
 
-# The command of the process that computes find's deltas after a watch snapshot
-# (``--deltas WORKTREE``, then the worktree's path)
+# A preparation that leaves this many rows or more in the index's recent table (~5,600 a
+# preparation on L with 2,000 files changed) has them merged after it (housekeep); at
+# index.RECENT_MAX a hook merged them in its own transaction (400-450 ms of its CPU on L,
+# every ~18 preparations, against ~60 ms for committing the prepared tree)
+MERGE_AT = 20_000
+
+
+def _then(line: str, worktree: str | None, out: dict[str, Any], recent: int) -> str | None:
+    """What :func:`housekeep` does after the job of *line* that answered *out*: None, or
+    ``merge``, ``snapshot``, ``new``."""
+    if "error" in out or worktree is None:
+        return None
+    if line.startswith("{"):  # a preparation
+        return "merge" if out.get("prepared") is not None and recent >= MERGE_AT else None
+    return "new" if out.get("new") else "snapshot"
+
+
+# The command of the process that does what follows a job (``--deltas [WHAT] WORKTREE``:
+# housekeep; without WHAT, ``new``)
 DELTAS_ARGV = [sys.executable, "-m", "git_snapshot.watch.take", "--deltas"]
 
 
@@ -344,21 +384,24 @@ def serve_argv() -> list[str]:
     ]
 
 
-def deltas_argv(worktree: str) -> list[str]:
+def deltas_argv(worktree: str, what: str = "new") -> list[str]:
     """The command of the deltas process of *worktree*, started by this process (the
     worker), told this process's pid (see :func:`serve_argv`)."""
-    return [*DELTAS_ARGV, worktree, "--parent", str(os.getpid())]
+    return [*DELTAS_ARGV, what, worktree, "--parent", str(os.getpid())]
 
 
 class Deltas:
-    """The deltas a first ``find`` would compute (store/history.warm_deltas), computed after
-    a watch snapshot by a process of its own at a lower priority, which the worker kills
-    as soon as a job comes: on L (200k files) each delta of a 1 % change costs ~0.25 s of
-    CPU, and up to 20 of them (history.WARM_MOST) computed in the worker itself held every
-    job after them, a hook's preparation among them, for seconds (one logged at 10.6 s under
-    load; the hook gives up waiting after 3 s and rebuilds itself). Each delta is written
-    whole or not at all (a temp file renamed: gc sweeps a killed one's temp file), so a
-    killed run loses only the delta under way; the next watch snapshot's run goes on."""
+    """What follows a job (:func:`housekeep`: the recent rows merged, the files cache
+    retargeted, the deltas a first ``find`` would compute, store/history.warm_deltas), done
+    by a process of its own at a lower priority, which the worker kills as soon as a job
+    comes: on L (200k files) each delta of a 1 % change costs ~0.25 s of CPU, and up to 20
+    of them (history.WARM_MOST) computed in the worker itself held every job after them, a
+    hook's preparation among them, for seconds (one logged at 10.6 s under load; the hook
+    gives up waiting after 3 s and rebuilds itself); the files cache's retarget and the
+    merge did the same (2.9 and 0.5 s of wall after a watch snapshot on L, session 16).
+    Each delta is written whole or not at all (a temp file renamed: gc sweeps a killed one's
+    temp file), the merge is one transaction, so a killed run loses only the step under
+    way; the next job's run does it again."""
 
     __slots__ = ("proc",)
 
@@ -366,12 +409,12 @@ class Deltas:
         self.proc = proc
 
     @classmethod
-    def start(cls, worktree: str) -> Deltas | None:
+    def start(cls, worktree: str, what: str = "new") -> Deltas | None:
         import subprocess
 
         try:
             proc = subprocess.Popen(
-                deltas_argv(worktree),
+                deltas_argv(worktree, what),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -393,15 +436,13 @@ class Deltas:
 def warm_deltas(worktree: str) -> None:
     """Compute the deltas a first ``find`` would (store/history.py): the worker is idle now,
     a person running find is not. A cache only: any failure is left for find to meet. Run by
-    ``--deltas`` (:class:`Deltas`), at nice 10 (below the worker; what keeps it from holding a
-    hook's preparation is that the worker kills it when a job comes)."""
+    :func:`housekeep` (in :class:`Deltas`'s process, at nice 10: below the worker; what keeps
+    it from holding a hook's preparation is that the worker kills it when a job comes)."""
     from git_snapshot import gitrepo
     from git_snapshot import identity
     from git_snapshot.store import Store
     from git_snapshot.store import history
 
-    with contextlib.suppress(OSError):
-        os.nice(10)
     with contextlib.suppress(Exception), Store() as store:
         history.warm_deltas(store, identity.source(store, gitrepo.find_repo(worktree)))
 
@@ -425,9 +466,11 @@ def main(argv: list[str]) -> int:
     if argv == ["--serve"]:
         die_with_parent(parent)  # the daemon's worker: never at a job after it died
         return serve()
-    if len(argv) == 2 and argv[0] == "--deltas":
+    if len(argv) in (2, 3) and argv[0] == "--deltas":
         die_with_parent(parent)  # the worker's: ends with it (see Deltas)
-        warm_deltas(argv[1])
+        with contextlib.suppress(OSError):
+            os.nice(10)  # below the worker
+        housekeep(argv[-1], argv[1] if len(argv) == 3 else "new")
         return 0
     if len(argv) != 1:
         print("usage: python -m git_snapshot.watch.take WORKTREE|--serve", file=sys.stderr)
