@@ -197,6 +197,21 @@ def test_two_machines_push_at_once_and_damage_is_named(tmp_path: Path, weed: Wee
     ran = on(envs[1], repos[1], "verify", "--remote", "s3", "--read-data", rc=1)
     assert f"DAMAGED remote object {victim.split('/', 1)[1]}" in ran.out
     assert "authentication" in ran.out and "DAMAGED snapshot" in ran.out
+    # the machine whose pack it is replaces it after its own verify found it damaged; the other
+    # names it in one line and leaves it
+    holder = None
+    for env, repo in zip(envs, repos, strict=True):
+        ran = on(env, repo, "verify", "--remote", "s3", "--read-data", rc=1)
+        if "push replaces 1 of them" in ran.err:
+            holder = (env, repo)
+        else:
+            assert "holds none of them" in ran.err, ran.err
+            pushed = on(env, repo, "push", rc=1)
+            assert "not replaced: " + victim.split("/", 1)[1] in pushed.err, pushed.err
+    assert holder is not None
+    assert "replaced 1 damaged remote object(s)" in on(*holder, "push").out
+    for env, repo in zip(envs, repos, strict=True):
+        on(env, repo, "verify", "--remote", "s3", "--read-data")
 
 
 def test_hostile_names_in_an_s3_listing_are_left_out_in_one_line(

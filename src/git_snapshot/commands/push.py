@@ -28,9 +28,27 @@ def _push_once(name: str | None) -> tuple[str, str]:
         f"pushed {r.snapshots} snapshot(s) and {r.packs} pack(s) ({output.size(r.bytes)}) "
         f"to {conf.name}; {r.already} already there"
     )
+    if r.replaced:
+        line += (
+            f"; replaced {r.replaced} damaged remote object(s) "
+            f"({output.size(r.replaced_bytes)}) with this store's intact copies"
+        )
     labels = identity.labels([source for source, _, _ in r.skipped])
     warn = "".join(f"\nnot pushed: {labels[src]}:{n} ({why})" for src, n, why in r.skipped)
+    if r.unmended:
+        warn += "\n" + _unmended_line(conf.name, r.unmended)
     return line, warn + (f"\n{note}" if note else "")
+
+
+def _unmended_line(name: str, unmended: list[tuple[str, str]]) -> str:
+    """One line on the damaged remote objects this push could not replace."""
+    shown = ", ".join(output.one_line(f"{what} ({why})") for what, why in unmended[:3])
+    more = f" and {len(unmended) - 3} more" if len(unmended) > 3 else ""
+    return (
+        f"remote {name}: {len(unmended)} object(s) damaged on the remote and not replaced: "
+        f"{shown}{more}; on a machine that holds them, git snapshot verify --remote {name} "
+        "--read-data then git snapshot push replaces them"
+    )
 
 
 def cmd_push(*, name: str | None = None, auto: bool = False) -> int:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from git_snapshot import gitrepo
 from git_snapshot import output
@@ -10,6 +11,10 @@ from git_snapshot.commands.common import pick
 from git_snapshot.store import Store
 from git_snapshot.store.verify import object_count
 from git_snapshot.store.verify import verify
+
+if TYPE_CHECKING:
+    from git_snapshot.store.remote.cache import RemoteStore
+    from git_snapshot.store.remote.repo import Remote
 
 
 def cmd_verify(
@@ -125,6 +130,7 @@ def cmd_verify_remote(*, name: str, read_data: bool = False, json_out: bool = Fa
         with RemoteStore(remote, str(store_dir())) as cache:
             report = verify_remote(remote, cache, read_data)
             repos = dict(cache.index.sources())
+            mendable = _mendable(remote, cache, [p.what for p in report.problems])
     if json_out:
         output.print_json(
             {
@@ -155,10 +161,29 @@ def cmd_verify_remote(*, name: str, read_data: bool = False, json_out: bool = Fa
     if report.ok:
         print(f"ok: remote {name}: {report.snapshots} snapshots, {report.packs} packs, {depth}")
         return 0
-    output.err(
-        f"remote {name}: {len(report.problems)} damaged object(s), {len(report.paths)} damaged "
-        "path(s); a push does not replace what is damaged there (it sends only what the remote "
-        "lacks): this machine's store may still hold those snapshots (git snapshot verify "
-        "checks them)"
-    )
+    n = len(report.problems)
+    if not n:  # every remote object opens: the damage was in what was pushed
+        what = "this machine's store may still hold those snapshots (git snapshot verify checks"
+        what += " them)"
+    elif mendable:
+        what = f"git snapshot push replaces {mendable} of them from this machine's store"
+        if mendable < n:
+            what += "; for the others, run this verify then git snapshot push on a machine "
+            what += "that holds them"
+    else:
+        what = "this machine's store holds none of them: run this verify then git snapshot "
+        what += "push on a machine that holds them"
+    output.err(f"remote {name}: {n} damaged object(s), {len(report.paths)} damaged path(s); {what}")
     return 1
+
+
+def _mendable(remote: Remote, cache: RemoteStore, whats: list[str]) -> int:
+    """How many of the damaged remote objects *whats* a push from this machine replaces."""
+    from git_snapshot.store import location
+    from git_snapshot.store.remote.push import mendable
+
+    path = str(location.store_dir())
+    if not whats or not location.is_store(path):
+        return mendable(None, remote, cache, whats) if whats else 0
+    with Store(path) as store:
+        return mendable(store, remote, cache, whats)

@@ -222,6 +222,27 @@ class RemoteStore(Store):
     def save_confirmed(self, names: set[str]) -> None:
         atomic_write(self._confirmed_path, json.dumps(sorted(names)).encode(), durable=False)
 
+    @property
+    def _damaged_path(self) -> str:
+        return os.path.join(self.cache_root, "remote-damaged.json")
+
+    def damaged(self) -> dict[str, str]:
+        """Remote objects (``packs/<id>``, ``index/<id>``, ``snapshots/<id>``) that the last
+        ``verify --remote`` found damaged, and why: what a push replaces when it can."""
+        try:
+            with open(self._damaged_path, encoding="utf-8") as f:
+                got = json.load(f)
+            return {str(k): str(v) for k, v in got.items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            return {}
+
+    def save_damaged(self, found: dict[str, str]) -> None:
+        if found:
+            atomic_write(self._damaged_path, json.dumps(found, sort_keys=True).encode())
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._damaged_path)
+
     def sync(self) -> dict[str, dict[str, int]]:
         """Bring the cache up to date with the remote (three listings, then only the new
         documents); returns the remote's listing."""

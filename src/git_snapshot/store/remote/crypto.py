@@ -113,6 +113,11 @@ class Key:
         return plain[off : off + (end - start)]
 
 
+def sealed_size(plain_size: int) -> int:
+    """The size of a sealed object of *plain_size* bytes (what a remote listing shows)."""
+    return HEADER + plain_size + max(1, -(-plain_size // CHUNK)) * TAG
+
+
 def chunks_in(sealed_size: int) -> int:
     body = sealed_size - HEADER
     return -(-body // (CHUNK + TAG)) if body >= TAG else 0

@@ -97,8 +97,41 @@ def verify_remote(remote: Remote, cache: RemoteStore, read_data: bool) -> Remote
         from git_snapshot.store.verify import verify
 
         local = verify(cache, None, read_data=True)
-        report.paths = [(p.source, p.snapshot, p.path, p.message) for p in local.problems]
+        report.paths = [
+            (p.source, p.snapshot, p.path, _remote_why(p.message)) for p in local.problems
+        ]
+    _record(cache, listing, report, read_data)
     return report
+
+
+def _remote_why(message: str) -> str:
+    """A path's problem in the cache store, said of the remote: a pack the cache lacks after
+    --read-data is one that did not download whole (named above), not a local pack that
+    ``git snapshot repair`` would write again."""
+    import re
+
+    m = re.search(r"pack ([0-9a-f]+)\.pack is missing", message)
+    if m is None:
+        return message
+    return f"its remote pack {m.group(1)} does not read whole (named above)"
+
+
+def _record(
+    cache: RemoteStore, listing: dict[str, dict[str, int]], report: RemoteVerifyReport, read: bool
+) -> None:
+    """Keep in the cache what this run found damaged on the remote (a missing object is not
+    kept: a push sends what the remote lacks anyway), for push to replace. A run without
+    --read-data keeps the packs an earlier --read-data found damaged (it cannot see that damage
+    itself) while they are still listed."""
+    found = {p.what: p.message for p in report.problems if p.message != "is missing"}
+    if not read:
+        earlier = {
+            what: why
+            for what, why in cache.damaged().items()
+            if what.startswith("packs/") and what[len("packs/") :] in listing["packs"]
+        }
+        found = earlier | found
+    cache.save_damaged(found)
 
 
 def _why(exc: Exception) -> str:

@@ -19,6 +19,7 @@ understands and the next push completes without re-sending what arrived:
 from __future__ import annotations
 
 import concurrent.futures
+import os
 import threading
 from dataclasses import dataclass
 from dataclasses import field
@@ -34,6 +35,7 @@ from git_snapshot.store.remote.cache import RemoteStore
 from git_snapshot.store.remote.cache import enter_snapshots
 from git_snapshot.store.remote.cache import pack_doc
 from git_snapshot.store.remote.cache import pack_from_doc
+from git_snapshot.store.remote.crypto import sealed_size
 from git_snapshot.store.remote.repo import Remote
 
 
@@ -53,12 +55,17 @@ class PushReport:
     bytes: int = 0  # sealed bytes uploaded now
     # snapshots that could not be pushed: (source, number, why)
     skipped: list[tuple[str, int, str]] = field(default_factory=list)
+    replaced: int = 0  # damaged remote objects replaced by good copies now
+    replaced_bytes: int = 0
+    # damaged remote objects left as they are: (remote name, why)
+    unmended: list[tuple[str, str]] = field(default_factory=list)
 
 
 def push(store: Store, remote: Remote, cache: RemoteStore) -> PushReport:
     report = PushReport()
     with store.lock(), remote.lock(exclusive=False) as lk:
         listing = cache.sync()
+        _mend(store, remote, cache, listing, report, lk.refresh)
         remote_records = {s.record for s in cache.snapshots() if s.record is not None}
         local = [s for s in store.snapshots() if s.record is not None]
         todo = [s for s in local if s.record not in remote_records]
@@ -73,6 +80,119 @@ def push(store: Store, remote: Remote, cache: RemoteStore) -> PushReport:
         _push_packs(store, remote, cache, listing["packs"], report, lk.refresh)
         _push_snapshots(store, remote, cache, todo, listing["packs"], report, lk.refresh)
     return report
+
+
+def _mend(
+    store: Store,
+    remote: Remote,
+    cache: RemoteStore,
+    listing: dict[str, dict[str, int]],
+    report: PushReport,
+    refresh: object,
+) -> None:
+    """Replace what is damaged on the remote with good copies, as far as this machine has
+    them: what the last ``verify --remote`` found damaged (kept in the cache), and each pack
+    whose listed size is not the one its index document gives (seen without a download). A
+    pack is sealed again from this store's copy of it (the pack it pushed, or pulled from this
+    remote) once every object the remote's index places there reads back intact here; a
+    document from the copy the cache kept when it still opened. The rest is named
+    (report.unmended) and stays recorded: a push from a machine that holds it replaces it."""
+    found = cache.damaged()
+    for name, plain in cache.index.packs().items():
+        ident = name.removesuffix(".pack")
+        listed = listing["packs"].get(ident)
+        if listed is not None and listed != sealed_size(plain):
+            found.setdefault(f"packs/{ident}", f"has {listed} bytes, not {sealed_size(plain)}")
+    found = {w: why for w, why in found.items() if _listed(listing, w)}  # else pruned, or
+    if not found:  # missing: a push sends what the remote lacks anyway
+        cache.save_damaged({})
+        return
+    copies = local_copies(store, remote, {w.split("/", 1)[1] for w in found})
+    left = {}
+    for what in sorted(found):
+        kind, ident = what.split("/", 1)
+        if kind == "packs":
+            why = _replace_pack(store, remote, cache, ident, copies.get(ident), report)
+        else:
+            kept = cache._read_kept(kind, ident)
+            why = None if kept is not None else "no intact copy of it here"
+            if kept is not None and remote.put_doc(what, kept):
+                report.replaced += 1
+        if why is not None:
+            report.unmended.append((what, why))
+            left[what] = found[what]
+        if callable(refresh):
+            refresh()
+    cache.save_damaged(left)
+
+
+def _listed(listing: dict[str, dict[str, int]], what: str) -> bool:
+    kind, _, ident = what.partition("/")
+    return ident in listing.get(kind, {})
+
+
+def local_copies(store: Store, remote: Remote, idents: set[str]) -> dict[str, str]:
+    """Remote pack id -> the name of this store's copy of that pack, for those of *idents* it
+    holds: a pack it pushed (the id is its name's HMAC) or pulled (named by the id)."""
+    out = {}
+    for name in store.index.packs():
+        for ident in (remote.key.name("pack", name), name.removesuffix(".pack")):
+            if ident in idents and os.path.exists(store.pack_path(name)):
+                out[ident] = name
+    return out
+
+
+def mendable(store: Store | None, remote: Remote, cache: RemoteStore, whats: list[str]) -> int:
+    """How many of the damaged remote objects *whats* a push from *store* replaces: a pack or
+    pack index it holds a copy of, a snapshot it holds, a document the cache kept."""
+    idents = {w.split("/", 1)[1] for w in whats}
+    copies = local_copies(store, remote, idents) if store is not None else {}
+    mine = set()
+    if store is not None:
+        mine = {remote.key.name("snap", s.record) for s in store.snapshots() if s.record}
+
+    def held(what: str) -> bool:
+        kind, ident = what.split("/", 1)
+        if kind in ("index", "snapshots") and cache._read_kept(kind, ident) is not None:
+            return True
+        return ident in (mine if kind == "snapshots" else copies)
+
+    return sum(map(held, whats))
+
+
+def _replace_pack(
+    store: Store,
+    remote: Remote,
+    cache: RemoteStore,
+    ident: str,
+    name: str | None,
+    report: PushReport,
+) -> str | None:
+    """Seal this store's copy *name* of remote pack *ident* again over the damaged one; None
+    when done, else why not. Damage is never replaced by damage: every object the remote's
+    index document places in the pack must read back intact here (one that does not is
+    marked damaged, so the next snapshot stores it afresh)."""
+    if name is None:
+        return "not in this store"
+    try:
+        pack = pack_from_doc(cache.doc("index", ident))
+    except (OSError, ValueError, KeyError, TypeError, CorruptObject):
+        return "its index document does not read"
+    path = store.pack_path(name)
+    with open(path, "rb") as f:
+        plain = f.read()
+    if len(plain) != pack.size:
+        return f"this store's copy has {len(plain)} bytes, the remote's {pack.size}"
+    bad = [o.key for o in pack.objects if not store.reader.intact(name, o)]
+    if bad:
+        for key in bad:
+            store.index.mark_damaged(key, "damaged: read back wrong while pushing")
+        return "this store's copy is damaged too"
+    sealed = remote.key.seal(f"packs/{ident}", plain)
+    remote.backend.put(f"packs/{ident}", sealed)
+    report.replaced += 1
+    report.replaced_bytes += len(sealed)
+    return None
 
 
 def _push_packs(
