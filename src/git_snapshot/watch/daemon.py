@@ -898,7 +898,9 @@ class Daemon:
         if self.child is not None and self.busy:
             with contextlib.suppress(Exception):
                 self.worker_ready()  # the job under way is let finish
-        while self.bursts:  # bursts that ended are recorded before we go
+        for tree in self.trees.values():  # and a burst under way ends here (an rm -rf a
+            self.record_bursts(tree, _now() + 3600)  # moment before a stop was lost)
+        while self.bursts:  # bursts are recorded before we go
             self.record_next_bursts(_now())
             with contextlib.suppress(Exception):
                 self.worker_ready()
