@@ -23,7 +23,7 @@ from hookhelpers import head
 # module -> what brought it in, and why it must not come back
 HEAVY = {
     "argparse": "the command line (cli.py): hooks start at hookmain.main",
-    "subprocess": "git runs through os.posix_spawnp (gitrepo._spawn)",
+    "subprocess": "git runs through os.posix_spawnp (gitrun._spawn)",
     "signal": "brought by subprocess",
     "selectors": "brought by subprocess",
     "shutil": "Store.scratch() and overlays only",

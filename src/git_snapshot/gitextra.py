@@ -19,19 +19,19 @@ from git_snapshot.gitrepo import MODE_EXEC
 from git_snapshot.gitrepo import MODE_FILE
 from git_snapshot.gitrepo import MODE_GITLINK
 from git_snapshot.gitrepo import MODE_SYMLINK
-from git_snapshot.gitrepo import GitError
 from git_snapshot.gitrepo import Repo
 from git_snapshot.gitrepo import _check_rev
-from git_snapshot.gitrepo import _first_line
 from git_snapshot.gitrepo import _is_null_oid
 from git_snapshot.gitrepo import _is_oid
 from git_snapshot.gitrepo import _read_text
-from git_snapshot.gitrepo import _run
 from git_snapshot.gitrepo import _split_z
 from git_snapshot.gitrepo import autostash_commit
-from git_snapshot.gitrepo import git_env
 from git_snapshot.gitrepo import head
-from git_snapshot.gitrepo import run_git
+from git_snapshot.gitrun import GitError
+from git_snapshot.gitrun import _first_line
+from git_snapshot.gitrun import _run
+from git_snapshot.gitrun import git_env
+from git_snapshot.gitrun import run_git
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
