@@ -38,6 +38,9 @@ def w(watcher: Watcher) -> Watcher:  # noqa: F811  (test_watch_daemon's, stopped
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"
 )
+# seconds longer than any test: a setting that must not come into play (the fixture's
+# watchMaxDelay, 30 s, did: a loaded run took longer and had the daemon's own snapshot in it)
+NEVER = 3600
 
 
 def _full_root(top: Path, tmp: Path) -> bytes:
@@ -75,7 +78,7 @@ def _verify(repo: Path) -> None:
 def test_a_hook_and_the_watch_snapshot_commit_the_prepared_tree(
     tmp_path: Path, store_dir: Path, w: Watcher
 ) -> None:
-    config(watchQuiet=30, watchPrepare=0.2)
+    config(watchQuiet=NEVER, watchMaxDelay=NEVER, watchPrepare=0.2)
     repo = make_repo(tmp_path)
     add(store_dir, repo)
     w.start()
@@ -88,7 +91,7 @@ def test_a_hook_and_the_watch_snapshot_commit_the_prepared_tree(
     assert snap.trigger == "post-checkout" and snap.root == p.root
     assert snap.root == _full_root(repo, tmp_path)
     # the daemon's own snapshot commits it too
-    config(watchQuiet=1)
+    config(watchQuiet=1, watchMaxDelay=30)
     w.stop()
     w.start()
     w.watching(repo)
@@ -129,7 +132,9 @@ def test_two_hooks_and_a_watch_snapshot_at_once(
 
 
 def test_a_worker_killed_while_it_prepares(tmp_path: Path, store_dir: Path, w: Watcher) -> None:
-    config(watchQuiet=30, watchPrepare=0.05)
+    # no snapshot of the daemon's own: one killed holds the worktree's next preparation
+    # back for daemon.SNAPSHOT_RETRY_S (30 s), and the last wait_for failed so under load
+    config(watchQuiet=NEVER, watchMaxDelay=NEVER, watchPrepare=0.05)
     repo = make_repo(tmp_path)
     add(store_dir, repo)
     daemon = w.start()
@@ -168,7 +173,8 @@ def test_a_hook_right_after_the_writes_has_the_worker_prepare_for_it(
     """A hook that syncs before the worker began preparing (snapshot.watchPrepare not yet
     passed) does not rebuild the changes itself: the daemon has its warm worker prepare them
     at once, the hook waits for that and commits it (the full walk's tree)."""
-    config(watchQuiet=30, watchPrepare=20)  # no preparation but the one the hook asks for
+    # no preparation but the one the hook asks for, no snapshot of the daemon's own
+    config(watchQuiet=NEVER, watchMaxDelay=NEVER, watchPrepare=NEVER)
     repo = make_repo(tmp_path)
     add(store_dir, repo)
     w.start()

@@ -141,8 +141,13 @@ def test_a_worktree_removed_with_unsaved_files_is_reported_in_another(
     git(main, "worktree", "remove", "--force", str(linked))
     assert not linked.exists()
     unseen = main / ".git" / losses.UNSEEN  # the line, for the next command here
-    wait_for(unseen.exists, timeout=20, what="the loss line held in the main worktree")
-    (line,) = unseen.read_text().splitlines()
+    # its text, not the file: losses.hold creates the file, then writes (read between the
+    # two, it was empty under load)
+    (line,) = wait_for(
+        lambda: unseen.exists() and unseen.read_text().splitlines(),
+        timeout=20,
+        what="the loss line held in the main worktree",
+    )
     (entry,) = json.loads(gs(main, "losses", "--json"))
     assert entry["snapshot"] == snaps[-1].id
     assert entry["removed_worktree"] == str(linked)

@@ -8,6 +8,7 @@ after the quiet period as usual (not HOOK_HOLD_S later). The real daemon, real h
 from __future__ import annotations
 
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -41,6 +42,21 @@ def _nth_snapshot_line(log: str, n: int) -> int:
     for _ in range(n + 1):
         at = log.index(": snapshot ", at + 1)
     return at
+
+
+def _hook_held(store_dir: Path, repo: Path) -> None:
+    """The hook, its hold kept up until it ends: this process syncs at once (a hook that
+    starts at once) and again every second while the hook runs, so the daemon snapshots
+    nothing before the hook does however long the hook's start takes (under load it took
+    over watchQuiet: the daemon snapshotted the change first, the hook's was unchanged)."""
+    assert dirtyset.sync(str(store_dir), str(repo), timeout=30)
+    hook = subprocess.Popen(_hook(repo), cwd=repo)
+    while True:
+        try:
+            assert hook.wait(timeout=1.0) == 0
+            return
+        except subprocess.TimeoutExpired:
+            assert dirtyset.sync(str(store_dir), str(repo), timeout=30)
 
 
 def _watched(tmp_path: Path, store_dir: Path, w: Watcher, quiet: float) -> Path:
@@ -88,14 +104,17 @@ def test_a_change_after_a_hook_is_snapshotted_after_the_quiet_period(
     repo = _watched(tmp_path, store_dir, watcher, 1)
     (repo / "src" / "a.txt").write_text("one\n")
     before = _daemon_snapshots(watcher)
-    gs(repo, *_hook(repo)[1:])
+    _hook_held(store_dir, repo)
     assert _snaps(repo)[-1].trigger == "post-checkout"
     (repo / "src" / "b.txt").write_text("two\n")
-    wait_for(lambda: _daemon_snapshots(watcher) > before, what="the watch snapshot")
-    # the hold ended as the hook's snapshot was committed, before the watch snapshot; not
+    # (the daemon may first snapshot a.txt's change, which the hook's holds: unchanged, no
+    # record; the watch snapshot in the store is b.txt's)
+    last = wait_for(
+        lambda: [s for s in _snaps(repo) if s.trigger == "watch"], what="the watch snapshot"
+    )[-1]
+    # the hold ended as the hook's snapshot was committed, before any watch snapshot; not
     # HOOK_HOLD_S after the sync (a budget on the wall clock failed under load)
     log = watcher.log()
     ended = log.find(wdaemon.HOLD_ENDED)
     assert 0 <= ended < _nth_snapshot_line(log, before), log
-    last = [s for s in _snaps(repo) if s.trigger == "watch"][-1]
     assert gs(repo, "cat", str(last.id), "src/b.txt") == "two\n"
