@@ -104,9 +104,7 @@ def test_an_edit_not_yet_saved_then_rm_rf_is_not_reported_as_saved(
     with open(data / "edited.txt", "a") as f:
         f.write("v2: an edit no snapshot holds\n")
     shutil.rmtree(data)
-    entries = wait_for(
-        lambda: json.loads(gs(repo, "losses", "--json")), timeout=20, what="the loss entry"
-    )
+    entries = wait_for(lambda: json.loads(gs(repo, "losses", "--json")), what="the loss entry")
     (entry,) = entries
     assert entry["snapshot"] == snaps[-1].id
     assert sorted(x["path"] for x in entry["lost"]) == ["data/edited.txt", "data/kept.txt"]
@@ -145,7 +143,6 @@ def test_a_worktree_removed_with_unsaved_files_is_reported_in_another(
     # two, it was empty under load)
     (line,) = wait_for(
         lambda: unseen.exists() and unseen.read_text().splitlines(),
-        timeout=20,
         what="the loss line held in the main worktree",
     )
     (entry,) = json.loads(gs(main, "losses", "--json"))
@@ -213,7 +210,7 @@ def test_an_edit_saved_then_rm_rf_is_one_entry_against_the_newest(
     (saved,) = wait_for(holds_v2, what="the watch snapshot of the edit")
     shutil.rmtree(data)
     unseen = repo / ".git" / losses.UNSEEN
-    wait_for(unseen.exists, timeout=20, what="the loss line")
+    wait_for(unseen.exists, what="the loss line")
     time.sleep(2.0)  # a second entry, if any, is recorded with the first
     entries = json.loads(gs(repo, "losses", "--json"))
     assert [e["snapshot"] for e in entries] == [saved.id]

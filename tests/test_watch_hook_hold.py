@@ -80,7 +80,7 @@ def test_no_watch_snapshot_beside_a_hook_that_snapshots(
     before = _daemon_snapshots(watcher)
     started = time.monotonic()
     (repo / "src" / "a.txt").write_text("one\n")
-    assert dirtyset.sync(str(store_dir), str(repo), timeout=10)  # a hook's sync: a.txt marked
+    assert dirtyset.sync(str(store_dir), str(repo), timeout=30)  # a hook's sync: a.txt marked
     (repo / "src" / "b.txt").write_text("two\n")
     time.sleep(max(0.0, started + wdaemon.HOOK_HOLD_S - 1.5 - time.monotonic()))
     # watchQuiet has passed since the changes, but the hook may still be committing: no
@@ -112,6 +112,8 @@ def test_a_change_after_a_hook_is_snapshotted_after_the_quiet_period(
     last = wait_for(
         lambda: [s for s in _snaps(repo) if s.trigger == "watch"], what="the watch snapshot"
     )[-1]
+    # (its log line comes after the worker's answer: after the store has it)
+    wait_for(lambda: _daemon_snapshots(watcher) > before, what="the watch snapshot's line")
     # the hold ended as the hook's snapshot was committed, before any watch snapshot; not
     # HOOK_HOLD_S after the sync (a budget on the wall clock failed under load)
     log = watcher.log()
