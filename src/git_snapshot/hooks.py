@@ -237,8 +237,8 @@ def _plain_shim_ran(repo: gitrepo.Repo, name: str) -> bool:
     it stashes anything, so the shim saw the real worktree: a second snapshot, and a second
     loss report, from pre-commit's own run of the hook would only repeat it.
     """
-    from git_snapshot.install import PRE_COMMIT_LEGACY_SUFFIX  # install imports this module
-    from git_snapshot.install import is_our_shim
+    from git_snapshot.hookfiles import PRE_COMMIT_LEGACY_SUFFIX  # it imports this module
+    from git_snapshot.hookfiles import is_our_shim
 
     try:
         hooks_dir = repo.hooks_dir()

@@ -40,10 +40,10 @@ from git_snapshot.errors import UserError
 from git_snapshot.hookfiles import CHAINED_SUFFIX
 from git_snapshot.hookfiles import GIT_HOOK_NAMES
 from git_snapshot.hookfiles import LEFTHOOK_OLD_SUFFIX
-from git_snapshot.hookfiles import PRE_COMMIT_LEGACY_SUFFIX as PRE_COMMIT_LEGACY_SUFFIX
+from git_snapshot.hookfiles import PRE_COMMIT_LEGACY_SUFFIX
 from git_snapshot.hookfiles import file_head
 from git_snapshot.hookfiles import is_lefthook_script
-from git_snapshot.hookfiles import is_our_shim as is_our_shim  # hooks._plain_shim_ran
+from git_snapshot.hookfiles import is_our_shim
 from git_snapshot.hookfiles import is_pre_commit_script
 from git_snapshot.hookfiles import shim_text
 from git_snapshot.store.safewrite import atomic_write
