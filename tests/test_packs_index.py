@@ -21,6 +21,7 @@ from git_snapshot.store import index as index_mod
 from git_snapshot.store.index import Location
 from git_snapshot.store.objects import BLOB
 from git_snapshot.store.packs import FinishedPack
+from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import PackWriter
 
 
@@ -182,3 +183,24 @@ def test_a_packs_rows_are_made_and_entered_a_slice_at_a_time_in_key_order(
         want = _where(packs)
         assert {k: store.index.locate(k) for k in want} == want
         assert store.index.damaged() == {} or damaged not in store.index.damaged()
+
+
+def _twice(name: str, key: bytes, offsets: list[int]) -> FinishedPack:
+    """A pack listing *key* at each of *offsets* (the index never reads it), among others."""
+    others = [
+        PackedObject(hashlib.sha256(bytes([i])).digest(), BLOB, 9000 + i, 5, 5) for i in range(9)
+    ]
+    dups = [PackedObject(key, BLOB, off, 7, 7) for off in offsets]
+    return FinishedPack(name, 1 << 20, [*others[:4], dups[0], *others[4:], *dups[1:]])
+
+
+def test_a_key_listed_twice_in_one_pack_keeps_its_first_place(tmp_path: Path) -> None:
+    """A pack that holds a key twice: the first place in the pack's order is entered (the
+    rows are sorted by key before they go in: a stable sort)."""
+    key = hashlib.sha256(b"twice").digest()
+    with Store(str(tmp_path / "store")) as store:
+        pack = _twice("p1", key, [300, 100, 200])
+        store.index.add_packs([pack])
+        assert store.index.locate(key) == Location("p1", 300, 7, 7, BLOB, -1)
+        n = store.index.db.execute("SELECT count(*) FROM objects").fetchone()[0]
+        assert n == 10
