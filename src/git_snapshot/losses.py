@@ -14,6 +14,7 @@ Every report is also appended to a small JSON-lines file per worktree in the sto
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -787,20 +788,27 @@ AWAY = "git-snapshot: while you were away: "
 
 def hold(repo: gitrepo.Repo, lines: Sequence[str]) -> None:
     """Keep *lines* (a report printed where nobody could see it: pre-commit hides a passing
-    hook's output, and there was no terminal) for the next git-snapshot command here."""
+    hook's output, and there was no terminal) for the next git-snapshot command here. Written
+    under the file's lock; a file :func:`take_unseen` claimed and removed after we opened it
+    is written anew (the lines went into the removed file, unread: a loss report lost)."""
     path = os.path.join(repo.git_dir, UNSEEN)
     data = "".join(f"{line}\n" for line in lines).encode("utf-8", "surrogateescape")
     with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+        while True:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                if os.fstat(fd).st_nlink:
+                    os.write(fd, data)
+                    return
+            finally:
+                os.close(fd)
 
 
 def take_unseen(repo: gitrepo.Repo) -> list[str]:
     """The lines :func:`hold` kept for this worktree, handed out once (the file is claimed
-    by a rename first, so two commands at once never both print them)."""
+    by a rename first, so two commands at once never both print them; read and removed under
+    its lock, so a hold() writing it ends first, and one that opened it before sees it gone)."""
     path = os.path.join(repo.git_dir, UNSEEN)
     claimed = f"{path}.{os.getpid()}"
     try:
@@ -809,7 +817,9 @@ def take_unseen(repo: gitrepo.Repo) -> list[str]:
         return []
     try:
         with open(claimed, "rb") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
             raw = f.read()
+            os.unlink(claimed)
     except OSError:
         return []
     finally:
