@@ -52,7 +52,6 @@ from git_snapshot.store.safewrite import fsync_dir
 # The hooks install puts in place, from the one table of hook facts.
 HOOK_NAMES = hooks.INSTALLED
 POST_COMMIT = "post-commit"  # put in place too where snapshot.postCommit is true
-SKIP_ENV = "GIT_SNAPSHOT_SKIP"
 # Our own hooks directory in forwarding mode, under the git common dir.
 OWN_HOOKS_DIR = os.path.join("git-snapshot", "hooks")
 BEFORE_KEY = "snapshot.hooksPathBefore"

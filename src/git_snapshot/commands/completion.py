@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import os
 
-SHELLS = ("bash", "zsh", "fish")
 PROG = "git-snapshot"
 # What the bash script asks for; in the words of the command line git-snapshot sees, the
 # snapshot id of 'restore ID PATH' / 'show ID PATH' / 'cat ID PATH' is the third word.

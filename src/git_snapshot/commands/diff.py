@@ -53,12 +53,6 @@ LETTER = {"added": "A", "deleted": "D", "modified": "M", "mode": "T"}
 PAINT = {"added": "green", "deleted": "red"}  # on a terminal, as git colours them
 
 
-def left_out(repo: gitrepo.Repo) -> Callable[[bytes], bool]:
-    """What a snapshot of the worktree leaves out (.git, snapshot.exclude, cache dirs, special
-    files): not changes, or every diff would list them as added."""
-    return _lstat_first(left_out_stat(repo), os.fsencode(repo.toplevel))
-
-
 def _lstat_first(check: SkipStat, top: bytes) -> Callable[[bytes], bool]:
     def skip(rel: bytes) -> bool:
         try:
@@ -71,7 +65,9 @@ def _lstat_first(check: SkipStat, top: bytes) -> Callable[[bytes], bool]:
 
 
 def left_out_stat(repo: gitrepo.Repo) -> SkipStat:
-    """left_out, for a path whose lstat is known (None: the disk does not hold it)."""
+    """What a snapshot of the worktree leaves out (.git, snapshot.exclude, cache dirs, special
+    files), for a path whose lstat is known (None: the disk does not hold it): not changes, or
+    every diff would list them as added."""
     cfg = worktree.settings(repo)
     exclude = worktree.excluder(cfg.excludes)
     top = os.fsencode(repo.toplevel)

@@ -459,15 +459,6 @@ def versions(
     return out
 
 
-def newest_holding(store: Store, snaps: list[Snapshot], path: bytes) -> Snapshot | None:
-    """The newest of *snaps* that holds *path*."""
-    trees = Trees(store)
-    for s in reversed(snaps):
-        if trees.at(s.root, path) is not None:
-            return s
-    return None
-
-
 def find(
     store: Store,
     snaps: Iterable[Snapshot],
