@@ -840,3 +840,46 @@ def test_a_mapped_page_that_cannot_be_read_costs_a_reread_never_the_process(
         [sys.executable, "-c", _UNREADABLE_PAGES, path], env=env, capture_output=True, text=True
     )
     assert (done.returncode, done.stdout) == (0, "0\n"), done.stderr
+
+
+_records = st.dictionaries(st.binary(max_size=40), st.binary(max_size=3000), max_size=300)
+
+
+@given(dirs=_records, piece=st.integers(1, 70))
+def test_a_chunk_written_in_pieces_is_the_dicts_marshal(
+    tmp_path_factory: pytest.TempPathFactory, dirs: dict[bytes, bytes], piece: int
+) -> None:
+    """A chunk is marshalled PIECE records at a time (M's whole cache: 1,149 page faults of a
+    1 MiB marshal buffer -> 120) and its bytes are still those of the one dict's marshal, so a
+    load reads it as before."""
+    import marshal
+
+    tmp = tmp_path_factory.mktemp("pieces")
+    w = filescache.Writer(str(tmp / "c.cache"), str(tmp))
+    old = filescache.PIECE
+    filescache.PIECE = piece
+    try:
+        w.chunk(dirs)
+    finally:
+        filescache.PIECE = old
+    w.f.close()
+    data = (tmp / os.path.basename(w.tmp)).read_bytes()
+    whole = marshal.dumps(dirs, 2)
+    assert data[len(filescache._MAGIC) :] == (
+        filescache._LEN.pack(len(whole)) + whole if dirs else b""
+    )
+
+
+def test_a_chunk_of_what_is_not_bytes_is_no_cache(tmp_path: Path) -> None:
+    """A record or path that is not bytes (a damaged cache's, carried over) is dropped by the
+    whole write; given to a chunk anyway, the chunk fails as a write does (no cache saved)
+    rather than leave a length its bytes do not have."""
+    path, tmp = str(tmp_path / "c.cache"), str(tmp_path)
+    dirs: dict[Any, Any] = {b"a": b"rec", "é": b"x", b"b": "not bytes"}
+    filescache.save(path, "g", filescache.FilesCache(dirs, {}, b"r" * 32), tmp)
+    assert filescache.load(path, "g", lambda r: True).dirs == {b"a": b"rec"}
+    w = filescache.Writer(path + ".2", tmp)
+    not_bytes: Any = {"é": b"x"}
+    with pytest.raises(OSError):
+        w.chunk(not_bytes)
+    w.discard()
