@@ -35,7 +35,7 @@ WEEK = 7 * 24 * 3600
 
 def records(store_dir: Path) -> list[str]:
     runs = store_dir / leftovers.RUNS
-    return sorted(os.listdir(runs)) if runs.is_dir() else []
+    return sorted(set(os.listdir(runs)) - {leftovers.SPARE}) if runs.is_dir() else []
 
 
 def age(path: Path, seconds: float) -> None:

@@ -18,6 +18,7 @@ BLOCK = 4096
 
 
 def whole_lines(data: bytes) -> list[list[bytes]]:
+    data = data.removeprefix(b"\n")  # a record made unnamed starts with an empty line
     assert data == b"" or data.endswith(b"\n"), data[-80:]
     lines = [line.split(b" ") for line in data.split(b"\n")[:-1]]
     for words in lines:

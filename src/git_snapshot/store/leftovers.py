@@ -13,6 +13,7 @@ record; anything it does not prove is the user's: snapshotted, restored, never r
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import stat
@@ -25,6 +26,10 @@ from git_snapshot.store.safewrite import is_temp_name
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 
 def hold(fd: int) -> None:
@@ -101,17 +106,17 @@ class Run:
         import threading
 
         self.lock = threading.Lock()  # writer threads name temp files too
-        runs = os.path.join(store_path, RUNS)
+        self.runs = runs = os.path.join(store_path, RUNS)
         try:
             os.makedirs(runs, mode=0o700, exist_ok=True)
+            _make_spare(runs)
             for _ in range(16):
                 path = os.path.join(runs, self.tag)
                 try:
-                    fd = os.open(path, _RECORD_FLAGS, 0o600)
+                    fd = _new_record(runs, self.tag)
                 except FileExistsError:  # a dead run's record: its proof stays
                     self.tag = os.urandom(_TAG // 2).hex()
                     continue
-                fcntl.flock(fd, fcntl.LOCK_EX)  # (a reader's LOCK_SH lasts a moment)
                 self.fd, self.path = fd, path
                 break
         except OSError:
@@ -125,9 +130,10 @@ class Run:
             if folder not in self.noted:
                 with self.lock:
                     if folder not in self.noted and not self.failed:
-                        try:
-                            _append(self.fd, _line(dir_fd, folder))
-                        except OSError:  # the store's disk is full: a restore goes on, its
+                        line = _line(dir_fd, folder)
+                        try:  # on a full disk, with the room the spare gave back
+                            _spared(self.runs, _append, self.fd, line)
+                        except OSError:  # the disk stays full: a restore goes on, its
                             # names unrecorded from now on (still held: nothing it recorded
                             # is taken for a dead run's), a kill's leftovers kept as the user's
                             self.failed = True
@@ -145,6 +151,90 @@ class Run:
             os.close(self.fd)
             self.fd = -1
             _clean_folder(os.path.dirname(self.path))
+
+
+def _new_record(runs: str, tag: str) -> int:
+    """The record RUNS/<tag>, made and held (flock): FileExistsError if the name is taken.
+    Where the file system can, it is made unnamed, held and given its first byte (an empty
+    line) before it is named, so an unheld record holding that line is a dead run's even
+    when it names no folder yet (removed at once); one made by name is empty and unheld for
+    a moment, so such a record is judged only when a minute old (_clean_run)."""
+    dir_fd = os.open(runs, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        flags = os.O_TMPFILE | os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC
+        try:
+            fd = os.open(".", flags, 0o600, dir_fd=dir_fd)
+        except (OSError, AttributeError):  # no O_TMPFILE here
+            fd = -1
+        if fd >= 0:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                _spared(runs, _append, fd, b"\n")
+                os.link(f"/proc/self/fd/{fd}", tag, dst_dir_fd=dir_fd)  # (linkat, following)
+                return fd
+            except FileNotFoundError:  # no /proc: named below
+                os.close(fd)
+            except BaseException:
+                os.close(fd)
+                raise
+        fd = _spared(runs, os.open, tag, _RECORD_FLAGS, 0o600, dir_fd=dir_fd)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # (a reader's LOCK_SH lasts a moment)
+        return fd
+    finally:
+        os.close(dir_fd)
+
+
+SPARE = "spare"  # in RUNS: room a record's write takes when the store's disk is full
+SPARE_BYTES = 256 << 10  # ~1,500 folders' lines
+_NO_ROOM = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _make_spare(runs: str) -> None:
+    """Put the spare in place if it is missing and the disk has room for four of it (it
+    never takes the last space a restore needs). Never fails. Made unnamed and linked once
+    whole: a kill leaves no part of one."""
+    path = os.path.join(runs, SPARE)
+    try:
+        if os.stat(path).st_size >= SPARE_BYTES:
+            return
+        os.unlink(path)  # a part (no such file is ever written): made again below
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return
+    try:
+        fs = os.statvfs(runs)
+        if fs.f_bavail * fs.f_frsize < 4 * SPARE_BYTES:
+            return
+        fd = os.open(runs, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+    except (OSError, AttributeError):  # no O_TMPFILE here: no spare
+        return
+    try:
+        os.posix_fallocate(fd, 0, SPARE_BYTES)  # real blocks, not a hole
+        # linkat(AT_SYMLINK_FOLLOW), which os.link uses only with a folder's fd
+        dir_fd = os.open(runs, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:  # (exists: another run made it meanwhile)
+            os.link(f"/proc/self/fd/{fd}", SPARE, dst_dir_fd=dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _spared(runs: str, write: Callable[..., T], *args: Any, **kw: Any) -> T:
+    """*write*(*args) (a record's), once more after giving up the spare if the disk is full."""
+    try:
+        return write(*args, **kw)
+    except OSError as exc:
+        if exc.errno not in _NO_ROOM:
+            raise
+        try:
+            os.unlink(os.path.join(runs, SPARE))
+        except OSError:
+            raise exc from None  # no spare left: the disk stays full for us
+    return write(*args, **kw)
 
 
 def _line(dir_fd: int, folder: tuple[int, int]) -> bytes:
