@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,14 @@ from clihelpers import git
 from clihelpers import gs
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
+from test_watch_daemon import Watcher
+from test_watch_daemon import add
+from test_watch_daemon import config
+from test_watch_daemon import make_repo
+from test_watch_daemon import paths_in
+from test_watch_daemon import wait_for
+from test_watch_daemon import watch_snaps
+from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
 
 def _topic_and_main(repo: Path) -> None:
@@ -59,3 +69,71 @@ def test_a_snapshot_taken_while_a_rebase_stopped_names_no_committed_version_lost
     assert [x["path"] for x in entry["lost"]] == ["gen.out"]
     gs(repo, "restore", str(entry["snapshot"]), "gen.out")
     assert (repo / "gen.out").read_text() == "precious\n"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
+def test_a_repository_deleted_whole_is_reported_and_its_command_restores_it_from_anywhere(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`rm -rf proj` of a whole repository, with the watcher on, never cloned again: the
+    worker's bursts.record found no repository at the path and no other worktree, returned
+    None ("nowhere to report it"; daemon.log: "a burst of 23 changes: nothing lost"), and
+    nothing but `watch status` said anything. Now `git snapshot losses` run where no
+    repository is lists it, the next hook of any other repository says it once, and the
+    printed restore command, pasted in another directory, writes every file back."""
+    put_venv_on_path(monkeypatch)
+    config(burstFiles=10, burstSeconds=1)
+    repo = make_repo(tmp_path, "proj")
+    (repo / "data").mkdir()
+    for i in range(12):
+        (repo / "data" / f"d{i}.csv").write_text(f"{i}\n")
+    (repo / "notes.log").write_bytes(b"ignored, precious\n")
+    add(store_dir, repo)
+    watcher.start()
+    watcher.watching(repo)
+    wait_for(
+        lambda: any("notes.log" in paths_in(s) for s in watch_snaps(repo)),
+        what="a watch snapshot holding everything",
+    )
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q")
+    git(other, "commit", "-q", "--allow-empty", "-m", "x")
+    install(other)
+    gone_before = gs(tmp_path, "losses", rc=1)
+    assert "not a git repository" in gone_before.err
+    subprocess.run(["rm", "-rf", str(repo)], check=True)
+    listed = wait_for(
+        lambda: (ran := gs(tmp_path, "losses", rc=None)).rc == 0 and ran,
+        timeout=30,
+        what="the loss report of the deleted repository",
+    )
+    assert str(repo) in listed.out and "data/ (12 files)" in listed.out, listed
+    (entry,) = json.loads(gs(tmp_path, "losses", "--json").out)
+    assert entry["gone"] is True and entry["removed_worktree"] == str(repo)
+    assert entry["available"] is True
+    assert {x["path"] for x in entry["lost"]} >= {"notes.log", "src/main.py", "data/d11.csv"}
+    assert "nothing lost" not in watcher.log()
+    # the next hook of another repository says it, once
+    first = git(other, "checkout", "-q", "-b", "b1")
+    (line,) = [x for x in first.err.splitlines() if "while you were away" in x]
+    assert f"the repository {repo} was deleted whole" in line, line
+    assert "while you were away" not in git(other, "checkout", "-q", "-b", "b2").err
+    # its command, pasted as printed in another directory
+    cmd = line.partition("restore with: ")[2]
+    (cmd_listed,) = [
+        x.removeprefix("restore with: ")
+        for x in listed.out.splitlines()
+        if x.startswith("restore with:")
+    ]
+    assert cmd == cmd_listed
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    subprocess.run(cmd, shell=True, cwd=elsewhere, check=True, capture_output=True)
+    assert (repo / "notes.log").read_bytes() == b"ignored, precious\n"
+    assert (repo / "data" / "d11.csv").read_text() == "11\n"
+    assert (repo / "src" / "main.py").read_text() == "print(1)\n"

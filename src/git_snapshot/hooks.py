@@ -106,6 +106,9 @@ PRE_HOOKS = frozenset(name for name, h in HOOKS.items() if h.pre)
 NULL = "0" * 40
 # in the worktree's git dir: report lines nobody has seen yet (losses.hold, losses.take_unseen)
 UNSEEN = "git-snapshot-unseen"
+# in the store's losses folder: report lines of a repository deleted whole (no git dir is
+# left to keep them in), for the next hook of any worktree (losses.hold_everywhere)
+EVERYWHERE = "unseen"
 # in the worktree's git dir: the snapshot before a merge or rebase whose post-hook has not run
 # yet (stopped.begin, stopped.consume)
 PENDING = "git-snapshot-pending"
@@ -803,6 +806,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
             problems.append(f"git-snapshot: retention not applied: {exc}")
         if cfg.watch:
             _watcher(store.path, repo.toplevel)
+        away = [] if call.precommit else _take_everywhere(store.losses_dir)
         if cfg.auto_push and res.new:  # a detached push, at most one a minute: no waiting
             from git_snapshot.store.remote.auto import kick
 
@@ -814,7 +818,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
 
         lines = [f"git-snapshot: {w}" for w in output.snapshot_warnings(s)]
     if not call.precommit:  # what the watcher saw go (bursts.py), printed once; pre-commit
-        lines = _take_unseen(repo) + lines  # hides it: the next command prints it
+        lines = _take_unseen(repo) + away + lines  # hides it: the next command prints it
     if earlier:
         lines += earlier.lines(repo, _user_cwd(repo, env, ctx), absolute=call.precommit)
     if report:
@@ -882,6 +886,16 @@ def _take_unseen(repo: gitrepo.Repo) -> list[str]:
     from git_snapshot import losses
 
     return losses.take_unseen(repo)
+
+
+def _take_everywhere(losses_dir: str) -> list[str]:
+    """losses.take_everywhere (the watcher's report of a repository deleted whole), importing
+    losses only when there is something to take."""
+    if not os.path.exists(os.path.join(losses_dir, EVERYWHERE)):
+        return []
+    from git_snapshot import losses
+
+    return losses.take_everywhere(losses_dir)
 
 
 def _status(s: Snapshot, new: bool, trigger: str) -> str:

@@ -26,7 +26,8 @@ from collections.abc import Sequence
 
 from git_snapshot import gitrepo
 from git_snapshot import output
-from git_snapshot.hooks import UNSEEN as UNSEEN  # hooks looks for it without this module
+from git_snapshot.hooks import EVERYWHERE as EVERYWHERE  # hooks look for them without
+from git_snapshot.hooks import UNSEEN as UNSEEN  # this module
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.objects import DIR
@@ -655,7 +656,13 @@ def fold(paths: Sequence[bytes]) -> list[str]:
 
 def _path(store: Store, repo: gitrepo.Repo, suffix: str) -> str:
     """This worktree's file in the store's losses folder."""
-    key = hashlib.sha256(f"{repo.common_dir}\0{repo.toplevel}".encode("utf-8", "surrogateescape"))
+    return _path_of(store, repo.common_dir, repo.toplevel, suffix)
+
+
+def _path_of(store: Store, common_dir: str, toplevel: str, suffix: str) -> str:
+    """The file of the worktree *toplevel* of the repository *common_dir* (which may no
+    longer exist) in the store's losses folder."""
+    key = hashlib.sha256(f"{common_dir}\0{toplevel}".encode("utf-8", "surrogateescape"))
     return os.path.join(store.losses_dir, key.hexdigest()[:32] + suffix)
 
 
@@ -703,9 +710,16 @@ def record(store: Store, repo: gitrepo.Repo, report: Report) -> None:
 def append(store: Store, repo: gitrepo.Repo, entry: dict[str, Any]) -> None:
     """Append *entry* to this worktree's loss log (one line; an append is atomic enough:
     a torn last line is skipped when read)."""
+    append_at(store, repo.common_dir, repo.toplevel, entry)
+
+
+def append_at(store: Store, common_dir: str, toplevel: str, entry: dict[str, Any]) -> None:
+    """:func:`append` to the log of the worktree *toplevel* of repository *common_dir*, also
+    once both are gone (an rm -rf of the whole repository: :func:`gone_reports`)."""
     os.makedirs(store.losses_dir, mode=0o700, exist_ok=True)
-    line = json.dumps({**entry, "worktree": repo.toplevel}) + "\n"
-    fd = os.open(_log_path(store, repo), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    line = json.dumps({**entry, "worktree": toplevel}) + "\n"
+    path = _path_of(store, common_dir, toplevel, ".jsonl")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.write(fd, line.encode("utf-8", "surrogateescape"))
     finally:
@@ -768,6 +782,31 @@ def naming(store: Store, since: float = 0.0) -> dict[tuple[str, int], dict[str, 
     return found
 
 
+def gone_reports(store: Store) -> list[dict[str, Any]]:
+    """The loss entries of repositories deleted whole, with no other worktree to report them
+    in (the watcher saw `rm -rf proj`: bursts.record's ``gone``) whose folder is still gone,
+    oldest first: ``git snapshot losses`` lists them where no repository is."""
+    from git_snapshot.store.core import read_log
+
+    found: list[dict[str, Any]] = []
+    try:
+        names = sorted(n for n in os.listdir(store.losses_dir) if n.endswith(".jsonl"))
+    except OSError:
+        return found
+    for name in names:
+        with contextlib.suppress(OSError):
+            for entry in read_log(os.path.join(store.losses_dir, name)):
+                where = entry.get("removed_worktree")
+                if (
+                    entry.get("gone") is True
+                    and isinstance(entry.get("snapshot"), int)
+                    and isinstance(where, str)
+                    and not os.path.lexists(where)
+                ):
+                    found.append(entry)
+    return sorted(found, key=lambda e: float(e.get("time") or 0))
+
+
 def named_line(entry: Mapping[str, Any]) -> str:
     """'git clean -fdx at 2026-12-02T12:54:49+00:00 destroyed 3 files (.env, a, b)': what a
     loss entry says, short."""
@@ -788,10 +827,22 @@ AWAY = "git-snapshot: while you were away: "
 
 def hold(repo: gitrepo.Repo, lines: Sequence[str]) -> None:
     """Keep *lines* (a report printed where nobody could see it: pre-commit hides a passing
-    hook's output, and there was no terminal) for the next git-snapshot command here. Written
-    under the file's lock; a file :func:`take_unseen` claimed and removed after we opened it
-    is written anew (the lines went into the removed file, unread: a loss report lost)."""
-    path = os.path.join(repo.git_dir, UNSEEN)
+    hook's output, and there was no terminal) for the next git-snapshot command here."""
+    _hold_at(os.path.join(repo.git_dir, UNSEEN), lines)
+
+
+def hold_everywhere(store: Store, lines: Sequence[str]) -> None:
+    """:func:`hold` for a report with no worktree left to print it in: the next hook of
+    any worktree using this store prints it, once."""
+    with contextlib.suppress(OSError):
+        os.makedirs(store.losses_dir, mode=0o700, exist_ok=True)
+    _hold_at(os.path.join(store.losses_dir, EVERYWHERE), lines)
+
+
+def _hold_at(path: str, lines: Sequence[str]) -> None:
+    """Append *lines* to the file at *path*, under its lock; a file :func:`_claim` claimed
+    and removed after we opened it is written anew (the lines went into the removed file,
+    unread: a loss report lost)."""
     data = "".join(f"{line}\n" for line in lines).encode("utf-8", "surrogateescape")
     with contextlib.suppress(OSError):
         while True:
@@ -806,10 +857,19 @@ def hold(repo: gitrepo.Repo, lines: Sequence[str]) -> None:
 
 
 def take_unseen(repo: gitrepo.Repo) -> list[str]:
-    """The lines :func:`hold` kept for this worktree, handed out once (the file is claimed
-    by a rename first, so two commands at once never both print them; read and removed under
-    its lock, so a hold() writing it ends first, and one that opened it before sees it gone)."""
-    path = os.path.join(repo.git_dir, UNSEEN)
+    """The lines :func:`hold` kept for this worktree, handed out once."""
+    return _claim(os.path.join(repo.git_dir, UNSEEN))
+
+
+def take_everywhere(losses_dir: str) -> list[str]:
+    """The lines :func:`hold_everywhere` kept, handed out once."""
+    return _claim(os.path.join(losses_dir, EVERYWHERE))
+
+
+def _claim(path: str) -> list[str]:
+    """The lines of the file at *path*, handed out once (the file is claimed by a rename
+    first, so two commands at once never both print them; read and removed under its lock,
+    so a _hold_at() writing it ends first, and one that opened it before sees it gone)."""
     claimed = f"{path}.{os.getpid()}"
     try:
         os.rename(path, claimed)

@@ -17,7 +17,12 @@ from git_snapshot.store import Store
 
 
 def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
-    repo = repo_at(cwd)
+    try:
+        repo = repo_at(cwd)
+    except UserError as exc:  # none here: the reports of repositories deleted whole, if any
+        if not str(exc).startswith("not a git repository"):
+            raise
+        return _gone(exc, json_out)
     with Store() as store:
         items = losses.history(store, repo)
         held = _held(store, repo)
@@ -47,6 +52,43 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
 
 
 GONE = "forgotten since"
+
+
+def _gone(exc: UserError, json_out: bool) -> int:
+    """`losses` where no repository is: the reports of repositories deleted whole that no
+    worktree can show (bursts._record_gone), each with the command that writes its files
+    back; the error of a command that needs a repository when there is none."""
+    with Store() as store:
+        items = losses.gone_reports(store)
+        held = {key: {s.id: s.created for s in store.snapshots(key)} for key in _sources(items)}
+    if not items:
+        raise exc
+    for item in items:
+        item["available"] = _available(item, held.get(str(item.get("source")), {}))
+    if json_out:
+        output.print_json(items)
+        return 0
+    rows = [
+        [
+            item.get("when", ""),
+            output.display(os.fsencode(str(item["removed_worktree"]))),
+            _id(item) + ("" if item["available"] else f" ({GONE})"),
+            _what(item),
+        ]
+        for item in items
+    ]
+    print("repositories deleted whole:")
+    print(output.table(["when", "repository", "snapshot", "lost"], rows, right=[2]))
+    for item in items:
+        if item["available"]:
+            where = output.shell_quote(os.fsencode(str(item["removed_worktree"])))
+            name = output.shell_quote(os.fsencode(_id(item)))
+            print(f"restore with: git snapshot restore {name} --to {where}")
+    return 0
+
+
+def _sources(items: list[dict[str, Any]]) -> set[str]:
+    return {item["source"] for item in items if isinstance(item.get("source"), str)}
 
 
 def _note(item: dict[str, Any], undone: dict[float, dict[str, Any]]) -> dict[str, Any] | None:

@@ -226,7 +226,9 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
             try:
                 repo = gitrepo.find_repo(worktree)
             except UserError:
-                return None  # nowhere to report it
+                if os.path.lexists(worktree):
+                    return None  # (its .git alone went: no snapshot holds that)
+                return _record_gone(store, worktree, burst, snapshot)
             if identity.known_source(store, repo) != snapshot.source:
                 replaced = identity.tagged(snapshot.source)
     snap = snapshot
@@ -314,6 +316,98 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     losses.hold(repo, [line])
     notify(line)
     return entry
+
+
+def _record_gone(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, Any] | None:
+    """record() of a repository deleted whole (`rm -rf proj`, its only worktree), never made
+    again there: no git dir is left to keep the line in, no other worktree to report it in,
+    and git can give nothing back (its objects went too). Everything *snapshot* holds is
+    lost: the entry goes to the gone worktree's own log (``git snapshot losses`` lists it
+    where no repository is: losses.gone_reports), the line to the next hook of any worktree
+    using this store (losses.hold_everywhere), and to a notification. Its restore command
+    names the repository by its qualified label, which works pasted anywhere."""
+    from git_snapshot import identity
+    from git_snapshot import losses
+    from git_snapshot import output
+    from git_snapshot.store.diff import lost
+    from git_snapshot.worktree import LABELS
+
+    items = lost(store, snapshot.root, os.fsencode(worktree))
+    gone = [losses.Loss(p, LABELS.get(e.label) or "untracked", st) for p, e, st in items]
+    if not gone:
+        return None
+    real = os.path.realpath(worktree)
+    edited = {os.path.realpath(p) for p, k in burst.kinds.items() if k == EDITED}
+    scanned = [r + os.sep for r in scanned_trees(store.path, worktree)]
+    older = [
+        x.path
+        for x in gone
+        if os.path.join(real, os.fsdecode(x.path)) in edited
+        or any(os.path.join(real, os.fsdecode(x.path)).startswith(r) for r in scanned)
+    ]
+    label = identity.tagged(snapshot.source)
+    report = losses.Report(
+        command="watcher: deleted",
+        snapshot=snapshot.id,
+        saved_at=snapshot.created,
+        exact=not older,
+        losses=gone,
+        when=burst.ended,
+    )
+    entry = report.as_json()
+    entry["restore"] = []  # all of it: restore --to the worktree, no paths
+    entry["burst"] = {
+        "started": output.iso(burst.started),
+        "ended": output.iso(burst.ended),
+        "events": len(burst.paths),
+    }
+    entry.update(removed_worktree=worktree, gone=True, repo=label, source=snapshot.source)
+    if older:
+        entry["maybe_older"] = [os.fsdecode(p) for p in older]
+    if burst.lost_events:
+        entry["events_lost"] = True
+    losses.append_at(store, identity.path_of(snapshot.source), worktree, entry)
+    line = gone_message(worktree, gone, burst.started, snapshot, label, older)
+    losses.hold_everywhere(store, [line])
+    notify(line)
+    return entry
+
+
+def gone_message(
+    worktree: str,
+    gone: list[Any],
+    started: float,
+    snapshot: Any,
+    label: str,
+    older: list[bytes] | None = None,
+) -> str:
+    """ "git-snapshot: the repository /home/me/proj was deleted whole at 10:42 (22 files:
+    ...); its files (not .git) are in snapshot proj#3f2a1c:1; restore with: git snapshot
+    restore 'proj#3f2a1c:1' --to /home/me/proj" (a command that works pasted anywhere)."""
+    from git_snapshot import losses
+    from git_snapshot import output
+
+    name = f"{label}:{snapshot.id}"
+    at = time.strftime("%H:%M", time.localtime(started))
+    n = len(gone)
+    names = ", ".join(losses.fold([x.path for x in gone]))
+    saved = f"its files (not .git: commits never pushed are in no snapshot) are in snapshot {name}"
+    some = [p for p in older or [] if p in {x.path for x in gone}]
+    if some:  # written after that snapshot began: their last edit may be in no snapshot
+        age = output.age(snapshot.created, started).removesuffix(" ago")
+        saved += (
+            f"; of {', '.join(losses.fold(some))}, an earlier version, saved {age} before "
+            f"that; {losses.LATER_EDITS}"
+        )
+    cmd = (
+        f"git snapshot restore {output.shell_quote(os.fsencode(name))} "
+        f"--to {output.shell_quote(os.fsencode(worktree))}"
+    )
+    return (
+        f"git-snapshot: the repository {output.display(os.fsencode(worktree))} was deleted "
+        f"whole at {at} ({n:,} {'file' if n == 1 else 'files'}: {names}); {saved}; "
+        f"restore with: {cmd}"
+    )
 
 
 def _home(store: Any, snapshot: Any) -> Any:
