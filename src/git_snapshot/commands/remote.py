@@ -116,15 +116,34 @@ def cmd_remote_add(*, name: str, url: str, key_file: str | None = None, cwd: str
     return 0
 
 
+def _auto_push(store_path: str, name: str) -> str:
+    """One line for ``remote list``: the auto-push state (store/remote/auto.py keeps it)."""
+    from git_snapshot.store.pids import alive
+    from git_snapshot.store.remote import auto
+
+    state = auto.read_state(store_path, name)
+    if not state:
+        return "never auto-pushed"
+    parts = []
+    if alive(state.get("pid")):
+        parts.append("pushing now")
+    if state.get("last_ok"):
+        parts.append("last pushed " + output.age(float(state["last_ok"])))
+    if state.get("last_error"):
+        failed = output.age(float(state.get("last_failed", 0)))
+        parts.append(f"last try failed {failed}: {state['last_error']}")
+        parts.append(f"retry in {max(0, int(float(state['next_try']) - time.time()))} s")
+    return "; ".join(parts) or "started, not finished yet"
+
+
 def cmd_remote_list(*, json_out: bool = False) -> int:
     from git_snapshot.store.location import store_dir
-    from git_snapshot.store.remote import auto
     from git_snapshot.store.remote import config
 
     remotes = config.load()
     store = str(store_dir())
     items = [
-        {"name": r.name, "url": r.url, "key": r.key_file, "auto_push": auto.describe(store, r.name)}
+        {"name": r.name, "url": r.url, "key": r.key_file, "auto_push": _auto_push(store, r.name)}
         for r in sorted(remotes.values(), key=lambda r: r.name)
     ]
     if json_out:

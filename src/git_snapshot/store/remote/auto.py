@@ -88,27 +88,3 @@ def finished(store_path: str, name: str, error: str | None) -> bool:
     state.update(pending=False, pid=None if not again else os.getpid())
     write_state(store_path, name, state)
     return again
-
-
-def describe(store_path: str, name: str) -> str:
-    """One line for ``remote list``: the auto-push state."""
-    state = read_state(store_path, name)
-    if not state:
-        return "never auto-pushed"
-    parts = []
-    if alive(state.get("pid")):
-        parts.append("pushing now")
-    if state.get("last_ok"):
-        parts.append("last pushed " + _ago(float(state["last_ok"])))
-    if state.get("last_error"):
-        parts.append(
-            f"last try failed {_ago(float(state.get('last_failed', 0)))}: {state['last_error']}"
-        )
-        parts.append(f"retry in {max(0, int(float(state['next_try']) - time.time()))} s")
-    return "; ".join(parts) or "started, not finished yet"
-
-
-def _ago(ts: float) -> str:
-    from git_snapshot import output
-
-    return output.age(ts)
