@@ -74,15 +74,6 @@ def remove_if_dead(dir_fd: int | None, name: bytes, links: bool = True) -> bool:
     return True
 
 
-def sweep_path(directory: str, match: Callable[[bytes], bool]) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            sweep(fd, match)
-        finally:
-            os.close(fd)
-
-
 RUNS = "temps"  # the store's folder of Run records, one per run, named by the run's tag
 _MARK = TEMP_MARK.encode()
 _TAG = 6  # of a temp name's 12 hex digits, the first are its run's tag, the rest random
