@@ -63,11 +63,16 @@ def init_repo(path: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def repo(tmp_path: Path) -> Iterator[Path]:
-    """A fresh git repo with one commit."""
-    r = init_repo(tmp_path / "repo")
+def committed_repo(path: Path) -> Path:
+    """A new git repository at *path* with one commit (README)."""
+    r = init_repo(path)
     (r / "README").write_text("hello\n")
     git(r, "add", "README")
     git(r, "commit", "-q", "-m", "init")
-    yield r
+    return r
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Iterator[Path]:
+    """A fresh git repo with one commit."""
+    yield committed_repo(tmp_path / "repo")

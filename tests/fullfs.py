@@ -56,6 +56,17 @@ def small_fs(where: Path, size_mib: int = 64) -> Iterator[Path]:
             image.unlink()
 
 
+@contextmanager
+def store_on_small_fs(
+    where: Path, monkeypatch: pytest.MonkeyPatch, size_mib: int = 64
+) -> Iterator[Path]:
+    """GIT_SNAPSHOT_STORE (not made yet) on a :func:`small_fs` of its own."""
+    with small_fs(where, size_mib) as mnt:
+        store = mnt / "store"
+        monkeypatch.setenv("GIT_SNAPSHOT_STORE", str(store))
+        yield store
+
+
 def free_bytes(path: Path) -> int:
     fs = os.statvfs(path)
     return fs.f_bavail * fs.f_frsize

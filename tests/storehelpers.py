@@ -552,6 +552,19 @@ def flip_stored(store_dir: Path, s: Store, key: bytes) -> Path:
     return path
 
 
+def damage_sub(repo: Path, store_dir: Path) -> None:
+    """Snapshot 1 (git snapshot create) of a worktree with sub/ (a, deep/b), other/c and top,
+    then the stored listing of sub/ damaged (a flipped byte)."""
+    from clihelpers import gs
+
+    for rel, data in (("sub/a", "1\n"), ("sub/deep/b", "2\n"), ("other/c", "3\n"), ("top", "4\n")):
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(data)
+    gs(repo, "create")
+    with Store(store_dir) as s:
+        flip_stored(store_dir, s, entry_of(s, s.snapshots()[-1], b"sub").ref)
+
+
 # Scripts for `python -c SCRIPT STORE TARGET`: killed (SIGKILL) in the middle of their work.
 # RESTORE_KILLER: a restore of snapshot "s" latest into TARGET, killed halfway through its
 # first file, written under a temp name (no O_TMPFILE); EXPORT_KILLER: an export of it to

@@ -14,7 +14,7 @@ from clihelpers import git
 from clihelpers import gs
 from fullfs import fill
 from fullfs import free_bytes
-from fullfs import small_fs
+from fullfs import store_on_small_fs
 from fullfs import unfill
 from hookhelpers import commit
 from hookhelpers import head
@@ -43,9 +43,7 @@ BIG = 4 << 20
 @pytest.fixture
 def small_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """GIT_SNAPSHOT_STORE on a 64 MiB file system of its own."""
-    with small_fs(tmp_path) as mnt:
-        store = mnt / "store"
-        monkeypatch.setenv("GIT_SNAPSHOT_STORE", str(store))
+    with store_on_small_fs(tmp_path, monkeypatch) as store:
         yield store
 
 

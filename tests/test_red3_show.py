@@ -8,25 +8,13 @@ import json
 from pathlib import Path
 
 from clihelpers import gs
-from storehelpers import entry_of
-from storehelpers import flip_stored
-
-from git_snapshot.store import Store
-
-
-def _damage_sub(repo: Path, store_dir: Path) -> None:
-    for rel, data in (("sub/a", "1\n"), ("sub/deep/b", "2\n"), ("other/c", "3\n"), ("top", "4\n")):
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(data)
-    gs(repo, "create")
-    with Store(store_dir) as s:
-        flip_stored(store_dir, s, entry_of(s, s.snapshots()[-1], b"sub").ref)
+from storehelpers import damage_sub
 
 
 def test_show_lists_what_is_intact_and_names_the_damaged_folder(
     repo: Path, store_dir: Path
 ) -> None:
-    _damage_sub(repo, store_dir)
+    damage_sub(repo, store_dir)
     ran = gs(repo, "show", "1", rc=1)
     assert "other/c" in ran.out and "top" in ran.out and "README" in ran.out, ran.out
     assert "DAMAGED sub" in ran.out, ran.out
@@ -39,7 +27,7 @@ def test_show_lists_what_is_intact_and_names_the_damaged_folder(
 
 
 def test_show_of_named_paths_beside_and_below_a_damaged_folder(repo: Path, store_dir: Path) -> None:
-    _damage_sub(repo, store_dir)
+    damage_sub(repo, store_dir)
     ran = gs(repo, "show", "1", "other", "sub/deep", rc=1)
     assert "other/c" in ran.out, ran.out
     assert "DAMAGED sub/deep" in ran.out, ran.out
@@ -51,7 +39,7 @@ def test_find_searches_every_snapshot_but_the_damaged_one_and_names_it(
 ) -> None:
     """One damaged folder listing in snapshot 1 made find refuse everything: snapshot 2, intact,
     holds other/c and was not searched either."""
-    _damage_sub(repo, store_dir)
+    damage_sub(repo, store_dir)
     (repo / "sub" / "a").write_text("changed\n")  # snapshot 2 gets a sub tree of its own
     gs(repo, "create")
     ran = gs(repo, "find", "c", rc=1)

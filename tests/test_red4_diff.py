@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from clihelpers import gs
+from storehelpers import damage_sub
 from storehelpers import entry_of
 from storehelpers import flip_byte
 from storehelpers import flip_stored
@@ -26,14 +27,8 @@ from git_snapshot.store.diff import diff_trees_text
 
 
 def _damage_sub(repo: Path, store_dir: Path) -> None:
-    """Snapshot 1 of a tree with sub/, other/ and top, then sub's listing damaged; then the
-    worktree changed in every folder."""
-    for rel, data in (("sub/a", "1\n"), ("sub/deep/b", "2\n"), ("other/c", "3\n"), ("top", "4\n")):
-        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
-        (repo / rel).write_text(data)
-    gs(repo, "create")
-    with Store(store_dir) as s:
-        flip_stored(store_dir, s, entry_of(s, s.snapshots()[-1], b"sub").ref)
+    """storehelpers.damage_sub, then the worktree changed in every folder."""
+    damage_sub(repo, store_dir)
     (repo / "top").write_text("5\n")
     (repo / "other" / "c").write_text("6\n")
     (repo / "sub" / "a").write_text("7\n")

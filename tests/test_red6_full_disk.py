@@ -13,15 +13,13 @@ from pathlib import Path
 import pytest
 from clihelpers import gs
 from fullfs import fill
-from fullfs import small_fs
+from fullfs import store_on_small_fs
 from fullfs import unfill
 
 
 @pytest.fixture
 def small_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    with small_fs(tmp_path, size_mib=24) as mnt:
-        store = mnt / "store"
-        monkeypatch.setenv("GIT_SNAPSHOT_STORE", str(store))
+    with store_on_small_fs(tmp_path, monkeypatch, size_mib=24) as store:
         yield store
 
 

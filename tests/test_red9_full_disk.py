@@ -12,7 +12,7 @@ import pytest
 from clihelpers import git
 from clihelpers import gs
 from fullfs import fill
-from fullfs import small_fs
+from fullfs import store_on_small_fs
 from fullfs import unfill
 from hookhelpers import commit
 from hookhelpers import install
@@ -22,9 +22,7 @@ from hookhelpers import write
 
 @pytest.fixture
 def small_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    with small_fs(tmp_path, size_mib=24) as mnt:
-        store = mnt / "store"
-        monkeypatch.setenv("GIT_SNAPSHOT_STORE", str(store))
+    with store_on_small_fs(tmp_path, monkeypatch, size_mib=24) as store:
         yield store
 
 

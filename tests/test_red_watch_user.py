@@ -14,7 +14,7 @@ import pytest
 from clihelpers import VENV_BIN
 from clihelpers import git
 from clihelpers import gs
-from conftest import init_repo
+from conftest import committed_repo
 from test_watch_daemon import Watcher
 from test_watch_daemon import add
 from test_watch_daemon import config
@@ -34,11 +34,7 @@ from git_snapshot.watch import bursts
 
 
 def _repo(tmp_path: Path) -> Path:
-    r = init_repo(tmp_path / "wt")
-    (r / "README").write_text("hello\n")
-    git(r, "add", "README")
-    git(r, "commit", "-q", "-m", "init")
-    return Path(os.path.realpath(r))
+    return Path(os.path.realpath(committed_repo(tmp_path / "wt")))
 
 
 def test_thinning_keeps_the_snapshot_a_loss_entry_names(tmp_path: Path, store_dir: Path) -> None:

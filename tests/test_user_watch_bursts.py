@@ -17,7 +17,7 @@ from typing import Any
 
 from clihelpers import git
 from clihelpers import gs
-from conftest import init_repo
+from conftest import committed_repo
 
 from git_snapshot import gitrepo
 from git_snapshot import worktree
@@ -26,11 +26,7 @@ from git_snapshot.watch import bursts
 
 
 def _repo(tmp_path: Path) -> Path:
-    r = init_repo(tmp_path / "wt")
-    (r / "README").write_text("hello\n")
-    git(r, "add", "README")
-    git(r, "commit", "-q", "-m", "init")
-    return Path(os.path.realpath(r))
+    return Path(os.path.realpath(committed_repo(tmp_path / "wt")))
 
 
 def _lib(r: Path, n: int = 80) -> list[Path]:
