@@ -137,3 +137,17 @@ def test_a_repository_deleted_whole_is_reported_and_its_command_restores_it_from
     assert (repo / "notes.log").read_bytes() == b"ignored, precious\n"
     assert (repo / "data" / "d11.csv").read_text() == "11\n"
     assert (repo / "src" / "main.py").read_text() == "print(1)\n"
+
+
+def test_no_loss_report_says_where_a_reset_hards_loss_is_found(repo: Path) -> None:
+    """After `git reset --hard` (no hook: nothing reported) a newcomer's first look,
+    `git snapshot losses`, said only "no loss reports for this worktree"; it now says why
+    such a command reports nothing and how to find what it destroyed (the commands it names
+    work as printed)."""
+    (repo / "README").write_text("an edit\n")
+    gs(repo, "create", "-m", "before")
+    git(repo, "reset", "-q", "--hard")
+    said = gs(repo, "losses").out
+    assert "git reset --hard" in said and "git snapshot diff ID" in said, said
+    assert "before" in gs(repo, "list").out
+    assert "M README" in gs(repo, "diff", "1").out
