@@ -7,9 +7,10 @@ Copies the tree (made by bench/trees.py, never modified); each code takes its ow
 unchanged snapshot into its own store; then, in interleaved rounds, each code's snapshot on a
 fresh copy of its store (store and tree read whole first): unchanged, then after 1 % of the
 files got a line appended and 10 new files were added (as peers.py changes the tree). Prints
-medians of wall and CPU (user + system, with git's), what the 1 % step adds, and from the split
-walk's trace (GIT_SNAPSHOT_SPLIT_TRACE) each process's CPU and page faults after the fork (a
-fault costs 3.5-4 us on the team's VM). The read of the changed files is timed as peers.py's
+medians of wall, CPU and page faults (user + system and minor faults of all its processes, with
+git's and the files cache's thread), what the 1 % step adds, and from the split walk's trace
+(GIT_SNAPSHOT_SPLIT_TRACE) each process's CPU and page faults after the fork until the walk's
+end (a fault costs 3.5-4 us on the team's VM). The read of the changed files is timed as peers.py's
 floor is: a fresh Python process reading them (so its interpreter start is in it).
 
 Between the two, a snapshot after one file of the 1 % was edited ("one file"): what it adds to
@@ -122,7 +123,10 @@ finally:
 """
 
 
-def run(code: str, store: str, trace: bool = False) -> tuple[float, float]:
+def run(code: str, store: str, trace: bool = False) -> tuple[float, float, int]:
+    """The snapshot's wall time, the CPU (user + system) and minor page faults of all its
+    processes (git's too, and the files cache's thread after the walk, which the split
+    walk's trace does not see)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     e = env(code, store)
     if trace:
@@ -135,7 +139,8 @@ def run(code: str, store: str, trace: bool = False) -> tuple[float, float]:
     subprocess.run(cmd, cwd=TREE, env=e, check=True, capture_output=True)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, after.ru_minflt - before.ru_minflt
 
 
 def split_usage() -> list[float]:
@@ -194,7 +199,7 @@ def print_marks(name: str, code: str, runs: list[dict[str, list[float]]]) -> Non
 
 
 def phase(name: str) -> dict[str, float]:
-    out: dict[str, tuple[list[float], list[float]]] = {c: ([], []) for c in CODES}
+    out: dict[str, tuple[list[float], list[float], list[int]]] = {c: ([], [], []) for c in CODES}
     split: dict[str, list[list[float]]] = {c: [] for c in CODES}
     marks: dict[str, list[dict[str, list[float]]]] = {c: [] for c in CODES}
     for i in range(R):
@@ -205,9 +210,10 @@ def phase(name: str) -> dict[str, float]:
             subprocess.run(["cp", "-a", f"{BASE}/st-{c}", s], check=True)
             warm(s)
             warm(TREE)
-            w, cpu = run(c, s, trace=True)
+            w, cpu, faults = run(c, s, trace=True)
             out[c][0].append(w)
             out[c][1].append(cpu)
+            out[c][2].append(faults)
             if got := split_usage():
                 split[c].append(got)
             if args.marks:
@@ -223,7 +229,8 @@ def phase(name: str) -> dict[str, float]:
         print(
             f"{name:10} {c}: wall {statistics.median(out[c][0]) * 1000:7.1f} ms "
             f"(min {min(out[c][0]) * 1000:.0f} max {max(out[c][0]) * 1000:.0f}), "
-            f"CPU {statistics.median(out[c][1]) * 1000:7.1f} ms{usage}",
+            f"CPU {statistics.median(out[c][1]) * 1000:7.1f} ms, "
+            f"{statistics.median(out[c][2]):.0f} page faults{usage}",
             flush=True,
         )
         if marks[c]:
