@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,10 @@ from test_watch_daemon import paths_in
 from test_watch_daemon import wait_for
 from test_watch_daemon import watch_snaps
 from test_watch_daemon import watcher  # noqa: F401  (the fixture)
+
+from git_snapshot import losses
+from git_snapshot.store import Store
+from git_snapshot.watch import bursts
 
 
 def _topic_and_main(repo: Path) -> None:
@@ -151,3 +156,30 @@ def test_no_loss_report_says_where_a_reset_hards_loss_is_found(repo: Path) -> No
     assert "git reset --hard" in said and "git snapshot diff ID" in said, said
     assert "before" in gs(repo, "list").out
     assert "M README" in gs(repo, "diff", "1").out
+
+
+def test_a_repository_deleted_whole_is_named_once_by_two_bursts(tmp_path: Path) -> None:
+    """An rm -rf longer than a burst's window gives two bursts; each compared the whole
+    snapshot with the gone folder and named every file again (two entries, two lines)."""
+    repo = tmp_path / "proj"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "a.txt").write_text("a\n")
+    (repo / "b.txt").write_text("b\n")
+    gs(repo, "create", "-m", "before")
+    with Store() as store:
+        (snap,) = store.snapshots()
+    subprocess.run(["rm", "-rf", str(repo)], check=True)
+    now = time.time()
+    with Store() as store:
+        first = bursts.record(
+            store, str(repo), bursts.Burst((str(repo / "a.txt"),), now, now + 1), snap
+        )
+        again = bursts.record(
+            store, str(repo), bursts.Burst((str(repo / "b.txt"),), now + 7, now + 8), snap
+        )
+        assert first is not None and again is not None and again["time"] == first["time"]
+        (entry,) = losses.gone_reports(store)
+        assert {x["path"] for x in entry["lost"]} == {"a.txt", "b.txt"}
+        (line,) = losses.take_everywhere(store.losses_dir)
+        assert "the repository" in line and "2 files" in line

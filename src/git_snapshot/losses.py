@@ -782,6 +782,30 @@ def naming(store: Store, since: float = 0.0) -> dict[tuple[str, int], dict[str, 
     return found
 
 
+def gone_entry(
+    store: Store, common_dir: str, toplevel: str, snapshot: int, since: float
+) -> dict[str, Any] | None:
+    """The entry of the repository deleted whole at *toplevel* that names *snapshot*, made
+    since *since*, if its log has one (a second burst of the same rm -rf names the same
+    files)."""
+    from git_snapshot.store.core import read_log
+
+    try:
+        entries = read_log(_path_of(store, common_dir, toplevel, ".jsonl"))
+    except OSError:
+        return None
+    for entry in reversed(entries):
+        when = entry.get("time")
+        if (
+            entry.get("gone") is True
+            and entry.get("snapshot") == snapshot
+            and isinstance(when, (int, float))
+            and when >= since
+        ):
+            return dict(entry)
+    return None
+
+
 def gone_reports(store: Store) -> list[dict[str, Any]]:
     """The loss entries of repositories deleted whole, with no other worktree to report them
     in (the watcher saw `rm -rf proj`: bursts.record's ``gone``) whose folder is still gone,

@@ -332,6 +332,12 @@ def _record_gone(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict
     from git_snapshot.store.diff import lost
     from git_snapshot.worktree import LABELS
 
+    common = identity.path_of(snapshot.source)
+    # an rm -rf longer than a burst's window: all of it named once (not a deletion of what
+    # was restored there since, a minute later or more)
+    said = losses.gone_entry(store, common, worktree, snapshot.id, burst.started - 60)
+    if said is not None:
+        return said
     items = lost(store, snapshot.root, os.fsencode(worktree))
     gone = [losses.Loss(p, LABELS.get(e.label) or "untracked", st) for p, e, st in items]
     if not gone:
@@ -366,7 +372,7 @@ def _record_gone(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict
         entry["maybe_older"] = [os.fsdecode(p) for p in older]
     if burst.lost_events:
         entry["events_lost"] = True
-    losses.append_at(store, identity.path_of(snapshot.source), worktree, entry)
+    losses.append_at(store, common, worktree, entry)
     line = gone_message(worktree, gone, burst.started, snapshot, label, older)
     losses.hold_everywhere(store, [line])
     notify(line)
