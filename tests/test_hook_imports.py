@@ -190,7 +190,8 @@ WATCHED_UNUSED = {
     "functools": "imported by contextlib, and by _sqlite3 for lru_cache (git_snapshot.sqlite)",
     "collections": "imported by functools and collections.abc: ctx.record, TYPE_CHECKING",
     "operator": "brought by collections",
-    "git_snapshot.gitextra": "what an operation changed, overlays: not for an unchanged tree",
+    "git_snapshot.gitextra": "what an operation changed: not for an unchanged tree",
+    "git_snapshot.gitoverlay": "git's autostash, pre-commit's stash: not for an unchanged tree",
     "git_snapshot.proc": "the git command above the hook: looked up for a report only",
 }
 

@@ -16,7 +16,14 @@ import git_snapshot
 
 SRC = Path(git_snapshot.__file__).resolve().parent
 # the modules that run git (docs/ARCHITECTURE.md)
-GIT = frozenset({"git_snapshot.gitrun", "git_snapshot.gitrepo", "git_snapshot.gitextra"})
+GIT = frozenset(
+    {
+        "git_snapshot.gitrun",
+        "git_snapshot.gitrepo",
+        "git_snapshot.gitextra",
+        "git_snapshot.gitoverlay",
+    }
+)
 
 
 def _modules() -> dict[str, Path]:

@@ -1,8 +1,9 @@
 """What git-snapshot asks git, and how it reads the answers: the repository of a worktree,
 HEAD, the branch, the operation in progress, what is tracked and ignored, the ``snapshot.*``
 config. Every git process starts in :mod:`git_snapshot.gitrun` (:func:`run_git`, with an
-environment cleaned of the variables git sets for hooks); together the two are the only
-modules that run git (:mod:`git_snapshot.gitextra` holds the calls no unchanged hook makes).
+environment cleaned of the variables git sets for hooks). With :mod:`git_snapshot.gitextra`
+and :mod:`git_snapshot.gitoverlay` (the calls no unchanged hook makes, imported on first use:
+this module still names them), these are the only modules that talk to git.
 GitPython is deliberately not used: importing it costs more than half of the hook budget.
 
 Paths are ``bytes`` relative to the worktree root, ``/``-separated, exactly as git stores them
@@ -621,18 +622,17 @@ def _plain_value(kind: str, value: str) -> str | None:
     return None
 
 
-# The rest (what an operation changed, commits, blobs, overlays, dates, colour, pager) lives in
-# gitextra, imported on first use: an unchanged worktree's hook calls none of it.
+# The rest lives in gitextra (what an operation changed, commits, blobs, dates, colour, pager)
+# and gitoverlay (the overlays, a tree written out), imported on first use: an unchanged
+# worktree's hook calls none of it.
+_OVERLAY = frozenset(("Overlay", "overlay_from_patch", "overlay_from_stash", "write_tree"))
 _EXTRA = frozenset(
     (
-        "Overlay",
         "approxidate",
         "blob_ids",
         "changed_paths",
         "colorbool",
         "existing_blobs",
-        "overlay_from_patch",
-        "overlay_from_stash",
         "pager",
         "rev",
         "staged_paths",
@@ -640,18 +640,14 @@ _EXTRA = frozenset(
         "state_commits",
         "tree_entries",
         "unstaged_paths",
-        "write_tree",
     )
 )
 if TYPE_CHECKING:
-    from git_snapshot.gitextra import Overlay as Overlay
     from git_snapshot.gitextra import approxidate as approxidate
     from git_snapshot.gitextra import blob_ids as blob_ids
     from git_snapshot.gitextra import changed_paths as changed_paths
     from git_snapshot.gitextra import colorbool as colorbool
     from git_snapshot.gitextra import existing_blobs as existing_blobs
-    from git_snapshot.gitextra import overlay_from_patch as overlay_from_patch
-    from git_snapshot.gitextra import overlay_from_stash as overlay_from_stash
     from git_snapshot.gitextra import pager as pager
     from git_snapshot.gitextra import rev as rev
     from git_snapshot.gitextra import staged_paths as staged_paths
@@ -659,7 +655,10 @@ if TYPE_CHECKING:
     from git_snapshot.gitextra import state_commits as state_commits
     from git_snapshot.gitextra import tree_entries as tree_entries
     from git_snapshot.gitextra import unstaged_paths as unstaged_paths
-    from git_snapshot.gitextra import write_tree as write_tree
+    from git_snapshot.gitoverlay import Overlay as Overlay
+    from git_snapshot.gitoverlay import overlay_from_patch as overlay_from_patch
+    from git_snapshot.gitoverlay import overlay_from_stash as overlay_from_stash
+    from git_snapshot.gitoverlay import write_tree as write_tree
 else:
 
     def __getattr__(name: str) -> object:
@@ -667,4 +666,8 @@ else:
             from git_snapshot import gitextra
 
             return getattr(gitextra, name)
+        if name in _OVERLAY:
+            from git_snapshot import gitoverlay
+
+            return getattr(gitoverlay, name)
         raise AttributeError(f"module 'git_snapshot.gitrepo' has no attribute {name!r}")

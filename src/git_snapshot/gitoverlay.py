@@ -1,0 +1,269 @@
+"""Overlays: the contents of tracked files that git or pre-commit took out of the worktree
+before a hook runs (git's autostash, pre-commit's patch of unstaged edits), written under a
+scratch folder so that the snapshot holds what the user really had; and any tree that is in
+no worktree (a stash entry), written out to be snapshotted (:func:`write_tree`).
+
+Imported on first use (``gitrepo.overlay_from_stash`` and the others name it): only a hook
+that finds such an overlay, or ``run`` guarding stash entries, loads it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+from git_snapshot.ctx import record
+from git_snapshot.errors import UserError
+from git_snapshot.gitextra import _argv_batches
+from git_snapshot.gitrepo import MODE_EXEC
+from git_snapshot.gitrepo import MODE_FILE
+from git_snapshot.gitrepo import MODE_GITLINK
+from git_snapshot.gitrepo import MODE_SYMLINK
+from git_snapshot.gitrepo import Repo
+from git_snapshot.gitrepo import _check_rev
+from git_snapshot.gitrepo import _split_z
+from git_snapshot.gitrun import GitError
+from git_snapshot.gitrun import _first_line
+from git_snapshot.gitrun import _run
+from git_snapshot.gitrun import git_env
+from git_snapshot.gitrun import run_git
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import IO
+    from typing import NamedTuple
+
+if TYPE_CHECKING:
+
+    class Overlay(NamedTuple):
+        """Tracked-file contents that git or pre-commit took out of the worktree."""
+
+        root: str  # directory holding the files, at their relative paths
+        files: frozenset[bytes]  # relative paths present under root (files or symlinks)
+        deleted: frozenset[bytes]  # relative paths the user had deleted: not in the snapshot
+
+else:  # the same at run time, without typing's NamedTuple on the hook path
+    Overlay = record("Overlay", "root files deleted")
+
+
+def _safe_rel(path: bytes) -> list[bytes]:
+    parts = path.split(b"/")
+    if not path or path.startswith(b"/") or any(p in (b"", b".", b"..", b".git") for p in parts):
+        raise UserError(f"refusing unsafe path from git: {path!r} (check the repository)")
+    return parts
+
+
+def _prepare_dest(root: str, path: bytes) -> str:
+    """The absolute target for *path* under *root*, with real (non-symlink) parent dirs."""
+    parts = _safe_rel(path)
+    cur = os.fsencode(root)
+    for comp in parts[:-1]:
+        cur = os.path.join(cur, comp)
+        try:
+            st = os.lstat(cur)
+        except FileNotFoundError:
+            os.mkdir(cur, 0o755)
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            raise UserError(f"cannot write {path!r} under {root}: a parent is not a directory")
+    target = os.path.join(cur, parts[-1])
+    if os.path.lexists(target):
+        if os.path.isdir(target) and not os.path.islink(target):
+            import shutil  # an overlay over a folder: rare, off the hook's imports
+
+            shutil.rmtree(target)
+        else:
+            os.unlink(target)
+    return os.fsdecode(target)
+
+
+def _write_entry(root: str, path: bytes, mode: int, stream: IO[bytes], size: int) -> None:
+    target = _prepare_dest(root, path)
+    if mode == MODE_SYMLINK:
+        link = stream.read(size)
+        if len(link) != size:
+            raise UserError("git cat-file ended early (check the repository with git fsck)")
+        os.symlink(link, os.fsencode(target))
+        return
+    perm = 0o755 if mode == MODE_EXEC else 0o644
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, perm)
+    with os.fdopen(fd, "wb") as f:
+        remaining = size
+        while remaining:
+            chunk = stream.read(min(remaining, 1 << 20))
+            if not chunk:
+                raise UserError("git cat-file ended early (check the repository with git fsck)")
+            f.write(chunk)
+            remaining -= len(chunk)
+    os.chmod(target, perm)
+
+
+def _write_blobs(repo: Repo, dest: str, entries: list[tuple[bytes, int, str]]) -> None:
+    """Write blobs (path, mode, oid) under *dest* through one streaming ``cat-file --batch``."""
+    if not entries:
+        return
+    import subprocess  # git's autostash or a stash entry: off the usual hook's imports
+    import threading
+
+    proc = subprocess.Popen(
+        ["git", "-C", repo.toplevel, "cat-file", "--batch"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=git_env(),
+    )
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    stdin = proc.stdin
+    request = b"".join(oid.encode("ascii") + b"\n" for _, _, oid in entries)
+
+    def feed() -> None:
+        try:
+            stdin.write(request)
+        except BrokenPipeError:
+            pass
+        finally:
+            stdin.close()
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    done = False
+    try:
+        for path, mode, oid in entries:
+            line = proc.stdout.readline()
+            header = line.rstrip(b"\n").split(b" ")
+            if len(header) != 3 or header[0].decode("ascii", "replace") != oid:
+                raise UserError(
+                    f"git cat-file --batch could not read object {oid}: "
+                    f"{_first_line(line) or 'no output'} (check the repository with git fsck)"
+                )
+            _write_entry(dest, path, mode, proc.stdout, int(header[2]))
+            proc.stdout.read(1)  # the LF after each object
+        done = True
+    finally:
+        if not done:
+            proc.kill()
+        writer.join()
+        proc.stdout.close()
+        err = proc.stderr.read()
+        proc.stderr.close()
+        rc = proc.wait()
+    if rc != 0:
+        raise GitError(["cat-file", "--batch"], rc, err)
+
+
+def overlay_from_stash(repo: Repo, commit: str, dest: str) -> Overlay:
+    """The user's worktree state of tracked files held in a stash commit (git's autostash).
+
+    Files that differ between ``commit^1`` (HEAD at stash time) and ``commit`` (the worktree
+    tree) are written under *dest* with their modes; files the user deleted are listed in
+    ``deleted``. Gitlinks are left out.
+    """
+    _check_rev(commit)
+    os.makedirs(dest, exist_ok=True)
+    out = run_git(repo.toplevel, "diff-tree", "-r", "-z", "--no-renames", f"{commit}^1", commit)
+    recs = _split_z(out)
+    blobs: list[tuple[bytes, int, str]] = []
+    deleted: set[bytes] = set()
+    for i in range(0, len(recs) - 1, 2):
+        meta = recs[i].lstrip(b":").split(b" ")
+        path = recs[i + 1]
+        new_mode = int(meta[1], 8)
+        new_oid = meta[3].decode("ascii")
+        status = meta[4][:1]
+        if status == b"D":
+            if int(meta[0], 8) != MODE_GITLINK:
+                deleted.add(path)
+        elif new_mode in (MODE_FILE, MODE_EXEC, MODE_SYMLINK):
+            blobs.append((path, new_mode, new_oid))
+    _write_blobs(repo, dest, blobs)
+    return Overlay(root=dest, files=frozenset(p for p, _, _ in blobs), deleted=frozenset(deleted))
+
+
+# pre-commit's stash of unstaged edits (finding its patch is precommit.patch's job)
+
+
+def _isolated_env(dest: str) -> dict[str, str]:
+    """An environment in which git run in *dest* finds no repository at all."""
+    parent = os.path.dirname(os.path.realpath(dest)) or "/"
+    return git_env({"GIT_CEILING_DIRECTORIES": parent})
+
+
+def _patch_paths(patch: str, dest: str, env: dict[str, str]) -> list[bytes]:
+    res = _run(dest, ["apply", "--numstat", "-z", patch], env=env)
+    if res.returncode != 0:
+        raise GitError(["apply", "--numstat", "-z", patch], res.returncode, res.stderr)
+    paths: list[bytes] = []
+    recs = _split_z(res.stdout)
+    i = 0
+    while i < len(recs):
+        rec = recs[i]
+        _, _, rest = rec.partition(b"\t")
+        _, _, path = rest.partition(b"\t")
+        if path:
+            paths.append(path)
+            i += 1
+        else:  # a rename or copy: "added\tdeleted\t\0old\0new\0"
+            paths.extend(recs[i + 1 : i + 3])
+            i += 3
+    return paths
+
+
+def overlay_from_patch(repo: Repo, patch: str, dest: str) -> Overlay:
+    """The user's real content of the files that pre-commit's patch touches.
+
+    The index version of each touched file is checked out under *dest* (that is what pre-commit
+    left in the worktree and what the patch was made against), then the patch is applied there
+    by ``git apply`` run so that it sees no repository, whatever the environment holds.
+    """
+    os.makedirs(dest, exist_ok=True)
+    dest = os.path.realpath(dest)
+    if os.path.lexists(os.path.join(dest, ".git")):
+        raise UserError(
+            f"refusing to apply a patch in {dest}: it is a git worktree (use a new dir)"
+        )
+    patch = os.path.abspath(patch)
+    env = _isolated_env(dest)
+    paths = list(dict.fromkeys(_patch_paths(patch, dest, env)))
+    for p in paths:
+        _safe_rel(p)
+    # Every path of a diff-index patch is in the index; stay safe if the index changed since.
+    wanted: dict[bytes, None] = {}
+    touched = set(paths)
+    for batch in _argv_batches(paths):
+        out = run_git(repo.toplevel, "--literal-pathspecs", "ls-files", "-z", "--", *batch)
+        wanted.update((p, None) for p in _split_z(out) if p in touched)
+    if wanted:
+        run_git(
+            repo.toplevel,
+            "checkout-index",
+            "-f",
+            "-z",
+            "--stdin",
+            f"--prefix={dest}/",
+            input=b"".join(p + b"\0" for p in wanted),
+        )
+    args = ["apply", "--binary", "--whitespace=nowarn", patch]
+    res = _run(dest, args, env=env)
+    if res.returncode != 0:
+        res = _run(dest, ["-c", "core.autocrlf=false", *args], env=env)
+        if res.returncode != 0:
+            raise GitError(args, res.returncode, res.stderr)
+    bdest = os.fsencode(dest)
+    present = frozenset(p for p in paths if os.path.lexists(os.path.join(bdest, p)))
+    return Overlay(root=dest, files=present, deleted=frozenset(paths) - present)
+
+
+def write_tree(repo: Repo, rev: str, dest: str) -> list[bytes]:
+    """Write every file and symlink of commit/tree *rev* under *dest* (gitlinks left out);
+    returns their paths. How a tree that is in no worktree (a stash entry) is snapshotted."""
+    _check_rev(rev)
+    os.makedirs(dest, exist_ok=True)
+    out = run_git(repo.toplevel, "ls-tree", "-r", "-z", "--full-tree", rev)
+    blobs: list[tuple[bytes, int, str]] = []
+    for rec in _split_z(out):
+        meta, _, path = rec.partition(b"\t")
+        mode, _type, oid = meta.split(b" ")
+        if int(mode, 8) in (MODE_FILE, MODE_EXEC, MODE_SYMLINK):
+            blobs.append((path, int(mode, 8), oid.decode("ascii")))
+    _write_blobs(repo, dest, blobs)
+    return [p for p, _, _ in blobs]
