@@ -128,6 +128,9 @@ def test_a_repository_deleted_whole_is_reported_and_its_command_restores_it_from
     (line,) = [x for x in first.err.splitlines() if "while you were away" in x]
     assert f"the repository {repo} was deleted whole" in line, line
     assert "while you were away" not in git(other, "checkout", "-q", "-b", "b2").err
+    # and `losses` in any other worktree lists it after its own
+    in_other = gs(other, "losses").out
+    assert "repositories deleted whole" in in_other and str(repo) in in_other, in_other
     # its command, pasted as printed in another directory
     cmd = line.partition("restore with: ")[2]
     (cmd_listed,) = [

@@ -35,6 +35,9 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
     if json_out:
         output.print_json(items)
         return 0
+    # a repository deleted whole has no worktree of its own to list it in: every worktree's
+    # list names those whose snapshot still holds what went
+    gone = [item for item in _gone_items() if item["available"]]
     if not items:
         # a newcomer after a `reset --hard` looks here first: what no hook reports is found
         # by comparing a snapshot from before it with the worktree
@@ -44,6 +47,8 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
             "'git snapshot list', then see what it holds that the worktree lacks with: "
             "git snapshot diff ID)"
         )
+        if gone:
+            _print_gone(gone)
         return 0
     rows = [
         [
@@ -55,6 +60,8 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
         for item in items
     ]
     print(output.table(["when", "command", "snapshot", "lost"], rows, right=[2]))
+    if gone:
+        _print_gone(gone)
     return 0
 
 
@@ -65,16 +72,29 @@ def _gone(exc: UserError, json_out: bool) -> int:
     """`losses` where no repository is: the reports of repositories deleted whole that no
     worktree can show (bursts._record_gone), each with the command that writes its files
     back; the error of a command that needs a repository when there is none."""
-    with Store() as store:
-        items = losses.gone_reports(store)
-        held = {key: {s.id: s.created for s in store.snapshots(key)} for key in _sources(items)}
+    items = _gone_items()
     if not items:
         raise exc
-    for item in items:
-        item["available"] = _available(item, held.get(str(item.get("source")), {}))
     if json_out:
         output.print_json(items)
         return 0
+    _print_gone(items)
+    return 0
+
+
+def _gone_items() -> list[dict[str, Any]]:
+    """losses.gone_reports, each with ``available``."""
+    with Store() as store:
+        items = losses.gone_reports(store)
+        if not items:
+            return []
+        held = {key: {s.id: s.created for s in store.snapshots(key)} for key in _sources(items)}
+    for item in items:
+        item["available"] = _available(item, held.get(str(item.get("source")), {}))
+    return items
+
+
+def _print_gone(items: list[dict[str, Any]]) -> None:
     rows = [
         [
             item.get("when", ""),
@@ -84,14 +104,13 @@ def _gone(exc: UserError, json_out: bool) -> int:
         ]
         for item in items
     ]
-    print("repositories deleted whole:")
+    print("repositories deleted whole (no worktree is left to report them in):")
     print(output.table(["when", "repository", "snapshot", "lost"], rows, right=[2]))
     for item in items:
         if item["available"]:
             where = output.shell_quote(os.fsencode(str(item["removed_worktree"])))
             name = output.shell_quote(os.fsencode(_id(item)))
             print(f"restore with: git snapshot restore {name} --to {where}")
-    return 0
 
 
 def _sources(items: list[dict[str, Any]]) -> set[str]:
