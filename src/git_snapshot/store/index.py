@@ -751,9 +751,6 @@ class Index:
                 (key, path, next_seq),
             )
 
-    def next_seqs(self) -> dict[str, int]:
-        return {k: n for k, n in self.db.execute("SELECT key, next_seq FROM sources")}
-
     def object_keys(self) -> list[bytes]:
         sql = " UNION ".join(f"SELECT key FROM {t}" for t in self.tables())
         return [bytes(k) for (k,) in self.db.execute(sql)]
