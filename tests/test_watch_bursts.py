@@ -262,9 +262,9 @@ def test_a_burst_waits_for_the_snapshot_under_way(tmp_path: Path, store_dir: Pat
         assert not daemon.bursts  # waits
         daemon.result({"id": snap.id, "new": True, "created": snap.created}, None)
         daemon.record_bursts(tree, now + 60)
-        daemon.maybe_snapshot(now + 60)  # to the worker, before any snapshot
+        daemon.maybe_snapshot(now + 60)  # to be recorded, before any snapshot of it
         assert daemon.child_bursts is not None and daemon.child_tree is None
-        daemon.worker_ready()  # its answer
+        daemon.recorder_ready()  # its answer
         with Store() as store:
             (entry,) = losses.history(store, gitrepo.find_repo(str(r)))
         assert entry["snapshot"] == snap.id and len(entry["lost"]) == 5
@@ -301,14 +301,14 @@ def test_the_daemon_answers_hooks_while_a_burst_is_recorded(
         with Store() as store:  # the base, and the snapshot holding the files
             snap = worktree.take(store, gitrepo.find_repo(str(r)), trigger="watch").snapshot
         daemon.on_events(daemon.src.read())
-        worker = daemon.worker()
-        os.kill(worker.pid, signal.SIGSTOP)
         shutil.rmtree(pkgs)
         daemon.on_events(daemon.src.read())
         later = time.time() + 60  # the burst has ended
         daemon.timers(later)
         daemon.maybe_snapshot(later)
-        assert daemon.child_bursts is not None  # the worker has it
+        assert daemon.child_bursts is not None and daemon.recorder is not None  # it has it
+        recorder = daemon.recorder
+        os.kill(recorder.pid, signal.SIGSTOP)
         answered: list[bool] = []
         hook = threading.Thread(
             target=lambda: answered.append(dirtyset.sync(str(store_dir), str(r), timeout=20))
@@ -320,14 +320,15 @@ def test_the_daemon_answers_hooks_while_a_burst_is_recorded(
         assert answered == [True]
         with Store() as store:
             assert losses.history(store, gitrepo.find_repo(str(r))) == []  # not recorded yet
-        os.kill(worker.pid, signal.SIGCONT)
-        daemon.worker_ready()
+        os.kill(recorder.pid, signal.SIGCONT)
+        daemon.recorder_ready()
         with Store() as store:
             (entry,) = losses.history(store, gitrepo.find_repo(str(r)))
         assert entry["snapshot"] == snap.id and len(entry["lost"]) == 5
     finally:
         with contextlib.suppress(Exception):
-            os.kill(daemon.child.pid, signal.SIGCONT)  # type: ignore[union-attr]
+            os.kill(daemon.recorder.pid, signal.SIGCONT)  # type: ignore[union-attr]
+        daemon.end_recorder()
         daemon.end_worker()
         daemon.src.close()
 

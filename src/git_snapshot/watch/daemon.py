@@ -118,10 +118,13 @@ class Daemon:
         self.stop = False
         self.child: subprocess.Popen[bytes] | None = None  # the snapshot worker
         self.child_tree: Tree | None = None  # the worktree it is snapshotting
-        # bursts that ended, to be recorded by the worker (worktree, bursts), oldest first;
-        # and the ones it is recording
+        # bursts that ended, to be recorded (worktree, bursts), oldest first; and the ones
+        # being recorded, by a process of their own (recorder): not the worker, which a
+        # hook's preparation needs meanwhile
         self.bursts: deque[tuple[str, list[Any]]] = deque()
         self.child_bursts: tuple[str, list[Any]] | None = None
+        self.recorder: subprocess.Popen[bytes] | None = None
+        self.recorder_started = 0.0
         self.child_prep: Tree | None = None  # the worktree whose snapshot it prepares
         self.child_started = 0.0
         self.child_lag_from = 0.0
@@ -517,11 +520,13 @@ class Daemon:
             times.append(self.next_missing)
         if self.busy:
             times.append(self.child_started + WORKER_TIMEOUT_S)
+        if self.child_bursts is not None:
+            times.append(self.recorder_started + WORKER_TIMEOUT_S)
         elif self.bursts:
             times.append(now)
         for tree in self.trees.values():
             d = self.due(tree)
-            if d is not None and not self.busy:
+            if d is not None and not self.busy and not self.bursts_pending(tree.root):
                 times.append(d)
             d = self.prep_due(tree)
             if d is not None and not self.busy:
@@ -545,12 +550,15 @@ class Daemon:
 
     @property
     def busy(self) -> bool:
-        """The worker has a job (a snapshot, or bursts to record): one at a time."""
-        return (
-            self.child_tree is not None
-            or self.child_bursts is not None
-            or self.child_prep is not None
-        )
+        """The worker has a job (a snapshot or a preparation): one at a time."""
+        return self.child_tree is not None or self.child_prep is not None
+
+    def bursts_pending(self, root: str) -> bool:
+        """Bursts of worktree *root* wait to be recorded, or are being recorded: its watch
+        snapshot waits for them (its retention may forget the snapshot an entry names before
+        the entry exists)."""
+        job = self.child_bursts
+        return (job is not None and job[0] == root) or any(r == root for r, _ in self.bursts)
 
     def worker(self) -> subprocess.Popen[bytes]:
         """The live worker process, started if need be (see watch/take.py)."""
@@ -592,14 +600,16 @@ class Daemon:
         why = why or f"the snapshot process ended (exit status {w.returncode})"
         if self.child_tree is not None:
             self.result(None, why)
-        if self.child_bursts is not None:
-            self.bursts_recorded(None, why)
         if self.child_prep is not None:
             self.prepared(None, why)
 
     def check_worker(self, now: float) -> None:
         """A snapshot that hangs (a file system that stopped answering) must not stop every
         later one: after WORKER_TIMEOUT_S it is killed, and the worktree retried later."""
+        if self.recorder is not None and now - self.recorder_started >= WORKER_TIMEOUT_S:
+            with contextlib.suppress(OSError):
+                self.recorder.kill()
+            self.end_recorder(f"not recorded in {WORKER_TIMEOUT_S:.0f}s: stopped")
         if not self.busy or now - self.child_started < WORKER_TIMEOUT_S:
             return
         if self.child is not None:
@@ -614,16 +624,19 @@ class Daemon:
             self.worker()
 
     def maybe_snapshot(self, now: float) -> None:
+        if self.bursts and self.child_bursts is None:
+            self.record_next_bursts(now)  # (beside the worker: an entry is wanted soon)
         if self.busy:
             return  # one at a time
         for t in self.trees.values():  # a hook waits for it: before anything else
             if t.wanted_seq is not None and (d := self.prep_due(t)) is not None and d <= now:
                 self.prepare(t, now)
                 return
-        if self.bursts:
-            self.record_next_bursts(now)  # first: an entry is wanted soon, a snapshot waits
-            return
-        ready = [(d, t) for t in self.trees.values() if (d := self.due(t)) is not None and d <= now]
+        ready = [
+            (d, t)
+            for t in self.trees.values()
+            if (d := self.due(t)) is not None and d <= now and not self.bursts_pending(t.root)
+        ]
         if not ready:
             preps = [(d, t) for t in self.trees.values() if (d := self.prep_due(t)) is not None]
             preps = [(d, t) for d, t in preps if d <= now]
@@ -685,9 +698,7 @@ class Daemon:
         self.worker_last = _now()
         if self.child_tree is not None:
             self.worker_jobs += 1  # snapshots only (WORKER_JOBS)
-        done = self.result if self.child_bursts is None else self.bursts_recorded
-        if self.child_prep is not None:
-            done = self.prepared
+        done = self.result if self.child_prep is None else self.prepared
         if isinstance(res, dict) and "error" not in res:
             done(res, None)
         else:
@@ -780,15 +791,70 @@ class Daemon:
             self.bursts.append((tree.root, done))
 
     def record_next_bursts(self, now: float) -> None:
-        """Hand the oldest bursts to the worker (watch/take.py records them against the
-        store's last snapshot of the worktree whose walk ended before each began)."""
+        """Hand the oldest bursts to a process of their own, a worker with this one job
+        (watch/take.py records them against the store's last snapshot of the worktree whose
+        walk ended before each began; on L ~1 s of CPU for 2,000 files): the worker stays
+        free for a hook's preparation meanwhile (a hook that synced while the worker
+        recorded a burst rebuilt its changes itself)."""
+        from git_snapshot.watch.take import serve_argv
+
         root, done = self.bursts.popleft()
         job = {"worktree": root, "bursts": [_burst_json(b) for b in done]}
         self.child_bursts = (root, done)
-        self.child_started = now
-        error = self.send(json.dumps(job).encode())
-        if error is not None:
-            self.bursts_recorded(None, error)
+        self.recorder_started = now
+        try:
+            r = self.recorder = subprocess.Popen(
+                serve_argv(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                env=instance.daemon_env(),
+                cwd="/",
+            )
+            assert r.stdin is not None and r.stdout is not None
+            r.stdin.write(json.dumps(job).encode() + b"\n")
+            r.stdin.close()  # its one job: it ends after its answer
+        except OSError as exc:
+            self.end_recorder(f"cannot start the process recording them: {exc}")
+            return
+        if self.poller is not None:
+            with contextlib.suppress(ValueError):
+                self.poller.register(r.stdout.fileno(), select.POLLIN | select.POLLHUP)
+
+    def recorder_ready(self) -> None:
+        """The process recording bursts wrote its answer, or ended."""
+        r = self.recorder
+        if r is None or r.stdout is None:
+            return
+        line = r.stdout.readline()
+        try:
+            res = json.loads(line) if line else {"error": "it ended without an answer"}
+        except ValueError:
+            res = {"error": f"unexpected output {line[:200]!r}"}
+        if isinstance(res, dict) and "error" not in res:
+            self.bursts_recorded(res, None)
+        else:
+            self.bursts_recorded(None, str(res.get("error") if isinstance(res, dict) else res))
+        self.end_recorder()
+
+    def end_recorder(self, why: str | None = None) -> None:
+        r, self.recorder = self.recorder, None
+        if r is not None:
+            if self.poller is not None and r.stdout is not None:
+                with contextlib.suppress(KeyError, ValueError):
+                    self.poller.unregister(r.stdout.fileno())
+            with contextlib.suppress(OSError):
+                assert r.stdin is not None
+                r.stdin.close()
+            try:
+                r.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                r.kill()
+                r.wait()
+            if r.stdout is not None:
+                r.stdout.close()
+            why = why or f"the process recording them ended (exit status {r.returncode})"
+        if self.child_bursts is not None:
+            self.bursts_recorded(None, why or "not recorded")
 
     def bursts_recorded(self, res: dict[str, Any] | None, error: str | None) -> None:
         job, self.child_bursts = self.child_bursts, None
@@ -885,6 +951,9 @@ class Daemon:
             w = self.child
             if w is not None and w.stdout is not None and w.stdout.fileno() in fds:
                 self.worker_ready()
+            r = self.recorder
+            if r is not None and r.stdout is not None and r.stdout.fileno() in fds:
+                self.recorder_ready()
             now = _now()
             self.timers(now)
             self.maybe_snapshot(now)
@@ -900,10 +969,12 @@ class Daemon:
                 self.worker_ready()  # the job under way is let finish
         for tree in self.trees.values():  # and a burst under way ends here (an rm -rf a
             self.record_bursts(tree, _now() + 3600)  # moment before a stop was lost)
-        while self.bursts:  # bursts are recorded before we go
+        with contextlib.suppress(Exception):
+            self.recorder_ready()  # the bursts being recorded
+        while self.bursts:  # and the others, before we go
             self.record_next_bursts(_now())
             with contextlib.suppress(Exception):
-                self.worker_ready()
+                self.recorder_ready()
         with contextlib.suppress(Exception):
             self.end_worker()
         for path in list(self.trees):
