@@ -213,6 +213,10 @@ class Restorer(Planning, Writing):
         # they write into (writer processes keep their own: _Workers)
         self.running: deque[tuple[Future[_Done], list[_Item], list[_Dir]]] = deque()
         self.open: set[_Dir] = set()  # directories this restore holds open (closed on errors)
+        # parent folders of named paths to give their mode (and mtime) once all is written:
+        # path -> (descriptor, mode, mtime or None); see _parents
+        self.parents_back: dict[bytes, tuple[int, int, int | None]] = {}
+        self.named: set[bytes] = set()  # the named folders (_Dir gives them their modes)
         self._local = threading.local()  # each writer thread's zstd contexts
         # contents of more than one file of the selection (a LICENSE, an empty index.js), as
         # the writers read them: each later file of the same content takes it from here
@@ -300,6 +304,9 @@ class Restorer(Planning, Writing):
     def _write(
         self, snap: Snapshot, top: int, found: list[tuple[list[bytes], list[Entry], Entry | None]]
     ) -> None:
+        self.named = {
+            b"/".join(parts) for parts, _, entry in found if entry is None or entry.kind == DIR
+        }
         for parts, chain, entry in found:
             if entry is None:
                 root = _Dir(top, None, own=False)
@@ -316,6 +323,7 @@ class Restorer(Planning, Writing):
                     os.close(fd)
         self._hand_out()
         self._drain(0)
+        self._put_back()
 
     def _stop(self) -> None:
         """After an error: let the writer threads finish what they started, close the rest."""
@@ -330,6 +338,8 @@ class Restorer(Planning, Writing):
             if d.own and d.fd >= 0:
                 os.close(d.fd)
         self.open.clear()
+        with contextlib.suppress(OSError):  # the error that stopped it is the one to tell
+            self._put_back()
 
     def _filled(self, d: _Dir) -> None:
         """Every entry of *d* was handed out: finish it now, or when its last job is taken."""
@@ -389,6 +399,7 @@ class Restorer(Planning, Writing):
         fd, own = top, False
         for i, (part, entry) in enumerate(zip(parts, chain)):
             rel = b"/".join(parts[: i + 1])
+            before = None if self.dry_run else _lstat(fd, part)
             opened = self._open_dir(fd, part, entry, rel)
             if opened is None:
                 why = (
@@ -401,7 +412,40 @@ class Restorer(Planning, Writing):
             if own and fd >= 0:  # a dry run's missing folders have no descriptor (-1)
                 os.close(fd)
             fd, own = opened[0], True
+            if fd >= 0 and not self.dry_run:
+                self._back_later(rel, fd, entry, None if opened[1] else before)
         return fd, own
+
+    def _back_later(self, rel: bytes, fd: int, entry: Entry, st: os.stat_result | None) -> None:
+        """Note the parent folder *rel* (open on *fd*) of a named path: one this restore made
+        (*st* None) gets the snapshot's mode and mtime, an existing one _open_dir made
+        writable its own mode back, once everything is written (_put_back). Not a folder a
+        named folder holds or is: that one is the named folder's (_Dir)."""
+        parts = rel.split(b"/")
+        if rel in self.parents_back or any(
+            b"/".join(parts[:i]) in self.named for i in range(len(parts) + 1)
+        ):
+            return
+        back: tuple[int, int | None]
+        if st is None:
+            back = (entry.mode & _SAFE_MODE, entry.mtime_ns)
+        elif stat.S_ISDIR(st.st_mode) and not st.st_mode & stat.S_IWUSR:
+            back = (stat.S_IMODE(st.st_mode), None)
+        else:
+            return
+        self.parents_back[rel] = (os.dup(fd), *back)
+
+    def _put_back(self) -> None:
+        """Give the parent folders _back_later noted their modes (and mtimes), and close them."""
+        back, self.parents_back = self.parents_back, {}
+        try:
+            for fd, mode, mtime in back.values():
+                os.fchmod(fd, mode)
+                if mtime is not None:
+                    os.utime(fd, ns=(mtime, mtime))
+        finally:
+            for fd, _, _ in back.values():
+                os.close(fd)
 
     def _open_dir(
         self, parent: int, name: bytes, entry: Entry, rel: bytes, new: bool = False
@@ -800,6 +844,8 @@ class Restorer(Planning, Writing):
                     stayed = True
                 elif named:
                     self.report.deleted.append(rel + b"/" + child)
+            if stayed:  # emptied as far as it could be: its mode as it was
+                os.fchmod(fd, stat.S_IMODE(st.st_mode))
         finally:
             os.close(fd)
         if stayed:
