@@ -41,6 +41,7 @@ from common import modify_files
 from common import remove
 from common import report_header
 from common import run_from_bytecode
+from common import write_new
 
 META = "bench-history.json"
 
@@ -96,12 +97,7 @@ def make_m_tree(root: str, files: int, seed: int = 1) -> Tree:
             made.add(parent)
             ndirs += 1
         start = rng.randrange(len(pool) - size - 1)
-        data = (b"%d\n" % len(paths) + pool[start : start + size])[:size]
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+        write_new(path, (b"%d\n" % len(paths) + pool[start : start + size])[:size])
         paths.append(path)
         total += size
 

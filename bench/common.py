@@ -99,15 +99,19 @@ def make_tree(root: str, files: int, seed: int, max_size: int = 4096) -> Tree:
         path = dirs[rng.randrange(ndirs)] + b"/f%06d.txt" % i
         size = rng.randint(0, max_size)
         start = rng.randrange(len(pool) - size)
-        data = (b"%d\n" % i + pool[start : start + size])[:size]
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        try:
-            os.write(fd, data)
-        finally:
-            os.close(fd)
+        write_new(path, (b"%d\n" % i + pool[start : start + size])[:size])
         paths.append(path)
         total += size
     return Tree(root, paths, ndirs, total, max(depth))
+
+
+def write_new(path: bytes, data: bytes) -> None:
+    """Create the file *path*, which must not exist yet, holding *data* (mode 0644)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
 
 
 def modify_files(tree: Tree, fraction: float, seed: int, tag: str) -> int:
