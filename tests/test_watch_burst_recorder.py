@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_watch_daemon import add
@@ -23,6 +24,20 @@ from git_snapshot import losses
 from git_snapshot.store import Store
 from git_snapshot.watch import dirtyset
 from git_snapshot.watch import instance
+
+
+def hook_sync(daemon: Any, store_dir: Path, repo: Path) -> bool:
+    """A hook's sync (in a thread) answered by *daemon*'s loop, as far as a token goes."""
+    answered: list[bool] = []
+    hook = threading.Thread(
+        target=lambda: answered.append(dirtyset.sync(str(store_dir), str(repo), timeout=20))
+    )
+    hook.start()
+    while hook.is_alive():
+        daemon.on_events(daemon.src.read())
+        time.sleep(0.005)
+    return answered == [True]
+
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"
@@ -64,15 +79,7 @@ def test_a_hook_gets_its_preparation_while_a_burst_is_recorded(
             assert recorder is not None and daemon.child_bursts is not None
             os.kill(recorder.pid, signal.SIGSTOP)  # recording it takes a while
             assert daemon.child_tree is None  # the watch snapshot waits for the entry
-            answered: list[bool] = []
-            hook = threading.Thread(
-                target=lambda: answered.append(dirtyset.sync(str(store_dir), str(r), timeout=20))
-            )
-            hook.start()
-            while hook.is_alive():  # the daemon's loop, as far as a sync token goes
-                daemon.on_events(daemon.src.read())
-                time.sleep(0.005)
-            assert answered == [True]
+            assert hook_sync(daemon, store_dir, r)
             assert tree.wanted_seq is not None  # a preparation is promised to the hook
             daemon.maybe_snapshot(time.time())
             assert daemon.child_prep is tree and daemon.child_tree is None

@@ -278,14 +278,15 @@ def test_the_daemon_answers_hooks_while_a_burst_is_recorded(
     tmp_path: Path, store_dir: Path
 ) -> None:
     """Recording a burst (a diff against its snapshot: a second or more for thousands of
-    files) is the worker's job: the daemon's loop answers a hook's sync meanwhile. Here the
-    worker is stopped (SIGSTOP) while it has the burst: the sync is answered all the same,
-    and the entry is there once the worker goes on."""
+    files) is a process's job (the recorder, since session 16; the worker's before): the
+    daemon's loop answers a hook's sync meanwhile. Here the recorder is stopped (SIGSTOP)
+    while it has the burst: the sync is answered all the same, and the entry is there once
+    it goes on."""
     import signal
-    import threading
+
+    from test_watch_burst_recorder import hook_sync
 
     from git_snapshot.watch import config as wconfig
-    from git_snapshot.watch import dirtyset
     from git_snapshot.watch import source
     from git_snapshot.watch.daemon import Daemon
 
@@ -309,15 +310,7 @@ def test_the_daemon_answers_hooks_while_a_burst_is_recorded(
         assert daemon.child_bursts is not None and daemon.recorder is not None  # it has it
         recorder = daemon.recorder
         os.kill(recorder.pid, signal.SIGSTOP)
-        answered: list[bool] = []
-        hook = threading.Thread(
-            target=lambda: answered.append(dirtyset.sync(str(store_dir), str(r), timeout=20))
-        )
-        hook.start()
-        while hook.is_alive():  # the daemon's loop, as far as a sync token goes
-            daemon.on_events(daemon.src.read())
-            time.sleep(0.005)
-        assert answered == [True]
+        assert hook_sync(daemon, store_dir, r)  # the daemon's loop answers it meanwhile
         with Store() as store:
             assert losses.history(store, gitrepo.find_repo(str(r))) == []  # not recorded yet
         os.kill(recorder.pid, signal.SIGCONT)

@@ -580,23 +580,28 @@ class Daemon:
         self.worker_last = _now()
         return self.child
 
+    def _reap(self, p: subprocess.Popen[bytes]) -> None:
+        """No more of *p*'s answers: its input closed (a worker ends at its end), waited
+        for (killed after 30 s), its output closed."""
+        if self.poller is not None and p.stdout is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self.poller.unregister(p.stdout.fileno())
+        with contextlib.suppress(OSError):
+            assert p.stdin is not None
+            p.stdin.close()
+        try:
+            p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        if p.stdout is not None:
+            p.stdout.close()
+
     def end_worker(self, why: str | None = None) -> None:
         w, self.child = self.child, None
         if w is None:
             return
-        if self.poller is not None and w.stdout is not None:
-            with contextlib.suppress(KeyError, ValueError):
-                self.poller.unregister(w.stdout.fileno())
-        with contextlib.suppress(OSError):
-            assert w.stdin is not None
-            w.stdin.close()
-        try:
-            w.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            w.kill()
-            w.wait()
-        if w.stdout is not None:
-            w.stdout.close()
+        self._reap(w)
         why = why or f"the snapshot process ended (exit status {w.returncode})"
         if self.child_tree is not None:
             self.result(None, why)
@@ -839,19 +844,7 @@ class Daemon:
     def end_recorder(self, why: str | None = None) -> None:
         r, self.recorder = self.recorder, None
         if r is not None:
-            if self.poller is not None and r.stdout is not None:
-                with contextlib.suppress(KeyError, ValueError):
-                    self.poller.unregister(r.stdout.fileno())
-            with contextlib.suppress(OSError):
-                assert r.stdin is not None
-                r.stdin.close()
-            try:
-                r.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                r.kill()
-                r.wait()
-            if r.stdout is not None:
-                r.stdout.close()
+            self._reap(r)
             why = why or f"the process recording them ended (exit status {r.returncode})"
         if self.child_bursts is not None:
             self.bursts_recorded(None, why or "not recorded")
