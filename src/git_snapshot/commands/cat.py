@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 
 from git_snapshot import output
 from git_snapshot.commands.common import choose
@@ -19,6 +22,23 @@ from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import SYMLINK
 
 IN_MEMORY = 64 << 20  # larger files wait in the store's scratch space until checked
+
+
+@contextlib.contextmanager
+def _writing(rel: bytes) -> Iterator[None]:
+    """Writing *rel*'s bytes to stdout: a write that fails (a full disk, a quota) is one line
+    saying the output is incomplete (a closed pipe stays the quiet end it is in cli.main)."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        # what stays in stdout's buffer must not be written again at exit (a second error)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise UserError(
+            f"{output.display(rel)} could not be written whole to the output: {exc.strerror}; "
+            "what was written is incomplete: free space there and run it again"
+        ) from None
 
 
 def cmd_cat(
@@ -45,8 +65,9 @@ def cmd_cat(
             )
         out = sys.stdout.buffer
         if e.kind == SYMLINK:  # as git show prints a link: its target
-            out.write(e.ref)
-            out.flush()
+            with _writing(rel):
+                out.write(e.ref)
+                out.flush()
             return 0
         # nothing reaches stdout before the whole content matched its hash
         with (
@@ -56,8 +77,9 @@ def cmd_cat(
             for chunk in validate.stream_blob(store, e):
                 spool.write(chunk)
             spool.seek(0)
-            shutil.copyfileobj(spool, out, 1 << 20)
-        out.flush()
+            with _writing(rel):
+                shutil.copyfileobj(spool, out, 1 << 20)
+                out.flush()
         if e.flags & CHANGED_WHILE_READ:
             output.err(
                 f"warning: {output.display(rel)} kept changing while snapshot {snap.id} read it: "
