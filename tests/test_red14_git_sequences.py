@@ -212,8 +212,7 @@ class GitMachine(RuleBasedStateMachine):
         removed with --force through run: its snapshot holds both."""
         other = self.sb.root / f"lt{self.n}"
         self.n += 1
-        ran = self.git("worktree", "add", "-q", "--detach", str(other))
-        if ran.returncode != 0:
+        if self.git("worktree", "add", "-q", "--detach", str(other)).returncode != 0:
             return
         (other / "mine.log").write_bytes(self.rnd.randbytes(100))
         (other / "new.txt").write_bytes(self.rnd.randbytes(50))
