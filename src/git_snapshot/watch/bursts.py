@@ -257,6 +257,11 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
         for p, e, st in keep
         if not (known.get(p) and losses.git_blob_id(store, e) in known[p])
     ]
+    if removed is None and replaced is None and gone:
+        # a git command with a hook (`checkout -- .`, `checkout -f`) that wrote over these
+        # files: its report named them already, against the same snapshot
+        said = _named_by_hook(losses.history(store, repo), snap.id, burst.started)
+        gone = [x for x in gone if x.path not in said]
     if not gone:
         return None
     # inside a big tree covered by stat scans (the watch budget ran out), an edit in place is
@@ -414,6 +419,31 @@ def gone_message(
         f"whole at {at} ({n:,} {'file' if n == 1 else 'files'}: {names}); {saved}; "
         f"restore with: {cmd}"
     )
+
+
+# how long before a burst began a hook's report of the same files counts as its report (the
+# hook runs once git is done; the burst's first event is git's first write)
+HOOK_SAID_S = 60.0
+
+
+def _named_by_hook(entries: list[dict[str, Any]], snapshot: int, started: float) -> set[bytes]:
+    """The paths the loss reports of hooks (not the watcher's) since shortly before
+    *started* named as lost from *snapshot*: the git command whose writes made the burst
+    has said them (two lines, two entries for one loss; and the hook's, taken after the
+    command, says where the copy may be older)."""
+    out: set[bytes] = set()
+    for entry in entries:
+        when = entry.get("time")
+        if (
+            entry.get("snapshot") == snapshot
+            and isinstance(when, (int, float))
+            and when >= started - HOOK_SAID_S
+            and not str(entry.get("command", "")).startswith("watcher:")
+        ):
+            out.update(
+                os.fsencode(x["path"]) for x in entry.get("lost") or [] if isinstance(x, dict)
+            )
+    return out
 
 
 def _home(store: Any, snapshot: Any) -> Any:
