@@ -166,10 +166,7 @@ class GitMachine(RuleBasedStateMachine):
         ran = self.git("merge", "-q", "--no-edit", branch)
         self._settle(f"merge {branch}", before)
         if ran.returncode != 0 and (self.wt / ".git" / "MERGE_HEAD").exists():
-            before = worktree_tree(self.wt)
-            aborted = self.sb.run(self.wt, "run", "--", "git", "merge", "--abort")
-            assert not crashed(aborted), one_line(aborted)
-            self._settle("merge --abort", before, guarded=True)
+            self._guarded("git", "merge", "--abort")
 
     @rule(pop=st.booleans())
     def stash(self, pop: bool) -> None:
@@ -188,9 +185,13 @@ class GitMachine(RuleBasedStateMachine):
             "clean": ["git", "clean", "-q", "-fdx"],
             "rmrf": ["rm", "-rf", f"d{n % 3}"],
         }[cmd]
+        self._guarded(*argv)
+
+    def _guarded(self, *argv: str) -> None:
+        """*argv* through ``git snapshot run --``: the state it destroys is held."""
         before = worktree_tree(self.wt)
         ran = self.sb.run(self.wt, "run", "--", *argv)
-        assert not crashed(ran), f"run {cmd}: {one_line(ran)}"
+        assert not crashed(ran), f"run {' '.join(argv)}: {one_line(ran)}"
         self._settle(" ".join(argv), before, guarded=True)
 
     @rule(branch=st.sampled_from(BRANCHES[1:]))
@@ -201,10 +202,7 @@ class GitMachine(RuleBasedStateMachine):
         ran = self.git("rebase", "-q", branch)
         self._settle(f"rebase {branch}", before, many=True)
         if ran.returncode != 0 and (self.wt / ".git" / "rebase-merge").exists():
-            before = worktree_tree(self.wt)
-            aborted = self.sb.run(self.wt, "run", "--", "git", "rebase", "--abort")
-            assert not crashed(aborted), one_line(aborted)
-            self._settle("rebase --abort", before, guarded=True)
+            self._guarded("git", "rebase", "--abort")
 
     @rule(remove=st.booleans())
     def worktree(self, remove: bool) -> None:
