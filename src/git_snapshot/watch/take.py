@@ -202,8 +202,8 @@ def housekeep(worktree: str, what: str) -> None:
     """What follows a job, off the jobs' time (run by :class:`Deltas`'s process, killed when
     the next job comes): the index's recent rows merged into objects (*what* ``merge``:
     after a preparation that left many there, else the next hook merges them in its own
-    transaction, ~0.3-0.4 s of CPU on L); after a watch snapshot (``snapshot``) the files
-    cache brought to it too, and after a new one (``new``) find's deltas computed. Each
+    transaction, ~0.3-0.4 s of CPU on L); after a new watch snapshot (``new``) the files
+    cache brought to it too and find's deltas computed (``snapshot``: without the deltas). Each
     step is one transaction or a file renamed whole: a kill loses only the step under way
     (the next snapshot's process does it again). Only caches and housekeeping: a failure
     is left for later."""
@@ -358,12 +358,12 @@ MERGE_AT = 20_000
 
 def _then(line: str, worktree: str | None, out: dict[str, Any], recent: int) -> str | None:
     """What :func:`housekeep` does after the job of *line* that answered *out*: None, or
-    ``merge``, ``snapshot``, ``new``."""
+    ``merge`` or ``new`` (an unchanged watch snapshot: nothing, not a process's start)."""
     if "error" in out or worktree is None:
         return None
     if line.startswith("{"):  # a preparation
         return "merge" if out.get("prepared") is not None and recent >= MERGE_AT else None
-    return "new" if out.get("new") else "snapshot"
+    return "new" if out.get("new") else None
 
 
 # The command of the process that does what follows a job (``--deltas [WHAT] WORKTREE``:
