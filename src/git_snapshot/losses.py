@@ -762,24 +762,32 @@ def naming(store: Store, since: float = 0.0) -> dict[tuple[str, int], dict[str, 
     """(worktree, snapshot id) -> the latest loss entry since *since*, in any worktree's
     log, whose restore command names that snapshot (a removed worktree's entry is kept in
     another worktree's log, under the removed one's path)."""
+    found: dict[tuple[str, int], dict[str, Any]] = {}
+    for entry in _every_entry(store):
+        try:
+            if float(entry.get("time") or 0) < since:
+                continue
+            where = str(entry.get("removed_worktree") or entry["worktree"])
+            found[(where, int(entry["snapshot"]))] = entry
+        except (ValueError, TypeError, KeyError):
+            continue
+    return found
+
+
+def _every_entry(store: Store) -> list[dict[str, Any]]:
+    """The entries of every worktree's loss log in the store (a log that cannot be read
+    gives none)."""
     from git_snapshot.store.core import read_log
 
-    found: dict[tuple[str, int], dict[str, Any]] = {}
+    out: list[dict[str, Any]] = []
     try:
         names = sorted(n for n in os.listdir(store.losses_dir) if n.endswith(".jsonl"))
     except OSError:
-        return found
+        return out
     for name in names:
         with contextlib.suppress(OSError):
-            for entry in read_log(os.path.join(store.losses_dir, name)):
-                try:
-                    if float(entry.get("time") or 0) < since:
-                        continue
-                    where = str(entry.get("removed_worktree") or entry["worktree"])
-                    found[(where, int(entry["snapshot"]))] = entry
-                except (ValueError, TypeError, KeyError):
-                    continue
-    return found
+            out += read_log(os.path.join(store.losses_dir, name))
+    return out
 
 
 def gone_entry(
@@ -809,25 +817,15 @@ def gone_entry(
 def gone_reports(store: Store) -> list[dict[str, Any]]:
     """The loss entries of repositories deleted whole, with no other worktree to report them
     in (the watcher saw `rm -rf proj`: bursts.record's ``gone``) whose folder is still gone,
-    oldest first: ``git snapshot losses`` lists them where no repository is."""
-    from git_snapshot.store.core import read_log
-
-    found: list[dict[str, Any]] = []
-    try:
-        names = sorted(n for n in os.listdir(store.losses_dir) if n.endswith(".jsonl"))
-    except OSError:
-        return found
-    for name in names:
-        with contextlib.suppress(OSError):
-            for entry in read_log(os.path.join(store.losses_dir, name)):
-                where = entry.get("removed_worktree")
-                if (
-                    entry.get("gone") is True
-                    and isinstance(entry.get("snapshot"), int)
-                    and isinstance(where, str)
-                    and not os.path.lexists(where)
-                ):
-                    found.append(entry)
+    oldest first: ``git snapshot losses`` lists them."""
+    found = [
+        entry
+        for entry in _every_entry(store)
+        if entry.get("gone") is True
+        and isinstance(entry.get("snapshot"), int)
+        and isinstance(entry.get("removed_worktree"), str)
+        and not os.path.lexists(entry["removed_worktree"])
+    ]
     return sorted(found, key=lambda e: float(e.get("time") or 0))
 
 
