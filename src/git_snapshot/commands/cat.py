@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from git_snapshot import output
 from git_snapshot.commands.common import choose
+from git_snapshot.commands.lookup import reach_options
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.remote import open_store
 from git_snapshot.errors import UserError
@@ -53,15 +54,17 @@ def cmd_cat(
         where, snap = choose(store, cwd, snapshot_id, repo_arg)
         rel = snapshot_path(where, cwd, path)
         e = Trees(store).at(snap.root, rel)
+        # the commands named take PATH as typed here (relative to this folder)
+        opts, word = reach_options(repo_arg, remote), output.path_args([os.fsencode(path)])
         if e is None:
             raise UserError(
                 f"{path} is not in snapshot {snap.id}; see its versions with: "
-                f"git snapshot log {output.shell_quote(rel)}"
+                f"git snapshot log{opts} {word}"
             )
         if e.kind == DIR:
             raise UserError(
                 f"{path} is a folder in snapshot {snap.id}; list it with: "
-                f"git snapshot show {snap.id} {output.shell_quote(rel or b'.')}"
+                f"git snapshot show{opts} {snap.id} {word}"
             )
         out = sys.stdout.buffer
         if e.kind == SYMLINK:  # as git show prints a link: its target

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+from git_snapshot import output
 from git_snapshot.commands.common import Where
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import user_path
@@ -30,3 +33,13 @@ def snapshot_path(where: Where, cwd: str, path: str) -> bytes:
     if b".." in parts:
         raise UserError(f"{path}: give the path from the top of the worktree, without '..'")
     return b"/".join(parts)
+
+
+def reach_options(repo_arg: str | None, remote: str | None) -> str:
+    """The --repo and --remote options a command was given, to repeat in a command it names
+    (--repo=VALUE: a VALUE starting with '-' is no option); '' when none."""
+    return "".join(
+        f" {o}={output.shell_quote(os.fsencode(v))}"
+        for o, v in (("--repo", repo_arg), ("--remote", remote))
+        if v
+    )

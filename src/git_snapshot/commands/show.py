@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from git_snapshot import output
 from git_snapshot.commands.common import as_json
 from git_snapshot.commands.common import choose
+from git_snapshot.commands.lookup import reach_options
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.remote import damage_advice
 from git_snapshot.commands.remote import open_store
@@ -39,11 +40,7 @@ def cmd_show(
                 shown = ", ".join(output.display(p) for p in missing)
                 # log takes PATH as typed here (relative to this folder), and one PATH
                 typed = [p for p, r in zip(paths, rels) if r in missing]
-                opts = "".join(  # --repo=VALUE: a VALUE starting with '-' is no option
-                    f" {o}={output.shell_quote(os.fsencode(v))}"
-                    for o, v in (("--repo", repo_arg), ("--remote", remote))
-                    if v
-                )
+                opts = reach_options(repo_arg, remote)
                 word = output.path_args([os.fsencode(typed[0])]) if len(typed) == 1 else "PATH"
                 raise UserError(
                     f"snapshot {snap.id} holds no {shown}; find where it is with: "
