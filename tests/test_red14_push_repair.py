@@ -138,3 +138,26 @@ def shutil_rm(path: Path) -> None:
     import shutil
 
     shutil.rmtree(path)
+
+
+def test_a_push_to_a_full_remote_disk_leaves_no_part_behind(tmp_path: Path) -> None:
+    """A file:// remote on a full disk (a NAS): each push's upload stopped part-way left its
+    temp file in the remote's .tmp/ for ever, so once the user freed space there the next
+    push's parts filled it again. Now a failed upload removes its part; the push says so in
+    one line, and once there is room the push completes."""
+    from fullfs import fill
+    from fullfs import small_fs
+
+    repo = init_repo(tmp_path / "proj")
+    (repo / "big.bin").write_bytes(os.urandom(3_000_000))
+    gs(repo, "-m", "one")
+    with small_fs(tmp_path) as mnt:
+        gs(repo, "remote", "add", "r", f"file://{mnt}/remote")
+        filler = fill(mnt, leave=1_000_000)
+        for _ in range(2):
+            ran = gs(repo, "push", rc=1)
+            assert len(ran.err_lines) == 1 and "Traceback" not in ran.err, ran.err
+            assert os.listdir(mnt / "remote" / ".tmp") == []
+        filler.unlink()
+        assert "pushed 1 snapshot(s)" in gs(repo, "push").out
+        assert "ok: remote r" in gs(repo, "verify", "--remote", "r", "--read-data")

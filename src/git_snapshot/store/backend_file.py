@@ -54,6 +54,9 @@ class FileBackend(Backend):
         return os.path.join(self.root, name)
 
     def _temp(self, data: bytes) -> str:
+        """*data* in a new temp file in .tmp/, whole and fsynced; on any failure (a full
+        disk) none of it is left: a part left there stayed for ever and took the room that
+        the user freed from the next push."""
         tmp = os.path.join(self._tmp, secrets.token_hex(8))
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -61,6 +64,10 @@ class FileBackend(Backend):
             while view:
                 view = view[os.write(fd, view) :]
             os.fsync(fd)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         finally:
             os.close(fd)
         return tmp
@@ -87,7 +94,13 @@ class FileBackend(Backend):
         path = self._path(name)
         with self._io(name):
             os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-            os.replace(self._temp(data), path)
+            tmp = self._temp(data)
+            try:
+                os.replace(tmp, path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
 
     def put_cas(self, name: str, data: bytes, etag: str | None) -> str:
         path = self._path(name)
