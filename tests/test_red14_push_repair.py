@@ -161,3 +161,18 @@ def test_a_push_to_a_full_remote_disk_leaves_no_part_behind(tmp_path: Path) -> N
         filler.unlink()
         assert "pushed 1 snapshot(s)" in gs(repo, "push").out
         assert "ok: remote r" in gs(repo, "verify", "--remote", "r", "--read-data")
+
+
+def test_remote_prune_removes_the_parts_killed_pushes_left(tmp_path: Path) -> None:
+    """A push killed while writing an object (a laptop shut during the background push)
+    left its part in a file:// remote's .tmp/ for ever: prune removes those a day old."""
+    repo, _files, _packs = _pushed(tmp_path)
+    parts = tmp_path / "remote" / ".tmp"
+    old, new = parts / "0123456789abcdef", parts / "fedcba9876543210"
+    old.write_bytes(b"x" * 1000)
+    new.write_bytes(b"y" * 1000)
+    day = 24 * 3600 + 60
+    os.utime(old, (old.stat().st_atime - day, old.stat().st_mtime - day))
+    gs(repo, "remote", "prune", "r")
+    assert sorted(os.listdir(parts)) == [new.name]
+    assert "ok: remote r" in gs(repo, "verify", "--remote", "r", "--read-data")

@@ -79,6 +79,11 @@ class Backend:
         """Remove *name*; no error when it is already gone."""
         raise NotImplementedError
 
+    def sweep_parts(self, older_s: float) -> int:
+        """Remove what uploads killed at least *older_s* seconds ago left behind (parts no
+        listing shows); returns how many. None here (S3 shows no part of a PUT)."""
+        return 0
+
     def close(self) -> None:
         return None
 

@@ -156,6 +156,22 @@ class FileBackend(Backend):
                             out[name] = os.stat(os.path.join(dirpath, f)).st_size
         return out
 
+    def sweep_parts(self, older_s: float) -> int:
+        """The temp files in .tmp/ not written for *older_s* seconds: parts of uploads
+        killed (a live upload writes its part without a pause, and *older_s* is far longer
+        than any upload takes)."""
+        import time
+
+        gone = 0
+        limit = time.time() - older_s
+        with contextlib.suppress(OSError):
+            for de in os.scandir(self._tmp):
+                with contextlib.suppress(OSError):
+                    if de.is_file(follow_symlinks=False) and de.stat().st_mtime < limit:
+                        os.unlink(de.path)
+                        gone += 1
+        return gone
+
     def delete(self, name: str) -> None:
         with contextlib.suppress(NotFound), self._io(name):
             os.unlink(self._path(name))

@@ -149,6 +149,9 @@ def _label(doc: dict[str, object]) -> str:
         return "?"
 
 
+PARTS_STALE_S = 24 * 3600  # a part of an upload not written for a day: a killed push's
+
+
 @dataclass
 class RemotePruneReport:
     snapshots: int = 0  # documents dropped
@@ -204,5 +207,6 @@ def prune_remote(
             remote.backend.delete(f"packs/{ident}")
         for name in stale:
             remote.backend.delete(name)
+        remote.backend.sweep_parts(PARTS_STALE_S)  # killed uploads' (file:// remotes)
         cache.sync()
     return report
