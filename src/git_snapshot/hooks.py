@@ -462,11 +462,12 @@ def find_losses(
 
     # what git or pre-commit only hid for the moment is not lost
     hidden = overlay.files | overlay.deleted if overlay else frozenset()
-    # and the commits HEAD was at since *before*: a snapshot taken while a rebase stopped
-    # (the watcher's, 3 s into an `edit` or a conflict) holds the versions of the rebase's
-    # own commits, which `rebase --continue` then rewrote: neither ORIG_HEAD nor HEAD
-    revs = [r for r in (old, new) if r]
-    revs += [r for r in losses.head_moves(repo.git_dir, before.created) if r not in revs]
+    # and the commit HEAD was at when *before* was taken: a snapshot taken while a rebase
+    # stopped (the watcher's, 3 s into an `edit` or a conflict) holds the versions of that
+    # commit of the rebase's own, which `rebase --continue` then rewrote: neither ORIG_HEAD
+    # nor HEAD. (One rev: each costs a lookup per path, ~0.5 ms; the reflog since *before*
+    # can hold dozens of commits.)
+    revs = [r for r in (old, new, _head_of(before)) if r]
     found = [
         x for x in losses.find(store, repo, before, sorted(touched), revs) if x.path not in hidden
     ]
@@ -495,6 +496,13 @@ def find_losses(
             else None
         ),
     )
+
+
+def _head_of(snap: Snapshot) -> str | None:
+    """The commit HEAD was at when *snap* was taken (for a snapshot reused as "unchanged",
+    when the one it reuses was): what it holds of that commit git can give back."""
+    head = snap.meta.get("head")
+    return head if isinstance(head, str) and gitrepo._is_oid(head) else None
 
 
 def _clean_before_switch(

@@ -346,9 +346,7 @@ def _file_blob_id(path: bytes) -> str | None:
     return h.hexdigest() if n == st.st_size else None
 
 
-# commits read from HEAD's reflog: a burst spans seconds, a hook's earlier snapshot (the
-# watcher's, during a stopped rebase) a few steps of a rebase
-HEAD_MOVES_AT_MOST = 64
+HEAD_MOVES_AT_MOST = 64  # commits read from HEAD's reflog (a burst spans seconds)
 REFLOG_SLACK_S = 2.0  # reflog times are whole seconds
 
 
