@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 from clihelpers import git
@@ -72,3 +74,27 @@ def test_parents_a_restore_makes_get_the_snapshots_mode_and_mtime(
     assert (out / "ro" / "deep" / "b").read_text() == "b\n"
     assert _mode(out / "ro") == 0o550 and _mode(out / "ro" / "deep") == 0o555
     assert (out / "ro" / "deep").stat().st_mtime_ns == 1_600_000_000_000_000_000
+
+
+def test_many_named_paths_in_new_folders_need_no_descriptor_each(
+    repo: Path, tmp_path: Path
+) -> None:
+    """The parents to finish are reopened at the end, not held open: a restore (an undo) of
+    many files, each in a folder of its own, must not run out of file descriptors."""
+    names = [f"d{i}/f" for i in range(150)]
+    for name in names:
+        (repo / name).parent.mkdir()
+        (repo / name).write_text(name)
+    gs(repo)  # snapshot 1
+    out = tmp_path / "out"
+    limit = "import resource; resource.setrlimit(resource.RLIMIT_NOFILE, (100, 100))"
+    code = f"{limit}; from git_snapshot.cli import main; exit(main())"
+    res = subprocess.run(
+        [sys.executable, "-c", code, "restore", "1", *names, "--to", str(out)],
+        cwd=repo,
+        capture_output=True,
+        check=False,
+        timeout=300,
+    )
+    assert res.returncode == 0, res.stderr
+    assert all((out / name).read_text() == name for name in names)

@@ -214,8 +214,10 @@ class Restorer(Planning, Writing):
         self.running: deque[tuple[Future[_Done], list[_Item], list[_Dir]]] = deque()
         self.open: set[_Dir] = set()  # directories this restore holds open (closed on errors)
         # parent folders of named paths to give their mode (and mtime) once all is written:
-        # path -> (descriptor, mode, mtime or None); see _parents
-        self.parents_back: dict[bytes, tuple[int, int, int | None]] = {}
+        # path -> (mode, mtime or None), reopened then (one descriptor each would run out);
+        # see _parents
+        self.parents_back: dict[bytes, tuple[int, int | None]] = {}
+        self.top = -1  # the target, open while writing
         self.named: set[bytes] = set()  # the named folders (_Dir gives them their modes)
         self._local = threading.local()  # each writer thread's zstd contexts
         # contents of more than one file of the selection (a LICENSE, an empty index.js), as
@@ -265,7 +267,7 @@ class Restorer(Planning, Writing):
         top = -1
         try:
             found = self._prepare(snap, selections)
-            top = self._open_target(target)
+            top = self.top = self._open_target(target)
         except BaseException:
             self._stop()
             raise
@@ -297,6 +299,7 @@ class Restorer(Planning, Writing):
             self._stop()
             if top >= 0:
                 os.close(top)
+            self.top = -1
             if self.proc_fd >= 0:
                 os.close(self.proc_fd)
             self.proc_fd = -1
@@ -413,11 +416,11 @@ class Restorer(Planning, Writing):
                 os.close(fd)
             fd, own = opened[0], True
             if fd >= 0 and not self.dry_run:
-                self._back_later(rel, fd, entry, None if opened[1] else before)
+                self._back_later(rel, entry, None if opened[1] else before)
         return fd, own
 
-    def _back_later(self, rel: bytes, fd: int, entry: Entry, st: os.stat_result | None) -> None:
-        """Note the parent folder *rel* (open on *fd*) of a named path: one this restore made
+    def _back_later(self, rel: bytes, entry: Entry, st: os.stat_result | None) -> None:
+        """Note the parent folder *rel* of a named path: one this restore made
         (*st* None) gets the snapshot's mode and mtime, an existing one _open_dir made
         writable its own mode back, once everything is written (_put_back). Not a folder a
         named folder holds or is: that one is the named folder's (_Dir)."""
@@ -433,19 +436,44 @@ class Restorer(Planning, Writing):
             back = (stat.S_IMODE(st.st_mode), None)
         else:
             return
-        self.parents_back[rel] = (os.dup(fd), *back)
+        self.parents_back[rel] = back
 
     def _put_back(self) -> None:
-        """Give the parent folders _back_later noted their modes (and mtimes), and close them."""
+        """Give the parent folders _back_later noted their modes (and mtimes): the deepest
+        first (a parent's mode may forbid going through it); one gone or replaced meanwhile
+        is no longer the one noted."""
         back, self.parents_back = self.parents_back, {}
-        try:
-            for fd, mode, mtime in back.values():
+        for rel in sorted(back, reverse=True):
+            fd = self._reopen(rel)
+            if fd < 0:
+                continue
+            try:
+                mode, mtime = back[rel]
                 os.fchmod(fd, mode)
                 if mtime is not None:
                     os.utime(fd, ns=(mtime, mtime))
-        finally:
-            for fd, _, _ in back.values():
+            finally:
                 os.close(fd)
+
+    def _reopen(self, rel: bytes) -> int:
+        """The folder *rel* below the target, opened again without following a symlink; -1
+        when it is not there (or not a folder) any more."""
+        fd = self.top
+        try:
+            for part in rel.split(b"/"):
+                parent = fd
+                try:
+                    fd = os.open(part, _DIR_FLAGS, dir_fd=parent)
+                finally:
+                    if parent != self.top:
+                        os.close(parent)
+        except (FileNotFoundError, NotADirectoryError):
+            return -1
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # a symlink now: not the folder noted
+                return -1
+            raise
+        return fd
 
     def _open_dir(
         self, parent: int, name: bytes, entry: Entry, rel: bytes, new: bool = False
