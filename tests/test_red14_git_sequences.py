@@ -208,10 +208,12 @@ class GitMachine(RuleBasedStateMachine):
     def worktree(self, remove: bool) -> None:
         """A linked worktree added, given a file git ignores and one it does not know, and
         removed with --force through run: its snapshot holds both."""
+        main = worktree_tree(self.wt)  # (run snapshots this worktree too)
         other = self.sb.root / f"lt{self.n}"
         self.n += 1
         if self.git("worktree", "add", "-q", "--detach", str(other)).returncode != 0:
             return
+        fresh = worktree_tree(other)  # (its post-checkout hook's snapshot holds this)
         (other / "mine.log").write_bytes(self.rnd.randbytes(100))
         (other / "new.txt").write_bytes(self.rnd.randbytes(50))
         held = worktree_tree(other)
@@ -231,6 +233,21 @@ class GitMachine(RuleBasedStateMachine):
             assert ran.rc == 0 and not diff(held, got), f"linked worktree: {diff(held, got)}"
             shutil.rmtree(other)
             self.git("worktree", "prune")
+        self._settle_linked(main, fresh, held)
+
+    def _settle_linked(self, main: Tree, fresh: Tree, held: Tree) -> None:
+        """The linked worktree's snapshots (the repository's, so listed here too) hold it as
+        checked out or as it was given its two files (and run's, of this worktree, this one
+        as it is): kept in the model with that tree."""
+        ids = self.sb.listed(self.wt)
+        assert ids is not None
+        for sid in sorted(set(ids) - set(self.model)):
+            got = self._restored(sid)
+            assert got in (main, fresh, held), (
+                f"linked worktree's snapshot {sid}: {diff(held, got or {})}"
+            )
+            assert got is not None
+            self.model[sid] = got
 
     @precondition(lambda self: self.model)
     @rule(n=st.integers(0, 10**6), delete=st.booleans())
