@@ -30,6 +30,16 @@ DELETE, OVERWRITE, DELETE_DIR = "delete", "overwrite", "delete_dir"
 # a file deleted (or moved away) after it was written since the last snapshot began: the
 # snapshot before the burst holds an earlier version of it at most
 EDITED = "delete_edited"
+# a file overwritten in a second write session since the last snapshot began (edited, then
+# overwritten): what went is the edit, which no snapshot holds; the snapshot before it holds
+# an earlier version at most
+OVERWRITE_EDITED = "overwrite_edited"
+# a file overwritten again after a newer snapshot began (the watcher feeds a plain overwrite
+# only for a file's first write since a snapshot began): that newer snapshot, the last before
+# this overwrite, holds what it destroyed, not the one before the burst
+OVERWRITE_AGAIN = "overwrite_again"
+OVERWRITES = (OVERWRITE, OVERWRITE_EDITED, OVERWRITE_AGAIN)
+EARLIER = (EDITED, OVERWRITE_EDITED)  # kinds whose saved copy may be older than what went
 DEFAULT_FILES = 100
 DEFAULT_SECONDS = 5.0
 
@@ -58,7 +68,10 @@ class Burst:
             # snapshot before the deletions holds (the one before its overwrite has an older
             # one, and a second entry for the same file)
             deleted = self.kinds.get(p) in (DELETE, DELETE_DIR, EDITED)
-            snap = main if main is None or deleted or t >= main.created else before(t)
+            again = self.kinds.get(p) == OVERWRITE_AGAIN
+            snap = (
+                main if main is None or deleted or (t >= main.created and not again) else before(t)
+            )
             if snap is None:
                 continue
             groups.setdefault(snap.id, (snap, []))[1].append(p)
@@ -91,8 +104,7 @@ class BurstDetector:
     def feed(self, now: float, path: str, kind: str) -> None:
         if self.open is not None:
             if now - self.last <= self.window:
-                self.open[path] = kind
-                self.times.setdefault(path, now)
+                _seen(self.open, self.times, path, kind, now)
                 self.last = now
                 return
             self._close()
@@ -100,15 +112,14 @@ class BurstDetector:
         while self.recent and now - self.recent[0][0] > self.window:
             self.recent.popleft()
         if len(self.recent) >= self.threshold or kind == DELETE_DIR:
-            self.open = {p: k for _, p, k in self.recent}
-            self.times = {}
-            for t, p, _ in self.recent:
-                self.times.setdefault(p, t)
+            self.open, self.times = {}, {}
+            for t, p, k in self.recent:
+                _seen(self.open, self.times, p, k, t)
             # it starts at its first deletion, if any: files written just before (a tool
             # writing them, an editor saving) are often seen as overwritten, and a snapshot
             # taken between them and an rm -rf holds what the rm -rf deleted; the burst must
             # be recorded against that one (a test saw "nothing lost" for a real rm -rf)
-            deleted = [t for t, _, k in self.recent if k != OVERWRITE]
+            deleted = [t for t, _, k in self.recent if k not in OVERWRITES]
             self.started = deleted[0] if deleted else self.recent[0][0]
             self.last = now
             self.recent.clear()
@@ -149,6 +160,19 @@ class BurstDetector:
         self.open = None
         self.times = {}
         self.lost = False
+
+
+def _seen(kinds: dict[str, str], times: dict[str, float], path: str, kind: str, now: float) -> None:
+    """*path* fed to a burst as *kind* at *now*: its kind is the last one, its time the first,
+    except for a plain overwrite fed again. The watcher feeds one only for a file's first
+    write since a snapshot began, so a second one comes after a newer snapshot, which holds
+    what this overwrite destroyed (matched by its first time, it went to the snapshot before,
+    a version older than what went, said to be exact)."""
+    if kind == OVERWRITE and path in kinds:
+        kinds[path], times[path] = OVERWRITE_AGAIN, now
+        return
+    kinds[path] = kind
+    times.setdefault(path, now)
 
 
 def from_config(worktree: str) -> BurstDetector:
@@ -269,7 +293,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     real = os.path.realpath(removed or repo.toplevel)
     scanned = [r + os.sep for r in scanned_trees(store.path, removed or repo.toplevel)]
     # a lost file written after that snapshot began: its last edit may be in no snapshot
-    edited = {os.path.realpath(p) for p, k in burst.kinds.items() if k == EDITED}
+    edited = {os.path.realpath(p) for p, k in burst.kinds.items() if k in EARLIER}
     older = [
         x.path
         for x in gone
@@ -348,7 +372,7 @@ def _record_gone(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict
     if not gone:
         return None
     real = os.path.realpath(worktree)
-    edited = {os.path.realpath(p) for p, k in burst.kinds.items() if k == EDITED}
+    edited = {os.path.realpath(p) for p, k in burst.kinds.items() if k in EARLIER}
     scanned = [r + os.sep for r in scanned_trees(store.path, worktree)]
     older = [
         x.path

@@ -25,6 +25,9 @@ CREATE, DELETE, MODIFY, ATTRIB, MOVED_FROM, MOVED_TO = (
     "moved_from",
     "moved_to",
 )
+# a file opened for writing was closed: its write session ended (watch/watchset.py counts
+# sessions, so that a later one is known to overwrite an edit no snapshot holds)
+CLOSE_WRITE = "close_write"
 SELF_GONE = "self_gone"  # the watched folder itself was deleted or moved away
 UNWATCHED = "unwatched"  # the watch is gone (the kernel's IN_IGNORED)
 OVERFLOW = "overflow"  # the kernel's queue overflowed: events were lost
@@ -69,6 +72,7 @@ class Inotify:
             flags.CREATE
             | flags.DELETE
             | flags.MODIFY
+            | flags.CLOSE_WRITE
             | flags.ATTRIB
             | flags.MOVED_FROM
             | flags.MOVED_TO
@@ -114,6 +118,7 @@ class Inotify:
                 (f.MOVED_FROM, MOVED_FROM),
                 (f.MOVED_TO, MOVED_TO),
                 (f.MODIFY, MODIFY),
+                (f.CLOSE_WRITE, CLOSE_WRITE),
                 (f.ATTRIB, ATTRIB),
             ):
                 if mask & bit:

@@ -41,6 +41,13 @@ TOUCHED_SCAN_S = 2.0  # a big tree's inside is scanned this long after the last 
 WHOLE_SHARE = 0.9  # big trees are watched whole while all watches stay within this share
 
 
+# a file's write sessions since the last snapshot began (WatchSet.overwritten)
+_WRITING = 1  # its first one, under way: fed as an overwrite
+_WRITTEN = 2  # one ended (closed, or renamed over it): the next write overwrites an edit
+_REWRITTEN = 3  # fed as an overwrite of an edit (once: the report names the file once)
+_NEW = 4  # created since: no snapshot holds it, writing it again is fed as nothing
+
+
 def is_temp(name: str) -> bool:
     """Editor and atomic-save temp files: their events alone never start a snapshot."""
     return (
@@ -436,8 +443,10 @@ class WatchSet:
         self.failed = False  # a watch failed since the last setup: the dirty set is not whole
         self.set_up = False  # setup() ran once: big trees it finds later are new ones
         self.counters = Counters()
-        # files fed to the burst detector as overwritten, or created, since the last snapshot
-        self.overwritten: set[str] = set()
+        # files written since the last snapshot began -> their write sessions (_WRITING...):
+        # fed to the burst detector as overwritten, or created (the daemon clears it as a
+        # snapshot begins)
+        self.overwritten: dict[str, int] = {}
 
     # -- setting up -------------------------------------------------------------------------
 
@@ -616,6 +625,9 @@ class WatchSet:
         # the entry the event names is looked at again; an event of the folder itself (its
         # chmod or utime, which its parent's watch also names) the folder as an entry: the
         # worktree's root, which has no parent, is listed again (dirtyset.mark)
+        if e.kind == ev.CLOSE_WRITE:
+            self._closed(path)  # nothing changed that its MODIFY events did not say
+            return False
         self.dirty_entries.add(path if e.name else folder)
         big = self.big.get(folder)
         if big is not None and big.scan:
@@ -634,15 +646,36 @@ class WatchSet:
                 self.feed(now, path, "delete_dir" if e.is_dir else gone)
             elif e.kind == ev.MOVED_FROM and not e.is_dir:
                 self.feed(now, path, gone)  # moved away (a folder renamed is no loss)
-            elif e.kind in (ev.CREATE, ev.MOVED_TO) and not e.is_dir:
-                self.overwritten.add(path)  # new since the last snapshot: writing it loses nothing
-            elif e.kind == ev.MODIFY and not e.is_dir and path not in self.overwritten:
-                self.overwritten.add(path)
-                self.feed(now, path, "overwrite")
+            elif e.kind == ev.CREATE and not e.is_dir:
+                self.overwritten[path] = _NEW  # new since the last snapshot: no snapshot holds it
+            elif e.kind == ev.MOVED_TO and not e.is_dir:
+                # an editor's save (a temp file renamed over it): a written version that may
+                # replace one the snapshot holds; writing over it loses that edit
+                self.overwritten[path] = _WRITTEN
+            elif e.kind == ev.MODIFY and not e.is_dir:
+                self._modified(now, path)
         if is_temp(e.name):
             self.counters.ignored += 1
             return False  # the folder is marked (the dirty set stays exact), no snapshot
         return True
+
+    def _modified(self, now: float, path: str) -> None:
+        """A file written in place: its first write since the snapshot began is an overwrite
+        of what the snapshot holds; the first write of a later session (after a close, or a
+        rename over it) overwrites an edit no snapshot holds (bursts.OVERWRITE_EDITED). The
+        other writes of a session are the same overwrite."""
+        assert self.feed is not None
+        state = self.overwritten.get(path)
+        if state is None:
+            self.overwritten[path] = _WRITING
+            self.feed(now, path, "overwrite")
+        elif state == _WRITTEN:
+            self.overwritten[path] = _REWRITTEN
+            self.feed(now, path, "overwrite_edited")
+
+    def _closed(self, path: str) -> None:
+        if self.overwritten.get(path) == _WRITING:
+            self.overwritten[path] = _WRITTEN
 
     def add_tree(self, path: str) -> None:
         """A folder appeared (created, or moved in): watch it and everything below it; all of
