@@ -2,8 +2,7 @@
 next job kills (watch/take.housekeep, Deltas): a watch snapshot on L that committed a prepared
 tree in 25 ms then held the worker 3.4 s (the files cache's retarget 2.9 s, the merge of the
 index's recent rows 0.5 s) before answering, and every hook meanwhile rebuilt its changes
-itself; and preparations, which never merged the recent rows, left them to a hook every ~18
-preparations (its add_snapshot merged 100,000 rows: 400-450 ms of its CPU)."""
+itself."""
 
 from __future__ import annotations
 
@@ -92,21 +91,3 @@ def test_a_watch_snapshot_answers_before_the_cache_and_the_merge(
         answer = w.ask(str(repo), within=6.0)
         assert answer["new"] is True and time.monotonic() - start < 6.0
         assert _said(tmp_path) == [f"new {repo}"]
-
-
-def test_a_preparation_that_leaves_many_recent_rows_has_them_merged(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls = [0]
-
-    def prepare(w: str, upto: int | None = None) -> dict[str, object]:
-        calls[0] += 1
-        rebuild._RECENT_ROWS[0] = take.MERGE_AT if calls[0] == 2 else take.MERGE_AT - 1
-        return {"prepared": calls[0], "from": "base"}
-
-    monkeypatch.setattr(take, "prepare", prepare)
-    job = json.dumps({"prepare": str(tmp_path)})
-    with worker(monkeypatch, tmp_path) as w:
-        assert w.ask(job, within=10.0)["prepared"] == 1  # few rows: nothing follows
-        assert w.ask(job, within=10.0)["prepared"] == 2
-        assert _said(tmp_path) == [f"merge {tmp_path}"]

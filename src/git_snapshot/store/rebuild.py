@@ -972,26 +972,11 @@ def _add_recent(store: Store, packs: list[Any]) -> None:
 
     index = store.index
     with index.write() as db:
-        (rows,) = db.execute("SELECT count(*) FROM recent").fetchone()
-        if rows < RECENT_MAX:
+        if db.execute("SELECT count(*) FROM recent").fetchone()[0] < RECENT_MAX:
             index._add_recent(db, packs)
-            rows += sum(len(p.objects) for p in packs)
         else:
             index._merge_recent(db)
             index._add_packs(db, packs)
-            rows = 0
-    _RECENT_ROWS[0] = rows
-
-
-# the rows the recent table held after this process's last _add_recent (the watcher's
-# worker has them merged after a preparation that leaves many: watch/take.MERGE_AT)
-_RECENT_ROWS = [0]
-
-
-def recent_rows() -> int:
-    """The recent table's rows after this process's last _add_recent since the last call."""
-    rows, _RECENT_ROWS[0] = _RECENT_ROWS[0], 0
-    return rows
 
 
 # --------------------------------------------------------------------------- the files cache

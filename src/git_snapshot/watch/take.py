@@ -200,10 +200,9 @@ def _includes(configs: list[str]) -> bool:
 
 def housekeep(worktree: str, what: str) -> None:
     """What follows a job, off the jobs' time (run by :class:`Deltas`'s process, killed when
-    the next job comes): the index's recent rows merged into objects (*what* ``merge``:
-    after a preparation that left many there, else the next hook merges them in its own
-    transaction, ~0.3-0.4 s of CPU on L); after a new watch snapshot (``new``) the files
-    cache brought to it too and find's deltas computed (``snapshot``: without the deltas). Each
+    the next job comes): the index's recent rows merged into objects (with *what*
+    ``merge``, only that), the files cache brought to the worktree's last snapshot and,
+    after a new watch snapshot (``new``), find's deltas computed (``snapshot``: not them). Each
     step is one transaction or a file renamed whole: a kill loses only the step under way
     (the next snapshot's process does it again). Only caches and housekeeping: a failure
     is left for later."""
@@ -339,7 +338,7 @@ def serve() -> int:
         sys.stdout.write(json.dumps(out) + "\n")
         sys.stdout.flush()
         rebuild.ahead_clear()  # what the job did not take is stale (or another's)
-        then = _then(path, worktree, out, rebuild.recent_rows())
+        then = _then(path, worktree, out)
         if then is not None and worktree is not None:  # after the answer: not waited for
             deltas = Deltas.start(worktree, then)
         warmer.resume(worktree)
@@ -349,20 +348,14 @@ def serve() -> int:
     return 0
 
 
-# A preparation that leaves this many rows or more in the index's recent table (~5,600 a
-# preparation on L with 2,000 files changed) has them merged after it (housekeep); at
-# index.RECENT_MAX a hook merged them in its own transaction (400-450 ms of its CPU on L,
-# every ~18 preparations, against ~60 ms for committing the prepared tree)
-MERGE_AT = 20_000
-
-
-def _then(line: str, worktree: str | None, out: dict[str, Any], recent: int) -> str | None:
-    """What :func:`housekeep` does after the job of *line* that answered *out*: None, or
-    ``merge`` or ``new`` (an unchanged watch snapshot: nothing, not a process's start)."""
-    if "error" in out or worktree is None:
+def _then(line: str, worktree: str | None, out: dict[str, Any]) -> str | None:
+    """What :func:`housekeep` does after the job of *line* that answered *out*: ``new``
+    after a new watch snapshot, else None (an unchanged one: not a process's start; a
+    preparation: a merge process after each, killed by the next job in a busy period, cost
+    the hook 0.3 s after the writes ~40 ms of wall, session 16; a hook that finds
+    index.RECENT_MAX rows merges them)."""
+    if "error" in out or worktree is None or line.startswith("{"):
         return None
-    if line.startswith("{"):  # a preparation
-        return "merge" if out.get("prepared") is not None and recent >= MERGE_AT else None
     return "new" if out.get("new") else None
 
 
