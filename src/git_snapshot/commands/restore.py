@@ -158,8 +158,10 @@ def cmd_restore(
             dry_run=dry_run,
             protect=unsaved(safety, rels) if safety else frozenset(),
             never=NEVER,
-            # elsewhere than in place, nothing holds a directory that is in the way
+            # elsewhere than in place, nothing holds a directory that is in the way, nor
+            # (no worktree saved first) a file
             replace_dirs=not to,
+            keep_files=bool(to) and not _saved_first(store, target, mine, into, safety, dry_run),
             progress=progress.count_of,
         )
         try:
@@ -184,6 +186,7 @@ def cmd_restore(
                     protect=frozenset(p for p, _ in skipped if p not in named),
                     never=NEVER,
                     replace_dirs=not to,
+                    keep_files=restorer.keep_files,
                 )
                 try:
                     report = restorer.restore(snap, target, [p for p in rels if p] or None)
@@ -236,6 +239,23 @@ def _shown(path: str) -> str:
     """A directory's path in a line for people: a newline or an escape sequence in its name
     shown escaped, so that the line stays one line and drives no terminal."""
     return output.display(os.fsencode(path))
+
+
+def _saved_first(
+    store: Store,
+    target: str,
+    mine: gitrepo.Repo | None,
+    into: gitrepo.Repo | None,
+    safety: Snapshot | None,
+    dry_run: bool,
+) -> bool:
+    """Whether what a restore into *target* overwrites is (a dry run: would be) in a
+    pre-restore snapshot (_save_first, or the worktree *into*)."""
+    if safety is not None or into is not None:
+        return True
+    if not dry_run or not _holds_files(target):
+        return False
+    return _saving_holder(store, os.path.realpath(target), mine) is not None
 
 
 def _holds_files(target: str) -> bool:
@@ -517,7 +537,8 @@ def _print_report(
     in_the_way = [p for p in report.kept if not _under_any(p, skipped)]
     if elsewhere and in_the_way:
         print(
-            f"kept {len(in_the_way)} path(s) non-empty directories in the way: {_some(in_the_way)}"
+            f"kept {len(in_the_way)} path(s) in the way that no snapshot holds (remove them and "
+            f"restore again, or restore into an empty folder): {_some(in_the_way)}"
         )
     kept = unsaved_kept if elsewhere else report.kept
     if kept:

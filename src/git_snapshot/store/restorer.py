@@ -154,6 +154,7 @@ class Restorer(Planning, Writing):
         protect: frozenset[bytes] = frozenset(),
         never: frozenset[bytes] = NEVER,
         replace_dirs: bool = True,
+        keep_files: bool = False,
         progress: Callable[[int, int], None] | None = None,
         threads: int | None = None,
         processes: bool | None = None,
@@ -164,7 +165,9 @@ class Restorer(Planning, Writing):
         *never*: top-level names never written, replaced or deleted, even when named (a
         repository's .git). *replace_dirs*: whether a non-empty directory in the way of a
         file may be removed (in place, the pre-restore snapshot holds it; elsewhere nothing
-        does). *threads*: writer threads for new files (None: one per CPU, at most 4, when
+        does). *keep_files*: whether a file or symlink in the way whose content is not the
+        snapshot's is kept (elsewhere than in a worktree saved first, nothing holds it).
+        *threads*: writer threads for new files (None: one per CPU, at most 4, when
         at least PARALLEL_MIN files are restored; 0: none). *processes*: whether the writers
         are forked processes (None: on Linux, when no other thread runs here), which share no
         GIL, or threads."""
@@ -177,6 +180,7 @@ class Restorer(Planning, Writing):
             p[:i] for p in protect for i in range(len(p)) if p[i : i + 1] == b"/"
         }
         self.replace_dirs = replace_dirs
+        self.keep_files = keep_files
         self.progress = progress
         self.total = 0  # files (not folders) of the selection, counted while planning
         self.total_hint = 0  # files of the snapshot (whether sharing the plan pays)
@@ -495,6 +499,9 @@ class Restorer(Planning, Writing):
             self.report.store.append(rel)
             return None
         if st is None or not stat.S_ISDIR(st.st_mode):
+            if st is not None and self.keep_files:
+                self.report.kept.append(rel)
+                return None
             if st is not None and not self._remove(parent, name, rel, st):
                 return None
             # a file or symlink in the way is overwritten (as a folder in a file's way): named
@@ -552,6 +559,9 @@ class Restorer(Planning, Writing):
                 # a symlink with its target but another mtime (a restore killed between
                 # symlink and utimensat made it): the same restore again gives it its own
                 os.utime(e.name, ns=(e.mtime_ns, e.mtime_ns), dir_fd=parent, follow_symlinks=False)
+            return
+        if st is not None and self.keep_files and not stat.S_ISDIR(st.st_mode):
+            self.report.kept.append(rel)  # nothing holds what it holds: never overwritten
             return
         if (
             st is not None
