@@ -9,14 +9,19 @@ nor argparse.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Callable
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from git_snapshot.cliparse import Args
 from git_snapshot.cliparse import parse
 from git_snapshot.errors import UserError
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 # Commands whose output can be long: through git's pager when stdout is a terminal.
 PAGED = frozenset({"show", "diff", "log", "list", "find"})
@@ -333,8 +338,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from git_snapshot import output
 
         output.setup(cwd=args.cwd, color=args.text("color"))
+        _watch_stdout()
         with boundary.entry(), output.paged(command in PAGED and not args.flag("no_pager")):
-            return COMMANDS[command](args)
+            code = COMMANDS[command](args)
+            sys.stdout.flush()  # output that cannot be written fails here, not at exit
+            return code
     except UserError as exc:
         from git_snapshot import output  # a path or label as typed: one line, escaped
 
@@ -347,9 +355,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as exc:  # a bug: say so in one line, keep the details for a report
+        if exc is _Stdout.failed:  # not a bug: a full disk, a quota, /dev/full
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (and at exit)
+            print(f"git-snapshot: the output is incomplete: {exc.strerror}", file=sys.stderr)
+            return 1
         where = _crash_log()
         print(f"git-snapshot: internal error: {exc!r}{where}; please report it", file=sys.stderr)
         return 1
+
+
+class _Stdout(io.FileIO):
+    """The standard output's file descriptor, remembering the write that failed: output
+    that cannot be written is then told apart from the program's own failures."""
+
+    failed: OSError | None = None
+
+    def write(self, b: ReadableBuffer, /) -> int:
+        try:
+            return super().write(b)
+        except OSError as exc:
+            _Stdout.failed = exc
+            raise
+
+
+def _watch_stdout() -> None:
+    """Write the standard output through :class:`_Stdout` (unless something, a test's
+    capture, has put its own in place of the process's)."""
+    out = sys.stdout
+    if out is not sys.__stdout__ or not isinstance(out, io.TextIOWrapper):
+        return
+    raw = _Stdout(out.fileno(), "w", closefd=False)
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(raw),
+        encoding=out.encoding,
+        errors=out.errors,
+        line_buffering=out.line_buffering,
+    )
 
 
 def _user_message(exc: UserError) -> str:

@@ -1,0 +1,37 @@
+"""A command whose output cannot be written (``git snapshot list > FILE`` on a full disk; here
+/dev/full, which fails every write with ENOSPC) ends with one line saying the output is
+incomplete and why, exit 1: never "internal error ... please report it", never Python's
+"Exception ignored" at exit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from clihelpers import VENV_BIN
+from clihelpers import gs
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("argv", [["list"], ["show", "1"], ["log", "a.txt"], ["list", "--json"]])
+def test_output_into_a_full_disk_is_one_line(repo: Path, argv: list[str]) -> None:
+    (repo / "a.txt").write_text("a\n")
+    gs(repo)
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+    with open("/dev/full", "wb") as full:
+        res = subprocess.run(
+            ["git", "snapshot", *argv],
+            cwd=repo,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+            timeout=120,
+        )
+    err = res.stderr.decode()
+    assert res.returncode == 1, err
+    assert "internal error" not in err and "Exception" not in err, err
+    assert err.count("\n") == 1 and "No space left on device" in err, err
+    assert "the output is incomplete" in err, err
