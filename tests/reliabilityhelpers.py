@@ -860,8 +860,11 @@ def _full_disk_checks(
 
 
 def named_paths(ran: Ran, tree: Tree) -> set[bytes]:
-    """The paths of *tree* that a command's output names (as a whole word, e.g. 'PATH:')."""
+    """The paths of *tree* that a command's output names (as a whole word, e.g. 'PATH:'); all
+    of them when it names the snapshot's root ('DAMAGED .:', its top folder unreadable)."""
     text = ran.out + "\n" + ran.err
+    if re.search(r"^DAMAGED \.:", text, re.M):
+        return set(tree)
     return {
         k
         for k in tree
