@@ -3,6 +3,7 @@ remote and a full disk. Real CLI, file:// remotes (the S3 ones: tests/test_remot
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -87,10 +88,25 @@ def test_a_lock_left_by_a_killed_process_on_this_machine_blocks_nothing(
     assert os.listdir(tmp_path / "remote" / "locks") == []  # prune deleted the dead lock
 
 
-def killed_at(env: dict[str, str], cwd: Path, after_s: float, *args: str) -> int:
-    """``git snapshot ARGS`` SIGKILLed *after_s* seconds after its start (if still running),
-    git and the git-snapshot it runs alike (its process group: killing git alone left the
-    git-snapshot child running the push or pull to its end); its exit code."""
+def _bytes(*folders: Path) -> int:
+    """The bytes of the files under *folders* now (files may come and go meanwhile)."""
+    total = 0
+    for folder in folders:
+        for top, _dirs, files in os.walk(folder):
+            for name in files:
+                with contextlib.suppress(FileNotFoundError):
+                    total += os.lstat(os.path.join(top, name)).st_size
+    return total
+
+
+def killed_at(
+    env: dict[str, str], cwd: Path, folders: list[Path], at_bytes: float, *args: str
+) -> int:
+    """``git snapshot ARGS`` SIGKILLed as soon as the files under *folders* hold *at_bytes*
+    (its progress, polled every few ms) if still running, git and the git-snapshot it runs
+    alike (its process group: killing git alone left the git-snapshot child running the push
+    or pull to its end); its exit code. Progress, not time: under a varying load a moment
+    timed as a fraction of an earlier run fell after the run's end (load 11-14: 2 kills of 6)."""
     from clihelpers import VENV_BIN
 
     path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
@@ -102,17 +118,21 @@ def killed_at(env: dict[str, str], cwd: Path, after_s: float, *args: str) -> int
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
-    try:
-        return proc.wait(after_s)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        return proc.wait()
+    deadline = time.monotonic() + 300
+    while proc.poll() is None:
+        if _bytes(*folders) >= at_bytes or time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.002)
+    assert time.monotonic() <= deadline, f"git snapshot {' '.join(args)} ran 300 s"
+    return proc.wait()
 
 
 @pytest.mark.slow
 def test_push_and_pull_killed_at_sampled_moments_lose_nothing(tmp_path: Path) -> None:
-    """SIGKILL at moments spread over a push (and then a pull on another machine): the next
-    one completes, the remote verifies with every snapshot, the pulled store holds them all."""
+    """SIGKILL at points spread over a push (and then a pull on another machine), by the
+    bytes written so far: the next one completes, the remote verifies with every snapshot,
+    the pulled store holds them all."""
     from remotehelpers import machine
     from remotehelpers import on
 
@@ -123,17 +143,18 @@ def test_push_and_pull_killed_at_sampled_moments_lose_nothing(tmp_path: Path) ->
         gs(repo, "-m", f"s{i}")
     gs(repo, "remote", "add", "r", f"file://{tmp_path}/remote")
     me: dict[str, str] = {}
-    t0 = time.monotonic()
+    remote = tmp_path / "remote"
     gs(repo, "push")
-    whole = time.monotonic() - t0
+    whole = _bytes(remote / "packs")
     rcs = []
     for n in range(6):
-        # each killed push from an empty remote: the whole push's work ahead of it (a push
-        # resumed after a kill has less left, and ended before its moment under a varying load)
-        for kind in ("packs", "index", "snapshots"):
-            for p in (tmp_path / "remote" / kind).iterdir():
-                p.unlink()
-        rcs.append(killed_at(me, repo, whole * (0.15 + 0.15 * n), "push"))
+        # each killed push from an empty remote: the whole push's work ahead of it
+        for kind in ("packs", "index", "snapshots", ".tmp"):
+            if (remote / kind).is_dir():
+                for p in (remote / kind).iterdir():
+                    p.unlink()
+        part = whole * (0.1 + 0.15 * n)
+        rcs.append(killed_at(me, repo, [remote / "packs", remote / ".tmp"], part, "push"))
         (repo / f"n{n}").write_text(f"new {n}\n")  # and the store moves on meanwhile
         gs(repo, "-m", f"n{n}")
     assert rcs.count(-signal.SIGKILL) >= 3, rcs
@@ -141,15 +162,16 @@ def test_push_and_pull_killed_at_sampled_moments_lose_nothing(tmp_path: Path) ->
     assert "ok: remote r: 10 snapshots" in gs(repo, "verify", "--remote", "r", "--read-data")
     key = Path(os.environ["XDG_CONFIG_HOME"]) / "git-snapshot" / "keys" / "r.key"
     other = machine(tmp_path, "m2")
-    on(other, tmp_path, "remote", "add", "r", f"file://{tmp_path}/remote", "--key", str(key))
-    t0 = time.monotonic()
+    store = Path(other["GIT_SNAPSHOT_STORE"])
+    on(other, tmp_path, "remote", "add", "r", f"file://{remote}", "--key", str(key))
     on(other, tmp_path, "pull", "r")
-    whole = time.monotonic() - t0
+    whole = _bytes(store)
     rcs = []
-    for n in range(6):  # each from an empty store, as the pushes above (CI: [-9, -9, 0, 0, 0, 0])
-        shutil.rmtree(other["GIT_SNAPSHOT_STORE"])
-        os.mkdir(other["GIT_SNAPSHOT_STORE"])
-        rcs.append(killed_at(other, tmp_path, whole * (0.15 + 0.15 * n), "pull", "r"))
+    for n in range(6):  # each from an empty store, as the pushes above
+        shutil.rmtree(store)
+        os.mkdir(store)
+        part = whole * (0.1 + 0.15 * n)
+        rcs.append(killed_at(other, tmp_path, [store], part, "pull", "r"))
     assert rcs.count(-signal.SIGKILL) >= 3, rcs
     on(other, tmp_path, "pull", "r")
     assert "ok" in on(other, tmp_path, "verify", "--read-data")
