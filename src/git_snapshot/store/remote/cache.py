@@ -261,21 +261,23 @@ class RemoteStore(Store):
         kept_snaps |= set(fetched["snapshots"])
         gone = {("index", i) for i in kept_idx - complete}
         gone |= {("snapshots", i) for i in kept_snaps - on_remote}
-        if gone:
+        in_index = {n[: -len(".pack")] for n in self.index.packs()}
+        entered = {
+            self.remote.key.name("snap", s.record) for s in self.snapshots() if s.record is not None
+        }
+        # what the remote lost is forgotten in three steps (the confirmed packs, the kept
+        # documents, the index rebuilt from those left); a sync killed between them left an
+        # index placing objects in packs the remote no longer had, and no kept document to
+        # show it: the index itself is checked against the listing too
+        if gone or in_index - complete or entered - on_remote:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._confirmed_path)
             for kind, ident in gone:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(os.path.join(self.docs_dir, kind, ident + ".json"))
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self._confirmed_path)
             self._rebuild({k: self._kept(k) for k in ("index", "snapshots")})
         else:  # enter what the index lacks (new, or kept by a run killed before entering it)
-            in_index = {n[: -len(".pack")] for n in self.index.packs()}
             self.index.add_packs(pack_from_doc(self.doc("index", i)) for i in kept_idx - in_index)
-            entered = {
-                self.remote.key.name("snap", s.record)
-                for s in self.snapshots()
-                if s.record is not None
-            }
             enter_snapshots(self.index, [self.doc("snapshots", i) for i in kept_snaps - entered])
         self.listing = listing
         return listing
