@@ -132,7 +132,12 @@ class Store:
             raise UserError(self._needs_repair("is missing"))
         try:
             index = Index(self.index_path)
-            if not index.has_packs() and self.pack_names() and self._no_writer(index):
+            if (
+                not index.has_packs()
+                and self.pack_names()
+                and self._no_writer(index)
+                and not self._killed_writers_only(index)
+            ):
                 index.close()
                 raise UserError(self._needs_repair("lists no packs"))
         except sqlite3.DatabaseError as exc:
@@ -147,6 +152,17 @@ class Store:
         points at repair for packs the index lacks)."""
         with self.lock(exclusive=True, wait=False) as alone:
             return alone and not index.has_packs()
+
+    def _killed_writers_only(self, index: Index) -> bool:
+        """Whether every pack of a store whose index lists none was written after the index
+        began: then they are what a first writer killed before entering them left (a first
+        pull puts every pack in place before their rows; a resumed one enters them), not the
+        data of a lost index (whose new one begins after them)."""
+        try:
+            created = float(index.meta_get("created", "inf"))
+            return all(os.stat(self.pack_path(n)).st_mtime >= created for n in self.pack_names())
+        except (OSError, ValueError):
+            return False
 
     def _needs_repair(self, what: str) -> str:
         n = len(self.pack_names())
