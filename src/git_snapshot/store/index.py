@@ -391,7 +391,7 @@ class Index:
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', ?)",
                 (os.urandom(16).hex(),),  # uuid4's randomness, not its import
             )
-            # when this index began (or an older one was first opened by this version): packs
+            # when this index began (or was migrated; one made before has none): packs
             # written after it and never entered are a killed writer's (core._open_index)
             db.execute(
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('created', ?)", (repr(time.time()),)
