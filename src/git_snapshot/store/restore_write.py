@@ -316,7 +316,7 @@ class Writing:
         (linkat through /proc/self/fd/FD, which needs no privilege; EEXIST as O_EXCL gives
         it; FileNotFoundError without /proc). The path is taken from this process's
         /proc/self/fd, kept open: one component to walk instead of four (~1 us less per
-        file: linkat 8.97 -> 8.02 us of CPU on tmpfs, docs/ARCHITECTURE.md, session 15)."""
+        file: linkat 8.97 -> 8.02 us of CPU on tmpfs, docs/JOURNAL.md, session 15)."""
         proc = self.proc_fd
         if proc == -1:
             proc = self.proc_fd = _proc_fds()

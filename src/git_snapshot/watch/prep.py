@@ -5,7 +5,8 @@ the objects and records the tree here, in the dirty set's ``prep`` table (no sna
 it); a hook or watch snapshot that finds it current commits it (:class:`UsePrep`), rebuilding
 only what was marked after it. A hook may wait for one under way (``preparing``) or promised
 by the daemon (``wanted``, :func:`want`). Split from watch/dirtyset.py, whose journal,
-marks and plans these build on (docs/ARCHITECTURE.md, "the prepared snapshot").
+marks and plans these build on (docs/ARCHITECTURE.md, "The watched hook"; its history:
+docs/JOURNAL.md, "Session 9, the prepared snapshot").
 """
 
 from __future__ import annotations
