@@ -8,7 +8,8 @@ events meanwhile, and stays small (it never imports the store, the archiver or z
 
 On a queue overflow every worktree is marked dirty as a whole (``dirtyset.mark_all``: the next
 snapshot walks everything) and rescanned, after a back-off that doubles while overflows keep
-coming. A worktree whose folder is gone is dropped from the registry.
+coming. A worktree whose folder is gone is looked for again every few seconds and dropped
+from the registry after a day (MISSING_KEEP_S).
 """
 
 from __future__ import annotations
