@@ -123,3 +123,19 @@ def gs(cwd: Path | str, *args: str, rc: int | None = 0, **env: str) -> Ran:
     script of this venv on PATH."""
     path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
     return run(cwd, "git", "snapshot", *args, rc=rc, env={**os.environ, **env, "PATH": path})
+
+
+def gs_into_full(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """``git snapshot ARGS`` (through git) with its standard output on /dev/full, which fails
+    every write with ENOSPC, as a full disk does."""
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+    with open("/dev/full", "wb") as full:
+        return subprocess.run(
+            ["git", "snapshot", *args],
+            cwd=cwd,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+            timeout=120,
+        )

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from clihelpers import VENV_BIN
 from clihelpers import gs
+from clihelpers import gs_into_full
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
@@ -21,17 +22,7 @@ def test_cat_into_a_full_disk_is_one_line_saying_the_output_is_incomplete(
     (repo / "big").write_bytes(os.urandom(3 << 20))
     (repo / "link").symlink_to("big")
     gs(repo)
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
-    with open("/dev/full", "wb") as full:
-        res = subprocess.run(
-            ["git", "snapshot", "cat", "1", name],
-            cwd=repo,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            env=env,
-            check=False,
-            timeout=120,
-        )
+    res = gs_into_full(repo, "cat", "1", name)
     err = res.stderr.decode()
     assert res.returncode == 1, err
     assert "internal error" not in err and "Exception" not in err, err

@@ -6,12 +6,11 @@ incomplete and why, exit 1: never "internal error ... please report it", never P
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from clihelpers import VENV_BIN
 from clihelpers import gs
+from clihelpers import gs_into_full
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
@@ -19,17 +18,7 @@ from clihelpers import gs
 def test_output_into_a_full_disk_is_one_line(repo: Path, argv: list[str]) -> None:
     (repo / "a.txt").write_text("a\n")
     gs(repo)
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
-    with open("/dev/full", "wb") as full:
-        res = subprocess.run(
-            ["git", "snapshot", *argv],
-            cwd=repo,
-            stdout=full,
-            stderr=subprocess.PIPE,
-            env=env,
-            check=False,
-            timeout=120,
-        )
+    res = gs_into_full(repo, *argv)
     err = res.stderr.decode()
     assert res.returncode == 1, err
     assert "internal error" not in err and "Exception" not in err, err
