@@ -352,11 +352,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("git-snapshot: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        from git_snapshot import output
+
+        output.to_devnull(sys.stdout)
         return 1
     except Exception as exc:  # a bug: say so in one line, keep the details for a report
         if exc is _Stdout.failed:  # not a bug: a full disk, a quota, /dev/full
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # (and at exit)
+            from git_snapshot import output
+
+            output.to_devnull(sys.stdout)
             print(f"git-snapshot: the output is incomplete: {exc.strerror}", file=sys.stderr)
             return 1
         where = _crash_log()

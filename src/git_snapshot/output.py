@@ -421,14 +421,20 @@ def paged(wanted: bool = True) -> Iterator[None]:
         _unpage(proc, saved)
 
 
+def to_devnull(stream: IO[str]) -> None:
+    """What *stream* still holds or writes goes nowhere (its reader quit, its disk is full),
+    so that nothing fails again when it is flushed at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
 def _unpage(proc: subprocess.Popen[bytes], saved: dict[int, int]) -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except BrokenPipeError:  # the user quit the pager early: drop what it did not take
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, stream.fileno())
-            os.close(devnull)
+            to_devnull(stream)
             with contextlib.suppress(OSError):
                 stream.flush()
     for fd, copy in saved.items():  # closes our ends of the pipe: the pager sees its end

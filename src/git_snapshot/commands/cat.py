@@ -35,7 +35,7 @@ def _writing(rel: bytes) -> Iterator[None]:
         raise
     except OSError as exc:
         # what stays in stdout's buffer must not be written again at exit (a second error)
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        output.to_devnull(sys.stdout)
         raise UserError(
             f"{output.display(rel)} could not be written whole to the output: {exc.strerror}; "
             "what was written is incomplete: free space there and run it again"
