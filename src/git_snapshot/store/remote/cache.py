@@ -135,7 +135,7 @@ class RemoteStore(Store):
         never skipped (a prune would take its packs for dead ones)."""
         out, bad = {}, []
         for ident in self._names(kind):
-            doc = self._read_kept(kind, ident)
+            doc = self.read_kept(kind, ident)
             if doc is None:
                 bad.append(ident)
             else:
@@ -144,7 +144,7 @@ class RemoteStore(Store):
             out.update(self._refetch(kind, bad))
         return out
 
-    def _read_kept(self, kind: str, ident: str) -> Any:
+    def read_kept(self, kind: str, ident: str) -> Any:
         """A kept document, or None when its copy does not read."""
         try:
             with open(os.path.join(self.docs_dir, kind, ident + ".json"), encoding="utf-8") as f:
@@ -199,7 +199,7 @@ class RemoteStore(Store):
 
     def doc(self, kind: str, ident: str) -> Any:
         """A kept document (fetched by an earlier sync; again if its copy does not read)."""
-        doc = self._read_kept(kind, ident)
+        doc = self.read_kept(kind, ident)
         if doc is None:
             doc = self._refetch(kind, [ident]).get(ident)
             if doc is None:

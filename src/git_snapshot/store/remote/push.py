@@ -114,7 +114,7 @@ def _mend(
         if kind == "packs":
             why = _replace_pack(store, remote, cache, ident, copies.get(ident), report)
         else:
-            kept = cache._read_kept(kind, ident)
+            kept = cache.read_kept(kind, ident)
             why = None if kept is not None else "no intact copy of it here"
             if kept is not None and remote.put_doc(what, kept):
                 report.replaced += 1
@@ -153,7 +153,7 @@ def mendable(store: Store | None, remote: Remote, cache: RemoteStore, whats: lis
 
     def held(what: str) -> bool:
         kind, ident = what.split("/", 1)
-        if kind in ("index", "snapshots") and cache._read_kept(kind, ident) is not None:
+        if kind in ("index", "snapshots") and cache.read_kept(kind, ident) is not None:
             return True
         return ident in (mine if kind == "snapshots" else copies)
 
