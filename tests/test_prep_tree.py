@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,6 +76,38 @@ def starts(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
 
     monkeypatch.setattr(rebuild, "old_trees", spy)
     return seen
+
+
+@pytest.fixture
+def held(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """An event set once a hook's wait_prepared holds it for a preparation (the wait's first
+    turn of waiting, prep._warm_commit), and that wait unbounded in practice (60 s, not
+    PREP_WAIT_S: a worker slowed by a loaded machine is still waited for)."""
+    import functools
+
+    event = threading.Event()
+    real_warm = prep._warm_commit
+
+    def warm() -> None:
+        event.set()
+        real_warm()
+
+    monkeypatch.setattr(prep, "_warm_commit", warm)
+    monkeypatch.setattr(prep, "wait_prepared", functools.partial(prep.wait_prepared, timeout=60))
+    return event
+
+
+# wait_prepared's timeout where nothing ends a wait: one that waited would return after it
+NOT_ENDED = 60.0
+
+
+def _not_waited(store: Store, top: Path, begun: dirtyset.Begun) -> None:
+    assert prep.wait_prepared(store.path, str(top), begun, timeout=NOT_ENDED) < NOT_ENDED
+
+
+def _bounded(store: Store, top: Path, begun: dirtyset.Begun) -> None:
+    """A wait nothing ends lasts its timeout (and ends: the slack is a loaded machine's)."""
+    assert 0.3 <= prep.wait_prepared(store.path, str(top), begun, timeout=0.3) < NOT_ENDED
 
 
 def _packed(store: Store) -> int:
@@ -281,13 +314,29 @@ def test_random_edits_through_prepared_trees_give_the_full_walk_root(
     _verified(store)
 
 
+def _worker(held: threading.Event, job: Callable[[], Any]) -> Callable[[], list[Any]]:
+    """A thread that runs *job* once a hook waits (*held*); its join: [held, job's answer]."""
+    out: list[Any] = []
+
+    def run() -> None:
+        out.append(held.wait(timeout=60))
+        out.append(job())
+
+    t = threading.Thread(target=run)
+    t.start()
+
+    def join() -> list[Any]:
+        t.join()
+        return out
+
+    return join
+
+
 def test_a_hook_waits_for_a_prepared_tree_under_way(
-    watched: tuple[Store, Path, Daemon], tmp_path: Path, starts: list[bytes]
+    watched: tuple[Store, Path, Daemon], tmp_path: Path, starts: list[bytes], held: threading.Event
 ) -> None:
     """The worker started preparing before the hook: the hook waits for it (bounded, while
     the worker lives) and commits it instead of doing the same work beside it."""
-    import threading
-
     store, top, daemon = watched
     _take(store, top)
     (top / "e" / "f0.txt").write_text("edited\n")
@@ -295,18 +344,10 @@ def test_a_hook_waits_for_a_prepared_tree_under_way(
     begun = dirtyset.begin(store.path, str(top))
     assert begun is not None
     prep.preparing(store.path, str(top), begun.seq)  # as take.prepare says it starts
-
-    def worker() -> None:
-        import time
-
-        time.sleep(0.4)
-        take.prepare(str(top))  # (clears the row when done)
-
-    t = threading.Thread(target=worker)
-    t.start()
+    join = _worker(held, lambda: take.prepare(str(top))["prepared"])  # (clears the row)
     daemon.ack_syncs()
     res = _take(store, top, trigger="post-checkout")
-    t.join()
+    assert join() == [True, begun.seq]  # it prepared while the hook waited
     p_root = starts[-1]  # the hook rebuilt (nothing) from the prepared tree, not the base
     assert starts == [begun.base_root, p_root] and p_root != begun.base_root  # worker, hook
     assert res.snapshot.root == p_root
@@ -316,7 +357,6 @@ def test_a_hook_waits_for_a_prepared_tree_under_way(
 def test_a_dead_or_newer_preparation_is_not_waited_for(
     watched: tuple[Store, Path, Daemon],
 ) -> None:
-    import time
 
     store, top, daemon = watched
     _take(store, top)
@@ -330,13 +370,11 @@ def test_a_dead_or_newer_preparation_is_not_waited_for(
     os.waitpid(dead, 0)
     with dirtyset._db(store.path, str(top)) as con:  # a worker killed while it prepared
         con.execute("INSERT OR REPLACE INTO preparing VALUES (1, ?, ?, ?)", (begun.seq, dead, 0))
-    assert prep.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+    _not_waited(store, top, begun)
     prep.preparing(store.path, str(top), begun.seq + 1)  # changes after this one began
-    t0 = time.monotonic()
-    assert prep.wait_prepared(store.path, str(top), begun, timeout=5) < 1
-    assert time.monotonic() - t0 < 1
+    _not_waited(store, top, begun)
     prep.preparing(store.path, str(top), begun.seq)  # alive, never done: bounded
-    assert 0.3 <= prep.wait_prepared(store.path, str(top), begun, timeout=0.3) < 2
+    _bounded(store, top, begun)
 
 
 def test_what_a_hook_rebuilds_itself_is_not_prepared_beside_it() -> None:
@@ -363,15 +401,12 @@ def test_what_a_hook_rebuilds_itself_is_not_prepared_beside_it() -> None:
 
 
 def test_a_hook_waits_for_the_preparation_the_daemon_promised(
-    watched: tuple[Store, Path, Daemon], tmp_path: Path, starts: list[bytes]
+    watched: tuple[Store, Path, Daemon], tmp_path: Path, starts: list[bytes], held: threading.Event
 ) -> None:
     """The daemon, answering a hook's sync while its worker could prepare, promises a
     preparation of the marks so far (prep.want): the hook waits for it, also while no
     preparation is under way yet (the worker ends an older step first, or is about to
     start), and commits it; the preparation's record ends the wait."""
-    import threading
-    import time
-
     store, top, daemon = watched
     _take(store, top)
     (top / "e" / "f0.txt").write_text("edited\n")
@@ -379,19 +414,12 @@ def test_a_hook_waits_for_the_preparation_the_daemon_promised(
     seq = prep.want(store.path, str(top))  # (the daemon is this process: alive)
     begun = dirtyset.begin(store.path, str(top))
     assert begun is not None and seq == begun.seq
-
-    def worker() -> None:
-        time.sleep(0.5)  # no row in preparing meanwhile: only the promise holds the hook
-        assert take.prepare(str(top), upto=seq)["prepared"] == seq
-
-    t = threading.Thread(target=worker)
-    t.start()
+    # no row in preparing until the hook waits: only the promise holds it
+    join = _worker(held, lambda: take.prepare(str(top), upto=seq)["prepared"])
     daemon.ack_syncs()
-    t0 = time.monotonic()
     res = _take(store, top, trigger="post-checkout")
-    waited = time.monotonic() - t0
-    t.join()
-    assert waited >= 0.4  # it waited for the worker rather than rebuilding beside it
+    # it waited for the worker rather than rebuilding beside it
+    assert join() == [True, seq]
     p_root = starts[-1]
     assert starts == [begun.base_root, p_root] and p_root != begun.base_root  # worker, hook
     assert res.snapshot.root == p_root
@@ -410,21 +438,21 @@ def test_a_promise_ends_when_withdrawn_its_daemon_dies_or_the_epoch_ends(
     seq = prep.want(store.path, str(top))
     begun = dirtyset.begin(store.path, str(top))
     assert begun is not None
-    assert 0.3 <= prep.wait_prepared(store.path, str(top), begun, timeout=0.3) < 2
+    _bounded(store, top, begun)
     prep.unwant(store.path, str(top))  # the preparation failed or had nothing to do
-    assert prep.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+    _not_waited(store, top, begun)
     dead = os.fork()
     if dead == 0:
         os._exit(0)
     os.waitpid(dead, 0)
     with dirtyset._db(store.path, str(top)) as con:  # a daemon killed after its promise
         con.execute("INSERT OR REPLACE INTO wanted VALUES (1, ?, ?, ?)", (seq, dead, 0))
-    assert prep.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+    _not_waited(store, top, begun)
     prep.want(store.path, str(top))
     older = begun.replace(seq=seq - 1)  # one for marks after this snapshot's: not waited for
-    assert prep.wait_prepared(store.path, str(top), older, timeout=5) < 1
+    _not_waited(store, top, older)
     dirtyset.mark_all(store.path, str(top), "overflow")  # a new epoch drops it
-    assert prep.wait_prepared(store.path, str(top), begun, timeout=5) < 1
+    _not_waited(store, top, begun)
 
 
 def test_a_preparation_for_a_hook_holds_only_the_marks_it_wants(
