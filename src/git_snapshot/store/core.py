@@ -129,7 +129,7 @@ class Store:
         over existing packs would make prune delete every snapshot's data."""
         existed = os.path.exists(self.index_path)
         if not existed and self.pack_names():
-            raise UserError(self._needs_repair("is missing"))
+            return self._lost_index("is missing")
         try:
             index = Index(self.index_path)
             if (
@@ -139,10 +139,16 @@ class Store:
                 and not self._killed_writers_only(index)
             ):
                 index.close()
-                raise UserError(self._needs_repair("lists no packs"))
+                return self._lost_index("lists no packs")
         except sqlite3.DatabaseError as exc:
-            raise UserError(self._needs_repair(f"cannot be read ({exc})")) from exc
+            return self._lost_index(f"cannot be read ({exc})")
         return index
+
+    def _lost_index(self, what: str) -> Index:
+        """What to do with an index that *what* (is missing, lists no packs, cannot be read)
+        over packs: here, refuse it (repair rebuilds it from the packs). A remote's cache
+        store, whose index its kept documents give, makes it again."""
+        raise UserError(self._needs_repair(what))
 
     def _no_writer(self, index: Index) -> bool:
         """Whether an empty index over existing packs is really empty: a first snapshot puts

@@ -322,9 +322,7 @@ class RemoteStore(Store):
     def _rebuild(self, kept: dict[str, dict[str, Any]]) -> None:
         """A new cache index from the kept documents (something vanished from the remote)."""
         self.index.close()
-        for suffix in ("", "-wal", "-shm"):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(self.index_path + suffix)
+        self._drop_index()
         live = {f"{i}.pack" for i in kept["index"]}
         for name in self.pack_names():
             if name not in live:
@@ -332,6 +330,20 @@ class RemoteStore(Store):
         self.index = Index(self.index_path)
         self.index.add_packs(pack_from_doc(d) for d in kept["index"].values())
         enter_snapshots(self.index, list(kept["snapshots"].values()))
+
+    def _drop_index(self) -> None:
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.index_path + suffix)
+
+    def _lost_index(self, what: str) -> Index:
+        """The cache's index, missing, empty or unreadable over fetched packs (a sync killed in
+        _rebuild between removing the old one and entering the kept documents; a bad disk),
+        is made again: the next sync enters every kept document. Refused as a local store's
+        lost index, it stopped every --remote command and push with a 'git snapshot repair'
+        that repairs the local store, not this one."""
+        self._drop_index()
+        return Index(self.index_path)
 
     # -- fetching packs when a read needs them -----------------------------------------------
 

@@ -1,0 +1,55 @@
+"""Red team (session 17, RED16): session 16's remote changes against kills and hostile
+records. Real CLI, file:// remotes."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from clihelpers import gs
+from test_red13_remote import pushed
+
+
+@pytest.fixture(autouse=True)
+def _config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(Path(os.environ["HOME"]) / "config"))
+
+
+def cache_store() -> Path:
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path(os.environ["HOME"]) / ".cache")
+    (found,) = base.glob("git-snapshot/remotes/*/store")
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("left", ["no index", "an empty index", "a damaged index"])
+def test_a_cache_rebuild_killed_after_its_index_went_leaves_the_remote_usable(
+    tmp_path: Path, left: str
+) -> None:
+    """The cache's sync rebuilds its index when the remote lost something: it removes the
+    index, removes the packs no kept document names, makes a new index and enters the
+    rest. Killed after the index went (or with the new one still empty), the cache held
+    fetched packs and no index listing them: every --remote command and push refused it
+    as a lost index, naming 'git snapshot repair' (which repairs the local store). A cache
+    index that does not read is made again from the kept documents too."""
+    repo = pushed(tmp_path, 2)
+    gs(repo, "cat", "--remote", "r", "1", "f0")  # a read fetches a pack into the cache
+    store = cache_store()
+    assert list((store / "packs").glob("*.pack"))
+    index = store / "index.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{index}{suffix}").unlink(missing_ok=True)
+    if left == "an empty index":
+        import sqlite3
+
+        sqlite3.connect(index).close()  # made, nothing entered yet
+    elif left == "a damaged index":
+        index.write_bytes(b"not a database" * 100)  # a bad disk
+    listed = json.loads(gs(repo, "list", "--remote", "r", "--json"))
+    assert [s["id"] for s in listed] == [1, 2]
+    (repo / "g").write_text("more\n")
+    gs(repo, "-m", "after")
+    assert "pushed 1 snapshot(s)" in gs(repo, "push")
+    assert "ok: remote r: 3 snapshots" in gs(repo, "verify", "--remote", "r", "--read-data")
