@@ -294,8 +294,8 @@ def test_a_scanned_tree_reaches_watch_snapshots_within_its_bounds(
     tree = watcher.watching(repo)
     assert [b["path"] for b in tree["big_trees"]] == [str(repo / "node_modules")]
     f = repo / "node_modules" / "pkg13" / "lib" / "index.js"
+    t0 = time.time()  # (the daemon's clock)
     rewrite_in_place(f)
-    t0 = time.monotonic()
 
     def holds(rel: str, data: bytes | None) -> bool:
         snaps = watch_snaps(repo)
@@ -310,15 +310,28 @@ def test_a_scanned_tree_reaches_watch_snapshots_within_its_bounds(
             e = got[rel]
             return (b"".join(store.stream_blob(e.ref)) if e.size else b"") == data
 
-    wait_for(lambda: holds("node_modules/pkg13/lib/index.js", f.read_bytes()))
-    assert time.monotonic() - t0 < 3 + 0.5 + 3 + 15  # deep + step + quiet + slack (loaded CI)
+    def seen_within(rel: str, data: bytes | None, written: float) -> float:
+        """Once a watch snapshot holds *rel* as *data*: the seconds from *written* to the
+        daemon's seeing the change (its last_snapshot: the result came *lag_s* after the
+        last change seen, *seconds* after the snapshot's job began, which is no later than
+        the snapshot's *created*). The quiet period and the snapshot's own run, the parts
+        a loaded machine stretches most, are left out."""
+        wait_for(lambda: holds(rel, data), what=f"a watch snapshot with {rel}")
+        snap = watch_snaps(repo)[-1]
+        last = wait_for(
+            lambda: (watcher.tree(repo).get("last_snapshot") or {}).get("id") == snap.id
+            and watcher.tree(repo)["last_snapshot"],
+            what="the daemon's status of that snapshot",
+        )
+        return float(last["created"] + last["seconds"] - last["lag_s"] - written)
+
+    # deep + step + the daemon's own lateness on a loaded machine
+    assert seen_within("node_modules/pkg13/lib/index.js", f.read_bytes(), t0) < 3 + 0.5 + 10
+    t0 = time.time()
     (repo / "node_modules" / "pkg2" / "lib" / "deep").mkdir()
     (repo / "node_modules" / "pkg2" / "lib" / "deep" / "x.js").write_text("new\n")
-    t0 = time.monotonic()
-    wait_for(lambda: holds("node_modules/pkg2/lib/deep/x.js", b"new\n"))
-    assert time.monotonic() - t0 < 8 * 0.5 + 3 + 15
+    assert seen_within("node_modules/pkg2/lib/deep/x.js", b"new\n", t0) < 8 * 0.5 + 10
     config(watchSlowScan=600)  # (read at start only: the running daemon keeps 0.5)
+    t0 = time.time()
     shutil.rmtree(repo / "node_modules")
-    t0 = time.monotonic()
-    wait_for(lambda: holds("node_modules", None))
-    assert time.monotonic() - t0 < 3 + 15
+    assert seen_within("node_modules", None, t0) < 10
