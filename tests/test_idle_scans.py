@@ -319,8 +319,10 @@ def test_a_scanned_tree_reaches_watch_snapshots_within_its_bounds(
         wait_for(lambda: holds(rel, data), what=f"a watch snapshot with {rel}")
         snap = watch_snaps(repo)[-1]
         last = wait_for(
-            lambda: (watcher.tree(repo).get("last_snapshot") or {}).get("id") == snap.id
-            and watcher.tree(repo)["last_snapshot"],
+            lambda: (
+                (watcher.tree(repo).get("last_snapshot") or {}).get("id") == snap.id
+                and watcher.tree(repo)["last_snapshot"]
+            ),
             what="the daemon's status of that snapshot",
         )
         return float(last["created"] + last["seconds"] - last["lag_s"] - written)
