@@ -31,3 +31,52 @@ def test_find_prints_paths_cat_and_log_take_in_a_subdirectory(repo: Path) -> Non
     # JSON: from the top, as `git status --porcelain`
     got = json.loads(gs(sub, "find", "*.txt", "--json"))
     assert [r["path"] for r in got] == ["sub/deep/x.txt", "top.txt"]
+
+
+def _subfolder_tree(repo: Path) -> Path:
+    """sub/in.txt and top.txt, snapshotted, then both deleted: the subfolder 'sub'."""
+    (repo / "sub").mkdir()
+    (repo / "sub" / "in.txt").write_bytes(b"in\n")
+    (repo / "top.txt").write_bytes(b"top\n")
+    gs(repo, "create")
+    (repo / "sub" / "in.txt").unlink()
+    (repo / "top.txt").unlink()
+    return repo / "sub"
+
+
+def test_restore_in_a_subdirectory_prints_paths_as_typed(repo: Path) -> None:
+    """It printed 'create sub/in.txt' and 'create top.txt' after 'in.txt ../top.txt'."""
+    sub = _subfolder_tree(repo)
+    dry = gs(sub, "restore", "latest", "in.txt", "../top.txt", "--dry-run").out.splitlines()
+    assert dry[:2] == ["would create in.txt", "would create ../top.txt"], dry
+    got = json.loads(gs(sub, "restore", "latest", "in.txt", "../top.txt", "--json", "--dry-run"))
+    assert got["created"] == ["sub/in.txt", "top.txt"]  # JSON: from the top
+    out = gs(sub, "restore", "latest", "in.txt", "../top.txt").out.splitlines()
+    assert out[:2] == ["create in.txt", "create ../top.txt"], out
+    assert (repo / "top.txt").read_bytes() == b"top\n"
+    # --to DIR: paths in DIR, as before
+    out = gs(sub, "restore", "latest", "in.txt", "--to", "../elsewhere").out.splitlines()
+    assert "create sub/in.txt" in out, out
+
+
+def test_undo_in_a_subdirectory_prints_paths_from_there(repo: Path) -> None:
+    sub = _subfolder_tree(repo)
+    gs(repo, "restore", "latest", ".")
+    gs(repo, "run", "--", "rm", "sub/in.txt", "top.txt")
+    (row,) = gs(sub, "losses").out.splitlines()[1:]
+    assert row.endswith("  in.txt, ../top.txt"), row
+    out = gs(sub, "undo").out.splitlines()
+    assert "create in.txt" in out and "create ../top.txt" in out, out
+
+
+def test_a_path_from_the_top_typed_in_a_subdirectory_is_shown_as_typed_there(repo: Path) -> None:
+    """`diff` and `show` print paths from the top, as git diff does: pasted into restore in a
+    subfolder, the error names the path that works there."""
+    sub = _subfolder_tree(repo)
+    ran = gs(sub, "restore", "latest", "sub/in.txt", rc=1)
+    (line,) = ran.err_lines
+    assert line.startswith("git-snapshot: sub/in.txt is not in snapshot 1"), line
+    assert "relative to the current directory" in line and line.endswith(" is: in.txt"), line
+    # not in the snapshot at all: the error as before
+    (line,) = gs(sub, "restore", "latest", "nothing.txt", rc=1).err_lines
+    assert "sub/nothing.txt is not in snapshot 1" in line, line

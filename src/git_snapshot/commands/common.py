@@ -268,6 +268,24 @@ def user_path(repo: gitrepo.Repo, cwd: str, path: str) -> bytes:
     raise UserError(f"{path} is outside the worktree {top}")
 
 
+def here_in(repo: gitrepo.Repo, cwd: str) -> bytes:
+    """The current directory *cwd* as a path from the top of *repo*'s worktree (b"": the top)."""
+    return user_path(repo, cwd, ".")
+
+
+def from_here(here: bytes, path: bytes) -> bytes:
+    """*path* (from the worktree's top) as typed in the folder *here* (also from the top), as
+    git status prints it: ``../top.txt``, ``in.txt``; the folder itself is ``.``."""
+    if not here:
+        return path or b"."
+    there = here.split(b"/")
+    parts = path.split(b"/") if path else []
+    same = 0
+    while same < min(len(there), len(parts)) and there[same] == parts[same]:
+        same += 1
+    return b"/".join([b".."] * (len(there) - same) + parts[same:]) or b"."
+
+
 def as_json(s: Snapshot) -> dict[str, Any]:
     return {
         "id": s.id,

@@ -17,10 +17,11 @@ import time
 from typing import Any
 
 from git_snapshot import output
+from git_snapshot.commands.common import from_here
+from git_snapshot.commands.common import here_in
 from git_snapshot.commands.common import qualified
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import resolve_repo
-from git_snapshot.commands.common import user_path
 from git_snapshot.commands.log import folder_size
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
@@ -94,7 +95,7 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
             where = resolve_repo(store, cwd, repo_arg)
             sources = [where.key] if where.key else []
             if where.here:
-                here = user_path(repo_at(cwd), cwd, ".")
+                here = here_in(repo_at(cwd), cwd)
         match = matcher(pattern, here or b"")
         labels = qualified(store, store.snapshots())
         trees = Trees(store)
@@ -212,8 +213,7 @@ def _print(
         rows.append(
             [
                 *([label] if with_repo else []),
-                output.display(os.path.relpath(run.path, here) if here else run.path)
-                + ("/" if e.kind == DIR else ""),
+                output.display(from_here(here, run.path)) + ("/" if e.kind == DIR else ""),
                 _ids(run.snapshots),
                 shown,
                 _content(e),

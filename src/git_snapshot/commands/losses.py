@@ -9,6 +9,8 @@ from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import losses
 from git_snapshot import output
+from git_snapshot.commands.common import from_here
+from git_snapshot.commands.common import here_in
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.restore import cmd_restore
 from git_snapshot.errors import UserError
@@ -38,6 +40,10 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
     # a repository deleted whole has no worktree of its own to list it in: every worktree's
     # list names those whose snapshot still holds what went
     gone = [item for item in _gone_items() if item["available"]]
+    try:
+        here = here_in(repo, cwd)  # paths as typed here (restore takes them so)
+    except UserError:  # in the git directory
+        here = b""
     if not items:
         # a newcomer after a `reset --hard` looks here first: what no hook reports is found
         # by comparing a snapshot from before it with the worktree
@@ -55,7 +61,7 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
             item.get("when", ""),
             output.display(os.fsencode(str(item.get("command", "")))),
             _id(item) + ("" if item["available"] else f" ({GONE})"),
-            _what(item),
+            _what(item, here),
         ]
         for item in items
     ]
@@ -160,14 +166,21 @@ def _available(item: dict[str, Any], held: dict[int, float]) -> bool:
     return not isinstance(saved, (int, float)) or abs(created - saved) < 0.001
 
 
-def _what(item: dict[str, Any]) -> str:
+def _what(item: dict[str, Any], here: bytes = b"") -> str:
+    """The paths a report lost, as typed in the folder *here* of its worktree (those of a
+    stash entry or of a worktree removed whole: as the report names them)."""
+    if item.get("to") or item.get("removed_worktree"):
+        here = b""
+
+    def typed(path: str) -> bytes:
+        return from_here(here, os.fsencode(path))
+
     paths = [
-        os.fsencode(x["path"]) + (b"/" if x.get("type") == "dir" else b"")
-        for x in item.get("lost", [])
+        typed(x["path"]) + (b"/" if x.get("type") == "dir" else b"") for x in item.get("lost", [])
     ]
     names = ", ".join(losses.fold(paths))
     if paths and not item.get("exact", True):  # saved before the command: maybe older
-        some = [os.fsencode(p) for p in item.get("maybe_older") or []]
+        some = [typed(p) for p in item.get("maybe_older") or []]
         every = len(some) >= len(paths) or not some  # (an entry written before: all of them)
         names += (
             " (an earlier version)"
@@ -178,7 +191,7 @@ def _what(item: dict[str, Any]) -> str:
         names += " (events were lost: maybe more)"
     if item.get("undone"):
         names += f" (undone {item['undone']})"
-    unsaved = [os.fsencode(x["path"]) for x in item.get("unsaved", [])]
+    unsaved = [typed(x["path"]) for x in item.get("unsaved", [])]
     if unsaved:
         names += ("; " if names else "") + "not saved: " + ", ".join(losses.fold(unsaved))
     return names
@@ -247,9 +260,10 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
     else:
         # the paths the report names (never the whole tree, which would also put back what
         # the command changed on purpose)
+        # (absolute, so that its report names them as typed here)
         paths = [os.path.join(top, p) for p in _named(last)]
         rc = cmd_restore(
-            cwd=top, snapshot_id=str(last["snapshot"]), paths=paths, dry_run=dry_run, done=done
+            cwd=cwd, snapshot_id=str(last["snapshot"]), paths=paths, dry_run=dry_run, done=done
         )
     if done:  # it wrote: a second undo of this report would write over what follows
         with Store() as store:

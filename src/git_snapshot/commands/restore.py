@@ -14,6 +14,8 @@ from git_snapshot import worktree
 from git_snapshot.commands.common import Where
 from git_snapshot.commands.common import choose
 from git_snapshot.commands.common import current_repo
+from git_snapshot.commands.common import from_here
+from git_snapshot.commands.common import here_in
 from git_snapshot.commands.common import qualified
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import resolve_repo
@@ -27,6 +29,7 @@ from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.history import Trees
+from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
@@ -140,6 +143,10 @@ def cmd_restore(
         # too; DIR is relative to the current directory, which -C sets (as in git).
         mine_too = mine is not None and where.here and snap.worktree == mine.toplevel
         rels = _rel_paths(paths, into or (mine if mine_too else None), cwd)
+        # in place, paths are printed as typed here (git status's way); with --to, in DIR
+        cwd_in = here_in(into, cwd) if into is not None and into is mine else b""
+        if cwd_in:
+            _typed_from_top(store, snap, cwd_in, paths, rels)
         target = into.toplevel if into else os.path.abspath(os.path.join(cwd, to or "."))
         refuse_git_dir(mine, target)
         safety = None
@@ -211,15 +218,36 @@ def cmd_restore(
         dry_run=dry_run,
         elsewhere=bool(to),
         names=names,
+        here=cwd_in,
     )
-    _warn_torn(snap, report, dry_run)
+    _warn_torn(snap, report, dry_run, cwd_in)
     if damaged is None:
         return 0
-    output.print_damaged(report.damaged, "restored", advice=damage_advice(store))
+    shown = [(from_here(cwd_in, p), why) for p, why in report.damaged]
+    output.print_damaged(shown, "restored", advice=damage_advice(store))
     return 1
 
 
-def _warn_torn(snap: Snapshot, report: Report, dry_run: bool) -> None:
+def _typed_from_top(
+    store: Store, snap: Snapshot, here: bytes, typed: Sequence[str], rels: list[bytes]
+) -> None:
+    """A PATH typed in the subfolder *here* as `diff` and `show` print it, from the top: one
+    line naming the path that works here, before the restore fails on it."""
+    trees = Trees(store)
+    for word, rel in zip(typed, rels):
+        top = os.fsencode(os.path.normpath(word))
+        if os.path.isabs(word) or top.startswith(b"../") or top == b"..":
+            continue
+        with contextlib.suppress(CorruptObject):  # damage: the restore itself says it
+            if rel and trees.at(snap.root, rel) is None and trees.at(snap.root, top) is not None:
+                raise UserError(
+                    f"{word} is not in snapshot {snap.id} (PATHs are relative to the current "
+                    f"directory, as in git); from here, its {output.display(top)} is: "
+                    f"{output.shell_quote(from_here(here, top))}"
+                )
+
+
+def _warn_torn(snap: Snapshot, report: Report, dry_run: bool, here: bytes = b"") -> None:
     """A warning naming the files written that the snapshot read while they kept changing
     (stored as last read, CHANGED_WHILE_READ): what it holds of them may mix versions."""
     said = snap.meta.get("changed_while_read") or []
@@ -231,7 +259,7 @@ def _warn_torn(snap: Snapshot, report: Report, dry_run: bool) -> None:
         output.err(
             f"warning: {len(torn)} file(s) {'would be ' if dry_run else ''}restored as snapshot "
             f"{snap.id} read them while they kept changing: each may mix versions (a torn "
-            f"read), e.g. {output.display(torn[0])}"
+            f"read), e.g. {output.display(from_here(here, torn[0]))}"
         )
 
 
@@ -523,7 +551,15 @@ def _print_report(
     dry_run: bool,
     elsewhere: bool,
     names: Callable[[Snapshot], str] = lambda s: str(s.id),
+    here: bytes = b"",
 ) -> None:
+    """The lines of a restore's report: its paths as typed in the folder *here* (from the
+    target's top)."""
+
+    def _some(paths: list[bytes], n: int = 5) -> str:
+        more = f" and {len(paths) - n} more" if len(paths) > n else ""
+        return ", ".join(output.display(from_here(here, p)) for p in paths[:n]) + more
+
     verb = "would " if dry_run else ""
     for label, items in (
         ("create", report.created),
@@ -532,7 +568,7 @@ def _print_report(
     ):
         if dry_run or len(items) <= SHOWN:
             for p in items:
-                print(f"{verb}{label} {output.display(p)}")
+                print(f"{verb}{label} {output.display(from_here(here, p))}")
     unsaved_kept = [p for p in report.kept if _under_any(p, skipped)]
     in_the_way = [p for p in report.kept if not _under_any(p, skipped)]
     if elsewhere and in_the_way:
@@ -566,7 +602,7 @@ def _print_report(
             line += f", except {len(gone)} path(s) it could not hold (below)"
     print(line)
     if gone:  # named, so overwritten: but the pre-restore snapshot holds no copy of them
-        shown = ", ".join(f"{output.display(p)} ({why})" for p, why in gone[:5])
+        shown = ", ".join(f"{output.display(from_here(here, p))} ({why})" for p, why in gone[:5])
         more = f" and {len(gone) - 5} more" if len(gone) > 5 else ""
         if dry_run:
             output.err(
@@ -603,8 +639,3 @@ def _under_any(path: bytes, skipped: list[tuple[bytes, str]]) -> bool:
         if path == s or path.startswith(s + b"/") or s.startswith(path + b"/"):
             return True
     return False
-
-
-def _some(paths: list[bytes], n: int = 5) -> str:
-    more = f" and {len(paths) - n} more" if len(paths) > n else ""
-    return ", ".join(output.display(p) for p in paths[:n]) + more
