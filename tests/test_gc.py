@@ -22,11 +22,16 @@ from storehelpers import pack_bytes
 from storehelpers import pack_names
 from storehelpers import restore
 from storehelpers import scan
+from storehelpers import snapshot_contents
 from storehelpers import take
 from test_cli_helpers import write
+from test_filescache import Reads
+from test_filescache import settle
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
+from git_snapshot.store import filescache
+from git_snapshot.store import walker
 from git_snapshot.store.gc import gc
 from git_snapshot.store.gc import plan
 from git_snapshot.store.gc import preview
@@ -348,3 +353,78 @@ def test_a_killed_snapshot_leaves_nothing_once_any_command_ran(
     assert os.listdir(store_dir / "tmp") != []  # a temp pack, half written
     gs(repo, "list")
     assert os.listdir(store_dir / "tmp") == []
+
+
+# -- the files cache ---------------------------------------------------------------------------
+
+
+def _generation(store: Store) -> str:
+    return store.index.meta_get("generation", "0")
+
+
+def _cache(store: Store) -> filescache.FilesCache:
+    (name,) = os.listdir(store.cache_dir)
+    return filescache.load(
+        os.path.join(store.cache_dir, name), _generation(store), store.index.has_root
+    )
+
+
+def test_gc_keeps_a_files_cache_whose_objects_all_stay(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gc deletes objects, so it makes a new generation (the prepared trees and the trees a
+    worker keeps name objects it may have deleted); the files cache of the last snapshot names
+    only live objects and stays warm: the next snapshot reads no file (it read every file
+    again, L 270k files: 92-95 s, session 16)."""
+    monkeypatch.setattr(walker, "RACY_NS", 0)
+    src = tmp_path / "src"
+    expected = _three_snapshots(store, src)
+    forget_by_policy(store, Policy(keep_last=1), ["s"])
+    before = _generation(store)
+    assert gc(store).objects_removed
+    assert _generation(store) != before
+    assert _cache(store).dirs  # carried over to the new generation
+    settle()
+    reads = Reads(monkeypatch, tmp_path)
+    snap = take(store, "s", src)
+    assert reads.paths == [] and reads.trees == 0
+    assert diff(scan(src), snapshot_contents(store, snap)) == []
+    expected[snap.id] = scan(src)
+    (src / "small2").write_bytes(b"changed after the gc")
+    settle()
+    snap = take(store, "s", src)
+    assert reads.paths == [b"src/small2"]
+    assert diff(scan(src), snapshot_contents(store, snap)) == []
+    expected[snap.id] = scan(src)
+    del expected[1], expected[2]
+    _restores(store, expected, tmp_path / "out")
+
+
+def test_gc_drops_a_files_cache_naming_an_object_it_deleted(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache whose root is a kept snapshot's but whose records name a forgotten snapshot's
+    objects (any cache gc did not check) is not carried: the next snapshot reads every file
+    and stores what the disk holds, never a key to a deleted object."""
+    monkeypatch.setattr(walker, "RACY_NS", 0)
+    src = tmp_path / "src"
+    build(src, D({b"a": F(b"one"), b"b": F(b"kept")}))
+    settle()
+    take(store, "s", src)
+    first = _cache(store)
+    (src / "a").write_bytes(b"two")
+    settle()
+    last = take(store, "s", src)
+    (path,) = (os.path.join(store.cache_dir, n) for n in os.listdir(store.cache_dir))
+    first.root = last.root  # the first snapshot's records (a's key "one") under the last root
+    filescache.save(path, _generation(store), first, store.tmp_dir)
+    forget_by_policy(store, Policy(keep_last=1), ["s"])
+    assert gc(store).objects_removed
+    assert not _cache(store).dirs
+    (src / "a").write_bytes(b"one")  # the content whose object gc deleted
+    settle()
+    reads = Reads(monkeypatch, tmp_path)
+    snap = take(store, "s", src)
+    assert sorted(reads.paths) == [b"src/a", b"src/b"]
+    assert diff(scan(src), snapshot_contents(store, snap)) == []
+    assert verify(store, read_data=True).ok
