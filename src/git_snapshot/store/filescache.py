@@ -6,8 +6,9 @@ byte-for-byte the record's keeps its tree key without encoding or hashing anythi
 changed folder, a file whose size, mtime, ctime, inode and mode all match its record is
 neither read nor hashed. One cache file per snapshotted directory, replaced atomically, or,
 when a walk changed few records, with those appended at its end (``update``). It is only a
-cache: a damaged or stale one is discarded, never trusted. Garbage collection bumps the store's
-generation, which invalidates every cache (their keys may name objects that are gone).
+cache: a damaged or stale one is discarded, never trusted. Garbage collection that deletes
+objects bumps the store's generation, which invalidates every cache (their keys may name
+objects that are gone) but those it found naming only live objects (gc._carry_caches).
 """
 
 from __future__ import annotations

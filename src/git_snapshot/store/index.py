@@ -840,7 +840,8 @@ class Index:
     def gc_drop(self, dead: list[bytes], packs: list[int], doomed: list[str]) -> None:
         """Forget dead objects and the packs they leave empty, in one transaction, and note
         the files about to be unlinked (*doomed*). A new generation, when objects go,
-        invalidates every files cache: a cache may name the objects deleted here."""
+        invalidates every files cache (a cache may name the objects deleted here) but those
+        gc then carries over (gc._carry_caches), and the watcher's prepared trees."""
         import json
 
         with self.write() as db:
