@@ -218,7 +218,7 @@ def test_an_unchanged_watched_hook_imports_no_snapshot_code(repo: Path) -> None:
         def ack() -> None:  # as the daemon does, with no event pending
             while not stop.is_set():
                 for name in os.listdir(folder):
-                    if dirtyset.is_sync_token(name):
+                    if name.endswith(dirtyset.SYNC_SUFFIX):
                         dirtyset.synced(store.path, os.path.join(folder, name))
                 time.sleep(0.001)
 
@@ -233,7 +233,7 @@ def test_an_unchanged_watched_hook_imports_no_snapshot_code(repo: Path) -> None:
             assert not back, f"imported by an unchanged watched hook: {back}"
             assert "git_snapshot.watch.dirtyset" in modules  # the dirty set did answer
             assert "fast-exit" in modules
-            assert not [n for n in os.listdir(folder) if dirtyset.is_sync_token(n)]
+            assert not [n for n in os.listdir(folder) if n.endswith(dirtyset.SYNC_SUFFIX)]
             (repo / "notes.txt").write_text("changed, and marked as the daemon would\n")
             dirtyset.mark(store.path, str(repo), [], [str(repo / "notes.txt")])
             status, modules, err = _hook_modules(repo, "post-checkout", h, h, "1")

@@ -12,7 +12,9 @@ from git_snapshot.watch import dirtyset
 
 
 def _tokens(store: str) -> list[str]:
-    return sorted(n for n in os.listdir(dirtyset.watch_dir(store)) if dirtyset.is_sync_token(n))
+    return sorted(
+        n for n in os.listdir(dirtyset.watch_dir(store)) if n.endswith(dirtyset.SYNC_SUFFIX)
+    )
 
 
 def test_sync_uses_the_token_written_early(tmp_path: Path) -> None:

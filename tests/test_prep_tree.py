@@ -150,7 +150,8 @@ def test_a_hook_commits_the_prepared_tree_without_asking_git(
     assert 0 < p.written <= res.snapshot.added_bytes <= _packed(store) - packed
     assert _same(res.snapshot) == _same(_full(top, tmp_path / "x"))
     assert sorted(res.changed) == [b"a/b/c/f0.txt"]
-    assert prep.prep_seq(store.path, str(top)) == -1  # used: the base moved onto it
+    with dirtyset._db(store.path, str(top)) as con:  # used: the base moved onto it
+        assert con.execute("SELECT * FROM prep").fetchall() == []
     _verified(store)
 
 

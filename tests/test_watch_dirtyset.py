@@ -60,7 +60,7 @@ class Daemon:
         def run() -> None:
             while not self.stop.is_set():
                 for name in os.listdir(folder):
-                    if dirtyset.is_sync_token(name):
+                    if name.endswith(dirtyset.SYNC_SUFFIX):
                         dirtyset.synced(self.store.path, os.path.join(folder, name))
                 time.sleep(0.001)
 

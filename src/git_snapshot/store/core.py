@@ -23,7 +23,6 @@ RESERVE_BYTES = 1 << 20
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
     import sqlite3
-    from collections.abc import Iterable
     from collections.abc import Iterator
 else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
     from git_snapshot import sqlite as sqlite3
@@ -328,10 +327,6 @@ class Store:
         reading thread loads once). ("", 0) for a key the index lacks (its read says so)."""
         loc = self.index.locate(key)
         return (loc.pack, loc.offset) if loc is not None else ("", 0)
-
-    def locations(self, keys: Iterable[bytes]) -> dict[bytes, tuple[str, int]]:
-        """``location`` of many keys in a few queries; keys the index lacks are left out."""
-        return {k: (loc.pack, loc.offset) for k, loc in self.index.locate_many(keys).items()}
 
     def stream_blob(self, key: bytes) -> Iterator[bytes]:
         """The content of a blob, in chunks; raises CorruptObject after the last chunk if

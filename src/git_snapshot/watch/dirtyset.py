@@ -309,10 +309,6 @@ def synced(store_path: str, token_path: str) -> None:
         con.close()
 
 
-def is_sync_token(path: str) -> bool:
-    return path.endswith(SYNC_SUFFIX)
-
-
 def entry_path(d: bytes, name: bytes) -> bytes:
     """A marks row's entry (its folder *d*, b"" at the top, and *name*) as one relative path."""
     return bytes(d) + b"/" + bytes(name) if d else bytes(name)

@@ -268,16 +268,6 @@ def _warm_commit() -> None:
     zstd.load()
 
 
-def prep_seq(store_path: str, worktree: str) -> int:
-    """The seq of the prepared tree (-1: none)."""
-    try:
-        with _db(store_path, worktree, create=False) as con:
-            row = con.execute("SELECT seq FROM prep").fetchone()
-    except (FileNotFoundError, sqlite3.Error):
-        return -1
-    return -1 if row is None else int(row[0])
-
-
 class UsePrep:
     """Options.prepared for a snapshot planned by *plan* whose labels are *labels*: called by
     the archiver under the store's lock (so no gc runs before the snapshot is committed),
