@@ -129,7 +129,7 @@ class RemoteStore(Store):
 
     # -- keeping up with the remote ----------------------------------------------------------
 
-    def _kept(self, kind: str) -> dict[str, Any]:
+    def kept(self, kind: str) -> dict[str, Any]:
         """Every kept document of *kind*; one whose copy does not read (cut short by a crash
         after its non-durable write) is fetched again, or dropped if gone from the remote:
         never skipped (a prune would take its packs for dead ones)."""
@@ -275,7 +275,7 @@ class RemoteStore(Store):
             for kind, ident in gone:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(os.path.join(self.docs_dir, kind, ident + ".json"))
-            self._rebuild({k: self._kept(k) for k in ("index", "snapshots")})
+            self._rebuild({k: self.kept(k) for k in ("index", "snapshots")})
         else:  # enter what the index lacks (new, or kept by a run killed before entering it)
             self.index.add_packs(pack_from_doc(self.doc("index", i)) for i in kept_idx - in_index)
             enter_snapshots(self.index, [self.doc("snapshots", i) for i in kept_snaps - entered])

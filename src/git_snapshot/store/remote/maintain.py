@@ -166,7 +166,7 @@ def prune_remote(
     report = RemotePruneReport()
     with remote.lock(exclusive=True, wait_s=wait_s):
         listing = cache.sync()
-        docs = cache._kept("snapshots")
+        docs = cache.kept("snapshots")
         unread = set(listing["snapshots"]) - set(docs)
         if unread:  # what it needs is unknown: none of the packs can be called dead
             raise UserError(

@@ -48,7 +48,7 @@ def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
         cache.sync()
         have = {s.record for s in store.snapshots() if s.record is not None}
         docs = [
-            d for d in cache._kept("snapshots").values() if bytes.fromhex(d["record"]) not in have
+            d for d in cache.kept("snapshots").values() if bytes.fromhex(d["record"]) not in have
         ]
         if not docs:
             return report
