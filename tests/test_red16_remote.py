@@ -53,3 +53,65 @@ def test_a_cache_rebuild_killed_after_its_index_went_leaves_the_remote_usable(
     gs(repo, "-m", "after")
     assert "pushed 1 snapshot(s)" in gs(repo, "push")
     assert "ok: remote r: 3 snapshots" in gs(repo, "verify", "--remote", "r", "--read-data")
+
+
+INTERLEAVE = """
+import subprocess, sys
+from git_snapshot import gitrepo, worktree
+from git_snapshot.store import Store
+from git_snapshot.store.index import Index
+
+reserve = Index.reserve_seq
+
+def reserve_then_pull(self, source, path):
+    seq = reserve(self, source, path)
+    # a pull of this repository's own snapshots runs while this snapshot is on its way
+    subprocess.run(["git", "snapshot", "pull", "r"], check=True)
+    return seq
+
+Index.reserve_seq = reserve_then_pull
+with Store() as store:
+    res = worktree.take(store, gitrepo.find_repo("."), trigger="manual")
+print(res.snapshot.id)
+"""
+
+
+@pytest.mark.slow
+def test_a_pull_beside_a_snapshot_of_the_same_repository_takes_no_number_it_reserved(
+    tmp_path: Path,
+) -> None:
+    """A store lost and pulled back from the remote while the repository's hooks run: pull
+    gave a remote snapshot its number when no snapshot row had it, but a snapshot on its way
+    had reserved that number (its record carries it): whichever committed second failed on
+    the index's unique (repository, number)."""
+    import subprocess
+    import sys
+
+    from clihelpers import VENV_BIN
+
+    repo = pushed(tmp_path, 2)
+    new_store = tmp_path / "store2"
+    new_store.mkdir()
+    env = {
+        **os.environ,
+        "GIT_SNAPSHOT_STORE": str(new_store),
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
+    }
+    gs(
+        repo,
+        "remote",
+        "add",
+        "r",
+        f"file://{tmp_path}/remote",
+        "--key",
+        str(Path(os.environ["XDG_CONFIG_HOME"]) / "git-snapshot" / "keys" / "r.key"),
+        GIT_SNAPSHOT_STORE=str(new_store),
+        rc=None,
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", INTERLEAVE], cwd=repo, env=env, capture_output=True, text=True
+    )
+    assert ran.returncode == 0, ran.stderr
+    listed = json.loads(gs(repo, "list", "--json", GIT_SNAPSHOT_STORE=str(new_store)))
+    assert sorted(s["id"] for s in listed) == [1, 2, 3], listed
+    assert "ok" in gs(repo, "verify", "--read-data", GIT_SNAPSHOT_STORE=str(new_store))

@@ -306,6 +306,34 @@ def _insert_rows(db: sqlite3.Connection, insert: str, rows: list[tuple[Any, ...]
     db.executemany(insert + _OBJECT_ROW, rows[whole:])
 
 
+def _insert_snapshot(db: sqlite3.Connection, sid: int, snap: Snapshot) -> None:
+    """The snapshot's row, in the caller's transaction; sets its rowid."""
+    # json.dumps(meta, sort_keys=True)'s text without importing json (re): records.dumps
+    from git_snapshot.store.records import dumps
+
+    cur = db.execute(
+        "INSERT INTO snapshots(source, seq, created, trigger, message, worktree, root, "
+        "files, bytes, added_bytes, skipped, meta, record) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            sid,
+            snap.id,
+            snap.created,
+            snap.trigger,
+            snap.message,
+            snap.worktree,
+            snap.root,
+            snap.files,
+            snap.bytes,
+            snap.added_bytes,
+            snap.skipped,
+            dumps(snap.meta, ", ", ": "),
+            snap.record,
+        ),
+    )
+    snap.rowid = int(cur.lastrowid or 0)
+
+
 class Index:
     """*path* must exist or be creatable. The caller (Store) decides whether a missing index
     may be created: a store whose packs exist but whose index is gone needs ``repair``."""
@@ -580,9 +608,6 @@ class Index:
         """Enter new packs and the snapshot (whose number was reserved) in one transaction;
         with *recent* (a snapshot's few objects), their rows go to the recent table while it
         holds fewer than *recent_max*, else the recent rows are moved into objects first."""
-        # json.dumps(meta, sort_keys=True)'s text without importing json (re): records.dumps
-        from git_snapshot.store.records import dumps
-
         with self.write() as db:
             if recent and db.execute("SELECT count(*) FROM recent").fetchone()[0] < recent_max:
                 self._add_recent(db, packs)
@@ -590,28 +615,37 @@ class Index:
                 self._merge_recent(db)
                 self._add_packs(db, packs)
             (sid,) = db.execute("SELECT id FROM sources WHERE key=?", (snap.source,)).fetchone()
-            cur = db.execute(
-                "INSERT INTO snapshots(source, seq, created, trigger, message, worktree, root, "
-                "files, bytes, added_bytes, skipped, meta, record) "
-                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    sid,
-                    snap.id,
-                    snap.created,
-                    snap.trigger,
-                    snap.message,
-                    snap.worktree,
-                    snap.root,
-                    snap.files,
-                    snap.bytes,
-                    snap.added_bytes,
-                    snap.skipped,
-                    dumps(snap.meta, ", ", ": "),
-                    snap.record,
-                ),
-            )
-            snap.rowid = int(cur.lastrowid or 0)
+            _insert_snapshot(db, sid, snap)
         return snap
+
+    def enter_snapshot(self, snap: Snapshot, source_path: str, *, handed_out: bool) -> int:
+        """Enter *snap* (a remote's: its packs entered already) under its own number, or the
+        next free one of its repository when that number is taken here: by a snapshot row,
+        or (*handed_out*: a store where snapshots are taken) by any number reserve_seq gave,
+        which a snapshot on its way may carry in its record and commit after this. One
+        transaction, so no reserve_seq comes between the choice and the row (a pull beside a
+        hook of the same repository made whichever committed second fail on the unique
+        number). Returns the number it had."""
+        had = snap.id
+        with self.write() as db:
+            db.execute(
+                "INSERT INTO sources(key, path) VALUES (?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET path = excluded.path",
+                (snap.source, source_path),
+            )
+            sid, next_seq = db.execute(
+                "SELECT id, next_seq FROM sources WHERE key=?", (snap.source,)
+            ).fetchone()
+            taken = db.execute(
+                "SELECT 1 FROM snapshots WHERE source=? AND seq=?", (sid, snap.id)
+            ).fetchone()
+            if taken is not None or (handed_out and snap.id < next_seq):
+                snap.id = next_seq
+            db.execute(
+                "UPDATE sources SET next_seq = ? WHERE id = ?", (max(next_seq, snap.id + 1), sid)
+            )
+            _insert_snapshot(db, sid, snap)
+        return had
 
     def add_packs(self, packs: Iterable[FinishedPack]) -> None:
         with self.write() as db:

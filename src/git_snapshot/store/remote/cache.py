@@ -69,13 +69,15 @@ def pack_from_doc(doc: Any) -> FinishedPack:
 # -- entering snapshot documents into an index ----------------------------------------------
 
 
-def enter_snapshots(index: Index, docs: list[Any]) -> list[tuple[Snapshot, int]]:
+def enter_snapshots(
+    index: Index, docs: list[Any], *, handed_out: bool = False
+) -> list[tuple[Snapshot, int]]:
     """Enter the snapshots of *docs* (remote snapshot documents) into *index*, each with the
     number it had where it was taken, or the next free one of its repository when that number
-    is taken there by another snapshot; skips those already present (same record).
+    is taken there (Index.enter_snapshot; *handed_out*: a store where snapshots are taken, whose
+    reserved numbers count as taken); skips those already present (same record).
     Returns (snapshot, number it had) for those entered."""
     have = {s.record for s in index.snapshots() if s.record is not None}
-    taken = {(s.source, s.id) for s in index.snapshots()}
     entered = []
     parsed = []
     for doc in docs:
@@ -87,13 +89,7 @@ def enter_snapshots(index: Index, docs: list[Any]) -> list[tuple[Snapshot, int]]
         assert snap.record is not None
         if snap.record in have:
             continue
-        original = snap.id
-        if (snap.source, snap.id) in taken:
-            snap.id = index.reserve_seq(snap.source, source_path)
-        else:
-            index.set_source(snap.source, source_path, snap.id + 1)
-        index.add_snapshot([], snap)
-        taken.add((snap.source, snap.id))
+        original = index.enter_snapshot(snap, source_path, handed_out=handed_out)
         have.add(snap.record)
         entered.append((snap, original))
     return entered

@@ -88,7 +88,7 @@ def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
         store.index.add_packs(wanted)
         report.packs = len(wanted)
         report.bytes = sum(p.size for p in wanted)
-        for snap, was in enter_snapshots(store.index, docs):
+        for snap, was in enter_snapshots(store.index, docs, handed_out=True):
             report.snapshots += 1
             if snap.id != was:
                 report.renumbered.append((snap.source, was, snap.id))
