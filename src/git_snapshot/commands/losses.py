@@ -19,6 +19,8 @@ from git_snapshot.store import Store
 
 
 def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
+    if not os.path.isdir(cwd):  # -C at a repository deleted whole, most likely
+        return _gone_at(os.path.abspath(cwd), json_out)
     try:
         repo = repo_at(cwd)
     except UserError as exc:  # none here: the reports of repositories deleted whole, if any
@@ -85,6 +87,26 @@ def _gone(exc: UserError, json_out: bool) -> int:
         output.print_json(items)
         return 0
     _print_gone(items)
+    return 0
+
+
+def _gone_at(where: str, json_out: bool) -> int:
+    """`losses` with -C at a folder that is gone: the reports of the repositories deleted
+    whole there (or above it); else the error, saying where such reports are listed."""
+    items = [
+        item
+        for item in _gone_items()
+        if where == item["removed_worktree"] or where.startswith(item["removed_worktree"] + "/")
+    ]
+    if not items:
+        raise UserError(
+            f"no such directory: {output.display(os.fsencode(where))} (a repository deleted "
+            "whole is listed by git snapshot losses, run in any directory)"
+        )
+    if json_out:
+        output.print_json(items)
+    else:
+        _print_gone(items)
     return 0
 
 
