@@ -6,7 +6,6 @@ SIGSTOP the whole time), and the worktree's watch snapshot waits for the entry."
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import signal
@@ -17,6 +16,7 @@ from typing import Any
 
 import pytest
 from test_watch_daemon import add
+from test_watch_daemon import in_process
 from test_watch_daemon import make_repo
 
 from git_snapshot import gitrepo
@@ -47,17 +47,12 @@ pytestmark = pytest.mark.skipif(
 def test_a_hook_gets_its_preparation_while_a_burst_is_recorded(
     tmp_path: Path, store_dir: Path
 ) -> None:
-    from git_snapshot.watch import config as wconfig
-    from git_snapshot.watch import source
-    from git_snapshot.watch.daemon import Daemon
 
     r = make_repo(tmp_path)
     add(store_dir, r)
     with instance.hold(str(store_dir)) as mine:  # (the dirty set trusts a live daemon)
         assert mine
-        daemon = Daemon(str(store_dir), wconfig.WatchConfig(), source.Inotify())
-        try:
-            daemon.add(str(r))
+        with in_process(store_dir, r) as daemon:
             tree = daemon.trees[str(r)]
             pkgs = r / "packages"
             pkgs.mkdir()
@@ -96,9 +91,3 @@ def test_a_hook_gets_its_preparation_while_a_burst_is_recorded(
             daemon.maybe_snapshot(time.time() + 3600)  # now the watch snapshot
             assert daemon.child_tree is tree
             daemon.worker_ready()
-        finally:
-            with contextlib.suppress(Exception):
-                os.kill(daemon.recorder.pid, signal.SIGCONT)  # type: ignore[union-attr]
-            daemon.end_recorder()
-            daemon.end_worker()
-            daemon.src.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import re
@@ -19,6 +18,7 @@ from clihelpers import gs
 from test_watch_daemon import Watcher
 from test_watch_daemon import add
 from test_watch_daemon import config
+from test_watch_daemon import in_process
 from test_watch_daemon import make_repo
 from test_watch_daemon import wait_for
 from test_watch_daemon import watch_snaps
@@ -234,15 +234,10 @@ def test_a_burst_waits_for_the_snapshot_under_way(tmp_path: Path, store_dir: Pat
     """The worker's snapshot is in the store before its answer reaches the daemon; a burst
     that ends in between must be recorded against it, not against an older one (a CI run
     recorded nothing: the older snapshot held none of the deleted files)."""
-    from git_snapshot.watch import config as wconfig
-    from git_snapshot.watch import source
-    from git_snapshot.watch.daemon import Daemon
 
     r = make_repo(tmp_path)
     add(store_dir, r)
-    daemon = Daemon(str(store_dir), wconfig.WatchConfig(), source.Inotify())
-    try:
-        daemon.add(str(r))
+    with in_process(store_dir, r) as daemon:
         tree = daemon.trees[str(r)]
         pkgs = r / "packages"
         pkgs.mkdir()
@@ -268,9 +263,6 @@ def test_a_burst_waits_for_the_snapshot_under_way(tmp_path: Path, store_dir: Pat
         with Store() as store:
             (entry,) = losses.history(store, gitrepo.find_repo(str(r)))
         assert entry["snapshot"] == snap.id and len(entry["lost"]) == 5
-    finally:
-        daemon.end_worker()
-        daemon.src.close()
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
@@ -286,15 +278,9 @@ def test_the_daemon_answers_hooks_while_a_burst_is_recorded(
 
     from test_watch_burst_recorder import hook_sync
 
-    from git_snapshot.watch import config as wconfig
-    from git_snapshot.watch import source
-    from git_snapshot.watch.daemon import Daemon
-
     r = make_repo(tmp_path)
     add(store_dir, r)
-    daemon = Daemon(str(store_dir), wconfig.WatchConfig(), source.Inotify())
-    try:
-        daemon.add(str(r))
+    with in_process(store_dir, r) as daemon:
         pkgs = r / "packages"
         pkgs.mkdir()
         for i in range(5):
@@ -318,12 +304,6 @@ def test_the_daemon_answers_hooks_while_a_burst_is_recorded(
         with Store() as store:
             (entry,) = losses.history(store, gitrepo.find_repo(str(r)))
         assert entry["snapshot"] == snap.id and len(entry["lost"]) == 5
-    finally:
-        with contextlib.suppress(Exception):
-            os.kill(daemon.recorder.pid, signal.SIGCONT)  # type: ignore[union-attr]
-        daemon.end_recorder()
-        daemon.end_worker()
-        daemon.src.close()
 
 
 def test_the_snapshot_before_a_burst_is_one_read_before_it(repo: Path) -> None:

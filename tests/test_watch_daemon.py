@@ -6,6 +6,7 @@ own ~/.gitconfig). Every daemon is stopped by the fixture's finalizer."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 import pytest
@@ -26,6 +28,9 @@ from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.watch import instance
 from git_snapshot.watch import registry
+
+if TYPE_CHECKING:
+    from git_snapshot.watch.daemon import Daemon
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"
@@ -45,6 +50,28 @@ def wait_for(cond: Callable[[], Any], timeout: float = 60.0, what: str = "") -> 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or cond}")
         time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def in_process(store: str | Path, repo: Path) -> Iterator[Daemon]:
+    """A daemon in this process watching *repo* (the test drives its steps: on_events,
+    maybe_snapshot, worker_ready...); its recorder (went on if the test stopped it), its
+    worker and its inotify source ended after."""
+    from git_snapshot.watch import config as wconfig
+    from git_snapshot.watch import daemon
+    from git_snapshot.watch import source
+
+    d = daemon.Daemon(str(store), wconfig.WatchConfig(), source.Inotify())
+    try:
+        d.add(str(repo))
+        yield d
+    finally:
+        if d.recorder is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(d.recorder.pid, signal.SIGCONT)
+        d.end_recorder()
+        d.end_worker()
+        d.src.close()
 
 
 def config(**values: object) -> None:
@@ -402,16 +429,12 @@ def test_a_snapshot_that_hangs_is_stopped_and_retried(
     """A worker stuck on a file system that stopped answering must not stop every later
     watch snapshot: it is killed after the timeout, the failure is shown, the worktree
     retried later."""
-    from git_snapshot.watch import config as wconfig
     from git_snapshot.watch import daemon as wdaemon
-    from git_snapshot.watch import source
 
     monkeypatch.setattr(wdaemon, "WORKER_TIMEOUT_S", 5.0)
     r = make_repo(tmp_path)
     add(store_dir, r)
-    d = wdaemon.Daemon(str(store_dir), wconfig.WatchConfig(), source.Inotify())
-    try:
-        d.add(str(r))
+    with in_process(store_dir, r) as d:
         d.end_worker()
         tree = d.trees[str(r)]
         stuck = subprocess.Popen(["sleep", "600"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
@@ -427,9 +450,6 @@ def test_a_snapshot_that_hangs_is_stopped_and_retried(
         assert d.child is None and d.child_tree is None
         assert tree.last_error is not None and "did not finish in 5s" in tree.last_error
         assert tree.retry_at > now and tree.first_change is not None  # tried again later
-    finally:
-        d.end_worker()
-        d.src.close()
 
 
 def test_status_names_the_newest_watch_snapshot_the_store_holds(

@@ -407,15 +407,11 @@ def test_a_write_through_a_symlinked_folder_marks_the_real_one(
     """The real daemon on real inotify: a file written through a symlink to a folder is
     marked in the folder it lands in (the link gets no watch of its own), and the dirty-set
     snapshot holds the new bytes."""
-    from git_snapshot.watch import config as wconfig
-    from git_snapshot.watch import source
-    from git_snapshot.watch.daemon import Daemon as RealDaemon
+    from test_watch_daemon import in_process
 
     store, top, _ = watched
     (top / "build" / "link").symlink_to("x")
-    daemon = RealDaemon(store.path, wconfig.WatchConfig(), source.Inotify())
-    try:
-        daemon.add(str(top))
+    with in_process(store.path, top) as daemon:
         assert str(top / "build" / "link") not in daemon.trees[str(top)].ws.watched
         _take(store, top)  # the base
         with open(top / "build" / "link" / "f0.txt", "ab") as f:
@@ -425,9 +421,6 @@ def test_a_write_through_a_symlinked_folder_marks_the_real_one(
         assert begun is not None and begun.entries == {b"build/x/f0.txt"} and not begun.dirs
         snap = _take(store, top)
         assert (snap.root, snap.files, snap.bytes) == _full_root(top, tmp_path / "x")
-    finally:
-        daemon.end_worker()
-        daemon.src.close()
 
 
 # --------------------------------------------------------------------------- random edits

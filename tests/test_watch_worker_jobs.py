@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from test_watch_daemon import add
+from test_watch_daemon import in_process
 from test_watch_daemon import make_repo
 
 pytestmark = pytest.mark.skipif(
@@ -22,16 +23,12 @@ pytestmark = pytest.mark.skipif(
 def test_preparations_do_not_end_the_worker_snapshots_do(
     tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from git_snapshot.watch import config as wconfig
     from git_snapshot.watch import daemon as wdaemon
-    from git_snapshot.watch import source
 
     monkeypatch.setattr(wdaemon, "WORKER_JOBS", 2)
     r = make_repo(tmp_path)
     add(store_dir, r)
-    d = wdaemon.Daemon(str(store_dir), wconfig.WatchConfig(), source.Inotify())
-    try:
-        d.add(str(r))
+    with in_process(store_dir, r) as d:
         tree = d.trees[str(r)]
         d.maybe_snapshot(time.time())  # the first snapshot (due at once after add)
         assert d.child_tree is tree
@@ -55,6 +52,3 @@ def test_preparations_do_not_end_the_worker_snapshots_do(
         assert worker.poll() is not None  # it ended
         assert d.child is not None and d.child is not worker  # and a fresh one is started
         assert d.child.poll() is None
-    finally:
-        d.end_worker()
-        d.src.close()
