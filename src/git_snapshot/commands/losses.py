@@ -67,7 +67,9 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
         ]
         for item in items
     ]
-    print(output.table(["when", "command", "snapshot", "lost"], rows, right=[2]))
+    print(
+        output.table(["WHEN", "COMMAND", "SNAPSHOT", "LOST"], rows, right=[2], colors={2: "yellow"})
+    )
     if gone:
         _print_gone(gone)
     return 0
@@ -133,7 +135,11 @@ def _print_gone(items: list[dict[str, Any]]) -> None:
         for item in items
     ]
     print("repositories deleted whole (no worktree is left to report them in):")
-    print(output.table(["when", "repository", "snapshot", "lost"], rows, right=[2]))
+    print(
+        output.table(
+            ["WHEN", "REPOSITORY", "SNAPSHOT", "LOST"], rows, right=[2], colors={2: "yellow"}
+        )
+    )
     for item in items:
         if item["available"]:
             where = output.shell_quote(os.fsencode(str(item["removed_worktree"])))
