@@ -419,11 +419,6 @@ class Index:
                 "INSERT OR IGNORE INTO meta(key, value) VALUES ('generation', ?)",
                 (os.urandom(16).hex(),),  # uuid4's randomness, not its import
             )
-            # when this index began (or was migrated; one made before has none): packs
-            # written after it and never entered are a killed writer's (core._open_index)
-            db.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES ('created', ?)", (repr(time.time()),)
-            )
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _retry(self, fn: Any) -> Any:
@@ -650,6 +645,31 @@ class Index:
     def add_packs(self, packs: Iterable[FinishedPack]) -> None:
         with self.write() as db:
             self._add_packs(db, packs)
+
+    def note_incoming(self, names: Iterable[str]) -> None:
+        """Note, in an index that lists no packs yet, the packs a first pull is about to put
+        in place before it enters them (with those noted already: a resumed pull's). A store
+        whose every pack is so noted is not a lost index (core._open_index); enter_incoming
+        forgets the note with the rows."""
+        with self.write() as db:
+            if db.execute("SELECT 1 FROM packs LIMIT 1").fetchone() is not None:
+                return
+            row = db.execute("SELECT value FROM meta WHERE key='incoming'").fetchone()
+            noted = set(str(row[0]).split("\n")) if row else set()
+            db.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('incoming', ?)",
+                ("\n".join(sorted((noted | set(names)) - {""})),),
+            )
+
+    def incoming(self) -> set[str]:
+        """The pack names note_incoming noted and no enter_incoming entered yet."""
+        return set(self.meta_get("incoming").split("\n")) - {""}
+
+    def enter_incoming(self, packs: Iterable[FinishedPack]) -> None:
+        """add_packs, and forget note_incoming's note in the same transaction."""
+        with self.write() as db:
+            self._add_packs(db, packs)
+            db.execute("DELETE FROM meta WHERE key='incoming'")
 
     def merge_recent(self) -> int:
         """Move the recent table's rows into objects (off the hooks' time: the watcher's

@@ -61,6 +61,10 @@ def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
                 continue
             wanted.append(pack)
 
+        # a first pull's packs are noted before they are in place: killed before entering
+        # them, the store is not taken for one whose index was lost (core._pulled_only)
+        store.index.note_incoming(p.name for p in wanted)
+
         def one(pack: FinishedPack) -> str | None:
             """None, or why the remote's copy of *pack* does not open (it is not put in place)."""
             dest = store.pack_path(pack.name)
@@ -85,7 +89,7 @@ def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
                     snap, _ = decode_record(d["data"].encode())
                     report.not_pulled.append((snap.source, snap.id))
             docs = [d for d in docs if not any(p in failed for p in d["packs"])]
-        store.index.add_packs(wanted)
+        store.index.enter_incoming(wanted)
         report.packs = len(wanted)
         report.bytes = sum(p.size for p in wanted)
         for snap, was in enter_snapshots(store.index, docs, handed_out=True):
