@@ -368,3 +368,53 @@ def test_remote_pack_documents_without_groups_still_load() -> None:
         pack_from_doc(dict(old, fields=["key", "type"]))
     with pytest.raises(CorruptObject):
         pack_from_doc(dict(new, rows=[[key.hex(), 1, 58]]))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    groups=st.lists(
+        st.lists(st.binary(max_size=3000), max_size=12).map(
+            lambda ms: [*ms, b"x" * (len(ms) * 4001 % 70_000)]  # some big, some small
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    level=st.sampled_from([2, packs.LEVEL, -1]),
+    with_dict=st.booleans(),
+)
+def test_a_group_joined_in_the_threads_buffer_is_the_frame_of_its_members_joined(
+    groups: list[list[bytes]], level: int, with_dict: bool
+) -> None:
+    """A group's members are joined in a buffer the thread keeps from group to group (not a
+    fresh ``b"".join``: 512 page faults a 2 MiB group), bigger or smaller than the last: the
+    frame is the one of their bytes joined, byte for byte, and reads back as them."""
+    from git_snapshot.store import zstd
+
+    zdict = None
+    if with_dict:
+        zdict = zstd.load().ZstdCompressionDict(b"alpha beta gamma delta epsilon " * 200)
+        level = packs.LEVEL  # (a dictionary's frames are at the writer's level)
+    for members in groups:
+        frame = packs._group_frame(members, zdict, level)
+        assert frame == packs._compress(b"".join(members), zdict, level)
+        d = (
+            zstandard.ZstdDecompressor(dict_data=zdict)
+            if zdict is not None
+            else zstandard.ZstdDecompressor()
+        )
+        assert d.decompress(frame) == b"".join(members)
+
+
+def test_a_writer_done_lets_go_of_its_threads_group_buffer(tmp_path: Path) -> None:
+    """The buffer a group is joined in lives as long as its thread: a pool's go with the
+    pool, and the writer's own thread (which compresses when the pool is behind, or with no
+    pool) lets go of its own when the writer is done: the watcher's worker lives for hours."""
+    (tmp_path / "tmp").mkdir()
+    (tmp_path / "packs").mkdir()
+    w = packs.PackWriter(str(tmp_path))  # no pool: groups compressed in this thread
+    for i in range(40):
+        w.add(BLOB, hashlib.sha256(b"%d" % i).digest(), b"%d " % i * 2000)
+    w.flush()
+    assert len(packs._COMPRESSORS.joined) >= 40 * 1000
+    w.finish()
+    assert len(packs._COMPRESSORS.joined) == 0
