@@ -650,6 +650,40 @@ def test_a_change_of_a_twentieth_or_more_is_written_whole(tmp_path: Path) -> Non
         w.discard()
 
 
+def test_a_change_past_the_room_is_written_whole_without_making_the_delta(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The changed records' bytes are counted until they pass the room for an append: a
+    walk that changed many (M's 1 % step) writes the whole file without building the delta
+    (nor looking at the folders gone) in the thread that ends the snapshot last. A folder
+    named twice counts once, as in the delta (the same choices as before)."""
+    path, tmp = str(tmp_path / "c.cache"), str(tmp_path)
+    dirs = {b"d%05d" % i: bytes([i % 251]) * 1000 for i in range(2000)}  # ~2 MB
+    filescache.save(path, "g", filescache.FilesCache(dict(dirs), {}, b"r" * 32), tmp)
+
+    def no_delta(*args: Any) -> dict[bytes, bytes]:
+        raise AssertionError("the delta was made")
+
+    cache = filescache.load(path, "g", lambda r: True)
+    changed = sorted(cache.dirs)[:200]  # 10 %: past DEAD
+    for rel in changed:
+        cache.dirs[rel] = rel * 166
+    with monkeypatch.context() as m:
+        m.setattr(filescache, "_delta", no_delta)
+        w = filescache.update(path, "g", cache, cache.tail, changed, dict(dirs), tmp)
+    assert isinstance(w, filescache.Writer)
+    w.discard()
+
+    cache = filescache.load(path, "g", lambda r: True)
+    changed = sorted(cache.dirs)[:20]  # 1 %, each named 8 times: 8 % if counted so
+    for rel in changed:
+        cache.dirs[rel] = rel * 166
+    w = filescache.update(path, "g", cache, cache.tail, changed * 8, {}, tmp)
+    assert isinstance(w, filescache.Appender)
+    w.publish()
+    assert filescache.load(path, "g", lambda r: True).dirs == cache.dirs
+
+
 def test_the_cache_is_marshalled_without_references_and_a_file_with_them_still_loads(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

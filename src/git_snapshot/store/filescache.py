@@ -504,21 +504,12 @@ def update(
     *cache* lacks) appended to the file *tail* describes, or the whole file written again
     when there is none, or appending would leave too many dead bytes (DEAD, MAX_APPENDS)."""
     if tail is not None and tail.generation == generation and len(tail.appended) < MAX_APPENDS:
-        dirs = cache.dirs
-        delta = {rel: rec for rel in changed if type(rec := dirs.get(rel)) is bytes}
-        for rel in old:
-            if rel not in dirs:
-                delta[rel] = b""  # gone
         # what the file holds past its whole part: about as many dead bytes (each changed
         # record makes one older record dead)
         whole = tail.appended[0] if tail.appended else tail.size
         room = DEAD * whole + SMALL - (tail.size - whole)
-        # the records' own bytes first: a walk that changed them all (a second snapshot that
-        # read every file again) would else marshal a copy of the whole cache only to drop it
-        # (L: 22 MB more at its peak)
-        if (
-            sum(map(len, delta.values())) <= room
-            and len(data := marshal.dumps(delta, _VERSION)) <= room
+        if _changed_fit(cache.dirs, changed, room) and (
+            len(data := marshal.dumps(_delta(cache.dirs, changed, old), _VERSION)) <= room
         ):
             at = tail.size  # where the chunk goes
             trailer = marshal.dumps(
@@ -537,3 +528,36 @@ def update(
             h = _check(body, *_check(tail.check, *_CHECK.unpack(tail.check)))
             return Appender(path, tail, body + _CHECK.pack(*h))
     return prepare(path, generation, cache, tmp_dir)
+
+
+def _changed_fit(dirs: dict[bytes, bytes], changed: list[bytes], room: float) -> bool:
+    """Whether the records of *changed* (their own bytes, each folder once) fit in *room*:
+    counted until they pass it, so that a walk that changed many (M's 1 % step: 1,116 of
+    9,634 records, the whole file written again) does not build the delta ``update`` would
+    append (nor look at the folders gone) on the critical path of the snapshot's end, where
+    the thread writing the cache is the last to finish. Only records' bytes are counted:
+    ``update`` marshals the delta after, and a walk that changed them all (a second snapshot
+    that read every file again) does not marshal a copy of the whole cache to drop it (L: 22
+    MB more at its peak)."""
+    seen: set[bytes] = set()
+    size = 0
+    for rel in changed:
+        rec = dirs.get(rel)
+        if type(rec) is bytes and rel not in seen:
+            seen.add(rel)
+            size += len(rec)
+            if size > room:
+                return False
+    return True
+
+
+def _delta(
+    dirs: dict[bytes, bytes], changed: list[bytes], old: dict[bytes, bytes]
+) -> dict[bytes, bytes]:
+    """The chunk ``update`` appends: the records of *changed*, and b"" for each folder of the
+    file loaded (*old*: what the walk left of it) that *dirs* no longer has (a folder gone)."""
+    delta = {rel: rec for rel in changed if type(rec := dirs.get(rel)) is bytes}
+    for rel in old:
+        if rel not in dirs:
+            delta[rel] = b""  # gone
+    return delta
