@@ -34,6 +34,7 @@ from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
+from git_snapshot.store.restorer import Unwritable
 from git_snapshot.store.restorer import split_path
 from git_snapshot.store.safety import PRE_RESTORE
 from git_snapshot.store.safety import unsaved
@@ -175,6 +176,8 @@ def cmd_restore(
             report = restorer.restore(snap, target, [p for p in rels if p] or None)
         except Damaged as exc:
             damaged, report = exc, restorer.report
+        except Unwritable:  # named below, with everything the restore did
+            report = restorer.report
         skipped = _skipped_of(safety)
         if dry_run:
             # no pre-restore snapshot is taken: what it would leave out (snapshot.exclude, a
@@ -208,7 +211,9 @@ def cmd_restore(
         _warn_torn(snap, report, dry_run)
         if damaged is not None:
             output.err(f"{len(report.damaged)} damaged path(s) could not be restored")
-        return 0 if damaged is None else 1
+        if report.unwritable:
+            output.err(f"{len(report.unwritable)} file(s) could not be written over")
+        return 0 if damaged is None and not report.unwritable else 1
     _print_report(
         report,
         snap,
@@ -221,11 +226,27 @@ def cmd_restore(
         here=cwd_in,
     )
     _warn_torn(snap, report, dry_run, cwd_in)
+    if report.unwritable:
+        _print_unwritable(report.unwritable, cwd_in)
     if damaged is None:
-        return 0
+        return 1 if report.unwritable else 0
     shown = [(from_here(cwd_in, p), why) for p, why in report.damaged]
     output.print_damaged(shown, "restored", advice=damage_advice(store))
     return 1
+
+
+def _print_unwritable(unwritable: list[tuple[bytes, str]], here: bytes) -> None:
+    """Each file the restore could not write over, on a line of its own, then the last line
+    (stderr): they are as they were, and how to restore them."""
+    for path, why in unwritable[:SHOWN]:
+        print(output.paint(f"NOT WRITTEN {output.display(from_here(here, path))}: {why}", "red"))
+    if len(unwritable) > SHOWN:
+        print(f"... and {len(unwritable) - SHOWN} more not written")
+    output.err(
+        f"{len(unwritable)} file(s) could not be written over (listed above) and are as they "
+        "were, everything else was restored; make them writable (chattr -i, chmod), then "
+        "restore them again"
+    )
 
 
 def _typed_from_top(
@@ -514,6 +535,7 @@ def _json(
         "kept": paths(report.kept),
         "refused": paths(report.refused),
         "damaged": [{"path": output.display(p), "why": why} for p, why in report.damaged],
+        "unwritable": [{"path": output.display(p), "why": why} for p, why in report.unwritable],
         "pre_restore": safety.id if safety is not None else None,
         # overwritten or deleted, but in no snapshot: the pre-restore one could not hold them
         "not_saved": [

@@ -85,6 +85,9 @@ class Report:
     damaged: list[tuple[bytes, str]] = field(default_factory=list)  # not restored, and why
     store: list[bytes] = field(default_factory=list)  # the snapshot store (or its way) is there
     refused: list[bytes] = field(default_factory=list)  # held by the snapshot, never written
+    # files in the way that could not be written over (chattr +i, EPERM/EACCES), left as they
+    # were, and why
+    unwritable: list[tuple[bytes, str]] = field(default_factory=list)
 
 
 class Damaged(CorruptObject):
@@ -106,6 +109,22 @@ class Damaged(CorruptObject):
         super().__init__(
             f"{len(damaged)} damaged path(s) could not be {verb} ({first}{more}), everything "
             f"intact was; {ADVICE}"
+        )
+
+
+class Unwritable(UserError):
+    """Some files in the way could not be written over (immutable, a folder that refuses);
+    they are as they were and everything else was written. *report* says what was done."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        gone = report.unwritable
+        first = ", ".join(f"{show(p)} ({why})" for p, why in gone[:3])
+        more = f" and {len(gone) - 3} more" if len(gone) > 3 else ""
+        super().__init__(
+            f"{len(gone)} file(s) could not be written over and are as they were: {first}{more};"
+            " everything else was restored; make them writable (chattr -i, chmod), then "
+            "restore them again"
         )
 
 
@@ -252,6 +271,8 @@ class Restorer(Planning, Writing):
                 gc.enable()
         if self.report.damaged:
             raise Damaged(self.report.damaged, "restored", self.report)
+        if self.report.unwritable:
+            raise Unwritable(self.report)
         return self.report
 
     def _restore(self, snap: Snapshot, target: str, selections: list[list[bytes]]) -> None:
@@ -549,13 +570,17 @@ class Restorer(Planning, Writing):
             self.report.store.append(rel)
             return
         if st is not None and self._same(parent, e, st):
+            if not self.dry_run and e.kind == FILE:
+                try:
+                    self._set_meta(parent, e, st)
+                except PermissionError as exc:  # chattr +i: its mode and mtime stay
+                    self.report.unwritable.append((rel, exc.strerror or str(exc)))
+                    return
             if e.kind == FILE and stat.S_IMODE(st.st_mode) != e.mode & _SAFE_MODE:
                 self.report.updated.append(rel)  # its mode alone (diff's 'T'): a change
             else:
                 self.report.unchanged += 1
-            if not self.dry_run and e.kind == FILE:
-                self._set_meta(parent, e, st)
-            elif not self.dry_run and st.st_mtime_ns != e.mtime_ns:
+            if not self.dry_run and e.kind != FILE and st.st_mtime_ns != e.mtime_ns:
                 # a symlink with its target but another mtime (a restore killed between
                 # symlink and utimensat made it): the same restore again gives it its own
                 os.utime(e.name, ns=(e.mtime_ns, e.mtime_ns), dir_fd=parent, follow_symlinks=False)
@@ -574,6 +599,13 @@ class Restorer(Planning, Writing):
                 self._write_entry(parent, e)
             except CorruptObject as exc:
                 self.report.damaged.append((rel, str(exc)))
+                return
+            except PermissionError as exc:
+                if st is None or stat.S_ISDIR(st.st_mode):
+                    raise  # nothing of the user's was there: a folder that refuses stops it
+                # a file it would replace (chattr +i): left as it was (the temp is gone),
+                # named, and the restore goes on
+                self.report.unwritable.append((rel, exc.strerror or str(exc)))
                 return
         (self.report.updated if st is not None else self.report.created).append(rel)
         self.report.files += 1
