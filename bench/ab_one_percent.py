@@ -19,8 +19,9 @@ the record, the index transaction, the files cache's append); what the 1 % adds 
 the cost of the changes, printed per folder written again (those holding a change and the
 folders above them). --marks runs each snapshot through a wrapper that times create_snapshot's
 phases (wall and the main thread's CPU: the files cache's load, the walk, the writer's flush
-and finish, add_snapshot, the wait for the files cache's thread in _publish) and prints their
-medians per phase and code.
+and finish, add_snapshot, the wait for the files cache's thread in _publish; and that thread's
+own wall and CPU, "cache write": after the walk it is the last to end, the snapshot's critical
+path) and prints their medians per phase and code.
 
 L: its copy on disk (RULES.md: one writable copy, not in /dev/shm), the stores in --dir:
 
@@ -110,7 +111,7 @@ for owner, attr, name in (
     (filescache, "load", "cache load"), (archiver, "_walk", "walk"),
     (packs.PackWriter, "flush", "flush"), (packs.PackWriter, "finish", "finish"),
     (index.Index, "add_snapshot", "add_snapshot"), (archiver, "_publish", "cache publish"),
-    (archiver, "create_snapshot", "create_snapshot"),
+    (filescache, "update", "cache write"), (archiver, "create_snapshot", "create_snapshot"),
 ):
     wrap(owner, attr, name)
 from git_snapshot.hookmain import main
