@@ -42,3 +42,32 @@ def test_an_index_back_at_its_empty_beginning_is_refused_not_taken_for_a_killed_
     gs(repo, "repair")
     assert len(json.loads(gs(repo, "list", "--all", "--json"))) == 3
     assert "ok" in gs(repo, "verify", "--read-data")
+
+
+def test_a_store_opened_before_a_repair_writes_its_next_snapshot_into_the_repaired_index(
+    store_dir: Path, tmp_path: Path
+) -> None:
+    """repair renames the old index aside and its new one into place under the exclusive
+    lock. A process that opened the store before (a hook waiting for the lock meanwhile, the
+    watcher's worker, open for up to 50 snapshots) then committed its snapshots into the old
+    file, renamed aside: 'snapshot 4' said, and no index the store reads listed it (gc then
+    reclaims its packs without a record as orphans). The index is checked again once the
+    lock is held."""
+    from storehelpers import scan
+    from storehelpers import take
+
+    src = tmp_path / "src"
+    src.mkdir()
+    with Store(store_dir) as s:
+        for i in range(3):
+            (src / f"f{i}").write_bytes(os.urandom(10_000))
+            take(s, "s", src)
+    with Store(store_dir) as early:  # opened before the repair
+        gs(tmp_path, "repair")
+        (src / "late").write_bytes(b"taken after the repair")
+        late = take(early, "s", src)
+    with Store(store_dir) as s:
+        assert [x.id for x in s.snapshots("s")] == [1, 2, 3, late.id]
+    out = tmp_path / "out"
+    gs(tmp_path, "restore", "--repo", "s", str(late.id), "--to", str(out))
+    assert scan(out) == scan(src)

@@ -69,6 +69,14 @@ def _make_dir(path: str) -> None:
             raise
 
 
+def _file_id(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 class Store:
     """*repairing*: open without checking the index (``repair`` rebuilds it)."""
 
@@ -99,6 +107,7 @@ class Store:
                 f"set GIT_SNAPSHOT_STORE to a writable directory"
             ) from exc
         self._reader: PackReader | None = None  # made on first read (the packs module too)
+        self._index_file: tuple[int, int] | None = None  # the index file open: lock() checks
         if not repairing:
             self.index = self._open_index()
             if _has_entries(self.tmp_dir):  # else not even an import of gc (the hook path)
@@ -124,6 +133,30 @@ class Store:
             pass  # never fails the caller: a later run cleans it
 
     def _open_index(self) -> Index:
+        """The index (_checked_index), and which file it is, for lock() to check: a repair
+        may put another in place before this process takes the lock."""
+        for attempt in range(3):  # (a repair renamed it between the open and the look)
+            self._index_file = None  # (no check in the locks the open takes)
+            before = _file_id(self.index_path)
+            index = self._checked_index()
+            self._index_file = _file_id(self.index_path)
+            if before in (None, self._index_file) or attempt == 2:
+                return index
+            index.close()
+        raise AssertionError("unreachable")
+
+    def _same_index(self) -> None:
+        """Once the lock is held: the index open is still the store's. repair puts its new
+        index in place (a rename) under the exclusive lock; a process that opened the store
+        before (a hook that waited for the lock meanwhile, the watcher's worker, open for many
+        snapshots) wrote its snapshots into the old file, renamed aside, and said they were
+        taken. It opens the store's index now (refused as any open refuses one lost)."""
+        if self._index_file is None or _file_id(self.index_path) == self._index_file:
+            return
+        self.index.close()
+        self.index = self._open_index()
+
+    def _checked_index(self) -> Index:
         """The index, refusing one that is lost or damaged while packs exist: an empty index
         over existing packs would make prune delete every snapshot's data."""
         existed = os.path.exists(self.index_path)
@@ -272,6 +305,7 @@ class Store:
             except BlockingIOError:
                 yield False
                 return
+            self._same_index()
             yield True
         finally:
             os.close(fd)  # releases the lock, also when the process dies

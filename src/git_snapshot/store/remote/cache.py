@@ -323,7 +323,7 @@ class RemoteStore(Store):
         for name in self.pack_names():
             if name not in live:
                 os.unlink(self.pack_path(name))
-        self.index = Index(self.index_path)
+        self.index = self._open_index()  # (empty: it enters what is kept)
         self.index.add_packs(pack_from_doc(d) for d in kept["index"].values())
         enter_snapshots(self.index, list(kept["snapshots"].values()))
 
