@@ -24,6 +24,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -49,6 +50,135 @@ def cpu_seconds(pid: int, children: bool = False) -> float:
     own = int(fields[11]) + int(fields[12])
     kids = int(fields[13]) + int(fields[14]) if children else 0
     return (own + kids) / TICK
+
+
+def _stat(pid: int) -> tuple[float, float] | None:
+    """(own CPU, CPU of its reaped children) of *pid* in seconds, or None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICK, (int(fields[13]) + int(fields[14])) / TICK
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as f:
+                out += [int(c) for c in f.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def _cmdline(pid: int) -> list[bytes] | None:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().split(b"\0")
+    except OSError:
+        return None
+
+
+def _pipe_fds(pid: int) -> set[str]:
+    got = set()
+    try:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                got.add(os.readlink(f"/proc/{pid}/fd/{fd}"))
+    except OSError:
+        pass
+    return got
+
+
+class CpuSampler(threading.Thread):
+    """The CPU of the daemon and of each process below it, read from /proc every *every*
+    seconds while it runs, by role: the daemon's loop, its worker (``take --serve``, whose
+    input the daemon holds), the burst recorder (``take --serve`` with its input closed:
+    one job), housekeeping (``take --deltas``, after each new watch snapshot) and what those
+    fork (a split walk...). A process that lives less than one period is not seen: its CPU
+    shows as "unseen" (the tree's total, from the CPU of the processes alive and what they
+    reaped, minus what was seen)."""
+
+    def __init__(self, daemon: int, every: float = 0.05) -> None:
+        super().__init__(daemon=True)
+        self.pid = daemon
+        self.every = every
+        self.stop = threading.Event()
+        self.base: dict[int, float] = {}  # CPU at the start (0 for a process born since)
+        self.last: dict[int, float] = {}
+        self.role: dict[int, str] = {}
+        self.parent: dict[int, int] = {}
+        self.total0 = self._total(self._tree(), start=True)
+        self.total1 = self.total0
+
+    def _tree(self) -> dict[int, int]:
+        """pid -> its parent, for the daemon and every process below it."""
+        tree = {self.pid: 0}
+        queue = [self.pid]
+        while queue:
+            p = queue.pop()
+            for c in _children(p):
+                tree[c] = p
+                queue.append(c)
+        return tree
+
+    def _role_of(self, pid: int, parent: int) -> str:
+        if pid == self.pid:
+            return "daemon"
+        argv = _cmdline(pid)
+        if argv is None:
+            return "other"
+        if argv == _cmdline(parent):
+            return "?"  # forked, not its own program (yet): looked at again next time
+        if b"--deltas" in argv:
+            return "housekeep"
+        if b"--serve" in argv:
+            try:
+                stdin = os.readlink(f"/proc/{pid}/fd/0")
+            except OSError:
+                return "worker"
+            return "worker" if stdin in _pipe_fds(self.pid) else "recorder"
+        if not argv[0]:
+            return "other"  # (ended, not yet reaped)
+        name = os.path.basename(argv[0].decode(errors="replace"))
+        return f"{self.role.get(parent, 'other')}: {name}"
+
+    def _total(self, tree: dict[int, int], start: bool = False) -> float:
+        total = 0.0
+        for p, parent in tree.items():
+            got = _stat(p)
+            if got is None:
+                continue
+            own, reaped = got
+            total += own + reaped
+            if p not in self.base:
+                self.base[p] = own if start else 0.0
+                self.parent[p] = parent
+            if self.role.get(p, "?") == "?":
+                self.role[p] = self._role_of(p, parent)
+            self.last[p] = own
+        return total
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every):
+            self.total1 = self._total(self._tree())
+
+    def finish(self) -> dict[str, float]:
+        """Stop; CPU seconds by role over the run, with "unseen" and "total"."""
+        self.stop.set()
+        self.join()
+        self.total1 = self._total(self._tree())
+        by: dict[str, float] = {}
+        for p, role in self.role.items():
+            if role == "?":  # a fork that stayed its parent's program (a split walk...)
+                role = self.role.get(self.parent[p], "other") + " (forked)"
+            by[role] = by.get(role, 0.0) + self.last[p] - self.base[p]
+        total = self.total1 - self.total0
+        by["unseen"] = total - sum(by.values())
+        by["total"] = total
+        return by
 
 
 def rss_mb(pid: int) -> float:
@@ -141,12 +271,24 @@ def main(argv: Sequence[str]) -> int:
     p.add_argument("--rounds", type=int, default=5, help="edit-to-snapshot rounds")
     p.add_argument("--churn-seconds", type=int, default=90)
     p.add_argument("--burst-files", type=int, default=20_000)
+    p.add_argument(
+        "--burst-dirs-first",
+        action="store_true",
+        help="the burst makes its folders first, then (1 s later) writes its files: each "
+        "file then has its events (create, modify, close) where its folder is watched",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument(
         "--idle-only",
         action="store_true",
         help="only the idle part (no first snapshot, latency, churn or burst); an idle "
         "window of 240 s or more holds one whole steady scan period",
+    )
+    p.add_argument(
+        "--burst-only",
+        action="store_true",
+        help="only the burst (after the first snapshot and the daemon's first snapshot of "
+        "every worktree): its watch snapshots and its CPU by process",
     )
     args = common.parse_args(p, argv, ["copies", "idle_seconds", "rounds", "churn_seconds"])
     load_before = common.load_average()
@@ -244,6 +386,10 @@ def measure(
         ]
     )
     rows.append(["folders covered by the slow scan instead", f"{big:,}", ""])
+    if args.burst_only:
+        first_snapshots(env, roots)
+        rows += burst(args, env, roots[0], pid)
+        return rows
     log(f"idle: {args.idle_warmup}s of warm-up, then {args.idle_seconds}s measured")
     c0, w0 = cpu_seconds(pid), time.monotonic()
     time.sleep(args.idle_warmup)
@@ -341,15 +487,44 @@ def measure(
         ]
     )
 
+    rows += burst(args, env, first, pid)
+    st3 = status(env)
+    rows.append(["queue overflows during the run", str(st3.get("overflows")), ""])
+    return rows
+
+
+def first_snapshots(env: dict[str, str], roots: list[str]) -> None:
+    """Wait until the daemon has taken its first snapshot of every worktree in *roots*."""
+    log("waiting for the daemon's first snapshot of each worktree")
+    want = {os.path.realpath(r) for r in roots}
+    while True:
+        wts = status(env).get("worktrees", [])
+        assert isinstance(wts, list)
+        if want <= {w["path"] for w in wts if w.get("last_snapshot")}:
+            return
+        time.sleep(1)
+
+
+def burst(args: argparse.Namespace, env: dict[str, str], first: str, pid: int) -> list[list[str]]:
+    """The npm-install-like burst: the watch snapshots that follow, and the CPU spent, by
+    process (CpuSampler)."""
+    rows: list[list[str]] = Rows()
     log(f"npm-install-like burst: {args.burst_files} files under node_modules/")
-    time.sleep(5)  # let the churn's last snapshot go
+    time.sleep(5)  # let the last snapshot go
     known = last_id(env, first)
+    events0 = events(env, first)
     c0 = cpu_seconds(pid, children=True)
+    sampler = CpuSampler(pid)
+    sampler.start()
     t0 = time.monotonic()
     per_pkg = 20
+    if args.burst_dirs_first:  # the folders first: the daemon watches them before the writes
+        for n in range(0, args.burst_files, per_pkg):
+            os.makedirs(os.path.join(first, "node_modules", f"burst-pkg-{n // per_pkg}", "lib"))
+        time.sleep(1)
     for n in range(args.burst_files):
         d = os.path.join(first, "node_modules", f"burst-pkg-{n // per_pkg}", "lib")
-        if n % per_pkg == 0:
+        if n % per_pkg == 0 and not args.burst_dirs_first:
             os.makedirs(d)
         with open(os.path.join(d, f"f{n}.js"), "w") as f:
             f.write(f"module.exports = {n};\n")
@@ -358,7 +533,8 @@ def measure(
     settle = float(str(st2.get("quiet_s", 3))) + 30 + 60  # quiet, slow scan, a minute
     time.sleep(settle)
     ids = [sid for sid, _ in watch_ids(env, first) if sid > known]
-    cpu = cpu_seconds(pid, children=True) - c0
+    by = sampler.finish()
+    reaped = cpu_seconds(pid, children=True) - c0
     rows.append(
         [
             f"burst of {args.burst_files:,} files ({written:.1f} s to write): watch snapshots",
@@ -366,10 +542,31 @@ def measure(
             "<= 2",
         ]
     )
-    rows.append(["burst: CPU of the daemon and its snapshots", f"{cpu:.1f} s", "printed"])
-    st3 = status(env)
-    rows.append(["queue overflows during the run", str(st3.get("overflows")), ""])
+    rows.append(
+        ["burst: CPU of the daemon and everything below it", f"{by['total']:.1f} s", "printed"]
+    )
+    for role in sorted(by, key=lambda r: -by[r]):
+        if role != "total" and abs(by[role]) >= 0.05:
+            rows.append([f"  {role}", f"{by[role]:.2f} s", ""])
+    rows.append(
+        [
+            "  (the daemon's own and reaped children's CPU: counts a worker's whole life "
+            "when it is reaped in the window; sessions 15-16 printed this)",
+            f"{reaped:.1f} s",
+            "",
+        ]
+    )
+    rows.append(["burst: events read by the daemon", f"{events(env, first) - events0:,}", ""])
     return rows
+
+
+def events(env: dict[str, str], root: str) -> int:
+    wts = status(env).get("worktrees", [])
+    assert isinstance(wts, list)
+    for w in wts:
+        if w["path"] == os.path.realpath(root):
+            return int(w.get("events", 0))
+    return 0
 
 
 if __name__ == "__main__":
