@@ -13,7 +13,13 @@ for us (a recursive watch of everything, or a polling fallback of their own).
 
 from __future__ import annotations
 
+import array
 import contextlib
+import fcntl
+import os
+import struct
+import sys
+import termios
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -60,15 +66,18 @@ class Source(Protocol):
 
 
 class Inotify:
-    """The Linux source."""
+    """The Linux source. inotify_simple makes the descriptor and the watches; the events are
+    read and decoded here, straight into :class:`Event` (its reader makes a namedtuple per
+    event, and the flags it tests are enum members: twice the work per event, and a burst
+    of 20,000 written files is 60,000 events)."""
 
     def __init__(self) -> None:
         from inotify_simple import INotify  # a kept library; imported by the daemon only
         from inotify_simple import flags
 
-        self._f = flags
         self._ino = INotify(nonblocking=True)
-        self._mask = (
+        self._fd = int(self._ino.fileno())
+        self._mask = int(
             flags.CREATE
             | flags.DELETE
             | flags.MODIFY
@@ -82,9 +91,25 @@ class Inotify:
             | flags.DONT_FOLLOW
             | flags.EXCL_UNLINK
         )
+        # the kind of an event's mask: None for OVERFLOW (no watch), and the first bit of
+        # each row that is set, in this order; masks repeat, so each is worked out once
+        self._rows = (
+            (int(flags.Q_OVERFLOW), OVERFLOW),
+            (int(flags.IGNORED), UNWATCHED),
+            (int(flags.DELETE_SELF | flags.MOVE_SELF | flags.UNMOUNT), SELF_GONE),
+            (int(flags.CREATE), CREATE),
+            (int(flags.DELETE), DELETE),
+            (int(flags.MOVED_FROM), MOVED_FROM),
+            (int(flags.MOVED_TO), MOVED_TO),
+            (int(flags.MODIFY), MODIFY),
+            (int(flags.CLOSE_WRITE), CLOSE_WRITE),
+            (int(flags.ATTRIB), ATTRIB),
+        )
+        self._isdir = int(flags.ISDIR)
+        self._kinds: dict[int, tuple[str, bool] | None] = {}
 
     def fileno(self) -> int:
-        return int(self._ino.fileno())
+        return self._fd
 
     def add(self, path: str) -> int:
         return int(self._ino.add_watch(path, self._mask))
@@ -93,38 +118,61 @@ class Inotify:
         with contextlib.suppress(OSError):  # gone already (its folder was deleted)
             self._ino.rm_watch(wd)
 
+    def _kind(self, mask: int) -> tuple[str, bool] | None:
+        """What an event of *mask* is: its kind and whether it names a folder; None for an
+        event we do not report."""
+        for bit, kind in self._rows:
+            if mask & bit:
+                if kind == OVERFLOW:
+                    return kind, False
+                return kind, kind in (UNWATCHED, SELF_GONE) or bool(mask & self._isdir)
+        return None
+
     def read(self) -> list[Event]:
-        f = self._f
-        out = []
         try:
-            raw = self._ino.read(timeout=0)
+            data = os.read(self._fd, _ready(self._fd) or READ_SIZE)
         except BlockingIOError:
             return []
-        for e in raw:
-            mask = e.mask
-            is_dir = bool(mask & f.ISDIR)
-            if mask & f.Q_OVERFLOW:
-                out.append(Event(-1, OVERFLOW, "", False))
-                continue
-            if mask & f.IGNORED:
-                out.append(Event(e.wd, UNWATCHED, "", True))
-                continue
-            if mask & (f.DELETE_SELF | f.MOVE_SELF | f.UNMOUNT):
-                out.append(Event(e.wd, SELF_GONE, "", True))
-                continue
-            for bit, kind in (
-                (f.CREATE, CREATE),
-                (f.DELETE, DELETE),
-                (f.MOVED_FROM, MOVED_FROM),
-                (f.MOVED_TO, MOVED_TO),
-                (f.MODIFY, MODIFY),
-                (f.CLOSE_WRITE, CLOSE_WRITE),
-                (f.ATTRIB, ATTRIB),
-            ):
-                if mask & bit:
-                    out.append(Event(e.wd, kind, e.name, is_dir))
-                    break
+        return self.parse(data)
+
+    def parse(self, data: bytes) -> list[Event]:
+        """The events in *data*, as read from the inotify descriptor."""
+        out = []
+        kinds = self._kinds
+        pos, end = 0, len(data)
+        while pos < end:
+            wd, mask, _cookie, size = _HEADER.unpack_from(data, pos)
+            pos += _HEADER.size
+            try:
+                got = kinds[mask]
+            except KeyError:
+                got = kinds[mask] = self._kind(mask)
+            if got is not None:
+                kind, is_dir = got
+                if kind == OVERFLOW:
+                    out.append(Event(-1, OVERFLOW, "", False))
+                elif kind in (UNWATCHED, SELF_GONE):
+                    out.append(Event(wd, kind, "", True))
+                else:
+                    name = data[pos : pos + size].split(b"\0", 1)[0] if size else b""
+                    out.append(Event(wd, kind, name.decode(_FS, "surrogateescape"), is_dir))
+            pos += size
         return out
 
     def close(self) -> None:
         self._ino.close()
+
+
+_HEADER = struct.Struct("iIII")  # struct inotify_event: wd, mask, cookie, len (then the name)
+_FS = sys.getfilesystemencoding()
+READ_SIZE = 1 << 16  # when the kernel cannot say how much is ready
+
+
+def _ready(fd: int) -> int:
+    """How many bytes of events are ready on inotify descriptor *fd* (FIONREAD)."""
+    buf = array.array("i", [0])
+    try:
+        fcntl.ioctl(fd, termios.FIONREAD, buf, True)
+    except OSError:
+        return 0
+    return buf[0]

@@ -618,7 +618,9 @@ class WatchSet:
             return False
         if e.kind == ev.SELF_GONE:
             return False  # the root: the daemon checks whether the worktree still exists
-        path = os.path.join(folder, e.name)
+        # os.path.join's answer (the folder absolute, the name one component), cheaper: the
+        # daemon's time in a burst is per event
+        path = folder + "/" + e.name if folder[-1:] != "/" else folder + e.name
         if (folder == self.root and e.name == ".git") or self._skip(path):
             self.counters.ignored += 1
             return False
@@ -626,8 +628,10 @@ class WatchSet:
         # chmod or utime, which its parent's watch also names) the folder as an entry: the
         # worktree's root, which has no parent, is listed again (dirtyset.mark)
         if e.kind == ev.CLOSE_WRITE:
-            self._closed(path)  # nothing changed that its MODIFY events did not say
+            if self.overwritten:  # nothing changed that its MODIFY events did not say
+                self._closed(path)
             return False
+        temp = is_temp(e.name)
         self.dirty_entries.add(path if e.name else folder)
         big = self.big.get(folder)
         if big is not None and big.scan:
@@ -638,7 +642,7 @@ class WatchSet:
             self.add_tree(path)
         elif e.is_dir and e.kind in (ev.DELETE, ev.MOVED_FROM):
             self.drop_tree(path, moved=e.kind == ev.MOVED_FROM)
-        if self.feed is not None and not is_temp(e.name):
+        if self.feed is not None and not temp:
             # a file written since the last snapshot began: that snapshot holds an earlier
             # version at most, and the loss entry must say so (bursts.EDITED)
             gone = "delete_edited" if path in self.overwritten else "delete"
@@ -654,7 +658,7 @@ class WatchSet:
                 self.overwritten[path] = _WRITTEN
             elif e.kind == ev.MODIFY and not e.is_dir:
                 self._modified(now, path)
-        if is_temp(e.name):
+        if temp:
             self.counters.ignored += 1
             return False  # the folder is marked (the dirty set stays exact), no snapshot
         return True
