@@ -61,6 +61,9 @@ HOOK_HOLD_S = 5.0
 # logged when a hook's committed snapshot ends the hold early (changes made after it then
 # wait only for watchQuiet)
 HOLD_ENDED = "the hook's snapshot is committed: the changes after it wait for watchQuiet only"
+# logged when, the hold ended, the hook's snapshot holds every change marked: the daemon takes
+# no watch snapshot for them (it would be the hook's again, "unchanged")
+HOOK_CLEAN = "nothing changed after the hook's snapshot: no watch snapshot for it"
 HOOK_POLL_S = 0.1
 HINT_EVERY_S = 0.02  # an idle worker is told a worktree has new marks at most this often
 
@@ -484,6 +487,25 @@ class Daemon:
             if dirtyset.covered(self.store_path, tree.root, tree.hook_seq):
                 tree.hook_at = 0.0
                 log(f"{tree.root}: {HOLD_ENDED}")
+                self.settled_by_hook(tree)
+
+    def settled_by_hook(self, tree: Tree) -> None:
+        """A hook's snapshot is committed: when it holds every change marked so far (the
+        dirty set's base covers all its marks, this round's included), the change that set
+        first_change is saved and no watch snapshot is due; the write sessions counted
+        since the last snapshot began start again (as when one is sent). A change marked
+        after the hook's marks (one its walk may have missed) keeps it due."""
+        from git_snapshot.watch import dirtyset
+
+        self.flush_marks()  # (what this round's events, polls and scans found, first)
+        if tree.ws.dirty or tree.ws.dirty_entries or tree.ws.new_big:
+            return  # (not marked: the dirty set failed)
+        if not dirtyset.clean(self.store_path, tree.root):
+            return
+        tree.first_change = tree.last_change = tree.prep_change = None
+        tree.ws.overwritten.clear()
+        self.status_dirty = True
+        log(f"{tree.root}: {HOOK_CLEAN}")
 
     def may_prepare_for_hook(self, tree: Tree) -> bool:
         """A hook syncs: whether the worker should prepare what it would rebuild (the hook

@@ -294,6 +294,21 @@ def covered(store_path: str, worktree: str, synced: tuple[int, int]) -> bool:
     return bool(base_epoch == epoch and base_seq >= synced[1])
 
 
+def clean(store_path: str, worktree: str) -> bool:
+    """The base of the current epoch holds every mark made in it: a committed snapshot (a
+    hook's, say) holds all the daemon has seen change, and a watch snapshot now would be that
+    snapshot again. False without a base of this epoch, or when anything is marked after it."""
+    try:
+        with _db(store_path, worktree, create=False) as con, _tx(con, "BEGIN"):
+            epoch, base_epoch, base_seq = con.execute(
+                "SELECT epoch, base_epoch, base_seq FROM state"
+            ).fetchone()
+            later = con.execute("SELECT 1 FROM marks WHERE seq > ? LIMIT 1", (base_seq,))
+            return bool(base_epoch == epoch and later.fetchone() is None)
+    except (FileNotFoundError, sqlite3.Error, TypeError):
+        return False
+
+
 def synced(store_path: str, token_path: str) -> None:
     """The daemon read the event of sync token *token_path* (a file in :func:`watch_dir`) after
     marking every earlier event: acknowledge it to the waiting snapshot."""
