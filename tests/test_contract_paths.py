@@ -80,3 +80,21 @@ def test_a_path_from_the_top_typed_in_a_subdirectory_is_shown_as_typed_there(rep
     # not in the snapshot at all: the error as before
     (line,) = gs(sub, "restore", "latest", "nothing.txt", rc=1).err_lines
     assert "sub/nothing.txt is not in snapshot 1" in line, line
+
+
+def test_a_snapshot_names_what_it_skipped_when_few(repo: Path) -> None:
+    """The quick start's second snapshot said '1 skipped (see: git snapshot show 2)': a
+    listing of every entry, the skipped one at its end. A few are named in the line."""
+    from clihelpers import git
+
+    git(repo, "config", "snapshot.exclude", "/.venv/")
+    (repo / ".venv").mkdir()
+    (repo / ".venv" / "x").write_bytes(b"x")
+    line = gs(repo, "create").out.strip()
+    assert line.endswith("; skipped: .venv (excluded)"), line
+    for i in range(4):
+        git(repo, "config", "--add", "snapshot.exclude", f"/v{i}/")
+        (repo / f"v{i}").mkdir()
+        (repo / f"v{i}" / "x").write_bytes(b"x")
+    line = gs(repo, "create").out.strip()
+    assert line.endswith("; 5 skipped (see: git snapshot show 2)"), line

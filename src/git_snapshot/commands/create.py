@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import time
 
 from git_snapshot import gitrepo
@@ -11,6 +12,8 @@ from git_snapshot.commands.common import repo_at
 from git_snapshot.store import Result
 from git_snapshot.store import Store
 
+SKIPPED_NAMED = 3  # skipped paths named in a snapshot's line; past them, show lists them
+
 
 def summary(res: Result, seconds: float) -> str:
     s = res.snapshot
@@ -18,9 +21,20 @@ def summary(res: Result, seconds: float) -> str:
         f"snapshot {s.id}: {output.files(s.files)}, {output.size(s.bytes)} "
         f"(+{output.size(s.added_bytes)} stored) in {seconds:.2f}s"
     )
-    if s.skipped:
+    named = s.meta.get("skipped_paths") or []
+    if s.skipped and len(named) == s.skipped <= SKIPPED_NAMED:  # a few: named here
+        text += "; skipped: " + ", ".join(
+            f"{output.display(os.fsencode(path))} ({_flat(why)})" for path, why in named
+        )
+    elif s.skipped:  # show lists them after every entry
         text += f"; {s.skipped} skipped (see: git snapshot show {s.id})"
     return text
+
+
+def _flat(why: str) -> str:
+    """A skip's reason without parentheses of its own, to sit in one pair: 'cache directory,
+    CACHEDIR.TAG'."""
+    return why.replace(" (", ", ").replace(")", "")
 
 
 def cmd_create(*, cwd: str, message: str = "", json_out: bool = False) -> int:
