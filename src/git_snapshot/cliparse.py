@@ -232,7 +232,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     c.add_argument("id", metavar="ID", help="the snapshot to restore from (see list), or latest")
     # default=[]: else argparse names an optional PATH as required when ID is missing
     c.add_argument(
-        "paths", nargs="*", default=[], metavar="PATH", help="only these files or folders"
+        "paths",
+        nargs="*",
+        default=[],
+        metavar="PATH",
+        help="only these files or folders, relative to the current directory as in git (the "
+        "paths it prints are too)",
     )
     c.add_argument("--to", metavar="DIR", help="restore into DIR instead of the worktree")
     c.add_argument("--dry-run", action="store_true", help="list what would change")
