@@ -226,6 +226,7 @@ def create_snapshot(
             info["skipped_paths"] = walker.skipped
             if walker.changed:
                 info["changed_while_read"] = walker.changed
+            info["unsettled"] = _unsettled_meta(walker)
             snap = Snapshot(
                 rowid=0,
                 source=source,
@@ -275,6 +276,23 @@ def create_snapshot(
             raise
         _publish(cached)  # last: it may only name committed objects
     return _result(walker, snap, True)
+
+
+def _unsettled_meta(walker: _Walker) -> dict[str, Any]:
+    """What of this snapshot may be a concurrent writer's (docs/FORMAT.md, "unsettled"): a
+    file whose change (ctime) is at or after ``since`` may hold what a writer put there while
+    the walk ran, and in the folders ``dirs`` (every folder with ``all``) an entry may have
+    been deleted meanwhile. The watcher's bursts take such paths from the snapshot before
+    (watch/bursts.unsettled)."""
+    from git_snapshot.store.walker import UNSETTLED_MAX
+
+    out: dict[str, Any] = {"since": walker.racy_after / 1e9}
+    found = walker.unsettled
+    if len(found) > UNSETTLED_MAX:
+        out["all"] = True
+    elif found:
+        out["dirs"] = sorted({os.fsdecode(d) for d in found})
+    return out
 
 
 def _failed(store_path: str, exc: BaseException) -> UserError:

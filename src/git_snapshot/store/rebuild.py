@@ -658,6 +658,7 @@ class Rebuild:
             st = os.lstat(path)
         except (FileNotFoundError, NotADirectoryError):
             self.take_off(rel, old, None)
+            self._gone(path, rel)
             return None
         w = self.w
         if (
@@ -689,6 +690,7 @@ class Rebuild:
             st = os.lstat(path)
         except (FileNotFoundError, NotADirectoryError):
             self.take_off(rel, old, None)
+            self._gone(path, rel)
             return None
         if stat.S_ISDIR(st.st_mode):  # (never a run's temp file: leftovers.verdict_at)
             e = w._dir_entry(path, rel, name, st, label)  # through sub(), when not left out
@@ -734,6 +736,11 @@ class Rebuild:
         parts: list[bytes] = []
         encode_into(parts, e)
         return b"".join(parts)
+
+    def _gone(self, path: bytes, rel: bytes) -> None:
+        """A marked entry is not there: its folder is unsettled if it changed while this
+        snapshot was taken (or shortly before: _Walker._vanished)."""
+        self.w._vanished(path.rpartition(b"/")[0], rel.rpartition(b"/")[0], True)
 
     def sub(self, path: bytes, rel: bytes, name: bytes, st: os.stat_result, label: int) -> Entry:
         """Folder *rel* (stat *st*) met by the walk (the walker's _dir_entry, once it is

@@ -45,6 +45,11 @@ from git_snapshot.store.objects import TREE
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.reading import _read_listed
 from git_snapshot.store.reading import open_file
+from git_snapshot.store.walker import NAMES_TRUSTED
+
+# a record the child wrote with both flags: its folder's own stat older than the walk by
+# RACY_NS (NAMES_TRUSTED) and nothing gone or changed as it was read (REUSABLE)
+_SETTLED = NAMES_TRUSTED | filescache.REUSABLE
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -526,6 +531,9 @@ class Split:
             else:
                 walker.dirs[h] = rec
                 walker.renewed.append(h)
+                if filescache.HEAD.unpack_from(rec)[9] & _SETTLED != _SETTLED:
+                    # the child's walk found it changed late, or an entry gone as it looked
+                    walker._unsettled(h)  # (walker._names_stay, _vanished)
                 if walker.drop_old:  # as the walk's own records do (_Walker._keep)
                     old_dirs.pop(h, None)
             walker.skips.pop(h, None)  # (the child answers no folder with skipped paths)

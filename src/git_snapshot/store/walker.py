@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 # A file changed this recently is not cached: a second change within the file system's
 # timestamp granularity could leave size, mtime and ctime as they were.
 RACY_NS = 2_000_000_000
+# a walk names at most this many unsettled folders (_Walker._unsettled); past it, all
+UNSETTLED_MAX = 1000
 SPLIT_FOLDERS = 1000  # trees the files cache gives fewer folders are walked by one process
 CACHEDIR_SIGNATURE = b"Signature: 8a477f597d28d172789f06886806bc55"
 
@@ -131,6 +133,11 @@ class _Walker(_Files):
         self.bytes = 0
         self.skipped: list[tuple[str, str]] = []
         self.changed: list[str] = []
+        # folders whose entries may have changed while this walk ran: their own mtime or
+        # ctime at or after racy_after when listed, or an entry that went as it was looked at
+        # (_vanished). A snapshot's meta "unsettled" (archiver._unsettled_meta): a burst
+        # of the watcher matched to it may find there a writer's output, not what it destroyed
+        self.unsettled: list[bytes] = []
         st = os.stat(store.path)
         self.store_id = (st.st_dev, st.st_ino)
         self.classify = opts.classify
@@ -148,12 +155,41 @@ class _Walker(_Files):
                 parent = b"".join(p + b"/" for p in parts[:i])
                 self.overlay_names.setdefault(parent, set()).add(parts[i])
 
-    def _names_stay(self, own: tuple[int, int, int] | None) -> bool:
+    def _names_stay(self, own: tuple[int, int, int] | None, here: bytes) -> bool:
         """Whether a record written now with the folder's own stat *own* may say its names
         are trusted (NAMES_TRUSTED): its mtime and ctime older than this walk by RACY_NS, so
         any later create, unlink or rename in it gives it another (a coarse clock's tick
-        cannot hide one)."""
-        return own is not None and max(own[1], own[2]) < self.racy_after
+        cannot hide one). A folder that changed later than that is unsettled (the folder
+        *here*: what was deleted there may have gone while this walk ran)."""
+        if own is None:
+            return False
+        if max(own[1], own[2]) < self.racy_after:
+            return True
+        self._unsettled(here)
+        return False
+
+    def _unsettled(self, here: bytes) -> None:
+        """Folder *here* may have changed while this walk ran (at most UNSETTLED_MAX + 1
+        kept: more says every folder may have)."""
+        u = self.unsettled
+        if len(u) <= UNSETTLED_MAX and (not u or u[-1] != here):
+            u.append(here)
+
+    def _vanished(self, folder: bytes, here: bytes, check: bool = False) -> None:
+        """An entry of the folder *here* (at *folder*) was not there when this walk looked at
+        it. Listed by this walk, it went while the walk ran; with *check* (named by the
+        watcher's marks, store/rebuild.py), only if the folder changed late enough."""
+        if here in self.unsettled[-4:]:
+            return
+        if check:
+            try:
+                st = os.lstat(folder)
+            except OSError:
+                pass  # gone too
+            else:
+                if max(st.st_mtime_ns, st.st_ctime_ns) < self.racy_after:
+                    return
+        self._unsettled(here)
 
     def _trusted_names(
         self, pre: bytes, here: bytes, own: tuple[int, int, int]
@@ -250,6 +286,7 @@ class _Walker(_Files):
                     des = list(it)
             except FileNotFoundError:
                 des = []
+                self._vanished(path, rel[:-1])  # (the folder itself went)
             except OSError as exc:
                 self._skip(rel.rstrip(b"/"), f"unreadable: {exc.strerror}")
                 return None
@@ -271,6 +308,7 @@ class _Walker(_Files):
             else:  # a big folder's entries: in pieces, some may be the other process's
                 stats, lent = self.split.stats(self, rel[:-1], des)
         except FileNotFoundError:  # one vanished while we looked: nothing to lose
+            self._vanished(path, rel[:-1])
             lent = False
             des = _present(des)
             names = [de.name for de in des]
@@ -339,7 +377,7 @@ class _Walker(_Files):
                 if self.opts.progress:
                     self.opts.progress(self.files, self.bytes)
                 flags = head[9] & ~NAMES_TRUSTED
-                if self._names_stay(own):
+                if self._names_stay(own, here):
                     flags |= NAMES_TRUSTED
                 if flags != head[9]:  # whether its names may be trusted, for its stat now
                     head = (*head[:9], flags)
@@ -519,6 +557,7 @@ class _Walker(_Files):
                         got = None
                     if got is None:
                         flags = 0  # unreadable or vanished
+                        self._vanished(path, here)
                         continue
                     fkey, fst, fsize, fflags = got
                     witness = fkey
@@ -626,7 +665,7 @@ class _Walker(_Files):
             own,
             total_files - sub_files,
             total_bytes - sub_bytes,
-            flags | NAMES_TRUSTED if self._names_stay(own) else flags,
+            flags | NAMES_TRUSTED if self._names_stay(own, here) else flags,
             rstats,
             rkeys,
             joined,
@@ -857,7 +896,10 @@ def _walk(walker: _Walker, root: bytes) -> bytes | None:
     (store/splitwalk.py)."""
     root = _from_cwd(root)
     with contextlib.suppress(OSError):  # (else no names are taken from records)
-        walker.top_dev = os.stat(root).st_dev  # (before the split walk's child is forked)
+        top = os.stat(root)
+        walker.top_dev = top.st_dev  # (before the split walk's child is forked)
+        if max(top.st_mtime_ns, top.st_ctime_ns) >= walker.racy_after:
+            walker._unsettled(b"")  # (the top folder's own stat: no parent lstat'ed it)
     if walker.old_dirs or walker.general or walker.rebuild is not None or not _read_ahead_pays():
         if len(walker.old_dirs) < SPLIT_FOLDERS:  # (not even the import, on a small tree)
             return walker.tree(root, b"", 0)

@@ -71,6 +71,7 @@ class _Files:
             self.classify: Classify | None
             self.exclude: Exclude | None
             self._skip: Callable[[bytes, str], None]
+            self._vanished: Callable[[bytes, bytes], None]
             self._dir_entry: Callable[
                 [bytes, bytes, bytes, os.stat_result | None, int], Entry | None
             ]
@@ -111,6 +112,7 @@ class _Files:
             else:  # a directory that only the overlay has
                 return self._dir_entry(path, rel, name, None, label)
         except FileNotFoundError:
+            self._gone(path, rel)
             return None  # vanished while we looked: nothing to lose
         mode = st.st_mode
         if stat.S_ISDIR(mode):
@@ -126,6 +128,7 @@ class _Files:
             try:
                 target = os.readlink(path)
             except FileNotFoundError:
+                self._gone(path, rel)
                 return None
             self.files += 1
             return Entry(
@@ -137,11 +140,16 @@ class _Files:
             self._skip(rel, f"unreadable: {exc}")
             return None
         if got is None:
+            self._gone(path, rel)
             return None
         key, fst, size, flags = got
         self.files += 1
         self.bytes += size
         return Entry(name, FILE, stat.S_IMODE(fst.st_mode), fst.st_mtime_ns, size, key, lab, flags)
+
+    def _gone(self, path: bytes, rel: bytes) -> None:
+        """The entry at *path* (relative *rel*) went while this walk looked at it."""
+        self._vanished(path.rpartition(b"/")[0], rel.rpartition(b"/")[0])
 
     def _known(self, key: bytes) -> bool:
         return key in self.pending or (self.store.index.has(key) and key not in self.damaged)

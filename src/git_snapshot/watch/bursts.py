@@ -53,6 +53,9 @@ class Burst:
     times: Mapping[str, float] = field(default_factory=dict)  # path -> when it was first seen
     # the kernel's queue overflowed during it: events were dropped, so paths may be missing
     lost_events: bool = False
+    # its snapshot may hold an earlier version of each path at most (taken from the snapshot
+    # before one whose walk may have met the burst's own writes: unsettled)
+    earlier: bool = False
 
     def parts(self, before: Callable[[float], Any]) -> list[tuple[Any, Burst]]:
         """The burst split by the snapshot that holds what each path lost: *before(t)* is
@@ -193,6 +196,132 @@ def from_config(worktree: str) -> BurstDetector:
     return BurstDetector(files, seconds)
 
 
+# ------------------------------------------------------------- snapshots that met the burst
+
+
+def unsettled(
+    store: Any, parts: list[tuple[Any, Burst]], before: Callable[[float], Any]
+) -> list[tuple[Any, Burst]]:
+    """*parts* (Burst.parts) with the paths whose destroyed version a part's snapshot may
+    not hold taken from the snapshot before it (*before(t)*: the last one created before
+    *t*), in a part of their own that says "an earlier version". The daemon stamps an event
+    with the time it reads it: a write read only after a snapshot was committed, made while
+    (or shortly before) that snapshot's walk ran, puts the burst against that snapshot,
+    which may hold the writer's output, not the user's version. Which paths: a file
+    written over whose ctime now is before the snapshot's commit (its last write was made
+    before it, and read late) and whose copy there is what the disk holds now (the walk
+    read it after that write); a deleted path the snapshot lacks whose deepest folder there
+    changed while it was walked (the walk's record, the snapshot's meta ``unsettled``,
+    docs/FORMAT.md; a snapshot without it, of an older version: no deleted path)."""
+    out: list[tuple[Any, Burst]] = []
+    todo = list(parts)
+    while todo:
+        snap, burst = todo.pop(0)
+        moved = _raced(store, burst, snap)
+        older = before(snap.created) if moved else None
+        if older is None or older.created >= snap.created:
+            out.append((snap, burst))
+            continue
+        kept = [p for p in burst.paths if p not in moved]
+        if kept:
+            out.append((snap, _only(burst, kept, burst.earlier)))
+        todo.append((older, _only(burst, [p for p in burst.paths if p in moved], True)))
+    return out
+
+
+def _only(burst: Burst, paths: list[str], earlier: bool) -> Burst:
+    """*burst* narrowed to *paths*."""
+    return Burst(
+        tuple(paths),
+        min(burst.times.get(p, burst.started) for p in paths),
+        burst.ended,
+        {p: burst.kinds[p] for p in paths if p in burst.kinds},
+        {p: burst.times[p] for p in paths if p in burst.times},
+        burst.lost_events,
+        earlier,
+    )
+
+
+def _raced(store: Any, burst: Burst, snap: Any) -> set[str]:
+    """The paths of *burst* whose destroyed version *snap* may lack (see :func:`unsettled`)."""
+    from git_snapshot.store.diff import lost
+
+    meta = snap.meta.get("unsettled") if isinstance(snap.meta, dict) else None
+    dirs: set[bytes] | None = set()  # (a snapshot without the meta: no deletion taken)
+    if isinstance(meta, dict):
+        dirs = None if meta.get("all") else {os.fsencode(d) for d in meta.get("dirs") or []}
+    until = float(snap.created)
+    top = os.fsencode(snap.worktree)
+    tops = (top, os.fsencode(os.path.realpath(snap.worktree)))
+    written: dict[bytes, str] = {}  # rel -> path: written over within the walk's window
+    gone: dict[bytes, str] = {}  # not on disk now
+    for p in burst.paths:
+        rel = _relative(tops, os.fsencode(os.path.abspath(p)))
+        if rel is None:
+            continue
+        try:
+            st = os.lstat(p)
+        except OSError:
+            gone[rel] = p
+            continue
+        if burst.kinds.get(p) in OVERWRITES and st.st_ctime_ns / 1e9 <= until:
+            # last written before the snapshot's commit, its event read after (a part's
+            # events were all read after its snapshot's commit): read late
+            written[rel] = p
+    if dirs is not None and not dirs:
+        gone = {}  # no folder changed while it was walked
+    if not written and not gone:
+        return set()
+    held = {rel for rel, _, _ in lost(store, snap.root, top, sorted(written))} if written else set()
+    out = {p for rel, p in written.items() if rel not in held}  # its copy is the disk's now
+    trees: dict[bytes, dict[bytes, Any]] = {}
+    for rel, p in gone.items():
+        if dirs is not None and not any(f in dirs for f in _above(rel)):
+            continue  # (no tree read: no folder on its way is unsettled)
+        folder = _deepest(store, snap.root, rel, trees)
+        if folder is not None and (dirs is None or folder in dirs):
+            out.add(p)
+    return out
+
+
+def _above(rel: bytes) -> list[bytes]:
+    """The folders *rel* lies in, the top one (b"") first."""
+    parts = rel.split(b"/")
+    return [b"/".join(parts[:i]) for i in range(len(parts))]
+
+
+def _relative(tops: tuple[bytes, ...], raw: bytes) -> bytes | None:
+    for base in tops:
+        if raw.startswith(base + b"/"):
+            rel = raw[len(base) + 1 :]
+            return None if rel == b".git" or rel.startswith(b".git/") else rel
+    return None
+
+
+def _deepest(
+    store: Any, root: bytes, rel: bytes, trees: dict[bytes, dict[bytes, Any]]
+) -> bytes | None:
+    """The deepest folder on *rel*'s way that snapshot tree *root* holds, when it does not
+    hold *rel* itself (None when it does, or a file stands on the way)."""
+    from git_snapshot.store import validate
+    from git_snapshot.store.objects import DIR
+
+    parts = rel.split(b"/")
+    tree, here = root, b""
+    for i, part in enumerate(parts):
+        names = trees.get(tree)
+        if names is None:
+            prefix = here + b"/" if here else b""
+            names = trees[tree] = {e.name: e for e in validate.read_tree(store, tree, prefix)}
+        e = names.get(part)
+        if e is None:
+            return here
+        if i == len(parts) - 1 or e.kind != DIR:
+            return None
+        tree, here = e.ref, b"/".join(parts[: i + 1])
+    return None
+
+
 # --------------------------------------------------------------------------- the record
 
 
@@ -297,7 +426,8 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     older = [
         x.path
         for x in gone
-        if os.path.join(real, os.fsdecode(x.path)) in edited
+        if burst.earlier
+        or os.path.join(real, os.fsdecode(x.path)) in edited
         or any(os.path.join(real, os.fsdecode(x.path)).startswith(r) for r in scanned)
     ]
     exact = not older

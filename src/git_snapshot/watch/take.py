@@ -282,6 +282,9 @@ def record_bursts(worktree: str, items: list[dict[str, Any]]) -> dict[str, objec
                 lost_events=bool(item.get("lost_events")),
             )
             parts = whole.parts(lambda t: before_burst(store, worktree, t))
+            # what a snapshot whose walk met the burst's writes may not hold: from the one
+            # before it (the daemon reads events late under load: bursts.unsettled)
+            parts = bursts.unsettled(store, parts, lambda t: before_burst(store, worktree, t))
             if not parts:
                 lines.append(f"a burst of {len(whole.paths)} changes, no snapshot before it")
             for snap, b in parts:

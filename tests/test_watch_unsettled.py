@@ -1,0 +1,266 @@
+"""A burst whose writes a snapshot's walk met (issue 11's last window, TRUE5's finding).
+
+The daemon stamps each inotify event with the time it reads it. A tool's writes made while
+(or shortly before) a snapshot's walk ran, read by the daemon only after that snapshot was
+committed, put the burst against that snapshot, which may already hold the tool's output:
+the entry said "nothing lost" while the user's version was only in the snapshot before. The
+walk now records what may be a concurrent writer's (the snapshot's meta "unsettled"), and
+the burst takes those paths from the snapshot before, saying "an earlier version"."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clihelpers import VENV_BIN
+from clihelpers import gs
+from test_watch_daemon import Watcher
+from test_watch_daemon import add
+from test_watch_daemon import config
+from test_watch_daemon import make_repo
+from test_watch_daemon import paths_in
+from test_watch_daemon import wait_for
+from test_watch_daemon import watch_snaps
+from test_watch_daemon import watcher  # noqa: F401  (the fixture)
+
+from git_snapshot import gitrepo
+from git_snapshot import losses
+from git_snapshot import worktree
+from git_snapshot.store import Store
+from git_snapshot.store.index import Snapshot
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"
+)
+
+N_FILES = 150  # over snapshot.burstFiles (100)
+USER = "the user's version of {}\n"
+TOOL = "the tool's output\n"
+
+
+def _snapshot(r: Path) -> Snapshot:
+    """A watch snapshot of *r*, taken as the daemon's worker takes one."""
+    with Store() as store:
+        res = worktree.take(store, gitrepo.find_repo(str(r)), trigger="watch")
+    assert res.new
+    return res.snapshot
+
+
+def _daemon(store_dir: Path, r: Path) -> Any:
+    from git_snapshot.watch import config as wconfig
+    from git_snapshot.watch import source
+    from git_snapshot.watch.daemon import Daemon
+
+    daemon = Daemon(str(store_dir), wconfig.WatchConfig(), source.Inotify())
+    daemon.add(str(r))
+    return daemon
+
+
+def _read_late(daemon: Any, r: Path) -> dict[str, Any]:
+    """The daemon reads the tool's events only now (after the snapshot was committed, as
+    under load), the burst ends and its recorder records it: the entry."""
+    tree = daemon.trees[str(r)]
+    daemon.on_events(daemon.src.read())
+    assert tree.detector.active()
+    later = time.time() + 60
+    daemon.record_bursts(tree, later)
+    daemon.maybe_snapshot(later)  # the recorder first, before any snapshot of it
+    assert daemon.child_bursts is not None
+    daemon.recorder_ready()
+    with Store() as store:
+        entries = losses.history(store, gitrepo.find_repo(str(r)))
+    assert entries, "nothing lost, said the entry (none)"
+    return entries[-1]
+
+
+def _held_line(r: Path) -> str:
+    (line,) = [x for x in (r / ".git" / "git-snapshot-unseen").read_text().splitlines() if x]
+    return line
+
+
+def _restore_as_printed(line: str, cwd: Path) -> None:
+    """Run the restore command *line* prints, pasted into a shell."""
+    cmd = line.split("restore with: ", 1)[1].split("; ", 1)[0]
+    assert cmd.startswith("git snapshot "), line
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run(shlex.split(cmd), cwd=cwd, env=env, check=True, capture_output=True)
+
+
+def _files(r: Path) -> list[Path]:
+    d = r / "out"
+    d.mkdir()
+    files = [d / f"f{i:03}.txt" for i in range(N_FILES)]
+    for f in files:
+        f.write_text(USER.format(f.name))
+    return files
+
+
+def test_overwrites_a_snapshot_already_holds_come_from_the_one_before(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    """The tool rewrites 150 files; a snapshot is taken before the daemon reads those
+    events: it holds the tool's output. The entry named nothing lost; it must name the
+    snapshot before, with "an earlier version", and its restore give the user's bytes."""
+    r = make_repo(tmp_path)
+    add(store_dir, r)
+    files = _files(r)
+    before = _snapshot(r)  # holds the user's version
+    daemon = _daemon(store_dir, r)
+    try:
+        for f in files:
+            f.write_text(TOOL)
+        raced = _snapshot(r)  # its walk meets the tool's output
+        assert raced.meta["unsettled"]["since"] <= raced.created
+        entry = _read_late(daemon, r)
+        assert entry["snapshot"] == before.id, entry
+        assert len(entry["lost"]) == N_FILES and entry["exact"] is False, entry
+        assert len(entry["maybe_older"]) == N_FILES, entry
+        line = _held_line(r)
+        assert "an earlier version, saved " in line and f"is in snapshot {before.id};" in line
+        assert losses.LATER_EDITS in line, line
+        _restore_as_printed(line, r)
+        assert all(f.read_text() == USER.format(f.name) for f in files)
+    finally:
+        daemon.end_worker()
+        daemon.src.close()
+
+
+def test_deletions_a_snapshot_already_lacks_come_from_the_one_before(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    """rm -rf of a folder of 150 files, then a snapshot before the daemon reads the events:
+    it lacks them all (its walk found the top folder changed: unsettled). The entry named
+    nothing lost; it must name the snapshot before."""
+    r = make_repo(tmp_path)
+    add(store_dir, r)
+    files = _files(r)
+    before = _snapshot(r)
+    daemon = _daemon(store_dir, r)
+    try:
+        shutil.rmtree(r / "out")
+        raced = _snapshot(r)
+        assert "" in raced.meta["unsettled"].get("dirs", []), raced.meta
+        entry = _read_late(daemon, r)
+        assert entry["snapshot"] == before.id, entry
+        assert len(entry["lost"]) == N_FILES and entry["exact"] is False, entry
+        line = _held_line(r)
+        assert "an earlier version, saved " in line and f"is in snapshot {before.id};" in line
+        _restore_as_printed(line, r)
+        assert all(f.read_text() == USER.format(f.name) for f in files)
+    finally:
+        daemon.end_worker()
+        daemon.src.close()
+
+
+def test_writes_after_the_walk_stay_with_the_snapshot_exact(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    """The other side (why the reverted fix of session 16 was wrong): writes made after the
+    walk destroy what the snapshot holds, files created just before it included (written
+    within its walk's window: unsettled folders, recent ctimes). The entry names that
+    snapshot, exact."""
+    r = make_repo(tmp_path)
+    add(store_dir, r)
+    files = _files(r)
+    daemon = _daemon(store_dir, r)
+    try:
+        snap = _snapshot(r)  # the only one holding the user's version
+        assert "out" in snap.meta["unsettled"].get("dirs", []), snap.meta
+        for f in files:
+            f.write_text(TOOL)
+        entry = _read_late(daemon, r)
+        assert entry["snapshot"] == snap.id, entry
+        assert len(entry["lost"]) == N_FILES and entry["exact"] is True, entry
+        assert "maybe_older" not in entry, entry
+        assert f"saved in snapshot {snap.id};" in _held_line(r)
+    finally:
+        daemon.end_worker()
+        daemon.src.close()
+
+
+def test_the_walk_names_the_folders_that_changed_while_it_ran(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    """meta["unsettled"]: since = the walk's start less RACY_NS; dirs = the folders whose
+    own mtime or ctime is later (a deletion there may be what the snapshot lacks), and no
+    other; a folder whose file went between its listing and its read is named too."""
+    from git_snapshot.store.archiver import Options
+    from git_snapshot.store.archiver import create_snapshot
+
+    top = tmp_path / "t"
+    for d in ("a", "b", "c/d"):
+        (top / d).mkdir(parents=True)
+        for i in range(3):
+            (top / d / f"x{i}").write_text(f"{d} {i}\n")
+    time.sleep(2.2)  # every folder settled (ctime cannot be set back)
+    with Store() as store:
+        create_snapshot(store, "t", str(top))  # the files cache
+        (top / "b" / "x1").unlink()
+        start = time.time()
+        snap = create_snapshot(store, "t", str(top)).snapshot
+        meta = snap.meta["unsettled"]
+        assert start - 2.1 <= meta["since"] <= start - 1.9
+        assert meta.get("dirs") == ["b"], meta
+        # c/d/x2 goes as the walk reaches it, after c/d was listed (the exclude rule is
+        # asked about each file just before it is read)
+        gone = top / "c" / "d" / "x2"
+        gone.write_text("changed: read again\n")  # (not taken from the files cache)
+
+        def exclude(rel: bytes, is_dir: bool) -> bool:
+            if rel == b"c/d/x2" and gone.exists():
+                gone.unlink()
+            return False
+
+        time.sleep(2.2)  # b settled again
+        snap = create_snapshot(store, "t", str(top), options=Options(exclude=exclude)).snapshot
+        assert b"c/d/x2" not in {p for p, _ in store.walk(snap.root)}
+        assert snap.meta["unsettled"].get("dirs") == ["c/d"], snap.meta
+
+
+@pytest.mark.slow
+def test_a_stopped_daemon_reads_the_burst_after_a_manual_snapshot(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811
+) -> None:
+    """End to end: the real daemon is held (SIGSTOP, as a loaded machine holds it) while a
+    tool rewrites 150 files and the user takes a snapshot; it reads the events after. The
+    entry must name the watch snapshot holding the user's version."""
+    config(burstSeconds=2)
+    r = make_repo(tmp_path)
+    add(store_dir, r)
+    watcher.start()
+    watcher.watching(r)
+    files = _files(r)
+    wait_for(
+        lambda: any("out/f149.txt" in paths_in(s) for s in watch_snaps(r)),
+        what="a watch snapshot holding out/",
+    )
+    time.sleep(2)  # settled: no snapshot due
+    (held,) = [s for s in watch_snaps(r) if "out/f149.txt" in paths_in(s)][-1:]
+    proc = watcher.procs[-1]
+    os.kill(proc.pid, signal.SIGSTOP)
+    try:
+        for f in files:
+            f.write_text(TOOL)
+        gs(r, "create", "-m", "right after the tool")
+    finally:
+        os.kill(proc.pid, signal.SIGCONT)
+    entry = wait_for(
+        lambda: (e := _entries(r)) and e[-1].get("command", "").startswith("watcher") and e[-1],
+        what="the burst's entry",
+    )
+    assert entry["snapshot"] == held.id, (entry, watcher.log())
+    assert len(entry["lost"]) == N_FILES and entry["exact"] is False, entry
+
+
+def _entries(r: Path) -> list[dict[str, Any]]:
+    with Store() as store:
+        return losses.history(store, gitrepo.find_repo(str(r)))
