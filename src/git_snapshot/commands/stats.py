@@ -73,8 +73,7 @@ def cmd_stats(*, cwd: str, json_out: bool = False) -> int:
     print(
         f"{output.size(data['disk_bytes'])} on disk ({output.size(data['pack_bytes'])} in "
         f"packs) for {data['snapshots']} snapshots holding {output.size(data['logical_bytes'])}"
-        " of files"
-        + (f": dedup ratio {ratio:.1f}x (compression included)" if ratio else "")
+        " of files" + (f": dedup ratio {ratio:.1f}x (compression included)" if ratio else "")
     )
     rows = [
         [
