@@ -8,11 +8,17 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from clihelpers import gs
 from conftest import init_repo
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 
 from git_snapshot.store import Store
+from git_snapshot.store.index import Snapshot
 
 
 def test_an_index_back_at_its_empty_beginning_is_refused_not_taken_for_a_killed_pull(
@@ -71,3 +77,66 @@ def test_a_store_opened_before_a_repair_writes_its_next_snapshot_into_the_repair
     out = tmp_path / "out"
     gs(tmp_path, "restore", "--repo", "s", str(late.id), "--to", str(out))
     assert scan(out) == scan(src)
+
+
+def _snap(source: str, number: int, record: bytes) -> Snapshot:
+    return Snapshot(0, source, number, 1.0, "manual", "", "/w", b"\0" * 32, 0, 0, 0, 0, {}, record)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    steps=st.lists(
+        st.one_of(
+            st.tuples(st.just("reserve"), st.sampled_from(["a", "b"])),
+            st.tuples(st.just("commit"), st.integers(0, 7)),
+            st.tuples(st.just("pull"), st.sampled_from(["a", "b"]), st.integers(1, 9)),
+        ),
+        max_size=30,
+    )
+)
+def test_numbers_pulled_beside_snapshots_never_collide(
+    tmp_path: Path, steps: list[tuple[Any, ...]]
+) -> None:
+    """Any interleaving of snapshots (a number reserved, its row committed later) and pulled
+    snapshots (Index.enter_snapshot with the store's handed-out numbers taken): no unique
+    (repository, number) failure, every commit keeps the number its record carries, every
+    pulled one is entered once, and a pulled one keeps its own number when nothing here
+    gave it out."""
+    import sqlite3
+
+    from git_snapshot.store.index import Index
+
+    path = tmp_path / f"i{os.urandom(4).hex()}.sqlite"
+    index = Index(str(path))
+    try:
+        pending: list[Snapshot] = []
+        given: dict[str, set[int]] = {"a": set(), "b": set()}
+        rows = 0
+        for n, step in enumerate(steps):
+            if step[0] == "reserve":
+                seq = index.reserve_seq(step[1], f"/{step[1]}")
+                given[step[1]].add(seq)
+                pending.append(_snap(step[1], seq, b"h%d" % n))
+            elif step[0] == "commit" and pending:
+                snap = pending.pop(step[1] % len(pending))
+                try:
+                    index.add_snapshot([], snap)
+                except sqlite3.IntegrityError as exc:
+                    raise AssertionError(f"a snapshot's own number was taken: {exc}") from None
+                rows += 1
+            elif step[0] == "pull":
+                _, source, number = step
+                snap = _snap(source, number, b"p%d" % n)
+                had = index.enter_snapshot(snap, f"/{source}", handed_out=True)
+                assert had == number
+                if number not in given[source] and number >= max(given[source], default=0):
+                    assert snap.id == number
+                assert snap.id not in given[source]
+                given[source].add(snap.id)
+                rows += 1
+        seen = [(s.source, s.id) for s in index.snapshots()]
+        assert len(seen) == len(set(seen)) == rows
+    finally:
+        index.close()
