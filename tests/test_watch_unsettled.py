@@ -185,6 +185,48 @@ def test_writes_after_the_walk_stay_with_the_snapshot_exact(
         daemon.src.close()
 
 
+def test_a_burst_split_by_the_walk_names_each_side_truly(tmp_path: Path, store_dir: Path) -> None:
+    """The tool's writes straddle the snapshot (TRUE5's run: the walk reads some files before
+    the tool reaches them, some after); the events are all read after its commit. Each file
+    whose copy there is the tool's output is named from the snapshot before, "an earlier
+    version"; each the tool wrote after the walk, from this one, exact. A folder deleted
+    before the walk likewise (the snapshot before), one deleted after: this one."""
+    r = make_repo(tmp_path)
+    add(store_dir, r)
+    files = _files(r)
+    (r / "early").mkdir()
+    (r / "late").mkdir()
+    for name in ("early", "late"):
+        for i in range(3):
+            (r / name / f"g{i}").write_text(f"{name} {i}\n")
+    before = _snapshot(r)
+    daemon = _daemon(store_dir, r)
+    try:
+        first, second = files[:75], files[75:]
+        for f in first:
+            f.write_text(TOOL)
+        shutil.rmtree(r / "early")
+        snap = _snapshot(r)  # holds the tool's output of *first*, the user's of *second*
+        for f in second:
+            f.write_text(TOOL)
+        shutil.rmtree(r / "late")
+        _read_late(daemon, r)
+        with Store() as store:
+            entries = losses.history(store, gitrepo.find_repo(str(r)))
+        by_snap = {e["snapshot"]: e for e in entries}
+        assert set(by_snap) == {before.id, snap.id}, entries
+        old, new = by_snap[before.id], by_snap[snap.id]
+        expect_old = {f"out/{f.name}" for f in first} | {f"early/g{i}" for i in range(3)}
+        expect_new = {f"out/{f.name}" for f in second} | {f"late/g{i}" for i in range(3)}
+        assert {x["path"] for x in old["lost"]} == expect_old, old
+        assert old["exact"] is False and set(old["maybe_older"]) == expect_old, old
+        assert {x["path"] for x in new["lost"]} == expect_new, new
+        assert new["exact"] is True and "maybe_older" not in new, new
+    finally:
+        daemon.end_worker()
+        daemon.src.close()
+
+
 def test_the_walk_names_the_folders_that_changed_while_it_ran(
     tmp_path: Path, store_dir: Path
 ) -> None:
