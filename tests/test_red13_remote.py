@@ -216,21 +216,14 @@ sys.exit(main(["pull", "r"]))
 """
 
 
-@pytest.mark.slow
-def test_a_first_pull_killed_before_its_rows_is_resumed_by_the_next(tmp_path: Path) -> None:
-    """A first pull puts every pack in place, then enters their rows: killed between, it left a
-    store whose index lists no packs over packs, which every command refused as a lost index
-    ('rebuild the index ... git snapshot repair'), the next pull too. The pull notes its packs
-    in the index before putting them in place (Index.note_incoming): the store opens, and the
-    next pull enters them. (An index that lists no packs for another reason is still refused:
-    test_repair, test_red16_index.)"""
+def pull_killed_before_rows(tmp_path: Path) -> dict[str, str]:
+    """Another machine's first pull of remote r (pushed), SIGKILLed with every pack in place
+    and no row entered; that machine's environment."""
     from remotehelpers import machine
     from remotehelpers import on
 
-    repo = pushed(tmp_path, 2)
     key = Path(os.environ["XDG_CONFIG_HOME"]) / "git-snapshot" / "keys" / "r.key"
     other = machine(tmp_path, "m2")
-    store = Path(other["GIT_SNAPSHOT_STORE"])
     on(other, tmp_path, "remote", "add", "r", f"file://{tmp_path}/remote", "--key", str(key))
     died = subprocess.run(
         [sys.executable, "-c", PULL_KILLED_BEFORE_ROWS],
@@ -239,6 +232,22 @@ def test_a_first_pull_killed_before_its_rows_is_resumed_by_the_next(tmp_path: Pa
         capture_output=True,
     )
     assert died.returncode == -signal.SIGKILL, died.stderr
+    return other
+
+
+@pytest.mark.slow
+def test_a_first_pull_killed_before_its_rows_is_resumed_by_the_next(tmp_path: Path) -> None:
+    """A first pull puts every pack in place, then enters their rows: killed between, it left a
+    store whose index lists no packs over packs, which every command refused as a lost index
+    ('rebuild the index ... git snapshot repair'), the next pull too. The pull notes its packs
+    in the index before putting them in place (Index.note_incoming): the store opens, and the
+    next pull enters them. (An index that lists no packs for another reason is still refused:
+    test_repair, test_red16_index.)"""
+    from remotehelpers import on
+
+    repo = pushed(tmp_path, 2)
+    other = pull_killed_before_rows(tmp_path)
+    store = Path(other["GIT_SNAPSHOT_STORE"])
     assert len(list((store / "packs").glob("*.pack"))) == 2
     assert json.loads(on(other, tmp_path, "list", "--all", "--json")) == []
     on(other, tmp_path, "pull", "r")

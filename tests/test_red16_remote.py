@@ -124,25 +124,11 @@ def test_repair_after_a_pull_killed_before_its_rows_brings_every_pulled_snapshot
     """repair after each kill: a first pull killed with its packs in place and no row; repair
     rebuilds from them (the pulled packs hold the snapshots' records) and the next pull has
     nothing left to do."""
-    import signal
-    import subprocess
-    import sys
-
-    from remotehelpers import machine
     from remotehelpers import on
-    from test_red13_remote import PULL_KILLED_BEFORE_ROWS
+    from test_red13_remote import pull_killed_before_rows
 
     pushed(tmp_path, 3)
-    key = Path(os.environ["XDG_CONFIG_HOME"]) / "git-snapshot" / "keys" / "r.key"
-    other = machine(tmp_path, "m2")
-    on(other, tmp_path, "remote", "add", "r", f"file://{tmp_path}/remote", "--key", str(key))
-    died = subprocess.run(
-        [sys.executable, "-c", PULL_KILLED_BEFORE_ROWS],
-        cwd=tmp_path,
-        env={**os.environ, **other},
-        capture_output=True,
-    )
-    assert died.returncode == -signal.SIGKILL, died.stderr
+    other = pull_killed_before_rows(tmp_path)
     assert "3 snapshot(s)" in on(other, tmp_path, "repair").out
     assert "ok" in on(other, tmp_path, "verify", "--read-data")
     assert "pulled 0 snapshot(s)" in on(other, tmp_path, "pull", "r").out
