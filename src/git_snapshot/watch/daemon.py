@@ -503,7 +503,7 @@ class Daemon:
         if not dirtyset.clean(self.store_path, tree.root):
             return
         tree.first_change = tree.last_change = tree.prep_change = None
-        tree.ws.overwritten.clear()
+        tree.ws.snapshot_begins()
         self.status_dirty = True
         log(f"{tree.root}: {HOOK_CLEAN}")
 
@@ -681,7 +681,7 @@ class Daemon:
         _, tree = min(ready, key=lambda x: x[0])
         lag_from = tree.last_change
         tree.first_change = tree.last_change = tree.prep_change = None
-        tree.ws.overwritten.clear()
+        tree.ws.snapshot_begins()
         self.flush_marks()
         error = self.send(os.fsencode(tree.root))
         if error is not None:

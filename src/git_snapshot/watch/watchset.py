@@ -87,6 +87,14 @@ def _subdirs(path: str) -> list[str]:
         return []
 
 
+def _ctime_ns(e: os.DirEntry[str]) -> int:
+    """The entry's ctime, 0 when it is gone."""
+    try:
+        return e.stat(follow_symlinks=False).st_ctime_ns
+    except OSError:
+        return 0
+
+
 def _count_dirs(root: str, limit: int) -> int:
     """Folders below *root*, counting at most to limit + 1."""
     n, queue = 0, deque([root])
@@ -447,6 +455,15 @@ class WatchSet:
         # fed to the burst detector as overwritten, or created (the daemon clears it as a
         # snapshot begins)
         self.overwritten: dict[str, int] = {}
+        # when the daemon last cleared it (time.time_ns()): a file whose ctime is older may be
+        # in that snapshot (see _listed)
+        self.cleared_ns = time.time_ns()
+
+    def snapshot_begins(self) -> None:
+        """A snapshot begins (or a hook's holds every change seen): the write sessions are
+        counted from here."""
+        self.overwritten.clear()
+        self.cleared_ns = time.time_ns()
 
     # -- setting up -------------------------------------------------------------------------
 
@@ -639,7 +656,7 @@ class WatchSet:
             big.touched = True
             big.next_at = now + min(TOUCHED_SCAN_S, self.cfg.slow_scan)
         if e.is_dir and e.kind in (ev.CREATE, ev.MOVED_TO) and folder not in self.big:
-            self.add_tree(path)
+            self.add_tree(path, made=e.kind == ev.CREATE)
         elif e.is_dir and e.kind in (ev.DELETE, ev.MOVED_FROM):
             self.drop_tree(path, moved=e.kind == ev.MOVED_FROM)
         if self.feed is not None and not temp:
@@ -681,9 +698,10 @@ class WatchSet:
         if self.overwritten.get(path) == _WRITING:
             self.overwritten[path] = _WRITTEN
 
-    def add_tree(self, path: str) -> None:
+    def add_tree(self, path: str, made: bool = False) -> None:
         """A folder appeared (created, or moved in): watch it and everything below it; all of
-        it is new, so all of it is dirty."""
+        it is new, so all of it is dirty. *made* (created here, not moved in): the files the
+        folders hold as they are listed are new too (see :meth:`_listed`)."""
         if self._skip(path) or os.path.islink(path):
             return
         name = os.path.basename(path)
@@ -726,7 +744,30 @@ class WatchSet:
             else:
                 self.polled[d] = _deep_sig(d)[0]
             self.dirty.add(d)
-            queue.extend(s for s in _subdirs(d) if not self._skip(s))
+            subs = self._listed(d) if made and self.feed is not None else _subdirs(d)
+            queue.extend(s for s in subs if not self._skip(s))
+
+    def _listed(self, d: str) -> list[str]:
+        """The subfolders of *d*, a folder just made; the files in it made since the last
+        snapshot began (their ctime after :attr:`cleared_ns`) are new (no snapshot holds
+        them). Those written before its watch came had no CREATE event: their next write
+        would be fed as an overwrite of what the snapshot holds (npm install writes each
+        package's files at once: 403 of a 20,000-file burst, a recording of "nothing
+        lost" that the watch snapshot waited for). A file older than that (a folder's
+        event read only after a snapshot began, under continuous change) keeps being fed.
+        Listed after the watch is added, so a file made meanwhile is in one or both."""
+        subdirs: list[str] = []
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    if e.is_dir(follow_symlinks=False):
+                        if e.name != ".git":
+                            subdirs.append(e.path)
+                    elif _ctime_ns(e) > self.cleared_ns:
+                        self.overwritten.setdefault(e.path, _NEW)
+        except OSError:
+            pass
+        return subdirs
 
     def drop_tree(self, path: str, moved: bool) -> None:
         """A folder went away. Deleted: its own watches end by themselves (IN_IGNORED).
