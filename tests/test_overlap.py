@@ -1,8 +1,10 @@
 """Two snapshots of one watched worktree that overlap: both read the dirty set against base X,
 one (A) commits first, the other (B) after it. B is then the store's newest snapshot of the
 worktree: it must never hold, for a file A saw written, the version before (a later loss
-report against B would name that older version). Real git, real files, the real daemon lock;
-the daemon's marking is played by the test (test_watch_dirtyset.Daemon)."""
+report against B would name that older version). B is rebuilt from X with its marks widened
+by what differs between X and A (store/overlap.py); a full walk keeps no folder as clean since
+X. Real git, real files, the real daemon lock; the daemon's marking is played by the test
+(test_watch_dirtyset.Daemon)."""
 
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.store import archiver
 from git_snapshot.store import walker
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FILE
 from git_snapshot.watch import dirtyset
 
 
@@ -73,7 +77,7 @@ def test_a_snapshot_committed_after_an_overlapping_one_is_not_older(
     after A, held e/f1.txt as base X had it: the newest snapshot older than A there (B's full
     walk kept e whole from the files cache, saved with X, as 'clean since X')."""
     store, top, daemon = watched
-    _take(store, top)  # X: the epoch's first, a full walk (the files cache is X's)
+    x = _take(store, top).snapshot  # the epoch's first, a full walk (the files cache is X's)
     (top / "a/b/c/f0.txt").write_text("B's change\n")
     daemon.entries(top / "a/b/c/f0.txt")
     first: list[Any] = []
@@ -84,9 +88,11 @@ def test_a_snapshot_committed_after_an_overlapping_one_is_not_older(
         first.append(_take(store, top).snapshot)
 
     _meanwhile(monkeypatch, a_commits)
-    b = _take(store, top).snapshot
+    res = _take(store, top)
+    b = res.snapshot
     (a,) = first
     assert a.id < b.id
+    assert res.base == x.root  # rebuilt from X, not walked (store/overlap.py)
     held = snapshot_contents(store, b)
     assert held[b"e/f1.txt"].data == b"written after B read the marks\n"
     assert held == snapshot_contents(store, a)  # nothing else changed
@@ -94,6 +100,16 @@ def test_a_snapshot_committed_after_an_overlapping_one_is_not_older(
     c = _take(store, top).snapshot  # the next one, from the dirty set's base
     assert _same(c) == _same(_full(top, tmp_path / "y"))
     assert snapshot_contents(store, c) == _on_disk(top)
+
+
+def _counts(store: Store, snap: Any) -> tuple[int, int]:
+    """Files (all but folders) and bytes of files in *snap*'s tree, counted from it."""
+    files = nbytes = 0
+    for _, e in store.walk(snap.root):
+        if e.kind != DIR:
+            files += 1
+            nbytes += e.size if e.kind == FILE else 0
+    return files, nbytes
 
 
 def _values(contents: dict[bytes, Seen], left_out: list[bytes]) -> dict[bytes, Seen]:
@@ -176,6 +192,8 @@ def test_random_overlapping_pairs(
     a = got["a"]
     first, last = (a, b) if a_first else (b, a)
     assert first.id < last.id
+    for snap in (first, last):
+        assert (snap.files, snap.bytes) == _counts(store, snap)
     left_out = [os.fsencode(p) for p, _ in last.meta["skipped_paths"]]
     held = _values(snapshot_contents(store, last), left_out)
     earlier = _values(snapshot_contents(store, first), left_out)

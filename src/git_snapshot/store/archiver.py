@@ -156,7 +156,7 @@ def create_snapshot(
         try:
             prev = _unchanged(store, source, worktree, opts)
             base = _rebuild_base(store, source, worktree, opts, root) if prev is None else None
-            if prev is None and base is None:
+            if prev is None:  # (a rebuild never asks it: only what it is told is kept)
                 opts = _clean_since_last(store, source, worktree, opts)
             loading = time.perf_counter()
             if prev is None and base is None:
@@ -541,8 +541,10 @@ def _rebuild_base(
     if opts.marks is None or opts.overlay or opts.overlay_deleted:
         return None
     mine = store.snapshots(source, worktree, last=1)
-    if not mine or mine[-1].root != opts.clean_base or store.index.damaged():
+    if not mine or store.index.damaged():
         return None
+    if mine[-1].root != opts.clean_base:  # another snapshot committed since the marks were read
+        return _overlapped(store, source, worktree, opts, root, mine[-1])
     from git_snapshot.store import rebuild
 
     if opts.prepared is not None:
@@ -555,6 +557,37 @@ def _rebuild_base(
     except rebuild.Unusable:
         return None  # a damaged base: the full walk stores what the disk holds
     return mine[-1], trees, opts.marks
+
+
+# how far back among the worktree's snapshots an overlapped rebuild looks for its base (the
+# dirty set's): one or two snapshots committed since it read the marks, unless many overlap
+OVERLAP_BACK = 8
+
+
+def _overlapped(
+    store: Store, source: str, worktree: str, opts: Options, root: bytes, last: Snapshot
+) -> tuple[Any, dict[bytes, dict[bytes, bytes]], Any] | None:
+    """_rebuild_base when the worktree's last snapshot *last* is not the dirty set's base:
+    from the base (still among the last OVERLAP_BACK) with the marks widened by what differs
+    between its trees and *last*'s, so that this snapshot, the newest, is nowhere older than
+    *last* (store/overlap.py); None (a full walk) when the base is gone or unreadable."""
+    base = None
+    for snap in reversed(store.snapshots(source, worktree, last=OVERLAP_BACK)):
+        if snap.root == opts.clean_base:
+            base = snap
+            break
+    if base is None:
+        return None
+    from git_snapshot.store import overlap
+    from git_snapshot.store import rebuild
+    from git_snapshot.store.objects import CorruptObject
+
+    try:
+        marks = overlap.wider(store, opts.marks, base.root, last.root)
+        trees = rebuild.old_trees(store, marks, base.root, root, opts.classify)
+    except (rebuild.Unusable, CorruptObject):
+        return None  # a damaged tree: the full walk stores what the disk holds
+    return base, trees, marks
 
 
 def _clean_since_last(store: Store, source: str, worktree: str, opts: Options) -> Options:
