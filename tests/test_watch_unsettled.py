@@ -227,6 +227,61 @@ def test_a_burst_split_by_the_walk_names_each_side_truly(tmp_path: Path, store_d
         daemon.src.close()
 
 
+def test_events_read_during_a_walk_that_read_before_them_name_that_snapshot(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    """The mirror window: the tool starts while a snapshot's walk runs, after the walk read
+    the files, and the daemon reads the events before that snapshot's commit (the burst
+    begins before it: matched to the snapshot before). The user's edits since then and the
+    files made since are in the newer snapshot only: the entry named the older one exact
+    for the edits (a wrong version) and nothing for the new files. Here the events are fed
+    as the daemon stamps them, at a time inside the walk (after its start, before its
+    commit); the writes are real."""
+    r = make_repo(tmp_path)
+    add(store_dir, r)
+    files = _files(r)
+    before = _snapshot(r)  # the user's version 1
+    edited = files[:10]
+    for f in edited:
+        f.write_text(f"the user's edit of {f.name}\n")
+    made = [r / "out" / f"new{i}.txt" for i in range(10)]
+    for f in made:
+        f.write_text(f"made since: {f.name}\n")
+    daemon = _daemon(store_dir, r)
+    try:
+        snap = _snapshot(r)  # holds the edits and the new files
+        during = (snap.meta["unsettled"]["since"] + 2.0 + snap.created) / 2
+        for f in files:
+            f.write_text(TOOL)
+        for f in made:
+            f.unlink()
+        detector = daemon.trees[str(r)].detector
+        for f in files:
+            detector.feed(during, str(f), "overwrite")
+        for f in made:
+            detector.feed(during, str(f), "delete")
+        later = time.time() + 60
+        daemon.record_bursts(daemon.trees[str(r)], later)
+        daemon.maybe_snapshot(later)
+        daemon.recorder_ready()
+        with Store() as store:
+            entries = losses.history(store, gitrepo.find_repo(str(r)))
+        by_snap = {e["snapshot"]: e for e in entries}
+        assert set(by_snap) == {before.id, snap.id}, entries
+        old, new = by_snap[before.id], by_snap[snap.id]
+        assert {x["path"] for x in old["lost"]} == {f"out/{f.name}" for f in files[10:]}, old
+        want = {f"out/{f.name}" for f in edited + made}
+        assert {x["path"] for x in new["lost"]} == want and new["exact"] is True, new
+        lines = (r / ".git" / "git-snapshot-unseen").read_text().splitlines()
+        (line,) = [x for x in lines if f"saved in snapshot {snap.id};" in x]
+        _restore_as_printed(line, r)
+        assert all(f.read_text() == f"the user's edit of {f.name}\n" for f in edited)
+        assert all(f.read_text() == f"made since: {f.name}\n" for f in made)
+    finally:
+        daemon.end_worker()
+        daemon.src.close()
+
+
 def test_the_walk_names_the_folders_that_changed_while_it_ran(
     tmp_path: Path, store_dir: Path
 ) -> None:

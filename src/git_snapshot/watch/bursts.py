@@ -24,6 +24,7 @@ from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from typing import Any
 
 DELETE, OVERWRITE, DELETE_DIR = "delete", "overwrite", "delete_dir"
@@ -56,6 +57,10 @@ class Burst:
     # its snapshot may hold an earlier version of each path at most (taken from the snapshot
     # before one whose walk may have met the burst's own writes: unsettled)
     earlier: bool = False
+    # files (relative to the worktree) another part of the same burst names from a newer
+    # snapshot, left out of this one's entry; and, when not None, the only files it names
+    elsewhere: frozenset[bytes] = frozenset()
+    only: frozenset[bytes] | None = None
 
     def parts(self, before: Callable[[float], Any]) -> list[tuple[Any, Burst]]:
         """The burst split by the snapshot that holds what each path lost: *before(t)* is
@@ -217,7 +222,7 @@ def unsettled(
     todo = list(parts)
     while todo:
         snap, burst = todo.pop(0)
-        moved = _raced(store, burst, snap)
+        moved = _raced(store, burst, snap) if burst.only is None else set()
         older = before(snap.created) if moved else None
         if older is None or older.created >= snap.created:
             out.append((snap, burst))
@@ -239,6 +244,7 @@ def _only(burst: Burst, paths: list[str], earlier: bool) -> Burst:
         {p: burst.times[p] for p in paths if p in burst.times},
         burst.lost_events,
         earlier,
+        burst.elsewhere,
     )
 
 
@@ -257,7 +263,7 @@ def _raced(store: Any, burst: Burst, snap: Any) -> set[str]:
     gone: dict[bytes, str] = {}  # not on disk now
     for p in burst.paths:
         rel = _relative(tops, os.fsencode(os.path.abspath(p)))
-        if rel is None:
+        if rel is None or rel in burst.elsewhere:  # (named from a newer snapshot: newer())
             continue
         try:
             st = os.lstat(p)
@@ -288,6 +294,84 @@ def _above(rel: bytes) -> list[bytes]:
     """The folders *rel* lies in, the top one (b"") first."""
     parts = rel.split(b"/")
     return [b"/".join(parts[:i]) for i in range(len(parts))]
+
+
+def newer(
+    store: Any, parts: list[tuple[Any, Burst]], after: Callable[[float], list[Any]]
+) -> list[tuple[Any, Burst]]:
+    """*parts* with the files whose destroyed version a newer snapshot holds named from it.
+    A part's snapshot is the last committed before the burst began; a snapshot whose walk
+    began before an event was read (during the burst: a hook's, or a walk under way as the
+    tool started) may have read the file before the write, and then holds a newer version
+    than the part's snapshot, or one that snapshot lacks (a file made since). Each event
+    read after such a walk began (its meta ``unsettled``'s ``since``, plus RACY_S) is
+    checked against the last such snapshot: what it holds and the disk no longer does, in
+    another version than the part's snapshot's (or where that one has none), goes to a part
+    of its own, named from it (*after(t)*: the snapshots created after *t*, oldest first)."""
+    out: list[tuple[Any, Burst]] = []
+    for snap, burst in parts:
+        later = [] if burst.earlier or burst.only is not None else after(snap.created)
+        starts = [(s, _walk_start(s)) for s in later]
+        groups: dict[int, tuple[Any, list[str]]] = {}
+        for p in burst.paths:
+            t = burst.times.get(p, burst.started)
+            met = [s for s, start in starts if start is not None and start <= t]
+            if met:
+                groups.setdefault(met[-1].id, (met[-1], []))[1].append(p)
+        moved: set[bytes] = set()
+        extra: list[tuple[Any, Burst]] = []
+        for newer_snap, paths in groups.values():
+            found = _newer_files(store, snap, newer_snap, paths) - moved
+            if found:
+                moved |= found
+                part = _only(burst, paths, False)
+                extra.append((newer_snap, replace(part, only=frozenset(found))))
+        if moved:
+            burst = replace(burst, elsewhere=burst.elsewhere | moved)
+        out.append((snap, burst))
+        out.extend(extra)
+    return out
+
+
+RACY_S = (
+    2.0  # store/walker.RACY_NS: a snapshot's meta "unsettled" since is its walk's start less it
+)
+
+
+def _walk_start(snap: Any) -> float | None:
+    meta = snap.meta.get("unsettled") if isinstance(snap.meta, dict) else None
+    since = meta.get("since") if isinstance(meta, dict) else None
+    return float(since) + RACY_S if isinstance(since, (int, float)) else None
+
+
+def _newer_files(store: Any, snap: Any, newer_snap: Any, paths: list[str]) -> set[bytes]:
+    """The files below *paths* that *newer_snap* holds, the disk no longer does, and *snap*
+    holds in another version or not at all (relative to the worktree)."""
+    from git_snapshot.store.diff import lost
+
+    top = os.fsencode(newer_snap.worktree)
+    tops = (top, os.fsencode(os.path.realpath(newer_snap.worktree)))
+    rels = sorted({r for p in paths if (r := _relative(tops, os.fsencode(os.path.abspath(p))))})
+    if not rels:
+        return set()
+    there = {p: e for p, e, _ in lost(store, newer_snap.root, top, rels)}
+    if not there:
+        return set()
+    before = {p: e for p, e, _ in lost(store, snap.root, top, rels)}
+    return {
+        p
+        for p, e in there.items()
+        if p not in before or (before[p].ref, before[p].mode) != (e.ref, e.mode)
+    }
+
+
+def _mine(burst: Burst, items: list[tuple[bytes, Any, str]]) -> list[tuple[bytes, Any, str]]:
+    """Of *items* (diff.lost's), those this part of a burst names (Burst.elsewhere, only)."""
+    if burst.elsewhere:
+        items = [x for x in items if x[0] not in burst.elsewhere]
+    if burst.only is not None:
+        items = [x for x in items if x[0] in burst.only]
+    return items
 
 
 def _relative(tops: tuple[bytes, ...], raw: bytes) -> bytes | None:
@@ -397,7 +481,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
                 break
     if not rels:
         return None
-    items = lost(store, snap.root, top, _covering(_widen(top, rels)))
+    items = _mine(burst, lost(store, snap.root, top, _covering(_widen(top, rels))))
     # a build tool rewriting ignored output is no loss; ignored files deleted are
     keep = [(p, e, st) for p, e, st in items if not (st != "deleted" and e.label == IGNORED)]
     check = [(p, e) for p, e, _ in keep if e.label != IGNORED]  # git never holds ignored files
@@ -497,7 +581,7 @@ def _record_gone(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict
     said = losses.gone_entry(store, common, worktree, snapshot.id, burst.started - 60)
     if said is not None:
         return said
-    items = lost(store, snapshot.root, os.fsencode(worktree))
+    items = _mine(burst, lost(store, snapshot.root, os.fsencode(worktree)))
     gone = [losses.Loss(p, LABELS.get(e.label) or "untracked", st) for p, e, st in items]
     if not gone:
         return None

@@ -262,6 +262,22 @@ def before_burst(store: Any, worktree: str, started: float) -> Any:
     return max(older, key=lambda s: s.created) if older else None
 
 
+def after_snapshot(store: Any, worktree: str, created: float) -> list[Any]:
+    """The snapshots of *worktree* created after *created*, oldest first (see before_burst)."""
+    from git_snapshot import gitrepo
+    from git_snapshot.errors import UserError
+
+    try:
+        where = gitrepo.find_repo(worktree).toplevel
+    except UserError:
+        where = worktree
+    return sorted((s for s in store.snapshots(None, where) if s.created > created), key=_created)
+
+
+def _created(s: Any) -> float:
+    return float(s.created)
+
+
 def record_bursts(worktree: str, items: list[dict[str, Any]]) -> dict[str, object]:
     """Record each burst (watch/bursts.py) against the store's last snapshot of *worktree*
     whose walk ended before it began (files it overwrote before a snapshot taken in the
@@ -282,8 +298,11 @@ def record_bursts(worktree: str, items: list[dict[str, Any]]) -> dict[str, objec
                 lost_events=bool(item.get("lost_events")),
             )
             parts = whole.parts(lambda t: before_burst(store, worktree, t))
-            # what a snapshot whose walk met the burst's writes may not hold: from the one
-            # before it (the daemon reads events late under load: bursts.unsettled)
+            # what a snapshot whose walk began during the burst read before its writes: from
+            # that one (bursts.newer); what a snapshot whose walk met the burst's writes may
+            # not hold: from the one before it (the daemon reads events late under load:
+            # bursts.unsettled)
+            parts = bursts.newer(store, parts, lambda t: after_snapshot(store, worktree, t))
             parts = bursts.unsettled(store, parts, lambda t: before_burst(store, worktree, t))
             if not parts:
                 lines.append(f"a burst of {len(whole.paths)} changes, no snapshot before it")
