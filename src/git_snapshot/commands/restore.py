@@ -252,20 +252,28 @@ def _print_unwritable(unwritable: list[tuple[bytes, str]], here: bytes) -> None:
 def _typed_from_top(
     store: Store, snap: Snapshot, here: bytes, typed: Sequence[str], rels: list[bytes]
 ) -> None:
-    """A PATH typed in the subfolder *here* as `diff` and `show` print it, from the top: one
-    line naming the path that works here, before the restore fails on it."""
+    """A PATH typed in the subfolder *here* that the snapshot lacks: one line naming it as
+    typed (not from the top), and, when it is a path from the top (as `diff` and `show` print
+    them), the path that works here."""
     trees = Trees(store)
     for word, rel in zip(typed, rels):
-        top = os.fsencode(os.path.normpath(word))
-        if os.path.isabs(word) or top.startswith(b"../") or top == b"..":
+        if not rel or rel.split(b"/", 1)[0] in NEVER:  # the restorer refuses those itself
             continue
         with contextlib.suppress(CorruptObject):  # damage: the restore itself says it
-            if rel and trees.at(snap.root, rel) is None and trees.at(snap.root, top) is not None:
+            if trees.at(snap.root, rel) is not None:
+                continue
+            shown = output.display(os.fsencode(word))
+            top = os.fsencode(os.path.normpath(word))
+            from_top = not os.path.isabs(word) and top != b".." and not top.startswith(b"../")
+            if from_top and trees.at(snap.root, top) is not None:
                 raise UserError(
-                    f"{word} is not in snapshot {snap.id} (PATHs are relative to the current "
+                    f"{shown} is not in snapshot {snap.id} (PATHs are relative to the current "
                     f"directory, as in git); from here, its {output.display(top)} is: "
                     f"{output.shell_quote(from_here(here, top))}"
                 )
+            raise UserError(
+                f"{shown} is not in snapshot {snap.id}; see: git snapshot show {snap.id}"
+            )
 
 
 def _warn_torn(snap: Snapshot, report: Report, dry_run: bool, here: bytes = b"") -> None:
