@@ -887,24 +887,23 @@ def take_everywhere(losses_dir: str) -> list[str]:
 
 
 def _claim(path: str) -> list[str]:
-    """The lines of the file at *path*, handed out once (the file is claimed by a rename
-    first, so two commands at once never both print them; read and removed under its lock,
-    so a _hold_at() writing it ends first, and one that opened it before sees it gone)."""
-    claimed = f"{path}.{os.getpid()}"
+    """The lines of the file at *path*, handed out once: read and removed under its lock,
+    and taken only while it is still there (a command that opened it while another took it
+    finds it removed, st_nlink 0: two commands at once never both print them; a _hold_at()
+    writing it ends first, and one that opened it before sees it gone). Nothing is moved
+    or removed before the lines are read: a command killed or interrupted (Ctrl-C in git
+    reaches the hook) while it takes them leaves them for the next one. (They were claimed
+    by a rename to '<path>.<pid>' first, which a SIGKILL left where nothing reads, and an
+    interrupt removed unread.)"""
     try:
-        os.rename(path, claimed)
-    except OSError:
-        return []
-    try:
-        with open(claimed, "rb") as f:
+        with open(path, "rb") as f:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            if not os.fstat(f.fileno()).st_nlink:
+                return []  # taken by another command meanwhile
             raw = f.read()
-            os.unlink(claimed)
+            os.unlink(path)
     except OSError:
         return []
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(claimed)
     text = raw.decode("utf-8", "surrogateescape")
     prefix = "git-snapshot: "
     return [AWAY + ln.removeprefix(prefix) for ln in text.splitlines() if ln.strip()]
