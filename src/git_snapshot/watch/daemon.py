@@ -26,6 +26,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
+from git_snapshot.store import pids
 from git_snapshot.watch import config as wconfig
 from git_snapshot.watch import instance
 from git_snapshot.watch import registry
@@ -65,6 +66,12 @@ HOLD_ENDED = "the hook's snapshot is committed: the changes after it wait for wa
 # no watch snapshot for them (it would be the hook's again, "unchanged")
 HOOK_CLEAN = "nothing changed after the hook's snapshot: no watch snapshot for it"
 HOOK_POLL_S = 0.1
+# a process that synced (a hook, whose token names its pid: dirtyset._write_token) may write a
+# loss report once its snapshot is committed: a burst of its worktree that ended meanwhile is
+# recorded after that process ends (the recorder leaves out what a hook's report named:
+# bursts._named_by_hook; recorded before it, the git command's overwrites were reported twice,
+# the watcher's entry claiming an exact copy), at most this long after the sync
+HOOK_REPORT_HOLD_S = 120.0
 HINT_EVERY_S = 0.02  # an idle worker is told a worktree has new marks at most this often
 
 
@@ -102,6 +109,9 @@ class Tree:
     last_error: str | None = None
     state: str = "watching"
     hinted: float = 0.0  # the idle worker was last told of new marks (hint())
+    hook_pid: int = 0  # the process that synced last (its token's pid), 0: none or ended
+    hook_pid_at: float = 0.0  # when it synced (HOOK_REPORT_HOLD_S)
+    bursts_held: bool = False  # ended bursts wait for that process to end (record_bursts)
 
     @property
     def root(self) -> str:
@@ -425,6 +435,7 @@ class Daemon:
                     # compete for the cores (its snapshot leaves nothing to prepare)
                     tree.synced_at = _now()
                 tree.hook_at = tree.hook_poll = _now()
+                tree.hook_pid, tree.hook_pid_at = dirtyset.token_pid(token), tree.hook_at
                 tree.hook_seq = dirtyset.marked_upto(self.store_path, tree.root)
                 dirtyset.synced(self.store_path, token)
             except Exception as exc:
@@ -563,7 +574,11 @@ class Daemon:
             scan = tree.ws.next_scan()
             if scan is not None:
                 times.append(scan)
-            if tree.detector is not None and tree.detector.active() and self.child_tree is not tree:
+            if tree.bursts_held:
+                times.append(now + HOOK_POLL_S)  # (whether the hook has ended)
+            elif (
+                tree.detector is not None and tree.detector.active() and self.child_tree is not tree
+            ):
                 times.append(tree.detector.last + tree.detector.window + 0.05)
         if self.status_dirty:
             times.append(self.status_written + STATUS_EVERY_S)
@@ -581,7 +596,10 @@ class Daemon:
         snapshot waits for them (its retention may forget the snapshot an entry names before
         the entry exists)."""
         job = self.child_bursts
-        return (job is not None and job[0] == root) or any(r == root for r, _ in self.bursts)
+        if (job is not None and job[0] == root) or any(r == root for r, _ in self.bursts):
+            return True
+        tree = self.trees.get(root)
+        return tree is not None and tree.bursts_held
 
     def worker(self) -> subprocess.Popen[bytes]:
         """The live worker process, started if need be (see watch/take.py)."""
@@ -814,9 +832,26 @@ class Daemon:
             # burst (its files are in the store before its answer reaches us), so the
             # burst waits for the answer, or it would be recorded against an older one
             return
+        held = _ended(tree.detector, now) and self.hook_reporting(tree, now)
+        if held and not tree.bursts_held:
+            log(f"{tree.root}: a burst waits for the hook's report (pid {tree.hook_pid})")
+        tree.bursts_held = held
+        if held:
+            return
         done = tree.detector.take(now)
         if done:
             self.bursts.append((tree.root, done))
+
+    def hook_reporting(self, tree: Tree, now: float) -> bool:
+        """Whether the process that synced last for *tree* (a hook) may still write a loss
+        report: it runs, and synced less than HOOK_REPORT_HOLD_S ago."""
+        pid = tree.hook_pid
+        if pid <= 0:
+            return False
+        if now < tree.hook_pid_at + HOOK_REPORT_HOLD_S and pids.alive(pid):
+            return True
+        tree.hook_pid = 0
+        return False
 
     def record_next_bursts(self, now: float) -> None:
         """Hand the oldest bursts to a process of their own, a worker with this one job
@@ -1002,6 +1037,11 @@ class Daemon:
         with contextlib.suppress(OSError):
             os.unlink(os.path.join(self.state_dir, instance.STATUS))
         log("stopped")
+
+
+def _ended(det: Any, now: float) -> bool:
+    """Whether bursts.BurstDetector *det* holds a burst that has ended (take() would give it)."""
+    return bool(det.done) or (det.active() and now - det.last > det.window)
 
 
 def _burst_json(b: Any) -> dict[str, Any]:

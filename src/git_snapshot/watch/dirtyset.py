@@ -326,6 +326,14 @@ def synced(store_path: str, token_path: str) -> None:
         con.close()
 
 
+def token_pid(token_path: str) -> int:
+    """The pid of the process that wrote sync token *token_path* (``WID-PID-RANDOM.sync``;
+    0 for a token of an older version, ``WID-RANDOM.sync``)."""
+    name = os.path.basename(token_path)[: -len(SYNC_SUFFIX)]
+    pid, dash, _ = name.partition("-")[2].partition("-")
+    return int(pid) if dash and pid.isdigit() else 0
+
+
 def entry_path(d: bytes, name: bytes) -> bytes:
     """A marks row's entry (its folder *d*, b"" at the top, and *name*) as one relative path."""
     return bytes(d) + b"/" + bytes(name) if d else bytes(name)
@@ -564,7 +572,9 @@ _STARTED: dict[tuple[str, str], tuple[str, str]] = {}
 
 
 def _write_token(store_path: str, worktree: str) -> tuple[str, str] | None:
-    token = os.urandom(8).hex()
+    # its name says which process synced: the daemon records a burst of the worktree that
+    # ends meanwhile after that process (a hook) has written its loss report (token_pid)
+    token = f"{os.getpid()}-{os.urandom(8).hex()}"
     path = os.path.join(watch_dir(store_path), f"{_id(worktree)}-{token}{SYNC_SUFFIX}")
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

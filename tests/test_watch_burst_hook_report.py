@@ -1,0 +1,83 @@
+"""A git command's overwrites, with the watcher on and a hook slower than burstSeconds after
+git's last write (a big tree, a loaded machine): the burst ended before the hook's report was
+written, the recorder found no report naming its paths (bursts._named_by_hook), and both
+reported them ("while you were away: 120 files under d/ were overwritten", a second entry in
+`losses`, the watcher's claiming an exact copy). The daemon now records a burst that ends while
+a hook that synced runs after that hook ends (daemon.HOOK_REPORT_HOLD_S). Here the hook is
+made slow by this test holding the store's exclusive lock (its snapshot waits for it, after
+its sync). Real daemon, real hook."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from test_watch_daemon import Watcher
+from test_watch_daemon import add
+from test_watch_daemon import config
+from test_watch_daemon import make_repo
+from test_watch_daemon import paths_in
+from test_watch_daemon import wait_for
+from test_watch_daemon import watch_snaps
+from test_watch_daemon import watcher  # noqa: F401  (the fixture)
+
+from git_snapshot.store import Store
+
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"),
+    pytest.mark.slow,
+]
+
+WAITS = "a burst waits for the hook's report"
+
+
+def test_a_slow_hooks_overwrites_are_reported_once(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    put_venv_on_path(monkeypatch)
+    config(burstFiles=50, burstSeconds=1)
+    repo = make_repo(tmp_path)
+    (repo / "d").mkdir()
+    for i in range(120):
+        (repo / "d" / f"f{i}.txt").write_text(f"{i}\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "files")
+    for i in range(120):  # (before the watcher: no burst of their own)
+        (repo / "d" / f"f{i}.txt").write_text(f"edit {i}\n")
+    add(store_dir, repo)
+    watcher.start()
+    watcher.watching(repo)
+    install(repo)  # (with the watcher running: it starts none)
+    wait_for(
+        lambda: any("d/f119.txt" in paths_in(s) for s in watch_snaps(repo)),
+        what="a watch snapshot holding the edits",
+    )
+    with Store(store_dir) as store, store.lock(exclusive=True):
+        # the hook syncs, then waits for the lock to snapshot: slower than burstSeconds
+        checkout = subprocess.Popen(
+            ["git", "checkout", "--", "."],
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        # (without the hold: "a burst of 120 changes: recorded against snapshot 2" here)
+        wait_for(lambda: WAITS in watcher.log(), what="the burst held for the hook")
+        assert "a burst of" not in watcher.log(), watcher.log()
+    _, err = checkout.communicate(timeout=120)
+    assert checkout.returncode == 0, err
+    assert "destroyed 120 files with uncommitted edits" in err, err
+    wait_for(lambda: "a burst of" in watcher.log(), what="the burst recorded")
+    assert "a burst of 120 changes: nothing lost" in watcher.log(), watcher.log()
+    entries = json.loads(gs(repo, "losses", "--json").out)
+    assert [e["command"] for e in entries] == ["git checkout"], (entries, watcher.log())
