@@ -100,3 +100,13 @@ def test_a_snapshot_names_what_it_skipped_when_few(repo: Path) -> None:
         (repo / f"v{i}" / "x").write_bytes(b"x")
     line = gs(repo, "create").out.strip()
     assert line.endswith("; 5 skipped (see: git snapshot show 2)"), line
+
+
+def test_paths_completed_in_a_subdirectory_are_as_typed_there(repo: Path) -> None:
+    """Tab completion of `restore ID PATH` offered paths from the top in a subfolder
+    ('sub/in.txt'), which restore there reads as sub/sub/in.txt."""
+    sub = _subfolder_tree(repo)
+    words = gs(sub, "__complete", "paths", "latest").out.split()
+    assert "in.txt" in words and "../top.txt" in words, words
+    assert "sub/in.txt" not in words
+    assert "sub/in.txt" in gs(repo, "__complete", "paths", "latest").out.split()

@@ -79,6 +79,8 @@ def cmd_completion(*, shell: str) -> int:
 def cmd_complete(*, cwd: str, what: str, snapshot_id: str | None = None) -> int:
     """One word per line; nothing (never an error) where there is nothing to offer."""
     from git_snapshot import identity
+    from git_snapshot.commands.common import from_here
+    from git_snapshot.commands.common import here_in
     from git_snapshot.commands.common import pick
     from git_snapshot.commands.common import repo_at
     from git_snapshot.errors import UserError
@@ -93,7 +95,8 @@ def cmd_complete(*, cwd: str, what: str, snapshot_id: str | None = None) -> int:
                 ]
             else:
                 snap = pick(store, repo, snapshot_id or "latest")
-                words = [os.fsdecode(p) for p, _ in store.walk(snap.root)]
+                here = here_in(repo, cwd)  # PATHs are typed relative to it
+                words = [os.fsdecode(from_here(here, p)) for p, _ in store.walk(snap.root)]
     except (UserError, OSError):
         return 0
     print("\n".join(w for w in words if "\n" not in w))
