@@ -14,7 +14,9 @@
    write to the first snapshot, and the longest gap between snapshots.
 7. an `npm install`-like burst: --burst-files new files in new packages under
    node_modules/ of copy 0; how many watch snapshots follow within the slow-scan period plus a
-   minute, and the CPU the daemon and its snapshot children spent.
+   minute, and the CPU the daemon and every process below it spent, by role (CpuSampler:
+   daemon, worker, housekeeping, recorder). --burst-only runs only this part (after the
+   daemon's first snapshot of every worktree); --burst-dirs-first makes the folders first.
 
     .venv/bin/python bench/bench_watch.py                    # M tree, 10 copies (~15 min)
     .venv/bin/python bench/bench_watch.py --tree quick --copies 3 --idle-seconds 10 \\
