@@ -21,6 +21,10 @@ from typing import Any
 import pytest
 from clihelpers import VENV_BIN
 from clihelpers import gs
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from test_watch_daemon import Watcher
 from test_watch_daemon import add
 from test_watch_daemon import config
@@ -361,3 +365,107 @@ def test_a_stopped_daemon_reads_the_burst_after_a_manual_snapshot(
 def _entries(r: Path) -> list[dict[str, Any]]:
     with Store() as store:
         return losses.history(store, gitrepo.find_repo(str(r)))
+
+
+def _copies(snap: Snapshot) -> dict[str, str]:
+    """out/'s files as *snap* holds them: name -> text."""
+    from git_snapshot.store.objects import FILE
+
+    with Store() as store:
+        return {
+            os.fsdecode(p): store.read_object(e.ref).decode()
+            for p, e in store.walk(snap.root)
+            if p.startswith(b"out/") and e.kind == FILE
+        }
+
+
+_EXAMPLE = [0]
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    plan=st.lists(
+        st.tuples(
+            st.sampled_from(["saved", "edited", "made"]),  # what the user had
+            st.sampled_from(["overwrite", "delete"]),  # what the tool did
+            st.booleans(),  # before the second snapshot (its walk read the tool's work)
+        ),
+        min_size=30,
+        max_size=30,
+    )
+)
+def test_generated_races_report_only_true_versions(
+    tmp_path: Path, store_dir: Path, plan: list[tuple[str, str, bool]]
+) -> None:
+    """Generated: 30 files, each saved in snapshot M, then edited, or made after M; a
+    snapshot N; the tool overwrites or deletes each, before N or after it; the daemon reads
+    every event after N's commit. Each lost file is named once; an exact claim names a
+    snapshot holding the very version the tool destroyed; an "earlier version" one, a version
+    the user had; and a file whose destroyed version a snapshot holds is named."""
+    _EXAMPLE[0] += 1
+    r = make_repo(tmp_path, f"wt{_EXAMPLE[0]}")
+    subprocess.run(["git", "-C", str(r), "config", "snapshot.burstFiles", "10"], check=True)
+    add(store_dir, r)
+    d = r / "out"
+    d.mkdir()
+    names = [f"f{i:02}.txt" for i in range(len(plan))]
+    had: dict[str, list[str]] = {}  # the user's versions of each, oldest first
+    for name, (kind, _, _) in zip(names, plan):
+        if kind != "made":
+            (d / name).write_text(f"saved {name}\n")
+            had[name] = [f"saved {name}\n"]
+    first = _snapshot(r)
+    for name, (kind, _, _) in zip(names, plan):
+        if kind != "saved":
+            (d / name).write_text(f"{kind} {name}\n")
+            had.setdefault(name, []).append(f"{kind} {name}\n")
+    daemon = _daemon(store_dir, r)
+    try:
+
+        def tool(early: bool) -> None:
+            for name, (_, action, before) in zip(names, plan):
+                if before == early:
+                    if action == "delete":
+                        (d / name).unlink()
+                    else:
+                        (d / name).write_text(TOOL)
+
+        tool(True)
+        second = _snapshot(r)
+        tool(False)
+        tree = daemon.trees[str(r)]
+        daemon.on_events(daemon.src.read())
+        later = time.time() + 60
+        daemon.record_bursts(tree, later)
+        daemon.maybe_snapshot(later)
+        if daemon.child_bursts is not None:
+            daemon.recorder_ready()
+        with Store() as store:
+            entries = losses.history(store, gitrepo.find_repo(str(r)))
+    finally:
+        daemon.end_worker()
+        daemon.src.close()
+    copies = {first.id: _copies(first), second.id: _copies(second)}
+    named: dict[str, tuple[int, bool]] = {}
+    for e in entries:
+        older = set(e.get("maybe_older", []))
+        for x in e["lost"]:
+            name = x["path"].removeprefix("out/")
+            assert name not in named, (name, entries)
+            named[name] = (e["snapshot"], e["exact"] or x["path"] not in older)
+    for name in names:
+        destroyed = had[name][-1]
+        if name in named:
+            snap_id, exact = named[name]
+            copy = copies[snap_id].get(f"out/{name}")
+            if exact:
+                assert copy == destroyed, (name, plan, entries)
+            else:
+                assert copy in had[name], (name, plan, entries)
+        elif any(c.get(f"out/{name}") in had[name] for c in copies.values()):
+            raise AssertionError(f"{name} not named: {plan} {entries}")
