@@ -2,8 +2,10 @@
 
 Objects are plain files under the directory. Each write goes to a temp file in ``.tmp/``,
 is fsynced, then put in place by ``link`` (create-if-absent: fails when the name exists) or
-``rename`` (replace); a compare-and-swap holds ``.lock`` (flock) while it compares and
-renames. The etag of a file is the SHA-256 of its bytes.
+``rename`` (replace), and the folder is fsynced (the name made durable: without it a power
+loss on the remote's machine could lose an object push reported pushed; a folder made for it
+is made durable in its parent likewise); a compare-and-swap holds ``.lock`` (flock) while it
+compares and renames. The etag of a file is the SHA-256 of its bytes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from git_snapshot.store.backend import BackendError
 from git_snapshot.store.backend import Conflict
 from git_snapshot.store.backend import Info
 from git_snapshot.store.backend import NotFound
+from git_snapshot.store.safewrite import fsync_dir
 
 
 def parse_file_url(url: str) -> str:
@@ -52,6 +55,21 @@ class FileBackend(Backend):
         if name.startswith("/") or ".." in name.split("/"):
             raise ValueError(f"bad object name {name!r}")
         return os.path.join(self.root, name)
+
+    def _folder(self, path: str) -> str:
+        """The folder of object *path*, made if missing (each new folder fsynced in its
+        parent); returned to be fsynced once the object is renamed or linked in."""
+        folder = os.path.dirname(path)
+        if not os.path.isdir(folder):
+            made = []
+            up = folder
+            while not os.path.isdir(up):
+                made.append(up)
+                up = os.path.dirname(up)
+            os.makedirs(folder, mode=0o700, exist_ok=True)
+            for one in reversed(made):
+                fsync_dir(os.path.dirname(one))
+        return folder
 
     def _temp(self, data: bytes) -> str:
         """*data* in a new temp file in .tmp/, whole and fsynced; on any failure (a full
@@ -93,7 +111,7 @@ class FileBackend(Backend):
     def put(self, name: str, data: bytes) -> None:
         path = self._path(name)
         with self._io(name):
-            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            folder = self._folder(path)
             tmp = self._temp(data)
             try:
                 os.replace(tmp, path)
@@ -101,11 +119,12 @@ class FileBackend(Backend):
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
                 raise
+            fsync_dir(folder)
 
     def put_cas(self, name: str, data: bytes, etag: str | None) -> str:
         path = self._path(name)
         with self._io(name):
-            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            folder = self._folder(path)
             tmp = self._temp(data)
             try:
                 if etag is None:
@@ -119,6 +138,7 @@ class FileBackend(Backend):
                         if info is None or info.etag != etag:
                             raise Conflict(name)
                         os.replace(tmp, path)
+                fsync_dir(folder)
             finally:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(tmp)

@@ -414,9 +414,17 @@ def _local_write(ident: str, tmp: str, size: int) -> Iterator[None]:
 
 
 def copy_or_download(
-    remote: Remote, cache: RemoteStore | None, ident: str, dest: str, tmp_dir: str
+    remote: Remote,
+    cache: RemoteStore | None,
+    ident: str,
+    dest: str,
+    tmp_dir: str,
+    pack: FinishedPack | None = None,
 ) -> None:
-    """A remote pack into *dest*: copied from the cache when a read fetched it already."""
+    """A remote pack into *dest*: copied from the cache when a read fetched it already. With
+    *pack* (its remote index document), the copy is checked against it (pack_intact) and a
+    copy that fails (the cache's rotted on disk) is dropped, from the cache too, and the pack
+    downloaded (authenticated) instead."""
     if cache is not None:
         cached = cache.pack_path(f"{ident}.pack")
         if os.path.exists(cached):
@@ -426,5 +434,31 @@ def copy_or_download(
                 with open(tmp, "rb+") as f:
                     os.fsync(f.fileno())
                 os.replace(tmp, dest)
-            return
+                fsync_dir(os.path.dirname(dest))
+            if pack is None or pack_intact(dest, pack):
+                return
+            for bad in (dest, cached):
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(bad)
     download_pack(remote, ident, dest, tmp_dir)
+
+
+def pack_intact(path: str, pack: FinishedPack) -> bool:
+    """Whether the pack file *path* is the one *pack* (a remote index document) describes:
+    its size, and every object the document places in it reads back matching its key (the
+    pack has no checksum of its own; each object's key is the SHA-256 of its content). A
+    fresh reader: nothing cached from an earlier copy of that name."""
+    from git_snapshot.store.packread import PackReader
+
+    try:
+        if os.path.getsize(path) != pack.size:
+            return False
+    except OSError:
+        return False
+    root = os.path.dirname(os.path.dirname(path))
+    reader = PackReader(root)
+    try:
+        name = os.path.basename(path)
+        return all(reader.intact(name, o) for o in pack.objects)
+    finally:
+        reader.close()

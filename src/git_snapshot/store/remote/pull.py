@@ -26,6 +26,7 @@ from git_snapshot.store.remote.cache import RemoteStore
 from git_snapshot.store.remote.cache import copy_or_download
 from git_snapshot.store.remote.cache import enter_snapshots
 from git_snapshot.store.remote.cache import pack_from_doc
+from git_snapshot.store.remote.cache import pack_intact
 from git_snapshot.store.remote.crypto import Damaged
 from git_snapshot.store.remote.repo import Remote
 
@@ -66,11 +67,16 @@ def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
         store.index.note_incoming(p.name for p in wanted)
 
         def one(pack: FinishedPack) -> str | None:
-            """None, or why the remote's copy of *pack* does not open (it is not put in place)."""
+            """None, or why the remote's copy of *pack* does not open (it is not put in place).
+            A copy not downloaded now (put there by a pull killed before its rows, or the
+            cache's) is checked against the remote's index document first (pack_intact)."""
             dest = store.pack_path(pack.name)
-            if not os.path.exists(dest):  # else put there by a pull killed before its rows
+            if os.path.exists(dest) and not pack_intact(dest, pack):
+                os.unlink(dest)  # rotted since: downloaded again below
+            if not os.path.exists(dest):
+                ident = pack.name[: -len(".pack")]
                 try:
-                    copy_or_download(remote, cache, pack.name[: -len(".pack")], dest, store.tmp_dir)
+                    copy_or_download(remote, cache, ident, dest, store.tmp_dir, pack)
                 except Damaged as exc:
                     return str(exc)
             return None
