@@ -384,7 +384,7 @@ _EXAMPLE = [0]
 
 @pytest.mark.slow
 @settings(
-    max_examples=8,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -397,16 +397,19 @@ _EXAMPLE = [0]
         ),
         min_size=30,
         max_size=30,
-    )
+    ),
+    during=st.booleans(),
 )
 def test_generated_races_report_only_true_versions(
-    tmp_path: Path, store_dir: Path, plan: list[tuple[str, str, bool]]
+    tmp_path: Path, store_dir: Path, plan: list[tuple[str, str, bool]], during: bool
 ) -> None:
     """Generated: 30 files, each saved in snapshot M, then edited, or made after M; a
-    snapshot N; the tool overwrites or deletes each, before N or after it; the daemon reads
-    every event after N's commit. Each lost file is named once; an exact claim names a
-    snapshot holding the very version the tool destroyed; an "earlier version" one, a version
-    the user had; and a file whose destroyed version a snapshot holds is named."""
+    snapshot N; the tool overwrites or deletes each, before N or after it (after its walk
+    read it); the daemon reads every event after N's commit or, with *during*, while N's walk
+    ran (the events fed with that time, as the daemon stamps them). Each lost file is named
+    once; an exact claim names a snapshot holding the very version the tool destroyed; an
+    "earlier version" one, a version the user had; and a file a snapshot holds a version of
+    is named."""
     _EXAMPLE[0] += 1
     r = make_repo(tmp_path, f"wt{_EXAMPLE[0]}")
     subprocess.run(["git", "-C", str(r), "config", "snapshot.burstFiles", "10"], check=True)
@@ -439,7 +442,13 @@ def test_generated_races_report_only_true_versions(
         second = _snapshot(r)
         tool(False)
         tree = daemon.trees[str(r)]
-        daemon.on_events(daemon.src.read())
+        if during:
+            daemon.src.read()  # (read, and stamped:)
+            at = (second.meta["unsettled"]["since"] + 2.0 + second.created) / 2
+            for name, (_, action, _) in zip(names, plan):
+                tree.detector.feed(at, str(d / name), action)
+        else:
+            daemon.on_events(daemon.src.read())
         later = time.time() + 60
         daemon.record_bursts(tree, later)
         daemon.maybe_snapshot(later)

@@ -299,15 +299,18 @@ def _above(rel: bytes) -> list[bytes]:
 def newer(
     store: Any, parts: list[tuple[Any, Burst]], after: Callable[[float], list[Any]]
 ) -> list[tuple[Any, Burst]]:
-    """*parts* with the files whose destroyed version a newer snapshot holds named from it.
-    A part's snapshot is the last committed before the burst began; a snapshot whose walk
-    began before an event was read (during the burst: a hook's, or a walk under way as the
-    tool started) may have read the file before the write, and then holds a newer version
-    than the part's snapshot, or one that snapshot lacks (a file made since). Each event
-    read after such a walk began (its meta ``unsettled``'s ``since``, plus RACY_S) is
-    checked against the last such snapshot: what it holds and the disk no longer does, in
-    another version than the part's snapshot's (or where that one has none), goes to a part
-    of its own, named from it (*after(t)*: the snapshots created after *t*, oldest first)."""
+    """*parts* with what a newer snapshot tells of each path. A part's snapshot is the last
+    committed before the burst began; a snapshot whose walk began before an event was read
+    (during the burst: a hook's, or a walk under way as the tool started) read the file
+    before or after the write. Each event read after such a walk began (its meta
+    ``unsettled``'s ``since``, plus RACY_S) is checked against the last such snapshot
+    (*after(t)*: the snapshots created after *t*, oldest first): what it holds and the disk
+    no longer does, in another version than the part's snapshot's or where that one has
+    none (an edit since, a file made since: read before the write), is named from it, in a
+    part of its own; a path it holds as the disk does (read after the write) keeps the
+    part's snapshot, as "an earlier version" (the daemon forgets the writes it saw once a
+    snapshot begins, so an edit made before that one began, which the write destroyed, is
+    in no snapshot)."""
     out: list[tuple[Any, Burst]] = []
     for snap, burst in parts:
         later = [] if burst.earlier or burst.only is not None else after(snap.created)
@@ -320,22 +323,28 @@ def newer(
                 groups.setdefault(met[-1].id, (met[-1], []))[1].append(p)
         moved: set[bytes] = set()
         extra: list[tuple[Any, Burst]] = []
+        unheld: set[str] = set()
         for newer_snap, paths in groups.values():
-            found = _newer_files(store, snap, newer_snap, paths) - moved
+            found, same = _newer_files(store, snap, newer_snap, paths)
+            found -= moved
+            unheld |= same
             if found:
                 moved |= found
                 part = _only(burst, paths, False)
                 extra.append((newer_snap, replace(part, only=frozenset(found))))
         if moved:
             burst = replace(burst, elsewhere=burst.elsewhere | moved)
-        out.append((snap, burst))
+        rest = [p for p in burst.paths if p not in unheld]
+        if rest:
+            out.append((snap, burst if not unheld else _only(burst, rest, burst.earlier)))
+        if unheld:
+            out.append((snap, _only(burst, [p for p in burst.paths if p in unheld], True)))
         out.extend(extra)
     return out
 
 
-RACY_S = (
-    2.0  # store/walker.RACY_NS: a snapshot's meta "unsettled" since is its walk's start less it
-)
+# store/walker.RACY_NS: a snapshot's meta "unsettled" since is its walk's start less it
+RACY_S = 2.0
 
 
 def _walk_start(snap: Any) -> float | None:
@@ -344,25 +353,30 @@ def _walk_start(snap: Any) -> float | None:
     return float(since) + RACY_S if isinstance(since, (int, float)) else None
 
 
-def _newer_files(store: Any, snap: Any, newer_snap: Any, paths: list[str]) -> set[bytes]:
+def _newer_files(
+    store: Any, snap: Any, newer_snap: Any, paths: list[str]
+) -> tuple[set[bytes], set[str]]:
     """The files below *paths* that *newer_snap* holds, the disk no longer does, and *snap*
-    holds in another version or not at all (relative to the worktree)."""
+    holds in another version or not at all (relative to the worktree); and the *paths*
+    below which *newer_snap* holds what the disk holds (nothing of them lost from it)."""
     from git_snapshot.store.diff import lost
 
     top = os.fsencode(newer_snap.worktree)
     tops = (top, os.fsencode(os.path.realpath(newer_snap.worktree)))
-    rels = sorted({r for p in paths if (r := _relative(tops, os.fsencode(os.path.abspath(p))))})
+    rels = {p: r for p in paths if (r := _relative(tops, os.fsencode(os.path.abspath(p))))}
     if not rels:
-        return set()
-    there = {p: e for p, e, _ in lost(store, newer_snap.root, top, rels)}
+        return set(), set()
+    there = {p: e for p, e, _ in lost(store, newer_snap.root, top, sorted(set(rels.values())))}
+    same = {p for p, r in rels.items() if not any(f == r or f.startswith(r + b"/") for f in there)}
     if not there:
-        return set()
-    before = {p: e for p, e, _ in lost(store, snap.root, top, rels)}
-    return {
+        return set(), same
+    before = {p: e for p, e, _ in lost(store, snap.root, top, sorted(set(rels.values())))}
+    found = {
         p
         for p, e in there.items()
         if p not in before or (before[p].ref, before[p].mode) != (e.ref, e.mode)
     }
+    return found, same
 
 
 def _mine(burst: Burst, items: list[tuple[bytes, Any, str]]) -> list[tuple[bytes, Any, str]]:
