@@ -66,10 +66,15 @@ def _contents(repo: Path, n: int) -> list[bytes]:
 
 
 @pytest.mark.slow
-def test_pull_drops_a_rotted_cached_pack_and_downloads_it_again(tmp_path: Path) -> None:
+@pytest.mark.parametrize("summed", [True, False])
+def test_pull_drops_a_rotted_cached_pack_and_downloads_it_again(
+    tmp_path: Path, summed: bool
+) -> None:
     """A pack a --remote read fetched into the cache was copied into the store by pull
     without a check: a byte rotted on disk there was entered as good (only verify
-    --read-data found it, after the pull said it pulled)."""
+    --read-data found it, after the pull said it pulled). The copy is checked against the
+    SHA-256 the cache kept when it fetched the pack, or, for a pack fetched before sums were
+    kept (*summed* False), against the remote's index document."""
     from remotehelpers import on
 
     repo = pushed(tmp_path, 2)
@@ -78,9 +83,14 @@ def test_pull_drops_a_rotted_cached_pack_and_downloads_it_again(tmp_path: Path) 
     on(other, tmp_path, "cat", "--remote", "r", "proj:1", "f0")  # fetched into m2's cache
     cached = list((tmp_path / "m2" / "cache").glob("git-snapshot/remotes/*/store/packs/*.pack"))
     assert len(cached) == 1, cached
+    sums = list((tmp_path / "m2" / "cache").glob("git-snapshot/remotes/*/sums/*"))
+    assert [p.name for p in sums] == [cached[0].name[: -len(".pack")]]
+    if not summed:
+        sums[0].unlink()
     _rot(cached[0])
     _pulled_right(other, tmp_path, repo, wants)
     assert not cached[0].exists()  # dropped; a read fetches it again
+    assert not sums[0].exists()
 
 
 @pytest.mark.slow
@@ -150,3 +160,19 @@ def test_a_file_remote_fsyncs_the_folder_after_each_rename_or_link(tmp_path: Pat
                 pending.get(pid, set()).discard(folder)
     assert moved >= 3  # packs, their index documents, snapshot documents
     assert not any(pending.values()), pending
+
+
+@pytest.mark.slow
+def test_pull_copies_a_good_cached_pack(tmp_path: Path) -> None:
+    """An intact cached copy passes its sum: copied, not downloaded (the remote's copy is
+    gone, so a download would fail), and kept in the cache."""
+    from remotehelpers import on
+
+    repo = pushed(tmp_path, 1)
+    wants = _contents(repo, 1)
+    other = _second_machine(tmp_path)
+    on(other, tmp_path, "cat", "--remote", "r", "proj:1", "f0")
+    (cached,) = (tmp_path / "m2" / "cache").glob("git-snapshot/remotes/*/store/packs/*.pack")
+    (tmp_path / "remote" / "packs" / cached.name[: -len(".pack")]).write_bytes(b"gone bad")
+    _pulled_right(other, tmp_path, repo, wants)
+    assert cached.exists()

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import hashlib
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -322,7 +322,7 @@ class RemoteStore(Store):
         live = {f"{i}.pack" for i in kept["index"]}
         for name in self.pack_names():
             if name not in live:
-                os.unlink(self.pack_path(name))
+                self.drop_pack(name[: -len(".pack")])
         self.index = self._open_index()  # (empty: it enters what is kept)
         self.index.add_packs(pack_from_doc(d) for d in kept["index"].values())
         enter_snapshots(self.index, list(kept["snapshots"].values()))
@@ -355,8 +355,22 @@ class RemoteStore(Store):
         return loc
 
     def fetch_pack(self, ident: str) -> str:
-        """Download, check and decrypt one remote pack into the cache; returns its path."""
-        return download_pack(self.remote, ident, self.pack_path(f"{ident}.pack"), self.tmp_dir)
+        """Download, check and decrypt one remote pack into the cache; returns its path. The
+        SHA-256 of what was authenticated is kept first (sum_path): a copy made from the cache
+        later is checked against it (copy_or_download)."""
+        dest = self.pack_path(f"{ident}.pack")
+        return download_pack(self.remote, ident, dest, self.tmp_dir, self.sum_path(ident))
+
+    def sum_path(self, ident: str) -> str:
+        """Where the SHA-256 (hex) of remote pack *ident*'s plaintext is kept once fetched."""
+        return os.path.join(self.cache_root, "sums", ident)
+
+    def drop_pack(self, ident: str) -> None:
+        """Remove the cache's copy of remote pack *ident* and its sum (a read fetches it
+        again)."""
+        for path in (self.pack_path(f"{ident}.pack"), self.sum_path(ident)):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
 
     def prefetch(self, snaps: list[Snapshot]) -> None:
         """Fetch, several at once, the packs these snapshots need that the cache lacks."""
@@ -375,9 +389,12 @@ class RemoteStore(Store):
                     f.result()
 
 
-def download_pack(remote: Remote, ident: str, dest: str, tmp_dir: str) -> str:
+def download_pack(
+    remote: Remote, ident: str, dest: str, tmp_dir: str, sum_path: str | None = None
+) -> str:
     """packs/<ident> from *remote*, opened (every chunk authenticated) and written to *dest*
-    through a temp file in *tmp_dir* (fsync, rename)."""
+    through a temp file in *tmp_dir* (fsync, rename); with *sum_path*, the SHA-256 (hex) of
+    the plaintext is written there before the rename."""
     name = f"packs/{ident}"
     plain = remote.key.open(name, remote.backend.get(name))
     tmp = os.path.join(tmp_dir, f"{ident}.pack.fetch{os.getpid()}-{id(plain)}")
@@ -387,6 +404,10 @@ def download_pack(remote: Remote, ident: str, dest: str, tmp_dir: str) -> str:
             f.write(plain)
             f.flush()
             os.fsync(f.fileno())
+        if sum_path is not None:
+            _private_dirs(os.path.dirname(sum_path))
+            digest = hashlib.sha256(plain).hexdigest().encode()
+            atomic_write(sum_path, digest, tmp_dir=tmp_dir, durable=False)
         os.replace(tmp, dest)
         fsync_dir(os.path.dirname(dest))
     return dest
@@ -421,26 +442,46 @@ def copy_or_download(
     tmp_dir: str,
     pack: FinishedPack | None = None,
 ) -> None:
-    """A remote pack into *dest*: copied from the cache when a read fetched it already. With
-    *pack* (its remote index document), the copy is checked against it (pack_intact) and a
-    copy that fails (the cache's rotted on disk) is dropped, from the cache too, and the pack
-    downloaded (authenticated) instead."""
+    """A remote pack into *dest*: copied from the cache when a read fetched it already. The
+    copy is hashed as it is made and checked against the sum the cache kept when it fetched
+    the pack; a cached pack without one (fetched by an older version) is checked against
+    *pack* (its remote index document: pack_intact), if given. A copy that fails (the cache's
+    rotted on disk) is dropped, from the cache too, and the pack downloaded (authenticated)."""
     if cache is not None:
         cached = cache.pack_path(f"{ident}.pack")
         if os.path.exists(cached):
+            want = _kept_sum(cache.sum_path(ident))
             tmp = os.path.join(tmp_dir, f"{ident}.pack.copy{os.getpid()}")
             with _local_write(ident, tmp, os.path.getsize(cached)):
-                shutil.copyfile(cached, tmp)
-                with open(tmp, "rb+") as f:
-                    os.fsync(f.fileno())
+                got = _hashed_copy(cached, tmp)
                 os.replace(tmp, dest)
                 fsync_dir(os.path.dirname(dest))
-            if pack is None or pack_intact(dest, pack):
+            if (got == want) if want is not None else (pack is None or pack_intact(dest, pack)):
                 return
-            for bad in (dest, cached):
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(bad)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(dest)
+            cache.drop_pack(ident)
     download_pack(remote, ident, dest, tmp_dir)
+
+
+def _kept_sum(path: str) -> str | None:
+    try:
+        with open(path, "rb") as f:
+            return f.read(100).decode("ascii", "replace").strip()
+    except FileNotFoundError:
+        return None
+
+
+def _hashed_copy(src: str, dst: str) -> str:
+    """Copy *src* to a new file *dst* (fsynced); the SHA-256 (hex) of what was written."""
+    h = hashlib.sha256()
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while chunk := fin.read(1 << 20):
+            h.update(chunk)
+            fout.write(chunk)
+        fout.flush()
+        os.fsync(fout.fileno())
+    return h.hexdigest()
 
 
 def pack_intact(path: str, pack: FinishedPack) -> bool:
