@@ -256,8 +256,10 @@ class OracleMachine(GitMachine):
         named: set[bytes],
         head: str | None,
     ) -> None:
-        """(a) what the step destroyed that git lacks and its compared snapshot holds exactly
-        is named."""
+        """(a) what the step destroyed that git lacks is named when the snapshot its hook
+        compares with (the newest before the step, or one the step took first) holds a
+        version of it that git lacks and the worktree no longer has: exactly that version, or
+        an earlier one ("an earlier version ... is in snapshot N")."""
         git_dir = self.wt / ".git"
         if (git_dir / "MERGE_HEAD").exists() or (git_dir / "rebase-merge").exists():
             return  # stopped: reported by the next hook
@@ -268,17 +270,18 @@ class OracleMachine(GitMachine):
                 continue
             if p in after and _version(after[p]) == _version(s):
                 continue  # not destroyed (a mode change alone is not judged here)
-            if not any(p in t and _version(t[p]) == _version(s) for t in holders):
-                continue
-            ge = _git_entry(s)
-            if ge in self._git_holds(p, head) or any(
-                g[1] == (ge or ("", ""))[1] for g in self._git_holds(p, head)
-            ):
-                continue
-            raise AssertionError(
-                f"{what}: destroyed {p!r} (held by a snapshot, not in git) is not named; "
-                f"named: {sorted(named)[:5]}"
-            )
+            blobs = {blob for _, blob in self._git_holds(p, head)}
+
+            def lost(v: Seen, p: bytes = p, blobs: set[str] = blobs) -> bool:
+                ge = _git_entry(v)
+                gone = p not in after or _version(after[p]) != _version(v)
+                return ge is not None and ge[1] not in blobs and gone
+
+            if lost(s) and any(p in t and lost(t[p]) for t in holders):
+                raise AssertionError(
+                    f"{what}: destroyed {p!r} (a version of it in the compared snapshot, not "
+                    f"in git) is not named; named: {sorted(named)[:5]}"
+                )
 
 
 def test_loss_reports_name_the_right_versions(tmp_path: Path) -> None:
