@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -204,3 +205,58 @@ def test_random_overlapping_pairs(
     assert _same(c) == _same(_full(top, tmp_path / "c"))
     left_out = [os.fsencode(p) for p, _ in c.meta["skipped_paths"]]
     assert _values(snapshot_contents(store, c), left_out) == _values(_on_disk(top), left_out)
+
+
+def test_a_snapshot_committing_while_another_rebuilds_takes_its_turn(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """B found the last snapshot to be its base X and rebuilds from it (the store's lock is
+    shared); e/f1.txt is written and A, a watch snapshot with that mark, runs meanwhile.
+    Before, A committed during B's rebuild and B after it: the newest snapshot held X's
+    e/f1.txt. Snapshots of one worktree now take turns (archiver._turn): A waits for B,
+    then is rebuilt from X widened by what B holds."""
+    store, top, daemon = watched
+    _take(store, top)  # X
+    (top / "a/b/c/f0.txt").write_text("B's change\n")
+    daemon.entries(top / "a/b/c/f0.txt")
+    real_base = archiver._rebuild_base
+    real_turn = getattr(archiver, "_turn", None)
+    waiting = threading.Event()  # A waits for its turn, or has committed (no turns)
+    got: list[Any] = []
+
+    def a_snapshot() -> None:
+        try:
+            with Store(store.path) as other:
+                got.append(_take(other, top).snapshot)
+        finally:
+            waiting.set()
+
+    def rebuild_base(*args: Any, **kwargs: Any) -> Any:
+        base = real_base(*args, **kwargs)
+        if not got and not waiting.is_set() and threading.current_thread() is main:
+            (top / "e/f1.txt").write_text("written while B rebuilt\n")
+            daemon.entries(top / "e/f1.txt")
+            thread.start()
+            waiting.wait()
+        return base
+
+    def turn(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is not main:
+            waiting.set()
+        assert real_turn is not None
+        return real_turn(*args, **kwargs)
+
+    main = threading.current_thread()
+    monkeypatch.setattr(archiver, "_rebuild_base", rebuild_base)
+    monkeypatch.setattr(archiver, "_turn", turn, raising=False)
+    thread = threading.Thread(target=a_snapshot, daemon=True)
+    b = _take(store, top).snapshot
+    thread.join(120)  # A commits once B has (with turns)
+    (a,) = got
+    newest = max((a, b), key=lambda s: s.id)
+    assert snapshot_contents(store, newest)[b"e/f1.txt"].data == b"written while B rebuilt\n"
+    assert _same(newest) == _same(_full(top, tmp_path / "x"))
+    c = _take(store, top).snapshot
+    assert _same(c) == _same(_full(top, tmp_path / "y"))

@@ -142,7 +142,7 @@ def create_snapshot(
     if not os.path.isdir(root):
         raise UserError(f"cannot snapshot {directory}: not a directory")
     start_ns = time.time_ns()
-    with store.lock(), _gc_paused():
+    with _turn(store, source, worktree), store.lock(), _gc_paused():
         generation = store.index.meta_get("generation", "0")
         cpath = filescache.cache_path(store.cache_dir, source, directory)
         # made on the first object (_LazyWriter): an unchanged walk (most hooks) writes none
@@ -324,6 +324,37 @@ def _result(walker: _Walker, snap: Snapshot, new: bool) -> Result:
     if rebuild is None:
         return Result(snap, new)
     return Result(snap, new, rebuild.base.root, rebuild.changed_paths, rebuild.git_ids)
+
+
+@contextlib.contextmanager
+def _turn(store: Store, source: str, worktree: str) -> Iterator[None]:
+    """One snapshot of a worktree at a time (an exclusive flock on ``turns/<name>.lock``,
+    taken before the store's shared lock, so gc never waits behind it): a snapshot's base and
+    what it widens its marks by (_overlapped) are read from the worktree's last snapshot,
+    which must still be its last when it commits. Two at once, a watch snapshot committed
+    while a hook's rebuilt from the base both read: the hook's, now the newest, held the
+    base's version of a file the watch snapshot had seen written (tests/test_overlap.py).
+    The later one waits for the first, then rebuilds from its base widened by what the first
+    holds (on L ~0.1 s of CPU). A lock file that cannot be made (a read-only store) takes no
+    turn: such a store stores nothing anyway."""
+    import fcntl
+
+    name = os.path.basename(filescache.cache_path("", source, worktree))
+    path = os.path.join(store.path, "turns", name[: -len(".cache")] + ".lock")
+    try:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        except FileNotFoundError:  # the first snapshot since the store was made
+            os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases it, also when the process dies
 
 
 @contextlib.contextmanager
