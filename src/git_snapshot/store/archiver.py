@@ -607,7 +607,9 @@ def _overlapped(
         if snap.root == opts.clean_base:
             base = snap
             break
-    if base is None:
+    if base is None or _left_out(base) != _left_out(last):
+        # (what a walk left out is in no tree: the widening cannot see a fifo or an excluded
+        # path one of them holds and the other not; the full walk names them all)
         return None
     from git_snapshot.store import overlap
     from git_snapshot.store import rebuild
@@ -619,6 +621,11 @@ def _overlapped(
     except (rebuild.Unusable, CorruptObject):
         return None  # a damaged tree: the full walk stores what the disk holds
     return base, trees, marks
+
+
+def _left_out(snap: Snapshot) -> set[tuple[str, str]]:
+    """The paths *snap* left out (its meta's skipped_paths), with why."""
+    return {(str(p), str(why)) for p, why in snap.meta.get("skipped_paths", [])}
 
 
 def _clean_since_last(store: Store, source: str, worktree: str, opts: Options) -> Options:
