@@ -163,6 +163,37 @@ def test_deletions_a_snapshot_already_lacks_come_from_the_one_before(
         daemon.src.close()
 
 
+@pytest.mark.slow
+def test_deletions_made_before_the_walks_window_and_read_late_come_from_the_one_before(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    """rm -rf made more than RACY_NS before the next snapshot's walk began, its events read
+    only after that snapshot's commit (a daemon held that long): the snapshot lacks the
+    files and its meta "unsettled" names no folder of theirs (all settled when walked). The
+    burst went to that snapshot, which lacks them: nothing said, while the one before holds
+    them. It must name the one before, "an earlier version"."""
+    r = make_repo(tmp_path)
+    add(store_dir, r)
+    files = _files(r)
+    before = _snapshot(r)
+    daemon = _daemon(store_dir, r)
+    try:
+        shutil.rmtree(r / "out")
+        time.sleep(2.2)  # the top folder settled before the walk (ctime cannot be set back)
+        raced = _snapshot(r)
+        assert not raced.meta["unsettled"].get("dirs"), raced.meta
+        entry = _read_late(daemon, r)
+        assert entry["snapshot"] == before.id, entry
+        assert len(entry["lost"]) == N_FILES and entry["exact"] is False, entry
+        line = _held_line(r)
+        assert "an earlier version, saved " in line and f"is in snapshot {before.id};" in line
+        _restore_as_printed(line, r)
+        assert all(f.read_text() == USER.format(f.name) for f in files)
+    finally:
+        daemon.end_worker()
+        daemon.src.close()
+
+
 def test_writes_after_the_walk_stay_with_the_snapshot_exact(
     tmp_path: Path, store_dir: Path
 ) -> None:

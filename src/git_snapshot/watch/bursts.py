@@ -274,6 +274,14 @@ def _raced(store: Any, burst: Burst, snap: Any) -> set[str]:
             # last written before the snapshot's commit, its event read after (a part's
             # events were all read after its snapshot's commit): read late
             written[rel] = p
+    if gone and not burst.earlier:
+        # a part's events were all read after its snapshot's commit: a deletion it lacks
+        # may have been made before its walk, however long before (a daemon held, a
+        # prepared tree read before the walk began), so its folder's stat settled: the
+        # snapshot before holds what went, if any does ("an earlier version": the path may
+        # have been made again since, and its later content is in no snapshot). (A part
+        # taken from a newer one already: only where that one's walk was unsettled.)
+        dirs = None
     if dirs is not None and not dirs:
         gone = {}  # no folder changed while it was walked
     if not written and not gone:
