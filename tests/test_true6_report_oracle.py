@@ -327,3 +327,26 @@ def test_the_oracle_judges_hook_reports(tmp_path: Path) -> None:
         assert OracleMachine.checked.get("git", 0) >= 1, OracleMachine.checked
     finally:
         m.teardown()
+
+
+def test_the_oracle_judges_merge_and_rebase_reports(tmp_path: Path) -> None:
+    """A merge and a rebase that bring in a file ignored here, overwriting the ignored
+    copy: each post-hook names it, from the snapshot its pre-hook took (exact)."""
+    OracleMachine.base = tmp_path
+    m = OracleMachine()
+    try:
+        m.switch("b1", False)
+        m.track_ignored(1)
+        m.track_ignored(2)
+        m.switch("main", False)
+        m.edit("ignored", 1)
+        m.snapshot()
+        m.edit("ignored", 5)  # i1.log: newer than that snapshot
+        m.merge("b1")
+        m.switch("b2", False)
+        m.edit("ignored", 2)
+        m.rebase("b1")
+        assert OracleMachine.checked.get("merge", 0) >= 1, OracleMachine.checked
+        assert OracleMachine.checked.get("rebase", 0) >= 1, OracleMachine.checked
+    finally:
+        m.teardown()
