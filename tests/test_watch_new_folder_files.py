@@ -73,3 +73,72 @@ def test_files_older_than_the_snapshot_are_still_fed(tmp_path: Path) -> None:
     of its event: the snapshot may hold its files, so their writes are fed as before."""
     got = _written_before_its_watch(tmp_path, ev.CREATE, snapshot_between=True)
     assert sorted(got) == [("README", bursts.OVERWRITE), ("f.js", bursts.OVERWRITE)]
+
+
+def _ws(tmp_path: Path, source: ev.Inotify, fed: _Fed) -> WatchSet:
+    return WatchSet(
+        str(tmp_path), str(tmp_path / "store"), Budget(source, 100), WatchConfig(), feed=fed
+    )
+
+
+def _rewrite(ws: WatchSet, folder: Path, name: str, now: float) -> None:
+    """*name* written again in a session of its own (opened, written, closed)."""
+    ws.handle(str(folder), ev.Event(2, ev.MODIFY, name, False), now)
+    ws.handle(str(folder), ev.Event(2, ev.CLOSE_WRITE, name, False), now)
+
+
+def test_files_made_while_a_snapshot_runs_may_be_in_it(tmp_path: Path) -> None:
+    """A folder made, and its files written, after the daemon's snapshot began but while its
+    walk may still read them (its job not answered yet; the folder's event read meanwhile or
+    after): that snapshot may hold them, so their next write session is fed (as overwriting
+    what may be an earlier version), not taken as new (c94d169's window; a tool's overwrite
+    of a file the user wrote there went unreported). After the job's answer, a folder made
+    is new again."""
+    fed = _Fed()
+    source = ev.Inotify()
+    try:
+        ws = _ws(tmp_path, source, fed)
+        ws.snapshot_begins()  # the job is sent; its walk runs
+        (tmp_path / "pkg").mkdir()
+        (tmp_path / "pkg" / "f.js").write_text("the user's\n")
+        ws.handle(str(tmp_path), ev.Event(1, ev.CREATE, "pkg", True), 1.0)
+        ws.handle(str(tmp_path / "pkg"), ev.Event(3, ev.CREATE, "g.js", False), 1.0)
+        (tmp_path / "pkg" / "g.js").write_text("the user's\n")
+        ws.handle(str(tmp_path / "pkg"), ev.Event(3, ev.CLOSE_WRITE, "g.js", False), 1.0)
+        ws.snapshot_ended()  # its answer: the walk read them, or not
+        for name in ("f.js", "g.js"):
+            _rewrite(ws, tmp_path / "pkg", name, 2.0)
+        assert sorted(fed.got) == [
+            ("f.js", bursts.OVERWRITE_EDITED),
+            ("g.js", bursts.OVERWRITE_EDITED),
+        ]
+        fed.got.clear()
+        (tmp_path / "new").mkdir()
+        (tmp_path / "new" / "h.js").write_text("made after the snapshot\n")
+        ws.handle(str(tmp_path), ev.Event(1, ev.CREATE, "new", True), 3.0)
+        ws.handle(str(tmp_path / "new"), ev.Event(4, ev.CREATE, "i.js", False), 3.0)
+        for name in ("h.js", "i.js"):
+            _rewrite(ws, tmp_path / "new", name, 4.0)
+        assert fed.got == []
+    finally:
+        source.close()
+
+
+def test_a_file_made_during_the_snapshot_its_event_read_after_may_be_in_it(
+    tmp_path: Path,
+) -> None:
+    """The file's CREATE read only after the job's answer (a daemon behind): its ctime says
+    it was made before that answer, so the snapshot may hold it."""
+    fed = _Fed()
+    source = ev.Inotify()
+    try:
+        ws = _ws(tmp_path, source, fed)
+        ws.snapshot_begins()
+        (tmp_path / "f.js").write_text("the user's\n")
+        ws.snapshot_ended()
+        ws.handle(str(tmp_path), ev.Event(1, ev.CREATE, "f.js", False), 1.0)
+        ws.handle(str(tmp_path), ev.Event(1, ev.CLOSE_WRITE, "f.js", False), 1.0)
+        _rewrite(ws, tmp_path, "f.js", 2.0)
+        assert fed.got == [("f.js", bursts.OVERWRITE_EDITED)]
+    finally:
+        source.close()

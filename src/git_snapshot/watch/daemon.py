@@ -514,7 +514,7 @@ class Daemon:
         if not dirtyset.clean(self.store_path, tree.root):
             return
         tree.first_change = tree.last_change = tree.prep_change = None
-        tree.ws.snapshot_begins()
+        tree.ws.snapshot_begins(done=True)
         self.status_dirty = True
         log(f"{tree.root}: {HOOK_CLEAN}")
 
@@ -758,6 +758,7 @@ class Daemon:
         now = _now()
         if tree is None or tree.root not in self.trees:
             return
+        tree.ws.snapshot_ended()
         if res is None:
             tree.failures += 1
             tree.last_error = (error or "failed")[-300:]

@@ -95,6 +95,14 @@ def _ctime_ns(e: os.DirEntry[str]) -> int:
         return 0
 
 
+def _lctime_ns(path: str) -> int:
+    """*path*'s ctime, that of now when it is gone (no snapshot can hold it then)."""
+    try:
+        return os.lstat(path).st_ctime_ns
+    except OSError:
+        return time.time_ns()
+
+
 def _count_dirs(root: str, limit: int) -> int:
     """Folders below *root*, counting at most to limit + 1."""
     n, queue = 0, deque([root])
@@ -458,12 +466,33 @@ class WatchSet:
         # when the daemon last cleared it (time.time_ns()): a file whose ctime is older may be
         # in that snapshot (see _listed)
         self.cleared_ns = time.time_ns()
+        # the daemon's snapshot begun then runs (its walk may read a file made since); when
+        # not, a file whose ctime is after new_after_ns (its end) is in none of its snapshots
+        self.running = False
+        self.new_after_ns = self.cleared_ns
 
-    def snapshot_begins(self) -> None:
-        """A snapshot begins (or a hook's holds every change seen): the write sessions are
-        counted from here."""
+    def snapshot_begins(self, done: bool = False) -> None:
+        """A snapshot begins (or, *done*, a hook's holds every change seen): the write
+        sessions are counted from here."""
         self.overwritten.clear()
-        self.cleared_ns = time.time_ns()
+        self.cleared_ns = self.new_after_ns = time.time_ns()
+        self.running = not done
+
+    def snapshot_ended(self) -> None:
+        """The daemon's snapshot begun at :meth:`snapshot_begins` is committed (or failed): a
+        file made after now is in none of its snapshots."""
+        self.running = False
+        self.new_after_ns = time.time_ns()
+
+    def _made(self, ctime_ns: int) -> int | None:
+        """The write-session state of a file made (or last written) at *ctime_ns*, found as
+        it was created or listed in a folder just made: None when it is older than the last
+        snapshot's start (it may be in it as it is: its next write is an overwrite);
+        _WRITTEN when that snapshot's walk may have read it (made while it ran: that
+        snapshot holds it, or an earlier version of it, or nothing); _NEW after its end."""
+        if ctime_ns <= self.cleared_ns:
+            return None
+        return _WRITTEN if self.running or ctime_ns <= self.new_after_ns else _NEW
 
     # -- setting up -------------------------------------------------------------------------
 
@@ -668,7 +697,11 @@ class WatchSet:
             elif e.kind == ev.MOVED_FROM and not e.is_dir:
                 self.feed(now, path, gone)  # moved away (a folder renamed is no loss)
             elif e.kind == ev.CREATE and not e.is_dir:
-                self.overwritten[path] = _NEW  # new since the last snapshot: no snapshot holds it
+                # new since the last snapshot began: no snapshot holds it, unless that
+                # snapshot's walk ran as it was made (its event may be read after the end):
+                # then its writing session is under way, and the next one is fed
+                made_after = not self.running and _lctime_ns(path) > self.new_after_ns
+                self.overwritten[path] = _NEW if made_after else _WRITING
             elif e.kind == ev.MOVED_TO and not e.is_dir:
                 # an editor's save (a temp file renamed over it): a written version that may
                 # replace one the snapshot holds; writing over it loses that edit
@@ -763,8 +796,8 @@ class WatchSet:
                     if e.is_dir(follow_symlinks=False):
                         if e.name != ".git":
                             subdirs.append(e.path)
-                    elif _ctime_ns(e) > self.cleared_ns:
-                        self.overwritten.setdefault(e.path, _NEW)
+                    elif (state := self._made(_ctime_ns(e))) is not None:
+                        self.overwritten.setdefault(e.path, state)
         except OSError:
             pass
         return subdirs
