@@ -75,7 +75,7 @@ class OracleMachine(GitMachine):
         self.printed: list[tuple[int, list[str]]] = []  # every restore command printed
         self.seen: dict[bytes, set[tuple[str, bytes]]] = {}  # every version seen at a path
         self.entries = 0  # loss entries judged so far
-        self.head = self._rev("HEAD")
+        self.state = self._state()
         run = self.sb.run
 
         def said(cwd: Path, *args: str, **kw: Any) -> Ran:  # keeps what it printed
@@ -148,10 +148,24 @@ class OracleMachine(GitMachine):
         )
         return ran.stdout.strip() or None
 
-    def _git_holds(self, path: bytes, head_before: str | None) -> set[tuple[str, str]]:
-        """(mode, blob) of *path* in what git can give back."""
-        revs = [head_before, self._rev("HEAD"), self._rev("ORIG_HEAD"), self._rev("MERGE_HEAD")]
-        stashes = self.git("stash", "list", "--format=%H").stdout.split()
+    def _state(self) -> list[str]:
+        """HEAD and the commits (AUTO_MERGE: a tree) git's state files name now: what git
+        can give back while they are there (``merge --abort`` removes them)."""
+        names = ["ORIG_HEAD", "MERGE_HEAD", "CHERRY_PICK_HEAD", "REBASE_HEAD"]
+        git_dir = self.wt / ".git"
+        if (git_dir / "MERGE_HEAD").exists() or (git_dir / "REBASE_HEAD").exists():
+            names.append("AUTO_MERGE")  # the conflicted files as git wrote them
+        out = [self._rev("HEAD")]
+        for name in names:
+            f = git_dir / name
+            out += f.read_text().split()[:1] if f.exists() else []
+        return [o for o in out if o]
+
+    def _git_holds(self, path: bytes, before: list[str]) -> set[tuple[str, str]]:
+        """(mode, blob) of *path* in what git can give back: *before* (the state before the
+        step), the state now, the stash entries with their parents, the index."""
+        revs = before + self._state()
+        stashes = self.git("stash", "list", "--format=%H %P").stdout.split()
         revs += stashes + [f"{s}^3" for s in stashes]
         out: set[tuple[str, str]] = set()
         for rev in filter(None, revs):
@@ -177,7 +191,7 @@ class OracleMachine(GitMachine):
         known = set(self.model)
         super()._settle(what, before, guarded, many)
         after = worktree_tree(self.wt)
-        head_before, self.head = self.head, self._rev("HEAD")
+        head_before, self.state = self.state, self._state()
         items = self._entries()
         new, self.entries = items[self.entries :], len(items)
         named: set[bytes] = set()
@@ -191,7 +205,7 @@ class OracleMachine(GitMachine):
         self._saw(after)
 
     def _judge(
-        self, what: str, entry: dict[str, Any], before: Tree, after: Tree, head: str | None
+        self, what: str, entry: dict[str, Any], before: Tree, after: Tree, head: list[str]
     ) -> set[bytes]:
         """(b), (c), (d) for one new loss entry; the paths it names."""
         sid = entry["snapshot"]
@@ -254,7 +268,7 @@ class OracleMachine(GitMachine):
         after: Tree,
         known: set[int],
         named: set[bytes],
-        head: str | None,
+        head: list[str],
     ) -> None:
         """(a) what the step destroyed that git lacks is named when the snapshot its hook
         compares with (the newest before the step, or one the step took first) holds a
@@ -348,5 +362,30 @@ def test_the_oracle_judges_merge_and_rebase_reports(tmp_path: Path) -> None:
         m.rebase("b1")
         assert OracleMachine.checked.get("merge", 0) >= 1, OracleMachine.checked
         assert OracleMachine.checked.get("rebase", 0) >= 1, OracleMachine.checked
+    finally:
+        m.teardown()
+
+
+def test_the_oracle_judges_a_stopped_merge_and_its_abort(tmp_path: Path) -> None:
+    """A merge stopped by a conflict that overwrote an ignored file (reported by the next
+    git-snapshot command, from the snapshot before it), then ``merge --abort`` through run:
+    the conflicted file as git wrote it (AUTO_MERGE holds it) is no loss."""
+    OracleMachine.base = tmp_path
+    m = OracleMachine()
+    try:
+        (m.wt / "a.txt").write_bytes(b"base\n")
+        m.commit()
+        m.git("branch", "-f", "b1", "main")
+        m.switch("b1", False)
+        (m.wt / "a.txt").write_bytes(b"A1\n")
+        m.commit()
+        m.track_ignored(3)
+        m.switch("main", False)
+        (m.wt / "a.txt").write_bytes(b"A2\n")
+        m.commit()
+        (m.wt / "i3.log").write_bytes(b"mine, ignored\n")
+        m.snapshot()
+        m.merge("b1")  # stops on a.txt; aborted through run
+        assert OracleMachine.checked.get("merge", 0) >= 1, OracleMachine.checked
     finally:
         m.teardown()
