@@ -500,3 +500,55 @@ def test_generated_races_report_only_true_versions(
                 assert copy in had[name], (name, plan, entries)
         elif any(c.get(f"out/{name}") in had[name] for c in copies.values()):
             raise AssertionError(f"{name} not named: {plan} {entries}")
+
+
+@pytest.mark.slow
+def test_deletions_a_prepared_tree_lacks_read_late_come_from_the_one_before(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    """A file made in out/ (read: out/ is marked), then rm -rf out/, then the worker's
+    preparation (watch/take.prepare: it lists out/, gone), 2.2 s, and the snapshot that
+    commits the prepared tree; the rm -rf's events read only after that commit. The
+    preparation's walk is not the commit's (its meta "unsettled" names no folder): the
+    burst must still name the snapshot before, "an earlier version"."""
+    from git_snapshot.watch import instance
+
+    r = make_repo(tmp_path)
+    add(store_dir, r)
+    files = _files(r)
+    with Store() as store, instance.hold(store.path) as got:
+        assert got  # (the daemon's: a preparation is made for a watched worktree only)
+        _prepared_then_read_late(store_dir, r, files)
+
+
+def _prepared_then_read_late(store_dir: Path, r: Path, files: list[Path]) -> None:
+    from git_snapshot.watch import dirtyset
+    from git_snapshot.watch import prep
+    from git_snapshot.watch import take
+
+    daemon = _daemon(store_dir, r)
+    try:
+        before = _snapshot(r)  # the base of the daemon's epoch
+        (r / "out" / "new.txt").write_text("made since\n")
+        daemon.on_events(daemon.src.read())
+        daemon.flush_marks()
+        shutil.rmtree(r / "out")
+        out = take.prepare(str(r))
+        assert out["prepared"] is not None, out
+        with Store() as store:
+            begun = dirtyset.begin(store.path, str(r))
+            assert begun is not None
+            made = prep.prepared(store.path, str(r), begun)
+        assert made is not None
+        time.sleep(2.2)
+        raced = _snapshot(r)
+        assert raced.root == made.root  # it committed the prepared tree
+        assert not raced.meta["unsettled"].get("dirs"), raced.meta
+        entry = _read_late(daemon, r)
+        assert entry["snapshot"] == before.id, entry
+        assert len(entry["lost"]) == N_FILES and entry["exact"] is False, entry
+        _restore_as_printed(_held_line(r), r)
+        assert all(f.read_text() == USER.format(f.name) for f in files)
+    finally:
+        daemon.end_worker()
+        daemon.src.close()
