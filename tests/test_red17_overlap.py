@@ -180,8 +180,9 @@ _local = threading.local()
 
 class Taker(threading.Thread):
     """One snapshot of the worktree, in a thread with a Store of its own: *kind* 'watch' (the
-    dirty set, as the watcher's worker) or 'full' (no dirty set: a hook that found no live
-    daemon). It stops before create_snapshot until ``commit``."""
+    dirty set, as the watcher's worker), 'hook' (the dirty set read after a sync, as a hook
+    or a manual snapshot) or 'full' (no dirty set: a hook that found no live daemon). It
+    stops before create_snapshot until ``commit``."""
 
     def __init__(self, store_path: str, top: Path, kind: str) -> None:
         super().__init__(daemon=True)
@@ -195,8 +196,9 @@ class Taker(threading.Thread):
         _local.me = self
         try:
             with Store(self.store_path) as store:
+                trigger = "manual" if self.kind == "hook" else "watch"
                 self.result = worktree.take(
-                    store, gitrepo.find_repo(str(self.top)), trigger="watch"
+                    store, gitrepo.find_repo(str(self.top)), trigger=trigger
                 )
         except BaseException as exc:  # handed to the test
             self.error = exc
@@ -248,7 +250,7 @@ def schedules(draw: st.DrawFn) -> tuple[list[str], list[Step]]:
     """Two or three snapshots, each read before it commits, edits anywhere, and now and
     then one forgotten once committed, or a gc."""
     n = draw(st.integers(2, 3))
-    kinds = [draw(st.sampled_from(["watch", "watch", "full"])) for _ in range(n)]
+    kinds = [draw(st.sampled_from(["watch", "watch", "hook", "full"])) for _ in range(n)]
     kinds[0] = "watch"  # (at least one from the dirty set)
     read: list[int] = []
     committed: list[int] = []
@@ -296,6 +298,7 @@ def _run(store: Store, tmp_path: Path, kinds: list[str], steps: list[Step]) -> N
     _make_tree(top)
     dirtyset.watching(store.path, str(top))
     daemon = Daemon(store, top)
+    daemon.ack_syncs()  # (a hook's sync: the daemon has no event left to mark)
     repo = gitrepo.find_repo(str(top))
     source = identity.source(store, repo)
     x = worktree.take(store, repo, trigger="watch").snapshot  # the base they read against
@@ -337,6 +340,7 @@ def _run(store: Store, tmp_path: Path, kinds: list[str], steps: list[Step]) -> N
                 store.forget(gone)
         elif what == "gc":
             gc(store)
+    daemon.stop.set()
     c = worktree.take(store, repo, trigger="watch").snapshot
     assert _same(c) == _same(_full(top, tmp_path / "c"))
     assert _held(store, c) == _disk(top, c)
