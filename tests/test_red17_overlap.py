@@ -241,7 +241,8 @@ def stopping(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worktree, "_dirty_plan", dirty_plan)
 
 
-# a step: ("edit", ops), ("read", k), ("commit", k), ("forget", k), ("gc", 0)
+# a step: ("edit", ops), ("read", k), ("commit", k), ("together", (j, k)): both released at
+# once, ("forget", k), ("gc", 0)
 Step = tuple[str, Any]
 
 
@@ -258,6 +259,12 @@ def schedules(draw: st.DrawFn) -> tuple[list[str], list[Step]]:
     while len(committed) < n:
         can = [("read", k) for k in range(n) if k not in read][:1]
         can += [("commit", k) for k in read if k not in committed]
+        waiting = [k for k in read if k not in committed]
+        if len(waiting) >= 2 and draw(st.integers(0, 3)) == 0:
+            pair = tuple(waiting[:2])
+            steps += [("together", pair), ("edit", draw(OPS))]
+            committed += pair
+            continue
         what, k = draw(st.sampled_from(can))
         steps.append((what, k))
         (read if what == "read" else committed).append(k)
@@ -292,6 +299,24 @@ def _check_changed(store: Store, top: Path, res: Any) -> None:
         assert oid in ("", hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest())
 
 
+def _check_commit(
+    store: Store, top: Path, res: Any, last: Any, kind: str, since: set[bytes]
+) -> None:
+    """The oracle for snapshot *res*, committed while *last* was the worktree's last (the
+    disk as it is now, no edit since it committed)."""
+    snap = res.snapshot
+    disk = _disk(top, snap, last)
+    _check_changed(store, top, res)
+    held = _held(store, snap, last)
+    prev = _held(store, last, snap)
+    where = (kind, snap.id, last.id)
+    assert (snap.files, snap.bytes) == _counts(store, snap), where
+    for p in held.keys() | disk.keys() | prev.keys():
+        assert held.get(p) in (prev.get(p), disk.get(p)), (where, p)
+        if kind == "full" or p not in since:
+            assert held.get(p) == disk.get(p), (where, p)
+
+
 def _run(store: Store, tmp_path: Path, kinds: list[str], steps: list[Step]) -> None:
     top = Path(tempfile.mkdtemp(prefix="ex", dir=tmp_path))
     git(top, "init", "-q")
@@ -319,20 +344,16 @@ def _run(store: Store, tmp_path: Path, kinds: list[str], steps: list[Step]) -> N
         elif what == "read":
             takers[arg].begin()
             since[arg] = set()
-        elif what == "commit":
+        elif what in ("commit", "together"):
+            ks = [arg] if what == "commit" else list(arg)
             (last,) = store.snapshots(source, str(top), last=1)
-            res = takers[arg].commit()
-            snap = snaps[arg] = res.snapshot
-            disk = _disk(top, snap, last)
-            _check_changed(store, top, res)
-            held = _held(store, snap, last)
-            prev = _held(store, last, snap)
-            where = (arg, kinds[arg], snap.id, last.id)
-            assert (snap.files, snap.bytes) == _counts(store, snap), where
-            for p in held.keys() | disk.keys() | prev.keys():
-                assert held.get(p) in (prev.get(p), disk.get(p)), (where, p)
-                if kinds[arg] == "full" or p not in since[arg]:
-                    assert held.get(p) == disk.get(p), (where, p)
+            for k in ks:  # (together: both at once, their turns decide the order)
+                takers[k].go.set()
+            got = sorted(((k, takers[k].commit()) for k in ks), key=lambda x: x[1].snapshot.id)
+            for k, res in got:
+                snaps[k] = res.snapshot
+                _check_commit(store, top, res, last, kinds[k], since[k])
+                last = res.snapshot
         elif what == "forget":
             gone = [s for s in store.snapshots(source, str(top)) if s.id == snaps[arg].id]
             mine = store.snapshots(source, str(top))
