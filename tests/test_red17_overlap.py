@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 from storehelpers import Seen
 from storehelpers import snapshot_contents
 from test_overlap import _counts
+from test_watch_dirtyset import NAMES
 from test_watch_dirtyset import Daemon
 from test_watch_dirtyset import _apply
 from test_watch_dirtyset import _dirs
@@ -69,36 +70,18 @@ def no_racy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --------------------------------------------------------------------------- the edits
 
-NAMES = st.sampled_from(["x", "y", "z.log", "w.txt"])
 MORE = ["mvback", "dir2file", "dir2link", "touch", "samebytes", "revert", "chmoddir"]
-OPS = st.lists(
-    st.tuples(
-        st.sampled_from(
-            [
-                "create",
-                "modify",
-                "delete",
-                "rename",
-                "chmod",
-                "mkdir",
-                "rmtree",
-                "symlink",
-                "ignore",
-                "mvdir",
-                "add",
-                "overflow",
-                "cachedir",
-                "special",
-                *MORE,
-            ]
-        ),
-        st.integers(0, 50),
-        st.integers(0, 50),
-        NAMES,
-        st.booleans(),
-    ),
-    max_size=4,
+# test_watch_dirtyset's edits (one line per kind there), and MORE
+KINDS = "create modify delete rename chmod mkdir rmtree symlink ignore mvdir add overflow"
+KINDS += " cachedir special"
+OP = st.tuples(
+    st.sampled_from([*KINDS.split(), *MORE]),
+    st.integers(0, 50),
+    st.integers(0, 50),
+    NAMES,
+    st.booleans(),
 )
+OPS = st.lists(OP, max_size=4)
 Op = tuple[str, int, int, str, bool]
 
 
