@@ -142,3 +142,28 @@ def test_a_file_made_during_the_snapshot_its_event_read_after_may_be_in_it(
         assert fed.got == [("f.js", bursts.OVERWRITE_EDITED)]
     finally:
         source.close()
+
+
+def test_a_new_file_a_hook_saved_is_fed_when_written_again(tmp_path: Path) -> None:
+    """A file made after the daemon's last snapshot is new (its writes are no loss), until a
+    hook's snapshot is committed: that snapshot may hold it (the daemon settles the hook
+    whether or not it holds every change), so a tool's overwrite of it after the hook is
+    fed, and the report can name the hook's snapshot."""
+    fed = _Fed()
+    source = ev.Inotify()
+    try:
+        ws = _ws(tmp_path, source, fed)
+        ws.snapshot_begins()
+        ws.snapshot_ended()
+        (tmp_path / "f.js").write_text("the user's\n")
+        ws.handle(str(tmp_path), ev.Event(1, ev.CREATE, "f.js", False), 1.0)
+        ws.handle(str(tmp_path), ev.Event(1, ev.CLOSE_WRITE, "f.js", False), 1.0)
+        (tmp_path / "g.js").write_text("not saved\n")
+        ws.handle(str(tmp_path), ev.Event(1, ev.CREATE, "g.js", False), 1.0)
+        _rewrite(ws, tmp_path, "g.js", 1.5)
+        assert fed.got == []  # (new, no snapshot holds it: writing it again is nothing)
+        ws.hook_saved()
+        _rewrite(ws, tmp_path, "f.js", 2.0)
+        assert fed.got == [("f.js", bursts.OVERWRITE_EDITED)]
+    finally:
+        source.close()

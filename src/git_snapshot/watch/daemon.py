@@ -509,6 +509,7 @@ class Daemon:
         from git_snapshot.watch import dirtyset
 
         self.flush_marks()  # (what this round's events, polls and scans found, first)
+        tree.ws.hook_saved()  # (its snapshot may hold files made since the daemon's last)
         if tree.ws.dirty or tree.ws.dirty_entries or tree.ws.new_big:
             return  # (not marked: the dirty set failed)
         if not dirtyset.clean(self.store_path, tree.root):

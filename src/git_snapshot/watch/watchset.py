@@ -484,6 +484,14 @@ class WatchSet:
         self.running = False
         self.new_after_ns = time.time_ns()
 
+    def hook_saved(self) -> None:
+        """A hook's snapshot is committed, holding every change seen or not: a file taken as
+        new since the daemon's last snapshot may be in it, so its next write session is fed
+        (as overwriting what may be an earlier version), not taken as nothing."""
+        for path, state in self.overwritten.items():
+            if state == _NEW:
+                self.overwritten[path] = _WRITTEN
+
     def _made(self, ctime_ns: int) -> int | None:
         """The write-session state of a file made (or last written) at *ctime_ns*, found as
         it was created or listed in a folder just made: None when it is older than the last
