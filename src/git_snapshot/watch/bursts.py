@@ -27,6 +27,8 @@ from dataclasses import field
 from dataclasses import replace
 from typing import Any
 
+from git_snapshot.watch import dirtyset
+
 DELETE, OVERWRITE, DELETE_DIR = "delete", "overwrite", "delete_dir"
 # a file deleted (or moved away) after it was written since the last snapshot began: the
 # snapshot before the burst holds an earlier version of it at most
@@ -258,12 +260,12 @@ def _raced(store: Any, burst: Burst, snap: Any) -> set[str]:
         dirs = None if meta.get("all") else {os.fsencode(d) for d in meta.get("dirs") or []}
     until = float(snap.created)
     top = os.fsencode(snap.worktree)
-    tops = (top, os.fsencode(os.path.realpath(snap.worktree)))
+    bases = dirtyset.worktree_bases(snap.worktree)
     written: dict[bytes, str] = {}  # rel -> path: written over within the walk's window
     gone: dict[bytes, str] = {}  # not on disk now
     for p in burst.paths:
-        rel = _relative(tops, os.fsencode(os.path.abspath(p)))
-        if rel is None or rel in burst.elsewhere:  # (named from a newer snapshot: newer())
+        rel = dirtyset.rel_path(bases, p)
+        if not rel or rel in burst.elsewhere:  # (named from a newer snapshot: newer())
             continue
         try:
             st = os.lstat(p)
@@ -370,8 +372,8 @@ def _newer_files(
     from git_snapshot.store.diff import lost
 
     top = os.fsencode(newer_snap.worktree)
-    tops = (top, os.fsencode(os.path.realpath(newer_snap.worktree)))
-    rels = {p: r for p in paths if (r := _relative(tops, os.fsencode(os.path.abspath(p))))}
+    bases = dirtyset.worktree_bases(newer_snap.worktree)
+    rels = {p: r for p in paths if (r := dirtyset.rel_path(bases, p))}
     if not rels:
         return set(), set()
     there = {p: e for p, e, _ in lost(store, newer_snap.root, top, sorted(set(rels.values())))}
@@ -394,14 +396,6 @@ def _mine(burst: Burst, items: list[tuple[bytes, Any, str]]) -> list[tuple[bytes
     if burst.only is not None:
         items = [x for x in items if x[0] in burst.only]
     return items
-
-
-def _relative(tops: tuple[bytes, ...], raw: bytes) -> bytes | None:
-    for base in tops:
-        if raw.startswith(base + b"/"):
-            rel = raw[len(base) + 1 :]
-            return None if rel == b".git" or rel.startswith(b".git/") else rel
-    return None
 
 
 def _deepest(

@@ -214,19 +214,19 @@ def scanned(store_path: str, worktree: str, big: Iterable[tuple[str, bool]]) -> 
 
 
 def _big_rows(worktree: str, big: Iterable[tuple[str, bool]]) -> list[tuple[bytes, int]]:
-    bases = _bases(worktree)
-    return [(r, int(t)) for r, t in ((_rel(bases, d), t) for d, t in big) if r is not None]
+    bases = worktree_bases(worktree)
+    return [(r, int(t)) for r, t in ((rel_path(bases, d), t) for d, t in big) if r is not None]
 
 
 def mark(store_path: str, worktree: str, dirs: Iterable[str], entries: Iterable[str] = ()) -> None:
     """*dirs* (absolute folders) had entries added, removed or changed that no event named;
     *entries* (absolute paths) were created, written, deleted, renamed or chmodded."""
-    bases = _bases(worktree)
+    bases = worktree_bases(worktree)
     rows: list[tuple[bytes, bytes | None]] = [
-        (r, None) for r in (_rel(bases, d) for d in dirs) if r is not None
+        (r, None) for r in (rel_path(bases, d) for d in dirs) if r is not None
     ]
     for p in entries:
-        r = _rel(bases, p)
+        r = rel_path(bases, p)
         if r is None:
             continue
         if not r:  # the worktree's root itself: its folder
@@ -339,13 +339,15 @@ def entry_path(d: bytes, name: bytes) -> bytes:
     return bytes(d) + b"/" + bytes(name) if d else bytes(name)
 
 
-def _bases(worktree: str) -> tuple[bytes, ...]:
+def worktree_bases(worktree: str) -> tuple[bytes, ...]:
     """What the daemon's paths of *worktree* start with: its real path, or the path as given
     (found once for a batch of paths: a realpath is an lstat of each of its components)."""
     return os.fsencode(os.path.realpath(worktree)), os.fsencode(os.path.abspath(worktree))
 
 
-def _rel(bases: tuple[bytes, ...], d: str) -> bytes | None:
+def rel_path(bases: tuple[bytes, ...], d: str) -> bytes | None:
+    """*d* (a path the daemon gives) from the worktree's top (b"": the top itself), or None
+    when it is outside it or in its .git (*bases*: worktree_bases)."""
     raw = os.fsencode(d)
     # the daemon gives the paths it watches: under the worktree's real path or as given
     for base in bases:
