@@ -13,11 +13,8 @@ from git_snapshot.store.core import Store
 from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
-from git_snapshot.store.objects import HEAD as _HEAD
 from git_snapshot.store.objects import TREE
-from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.objects import Entry
-from git_snapshot.store.objects import encode_into as _encode_into
 from git_snapshot.store.reading import SMALL_FILE
 from git_snapshot.store.reading import _read_listed
 from git_snapshot.store.reading import _ReadAhead
@@ -395,14 +392,14 @@ class _Walker(_Files):
                     self._keep(here, old, head, own, files0, bytes0, skips0)
                 kept: bytes = head[0]
                 return kept
-        # entry by entry, in name order: a regular file whose lstat is its record's keeps
-        # its key; the record keeps the directory's order
+        # entry by entry, in name order (ctree.build: C, or its Python twin): a regular file
+        # whose lstat is its record's keeps its key ("plain"); every other entry is other()'s
+        # below; the record keeps the directory's order
         where: dict[bytes, int] = {}
         hn = head[8] if head is not None else 0
         classify, exclude, damaged = self.classify, self.exclude, self.damaged
-        # the names are the record's, in its order (entry i is its i), and nothing but the
-        # lstat decides whether a regular file keeps its key: such a file is taken first,
-        # below, with no other check (a parent of a changed folder: all of its files)
+        # the names are the record's, in its order (entry i is its i): no name -> index dict
+        # (a parent of a changed folder: all of its files are plain)
         plain_kept = (
             hn == n
             and n > 0
@@ -420,19 +417,14 @@ class _Walker(_Files):
             sts, stats = self.split.restat(des)
         elif sts is None:
             sts = [None if de is None else de.stat(follow_symlinks=False) for de in des]
-        parts = [TREE_MAGIC]
-        add = parts.append
-        rstats: list[bytes] = [NO_STAT] * n  # the new record's
-        rkeys: list[bytes] = [NO_KEY] * n
         flags = 0 if self.general else REUSABLE
         overlay, gone = self.opts.overlay, self.opts.overlay_deleted
-        pack, regular, directory, temp_mark = _HEAD.pack, stat.S_IFREG, stat.S_IFDIR, _TEMP_MARK
-        files = size_sum = 0
+        regular, directory, temp_mark = stat.S_IFREG, stat.S_IFDIR, _TEMP_MARK
+        files = size_sum = 0  # other()'s files (build counts the plain ones)
         # a key of this tree's that this walk gave the writer (a file read here, a folder's
         # new tree): the writer asks the index about the tree only if the store may hold
         # that one (PackWriter._have); None: asked as before
         witness: bytes | None = None
-        order = sorted(range(n), key=names.__getitem__)
         if self.split is not None and not done:
             # The other process takes units in the order the files cache lists folders (the
             # directory's, as unchanged folders are walked): here too, so that the two meet
@@ -466,7 +458,7 @@ class _Walker(_Files):
             ahead.push(
                 [
                     (des[i].path, st.st_size)
-                    for i in order
+                    for i in sorted(range(n), key=names.__getitem__)
                     if (st := sts[i]) is not None
                     and st.st_mode & 0o170000 == regular
                     and st.st_size < SMALL_FILE
@@ -474,56 +466,22 @@ class _Walker(_Files):
                     and rel + names[i] not in omit
                 ]
             )
-        # a regular file per the listing ("f"; an omitted name is NO_STAT: not one)
-        regular_at = stats[_MODE_TYPE_BYTE::_S].translate(_REG_BYTES) if plain_kept else b""
-        for i in order:
-            if plain_kept and regular_at[i] == 102:
-                a = _S * i
-                sb = stats[a : a + _S]
-                if sb == old[_H + a : _H + a + _S]:
-                    key = old[keys_at + _K * i : keys_at + _K * (i + 1)]
-                    if key != NO_KEY:  # the common case of the loop below, at once
-                        name = names[i]
-                        st = sts[i]
-                        rstats[i] = sb
-                        rkeys[i] = key
-                        files += 1
-                        size_sum += st.st_size
-                        add(
-                            pack(
-                                FILE,
-                                0 if classify is None else classify(rel + name, False, label),
-                                0,
-                                st.st_mode & 0o7777,
-                                st.st_mtime_ns,
-                                st.st_size,
-                                len(name),
-                                32,
-                            )
-                        )
-                        add(name)
-                        add(key)
-                        continue
-            elif plain_kept and i in done:  # a folder walked above (never an omitted one)
-                e = done[i]
-                if e is not None and e.kind == DIR:
-                    rstats[i] = stats[_S * i : _S * (i + 1)]
-                    rkeys[i] = e.ref
-                    _encode_into(parts, e)
-                    if e.ref in pending:
-                        witness = e.ref
-                    continue
+
+        def other(i: int) -> tuple[Any, bytes, bytes]:
+            """Entry i (not a plain file) as the tree has it (None: left out), and the new
+            record's packed lstat and key of it."""
+            nonlocal flags, witness, misses, files, size_sum, sub_files, sub_bytes
             name = names[i]
             st = sts[i]
             sb = stats[_S * i : _S * (i + 1)]
             rel_name = rel + name
             if rel_name in omit:  # (.git: git changes its lstat at every command; a record
-                rstats[i] = NO_STAT  # that kept it would make every hook rewrite the cache)
-                continue
+                return None, NO_STAT, NO_KEY  # that kept it would make every hook rewrite it)
+            rs, rk = NO_STAT, NO_KEY
             special = self.general and (rel_name in overlay or rel_name in gone)
             mode = st.st_mode if st is not None else 0
             j = i if plain_kept else where.get(name)
-            ref = None  # the key of a regular file whose entry is packed below, as listed
+            ref = None  # the key of a regular file whose entry is made below, as listed
             if (
                 j is not None
                 and mode & 0o170000 == regular
@@ -534,9 +492,8 @@ class _Walker(_Files):
                 ref = old[keys_at + _K * j : keys_at + _K * (j + 1)]
                 if ref == NO_KEY or (damaged and ref in damaged):
                     ref = None
-                else:  # the common case: a regular file the files cache knows, inline
-                    rstats[i] = sb
-                    rkeys[i] = ref
+                else:  # a regular file the files cache knows (an overlay's walk)
+                    rs, rk = sb, ref
             if (
                 ref is None
                 and plain
@@ -558,31 +515,30 @@ class _Walker(_Files):
                     if got is None:
                         flags = 0  # unreadable or vanished
                         self._vanished(path, here)
-                        continue
+                        return None, rs, rk
                     fkey, fst, fsize, fflags = got
                     witness = fkey
                     files += 1
                     size_sum += fsize
-                    add(
-                        pack(
+                    learned = self.learned
+                    if learned is not None:
+                        rs, rk = learned
+                    if fflags:
+                        flags = 0
+                    return (
+                        (
+                            name,
                             FILE,
-                            classify(rel_name, False, label) if classify is not None else 0,
-                            fflags,
                             fst.st_mode & 0o7777,
                             fst.st_mtime_ns,
                             fsize,
-                            len(name),
-                            32,
-                        )
+                            fkey,
+                            classify(rel_name, False, label) if classify is not None else 0,
+                            fflags,
+                        ),
+                        rs,
+                        rk,
                     )
-                    add(name)
-                    add(fkey)
-                    learned = self.learned
-                    if learned is not None:
-                        rstats[i], rkeys[i] = learned
-                    if fflags:
-                        flags = 0
-                    continue
                 # as listed: read whole, nothing else to check
                 ref = witness = sha256(data).digest()
                 if ref not in pending:
@@ -591,26 +547,12 @@ class _Walker(_Files):
                 misses += 1
                 # its fstat after the read is the listed lstat: *sb* packs those fields
                 if max(st.st_mtime_ns, st.st_ctime_ns) < racy_after:
-                    rstats[i] = sb
-                    rkeys[i] = ref
+                    rs, rk = sb, ref
             if ref is not None:  # its lstat as listed is its entry's
                 files += 1
                 size_sum += st.st_size
-                add(
-                    pack(
-                        FILE,
-                        classify(rel_name, False, label) if classify is not None else 0,
-                        0,
-                        mode & 0o7777,
-                        st.st_mtime_ns,
-                        st.st_size,
-                        len(name),
-                        32,
-                    )
-                )
-                add(name)
-                add(ref)
-                continue
+                lab = classify(rel_name, False, label) if classify is not None else 0
+                return (name, FILE, mode & 0o7777, st.st_mtime_ns, st.st_size, ref, lab, 0), rs, rk
             self.learned = None
             if i in done:
                 e = done[i]  # walked already (its subtree counted)
@@ -629,21 +571,40 @@ class _Walker(_Files):
                 if mode & 0o170000 != directory:
                     flags = 0  # skipped, vanished, a temp file or deleted by the overlay
                 if mode & 0o170000 != regular:
-                    rstats[i] = sb
-                continue
-            _encode_into(parts, e)
+                    rs = sb
+                return None, rs, rk
             if e.ref in pending:
                 witness = e.ref
             if e.kind == FILE:
                 learned = self.learned
                 if learned is not None:
-                    rstats[i], rkeys[i] = learned
+                    rs, rk = learned
                 if e.flags:
                     flags = 0
             else:
-                rstats[i] = sb
+                rs = sb
                 if e.kind == DIR:
-                    rkeys[i] = e.ref
+                    rk = e.ref
+            return e, rs, rk
+
+        data, rstats, rkeys, kept_files, kept_bytes = (_build or _builder())(
+            names,
+            stats,
+            old if head is not None else None,
+            hn,
+            plain_kept,
+            where,
+            damaged,
+            hidden,
+            self.general,
+            classify,
+            exclude,
+            rel,
+            label,
+            other,
+        )
+        files += kept_files
+        size_sum += kept_bytes
         if ahead is not None:
             ahead.pop()
         self.misses += misses
@@ -652,7 +613,6 @@ class _Walker(_Files):
         self.bytes += size_sum
         if self.opts.progress:
             self.opts.progress(self.files, self.bytes)
-        data = b"".join(parts)
         key = hashlib.sha256(data).digest()
         if not self._known_tree(key, None if head is None else head[0]):
             self.writer.add(TREE, key, data, dedupe=witness or True)
@@ -777,10 +737,6 @@ _STAT_PACK = filescache.STAT.pack
 _H, _S, _K = filescache.HEAD.size, filescache.STAT.size, filescache.KEY
 _head: Callable[[bytes], tuple[Any, ...]] = filescache.HEAD.unpack_from
 NO_STAT, NO_KEY, REUSABLE = filescache.NO_STAT, filescache.NO_KEY, filescache.REUSABLE
-# the byte of a packed STAT whose high nibble is the file type, and a table giving "f" for a
-# regular file's (filescache.kinds gives "d" for a directory's)
-_MODE_TYPE_BYTE = filescache._MODE_TYPE_BYTE
-_REG_BYTES = bytes(ord("f") if b >> 4 == stat.S_IFREG >> 12 else ord(".") for b in range(256))
 
 
 # A folder's record may say its names are trusted (NAMES_TRUSTED, a flag beside
@@ -830,6 +786,15 @@ def _present(des: list[os.DirEntry[bytes]]) -> list[os.DirEntry[bytes]]:
 
 _TEMP_MARK = TEMP_MARK.encode()  # a name's cheap first test (is_temp_name has the full one)
 _new_entry = tuple.__new__  # an Entry from all its fields (as treebytes.entry makes one)
+_build: Any = None  # ctree.build, imported by the first folder built again (_builder)
+
+
+def _builder() -> Any:
+    global _build
+    from git_snapshot.store import ctree
+
+    _build = ctree.build
+    return _build
 
 
 def _packed_stats(des: list[os.DirEntry[bytes]]) -> bytes:

@@ -1,0 +1,548 @@
+/* A changed folder's tree and files-cache record, built in C (store/walker.py, _Walker.tree).
+
+   build() is store/ctree_py.py's build() in C: the same arguments, the same results, the same
+   calls of the Python callables in the same order (ctree_py.py is the specification; the
+   tests run both on generated folders and compare). It holds the GIL throughout (it calls
+   back into Python) and trusts nothing it reads from the old record: a files-cache record
+   comes from a file on disk, and a damaged one only ever makes an entry go the slow way
+   (the callback), never a read out of bounds. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifndef GS_CTREE_SOURCE_SHA256
+#define GS_CTREE_SOURCE_SHA256 ""
+#endif
+
+/* filescache.HEAD.size, STAT.size, KEY; objects.HEAD.size (a tree entry's head) */
+#define REC_HEAD 96
+#define STAT_SIZE 40
+#define KEY_SIZE 32
+#define ENTRY_HEAD 29
+#define TREE_MAGIC "GSTREE1\n"
+#define TREE_MAGIC_LEN 8
+#define FILE_KIND 1
+
+static PyObject *struct_error; /* struct.error: what struct.pack raises for a field out of range */
+
+static uint64_t
+ld64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int k = 7; k >= 0; k--)
+        v = (v << 8) | p[k];
+    return v;
+}
+
+static unsigned char *
+st_le(unsigned char *p, uint64_t v, int bytes)
+{
+    for (int k = 0; k < bytes; k++) {
+        p[k] = (unsigned char)(v & 0xff);
+        v >>= 8;
+    }
+    return p + bytes;
+}
+
+/* objects.HEAD ("<BBBIqQHI"): kind, label, flags, mode, mtime_ns, size, name len, ref len */
+static unsigned char *
+put_head(unsigned char *p, unsigned kind, unsigned label, unsigned flags, uint32_t mode,
+         int64_t mtime, uint64_t size, uint16_t nlen, uint32_t rlen)
+{
+    *p++ = (unsigned char)kind;
+    *p++ = (unsigned char)label;
+    *p++ = (unsigned char)flags;
+    p = st_le(p, mode, 4);
+    p = st_le(p, (uint64_t)mtime, 8);
+    p = st_le(p, size, 8);
+    p = st_le(p, nlen, 2);
+    return st_le(p, rlen, 4);
+}
+
+/* An integer field of a struct.pack: *o* as an integer in [lo, hi] (unsigned 64-bit when
+   *u64*), else struct.error, as struct.pack says. */
+static int
+field(PyObject *o, int64_t lo, int64_t hi, int u64, uint64_t *out)
+{
+    PyObject *x = PyNumber_Index(o);
+    if (x == NULL) {
+        PyErr_SetString(struct_error, "required argument is not an integer");
+        return -1;
+    }
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(x, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        Py_DECREF(x);
+        return -1;
+    }
+    if (overflow > 0 && u64) {
+        unsigned long long u = PyLong_AsUnsignedLongLong(x);
+        Py_DECREF(x);
+        if (u == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_SetString(struct_error, "argument out of range");
+            return -1;
+        }
+        *out = u;
+        return 0;
+    }
+    Py_DECREF(x);
+    if (overflow != 0 || v < lo || (!u64 && v > hi)) {
+        PyErr_SetString(struct_error, "argument out of range");
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
+/* The size of an entry (an 8-tuple: name, kind, mode, mtime_ns, size, ref, label, flags)
+   encoded, checking its fields as objects.encode_into's struct.pack and join would; -1 on
+   error. */
+static Py_ssize_t
+entry_size(PyObject *e)
+{
+    if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 8) {
+        PyErr_SetString(PyExc_TypeError, "an entry is an 8-tuple");
+        return -1;
+    }
+    uint64_t v;
+    if (field(PyTuple_GET_ITEM(e, 1), 0, 255, 0, &v) < 0 ||
+        field(PyTuple_GET_ITEM(e, 6), 0, 255, 0, &v) < 0 ||
+        field(PyTuple_GET_ITEM(e, 7), 0, 255, 0, &v) < 0 ||
+        field(PyTuple_GET_ITEM(e, 2), 0, UINT32_MAX, 0, &v) < 0 ||
+        field(PyTuple_GET_ITEM(e, 3), INT64_MIN, INT64_MAX, 0, &v) < 0 ||
+        field(PyTuple_GET_ITEM(e, 4), 0, 0, 1, &v) < 0)
+        return -1;
+    PyObject *name = PyTuple_GET_ITEM(e, 0), *ref = PyTuple_GET_ITEM(e, 5);
+    if (!PyBytes_Check(name) || !PyBytes_Check(ref)) {
+        PyErr_SetString(PyExc_TypeError, "an entry's name and ref are bytes");
+        return -1;
+    }
+    if (PyBytes_GET_SIZE(name) > 0xffff || PyBytes_GET_SIZE(ref) > (Py_ssize_t)UINT32_MAX) {
+        PyErr_SetString(struct_error, "argument out of range");
+        return -1;
+    }
+    return ENTRY_HEAD + PyBytes_GET_SIZE(name) + PyBytes_GET_SIZE(ref);
+}
+
+static unsigned char *
+put_entry(unsigned char *p, PyObject *e)
+{
+    uint64_t kind, mode, mtime, size, label, flags;
+    /* (checked by entry_size: no error here) */
+    field(PyTuple_GET_ITEM(e, 1), 0, 255, 0, &kind);
+    field(PyTuple_GET_ITEM(e, 2), 0, UINT32_MAX, 0, &mode);
+    field(PyTuple_GET_ITEM(e, 3), INT64_MIN, INT64_MAX, 0, &mtime);
+    field(PyTuple_GET_ITEM(e, 4), 0, 0, 1, &size);
+    field(PyTuple_GET_ITEM(e, 6), 0, 255, 0, &label);
+    field(PyTuple_GET_ITEM(e, 7), 0, 255, 0, &flags);
+    PyObject *name = PyTuple_GET_ITEM(e, 0), *ref = PyTuple_GET_ITEM(e, 5);
+    Py_ssize_t nlen = PyBytes_GET_SIZE(name), rlen = PyBytes_GET_SIZE(ref);
+    p = put_head(p, (unsigned)kind, (unsigned)label, (unsigned)flags, (uint32_t)mode,
+                 (int64_t)mtime, size, (uint16_t)nlen, (uint32_t)rlen);
+    memcpy(p, PyBytes_AS_STRING(name), nlen);
+    p += nlen;
+    memcpy(p, PyBytes_AS_STRING(ref), rlen);
+    return p + rlen;
+}
+
+/* names sorted as Python sorts bytes (memcmp, then the shorter first), stably */
+static int
+name_lt(PyObject *const *names, Py_ssize_t a, Py_ssize_t b)
+{
+    Py_ssize_t la = PyBytes_GET_SIZE(names[a]), lb = PyBytes_GET_SIZE(names[b]);
+    int c = memcmp(PyBytes_AS_STRING(names[a]), PyBytes_AS_STRING(names[b]), la < lb ? la : lb);
+    return c < 0 || (c == 0 && la < lb);
+}
+
+static void
+merge_sort(PyObject *const *names, Py_ssize_t *v, Py_ssize_t *tmp, Py_ssize_t n)
+{
+    if (n < 2)
+        return;
+    if (n <= 16) { /* insertion sort: stable */
+        for (Py_ssize_t k = 1; k < n; k++) {
+            Py_ssize_t x = v[k], m = k;
+            while (m > 0 && name_lt(names, x, v[m - 1])) {
+                v[m] = v[m - 1];
+                m--;
+            }
+            v[m] = x;
+        }
+        return;
+    }
+    Py_ssize_t h = n / 2;
+    merge_sort(names, v, tmp, h);
+    merge_sort(names, v + h, tmp, n - h);
+    if (!name_lt(names, v[h], v[h - 1]))
+        return; /* already in order (a listing in name order) */
+    memcpy(tmp, v, h * sizeof(Py_ssize_t));
+    Py_ssize_t a = 0, b = h, o = 0;
+    while (a < h && b < n)
+        v[o++] = name_lt(names, v[b], tmp[a]) ? v[b++] : tmp[a++];
+    while (a < h)
+        v[o++] = tmp[a++];
+}
+
+static int
+all_zero(const unsigned char *p, Py_ssize_t n)
+{
+    for (Py_ssize_t k = 0; k < n; k++)
+        if (p[k])
+            return 0;
+    return 1;
+}
+
+/* size_sum's running total: an int64 that flows into a Python int before it would overflow */
+typedef struct {
+    int64_t small;
+    PyObject *big; /* NULL until needed */
+} total_t;
+
+static int
+total_add(total_t *t, int64_t v)
+{
+    int64_t r;
+    if (!__builtin_add_overflow(t->small, v, &r)) {
+        t->small = r;
+        return 0;
+    }
+    PyObject *x = PyLong_FromLongLong(t->small), *s;
+    if (x == NULL)
+        return -1;
+    if (t->big == NULL) {
+        t->big = x;
+    } else {
+        s = PyNumber_Add(t->big, x);
+        Py_DECREF(x);
+        if (s == NULL)
+            return -1;
+        Py_SETREF(t->big, s);
+    }
+    t->small = v;
+    return 0;
+}
+
+static PyObject *
+total_value(total_t *t)
+{
+    PyObject *x = PyLong_FromLongLong(t->small);
+    if (x == NULL || t->big == NULL)
+        return x;
+    PyObject *s = PyNumber_Add(t->big, x);
+    Py_DECREF(x);
+    return s;
+}
+
+/* Whether the regular file i (its packed lstat *sb*) is plain: see ctree_py.build. 1 yes
+   (its record's key at *key*, its label at *label*), 0 no, -1 an error. */
+static int
+plain_entry(PyObject *name, Py_ssize_t i, const unsigned char *sb, const unsigned char *old,
+            Py_ssize_t hn, int same, PyObject *where, PyObject *damaged, PyObject *hidden,
+            PyObject *classify, PyObject *exclude, PyObject *rel, PyObject *label,
+            const unsigned char **key, unsigned char *lab)
+{
+    if (hidden != Py_None) {
+        int r = PySequence_Contains(hidden, name);
+        if (r != 0)
+            return r < 0 ? -1 : 0;
+    }
+    Py_ssize_t j;
+    if (same) {
+        j = i;
+    } else {
+        PyObject *w = PyDict_GetItemWithError(where, name);
+        if (w == NULL)
+            return PyErr_Occurred() ? -1 : 0;
+        if (!PyLong_Check(w))
+            return 0;
+        j = PyLong_AsSsize_t(w);
+        if (j == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            return 0;
+        }
+    }
+    if (j < 0 || j >= hn || memcmp(old + REC_HEAD + STAT_SIZE * j, sb, STAT_SIZE) != 0)
+        return 0;
+    PyObject *rel_name = NULL;
+    if (exclude != Py_None || classify != Py_None) {
+        rel_name = PyBytes_FromStringAndSize(NULL, PyBytes_GET_SIZE(rel) + PyBytes_GET_SIZE(name));
+        if (rel_name == NULL)
+            return -1;
+        memcpy(PyBytes_AS_STRING(rel_name), PyBytes_AS_STRING(rel), PyBytes_GET_SIZE(rel));
+        memcpy(PyBytes_AS_STRING(rel_name) + PyBytes_GET_SIZE(rel), PyBytes_AS_STRING(name),
+               PyBytes_GET_SIZE(name));
+    }
+    int ret = -1;
+    if (exclude != Py_None) {
+        PyObject *args[2] = {rel_name, Py_False};
+        PyObject *r = PyObject_Vectorcall(exclude, args, 2, NULL);
+        if (r == NULL)
+            goto done;
+        int t = PyObject_IsTrue(r);
+        Py_DECREF(r);
+        if (t != 0) {
+            ret = t < 0 ? -1 : 0;
+            goto done;
+        }
+    }
+    const unsigned char *k = old + REC_HEAD + STAT_SIZE * hn + KEY_SIZE * j;
+    if (all_zero(k, KEY_SIZE)) {
+        ret = 0;
+        goto done;
+    }
+    if (damaged != Py_None) {
+        int t = PyObject_IsTrue(damaged);
+        if (t < 0)
+            goto done;
+        if (t) {
+            PyObject *kb = PyBytes_FromStringAndSize((const char *)k, KEY_SIZE);
+            if (kb == NULL)
+                goto done;
+            int r = PySequence_Contains(damaged, kb);
+            Py_DECREF(kb);
+            if (r != 0) {
+                ret = r < 0 ? -1 : 0;
+                goto done;
+            }
+        }
+    }
+    *lab = 0;
+    if (classify != Py_None) {
+        PyObject *args[3] = {rel_name, Py_False, label};
+        PyObject *r = PyObject_Vectorcall(classify, args, 3, NULL);
+        if (r == NULL)
+            goto done;
+        uint64_t v;
+        int bad = field(r, 0, 255, 0, &v);
+        Py_DECREF(r);
+        if (bad < 0)
+            goto done;
+        *lab = (unsigned char)v;
+    }
+    *key = k;
+    ret = 1;
+done:
+    Py_XDECREF(rel_name);
+    return ret;
+}
+
+PyDoc_STRVAR(build_doc,
+"build(names, stats, old, hn, same, where, damaged, hidden, general, classify, exclude, rel,\n"
+"      label, other) -> (tree, rstats, rkeys, files, size)\n\n"
+"store/ctree_py.py's build(), in C.");
+
+static PyObject *
+build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 14) {
+        PyErr_SetString(PyExc_TypeError, "build() takes 14 arguments");
+        return NULL;
+    }
+    PyObject *names_arg = args[0], *stats = args[1], *old = args[2], *where = args[5];
+    PyObject *damaged = args[6], *hidden = args[7], *classify = args[9], *exclude = args[10];
+    PyObject *rel = args[11], *label = args[12], *other = args[13];
+    Py_ssize_t hn = PyLong_AsSsize_t(args[3]);
+    if (hn == -1 && PyErr_Occurred())
+        return NULL;
+    int same = PyObject_IsTrue(args[4]), general = PyObject_IsTrue(args[8]);
+    if (same < 0 || general < 0)
+        return NULL;
+    if (!PyBytes_Check(stats) || !PyBytes_Check(rel)) {
+        PyErr_SetString(PyExc_TypeError, "stats and rel are bytes");
+        return NULL;
+    }
+    if (!same && !PyDict_Check(where)) {
+        PyErr_SetString(PyExc_TypeError, "where is a dict");
+        return NULL;
+    }
+    int any_hidden = PyObject_IsTrue(hidden);
+    if (any_hidden < 0)
+        return NULL;
+    if (!any_hidden)
+        hidden = Py_None; /* (None or an empty set: nothing hidden) */
+    PyObject *names = PySequence_Tuple(names_arg); /* (the callback cannot change it under us) */
+    if (names == NULL)
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(names);
+    PyObject *const *nv = &PyTuple_GET_ITEM(names, 0);
+    PyObject *tree = NULL, *rstats = NULL, *rkeys = NULL, *result = NULL, **got = NULL;
+    Py_ssize_t *order = NULL;
+    unsigned char *labels = NULL;
+    const unsigned char **keys = NULL;
+    total_t size_sum = {0, NULL};
+    Py_ssize_t files = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyBytes_Check(nv[i])) {
+            PyErr_SetString(PyExc_TypeError, "names are bytes");
+            goto fail;
+        }
+    }
+    if (PyBytes_GET_SIZE(stats) != STAT_SIZE * n) {
+        PyErr_SetString(PyExc_ValueError, "stats: one packed lstat per name");
+        goto fail;
+    }
+    /* the old record: its stats and keys within its bytes, else none (hn 0) */
+    if (hn < 0 || !PyBytes_Check(old) ||
+        PyBytes_GET_SIZE(old) / (STAT_SIZE + KEY_SIZE) < hn ||
+        PyBytes_GET_SIZE(old) < REC_HEAD + (STAT_SIZE + KEY_SIZE) * hn)
+        hn = 0;
+    const unsigned char *ob = hn ? (const unsigned char *)PyBytes_AS_STRING(old) : NULL;
+    const unsigned char *sv = (const unsigned char *)PyBytes_AS_STRING(stats);
+    order = PyMem_Malloc(sizeof(Py_ssize_t) * (2 * n + 1));
+    got = PyMem_Calloc(n + 1, sizeof(PyObject *));
+    labels = PyMem_Malloc(n + 1);
+    keys = PyMem_Calloc(n + 1, sizeof(*keys));
+    rstats = PyBytes_FromStringAndSize(NULL, STAT_SIZE * n);
+    rkeys = PyBytes_FromStringAndSize(NULL, KEY_SIZE * n);
+    if (order == NULL || got == NULL || labels == NULL || keys == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    if (rstats == NULL || rkeys == NULL)
+        goto fail;
+    unsigned char *rs = (unsigned char *)PyBytes_AS_STRING(rstats);
+    unsigned char *rk = (unsigned char *)PyBytes_AS_STRING(rkeys);
+    memset(rs, 0, STAT_SIZE * n);
+    memset(rk, 0, KEY_SIZE * n);
+    for (Py_ssize_t i = 0; i < n; i++)
+        order[i] = i;
+    merge_sort(nv, order, order + n, n);
+    Py_ssize_t total = TREE_MAGIC_LEN;
+    for (Py_ssize_t o = 0; o < n; o++) {
+        Py_ssize_t i = order[o];
+        const unsigned char *sb = sv + STAT_SIZE * i;
+        int plain = 0;
+        if (!general && hn && (ld64(sb + 32) & 0170000) == 0100000) {
+            plain = plain_entry(nv[i], i, sb, ob, hn, same, where, damaged, hidden, classify,
+                                exclude, rel, label, &keys[o], &labels[o]);
+            if (plain < 0)
+                goto fail;
+        }
+        if (plain) {
+            int64_t size = (int64_t)ld64(sb);
+            if (size < 0 || PyBytes_GET_SIZE(nv[i]) > 0xffff) {
+                PyErr_SetString(struct_error, "argument out of range");
+                goto fail;
+            }
+            memcpy(rs + STAT_SIZE * i, sb, STAT_SIZE);
+            memcpy(rk + KEY_SIZE * i, keys[o], KEY_SIZE);
+            files++;
+            if (total_add(&size_sum, size) < 0)
+                goto fail;
+            total += ENTRY_HEAD + PyBytes_GET_SIZE(nv[i]) + KEY_SIZE;
+            continue;
+        }
+        PyObject *io = PyLong_FromSsize_t(i);
+        if (io == NULL)
+            goto fail;
+        PyObject *r = PyObject_Vectorcall(other, &io, 1, NULL);
+        Py_DECREF(io);
+        if (r == NULL)
+            goto fail;
+        if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 3) {
+            Py_DECREF(r);
+            PyErr_SetString(PyExc_TypeError, "other() gives (entry, rstat, rkey)");
+            goto fail;
+        }
+        PyObject *e = PyTuple_GET_ITEM(r, 0), *s = PyTuple_GET_ITEM(r, 1);
+        PyObject *k = PyTuple_GET_ITEM(r, 2);
+        if (!PyBytes_Check(s) || PyBytes_GET_SIZE(s) != STAT_SIZE || !PyBytes_Check(k) ||
+            PyBytes_GET_SIZE(k) != KEY_SIZE) {
+            Py_DECREF(r);
+            PyErr_SetString(PyExc_ValueError, "other() gives a 40-byte rstat, a 32-byte rkey");
+            goto fail;
+        }
+        memcpy(rs + STAT_SIZE * i, PyBytes_AS_STRING(s), STAT_SIZE);
+        memcpy(rk + KEY_SIZE * i, PyBytes_AS_STRING(k), KEY_SIZE);
+        if (e != Py_None) {
+            Py_ssize_t sz = entry_size(e);
+            if (sz < 0) {
+                Py_DECREF(r);
+                goto fail;
+            }
+            total += sz;
+            Py_INCREF(e);
+            got[o] = e;
+        }
+        Py_DECREF(r);
+    }
+    tree = PyBytes_FromStringAndSize(NULL, total);
+    if (tree == NULL)
+        goto fail;
+    unsigned char *p = (unsigned char *)PyBytes_AS_STRING(tree);
+    memcpy(p, TREE_MAGIC, TREE_MAGIC_LEN);
+    p += TREE_MAGIC_LEN;
+    for (Py_ssize_t o = 0; o < n; o++) {
+        if (got[o] != NULL) {
+            p = put_entry(p, got[o]);
+        } else if (keys[o] != NULL) {
+            Py_ssize_t i = order[o];
+            const unsigned char *sb = sv + STAT_SIZE * i;
+            Py_ssize_t nlen = PyBytes_GET_SIZE(nv[i]);
+            p = put_head(p, FILE_KIND, labels[o], 0, (uint32_t)(ld64(sb + 32) & 07777),
+                         (int64_t)ld64(sb + 8), ld64(sb), (uint16_t)nlen, KEY_SIZE);
+            memcpy(p, PyBytes_AS_STRING(nv[i]), nlen);
+            p += nlen;
+            memcpy(p, keys[o], KEY_SIZE);
+            p += KEY_SIZE;
+        }
+    }
+    PyObject *sum = total_value(&size_sum);
+    if (sum == NULL)
+        goto fail;
+    result = Py_BuildValue("(NNNnN)", tree, rstats, rkeys, files, sum);
+    tree = rstats = rkeys = NULL; /* (stolen, or freed on failure) */
+fail:
+    Py_XDECREF(tree);
+    Py_XDECREF(rstats);
+    Py_XDECREF(rkeys);
+    Py_XDECREF(size_sum.big);
+    if (got != NULL) {
+        for (Py_ssize_t o = 0; o < n; o++)
+            Py_XDECREF(got[o]);
+    }
+    PyMem_Free(got);
+    PyMem_Free(order);
+    PyMem_Free(labels);
+    PyMem_Free(keys);
+    Py_DECREF(names);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL, build_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_ctree",
+    "A changed folder's tree and files-cache record built in C (store/ctree_py.py: its twin).",
+    -1, methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC
+PyInit__ctree(void)
+{
+    PyObject *st = PyImport_ImportModule("struct");
+    if (st == NULL)
+        return NULL;
+    struct_error = PyObject_GetAttrString(st, "error");
+    Py_DECREF(st);
+    if (struct_error == NULL)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    /* the sizes it was written for (tests/test_ctree.py compares them with the formats') */
+    if (PyModule_AddStringConstant(m, "SOURCE_SHA256", GS_CTREE_SOURCE_SHA256) < 0 ||
+        PyModule_AddIntConstant(m, "RECORD_HEAD", REC_HEAD) < 0 ||
+        PyModule_AddIntConstant(m, "STAT_SIZE", STAT_SIZE) < 0 ||
+        PyModule_AddIntConstant(m, "KEY_SIZE", KEY_SIZE) < 0 ||
+        PyModule_AddIntConstant(m, "ENTRY_HEAD", ENTRY_HEAD) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

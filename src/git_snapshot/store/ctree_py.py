@@ -1,0 +1,121 @@
+"""A changed folder's tree and files-cache record, in Python: the twin of ``_ctree.c`` (and
+its specification: the tests run both on generated folders and compare every result).
+
+``build`` is the loop of ``walker._Walker.tree()`` over a folder whose listing is not its
+record's (a file changed, or a folder below it): its entries in name order, each regular file
+whose lstat is its record's ("plain") taken here, every other entry given by the caller's
+``other(i)``, which returns ``(entry, rstat, rkey)``: the entry (an 8-tuple as
+``objects.Entry``, or None when the tree leaves it out) and what the new record keeps of it
+(its packed lstat and key, ``NO_STAT``/``NO_KEY`` for what must be looked at again)."""
+
+from __future__ import annotations
+
+from git_snapshot.store.filescache import _MODE_TYPE_BYTE
+from git_snapshot.store.filescache import HEAD as _RECORD_HEAD
+from git_snapshot.store.filescache import KEY as _K
+from git_snapshot.store.filescache import NO_KEY
+from git_snapshot.store.filescache import NO_STAT
+from git_snapshot.store.filescache import STAT as _STAT
+from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import HEAD as _ENTRY_HEAD
+from git_snapshot.store.objects import TREE_MAGIC
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Container
+    from typing import Any
+
+    Other = Callable[[int], tuple[Any, bytes, bytes]]
+
+_H, _S = _RECORD_HEAD.size, _STAT.size
+# "f" where the byte _MODE_TYPE_BYTE of a packed STAT (its high nibble: the file type) says a
+# regular file (filescache.kinds gives "d" for a directory's)
+_REG_BYTES = bytes(ord("f") if b >> 4 == 0o100000 >> 12 else ord(".") for b in range(256))
+
+
+def build(
+    names: list[bytes],
+    stats: bytes,
+    old: bytes | None,
+    hn: int,
+    same: bool,
+    where: dict[bytes, int],
+    damaged: Container[bytes] | None,
+    hidden: Container[bytes] | None,
+    general: bool,
+    classify: Callable[[bytes, bool, int], int] | None,
+    exclude: Callable[[bytes, bool], bool] | None,
+    rel: bytes,
+    label: int,
+    other: Other,
+) -> tuple[bytes, bytes, bytes, int, int]:
+    """The folder's tree (its entries in name order), its new record's stats and keys (in
+    the listing's order, as *names* and *stats*: one packed lstat per name), and the files
+    and bytes of the plain files.
+
+    A plain file: unless *general* (an overlay: every entry is *other*'s), a regular file
+    (per *stats*) not in *hidden* (the names omitted here), at index j of the old record
+    *old* (the record's *hn* entries: j is i when *same*, the listing being the record's,
+    else ``where[name]``), whose packed lstat is the record's j, not excluded (*exclude*
+    called with its path below the top, *rel* + name), with a key (not NO_KEY) not in
+    *damaged*; its entry's label is *classify*'s (path, False, *label*), 0 without one. An
+    *old* too short for *hn* entries is no record (hn 0)."""
+    n = len(names)
+    if len(stats) != _S * n:
+        raise ValueError("stats: one packed lstat per name")
+    if not isinstance(old, bytes) or hn < 0 or len(old) < _H + (_S + _K) * hn:
+        old, hn = b"", 0
+    if not hidden:
+        hidden = None
+    keys_at = _H + _S * hn
+    parts = [TREE_MAGIC]
+    add = parts.append
+    pack, unpack = _ENTRY_HEAD.pack, _STAT.unpack
+    rstats = [NO_STAT] * n
+    rkeys = [NO_KEY] * n
+    files = size_sum = 0
+    regular_at = stats[_MODE_TYPE_BYTE::_S].translate(_REG_BYTES) if hn and not general else b""
+    for i in sorted(range(n), key=names.__getitem__):
+        if regular_at and regular_at[i] == 102:  # "f"
+            name = names[i]
+            j = i if same else where.get(name)
+            a = _S * i
+            sb = stats[a : a + _S]
+            if (
+                (hidden is None or name not in hidden)
+                and j is not None
+                and 0 <= j < hn
+                and old[_H + _S * j : _H + _S * (j + 1)] == sb
+            ):
+                rel_name = rel + name if exclude is not None or classify is not None else b""
+                if exclude is None or not exclude(rel_name, False):
+                    key = old[keys_at + _K * j : keys_at + _K * (j + 1)]
+                    if key != NO_KEY and not (damaged and key in damaged):
+                        rstats[i] = sb
+                        rkeys[i] = key
+                        files += 1
+                        size, mtime, _, _, mode = unpack(sb)
+                        size_sum += size
+                        add(
+                            pack(
+                                FILE,
+                                0 if classify is None else classify(rel_name, False, label),
+                                0,
+                                mode & 0o7777,
+                                mtime,
+                                size,
+                                len(name),
+                                32,
+                            )
+                        )
+                        add(name)
+                        add(key)
+                        continue
+        e, rstats[i], rkeys[i] = other(i)
+        if e is not None:
+            # objects.encode_into, by index: an Entry or a plain 8-tuple
+            add(pack(e[1], e[6], e[7], e[2], e[3], e[4], len(e[0]), len(e[5])))
+            add(e[0])
+            add(e[5])
+    return b"".join(parts), b"".join(rstats), b"".join(rkeys), files, size_sum

@@ -1,0 +1,284 @@
+"""The changed folder's tree and record built in C (store/_ctree.c) are its Python twin's
+(store/ctree_py.py) byte for byte: trees, records' stats and keys, counts, and the calls made
+back into Python (labels, exclusions, the walk's other entries) in the same order, on
+generated folders with odd names and damaged or hostile records; and a snapshot's trees and
+files cache are the same whichever of the two the walk uses."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
+from storehelpers import build as build_tree
+from storehelpers import mutate
+from storehelpers import random_tree
+from storehelpers import take
+
+from git_snapshot.store import Store
+from git_snapshot.store import archiver
+from git_snapshot.store import ctree
+from git_snapshot.store import ctree_py
+from git_snapshot.store import filescache
+from git_snapshot.store import objects
+from git_snapshot.store import walker
+
+try:
+    from git_snapshot.store import _ctree
+except ImportError:  # no compiler where the package was installed: the twin alone
+    if os.environ.get("GIT_SNAPSHOT_REQUIRE_C") == "1":
+        raise
+    _ctree = None  # type: ignore[assignment]
+
+needs_c = pytest.mark.skipif(_ctree is None, reason="the C extension is not built")
+
+_S, _K, _H = filescache.STAT.size, filescache.KEY, filescache.HEAD.size
+REG, DIR, LNK = 0o100644, 0o40755, 0o120777
+
+names_st = st.lists(
+    st.binary(min_size=1, max_size=12).filter(lambda b: b"/" not in b and b"\0" not in b),
+    unique=True,
+    max_size=40,
+)
+
+
+def _stat(draw: Any, mode: int) -> bytes:
+    return filescache.STAT.pack(
+        draw(st.sampled_from([0, 1, 100, 2**40])),
+        draw(st.sampled_from([0, 1, 1_700_000_000_000_000_000, -5])),
+        draw(st.sampled_from([0, 7])),
+        draw(st.sampled_from([1, 2, 3])),
+        mode,
+    )
+
+
+@st.composite
+def folders(draw: Any) -> dict[str, Any]:
+    """A listing (names, packed lstats) and an old record of it, more or less alike."""
+    names = draw(names_st)
+    modes = [draw(st.sampled_from([REG, REG, REG, 0o100755, DIR, LNK, 0])) for _ in names]
+    stats = [b"\0" * _S if m == 0 else _stat(draw, m) for m in modes]
+    # the old record: the same names (same), or some of them and others, in any order
+    same = draw(st.booleans())
+    if same:
+        onames = list(names)
+        ostats = [s if draw(st.integers(0, 3)) else _stat(draw, REG) for s in stats]
+    else:
+        onames = [x for x in names if draw(st.booleans())] + draw(names_st)
+        onames = list(dict.fromkeys(draw(st.permutations(onames))))
+        at = {x: i for i, x in enumerate(names)}
+        ostats = [
+            stats[at[x]] if x in at and draw(st.integers(0, 3)) else _stat(draw, REG)
+            for x in onames
+        ]
+    keys = [
+        draw(st.sampled_from([filescache.NO_KEY, bytes([i % 256]) * 32, b"\xaa" * 32]))
+        for i in range(len(onames))
+    ]
+    hn = len(onames)
+    rec: bytes | None
+    rec = filescache.record(b"k" * 32, 0, 0, None, 0, 0, 1, ostats, keys, b"\0".join(onames), hn)
+    damage = draw(st.sampled_from(["none"] * 6 + ["short", "cut", "bytes", "none-rec", "hn"]))
+    if damage == "short":  # fewer bytes than its count says
+        rec = rec[: draw(st.integers(0, len(rec)))]
+    elif damage == "cut":  # its stats and keys shifted
+        rec = rec[:_H] + rec[_H + draw(st.integers(1, 8)) :]
+    elif damage == "bytes":
+        rec = draw(st.binary(max_size=300))
+    elif damage == "none-rec":
+        rec = None
+    elif damage == "hn":  # a count the record does not hold
+        hn = draw(st.sampled_from([hn + 1, 10**6, 2**40, -1]))
+    where = {x: i for i, x in enumerate(onames)}
+    if draw(st.booleans()):  # a hostile index
+        where[draw(st.sampled_from([*names, b"x"]))] = draw(st.sampled_from([-1, 2**62, hn + 3, 0]))
+    return dict(
+        names=names,
+        stats=b"".join(stats),
+        old=rec,
+        hn=hn,
+        same=same and damage not in ("hn",),
+        where={} if same else where,
+        damaged=draw(st.sampled_from([None, {}, {b"\xaa" * 32: "gone"}])),
+        hidden=draw(st.sampled_from([None, set(), set(names[:1]), {b".git"}])),
+        general=draw(st.integers(0, 9)) == 0,
+        classify=draw(st.booleans()),
+        exclude=draw(st.booleans()),
+        rel=draw(st.sampled_from([b"", b"a/", b"x\xff/y/"])),
+        label=draw(st.integers(0, 3)),
+        skip=draw(st.sets(st.integers(0, 39))),
+    )
+
+
+def run(impl: Callable[..., Any], f: dict[str, Any]) -> tuple[Any, list[Any]]:
+    """*impl*'s build of folder *f*, and every call it made back into Python."""
+    calls: list[Any] = []
+
+    def classify(rel: bytes, is_dir: bool, parent: int) -> int:
+        calls.append(("classify", rel, is_dir, parent))
+        return (len(rel) + parent) % 4
+
+    def exclude(rel: bytes, is_dir: bool) -> bool:
+        calls.append(("exclude", rel, is_dir))
+        return rel.endswith(b"\x01")
+
+    def other(i: int) -> tuple[Any, bytes, bytes]:
+        calls.append(("other", i))
+        name = f["names"][i]
+        if i in f["skip"]:
+            return None, filescache.NO_STAT, filescache.NO_KEY
+        e = (name, 1 + i % 3, 0o644, i * 1000 - 7, i, bytes([i % 256]) * (i % 40), i % 5, i % 2)
+        return e, f["stats"][_S * i : _S * (i + 1)], b"\x01" * 32
+
+    args = dict(f)
+    args.pop("skip")
+    args["classify"] = classify if f["classify"] else None
+    args["exclude"] = exclude if f["exclude"] else None
+    try:
+        got = impl(**args, other=other) if impl is ctree_py.build else impl(*args.values(), other)
+    except Exception as exc:
+        got = type(exc)
+    return got, calls
+
+
+@needs_c
+@settings(max_examples=1500, deadline=None, suppress_health_check=list(HealthCheck))
+@given(folders())
+def test_c_is_its_twin(f: dict[str, Any]) -> None:
+    assert run(_ctree.build, f) == run(ctree_py.build, f)
+
+
+@needs_c
+def test_a_big_folder() -> None:
+    """10,000 entries, in reverse name order, every other one plain."""
+    n = 10_000
+    names = [b"n%06d" % (n - i) for i in range(n)]
+    stats = b"".join(filescache.STAT.pack(i, i, i, i, REG) for i in range(n))
+    ostats = [stats[_S * i : _S * (i + 1)] if i % 2 else filescache.NO_STAT for i in range(n)]
+    keys = [bytes([i % 251 + 1]) * 32 for i in range(n)]
+    rec = filescache.record(b"k" * 32, 0, 0, None, 0, 0, 1, ostats, keys, b"\0".join(names), n)
+    f: dict[str, Any] = dict(
+        names=names, stats=stats, old=rec, hn=n, same=True, where={}, damaged=None,
+        hidden=None, general=False, classify=True, exclude=False, rel=b"big/", label=1,
+        skip=set(range(0, n, 4)),
+    )  # fmt: skip
+    c, twin = run(_ctree.build, f), run(ctree_py.build, f)
+    assert c == twin
+    assert c[0][3] == n // 2  # the plain files
+
+
+@needs_c
+def test_an_empty_folder() -> None:
+    f: dict[str, Any] = dict(
+        names=[], stats=b"", old=None, hn=0, same=False, where={}, damaged=None, hidden=None,
+        general=False, classify=False, exclude=False, rel=b"", label=0, skip=set(),
+    )  # fmt: skip
+    assert run(_ctree.build, f) == run(ctree_py.build, f)
+    assert run(_ctree.build, f)[0][0] == b"GSTREE1\n"
+
+
+@needs_c
+@pytest.mark.parametrize("label", [256, -1, "x", 2.0])
+def test_a_label_out_of_range_fails_as_struct_does(label: Any) -> None:
+    names = [b"a"]
+    stats = filescache.STAT.pack(1, 1, 1, 1, REG)
+    rec = filescache.record(b"k" * 32, 0, 0, None, 0, 0, 1, [stats], [b"\x02" * 32], b"a", 1)
+    for impl in (_ctree.build, ctree_py.build):
+        with pytest.raises(struct.error):
+            impl(
+                names, stats, rec, 1, True, {}, None, None, False,
+                lambda *a: label, None, b"", 0, lambda i: (None, b"", b""),
+            )  # fmt: skip
+
+
+@needs_c
+def test_other_s_answer_is_checked() -> None:
+    stats = filescache.STAT.pack(1, 1, 1, 1, DIR)
+    bad: Any
+    for bad in [None, (None, b"", b"\0" * 32), (None, b"\0" * 40, b"x"), ((1, 2), b"\0" * 40)]:
+
+        def other(i: int, bad: Any = bad) -> Any:
+            return bad
+
+        with pytest.raises((TypeError, ValueError)):
+            _ctree.build(
+                [b"d"], stats, None, 0, False, {}, None, None, False, None, None, b"", 0, other
+            )
+
+
+@needs_c
+def test_the_formats_c_was_written_for() -> None:
+    assert filescache.HEAD.size == _ctree.RECORD_HEAD
+    assert filescache.STAT.size == _ctree.STAT_SIZE
+    assert _ctree.KEY_SIZE == filescache.KEY
+    assert objects.HEAD.size == _ctree.ENTRY_HEAD
+    assert objects.TREE_MAGIC == b"GSTREE1\n"
+
+
+def test_the_chooser() -> None:
+    """ctree.build is the C one when it is built, unless GIT_SNAPSHOT_PURE_PYTHON=1."""
+    if os.environ.get("GIT_SNAPSHOT_PURE_PYTHON") == "1" or _ctree is None:
+        assert ctree.build is ctree_py.build and not ctree.NATIVE
+    else:
+        assert ctree.build is _ctree.build and ctree.NATIVE
+    if os.environ.get("GIT_SNAPSHOT_REQUIRE_C") == "1":
+        assert ctree.NATIVE
+
+
+def _labels(rel: bytes, is_dir: bool, parent: int) -> int:
+    return parent or (len(rel) % 3 if not is_dir else int(rel.endswith(b"3")))
+
+
+@needs_c
+@pytest.mark.parametrize("seed", range(4))
+def test_a_snapshot_is_the_same_with_and_without_c(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """The same tree and store, edited, snapshotted with each: the same root, files cache
+    and counts, after edits, additions, deletions, and a second round."""
+    monkeypatch.setattr(walker, "RACY_NS", 0)
+    src = tmp_path / "src"
+    build_tree(src, random_tree(seed, 300, dirs=12))
+    os.makedirs(src / "d001" / "deep" / "er")
+    (src / "d001" / "deep" / "er" / "x").write_bytes(b"x")
+    os.symlink("d001", src / "link")
+
+    def opts() -> archiver.Options:
+        return archiver.Options(
+            classify=_labels,
+            exclude=(lambda rel, is_dir: rel.endswith(b"7")) if seed % 2 else None,
+            omit=frozenset({b"d000/f00001"}),
+            rules=None if seed % 3 == 2 else "the same",  # (None: no tree kept whole)
+        )
+
+    base = tmp_path / "base"
+    with Store(base) as s:
+        take(s, "s", src, opts())
+    for rnd in range(2):
+        mutate(src, seed * 10 + rnd, share=0.1)
+        roots = []
+        for impl in (_ctree.build, ctree_py.build):
+            monkeypatch.setattr(walker, "_build", impl)
+            at = tmp_path / f"{impl.__module__}-{rnd}"
+            shutil.copytree(base, at)
+            with Store(at) as s:
+                snap = take(s, "s", src, opts())
+                (name,) = os.listdir(s.cache_dir)
+                cache = filescache.load(
+                    os.path.join(s.cache_dir, name),
+                    s.index.meta_get("generation", "0"),
+                    s.index.has_root,
+                )
+                roots.append((snap.root, snap.files, snap.bytes, cache.dirs, cache.root))
+        assert roots[0] == roots[1]
+        assert roots[0][3]  # (a files cache was written)
+        shutil.rmtree(base)
+        shutil.copytree(tmp_path / f"{_ctree.build.__module__}-{rnd}", base)
