@@ -1,9 +1,10 @@
 """The hooks through the real pre-commit framework.
 
 The hook repository is a throwaway git repo made from the current working tree (src/,
-pyproject.toml, README.md, .pre-commit-hooks.yaml, hooks/), so uncommitted changes are what is
-tested. pre-commit builds its environment for it once per session (PRE_COMMIT_HOME is a
-session directory); the configuration is the one the README tells users to paste.
+pyproject.toml, setup.py, README.md, .pre-commit-hooks.yaml, hooks/), so uncommitted changes
+are what is tested. pre-commit builds its environment for it once per session
+(PRE_COMMIT_HOME is a session directory); the configuration is the one the README tells users
+to paste.
 """
 
 from __future__ import annotations
@@ -85,6 +86,20 @@ def test_readme_names_every_hook_id() -> None:
     assert {s for _, s in ids} <= types  # `pre-commit install` installs every stage we use
 
 
+@pytest.mark.slow
+def test_the_hook_pre_commit_installed_runs_the_c_speedups(hook_repo: HookRepo, repo: Path) -> None:
+    """pre-commit's `pip install .` of the hook repository builds the C module where a
+    compiler is: the git-snapshot its hooks run says the C speedups are in use, from its env."""
+    from test_native_build import can_build
+
+    if not can_build():
+        pytest.skip("no C compiler or no Python.h: pre-commit's env has the pure-Python twin")
+    (env,) = hook_repo.home.glob("repo*/py_env-*")
+    ran = run(repo, str(env / "bin" / "git-snapshot"), "doctor", rc=1)  # no hook installed
+    (line,) = [ln for ln in ran.out.splitlines() if ln.startswith("C speedups: ")]
+    assert line.startswith(f"C speedups: in use ({env}/lib/"), line
+
+
 # --------------------------------------------------------------------------- the framework
 
 
@@ -110,10 +125,11 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> HookRepo:
     base = tmp_path_factory.mktemp("pre-commit")
     pkg = base / "git-snapshot"
     pkg.mkdir()
-    junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "*.so")
     for name in ("src", "hooks", "man"):  # man: a data file of the wheel
         shutil.copytree(ROOT / name, pkg / name, ignore=junk)
-    for name in ("pyproject.toml", "README.md", ".pre-commit-hooks.yaml"):
+    # setup.py: pre-commit's pip install builds the C speedups, as for a user
+    for name in ("pyproject.toml", "setup.py", "README.md", ".pre-commit-hooks.yaml"):
         shutil.copy2(ROOT / name, pkg / name)
     home = base / "home"
     home.mkdir()

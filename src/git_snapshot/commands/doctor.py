@@ -175,6 +175,80 @@ def _watcher_line(repo: gitrepo.Repo) -> str:
     return f"watcher: running (pid {pid}), {where}; details: git snapshot watch status"
 
 
+PURE_ENV = "GIT_SNAPSHOT_PURE_PYTHON"
+SLOWER = "the walk's changed folders run in pure Python (the same snapshots, slower)"
+
+
+@dataclass(frozen=True)
+class Speedups:
+    native: bool  # the C module (git_snapshot.store._ctree) runs the walk's changed folders
+    why: str  # where it comes from, or why it does not run and how to get it
+
+
+def speedups() -> Speedups:
+    """Whether the walk's C speedups are in use (never imported by a hook to learn it)."""
+    from git_snapshot.store import ctree
+
+    if ctree.NATIVE:
+        from git_snapshot.store import _ctree
+
+        stale = _stale_build(_ctree.__file__, _ctree.SOURCE_SHA256)
+        return Speedups(True, f"in use ({_ctree.__file__}){stale}")
+    if os.environ.get(PURE_ENV) == "1":
+        return Speedups(False, f"off ({PURE_ENV}=1): {SLOWER}")
+    return Speedups(False, f"{_not_loaded()}, so {SLOWER}: {_how_to_build()}")
+
+
+def _stale_build(module: str, built_from: str) -> str:
+    """A warning when a source checkout's _ctree.c changed since its module was built."""
+    import hashlib
+
+    source = os.path.join(os.path.dirname(module), "_ctree.c")
+    try:
+        with open(source, "rb") as f:
+            now = hashlib.sha256(f.read()).hexdigest()
+    except OSError:  # an installed copy: the wheel has no source
+        return ""
+    if now == built_from:
+        return ""
+    return f", but built from an older {source}: rebuild it ({_reinstall()})"
+
+
+def _not_loaded() -> str:
+    import importlib.util
+
+    name = "git_snapshot.store._ctree"
+    if importlib.util.find_spec(name) is None:
+        return "not built (no C compiler or no Python headers when git-snapshot was installed)"
+    try:
+        __import__(name)
+    except ImportError as exc:
+        return f"built but not loaded ({exc})"
+    return "not loaded"  # imported now, not at the start: said as it was
+
+
+def _how_to_build() -> str:
+    return (
+        "install a C compiler and Python's headers (Debian, Ubuntu: apt install "
+        f"build-essential python3-dev), then reinstall ({_reinstall()})"
+    )
+
+
+def _reinstall() -> str:
+    """The command that builds the C module again for this git-snapshot."""
+    import sys
+
+    import git_snapshot
+
+    top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(git_snapshot.__file__))))
+    if os.path.exists(os.path.join(top, "setup.py")):  # a source checkout (editable, src/)
+        return f"{sys.executable} -m pip install -e {top}"
+    return (
+        f"{sys.executable} -m pip install --force-reinstall --no-deps FOLDER-OR-WHEEL, as it "
+        "was installed; pipx: pipx reinstall git-snapshot"
+    )
+
+
 def cmd_doctor(*, cwd: str) -> int:
     repo = repo_at(cwd)
     hooks_dir = repo.hooks_dir()
@@ -192,4 +266,6 @@ def cmd_doctor(*, cwd: str) -> int:
         print("pre-commit: " + PRE_COMMIT_LIMITS)
     print(say(_store_line(repo)))
     print(say(_watcher_line(repo)))
+    fast = speedups()
+    print(say(f"C speedups: {fast.why}"))
     return 0 if all(s.fires for s in states) else 1
