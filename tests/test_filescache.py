@@ -904,16 +904,49 @@ def test_a_chunk_written_in_pieces_is_the_dicts_marshal(
     )
 
 
-def test_a_chunk_of_what_is_not_bytes_is_no_cache(tmp_path: Path) -> None:
+def test_a_chunk_of_what_is_not_bytes_drops_it(tmp_path: Path) -> None:
     """A record or path that is not bytes (a damaged cache's, carried over) is dropped by the
-    whole write; given to a chunk anyway, the chunk fails as a write does (no cache saved)
-    rather than leave a length its bytes do not have."""
+    whole write, and by a chunk given one (a first walk's spill): the rest of the piece it
+    lies in is written, with the length its bytes have."""
     path, tmp = str(tmp_path / "c.cache"), str(tmp_path)
-    dirs: dict[Any, Any] = {b"a": b"rec", "é": b"x", b"b": "not bytes"}
+    dirs: dict[Any, Any] = {b"a": b"rec", "é": b"x", b"b": "not bytes", b"c": b"rec c"}
     filescache.save(path, "g", filescache.FilesCache(dirs, {}, b"r" * 32), tmp)
-    assert filescache.load(path, "g", lambda r: True).dirs == {b"a": b"rec"}
-    w = filescache.Writer(path + ".2", tmp)
+    assert filescache.load(path, "g", lambda r: True).dirs == {b"a": b"rec", b"c": b"rec c"}
+    w = filescache.Writer(path, tmp)
     not_bytes: Any = {"é": b"x"}
-    with pytest.raises(OSError):
-        w.chunk(not_bytes)
-    w.discard()
+    w.chunk(not_bytes)  # nothing left of it: no chunk
+    w.chunk({b"d": b"rec d", b"e": bytearray(b"x")})  # type: ignore[dict-item]
+    w.finish("g", b"r" * 32, None, {})
+    assert w.chunks == 1
+    assert filescache.load(path, "g", lambda r: True).dirs == {b"d": b"rec d"}
+
+
+def test_a_whole_write_cuts_chunks_of_about_chunk_bytes_between_pieces(tmp_path: Path) -> None:
+    """The whole write passes over the records once, cutting them into pieces of PIECE
+    records and the pieces into chunks once they hold Writer.CHUNK bytes or more: each chunk
+    is the marshal of its own dict (as a load reads it), and the records come back in their
+    order."""
+    import marshal
+
+    path, tmp = str(tmp_path / "c.cache"), str(tmp_path)
+    dirs = {b"d%05d" % i: bytes([i % 251]) * (100 + i % 900) for i in range(6000)}  # ~3 MB
+    filescache.save(path, "g", filescache.FilesCache(dict(dirs), {}, b"r" * 32), tmp)
+    data = (tmp_path / "c.cache").read_bytes()
+    end = len(data) - filescache._CHECK.size - filescache._LEN.size
+    (size,) = filescache._LEN.unpack_from(data, end)
+    n = marshal.loads(data[end - size : end])[4]
+    at, sizes, seen = len(filescache._MAGIC), [], list[bytes]()
+    for _ in range(n):
+        (size,) = filescache._LEN.unpack_from(data, at)
+        part = data[at + 4 : at + 4 + size]
+        chunk = marshal.loads(part)
+        assert part == marshal.dumps(chunk, 2)
+        assert len(chunk) % filescache.PIECE == 0 or len(seen) + len(chunk) == len(dirs)
+        sizes.append(size)
+        seen += chunk
+        at += 4 + size
+    assert n > 2 and all(s >= filescache.Writer.CHUNK for s in sizes[:-1])
+    assert all(s < filescache.Writer.CHUNK + 80_000 for s in sizes)  # (one piece more)
+    assert seen == list(dirs)
+    loaded = filescache.load(path, "g", lambda r: True)
+    assert loaded.dirs == dirs and list(loaded.dirs) == list(dirs)

@@ -343,32 +343,41 @@ class Writer:
         self.h = _check(data, *self.h)
 
     def chunk(self, dirs: dict[bytes, bytes]) -> None:
-        """*dirs* (folder -> record) as one chunk: the bytes of ``marshal.dumps(dirs,
-        _VERSION)``, at version 2 written PIECE records at a time (``_pieces``)."""
+        """*dirs* (folder -> record) as chunks of about CHUNK bytes, each the bytes of one
+        dict's ``marshal.dumps(chunk, _VERSION)``, written at version 2 PIECE records at a
+        time (``_pieces``: one pass over *dirs*, in C); a path or record that is not bytes (a
+        damaged cache's, carried over) is dropped."""
         if not dirs:
             return
         if _VERSION >= 3:  # (references, short tuples: no pieces; the tests' older files)
             data = marshal.dumps(dirs, _VERSION)
             self._put(_LEN.pack(len(data)))
             self._put(data)
-        else:
-            self._put_pieces(dirs)
-        self.chunks += 1
-        self.records += len(dirs)
+            self.chunks += 1
+            self.records += len(dirs)
+            return
+        held: list[memoryview] = []  # a chunk's pieces: its length goes before them
+        size = count = 0
+        for piece, n in _pieces(dirs):
+            held.append(piece)
+            size += len(piece)
+            count += n
+            if size >= self.CHUNK:
+                self._put_chunk(held, size, count)
+                held, size, count = [], 0, 0
+        if held:
+            self._put_chunk(held, size, count)
 
-    def _put_pieces(self, dirs: dict[bytes, bytes]) -> None:
+    def _put_chunk(self, pieces: list[memoryview], size: int, count: int) -> None:
         # marshal (version 2) writes a dict of bytes as b"{", then each key and value as b"s",
-        # its length (4 bytes) and its bytes, then b"0": the chunk's length is known ahead
-        size = 2 + 10 * len(dirs) + sum(map(len, dirs)) + sum(map(len, dirs.values()))
-        self._put(_LEN.pack(size))
+        # its length (4 bytes) and its bytes, then b"0"
+        self._put(_LEN.pack(size + 2))
         self._put(b"{")
-        written = 2
-        for piece in _pieces(dirs):
+        for piece in pieces:
             self._put(piece)
-            written += len(piece)
         self._put(b"0")
-        if written != size:  # a key or record not bytes (a caller's bug): no cache at all
-            raise OSError(f"files cache: a chunk of {written} bytes, not {size}")
+        self.chunks += 1
+        self.records += count
 
     def finish(
         self,
@@ -407,19 +416,35 @@ class Writer:
 # system, medians of 12 processes each, load ~10) 15.4 -> 12.6 ms; M's 1 % step, split walk,
 # 6 interleaved pairs: the process's page faults 17,618 -> 16,332 (CPU 0.855 s both: ~4 ms
 # is below what rusage resolves at that load).
+#   The pieces are cut from the records as they come (islice over the dict's items, in C)
+# and a chunk's length is the sum of its pieces': one pass over the records, where a chunk
+# dict built in Python, then its keys' and records' lengths summed, then its items cut into
+# pieces were four (L's 30,553 records, 23.6 MB, written again by its 1 % step: each pass a
+# first touch of most records, out of the CPU's caches; see docs/JOURNAL.md, SPLIT8).
 PIECE = 64
+_BYTES = {bytes}
 
 
-def _pieces(dirs: dict[bytes, bytes]) -> Iterator[memoryview]:
-    """The bytes marshal writes for *dirs*' keys and values, PIECE records at a time: each
-    piece a tuple (key, value, key, ...) marshalled, without the tuple's own head (b"(" and
-    its length: version 2 has no short tuples), which a dict's pairs lack."""
+def _pieces(dirs: dict[bytes, bytes]) -> Iterator[tuple[memoryview, int]]:
+    """The bytes marshal writes for *dirs*' keys and values, PIECE records at a time, and how
+    many records each holds: each piece a tuple (key, value, key, ...) marshalled, without
+    the tuple's own head (b"(" and its length: version 2 has no short tuples), which a
+    dict's pairs lack. A pair whose path or record is not bytes is left out."""
     from itertools import chain  # (a builtin module, but not loaded at start: a hook that
     from itertools import islice  # writes no cache never imports it)
 
     items = iter(dirs.items())
     while pairs := tuple(chain.from_iterable(islice(items, PIECE))):
-        yield memoryview(marshal.dumps(pairs, 2))[_TUPLE_HEAD:]
+        if set(map(type, pairs)) != _BYTES:  # (a damaged cache's, carried over)
+            keys, recs = pairs[::2], pairs[1::2]
+            pairs = tuple(
+                chain.from_iterable(
+                    (k, r) for k, r in zip(keys, recs) if type(k) is bytes and type(r) is bytes
+                )
+            )
+            if not pairs:
+                continue
+        yield memoryview(marshal.dumps(pairs, 2))[_TUPLE_HEAD:], len(pairs) // 2
 
 
 _TUPLE_HEAD = 5  # marshal's b"(" and a 4-byte count, before a tuple's items (version < 4)
@@ -433,17 +458,7 @@ def prepare(path: str, generation: str, cache: FilesCache, tmp_dir: str) -> Writ
     """The cache file written, not yet in place: ``publish()`` or ``discard()`` it."""
     w = Writer(path, tmp_dir)
     try:
-        chunk: dict[bytes, bytes] = {}
-        size = 0
-        for rel, rec in cache.dirs.items():
-            if type(rec) is not bytes or type(rel) is not bytes:
-                continue  # carried over from a damaged cache: dropped
-            chunk[rel] = rec
-            size += len(rec)
-            if size >= Writer.CHUNK:
-                w.chunk(chunk)
-                chunk, size = {}, 0
-        w.chunk(chunk)
+        w.chunk(cache.dirs)  # (in chunks of about Writer.CHUNK bytes)
         w.finish(generation, cache.root, cache.rules, cache.skipped, publish=False)
     except BaseException:
         w.discard()
