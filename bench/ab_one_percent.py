@@ -1,7 +1,11 @@
 """A/B of the 1 % step on the M tree: another code's src against this checkout's, interleaved.
 
-    git archive REV src | tar -x -C /dev/shm/old    # the other code
+    git archive REV src setup.py pyproject.toml README.md | tar -x -C /dev/shm/old  # the other code
+    (py=$PWD/.venv/bin/python; cd /dev/shm/old && $py setup.py -q build_ext --inplace)  # its C
     .venv/bin/python bench/ab_one_percent.py --old /dev/shm/old/src --tree /dev/shm/M
+
+The first lines say whether each code runs the C speedups (git_snapshot.store._ctree; a code
+with _ctree.c runs its pure-Python twin until built as above) and warn when only one does.
 
 Copies the tree (made by bench/trees.py, never modified); each code takes its own first and
 unchanged snapshot into its own store; then, in interleaved rounds, each code's snapshot on a
@@ -85,6 +89,8 @@ def env(code: str, store: str) -> dict[str, str]:
         PYTHONPYCACHEPREFIX=f"{BASE}/pyc-{code}",
     )
 
+
+print("\n".join(common.codes_speedups({c: env(c, BASE) for c in CODES})), flush=True)
 
 TRACE = f"{BASE}/split.trace"
 MARKS_OUT = f"{BASE}/marks.json"

@@ -344,6 +344,54 @@ def package_version(name: str) -> str:
         return "?"
 
 
+def speedups() -> str:
+    """Whether this Python runs the C speedups (git_snapshot.store._ctree), as doctor says it:
+    a report measured with the pure-Python twin says so on its first lines."""
+    from git_snapshot.commands.doctor import speedups as said
+
+    got = said()
+    return f"C speedups: {got.why}" if got.native else f"C speedups: NOT IN USE, {got.why}"
+
+
+# What a code's src (on PYTHONPATH) runs: an A/B of two codes must not measure C against the
+# twin by accident (a `git archive` of a code with _ctree.c has no built module: see
+# ab_one_percent.py's docstring for the line that builds it)
+CODE_SPEEDUPS = """
+try:
+    from git_snapshot.store import ctree
+except ImportError:
+    print("none: this code predates them")
+    raise SystemExit
+try:
+    from git_snapshot.commands.doctor import speedups
+except ImportError:  # a code whose doctor did not say it yet
+    print("in use" if ctree.NATIVE else "NOT IN USE: the pure-Python twin runs")
+else:
+    got = speedups()
+    print(got.why if got.native else "NOT IN USE, " + got.why)
+"""
+
+
+def codes_speedups(envs: dict[str, dict[str, str]]) -> list[str]:
+    """Per code (its environment: PYTHONPATH names its src), whether the C speedups run; and
+    a warning line when one code runs them and another has them but runs its twin."""
+    said = {}
+    for code, env in envs.items():
+        ran = subprocess.run(
+            [sys.executable, "-c", CODE_SPEEDUPS],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        said[code] = ran.stdout.strip() or f"unknown: {ran.stderr.strip()[-300:]}"
+    lines = [f"{code}: C speedups: {why}" for code, why in said.items()]
+    whys = said.values()
+    if any(w.startswith("in use") for w in whys) and any(w.startswith("NOT") for w in whys):
+        lines.append("WARNING: one code runs the C speedups, another has them but runs its twin")
+    return lines
+
+
 def report_header(title: str, argv: Sequence[str], load_before: str) -> list[str]:
     """The lines a report starts with: its title, the command line, the machine, Python and
     the load average (*load_before*: load_average() when the run began)."""
@@ -354,6 +402,7 @@ def report_header(title: str, argv: Sequence[str], load_before: str) -> list[str
         f"- machine: {nproc()} CPUs available ({os.cpu_count()} online), "
         f"{cpu_model()}, {mem_total()} RAM, {uname.sysname} {uname.release}",
         f"- python: {python_version()}",
+        f"- {speedups()}",
         f"- load average (1, 5, 15 min): {load_before} before, "
         f"{load_average()} after (other work on the machine shows here)",
     ]

@@ -679,7 +679,8 @@ def kept_sections(path: str) -> str:
 
 def make_env(base: str, quick: bool) -> dict[str, str]:
     drop = ("GIT_", "BORG_", "RESTIC_", "PYTHONPATH")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    keep = ("GIT_SNAPSHOT_PURE_PYTHON",)  # the twin measured on purpose, as the header says
+    env = {k: v for k, v in os.environ.items() if k in keep or not k.startswith(drop)}
     home = os.path.join(base, "home")
     os.makedirs(home)
     gitconfig = os.path.join(home, ".gitconfig")
@@ -881,6 +882,7 @@ def report(
         f"- load average (1, 5, 15 min): {load_before} before, {common.load_average()} after; "
         "other work on the machine slows every column and widens the spread",
         f"- python: {common.python_version()}",
+        f"- {common.speedups()}",
         f"- git-snapshot {common.package_version('git-snapshot')} "
         f"(zstandard {common.package_version('zstandard')})",
     ]
