@@ -130,13 +130,17 @@ def run(impl: Callable[..., Any], f: dict[str, Any]) -> tuple[Any, list[Any]]:
         calls.append(("exclude", rel, is_dir))
         return rel.endswith(b"\x01")
 
-    def other(i: int) -> tuple[Any, bytes, bytes]:
-        calls.append(("other", i))
-        name = f["names"][i]
-        if i in f["skip"]:
-            return None, filescache.NO_STAT, filescache.NO_KEY
-        e = (name, 1 + i % 3, 0o644, i * 1000 - 7, i, bytes([i % 256]) * (i % 40), i % 5, i % 2)
-        return e, f["stats"][_S * i : _S * (i + 1)], b"\x01" * 32
+    def other(todo: list[int]) -> list[tuple[Any, bytes, bytes]]:
+        calls.append(("other", tuple(todo)))
+        out: list[tuple[Any, bytes, bytes]] = []
+        for i in todo:
+            name = f["names"][i]
+            if i in f["skip"]:
+                out.append((None, filescache.NO_STAT, filescache.NO_KEY))
+                continue
+            e = (name, 1 + i % 3, 0o644, i * 1000 - 7, i, bytes([i % 256]) * (i % 40), i % 5, i % 2)
+            out.append((e, f["stats"][_S * i : _S * (i + 1)], b"\x01" * 32))
+        return out
 
     args = dict(f)
     args.pop("skip")
@@ -195,7 +199,7 @@ def test_a_label_out_of_range_fails_as_struct_does(label: Any) -> None:
         with pytest.raises(struct.error):
             impl(
                 names, stats, rec, 1, True, {}, None, None, False,
-                lambda *a: label, None, b"", 0, lambda i: (None, b"", b""),
+                lambda *a: label, None, b"", 0, lambda todo: [],
             )  # fmt: skip
 
 
@@ -203,12 +207,23 @@ def test_a_label_out_of_range_fails_as_struct_does(label: Any) -> None:
 def test_other_s_answer_is_checked() -> None:
     stats = filescache.STAT.pack(1, 1, 1, 1, DIR)
     bad: Any
-    for bad in [None, (None, b"", b"\0" * 32), (None, b"\0" * 40, b"x"), ((1, 2), b"\0" * 40)]:
+    for bad in [
+        None,
+        [],
+        [None],
+        [(None, b"\0" * 40)],
+        [(None, b"", b"\0" * 32)],
+        [(None, b"\0" * 40, b"x")],
+        [((1, 2), b"\0" * 40, b"\0" * 32)],
+        [(("d", 2, 0o755, 0, 0, b"", 0, 0), b"\0" * 40, b"\0" * 32)],
+        [((b"d", 256, 0o755, 0, 0, b"", 0, 0), b"\0" * 40, b"\0" * 32)],
+        [((b"d", 2, 0o755, 0, -1, b"", 0, 0), b"\0" * 40, b"\0" * 32)],
+    ]:
 
-        def other(i: int, bad: Any = bad) -> Any:
+        def other(todo: list[int], bad: Any = bad) -> Any:
             return bad
 
-        with pytest.raises((TypeError, ValueError)):
+        with pytest.raises((TypeError, ValueError, struct.error)):
             _ctree.build(
                 [b"d"], stats, None, 0, False, {}, None, None, False, None, None, b"", 0, other
             )

@@ -66,6 +66,14 @@ put_head(unsigned char *p, unsigned kind, unsigned label, unsigned flags, uint32
 static int
 field(PyObject *o, int64_t lo, int64_t hi, int u64, uint64_t *out)
 {
+    if (PyLong_CheckExact(o)) { /* (the common case: no PyNumber_Index) */
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (overflow == 0 && v >= lo && (u64 || v <= hi)) {
+            *out = (uint64_t)v;
+            return 0;
+        }
+    }
     PyObject *x = PyNumber_Index(o);
     if (x == NULL) {
         PyErr_SetString(struct_error, "required argument is not an integer");
@@ -96,23 +104,28 @@ field(PyObject *o, int64_t lo, int64_t hi, int u64, uint64_t *out)
     return 0;
 }
 
+/* An entry's integer fields, as entry_size read them */
+typedef struct {
+    uint64_t kind, label, flags, mode, mtime, size;
+} fields_t;
+
 /* The size of an entry (an 8-tuple: name, kind, mode, mtime_ns, size, ref, label, flags)
-   encoded, checking its fields as objects.encode_into's struct.pack and join would; -1 on
-   error. */
+   encoded, its fields read into *f* and checked as objects.encode_into's struct.pack and
+   join would; -1 on error. */
 static Py_ssize_t
-entry_size(PyObject *e)
+entry_size(PyObject *e, fields_t *f)
 {
     if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) != 8) {
         PyErr_SetString(PyExc_TypeError, "an entry is an 8-tuple");
         return -1;
     }
-    uint64_t v;
-    if (field(PyTuple_GET_ITEM(e, 1), 0, 255, 0, &v) < 0 ||
-        field(PyTuple_GET_ITEM(e, 6), 0, 255, 0, &v) < 0 ||
-        field(PyTuple_GET_ITEM(e, 7), 0, 255, 0, &v) < 0 ||
-        field(PyTuple_GET_ITEM(e, 2), 0, UINT32_MAX, 0, &v) < 0 ||
-        field(PyTuple_GET_ITEM(e, 3), INT64_MIN, INT64_MAX, 0, &v) < 0 ||
-        field(PyTuple_GET_ITEM(e, 4), 0, 0, 1, &v) < 0)
+    /* (struct.pack's order: kind, label, flags, mode, mtime_ns, size) */
+    if (field(PyTuple_GET_ITEM(e, 1), 0, 255, 0, &f->kind) < 0 ||
+        field(PyTuple_GET_ITEM(e, 6), 0, 255, 0, &f->label) < 0 ||
+        field(PyTuple_GET_ITEM(e, 7), 0, 255, 0, &f->flags) < 0 ||
+        field(PyTuple_GET_ITEM(e, 2), 0, UINT32_MAX, 0, &f->mode) < 0 ||
+        field(PyTuple_GET_ITEM(e, 3), INT64_MIN, INT64_MAX, 0, &f->mtime) < 0 ||
+        field(PyTuple_GET_ITEM(e, 4), 0, 0, 1, &f->size) < 0)
         return -1;
     PyObject *name = PyTuple_GET_ITEM(e, 0), *ref = PyTuple_GET_ITEM(e, 5);
     if (!PyBytes_Check(name) || !PyBytes_Check(ref)) {
@@ -127,20 +140,12 @@ entry_size(PyObject *e)
 }
 
 static unsigned char *
-put_entry(unsigned char *p, PyObject *e)
+put_entry(unsigned char *p, PyObject *e, const fields_t *f)
 {
-    uint64_t kind, mode, mtime, size, label, flags;
-    /* (checked by entry_size: no error here) */
-    field(PyTuple_GET_ITEM(e, 1), 0, 255, 0, &kind);
-    field(PyTuple_GET_ITEM(e, 2), 0, UINT32_MAX, 0, &mode);
-    field(PyTuple_GET_ITEM(e, 3), INT64_MIN, INT64_MAX, 0, &mtime);
-    field(PyTuple_GET_ITEM(e, 4), 0, 0, 1, &size);
-    field(PyTuple_GET_ITEM(e, 6), 0, 255, 0, &label);
-    field(PyTuple_GET_ITEM(e, 7), 0, 255, 0, &flags);
     PyObject *name = PyTuple_GET_ITEM(e, 0), *ref = PyTuple_GET_ITEM(e, 5);
     Py_ssize_t nlen = PyBytes_GET_SIZE(name), rlen = PyBytes_GET_SIZE(ref);
-    p = put_head(p, (unsigned)kind, (unsigned)label, (unsigned)flags, (uint32_t)mode,
-                 (int64_t)mtime, size, (uint16_t)nlen, (uint32_t)rlen);
+    p = put_head(p, (unsigned)f->kind, (unsigned)f->label, (unsigned)f->flags,
+                 (uint32_t)f->mode, (int64_t)f->mtime, f->size, (uint16_t)nlen, (uint32_t)rlen);
     memcpy(p, PyBytes_AS_STRING(name), nlen);
     p += nlen;
     memcpy(p, PyBytes_AS_STRING(ref), rlen);
@@ -368,7 +373,9 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_ssize_t n = PyTuple_GET_SIZE(names);
     PyObject *const *nv = &PyTuple_GET_ITEM(names, 0);
     PyObject *tree = NULL, *rstats = NULL, *rkeys = NULL, *result = NULL, **got = NULL;
-    Py_ssize_t *order = NULL;
+    PyObject *todo = NULL, *answers = NULL;
+    Py_ssize_t *order = NULL, *todo_o = NULL;
+    fields_t *ef = NULL;
     unsigned char *labels = NULL;
     const unsigned char **keys = NULL;
     total_t size_sum = {0, NULL};
@@ -391,12 +398,17 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     const unsigned char *ob = hn ? (const unsigned char *)PyBytes_AS_STRING(old) : NULL;
     const unsigned char *sv = (const unsigned char *)PyBytes_AS_STRING(stats);
     order = PyMem_Malloc(sizeof(Py_ssize_t) * (2 * n + 1));
+    todo_o = PyMem_Malloc(sizeof(Py_ssize_t) * (n + 1));
+    ef = PyMem_Malloc(sizeof(fields_t) * (n + 1));
+    todo = PyList_New(0);
+    if (todo == NULL)
+        goto fail;
     got = PyMem_Calloc(n + 1, sizeof(PyObject *));
     labels = PyMem_Malloc(n + 1);
     keys = PyMem_Calloc(n + 1, sizeof(*keys));
     rstats = PyBytes_FromStringAndSize(NULL, STAT_SIZE * n);
     rkeys = PyBytes_FromStringAndSize(NULL, KEY_SIZE * n);
-    if (order == NULL || got == NULL || labels == NULL || keys == NULL) {
+    if (order == NULL || todo_o == NULL || ef == NULL || got == NULL || labels == NULL || keys == NULL) {
         PyErr_NoMemory();
         goto fail;
     }
@@ -437,12 +449,26 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyObject *io = PyLong_FromSsize_t(i);
         if (io == NULL)
             goto fail;
-        PyObject *r = PyObject_Vectorcall(other, &io, 1, NULL);
+        int bad = PyList_Append(todo, io);
         Py_DECREF(io);
-        if (r == NULL)
+        if (bad < 0)
             goto fail;
+        todo_o[PyList_GET_SIZE(todo) - 1] = o;
+    }
+    Py_ssize_t t = PyList_GET_SIZE(todo);
+    if (t > 0) { /* every other entry, in name order, by one call */
+        answers = PyObject_Vectorcall(other, &todo, 1, NULL);
+        if (answers == NULL)
+            goto fail;
+        if (!PyList_Check(answers) || PyList_GET_SIZE(answers) != t) {
+            PyErr_SetString(PyExc_TypeError, "other(todo) gives a list, one answer a name");
+            goto fail;
+        }
+    }
+    for (Py_ssize_t a = 0; a < t; a++) {
+        PyObject *r = PyList_GET_ITEM(answers, a);
+        Py_ssize_t o = todo_o[a], i = order[o];
         if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 3) {
-            Py_DECREF(r);
             PyErr_SetString(PyExc_TypeError, "other() gives (entry, rstat, rkey)");
             goto fail;
         }
@@ -450,23 +476,19 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyObject *k = PyTuple_GET_ITEM(r, 2);
         if (!PyBytes_Check(s) || PyBytes_GET_SIZE(s) != STAT_SIZE || !PyBytes_Check(k) ||
             PyBytes_GET_SIZE(k) != KEY_SIZE) {
-            Py_DECREF(r);
             PyErr_SetString(PyExc_ValueError, "other() gives a 40-byte rstat, a 32-byte rkey");
             goto fail;
         }
         memcpy(rs + STAT_SIZE * i, PyBytes_AS_STRING(s), STAT_SIZE);
         memcpy(rk + KEY_SIZE * i, PyBytes_AS_STRING(k), KEY_SIZE);
         if (e != Py_None) {
-            Py_ssize_t sz = entry_size(e);
-            if (sz < 0) {
-                Py_DECREF(r);
+            Py_ssize_t sz = entry_size(e, &ef[o]);
+            if (sz < 0)
                 goto fail;
-            }
             total += sz;
             Py_INCREF(e);
             got[o] = e;
         }
-        Py_DECREF(r);
     }
     tree = PyBytes_FromStringAndSize(NULL, total);
     if (tree == NULL)
@@ -476,7 +498,7 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     p += TREE_MAGIC_LEN;
     for (Py_ssize_t o = 0; o < n; o++) {
         if (got[o] != NULL) {
-            p = put_entry(p, got[o]);
+            p = put_entry(p, got[o], &ef[o]);
         } else if (keys[o] != NULL) {
             Py_ssize_t i = order[o];
             const unsigned char *sb = sv + STAT_SIZE * i;
@@ -505,6 +527,10 @@ fail:
     }
     PyMem_Free(got);
     PyMem_Free(order);
+    PyMem_Free(todo_o);
+    PyMem_Free(ef);
+    Py_XDECREF(todo);
+    Py_XDECREF(answers);
     PyMem_Free(labels);
     PyMem_Free(keys);
     Py_DECREF(names);

@@ -22,5 +22,5 @@ def build(
     exclude: Callable[[bytes, bool], bool] | None,
     rel: bytes,
     label: int,
-    other: Callable[[int], tuple[Any, bytes, bytes]],
+    other: Callable[[list[int]], list[tuple[Any, bytes, bytes]]],
 ) -> tuple[bytes, bytes, bytes, int, int]: ...

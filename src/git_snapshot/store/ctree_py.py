@@ -4,9 +4,11 @@ its specification: the tests run both on generated folders and compare every res
 ``build`` is the loop of ``walker._Walker.tree()`` over a folder whose listing is not its
 record's (a file changed, or a folder below it): its entries in name order, each regular file
 whose lstat is its record's ("plain") taken here, every other entry given by the caller's
-``other(i)``, which returns ``(entry, rstat, rkey)``: the entry (an 8-tuple as
-``objects.Entry``, or None when the tree leaves it out) and what the new record keeps of it
-(its packed lstat and key, ``NO_STAT``/``NO_KEY`` for what must be looked at again)."""
+``other(todo)``, called once with all of them (their indices, in name order,
+after every plain file was taken: the labeller and the exclusion are pure), which returns for
+each ``(entry, rstat, rkey)``: the entry (an 8-tuple as ``objects.Entry``, or None when the
+tree leaves it out) and what the new record keeps of it (its packed lstat and key,
+``NO_STAT``/``NO_KEY`` for what must be looked at again)."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
     from collections.abc import Container
     from typing import Any
 
-    Other = Callable[[int], tuple[Any, bytes, bytes]]
+    Other = Callable[[list[int]], list[tuple[Any, bytes, bytes]]]
 
 _H, _S = _RECORD_HEAD.size, _STAT.size
 # "f" where the byte _MODE_TYPE_BYTE of a packed STAT (its high nibble: the file type) says a
@@ -69,14 +71,15 @@ def build(
     if not hidden:
         hidden = None
     keys_at = _H + _S * hn
-    parts = [TREE_MAGIC]
-    add = parts.append
     pack, unpack = _ENTRY_HEAD.pack, _STAT.unpack
     rstats = [NO_STAT] * n
     rkeys = [NO_KEY] * n
     files = size_sum = 0
     regular_at = stats[_MODE_TYPE_BYTE::_S].translate(_REG_BYTES) if hn and not general else b""
-    for i in sorted(range(n), key=names.__getitem__):
+    order = sorted(range(n), key=names.__getitem__)
+    heads: list[bytes | None] = [None] * n  # a plain file's entry head (by its place in order)
+    todo: list[int] = []
+    for o, i in enumerate(order):
         if regular_at and regular_at[i] == 102:  # "f"
             name = names[i]
             j = i if same else where.get(name)
@@ -97,22 +100,29 @@ def build(
                         files += 1
                         size, mtime, _, _, mode = unpack(sb)
                         size_sum += size
-                        add(
-                            pack(
-                                FILE,
-                                0 if classify is None else classify(rel_name, False, label),
-                                0,
-                                mode & 0o7777,
-                                mtime,
-                                size,
-                                len(name),
-                                32,
-                            )
+                        heads[o] = pack(
+                            FILE,
+                            0 if classify is None else classify(rel_name, False, label),
+                            0,
+                            mode & 0o7777,
+                            mtime,
+                            size,
+                            len(name),
+                            32,
                         )
-                        add(name)
-                        add(key)
                         continue
-        e, rstats[i], rkeys[i] = other(i)
+        todo.append(i)
+    answers = iter(other(todo) if todo else ())
+    parts = [TREE_MAGIC]
+    add = parts.append
+    for o, i in enumerate(order):
+        head = heads[o]
+        if head is not None:
+            add(head)
+            add(names[i])
+            add(rkeys[i])
+            continue
+        e, rstats[i], rkeys[i] = next(answers)
         if e is not None:
             # objects.encode_into, by index: an Entry or a plain 8-tuple
             add(pack(e[1], e[6], e[7], e[2], e[3], e[4], len(e[0]), len(e[5])))

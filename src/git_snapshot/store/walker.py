@@ -392,6 +392,38 @@ class _Walker(_Files):
                     self._keep(here, old, head, own, files0, bytes0, skips0)
                 kept: bytes = head[0]
                 return kept
+        return self._built(
+            path, rel, label, names, stats, sts, des, joined, old, head, own, done,
+            sub_files, sub_bytes, files0, bytes0, skips0, hidden, lent,
+        )  # fmt: skip
+
+    def _built(
+        self,
+        path: bytes,
+        rel: bytes,
+        label: int,
+        names: list[bytes],
+        stats: bytes,
+        sts: list[Any] | None,
+        des: list[Any],
+        joined: bytes,
+        old: bytes,
+        head: tuple[Any, ...] | None,
+        own: tuple[int, int, int] | None,
+        done: dict[int, Entry | None],
+        sub_files: int,
+        sub_bytes: int,
+        files0: int,
+        bytes0: int,
+        skips0: int,
+        hidden: set[bytes] | None,
+        lent: bool,
+    ) -> bytes:
+        """tree()'s folder whose listing is not its record's (a file changed, or a folder
+        below it), entry by entry: its tree stored, its record kept, its key returned. (A
+        method of its own: the closure other() below would make tree()'s locals cells, which
+        every folder of every walk would pay for.)"""
+        pre, here, n, omit = path + b"/", rel[:-1], len(names), self.opts.omit
         # entry by entry, in name order (ctree.build: C, or its Python twin): a regular file
         # whose lstat is its record's keeps its key ("plain"); every other entry is other()'s
         # below; the record keeps the directory's order
@@ -467,125 +499,132 @@ class _Walker(_Files):
                 ]
             )
 
-        def other(i: int) -> tuple[Any, bytes, bytes]:
-            """Entry i (not a plain file) as the tree has it (None: left out), and the new
-            record's packed lstat and key of it."""
+        def other(todo: list[int]) -> list[tuple[Any, bytes, bytes]]:
+            """The entries *todo* (in name order; not plain files) as the tree has them (each
+            None: left out), and the new record's packed lstat and key of each."""
             nonlocal flags, witness, misses, files, size_sum, sub_files, sub_bytes
-            name = names[i]
-            st = sts[i]
-            sb = stats[_S * i : _S * (i + 1)]
-            rel_name = rel + name
-            if rel_name in omit:  # (.git: git changes its lstat at every command; a record
-                return None, NO_STAT, NO_KEY  # that kept it would make every hook rewrite it)
-            rs, rk = NO_STAT, NO_KEY
-            special = self.general and (rel_name in overlay or rel_name in gone)
-            mode = st.st_mode if st is not None else 0
-            j = i if plain_kept else where.get(name)
-            ref = None  # the key of a regular file whose entry is made below, as listed
-            if (
-                j is not None
-                and mode & 0o170000 == regular
-                and old[_H + _S * j : _H + _S * (j + 1)] == sb
-                and not special
-                and (exclude is None or not exclude(rel_name, False))
-            ):
-                ref = old[keys_at + _K * j : keys_at + _K * (j + 1)]
-                if ref == NO_KEY or (damaged and ref in damaged):
-                    ref = None
-                else:  # a regular file the files cache knows (an overlay's walk)
-                    rs, rk = sb, ref
-            if (
-                ref is None
-                and plain
-                and mode & 0o170000 == regular
-                and st.st_size < SMALL_FILE
-                and not special
-                and not name.startswith(temp_mark)
-            ):
-                # a regular file to read (every file of a first walk): _entry's work inline,
-                # without an Entry (62k files of M: ~0.4 s of the walking thread's CPU)
-                data = _read_listed(pre + name, st) if listed else None
-                if data is None:  # not as listed (or not tried): read the careful way
-                    self.learned = None
-                    try:  # _read_listed was its first try, if *listed*
-                        got = self._file(pre + name, rel_name, st, True, READ_TRIES - listed)
-                    except _Unreadable as exc:
-                        self._skip(rel_name, f"unreadable: {exc}")
-                        got = None
-                    if got is None:
-                        flags = 0  # unreadable or vanished
-                        self._vanished(path, here)
-                        return None, rs, rk
-                    fkey, fst, fsize, fflags = got
-                    witness = fkey
+            out: list[tuple[Any, bytes, bytes]] = []
+            put = out.append
+            for i in todo:
+                sb = stats[_S * i : _S * (i + 1)]
+                if i in done:  # a folder walked above (never an omitted or overlay's name)
+                    e = done[i]
+                    if e is not None and e.kind == DIR:  # (else as below)
+                        self.learned = None
+                        if e.ref in pending:
+                            witness = e.ref
+                        put((e, sb, e.ref))
+                        continue
+                name = names[i]
+                st = sts[i]
+                rel_name = rel + name
+                if rel_name in omit:  # (.git: git changes its lstat at every command; a record
+                    put((None, NO_STAT, NO_KEY))  # that kept it would make every hook rewrite it)
+                    continue
+                rs, rk = NO_STAT, NO_KEY
+                special = self.general and (rel_name in overlay or rel_name in gone)
+                mode = st.st_mode if st is not None else 0
+                j = i if plain_kept else where.get(name)
+                ref = None  # the key of a regular file whose entry is made below, as listed
+                if (
+                    j is not None
+                    and mode & 0o170000 == regular
+                    and old[_H + _S * j : _H + _S * (j + 1)] == sb
+                    and not special
+                    and (exclude is None or not exclude(rel_name, False))
+                ):
+                    ref = old[keys_at + _K * j : keys_at + _K * (j + 1)]
+                    if ref == NO_KEY or (damaged and ref in damaged):
+                        ref = None
+                    else:  # a regular file the files cache knows (an overlay's walk)
+                        rs, rk = sb, ref
+                if (
+                    ref is None
+                    and plain
+                    and mode & 0o170000 == regular
+                    and st.st_size < SMALL_FILE
+                    and not special
+                    and not name.startswith(temp_mark)
+                ):
+                    # a regular file to read (every file of a first walk): _entry's work inline,
+                    # without an Entry (62k files of M: ~0.4 s of the walking thread's CPU)
+                    data = _read_listed(pre + name, st) if listed else None
+                    if data is None:  # not as listed (or not tried): read the careful way
+                        self.learned = None
+                        try:  # _read_listed was its first try, if *listed*
+                            got = self._file(pre + name, rel_name, st, True, READ_TRIES - listed)
+                        except _Unreadable as exc:
+                            self._skip(rel_name, f"unreadable: {exc}")
+                            got = None
+                        if got is None:
+                            flags = 0  # unreadable or vanished
+                            self._vanished(path, here)
+                            put((None, rs, rk))
+                            continue
+                        fkey, fst, fsize, fflags = got
+                        witness = fkey
+                        files += 1
+                        size_sum += fsize
+                        learned = self.learned
+                        if learned is not None:
+                            rs, rk = learned
+                        if fflags:
+                            flags = 0
+                        lab = classify(rel_name, False, label) if classify is not None else 0
+                        fmode, fmtime = fst.st_mode & 0o7777, fst.st_mtime_ns
+                        put(((name, FILE, fmode, fmtime, fsize, fkey, lab, fflags), rs, rk))
+                        continue
+                    # as listed: read whole, nothing else to check
+                    ref = witness = sha256(data).digest()
+                    if ref not in pending:
+                        writer_add(BLOB, ref, data, True)
+                        pending.add(ref)
+                    misses += 1
+                    # its fstat after the read is the listed lstat: *sb* packs those fields
+                    if max(st.st_mtime_ns, st.st_ctime_ns) < racy_after:
+                        rs, rk = sb, ref
+                if ref is not None:  # its lstat as listed is its entry's
                     files += 1
-                    size_sum += fsize
+                    size_sum += st.st_size
+                    lab = classify(rel_name, False, label) if classify is not None else 0
+                    fmode, fmtime, fsize = mode & 0o7777, st.st_mtime_ns, st.st_size
+                    put(((name, FILE, fmode, fmtime, fsize, ref, lab, 0), rs, rk))
+                    continue
+                self.learned = None
+                if i in done:
+                    e = done[i]  # walked already (its subtree counted)
+                else:
+                    f, b = self.files, self.bytes
+                    if st is None or special:  # (never with trusted names: sts holds each)
+                        e = self._entry(pre + name, rel_name, name, des[i], label)
+                    elif mode & 0o170000 == directory and not name.startswith(temp_mark):
+                        e = self._dir_entry(pre + name, rel_name, name, st, label)
+                    else:
+                        e = self._entry(pre + name, rel_name, name, None, label, st)
+                    if e is not None and e.kind == DIR:
+                        sub_files += self.files - f
+                        sub_bytes += self.bytes - b
+                if e is None:
+                    if mode & 0o170000 != directory:
+                        flags = 0  # skipped, vanished, a temp file or deleted by the overlay
+                    if mode & 0o170000 != regular:
+                        rs = sb
+                    put((None, rs, rk))
+                    continue
+                if e.ref in pending:
+                    witness = e.ref
+                if e.kind == FILE:
                     learned = self.learned
                     if learned is not None:
                         rs, rk = learned
-                    if fflags:
+                    if e.flags:
                         flags = 0
-                    return (
-                        (
-                            name,
-                            FILE,
-                            fst.st_mode & 0o7777,
-                            fst.st_mtime_ns,
-                            fsize,
-                            fkey,
-                            classify(rel_name, False, label) if classify is not None else 0,
-                            fflags,
-                        ),
-                        rs,
-                        rk,
-                    )
-                # as listed: read whole, nothing else to check
-                ref = witness = sha256(data).digest()
-                if ref not in pending:
-                    writer_add(BLOB, ref, data, True)
-                    pending.add(ref)
-                misses += 1
-                # its fstat after the read is the listed lstat: *sb* packs those fields
-                if max(st.st_mtime_ns, st.st_ctime_ns) < racy_after:
-                    rs, rk = sb, ref
-            if ref is not None:  # its lstat as listed is its entry's
-                files += 1
-                size_sum += st.st_size
-                lab = classify(rel_name, False, label) if classify is not None else 0
-                return (name, FILE, mode & 0o7777, st.st_mtime_ns, st.st_size, ref, lab, 0), rs, rk
-            self.learned = None
-            if i in done:
-                e = done[i]  # walked already (its subtree counted)
-            else:
-                f, b = self.files, self.bytes
-                if st is None or special:  # (never with trusted names: sts holds each)
-                    e = self._entry(pre + name, rel_name, name, des[i], label)
-                elif mode & 0o170000 == directory and not name.startswith(temp_mark):
-                    e = self._dir_entry(pre + name, rel_name, name, st, label)
                 else:
-                    e = self._entry(pre + name, rel_name, name, None, label, st)
-                if e is not None and e.kind == DIR:
-                    sub_files += self.files - f
-                    sub_bytes += self.bytes - b
-            if e is None:
-                if mode & 0o170000 != directory:
-                    flags = 0  # skipped, vanished, a temp file or deleted by the overlay
-                if mode & 0o170000 != regular:
                     rs = sb
-                return None, rs, rk
-            if e.ref in pending:
-                witness = e.ref
-            if e.kind == FILE:
-                learned = self.learned
-                if learned is not None:
-                    rs, rk = learned
-                if e.flags:
-                    flags = 0
-            else:
-                rs = sb
-                if e.kind == DIR:
-                    rk = e.ref
-            return e, rs, rk
+                    if e.kind == DIR:
+                        rk = e.ref
+                put((e, rs, rk))
+            return out
 
         data, rstats, rkeys, kept_files, kept_bytes = (_build or _builder())(
             names,
