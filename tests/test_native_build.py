@@ -91,6 +91,32 @@ def test_doctor_says_whether_the_c_speedups_run(repo: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("prefix", "want"),
+    [
+        ("/home/u/.local/share/pipx/venvs/git-snapshot", "pipx reinstall git-snapshot"),
+        ("/home/u/.local/pipx/venvs/git-snapshot", "pipx reinstall git-snapshot"),
+        (
+            "/home/u/.cache/pre-commit/repoab12/py_env-python3.11",
+            "pre-commit clean, then pre-commit install-hooks",
+        ),
+        (
+            "/home/u/.git-snapshot",
+            "/home/u/.git-snapshot/bin/python -m pip install --force-reinstall --no-deps "
+            "FOLDER-OR-WHEEL, as installed",
+        ),
+    ],
+)
+def test_doctor_names_the_command_that_builds_them(prefix: str, want: str, tmp_path: Path) -> None:
+    """Where git-snapshot was installed decides how to install it again: pipx, pre-commit's
+    environment, a venv of its own (from the clone's folder or a wheel), or a checkout."""
+    from git_snapshot.commands.doctor import reinstall_command
+
+    site = str(tmp_path / "site-packages")  # no setup.py above an installed package
+    assert reinstall_command(prefix, f"{prefix}/bin/python", site) == want
+    assert reinstall_command(prefix, "py", str(ROOT)) == f"py -m pip install -e {ROOT}"
+
+
 # -------------------------------------------------------------------------- real installs
 
 PACKAGE_FILES = ("pyproject.toml", "setup.py", "README.md")
@@ -230,6 +256,5 @@ def test_pip_install_builds_it_or_installs_the_twin_and_snapshots_agree(
     else:
         assert got.startswith("not built (no C compiler or no Python headers when"), got
         assert got.endswith(
-            "pip install --force-reinstall --no-deps FOLDER-OR-WHEEL, as it "
-            "was installed; pipx: pipx reinstall git-snapshot)"
-        ), got
+            "pip install --force-reinstall --no-deps FOLDER-OR-WHEEL, as installed)"
+        )

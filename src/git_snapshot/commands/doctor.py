@@ -235,18 +235,24 @@ def _how_to_build() -> str:
 
 
 def _reinstall() -> str:
-    """The command that builds the C module again for this git-snapshot."""
     import sys
 
     import git_snapshot
 
     top = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(git_snapshot.__file__))))
+    return reinstall_command(sys.prefix, sys.executable, top)
+
+
+def reinstall_command(prefix: str, python: str, top: str) -> str:
+    """The command that builds the C module again for the git-snapshot installed in the
+    environment *prefix* (its *python*), from the package found at *top*."""
     if os.path.exists(os.path.join(top, "setup.py")):  # a source checkout (editable, src/)
-        return f"{sys.executable} -m pip install -e {top}"
-    return (
-        f"{sys.executable} -m pip install --force-reinstall --no-deps FOLDER-OR-WHEEL, as it "
-        "was installed; pipx: pipx reinstall git-snapshot"
-    )
+        return f"{python} -m pip install -e {top}"
+    if os.path.basename(os.path.dirname(prefix)) == "venvs" and "pipx" in prefix:
+        return f"pipx reinstall {os.path.basename(prefix)}"
+    if os.path.basename(prefix).startswith("py_env-"):  # pre-commit's environment for a hook repo
+        return "pre-commit clean, then pre-commit install-hooks"
+    return f"{python} -m pip install --force-reinstall --no-deps FOLDER-OR-WHEEL, as installed"
 
 
 def cmd_doctor(*, cwd: str) -> int:
