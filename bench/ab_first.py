@@ -218,7 +218,10 @@ try:
     order = list(CODES)
     for code in order:  # once untimed: its bytecode written (as an installed package has it)
         snapshot(code)
-    print(f"first snapshot of {args.tree}, {args.rounds} rounds, load {common.load_average()}")
+    print(
+        f"first snapshot of {args.tree}, {args.rounds} rounds, load {common.load_average()}",
+        flush=True,
+    )
     for r in range(args.rounds):
         for code in order if r % 2 == 0 else order[::-1]:
             row = snapshot(code)
@@ -226,7 +229,10 @@ try:
                 row["tar"] = tar()
                 row["ratio"] = row["wall"] / row["tar"]
             rows[code].append(row)
-            print(f"round {r + 1} {code}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items()))
+            print(
+                f"round {r + 1} {code}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items()),
+                flush=True,
+            )
             if keys[code] != keys[order[0]]:
                 sys.exit(f"{code}'s root tree {keys[code]} is not {order[0]}'s {keys[order[0]]}")
     print(f"\nmedians (seconds; rss MB), load {common.load_average()}, root tree {keys[order[0]]}")
