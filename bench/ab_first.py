@@ -1,7 +1,11 @@
 """A/B of a first snapshot: another code's src against this checkout's, interleaved, per thread.
 
     git worktree add --detach /dev/shm/old REV        # the other code
+    (py=$PWD/.venv/bin/python; cd /dev/shm/old && $py setup.py -q build_ext --inplace)  # its C
     .venv/bin/python bench/ab_first.py --old /dev/shm/old/src --tree /dev/shm/M --autogroup
+
+The first lines say whether each code runs the C speedups (git_snapshot.store._ctree; a code
+with _ctree.c runs its pure-Python twin until built as above) and warn when only one does.
 
 Copies the tree (made by bench/trees.py, never modified) once; then, in rounds, each code (the
 order alternated every round) takes a first snapshot of the copy through the CLI
@@ -144,11 +148,11 @@ def warm() -> None:
                         pass
 
 
-def timed(cmd: list[str], e: dict[str, str] | None = None) -> tuple[float, float]:
-    """Wall and CPU (user + system of all its processes) of *cmd* in TREE."""
+def timed(cmd: list[str], e: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Wall and CPU (user + system of all its processes) of *cmd* in TREE, and its stderr."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run(
+    ran = subprocess.run(
         common.in_autogroup(cmd, args.autogroup),
         cwd=TREE,
         env=e,
@@ -159,13 +163,16 @@ def timed(cmd: list[str], e: dict[str, str] | None = None) -> tuple[float, float
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu
+    return wall, cpu, ran.stderr.decode(errors="replace")
 
 
-def root_key(store: str) -> str:
+def root_key(store: str, err: str) -> str:
     db = sqlite3.connect(f"file:{store}/index.sqlite?mode=ro", uri=True)
     try:
-        return str(db.execute("SELECT hex(root) FROM snapshots").fetchone()[0])
+        row = db.execute("SELECT hex(root) FROM snapshots").fetchone()
+        if row is None:
+            sys.exit(f"no snapshot in {store}: {err.strip()[-2000:]}")
+        return str(row[0])
     finally:
         db.close()
 
@@ -174,7 +181,7 @@ def snapshot(code: str) -> dict[str, float]:
     store = f"{BASE}/store-{code}"
     common.remove(store)
     warm()
-    wall, cpu = timed([sys.executable, "-c", THREADS, OUT, "--json"], env(code, store))
+    wall, cpu, err = timed([sys.executable, "-c", THREADS, OUT, "--json"], env(code, store))
     with open(OUT) as f:
         threads: dict[str, list[float]] = json.load(f)
     os.unlink(OUT)
@@ -188,7 +195,7 @@ def snapshot(code: str) -> dict[str, float]:
             ("blocked", alive - run - queue),
         ):
             row[f"{kind} {col}"] = row.get(f"{kind} {col}", 0.0) + v
-    keys[code] = root_key(store)
+    keys[code] = root_key(store, err)
     common.remove(store)
     return row
 
@@ -196,7 +203,7 @@ def snapshot(code: str) -> dict[str, float]:
 def tar() -> float:
     out = f"{BASE}/tar.tar.zst"
     warm()
-    wall, _ = timed(["tar", "-I", "zstd -3 -T0", "--exclude=./.git", "-cf", out, "."])
+    wall, _, _ = timed(["tar", "-I", "zstd -3 -T0", "--exclude=./.git", "-cf", out, "."])
     os.unlink(out)
     return wall
 
@@ -216,6 +223,7 @@ try:
     rows: dict[str, list[dict[str, float]]] = {code: [] for code in CODES}
     tars: list[float] = []
     order = list(CODES)
+    print("\n".join(common.codes_speedups({c: env(c, BASE) for c in CODES})), flush=True)
     for code in order:  # once untimed: its bytecode written (as an installed package has it)
         snapshot(code)
     print(
