@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import shutil
 import struct
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -297,3 +300,33 @@ def test_a_snapshot_is_the_same_with_and_without_c(
         assert roots[0][3]  # (a files cache was written)
         shutil.rmtree(base)
         shutil.copytree(tmp_path / f"{_ctree.build.__module__}-{rnd}", base)
+
+
+PROBE = """
+import sys
+from git_snapshot.store import Store
+from git_snapshot.store.archiver import create_snapshot
+with Store(sys.argv[1]) as s:
+    create_snapshot(s, "s", sys.argv[2])
+print("git_snapshot.store.ctree" in sys.modules)
+"""
+
+
+def test_an_unchanged_walk_imports_no_builder(tmp_path: Path) -> None:
+    """ctree (and the C module) are imported by the first folder built again: an unchanged
+    snapshot (every hook's common case) builds none."""
+    src = tmp_path / "src"
+    build_tree(src, random_tree(1, 50, dirs=3))
+    time.sleep(walker.RACY_NS / 1e9 + 0.1)  # (else no record is trusted)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", PROBE, str(tmp_path / "store"), str(src)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        for _ in range(2)
+    ]
+    assert runs == [["True"], ["False"]]
