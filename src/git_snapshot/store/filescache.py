@@ -336,6 +336,7 @@ class Writer:
         self.h = _check(b"")
         self.chunks = 0
         self.records = 0
+        self._buf = bytearray(_CHUNK_HEAD)  # a chunk's bytes (chunk)
         self._put(_MAGIC)
 
     def _put(self, data: bytes | memoryview) -> None:
@@ -356,26 +357,31 @@ class Writer:
             self.chunks += 1
             self.records += len(dirs)
             return
-        held: list[memoryview] = []  # a chunk's pieces: its length goes before them
-        size = count = 0
+        # a chunk's bytes gathered in one buffer, kept for the whole write (its length goes
+        # before its pieces): one write and one CRC-32 per chunk, where a write and a CRC-32
+        # per piece each gave up the GIL and waited to take it back
+        buf = self._buf
+        at = _CHUNK_HEAD  # (its length and b"{" go in front)
+        count = 0
         for piece, n in _pieces(dirs):
-            held.append(piece)
-            size += len(piece)
+            buf[at : at + len(piece)] = piece  # (past its end: the buffer grows)
+            at += len(piece)
             count += n
-            if size >= self.CHUNK:
-                self._put_chunk(held, size, count)
-                held, size, count = [], 0, 0
-        if held:
-            self._put_chunk(held, size, count)
+            if at - _CHUNK_HEAD >= self.CHUNK:
+                self._put_chunk(at, count)
+                at, count = _CHUNK_HEAD, 0
+        if count:
+            self._put_chunk(at, count)
 
-    def _put_chunk(self, pieces: list[memoryview], size: int, count: int) -> None:
+    def _put_chunk(self, end: int, count: int) -> None:
         # marshal (version 2) writes a dict of bytes as b"{", then each key and value as b"s",
         # its length (4 bytes) and its bytes, then b"0"
-        self._put(_LEN.pack(size + 2))
-        self._put(b"{")
-        for piece in pieces:
-            self._put(piece)
-        self._put(b"0")
+        buf = self._buf
+        _LEN.pack_into(buf, 0, end - _CHUNK_HEAD + 2)
+        buf[_LEN.size] = _DICT
+        buf[end : end + 1] = b"0"
+        with memoryview(buf) as view, view[: end + 1] as chunk:
+            self._put(chunk)
         self.chunks += 1
         self.records += count
 
@@ -448,6 +454,8 @@ def _pieces(dirs: dict[bytes, bytes]) -> Iterator[tuple[memoryview, int]]:
 
 
 _TUPLE_HEAD = 5  # marshal's b"(" and a 4-byte count, before a tuple's items (version < 4)
+_CHUNK_HEAD = _LEN.size + 1  # a chunk's length, then marshal's b"{"
+_DICT = ord("{")
 
 
 def save(path: str, generation: str, cache: FilesCache, tmp_dir: str) -> None:
