@@ -99,7 +99,7 @@ def folders(draw: Any) -> dict[str, Any]:
     elif damage == "none-rec":
         rec = None
     elif damage == "hn":  # a count the record does not hold
-        hn = draw(st.sampled_from([hn + 1, 10**6, 2**40, -1]))
+        hn = draw(st.sampled_from([hn + 1, 10**6, 2**40, 2**70, -1]))
     where = {x: i for i, x in enumerate(onames)}
     if draw(st.booleans()):  # a hostile index
         where[draw(st.sampled_from([*names, b"x"]))] = draw(st.sampled_from([-1, 2**62, hn + 3, 0]))
@@ -330,3 +330,28 @@ def test_an_unchanged_walk_imports_no_builder(tmp_path: Path) -> None:
         for _ in range(2)
     ]
     assert runs == [["True"], ["False"]]
+
+
+@needs_c
+def test_an_answer_changed_while_read_is_no_crash() -> None:
+    """A field whose __index__ empties the answers' list (and drops its entries) as C reads
+    it: C read a copy."""
+    answers: list[Any] = []
+
+    class Kind:
+        def __index__(self) -> int:
+            answers.clear()
+            return 2
+
+    stats = filescache.STAT.pack(1, 1, 1, 1, DIR) * 2
+
+    def other(todo: list[int]) -> list[Any]:
+        for i in todo:
+            e = (b"d%d" % i, Kind(), 0o755, 0, 0, b"k" * 32, 0, 0)
+            answers.append((e, b"\0" * 40, b"\0" * 32))
+        return answers
+
+    tree = _ctree.build(
+        [b"d0", b"d1"], stats, None, 0, False, {}, None, None, False, None, None, b"", 0, other
+    )[0]
+    assert tree.count(b"k" * 32) == 2

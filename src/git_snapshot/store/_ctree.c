@@ -349,8 +349,12 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *damaged = args[6], *hidden = args[7], *classify = args[9], *exclude = args[10];
     PyObject *rel = args[11], *label = args[12], *other = args[13];
     Py_ssize_t hn = PyLong_AsSsize_t(args[3]);
-    if (hn == -1 && PyErr_Occurred())
-        return NULL;
+    if (hn == -1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return NULL;
+        PyErr_Clear();
+        hn = -1; /* more entries than any record could hold: none (below) */
+    }
     int same = PyObject_IsTrue(args[4]), general = PyObject_IsTrue(args[8]);
     if (same < 0 || general < 0)
         return NULL;
@@ -457,16 +461,22 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     Py_ssize_t t = PyList_GET_SIZE(todo);
     if (t > 0) { /* every other entry, in name order, by one call */
-        answers = PyObject_Vectorcall(other, &todo, 1, NULL);
-        if (answers == NULL)
+        PyObject *list = PyObject_Vectorcall(other, &todo, 1, NULL);
+        if (list == NULL)
             goto fail;
-        if (!PyList_Check(answers) || PyList_GET_SIZE(answers) != t) {
+        if (!PyList_Check(list) || PyList_GET_SIZE(list) != t) {
+            Py_DECREF(list);
             PyErr_SetString(PyExc_TypeError, "other(todo) gives a list, one answer a name");
             goto fail;
         }
+        /* a tuple of its own: an entry's field (its __index__) cannot change it under us */
+        answers = PyList_AsTuple(list);
+        Py_DECREF(list);
+        if (answers == NULL)
+            goto fail;
     }
     for (Py_ssize_t a = 0; a < t; a++) {
-        PyObject *r = PyList_GET_ITEM(answers, a);
+        PyObject *r = PyTuple_GET_ITEM(answers, a);
         Py_ssize_t o = todo_o[a], i = order[o];
         if (!PyTuple_Check(r) || PyTuple_GET_SIZE(r) != 3) {
             PyErr_SetString(PyExc_TypeError, "other() gives (entry, rstat, rkey)");
