@@ -26,6 +26,7 @@ from storehelpers import mutate
 from storehelpers import random_tree
 from storehelpers import take
 
+import git_snapshot.store
 from git_snapshot.store import Store
 from git_snapshot.store import archiver
 from git_snapshot.store import ctree
@@ -234,11 +235,34 @@ def test_other_s_answer_is_checked() -> None:
 
 @needs_c
 def test_the_formats_c_was_written_for() -> None:
+    assert ctree.INTERFACE == _ctree.INTERFACE
     assert filescache.HEAD.size == _ctree.RECORD_HEAD
     assert filescache.STAT.size == _ctree.STAT_SIZE
     assert _ctree.KEY_SIZE == filescache.KEY
     assert objects.HEAD.size == _ctree.ENTRY_HEAD
     assert objects.TREE_MAGIC == b"GSTREE1\n"
+
+
+def test_a_module_built_for_another_interface_is_not_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An older build (INTERFACE missing or another): the twin runs, not a C build() that
+    takes other arguments (every snapshot would fail)."""
+    import importlib
+    import types
+
+    for old in ({}, {"INTERFACE": ctree.INTERFACE - 1}):
+        fake = types.ModuleType("git_snapshot.store._ctree")
+        fake.__dict__.update(old, build=lambda *a: None)
+        monkeypatch.setitem(sys.modules, "git_snapshot.store._ctree", fake)
+        monkeypatch.setattr(git_snapshot.store, "_ctree", fake, raising=False)
+        monkeypatch.delenv("GIT_SNAPSHOT_PURE_PYTHON", raising=False)
+        try:
+            chosen = importlib.reload(ctree)
+            assert chosen.build is ctree_py.build and not chosen.NATIVE
+        finally:
+            monkeypatch.undo()
+            importlib.reload(ctree)
 
 
 def test_the_chooser() -> None:
@@ -304,6 +328,7 @@ def test_a_snapshot_is_the_same_with_and_without_c(
 
 PROBE = """
 import sys
+import git_snapshot.store
 from git_snapshot.store import Store
 from git_snapshot.store.archiver import create_snapshot
 with Store(sys.argv[1]) as s:

@@ -12,6 +12,11 @@
 #include <stdint.h>
 #include <string.h>
 
+/* build()'s arguments and results, as store/ctree.py's INTERFACE: bumped at every change of
+   them, so that a module built from an older source (an editable install not rebuilt after a
+   pull) is not used (the twin runs) instead of failing every snapshot */
+#define INTERFACE 2
+
 #ifndef GS_CTREE_SOURCE_SHA256
 #define GS_CTREE_SOURCE_SHA256 ""
 #endif
@@ -573,6 +578,7 @@ PyInit__ctree(void)
         return NULL;
     /* the sizes it was written for (tests/test_ctree.py compares them with the formats') */
     if (PyModule_AddStringConstant(m, "SOURCE_SHA256", GS_CTREE_SOURCE_SHA256) < 0 ||
+        PyModule_AddIntConstant(m, "INTERFACE", INTERFACE) < 0 ||
         PyModule_AddIntConstant(m, "RECORD_HEAD", REC_HEAD) < 0 ||
         PyModule_AddIntConstant(m, "STAT_SIZE", STAT_SIZE) < 0 ||
         PyModule_AddIntConstant(m, "KEY_SIZE", KEY_SIZE) < 0 ||

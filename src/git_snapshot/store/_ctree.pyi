@@ -2,6 +2,7 @@
 from git_snapshot.store.ctree_py import build as build
 
 SOURCE_SHA256: str
+INTERFACE: int
 RECORD_HEAD: int
 STAT_SIZE: int
 KEY_SIZE: int

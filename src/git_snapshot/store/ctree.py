@@ -13,6 +13,12 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+# build()'s arguments and results: the C module is used only when it was built for these
+# (_ctree.INTERFACE, bumped with them): one built from an older _ctree.c (an editable install
+# not rebuilt after a pull) would fail every snapshot; then the twin runs (doctor says so)
+INTERFACE = 2
+
+
 def _choose() -> tuple[Callable[..., Any], bool]:
     if os.environ.get("GIT_SNAPSHOT_PURE_PYTHON") != "1":
         try:
@@ -20,7 +26,8 @@ def _choose() -> tuple[Callable[..., Any], bool]:
         except ImportError:
             pass
         else:
-            return _ctree.build, True
+            if getattr(_ctree, "INTERFACE", 0) == INTERFACE:
+                return _ctree.build, True
     from git_snapshot.store import ctree_py
 
     return ctree_py.build, False
