@@ -68,6 +68,8 @@ def _stat(draw: Any, mode: int) -> bytes:
 def folders(draw: Any) -> dict[str, Any]:
     """A listing (names, packed lstats) and an old record of it, more or less alike."""
     names = draw(names_st)
+    if names and draw(st.integers(0, 7)) == 0:  # a name twice: names taken from a hostile record
+        names.insert(draw(st.integers(0, len(names))), draw(st.sampled_from(names)))
     modes = [draw(st.sampled_from([REG, REG, REG, 0o100755, DIR, LNK, 0])) for _ in names]
     stats = [b"\0" * _S if m == 0 else _stat(draw, m) for m in modes]
     # the old record: the same names (same), or some of them and others, in any order
