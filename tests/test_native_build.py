@@ -12,6 +12,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -82,7 +83,7 @@ def test_doctor_says_whether_the_c_speedups_run(repo: Path) -> None:
     if ctree.NATIVE:
         assert got.startswith("in use (") and got.endswith(".so)"), got
     else:
-        assert got.startswith(("not built", "built but not loaded")), got
+        assert got.startswith(("not built", "built but not loaded", "built from another")), got
         assert "apt install build-essential python3-dev" in got  # how to get them
     got = speedups_line(gs(repo, "doctor", rc=1, **{PURE: "1"}).out)
     assert got == (
@@ -216,30 +217,45 @@ def root_tree(store: Path) -> str:
         return snap.root.hex()
 
 
+def older_interface(pkg: Path) -> None:
+    """Make *pkg*'s _ctree.c one of another interface, as a module built before a change of
+    build()'s arguments is (an editable install after a pull)."""
+    source = pkg / "src" / "git_snapshot" / "store" / "_ctree.c"
+    text, n = re.subn(r"(?m)^#define INTERFACE (\d+)$", "#define INTERFACE 0", source.read_text())
+    assert n == 1
+    source.write_text(text)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("cc", [None, "/bin/false"], ids=["compiler", "no-compiler"])
+@pytest.mark.parametrize("case", ["compiler", "no-compiler", "older-module"])
 def test_pip_install_builds_it_or_installs_the_twin_and_snapshots_agree(
-    repo: Path, tmp_path: Path, cc: str | None
+    repo: Path, tmp_path: Path, case: str
 ) -> None:
     """pip install . succeeds with or without a C compiler (CC=/bin/false fails every
     compile, as a missing gcc or Python.h does); the hook runs either way, and its snapshot
-    of the same tree is byte for byte the twin's (the same root tree key)."""
+    of the same tree is byte for byte the twin's (the same root tree key). A module of
+    another interface than the Python beside it is left for the twin, not called."""
     if not SOURCE.exists():
         pytest.skip("no C source in this checkout")
+    if case != "no-compiler" and not can_build():
+        pytest.skip("no C compiler or no Python.h")
+    pkg = package_copy(tmp_path / "pkg")
+    if case == "older-module":
+        older_interface(pkg)
     site = tmp_path / "site"
-    ran = pip_install(package_copy(tmp_path / "pkg"), site, cc)
+    ran = pip_install(pkg, site, "/bin/false" if case == "no-compiler" else None)
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
     built = list((site / "git_snapshot" / "store").glob("_ctree*.so"))
-    if cc is None and can_build():
-        assert built, ran.stdout[-3000:]
-    if cc is not None:
+    if case == "no-compiler":
         assert not built and "building extension" in ran.stdout + ran.stderr
+    else:
+        assert built, ran.stdout[-3000:]
     assert not list(site.rglob("*.c"))  # the source is the sdist's, not the wheel's
 
     varied_tree(repo)
     installed = run_hook(site, repo, tmp_path / "store-installed", pure=False)
     twin = run_hook(site, repo, tmp_path / "store-twin", pure=True)
-    assert installed["native"] == bool(built) and twin["native"] is False
+    assert installed["native"] == (case == "compiler") and twin["native"] is False
     assert root_tree(tmp_path / "store-installed") == root_tree(tmp_path / "store-twin")
 
     doctor = subprocess.run(
@@ -251,10 +267,16 @@ def test_pip_install_builds_it_or_installs_the_twin_and_snapshots_agree(
         check=False,
     )
     got = speedups_line(doctor.stdout)
-    if built:
+    from git_snapshot.store.ctree import INTERFACE
+
+    if case == "compiler":
         assert got == f"in use ({built[0]})"  # an installed copy: no source, never stale
-    else:
-        assert got.startswith("not built (no C compiler or no Python headers when"), got
-        assert got.endswith(
-            "pip install --force-reinstall --no-deps FOLDER-OR-WHEEL, as installed)"
-        )
+        return
+    first = {
+        "no-compiler": "not built (no C compiler or no Python headers when git-snapshot was "
+        "installed), so",
+        "older-module": f"built from another _ctree.c (interface 0, this code's is {INTERFACE})"
+        ", so",
+    }[case]
+    assert got.startswith(first), got
+    assert got.endswith("pip install --force-reinstall --no-deps FOLDER-OR-WHEEL, as installed")

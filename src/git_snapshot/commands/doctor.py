@@ -196,7 +196,7 @@ def speedups() -> Speedups:
         return Speedups(True, f"in use ({_ctree.__file__}){stale}")
     if os.environ.get(PURE_ENV) == "1":
         return Speedups(False, f"off ({PURE_ENV}=1): {SLOWER}")
-    return Speedups(False, f"{_not_loaded()}, so {SLOWER}: {_how_to_build()}")
+    return Speedups(False, f"{_not_loaded(ctree.INTERFACE)}, so {SLOWER}: {_how_to_build()}")
 
 
 def _stale_build(module: str, built_from: str) -> str:
@@ -214,23 +214,28 @@ def _stale_build(module: str, built_from: str) -> str:
     return f", but built from an older {source}: rebuild it ({_reinstall()})"
 
 
-def _not_loaded() -> str:
+def _not_loaded(interface: int) -> str:
+    """Why ctree did not take the C module: not there, not importable, or another interface."""
+    import importlib
     import importlib.util
 
     name = "git_snapshot.store._ctree"
     if importlib.util.find_spec(name) is None:
         return "not built (no C compiler or no Python headers when git-snapshot was installed)"
     try:
-        __import__(name)
+        module = importlib.import_module(name)
     except ImportError as exc:
         return f"built but not loaded ({exc})"
+    have = getattr(module, "INTERFACE", 0)
+    if have != interface:  # an editable install's module, built before _ctree.c changed
+        return f"built from another _ctree.c (interface {have}, this code's is {interface})"
     return "not loaded"  # imported now, not at the start: said as it was
 
 
 def _how_to_build() -> str:
     return (
-        "install a C compiler and Python's headers (Debian, Ubuntu: apt install "
-        f"build-essential python3-dev), then reinstall ({_reinstall()})"
+        "with a C compiler and Python's headers (Debian, Ubuntu: apt install "
+        f"build-essential python3-dev), build them again: {_reinstall()}"
     )
 
 
