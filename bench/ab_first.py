@@ -105,18 +105,8 @@ KINDS = {"walk": "walk", "git-snapshot-zstd": "pool", "git-snapshot-index": "ind
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--old", help="the other code's src folder (none: this checkout's alone)")
-ap.add_argument("--new", help="the code to compare with it (default: this checkout's src)")
-ap.add_argument("--tree", default="/dev/shm/M", help="the tree to copy (bench/trees.py's M)")
-ap.add_argument("--dir", default="/dev/shm/gsnap-abf", help="scratch (removed at the end)")
-ap.add_argument(
-    "--tree-dir",
-    help="where the tree's copy goes (default: --dir); L's on disk, its stores in --dir",
-)
-ap.add_argument("--rounds", type=int, default=4)
+common.add_ab_arguments(ap, "/dev/shm/gsnap-abf", 4, "command")
 ap.add_argument("--tar", action="store_true", help="tar+zstd of the tree in every round too")
-ap.add_argument(
-    "--autogroup", action="store_true", help="each command at autogroup nice -20 (root)"
-)
 args = ap.parse_args()
 here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CODES = {"new": os.path.abspath(args.new or f"{here}/src")}

@@ -55,17 +55,7 @@ import common
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ap.add_argument("--old", required=True, help="the other code's src folder")
-ap.add_argument("--new", help="the code to compare with it (default: this checkout's src)")
-ap.add_argument("--tree", default="/dev/shm/M", help="the tree to copy (bench/trees.py's M)")
-ap.add_argument("--dir", default="/dev/shm/gsnap-ab", help="scratch (removed at the end)")
-ap.add_argument(
-    "--tree-dir",
-    help="where the tree's copy goes (default: --dir); L's on disk, its stores in --dir",
-)
-ap.add_argument("--rounds", type=int, default=6)
-ap.add_argument(
-    "--autogroup", action="store_true", help="each snapshot at autogroup nice -20 (root)"
-)
+common.add_ab_arguments(ap, "/dev/shm/gsnap-ab", 6, "snapshot")
 ap.add_argument("--marks", action="store_true", help="time create_snapshot's phases too")
 args = ap.parse_args()
 here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

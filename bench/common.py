@@ -463,3 +463,19 @@ def scratch_dir(prefix: str, parent: str, keep: bool) -> Iterator[str]:
             log(f"kept {base}")
         else:
             remove(base)
+
+
+def add_ab_arguments(ap: argparse.ArgumentParser, scratch: str, rounds: int, what: str) -> None:
+    """The options an interleaved A/B of two codes' src takes (ab_first.py, ab_one_percent.py);
+    *what*: the command each round runs, for --autogroup's help."""
+    ap.add_argument("--new", help="the code to compare with it (default: this checkout's src)")
+    ap.add_argument("--tree", default="/dev/shm/M", help="the tree to copy (bench/trees.py's M)")
+    ap.add_argument("--dir", default=scratch, help="scratch (removed at the end)")
+    ap.add_argument(
+        "--tree-dir",
+        help="where the tree's copy goes (default: --dir); L's on disk, its stores in --dir",
+    )
+    ap.add_argument("--rounds", type=int, default=rounds)
+    ap.add_argument(
+        "--autogroup", action="store_true", help=f"each {what} at autogroup nice -20 (root)"
+    )
