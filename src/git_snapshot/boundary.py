@@ -18,12 +18,16 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-# Trees are walked recursively (snapshot, show, restore, verify, export, diff), about three
-# Python frames per directory level, so Python's default limit of 1000 stops at ~325 levels. A
-# worktree can be as deep as PATH_MAX (4096 bytes) allows: ~2000 one-letter levels. 8000 frames
-# cover that while keeping the C stack (generators use it: a chain of 25,000 overflows 8 MiB)
-# far from its end.
-RECURSION_LIMIT = 8000
+# Trees are walked recursively (snapshot, show, restore, verify, export, diff), up to five
+# Python frames per directory level (a snapshot's changed folder: tree, _built, ctree.build,
+# other, _dir_entry; four with the C module, as build is C's; three before it), so Python's
+# default limit of 1000 stops at ~200 levels. A worktree can be as deep as PATH_MAX (4096
+# bytes) allows: ~2000 one-letter levels. 12000 frames cover that (8000 stopped a snapshot at
+# ~1580 levels with the twin, ~1990 with C) while keeping the C stack (generators use it: a
+# chain of 25,000 overflows 8 MiB; each level's C -> Python call too) far from its end: 2030
+# levels walked with a stack of 2 MiB, C and twin (tests/test_red18_deep.py: PATH_MAX's depth).
+RECURSION_LIMIT = 12000
+FRAMES_PER_LEVEL = 5
 
 
 def allow_deep_trees() -> None:
@@ -49,7 +53,7 @@ def sqlite_message(exc: sqlite3.Error, store: Path | None = None) -> str:
 
 
 DEEP_MESSAGE = (
-    f"a tree deeper than this tool can walk ({RECURSION_LIMIT // 3} levels or so); "
+    f"a tree deeper than this tool can walk ({RECURSION_LIMIT // FRAMES_PER_LEVEL} levels or so); "
     "snapshot a shallower folder, or leave the deep one out with git config snapshot.exclude"
 )
 
