@@ -18,6 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from ctreehelp import native as _ctree
+from ctreehelp import needs_c
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
@@ -26,14 +28,7 @@ from hypothesis import strategies as st
 from git_snapshot.store import ctree_py
 from git_snapshot.store import filescache
 
-try:
-    from git_snapshot.store import _ctree
-except ImportError:  # no compiler where the package was installed: the twin alone
-    if os.environ.get("GIT_SNAPSHOT_REQUIRE_C") == "1":
-        raise
-    _ctree = None  # type: ignore[assignment]
-
-pytestmark = pytest.mark.skipif(_ctree is None, reason="the C extension is not built")
+pytestmark = needs_c
 
 _S, _K, _H = filescache.STAT.size, filescache.KEY, filescache.HEAD.size
 REG, DIR, LNK = 0o100644, 0o40755, 0o120777

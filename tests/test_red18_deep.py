@@ -12,19 +12,13 @@ import os
 from pathlib import Path
 
 import pytest
+from ctreehelp import native as _ctree
 from test_cli_hostile import _deep
 from test_cli_hostile import _remove_deep_trees  # noqa: F401 - autouse: no recursive rmtree
 
 from git_snapshot import create_backup
 from git_snapshot.store import ctree_py
 from git_snapshot.store import walker
-
-try:
-    from git_snapshot.store import _ctree
-except ImportError:  # no compiler where the package was installed: the twin alone
-    if os.environ.get("GIT_SNAPSHOT_REQUIRE_C") == "1":
-        raise
-    _ctree = None  # type: ignore[assignment]
 
 BUILDS = [pytest.param(ctree_py.build, id="twin")]
 if _ctree is not None:

@@ -12,24 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import sys
 import tracemalloc
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from ctreehelp import native as _ctree
+from ctreehelp import needs_c
 
 from git_snapshot.store import filescache
 
-try:
-    from git_snapshot.store import _ctree
-except ImportError:  # no compiler where the package was installed: nothing to count
-    if os.environ.get("GIT_SNAPSHOT_REQUIRE_C") == "1":
-        raise
-    _ctree = None  # type: ignore[assignment]
-
-pytestmark = pytest.mark.skipif(_ctree is None, reason="the C extension is not built")
+pytestmark = needs_c
 
 _S, _K = filescache.STAT.size, filescache.KEY
 REG, DIR = 0o100644, 0o40755

@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ctreehelp import native as _ctree
+from ctreehelp import needs_c
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
@@ -35,14 +37,7 @@ from git_snapshot.store import filescache
 from git_snapshot.store import walker
 from git_snapshot.store.objects import CorruptObject
 
-try:
-    from git_snapshot.store import _ctree
-except ImportError:  # no compiler where the package was installed: nothing to compare
-    if os.environ.get("GIT_SNAPSHOT_REQUIRE_C") == "1":
-        raise
-    _ctree = None  # type: ignore[assignment]
-
-pytestmark = pytest.mark.skipif(_ctree is None, reason="the C extension is not built")
+pytestmark = needs_c
 
 _S, _K, _H = filescache.STAT.size, filescache.KEY, filescache.HEAD.size
 ODD = [b"\xff\xfe", b"a b", b"new\nline", b"-", b".x", b"\x01", b"z" * 200, b"\xc3\xa9t\xc3\xa9"]
