@@ -9,6 +9,9 @@ import os
 
 import pytest
 
+from git_snapshot.store import Store
+from git_snapshot.store import filescache
+
 try:
     from git_snapshot.store import _ctree as native
 except ImportError:
@@ -16,6 +19,16 @@ except ImportError:
         raise
     native = None  # type: ignore[assignment]
 
-__all__ = ["native", "needs_c"]
+__all__ = ["files_cache", "native", "needs_c"]
 
 needs_c = pytest.mark.skipif(native is None, reason="the C extension is not built")
+
+
+def files_cache(store: Store) -> filescache.FilesCache:
+    """The files cache of *store*'s one snapshotted directory, as the next walk loads it."""
+    (name,) = os.listdir(store.cache_dir)
+    return filescache.load(
+        os.path.join(store.cache_dir, name),
+        store.index.meta_get("generation", "0"),
+        store.index.has_root,
+    )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ctreehelp import files_cache
 from ctreehelp import native as _ctree
 from ctreehelp import needs_c
 from hypothesis import HealthCheck
@@ -308,12 +309,7 @@ def test_a_snapshot_is_the_same_with_and_without_c(
             shutil.copytree(base, at)
             with Store(at) as s:
                 snap = take(s, "s", src, opts())
-                (name,) = os.listdir(s.cache_dir)
-                cache = filescache.load(
-                    os.path.join(s.cache_dir, name),
-                    s.index.meta_get("generation", "0"),
-                    s.index.has_root,
-                )
+                cache = files_cache(s)
                 roots.append((snap.root, snap.files, snap.bytes, cache.dirs, cache.root))
         assert roots[0] == roots[1]
         assert roots[0][3]  # (a files cache was written)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ctreehelp import files_cache
 from ctreehelp import native as _ctree
 from ctreehelp import needs_c
 from hypothesis import HealthCheck
@@ -129,12 +130,7 @@ def _snapshot(base: Path, at: Path, src: Path, impl: Any, mp: pytest.MonkeyPatch
     shutil.copytree(base, at)
     with Store(at) as s:
         snap = take(s, "s", src, _options())
-        (name,) = os.listdir(s.cache_dir)
-        cache = filescache.load(
-            os.path.join(s.cache_dir, name),
-            s.index.meta_get("generation", "0"),
-            s.index.has_root,
-        )
+        cache = files_cache(s)
         try:
             contents: Any = snapshot_contents(s, snap)
         except CorruptObject as exc:  # (a damaged key trusted: an object the store lacks)
