@@ -175,7 +175,6 @@ def _watcher_line(repo: gitrepo.Repo) -> str:
     return f"watcher: running (pid {pid}), {where}; details: git snapshot watch status"
 
 
-PURE_ENV = "GIT_SNAPSHOT_PURE_PYTHON"
 SLOWER = "the walk's changed folders run in pure Python (the same snapshots, slower)"
 
 
@@ -194,8 +193,8 @@ def speedups() -> Speedups:
 
         stale = _stale_build(_ctree.__file__, _ctree.SOURCE_SHA256)
         return Speedups(True, f"in use ({_ctree.__file__}){stale}")
-    if os.environ.get(PURE_ENV) == "1":
-        return Speedups(False, f"off ({PURE_ENV}=1): {SLOWER}")
+    if os.environ.get(ctree.PURE_ENV) == "1":
+        return Speedups(False, f"off ({ctree.PURE_ENV}=1): {SLOWER}")
     return Speedups(False, f"{_not_loaded(ctree.INTERFACE)}, so {SLOWER}: {_how_to_build()}")
 
 

@@ -17,10 +17,11 @@ if TYPE_CHECKING:
 # (_ctree.INTERFACE, bumped with them): one built from an older _ctree.c (an editable install
 # not rebuilt after a pull) would fail every snapshot; then the twin runs (doctor says so)
 INTERFACE = 2
+PURE_ENV = "GIT_SNAPSHOT_PURE_PYTHON"  # "1": the twin, whatever is built (doctor says so)
 
 
 def _choose() -> tuple[Callable[..., Any], bool]:
-    if os.environ.get("GIT_SNAPSHOT_PURE_PYTHON") != "1":
+    if os.environ.get(PURE_ENV) != "1":
         try:
             from git_snapshot.store import _ctree
         except ImportError:
