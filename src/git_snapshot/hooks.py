@@ -120,9 +120,13 @@ RUN_ENV = "GIT_SNAPSHOT_RUN"  # set by `git snapshot run` for its command: it re
 # last wrote the index counts as written by the operation (a file checkout writes the files,
 # then the index). Too short misses a loss on a slow disk, which is better than a false alarm.
 FILE_CHECKOUT_WINDOW_NS = 10 * 10**9
-# mtimes come from a coarse clock that may lag the process start time by a few ms.
-START_SLACK_S = 0.005
-LEFT_OUT_SLACK_S = 0.02  # a coarse clock's tick (HZ=100: 10 ms), twice
+# A file's mtime comes from the kernel's coarse clock, which lags the real time by up to a
+# tick (HZ=100: 10 ms), more when the tick itself comes late on a busy machine: a file git
+# wrote 1 ms after it started can read as written 5 ms before (seen in CI, which then left
+# it out of a loss report). So "written since T" means an mtime from T less two such ticks.
+# (A file the user wrote that shortly before the git command counts as written by it: named
+# only if it also holds content git has and differs from the snapshot before.)
+COARSE_CLOCK_SLACK_S = 0.02
 
 
 class Call(_Call):
@@ -334,15 +338,10 @@ def _written_during(
     from git_snapshot.worktree import IGNORED  # (imported already: the snapshot ran)
     from git_snapshot.worktree import UNTRACKED
 
+    limit = _written_limit(repo, since)
+    if limit is None:
+        return []
     top = os.fsencode(repo.toplevel)
-    if since is not None:
-        limit = int((since - START_SLACK_S) * 1e9)
-    else:
-        try:
-            limit = os.stat(os.path.join(repo.git_dir, "index")).st_mtime_ns
-        except OSError:
-            return []
-        limit -= FILE_CHECKOUT_WINDOW_NS
     fresh: dict[bytes, str] = {}
     for p in paths:
         got = ids.get(p) if ids else None
@@ -369,6 +368,18 @@ def _written_during(
             continue
     known = gitrepo.existing_blobs(repo, fresh.values())
     return [p for p, oid in fresh.items() if oid in known]
+
+
+def _written_limit(repo: gitrepo.Repo, since: float | None) -> int | None:
+    """The least mtime (ns) of a file the operation started at *since* wrote: *since* less
+    the coarse clock's lag; without it, FILE_CHECKOUT_WINDOW_NS before git last wrote the
+    index. None when neither is known."""
+    if since is not None:
+        return int((since - COARSE_CLOCK_SLACK_S) * 1e9)
+    try:
+        return os.stat(os.path.join(repo.git_dir, "index")).st_mtime_ns - FILE_CHECKOUT_WINDOW_NS
+    except OSError:
+        return None
 
 
 def _disk_blob_id(path: bytes) -> str:
@@ -434,7 +445,7 @@ def _exact(store: Store, repo: gitrepo.Repo, before: Snapshot, ctx: Context) -> 
     if seen is None or seen.snapshot != before.id:
         return False
     if ctx.started is not None:
-        return seen.when >= ctx.started - START_SLACK_S
+        return seen.when >= ctx.started - COARSE_CLOCK_SLACK_S
     return time.time() - seen.when < FILE_CHECKOUT_WINDOW_NS / 1e9
 
 
@@ -539,14 +550,9 @@ def _discarded(
     fresh = _fresh_left_out(repo, before, folders)
     if not fresh:
         return []
-    if ctx.started is not None:
-        limit = int((ctx.started - START_SLACK_S) * 1e9)
-    else:  # as _written_during: just before git last wrote the index
-        try:
-            limit = os.stat(os.path.join(repo.git_dir, "index")).st_mtime_ns
-        except OSError:
-            return []
-        limit -= FILE_CHECKOUT_WINDOW_NS
+    limit = _written_limit(repo, ctx.started)
+    if limit is None:
+        return []
     written = {p: why for p, (why, mtime) in fresh.items() if mtime >= limit}
     if not written:
         return []
@@ -574,10 +580,10 @@ def _fresh_left_out(
     else:
         items = _json_loads(raw).get("skipped_paths", [])
     top = os.fsencode(repo.toplevel)
-    # written after *before* was taken (the file system's clock lags by up to a tick): not
-    # within FILE_CHECKOUT_WINDOW_NS of git's index, which also takes a file the last command
-    # wrote (its committed version, unedited) and would name its "discarded edit" again
-    since = int((before.created - LEFT_OUT_SLACK_S) * 1e9)
+    # written after *before* was taken (the file system's clock lags: COARSE_CLOCK_SLACK_S):
+    # not within FILE_CHECKOUT_WINDOW_NS of git's index, which also takes a file the last
+    # command wrote (its committed version, unedited) and would name its "discarded edit" again
+    since = int((before.created - COARSE_CLOCK_SLACK_S) * 1e9)
     fresh: dict[bytes, tuple[str, int]] = {}
     dirs: list[bytes] = []
     for path, why in items:
