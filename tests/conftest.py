@@ -6,9 +6,20 @@ from pathlib import Path
 
 import pytest
 from clihelpers import git
+from hypothesis import HealthCheck
+from hypothesis import settings
 
 from git_snapshot.store import Store
 from git_snapshot.store import location
+
+# Hypothesis's per-example deadline (200 ms) and its too-slow health check are wall-time
+# budgets: CI runs `-n auto` on 2 cores beside other work, where one example of a store write
+# took longer (test_a_chunk_written_in_pieces_is_the_dicts_marshal, session 18). Speed is the
+# benchmarks' to measure; a test's own settings still override these.
+settings.register_profile(
+    "suite", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("suite")
 
 
 @pytest.fixture(autouse=True)
