@@ -114,6 +114,7 @@ def folders(draw: Any) -> dict[str, Any]:
         exclude=draw(st.booleans()),
         rel=draw(st.sampled_from([b"", b"a/", b"x\xff/y/"])),
         label=draw(st.integers(0, 3)),
+        inherit=draw(st.sampled_from([None, None, 0, 1, 2, 3])),
         skip=draw(st.sets(st.integers(0, 39))),
     )
 
@@ -172,7 +173,7 @@ def test_a_big_folder() -> None:
     f: dict[str, Any] = dict(
         names=names, stats=stats, old=rec, hn=n, same=True, where={}, damaged=None,
         hidden=None, general=False, classify=True, exclude=False, rel=b"big/", label=1,
-        skip=set(range(0, n, 4)),
+        inherit=None, skip=set(range(0, n, 4)),
     )  # fmt: skip
     c, twin = run(_ctree.build, f), run(ctree_py.build, f)
     assert c == twin
@@ -183,15 +184,19 @@ def test_a_big_folder() -> None:
 def test_an_empty_folder() -> None:
     f: dict[str, Any] = dict(
         names=[], stats=b"", old=None, hn=0, same=False, where={}, damaged=None, hidden=None,
-        general=False, classify=False, exclude=False, rel=b"", label=0, skip=set(),
+        general=False, classify=False, exclude=False, rel=b"", label=0, inherit=None,
+        skip=set(),
     )  # fmt: skip
     assert run(_ctree.build, f) == run(ctree_py.build, f)
     assert run(_ctree.build, f)[0][0] == b"GSTREE1\n"
 
 
 @needs_c
+@pytest.mark.parametrize("inherited", [False, True])
 @pytest.mark.parametrize("label", [256, -1, "x", 2.0])
-def test_a_label_out_of_range_fails_as_struct_does(label: Any) -> None:
+def test_a_label_out_of_range_fails_as_struct_does(label: Any, inherited: bool) -> None:
+    """classify's answer out of a byte's range, or the folder's own label given to its files
+    (inherited)."""
     names = [b"a"]
     stats = filescache.STAT.pack(1, 1, 1, 1, REG)
     rec = filescache.record(b"k" * 32, 0, 0, None, 0, 0, 1, [stats], [b"\x02" * 32], b"a", 1)
@@ -199,7 +204,8 @@ def test_a_label_out_of_range_fails_as_struct_does(label: Any) -> None:
         with pytest.raises(struct.error):
             impl(
                 names, stats, rec, 1, True, {}, None, None, False,
-                lambda *a: label, None, b"", 0, lambda todo: [],
+                lambda *a: label, None, b"", label if inherited else 0,
+                label if inherited else None, lambda todo: [],
             )  # fmt: skip
 
 
@@ -225,7 +231,21 @@ def test_other_s_answer_is_checked() -> None:
 
         with pytest.raises((TypeError, ValueError, struct.error)):
             _ctree.build(
-                [b"d"], stats, None, 0, False, {}, None, None, False, None, None, b"", 0, other
+                [b"d"],
+                stats,
+                None,
+                0,
+                False,
+                {},
+                None,
+                None,
+                False,
+                None,
+                None,
+                b"",
+                0,
+                None,
+                other,
             )
 
 
@@ -368,6 +388,20 @@ def test_an_answer_changed_while_read_is_no_crash() -> None:
         return answers
 
     tree = _ctree.build(
-        [b"d0", b"d1"], stats, None, 0, False, {}, None, None, False, None, None, b"", 0, other
+        [b"d0", b"d1"],
+        stats,
+        None,
+        0,
+        False,
+        {},
+        None,
+        None,
+        False,
+        None,
+        None,
+        b"",
+        0,
+        None,
+        other,
     )[0]
     assert tree.count(b"k" * 32) == 2

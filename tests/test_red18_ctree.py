@@ -141,6 +141,7 @@ def hostile(draw: Any) -> dict[str, Any]:
         general=draw(one_in(10)),
         rel=draw(st.sampled_from([b"", b"a/", b"x\xff/y/"])),
         label=draw(st.integers(0, 3)),
+        inherit=draw(st.sampled_from([None, None, 0, 1, 3, 2.0, "3"])),
         # the callbacks: which exist, what they answer, when one raises
         classify=draw(st.sampled_from([None, "ok", "ok", "odd"])),
         exclude=draw(st.sampled_from([None, "ok", "ok", "odd"])),
@@ -203,7 +204,7 @@ def run(impl: Callable[..., Any], f: dict[str, Any]) -> tuple[Any, list[Any]]:
 
     args = [f[k] for k in ("names", "stats", "old", "hn", "same", "where", "damaged", "hidden")]
     args += [f["general"], classify if f["classify"] else None]
-    args += [exclude if f["exclude"] else None, f["rel"], f["label"], other]
+    args += [exclude if f["exclude"] else None, f["rel"], f["label"], f["inherit"], other]
     try:
         got: Any = impl(*args)
     except struct.error:
@@ -237,7 +238,8 @@ def _calls_of(build: Callable[..., Any], names: list[bytes], stats: bytes, old: 
         seen.append(tuple(todo))
         return [(None, filescache.NO_STAT, filescache.NO_KEY) for _ in todo]
 
-    args = [names, stats, old, hn, same, where, None, None, False, None, None, b"", 0, other]
+    args = [names, stats, old, hn, same, where, None, None, False, None, None, b"", 0, None]
+    args.append(other)
     return build(*args), seen
 
 
@@ -281,7 +283,7 @@ WRONG: list[Any] = [None, 0, -1, 2**70, 1.5, "s", b"b", bytearray(b"bb"), memory
 WRONG += [[], [b"a"], (), {}, {b"a": 1}, set(), object(), _BadBool(), type, len, iter([b"a"])]
 
 
-@pytest.mark.parametrize("at", range(14))
+@pytest.mark.parametrize("at", range(15))
 def test_a_wrong_argument_is_an_exception_never_a_crash(at: int) -> None:
     """Each argument in turn replaced by objects of the wrong type: C raises (its TypeError
     may be the twin's AttributeError or ValueError), or gives the twin's result; it never
@@ -297,7 +299,7 @@ def test_a_wrong_argument_is_an_exception_never_a_crash(at: int) -> None:
 
     base: list[Any] = [names, b"".join(sts), rec, 3, False, {x: i for i, x in enumerate(names)}]
     base += [{b"\x09" * 32}, {b".git"}, False, lambda r, d, lab: 1, lambda r, d: False, b"x/"]
-    base += [0, other]
+    base += [0, None, other]
     for wrong in WRONG:
         args = list(base)
         args[at] = wrong

@@ -91,17 +91,19 @@ def _case(n: int, where_kind: str, fail: str, size: int = 5) -> tuple[list[Any],
         return (None if i % 7 == 0 else entries[i]), rstat, rkey
 
     args = [names, stats_b, rec, n, same, where, damaged, hidden, False, classify, exclude]
-    args += [b"some/where/", label, other]
+    # "inherited": the folder's label (out of a byte's range) given to its files: refused
+    args += [b"some/where/", label, 1000 if fail == "inherited" else None, other]
     # (where's values are small ints: shared by everything, their counts move on their own)
     counted = [*args, *names, *entries, rstat, rkey, bad_entry, bad_answer, *keys]
     return args, counted
 
 
+FAILS = ("", "classify", "label", "exclude", "other", "short", "entry", "answer", "inherited")
 CASES = [
     (n, where_kind, fail, 5)
     for n in (0, 1, 40, 300)
     for where_kind in ("same", "where")
-    for fail in ("", "classify", "label", "exclude", "other", "short", "entry", "answer")
+    for fail in FAILS
 ]
 # files of 2**62 bytes: the plain files' total past int64 (a Python int in _ctree.c)
 CASES += [(40, "same", fail, 2**62) for fail in ("", "other")]

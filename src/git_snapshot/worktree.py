@@ -273,6 +273,7 @@ def take(
 
     opts = Options(
         classify=_Lazy(repo) if fast or quick else classifier(repo, digest),
+        inherit=IGNORED,  # (classify's own rule: below an ignored folder, all is ignored)
         exclude=excluder(cfg.excludes),
         omit=frozenset({b".git"}),
         skip_cachedir_tag=cfg.skip_cache_dirs,

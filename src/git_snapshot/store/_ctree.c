@@ -15,7 +15,7 @@
 /* build()'s arguments and results, as store/ctree.py's INTERFACE: bumped at every change of
    them, so that a module built from an older source (an editable install not rebuilt after a
    pull) is not used (the twin runs) instead of failing every snapshot */
-#define INTERFACE 2
+#define INTERFACE 3
 
 #ifndef GS_CTREE_SOURCE_SHA256
 #define GS_CTREE_SOURCE_SHA256 ""
@@ -246,12 +246,13 @@ total_value(total_t *t)
 }
 
 /* Whether the regular file i (its packed lstat *sb*) is plain: see ctree_py.build. 1 yes
-   (its record's key at *key*, its label at *label*), 0 no, -1 an error. */
+   (its record's key at *key*, its label at *lab*: *classify*'s, else *fixed* (an inherited
+   label, NULL: none), else 0), 0 no, -1 an error. */
 static int
 plain_entry(PyObject *name, Py_ssize_t i, const unsigned char *sb, const unsigned char *old,
             Py_ssize_t hn, int same, PyObject *where, PyObject *damaged, PyObject *hidden,
             PyObject *classify, PyObject *exclude, PyObject *rel, PyObject *label,
-            const unsigned char **key, unsigned char *lab)
+            PyObject *fixed, const unsigned char **key, unsigned char *lab)
 {
     if (hidden != Py_None) {
         int r = PySequence_Contains(hidden, name);
@@ -330,6 +331,11 @@ plain_entry(PyObject *name, Py_ssize_t i, const unsigned char *sb, const unsigne
         if (bad < 0)
             goto done;
         *lab = (unsigned char)v;
+    } else if (fixed != NULL) { /* inherited: no call, no path made */
+        uint64_t v;
+        if (field(fixed, 0, 255, 0, &v) < 0)
+            goto done;
+        *lab = (unsigned char)v;
     }
     *key = k;
     ret = 1;
@@ -340,19 +346,20 @@ done:
 
 PyDoc_STRVAR(build_doc,
 "build(names, stats, old, hn, same, where, damaged, hidden, general, classify, exclude, rel,\n"
-"      label, other) -> (tree, rstats, rkeys, files, size)\n\n"
+"      label, inherit, other) -> (tree, rstats, rkeys, files, size)\n\n"
 "store/ctree_py.py's build(), in C.");
 
 static PyObject *
 build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 14) {
-        PyErr_SetString(PyExc_TypeError, "build() takes 14 arguments");
+    if (nargs != 15) {
+        PyErr_SetString(PyExc_TypeError, "build() takes 15 arguments");
         return NULL;
     }
     PyObject *names_arg = args[0], *stats = args[1], *old = args[2], *where = args[5];
     PyObject *damaged = args[6], *hidden = args[7], *classify = args[9], *exclude = args[10];
-    PyObject *rel = args[11], *label = args[12], *other = args[13];
+    PyObject *rel = args[11], *label = args[12], *inherit = args[13], *other = args[14];
+    PyObject *fixed = NULL; /* label, when it is inherit: every plain file's, without a call */
     Py_ssize_t hn = PyLong_AsSsize_t(args[3]);
     if (hn == -1 && PyErr_Occurred()) {
         if (!PyErr_ExceptionMatches(PyExc_OverflowError))
@@ -399,6 +406,20 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "stats: one packed lstat per name");
         goto fail;
     }
+    if (inherit != Py_None) {
+        /* (as the twin's ==: no identity shortcut) */
+        PyObject *r = PyObject_RichCompare(label, inherit, Py_EQ);
+        if (r == NULL)
+            goto fail;
+        int eq = PyObject_IsTrue(r);
+        Py_DECREF(r);
+        if (eq < 0)
+            goto fail;
+        if (eq) {
+            classify = Py_None;
+            fixed = label;
+        }
+    }
     /* the old record: its stats and keys within its bytes, else none (hn 0) */
     if (hn < 0 || !PyBytes_Check(old) ||
         PyBytes_GET_SIZE(old) / (STAT_SIZE + KEY_SIZE) < hn ||
@@ -437,7 +458,7 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         int plain = 0;
         if (!general && hn && (ld64(sb + 32) & 0170000) == 0100000) {
             plain = plain_entry(nv[i], i, sb, ob, hn, same, where, damaged, hidden, classify,
-                                exclude, rel, label, &keys[o], &labels[o]);
+                                exclude, rel, label, fixed, &keys[o], &labels[o]);
             if (plain < 0)
                 goto fail;
         }

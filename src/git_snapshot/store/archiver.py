@@ -61,6 +61,7 @@ class Options:
         "clean",
         "clean_base",
         "exclude",
+        "inherit",
         "marks",
         "omit",
         "overlay",
@@ -102,6 +103,11 @@ class Options:
         # store's lock with the base snapshot: (what the rebuild takes as its base, the tree
         # to rebuild from, the marks since that tree), or None to rebuild from the base.
         prepared: Callable[[Store, Snapshot], tuple[Any, bytes, Any] | None] | None = None,
+        # A label that a folder labelled with it gives every entry below it, without a call
+        # of *classify* (None: none): a caller whose classify answers it there anyway (git:
+        # below an ignored folder everything is ignored) saves a call per entry. *rules*
+        # covers it as it covers classify.
+        inherit: int | None = None,
     ) -> None:
         self.classify = classify
         self.exclude = exclude
@@ -115,6 +121,7 @@ class Options:
         self.marks = marks
         self.rules = rules
         self.prepared = prepared
+        self.inherit = inherit
 
 
 def create_snapshot(

@@ -50,6 +50,7 @@ def build(
     exclude: Callable[[bytes, bool], bool] | None,
     rel: bytes,
     label: int,
+    inherit: int | None,
     other: Other,
 ) -> tuple[bytes, bytes, bytes, int, int]:
     """The folder's tree (its entries in name order), its new record's stats and keys (in
@@ -61,7 +62,9 @@ def build(
     *old* (the record's *hn* entries: j is i when *same*, the listing being the record's,
     else ``where[name]``), whose packed lstat is the record's j, not excluded (*exclude*
     called with its path below the top, *rel* + name), with a key (not NO_KEY) not in
-    *damaged*; its entry's label is *classify*'s (path, False, *label*), 0 without one. An
+    *damaged*; its entry's label is *classify*'s (path, False, *label*), 0 without one, but
+    *label* itself, without a call, when *label* is *inherit* (a label a folder gives every
+    entry below it: the caller's rule, None for none). The path is made only for a call. An
     *old* too short for *hn* entries is no record (hn 0)."""
     n = len(names)
     if len(stats) != _S * n:
@@ -70,6 +73,9 @@ def build(
         old, hn = b"", 0
     if not hidden:
         hidden = None
+    fixed = 0  # a plain file's label without a call
+    if inherit is not None and label == inherit:
+        classify, fixed = None, label
     keys_at = _H + _S * hn
     pack, unpack = _ENTRY_HEAD.pack, _STAT.unpack
     rstats = [NO_STAT] * n
@@ -102,7 +108,7 @@ def build(
                         size_sum += size
                         heads[o] = pack(
                             FILE,
-                            0 if classify is None else classify(rel_name, False, label),
+                            fixed if classify is None else classify(rel_name, False, label),
                             0,
                             mode & 0o7777,
                             mtime,

@@ -667,7 +667,8 @@ class Rebuild:
             or (w.exclude is not None and w.exclude(rel, True))
         ):
             return self.entry(path, rel, name, label, old)  # (the rare cases, as before)
-        lab = w.classify(rel, True, label) if w.classify else 0
+        # (no call below an inherited label: what lies there has it)
+        lab = label if label == w.inherit else w.classify(rel, True, label) if w.classify else 0
         key = self.folder(path, rel, lab)
         if key is None:  # left out (it became a cache folder)
             self.take_off(rel, old, None)

@@ -300,6 +300,8 @@ def _labels(walker: Any, rel: bytes) -> int:
         return label
     parts = rel.split(b"/")[:-1]
     for i in range(len(parts)):
+        if label == walker.inherit:
+            break  # every folder below has it (no call)
         label = walker.classify(b"/".join(parts[: i + 1]), True, label)
     return label
 

@@ -138,6 +138,8 @@ class _Walker(_Files):
         st = os.stat(store.path)
         self.store_id = (st.st_dev, st.st_ino)
         self.classify = opts.classify
+        # a label a folder gives every entry below it without asking classify (None: none)
+        self.inherit = opts.inherit
         self.exclude = opts.exclude
         # omitted: directory (relative, with trailing '/', or b'') -> names left out there
         self.hidden: dict[bytes, set[bytes]] = {}
@@ -430,6 +432,9 @@ class _Walker(_Files):
         where: dict[bytes, int] = {}
         hn = head[8] if head is not None else 0
         classify, exclude, damaged = self.classify, self.exclude, self.damaged
+        fixed = 0  # an entry's label without a call: below an inherited label, that label
+        if classify is not None and label == self.inherit:
+            classify, fixed = None, label
         # the names are the record's, in its order (entry i is its i): no name -> index dict
         # (a parent of a changed folder: all of its files are plain)
         plain_kept = (
@@ -570,7 +575,7 @@ class _Walker(_Files):
                             rs, rk = learned
                         if fflags:
                             flags = 0
-                        lab = classify(rel_name, False, label) if classify is not None else 0
+                        lab = classify(rel_name, False, label) if classify is not None else fixed
                         fmode, fmtime = fst.st_mode & 0o7777, fst.st_mtime_ns
                         put(((name, FILE, fmode, fmtime, fsize, fkey, lab, fflags), rs, rk))
                         continue
@@ -586,7 +591,7 @@ class _Walker(_Files):
                 if ref is not None:  # its lstat as listed is its entry's
                     files += 1
                     size_sum += st.st_size
-                    lab = classify(rel_name, False, label) if classify is not None else 0
+                    lab = classify(rel_name, False, label) if classify is not None else fixed
                     fmode, fmtime, fsize = mode & 0o7777, st.st_mtime_ns, st.st_size
                     put(((name, FILE, fmode, fmtime, fsize, ref, lab, 0), rs, rk))
                     continue
@@ -640,6 +645,7 @@ class _Walker(_Files):
             exclude,
             rel,
             label,
+            self.inherit,
             other,
         )
         files += kept_files
@@ -747,7 +753,14 @@ class _Walker(_Files):
         if self.exclude is not None and self.exclude(rel, True):
             self._skip(rel, "excluded")
             return None
-        lab = self.classify(rel, True, label) if self.classify else 0
+        # (no call below an inherited label: what lies there has it)
+        lab = (
+            label
+            if label == self.inherit
+            else self.classify(rel, True, label)
+            if self.classify
+            else 0
+        )
         if self.rebuild is not None and st is not None:
             return self.rebuild.sub(path, rel, name, st, lab)  # type: ignore[no-any-return]
         if self.clean is not None and st is not None and self.clean(rel):

@@ -69,6 +69,7 @@ class _Files:
             self.bytes: int
             self.changed: list[str]
             self.classify: Classify | None
+            self.inherit: int | None
             self.exclude: Exclude | None
             self._skip: Callable[[bytes, str], None]
             self._vanished: Callable[[bytes, bytes], None]
@@ -123,7 +124,14 @@ class _Files:
         if self.exclude is not None and self.exclude(rel, False):
             self._skip(rel, "excluded")
             return None
-        lab = self.classify(rel, False, label) if self.classify else 0
+        # (no call below an inherited label: what lies there has it)
+        lab = (
+            label
+            if label == self.inherit
+            else self.classify(rel, False, label)
+            if self.classify
+            else 0
+        )
         if stat.S_ISLNK(mode):
             try:
                 target = os.readlink(path)

@@ -87,6 +87,7 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
     digest: list[str] = []
     opts = Options(
         classify=wt.classifier(repo, digest),
+        inherit=wt.IGNORED,
         exclude=wt.excluder(cfg.excludes),
         omit=frozenset({b".git"}),
         skip_cachedir_tag=cfg.skip_cache_dirs,
