@@ -476,12 +476,15 @@ def prepare(path: str, generation: str, cache: FilesCache, tmp_dir: str) -> Writ
 
 class Appender:
     """The changed records appended to the cache file as it was loaded, once ``publish`` is
-    called (when the snapshot they describe is committed), as a Writer is put in place."""
+    called (when the snapshot they describe is committed), as a Writer is put in place.
+    *parts* are written one after the other: joined, each append copied its records twice
+    more (a 4.7 MB append, L's 1 % step with DEAD at 0.25: ~2,200 page faults more, and the
+    thread making it 23.1 -> 19.1 ms of CPU; session 19)."""
 
-    def __init__(self, path: str, tail: Tail, data: bytes) -> None:
+    def __init__(self, path: str, tail: Tail, parts: tuple[bytes, ...]) -> None:
         self.path = path
         self.tail = tail
-        self.data = data
+        self.parts = parts
 
     def publish(self) -> None:
         """Appended, if the file is still the one loaded (same inode and size; else it is
@@ -497,10 +500,13 @@ class Appender:
             if (st.st_dev, st.st_ino) != self.tail.ident or st.st_size != self.tail.size:
                 return
             try:
-                done = 0
-                with memoryview(self.data) as data:
-                    while done < len(data):
-                        done += os.pwrite(fd, data[done:], self.tail.size + done)
+                at = self.tail.size
+                for part in self.parts:
+                    done = 0
+                    with memoryview(part) as data:
+                        while done < len(data):
+                            done += os.pwrite(fd, data[done:], at + done)
+                    at += done
             except OSError:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, self.tail.size)
@@ -546,10 +552,12 @@ def update(
                 ),
                 _VERSION,
             )
-            body = b"".join((_LEN.pack(len(data)), data, trailer, _LEN.pack(len(trailer))))
+            parts = (_LEN.pack(len(data)), data, trailer, _LEN.pack(len(trailer)))
             # the old check is the sums' state over the bytes before it: continued over it
-            h = _check(body, *_check(tail.check, *_CHECK.unpack(tail.check)))
-            return Appender(path, tail, body + _CHECK.pack(*h))
+            h = _check(tail.check, *_CHECK.unpack(tail.check))
+            for part in parts:
+                h = _check(part, *h)
+            return Appender(path, tail, (*parts, _CHECK.pack(*h)))
     return prepare(path, generation, cache, tmp_dir)
 
 
