@@ -209,6 +209,14 @@ def test_a_label_out_of_range_fails_as_struct_does(label: Any, inherited: bool) 
             )  # fmt: skip
 
 
+def _bare(names: list[bytes], stats: bytes, other: Callable[[list[int]], Any]) -> Any:
+    """C's build of a folder with no record, no labeller, no exclusion: every entry other()'s."""
+    assert _ctree is not None
+    return _ctree.build(
+        names, stats, None, 0, False, {}, None, None, False, None, None, b"", 0, None, other
+    )
+
+
 @needs_c
 def test_other_s_answer_is_checked() -> None:
     stats = filescache.STAT.pack(1, 1, 1, 1, DIR)
@@ -230,23 +238,7 @@ def test_other_s_answer_is_checked() -> None:
             return bad
 
         with pytest.raises((TypeError, ValueError, struct.error)):
-            _ctree.build(
-                [b"d"],
-                stats,
-                None,
-                0,
-                False,
-                {},
-                None,
-                None,
-                False,
-                None,
-                None,
-                b"",
-                0,
-                None,
-                other,
-            )
+            _bare([b"d"], stats, other)
 
 
 @needs_c
@@ -387,21 +379,5 @@ def test_an_answer_changed_while_read_is_no_crash() -> None:
             answers.append((e, b"\0" * 40, b"\0" * 32))
         return answers
 
-    tree = _ctree.build(
-        [b"d0", b"d1"],
-        stats,
-        None,
-        0,
-        False,
-        {},
-        None,
-        None,
-        False,
-        None,
-        None,
-        b"",
-        0,
-        None,
-        other,
-    )[0]
+    tree = _bare([b"d0", b"d1"], stats, other)[0]
     assert tree.count(b"k" * 32) == 2

@@ -753,14 +753,8 @@ class _Walker(_Files):
         if self.exclude is not None and self.exclude(rel, True):
             self._skip(rel, "excluded")
             return None
-        # (no call below an inherited label: what lies there has it)
-        lab = (
-            label
-            if label == self.inherit
-            else self.classify(rel, True, label)
-            if self.classify
-            else 0
-        )
+        ask = self.classify  # (not below an inherited label: what lies there has it)
+        lab = label if label == self.inherit else ask(rel, True, label) if ask else 0
         if self.rebuild is not None and st is not None:
             return self.rebuild.sub(path, rel, name, st, lab)  # type: ignore[no-any-return]
         if self.clean is not None and st is not None and self.clean(rel):

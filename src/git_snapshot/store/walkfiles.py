@@ -124,14 +124,8 @@ class _Files:
         if self.exclude is not None and self.exclude(rel, False):
             self._skip(rel, "excluded")
             return None
-        # (no call below an inherited label: what lies there has it)
-        lab = (
-            label
-            if label == self.inherit
-            else self.classify(rel, False, label)
-            if self.classify
-            else 0
-        )
+        ask = self.classify  # (not below an inherited label: what lies there has it)
+        lab = label if label == self.inherit else ask(rel, False, label) if ask else 0
         if stat.S_ISLNK(mode):
             try:
                 target = os.readlink(path)
