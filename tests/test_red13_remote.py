@@ -81,10 +81,10 @@ def test_a_lock_left_by_a_killed_process_on_this_machine_blocks_nothing(
     assert len(os.listdir(tmp_path / "remote" / "locks")) == 1  # its lock stays
     (repo / "g").write_text("more\n")
     gs(repo, "-m", "after")
-    t0 = time.monotonic()
-    assert "pushed 1 snapshot(s)" in gs(repo, "push")  # not 'busy' after 30 s of waiting
+    # a lock that blocked would end in 'busy' (exit 1) after 30 s of waiting, since the
+    # lock is stale only after 30 min (no bound on the wall clock: load stretches both)
+    assert "pushed 1 snapshot(s)" in gs(repo, "push")
     gs(repo, "remote", "prune", "r")  # a dead push's lock neither
-    assert time.monotonic() - t0 < 20
     assert os.listdir(tmp_path / "remote" / "locks") == []  # prune deleted the dead lock
 
 
