@@ -21,7 +21,11 @@ Between the two, a snapshot after one file of the 1 % was edited ("one file"): w
 the unchanged snapshot is the fixed cost of a snapshot that stores anything (its pack, the pool,
 the record, the index transaction, the files cache's append); what the 1 % adds beyond it is
 the cost of the changes, printed per folder written again (those holding a change and the
-folders above them). --marks runs each snapshot through a wrapper that times create_snapshot's
+folders above them). In the step's rounds, "after 1 %": the unchanged snapshot of the same
+tree from the store the step left (each code's step taken once more, untimed): what the files
+cache the step left costs every snapshot after it (an appended one: its dead records read at
+each load until the next whole write), and an unchanged snapshot interleaved with the step,
+not minutes before it. --marks runs each snapshot through a wrapper that times create_snapshot's
 phases (wall and the main thread's CPU: the files cache's load, the walk, the writer's flush
 and finish, add_snapshot, the wait for the files cache's thread in _publish; and that thread's
 own wall and CPU, "cache write": after the walk it is the last to end, the snapshot's critical
@@ -195,44 +199,51 @@ def print_marks(name: str, code: str, runs: list[dict[str, list[float]]]) -> Non
     print(f"{'':10} {code} marks (wall/CPU ms): " + ", ".join(cells), flush=True)
 
 
-def phase(name: str) -> dict[str, float]:
-    out: dict[str, tuple[list[float], list[float], list[int]]] = {c: ([], [], []) for c in CODES}
-    split: dict[str, list[list[float]]] = {c: [] for c in CODES}
-    marks: dict[str, list[dict[str, list[float]]]] = {c: [] for c in CODES}
+def phase(name: str, after: bool = False) -> dict[str, dict[str, float]]:
+    """*name*'s rounds, each code's snapshot on a fresh copy of its store; with *after*, each
+    round also runs "after 1 %" (the unchanged snapshot on the same tree, from the store the
+    step left), interleaved with it: the step and an unchanged snapshot in the same minutes."""
+    names = {name: "st", "after 1 %": "after"} if after else {name: "st"}
+    runs = [(n, c) for n in names for c in CODES]
+    out: dict[tuple[str, str], tuple[list[float], list[float], list[int]]] = {
+        k: ([], [], []) for k in runs
+    }
+    split: dict[tuple[str, str], list[list[float]]] = {k: [] for k in runs}
+    marks: dict[tuple[str, str], list[dict[str, list[float]]]] = {k: [] for k in runs}
     for i in range(R):
-        order = list(CODES) if i % 2 == 0 else list(CODES)[::-1]
-        for c in order:
+        for n, c in runs if i % 2 == 0 else runs[::-1]:
             s = f"{BASE}/run"
             shutil.rmtree(s, ignore_errors=True)
-            subprocess.run(["cp", "-a", f"{BASE}/st-{c}", s], check=True)
+            subprocess.run(["cp", "-a", f"{BASE}/{names[n]}-{c}", s], check=True)
             warm(s)
             warm(TREE)
             w, cpu, faults = run(c, s, trace=True)
-            out[c][0].append(w)
-            out[c][1].append(cpu)
-            out[c][2].append(faults)
+            out[n, c][0].append(w)
+            out[n, c][1].append(cpu)
+            out[n, c][2].append(faults)
             if got := split_usage():
-                split[c].append(got)
+                split[n, c].append(got)
             if args.marks:
-                marks[c].append(read_marks())
-    for c in CODES:
+                marks[n, c].append(read_marks())
+    for n, c in runs:
         usage = ""
-        if split[c]:
-            pr, cr, pf, cf = (statistics.median(x) for x in zip(*split[c]))
+        if split[n, c]:
+            pr, cr, pf, cf = (statistics.median(x) for x in zip(*split[n, c]))
             usage = (
                 f"; after the fork parent {pr:.0f} + child {cr:.0f} ms CPU, "
                 f"{pf:.0f} + {cf:.0f} page faults"
             )
+        walls, cpus, faults_ = out[n, c]
         print(
-            f"{name:10} {c}: wall {statistics.median(out[c][0]) * 1000:7.1f} ms "
-            f"(min {min(out[c][0]) * 1000:.0f} max {max(out[c][0]) * 1000:.0f}), "
-            f"CPU {statistics.median(out[c][1]) * 1000:7.1f} ms, "
-            f"{statistics.median(out[c][2]):.0f} page faults{usage}",
+            f"{n:10} {c}: wall {statistics.median(walls) * 1000:7.1f} ms "
+            f"(min {min(walls) * 1000:.0f} max {max(walls) * 1000:.0f}), "
+            f"CPU {statistics.median(cpus) * 1000:7.1f} ms, "
+            f"{statistics.median(faults_):.0f} page faults{usage}",
             flush=True,
         )
-        if marks[c]:
-            print_marks(name, c, marks[c])
-    return {c: statistics.median(out[c][0]) for c in CODES}
+        if marks[n, c]:
+            print_marks(n, c, marks[n, c])
+    return {n: {c: statistics.median(out[n, c][0]) for c in CODES} for n in names}
 
 
 shutil.rmtree(BASE, ignore_errors=True)
@@ -251,7 +262,7 @@ for c in CODES:
     for _ in range(2):
         run(c, f"{BASE}/st-{c}")
 time.sleep(2)
-unch = phase("unchanged")
+unch = phase("unchanged")["unchanged"]
 files: list[str] = []
 for d, dirs, fs in os.walk(TREE):
     if d == TREE:
@@ -264,7 +275,7 @@ changed = rng.sample(files, round(len(files) * 0.01))
 with open(changed[0], "ab") as out:
     out.write(b"// changed: ab\n")
 time.sleep(2)
-one = phase("one file")
+one = phase("one file")["one file"]
 for p in changed[1:]:
     with open(p, "ab") as out:
         out.write(b"// changed: ab\n")
@@ -289,7 +300,17 @@ for _ in range(5):
     reads.append(time.perf_counter() - t0)
 read = statistics.median(reads)
 print(f"{len(changed)} files edited or new; a Python process reading them {read * 1000:.1f} ms")
-chg = phase("1 %")
+# "after 1 %", interleaved with the step: the unchanged snapshot of the same tree, from the
+# store the step leaves (each code's step once more, untimed, into a copy of its store). It
+# is what every snapshot after the step pays for the files cache the step left (appended
+# records: dead bytes read at each load until the next whole write), and an unchanged
+# snapshot taken in the same minutes as the step
+for c in CODES:
+    shutil.rmtree(f"{BASE}/after-{c}", ignore_errors=True)
+    subprocess.run(["cp", "-a", f"{BASE}/st-{c}", f"{BASE}/after-{c}"], check=True)
+    run(c, f"{BASE}/after-{c}")
+both = phase("1 %", after=True)
+chg, after = both["1 %"], both["after 1 %"]
 holding = {os.path.dirname(p) for p in changed}
 above = set(holding)
 for d in holding:
@@ -304,6 +325,11 @@ for c in CODES:
         f"{1000 * (chg[c] - one[c]):.0f} ms ({1e6 * (chg[c] - one[c]) / len(above):.0f} us "
         f"per folder written again: {len(holding)} hold a change, {len(above)} with those "
         "above them)"
+    )
+    print(
+        f"{c}: against the unchanged snapshot after it, in the same rounds: 1 % / (after 1 % + "
+        f"read) = {chg[c] / (after[c] + read):.2f}x; after 1 % {1000 * after[c]:.0f} ms, "
+        f"{1000 * (after[c] - unch[c]):+.0f} ms against the unchanged one before the step"
     )
 shutil.rmtree(BASE, ignore_errors=True)
 shutil.rmtree(TREES, ignore_errors=True)
