@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clihelpers import git
 from ctreehelp import native as _ctree
 from ctreehelp import needs_c
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from storehelpers import take
 
 from git_snapshot import gitrepo
@@ -99,3 +104,49 @@ def test_labels_follow_the_rules_not_the_record(
         alone = _alone(tmp_path, r, n)
         assert got == alone, name
         assert {rel: got[rel] for rel in want} == want, name
+
+
+PATTERNS = ["n/", "n/a/", "*.js", "!n/a/k.js", "n/*", "!n/b/", "deep/", "!*.t", "n/b/deep/*"]
+FILES = ["n/a/k.js", "n/a/x.t", "n/b/deep/z.js", "n/b/y", "n/c.js", "top.js", "m/deep/q.t"]
+_op = st.one_of(
+    st.tuples(st.just("ignore"), st.lists(st.sampled_from(PATTERNS), max_size=4)),
+    st.tuples(st.just("add"), st.sampled_from(FILES)),
+    st.tuples(st.just("unstage"), st.sampled_from(FILES)),
+    st.tuples(st.just("edit"), st.sampled_from(FILES)),
+)
+
+
+@settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=st.lists(_op, min_size=1, max_size=5), trusted=st.booleans())
+def test_generated_rules_give_the_labeller_s_labels(
+    tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, Any]], trusted: bool
+) -> None:
+    """Generated .gitignore rules ('!' re-includes, folders whole or by '*'), force-adds and
+    unstagings between snapshots of one store (inherit: IGNORED, the C build where built):
+    each snapshot's labels are those of a fresh walk with git's labeller alone."""
+    base = tmp_path_factory.mktemp("gen")
+    r = base / "repo"
+    r.mkdir()
+    git(r, "init", "-q")
+    for rel in FILES:
+        (r / rel).parent.mkdir(parents=True, exist_ok=True)
+        (r / rel).write_text(rel)
+    git(r, "add", "top.js")
+    git(r, "commit", "-q", "-m", "init")
+    repo = gitrepo.find_repo(str(r))
+    with pytest.MonkeyPatch.context() as m:
+        if trusted:
+            m.setattr(walker, "RACY_NS", 0)
+        for n, (op, arg) in enumerate([("ignore", []), *ops]):
+            if op == "ignore":
+                (r / ".gitignore").write_text("".join(p + "\n" for p in arg))
+            elif op == "add":
+                git(r, "add", "-f", arg)
+            elif op == "unstage":
+                git(r, "rm", "-q", "--cached", "--ignore-unmatch", arg)
+            else:
+                with open(r / arg, "a") as f:
+                    f.write("+")
+            with Store(base / "store") as s:
+                got = _labels(s, worktree.take(s, repo, trigger="manual").snapshot.root)
+            assert got == _alone(base, r, n), (n, op, arg)
