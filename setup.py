@@ -1,10 +1,12 @@
 """The optional C speedups; everything else about the package is in pyproject.toml.
 
 git_snapshot.store._ctree (store/_ctree.c) is built when a C compiler and Python's headers are
-there, and skipped when not (optional=True): the install still succeeds and
-git_snapshot.store.ctree uses its pure-Python twin, with the same results. The build stamps the
-module with the SHA-256 of the source it was built from (SOURCE_SHA256), so that a stale build
-next to a changed source (an editable install, PYTHONPATH=src) is told apart:
+there, and git_snapshot.store._readmany (store/_readmany.c, linked with OpenSSL's libcrypto)
+when OpenSSL's headers are there too; each is skipped when it does not build (optional=True):
+the install still succeeds and the walk uses the pure-Python code, with the same results
+(git_snapshot.store.ctree's twin; reading._read_listed). The build stamps each module with the
+SHA-256 of the source it was built from (SOURCE_SHA256), so that a stale build next to a
+changed source (an editable install, PYTHONPATH=src) is told apart:
 tests/test_native_build.py and `git snapshot doctor`.
 """
 
@@ -16,17 +18,24 @@ from pathlib import Path
 from setuptools import Extension
 from setuptools import setup
 
-SOURCE = "src/git_snapshot/store/_ctree.c"
+STORE = "src/git_snapshot/store"
 
 
-def _ctree() -> Extension:
-    digest = hashlib.sha256((Path(__file__).parent / SOURCE).read_bytes()).hexdigest()
+def _module(name: str, macro: str, libraries: list[str]) -> Extension:
+    source = f"{STORE}/{name}.c"
+    digest = hashlib.sha256((Path(__file__).parent / source).read_bytes()).hexdigest()
     return Extension(
-        "git_snapshot.store._ctree",
-        [SOURCE],
-        define_macros=[("GS_CTREE_SOURCE_SHA256", f'"{digest}"')],
+        f"git_snapshot.store.{name}",
+        [source],
+        define_macros=[(macro, f'"{digest}"')],
+        libraries=libraries,
         optional=True,
     )
 
 
-setup(ext_modules=[_ctree()])
+setup(
+    ext_modules=[
+        _module("_ctree", "GS_CTREE_SOURCE_SHA256", []),
+        _module("_readmany", "GS_READMANY_SOURCE_SHA256", ["crypto"]),
+    ]
+)

@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import note
 from hypothesis import settings
 from hypothesis import strategies as st
+from readhelp import python_reads  # noqa: F401  (pytestmark below)
 from storehelpers import D
 from storehelpers import F
 from storehelpers import L
@@ -33,6 +34,8 @@ from git_snapshot.store import filescache
 from git_snapshot.store import walker
 from git_snapshot.store.objects import TREE
 from git_snapshot.store.packs import PackWriter
+
+pytestmark = pytest.mark.usefixtures("python_reads")  # (they watch os.open/os.read)
 
 _real_open = os.open
 

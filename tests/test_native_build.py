@@ -1,6 +1,7 @@
-"""The optional C speedups (git_snapshot.store._ctree, built by setup.py with optional=True):
-built where a C compiler and Python's headers are, skipped where not with the install still
-succeeding, never stale next to their source, and the same snapshots either way.
+"""The optional C speedups (git_snapshot.store._ctree and _readmany, built by setup.py with
+optional=True): built where a C compiler and Python's headers are (and OpenSSL's, for
+_readmany), skipped where not with the install still succeeding, never stale next to their
+source, and the same snapshots either way.
 
 CI sets GIT_SNAPSHOT_REQUIRE_C=1 (.ci/run): there a twin chosen because the build silently
 failed is a failure, so that the suite and the benchmarks never run the twin by accident.
@@ -27,6 +28,7 @@ from hookhelpers import head
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "src" / "git_snapshot" / "store" / "_ctree.c"
 MODULE = "git_snapshot.store._ctree"
+MODULES = ("_ctree", "_readmany")  # in git_snapshot.store, each from its .c beside it
 REQUIRE = "GIT_SNAPSHOT_REQUIRE_C"
 PURE = "GIT_SNAPSHOT_PURE_PYTHON"
 
@@ -50,23 +52,28 @@ def test_the_c_speedups_are_in_use_where_ci_requires_them() -> None:
     from git_snapshot.store import ctree
 
     assert ctree.NATIVE, f"{MODULE} did not import: did pip print 'building extension failed'?"
+    from git_snapshot.store import readmany
+
+    assert readmany.NATIVE, "_readmany did not import: no OpenSSL headers (.ci/run: libssl-dev)?"
 
 
-def test_the_built_module_is_built_from_the_source_beside_it() -> None:
+@pytest.mark.parametrize("name", MODULES)
+def test_the_built_module_is_built_from_the_source_beside_it(name: str) -> None:
     """An editable install builds the module once, next to its source (PYTHONPATH=src finds
-    it too): after a change to _ctree.c, a rebase or a pull, it is stale until rebuilt."""
-    spec = importlib.util.find_spec(MODULE)
+    it too): after a change to its .c, a rebase or a pull, it is stale until rebuilt."""
+    module = f"git_snapshot.store.{name}"
+    spec = importlib.util.find_spec(module)
     if spec is None or spec.origin is None:
         if required():
-            pytest.fail(f"{MODULE} was not built")
-        pytest.skip(f"{MODULE} was not built (no C compiler when it was installed?)")
-    if Path(spec.origin).parent != SOURCE.parent:
-        pytest.skip(f"{MODULE} is an installed copy ({spec.origin}), not this checkout's")
-    from git_snapshot.store import _ctree
-
-    want = hashlib.sha256(SOURCE.read_bytes()).hexdigest()
-    assert want == _ctree.SOURCE_SHA256, (
-        f"{spec.origin} was built from another _ctree.c: rebuild it "
+            pytest.fail(f"{module} was not built")
+        pytest.skip(f"{module} was not built (no C compiler when it was installed?)")
+    source = SOURCE.parent / f"{name}.c"
+    if Path(spec.origin).parent != source.parent:
+        pytest.skip(f"{module} is an installed copy ({spec.origin}), not this checkout's")
+    built = importlib.import_module(module)
+    want = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert want == built.SOURCE_SHA256, (
+        f"{spec.origin} was built from another {name}.c: rebuild it "
         f"({sys.executable} -m pip install -e .)"
     )
 
@@ -78,17 +85,19 @@ def speedups_line(out: str) -> str:
 
 def test_doctor_says_whether_the_c_speedups_run(repo: Path) -> None:
     from git_snapshot.store import ctree
+    from git_snapshot.store import readmany
 
     got = speedups_line(gs(repo, "doctor", rc=1).out)
-    if ctree.NATIVE:
+    if ctree.NATIVE and readmany.NATIVE:
         assert got.startswith("in use (") and got.endswith(".so)"), got
+        assert "_ctree" in got and "_readmany" in got
     else:
-        assert got.startswith(("not built", "built but not loaded", "built from another")), got
+        assert "not built" in got or "not loaded" in got or "built from another" in got, got
         assert "apt install build-essential python3-dev" in got  # how to get them
     got = speedups_line(gs(repo, "doctor", rc=1, **{PURE: "1"}).out)
     assert got == (
-        f"off ({PURE}=1): the walk's changed folders run in pure Python (the same snapshots, "
-        "slower)"
+        f"off ({PURE}=1): the walk's changed folders run in pure Python and a first walk reads "
+        "its files in Python (the same snapshots, slower)"
     )
 
 
@@ -179,8 +188,9 @@ sys.argv = ["git-snapshot", *sys.argv[1:]]
 exit_now = os._exit
 def report(status):
     import json
-    from git_snapshot.store import ctree
-    sys.stdout.write(json.dumps({"status": status, "native": ctree.NATIVE, "file": ctree.__file__}))
+    from git_snapshot.store import ctree, readmany
+    sys.stdout.write(json.dumps({"status": status, "native": ctree.NATIVE, "file": ctree.__file__,
+                                 "reads": readmany.NATIVE}))
     sys.stdout.flush()
 os._exit = lambda status: (report(status), exit_now(status))  # hookmain.leave's fast exit
 from git_snapshot.hookmain import main
@@ -226,15 +236,30 @@ def older_interface(pkg: Path) -> None:
     source.write_text(text)
 
 
+def without_openssl(tmp_path: Path) -> str:
+    """A C compiler that fails on _readmany.c as one does without OpenSSL's headers."""
+    cc = shutil.which((sysconfig.get_config_var("CC") or "cc").split()[0])
+    wrapper = tmp_path / "cc-without-openssl"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *_readmany*) echo "openssl/evp.h: No such file or directory" >&2; '
+        "exit 1;; esac\n"
+        f'exec {cc} "$@"\n'
+    )
+    wrapper.chmod(0o755)
+    return str(wrapper)
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("case", ["compiler", "no-compiler", "older-module"])
+@pytest.mark.parametrize("case", ["compiler", "no-compiler", "older-module", "no-openssl"])
 def test_pip_install_builds_it_or_installs_the_twin_and_snapshots_agree(
     repo: Path, tmp_path: Path, case: str
 ) -> None:
     """pip install . succeeds with or without a C compiler (CC=/bin/false fails every
-    compile, as a missing gcc or Python.h does); the hook runs either way, and its snapshot
-    of the same tree is byte for byte the twin's (the same root tree key). A module of
-    another interface than the Python beside it is left for the twin, not called."""
+    compile, as a missing gcc or Python.h does) or OpenSSL's headers (_readmany alone not
+    built); the hook runs either way, and its snapshot of the same tree is byte for byte the
+    twin's (the same root tree key). A module of another interface than the Python beside it
+    is left for the twin, not called."""
     if not SOURCE.exists():
         pytest.skip("no C source in this checkout")
     if case != "no-compiler" and not can_build():
@@ -243,19 +268,23 @@ def test_pip_install_builds_it_or_installs_the_twin_and_snapshots_agree(
     if case == "older-module":
         older_interface(pkg)
     site = tmp_path / "site"
-    ran = pip_install(pkg, site, "/bin/false" if case == "no-compiler" else None)
+    cc = {"no-compiler": "/bin/false", "no-openssl": without_openssl(tmp_path)}.get(case)
+    ran = pip_install(pkg, site, cc)
     assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
     built = list((site / "git_snapshot" / "store").glob("_ctree*.so"))
+    reads = list((site / "git_snapshot" / "store").glob("_readmany*.so"))
     if case == "no-compiler":
         assert not built and "building extension" in ran.stdout + ran.stderr
     else:
         assert built, ran.stdout[-3000:]
+    assert bool(reads) == (case in ("compiler", "older-module")), ran.stdout[-3000:]
     assert not list(site.rglob("*.c"))  # the source is the sdist's, not the wheel's
 
     varied_tree(repo)
     installed = run_hook(site, repo, tmp_path / "store-installed", pure=False)
     twin = run_hook(site, repo, tmp_path / "store-twin", pure=True)
-    assert installed["native"] == (case == "compiler") and twin["native"] is False
+    assert installed["native"] == (case in ("compiler", "no-openssl")) and not twin["native"]
+    assert installed["reads"] == bool(reads) and twin["reads"] is False
     assert root_tree(tmp_path / "store-installed") == root_tree(tmp_path / "store-twin")
 
     doctor = subprocess.run(
@@ -269,10 +298,14 @@ def test_pip_install_builds_it_or_installs_the_twin_and_snapshots_agree(
     got = speedups_line(doctor.stdout)
     from git_snapshot.store.ctree import INTERFACE
 
-    if case == "compiler":
-        assert got == f"in use ({built[0]})"  # an installed copy: no source, never stale
+    if case == "compiler":  # an installed copy: no source, never stale
+        assert got == f"in use ({built[0]}, {reads[0]})"
         return
     first = {
+        "no-openssl": "_readmany not built (no C compiler, or no Python or OpenSSL headers when "
+        "git-snapshot was installed), so a first walk reads its files in Python (the same "
+        "snapshots, slower): with a C compiler and the headers (Debian, Ubuntu: apt install "
+        "build-essential python3-dev libssl-dev), build them again:",
         "no-compiler": "not built (no C compiler or no Python headers when git-snapshot was "
         "installed), so",
         "older-module": f"built from another _ctree.c (interface 0, this code's is {INTERFACE})"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from readhelp import python_reads  # noqa: F401  (pytestmark below)
 from storehelpers import D
 from storehelpers import F
 from storehelpers import build
@@ -30,6 +31,8 @@ from git_snapshot.store.objects import RECORD
 from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.verify import verify
+
+pytestmark = pytest.mark.usefixtures("python_reads")  # (they watch os.open/os.read)
 
 _real_open = os.open
 _real_read = os.read

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pytest
 from clihelpers import gs
+from readhelp import python_reads  # noqa: F401  (pytestmark below)
 
 from git_snapshot import cli
+
+pytestmark = pytest.mark.usefixtures("python_reads")  # (they watch os.open/os.read)
 
 
 def _grow_while_read(monkeypatch: pytest.MonkeyPatch, path: Path) -> None:

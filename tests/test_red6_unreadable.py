@@ -10,8 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from readhelp import python_reads  # noqa: F401  (pytestmark below)
 
 from git_snapshot import cli
+
+pytestmark = pytest.mark.usefixtures("python_reads")  # (they watch os.open/os.read)
 
 
 def test_run_names_an_unreadable_file_it_could_not_save_and_cmd_deleted(

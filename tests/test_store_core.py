@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from readhelp import python_reads  # noqa: F401  (pytestmark below)
 from storehelpers import HELPER
 from storehelpers import D
 from storehelpers import F
@@ -46,6 +47,8 @@ from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.repair import repair
 from git_snapshot.store.verify import verify
+
+pytestmark = pytest.mark.usefixtures("python_reads")  # (they watch os.open/os.read)
 
 _real_open = os.open
 

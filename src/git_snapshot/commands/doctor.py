@@ -175,34 +175,78 @@ def _watcher_line(repo: gitrepo.Repo) -> str:
     return f"watcher: running (pid {pid}), {where}; details: git snapshot watch status"
 
 
-SLOWER = "the walk's changed folders run in pure Python (the same snapshots, slower)"
+_SAME = " (the same snapshots, slower)"
+
+
+@dataclass(frozen=True)
+class _Module:
+    name: str  # in git_snapshot.store
+    native: bool  # the chooser took it
+    interface: int  # the chooser's INTERFACE
+    needs: str  # what building it needs
+    without: str  # what runs in its place
+
+
+def _modules() -> list[_Module]:
+    from git_snapshot.store import ctree
+    from git_snapshot.store import readmany
+
+    return [
+        _Module(
+            "_ctree",
+            ctree.NATIVE,
+            ctree.INTERFACE,
+            "no C compiler or no Python headers",
+            "the walk's changed folders run in pure Python",
+        ),
+        _Module(
+            "_readmany",
+            readmany.NATIVE,
+            readmany.INTERFACE,
+            "no C compiler, or no Python or OpenSSL headers",
+            "a first walk reads its files in Python",
+        ),
+    ]
 
 
 @dataclass(frozen=True)
 class Speedups:
-    native: bool  # the C module (git_snapshot.store._ctree) runs the walk's changed folders
-    why: str  # where it comes from, or why it does not run and how to get it
+    native: bool  # every C module (git_snapshot.store._ctree, _readmany) runs
+    why: str  # where they come from, or why one does not run and how to get it
 
 
 def speedups() -> Speedups:
-    """Whether the walk's C speedups are in use (never imported by a hook to learn it)."""
+    """Whether the walk's C speedups are in use (never imported by a hook to learn it): the
+    changed folders' builder (_ctree) and a first walk's reads (_readmany)."""
+    import importlib
+
     from git_snapshot.store import ctree
 
-    if ctree.NATIVE:
-        from git_snapshot.store import _ctree
-
-        stale = _stale_build(_ctree.__file__, _ctree.SOURCE_SHA256)
-        return Speedups(True, f"in use ({_ctree.__file__}){stale}")
+    mods = _modules()
+    if all(m.native for m in mods):
+        files = [importlib.import_module(f"git_snapshot.store.{m.name}") for m in mods]
+        stale = "".join(_stale_build(f.__file__ or "", f.SOURCE_SHA256) for f in files)
+        return Speedups(True, f"in use ({', '.join(f.__file__ or '' for f in files)}){stale}")
     if os.environ.get(ctree.PURE_ENV) == "1":
-        return Speedups(False, f"off ({ctree.PURE_ENV}=1): {SLOWER}")
-    return Speedups(False, f"{_not_loaded(ctree.INTERFACE)}, so {SLOWER}: {_how_to_build()}")
+        return Speedups(
+            False,
+            f"off ({ctree.PURE_ENV}=1): the walk's changed folders run in pure Python and a "
+            f"first walk reads its files in Python{_SAME}",
+        )
+    off = [m for m in mods if not m.native]
+    said = "; ".join(
+        (_not_loaded(m) if m is mods[0] else f"{m.name} {_not_loaded(m)}") + f", so {m.without}"
+        for m in off
+    )
+    return Speedups(False, f"{said}{_SAME}: {_how_to_build(off)}")
 
 
 def _stale_build(module: str, built_from: str) -> str:
-    """A warning when a source checkout's _ctree.c changed since its module was built."""
+    """A warning when a source checkout's .c changed since its module was built."""
     import hashlib
 
-    source = os.path.join(os.path.dirname(module), "_ctree.c")
+    name = os.path.basename(module).split(".")[0]
+    source = os.path.join(os.path.dirname(module), f"{name}.c")
     try:
         with open(source, "rb") as f:
             now = hashlib.sha256(f.read()).hexdigest()
@@ -213,28 +257,30 @@ def _stale_build(module: str, built_from: str) -> str:
     return f", but built from an older {source}: rebuild it ({_reinstall()})"
 
 
-def _not_loaded(interface: int) -> str:
-    """Why ctree did not take the C module: not there, not importable, or another interface."""
+def _not_loaded(m: _Module) -> str:
+    """Why its chooser did not take the C module: not there, not importable, another
+    interface."""
     import importlib
     import importlib.util
 
-    name = "git_snapshot.store._ctree"
+    name = f"git_snapshot.store.{m.name}"
     if importlib.util.find_spec(name) is None:
-        return "not built (no C compiler or no Python headers when git-snapshot was installed)"
+        return f"not built ({m.needs} when git-snapshot was installed)"
     try:
         module = importlib.import_module(name)
     except ImportError as exc:
         return f"built but not loaded ({exc})"
     have = getattr(module, "INTERFACE", 0)
-    if have != interface:  # an editable install's module, built before _ctree.c changed
-        return f"built from another _ctree.c (interface {have}, this code's is {interface})"
+    if have != m.interface:  # an editable install's module, built before its .c changed
+        return f"built from another {m.name}.c (interface {have}, this code's is {m.interface})"
     return "not loaded"  # imported now, not at the start: said as it was
 
 
-def _how_to_build() -> str:
+def _how_to_build(off: list[_Module]) -> str:
+    ssl = " libssl-dev" if any(m.name == "_readmany" for m in off) else ""
     return (
-        "with a C compiler and Python's headers (Debian, Ubuntu: apt install "
-        f"build-essential python3-dev), build them again: {_reinstall()}"
+        "with a C compiler and the headers (Debian, Ubuntu: apt install "
+        f"build-essential python3-dev{ssl}), build them again: {_reinstall()}"
     )
 
 

@@ -186,3 +186,51 @@ def _read_listed(path: bytes, st: os.stat_result) -> bytes | None:
 
 def _stat_id(st: os.stat_result) -> tuple[int, int, int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+_UNREAD: Any = object()
+
+
+# the most bytes a ListedReads batch reads (listed sizes): what a folder holds read at once; a
+# file bigger than this is not read in a batch (nor is one of SMALL_FILE or more: streamed)
+BATCH_BYTES = SMALL_FILE - 1
+
+
+class ListedReads:
+    """A folder's small files read and hashed a batch at a time by ``readmany.read`` (C, the
+    GIL let go once per batch of at most ``BATCH_BYTES``), for a walk that reads them as
+    listed (``_Walker._built``'s inline read): ``take(i)`` gives entry *i*'s (content,
+    SHA-256), or None where ``_read_listed`` would have given None (the walk then reads it the
+    careful way). A batch is the entries of *todo* from the one taken up to the next folder
+    (what is not a regular file is skipped): only the batch holding the file taken is in
+    memory, and none while a subfolder is walked."""
+
+    __slots__ = ("_at", "_got", "_names", "_pre", "_read", "_stats", "_todo")
+
+    def __init__(
+        self, read: Any, pre: bytes, names: list[bytes], stats: list[Any], todo: list[int]
+    ) -> None:
+        self._read, self._pre, self._names, self._stats, self._todo = read, pre, names, stats, todo
+        self._at = 0  # the next of todo to read
+        self._got: dict[int, tuple[bytes, bytes] | None] = {}
+
+    def take(self, i: int) -> tuple[bytes, bytes] | None:
+        got: tuple[bytes, bytes] | None = self._got.pop(i, _UNREAD)
+        if got is _UNREAD:
+            got = self._next(i)
+        return got
+
+    def _next(self, i: int) -> tuple[bytes, bytes] | None:
+        """Read the batch that starts at entry *i* (the entries before it that were not
+        taken are skipped: never read)."""
+        todo = self._todo
+        try:
+            at = todo.index(i, self._at)
+        except ValueError:  # (taken twice, or not in todo: read as before)
+            data = _read_listed(self._pre + self._names[i], self._stats[i])
+            return None if data is None else (data, hashlib.sha256(data).digest())
+        got = self._read(self._pre, self._names, self._stats, todo, at, BATCH_BYTES)
+        self._at = at + len(got)
+        self._got = dict(zip(todo[at : self._at], got))
+        answer: tuple[bytes, bytes] | None = self._got.pop(i)
+        return answer

@@ -16,6 +16,7 @@ from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import TREE
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.reading import SMALL_FILE
+from git_snapshot.store.reading import ListedReads
 from git_snapshot.store.reading import _read_listed
 from git_snapshot.store.reading import _ReadAhead
 from git_snapshot.store.safewrite import TEMP_MARK
@@ -491,6 +492,10 @@ class _Walker(_Files):
         plain = ahead is None and exclude is None  # a file to read: read here (inline below)
         sha256, writer_add, pending = hashlib.sha256, self.writer.add, self.pending
         racy_after, misses, listed = self.racy_after, 0, self.read_listed
+        # files read as listed: in C, a batch per call (readmany: None without the module)
+        fast = None
+        if plain and listed and not self.general:
+            fast = _fast_read if _fast_read is not False else _fast_reader()
         if ahead is not None:  # a first walk: its small files read and hashed ahead
             ahead.push(
                 [
@@ -510,6 +515,7 @@ class _Walker(_Files):
             nonlocal flags, witness, misses, files, size_sum, sub_files, sub_bytes
             out: list[tuple[Any, bytes, bytes]] = []
             put = out.append
+            reads = None  # ListedReads, made by the first file read (with *fast*)
             for i in todo:
                 sb = stats[_S * i : _S * (i + 1)]
                 if i in done:  # a folder walked above (never an omitted or overlay's name)
@@ -553,7 +559,13 @@ class _Walker(_Files):
                 ):
                     # a regular file to read (every file of a first walk): _entry's work inline,
                     # without an Entry (62k files of M: ~0.4 s of the walking thread's CPU)
-                    data = _read_listed(pre + name, st) if listed else None
+                    if fast is None:
+                        data = _read_listed(pre + name, st) if listed else None
+                        key = None
+                    else:
+                        if reads is None:
+                            reads = ListedReads(fast, pre, names, sts, todo)
+                        data, key = reads.take(i) or _NO_READ
                     if data is None:  # not as listed (or not tried): read the careful way
                         self.learned = None
                         try:  # _read_listed was its first try, if *listed*
@@ -580,7 +592,7 @@ class _Walker(_Files):
                         put(((name, FILE, fmode, fmtime, fsize, fkey, lab, fflags), rs, rk))
                         continue
                     # as listed: read whole, nothing else to check
-                    ref = witness = sha256(data).digest()
+                    ref = witness = key or sha256(data).digest()
                     if ref not in pending:
                         writer_add(BLOB, ref, data, True)
                         pending.add(ref)
@@ -841,6 +853,18 @@ def _builder() -> Any:
 
     _build = ctree.build
     return _build
+
+
+_NO_READ = (None, None)
+_fast_read: Any = False  # readmany.read (None: none), set by the first folder read (_fast_reader)
+
+
+def _fast_reader() -> Any:
+    global _fast_read
+    from git_snapshot.store import readmany
+
+    _fast_read = readmany.read
+    return _fast_read
 
 
 def _packed_stats(des: list[os.DirEntry[bytes]]) -> bytes:
