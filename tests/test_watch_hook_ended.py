@@ -35,7 +35,10 @@ def _changed_since(w: Watcher, repo: Path) -> object:
 
 def _nothing_pending(w: Watcher, repo: Path, after: float) -> bool:
     """The daemon's status, written after *after*, has no change waiting for a snapshot of
-    *repo* (one is sent, or none is due)."""
+    *repo* (one is sent, or none is due). *after* must come before the daemon can settle
+    the change: it writes its status only when something changed, so a time taken once the
+    hook has ended may come after its last write (the wait then never ends: 6 of 28 runs at
+    load 6-10)."""
     st = w.status()
     return bool(st.get("updated", 0) > after and w.tree(repo).get("changed_since") is None)
 
@@ -48,12 +51,12 @@ def test_no_unchanged_watch_snapshot_after_a_hook(
     repo = _watched(tmp_path, store_dir, watcher, 2)
     before = _daemon_snapshots(watcher)
     (repo / "src" / "a.txt").write_text("one\n")
-    _hook_held(store_dir, repo)  # (its sync holds the daemon's snapshot of a.txt back)
+    synced = _hook_held(store_dir, repo)  # (its sync holds the daemon's snapshot of a.txt back)
     assert _snaps(repo)[-1].trigger == "post-checkout"
     # the daemon sees that the hook's snapshot holds every mark: nothing left to snapshot
-    # (before: a watch snapshot was sent for a.txt, which found the hook's unchanged)
-    ended = time.time()
-    wait_for(lambda: _nothing_pending(watcher, repo, ended), what="a.txt's change forgotten")
+    # (before: a watch snapshot was sent for a.txt, which found the hook's unchanged); a
+    # status after the hook's sync (a.txt marked then) says so
+    wait_for(lambda: _nothing_pending(watcher, repo, synced), what="a.txt's change forgotten")
     # a change after it: the daemon's next snapshot is the first since the hook, and new
     (repo / "src" / "b.txt").write_text("two\n")
     wait_for(lambda: _daemon_snapshots(watcher) > before, what="the watch snapshot")
@@ -81,12 +84,11 @@ def test_a_change_while_the_hook_runs_is_snapshotted(
         hook = subprocess.Popen(_hook(repo), cwd=repo)
         time.sleep(0.15 * i)  # (not a budget: only where in the hook's run the write falls)
         (repo / "src" / "b.txt").write_text(f"b{i}\n")
+        written = time.time()  # (before the daemon can have settled it)
         assert hook.wait(timeout=120) == 0
 
-        ended = time.time()
-
-        def settled(i: int = i, ended: float = ended) -> bool:
-            if not _nothing_pending(watcher, repo, ended):
+        def settled(i: int = i, written: float = written) -> bool:
+            if not _nothing_pending(watcher, repo, written):
                 return False
             last = _snaps(repo)[-1]
             return str(gs(repo, "cat", str(last.id), "src/b.txt", rc=None)) == f"b{i}\n"

@@ -44,17 +44,19 @@ def _nth_snapshot_line(log: str, n: int) -> int:
     return at
 
 
-def _hook_held(store_dir: Path, repo: Path) -> None:
+def _hook_held(store_dir: Path, repo: Path) -> float:
     """The hook, its hold kept up until it ends: this process syncs at once (a hook that
     starts at once) and again every second while the hook runs, so the daemon snapshots
     nothing before the hook does however long the hook's start takes (under load it took
-    over watchQuiet: the daemon snapshotted the change first, the hook's was unchanged)."""
+    over watchQuiet: the daemon snapshotted the change first, the hook's was unchanged).
+    The time its first sync returned (the daemon had marked every change made before)."""
     assert dirtyset.sync(str(store_dir), str(repo), timeout=30)
+    synced = time.time()
     hook = subprocess.Popen(_hook(repo), cwd=repo)
     while True:
         try:
             assert hook.wait(timeout=1.0) == 0
-            return
+            return synced
         except subprocess.TimeoutExpired:
             assert dirtyset.sync(str(store_dir), str(repo), timeout=30)
 
