@@ -65,6 +65,7 @@ class Reads:
         self.paths: list[bytes] = []
         self.trees = 0
         monkeypatch.setattr(os, "open", self._open)
+        monkeypatch.setattr(walker, "_fast_read", None)  # (tests/readhelp.py: C reads unseen)
         real_add = PackWriter.add
 
         def add(writer: Any, type_: int, *a: Any, **kw: Any) -> Any:
