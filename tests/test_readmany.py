@@ -70,13 +70,19 @@ def _make(d: Path, name: str, kind: str, size: int, seed: int) -> bytes:
         path.write_bytes(data)
     elif kind == "empty":
         path.write_bytes(b"")
-    elif kind == "symlink":
-        os.symlink("target", path)
+    else:
+        _put(path, kind, "target")
+    return data
+
+
+def _put(path: Path, kind: str, target: str) -> None:
+    """A symlink (to *target*), a FIFO or a folder at *path* (other kinds: nothing)."""
+    if kind == "symlink":
+        os.symlink(target, path)
     elif kind == "fifo":
         os.mkfifo(path)
     elif kind == "folder":
         path.mkdir()
-    return data
 
 
 def _change(path: Path, fate: str) -> None:
@@ -96,13 +102,8 @@ def _change(path: Path, fate: str) -> None:
     elif fate in ("symlink", "fifo", "folder", "gone", "other-inode"):
         data = path.read_bytes()
         path.unlink()
-        if fate == "symlink":
-            os.symlink("elsewhere", path)
-        elif fate == "fifo":
-            os.mkfifo(path)
-        elif fate == "folder":
-            path.mkdir()
-        elif fate == "other-inode":
+        _put(path, fate, "elsewhere")
+        if fate == "other-inode":
             keep = path.with_name(path.name + ".keep")  # (the old inode number not reused)
             keep.write_bytes(b"")
             path.write_bytes(data)
