@@ -29,6 +29,9 @@ def cmd_run(
     # the command as one line with no control character (a name such as $'x\033[2J\n.env' that
     # a glob expanded must not drive the terminal or split the report), pasteable as it reads
     said = " ".join(output.shell_quote(os.fsencode(word), exact=True) for word in cmd)
+    # other worktrees, stash entries: snapshotted first, so that this worktree's newest
+    # snapshot is its own ('latest', the next hook's loss check), not a stash entry's files
+    guarded = guards.protect(repo, cmd, cwd)
     with Store() as store:
         cfg = worktree.settings(repo)
         res = worktree.take(store, repo, trigger="run", message=message or said, cfg=cfg)
@@ -40,7 +43,6 @@ def cmd_run(
     output.err(f"snapshot {snap.id} taken before: {said}")
     for line in output.snapshot_warnings(snap):  # what it could not save, before CMD runs
         output.err(line)
-    guarded = guards.protect(repo, cmd, cwd)  # other worktrees, stash entries
     edits = losses.left_out_edits(repo, snap)  # of files it left out: told if CMD drops them
     rc = _call(cmd, cwd)
     dropped = guards.report(repo, guarded, cmd, cwd)  # what of those CMD did destroy

@@ -1,0 +1,54 @@
+"""After ``git snapshot run -- git stash drop``, the worktree's newest snapshot is the worktree.
+
+``run`` snapshots the worktree, then each stash entry the command drops (its files written
+into a scratch folder, stored as a snapshot of this worktree so that ``list`` shows it).
+The stash entry's snapshot was taken second, so it became the worktree's newest: ``latest``
+named it (``restore latest .env``: ".env is not in snapshot N", the stash holds no ignored
+file), and the next post-checkout compared the worktree with the stash's files: a
+``checkout -f`` over a clean worktree said "git checkout destroyed 1 file with uncommitted
+edits: a.txt", the stash's edit, and its restore command put that edit over the branch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import commit
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from hookhelpers import side_commit
+
+
+@pytest.fixture
+def dropped(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A hooked repository whose one stash entry (an edit of a.txt) was dropped under run; the
+    worktree is clean but for its ignored .env."""
+    put_venv_on_path(monkeypatch)
+    commit(repo, ".gitignore", b".env\n")
+    commit(repo, "a.txt", b"committed a\n")
+    side_commit(repo, "other", {"a.txt": b"other's a\n"})
+    install(repo)
+    (repo / ".env").write_bytes(b"SECRET=1\n")
+    (repo / "a.txt").write_bytes(b"committed a\nstashed edit\n")
+    git(repo, "stash", "-q")
+    ran = gs(repo, "run", "--", "git", "stash", "drop")
+    assert "dropped stash@{0} (1 file: a.txt)" in ran.out, ran
+    return repo
+
+
+def test_a_forced_checkout_after_a_stash_drop_reports_nothing(dropped: Path) -> None:
+    ran = git(dropped, "checkout", "-f", "other")
+    assert ran.reports == [] and "destroyed" not in ran.err, ran.err
+    assert json.loads(gs(dropped, "losses", "--json").out)[-1]["command"] == "git stash drop"
+
+
+def test_latest_after_a_stash_drop_is_the_worktree(dropped: Path) -> None:
+    (dropped / ".env").write_bytes(b"SECRET=changed\n")
+    gs(dropped, "restore", "latest", ".env")
+    assert (dropped / ".env").read_bytes() == b"SECRET=1\n"
+    # and the snapshot the report named still holds the stash's edit
+    line = [ln for ln in gs(dropped, "losses").out.splitlines() if "stash" in ln][-1]
+    assert "git stash drop" in line, line
