@@ -10,6 +10,7 @@ from typing import Any
 from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import output
+from git_snapshot import snapids
 from git_snapshot import worktree
 from git_snapshot.commands.common import Where
 from git_snapshot.commands.common import choose
@@ -127,6 +128,8 @@ def cmd_restore(
     if newest:  # restore --newest PATH...: the ID is the first PATH
         paths = [snapshot_id, *paths]
         snapshot_id = _newest_holding(cwd, paths, repo_arg, remote)
+    else:
+        _path_for_id(snapshot_id, paths)
     mine = current_repo(cwd)
     progress = output.Progress("restore")
     damaged: Damaged | None = None
@@ -408,6 +411,24 @@ def _save_first(
     moved = copy.copy(safety)
     moved.meta = {**safety.meta, "skipped_paths": below}
     return moved
+
+
+def _path_for_id(snapshot_id: str, paths: Sequence[str]) -> None:
+    """``restore .env``: a first word that is no ID's form and does not start like one
+    (a number, latest, @{, or a repository's label: 'myrepo:12') is refused with the
+    command that restores it as a PATH."""
+    if ":" in snapshot_id or snapshot_id.lstrip().startswith(("latest", "@", "-", *"0123456789")):
+        return  # an ID, maybe mistyped: snapids says what is wrong with it
+    try:
+        snapids.parse(snapshot_id)
+    except UserError:
+        words = " ".join(output.shell_quote(os.fsencode(p)) for p in (snapshot_id, *paths))
+        them = "them from the newest snapshot holding them all" if paths else "it from the newest"
+        them += "" if paths else " snapshot holding it"
+        raise UserError(
+            f"{output.shell_quote(os.fsencode(snapshot_id))} is no snapshot ID (the ID comes "
+            f"first, then the paths); to restore {them}: git snapshot restore --newest {words}"
+        ) from None
 
 
 def _newest_holding(

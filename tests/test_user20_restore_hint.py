@@ -1,0 +1,45 @@
+"""``git snapshot restore .env``, the ID forgotten: the first word is read as the ID. It said
+"bad snapshot id '.env': use a number from 'git snapshot list', latest, ..." and nothing of
+the path; now it names the command that restores the path, which works pasted."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import pytest
+from clihelpers import gs
+from clihelpers import run
+from hookhelpers import put_venv_on_path
+
+
+@pytest.fixture(autouse=True)
+def _path(monkeypatch: pytest.MonkeyPatch) -> None:
+    put_venv_on_path(monkeypatch)
+
+
+def _hint(line: str) -> list[str]:
+    assert "is no snapshot ID (the ID comes first, then the paths)" in line, line
+    return shlex.split(line.split(": ", 2)[2])
+
+
+def test_a_path_in_the_ids_place_names_the_command_that_restores_it(repo: Path) -> None:
+    (repo / "my notes.txt").write_bytes(b"kept\n")
+    (repo / ".env").write_bytes(b"SECRET=1\n")
+    gs(repo, "-m", "both")
+    (repo / "my notes.txt").unlink()
+    (repo / ".env").write_bytes(b"SECRET=lost\n")
+    one = gs(repo, "restore", ".env", rc=1)
+    assert _hint(one.err.strip()) == ["git", "snapshot", "restore", "--newest", ".env"], one.err
+    two = gs(repo, "restore", "my notes.txt", ".env", rc=1)
+    cmd = _hint(two.err.strip())
+    assert cmd[3:] == ["--newest", "my notes.txt", ".env"], two.err
+    run(repo, *cmd)
+    assert (repo / "my notes.txt").read_bytes() == b"kept\n"
+    assert (repo / ".env").read_bytes() == b"SECRET=1\n"
+
+
+def test_a_mistyped_id_is_still_named_as_an_id(repo: Path) -> None:
+    for word in ("latest~x", "@{1.huor.ago}", "12a"):
+        ran = gs(repo, "restore", word, "a.txt", rc=1)
+        assert "is no snapshot ID" not in ran.err, ran.err
