@@ -238,7 +238,31 @@ def pick_in(store: Store, where: Where, ref: str) -> Snapshot:
         raise UserError(
             f"no snapshots of the repository at {where.worktree} yet (see: git snapshot list --all)"
         )
+    if where.here and where.worktree and not store.snapshots(where.key, where.worktree, last=1):
+        note = around(store, where.worktree)
+        if note:
+            raise UserError(f"no snapshots of this worktree yet{note}")
     return snapids.resolve(store, where.key, where.worktree, ref, where.here)
+
+
+def around(store: Store, top: str) -> str:
+    """For the worktree at *top*, a repository inside another's worktree (a submodule, a
+    clone inside a project) that has no snapshot of its own: '; ...' naming the worktree
+    around it, whose snapshots hold its files, and the command that lists them; '' when
+    there is none."""
+    try:
+        outer = gitrepo.find_repo(os.path.dirname(top))
+    except UserError:
+        return ""
+    key = identity.known_source(store, outer)
+    if key is None or not store.snapshots(key, outer.toplevel, last=1):
+        return ""
+    inside = output.display(os.fsencode(os.path.relpath(top, outer.toplevel)))
+    there = os.fsencode(outer.toplevel)
+    return (
+        f"; its files are in the snapshots of the worktree around it, {output.display(there)} "
+        f"(as {inside}/): git snapshot -C {output.shell_quote(there)} list"
+    )
 
 
 def pick(store: Store, repo: gitrepo.Repo, ref: str) -> Snapshot:

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from git_snapshot import output
+from git_snapshot.commands.common import around
 from git_snapshot.commands.common import from_here
 from git_snapshot.commands.common import here_in
 from git_snapshot.commands.common import qualified
@@ -124,12 +125,15 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
                     found.append((labels.get(source, source), run, files, size))
         finally:
             progress.done()
+        note = ""  # a repository inside another's worktree: that one's snapshots hold its files
+        if not found and here is not None and where.worktree:
+            note = around(store, where.worktree)
     iso = _Times()
     if json_out:
         output.print_json([_json(label, run, f, n, all_repos, iso) for label, run, f, n in found])
     elif not found:
         searched = " searched" if skipped else ""
-        print(f"no snapshot{searched} holds a path matching {pattern!r}")
+        print(f"no snapshot{searched} holds a path matching {pattern!r}{note}")
     else:
         _print(found, all_repos, iso, here or b"")
     if not skipped:

@@ -4,6 +4,7 @@ import os
 
 from git_snapshot import output
 from git_snapshot import snapids
+from git_snapshot.commands.common import around
 from git_snapshot.commands.common import as_json
 from git_snapshot.commands.common import qualified
 from git_snapshot.commands.common import resolve_repo
@@ -41,6 +42,10 @@ def cmd_list(
         if limit is not None:  # the newest N, still printed oldest first
             snaps = snaps[len(snaps) - limit :] if limit else []
         labels = qualified(store, snaps) if all_repos else {}
+        # none of its own: a repository inside another's worktree, which holds its files
+        note = ""
+        if not total and not all_repos and where.here and where.worktree:
+            note = around(store, where.worktree)
     if json_out:
         items = [as_json(s) for s in snaps]
         for item, s in zip(items, snaps, strict=True):
@@ -55,7 +60,7 @@ def cmd_list(
         elif all_repos:
             print("no snapshots in this store yet; take one in a git worktree with: git snapshot")
         else:
-            print("no snapshots yet; take one with: git snapshot")
+            print(f"no snapshots yet{note or '; take one with: git snapshot'}")
         return 0
     wide = all_repos or len({s.worktree for s in snaps}) > 1
     headers = ["ID", "CREATED", "TRIGGER", "BRANCH", "FILES", "SIZE", "ADDED", "MESSAGE"]

@@ -6,21 +6,25 @@ import os
 
 from git_snapshot import output
 from git_snapshot.commands.common import Where
+from git_snapshot.commands.common import around
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import user_path
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 
+TAKE_ONE = "; take one with: git snapshot"
+
 
 def worktree_snaps(store: Store, where: Where) -> list[Snapshot]:
     """The snapshots of *where*'s worktree, oldest first (of the whole repository when that
     worktree has none and is not the one the command runs in)."""
     if where.key is None:
-        raise UserError("no snapshots of this worktree yet; take one with: git snapshot")
+        raise UserError(f"no snapshots of this worktree yet{TAKE_ONE}")
     mine = store.snapshots(where.key, where.worktree) if where.worktree else []
     if not mine and where.here:
-        raise UserError("no snapshots of this worktree yet; take one with: git snapshot")
+        note = around(store, where.worktree) if where.worktree else ""
+        raise UserError(f"no snapshots of this worktree yet{note or TAKE_ONE}")
     return mine or store.snapshots(where.key)
 
 
