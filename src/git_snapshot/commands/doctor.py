@@ -305,6 +305,41 @@ def reinstall_command(prefix: str, python: str, top: str) -> str:
     return f"{python} -m pip install --force-reinstall --no-deps FOLDER-OR-WHEEL, as installed"
 
 
+INSTALL_SUBMODULES = "git submodule foreach --quiet --recursive git snapshot install"
+
+
+def submodules_line(repo: gitrepo.Repo) -> str | None:
+    """One line naming each checked-out submodule of *repo* where one of our hooks will not
+    fire (a repository of its own, with its own hooks folder: installing here protects none
+    of the git commands run inside it), with the command that installs them; else None."""
+    if not os.path.isfile(os.path.join(repo.toplevel, ".gitmodules")):
+        return None
+    listed = gitrepo.run_git(
+        repo.toplevel, "config", "-z", "--file", ".gitmodules", "--get-regexp",
+        r"^submodule\..*\.path$", check=False,
+    )  # fmt: skip
+    bare = []
+    for item in listed.split(b"\0"):
+        rel = item.partition(b"\n")[2]
+        path = os.path.join(repo.toplevel, os.fsdecode(rel))
+        if not rel or not os.path.lexists(os.path.join(path, ".git")):
+            continue  # not checked out: nothing runs git there
+        try:
+            sub = gitrepo.find_repo(path)
+        except UserError:
+            continue
+        hooks = sub.hooks_dir()
+        if not all(hook_state(hooks, n, sub.toplevel).fires for n in install.HOOK_NAMES):
+            bare.append(output.shell_quote(rel))
+    if not bare:
+        return None
+    has, its, it = ("has", "its", "it") if len(bare) == 1 else ("have", "their", "them")
+    return (
+        f"submodules: {', '.join(bare)} {has} hooks of {its} own, not git-snapshot's (git "
+        f"commands run inside {it} are not protected); install them with: {INSTALL_SUBMODULES}"
+    )
+
+
 def cmd_doctor(*, cwd: str) -> int:
     repo = repo_at(cwd)
     hooks_dir = repo.hooks_dir()
@@ -320,6 +355,9 @@ def cmd_doctor(*, cwd: str) -> int:
     )
     if uses_pre_commit:
         print("pre-commit: " + PRE_COMMIT_LIMITS)
+    subs = submodules_line(repo)
+    if subs:
+        print(say(subs))
     print(say(_store_line(repo)))
     print(say(_watcher_line(repo)))
     fast = speedups()

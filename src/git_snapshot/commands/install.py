@@ -7,12 +7,16 @@ from git_snapshot import install
 from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.commands.common import repo_at
+from git_snapshot.commands.doctor import submodules_line
 
 
 def cmd_install(*, cwd: str) -> int:
     repo = repo_at(cwd)
     for line in install.install_repo(repo, install.current_exe()):
         print(line)
+    subs = submodules_line(repo)
+    if subs:
+        print(subs)
     note = worktree.install_note(repo)
     if note is not None:
         output.err(note)
