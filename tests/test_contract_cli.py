@@ -145,7 +145,8 @@ def test_a_restore_refused_for_its_paths_takes_no_pre_restore_snapshot(repo: Pat
     gs(repo)
     bad = gs(repo, "restore", "1", "no-such-file", rc=1)
     assert bad.err_lines == [
-        "git-snapshot: no-such-file is not in snapshot 1; see: git snapshot show 1"
+        "git-snapshot: no-such-file is not in snapshot 1; see the snapshots holding it with: "
+        "git snapshot log no-such-file"
     ]
     git_dir = gs(repo, "restore", "1", ".git/config", rc=1)
     assert "restore never writes into .git" in git_dir.err and len(git_dir.err_lines) == 1

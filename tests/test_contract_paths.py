@@ -79,9 +79,9 @@ def test_a_path_from_the_top_typed_in_a_subdirectory_is_shown_as_typed_there(rep
     assert "relative to the current directory" in line and line.endswith(" is: in.txt"), line
     # not in the snapshot at all: the error as before
     (line,) = gs(sub, "restore", "latest", "nothing.txt", rc=1).err_lines
-    assert line.startswith("git-snapshot: nothing.txt is not in snapshot 1; see:"), line
+    assert line.startswith("git-snapshot: nothing.txt is not in snapshot 1; see the "), line
     (line,) = gs(sub, "restore", "latest", "../nothing.txt", rc=1).err_lines
-    assert line.startswith("git-snapshot: ../nothing.txt is not in snapshot 1; see:"), line
+    assert line.startswith("git-snapshot: ../nothing.txt is not in snapshot 1; see the "), line
 
 
 def test_a_snapshot_names_what_it_skipped_when_few(repo: Path) -> None:

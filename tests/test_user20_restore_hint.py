@@ -43,3 +43,20 @@ def test_a_mistyped_id_is_still_named_as_an_id(repo: Path) -> None:
     for word in ("latest~x", "@{1.huor.ago}", "12a"):
         ran = gs(repo, "restore", word, "a.txt", rc=1)
         assert "is no snapshot ID" not in ran.err, ran.err
+
+
+@pytest.mark.parametrize("sub", ["", "sub"])
+def test_a_path_the_snapshot_lacks_names_the_log_that_finds_it(repo: Path, sub: str) -> None:
+    """It said "see: git snapshot show N", every entry of a snapshot that lacks the path."""
+    (repo / "sub").mkdir()
+    (repo / "sub" / "gone.txt").write_bytes(b"v1\n")
+    first = gs(repo, "--json")
+    (repo / "sub" / "gone.txt").unlink()
+    gs(repo, "-m", "without it")
+    typed = "gone.txt" if sub else "sub/gone.txt"
+    ran = gs(repo / sub, "restore", "latest", typed, rc=1)
+    assert ran.err.strip().endswith(
+        f"is not in snapshot 2; see the snapshots holding it with: git snapshot log {typed}"
+    ), ran.err
+    log = run(repo / sub, *shlex.split(ran.err.rsplit(": ", 1)[1]))
+    assert " appeared " in log.out and first.out and log.out.lstrip().startswith("ID"), log.out

@@ -149,7 +149,7 @@ def cmd_restore(
         rels = _rel_paths(paths, into or (mine if mine_too else None), cwd)
         # in place, paths are printed as typed here (git status's way); with --to, in DIR
         cwd_in = here_in(into, cwd) if into is not None and into is mine else b""
-        if cwd_in:
+        if into is not None and into is mine:  # a PATH it lacks: named as typed
             _typed_from_top(store, snap, cwd_in, paths, rels)
         target = into.toplevel if into else os.path.abspath(os.path.join(cwd, to or "."))
         refuse_git_dir(mine, target)
@@ -255,9 +255,9 @@ def _print_unwritable(unwritable: list[tuple[bytes, str]], here: bytes) -> None:
 def _typed_from_top(
     store: Store, snap: Snapshot, here: bytes, typed: Sequence[str], rels: list[bytes]
 ) -> None:
-    """A PATH typed in the subfolder *here* that the snapshot lacks: one line naming it as
-    typed (not from the top), and, when it is a path from the top (as `diff` and `show` print
-    them), the path that works here."""
+    """A PATH typed in the folder *here* (b"": the top) that the snapshot lacks: one line
+    naming it as typed (not from the top) with the log that finds its versions, or, when it is
+    a path from the top (as `diff` and `show` print them), the path that works here."""
     trees = Trees(store)
     for word, rel in zip(typed, rels):
         if not rel or rel.split(b"/", 1)[0] in NEVER:  # the restorer refuses those itself
@@ -275,7 +275,8 @@ def _typed_from_top(
                     f"{output.shell_quote(from_here(here, top))}"
                 )
             raise UserError(
-                f"{shown} is not in snapshot {snap.id}; see: git snapshot show {snap.id}"
+                f"{shown} is not in snapshot {snap.id}; see the snapshots holding it with: "
+                f"git snapshot log {output.path_args([os.fsencode(word)])}"
             )
 
 
