@@ -52,3 +52,13 @@ def test_latest_after_a_stash_drop_is_the_worktree(dropped: Path) -> None:
     # and the snapshot the report named still holds the stash's edit
     line = [ln for ln in gs(dropped, "losses").out.splitlines() if "stash" in ln][-1]
     assert "git stash drop" in line, line
+
+
+def test_list_and_show_call_the_stash_entrys_snapshot_a_stash(dropped: Path) -> None:
+    """Not '(detached)': HEAD was on main; the snapshot holds a stash entry's files."""
+    stash = json.loads(gs(dropped, "list", "--json").out)[-2]
+    assert stash["message"].startswith("stash@{0} ("), stash
+    row = [ln for ln in gs(dropped, "list").out.splitlines() if ln.split()[0] == str(stash["id"])]
+    assert row and "(stash)" in row[0] and "(detached)" not in row[0], row
+    header = gs(dropped, "show", str(stash["id"])).out.splitlines()[0]
+    assert " (stash) " in header and "(detached)" not in header, header

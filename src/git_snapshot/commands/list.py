@@ -6,6 +6,7 @@ from git_snapshot import output
 from git_snapshot import snapids
 from git_snapshot.commands.common import around
 from git_snapshot.commands.common import as_json
+from git_snapshot.commands.common import branch_of
 from git_snapshot.commands.common import qualified
 from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.remote import open_store
@@ -72,7 +73,7 @@ def cmd_list(
             f"{labels[s.source]}:{s.id}" if all_repos else str(s.id),
             output.age(s.created),
             s.trigger,
-            s.meta.get("branch") or "(detached)",
+            branch_of(s),
             str(s.files),
             output.size(s.bytes),
             output.size(s.added_bytes),

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from git_snapshot import output
 from git_snapshot.commands.common import as_json
+from git_snapshot.commands.common import branch_of
 from git_snapshot.commands.common import choose
 from git_snapshot.commands.lookup import reach_options
 from git_snapshot.commands.lookup import snapshot_path
@@ -76,7 +77,7 @@ def cmd_show(
         return 1 if damaged else 0
     print(
         f"snapshot {snap.id}  {output.iso(snap.created)}  {snap.trigger}  "
-        f"{snap.meta.get('branch') or '(detached)'} {(snap.meta.get('head') or '')[:12]}"
+        f"{branch_of(snap)} {(snap.meta.get('head') or '')[:12]}"
     )
     if snap.message:
         print(f"message: {output.display(os.fsencode(snap.message))}")
