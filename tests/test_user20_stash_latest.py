@@ -62,3 +62,26 @@ def test_list_and_show_call_the_stash_entrys_snapshot_a_stash(dropped: Path) -> 
     assert row and "(stash)" in row[0] and "(detached)" not in row[0], row
     header = gs(dropped, "show", str(stash["id"])).out.splitlines()[0]
     assert " (stash) " in header and "(detached)" not in header, header
+
+
+def test_log_does_not_see_the_worktree_change_in_a_stash_entrys_snapshot(dropped: Path) -> None:
+    """Between two snapshots of the worktree, a stash entry's files (no ignored file, the
+    stash's edits) made 'log .env' say 'vanished' then 'appeared' again, and 'log a.txt'
+    'changed' twice, as if the worktree had been so; the stash's versions are listed as such."""
+    (dropped / "a.txt").write_bytes(b"committed a\nsecond stash\n")
+    git(dropped, "stash", "-q")
+    gs(dropped, "run", "--", "git", "stash", "drop")
+    kinds = {
+        s["id"]: s["message"].startswith("stash@")
+        for s in json.loads(gs(dropped, "list", "--json").out)
+    }
+    env = json.loads(gs(dropped, "log", ".env", "--json").out)
+    assert [(v["status"], kinds[v["id"]]) for v in env] == [("appeared", False)], env
+    a = json.loads(gs(dropped, "log", "a.txt", "--json").out)
+    assert [(v["status"], kinds[v["id"]]) for v in a] == [
+        ("stashed", True),
+        ("appeared", False),
+        ("stashed", True),
+    ], a
+    assert a[0]["content"] != a[2]["content"] != a[1]["content"]
+    assert "stashed" in gs(dropped, "log", "a.txt").out

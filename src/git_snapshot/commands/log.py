@@ -12,6 +12,7 @@ from git_snapshot.commands.lookup import worktree_snaps
 from git_snapshot.commands.remote import open_store
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
+from git_snapshot.store import Store
 from git_snapshot.store.history import Version
 from git_snapshot.store.history import versions
 from git_snapshot.store.objects import DIR
@@ -57,6 +58,25 @@ def _size(v: Version) -> str:
     return output.size(v.size)
 
 
+STASHED = "stashed"  # a stash entry's files (run -- git stash drop), not the worktree's
+
+
+def _versions(
+    store: Store, snaps: list[Snapshot], rel: bytes, damaged: list[tuple[Snapshot, str]]
+) -> list[Version]:
+    """The versions of *rel* across the worktree's snapshots, where it changed; a stash
+    entry's snapshot (its files, never the worktree as it was) is compared with none of them
+    and listed, as STASHED, where it holds the path."""
+    own = [s for s in snaps if not s.meta.get("stash")]
+    found = versions(store, own, rel, damaged)
+    if len(own) < len(snaps):
+        for s in snaps:
+            if s.meta.get("stash"):
+                found += [v._replace(status=STASHED) for v in versions(store, [s], rel, damaged)]
+        found.sort(key=lambda v: v.snapshot.id)
+    return found
+
+
 def cmd_log(
     *,
     cwd: str,
@@ -70,7 +90,7 @@ def cmd_log(
         rel = snapshot_path(where, cwd, path)
         snaps = worktree_snaps(store, where)
         damaged: list[tuple[Snapshot, str]] = []  # a folder on the way unreadable
-        found = versions(store, snaps, rel, damaged)
+        found = _versions(store, snaps, rel, damaged)
     if not found and not damaged:
         raise UserError(
             f"{path} is in none of the {len(snaps)} snapshot(s) of this worktree; "
