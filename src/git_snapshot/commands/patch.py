@@ -151,7 +151,13 @@ def is_text(data: bytes | Unread | None) -> bool:
 
 
 def _lines(data: bytes | None) -> list[str]:
-    return [] if not data else data.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+    """*data*'s lines, each with its newline, as git splits them: at LF only (str.splitlines
+    also splits at a form feed, a lone CR, U+2028...: lines git never shows)."""
+    if not data:
+        return []
+    lines = [line + "\n" for line in data.decode("utf-8", "surrogateescape").split("\n")]
+    lines[-1] = lines[-1][:-1]  # what follows the last LF: "" after a final newline
+    return lines if lines[-1] else lines[:-1]
 
 
 def _is_file(c: Change, sides: Sides) -> bool:
@@ -204,6 +210,7 @@ class Stat(_Stat):
 
 def stats(changes: list[Change], sides: Sides) -> list[Stat]:
     import difflib  # only for --stat and -p
+    import itertools
 
     out = []
     for c in changes:
@@ -220,11 +227,12 @@ def stats(changes: list[Change], sides: Sides) -> list[Stat]:
         sizes = (len(old or b""), len(new or b""))
         if (old is None or is_text(old)) and (new is None or is_text(new)):
             plus = minus = 0
-            for line in difflib.unified_diff(_lines(old), _lines(new), n=0):
-                if line.startswith("+") and not line.startswith("+++"):
-                    plus += 1
-                elif line.startswith("-") and not line.startswith("---"):
-                    minus += 1
+            # past its two header lines ('---', '+++'): a line '-- x' deleted is '--- x'
+            for line in itertools.islice(
+                difflib.unified_diff(_lines(old), _lines(new), n=0), 2, None
+            ):
+                plus += line.startswith("+")
+                minus += line.startswith("-")
             out.append(Stat(c.path, c.status, plus, minus, *sizes))
         else:
             old_size = c.old.size if c.old is not None else sizes[0]
