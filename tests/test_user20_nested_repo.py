@@ -64,6 +64,15 @@ def test_list_in_a_nested_repository_names_the_worktree_around_it(inner: Path, r
     assert "the worktree around it" in out and f"git snapshot -C {repo.resolve()} list" in out
 
 
+def test_a_nested_repository_with_snapshots_of_its_own_names_it_too(
+    inner: Path, repo: Path
+) -> None:
+    gs(inner, "-m", "its own, without lib.txt")
+    ran = gs(inner, "restore", "--newest", "lib.txt", rc=1)
+    assert ran.err.startswith("git-snapshot: no snapshot of this worktree holds lib.txt"), ran.err
+    assert ran.err.strip().endswith(f"git snapshot -C {repo.resolve()} list"), ran.err
+
+
 def test_find_in_a_nested_repository_names_the_worktree_around_it(inner: Path, repo: Path) -> None:
     out = gs(inner, "find", "lib.txt").out
     assert out.startswith("no snapshot holds a path matching 'lib.txt'; its files are in"), out

@@ -13,6 +13,7 @@ from git_snapshot import output
 from git_snapshot import snapids
 from git_snapshot import worktree
 from git_snapshot.commands.common import Where
+from git_snapshot.commands.common import around
 from git_snapshot.commands.common import choose
 from git_snapshot.commands.common import current_repo
 from git_snapshot.commands.common import from_here
@@ -446,10 +447,11 @@ def _newest_holding(
         for s in reversed(chosen):
             if all(trees.at(s.root, rel) is not None for rel in rels):
                 return str(s.id)
+        note = around(store, where.worktree) if where.here and where.worktree else ""
     shown = ", ".join(paths)
     raise UserError(
         f"no snapshot of this worktree holds {shown}; look for it by name with: "
-        "git snapshot find NAME"
+        f"git snapshot find NAME{note}"
     )
 
 
