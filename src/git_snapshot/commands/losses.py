@@ -63,7 +63,7 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
             item.get("when", ""),
             output.display(os.fsencode(str(item.get("command", "")))),
             _id(item) + ("" if item["available"] else f" ({GONE})"),
-            _what(item, here),
+            _what(item, here, repo.toplevel),
         ]
         for item in items
     ]
@@ -194,9 +194,13 @@ def _available(item: dict[str, Any], held: dict[int, float]) -> bool:
     return not isinstance(saved, (int, float)) or abs(created - saved) < 0.001
 
 
-def _what(item: dict[str, Any], here: bytes = b"") -> str:
-    """The paths a report lost, as typed in the folder *here* of its worktree (those of a
-    stash entry or of a worktree removed whole: as the report names them)."""
+def _what(item: dict[str, Any], here: bytes = b"", top: str | None = None) -> str:
+    """The paths a report lost, as typed in the folder *here* of its worktree at *top* (a
+    stash entry's or a worktree removed whole's: as the report names them; another worktree
+    that `run` saw removed, from *here* too: the report named it from where the user was)."""
+    if top is not None and item.get("to") and item.get("lost", [{}])[0].get("kind") == "worktree":
+        where = os.path.relpath(str(item["to"]), os.path.join(top, os.fsdecode(here)))
+        return output.display(os.fsencode(where)) + _undone(item)
     if item.get("to") or item.get("removed_worktree"):
         here = b""
 
@@ -217,12 +221,15 @@ def _what(item: dict[str, Any], here: bytes = b"") -> str:
         )
     if item.get("events_lost"):  # the watcher's events overflowed: more may have gone
         names += " (events were lost: maybe more)"
-    if item.get("undone"):
-        names += f" (undone {item['undone']})"
+    names += _undone(item)
     unsaved = [typed(x["path"]) for x in item.get("unsaved", [])]
     if unsaved:
         names += ("; " if names else "") + "not saved: " + ", ".join(losses.fold(unsaved))
     return names
+
+
+def _undone(item: dict[str, Any]) -> str:
+    return f" (undone {item['undone']})" if item.get("undone") else ""
 
 
 def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
