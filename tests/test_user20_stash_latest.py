@@ -85,3 +85,29 @@ def test_log_does_not_see_the_worktree_change_in_a_stash_entrys_snapshot(dropped
     ], a
     assert a[0]["content"] != a[2]["content"] != a[1]["content"]
     assert "stashed" in gs(dropped, "log", "a.txt").out
+
+
+def test_latest_n_counts_the_worktrees_snapshots_only(dropped: Path) -> None:
+    """After a second drop, latest~1 was the second stash entry's files, not the worktree's
+    snapshot before: latest~N passes over a stash entry's, as latest passes over pre-restore."""
+    (dropped / "a.txt").write_bytes(b"committed a\nsecond stash\n")
+    git(dropped, "stash", "-q")
+    gs(dropped, "run", "--", "git", "stash", "drop")
+    listed = json.loads(gs(dropped, "list", "--json").out)
+    assert [s["message"].startswith("stash@") for s in listed] == [True, False, True, False]
+    shown = gs(dropped, "show", "latest~1").out.splitlines()[0]
+    assert shown.startswith(f"snapshot {listed[1]['id']} "), shown
+
+
+def test_a_date_passes_over_a_stash_entrys_snapshot() -> None:
+    """The stash entry's snapshot and the worktree's are taken within milliseconds: a date
+    falls between them only across a second's edge, so this one is built by hand."""
+    from git_snapshot import snapids
+    from git_snapshot.store import Snapshot
+
+    def snap(n: int, at: float, **meta: str) -> Snapshot:
+        return Snapshot(n, "k", n, at, "run", "", "/w", b"", 0, 0, 0, 0, meta)
+
+    snaps = [snap(1, 100.0), snap(2, 200.9, stash="abc"), snap(3, 201.1)]
+    got = snapids.select(snapids.parse("@{then}"), snaps, "/w", when=lambda _: 200.0)
+    assert got.id == 1

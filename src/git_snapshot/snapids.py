@@ -2,7 +2,9 @@
 
 - ``7``: the per-repository number that ``list`` shows;
 - ``latest``: the newest snapshot of this worktree that restore did not take itself, so that
-  after ``restore latest a``, ``restore latest b`` still means the snapshot the user chose;
+  after ``restore latest a``, ``restore latest b`` still means the snapshot the user chose
+  (nor one of a stash entry's files, taken by ``run -- git stash drop``, which ``latest~N``
+  and dates pass over too);
 - ``latest~N``: N snapshots before it (counted as ``latest`` counts);
 - ``@{DATE}`` in git's date syntax (``@{1.hour.ago}``, ``@{2026-12-01 10:00}``): the newest
   snapshot of this worktree taken at or before that time.
@@ -163,6 +165,8 @@ def select(
     if not mine and (here or not all_snaps):
         raise UserError("no snapshots of this worktree yet; take one with: git snapshot")
     mine = mine or all_snaps
+    # a stash entry's files (run -- git stash drop) are no state of the worktree
+    mine = [s for s in mine if not s.meta.get("stash")] or mine
     if ref.date is not None:
         at = when(ref.date)
         # git's dates are whole seconds: a date means the whole of its second
