@@ -691,15 +691,17 @@ class BigTrees:
         env = dict(self.env)
         env.setdefault("npm_config_cache", os.path.join(os.path.expanduser("~"), ".npm"))
         run(["npm", "init", "-y"], repo, env)
-        subprocess.run(
+        got = subprocess.run(
             ["npm", "install", "--no-audit", "--no-fund", *NPM_PACKAGES],
             cwd=repo,
             env=env,
             stdin=subprocess.DEVNULL,
             capture_output=True,
-            check=True,
             timeout=NPM_TIMEOUT_S,
         )
+        if got.returncode:  # what npm said (a registry hiccup: run it again)
+            said = (got.stderr or got.stdout).decode(errors="replace").strip()[-2000:]
+            raise common.CommandFailed(f"npm install failed ({got.returncode}):\n{said}")
         write_text(os.path.join(repo, ".gitignore"), "node_modules/\n.env\n")
         write_text(os.path.join(repo, ".env"), "SECRET=bench\n")
         write_text(os.path.join(repo, "src", "index.js"), "console.log('app');\n")
