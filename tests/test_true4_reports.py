@@ -20,6 +20,7 @@ from test_watch_daemon import config
 from test_watch_daemon import make_repo
 from test_watch_daemon import paths_in
 from test_watch_daemon import wait_for
+from test_watch_daemon import wait_held
 from test_watch_daemon import watch_snaps
 from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
@@ -125,6 +126,7 @@ def test_a_repository_deleted_whole_is_reported_and_its_command_restores_it_from
     assert {x["path"] for x in entry["lost"]} >= {"notes.log", "src/main.py", "data/d11.csv"}
     assert "nothing lost" not in watcher.log()
     # the next hook of another repository says it, once
+    wait_held(store_dir / "losses" / losses.EVERYWHERE, "was deleted whole")
     first = git(other, "checkout", "-q", "-b", "b1")
     (line,) = [x for x in first.err.splitlines() if "while you were away" in x]
     assert f"the repository {repo} was deleted whole" in line, line

@@ -21,6 +21,7 @@ from test_watch_daemon import config
 from test_watch_daemon import in_process
 from test_watch_daemon import make_repo
 from test_watch_daemon import wait_for
+from test_watch_daemon import wait_held
 from test_watch_daemon import watch_snaps
 from test_watch_daemon import watcher  # noqa: F401 (the fixture)
 
@@ -224,6 +225,7 @@ def test_the_daemon_records_an_rm_rf(
         except AssertionError as exc:  # what the daemon did (a CI run failed here once)
             raise AssertionError(f"{exc}; daemon log:\n{watcher.log()}") from None
     assert entry["snapshot"] == held[-1].id and len(entry["lost"]) == 120
+    wait_held(r / ".git" / losses.UNSEEN, "120 files under packages/")
     out = gs(r, "list").err
     assert "120 files under packages/ were deleted at" in out, watcher.log()
     assert f"restore with: git snapshot -C {r} restore {held[-1].id} packages/" in out

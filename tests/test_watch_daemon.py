@@ -52,6 +52,13 @@ def wait_for(cond: Callable[[], Any], timeout: float = 60.0, what: str = "") -> 
         time.sleep(0.05)
 
 
+def wait_held(path: Path, text: str) -> None:
+    """Until the loss lines held at *path* (a worktree's .git/git-snapshot-unseen, the
+    store's losses/unseen) name *text*. The recorder appends a burst's entry first and holds
+    its line after: a test that waited for the entry reads the held lines too soon."""
+    wait_for(lambda: path.exists() and text in path.read_text(), what=f"a line with {text!r} held")
+
+
 @contextlib.contextmanager
 def in_process(store: str | Path, repo: Path) -> Iterator[Daemon]:
     """A daemon in this process watching *repo* (the test drives its steps: on_events,
