@@ -1017,6 +1017,8 @@ class Daemon:
     def shutdown(self) -> None:
         from git_snapshot.watch import dirtyset
 
+        with contextlib.suppress(Exception):  # the events since the loop's last read (an
+            self.on_events(self.src.read())  # rm -rf right before the stop: its burst)
         if self.child is not None and self.busy:
             with contextlib.suppress(Exception):
                 self.worker_ready()  # the job under way is let finish
