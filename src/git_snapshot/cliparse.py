@@ -246,7 +246,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     c.add_argument(
         "--newest",
         action="store_true",
-        help="from the newest snapshot holding the PATHs (then no ID: restore --newest PATH)",
+        help=(
+            "from the newest snapshot holding the PATHs, passing over those that hold them as "
+            "the worktree does (then no ID: restore --newest PATH)"
+        ),
     )
     _json(c, "what was restored, as JSON")
     _repo(c)

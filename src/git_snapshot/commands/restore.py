@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import os
+import stat
 from collections.abc import Callable
 from collections.abc import Sequence
 from typing import Any
@@ -31,7 +32,12 @@ from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.history import Trees
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.objects import Entry
+from git_snapshot.store.objects import digest_fd
 from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
@@ -128,7 +134,7 @@ def cmd_restore(
         raise UserError("restore: an empty string is not a path; name '.' for the whole tree")
     if newest:  # restore --newest PATH...: the ID is the first PATH
         paths = [snapshot_id, *paths]
-        snapshot_id = _newest_holding(cwd, paths, repo_arg, remote)
+        snapshot_id = _newest_holding(cwd, paths, repo_arg, remote, in_place=not to)
     else:
         _path_for_id(snapshot_id, paths)
     mine = current_repo(cwd)
@@ -434,25 +440,72 @@ def _path_for_id(snapshot_id: str, paths: Sequence[str]) -> None:
 
 
 def _newest_holding(
-    cwd: str, paths: Sequence[str], repo_arg: str | None, remote: str | None = None
+    cwd: str,
+    paths: Sequence[str],
+    repo_arg: str | None,
+    remote: str | None = None,
+    in_place: bool = False,
 ) -> str:
     """The id of the newest snapshot of this worktree holding every one of *paths* (passing
-    over those restore took itself, as ``latest`` does)."""
+    over those restore took itself, as ``latest`` does); *in_place*, over those too that hold
+    each of them as the worktree does (a snapshot that saved the damage: restoring from it
+    would give nothing back), unless none other holds them."""
     with open_store(remote) as store, store.lock():
         where = resolve_repo(store, cwd, repo_arg)
         rels = [snapshot_path(where, cwd, p) for p in paths]
         snaps = worktree_snaps(store, where)
         chosen = [s for s in snaps if s.trigger != PRE_RESTORE] or snaps
         trees = Trees(store)
+        top = where.worktree if in_place and where.here else None
+        disk = _OnDisk(top)
+        same = None  # the newest holding them all as the worktree does
         for s in reversed(chosen):
-            if all(trees.at(s.root, rel) is not None for rel in rels):
+            found = [trees.at(s.root, rel) for rel in rels]
+            if any(e is None for e in found):
+                continue
+            if not all(disk.same(rel, e) for rel, e in zip(rels, found, strict=True)):
                 return str(s.id)
+            same = same or s
+        if same is not None:
+            return str(same.id)
         note = around(store, where.worktree) if where.here and where.worktree else ""
     shown = ", ".join(paths)
     raise UserError(
         f"no snapshot of this worktree holds {shown}; look for it by name with: "
         f"git snapshot find NAME{note}"
     )
+
+
+class _OnDisk:
+    """Whether a snapshot's entry is what the worktree at *top* holds at its path (a file of
+    the same mode and content, or the same link); a folder never is (no walk for this)."""
+
+    def __init__(self, top: str | None) -> None:
+        self.top = top
+        self.keys: dict[bytes, tuple[int, int, bytes] | None] = {}
+
+    def same(self, rel: bytes, e: Entry | None) -> bool:
+        if self.top is None or e is None or e.kind == DIR:
+            return False
+        if rel not in self.keys:
+            self.keys[rel] = self._read(os.path.join(os.fsencode(self.top), rel))
+        return self.keys[rel] == (e.kind, e.mode if e.kind == FILE else 0, e.ref)
+
+    @staticmethod
+    def _read(path: bytes) -> tuple[int, int, bytes] | None:
+        try:
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                return (SYMLINK, 0, os.readlink(path))
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            try:
+                return (FILE, st.st_mode & 0o7777, digest_fd(fd))
+            finally:
+                os.close(fd)
+        except OSError:
+            return None
 
 
 def _skipped_of(safety: Snapshot | None) -> list[tuple[bytes, str]]:
