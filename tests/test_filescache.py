@@ -30,6 +30,7 @@ from storehelpers import take
 from git_snapshot import gitrepo
 from git_snapshot import worktree
 from git_snapshot.store import Store
+from git_snapshot.store import ctree
 from git_snapshot.store import filescache
 from git_snapshot.store import walker
 from git_snapshot.store.objects import TREE
@@ -984,3 +985,76 @@ def test_an_append_holds_its_records_once(tmp_path: Path) -> None:
     assert peak < 1.5 * records, (records, size, peak)  # one copy (the marshalled chunk)
     w.publish()
     assert filescache.load(path, "g", lambda r: True).dirs == cache.dirs
+
+
+def _written(dirs: dict[Any, Any], tmp: Path, chunk: int, piece: int, native: bool) -> bytes:
+    """The bytes Writer.chunk writes for *dirs* (chunks of *chunk* bytes, pieces of *piece*
+    records), by ctree.fill (C) or by the twin (marshal in Python)."""
+    w = filescache.Writer(str(tmp / f"c{int(native)}.cache"), str(tmp))
+    w.CHUNK = chunk  # (the instance's)
+    old_fill, old_piece = ctree.fill, filescache.PIECE
+    ctree.fill = old_fill if native else None
+    filescache.PIECE = piece
+    try:
+        w.chunk(dirs)
+        w.chunk(dirs)  # (a second call: a spill's next chunk, from the start of its dict)
+    finally:
+        ctree.fill, filescache.PIECE = old_fill, old_piece
+    w.f.close()
+    data = (tmp / os.path.basename(w.tmp)).read_bytes()
+    os.unlink(w.tmp)
+    return data
+
+
+_odd = st.one_of(st.binary(max_size=40), st.text(max_size=3), st.none(), st.integers())
+# the C module is built (CI requires it: GIT_SNAPSHOT_REQUIRE_C), and not set aside by
+# GIT_SNAPSHOT_PURE_PYTHON
+_needs_c = pytest.mark.skipif(ctree.fill is None, reason="the C module is not in use")
+
+
+@_needs_c
+@given(
+    dirs=st.dictionaries(
+        st.one_of(st.binary(max_size=40), _odd),
+        st.one_of(st.binary(max_size=3000), _odd),
+        max_size=300,
+    ),
+    chunk=st.sampled_from([0, 1, 100, 4000, 30_000, 1 << 20]),
+    piece=st.integers(1, 70),
+)
+def test_the_c_fill_writes_the_twins_bytes(
+    tmp_path_factory: pytest.TempPathFactory, dirs: dict[Any, Any], chunk: int, piece: int
+) -> None:
+    """The whole write's chunks copied in C without the GIL (ctree.fill) are the twin's bytes
+    (marshal's, PIECE records at a time, cut into chunks of Writer.CHUNK bytes or more at a
+    piece's end), pairs that are not both bytes left out as the twin leaves them out."""
+    tmp = tmp_path_factory.mktemp("fill")
+    assert _written(dirs, tmp, chunk, piece, True) == _written(dirs, tmp, chunk, piece, False)
+
+
+@_needs_c
+def test_the_c_fill_holds_and_lets_go_of_what_it_copies() -> None:
+    """fill takes a reference to each path and record while it copies them without the GIL,
+    and gives each back; a wrong argument raises, never copies."""
+    import sys
+
+    fill = ctree.fill
+    assert fill is not None
+    recs = {b"p%d" % i: b"r" * 10 + b"%d" % i for i in range(200)}
+    before = [sys.getrefcount(r) for r in recs.values()]
+    buf = bytearray()
+    pos, got = 0, 0
+    while pos >= 0:
+        pos, end, count = fill(recs, pos, buf, 5, 50, 7)
+        got += count
+        assert end >= 5 and len(buf) >= end
+    assert got == 200 and [sys.getrefcount(r) for r in recs.values()] == before
+    bads: list[tuple[Any, ...]] = [
+        (recs, 0, b"", 0, 1, 1),
+        ([], 0, buf, 0, 1, 1),
+        (recs, 0, buf, 0, 1, 0),
+    ]
+    for bad in bads:
+        with pytest.raises((TypeError, ValueError)):
+            fill(*bad)
+    assert [sys.getrefcount(r) for r in recs.values()] == before

@@ -1,6 +1,10 @@
 # The C module's names: build has the twin's signature (store/ctree_py.py is its specification).
 from git_snapshot.store.ctree_py import build as build
 
+def fill(
+    dirs: dict[bytes, bytes], pos: int, buf: bytearray, at: int, limit: int, piece: int, /
+) -> tuple[int, int, int]: ...
+
 SOURCE_SHA256: str
 INTERFACE: int
 RECORD_HEAD: int

@@ -16,11 +16,11 @@ if TYPE_CHECKING:
 # build()'s arguments and results: the C module is used only when it was built for these
 # (_ctree.INTERFACE, bumped with them): one built from an older _ctree.c (an editable install
 # not rebuilt after a pull) would fail every snapshot; then the twin runs (doctor says so)
-INTERFACE = 3  # 3: inherit (a label given to every entry below a folder without a call)
+INTERFACE = 4  # 3: inherit (a label given to every entry below a folder without a call); 4: fill
 PURE_ENV = "GIT_SNAPSHOT_PURE_PYTHON"  # "1": the twin, whatever is built (doctor says so)
 
 
-def _choose() -> tuple[Callable[..., Any], bool]:
+def _choose() -> tuple[Callable[..., Any], Callable[..., Any] | None, bool]:
     if os.environ.get(PURE_ENV) != "1":
         try:
             from git_snapshot.store import _ctree
@@ -28,10 +28,12 @@ def _choose() -> tuple[Callable[..., Any], bool]:
             pass
         else:
             if getattr(_ctree, "INTERFACE", 0) == INTERFACE:
-                return _ctree.build, True
+                return _ctree.build, _ctree.fill, True
     from git_snapshot.store import ctree_py
 
-    return ctree_py.build, False
+    return ctree_py.build, None, False
 
 
-build, NATIVE = _choose()  # NATIVE: whether build is the C one
+# NATIVE: whether build is the C one. fill: the files cache's whole write in C
+# (filescache.Writer.chunk; None: its marshal pieces, the twin, in Python)
+build, fill, NATIVE = _choose()

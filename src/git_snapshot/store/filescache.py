@@ -361,6 +361,14 @@ class Writer:
         # before its pieces): one write and one CRC-32 per chunk, where a write and a CRC-32
         # per piece each gave up the GIL and waited to take it back
         buf = self._buf
+        fill = _filler()
+        if fill is not None:  # the same bytes, copied in C without the GIL (_ctree.fill)
+            pos = 0
+            while pos >= 0:
+                pos, end, count = fill(dirs, pos, buf, _CHUNK_HEAD, self.CHUNK, PIECE)
+                if count:
+                    self._put_chunk(end, count)
+            return
         at = _CHUNK_HEAD  # (its length and b"{" go in front)
         count = 0
         for piece, n in _pieces(dirs):
@@ -429,6 +437,15 @@ class Writer:
 # first touch of most records, out of the CPU's caches; see docs/JOURNAL.md, SPLIT8).
 PIECE = 64
 _BYTES = {bytes}
+
+
+def _filler() -> Callable[..., tuple[int, int, int]] | None:
+    """ctree.fill: the pieces' bytes copied in C without the GIL (the thread that writes the
+    whole cache after a walk held it ~20 ms of L's ~48 in marshal and its Python loop, while
+    the main thread entered the snapshot's rows); None: the twin, marshal in Python."""
+    from git_snapshot.store import ctree  # (the walk of a changed folder imported it)
+
+    return ctree.fill
 
 
 def _pieces(dirs: dict[bytes, bytes]) -> Iterator[tuple[memoryview, int]]:
