@@ -151,6 +151,12 @@ class Watcher:
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
 
+    def bursts(self) -> list[str]:
+        """The daemon's lines of the bursts its recorder took: one a part (a burst whose
+        events straddle a snapshot's commit is recorded in parts, each against its snapshot:
+        watch/take.record_bursts), all of one recording logged at once."""
+        return [ln for ln in self.log().splitlines() if ": a burst of " in ln]
+
 
 @pytest.fixture
 def watcher(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Watcher]:
