@@ -230,8 +230,8 @@ def test_a_git_command_s_overwrites_are_reported_once_with_the_watcher_on(
     daemon.wait(timeout=60)
     # recorded (in parts when a watch snapshot committed during git's writes: a loaded
     # machine), and every part found the hook had named its files
-    said = watcher.bursts()
-    assert said and all(ln.endswith(": nothing lost") for ln in said), watcher.log()
+    parts = watcher.bursts()
+    assert parts and all(ln.endswith(": nothing lost") for ln in parts), watcher.log()
     entries = json.loads(gs(repo, "losses", "--json").out)
     assert [e["command"] for e in entries] == ["git checkout"], (entries, watcher.log())
     assert "while you were away" not in git(repo, "checkout", "-q", "-b", "next").err
