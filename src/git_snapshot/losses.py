@@ -759,7 +759,8 @@ def undone(store: Store, repo: gitrepo.Repo) -> dict[float, dict[str, Any]]:
 def naming(store: Store, since: float = 0.0) -> dict[tuple[str, int], dict[str, Any]]:
     """(worktree, snapshot id) -> the latest loss entry since *since*, in any worktree's
     log, whose restore command names that snapshot (a removed worktree's entry is kept in
-    another worktree's log, under the removed one's path)."""
+    another worktree's log, under the removed one's path; so is the entry of a worktree that
+    ``run`` removed, under its 'to')."""
     found: dict[tuple[str, int], dict[str, Any]] = {}
     for entry in _every_entry(store):
         try:
@@ -767,6 +768,8 @@ def naming(store: Store, since: float = 0.0) -> dict[tuple[str, int], dict[str, 
                 continue
             where = str(entry.get("removed_worktree") or entry["worktree"])
             found[(where, int(entry["snapshot"]))] = entry
+            if entry.get("to"):  # run's snapshot of a worktree it removed: that worktree's
+                found[(str(entry["to"]), int(entry["snapshot"]))] = entry
         except (ValueError, TypeError, KeyError):
             continue
     return found
