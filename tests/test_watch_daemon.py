@@ -26,6 +26,7 @@ from conftest import init_repo
 
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+from git_snapshot.watch import dirtyset
 from git_snapshot.watch import instance
 from git_snapshot.watch import registry
 
@@ -493,6 +494,9 @@ def test_status_names_the_newest_watch_snapshot_the_store_holds(
     watcher.start()
     first = watcher.watching(repo)["last_snapshot"]["id"]
     (repo / "src" / "new.txt").write_text("new\n")
+    # the daemon marks it before it sends a job (the worker's take trusts the dirty set: a
+    # daemon that had not read the event yet, under load, had it find nothing changed)
+    assert dirtyset.sync(str(store_dir), str(repo), timeout=30)
     subprocess.run(
         [str(VENV_BIN / "python"), "-m", "git_snapshot.watch.take", str(repo)], check=True
     )
