@@ -206,3 +206,22 @@ def test_a_first_use_waits_while_another_git_holds_the_config(tmp_path: Path) ->
     second = json.loads(gs(r, "create", "--json").out)
     assert (first["id"], second["id"]) == (1, 2)
     assert [s["id"] for s in json.loads(gs(r, "list", "--json").out)] == [1, 2]
+
+
+def test_a_repository_whose_config_went_gets_none_written_back(tmp_path: Path) -> None:
+    """rm -rf of a watched repository takes a while: the watcher's snapshot of it (or its
+    preparation, 0.1 s after the first deletions) found .git/config gone, gave the
+    repository a new id, and git wrote a new config into the .git rm was emptying: 'rm:
+    cannot remove .git: Directory not empty' (test_deleted_worktree_is_dropped under load),
+    and the daemon went on watching a folder that held only .git/config."""
+    import subprocess
+    import sys
+
+    r = init_repo(tmp_path / "r")
+    commit(r, "a.txt", b"a\n")
+    gs(r, "create", "-m", "first")  # its id, in .git/config
+    (r / ".git" / "config").unlink()  # as far as rm -rf got
+    subprocess.run(
+        [sys.executable, "-m", "git_snapshot.watch.take", str(r)], capture_output=True, check=False
+    )
+    assert not (r / ".git" / "config").exists()

@@ -55,6 +55,14 @@ def _same_repository(store: Store, repo: gitrepo.Repo) -> bool:
 
 
 def _assign(store: Store, repo: gitrepo.Repo) -> str:
+    if not os.path.exists(os.path.join(repo.common_dir, "config")):
+        # a repository without its config is being deleted (an rm -rf under way, the
+        # watcher's snapshot beside it) or damaged: `git config --add` would write one back
+        # into the .git rm is emptying ('Directory not empty'), under a new id
+        raise UserError(
+            f"{os.path.join(repo.common_dir, 'config')} is missing: the repository gets no "
+            "snapshot id (is it being deleted?)"
+        )
     legacy = bool(store.snapshots(repo.common_dir)) and _same_repository(store, repo)
     new = (LEGACY if legacy else "") + os.urandom(16).hex()  # uuid4's randomness, not its import
     for wait in ASSIGN_WAITS:
