@@ -126,7 +126,7 @@ def test_a_file_remote_fsyncs_the_folder_after_each_rename_or_link(tmp_path: Pat
     subprocess.run(
         [
             "strace",
-            "-f",
+            "-ff",  # one file per process and thread: no interleaved "<unfinished ...>" lines
             "-o",
             str(trace),
             "-e",
@@ -141,11 +141,15 @@ def test_a_file_remote_fsyncs_the_folder_after_each_rename_or_link(tmp_path: Pat
         capture_output=True,
     )
     remote = str(tmp_path / "remote")
-    fds: dict[tuple[str, str], str] = {}  # (pid, fd) -> path
-    pending: dict[str, set[str]] = {}  # pid -> folders renamed/linked into, not yet fsynced
+    fds: dict[tuple[str, str], str] = {}  # (thread, fd) -> path
+    pending: dict[str, set[str]] = {}  # thread -> folders renamed/linked into, not yet fsynced
     moved = 0
-    for line in trace.read_text().splitlines():
-        pid = line.split()[0]
+    lines = [
+        (one.suffix, line)
+        for one in tmp_path.glob("trace.*")
+        for line in one.read_text().splitlines()
+    ]
+    for pid, line in lines:
         if m := re.search(r'openat\(AT_FDCWD, "([^"]+)".*O_DIRECTORY.*= (\d+)$', line):
             fds[pid, m[2]] = m[1]
         elif m := re.search(
