@@ -7,9 +7,12 @@ after the quiet period as usual (not HOOK_HOLD_S later). The real daemon, real h
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,30 +47,55 @@ def _nth_snapshot_line(log: str, n: int) -> int:
     return at
 
 
-def _hook_held(store_dir: Path, repo: Path) -> float:
-    """The hook, its hold kept up until it ends: this process syncs at once (a hook that
-    starts at once) and again every second while the hook runs, so the daemon snapshots
-    nothing before the hook does however long the hook's start takes (under load it took
-    over watchQuiet: the daemon snapshotted the change first, the hook's was unchanged).
-    The time its first sync returned (the daemon had marked every change made before)."""
+@contextlib.contextmanager
+def _held(daemon: subprocess.Popen[bytes]) -> Iterator[None]:
+    """The daemon stopped (as load holds it) for the block: what the block writes, and a
+    sync token it writes, are read by the daemon's next read together, before it can take
+    the quiet period as passed (a test held between its write and its sync for longer than
+    watchQuiet had the daemon snapshot the write first, rightly)."""
+    os.kill(daemon.pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(daemon.pid, signal.SIGCONT)
+
+
+def _write_and_sync(
+    daemon: subprocess.Popen[bytes], store_dir: Path, repo: Path, path: str, text: str
+) -> float:
+    """*text* written to *path* and a hook's sync of it, both read by the daemon at once;
+    the time (taken before the daemon could read either) from which its hold counts."""
+    with _held(daemon):
+        (repo / path).write_text(text)
+        dirtyset.sync_start(str(store_dir), str(repo))  # (its token, read with the write)
+        before = time.time()
     assert dirtyset.sync(str(store_dir), str(repo), timeout=30)
-    synced = time.time()
+    return before
+
+
+def _hook_held(store_dir: Path, repo: Path) -> None:
+    """The hook, its hold kept up until it ends: this process synced (a hook that starts at
+    once) and syncs again every second while the hook runs, so the daemon snapshots nothing
+    before the hook does however long the hook's start takes (under load it took over
+    watchQuiet: the daemon snapshotted the change first, the hook's was unchanged)."""
     hook = subprocess.Popen(_hook(repo), cwd=repo)
     while True:
         try:
             assert hook.wait(timeout=1.0) == 0
-            return synced
+            return
         except subprocess.TimeoutExpired:
             assert dirtyset.sync(str(store_dir), str(repo), timeout=30)
 
 
-def _watched(tmp_path: Path, store_dir: Path, w: Watcher, quiet: float) -> Path:
+def _watched(
+    tmp_path: Path, store_dir: Path, w: Watcher, quiet: float
+) -> tuple[Path, subprocess.Popen[bytes]]:
     config(watchQuiet=quiet)
     repo = make_repo(tmp_path)
     add(store_dir, repo)
-    w.start()
+    daemon = w.start()
     w.watching(repo)
-    return repo
+    return repo, daemon
 
 
 def test_no_watch_snapshot_beside_a_hook_that_snapshots(
@@ -78,19 +106,20 @@ def test_no_watch_snapshot_beside_a_hook_that_snapshots(
     """A hook synced and has not committed its snapshot (this process, between its sync and
     its commit): no watch snapshot for the changes before or after its sync, until
     HOOK_HOLD_S; then it comes."""
-    repo = _watched(tmp_path, store_dir, watcher, 2)
-    before = _daemon_snapshots(watcher)
-    started = time.monotonic()
-    (repo / "src" / "a.txt").write_text("one\n")
-    assert dirtyset.sync(str(store_dir), str(repo), timeout=30)  # a hook's sync: a.txt marked
+    repo, daemon = _watched(tmp_path, store_dir, watcher, 2)
+    started = _write_and_sync(daemon, store_dir, repo, "src/a.txt", "one\n")  # a.txt marked
     (repo / "src" / "b.txt").write_text("two\n")
-    time.sleep(max(0.0, started + wdaemon.HOOK_HOLD_S - 1.5 - time.monotonic()))
-    # watchQuiet has passed since the changes, but the hook may still be committing: no
-    # watch snapshot beside it
-    assert _daemon_snapshots(watcher) == before, watcher.log()
-    # and then (the hook took none) the daemon saves them
-    wait_for(lambda: _daemon_snapshots(watcher) > before, what="the watch snapshot")
-    last = wait_for(lambda: [s for s in _snaps(repo) if s.trigger == "watch"], what="it")[-1]
+    # watchQuiet (2 s) passes, but the hook may still be committing: no watch snapshot
+    # beside it until HOOK_HOLD_S after the sync, then one saves both. Each is sent after
+    # the hold and committed after it is sent: one committed earlier was taken beside the
+    # hook (read from the store afterwards: a sleep then a look at the log failed when this
+    # process was held past the sleep's 1.5 s margin)
+    last = wait_for(
+        lambda: [s for s in _snaps(repo) if s.trigger == "watch" and s.created > started],
+        what="the watch snapshot",
+    )[-1]
+    watch = [s for s in _snaps(repo) if s.trigger == "watch" and s.created > started]
+    assert all(s.created >= started + wdaemon.HOOK_HOLD_S for s in watch), (watch, watcher.log())
     assert gs(repo, "cat", str(last.id), "src/a.txt") == "one\n"
     assert gs(repo, "cat", str(last.id), "src/b.txt") == "two\n"
 
@@ -103,9 +132,9 @@ def test_a_change_after_a_hook_is_snapshotted_after_the_quiet_period(
     """The hold ends once the hook's snapshot is committed: a change made after it has its
     watch snapshot watchQuiet after it, not HOOK_HOLD_S after the hook's sync (files written
     then would stay that much longer without a copy)."""
-    repo = _watched(tmp_path, store_dir, watcher, 1)
-    (repo / "src" / "a.txt").write_text("one\n")
+    repo, daemon = _watched(tmp_path, store_dir, watcher, 1)
     before = _daemon_snapshots(watcher)
+    _write_and_sync(daemon, store_dir, repo, "src/a.txt", "one\n")
     _hook_held(store_dir, repo)
     assert _snaps(repo)[-1].trigger == "post-checkout"
     (repo / "src" / "b.txt").write_text("two\n")
