@@ -20,6 +20,7 @@ from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 from test_watch_hook_hold import _daemon_snapshots
 from test_watch_hook_hold import _hook_held
 from test_watch_hook_hold import _watched
+from test_watch_hook_hold import _write_and_sync
 
 from git_snapshot.watch import daemon as wdaemon
 
@@ -48,10 +49,11 @@ def test_no_unchanged_watch_snapshot_after_a_hook(
     store_dir: Path,
     watcher: Watcher,  # noqa: F811
 ) -> None:
-    repo = _watched(tmp_path, store_dir, watcher, 2)
+    repo, daemon = _watched(tmp_path, store_dir, watcher, 2)
     before = _daemon_snapshots(watcher)
-    (repo / "src" / "a.txt").write_text("one\n")
-    synced = _hook_held(store_dir, repo)  # (its sync holds the daemon's snapshot of a.txt back)
+    # (the hook's sync holds the daemon's snapshot of a.txt back)
+    synced = _write_and_sync(daemon, store_dir, repo, "src/a.txt", "one\n")
+    _hook_held(store_dir, repo)
     assert _snaps(repo)[-1].trigger == "post-checkout"
     # the daemon sees that the hook's snapshot holds every mark: nothing left to snapshot
     # (before: a watch snapshot was sent for a.txt, which found the hook's unchanged); a
@@ -78,7 +80,7 @@ def test_a_change_while_the_hook_runs_is_snapshotted(
     may be under way, its walk reading the file or not) is in a snapshot once all settles:
     the hook's, or the daemon's after it (marked after the hook's marks, it is not
     forgotten with them). Written at a few points of the hook's run."""
-    repo = _watched(tmp_path, store_dir, watcher, 1)
+    repo, _ = _watched(tmp_path, store_dir, watcher, 1)
     for i in range(4):
         (repo / "src" / "a.txt").write_text(f"a{i}\n")
         hook = subprocess.Popen(_hook(repo), cwd=repo)
