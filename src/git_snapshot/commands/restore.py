@@ -33,16 +33,15 @@ from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
-from git_snapshot.store.objects import FILE
-from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
-from git_snapshot.store.objects import digest_fd
 from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
 from git_snapshot.store.restorer import Unwritable
+from git_snapshot.store.restorer import left_as_is
+from git_snapshot.store.restorer import read_at
 from git_snapshot.store.restorer import split_path
 from git_snapshot.store.safety import PRE_RESTORE
 from git_snapshot.store.safety import unsaved
@@ -477,35 +476,35 @@ def _newest_holding(
 
 
 class _OnDisk:
-    """Whether a snapshot's entry is what the worktree at *top* holds at its path (a file of
-    the same mode and content, or the same link); a folder never is (no walk for this)."""
+    """Whether a restore of a snapshot's entry would leave what the worktree at *top* holds
+    at its path as it is (store.restorer.left_as_is, the rule restore counts unchanged by);
+    a folder never is (no walk for this). Each path is looked at once, and read (hashed)
+    once, only when an entry has its size."""
 
     def __init__(self, top: str | None) -> None:
-        self.top = top
-        self.keys: dict[bytes, tuple[int, int, bytes] | None] = {}
+        self.top = None if top is None else os.fsencode(top)
+        self.stats: dict[bytes, os.stat_result | None] = {}
+        self.reads: dict[bytes, bytes | None] = {}
 
     def same(self, rel: bytes, e: Entry | None) -> bool:
         if self.top is None or e is None or e.kind == DIR:
             return False
-        if rel not in self.keys:
-            self.keys[rel] = self._read(os.path.join(os.fsencode(self.top), rel))
-        return self.keys[rel] == (e.kind, e.mode if e.kind == FILE else 0, e.ref)
-
-    @staticmethod
-    def _read(path: bytes) -> tuple[int, int, bytes] | None:
-        try:
-            st = os.lstat(path)
-            if stat.S_ISLNK(st.st_mode):
-                return (SYMLINK, 0, os.readlink(path))
-            if not stat.S_ISREG(st.st_mode):
-                return None
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        path = os.path.join(self.top, rel)
+        if rel not in self.stats:
             try:
-                return (FILE, st.st_mode & 0o7777, digest_fd(fd))
-            finally:
-                os.close(fd)
-        except OSError:
-            return None
+                self.stats[rel] = os.lstat(path)
+            except OSError:
+                self.stats[rel] = None
+        st = self.stats[rel]
+        return st is not None and left_as_is(e, st, lambda: self._read(path, st))
+
+    def _read(self, path: bytes, st: os.stat_result) -> bytes | None:
+        if path not in self.reads:
+            try:
+                self.reads[path] = read_at(path, st)
+            except OSError:
+                self.reads[path] = None
+        return self.reads[path]
 
 
 def _skipped_of(safety: Snapshot | None) -> list[tuple[bytes, str]]:
@@ -519,7 +518,6 @@ def _would_skip(repo: gitrepo.Repo, paths: list[bytes]) -> list[tuple[bytes, str
     """What a snapshot of *repo* taken now would leave out of *paths* (each path, or the
     first folder on its way, that snapshot.exclude or a CACHEDIR.TAG keeps out), as the
     pre-restore snapshot's skipped_paths name them: what a --dry-run must count as such."""
-    import stat
 
     from git_snapshot.commands.diff import left_out_stat
 
@@ -557,7 +555,6 @@ def _would_skip(repo: gitrepo.Repo, paths: list[bytes]) -> list[tuple[bytes, str
 
 def _why_left_out(full: bytes, st: os.stat_result) -> str:
     """Why a snapshot leaves out what is at *full*, in the words of its skipped_paths."""
-    import stat
 
     if stat.S_ISDIR(st.st_mode):
         tagged = os.path.isfile(full + b"/CACHEDIR.TAG")
@@ -580,7 +577,6 @@ def _left_out_below(
     out: dict[bytes, str],
 ) -> None:
     """Add to *out* each path below the folder *rel* that *skip* leaves out (not below one)."""
-    import stat
 
     todo = [rel]
     while todo:

@@ -139,6 +139,48 @@ def split_path(path: str | bytes) -> list[bytes]:
     return parts
 
 
+def restored_mode(e: Entry) -> int:
+    """The permission bits a restore gives the file *e*: its own, without the set-id and
+    sticky bits (never restored)."""
+    return e.mode & _SAFE_MODE
+
+
+def keeps_mode(e: Entry, st: os.stat_result) -> bool:
+    """Whether what lstat found (*st*) has the mode a restore gives *e* (a symlink's is
+    not its own: always)."""
+    return e.kind != FILE or stat.S_IMODE(st.st_mode) == restored_mode(e)
+
+
+def holds(e: Entry, st: os.stat_result, read: Callable[[], bytes | None]) -> bool:
+    """Whether what lstat found (*st*) holds the content of the file or symlink *e*: a
+    symlink to its target, or a regular file of its size, then of its digest. *read* gives
+    what is there (read_at: the link's target, the file's digest; None: unreadable), called
+    only once the kind and the size match: a file of another size is never read."""
+    if e.kind == SYMLINK:
+        return stat.S_ISLNK(st.st_mode) and read() == e.ref
+    return e.kind == FILE and stat.S_ISREG(st.st_mode) and st.st_size == e.size and read() == e.ref
+
+
+def left_as_is(e: Entry, st: os.stat_result, read: Callable[[], bytes | None]) -> bool:
+    """Whether a restore of *e* over what lstat found (*st*) leaves it as it is, its mtime
+    aside: the same content (holds) with the mode the restore gives it (keeps_mode).
+    ``restore`` counts such a path unchanged; ``restore --newest`` passes over a snapshot
+    holding every PATH so (restoring from it would change nothing)."""
+    return keeps_mode(e, st) and holds(e, st, read)
+
+
+def read_at(name: bytes, st: os.stat_result, dir_fd: int | None = None) -> bytes:
+    """What *holds* compares at *name* (lstat: *st*): a symlink's target, a file's digest
+    (opened O_NOFOLLOW: a file turned into a link since the lstat is an OSError)."""
+    if stat.S_ISLNK(st.st_mode):
+        return os.readlink(name, dir_fd=dir_fd)
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    try:
+        return digest_fd(fd)
+    finally:
+        os.close(fd)
+
+
 def store_parts(store: Store) -> tuple[tuple[int, int], set[tuple[int, int]]]:
     """(the store's own directory, everything that must stay for the store to stay where
     it is found: the directory, the directories above it and the symlinks on its way)."""
@@ -569,14 +611,14 @@ class Restorer(Planning, Writing):
         if st is not None and (st.st_dev, st.st_ino) in self.store_keep:
             self.report.store.append(rel)
             return
-        if st is not None and self._same(parent, e, st):
+        if st is not None and holds(e, st, lambda: read_at(e.name, st, parent)):
             if not self.dry_run and e.kind == FILE:
                 try:
                     self._set_meta(parent, e, st)
                 except PermissionError as exc:  # chattr +i: its mode and mtime stay
                     self.report.unwritable.append((rel, exc.strerror or str(exc)))
                     return
-            if e.kind == FILE and stat.S_IMODE(st.st_mode) != e.mode & _SAFE_MODE:
+            if not keeps_mode(e, st):
                 self.report.updated.append(rel)  # its mode alone (diff's 'T'): a change
             else:
                 self.report.unchanged += 1
@@ -846,19 +888,8 @@ class Restorer(Planning, Writing):
             if st is not None and self._remove(fd, name, path, st, in_way=False):
                 self.report.deleted.append(path)
 
-    def _same(self, parent: int, e: Entry, st: os.stat_result) -> bool:
-        if e.kind == SYMLINK:
-            return stat.S_ISLNK(st.st_mode) and os.readlink(e.name, dir_fd=parent) == e.ref
-        if not stat.S_ISREG(st.st_mode) or st.st_size != e.size:
-            return False
-        fd = os.open(e.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=parent)
-        try:
-            return digest_fd(fd) == e.ref
-        finally:
-            os.close(fd)
-
     def _set_meta(self, parent: int, e: Entry, st: os.stat_result) -> None:
-        if stat.S_IMODE(st.st_mode) != e.mode & _SAFE_MODE or st.st_mtime_ns != e.mtime_ns:
+        if not keeps_mode(e, st) or st.st_mtime_ns != e.mtime_ns:
             if st.st_nlink > 1:
                 # a hard link: its inode is shared with other paths, maybe outside the target
                 # (a pnpm store): a copy of its own takes the mode and mtime
