@@ -15,7 +15,7 @@
 /* build()'s arguments and results, as store/ctree.py's INTERFACE: bumped at every change of
    them, so that a module built from an older source (an editable install not rebuilt after a
    pull) is not used (the twin runs) instead of failing every snapshot */
-#define INTERFACE 4
+#define INTERFACE 5
 
 #ifndef GS_CTREE_SOURCE_SHA256
 #define GS_CTREE_SOURCE_SHA256 ""
@@ -668,9 +668,156 @@ done:
     return result;
 }
 
+/* crc32(data, value=0): zlib.crc32's value (the files cache's check, filescache._check), by
+   carry-less multiplication (PCLMULQDQ: the folding of Intel's "Fast CRC Computation for
+   Generic Polynomials Using PCLMULQDQ Instruction", the constants of its bit-reflected
+   CRC-32, as zlib-ng and Chromium's zlib use them) where the CPU has it, else a byte table.
+   zlib 1.2.13's own runs ~3.7 GB/s here: ~6.5 ms over L's 23.6 MB cache at every load (before
+   the walk) and again in each whole write. CRC32_CLMUL says whether the fast path runs
+   (ctree.crc32 is zlib's when it does not: the table is slower than zlib). */
+static uint32_t crc_table[256];
+static int crc_clmul;
+
+static void
+crc_init(void)
+{
+    for (uint32_t n = 0; n < 256; n++) {
+        uint32_t c = n;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+        crc_table[n] = c;
+    }
+}
+
+/* the register (not inverted) after *len* bytes */
+static uint32_t
+crc_bytes(uint32_t c, const unsigned char *p, size_t len)
+{
+    while (len--)
+        c = crc_table[(c ^ *p++) & 0xff] ^ (c >> 8);
+    return c;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define CRC_CLMUL_BUILT 1
+
+/* the register after *len* bytes, len >= 64 and a multiple of 16 */
+__attribute__((target("pclmul,sse4.1"))) static uint32_t
+crc_fold(uint32_t c, const unsigned char *buf, size_t len)
+{
+    const __m128i k1k2 = _mm_set_epi64x(0x01c6e41596LL, 0x0154442bd4LL);
+    const __m128i k3k4 = _mm_set_epi64x(0x00ccaa009eLL, 0x01751997d0LL);
+    const __m128i k5k0 = _mm_set_epi64x(0, 0x0163cd6124LL);
+    const __m128i poly = _mm_set_epi64x(0x01f7011641LL, 0x01db710641LL);
+    const __m128i mask = _mm_setr_epi32(~0, 0, ~0, 0);
+    __m128i x1 = _mm_loadu_si128((const __m128i *)(buf + 0x00));
+    __m128i x2 = _mm_loadu_si128((const __m128i *)(buf + 0x10));
+    __m128i x3 = _mm_loadu_si128((const __m128i *)(buf + 0x20));
+    __m128i x4 = _mm_loadu_si128((const __m128i *)(buf + 0x30));
+    __m128i x5, x6, x7, x8;
+    x1 = _mm_xor_si128(x1, _mm_cvtsi32_si128((int)c));
+    buf += 64;
+    len -= 64;
+    while (len >= 64) { /* four lanes of 128 bits folded 512 bits ahead */
+        x5 = _mm_clmulepi64_si128(x1, k1k2, 0x00);
+        x6 = _mm_clmulepi64_si128(x2, k1k2, 0x00);
+        x7 = _mm_clmulepi64_si128(x3, k1k2, 0x00);
+        x8 = _mm_clmulepi64_si128(x4, k1k2, 0x00);
+        x1 = _mm_clmulepi64_si128(x1, k1k2, 0x11);
+        x2 = _mm_clmulepi64_si128(x2, k1k2, 0x11);
+        x3 = _mm_clmulepi64_si128(x3, k1k2, 0x11);
+        x4 = _mm_clmulepi64_si128(x4, k1k2, 0x11);
+        x1 = _mm_xor_si128(_mm_xor_si128(x1, x5), _mm_loadu_si128((const __m128i *)(buf + 0x00)));
+        x2 = _mm_xor_si128(_mm_xor_si128(x2, x6), _mm_loadu_si128((const __m128i *)(buf + 0x10)));
+        x3 = _mm_xor_si128(_mm_xor_si128(x3, x7), _mm_loadu_si128((const __m128i *)(buf + 0x20)));
+        x4 = _mm_xor_si128(_mm_xor_si128(x4, x8), _mm_loadu_si128((const __m128i *)(buf + 0x30)));
+        buf += 64;
+        len -= 64;
+    }
+    /* the four lanes into one */
+    x5 = _mm_clmulepi64_si128(x1, k3k4, 0x00);
+    x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x11), x2), x5);
+    x5 = _mm_clmulepi64_si128(x1, k3k4, 0x00);
+    x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x11), x3), x5);
+    x5 = _mm_clmulepi64_si128(x1, k3k4, 0x00);
+    x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x11), x4), x5);
+    while (len >= 16) { /* then 128 bits at a time */
+        x2 = _mm_loadu_si128((const __m128i *)buf);
+        x5 = _mm_clmulepi64_si128(x1, k3k4, 0x00);
+        x1 = _mm_xor_si128(_mm_xor_si128(_mm_clmulepi64_si128(x1, k3k4, 0x11), x2), x5);
+        buf += 16;
+        len -= 16;
+    }
+    /* 128 bits to 64, then Barrett's reduction to 32 */
+    x2 = _mm_clmulepi64_si128(x1, k3k4, 0x10);
+    x1 = _mm_xor_si128(_mm_srli_si128(x1, 8), x2);
+    x2 = _mm_srli_si128(x1, 4);
+    x1 = _mm_and_si128(x1, mask);
+    x1 = _mm_xor_si128(_mm_clmulepi64_si128(x1, k5k0, 0x00), x2);
+    x2 = _mm_and_si128(x1, mask);
+    x2 = _mm_clmulepi64_si128(x2, poly, 0x10);
+    x2 = _mm_and_si128(x2, mask);
+    x2 = _mm_clmulepi64_si128(x2, poly, 0x00);
+    x1 = _mm_xor_si128(x1, x2);
+    return (uint32_t)_mm_extract_epi32(x1, 1);
+}
+#endif
+
+static uint32_t
+crc_run(uint32_t value, const unsigned char *p, size_t len)
+{
+    uint32_t c = ~value;
+#ifdef CRC_CLMUL_BUILT
+    if (crc_clmul && len >= 64) {
+        size_t n = len & ~(size_t)15;
+        c = crc_fold(c, p, n);
+        p += n;
+        len -= n;
+    }
+#endif
+    return ~crc_bytes(c, p, len);
+}
+
+/* a buffer this big is summed without the GIL (the cache's writing thread beside the walk) */
+#define CRC_NOGIL 65536
+
+PyDoc_STRVAR(crc32_doc, "crc32(data, value=0) -> zlib.crc32(data, value)");
+
+static PyObject *
+crc32(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "crc32(data, value=0)");
+        return NULL;
+    }
+    uint32_t value = 0;
+    if (nargs == 2) {
+        unsigned long v = PyLong_AsUnsignedLongMask(args[1]);
+        if (v == (unsigned long)-1 && PyErr_Occurred())
+            return NULL;
+        value = (uint32_t)v;
+    }
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    const unsigned char *p = view.buf;
+    size_t len = (size_t)view.len;
+    if (len >= CRC_NOGIL) {
+        Py_BEGIN_ALLOW_THREADS
+        value = crc_run(value, p, len);
+        Py_END_ALLOW_THREADS
+    } else {
+        value = crc_run(value, p, len);
+    }
+    PyBuffer_Release(&view);
+    return PyLong_FromUnsignedLong(value);
+}
+
 static PyMethodDef methods[] = {
     {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL, build_doc},
     {"fill", (PyCFunction)(void (*)(void))fill, METH_FASTCALL, fill_doc},
+    {"crc32", (PyCFunction)(void (*)(void))crc32, METH_FASTCALL, crc32_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -690,6 +837,11 @@ PyInit__ctree(void)
     Py_DECREF(st);
     if (struct_error == NULL)
         return NULL;
+    crc_init();
+#ifdef CRC_CLMUL_BUILT
+    __builtin_cpu_init();
+    crc_clmul = __builtin_cpu_supports("pclmul") && __builtin_cpu_supports("sse4.1");
+#endif
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
@@ -699,7 +851,8 @@ PyInit__ctree(void)
         PyModule_AddIntConstant(m, "RECORD_HEAD", REC_HEAD) < 0 ||
         PyModule_AddIntConstant(m, "STAT_SIZE", STAT_SIZE) < 0 ||
         PyModule_AddIntConstant(m, "KEY_SIZE", KEY_SIZE) < 0 ||
-        PyModule_AddIntConstant(m, "ENTRY_HEAD", ENTRY_HEAD) < 0) {
+        PyModule_AddIntConstant(m, "ENTRY_HEAD", ENTRY_HEAD) < 0 ||
+        PyModule_AddIntConstant(m, "CRC32_CLMUL", crc_clmul) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -1,9 +1,12 @@
 # The C module's names: build has the twin's signature (store/ctree_py.py is its specification).
+from typing_extensions import Buffer
+
 from git_snapshot.store.ctree_py import build as build
 
 def fill(
     dirs: dict[bytes, bytes], pos: int, buf: bytearray, at: int, limit: int, piece: int, /
 ) -> tuple[int, int, int]: ...
+def crc32(data: Buffer, value: int = 0, /) -> int: ...
 
 SOURCE_SHA256: str
 INTERFACE: int
@@ -11,3 +14,4 @@ RECORD_HEAD: int
 STAT_SIZE: int
 KEY_SIZE: int
 ENTRY_HEAD: int
+CRC32_CLMUL: int
