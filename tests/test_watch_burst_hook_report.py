@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,6 +40,33 @@ pytestmark = [
 WAITS = "a burst waits for the hook's report"
 
 
+def _ancestors(pid: int) -> Iterator[int]:
+    while pid > 1:
+        try:
+            with open(f"/proc/{pid}/stat", encoding="utf-8") as f:
+                pid = int(f.read().rpartition(")")[2].split()[1])  # (its parent)
+        except (OSError, ValueError, IndexError):
+            return
+        yield pid
+
+
+def _lock_waiter_under(lock: Path, parent: int) -> bool:
+    """Whether a process below *parent* waits to flock *lock* (/proc/locks: '->' lines)."""
+    try:
+        inode = os.stat(lock).st_ino
+        with open("/proc/locks", encoding="utf-8") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return False
+    for ln in lines:
+        fields = ln.split()
+        if len(fields) > 6 and fields[1] == "->" and fields[6].endswith(f":{inode}"):
+            pid = int(fields[5])
+            if pid == parent or parent in _ancestors(pid):
+                return True
+    return False
+
+
 def test_a_slow_hooks_overwrites_are_reported_once(
     tmp_path: Path,
     store_dir: Path,
@@ -55,7 +84,7 @@ def test_a_slow_hooks_overwrites_are_reported_once(
     for i in range(120):  # (before the watcher: no burst of their own)
         (repo / "d" / f"f{i}.txt").write_text(f"edit {i}\n")
     add(store_dir, repo)
-    watcher.start()
+    daemon = watcher.start()
     watcher.watching(repo)
     install(repo)  # (with the watcher running: it starts none)
     wait_for(
@@ -63,14 +92,26 @@ def test_a_slow_hooks_overwrites_are_reported_once(
         what="a watch snapshot holding the edits",
     )
     with Store(store_dir) as store, store.lock(exclusive=True):
-        # the hook syncs, then waits for the lock to snapshot: slower than burstSeconds
-        checkout = subprocess.Popen(
-            ["git", "checkout", "--", "."],
-            cwd=repo,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        # the hook syncs, then waits for the lock to snapshot: slower than burstSeconds.
+        # The daemon is stopped (as load holds it) until the hook waits: it reads git's
+        # writes and the hook's sync token together, whatever the hook's start took (a hook
+        # that had not synced when the burst ended is not waited for: under load its start
+        # took longer than burstSeconds)
+        os.kill(daemon.pid, signal.SIGSTOP)
+        try:
+            checkout = subprocess.Popen(
+                ["git", "checkout", "--", "."],
+                cwd=repo,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            wait_for(
+                lambda: _lock_waiter_under(store_dir / "lock", checkout.pid),
+                what="the hook waiting for the store's lock",
+            )
+        finally:
+            os.kill(daemon.pid, signal.SIGCONT)
         # (without the hold: "a burst of 120 changes: recorded against snapshot 2" here)
         wait_for(lambda: WAITS in watcher.log(), what="the burst held for the hook")
         assert "a burst of" not in watcher.log(), watcher.log()
