@@ -430,6 +430,17 @@ def operation(repo: Repo) -> str | None:
     return None
 
 
+def am_starting(repo: Repo) -> bool:
+    """Whether a `git am` is starting: its state folder is made (``applying``; a rebase's
+    says ``rebasing``) and no patch is applied yet (``patch``: an am stopped mid-way). It
+    moves ORIG_HEAD then, before it touches the worktree (the shim's am_starting, the same
+    test)."""
+    apply_dir = os.path.join(repo.git_dir, "rebase-apply")
+    return os.path.exists(os.path.join(apply_dir, "applying")) and not os.path.lexists(
+        os.path.join(apply_dir, "patch")
+    )
+
+
 def autostash_commit(repo: Repo) -> str | None:
     """The commit id of git's own autostash (rebase/merge/pull --autostash), if one is pending."""
     for rel in ("rebase-merge/autostash", "rebase-apply/autostash", "MERGE_AUTOSTASH"):

@@ -212,6 +212,8 @@ def _fallback_command(call: Call, env: Mapping[str, str]) -> str:
     action = env.get("GIT_REFLOG_ACTION", "").split(" ", 1)[0]
     if action in ("pull", "merge", "rebase", "checkout", "switch", "cherry-pick", "am"):
         return f"git {action}"
+    if not action and call.name == "reference-transaction":
+        return "git am"  # the shim lets no other unnamed ORIG_HEAD move through
     hook = call.hook
     return f"git {hook.what if hook else call.name}"
 
@@ -663,13 +665,16 @@ def _unsaved(
 # --------------------------------------------------------------------------- the hook
 
 
-def _may_stop(call: Call, env: Mapping[str, str]) -> bool:
+def _may_stop(call: Call, env: Mapping[str, str], repo: gitrepo.Repo) -> bool:
     """Whether the operation this pre-hook runs for may stop with no post-hook after it (a
-    conflict): a merge or pull (the shim's own test), or a rebase."""
+    conflict): a merge or pull (the shim's own test), or a rebase; or has no hook of ours
+    after it at all: `git am` (GIT_REFLOG_ACTION unset)."""
     if call.name == "pre-rebase":
         return True
+    if call.name != "reference-transaction":
+        return False
     action = env.get("GIT_REFLOG_ACTION", "")
-    return call.name == "reference-transaction" and action.startswith(("merge", "pull"))
+    return action.startswith(("merge", "pull")) or (not action and gitrepo.am_starting(repo))
 
 
 def _watched(repo: gitrepo.Repo) -> bool:
@@ -792,7 +797,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                 earlier = stopped.consume(store, repo, call.name)
             except Exception as exc:
                 problems.append(f"git-snapshot: could not check an earlier operation: {exc}")
-        if not ctx.under_run and _may_stop(call, env):
+        if not ctx.under_run and _may_stop(call, env, repo):
             with suppress(Exception):  # only a later report depends on it
                 from git_snapshot import stopped
 

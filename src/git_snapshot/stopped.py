@@ -1,6 +1,8 @@
-"""Operations that end with no hook after them: a merge, pull or rebase stopped by a conflict.
+"""Operations that end with no hook after them: a merge, pull or rebase stopped by a conflict,
+and every ``git am`` (no hook of ours runs after one).
 
-The pre-hook of such an operation (``reference-transaction`` for merge and pull, ``pre-rebase``)
+The pre-hook of such an operation (``reference-transaction`` for merge, pull and am,
+``pre-rebase``)
 takes the snapshot right before it changes the worktree, and :func:`begin` notes it here
 (a small JSON file in the worktree's git dir). The operation's post-hook (``post-merge``,
 ``post-rewrite``) reports its losses itself and clears the note. A merge or rebase stopped
@@ -123,8 +125,10 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
                 with contextlib.suppress(OSError):
                     os.unlink(path)
             return None
-    if gitrepo.operation(repo) == "rebase":
-        return None  # stopped mid-way: `rebase --continue` ends in post-rewrite, which reports
+    if gitrepo.operation(repo) in ("rebase", "am"):
+        # stopped mid-way: `rebase --continue` ends in post-rewrite, which reports; what an
+        # am applied is known once it is over (HEAD then)
+        return None
     claimed = f"{path}.{os.getpid()}"
     try:
         os.rename(path, claimed)  # once, whoever comes first

@@ -117,12 +117,29 @@ reference-transaction) ;;
 *) chain_only "$@" ;;
 esac
 
+# Whether a `git am` is starting (GIT_REFLOG_ACTION unset): its state folder holds `applying`
+# (a rebase's has `rebasing`) and no `patch` yet (an am stopped mid-way has one; a `git reset`
+# then moves ORIG_HEAD too, after the worktree). hooks.am_starting is the same test.
+am_starting() {
+	gd=${GIT_DIR-}
+	if [ -z "$gd" ]; then
+		if [ -d .git ]; then
+			gd=.git
+		elif [ -f .git ]; then
+			IFS= read -r gd <.git || :
+			gd=${gd#gitdir: }
+		fi
+	fi
+	[ -n "$gd" ] && [ -f "$gd/rebase-apply/applying" ] && [ ! -e "$gd/rebase-apply/patch" ]
+}
+
 # reference-transaction. Fast path, no subprocess at all: only the ORIG_HEAD update that
-# `git merge` and `git pull` make before they touch the worktree is snapshotted. A 50-commit
-# rebase calls this hook about 500 times.
+# `git merge`, `git pull` and `git am` make before they touch the worktree is snapshotted. A
+# 50-commit rebase calls this hook about 500 times.
 [ "$1" = prepared ] && [ "${GIT_SNAPSHOT_SKIP-}" != 1 ] || chain_only "$@"
 case ${GIT_REFLOG_ACTION-} in
 merge* | pull*) ;;
+'') am_starting || chain_only "$@" ;;
 *) chain_only "$@" ;;
 esac
 # stdin: "<old> <new> <ref>" lines.
