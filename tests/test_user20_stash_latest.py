@@ -111,3 +111,19 @@ def test_a_date_passes_over_a_stash_entrys_snapshot() -> None:
     snaps = [snap(1, 100.0), snap(2, 200.9, stash="abc"), snap(3, 201.1)]
     got = snapids.select(snapids.parse("@{then}"), snaps, "/w", when=lambda _: 200.0)
     assert got.id == 1
+
+
+def test_newest_takes_a_dropped_stash_entrys_file_that_only_it_holds(dropped: Path) -> None:
+    """``restore --newest`` looks through every snapshot of the worktree, a stash entry's
+    too (a copy is a copy: `log` lists it as 'stashed'), passing over only those restore took
+    itself, by the rule ``latest`` passes them over with (snapids.passing_restores)."""
+    (dropped / "new.txt").write_bytes(b"only in the stash\n")
+    git(dropped, "stash", "-q", "-u")
+    gs(dropped, "run", "--", "git", "stash", "drop")
+    assert not (dropped / "new.txt").exists()
+    ran = gs(dropped, "restore", "--newest", "new.txt")
+    assert (dropped / "new.txt").read_bytes() == b"only in the stash\n", ran.out
+    # restore's own pre-restore snapshot (it holds no new.txt) changes nothing of it
+    (dropped / "new.txt").write_bytes(b"spoilt\n")
+    gs(dropped, "restore", "--newest", "new.txt")
+    assert (dropped / "new.txt").read_bytes() == b"only in the stash\n"

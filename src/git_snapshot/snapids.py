@@ -141,6 +141,26 @@ def timestamp(date: str) -> float:
     return float(when)
 
 
+def is_stash(s: Snapshot) -> bool:
+    """Whether *s* holds a stash entry's files (``run -- git stash drop``: its meta names the
+    stash commit), not a state of its worktree: ``latest``, ``latest~N`` and dates pass it
+    over, ``log`` lists its version as stashed, ``list`` shows '(stash)' for its branch."""
+    return bool(s.meta.get("stash"))
+
+
+def worktree_states(snaps: list[Snapshot]) -> list[Snapshot]:
+    """*snaps* but a stash entry's (is_stash), as ``latest``, ``latest~N`` and dates count
+    them; all of *snaps* when that leaves none."""
+    return [s for s in snaps if not is_stash(s)] or snaps
+
+
+def passing_restores(snaps: list[Snapshot]) -> list[Snapshot]:
+    """*snaps* but those a restore took itself (pre-restore), as ``latest``, ``latest~N``
+    and ``restore --newest`` count them (a date does not: a pre-restore snapshot is the
+    worktree as it was then); all of *snaps* when that leaves none."""
+    return [s for s in snaps if s.trigger != PRE_RESTORE] or snaps
+
+
 def select(
     ref: Ref,
     all_snaps: list[Snapshot],
@@ -164,9 +184,7 @@ def select(
     mine = [s for s in all_snaps if s.worktree == worktree] if worktree else []
     if not mine and (here or not all_snaps):
         raise UserError("no snapshots of this worktree yet; take one with: git snapshot")
-    mine = mine or all_snaps
-    # a stash entry's files (run -- git stash drop) are no state of the worktree
-    mine = [s for s in mine if not s.meta.get("stash")] or mine
+    mine = worktree_states(mine or all_snaps)
     if ref.date is not None:
         at = when(ref.date)
         # git's dates are whole seconds: a date means the whole of its second
@@ -177,7 +195,7 @@ def select(
                 "see 'git snapshot list')"
             )
         return before[-1]
-    chosen = [s for s in mine if s.trigger != PRE_RESTORE] or mine
+    chosen = passing_restores(mine)
     back = ref.back or 0
     if back >= len(chosen):
         raise UserError(

@@ -313,7 +313,7 @@ def from_here(here: bytes, path: bytes) -> bytes:
 def branch_of(s: Snapshot) -> str:
     """The BRANCH people read for *s*: its branch, '(stash)' for a stash entry's files
     (``run -- git stash drop``), else '(detached)'."""
-    return str(s.meta.get("branch") or ("(stash)" if s.meta.get("stash") else "(detached)"))
+    return str(s.meta.get("branch") or ("(stash)" if snapids.is_stash(s) else "(detached)"))
 
 
 def as_json(s: Snapshot) -> dict[str, Any]:

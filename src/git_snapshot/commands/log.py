@@ -11,6 +11,7 @@ from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.lookup import worktree_snaps
 from git_snapshot.commands.remote import open_store
 from git_snapshot.errors import UserError
+from git_snapshot.snapids import is_stash
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.history import Version
@@ -67,11 +68,11 @@ def _versions(
     """The versions of *rel* across the worktree's snapshots, where it changed; a stash
     entry's snapshot (its files, never the worktree as it was) is compared with none of them
     and listed, as STASHED, where it holds the path."""
-    own = [s for s in snaps if not s.meta.get("stash")]
+    own = [s for s in snaps if not is_stash(s)]
     found = versions(store, own, rel, damaged)
     if len(own) < len(snaps):
         for s in snaps:
-            if s.meta.get("stash"):
+            if is_stash(s):
                 found += [v._replace(status=STASHED) for v in versions(store, [s], rel, damaged)]
         found.sort(key=lambda v: v.snapshot.id)
     return found

@@ -453,7 +453,7 @@ def _newest_holding(
         where = resolve_repo(store, cwd, repo_arg)
         rels = [snapshot_path(where, cwd, p) for p in paths]
         snaps = worktree_snaps(store, where)
-        chosen = [s for s in snaps if s.trigger != PRE_RESTORE] or snaps
+        chosen = snapids.passing_restores(snaps)
         trees = Trees(store)
         top = where.worktree if in_place and where.here else None
         disk = _OnDisk(top)
