@@ -90,7 +90,8 @@ def kill_parent_then_child_ends(script: str, at_work: float = 0.5) -> None:
         assert running(child)
         parent.kill()
         parent.wait()
-        deadline = time.monotonic() + 10
+        # (only bounds a test that fails: the child's imports under load count in it)
+        deadline = time.monotonic() + 60
         while running(child) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not running(child), "the child outlived its parent killed with SIGKILL"
@@ -197,7 +198,7 @@ def test_a_restores_writer_processes_end_with_the_killed_restore(
         assert all(running(w) for w in writers)
         parent.kill()
         parent.wait()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60  # (only bounds a test that fails)
         while any(running(w) for w in writers) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not any(running(w) for w in writers), "a writer outlived the killed restore"

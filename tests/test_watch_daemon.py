@@ -143,8 +143,8 @@ class Watcher:
         for proc in self.procs:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=10)
+                try:  # (its shutdown lets a job under way finish: slow under load)
+                    proc.wait(timeout=60)
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait()
@@ -497,6 +497,7 @@ def test_status_names_the_newest_watch_snapshot_the_store_holds(
     # the daemon marks it before it sends a job (the worker's take trusts the dirty set: a
     # daemon that had not read the event yet, under load, had it find nothing changed)
     assert dirtyset.sync(str(store_dir), str(repo), timeout=30)
+    took = time.time()  # (before the snapshot is created)
     subprocess.run(
         [str(VENV_BIN / "python"), "-m", "git_snapshot.watch.take", str(repo)], check=True
     )
@@ -505,5 +506,6 @@ def test_status_names_the_newest_watch_snapshot_the_store_holds(
     data = json.loads(gs(repo, "watch", "status", "--json"))
     [tree] = [w for w in data["worktrees"] if w["path"] == str(repo)]
     assert tree["last_snapshot"]["id"] == newest
-    assert tree["last_snapshot"]["age_s"] < 60
+    # its age as the command saw it (rounded to 0.1 s), whatever the machine's load
+    assert 0 <= tree["last_snapshot"]["age_s"] <= time.time() - took + 0.05
     assert f"last snapshot {newest} " in gs(repo, "watch", "status")
