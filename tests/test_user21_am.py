@@ -76,6 +76,17 @@ def test_git_am_stopped_by_a_conflict_reports_once_it_is_done(work: Path, tmp_pa
     restore_env(work, env_report(gs(work, "list"), "git am"))
 
 
+def test_git_am_stopped_then_aborted_is_reported(work: Path, tmp_path: Path) -> None:
+    """--abort puts HEAD back where it was: what the am overwrote is found from its patches'
+    paths (noted by the pre-hook), not from the commits between."""
+    commit(work, "c.txt", b"mine\n")
+    git(work, "am", "-q", "-3", str(_patch(work, tmp_path)), rc=None)
+    assert (work / ".env").read_bytes() == COMMITTED
+    git(work, "am", "--abort")
+    assert not (work / ".env").exists()
+    restore_env(work, env_report(gs(work, "list"), "git am"))
+
+
 def test_a_reset_takes_no_snapshot(work: Path) -> None:
     """`git reset` moves ORIG_HEAD too (after the worktree, GIT_REFLOG_ACTION unset): the shim
     lets it go without a snapshot."""
@@ -108,3 +119,18 @@ def test_run_guards_cherry_pick_and_revert(work: Path, cmd: list[str]) -> None:
     ran = gs(work, "run", "--", "git", *cmd)
     assert (work / ".env").read_bytes() == COMMITTED
     restore_env(work, env_report(ran, f"git {' '.join(cmd)}"))
+
+
+def test_am_paths_names_what_the_patches_write(work: Path, tmp_path: Path) -> None:
+    from git_snapshot import gitrepo
+
+    git(work, "mv", "c.txt", "new\tname.txt")
+    git(work, "commit", "-q", "-m", "rename")
+    mail = git(work, "format-patch", "-1", "-M", "--stdout", "HEAD").out
+    folder = work / ".git" / "rebase-apply"
+    folder.mkdir()
+    (folder / "0001").write_text(mail)
+    (folder / "0002").write_text(git(work, "format-patch", "-1", "--stdout", "side").out)
+    (folder / "applying").touch()
+    paths = gitrepo.am_paths(gitrepo.find_repo(str(work)))
+    assert sorted(paths) == [b".env", b"c.txt", b"new\tname.txt"], paths  # a rename: its new name

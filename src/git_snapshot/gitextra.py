@@ -82,6 +82,25 @@ def changed_paths(repo: Repo, old: str | None, new: str) -> list[bytes]:
     return _split_z(out)
 
 
+def am_paths(repo: Repo) -> list[bytes]:
+    """The paths the patches of the `git am` starting now write (a rename's new name: its old
+    one is tracked, in HEAD), from the mails it split into ``rebase-apply/0001``..."""
+    folder = os.path.join(repo.git_dir, "rebase-apply")
+    mails = sorted(n for n in os.listdir(folder) if n.isdigit())
+    if not mails:
+        return []
+    out = run_git(
+        repo.toplevel,
+        "apply",
+        "--numstat",
+        "-z",
+        "--allow-empty",
+        *(os.path.join(folder, n) for n in mails),
+    )
+    # "ADDED\tDELETED\tPATH\0" a file (a path may hold a tab: the first two split it off)
+    return [word.split(b"\t", 2)[2] for word in out.split(b"\0") if word.count(b"\t") >= 2]
+
+
 def staged_paths(repo: Repo, rev: str) -> list[bytes]:
     """Paths whose index entry differs from commit *rev* (what a squash merge staged)."""
     _check_rev(rev)

@@ -639,6 +639,7 @@ def _plain_value(kind: str, value: str) -> str | None:
 _OVERLAY = frozenset(("Overlay", "overlay_from_patch", "overlay_from_stash", "write_tree"))
 _EXTRA = frozenset(
     (
+        "am_paths",
         "approxidate",
         "blob_ids",
         "changed_paths",
@@ -654,6 +655,7 @@ _EXTRA = frozenset(
     )
 )
 if TYPE_CHECKING:
+    from git_snapshot.gitextra import am_paths as am_paths
     from git_snapshot.gitextra import approxidate as approxidate
     from git_snapshot.gitextra import blob_ids as blob_ids
     from git_snapshot.gitextra import changed_paths as changed_paths

@@ -95,6 +95,9 @@ def begin(repo: gitrepo.Repo, snapshot: int, command: str, brings: list[str]) ->
         "targets": brings,
         "when": time.time(),
     }
+    if gitrepo.am_starting(repo):  # its --abort puts HEAD back: its patches say what it writes
+        with contextlib.suppress(Exception):
+            data["paths"] = [os.fsdecode(p) for p in gitrepo.am_paths(repo)]
     with contextlib.suppress(OSError):
         atomic_write(_path(repo), json.dumps(data).encode(), durable=False)
 
@@ -188,7 +191,7 @@ def _report(store: Store, repo: gitrepo.Repo, note: dict[str, Any]) -> Report | 
             now.append(f.read().strip())
     if not brings and not any(now):
         now.append(gitrepo.head(repo))
-    touched: set[bytes] = set()
+    touched = {os.fsencode(p) for p in note.get("paths", []) if isinstance(p, str)}
     for t in dict.fromkeys([*brings, *(n for n in now if n)]):
         if t != orig:
             with contextlib.suppress(Exception):  # a commit gone since: nothing to compare
