@@ -165,28 +165,36 @@ def cmd_restore(
             Restorer(store, never=NEVER).refuse(snap, [split_path(p) for p in rels if p])
             # a pre-restore snapshot first, so that the restore can itself be undone
             safety = worktree.take(
-                store, into, trigger="pre-restore", message=f"before restoring snapshot {snap.id}"
+                store, into, trigger=PRE_RESTORE, message=f"before restoring snapshot {snap.id}"
             ).snapshot
         elif not dry_run and _holds_files(target):
             safety = _save_first(store, snap, rels, target, remote, mine)
-        restorer = Restorer(
-            store,
-            delete=delete,
-            dry_run=dry_run,
-            protect=unsaved(safety, rels) if safety else frozenset(),
-            never=NEVER,
-            # elsewhere than in place, nothing holds a directory that is in the way, nor
-            # (no worktree saved first) a file
-            replace_dirs=not to,
-            keep_files=bool(to) and not _saved_first(store, target, mine, into, safety, dry_run),
-            progress=progress.count_of,
-        )
-        try:
-            report = restorer.restore(snap, target, [p for p in rels if p] or None)
-        except Damaged as exc:
-            damaged, report = exc, restorer.report
-        except Unwritable:  # named below, with everything the restore did
-            report = restorer.report
+        # elsewhere than in place, nothing holds a directory that is in the way, nor (no
+        # worktree saved first) a file
+        keep_files = bool(to) and not _saved_first(store, target, mine, into, safety, dry_run)
+
+        def run(
+            protect: frozenset[bytes], count: Callable[[int, int], None] | None
+        ) -> tuple[Report, Damaged | None]:
+            """The restore (or the dry run) leaving *protect* alone: what it did, the damage."""
+            restorer = Restorer(
+                store,
+                delete=delete,
+                dry_run=dry_run,
+                protect=protect,
+                never=NEVER,
+                replace_dirs=not to,
+                keep_files=keep_files,
+                progress=count,
+            )
+            try:
+                return restorer.restore(snap, target, [p for p in rels if p] or None), None
+            except Damaged as exc:
+                return restorer.report, exc
+            except Unwritable:  # named below, with everything the restore did
+                return restorer.report, None
+
+        report, damaged = run(unsaved(safety, rels) if safety else frozenset(), progress.count_of)
         skipped = _skipped_of(safety)
         if dry_run:
             # no pre-restore snapshot is taken: what it would leave out (snapshot.exclude, a
@@ -196,21 +204,9 @@ def cmd_restore(
                 skipped = _would_skip(into, touched)
             elif remote is None:
                 skipped = _would_skip_to(store, target, mine, touched)
-            if skipped:
+            if skipped:  # the same dry run, keeping what the restore keeps
                 named = set(rels)
-                restorer = Restorer(  # the same dry run, keeping what the restore keeps
-                    store,
-                    delete=delete,
-                    dry_run=True,
-                    protect=frozenset(p for p, _ in skipped if p not in named),
-                    never=NEVER,
-                    replace_dirs=not to,
-                    keep_files=restorer.keep_files,
-                )
-                try:
-                    report = restorer.restore(snap, target, [p for p in rels if p] or None)
-                except Damaged as exc:
-                    damaged, report = exc, restorer.report
+                report, damaged = run(frozenset(p for p, _ in skipped if p not in named), None)
         names = _names(store, mine, [snap] if safety is None else [snap, safety])
     progress.done()
     if done is not None and not dry_run:
