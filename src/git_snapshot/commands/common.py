@@ -239,7 +239,7 @@ def pick_in(store: Store, where: Where, ref: str) -> Snapshot:
             f"no snapshots of the repository at {where.worktree} yet (see: git snapshot list --all)"
         )
     if where.here and where.worktree and not store.snapshots(where.key, where.worktree, last=1):
-        note = around(store, where.worktree)
+        note = around(store, where.worktree) or elsewhere(store, where.worktree)
         if note:
             raise UserError(f"no snapshots of this worktree yet{note}")
     return snapids.resolve(store, where.key, where.worktree, ref, where.here)
@@ -263,6 +263,39 @@ def around(store: Store, top: str) -> str:
         f"; its files are in the snapshots of the worktree around it, {output.display(there)} "
         f"(as {inside}/): git snapshot -C {output.shell_quote(there)} list"
     )
+
+
+def elsewhere(store: Store, top: str) -> str:
+    """For the worktree at *top*, which has no snapshot of its own: '; ...' naming a worktree
+    of its repository that no longer exists, whose snapshots the store holds (the repository
+    moved with `mv`, which keeps its id under a new key, or `git worktree move`), and the
+    command that lists them; '' when there is none."""
+    try:
+        repo = gitrepo.find_repo(top)
+    except UserError:
+        return ""
+    key = identity.known_source(store, repo)
+    _, sep, repo_id = (key or "").partition("#")
+    keys = [k for k, _ in store.index.sources()]
+    same = [k for k in keys if k == key or (sep and k.partition("#")[2] == repo_id)]
+    for k in same:
+        gone = [
+            s.worktree
+            for s in reversed(store.snapshots(k))
+            if s.worktree != top and not os.path.isdir(s.worktree)
+        ]
+        if gone:
+            # this is the main worktree: the one the moved repository's .git was in
+            old_main = os.path.dirname(identity.path_of(k))
+            if repo.git_dir == repo.common_dir and old_main in gone:
+                gone.insert(0, old_main)
+            label = _labels(store, k)[k]
+            return (
+                f"; this repository's snapshots taken in {output.display(os.fsencode(gone[0]))}, "
+                f"which is gone (moved?), are listed by: git snapshot list --repo "
+                f"{output.shell_quote(os.fsencode(label))}"
+            )
+    return ""
 
 
 def pick(store: Store, repo: gitrepo.Repo, ref: str) -> Snapshot:

@@ -7,6 +7,7 @@ from git_snapshot import snapids
 from git_snapshot.commands.common import around
 from git_snapshot.commands.common import as_json
 from git_snapshot.commands.common import branch_of
+from git_snapshot.commands.common import elsewhere
 from git_snapshot.commands.common import qualified
 from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.remote import open_store
@@ -46,7 +47,7 @@ def cmd_list(
         # none of its own: a repository inside another's worktree, which holds its files
         note = ""
         if not total and not all_repos and where.here and where.worktree:
-            note = around(store, where.worktree)
+            note = around(store, where.worktree) or elsewhere(store, where.worktree)
     if json_out:
         items = [as_json(s) for s in snaps]
         for item, s in zip(items, snaps, strict=True):
