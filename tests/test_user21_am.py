@@ -134,3 +134,17 @@ def test_am_paths_names_what_the_patches_write(work: Path, tmp_path: Path) -> No
     (folder / "applying").touch()
     paths = gitrepo.am_paths(gitrepo.find_repo(str(work)))
     assert sorted(paths) == [b".env", b"c.txt", b"new\tname.txt"], paths  # a rename: its new name
+
+
+def test_a_failed_snapshot_stops_the_am_and_says_how_to_go_on(work: Path, tmp_path: Path) -> None:
+    not_a_store = tmp_path / "not-a-store"
+    not_a_store.write_bytes(b"")
+    ran = git(
+        work, "am", "-q", str(_patch(work, tmp_path)), rc=None, GIT_SNAPSHOT_STORE=str(not_a_store)
+    )
+    assert ran.rc != 0
+    (line,) = ran.ours
+    assert "before the am," in line and "git am --abort" in line, line
+    assert (work / ".env").read_bytes() == SECRET  # untouched
+    git(work, "am", "--abort")
+    git(work, "am", "-q", "-3", str(_patch(work, tmp_path)), GIT_SNAPSHOT_SKIP="1")

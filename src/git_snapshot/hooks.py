@@ -944,6 +944,8 @@ def _aftermath(name: str, cwd: str) -> str:
             "; git left the merge written but not committed: 'git merge --abort' undoes it, "
             "'git merge --continue' commits it"
         )
+    if name == "reference-transaction" and gitrepo.am_starting(repo):
+        return "; git left the am's state folder behind: run 'git am --abort' first"
     return ""
 
 
@@ -1011,8 +1013,11 @@ def run_hook(name: str, argv: Sequence[str], cwd: str = ".") -> int:
             _problem(exc.cause if isinstance(exc, _Failed) else exc)
         )
     if name in PRE_HOOKS:
+        # the shim lets reference-transaction through unnamed only for an am
+        unnamed = name == "reference-transaction" and not env.get("GIT_REFLOG_ACTION")
+        what = "am" if unnamed else HOOKS[name].what
         print(
-            f"git-snapshot: could not snapshot before the {HOOKS[name].what}, so git "
+            f"git-snapshot: could not snapshot before the {what}, so git "
             f"stopped it: {problem}; to go on without a backup: GIT_SNAPSHOT_SKIP=1 git ..."
             f"{_aftermath(name, cwd)}",
             file=sys.stderr,
