@@ -11,6 +11,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from contextlib import contextmanager as contextmanager
     from contextlib import suppress as suppress
 else:
@@ -89,6 +90,26 @@ else:
         helper.__module__ = func.__module__
         helper.__wrapped__ = func
         return helper
+
+
+@contextmanager
+def gc_paused(freeze: bool = False) -> Iterator[None]:
+    """The cyclic collector off for a block that makes many objects and no cycle (a walk, a
+    restore's trees, a diff's changes, find's paths): a collection would only rescan them
+    (it runs every 700 allocations: 5 % of a first snapshot's time). Back on after only if it
+    was on; *freeze*: then what the block made is first put out of its sight for good
+    (gc.freeze: a walk's files cache, never scanned again)."""
+    import gc  # built in: no file read
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            if freeze:
+                gc.freeze()
+            gc.enable()
 
 
 def record(name: str, fields: str, defaults: tuple[object, ...] = ()) -> type:

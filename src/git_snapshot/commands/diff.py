@@ -22,6 +22,7 @@ from git_snapshot.commands.patch import filtered
 from git_snapshot.commands.patch import patches
 from git_snapshot.commands.patch import print_stat
 from git_snapshot.commands.patch import stats
+from git_snapshot.ctx import gc_paused
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
@@ -138,17 +139,10 @@ def cmd_diff(
     json_out: bool = False,
     repo_arg: str | None = None,
 ) -> int:
-    import gc
-
-    collecting = gc.isenabled()
     # no cycles are made here: collections would only rescan the changes and their entries
     # (diff 1 latest on 100 x M: 5 % of its instructions, 10 % with a second process)
-    gc.disable()
-    try:
+    with gc_paused():
         return _diff(cwd, ids, paths, stat_only, patch, exit_code, json_out, repo_arg)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _diff(

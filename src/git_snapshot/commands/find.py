@@ -24,6 +24,7 @@ from git_snapshot.commands.common import qualified
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.log import folder_size
+from git_snapshot.ctx import gc_paused
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
@@ -73,16 +74,9 @@ def cmd_find(
     json_out: bool = False,
     repo_arg: str | None = None,
 ) -> int:
-    import gc
-
-    collecting = gc.isenabled()
     # no cycles are made here: collections would only rescan the deltas' paths and entries
-    gc.disable()
-    try:
+    with gc_paused():
         return _find(pattern, cwd, all_repos, json_out, repo_arg)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str | None) -> int:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import time
 
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
+from git_snapshot.ctx import gc_paused
 from git_snapshot.errors import UserError
 from git_snapshot.store import filescache
 from git_snapshot.store import index
@@ -149,7 +149,7 @@ def create_snapshot(
     if not os.path.isdir(root):
         raise UserError(f"cannot snapshot {directory}: not a directory")
     start_ns = time.time_ns()
-    with _turn(store, source, worktree), store.lock(), _gc_paused():
+    with _turn(store, source, worktree), store.lock(), gc_paused(freeze=True):
         generation = store.index.meta_get("generation", "0")
         cpath = filescache.cache_path(store.cache_dir, source, directory)
         # made on the first object (_LazyWriter): an unchanged walk (most hooks) writes none
@@ -362,20 +362,6 @@ def _turn(store: Store, source: str, worktree: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases it, also when the process dies
-
-
-@contextlib.contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic collector off while a walk makes a few hundred thousand objects none of
-    which is a cycle (it ran every 700 allocations: 5 % of a first snapshot's time)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.freeze()  # what the walk made (the files cache) is never scanned again
-            gc.enable()
 
 
 # zstd level of the frames of a snapshot that is not a first one (a walk's or a rebuild's

@@ -29,6 +29,7 @@ import os
 import stat
 import threading
 
+from git_snapshot.ctx import gc_paused
 from git_snapshot.store import treebytes
 from git_snapshot.store.archiver import _stat_id
 from git_snapshot.store.archiver import read_whole
@@ -954,7 +955,7 @@ def build(
     )
     packs: list[Any] = []
     try:
-        with archiver._gc_paused():
+        with gc_paused(freeze=True):
             cache = FilesCache(root=base.root)
             walker = archiver._Walker(store, writer, cache, opts, time.time_ns())
             writer.known = walker._indexed

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import gc
 import operator
 import os
 import sqlite3
@@ -28,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from dataclasses import field
 
+from git_snapshot.ctx import gc_paused
 from git_snapshot.errors import UserError
 from git_snapshot.store import leftovers
 from git_snapshot.store import restore_locs
@@ -299,18 +299,15 @@ class Restorer(Planning, Writing):
         """Restore *paths* of *snap* (all of it: None or []) into *target*; raises Damaged,
         after writing everything else, when some paths' data is damaged or missing."""
         selections = [split_path(p) for p in paths] if paths else [[]]
-        collecting = gc.isenabled()
-        gc.disable()  # no cycles are made here: collections would only rescan the trees
-        # the record of the temp names it gives (made before the writer processes fork)
-        self.temps = None if self.dry_run else leftovers.Run(self.store.path)
-        try:
-            with self.store.lock():  # a concurrent gc must not move objects while we read them
-                self._restore(snap, target, selections)
-        finally:
-            if self.temps is not None:
-                self.temps.close()
-            if collecting:
-                gc.enable()
+        with gc_paused():  # no cycles are made here: collections would only rescan the trees
+            # the record of the temp names it gives (made before the writer processes fork)
+            self.temps = None if self.dry_run else leftovers.Run(self.store.path)
+            try:
+                with self.store.lock():  # no concurrent gc moves objects while we read them
+                    self._restore(snap, target, selections)
+            finally:
+                if self.temps is not None:
+                    self.temps.close()
         if self.report.damaged:
             raise Damaged(self.report.damaged, "restored", self.report)
         if self.report.unwritable:
