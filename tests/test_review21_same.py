@@ -115,3 +115,18 @@ def test_left_as_is_takes_the_mode_restore_writes(tmp_path: Path) -> None:
     link.symlink_to("f")
     assert left_as_is(_entry(SYMLINK, b"f", 0o777), link.lstat(), lambda: b"f")
     assert not left_as_is(_entry(SYMLINK, b"f", 0o777), f.lstat(), lambda: b"f")
+
+
+def test_export_writes_the_mode_restore_writes(repo: Path, tmp_path: Path) -> None:
+    """export's tar members take restorer.restored_mode too (no set-id bit: it was its own
+    'e.mode & 0o777')."""
+    import tarfile
+
+    f = repo / "tool.sh"
+    f.write_bytes(b"#!/bin/sh\n")
+    f.chmod(0o4755)
+    gs(repo)
+    gs(repo, "export", "latest", str(tmp_path / "out.tar"))
+    with tarfile.open(tmp_path / "out.tar") as tar:
+        member = next(m for m in tar.getmembers() if m.name.endswith("tool.sh"))
+    assert member.mode == 0o755

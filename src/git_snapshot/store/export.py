@@ -34,6 +34,7 @@ from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
+from git_snapshot.store.restorer import restored_mode
 from git_snapshot.store.safewrite import TEMP_MARK
 from git_snapshot.store.safewrite import atomic_file
 from git_snapshot.store.safewrite import is_temp_name
@@ -229,7 +230,7 @@ class _Writer:
 
     def _add(self, tar: tarfile.TarFile, rel: bytes, e: Entry) -> bool:
         info = tarfile.TarInfo(os.fsdecode(rel))
-        info.mode = e.mode & 0o777
+        info.mode = restored_mode(e)  # never a set-id or sticky bit, as restore
         info.mtime = e.mtime_ns / 1e9
         if e.kind == DIR:
             info.type = tarfile.DIRTYPE

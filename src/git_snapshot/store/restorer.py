@@ -421,7 +421,7 @@ class Restorer(Planning, Writing):
             e = d.entry
             if e is not None and d.fd >= 0 and not self.dry_run:
                 if d.chmod:
-                    os.fchmod(d.fd, e.mode & _SAFE_MODE)
+                    os.fchmod(d.fd, restored_mode(e))
                 os.utime(d.fd, ns=(e.mtime_ns, e.mtime_ns))
         finally:
             if d.own and d.fd >= 0:
@@ -495,7 +495,7 @@ class Restorer(Planning, Writing):
             return
         back: tuple[int, int | None]
         if st is None:
-            back = (entry.mode & _SAFE_MODE, entry.mtime_ns)
+            back = (restored_mode(entry), entry.mtime_ns)
         elif stat.S_ISDIR(st.st_mode) and not st.st_mode & stat.S_IWUSR:
             back = (stat.S_IMODE(st.st_mode), None)
         else:
@@ -548,7 +548,7 @@ class Restorer(Planning, Writing):
         self.at = rel
         if new and not self.dry_run:
             try:
-                os.mkdir(name, (entry.mode & _SAFE_MODE) | stat.S_IRWXU, dir_fd=parent)
+                os.mkdir(name, restored_mode(entry) | stat.S_IRWXU, dir_fd=parent)
             except FileExistsError:
                 pass  # something came there meanwhile: the careful way below
             else:
@@ -569,7 +569,7 @@ class Restorer(Planning, Writing):
             (self.report.updated if st is not None else self.report.created).append(rel)
             if self.dry_run:
                 return -1, True
-            os.mkdir(name, (entry.mode & _SAFE_MODE) | stat.S_IRWXU, dir_fd=parent)
+            os.mkdir(name, restored_mode(entry) | stat.S_IRWXU, dir_fd=parent)
             return os.open(name, _DIR_FLAGS, dir_fd=parent), True
         if not self.dry_run and not st.st_mode & stat.S_IWUSR:
             fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
@@ -654,7 +654,7 @@ class Restorer(Planning, Writing):
         if opened is None:
             return
         fd, fresh = opened
-        mode = e.mode & _SAFE_MODE
+        mode = restored_mode(e)
         # mkdir gave it mode | u+rwx minus the umask: often its mode already
         d = _Dir(fd, e, chmod=not fresh or (mode | stat.S_IRWXU) & ~self.umask != mode)
         if fd >= 0:
@@ -708,7 +708,7 @@ class Restorer(Planning, Writing):
 
     def _fill_file(self, fd: int, e: Entry) -> None:
         _write_sparse(fd, validate.stream_blob(self.store, e), e.size)
-        os.fchmod(fd, e.mode & _SAFE_MODE)
+        os.fchmod(fd, restored_mode(e))
         os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
 
     def _fill(self, d: _Dir, tree: bytes, rel: bytes, fresh: bool = False) -> None:
@@ -895,7 +895,7 @@ class Restorer(Planning, Writing):
                 return
             fd = os.open(e.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=parent)
             try:
-                os.fchmod(fd, e.mode & _SAFE_MODE)
+                os.fchmod(fd, restored_mode(e))
                 os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
             finally:
                 os.close(fd)
