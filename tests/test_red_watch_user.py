@@ -20,6 +20,7 @@ from test_watch_daemon import add
 from test_watch_daemon import config
 from test_watch_daemon import make_repo
 from test_watch_daemon import paths_in
+from test_watch_daemon import settled
 from test_watch_daemon import wait_for
 from test_watch_daemon import watch_snaps
 from test_watch_daemon import watcher  # noqa: F401  (the fixture)
@@ -96,13 +97,14 @@ def test_an_edit_not_yet_saved_then_rm_rf_is_not_reported_as_saved(
         lambda: [s for s in watch_snaps(repo) if "data/edited.txt" in paths_in(s)],
         what="a watch snapshot holding data/",
     )
-    time.sleep(1.0)  # quiet: that snapshot is the last one before the edit
+    last = settled(watcher, repo)  # the last one before the edit
+    assert last.id >= snaps[-1].id
     with open(data / "edited.txt", "a") as f:
         f.write("v2: an edit no snapshot holds\n")
     shutil.rmtree(data)
     entries = wait_for(lambda: json.loads(gs(repo, "losses", "--json")), what="the loss entry")
     (entry,) = entries
-    assert entry["snapshot"] == snaps[-1].id
+    assert entry["snapshot"] == last.id
     assert sorted(x["path"] for x in entry["lost"]) == ["data/edited.txt", "data/kept.txt"]
     assert entry["exact"] is False
 
@@ -131,7 +133,8 @@ def test_a_worktree_removed_with_unsaved_files_is_reported_in_another(
         lambda: [s for s in watch_snaps(linked) if "notes/n.bin" in paths_in(s)],
         what="a watch snapshot of the linked worktree",
     )
-    time.sleep(1.0)
+    last = settled(watcher, linked)
+    assert last.id >= snaps[-1].id
     git(main, "worktree", "remove", "--force", str(linked))
     assert not linked.exists()
     unseen = main / ".git" / losses.UNSEEN  # the line, for the next command here
@@ -142,7 +145,7 @@ def test_a_worktree_removed_with_unsaved_files_is_reported_in_another(
         what="the loss line held in the main worktree",
     )
     (entry,) = json.loads(gs(main, "losses", "--json"))
-    assert entry["snapshot"] == snaps[-1].id
+    assert entry["snapshot"] == last.id
     assert entry["removed_worktree"] == str(linked)
     assert sorted(x["path"] for x in entry["lost"]) == ["notes/n.bin", "wip.txt"]
     assert str(linked) in line
@@ -190,7 +193,7 @@ def test_an_edit_saved_then_rm_rf_is_one_entry_against_the_newest(
         lambda: [s for s in watch_snaps(repo) if "data/a.txt" in paths_in(s)],
         what="a watch snapshot holding data/",
     )
-    time.sleep(1.0)
+    settled(watcher, repo)
     (data / "a.txt").write_text("v2, saved by the watcher\n")
 
     def holds_v2() -> list[Snapshot]:

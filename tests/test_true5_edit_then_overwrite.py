@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from test_watch_daemon import add
 from test_watch_daemon import config
 from test_watch_daemon import make_repo
 from test_watch_daemon import paths_in
+from test_watch_daemon import settled
 from test_watch_daemon import wait_for
 from test_watch_daemon import watch_snaps
 from test_watch_daemon import watcher  # noqa: F401  (the fixture)
@@ -54,9 +54,9 @@ def test_an_edit_then_a_tools_overwrite_is_not_called_exact(
         lambda: any("d/f119.txt" in paths_in(s) for s in watch_snaps(repo)),
         what="a watch snapshot holding d/",
     )
-    # settled: no snapshot due (one started between a write and the daemon's read of its
-    # event would hold the tool's output, and the burst would be matched to it)
-    time.sleep(2)
+    # settled: no snapshot due or under way (one started between a write and the daemon's
+    # read of its event would hold the tool's output, and the burst would be matched to it)
+    settled(watcher, repo)
     files[0].write_text("the user's edit\n")
     tmp = d / ".f1.txt.tmp"
     tmp.write_text("the user's save\n")

@@ -481,6 +481,45 @@ def test_a_snapshot_that_hangs_is_stopped_and_retried(
         assert tree.retry_at > now and tree.first_change is not None  # tried again later
 
 
+def test_status_says_a_watch_snapshot_is_under_way(tmp_path: Path, store_dir: Path) -> None:
+    """A worktree's status says 'snapshotting' from the job's send to the reading of its
+    answer (its changed_since is null already): a test, or a user, can tell a daemon that
+    has nothing left to do from one whose snapshot is still running."""
+    r = make_repo(tmp_path)
+    add(store_dir, r)
+    with in_process(store_dir, r) as d:
+        tree = d.trees[str(r)]
+        (tree_status,) = d.status()["worktrees"]
+        assert tree_status["snapshotting"] is False and tree_status["changed_since"] is not None
+        d.maybe_snapshot(time.time())  # the snapshot watching begins with: due at once
+        assert d.child_tree is tree
+        (tree_status,) = d.status()["worktrees"]
+        assert tree_status["snapshotting"] is True and tree_status["changed_since"] is None
+        assert d.status_dirty  # (written with it)
+        d.worker_ready()  # its answer (read as it comes)
+        (tree_status,) = d.status()["worktrees"]
+        assert tree_status["snapshotting"] is False and tree_status["last_snapshot"]
+
+
+def settled(w: Watcher, repo: Path) -> Snapshot:
+    """The newest watch snapshot of *repo*, once the daemon has nothing left to do for it:
+    its status, written after that snapshot's answer, has no change pending and no watch
+    snapshot under way (a fixed sleep was not enough under load: a snapshot still running
+    read the test's next writes). Wait for the snapshot holding what the test wrote first:
+    the daemon had read every event of its files before it read that snapshot's answer."""
+
+    def idle() -> Snapshot | None:
+        snaps = watch_snaps(repo)
+        t = w.tree(repo)
+        last = t.get("last_snapshot") or {}
+        if not snaps or last.get("id") != snaps[-1].id:
+            return None
+        return None if t.get("changed_since") or t.get("snapshotting") else snaps[-1]
+
+    got: Snapshot = wait_for(idle, what="the daemon settled")
+    return got
+
+
 def test_status_names_the_newest_watch_snapshot_the_store_holds(
     tmp_path: Path, store_dir: Path, watcher: Watcher
 ) -> None:

@@ -438,6 +438,8 @@ class Daemon:
                 tree.hook_pid, tree.hook_pid_at = dirtyset.token_pid(token), tree.hook_at
                 tree.hook_seq = dirtyset.marked_upto(self.store_path, tree.root)
                 dirtyset.synced(self.store_path, token)
+                # a status written after a sync holds every change made before it
+                self.status_dirty = True
             except Exception as exc:
                 log(f"{tree.root}: sync: {exc!r}")
 
@@ -710,6 +712,7 @@ class Daemon:
         self.child_tree = tree
         self.child_started = now
         self.child_lag_from = lag_from or now
+        self.status_dirty = True  # (snapshotting)
 
     def send(self, job: bytes) -> str | None:
         """Give the worker (started if need be) one job line and watch for its answer; the
@@ -939,6 +942,8 @@ class Daemon:
                     "overflows": c.overflows,
                     "failed_watches": c.failed_watches,
                     "changed_since": pending,
+                    # a watch snapshot of it is under way (sent, its answer not read yet)
+                    "snapshotting": self.child_tree is tree,
                     "last_snapshot": tree.last_snapshot,
                     "last_prep": tree.last_prep,
                     "snapshot_failures": tree.failures,
