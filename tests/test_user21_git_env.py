@@ -10,6 +10,7 @@ goes on."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,17 @@ def test_run_goes_on_where_git_env_agrees(repo: Path, tmp_path: Path) -> None:
     ran = git(linked, "discard")
     (rep,) = ran.reports
     assert rep.names == "README" and rep.exact, rep
+
+
+@pytest.mark.parametrize("args", [["list"], ["-m", "x"], ["restore", "latest", "README"]])
+def test_other_commands_refuse_too(repo: Path, tmp_path: Path, args: list[str]) -> None:
+    """`git --git-dir=B/.git --work-tree=B snapshot ...` from inside A worked on A: its list,
+    a snapshot of A, a restore of A's snapshot into A."""
+    gs(repo, "-m", "of the repo here")
+    other = committed_repo(tmp_path / "other")
+    ran = git(repo, f"--git-dir={other / '.git'}", f"--work-tree={other}", "snapshot", *args, rc=1)
+    (line,) = ran.ours
+    assert str(other) in line, line
+    assert [s["message"] for s in json.loads(gs(repo, "list", "--json").out)] == [
+        "of the repo here"
+    ]

@@ -82,6 +82,17 @@ def changed_paths(repo: Repo, old: str | None, new: str) -> list[bytes]:
     return _split_z(out)
 
 
+def as_user_env(cwd: str) -> tuple[str, str] | None:
+    """The git dir and worktree git itself works on in *cwd* with the user's environment
+    (GIT_DIR, GIT_WORK_TREE kept: every other call drops them); None where it finds none."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
+    res = _run(cwd, ["rev-parse", "--absolute-git-dir", "--show-toplevel"], env=env)
+    lines = res.stdout.splitlines()
+    if res.returncode != 0 or len(lines) != 2:
+        return None
+    return os.fsdecode(lines[0]), os.fsdecode(lines[1])
+
+
 def am_paths(repo: Repo) -> list[bytes]:
     """The paths the patches of the `git am` starting now write (a rename's new name: its old
     one is tracked, in HEAD), from the mails it split into ``rebase-apply/0001``..."""

@@ -641,6 +641,7 @@ _EXTRA = frozenset(
     (
         "am_paths",
         "approxidate",
+        "as_user_env",
         "blob_ids",
         "changed_paths",
         "colorbool",
@@ -657,6 +658,7 @@ _EXTRA = frozenset(
 if TYPE_CHECKING:
     from git_snapshot.gitextra import am_paths as am_paths
     from git_snapshot.gitextra import approxidate as approxidate
+    from git_snapshot.gitextra import as_user_env as as_user_env
     from git_snapshot.gitextra import blob_ids as blob_ids
     from git_snapshot.gitextra import changed_paths as changed_paths
     from git_snapshot.gitextra import colorbool as colorbool

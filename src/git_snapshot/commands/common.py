@@ -29,6 +29,8 @@ def repo_at(cwd: str, remember: bool = False) -> gitrepo.Repo:
     terminal) are printed here, once: every command that works in a worktree finds it.
     *remember*: as :func:`gitrepo.find_repo`'s (a command that snapshots once and ends)."""
     repo = gitrepo.find_repo(cwd, remember=remember)
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        _same_as_git(repo, cwd)
     from git_snapshot.hooks import PENDING
     from git_snapshot.hooks import UNSEEN
 
@@ -40,6 +42,31 @@ def repo_at(cwd: str, remember: bool = False) -> gitrepo.Repo:
     if os.path.lexists(os.path.join(repo.git_dir, PENDING)):
         _report_stopped(repo, cwd)
     return repo
+
+
+def _same_as_git(repo: gitrepo.Repo, cwd: str) -> None:
+    """Refuse when GIT_DIR or GIT_WORK_TREE (exported, or from `git --git-dir=...
+    --work-tree=... snapshot`) make git work on another repository than *repo*, found from
+    the folder as always: a command would list, snapshot or restore this one, and `run`'s
+    command change that one. Where they agree (a `!` alias in a linked worktree: git sets
+    GIT_DIR) it goes on."""
+    named = " and ".join(k for k in ("GIT_DIR", "GIT_WORK_TREE") if os.environ.get(k))
+    got = gitrepo.as_user_env(cwd)
+    real = [os.path.realpath(p) for p in (repo.git_dir, repo.toplevel)]
+    if got is not None and [os.path.realpath(p) for p in got] == real:
+        return
+    found = "elsewhere"
+    hint = ""
+    if got is not None:
+        found = f"on {got[0]} (worktree {got[1]})"
+        if os.path.realpath(got[1]) != real[1]:
+            there = output.shell_quote(os.fsencode(got[1]))
+            hint = f": git snapshot -C {there} ..."
+    raise UserError(
+        f"with {named} set, git works {found}, not on this folder's repository "
+        f"({repo.git_dir}, worktree {repo.toplevel}), which git-snapshot would use: nothing "
+        f"was done; run it without {named}{hint}"
+    )
 
 
 def _report_stopped(repo: gitrepo.Repo, cwd: str) -> None:

@@ -29,7 +29,6 @@ def cmd_run(
     # the command as one line with no control character (a name such as $'x\033[2J\n.env' that
     # a glob expanded must not drive the terminal or split the report), pasteable as it reads
     said = " ".join(output.shell_quote(os.fsencode(word), exact=True) for word in cmd)
-    _same_repository(repo, cwd, said)
     # other worktrees, stash entries: snapshotted first, so that this worktree's newest
     # snapshot is its own ('latest', the next hook's loss check), not a stash entry's files
     guarded = guards.protect(repo, cmd, cwd)
@@ -81,35 +80,6 @@ def cmd_run(
     for line in [*lines, *(report.lines(repo, os.path.abspath(cwd)) if report else [])]:
         print(line, flush=True)
     return rc
-
-
-def _same_repository(repo: gitrepo.Repo, cwd: str, said: str) -> None:
-    """Refuse when GIT_DIR or GIT_WORK_TREE, which the command *said* keeps, make git work on
-    another repository than *repo* (found from the folder, as always): the snapshot would not
-    hold what the command changes. Where they agree (a `!` alias in a linked worktree: git
-    sets GIT_DIR) it goes on."""
-    named = [k for k in ("GIT_DIR", "GIT_WORK_TREE") if os.environ.get(k)]
-    if not named:
-        return
-    ask = ["git", "rev-parse", "--absolute-git-dir", "--show-toplevel"]
-    res = subprocess.run(ask, cwd=cwd, capture_output=True, stdin=subprocess.DEVNULL, check=False)
-    got = [os.fsdecode(line) for line in res.stdout.splitlines()]
-    real = [os.path.realpath(p) for p in (repo.git_dir, repo.toplevel)]
-    if res.returncode == 0 and [os.path.realpath(p) for p in got] == real:
-        return
-    names = " and ".join(named)
-    found = "elsewhere"
-    hint = ""
-    if res.returncode == 0 and len(got) == 2:
-        found = f"on {got[0]} (worktree {got[1]})"
-        if os.path.realpath(got[1]) != real[1]:
-            top = output.shell_quote(os.fsencode(got[1]))
-            hint = f", then run: git snapshot -C {top} run -- {said}"
-    raise UserError(
-        f"with {names} set, git works {found}, not on this folder's repository "
-        f"({repo.git_dir}, worktree {repo.toplevel}), which run would snapshot: nothing was "
-        f"run; unset {names}{hint}"
-    )
 
 
 def _call(cmd: list[str], cwd: str) -> int:
