@@ -80,3 +80,22 @@ def test_pre_commit_is_detected_with_its_limits(repo: Path) -> None:
 def test_store_inside_the_worktree(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIT_SNAPSHOT_STORE", str(repo / "store"))
     assert "inside this worktree" in lines(repo, 1)["store"]
+
+
+def test_a_shim_from_an_older_version_says_to_install_again(repo: Path) -> None:
+    """A shim written by an older git-snapshot still fires, but lacks what the newer one does
+    (session 21: the snapshot before `git am`, in the shim's text): doctor said nothing, so a
+    user who upgraded kept the old shims. It names them and the command that updates them;
+    shims as `install` writes them now say nothing of the kind."""
+    install(repo)
+    assert not any("older" in lines(repo, 0)[n] for n in HOOK_NAMES)
+    shim = repo / ".git" / "hooks" / "reference-transaction"
+    shim.write_text(shim.read_text().replace("\n", "\n# an older body\n", 3))
+    got = lines(repo, 0)
+    assert got["reference-transaction"].startswith("fires: git-snapshot's shim")
+    assert (
+        "from an older git-snapshot: run git snapshot install again" in got["reference-transaction"]
+    )
+    assert not any("older" in got[n] for n in HOOK_NAMES if n != "reference-transaction")
+    gs(repo, "install")
+    assert not any("older" in lines(repo, 0)[n] for n in HOOK_NAMES)

@@ -77,6 +77,8 @@ def _our_shim(path: str, name: str, root: str) -> HookState:
         else path.rsplit(".legacy", 1)[0] + ".git-snapshot-chained"
     )
     where = "" if path.endswith("/" + name) else f" as {os.path.basename(path)}"
+    if hookfiles.file_head(path) != hookfiles.shim_text(name, exe, forward).encode():
+        where += ", from an older git-snapshot: run git snapshot install again to update it"
     return HookState(name, True, f"git-snapshot's shim{where}", describe(chained, name, root))
 
 
