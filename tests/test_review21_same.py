@@ -23,6 +23,7 @@ from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import digest
 from git_snapshot.store.restorer import holds
 from git_snapshot.store.restorer import left_as_is
+from git_snapshot.store.restorer import read_at
 
 
 @pytest.fixture(autouse=True)
@@ -90,13 +91,14 @@ def test_the_size_is_compared_before_anything_is_read(tmp_path: Path) -> None:
     f = tmp_path / "f"
     f.write_bytes(b"abcd")
 
-    def never() -> bytes:
+    def never(name: bytes, st: os.stat_result, dir_fd: int | None) -> bytes:
         raise AssertionError("read although the sizes differ")
 
     st = f.lstat()
-    assert not holds(_entry(FILE, b"abcde"), st, never)
-    assert not holds(_entry(FILE, b"abce"), st, lambda: digest(f.read_bytes()))
-    assert holds(_entry(FILE, b"abcd"), st, lambda: digest(f.read_bytes()))
+    name = os.fsencode(f)
+    assert not holds(_entry(FILE, b"abcde"), st, name, None, never)
+    assert not holds(_entry(FILE, b"abce"), st, name, None, read_at)
+    assert holds(_entry(FILE, b"abcd"), st, name, None, read_at)
 
 
 def test_left_as_is_takes_the_mode_restore_writes(tmp_path: Path) -> None:
@@ -104,17 +106,18 @@ def test_left_as_is_takes_the_mode_restore_writes(tmp_path: Path) -> None:
     f.write_bytes(b"x")
     os.chmod(f, 0o755)
 
-    def read() -> bytes:
-        return digest(b"x")
+    def at(p: Path) -> tuple[os.stat_result, bytes]:
+        return p.lstat(), os.fsencode(p)
 
-    assert left_as_is(_entry(FILE, b"x", 0o4755), f.lstat(), read)
-    assert not left_as_is(_entry(FILE, b"x", 0o644), f.lstat(), read)
+    assert left_as_is(_entry(FILE, b"x", 0o4755), *at(f), read_at)
+    assert not left_as_is(_entry(FILE, b"x", 0o644), *at(f), read_at)
     os.chmod(f, 0o4755)
-    assert not left_as_is(_entry(FILE, b"x", 0o4755), f.lstat(), read)
+    assert not left_as_is(_entry(FILE, b"x", 0o4755), *at(f), read_at)
     link = tmp_path / "l"
     link.symlink_to("f")
-    assert left_as_is(_entry(SYMLINK, b"f", 0o777), link.lstat(), lambda: b"f")
-    assert not left_as_is(_entry(SYMLINK, b"f", 0o777), f.lstat(), lambda: b"f")
+    assert left_as_is(_entry(SYMLINK, b"f", 0o777), *at(link), read_at)
+    assert not left_as_is(_entry(SYMLINK, b"f", 0o777), *at(f), read_at)
+    assert not left_as_is(_entry(SYMLINK, b"g", 0o777), *at(link), read_at)
 
 
 def test_export_writes_the_mode_restore_writes(repo: Path, tmp_path: Path) -> None:

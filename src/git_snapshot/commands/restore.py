@@ -492,12 +492,12 @@ class _OnDisk:
             except OSError:
                 self.stats[rel] = None
         st = self.stats[rel]
-        return st is not None and left_as_is(e, st, lambda: self._read(path, st))
+        return st is not None and left_as_is(e, st, path, self._read)
 
-    def _read(self, path: bytes, st: os.stat_result) -> bytes | None:
+    def _read(self, path: bytes, st: os.stat_result, dir_fd: int | None) -> bytes | None:
         if path not in self.reads:
             try:
-                self.reads[path] = read_at(path, st)
+                self.reads[path] = read_at(path, st, dir_fd)
             except OSError:
                 self.reads[path] = None
         return self.reads[path]

@@ -139,6 +139,11 @@ def split_path(path: str | bytes) -> list[bytes]:
     return parts
 
 
+# what holds reads at a path: (name, its lstat, the folder's descriptor or None) -> the
+# link's target or the file's digest, None when it cannot be read
+_Read = Callable[[bytes, os.stat_result, int | None], bytes | None]
+
+
 def restored_mode(e: Entry) -> int:
     """The permission bits a restore gives the file *e*: its own, without the set-id and
     sticky bits (never restored)."""
@@ -148,25 +153,31 @@ def restored_mode(e: Entry) -> int:
 def keeps_mode(e: Entry, st: os.stat_result) -> bool:
     """Whether what lstat found (*st*) has the mode a restore gives *e* (a symlink's is
     not its own: always)."""
-    return e.kind != FILE or stat.S_IMODE(st.st_mode) == restored_mode(e)
+    return e.kind != FILE or stat.S_IMODE(st.st_mode) == e.mode & _SAFE_MODE  # restored_mode
 
 
-def holds(e: Entry, st: os.stat_result, read: Callable[[], bytes | None]) -> bool:
-    """Whether what lstat found (*st*) holds the content of the file or symlink *e*: a
-    symlink to its target, or a regular file of its size, then of its digest. *read* gives
-    what is there (read_at: the link's target, the file's digest; None: unreadable), called
-    only once the kind and the size match: a file of another size is never read."""
+def holds(e: Entry, st: os.stat_result, name: bytes, dir_fd: int | None, read: _Read) -> bool:
+    """Whether what lstat found (*st*) at *name* holds the content of the file or symlink
+    *e*: a symlink to its target, or a regular file of its size, then of its digest. *read*
+    (read_at, or one that keeps its answers) gives what is there (the link's target, the
+    file's digest; None: unreadable), called only once the kind and the size match: a file
+    of another size is never read."""
     if e.kind == SYMLINK:
-        return stat.S_ISLNK(st.st_mode) and read() == e.ref
-    return e.kind == FILE and stat.S_ISREG(st.st_mode) and st.st_size == e.size and read() == e.ref
+        return stat.S_ISLNK(st.st_mode) and read(name, st, dir_fd) == e.ref
+    return (
+        e.kind == FILE
+        and stat.S_ISREG(st.st_mode)
+        and st.st_size == e.size
+        and read(name, st, dir_fd) == e.ref
+    )
 
 
-def left_as_is(e: Entry, st: os.stat_result, read: Callable[[], bytes | None]) -> bool:
-    """Whether a restore of *e* over what lstat found (*st*) leaves it as it is, its mtime
-    aside: the same content (holds) with the mode the restore gives it (keeps_mode).
-    ``restore`` counts such a path unchanged; ``restore --newest`` passes over a snapshot
-    holding every PATH so (restoring from it would change nothing)."""
-    return keeps_mode(e, st) and holds(e, st, read)
+def left_as_is(e: Entry, st: os.stat_result, name: bytes, read: _Read) -> bool:
+    """Whether a restore of *e* over what lstat found (*st*) at *name* leaves it as it is,
+    its mtime aside: the same content (holds) with the mode the restore gives it
+    (keeps_mode). ``restore`` counts such a path unchanged; ``restore --newest`` passes over
+    a snapshot holding every PATH so (restoring from it would change nothing)."""
+    return keeps_mode(e, st) and holds(e, st, name, None, read)
 
 
 def read_at(name: bytes, st: os.stat_result, dir_fd: int | None = None) -> bytes:
@@ -608,14 +619,15 @@ class Restorer(Planning, Writing):
         if st is not None and (st.st_dev, st.st_ino) in self.store_keep:
             self.report.store.append(rel)
             return
-        if st is not None and holds(e, st, lambda: read_at(e.name, st, parent)):
+        if st is not None and holds(e, st, e.name, parent, read_at):
+            kept = keeps_mode(e, st)
             if not self.dry_run and e.kind == FILE:
                 try:
-                    self._set_meta(parent, e, st)
+                    self._set_meta(parent, e, st, kept)
                 except PermissionError as exc:  # chattr +i: its mode and mtime stay
                     self.report.unwritable.append((rel, exc.strerror or str(exc)))
                     return
-            if not keeps_mode(e, st):
+            if not kept:
                 self.report.updated.append(rel)  # its mode alone (diff's 'T'): a change
             else:
                 self.report.unchanged += 1
@@ -885,8 +897,10 @@ class Restorer(Planning, Writing):
             if st is not None and self._remove(fd, name, path, st, in_way=False):
                 self.report.deleted.append(path)
 
-    def _set_meta(self, parent: int, e: Entry, st: os.stat_result) -> None:
-        if not keeps_mode(e, st) or st.st_mtime_ns != e.mtime_ns:
+    def _set_meta(self, parent: int, e: Entry, st: os.stat_result, kept: bool) -> None:
+        """Give the file *e* (its content there already) its mode, unless *kept* (keeps_mode),
+        and its mtime."""
+        if not kept or st.st_mtime_ns != e.mtime_ns:
             if st.st_nlink > 1:
                 # a hard link: its inode is shared with other paths, maybe outside the target
                 # (a pnpm store): a copy of its own takes the mode and mtime
