@@ -496,19 +496,8 @@ def find_losses(
     unsaved += [x for x in discarded if x[0] not in hidden and x[0] not in dict(unsaved)]
     if not found and not unsaved:
         return None
-    return losses.Report(
-        ctx.command,
-        before.id,
-        before.created,
-        _exact(store, repo, before, ctx),
-        found,
-        unsaved,
-        restore=(
-            losses.restore_paths(store, before.root, found, os.fsencode(repo.toplevel))
-            if found
-            else None
-        ),
-    )
+    exact = _exact(store, repo, before, ctx)
+    return losses.report_of(store, repo, ctx.command, before, exact, found, unsaved)
 
 
 def _head_of(snap: Snapshot) -> str | None:

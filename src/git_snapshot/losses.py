@@ -588,6 +588,23 @@ class Report:
         }
 
 
+def report_of(
+    store: Store,
+    repo: gitrepo.Repo,
+    command: str,
+    snap: Snapshot,
+    exact: bool,
+    found: list[Loss],
+    unsaved: list[tuple[bytes, str]] | None = None,
+) -> Report:
+    """The report of what *command* destroyed in *repo*'s worktree: *found*, held by the
+    snapshot *snap* (*exact*: taken right before it), and *unsaved*; its restore command
+    names restore_paths of *found* (a hook's, run's and a stopped operation's report)."""
+    top = os.fsencode(repo.toplevel)
+    restore = restore_paths(store, snap.root, found, top) if found else None
+    return Report(command, snap.id, snap.created, exact, found, unsaved, restore=restore)
+
+
 def _count(kind: str, folders: bool, n: int) -> str:
     """'1 ignored file', '2 files with uncommitted edits', '1 untracked folder' (empty)."""
     noun = ("folder" if folders else "file") + ("" if n == 1 else "s")

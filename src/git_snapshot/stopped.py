@@ -201,13 +201,7 @@ def _report(store: Store, repo: gitrepo.Repo, note: dict[str, Any]) -> Report | 
     found = losses.find(store, repo, snap, sorted(touched), [orig, *brings])
     if not found:
         return None
-    report = losses.Report(
-        str(note.get("command") or "git"),
-        snap.id,
-        snap.created,
-        True,  # taken right before the operation
-        found,
-        restore=losses.restore_paths(store, snap.root, found, os.fsencode(repo.toplevel)),
-    )
+    command = str(note.get("command") or "git")
+    report = losses.report_of(store, repo, command, snap, True, found)  # exact: right before
     losses.record(store, repo, report)
     return report

@@ -104,19 +104,7 @@ def _report(
         unsaved = _unsaved(repo, snap)
         named = {p for p, _ in unsaved}
         unsaved += [x for x in losses.discarded_edits(repo, snap, edits, revs) if x[0] not in named]
-        report = losses.Report(
-            what,
-            snap.id,
-            snap.created,
-            True,
-            found,
-            unsaved,
-            restore=(
-                losses.restore_paths(store, snap.root, found, os.fsencode(repo.toplevel))
-                if found
-                else None
-            ),
-        )
+        report = losses.report_of(store, repo, what, snap, True, found, unsaved)
         if report:
             losses.record(store, repo, report)
     return report
