@@ -9,7 +9,8 @@
 - ``@{DATE}`` in git's date syntax (``@{1.hour.ago}``, ``@{2026-12-01 10:00}``): the newest
   snapshot of this worktree taken at or before that time.
 
-Order is always the snapshot number, never the clock.
+Order is the snapshot number, never the clock, but for snapshots a pull entered (their
+number says nothing of when they were taken): Index.snapshots merges those in by time.
 """
 
 from __future__ import annotations

@@ -429,7 +429,7 @@ class Store:
         if not snaps:
             raise UserError("no snapshots yet for this repository; take one with: git snapshot")
         if ref == "latest":
-            return max(snaps, key=lambda s: s.id)
+            return snaps[-1]  # the newest (Index.snapshots: by number, pulled ones by time)
         try:
             num = int(ref)
         except ValueError:

@@ -118,6 +118,11 @@ _SNAPSHOT_FIELDS = (
 )
 
 
+# how a pulled snapshot's index row marks it, in the row's meta text (records.dumps with ", ",
+# ": "; a quote inside a string value is escaped, so only the key matches)
+_PULLED = '"pulled": true'
+
+
 class Snapshot:
     # meta is parsed from the index's JSON on first use (_meta_json): a hook lists a
     # worktree's snapshots several times (up to keepLast of them) and reads the meta of one
@@ -179,6 +184,14 @@ class Snapshot:
     def meta(self, value: dict[str, Any]) -> None:
         self._meta = value
         self._meta_json = None
+
+    @property
+    def pulled(self) -> bool:
+        """Whether a pull entered it into this store (Index.enter_snapshot): its number, the
+        next free one, says nothing of when it was taken beside this store's own."""
+        if self._meta_json is not None:  # (no json parse: the hook's path)
+            return _PULLED in self._meta_json
+        return self._meta.get("pulled") is True
 
     def _values(self) -> tuple[Any, ...]:
         return tuple(getattr(self, f) for f in _SNAPSHOT_FIELDS)
@@ -543,7 +556,10 @@ class Index:
     ) -> list[Snapshot]:
         """Snapshots, oldest first: all, or of one source, or of one worktree of it; with
         *last*, only the newest *last* of those (a hook's questions are about the newest:
-        every row of a worktree kept 14 days, ~300, cost it ~2.5 ms a question)."""
+        every row of a worktree kept 14 days, ~300, cost it ~2.5 ms a question). Oldest is
+        the number order, never the clock (a clock set back does not make a new snapshot
+        old), but for snapshots a pull entered: those go in by when they were taken
+        (in_time)."""
         sql = f"SELECT {self._SNAP_COLS} FROM snapshots s JOIN sources src ON src.id = s.source"
         where, args = [], []
         if source is not None:
@@ -557,10 +573,14 @@ class Index:
         if last is None:
             rows = self.db.execute(sql + " ORDER BY src.id, s.seq", args).fetchall()
         else:
-            sql += " ORDER BY src.id DESC, s.seq DESC LIMIT ?"
-            rows = self.db.execute(sql, [*args, last]).fetchall()
-            rows.reverse()
-        return [self._snap(r) for r in rows]
+            newest = self.db.execute(
+                sql + " ORDER BY src.id DESC, s.seq DESC LIMIT ?", [*args, last]
+            ).fetchall()
+            if not any(_PULLED in r[12] for r in newest):
+                return [self._snap(r) for r in reversed(newest)]
+            rows = self.db.execute(sql + " ORDER BY src.id, s.seq", args).fetchall()
+        snaps = in_time([self._snap(r) for r in rows])
+        return snaps if last is None else snaps[-last:] if last > 0 else []
 
     @staticmethod
     def _snap(r: tuple[Any, ...]) -> Snapshot:
@@ -636,6 +656,8 @@ class Index:
             ).fetchone()
             if taken is not None or (handed_out and snap.id < next_seq):
                 snap.id = next_seq
+            if handed_out:  # a store where snapshots are taken: order it by time (in_time)
+                snap.meta = {**snap.meta, "pulled": True}
             db.execute(
                 "UPDATE sources SET next_seq = ? WHERE id = ?", (max(next_seq, snap.id + 1), sid)
             )
@@ -931,3 +953,35 @@ class Index:
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+
+def in_time(snaps: list[Snapshot]) -> list[Snapshot]:
+    """*snaps* (number order, grouped by source) with the pulled ones merged in by when they
+    were taken: this store's own and the pulled each keep their number order (a clock set
+    back reorders neither), a pulled snapshot goes before the first own one taken after it.
+    A pull gives an older snapshot a number above this store's newer ones when its own
+    number is taken; by number it passed for the newest (latest, a hook's loss report)."""
+    if not any(s.pulled for s in snaps):
+        return snaps
+    out: list[Snapshot] = []
+    start = 0
+    for i in range(1, len(snaps) + 1):
+        if i == len(snaps) or snaps[i].source != snaps[start].source:
+            out += _merged(snaps[start:i])
+            start = i
+    return out
+
+
+def _merged(snaps: list[Snapshot]) -> list[Snapshot]:
+    own = [s for s in snaps if not s.pulled]
+    pulled = [s for s in snaps if s.pulled]
+    out: list[Snapshot] = []
+    i = j = 0
+    while i < len(own) and j < len(pulled):
+        if pulled[j].created < own[i].created:
+            out.append(pulled[j])
+            j += 1
+        else:
+            out.append(own[i])
+            i += 1
+    return out + own[i:] + pulled[j:]

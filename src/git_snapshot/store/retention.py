@@ -9,6 +9,7 @@ from git_snapshot.ctx import record
 from git_snapshot.errors import UserError
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
+from git_snapshot.store.index import in_time
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 
@@ -51,7 +52,7 @@ class Policy(_Policy):
         if not snaps or self.empty():
             return []
         now = time.time() if now is None else now
-        newest_first = sorted(snaps, key=lambda s: s.id, reverse=True)
+        newest_first = _newest_first(snaps)
         keep = {newest_first[0].rowid}
         if self.keep_last is not None:
             keep.update(s.rowid for s in newest_first[: self.keep_last])
@@ -70,11 +71,17 @@ DEFAULT_WINDOW = 14 * 86400.0
 THIN = ((3600.0, 0.0), (86400.0, 600.0), (7 * 86400.0, 3600.0))  # (up to age, bucket width)
 
 
+def _newest_first(snaps: list[Snapshot]) -> list[Snapshot]:
+    """One source's *snaps*, newest first: by number, a pulled one by when it was taken
+    (index.in_time: a pull can give an older snapshot a higher number)."""
+    return in_time(sorted(snaps, key=lambda s: s.id))[::-1]
+
+
 def thin(snaps: list[Snapshot], window: float, now: float) -> list[Snapshot]:
     """The watch snapshots among *snaps* to forget (the newest is always kept)."""
     if not snaps:
         return []
-    newest_first = sorted(snaps, key=lambda s: s.id, reverse=True)
+    newest_first = _newest_first(snaps)
     keep = {newest_first[0].rowid}
     for limit, width in THIN:
         seen: set[int] = set()
@@ -110,7 +117,7 @@ def select_auto(
     watch = [s for s in snaps if s.trigger == WATCH]
     others = [s for s in snaps if s.trigger != WATCH]
     gone = policy.select(others, now) + thin(watch, window, now)
-    never = {*keep, max(snaps, key=lambda s: s.id).rowid}
+    never = {*keep, _newest_first(snaps)[0].rowid}
     return [s for s in gone if s.rowid not in never]
 
 
