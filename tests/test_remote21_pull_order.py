@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from remotehelpers import machine
 from remotehelpers import on
 
+from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.index import in_time
 
@@ -62,6 +63,22 @@ def test_pulled_older_snapshots_do_not_pass_for_the_newest(tmp_path: Path) -> No
     assert [line.split()[0] for line in on(fresh, repo, "list").out.splitlines()[1:]] == ["1", "3"]
     on(fresh, repo, "restore", "--newest", "notes.txt")
     assert (repo / "notes.txt").read_text() == "old\nedit 1\nedit 2\n"
+
+
+def test_many_old_pulled_rows_and_a_clock_set_back(store: Store) -> None:
+    """50 own snapshots (the last taken with the clock set back, before the 49th), then a
+    pull of 100 older ones (numbered 51-150): the newest is own 50, whatever the window."""
+    for n in range(1, 51):
+        created = 500 if n == 50 else 1000 + n
+        store.index.enter_snapshot(_snap(n, created, False), "/w", handed_out=False)
+    for n in range(1, 101):
+        store.index.enter_snapshot(_snap(n, 100 + n, False), "/w", handed_out=True)
+    assert [s.id for s in store.snapshots("src", "/", last=1)] == [50]
+    assert [s.id for s in store.snapshots("src", "/", last=3)] == [48, 49, 50]
+    everything = store.snapshots("src")
+    assert [s.id for s in everything] == [*range(51, 151), *range(1, 51)]
+    assert all(s.pulled is (s.id > 50) for s in everything)
+    assert store.get("src", "latest").id == 50
 
 
 def _snap(number: int, created: int, pulled: bool) -> Snapshot:

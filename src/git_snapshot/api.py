@@ -144,7 +144,7 @@ def _pick(st: Store, name: str, backup_id: int | str) -> Snapshot:
     if backup_id == "latest":
         chosen = [s for s in mine if s.trigger != PRE_RESTORE]
         if chosen:
-            return chosen[-1]  # ordered by id, never by the clock (Index.snapshots)
+            return chosen[-1]  # by number, never the clock; a pulled one by time (Index.snapshots)
     return st.get(name, backup_id)
 
 
