@@ -103,6 +103,7 @@ class S3Backend(Backend):
         creds = credentials(query)
         endpoint = creds.get("endpoint", "")
         self._where = f"s3://{bucket}/{prefix}" + (f" at {endpoint}" if endpoint else "")
+        self._endpoint = endpoint or "the S3 endpoint"
         retry = {
             "max_retries": 6,
             "backoff": {
@@ -134,19 +135,29 @@ class S3Backend(Backend):
         idempotent or conditional, so a repeat is safe. Answers (not found, exists, etag
         mismatch) are never retried."""
         from obstore.exceptions import AlreadyExistsError
+        from obstore.exceptions import PermissionDeniedError
         from obstore.exceptions import PreconditionError
+        from obstore.exceptions import UnauthenticatedError
 
+        answers = (
+            FileNotFoundError,
+            AlreadyExistsError,
+            PreconditionError,
+            PermissionDeniedError,
+            UnauthenticatedError,
+        )
         for wait in RETRY_WAITS:
             try:
                 return fn(*args, **kwargs)
-            except (FileNotFoundError, AlreadyExistsError, PreconditionError):
+            except answers:
                 raise
             except Exception:
                 time.sleep(wait)
         return fn(*args, **kwargs)
 
     def _fail(self, what: str, exc: Exception) -> BackendError:
-        return BackendError(f"remote {self._where}: {what} failed: {_first_line(exc)}")
+        why = _what_to_check(_first_line(exc), self._endpoint)
+        return BackendError(f"remote {self._where}: {what} failed: {why}")
 
     def put(self, name: str, data: bytes) -> None:
         import obstore
@@ -239,3 +250,24 @@ class S3Backend(Backend):
 def _first_line(exc: Exception) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+CREDENTIALS = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE and ~/.aws/credentials"
+
+
+def _what_to_check(text: str, endpoint: str) -> str:
+    """The client's one line, without the server's XML body, and what to check next: the
+    credentials (refused, or none found: the client then asked the cloud instance metadata
+    address), or the endpoint (nothing answered there)."""
+    text = text.split(" <?xml", 1)[0].rstrip(": ")
+    if "169.254.169.254" in text:
+        return f"no credentials found: set {CREDENTIALS}"
+    if "403 Forbidden" in text or "401 Unauthorized" in text or "lacked the necessary" in text:
+        status = "403 Forbidden" if "403 Forbidden" in text else "refused"
+        return f"{status}: check the credentials ({CREDENTIALS}) and that they may use this bucket"
+    if "error sending request" in text:
+        return (
+            f"no answer from {endpoint}: check the endpoint (?endpoint= in the URL, or "
+            "AWS_ENDPOINT_URL), that the server is up and the network"
+        )
+    return text
