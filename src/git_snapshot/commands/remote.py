@@ -67,6 +67,7 @@ def cmd_remote_add(*, name: str, url: str, key_file: str | None = None, cwd: str
     from git_snapshot.store.remote import config
     from git_snapshot.store.remote import crypto
     from git_snapshot.store.remote.repo import Remote
+    from git_snapshot.store.remote.repo import WrongKey
 
     config.check_name(name)
     if url and "://" not in url:  # a directory's path, as git remote add takes one
@@ -91,14 +92,20 @@ def cmd_remote_add(*, name: str, url: str, key_file: str | None = None, cwd: str
     with Remote(conf, secret) as remote:
         try:
             created = remote.init()
-        except UserError as exc:
-            if "wrong key" in str(exc) and not key_file:
+        except WrongKey as exc:
+            again = (
+                f"git snapshot remote add {name} {url} --key FILE (a copy of the key file "
+                "from the machine that made it)"
+            )
+            if key_file:  # (the key is not written under its own name: it does not fit)
                 raise UserError(
-                    f"{url} already holds snapshots encrypted with another key; add it with "
-                    f"that key: git snapshot remote add {name} {url} --key FILE (a copy of "
-                    "the key file from the machine that made it)"
+                    f"wrong key: {key_file} (key {exc.have}) is not the key {url}'s data was "
+                    f"encrypted with (key {exc.want}); add it with the right one: {again}"
                 ) from None
-            raise
+            raise UserError(
+                f"{url} already holds snapshots encrypted with another key; add it with "
+                f"that key: {again}"
+            ) from None
     crypto.write_key_file(path, secret)
     remotes[name] = conf
     config.save(remotes)

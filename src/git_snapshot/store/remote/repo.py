@@ -38,6 +38,14 @@ STALE_S = 30 * 60  # a lock not refreshed for this long belongs to a dead proces
 REFRESH_S = 5 * 60
 
 
+class WrongKey(UserError):
+    """The remote's data was encrypted with another key (fingerprints *have*, *want*)."""
+
+    def __init__(self, message: str, have: str, want: str) -> None:
+        super().__init__(message)
+        self.have, self.want = have, want
+
+
 class Remote:
     def __init__(self, conf: RemoteConf, secret: bytes | None = None) -> None:
         self.conf = conf
@@ -93,11 +101,13 @@ class Remote:
         except crypto.Damaged:
             ok = False
         if not ok:
-            raise UserError(
-                f"wrong key for remote {self.name}: {self.conf.key_file} (key "
-                f"{self.key.fingerprint}) is not the key its data was encrypted with (key "
-                f"{doc.get('key', '?')}); put the right key file there (a copy from the machine "
-                "that made the remote)"
+            have, want = self.key.fingerprint, str(doc.get("key", "?"))
+            raise WrongKey(
+                f"wrong key for remote {self.name}: {self.conf.key_file} (key {have}) is not "
+                f"the key its data was encrypted with (key {want}); put the right key file "
+                "there (a copy from the machine that made the remote)",
+                have,
+                want,
             )
 
     # -- sealed documents --------------------------------------------------------------------
