@@ -31,7 +31,9 @@ def _config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(Path(os.environ["HOME"]) / "config"))
 
 
-def test_pulled_older_snapshots_do_not_pass_for_the_newest(tmp_path: Path) -> None:
+def _pulled_behind(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A repository whose snapshot 1 ("edit 1") was pushed, then its store lost: in a fresh
+    store, local snapshot 1 ("edit 2") is taken, then the pull enters the old one as 2."""
     repo = committed_repo(tmp_path / "proj")
     (repo / "notes.txt").write_text("old\n")
     run(repo, "git", "add", "notes.txt")
@@ -52,6 +54,11 @@ def test_pulled_older_snapshots_do_not_pass_for_the_newest(tmp_path: Path) -> No
     assert "snapshot 1:" in on(fresh, repo, "-m", "local").out
     pulled = on(fresh, repo, "pull", "r")
     assert "proj:1 is proj:2 here" in pulled.out, pulled.out
+    return repo, fresh
+
+
+def test_pulled_older_snapshots_do_not_pass_for_the_newest(tmp_path: Path) -> None:
+    repo, fresh = _pulled_behind(tmp_path)
 
     assert on(fresh, repo, "show", "latest").out.startswith("snapshot 1 "), "latest is local 1"
     assert on(fresh, repo, "show", "latest~1").out.startswith("snapshot 2 ")
@@ -63,6 +70,21 @@ def test_pulled_older_snapshots_do_not_pass_for_the_newest(tmp_path: Path) -> No
     assert [line.split()[0] for line in on(fresh, repo, "list").out.splitlines()[1:]] == ["1", "3"]
     on(fresh, repo, "restore", "--newest", "notes.txt")
     assert (repo / "notes.txt").read_text() == "old\nedit 1\nedit 2\n"
+
+
+def test_repair_keeps_the_numbers_a_pull_gave(tmp_path: Path) -> None:
+    """A pull that found a number taken gave the snapshot the next one in its index row only;
+    its record still says the number it had where it was taken. repair rebuilt the index from
+    the records: the pulled old snapshot took number 1 back (and kept 2 as well) and the local
+    snapshot 1 became 3, so a loss report's 'git snapshot restore 1 notes.txt' restored the old
+    version. The rows of a readable old index keep their numbers and marks."""
+    repo, fresh = _pulled_behind(tmp_path)
+    repaired = on(fresh, repo, "repair").out
+    assert "renumbered" not in repaired, repaired
+    assert on(fresh, repo, "cat", "1", "notes.txt").out == "old\nedit 1\nedit 2\n"
+    assert on(fresh, repo, "cat", "2", "notes.txt").out == "old\nedit 1\n"
+    assert [line.split()[0] for line in on(fresh, repo, "list").out.splitlines()[1:]] == ["2", "1"]
+    assert on(fresh, repo, "show", "latest").out.startswith("snapshot 1 ")
 
 
 def test_many_old_pulled_rows_and_a_clock_set_back(store: Store) -> None:

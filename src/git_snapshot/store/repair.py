@@ -214,12 +214,13 @@ def _read_old(path: str, report: RepairReport) -> _Old:
             old.next_seq = dict(db.execute("SELECT key, next_seq FROM sources").fetchall())
             rows = db.execute(
                 "SELECT src.key, src.path, s.seq, s.created, s.trigger, s.message, s.worktree, "
-                "s.root, s.files, s.bytes, s.added_bytes, s.skipped, s.meta "
+                "s.root, s.files, s.bytes, s.added_bytes, s.skipped, s.meta, s.record "
                 "FROM snapshots s JOIN sources src ON src.id = s.source"
             ).fetchall()
             for r in rows:
                 snap = Snapshot(0, r[0], r[2], r[3], r[4], r[5], r[6], bytes(r[7]), *r[8:12])
                 snap.meta = json.loads(r[12])
+                snap.record = bytes(r[13]) if r[13] is not None else None
                 old.snapshots.append((snap, r[1]))
             with contextlib.suppress(sqlite3.Error):  # no such table in version 1
                 old.damaged = {bytes(k): w for k, w in db.execute("SELECT key, why FROM damaged")}
@@ -398,7 +399,12 @@ def _merge(
     known = {(s.source, s.id) for s, _ in old.snapshots}
     twice: list[tuple[Snapshot, str, bytes]] = []  # a number another record holds already
     top = {src: n - 1 for src, n in old.next_seq.items()}  # the highest number given
+    # a record the old index holds keeps that row's number and meta: a pull that found its
+    # number taken gave it the next free one (and marked it pulled) in the row only, so its
+    # record still says the number it had where it was taken
+    rows = {s.record: (s, p) for s, p in old.snapshots if s.record is not None}
     for key, (snap, path) in sorted(records.items(), key=lambda kv: (kv[1][0].created, kv[0])):
+        snap, path = rows.get(key, (snap, path))
         top[snap.source] = max(top.get(snap.source, 0), snap.id)
         if key in forgotten:
             report.forgotten += 1
