@@ -12,6 +12,10 @@ from hypothesis import settings
 from git_snapshot.store import Store
 from git_snapshot.store import location
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from remotehelpers import Weed
+
 # Hypothesis's per-example deadline (200 ms) and its too-slow health check are wall-time
 # budgets: CI runs `-n auto` on 2 cores beside other work, where one example of a store write
 # took longer (test_a_chunk_written_in_pieces_is_the_dicts_marshal, session 18). Speed is the
@@ -87,3 +91,12 @@ def committed_repo(path: Path) -> Path:
 def repo(tmp_path: Path) -> Iterator[Path]:
     """A fresh git repo with one commit."""
     yield committed_repo(tmp_path / "repo")
+
+
+@pytest.fixture(scope="module")
+def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Weed]:
+    """A real S3 server (SeaweedFS) on loopback for one test module's tests."""
+    from remotehelpers import seaweed
+
+    with seaweed(tmp_path_factory.mktemp("weed")) as w:
+        yield w

