@@ -13,6 +13,7 @@ from git_snapshot.ctx import gc_paused
 @pytest.fixture(autouse=True)
 def _as_it_was() -> object:
     was = gc.isenabled()
+    gc.unfreeze()  # what an earlier in-process snapshot of this worker froze
     yield None
     gc.unfreeze()
     (gc.enable if was else gc.disable)()

@@ -266,7 +266,7 @@ def pick_in(store: Store, where: Where, ref: str) -> Snapshot:
             f"no snapshots of the repository at {where.worktree} yet (see: git snapshot list --all)"
         )
     if where.here and where.worktree and not store.snapshots(where.key, where.worktree, last=1):
-        note = around(store, where.worktree) or elsewhere(store, where.worktree)
+        note = around(store, where.worktree) or moved(store, where.key, where.worktree)
         if note:
             raise UserError(f"no snapshots of this worktree yet{note}")
     return snapids.resolve(store, where.key, where.worktree, ref, where.here)
@@ -290,6 +290,12 @@ def around(store: Store, top: str) -> str:
         f"; its files are in the snapshots of the worktree around it, {output.display(there)} "
         f"(as {inside}/): git snapshot -C {output.shell_quote(there)} list"
     )
+
+
+def moved(store: Store, key: str, top: str) -> str:
+    """``elsewhere``'s note when the repository (*key*) has no snapshot at all, else '':
+    those of a worktree of it (a linked one removed) are its own, and an ID picks among them."""
+    return "" if store.snapshots(key, last=1) else elsewhere(store, top)
 
 
 def elsewhere(store: Store, top: str) -> str:
