@@ -40,6 +40,12 @@ from git_snapshot import losses
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.store.index import Snapshot
+from git_snapshot.store.walker import RACY_NS
+
+# a folder changed at or after this many seconds before a walk began is unsettled
+# (RACY_NS), less a tick of the kernel's coarse clock, which stamps its ctime: a test whose
+# change and snapshot fall within it (bracketed by its own clock) has that folder unsettled
+WINDOW_S = RACY_NS / 1e9 - 0.05
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"
@@ -147,12 +153,18 @@ def _rm_rf_read_late(tmp_path: Path, store_dir: Path, settle: bool) -> None:
     before = _snapshot(r)
     daemon = _daemon(store_dir, r)
     try:
+        removing = time.time()
         shutil.rmtree(r / "out")
         if settle:  # the top folder settled before the walk (ctime cannot be set back)
             time.sleep(2.2)
         raced = _snapshot(r)
         dirs = raced.meta["unsettled"].get("dirs", [])
-        assert (not dirs) if settle else "" in dirs, raced.meta
+        if settle:
+            assert not dirs, raced.meta
+        elif time.time() - removing < WINDOW_S:
+            assert "" in dirs, raced.meta
+        # (else this test was held past the walk's window, as on a loaded machine: the top
+        # folder may have settled, the slow test's case, whose entry is the same)
         entry = _read_late(daemon, r)
         assert entry["snapshot"] == before.id, entry
         assert len(entry["lost"]) == N_FILES and entry["exact"] is False, entry
@@ -195,11 +207,13 @@ def test_writes_after_the_walk_stay_with_the_snapshot_exact(
     snapshot, exact."""
     r = make_repo(tmp_path)
     add(store_dir, r)
+    making = time.time()
     files = _files(r)
     daemon = _daemon(store_dir, r)
     try:
         snap = _snapshot(r)  # the only one holding the user's version
-        assert "out" in snap.meta["unsettled"].get("dirs", []), snap.meta
+        if time.time() - making < WINDOW_S:  # (else held past the walk's window: settled)
+            assert "out" in snap.meta["unsettled"].get("dirs", []), snap.meta
         for f in files:
             f.write_text(TOOL)
         entry = _read_late(daemon, r)
