@@ -6,6 +6,7 @@ it prepares: every snapshot is the full walk's, the store verifies."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -136,7 +137,10 @@ def test_two_hooks_and_a_watch_snapshot_at_once(
         after = [s for s in _snaps(repo) if _walk_began(s) > wrote]
         assert after and {s.root for s in after} == {full}, after
         assert after[-1].root == full
-    assert (w.tree(repo).get("last_prep") or {}).get("seq")
+    # the worker prepared a tree in a round at least (its log). Not the status's last_prep:
+    # only the last preparation's, which is "nothing" when a hook wanted what the one before
+    # had just prepared (the last round's hooks meeting it, as a late daemon has them do)
+    assert re.search(r": prepared seq \d+ in ", w.log()), w.log()
     _verify(repo)
 
 
