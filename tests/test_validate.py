@@ -174,16 +174,23 @@ def test_verify_during_gc_reports_no_false_damage(store_dir: Path, tmp_path: Pat
     build(src, D({f"f{i}".encode(): F(os.urandom(3000)) for i in range(200)}))
     with Store(store_dir) as store:
         take(store, "s", src)
-    go, stop = tmp_path / "go", tmp_path / "stop"
+    go, stop, ran = tmp_path / "go", tmp_path / "stop", tmp_path / "gc-ran"
     snapper = _spawn("-c", SNAPPER, HELPER, str(store_dir), str(src), str(go))
-    gcer = _spawn(HELPER, "gcloop", str(store_dir), str(go), str(stop))
+    gcer = _spawn(HELPER, "gcloop", str(store_dir), str(go), str(stop), str(ran))
     go.touch()
     runs = false_reports = 0
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300
         # while the snapper runs, and on beside gc (which loops until *stop*) until verify ran
-        # 10 times: on a loaded machine the snapper's 30 snapshots once ended after its ninth
-        while (snapper.poll() is None or runs < 10) and time.monotonic() < deadline:
+        # 10 times and gc removed something meanwhile (*ran*). On a loaded machine the
+        # snapper's 30 snapshots once ended after verify's ninth run; and once (4 busy loops
+        # at nice -10 beside another test worker) gc's counts read "removed": 0 at the end of
+        # this loop's minute (not reproduced in 9 runs under load since; gc there got 3
+        # rounds where a quiet machine gives it 8): the loop waits for a removal, up to 300 s,
+        # and a failure prints gc's counts
+        while (
+            snapper.poll() is None or runs < 10 or not ran.exists()
+        ) and time.monotonic() < deadline:
             with Store(store_dir) as store:
                 report = verify(store, read_data=True)
             runs += 1
@@ -195,6 +202,6 @@ def test_verify_during_gc_reports_no_false_damage(store_dir: Path, tmp_path: Pat
         out, err = gcer.communicate(timeout=120)
     assert snapper.returncode == 0, snap_err
     assert gcer.returncode == 0, err
-    assert '"removed": 0' not in out, "gc never collected anything: the test proved nothing"
+    assert ran.exists(), f"gc never collected beside verify: the test proved nothing ({out})"
     assert runs >= 10
     assert false_reports == 0, f"{false_reports} of {runs} verify runs reported false damage"
