@@ -29,6 +29,7 @@ from storehelpers import random_tree
 from storehelpers import take
 
 from git_snapshot.store import Store
+from git_snapshot.store import filescache
 from git_snapshot.store import reading
 from git_snapshot.store import readmany_py
 from git_snapshot.store import walker
@@ -168,6 +169,163 @@ def test_c_is_its_twin_and_hands_back_every_changed_file(
             nxt = stats[which[start + len(answers)]]
             over = stat.S_ISREG(nxt.st_mode) and total + nxt.st_size > budget
             assert over or stat.S_ISDIR(nxt.st_mode)
+
+
+class _Calls(list[tuple[Any, ...]]):
+    def append_args(self, *args: Any) -> None:
+        self.append(args)
+
+
+STORES = [readmany_py.store] + ([native.store] if native is not None else [])
+NO_STAT, NO_KEY = bytes(40), bytes(32)
+
+
+def _packed(stats: list[Any]) -> bytes:
+    return b"".join(
+        NO_STAT
+        if s is None
+        else filescache.STAT.pack(s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino, s.st_mode)
+        for s in stats
+    )
+
+
+@given(entries, st.integers(0, 200_000), st.data())
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+def test_store_is_its_twin_and_stores_only_files_read_as_listed(
+    folder: list[tuple[str, int, str | None, bool]], budget: int, data: st.DataObject
+) -> None:
+    """store() (a folder's files read as listed, given to the writer and answered with their
+    entries in one call) gives its twin's answers and calls, and answers exactly the regular
+    files within the budget, not in *done*, not named with the mark, that did not change
+    since they were listed; a key already pending is not given again; the files cache gets a
+    file's lstat and key only when it is older than *racy_after*."""
+    with tempfile.TemporaryDirectory(dir=os.environ.get("TMPDIR")) as tmp:
+        d = Path(tmp)
+        names: list[bytes] = []
+        contents: list[bytes] = []
+        for i, (kind, size, _, odd) in enumerate(folder):
+            name = f"n{i:03}" + (" \udcff\u00e9.x" if odd else "")
+            contents.append(_make(d, name, kind, size, i))
+            names.append(os.fsencode(name))
+        stats: list[Any] = [
+            os.lstat(d / os.fsdecode(n)) if kind != "gone" else None
+            for n, (kind, _, _, _) in zip(names, folder)
+        ]
+        for (kind, _, fate, _), bname in zip(folder, names):
+            if fate is not None and kind in ("file", "empty"):
+                _change(d / os.fsdecode(bname), fate)
+        which = data.draw(st.permutations(range(len(names))))
+        done = {i: None for i in data.draw(st.sets(st.sampled_from(which)))} if which else {}
+        keys = [hashlib.sha256(c).digest() for c in contents]
+        pending0 = set(data.draw(st.sets(st.sampled_from(keys)))) if keys else set()
+        mtimes = sorted({max(s.st_mtime_ns, s.st_ctime_ns) for s in stats if s is not None})
+        racy_after = data.draw(st.sampled_from([0, 1 << 62, *mtimes]))
+        mark = b"n001"  # (n001 is named like a temp file: never stored)
+        pre, packed = os.fsencode(tmp) + b"/", _packed(stats)
+        runs = []
+        for store in STORES:
+            calls = _Calls()
+            pending = set(pending0)
+            got = store(
+                pre, names, stats, packed, which, dict(done), pending,
+                calls.append_args, racy_after, 7, mark, budget, 1, 1, NO_STAT, NO_KEY,
+            )  # fmt: skip
+            runs.append((got, calls, pending))
+        assert all(r == runs[0] for r in runs)
+        (answers, files, size, last), calls, pending = runs[0]
+        order = []
+        for i in which:
+            kind, _, fate, _ = folder[i]
+            s = stats[i]
+            takes = (
+                i not in done
+                and kind in ("file", "empty")
+                and s.st_size <= budget
+                and not names[i].startswith(mark)
+            )
+            if not takes or fate is not None:
+                assert i not in answers
+                continue
+            order.append(i)
+            entry = (names[i], 1, s.st_mode & 0o7777, s.st_mtime_ns, s.st_size, keys[i], 7, 0)
+            settled = max(s.st_mtime_ns, s.st_ctime_ns) < racy_after
+            rec = (packed[40 * i : 40 * (i + 1)], keys[i]) if settled else (NO_STAT, NO_KEY)
+            assert answers[i] == (entry, *rec)
+        assert list(answers) == order
+        assert (files, size) == (len(order), sum(stats[i].st_size for i in order))
+        assert last == (keys[order[-1]] if order else None)
+        given_keys = [keys[i] for i in order if keys[i] not in pending0]
+        assert [c[1] for c in calls] == list(dict.fromkeys(given_keys))  # each key once
+        assert all(c == (1, keys.__getitem__(contents.index(c[2])), c[2], True) for c in calls)
+        assert pending == pending0 | {keys[i] for i in order}
+
+
+@needs_c
+def test_store_keeps_nothing_and_fails_as_its_twin(tmp_path: Path) -> None:
+    """store(): references and memory as they were after answers and errors (an error in
+    the writer's add, a pending that is not a set, a stat that is no stat, a bad index), each
+    error the twin's."""
+    for i in range(20):
+        (tmp_path / f"f{i}").write_bytes(b"x%d" % i * (i * 30))
+    names = [b"f%d" % i for i in range(20)]
+    stats: list[Any] = [os.lstat(tmp_path / os.fsdecode(n)) for n in names]
+    pre, packed, which = os.fsencode(tmp_path) + b"/", _packed(stats), list(range(20))
+
+    def add(*a: Any) -> None:
+        pass
+
+    def failing(*a: Any) -> None:
+        raise OSError("disk full")
+
+    def args(**kw: Any) -> tuple[Any, ...]:
+        a = dict(
+            pre=pre, names=names, stats=stats, packed=packed, which=which, done={}, pending=set(),
+            add=add, racy_after=1 << 62, label=0, mark=b".gsnap", budget=200, blob=1, kind=1,
+            no_stat=NO_STAT, no_key=NO_KEY,
+        )  # fmt: skip
+        a.update(kw)
+        return tuple(a.values())
+
+    # a file changed at the walk's racy bound or later is not cached; one before it is
+    newest = max(stats[3].st_mtime_ns, stats[3].st_ctime_ns)
+    for racy_after, rec in ((newest, (NO_STAT, NO_KEY)), (newest + 1, None)):
+        for store in (native.store, readmany_py.store):
+            answer = store(*args(racy_after=racy_after))[0][3]
+            assert answer[1:] == (rec or (packed[120:160], answer[0][5]))
+    calls = [
+        args(),
+        args(add=failing),
+        args(pending=frozenset()),
+        args(stats=[*stats[:-1], object()]),
+        args(which=[*which, 99]),
+        args(which=[0, "1"]),
+        args(packed=packed[:-1]),
+        args(budget=-1),
+    ]
+    for call in calls:
+        assert _outcome(native.store, call) == _outcome(readmany_py.store, call)
+    watched = [pre, *names, *stats, packed]
+
+    def run(times: int) -> None:
+        for _ in range(times):
+            for call in calls:
+                _outcome(native.store, call)
+
+    run(3)
+    gc.collect()
+    before = [sys.getrefcount(x) for x in watched]
+    tracemalloc.start()
+    try:
+        run(20)
+        gc.collect()
+        first = tracemalloc.get_traced_memory()[0]
+        run(200)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - first
+    finally:
+        tracemalloc.stop()
+    assert [sys.getrefcount(x) for x in watched] == before
+    assert grown < 4096, grown
 
 
 def test_an_unreadable_file_is_handed_back(tmp_path: Path) -> None:
@@ -336,15 +494,21 @@ def test_a_snapshot_is_the_same_with_and_without_c(
     monkeypatch.setattr(reading, "BATCH_BYTES", 5000)
     src = tmp_path / "src"
     build_tree(src, random_tree(seed, 300, dirs=12, max_size=9000))
-    impls = {"c": native.read, "py": None}
+    impls = {  # reads, and the folder's files stored by one call (readmany.store) or not
+        "c": (native.read, native.store),
+        "c-reads": (native.read, None),
+        "twin": (readmany_py.read, readmany_py.store),
+        "py": (None, None),
+    }
     for rnd in range(2):
         if rnd:
             mutate(src, seed, share=0.2)
         got = []
-        for name, impl in impls.items():
-            monkeypatch.setattr(walker, "_fast_read", impl)
+        for name, (read, store) in impls.items():
+            monkeypatch.setattr(walker, "_fast_read", read)
+            monkeypatch.setattr(walker, "_fast_store", store)
             with Store(tmp_path / name) as s:
                 snap = take(s, "s", src)
                 cache = files_cache(s)
                 got.append((snap.root, snap.files, snap.bytes, cache.dirs, cache.root))
-        assert got[0] == got[1]
+        assert got[1:] == got[:1] * 3

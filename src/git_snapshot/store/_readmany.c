@@ -27,7 +27,8 @@
 
 #include <openssl/evp.h>
 
-#define INTERFACE 1
+#define INTERFACE 2
+#define STAT_SIZE 40 /* filescache.STAT: size, mtime_ns, ctime_ns, inode, mode */
 #define MAX_BUDGET (1LL << 30)
 #define DIGEST 32
 
@@ -288,9 +289,218 @@ done:
     return out;
 }
 
+/* The answer store() gives a file read as listed: ((name, kind, mode & 07777, mtime_ns, size,
+   key, label, 0), packed lstat or no_stat, key or no_key) */
+static PyObject *file_answer(item_t *x, PyObject *key, const char *sb, long long racy_after,
+                             PyObject *kind, PyObject *label, PyObject *no_stat,
+                             PyObject *no_key) {
+    PyObject *entry = Py_BuildValue("(OOKLLOOi)", x->name, kind, x->mode & 07777ULL, x->mtime,
+                                    x->size, key, label, 0);
+    if (entry == NULL)
+        return NULL;
+    long long newest = x->mtime > x->ctime ? x->mtime : x->ctime;
+    if (newest < racy_after) {
+        PyObject *rs = PyBytes_FromStringAndSize(sb, STAT_SIZE);
+        if (rs == NULL) {
+            Py_DECREF(entry);
+            return NULL;
+        }
+        return Py_BuildValue("(NNO)", entry, rs, key);
+    }
+    return Py_BuildValue("(NOO)", entry, no_stat, no_key);
+}
+
+/* One batch of store()'s files (it[0..m), read already): each read as listed given to *add*
+   unless its key is pending, answered in *got*. -1: an error set. */
+static int store_batch(item_t *it, Py_ssize_t m, PyObject **idx, const char *packed,
+                       PyObject *got, PyObject *pending, PyObject *add, PyObject *blob,
+                       long long racy_after, PyObject *kind, PyObject *label,
+                       PyObject *no_stat, PyObject *no_key, long long *files,
+                       long long *size, PyObject **last) {
+    for (Py_ssize_t k = 0; k < m; k++) {
+        item_t *x = &it[k];
+        if (!x->ok)
+            continue; /* the walk reads it the careful way */
+        if (_PyBytes_Resize(&x->buf, (Py_ssize_t)x->size) < 0)
+            return -1; /* (freed) */
+        PyObject *key = PyBytes_FromStringAndSize((const char *)x->md, DIGEST);
+        if (key == NULL)
+            return -1;
+        int known = PySet_Contains(pending, key);
+        if (known == 0) {
+            PyObject *a[4] = {blob, key, x->buf, Py_True};
+            PyObject *r = PyObject_Vectorcall(add, a, 4, NULL);
+            if (r == NULL || PySet_Add(pending, key) < 0)
+                known = -1;
+            Py_XDECREF(r);
+        }
+        Py_CLEAR(x->buf); /* (the writer holds it now, or nobody) */
+        Py_ssize_t i = PyLong_AsSsize_t(idx[k]);
+        PyObject *answer = known < 0 ? NULL
+                                     : file_answer(x, key, packed + STAT_SIZE * i, racy_after,
+                                                   kind, label, no_stat, no_key);
+        if (answer == NULL || PyDict_SetItem(got, idx[k], answer) < 0) {
+            Py_XDECREF(answer);
+            Py_DECREF(key);
+            return -1;
+        }
+        Py_DECREF(answer);
+        *files += 1;
+        *size += x->size;
+        Py_XSETREF(*last, key);
+    }
+    return 0;
+}
+
+/* Whether entry *i* is one store() reads: listed as a regular file of at most *budget* bytes,
+   its name not starting with *mark*, not in *done*. -1: an error set. */
+static int store_takes(PyObject *wo, Py_ssize_t i, PyObject *names, PyObject *stats,
+                       PyObject *done, PyObject *mark, long long budget, item_t *x) {
+    int in_done = PyDict_Contains(done, wo);
+    if (in_done != 0)
+        return in_done < 0 ? -1 : 0;
+    PyObject *name = PyList_GET_ITEM(names, i), *st = PyList_GET_ITEM(stats, i);
+    if (!PyBytes_Check(name)) {
+        PyErr_SetString(PyExc_TypeError, "a name that is not bytes");
+        return -1;
+    }
+    if (st == Py_None)
+        return 0;
+    Py_INCREF(st);
+    int r = listed(st, x, budget);
+    Py_DECREF(st);
+    if (r < 0 || !x->tried)
+        return r;
+    Py_ssize_t ml = PyBytes_GET_SIZE(mark);
+    if (PyBytes_GET_SIZE(name) >= ml && memcmp(PyBytes_AS_STRING(name), PyBytes_AS_STRING(mark), (size_t)ml) == 0)
+        return 0;
+    return 1;
+}
+
+static PyObject *store_listed(PyObject *self, PyObject *args) {
+    PyObject *pre, *names, *stats, *packed, *which, *done, *pending, *add, *label, *mark;
+    PyObject *blob, *kind, *no_stat, *no_key;
+    long long racy_after, budget;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O!O!O!OLOO!LOOO!O!:store", &PyBytes_Type, &pre,
+                          &PyList_Type, &names, &PyList_Type, &stats, &PyBytes_Type, &packed,
+                          &PyList_Type, &which, &PyDict_Type, &done, &PySet_Type, &pending,
+                          &add, &racy_after, &label, &PyBytes_Type, &mark, &budget, &blob,
+                          &kind, &PyBytes_Type, &no_stat, &PyBytes_Type, &no_key))
+        return NULL;
+    if (!PySet_CheckExact(pending)) {
+        PyErr_SetString(PyExc_TypeError, "pending is a set");
+        return NULL;
+    }
+    if (budget < 0 || budget > MAX_BUDGET) {
+        PyErr_SetString(PyExc_ValueError, "budget out of range");
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(names), total = PyList_GET_SIZE(which);
+    if (PyList_GET_SIZE(stats) != n || PyBytes_GET_SIZE(packed) != STAT_SIZE * n) {
+        PyErr_SetString(PyExc_ValueError, "one stat and one packed lstat per name");
+        return NULL;
+    }
+    Py_ssize_t pn = PyBytes_GET_SIZE(pre);
+    /* (everything read without the GIL, or by index, held: a stat's attribute may run Python) */
+    Py_INCREF(pre);
+    Py_INCREF(names);
+    Py_INCREF(stats);
+    Py_INCREF(packed);
+    PyObject *which_t = PyList_AsTuple(which);
+    item_t *it = PyMem_Calloc((size_t)total + 1, sizeof(item_t));
+    PyObject **idx = PyMem_Calloc((size_t)total + 1, sizeof(PyObject *));
+    PyObject *got = PyDict_New(), *last = NULL, *out = NULL;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    long long files = 0, size = 0;
+    Py_ssize_t m = 0;
+    char path[PATH_MAX];
+    const char *p = PyBytes_AS_STRING(pre);
+    int pre_ok = pn < PATH_MAX && memchr(p, 0, (size_t)pn) == NULL;
+    if (which_t == NULL || got == NULL)
+        goto done;
+    if (it == NULL || idx == NULL || ctx == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (pre_ok)
+        memcpy(path, p, (size_t)pn);
+    Py_ssize_t k = 0;
+    while (k < total) {
+        long long sum = 0;
+        m = 0;
+        for (; k < total; k++) { /* a batch: at most budget bytes, one file at least */
+            PyObject *wo = PyTuple_GET_ITEM(which_t, k);
+            if (!PyLong_CheckExact(wo)) {
+                PyErr_SetString(PyExc_TypeError, "an index that is not an int");
+                goto done;
+            }
+            Py_ssize_t i = PyLong_AsSsize_t(wo);
+            if (i == -1 && PyErr_Occurred())
+                goto done;
+            if (i < 0 || i >= n || i >= PyList_GET_SIZE(names) || i >= PyList_GET_SIZE(stats)) {
+                PyErr_SetString(PyExc_IndexError, "an index out of range");
+                goto done;
+            }
+            item_t *x = &it[m];
+            memset(x, 0, sizeof(*x));
+            int takes = store_takes(wo, i, names, stats, done, mark, budget, x);
+            if (takes < 0)
+                goto done;
+            if (!takes)
+                continue;
+            if (m > 0 && sum + x->size > budget)
+                break; /* the next batch's */
+            x->name = Py_NewRef(PyList_GET_ITEM(names, i));
+            x->buf = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)x->size + 1);
+            idx[m++] = wo;
+            if (x->buf == NULL)
+                goto done;
+            sum += x->size;
+        }
+        if (m == 0)
+            break;
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t j = 0; j < m; j++)
+            if (pre_ok)
+                read_one(&it[j], pn, path, ctx);
+        Py_END_ALLOW_THREADS
+        int bad = store_batch(it, m, idx, PyBytes_AS_STRING(packed), got, pending, add, blob,
+                              racy_after, kind, label, no_stat, no_key, &files, &size, &last);
+        for (Py_ssize_t j = 0; j < m; j++) {
+            Py_CLEAR(it[j].name);
+            Py_CLEAR(it[j].buf);
+        }
+        m = 0;
+        if (bad < 0)
+            goto done;
+    }
+    out = Py_BuildValue("(OLLO)", got, files, size, last != NULL ? last : Py_None);
+done:
+    if (it != NULL)
+        for (Py_ssize_t j = 0; j < m; j++) {
+            Py_XDECREF(it[j].name);
+            Py_XDECREF(it[j].buf);
+        }
+    if (ctx != NULL)
+        EVP_MD_CTX_free(ctx);
+    PyMem_Free(it);
+    PyMem_Free(idx);
+    Py_XDECREF(got);
+    Py_XDECREF(last);
+    Py_XDECREF(which_t);
+    Py_DECREF(pre);
+    Py_DECREF(names);
+    Py_DECREF(stats);
+    Py_DECREF(packed);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"read", read_many, METH_VARARGS,
      "read(pre, names, stats, which, start, budget) -> list of (content, sha256) or None"},
+    {"store", store_listed, METH_VARARGS,
+     "store(pre, names, stats, packed, which, done, pending, add, racy_after, label, mark, "
+     "budget, blob, kind, no_stat, no_key) -> (answers, files, size, last key)"},
     {NULL, NULL, 0, NULL},
 };
 

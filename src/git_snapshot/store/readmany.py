@@ -15,23 +15,24 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
-# read()'s arguments and results: the C module is used only when it was built for these
-# (_readmany.INTERFACE, bumped with them); else the Python reads run (doctor says so)
-INTERFACE = 1
+# read()'s and store()'s arguments and results: the C module is used only when it was built
+# for these (_readmany.INTERFACE, bumped with them); else the Python reads run (doctor says so)
+INTERFACE = 2  # 2: store
 
 
-def _choose() -> Callable[..., Any] | None:
+def _choose() -> tuple[Callable[..., Any], Callable[..., Any]] | tuple[None, None]:
     if os.environ.get(PURE_ENV) == "1":
-        return None
+        return None, None
     try:
         from git_snapshot.store import _readmany
     except ImportError:
-        return None
+        return None, None
     if getattr(_readmany, "INTERFACE", 0) != INTERFACE:
-        return None
-    read: Callable[..., Any] = _readmany.read
-    return read
+        return None, None
+    return _readmany.read, _readmany.store
 
 
-read = _choose()  # None: the Python reads
+# None: the Python reads. store: a folder's files read as listed, each given to the writer and
+# answered with its tree entry (readmany_py.store, its specification; _Walker._built)
+read, store = _choose()
 NATIVE = read is not None

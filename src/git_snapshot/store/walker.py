@@ -9,6 +9,7 @@ import time
 
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.store import filescache
+from git_snapshot.store import reading as _reading
 from git_snapshot.store.core import Store
 from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import DIR
@@ -496,6 +497,17 @@ class _Walker(_Files):
         fast = None
         if plain and listed and not self.general:
             fast = _fast_read if _fast_read is not False else _fast_reader()
+        # and without a label to ask for or a name left out here, all of them in one call
+        # before the entries below, each given to the writer and answered with its entry
+        # (readmany.store; 62k files of M's first snapshot: ~5 us of Python each, entry by
+        # entry below)
+        whole = (
+            fast is not None
+            and _fast_store is not None
+            and classify is None
+            and not hidden
+            and type(pending) is set
+        )
         if ahead is not None:  # a first walk: its small files read and hashed ahead
             ahead.push(
                 [
@@ -516,7 +528,21 @@ class _Walker(_Files):
             out: list[tuple[Any, bytes, bytes]] = []
             put = out.append
             reads = None  # ListedReads, made by the first file read (with *fast*)
+            stored = None  # the files readmany.store read as listed: their answers by index
+            if whole:
+                stored, n_read, n_bytes, last = _fast_store(
+                    pre, names, sts, stats, todo, done, pending, writer_add, racy_after,
+                    fixed, temp_mark, _reading.BATCH_BYTES, BLOB, FILE, NO_STAT, NO_KEY,
+                )  # fmt: skip
+                files += n_read
+                size_sum += n_bytes
+                misses += n_read
+                if last is not None:
+                    witness = last
             for i in todo:
+                if stored and (answer := stored.get(i)) is not None:
+                    put(answer)
+                    continue
                 sb = stats[_S * i : _S * (i + 1)]
                 if i in done:  # a folder walked above (never an omitted or overlay's name)
                     e = done[i]
@@ -857,13 +883,14 @@ def _builder() -> Any:
 
 _NO_READ = (None, None)
 _fast_read: Any = False  # readmany.read (None: none), set by the first folder read (_fast_reader)
+_fast_store: Any = None  # readmany.store (set with _fast_read)
 
 
 def _fast_reader() -> Any:
-    global _fast_read
+    global _fast_read, _fast_store
     from git_snapshot.store import readmany
 
-    _fast_read = readmany.read
+    _fast_read, _fast_store = readmany.read, readmany.store
     return _fast_read
 
 
