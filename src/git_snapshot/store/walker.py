@@ -499,8 +499,8 @@ class _Walker(_Files):
             fast = _fast_read if _fast_read is not False else _fast_reader()
         # and without a label to ask for or a name left out here, all of them in one call
         # before the entries below, each given to the writer and answered with its entry
-        # (readmany.store; 62k files of M's first snapshot: ~5 us of Python each, entry by
-        # entry below)
+        # (readmany.store: ~2 us of the walking thread's CPU a file less than entry by entry
+        # below; M's first snapshot, 62k files: 1.97 -> 1.84 s outside zstd)
         whole = (
             fast is not None
             and _fast_store is not None
