@@ -194,6 +194,24 @@ static PyObject *answers(item_t *it, Py_ssize_t m) {
     return out;
 }
 
+/* The entry index *wo* (an exact int below *limit* and both lists' lengths, read now: a stat's
+   attribute may have run Python that changed them) into *i*; -1: an error set */
+static int index_of(PyObject *wo, Py_ssize_t limit, PyObject *names, PyObject *stats,
+                    Py_ssize_t *i) {
+    if (!PyLong_CheckExact(wo)) {
+        PyErr_SetString(PyExc_TypeError, "an index that is not an int");
+        return -1;
+    }
+    *i = PyLong_AsSsize_t(wo);
+    if (*i == -1 && PyErr_Occurred())
+        return -1;
+    if (*i < 0 || *i >= limit || *i >= PyList_GET_SIZE(names) || *i >= PyList_GET_SIZE(stats)) {
+        PyErr_SetString(PyExc_IndexError, "an index out of range");
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *read_many(PyObject *self, PyObject *args) {
     PyObject *pre, *names, *stats, *which;
     Py_ssize_t start;
@@ -224,19 +242,9 @@ static PyObject *read_many(PyObject *self, PyObject *args) {
     /* (lists re-read with bounds each time: a stat object's attribute may run Python) */
     for (Py_ssize_t k = start; k < PyList_GET_SIZE(which) && m < total - start; k++) {
         PyObject *wo = PyList_GetItem(which, k);
-        if (wo == NULL)
+        Py_ssize_t i;
+        if (wo == NULL || index_of(wo, PY_SSIZE_T_MAX, names, stats, &i) < 0)
             goto done;
-        if (!PyLong_CheckExact(wo)) {
-            PyErr_SetString(PyExc_TypeError, "an index that is not an int");
-            goto done;
-        }
-        Py_ssize_t i = PyLong_AsSsize_t(wo);
-        if (i == -1 && PyErr_Occurred())
-            goto done;
-        if (i < 0 || i >= PyList_GET_SIZE(names) || i >= PyList_GET_SIZE(stats)) {
-            PyErr_SetString(PyExc_IndexError, "an index out of range");
-            goto done;
-        }
         item_t *x = &it[m];
         x->name = Py_NewRef(PyList_GET_ITEM(names, i));
         PyObject *st = Py_NewRef(PyList_GET_ITEM(stats, i));
@@ -430,17 +438,9 @@ static PyObject *store_listed(PyObject *self, PyObject *args) {
         m = 0;
         for (; k < total; k++) { /* a batch: at most budget bytes, one file at least */
             PyObject *wo = PyTuple_GET_ITEM(which_t, k);
-            if (!PyLong_CheckExact(wo)) {
-                PyErr_SetString(PyExc_TypeError, "an index that is not an int");
+            Py_ssize_t i;
+            if (index_of(wo, n, names, stats, &i) < 0)
                 goto done;
-            }
-            Py_ssize_t i = PyLong_AsSsize_t(wo);
-            if (i == -1 && PyErr_Occurred())
-                goto done;
-            if (i < 0 || i >= n || i >= PyList_GET_SIZE(names) || i >= PyList_GET_SIZE(stats)) {
-                PyErr_SetString(PyExc_IndexError, "an index out of range");
-                goto done;
-            }
             item_t *x = &it[m];
             memset(x, 0, sizeof(*x));
             int takes = store_takes(wo, i, names, stats, done, mark, budget, x);
