@@ -388,6 +388,33 @@ def test_a_stat_that_empties_the_lists_while_read_is_no_crash(tmp_path: Path) ->
 
 
 @needs_c
+def test_a_stat_that_empties_the_lists_while_stored_is_no_crash(tmp_path: Path) -> None:
+    """store(): a stat object's attribute runs Python that empties the caller's lists; the C
+    holds each name and stat it looks at, and the next index is out of the lists' range."""
+    (tmp_path / "a").write_bytes(b"abc")
+    real = os.lstat(tmp_path / "a")
+    names: list[bytes] = [b"a" * 200 + b"%d" % i for i in range(3)]  # (freed once cleared)
+    for n in names:
+        (tmp_path / os.fsdecode(n)).write_bytes(b"abc")
+    stats: list[Any] = []
+
+    class Evil:
+        def __getattr__(self, attr: str) -> Any:
+            names.clear()
+            stats.clear()
+            gc.collect()
+            return getattr(real, attr)
+
+    stats += [Evil(), Evil(), Evil()]
+    packed = bytes(40 * 3)
+    with pytest.raises(IndexError):
+        native.store(
+            os.fsencode(tmp_path) + b"/", names, stats, packed, [0, 1, 2], {}, set(),
+            lambda *a: None, 0, 0, b".gsnap", 100, 1, 1, NO_STAT, NO_KEY,
+        )  # fmt: skip
+
+
+@needs_c
 def test_nothing_is_kept(tmp_path: Path) -> None:
     """Answers, refusals and errors: the references to what it was given are what they were,
     and the memory it allocates does not grow with the calls."""

@@ -361,28 +361,30 @@ static int store_batch(item_t *it, Py_ssize_t m, PyObject **idx, const char *pac
 }
 
 /* Whether entry *i* is one store() reads: listed as a regular file of at most *budget* bytes,
-   its name not starting with *mark*, not in *done*. -1: an error set. */
+   its name not starting with *mark*, not in *done*; 1 with its name held in x->name, 0, or
+   -1 with an error set. (Name and stat held first: a stat's attribute may run Python.) */
 static int store_takes(PyObject *wo, Py_ssize_t i, PyObject *names, PyObject *stats,
                        PyObject *done, PyObject *mark, long long budget, item_t *x) {
     int in_done = PyDict_Contains(done, wo);
     if (in_done != 0)
         return in_done < 0 ? -1 : 0;
-    PyObject *name = PyList_GET_ITEM(names, i), *st = PyList_GET_ITEM(stats, i);
+    PyObject *name = Py_NewRef(PyList_GET_ITEM(names, i));
+    PyObject *st = Py_NewRef(PyList_GET_ITEM(stats, i));
+    int r = 0;
     if (!PyBytes_Check(name)) {
         PyErr_SetString(PyExc_TypeError, "a name that is not bytes");
-        return -1;
+        r = -1;
+    } else if (st != Py_None && (r = listed(st, x, budget)) == 0 && x->tried) {
+        Py_ssize_t ml = PyBytes_GET_SIZE(mark);
+        r = !(PyBytes_GET_SIZE(name) >= ml &&
+              memcmp(PyBytes_AS_STRING(name), PyBytes_AS_STRING(mark), (size_t)ml) == 0);
     }
-    if (st == Py_None)
-        return 0;
-    Py_INCREF(st);
-    int r = listed(st, x, budget);
     Py_DECREF(st);
-    if (r < 0 || !x->tried)
-        return r;
-    Py_ssize_t ml = PyBytes_GET_SIZE(mark);
-    if (PyBytes_GET_SIZE(name) >= ml && memcmp(PyBytes_AS_STRING(name), PyBytes_AS_STRING(mark), (size_t)ml) == 0)
-        return 0;
-    return 1;
+    if (r == 1)
+        x->name = name;
+    else
+        Py_DECREF(name);
+    return r;
 }
 
 static PyObject *store_listed(PyObject *self, PyObject *args) {
@@ -448,9 +450,10 @@ static PyObject *store_listed(PyObject *self, PyObject *args) {
                 goto done;
             if (!takes)
                 continue;
-            if (m > 0 && sum + x->size > budget)
-                break; /* the next batch's */
-            x->name = Py_NewRef(PyList_GET_ITEM(names, i));
+            if (m > 0 && sum + x->size > budget) {
+                Py_CLEAR(x->name); /* the next batch's */
+                break;
+            }
             x->buf = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)x->size + 1);
             idx[m++] = wo;
             if (x->buf == NULL)
