@@ -255,6 +255,33 @@ def test_store_is_its_twin_and_stores_only_files_read_as_listed(
         assert pending == pending0 | {keys[i] for i in order}
 
 
+@pytest.mark.parametrize("store", STORES)
+def test_store_leaves_walked_entries_temp_names_and_pending_keys(
+    tmp_path: Path, store: Any
+) -> None:
+    """An entry already walked (in *done*), a temp-named file and one over the budget are
+    not answered; a file whose key is pending is answered but not given to the writer
+    again; the others are given once each, over two batches."""
+    names = [b"f0", b"f1", b"f2", b".gsnap-tmp-x", b"f4", b"f5"]
+    sizes = [40, 41, 42, 43, 500, 45]
+    contents = [(name * 500)[:size] for name, size in zip(names, sizes)]
+    for name, data in zip(names, contents):
+        (tmp_path / os.fsdecode(name)).write_bytes(data)
+    stats: list[Any] = [os.lstat(tmp_path / os.fsdecode(n)) for n in names]
+    keys = [hashlib.sha256(data).digest() for data in contents]
+    calls = _Calls()
+    pending = {keys[2]}
+    got, files, size, last = store(
+        os.fsencode(tmp_path) + b"/", names, stats, _packed(stats), [5, 4, 3, 2, 1, 0],
+        {1: None}, pending, calls.append_args, 1 << 62, 0, b".gsnap-tmp-", 100, 1, 1,
+        NO_STAT, NO_KEY,
+    )  # fmt: skip
+    assert list(got) == [5, 2, 0]
+    assert [c[1] for c in calls] == [keys[5], keys[0]]
+    assert pending == {keys[5], keys[2], keys[0]}
+    assert (files, size, last) == (3, 45 + 42 + 40, keys[0])
+
+
 @needs_c
 def test_store_keeps_nothing_and_fails_as_its_twin(tmp_path: Path) -> None:
     """store(): references and memory as they were after answers and errors (an error in
