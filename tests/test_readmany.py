@@ -185,7 +185,7 @@ class _Calls(list[tuple[Any, ...]]):
 
 
 STORES = [readmany_py.store] + ([native.store] if native is not None else [])
-NO_STAT, NO_KEY = bytes(40), bytes(32)
+NO_STAT, NO_KEY, _S = filescache.NO_STAT, filescache.NO_KEY, filescache.STAT.size
 
 
 def _packed(stats: list[Any]) -> bytes:
@@ -244,7 +244,7 @@ def test_store_is_its_twin_and_stores_only_files_read_as_listed(
             order.append(i)
             entry = (names[i], 1, s.st_mode & 0o7777, s.st_mtime_ns, s.st_size, keys[i], 7, 0)
             settled = max(s.st_mtime_ns, s.st_ctime_ns) < racy_after
-            rec = (packed[40 * i : 40 * (i + 1)], keys[i]) if settled else (NO_STAT, NO_KEY)
+            rec = (packed[_S * i : _S * (i + 1)], keys[i]) if settled else (NO_STAT, NO_KEY)
             assert answers[i] == (entry, *rec)
         assert list(answers) == order
         assert (files, size) == (len(order), sum(stats[i].st_size for i in order))
@@ -313,7 +313,7 @@ def test_store_keeps_nothing_and_fails_as_its_twin(tmp_path: Path) -> None:
     for racy_after, rec in ((newest, (NO_STAT, NO_KEY)), (newest + 1, None)):
         for store in (native.store, readmany_py.store):
             answer = store(*args(racy_after=racy_after))[0][3]
-            assert answer[1:] == (rec or (packed[120:160], answer[0][5]))
+            assert answer[1:] == (rec or (packed[_S * 3 : _S * 4], answer[0][5]))
     calls = [
         args(),
         args(add=failing),
@@ -433,7 +433,7 @@ def test_a_stat_that_empties_the_lists_while_stored_is_no_crash(tmp_path: Path) 
             return getattr(real, attr)
 
     stats += [Evil(), Evil(), Evil()]
-    packed = bytes(40 * 3)
+    packed = bytes(_S * 3)
     with pytest.raises(IndexError):
         native.store(
             os.fsencode(tmp_path) + b"/", names, stats, packed, [0, 1, 2], {}, set(),

@@ -11,6 +11,7 @@ import operator
 import os
 import stat
 
+from git_snapshot.store.filescache import STAT
 from git_snapshot.store.reading import _read_listed
 
 TYPE_CHECKING = False
@@ -103,16 +104,17 @@ def store(
     reads them, in batches of at most *budget* bytes. Each one found as listed is given to
     *add* as ``add(blob, key, content, True)`` unless its key is in *pending* (it is added
     there), and answered with its tree entry ``(name, kind, mode & 0o7777, mtime_ns, size,
-    key, label, 0)``, and for the files cache its packed lstat (``packed[40 i : 40 (i + 1)]``)
-    and key when its mtime and ctime are both before *racy_after*, else *no_stat* and
-    *no_key*. Returns those answers by entry index, the number of files and bytes they hold,
-    and the last key (None: none). Entries not answered are the caller's (the careful way)."""
+    key, label, 0)``, and for the files cache its packed lstat (entry i's ``STAT.size``
+    bytes of *packed*) and key when its mtime and ctime are both before *racy_after*, else
+    *no_stat* and *no_key*. Returns those answers by entry index, the number of files and
+    bytes they hold, and the last key (None: none). Entries not answered are the caller's
+    (the careful way)."""
     if type(pending) is not set:
         raise TypeError("pending is a set")
     budget = operator.index(budget)
     if not 0 <= budget <= MAX_BUDGET:
         raise ValueError("budget out of range")
-    if len(stats) != len(names) or len(packed) != _STAT * len(names):
+    if len(stats) != len(names) or len(packed) != STAT.size * len(names):
         raise ValueError("one stat and one packed lstat per name")
     mine: list[int] = []
     for i in which:
@@ -148,7 +150,7 @@ def store(
             st = stats[i]
             entry = (names[i], kind, st.st_mode & 0o7777, st.st_mtime_ns, st.st_size, key, label, 0)
             if max(st.st_mtime_ns, st.st_ctime_ns) < racy_after:
-                got[i] = (entry, packed[_STAT * i : _STAT * (i + 1)], key)
+                got[i] = (entry, packed[STAT.size * i : STAT.size * (i + 1)], key)
             else:
                 got[i] = (entry, no_stat, no_key)
             files += 1
@@ -156,6 +158,3 @@ def store(
             last = key
         k += len(batch)
     return got, files, size, last
-
-
-_STAT = 40  # filescache.STAT's size (size, mtime_ns, ctime_ns, inode, mode)
