@@ -5,7 +5,11 @@ except under GIT_SNAPSHOT_REQUIRE_C=1 (CI), where its absence fails the import."
 
 from __future__ import annotations
 
+import gc
 import os
+import sys
+import tracemalloc
+from typing import Any
 
 import pytest
 
@@ -19,7 +23,7 @@ except ImportError:
         raise
     native = None  # type: ignore[assignment]
 
-__all__ = ["files_cache", "native", "needs_c"]
+__all__ = ["files_cache", "keeps_nothing", "native", "needs_c", "outcome"]
 
 needs_c = pytest.mark.skipif(native is None, reason="the C extension is not built")
 
@@ -32,3 +36,36 @@ def files_cache(store: Store) -> filescache.FilesCache:
         store.index.meta_get("generation", "0"),
         store.index.has_root,
     )
+
+
+def outcome(fn: Any, args: tuple[Any, ...]) -> Any:
+    try:
+        return fn(*args)
+    except Exception as exc:
+        return type(exc)
+
+
+def keeps_nothing(fn: Any, calls: list[tuple[Any, ...]], watched: list[Any]) -> None:
+    """After *fn* ran on each of *calls* (answers or errors) 220 times, the references to
+    *watched* are what they were and the memory it holds did not grow."""
+
+    def run(times: int) -> None:
+        for _ in range(times):
+            for args in calls:
+                outcome(fn, args)
+
+    run(3)
+    gc.collect()
+    before = [sys.getrefcount(x) for x in watched]
+    tracemalloc.start()
+    try:
+        run(20)
+        gc.collect()
+        first = tracemalloc.get_traced_memory()[0]
+        run(200)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - first
+    finally:
+        tracemalloc.stop()
+    assert [sys.getrefcount(x) for x in watched] == before
+    assert grown < 4096, grown

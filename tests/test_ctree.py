@@ -341,8 +341,8 @@ print("git_snapshot.store.ctree" in sys.modules)
 
 
 def test_an_unchanged_walk_imports_no_builder(tmp_path: Path) -> None:
-    """ctree (and the C module) are imported by the first folder built again: an unchanged
-    snapshot (every hook's common case) builds none."""
+    """ctree is imported by the first folder built again: an unchanged snapshot (every hook's
+    common case) builds none (its C module is loaded for the lstats: store/lstats.py)."""
     src = tmp_path / "src"
     build_tree(src, random_tree(1, 50, dirs=3))
     time.sleep(walker.RACY_NS / 1e9 + 0.1)  # (else no record is trusted)

@@ -11,14 +11,14 @@ import gc
 import hashlib
 import os
 import stat
-import sys
 import tempfile
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import pytest
 from ctreehelp import files_cache
+from ctreehelp import keeps_nothing as _keeps_nothing
+from ctreehelp import outcome as _outcome
 from hypothesis import HealthCheck
 from hypothesis import given
 from hypothesis import settings
@@ -378,13 +378,6 @@ HOSTILE: list[tuple[str, tuple[Any, ...]]] = [
 ]
 
 
-def _outcome(read: Any, args: tuple[Any, ...]) -> Any:
-    try:
-        return read(*args)
-    except Exception as exc:
-        return type(exc)
-
-
 @needs_c
 @pytest.mark.parametrize(("case", "args"), HOSTILE, ids=[c for c, _ in HOSTILE])
 def test_hostile_arguments_raise_what_the_twin_raises(case: str, args: tuple[Any, ...]) -> None:
@@ -460,32 +453,6 @@ def test_nothing_is_kept(tmp_path: Path) -> None:
         (pre, names, stats, [*which, 99], 0, 1 << 20),  # an index out of range at the end
     ]
     _keeps_nothing(native.read, calls, [pre, *names, *stats])
-
-
-def _keeps_nothing(fn: Any, calls: list[tuple[Any, ...]], watched: list[Any]) -> None:
-    """After *fn* ran on each of *calls* (answers or errors) 220 times, the references to
-    *watched* are what they were and the memory it holds did not grow."""
-
-    def run(times: int) -> None:
-        for _ in range(times):
-            for args in calls:
-                _outcome(fn, args)
-
-    run(3)
-    gc.collect()
-    before = [sys.getrefcount(x) for x in watched]
-    tracemalloc.start()
-    try:
-        run(20)
-        gc.collect()
-        first = tracemalloc.get_traced_memory()[0]
-        run(200)
-        gc.collect()
-        grown = tracemalloc.get_traced_memory()[0] - first
-    finally:
-        tracemalloc.stop()
-    assert [sys.getrefcount(x) for x in watched] == before
-    assert grown < 4096, grown
 
 
 def test_listed_reads_takes_a_batch_at_a_time(tmp_path: Path) -> None:

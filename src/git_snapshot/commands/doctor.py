@@ -199,7 +199,7 @@ def _modules() -> list[_Module]:
             ctree.NATIVE,
             ctree.INTERFACE,
             "no C compiler or no Python headers",
-            "the walk's changed folders run in pure Python",
+            "the walk's changed folders (and its lstats of unchanged ones) run in pure Python",
         ),
         _Module(
             "_readmany",

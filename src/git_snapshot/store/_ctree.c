@@ -11,11 +11,12 @@
 #include <Python.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* build()'s arguments and results, as store/ctree.py's INTERFACE: bumped at every change of
    them, so that a module built from an older source (an editable install not rebuilt after a
    pull) is not used (the twin runs) instead of failing every snapshot */
-#define INTERFACE 5
+#define INTERFACE 6
 
 #ifndef GS_CTREE_SOURCE_SHA256
 #define GS_CTREE_SOURCE_SHA256 ""
@@ -31,6 +32,7 @@
 #define FILE_KIND 1
 
 static PyObject *struct_error; /* struct.error: what struct.pack raises for a field out of range */
+static PyTypeObject *stat_result; /* os.stat_result: what lstats() gives for each name */
 
 static uint64_t
 ld64(const unsigned char *p)
@@ -814,10 +816,222 @@ crc32(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return PyLong_FromUnsignedLong(value);
 }
 
+/* ---- lstats: a trusted folder's lstats (store/lstats.py: its twin and specification) ---- */
+#ifdef __linux__ /* (struct stat's st_atim, and os.stat_result's 19 fields there) */
+
+/* A time's nanoseconds as os.stat_result has them (sec * 10**9 + nsec), or NULL with an
+   exception; *ns* set when it fits an int64 (what STAT packs; else struct.error there). */
+static PyObject *
+time_ns(time_t sec, long nsec, int64_t *ns, int *fits)
+{
+    int64_t v;
+    if (!__builtin_mul_overflow((int64_t)sec, (int64_t)1000000000, &v) &&
+        !__builtin_add_overflow(v, (int64_t)nsec, &v)) {
+        *ns = v;
+        *fits = 1;
+        return PyLong_FromLongLong(v);
+    }
+    *fits = 0; /* (a time past 2262: an exact integer all the same, as os.lstat makes it) */
+    PyObject *s = PyLong_FromLongLong((long long)sec), *b = PyLong_FromLong(1000000000);
+    PyObject *f = PyLong_FromLong(nsec), *m = NULL, *r = NULL;
+    if (s != NULL && b != NULL && f != NULL && (m = PyNumber_Multiply(s, b)) != NULL)
+        r = PyNumber_Add(m, f);
+    Py_XDECREF(s);
+    Py_XDECREF(b);
+    Py_XDECREF(f);
+    Py_XDECREF(m);
+    return r;
+}
+
+static PyObject *
+id_object(unsigned long long v)
+{
+    /* uid_t and gid_t as posixmodule's _PyLong_FromUid: (uid_t)-1 is -1 */
+    return v == (unsigned long long)(uid_t)-1 ? PyLong_FromLong(-1) : PyLong_FromUnsignedLongLong(v);
+}
+
+/* *st* as os.lstat gives it (posixmodule's _pystat_fromstructstat; lstats.py checks every
+   field against os.lstat's before this is used), its mtime and ctime in ns into *mt*, *ct*
+   (*fits*: both fit an int64) */
+static PyObject *
+stat_object(const struct stat *st, int64_t *mt, int64_t *ct, int *fits)
+{
+    PyObject *it[19];
+    int64_t at;
+    int f1, f2, f3;
+    it[0] = PyLong_FromLong((long)st->st_mode);
+    it[1] = PyLong_FromUnsignedLongLong((unsigned long long)st->st_ino);
+    it[2] = PyLong_FromUnsignedLongLong((unsigned long long)st->st_dev);
+    it[3] = PyLong_FromLong((long)st->st_nlink);
+    it[4] = id_object((unsigned long long)st->st_uid);
+    it[5] = id_object((unsigned long long)st->st_gid);
+    it[6] = PyLong_FromLongLong((long long)st->st_size);
+    it[7] = PyLong_FromLongLong((long long)st->st_atim.tv_sec);
+    it[8] = PyLong_FromLongLong((long long)st->st_mtim.tv_sec);
+    it[9] = PyLong_FromLongLong((long long)st->st_ctim.tv_sec);
+    it[10] = PyFloat_FromDouble(st->st_atim.tv_sec + st->st_atim.tv_nsec * 1e-9);
+    it[11] = PyFloat_FromDouble(st->st_mtim.tv_sec + st->st_mtim.tv_nsec * 1e-9);
+    it[12] = PyFloat_FromDouble(st->st_ctim.tv_sec + st->st_ctim.tv_nsec * 1e-9);
+    it[13] = time_ns(st->st_atim.tv_sec, st->st_atim.tv_nsec, &at, &f1);
+    it[14] = time_ns(st->st_mtim.tv_sec, st->st_mtim.tv_nsec, mt, &f2);
+    it[15] = time_ns(st->st_ctim.tv_sec, st->st_ctim.tv_nsec, ct, &f3);
+    it[16] = PyLong_FromLong((long)st->st_blksize);
+    it[17] = PyLong_FromLong((long)st->st_blocks);
+    it[18] = PyLong_FromLong((long)st->st_rdev);
+    *fits = f2 && f3;
+    PyObject *v = PyStructSequence_New(stat_result);
+    int bad = v == NULL;
+    for (int k = 0; k < 19; k++)
+        bad |= it[k] == NULL;
+    if (bad) {
+        for (int k = 0; k < 19; k++)
+            Py_XDECREF(it[k]);
+        Py_XDECREF(v);
+        return NULL;
+    }
+    for (int k = 0; k < 19; k++)
+        PyStructSequence_SET_ITEM(v, k, it[k]);
+    return v;
+}
+
+PyDoc_STRVAR(lstats_doc,
+"lstats(pre, names) -> (packed, stats) | None: os.lstat(pre + name) of each name, and\n"
+"filescache.STAT's packing of each (size, mtime_ns, ctime_ns, inode, mode); None when one\n"
+"fails (store/lstats.py: the twin).");
+
+static PyObject *
+lstats(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (stat_result == NULL) {
+        PyErr_SetString(PyExc_NotImplementedError, "lstats: os.stat_result has other fields");
+        return NULL;
+    }
+    if (nargs != 2 || !PyBytes_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "lstats(pre: bytes, names: list[bytes])");
+        return NULL;
+    }
+    const char *pre = PyBytes_AS_STRING(args[0]);
+    size_t plen = (size_t)PyBytes_GET_SIZE(args[0]);
+    if (memchr(pre, 0, plen) != NULL) {
+        PyErr_SetString(PyExc_ValueError, "embedded null byte");
+        return NULL;
+    }
+    /* (a list as given: the walk's; any other iterable as the twin's loop takes it) */
+    PyObject *names = PySequence_Fast(args[1], "lstats: names is not iterable");
+    if (names == NULL)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(names);
+    PyObject **items = PySequence_Fast_ITEMS(names);
+    /* every path, NUL-ended, in one buffer: the names are not looked at with the GIL let go */
+    size_t total = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (!PyBytes_Check(items[i])) {
+            PyErr_SetString(PyExc_TypeError, "lstats: a name is not bytes");
+            Py_DECREF(names);
+            return NULL;
+        }
+        size_t len = (size_t)PyBytes_GET_SIZE(items[i]);
+        if (memchr(PyBytes_AS_STRING(items[i]), 0, len) != NULL) {
+            PyErr_SetString(PyExc_ValueError, "embedded null byte");
+            Py_DECREF(names);
+            return NULL;
+        }
+        total += plen + len + 1;
+    }
+    char *paths = PyMem_Malloc(total);
+    struct stat *sts = PyMem_Malloc(sizeof(struct stat) * (size_t)(n > 0 ? n : 1));
+    if (paths == NULL || sts == NULL) {
+        PyMem_Free(paths);
+        PyMem_Free(sts);
+        Py_DECREF(names);
+        return PyErr_NoMemory();
+    }
+    char *p = paths;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        size_t len = (size_t)PyBytes_GET_SIZE(items[i]);
+        memcpy(p, pre, plen);
+        memcpy(p + plen, PyBytes_AS_STRING(items[i]), len);
+        p[plen + len] = 0;
+        p += plen + len + 1;
+    }
+    Py_DECREF(names);
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    p = paths;
+    for (Py_ssize_t i = 0; i < n && !failed; i++) {
+        failed = lstat(p, &sts[i]) != 0;
+        p += strlen(p) + 1;
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_Free(paths);
+    if (failed) { /* gone since, or no folder now: listed */
+        PyMem_Free(sts);
+        Py_RETURN_NONE;
+    }
+    PyObject *packed = PyBytes_FromStringAndSize(NULL, STAT_SIZE * n);
+    PyObject *list = PyList_New(n);
+    if (packed == NULL || list == NULL)
+        goto fail;
+    unsigned char *q = (unsigned char *)PyBytes_AS_STRING(packed);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t mt, ct;
+        int fits;
+        PyObject *o = stat_object(&sts[i], &mt, &ct, &fits);
+        if (o == NULL)
+            goto fail;
+        PyList_SET_ITEM(list, i, o);
+        if (!fits) { /* what STAT.pack says of a time past an int64's nanoseconds */
+            PyErr_SetString(struct_error, "argument out of range");
+            goto fail;
+        }
+        q = st_le(q, (uint64_t)(int64_t)sts[i].st_size, 8);
+        q = st_le(q, (uint64_t)mt, 8);
+        q = st_le(q, (uint64_t)ct, 8);
+        q = st_le(q, (uint64_t)sts[i].st_ino, 8);
+        q = st_le(q, (uint64_t)sts[i].st_mode, 8);
+    }
+    PyMem_Free(sts);
+    return Py_BuildValue("(NN)", packed, list);
+fail:
+    PyMem_Free(sts);
+    Py_XDECREF(packed);
+    Py_XDECREF(list);
+    return NULL;
+}
+
+/* os.stat_result, if it has the fields stat_object() fills (else NULL: no lstats) */
+static PyTypeObject *
+stat_type(void)
+{
+    PyObject *os = PyImport_ImportModule("os");
+    if (os == NULL)
+        return NULL;
+    PyObject *t = PyObject_GetAttrString(os, "stat_result");
+    Py_DECREF(os);
+    if (t == NULL)
+        return NULL;
+    const char *attrs[] = {"n_fields", "n_sequence_fields", "n_unnamed_fields"};
+    const long want[] = {19, 10, 3};
+    int ok = PyType_Check(t);
+    for (int k = 0; k < 3 && ok; k++) {
+        PyObject *v = PyObject_GetAttrString(t, attrs[k]);
+        ok = v != NULL && PyLong_Check(v) && PyLong_AsLong(v) == want[k];
+        Py_XDECREF(v);
+    }
+    PyErr_Clear();
+    if (!ok)
+        Py_CLEAR(t);
+    return (PyTypeObject *)t;
+}
+#endif
+
 static PyMethodDef methods[] = {
     {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL, build_doc},
     {"fill", (PyCFunction)(void (*)(void))fill, METH_FASTCALL, fill_doc},
     {"crc32", (PyCFunction)(void (*)(void))crc32, METH_FASTCALL, crc32_doc},
+#ifdef __linux__
+    {"lstats", (PyCFunction)(void (*)(void))lstats, METH_FASTCALL, lstats_doc},
+#endif
     {NULL, NULL, 0, NULL},
 };
 
@@ -837,6 +1051,9 @@ PyInit__ctree(void)
     Py_DECREF(st);
     if (struct_error == NULL)
         return NULL;
+#ifdef __linux__
+    stat_result = stat_type();
+#endif
     crc_init();
 #ifdef CRC_CLMUL_BUILT
     __builtin_cpu_init();

@@ -1,4 +1,6 @@
 # The C module's names: build has the twin's signature (store/ctree_py.py is its specification).
+import os
+
 from typing_extensions import Buffer
 
 from git_snapshot.store.ctree_py import build as build
@@ -15,3 +17,5 @@ STAT_SIZE: int
 KEY_SIZE: int
 ENTRY_HEAD: int
 CRC32_CLMUL: int
+
+def lstats(pre: bytes, names: list[bytes], /) -> tuple[bytes, list[os.stat_result]] | None: ...

@@ -39,6 +39,7 @@ from git_snapshot.ctx import suppress
 from git_snapshot.store import archiver
 from git_snapshot.store import filescache
 from git_snapshot.store import forked
+from git_snapshot.store import lstats
 from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import TREE
@@ -709,18 +710,12 @@ def _as_recorded(
     if len(names) != n:
         return False
     base = root + b"/" + folder + b"/"
-    pack, lstat = filescache.STAT.pack, os.lstat
     for at in range(start, end, 64):
         if passed[i]:
             return False  # the parent's now
         to = min(at + 64, end)
-        got = b"".join(
-            [
-                pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
-                for st in map(lstat, [base + names[j] for j in range(at, to)])
-            ]
-        )
-        if got != rec[_H + _S * at : _H + _S * to]:
+        got = lstats.best(base, names[at:to])
+        if got is None or got[0] != rec[_H + _S * at : _H + _S * to]:
             return False
     return True
 

@@ -219,18 +219,12 @@ class _Walker(_Files):
         names = tail.split(b"\0") if tail else []
         if len(names) != n or b"" in names or b"/" in tail:  # not a listing: a damaged record
             return None
-        lstat, pack_stat = os.lstat, _STAT_PACK
-        try:
-            sts = [lstat(pre + name) for name in names]
-        except OSError:  # gone since, or no folder now (its stat would say so): listed
+        # each name's lstat, packed (C: ~0.8 us of Python an entry less); None: one failed
+        # (gone since, or no folder now: its stat would say so), then it is listed
+        got = (_lstats or _lstatter())(pre, names)
+        if got is None:
             return None
-        stats = b"".join(
-            [
-                pack_stat(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
-                for st in sts
-            ]
-        )
-        return names, stats, sts, tail
+        return names, got[0], got[1], tail
 
     def _on_trusted_fs(self, dev: int) -> bool:
         ok = self.fs_trusted.get(dev)
@@ -879,6 +873,17 @@ def _builder() -> Any:
 
     _build = ctree.build
     return _build
+
+
+_lstats: Any = None  # lstats.best, imported by the first folder whose names are trusted
+
+
+def _lstatter() -> Any:
+    global _lstats
+    from git_snapshot.store import lstats
+
+    _lstats = lstats.best
+    return _lstats
 
 
 _NO_READ = (None, None)
