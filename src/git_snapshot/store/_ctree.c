@@ -1004,12 +1004,12 @@ static PyTypeObject *
 stat_type(void)
 {
     PyObject *os = PyImport_ImportModule("os");
-    if (os == NULL)
+    PyObject *t = os != NULL ? PyObject_GetAttrString(os, "stat_result") : NULL;
+    Py_XDECREF(os);
+    if (t == NULL) {
+        PyErr_Clear(); /* (no lstats: the twin runs) */
         return NULL;
-    PyObject *t = PyObject_GetAttrString(os, "stat_result");
-    Py_DECREF(os);
-    if (t == NULL)
-        return NULL;
+    }
     const char *attrs[] = {"n_fields", "n_sequence_fields", "n_unnamed_fields"};
     const long want[] = {19, 10, 3};
     int ok = PyType_Check(t);
