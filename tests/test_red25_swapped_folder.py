@@ -1,14 +1,10 @@
-"""RED25 (found in session 25, not fixed): a folder replaced by a symlink to a folder outside
-the tree while a walk is in it. The walk lstat'ed the folder as a directory, then lists its
-names (or takes them from its record) and lstats and reads each by path: every path through
-the symlink now. The snapshot then holds the outside folder's files as the folder's own:
-restored, they are files the worktree never had. The same holds when the folder is listed
-(scandir by path) instead of taken from its record, and for the reads of a changed folder.
-
-What fixes it: a walk by folder descriptors (each folder opened `O_DIRECTORY | O_NOFOLLOW`,
-its fstat checked against the lstat its parent saw, its entries listed, lstat'ed and opened
-relative to it), not by paths. Until then this test fails: strict, so the fix must remove the
-mark."""
+"""RED25 (session 25): a folder replaced by a symlink to a folder outside the tree while a walk
+is in it. The walk lstat'ed the folder as a directory, then takes its names from its record
+(or lists it by path) and lstats and reads each by path: every path through the symlink now.
+The snapshot held the outside folder's files as the folder's own: restored, files the worktree
+never had. Now a folder written again is lstat'ed once more when it is done (walker._replaced):
+if something else stands there, nothing read of it is kept and the snapshot says it left the
+folder out ("replaced while it was read"); the next snapshot records the symlink."""
 
 from __future__ import annotations
 
@@ -29,17 +25,37 @@ from git_snapshot.store import Store
 from git_snapshot.store import walker
 from git_snapshot.store.lstats import best
 
+OUTSIDE = b"outside the tree\n"
 
-@pytest.mark.xfail(strict=True, reason="the walk follows a folder swapped for a symlink (RED25)")
-def test_a_folder_swapped_for_a_symlink_during_the_walk_brings_no_outside_file(
-    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(walker, "RACY_NS", 0)  # its names trusted at the third snapshot
+
+def _tree(tmp_path: Path) -> tuple[Path, Path]:
     src = tmp_path / "src"
     build(src, D({b"a": D({b"x.txt": F(b"inside\n")}), b"b.txt": F(b"b\n")}))
     outside = tmp_path / "outside"
     outside.mkdir()
-    (outside / "x.txt").write_bytes(b"outside the tree\n")
+    (outside / "x.txt").write_bytes(OUTSIDE)
+    return src, outside
+
+
+def _swap(src: Path, outside: Path) -> None:
+    shutil.rmtree(src / "a")
+    os.symlink(outside, src / "a")
+
+
+def _check(store: Store, snap: Any, src: Path, outside: Path) -> None:
+    got = snapshot_contents(store, snap)
+    assert all(seen.data != OUTSIDE for seen in got.values()), got
+    assert b"a" not in got and got[b"b.txt"].data == b"b\n"
+    assert ["a", "replaced while it was read"] in [list(x) for x in snap.meta["skipped_paths"]]
+    nxt = snapshot_contents(store, take(store, "s", src))
+    assert nxt[b"a"].kind == "link" and nxt[b"a"].data == os.fsencode(outside)
+
+
+def test_a_folder_swapped_for_a_symlink_while_its_names_are_trusted(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(walker, "RACY_NS", 0)  # its names trusted at the third snapshot
+    src, outside = _tree(tmp_path)
     time.sleep(0.05)
     with Store(store_dir) as store:
         take(store, "s", src)
@@ -50,13 +66,56 @@ def test_a_folder_swapped_for_a_symlink_during_the_walk_brings_no_outside_file(
         def lstats(pre: bytes, names: list[bytes]) -> Any:
             if not done and pre == target:  # after its parent saw a folder there
                 done.append(1)
-                shutil.rmtree(src / "a")
-                os.symlink(outside, src / "a")
+                _swap(src, outside)
             return best(pre, names)
 
         monkeypatch.setattr(walker, "_lstats", lstats)
         snap = take(store, "s", src)
         monkeypatch.setattr(walker, "_lstats", best)
         assert done
-        got = snapshot_contents(store, snap)
-    assert all(seen.data != b"outside the tree\n" for seen in got.values()), got
+        _check(store, snap, src, outside)
+
+
+def test_a_folder_swapped_for_a_symlink_before_it_is_listed(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, outside = _tree(tmp_path)
+    with Store(store_dir) as store:
+        take(store, "s", src)
+        real = os.scandir
+        target = os.fsencode(src / "a")
+        done: list[int] = []
+
+        def scandir(path: Any) -> Any:
+            if not done and os.fsencode(path) == target:
+                done.append(1)
+                _swap(src, outside)
+            return real(path)
+
+        monkeypatch.setattr(os, "scandir", scandir)
+        snap = take(store, "s", src)
+        monkeypatch.setattr(os, "scandir", real)
+        assert done
+        _check(store, snap, src, outside)
+
+
+def test_a_folder_gone_while_it_was_read_keeps_what_was_read(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gone, not replaced: what was read of it was its own, as before (the folder and its
+    file, read before it went)."""
+    src, _ = _tree(tmp_path)
+    with Store(store_dir) as store:
+        real = walker._replaced
+        seen: list[bool] = []
+
+        def replaced(path: bytes, ino: int) -> bool:
+            if path == os.fsencode(src / "a"):
+                shutil.rmtree(src / "a")  # after its reads, before the check
+                seen.append(real(path, ino))
+            return real(path, ino)
+
+        monkeypatch.setattr(walker, "_replaced", replaced)
+        snap = take(store, "s", src)
+        assert seen == [False]
+        assert snapshot_contents(store, snap)[b"a/x.txt"].data == b"inside\n"

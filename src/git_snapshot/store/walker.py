@@ -416,9 +416,10 @@ class _Walker(_Files):
         skips0: int,
         hidden: set[bytes] | None,
         lent: bool,
-    ) -> bytes:
+    ) -> bytes | None:
         """tree()'s folder whose listing is not its record's (a file changed, or a folder
-        below it), entry by entry: its tree stored, its record kept, its key returned. (A
+        below it), entry by entry: its tree stored, its record kept, its key returned (None:
+        left out, the folder replaced while it was read). (A
         method of its own: the closure other() below would make tree()'s locals cells, which
         every folder of every walk would pay for.)"""
         pre, here, n, omit = path + b"/", rel[:-1], len(names), self.opts.omit
@@ -684,8 +685,15 @@ class _Walker(_Files):
         size_sum += kept_bytes
         if ahead is not None:
             ahead.pop()
-        self.misses += misses
         self.learned = None
+        if own is not None and _replaced(path, own[0]):
+            # something else stands where its parent saw this folder (a symlink, another
+            # folder): what was listed and read by path may be another folder's (through a
+            # symlink: RED25), so none of it is this folder's. Left out, and said
+            self.files, self.bytes = files0, bytes0
+            self._skip(here, "replaced while it was read")
+            return None
+        self.misses += misses
         self.files += files
         self.bytes += size_sum
         if self.opts.progress:
@@ -848,6 +856,16 @@ def _fs_type(dev: int) -> str:
         except (ValueError, IndexError):
             continue
     return ""
+
+
+def _replaced(path: bytes, ino: int) -> bool:
+    """Whether what is at *path* now is not the folder of inode *ino* its parent lstat'ed
+    (a folder gone since is not replaced: what was read of it was its own)."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    return st.st_ino != ino or not stat.S_ISDIR(st.st_mode)
 
 
 def _present(des: list[os.DirEntry[bytes]]) -> list[os.DirEntry[bytes]]:
