@@ -21,6 +21,7 @@ from storehelpers import build
 from storehelpers import snapshot_contents
 from storehelpers import take
 
+from git_snapshot import output
 from git_snapshot.store import Store
 from git_snapshot.store import walker
 from git_snapshot.store.lstats import best
@@ -46,7 +47,11 @@ def _check(store: Store, snap: Any, src: Path, outside: Path) -> None:
     got = snapshot_contents(store, snap)
     assert all(seen.data != OUTSIDE for seen in got.values()), got
     assert b"a" not in got and got[b"b.txt"].data == b"b\n"
-    assert ["a", "replaced while it was read"] in [list(x) for x in snap.meta["skipped_paths"]]
+    assert ["a", walker.REPLACED] in [list(x) for x in snap.meta["skipped_paths"]]
+    # what the hook and `git snapshot` print under their one line: not left out in silence
+    (line,) = output.snapshot_warnings(snap)
+    assert line.startswith("warning: 1 folder(s) were replaced while read and are NOT in")
+    assert line.endswith(" e.g. a; the next snapshot takes what is there now"), line
     nxt = snapshot_contents(store, take(store, "s", src))
     assert nxt[b"a"].kind == "link" and nxt[b"a"].data == os.fsencode(outside)
 

@@ -110,11 +110,23 @@ _UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp"})  # controls, format (bidi), line/p
 def snapshot_warnings(s: Snapshot) -> list[str]:
     """Lines that must not go unseen: files that could not be saved as they were."""
     out = []
-    unreadable = [p for p, why in s.meta.get("skipped_paths", []) if why.startswith("unreadable")]
+    skipped = s.meta.get("skipped_paths", [])
+    unreadable = [p for p, why in skipped if why.startswith("unreadable")]
     if unreadable:
         out.append(
             f"warning: {len(unreadable)} path(s) could not be read and are NOT in snapshot "
             f"{s.id}, e.g. {display(os.fsencode(unreadable[0]))}"
+        )
+    replaced: list[str] = []
+    if skipped:  # the walker's words (imported only then: a watched hook walks nothing)
+        from git_snapshot.store.walker import REPLACED
+
+        replaced = [p for p, why in skipped if why == REPLACED]
+    if replaced:  # (a folder swapped while the walk was in it: RED25)
+        out.append(
+            f"warning: {len(replaced)} folder(s) were replaced while read and are NOT in "
+            f"snapshot {s.id}, e.g. {display(os.fsencode(replaced[0]))}; the next snapshot "
+            f"takes what is there now"
         )
     changed = s.meta.get("changed_while_read", [])
     if changed:

@@ -691,7 +691,7 @@ class _Walker(_Files):
             # folder): what was listed and read by path may be another folder's (through a
             # symlink: RED25), so none of it is this folder's. Left out, and said
             self.files, self.bytes = files0, bytes0
-            self._skip(here, "replaced while it was read")
+            self._skip(here, REPLACED)
             return None
         self.misses += misses
         self.files += files
@@ -856,6 +856,9 @@ def _fs_type(dev: int) -> str:
         except (ValueError, IndexError):
             continue
     return ""
+
+
+REPLACED = "replaced while it was read"  # a skipped path's words (output.snapshot_warnings)
 
 
 def _replaced(path: bytes, ino: int) -> bool:
