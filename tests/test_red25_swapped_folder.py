@@ -3,8 +3,9 @@ is in it. The walk lstat'ed the folder as a directory, then takes its names from
 (or lists it by path) and lstats and reads each by path: every path through the symlink now.
 The snapshot held the outside folder's files as the folder's own: restored, files the worktree
 never had. Now a folder written again is lstat'ed once more when it is done (walker._replaced):
-if something else stands there, nothing read of it is kept and the snapshot says it left the
-folder out ("replaced while it was read"); the next snapshot records the symlink."""
+if no folder stands there, nothing read of it is kept and the snapshot says it left the folder
+out ("replaced while it was read"); the next snapshot records the symlink. A folder gone, or
+replaced by another folder, keeps what was read through its path: the worktree's."""
 
 from __future__ import annotations
 
@@ -114,13 +115,43 @@ def test_a_folder_gone_while_it_was_read_keeps_what_was_read(
         real = walker._replaced
         seen: list[bool] = []
 
-        def replaced(path: bytes, ino: int) -> bool:
+        def replaced(path: bytes) -> bool:
             if path == os.fsencode(src / "a"):
                 shutil.rmtree(src / "a")  # after its reads, before the check
-                seen.append(real(path, ino))
-            return real(path, ino)
+                seen.append(real(path))
+            return real(path)
 
         monkeypatch.setattr(walker, "_replaced", replaced)
         snap = take(store, "s", src)
         assert seen == [False]
         assert snapshot_contents(store, snap)[b"a/x.txt"].data == b"inside\n"
+
+
+def test_a_folder_replaced_by_another_folder_keeps_what_was_read(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`rm -r a; mkdir a` while the walk is in it: what its path gave is the worktree's (the
+    new folder's file), kept, and nothing is said to be replaced."""
+    monkeypatch.setattr(walker, "RACY_NS", 0)
+    src, _ = _tree(tmp_path)
+    time.sleep(0.05)
+    with Store(store_dir) as store:
+        take(store, "s", src)
+        take(store, "s", src)
+        target = os.fsencode(src / "a") + b"/"
+        done: list[int] = []
+
+        def lstats(pre: bytes, names: list[bytes]) -> Any:
+            if not done and pre == target:
+                done.append(1)
+                shutil.rmtree(src / "a")
+                (src / "a").mkdir()
+                (src / "a" / "x.txt").write_bytes(b"the new folder's\n")
+            return best(pre, names)
+
+        monkeypatch.setattr(walker, "_lstats", lstats)
+        snap = take(store, "s", src)
+        monkeypatch.setattr(walker, "_lstats", best)
+        assert done
+        assert snapshot_contents(store, snap)[b"a/x.txt"].data == b"the new folder's\n"
+        assert walker.REPLACED not in [why for _, why in snap.meta["skipped_paths"]]

@@ -686,10 +686,10 @@ class _Walker(_Files):
         if ahead is not None:
             ahead.pop()
         self.learned = None
-        if own is not None and _replaced(path, own[0]):
-            # something else stands where its parent saw this folder (a symlink, another
-            # folder): what was listed and read by path may be another folder's (through a
-            # symlink: RED25), so none of it is this folder's. Left out, and said
+        if own is not None and _replaced(path):
+            # a symlink (or a file) stands where its parent saw this folder: what was listed
+            # and read by path may be another folder's, outside the tree (RED25), so none of
+            # it is this folder's. Left out, and said
             self.files, self.bytes = files0, bytes0
             self._skip(here, REPLACED)
             return None
@@ -861,14 +861,14 @@ def _fs_type(dev: int) -> str:
 REPLACED = "replaced while it was read"  # a skipped path's words (output.snapshot_warnings)
 
 
-def _replaced(path: bytes, ino: int) -> bool:
-    """Whether what is at *path* now is not the folder of inode *ino* its parent lstat'ed
-    (a folder gone since is not replaced: what was read of it was its own)."""
+def _replaced(path: bytes) -> bool:
+    """Whether something else than a folder is at *path* now (a symlink: the paths through it
+    led out of the tree). A folder gone since is not replaced, nor one that another folder
+    replaced (`rm -r d; mkdir d`): what was read through its path was the worktree's."""
     try:
-        st = os.lstat(path)
+        return not stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
-    return st.st_ino != ino or not stat.S_ISDIR(st.st_mode)
 
 
 def _present(des: list[os.DirEntry[bytes]]) -> list[os.DirEntry[bytes]]:
