@@ -57,28 +57,36 @@ def _check(store: Store, snap: Any, src: Path, outside: Path) -> None:
     assert nxt[b"a"].kind == "link" and nxt[b"a"].data == os.fsencode(outside)
 
 
+def _third_snapshot(store: Store, src: Path, swap: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Two snapshots of *src* (the second's records trust their names: RACY_NS 0), then a
+    third during which *swap* runs as `a`'s names are lstat'ed (after its parent saw a
+    folder there)."""
+    take(store, "s", src)
+    take(store, "s", src)
+    target = os.fsencode(src / "a") + b"/"
+    done: list[int] = []
+
+    def lstats(pre: bytes, names: list[bytes]) -> Any:
+        if not done and pre == target:
+            done.append(1)
+            swap()
+        return best(pre, names)
+
+    monkeypatch.setattr(walker, "_lstats", lstats)
+    snap = take(store, "s", src)
+    monkeypatch.setattr(walker, "_lstats", best)
+    assert done
+    return snap
+
+
 def test_a_folder_swapped_for_a_symlink_while_its_names_are_trusted(
     store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(walker, "RACY_NS", 0)  # its names trusted at the third snapshot
+    monkeypatch.setattr(walker, "RACY_NS", 0)
     src, outside = _tree(tmp_path)
     time.sleep(0.05)
     with Store(store_dir) as store:
-        take(store, "s", src)
-        take(store, "s", src)
-        target = os.fsencode(src / "a") + b"/"
-        done: list[int] = []
-
-        def lstats(pre: bytes, names: list[bytes]) -> Any:
-            if not done and pre == target:  # after its parent saw a folder there
-                done.append(1)
-                _swap(src, outside)
-            return best(pre, names)
-
-        monkeypatch.setattr(walker, "_lstats", lstats)
-        snap = take(store, "s", src)
-        monkeypatch.setattr(walker, "_lstats", best)
-        assert done
+        snap = _third_snapshot(store, src, lambda: _swap(src, outside), monkeypatch)
         _check(store, snap, src, outside)
 
 
@@ -135,23 +143,13 @@ def test_a_folder_replaced_by_another_folder_keeps_what_was_read(
     monkeypatch.setattr(walker, "RACY_NS", 0)
     src, _ = _tree(tmp_path)
     time.sleep(0.05)
+
+    def swap() -> None:
+        shutil.rmtree(src / "a")
+        (src / "a").mkdir()
+        (src / "a" / "x.txt").write_bytes(b"the new folder's\n")
+
     with Store(store_dir) as store:
-        take(store, "s", src)
-        take(store, "s", src)
-        target = os.fsencode(src / "a") + b"/"
-        done: list[int] = []
-
-        def lstats(pre: bytes, names: list[bytes]) -> Any:
-            if not done and pre == target:
-                done.append(1)
-                shutil.rmtree(src / "a")
-                (src / "a").mkdir()
-                (src / "a" / "x.txt").write_bytes(b"the new folder's\n")
-            return best(pre, names)
-
-        monkeypatch.setattr(walker, "_lstats", lstats)
-        snap = take(store, "s", src)
-        monkeypatch.setattr(walker, "_lstats", best)
-        assert done
+        snap = _third_snapshot(store, src, swap, monkeypatch)
         assert snapshot_contents(store, snap)[b"a/x.txt"].data == b"the new folder's\n"
         assert walker.REPLACED not in [why for _, why in snap.meta["skipped_paths"]]
