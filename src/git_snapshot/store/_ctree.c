@@ -16,7 +16,7 @@
 /* build()'s arguments and results, as store/ctree.py's INTERFACE: bumped at every change of
    them, so that a module built from an older source (an editable install not rebuilt after a
    pull) is not used (the twin runs) instead of failing every snapshot */
-#define INTERFACE 6
+#define INTERFACE 7
 
 #ifndef GS_CTREE_SOURCE_SHA256
 #define GS_CTREE_SOURCE_SHA256 ""
@@ -111,6 +111,25 @@ field(PyObject *o, int64_t lo, int64_t hi, int u64, uint64_t *out)
     return 0;
 }
 
+/* A time field: *o* as field() reads it, but one out of an int64's range is its nearer
+   bound, as objects.encode_into holds it (objects.held_ns) */
+static int
+time_field(PyObject *o, uint64_t *out)
+{
+    PyObject *x = PyNumber_Index(o);
+    if (x == NULL) {
+        PyErr_SetString(struct_error, "required argument is not an integer");
+        return -1;
+    }
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(x, &overflow);
+    Py_DECREF(x);
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    *out = (uint64_t)(overflow > 0 ? INT64_MAX : overflow < 0 ? INT64_MIN : v);
+    return 0;
+}
+
 /* An entry's integer fields, as entry_size read them */
 typedef struct {
     uint64_t kind, label, flags, mode, mtime, size;
@@ -131,7 +150,7 @@ entry_size(PyObject *e, fields_t *f)
         field(PyTuple_GET_ITEM(e, 6), 0, 255, 0, &f->label) < 0 ||
         field(PyTuple_GET_ITEM(e, 7), 0, 255, 0, &f->flags) < 0 ||
         field(PyTuple_GET_ITEM(e, 2), 0, UINT32_MAX, 0, &f->mode) < 0 ||
-        field(PyTuple_GET_ITEM(e, 3), INT64_MIN, INT64_MAX, 0, &f->mtime) < 0 ||
+        time_field(PyTuple_GET_ITEM(e, 3), &f->mtime) < 0 ||
         field(PyTuple_GET_ITEM(e, 4), 0, 0, 1, &f->size) < 0)
         return -1;
     PyObject *name = PyTuple_GET_ITEM(e, 0), *ref = PyTuple_GET_ITEM(e, 5);
@@ -820,18 +839,19 @@ crc32(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 #ifdef __linux__ /* (struct stat's st_atim, and os.stat_result's 19 fields there) */
 
 /* A time's nanoseconds as os.stat_result has them (sec * 10**9 + nsec), or NULL with an
-   exception; *ns* set when it fits an int64 (what STAT packs; else struct.error there). */
+   exception; *ns* set to them, or to the int64's nearer bound when they do not fit one (what
+   STAT packs: objects.held_ns). */
 static PyObject *
-time_ns(time_t sec, long nsec, int64_t *ns, int *fits)
+time_ns(time_t sec, long nsec, int64_t *ns)
 {
     int64_t v;
     if (!__builtin_mul_overflow((int64_t)sec, (int64_t)1000000000, &v) &&
         !__builtin_add_overflow(v, (int64_t)nsec, &v)) {
         *ns = v;
-        *fits = 1;
         return PyLong_FromLongLong(v);
     }
-    *fits = 0; /* (a time past 2262: an exact integer all the same, as os.lstat makes it) */
+    *ns = sec < 0 ? INT64_MIN : INT64_MAX; /* (nsec is never negative) */
+    /* (a time past 2262: an exact integer all the same, as os.lstat makes it) */
     PyObject *s = PyLong_FromLongLong((long long)sec), *b = PyLong_FromLong(1000000000);
     PyObject *f = PyLong_FromLong(nsec), *m = NULL, *r = NULL;
     if (s != NULL && b != NULL && f != NULL && (m = PyNumber_Multiply(s, b)) != NULL)
@@ -852,13 +872,12 @@ id_object(unsigned long long v)
 
 /* *st* as os.lstat gives it (posixmodule's _pystat_fromstructstat; lstats.py checks every
    field against os.lstat's before this is used), its mtime and ctime in ns into *mt*, *ct*
-   (*fits*: both fit an int64) */
+   (held as time_ns holds them) */
 static PyObject *
-stat_object(const struct stat *st, int64_t *mt, int64_t *ct, int *fits)
+stat_object(const struct stat *st, int64_t *mt, int64_t *ct)
 {
     PyObject *it[19];
     int64_t at;
-    int f1, f2, f3;
     it[0] = PyLong_FromLong((long)st->st_mode);
     it[1] = PyLong_FromUnsignedLongLong((unsigned long long)st->st_ino);
     it[2] = PyLong_FromUnsignedLongLong((unsigned long long)st->st_dev);
@@ -872,13 +891,12 @@ stat_object(const struct stat *st, int64_t *mt, int64_t *ct, int *fits)
     it[10] = PyFloat_FromDouble(st->st_atim.tv_sec + st->st_atim.tv_nsec * 1e-9);
     it[11] = PyFloat_FromDouble(st->st_mtim.tv_sec + st->st_mtim.tv_nsec * 1e-9);
     it[12] = PyFloat_FromDouble(st->st_ctim.tv_sec + st->st_ctim.tv_nsec * 1e-9);
-    it[13] = time_ns(st->st_atim.tv_sec, st->st_atim.tv_nsec, &at, &f1);
-    it[14] = time_ns(st->st_mtim.tv_sec, st->st_mtim.tv_nsec, mt, &f2);
-    it[15] = time_ns(st->st_ctim.tv_sec, st->st_ctim.tv_nsec, ct, &f3);
+    it[13] = time_ns(st->st_atim.tv_sec, st->st_atim.tv_nsec, &at);
+    it[14] = time_ns(st->st_mtim.tv_sec, st->st_mtim.tv_nsec, mt);
+    it[15] = time_ns(st->st_ctim.tv_sec, st->st_ctim.tv_nsec, ct);
     it[16] = PyLong_FromLong((long)st->st_blksize);
     it[17] = PyLong_FromLong((long)st->st_blocks);
     it[18] = PyLong_FromLong((long)st->st_rdev);
-    *fits = f2 && f3;
     PyObject *v = PyStructSequence_New(stat_result);
     int bad = v == NULL;
     for (int k = 0; k < 19; k++)
@@ -975,15 +993,10 @@ lstats(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     unsigned char *q = (unsigned char *)PyBytes_AS_STRING(packed);
     for (Py_ssize_t i = 0; i < n; i++) {
         int64_t mt, ct;
-        int fits;
-        PyObject *o = stat_object(&sts[i], &mt, &ct, &fits);
+        PyObject *o = stat_object(&sts[i], &mt, &ct);
         if (o == NULL)
             goto fail;
         PyList_SET_ITEM(list, i, o);
-        if (!fits) { /* what STAT.pack says of a time past an int64's nanoseconds */
-            PyErr_SetString(struct_error, "argument out of range");
-            goto fail;
-        }
         q = st_le(q, (uint64_t)(int64_t)sts[i].st_size, 8);
         q = st_le(q, (uint64_t)mt, 8);
         q = st_le(q, (uint64_t)ct, 8);

@@ -12,6 +12,8 @@ tree leaves it out) and what the new record keeps of it (its packed lstat and ke
 
 from __future__ import annotations
 
+import struct
+
 from git_snapshot.store.filescache import _MODE_TYPE_BYTE
 from git_snapshot.store.filescache import HEAD as _RECORD_HEAD
 from git_snapshot.store.filescache import KEY as _K
@@ -21,6 +23,7 @@ from git_snapshot.store.filescache import STAT as _STAT
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import HEAD as _ENTRY_HEAD
 from git_snapshot.store.objects import TREE_MAGIC
+from git_snapshot.store.objects import held_ns
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -131,7 +134,10 @@ def build(
         e, rstats[i], rkeys[i] = next(answers)
         if e is not None:
             # objects.encode_into, by index: an Entry or a plain 8-tuple
-            add(pack(e[1], e[6], e[7], e[2], e[3], e[4], len(e[0]), len(e[5])))
+            try:
+                add(pack(e[1], e[6], e[7], e[2], e[3], e[4], len(e[0]), len(e[5])))
+            except struct.error:  # a far time: held (objects.held_ns)
+                add(pack(e[1], e[6], e[7], e[2], held_ns(e[3]), e[4], len(e[0]), len(e[5])))
             add(e[0])
             add(e[5])
     return b"".join(parts), b"".join(rstats), b"".join(rkeys), files, size_sum

@@ -33,6 +33,8 @@ from git_snapshot.store.diff_levels import _note
 from git_snapshot.store.diff_levels import _texts
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import NS_MAX
+from git_snapshot.store.objects import NS_MIN
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
@@ -340,10 +342,11 @@ def _left_out(ro: bytes | None, st: os.stat_result | None) -> bool:
 
 def _same(raw: bytes, st: os.stat_result) -> bool:
     """Whether a file entry's stored bytes (objects.HEAD) hold the mode, mtime and size of
-    the regular file on disk: same_on_disk's answer for it then, without decoding it."""
-    return stat.S_ISREG(st.st_mode) and raw[3:23] == _MODE_MTIME_SIZE.pack(
-        stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size
-    )
+    the regular file on disk: same_on_disk's answer for it then, without decoding it. Not
+    for a time out of the format's range (objects.held_ns): its content is compared."""
+    if not stat.S_ISREG(st.st_mode) or not NS_MIN <= st.st_mtime_ns <= NS_MAX:
+        return False
+    return raw[3:23] == _MODE_MTIME_SIZE.pack(stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_size)
 
 
 _MODE_MTIME_SIZE = struct.Struct("<IqQ")  # objects.HEAD from its 4th byte

@@ -22,6 +22,7 @@ import zlib
 
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot import hashes
+from git_snapshot.store.objects import held_ns
 from git_snapshot.store.safewrite import temp_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     import mmap
     from collections.abc import Callable
     from collections.abc import Iterator
+    from collections.abc import Sequence
     from typing import Any
 
 # A folder's record (bytes): HEAD, then for each of its n names in byte order the packed
@@ -46,6 +48,30 @@ NO_KEY = bytes(KEY)
 # giving "d" for a directory's
 _MODE_TYPE_BYTE = 33
 _DIR_BYTES = bytes(ord("d") if b >> 4 == stat.S_IFDIR >> 12 else ord(".") for b in range(256))
+
+
+def pack_stats(sts: Sequence[os.stat_result | None]) -> bytes:
+    """STAT's packing of each of *sts* (NO_STAT for None), a time out of an int64's range
+    held as its bound (objects.held_ns): never equal to the time itself, so a later walk
+    that compares it looks at that entry again."""
+    pack = STAT.pack
+    try:
+        return b"".join(
+            [
+                NO_STAT
+                if st is None
+                else pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
+                for st in sts
+            ]
+        )
+    except struct.error:
+        return b"".join([NO_STAT if st is None else pack_stat(st) for st in sts])
+
+
+def pack_stat(st: os.stat_result) -> bytes:
+    """STAT's packing of *st*, its times held (pack_stats)."""
+    size, mtime, ctime = st.st_size, held_ns(st.st_mtime_ns), held_ns(st.st_ctime_ns)
+    return STAT.pack(size, mtime, ctime, st.st_ino, st.st_mode)
 
 
 def kinds(stats: bytes) -> bytes:
@@ -195,10 +221,19 @@ def record(
 ) -> bytes:
     """A folder's record; *st* is its own (inode, mtime_ns, ctime_ns), None when unknown."""
     ino, mtime, ctime = st or (0, 0, 0)
-    head = HEAD.pack(key, files, size, ino, mtime, ctime, own_files, own_size, n, flags)
+    head = pack_head(key, files, size, ino, mtime, ctime, own_files, own_size, n, flags)
     if isinstance(stats, bytes) and isinstance(keys, bytes):
         return b"".join((head, stats, keys, names))
     return b"".join([head, *stats, *keys, names])
+
+
+def pack_head(*fields: Any) -> bytes:
+    """HEAD.pack(*fields*), the folder's own mtime and ctime held (pack_stats)."""
+    try:
+        return HEAD.pack(*fields)
+    except struct.error:
+        held = (*fields[:4], held_ns(fields[4]), held_ns(fields[5]), *fields[6:])
+        return HEAD.pack(*held)
 
 
 def parse(rec: object) -> tuple[Any, ...] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from git_snapshot.store.filescache import STAT
+from git_snapshot.store.filescache import pack_stats
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -18,23 +18,20 @@ if TYPE_CHECKING:
     from typing import Any
 
 # _ctree's INTERFACE with lstats (store/ctree.py's, which names every change of _ctree.c's)
-INTERFACE = 6
+INTERFACE = 7
 PURE_ENV = "GIT_SNAPSHOT_PURE_PYTHON"  # (store/ctree.py's)
 
 
 def lstats(pre: bytes, names: list[bytes]) -> tuple[bytes, list[os.stat_result]] | None:
     """(STAT's packing of each lstat, each ``os.lstat(pre + name)``), or None when one
-    fails (an OSError: gone since, or no folder now). A time past an int64's nanoseconds
-    raises struct.error, as STAT.pack does."""
-    lstat, pack = os.lstat, STAT.pack
+    fails (an OSError: gone since, or no folder now). A time out of an int64's range in
+    nanoseconds is packed as its bound (filescache.pack_stats)."""
+    lstat = os.lstat
     try:
         sts = [lstat(pre + name) for name in names]
     except OSError:
         return None
-    packed = b"".join(
-        [pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode) for st in sts]
-    )
-    return packed, sts
+    return pack_stats(sts), sts
 
 
 def _same(c: Callable[..., Any]) -> bool:

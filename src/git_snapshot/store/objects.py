@@ -38,6 +38,16 @@ LABEL_NONE = 0
 TREE_MAGIC = b"GSTREE1\n"
 HEAD = struct.Struct("<BBBIqQHI")  # kind, label, flags, mode, mtime_ns, size, name len, ref len
 
+# The times the format's int64 fields hold (here and in the files cache): a file dated after
+# 2262-04-11 or before 1677-09-21 (`touch -d 2300-01-01 a` on ext4 or tmpfs) is kept with the
+# nearer bound as its time (held_ns); its content, mode and name as they are.
+NS_MIN, NS_MAX = -(2**63), 2**63 - 1
+
+
+def held_ns(ns: int) -> int:
+    """*ns* as the format holds a time: within [NS_MIN, NS_MAX]."""
+    return NS_MIN if ns < NS_MIN else NS_MAX if ns > NS_MAX else ns
+
 
 def digest(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
@@ -75,9 +85,15 @@ class Entry(_Entry):
 
 
 def encode_into(parts: list[bytes], e: Entry) -> None:
-    parts.append(
-        HEAD.pack(e.kind, e.label, e.flags, e.mode, e.mtime_ns, e.size, len(e.name), len(e.ref))
-    )
+    try:
+        head = HEAD.pack(
+            e.kind, e.label, e.flags, e.mode, e.mtime_ns, e.size, len(e.name), len(e.ref)
+        )
+    except struct.error:  # (a far time, held; any other field out of range raises again)
+        head = HEAD.pack(
+            e.kind, e.label, e.flags, e.mode, held_ns(e.mtime_ns), e.size, len(e.name), len(e.ref)
+        )
+    parts.append(head)
     parts.append(e.name)
     parts.append(e.ref)
 

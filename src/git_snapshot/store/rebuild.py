@@ -42,6 +42,7 @@ from git_snapshot.store.objects import TREE
 from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import encode_into
+from git_snapshot.store.objects import held_ns
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -677,7 +678,9 @@ class Rebuild:
         self.accounted.add(rel)
         # encode_into(Entry(name, DIR, S_IMODE(mode), mtime, 0, key, lab)) as sub() makes it
         return (
-            _pack_head(DIR, lab, 0, st.st_mode & 0o7777, st.st_mtime_ns, 0, len(name), len(key))
+            _pack_head(
+                DIR, lab, 0, st.st_mode & 0o7777, held_ns(st.st_mtime_ns), 0, len(name), len(key)
+            )
             + name
             + key
         )

@@ -456,15 +456,7 @@ class Split:
                 sts.append(de.stat(follow_symlinks=False))
             except FileNotFoundError:
                 sts.append(None)
-        pack = filescache.STAT.pack
-        return sts, b"".join(
-            [
-                filescache.NO_STAT
-                if st is None
-                else pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
-                for st in sts
-            ]
-        )
+        return sts, filescache.pack_stats(sts)
 
     def take(
         self, walker: Any, rel: bytes, name: bytes, st: os.stat_result, label: int

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+import struct
 import time
 
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
@@ -735,7 +736,7 @@ class _Walker(_Files):
         if head is not None:
             now = (self.files - files0, self.bytes - bytes0, *(own or (0, 0, 0)))
             if now != head[1:6]:
-                rec = filescache.HEAD.pack(head[0], *now, *head[6:]) + rec[_H:]
+                rec = filescache.pack_head(head[0], *now, *head[6:]) + rec[_H:]
         if rec is not old and rec != old:
             self.dirty = True
             self.renewed.append(here)
@@ -924,18 +925,21 @@ def _packed_stats(des: list[os.DirEntry[bytes]]) -> bytes:
     """The lstat fields the files cache compares, packed, of each of *des* in order (each
     DirEntry keeps its lstat for later)."""
     pack_stat = _STAT_PACK
-    return b"".join(
-        [
-            pack_stat(
-                (st := de.stat(follow_symlinks=False)).st_size,
-                st.st_mtime_ns,
-                st.st_ctime_ns,
-                st.st_ino,
-                st.st_mode,
-            )
-            for de in des
-        ]
-    )
+    try:
+        return b"".join(
+            [
+                pack_stat(
+                    (st := de.stat(follow_symlinks=False)).st_size,
+                    st.st_mtime_ns,
+                    st.st_ctime_ns,
+                    st.st_ino,
+                    st.st_mode,
+                )
+                for de in des
+            ]
+        )
+    except struct.error:  # a time out of an int64's range: held (filescache.pack_stats)
+        return filescache.pack_stats([de.stat(follow_symlinks=False) for de in des])
 
 
 def is_cachedir_tag(path: bytes) -> bool:

@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     _T = TypeVar("_T")
 
 READ_TRIES = 3
-_STAT_PACK = filescache.STAT.pack
 
 
 class _Unreadable(Exception):
@@ -179,10 +178,7 @@ class _Files:
         """The files cache may keep *key* for a file read unchanged with the stat *fst*,
         unless it changed too recently to tell a later change by its stat (tree() takes it)."""
         if max(fst.st_mtime_ns, fst.st_ctime_ns) < self.racy_after:
-            self.learned = (
-                _STAT_PACK(fst.st_size, fst.st_mtime_ns, fst.st_ctime_ns, fst.st_ino, fst.st_mode),
-                key,
-            )
+            self.learned = (filescache.pack_stat(fst), key)
 
     def _read(self, path: bytes, last_try: bool) -> tuple[bytes, os.stat_result, int, bool] | None:
         """Store one file's content; None if it vanished or is no longer a regular file."""
