@@ -32,7 +32,6 @@
 #define FILE_KIND 1
 
 static PyObject *struct_error; /* struct.error: what struct.pack raises for a field out of range */
-static PyTypeObject *stat_result; /* os.stat_result: what lstats() gives for each name */
 
 static uint64_t
 ld64(const unsigned char *p)
@@ -837,6 +836,8 @@ crc32(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 
 /* ---- lstats: a trusted folder's lstats (store/lstats.py: its twin and specification) ---- */
 #ifdef __linux__ /* (struct stat's st_atim, and os.stat_result's 19 fields there) */
+
+static PyTypeObject *stat_result; /* os.stat_result: what lstats() gives for each name */
 
 /* A time's nanoseconds as os.stat_result has them (sec * 10**9 + nsec), or NULL with an
    exception; *ns* set to them, or to the int64's nearer bound when they do not fit one (what
