@@ -35,6 +35,18 @@ def display(path: bytes) -> str:
     return validate.show(path)
 
 
+BRIEF = 120  # characters of a path named in a one-line message, at most
+
+
+def brief(path: bytes) -> str:
+    """*path* as display() shows it, its middle cut out ("...") past BRIEF characters: a
+    tree nested past PATH_MAX (4096 bytes) is named in a line a terminal can still show."""
+    shown = display(path)
+    if len(shown) <= BRIEF:
+        return shown
+    return shown[: BRIEF // 3] + "..." + shown[-(BRIEF - BRIEF // 3 - 3) :]
+
+
 def one_line(text: str) -> str:
     """*text* (a message that may hold what the user typed: a path, a label) on one line with
     no control or format character: each shown as an escape, as :func:`display` shows a name."""
@@ -111,11 +123,12 @@ def snapshot_warnings(s: Snapshot) -> list[str]:
     """Lines that must not go unseen: files that could not be saved as they were."""
     out = []
     skipped = s.meta.get("skipped_paths", [])
-    unreadable = [p for p, why in skipped if why.startswith("unreadable")]
+    unreadable = [(p, why) for p, why in skipped if why.startswith("unreadable")]
     if unreadable:
+        path, why = unreadable[0]
         out.append(
             f"warning: {len(unreadable)} path(s) could not be read and are NOT in snapshot "
-            f"{s.id}, e.g. {display(os.fsencode(unreadable[0]))}"
+            f"{s.id}, e.g. {brief(os.fsencode(path))} ({why.removeprefix('unreadable: ')})"
         )
     replaced: list[str] = []
     if skipped:  # the walker's words (imported only then: a watched hook walks nothing)
@@ -125,7 +138,7 @@ def snapshot_warnings(s: Snapshot) -> list[str]:
     if replaced:  # (a folder swapped while the walk was in it: RED25)
         out.append(
             f"warning: {len(replaced)} folder(s) were replaced while read and are NOT in "
-            f"snapshot {s.id}, e.g. {display(os.fsencode(replaced[0]))}; the next snapshot "
+            f"snapshot {s.id}, e.g. {brief(os.fsencode(replaced[0]))}; the next snapshot "
             f"takes what is there now"
         )
     changed = s.meta.get("changed_while_read", [])
@@ -133,7 +146,7 @@ def snapshot_warnings(s: Snapshot) -> list[str]:
         out.append(
             f"warning: {len(changed)} file(s) kept changing while read; snapshot {s.id} "
             f"holds what was read last, which may mix versions (a torn read), e.g. "
-            f"{display(os.fsencode(changed[0]))}"
+            f"{brief(os.fsencode(changed[0]))}"
         )
     return out
 

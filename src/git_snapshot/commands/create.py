@@ -24,7 +24,7 @@ def summary(res: Result, seconds: float) -> str:
     named = s.meta.get("skipped_paths") or []
     if s.skipped and len(named) == s.skipped <= SKIPPED_NAMED:  # a few: named here
         text += "; skipped: " + ", ".join(
-            f"{output.display(os.fsencode(path))} ({_flat(why)})" for path, why in named
+            f"{output.brief(os.fsencode(path))} ({_flat(why)})" for path, why in named
         )
     elif s.skipped:  # show lists them after every entry
         text += f"; {s.skipped} skipped (see: git snapshot show {s.id})"

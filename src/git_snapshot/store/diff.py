@@ -291,18 +291,21 @@ def _compare_dir(
             disk = {d.name: d for d in it}
     except (FileNotFoundError, NotADirectoryError):
         disk = {}
+    except OSError:  # a folder that cannot be listed by its path (past PATH_MAX: 4096 bytes)
+        return  # nothing said of it, as a snapshot leaves it out (unreadable)
     for name in sorted(old.keys() | disk.keys()):
         path = rel + name
         d = disk.get(name)
         ro = old.get(name)
+        try:
+            st = None if d is None else _lstat(d.path) if skip_stat is None else _lstat_entry(d)
+        except OSError:  # on disk, but not to be lstat'ed by its path: as above
+            continue
         if skip_stat is None:
-            st = None if d is None else _lstat(d.path)
             if skip(path) and _left_out(ro, st):
                 continue
-        else:
-            st = None if d is None else _lstat_entry(d)
-            if skip_stat(path, st) and _left_out(ro, st):
-                continue
+        elif skip_stat(path, st) and _left_out(ro, st):
+            continue
         if st is not None and not _holdable(st):
             st = None  # a FIFO, socket or device where the snapshot held an entry: that is gone
         if ro is not None and st is not None and ro[0] == FILE and _same(ro, st):

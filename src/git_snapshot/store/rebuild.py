@@ -650,17 +650,28 @@ class Rebuild:
             w.pending.add(key)
         return key
 
+    def _lstat(self, path: bytes, rel: bytes, old: bytes | None) -> os.stat_result | None:
+        """The lstat of the entry *rel* looked at again; None when it is gone, or cannot be
+        lstat'ed by its path (past PATH_MAX: left out and said, as the walker's _statable
+        leaves it out): its base entry taken off then."""
+        try:
+            return os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
+            self.take_off(rel, old, None)
+            self._gone(path, rel)
+        except OSError as exc:
+            self.take_off(rel, old, None)
+            self.w._skip(rel, f"unreadable: {exc.strerror}")
+        return None
+
     def inside(self, path: bytes, rel: bytes, name: bytes, label: int, old: bytes) -> bytes | None:
         """:meth:`entry` for folder *rel*, held by the base (its stored bytes *old*), with
         something below it changed: what entry() gives through the walker's _dir_entry and
         :meth:`sub`, made here (on L 1 % ~3,600 such folders, most of a rebuild's). Anything
         else found at *path* (not a folder, the store, excluded) goes through entry()."""
         self.drop_skipped.add(rel)
-        try:
-            st = os.lstat(path)
-        except (FileNotFoundError, NotADirectoryError):
-            self.take_off(rel, old, None)
-            self._gone(path, rel)
+        st = self._lstat(path, rel, old)
+        if st is None:
             return None
         w = self.w
         if (
@@ -691,11 +702,8 @@ class Rebuild:
         """Entry *name* of a changed folder, looked at again: its stored bytes, or None."""
         w = self.w
         self.drop_skipped.add(rel)
-        try:
-            st = os.lstat(path)
-        except (FileNotFoundError, NotADirectoryError):
-            self.take_off(rel, old, None)
-            self._gone(path, rel)
+        st = self._lstat(path, rel, old)
+        if st is None:
             return None
         if stat.S_ISDIR(st.st_mode):  # (never a run's temp file: leftovers.verdict_at)
             e = w._dir_entry(path, rel, name, st, label)  # through sub(), when not left out

@@ -227,6 +227,23 @@ class _Walker(_Files):
             return None
         return names, got[0], got[1], tail
 
+    def _statable(self, des: list[os.DirEntry[bytes]], rel: bytes) -> list[os.DirEntry[bytes]]:
+        """The entries listed at *rel* whose lstat can be had (each DirEntry keeps it): one
+        gone since is left out, one that cannot be lstat'ed by its path (longer than the
+        system's PATH_MAX: a tree nested past 4096 bytes; a folder that may be listed but
+        not searched) is left out and said, not the snapshot failed (RED26)."""
+        kept = []
+        for de in des:
+            try:
+                de.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                self._skip(rel + de.name, f"unreadable: {exc.strerror}")
+                continue
+            kept.append(de)
+        return kept
+
     def _on_trusted_fs(self, dev: int) -> bool:
         ok = self.fs_trusted.get(dev)
         if ok is None:
@@ -296,6 +313,9 @@ class _Walker(_Files):
             self._skip(rel.rstrip(b"/"), "cache directory (CACHEDIR.TAG)")
             return None
         lent = False  # some lstats in *stats* are the other process's (store/splitwalk.py)
+        # names left out that could not be lstat'ed (_statable): a record that neither keeps
+        # its tree nor trusts its names, so that every walk tries them again and says so
+        partial = False
         try:  # one pass: lstat and pack (each DirEntry keeps its lstat for later)
             if sts is not None:
                 pass  # (the trusted names' lstats, packed)
@@ -303,10 +323,13 @@ class _Walker(_Files):
                 stats = _packed_stats(des)
             else:  # a big folder's entries: in pieces, some may be the other process's
                 stats, lent = self.split.stats(self, rel[:-1], des)
-        except FileNotFoundError:  # one vanished while we looked: nothing to lose
-            self._vanished(path, rel[:-1])
+        except OSError as exc:
+            if isinstance(exc, FileNotFoundError):  # one vanished while we looked: nothing
+                self._vanished(path, rel[:-1])  # to lose
             lent = False
-            des = _present(des)
+            skips = len(self.skipped)
+            des = self._statable(des, rel)
+            partial = len(self.skipped) > skips
             names = [de.name for de in des]
             stats = _packed_stats(des)
         hidden = self.hidden.get(rel) if self.hidden else None
@@ -337,6 +360,7 @@ class _Walker(_Files):
             and self.reuse
             and head[8] == n
             and head[9] & REUSABLE
+            and not partial
             and old[_H : _H + _S * n] == stats
             and old[_H + (_S + _K) * n :] == joined
         ):
@@ -393,7 +417,7 @@ class _Walker(_Files):
                 return kept
         return self._built(
             path, rel, label, names, stats, sts, des, joined, old, head, own, done,
-            sub_files, sub_bytes, files0, bytes0, skips0, hidden, lent,
+            sub_files, sub_bytes, files0, bytes0, skips0, hidden, lent, partial,
         )  # fmt: skip
 
     def _built(
@@ -417,6 +441,7 @@ class _Walker(_Files):
         skips0: int,
         hidden: set[bytes] | None,
         lent: bool,
+        partial: bool,
     ) -> bytes | None:
         """tree()'s folder whose listing is not its record's (a file changed, or a folder
         below it), entry by entry: its tree stored, its record kept, its key returned (None:
@@ -452,7 +477,7 @@ class _Walker(_Files):
             sts, stats = self.split.restat(des)
         elif sts is None:
             sts = [None if de is None else de.stat(follow_symlinks=False) for de in des]
-        flags = 0 if self.general else REUSABLE
+        flags = 0 if self.general or partial else REUSABLE
         overlay, gone = self.opts.overlay, self.opts.overlay_deleted
         regular, directory, temp_mark = stat.S_IFREG, stat.S_IFDIR, _TEMP_MARK
         files = size_sum = 0  # other()'s files (build counts the plain ones)
@@ -711,7 +736,7 @@ class _Walker(_Files):
             own,
             total_files - sub_files,
             total_bytes - sub_bytes,
-            flags | NAMES_TRUSTED if self._names_stay(own, here) else flags,
+            flags | NAMES_TRUSTED if not partial and self._names_stay(own, here) else flags,
             rstats,
             rkeys,
             joined,
@@ -870,18 +895,6 @@ def _replaced(path: bytes) -> bool:
         return not stat.S_ISDIR(os.lstat(path).st_mode)
     except OSError:
         return False
-
-
-def _present(des: list[os.DirEntry[bytes]]) -> list[os.DirEntry[bytes]]:
-    """The entries still there (each DirEntry keeps the lstat it got)."""
-    kept = []
-    for de in des:
-        try:
-            de.stat(follow_symlinks=False)
-        except FileNotFoundError:
-            continue
-        kept.append(de)
-    return kept
 
 
 _TEMP_MARK = TEMP_MARK.encode()  # a name's cheap first test (is_temp_name has the full one)
