@@ -137,3 +137,12 @@ def test_a_rebuild_told_of_an_entry_past_path_max_leaves_it_out(
         snap = worktree.take(store, found, trigger="watch").snapshot
         assert [os.fsdecode(lost), TOO_LONG] in _skipped(snap)
         assert snapshot_contents(store, snap)[kept].data == b"kept at the bottom\n"
+
+
+def test_a_long_path_is_named_shortened_between_characters() -> None:
+    assert output.brief(b"a/short/path") == "a/short/path"
+    path = b"\xff" * 300 + "\u00e9".encode() * 100 + b"/\x1b[31m"
+    got = output.brief(path)
+    head, _, tail = got.partition("...")
+    assert head == "\\xff" * (output.BRIEF // 4)  # each byte no encoding takes: one whole
+    assert tail == "\u00e9" * (output.BRIEF // 2 - 6) + "/\\x1b[31m"  # the escape whole

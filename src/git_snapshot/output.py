@@ -40,11 +40,14 @@ BRIEF = 120  # characters of a path named in a one-line message, at most
 
 def brief(path: bytes) -> str:
     """*path* as display() shows it, its middle cut out ("...") past BRIEF characters: a
-    tree nested past PATH_MAX (4096 bytes) is named in a line a terminal can still show."""
+    tree nested past PATH_MAX (4096 bytes) is named in a line a terminal can still show. Cut
+    between characters (a byte no encoding takes is one), never inside an escape."""
     shown = display(path)
     if len(shown) <= BRIEF:
         return shown
-    return shown[: BRIEF // 3] + "..." + shown[-(BRIEF - BRIEF // 3 - 3) :]
+    text = os.fsdecode(path)
+    head, tail = BRIEF // 4, BRIEF // 2
+    return display(os.fsencode(text[:head])) + "..." + display(os.fsencode(text[-tail:]))
 
 
 def one_line(text: str) -> str:
