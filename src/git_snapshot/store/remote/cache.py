@@ -84,7 +84,10 @@ def enter_snapshots(
         snap, source_path = decode_record(doc["data"].encode())
         snap.record = bytes.fromhex(doc["record"])
         parsed.append((snap, source_path))
-    parsed.sort(key=lambda p: (p[0].source, p[0].id, p[0].created))
+    # in the order they were taken: one whose number is taken here gets the next free one,
+    # above every snapshot taken before it (two machines that pushed the same repository:
+    # by number, the old machine's 2 and 3 came after the new machine's 1; RED26)
+    parsed.sort(key=lambda p: (p[0].source, p[0].created, p[0].id))
     for snap, source_path in parsed:
         assert snap.record is not None
         if snap.record in have:
@@ -122,6 +125,16 @@ class RemoteStore(Store):
 
     def __enter__(self) -> RemoteStore:
         return self
+
+    def snapshots(
+        self, source: str | None = None, worktree: str | None = None, last: int | None = None
+    ) -> list[Snapshot]:
+        """Oldest first by when each was taken: the cache holds every machine's snapshots of
+        a repository, entered as they reach it, and their numbers (their own, or the next
+        free one here) say nothing of the order across machines (a snapshot pushed late
+        gets a number above newer ones: by number it passed for the newest; RED26)."""
+        snaps = sorted(super().snapshots(source, worktree), key=lambda s: (s.source, s.created))
+        return snaps[-last:] if last else snaps
 
     # -- keeping up with the remote ----------------------------------------------------------
 
