@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from conftest import committed_repo
 from storehelpers import restore
 from storehelpers import scan
 from storehelpers import snapshot_contents
@@ -103,12 +104,7 @@ def test_an_entry_past_path_max_is_left_out_and_said_by_every_snapshot(
 
 
 def test_a_repo_nested_past_path_max_is_snapshot_and_compared(tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    (repo / "a.txt").write_text("tracked\n")
-    git(repo, "add", "a.txt")
-    git(repo, "commit", "-qm", "one")
+    repo = committed_repo(tmp_path / "repo")
     _deep(repo)
     r = gs(repo)  # (gs fails on an internal error or a traceback)
     assert "snapshot 1:" in r.out and "File name too long" in r.out + r.err
@@ -116,7 +112,7 @@ def test_a_repo_nested_past_path_max_is_snapshot_and_compared(tmp_path: Path) ->
     assert "nothing was stored" not in r.out + r.err
     gs(repo, "diff", "1")  # the worktree against it: no crash on what cannot be lstat'ed
     gs(repo, "install")
-    (repo / "a.txt").write_text("edited\n")
+    (repo / "README").write_text("edited\n")
     r = git(repo, "checkout", "-b", "other")
     assert "snapshot 2 (post-checkout)" in r.err and "File name too long" in r.err, r.err
 

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from conftest import committed_repo
 from storehelpers import D
 from storehelpers import F
 from storehelpers import L
@@ -196,12 +197,7 @@ def test_a_repo_with_a_far_dated_file_is_snapshot_and_compared(
     far: tuple[Path, list[int]],
 ) -> None:
     top, _ = far
-    repo = top / "repo"
-    repo.mkdir()
-    git(repo, "init", "-q")
-    (repo / "a.txt").write_text("tracked\n")
-    git(repo, "add", "a.txt")
-    git(repo, "commit", "-qm", "one")
+    repo = committed_repo(top / "repo")
     (repo / "far.txt").write_text("dated 2300\n")
     _date(repo / "far.txt", FUTURE)
     r = gs(repo)  # (gs fails on an internal error)

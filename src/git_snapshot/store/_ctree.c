@@ -67,6 +67,16 @@ put_head(unsigned char *p, unsigned kind, unsigned label, unsigned flags, uint32
     return st_le(p, rlen, 4);
 }
 
+/* *o* as an integer (PyNumber_Index), or NULL with struct.error, as struct.pack says */
+static PyObject *
+as_index(PyObject *o)
+{
+    PyObject *x = PyNumber_Index(o);
+    if (x == NULL)
+        PyErr_SetString(struct_error, "required argument is not an integer");
+    return x;
+}
+
 /* An integer field of a struct.pack: *o* as an integer in [lo, hi] (unsigned 64-bit when
    *u64*), else struct.error, as struct.pack says. */
 static int
@@ -80,11 +90,9 @@ field(PyObject *o, int64_t lo, int64_t hi, int u64, uint64_t *out)
             return 0;
         }
     }
-    PyObject *x = PyNumber_Index(o);
-    if (x == NULL) {
-        PyErr_SetString(struct_error, "required argument is not an integer");
+    PyObject *x = as_index(o);
+    if (x == NULL)
         return -1;
-    }
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(x, &overflow);
     if (v == -1 && PyErr_Occurred()) {
@@ -115,11 +123,9 @@ field(PyObject *o, int64_t lo, int64_t hi, int u64, uint64_t *out)
 static int
 time_field(PyObject *o, uint64_t *out)
 {
-    PyObject *x = PyNumber_Index(o);
-    if (x == NULL) {
-        PyErr_SetString(struct_error, "required argument is not an integer");
+    PyObject *x = as_index(o);
+    if (x == NULL)
         return -1;
-    }
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(x, &overflow);
     Py_DECREF(x);
