@@ -4,8 +4,9 @@ cache's STAT, a folder record's head and a tree entry's HEAD hold; `touch -d 230
 made every `git snapshot` and every hook end in "internal error: error('argument out of
 range')", and nothing of the worktree was protected from then on. Now such a time is held as
 the int64's bound wherever it is packed: the file's content, mode and name are kept, its
-mtime restored as 2262-04-11 (the nearest the format holds), and a later walk that compares
-it finds it changed (read again), never the same as another file's."""
+mtime restored as 2262-04-11 (the nearest the format holds), and a later walk compares the
+time os.lstat gives with that bound: never equal, so such a file is read again, never kept
+by a stat it shares with another time."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ import pytest
 from clihelpers import git
 from clihelpers import gs
 from conftest import committed_repo
+from ctreehelp import native as _ctree
+from ctreehelp import needs_c
 from storehelpers import D
 from storehelpers import F
 from storehelpers import L
@@ -42,11 +45,6 @@ from git_snapshot.store import splitwalk
 from git_snapshot.store import walker
 from git_snapshot.watch import dirtyset
 from git_snapshot.watch import instance
-
-try:
-    from git_snapshot.store import _ctree
-except ImportError:  # pragma: no cover - built by the test install
-    _ctree = None  # type: ignore[assignment]
 
 MAX, MIN = 2**63 - 1, -(2**63)
 FUTURE = 2**63 + 5_000_000_000  # 2262-04-11, and five seconds
@@ -183,7 +181,7 @@ def test_the_packings_hold_a_far_time_as_the_int64_bound() -> None:
     assert filescache.HEAD.unpack_from(rec)[3:6] == (3, MIN, MAX)
 
 
-@pytest.mark.skipif(_ctree is None, reason="the C speedups are not built")
+@needs_c
 def test_the_c_tree_builder_encodes_a_far_time_as_its_twin_does() -> None:
     entry = (b"a", objects.FILE, 0o644, PAST, 3, b"k" * 32, 0, 0)
     args: list[Any] = [[b"a"], filescache.NO_STAT, b"", 0, True, None, None, None, True]

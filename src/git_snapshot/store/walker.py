@@ -316,6 +316,7 @@ class _Walker(_Files):
         # names left out that could not be lstat'ed (_statable): a record that neither keeps
         # its tree nor trusts its names, so that every walk tries them again and says so
         partial = False
+        skips0 = len(self.skipped)  # (what _statable leaves out is this folder's too)
         try:  # one pass: lstat and pack (each DirEntry keeps its lstat for later)
             if sts is not None:
                 pass  # (the trusted names' lstats, packed)
@@ -327,9 +328,8 @@ class _Walker(_Files):
             if isinstance(exc, FileNotFoundError):  # one vanished while we looked: nothing
                 self._vanished(path, rel[:-1])  # to lose
             lent = False
-            skips = len(self.skipped)
             des = self._statable(des, rel)
-            partial = len(self.skipped) > skips
+            partial = len(self.skipped) > skips0
             names = [de.name for de in des]
             stats = _packed_stats(des)
         hidden = self.hidden.get(rel) if self.hidden else None
@@ -351,7 +351,7 @@ class _Walker(_Files):
         head = _head(old) if type(old) is bytes and len(old) >= _H else None
         if head is not None and len(old) < _H + (_S + _K) * head[8]:
             head = None  # a damaged record
-        files0, bytes0, skips0 = self.files, self.bytes, len(self.skipped)
+        files0, bytes0 = self.files, self.bytes
         omit = self.opts.omit
         done: dict[int, Entry | None] = {}
         sub_files = sub_bytes = 0  # in the subtrees of subfolders
