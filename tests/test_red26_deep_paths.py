@@ -28,6 +28,7 @@ from git_snapshot import gitrepo
 from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.store import Store
+from git_snapshot.store import diff
 from git_snapshot.store import splitwalk
 from git_snapshot.store import walker
 from git_snapshot.watch import dirtyset
@@ -162,3 +163,19 @@ def test_a_long_path_is_named_shortened_between_characters() -> None:
     head, _, tail = got.partition("...")
     assert head == "\\xff" * (output.BRIEF // 4)  # each byte no encoding takes: one whole
     assert tail == "\u00e9" * (output.BRIEF // 2 - 6) + "/\\x1b[31m"  # the escape whole
+
+
+def test_the_loss_check_does_not_name_what_it_cannot_lstat(tmp_path: Path) -> None:
+    """diff.lost (the watcher's record of what a burst destroyed): an entry the snapshot
+    holds whose path on disk cannot be lstat'ed (here: the worktree's copy lies so deep that
+    the path passes PATH_MAX) is neither named lost nor an error."""
+    src = tmp_path / "src"
+    (src / "a").mkdir(parents=True)
+    (src / "a" / "f.txt").write_text("f\n")
+    with Store(tmp_path / "store") as store:
+        snap = take(store, "s", src)
+        deep = os.fsencode(tmp_path) + b"/" + b"/".join([b"x" * 250] * 17)  # ~4,300 bytes
+        assert diff.lost(store, snap.root, deep, [b"a/f.txt"]) == []
+        assert diff.lost(store, snap.root, deep) == []  # (the whole tree: not listable)
+        gone = diff.lost(store, snap.root, os.fsencode(tmp_path / "nowhere"), [b"a/f.txt"])
+        assert [p for p, _, _ in gone] == [b"a/f.txt"]  # (a path that fits and is gone: lost)

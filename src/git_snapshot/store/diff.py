@@ -489,7 +489,10 @@ def lost(
             if sub in found or (entry.kind == DIR and sub in parents):
                 continue
             full = directory + b"/" + sub
-            st = _lstat(full)
+            try:
+                st = _lstat(full)
+            except OSError:  # on disk but not to be lstat'ed by its path (a folder on the way
+                continue  # not searchable, a path past PATH_MAX): not known lost, not named
             if entry.kind == DIR:
                 status = DELETED if st is None or not stat.S_ISDIR(st.st_mode) else None
             else:
