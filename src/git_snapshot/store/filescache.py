@@ -70,8 +70,11 @@ def pack_stats(sts: Sequence[os.stat_result | None]) -> bytes:
 
 def pack_stat(st: os.stat_result) -> bytes:
     """STAT's packing of *st*, its times held (pack_stats)."""
-    size, mtime, ctime = st.st_size, held_ns(st.st_mtime_ns), held_ns(st.st_ctime_ns)
-    return STAT.pack(size, mtime, ctime, st.st_ino, st.st_mode)
+    try:
+        return STAT.pack(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_mode)
+    except struct.error:
+        size, mtime, ctime = st.st_size, held_ns(st.st_mtime_ns), held_ns(st.st_ctime_ns)
+        return STAT.pack(size, mtime, ctime, st.st_ino, st.st_mode)
 
 
 def kinds(stats: bytes) -> bytes:
