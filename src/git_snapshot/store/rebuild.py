@@ -712,7 +712,8 @@ class Rebuild:
         else:
             self.looked, self.looked_rel, self.last = (path, st), rel, None
             e = w._entry(path, rel, name, None, label, st)
-            self.take_off(rel, old, e)
+            if rel not in self.accounted:  # (else a folder now, settled by sub(): RED27)
+                self.take_off(rel, old, e)
             last = self.last
             if (
                 e is not None

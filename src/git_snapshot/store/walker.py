@@ -24,7 +24,6 @@ from git_snapshot.store.reading import _ReadAhead
 from git_snapshot.store.safewrite import TEMP_MARK
 from git_snapshot.store.walkfiles import READ_TRIES as READ_TRIES
 from git_snapshot.store.walkfiles import _Files
-from git_snapshot.store.walkfiles import _Unreadable
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -579,7 +578,7 @@ class _Walker(_Files):
                 if rel_name in omit:  # (.git: git changes its lstat at every command; a record
                     put((None, NO_STAT, NO_KEY))  # that kept it would make every hook rewrite it)
                     continue
-                rs, rk = NO_STAT, NO_KEY
+                rs, rk, tries = NO_STAT, NO_KEY, READ_TRIES
                 special = self.general and (rel_name in overlay or rel_name in gone)
                 mode = st.st_mode if st is not None else 0
                 j = i if plain_kept else where.get(name)
@@ -613,40 +612,17 @@ class _Walker(_Files):
                         if reads is None:
                             reads = ListedReads(fast, pre, names, sts, todo)
                         data, key = reads.take(i) or _NO_READ
-                    if data is None:  # not as listed (or not tried): read the careful way
-                        self.learned = None
-                        try:  # _read_listed was its first try, if *listed*
-                            got = self._file(pre + name, rel_name, st, True, READ_TRIES - listed)
-                        except _Unreadable as exc:
-                            self._skip(rel_name, f"unreadable: {exc}")
-                            got = None
-                        if got is None:
-                            flags = 0  # unreadable or vanished
-                            self._vanished(path, here)
-                            put((None, rs, rk))
-                            continue
-                        fkey, fst, fsize, fflags = got
-                        witness = fkey
-                        files += 1
-                        size_sum += fsize
-                        learned = self.learned
-                        if learned is not None:
-                            rs, rk = learned
-                        if fflags:
-                            flags = 0
-                        lab = classify(rel_name, False, label) if classify is not None else fixed
-                        fmode, fmtime = fst.st_mode & 0o7777, fst.st_mtime_ns
-                        put(((name, FILE, fmode, fmtime, fsize, fkey, lab, fflags), rs, rk))
-                        continue
-                    # as listed: read whole, nothing else to check
-                    ref = witness = key or sha256(data).digest()
-                    if ref not in pending:
-                        writer_add(BLOB, ref, data, True)
-                        pending.add(ref)
-                    misses += 1
-                    # its fstat after the read is the listed lstat: *sb* packs those fields
-                    if max(st.st_mtime_ns, st.st_ctime_ns) < racy_after:
-                        rs, rk = sb, ref
+                    if data is not None:  # as listed: read whole, nothing else to check
+                        ref = witness = key or sha256(data).digest()
+                        if ref not in pending:
+                            writer_add(BLOB, ref, data, True)
+                            pending.add(ref)
+                        misses += 1
+                        # its fstat after the read is the listed lstat: *sb* packs those fields
+                        if max(st.st_mtime_ns, st.st_ctime_ns) < racy_after:
+                            rs, rk = sb, ref
+                    else:  # not as listed (or not tried): read the careful way, by _entry
+                        tries = READ_TRIES - listed  # (_read_listed was its first try)
                 if ref is not None:  # its lstat as listed is its entry's
                     files += 1
                     size_sum += st.st_size
@@ -664,7 +640,7 @@ class _Walker(_Files):
                     elif mode & 0o170000 == directory and not name.startswith(temp_mark):
                         e = self._dir_entry(pre + name, rel_name, name, st, label)
                     else:
-                        e = self._entry(pre + name, rel_name, name, None, label, st)
+                        e = self._entry(pre + name, rel_name, name, None, label, st, tries)
                     if e is not None and e.kind == DIR:
                         sub_files += self.files - f
                         sub_bytes += self.bytes - b

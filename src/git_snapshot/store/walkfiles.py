@@ -42,6 +42,8 @@ if TYPE_CHECKING:
     _T = TypeVar("_T")
 
 READ_TRIES = 3
+# lstats of an entry found another type than it was lstat'ed as when read (_again), at most
+LOOKS = 3
 
 
 class _Unreadable(Exception):
@@ -84,7 +86,12 @@ class _Files:
         de: os.DirEntry[bytes] | None,
         label: int,
         st: os.stat_result | None = None,
+        reads: int = READ_TRIES,
+        looks: int = LOOKS,
     ) -> Entry | None:
+        """The entry of *path* (its lstat *st*, or *de*'s); None when it is left out. *reads*:
+        reads of a regular file before it is stored as last read (_file); *looks*: lstats
+        left when it turns out another type than it was lstat'ed as (_again)."""
         opts = self.opts
         if rel in opts.overlay_deleted:
             return None
@@ -131,22 +138,46 @@ class _Files:
             except FileNotFoundError:
                 self._gone(path, rel)
                 return None
+            except OSError as exc:
+                if exc.errno == errno.EINVAL:  # no longer a symlink
+                    return self._again(path, rel, name, label, looks)
+                self._skip(rel, f"unreadable: {exc.strerror}")
+                return None
             self.files += 1
             return Entry(
                 name, SYMLINK, stat.S_IMODE(mode), st.st_mtime_ns, len(target), target, lab
             )
         try:
-            got = self._file(path, rel, st, cacheable=src is None)
+            got = self._file(path, rel, st, src is None, reads)
         except _Unreadable as exc:
             self._skip(rel, f"unreadable: {exc}")
             return None
-        if got is None:
-            self._gone(path, rel)
-            return None
+        if got is None:  # gone, or no longer a regular file
+            return self._again(path, rel, name, label, looks)
         key, fst, size, flags = got
         self.files += 1
         self.bytes += size
         return Entry(name, FILE, stat.S_IMODE(fst.st_mode), fst.st_mtime_ns, size, key, lab, flags)
+
+    def _again(self, path: bytes, rel: bytes, name: bytes, label: int, looks: int) -> Entry | None:
+        """The entry at *path* was not what its lstat said when it was read: replaced by
+        another type (a symlink by a file, a file by a symlink or a folder: rename replaces
+        atomically, so the name never left), or gone. Taken as it is now; gone, it has
+        nothing to lose; still changing after *looks* lstats, left out and said, never
+        silently (RED27: it was taken for gone, and a symlink that became a file failed the
+        snapshot)."""
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            self._gone(path, rel)
+            return None
+        except OSError as exc:
+            self._skip(rel, f"unreadable: {exc.strerror}")
+            return None
+        if looks <= 0:
+            self._skip(rel, "unreadable: its type kept changing while it was read")
+            return None
+        return self._entry(path, rel, name, None, label, st, looks=looks - 1)
 
     def _gone(self, path: bytes, rel: bytes) -> None:
         """The entry at *path* (relative *rel*) went while this walk looked at it."""
@@ -194,7 +225,7 @@ class _Files:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            if exc.errno == errno.ELOOP:  # became a symlink; the next snapshot sees it
+            if exc.errno == errno.ELOOP:  # became a symlink: _entry looks again (_again)
                 return None
             raise _Unreadable(exc.strerror) from exc
         try:
