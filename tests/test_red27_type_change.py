@@ -264,8 +264,8 @@ def test_a_snapshot_rebuilt_from_the_watchers_marks_takes_the_entry_as_it_is_now
     link) as the rebuild read it; the snapshot holds what a full walk of the tree as it is now
     finds, its counts too (the file was taken off the base's counts once, not twice)."""
     (repo / "d").mkdir()
-    for name in ("x.txt", "y.txt"):
-        (repo / "d" / name).write_text(name + "\n")
+    for each in ("x.txt", "y.txt"):
+        (repo / "d" / each).write_text(each + "\n")
     found = gitrepo.find_repo(str(repo))
     for case in ("file-became-folder", "file-became-link"):
         with Store() as store, instance.hold(store.path) as got:
