@@ -31,6 +31,7 @@ from git_snapshot.store.diff_levels import _listing
 from git_snapshot.store.diff_levels import _load
 from git_snapshot.store.diff_levels import _note
 from git_snapshot.store.diff_levels import _texts
+from git_snapshot.store.diff_levels import _unread
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import NS_MAX
@@ -224,6 +225,7 @@ def diff_dir(
     skip_stat: SkipStat | None = None,
     split: bool = False,
     damaged: list[tuple[bytes, str]] | None = None,
+    unread: list[tuple[bytes, str]] | None = None,
 ) -> list[Change]:
     """Snapshot tree (old) against the directory on disk (new).
 
@@ -231,9 +233,12 @@ def diff_dir(
     *skip_stat*, when given, answers for *skip* where the entry's lstat is already known
     (each entry is lstat-ed once). Level by level, as diff_trees: each level's trees are
     read in one batch; with *split*, by two processes. *damaged*: as diff_trees's.
+    *unread*, where given, gets (path, why) for each path on disk that cannot be listed or
+    lstat'ed by its path, whose place the snapshot holds: not compared (see _unread).
     """
     top = _Dir(tree, directory, rel)
-    return _changes(store, top, _step_dir(store, skip, walk_added, skip_stat, damaged), split)
+    step = _step_dir(store, skip, walk_added, skip_stat, damaged, unread)
+    return _changes(store, top, step, split)
 
 
 def diff_dir_text(
@@ -247,10 +252,12 @@ def diff_dir_text(
     split: bool = False,
     tally: dict[str, int] | None = None,
     damaged: list[tuple[bytes, str]] | None = None,
+    unread: list[tuple[bytes, str]] | None = None,
 ) -> list[str]:
     """diff_dir's changes as text: see Render. With *split*, each process renders the
-    changes of its own folders; *tally* as for diff_trees_text, *damaged* as diff_trees's."""
-    step = _step_dir(store, skip, True, skip_stat, damaged)
+    changes of its own folders; *tally* as for diff_trees_text, *damaged* as diff_trees's,
+    *unread* as diff_dir's."""
+    step = _step_dir(store, skip, True, skip_stat, damaged, unread)
     return _texts(store, _Dir(tree, directory, rel), step, split, render, tally)
 
 
@@ -260,6 +267,7 @@ def _step_dir(
     walk_added: bool,
     skip_stat: SkipStat | None,
     damaged: list[tuple[bytes, str]] | None = None,
+    unread: list[tuple[bytes, str]] | None = None,
 ) -> Callable[[list[_Dir], list[_Dir]], None]:
     def step(part: list[_Dir], nxt: list[_Dir]) -> None:
         raws, bad = _load(store, [d.tree for d in part], damaged)
@@ -269,7 +277,7 @@ def _step_dir(
             except CorruptObject as exc:
                 _note(damaged, d.rel, f"folder listing unreadable: {exc} (and all below)", exc)
                 continue
-            _compare_dir(store, d, old, skip, walk_added, skip_stat, nxt, damaged)
+            _compare_dir(store, d, old, skip, walk_added, skip_stat, nxt, damaged, unread)
 
     return step
 
@@ -283,6 +291,7 @@ def _compare_dir(
     skip_stat: SkipStat | None,
     nxt: list[_Dir],
     damaged: list[tuple[bytes, str]] | None,
+    unread: list[tuple[bytes, str]] | None,
 ) -> None:
     """Compare the folder *job* (its listing *old*: _split's) with its directory on disk."""
     rel, directory, out = job.rel, job.directory, job.items
@@ -291,15 +300,17 @@ def _compare_dir(
             disk = {d.name: d for d in it}
     except (FileNotFoundError, NotADirectoryError):
         disk = {}
-    except OSError:  # a folder that cannot be listed by its path (past PATH_MAX: 4096 bytes)
-        return  # nothing said of it, as a snapshot leaves it out (unreadable)
+    except OSError as exc:  # not to be listed (no permission; past PATH_MAX: 4096 bytes)
+        _unread(unread, rel, exc)  # (a snapshot leaves it out too, and says so)
+        return
     for name in sorted(old.keys() | disk.keys()):
         path = rel + name
         d = disk.get(name)
         ro = old.get(name)
         try:
             st = None if d is None else _lstat(d.path) if skip_stat is None else _lstat_entry(d)
-        except OSError:  # on disk, but not to be lstat'ed by its path: as above
+        except OSError as exc:  # on disk, but not to be lstat'ed by its path: as above
+            _unread(unread, path, exc)
             continue
         if skip_stat is None:
             if skip(path) and _left_out(ro, st):

@@ -65,6 +65,18 @@ def _note(damaged: list[tuple[bytes, str]] | None, path: bytes, why: str, exc: E
     damaged.append((path.rstrip(b"/") or b".", why))
 
 
+def _unread(unread: list[tuple[bytes, str]] | None, path: bytes, exc: OSError) -> None:
+    """Name a path on disk that cannot be listed or lstat'ed by its path (no permission, past
+    PATH_MAX) in *unread*: what is there was not compared. Without a list, nothing (the loss
+    check calls lost only what it sees gone); in a forked child, raised, as damage is (the
+    parent then compares that child's folders itself, and names it)."""
+    if unread is None:
+        return
+    if _IN_CHILD:
+        raise exc
+    unread.append((path.rstrip(b"/") or b".", exc.strerror or str(exc)))
+
+
 def _below(
     store: Store,
     e: Entry,
