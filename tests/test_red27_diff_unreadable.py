@@ -123,3 +123,25 @@ def test_diff_dir_names_what_it_cannot_reach_in_one_process_or_two(
         changes = diff_dir(store, snap.root, root, split=split, unread=unread)
     assert changes == []
     assert sorted(unread) == [(h, "File name too long") for h in held]
+
+
+def test_a_diff_says_a_snapshot_left_out_what_it_calls_deleted_or_added(closed: Path) -> None:
+    """Snapshot 2, taken while d was unreadable, lacks d: `diff 1 2` names d and d/x.txt
+    deleted, and `diff 2` against the worktree (d readable again) names d added. Both now say
+    on stderr that snapshot 2 left d out (unreadable), so that no one takes it for a deletion.
+    Between two snapshots that both left it out, nothing is said (nothing differs)."""
+    repo = closed
+    r = _as_user(repo, "git", "snapshot", "create")
+    assert "snapshot 2:" in r.out and "d (unreadable: Permission denied)" in r.out, r.out
+    r = _as_user(repo, "git", "snapshot", "diff", "1", "2")
+    assert "D d/x.txt" in r.out, r.out
+    assert "note: snapshot 2 left out d (unreadable: Permission denied)" in r.err, r.err
+    assert "snapshot 1 left out" not in r.err, r.err
+    _as_user(repo, "git", "snapshot", "create")
+    r = _as_user(repo, "git", "snapshot", "diff", "2", "3")
+    assert r.err == "", r.err
+    (repo / "d").chmod(0o755)
+    r = gs(repo, "diff", "2")
+    assert "A d" in r.out, r.out
+    assert "note: snapshot 2 left out d (unreadable: Permission denied)" in r.err, r.err
+    assert gs(repo, "diff", "1").err == ""  # (snapshot 1 left nothing out)

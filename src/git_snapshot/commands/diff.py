@@ -144,8 +144,13 @@ def cmd_diff(
     # paths in the worktree that cannot be listed or lstat'ed: named after the output, not
     # compared (a worktree not wholly read is never said to be as the snapshot holds it)
     unread: list[tuple[bytes, str]] = []
+    notes: list[str] = []  # what a snapshot compared left out: a D or A there is that
     with gc_paused():
-        status = _diff(cwd, ids, paths, stat_only, patch, exit_code, json_out, repo_arg, unread)
+        status = _diff(
+            cwd, ids, paths, stat_only, patch, exit_code, json_out, repo_arg, unread, notes
+        )
+    for note in notes:
+        output.err(note)
     if unread:
         names = ", ".join(f"{output.brief(p) or '.'} ({why})" for p, why in unread[:3])
         more = f" and {len(unread) - 3} more" if len(unread) > 3 else ""
@@ -168,6 +173,7 @@ def _diff(
     json_out: bool,
     repo_arg: str | None,
     unread: list[tuple[bytes, str]],
+    notes: list[str],
 ) -> int:
     if not paths:
         ids, paths = split_ids(ids)
@@ -185,6 +191,7 @@ def _diff(
             plain = split_id(store, ids[0])[0] is None and split_id(store, ids[1])[0] is None
             new = choose(store, cwd, ids[1], repo_arg, where=where if plain else None)[1]
             against = f"snapshot {new.id}"
+            notes += _left_out_notes(old, new)
             sides = _ReadAhead(store, None, damaged)
             names = (f"snapshot {old.id}", f"snapshot {new.id}")
 
@@ -213,6 +220,7 @@ def _diff(
             tree = _worktree_of(where, old)
             top = os.fsencode(tree.toplevel)
             against = "the worktree"
+            notes += _left_out_notes(old, None)
             sides = _ReadAhead(store, top, damaged)
             skip_stat = left_out_stat(tree)
             skip = _lstat_first(skip_stat, top)
@@ -309,6 +317,35 @@ def _diff(
     if damaged:
         output.print_damaged(damaged, "compared")
     return status
+
+
+def _left_out_notes(old: Snapshot, new: Snapshot | None) -> list[str]:
+    """A note per snapshot compared that left out a path the other side may hold (a folder
+    it could not read): the diff names such a path deleted or added, though nothing happened
+    to it but that (RED27). Against the worktree, the older snapshot's unreadable paths;
+    between two, what one left out and the other did not."""
+    sides = [old] if new is None else [old, new]
+    left = [{(str(p), str(why)) for p, why in s.meta.get("skipped_paths", [])} for s in sides]
+    if new is None:
+        left = [{(p, why) for p, why in left[0] if why.startswith("unreadable")}]
+    else:
+        paths = [{p for p, _ in x} for x in left]
+        left = [
+            {(p, why) for p, why in left[0] if p not in paths[1]},
+            {(p, why) for p, why in left[1] if p not in paths[0]},
+        ]
+    notes = []
+    for snap, out in zip(sides, left):
+        if out:
+            named = sorted(out)[:3]
+            more = f" and {len(out) - 3} more" if len(out) > 3 else ""
+            names = ", ".join(f"{output.brief(os.fsencode(p))} ({why})" for p, why in named)
+            notes.append(
+                f"note: snapshot {snap.id} left out {names}{more}: what this diff says of "
+                f"{'it' if len(out) == 1 else 'them'} is that, not a change "
+                f"(see: git snapshot show {snap.id})"
+            )
+    return notes
 
 
 def _damage_line(damaged: list[tuple[bytes, str]], shown: int = 5) -> None:
