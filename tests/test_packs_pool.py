@@ -17,6 +17,8 @@ from git_snapshot.store import archiver
 from git_snapshot.store import packs
 from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import TREE
+from git_snapshot.store.packread import PackReader
+from git_snapshot.store.packread import scan_pack
 
 WORDS = [b"alpha", b"beta", b"gamma", b"delta", b"epsilon", b"zeta", b"eta", b"theta"]
 
@@ -33,10 +35,12 @@ def _objects(seed: int) -> list[tuple[int, bytes, bytes]]:
     return out
 
 
-def _write(root: Path, objects: list[tuple[int, bytes, bytes]], threads: int) -> bytes:
+def _write(
+    root: Path, objects: list[tuple[int, bytes, bytes]], threads: int, dictionary: bool = True
+) -> bytes:
     (root / "tmp").mkdir(parents=True)
     (root / "packs").mkdir()
-    w = packs.PackWriter(str(root), dictionary=True, threads=threads, pool_after=0)
+    w = packs.PackWriter(str(root), dictionary=dictionary, threads=threads, pool_after=0)
     for type_, key, data in objects:
         w.add(type_, key, data)
     (done,) = w.finish()
@@ -185,3 +189,40 @@ def test_a_flush_with_no_pool_yet_compresses_its_batch_without_one(
         (done,) = w.finish()
         assert len(done.objects) == len(objects)
         assert started == ([] if name == "one" else [1])
+
+
+def test_a_flush_cuts_its_closing_group_in_two_jobs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The group a flush closes (the last of a walk: the walk's thread waits for it) holding
+    at least 2 * CLOSE_HALF bytes goes as two groups, each compressed by a job of its own (one
+    for the pool's thread, one for the waiting thread), every member read back exact; the pack
+    is the one a writer without a pool writes, byte for byte."""
+    rnd = random.Random(3)
+    objects = [
+        (BLOB, rnd.randbytes(32), b" ".join(rnd.choices(WORDS, k=rnd.randint(500, 3000))))
+        for _ in range(60)
+    ]
+    total = sum(len(d) for _, _, d in objects)
+    assert 2 * packs.CLOSE_HALF <= total < packs.GROUP_BYTES  # (one group, closed by finish)
+    jobs: list[int] = []
+    fast = packs._compress_all
+
+    def counted(items: Any, zdict: Any) -> Any:
+        jobs.append(sum(len(m) for d, _, _ in items if isinstance(d, list) for m in d))
+        return fast(items, zdict)
+
+    monkeypatch.setattr(packs, "_compress_all", counted)
+    monkeypatch.setattr(packs, "BATCH_OBJECTS", 8)  # (the pool started by the first batches)
+    pooled = _write(tmp_path / "pooled", objects, threads=1, dictionary=False)
+    assert len(jobs) == 2 and sum(jobs) == total and min(jobs) >= packs.CLOSE_HALF, jobs
+    assert _write(tmp_path / "alone", objects, threads=0, dictionary=False) == pooled
+    (name,) = os.listdir(tmp_path / "pooled" / "packs")
+    found = list(scan_pack(str(tmp_path / "pooled" / "packs" / name)))
+    assert len({o.offset for o in found}) == 2  # two groups
+    reader = PackReader(str(tmp_path / "pooled"))
+    try:
+        got = {o.key: reader.read(name, o.offset, o.length, o.size, o.inner) for o in found}
+    finally:
+        reader.close()
+    assert got == {k: d for _, k, d in objects}

@@ -302,6 +302,27 @@ def _group_frame(
         return _compress(data, zdict, level)
 
 
+# A group closed by a flush (the last of a walk), compressed while the walk's thread waits for
+# it, is cut in two when it holds at least twice this: a job for a pool thread and one for the
+# waiting thread (PackWriter._help). M, 1 % step: the flush's wait 9.0 -> 5.3 ms (medians of 7)
+CLOSE_HALF = 128 << 10
+
+
+def _halves(
+    members: list[tuple[int, bytes, int]], contents: list[bytes], n: int
+) -> list[tuple[list[tuple[int, bytes, int]], list[bytes], int]]:
+    """A closing group of *n* bytes as two groups of about half each (see CLOSE_HALF), or as
+    it is: (members, their bytes, raw size) of each. Without a pool the same two (a pack's
+    bytes never depend on the threads that wrote it)."""
+    if n < 2 * CLOSE_HALF or len(members) < 2:
+        return [(members, contents, n)]
+    at = cut = 0
+    while cut < len(members) - 1 and at < n // 2:
+        at += members[cut][2]
+        cut += 1
+    return [(members[:cut], contents[:cut], at), (members[cut:], contents[cut:], n - at)]
+
+
 MANY_MIN = 8  # objects without the dictionary at one level, in one batch, for one zstd call
 
 
@@ -616,10 +637,21 @@ class PackWriter:
                 datas.append((data, False, tree_level))
                 size += n
         self._group_bytes = group_bytes
+        q = self._queue
+        # the pool is behind: compressed here rather than waited for. With one thread fewer
+        # than cores in the pool, the walk keeps a core to itself and takes a share of the
+        # compression when it runs ahead (2 cores, 2 threads in the pool: the walk had 2/3 of
+        # a core, the critical path of a first snapshot)
+        behind = self._queued >= QUEUE_BYTES and len(q) < 2 * QUEUE
+        last = None  # a closing group's second half: a job of its own (_halves)
         if close and members:
-            shapes.append(members)
-            datas.append((contents, True, level))
-            size += group_bytes
+            halves = _halves(members, contents, group_bytes)
+            if self._pool is not None and not behind and len(halves) == 2:
+                last = halves.pop()  # (else one job for both: the same two groups)
+            for part in halves:
+                shapes.append(part[0])
+                datas.append((part[1], True, level))
+                size += part[2]
             self._group, self._group_datas = [], []
             self._group_bytes = 0
         if not shapes:
@@ -628,16 +660,15 @@ class PackWriter:
             for shape, frame in zip(shapes, _compress_all(datas, zdict)):
                 self._write_unit(shape, frame)
             return
-        q = self._queue
-        if self._queued >= QUEUE_BYTES and len(q) < 2 * QUEUE:
-            # the pool is behind: compressed here rather than waited for. With one thread
-            # fewer than cores in the pool, the walk keeps a core to itself and takes a share
-            # of the compression when it runs ahead (2 cores, 2 threads in the pool: the walk
-            # had 2/3 of a core, the critical path of a first snapshot)
+        if behind:
             q.append((shapes, 0, _Future.finished(_compress_all(datas, zdict))))
             return
         q.append((shapes, size, self._pool.submit(_compress_all, datas, zdict)))
         self._queued += size
+        if last is not None:
+            job = self._pool.submit(_compress_all, [(last[1], True, level)], zdict)
+            q.append(([last[0]], last[2], job))
+            self._queued += last[2]
 
     def _have(self, batch: list[tuple[int, bytes, bytes, bool | bytes]]) -> set[bytes]:
         """Of *batch*'s objects added with *dedupe*, those ``known`` says the store holds.
