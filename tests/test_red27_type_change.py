@@ -23,7 +23,6 @@ import pytest
 from clihelpers import git
 from clihelpers import gs
 from conftest import committed_repo
-from ctreehelp import native as _ctree
 from storehelpers import D
 from storehelpers import F
 from storehelpers import L
@@ -32,34 +31,17 @@ from storehelpers import restore
 from storehelpers import scan
 from storehelpers import snapshot_contents
 from storehelpers import take
+from test_red26_far_dates import _split
+from test_red26_far_dates import impl as impl  # (the fixture: C and twin)
 
 from git_snapshot import gitrepo
 from git_snapshot import worktree
 from git_snapshot.store import Store
-from git_snapshot.store import ctree_py
-from git_snapshot.store import lstats
 from git_snapshot.store import reading
-from git_snapshot.store import readmany
 from git_snapshot.store import walker
 from git_snapshot.store import walkfiles
 from git_snapshot.watch import dirtyset
 from git_snapshot.watch import instance
-
-
-@pytest.fixture(params=["c", "twin"])
-def impl(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The C speedups (their batch reads included), or the pure-Python twin."""
-    if request.param == "c":
-        if _ctree is None or readmany.read is None:
-            pytest.skip("the C speedups are not built")
-        monkeypatch.setattr(walker, "_fast_read", readmany.read)
-        monkeypatch.setattr(walker, "_fast_store", readmany.store)
-    else:
-        monkeypatch.setattr(walker, "_build", ctree_py.build)
-        monkeypatch.setattr(walker, "_lstats", lstats.lstats)
-        monkeypatch.setattr(walker, "_fast_read", None)
-        monkeypatch.setattr(walker, "_fast_store", None)
-    return str(request.param)
 
 
 def _tree(src: Path) -> None:
@@ -122,6 +104,8 @@ def _swapped(monkeypatch: pytest.MonkeyPatch, name: bytes, swap: Callable[[bytes
 
         return call
 
+    if walker._fast_read is False:  # (the C reads, loaded by the first folder read: now)
+        walker._fast_reader()
     monkeypatch.setattr(os, "readlink", one(os.readlink))
     opener = one(reading.open_file)
     monkeypatch.setattr(walkfiles, "open_file", opener)
@@ -148,7 +132,7 @@ def _round_trip(
     assert restored == now
 
 
-CASES = {
+CASES: dict[str, tuple[bytes, Callable[[bytes], None]]] = {
     "link-became-file": (b"link", lambda p: _replace_by_file(p, b"was a link\n")),
     "file-became-link": (b"file", lambda p: _replace_by_link(p, b"target")),
     "file-became-folder": (b"file", _replace_by_folder),
@@ -318,8 +302,6 @@ def test_the_split_walks_child_takes_it_as_it_is_now_too(
     child's first unit, and the child meets the swap. It cannot store what it did not expect
     (session 26's code refused the folder there too, and the parent walked it again): what
     this checks is that no answer of the child's loses the entry or names its old type."""
-    from test_red26_far_dates import _split
-
     name = CASES[case][0]
     src = tmp_path / "src"
     for i in range(6):
