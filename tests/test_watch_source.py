@@ -83,7 +83,9 @@ def _apply(d: Path, op: str, name: str) -> None:
     elif op == "chmod" and p.exists():
         os.chmod(p, 0o600 if p.stat().st_mode & 0o077 else 0o644)
     elif op == "rename" and p.exists():
-        os.replace(p, d / (name + ".moved"))
+        to = d / (name + ".moved")
+        if not to.exists() or to.is_dir() == p.is_dir():  # (rename(2): a folder over a file,
+            os.replace(p, to)  # or a file over a folder, fails)
     elif op == "delete" and p.is_file():
         p.unlink()
     elif op == "mkdir" and not p.exists():
