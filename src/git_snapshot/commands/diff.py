@@ -152,11 +152,9 @@ def cmd_diff(
     for note in notes:
         output.err(note)
     if unread:
-        names = ", ".join(f"{output.brief(p) or '.'} ({why})" for p, why in unread[:3])
-        more = f" and {len(unread) - 3} more" if len(unread) > 3 else ""
         output.err(
             f"warning: {len(unread)} path(s) in the worktree could not be read, so what lies "
-            f"there was not compared: {names}{more}"
+            f"there was not compared: {_named(unread)}"
         )
         if exit_code:
             status = status or 1
@@ -319,33 +317,37 @@ def _diff(
     return status
 
 
+def _named(paths: Sequence[tuple[bytes, str]], shown: int = 3) -> str:
+    """The first *shown* of *paths* with why, "d (Permission denied), e (...) and 2 more"."""
+    names = ", ".join(f"{output.brief(p) or '.'} ({why})" for p, why in paths[:shown])
+    return names + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
+
+
 def _left_out_notes(old: Snapshot, new: Snapshot | None) -> list[str]:
     """A note per snapshot compared that left out a path the other side may hold (a folder
     it could not read): the diff names such a path deleted or added, though nothing happened
     to it but that (RED27). Against the worktree, the older snapshot's unreadable paths;
     between two, what one left out and the other did not."""
-    sides = [old] if new is None else [old, new]
-    left = [{(str(p), str(why)) for p, why in s.meta.get("skipped_paths", [])} for s in sides]
+
+    def left(s: Snapshot) -> set[tuple[bytes, str]]:
+        return {(os.fsencode(str(p)), str(why)) for p, why in s.meta.get("skipped_paths", [])}
+
     if new is None:
-        left = [{(p, why) for p, why in left[0] if why.startswith("unreadable")}]
+        sides = [(old, {(p, why) for p, why in left(old) if why.startswith("unreadable")})]
     else:
-        paths = [{p for p, _ in x} for x in left]
-        left = [
-            {(p, why) for p, why in left[0] if p not in paths[1]},
-            {(p, why) for p, why in left[1] if p not in paths[0]},
+        a, b = left(old), left(new)
+        in_a, in_b = {p for p, _ in a}, {p for p, _ in b}
+        sides = [
+            (old, {x for x in a if x[0] not in in_b}),
+            (new, {x for x in b if x[0] not in in_a}),
         ]
-    notes = []
-    for snap, out in zip(sides, left):
-        if out:
-            named = sorted(out)[:3]
-            more = f" and {len(out) - 3} more" if len(out) > 3 else ""
-            names = ", ".join(f"{output.brief(os.fsencode(p))} ({why})" for p, why in named)
-            notes.append(
-                f"note: snapshot {snap.id} left out {names}{more}: what this diff says of "
-                f"{'it' if len(out) == 1 else 'them'} is that, not a change "
-                f"(see: git snapshot show {snap.id})"
-            )
-    return notes
+    return [
+        f"note: snapshot {snap.id} left out {_named(sorted(out))}: what this diff says of "
+        f"{'it' if len(out) == 1 else 'them'} is that, not a change "
+        f"(see: git snapshot show {snap.id})"
+        for snap, out in sides
+        if out
+    ]
 
 
 def _damage_line(damaged: list[tuple[bytes, str]], shown: int = 5) -> None:
