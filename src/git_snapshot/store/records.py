@@ -121,6 +121,7 @@ def decode_record(data: bytes) -> tuple[Snapshot, str]:
             meta=_typed(doc, "meta", dict),
         )
         source_path = _typed(doc, "source_path", str)
+        _check_meta(snap.meta)
     except (ValueError, KeyError, TypeError) as exc:
         raise CorruptObject(f"bad snapshot record: {exc}") from exc
     if len(snap.root) != 32 or snap.id < 1:
@@ -142,6 +143,31 @@ def decode_forget(data: bytes) -> list[bytes]:
         return [bytes.fromhex(h) for h in doc["forget"]]
     except (ValueError, KeyError, TypeError) as exc:
         raise CorruptObject(f"bad tombstone: {exc}") from exc
+
+
+def _check_meta(meta: dict[str, Any]) -> None:
+    """TypeError unless the fields of *meta* that commands read have the shapes snapshots
+    write (archiver.create_snapshot, worktree.snapshot_meta): show, restore, run, diff, the
+    hooks and the watcher read them unchecked (RED28)."""
+
+    def strs(value: Any) -> bool:
+        return type(value) is list and all(type(x) is str for x in value)
+
+    skipped = meta.get("skipped_paths", [])
+    if not (type(skipped) is list and all(strs(x) and len(x) == 2 for x in skipped)):
+        raise TypeError("skipped_paths has the wrong shape")
+    if not strs(meta.get("changed_while_read", [])):
+        raise TypeError("changed_while_read has the wrong shape")
+    unsettled = meta.get("unsettled", {})
+    if not (
+        type(unsettled) is dict
+        and strs(unsettled.get("dirs", []))
+        and type(unsettled.get("since", 0)) in (int, float)
+    ):
+        raise TypeError("unsettled has the wrong shape")
+    for key in ("head", "branch"):
+        if type(meta.get(key)) not in (str, type(None)):
+            raise TypeError(f"{key} has the wrong type")
 
 
 def _typed(doc: dict[str, Any], key: str, kind: Any) -> Any:
