@@ -741,6 +741,9 @@ def _answering(
         except (_Refused, OSError, AttributeError):
             e = None
             refused[0] = True
+        if e is not None and e.kind != DIR:  # replaced as it was walked (walker._retaken):
+            e = None  # the parent walks it and judges
+            refused[0] = True
         if not (refused[0] or walker.dirty or dirs.new != news):  # the usual case, at once
             walker.dirty, refused[0] = dirty, was
             if e is not None:  # its folders: dirs.order[mark:end] (listed by _child)

@@ -22,6 +22,7 @@ from git_snapshot.store.reading import ListedReads
 from git_snapshot.store.reading import _read_listed
 from git_snapshot.store.reading import _ReadAhead
 from git_snapshot.store.safewrite import TEMP_MARK
+from git_snapshot.store.walkfiles import LOOKS
 from git_snapshot.store.walkfiles import READ_TRIES as READ_TRIES
 from git_snapshot.store.walkfiles import _Files
 
@@ -111,6 +112,10 @@ class _Walker(_Files):
         self.lost = False  # records lost by a failed spill: no cache is saved
         self.own: tuple[int, int, int] | None = None  # by _dir_entry: for tree()'s record
         self.own_dev = 0  # and the device it lies on (_trusted_names)
+        # why tree() found no folder where _dir_entry saw one (_retaken takes what is there),
+        # and the folder being taken so (a replaced one there again is left out)
+        self.retake: str | None = None
+        self.retaking: bytes | None = None
         # the device of the walk's top folder (_walk): only a folder on it may have its names
         # taken from its record (a mount point's root has another: see _trusted_names)
         self.top_dev = -1
@@ -296,7 +301,14 @@ class _Walker(_Files):
             try:
                 with os.scandir(path) as it:
                     des = list(it)
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError) as exc:
+                # a folder its parent saw on disk, gone or another type now: _retaken
+                if own is not None and rel and self.rebuild is None:
+                    self.retake = f"unreadable: {exc.strerror}"
+                    return None
+                if isinstance(exc, NotADirectoryError):
+                    self._skip(rel.rstrip(b"/"), f"unreadable: {exc.strerror}")
+                    return None
                 des = []
                 self._vanished(path, rel[:-1])  # (the folder itself went)
             except OSError as exc:
@@ -691,9 +703,14 @@ class _Walker(_Files):
         if own is not None and _replaced(path):
             # a symlink (or a file) stands where its parent saw this folder: what was listed
             # and read by path may be another folder's, outside the tree (RED25), so none of
-            # it is this folder's. Left out, and said
+            # it is this folder's: what stands there now is taken instead (_retaken; RED28),
+            # or the folder is left out and said
             self.files, self.bytes = files0, bytes0
-            self._skip(here, REPLACED)
+            del self.skipped[skips0:]  # (paths through it)
+            if here and self.rebuild is None:
+                self.retake = REPLACED
+            else:
+                self._skip(here, REPLACED)
             return None
         self.misses += misses
         self.files += files
@@ -775,6 +792,23 @@ class _Walker(_Files):
         self.dirs = {}
         self.spill_bytes = 0
 
+    def _retaken(self, path: bytes, rel: bytes, name: bytes, label: int) -> Entry | None:
+        """tree() found no folder at *path* any more (gone, or another type: a file or a
+        symlink renamed over it while it was listed or read; *retake* says why): what stands
+        there now, taken as it is (walkfiles._again: a file read, a symlink's target kept,
+        nothing when gone, a folder walked afresh). A folder that is replaced again while
+        this takes it is left out and said (RED28: it was left out, or stored empty)."""
+        why, self.retake = self.retake, None
+        assert why is not None
+        if self.retaking == rel:
+            self._skip(rel, why)
+            return None
+        was, self.retaking = self.retaking, rel
+        try:
+            return self._again(path, rel, name, label, LOOKS)
+        finally:
+            self.retaking = was
+
     def kept(self, rel: bytes, name: bytes, st: os.stat_result, lab: int) -> Entry | None:
         """The folder *rel* as its files-cache record has it (the totals and skipped paths
         below it counted), for a folder known unchanged whose own stat is the record's; None
@@ -812,7 +846,7 @@ class _Walker(_Files):
         self.own_dev = 0 if st is None else st.st_dev
         key = self.tree(path, rel + b"/", lab)
         if key is None:
-            return None
+            return None if self.retake is None else self._retaken(path, rel, name, label)
         if st is None:
             return Entry(name, DIR, 0o755, time.time_ns(), 0, key, lab)
         # Entry(name, DIR, S_IMODE(mode), mtime, 0, key, lab) without its Python-level
