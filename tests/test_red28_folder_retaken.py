@@ -25,8 +25,10 @@ from storehelpers import snapshot_contents
 from storehelpers import take
 from test_red26_far_dates import _split
 from test_red26_far_dates import impl as impl  # (the fixture: C and twin)
+from test_red27_type_change import _swapped
 
 from git_snapshot.store import Store
+from git_snapshot.store import walker
 
 OUTSIDE = b"outside the tree\n"
 
@@ -135,8 +137,9 @@ def test_the_split_walks_child_does_not_answer_for_a_replaced_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, impl: str
 ) -> None:
     """The last folder, the child's first unit, replaced by a symlink as the child lists it
-    (the processes share the swap: whoever lists it first): the snapshot holds the symlink,
-    nothing through it, and the parent's record of the folder is not taken as unchanged."""
+    (the processes share the swap: whoever lists it first; the parent waits for the child's
+    answer there, splitwalk.WAIT): the snapshot holds the symlink, nothing through it, and
+    the parent's record of the folder is not taken as unchanged."""
     src = tmp_path / "src"
     for i in range(6):
         build(src / f"f{i}", D({b"x.txt": F(b"x %d\n" % i)}))
@@ -150,7 +153,11 @@ def test_the_split_walks_child_does_not_answer_for_a_replaced_folder(
         (src / "f0" / "x.txt").write_bytes(b"edited\n")
         _split(monkeypatch)
 
+        parent = os.getpid()
+
         def swap() -> None:
+            if os.getpid() != parent:  # the child: after the parent listed the top (rmtree
+                time.sleep(0.2)  # and symlink leave z out of a listing between them)
             if not os.path.islink(src / "z"):
                 shutil.rmtree(src / "z")
                 os.symlink(outside, src / "z")
@@ -162,3 +169,45 @@ def test_the_split_walks_child_does_not_answer_for_a_replaced_folder(
         assert held[b"z"] == ("link", os.fsencode(outside))
         assert held[b"f0/x.txt"] == ("file", b"edited\n")
         assert snap.skipped == 0
+
+
+def test_a_folder_swapped_for_a_symlink_and_back_while_read_is_walked_again(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, impl: str
+) -> None:
+    """`a` renamed away and a symlink to a folder outside put in its place as its edited file
+    is read (the read goes through the symlink: the outside file), then `a` moved back before
+    the walk lstats it again: the same folder there, so RED25's check passed and the snapshot
+    held the outside file as a/x.txt (a real race did so in 1 of 40 snapshots). Its ctime
+    changed and its mtime did not: moved away and back; it is walked again."""
+    src, outside = _tree(tmp_path)
+    with Store(store_dir) as store:
+        take(store, "s", src)
+        time.sleep(0.02)
+        (src / "a" / "x.txt").write_bytes(b"edited inside\n")
+        away = tmp_path / "a.away"
+
+        def swap(p: bytes) -> None:
+            time.sleep(0.01)  # (past a tick of the kernel's coarse clock: a new ctime)
+            os.rename(src / "a", away)
+            os.symlink(outside, src / "a")
+
+        real = walker._moved
+        back: list[bytes] = []
+
+        def moved(path: bytes, own: tuple[int, int, int]) -> str | None:
+            if path == os.fsencode(src / "a") and not back and os.path.islink(path):
+                back.append(path)
+                os.unlink(path)
+                time.sleep(0.01)
+                os.rename(away, src / "a")
+            return real(path, own)
+
+        with pytest.MonkeyPatch.context() as mp:
+            _swapped(mp, b"x.txt", swap)
+            mp.setattr(walker, "_moved", moved)
+            snap = take(store, "s", src)
+        assert back
+        held = _plain(store, snap)
+        assert all(data != OUTSIDE for _, data in held.values()), held
+        assert held[b"a/x.txt"] == ("file", b"edited inside\n")
+        assert snap.meta["skipped_paths"] == []

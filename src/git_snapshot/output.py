@@ -135,12 +135,13 @@ def snapshot_warnings(s: Snapshot) -> list[str]:
         )
     replaced: list[str] = []
     if skipped:  # the walker's words (imported only then: a watched hook walks nothing)
+        from git_snapshot.store.walker import MOVED
         from git_snapshot.store.walker import REPLACED
 
-        replaced = [p for p, why in skipped if why == REPLACED]
-    if replaced:  # (a folder swapped while the walk was in it: RED25)
+        replaced = [p for p, why in skipped if why in (REPLACED, MOVED)]
+    if replaced:  # (a folder swapped while the walk was in it: RED25, RED28)
         out.append(
-            f"warning: {len(replaced)} folder(s) were replaced while read and are NOT in "
+            f"warning: {len(replaced)} folder(s) were replaced or moved while read and are NOT in "
             f"snapshot {s.id}, e.g. {brief(os.fsencode(replaced[0]))}; the next snapshot "
             f"takes what is there now"
         )

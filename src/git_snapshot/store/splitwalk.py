@@ -734,16 +734,16 @@ def _answering(
         if passed[unit[0]]:
             raise _Stop
         mark, first, dirty, was = len(dirs.order), len(answers), walker.dirty, refused[0]
-        tmark, bmark, news = len(trees), len(blobs), dirs.new
+        tmark, bmark, news, retaken = len(trees), len(blobs), dirs.new, len(walker.retaken)
         walker.dirty = refused[0] = False
         try:
             e: Entry | None = walk(path, rel, name, st, label)
         except (_Refused, OSError, AttributeError):
             e = None
             refused[0] = True
-        if e is not None and e.kind != DIR:  # replaced as it was walked (walker._retaken):
-            e = None  # the parent walks it and judges
-            refused[0] = True
+        if len(walker.retaken) != retaken:  # a folder in it replaced or moved as it was
+            e = None  # walked (walker._retaken): its answers mix two walks; the parent
+            refused[0] = True  # walks it and judges
         if not (refused[0] or walker.dirty or dirs.new != news):  # the usual case, at once
             walker.dirty, refused[0] = dirty, was
             if e is not None:  # its folders: dirs.order[mark:end] (listed by _child)

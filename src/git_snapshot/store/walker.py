@@ -113,9 +113,9 @@ class _Walker(_Files):
         self.own: tuple[int, int, int] | None = None  # by _dir_entry: for tree()'s record
         self.own_dev = 0  # and the device it lies on (_trusted_names)
         # why tree() found no folder where _dir_entry saw one (_retaken takes what is there),
-        # and the folder being taken so (a replaced one there again is left out)
+        # and the folders taken so (each once: one replaced again is left out)
         self.retake: str | None = None
-        self.retaking: bytes | None = None
+        self.retaken: set[bytes] = set()
         # the device of the walk's top folder (_walk): only a folder on it may have its names
         # taken from its record (a mount point's root has another: see _trusted_names)
         self.top_dev = -1
@@ -700,17 +700,21 @@ class _Walker(_Files):
         if ahead is not None:
             ahead.pop()
         self.learned = None
-        if own is not None and _replaced(path):
-            # a symlink (or a file) stands where its parent saw this folder: what was listed
-            # and read by path may be another folder's, outside the tree (RED25), so none of
-            # it is this folder's: what stands there now is taken instead (_retaken; RED28),
-            # or the folder is left out and said
+        why = None if own is None else _moved(path, own)
+        if why == MOVED and self.rebuild is not None:
+            why = None  # (the watcher's rebuild keeps its older rule)
+        if why is not None:
+            # not the folder its parent saw, or moved away and back (a symlink stood there
+            # meanwhile?): what was listed and read by path may be another folder's, outside
+            # the tree (RED25), so none of it is this folder's. What stands there now is
+            # taken instead (_retaken; RED28); replaced or moved again meanwhile, the folder
+            # is left out and said
             self.files, self.bytes = files0, bytes0
             del self.skipped[skips0:]  # (paths through it)
             if here and self.rebuild is None:
-                self.retake = REPLACED
+                self.retake = why
             else:
-                self._skip(here, REPLACED)
+                self._skip(here, why)
             return None
         self.misses += misses
         self.files += files
@@ -800,14 +804,14 @@ class _Walker(_Files):
         this takes it is left out and said (RED28: it was left out, or stored empty)."""
         why, self.retake = self.retake, None
         assert why is not None
-        if self.retaking == rel:
-            self._skip(rel, why)
+        if rel in self.retaken:  # replaced or moved again while it was taken afresh
+            if os.path.lexists(path):
+                self._skip(rel, why)
+            else:
+                self._gone(path, rel)  # (nothing to lose)
             return None
-        was, self.retaking = self.retaking, rel
-        try:
-            return self._again(path, rel, name, label, LOOKS)
-        finally:
-            self.retaking = was
+        self.retaken.add(rel)
+        return self._again(path, rel, name, label, LOOKS)
 
     def kept(self, rel: bytes, name: bytes, st: os.stat_result, lab: int) -> Entry | None:
         """The folder *rel* as its files-cache record has it (the totals and skipped paths
@@ -895,16 +899,27 @@ def _fs_type(dev: int) -> str:
 
 
 REPLACED = "replaced while it was read"  # a skipped path's words (output.snapshot_warnings)
+MOVED = "moved while it was read"
 
 
-def _replaced(path: bytes) -> bool:
-    """Whether something else than a folder is at *path* now (a symlink: the paths through it
-    led out of the tree). A folder gone since is not replaced, nor one that another folder
-    replaced (`rm -r d; mkdir d`): what was read through its path was the worktree's."""
+def _moved(path: bytes, own: tuple[int, int, int]) -> str | None:
+    """Why what was read through *path*, the folder its parent lstat'ed as *own* (inode,
+    mtime, ctime), may not be that folder's: REPLACED when something else than a folder is
+    there now (a symlink: the paths through it led out of the tree), MOVED when another
+    folder is (`rm -r d; mkdir d`, or one moved in after a symlink stood there) or the same
+    one with a new ctime and its old mtime: renamed away and back while it was read (a
+    symlink may have stood there meanwhile: RED28; a chmod looks the same), not an entry
+    created or removed in it, which changes its mtime too. None: gone since (what was read
+    was its own), or as it was."""
     try:
-        return not stat.S_ISDIR(os.lstat(path).st_mode)
+        st = os.lstat(path)
     except OSError:
-        return False
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        return REPLACED
+    if st.st_ino != own[0] or (st.st_ctime_ns != own[2] and st.st_mtime_ns == own[1]):
+        return MOVED
+    return None
 
 
 _TEMP_MARK = TEMP_MARK.encode()  # a name's cheap first test (is_temp_name has the full one)
