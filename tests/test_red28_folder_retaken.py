@@ -23,28 +23,15 @@ from storehelpers import F
 from storehelpers import build
 from storehelpers import snapshot_contents
 from storehelpers import take
+from test_red25_swapped_folder import OUTSIDE
+from test_red25_swapped_folder import _swap as _to_link
+from test_red25_swapped_folder import _tree
 from test_red26_far_dates import _split
 from test_red26_far_dates import impl as impl  # (the fixture: C and twin)
 from test_red27_type_change import _swapped
 
 from git_snapshot.store import Store
 from git_snapshot.store import walker
-
-OUTSIDE = b"outside the tree\n"
-
-
-def _tree(tmp_path: Path) -> tuple[Path, Path]:
-    src = tmp_path / "src"
-    build(src, D({b"a": D({b"x.txt": F(b"inside\n")}), b"b.txt": F(b"b\n")}))
-    outside = tmp_path / "outside"
-    outside.mkdir()
-    (outside / "x.txt").write_bytes(OUTSIDE)
-    return src, outside
-
-
-def _to_link(src: Path, outside: Path) -> None:
-    shutil.rmtree(src / "a")
-    os.symlink(outside, src / "a")
 
 
 def _to_file(src: Path) -> None:
