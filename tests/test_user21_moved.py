@@ -2,17 +2,19 @@
 store keys its history by the old place (a copy must not share the original's numbering):
 list said "no snapshots yet", restore "no snapshot 1: this repository has none in this store"
 and log "no snapshots of this worktree yet", while the store held them all. Each now names
-where they are and the command that lists them."""
+where they are and the command that lists them; and its first snapshot at the new place takes
+that history over (session 28)."""
 
 from __future__ import annotations
 
+import json
 import shlex
+import shutil
 from pathlib import Path
 
 import pytest
 from clihelpers import git
 from clihelpers import gs
-from clihelpers import run
 from hookhelpers import SECRET
 from hookhelpers import put_venv_on_path
 from hookhelpers import write
@@ -38,12 +40,15 @@ def _listed_by(line: str) -> list[str]:
 @pytest.mark.parametrize(
     "args", [["list"], ["restore", "latest", ".env"], ["restore", "1", ".env"], ["log", ".env"]]
 )
-def test_a_moved_repository_names_its_history(moved: Path, repo: Path, args: list[str]) -> None:
-    ran = gs(moved, *args, rc=None)
-    said = ran.out + ran.err
-    assert str(repo) in said, said
-    listed = run(moved, *_listed_by(said.strip().splitlines()[-1]))
-    assert "before the move" in listed.out, listed
+def test_a_moved_repository_finds_its_history(moved: Path, args: list[str]) -> None:
+    """Before session 28 each of these named the old place and `list --repo`; the history is
+    this repository's at its new place now (identity._adopt_moved), from the first command."""
+    write(moved / ".env", b"overwritten\n")
+    ran = gs(moved, *args)
+    if args[0] == "restore":
+        assert (moved / ".env").read_bytes() == SECRET
+    else:
+        assert " 1 " in ran.out and ("before the move" in ran.out or args[0] == "log"), ran
 
 
 def test_a_moved_linked_worktree_names_its_history(repo: Path, tmp_path: Path) -> None:
@@ -54,3 +59,34 @@ def test_a_moved_linked_worktree_names_its_history(repo: Path, tmp_path: Path) -
     git(repo, "worktree", "move", str(linked), str(tmp_path / "there"))
     ran = gs(tmp_path / "there", "list")
     assert str(linked) in ran.out, ran
+
+
+def test_a_moved_repository_goes_on_with_its_history(moved: Path, repo: Path) -> None:
+    """Session 28: its first snapshot at the new place takes over the history of the old one
+    (which no longer exists): numbered after it, listed with it, and `restore 1` is still the
+    snapshot an old loss line named 1 (before: a new numbering from 1, so that once it got
+    there an old `restore 41 .env` restored the new place's 41)."""
+    made = json.loads(gs(moved, "create", "--json", "-m", "after the move").out)
+    assert made["id"] == 2, made
+    listed = gs(moved, "list").out
+    assert "before the move" in listed and "after the move" in listed, listed
+    write(moved / ".env", b"overwritten\n")
+    gs(moved, "restore", "1", ".env")
+    assert (moved / ".env").read_bytes() == SECRET
+    assert str(repo) not in gs(moved, "list").err
+
+
+def test_a_copy_beside_its_original_starts_its_own_history(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_venv_on_path(monkeypatch)
+    write(repo / "notes.txt", b"original\n")
+    gs(repo, "-m", "in the original")
+    copy = tmp_path / "copy"
+    shutil.copytree(repo, copy, symlinks=True)
+    made = json.loads(gs(copy, "create", "--json", "-m", "in the copy").out)
+    assert made["id"] == 1, made
+    assert "in the original" not in gs(copy, "list").out
+    assert "in the copy" not in gs(repo, "list").out
+    shutil.rmtree(repo)  # the original gone now: the copy's history is its own already
+    assert json.loads(gs(copy, "create", "--json", "-m", "again").out)["id"] == 2

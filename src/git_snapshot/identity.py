@@ -4,7 +4,8 @@ A repository is identified by an id kept in the repository itself, ``git config 
 snapshot.repoId``, written at first use: it dies with the repository, so a new repository at
 an old path (or a fresh clone there) starts a new history, while linked worktrees (which share
 the repository's config) share one. The source key in the store is ``<common dir>#<id>``; the
-path part keeps a copied repository (same id, new place) apart from the original.
+path part keeps a copied repository (same id, new place) apart from the original, and a moved
+one (its old place gone) takes its history over at its first snapshot there.
 
 Stores written before ids existed keyed a repository by its common dir alone. At first use, a
 repository without an id whose path has such a legacy history adopts it only if it holds a
@@ -19,6 +20,7 @@ from __future__ import annotations
 import os
 
 from git_snapshot import gitrepo
+from git_snapshot.ctx import suppress
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
 
@@ -88,8 +90,51 @@ def _assign(store: Store, repo: gitrepo.Repo) -> str:
 
 
 def source(store: Store, repo: gitrepo.Repo) -> str:
-    """This repository's source key in *store*; gives the repository its id at first use."""
-    return key_for(repo.common_dir, _read_id(repo) or _assign(store, repo))
+    """This repository's source key in *store*; gives the repository its id at first use,
+    and a moved one the history its old place holds (_keyed)."""
+    repo_id = _read_id(repo)
+    if repo_id is None:
+        return key_for(repo.common_dir, _assign(store, repo))
+    return _keyed(store, repo.common_dir, repo_id)
+
+
+def _keyed(store: Store, common_dir: str, repo_id: str) -> str:
+    """The key of the repository *repo_id* at *common_dir*, its history taken over from its
+    old place when it moved there (_adopt_moved)."""
+    key = key_for(common_dir, repo_id)
+    if _SEP in key and not store.index.has_source(key):
+        _adopt_moved(store, key)
+    return key
+
+
+def _adopt_moved(store: Store, key: str) -> None:
+    """A repository moved with `mv` keeps its id under a new key (its common dir's path):
+    its first command at the new place (a hook, `list`, `restore`...) takes over the history
+    of the one key with its id whose place no longer exists (the snapshots taken in its main
+    worktree then said taken in the new one), so that its numbers go on (an old loss line's
+    `restore 41` still names that 41, never a new 41 of the new place). A copy beside its
+    original (both places exist) starts its own history, as before; so does a repository
+    whose id has two gone places (which one it is cannot be told). A repair, which keys each
+    snapshot by its record, gives the old snapshots back to the old key: nothing is lost, the
+    numbers stay apart (the new place's go on from the old ones')."""
+    repo_id = key.partition(_SEP)[2]
+    gone = [
+        k
+        for k, _ in store.index.sources()
+        if k != key
+        and k.partition(_SEP)[2] == repo_id
+        and path_of(k).startswith("/")
+        and not os.path.lexists(path_of(k))
+    ]
+    if len(gone) == 1:
+        old, new = path_of(gone[0]), path_of(key)
+        # its main worktree (the folder its .git was in) moved with it
+        main = (os.path.dirname(old), os.path.dirname(new))
+        both = os.path.basename(old) == os.path.basename(new) == ".git"
+        import sqlite3  # (only here: a moved repository's first command)
+
+        with suppress(sqlite3.OperationalError):  # (a full disk: the index read-only; the
+            store.index.rekey_source(gone[0], key, main if both else None)  # next one, then)
 
 
 def known_source(store: Store, repo: gitrepo.Repo) -> str | None:
@@ -97,7 +142,7 @@ def known_source(store: Store, repo: gitrepo.Repo) -> str | None:
     history in the store yet (commands that only read never give another repository an id)."""
     repo_id = _read_id(repo)
     if repo_id is not None:
-        return key_for(repo.common_dir, repo_id)
+        return _keyed(store, repo.common_dir, repo_id)
     if store.snapshots(repo.common_dir) and _same_repository(store, repo):
         return repo.common_dir  # a legacy history this repository will adopt at first use
     return None

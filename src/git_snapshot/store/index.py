@@ -593,10 +593,32 @@ class Index:
     def sources(self) -> list[tuple[str, str]]:
         return [(k, p) for k, p in self.db.execute("SELECT key, path FROM sources ORDER BY id")]
 
+    def has_source(self, key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sources WHERE key=?", (key,)).fetchone() is not None
+
     def packs(self) -> dict[str, int]:
         return {n: s for n, s in self.db.execute("SELECT name, size FROM packs")}
 
     # -- writes ------------------------------------------------------------------------------
+
+    def rekey_source(self, old: str, new: str, moved: tuple[str, str] | None = None) -> bool:
+        """The snapshots of the source *old*, and its numbering, now the source *new*'s (a
+        repository moved: identity.source), those taken in the worktree *moved*[0] now said
+        taken in *moved*[1]; False when *new* has snapshots of its own or *old* is gone
+        (another process took it first)."""
+        with self.write() as db:
+            if db.execute("SELECT 1 FROM sources WHERE key=?", (new,)).fetchone():
+                return False
+            row = db.execute("SELECT id FROM sources WHERE key=?", (old,)).fetchone()
+            if row is None:
+                return False
+            db.execute("UPDATE sources SET key=? WHERE id=?", (new, row[0]))
+            if moved is not None:
+                db.execute(
+                    "UPDATE snapshots SET worktree=? WHERE source=? AND worktree=?",
+                    (moved[1], row[0], moved[0]),
+                )
+            return True
 
     def reserve_seq(self, source: str, source_path: str) -> int:
         """Hand out the next snapshot number of *source* (never reused, even if the snapshot
