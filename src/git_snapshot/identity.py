@@ -5,7 +5,7 @@ snapshot.repoId``, written at first use: it dies with the repository, so a new r
 an old path (or a fresh clone there) starts a new history, while linked worktrees (which share
 the repository's config) share one. The source key in the store is ``<common dir>#<id>``; the
 path part keeps a copied repository (same id, new place) apart from the original, and a moved
-one (its old place gone) takes its history over at its first snapshot there.
+one (its old place gone) takes its history over at its first command there.
 
 Stores written before ids existed keyed a repository by its common dir alone. At first use, a
 repository without an id whose path has such a legacy history adopts it only if it holds a
@@ -139,7 +139,9 @@ def _adopt_moved(store: Store, key: str) -> None:
 
 def known_source(store: Store, repo: gitrepo.Repo) -> str | None:
     """:func:`source` without writing anything into the repository: None when it has no
-    history in the store yet (commands that only read never give another repository an id)."""
+    history in the store yet (commands that only read never give another repository an id).
+    A moved repository's history is taken over here too (the store's index written, not
+    the repository)."""
     repo_id = _read_id(repo)
     if repo_id is not None:
         return _keyed(store, repo.common_dir, repo_id)
