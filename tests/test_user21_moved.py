@@ -1,14 +1,13 @@
 """A repository moved with `mv` (or a worktree with `git worktree move`) keeps its id, but the
 store keys its history by the old place (a copy must not share the original's numbering):
 list said "no snapshots yet", restore "no snapshot 1: this repository has none in this store"
-and log "no snapshots of this worktree yet", while the store held them all. Each now names
-where they are and the command that lists them; and its first snapshot at the new place takes
-that history over (session 28)."""
+and log "no snapshots of this worktree yet", while the store held them all. Each then named
+where they are and the command that lists them (a moved linked worktree still does); since
+session 28 a moved repository's first command at its new place takes that history over."""
 
 from __future__ import annotations
 
 import json
-import shlex
 import shutil
 from pathlib import Path
 
@@ -29,12 +28,6 @@ def moved(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     to = tmp_path / "moved"
     repo.rename(to)
     return to
-
-
-def _listed_by(line: str) -> list[str]:
-    """The `git snapshot list --repo ...` command a line names."""
-    assert "git snapshot list --repo " in line, line
-    return shlex.split(line[line.index("git snapshot list --repo ") :])
 
 
 @pytest.mark.parametrize(
@@ -90,3 +83,21 @@ def test_a_copy_beside_its_original_starts_its_own_history(
     assert "in the copy" not in gs(repo, "list").out
     shutil.rmtree(repo)  # the original gone now: the copy's history is its own already
     assert json.loads(gs(copy, "create", "--json", "-m", "again").out)["id"] == 2
+
+
+def test_a_repair_after_a_move_loses_nothing(moved: Path, repo: Path, store_dir: Path) -> None:
+    """The records keep the key a snapshot was taken under: a repair (the index rebuilt from
+    the packs) gives the snapshots before the move back to the old key, those after to the
+    new one, their numbers apart; every one is still there and restores. (The old ones are
+    then listed with --all or --repo, as before session 28: a repair does not move them
+    again.)"""
+    gs(moved, "-m", "after the move")
+    (store_dir / "index.sqlite").unlink()
+    gs(moved, "repair")
+    listed = gs(moved, "list").out
+    assert "after the move" in listed and " 2 " in listed, listed
+    assert "before the move" not in listed  # (the old key's again, left there)
+    assert "before the move" in gs(moved, "list", "--all").out
+    write(moved / ".env", b"overwritten\n")
+    gs(moved, "restore", "2", ".env")
+    assert (moved / ".env").read_bytes() == SECRET
