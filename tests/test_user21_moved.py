@@ -18,6 +18,9 @@ from hookhelpers import SECRET
 from hookhelpers import put_venv_on_path
 from hookhelpers import write
 
+from git_snapshot import identity
+from git_snapshot.store import Store
+
 
 @pytest.fixture
 def moved(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -101,3 +104,23 @@ def test_a_repair_after_a_move_loses_nothing(moved: Path, repo: Path, store_dir:
     write(moved / ".env", b"overwritten\n")
     gs(moved, "restore", "2", ".env")
     assert (moved / ".env").read_bytes() == SECRET
+
+
+def test_a_label_printed_before_the_move_still_names_its_snapshots(
+    moved: Path, store_dir: Path
+) -> None:
+    """The qualified label a gone-repository report or `list --all` printed before the move
+    (`repo#3f2a1c:1`) names the same snapshot after it, though the repository is called
+    `moved` now: its tag, the start of its id, did not change."""
+    gs(moved, "list")  # (the take-over: its first command there)
+    assert "moved:1" in gs(moved, "list", "--all").out
+    with Store(store_dir) as store:
+        [key] = [k for k, _ in store.index.sources()]
+    tag = identity.tagged(key).rpartition("#")[2]
+    assert (
+        gs(moved, "cat", f"repo#{tag}:1", ".env").out.encode("utf-8", "surrogateescape") == SECRET
+    )
+    assert (
+        gs(moved.parent, "cat", f"repo#{tag}:1", ".env").out.encode("utf-8", "surrogateescape")
+        == SECRET
+    )
