@@ -196,10 +196,11 @@ def _by_name(store: Store, name: str, cwd: str) -> Where:
     keys = [k for k, label in labels.items() if label == name]
     keys = keys or [k for k in labels if identity.name_of(k) == name]
     keys = keys or [k for k in labels if identity.tagged(k) == name]  # name#tag, kept
-    if not keys and "#" in name:  # a name#tag printed before its repository moved (its
-        tag = name.rpartition("#")[2]  # name now the new place's: identity._adopt_moved;
-        keys = [k for k in labels if identity.tagged(k).rpartition("#")[2] == tag]  # the
-        # tag, the start of its id, stays)
+    if not keys and "#" in name:
+        # a name#tag printed before its repository moved (identity._adopt_moved): the name
+        # is the new place's now, the tag (the start of its id) the same
+        tag = name.rpartition("#")[2]
+        keys = [k for k in labels if identity.tagged(k).rpartition("#")[2] == tag]
     if not keys:
         raise UserError(
             f"no repository called {name!r} in the store (see: git snapshot list --all)"
