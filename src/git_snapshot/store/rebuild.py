@@ -43,6 +43,8 @@ from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import encode_into
 from git_snapshot.store.objects import held_ns
+from git_snapshot.store.walker import _moved
+from git_snapshot.store.walkfiles import LOOKS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from collections.abc import Container
     from collections.abc import Iterable
     from typing import Any
+    from typing import Literal
     from typing import Protocol
 
     from git_snapshot.store.core import Store
@@ -589,6 +592,40 @@ class Rebuild:
         self.last = None if res is None else (path, res[1], res[3], None, None)
         return res
 
+    def checked(
+        self, path: bytes, rel: bytes, label: int, st: os.stat_result
+    ) -> bytes | Literal[False] | None:
+        """folder(), then the folder lstat'ed again, as the walk checks the folders it
+        writes again (walker._moved; RED29): every entry was looked at by its path, so if
+        another type stands there now (a symlink to a folder outside the worktree: RED25's
+        swap), or this folder was moved away and back (its ctime), or another folder took its
+        place, none of what was read is kept: False, and the caller takes what stands there
+        now, once (walkfiles._again; a folder again is read afresh). Not the folder it was
+        a second time: left out and said, None (gone: nothing to lose)."""
+        w = self.w
+        files0, bytes0, skips0 = w.files, w.bytes, len(w.skipped)
+        key = self.folder(path, rel, label)
+        why = _moved(path, (st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
+        if why is None:
+            return key
+        # what the look through its path settled, undone
+        w.files, w.bytes = files0, bytes0
+        del w.skipped[skips0:]
+        below = rel + b"/"
+        self.accounted = {p for p in self.accounted if not p.startswith(below)}
+        self.accounted.discard(rel)
+        for p in [p for p in self.git_ids if p.startswith(below)]:
+            del self.git_ids[p]
+        self.changed_paths = None  # (what changed is then found from the trees)
+        if rel not in w.retaken:
+            w.retaken.add(rel)
+            return False
+        if os.path.lexists(path):
+            w._skip(rel, why)
+        else:
+            self._gone(path, rel)
+        return None
+
     def folder(self, path: bytes, rel: bytes, label: int) -> bytes | None:
         """The tree of changed folder *rel*, which the base holds; None when it is now left
         out (it became a cache folder)."""
@@ -682,8 +719,10 @@ class Rebuild:
             return self.entry(path, rel, name, label, old)  # (the rare cases, as before)
         # (no call below an inherited label: what lies there has it)
         lab = label if label == w.inherit else w.classify(rel, True, label) if w.classify else 0
-        key = self.folder(path, rel, lab)
-        if key is None:  # left out (it became a cache folder)
+        key = self.checked(path, rel, lab, st)
+        if key is False:  # not the folder it was: what stands there now, as entry() finds it
+            return self.entry(path, rel, name, label, old)
+        if key is None:  # left out (it became a cache folder, or kept changing)
             self.take_off(rel, old, None)
             return None
         self.accounted.add(rel)
@@ -756,7 +795,9 @@ class Rebuild:
         snapshot was taken (or shortly before: _Walker._vanished)."""
         self.w._vanished(path.rpartition(b"/")[0], rel.rpartition(b"/")[0], True)
 
-    def sub(self, path: bytes, rel: bytes, name: bytes, st: os.stat_result, label: int) -> Entry:
+    def sub(
+        self, path: bytes, rel: bytes, name: bytes, st: os.stat_result, label: int
+    ) -> Entry | None:
         """Folder *rel* (stat *st*) met by the walk (the walker's _dir_entry, once it is
         neither the store nor excluded): its entry, with the base's tree when nothing below
         it changed. Settles what the base held at *rel*."""
@@ -765,7 +806,13 @@ class Rebuild:
         key: bytes | None
         if old is not None and old[0] == DIR:
             if self.marks.changed(rel):
-                key = self.folder(path, rel, label)
+                got = self.checked(path, rel, label, st)
+                if got is False:  # not the folder it was: what stands there now (_again)
+                    e: Entry | None = self.w._again(path, rel, name, label, LOOKS)
+                    if rel not in self.accounted:
+                        self.take_off(rel, old, e)
+                    return e
+                key = got
             elif HEAD.unpack_from(old)[4] == st.st_mtime_ns:
                 key = _ref(old)  # nothing below changed
             else:  # its entries changed without an event naming them: listed again
@@ -773,13 +820,13 @@ class Rebuild:
                 key = self.relist(path, rel, label)
             if key is None:
                 self.take_off(rel, old, None)
-                return None  # type: ignore[return-value]  # left out, as the walker does
+                return None  # left out, as the walker does
             self.accounted.add(rel)
         else:
             self.take_off(rel, old, None)  # a file or link the base held here is gone
             key = self.w.tree(path, rel + b"/", label)  # new here: walked whole
             if key is None:
-                return None  # type: ignore[return-value]
+                return None
         return Entry(name, DIR, stat.S_IMODE(st.st_mode), st.st_mtime_ns, 0, key, label)
 
     def relist(self, path: bytes, rel: bytes, label: int) -> bytes | None:
