@@ -12,18 +12,24 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from storehelpers import snapshot_contents
+from storehelpers import take
 from test_red25_swapped_folder import OUTSIDE
+from test_red25_swapped_folder import _tree as _walk_tree
+from test_red26_far_dates import impl as impl  # (the fixture: C and twin)
+from test_red27_type_change import _swapped
 
 from git_snapshot import gitrepo
 from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.store import rebuild
+from git_snapshot.store import walker
 from git_snapshot.watch import dirtyset
 from git_snapshot.watch import instance
 
@@ -161,4 +167,68 @@ def test_a_marked_folder_that_keeps_changing_is_left_out_and_said(
     assert not any(p == b"a" or p.startswith(b"a/") for p in got), got
     assert [list(p) for p in snap.meta["skipped_paths"]] == [["a", "moved while it was read"]]
     assert output.snapshot_warnings(snap)
+    _counted(snap, got)
+
+
+# -- gone when the check comes: the walk and the rebuild -------------------------------------
+
+
+def test_a_walked_folder_read_through_a_symlink_and_gone_at_its_check_keeps_nothing(
+    store_dir: Path, tmp_path: Path, impl: str
+) -> None:
+    """Session 28's race (4 snapshots of 150): `a` renamed away and a symlink to an outside
+    folder put in its place as its edited file is read, then the symlink removed before the
+    walk lstats `a` again, `a` not back yet: nothing there, and "gone" kept what was read, the
+    outside file as a/x.txt. Gone is now what stands there: nothing of `a` is kept (it is
+    taken as it is now, as a folder gone before its listing is, RED28)."""
+    src, outside = _walk_tree(tmp_path)
+    with Store(store_dir) as store:
+        take(store, "s", src)
+        time.sleep(0.02)
+        (src / "a" / "x.txt").write_bytes(b"edited inside\n")
+        away = tmp_path / "a.away"
+
+        def swap(p: bytes) -> None:
+            os.rename(src / "a", away)
+            os.symlink(outside, src / "a")
+
+        real = walker._moved
+        gone: list[bytes] = []
+
+        def moved(path: bytes, own: tuple[int, int, int]) -> str | None:
+            if path == os.fsencode(src / "a") and not gone and os.path.islink(path):
+                gone.append(path)
+                os.unlink(path)  # (the folder comes back later)
+            return real(path, own)
+
+        with pytest.MonkeyPatch.context() as mp:
+            _swapped(mp, b"x.txt", swap)
+            mp.setattr(walker, "_moved", moved)
+            snap = take(store, "s", src)
+        assert gone
+        got = snapshot_contents(store, snap)
+        assert all(seen.data != OUTSIDE for seen in got.values()), got
+        assert not any(p == b"a" or p.startswith(b"a/") for p in got), got
+        assert snap.meta["skipped_paths"] == []
+        _counted(snap, got)
+
+
+@pytest.mark.parametrize("relist", [False, True])
+def test_a_marked_folder_read_through_a_symlink_and_gone_at_its_check_keeps_nothing(
+    repo: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch, relist: bool
+) -> None:
+    outside = _tree(repo)
+
+    def away() -> None:
+        os.rename(repo / "a", repo / "a.old")
+        os.symlink(outside, repo / "a")
+
+    store, snap = _rebuilt(
+        repo, monkeypatch, away, back=lambda: os.unlink(repo / "a"), relist=relist
+    )
+    with store:
+        got = snapshot_contents(store, snap)
+    assert all(seen.data != OUTSIDE for seen in got.values()), got
+    assert not any(p == b"a" or p.startswith(b"a/") for p in got), got
+    assert snap.meta["skipped_paths"] == []
     _counted(snap, got)

@@ -43,6 +43,8 @@ from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import encode_into
 from git_snapshot.store.objects import held_ns
+from git_snapshot.store.walker import GONE
+from git_snapshot.store.walker import MOVED
 from git_snapshot.store.walker import _moved
 from git_snapshot.store.walkfiles import LOOKS
 
@@ -599,9 +601,10 @@ class Rebuild:
         writes again (walker._moved; RED29): every entry was looked at by its path, so if
         another type stands there now (a symlink to a folder outside the worktree: RED25's
         swap), or this folder was moved away and back (its ctime), or another folder took its
-        place, none of what was read is kept: False, and the caller takes what stands there
-        now, once (walkfiles._again; a folder again is read afresh). Not the folder it was
-        a second time: left out and said, None (gone: nothing to lose)."""
+        place, or nothing stands there, none of what was read is kept: False, and the caller
+        takes what stands there now, once (walkfiles._again: nothing, a symlink, a folder read
+        afresh). Not the folder it was a second time: left out and said, None (gone then:
+        nothing to say)."""
         w = self.w
         files0, bytes0, skips0 = w.files, w.bytes, len(w.skipped)
         key = self.folder(path, rel, label)
@@ -621,7 +624,7 @@ class Rebuild:
             w.retaken.add(rel)
             return False
         if os.path.lexists(path):
-            w._skip(rel, why)
+            w._skip(rel, MOVED if why == GONE else why)  # (gone, then back: moved)
         else:
             self._gone(path, rel)
         return None

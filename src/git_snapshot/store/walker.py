@@ -701,8 +701,10 @@ class _Walker(_Files):
             ahead.pop()
         self.learned = None
         why = None if own is None else _moved(path, own)
-        if why == MOVED and self.rebuild is not None:
-            why = None  # (the watcher's rebuild keeps its older rule)
+        if why is not None and why != REPLACED and self.rebuild is not None:
+            why = None  # (the watcher's rebuild keeps its older rule where it lists)
+        elif why == GONE and not here:
+            why = None  # (the worktree's root itself: kept)
         if why is not None:
             # not the folder its parent saw, or moved away and back (a symlink stood there
             # meanwhile?): what was listed and read by path may be another folder's, outside
@@ -806,7 +808,7 @@ class _Walker(_Files):
         assert why is not None
         if rel in self.retaken:  # replaced or moved again while it was taken afresh
             if os.path.lexists(path):
-                self._skip(rel, why)
+                self._skip(rel, MOVED if why == GONE else why)  # (gone, then back: moved)
             else:
                 self._gone(path, rel)  # (nothing to lose)
             return None
@@ -900,6 +902,7 @@ def _fs_type(dev: int) -> str:
 
 REPLACED = "replaced while it was read"  # a skipped path's words (output.snapshot_warnings)
 MOVED = "moved while it was read"
+GONE = "gone while it was read"  # (_moved's answer; said as MOVED if it comes back)
 
 
 def _moved(path: bytes, own: tuple[int, int, int]) -> str | None:
@@ -909,10 +912,14 @@ def _moved(path: bytes, own: tuple[int, int, int]) -> str | None:
     folder is (`rm -r d; mkdir d`, or one moved in after a symlink stood there) or the same
     one with a new ctime and its old mtime: renamed away and back while it was read (a
     symlink may have stood there meanwhile: RED28; a chmod looks the same), not an entry
-    created or removed in it, which changes its mtime too. None: gone since (what was read
-    was its own), or as it was."""
+    created or removed in it, which changes its mtime too. GONE when nothing is there now (or
+    no folder on its way): a symlink may have stood there while it was read, and the folder
+    not be back yet (RED29: session 28's race, 4 snapshots of 150), so what was read is not
+    known to be its own. None: as it was (or it cannot be lstat'ed: unknown)."""
     try:
         st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return GONE
     except OSError:
         return None
     if not stat.S_ISDIR(st.st_mode):
