@@ -232,3 +232,54 @@ def test_a_marked_folder_read_through_a_symlink_and_gone_at_its_check_keeps_noth
     assert not any(p == b"a" or p.startswith(b"a/") for p in got), got
     assert snap.meta["skipped_paths"] == []
     _counted(snap, got)
+
+
+# -- a folder the rebuild walks whole: new there, or listed again ----------------------------
+
+
+@pytest.mark.parametrize("before", ["absent", "link", "listed"])
+def test_a_folder_the_rebuild_walks_whole_swapped_for_a_symlink_is_taken_as_it(
+    repo: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch, before: str
+) -> None:
+    """A folder the base did not hold as one (absent, or a symlink then), or held but whose
+    entries changed with no event naming them (its mtime: listed again): the rebuild has the
+    walker walk it whole (Rebuild.sub), which lstat'ed nothing afterwards there (its own
+    stat unknown): a swap for a symlink while its file was read stored the outside file
+    (the real race, 1 snapshot of 81 with the watcher running). Now the same check."""
+    outside = repo.parent / "outside"
+    outside.mkdir()
+    (outside / "x.txt").write_bytes(OUTSIDE)
+    if before == "link":
+        os.symlink(outside, repo / "a")
+    elif before == "listed":
+        (repo / "a").mkdir()
+        (repo / "a" / "old.txt").write_bytes(b"old\n")
+    with Store() as store, instance.hold(store.path) as got:
+        assert got
+        dirtyset.watching(store.path, str(repo))
+        found = gitrepo.find_repo(str(repo))
+        worktree.take(store, found, trigger="watch")
+        if before == "link":
+            os.unlink(repo / "a")
+        if before == "listed":  # written with no event for it: only the folder is marked
+            (repo / "a" / "old.txt").unlink()
+            (repo / "a" / "x.txt").write_bytes(b"inside\n")
+            dirtyset.mark(store.path, str(repo), [], [str(repo)])
+        else:
+            (repo / "a").mkdir()
+            (repo / "a" / "x.txt").write_bytes(b"inside\n")
+            dirtyset.mark(store.path, str(repo), [], [str(repo / "a")])
+
+        def swap(p: bytes) -> None:
+            shutil.rmtree(repo / "a")
+            os.symlink(outside, repo / "a")
+
+        with pytest.MonkeyPatch.context() as mp:
+            _swapped(mp, b"x.txt", swap)
+            snap = worktree.take(store, found, trigger="watch").snapshot
+        held = snapshot_contents(store, snap)
+    assert all(seen.data != OUTSIDE for seen in held.values()), held
+    assert held[b"a"].kind == "link" and held[b"a"].data == os.fsencode(outside)
+    assert b"a/x.txt" not in held
+    assert snap.meta["skipped_paths"] == []
+    _counted(snap, held)

@@ -595,9 +595,10 @@ class Rebuild:
         return res
 
     def checked(
-        self, path: bytes, rel: bytes, label: int, st: os.stat_result
+        self, path: bytes, rel: bytes, st: os.stat_result, build: Callable[[], bytes | None]
     ) -> bytes | Literal[False] | None:
-        """folder(), then the folder lstat'ed again, as the walk checks the folders it
+        """*build()* (the tree of folder *rel*, its lstat *st*: folder(), relist() or the
+        walker's tree()), then the folder lstat'ed again, as the walk checks the folders it
         writes again (walker._moved; RED29): every entry was looked at by its path, so if
         another type stands there now (a symlink to a folder outside the worktree: RED25's
         swap), or this folder was moved away and back (its ctime), or another folder took its
@@ -607,7 +608,7 @@ class Rebuild:
         nothing to say)."""
         w = self.w
         files0, bytes0, skips0 = w.files, w.bytes, len(w.skipped)
-        key = self.folder(path, rel, label)
+        key = build()
         why = _moved(path, (st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
         if why is None:
             return key
@@ -616,7 +617,6 @@ class Rebuild:
         del w.skipped[skips0:]
         below = rel + b"/"
         self.accounted = {p for p in self.accounted if not p.startswith(below)}
-        self.accounted.discard(rel)
         for p in [p for p in self.git_ids if p.startswith(below)]:
             del self.git_ids[p]
         self.changed_paths = None  # (what changed is then found from the trees)
@@ -722,7 +722,7 @@ class Rebuild:
             return self.entry(path, rel, name, label, old)  # (the rare cases, as before)
         # (no call below an inherited label: what lies there has it)
         lab = label if label == w.inherit else w.classify(rel, True, label) if w.classify else 0
-        key = self.checked(path, rel, lab, st)
+        key = self.checked(path, rel, st, lambda: self.folder(path, rel, lab))
         if key is False:  # not the folder it was: what stands there now, as entry() finds it
             return self.entry(path, rel, name, label, old)
         if key is None:  # left out (it became a cache folder, or kept changing)
@@ -806,30 +806,33 @@ class Rebuild:
         it changed. Settles what the base held at *rel*."""
         parent = rel.rpartition(b"/")[0]
         old = self.old.get(parent, {}).get(name) if parent in self.old else None
+        held = old if old is not None and old[0] == DIR else None  # the base's folder here
+        changed = held is not None and self.marks.changed(rel)
         key: bytes | None
-        if old is not None and old[0] == DIR:
-            if self.marks.changed(rel):
-                got = self.checked(path, rel, label, st)
-                if got is False:  # not the folder it was: what stands there now (_again)
-                    e: Entry | None = self.w._again(path, rel, name, label, LOOKS)
-                    if rel not in self.accounted:
-                        self.take_off(rel, old, e)
-                    return e
-                key = got
-            elif HEAD.unpack_from(old)[4] == st.st_mtime_ns:
-                key = _ref(old)  # nothing below changed
-            else:  # its entries changed without an event naming them: listed again
-                self.old[rel] = _split(self.store, _ref(old), self.store.read_object(_ref(old)))
-                key = self.relist(path, rel, label)
-            if key is None:
-                self.take_off(rel, old, None)
-                return None  # left out, as the walker does
-            self.accounted.add(rel)
+        if held is not None and not changed and HEAD.unpack_from(held)[4] == st.st_mtime_ns:
+            key = _ref(held)  # nothing below changed
         else:
-            self.take_off(rel, old, None)  # a file or link the base held here is gone
-            key = self.w.tree(path, rel + b"/", label)  # new here: walked whole
-            if key is None:
-                return None
+            build: Callable[[], bytes | None]
+            if held is None:
+                self.take_off(rel, old, None)  # a file or link the base held here is gone
+                build = lambda: self.w.tree(path, rel + b"/", label)  # noqa: E731 (walked whole)
+            elif changed:
+                build = lambda: self.folder(path, rel, label)  # noqa: E731
+            else:  # its entries changed without an event naming them: listed again
+                self.old[rel] = _split(self.store, _ref(held), self.store.read_object(_ref(held)))
+                build = lambda: self.relist(path, rel, label)  # noqa: E731
+            got = self.checked(path, rel, st, build)
+            if got is False:  # not the folder it was: what stands there now (_again)
+                e: Entry | None = self.w._again(path, rel, name, label, LOOKS)
+                if rel not in self.accounted:
+                    self.take_off(rel, old, e)
+                return e
+            key = got
+        if key is None:
+            if held is not None:
+                self.take_off(rel, old, None)
+            return None  # left out, as the walker does
+        self.accounted.add(rel)
         return Entry(name, DIR, stat.S_IMODE(st.st_mode), st.st_mtime_ns, 0, key, label)
 
     def relist(self, path: bytes, rel: bytes, label: int) -> bytes | None:
