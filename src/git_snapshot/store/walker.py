@@ -700,10 +700,9 @@ class _Walker(_Files):
         if ahead is not None:
             ahead.pop()
         self.learned = None
+        # (own is None in a rebuild: it checks the folders it has built, Rebuild.checked)
         why = None if own is None else _moved(path, own)
-        if why is not None and why != REPLACED and self.rebuild is not None:
-            why = None  # (the watcher's rebuild keeps its older rule where it lists)
-        elif why == GONE and not here:
+        if why == GONE and not here:
             why = None  # (the worktree's root itself: kept)
         if why is not None:
             # not the folder its parent saw, or moved away and back (a symlink stood there
