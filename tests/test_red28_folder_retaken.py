@@ -158,6 +158,41 @@ def test_the_split_walks_child_does_not_answer_for_a_replaced_folder(
         assert snap.skipped == 0
 
 
+def read_through_a_symlink(
+    store: Store, src: Path, outside: Path, away: Path, back: bool
+) -> tuple[Any, bool]:
+    """A snapshot of *src* (after one, and `a/x.txt` edited) during which `a` is renamed to
+    *away* and a symlink to *outside* put in its place as its edited file is read (the read
+    goes through the symlink), and the symlink removed when the walk lstats `a` again, `a`
+    moved back first with *back*; and whether that happened."""
+    take(store, "s", src)
+    time.sleep(0.02)
+    (src / "a" / "x.txt").write_bytes(b"edited inside\n")
+
+    def swap(p: bytes) -> None:
+        time.sleep(0.01)  # (past a tick of the kernel's coarse clock: a new ctime)
+        os.rename(src / "a", away)
+        os.symlink(outside, src / "a")
+
+    real = walker._moved
+    done: list[bytes] = []
+
+    def moved(path: bytes, own: tuple[int, int, int]) -> str | None:
+        if path == os.fsencode(src / "a") and not done and os.path.islink(path):
+            done.append(path)
+            os.unlink(path)
+            if back:
+                time.sleep(0.01)
+                os.rename(away, src / "a")
+        return real(path, own)
+
+    with pytest.MonkeyPatch.context() as mp:
+        _swapped(mp, b"x.txt", swap)
+        mp.setattr(walker, "_moved", moved)
+        snap = take(store, "s", src)
+    return snap, bool(done)
+
+
 def test_a_folder_swapped_for_a_symlink_and_back_while_read_is_walked_again(
     store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, impl: str
 ) -> None:
@@ -168,31 +203,7 @@ def test_a_folder_swapped_for_a_symlink_and_back_while_read_is_walked_again(
     changed and its mtime did not: moved away and back; it is walked again."""
     src, outside = _tree(tmp_path)
     with Store(store_dir) as store:
-        take(store, "s", src)
-        time.sleep(0.02)
-        (src / "a" / "x.txt").write_bytes(b"edited inside\n")
-        away = tmp_path / "a.away"
-
-        def swap(p: bytes) -> None:
-            time.sleep(0.01)  # (past a tick of the kernel's coarse clock: a new ctime)
-            os.rename(src / "a", away)
-            os.symlink(outside, src / "a")
-
-        real = walker._moved
-        back: list[bytes] = []
-
-        def moved(path: bytes, own: tuple[int, int, int]) -> str | None:
-            if path == os.fsencode(src / "a") and not back and os.path.islink(path):
-                back.append(path)
-                os.unlink(path)
-                time.sleep(0.01)
-                os.rename(away, src / "a")
-            return real(path, own)
-
-        with pytest.MonkeyPatch.context() as mp:
-            _swapped(mp, b"x.txt", swap)
-            mp.setattr(walker, "_moved", moved)
-            snap = take(store, "s", src)
+        snap, back = read_through_a_symlink(store, src, outside, tmp_path / "a.away", True)
         assert back
         held = _plain(store, snap)
         assert all(data != OUTSIDE for _, data in held.values()), held

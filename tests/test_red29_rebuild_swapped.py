@@ -12,24 +12,22 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from storehelpers import snapshot_contents
-from storehelpers import take
 from test_red25_swapped_folder import OUTSIDE
 from test_red25_swapped_folder import _tree as _walk_tree
 from test_red26_far_dates import impl as impl  # (the fixture: C and twin)
 from test_red27_type_change import _swapped
+from test_red28_folder_retaken import read_through_a_symlink
 
 from git_snapshot import gitrepo
 from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.store import rebuild
-from git_snapshot.store import walker
 from git_snapshot.watch import dirtyset
 from git_snapshot.watch import instance
 
@@ -183,28 +181,7 @@ def test_a_walked_folder_read_through_a_symlink_and_gone_at_its_check_keeps_noth
     taken as it is now, as a folder gone before its listing is, RED28)."""
     src, outside = _walk_tree(tmp_path)
     with Store(store_dir) as store:
-        take(store, "s", src)
-        time.sleep(0.02)
-        (src / "a" / "x.txt").write_bytes(b"edited inside\n")
-        away = tmp_path / "a.away"
-
-        def swap(p: bytes) -> None:
-            os.rename(src / "a", away)
-            os.symlink(outside, src / "a")
-
-        real = walker._moved
-        gone: list[bytes] = []
-
-        def moved(path: bytes, own: tuple[int, int, int]) -> str | None:
-            if path == os.fsencode(src / "a") and not gone and os.path.islink(path):
-                gone.append(path)
-                os.unlink(path)  # (the folder comes back later)
-            return real(path, own)
-
-        with pytest.MonkeyPatch.context() as mp:
-            _swapped(mp, b"x.txt", swap)
-            mp.setattr(walker, "_moved", moved)
-            snap = take(store, "s", src)
+        snap, gone = read_through_a_symlink(store, src, outside, tmp_path / "a.away", False)
         assert gone
         got = snapshot_contents(store, snap)
         assert all(seen.data != OUTSIDE for seen in got.values()), got
