@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.store import rebuild
+from git_snapshot.store import walker
 from git_snapshot.watch import dirtyset
 from git_snapshot.watch import instance
 
@@ -214,15 +216,18 @@ def test_a_marked_folder_read_through_a_symlink_and_gone_at_its_check_keeps_noth
 # -- a folder the rebuild walks whole: new there, or listed again ----------------------------
 
 
+@pytest.mark.parametrize("back", [False, True])
 @pytest.mark.parametrize("before", ["absent", "link", "listed"])
 def test_a_folder_the_rebuild_walks_whole_swapped_for_a_symlink_is_taken_as_it(
-    repo: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch, before: str
+    repo: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch, before: str, back: bool
 ) -> None:
     """A folder the base did not hold as one (absent, or a symlink then), or held but whose
     entries changed with no event naming them (its mtime: listed again): the rebuild has the
     walker walk it whole (Rebuild.sub), which lstat'ed nothing afterwards there (its own
     stat unknown): a swap for a symlink while its file was read stored the outside file
-    (the real race, 1 snapshot of 81 with the watcher running). Now the same check."""
+    (the real race, 1 snapshot of 81 with the watcher running). Now the same check; with
+    *back*, the folder is moved back before it and walked again (what the base held there
+    taken off the counts once)."""
     outside = repo.parent / "outside"
     outside.mkdir()
     (outside / "x.txt").write_bytes(OUTSIDE)
@@ -246,17 +251,32 @@ def test_a_folder_the_rebuild_walks_whole_swapped_for_a_symlink_is_taken_as_it(
             (repo / "a").mkdir()
             (repo / "a" / "x.txt").write_bytes(b"inside\n")
             dirtyset.mark(store.path, str(repo), [], [str(repo / "a")])
+        away = repo.parent / "a.away"
 
         def swap(p: bytes) -> None:
-            shutil.rmtree(repo / "a")
+            time.sleep(0.01)  # (past a tick of a coarse clock: a new ctime)
+            os.rename(repo / "a", away)
             os.symlink(outside, repo / "a")
+
+        real = walker._moved  # (rebuild imports it by name)
+
+        def moved(path: bytes, own: tuple[int, int, int]) -> str | None:
+            if back and path == os.fsencode(repo / "a") and os.path.islink(path):
+                os.unlink(path)
+                time.sleep(0.01)
+                os.rename(away, repo / "a")
+            return real(path, own)
 
         with pytest.MonkeyPatch.context() as mp:
             _swapped(mp, b"x.txt", swap)
+            mp.setattr(rebuild, "_moved", moved)
             snap = worktree.take(store, found, trigger="watch").snapshot
         held = snapshot_contents(store, snap)
     assert all(seen.data != OUTSIDE for seen in held.values()), held
-    assert held[b"a"].kind == "link" and held[b"a"].data == os.fsencode(outside)
-    assert b"a/x.txt" not in held
+    if back:
+        assert held[b"a/x.txt"].data == b"inside\n"
+    else:
+        assert held[b"a"].kind == "link" and held[b"a"].data == os.fsencode(outside)
+        assert b"a/x.txt" not in held
     assert snap.meta["skipped_paths"] == []
     _counted(snap, held)

@@ -814,7 +814,8 @@ class Rebuild:
         else:
             build: Callable[[], bytes | None]
             if held is None:
-                self.take_off(rel, old, None)  # a file or link the base held here is gone
+                if rel not in self.accounted:  # (once: a retake comes here again)
+                    self.take_off(rel, old, None)  # a file or link the base held here is gone
                 build = lambda: self.w.tree(path, rel + b"/", label)  # noqa: E731 (walked whole)
             elif changed:
                 build = lambda: self.folder(path, rel, label)  # noqa: E731
