@@ -43,8 +43,6 @@ from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import encode_into
 from git_snapshot.store.objects import held_ns
-from git_snapshot.store.walker import GONE
-from git_snapshot.store.walker import MOVED
 from git_snapshot.store.walker import _moved
 from git_snapshot.store.walkfiles import LOOKS
 
@@ -620,14 +618,7 @@ class Rebuild:
         for p in [p for p in self.git_ids if p.startswith(below)]:
             del self.git_ids[p]
         self.changed_paths = None  # (what changed is then found from the trees)
-        if rel not in w.retaken:
-            w.retaken.add(rel)
-            return False
-        if os.path.lexists(path):
-            w._skip(rel, MOVED if why == GONE else why)  # (gone, then back: moved)
-        else:
-            self._gone(path, rel)
-        return None
+        return False if w.once(path, rel, why, self._gone) else None
 
     def folder(self, path: bytes, rel: bytes, label: int) -> bytes | None:
         """The tree of changed folder *rel*, which the base holds; None when it is now left

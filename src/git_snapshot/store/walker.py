@@ -805,14 +805,23 @@ class _Walker(_Files):
         this takes it is left out and said (RED28: it was left out, or stored empty)."""
         why, self.retake = self.retake, None
         assert why is not None
-        if rel in self.retaken:  # replaced or moved again while it was taken afresh
-            if os.path.lexists(path):
-                self._skip(rel, MOVED if why == GONE else why)  # (gone, then back: moved)
-            else:
-                self._gone(path, rel)  # (nothing to lose)
+        if not self.once(path, rel, why, self._gone):
             return None
-        self.retaken.add(rel)
         return self._again(path, rel, name, label, LOOKS)
+
+    def once(self, path: bytes, rel: bytes, why: str, gone: Callable[[bytes, bytes], None]) -> bool:
+        """Whether the folder *rel*, found not to be the folder it was (*why*: _moved's
+        answer), is to be taken afresh: the first time. Replaced or moved again while it
+        was taken afresh, it is left out and said (False), or *gone*(path, rel) when nothing
+        stands there (nothing to lose). The walk's rule and the rebuild's (Rebuild.checked)."""
+        if rel not in self.retaken:
+            self.retaken.add(rel)
+            return True
+        if os.path.lexists(path):
+            self._skip(rel, MOVED if why == GONE else why)  # (gone, then back: moved)
+        else:
+            gone(path, rel)
+        return False
 
     def kept(self, rel: bytes, name: bytes, st: os.stat_result, lab: int) -> Entry | None:
         """The folder *rel* as its files-cache record has it (the totals and skipped paths
