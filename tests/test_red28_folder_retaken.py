@@ -158,37 +158,49 @@ def test_the_split_walks_child_does_not_answer_for_a_replaced_folder(
         assert snap.skipped == 0
 
 
-def read_through_a_symlink(
-    store: Store, src: Path, outside: Path, away: Path, back: bool
-) -> tuple[Any, bool]:
-    """A snapshot of *src* (after one, and `a/x.txt` edited) during which `a` is renamed to
-    *away* and a symlink to *outside* put in its place as its edited file is read (the read
-    goes through the symlink), and the symlink removed when the walk lstats `a` again, `a`
-    moved back first with *back*; and whether that happened."""
-    take(store, "s", src)
-    time.sleep(0.02)
-    (src / "a" / "x.txt").write_bytes(b"edited inside\n")
+def swap_while_read(
+    mp: pytest.MonkeyPatch, module: Any, top: Path, outside: Path, away: Path, then: str
+) -> list[bytes]:
+    """As `top/a/x.txt` is read, `a` renamed to *away* and a symlink to *outside* put in its
+    place (the read goes through it); when *module*'s ``_moved`` (the walker's, or the
+    rebuild's own name for it) lstats `a` again, the symlink *then* "stays", is "gone" or
+    `a` is moved "back". Whether that check came is what it returns (a list, filled)."""
+    target = os.fsencode(top / "a")
 
     def swap(p: bytes) -> None:
         time.sleep(0.01)  # (past a tick of the kernel's coarse clock: a new ctime)
-        os.rename(src / "a", away)
-        os.symlink(outside, src / "a")
+        os.rename(top / "a", away)
+        os.symlink(outside, top / "a")
 
     real = walker._moved
     done: list[bytes] = []
 
     def moved(path: bytes, own: tuple[int, int, int]) -> str | None:
-        if path == os.fsencode(src / "a") and not done and os.path.islink(path):
+        if path == target and not done and os.path.islink(path):
             done.append(path)
-            os.unlink(path)
-            if back:
+            if then != "stays":
+                os.unlink(path)
+            if then == "back":
                 time.sleep(0.01)
-                os.rename(away, src / "a")
+                os.rename(away, top / "a")
         return real(path, own)
 
+    _swapped(mp, b"x.txt", swap)
+    mp.setattr(module, "_moved", moved)
+    return done
+
+
+def read_through_a_symlink(
+    store: Store, src: Path, outside: Path, away: Path, back: bool
+) -> tuple[Any, bool]:
+    """A snapshot of *src* (after one, and `a/x.txt` edited) during which `a` is swapped as
+    :func:`swap_while_read` does, the symlink gone when the walk lstats `a` again, `a`
+    moved back first with *back*; and whether that happened."""
+    take(store, "s", src)
+    time.sleep(0.02)
+    (src / "a" / "x.txt").write_bytes(b"edited inside\n")
     with pytest.MonkeyPatch.context() as mp:
-        _swapped(mp, b"x.txt", swap)
-        mp.setattr(walker, "_moved", moved)
+        done = swap_while_read(mp, walker, src, outside, away, "back" if back else "gone")
         snap = take(store, "s", src)
     return snap, bool(done)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +20,14 @@ from storehelpers import snapshot_contents
 from test_red25_swapped_folder import OUTSIDE
 from test_red25_swapped_folder import _tree as _walk_tree
 from test_red26_far_dates import impl as impl  # (the fixture: C and twin)
-from test_red27_type_change import _swapped
 from test_red28_folder_retaken import read_through_a_symlink
+from test_red28_folder_retaken import swap_while_read
 
 from git_snapshot import gitrepo
 from git_snapshot import output
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.store import rebuild
-from git_snapshot.store import walker
 from git_snapshot.watch import dirtyset
 from git_snapshot.watch import instance
 
@@ -88,9 +86,10 @@ def _rebuilt(
     return store, snap
 
 
-def _counted(snap: Any, got: dict[bytes, Any]) -> None:
-    """The snapshot's counts are those of what it holds (what the look through the swapped
-    path counted, undone)."""
+def _sound(snap: Any, got: dict[bytes, Any]) -> None:
+    """The snapshot holds nothing of the outside folder, and its counts are those of what it
+    holds (what the look through the swapped path counted, undone)."""
+    assert all(seen.data != OUTSIDE for seen in got.values()), got
     assert snap.files == sum(seen.kind in ("file", "link") for seen in got.values())
     assert snap.bytes == sum(len(seen.data) for seen in got.values() if seen.kind == "file")
 
@@ -108,10 +107,9 @@ def test_a_marked_folder_swapped_for_a_symlink_is_taken_as_the_symlink(
     store, snap = _rebuilt(repo, monkeypatch, lambda: _link(repo, outside), relist=relist)
     with store:
         got = snapshot_contents(store, snap)
-    assert all(seen.data != OUTSIDE for seen in got.values()), got
+    _sound(snap, got)
     assert got[b"a"].kind == "link" and got[b"a"].data == os.fsencode(outside)
     assert b"a/x.txt" not in got and b"a/y.txt" not in got
-    _counted(snap, got)
     assert snap.meta["skipped_paths"] == [] and output.snapshot_warnings(snap) == []
 
 
@@ -135,11 +133,10 @@ def test_a_marked_folder_swapped_and_back_is_read_again(
     store, snap = _rebuilt(repo, monkeypatch, away, back=back, relist=relist)
     with store:
         got = snapshot_contents(store, snap)
-    assert all(seen.data != OUTSIDE for seen in got.values()), got
+    _sound(snap, got)
     assert got[b"a/x.txt"].data == b"inside, edited\n"
     assert got[b"a/y.txt"].data == b"y inside\n"
     assert snap.meta["skipped_paths"] == []
-    _counted(snap, got)
 
 
 @pytest.mark.parametrize("relist", [False, True])
@@ -167,7 +164,7 @@ def test_a_marked_folder_that_keeps_changing_is_left_out_and_said(
     assert not any(p == b"a" or p.startswith(b"a/") for p in got), got
     assert [list(p) for p in snap.meta["skipped_paths"]] == [["a", "moved while it was read"]]
     assert output.snapshot_warnings(snap)
-    _counted(snap, got)
+    _sound(snap, got)
 
 
 # -- gone when the check comes: the walk and the rebuild -------------------------------------
@@ -186,10 +183,9 @@ def test_a_walked_folder_read_through_a_symlink_and_gone_at_its_check_keeps_noth
         snap, gone = read_through_a_symlink(store, src, outside, tmp_path / "a.away", False)
         assert gone
         got = snapshot_contents(store, snap)
-        assert all(seen.data != OUTSIDE for seen in got.values()), got
+        _sound(snap, got)
         assert not any(p == b"a" or p.startswith(b"a/") for p in got), got
         assert snap.meta["skipped_paths"] == []
-        _counted(snap, got)
 
 
 @pytest.mark.parametrize("relist", [False, True])
@@ -207,10 +203,9 @@ def test_a_marked_folder_read_through_a_symlink_and_gone_at_its_check_keeps_noth
     )
     with store:
         got = snapshot_contents(store, snap)
-    assert all(seen.data != OUTSIDE for seen in got.values()), got
+    _sound(snap, got)
     assert not any(p == b"a" or p.startswith(b"a/") for p in got), got
     assert snap.meta["skipped_paths"] == []
-    _counted(snap, got)
 
 
 # -- a folder the rebuild walks whole: new there, or listed again ----------------------------
@@ -251,32 +246,15 @@ def test_a_folder_the_rebuild_walks_whole_swapped_for_a_symlink_is_taken_as_it(
             (repo / "a").mkdir()
             (repo / "a" / "x.txt").write_bytes(b"inside\n")
             dirtyset.mark(store.path, str(repo), [], [str(repo / "a")])
-        away = repo.parent / "a.away"
-
-        def swap(p: bytes) -> None:
-            time.sleep(0.01)  # (past a tick of a coarse clock: a new ctime)
-            os.rename(repo / "a", away)
-            os.symlink(outside, repo / "a")
-
-        real = walker._moved  # (rebuild imports it by name)
-
-        def moved(path: bytes, own: tuple[int, int, int]) -> str | None:
-            if back and path == os.fsencode(repo / "a") and os.path.islink(path):
-                os.unlink(path)
-                time.sleep(0.01)
-                os.rename(away, repo / "a")
-            return real(path, own)
-
         with pytest.MonkeyPatch.context() as mp:
-            _swapped(mp, b"x.txt", swap)
-            mp.setattr(rebuild, "_moved", moved)
+            then = "back" if back else "stays"
+            swap_while_read(mp, rebuild, repo, outside, repo.parent / "a.away", then)
             snap = worktree.take(store, found, trigger="watch").snapshot
         held = snapshot_contents(store, snap)
-    assert all(seen.data != OUTSIDE for seen in held.values()), held
+    _sound(snap, held)
     if back:
         assert held[b"a/x.txt"].data == b"inside\n"
     else:
         assert held[b"a"].kind == "link" and held[b"a"].data == os.fsencode(outside)
         assert b"a/x.txt" not in held
     assert snap.meta["skipped_paths"] == []
-    _counted(snap, held)
