@@ -421,7 +421,7 @@ class Store:
             except BaseException:
                 writer.abort()
                 raise
-        self.index.forget((s.rowid for s in snaps), tombstones)
+        self.index.forget(snaps, tombstones)
 
     def get(self, source: str, ref: str | int) -> Snapshot:
         """A snapshot by its number or ``latest``."""

@@ -837,12 +837,20 @@ class Index:
                     (why, time.time(), pack),
                 )
 
-    def forget(self, rowids: Iterable[int], tombstones: Iterable[FinishedPack] = ()) -> None:
-        """Drop snapshot rows; *tombstones* (packs holding FORGET objects naming their
-        records) are entered in the same transaction."""
+    def forget(self, snaps: Iterable[Snapshot], tombstones: Iterable[FinishedPack] = ()) -> None:
+        """Drop the rows of *snaps*; *tombstones* (packs holding FORGET objects naming their
+        records) are entered in the same transaction. Each row is found by what its snapshot
+        is (repository, number, root and record), never by the row id it was read with: a
+        ``repair`` between that read and this lock numbers the rows afresh, and a row id
+        then names another snapshot (RED30: ``forget 5`` dropped 6). One gone meanwhile is
+        not there to drop."""
         with self.write() as db:
             self._add_packs(db, tombstones)
-            db.executemany("DELETE FROM snapshots WHERE id=?", [(r,) for r in rowids])
+            db.executemany(
+                "DELETE FROM snapshots WHERE source=(SELECT id FROM sources WHERE key=?) "
+                "AND seq=? AND root=? AND record IS ?",
+                [(s.source, s.id, s.root, s.record) for s in snaps],
+            )
 
     def set_source(self, key: str, path: str, next_seq: int) -> None:
         """Enter a source (repair), never lowering the number it hands out next."""
