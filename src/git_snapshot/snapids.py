@@ -109,7 +109,11 @@ def _check_date(date: str) -> None:
         raise UserError(
             f"cannot read the date {date!r}: write it in ASCII, e.g. 1.hour.ago, '2026-12-01 10:00'"
         )
-    if date.strip().isdigit() and len(date.strip()) < 9:  # 9 digits or more: a Unix time
+    # a lone number, whatever stands around it (-1, +5, 5., .5): git skips the signs and
+    # dots and reads the number as a day of the month (@{-1}, git's "the branch before",
+    # chose the snapshot of the 1st; RED30); 9 digits or more: a Unix time
+    numbers = re.findall(r"[0-9]+", date)
+    if len(numbers) == 1 and len(numbers[0]) < 9 and not re.search(r"[a-zA-Z]", date):
         raise UserError(
             f"cannot read the date {date!r}: git reads a lone number as a day of the month; for "
             "N snapshots back write latest~N, for a time e.g. 1.hour.ago"

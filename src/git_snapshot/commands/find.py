@@ -47,7 +47,7 @@ def matcher(pattern: str, here: bytes = b"") -> Match:
     pattern holds no '/'; a path pattern is read from folder *here* (from the top)."""
     text = pattern.strip("/")  # paths in a snapshot start below its top
     whole = "/" in text
-    if whole and here:
+    if whole:  # ./a.txt, a/../b: as cat and log read them, at the top too (RED30)
         text = os.path.normpath(os.path.join(glob.escape(os.fsdecode(here)), text))
         if text == ".." or text.startswith("../"):
             raise UserError(f"{pattern}: the pattern leads outside the worktree")

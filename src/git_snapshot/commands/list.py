@@ -42,7 +42,7 @@ def cmd_list(
         if after is not None:
             snaps = [s for s in snaps if s.created >= after]
         if limit is not None:  # the newest N, still printed oldest first
-            snaps = snaps[len(snaps) - limit :] if limit else []
+            snaps = snaps[max(len(snaps) - limit, 0) :] if limit else []
         labels = qualified(store, snaps) if all_repos else {}
         # none of its own: a repository inside another's worktree, which holds its files
         note = ""

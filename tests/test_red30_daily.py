@@ -1,0 +1,67 @@
+"""Red team (session 30), the daily tools: answers that were false.
+
+- ``list -n N`` with N above the number of snapshots listed only the newest N - count of them
+  (``-n 5`` of 4 snapshots: one), so a user took the oldest for gone.
+- ``@{-1}`` (git's "the branch before"), ``@{+5}``, ``@{5.}``: a lone number git reads as a day
+  of the month, whatever signs or dots stand around it; only ``@{5}`` was refused, the others
+  chose a snapshot of that day silently.
+- ``find ./a.txt`` at the worktree's top found nothing (in a subfolder it did, and ``cat``
+  reads ``./a.txt`` everywhere)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from clihelpers import gs
+
+
+def _ids(out: str) -> list[int]:
+    return [s["id"] for s in json.loads(out)]
+
+
+def test_list_n_above_the_count_lists_them_all(repo: Path) -> None:
+    for i in range(4):
+        (repo / "f").write_text(f"{i}\n")
+        gs(repo, "create")
+    for n in (4, 5, 7, 8, 100):
+        assert _ids(gs(repo, "list", "-n", str(n), "--json")) == [1, 2, 3, 4], n
+        assert _ids(gs(repo, "list", "--all", "-n", str(n), "--json")) == [1, 2, 3, 4], n
+        rows = gs(repo, "list", "-n", str(n)).splitlines()[1:]
+        assert [int(r.split()[0]) for r in rows] == [1, 2, 3, 4], n
+    assert _ids(gs(repo, "list", "-n", "2", "--json")) == [3, 4]
+
+
+@pytest.mark.parametrize("date", ["-1", "+5", "5.", ".5", "5,", " 3 ", "-05"])
+def test_a_lone_number_with_signs_or_dots_is_refused(repo: Path, date: str) -> None:
+    gs(repo, "create")
+    ran = gs(repo, "cat", f"@{{{date}}}", "README", rc=None)
+    assert ran.rc != 0 and "lone number" in ran.err and "latest~" in ran.err, ran.err
+    assert len(ran.err_lines) == 1, ran.err
+    listed = gs(repo, "list", "--since", date, rc=None)
+    assert listed.rc != 0 and "lone number" in listed.err, listed.err
+
+
+@pytest.mark.parametrize("date", ["2026-12-01", "10:00", "1.hour.ago", "1700000000", "noon"])
+def test_dates_with_more_than_a_lone_number_are_read(repo: Path, date: str) -> None:
+    gs(repo, "create")
+    ran = gs(repo, "list", "--since", date, rc=None)
+    assert "lone number" not in ran.err, ran.err
+
+
+def test_find_reads_dot_slash_at_the_top_as_in_a_subfolder(repo: Path) -> None:
+    (repo / "a.txt").write_text("a\n")
+    (repo / "sub").mkdir()
+    (repo / "sub" / "b.txt").write_text("b\n")
+    gs(repo, "create")
+    for pattern, path in [
+        ("./a.txt", "a.txt"),
+        ("./sub/b.txt", "sub/b.txt"),
+        ("sub/../a.txt", "a.txt"),
+    ]:
+        found = json.loads(gs(repo, "find", pattern, "--json"))
+        assert [f["path"] for f in found] == [path], (pattern, found)
+    found = json.loads(gs(repo / "sub", "find", "./b.txt", "--json"))
+    assert [f["path"] for f in found] == ["sub/b.txt"], found
+    assert gs(repo, "find", "../a.txt", rc=None).rc != 0
