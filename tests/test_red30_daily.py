@@ -65,3 +65,34 @@ def test_find_reads_dot_slash_at_the_top_as_in_a_subfolder(repo: Path) -> None:
     found = json.loads(gs(repo / "sub", "find", "./b.txt", "--json"))
     assert [f["path"] for f in found] == ["sub/b.txt"], found
     assert gs(repo, "find", "../a.txt", rc=None).rc != 0
+
+
+def test_the_readme_guard_alias_cleans_where_it_is_typed(repo: Path) -> None:
+    """README's alias for ``git clean -fdx`` under ``run``: git runs a ``!`` alias at the
+    worktree's top, and the README's first alias cleaned the whole worktree from a subfolder
+    (the top's .env with it) and printed a restore command that failed there."""
+    import re
+    import shlex
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    line = re.search(r"^git config --global alias\.nuke (.*)$", readme, re.M)
+    assert line is not None
+    (value,) = shlex.split(line.group(1))
+    import os
+
+    from clihelpers import VENV_BIN
+    from clihelpers import git
+    from clihelpers import run
+
+    git(repo, "config", "--global", "alias.nuke", value)
+    (repo / ".env").write_text("KEEP\n")
+    (repo / "sub").mkdir()
+    (repo / "sub" / "junk").write_text("junk\n")
+    path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    ran = run(repo / "sub", "git", "nuke", env={**os.environ, "PATH": path})
+    assert (repo / ".env").read_text() == "KEEP\n"
+    assert not (repo / "sub" / "junk").exists()
+    (rep,) = ran.reports
+    assert rep.command[:2] == ["git", "snapshot"], rep
+    gs(repo / "sub", *rep.command[2:])  # pasted where the user typed the alias
+    assert (repo / "sub" / "junk").read_text() == "junk\n"
