@@ -96,3 +96,32 @@ def test_the_readme_guard_alias_cleans_where_it_is_typed(repo: Path) -> None:
     assert rep.command[:2] == ["git", "snapshot"], rep
     gs(repo / "sub", *rep.command[2:])  # pasted where the user typed the alias
     assert (repo / "sub" / "junk").read_text() == "junk\n"
+
+
+def test_log_says_left_out_where_a_snapshot_left_the_path_out(repo: Path) -> None:
+    """``log`` said "vanished" then "appeared" where a snapshot only left the path out
+    (``snapshot.exclude``): the file was never deleted."""
+    from clihelpers import git
+
+    (repo / "data").mkdir()
+    (repo / "data" / "model.bin").write_text("v1\n")
+    gs(repo, "create")  # 1 holds it
+    git(repo, "config", "snapshot.exclude", "/data/")
+    gs(repo, "create")  # 2 leaves data/ out
+    gs(repo, "create")  # 3 too
+    git(repo, "config", "--unset", "snapshot.exclude")
+    gs(repo, "create")  # 4 holds it again, unchanged
+    (repo / "data" / "model.bin").write_text("v2\n")
+    gs(repo, "create")  # 5: changed
+    (repo / "data" / "model.bin").unlink()
+    gs(repo, "create")  # 6: deleted
+    rows = json.loads(gs(repo, "log", "data/model.bin", "--json"))
+    assert [(r["id"], r["status"], r["left_out"]) for r in rows] == [
+        (1, "appeared", None),
+        (2, "left out", "excluded"),
+        (4, "unchanged", None),
+        (5, "changed", None),
+        (6, "vanished", None),
+    ], rows
+    text = gs(repo, "log", "data/model.bin")
+    assert "vanished" in text and "(excluded)" in text and text.count("vanished") == 1, text

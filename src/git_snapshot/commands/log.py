@@ -25,7 +25,7 @@ SHORT = 12  # hex digits of a content id shown to people
 
 def content_id(v: Version) -> str:
     if v.entry is None:
-        return "-"
+        return f"({v.why})" if v.why else "-"
     if v.entry.kind == SYMLINK:
         return "-> " + output.display(v.entry.ref)
     return v.entry.ref.hex()[:SHORT]
@@ -44,6 +44,7 @@ def version_json(v: Version) -> dict[str, Any]:
         "size": v.size if e else None,
         "files": v.files if e and e.kind == DIR else None,
         "content": (output.display(e.ref) if e.kind == SYMLINK else e.ref.hex()) if e else None,
+        "left_out": v.why or None,  # status "left out": why the snapshot left the path out
     }
 
 

@@ -12,6 +12,7 @@ Knows nothing of git.
 
 from __future__ import annotations
 
+import os
 from collections import namedtuple
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -32,6 +33,9 @@ from git_snapshot.store.objects import decode_tree
 from git_snapshot.store.objects import encode_into
 
 APPEARED, CHANGED, VANISHED = "appeared", "changed", "vanished"
+# the snapshot left the path out (excluded, unreadable): not a deletion; and the next that
+# holds it again, as the last one before held it
+LEFT_OUT, UNCHANGED = "left out", "unchanged"
 
 Match = Callable[[bytes, Entry], bool]
 Found = list[tuple[bytes, Entry]]
@@ -403,10 +407,11 @@ if TYPE_CHECKING:
 
     class Version(NamedTuple):
         snapshot: Snapshot
-        status: str  # APPEARED, CHANGED or VANISHED
-        entry: Entry | None  # None: VANISHED
+        status: str  # APPEARED, CHANGED, VANISHED, LEFT_OUT or UNCHANGED
+        entry: Entry | None  # None: VANISHED, LEFT_OUT
         files: int  # files at the path (1 for a file), 0 when vanished
         size: int  # bytes of the file, or of everything below the folder
+        why: str = ""  # LEFT_OUT: why the snapshot left it out (its skipped path's reason)
 
     class Run(NamedTuple):
         """Consecutive snapshots holding one path with the same content."""
@@ -416,7 +421,7 @@ if TYPE_CHECKING:
         snapshots: list[Snapshot]
 
 else:
-    Version = namedtuple("Version", "snapshot status entry files size")
+    Version = namedtuple("Version", "snapshot status entry files size why", defaults=("",))
     Run = namedtuple("Run", "path entry snapshots")
 
 
@@ -440,10 +445,17 @@ def versions(
     out: list[Version] = []
     last: tuple[int, int, bytes] | None = None
     for s in snaps:
+        left = bool(out) and out[-1].status == LEFT_OUT  # the last row: it was left out
         try:
             e = trees.at(s.root, path)
+            if e is None and (why := left_out(s, path)) is not None:
+                # not a deletion (RED30: "vanished", then "appeared"): said once, and the
+                # next snapshot holding it is compared with the last one that did
+                if not left:
+                    out.append(Version(s, LEFT_OUT, None, 0, 0, why))
+                continue
             state = _state(e)
-            if state == last:
+            if state == last and not left:
                 continue
             files, size = (0, 0) if e is None else trees.totals(e)
         except CorruptObject as exc:
@@ -452,11 +464,24 @@ def versions(
             damaged.append((s, str(exc)))
             continue
         if e is None:
-            out.append(Version(s, VANISHED, None, 0, 0))
+            if last is not None:  # (left out, then not there: gone since it was held)
+                out.append(Version(s, VANISHED, None, 0, 0))
+        elif state == last:  # held again after a run left out, as before it
+            out.append(Version(s, UNCHANGED, e, files, size))
         else:
             out.append(Version(s, APPEARED if last is None else CHANGED, e, files, size))
         last = state
     return out
+
+
+def left_out(snap: Snapshot, path: bytes) -> str | None:
+    """Why *snap* left out *path* (the path, or a folder on the way, is one of its skipped
+    paths: excluded, unreadable, a cache dir), or None."""
+    for p, why in snap.meta.get("skipped_paths", []):
+        q = os.fsencode(str(p))
+        if path == q or path.startswith(q + b"/"):
+            return str(why)
+    return None
 
 
 def find(
