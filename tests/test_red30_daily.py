@@ -125,3 +125,29 @@ def test_log_says_left_out_where_a_snapshot_left_the_path_out(repo: Path) -> Non
     ], rows
     text = gs(repo, "log", "data/model.bin")
     assert "vanished" in text and "(excluded)" in text and text.count("vanished") == 1, text
+
+
+def test_diff_compares_what_the_snapshot_holds_under_a_path_excluded_now(repo: Path) -> None:
+    """``diff ID`` against the worktree said "no changes" (and ``--exit-code`` 0) for a file
+    the snapshot holds under a path excluded since, while ``restore`` of it would write the
+    file; and said "A" with no note where the snapshot left a path out that is not excluded
+    any more."""
+    from clihelpers import git
+
+    (repo / "data").mkdir()
+    (repo / "data" / "model.bin").write_text("v1\n")
+    gs(repo, "create")  # 1 holds data/model.bin
+    git(repo, "config", "snapshot.exclude", "/data/")
+    (repo / "data" / "model.bin").write_text("v2, changed\n")
+    (repo / "data" / "new.bin").write_text("new\n")  # not in 1, excluded now: not a change
+    ran = gs(repo, "diff", "1", "--exit-code", rc=None)
+    assert ran.rc == 1 and "M data/model.bin" in ran and "new.bin" not in ran, ran
+    assert "would update data/model.bin" in gs(repo, "restore", "1", "data/model.bin", "--dry-run")
+    gs(repo, "create")  # 2 leaves data/ out
+    git(repo, "config", "--unset", "snapshot.exclude")
+    shown = gs(repo, "diff", "2")
+    assert "A data/model.bin" in shown, shown
+    assert "snapshot 2 left out data (excluded)" in shown.err, shown.err
+    git(repo, "config", "snapshot.exclude", "/data/")  # excluded again: nothing shown, no note
+    quiet = gs(repo, "diff", "2", "--exit-code")
+    assert "data" not in quiet and quiet.err == "", (quiet, quiet.err)

@@ -218,10 +218,10 @@ def _diff(
             tree = _worktree_of(where, old)
             top = os.fsencode(tree.toplevel)
             against = "the worktree"
-            notes += _left_out_notes(old, None)
             sides = _ReadAhead(store, top, damaged)
             skip_stat = left_out_stat(tree)
             skip = _lstat_first(skip_stat, top)
+            notes += _left_out_notes(old, None, skip)
 
             def below(base: bytes) -> list[Change]:
                 e = trees.at(old.root, base)
@@ -323,17 +323,30 @@ def _named(paths: Sequence[tuple[bytes, str]], shown: int = 3) -> str:
     return names + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
 
 
-def _left_out_notes(old: Snapshot, new: Snapshot | None) -> list[str]:
+def _left_out_notes(
+    old: Snapshot, new: Snapshot | None, skip: Callable[[bytes], bool] | None = None
+) -> list[str]:
     """A note per snapshot compared that left out a path the other side may hold (a folder
-    it could not read): the diff names such a path deleted or added, though nothing happened
-    to it but that (RED27). Against the worktree, the older snapshot's unreadable paths;
-    between two, what one left out and the other did not."""
+    it could not read, one excluded): the diff names such a path deleted or added, though
+    nothing happened to it but that (RED27). Against the worktree, what the snapshot left
+    out that the worktree's side does not leave out now (*skip*: an excluded path still
+    excluded is no change, and shown as none); between two, what one left out and the
+    other did not."""
 
     def left(s: Snapshot) -> set[tuple[bytes, str]]:
         return {(os.fsencode(str(p)), str(why)) for p, why in s.meta.get("skipped_paths", [])}
 
     if new is None:
-        sides = [(old, {(p, why) for p, why in left(old) if why.startswith("unreadable")})]
+        sides = [
+            (
+                old,
+                {
+                    (p, why)
+                    for p, why in left(old)
+                    if why.startswith("unreadable") or skip is None or not skip(p)
+                },
+            )
+        ]
     else:
         a, b = left(old), left(new)
         in_a, in_b = {p for p, _ in a}, {p for p, _ in b}

@@ -348,10 +348,12 @@ def _holdable(st: os.stat_result) -> bool:
 
 
 def _left_out(ro: bytes | None, st: os.stat_result | None) -> bool:
-    """Whether a path the caller's skip names is left out of the comparison: unless the
-    snapshot holds an entry there and the disk holds what no snapshot can (a FIFO, a socket,
-    a device), which replaced it: that entry is then deleted, as the next snapshot shows."""
-    return ro is None or st is None or _holdable(st)
+    """Whether a path the caller's skip names (one a snapshot now leaves out) is left out of
+    the comparison: only where the snapshot holds nothing. An entry the snapshot holds is
+    compared as any other, as restore would write it (RED30: a file under a path excluded
+    since was "no changes", while restore overwrote it); where the disk holds what no
+    snapshot can (a FIFO, a socket, a device) instead, that entry is deleted."""
+    return ro is None
 
 
 def _same(raw: bytes, st: os.stat_result) -> bool:
