@@ -285,6 +285,11 @@ class Daemon:
         if tree is not None:
             if self.child_tree is tree:
                 self.worker_ready()  # its answer first: it may be the snapshot before the burst
+            if tree.detector is not None:
+                # the worktree's own folder deleted: a burst, with the files deleted just
+                # before it (a worktree whose files all lie at its top opened none: fewer
+                # than burstFiles, no folder deleted; RED30: it went unreported)
+                tree.detector.feed(_now(), path, "delete_dir")  # (bursts.DELETE_DIR)
             self.record_bursts(tree, _now() + 3600)
         self.drop(path, "the worktree no longer exists")
         # kept in the registry a while: a worktree moved away and back is watched again
