@@ -64,6 +64,37 @@ def refuse_git_dir(repo: gitrepo.Repo | None, target: str) -> None:
                 )
 
 
+def _other_worktrees(repo: gitrepo.Repo | None, target: str, rels: list[bytes]) -> frozenset[bytes]:
+    """The other worktrees of *repo* (linked ones, its main one) that lie below *target* and
+    are there (their .git on disk), as paths in it: a restore of a folder holding one leaves it
+    as it is (it has snapshots of its own; a restore of this worktree's snapshot writing over
+    its files would rewind another checkout), unless one of *rels* (the named paths) is the
+    worktree or lies in it. Read from the common dir's worktrees/*/gitdir (no git run)."""
+    if repo is None:
+        return frozenset()
+    common = repo.common_dir
+    tops = [os.path.dirname(common)] if os.path.basename(common) == ".git" else []
+    base = os.path.join(common, "worktrees")
+    with contextlib.suppress(OSError):
+        for name in os.listdir(base):
+            with contextlib.suppress(OSError), open(os.path.join(base, name, "gitdir"), "rb") as f:
+                line = f.read().strip()
+                if line:  # an absolute path, or one relative to its folder (relativePaths)
+                    tops.append(os.path.dirname(os.path.join(base, name, os.fsdecode(line))))
+    real = os.path.realpath(target)
+    out = set()
+    for top in tops:
+        if not os.path.lexists(os.path.join(top, ".git")):
+            continue  # gone (a restore brings its files back)
+        top = os.path.realpath(top)
+        if top == real or not top.startswith(real.rstrip("/") + "/"):
+            continue
+        rel = os.fsencode(top[len(real.rstrip("/")) + 1 :])
+        if not any(p == rel or p.startswith(rel + b"/") for p in rels):
+            out.add(rel)
+    return frozenset(out)
+
+
 def _repo_holding(path: str) -> gitrepo.Repo | None:
     """The worktree holding *path*, or its nearest existing parent (None: no worktree)."""
     while not os.path.isdir(path):
@@ -162,13 +193,15 @@ def cmd_restore(
         safety = None
         if not dry_run and into is not None:
             # a refused PATH takes no pre-restore snapshot
-            Restorer(store, never=NEVER).refuse(snap, [split_path(p) for p in rels if p])
+            Restorer(store, never=NEVER).refuse(snap, [split_path(p) for p in rels if p], target)
             # a pre-restore snapshot first, so that the restore can itself be undone
             safety = worktree.take(
                 store, into, trigger=PRE_RESTORE, message=f"before restoring snapshot {snap.id}"
             ).snapshot
         elif not dry_run and _holds_files(target):
             safety = _save_first(store, snap, rels, target, remote, mine)
+        # other worktrees of the repository lying in the target: their own snapshots' to restore
+        apart = _other_worktrees(into or mine, target, rels)
         # elsewhere than in place, nothing holds a directory that is in the way, nor (no
         # worktree saved first) a file
         keep_files = bool(to) and not _saved_first(store, target, mine, into, safety, dry_run)
@@ -183,6 +216,7 @@ def cmd_restore(
                 dry_run=dry_run,
                 protect=protect,
                 never=NEVER,
+                apart=apart,
                 replace_dirs=not to,
                 keep_files=keep_files,
                 progress=count,
@@ -390,7 +424,7 @@ def _save_first(
             f"what it overwrites could not be saved first; git snapshot pull {remote}, then "
             "restore, or name a directory outside any worktree"
         )
-    Restorer(store, never=NEVER).refuse(snap, [split_path(p) for p in rels if p])
+    Restorer(store, never=NEVER).refuse(snap, [split_path(p) for p in rels if p], target)
     safety = worktree.take(
         store,
         holder,
@@ -611,6 +645,10 @@ def _json(
         "unchanged": report.unchanged,
         "kept": paths(report.kept),
         "refused": paths(report.refused),
+        # a .git below the top, another worktree: there, so left as they are
+        "git_dirs": paths(report.git_dirs),
+        "git_kept": paths(report.git_kept),
+        "worktrees": paths(report.worktrees),
         "damaged": [{"path": output.display(p), "why": why} for p, why in report.damaged],
         "unwritable": [{"path": output.display(p), "why": why} for p, why in report.unwritable],
         "pre_restore": safety.id if safety is not None else None,
@@ -686,6 +724,30 @@ def _print_report(
         print(f"left the snapshot store alone, which lies at: {_some(report.store)}")
     if report.refused:
         print(f"left out {len(report.refused)} path(s) under .git: {_some(report.refused)}")
+    if report.git_dirs:  # each as the top one: the snapshot's copy only elsewhere
+        first = from_here(here, report.git_dirs[0])
+        are = "it is" if len(report.git_dirs) == 1 else "they are"
+        print(
+            f"left {_some(report.git_dirs)} as {are} (a nested repository's or worktree's "
+            ".git: restore never writes one that is there); the snapshot's copy: "
+            f"git snapshot restore {names(snap)} "
+            f"{output.path_args([first])} --to DIR"
+        )
+    if report.git_kept:
+        print(
+            f"kept {_some(report.git_kept)}, which the snapshot does not hold (a nested "
+            "repository's or worktree's .git: restore never deletes one), and the folders "
+            "holding it"
+        )
+    if report.worktrees:
+        first = from_here(here, report.worktrees[0])
+        them = "it" if len(report.worktrees) == 1 else "one"
+        print(
+            f"left {_some(report.worktrees)} as "
+            f"{'it is' if len(report.worktrees) == 1 else 'they are'} (another worktree of "
+            f"this repository, with snapshots of its own); to restore {them} from this "
+            f"snapshot, name it: git snapshot restore {names(snap)} {output.path_args([first])}"
+        )
     where = f" into {_shown(target)}" if elsewhere else ""
     n = len(report.created) + len(report.updated)
     head = "would restore" if dry_run else "restored"

@@ -42,11 +42,44 @@ SPLIT_MIN = 8192  # files of a snapshot below which one process checks its trees
 FRONTIER = 64  # folders of a level checked first: every other one goes to the child
 
 
+GIT = b".git"
+
+
+def git_dir_there(target: str, parts: list[bytes]) -> bytes | None:
+    """The first ``.git`` below the top on the way *parts* (a path in a snapshot) that is
+    there in *target*, reached through folders (not a symlink: a restore replaces one, and
+    writes nothing behind it); None when there is none."""
+    if GIT not in parts[1:]:
+        return None
+    try:
+        fd = os.open(target, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None  # made by the restore (or a dry run's that is not there): nothing in it
+    try:
+        for i, part in enumerate(parts):
+            if part == GIT and i > 0:
+                try:
+                    os.stat(part, dir_fd=fd, follow_symlinks=False)
+                except OSError:
+                    return None
+                return b"/".join(parts[: i + 1])
+            try:
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError:
+                return None
+            os.close(fd)
+            fd = inner
+        return None
+    finally:
+        os.close(fd)
+
+
 class Planning:
     """The plan's half of restorer.Restorer (the attributes are its own, set there)."""
 
     store: Store
     never: frozenset[bytes]
+    target: str | None  # the directory written into, once restore() runs
     dry_run: bool
     total: int  # files (not folders) of the selection, counted while planning
     total_hint: int  # files of the snapshot (whether sharing the plan pays)
@@ -90,15 +123,26 @@ class Planning:
         return chain, entry
 
     def refuse(
-        self, snap: Snapshot, selections: list[list[bytes]]
+        self, snap: Snapshot, selections: list[list[bytes]], target: str | None = None
     ) -> list[tuple[list[bytes], list[Entry], Entry | None]]:
         """Each selection with its way and entry (``find``); a UserError for one under the
-        names never written or one the snapshot lacks, before anything is written."""
+        names never written, one in (or being) a repository's git directory below the top
+        that is there in *target* (as the top one, it is never written: a nested repository's
+        refs, reflog and index rewound would leave its newer commits in no ref), or one the
+        snapshot lacks, before anything is written."""
+        target = target if target is not None else self.target
         for parts in selections:
             if parts and parts[0] in self.never:
                 raise UserError(
                     f"refusing to restore {show(b'/'.join(parts))}: restore never writes "
                     f"into {show(parts[0])}"
+                )
+            held = git_dir_there(target, parts) if target is not None else None
+            if held is not None:
+                raise UserError(
+                    f"refusing to restore {show(b'/'.join(parts))}: {show(held)} is a "
+                    "repository's git directory, and restore never writes into one that is "
+                    "there; restore it elsewhere with --to DIR"
                 )
         return [(parts, *self.find(snap, parts)) for parts in selections]
 
@@ -126,7 +170,7 @@ class Planning:
     def _plan(
         self, snap: Snapshot, selections: list[list[bytes]]
     ) -> list[tuple[list[bytes], list[Entry], Entry | None]]:
-        found = self.refuse(snap, selections)
+        found = self.refuse(snap, selections, self.target)
         for parts, _chain, entry in found:
             # damaged listings are skipped here and named while writing
             if entry is None:

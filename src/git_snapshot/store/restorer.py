@@ -3,8 +3,10 @@
 Stored paths are untrusted: every tree is checked (store.validate) before anything is written,
 every file is opened relative to a directory file descriptor with O_NOFOLLOW, so a restore
 never leaves its target, never writes through a symlink, and never creates device files or
-set-id bits. It never writes into the names it is told to leave alone (a repository's .git)
-and never writes, replaces or deletes the snapshot store, wherever that lies.
+set-id bits. It never writes into the names it is told to leave alone (a repository's .git),
+nor into a ``.git`` below the top that is there (a nested repository's or worktree's: one that
+is gone is restored whole, the snapshot being its only copy), nor into the other worktrees it
+is told of, and never writes, replaces or deletes the snapshot store, wherever that lies.
 
 Damaged content does not stop a whole-tree restore: everything intact is written, and the
 damaged paths are named at the end (Damaged, a UserError, so no caller can miss them).
@@ -41,6 +43,7 @@ from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import digest_fd
+from git_snapshot.store.restore_plan import GIT
 from git_snapshot.store.restore_plan import LOCATED_MAX
 from git_snapshot.store.restore_plan import PARALLEL_MIN
 from git_snapshot.store.restore_plan import WHOLE
@@ -85,6 +88,15 @@ class Report:
     damaged: list[tuple[bytes, str]] = field(default_factory=list)  # not restored, and why
     store: list[bytes] = field(default_factory=list)  # the snapshot store (or its way) is there
     refused: list[bytes] = field(default_factory=list)  # held by the snapshot, never written
+    # a .git below the top that is there (a nested repository's, a worktree's), left as it
+    # is as the top one; held by the snapshot too
+    git_dirs: list[bytes] = field(default_factory=list)
+    # such a .git the snapshot does not hold, in a folder --delete (or a file's way) empties:
+    # kept, with the folders holding it
+    git_kept: list[bytes] = field(default_factory=list)
+    # other worktrees of the repository lying in the target (Restorer's *apart*), left as
+    # they are: they have snapshots of their own
+    worktrees: list[bytes] = field(default_factory=list)
     # files in the way that could not be written over (chattr +i, EPERM/EACCES), left as they
     # were, and why
     unwritable: list[tuple[bytes, str]] = field(default_factory=list)
@@ -225,6 +237,7 @@ class Restorer(Planning, Writing):
         dry_run: bool = False,
         protect: frozenset[bytes] = frozenset(),
         never: frozenset[bytes] = NEVER,
+        apart: frozenset[bytes] = frozenset(),
         replace_dirs: bool = True,
         keep_files: bool = False,
         progress: Callable[[int, int], None] | None = None,
@@ -232,24 +245,29 @@ class Restorer(Planning, Writing):
         processes: bool | None = None,
     ) -> None:
         """*progress* is told (files done, files selected) as it goes. *protect*: relative
-        paths never deleted or overwritten (what the pre-restore
-        snapshot could not save); the directories that hold them are never removed either.
-        *never*: top-level names never written, replaced or deleted, even when named (a
-        repository's .git). *replace_dirs*: whether a non-empty directory in the way of a
-        file may be removed (in place, the pre-restore snapshot holds it; elsewhere nothing
-        does). *keep_files*: whether a file or symlink in the way whose content is not the
-        snapshot's is kept (elsewhere than in a worktree saved first, nothing holds it).
-        *threads*: writer threads for new files (None: one per CPU, at most 4, when
-        at least PARALLEL_MIN files are restored; 0: none). *processes*: whether the writers
-        are forked processes (None: on Linux, when no other thread runs here), which share no
-        GIL, or threads."""
+        paths never deleted or overwritten (what the pre-restore snapshot could not save); the
+        directories that hold them are never removed either. *never*: top-level names never
+        written, replaced or deleted, even when named (a repository's .git); a ``.git``
+        below the top is never written, replaced or deleted either when it is there.
+        *apart*: folders (other worktrees of the repository) that a restore of a folder
+        holding them leaves as they are, not deleted, written nor replaced; named (or a path
+        below), one is restored. *replace_dirs*: whether a non-empty directory in the way of
+        a file may be removed (in place, the pre-restore snapshot holds it; elsewhere
+        nothing does). *keep_files*: whether a file or symlink in the way whose content is
+        not the snapshot's is kept (elsewhere than in a worktree saved first, nothing holds
+        it). *threads*: writer threads for new files (None: one per CPU, at most 4, when at
+        least PARALLEL_MIN files are restored; 0: none). *processes*: whether the writers
+        are forked processes (None: on Linux, when no other thread runs here), which share
+        no GIL, or threads."""
         self.store = store
         self.delete = delete
         self.dry_run = dry_run
         self.never = never
+        self.target: str | None = None  # once restore() runs
+        self.apart = apart
         self.protect = protect | never
         self.guarded = self.protect | {
-            p[:i] for p in protect for i in range(len(p)) if p[i : i + 1] == b"/"
+            p[:i] for p in protect | apart for i in range(len(p)) if p[i : i + 1] == b"/"
         }
         self.replace_dirs = replace_dirs
         self.keep_files = keep_files
@@ -340,6 +358,7 @@ class Restorer(Planning, Writing):
             # (peak RSS of a restore of L: 156 MB, a writer's)
             self.workers = _Workers(self, n)
         top = -1
+        self.target = target
         try:
             found = self._prepare(snap, selections)
             top = self.top = self._open_target(target)
@@ -594,6 +613,11 @@ class Restorer(Planning, Writing):
     def _put(self, parent: int, e: Entry, rel: bytes) -> None:
         if self._passed(e, rel):
             return
+        if e.name == GIT and rel != GIT and _lstat(parent, GIT) is not None:
+            # a nested repository's git directory (or a worktree's .git file) is left as the
+            # top one: the snapshot's would rewind its refs, reflog and index
+            self.report.git_dirs.append(rel)
+            return
         if e.kind == DIR:
             self._put_dir(parent, e, rel)
             return
@@ -606,6 +630,9 @@ class Restorer(Planning, Writing):
             self.progress(self.done, self.total)
         if self._is_never(rel):
             self.report.refused.append(rel)
+            return True
+        if rel in self.apart:
+            self.report.worktrees.append(rel)
             return True
         if rel in self.protect or (e.kind != DIR and rel in self.guarded):
             self.report.kept.append(rel)
@@ -741,7 +768,7 @@ class Restorer(Planning, Writing):
         plain = writing and rel != b"" and rel[:-1] not in self.guarded and not self._is_never(rel)
         added = 0
         for e in entries:
-            if not writing or e.name in there:
+            if not writing or e.name in there or e.name == GIT:  # (_put looks at a .git)
                 self._put(fd, e, rel + e.name)
             elif e.kind == DIR:
                 path = rel + e.name
@@ -890,6 +917,9 @@ class Restorer(Planning, Writing):
             path = rel + name
             if name in keep or self._is_never(path):
                 continue
+            if path in self.apart:
+                self.report.worktrees.append(path)
+                continue
             if path in self.protect:
                 self.report.kept.append(path)
                 continue
@@ -918,9 +948,14 @@ class Restorer(Planning, Writing):
         self, parent: int, name: bytes, rel: bytes, st: os.stat_result, in_way: bool = True
     ) -> bool:
         """Remove what is at *rel* (in the way of the snapshot's entry, or extra under
-        --delete); False, and reported, when it must stay."""
+        --delete); False, and reported, when it must stay (or some of what it holds: a folder
+        is emptied as far as it may be, and what went of it is named). A dry run walks it
+        alike, removing nothing."""
         if (st.st_dev, st.st_ino) in self.store_keep:
             self.report.store.append(rel)
+            return False
+        if name == GIT:  # a repository's git directory below the top: never removed
+            self.report.git_kept.append(rel)
             return False
         if rel in self.guarded or (
             in_way
@@ -930,39 +965,41 @@ class Restorer(Planning, Writing):
         ):
             self.report.kept.append(rel)
             return False
-        # a folder in the way: what it holds is not in the snapshot, so it is named as deleted
-        named = in_way and stat.S_ISDIR(st.st_mode)
-        if self.dry_run:
-            if named:
-                fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
-                try:
-                    children = sorted(map(os.fsencode, os.listdir(fd)))
-                finally:
-                    os.close(fd)
-                self.report.deleted.extend(rel + b"/" + child for child in children)
-            return True
         if not stat.S_ISDIR(st.st_mode):
-            os.unlink(name, dir_fd=parent)
+            if not self.dry_run:
+                os.unlink(name, dir_fd=parent)
             return True
-        fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
         try:
-            os.fchmod(fd, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
+            fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
+        except PermissionError:
+            if not self.dry_run:  # (a restore makes it readable first, see below)
+                raise
+            return True  # a dry run cannot look in: taken as removed whole
+        try:
+            if not self.dry_run:
+                os.fchmod(fd, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
             stayed = False
+            gone = []
             for child in sorted(map(os.fsencode, os.listdir(fd))):
                 cst = _lstat(fd, child)
                 if cst is None:
                     continue
                 if not self._remove(fd, child, rel + b"/" + child, cst, False):
                     stayed = True
-                elif named:
-                    self.report.deleted.append(rel + b"/" + child)
-            if stayed:  # emptied as far as it could be: its mode as it was
+                else:
+                    gone.append(rel + b"/" + child)
+            # a folder in the way: what it holds is not in the snapshot, so it is named as
+            # deleted; so is what went of one that stays (its own name is not)
+            if in_way or stayed:
+                self.report.deleted.extend(gone)
+            if stayed and not self.dry_run:  # emptied as far as it could be: its mode back
                 os.fchmod(fd, stat.S_IMODE(st.st_mode))
         finally:
             os.close(fd)
         if stayed:
             return False
-        os.rmdir(name, dir_fd=parent)
+        if not self.dry_run:
+            os.rmdir(name, dir_fd=parent)
         return True
 
 
