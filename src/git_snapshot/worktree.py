@@ -296,11 +296,16 @@ def take(
         root = os.fsencode(overlay.root)
         opts.overlay = {rel: root + b"/" + rel for rel in overlay.files}
         opts.overlay_deleted = overlay.deleted
+    operation = gitrepo.operation(repo)
     meta: dict[str, Any] = {
         "head": gitrepo.head(repo),
         "branch": gitrepo.branch(repo),
-        "operation": gitrepo.operation(repo),
+        "operation": operation,
     }
+    if operation is not None:  # stopped mid-way: on a conflict, the tree git wrote then
+        tree = _conflict_tree(repo)
+        if tree is not None:
+            meta["auto_merge"] = tree
     res = create_snapshot(
         store,
         source,
@@ -323,6 +328,19 @@ def take(
 
         output.err(note)
     return res
+
+
+def _conflict_tree(repo: gitrepo.Repo) -> str | None:
+    """The tree git wrote where the operation in progress stopped on a conflict (AUTO_MERGE):
+    the worktree as git left it, conflict markers and all. What a snapshot taken then holds of
+    it is git's, not the user's edits: a later loss check counts it as git can give back
+    (`rebase --continue` after a hand resolution rewrites no edit of the user's)."""
+    try:
+        with open(os.path.join(repo.git_dir, "AUTO_MERGE"), "rb") as f:
+            oid = f.read(128).split(b"\n", 1)[0].strip().decode("ascii")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return oid if gitrepo._is_oid(oid) else None
 
 
 def _dirty_plan(store: Store, repo: gitrepo.Repo, trigger: str, cfg: Settings) -> Any:
