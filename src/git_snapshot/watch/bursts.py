@@ -505,6 +505,10 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     # a `git rm` then a commit, took nothing git cannot give back
     moved = losses.head_moves(repo.git_dir, snap.created) if check and removed is None else []
     known = losses.git_has(repo, moved, [p for p, _ in check]) if check else {}
+    ignored = [p for p, e, _ in keep if e.label == IGNORED]
+    if ignored and removed is None:  # (git stash --all keeps them: RED30)
+        for rel, oids in _stashed_ignored(repo, ignored).items():
+            known.setdefault(rel, set()).update(oids)
     gone = [
         losses.Loss(p, LABELS.get(e.label) or "untracked", st)
         for p, e, st in keep
@@ -575,6 +579,32 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     losses.hold(repo, [line])
     notify(line)
     return entry
+
+
+def _stashed_ignored(repo: Any, paths: list[bytes]) -> dict[bytes, set[str]]:
+    """path -> the blob ids stash entries made with --all (or -u) hold at it, of *paths*:
+    git never holds an ignored file, except in such an entry's third parent (its untracked
+    and ignored files), which ``git stash pop`` gives back. One ``ls-tree`` per such entry,
+    not one question per path and entry (a burst of ignored files may be a node_modules)."""
+    from git_snapshot.gitrun import _run
+    from git_snapshot.gitrun import run_git
+
+    res = _run(repo.toplevel, ["log", "-g", "-n50", "--format=%P", "refs/stash", "--"])
+    if res.returncode != 0:
+        return {}
+    wanted = set(paths)
+    found: dict[bytes, set[str]] = {}
+    for line in res.stdout.decode("ascii", "replace").splitlines():
+        parents = line.split()
+        if len(parents) < 3:
+            continue  # (a stash entry of tracked files only)
+        out = run_git(repo.toplevel, "ls-tree", "-r", "-z", "--full-tree", parents[2], check=False)
+        for item in out.split(b"\0"):
+            head, tab, path = item.partition(b"\t")
+            if tab and path in wanted:
+                oid = head.split(b" ")[2].decode("ascii", "replace")
+                found.setdefault(path, set()).add(oid)
+    return found
 
 
 def _record_gone(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, Any] | None:
@@ -801,9 +831,11 @@ def message(
         what = f"{n:,} {files} ({', '.join(losses.fold([x.path for x in gone]))})"
     verb = _verb(gone)
     at = time.strftime("%H:%M", time.localtime(started))
-    args = " ".join(output.shell_quote(p) + ("/" if p == common and p else "") for p in restore)
-    if any(p.startswith(b"-") for p in restore):  # a path, not an option
-        args = f"-- {args}"
+    # a path starting with '-' as ./-x, never after '--' (argparse drops a second '--')
+    args = " ".join(
+        output.shell_quote(output.path_word(p)) + ("/" if p == common and p else "")
+        for p in restore
+    )
     here = output.shell_quote(os.fsencode(toplevel))
     name = f"{replaced}:{snapshot}" if replaced is not None else str(snapshot)
     cmd = f"git snapshot -C {here} restore {output.shell_quote(os.fsencode(name))}"
