@@ -151,3 +151,26 @@ def test_diff_compares_what_the_snapshot_holds_under_a_path_excluded_now(repo: P
     git(repo, "config", "snapshot.exclude", "/data/")  # excluded again: nothing shown, no note
     quiet = gs(repo, "diff", "2", "--exit-code")
     assert "data" not in quiet and quiet.err == "", (quiet, quiet.err)
+
+
+def test_a_command_from_a_deleted_directory_says_so_in_one_line(repo: Path) -> None:
+    """From a folder deleted while the shell was in it, every command was an internal error
+    (FileNotFoundError of the current directory)."""
+    import os
+    import shutil
+
+    from clihelpers import VENV_BIN
+    from clihelpers import run
+
+    gone = repo / "gen"
+    gone.mkdir()
+    gs(repo, "create")
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+    shell = "cd gen && rm -rf ../gen && git snapshot $0"
+    for cmd in ("list", "losses", "undo", "diff"):
+        ran = run(repo, "sh", "-c", shell, cmd, rc=None, env=env)
+        assert ran.rc == 1 and len(ran.err_lines) == 1, (cmd, ran.err)
+        assert "current directory no longer exists" in ran.err and "-C" in ran.err, ran.err
+        gone.mkdir()
+    shutil.rmtree(gone)
+    assert gs(repo, "-C", str(repo), "list").rc == 0

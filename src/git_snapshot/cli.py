@@ -337,6 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from git_snapshot import boundary
         from git_snapshot import output
 
+        _cwd_exists(args.cwd)
         output.setup(cwd=args.cwd, color=args.text("color"))
         _watch_stdout()
         with boundary.entry(), output.paged(command in PAGED and not args.flag("no_pager")):
@@ -366,6 +367,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         where = _crash_log()
         print(f"git-snapshot: internal error: {exc!r}{where}; please report it", file=sys.stderr)
         return 1
+
+
+def _cwd_exists(cwd: str) -> None:
+    """UserError when the directory a relative *cwd* (-C PATH, or '.') is read from is gone:
+    every path the command works out from it would fail (an rm -rf, a branch switch or a
+    `git stash -u` removed the folder the shell is in; RED30: an internal error)."""
+    if os.path.isabs(cwd):
+        return
+    try:
+        os.getcwd()
+    except FileNotFoundError:
+        raise UserError(
+            "the current directory no longer exists (deleted while you were in it): cd to "
+            "the worktree, or pass -C PATH; a deleted repository's losses are listed by "
+            "git snapshot losses, run in any directory"
+        ) from None
 
 
 class _Stdout(io.FileIO):
