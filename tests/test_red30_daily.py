@@ -174,3 +174,21 @@ def test_a_command_from_a_deleted_directory_says_so_in_one_line(repo: Path) -> N
         gone.mkdir()
     shutil.rmtree(gone)
     assert gs(repo, "-C", str(repo), "list").rc == 0
+
+
+def test_a_worktree_moved_by_git_points_to_its_snapshots(repo: Path) -> None:
+    """After ``git worktree move``, ``log``, ``cat latest`` and ``restore latest`` said "no
+    snapshots of this worktree yet; take one": only ``list`` named where they were."""
+    from clihelpers import git
+
+    old, new = repo.parent / "wt-b", repo.parent / "wt-c"
+    git(repo, "worktree", "add", "-q", str(old), "-b", "b")
+    (old / ".env").write_text("SECRET\n")
+    n = json.loads(gs(old, "create", "--json"))["id"]
+    git(repo, "worktree", "move", str(old), str(new))
+    for args in (["log", ".env"], ["cat", "latest", ".env"], ["restore", "latest", ".env"]):
+        ran = gs(new, *args, rc=None)
+        assert ran.rc == 1 and len(ran.err_lines) == 1, (args, ran.err)
+        assert str(old) in ran.err and "list --repo" in ran.err, (args, ran.err)
+        assert "take one" not in ran.err, (args, ran.err)
+    assert gs(new, "cat", str(n), ".env") == "SECRET\n"  # by number: as before

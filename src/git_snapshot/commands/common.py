@@ -274,6 +274,13 @@ def pick_in(store: Store, where: Where, ref: str) -> Snapshot:
         note = around(store, where.worktree) or moved(store, where.key, where.worktree)
         if note:
             raise UserError(f"no snapshots of this worktree yet{note}")
+        try:
+            return snapids.resolve(store, where.key, where.worktree, ref, where.here)
+        except UserError as exc:  # (latest, a date: of this worktree, which has none)
+            note = elsewhere(store, where.worktree)  # (git worktree move: RED30)
+            if note and str(exc).startswith("no snapshots of this worktree yet"):
+                raise UserError(f"no snapshots of this worktree yet{note}") from None
+            raise
     return snapids.resolve(store, where.key, where.worktree, ref, where.here)
 
 

@@ -7,7 +7,7 @@ import os
 from git_snapshot import output
 from git_snapshot.commands.common import Where
 from git_snapshot.commands.common import around
-from git_snapshot.commands.common import moved
+from git_snapshot.commands.common import elsewhere
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import user_path
 from git_snapshot.errors import UserError
@@ -25,7 +25,9 @@ def worktree_snaps(store: Store, where: Where) -> list[Snapshot]:
     mine = store.snapshots(where.key, where.worktree) if where.worktree else []
     if not mine and where.here:
         top = where.worktree
-        note = (around(store, top) or moved(store, where.key, top)) if top else ""
+        # (elsewhere, not moved: a worktree moved with `git worktree move` has none, its
+        # repository has; RED30)
+        note = (around(store, top) or elsewhere(store, top)) if top else ""
         raise UserError(f"no snapshots of this worktree yet{note or TAKE_ONE}")
     return mine or store.snapshots(where.key)
 
