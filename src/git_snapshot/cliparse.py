@@ -72,6 +72,7 @@ class Parser(argparse.ArgumentParser):
             message = message.split(" (choose from", 1)[0] + _suggestion(message, self)
         from git_snapshot import output
 
+        message = message.replace(repr(_DASHES)[1:-1], "--").replace(_DASHES, "--")
         super().error(output.one_line(message))  # an argument as typed: one line, escaped
 
 
@@ -465,7 +466,33 @@ def _past_globals(out: list[str]) -> tuple[int, bool]:
     return i, named
 
 
+# what a '--' past the first stands for while argparse reads the words: argparse drops every
+# '--' it meets (`cat 1 -- --` left PATH empty: an internal error; `restore 1 -- --` restored
+# the whole snapshot), while past the first one it is a word like any other (a file named
+# '--'); no word of a command line can hold a NUL
+_DASHES = "\0--"
+
+
 def parse(argv: Sequence[str]) -> tuple[str, Args]:
+    command, args = _parse(_guard_dashes(argv))
+    for name, value in vars(args._ns).items():
+        if value == _DASHES:
+            setattr(args._ns, name, "--")
+        elif isinstance(value, list) and _DASHES in value:
+            setattr(args._ns, name, ["--" if v == _DASHES else v for v in value])
+    return command, args
+
+
+def _guard_dashes(argv: Sequence[str]) -> list[str]:
+    """*argv* with each '--' past the first written _DASHES."""
+    out = list(argv)
+    if "--" in out:
+        first = out.index("--")
+        out[first + 1 :] = [_DASHES if w == "--" else w for w in out[first + 1 :]]
+    return out
+
+
+def _parse(argv: Sequence[str]) -> tuple[str, Args]:
     words = with_command(argv)
     i, _ = _past_globals(words)
     named = words[i] if i < len(words) and not words[i].startswith("-") else None
@@ -488,11 +515,14 @@ def parse(argv: Sequence[str]) -> tuple[str, Args]:
     if extra:
         # restore's PATHs may follow its options (restore 3 --to DIR a b); anything else left
         # over is a mistake, told with that command's own usage
-        if command == "restore" and not any(e.startswith("-") for e in extra):
-            ns.paths += extra
+        # (past a '--', even one starting with '-': restore 3 --dry-run -- -x)
+        cut = extra.index("--") if "--" in extra else len(extra)
+        if command == "restore" and not any(e.startswith("-") for e in extra[:cut]):
+            ns.paths += extra[:cut] + extra[cut + 1 :]
         else:
             sub = next(
                 a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
             ).choices[command]
-            sub.error(f"unrecognized arguments: {' '.join(extra)}")
+            said = " ".join("--" if e == _DASHES else e for e in extra)
+            sub.error(f"unrecognized arguments: {said}")
     return command, Args(ns)

@@ -113,10 +113,16 @@ def shell_quote(path: bytes, exact: bool = False) -> str:
 
 
 def path_args(paths: list[bytes]) -> str:
-    """*paths* as a command's PATH words (shell_quote), after ``--`` when one starts with
-    ``-``: a path, not an option."""
-    args = " ".join(shell_quote(p) for p in paths)
-    return f"-- {args}" if any(p.startswith(b"-") for p in paths) else args
+    """*paths* as a command's PATH words (shell_quote), each starting with ``-`` as ``./-x``:
+    a path, not an option. Never after ``--``: argparse drops every ``--`` past the first, so
+    a file named ``--`` vanished from ``restore 1 -- --``, which then restored the whole
+    snapshot (RED30)."""
+    return " ".join(shell_quote(path_word(p)) for p in paths)
+
+
+def path_word(path: bytes) -> bytes:
+    """*path* (relative, or absolute) as a command reads it as a path: ``./-x`` for ``-x``."""
+    return b"./" + path if path.startswith(b"-") else path
 
 
 _UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp"})  # controls, format (bidi), line/paragraph breaks
