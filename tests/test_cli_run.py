@@ -30,8 +30,8 @@ def _setup(repo: Path, modules: int = 3) -> None:
 def _run_printed_restore(ran: Ran, cwd: Path) -> None:
     """Run the restore command the report printed as a user pastes it: through a shell and
     real git, which finds git-snapshot on PATH."""
-    m = re.search(r"restore with: (git snapshot restore .*)\)$", ran.out, re.M)
-    assert m, ran.out
+    m = re.search(r"restore with: (git snapshot restore .*)\)$", ran.err, re.M)
+    assert m, ran.err
     exe = Path(sys.executable).parent / "git-snapshot"
     assert exe.exists()
     env = {**os.environ, "PATH": f"{exe.parent}{os.pathsep}{os.environ['PATH']}"}
@@ -49,7 +49,8 @@ def test_run_reports_what_the_command_destroyed_and_how_to_get_it_back(repo: Pat
     (snap,) = query(repo, "list")
     assert snap["trigger"] == "run" and snap["message"] == "rm -rf node_modules .env"
     assert f"snapshot {snap['id']} taken before: rm -rf node_modules .env" in ran.err
-    (line,) = ran.out.splitlines()
+    assert ran.out == ""  # the report is on stderr (RED30): stdout is the command's
+    (line,) = [ln for ln in ran.err.splitlines() if " destroyed " in ln]
     assert "rm -rf node_modules .env destroyed 4 ignored files" in line
     assert f"saved in snapshot {snap['id']}" in line
     for name in (".env", "node_modules/m0/i0.js", "node_modules/m2/i2.js"):
@@ -65,7 +66,7 @@ def test_run_reports_what_the_command_destroyed_and_how_to_get_it_back(repo: Pat
 def test_run_passes_the_exit_status_through(repo: Path) -> None:
     _setup(repo)
     ran = gs(repo, "run", "--", "sh", "-c", "rm .env; exit 7", rc=7)
-    assert ".env" in ran.out and "destroyed 1 ignored file" in ran.out
+    assert ".env" in ran.err and "destroyed 1 ignored file" in ran.err
     _run_printed_restore(ran, repo)
     assert (repo / ".env").read_text() == "TOKEN=secret\n"
 
@@ -76,7 +77,7 @@ def test_run_passes_the_exit_status_through(repo: Path) -> None:
     assert "cannot run" in ran.err
 
     ran = gs(repo, "run", "-m", "harmless", "--", "true")
-    assert ran.out == ""  # nothing destroyed: nothing said on stdout
+    assert ran.out == "" and "destroyed" not in ran.err  # nothing destroyed: nothing said
     snaps = query(repo, "list")
     # a snapshot before every command, even one that failed to start (and one pre-restore)
     assert [s["trigger"] for s in snaps] == ["run", "pre-restore", "run", "run", "run"]
@@ -94,8 +95,8 @@ def test_run_ignores_committed_content_but_names_uncommitted_edits(repo: Path) -
     write(repo / "edited.txt", "committed\nplus an edit nobody committed\n")
 
     ran = gs(repo, "run", "--", "git", "reset", "-q", "--hard")
-    assert "destroyed 1 file with uncommitted edits: edited.txt" in ran.out
-    assert "clean.txt" not in ran.out  # git still has it: no false alarm
+    assert "destroyed 1 file with uncommitted edits: edited.txt" in ran.err
+    assert "clean.txt" not in ran.err  # git still has it: no false alarm
     _run_printed_restore(ran, repo)
     assert (repo / "edited.txt").read_text() == "committed\nplus an edit nobody committed\n"
 
@@ -104,7 +105,7 @@ def test_run_from_a_subdirectory_prints_paths_that_work_there(repo: Path) -> Non
     _setup(repo)
     write(repo / "sub" / "local.txt", "untracked\n")
     ran = gs(repo / "sub", "run", "--", "rm", "../.env", "local.txt")
-    assert "restore with: git snapshot restore 1 ../.env local.txt)" in ran.out
+    assert "restore with: git snapshot restore 1 ../.env local.txt)" in ran.err
     _run_printed_restore(ran, repo / "sub")
     assert (repo / ".env").read_text() == "TOKEN=secret\n"
     assert (repo / "sub" / "local.txt").read_text() == "untracked\n"
@@ -114,7 +115,7 @@ def test_run_restore_command_for_a_big_tree_works_as_printed(repo: Path) -> None
     _setup(repo, modules=300)
     before = tree_state(repo)
     ran = gs(repo, "run", "--", "rm", "-rf", "node_modules", ".env")
-    assert "destroyed 301 ignored files" in ran.out
+    assert "destroyed 301 ignored files" in ran.err
     _run_printed_restore(ran, repo)
     assert tree_state(repo) == before
 
@@ -123,7 +124,7 @@ def test_run_restore_command_for_a_non_utf8_name_works_as_printed(repo: Path) ->
     with open(os.path.join(os.fsencode(repo), NON_UTF8), "wb") as f:
         f.write(b"precious\n")
     ran = gs(repo, "run", "--", "sh", "-c", "rm -f caf*")
-    assert "destroyed 1 untracked file" in ran.out
+    assert "destroyed 1 untracked file" in ran.err
     _run_printed_restore(ran, repo)
     with open(os.path.join(os.fsencode(repo), NON_UTF8), "rb") as f:
         assert f.read() == b"precious\n"

@@ -44,7 +44,7 @@ def test_worktree_remove_snapshots_the_removed_worktree(
 ) -> None:
     ran = gs(repo, "run", "--", "git", "worktree", "remove", "--force", "../wt")
     assert not wt.exists()
-    (line,) = [ln for ln in ran.out.splitlines() if "removed the worktree" in ln]
+    (line,) = [ln for ln in ran.err.splitlines() if "removed the worktree" in ln]
     assert line.startswith("git-snapshot: git worktree remove removed the worktree ../wt: saved")
     dest = _paste(repo, line)
     assert dest == wt.resolve()
@@ -71,7 +71,7 @@ def test_stash_drop_names_what_it_dropped_and_the_restore_command(repo: Path) ->
     (repo / "sub").mkdir()
     ran = gs(repo / "sub", "run", "--", "git", "stash", "drop")
     assert git(repo, "stash", "list").out == ""
-    (line,) = [ln for ln in ran.out.splitlines() if "dropped stash@{0}" in ln]
+    (line,) = [ln for ln in ran.err.splitlines() if "dropped stash@{0}" in ln]
     assert line.startswith(
         "git-snapshot: git stash drop dropped stash@{0} (2 files: README, new.txt): "
         "saved in snapshot "
@@ -89,7 +89,7 @@ def test_stash_clear_saves_every_entry(repo: Path, tmp_path: Path) -> None:
         (repo / "README").write_bytes(text)
         git(repo, "stash", "push", "-q")
     ran = gs(repo, "run", "--", "git", "stash", "clear")
-    lines = [ln for ln in ran.out.splitlines() if "git stash clear dropped stash@{" in ln]
+    lines = [ln for ln in ran.err.splitlines() if "git stash clear dropped stash@{" in ln]
     assert len(lines) == 2
     got = {(_paste(repo, ln) / "README").read_bytes() for ln in lines}
     assert got == {b"one\n", b"two\n"}
@@ -129,7 +129,7 @@ def test_worktree_named_with_a_newline_gets_one_line_and_a_command_sh_reads(
     (w / "notes.txt").write_bytes(b"only here\n")
     ran = gs(repo, "run", "--", "git", "worktree", "remove", "--force", str(w))
     assert not w.exists()
-    (line,) = [ln for ln in ran.out.splitlines() if "removed the worktree" in ln]
+    (line,) = [ln for ln in ran.err.splitlines() if "removed the worktree" in ln]
     assert "\x1b" not in line and "w\\nt" in line, line  # one line, no escape sequence raw
     cmd = line.split("restore with: ")[1]
     run(repo, "sh", "-c", cmd)  # pasted as printed, in sh (dash)

@@ -25,6 +25,6 @@ def test_a_removed_worktree_is_listed_from_here(
     (tmp_path / "wt" / "notes.txt").write_bytes(b"only here\n")
     (repo / "sub").mkdir()
     ran = gs(repo / "sub", "run", "--", "git", "worktree", "remove", "--force", "../../wt")
-    assert "removed the worktree ../../wt: saved" in ran.out, ran.out
+    assert "removed the worktree ../../wt: saved" in ran.err, ran.err
     assert _lost(repo / "sub") == "../../wt"
     assert _lost(repo) == "../wt"

@@ -24,7 +24,7 @@ def test_prune_keeps_the_snapshot_of_a_removed_worktree_a_report_names(
     (wt / "notes.txt").write_bytes(b"only here\n")
     gs(wt, "-m", "older one of wt")
     ran = gs(repo, "run", "--", "git", "worktree", "remove", "--force", "../wt")
-    (line,) = [ln for ln in ran.out.splitlines() if "removed the worktree" in ln]
+    (line,) = [ln for ln in ran.err.splitlines() if "removed the worktree" in ln]
     snap = int(line.split("saved in snapshot ")[1].split(";")[0])
     for i in range(3):
         (repo / f"f{i}").write_bytes(b"x")

@@ -35,7 +35,7 @@ def dropped(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (repo / "a.txt").write_bytes(b"committed a\nstashed edit\n")
     git(repo, "stash", "-q")
     ran = gs(repo, "run", "--", "git", "stash", "drop")
-    assert "dropped stash@{0} (1 file: a.txt)" in ran.out, ran
+    assert "dropped stash@{0} (1 file: a.txt)" in ran.err, ran
     return repo
 
 

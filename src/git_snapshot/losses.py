@@ -8,7 +8,9 @@ own recorded HEAD is never trusted for this: a snapshot reused as "unchanged sin
 N's old HEAD, long after the user committed the edit it holds.
 
 Every report is also appended to a small JSON-lines file per worktree in the store, which
-``git snapshot losses`` lists and ``git snapshot undo`` acts on.
+``git snapshot losses`` lists and ``git snapshot undo`` acts on. It is kept as the snapshots
+are, by the repository's identity (identity.py): a moved repository keeps its reports, a new
+one at a deleted one's path starts without them (RED30; they were keyed by paths).
 """
 
 from __future__ import annotations
@@ -532,17 +534,25 @@ class Report:
         return bool(self.losses or self.unsaved)
 
     def lines(self, repo: gitrepo.Repo, cwd: str, absolute: bool = False) -> list[str]:
-        """What the user reads; paths relative to *cwd*, where they ran the command (the
-        restore command's paths *absolute* when it may be read elsewhere: held for the
-        next git-snapshot command, which may run in another directory)."""
+        """What the user reads; paths relative to *cwd*, where they are (their shell's
+        directory), when it is in the worktree; else (`git -C OTHER ...`, `git snapshot -C
+        OTHER run ...`) relative to the worktree's top, and the restore command names the
+        worktree with ``-C``: pasted where they are, a command without it restores their
+        own repository's snapshot of that number (RED30). The restore command's paths are
+        *absolute* when it may be read elsewhere: held for the next git-snapshot command,
+        which may run in another directory."""
         out = []
+        top = os.fsencode(repo.toplevel)
+        outside = not in_worktree(repo, cwd)
+        if outside:
+            cwd = repo.toplevel
         if self.losses:
             names = ", ".join(fold([shown(rel_to(repo, cwd, x.path), x) for x in self.losses]))
-            top = os.fsencode(repo.toplevel)
             words = [
                 os.path.join(top, p) if absolute else rel_to(repo, cwd, p) for p in self.covering()
             ]
             args = output.path_args(words)
+            where_to = f"-C {output.shell_quote(top)} " if outside else ""
             # not exact: the snapshot was not checked right before the command: DESIGN.md's
             # words for a copy that may be older
             where = (
@@ -554,7 +564,7 @@ class Report:
             out.append(
                 f"git-snapshot: {output.display(os.fsencode(self.command))} destroyed "
                 f"{describe(self.losses)}: {names} "
-                f"({where}; restore with: git snapshot restore {self.snapshot} {args})"
+                f"({where}; restore with: git snapshot {where_to}restore {self.snapshot} {args})"
             )
         for why in sorted({why for _, why in self.unsaved}):
             paths = [rel_to(repo, cwd, p) for p, w in self.unsaved if w == why]
@@ -626,6 +636,26 @@ def shown(path: bytes, loss: Loss) -> bytes:
     return path + b"/" if loss.type == "dir" else path
 
 
+def in_worktree(repo: gitrepo.Repo, cwd: str) -> bool:
+    """Whether the directory *cwd* is in *repo*'s worktree (not in its git directory): where
+    a restore command without ``-C`` restores that worktree's snapshots."""
+    try:
+        real = os.path.realpath(cwd)
+    except OSError:  # (a directory deleted: os.getcwd fails)
+        return False
+    top = os.path.realpath(repo.toplevel)
+    if not (real == top or real.startswith(top.rstrip(os.sep) + os.sep)):
+        return False
+    gitdir = os.path.realpath(repo.git_dir)
+    if real == gitdir or real.startswith(gitdir + os.sep):
+        return False
+    while real != top:  # in a repository nested in it (a submodule): that one's worktree
+        if os.path.lexists(os.path.join(real, ".git")):
+            return False
+        real = os.path.dirname(real)
+    return True
+
+
 def rel_to(repo: gitrepo.Repo, cwd: str, rel: bytes) -> bytes:
     """A worktree path as the user types it from *cwd* (restore takes cwd-relative paths)."""
     full = os.path.join(os.fsencode(repo.toplevel), rel)
@@ -670,19 +700,47 @@ def fold(paths: Sequence[bytes]) -> list[str]:
 
 
 def _path(store: Store, repo: gitrepo.Repo, suffix: str) -> str:
-    """This worktree's file in the store's losses folder."""
+    """This worktree's file in the store's losses folder, keyed by its paths (.checked;
+    its loss log before RED30: _log_path)."""
     return _path_of(store, repo.common_dir, repo.toplevel, suffix)
 
 
 def _path_of(store: Store, common_dir: str, toplevel: str, suffix: str) -> str:
     """The file of the worktree *toplevel* of the repository *common_dir* (which may no
-    longer exist) in the store's losses folder."""
+    longer exist) in the store's losses folder: keyed by paths (a repository deleted whole:
+    append_at; a loss log written before logs followed the repository's identity)."""
     key = hashlib.sha256(f"{common_dir}\0{toplevel}".encode("utf-8", "surrogateescape"))
     return os.path.join(store.losses_dir, key.hexdigest()[:32] + suffix)
 
 
-def _log_path(store: Store, repo: gitrepo.Repo) -> str:
-    return _path(store, repo, ".jsonl")
+def _source(store: Store, repo: gitrepo.Repo) -> str | None:
+    """*repo*'s source key in the store (identity.known_source: a moved repository's
+    history taken over), None when it has none yet."""
+    from git_snapshot import identity
+
+    return identity.known_source(store, repo)
+
+
+def _ident(repo: gitrepo.Repo, key: str) -> str:
+    """What a loss log is kept under: the repository's id (``<common dir>#<id>``: a move
+    keeps it, a new repository at the path has another), or the path a legacy key is."""
+    prefix = repo.common_dir + "#"
+    return key[len(prefix) :] if key.startswith(prefix) else key
+
+
+def _log_path(store: Store, repo: gitrepo.Repo, key: str | None = None) -> str:
+    """The file this worktree's reports go to: keyed as its repository's snapshots are, by
+    its identity (*key*, its source key; found when None), and for a linked worktree by its
+    path too (a main worktree moves with its repository); the path-keyed file when the
+    repository has no history in the store. A copy of the repository (same id) shares the
+    file: each line names its source key, and _mine tells them apart."""
+    key = _source(store, repo) if key is None else key
+    if key is None:
+        return _path(store, repo, ".jsonl")
+    main = os.path.realpath(repo.git_dir) == os.path.realpath(repo.common_dir)
+    where = "" if main else repo.toplevel
+    name = hashlib.sha256(f"id\0{_ident(repo, key)}\0{where}".encode("utf-8", "surrogateescape"))
+    return os.path.join(store.losses_dir, name.hexdigest()[:32] + ".jsonl")
 
 
 if TYPE_CHECKING:
@@ -724,16 +782,26 @@ def record(store: Store, repo: gitrepo.Repo, report: Report) -> None:
 
 def append(store: Store, repo: gitrepo.Repo, entry: dict[str, Any]) -> None:
     """Append *entry* to this worktree's loss log (one line; an append is atomic enough:
-    a torn last line is skipped when read)."""
-    append_at(store, repo.common_dir, repo.toplevel, entry)
+    a torn last line is skipped when read), with the worktree and the repository's source
+    key it was written for."""
+    key = _source(store, repo)
+    if key is None:
+        append_at(store, repo.common_dir, repo.toplevel, entry)
+        return
+    _append_line(_log_path(store, repo, key), {**entry, "worktree": repo.toplevel, "key": key})
 
 
 def append_at(store: Store, common_dir: str, toplevel: str, entry: dict[str, Any]) -> None:
-    """:func:`append` to the log of the worktree *toplevel* of repository *common_dir*, also
-    once both are gone (an rm -rf of the whole repository: :func:`gone_reports`)."""
-    os.makedirs(store.losses_dir, mode=0o700, exist_ok=True)
-    line = json.dumps({**entry, "worktree": toplevel}) + "\n"
+    """:func:`append` to the path-keyed log of the worktree *toplevel* of repository
+    *common_dir*, also once both are gone (an rm -rf of the whole repository:
+    :func:`gone_reports`)."""
     path = _path_of(store, common_dir, toplevel, ".jsonl")
+    _append_line(path, {**entry, "worktree": toplevel})
+
+
+def _append_line(path: str, entry: dict[str, Any]) -> None:
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    line = json.dumps(entry) + "\n"
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.write(fd, line.encode("utf-8", "surrogateescape"))
@@ -741,11 +809,148 @@ def append_at(store: Store, common_dir: str, toplevel: str, entry: dict[str, Any
         os.close(fd)
 
 
-def history(store: Store, repo: gitrepo.Repo) -> list[dict[str, Any]]:
-    """This worktree's loss reports, oldest first."""
+def history(store: Store, repo: gitrepo.Repo, moved: bool = False) -> list[dict[str, Any]]:
+    """This worktree's loss reports, oldest first (*moved*: with those a log written before
+    logs followed the repository's identity kept at its old place, once: _migrate)."""
+    return [e for e in _lines(store, repo, moved) if isinstance(e.get("snapshot"), int)]
+
+
+def _lines(store: Store, repo: gitrepo.Repo, moved: bool = False) -> list[dict[str, Any]]:
+    """This worktree's loss log, oldest first: its repository's lines of _log_path, and of the
+    path-keyed log written before RED30 those that are not another repository's (one deleted
+    at this path, whose snapshots the store still holds apart: DESIGN, "a new repository at
+    an old path starts a new history")."""
     from git_snapshot.store.core import read_log
 
-    return [e for e in read_log(_log_path(store, repo)) if isinstance(e.get("snapshot"), int)]
+    key = _source(store, repo)
+    old = read_log(_path(store, repo, ".jsonl"))
+    if key is None:
+        return old
+    log = _log_path(store, repo, key)
+    lines = [e for e in read_log(log) if _mine(store, key, e)]
+    before = _before_ids(store, repo, key, old) if old else []
+    if moved and not os.path.exists(log[: -len(".jsonl")] + MIGRATED):
+        found = _moved_lines(store, repo, key)
+        _migrate(log, key, [*before, *found])
+        before += found
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for e in sorted([*lines, *before], key=_when):  # (a line migrated is in both)
+        ident = (e.get("time"), e.get("snapshot"), e.get("undone"), e.get("command"))
+        if ident not in seen:
+            seen.add(ident)
+            out.append(e)
+    return out
+
+
+MIGRATED = ".migrated"  # beside a log: the lines written before RED30 are in it (_migrate)
+
+
+def _migrate(log: str, key: str, lines: list[dict[str, Any]]) -> None:
+    """Copy into the loss log *log* of the repository *key* its *lines* that a log keyed by
+    paths holds (written before RED30: at this path, or at the place it moved from), once:
+    the log follows the repository from then on (a move after this one leaves no line behind)
+    and every log in the store is read for it only once (_moved_lines). A marker beside the
+    log says it is done; a copy that fails is tried again by the next `losses` or `undo`."""
+    with contextlib.suppress(OSError):
+        for e in lines:
+            _append_line(log, {**e, "key": key})
+        atomic_write(log[: -len(".jsonl")] + MIGRATED, b"", durable=False)
+
+
+def _when(entry: Mapping[str, Any]) -> float:
+    when = entry.get("time")
+    return float(when) if isinstance(when, (int, float)) else 0.0
+
+
+def _mine(store: Store, key: str, entry: Mapping[str, Any]) -> bool:
+    """Whether a line of a log kept under this repository's id is its own: written for its
+    source key, or for the key of its old place when it moved there (a place that is gone,
+    whose history the store gave this key: identity._adopt_moved), not for a copy's."""
+    from git_snapshot import identity
+
+    written = entry.get("key")
+    if written == key:
+        return True
+    if not isinstance(written, str):
+        return False
+    old = identity.path_of(written)
+    return old.startswith("/") and not os.path.lexists(old) and not store.index.has_source(written)
+
+
+def _before_ids(
+    store: Store, repo: gitrepo.Repo, key: str, lines: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Of *lines* (the path-keyed log of this worktree, written before logs followed the
+    repository's identity; and a repository deleted whole here's, append_at), those of this
+    repository: a report naming a snapshot that another repository at this path (deleted
+    since) took is that one's and stays out; one of the repository that was here before this
+    one, made for this one (bursts.record's ``repo``, a deleted one's ``gone``), stays in."""
+    from git_snapshot import identity
+
+    others = [
+        k for k, _ in store.index.sources() if k != key and identity.path_of(k) == repo.common_dir
+    ]
+    if not others:
+        return lines
+    theirs = {(s.id, s.created) for k in others for s in store.snapshots(k)}
+
+    def foreign(entry: Mapping[str, Any]) -> bool:
+        sid, saved = entry.get("snapshot"), entry.get("saved_time")
+        if entry.get("source") or not isinstance(saved, (int, float)):
+            return False
+        return any(n == sid and abs(created - saved) < 0.001 for n, created in theirs)
+
+    return [e for e in lines if not foreign(e)]
+
+
+def _moved_lines(store: Store, repo: gitrepo.Repo, key: str) -> list[dict[str, Any]]:
+    """The lines a log written before RED30 (keyed by paths) kept for this worktree at its
+    old place, the repository moved since (mv): each loss report there that names a snapshot
+    of this source taken in this worktree (after the move, identity._adopt_moved says so),
+    written where nothing is any more; and the undo notes beside them. Reads every log in the
+    store (1,000 logs of 10 reports: ~0.25 s): only `losses` and `undo` ask, once (_migrate)."""
+    from git_snapshot.store.core import read_log
+
+    held = {s.id: s.created for s in store.snapshots(key, repo.toplevel)}
+    if not held:
+        return []
+    skip = {_log_path(store, repo, key), _path(store, repo, ".jsonl")}
+    try:
+        names = sorted(n for n in os.listdir(store.losses_dir) if n.endswith(".jsonl"))
+    except OSError:
+        return []
+    out: list[dict[str, Any]] = []
+    for name in names:
+        path = os.path.join(store.losses_dir, name)
+        if path in skip:
+            continue
+        try:
+            lines = read_log(path)
+        except OSError:
+            continue
+        found = [e for e in lines if _moved_here(e, held, repo.toplevel)]
+        if found:
+            notes = [e for e in lines if "undone" in e and "key" not in e]
+            out += found + notes
+    return out
+
+
+def _moved_here(entry: Mapping[str, Any], held: Mapping[int, float], toplevel: str) -> bool:
+    where, sid, saved = entry.get("worktree"), entry.get("snapshot"), entry.get("saved_time")
+    return (
+        "key" not in entry
+        and not entry.get("gone")
+        and not entry.get("source")
+        and isinstance(where, str)
+        and where != toplevel
+        and where.startswith("/")
+        and not os.path.lexists(where)
+        and isinstance(sid, int)
+        and isinstance(saved, (int, float))
+        and sid in held
+        and abs(held[sid] - saved) < 0.001
+    )
 
 
 def note_undone(
@@ -762,12 +967,10 @@ def note_undone(
     append(store, repo, note)
 
 
-def undone(store: Store, repo: gitrepo.Repo) -> dict[float, dict[str, Any]]:
+def undone(store: Store, repo: gitrepo.Repo, moved: bool = False) -> dict[float, dict[str, Any]]:
     """This worktree's undo notes (note_undone), by the time of the loss entry undone."""
-    from git_snapshot.store.core import read_log
-
     out = {}
-    for e in read_log(_log_path(store, repo)):
+    for e in _lines(store, repo, moved):
         if isinstance(e.get("undone"), (int, float)):
             out[float(e["undone"])] = e
     return out

@@ -28,9 +28,9 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
             raise
         return _gone(exc, json_out)
     with Store() as store:
-        items = losses.history(store, repo)
+        items = losses.history(store, repo, moved=True)
         held = _held(store, repo)
-        undone = losses.undone(store, repo)
+        undone = losses.undone(store, repo, moved=True)
         others = _held_before(store, items)
     for item in items:
         item["available"] = _available(item, others.get(item.get("source"), held))
@@ -235,10 +235,10 @@ def _undone(item: dict[str, Any]) -> str:
 def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
     repo = repo_at(cwd)
     with Store() as store:
-        every = losses.history(store, repo)
+        every = losses.history(store, repo, moved=True)
         items = [i for i in every if i.get("lost")]
         held = _held(store, repo)
-        undone = losses.undone(store, repo)
+        undone = losses.undone(store, repo, moved=True)
         others = _held_before(store, items[-1:])
     if every and not every[-1].get("lost") and every[-1].get("unsaved"):
         # the latest report names only what no snapshot holds: undoing an older one instead

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from collections.abc import Sequence
 
 from git_snapshot import gitrepo
@@ -52,7 +53,7 @@ def cmd_run(
                 losses.append(store, repo, d.entry)  # listed by losses, undone by undo
     if not os.path.isdir(repo.toplevel):  # CMD removed this very worktree: nothing to compare
         for d in dropped:
-            print(d.line, flush=True)
+            print(d.line, file=sys.stderr, flush=True)
         top = output.shell_quote(os.fsencode(repo.toplevel))
         output.err(
             f"the worktree {output.display(os.fsencode(repo.toplevel))} is gone; its files (not "
@@ -76,10 +77,21 @@ def cmd_run(
             }
         )
         return rc
+    # on stderr, as the hooks' and the line before CMD: stdout is CMD's (run -- CMD > out
+    # wrote the report into the user's file: RED30); paths as typed where the user is
     lines = [d.line for d in dropped]
-    for line in [*lines, *(report.lines(repo, os.path.abspath(cwd)) if report else [])]:
-        print(line, flush=True)
+    for line in [*lines, *(report.lines(repo, _shell_dir(cwd)) if report else [])]:
+        print(line, file=sys.stderr, flush=True)
     return rc
+
+
+def _shell_dir(cwd: str) -> str:
+    """Where the user is: this process's directory (``-C`` is not a chdir: *cwd* is where
+    CMD ran); "" when it is gone (Report.lines then names the worktree with -C)."""
+    try:
+        return os.getcwd()
+    except OSError:
+        return ""
 
 
 def _call(cmd: list[str], cwd: str) -> int:
