@@ -328,6 +328,8 @@ def _written_during(
     paths: list[bytes],
     since: float | None,
     ids: Mapping[bytes, tuple[int, int, int, int, str, int]] | None = None,
+    files: bool = False,
+    emptied: list[bytes] | None = None,
 ) -> list[bytes]:
     """Those of *paths* that the operation wrote: modified since it started (without its start
     time: just before git last wrote the index, as a checkout writes the files, then the
@@ -335,8 +337,18 @@ def _written_during(
     its object database). *ids*: git's blob ids of files the snapshot just read (Result.ids),
     taken instead of reading a file again while its inode, times and size are as then; and
     their labels: a file the snapshot (taken after the operation) found untracked or ignored
-    was not written by it (checkout, switch, merge and rebase write only paths they leave in
-    the index), so git is not asked about it."""
+    was not written by a branch checkout, merge or rebase (they write only paths they leave
+    in the index), so git is not asked about it; *files* (a file checkout: `git restore
+    --source=B f` writes f and leaves the index alone) takes them as any other.
+
+    With *emptied* (a checkout's hook), also what it deleted: a path gone now whose nearest
+    folder still there was written since it started is added to *emptied* (which of them git
+    deleted, and not the user before, the caller decides: _git_dropped); one that a file or
+    link written since replaced, with its folder (`restore --source=B conf` over a folder
+    conf/), gives that file (whose loss check compares all *before* held below it); one that
+    a folder written since replaced (a file where B has a folder) is given itself."""
+    import stat
+
     from git_snapshot.worktree import IGNORED  # (imported already: the snapshot ran)
     from git_snapshot.worktree import UNTRACKED
 
@@ -345,9 +357,11 @@ def _written_during(
         return []
     top = os.fsencode(repo.toplevel)
     fresh: dict[bytes, str] = {}
+    gone: list[bytes] = []
+    over: list[bytes] = []  # files and links a folder written since replaced: deleted by it
     for p in paths:
         got = ids.get(p) if ids else None
-        if got is not None and (got[5] == UNTRACKED or got[5] == IGNORED):
+        if not files and got is not None and (got[5] == UNTRACKED or got[5] == IGNORED):
             # not in git's index after the operation: not written by it, whatever happened
             # to the file since (its label alone says so: not even a stat; the snapshot took
             # no git id of it)
@@ -355,21 +369,132 @@ def _written_during(
         full = os.path.join(top, p)
         try:
             st = os.lstat(full)
-            if st.st_mtime_ns < limit:
-                continue
-            if got is not None and got[:4] == (
-                st.st_ino,
-                st.st_mtime_ns,
-                st.st_ctime_ns,
-                st.st_size,
-            ):
-                fresh[p] = got[4]
-            else:  # written since the snapshot read it (or not read by it): as it is now
+        except OSError:  # (ENOTDIR: a file where a folder on its way was)
+            if emptied is not None:
+                gone.append(p)
+            continue
+        if st.st_mtime_ns < limit:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            if emptied is not None:
+                over.append(p)
+            continue
+        oid = got[4] if got is not None else ""  # ("": untracked or ignored, not hashed)
+        if (
+            oid
+            and got is not None
+            and got[:4] == (st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size)
+        ):
+            fresh[p] = oid
+        else:  # written since the snapshot read it (or not read by it): as it is now
+            with suppress(OSError):
                 fresh[p] = _disk_blob_id(full)
+    if gone and emptied is not None:
+        for q in _gone_under(top, gone, limit, emptied):
+            if q not in fresh:
+                with suppress(OSError):
+                    fresh[q] = _disk_blob_id(os.path.join(top, q))
+    known = gitrepo.existing_blobs(repo, fresh.values())
+    return [p for p, oid in fresh.items() if oid in known] + over
+
+
+def _gone_under(top: bytes, gone: list[bytes], limit: int, emptied: list[bytes]) -> set[bytes]:
+    """For each of *gone* (paths no longer on disk), its nearest ancestor still there: a folder
+    written since *limit* puts the path in *emptied* (something was removed from it during
+    the command); a file or link written since is returned (it replaced the folder the path
+    was in). Each ancestor is lstat'ed once."""
+    import stat
+
+    seen: dict[bytes, os.stat_result | None] = {}
+    files: set[bytes] = set()
+    for p in gone:
+        d = p
+        st: os.stat_result | None = None
+        while d:
+            d = d.rpartition(b"/")[0]
+            if d not in seen:
+                try:
+                    seen[d] = os.lstat(os.path.join(top, d) if d else top)
+                except OSError:
+                    seen[d] = None
+            st = seen[d]
+            if st is not None:
+                break
+        if st is None or st.st_mtime_ns < limit:
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            emptied.append(p)
+        else:
+            files.add(d)
+    return files
+
+
+def _git_dropped(
+    store: Store, repo: gitrepo.Repo, before: Snapshot, emptied: list[bytes]
+) -> list[bytes]:
+    """Of *emptied* (gone from a folder the checkout wrote: _written_during), those git can
+    have deleted, not the user before it: git deletes a file of its index (a staged new file
+    on `checkout -f`, a tracked file the source lacks on `restore --source`), never an
+    untracked or ignored one from a folder it keeps. So a file *before* labels tracked, or
+    one staged since it was taken: its blob is a loose object written since (with the
+    watcher, `git add` is no change of the worktree: *before* still says untracked). A file
+    the user deleted, untracked, is not named, even if git holds a copy (a backup of a
+    committed file); what git can give back (the index keeps a staged file a plain switch
+    carries) the loss check leaves out. Only a file of the size of such a blob is hashed:
+    an untracked folder removed since *before* (node_modules) is not read back whole."""
+    from git_snapshot.store.diff import lost
+    from git_snapshot.worktree import TRACKED
+
+    out = []
+    staged: dict[int, set[str]] | None = None
+    for p, e, _ in lost(store, before.root, os.fsencode(repo.toplevel), emptied):
+        if e.label == TRACKED:
+            out.append(p)
+            continue
+        if staged is None:
+            staged = _blobs_written_since(repo, int((before.created - COARSE_CLOCK_SLACK_S) * 1e9))
+        if e.size in staged:
+            from git_snapshot.losses import git_blob_id
+
+            if git_blob_id(store, e) in staged[e.size]:
+                out.append(p)
+    return out
+
+
+def _blobs_written_since(repo: gitrepo.Repo, since: int) -> dict[int, set[str]]:
+    """size -> ids of the loose blobs written into git's objects since *since* (ns): what `git
+    add` wrote. A folder of objects/ gets a new mtime when an object is created in it: only
+    those are listed, and only their new objects' headers read. (An object git only
+    freshened, its bytes there already, is not seen: a miss, never a false alarm.)"""
+    import zlib
+
+    objects = os.path.join(repo.common_dir, "objects")
+    out: dict[int, set[str]] = {}
+    try:
+        subs = [d for d in os.listdir(objects) if len(d) == 2]
+    except OSError:
+        return out
+    for d in subs:
+        folder = os.path.join(objects, d)
+        try:
+            if os.stat(folder).st_mtime_ns < since:
+                continue
+            names = os.listdir(folder)
         except OSError:
             continue
-    known = gitrepo.existing_blobs(repo, fresh.values())
-    return [p for p, oid in fresh.items() if oid in known]
+        for name in names:
+            path = os.path.join(folder, name)
+            try:
+                if os.stat(path).st_mtime_ns < since:
+                    continue
+                with open(path, "rb") as f:
+                    head = zlib.decompressobj().decompress(f.read(256), 64)
+            except (OSError, zlib.error):
+                continue
+            kind, _, size = head.partition(b"\0")[0].partition(b" ")
+            if kind == b"blob" and size.isdigit():
+                out.setdefault(int(size), set()).add(d + name)
+    return out
 
 
 def _written_limit(repo: gitrepo.Repo, since: float | None) -> int | None:
@@ -404,11 +529,14 @@ def _rewritten(
     before: Snapshot,
     after: Result | None,
     ctx: Context,
+    call: Call,
 ) -> list[bytes]:
-    """Files that held something else in *before* and that the operation wrote over: the
-    discarded edits of `checkout -f`, `switch --discard-changes`, `checkout -- f`, `restore`
-    (with or without --source). Files the user changed themselves are older than the
-    operation: they are not named."""
+    """Files that held something else in *before* and that the operation wrote over or (a
+    checkout: HEAD may not move, or not where it deletes) deleted: the discarded edits of
+    `checkout -f`, `switch --discard-changes`, `checkout -- f`, `restore` (with or without
+    --source), the staged new files they delete, the tracked files `restore --source=REV`
+    deletes where REV lacks them, an untracked folder a file checked out replaces. Files
+    the user changed themselves are older than the operation: they are not named."""
     ids = None
     if after is None:  # no snapshot after it (_losses_anyway): the worktree, read, not stored
         from git_snapshot.store.diff import lost
@@ -422,7 +550,13 @@ def _rewritten(
         changed, ids = after.changed, after.ids
     else:
         changed = _overwritten(store, before.root, after.snapshot.root)
-    return _written_during(repo, changed, ctx.started, ids) if changed else []
+    if not changed:
+        return []
+    emptied: list[bytes] | None = [] if call.name == "post-checkout" else None
+    out = _written_during(repo, changed, ctx.started, ids, call.file_checkout, emptied)
+    if emptied:
+        out += _git_dropped(store, repo, before, emptied)
+    return out
 
 
 def _overwritten(store: Store, before: bytes, after: bytes) -> list[bytes]:
@@ -467,7 +601,7 @@ def find_losses(
         return None
     old, new = _moved(repo, call)
     touched = set(_changed(repo, call, old, new))
-    touched.update(_rewritten(store, repo, before, after, ctx))
+    touched.update(_rewritten(store, repo, before, after, ctx, call))
     discarded = _discarded(repo, before, old, ctx, call.name == "post-checkout")
     if not touched and not discarded:
         return None  # (the usual hook: losses is not even imported)
