@@ -161,6 +161,7 @@ def create_snapshot(
         cached: filescache.Writer | filescache.Appender | _Later | None = None
         indexer: _Indexer | None = None
         try:
+            _lost_packs(store)
             prev = _unchanged(store, source, worktree, opts)
             base = _rebuild_base(store, source, worktree, opts, root) if prev is None else None
             if prev is None:  # (a rebuild never asks it: only what it is told is kept)
@@ -543,6 +544,24 @@ def _discard(cached: filescache.Writer | filescache.Appender | _Later | None) ->
         cached = cached.result()
     if cached is not None:
         cached.discard()
+
+
+def _lost_packs(store: Store) -> None:
+    """Every object of a pack the index names that is gone from packs/ (deleted, a disk's
+    damage) or cannot be read, marked damaged before anything reuses it: the files cache,
+    the watcher's rebuild and an unchanged snapshot keep the keys the index holds, and a
+    snapshot would name files it cannot restore (RED30: "3 files (+0 B stored)" that restored
+    nothing). Then the walk stores them afresh, as after a verify that found them. One
+    listdir, one query and an access(2) per pack: no pack is opened."""
+    try:
+        there = set(os.listdir(store.packs_dir))
+    except OSError:
+        return  # (the snapshot's own writes will say what is wrong)
+    for name in store.index.packs():
+        if name not in there:
+            store.index.mark_pack_damaged(name, "its pack file is missing")
+        elif not os.access(store.pack_path(name), os.R_OK):
+            store.index.mark_pack_damaged(name, "its pack file cannot be read")
 
 
 def _unchanged(store: Store, source: str, worktree: str, opts: Options) -> Snapshot | None:
