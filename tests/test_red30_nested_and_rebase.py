@@ -223,10 +223,6 @@ def _stopped_rebase(
     return r
 
 
-# worktree.take records the conflict's tree (meta auto_merge); hooks.find_losses counting it
-# is the patch in /work/scratch/notes30/nested_and_rebase.md (hooks.py was another's to edit):
-# once applied, this marker goes (strict: an XPASS fails)
-@pytest.mark.xfail(strict=True, reason="needs the hooks.py patch: notes30/nested_and_rebase.md")
 @pytest.mark.parametrize("how", ["continue", "skip"])
 @pytest.mark.parametrize("watch", [False, True])
 def test_a_resolved_rebase_conflict_is_no_loss(

@@ -614,7 +614,10 @@ def find_losses(
     # commit of the rebase's own, which `rebase --continue` then rewrote: neither ORIG_HEAD
     # nor HEAD. (One rev: each costs a lookup per path, ~0.5 ms; the reflog since *before*
     # can hold dozens of commits.)
-    revs = [r for r in (old, new, _head_of(before)) if r]
+    # and the tree git wrote where an operation stopped on a conflict, when *before* was taken
+    # then (AUTO_MERGE, gone since `--continue`/`--skip`): its conflict-marker files are
+    # git's, which the user resolved (or skipped), not an edit of theirs
+    revs = [r for r in (old, new, _head_of(before), _conflict_tree_of(before)) if r]
     found = [
         x for x in losses.find(store, repo, before, sorted(touched), revs) if x.path not in hidden
     ]
@@ -639,6 +642,13 @@ def _head_of(snap: Snapshot) -> str | None:
     when the one it reuses was): what it holds of that commit git can give back."""
     head = snap.meta.get("head")
     return head if isinstance(head, str) and gitrepo._is_oid(head) else None
+
+
+def _conflict_tree_of(snap: Snapshot) -> str | None:
+    """The tree git wrote where the operation in progress when *snap* was taken stopped on a
+    conflict (its meta's auto_merge: worktree.take records AUTO_MERGE), or None."""
+    tree = snap.meta.get("auto_merge")
+    return tree if isinstance(tree, str) and gitrepo._is_oid(tree) else None
 
 
 def _clean_before_switch(
