@@ -301,11 +301,6 @@ def test_a_log_written_before_and_read_once_here_follows_a_later_move(tmp_path: 
 # ------------------------------------------------------------------ A: the hook's report
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs hooks._user_cwd to hand Report.lines a directory outside the worktree "
-    "(notes30/report_commands.md)",
-)
 def test_a_hook_report_for_git_dash_c_works_pasted_where_the_user_is(tmp_path: Path) -> None:
     x, y = _two_repositories(tmp_path)
     install(y)
@@ -323,3 +318,21 @@ def test_a_hook_report_for_git_dash_c_works_pasted_where_the_user_is(tmp_path: P
     _paste(x, cmd)
     assert (y / "a.txt").read_bytes() == b"Y UNCOMMITTED EDIT\n"
     assert (x / "a.txt").read_bytes() == b"X CURRENT WORK\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "away"),
+    [
+        (("git", "-C", "../Y", "checkout", "--", "a"), True),
+        (("git", "-c", "x.y=1", "-C", "../Y", "checkout"), True),
+        (("git", "--git-dir=../Y/.git", "--work-tree=../Y", "checkout"), True),
+        (("git", "--work-tree", "../Y", "checkout"), True),
+        (("git", "switch", "-C", "topic"), False),  # switch's own -C: a branch
+        (("git", "-c", "x.y=1", "checkout", "main"), False),
+        (("git", "checkout", "main"), False),
+    ],
+)
+def test_a_git_command_pointed_elsewhere_is_told_apart(argv: tuple[str, ...], away: bool) -> None:
+    from git_snapshot import proc
+
+    assert proc.elsewhere(argv) is away

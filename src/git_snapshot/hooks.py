@@ -172,14 +172,14 @@ class Context:
     def __init__(self, call: Call, env: Mapping[str, str]) -> None:
         self._call = call
         self._env = env
-        self._found: tuple[str, float | None, str | None] | None = None
+        self._found: tuple[str, float | None, str | None, bool] | None = None
         self.under_run = bool(env.get(RUN_ENV))
 
     @classmethod
     def find(cls, call: Call, env: Mapping[str, str]) -> Context:
         return cls(call, env)
 
-    def _find(self) -> tuple[str, float | None, str | None]:
+    def _find(self) -> tuple[str, float | None, str | None, bool]:
         if self._found is None:
             from git_snapshot import proc
 
@@ -190,6 +190,7 @@ class Context:
                 f"git {sub}" if sub else _fallback_command(self._call, self._env),
                 git_proc.started if git_proc and git_proc.started else None,
                 proc.user_dir(chain),
+                bool(git_proc and proc.elsewhere(git_proc.argv)),
             )
         return self._found
 
@@ -197,6 +198,11 @@ class Context:
     def user_dir(self) -> str | None:
         """The directory of the shell (or program) that ran the git command, None if unknown."""
         return self._find()[2]
+
+    @property
+    def redirected(self) -> bool:
+        """The user's git command was pointed at this worktree from elsewhere (``git -C``)."""
+        return self._find()[3]
 
     @property
     def command(self) -> str:
@@ -845,6 +851,11 @@ def _user_cwd(repo: gitrepo.Repo, env: Mapping[str, str], ctx: Context) -> str:
             gitdir = os.path.realpath(repo.git_dir)
             if not (real == gitdir or real.startswith(gitdir + os.sep)):
                 return os.path.join(repo.toplevel, os.path.relpath(real, top))
+        elif ctx.redirected:
+            # `git -C ../other checkout` from another repository: its report's restore
+            # command names this worktree with -C (Report.lines), or pasted where the user
+            # is it would restore that repository's snapshot of the same number (RED30)
+            return user
     prefix = env.get("GIT_PREFIX", "")
     where = os.path.normpath(os.path.join(repo.toplevel, prefix))
     if prefix and os.path.isdir(where) and where.startswith(repo.toplevel):

@@ -105,6 +105,22 @@ def git_subcommand(argv: tuple[str, ...]) -> str | None:
     return None
 
 
+def elsewhere(argv: tuple[str, ...]) -> bool:
+    """Whether git's global options (``-C``, ``--git-dir``, ``--work-tree``) took the
+    command away from the directory it was run in: ``git -C ../other checkout``."""
+    words = iter(argv[1:])
+    for word in words:
+        if word in ("-C", "--git-dir", "--work-tree") or word.startswith(
+            ("--git-dir=", "--work-tree=")
+        ):
+            return True
+        if word in _GIT_VALUE_OPTIONS:
+            next(words, None)
+        elif not word.startswith("-"):
+            return False  # the subcommand: its options (switch -C) are its own
+    return False
+
+
 def user_dir(chain: list[Process]) -> str | None:
     """The directory of the process that ran the user's git command (the user's shell): git
     runs hooks in the worktree root, and `git pull` runs `git merge` there (GIT_PREFIX is
