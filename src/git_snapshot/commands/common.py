@@ -92,6 +92,8 @@ def existing_store(what: str) -> None:
     from git_snapshot.store import location
 
     path = location.store_dir()
+    if os.path.isdir(path):
+        location.check_yours(path)  # (not "no store": another user's)
     if not (os.path.isdir(path) and location.is_store(path)):
         raise UserError(
             f"no snapshot store at {path}: nothing to {what}; set {location.ENV_STORE} to "

@@ -93,6 +93,7 @@ class Store:
             for s in SUBDIRS:
                 _make_dir(os.path.join(self.path, s))
         except OSError as exc:
+            location.check_yours(self.path)  # (EACCES, EPERM: another user's store, or part of it)
             if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and location.is_store(
                 self.path
             ):  # it is there: even reading it writes (its lock, its index's journal)
@@ -106,6 +107,7 @@ class Store:
                 f"cannot create the snapshot store at {self.path}: {exc.strerror}; "
                 f"set GIT_SNAPSHOT_STORE to a writable directory"
             ) from exc
+        location.check_yours(self.path)
         self._reader: PackReader | None = None  # made on first read (the packs module too)
         self._index_file: tuple[int, int] | None = None  # the index file open: lock() checks
         if not repairing:

@@ -173,6 +173,7 @@ def check_store_dir(path: PathArg) -> None:
             f"set {ENV_STORE} to a new or empty directory"
         ) from None
     except OSError as exc:
+        check_yours(path)  # (another user's store: says so, with the chown that fixes it)
         raise UserError(
             f"cannot use {path} as the snapshot store: {exc.strerror}; "
             f"set {ENV_STORE} to a directory you can write"
@@ -182,6 +183,41 @@ def check_store_dir(path: PathArg) -> None:
             f"refusing to use {path} as the snapshot store: it already holds other files and "
             f"is not a git-snapshot store; set {ENV_STORE} to a new or empty directory"
         )
+
+
+def check_yours(path: PathArg) -> None:
+    """UserError naming the first part of the store at *path* this user cannot read and
+    write (another user's: a `sudo git ...` leaves what its hook wrote to root), with the
+    command that gives it back; before anything reads it (RED30: an internal error, or "no
+    snapshot store", from every command and hook). A few access(2) calls."""
+    from git_snapshot.errors import UserError
+    from git_snapshot.store.core import SUBDIRS
+    from git_snapshot.store.core import shell_word
+
+    folder = os.R_OK | os.W_OK | os.X_OK
+    parts = [(path, folder), *((os.path.join(path, d), folder) for d in SUBDIRS)]
+    parts.append((os.path.join(path, "index.sqlite"), os.R_OK | os.W_OK))
+    for part, need in parts:
+        if os.path.lexists(part) and not os.access(part, need):
+            try:
+                uid = os.lstat(part).st_uid
+            except OSError:
+                continue
+            if uid == os.geteuid():
+                continue  # (ours: what is wrong with it, the caller's error says)
+            owner = f"user {uid}"
+            try:
+                import pwd  # (only here)
+
+                owner = pwd.getpwuid(uid).pw_name
+            except KeyError:
+                pass
+            where = shell_word(os.fsdecode(path))
+            raise UserError(
+                f"cannot use the snapshot store at {path}: {part} belongs to {owner} and is "
+                "not readable and writable by you (a `sudo git ...` leaves what its hook "
+                f'wrote so); give it back with: sudo chown -R "$(id -un)" {where}'
+            )
 
 
 def mark(path: PathArg) -> None:
