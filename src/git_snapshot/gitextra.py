@@ -332,3 +332,76 @@ def ls_tree(
         fields = meta.split(b" ")
         if len(fields) == 3:
             yield path, int(fields[0], 8), fields[1], fields[2].decode("ascii")
+
+
+# -- content git converts (end-of-line settings, clean/smudge filters: git lfs, crypt) ----------
+
+# the attributes under which the bytes git stores are not the bytes of the worktree's file
+_CONVERTING = ("text", "eol", "crlf", "filter", "ident", "working-tree-encoding")
+
+
+def converting(repo: Repo, paths: Iterable[bytes]) -> set[bytes]:
+    """Those of *paths* whose worktree bytes git converts when it stores them: an end-of-line
+    attribute or core.autocrlf, a clean filter (git lfs), ident, working-tree-encoding. The
+    id of their raw bytes is never git's, so "git has this version" must be asked of what
+    git would store (:func:`clean_ids`). One ``check-attr`` and one ``config`` call."""
+    wanted = sorted({p for p in paths if p and b"\n" not in p})
+    if not wanted:
+        return set()
+    res = _run(
+        repo.toplevel,
+        ["check-attr", "-z", "--stdin", *_CONVERTING],
+        input=b"".join(p + b"\0" for p in wanted),
+    )
+    if res.returncode != 0:
+        return set()
+    autocrlf = _run(repo.toplevel, ["config", "core.autocrlf"]).stdout.strip().lower()
+    crlf = autocrlf in (b"true", b"yes", b"on", b"1", b"input")
+    text: dict[bytes, bytes] = {}
+    out: set[bytes] = set()
+    fields = res.stdout.split(b"\0")
+    for i in range(0, len(fields) - 2, 3):
+        path, attr, value = fields[i : i + 3]
+        if attr == b"text":
+            text[path] = value
+        if value not in (b"unspecified", b"unset"):
+            out.add(path)  # (text set or auto, an eol, a filter...)
+    if crlf:  # core.autocrlf: every file whose text attribute is not unset (auto-detected)
+        out.update(p for p in wanted if text.get(p) != b"unset")
+    return out
+
+
+def clean_ids(repo: Repo, items: Iterable[tuple[bytes, bytes]]) -> dict[bytes, str]:
+    """path -> the id git gives *data* stored at that path (its clean filter and end-of-line
+    conversion applied: ``hash-object --stdin --path``); a process each, a few at a time.
+    Paths git does not answer for are left out."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(item: tuple[bytes, bytes]) -> tuple[bytes, str | None]:
+        path, data = item
+        res = _run(
+            repo.toplevel,
+            ["hash-object", "--stdin", f"--path={os.fsdecode(path)}"],
+            input=data,
+        )
+        oid = res.stdout.strip().decode("ascii", "replace")
+        return path, oid if res.returncode == 0 and _is_oid(oid) else None
+
+    todo = [(p, d) for p, d in items if b"\n" not in p]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        return {p: oid for p, oid in pool.map(one, todo) if oid is not None}
+
+
+def clean_path_ids(repo: Repo, paths: Iterable[bytes]) -> dict[bytes, str]:
+    """path -> the id git gives the worktree's file at *path* as it would store it (clean
+    filter, end-of-line conversion: ``hash-object --stdin-paths``, one process); regular
+    files only, paths relative to the top."""
+    top = os.fsencode(repo.toplevel)
+    files = [p for p in paths if b"\n" not in p and os.path.isfile(os.path.join(top, p))]
+    if not files:
+        return {}
+    res = _run(repo.toplevel, ["hash-object", "--stdin-paths"], input=b"\n".join(files) + b"\n")
+    oids = res.stdout.decode("ascii", "replace").split()
+    if res.returncode != 0 or len(oids) != len(files):
+        return {}
+    return {p: oid for p, oid in zip(files, oids, strict=True) if _is_oid(oid)}

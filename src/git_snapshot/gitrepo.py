@@ -644,7 +644,10 @@ _EXTRA = frozenset(
         "as_user_env",
         "blob_ids",
         "changed_paths",
+        "clean_ids",
+        "clean_path_ids",
         "colorbool",
+        "converting",
         "existing_blobs",
         "pager",
         "rev",
@@ -661,7 +664,10 @@ if TYPE_CHECKING:
     from git_snapshot.gitextra import as_user_env as as_user_env
     from git_snapshot.gitextra import blob_ids as blob_ids
     from git_snapshot.gitextra import changed_paths as changed_paths
+    from git_snapshot.gitextra import clean_ids as clean_ids
+    from git_snapshot.gitextra import clean_path_ids as clean_path_ids
     from git_snapshot.gitextra import colorbool as colorbool
+    from git_snapshot.gitextra import converting as converting
     from git_snapshot.gitextra import existing_blobs as existing_blobs
     from git_snapshot.gitextra import pager as pager
     from git_snapshot.gitextra import rev as rev

@@ -401,6 +401,14 @@ def _written_during(
                 with suppress(OSError):
                     fresh[q] = _disk_blob_id(os.path.join(top, q))
     known = gitrepo.existing_blobs(repo, fresh.values())
+    unknown = [p for p, oid in fresh.items() if oid not in known]
+    if unknown:  # bytes git converts (an eol setting, a clean filter): as git stores them
+        conv = gitrepo.converting(repo, unknown)  # (RED30: checkout -- F went unreported)
+        if conv:
+            cleaned = gitrepo.clean_path_ids(repo, conv)
+            stored = gitrepo.existing_blobs(repo, cleaned.values())
+            fresh.update((p, oid) for p, oid in cleaned.items() if oid in stored)
+            known |= stored
     return [p for p, oid in fresh.items() if oid in known] + over
 
 

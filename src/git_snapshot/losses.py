@@ -78,6 +78,33 @@ def git_blob_id(store: Store, e: Entry) -> str:
 
 _TYPES = {FILE: "file", SYMLINK: "symlink", DIR: "dir"}
 
+CONVERTED_AT_MOST = 64 << 20  # bytes of a file whose converted id is asked (read whole)
+
+
+def converted(
+    store: Store,
+    repo: gitrepo.Repo,
+    items: Iterable[tuple[bytes, Entry]],
+    known: dict[bytes, set[str]],
+) -> dict[bytes, str]:
+    """Of *items* (path, a snapshot's file entry) whose raw bytes are no version git has at
+    that path (*known*: git_has), those git would store as one it has, converted (an
+    end-of-line setting, a clean filter such as git lfs'): path -> that version's id. The
+    id of the raw bytes is never git's for such a file: a discarded edit went unreported,
+    and a clean file was called lost after a forced checkout (RED30). Asked only of paths
+    git has some version of and converts (gitextra.converting): none in most repositories."""
+    wanted = [(p, e) for p, e in items if e.kind == FILE and known.get(p)]
+    if not wanted:
+        return {}
+    conv = gitrepo.converting(repo, [p for p, _ in wanted])
+    todo = [
+        (p, b"".join(store.stream_blob(e.ref)) if e.size else b"")
+        for p, e in wanted
+        if p in conv and e.size <= CONVERTED_AT_MOST
+    ]
+    ids = gitrepo.clean_ids(repo, todo) if todo else {}
+    return {p: oid for p, oid in ids.items() if oid in known[p]}
+
 
 def git_has(
     repo: gitrepo.Repo, revs: Sequence[str], paths: Iterable[bytes]
@@ -110,6 +137,10 @@ def find(
             oid = git_blob_id(store, e)
             if oid in known[path]:
                 given[path] = (oid, _git_mode(e))
+    entries = {p: e for p, e, _ in items}
+    rest = [(p, e) for p, e, _ in items if p not in given]
+    for path, oid in converted(store, repo, rest, known).items():
+        given[path] = (oid, _git_mode(entries[path]))
     files = {p: v for p, v in given.items() if v[1] != gitrepo.MODE_SYMLINK}
     if files:
         from git_snapshot import gitextra

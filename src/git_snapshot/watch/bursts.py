@@ -509,10 +509,11 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     if ignored and removed is None:  # (git stash --all keeps them: RED30)
         for rel, oids in _stashed_ignored(repo, ignored).items():
             known.setdefault(rel, set()).update(oids)
+    held = {p for p, e, _ in keep if known.get(p) and losses.git_blob_id(store, e) in known[p]}
+    rest = [(p, e) for p, e, _ in keep if p not in held]
+    held.update(losses.converted(store, repo, rest, known))  # (eol, filters: RED30)
     gone = [
-        losses.Loss(p, LABELS.get(e.label) or "untracked", st)
-        for p, e, st in keep
-        if not (known.get(p) and losses.git_blob_id(store, e) in known[p])
+        losses.Loss(p, LABELS.get(e.label) or "untracked", st) for p, e, st in keep if p not in held
     ]
     if removed is None and replaced is None and gone:
         # a git command with a hook (`checkout -- .`, `checkout -f`) that wrote over these
