@@ -192,3 +192,11 @@ def test_a_worktree_moved_by_git_points_to_its_snapshots(repo: Path) -> None:
         assert str(old) in ran.err and "list --repo" in ran.err, (args, ran.err)
         assert "take one" not in ran.err, (args, ran.err)
     assert gs(new, "cat", str(n), ".env") == "SECRET\n"  # by number: as before
+
+
+def test_run_passes_a_signal_death_through_as_a_shell_does(repo: Path) -> None:
+    """``run -- CMD`` killed by SIGTERM exited 241 (sys.exit(-15)), its JSON said -15."""
+    ran = gs(repo, "run", "--", "sh", "-c", "kill -TERM $$", rc=None)
+    assert ran.rc == 143, ran.rc
+    out = gs(repo, "run", "--json", "--", "sh", "-c", "kill -TERM $$", rc=None)
+    assert out.rc == 143 and json.loads(out)["exit_code"] == 143, out

@@ -97,7 +97,9 @@ def _shell_dir(cwd: str) -> str:
 def _call(cmd: list[str], cwd: str) -> int:
     """Run *cmd* as a shell would; the hooks it fires leave the report to us."""
     try:
-        return subprocess.call(cmd, cwd=cwd, env={**os.environ, RUN_ENV: "1"})
+        rc = subprocess.call(cmd, cwd=cwd, env={**os.environ, RUN_ENV: "1"})
+        # killed by signal N: 128 + N, as a shell says it (sys.exit(-15) gave 241; RED30)
+        return 128 - rc if rc < 0 else rc
     except FileNotFoundError:
         output.err(f"{cmd[0]}: command not found")
         return 127
