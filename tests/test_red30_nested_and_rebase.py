@@ -252,3 +252,35 @@ def test_a_resolution_skip_throws_away_is_still_reported(
     assert (r / "f").read_text() == "main\n"
     gs(r, *reports[0].command[2:])
     assert (r / "f").read_text() == "my resolution, never committed\n"
+
+
+@pytest.mark.parametrize("watch", [False, True])
+def test_an_edit_amended_at_an_edit_stop_is_no_loss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, watch: bool
+) -> None:
+    """`rebase -i` stops to edit A; the user edits f (a snapshot takes it: the watcher's, 3 s
+    later), amends it into A and continues; the replay of B rewrites f. The edit is in the
+    amended A, which HEAD reached: post-rewrite named it destroyed, and its restore command
+    would have taken B's change out of f (RED30, red team C F1c)."""
+    put_venv_on_path(monkeypatch)
+    r = init_repo(tmp_path / "ed")
+    lines = [f"l{i}" for i in range(1, 7)]
+    (r / "f").write_text("\n".join(lines) + "\n")
+    git(r, "add", "f")
+    git(r, "commit", "-qm", "base")
+    (r / "f").write_text((r / "f").read_text().replace("l1\n", "l1A\n"))
+    git(r, "commit", "-qam", "A")
+    (r / "f").write_text((r / "f").read_text().replace("l6\n", "l6B\n"))
+    git(r, "commit", "-qam", "B")
+    install(r)
+    git(r, "rebase", "-i", "HEAD~2", GIT_SEQUENCE_EDITOR="sed -i '1s/^pick/edit/'")
+    (r / "f").write_text((r / "f").read_text().replace("l3\n", "l3-edited\n"))
+    if watch:
+        took = run(r, sys.executable, "-m", "git_snapshot.watch.take", str(r))
+        assert json.loads(took.out)["new"], took.out
+    else:
+        gs(r, "-m", "at the edit stop")
+    git(r, "commit", "-q", "--amend", "-a", "--no-edit")
+    ran = git(r, "rebase", "--continue", GIT_EDITOR="true")
+    assert not ran.reports and "destroyed" not in ran.err, ran.err
+    assert (r / "f").read_text() == "l1A\nl2\nl3-edited\nl4\nl5\nl6B\n"

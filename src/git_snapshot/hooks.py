@@ -632,6 +632,11 @@ def find_losses(
     # then (AUTO_MERGE, gone since `--continue`/`--skip`): its conflict-marker files are
     # git's, which the user resolved (or skipped), not an edit of theirs
     revs = [r for r in (old, new, _head_of(before), _conflict_tree_of(before)) if r]
+    if call.name == "post-rewrite":
+        # and the commits HEAD reached since *before*: an edit the user made at an `edit`
+        # stop, amended into the commit, is in that commit, which the next pick then rewrote
+        # (RED30: named as destroyed). At most losses.HEAD_MOVES_AT_MOST, from the reflog.
+        revs += [r for r in losses.head_moves(repo.git_dir, before.created) if r not in revs]
     found = [
         x for x in losses.find(store, repo, before, sorted(touched), revs) if x.path not in hidden
     ]
