@@ -336,3 +336,19 @@ def test_a_git_command_pointed_elsewhere_is_told_apart(argv: tuple[str, ...], aw
     from git_snapshot import proc
 
     assert proc.elsewhere(argv) is away
+
+
+def test_a_stash_drop_guarded_with_dash_c_prints_a_command_that_works_where_the_user_is(
+    tmp_path: Path,
+) -> None:
+    """`git snapshot -C ../Y run -- git stash drop` from X printed `restore 1 --to
+    ../stash-0`: pasted in X, X's snapshot 1 (guards.report, RED30)."""
+    x, y = _two_repositories(tmp_path)
+    git(y, "stash", "-q")
+    ran = gs(x, "-C", "../Y", "run", "--", "git", "stash", "drop")
+    (line,) = [ln for ln in ran.err.splitlines() if "dropped stash@{0}" in ln]
+    cmd = line.split("restore with: ", 1)[1]
+    assert cmd.startswith(f"git snapshot -C {y} restore "), cmd
+    _paste(x, cmd)
+    assert (tmp_path / "stash-0" / "a.txt").read_bytes() == b"Y UNCOMMITTED EDIT\n"
+    assert (x / "a.txt").read_bytes() == b"X CURRENT WORK\n"

@@ -182,9 +182,19 @@ def report(repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str) ->
     the restore command that brings it back (run from *cwd*, where the user is)."""
     if not saved:
         return []
+    from git_snapshot import losses  # (the report's rules: where a command works as pasted)
+
     found = _git_words(argv, cwd)
     command = shlex.join(["git", *found[0][:2]]) if found else shlex.join(argv)
-    here = os.path.abspath(cwd)
+    # where the user is (git-snapshot's -C is not a chdir): outside the worktree a restore
+    # command names it with -C, and --to an absolute path (RED30: pasted there, it restored
+    # the other repository's snapshot of that number)
+    try:
+        here = os.getcwd()
+    except OSError:
+        here = ""
+    away = not here or not losses.in_worktree(repo, here)
+    prefix = f"-C {output.shell_quote(os.fsencode(repo.toplevel))} " if away else ""
     lines = []
     for s in saved:
         t = s.target
@@ -192,7 +202,7 @@ def report(repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str) ->
             continue  # the command failed or spared it: its snapshot stays, unmentioned
         if t.kind == "worktree":
             dest, verb = t.where, "removed the worktree"
-            what = output.display(os.fsencode(os.path.relpath(t.where, here)))
+            what = output.display(os.fsencode(os.path.relpath(t.where, here or "/")))
         else:
             number = t.label.partition("{")[2].rstrip("}") or "0"
             side = os.path.join(os.path.dirname(repo.toplevel), f"stash-{number}")
@@ -200,8 +210,8 @@ def report(repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str) ->
         held = f" ({_held(s.paths)})" if s.paths else ""
         line = (
             f"git-snapshot: {command} {verb} {what}{held}: saved in snapshot {s.snapshot}; "
-            f"restore with: git snapshot restore {s.snapshot} --to "
-            f"{output.shell_quote(os.fsencode(os.path.relpath(dest, here)))}"
+            f"restore with: git snapshot {prefix}restore {s.snapshot} --to "
+            f"{output.shell_quote(os.fsencode(dest if away else os.path.relpath(dest, here)))}"
         )
         now = time.time()
         entry = {
