@@ -352,3 +352,30 @@ def test_a_stash_drop_guarded_with_dash_c_prints_a_command_that_works_where_the_
     _paste(x, cmd)
     assert (tmp_path / "stash-0" / "a.txt").read_bytes() == b"Y UNCOMMITTED EDIT\n"
     assert (x / "a.txt").read_bytes() == b"X CURRENT WORK\n"
+
+
+def test_a_dropped_stash_entry_s_staged_version_is_saved_and_named(repo: Path) -> None:
+    """A stash entry holds the index too (its second parent): a staged version other than the
+    worktree's was saved nowhere by `run -- git stash drop`, whose line said the entry was
+    saved (RED30, red team A 7). It goes into a second snapshot, named in the line."""
+    commit(repo, "a.txt", b"committed\n")
+    write(repo / "a.txt", b"STAGED VERSION\n")
+    git(repo, "add", "a.txt")
+    write(repo / "a.txt", b"WORKTREE VERSION\n")
+    git(repo, "stash", "-q")
+    ran = gs(repo, "run", "--", "git", "stash", "drop")
+    (line,) = [ln for ln in ran.err.splitlines() if "dropped stash@{0}" in ln]
+    assert "its staged versions in snapshot " in line, line
+    staged = int(line.split("its staged versions in snapshot ", 1)[1].split(";", 1)[0])
+    main = int(line.split("saved in snapshot ", 1)[1].split(",", 1)[0])
+    assert gs(repo, "cat", str(main), "a.txt") == "WORKTREE VERSION\n"
+    assert gs(repo, "cat", str(staged), "a.txt") == "STAGED VERSION\n"
+
+
+def test_a_stash_entry_with_nothing_staged_apart_takes_one_snapshot(repo: Path) -> None:
+    commit(repo, "a.txt", b"committed\n")
+    write(repo / "a.txt", b"edit\n")
+    git(repo, "stash", "-q")
+    ran = gs(repo, "run", "--", "git", "stash", "drop")
+    (line,) = [ln for ln in ran.err.splitlines() if "dropped stash@{0}" in ln]
+    assert "staged" not in line, line

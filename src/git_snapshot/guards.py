@@ -97,11 +97,49 @@ def targets(repo: gitrepo.Repo, argv: list[str], cwd: str) -> list[Target]:
 def _snapshot_stash(store: Store, repo: gitrepo.Repo, target: Target, message: str) -> Saved:
     """Snapshot a stash entry: its worktree tree (tracked files as they were) and its third
     parent (untracked files, with -u or -a), written into a scratch directory. The paths it
-    names are those the stash holds edits of: what its owner would look for."""
+    names are those the stash holds edits of: what its owner would look for. Its index
+    (second parent), where it holds a staged version other than the worktree's, goes into a
+    second snapshot (RED30: the staged version was saved nowhere, and the line said the entry
+    was saved)."""
     base = gitrepo.rev(repo, f"{target.where}^1")
+    res = _stash_tree(store, repo, target.where, f"{target.where}^3", base, message)
+    index_rev = gitrepo.rev(repo, f"{target.where}^2")
+    staged = None
+    # (staged, and then edited again: a version that is neither the base's nor the tree's)
+    if (
+        index_rev
+        and base
+        and set(gitrepo.changed_paths(repo, base, index_rev))
+        & set(gitrepo.changed_paths(repo, index_rev, target.where))
+    ):
+        staged = _stash_tree(
+            store, repo, index_rev, None, base, f"{message} (its staged versions)", target.where
+        ).snapshot.id
+    edited = gitrepo.changed_paths(repo, base, target.where) if base else sorted(res.tracked)
+    return Saved(target, res.snapshot.id, sorted({*edited, *res.untracked}), staged)
+
+
+@dataclass(frozen=True)
+class _Taken:
+    snapshot: Any
+    tracked: set[bytes]
+    untracked: list[bytes]
+
+
+def _stash_tree(
+    store: Store,
+    repo: gitrepo.Repo,
+    rev: str,
+    untracked_of: str | None,
+    base: str | None,
+    message: str,
+    stash: str | None = None,
+) -> _Taken:
+    """A snapshot of the tree of *rev* (and of *untracked_of*'s, the untracked files of a
+    stash -u or -a, when it exists), written into a scratch directory."""
     with store.scratch() as scratch:
-        tracked = set(gitrepo.write_tree(repo, target.where, scratch))
-        untracked_rev = gitrepo.rev(repo, f"{target.where}^3")
+        tracked = set(gitrepo.write_tree(repo, rev, scratch))
+        untracked_rev = gitrepo.rev(repo, untracked_of) if untracked_of else None
         untracked = gitrepo.write_tree(repo, untracked_rev, scratch) if untracked_rev else []
 
         def classify(rel: bytes, is_dir: bool, parent: int) -> int:
@@ -116,11 +154,10 @@ def _snapshot_stash(store: Store, repo: gitrepo.Repo, target: Target, message: s
             trigger="run",
             message=message,
             worktree=repo.toplevel,
-            meta={"head": base, "stash": target.where},
+            meta={"head": base, "stash": stash or rev},
             options=Options(classify=classify),
         )
-    edited = gitrepo.changed_paths(repo, base, target.where) if base else sorted(tracked)
-    return Saved(target, res.snapshot.id, sorted({*edited, *untracked}))
+    return _Taken(res.snapshot, tracked, untracked)
 
 
 @dataclass(frozen=True)
@@ -130,6 +167,7 @@ class Saved:
     target: Target
     snapshot: int
     paths: list[bytes]  # what it held for people to look for (the stash's edits); [] for all
+    staged: int | None = None  # a stash entry's staged versions, where they differ: snapshot
 
 
 def protect(repo: gitrepo.Repo, argv: list[str], cwd: str) -> list[Saved]:
@@ -208,8 +246,9 @@ def report(repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str) ->
             side = os.path.join(os.path.dirname(repo.toplevel), f"stash-{number}")
             dest, verb, what = _free_dir(side), "dropped", t.label
         held = f" ({_held(s.paths)})" if s.paths else ""
+        also = f", its staged versions in snapshot {s.staged}" if s.staged else ""
         line = (
-            f"git-snapshot: {command} {verb} {what}{held}: saved in snapshot {s.snapshot}; "
+            f"git-snapshot: {command} {verb} {what}{held}: saved in snapshot {s.snapshot}{also}; "
             f"restore with: git snapshot {prefix}restore {s.snapshot} --to "
             f"{output.shell_quote(os.fsencode(dest if away else os.path.relpath(dest, here)))}"
         )
@@ -225,6 +264,8 @@ def report(repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str) ->
             "restore": [],
             "to": dest,
         }
+        if s.staged:
+            entry["staged_snapshot"] = s.staged
         lines.append(Dropped(line, entry))
     return lines
 
