@@ -4,7 +4,7 @@ With a pack file deleted (a disk's damage, a user's clean-up), the next snapshot
 folder as its files cache remembered it and kept the tree keys the index still listed: it said
 "snapshot 3: 3 files (+0 B stored)", and its restore wrote nothing. Until something read the
 pack (verify, a restore) no object in it was known damaged. Now every snapshot first checks
-that the packs the index names are there and readable (one listdir): the objects of one that
+that the packs the index names are there (one listdir): the objects of one that
 is not are damaged, and the snapshot stores what the disk holds afresh."""
 
 from __future__ import annotations

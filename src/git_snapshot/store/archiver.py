@@ -548,11 +548,12 @@ def _discard(cached: filescache.Writer | filescache.Appender | _Later | None) ->
 
 def _lost_packs(store: Store) -> None:
     """Every object of a pack the index names that is gone from packs/ (deleted, a disk's
-    damage) or cannot be read, marked damaged before anything reuses it: the files cache,
-    the watcher's rebuild and an unchanged snapshot keep the keys the index holds, and a
-    snapshot would name files it cannot restore (RED30: "3 files (+0 B stored)" that restored
-    nothing). Then the walk stores them afresh, as after a verify that found them. One
-    listdir, one query and an access(2) per pack: no pack is opened."""
+    damage), marked damaged before anything reuses it: the files cache, the watcher's rebuild
+    and an unchanged snapshot keep the keys the index holds, and a snapshot would name files
+    it cannot restore (RED30: "3 files (+0 B stored)" that restored nothing). Then the walk
+    stores them afresh, as after a verify that found them. One listdir and one query (83
+    packs: 0.1 ms; an access(2) per pack, for one made unreadable, was 5.7 us each: not
+    taken, a read finds that one)."""
     try:
         there = set(os.listdir(store.packs_dir))
     except OSError:
@@ -560,8 +561,6 @@ def _lost_packs(store: Store) -> None:
     for name in store.index.packs():
         if name not in there:
             store.index.mark_pack_damaged(name, "its pack file is missing")
-        elif not os.access(store.pack_path(name), os.R_OK):
-            store.index.mark_pack_damaged(name, "its pack file cannot be read")
 
 
 def _unchanged(store: Store, source: str, worktree: str, opts: Options) -> Snapshot | None:
