@@ -379,3 +379,18 @@ def test_a_stash_entry_with_nothing_staged_apart_takes_one_snapshot(repo: Path) 
     ran = gs(repo, "run", "--", "git", "stash", "drop")
     (line,) = [ln for ln in ran.err.splitlines() if "dropped stash@{0}" in ln]
     assert "staged" not in line, line
+
+
+def test_two_reports_of_one_moment_are_two(repo: Path) -> None:
+    """Two bursts the daemon ended together write two entries of the same time, snapshot and
+    command; the reading that drops a migrated line's copy took them for one, and the second
+    burst's files were named nowhere (tests/test_watch_unsettled.py's generated races)."""
+    gs(repo, "create")
+    r = gitrepo.find_repo(str(repo))
+    base = {"time": 1.0e9, "when": "x", "command": "watcher: overwritten", "snapshot": 1}
+    with Store() as store:
+        for name in ("a", "b"):
+            entry = {**base, "exact": True, "lost": [{"path": name}], "unsaved": [], "restore": []}
+            losses.append(store, r, entry)
+        got = losses.history(store, r)
+    assert [e["lost"][0]["path"] for e in got] == ["a", "b"], got

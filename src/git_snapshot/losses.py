@@ -864,10 +864,12 @@ def _lines(store: Store, repo: gitrepo.Repo, moved: bool = False) -> list[dict[s
         found = _moved_lines(store, repo, key)
         _migrate(log, key, [*before, *found])
         before += found
-    seen: set[tuple[Any, ...]] = set()
+    seen: set[str] = set()
     out = []
     for e in sorted([*lines, *before], key=_when):  # (a line migrated is in both)
-        ident = (e.get("time"), e.get("snapshot"), e.get("undone"), e.get("command"))
+        # the same line, whatever key a migration gave it: two reports of one moment, one
+        # snapshot and one command (two bursts a daemon ended together) are two (RED30)
+        ident = json.dumps({k: v for k, v in e.items() if k != "key"}, sort_keys=True)
         if ident not in seen:
             seen.add(ident)
             out.append(e)
