@@ -63,29 +63,26 @@ def test_rm_rf_of_ignored_files_a_stash_holds_otherwise_is_still_a_loss(
     since): their rm -rf is a loss; the untracked files the entry holds as they were are not
     (git stash pop gives them back, as before)."""
     r = _repo(tmp_path)
-    repo = gitrepo.find_repo(str(r))
     git(r, "stash", "--all", "-q")
     git(r, "stash", "apply", "-q")
     for i in range(3):
         (r / "cache" / f"c{i}").write_text(f"cached {i}, rebuilt\n")
-    with Store() as store:
-        held = worktree.take(store, repo, trigger="watch").snapshot
-        shutil.rmtree(r / "cache")
-        shutil.rmtree(r / "untracked")
-        entry = bursts.record(store, str(r), _burst(r), held)
-    assert entry is not None
-    assert sorted(x["path"] for x in entry["lost"]) == [f"cache/c{i}" for i in range(3)]
+    assert _rm_rf_named(r) == [f"cache/c{i}" for i in range(3)]
 
 
 def test_rm_rf_with_no_stash_names_ignored_and_untracked(tmp_path: Path, store_dir: Path) -> None:
     r = _repo(tmp_path)
-    repo = gitrepo.find_repo(str(r))
+    named = [f"cache/c{i}" for i in range(3)] + [f"untracked/u{i}" for i in range(3)]
+    assert _rm_rf_named(r) == named
+
+
+def _rm_rf_named(r: Path) -> list[str]:
+    """A watch snapshot, then rm -rf of cache/ and untracked/: the paths the burst's entry
+    names."""
     with Store() as store:
-        held = worktree.take(store, repo, trigger="watch").snapshot
+        held = worktree.take(store, gitrepo.find_repo(str(r)), trigger="watch").snapshot
         shutil.rmtree(r / "cache")
         shutil.rmtree(r / "untracked")
         entry = bursts.record(store, str(r), _burst(r), held)
     assert entry is not None
-    assert sorted(x["path"] for x in entry["lost"]) == [f"cache/c{i}" for i in range(3)] + [
-        f"untracked/u{i}" for i in range(3)
-    ]
+    return sorted(x["path"] for x in entry["lost"])
