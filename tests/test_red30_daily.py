@@ -200,3 +200,17 @@ def test_run_passes_a_signal_death_through_as_a_shell_does(repo: Path) -> None:
     assert ran.rc == 143, ran.rc
     out = gs(repo, "run", "--json", "--", "sh", "-c", "kill -TERM $$", rc=None)
     assert out.rc == 143 and json.loads(out)["exit_code"] == 143, out
+
+
+def test_json_paths_tell_a_newline_from_a_backslash_n(repo: Path) -> None:
+    """``show --json`` and ``find --json`` wrote a newline in a name as the two characters
+    ``\\n`` and left a backslash as it is: a file ``a<newline>b`` and a file ``a\\nb`` had the
+    same path, and a script could feed neither back to ``cat``."""
+    (repo / "a\nb").write_text("newline\n")
+    (repo / "a\\nb").write_text("backslash\n")
+    gs(repo, "create")
+    shown = {e["path"] for e in json.loads(gs(repo, "show", "1", "--json"))["entries"]}
+    assert {"a\nb", "a\\nb"} <= shown, shown
+    found = {f["path"] for f in json.loads(gs(repo, "find", "a*b", "--json"))}
+    assert found == {"a\nb", "a\\nb"}, found
+    assert gs(repo, "cat", "1", "a\nb") == "newline\n"

@@ -189,11 +189,11 @@ def _json(
     e = run.entry
     return {
         **({"repo": label} if with_repo else {}),
-        "path": output.display(run.path),
+        "path": os.fsdecode(run.path),  # (as show --json: a newline as JSON writes it)
         "type": KIND_NAMES.get(e.kind, "?"),
         "size": size,
         **({"files": files} if e.kind == DIR else {}),
-        "content": output.display(e.ref) if e.kind == SYMLINK else e.ref.hex(),
+        "content": os.fsdecode(e.ref) if e.kind == SYMLINK else e.ref.hex(),
         "snapshots": [s.id for s in run.snapshots],
         "first": iso[run.snapshots[0].created],
         "last": iso[run.snapshots[-1].created],

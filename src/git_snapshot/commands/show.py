@@ -57,14 +57,14 @@ def cmd_show(
         data = as_json(snap)
         data["entries"] = [
             {
-                "path": output.display(p),
-                "type": KIND_NAMES.get(e.kind, "?"),
+                "path": os.fsdecode(p),  # (as is: JSON carries a newline; print_json
+                "type": KIND_NAMES.get(e.kind, "?"),  # shows bytes that are not UTF-8)
                 "kind": kind,
                 "mode": f"{e.mode:04o}",
                 "size": e.size,
                 "mtime": e.mtime_ns / 1e9,
                 "mtime_ns": e.mtime_ns,
-                **({"target": output.display(e.ref)} if e.kind == SYMLINK else {}),
+                **({"target": os.fsdecode(e.ref)} if e.kind == SYMLINK else {}),
                 **({"changed_while_read": True} if e.flags & CHANGED_WHILE_READ else {}),
             }
             for (p, e), kind in zip(entries, kinds)
