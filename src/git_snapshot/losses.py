@@ -843,10 +843,15 @@ def _append_line(path: str, entry: dict[str, Any]) -> None:
 def history(store: Store, repo: gitrepo.Repo, moved: bool = False) -> list[dict[str, Any]]:
     """This worktree's loss reports, oldest first (*moved*: with those a log written before
     logs followed the repository's identity kept at its old place, once: _migrate)."""
-    return [e for e in _lines(store, repo, moved) if isinstance(e.get("snapshot"), int)]
+    return reports(log_lines(store, repo, moved))
 
 
-def _lines(store: Store, repo: gitrepo.Repo, moved: bool = False) -> list[dict[str, Any]]:
+def reports(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The loss reports among a log's *lines* (log_lines), oldest first."""
+    return [e for e in lines if isinstance(e.get("snapshot"), int)]
+
+
+def log_lines(store: Store, repo: gitrepo.Repo, moved: bool = False) -> list[dict[str, Any]]:
     """This worktree's loss log, oldest first: its repository's lines of _log_path, and of the
     path-keyed log written before RED30 those that are not another repository's (one deleted
     at this path, whose snapshots the store still holds apart: DESIGN, "a new repository at
@@ -1000,10 +1005,11 @@ def note_undone(
     append(store, repo, note)
 
 
-def undone(store: Store, repo: gitrepo.Repo, moved: bool = False) -> dict[float, dict[str, Any]]:
-    """This worktree's undo notes (note_undone), by the time of the loss entry undone."""
+def undone(lines: list[dict[str, Any]]) -> dict[float, dict[str, Any]]:
+    """The undo notes (note_undone) among a log's *lines* (log_lines), by the time of the loss
+    entry undone."""
     out = {}
-    for e in _lines(store, repo, moved):
+    for e in lines:
         if isinstance(e.get("undone"), (int, float)):
             out[float(e["undone"])] = e
     return out

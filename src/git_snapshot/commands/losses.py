@@ -28,9 +28,10 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
             raise
         return _gone(exc, json_out)
     with Store() as store:
-        items = losses.history(store, repo, moved=True)
+        log = losses.log_lines(store, repo, moved=True)  # (read once: reports and undo notes)
+        items = losses.reports(log)
         held = _held(store, repo)
-        undone = losses.undone(store, repo, moved=True)
+        undone = losses.undone(log)
         others = _held_before(store, items)
     for item in items:
         item["available"] = _available(item, others.get(item.get("source"), held))
@@ -235,10 +236,11 @@ def _undone(item: dict[str, Any]) -> str:
 def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
     repo = repo_at(cwd)
     with Store() as store:
-        every = losses.history(store, repo, moved=True)
+        log = losses.log_lines(store, repo, moved=True)
+        every = losses.reports(log)
         items = [i for i in every if i.get("lost")]
         held = _held(store, repo)
-        undone = losses.undone(store, repo, moved=True)
+        undone = losses.undone(log)
         others = _held_before(store, items[-1:])
     if every and not every[-1].get("lost") and every[-1].get("unsaved"):
         # the latest report names only what no snapshot holds: undoing an older one instead
