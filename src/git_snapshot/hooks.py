@@ -631,7 +631,7 @@ def find_losses(
     # and the tree git wrote where an operation stopped on a conflict, when *before* was taken
     # then (AUTO_MERGE, gone since `--continue`/`--skip`): its conflict-marker files are
     # git's, which the user resolved (or skipped), not an edit of theirs
-    revs = [r for r in (old, new, _head_of(before), _conflict_tree_of(before)) if r]
+    revs = [r for r in (old, new, _meta_oid(before, "head"), _meta_oid(before, "auto_merge")) if r]
     if call.name == "post-rewrite":
         # and the commits HEAD reached since *before*: an edit the user made at an `edit`
         # stop, amended into the commit, is in that commit, which the next pick then rewrote
@@ -656,18 +656,13 @@ def find_losses(
     return losses.report_of(store, repo, ctx.command, before, exact, found, unsaved)
 
 
-def _head_of(snap: Snapshot) -> str | None:
-    """The commit HEAD was at when *snap* was taken (for a snapshot reused as "unchanged",
-    when the one it reuses was): what it holds of that commit git can give back."""
-    head = snap.meta.get("head")
-    return head if isinstance(head, str) and gitrepo._is_oid(head) else None
-
-
-def _conflict_tree_of(snap: Snapshot) -> str | None:
-    """The tree git wrote where the operation in progress when *snap* was taken stopped on a
-    conflict (its meta's auto_merge: worktree.take records AUTO_MERGE), or None."""
-    tree = snap.meta.get("auto_merge")
-    return tree if isinstance(tree, str) and gitrepo._is_oid(tree) else None
+def _meta_oid(snap: Snapshot, name: str) -> str | None:
+    """An object id *snap*'s meta records: "head", the commit HEAD was at when it was taken
+    (for a snapshot reused as "unchanged", when the one it reuses was): what it holds of that
+    commit git can give back; "auto_merge", the tree git wrote where the operation in
+    progress then stopped on a conflict (worktree.take records AUTO_MERGE). None if none."""
+    oid = snap.meta.get(name)
+    return oid if isinstance(oid, str) and gitrepo._is_oid(oid) else None
 
 
 def _clean_before_switch(
