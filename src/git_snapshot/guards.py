@@ -215,22 +215,20 @@ class Dropped:
     entry: dict[str, Any]
 
 
-def report(repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str) -> list[Dropped]:
-    """After the command: one line for each target it destroyed, naming what it held and
-    the restore command that brings it back (run from *cwd*, where the user is)."""
+def report(
+    repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str, here: str
+) -> list[Dropped]:
+    """After the command (run in *cwd*): one line for each target it destroyed, naming what
+    it held and the restore command that brings it back, pasted in *here*, where the user is
+    ("" when that folder is gone)."""
     if not saved:
         return []
     from git_snapshot import losses  # (the report's rules: where a command works as pasted)
 
     found = _git_words(argv, cwd)
     command = shlex.join(["git", *found[0][:2]]) if found else shlex.join(argv)
-    # where the user is (git-snapshot's -C is not a chdir): outside the worktree a restore
-    # command names it with -C, and --to an absolute path (RED30: pasted there, it restored
-    # the other repository's snapshot of that number)
-    try:
-        here = os.getcwd()
-    except OSError:
-        here = ""
+    # outside the worktree a restore command names it with -C, and --to an absolute path
+    # (RED30: pasted there, it restored the other repository's snapshot of that number)
     away = not here or not losses.in_worktree(repo, here)
     prefix = f"-C {output.shell_quote(os.fsencode(repo.toplevel))} " if away else ""
     lines = []

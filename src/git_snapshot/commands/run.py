@@ -46,7 +46,8 @@ def cmd_run(
         output.err(line)
     edits = losses.left_out_edits(repo, snap)  # of files it left out: told if CMD drops them
     rc = _call(cmd, cwd)
-    dropped = guards.report(repo, guarded, cmd, cwd)  # what of those CMD did destroy
+    here = _shell_dir()  # where the user is: their pasted commands run there
+    dropped = guards.report(repo, guarded, cmd, cwd, here)  # what of those CMD did destroy
     if dropped:
         with Store() as store:
             for d in dropped:
@@ -80,14 +81,14 @@ def cmd_run(
     # on stderr, as the hooks' and the line before CMD: stdout is CMD's (run -- CMD > out
     # wrote the report into the user's file: RED30); paths as typed where the user is
     lines = [d.line for d in dropped]
-    for line in [*lines, *(report.lines(repo, _shell_dir(cwd)) if report else [])]:
+    for line in [*lines, *(report.lines(repo, here) if report else [])]:
         print(line, file=sys.stderr, flush=True)
     return rc
 
 
-def _shell_dir(cwd: str) -> str:
-    """Where the user is: this process's directory (``-C`` is not a chdir: *cwd* is where
-    CMD ran); "" when it is gone (Report.lines then names the worktree with -C)."""
+def _shell_dir() -> str:
+    """Where the user is: this process's directory (``-C`` is not a chdir: CMD ran in the
+    command's cwd); "" when it is gone (Report.lines then names the worktree with -C)."""
     try:
         return os.getcwd()
     except OSError:
