@@ -336,10 +336,10 @@ def _conflict_tree(repo: gitrepo.Repo) -> str | None:
     it is git's, not the user's edits: a later loss check counts it as git can give back
     (`rebase --continue` after a hand resolution rewrites no edit of the user's)."""
     try:
-        with open(os.path.join(repo.git_dir, "AUTO_MERGE"), "rb") as f:
-            oid = f.read(128).split(b"\n", 1)[0].strip().decode("ascii")
-    except (OSError, UnicodeDecodeError):
+        text = gitrepo._read_text(os.path.join(repo.git_dir, "AUTO_MERGE")) or ""
+    except OSError:
         return None
+    oid = text.split("\n", 1)[0].strip()
     return oid if gitrepo._is_oid(oid) else None
 
 
