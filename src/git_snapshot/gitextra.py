@@ -192,11 +192,18 @@ def state_commits(repo: Repo) -> list[str]:
 def stash_commits(repo: Repo, limit: int = 50) -> list[str]:
     """The newest *limit* stash entries, each with its parents (HEAD at stash time, the index
     commit and the untracked-files commit of ``stash -u``)."""
+    oids = [o for entry in stash_entries(repo, limit) for o in entry]
+    return list(dict.fromkeys(o for o in oids if _is_oid(o)))
+
+
+def stash_entries(repo: Repo, limit: int = 50) -> list[list[str]]:
+    """The newest *limit* stash entries, newest first, each as [its commit, its parents...]:
+    HEAD at stash time, the index commit and, with -u or -a, the untracked (and ignored)
+    files' commit."""
     res = _run(repo.toplevel, ["log", "-g", f"-n{limit}", "--format=%H %P", "refs/stash", "--"])
     if res.returncode != 0:
         return []
-    oids = res.stdout.decode("ascii", "replace").split()
-    return list(dict.fromkeys(o for o in oids if _is_oid(o)))
+    return [line.split() for line in res.stdout.decode("ascii", "replace").splitlines()]
 
 
 def blob_ids(repo: Repo, revs: Sequence[str], paths: Iterable[bytes]) -> dict[bytes, set[str]]:

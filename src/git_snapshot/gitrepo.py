@@ -653,6 +653,7 @@ _EXTRA = frozenset(
         "rev",
         "staged_paths",
         "stash_commits",
+        "stash_entries",
         "state_commits",
         "tree_entries",
         "unstaged_paths",
@@ -673,6 +674,7 @@ if TYPE_CHECKING:
     from git_snapshot.gitextra import rev as rev
     from git_snapshot.gitextra import staged_paths as staged_paths
     from git_snapshot.gitextra import stash_commits as stash_commits
+    from git_snapshot.gitextra import stash_entries as stash_entries
     from git_snapshot.gitextra import state_commits as state_commits
     from git_snapshot.gitextra import tree_entries as tree_entries
     from git_snapshot.gitextra import unstaged_paths as unstaged_paths

@@ -587,19 +587,15 @@ def _stashed_ignored(repo: Any, paths: list[bytes]) -> dict[bytes, set[str]]:
     git never holds an ignored file, except in such an entry's third parent (its untracked
     and ignored files), which ``git stash pop`` gives back. One ``ls-tree`` per such entry,
     not one question per path and entry (a burst of ignored files may be a node_modules)."""
-    from git_snapshot.gitrun import _run
+    from git_snapshot import gitrepo
     from git_snapshot.gitrun import run_git
 
-    res = _run(repo.toplevel, ["log", "-g", "-n50", "--format=%P", "refs/stash", "--"])
-    if res.returncode != 0:
-        return {}
     wanted = set(paths)
     found: dict[bytes, set[str]] = {}
-    for line in res.stdout.decode("ascii", "replace").splitlines():
-        parents = line.split()
-        if len(parents) < 3:
+    for entry in gitrepo.stash_entries(repo):
+        if len(entry) < 4:
             continue  # (a stash entry of tracked files only)
-        out = run_git(repo.toplevel, "ls-tree", "-r", "-z", "--full-tree", parents[2], check=False)
+        out = run_git(repo.toplevel, "ls-tree", "-r", "-z", "--full-tree", entry[3], check=False)
         for item in out.split(b"\0"):
             head, tab, path = item.partition(b"\t")
             if tab and path in wanted:
