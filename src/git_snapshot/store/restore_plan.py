@@ -170,7 +170,7 @@ class Planning:
     def _plan(
         self, snap: Snapshot, selections: list[list[bytes]]
     ) -> list[tuple[list[bytes], list[Entry], Entry | None]]:
-        found = self.refuse(snap, selections, self.target)
+        found = self.refuse(snap, selections)
         for parts, _chain, entry in found:
             # damaged listings are skipped here and named while writing
             if entry is None:
