@@ -21,6 +21,7 @@ from git_snapshot import gitrepo
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
     import subprocess
+    from collections.abc import Callable
     from typing import IO
     from typing import Any
 
@@ -222,26 +223,33 @@ def print_json(data: Any) -> None:
     text = json.dumps(data, indent=2, ensure_ascii=False)
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:  # a name from bytes that are not UTF-8 (see _printable)
-        text = json.dumps(_printable(data), indent=2, ensure_ascii=False)
+    except UnicodeEncodeError:  # a name from bytes that are not UTF-8
+        text = _escape_surrogates(text)
     sys.stdout.write(text + "\n")
 
 
-def _printable(data: Any) -> Any:
-    """*data* (JSON's types) with every string that holds a surrogate (a name os.fsdecode gave
-    from bytes that are not UTF-8, as loss reports keep them for undo) shown as display shows
-    a path: written as is, such a string is bytes that are not UTF-8, and the output no JSON."""
-    if isinstance(data, str):
-        try:
-            data.encode("utf-8")
-        except UnicodeEncodeError:
-            return display(os.fsencode(data))
-        return data
-    if isinstance(data, dict):
-        return {_printable(k): _printable(v) for k, v in data.items()}
-    if isinstance(data, list | tuple):
-        return [_printable(v) for v in data]
-    return data
+def json_str(name: bytes) -> str:
+    """*name* as a JSON string literal, as print_json writes it: os.fsdecode's text, with a
+    byte that is not UTF-8 as ``\\udcXX`` (_escape_surrogates)."""
+    global _encode_basestring
+    if _encode_basestring is None:  # json.encoder imports re: not on a hook's path
+        from json.encoder import encode_basestring  # (C, where the interpreter has it)
+
+        _encode_basestring = encode_basestring
+    text: str = _encode_basestring(os.fsdecode(name))
+    return text if text.isascii() else _escape_surrogates(text)
+
+
+_encode_basestring: Callable[[str], str] | None = None
+
+
+def _escape_surrogates(text: str) -> str:
+    """JSON *text* with each lone surrogate (a byte that is not UTF-8 in a name os.fsdecode
+    gave, 0x80-0xff as U+DC80-U+DCFF) written as JSON's escape ``\\udcXX``: UTF-8 text that a
+    strict reader takes, and a name told apart from one that holds ``\\xff`` literally, which
+    the escaped display the first version printed was not (RED30). Python's ``json.loads`` then
+    ``os.fsencode`` give the name's bytes back."""
+    return "".join(f"\\u{ord(ch):04x}" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
 
 
 def err(message: str) -> None:

@@ -470,7 +470,7 @@ def _content(e: Entry) -> str | None:
     """A side's content in JSON: a link's target, else the key (None: not known, a folder or
     an unreadable file on disk)."""
     if e.kind == SYMLINK:
-        return output.display(e.ref)
+        return os.fsdecode(e.ref)
     return e.ref.hex() if e.ref else None
 
 
@@ -508,12 +508,11 @@ def json_items(changes: list[Change]) -> str:
     a run of changes is that of its parts joined so (store.diff.Render)."""
     from json.encoder import encode_basestring as q  # the C one, where the interpreter has it
 
-    show = validate.show
     statuses = {s: q(s) for s in LETTER}
     heads: dict[tuple[str, int, int], str] = {}  # a side's text up to its size, by kind, mode
     out = []
     for c in changes:
-        text = f'  {{\n    "path": {q(show(c.path))},\n    "status": {statuses[c.status]}'
+        text = f'  {{\n    "path": {output.json_str(c.path)},\n    "status": {statuses[c.status]}'
         for side, e in (("old", c.old), ("new", c.new)):
             if e is not None:
                 head = heads.get((side, e.kind, e.mode))
@@ -524,7 +523,7 @@ def json_items(changes: list[Change]) -> str:
                     )
                 # a hex digest needs no escaping
                 if e.kind == SYMLINK:
-                    content = q(output.display(e.ref))
+                    content = output.json_str(e.ref)
                 else:
                     content = f'"{e.ref.hex()}"' if e.ref else "null"
                 text += f'{head}{e.size!r},\n      "content": {content}\n    }}'
@@ -533,7 +532,7 @@ def json_items(changes: list[Change]) -> str:
 
 
 def _change_json(c: Change) -> dict[str, Any]:
-    out: dict[str, Any] = {"path": validate.show(c.path), "status": c.status}
+    out: dict[str, Any] = {"path": os.fsdecode(c.path), "status": c.status}
     for side, e in (("old", c.old), ("new", c.new)):
         if e is not None:
             out[side] = {

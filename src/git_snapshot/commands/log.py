@@ -3,6 +3,7 @@ snapshots, only where it appeared, changed or vanished."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from git_snapshot import output
@@ -43,7 +44,7 @@ def version_json(v: Version) -> dict[str, Any]:
         "mode": f"{e.mode:04o}" if e else None,
         "size": v.size if e else None,
         "files": v.files if e and e.kind == DIR else None,
-        "content": (output.display(e.ref) if e.kind == SYMLINK else e.ref.hex()) if e else None,
+        "content": (os.fsdecode(e.ref) if e.kind == SYMLINK else e.ref.hex()) if e else None,
         "left_out": v.why or None,  # status "left out": why the snapshot left the path out
     }
 

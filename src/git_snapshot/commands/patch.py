@@ -197,7 +197,7 @@ class Stat(_Stat):
 
     def json(self) -> dict[str, Any]:
         return {
-            "path": output.display(self.path),
+            "path": os.fsdecode(self.path),
             "status": self.status,
             "binary": self.added is None,
             "added_lines": self.added,

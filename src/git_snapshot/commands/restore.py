@@ -633,7 +633,7 @@ def _json(
     skipped: list[tuple[bytes, str]],
 ) -> dict[str, Any]:
     def paths(items: list[bytes]) -> list[str]:
-        return [output.display(p) for p in items]
+        return [os.fsdecode(p) for p in items]
 
     return {
         "snapshot": snap.id,
@@ -649,8 +649,8 @@ def _json(
         "git_dirs": paths(report.git_dirs),
         "git_kept": paths(report.git_kept),
         "worktrees": paths(report.worktrees),
-        "damaged": [{"path": output.display(p), "why": why} for p, why in report.damaged],
-        "unwritable": [{"path": output.display(p), "why": why} for p, why in report.unwritable],
+        "damaged": [{"path": os.fsdecode(p), "why": why} for p, why in report.damaged],
+        "unwritable": [{"path": os.fsdecode(p), "why": why} for p, why in report.unwritable],
         "pre_restore": safety.id if safety is not None else None,
         # overwritten or deleted, but in no snapshot: the pre-restore one could not hold them
         "not_saved": [
