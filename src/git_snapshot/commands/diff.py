@@ -50,7 +50,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (every di
 if TYPE_CHECKING:
     from typing import Any
 
-LETTER = {"added": "A", "deleted": "D", "modified": "M", "mode": "T"}
+# git's letters (diff --name-status): a change of mode alone is M there too, T a type change
+LETTER = {"added": "A", "deleted": "D", "modified": "M", "mode": "M", "type": "T"}
 PAINT = {"added": "green", "deleted": "red"}  # on a terminal, as git colours them
 
 

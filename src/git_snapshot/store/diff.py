@@ -22,6 +22,7 @@ from git_snapshot.store.diff_levels import ADDED as ADDED
 from git_snapshot.store.diff_levels import DELETED as DELETED
 from git_snapshot.store.diff_levels import MODE as MODE
 from git_snapshot.store.diff_levels import MODIFIED as MODIFIED
+from git_snapshot.store.diff_levels import TYPE as TYPE
 from git_snapshot.store.diff_levels import Change as Change
 from git_snapshot.store.diff_levels import Render as Render
 from git_snapshot.store.diff_levels import _below
@@ -65,10 +66,11 @@ def _disk_kind(st: os.stat_result) -> int:
 
 
 def same_on_disk(e: Entry, path: bytes, st: os.stat_result) -> str | None:
-    """None when the disk still holds *e*; else MODIFIED or MODE."""
+    """None when the disk still holds *e*; else MODIFIED, MODE or TYPE (a file where *e* is a
+    symlink, or the other way round)."""
     kind = _disk_kind(st)
     if kind != e.kind:
-        return MODIFIED
+        return TYPE if kind in (FILE, SYMLINK) and e.kind in (FILE, SYMLINK) else MODIFIED
     if kind == SYMLINK:
         return None if os.readlink(path) == e.ref else MODIFIED
     if kind == FILE:
@@ -190,6 +192,8 @@ def _compare(
                     sub = _Pair(o.ref, n.ref, path + b"/")
                     out.append(sub)
                     nxt.append(sub)
+            elif o.kind != n.kind and DIR not in (o.kind, n.kind):
+                out.append(Change(path, TYPE, o, n))  # a file and a symlink, as git's T
             elif o.kind != n.kind:
                 out += _below(store, o, path, DELETED, damaged=damaged)
                 out += _below(store, n, path, ADDED, newer=True, damaged=damaged)

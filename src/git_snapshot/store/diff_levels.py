@@ -25,6 +25,7 @@ from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 
 ADDED, DELETED, MODIFIED, MODE = "added", "deleted", "modified", "mode"
+TYPE = "type"  # a file that is a symlink on the other side, or the other way round
 
 
 # typing is not imported at run time (~4 ms of every diff, log and find, and of a hook that
@@ -322,7 +323,7 @@ def _answer_texts(data: bytes, nodes: int) -> tuple[list[str], dict[str, int]] |
     return texts, counts
 
 
-_STATUSES = frozenset({ADDED, DELETED, MODIFIED, MODE})
+_STATUSES = frozenset({ADDED, DELETED, MODIFIED, MODE, TYPE})
 
 
 def _share(
