@@ -32,6 +32,20 @@ complete -c git -n '__fish_seen_subcommand_from snapshot' -w git-snapshot
 """
 
 
+# bash: each line of the command's output that starts with the word typed, as a word of the
+# command line (printf %q: a space, a quote or a $ in a path escaped), matched as typed (the
+# word given is as the user wrote it, escapes and all). compgen -W split the output at every
+# space: a path holding one was offered as its pieces (RED30)
+BASH_LINES = """{name}() {{
+  local line quoted
+  while IFS= read -r line; do
+    printf -v quoted '%q' "$line"
+    [[ $quoted == "$1"* || $line == "$1"* ]] && printf '%s\\n' "$quoted"
+  done < <({command})
+}}
+"""
+
+
 def _cmd(command: str) -> dict[str, object]:
     """A shtab completion that runs *command* (one word per line) in the user's shell."""
     name = "_git_snapshot_" + ("paths" if "paths" in command else "ids")
@@ -39,7 +53,7 @@ def _cmd(command: str) -> dict[str, object]:
         "bash": name,
         "zsh": f"($({command.replace('${COMP_WORDS[2]}', '${words[3]}')}))",
         "fish": f"({command.replace('${COMP_WORDS[2]}', '(commandline -opc)[3]')})",
-        "preamble": {"bash": f'{name}() {{\n  compgen -W "$({command})" -- "$1"\n}}\n'},
+        "preamble": {"bash": BASH_LINES.format(name=name, command=command)},
     }
 
 
