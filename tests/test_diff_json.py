@@ -1,5 +1,6 @@
 """diff --json writes its list through commands.diff.changes_json_text: the same text as
-json.dumps of the change dicts with indent=2 and ensure_ascii=False."""
+every other --json output gives the change dicts (output.json_text: json.dumps with indent=2
+and ensure_ascii=False, a byte of a name that is not UTF-8 as \\udcXX)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from git_snapshot.commands.diff import _change_json
 from git_snapshot.commands.diff import changes_json_text
+from git_snapshot.output import json_text
 from git_snapshot.store.diff import Change
 from git_snapshot.store.objects import Entry
 
@@ -28,7 +30,7 @@ entries = st.builds(
 changes = st.builds(
     Change,
     path=st.binary(max_size=30),  # control characters, bidi marks, bytes that are not UTF-8
-    status=st.sampled_from(["added", "deleted", "modified", "mode"]),
+    status=st.sampled_from(["added", "deleted", "modified", "mode", "type"]),
     old=st.none() | entries,
     new=st.none() | entries,
 )
@@ -37,8 +39,9 @@ changes = st.builds(
 @settings(max_examples=60, deadline=None)
 @given(st.lists(changes, max_size=5))
 def test_changes_json_text_is_json_dumps_with_an_indent(got: list[Change]) -> None:
-    want = json.dumps([_change_json(c) for c in got], indent=2, ensure_ascii=False)
+    want = json_text([_change_json(c) for c in got])
     assert changes_json_text(got) == want
+    assert json.loads(want) == json.loads(want.encode("utf-8"))  # UTF-8 text, strict
 
 
 @settings(max_examples=30, deadline=None)
@@ -54,5 +57,4 @@ def test_the_list_written_piece_by_piece_is_the_list_text(runs: list[list[Change
     out = io.StringIO()
     write_json_list([json_items(run) for run in runs], out)
     flat = [c for run in runs for c in run]
-    want = json.dumps([_change_json(c) for c in flat], indent=2, ensure_ascii=False)
-    assert out.getvalue() == want + "\n"
+    assert out.getvalue() == json_text([_change_json(c) for c in flat]) + "\n"
