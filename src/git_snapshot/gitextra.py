@@ -412,3 +412,24 @@ def clean_path_ids(repo: Repo, paths: Iterable[bytes]) -> dict[bytes, str]:
     if res.returncode != 0 or len(oids) != len(files):
         return {}
     return {p: oid for p, oid in zip(files, oids, strict=True) if _is_oid(oid)}
+
+
+def nested_versions(git_dir: str) -> dict[bytes, set[tuple[str, int]]]:
+    """path -> the (blob id, mode) versions that the repository at *git_dir* (a submodule's,
+    seen from the worktree around it) can give back: its HEAD's and its index's. Empty when
+    git cannot read it. Run with --git-dir, not in its worktree, which may be gone
+    (``submodule deinit`` clears it and leaves the repository in .git/modules)."""
+    found: dict[bytes, set[tuple[str, int]]] = {}
+    out = run_git(git_dir, f"--git-dir={git_dir}", "ls-tree", "-r", "-z", "HEAD", check=False)
+    for rec in _split_z(out):
+        meta, _, path = rec.partition(b"\t")
+        fields = meta.split(b" ")
+        if len(fields) == 3 and fields[1] == b"blob":
+            found.setdefault(path, set()).add((fields[2].decode(), int(fields[0], 8)))
+    out = run_git(git_dir, f"--git-dir={git_dir}", "ls-files", "-s", "-z", check=False)
+    for rec in _split_z(out):
+        meta, _, path = rec.partition(b"\t")
+        fields = meta.split(b" ")
+        if len(fields) == 3:
+            found.setdefault(path, set()).add((fields[1].decode(), int(fields[0], 8)))
+    return found

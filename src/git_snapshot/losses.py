@@ -147,11 +147,83 @@ def find(
 
         held = gitextra.holds_with_mode(repo, every, files)
         given = {p: v for p, v in given.items() if p in held or p not in files}
+    nested_given, nested_tracked = _nested(store, repo, items)
     return [
-        Loss(path, LABELS.get(e.label) or "untracked", status, _TYPES.get(e.kind, "file"))
+        Loss(
+            path,
+            "tracked" if path in nested_tracked else LABELS.get(e.label) or "untracked",
+            status,
+            _TYPES.get(e.kind, "file"),
+        )
         for path, e, status in items
-        if path not in given
+        if path not in given and path not in nested_given
     ]
+
+
+def _nested(
+    store: Store, repo: gitrepo.Repo, items: Sequence[tuple[bytes, Entry, str]]
+) -> tuple[set[bytes], set[bytes]]:
+    """Of the lost *items*, those inside a repository nested in the worktree (a submodule)
+    whose versions that repository can give back (its HEAD's or index's bytes and mode, and
+    the ``.git`` file naming it, which ``git submodule update`` writes again), and those it
+    tracks: the worktree's own git sees neither (``submodule deinit -f`` was reported as
+    destroying every file of the submodule, each called untracked: RED30)."""
+    top = os.fsencode(repo.toplevel)
+    roots: dict[bytes, str] = {}  # the nested worktree's folder -> its git dir
+    for path, e, _ in items:  # a .git file gone with the rest (deinit, rm -rf)
+        folder, _, name = path.rpartition(b"/")
+        if name == b".git" and folder and e.kind == FILE:
+            git_dir = _gitfile_dir(top + b"/" + folder, b"".join(store.stream_blob(e.ref)))
+            if git_dir is not None:
+                roots[folder] = git_dir
+    seen: set[bytes] = set(roots)
+    for path, _, _ in items:  # or still there: the files below it went (update --force)
+        folder = path.rpartition(b"/")[0]
+        while folder and folder not in seen:
+            seen.add(folder)
+            git_dir = _git_dir_on_disk(top + b"/" + folder)
+            if git_dir is not None:
+                roots[folder] = git_dir
+            folder = folder.rpartition(b"/")[0]
+    given: set[bytes] = set()
+    tracked: set[bytes] = set()
+    for folder, git_dir in roots.items():
+        from git_snapshot import gitextra
+
+        versions = gitextra.nested_versions(git_dir)
+        given.add(folder + b"/.git")
+        for path, e, _ in items:
+            if not path.startswith(folder + b"/") or e.kind == DIR:
+                continue
+            held = versions.get(path[len(folder) + 1 :])
+            if held:
+                tracked.add(path)
+                if (git_blob_id(store, e), _git_mode(e)) in held:
+                    given.add(path)
+    return given, tracked
+
+
+def _git_dir_on_disk(folder: bytes) -> str | None:
+    """The git dir of a repository whose worktree is *folder* (its ``.git``: a folder, or a
+    file naming one), else None."""
+    dot = folder + b"/.git"
+    if os.path.isdir(dot):
+        return _gitfile_dir(folder, b"gitdir: .git")
+    try:
+        with open(dot, "rb") as f:
+            return _gitfile_dir(folder, f.read(4096))
+    except OSError:
+        return None
+
+
+def _gitfile_dir(folder: bytes, text: bytes) -> str | None:
+    """The git dir a ``.git`` file in *folder* names (``gitdir: PATH``, relative to the
+    folder or absolute), when it is a directory git can read; else None."""
+    if not text.startswith(b"gitdir: "):
+        return None
+    target = os.path.join(folder, text[len(b"gitdir: ") :].rstrip(b"\r\n"))
+    real = os.path.realpath(target)
+    return os.fsdecode(real) if os.path.isfile(os.path.join(real, b"HEAD")) else None
 
 
 # why a path the snapshot left out is not saved, as the report says it
