@@ -145,5 +145,20 @@ def user_git_command(chain: list[Process]) -> Process | None:
         if git_subcommand(p.argv):
             found = p
         elif found is not None:
-            break
+            script = _scripted(p.argv)
+            if script is None:
+                break
+            found = Process(p.pid, p.started, script)  # as the user typed it
     return found
+
+
+def _scripted(argv: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``("git", "bisect", "start")`` for ``sh /usr/lib/git-core/git-bisect start``: a git
+    command git runs as a shell script (git 2.39's bisect, which runs ``git bisect--helper``:
+    the report named that helper, RED31); None for any other process."""
+    if len(argv) < 2 or os.path.basename(argv[0]) not in ("sh", "bash", "dash"):
+        return None
+    folder, name = os.path.split(argv[1])
+    if not name.startswith("git-") or os.path.basename(folder) != "git-core":
+        return None
+    return ("git", name[4:], *argv[2:])
