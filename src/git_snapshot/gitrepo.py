@@ -175,6 +175,13 @@ def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
             "(run inside a worktree or pass -C PATH)"
         )
     if len(lines) >= 2 and lines[0] == b"false" and lines[1] == b"false":
+        if res.returncode == 0 and len(lines) >= 5 and lines[4]:  # core.worktree: elsewhere
+            top = lines[4].decode("utf-8", "replace")
+            raise UserError(
+                f"{where} holds a repository whose worktree is elsewhere, {top} (core.worktree), "
+                "where git itself finds no repository: git-snapshot snapshots a worktree that "
+                "holds its .git (or a linked worktree), so it cannot snapshot this one"
+            )
         raise UserError(
             f"{where} is inside a git directory, not a worktree "
             "(run inside a worktree or pass -C PATH)"

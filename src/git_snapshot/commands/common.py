@@ -28,8 +28,18 @@ def repo_at(cwd: str, remember: bool = False) -> gitrepo.Repo:
     """The repository at *cwd*. Loss reports a hook could not show (pre-commit without a
     terminal) are printed here, once: every command that works in a worktree finds it.
     *remember*: as :func:`gitrepo.find_repo`'s (a command that snapshots once and ends)."""
-    repo = gitrepo.find_repo(cwd, remember=remember)
-    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+    named = " and ".join(k for k in ("GIT_DIR", "GIT_WORK_TREE") if os.environ.get(k))
+    try:
+        repo = gitrepo.find_repo(cwd, remember=remember)
+    except UserError as exc:
+        if not named:
+            raise
+        raise UserError(  # git works there (a bare dotfiles repository and its worktree)
+            f"{exc}; git-snapshot finds the repository from the folder, as git does without "
+            f"{named}, which are set here: it snapshots a worktree that holds its .git "
+            "(or a linked worktree), not one named by those variables"
+        ) from None
+    if named:
         _same_as_git(repo, cwd)
     from git_snapshot.hooks import PENDING
     from git_snapshot.hooks import UNSEEN
