@@ -187,6 +187,8 @@ def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
             "(run inside a worktree or pass -C PATH)"
         )
     if res.returncode != 0:
+        if b"detected dubious ownership" in res.stderr:
+            raise UserError(_dubious(res.stderr))
         if b"not a git repository" in res.stderr:
             raise UserError(
                 f"not a git repository: {where} (run inside a worktree or pass -C PATH)"
@@ -210,6 +212,22 @@ def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
         git_dir=os.path.realpath(os.path.join(where, git_dir)),
         common_dir=os.path.realpath(os.path.join(where, common)),
         memo=memo,
+    )
+
+
+def _dubious(stderr: bytes) -> str:
+    """The line for a repository git refuses because another user owns it (git's
+    safe.directory check): git's own advice, the command that trusts it, on one line."""
+    import shlex  # (an error's: not on a hook's path)
+
+    text = stderr.decode("utf-8", "replace")
+    start = text.find("'")
+    end = text.find("'", start + 1)
+    where = text[start + 1 : end] if 0 <= start < end else "this repository"
+    return (
+        f"git refuses to work in {where}: another user owns it (git's safe.directory check); "
+        "if you trust it, run: git config --global --add safe.directory "
+        f"{shlex.quote(where)} (or run as its owner)"
     )
 
 
