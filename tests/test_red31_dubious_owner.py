@@ -7,7 +7,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from clihelpers import git
 from clihelpers import gs
 
