@@ -190,7 +190,7 @@ def prune_remote(
         report.packs = len([p for p in dead if p in listing["packs"]])
         report.bytes = sum(listing["packs"].get(p, 0) for p in dead)
         stale = []
-        for name in remote.backend.list("locks/"):
+        for name in remote.lock_names():
             try:
                 doc = remote.get_doc(name)
                 if lock_dead(doc):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import secrets
 import socket
 import time
@@ -46,10 +47,57 @@ class WrongKey(UserError):
         self.have, self.want = have, want
 
 
+_IDENT = re.compile(r"[0-9a-f]{32}")
+
+
+def is_ident(name: str) -> bool:
+    """Whether *name* has the shape of a remote object id (crypto.Key.name, a lock's name)."""
+    return _IDENT.fullmatch(name) is not None
+
+
+def check_apart(name: str, url: str, adding: bool = False) -> None:
+    """A UserError when the directory of a ``file://`` remote is this machine's snapshot store
+    or the remote cache, holds one or lies inside one: its ``packs/`` would be the store's own
+    (a remote prune deleted the store's packs as remote packs no snapshot names; RED31). A
+    remote is an off-machine copy: it shares no folder with the store."""
+    if not url.startswith("file:"):
+        return
+    from git_snapshot.store.backend_file import parse_file_url
+    from git_snapshot.store.location import store_dir
+    from git_snapshot.store.remote.config import cache_dir
+
+    path = os.path.realpath(parse_file_url(url))
+    places = [("cache of remotes", cache_dir())]
+    with contextlib.suppress(UserError):  # (a store refused: every command says so itself)
+        places.insert(0, ("snapshot store", store_dir()))
+    for what, place in places:
+        place = os.path.realpath(place)
+        if path == place:
+            how = f"is this machine's {what}"
+        elif _below(path, place):
+            how = f"is inside this machine's {what} ({place})"
+        elif _below(place, path):
+            how = f"holds this machine's {what} ({place})"
+        else:
+            continue
+        then = (
+            "choose a folder elsewhere (another disk, a mounted share)"
+            if adding
+            else f"nothing was read or written there; remove it with: git snapshot remote "
+            f"remove {name}, and add a folder elsewhere (another disk, a mounted share)"
+        )
+        raise UserError(f"remote {name} ({path}) {how}: a remote cannot share it; {then}")
+
+
+def _below(path: str, parent: str) -> bool:
+    return os.path.commonpath([path, parent]) == parent and path != parent
+
+
 class Remote:
     def __init__(self, conf: RemoteConf, secret: bytes | None = None) -> None:
         self.conf = conf
         self.name = conf.name
+        check_apart(conf.name, conf.url, adding=secret is not None)
         self.key = crypto.Key(secret if secret is not None else crypto.read_key_file(conf.key_file))
         self.backend: Backend = open_backend(conf.url)
 
@@ -141,18 +189,27 @@ class Remote:
             raise crypto.Damaged(f"{name}: unreadable content ({exc})") from None
 
     def listing(self) -> dict[str, dict[str, int]]:
-        """One listing of each kind of object: kind -> {id: size}."""
+        """One listing of each kind of object: kind -> {id: size}. Only names that are remote
+        object ids (32 lowercase hex): anything else there (a sync tool's conflict copy, an S3
+        console's folder object, a file someone put there) is not the remote's; read as a
+        damaged document, it blocked every push and prune, and prune would delete it (RED31)."""
         out: dict[str, dict[str, int]] = {}
         for kind in ("packs", "index", "snapshots"):
             names = self.backend.list(kind + "/")
-            out[kind] = {n.split("/", 1)[1]: size for n, size in names.items()}
+            out[kind] = {
+                ident: size for n, size in names.items() if is_ident(ident := n.split("/", 1)[1])
+            }
         return out
+
+    def lock_names(self) -> list[str]:
+        """The lock objects on the remote (names of the shape locks/<32 hex> only)."""
+        return [n for n in self.backend.list("locks/") if is_ident(n.split("/", 1)[1])]
 
     # -- locks (as restic's): pushes share, prune is exclusive, stale after STALE_S ---------
 
     def _locks(self) -> dict[str, dict[str, Any]]:
         out = {}
-        for name in self.backend.list("locks/"):
+        for name in self.lock_names():
             try:
                 doc = self.get_doc(name)
             except (NotFound, crypto.Damaged):
