@@ -176,14 +176,15 @@ def prune_remote(
             )
         drop: set[str] = set()
         if keep_last is not None:
-            by_source: dict[str, list[tuple[int, float, str]]] = {}
-            for s in cache.snapshots():
+            # the newest by when each was taken (RemoteStore.snapshots' order): the cache's
+            # numbers say nothing of it across machines (a snapshot pushed late gets a number
+            # above newer ones: by number, the newest was dropped; RED31)
+            by_source: dict[str, list[str]] = {}
+            for s in cache.snapshots():  # oldest first
                 assert s.record is not None
-                ident = remote.key.name("snap", s.record)
-                by_source.setdefault(s.source, []).append((s.id, s.created, ident))
-            for snaps in by_source.values():
-                snaps.sort()
-                drop |= {ident for _, _, ident in snaps[: max(0, len(snaps) - keep_last)]}
+                by_source.setdefault(s.source, []).append(remote.key.name("snap", s.record))
+            for idents in by_source.values():
+                drop |= set(idents[: max(0, len(idents) - keep_last)])
         live = {p for ident, d in docs.items() if ident not in drop for p in d["packs"]}
         dead = sorted((set(listing["packs"]) | set(listing["index"])) - live)
         report.snapshots = len(drop)
