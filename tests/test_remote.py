@@ -312,7 +312,7 @@ def test_auto_push_after_hook_snapshots(tmp_path: Path) -> None:
 
 def test_prune_waits_for_pushes_and_ignores_stale_locks(tmp_path: Path) -> None:
     """restic's rule: a push holds a shared lock, prune an exclusive one; a lock not
-    refreshed for 30 minutes is a dead process's and is ignored."""
+    seen unchanged for 30 minutes is a dead process's and is ignored."""
     from git_snapshot.errors import UserError
     from git_snapshot.store import Store
     from git_snapshot.store.remote import repo as remote_repo
@@ -329,7 +329,14 @@ def test_prune_waits_for_pushes_and_ignores_stale_locks(tmp_path: Path) -> None:
         stale = remote_repo.Lock(remote, exclusive=False)
         doc = {"exclusive": False, "host": "gone", "pid": 1, "time": time.time() - 31 * 60}
         remote.backend.put(stale.name, remote.key.seal(stale.name, _zstd_json(doc)))
-        report = prune_remote(remote, cache, None, dry_run=False, wait_s=0.3)
+        # (RED31: its own time is another machine's clock, never compared with ours: dead
+        # once this machine has seen it unchanged for 30 min)
+        with pytest.raises(UserError, match=r"is busy"):
+            prune_remote(remote, cache, None, dry_run=False, wait_s=0.3)
+        real = time.time
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(time, "time", lambda: real() + 31 * 60)
+            report = prune_remote(remote, cache, None, dry_run=False, wait_s=0.3)
         assert report.locks == 1
         assert not remote.backend.list("locks/")
 

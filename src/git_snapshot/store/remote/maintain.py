@@ -6,11 +6,12 @@ the size its index records; with ``--read-data`` it downloads every pack a snaps
 authenticates every chunk, and then checks every snapshot in the cache store with the local
 verifier (every tree and file re-hashed), naming each damaged remote object, snapshot and path.
 
-prune holds the exclusive remote lock (pushes hold shared ones; a lock not refreshed for 30
-min is stale, as restic's): it drops the snapshot documents it is told to (``--keep-last N``
-per repository), then deletes every pack and pack index no remaining snapshot names (the
-leftovers of interrupted pushes too) and stale locks. Snapshot documents go first, so no
-remaining snapshot ever names a deleted pack.
+prune holds the exclusive remote lock (pushes hold shared ones; a lock this machine has seen
+unchanged for 30 min, by its own clock, is stale: repo.Remote.scan_locks): it drops the
+snapshot documents it is told to (``--keep-last N`` per repository: the newest kept), then
+deletes every pack and pack index no remaining snapshot names (the leftovers of interrupted
+pushes too; only names of the shape of remote ids) and stale locks. Snapshot documents go
+first, so no remaining snapshot ever names a deleted pack.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from git_snapshot.store.remote import crypto
 from git_snapshot.store.remote.cache import RemoteStore
 from git_snapshot.store.remote.cache import download_pack
 from git_snapshot.store.remote.repo import Remote
-from git_snapshot.store.remote.repo import dead as lock_dead
 
 
 @dataclass
@@ -190,14 +190,7 @@ def prune_remote(
         report.snapshots = len(drop)
         report.packs = len([p for p in dead if p in listing["packs"]])
         report.bytes = sum(listing["packs"].get(p, 0) for p in dead)
-        stale = []
-        for name in remote.lock_names():
-            try:
-                doc = remote.get_doc(name)
-                if lock_dead(doc):
-                    stale.append(name)
-            except (NotFound, crypto.Damaged):
-                continue
+        stale = [name for name, (_, _, dead) in remote.scan_locks().items() if dead]
         report.locks = len(stale)
         if dry_run:
             return report

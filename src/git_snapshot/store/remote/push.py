@@ -37,6 +37,7 @@ from git_snapshot.store.remote.cache import pack_doc
 from git_snapshot.store.remote.cache import pack_from_doc
 from git_snapshot.store.remote.crypto import sealed_size
 from git_snapshot.store.remote.repo import Remote
+from git_snapshot.store.remote.repo import is_ident
 
 
 class _NotThere(Exception):
@@ -261,6 +262,11 @@ def _push_packs(
     cache.save_confirmed((confirmed | set(wanted)) & {name for name, _ in packs.values()})
 
 
+def _ids(listed: dict[str, int]) -> set[str]:
+    """The remote ids of a listing of one kind (``packs/<id>`` ...)."""
+    return {i for n in listed if is_ident(i := n.split("/", 1)[1])}
+
+
 def _push_snapshots(
     store: Store,
     remote: Remote,
@@ -294,6 +300,10 @@ def _push_snapshots(
         memo[tree] = frozenset(out)
         return memo[tree]
 
+    # what is on the remote now, just before publishing: a snapshot document naming a pack
+    # gone since this push listed or sent it (deleted by hand, a lifecycle rule, a prune that
+    # took this push's lock for a dead one) would be a snapshot no machine can restore (RED31)
+    there = _ids(remote.backend.list("packs/")) & _ids(remote.backend.list("index/"))
     for snap in todo:
         assert snap.record is not None
         try:
@@ -304,6 +314,11 @@ def _push_snapshots(
             continue
         except CorruptObject as exc:
             report.skipped.append((snap.source, snap.id, str(exc)))
+            continue
+        gone = sorted(needed - there)
+        if gone:
+            why = f"its pack {gone[0]} is gone from the remote since this push began; push again"
+            report.skipped.append((snap.source, snap.id, why))
             continue
         doc = {"record": snap.record.hex(), "data": data.decode(), "packs": sorted(needed)}
         ident = remote.key.name("snap", snap.record)

@@ -7,7 +7,9 @@ index/<id>             what packs/<id> holds (its objects' keys, types and place
                        written after the pack: a pack without its index is an unfinished upload
 snapshots/<id>         one snapshot: its record and the packs it needs (id: HMAC of the
                        record's key), sealed; written after every pack it names
-locks/<random>         a push (shared) or prune (exclusive) at work, sealed, with its time
+locks/<random>         a push (shared) or prune (exclusive) at work, sealed, with its host, pid
+                       and time (rewritten every REFRESH_S; the time is only shown, never
+                       compared with another machine's clock)
 ```
 
 Every object but ``config`` is sealed under the remote's key (see crypto); the object store
@@ -17,6 +19,7 @@ sees only sizes, counts and random-looking names. Documents are JSON compressed 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -205,18 +208,75 @@ class Remote:
         """The lock objects on the remote (names of the shape locks/<32 hex> only)."""
         return [n for n in self.backend.list("locks/") if is_ident(n.split("/", 1)[1])]
 
-    # -- locks (as restic's): pushes share, prune is exclusive, stale after STALE_S ---------
+    # -- locks (as restic's): pushes share, prune is exclusive -------------------------------
+    #
+    # A lock is dead when its process is: seen gone here (this boot, this pid namespace), or
+    # its lock seen unchanged by this machine for STALE_S by this machine's own clock (a live
+    # process rewrites it every REFRESH_S). The time a lock document carries is its writer's
+    # clock and is never compared with ours: a push on a machine 40 min behind (or a prune
+    # on one 40 min ahead) had its live lock taken for a dead one, and the prune deleted the
+    # pack it had just uploaded (RED31). When this machine first saw each lock, as it was,
+    # is kept in the cache dir (locks_seen_path).
 
-    def _locks(self) -> dict[str, dict[str, Any]]:
-        out = {}
+    def scan_locks(self) -> dict[str, tuple[dict[str, Any], float, bool]]:
+        """Each lock on the remote that opens: name -> (its document, when this machine first
+        saw it as it is now, whether it is dead)."""
+        seen = self._load_seen()
+        now = time.time()
+        out: dict[str, tuple[dict[str, Any], float, bool]] = {}
+        kept: dict[str, list[Any]] = {}
         for name in self.lock_names():
             try:
-                doc = self.get_doc(name)
+                raw = self.backend.get(name)
+                doc = self._open_lock(name, raw)
             except (NotFound, crypto.Damaged):
                 continue  # gone meanwhile, or not ours: ignored
-            if isinstance(doc, dict) and not dead(doc):
-                out[name] = doc
+            if not isinstance(doc, dict):
+                continue
+            mark = hashlib.sha256(raw).hexdigest()[:32]  # (a rewrite seals it afresh)
+            first = seen.get(name)
+            if not first or first[0] != mark or float(first[1]) > now:
+                first = [mark, now]  # new, or rewritten since: alive then
+            kept[name] = first
+            since = float(first[1])
+            out[name] = (doc, since, gone_here(doc) or now - since >= STALE_S)
+        self._save_seen(kept)
         return out
+
+    def _open_lock(self, name: str, sealed: bytes) -> Any:
+        import zstandard
+
+        raw = self.key.open(name, sealed)
+        try:
+            return json.loads(zstandard.ZstdDecompressor().decompress(raw))
+        except (zstandard.ZstdError, ValueError) as exc:
+            raise crypto.Damaged(f"{name}: unreadable content ({exc})") from None
+
+    def locks_seen_path(self) -> str:
+        from git_snapshot.store.remote.config import cache_dir
+
+        tag = hashlib.sha256(self.conf.url.encode()).hexdigest()[:12]
+        return os.path.join(cache_dir(), "remotes", f"locks-seen-{tag}.json")
+
+    def _load_seen(self) -> dict[str, list[Any]]:
+        try:
+            with open(self.locks_seen_path(), encoding="utf-8") as f:
+                got = json.load(f)
+            return {str(k): list(v) for k, v in got.items() if isinstance(v, list) and len(v) == 2}
+        except (OSError, ValueError, TypeError, AttributeError):
+            return {}
+
+    def _save_seen(self, seen: dict[str, list[Any]]) -> None:
+        from git_snapshot.store.safewrite import atomic_write
+
+        path = self.locks_seen_path()
+        with contextlib.suppress(OSError):  # (not kept: a dead lock waits longer, no more)
+            os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+            atomic_write(path, json.dumps(seen, sort_keys=True).encode(), durable=False)
+
+    def _locks(self) -> dict[str, tuple[dict[str, Any], float]]:
+        """The live locks: name -> (document, when this machine first saw it as it is)."""
+        return {n: (d, since) for n, (d, since, dead) in self.scan_locks().items() if not dead}
 
     @contextlib.contextmanager
     def lock(self, exclusive: bool, wait_s: float = 30.0) -> Iterator[Lock]:
@@ -225,18 +285,21 @@ class Remote:
         while True:
             lk = Lock(self, exclusive)
             others = {n: d for n, d in self._locks().items() if n != lk.name}
-            blocking = [d for d in others.values() if exclusive or d.get("exclusive")]
+            blocking = [d for d in others.values() if exclusive or d[0].get("exclusive")]
             if not blocking:
                 break
             lk.release()
             if time.monotonic() > deadline:
-                d = blocking[0]
+                d, first = blocking[0]
                 what = "pruning" if d.get("exclusive") else "pushing"
-                since = time.strftime("%H:%M:%S", time.localtime(float(d.get("time", 0))))
+                since = time.strftime("%H:%M:%S", time.localtime(first))
+                until = time.strftime("%H:%M", time.localtime(first + STALE_S))
                 raise UserError(
                     f"remote {self.name} is busy: {d.get('host')} (pid {d.get('pid')}) is "
-                    f"{what} since {since}; try again later (a lock left by a dead process "
-                    f"expires {STALE_S // 60} min after its last refresh)"
+                    f"{what} (its lock seen here since {since}); try again later (a lock left "
+                    f"by a dead process on another machine is taken for dead once this machine "
+                    f"has seen it unchanged for {STALE_S // 60} min: from {until} if it is not "
+                    "refreshed)"
                 )
             time.sleep(delay)
             delay = min(delay * 2, 2.0)
@@ -246,15 +309,13 @@ class Remote:
             lk.release()
 
 
-def dead(doc: dict[str, Any]) -> bool:
-    """Whether the process of a lock document is gone: its lock not refreshed for STALE_S, or
-    taken here (this pid namespace, this boot) by a pid that no longer runs (a killed push or
-    prune blocks nobody for half an hour). A pid reused since counts as alive: the timeout."""
-    if time.time() - float(doc.get("time", 0)) >= STALE_S:
-        return True
+def gone_here(doc: dict[str, Any]) -> bool:
+    """Whether the lock document *doc* was taken here (this pid namespace, this boot) by a
+    pid that no longer runs (a killed push or prune blocks nobody for half an hour). A pid
+    reused since counts as alive: then only the unchanged-for-STALE_S rule tells."""
     here = _here()
     if not here or doc.get("here") != here:
-        return False  # another machine, container or boot: only the timeout can tell
+        return False  # another machine, container or boot: only the unchanged lock can tell
     from git_snapshot.store.pids import alive
 
     return not alive(doc.get("pid"))
