@@ -640,7 +640,9 @@ def find_losses(
     found = [
         x for x in losses.find(store, repo, before, sorted(touched), revs) if x.path not in hidden
     ]
-    if found and call.name == "post-checkout" and call.branch_checkout and old and old != new:
+    if found and call.name == "post-checkout" and call.branch_checkout and old:
+        # (old == new too: `git reset --hard && git checkout main` on main, a file the reset
+        # wrote 10 ms before the checkout started reads as written by it; RED31)
         found = _clean_before_switch(repo, found, old)
     elif found and call.name == "post-merge" and not call.squash and old and old != new:
         # git merge and pull refuse to write over an uncommitted edit of a file they change
@@ -672,7 +674,9 @@ def _clean_before_switch(
     --discard-changes, not -m) refuses to write over or delete a file tracked in the commit
     it leaves that holds anything else than that commit's version (git checks the file
     itself, assume-unchanged and skip-worktree alike): such a file held that version, which
-    git gives back, whatever an earlier snapshot holds (an edit committed since). Ignored and
+    git gives back, whatever an earlier snapshot holds (an edit committed since); and one
+    to the commit HEAD is at (`checkout main` on main, `checkout -b x`) writes no tracked
+    file at all: one written just before it (by `reset --hard`) is not its doing. Ignored and
     untracked files it overwrites silently stay named, and so does everything after a switch
     not positively known as plain (-f, -m, or an alias: `git fco` for `checkout -f`)."""
     from git_snapshot import losses
