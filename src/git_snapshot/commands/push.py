@@ -11,7 +11,8 @@ from git_snapshot.errors import UserError
 from git_snapshot.store import Store
 
 
-def _push_once(name: str | None) -> tuple[str, str]:
+def _push_once(name: str | None) -> tuple[str, list[str]]:
+    """The push's line, and its warnings (each a line of its own)."""
     from git_snapshot import identity
     from git_snapshot.store.remote import config
     from git_snapshot.store.remote.cache import RemoteStore
@@ -33,11 +34,29 @@ def _push_once(name: str | None) -> tuple[str, str]:
             f"; replaced {r.replaced} damaged remote object(s) "
             f"({output.size(r.replaced_bytes)}) with this store's intact copies"
         )
+    if r.resent:
+        line += (
+            f"; sent again {r.resent} pack(s) missing from the remote "
+            f"({output.size(r.resent_bytes)}) from this store"
+        )
     labels = identity.labels([source for source, _, _ in r.skipped])
-    warn = "".join(f"\nnot pushed: {labels[src]}:{n} ({why})" for src, n, why in r.skipped)
+    warn = [f"not pushed: {labels[src]}:{n} ({why})" for src, n, why in r.skipped]
     if r.unmended:
-        warn += "\n" + _unmended_line(conf.name, r.unmended)
-    return line, warn + (f"\n{note}" if note else "")
+        warn.append(_unmended_line(conf.name, r.unmended))
+    if r.lost:
+        warn.append(_lost_line(conf.name, r.lost))
+    return line, warn + ([note] if note else [])
+
+
+def _lost_line(name: str, lost: list[tuple[str, str]]) -> str:
+    """One line on the packs remote snapshots need that are missing there, not sent again."""
+    shown = ", ".join(output.one_line(f"{what} ({why})") for what, why in lost[:3])
+    more = f" and {len(lost) - 3} more" if len(lost) > 3 else ""
+    return (
+        f"remote {name}: {len(lost)} pack(s) its snapshots need are missing from it and were "
+        f"not sent again: {shown}{more}; a git snapshot push from a machine that holds them "
+        "sends them again"
+    )
 
 
 def _unmended_line(name: str, unmended: list[tuple[str, str]]) -> str:
@@ -55,12 +74,11 @@ def cmd_push(*, name: str | None = None, auto: bool = False) -> int:
     if auto:
         assert name is not None
         return _auto(name)
-    line, warn = _push_once(name)
+    line, warns = _push_once(name)
     print(line)
-    if warn:
-        output.err(warn.strip())
-        return 1
-    return 0
+    for warn in warns:  # (one err each: one_line shows a newline inside one as \n)
+        output.err(warn)
+    return 1 if warns else 0
 
 
 def _auto(name: str) -> int:

@@ -120,7 +120,8 @@ def _record(
     cache: RemoteStore, listing: dict[str, dict[str, int]], report: RemoteVerifyReport, read: bool
 ) -> None:
     """Keep in the cache what this run found damaged on the remote (a missing object is not
-    kept: a push sends what the remote lacks anyway), for push to replace. A run without
+    kept: a push sends again every pack a remote snapshot names that the remote lacks,
+    push._resend_lost), for push to replace. A run without
     --read-data keeps the packs an earlier --read-data found damaged (it cannot see that damage
     itself) while they are still listed."""
     found = {p.what: p.message for p in report.problems if p.message != "is missing"}

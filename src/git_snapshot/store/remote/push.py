@@ -60,6 +60,10 @@ class PushReport:
     replaced_bytes: int = 0
     # damaged remote objects left as they are: (remote name, why)
     unmended: list[tuple[str, str]] = field(default_factory=list)
+    resent: int = 0  # packs remote snapshots name that were missing there, sent again now
+    resent_bytes: int = 0
+    # packs remote snapshots name, missing there and not sent again: (remote name, why)
+    lost: list[tuple[str, str]] = field(default_factory=list)
 
 
 def push(store: Store, remote: Remote, cache: RemoteStore) -> PushReport:
@@ -67,6 +71,7 @@ def push(store: Store, remote: Remote, cache: RemoteStore) -> PushReport:
     with store.lock(), remote.lock(exclusive=False) as lk:
         listing = cache.sync()
         _mend(store, remote, cache, listing, report, lk.refresh)
+        _resend_lost(store, remote, cache, listing, report, lk.refresh)
         remote_records = {s.record for s in cache.snapshots() if s.record is not None}
         local = [s for s in store.snapshots() if s.record is not None]
         todo = [s for s in local if s.record not in remote_records]
@@ -125,6 +130,77 @@ def _mend(
         if callable(refresh):
             refresh()
     cache.save_damaged(left)
+
+
+def _resend_lost(
+    store: Store,
+    remote: Remote,
+    cache: RemoteStore,
+    listing: dict[str, dict[str, int]],
+    report: PushReport,
+    refresh: object,
+) -> None:
+    """Send again each pack a remote snapshot names that the remote lacks (the pack, or its
+    index document: an unfinished upload to a reader) and this store holds, pushed or pulled
+    (local_copies). A pack gone from the remote (a lifecycle rule, a bad disk, a prune that
+    took a live push's lock for a dead one) was never sent again: the snapshot naming it
+    stayed on the remote, so no push found anything new to send, while verify --remote said
+    push replaces it (RED31). One this store lacks is named (report.lost)."""
+    named = {p for d in cache.kept("snapshots").values() for p in d.get("packs", ())}
+    lost = {p for p in named if p not in listing["packs"] or p not in listing["index"]}
+    if not lost:
+        return
+    copies = local_copies(store, remote, lost)
+    for ident in sorted(lost):
+        name = copies.get(ident)
+        why = "not in this store" if name is None else _resend(store, remote, cache, ident, name)
+        if why is not None:
+            report.lost.append((f"packs/{ident}", why))
+            continue
+        sealed = sealed_size(cache.index.packs()[f"{ident}.pack"])
+        listing["packs"][ident] = sealed
+        listing["index"].setdefault(ident, 0)
+        report.resent += 1
+        report.resent_bytes += sealed
+        if callable(refresh):
+            refresh()
+
+
+def _resend(store: Store, remote: Remote, cache: RemoteStore, ident: str, name: str) -> str | None:
+    """Put this store's copy *name* of remote pack *ident* on the remote again (and its index
+    document, when that is missing too); None when done, else why not. As _replace_pack:
+    every object it places there must read back intact here first."""
+    path = store.pack_path(name)
+    with open(path, "rb") as f:
+        plain = f.read()
+    try:  # the remote's own index document, when it is still there
+        doc = cache.doc("index", ident)
+        objects = pack_from_doc(doc).objects
+        if int(doc["size"]) != len(plain):
+            return f"this store's copy has {len(plain)} bytes, the remote's {doc['size']}"
+    except FileNotFoundError:  # gone too: this store's index places the pack's objects
+        doc = None
+        pid = next((i for i, (n, _) in store.index.gc_packs().items() if n == name), None)
+        rows = store.index.objects_in_pack(pid) if pid is not None else []
+        placed = {(k, o, i) for k, o, _n, _s, _t, i in rows}
+        objects = [o for o in scan_pack(path) if (o.key, o.offset, o.inner) in placed]
+        if not objects:
+            return "this store's index places nothing in its copy"
+    except (OSError, ValueError, KeyError, TypeError, CorruptObject):
+        return "its index document does not read"
+    bad = [o.key for o in objects if not store.reader.intact(name, o)]
+    if bad:
+        for key in bad:
+            store.index.mark_damaged(key, "damaged: read back wrong while pushing")
+        return "this store's copy is damaged too"
+    sealed = remote.key.seal(f"packs/{ident}", plain)
+    remote.backend.put_if_absent(f"packs/{ident}", sealed)
+    if doc is None:
+        doc = pack_doc(ident, len(sealed), len(plain), objects)
+        remote.put_doc(f"index/{ident}", doc)
+    cache.keep("index", ident, doc)
+    cache.index.add_packs([pack_from_doc(doc)])
+    return None
 
 
 def _listed(listing: dict[str, dict[str, int]], what: str) -> bool:
