@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from contextlib import AbstractContextManager
     from typing import Any
+    from typing import Literal
     from typing import NamedTuple
 
     from git_snapshot import losses
@@ -172,14 +173,14 @@ class Context:
     def __init__(self, call: Call, env: Mapping[str, str]) -> None:
         self._call = call
         self._env = env
-        self._found: tuple[str, float | None, str | None, bool] | None = None
+        self._found: tuple[str, float | None, str | None, bool, tuple[str, ...]] | None = None
         self.under_run = bool(env.get(RUN_ENV))
 
     @classmethod
     def find(cls, call: Call, env: Mapping[str, str]) -> Context:
         return cls(call, env)
 
-    def _find(self) -> tuple[str, float | None, str | None, bool]:
+    def _find(self) -> tuple[str, float | None, str | None, bool, tuple[str, ...]]:
         if self._found is None:
             from git_snapshot import proc
 
@@ -191,8 +192,14 @@ class Context:
                 git_proc.started if git_proc and git_proc.started else None,
                 proc.user_dir(chain),
                 bool(git_proc and proc.elsewhere(git_proc.argv)),
+                git_proc.argv if git_proc and sub else (),
             )
         return self._found
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        """The user's git command as it ran (``git -C x restore -s B f``); () if unknown."""
+        return self._find()[4]
 
     @property
     def user_dir(self) -> str | None:
@@ -475,6 +482,76 @@ def _git_dropped(
     return out
 
 
+def _index_kept(repo: gitrepo.Repo, argv: Sequence[str], paths: list[bytes]) -> set[bytes]:
+    """Of *paths* (gone after the file checkout *argv*, which _git_dropped took as deleted by
+    it), those it cannot have deleted: a file checkout never deletes a path its index keeps
+    (from the index, it writes the file back; `checkout REV -- d` and `restore --staged`
+    write the index too: REV's, without the path) but `restore --source=REV`, the worktree
+    alone, deletes one REV lacks. So: those the index keeps, and (with such a source) REV
+    has. A file the user deleted by hand (` D f`) while the command wrote another in its
+    folder (RED31) is one. None when the command is not known (an alias)."""
+    source = _restore_source(argv)
+    if source is False:
+        return set()
+    out = gitrepo.run_git(
+        repo.toplevel,
+        "--literal-pathspecs",
+        "ls-files",
+        "-z",
+        "--",
+        *map(os.fsdecode, paths),
+        check=False,
+    )
+    wanted = set(paths)
+    held = {p for p in out.split(b"\0") if p in wanted}
+    if held and source is not None:
+        try:
+            return set(gitrepo.tree_entries(repo, source, held))
+        except Exception:  # not a revision ls-tree reads: each may be one REV lacks
+            return set()
+    return held
+
+
+def _restore_source(argv: Sequence[str]) -> str | Literal[False] | None:
+    """The git command *argv* (a file checkout): None when it writes from the index or writes
+    the index too (`checkout`, `restore` without --source, or with --staged), the revision
+    of `restore --source=REV` (the worktree alone), False when not known."""
+    from git_snapshot import proc
+
+    sub = proc.git_subcommand(tuple(argv))
+    if sub == "checkout":
+        return None
+    if sub != "restore":
+        return False
+    source: str | None = None
+    words = iter(argv[argv.index(sub) + 1 :])
+    for word in words:
+        if word == "--":
+            break
+        if word in ("--staged", "--pathspec-from-file"):
+            if word == "--staged":
+                return None
+            next(words, None)
+        elif word == "--source":
+            source = next(words, None)
+            if source is None:
+                return False
+        elif word.startswith("--source="):
+            source = word[len("--source=") :]
+        elif word.startswith("-") and not word.startswith("--"):
+            for i, c in enumerate(word[1:], 2):
+                if c == "S":
+                    return None
+                if c in "sU":
+                    value = word[i:] or next(words, None)
+                    if c == "s":
+                        if not value:
+                            return False
+                        source = value
+                    break
+    return source or None
+
+
 def _blobs_written_since(repo: gitrepo.Repo, since: int) -> dict[int, set[str]]:
     """size -> ids of the loose blobs written into git's objects since *since* (ns): what `git
     add` wrote. A folder of objects/ gets a new mtime when an object is created in it: only
@@ -569,7 +646,11 @@ def _rewritten(
     emptied: list[bytes] | None = [] if call.name == "post-checkout" else None
     out = _written_during(repo, changed, ctx.started, ids, call.file_checkout, emptied)
     if emptied:
-        out += _git_dropped(store, repo, before, emptied)
+        dropped = _git_dropped(store, repo, before, emptied)
+        if dropped and call.file_checkout:
+            kept = _index_kept(repo, ctx.argv, dropped)
+            dropped = [p for p in dropped if p not in kept]
+        out += dropped
     return out
 
 
