@@ -418,9 +418,9 @@ def _user_message(exc: UserError) -> str:
     # store.objects is loaded already whenever one of its errors was raised
     objects = sys.modules.get("git_snapshot.store.objects")
     if objects is not None and isinstance(exc, objects.CorruptObject):
-        return (
-            f"damaged snapshot data ({exc}); see which snapshots and paths "
-            "with: git snapshot verify --read-data"
+        advice = getattr(exc, "advice", None)  # (a remote's: RemoteStore._damaged)
+        return f"damaged snapshot data ({exc}); " + (
+            advice or "see which snapshots and paths with: git snapshot verify --read-data"
         )
     return str(exc)
 

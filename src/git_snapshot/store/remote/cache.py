@@ -367,12 +367,45 @@ class RemoteStore(Store):
                 raise self._damaged(key, loc, "is gone from the remote") from None
         return loc
 
+    def _damaged(
+        self,
+        key: bytes,
+        loc: Location | None,
+        what: str,
+        group: bool = False,
+        gone: bool = False,
+    ) -> CorruptObject:
+        """The store's error, with the remote's advice: verify --remote, not the local
+        store's verify (cli._user_message shows it)."""
+        exc = super()._damaged(key, loc, what, group, gone)
+        exc.advice = (  # type: ignore[attr-defined]
+            "see every damaged remote object with: git snapshot verify --remote "
+            f"{self.remote.name} --read-data"
+        )
+        return exc
+
     def fetch_pack(self, ident: str) -> str:
         """Download, check and decrypt one remote pack into the cache; returns its path. The
         SHA-256 of what was authenticated is kept first (sum_path): a copy made from the cache
         later is checked against it (copy_or_download)."""
         dest = self.pack_path(f"{ident}.pack")
+        self.check_listed(ident)
         return download_pack(self.remote, ident, dest, self.tmp_dir, self.sum_path(ident))
+
+    def check_listed(self, ident: str) -> None:
+        """crypto.Damaged when the last listing gives remote pack *ident* a size other than
+        the one its index document records, before anything is downloaded: an object of a
+        lying size (a pack replaced by a 3 GB file) was read whole into memory first
+        (MemoryError, or the OOM killer; RED31), where verify --remote names it."""
+        listed = self.listing.get("packs", {}).get(ident)
+        if listed is None:
+            return  # (not listed: the download says it is gone)
+        try:
+            want = int(self.doc("index", ident)["sealed"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        if listed != want:
+            raise crypto.Damaged(f"packs/{ident}: has {listed} bytes, its index records {want}")
 
     def sum_path(self, ident: str) -> str:
         """Where the SHA-256 (hex) of remote pack *ident*'s plaintext is kept once fetched."""
@@ -474,6 +507,7 @@ def copy_or_download(
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(dest)
             cache.drop_pack(ident)
+        cache.check_listed(ident)
     download_pack(remote, ident, dest, tmp_dir)
 
 
