@@ -67,3 +67,11 @@ def test_push_prints_each_warning_on_a_line_of_its_own(tmp_path: Path) -> None:
     r = on(c, repo, "push", rc=1)
     assert "\\n" not in r.err, r.err
     assert len(r.ours) == 2, r.err
+
+
+def test_list_remote_all_on_an_empty_remote_names_the_remote(tmp_path: Path) -> None:
+    repo = committed_repo(tmp_path / "w")
+    a = machine(tmp_path, "a")
+    on(a, repo, "remote", "add", "nas", f"file://{tmp_path}/remote")
+    out = on(a, repo, "list", "--remote", "nas", "--all").out
+    assert "this store" not in out and "remote nas" in out, out

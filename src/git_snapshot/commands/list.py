@@ -59,6 +59,10 @@ def cmd_list(
         if total:  # -n 0, or none since DATE: there are snapshots, just none of these
             if since and limit != 0:
                 print(f"none of the {total} snapshot(s) was taken since {since}")
+        elif remote is not None and all_repos:  # (a remote, not this store)
+            print(
+                f"no snapshots on remote {remote} yet; push to it with: git snapshot push {remote}"
+            )
         elif all_repos:
             print("no snapshots in this store yet; take one in a git worktree with: git snapshot")
         else:
