@@ -22,6 +22,7 @@ from git_snapshot.errors import UserError
 TYPE_CHECKING = False  # not typing's: typing is not imported on the hook path
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from collections.abc import Collection
     from collections.abc import Mapping
     from collections.abc import Sequence
     from contextlib import AbstractContextManager
@@ -343,6 +344,7 @@ def _written_during(
     ids: Mapping[bytes, tuple[int, int, int, int, str, int]] | None = None,
     files: bool = False,
     emptied: list[bytes] | None = None,
+    vanished: list[bytes] | None = None,
 ) -> list[bytes]:
     """Those of *paths* that the operation wrote: modified since it started (without its start
     time: just before git last wrote the index, as a checkout writes the files, then the
@@ -359,7 +361,10 @@ def _written_during(
     deleted, and not the user before, the caller decides: _git_dropped); one that a file or
     link written since replaced, with its folder (`restore --source=B conf` over a folder
     conf/), gives that file (whose loss check compares all *before* held below it); one that
-    a folder written since replaced (a file where B has a folder) is given itself."""
+    a folder written since replaced (a file where B has a folder) is given itself.
+
+    With *vanished* (a rebase's hook), the paths gone now are added to it (which of them
+    the rebase deleted, the caller decides: _replayed_away)."""
     import stat
 
     from git_snapshot.worktree import IGNORED  # (imported already: the snapshot ran)
@@ -385,6 +390,8 @@ def _written_during(
         except OSError:  # (ENOTDIR: a file where a folder on its way was)
             if emptied is not None:
                 gone.append(p)
+            elif vanished is not None:
+                vanished.append(p)
             continue
         if st.st_mtime_ns < limit:
             continue
@@ -621,13 +628,16 @@ def _rewritten(
     after: Result | None,
     ctx: Context,
     call: Call,
+    touched: Collection[bytes] = (),
 ) -> list[bytes]:
     """Files that held something else in *before* and that the operation wrote over or (a
     checkout: HEAD may not move, or not where it deletes) deleted: the discarded edits of
     `checkout -f`, `switch --discard-changes`, `checkout -- f`, `restore` (with or without
     --source), the staged new files they delete, the tracked files `restore --source=REV`
-    deletes where REV lacks them, an untracked folder a file checked out replaces. Files
-    the user changed themselves are older than the operation: they are not named."""
+    deletes where REV lacks them, an untracked folder a file checked out replaces; and (a
+    rebase) a file one pick wrote over and a later one deleted, not in *touched* (the paths
+    ORIG_HEAD and HEAD differ at: _changed). Files the user changed themselves are older
+    than the operation: they are not named."""
     ids = None
     if after is None:  # no snapshot after it (_losses_anyway): the worktree, read, not stored
         from git_snapshot.store.diff import lost
@@ -644,14 +654,91 @@ def _rewritten(
     if not changed:
         return []
     emptied: list[bytes] | None = [] if call.name == "post-checkout" else None
-    out = _written_during(repo, changed, ctx.started, ids, call.file_checkout, emptied)
+    vanished: list[bytes] | None = [] if call.name == "post-rewrite" else None
+    out = _written_during(repo, changed, ctx.started, ids, call.file_checkout, emptied, vanished)
     if emptied:
         dropped = _git_dropped(store, repo, before, emptied)
         if dropped and call.file_checkout:
             kept = _index_kept(repo, ctx.argv, dropped)
             dropped = [p for p in dropped if p not in kept]
         out += dropped
+    if vanished:
+        # (a path ORIG_HEAD and HEAD differ at is compared anyway: no git call for it)
+        rest = [p for p in vanished if p not in touched]
+        if rest:
+            out += _replayed_away(repo, rest, before.created)
     return out
+
+
+REFLOG_TAIL = 1 << 20  # the end of HEAD's reflog head_steps reads (~5,000 moves)
+
+
+def head_steps(
+    git_dir: str, since: float, actions: tuple[bytes, ...] = ()
+) -> list[tuple[str, str]]:
+    """(from, to) of each move of HEAD since *since* (unix time), from the worktree's reflog
+    of HEAD (no git process), oldest first; [] when there is none. A reflog time is whole
+    seconds: a move up to losses.REFLOG_SLACK_S before *since* counts. With *actions*, only
+    the moves whose message's first word is one of them (b"rebase": "rebase (pick): ...")."""
+    from git_snapshot.losses import REFLOG_SLACK_S
+
+    try:
+        with open(os.path.join(git_dir, "logs", "HEAD"), "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - REFLOG_TAIL))
+            lines = f.read().split(b"\n")
+    except OSError:
+        return []
+    out: list[tuple[str, str]] = []
+    for line in reversed(lines):
+        head, _, msg = line.partition(b"\t")
+        words = head.split(b" ")
+        if len(words) < 4:
+            continue
+        try:
+            when = int(words[-2])
+        except ValueError:
+            continue
+        if when < since - REFLOG_SLACK_S:
+            break
+        if actions and msg.partition(b" ")[0].partition(b":")[0] not in actions:
+            continue
+        old, new = (w.decode("ascii", "replace") for w in words[:2])
+        real = gitrepo._is_oid(old) and gitrepo._is_oid(new)
+        if real and old != new and not (gitrepo._is_null_oid(old) or gitrepo._is_null_oid(new)):
+            out.append((old, new))
+    out.reverse()
+    return out
+
+
+def step_paths(repo: gitrepo.Repo, steps: Sequence[tuple[str, str]]) -> set[bytes]:
+    """The paths that each (from, to) of *steps* (head_steps) wrote or deleted: one diff-tree
+    for all of them (a commit gone since ends the list)."""
+    if not steps:
+        return set()
+    out = gitrepo.run_git(
+        repo.toplevel,
+        "diff-tree",
+        "--stdin",
+        "-r",
+        "-z",
+        "--no-renames",
+        "--name-only",
+        "--no-commit-id",
+        input="".join(f"{new} {old}\n" for old, new in steps).encode("ascii"),
+        check=False,
+    )
+    return {p for p in out.split(b"\0") if p}
+
+
+def _replayed_away(repo: gitrepo.Repo, vanished: list[bytes], since: float) -> list[bytes]:
+    """Of *vanished* (paths *before*, taken at *since*, held that are gone now), those that a
+    move of HEAD since then wrote or deleted: a rebase's pick that adds a file (over the
+    user's ignored one, silently) and a later one that deletes it leave it in neither
+    ORIG_HEAD nor HEAD, and no mtime to see (RED31: `.env` added by mistake, then untracked
+    again). A path no move touched, the user deleted."""
+    moved = step_paths(repo, head_steps(repo.git_dir, since))
+    return [p for p in vanished if p in moved]
 
 
 def _overwritten(store: Store, before: bytes, after: bytes) -> list[bytes]:
@@ -696,7 +783,7 @@ def find_losses(
         return None
     old, new = _moved(repo, call)
     touched = set(_changed(repo, call, old, new))
-    touched.update(_rewritten(store, repo, before, after, ctx, call))
+    touched.update(_rewritten(store, repo, before, after, ctx, call, touched))
     discarded = _discarded(repo, before, old, ctx, call.name == "post-checkout")
     if not touched and not discarded:
         return None  # (the usual hook: losses is not even imported)

@@ -34,6 +34,10 @@ if TYPE_CHECKING:
     from git_snapshot.losses import Report
 
 OWN_REPORT = ("post-merge", "post-rewrite")  # the operation's own post-hook reports
+# the first word of the reflog messages of a rebase's moves: "rebase (pick): ...", and
+# "pull --rebase origin main (pick): ..." (a merge stops before it moves HEAD; an am's
+# patches say what it writes)
+_OWN_MOVES = (b"rebase", b"pull")
 
 
 def _path(repo: gitrepo.Repo) -> str:
@@ -196,6 +200,16 @@ def _report(store: Store, repo: gitrepo.Repo, note: dict[str, Any]) -> Report | 
         if t != orig:
             with contextlib.suppress(Exception):  # a commit gone since: nothing to compare
                 touched.update(gitrepo.changed_paths(repo, orig, t))
+    with contextlib.suppress(Exception):
+        # and what its moves of HEAD wrote or deleted on the way (a pick that adds a file
+        # over the user's ignored one, a later one that deletes it: in neither ORIG_HEAD nor
+        # where it stopped; RED31), its own moves only: this may run long after it
+        when = note.get("when")
+        if isinstance(when, (int, float)):
+            from git_snapshot.hooks import head_steps
+            from git_snapshot.hooks import step_paths
+
+            touched.update(step_paths(repo, head_steps(repo.git_dir, when, _OWN_MOVES)))
     if not touched:
         return None
     found = losses.find(store, repo, snap, sorted(touched), [orig, *brings])
