@@ -94,6 +94,14 @@ class Store:
                 _make_dir(os.path.join(self.path, s))
         except OSError as exc:
             location.check_yours(self.path)  # (EACCES, EPERM: another user's store, or part of it)
+            part = exc.filename if isinstance(exc, FileExistsError) else None
+            if isinstance(part, str) and os.path.dirname(part) == self.path:
+                name = os.path.basename(part)
+                raise UserError(  # the store is there: never send the user away from it
+                    f"the snapshot store at {self.path} is intact, but its {name} is not a "
+                    f"folder: move it aside (mv {shell_word(part)} {shell_word(part + '.old')}) "
+                    "and run again"
+                ) from exc
             if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) and location.is_store(
                 self.path
             ):  # it is there: even reading it writes (its lock, its index's journal)
@@ -176,6 +184,9 @@ class Store:
                 return self._lost_index("lists no packs")
         except sqlite3.DatabaseError as exc:
             return self._lost_index(f"cannot be read ({exc})")
+        except UnicodeDecodeError as exc:  # SQLite's message quoting damaged bytes (RED31)
+            what = exc.object.decode("utf-8", "replace") if isinstance(exc.object, bytes) else exc
+            return self._lost_index(f"cannot be read ({what})")
         return index
 
     def _lost_index(self, what: str) -> Index:
