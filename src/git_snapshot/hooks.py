@@ -676,34 +676,15 @@ REFLOG_TAIL = 1 << 20  # the end of HEAD's reflog head_steps reads (~5,000 moves
 def head_steps(
     git_dir: str, since: float, actions: tuple[bytes, ...] = ()
 ) -> list[tuple[str, str]]:
-    """(from, to) of each move of HEAD since *since* (unix time), from the worktree's reflog
-    of HEAD (no git process), oldest first; [] when there is none. A reflog time is whole
-    seconds: a move up to losses.REFLOG_SLACK_S before *since* counts. With *actions*, only
-    the moves whose message's first word is one of them (b"rebase": "rebase (pick): ...")."""
-    from git_snapshot.losses import REFLOG_SLACK_S
+    """(from, to) of each move of HEAD since *since* (unix time), oldest first, from the
+    worktree's reflog of HEAD (losses.reflog_since); [] when there is none. With *actions*,
+    only the moves whose message's first word is one of them (b"rebase": "rebase (pick): ...")."""
+    from git_snapshot.losses import reflog_since
 
-    try:
-        with open(os.path.join(git_dir, "logs", "HEAD"), "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - REFLOG_TAIL))
-            lines = f.read().split(b"\n")
-    except OSError:
-        return []
     out: list[tuple[str, str]] = []
-    for line in reversed(lines):
-        head, _, msg = line.partition(b"\t")
-        words = head.split(b" ")
-        if len(words) < 4:
-            continue
-        try:
-            when = int(words[-2])
-        except ValueError:
-            continue
-        if when < since - REFLOG_SLACK_S:
-            break
+    for old, new, msg in reflog_since(git_dir, since, REFLOG_TAIL):
         if actions and msg.partition(b" ")[0].partition(b":")[0] not in actions:
             continue
-        old, new = (w.decode("ascii", "replace") for w in words[:2])
         real = gitrepo._is_oid(old) and gitrepo._is_oid(new)
         if real and old != new and not (gitrepo._is_null_oid(old) or gitrepo._is_null_oid(new)):
             out.append((old, new))

@@ -23,6 +23,7 @@ import os
 import time
 from collections import namedtuple
 from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from collections.abc import Sequence
 
@@ -458,16 +459,29 @@ REFLOG_SLACK_S = 2.0  # reflog times are whole seconds
 def head_moves(git_dir: str, since: float) -> list[str]:
     """The commits HEAD left or reached since *since* (unix time), newest first, from the
     worktree's reflog of HEAD (no git process); [] when there is none."""
+    out: list[str] = []
+    for old, new, _msg in reflog_since(git_dir, since, 1 << 16):  # the last moves: at the end
+        for name in (old, new):
+            if gitrepo._is_oid(name) and not gitrepo._is_null_oid(name) and name not in out:
+                out.append(name)
+        if len(out) >= HEAD_MOVES_AT_MOST:
+            break
+    return out
+
+
+def reflog_since(git_dir: str, since: float, tail: int) -> Iterator[tuple[str, str, bytes]]:
+    """(from, to, message) of each line of the worktree's reflog of HEAD since *since* (unix
+    time), newest first, read from its last *tail* bytes (no git process; nothing when there
+    is none). A reflog time is whole seconds: a line up to REFLOG_SLACK_S before counts."""
     try:
         with open(os.path.join(git_dir, "logs", "HEAD"), "rb") as f:
             f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - (1 << 16)))  # the last moves are at the end
+            f.seek(max(0, f.tell() - tail))
             lines = f.read().split(b"\n")
     except OSError:
-        return []
-    out: list[str] = []
+        return
     for line in reversed(lines):
-        head, _, _msg = line.partition(b"\t")
+        head, _, msg = line.partition(b"\t")
         words = head.split(b" ")
         if len(words) < 4:
             continue
@@ -476,14 +490,8 @@ def head_moves(git_dir: str, since: float) -> list[str]:
         except ValueError:
             continue
         if when < since - REFLOG_SLACK_S:
-            break
-        for oid in words[:2]:
-            name = oid.decode("ascii", "replace")
-            if gitrepo._is_oid(name) and not gitrepo._is_null_oid(name) and name not in out:
-                out.append(name)
-        if len(out) >= HEAD_MOVES_AT_MOST:
-            break
-    return out
+            return
+        yield words[0].decode("ascii", "replace"), words[1].decode("ascii", "replace"), msg
 
 
 def _every_rev(repo: gitrepo.Repo, revs: Sequence[str]) -> list[str]:
