@@ -49,6 +49,15 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
             f"renumbered snapshot {seq} of {_shown(source)} to {number}: a damaged index had "
             f"given number {seq} to two snapshots (the earlier one keeps it)"
         )
+    if report.undone_packs:
+        verb = "would remove" if dry_run else "removed"
+        stay = ", ".join(f"{seq} of {_shown(source)}" for source, seq in report.undone)
+        print(
+            f"{verb} {len(report.undone_packs)} tombstone pack(s) of a forget that was "
+            "interrupted before it took effect"
+            + (f": snapshot(s) {stay} stay, as the index lists them" if stay else "")
+            + " (run git snapshot forget again to forget them)"
+        )
     if report.recovered:
         ids = ", ".join(f"{seq} of {_shown(source)}" for source, seq in report.recovered)
         print(f"recovered snapshot(s) the old index lacked: {ids}")
@@ -61,6 +70,10 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
         line += f" (the old index was {report.old_index})"
     if report.forgotten:
         line += f"; {report.forgotten} forgotten snapshot(s) stay forgotten"
+        if report.old_index != "usable":  # which forgets had taken effect is not known
+            line += ": " + _some(
+                [f"{seq} of {_shown(source)}" for source, seq in report.forgotten_ids]
+            )
     print(line)
     if not (report.dropped or report.incomplete) and all(
         bad in report.whole for bad in report.bad_packs
@@ -98,6 +111,12 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
             "disk (dmesg) and the files' owner and permissions, then run git snapshot repair "
             "again"
         )
+
+
+def _some(items: list[str], most: int = 20) -> str:
+    """*items* joined, the first *most* of them and how many more."""
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(items[:most]) + more
 
 
 def _shown(text: str) -> str:

@@ -60,6 +60,14 @@ class RepairReport:
     old_index: str = "usable"  # usable, missing or damaged
     recovered: list[tuple[str, int]] = field(default_factory=list)  # not in the old index
     forgotten: int = 0  # records in packs whose snapshots were forgotten on purpose
+    # (source, number) of each of them: named when the old index could not say which forgets
+    # had taken effect (a forget killed before its index transaction is finished then)
+    forgotten_ids: list[tuple[str, int]] = field(default_factory=list)
+    # packs holding nothing but the tombstones of forgets that never reached the index (killed
+    # or failed before their index transaction): removed, their snapshots kept, as the index
+    # (still readable) lists them; (source, number) of each snapshot they named that it lists
+    undone_packs: list[str] = field(default_factory=list)
+    undone: list[tuple[str, int]] = field(default_factory=list)
     dropped: list[tuple[str, int, str]] = field(default_factory=list)  # root gone: unusable
     incomplete: list[tuple[str, int, int]] = field(default_factory=list)  # missing paths
     bad_packs: list[tuple[str, str]] = field(default_factory=list)  # read up to the damage
@@ -91,6 +99,9 @@ class _Old:
     snapshots: list[tuple[Snapshot, str]] = field(default_factory=list)
     next_seq: dict[str, int] = field(default_factory=dict)
     damaged: dict[bytes, str] = field(default_factory=dict)
+    # the packs it lists (None: no old index could be read, so which tombstones took effect
+    # is not known)
+    packs: set[str] | None = None
 
 
 def repair(store: Store, dry_run: bool = False) -> RepairReport:
@@ -139,7 +150,7 @@ def _repair_locked(store: Store, dry_run: bool) -> RepairReport:
         raise OSError(errno.ENOSPC, "no room for a new index", new_path)
     try:
         store.index = index  # reads below go through the new index
-        records, tombstones = _scan_packs(store, index, report)
+        records, tombstones = _scan_packs(store, index, report, old)
         for key, why in old.damaged.items():
             index.mark_damaged(key, why)
         snaps = _merge(store, records, tombstones, old, report)
@@ -147,6 +158,7 @@ def _repair_locked(store: Store, dry_run: bool) -> RepairReport:
         index.close()
         if not dry_run:
             _swap_in(store, new_path)
+            _remove_packs(store, report.undone_packs)
     finally:
         index.close()
         with contextlib.suppress(AttributeError):
@@ -224,6 +236,7 @@ def _read_old(path: str, report: RepairReport) -> _Old:
                 old.snapshots.append((snap, r[1]))
             with contextlib.suppress(sqlite3.Error):  # no such table in version 1
                 old.damaged = {bytes(k): w for k, w in db.execute("SELECT key, why FROM damaged")}
+            old.packs = {name for (name,) in db.execute("SELECT name FROM packs")}
         finally:
             db.close()
     except (sqlite3.Error, ValueError, TypeError):
@@ -233,11 +246,14 @@ def _read_old(path: str, report: RepairReport) -> _Old:
 
 
 def _scan_packs(
-    store: Store, index: Index, report: RepairReport
+    store: Store, index: Index, report: RepairReport, old: _Old
 ) -> tuple[dict[bytes, tuple[Snapshot, str]], set[bytes]]:
     """Enter every object the pack headers name (an object in several packs at the place of
-    an intact copy); return the records and tombstones read."""
+    an intact copy); return the records and tombstones read. The packs of forgets that never
+    reached a readable old index are left out (:func:`_undone_forgets`)."""
     headers = {name: list(_headers(store, name, report)) for name in store.pack_names()}
+    for name in _undone_forgets(store, headers, old, report):
+        del headers[name]
     # a pack read up to its damage: the objects the old index placed in it past the damage
     # (a damaged group table, say: data intact, headers not) stay, where they read back intact
     for name in sorted(
@@ -272,6 +288,54 @@ def _scan_packs(
         except CorruptObject as exc:
             report.bad_packs.append((chosen[key], str(exc)))
     return records, forgotten
+
+
+def _undone_forgets(
+    store: Store, headers: dict[str, list[PackedObject]], old: _Old, report: RepairReport
+) -> list[str]:
+    """The packs of forgets that never took effect: a forget writes its tombstone pack, then
+    enters it and drops the snapshots' rows in one index transaction (Index.forget), and
+    takes effect there, as everything does (data first, index rows last). A pack the old
+    index (readable) does not list, holding nothing but tombstones, is the leftover of a
+    forget killed or failed before that transaction: the snapshots it names are still
+    listed, and the user was never told they were forgotten. Such a pack is what gc
+    reclaims as an orphan; repair removes it too (report.undone_packs), for else an index
+    rebuilt later from the packs alone would drop snapshots this one keeps. Nothing is
+    left out when no old index could be read: each tombstone then counts (the user asked)."""
+    if old.packs is None:
+        return []
+    hurt = {name for name, _ in report.bad_packs + report.unreadable}
+    listed = {s.record: s for s, _ in old.snapshots if s.record is not None}
+    out: list[str] = []
+    for name, objects in sorted(headers.items()):
+        if name in old.packs or name in hurt or not objects:
+            continue
+        if any(o.type != FORGET for o in objects):
+            continue
+        named: list[bytes] = []
+        try:
+            for o in objects:
+                data = store.reader.read(name, o.offset, o.length, o.size, o.inner)
+                if hashlib.sha256(data).digest() != o.key:
+                    raise ValueError("does not match its hash")
+                named += decode_forget(data)
+        except (OSError, ValueError, _zstd_errors()):
+            continue  # entered as before: verify and the scan below name what is wrong
+        out.append(name)
+        for record in named:
+            snap = listed.get(record)
+            if snap is not None and (snap.source, snap.id) not in report.undone:
+                report.undone.append((snap.source, snap.id))
+    report.undone_packs = out
+    return out
+
+
+def _remove_packs(store: Store, names: list[str]) -> None:
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(store.pack_path(name))
+    if names:
+        fsync_dir(os.path.dirname(store.pack_path(names[0])))
 
 
 def _salvage(store: Store, name: str, have: set[bytes]) -> list[PackedObject]:
@@ -406,8 +470,12 @@ def _merge(
     for key, (snap, path) in sorted(records.items(), key=lambda kv: (kv[1][0].created, kv[0])):
         snap, path = rows.get(key, (snap, path))
         top[snap.source] = max(top.get(snap.source, 0), snap.id)
-        if key in forgotten:
+        # a readable old index that still lists a tombstoned record is the truth: that forget
+        # never took effect (its rows and its tombstone pack are one transaction), and the
+        # row is kept below; so it is not counted as forgotten either
+        if key in forgotten and key not in rows:
             report.forgotten += 1
+            report.forgotten_ids.append((snap.source, snap.id))
             continue
         snap.record = key
         if (snap.source, snap.id) in chosen:
