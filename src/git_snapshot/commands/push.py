@@ -50,24 +50,26 @@ def _push_once(name: str | None) -> tuple[str, list[str]]:
 
 def _lost_line(name: str, lost: list[tuple[str, str]]) -> str:
     """One line on the packs remote snapshots need that are missing there, not sent again."""
-    shown = ", ".join(output.one_line(f"{what} ({why})") for what, why in lost[:3])
-    more = f" and {len(lost) - 3} more" if len(lost) > 3 else ""
     return (
         f"remote {name}: {len(lost)} pack(s) its snapshots need are missing from it and were "
-        f"not sent again: {shown}{more}; a git snapshot push from a machine that holds them "
+        f"not sent again: {_some(lost)}; a git snapshot push from a machine that holds them "
         "sends them again"
     )
 
 
 def _unmended_line(name: str, unmended: list[tuple[str, str]]) -> str:
     """One line on the damaged remote objects this push could not replace."""
-    shown = ", ".join(output.one_line(f"{what} ({why})") for what, why in unmended[:3])
-    more = f" and {len(unmended) - 3} more" if len(unmended) > 3 else ""
     return (
         f"remote {name}: {len(unmended)} object(s) damaged on the remote and not replaced: "
-        f"{shown}{more}; on a machine that holds them, git snapshot verify --remote {name} "
+        f"{_some(unmended)}; on a machine that holds them, git snapshot verify --remote {name} "
         "--read-data then git snapshot push replaces them"
     )
+
+
+def _some(items: list[tuple[str, str]], shown: int = 3) -> str:
+    """The first *shown* of *items* (what, why), "a (x), b (y), c (z) and 2 more"."""
+    first = ", ".join(output.one_line(f"{what} ({why})") for what, why in items[:shown])
+    return first + (f" and {len(items) - shown} more" if len(items) > shown else "")
 
 
 def cmd_push(*, name: str | None = None, auto: bool = False) -> int:
