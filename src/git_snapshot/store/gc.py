@@ -54,6 +54,7 @@ from git_snapshot.store.reserve import ensure_reserve
 from git_snapshot.store.reserve import no_room
 from git_snapshot.store.reserve import with_room
 from git_snapshot.store.safewrite import fsync_dir
+from git_snapshot.store.safewrite import has_room
 
 REPACK_BELOW = 0.5  # rewrite a pack when less than this share of its bytes is still in use
 REPACK_BATCH = MAX_PACK  # live bytes copied per transaction: bounds the space a repack needs
@@ -523,10 +524,9 @@ def _io_failure(exc: BaseException) -> bool:
 def _nearly_full(store: Store) -> bool:
     """SQLite says "disk I/O error" for a full disk too: the free space tells them apart."""
     try:
-        fs = os.statvfs(store.path)
+        return not has_room(store.tmp_dir, 2 * RESERVE_BYTES)  # what this process may write
     except OSError:
         return True
-    return fs.f_bavail * fs.f_frsize < 2 * RESERVE_BYTES
 
 
 def mount_point(path: str) -> str:

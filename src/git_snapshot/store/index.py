@@ -256,13 +256,19 @@ LOW_SPACE = 256 << 10  # below this, the index is only read: see Index._open_rea
 
 
 def _low_space(path: str) -> bool:
+    """Whether this process cannot write LOW_SPACE bytes beside the index at *path*
+    (safewrite.has_room: what it may write, not f_bavail alone, which stays 0 for root in
+    the blocks ext4 keeps for root, nor f_bfree, which counts blocks no one may have: SQLite's
+    -shm pages touched where the disk cannot give one are a SIGBUS). Its probe, when f_bavail
+    is short, goes into the store's tmp/ (swept), beside the index otherwise."""
+    from git_snapshot.store.safewrite import has_room
+
+    where = os.path.dirname(path) or "."
+    scratch = os.path.join(where, "tmp")
     try:
-        st = os.statvfs(path)
+        return not has_room(scratch if os.path.isdir(scratch) else where, LOW_SPACE)
     except OSError:
         return False
-    # f_bavail, also for root: SQLite's -shm pages are not always allowed the blocks that
-    # ext4 reserves for root, and touching one that cannot be had is a SIGBUS
-    return st.f_bavail * st.f_frsize < LOW_SPACE
 
 
 def _no_room(exc: sqlite3.OperationalError) -> bool:

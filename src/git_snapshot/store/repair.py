@@ -47,6 +47,7 @@ from git_snapshot.store.records import encode_record
 from git_snapshot.store.reserve import no_room
 from git_snapshot.store.reserve import release_reserve
 from git_snapshot.store.safewrite import fsync_dir
+from git_snapshot.store.safewrite import has_room
 
 INDEX_FILES = ("", "-wal", "-shm")
 BEFORE_REPAIR = ".before-repair"
@@ -133,10 +134,9 @@ def _low_space(path: str) -> bool:
     """Whether the disk at *path* is (nearly) full: an Index then opens read-only, which
     for a new file fails as a missing table rather than as a full disk."""
     try:
-        st = os.statvfs(path)
+        return not has_room(path, LOW_SPACE)
     except OSError:
         return False
-    return st.f_bavail * st.f_frsize < LOW_SPACE
 
 
 def _repair_locked(store: Store, dry_run: bool) -> RepairReport:

@@ -14,6 +14,7 @@ import os
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.store.core import RESERVE_BYTES as RESERVE_BYTES  # a Store checks it too
 from git_snapshot.store.core import RESERVE_NAME as NAME
+from git_snapshot.store.safewrite import has_room
 from git_snapshot.store.safewrite import temp_name
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -52,8 +53,7 @@ def ensure_reserve(store: Store) -> bool:
         return False
     tmp = temp_name(path, store.tmp_dir)
     try:
-        fs = os.statvfs(store.path)
-        if fs.f_bavail * fs.f_frsize < 2 * RESERVE_BYTES:
+        if not has_room(store.tmp_dir, 2 * RESERVE_BYTES):  # what this process may write
             return False
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:

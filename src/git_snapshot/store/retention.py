@@ -206,8 +206,46 @@ def forget(store: Store, snaps: list[Snapshot], dry_run: bool = False) -> list[S
         # shared, as a snapshot: the tombstone pack is in packs/ before its index rows, and a
         # gc in between would take it for an orphan and delete it
         with store.lock():
-            with_room(store, lambda: store.forget(snaps))
+            with_room(store, lambda: _forget_locked(store, snaps))
     return snaps
+
+
+def _forget_locked(store: Store, snaps: list[Snapshot]) -> None:
+    """Store.forget's steps (a tombstone pack, then one index transaction entering it and
+    dropping the rows), except that a failure of that transaction (a full disk) deletes the
+    tombstone pack again: the forget did not take effect, and a tombstone left in packs/
+    would be acted on by a repair that has no readable index to tell (RED31 A2: "the store
+    is intact" was said over an orphan tombstone; with_room's second try wrote another)."""
+    import contextlib
+    import hashlib
+    import os
+
+    from git_snapshot.store.objects import FORGET
+    from git_snapshot.store.packs import PackWriter
+    from git_snapshot.store.records import encode_forget
+    from git_snapshot.store.safewrite import fsync_dir
+
+    records = [s.record for s in snaps if s.record is not None]
+    tombstones = []
+    if records:
+        data = encode_forget(records)
+        writer = PackWriter(store.path)
+        try:
+            writer.add(FORGET, hashlib.sha256(data).digest(), data)
+            tombstones = writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+    try:
+        store.index.forget(snaps, tombstones)
+    except Exception:  # a kill leaves it for repair and gc, which know it for an orphan
+        for p in tombstones:
+            with contextlib.suppress(OSError):
+                os.unlink(store.pack_path(p.name))
+        if tombstones:
+            with contextlib.suppress(OSError):
+                fsync_dir(store.packs_dir)
+        raise
 
 
 def parse_duration(text: str) -> float:

@@ -36,6 +36,37 @@ def temp_name(path: str, tmp_dir: str | None = None) -> str:
     return os.path.join(directory, os.fsdecode(name[:255]))  # NAME_MAX counts bytes
 
 
+def has_room(directory: str, need: int) -> bool:
+    """Whether this process can write *need* more bytes on the disk holding *directory*
+    (OSError when it cannot be asked). f_bavail, the blocks every user may have, answers
+    when it is enough; when the disk's other free blocks would make up the rest (ext4 keeps
+    5 % for root, and a few more for itself), whether this process may have them is learnt
+    by taking them: *need* bytes allocated in a temp file in *directory*, then deleted. f_bfree
+    alone would be wrong both ways: root may use the blocks kept for root, ext4's own are
+    nobody's, and another user gets neither (RED31 A2: root had filled such a disk, and prune
+    found no room in the 1 MiB it freed; SQLite touching a -shm page the disk cannot give is
+    a SIGBUS, so a guess will not do)."""
+    st = os.statvfs(directory)
+    if st.f_bavail * st.f_frsize >= need:
+        return True
+    if st.f_bfree * st.f_frsize < need:
+        return False
+    tmp = temp_name(os.path.join(directory, "room"))
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return False
+    try:
+        os.posix_fallocate(fd, 0, need)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    return True
+
+
 def fsync_dir(path: str) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
