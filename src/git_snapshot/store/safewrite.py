@@ -1,7 +1,10 @@
 """One way to write a file safely: a temp file beside it (or in a scratch dir on the same file
 system), fsync, rename over the target. A reader sees the old file or the new one, never a torn
 one; a failure or a kill leaves the target as it was and at most a temp file that the next run
-sweeps (temp names carry TEMP_MARK so they are recognised)."""
+sweeps (temp names carry TEMP_MARK so they are recognised; the writer holds its temp file
+locked until the rename, so a sweep takes only a dead run's: leftovers.remove_if_dead). The
+folders swept: the store's, worktrees' (restore), a remote's cache (remote.cache.sweep_cache).
+The watch registry's and the loss logs' folders are not (RED31 A3, left)."""
 
 from __future__ import annotations
 
@@ -90,9 +93,13 @@ def atomic_file(
     (FileExistsError, with *path* as its filename, when something is there by then), where
     the file system cannot link, renamed after one more look. *tmp*: the temp path to use
     (a name a leftovers.Run recorded), else temp_name(path, tmp_dir)."""
-    if tmp is None:
-        tmp = temp_name(path, tmp_dir)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    named = tmp
+    while True:
+        tmp = named if named is not None else temp_name(path, tmp_dir)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        if _held(fd):
+            break
+        os.close(fd)  # a sweep took it before it was held (it is gone): another name
     try:
         with os.fdopen(fd, "wb") as f:
             os.fchmod(f.fileno(), mode)  # exactly *mode*, whatever the umask
@@ -100,16 +107,33 @@ def atomic_file(
             f.flush()
             if durable:
                 os.fsync(f.fileno())
-        if replace:
-            os.replace(tmp, path)
-        else:
-            _link_new(tmp, path)
+            # still held: a sweep (leftovers.remove_if_dead) takes only a temp no one holds
+            if replace:
+                os.replace(tmp, path)
+            else:
+                _link_new(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     if durable:
         fsync_dir(os.path.dirname(os.path.abspath(path)))
+
+
+def _held(fd: int) -> bool:
+    """Hold the temp file open on *fd* (flock, until it is closed), so that a sweep of its
+    folder (leftovers.remove_if_dead: a killed run's temp is held by no one) leaves it;
+    False when a sweep took it between its creation and this (it has no name left). A file
+    system without flock: held by nothing, as before."""
+    import fcntl  # (built in)
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False  # a sweep holds it, to unlink it
+    except OSError:
+        return True
+    return os.fstat(fd).st_nlink > 0
 
 
 def _link_new(tmp: str, path: str) -> None:

@@ -108,6 +108,31 @@ def _private_dirs(path: str) -> None:
         os.mkdir(path, 0o700)
 
 
+def sweep_cache(cache_root: str) -> None:
+    """Remove the temp files killed runs left in a remote's cache folders (*cache_root*, its
+    kept documents, and ``remotes/`` above it: the locks-seen files): atomic_write's, which
+    no other sweep reaches (RED31 A3: a push killed at a write left them there for good). A
+    writer holds its temp file until the rename (safewrite), so a live one is left alone."""
+    from git_snapshot.store import leftovers
+
+    docs = os.path.join(cache_root, "docs")
+    for folder in (os.path.dirname(cache_root), cache_root, *_doc_dirs(docs)):
+        try:
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            continue
+        try:
+            leftovers.sweep(fd)
+        except OSError:
+            pass  # swept another time
+        finally:
+            os.close(fd)
+
+
+def _doc_dirs(docs: str) -> list[str]:
+    return [os.path.join(docs, sub) for sub in ("index", "snapshots")]
+
+
 class RemoteStore(Store):
     """The cache store of one remote (see the module doc); reads fetch missing packs."""
 
@@ -115,8 +140,9 @@ class RemoteStore(Store):
         self.remote = remote
         self.cache_root = remote_cache(remote.conf, local_store)
         self.docs_dir = os.path.join(self.cache_root, "docs")
-        for sub in ("index", "snapshots"):
-            _private_dirs(os.path.join(self.docs_dir, sub))
+        for folder in _doc_dirs(self.docs_dir):
+            _private_dirs(folder)
+        sweep_cache(self.cache_root)
         super().__init__(os.path.join(self.cache_root, "store"))
         self.listing: dict[str, dict[str, int]] = {}
         # remote documents that do not open (kind/ident -> why): left out of the cache, named
