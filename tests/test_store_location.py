@@ -106,7 +106,7 @@ def test_a_store_another_process_is_making_at_the_same_moment_opens(
     monkeypatch.setattr(os, "mkdir", real_mkdir)
     shutil.rmtree(new / "tmp")
     (new / "tmp").write_text("a file where a folder should be")
-    with pytest.raises(UserError, match="cannot create the snapshot store"):
+    with pytest.raises(UserError, match="is intact, but its tmp is not a folder"):
         Store(new)
 
 
