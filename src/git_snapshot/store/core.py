@@ -414,27 +414,11 @@ class Store:
 
     def forget(self, snaps: list[Snapshot]) -> None:
         """Drop snapshots. A tombstone naming their records goes into a pack first, so that
-        an index rebuilt from the packs does not bring back what was dropped on purpose."""
-        with self.lock():  # a gc must not take the tombstone pack for an orphan
-            self._forget_locked(snaps)
+        an index rebuilt from the packs does not bring back what was dropped on purpose
+        (retention.forget: the one way to do it)."""
+        from git_snapshot.store.retention import forget
 
-    def _forget_locked(self, snaps: list[Snapshot]) -> None:
-        records = [s.record for s in snaps if s.record is not None]
-        tombstones = []
-        if records:
-            from git_snapshot.store.objects import FORGET
-            from git_snapshot.store.packs import PackWriter
-            from git_snapshot.store.records import encode_forget
-
-            data = encode_forget(records)
-            writer = PackWriter(self.path)
-            try:
-                writer.add(FORGET, hashlib.sha256(data).digest(), data)
-                tombstones = writer.finish()
-            except BaseException:
-                writer.abort()
-                raise
-        self.index.forget(snaps, tombstones)
+        forget(self, snaps)
 
     def get(self, source: str, ref: str | int) -> Snapshot:
         """A snapshot by its number or ``latest``."""
