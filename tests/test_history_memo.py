@@ -141,6 +141,9 @@ def _walked_diff(store: Store, a: bytes, b: bytes) -> list[tuple]:  # type: igno
     out: list[tuple[Any, ...]] = []
     for p in old.keys() | new.keys():
         o, n = old.get(p), new.get(p)
+        if o is not None and n is not None and o.kind != n.kind and DIR not in (o.kind, n.kind):
+            out.append((p, "type", o, n))  # a file and a symlink: git's T
+            continue
         if o is not None and (n is None or o.kind != n.kind):
             out.append((p, "deleted", o, None))
         if n is not None and (o is None or o.kind != n.kind):
