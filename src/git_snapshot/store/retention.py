@@ -212,9 +212,10 @@ def forget(store: Store, snaps: list[Snapshot], dry_run: bool = False) -> list[S
 
 def _forget_locked(store: Store, snaps: list[Snapshot]) -> None:
     """A tombstone pack, then one index transaction entering it and dropping the rows; a
-    failure of that transaction (a full disk) deletes the tombstone pack again: the forget did not take effect, and a tombstone left in packs/
-    would be acted on by a repair that has no readable index to tell (RED31 A2: "the store
-    is intact" was said over an orphan tombstone; with_room's second try wrote another)."""
+    failure of that transaction (a full disk) deletes the tombstone pack again: the forget
+    did not take effect, and a tombstone left in packs/ would be acted on by a repair that
+    has no readable index to tell (RED31 A2: "the store is intact" was said over an orphan
+    tombstone; with_room's second try wrote another)."""
     import contextlib
     import hashlib
     import os
