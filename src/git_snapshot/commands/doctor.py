@@ -71,6 +71,13 @@ def _our_shim(path: str, name: str, root: str) -> HookState:
     exe, forward = settings if settings else ("git-snapshot", "")
     if "/" in exe and not _executable(exe):
         return HookState(name, False, f"its program {exe} is gone: run git snapshot install", "")
+    interpreter = _missing_interpreter(exe) if "/" in exe else None
+    if interpreter is not None:
+        why = (
+            f"its program {exe} cannot start (its Python {interpreter} is gone): reinstall "
+            "git-snapshot and run git snapshot install again"
+        )
+        return HookState(name, False, why, "")
     chained = (
         os.path.join(forward, name)
         if forward
@@ -80,6 +87,15 @@ def _our_shim(path: str, name: str, root: str) -> HookState:
     if hookfiles.file_head(path) != hookfiles.shim_text(name, exe, forward).encode():
         where += ", from an older git-snapshot: run git snapshot install again to update it"
     return HookState(name, True, f"git-snapshot's shim{where}", describe(chained, name, root))
+
+
+def _missing_interpreter(exe: str) -> str | None:
+    """The interpreter *exe*'s ``#!`` line names, when it is not there (the shim's test)."""
+    head = hookfiles.file_head(exe)[:512].split(b"\n", 1)[0]
+    words = head[2:].split() if head.startswith(b"#!") else []
+    if words and not os.access(words[0], os.X_OK):
+        return os.fsdecode(words[0])
+    return None
 
 
 def _pre_commit_has(root: str, name: str) -> bool:

@@ -5,8 +5,8 @@
 # every name, the hook that was there before, if any: NAME.git-snapshot-chained next to this file
 # or, when this file lives in git-snapshot's own hooks directory, NAME in the directory git used
 # before ($forward). `git snapshot uninstall` puts every hook back. GIT_SNAPSHOT_SKIP=1: no
-# snapshot (the chained hook still runs). If git-snapshot is gone, this shim prints how to remove
-# it and lets git go on. The next line is the only one `git snapshot install` fills in.
+# snapshot (the chained hook still runs). If git-snapshot is gone or cannot start, this shim prints
+# how to remove it and lets git go on. The next line is the only one `git snapshot install` fills in.
 exe=git-snapshot forward= py= tag= lib=
 case $0 in */*) dir=${0%/*} ;; *) dir=. ;; esac
 name=${0##*/}
@@ -28,7 +28,8 @@ chain_only() {
 	exit 0
 }
 
-# One line: the program is gone (a deleted virtualenv); the exact commands that remove us.
+# One line: the program is gone (a deleted virtualenv) or cannot start (its Python is gone, as
+# after an upgrade); the exact commands that remove us. $1: what is wrong, $2: the way back.
 gone() {
 	case $0 in /*) self=$0 ;; *) self=$PWD/$0 ;; esac # said to a user in any directory
 	if [ -n "$forward" ]; then
@@ -38,7 +39,23 @@ gone() {
 	else
 		undo="rm '$self'"
 	fi
-	printf '%s\n' "git-snapshot: $exe is gone, so the $name hook took no snapshot; to remove this hook: $undo" >&2
+	printf '%s\n' "git-snapshot: $exe ${1:-is gone}, so the $name hook took no snapshot; ${2-}to remove this hook: $undo" >&2
+}
+
+# Whether $exe names a #! interpreter that is not there (only read: no process). Sets $interp.
+no_interpreter() {
+	case $exe in */*) ;; *) return 1 ;; esac
+	IFS= read -r interp <"$exe" 2>/dev/null || return 1
+	case $interp in '#!'*) ;; *) return 1 ;; esac
+	interp=${interp#??}
+	interp=${interp#"${interp%%[! 	]*}"}
+	interp=${interp%%[ 	]*}
+	[ -n "$interp" ] && [ ! -x "$interp" ]
+}
+
+# A program that does not start never blocks git: the hook goes on as if it were gone.
+cannot_start() {
+	gone "cannot start ($1)" "reinstall git-snapshot and run git snapshot install again, or "
 }
 
 # $py, $tag and $lib (written by install): the Python that runs $exe, its bytecode tag and
@@ -62,21 +79,30 @@ if sys.implementation.cache_tag == tag and all(map(os.path.isdir, paths)):
     if main is not None:
         sys.argv = [exe] + args
         sys.exit(main())
-os.execv(exe, [exe] + args)'
+try:
+    os.execv(exe, [exe] + args)
+except OSError:
+    sys.exit(127)'
 
-# The snapshot: its status (0 when skipped or when the program is gone).
+# The snapshot: its status (0 when skipped, or when the program is gone or cannot start: 126
+# and 127 are the shell's, never the hook's).
 snap() {
 	[ "${GIT_SNAPSHOT_SKIP-}" = 1 ] && return 0
-	if have_exe; then
-		if [ -n "$py" ] && [ -f "$py" ] && [ -x "$py" ]; then
-			"$py" -S -c "$fast" "$tag" "$lib" "$exe" hook "$name" "$@"
-			return
-		fi
-		"$exe" hook "$name" "$@"
-		return
+	if ! have_exe; then
+		gone
+		return 0
 	fi
-	gone
-	return 0
+	if [ -n "$py" ] && [ -f "$py" ] && [ -x "$py" ]; then
+		"$py" -S -c "$fast" "$tag" "$lib" "$exe" hook "$name" "$@"
+	elif no_interpreter; then
+		cannot_start "its Python $interp is gone"
+		return 0
+	else
+		"$exe" hook "$name" "$@"
+	fi
+	rc=$?
+	case $rc in 126 | 127) ;; *) return "$rc" ;; esac
+	if no_interpreter; then cannot_start "its Python $interp is gone"; else cannot_start "exit status $rc"; fi
 }
 
 case $name in
