@@ -9,6 +9,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+import pytest
 from clihelpers import git
 from clihelpers import gs
 
@@ -171,7 +172,11 @@ def test_the_api_restoring_a_file_over_a_folder_keeps_what_no_backup_holds(
     os.unlink(data / "sub")
     (data / "sub").mkdir()
     os.mkfifo(data / "sub" / "pipe")
-    api.restore_backup("data", made.id, data, paths=["sub"], store=store_dir)
+    from git_snapshot.store.restorer import NotAllRestored
+
+    with pytest.raises(NotAllRestored, match="sub") as got:  # said (RED31), not only kept
+        api.restore_backup("data", made.id, data, paths=["sub"], store=store_dir)
+    assert got.value.report.kept == [b"sub"]
     assert (data / "sub" / "pipe").is_fifo()
 
 

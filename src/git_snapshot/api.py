@@ -27,6 +27,7 @@ from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.prune import gc
+from git_snapshot.store.restorer import NotAllRestored
 from git_snapshot.store.restorer import Restorer
 from git_snapshot.store.restorer import split_path
 from git_snapshot.store.retention import forget
@@ -88,6 +89,8 @@ def _path(value: object, what: str) -> str:
         value = os.fspath(value)
     if not isinstance(value, str):
         raise UserError(f"{what} must be a str or a path, not {type(value).__name__}")
+    if "\0" in value:  # (the system would cut it there: 'da\0ta' read as 'da')
+        raise UserError(f"{what} {value!r} holds a NUL byte, which no path can")
     return _text(value, what)
 
 
@@ -145,7 +148,12 @@ def _pick(st: Store, name: str, backup_id: int | str) -> Snapshot:
         chosen = [s for s in mine if s.trigger != PRE_RESTORE]
         if chosen:
             return chosen[-1]  # by number, never the clock; a pulled one by time (Index.snapshots)
-    return st.get(name, backup_id)
+    try:
+        return st.get(name, backup_id)
+    except UserError:  # (its words are a repository's and the command line's)
+        raise UserError(
+            f"no backup {backup_id!r} named {name!r}; see list_backups({name!r})"
+        ) from None
 
 
 # -- the API -----------------------------------------------------------------------------------
@@ -215,8 +223,12 @@ def restore_backup(
                 st, name, where, trigger=PRE_RESTORE, message=f"before restoring backup {snap.id}"
             ).snapshot
             protect = unsaved(safety, [b"/".join(split_path(p)) for p in wanted])
-        restorer = Restorer(st, delete=delete, protect=protect)
+        # a backup is of a folder, .git and all (a script's before `git filter-repo`): all of
+        # it is restored, what it replaces kept in the pre-restore backup (the commands leave
+        # a repository's own .git alone: their snapshots never hold it, RED31)
+        restorer = Restorer(st, delete=delete, protect=protect, never=frozenset())
         report = restorer.restore(snap, where, list(wanted))
+        NotAllRestored.check(restorer, snap)
     return report.files
 
 

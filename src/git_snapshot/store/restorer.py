@@ -140,6 +140,38 @@ class Unwritable(UserError):
         )
 
 
+class NotAllRestored(UserError):
+    """Some paths of the snapshot were left as they were in the target (what the pre-restore
+    snapshot could not save, a repository's .git that is there, the store); everything else
+    was written. *report* says what was done. (The API's: a script cannot read the command's
+    "kept N path(s) in the way" line, RED31.)"""
+
+    def __init__(self, report: Report, kept: list[bytes]) -> None:
+        self.report = report
+        left = [
+            *((p, "in the way, holding what no snapshot could save") for p in kept),
+            *((p, "a repository's .git, there already") for p in report.git_dirs),
+            *((p, "the snapshot store") for p in report.store),
+            *((p, "another worktree") for p in report.worktrees),
+            *((p, "never written here") for p in report.refused),
+        ]
+        first = ", ".join(f"{show(p) or '.'} ({why})" for p, why in left[:3])
+        more = f" and {len(left) - 3} more" if len(left) > 3 else ""
+        super().__init__(
+            f"{len(left)} path(s) were not restored and are as they were: {first}{more}; "
+            f"everything else was restored ({report.files} file(s) written)"
+        )
+
+    @staticmethod
+    def check(restorer: Restorer, snap: Snapshot) -> None:
+        """Raise it when *restorer* left a path *snap* holds as it was in the target (not an
+        extra that --delete kept: that one is no path of the snapshot's)."""
+        report = restorer.report
+        kept = [p for p in report.kept if restorer.holds(snap, p)]
+        if kept or report.git_dirs or report.store or report.worktrees or report.refused:
+            raise NotAllRestored(report, kept)
+
+
 def split_path(path: str | bytes) -> list[bytes]:
     """A user-given path inside the snapshot as checked components."""
     raw = os.fsencode(path).strip(b"/")
@@ -606,6 +638,13 @@ class Restorer(Planning, Writing):
             os.fchmod(fd, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
             return fd, False
         return (os.open(name, _DIR_FLAGS, dir_fd=parent) if parent >= 0 else -1), False
+
+    def holds(self, snap: Snapshot, rel: bytes) -> bool:
+        """Whether *snap* holds the path *rel*."""
+        try:
+            return self.find(snap, rel.split(b"/"))[1] is not None
+        except UserError:
+            return False
 
     def _is_never(self, rel: bytes) -> bool:
         return rel.split(b"/", 1)[0] in self.never
