@@ -77,12 +77,13 @@ def template() -> str:
     return resources.files("git_snapshot").joinpath("shims/hook.sh").read_text("utf-8")
 
 
-def shim_text(name: str, exe: str, forward: str = "") -> str:
+def shim_text(name: str, exe: str, forward: str = "", outer: bool = False) -> str:
     """The shim for hook *name* that runs ``<exe> hook <name> ARGS...`` and then the hook of
     that name in *forward* (forwarding mode) or next to it (chaining mode, *forward* empty).
 
     *exe* is an absolute path (what ``install`` writes) or a bare command name looked up on
-    PATH (the copies in ``hooks/``).
+    PATH (the copies in ``hooks/``). *outer*: *forward* is the global (or system)
+    core.hooksPath, which the shim looks up when it runs (``outer=1`` ends the line).
     """
     import shlex
 
@@ -92,7 +93,8 @@ def shim_text(name: str, exe: str, forward: str = "") -> str:
     assert text.count(_TEMPLATE_LINE) == 1, "shims/hook.sh lost its templated line"
     py, tag, lib = fast_start(exe)
     words = {"exe": exe, "forward": forward, "py": py, "tag": tag, "lib": lib}
-    line = " ".join(f"{k}={shlex.quote(v) if v else ''}" for k, v in words.items()) + "\n"
+    line = " ".join(f"{k}={shlex.quote(v) if v else ''}" for k, v in words.items())
+    line += " outer=1\n" if outer else "\n"
     return text.replace(_TEMPLATE_LINE, line)
 
 
@@ -136,8 +138,9 @@ def fast_start(exe: str) -> tuple[str, str, str]:
     return py, tag, ":".join(folders)
 
 
-def shim_settings(path: str) -> tuple[str, str] | None:
-    """(exe, forward) written in the shim at *path*, or None if it is not a current shim."""
+def shim_settings(path: str) -> tuple[str, str, bool] | None:
+    """(exe, forward, outer) written in the shim at *path*, or None if it is not a current
+    shim."""
     import shlex
 
     for raw in file_head(path).decode("utf-8", "surrogateescape").splitlines():
@@ -147,7 +150,7 @@ def shim_settings(path: str) -> tuple[str, str] | None:
             except ValueError:
                 return None
             values = dict(w.partition("=")[::2] for w in words)
-            return values.get("exe", ""), values.get("forward", "")
+            return values.get("exe", ""), values.get("forward", ""), values.get("outer") == "1"
     return None
 
 

@@ -21,6 +21,15 @@ used before, under its own path, so a dispatcher that looks itself up by ``basen
 previous local value is kept in ``snapshot.hooksPathBefore`` and put back by uninstall. A tool
 that sets ``core.hooksPath`` again (husky's ``npm install``) only bypasses us: every user hook
 still runs, ``git snapshot doctor`` says ours will not, and ``install`` works again.
+
+Our directory's path is absolute (git resolves a relative one from each worktree's root, and a
+linked worktree's ``.git`` is a file): after the repository is moved or copied it names the old
+place (:func:`is_old_place`); doctor says so, and install points it at the new place, keeping
+the value to put back. A ``core.hooksPath`` that git reads after the repository's own config
+(an included file, a worktree's config) cannot be taken over: install refuses, changing
+nothing (:func:`overridden`). Forwarding to a global or system value, the shims look it up
+when they run (but for reference-transaction, whose no-op path spawns nothing: doctor says when
+it differs).
 """
 
 from __future__ import annotations
@@ -315,21 +324,96 @@ def _is_own(repo: gitrepo.Repo, value: str | None) -> bool:
     return os.path.realpath(path) == os.path.realpath(own_hooks_dir(repo))
 
 
+def is_old_place(repo: gitrepo.Repo, value: str | None) -> bool:
+    """Whether *value* names git-snapshot's hooks folder of another repository's place: the
+    absolute path install wrote before this repository was moved (gone now) or copied (the
+    original's, holding only our shims). Never a folder of the user's hooks."""
+    if not value or _is_own(repo, value):
+        return False
+    path = os.path.normpath(os.path.expanduser(value))
+    if not os.path.isabs(path) or not path.endswith(os.sep + OWN_HOOKS_DIR):
+        return False
+    try:
+        names = os.listdir(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return all(is_our_shim(os.path.join(path, n)) for n in names)
+
+
+def _ours(repo: gitrepo.Repo, value: str | None) -> bool:
+    """A value install wrote, here or at this repository's old place: never the user's."""
+    return _is_own(repo, value) or is_old_place(repo, value)
+
+
+def _before(repo: gitrepo.Repo, hp: HooksPath) -> str | None:
+    """The value to put back: snapshot.hooksPathBefore, unless it names a folder of ours (an
+    older install, run again after a move or under an include, recorded that; the user's
+    value is lost then)."""
+    return None if _ours(repo, hp.before) else hp.before
+
+
+def outer_hooks_path(cwd: str) -> str | None:
+    """The global core.hooksPath, else the system one: what git would use without a
+    repository's own (as configured, ``~`` expanded)."""
+    for scope in ("--global", "--system"):
+        out = gitrepo.run_git(cwd, "config", scope, "--get", "core.hooksPath", check=False)
+        if out.rstrip(b"\n"):
+            return os.path.expanduser(os.fsdecode(out.rstrip(b"\n")))
+    return None
+
+
 def forward_target(repo: gitrepo.Repo, hp: HooksPath) -> str | None:
     """The hooks directory our own one forwards to (as configured: a relative one is resolved
     by git from each worktree's root), or None for chaining mode."""
     if hp.value is None:
         return None
-    if not _is_own(repo, hp.value):
+    if not _ours(repo, hp.value):
         return os.path.expanduser(hp.value)
-    if hp.before:
-        return os.path.expanduser(hp.before)
+    before = _before(repo, hp)
+    if before:
+        return os.path.expanduser(before)
     # ours is set locally over a global or system core.hooksPath: forward to that one
-    for scope in ("--global", "--system"):
-        value = _config(repo, scope, "--get", "core.hooksPath")
-        if value:
-            return os.path.expanduser(value)
-    return None
+    return outer_hooks_path(repo.toplevel)
+
+
+def _origin(repo: gitrepo.Repo) -> tuple[str, str] | None:
+    """(scope, origin) of the effective core.hooksPath, as git names them."""
+    out = gitrepo.run_git(
+        repo.toplevel, "config", "-z", "--show-scope", "--show-origin", "--get-all",
+        "core.hooksPath", check=False,
+    )  # fmt: skip
+    fields = out.split(b"\0")
+    if len(fields) < 4:
+        return None
+    scope, origin = fields[-4], fields[-3]  # the last value wins (a trailing "" ends it)
+    return os.fsdecode(scope), os.fsdecode(origin)
+
+
+def overridden(repo: gitrepo.Repo, hp: HooksPath) -> str | None:
+    """Why a core.hooksPath install writes in the repository's own config would not be the one
+    git reads (a value from an included file, a worktree's config, the command line), in
+    words naming where the winning value comes from; None when it would be."""
+    if hp.value is None or _is_own(repo, hp.value):
+        return None
+    found = _origin(repo)
+    if found is None:
+        return None
+    scope, origin = found
+    if scope in ("system", "global"):
+        return None
+    own_config = os.path.realpath(os.path.join(repo.common_dir, "config"))
+    if (
+        scope == "local"
+        and origin.startswith("file:")
+        and os.path.realpath(os.path.join(repo.toplevel, origin[5:])) == own_config
+    ):
+        return None
+    return (
+        f"core.hooksPath = {hp.value} comes from {origin} ({scope} scope), which git reads "
+        "after the repository's own config, so git would never run git-snapshot's hooks"
+    )
 
 
 def _install_forwarding(
@@ -338,28 +422,64 @@ def _install_forwarding(
     own = own_hooks_dir(repo)
     if os.path.realpath(os.path.join(repo.toplevel, target)) == os.path.realpath(own):
         raise UserError(f"core.hooksPath and {BEFORE_KEY} both name {own}: unset {BEFORE_KEY}")
+    why = overridden(repo, hp)
+    if why is not None:
+        raise UserError(
+            f"{why}; nothing was changed (git snapshot install works where core.hooksPath is "
+            "set in .git/config, globally, or not at all)"
+        )
+    # Forwarding to a global or system value: the shims look it up when they run.
+    outer = not _before(repo, hp) if _ours(repo, hp.value) else hp.local is None
+    made = not os.path.isdir(own)
     os.makedirs(own, exist_ok=True)
     changed = set()
     for name in GIT_HOOK_NAMES:
         path = os.path.join(own, name)
-        data = shim_text(name, exe, target).encode()
+        data = shim_text(name, exe, target, outer).encode()
         if _read(path) != data:
             atomic_write(path, data, mode=0o755)
             changed.add(name)
-    if not _is_own(repo, hp.value):
-        _set_local(repo, BEFORE_KEY, hp.local)
-        _set_local(repo, "core.hooksPath", own)
-        changed.add("core.hooksPath")
     messages = []
+    if not _is_own(repo, hp.value):
+        if is_old_place(repo, hp.value):  # moved or copied: the value to put back is kept
+            messages.append(
+                f"core.hooksPath named {hp.value}, git-snapshot's hooks folder where this "
+                f"repository was before it was moved or copied: it now names {own}"
+            )
+            if hp.before is not None and _before(repo, hp) is None:
+                _set_local(repo, BEFORE_KEY, None)
+                messages.append(
+                    f"{BEFORE_KEY} named {hp.before}, git-snapshot's own folder (an older "
+                    "install recorded it): dropped; the value core.hooksPath had before is lost"
+                )
+        else:
+            _set_local(repo, BEFORE_KEY, hp.local)
+        _set_local(repo, "core.hooksPath", own)
+        if not _is_own(repo, _config(repo, "--get", "core.hooksPath")):  # (checked above)
+            _set_local(repo, "core.hooksPath", hp.local)
+            _set_local(repo, BEFORE_KEY, hp.before)
+            if made:
+                shutil.rmtree(own, ignore_errors=True)
+            raise UserError(
+                f"git does not read the core.hooksPath written in {repo.common_dir}/config "
+                f"(see git config --show-origin --show-scope core.hooksPath); nothing was changed"
+            )
+        changed.add("core.hooksPath")
     for name in names:
         fresh = name in changed or "core.hooksPath" in changed
         state = "installed" if fresh else "already installed"
         messages.append(f"{name}: {state} in {own}; then runs {target}/{name}, if any")
-    if "core.hooksPath" in changed:
+    if "core.hooksPath" in changed and not is_old_place(repo, hp.value):
         messages.append(
             f"core.hooksPath was {hp.value}: it now names {own}, whose hooks run the snapshot "
             f"and then every hook in {target} (nothing in {target} was changed); "
             "git snapshot uninstall puts it back"
+        )
+    if outer:
+        messages.append(
+            f"forwarding to the global core.hooksPath ({target}): the hooks follow it when it "
+            "changes, but for reference-transaction (git snapshot doctor says when to run "
+            "git snapshot install again)"
         )
     return messages
 
@@ -367,9 +487,16 @@ def _install_forwarding(
 def _uninstall_forwarding(repo: gitrepo.Repo, hp: HooksPath) -> list[str]:
     own = own_hooks_dir(repo)
     messages = []
-    if _is_own(repo, hp.local):
-        _set_local(repo, "core.hooksPath", hp.before)
-        messages.append(f"core.hooksPath: set back to {hp.before or 'its default (unset)'}")
+    if _ours(repo, hp.local):
+        before = _before(repo, hp)
+        _set_local(repo, "core.hooksPath", before)
+        messages.append(f"core.hooksPath: set back to {before or 'its default (unset)'}")
+        if before != hp.before:
+            messages.append(
+                f"{BEFORE_KEY} named {hp.before}, git-snapshot's own folder (an older install "
+                "recorded it): the value core.hooksPath had before is lost; set it again if "
+                "you had one"
+            )
     _set_local(repo, BEFORE_KEY, None)
     if os.path.isdir(own):
         shutil.rmtree(own)

@@ -68,7 +68,7 @@ def _shown(path: str, root: str) -> str:
 
 def _our_shim(path: str, name: str, root: str) -> HookState:
     settings = hookfiles.shim_settings(path)
-    exe, forward = settings if settings else ("git-snapshot", "")
+    exe, forward, outer = settings if settings else ("git-snapshot", "", False)
     if "/" in exe and not _executable(exe):
         return HookState(name, False, f"its program {exe} is gone: run git snapshot install", "")
     interpreter = _missing_interpreter(exe) if "/" in exe else None
@@ -78,13 +78,17 @@ def _our_shim(path: str, name: str, root: str) -> HookState:
             "git-snapshot and run git snapshot install again"
         )
         return HookState(name, False, why, "")
-    chained = (
-        os.path.join(forward, name)
-        if forward
-        else path.rsplit(".legacy", 1)[0] + ".git-snapshot-chained"
-    )
+    written = forward
+    if outer and name != "reference-transaction":  # it looks the global value up itself
+        forward = install.outer_hooks_path(root) or ""
+    if forward:
+        chained = os.path.join(forward, name)
+    elif outer:
+        chained = ""
+    else:
+        chained = path.rsplit(".legacy", 1)[0] + ".git-snapshot-chained"
     where = "" if path.endswith("/" + name) else f" as {os.path.basename(path)}"
-    if hookfiles.file_head(path) != hookfiles.shim_text(name, exe, forward).encode():
+    if hookfiles.file_head(path) != hookfiles.shim_text(name, exe, written, outer).encode():
         where += ", from an older git-snapshot: run git snapshot install again to update it"
     return HookState(name, True, f"git-snapshot's shim{where}", describe(chained, name, root))
 
@@ -132,18 +136,44 @@ def hook_state(hooks_dir: str, name: str, root: str) -> HookState:
     return HookState(name, False, f"{path} is not git-snapshot's: run git snapshot install", also)
 
 
-def _hooks_dir_line(repo: gitrepo.Repo, hooks_dir: str) -> list[str]:
+def _hooks_dir_lines(repo: gitrepo.Repo, hooks_dir: str) -> tuple[list[str], bool]:
+    """What git's hooks directory is, and what is wrong with it (False: doctor exits 1)."""
     hp = install.hooks_path(repo)
     if hp.value is None:
-        return [f"hooks directory: {hooks_dir}"]
+        return [f"hooks directory: {hooks_dir}"], True
     lines = [f"hooks directory: {hooks_dir} (core.hooksPath = {hp.value})"]
     own = install.own_hooks_dir(repo)
+    overridden = install.overridden(repo, hp)
+    if install.is_old_place(repo, hp.value):
+        lines.append(
+            f"core.hooksPath names {hp.value}, git-snapshot's hooks folder of this "
+            "repository's old place (it was moved or copied), so git runs none of the hooks "
+            "there, neither git-snapshot's nor yours: run git snapshot install"
+        )
+        return lines, False
+    if overridden is not None:
+        lines.append(
+            f"{overridden}; git snapshot install cannot change that (set core.hooksPath in "
+            ".git/config instead, or use pre-commit)"
+        )
+        return lines, False
     if os.path.isdir(own) and os.path.realpath(hooks_dir) != os.path.realpath(own):
         lines.append(
             f"core.hooksPath was set again to {hp.value} (husky's npm install does that), so "
             f"git no longer runs git-snapshot's hooks in {own}: run git snapshot install again"
         )
-    return lines
+        return lines, True  # (every hook says it will not fire)
+    settings = hookfiles.shim_settings(os.path.join(hooks_dir, "reference-transaction"))
+    if settings is not None and settings[2]:
+        now = install.outer_hooks_path(repo.toplevel) or ""
+        if now != settings[1]:
+            lines.append(
+                f"the global core.hooksPath is now {now or 'unset'}, but git-snapshot's "
+                f"reference-transaction hook still runs {settings[1]}/reference-transaction, "
+                "if any (its other hooks follow the global value): run git snapshot install again"
+            )
+            return lines, False
+    return lines, True
 
 
 def _store_line(repo: gitrepo.Repo) -> str:
@@ -362,7 +392,8 @@ def cmd_doctor(*, cwd: str) -> int:
     repo = repo_at(cwd)
     hooks_dir = repo.hooks_dir()
     say = output.one_line  # each line names paths: on its line, no escape sequence
-    for line in _hooks_dir_line(repo, hooks_dir):
+    lines, hooks_ok = _hooks_dir_lines(repo, hooks_dir)
+    for line in lines:
         print(say(line))
     states = [hook_state(hooks_dir, name, repo.toplevel) for name in install.HOOK_NAMES]
     for s in states:
@@ -380,4 +411,4 @@ def cmd_doctor(*, cwd: str) -> int:
     print(say(_watcher_line(repo)))
     fast = speedups()
     print(say(f"C speedups: {fast.why}"))
-    return 0 if all(s.fires for s in states) else 1
+    return 0 if hooks_ok and all(s.fires for s in states) else 1

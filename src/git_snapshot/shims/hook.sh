@@ -11,7 +11,20 @@ exe=git-snapshot forward= py= tag= lib=
 case $0 in */*) dir=${0%/*} ;; *) dir=. ;; esac
 name=${0##*/}
 name=${name%.legacy} # pre-commit's hook runs what it replaced as NAME.legacy
-if [ -n "$forward" ]; then chained=$forward/$name; else chained=$dir/$name.git-snapshot-chained; fi
+# outer=1: $forward is the global (else the system) core.hooksPath install found; what it is now
+# (one git process; the reference-transaction hook, hundreds of calls in a rebase, spawns none
+# and keeps install's value: `git snapshot doctor` says when to run install again).
+if [ -n "${outer-}" ] && [ "$name" != reference-transaction ]; then
+	forward=$(git config --global --path --get core.hooksPath 2>/dev/null ||
+		git config --system --path --get core.hooksPath 2>/dev/null) || forward=
+fi
+if [ -n "$forward" ]; then
+	chained=$forward/$name
+elif [ -n "${outer-}" ]; then
+	chained= # no global core.hooksPath any more
+else
+	chained=$dir/$name.git-snapshot-chained
+fi
 
 have_exe() {
 	case $exe in
@@ -32,8 +45,10 @@ chain_only() {
 # after an upgrade); the exact commands that remove us. $1: what is wrong, $2: the way back.
 gone() {
 	case $0 in /*) self=$0 ;; *) self=$PWD/$0 ;; esac # said to a user in any directory
-	if [ -n "$forward" ]; then
-		undo="git config core.hooksPath '$forward' && rm -r '${self%/*}'"
+	if [ -n "${outer-}" ]; then # (git runs hooks at the worktree's root)
+		undo="git -C '$PWD' config --unset core.hooksPath && rm -r '${self%/*}'"
+	elif [ -n "$forward" ]; then
+		undo="git -C '$PWD' config core.hooksPath '$forward' && rm -r '${self%/*}'"
 	elif have_chained; then
 		undo="mv '${self%/*}/${chained##*/}' '$self'"
 	else
