@@ -66,22 +66,24 @@ class Burst:
 
     def parts(self, before: Callable[[float], Any]) -> list[tuple[Any, Burst]]:
         """The burst split by the snapshot that holds what each path lost: *before(t)* is
-        the last snapshot whose walk ended before *t*. Every deletion is at or after the
-        burst's start, so the snapshot before the start holds them; a file overwritten
-        earlier (before a snapshot taken in the middle of the burst, which holds the new
-        content) has its older content in the snapshot before its own overwrite."""
+        the last snapshot whose walk ended before *t*. A deletion is matched by its own
+        time (times: a path deleted is timed by its deletion, _seen): a burst of edits
+        saved by a watch snapshot, then deleted within the window (`git reset --hard`, an
+        rm), lost what that snapshot holds, not the one before the burst (RED31 D1, D3).
+        A file overwritten earlier (before a snapshot taken in the middle of the burst,
+        which holds the new content) has its older content in the snapshot before its own
+        overwrite. (A deletion read late, after a snapshot whose walk no longer found the
+        file: unsettled() takes it from the one before.)"""
         main = before(self.started)
         groups: dict[int, tuple[Any, list[str]]] = {}
         for p in self.paths:
             t = self.times.get(p, self.started)
-            # a path overwritten, then deleted: what went is its last saved version, which the
-            # snapshot before the deletions holds (the one before its overwrite has an older
-            # one, and a second entry for the same file)
             deleted = self.kinds.get(p) in (DELETE, DELETE_DIR, EDITED)
             again = self.kinds.get(p) == OVERWRITE_AGAIN
-            snap = (
-                main if main is None or deleted or (t >= main.created and not again) else before(t)
-            )
+            if deleted:
+                snap = before(t)
+            else:
+                snap = main if main is None or (t >= main.created and not again) else before(t)
             if snap is None:
                 continue
             groups.setdefault(snap.id, (snap, []))[1].append(p)
@@ -174,12 +176,18 @@ class BurstDetector:
 
 def _seen(kinds: dict[str, str], times: dict[str, float], path: str, kind: str, now: float) -> None:
     """*path* fed to a burst as *kind* at *now*: its kind is the last one, its time the first,
-    except for a plain overwrite fed again. The watcher feeds one only for a file's first
-    write since a snapshot began, so a second one comes after a newer snapshot, which holds
-    what this overwrite destroyed (matched by its first time, it went to the snapshot before,
-    a version older than what went, said to be exact)."""
+    except for a plain overwrite fed again, and a deletion of a path overwritten before. The
+    watcher feeds a plain overwrite only for a file's first write since a snapshot began, so
+    a second one comes after a newer snapshot, which holds what this overwrite destroyed
+    (matched by its first time, it went to the snapshot before, a version older than what
+    went, said to be exact). A path overwritten, then deleted, is timed by its deletion:
+    what went is what the last snapshot before the deletion holds (a watch snapshot taken
+    between the two holds the overwrite's content: RED31 D1)."""
     if kind == OVERWRITE and path in kinds:
         kinds[path], times[path] = OVERWRITE_AGAIN, now
+        return
+    if kind in (DELETE, DELETE_DIR, EDITED) and kinds.get(path) in OVERWRITES:
+        kinds[path], times[path] = kind, now
         return
     kinds[path] = kind
     times.setdefault(path, now)
