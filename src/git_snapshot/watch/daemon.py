@@ -709,7 +709,10 @@ class Daemon:
         tree.first_change = tree.last_change = tree.prep_change = None
         tree.ws.snapshot_begins()
         self.flush_marks()
-        error = self.send(os.fsencode(tree.root))
+        # a JSON line: a path may hold a newline (a raw line made two jobs, and every later
+        # answer went to the wrong worktree: RED31 D4); surrogates of a non-UTF-8 name as
+        # JSON escapes
+        error = self.send(json.dumps({"take": tree.root}).encode())
         if error is not None:
             self.child_tree = tree
             self.result(None, error)
@@ -720,8 +723,10 @@ class Daemon:
         self.status_dirty = True  # (snapshotting)
 
     def send(self, job: bytes) -> str | None:
-        """Give the worker (started if need be) one job line and watch for its answer; the
-        error to report if it could not be given."""
+        """Give the worker (started if need be) one job line (JSON: no newline in it) and
+        watch for its answer; the error to report if it could not be given."""
+        if b"\n" in job:
+            return "a job with a newline (not JSON-encoded)"
         try:
             w = self.worker()
             assert w.stdin is not None and w.stdout is not None

@@ -1,7 +1,7 @@
 """Watch snapshots and burst records, in a child process of the daemon.
 
 ``python -m git_snapshot.watch.take --serve`` is the daemon's worker: started when a worktree
-first changes (its imports overlap the quiet period), it takes one snapshot per worktree line
+first changes (its imports overlap the quiet period), it takes one snapshot per ``{"take": WORKTREE}`` line
 it reads, records the bursts of a JSON line (``{"worktree": W, "bursts": [...]}``: the diff of
 a big deleted folder against its snapshot takes a second or more, which the daemon's loop
 must spend answering hooks), and the daemon ends it after a minute without work, and
@@ -315,8 +315,9 @@ def record_bursts(worktree: str, items: list[dict[str, Any]]) -> dict[str, objec
 
 
 def serve() -> int:
-    """The daemon's worker: one job per line on stdin (a worktree to snapshot, or a JSON
-    line of bursts to record), one JSON line per job on stdout (``{"error": ...}`` when it
+    """The daemon's worker: one JSON job per line on stdin (``{"take": WORKTREE}``, a
+    worktree to snapshot; ``{"prepare": ...}``; bursts to record; a raw line is a worktree's
+    path, which must hold no newline), one JSON line per job on stdout (``{"error": ...}`` when it
     fails); ends at the end of its input. Its imports (the
     archiver, zstd, SQLite) are paid once, while the daemon waits out the quiet period."""
     import git_snapshot.worktree  # noqa: F401  (warm: what take() needs)
@@ -344,14 +345,17 @@ def serve() -> int:
         warmer.pause()
         worktree: str | None = None
         try:
-            if path.startswith("{"):  # bursts to record (a worktree's path starts with /)
+            if path.startswith("{"):  # JSON (every job the daemon sends now)
                 job = json.loads(path)
-                if "prepare" in job:
+                if "take" in job:  # a watch snapshot (a path may hold a newline: RED31 D4)
+                    worktree = job["take"]
+                    out: dict[str, object] = take(job["take"])
+                elif "prepare" in job:
                     worktree = job["prepare"]
-                    out: dict[str, object] = prepare(job["prepare"], job.get("upto"))
+                    out = prepare(job["prepare"], job.get("upto"))
                 else:
                     out = record_bursts(job["worktree"], job["bursts"])
-            else:
+            else:  # a worktree's path as a raw line (a path without a newline)
                 worktree = path
                 out = take(path)
         except UserError as exc:
@@ -377,7 +381,9 @@ def _then(line: str, worktree: str | None, out: dict[str, Any]) -> str | None:
     preparation: a merge process after each, killed by the next job in a busy period, cost
     the hook 0.3 s after the writes ~40 ms of wall, session 16; a hook that finds
     index.RECENT_MAX rows merges them)."""
-    if "error" in out or worktree is None or line.startswith("{"):
+    if "error" in out or worktree is None:
+        return None
+    if line.startswith("{") and not line.startswith('{"take"'):
         return None
     return "new" if out.get("new") else None
 
