@@ -286,8 +286,13 @@ def test_editor_temp_files_and_store_writes_take_no_snapshot(
     add(inside, repo)
     watcher.start()
     watcher.watching(repo)
-    for name in (".main.py.swp", "main.py~", "4913", ".#main.py", "x.tmp"):
+    # real ones (RED31 D2: a name alone proves nothing): vim's swap file, Emacs's lock link,
+    # and temp-named files gone at once (vim's backup and test write, an atomic save's)
+    (repo / "src" / ".main.py.swp").write_bytes(b"b0VIM 9.0\0")
+    os.symlink("me@host.1:2", repo / "src" / ".#main.py")
+    for name in ("main.py~", "4913", "x.tmp"):
         (repo / "src" / name).write_text("temp\n")
+        (repo / "src" / name).unlink()
     gs(repo, "create", "-m", "writes the store")
     # the daemon read them (its status, written at most once a second, read once after a
     # fixed sleep, could be older), then a quiet period passes a few times: no snapshot

@@ -1,8 +1,9 @@
 """Watch snapshots and burst records, in a child process of the daemon.
 
 ``python -m git_snapshot.watch.take --serve`` is the daemon's worker: started when a worktree
-first changes (its imports overlap the quiet period), it takes one snapshot per ``{"take": WORKTREE}`` line
-it reads, records the bursts of a JSON line (``{"worktree": W, "bursts": [...]}``: the diff of
+first changes (its imports overlap the quiet period), it takes one snapshot per
+``{"take": WORKTREE}`` line it reads, records the bursts of a JSON line
+(``{"worktree": W, "bursts": [...]}``: the diff of
 a big deleted folder against its snapshot takes a second or more, which the daemon's loop
 must spend answering hooks), and the daemon ends it after a minute without work, and
 replaces it after 50 snapshots (preparations do not count).

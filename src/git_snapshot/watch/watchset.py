@@ -25,6 +25,7 @@ import errno
 import itertools
 import math
 import os
+import stat
 import stat as stat_mod
 import time
 from collections import deque
@@ -49,13 +50,54 @@ _NEW = 4  # created since: no snapshot holds it, writing it again is fed as noth
 
 
 def is_temp(name: str) -> bool:
-    """Editor and atomic-save temp files: their events alone never start a snapshot."""
+    """Whether *name* looks like an editor's (or an atomic save's) temp file: a name alone
+    proves nothing (`.env.tmpl`, `book.part`, `notes~` may be the user's own files: RED31
+    D2); :func:`temp_file` says whether the file is one."""
     return (
-        name.endswith(("~", ".swp", ".swx", ".swo", ".tmp", ".part", ".crdownload"))
+        _swap_name(name)
         or name.startswith((".#", ".goutputstream-"))
+        or name.endswith("~")
         or name == "4913"  # vim's test write
-        or (name.startswith(".") and ".tmp" in name)  # .file.txt.tmp.1234 style saves
+        or name.endswith(".tmp")
+        or (name.startswith(".") and ".tmp." in name)  # .file.txt.tmp.1234 style saves
     )
+
+
+def _swap_name(name: str) -> bool:
+    """vim's swap file names: .NAME.swp, then .swo, .swn ... .swa (and .swx, .swy...)."""
+    return name.startswith(".") and len(name) > 4 and name[-4:-1] == ".sw" and name[-1].isalpha()
+
+
+SWAP_MAGIC = b"b0VIM"  # the first bytes of a vim swap file
+
+
+def temp_file(path: str, name: str) -> bool:
+    """Whether the file *path* (named *name*) is an editor's temp file, whose events alone
+    never start a snapshot (README "Continuous protection"): a vim swap file (a swap name
+    whose content begins with ``b0VIM``), an Emacs lock (``.#NAME``, a symbolic link), or
+    any name :func:`is_temp` allows that is gone already (renamed over its target, or
+    deleted: vim's ``4913`` and ``NAME~`` backup, an atomic save's ``.NAME.tmp.123``). A
+    file with such a name that stays, and does not prove itself one, is the user's: its
+    events count (when in doubt, snapshot it)."""
+    if not is_temp(name):
+        return False
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return True  # gone: a temp file's life (a user's file deleted loses nothing here)
+    if _swap_name(name) and stat.S_ISREG(st.st_mode):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            return not os.path.lexists(path)
+        try:
+            head = os.read(fd, len(SWAP_MAGIC))
+        except OSError:
+            head = b""
+        finally:
+            os.close(fd)
+        return head == SWAP_MAGIC
+    return name.startswith(".#") and stat.S_ISLNK(st.st_mode)
 
 
 def _deep_sig(path: str) -> tuple[int | None, list[str]]:
@@ -685,7 +727,7 @@ class WatchSet:
             if self.overwritten:  # nothing changed that its MODIFY events did not say
                 self._closed(path)
             return False
-        temp = is_temp(e.name)
+        temp = bool(e.name) and temp_file(path, e.name)
         self.dirty_entries.add(path if e.name else folder)
         big = self.big.get(folder)
         if big is not None and big.scan:
@@ -696,15 +738,20 @@ class WatchSet:
             self.add_tree(path, made=e.kind == ev.CREATE)
         elif e.is_dir and e.kind in (ev.DELETE, ev.MOVED_FROM):
             self.drop_tree(path, moved=e.kind == ev.MOVED_FROM)
-        if self.feed is not None and not temp:
-            # a file written since the last snapshot began: that snapshot holds an earlier
-            # version at most, and the loss entry must say so (bursts.EDITED)
-            gone = "delete_edited" if path in self.overwritten else "delete"
-            if e.kind == ev.DELETE:
-                self.feed(now, path, "delete_dir" if e.is_dir else gone)
-            elif e.kind == ev.MOVED_FROM and not e.is_dir:
-                self.feed(now, path, gone)  # moved away (a folder renamed is no loss)
-            elif e.kind == ev.CREATE and not e.is_dir:
+        if self.feed is not None and e.kind in (ev.DELETE, ev.MOVED_FROM):
+            # a deletion counts whatever the name (a user's `.env.tmpl` taken by git clean:
+            # RED31 D2), but a temp-named file made since the last snapshot began, which no
+            # snapshot holds (an atomic save's temp renamed, vim's 4913)
+            if not (temp and self.overwritten.get(path) == _NEW):
+                # a file written since the last snapshot began: that snapshot holds an
+                # earlier version at most, and the loss entry must say so (bursts.EDITED)
+                gone = "delete_edited" if path in self.overwritten else "delete"
+                if e.kind == ev.DELETE:
+                    self.feed(now, path, "delete_dir" if e.is_dir else gone)
+                elif not e.is_dir:
+                    self.feed(now, path, gone)  # moved away (a folder renamed is no loss)
+        elif self.feed is not None:
+            if e.kind == ev.CREATE and not e.is_dir:
                 # new since the last snapshot began: no snapshot holds it, unless that
                 # snapshot's walk ran as it was made (its event may be read after the end):
                 # then its writing session is under way, and the next one is fed
@@ -714,7 +761,7 @@ class WatchSet:
                 # an editor's save (a temp file renamed over it): a written version that may
                 # replace one the snapshot holds; writing over it loses that edit
                 self.overwritten[path] = _WRITTEN
-            elif e.kind == ev.MODIFY and not e.is_dir:
+            elif e.kind == ev.MODIFY and not e.is_dir and not temp:
                 self._modified(now, path)
         if temp:
             self.counters.ignored += 1
