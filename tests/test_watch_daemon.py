@@ -490,7 +490,7 @@ def test_a_snapshot_that_hangs_is_stopped_and_retried(
         d.end_worker()
         tree = d.trees[str(r)]
         stuck = subprocess.Popen(["sleep", "600"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        now = time.time()
+        now = wdaemon._now()  # (the daemon's clock: monotonic, RED31 D5)
         d.child, d.child_tree, d.child_started = stuck, tree, now - 1
         d.next_registry = d.next_exists = now + 600
         d.status_dirty = False

@@ -105,38 +105,45 @@ class BurstDetector:
     ) -> None:
         self.threshold = max(1, threshold_files)
         self.window = window_s
-        self.recent: deque[tuple[float, str, str]] = deque()
+        # (when, wall time, path, kind): *when* on the daemon's clock (monotonic: the
+        # windows), the wall time for the record (matched against snapshots' times)
+        self.recent: deque[tuple[float, float, str, str]] = deque()
         self.open: dict[str, str] | None = None  # the burst under way: path -> kind
-        self.times: dict[str, float] = {}  # its paths: when each was first seen
-        self.started = self.last = 0.0
+        self.times: dict[str, float] = {}  # its paths: when each was first seen (wall)
+        self.started = 0.0  # (wall)
+        self.started_at = self.last = self.last_wall = 0.0  # (the daemon's clock; wall)
         self.done: list[Burst] = []
         self.overflow_at = -1e18  # when the kernel's queue last overflowed
         self.lost = False  # the open burst lost events
 
-    def feed(self, now: float, path: str, kind: str) -> None:
+    def feed(self, now: float, path: str, kind: str, wall: float | None = None) -> None:
+        """*path* deleted or overwritten (*kind*), seen at *now* on the daemon's clock
+        (monotonic: a wall clock stepping back must not hold a burst open, RED31 D5) and
+        at *wall* (the time recorded, matched against snapshots'; *now* when not given)."""
+        wall = now if wall is None else wall
         if self.open is not None:
             if now - self.last <= self.window:
-                _seen(self.open, self.times, path, kind, now)
-                self.last = now
+                _seen(self.open, self.times, path, kind, wall)
+                self.last, self.last_wall = now, wall
                 return
             self._close()
-        self.recent.append((now, path, kind))
+        self.recent.append((now, wall, path, kind))
         while self.recent and now - self.recent[0][0] > self.window:
             self.recent.popleft()
         if len(self.recent) >= self.threshold or kind == DELETE_DIR:
             self.open, self.times = {}, {}
-            for t, p, k in self.recent:
-                _seen(self.open, self.times, p, k, t)
+            for _, w, p, k in self.recent:
+                _seen(self.open, self.times, p, k, w)
             # it starts at its first deletion, if any: files written just before (a tool
             # writing them, an editor saving) are often seen as overwritten, and a snapshot
             # taken between them and an rm -rf holds what the rm -rf deleted; the burst must
             # be recorded against that one (a test saw "nothing lost" for a real rm -rf)
-            deleted = [t for t, _, k in self.recent if k not in OVERWRITES]
-            self.started = deleted[0] if deleted else self.recent[0][0]
-            self.last = now
+            deleted = [(t, w) for t, w, _, k in self.recent if k not in OVERWRITES]
+            self.started_at, self.started = deleted[0] if deleted else self.recent[0][:2]
+            self.last, self.last_wall = now, wall
             self.recent.clear()
             # events dropped just before it opened may have been its own first deletions
-            self.lost = self.started - self.overflow_at <= self.window
+            self.lost = self.started_at - self.overflow_at <= self.window
 
     def overflowed(self, now: float) -> None:
         """The kernel dropped events (a queue overflow): the burst under way, or one opening
@@ -163,7 +170,7 @@ class BurstDetector:
             Burst(
                 tuple(self.open),
                 self.started,
-                self.last,
+                self.last_wall,
                 dict(self.open),
                 self.times,
                 self.lost,

@@ -76,7 +76,15 @@ HINT_EVERY_S = 0.02  # an idle worker is told a worktree has new marks at most t
 
 
 def _now() -> float:
-    return time.time()
+    """The daemon's clock, for every interval and deadline: monotonic (a wall clock stepping
+    back held every watch snapshot until it caught up, RED31 D5). What is recorded (a
+    burst's times, matched against snapshots'; the status file's) is wall time."""
+    return time.monotonic()
+
+
+def _wall(t: float) -> float:
+    """The wall time of *t* on the daemon's clock (as the wall clock reads now)."""
+    return time.time() - (_now() - t)
 
 
 def log(msg: str) -> None:
@@ -128,7 +136,7 @@ class Daemon:
         self.src = src
         self.budget = Budget(src, cfg.effective_budget())
         self.trees: dict[str, Tree] = {}
-        self.started = _now()
+        self.started = time.time()  # (wall: the status says it)
         self.stop = False
         self.child: subprocess.Popen[bytes] | None = None  # the snapshot worker
         self.child_tree: Tree | None = None  # the worktree it is snapshotting
@@ -203,8 +211,12 @@ class Daemon:
         from git_snapshot.watch import bursts
 
         tree = Tree(WatchSet(path, self.store_path, self.budget, self.cfg))
-        tree.detector = bursts.from_config(path)
-        tree.ws.feed = tree.detector.feed
+        det = tree.detector = bursts.from_config(path)
+
+        def feed(now: float, p: str, kind: str) -> None:
+            det.feed(now, p, kind, wall=time.time())
+
+        tree.ws.feed = feed
         self.trees[path] = tree
         self.setup(tree)
         log(f"{path}: watching ({tree.ws.summary()['watches']} watches)")
@@ -289,7 +301,7 @@ class Daemon:
                 # the worktree's own folder deleted: a burst, with the files deleted just
                 # before it (a worktree whose files all lie at its top opened none: fewer
                 # than burstFiles, no folder deleted; RED30: it went unreported)
-                tree.detector.feed(_now(), path, "delete_dir")  # (bursts.DELETE_DIR)
+                tree.detector.feed(_now(), path, "delete_dir", wall=time.time())
             self.record_bursts(tree, _now() + 3600)
         self.drop(path, "the worktree no longer exists")
         # kept in the registry a while: a worktree moved away and back is watched again
@@ -951,7 +963,7 @@ class Daemon:
                     "events_ignored": c.ignored,
                     "overflows": c.overflows,
                     "failed_watches": c.failed_watches,
-                    "changed_since": pending,
+                    "changed_since": None if pending is None else _wall(pending),
                     # a watch snapshot of it is under way (sent, its answer not read yet)
                     "snapshotting": self.child_tree is tree,
                     "last_snapshot": tree.last_snapshot,
@@ -963,7 +975,7 @@ class Daemon:
         return {
             "pid": os.getpid(),
             "started": self.started,
-            "updated": now,
+            "updated": _wall(now),
             "store": self.store_path,
             "budget": self.budget.budget,
             "max_user_watches": wconfig.max_user_watches(),

@@ -613,7 +613,7 @@ class WatchSet:
             else:
                 b.full()
                 # found at the first setup: there before the daemon, nothing says it changes
-                self.schedule(b, time.time(), settled=not self.set_up)
+                self.schedule(b, time.monotonic(), settled=not self.set_up)
                 self.big[b.root] = b
         self.set_up = True
         for d, wd in self.watched.items():
@@ -676,7 +676,7 @@ class WatchSet:
             return
         b = BigTree(root)
         b.full()
-        self.schedule(b, time.time())
+        self.schedule(b, time.monotonic())
         self.big[root] = b
         self.new_big.append(b)
         for d in [d for d in self.watched if d != root and _under(d, root)]:
@@ -806,7 +806,7 @@ class WatchSet:
                     return
             b = BigTree(path, scan=not tagged)
             b.full()
-            self.schedule(b, time.time())
+            self.schedule(b, time.monotonic())
             self.big[path] = b
             self.new_big.append(b)
             self.dirty.update(b.dirs() or [path])
