@@ -120,6 +120,12 @@ class Tree:
     hook_pid: int = 0  # the process that synced last (its token's pid), 0: none or ended
     hook_pid_at: float = 0.0  # when it synced (HOOK_REPORT_HOLD_S)
     bursts_held: bool = False  # ended bursts wait for that process to end (record_bursts)
+    # its .git, held open (O_PATH; closed once it goes from the top folder, which it pins:
+    # the folder's IN_DELETE_SELF waits for it), and the top folder's (st_dev, st_ino): a
+    # worktree gone from its path whose folder lives on elsewhere was moved, not deleted
+    # (moved_to: RED31 D6)
+    root_fd: int | None = None
+    root_id: tuple[int, int] | None = None
 
     @property
     def root(self) -> str:
@@ -211,6 +217,12 @@ class Daemon:
         from git_snapshot.watch import bursts
 
         tree = Tree(WatchSet(path, self.store_path, self.budget, self.cfg))
+        with contextlib.suppress(OSError):
+            st = os.stat(path)
+            tree.root_id = (st.st_dev, st.st_ino)
+            tree.root_fd = os.open(
+                os.path.join(path, ".git"), os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC
+            )
         det = tree.detector = bursts.from_config(path)
 
         def feed(now: float, p: str, kind: str) -> None:
@@ -268,6 +280,7 @@ class Daemon:
         if tree is None:
             return
         tree.ws.close()
+        _close_root(tree)
         with contextlib.suppress(Exception):
             dirtyset.stopped(self.store_path, path)
         if self.child_tree is tree:
@@ -294,6 +307,10 @@ class Daemon:
 
     def gone(self, path: str) -> None:
         tree = self.trees.get(path)
+        new = moved_to(tree) if tree is not None else None
+        if tree is not None and new is not None:
+            self.moved(tree, new)
+            return
         if tree is not None:
             if self.child_tree is tree:
                 self.worker_ready()  # its answer first: it may be the snapshot before the burst
@@ -306,6 +323,28 @@ class Daemon:
         self.drop(path, "the worktree no longer exists")
         # kept in the registry a while: a worktree moved away and back is watched again
         self.missing.setdefault(path, _now())
+        self.status_dirty = True
+
+    def moved(self, tree: Tree, new: str) -> None:
+        """*tree*'s top folder is at *new* now (`mv proj proj-renamed`, or a folder above it
+        renamed): no file went, so no burst of it (its root's going was recorded as the
+        repository "deleted whole", RED31 D6). It is watched at its new path (unless a
+        `watch remove` is known for it there); its old path leaves the watch list."""
+        old = tree.root
+        if self.child_tree is tree:
+            self.worker_ready()  # its answer first
+        if tree.detector is not None:
+            # a burst under way before the move (an rm, then the mv) is still recorded;
+            # the root's own going is no deletion
+            self.record_bursts(tree, _now() + 3600)
+        self.drop(old, f"moved to {new}")
+        registry.forget(self.store_path, old)
+        self.missing.pop(old, None)
+        if registry.register(self.store_path, new, by="moved"):
+            log(f"{old}: moved to {new}: watched there")
+        else:
+            log(f"{old}: moved to {new} (not watched there: git snapshot watch add {new})")
+        self.next_registry = 0.0  # (read again this round: the new path is added)
         self.status_dirty = True
 
     # -- events ------------------------------------------------------------------------------
@@ -336,6 +375,10 @@ class Daemon:
             if e.kind == ev.SELF_GONE and folder == ws.root:
                 roots_gone.add(ws.root)
                 continue
+            if folder == ws.root and e.name == ".git" and e.kind in (ev.DELETE, ev.MOVED_FROM):
+                # its .git went from the top folder: not a move of the worktree; and the
+                # .git held open pins the top folder (its IN_DELETE_SELF waits for it)
+                _close_root(tree)
             self.status_dirty = True
             if ws.handle(folder, e, now):
                 marked[ws.root] = tree
@@ -1062,6 +1105,7 @@ class Daemon:
         for path in list(self.trees):
             tree = self.trees[path]
             tree.ws.close()
+            _close_root(tree)
             with contextlib.suppress(Exception):
                 dirtyset.stopped(self.store_path, path)
         self.trees.clear()
@@ -1090,6 +1134,39 @@ def _wid(worktree: str) -> str:
     from git_snapshot.watch import dirtyset
 
     return dirtyset._id(worktree)
+
+
+def _close_root(tree: Tree) -> None:
+    fd, tree.root_fd = tree.root_fd, None
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def moved_to(tree: Tree) -> str | None:
+    """The path *tree*'s top folder has now, when it lives on at another path (moved, not
+    deleted: its .git, which the daemon holds open, still has a name, in the same top
+    folder) and is a worktree there; None otherwise (deleted, its .git alone gone or
+    moved away)."""
+    fd = tree.root_fd
+    if fd is None or tree.root_id is None:
+        return None
+    try:
+        if os.fstat(fd).st_nlink == 0:
+            return None  # deleted
+        git = os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return None
+    new = os.path.dirname(git)
+    if os.path.basename(git) != ".git" or new == tree.root or not new.startswith("/"):
+        return None
+    try:
+        st = os.stat(new)
+    except OSError:
+        return None
+    if (st.st_dev, st.st_ino) != tree.root_id or not _is_worktree(new):
+        return None
+    return new
 
 
 def _is_worktree(path: str) -> bool:
