@@ -29,18 +29,20 @@ def _run(*argv: str) -> subprocess.CompletedProcess[str]:
 
 
 @contextmanager
-def small_fs(where: Path, size_mib: int = 64) -> Iterator[Path]:
+def small_fs(where: Path, size_mib: int = 64, root_reserve: bool = False) -> Iterator[Path]:
     """A fresh ext4 file system of *size_mib* MiB mounted at ``where/mnt`` (no blocks kept
-    for root: full means full for everyone); unmounted and removed afterwards."""
+    for root: full means full for everyone; with *root_reserve*, mkfs's default 5 %);
+    unmounted and removed afterwards."""
     if os.geteuid() != 0:
         pytest.skip("a full-disk test loop-mounts a small file system: that needs root")
     for tool in ("mkfs.ext4", "mount", "umount"):
         if shutil.which(tool) is None:
             pytest.skip(f"a full-disk test needs {tool} (e2fsprogs, mount)")
+    where.mkdir(parents=True, exist_ok=True)
     image, mnt = where / "disk.img", where / "mnt"
     with open(image, "wb") as f:
         f.truncate(size_mib << 20)
-    made = _run("mkfs.ext4", "-q", "-F", "-m", "0", str(image))
+    made = _run("mkfs.ext4", "-q", "-F", *([] if root_reserve else ["-m", "0"]), str(image))
     if made.returncode != 0:
         pytest.skip(f"cannot make an ext4 image: {made.stderr.strip()}")
     mnt.mkdir()

@@ -7,22 +7,19 @@ it said "the store is intact". Now the room is measured as what this process can
 reserve is made again, and a failed forget removes its tombstone.
 
 Needs root and a loop device (tests/fullfs.py's conditions); the image here keeps mkfs's
-default root reserve, unlike fullfs.small_fs (``-m 0``)."""
+default root reserve (fullfs.small_fs's root_reserve)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from clihelpers import gs
 from fullfs import fill
+from fullfs import small_fs
 from fullfs import unfill
 
 pytestmark = pytest.mark.slow
@@ -30,41 +27,9 @@ pytestmark = pytest.mark.slow
 RESERVE = 1 << 20
 
 
-def _run(*argv: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(argv), capture_output=True, text=True, check=False, timeout=60)
-
-
-@contextmanager
-def root_reserved_fs(where: Path, size_mib: int = 64) -> Iterator[Path]:
-    """An ext4 image made with mkfs's defaults (5 % of its blocks kept for root)."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root: a loop mount, and root's own writes into the reserved blocks")
-    for tool in ("mkfs.ext4", "mount", "umount"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"needs {tool}")
-    where.mkdir(parents=True, exist_ok=True)
-    image, mnt = where / "disk.img", where / "mnt"
-    with open(image, "wb") as f:
-        f.truncate(size_mib << 20)
-    made = _run("mkfs.ext4", "-q", "-F", str(image))
-    if made.returncode != 0:
-        pytest.skip(f"cannot make an ext4 image: {made.stderr.strip()}")
-    mnt.mkdir()
-    mounted = _run("mount", "-o", "loop", str(image), str(mnt))
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot loop-mount a file system here: {mounted.stderr.strip()}")
-    try:
-        yield mnt
-    finally:
-        if _run("umount", str(mnt)).returncode != 0:
-            _run("umount", "-l", str(mnt))
-        with contextlib.suppress(OSError):
-            image.unlink()
-
-
 @pytest.fixture
 def disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    with root_reserved_fs(tmp_path / "small") as mnt:
+    with small_fs(tmp_path / "small", root_reserve=True) as mnt:
         monkeypatch.setenv("GIT_SNAPSHOT_STORE", str(mnt / "store"))
         yield mnt
 
