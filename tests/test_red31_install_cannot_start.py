@@ -168,3 +168,32 @@ def test_doctor_says_it_cannot_start(broken: tuple[Path, Path, Path]) -> None:
         f"pre-rebase: WILL NOT FIRE: its program {exe} cannot start (its Python "
         f"{exe.parent}/python is gone): reinstall git-snapshot and run git snapshot install again"
     ], ran.out
+
+
+def test_a_python_that_cannot_import_git_snapshot_blocks_nothing(
+    repo: Path, tmp_path: Path
+) -> None:
+    """Its Python is there but git_snapshot is not importable from it (a venv upgraded under
+    it to another Python, whose site-packages are empty): the console script's traceback
+    aborted every rebase, merge, pull and am. The shim runs it through its own Python with
+    the import guarded: "cannot start", one line, and git goes on (RED31 E1, the rest)."""
+    exe = _venv(tmp_path / "venv")
+    run(repo, str(exe), "install")
+    _diverged(repo)
+    for name in ("reference-transaction", "pre-merge-commit", "post-merge"):
+        shim = repo / ".git" / "hooks" / name
+        text = shim.read_text()
+        line = re.search(r"(?m)^exe=.*$", text)
+        assert line is not None
+        shim.write_text(text.replace(line[0], re.sub(r" tag=\S*", " tag=cpython-399", line[0])))
+    for pth in (tmp_path / "venv").rglob("gs.pth"):
+        pth.unlink()  # git_snapshot gone from that Python's path
+    assert _git(repo, "rev-parse", "HEAD").returncode == 0
+    direct = subprocess.run([str(exe), "--version"], capture_output=True, text=True)
+    assert direct.returncode == 1 and "ModuleNotFoundError" in direct.stderr  # as it was
+    res = _git(repo, "merge", "--no-edit", "feature")
+    assert res.returncode == 0, res.stderr
+    assert (repo / "f.txt").exists()
+    assert "Traceback" not in res.stderr, res.stderr
+    lines = _its_lines(res.stderr)
+    assert lines and all("cannot start" in ln and "to remove this hook: " in ln for ln in lines)

@@ -77,7 +77,10 @@ cannot_start() {
 # where git-snapshot and its libraries live. Python starts without `site` (the environment's
 # .pth files: 4.7 M instructions, ~3 ms of every hook), nothing from the current directory on
 # its path; with any doubt (another Python at $py, a folder gone, an import that fails) it
-# runs $exe instead, with the same arguments and stdin.
+# runs $exe instead, with the same arguments and stdin: through $exe's own Python (its #!
+# line) as the console script does, except that git_snapshot not importable there (a venv
+# whose Python was upgraded under it) exits 127, "cannot start", not a traceback that aborts
+# the git command (RED31 E1).
 fast='import sys
 if sys.path and sys.path[0] == "":
     del sys.path[0]
@@ -94,8 +97,17 @@ if sys.implementation.cache_tag == tag and all(map(os.path.isdir, paths)):
     if main is not None:
         sys.argv = [exe] + args
         sys.exit(main())
+run = [exe] + args
 try:
-    os.execv(exe, [exe] + args)
+    with open(exe, "rb") as f:
+        first = f.readline(4096).split()
+except OSError:
+    first = []
+if len(first) == 1 and first[0][:2] == b"#!" and b"python" in os.path.basename(first[0]):
+    start = "import sys\ntry:\n    from git_snapshot.hookmain import main\nexcept ImportError:\n    sys.exit(127)\nsys.argv = sys.argv[1:]\nsys.exit(main())"
+    run = [os.fsdecode(first[0][2:]), "-c", start, exe] + args
+try:
+    os.execv(run[0], run)
 except OSError:
     sys.exit(127)'
 
