@@ -119,6 +119,18 @@ def staged_paths(repo: Repo, rev: str) -> list[bytes]:
     return _split_z(out)
 
 
+def index_paths(repo: Repo, pathspecs: Iterable[bytes]) -> list[bytes]:
+    """The paths the index holds at or below each of *pathspecs* (literal, from the top), in
+    batches that stay within the system's argument limit; [] where git fails."""
+    out: list[bytes] = []
+    for batch in _argv_batches(pathspecs):
+        raw = run_git(
+            repo.toplevel, "--literal-pathspecs", "ls-files", "-z", "--", *batch, check=False
+        )
+        out += _split_z(raw)
+    return out
+
+
 def unstaged_paths(repo: Repo, paths: Iterable[bytes]) -> set[bytes]:
     """Those of *paths* whose worktree content differs from the index."""
     dirty: set[bytes] = set()

@@ -500,17 +500,10 @@ def _index_kept(repo: gitrepo.Repo, argv: Sequence[str], paths: list[bytes]) -> 
     source = _restore_source(argv)
     if source is False:
         return set()
-    out = gitrepo.run_git(
-        repo.toplevel,
-        "--literal-pathspecs",
-        "ls-files",
-        "-z",
-        "--",
-        *map(os.fsdecode, paths),
-        check=False,
-    )
+    from git_snapshot import gitextra
+
     wanted = set(paths)
-    held = {p for p in out.split(b"\0") if p in wanted}
+    held = {p for p in gitextra.index_paths(repo, paths) if p in wanted}
     if held and source is not None:
         try:
             return set(gitrepo.tree_entries(repo, source, held))
@@ -901,16 +894,9 @@ def _fresh_left_out(
         elif folders and why == "excluded" and stat.S_ISDIR(st.st_mode):
             dirs.append(rel)
     if dirs:  # the tracked files below an excluded folder: its edits are in no snapshot
-        out = gitrepo.run_git(
-            repo.toplevel,
-            "--literal-pathspecs",
-            "ls-files",
-            "-z",
-            "--",
-            *map(os.fsdecode, dirs),
-            check=False,
-        )
-        for rel in out.split(b"\0"):
+        from git_snapshot import gitextra
+
+        for rel in gitextra.index_paths(repo, dirs):
             try:
                 got = os.lstat(os.path.join(top, rel)) if rel else None
             except OSError:
