@@ -35,6 +35,7 @@ from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.restore_plan import GIT
 from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
@@ -486,7 +487,7 @@ def _newest_holding(
         chosen = snapids.passing_restores(snaps)
         trees = Trees(store)
         top = where.worktree if in_place and where.here else None
-        disk = _OnDisk(top)
+        disk = _OnDisk(top, trees)
         same = None  # the newest holding them all as the worktree does
         for s in reversed(chosen):
             found = [trees.at(s.root, rel) for rel in rels]
@@ -507,26 +508,64 @@ def _newest_holding(
 
 class _OnDisk:
     """Whether a restore of a snapshot's entry would leave what the worktree at *top* holds
-    at its path as it is (store.restorer.left_as_is, the rule restore counts unchanged by);
-    a folder never is (no walk for this). Each path is looked at once, and read (hashed)
-    once, only when an entry has its size."""
+    at its path as it is (store.restorer.left_as_is, the rule restore counts unchanged by):
+    a folder when it is one there and everything the snapshot holds in it is left so (what
+    it lacks a restore without --delete keeps; a .git there it never writes). Each path is
+    looked at once, and read (hashed) once, only when an entry has its size; a folder's
+    answer is kept by its tree key (unchanged across most snapshots)."""
 
-    def __init__(self, top: str | None) -> None:
+    def __init__(self, top: str | None, trees: Trees) -> None:
         self.top = None if top is None else os.fsencode(top)
+        self.trees = trees
         self.stats: dict[bytes, os.stat_result | None] = {}
         self.reads: dict[bytes, bytes | None] = {}
+        self.folders: dict[tuple[bytes, bytes], bool] = {}
 
     def same(self, rel: bytes, e: Entry | None) -> bool:
-        if self.top is None or e is None or e.kind == DIR:
+        if self.top is None or e is None:
             return False
-        path = os.path.join(self.top, rel)
+        if e.kind != DIR:
+            return self._same_entry(rel, e)
+        memo = (rel, e.ref)
+        if memo not in self.folders:
+            self.folders[memo] = self._same_folder(rel, e)
+        return self.folders[memo]
+
+    def _same_folder(self, rel: bytes, e: Entry) -> bool:
+        if not self._same_entry(rel, e):
+            return False
+        base = rel + b"/" if rel else b""
+        try:
+            below = self.trees.below(e.ref, base)
+        except CorruptObject:  # damage: restoring from it names it
+            return False
+        return all(
+            self._same_entry(base + path, c) or self._git_there(base + path) for path, c in below
+        )
+
+    def _git_there(self, rel: bytes) -> bool:
+        """Whether *rel* lies in a .git that is there (restore never writes into one)."""
+        parts = rel.split(b"/")
+        return any(
+            part == GIT and self._stat(b"/".join(parts[: i + 1])) is not None
+            for i, part in enumerate(parts)
+        )
+
+    def _same_entry(self, rel: bytes, e: Entry) -> bool:
+        st = self._stat(rel)
+        if st is None:
+            return False
+        if e.kind == DIR:
+            return stat.S_ISDIR(st.st_mode)
+        return left_as_is(e, st, os.path.join(self.top or b"", rel), self._read)
+
+    def _stat(self, rel: bytes) -> os.stat_result | None:
         if rel not in self.stats:
             try:
-                self.stats[rel] = os.lstat(path)
+                self.stats[rel] = os.lstat(os.path.join(self.top or b"", rel))
             except OSError:
                 self.stats[rel] = None
-        st = self.stats[rel]
-        return st is not None and left_as_is(e, st, path, self._read)
+        return self.stats[rel]
 
     def _read(self, path: bytes, st: os.stat_result, dir_fd: int | None) -> bytes | None:
         if path not in self.reads:
