@@ -23,6 +23,7 @@ from git_snapshot.errors import UserError
 from git_snapshot.store import Options
 from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
+from git_snapshot.store import location
 
 # git's global options that take a value in the next word
 _GIT_VALUE_OPTS = frozenset({"-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"})
@@ -52,6 +53,75 @@ def _git_words(argv: list[str], cwd: str) -> tuple[list[str], str] | None:
         else:
             i += 1
     return argv[i:], cwd
+
+
+# git's global options that take a value in the next word, where the command word is looked for
+_GIT_GLOBAL_VALUE = frozenset({"-C", "-c", "--config-env", *_GIT_VALUE_OPTS})
+# characters that would make a path a pattern in a gitignore line
+_GLOB_CHARS = frozenset("*?[\\")
+
+
+def _command_at(argv: list[str]) -> int | None:
+    """Where git's command word (clean, stash...) is in the git command *argv*, or None."""
+    if not argv or os.path.basename(argv[0]) != "git":
+        return None
+    i = 1
+    while i < len(argv) and argv[i].startswith("-"):
+        i += 2 if argv[i] in _GIT_GLOBAL_VALUE else 1
+    return i if i < len(argv) else None
+
+
+def _clean_options_end(words: list[str]) -> int | None:
+    """Where git clean's options end in *words* (its argv past ``clean``): the first ``--``
+    that is not the value of an ``-e``, else the end; None when an ``-e`` lacks its value
+    (git refuses that line: it is left as it is)."""
+    i = 0
+    while i < len(words):
+        w = words[i]
+        if w == "--":
+            return i
+        if w.startswith("--"):
+            takes = "=" not in w and len(w) > 2 and "--exclude".startswith(w)
+        else:  # a cluster of short options (-fdxe PATTERN, -ePATTERN)
+            letters = w[1:] if w.startswith("-") else ""
+            takes = "e" in letters and letters.index("e") == len(letters) - 1
+        if takes:
+            if i + 1 == len(words):
+                return None
+            i += 1
+        i += 1
+    return len(words)
+
+
+def gitignore_literal(rel: str) -> str:
+    """*rel* (a path relative to the worktree's top) as a gitignore pattern that matches that
+    folder and nothing else: anchored with '/', its glob characters escaped with '\\' (the
+    leading '/' keeps a '#' or '!' from being read as a comment or a negation)."""
+    escaped = "".join("\\" + ch if ch in _GLOB_CHARS else ch for ch in rel)
+    return f"/{escaped}/"
+
+
+def keep_store_out(argv: list[str], cwd: str, store_path: str) -> tuple[list[str], str | None]:
+    """*argv* made to spare the store when it is a ``git clean`` run on a worktree the store
+    lies in (the default store with a repository at $HOME: ``git clean -fdx`` deleted every
+    snapshot of every repository; RED32), and the exclude pattern it was given (or None).
+    git reads ``-e`` patterns even with ``-x``, relative to the worktree's top wherever the
+    clean runs; the pattern goes last among them, before any ``--``, so that it wins."""
+    at = _command_at(argv)
+    if at is None or argv[at] != "clean":
+        return argv, None
+    # the worktree that git, given the command's own global options and environment, acts on
+    found = gitrepo._run(cwd, [*argv[1:at], "rev-parse", "--show-toplevel"], env=dict(os.environ))
+    top = os.fsdecode(found.stdout.rstrip(b"\n"))
+    if found.returncode != 0 or not top or not location.inside(store_path, top):
+        return argv, None
+    end = _clean_options_end(argv[at + 1 :])
+    if end is None:
+        return argv, None
+    rel = os.path.relpath(os.path.realpath(store_path), os.path.realpath(top))
+    pattern = gitignore_literal(rel)
+    cut = at + 1 + end
+    return [*argv[:cut], "-e", pattern, *argv[cut:]], pattern
 
 
 def _worktree_remove(words: list[str], cwd: str, repo: gitrepo.Repo) -> list[Target]:

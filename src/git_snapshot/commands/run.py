@@ -15,6 +15,7 @@ from git_snapshot.errors import UserError
 from git_snapshot.hooks import RUN_ENV
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+from git_snapshot.store import location
 
 
 def cmd_run(
@@ -38,14 +39,23 @@ def cmd_run(
         res = worktree.take(store, repo, trigger="run", message=message or said, cfg=cfg)
         losses.note_checked(store, repo, res.snapshot.id, "run")
         worktree.apply_retention(store, repo, cfg)
+        store_path = store.path
     snap = res.snapshot
     # what git could give back before the command: a merge --abort forgets MERGE_HEAD
     revs = gitrepo.state_commits(repo)
-    output.err(f"snapshot {snap.id} taken before: {said}")
+    cmd, pattern = guards.keep_store_out(cmd, cwd, store_path)
+    output.err(f"snapshot {snap.id} taken before: {said}{_kept(pattern)}")
     for line in output.snapshot_warnings(snap):  # what it could not save, before CMD runs
         output.err(line)
     edits = losses.left_out_edits(repo, snap)  # of files it left out: told if CMD drops them
     rc = _call(cmd, cwd)
+    if not location.is_store(store_path):  # (opening it again would make an empty one there)
+        output.err(
+            f"{said} deleted the snapshot store {output.display(os.fsencode(store_path))} "
+            f"itself, snapshot {snap.id} and every other snapshot of every repository with it: "
+            f"nothing can be restored from it"
+        )
+        return rc
     here = _shell_dir()  # where the user is: their pasted commands run there
     dropped = guards.report(repo, guarded, cmd, cwd, here)  # what of those CMD did destroy
     if dropped:
@@ -84,6 +94,15 @@ def cmd_run(
     for line in [*lines, *(report.lines(repo, here) if report else [])]:
         print(line, file=sys.stderr, flush=True)
     return rc
+
+
+def _kept(pattern: str | None) -> str:
+    """What the line before CMD adds when CMD (a git clean) was given an exclude for the
+    store: the user sees the command that ran is not quite the one typed, and why."""
+    if pattern is None:
+        return ""
+    said = output.shell_quote(os.fsencode(pattern))
+    return f" (run with -e {said}: it would delete the snapshot store, which is in that worktree)"
 
 
 def _shell_dir() -> str:
