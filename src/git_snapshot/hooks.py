@@ -208,6 +208,12 @@ class Context:
         return self._find()[2]
 
     @property
+    def git_prefix(self) -> str | None:
+        """The git command's folder from the top, as git gives it to its hooks (GIT_PREFIX:
+        "d/" for `git -C d restore`); None when git did not set it."""
+        return self._env.get("GIT_PREFIX")
+
+    @property
     def redirected(self) -> bool:
         """The user's git command was pointed at this worktree from elsewhere (``git -C``)."""
         return self._find()[3]
@@ -489,67 +495,102 @@ def _git_dropped(
     return out
 
 
-def _index_kept(repo: gitrepo.Repo, argv: Sequence[str], paths: list[bytes]) -> set[bytes]:
-    """Of *paths* (gone after the file checkout *argv*, which _git_dropped took as deleted by
-    it), those it cannot have deleted: a file checkout never deletes a path its index keeps
+def _index_kept(repo: gitrepo.Repo, ctx: Context, paths: list[bytes]) -> set[bytes]:
+    """Of *paths* (gone after the file checkout *ctx.argv*, which _git_dropped took as deleted
+    by it), those it cannot have deleted: a file checkout never deletes a path its index keeps
     (from the index, it writes the file back; `checkout REV -- d` and `restore --staged`
     write the index too: REV's, without the path) but `restore --source=REV`, the worktree
-    alone, deletes one REV lacks. So: those the index keeps, and (with such a source) REV
-    has. A file the user deleted by hand (` D f`) while the command wrote another in its
-    folder (RED31) is one. None when the command is not known (an alias)."""
-    source = _restore_source(argv)
+    alone, deletes one REV lacks, under its pathspec only. So: those the index keeps, and
+    (with such a source) REV has or the pathspec leaves out. A file the user deleted by hand
+    (` D f`) while the command wrote another in its folder (RED31, RED32) is one. None when
+    the command is not known (an alias)."""
+    source, specs = _restore_words(ctx.argv)
     if source is False:
         return set()
     from git_snapshot import gitextra
 
     wanted = set(paths)
     held = {p for p in gitextra.index_paths(repo, paths) if p in wanted}
-    if held and source is not None:
-        try:
-            return set(gitrepo.tree_entries(repo, source, held))
-        except Exception:  # not a revision ls-tree reads: each may be one REV lacks
-            return set()
-    return held
+    if not held or source is None:
+        return held
+    try:
+        kept = set(gitrepo.tree_entries(repo, source, held))
+    except Exception:  # not a revision ls-tree reads: each may be one REV lacks
+        return set()
+    covered = _under_pathspecs(repo, ctx, specs, held - kept)
+    return kept | {p for p in held - kept if covered is not None and p not in covered}
 
 
-def _restore_source(argv: Sequence[str]) -> str | Literal[False] | None:
-    """The git command *argv* (a file checkout): None when it writes from the index or writes
-    the index too (`checkout`, `restore` without --source, or with --staged), the revision
-    of `restore --source=REV` (the worktree alone), False when not known."""
+def _restore_words(argv: Sequence[str]) -> tuple[str | Literal[False] | None, list[str] | None]:
+    """The git command *argv* (a file checkout): its source, None when it writes from the
+    index or writes the index too (`checkout`, `restore` without --source, or with
+    --staged), the revision of `restore --source=REV` (the worktree alone), False when not
+    known; and, for a `restore`, its pathspecs as typed (None when not known:
+    `--pathspec-from-file`, or not a restore)."""
     from git_snapshot import proc
 
     sub = proc.git_subcommand(tuple(argv))
     if sub == "checkout":
-        return None
+        return None, None
     if sub != "restore":
-        return False
-    source: str | None = None
+        return False, None
+    source: str | Literal[False] | None = None
+    specs: list[str] | None = []
     words = iter(argv[argv.index(sub) + 1 :])
     for word in words:
         if word == "--":
+            if specs is not None:
+                specs += words
             break
-        if word in ("--staged", "--pathspec-from-file"):
+        if word in ("--staged", "--pathspec-from-file", "--conflict"):
             if word == "--staged":
-                return None
+                return None, specs
+            if word == "--pathspec-from-file":
+                specs = None
             next(words, None)
+        elif word.startswith("--pathspec-from-file="):
+            specs = None
         elif word == "--source":
-            source = next(words, None)
-            if source is None:
-                return False
+            source = next(words, None) or False
         elif word.startswith("--source="):
-            source = word[len("--source=") :]
+            source = word[len("--source=") :] or None
         elif word.startswith("-") and not word.startswith("--"):
             for i, c in enumerate(word[1:], 2):
                 if c == "S":
-                    return None
+                    return None, specs
                 if c in "sU":
                     value = word[i:] or next(words, None)
                     if c == "s":
-                        if not value:
-                            return False
-                        source = value
+                        source = value or False
                     break
-    return source or None
+        elif not word.startswith("-") and specs is not None:
+            specs.append(word)
+    return source, specs
+
+
+def _under_pathspecs(
+    repo: gitrepo.Repo, ctx: Context, specs: list[str] | None, paths: set[bytes]
+) -> set[bytes] | None:
+    """Those of *paths* (from the top, in the index) that *specs* (a restore's pathspecs, as
+    typed where the command ran) match, as git matches them (magic, globs): None when that
+    is not known (no pathspec read, the folder the command ran in not known)."""
+    where = _command_dir(repo, ctx)
+    if not specs or not paths or where is None or not os.path.isdir(where):
+        return None
+    try:
+        out = gitrepo.run_git(where, "ls-files", "-z", "--full-name", "--", *specs)
+    except Exception:  # (a pathspec git refuses: the command refused it too)
+        return None
+    return {p for p in out.split(b"\0") if p in paths}
+
+
+def _command_dir(repo: gitrepo.Repo, ctx: Context) -> str | None:
+    """The folder the git command above the hook worked in (its pathspecs are relative to
+    it): git sets GIT_PREFIX for its hooks, `-C` applied; None when it is not there."""
+    prefix = ctx.git_prefix
+    if prefix is None:
+        return None
+    return os.path.join(repo.toplevel, prefix)
 
 
 def _blobs_written_since(repo: gitrepo.Repo, since: int) -> dict[int, set[str]]:
@@ -652,7 +693,7 @@ def _rewritten(
     if emptied:
         dropped = _git_dropped(store, repo, before, emptied)
         if dropped and call.file_checkout:
-            kept = _index_kept(repo, ctx.argv, dropped)
+            kept = _index_kept(repo, ctx, dropped)
             dropped = [p for p in dropped if p not in kept]
         out += dropped
     if vanished:
