@@ -150,7 +150,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         ),
         epilog=EPILOG,
     )
-    p.add_argument("-C", dest="cwd", metavar="PATH", default=".", help="run as if started in PATH")
+    # as git's: each relative -C is relative to the one before it; -C "" changes nothing
+    p.add_argument(
+        "-C",
+        dest="cwd",
+        metavar="PATH",
+        action="append",
+        default=[],
+        help="run as if started in PATH",
+    )
     p.add_argument("--version", action="version", version=f"git-snapshot {__version__}")
     p.add_argument(
         "-P",
@@ -418,7 +426,12 @@ class Args:
 
     @property
     def cwd(self) -> str:
-        return self.text("cwd")
+        """Where the command runs: the -C PATHs joined as git joins them."""
+        out = "."
+        for path in self.texts("cwd"):
+            if path:
+                out = os.path.join(out, path) if out != "." else path
+        return out
 
     def text(self, name: str) -> str:
         value = getattr(self._ns, name)
