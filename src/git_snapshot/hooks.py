@@ -276,6 +276,26 @@ def _plain_shim_ran(repo: gitrepo.Repo, name: str) -> bool:
     return is_our_shim(os.path.join(hooks_dir, name + PRE_COMMIT_LEGACY_SUFFIX))
 
 
+# set by pre-commit's hook script while it runs the hook it replaced (ours, as NAME.legacy)
+PRE_COMMIT_LEGACY_ENV = "PRE_COMMIT_RUNNING_LEGACY"
+
+
+def _precommit_says_it(repo: gitrepo.Repo, name: str, env: Mapping[str, str]) -> bool:
+    """Whether this plain shim runs as pre-commit's ``NAME.legacy`` and pre-commit will then
+    run our hook id for the stage (its ``git-snapshot (NAME)....Passed`` line, the one line
+    of the git command: RED32; that run takes no second snapshot, _plain_shim_ran). Read
+    from the configuration pre-commit's script uses by default; where it names no such id
+    (pre-commit for other hooks only, an old branch), the shim's own line is the one."""
+    if not env.get(PRE_COMMIT_LEGACY_ENV):
+        return False
+    try:
+        with open(os.path.join(repo.toplevel, ".pre-commit-config.yaml"), "rb") as f:
+            config = f.read(1 << 20)
+    except OSError:
+        return False
+    return f"snapshot-{name}".encode() in config
+
+
 def _overlay(repo: gitrepo.Repo, call: Call, scratch: Callable[[], str]) -> gitrepo.Overlay | None:
     """Edits hidden from the worktree right now: git's autostash, or pre-commit's stash.
     *scratch* makes the directory to put them in, only when there are some."""
@@ -1176,7 +1196,13 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
         # under pre-commit without a terminal the report waits for the next git-snapshot
         # command, wherever it runs: its restore command names absolute paths
         lines += report.lines(repo, _user_cwd(repo, env, ctx), absolute=call.precommit)
-    elif not hook.pre and not ctx.under_run and not call.precommit and not _quiet(repo):
+    elif (
+        not hook.pre
+        and not ctx.under_run
+        and not call.precommit
+        and not _precommit_says_it(repo, call.name, env)
+        and not _quiet(repo)
+    ):
         # the one line per git command: post-hooks only (a pre-hook's snapshot shows here);
         # under pre-commit its own "...Passed" line is that one line
         lines.insert(0, _status(s, res.new, call.name))
