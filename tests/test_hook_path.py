@@ -41,7 +41,7 @@ def test_a_hook_run_starts_three_git_processes(
     gs(repo, "hook", "post-checkout", head(repo), head(repo), "1")  # first: gives the id
     h = head(repo)
     three = [
-        "config -z --show-scope --get-regexp '^snapshot\\.'",
+        "config -z --show-scope --get-regexp",  # '^(snapshot\\.|core...)', cut at " '^("
         "ls-files -z",
         "ls-files -z --others --ignored --exclude-standard --directory",
     ]

@@ -99,7 +99,90 @@ def _write_entry(root: str, path: bytes, mode: int, stream: IO[bytes], size: int
 
 
 def _write_blobs(repo: Repo, dest: str, entries: list[tuple[bytes, int, str]]) -> None:
-    """Write blobs (path, mode, oid) under *dest* through one streaming ``cat-file --batch``."""
+    """Write blobs (path, mode, oid) under *dest* as ``git checkout`` would write them, which
+    is what the user had on disk: through git's own conversion (:func:`_checkout`) where
+    git could convert one, else raw, through one streaming ``cat-file --batch``."""
+    if not entries:
+        return
+    if _may_convert(repo, [p for p, _, _ in entries]):
+        _checkout(repo, dest, entries)
+    else:
+        _write_raw(repo, dest, entries)
+
+
+# git's conversion between the bytes it stores and the bytes on disk: a clean/smudge filter
+# (git lfs), an end of line (eol, text, core.autocrlf), ident, working-tree-encoding
+
+
+def _may_convert(repo: Repo, paths: list[bytes]) -> bool:
+    """Whether git could convert any of *paths* on checkout: false only when no file git
+    reads attributes from exists (gitattributes(5): the system's, the global one, the
+    repository's info/attributes, a .gitattributes in the worktree on a path's way or among
+    *paths*) and core.autocrlf is off or "input". A few stats, no git process: the usual
+    repository has no attributes, and a hook that remembers its config has core.autocrlf."""
+    from git_snapshot import gitrepo
+
+    cfg = gitrepo.conversion_config(repo)
+    if cfg.get("core.autocrlf", "false").lower() not in ("false", "no", "off", "0", "", "input"):
+        return True
+    candidates = {os.path.join(repo.common_dir, "info", "attributes")}
+    named = cfg.get("core.attributesfile")
+    if named:
+        candidates.add(os.path.join(repo.toplevel, os.path.expanduser(named)))
+    else:
+        xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+        candidates.add(os.path.join(xdg, "git", "attributes"))
+    if os.environ.get("GIT_ATTR_NOSYSTEM", "").lower() not in ("1", "true", "yes", "on"):
+        import shutil  # (only here: the overlays' path)
+
+        prefix = os.path.dirname(os.path.dirname(shutil.which("git") or "/usr/bin/git"))
+        candidates.update(("/etc/gitattributes", os.path.join(prefix, "etc", "gitattributes")))
+    folders = {b""}
+    for p in paths:
+        if os.path.basename(p) == b".gitattributes":
+            return True
+        folder = os.path.dirname(p)
+        while folder not in folders:
+            folders.add(folder)
+            folder = os.path.dirname(folder)
+    top = os.fsencode(repo.toplevel)
+    if any(os.path.exists(os.path.join(top, f, b".gitattributes")) for f in folders):
+        return True
+    return any(os.path.exists(c) for c in candidates)
+
+
+def _checkout(repo: Repo, dest: str, entries: list[tuple[bytes, int, str]]) -> None:
+    """Write blobs (path, mode, oid) under *dest* exactly as ``git checkout`` writes them:
+    a temporary index holding just them, checked out with ``checkout-index --prefix`` (git's
+    own smudge, eol, ident and encoding, with the worktree's attributes). Two git processes.
+    git 2.39's ``cat-file --batch --filters`` cannot be read: its header gives the size
+    before the conversion."""
+    import tempfile  # (a repository with attributes: off the usual hook's imports)
+
+    for path, _, _ in entries:
+        _prepare_dest(dest, path)  # real folders, nothing in the way (and the paths checked)
+    with tempfile.TemporaryDirectory(prefix="git-snapshot-") as tmp:
+        env = git_env({"GIT_INDEX_FILE": os.path.join(tmp, "index")})
+        info = b"".join(b"%o %s\t%s\0" % (m, o.encode("ascii"), p) for p, m, o in entries)
+        for args, data in (
+            (["update-index", "-z", "--index-info"], info),
+            (
+                ["checkout-index", "-f", "-z", "--stdin", f"--prefix={dest}/"],
+                b"".join(p + b"\0" for p, _, _ in entries),
+            ),
+        ):
+            res = _run(repo.toplevel, args, input=data, env=env)
+            if res.returncode != 0:
+                raise GitError(args, res.returncode, res.stderr)
+    bdest = os.fsencode(dest)
+    for path, mode, _ in entries:  # the modes the raw writer gives, whatever the umask
+        if mode != MODE_SYMLINK:
+            os.chmod(os.path.join(bdest, path), 0o755 if mode == MODE_EXEC else 0o644)
+
+
+def _write_raw(repo: Repo, dest: str, entries: list[tuple[bytes, int, str]]) -> None:
+    """Write blobs (path, mode, oid) under *dest* as git stores them, through one streaming
+    ``cat-file --batch``."""
     if not entries:
         return
     import subprocess  # git's autostash or a stash entry: off the usual hook's imports

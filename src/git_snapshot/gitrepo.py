@@ -298,7 +298,16 @@ def _at_root(where: str) -> tuple[str, str] | None:
     return git_dir, common
 
 
-_CONFIG_ARGS = ("config", "-z", "--show-scope", "--get-regexp", r"^snapshot\.")
+# snapshot.*, and the two core keys that say whether git could convert a file on checkout
+# (the overlays, gitoverlay._may_convert): in the hook's one config call, none more
+_CONFIG_ARGS = (
+    "config",
+    "-z",
+    "--show-scope",
+    "--get-regexp",
+    r"^(snapshot\.|core\.autocrlf$|core\.attributesfile$)",
+)
+_CONVERSION_KEYS = ("core.autocrlf", "core.attributesfile")
 _TRACKED_ARGS = ("ls-files", "-z")
 _IGNORED_ARGS = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
 
@@ -526,7 +535,8 @@ def config(repo: Repo) -> dict[str, list[str]]:
     if repo.memo is not None:
         result: dict[str, list[str]] = {}
         for _scope, key, value in _scoped_config(repo):
-            result.setdefault(key, []).append(value)
+            if key.startswith("snapshot."):
+                result.setdefault(key, []).append(value)
         return result
     res = _run(repo.toplevel, ["config", "-z", "--get-regexp", r"^snapshot\."])
     if res.returncode == 1:
@@ -540,6 +550,18 @@ def config(repo: Repo) -> dict[str, list[str]]:
     return result
 
 
+def conversion_config(repo: Repo) -> dict[str, str]:
+    """``core.autocrlf`` and ``core.attributesfile`` (lower-cased) -> the value git uses, for
+    those set: from the remembered config (no git call in a hook), else one git call."""
+    if repo.memo is not None:
+        return {k: v for _scope, k, v in _scoped_config(repo) if k in _CONVERSION_KEYS}
+    args = ["config", "-z", "--get-regexp", r"^core\.(autocrlf|attributesfile)$"]
+    res = _run(repo.toplevel, args)
+    if res.returncode not in (0, 1):
+        raise GitError(args, res.returncode, res.stderr)
+    return dict(_config_record(rec) for rec in _split_z(res.stdout))
+
+
 def _config_record(rec: bytes) -> tuple[str, str]:
     key, sep, value = rec.partition(b"\n")
     k = key.decode("utf-8", "surrogateescape").lower()
@@ -547,8 +569,9 @@ def _config_record(rec: bytes) -> tuple[str, str]:
 
 
 def _scoped_config(repo: Repo) -> list[tuple[str, str, str]]:
-    """(scope, key lower-cased, value) of every ``snapshot.*`` value, in git's order: one git
-    call per remembering *repo* (``config --show-scope``, git >= 2.26)."""
+    """(scope, key lower-cased, value) of every ``snapshot.*`` value (and the two core keys of
+    :func:`conversion_config`), in git's order: one git call per remembering *repo*
+    (``config --show-scope``, git >= 2.26)."""
     memo = repo.memo
     assert memo is not None
     got = memo.get("config")
