@@ -231,7 +231,7 @@ class _Writer:
     def _add(self, tar: tarfile.TarFile, rel: bytes, e: Entry) -> bool:
         info = tarfile.TarInfo(os.fsdecode(rel))
         info.mode = restored_mode(e)  # never a set-id or sticky bit, as restore
-        info.mtime = e.mtime_ns / 1e9
+        _set_mtime(info, e.mtime_ns)
         if e.kind == DIR:
             info.type = tarfile.DIRTYPE
             tar.addfile(info)
@@ -259,6 +259,20 @@ class _Writer:
         for _ in validate.stream_blob(self.store, e):
             pass
         return _Checked(validate.stream_blob(self.store, e))
+
+
+def _set_mtime(info: tarfile.TarInfo, ns: int) -> None:
+    """Give *info* the mtime *ns* exactly: whole seconds in the header field (floored, as a
+    reader ignoring pax takes them), and, when that is not all of it, the exact decimal in a
+    pax record (RED32 B4: a float lost the last digits, and tarfile wrote a tiny one as
+    ``5e-09``, which GNU tar reads as 5 s). tarfile keeps a record already there."""
+    whole, frac = divmod(ns, 10**9)
+    info.mtime = whole
+    if frac or whole < 0:
+        sign = "-" if ns < 0 else ""
+        whole, frac = divmod(abs(ns), 10**9)
+        exact = f"{sign}{whole}.{frac:09d}".rstrip("0").rstrip(".")
+        info.pax_headers = {**info.pax_headers, "mtime": exact}
 
 
 class _Checked(io.BufferedReader):
