@@ -168,12 +168,27 @@ class Store:
 
     def _checked_index(self) -> Index:
         """The index, refusing one that is lost or damaged while packs exist: an empty index
-        over existing packs would make prune delete every snapshot's data."""
+        over existing packs would make prune delete every snapshot's data. A repair puts its
+        new index in place under the exclusive lock: an index found missing or unreadable
+        is looked at again once that lock is free (_after_repair), before it is called lost."""
+        try:
+            return self._index_or_lost()
+        except UserError as exc:
+            lost = exc
+        try:
+            with self.lock():  # waits for a repair (it holds it exclusively)
+                pass
+        except UserError:
+            raise lost from None
+        return self._index_or_lost()
+
+    def _index_or_lost(self) -> Index:
         existed = os.path.exists(self.index_path)
         if not existed and self.pack_names():
             return self._lost_index("is missing")
         try:
-            index = Index(self.index_path)
+            # never made where packs are: it was there a moment ago (a repair's swap)
+            index = Index(self.index_path, create=not existed and not self.pack_names())
             if (
                 not index.has_packs()
                 and self.pack_names()
@@ -182,6 +197,8 @@ class Store:
             ):
                 index.close()
                 return self._lost_index("lists no packs")
+        except FileNotFoundError:
+            return self._lost_index("is missing")
         except sqlite3.DatabaseError as exc:
             return self._lost_index(f"cannot be read ({exc})")
         except UnicodeDecodeError as exc:  # SQLite's message quoting damaged bytes (RED31)

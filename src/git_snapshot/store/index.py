@@ -6,6 +6,7 @@ it, so concurrent hooks wait for each other instead of failing on a lock.
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 
@@ -276,6 +277,12 @@ def _no_room(exc: sqlite3.OperationalError) -> bool:
     return "disk I/O error" in msg or "disk is full" in msg or "unable to open" in msg
 
 
+def _uri_path(path: str) -> str:
+    """*path* as the path of an SQLite URI: the three characters a URI gives a meaning to
+    escaped (urllib.parse is off the hook path)."""
+    return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
+
+
 def _refuse_newer(path: str, version: int) -> None:
     """An index a newer git-snapshot wrote: its packs may hold what this version cannot
     read, and reading them as damaged (or writing the old schema number back) would hide
@@ -361,20 +368,31 @@ class Index:
     # full disk, which cannot be migrated: it has none)
     has_recent = True
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, create: bool = True) -> None:
+        """*create* False: open the index that is there, and never make one (FileNotFoundError
+        when it is gone): a store with packs whose index vanished at that instant (a repair
+        putting its new one in place, say) must not get an empty index."""
         self.path = path
         self.readonly = False
         if os.path.exists(path) and _low_space(path):
             self._open_readonly()
             return
-        if not os.path.exists(path):
+        if create and not os.path.exists(path):
             # create it 0600 ourselves; SQLite gives -wal/-shm the same mode
             with contextlib.suppress(FileExistsError):
                 os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
         try:
-            self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            if create:
+                self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            else:  # SQLite's own open, without its O_CREAT
+                uri = f"file:{_uri_path(path)}?mode=rw"
+                self.db = sqlite3.connect(
+                    uri, timeout=BUSY_TIMEOUT_S, isolation_level=None, uri=True
+                )
             self._retry(self._setup)
         except sqlite3.OperationalError as exc:
+            if not create and not os.path.exists(path):
+                raise FileNotFoundError(errno.ENOENT, "the index is gone", path) from None
             if not _no_room(exc):
                 raise
             self._open_readonly()

@@ -5,9 +5,10 @@ index row, and every forget a FORGET tombstone. So a new index can be built from
 every object location, every snapshot (minus the forgotten ones). Snapshots of an old index
 that is still readable are kept too (those written before records existed get one now).
 
-Crash-safe: the new index is built in ``tmp/`` and renamed into place only when complete; the
-old index files are moved aside first (``index.sqlite.before-repair``), never deleted, so a
-kill at any point leaves a store that ``repair`` (run again) rebuilds.
+Crash-safe: the new index is built in ``tmp/`` and put in place only when complete, in one
+step (``_swap_in``: readers see the old index or the new one, never none); the old one is
+kept (``index.sqlite.before-repair``), so a kill at any point leaves a store that ``repair``
+(run again) rebuilds.
 """
 
 from __future__ import annotations
@@ -157,7 +158,7 @@ def _repair_locked(store: Store, dry_run: bool) -> RepairReport:
         _enter(store, index, snaps, old, report, list(records.values()), dry_run)
         index.close()
         if not dry_run:
-            _swap_in(store, new_path)
+            _swap_in(store, new_path, report.old_index == "usable")
             _remove_packs(store, report.undone_packs)
     finally:
         index.close()
@@ -582,16 +583,55 @@ def _missing(store: Store, root: bytes) -> int:
     return missing
 
 
-def _swap_in(store: Store, new_path: str) -> None:
-    """Move the old index aside, then the new one into place (each step a rename)."""
-    for suffix in INDEX_FILES:
-        old = store.index_path + suffix
-        if os.path.exists(old):
-            os.replace(old, store.index_path + BEFORE_REPAIR + suffix)
+def _swap_in(store: Store, new_path: str, old_usable: bool) -> None:
+    """Put the new index in place of the live one, keeping the old as BEFORE_REPAIR. Readers
+    see the old index or the new one, never none: a usable old index gets the new content by
+    SQLite's backup API, one transaction into the live file (a reader mid-read keeps its
+    view, the next read sees the new index, a process holding it open included); else (no
+    room for that, or the old one is unusable) one rename over it."""
     if os.path.exists(new_path + "-wal"):
         raise UserError("repair: the rebuilt index was not closed cleanly; run repair again")
-    os.replace(new_path, store.index_path)
-    fsync_dir(store.path)
+    aside = store.index_path + BEFORE_REPAIR
+    _remove_index_files(aside)
+    if old_usable and os.path.exists(store.index_path):
+        try:
+            _copy_into(store.index_path, aside)  # the old one, kept
+            _copy_into(new_path, store.index_path)
+        except (sqlite3.Error, OSError):
+            _remove_index_files(aside)
+        else:
+            _remove_index_files(new_path)
+            fsync_dir(store.path)
+            return
+    _rename_over(store.index_path, new_path, aside)
+
+
+def _copy_into(source: str, target: str) -> None:
+    """The content of the database *source* as that of *target* (made, or live: one write
+    transaction there), its WAL checkpointed."""
+    src = sqlite3.connect(source)
+    try:
+        dst = sqlite3.connect(target, timeout=60.0)
+        try:
+            src.backup(dst)
+            with contextlib.suppress(sqlite3.Error):  # a reader's view: folded in later
+                dst.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            dst.close()
+    finally:
+        src.close()
+
+
+def _rename_over(live: str, new_path: str, aside: str) -> None:
+    """The old index kept by a hard link, its -wal and -shm (which SQLite would read as the
+    new file's) moved aside, then the new one renamed over it: the name is never free."""
+    if os.path.exists(live):
+        os.link(live, aside)
+    for suffix in INDEX_FILES[1:]:
+        if os.path.exists(live + suffix):
+            os.replace(live + suffix, aside + suffix)
+    os.replace(new_path, live)
+    fsync_dir(os.path.dirname(live))
 
 
 def _remove_index_files(path: str) -> None:
