@@ -87,8 +87,10 @@ def test_inside_dot_git_is_not_a_worktree(repo: Path) -> None:
     ],
 )
 def test_bad_ids_one_line_exit_1(repo: Path, argv: list[str], words: str) -> None:
+    """An ID that names no snapshot is an error (1); one in no ID's form a usage error (2;
+    RED32)."""
     gs(repo)
-    ran = gs(repo, *argv, rc=1)
+    ran = gs(repo, *argv, rc=2 if words == "bad snapshot id" else 1)
     assert ran.err_lines == [ran.err.strip()]
     assert words in ran.err and "git snapshot list" in ran.err
 

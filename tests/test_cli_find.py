@@ -170,7 +170,7 @@ def test_dates_as_ids_and_restore_newest(repo: Path) -> None:
     assert gs(repo, "cat", "@{now}", "a.txt").out == "new\n"
     early = gs(repo, "cat", "@{2001-01-01}", "a.txt", rc=1)
     assert f"the oldest is snapshot {first}" in early.err
-    assert "cannot read the date" in gs(repo, "cat", "@{someday soon}", "a.txt", rc=1).err
+    assert "cannot read the date" in gs(repo, "cat", "@{someday soon}", "a.txt", rc=2).err
     (repo / "a.txt").unlink()
     snap_id(gs(repo))  # the newest snapshot no longer holds a.txt
     done = query(repo, "restore", "--newest", "a.txt")
@@ -231,7 +231,7 @@ def test_prune_keep_daily_json_and_git_durations(history: tuple[Path, list[int]]
     done = query(repo, "prune")
     assert {s["id"] for s in done["forgotten"]} == set(ids) - set(list(hours.values())[-2:])
     assert done["dry_run"] is False
-    assert "bad duration" in gs(repo, "prune", "--keep-within", "soonish", rc=1).err
+    assert "bad duration" in gs(repo, "prune", "--keep-within", "soonish", rc=2).err
 
 
 def test_verify_and_run_json(history: tuple[Path, list[int]]) -> None:

@@ -98,7 +98,7 @@ def test_prune_keep_last_keeps_the_newest(repo: Path, tmp_path: Path) -> None:
 
     ran = gs(repo, "prune", "--keep-last", "0", rc=2)
     assert len(ran.err_lines) == 1
-    ran = gs(repo, "prune", "--keep-within", "soon", rc=1)
+    ran = gs(repo, "prune", "--keep-within", "soon", rc=2)
     assert len(ran.err_lines) == 1 and "7d" in ran.err
 
 

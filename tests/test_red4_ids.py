@@ -37,16 +37,16 @@ def test_numbers_too_long_for_any_snapshot_are_said_to_be_none() -> None:
 
 def test_the_cli_refuses_them_in_one_line_and_forgets_nothing(repo: Path) -> None:
     gs(repo, "create")
-    for args in (
-        ["forget", FULLWIDTH_ONE],
-        ["show", ARABIC_ONE],
-        ["restore", ARABIC_ONE, "README"],
-        ["show", "1" * 5000],
+    for args, rc in (
+        (["forget", FULLWIDTH_ONE], 2),  # in no ID's form: a usage error (RED32)
+        (["show", ARABIC_ONE], 2),
+        (["restore", ARABIC_ONE, "README"], 1),  # taken for a path: restore names the form
+        (["show", "1" * 5000], 1),  # a number, of no snapshot
     ):
-        ran = gs(repo, *args, rc=1)
+        ran = gs(repo, *args, rc=rc)
         assert len(ran.err_lines) == 1, ran.err
     assert "manual" in gs(repo, "list")  # snapshot 1 is still there
-    ran = gs(repo, "prune", "--keep-within", "\u00b2d", "--dry-run", rc=1)  # a superscript 2
+    ran = gs(repo, "prune", "--keep-within", "\u00b2d", "--dry-run", rc=2)  # a superscript 2
     assert len(ran.err_lines) == 1 and "bad duration" in ran.err, ran.err
 
 

@@ -54,7 +54,7 @@ def test_the_cli_refuses_a_typo_in_one_line_and_prunes_nothing(repo: Path) -> No
         ["prune", "--keep-within", "1.mnth.ago", "--dry-run"],
         ["prune", "--keep-within", "\u0667d", "--dry-run"],  # an Arabic-Indic 7
     ):
-        ran = gs(repo, *args, rc=1)
+        ran = gs(repo, *args, rc=2)  # a usage error (RED32)
         assert len(ran.err_lines) == 1, (args, ran.err)
         assert "date" in ran.err or "duration" in ran.err, (args, ran.err)
     assert "manual" in gs(repo, "list")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from git_snapshot.cliparse import Args
 from git_snapshot.cliparse import parse
+from git_snapshot.errors import UsageError
 from git_snapshot.errors import UserError
 
 if TYPE_CHECKING:
@@ -348,7 +349,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from git_snapshot import output  # a path or label as typed: one line, escaped
 
         print(f"git-snapshot: {output.one_line(_user_message(exc))}", file=sys.stderr)
-        return 1
+        return 2 if isinstance(exc, UsageError) else 1
     except KeyboardInterrupt:
         print("git-snapshot: interrupted", file=sys.stderr)
         return 130

@@ -9,3 +9,12 @@ class UserError(Exception):
     The command line prints it as ``git-snapshot: <message>`` and exits 1; hooks print it the
     same way. Anything else that escapes is a bug.
     """
+
+
+class UsageError(UserError):
+    """A command line written wrong: a value that is no ID, date or duration in any form.
+
+    The command line prints it as a :class:`UserError` and exits 2 (DESIGN: "2 on a usage
+    error"), as argparse does for a malformed option; a well-formed value that names nothing
+    (``show 99``) stays a UserError.
+    """

@@ -19,6 +19,7 @@ import time
 
 from git_snapshot import gitrepo
 from git_snapshot.ctx import record
+from git_snapshot.errors import UsageError
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
@@ -54,7 +55,7 @@ class Ref(_Ref):
 
 
 def parse(text: str) -> Ref:
-    """The form of an ID (UserError for anything else); dates are read later, by git."""
+    """The form of an ID (UsageError for anything else); dates are read later, by git."""
     import re  # here: duration() is on every hook's path, which imports no re
 
     text = text.strip()
@@ -75,11 +76,11 @@ def parse(text: str) -> Ref:
     if m:
         return Ref(date=m.group(1))
     if any(c.isdigit() and not c.isascii() for c in text):
-        raise UserError(
+        raise UsageError(
             f"bad snapshot id {text!r}: write its number with the digits 0-9, as "
             "'git snapshot list' shows it"
         )
-    raise UserError(f"bad snapshot id {text!r}: use {FORMS}")
+    raise UsageError(f"bad snapshot id {text!r}: use {FORMS}")
 
 
 # The words git's approxidate reads (date.c); it skips any other word and still answers when
@@ -101,12 +102,12 @@ _NAMES = (  # a month's or weekday's name: 3 letters or more of one, as git matc
 
 
 def _check_date(date: str) -> None:
-    """UserError unless every word of *date* is one git reads (see _WORDS), and 'ago' follows
+    """UsageError unless every word of *date* is one git reads (see _WORDS), and 'ago' follows
     a unit: git reads what it knows and skips the rest, so a typo is no error there."""
     import re
 
     if not date.isascii():
-        raise UserError(
+        raise UsageError(
             f"cannot read the date {date!r}: write it in ASCII, e.g. 1.hour.ago, '2026-12-01 10:00'"
         )
     # a lone number, whatever stands around it (-1, +5, 5., .5): git skips the signs and
@@ -114,7 +115,7 @@ def _check_date(date: str) -> None:
     # chose the snapshot of the 1st; RED30); 9 digits or more: a Unix time
     numbers = re.findall(r"[0-9]+", date)
     if len(numbers) == 1 and len(numbers[0]) < 9 and not re.search(r"[a-zA-Z]", date):
-        raise UserError(
+        raise UsageError(
             f"cannot read the date {date!r}: git reads a lone number as a day of the month; for "
             "N snapshots back write latest~N, for a time e.g. 1.hour.ago"
         )
@@ -122,24 +123,25 @@ def _check_date(date: str) -> None:
     for word in words:
         if f" {word} " in _WORDS or (len(word) >= 3 and f" {word}" in _NAMES):
             continue
-        raise UserError(
+        raise UsageError(
             f"cannot read the date {date!r}: git does not know {word!r} (units: seconds, "
             "minutes, hours, days, weeks, months, years; e.g. 1.hour.ago, yesterday, "
             "'2026-12-01 10:00')"
         )
     if "ago" in words and not any(w.rstrip("s") in _UNITS for w in words):
-        raise UserError(
+        raise UsageError(
             f"cannot read the date {date!r}: say what is ago, e.g. 2.hours.ago, 3.days.ago"
         )
 
 
 def timestamp(date: str) -> float:
-    """A date in git's syntax as Unix time; UserError when git cannot read it, or would read
-    it otherwise than written (a word it does not know)."""
+    """A date in git's syntax as Unix time; UsageError when git cannot read it, or would read
+    it otherwise than written (a word it does not know): dates come from the command line
+    only (list --since, @{DATE})."""
     _check_date(date)
     when = gitrepo.approxidate(date)
     if when is None:
-        raise UserError(
+        raise UsageError(
             f"cannot read the date {date!r}: use git's date syntax, e.g. 1.hour.ago, "
             "yesterday, '2026-12-01 10:00'"
         )
@@ -217,8 +219,10 @@ def resolve(
     return select(parse(text), store.snapshots(source), worktree, here)
 
 
-def duration(text: str) -> float:
-    """A retention duration in seconds: '14d', '12h', '1d12h', or git's '2.weeks.ago'."""
+def duration(text: str, usage: bool = False) -> float:
+    """A retention duration in seconds: '14d', '12h', '1d12h', or git's '2.weeks.ago'. A
+    malformed one is a UserError, or with *usage* (typed on the command line, not read from
+    git config) a UsageError."""
     from git_snapshot.store.retention import parse_duration
 
     try:
@@ -231,7 +235,7 @@ def duration(text: str) -> float:
         else:
             when = gitrepo.approxidate(text)
         if when is None or when >= time.time():
-            raise UserError(
+            raise (UsageError if usage else UserError)(
                 f"bad duration {text!r}: use a number and a unit (7d, 12h, 2w) or git's "
                 "syntax (2.weeks.ago)"
             ) from None

@@ -49,7 +49,7 @@ def cmd_prune(
             if value is not None and value < 1:
                 output.err(f"{name} must be at least 1 (the newest snapshot is always kept)")
                 return 2
-        within = snapids.duration(keep_within) if keep_within else None
+        within = snapids.duration(keep_within, usage=True) if keep_within else None
         policy = Policy(keep_last, within, keep_hourly, keep_daily, keep_weekly)
     with Store() as store:
         sources = [identity.source(store, repo)] if repo else [k for k, _ in store.index.sources()]
