@@ -735,15 +735,16 @@ def _answering(
             raise _Stop
         mark, first, dirty, was = len(dirs.order), len(answers), walker.dirty, refused[0]
         tmark, bmark, news, retaken = len(trees), len(blobs), dirs.new, len(walker.retaken)
+        relists = walker.relists
         walker.dirty = refused[0] = False
         try:
             e: Entry | None = walk(path, rel, name, st, label)
         except (_Refused, OSError, AttributeError):
             e = None
             refused[0] = True
-        if len(walker.retaken) != retaken:  # a folder in it replaced or moved as it was
-            e = None  # walked (walker._retaken): its answers mix two walks; the parent
-            refused[0] = True  # walks it and judges
+        if len(walker.retaken) != retaken or walker.relists != relists:  # a folder in it
+            e = None  # replaced or moved as it was walked (walker._retaken), or listed again
+            refused[0] = True  # (_relisted): its answers mix two walks; the parent walks it
         if not (refused[0] or walker.dirty or dirs.new != news):  # the usual case, at once
             walker.dirty, refused[0] = dirty, was
             if e is not None:  # its folders: dirs.order[mark:end] (listed by _child)

@@ -17,6 +17,8 @@ from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import TREE
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.objects import decode_tree
+from git_snapshot.store.objects import encode_tree
 from git_snapshot.store.reading import SMALL_FILE
 from git_snapshot.store.reading import ListedReads
 from git_snapshot.store.reading import _read_listed
@@ -116,6 +118,10 @@ class _Walker(_Files):
         # and the folders taken so (each once: one replaced again is left out)
         self.retake: str | None = None
         self.retaken: set[bytes] = set()
+        # names found gone as they were read (walkfiles._gone, _statable), by folder: it is
+        # listed again when its entries are done (_relisted); the folders listed so, counted
+        self.gone: dict[bytes, set[bytes]] = {}
+        self.relists = 0
         # the device of the walk's top folder (_walk): only a folder on it may have its names
         # taken from its record (a mount point's root has another: see _trusted_names)
         self.top_dev = -1
@@ -241,6 +247,7 @@ class _Walker(_Files):
             try:
                 de.stat(follow_symlinks=False)
             except FileNotFoundError:
+                self.gone.setdefault(rel[:-1], set()).add(de.name)  # (renamed? _relisted)
                 continue
             except OSError as exc:
                 self._skip(rel + de.name, f"unreadable: {exc.strerror}")
@@ -700,6 +707,16 @@ class _Walker(_Files):
         if ahead is not None:
             ahead.pop()
         self.learned = None
+        if self.gone and here in self.gone:  # an entry went as it was read: renamed? (RED32)
+            data, more, more_files, more_bytes = self._relisted(path, rel, label, names, data)
+            sub_files += more_files
+            sub_bytes += more_bytes
+            flags, partial = 0, True  # (its listing is no one listing: looked at again)
+            if more:
+                names = names + more
+                joined, n = b"\0".join(names), len(names)
+                rstats += NO_STAT * len(more)
+                rkeys += NO_KEY * len(more)
         # (own is None in a rebuild: it checks the folders it has built, Rebuild.checked)
         why = None if own is None else _moved(path, own)
         if why == GONE and not here:
@@ -712,6 +729,7 @@ class _Walker(_Files):
             # is left out and said
             self.files, self.bytes = files0, bytes0
             del self.skipped[skips0:]  # (paths through it)
+            self.gone.pop(here, None)
             if here and self.rebuild is None:
                 self.retake = why
             else:
@@ -801,19 +819,78 @@ class _Walker(_Files):
         """tree() found no folder at *path* any more (gone, or another type: a file or a
         symlink renamed over it while it was listed or read; *retake* says why): what stands
         there now, taken as it is (walkfiles._again: a file read, a symlink's target kept,
-        nothing when gone, a folder walked afresh). A folder that is replaced again while
-        this takes it is left out and said (RED28: it was left out, or stored empty)."""
+        nothing when gone (its parent then listed again: _relisted), a folder walked
+        afresh). A folder that is replaced again while this takes it is left out and said
+        (RED28: it was left out, or stored empty)."""
         why, self.retake = self.retake, None
         assert why is not None
         if not self.once(path, rel, why, self._gone):
             return None
         return self._again(path, rel, name, label, LOOKS)
 
+    def _relisted(
+        self, path: bytes, rel: bytes, label: int, names: list[bytes], data: bytes
+    ) -> tuple[bytes, list[bytes], int, int]:
+        """_built's folder at *path* (*rel*: its path below the top and a slash; *names*: its
+        listing; *data*: its tree) had entries gone as they were read: renamed, perhaps, the
+        new name after that listing (RED32 B1: a folder or a log renamed during a snapshot
+        was in it under neither name, and nothing said so). It is listed again and each name
+        new there, or gone and back, is taken as it is now (_again), while entries still go,
+        RELISTS times at most; what it then still lacks is said (MOVED). A name gone with no
+        new one is a deletion (or a move out of the folder): nothing to lose, as before.
+        The tree with what was taken, the names new to the listing (for its record) and the
+        files and bytes of the folders among them (in their subtrees)."""
+        here, pre, omit = rel[:-1], path + b"/", self.opts.omit
+        self.relists += 1
+        listed = set(names)
+        held: set[bytes] | None = None  # the names in the tree
+        gone: set[bytes] = set()  # every name that went (one may come back: mv a z; mv z a)
+        taken: list[Entry] = []
+        more: list[bytes] = []
+        sub_files = sub_bytes = 0
+        for times in range(RELISTS + 1):
+            went = self.gone.pop(here, None)
+            if not went:
+                break
+            gone |= went
+            if held is None:
+                held = {e.name for e in decode_tree(data)}
+            take = sorted(
+                name
+                for name in _names(path)
+                if (name not in listed or name in gone)
+                and name not in held
+                and rel + name not in omit
+            )
+            if not take:
+                break
+            if times == RELISTS:  # still changing: not in this snapshot, and said
+                for name in take:
+                    self._skip(rel + name, MOVED)
+                break
+            for name in take:
+                if name not in listed:
+                    listed.add(name)
+                    more.append(name)
+                f, b = self.files, self.bytes
+                e = self._again(pre + name, rel + name, name, label, LOOKS)
+                self.learned = None
+                if e is not None:
+                    held.add(name)
+                    taken.append(e)
+                    if e.kind == DIR:
+                        sub_files += self.files - f
+                        sub_bytes += self.bytes - b
+        if taken:
+            data = encode_tree(sorted(decode_tree(data) + taken, key=_name_of))
+        return data, more, sub_files, sub_bytes
+
     def once(self, path: bytes, rel: bytes, why: str, gone: Callable[[bytes, bytes], None]) -> bool:
         """Whether the folder *rel*, found not to be the folder it was (*why*: _moved's
         answer), is to be taken afresh: the first time. Replaced or moved again while it
         was taken afresh, it is left out and said (False), or *gone*(path, rel) when nothing
-        stands there (nothing to lose). The walk's rule and the rebuild's (Rebuild.checked)."""
+        stands there (the walk's: its parent is listed again, _relisted; renamed, it is taken
+        under its new name). The walk's rule and the rebuild's (Rebuild.checked)."""
         if rel not in self.retaken:
             self.retaken.add(rel)
             return True
@@ -906,6 +983,23 @@ def _fs_type(dev: int) -> str:
         except (ValueError, IndexError):
             continue
     return ""
+
+
+# listings of a folder again when entries of it went as it was read (_Walker._relisted)
+RELISTS = 3
+
+
+def _names(path: bytes) -> list[bytes]:
+    """The names in the folder at *path* now ([]: it cannot be listed, gone or other)."""
+    try:
+        with os.scandir(path) as it:
+            return [de.name for de in it]
+    except OSError:
+        return []
+
+
+def _name_of(e: Entry) -> bytes:
+    return e.name
 
 
 REPLACED = "replaced while it was read"  # a skipped path's words (output.snapshot_warnings)

@@ -74,6 +74,7 @@ class _Files:
             self.exclude: Exclude | None
             self._skip: Callable[[bytes, str], None]
             self._vanished: Callable[[bytes, bytes], None]
+            self.gone: dict[bytes, set[bytes]]
             self._dir_entry: Callable[
                 [bytes, bytes, bytes, os.stat_result | None, int], Entry | None
             ]
@@ -180,8 +181,11 @@ class _Files:
         return self._entry(path, rel, name, None, label, st, looks=looks - 1)
 
     def _gone(self, path: bytes, rel: bytes) -> None:
-        """The entry at *path* (relative *rel*) went while this walk looked at it."""
-        self._vanished(path.rpartition(b"/")[0], rel.rpartition(b"/")[0])
+        """The entry at *path* (relative *rel*) went while this walk looked at it: its folder
+        is listed again when its entries are done (renamed? walker._Walker._relisted)."""
+        here, _, name = rel.rpartition(b"/")
+        self.gone.setdefault(here, set()).add(name)
+        self._vanished(path.rpartition(b"/")[0], here)
 
     def _known(self, key: bytes) -> bool:
         return key in self.pending or (self.store.index.has(key) and key not in self.damaged)
