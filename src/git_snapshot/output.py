@@ -82,7 +82,8 @@ def print_damaged(
 def shell_quote(path: bytes, exact: bool = False) -> str:
     """*path* as one word, on one line, that a shell gives back as these bytes: shlex's quoting;
     or, for a name holding a control or format character (a newline, a tab, a terminal's
-    escape sequence) or bytes that are not UTF-8, ``"$(printf '...')"`` with each such byte
+    escape sequence), bytes that are not UTF-8 or characters the output's encoding cannot
+    carry (a Latin-1 or ASCII locale), ``"$(printf '...')"`` with each such byte
     as an octal escape (any POSIX shell: sh/dash, bash, zsh, ksh; fish from 3.4 on). So a
     printed command works when its one line is pasted, and a file's name never writes an
     escape sequence to the terminal. A leading ``-`` is escaped too: printf would read it as
@@ -97,7 +98,7 @@ def shell_quote(path: bytes, exact: bool = False) -> str:
     import unicodedata
 
     text = path.decode("utf-8", "surrogateescape")
-    if all(
+    if not _unencodable(text) and all(
         not 0xDC80 <= ord(ch) <= 0xDCFF and unicodedata.category(ch) not in _UNSAFE for ch in text
     ):
         return shlex.quote(text)
@@ -367,11 +368,70 @@ class _Look:
 
 
 def setup(*, cwd: str = ".", color: str = "auto") -> None:
-    """The choices of the command line: where git's config is read, and --color's WHEN."""
+    """The choices of the command line: where git's config is read, and --color's WHEN; and
+    the standard output's escaping (:func:`escape_unencodable`)."""
     if color not in WHEN:
         raise ValueError(color)
     _Look.cwd, _Look.color = cwd, color
     _Look.decided = {}
+    escape_unencodable(sys.stdout)
+
+
+# ------------------------------------------------------------------ what the locale cannot take
+
+ESCAPE = "git-snapshot-escape"  # the codecs error handler of escape_unencodable
+
+
+def escape_unencodable(stream: IO[str]) -> None:
+    """Every command's output, table, line or JSON, goes through *stream*: a character its
+    encoding cannot carry (a name in Japanese, stdout in a Latin-1 or ASCII locale) is
+    written as an escape (:func:`_escape`) instead of failing the command (RED32: show, diff,
+    find, losses and restore ended in an internal error, restore after writing the files).
+    A stream that already has a handler (surrogateescape, in the C locale) keeps it."""
+    if getattr(stream, "errors", None) != "strict" or not hasattr(stream, "reconfigure"):
+        return
+    import codecs  # (loaded at start-up already: the interpreter's own encodings)
+
+    try:
+        codecs.lookup_error(ESCAPE)
+    except LookupError:
+        codecs.register_error(ESCAPE, _escape)
+    stream.reconfigure(errors=ESCAPE)
+
+
+def _escape(exc: UnicodeError) -> tuple[str, int]:
+    """An unencodable character as ``\\uXXXX`` (UTF-16 units, JSON's own escape: inside a
+    --json string it names the same character, outside one it reads as Python's
+    backslashreplace does), a byte that is not UTF-8 (a surrogate of os.fsdecode) as
+    ``\\xNN``, as :func:`display` shows it."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for ch in exc.object[exc.start : exc.end]:
+        n = ord(ch)
+        if 0xDC80 <= n <= 0xDCFF:
+            out.append(f"\\x{n - 0xDC00:02x}")
+        elif n > 0xFFFF:
+            n -= 0x10000
+            out.append(f"\\u{0xD800 + (n >> 10):04x}\\u{0xDC00 + (n & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{n:04x}")
+    return "".join(out), exc.end
+
+
+def _unencodable(text: str) -> bool:
+    """Whether stdout or stderr cannot carry *text* as it is (a command printed for pasting:
+    an escape in it would name another file)."""
+    if text.isascii():
+        return False
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            text.encode(getattr(stream, "encoding", None) or "utf-8")
+        except UnicodeEncodeError:
+            return True
+        except LookupError:
+            continue
+    return False
 
 
 def use_color(stream: IO[str] | None = None) -> bool:
