@@ -505,6 +505,11 @@ def _guard_dashes(argv: Sequence[str]) -> list[str]:
     return out
 
 
+# the commands whose positional words end with a list, and its name: the words left over
+# after their options belong to it
+_TRAILING = {"show": "paths", "restore": "paths", "diff": "ids", "forget": "ids", "verify": "ids"}
+
+
 def _parse(argv: Sequence[str]) -> tuple[str, Args]:
     words = with_command(argv)
     i, _ = _past_globals(words)
@@ -526,12 +531,14 @@ def _parse(argv: Sequence[str]) -> tuple[str, Args]:
         ns, extra = parser.parse_known_args(words[:cut])
         ns.paths = words[cut + 1 :]
     if extra:
-        # restore's PATHs may follow its options (restore 3 --to DIR a b); anything else left
-        # over is a mistake, told with that command's own usage
+        # a command's PATHs (or IDs) may follow its options (restore 3 --to DIR a b, show 3
+        # --json a: argparse fills a '*' list at once, and leaves what follows an option over;
+        # RED32); anything else left over is a mistake, told with that command's own usage
         # (past a '--', even one starting with '-': restore 3 --dry-run -- -x)
         cut = extra.index("--") if "--" in extra else len(extra)
-        if command == "restore" and not any(e.startswith("-") for e in extra[:cut]):
-            ns.paths += extra[:cut] + extra[cut + 1 :]
+        rest = _TRAILING.get(command)
+        if rest and not any(e.startswith("-") for e in extra[:cut]):
+            setattr(ns, rest, [*getattr(ns, rest), *extra[:cut], *extra[cut + 1 :]])
         else:
             sub = next(
                 a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
