@@ -124,7 +124,8 @@ def find(
 ) -> list[Loss]:
     """Entries of *snap* the worktree no longer holds (only at *paths* and below them, when
     given), less the versions git can give back: the same bytes and, for a file, the same
-    executable bit (a `chmod +x` undone by `reset --hard` is lost; git never holds folders)."""
+    executable bit (a `chmod +x` undone by `reset --hard` is lost; git never holds folders),
+    and less a staged rename the operation undid (_moved_back)."""
     from git_snapshot.store.diff import lost  # the diff code: off the hook's imports
 
     items = lost(store, snap.root, os.fsencode(repo.toplevel), paths, complete=True)
@@ -149,6 +150,7 @@ def find(
         held = gitextra.holds_with_mode(repo, every, files)
         given = {p: v for p, v in given.items() if p in held or p not in files}
     nested_given, nested_tracked = _nested(store, repo, items)
+    moved = _moved_back(store, repo, snap, items, {*given, *nested_given})
     return [
         Loss(
             path,
@@ -157,8 +159,90 @@ def find(
             _TYPES.get(e.kind, "file"),
         )
         for path, e, status in items
-        if path not in given and path not in nested_given
+        if path not in given and path not in nested_given and path not in moved
     ]
+
+
+def _moved_back(
+    store: Store,
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    items: Sequence[tuple[bytes, Entry, str]],
+    given: set[bytes],
+) -> set[bytes]:
+    """Of the lost *items* (less *given*), the staged renames the operation undid: a file
+    *snap* labels tracked whose bytes and mode are now on disk at a path the index holds with
+    them and *snap* did not hold. `git mv src/y lib/y` then `reset --hard` (or `checkout -f`)
+    deletes lib/y and writes src/y back from HEAD: nothing the user wrote is gone, and
+    restoring lib/y made an untracked duplicate (RED32). A rename also edited, or a staged
+    copy of a file that stayed, is still named. Only for such files: one `ls-files`."""
+    from git_snapshot.worktree import TRACKED
+
+    wanted = {
+        p: (git_blob_id(store, e), _git_mode(e))
+        for p, e, _ in items
+        if p not in given and e.label == TRACKED and e.kind in (FILE, SYMLINK) and e.size
+    }
+    if not wanted:
+        return set()
+    at = _index_paths_of(repo, set(wanted.values()))
+    top = os.fsencode(repo.toplevel)
+    out = set()
+    for path, key in wanted.items():
+        for other in at.get(key, ()):
+            if other == path or not _on_disk_as(top + b"/" + other, key):
+                continue
+            if _entry_at(store, snap.root, other) is None:
+                out.add(path)
+                break
+    return out
+
+
+def _index_paths_of(
+    repo: gitrepo.Repo, keys: set[tuple[str, int]]
+) -> dict[tuple[str, int], list[bytes]]:
+    """(blob id, mode) -> the paths the index holds with it (merged entries only), for *keys*."""
+    raw = gitrepo.run_git(repo.toplevel, "ls-files", "-s", "-z", check=False)
+    out: dict[tuple[str, int], list[bytes]] = {}
+    for rec in raw.split(b"\0"):
+        meta, _, path = rec.partition(b"\t")
+        parts = meta.split()
+        if len(parts) != 3 or parts[2] != b"0" or not path:
+            continue
+        key = (parts[1].decode("ascii", "replace"), int(parts[0], 8))
+        if key in keys:
+            out.setdefault(key, []).append(path)
+    return out
+
+
+def _on_disk_as(path: bytes, key: tuple[str, int]) -> bool:
+    """Whether *path* holds git's blob *key* (id, mode) on disk, a symlink's target as git
+    hashes it."""
+    import stat
+
+    oid, mode = key
+    try:
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            target = os.readlink(path)
+            found = hashlib.sha1(b"blob %d\0" % len(target) + target).hexdigest()
+            return mode == gitrepo.MODE_SYMLINK and found == oid  # git's id, not security
+    except OSError:
+        return False
+    on_disk = gitrepo.MODE_EXEC if st.st_mode & 0o100 else gitrepo.MODE_FILE
+    return mode == on_disk and _file_blob_id(path) == oid
+
+
+def _entry_at(store: Store, root: bytes, path: bytes) -> Entry | None:
+    """The entry at *path* in snapshot tree *root*, None if it holds none there."""
+    from git_snapshot.store import validate
+
+    folder, _, name = path.rpartition(b"/")
+    tree = _tree_at(store, root, folder) if folder else root
+    if tree is None:
+        return None
+    rel = folder + b"/" if folder else b""
+    return next((e for e in validate.read_tree(store, tree, rel) if e.name == name), None)
 
 
 def _nested(
