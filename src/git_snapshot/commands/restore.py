@@ -723,6 +723,8 @@ def _json(
         "worktrees": paths(report.worktrees),
         "damaged": [{"path": os.fsdecode(p), "why": why} for p, why in report.damaged],
         "unwritable": [{"path": os.fsdecode(p), "why": why} for p, why in report.unwritable],
+        # restored (or left) without the set-id bits the snapshot holds: never given back
+        "setid_left_off": paths(report.setid),
         "pre_restore": safety.id if safety is not None else None,
         # overwritten or deleted, but in no snapshot: the pre-restore one could not hold them
         "not_saved": [
@@ -819,6 +821,12 @@ def _print_report(
             f"{'it is' if len(report.worktrees) == 1 else 'they are'} (another worktree of "
             f"this repository, with snapshots of its own); to restore {them} from this "
             f"snapshot, name it: git snapshot restore {names(snap)} {output.path_args([first])}"
+        )
+    if report.setid:
+        left = "would leave" if dry_run else "left"
+        print(
+            f"{left} off the set-uid/set-gid bits of {len(report.setid)} path(s) (a snapshot is "
+            f"untrusted input; chmod u+s / g+s puts them back): {_some(report.setid)}"
         )
     where = f" into {_shown(target)}" if elsewhere else ""
     n = len(report.created) + len(report.updated)

@@ -230,7 +230,7 @@ class _Writer:
 
     def _add(self, tar: tarfile.TarFile, rel: bytes, e: Entry) -> bool:
         info = tarfile.TarInfo(os.fsdecode(rel))
-        info.mode = restored_mode(e)  # never a set-id or sticky bit, as restore
+        info.mode = restored_mode(e)  # the bits restore gives (never set-uid)
         _set_mtime(info, e.mtime_ns)
         if e.kind == DIR:
             info.type = tarfile.DIRTYPE

@@ -34,7 +34,9 @@ else:  # its C backend without the package's costly __init__ (store/zstd.py)
     zstandard = _zstd.load()
 
 _NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-_SAFE_MODE = 0o777  # set-id and sticky bits are never restored
+# the mode bits a restore gives a file: its permissions and the sticky bit (which only narrows
+# who may delete); never set-uid or set-gid (stored paths are untrusted input: DESIGN)
+_SAFE_MODE = 0o1777
 _ZEROS = bytes(512)  # no all-zero block of any file system fits in data without this
 JOB_DIRS = 32  # directories (open descriptors) one job may write into
 SPAN = 1 << 20  # bytes of a pack read at once for the frames of consecutive files of a job
@@ -288,7 +290,7 @@ class Writing:
                 _write_sparse(fd, [bytes(data)], len(data))
             elif data:
                 _pwrite_all(fd, data, 0)
-            if mode & self.umask:  # open() gave it mode minus the umask
+            if mode & (self.umask | 0o1000):  # open() gave it mode minus the umask (and sticky)
                 os.fchmod(fd, mode)
             os.utime(fd, ns=(mtime, mtime))
             if not tmp:

@@ -100,6 +100,9 @@ class Report:
     # files in the way that could not be written over (chattr +i, EPERM/EACCES), left as they
     # were, and why
     unwritable: list[tuple[bytes, str]] = field(default_factory=list)
+    # written (or left) without set-id bits the snapshot holds (restored_mode): never
+    # counted unchanged, and said (RED32 B5)
+    setid: list[bytes] = field(default_factory=list)
 
 
 class Damaged(CorruptObject):
@@ -189,15 +192,32 @@ _Read = Callable[[bytes, os.stat_result, int | None], bytes | None]
 
 
 def restored_mode(e: Entry) -> int:
-    """The permission bits a restore gives the file *e*: its own, without the set-id and
-    sticky bits (never restored)."""
-    return e.mode & _SAFE_MODE
+    """The mode bits a restore gives *e*: its own and the sticky bit, never set-uid, set-gid
+    only on a folder others cannot write into (RED32 B5). Set-gid on a folder gives no
+    privilege at exec: it sets the group of what is made in it (the 2775 shared-group
+    folder), a group the restoring user is in (else chmod clears it); where anyone may write,
+    such a folder is what kernel bugs of set-gid inheritance were exploited through."""
+    mode = e.mode & _SAFE_MODE
+    if e.kind == DIR and e.mode & _SETGID_DIR == stat.S_ISGID:
+        mode |= stat.S_ISGID
+    return mode
+
+
+_SETGID_DIR = stat.S_ISGID | stat.S_IWOTH  # set-gid, and whether others may write
+
+
+def left_off(e: Entry) -> int:
+    """The set-id bits of *e* that a restore does not give it (restored_mode)."""
+    return e.mode & 0o7777 & ~restored_mode(e) if e.mode & 0o6000 else 0
 
 
 def keeps_mode(e: Entry, st: os.stat_result) -> bool:
     """Whether what lstat found (*st*) has the mode a restore gives *e* (a symlink's is
-    not its own: always)."""
-    return e.kind != FILE or stat.S_IMODE(st.st_mode) == e.mode & _SAFE_MODE  # restored_mode
+    not its own: always), or its own whole (set-id bits there already: left as they are)."""
+    if e.kind != FILE:
+        return True
+    mode = stat.S_IMODE(st.st_mode)
+    return mode == e.mode & _SAFE_MODE or mode == e.mode & 0o7777
 
 
 def holds(e: Entry, st: os.stat_result, name: bytes, dir_fd: int | None, read: _Read) -> bool:
@@ -695,6 +715,11 @@ class Restorer(Planning, Writing):
                     return
             if not kept:
                 self.report.updated.append(rel)  # its mode alone (diff's 'T'): a change
+                self._left_off(e, rel)
+            elif left_off(e) and (
+                stat.S_IMODE(st.st_mode) != e.mode & 0o7777 or self._copied(e, st)
+            ):
+                self.report.setid.append(rel)  # as restored, but not as the snapshot has it
             else:
                 self.report.unchanged += 1
             if not self.dry_run and e.kind != FILE and st.st_mtime_ns != e.mtime_ns:
@@ -726,6 +751,17 @@ class Restorer(Planning, Writing):
                 return
         (self.report.updated if st is not None else self.report.created).append(rel)
         self.report.files += 1
+        self._left_off(e, rel)
+
+    def _left_off(self, e: Entry, rel: bytes) -> None:
+        """Note *rel* when the restore gives *e* less than its set-id bits."""
+        if e.mode & 0o6000 and left_off(e):
+            self.report.setid.append(rel)
+
+    def _copied(self, e: Entry, st: os.stat_result) -> bool:
+        """Whether _set_meta writes a copy of the file *e* holding its content already (a
+        hard link whose mtime is not the snapshot's): the copy has the restored mode."""
+        return not self.dry_run and st.st_nlink > 1 and st.st_mtime_ns != e.mtime_ns
 
     def _put_dir(self, parent: int, e: Entry, rel: bytes, new: bool = False) -> None:
         opened = self._open_dir(parent, e.name, e, rel, new)
@@ -734,7 +770,16 @@ class Restorer(Planning, Writing):
         fd, fresh = opened
         mode = restored_mode(e)
         # mkdir gave it mode | u+rwx minus the umask: often its mode already
-        d = _Dir(fd, e, chmod=not fresh or (mode | stat.S_IRWXU) & ~self.umask != mode)
+        # (mkdir never sets set-gid from its mode)
+        chmod = (
+            not fresh or (mode | stat.S_IRWXU) & ~self.umask != mode or bool(mode & stat.S_ISGID)
+        )
+        if e.mode & 0o6000 and left_off(e):
+            if not fresh and fd >= 0 and stat.S_IMODE(os.fstat(fd).st_mode) == e.mode & 0o7777:
+                chmod = False  # its set-id bits there already: left as they are
+            else:
+                self.report.setid.append(rel)
+        d = _Dir(fd, e, chmod=chmod)
         if fd >= 0:
             self.open.add(d)
         self._fill(d, e.ref, rel + b"/", fresh)
@@ -814,6 +859,8 @@ class Restorer(Planning, Writing):
                 if not self._passed(e, path):
                     self._put_dir(fd, e, path, new=True)
             elif plain and (e.kind != FILE or e.size <= WHOLE):
+                if e.mode & 0o6000:
+                    self._left_off(e, rel + e.name)
                 job = self.job
                 job.append((d, e, rel + e.name))
                 self.job_bytes += len(e.name) + len(e.ref)
@@ -845,6 +892,7 @@ class Restorer(Planning, Writing):
             self.at = path
             self._put_file(d.fd, e, path)
             return
+        self._left_off(e, path)
         self.job.append((d, e, path))
         self.job_bytes += len(e.name) + len(e.ref)
         dirs = self.job_dirs
@@ -978,7 +1026,8 @@ class Restorer(Planning, Writing):
                 return
             fd = os.open(e.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=parent)
             try:
-                os.fchmod(fd, restored_mode(e))
+                if not kept:  # (kept with set-id bits there: a chmod would clear them)
+                    os.fchmod(fd, restored_mode(e))
                 os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
             finally:
                 os.close(fd)
