@@ -149,7 +149,7 @@ def find(
 
         held = gitextra.holds_with_mode(repo, every, files)
         given = {p: v for p, v in given.items() if p in held or p not in files}
-    nested_given, nested_tracked = _nested(store, repo, items)
+    nested_given, nested_tracked = _nested(store, repo, snap, items)
     moved = _moved_back(store, repo, snap, items, {*given, *nested_given})
     return [
         Loss(
@@ -246,21 +246,27 @@ def _entry_at(store: Store, root: bytes, path: bytes) -> Entry | None:
 
 
 def _nested(
-    store: Store, repo: gitrepo.Repo, items: Sequence[tuple[bytes, Entry, str]]
+    store: Store, repo: gitrepo.Repo, snap: Snapshot, items: Sequence[tuple[bytes, Entry, str]]
 ) -> tuple[set[bytes], set[bytes]]:
     """Of the lost *items*, those inside a repository nested in the worktree (a submodule)
     whose versions that repository can give back (its HEAD's or index's bytes and mode, and
     the ``.git`` file naming it, which ``git submodule update`` writes again), and those it
     tracks: the worktree's own git sees neither (``submodule deinit -f`` was reported as
-    destroying every file of the submodule, each called untracked: RED30)."""
+    destroying every file of the submodule, each called untracked: RED30). A linked
+    worktree's ``.git`` file is no such: nothing but it makes the folder a worktree again.
+    A linked worktree of this repository that git removed (_removed_worktree) is its own."""
     top = os.fsencode(repo.toplevel)
     roots: dict[bytes, str] = {}  # the nested worktree's folder -> its git dir
+    given: set[bytes] = set()
     for path, e, _ in items:  # a .git file gone with the rest (deinit, rm -rf)
         folder, _, name = path.rpartition(b"/")
         if name == b".git" and folder and e.kind == FILE:
-            git_dir = _gitfile_dir(top + b"/" + folder, b"".join(store.stream_blob(e.ref)))
+            text = b"".join(store.stream_blob(e.ref))
+            git_dir = _gitfile_dir(top + b"/" + folder, text)
             if git_dir is not None:
                 roots[folder] = git_dir
+            elif _removed_worktree(repo, top + b"/" + folder, text):
+                given |= _removed_worktree_files(store, repo, snap, folder, items)
     seen: set[bytes] = set(roots)
     for path, _, _ in items:  # or still there: the files below it went (update --force)
         folder = path.rpartition(b"/")[0]
@@ -270,13 +276,13 @@ def _nested(
             if git_dir is not None:
                 roots[folder] = git_dir
             folder = folder.rpartition(b"/")[0]
-    given: set[bytes] = set()
     tracked: set[bytes] = set()
     for folder, git_dir in roots.items():
         from git_snapshot import gitextra
 
         versions = gitextra.nested_versions(git_dir)
-        given.add(folder + b"/.git")
+        if not os.path.isfile(os.path.join(git_dir, "commondir")):  # not a linked worktree's
+            given.add(folder + b"/.git")
         for path, e, _ in items:
             if not path.startswith(folder + b"/") or e.kind == DIR:
                 continue
@@ -286,6 +292,45 @@ def _nested(
                 if (git_blob_id(store, e), _git_mode(e)) in held:
                     given.add(path)
     return given, tracked
+
+
+def _removed_worktree(repo: gitrepo.Repo, folder: bytes, text: bytes) -> bool:
+    """Whether the ``.git`` file *text* of *folder* named a linked worktree of this repository
+    whose gitdir is gone: git removed that worktree (``git worktree remove``, or ``prune``
+    after it was deleted). Written back, it would name a gitdir that no longer exists: every
+    git command there fails (RED32)."""
+    target = _gitfile_target(folder, text)
+    if target is None or os.path.lexists(target):
+        return False
+    admin = os.path.join(os.path.realpath(repo.common_dir), "worktrees")
+    return os.path.dirname(os.fsdecode(target)) == admin
+
+
+def _removed_worktree_files(
+    store: Store,
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    folder: bytes,
+    items: Sequence[tuple[bytes, Entry, str]],
+) -> set[bytes]:
+    """The lost *items* at and below removed linked worktree *folder* that this report leaves
+    out: its ``.git`` file always (_removed_worktree); the rest when the removal was named
+    already, from the worktree's own snapshot (``git snapshot run -- git worktree remove``
+    snapshots it and logs a line for it before this check: it named them twice, the second
+    time as this worktree's "ignored files")."""
+    out = {folder + b"/.git"}
+    where = os.path.realpath(os.path.join(repo.toplevel, os.fsdecode(folder)))
+    for entry in reversed(history(store, repo)):
+        if _when(entry) < snap.created:
+            break
+        if not isinstance(entry.get("to"), str):
+            continue
+        if os.path.realpath(entry["to"]) == where and any(
+            x.get("kind") == "worktree" for x in entry.get("lost", ())
+        ):
+            out |= {p for p, _, _ in items if p.startswith(folder + b"/")}
+            break
+    return out
 
 
 def _git_dir_on_disk(folder: bytes) -> str | None:
@@ -301,13 +346,20 @@ def _git_dir_on_disk(folder: bytes) -> str | None:
         return None
 
 
-def _gitfile_dir(folder: bytes, text: bytes) -> str | None:
-    """The git dir a ``.git`` file in *folder* names (``gitdir: PATH``, relative to the
-    folder or absolute), when it is a directory git can read; else None."""
+def _gitfile_target(folder: bytes, text: bytes) -> bytes | None:
+    """The real path a ``.git`` file in *folder* names (``gitdir: PATH``, relative to the
+    folder or absolute), there or not; None when *text* is no such file."""
     if not text.startswith(b"gitdir: "):
         return None
-    target = os.path.join(folder, text[len(b"gitdir: ") :].rstrip(b"\r\n"))
-    real = os.path.realpath(target)
+    return os.path.realpath(os.path.join(folder, text[len(b"gitdir: ") :].rstrip(b"\r\n")))
+
+
+def _gitfile_dir(folder: bytes, text: bytes) -> str | None:
+    """The git dir a ``.git`` file in *folder* names, when it is a directory git can read;
+    else None."""
+    real = _gitfile_target(folder, text)
+    if real is None:
+        return None
     return os.fsdecode(real) if os.path.isfile(os.path.join(real, b"HEAD")) else None
 
 
