@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -586,14 +587,17 @@ def test_overlay_from_patch_applies_to_index_version_not_worktree(
     assert read(ov.root, "a.txt") == b"1\nTWO\n3\n"
 
 
-def test_overlay_from_patch_bad_patch_is_git_error(repo: Path, tmp_path: Path) -> None:
+def test_overlay_from_patch_bad_patch_names_what_the_snapshot_lacks(
+    repo: Path, tmp_path: Path
+) -> None:
     patch = tmp_path / "p"
     patch.write_bytes(
         b"diff --git a/README b/README\n--- a/README\n+++ b/README\n"
         b"@@ -1 +1 @@\n-not the content\n+x\n"
     )
     r = gitrepo.find_repo(str(repo))
-    with pytest.raises(GitError, match="git apply"):
+    lacks = rf"lacks your unstaged edits to README: .* in {re.escape(str(patch))} .*README:1"
+    with pytest.raises(UserError, match=lacks):
         gitrepo.overlay_from_patch(r, str(patch), str(tmp_path / "d"))
     with pytest.raises(UserError, match="is a git worktree"):
         gitrepo.overlay_from_patch(r, str(patch), str(repo))

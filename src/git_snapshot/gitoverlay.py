@@ -22,6 +22,7 @@ from git_snapshot.gitrepo import MODE_SYMLINK
 from git_snapshot.gitrepo import Repo
 from git_snapshot.gitrepo import _check_rev
 from git_snapshot.gitrepo import _split_z
+from git_snapshot.gitrepo import conversion_config
 from git_snapshot.gitrun import GitError
 from git_snapshot.gitrun import _first_line
 from git_snapshot.gitrun import _run
@@ -120,9 +121,7 @@ def _may_convert(repo: Repo, paths: list[bytes]) -> bool:
     repository's info/attributes, a .gitattributes in the worktree on a path's way or among
     *paths*) and core.autocrlf is off or "input". A few stats, no git process: the usual
     repository has no attributes, and a hook that remembers its config has core.autocrlf."""
-    from git_snapshot import gitrepo
-
-    cfg = gitrepo.conversion_config(repo)
+    cfg = conversion_config(repo)
     if cfg.get("core.autocrlf", "false").lower() not in ("false", "no", "off", "0", "", "input"):
         return True
     candidates = {os.path.join(repo.common_dir, "info", "attributes")}
@@ -294,9 +293,14 @@ def _patch_paths(patch: str, dest: str, env: dict[str, str]) -> list[bytes]:
 def overlay_from_patch(repo: Repo, patch: str, dest: str) -> Overlay:
     """The user's real content of the files that pre-commit's patch touches.
 
-    The index version of each touched file is checked out under *dest* (that is what pre-commit
-    left in the worktree and what the patch was made against), then the patch is applied there
-    by ``git apply`` run so that it sees no repository, whatever the environment holds.
+    The index version of each touched file is written under *dest* (what pre-commit left in
+    the worktree and what the patch was made against), then the patch is applied there by
+    ``git apply`` run so that it sees no repository, whatever the environment holds. The
+    patch holds git's stored form (``diff-index``: a clean filter's output, LF): where git
+    could convert a file (:func:`_may_convert`) the index versions are written in that form
+    and the results turned into the working-tree form as git's checkout writes them (what
+    pre-commit's own ``git apply`` puts back). A patch that does not apply is a UserError
+    that names the files and the patch: the caller snapshots without them.
     """
     os.makedirs(dest, exist_ok=True)
     dest = os.path.realpath(dest)
@@ -305,17 +309,26 @@ def overlay_from_patch(repo: Repo, patch: str, dest: str) -> Overlay:
             f"refusing to apply a patch in {dest}: it is a git worktree (use a new dir)"
         )
     patch = os.path.abspath(patch)
-    env = _isolated_env(dest)
-    paths = list(dict.fromkeys(_patch_paths(patch, dest, env)))
+    paths: list[bytes] = []
+    try:
+        env = _isolated_env(dest)
+        paths = list(dict.fromkeys(_patch_paths(patch, dest, env)))
+        return _read_back(repo, patch, dest, paths, env)
+    except UserError as exc:  # (a GitError too)
+        raise UserError(_not_applied(paths, patch, exc)) from exc
+
+
+def _read_back(
+    repo: Repo, patch: str, dest: str, paths: list[bytes], env: dict[str, str]
+) -> Overlay:
+    """:func:`overlay_from_patch`'s work, for the *paths* the patch touches."""
     for p in paths:
         _safe_rel(p)
-    # Every path of a diff-index patch is in the index; stay safe if the index changed since.
-    wanted: dict[bytes, None] = {}
-    touched = set(paths)
-    for batch in _argv_batches(paths):
-        out = run_git(repo.toplevel, "--literal-pathspecs", "ls-files", "-z", "--", *batch)
-        wanted.update((p, None) for p in _split_z(out) if p in touched)
-    if wanted:
+    convert = _may_convert(repo, paths)
+    base = _index_entries(repo, paths)
+    if convert:
+        _write_raw(repo, dest, [e for e in base if e[1] != MODE_GITLINK])
+    elif base:
         run_git(
             repo.toplevel,
             "checkout-index",
@@ -323,7 +336,7 @@ def overlay_from_patch(repo: Repo, patch: str, dest: str) -> Overlay:
             "-z",
             "--stdin",
             f"--prefix={dest}/",
-            input=b"".join(p + b"\0" for p in wanted),
+            input=b"".join(p + b"\0" for p, _, _ in base),
         )
     args = ["apply", "--binary", "--whitespace=nowarn", patch]
     res = _run(dest, args, env=env)
@@ -333,7 +346,55 @@ def overlay_from_patch(repo: Repo, patch: str, dest: str) -> Overlay:
             raise GitError(args, res.returncode, res.stderr)
     bdest = os.fsencode(dest)
     present = frozenset(p for p in paths if os.path.lexists(os.path.join(bdest, p)))
+    if convert:
+        _smudge_in_place(repo, dest, sorted(present))
     return Overlay(root=dest, files=present, deleted=frozenset(paths) - present)
+
+
+def _index_entries(repo: Repo, paths: list[bytes]) -> list[tuple[bytes, int, str]]:
+    """(path, mode, blob id) of those of *paths* the index holds, merged (every path of a
+    diff-index patch is in the index; stay safe if the index changed since)."""
+    touched = set(paths)
+    found: list[tuple[bytes, int, str]] = []
+    for batch in _argv_batches(paths):
+        out = run_git(repo.toplevel, "--literal-pathspecs", "ls-files", "-s", "-z", "--", *batch)
+        for rec in _split_z(out):
+            meta, _, path = rec.partition(b"\t")
+            mode, oid, stage = meta.split(b" ")
+            if path in touched and stage == b"0":
+                found.append((path, int(mode, 8), oid.decode("ascii")))
+    return found
+
+
+def _smudge_in_place(repo: Repo, dest: str, paths: list[bytes]) -> None:
+    """Turn the files at *paths* under *dest*, in git's stored form, into what git checkout
+    writes for them. git converts only a blob: the bytes are stored first (``hash-object
+    -w``: the objects ``git add`` of the user's edits would make; git's gc drops them)."""
+    bdest = os.fsencode(dest)
+    files = [p for p in paths if os.path.isfile(os.path.join(bdest, p))]
+    modes = {p: os.stat(os.path.join(bdest, p)).st_mode for p in files}
+    oids: list[bytes] = []
+    for batch in _argv_batches(os.path.join(bdest, p) for p in files):
+        oids += run_git(repo.toplevel, "hash-object", "-w", "--no-filters", "--", *batch).split()
+    entries = [
+        (path, MODE_EXEC if modes[path] & 0o100 else MODE_FILE, oid.decode("ascii"))
+        for path, oid in zip(files, oids, strict=True)
+    ]
+    if entries:
+        _checkout(repo, dest, entries)
+
+
+def _not_applied(paths: list[bytes], patch: str, exc: UserError) -> str:
+    """The one line for a pre-commit patch that could not be read back: which edits the
+    snapshot lacks, where they are, and git's word on why."""
+    names = [os.fsdecode(p) for p in paths]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    why = _first_line(exc.stderr) if isinstance(exc, GitError) else ""
+    return (
+        f"this snapshot lacks your unstaged edits to {shown or 'tracked files'}: pre-commit "
+        f"set them aside in {patch} (and puts them back), which could not be read back here "
+        f"({why or exc})"
+    )
 
 
 def write_tree(repo: Repo, rev: str, dest: str) -> list[bytes]:

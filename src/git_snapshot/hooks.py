@@ -296,9 +296,13 @@ def _precommit_says_it(repo: gitrepo.Repo, name: str, env: Mapping[str, str]) ->
     return f"snapshot-{name}".encode() in config
 
 
-def _overlay(repo: gitrepo.Repo, call: Call, scratch: Callable[[], str]) -> gitrepo.Overlay | None:
+def _overlay(
+    repo: gitrepo.Repo, call: Call, scratch: Callable[[], str], problems: list[str]
+) -> gitrepo.Overlay | None:
     """Edits hidden from the worktree right now: git's autostash, or pre-commit's stash.
-    *scratch* makes the directory to put them in, only when there are some."""
+    *scratch* makes the directory to put them in, only when there are some. pre-commit's
+    patch that cannot be read back is said in *problems* and the worktree taken as it is:
+    pre-commit holds those edits and puts them back, so stopping the merge keeps nothing."""
     hook = call.hook
     if hook is not None and hook.autostash:
         stash = gitrepo.autostash_commit(repo)
@@ -307,7 +311,10 @@ def _overlay(repo: gitrepo.Repo, call: Call, scratch: Callable[[], str]) -> gitr
     if call.precommit:
         patch = precommit.patch()
         if patch:
-            return gitrepo.overlay_from_patch(repo, patch, scratch())
+            try:
+                return gitrepo.overlay_from_patch(repo, patch, scratch())
+            except UserError as exc:
+                problems.append(f"git-snapshot: {exc}")
     return None
 
 
@@ -1123,7 +1130,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
             return path
 
         try:
-            overlay = _overlay(repo, call, scratch)
+            overlay = _overlay(repo, call, scratch, problems)
             res = worktree.take(
                 store, repo, trigger=call.name, overlay=overlay, cfg=cfg, skip_if_unchanged=True
             )
