@@ -13,9 +13,11 @@ from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.remote import damage_advice
 from git_snapshot.commands.remote import open_store
 from git_snapshot.errors import UserError
+from git_snapshot.store import Snapshot
 from git_snapshot.store import history
 from git_snapshot.store import validate
 from git_snapshot.store.objects import CHANGED_WHILE_READ
+from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
@@ -93,11 +95,22 @@ def cmd_show(
     print(output.table(["KIND", "MODE", "SIZE", "PATH"], rows, right=[2]))
     for path, why in snap.meta.get("skipped_paths", []):
         print(f"skipped: {output.display(os.fsencode(path))} ({why})")
-    print(f"{output.files(snap.files)}, {output.size(snap.bytes)}, {snap.skipped} skipped")
+    print(_totals(snap, entries if paths else None))
     if damaged:  # what is below them could not be listed: everything else was
         output.print_damaged(damaged, "shown", advice=damage_advice(store))
         return 1
     return 0
+
+
+def _totals(snap: Snapshot, listed: Sequence[tuple[bytes, Entry]] | None) -> str:
+    """The last line: the snapshot's totals, after those of what was *listed* when PATHs chose
+    it (the snapshot's alone read as the size of what was listed; RED32)."""
+    whole = f"{output.files(snap.files)}, {output.size(snap.bytes)}, {snap.skipped} skipped"
+    if listed is None:
+        return whole
+    files = [e for _, e in listed if e.kind == FILE]
+    shown = f"{output.files(len(files))}, {output.size(sum(e.size for e in files))} shown"
+    return f"{shown}; the snapshot holds {whole}"
 
 
 TORN = "(kept changing while read: may mix versions)"
