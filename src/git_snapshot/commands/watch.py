@@ -92,6 +92,8 @@ def cmd_watch(
         top = _toplevel(os.path.join(cwd, path))
         if not registry.known(store, top):
             raise UserError(f"{top} is not watched (see: git snapshot watch status)")
+        if top not in registry.active(store):  # removed before: kept off, said so (RED32)
+            raise UserError(f"{top} is not watched: it was removed before (watch add PATH adds it)")
         registry.put(store, top, on=False, by="watch remove")
         print(
             f"no longer watching {output.display(os.fsencode(top))} (hooks will not add it "
