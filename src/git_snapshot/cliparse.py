@@ -403,7 +403,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     c = add("hook", "The entry point of the hook shims.")
     c.add_argument("name", help="the git hook that fired")
-    c.add_argument("args", nargs=argparse.REMAINDER, help="the hook's arguments")
+    # (argparse 3.11 takes a REMAINDER for required: 'hook' alone said ARGs were required)
+    c.add_argument("args", nargs=argparse.REMAINDER, help="the hook's arguments").required = False
     return p
 
 
