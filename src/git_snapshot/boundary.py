@@ -46,6 +46,14 @@ def _index_path(store: Path | None) -> str:
 
 
 def sqlite_message(exc: sqlite3.Error, store: Path | None = None) -> str:
+    if "readonly database" in str(exc):  # the user's store made read-only (chmod -R a-w)
+        from git_snapshot.store.core import shell_word
+
+        where = shell_word(os.path.dirname(_index_path(store)))
+        return (
+            f"cannot write to the snapshot index {_index_path(store)} ({exc}): make the "
+            f"store writable again with: chmod -R u+rwX {where}"
+        )
     return (
         f"the snapshot index {_index_path(store)} cannot be used ({exc}); "
         "rebuild it from the packs with: git snapshot repair"

@@ -73,8 +73,10 @@ def cmd_cat(
                 out.flush()
             return 0
         # nothing reaches stdout before the whole content matched its hash
+        # a file that fits in memory needs no scratch space (a read-only store has none)
+        big = e.size > IN_MEMORY
         with (
-            store.scratch() as scratch,
+            store.scratch() if big else contextlib.nullcontext(None) as scratch,
             tempfile.SpooledTemporaryFile(max_size=IN_MEMORY, dir=scratch) as spool,
         ):
             for chunk in validate.stream_blob(store, e):

@@ -319,7 +319,18 @@ def _failed(store_path: str, exc: BaseException) -> UserError:
     why = getattr(exc, "strerror", None) or exc
     name = getattr(exc, "filename", None)
     path = os.path.abspath(os.fsdecode(name)) if isinstance(name, (str, bytes)) else None
-    if path is None or path == store_path or path.startswith(store_path.rstrip(os.sep) + os.sep):
+    inside = (
+        path is None or path == store_path or path.startswith(store_path.rstrip(os.sep) + os.sep)
+    )
+    if inside and isinstance(exc, PermissionError):  # the user's own store (check_yours): its mode
+        from git_snapshot.store.core import shell_word
+
+        return UserError(
+            f"cannot write to the snapshot store at {store_path} ({path or store_path}: {why})"
+            f"{nothing}; make the store writable again with: chmod -R u+rwX "
+            f"{shell_word(store_path)}"
+        )
+    if inside:
         return UserError(
             f"cannot write to the snapshot store at {store_path}: {why}{nothing}; check that "
             "you may write there, or set GIT_SNAPSHOT_STORE to another persistent directory"

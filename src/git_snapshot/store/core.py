@@ -284,7 +284,10 @@ class Store:
         import tempfile
 
         with self.lock():
-            path = tempfile.mkdtemp(prefix="scratch-", dir=self.tmp_dir)
+            try:
+                path = tempfile.mkdtemp(prefix="scratch-", dir=self.tmp_dir)
+            except PermissionError as exc:
+                raise self.not_writable("tmp folder", exc) from None
             try:
                 yield path
             finally:
@@ -324,7 +327,9 @@ class Store:
         path = os.path.join(self.path, "lock")
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        except OSError as exc:  # replaced by a directory or a symlink, or unreadable
+        except PermissionError as exc:  # its mode, or the store's: a read-only store
+            fd = self._read_only_lock(path, exclusive, exc)
+        except OSError as exc:  # replaced by a directory or a symlink
             raise UserError(
                 f"cannot take the store's lock {path}: {exc.strerror}; it must be a plain "
                 "file: remove whatever is there (git-snapshot makes a new one) and run again"
@@ -339,6 +344,26 @@ class Store:
             yield True
         finally:
             os.close(fd)  # releases the lock, also when the process dies
+
+    def _read_only_lock(self, path: str, exclusive: bool, exc: OSError) -> int:
+        """The lock of a store the user made read-only (chmod -R a-w): opened for reading,
+        which flock takes as well, so that what only reads works; an exclusive lock is a
+        writer's (gc, repair), refused in the one line that says how to write again."""
+        if not exclusive:
+            with contextlib.suppress(OSError):
+                return os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        raise self.not_writable("lock", exc)
+
+    def not_writable(self, part: str, exc: BaseException) -> UserError:
+        """The error for a part of the store this user may not write (its mode: the store is
+        the user's, check_yours saw to that), with the chmod that makes it writable again."""
+        where = getattr(exc, "filename", None) or self.path
+        why = getattr(exc, "strerror", None) or exc
+        return UserError(
+            f"cannot write to the snapshot store's {part} ({where}: {why}): its mode "
+            "forbids it; make the store writable again with: "
+            f"chmod -R u+rwX {shell_word(self.path)}"
+        )
 
     # -- objects -----------------------------------------------------------------------------
 

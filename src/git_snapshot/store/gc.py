@@ -505,6 +505,8 @@ def disk_errors(store: Store, doing: str) -> Iterator[None]:
                 f"the store is intact; free some space on {disk} and run git snapshot prune "
                 "again"
             ) from exc
+        if isinstance(exc, PermissionError) or "readonly database" in str(exc):
+            raise store.not_writable("files", exc) from exc  # the user's own, made read-only
         if no_room(exc) or _io_failure(exc):
             what = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise UserError(

@@ -116,6 +116,9 @@ def repair(store: Store, dry_run: bool = False) -> RepairReport:
                 return _repair_locked(store, dry_run)
             except (OSError, sqlite3.Error) as exc:
                 _remove_index_files(_new_path(store))
+                if isinstance(exc, PermissionError):  # the user's own store (check_yours)
+                    part = os.path.relpath(exc.filename or store.path, store.path)
+                    raise store.not_writable(part.split(os.sep)[0], exc) from None
                 if not (no_room(exc) or _low_space(store.tmp_dir)):
                     raise
                 if attempt or not release_reserve(store):
