@@ -156,19 +156,14 @@ def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
         _require_utf8(os.fsencode(common))
         _require_utf8(os.fsencode(top))
         return Repo(top, git_dir, common, {} if remember else None)
-    res = _run(
-        where,
-        [
-            "rev-parse",
-            "--is-bare-repository",
-            "--is-inside-work-tree",
-            "--absolute-git-dir",
-            "--git-common-dir",
-            "--show-toplevel",
-            *(["--git-path", "hooks"] if remember else []),
-        ],
-    )
+    asked = [["--absolute-git-dir"], ["--git-common-dir"], ["--show-toplevel"]]
+    if remember:
+        asked.append(["--git-path", "hooks"])
+    flags = ["--is-bare-repository", "--is-inside-work-tree"]
+    res = _run(where, ["rev-parse", *flags, *(a for args in asked for a in args)])
     lines = res.stdout.split(b"\n")
+    if res.returncode == 0 and len(lines) != len(flags) + len(asked) + 1:
+        lines = lines[:2] + [_rev_parse_path(where, args) for args in asked] + [b""]
     if lines and lines[0] == b"true":
         raise UserError(
             f"{where} is a bare repository, which has no worktree to snapshot "
@@ -213,6 +208,15 @@ def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
         common_dir=os.path.realpath(os.path.join(where, common)),
         memo=memo,
     )
+
+
+def _rev_parse_path(where: str, args: list[str]) -> bytes:
+    """One path ``git rev-parse ARGS`` prints, whole: for a worktree whose path holds a
+    newline, where one call's lines cannot say which path each belongs to."""
+    res = _run(where, ["rev-parse", *args])
+    if res.returncode != 0:
+        raise GitError(["rev-parse", *args], res.returncode, res.stderr)
+    return res.stdout[:-1] if res.stdout.endswith(b"\n") else res.stdout
 
 
 def _dubious(stderr: bytes) -> str:
