@@ -102,7 +102,7 @@ def _kept(pattern: str | None) -> str:
     if pattern is None:
         return ""
     said = output.shell_quote(os.fsencode(pattern))
-    return f" (run with -e {said}: it would delete the snapshot store, which is in that worktree)"
+    return f" (run with -e {said}: the snapshot store is in that worktree, and kept out of it)"
 
 
 def _shell_dir() -> str:
