@@ -12,6 +12,7 @@ Knows nothing of git.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import namedtuple
 from collections.abc import Callable
@@ -105,6 +106,7 @@ class Trees:
         self._entries: dict[bytes, dict[bytes, Entry]] = {}
         self._at: dict[tuple[bytes, bytes], Entry | None] = {}
         self._totals: dict[bytes, tuple[int, int]] = {}
+        self._contents: dict[bytes, bytes] = {}  # tree key -> content (see content)
         self._found: dict[tuple[bytes, bytes], Found] = {}
         self._below: dict[bytes, Found] = {}
         self._replaced: dict[bytes, dict[bytes, Entry]] = {}  # oldest first
@@ -250,6 +252,33 @@ class Trees:
                 files, size = files + f, size + s
             self._totals[key] = (files, size)
         return self._totals[e.ref]
+
+    def content(self, key: bytes) -> bytes:
+        """What the folder of tree *key* holds as ``diff`` compares it: each name below it,
+        its kind, a file's mode and the content (a link's target), never an mtime, label or
+        flag (which its key covers: RED32 B7, ``log`` of a folder said "changed" where only
+        an mtime had, or files became tracked). Memoized by tree key, children first."""
+        stack = [key]
+        while stack:  # without a call stack: depth is no limit
+            k = stack[-1]
+            if k in self._contents:
+                stack.pop()
+                continue
+            kids = self.entries(k).values()
+            todo = [c.ref for c in kids if c.kind == DIR and c.ref not in self._contents]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            h = hashlib.sha256()
+            for c in kids:
+                ref = self._contents[c.ref] if c.kind == DIR else c.ref
+                mode = 0 if c.kind == DIR else c.mode
+                h.update(b"%d %d %d %d\0" % (c.kind, mode, len(c.name), len(ref)))
+                h.update(c.name)
+                h.update(ref)
+            self._contents[k] = h.digest()
+        return self._contents[key]
 
     def find(self, tree: bytes, match: Match) -> Found:
         """Every (path, entry) below *tree* that *match* accepts, parents before children.
@@ -425,10 +454,14 @@ else:
     Run = namedtuple("Run", "path entry snapshots")
 
 
-def _state(e: Entry | None) -> tuple[int, int, bytes] | None:
-    """What makes two versions differ: kind, permissions and content (never the mtime of a
-    file alone; a folder's key changes with anything below it)."""
-    return None if e is None else (e.kind, e.mode, e.ref)
+def _state(e: Entry | None, trees: Trees) -> tuple[int, int, bytes] | None:
+    """What makes two versions differ, as ``diff`` sees it: kind, a file's permissions and
+    content (never an mtime; a folder's: what it holds, Trees.content)."""
+    if e is None:
+        return None
+    if e.kind == DIR:
+        return (DIR, 0, trees.content(e.ref))
+    return (e.kind, e.mode, e.ref)
 
 
 def versions(
@@ -454,7 +487,7 @@ def versions(
                 if not left:
                     out.append(Version(s, LEFT_OUT, None, 0, 0, why))
                 continue
-            state = _state(e)
+            state = _state(e, trees)
             if state == last and not left:
                 continue
             files, size = (0, 0) if e is None else trees.totals(e)
