@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from git_snapshot import gitrepo
@@ -256,7 +257,7 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
         raise UserError("no loss report to undo in this worktree (see: git snapshot losses)")
     last = items[-1]
     note = _note(last, undone)
-    if note is not None:
+    if note is not None and not note.get("partial"):  # a partial undo is finished by another
         raise UserError(_already_undone(repo, cwd, last, note, held))
     if not _available(last, others.get(last.get("source"), held)):
         raise UserError(
@@ -304,8 +305,42 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
         )
     if done:  # it wrote: a second undo of this report would write over what follows
         with Store() as store:
-            losses.note_undone(store, repo, last, done[0])
+            _note_undo(store, repo, last, done[0], partial=rc != 0, earlier=note)
+    if done and rc != 0:
+        output.err(
+            "the undo is not finished: once what is named above can be written, run "
+            "git snapshot undo again to put back the rest (what it writes over is kept in a "
+            "snapshot first)"
+        )
     return rc
+
+
+def _note_undo(
+    store: Store,
+    repo: gitrepo.Repo,
+    last: dict[str, Any],
+    saved: Snapshot | None,
+    partial: bool,
+    earlier: dict[str, Any] | None,
+) -> None:
+    """Note the undo of report *last* (losses.note_undone's line), *partial* when something
+    was not put back (a file that could not be written over, damage): the next undo then
+    runs again instead of refusing, and the note of the undo that finishes keeps the first
+    undo's pre-restore snapshot (*earlier*'s), which holds what the undo wrote over."""
+    if earlier is None and not partial:
+        losses.note_undone(store, repo, last, saved)
+        return
+    now = time.time()
+    entry: dict[str, Any] = {"undone": last.get("time"), "time": now, "when": output.iso(now)}
+    if earlier is not None and "pre_restore" in earlier:
+        entry.update(
+            pre_restore=earlier["pre_restore"], pre_restore_time=earlier.get("pre_restore_time")
+        )
+    elif saved is not None:
+        entry.update(pre_restore=saved.id, pre_restore_time=saved.created)
+    if partial:
+        entry["partial"] = True
+    losses.append(store, repo, entry)
 
 
 def _already_undone(
