@@ -4,6 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from git_snapshot.cli import main
+from git_snapshot.hookmain import main  # the executable's: Ctrl-C while cli loads is one line
 
 sys.exit(main())

@@ -70,9 +70,13 @@ def main() -> int:
 
         print(f"git-snapshot {__version__}")
         return 0
-    from git_snapshot.cli import main as cli_main
+    try:  # Ctrl-C while the command line loads or parses, before cli.main's own handler
+        from git_snapshot.cli import main as cli_main
 
-    return cli_main(argv)
+        return cli_main(argv)
+    except KeyboardInterrupt:
+        print("git-snapshot: interrupted", file=sys.stderr)
+        return 130
 
 
 def leave(status: int) -> int:
