@@ -38,6 +38,7 @@ from git_snapshot.store.diff import diff_trees
 from git_snapshot.store.diff import diff_trees_text
 from git_snapshot.store.diff import file_key
 from git_snapshot.store.diff import read_blobs
+from git_snapshot.store.diff_levels import SPECIAL_KINDS
 from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
@@ -152,6 +153,13 @@ def cmd_diff(
         )
     for note in notes:
         output.err(note)
+    special = [(p, why) for p, why in unread if why in SPECIAL_KINDS]
+    unread = [(p, why) for p, why in unread if why not in SPECIAL_KINDS]
+    if special:  # no snapshot holds one: not a change, but a D there is not a deletion
+        output.err(
+            f"note: {len(special)} path(s) in the worktree are FIFOs, sockets or devices, which "
+            f'no snapshot holds (a "D" there is that, not a deletion): {_named(special)}'
+        )
     if unread:
         output.err(
             f"warning: {len(unread)} path(s) in the worktree could not be read, so what lies "
@@ -272,6 +280,8 @@ def _diff(
             text_pieces = whole_text(_lines_renderer(), tally)
         else:
             changes = filtered(trees, old.root, new_is_dir, below, rels) if rels else below(b"")
+            if rels:  # compared beside the PATHs (their folder): named only when on their way
+                unread[:] = [(p, why) for p, why in unread if _on_way(p, rels)]
         stat_rows = None
         if stat_only:
             stat_rows = [row for part in sides.windows(changes) for row in stats(part, sides)]
@@ -316,6 +326,13 @@ def _diff(
     if damaged:
         output.print_damaged(damaged, "compared")
     return status
+
+
+def _on_way(path: bytes, rels: Sequence[bytes]) -> bool:
+    """Whether *path* is one of *rels*, lies below one, or holds one."""
+    return any(
+        not r or path == r or path.startswith(r + b"/") or r.startswith(path + b"/") for r in rels
+    )
 
 
 def _named(paths: Sequence[tuple[bytes, str]], shown: int = 3) -> str:

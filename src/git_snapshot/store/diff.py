@@ -31,6 +31,7 @@ from git_snapshot.store.diff_levels import _entry
 from git_snapshot.store.diff_levels import _listing
 from git_snapshot.store.diff_levels import _load
 from git_snapshot.store.diff_levels import _note
+from git_snapshot.store.diff_levels import _special
 from git_snapshot.store.diff_levels import _texts
 from git_snapshot.store.diff_levels import _unread
 from git_snapshot.store.objects import DIR
@@ -316,6 +317,8 @@ def _compare_dir(
         except OSError as exc:  # on disk, but not to be lstat'ed by its path: as above
             _unread(unread, path, exc)
             continue
+        if st is not None and not _holdable(st):
+            _special(unread, path, st.st_mode)  # (a D below, where the snapshot held one)
         if skip_stat is None:
             if skip(path) and _left_out(ro, st):
                 continue
