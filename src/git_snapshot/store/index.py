@@ -277,7 +277,7 @@ def _no_room(exc: sqlite3.OperationalError) -> bool:
     return "disk I/O error" in msg or "disk is full" in msg or "unable to open" in msg
 
 
-def _uri_path(path: str) -> str:
+def uri_path(path: str) -> str:
     """*path* as the path of an SQLite URI: the three characters a URI gives a meaning to
     escaped (urllib.parse is off the hook path)."""
     return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
@@ -385,7 +385,7 @@ class Index:
             if create:
                 self.db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             else:  # SQLite's own open, without its O_CREAT
-                uri = f"file:{_uri_path(path)}?mode=rw"
+                uri = f"file:{uri_path(path)}?mode=rw"
                 self.db = sqlite3.connect(
                     uri, timeout=BUSY_TIMEOUT_S, isolation_level=None, uri=True
                 )

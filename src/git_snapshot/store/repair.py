@@ -28,6 +28,7 @@ from git_snapshot.store.core import Store
 from git_snapshot.store.index import LOW_SPACE
 from git_snapshot.store.index import Index
 from git_snapshot.store.index import Snapshot
+from git_snapshot.store.index import uri_path
 from git_snapshot.store.objects import BLOB
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
@@ -629,12 +630,24 @@ def _rename_over(live: str, new_path: str, aside: str) -> None:
     """The old index kept by a hard link, its -wal and -shm (which SQLite would read as the
     new file's) moved aside, then the new one renamed over it: the name is never free."""
     if os.path.exists(live):
+        _checkpoint(live)  # a reader opening it meanwhile, without its WAL, sees it whole
         os.link(live, aside)
     for suffix in INDEX_FILES[1:]:
-        if os.path.exists(live + suffix):
+        with contextlib.suppress(FileNotFoundError):  # (the last reader's close removes them)
             os.replace(live + suffix, aside + suffix)
     os.replace(new_path, live)
     fsync_dir(os.path.dirname(live))
+
+
+def _checkpoint(path: str) -> None:
+    """The WAL of the database at *path* folded into it, as far as it can be (best effort: a
+    full disk, a damaged file)."""
+    with contextlib.suppress(sqlite3.Error):
+        db = sqlite3.connect(f"file:{uri_path(path)}?mode=rw", uri=True, timeout=10.0)
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            db.close()
 
 
 def _remove_index_files(path: str) -> None:
