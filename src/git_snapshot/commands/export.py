@@ -25,7 +25,7 @@ def cmd_export(
     compression_for(file)  # a bad name fails before any work
     shown = output.display(os.fsencode(file))  # one line, whatever the name holds
     path = os.path.join(cwd, file)  # -C as in git
-    with open_store(remote) as store:
+    with open_store(remote) as store, store.lock():  # no gc between the choice and the read
         check_destination(store, path, force)
         _, snap = choose(store, cwd, snapshot_id, repo_arg)
         prefetch(store, snap)

@@ -204,7 +204,10 @@ def cmd_restore(
     mine = current_repo(cwd)
     progress = output.Progress("restore")
     damaged: Damaged | None = None
-    with open_store(remote) as store:
+    # the shared lock from the choice on: a gc (a prune or forget's, retention's after a hook)
+    # waits until the chosen snapshot is read, instead of deleting its objects in between
+    # (RED32 C1: a forget there made the restore call a sound store damaged)
+    with open_store(remote) as store, store.lock():
         where, snap = choose(store, cwd, snapshot_id, repo_arg)
         into = None if to else _in_place(where, snap, mine, here)
         if remote is not None and into is not None and not dry_run:

@@ -23,7 +23,7 @@ def cmd_verify(
     repo = gitrepo.find_repo(cwd) if ids else None  # (outside one: says so first)
     existing_store("verify")
     progress = output.Progress("verify", unit="objects")
-    with Store() as store:
+    with Store() as store, store.lock():  # no gc between the choice and the check
         snaps = None
         if repo is not None:
             snaps = [pick(store, repo, i) for i in ids]
