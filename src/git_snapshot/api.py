@@ -27,6 +27,7 @@ from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.prune import gc
+from git_snapshot.store.restore_plan import refuse_git_dir_on_way
 from git_snapshot.store.restorer import NotAllRestored
 from git_snapshot.store.restorer import Restorer
 from git_snapshot.store.restorer import split_path
@@ -210,11 +211,13 @@ def restore_backup(
 
     As safe as ``git snapshot restore``: when *target* exists, a ``pre-restore`` backup of it
     is taken first (under the same *name*), and what that backup could not save (special,
-    unreadable or excluded files) is neither overwritten nor deleted.
+    unreadable or excluded files) is neither overwritten nor deleted; a *target* in a git
+    directory (a repository's .git, a bare repository) is refused.
     """
     name, backup_id = _text(name, "name"), _backup_id(backup_id)
     where, wanted = _path(target, "target"), _paths(paths)
     delete = _flag(delete, "delete")
+    refuse_git_dir_on_way(where)  # as restore --to: never into a git directory (RED32)
     with _open(store) as st:
         snap = _pick(st, name, backup_id)
         protect: frozenset[bytes] = frozenset()

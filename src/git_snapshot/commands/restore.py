@@ -36,6 +36,8 @@ from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.restore_plan import GIT
+from git_snapshot.store.restore_plan import refuse_git_dir_on_way
+from git_snapshot.store.restore_plan import refused_into
 from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
@@ -62,40 +64,11 @@ def refuse_git_dir(repo: gitrepo.Repo | None, target: str) -> None:
                 _refuse_into(target, top)
     # any other repository's: no worktree holds a path inside a git dir, so none is found
     # above (RED32 B3: another repository's .git, a nested one's, a bare one)
-    for path in (os.path.abspath(target), real):
-        found = _git_dir_on_way(path)
-        if found is not None:
-            _refuse_into(target, found)
+    refuse_git_dir_on_way(target)
 
 
 def _refuse_into(target: str, git_dir: str) -> None:
-    raise UserError(
-        f"refusing to restore into {_shown(target)}: that is inside the git directory "
-        f"{_shown(git_dir)}; name a directory outside it"
-    )
-
-
-def _git_dir_on_way(path: str) -> str | None:
-    """The first folder on the way to *path* (itself included) that is a git directory: one
-    named .git (there or not), or one holding what git looks for in one (HEAD, objects/,
-    refs/: a bare repository, a --separate-git-dir); None when there is none."""
-    parts = path.rstrip("/").split("/")
-    for i in range(2, len(parts) + 1):
-        folder = "/".join(parts[:i])
-        if parts[i - 1] == ".git" or _looks_like_git_dir(folder):
-            return folder
-    return None
-
-
-def _looks_like_git_dir(folder: str) -> bool:
-    """git's own test (setup.c is_git_directory): HEAD, objects/ and refs/ are there; not
-    in a worktree's top (a .git there: files of those names are the project's)."""
-    return (
-        not os.path.lexists(os.path.join(folder, ".git"))
-        and os.path.lexists(os.path.join(folder, "HEAD"))
-        and os.path.isdir(os.path.join(folder, "objects"))
-        and os.path.isdir(os.path.join(folder, "refs"))
-    )
+    raise UserError(refused_into(target, git_dir))
 
 
 def _other_worktrees(repo: gitrepo.Repo | None, target: str, rels: list[bytes]) -> frozenset[bytes]:

@@ -45,6 +45,46 @@ FRONTIER = 64  # folders of a level checked first: every other one goes to the c
 GIT = b".git"
 
 
+def refuse_git_dir_on_way(target: str) -> None:
+    """Restore never writes into a git directory (a hook planted there is run by git): a
+    *target* with one on the way, as written or with its symlinks resolved, is refused in one
+    line (UserError). No git is run: the command line's restore and the API's both check."""
+    for path in (os.path.abspath(target), os.path.realpath(target)):
+        found = _git_dir_on_way(path)
+        if found is not None:
+            raise UserError(refused_into(target, found))
+
+
+def refused_into(target: str, git_dir: str) -> str:
+    return (
+        f"refusing to restore into {show(os.fsencode(target))}: that is inside the git "
+        f"directory {show(os.fsencode(git_dir))}; name a directory outside it"
+    )
+
+
+def _git_dir_on_way(path: str) -> str | None:
+    """The first folder on the way to *path* (itself included) that is a git directory: one
+    named .git (there or not), or one holding what git looks for in one (HEAD, objects/,
+    refs/: a bare repository, a --separate-git-dir); None when there is none."""
+    parts = path.rstrip("/").split("/")
+    for i in range(2, len(parts) + 1):
+        folder = "/".join(parts[:i])
+        if parts[i - 1] == ".git" or _looks_like_git_dir(folder):
+            return folder
+    return None
+
+
+def _looks_like_git_dir(folder: str) -> bool:
+    """git's own test (setup.c is_git_directory): HEAD, objects/ and refs/ are there; not
+    in a worktree's top (a .git there: files of those names are the project's)."""
+    return (
+        not os.path.lexists(os.path.join(folder, ".git"))
+        and os.path.lexists(os.path.join(folder, "HEAD"))
+        and os.path.isdir(os.path.join(folder, "objects"))
+        and os.path.isdir(os.path.join(folder, "refs"))
+    )
+
+
 def git_dir_there(target: str, parts: list[bytes]) -> bytes | None:
     """The first ``.git`` below the top on the way *parts* (a path in a snapshot) that is
     there in *target*, reached through folders (not a symlink: a restore replaces one, and
