@@ -248,6 +248,8 @@ def cmd_restore(
                 skipped = _would_skip(into, touched)
             elif remote is None:
                 skipped = _would_skip_to(store, target, mine, touched)
+            # what it may not look at, the pre-restore snapshot could not read either
+            skipped += [(p, "unreadable: Permission denied") for p in report.unreadable]
             if skipped:  # the same dry run, keeping what the restore keeps
                 named = set(rels)
                 report, damaged = run(frozenset(p for p, _ in skipped if p not in named), None)

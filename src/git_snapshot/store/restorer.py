@@ -103,6 +103,9 @@ class Report:
     # written (or left) without set-id bits the snapshot holds (restored_mode): never
     # counted unchanged, and said (RED32 B5)
     setid: list[bytes] = field(default_factory=list)
+    # a dry run's: paths it may not look at (in a folder listed but not searched), which the
+    # pre-restore snapshot cannot read either, so the restore keeps them (RED32 C7)
+    unreadable: list[bytes] = field(default_factory=list)
 
 
 class Damaged(CorruptObject):
@@ -540,7 +543,12 @@ class Restorer(Planning, Writing):
         what = f"restore stopped at {show(os.fsencode(where))}: {exc.strerror}"
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             return f"{what}; free space on that disk and restore again (nothing is half-written)"
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        if exc.errno == errno.EACCES:  # its mode, or a folder's above it (r without x: 644)
+            return (
+                f"{what}; give yourself access to it and the folders above it (chmod u+rwX), "
+                "or restore elsewhere with --to"
+            )
+        if exc.errno in (errno.EPERM, errno.EROFS):
             return f"{what}; make it writable, or restore elsewhere with --to"
         return f"{what}; what was restored before it is in place, nothing is half-written"
 
@@ -636,7 +644,10 @@ class Restorer(Planning, Writing):
             else:
                 self.report.created.append(rel)
                 return os.open(name, _DIR_FLAGS, dir_fd=parent), True
-        st = _lstat(parent, name)
+        try:
+            st = self._lstat_kept(parent, name, rel)
+        except _Unlooked:
+            return None
         if st is not None and (st.st_dev, st.st_ino) == self.store_root:
             self.report.store.append(rel)
             return None
@@ -701,7 +712,10 @@ class Restorer(Planning, Writing):
     def _put_file(self, parent: int, e: Entry, rel: bytes) -> None:
         """Write a file or symlink over whatever may be at *rel* (the careful way)."""
         self.at = rel
-        st = _lstat(parent, e.name)
+        try:
+            st = self._lstat_kept(parent, e.name, rel)
+        except _Unlooked:
+            return
         if st is not None and (st.st_dev, st.st_ino) in self.store_keep:
             self.report.store.append(rel)
             return
@@ -1010,9 +1024,28 @@ class Restorer(Planning, Writing):
             if path in self.protect:
                 self.report.kept.append(path)
                 continue
-            st = _lstat(fd, name)
+            try:
+                st = self._lstat_kept(fd, name, path)
+            except _Unlooked:
+                continue
             if st is not None and self._remove(fd, name, path, st, in_way=False):
                 self.report.deleted.append(path)
+
+    def _lstat_kept(self, parent: int, name: bytes, rel: bytes) -> os.stat_result | None:
+        """_lstat; but a dry run whose restore saves what is in the way first (not
+        *keep_files*) that may not look at *rel* (its folder listed but not searched) keeps
+        it, as the restore does: the pre-restore snapshot cannot read it either, so it is in
+        the restore's *protect*. Noted (report.kept, report.unreadable: the command's second
+        dry run protects it) and raised as _Unlooked."""
+        self.at = rel  # (an error here is about this path, not the last one written)
+        try:
+            return _lstat(parent, name)
+        except PermissionError:
+            if not self.dry_run or self.keep_files:
+                raise
+        self.report.kept.append(rel)
+        self.report.unreadable.append(rel)
+        raise _Unlooked
 
     def _set_meta(self, parent: int, e: Entry, st: os.stat_result, kept: bool) -> None:
         """Give the file *e* (its content there already) its mode, unless *kept* (keeps_mode),
@@ -1069,7 +1102,18 @@ class Restorer(Planning, Writing):
             stayed = False
             gone = []
             for child in sorted(map(os.fsencode, os.listdir(fd))):
-                cst = _lstat(fd, child)
+                try:
+                    cst = self._lstat_kept(fd, child, rel + b"/" + child)
+                except _Unlooked:
+                    stayed = True
+                    continue
+                except PermissionError:
+                    if not self.dry_run:
+                        raise
+                    # the restore makes the folder searchable first (above): a dry run
+                    # cannot, and takes it as removed
+                    gone.append(rel + b"/" + child)
+                    continue
                 if cst is None:
                     continue
                 if not self._remove(fd, child, rel + b"/" + child, cst, False):
@@ -1089,6 +1133,10 @@ class Restorer(Planning, Writing):
         if not self.dry_run:
             os.rmdir(name, dir_fd=parent)
         return True
+
+
+class _Unlooked(Exception):
+    """A dry run may not look at a path, which the restore keeps (Restorer._lstat_kept)."""
 
 
 class _Failed(Exception):
