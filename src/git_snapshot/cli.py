@@ -350,8 +350,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"git-snapshot: {output.one_line(_user_message(exc))}", file=sys.stderr)
         return 2 if isinstance(exc, UsageError) else 1
-    except KeyboardInterrupt:
-        print("git-snapshot: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:  # (a restore's says what it left and what to do)
+        print(f"git-snapshot: {exc.args[0] if exc.args else 'interrupted'}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         from git_snapshot import output

@@ -5,6 +5,7 @@ import copy
 import os
 import stat
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from typing import Any
 
@@ -180,7 +181,8 @@ def cmd_restore(
     # the shared lock from the choice on: a gc (a prune or forget's, retention's after a hook)
     # waits until the chosen snapshot is read, instead of deleting its objects in between
     # (RED32 C1: a forget there made the restore call a sound store damaged)
-    with open_store(remote) as store, store.lock():
+    ran = [dry_run]  # whether the restore proper ran (its own line for an interrupt)
+    with open_store(remote) as store, store.lock(), _stops_as_ctrl_c(lambda: not ran[0]):
         where, snap = choose(store, cwd, snapshot_id, repo_arg)
         into = None if to else _in_place(where, snap, mine, here)
         if remote is not None and into is not None and not dry_run:
@@ -220,6 +222,7 @@ def cmd_restore(
             protect: frozenset[bytes], count: Callable[[int, int], None] | None
         ) -> tuple[Report, Damaged | None]:
             """The restore (or the dry run) leaving *protect* alone: what it did, the damage."""
+            ran[0] = True
             restorer = Restorer(
                 store,
                 delete=delete,
@@ -237,6 +240,13 @@ def cmd_restore(
                 return restorer.report, exc
             except Unwritable:  # named below, with everything the restore did
                 return restorer.report, None
+            except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the one line the command line prints
+                if dry_run:
+                    raise
+                before = None
+                if safety is not None:
+                    before = _names(store, mine, [snap, safety])(safety)
+                raise KeyboardInterrupt(_interrupted(restorer.began, before, to)) from None
 
         report, damaged = run(unsaved(safety, rels) if safety else frozenset(), progress.count_of)
         skipped = _skipped_of(safety)
@@ -284,6 +294,50 @@ def cmd_restore(
     shown = [(from_here(cwd_in, p), why) for p, why in report.damaged]
     output.print_damaged(shown, "restored", advice=damage_advice(store))
     return 1
+
+
+@contextlib.contextmanager
+def _stops_as_ctrl_c(untouched: Callable[[], bool]) -> Iterator[None]:
+    """SIGTERM and SIGHUP (a plain kill, an IDE's stop button, a closed terminal) stop a
+    restore as Ctrl-C does: the file being put in place is finished or its temp name removed,
+    and one line says what to do (RED32 C8: killed at once, it could leave a .gsnap-tmp-*
+    file in the worktree). An interrupt while *untouched()* (before the restore proper: its
+    pre-restore snapshot) says nothing was written. The handlers before are put back."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # (signal handlers are the main thread's to set)
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    before = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    except KeyboardInterrupt as exc:
+        if exc.args or not untouched():
+            raise
+        raise KeyboardInterrupt(_interrupted(False, None, None)) from None
+    finally:
+        for sig, handler in before.items():
+            if handler is not None:  # (None: set outside Python, nothing to put back)
+                signal.signal(sig, handler)
+
+
+def _interrupted(began: bool, before: str | None, to: str | None) -> str:
+    """The line for a restore stopped by Ctrl-C (or SIGTERM): whether it wrote, where what
+    was there before is, and that the same command finishes it (what is written already is
+    left as it is, unchanged, by the next run)."""
+    if not began:
+        return "restore interrupted before it wrote anything; run the same command again"
+    where = f" into {_shown(to)}" if to else ""
+    saved = f"; what was there before is in snapshot {before}" if before else ""
+    return (
+        f"restore interrupted: part of it is written{where} (no file half-written){saved}; "
+        "run the same command again to finish"
+    )
 
 
 def _print_unwritable(unwritable: list[tuple[bytes, str]], here: bytes) -> None:

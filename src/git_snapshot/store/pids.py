@@ -49,3 +49,15 @@ def die_with_parent(parent: int) -> None:
         return  # not Linux (no prctl): as before, the child ends when its work does
     if os.getppid() != parent:  # it ended before the kernel was told
         os._exit(1)
+
+
+def ignore_stops() -> None:
+    """Ignore Ctrl-C, SIGTERM and SIGHUP in a helper process that its parent stops (a
+    restore's writer: the terminal sends Ctrl-C to the whole group): the parent takes them
+    and ends the helper its own way; one dying on its own first made the parent's message
+    a writer's error instead of the interrupt's (RED32 C3). SIGKILL of the parent still
+    ends it (die_with_parent)."""
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)

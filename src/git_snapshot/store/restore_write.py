@@ -24,6 +24,7 @@ from git_snapshot.store import validate
 from git_snapshot.store.core import Store
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.pids import die_with_parent
+from git_snapshot.store.pids import ignore_stops
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
@@ -461,6 +462,7 @@ class _Workers:
                 code = 1
                 try:
                     die_with_parent(me)  # never at a file (seconds, a big one) after it died
+                    ignore_stops()  # the restore stops it (Ctrl-C reaches the whole group)
                     ours.close()
                     for sock in self.socks:  # the others' ends: they must see EOF, not us
                         sock.close()

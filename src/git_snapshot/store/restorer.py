@@ -335,6 +335,7 @@ class Restorer(Planning, Writing):
         self.collect = True  # the contents to locate are gathered (not in a planning child)
         self.done = 0
         self.report = Report()
+        self.began = False  # whether it began to write (what an interrupt leaves: the command)
         self.store_root, self.store_keep = store_parts(store)
         self.at = b""  # the path being written, for an error message
         self.trees: dict[bytes, bytes] = {}  # checked while planning, for writing (TREE_BYTES)
@@ -438,6 +439,7 @@ class Restorer(Planning, Writing):
                     self.load = [0] * n
             if not self.dry_run:  # before any writer thread starts: opened once
                 self.proc_fd = _proc_fds()
+                self.began = True
             self._write(snap, top, found)
         except _Failed as failed:
             self.at = failed.path
@@ -807,26 +809,39 @@ class Restorer(Planning, Writing):
         file as a new untracked file."""
         tmp = self._temp_name(parent, e.name)
         if e.kind == SYMLINK:
-            os.symlink(e.ref, tmp, dir_fd=parent)
-            os.utime(tmp, ns=(e.mtime_ns, e.mtime_ns), dir_fd=parent, follow_symlinks=False)
-            os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
+            try:
+                os.symlink(e.ref, tmp, dir_fd=parent)
+                os.utime(tmp, ns=(e.mtime_ns, e.mtime_ns), dir_fd=parent, follow_symlinks=False)
+                os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
+            except FileExistsError:
+                raise  # (the temp name is taken: not ours to remove)
+            except BaseException:
+                _drop(parent, tmp)
+                raise
             return
         fd = _unnamed(parent) if self.unnamed else -1
         if fd >= 0:
             try:
                 leftovers.hold(fd)  # once named: no other run takes it for a leftover
                 self._fill_file(fd, e)
-                try:  # a name for it: linkat through /proc (no privilege needed)
+                linked = False
+                try:  # a name for it: linkat through /proc (no privilege needed), then its own
                     self._link_unnamed(fd, parent, tmp)
-                except FileNotFoundError:
-                    self.unnamed = False  # no /proc: written again the named way below
-                else:
-                    try:
-                        os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
-                    except BaseException:
-                        os.unlink(tmp, dir_fd=parent)
-                        raise
+                    linked = True
+                    os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
                     return
+                except FileExistsError:
+                    if linked:
+                        _drop(parent, tmp)
+                    raise  # (not linked: the temp name is taken, not ours to remove)
+                except FileNotFoundError:
+                    if linked:
+                        _drop(parent, tmp)
+                        raise
+                    self.unnamed = False  # no /proc: written again the named way below
+                except BaseException:  # Ctrl-C (SIGTERM taken as one) as a call returned
+                    _drop(parent, tmp)
+                    raise
             finally:
                 os.close(fd)
         fd = os.open(
@@ -834,12 +849,11 @@ class Restorer(Planning, Writing):
         )
         try:
             leftovers.hold(fd)  # until renamed: no other run takes it for a leftover
-            try:
-                self._fill_file(fd, e)
-                os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
-            except BaseException:
-                os.unlink(tmp, dir_fd=parent)
-                raise
+            self._fill_file(fd, e)
+            os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
+        except BaseException:
+            _drop(parent, tmp)
+            raise
         finally:
             os.close(fd)
 
@@ -1165,6 +1179,15 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
+
+
+def _drop(parent: int, tmp: bytes) -> None:
+    """Remove the temp name *tmp* after an error or an interrupt, which may have come as the
+    rename that took it away returned (Ctrl-C's KeyboardInterrupt is raised there): gone
+    already is fine, and never replaces the error being raised (RED32 C3: it turned Ctrl-C
+    into 'restore stopped at f502.txt: No such file or directory')."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp, dir_fd=parent)
 
 
 def _empty_dir(parent: int, name: bytes) -> bool:
