@@ -601,7 +601,7 @@ def _swap_in(store: Store, new_path: str, old_usable: bool) -> None:
         try:
             _copy_into(store.index_path, aside)  # the old one, kept
             _copy_into(new_path, store.index_path)
-        except (sqlite3.Error, OSError):
+        except (sqlite3.Error, OSError, UnicodeDecodeError):  # (a garbled schema's error text)
             _remove_index_files(aside)
         else:
             _remove_index_files(new_path)
@@ -641,8 +641,8 @@ def _rename_over(live: str, new_path: str, aside: str) -> None:
 
 def _checkpoint(path: str) -> None:
     """The WAL of the database at *path* folded into it, as far as it can be (best effort: a
-    full disk, a damaged file)."""
-    with contextlib.suppress(sqlite3.Error):
+    full disk, a damaged file: sqlite3 cannot even decode some garbled schemas' messages)."""
+    with contextlib.suppress(sqlite3.Error, UnicodeDecodeError):
         db = sqlite3.connect(f"file:{uri_path(path)}?mode=rw", uri=True, timeout=10.0)
         try:
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
