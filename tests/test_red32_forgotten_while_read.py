@@ -112,3 +112,31 @@ def test_the_gc_that_waited_reclaims_afterwards(repo: Path, store_dir: Path) -> 
     _forget_first_and_gc(store_dir)  # no reader: it runs
     r = gs(repo, "restore", "1", "--to", "elsewhere", rc=1)
     assert "no snapshot 1" in r.err and "DAMAGED" not in r.out + r.err
+
+
+def test_the_api_restores_and_verifies_what_it_chose(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from git_snapshot import api
+
+    data = tmp_path / "data"
+    data.mkdir()
+    made = []
+    for text in ("first\n", "second\n", "third\n"):
+        (data / "a.txt").write_text(text)
+        made.append(api.create_backup("data", data).id)
+
+    def forgets(number: int) -> Callable[[], None]:
+        def run() -> None:
+            with Store(store_dir) as other:
+                other.forget([s for s in other.snapshots("data") if s.id == number])
+                gc(other, wait=False)
+
+        return run
+
+    _after_choice(monkeypatch, api, "Restorer", forgets(made[0]))
+    out = tmp_path / "out"
+    api.restore_backup("data", made[0], out)
+    assert (out / "a.txt").read_text() == "first\n"
+    _after_choice(monkeypatch, api, "verify", forgets(made[1]))
+    assert api.verify_backup("data", made[1]).valid

@@ -185,7 +185,7 @@ def verify_backup(
     """Check one backup (or all of *name*, or the whole store), reading every byte by default."""
     name = _name(name, optional=True)
     read_data = _flag(read_data, "read_data")
-    with _open(store) as st:
+    with _open(store) as st, st.lock():  # no gc between the choice and the check (RED32 C1)
         if backup_id is not None:
             if name is None:
                 raise UserError("verify_backup: give the name together with backup_id")
@@ -218,7 +218,8 @@ def restore_backup(
     where, wanted = _path(target, "target"), _paths(paths)
     delete = _flag(delete, "delete")
     refuse_git_dir_on_way(where)  # as restore --to: never into a git directory (RED32)
-    with _open(store) as st:
+    # the shared lock from the choice on: a gc (clean_old_backups elsewhere) waits (RED32 C1)
+    with _open(store) as st, st.lock():
         snap = _pick(st, name, backup_id)
         protect: frozenset[bytes] = frozenset()
         if os.path.isdir(where):
