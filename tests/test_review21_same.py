@@ -65,19 +65,22 @@ def test_newest_takes_a_snapshot_whose_restore_changes_the_mode(repo: Path) -> N
 
 
 def test_restore_counts_the_same_file_as_newest_does(repo: Path) -> None:
-    """``restore`` of the set-id snapshot: the file without its set-id bit is unchanged;
-    the file with it is updated (restore takes the bit away), as --newest now judges."""
+    """``restore`` of the set-id snapshot: the file without its set-id bit is left as it is
+    and named (restore never writes the bit: RED32 B5 says so, not "unchanged"); the file
+    with it is the snapshot's: unchanged, its bit not taken away."""
     f = repo / "tool.sh"
     f.write_bytes(b"#!/bin/sh\n")
     f.chmod(0o4755)
     gs(repo)  # 1
     f.chmod(0o755)
     ran = gs(repo, "restore", "1", "tool.sh")
-    assert "(1 unchanged)" in ran.out, ran.out
+    assert "left off the set-uid/set-gid bits of 1 path(s)" in ran.out, ran.out
+    assert "restored 0 entries" in ran.out and "(0 unchanged)" in ran.out, ran.out
+    assert _mode(f) == 0o755
     f.chmod(0o4755)
     ran = gs(repo, "restore", "1", "tool.sh")
-    assert "(1 unchanged)" not in ran.out, ran.out
-    assert _mode(f) == 0o755
+    assert "(1 unchanged)" in ran.out and "left off" not in ran.out, ran.out
+    assert _mode(f) == 0o4755
 
 
 def _entry(kind: int, data: bytes, mode: int = 0o644) -> Entry:
@@ -111,8 +114,8 @@ def test_left_as_is_takes_the_mode_restore_writes(tmp_path: Path) -> None:
 
     assert left_as_is(_entry(FILE, b"x", 0o4755), *at(f), read_at)
     assert not left_as_is(_entry(FILE, b"x", 0o644), *at(f), read_at)
-    os.chmod(f, 0o4755)
-    assert not left_as_is(_entry(FILE, b"x", 0o4755), *at(f), read_at)
+    os.chmod(f, 0o4755)  # the snapshot's own bits, already there: not taken away (RED32 B5)
+    assert left_as_is(_entry(FILE, b"x", 0o4755), *at(f), read_at)
     link = tmp_path / "l"
     link.symlink_to("f")
     assert left_as_is(_entry(SYMLINK, b"f", 0o777), *at(link), read_at)

@@ -58,7 +58,10 @@ def test_a_store_file_that_fails_names_the_store(
     with pytest.raises(UserError) as got:
         take(store, "s", src)
     line = str(got.value)
-    assert f"cannot write to the snapshot store at {store.path}: Permission denied" in line
+    assert (
+        f"cannot write to the snapshot store at {store.path} ({inside}: Permission denied)" in line
+    )
+    assert line.endswith(f"chmod -R u+rwX {store.path}"), line  # (RED32 C5: the fix, named)
     assert "free some space" not in line, line
 
 

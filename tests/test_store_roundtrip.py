@@ -391,7 +391,9 @@ def test_restore_into_a_target_given_through_a_symlink(store: Store, tmp_path: P
     assert diff(scan(src), scan(real)) == []
 
 
-def test_setid_and_sticky_bits_are_not_restored(store: Store, tmp_path: Path) -> None:
+def test_setuid_is_not_restored_sticky_and_shared_setgid_are(store: Store, tmp_path: Path) -> None:
+    """Set-uid never (a snapshot is untrusted input); the sticky bit and set-gid on a folder
+    others cannot write into (a shared group's folder) are kept (RED32 B5)."""
     src = tmp_path / "src"
     build(src, D({b"suid": F(b"#!", 0o4755), b"sgid": D({}, 0o2775), b"sticky": D({}, 0o1777)}))
     snap = take(store, "s", src)
@@ -399,8 +401,8 @@ def test_setid_and_sticky_bits_are_not_restored(store: Store, tmp_path: Path) ->
     restore(store, snap, out)
     got = scan(out)
     assert got[b"suid"].mode == 0o755
-    assert got[b"sgid"].mode == 0o775
-    assert got[b"sticky"].mode == 0o777
+    assert got[b"sgid"].mode == 0o2775
+    assert got[b"sticky"].mode == 0o1777
 
 
 def test_unchanged_files_get_their_mode_and_mtime_back(store: Store, tmp_path: Path) -> None:
