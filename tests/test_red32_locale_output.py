@@ -32,16 +32,17 @@ def lost(repo: Path) -> Path:
 
 @pytest.mark.parametrize("encoding", ["iso-8859-1", "ascii"])
 def test_every_command_prints_a_name_the_locale_cannot_encode(lost: Path, encoding: str) -> None:
-    env = {"PYTHONIOENCODING": encoding}
     for argv in (["show", "1"], ["diff", "1"], ["find", "*.env"], ["losses"], ["log", "ign"]):
-        out = gs(lost, *argv, **env).out
+        out = gs(lost, *argv, PYTHONIOENCODING=encoding).out
         if argv[0] != "log":
             assert "\\u65e5\\u672c.env" in out, (argv, out)
-    data = json.loads(gs(lost, "show", "1", "--json", **env).out)
+    data = json.loads(gs(lost, "show", "1", "--json", PYTHONIOENCODING=encoding).out)
     assert f"ign/{NAME}" in json.dumps(data, ensure_ascii=False)
-    diff = json.loads(gs(lost, "diff", "1", "--json", **env).out)
+    diff = json.loads(gs(lost, "diff", "1", "--json", PYTHONIOENCODING=encoding).out)
     assert f"ign/{NAME}" in [c["path"] for c in diff]
-    ran = gs(lost, "restore", "1", "ign", **env)  # exit 0: it worked, and says so
+    ran = gs(
+        lost, "restore", "1", "ign", PYTHONIOENCODING=encoding
+    )  # exit 0: it worked, and says so
     assert "\\u65e5\\u672c.env" in ran.out
     assert (lost / "ign" / NAME).read_text() == "z\n"
 
