@@ -151,12 +151,15 @@ def resolve_repo(store: Store, cwd: str, repo_arg: str | None = None) -> Where:
 
     ``--repo PATH`` names the repository whose worktree holds PATH today, else the history
     taken at PATH by a repository since deleted; ``--repo NAME`` a repository by the last
-    component of its path (or the ``name#tag`` label ``list --all`` shows when names clash).
+    component of its path (or the ``name#tag`` label ``list --all`` shows when names clash);
+    ``--repo KEY`` by the ``repo`` value ``list --json`` gives (its key in the store).
     """
     if repo_arg is None:
         repo = repo_at(cwd)
         key = identity.source(store, repo)
         return Where(key, _labels(store, key)[key], repo.toplevel, True)
+    if "#" in repo_arg and store.index.has_source(repo_arg):  # a key, as scripts read it
+        return _one(store, [repo_arg], repo_arg, cwd)
     path = os.path.abspath(os.path.join(cwd, repo_arg))
     looks_like_path = "/" in repo_arg or repo_arg in (".", "..") or os.path.exists(path)
     if looks_like_path:
