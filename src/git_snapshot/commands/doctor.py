@@ -23,7 +23,7 @@ PRE_COMMIT_LIMITS = (
     "pre-commit makes checkout, switch and bisect exit 1 on commits without a "
     f"{PRE_COMMIT_CONFIG}, takes no snapshot on commits whose config lacks the snapshot-* "
     "hook ids, and cannot run reference-transaction (the only hook before merge and pull "
-    "touch the worktree): keep the plain hooks alongside (git snapshot install)"
+    "touch the worktree)"
 )
 
 
@@ -403,7 +403,13 @@ def cmd_doctor(*, cwd: str) -> int:
         hookfiles.is_pre_commit_script(os.path.join(hooks_dir, n)) for n in install.HOOK_NAMES
     )
     if uses_pre_commit:
-        print("pre-commit: " + PRE_COMMIT_LIMITS)
+        plain = any(s.fires for s in states if s.name == "reference-transaction")
+        advice = (
+            "the plain hooks installed alongside cover these"
+            if plain
+            else "keep the plain hooks alongside (git snapshot install)"
+        )
+        print(f"pre-commit: {PRE_COMMIT_LIMITS}: {advice}")
     subs = submodules_line(repo)
     if subs:
         print(say(subs))
