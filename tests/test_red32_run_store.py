@@ -92,3 +92,21 @@ def test_the_exclude_is_literal_and_goes_after_the_users_own() -> None:
     assert guards._clean_options_end(["--excl", "--", "-f"]) == 3
     assert guards._clean_options_end(["-f", "--exclude=--", "p"]) == 3
     assert guards._clean_options_end(["-fdx", "-e"]) is None  # git refuses it: left alone
+
+
+def test_run_git_clean_X_never_makes_the_store_ignored(home: Path) -> None:
+    """RED32 V1: ``clean -fdX`` removes ignored files only; the -e meant to keep the store out
+    made it an ignored folder, and -X deleted it. Unignored, the store is left alone without
+    an -e; ignored (here by a folder above it), the clean is refused in one line."""
+    (home / "build.log").write_text("ignored\n")
+    (home / ".gitignore").write_text(".bashrc\n*.log\n")
+    gs(home, "-m", "before")
+    ran = gs(home, "run", "--", "git", "clean", "-fdXq")
+    assert (_store(home) / "index.sqlite").exists(), ran.err
+    assert not (home / "build.log").exists() and (home / "notes.txt").exists()
+    assert "-e " not in ran.err, ran.err
+    (home / ".gitignore").write_text(".bashrc\n*.log\n.local/\n")
+    (home / "other.log").write_text("ignored\n")
+    ran = gs(home, "run", "--", "git", "clean", "-fdXq", rc=1)
+    assert (_store(home) / "index.sqlite").exists() and (home / "other.log").exists()
+    assert any("refusing to run git clean -X" in ln for ln in ran.err_lines), ran.err

@@ -75,22 +75,30 @@ def _clean_options_end(words: list[str]) -> int | None:
     """Where git clean's options end in *words* (its argv past ``clean``): the first ``--``
     that is not the value of an ``-e``, else the end; None when an ``-e`` lacks its value
     (git refuses that line: it is left as it is)."""
-    i = 0
+    got = _clean_options(words)
+    return None if got is None else got[0]
+
+
+def _clean_options(words: list[str]) -> tuple[int, str] | None:
+    """_clean_options_end's answer, and the letters of git clean's short options before it
+    (an ``-e``'s pattern left out: ``-ePATTERN``, ``-fdXe PATTERN``)."""
+    i, letters = 0, ""
     while i < len(words):
         w = words[i]
         if w == "--":
-            return i
+            return i, letters
         if w.startswith("--"):
             takes = "=" not in w and len(w) > 2 and "--exclude".startswith(w)
         else:  # a cluster of short options (-fdxe PATTERN, -ePATTERN)
-            letters = w[1:] if w.startswith("-") else ""
-            takes = "e" in letters and letters.index("e") == len(letters) - 1
+            cluster = w[1:] if w.startswith("-") else ""
+            letters += cluster.partition("e")[0]
+            takes = "e" in cluster and cluster.index("e") == len(cluster) - 1
         if takes:
             if i + 1 == len(words):
                 return None
             i += 1
         i += 1
-    return len(words)
+    return len(words), letters
 
 
 def gitignore_literal(rel: str) -> str:
@@ -115,13 +123,35 @@ def keep_store_out(argv: list[str], cwd: str, store_path: str) -> tuple[list[str
     top = os.fsdecode(found.stdout.rstrip(b"\n"))
     if found.returncode != 0 or not top or not location.inside(store_path, top):
         return argv, None
-    end = _clean_options_end(argv[at + 1 :])
-    if end is None:
+    got = _clean_options(argv[at + 1 :])
+    if got is None:
         return argv, None
+    end, letters = got
     rel = os.path.relpath(os.path.realpath(store_path), os.path.realpath(top))
+    if "X" in letters:  # only ignored files go: an -e would make the store one of them
+        _refuse_if_ignored(argv[1:at], cwd, store_path)
+        return argv, None
     pattern = gitignore_literal(rel)
     cut = at + 1 + end
     return [*argv[:cut], "-e", pattern, *argv[cut:]], pattern
+
+
+def _refuse_if_ignored(options: list[str], cwd: str, store_path: str) -> None:
+    """``git clean -X`` removes ignored files only, and an ignored folder whole: a store the
+    worktree's ignore rules cover (or a folder above it) would go with every snapshot, and
+    no pattern on the command line can bring it back under a folder git drops whole (RED32
+    V1: the -e meant to keep it out made it ignored, and -X deleted it)."""
+    path = os.path.realpath(store_path) + "/"  # (git's global *options*: the clean's own)
+    found = gitrepo._run(
+        cwd, [*options, "check-ignore", "-q", "--no-index", "--", path], env=dict(os.environ)
+    )
+    if found.returncode == 0:
+        raise UserError(
+            f"refusing to run git clean -X: it would delete the snapshot store "
+            f"{output.display(os.fsencode(store_path))}, which this worktree's ignore rules "
+            "cover, with every snapshot in it; clean without -X, or keep the store outside "
+            "the worktree (GIT_SNAPSHOT_STORE)"
+        )
 
 
 def _worktree_remove(words: list[str], cwd: str, repo: gitrepo.Repo) -> list[Target]:
