@@ -236,7 +236,7 @@ def duration(text: str, usage: bool = False) -> float:
             when = gitrepo.approxidate(text)
         if when is None or when >= time.time():
             raise (UsageError if usage else UserError)(
-                f"bad duration {text!r}: use a number and a unit (7d, 12h, 2w) or git's "
+                f"bad duration {text!r}: use a number above 0 and a unit (7d, 12h, 2w) or git's "
                 "syntax (2.weeks.ago)"
             ) from None
         return time.time() - when

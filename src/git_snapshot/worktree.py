@@ -121,7 +121,14 @@ def settings(repo: gitrepo.Repo) -> Settings:
 
     within_set = cfg.get("snapshot.keepwithin")
     within = within_set[-1] if within_set else DEFAULT_KEEP_WITHIN
-    _duration(within)  # a bad one is said now, not after the next snapshot
+    try:
+        _duration(within)  # a bad one is said now, not after the next snapshot
+    except UserError as exc:  # every snapshot stops on it: name the key and the way out
+        raise UserError(
+            f"snapshot.keepWithin in git config: {exc}; set it again (git config "
+            f"snapshot.keepWithin {DEFAULT_KEEP_WITHIN}) where it is set (git config "
+            "--show-origin snapshot.keepWithin)"
+        ) from None
     return Settings(
         excludes=tuple(cfg.get("snapshot.exclude", [])),
         skip_cache_dirs=flag("skipCacheDirs"),

@@ -259,7 +259,10 @@ def parse_duration(text: str) -> float:
             total += int(num) * units[ch]
             num = ""
         else:
-            raise UserError(f"bad duration {text!r}: use a number and a unit, e.g. 7d, 12h, 2w")
+            raise UserError(_BAD_DURATION.format(text))
     if num or total <= 0:
-        raise UserError(f"bad duration {text!r}: use a number and a unit, e.g. 7d, 12h, 2w")
+        raise UserError(_BAD_DURATION.format(text))
     return total
+
+
+_BAD_DURATION = "bad duration {!r}: use a number above 0 and a unit, e.g. 7d, 12h, 2w"
