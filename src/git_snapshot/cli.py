@@ -327,6 +327,26 @@ COMMANDS: dict[str, Callable[[Args], int]] = {
 }
 
 
+def _say_waits() -> None:
+    """A person watching is told when the command waits for another git-snapshot to finish
+    with the store (a prune waits for a whole restore): one line, instead of what looks hung."""
+    from git_snapshot import output
+
+    if output.is_tty(sys.stderr):
+        from git_snapshot.store.core import Store
+
+        Store.on_wait = _waiting
+
+
+def _waiting() -> None:
+    print(
+        "git-snapshot: waiting for another git-snapshot to finish with the store "
+        "(a snapshot, restore, prune or repair)...",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     from git_snapshot import hookmain  # the hooks skip building the parser: see there
@@ -341,6 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _cwd_exists(args.cwd)
         output.setup(cwd=args.cwd, color=args.text("color"))
         _watch_stdout()
+        _say_waits()
         with boundary.entry(), output.paged(command in PAGED and not args.flag("no_pager")):
             code = COMMANDS[command](args)
             sys.stdout.flush()  # output that cannot be written fails here, not at exit

@@ -276,7 +276,7 @@ class Progress:
         self.what = what
         self.unit = unit
         self.total = total
-        self.on = _is_tty(sys.stderr)
+        self.on = is_tty(sys.stderr)
         self._bar: Any = None
         self._last = 0.0
         self._start = time.monotonic()
@@ -345,7 +345,7 @@ def _size(stream: IO[str]) -> tuple[int, int]:
         return 0, 0
 
 
-def _is_tty(stream: IO[str]) -> bool:
+def is_tty(stream: IO[str]) -> bool:
     try:
         return os.isatty(stream.fileno())
     except (AttributeError, OSError, ValueError):  # replaced by a test, or closed
@@ -449,7 +449,7 @@ def use_color(stream: IO[str] | None = None) -> bool:
     except (AttributeError, OSError, ValueError):
         return False
     if fd not in _Look.decided:
-        watched = _is_tty(stream) or (fd == 1 and pager_in_use())
+        watched = is_tty(stream) or (fd == 1 and pager_in_use())
         if os.environ.get("NO_COLOR"):
             watched = False
         _Look.decided[fd] = gitrepo.colorbool(_Look.cwd, "color.snapshot", watched)
@@ -500,7 +500,7 @@ def paged(wanted: bool = True) -> Iterator[None]:
     """Run the body with stdout (and stderr, if a terminal) going to git's pager, when
     *wanted*, stdout is a terminal and git would page (see :func:`gitrepo.pager`); waits
     for the pager at the end, as git does, and gives the terminal back."""
-    pager = gitrepo.pager(_Look.cwd) if wanted and _is_tty(sys.stdout) else None
+    pager = gitrepo.pager(_Look.cwd) if wanted and is_tty(sys.stdout) else None
     if not pager:
         yield
         return

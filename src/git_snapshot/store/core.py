@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 else:  # imported on first use (OpenSSL: 11 M instructions), see git_snapshot/hashes.py
     from git_snapshot import hashes as hashlib
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
     from typing import Any
 
@@ -79,6 +80,10 @@ def _file_id(path: str) -> tuple[int, int] | None:
 
 class Store:
     """*repairing*: open without checking the index (``repair`` rebuilds it)."""
+
+    # called once before a lock() that has to wait for another process (a gc, a repair, a
+    # restore holding the store): the command line sets it to say so when a person watches
+    on_wait: Callable[[], None] | None = None
 
     def __init__(
         self, path: str | os.PathLike[str] | None = None, *, repairing: bool = False
@@ -336,10 +341,14 @@ class Store:
             ) from None
         try:
             try:
-                fcntl.flock(fd, mode if wait else mode | fcntl.LOCK_NB)
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
             except BlockingIOError:
-                yield False
-                return
+                if not wait:
+                    yield False
+                    return
+                if Store.on_wait is not None:  # (RED32 V1: a prune beside a long restore
+                    Store.on_wait()  # waited for it without a word)
+                fcntl.flock(fd, mode)
             self._same_index()
             yield True
         finally:
