@@ -87,11 +87,11 @@ def test_the_exclude_is_literal_and_goes_after_the_users_own() -> None:
     from git_snapshot import guards
 
     assert guards.gitignore_literal("a*b/[x]?/#c\\d") == "/a\\*b/\\[x]\\?/#c\\\\d/"
-    assert guards._clean_options_end(["-fdx", "-e", "--", "--", "p"]) == 3
-    assert guards._clean_options_end(["-fdxe", "--", "p"]) == 3
-    assert guards._clean_options_end(["--excl", "--", "-f"]) == 3
-    assert guards._clean_options_end(["-f", "--exclude=--", "p"]) == 3
-    assert guards._clean_options_end(["-fdx", "-e"]) is None  # git refuses it: left alone
+    assert guards._clean_options(["-fdx", "-e", "--", "--", "p"]) == (3, "fdx")
+    assert guards._clean_options(["-fdxe", "--", "p"]) == (3, "fdx")
+    assert guards._clean_options(["--excl", "--", "-f"]) == (3, "f")
+    assert guards._clean_options(["-f", "--exclude=--", "p"]) == (3, "f")
+    assert guards._clean_options(["-fdx", "-e"]) is None  # git refuses it: left alone
 
 
 def test_run_git_clean_X_never_makes_the_store_ignored(home: Path) -> None:

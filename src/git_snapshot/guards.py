@@ -37,22 +37,20 @@ class Target:
 
 
 def _git_words(argv: list[str], cwd: str) -> tuple[list[str], str] | None:
-    """(the words after git's global options, the directory git runs in), or None if *argv*
+    """(the words from git's command word on, the directory git runs in), or None if *argv*
     is not a git command we can read."""
-    if not argv or os.path.basename(argv[0]) != "git":
+    at = _command_at(argv)
+    if at is None:
         return None
     i = 1
-    while i < len(argv) and argv[i].startswith("-"):
-        if argv[i] == "-C" and i + 1 < len(argv):
+    while i < at:
+        opt = argv[i]
+        if opt in _GIT_VALUE_OPTS and opt != "-c":
+            return None  # another repository: not ours to guess
+        if opt == "-C":
             cwd = os.path.join(cwd, argv[i + 1])
-            i += 2
-        elif argv[i] in _GIT_VALUE_OPTS:
-            if argv[i] != "-c":
-                return None  # another repository: not ours to guess
-            i += 2
-        else:
-            i += 1
-    return argv[i:], cwd
+        i += 2 if opt in _GIT_GLOBAL_VALUE else 1
+    return argv[at:], cwd
 
 
 # git's global options that take a value in the next word, where the command word is looked for
@@ -71,17 +69,11 @@ def _command_at(argv: list[str]) -> int | None:
     return i if i < len(argv) else None
 
 
-def _clean_options_end(words: list[str]) -> int | None:
-    """Where git clean's options end in *words* (its argv past ``clean``): the first ``--``
-    that is not the value of an ``-e``, else the end; None when an ``-e`` lacks its value
-    (git refuses that line: it is left as it is)."""
-    got = _clean_options(words)
-    return None if got is None else got[0]
-
-
 def _clean_options(words: list[str]) -> tuple[int, str] | None:
-    """_clean_options_end's answer, and the letters of git clean's short options before it
-    (an ``-e``'s pattern left out: ``-ePATTERN``, ``-fdXe PATTERN``)."""
+    """Where git clean's options end in *words* (its argv past ``clean``: the first ``--``
+    that is not the value of an ``-e``, else the end), and the letters of its short options
+    before that (an ``-e``'s pattern left out: ``-ePATTERN``, ``-fdXe PATTERN``); None when
+    an ``-e`` lacks its value (git refuses that line: it is left as it is)."""
     i, letters = 0, ""
     while i < len(words):
         w = words[i]
