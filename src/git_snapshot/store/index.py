@@ -404,9 +404,7 @@ class Index:
         still reads what the -wal holds. If another process holds the database, fall back to
         reading the main file alone (immutable)."""
         self.readonly = True
-        import urllib.parse  # read-only opening only: off the hook path
-
-        uri = f"file:{urllib.parse.quote(self.path)}"
+        uri = f"file:{uri_path(self.path)}"
         try:
             self.db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
             self.db.execute("PRAGMA locking_mode=EXCLUSIVE")
