@@ -59,8 +59,12 @@ def parse(text: str) -> Ref:
     import re  # here: duration() is on every hook's path, which imports no re
 
     text = text.strip()
-    if re.match(_NUMBER, text):  # a negative one is no snapshot, said as such
-        if len(text.lstrip("-")) > _LONGEST:
+    if re.match(_NUMBER, text):
+        if text.startswith("-"):  # in no ID's form (numbers start at 1): as 1.5 is (RED32)
+            raise UsageError(
+                f"bad snapshot id {text[:24]!r}: snapshot numbers start at 1; use {FORMS}"
+            )
+        if len(text) > _LONGEST:
             raise UserError(f"no snapshot {text[:24]}...: see 'git snapshot list'")
         return Ref(number=int(text))
     m = re.match(_LATEST, text)
@@ -244,8 +248,12 @@ def duration(text: str, usage: bool = False) -> float:
 
 def looks_like_id(text: str) -> bool:
     """Whether *text* is written as an ID (also qualified: ``myrepo:12``), not a path."""
+    import re
+
     if not text.startswith("@{") and ":" in text:
         text = text.rsplit(":", 1)[1]
+    if re.match(_NUMBER, text.strip()):  # a negative one too: refused as malformed, no path
+        return True
     try:
         parse(text)
     except UserError:

@@ -1,0 +1,33 @@
+"""Session 33's nits from red team round 32 (V1 section 6, B's and A's smaller notes): each a
+test that failed on the code before its fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clihelpers import gs
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["show", "-1"],
+        ["show", "-0"],
+        ["cat", "-2", "a"],
+        ["restore", "-1", "a", "--dry-run"],
+        ["export", "-1", "x.tar"],
+        ["forget", "-1"],
+        ["verify", "-1"],
+        ["diff", "1", "-1"],
+        ["show", "-12345678901234567890"],
+    ],
+)
+def test_a_negative_id_is_a_usage_error(repo: Path, argv: list[str]) -> None:
+    """A negative number is in no ID's form (numbers start at 1): malformed, exit 2, as
+    1.5 and latest~-1 are (RED32 V1), not 'no snapshot -1' (exit 1)."""
+    (repo / "a").write_text("a\n")
+    gs(repo)
+    ran = gs(repo, *argv, rc=2)
+    assert ran.err_lines == [ran.err.strip()], ran.err
+    assert "bad snapshot id" in ran.err and "-" in ran.err, ran.err
