@@ -96,13 +96,80 @@ def git_subcommand(argv: tuple[str, ...]) -> str | None:
     """'switch' for ``git -C x switch main``; None when *argv* is not a git command."""
     if not argv or os.path.basename(argv[0]) != "git":
         return None
-    words = iter(argv[1:])
-    for word in words:
+    at = _command_index(argv)
+    return argv[at] if at < len(argv) else None
+
+
+# git commands the hooks read the words of: a git command is never an alias (git runs its own
+# command of that name), so these are never looked up
+_COMMAND_WORDS = (
+    "add am apply bisect checkout checkout-index cherry-pick clean clone commit fetch merge mv"
+    " pull read-tree rebase reset restore revert rm sparse-checkout stash status submodule"
+    " switch worktree"
+)
+_COMMANDS = frozenset(_COMMAND_WORDS.split())
+ALIAS_DEPTH = 8  # git's own limit is a loop; an alias this deep is taken as unknown
+
+
+def expanded(argv: tuple[str, ...]) -> tuple[str, ...]:
+    """*argv* with an alias of git's expanded, as git expands it before it runs the command:
+    ``git co -- g`` is ``git checkout -- g`` under ``alias.co = checkout`` (its value split as
+    a shell splits words; an alias of an alias too). *argv* itself when its command is git's
+    own (git never runs an alias of that name), a ``!`` alias (a shell runs it: unknown), an
+    alias that loops, or no alias. Asks git (one ``git config`` call) only for a word that is
+    none of the commands the hooks read."""
+    sub = git_subcommand(argv)
+    if sub is None or sub in _COMMANDS:
+        return argv
+    cwd, out, seen = os.getcwd(), argv, set[str]()
+    while sub not in seen and len(seen) < ALIAS_DEPTH:
+        seen.add(sub)
+        words = _alias(cwd, sub)
+        if words is None:
+            return out  # (argv itself when its first word is no alias)
+        at = _command_index(out)
+        out = (*out[:at], *words, *out[at + 1 :])
+        sub = git_subcommand(out)
+        if sub is None or sub in _COMMANDS:
+            return out
+    return argv  # a loop, or too deep: git refuses it
+
+
+def _alias(cwd: str, word: str) -> list[str] | None:
+    """The words git runs for the alias *word*; None for none: no such alias, a ``!`` one (a
+    shell runs it), or a git command of that name (git runs the command, not the alias)."""
+    from git_snapshot import gitrun
+
+    value = os.fsdecode(gitrun.run_git(cwd, "config", "--get", f"alias.{word}", check=False))
+    if not value.strip() or value.startswith("!"):
+        return None
+    import shlex  # (only for an alias: never on the hook's common path)
+
+    try:
+        words = shlex.split(value)
+    except ValueError:  # an unmatched quote: git refuses it too
+        return None
+    return None if _is_command(cwd, word) else words
+
+
+def _is_command(cwd: str, word: str) -> bool:
+    """Whether *word* names a git command (builtin, or a git-WORD program git finds): git runs
+    it then, never an alias of that name."""
+    from git_snapshot import gitrun
+
+    listed = gitrun.run_git(cwd, "--list-cmds=builtins,main,others", check=False)
+    return word in os.fsdecode(listed).split()
+
+
+def _command_index(argv: tuple[str, ...]) -> int:
+    """Where git_subcommand found the command word in *argv*."""
+    words = iter(enumerate(argv[1:], 1))
+    for i, word in words:
         if word in _GIT_VALUE_OPTIONS:
             next(words, None)
         elif not word.startswith("-"):
-            return word
-    return None
+            return i
+    return len(argv)
 
 
 def elsewhere(argv: tuple[str, ...]) -> bool:
@@ -139,7 +206,8 @@ def user_dir(chain: list[Process]) -> str | None:
 
 def user_git_command(chain: list[Process]) -> Process | None:
     """The git command the user ran: the outermost of the git processes directly above us
-    (``git pull`` runs ``git merge``, which runs the hook); None when not run by git."""
+    (``git pull`` runs ``git merge``, which runs the hook), an alias expanded (:func:`expanded`:
+    a report names ``git checkout`` for ``git co``); None when not run by git."""
     found = None
     for p in chain:
         if git_subcommand(p.argv):
@@ -149,7 +217,7 @@ def user_git_command(chain: list[Process]) -> Process | None:
             if script is None:
                 break
             found = Process(p.pid, p.started, script)  # as the user typed it
-    return found
+    return found if found is None else Process(found.pid, found.started, expanded(found.argv))
 
 
 def _scripted(argv: tuple[str, ...]) -> tuple[str, ...] | None:
