@@ -31,3 +31,13 @@ def test_a_negative_id_is_a_usage_error(repo: Path, argv: list[str]) -> None:
     ran = gs(repo, *argv, rc=2)
     assert ran.err_lines == [ran.err.strip()], ran.err
     assert "bad snapshot id" in ran.err and "-" in ran.err, ran.err
+
+
+@pytest.mark.parametrize("more", [[], ["--dry-run"], ["--to", "out"]])
+def test_restore_newest_without_a_path_says_it_needs_one(repo: Path, more: list[str]) -> None:
+    """``restore --newest`` takes PATHs, no ID: argparse said 'the following arguments are
+    required: ID' (RED32 V1)."""
+    ran = gs(repo, "restore", "--newest", *more, rc=2)
+    assert "required: ID" not in ran.err, ran.err
+    assert "--newest" in ran.err and "PATH" in ran.err, ran.err
+    assert ran.err_lines[-1].startswith("git snapshot restore: error:"), ran.err

@@ -63,6 +63,8 @@ class Formatter(argparse.HelpFormatter):
 class Parser(argparse.ArgumentParser):
     """argparse, plus "did you mean ...?" for a mistyped command."""
 
+    newest_given = False  # restore --newest was read (_Newest): its words are PATHs, no ID
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", Formatter)
         super().__init__(*args, **kwargs)
@@ -70,10 +72,28 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         if "invalid choice" in message:  # argparse's list would name the hidden commands
             message = message.split(" (choose from", 1)[0] + _suggestion(message, self)
+        if self.newest_given and message.endswith("arguments are required: ID"):
+            # its first PATH fills ID: 'required: ID' named what --newest takes none of
+            message = "--newest takes the PATHs to restore, no ID: restore --newest PATH..."
         from git_snapshot import output
 
         message = message.replace(repr(_DASHES)[1:-1], "--").replace(_DASHES, "--")
         super().error(output.one_line(message))  # an argument as typed: one line, escaped
+
+
+class _Newest(argparse._StoreTrueAction):
+    """restore's --newest, a flag its parser remembers for the error of a missing PATH."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        super().__call__(parser, namespace, values, option_string)
+        if isinstance(parser, Parser):
+            parser.newest_given = True
 
 
 def _suggestion(message: str, parser: argparse.ArgumentParser) -> str:
@@ -254,7 +274,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     c.add_argument("--here", action="store_true", help="into this worktree, whichever took it")
     c.add_argument(
         "--newest",
-        action="store_true",
+        action=_Newest,
         help=(
             "from the newest snapshot holding the PATHs, passing over those that hold them as "
             "the worktree does (then no ID: restore --newest PATH)"
