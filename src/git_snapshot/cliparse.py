@@ -88,7 +88,7 @@ class _Newest(argparse._StoreTrueAction):
         self,
         parser: argparse.ArgumentParser,
         namespace: argparse.Namespace,
-        values: object,
+        values: str | Sequence[Any] | None,
         option_string: str | None = None,
     ) -> None:
         super().__call__(parser, namespace, values, option_string)
