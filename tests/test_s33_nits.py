@@ -41,3 +41,14 @@ def test_restore_newest_without_a_path_says_it_needs_one(repo: Path, more: list[
     assert "required: ID" not in ran.err, ran.err
     assert "--newest" in ran.err and "PATH" in ran.err, ran.err
     assert ran.err_lines[-1].startswith("git snapshot restore: error:"), ran.err
+
+
+@pytest.mark.parametrize("where", ["a", "a/b"])
+def test_dash_c_through_a_file_says_not_a_directory(repo: Path, where: str) -> None:
+    """``-C a`` where a is a file (or a path through one) said 'no such directory' (git:
+    'Not a directory'; RED32 V1): the line says a file is in the way."""
+    (repo / "a").write_text("a\n")
+    ran = gs(repo, "-C", where, "list", rc=1)
+    assert ran.err_lines == [ran.err.strip()], ran.err
+    assert "no such directory" not in ran.err, ran.err
+    assert "not a directory" in ran.err and f"{repo / 'a'} is a file" in ran.err, ran.err

@@ -139,6 +139,18 @@ class Repo:
         return os.path.normpath(os.path.join(self.toplevel, os.fsdecode(out)))
 
 
+def _no_directory(where: str) -> UserError:
+    """Why *where* (-C PATH, or the folder a command runs in) is no directory: missing, or
+    a file in the way (git's 'Not a directory', where 'no such directory' misled: RED32)."""
+    up = where
+    while not os.path.lexists(up) and os.path.dirname(up) != up:
+        up = os.path.dirname(up)
+    if os.path.isdir(up):
+        return UserError(f"no such directory: {where} (pass -C PATH with an existing directory)")
+    what = "a file" if os.path.isfile(up) else "no directory"
+    return UserError(f"not a directory: {where} ({up} is {what}; pass -C PATH with a directory)")
+
+
 def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
     """The repository whose worktree contains *path* (any subdirectory works).
 
@@ -148,7 +160,7 @@ def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
     snapshot needs, in parallel."""
     where = os.path.abspath(path)
     if not os.path.isdir(where):
-        raise UserError(f"no such directory: {where} (pass -C PATH with an existing directory)")
+        raise _no_directory(where)
     found = _at_root(where)
     if found is not None:  # git's own files say it: no rev-parse (a hook runs at the root)
         git_dir, common = found
