@@ -690,6 +690,7 @@ def _rewritten(
     ctx: Context,
     call: Call,
     touched: Collection[bytes] = (),
+    within: Callable[[bytes], bool] | None = None,
 ) -> list[bytes]:
     """Files that held something else in *before* and that the operation wrote over or (a
     checkout: HEAD may not move, or not where it deletes) deleted: the discarded edits of
@@ -698,7 +699,8 @@ def _rewritten(
     deletes where REV lacks them, an untracked folder a file checked out replaces; and (a
     rebase) a file one pick wrote over and a later one deleted, not in *touched* (the paths
     ORIG_HEAD and HEAD differ at: _changed). Files the user changed themselves are older
-    than the operation: they are not named."""
+    than the operation: they are not named. With *within*, of the paths it says yes to only
+    (each is looked at on disk: a restore's old source differs from the worktree widely)."""
     ids = None
     if after is None:  # no snapshot after it (_losses_anyway): the worktree, read, not stored
         from git_snapshot.store.diff import lost
@@ -712,6 +714,8 @@ def _rewritten(
         changed, ids = after.changed, after.ids
     else:
         changed = _overwritten(store, before.root, after.snapshot.root)
+    if within is not None:
+        changed = [p for p in changed if within(p)]
     if not changed:
         return []
     emptied: list[bytes] | None = [] if call.name == "post-checkout" else None
@@ -809,6 +813,34 @@ def _exact(store: Store, repo: gitrepo.Repo, before: Snapshot, ctx: Context) -> 
     return time.time() - seen.when < FILE_CHECKOUT_WINDOW_NS / 1e9
 
 
+if TYPE_CHECKING:
+    # (the snapshot a report names, the one compared, which paths: None for all)
+    _Part = tuple[Snapshot, Snapshot, Callable[[bytes], bool] | None]
+
+
+class _Op:
+    """The operation a post-hook checks: the hook's *call* and *ctx*, this hook's snapshot
+    (*after*, as worktree.take returned it; None when it could take none: _losses_anyway),
+    what git or pre-commit only hides for the moment (*overlay*), the commits HEAD moved
+    between (*old*, *new*) and the paths they differ at (*changed*)."""
+
+    __slots__ = ("after", "call", "changed", "ctx", "new", "old", "overlay", "repo", "store")
+
+    def __init__(
+        self,
+        store: Store,
+        repo: gitrepo.Repo,
+        call: Call,
+        ctx: Context,
+        after: Result | None,
+        overlay: gitrepo.Overlay | None,
+    ) -> None:
+        self.store, self.repo, self.call, self.ctx = store, repo, call, ctx
+        self.after, self.overlay = after, overlay
+        self.old, self.new = _moved(repo, call)
+        self.changed = _changed(repo, call, self.old, self.new)
+
+
 def find_losses(
     store: Store,
     repo: gitrepo.Repo,
@@ -817,40 +849,147 @@ def find_losses(
     started: float,
     after: Result | None,
     overlay: gitrepo.Overlay | None,
-) -> losses.Report | None:
-    """What the operation that ran this post-hook destroyed, or None (*after*: this hook's
-    snapshot, as worktree.take returned it; None when it could take none: _losses_anyway)."""
+) -> list[losses.Report]:
+    """What the operation that ran this post-hook destroyed: a report per snapshot holding
+    some of it, [] when nothing was lost (*after*: this hook's snapshot, as worktree.take
+    returned it; None when it could take none: _losses_anyway). When the snapshot before it
+    is a restore's pre-restore one, the paths that restore wrote hold its source snapshot's
+    bytes, not that one's (which holds what they replaced): they are compared with the
+    source, in a report of their own (RED32 V2: `restore 4 .env`, printed, brought back the
+    version the user had just replaced); the rest with the pre-restore snapshot."""
     before = _before(store, repo, call, started)
     if before is None:
+        return []
+    op = _Op(store, repo, call, ctx, after, overlay)
+    parts = _parts(store, before)
+    found = [(shown, _lost_from(op, seen, within, seen is before)) for shown, seen, within in parts]
+    found = [(shown, lost) for shown, lost in found if lost[0] or lost[1]]
+    if not found:
+        return []  # (the usual hook: losses is not even imported)
+    from git_snapshot import losses
+
+    exact = _exact(store, repo, before, ctx)
+    when = time.time()  # one moment: `undo` puts back every report of it
+    return [
+        losses.report_of(store, repo, ctx.command, shown, exact, lost, unsaved, when=when)
+        for shown, (lost, unsaved) in found
+    ]
+
+
+def _parts(store: Store, before: Snapshot) -> list[_Part]:
+    """(the snapshot a report names, the one compared, which paths) for each part of the
+    worktree before the operation: all of it *before*'s; or, *before* being the pre-restore
+    snapshot of a restore in place, the paths it wrote its source's, compared as if taken
+    when the restore wrote them (what came after is what counts: the reflog's moves, the
+    blobs git wrote), and the rest *before*'s. A restore source forgotten since holds
+    nothing to name: its paths are left out (*before* holds what they replaced)."""
+    restore = _restore_of(store, before)
+    if restore is None:
+        return [(before, before, None)]
+    source, covered = restore
+    rest: list[_Part] = [(before, before, lambda p: not covered(p))]
+    if source is None:
+        return rest
+    return [*rest, (source, source.replace(created=before.created), covered)]
+
+
+def _restore_of(
+    store: Store, before: Snapshot
+) -> tuple[Snapshot | None, Callable[[bytes], bool]] | None:
+    """The restore in place *before* (the newest snapshot) was taken for, as its record says
+    (safety.restore_record): its source snapshot (None: forgotten since) and which paths hold
+    that one's bytes since; None when *before* is no pre-restore snapshot recording one
+    (a snapshot taken after a restore holds what it wrote itself)."""
+    if before.trigger != "pre-restore":  # (safety.PRE_RESTORE, not imported for it)
         return None
-    old, new = _moved(repo, call)
-    touched = set(_changed(repo, call, old, new))
-    touched.update(_rewritten(store, repo, before, after, ctx, call, touched))
-    discarded = _discarded(repo, before, old, ctx, call.name == "post-checkout")
+    from git_snapshot.store import safety
+
+    rec = safety.restored(before)
+    if rec is None or rec.source != before.source:  # (--repo: another repository's numbers)
+        return None
+    try:
+        source: Snapshot | None = store.get(rec.source, rec.snapshot)
+    except UserError:
+        source = None
+    if source is not None and abs(source.created - rec.created) >= 0.001:
+        source = None  # its number reclaimed: never stand for another snapshot
+    kept = safety.unsaved(before, rec.paths)  # the restore left these as they were
+    holds = _holds(store, source.root) if source is not None else (lambda p: False)
+
+    def covered(path: bytes) -> bool:
+        if not any(not r or path == r or path.startswith(r + b"/") for r in rec.paths):
+            return False
+        if any(path == k or path.startswith(k + b"/") for k in kept):
+            return False
+        # the restore wrote what its source holds there; with --delete, removed the rest
+        return rec.delete or holds(path)
+
+    return source, covered
+
+
+def _holds(store: Store, root: bytes) -> Callable[[bytes], bool]:
+    """Whether snapshot tree *root* holds an entry at a path, or a file or link on its way
+    (a restore of it replaced the folder the path was in); each tree read once."""
+    from git_snapshot.store import validate
+    from git_snapshot.store.objects import DIR
+
+    trees: dict[bytes, dict[bytes, Any] | None] = {}
+
+    def listing(folder: bytes) -> dict[bytes, Any] | None:
+        if folder not in trees:
+            if not folder:
+                key: bytes | None = root
+            else:
+                parent, _, name = folder.rpartition(b"/")
+                up = listing(parent)
+                e = up.get(name) if up is not None else None
+                key = e.ref if e is not None and e.kind == DIR else None
+            got = validate.read_tree(store, key, folder + b"/") if key is not None else None
+            trees[folder] = {e.name: e for e in got} if got is not None else None
+        return trees[folder]
+
+    def holds(path: bytes) -> bool:
+        folder, _, name = path.rpartition(b"/")
+        at = listing(folder)
+        if at is not None:
+            return name in at
+        parts = path.split(b"/")
+        for i in range(1, len(parts)):
+            up = listing(b"/".join(parts[: i - 1]))
+            e = up.get(parts[i - 1]) if up is not None else None
+            if e is None:
+                return False
+            if e.kind != DIR:
+                return True
+        return False
+
+    return holds
+
+
+def _lost_from(
+    op: _Op, before: Snapshot, within: Callable[[bytes], bool] | None, left_out: bool
+) -> tuple[list[losses.Loss], list[tuple[bytes, str]]]:
+    """What *op* destroyed that *before* holds, and (*left_out*) what it destroyed that
+    *before* left out (in no snapshot: unsaved); with *within*, at the paths it says yes to
+    only."""
+    store, repo, call, ctx = op.store, op.repo, op.call, op.ctx
+    touched = {p for p in op.changed if within is None or within(p)}
+    touched.update(_rewritten(store, repo, before, op.after, ctx, call, touched, within))
+    post_checkout = call.name == "post-checkout"
+    discarded = _discarded(repo, before, op.old, ctx, post_checkout) if left_out else []
     if not touched and not discarded:
-        return None  # (the usual hook: losses is not even imported)
+        return [], []
     from git_snapshot import losses
 
     # what git or pre-commit only hid for the moment is not lost
-    hidden = overlay.files | overlay.deleted if overlay else frozenset()
-    # and the commit HEAD was at when *before* was taken: a snapshot taken while a rebase
-    # stopped (the watcher's, 3 s into an `edit` or a conflict) holds the versions of that
-    # commit of the rebase's own, which `rebase --continue` then rewrote: neither ORIG_HEAD
-    # nor HEAD. (One rev: each costs a lookup per path, ~0.5 ms; the reflog since *before*
-    # can hold dozens of commits.)
-    # and the tree git wrote where an operation stopped on a conflict, when *before* was taken
-    # then (AUTO_MERGE, gone since `--continue`/`--skip`): its conflict-marker files are
-    # git's, which the user resolved (or skipped), not an edit of theirs
-    revs = [r for r in (old, new, _meta_oid(before, "head"), _meta_oid(before, "auto_merge")) if r]
-    if call.name == "post-rewrite":
-        # and the commits HEAD reached since *before*: an edit the user made at an `edit`
-        # stop, amended into the commit, is in that commit, which the next pick then rewrote
-        # (RED30: named as destroyed). At most losses.HEAD_MOVES_AT_MOST, from the reflog.
-        revs += [r for r in losses.head_moves(repo.git_dir, before.created) if r not in revs]
+    hidden = op.overlay.files | op.overlay.deleted if op.overlay else frozenset()
     found = [
-        x for x in losses.find(store, repo, before, sorted(touched), revs) if x.path not in hidden
+        x
+        for x in losses.find(store, repo, before, sorted(touched), _revs(op, before))
+        if x.path not in hidden and (within is None or within(x.path))
     ]
-    if found and call.name == "post-checkout" and call.branch_checkout and old:
+    old, new = op.old, op.new
+    if found and post_checkout and call.branch_checkout and old:
         # (old == new too: `git reset --hard && git checkout main` on main, a file the reset
         # wrote 10 ms before the checkout started reads as written by it; RED31)
         found = _clean_before_switch(repo, found, old)
@@ -860,12 +999,34 @@ def find_losses(
         # ORIG_HEAD's version (an earlier snapshot, without reference-transaction, may hold
         # an edit committed since)
         found = _not_tracked_in(repo, found, old)
+    if not left_out:
+        return found, []
     unsaved = _unsaved(repo, before, touched - hidden, old)
     unsaved += [x for x in discarded if x[0] not in hidden and x[0] not in dict(unsaved)]
-    if not found and not unsaved:
-        return None
-    exact = _exact(store, repo, before, ctx)
-    return losses.report_of(store, repo, ctx.command, before, exact, found, unsaved)
+    return found, [x for x in unsaved if within is None or within(x[0])]
+
+
+def _revs(op: _Op, before: Snapshot) -> list[str]:
+    """The commits whose versions of a path git can give back, for a loss check of *before*:
+    those the operation moved between, and the commit HEAD was at when *before* was taken: a
+    snapshot taken while a rebase stopped (the watcher's, 3 s into an `edit` or a conflict)
+    holds the versions of that commit of the rebase's own, which `rebase --continue` then
+    rewrote: neither ORIG_HEAD nor HEAD. (One rev: each costs a lookup per path, ~0.5 ms;
+    the reflog since *before* can hold dozens of commits.) And the tree git wrote where an
+    operation stopped on a conflict, when *before* was taken then (AUTO_MERGE, gone since
+    `--continue`/`--skip`): its conflict-marker files are git's, which the user resolved (or
+    skipped), not an edit of theirs."""
+    revs = [
+        r for r in (op.old, op.new, _meta_oid(before, "head"), _meta_oid(before, "auto_merge")) if r
+    ]
+    if op.call.name == "post-rewrite":
+        from git_snapshot import losses
+
+        # and the commits HEAD reached since *before*: an edit the user made at an `edit`
+        # stop, amended into the commit, is in that commit, which the next pick then rewrote
+        # (RED30: named as destroyed). At most losses.HEAD_MOVES_AT_MOST, from the reflog.
+        revs += [r for r in losses.head_moves(op.repo.git_dir, before.created) if r not in revs]
+    return revs
 
 
 def _meta_oid(snap: Snapshot, name: str) -> str | None:
@@ -1116,7 +1277,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
     boundary.allow_deep_trees()  # the command line's entry does it; hookmain's does not
     hook = HOOKS[call.name]
     ctx = Context.find(call, env)
-    report: losses.Report | None = None
+    reports: list[losses.Report] = []
     earlier: losses.Report | None = None  # what an earlier, stopped operation destroyed
     problems: list[str] = []
     with Store() as store:
@@ -1164,15 +1325,16 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                 stopped.begin(repo, res.snapshot.id, ctx.command, brings)
         if not hook.pre and not ctx.under_run:
             try:
-                report = find_losses(store, repo, call, ctx, started, res, overlay)
-                if report and earlier:
+                reports = find_losses(store, repo, call, ctx, started, res, overlay)
+                if reports and earlier:
                     from git_snapshot import stopped
 
-                    report = stopped.without(report, earlier)  # named once
-                if report:
+                    reports = stopped.without_all(reports, earlier)  # named once
+                if reports:
                     from git_snapshot import losses
 
-                    losses.record(store, repo, report)
+                    for report in reports:
+                        losses.record(store, repo, report)
             except Exception as exc:
                 problems.append(
                     f"git-snapshot: could not check what {ctx.command} destroyed: {exc}"
@@ -1199,10 +1361,12 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
         lines = _take_unseen(repo) + away + lines  # hides it: the next command prints it
     if earlier:
         lines += earlier.lines(repo, _user_cwd(repo, env, ctx), absolute=call.precommit)
-    if report:
+    if reports:
         # under pre-commit without a terminal the report waits for the next git-snapshot
         # command, wherever it runs: its restore command names absolute paths
-        lines += report.lines(repo, _user_cwd(repo, env, ctx), absolute=call.precommit)
+        where = _user_cwd(repo, env, ctx)
+        for report in reports:
+            lines += report.lines(repo, where, absolute=call.precommit)
     elif (
         not hook.pre
         and not ctx.under_run
@@ -1237,14 +1401,18 @@ def _losses_anyway(
     """The loss report's lines of an operation whose post-hook could take no snapshot, from
     the worktree (find_losses without one after); none when it cannot be made."""
     try:
-        report = find_losses(store, repo, call, ctx, started, None, None)
-        if report is None:
+        reports = find_losses(store, repo, call, ctx, started, None, None)
+        if not reports:
             return []
         from git_snapshot import losses
 
-        with suppress(Exception):  # (the store's disk is full: only the log misses it)
-            losses.record(store, repo, report)
-        return report.lines(repo, _user_cwd(repo, env, ctx), absolute=call.precommit)
+        where = _user_cwd(repo, env, ctx)
+        lines = []
+        for report in reports:
+            with suppress(Exception):  # (the store's disk is full: only the log misses it)
+                losses.record(store, repo, report)
+            lines += report.lines(repo, where, absolute=call.precommit)
+        return lines
     except Exception:
         return []
 

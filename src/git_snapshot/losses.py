@@ -853,13 +853,16 @@ def report_of(
     exact: bool,
     found: list[Loss],
     unsaved: list[tuple[bytes, str]] | None = None,
+    when: float | None = None,
 ) -> Report:
     """The report of what *command* destroyed in *repo*'s worktree: *found*, held by the
     snapshot *snap* (*exact*: taken right before it), and *unsaved*; its restore command
-    names restore_paths of *found* (a hook's, run's and a stopped operation's report)."""
+    names restore_paths of *found* (a hook's, run's and a stopped operation's report).
+    *when*: the moment it is made (the reports of one command, one per snapshot, share it:
+    `undo` puts back all of them)."""
     top = os.fsencode(repo.toplevel)
     restore = restore_paths(store, snap.root, found, top) if found else None
-    return Report(command, snap.id, snap.created, exact, found, unsaved, restore=restore)
+    return Report(command, snap.id, snap.created, exact, found, unsaved, when, restore)
 
 
 def _count(kind: str, folders: bool, n: int) -> str:

@@ -149,6 +149,11 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
     return _report(store, repo, note)
 
 
+def without_all(reports: list[Report], earlier: Report) -> list[Report]:
+    """:func:`without` of each of *reports* (one per snapshot): those left with a loss."""
+    return [r for r in (without(report, earlier) for report in reports) if r is not None]
+
+
 def without(report: Report, earlier: Report) -> Report | None:
     """*report* less what *earlier* (the stopped operation's, from the same snapshot) has
     named already: a path is reported once."""

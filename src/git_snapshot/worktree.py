@@ -17,6 +17,8 @@ from git_snapshot.store.retention import parse_duration
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from git_snapshot.store import Snapshot
     from git_snapshot.store import Store
     from git_snapshot.store.archiver import Classify
@@ -244,8 +246,10 @@ def take(
     progress: Progress | None = None,
     skip_if_unchanged: bool = False,
     cfg: Settings | None = None,
+    record: Mapping[str, Any] | None = None,
 ) -> Result:
-    """Snapshot the whole worktree: tracked (as on disk), untracked and ignored files."""
+    """Snapshot the whole worktree: tracked (as on disk), untracked and ignored files.
+    *record*: more for its meta (a pre-restore snapshot's ``restore``: restore_record)."""
     cfg = cfg or settings(repo)
     source = identity.source(store, repo)
     # said at the first snapshot of this worktree only (two realpaths: not in every hook)
@@ -313,6 +317,8 @@ def take(
         tree = _conflict_tree(repo)
         if tree is not None:
             meta["auto_merge"] = tree
+    if record:
+        meta.update(record)
     res = create_snapshot(
         store,
         source,

@@ -48,6 +48,7 @@ from git_snapshot.store.restorer import left_as_is
 from git_snapshot.store.restorer import read_at
 from git_snapshot.store.restorer import split_path
 from git_snapshot.store.safety import PRE_RESTORE
+from git_snapshot.store.safety import restore_record
 from git_snapshot.store.safety import unsaved
 
 SHOWN = 20  # paths listed one per line before a count takes over
@@ -206,9 +207,14 @@ def cmd_restore(
         if not dry_run and into is not None:
             # a refused PATH takes no pre-restore snapshot
             Restorer(store, never=NEVER).refuse(snap, [split_path(p) for p in rels if p], target)
-            # a pre-restore snapshot first, so that the restore can itself be undone
+            # a pre-restore snapshot first, so that the restore can itself be undone; it
+            # records what the restore writes from (a loss report after it names that one)
             safety = worktree.take(
-                store, into, trigger=PRE_RESTORE, message=f"before restoring snapshot {snap.id}"
+                store,
+                into,
+                trigger=PRE_RESTORE,
+                message=f"before restoring snapshot {snap.id}",
+                record=_record(snap, into, rels, delete),
             ).snapshot
         elif not dry_run and _holds_files(target):
             safety = _save_first(store, snap, rels, target, remote, mine)
@@ -294,6 +300,18 @@ def cmd_restore(
     shown = [(from_here(cwd_in, p), why) for p, why in report.damaged]
     output.print_damaged(shown, "restored", advice=damage_advice(store))
     return 1
+
+
+def _record(
+    snap: Snapshot, into: gitrepo.Repo, rels: list[bytes], delete: bool
+) -> dict[str, Any] | None:
+    """The pre-restore snapshot's record of this restore in place (safety.restore_record),
+    when *snap* is the worktree's own: a report's ``restore N PATH`` pasted there brings its
+    bytes back. (Another worktree's, restored with --here, is refused there without it:
+    left unrecorded, as before.)"""
+    if snap.worktree != into.toplevel:
+        return None
+    return restore_record(snap, rels, delete)
 
 
 @contextlib.contextmanager

@@ -10,7 +10,65 @@ import os
 
 from git_snapshot.store.index import Snapshot
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from typing import Any
+    from typing import NamedTuple
+
 PRE_RESTORE = "pre-restore"  # the trigger of that snapshot
+RESTORE = "restore"  # its meta's record of the restore it was taken for (restore_record)
+
+
+def restore_record(source: Snapshot, named: list[bytes], delete: bool) -> dict[str, Any]:
+    """What a pre-restore snapshot's meta records of the restore in place it is taken for:
+    the snapshot it writes from and the paths it names (none, or '', for all of it). Until
+    the next snapshot, those paths hold *source*'s bytes, not the pre-restore snapshot's:
+    a git command that destroys them is reported against *source* (hooks.find_losses)."""
+    return {
+        RESTORE: {
+            "snapshot": source.id,
+            "created": source.created,  # a number alone could name another one, one day
+            "source": source.source,
+            "paths": [os.fsdecode(p) for p in named],
+            "delete": delete,
+        }
+    }
+
+
+if TYPE_CHECKING:
+
+    class Restored(NamedTuple):
+        snapshot: int
+        created: float
+        source: str
+        paths: list[bytes]  # [b""]: the whole tree
+        delete: bool
+
+else:  # no typing import at run time (a hook reads it)
+    from git_snapshot.ctx import record
+
+    Restored = record("Restored", "snapshot created source paths delete")
+
+
+def restored(safety: Snapshot) -> Restored | None:
+    """The restore pre-restore snapshot *safety* was taken for (restore_record), None when it
+    recorded none (written elsewhere: --to; before the record was kept; any other snapshot)."""
+    if safety.trigger != PRE_RESTORE:
+        return None
+    rec = safety.meta.get(RESTORE)
+    if not isinstance(rec, dict):
+        return None
+    try:
+        paths = [os.fsencode(p) for p in rec["paths"] if isinstance(p, str)]
+        return Restored(
+            int(rec["snapshot"]),
+            float(rec["created"]),
+            str(rec["source"]),
+            paths if any(paths) else [b""],
+            rec.get("delete") is True,
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def unsaved(safety: Snapshot, named: list[bytes]) -> frozenset[bytes]:
