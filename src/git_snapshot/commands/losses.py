@@ -242,7 +242,8 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
         items = [i for i in every if i.get("lost")]
         held = _held(store, repo)
         undone = losses.undone(log)
-        others = _held_before(store, items[-1:])
+        group = _moment(items)
+        others = _held_before(store, group)
     if every and not every[-1].get("lost") and every[-1].get("unsaved"):
         # the latest report names only what no snapshot holds: undoing an older one instead
         # would put back files of another command, over what was written since
@@ -253,58 +254,31 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
             f"no snapshot holds (not saved: {', '.join(losses.fold(unsaved))}): nothing of it "
             "can be undone; older reports: git snapshot losses, then git snapshot restore ID PATH"
         )
-    if not items:
+    if not group:
         raise UserError("no loss report to undo in this worktree (see: git snapshot losses)")
-    last = items[-1]
-    note = _note(last, undone)
+    last = group[-1]
+    note = _note(last, undone)  # (the reports of one moment share their note)
     if note is not None and not note.get("partial"):  # a partial undo is finished by another
-        raise UserError(_already_undone(repo, cwd, last, note, held))
-    if not _available(last, others.get(last.get("source"), held)):
-        raise UserError(
-            f"the latest loss report ({last['command']}, {last['when']}) names snapshot "
-            f"{_id(last)}, which was {GONE} (forget or prune): what it lost is no longer "
-            "in the store; look for other versions with: git snapshot log PATH"
-        )
+        raise UserError(_already_undone(repo, cwd, _together(group), note, held))
+    for item in group:
+        if not _available(item, others.get(item.get("source"), held)):
+            raise UserError(
+                f"the latest loss report ({item['command']}, {item['when']}) names snapshot "
+                f"{_id(item)}, which was {GONE} (forget or prune): what it lost is no longer "
+                "in the store; look for other versions with: git snapshot log PATH"
+            )
     verb = "would undo" if dry_run else "undoing"
-    print(f"{verb}: {last['command']} ({last['when']}), from snapshot {_id(last)}")
-    # restore itself: a pre-restore snapshot first, nothing written outside the worktree
-    top = repo.toplevel
-    # a dropped stash ('to'), or a worktree removed whole that the watcher reported here
-    # ('removed_worktree'): it comes back where the report's command puts it, never over this one
-    to = last.get("to") or last.get("removed_worktree")
+    ids = ", ".join(_id(item) for item in group)
+    print(
+        f"{verb}: {last['command']} ({last['when']}), from snapshot{'s' * (len(group) > 1)} {ids}"
+    )
     done: list[Snapshot | None] = []
-    if last.get("repo"):  # the repository that was here before: into this worktree, as --to
-        rc = cmd_restore(
-            cwd=top,
-            snapshot_id=_id(last),
-            to=top,
-            paths=_named(last),
-            dry_run=dry_run,
-            done=done,
-        )
-    elif to and last.get("removed_worktree"):
-        rc = cmd_restore(
-            cwd=top,
-            snapshot_id=str(last["snapshot"]),
-            to=str(to),
-            paths=_named(last),  # as its printed command names them (from top)
-            dry_run=dry_run,
-            done=done,
-        )
-    elif to:
-        rc = cmd_restore(
-            cwd=top, snapshot_id=str(last["snapshot"]), to=str(to), dry_run=dry_run, done=done
-        )
-    else:
-        # the paths the report names (never the whole tree, which would also put back what
-        # the command changed on purpose)
-        # (absolute, so that its report names them as typed here)
-        paths = [os.path.join(top, p) for p in _named(last)]
-        rc = cmd_restore(
-            cwd=cwd, snapshot_id=str(last["snapshot"]), paths=paths, dry_run=dry_run, done=done
-        )
+    rc = 0
+    for item in group:  # each from its snapshot, one restore each (paths apart)
+        rc = max(rc, _undo_one(repo, cwd, item, dry_run, done))
     if done:  # it wrote: a second undo of this report would write over what follows
         with Store() as store:
+            # (the first restore's pre-restore snapshot holds what every one wrote over)
             _note_undo(store, repo, last, done[0], partial=rc != 0, earlier=note)
     if done and rc != 0:
         output.err(
@@ -313,6 +287,68 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
             "snapshot first)"
         )
     return rc
+
+
+def _moment(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The latest report of *items* with the others of the same command and moment: one per
+    snapshot holding what it lost (hooks.find_losses: what a restore had just written is in
+    the restore's source snapshot, the rest in its pre-restore one), oldest first."""
+    if not items:
+        return []
+    last = items[-1]
+    return [
+        i
+        for i in items
+        if i.get("time") == last.get("time")
+        and i.get("command") == last.get("command")
+        and not (i.get("to") or i.get("removed_worktree") or i.get("repo"))
+    ] or [last]
+
+
+def _together(group: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last report of *group* (_moment) naming every path the group's restore commands
+    name."""
+    return {**group[-1], "restore": [p for item in group for p in _named(item)]}
+
+
+def _undo_one(
+    repo: gitrepo.Repo, cwd: str, last: dict[str, Any], dry_run: bool, done: list[Snapshot | None]
+) -> int:
+    """Restore what loss report *last* named, from its snapshot (restore itself: a pre-restore
+    snapshot first, appended to *done*, nothing written outside the worktree)."""
+    top = repo.toplevel
+    # a dropped stash ('to'), or a worktree removed whole that the watcher reported here
+    # ('removed_worktree'): it comes back where the report's command puts it, never over this one
+    to = last.get("to") or last.get("removed_worktree")
+    if last.get("repo"):  # the repository that was here before: into this worktree, as --to
+        return cmd_restore(
+            cwd=top,
+            snapshot_id=_id(last),
+            to=top,
+            paths=_named(last),
+            dry_run=dry_run,
+            done=done,
+        )
+    if to and last.get("removed_worktree"):
+        return cmd_restore(
+            cwd=top,
+            snapshot_id=str(last["snapshot"]),
+            to=str(to),
+            paths=_named(last),  # as its printed command names them (from top)
+            dry_run=dry_run,
+            done=done,
+        )
+    if to:
+        return cmd_restore(
+            cwd=top, snapshot_id=str(last["snapshot"]), to=str(to), dry_run=dry_run, done=done
+        )
+    # the paths the report names (never the whole tree, which would also put back what
+    # the command changed on purpose)
+    # (absolute, so that its report names them as typed here)
+    paths = [os.path.join(top, p) for p in _named(last)]
+    return cmd_restore(
+        cwd=cwd, snapshot_id=str(last["snapshot"]), paths=paths, dry_run=dry_run, done=done
+    )
 
 
 def _note_undo(
