@@ -199,3 +199,24 @@ def test_a_restore_with_delete_leaves_nothing_to_name(
     assert not (repo / "keys" / "new.key").exists()
     ran = git(repo, "checkout", "-q", "other")
     assert not ran.reports, ran.err
+
+
+def test_a_file_checkout_over_a_restored_edit_is_named(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tracked file restored to an uncommitted edit, then `git checkout -- f`: the
+    pre-restore snapshot held the committed version (nothing to report against it), the
+    edit is in the restore's source."""
+    put_venv_on_path(monkeypatch)
+    commit(repo, "config.txt", b"committed\n")
+    install(repo)
+    write(repo / "config.txt", b"my edit\n")
+    s = _created(gs(repo, "create", "--json"))
+    write(repo / "config.txt", b"committed\n")
+    gs(repo, "restore", str(s), "config.txt")
+    ran = git(repo, "checkout", "--", "config.txt")
+    assert (repo / "config.txt").read_bytes() == b"committed\n"
+    (rep,) = ran.reports
+    assert (rep.snap, rep.names) == (s, "config.txt"), ran.err
+    _paste(repo, ran, s)
+    assert (repo / "config.txt").read_bytes() == b"my edit\n"
