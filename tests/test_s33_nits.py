@@ -52,3 +52,50 @@ def test_dash_c_through_a_file_says_not_a_directory(repo: Path, where: str) -> N
     assert ran.err_lines == [ran.err.strip()], ran.err
     assert "no such directory" not in ran.err, ran.err
     assert "not a directory" in ran.err and f"{repo / 'a'} is a file" in ran.err, ran.err
+
+
+def _patch_of(ran: str, name: str) -> list[str]:
+    """The lines of the patches (one or two) whose header names *name*."""
+    out: list[str] = []
+    keep = False
+    for line in ran.splitlines():
+        if line.startswith("diff --"):
+            keep = line.endswith(f" b/{name}")
+        if keep:
+            out.append(line)
+    return out
+
+
+@pytest.mark.parametrize("against", [["1", "2"], ["1"]])
+def test_diff_p_says_modes_and_links_as_git(repo: Path, against: list[str]) -> None:
+    """``diff -p`` printed a bare header for a mode-only change, and a symlink's target as a
+    file's text: a file holding 'b.txt' and a link to b.txt read the same (RED32 A, B). Now
+    git's lines: old/new mode, new/deleted file mode, a type change as a deletion and an
+    addition, and the index line (git's blob ids) that carries a link's 120000."""
+    import os
+
+    (repo / "mode").write_text("m\n")
+    (repo / "f2l").write_text("b.txt")
+    os.symlink("t1", repo / "lnk")
+    (repo / "gone").write_text("x\n")
+    gs(repo)
+    (repo / "mode").chmod(0o755)
+    (repo / "f2l").unlink()
+    os.symlink("b.txt", repo / "f2l")
+    (repo / "lnk").unlink()
+    os.symlink("t2", repo / "lnk")
+    (repo / "gone").unlink()
+    os.symlink("tgt", repo / "newlink")
+    (repo / "newf").write_text("n\n")
+    if len(against) == 2:
+        gs(repo)
+    out = gs(repo, "diff", "-p", *against).out
+    mode = _patch_of(out, "mode")
+    assert mode[1:] == ["old mode 100644", "new mode 100755"], out
+    f2l = _patch_of(out, "f2l")  # a file, then a link: two patches, as git prints them
+    assert f2l[1:4] == ["deleted file mode 100644", "index 19acdd8..0000000", "--- a/f2l"], out
+    assert f2l[9:12] == ["new file mode 120000", "index 0000000..19acdd8", "--- /dev/null"], out
+    assert _patch_of(out, "lnk")[1] == "index 3e0bb63..85f0f00 120000", out
+    assert _patch_of(out, "gone")[1] == "deleted file mode 100644", out
+    assert _patch_of(out, "newlink")[1:3] == ["new file mode 120000", "index 0000000..c7e58fc"]
+    assert _patch_of(out, "newf")[1:3] == ["new file mode 100644", "index 0000000..8ba3a16"]

@@ -114,6 +114,22 @@ class Sides:
             return None
         return _disk(self.top + b"/" + c.path)
 
+    def modes(self, c: Change) -> tuple[int | None, int | None]:
+        """Each side's mode as git writes it (0o100644, 0o120000 for a link); None where
+        that side holds no file or link."""
+        old = None if c.status == ADDED else _git_mode(c.old)
+        if c.status == DELETED:
+            return old, None
+        if self.top is None:
+            return old, _git_mode(c.new)
+        try:
+            st = os.lstat(self.top + b"/" + c.path)
+        except FileNotFoundError:
+            return old, None
+        except OSError:  # there, but not to be looked at: taken as unchanged
+            return old, old or stat.S_IFREG | 0o644
+        return old, None if stat.S_ISDIR(st.st_mode) else _stat_mode(st.st_mode)
+
     def _entry(self, e: Entry | None) -> bytes | Unread | None:
         if e is None or e.kind == DIR:
             return None
@@ -125,6 +141,17 @@ class Sides:
 
 
 TOO_BIG = f"over {MAX_TEXT >> 20} MiB: not compared by line"
+
+
+def _git_mode(e: Entry | None) -> int | None:
+    if e is None or e.kind not in (FILE, SYMLINK):
+        return None
+    return stat.S_IFLNK if e.kind == SYMLINK else stat.S_IFREG | e.mode
+
+
+def _stat_mode(mode: int) -> int:
+    """A file's mode on disk as a snapshot records it (a link's own bits are not kept)."""
+    return stat.S_IFLNK if stat.S_ISLNK(mode) else stat.S_IFREG | stat.S_IMODE(mode)
 
 
 def _disk(path: bytes) -> bytes | Unread | None:
@@ -266,26 +293,63 @@ def print_stat(rows: list[Stat], width: int = 40) -> None:
 
 
 def patches(changes: list[Change], sides: Sides) -> Iterator[str]:
-    """A unified diff per changed text file, as ``git diff`` prints one."""
-    import difflib  # only for --stat and -p
-
+    """A unified diff per changed file or link, as ``git diff`` prints one: with its mode
+    lines and an index line of git's blob ids (whose mode tells a link's target from a
+    file's text); a file that became a link, or the other way round, as a deletion and an
+    addition."""
     for c in changes:
         if not _is_file(c, sides):
             continue
-        name = output.display(c.path)
         got = sides.both(c)
         if got is None:  # damaged: named, not shown as emptied
             continue
         old, new = got
-        yield f"diff --snapshot a/{name} b/{name}\n"
-        if isinstance(old, Unread) or isinstance(new, Unread):
-            why = next(x.why for x in (new, old) if isinstance(x, Unread))
-            yield f"Files a/{name} and b/{name} differ ({why})\n"
-            continue
-        if not ((old is None or is_text(old)) and (new is None or is_text(new))):
-            yield f"Binary files a/{name} and b/{name} differ\n"
-            continue
-        a = "/dev/null" if c.status == ADDED else f"a/{name}"
-        b = "/dev/null" if c.status == DELETED else f"b/{name}"
-        for line in difflib.unified_diff(_lines(old), _lines(new), a, b):
-            yield line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+        old_mode, new_mode = sides.modes(c)
+        name = output.display(c.path)
+        if old_mode and new_mode and stat.S_IFMT(old_mode) != stat.S_IFMT(new_mode):
+            yield from _patch(name, (old, old_mode), (None, None))
+            yield from _patch(name, (None, None), (new, new_mode))
+        else:
+            yield from _patch(name, (old, old_mode), (new, new_mode))
+
+
+# a side of a patch: its content and its mode as git writes it (None, None: no file there)
+Side = tuple["bytes | Unread | None", "int | None"]
+
+
+def _patch(name: str, old_side: Side, new_side: Side) -> Iterator[str]:
+    import difflib  # only for --stat and -p
+
+    (old, old_mode), (new, new_mode) = old_side, new_side
+    yield f"diff --snapshot a/{name} b/{name}\n"
+    if old_mode is None and new_mode is not None:
+        yield f"new file mode {new_mode:06o}\n"
+    elif new_mode is None and old_mode is not None:
+        yield f"deleted file mode {old_mode:06o}\n"
+    elif old_mode != new_mode:
+        yield f"old mode {old_mode:06o}\n"  # (a line a yield: color_patch paints one)
+        yield f"new mode {new_mode:06o}\n"
+    if isinstance(old, Unread) or isinstance(new, Unread):
+        why = next(x.why for x in (new, old) if isinstance(x, Unread))
+        yield f"Files a/{name} and b/{name} differ ({why})\n"
+        return
+    if old == new and old_mode is not None and new_mode is not None:
+        return  # the mode alone changed: git prints no index line either
+    same = f" {old_mode:06o}" if old_mode == new_mode else ""
+    yield f"index {_blob_id(old)}..{_blob_id(new)}{same}\n"
+    a = "/dev/null" if old_mode is None else f"a/{name}"
+    b = "/dev/null" if new_mode is None else f"b/{name}"
+    if not ((old is None or is_text(old)) and (new is None or is_text(new))):
+        yield f"Binary files {a} and {b} differ\n"
+        return
+    for line in difflib.unified_diff(_lines(old), _lines(new), a, b):
+        yield line if line.endswith("\n") else line + "\n\\ No newline at end of file\n"
+
+
+def _blob_id(data: bytes | None) -> str:
+    """git's abbreviated object id of *data* as a blob ('0000000': no file there)."""
+    if data is None:
+        return "0" * 7
+    import hashlib  # only for -p
+
+    return hashlib.sha1(b"blob %d\0%b" % (len(data), data), usedforsecurity=False).hexdigest()[:7]
