@@ -99,3 +99,26 @@ def test_diff_p_says_modes_and_links_as_git(repo: Path, against: list[str]) -> N
     assert _patch_of(out, "gone")[1] == "deleted file mode 100644", out
     assert _patch_of(out, "newlink")[1:3] == ["new file mode 120000", "index 0000000..c7e58fc"]
     assert _patch_of(out, "newf")[1:3] == ["new file mode 100644", "index 0000000..8ba3a16"]
+
+
+def test_find_covers_this_worktree_as_list_and_log_do(repo: Path, tmp_path: Path) -> None:
+    """``find`` merged a linked worktree's snapshots into this one's ranges ('1-3' where 2 was
+    the other's), which ``restore 2 f`` then refused; list and log show this worktree's
+    only, and so does find now; --repo reaches the whole repository, as list's does (RED32 B)."""
+    import json
+
+    from clihelpers import git
+
+    linked = tmp_path / "linked"
+    git(repo, "worktree", "add", "-q", str(linked))
+    for where in (repo, linked, repo):
+        (where / "f").write_text("same\n")
+        gs(where)
+    assert [s["id"] for s in json.loads(gs(repo, "list", "--json").out)] == [1, 3]
+    runs = json.loads(gs(repo, "find", "f", "--json").out)
+    assert [r["snapshots"] for r in runs] == [[1, 3]], runs
+    assert "1-3" not in gs(repo, "find", "f").out
+    runs = json.loads(gs(linked, "find", "f", "--json").out)
+    assert [r["snapshots"] for r in runs] == [[2]], runs
+    runs = json.loads(gs(repo, "find", "f", "--json", "--repo", str(repo)).out)
+    assert sorted(i for r in runs for i in r["snapshots"]) == [1, 2, 3], runs

@@ -1,5 +1,9 @@
 """``git snapshot find PATTERN [--all]``: which snapshots hold paths matching a glob.
 
+Those of this worktree, as ``list`` and ``log`` show them (a linked worktree's, merged into
+its ranges, were ids that ``restore`` here refuses); ``--repo`` searches every worktree of
+that repository and ``--all`` every repository, as ``list``'s do.
+
 A pattern with a '/' is matched against the whole path, one without against the name alone,
 as with ``find -name``, anywhere in the tree. Consecutive snapshots holding the same content
 of a path are one line. In the repository it runs in, paths (a pattern's and those printed)
@@ -98,6 +102,7 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
     skipped: list[tuple[str, Snapshot, str]] = []  # (repo label, snapshot, its damage)
     here: bytes | None = None  # the current folder, from the top (None: paths from the top)
     with Store() as store, store.lock():
+        mine: str | None = None  # the worktree searched alone (None: every one)
         if all_repos:
             sources = [k for k, _ in store.index.sources()]
         else:
@@ -105,6 +110,8 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
             sources = [where.key] if where.key else []
             if where.here:
                 here = here_in(repo_at(cwd), cwd)
+            if repo_arg is None:  # this worktree's, as list and log: ids restore takes here
+                mine = where.worktree
         match = matcher(pattern, here or b"")
         labels = qualified(store, store.snapshots())
         trees = Trees(store)
@@ -118,7 +125,7 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
 
         try:
             for source in sources:
-                snaps = store.snapshots(source)
+                snaps = store.snapshots(source, mine) if mine else store.snapshots(source)
                 try:
                     runs = find(store, snaps, match, by_path=True, progress=computing)
                 except CorruptObject:  # a damaged folder listing: search the other snapshots
