@@ -122,3 +122,26 @@ def test_find_covers_this_worktree_as_list_and_log_do(repo: Path, tmp_path: Path
     assert [r["snapshots"] for r in runs] == [[2]], runs
     runs = json.loads(gs(repo, "find", "f", "--json", "--repo", str(repo)).out)
     assert sorted(i for r in runs for i in r["snapshots"]) == [1, 2, 3], runs
+
+
+def test_export_names_the_setid_bits_it_leaves_off(repo: Path) -> None:
+    """export wrote set-uid (and set-gid on files) off without a word, while restore names
+    what it leaves off (RED32 B5): export says it in restore's words; a shared folder's
+    set-gid, which both keep, is not named."""
+    import tarfile
+
+    for name, mode in (("suid", 0o4755), ("sgid", 0o2755), ("plain", 0o755)):
+        (repo / name).write_text(name)
+        (repo / name).chmod(mode)
+    (repo / "shared").mkdir()
+    (repo / "shared").chmod(0o2775)
+    gs(repo)
+    ran = gs(repo, "export", "1", "out.tar")
+    said = [line for line in ran.out.splitlines() if "set-uid/set-gid" in line]
+    assert said == [
+        "left off the set-uid/set-gid bits of 2 path(s) (a snapshot is untrusted input; "
+        "chmod u+s / g+s puts them back): sgid, suid"
+    ], ran.out
+    with tarfile.open(repo / "out.tar") as tar:
+        modes = {m.name: m.mode for m in tar.getmembers()}
+    assert modes["suid"] == modes["sgid"] == 0o755 and modes["shared"] == 0o2775

@@ -29,12 +29,15 @@ def cmd_export(
         check_destination(store, path, force)
         _, snap = choose(store, cwd, snapshot_id, repo_arg)
         prefetch(store, snap)
+        setid: list[bytes] = []
         try:
-            count = export(store, snap, path, overwrite=force)  # leaves .git out
+            count = export(store, snap, path, overwrite=force, setid=setid)  # leaves .git out
         except Damaged as exc:
+            _setid_line(setid)
             print(f"exported snapshot {snap.id} ({exc.written} entries) to {shown}")
             output.print_damaged(exc.damaged, "exported", advice=damage_advice(store))
             return 1
+    _setid_line(setid)
     print(f"exported snapshot {snap.id} ({count} entries) to {shown}")
     torn = snap.meta.get("changed_while_read") or []
     if torn:  # stored as last read (CHANGED_WHILE_READ), as show, cat and restore say
@@ -44,3 +47,16 @@ def cmd_export(
             f"{output.display(os.fsencode(torn[0]))}"
         )
     return 0
+
+
+def _setid_line(paths: list[bytes], shown: int = 5) -> None:
+    """The set-id bits the archive left off, in restore's words (RED32 B5: export dropped
+    them without a word); paths from the snapshot's top, as the archive names them."""
+    if not paths:
+        return
+    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
+    some = ", ".join(output.display(p) for p in paths[:shown]) + more
+    print(
+        f"left off the set-uid/set-gid bits of {len(paths)} path(s) (a snapshot is untrusted "
+        f"input; chmod u+s / g+s puts them back): {some}"
+    )

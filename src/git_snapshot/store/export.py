@@ -34,6 +34,7 @@ from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
+from git_snapshot.store.restorer import left_off
 from git_snapshot.store.restorer import restored_mode
 from git_snapshot.store.safewrite import TEMP_MARK
 from git_snapshot.store.safewrite import atomic_file
@@ -124,11 +125,14 @@ def export(
     path: str,
     never: frozenset[bytes] = NEVER,
     overwrite: bool = False,
+    setid: list[bytes] | None = None,
 ) -> int:
     """Write *snap* to *path* (atomically, 0600); returns the number of entries. Top-level
     names in *never* (a repository's .git) are left out. Raises Damaged, after writing the
     archive, when some files' data is damaged or missing. Something at *path* is replaced
-    only with *overwrite* (else refused, also when it appears while the archive is written)."""
+    only with *overwrite* (else refused, also when it appears while the archive is written).
+    *setid*, when given, gets the paths whose set-id bits the archive leaves off, as restore
+    does (restorer.left_off), for the caller to name."""
     comp = compression_for(path)
     check_destination(store, path, overwrite)
     directory, base = os.path.split(os.path.abspath(path))
@@ -145,7 +149,7 @@ def export(
             tmp = os.path.join(directory, os.fsdecode(run.name(dir_fd, os.fsencode(base))))
         else:
             tmp = None
-        return _export(store, snap, path, never, overwrite, comp, tmp)
+        return _export(store, snap, path, never, overwrite, comp, tmp, setid)
     finally:
         if dir_fd >= 0:
             os.close(dir_fd)
@@ -160,11 +164,14 @@ def _export(
     overwrite: bool,
     comp: str,
     tmp: str | None,
+    setid: list[bytes] | None = None,
 ) -> int:
     with store.lock():  # a concurrent gc must not move objects while we read them
         for _ in validate.walk(store, snap.root, damaged=lambda p, exc: None):
             pass  # a crafted tree anywhere refuses the export before it starts
         writer = _Writer(store, never)
+        if setid is not None:
+            writer.setid = setid
         try:
             with atomic_file(path, mode=0o600, replace=overwrite, tmp=tmp) as raw:
                 leftovers.hold(raw.fileno())  # not a leftover while we write it
@@ -190,6 +197,7 @@ class _Writer:
         self.never = never
         self.count = 0
         self.damaged: list[tuple[bytes, str]] = []
+        self.setid: list[bytes] = []  # entries written without their set-id bits
         self.locs: dict[bytes, Location] = {}  # of the files of the directories entered
 
     def _entered(self, key: bytes, entries: list[Entry]) -> None:
@@ -231,6 +239,8 @@ class _Writer:
     def _add(self, tar: tarfile.TarFile, rel: bytes, e: Entry) -> bool:
         info = tarfile.TarInfo(os.fsdecode(rel))
         info.mode = restored_mode(e)  # the bits restore gives (never set-uid)
+        if left_off(e):
+            self.setid.append(rel)
         _set_mtime(info, e.mtime_ns)
         if e.kind == DIR:
             info.type = tarfile.DIRTYPE
