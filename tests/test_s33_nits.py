@@ -145,3 +145,12 @@ def test_export_names_the_setid_bits_it_leaves_off(repo: Path) -> None:
     with tarfile.open(repo / "out.tar") as tar:
         modes = {m.name: m.mode for m in tar.getmembers()}
     assert modes["suid"] == modes["sgid"] == 0o755 and modes["shared"] == 0o2775
+
+
+def test_losses_with_dash_c_through_a_file_says_not_a_directory(repo: Path) -> None:
+    """``losses`` reads a missing -C folder as a repository deleted whole; a file in the way
+    is said as the other commands say it."""
+    (repo / "a").write_text("a\n")
+    ran = gs(repo, "-C", "a", "losses", rc=1)
+    assert ran.err_lines == [ran.err.strip()], ran.err
+    assert "not a directory" in ran.err and f"{repo / 'a'} is a file" in ran.err, ran.err

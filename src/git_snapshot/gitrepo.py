@@ -139,13 +139,20 @@ class Repo:
         return os.path.normpath(os.path.join(self.toplevel, os.fsdecode(out)))
 
 
-def _no_directory(where: str) -> UserError:
-    """Why *where* (-C PATH, or the folder a command runs in) is no directory: missing, or
-    a file in the way (git's 'Not a directory', where 'no such directory' misled: RED32)."""
+def in_the_way(where: str) -> str | None:
+    """The first path up from *where* that exists and is no directory (a file where a folder
+    should be); None when what exists there is folders."""
     up = where
     while not os.path.lexists(up) and os.path.dirname(up) != up:
         up = os.path.dirname(up)
-    if os.path.isdir(up):
+    return None if os.path.isdir(up) else up
+
+
+def no_directory(where: str) -> UserError:
+    """Why *where* (-C PATH, or the folder a command runs in) is no directory: missing, or
+    a file in the way (git's 'Not a directory', where 'no such directory' misled: RED32)."""
+    up = in_the_way(where)
+    if up is None:
         return UserError(f"no such directory: {where} (pass -C PATH with an existing directory)")
     what = "a file" if os.path.isfile(up) else "no directory"
     return UserError(f"not a directory: {where} ({up} is {what}; pass -C PATH with a directory)")
@@ -160,7 +167,7 @@ def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
     snapshot needs, in parallel."""
     where = os.path.abspath(path)
     if not os.path.isdir(where):
-        raise _no_directory(where)
+        raise no_directory(where)
     found = _at_root(where)
     if found is not None:  # git's own files say it: no rev-parse (a hook runs at the root)
         git_dir, common = found

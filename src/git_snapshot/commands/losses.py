@@ -103,6 +103,8 @@ def _gone_at(where: str, json_out: bool) -> int:
         if where == item["removed_worktree"] or where.startswith(item["removed_worktree"] + "/")
     ]
     if not items:
+        if gitrepo.in_the_way(where):  # a file, not a deleted repository: said as such
+            raise gitrepo.no_directory(where)
         raise UserError(
             f"no such directory: {output.display(os.fsencode(where))} (a repository deleted "
             "whole is listed by git snapshot losses, run in any directory)"
