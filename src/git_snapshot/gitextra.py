@@ -70,13 +70,18 @@ def pager(cwd: str) -> str | None:
 def changed_paths(repo: Repo, old: str | None, new: str) -> list[bytes]:
     """Paths whose tree entry differs between commits *old* and *new* (no rename detection).
 
-    With *old* None or all zeros (a clone, a new worktree), every path of *new*.
+    With *old* None or all zeros (a clone, a new worktree), every path of *new*; with *new*
+    all zeros (`git switch --orphan`: a branch with no commit yet, whose tree git writes as
+    empty, deleting every file of *old*), every path of *old*.
     """
-    _check_rev(new)
     if _is_null_oid(old):
+        _check_rev(new)
         out = run_git(repo.toplevel, "ls-tree", "-r", "-z", "--name-only", "--full-tree", new)
         return _split_z(out)
     assert old is not None
+    if _is_null_oid(new):
+        return changed_paths(repo, None, old)
+    _check_rev(new)
     _check_rev(old)
     out = run_git(repo.toplevel, "diff-tree", "-r", "-z", "--no-renames", "--name-only", old, new)
     return _split_z(out)

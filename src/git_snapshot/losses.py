@@ -632,7 +632,8 @@ def reflog_since(git_dir: str, since: float, tail: int) -> Iterator[tuple[str, s
 
 def _every_rev(repo: gitrepo.Repo, revs: Sequence[str]) -> list[str]:
     every = [*revs, *gitrepo.state_commits(repo), *gitrepo.stash_commits(repo)]
-    return list(dict.fromkeys(r for r in every if r))
+    # (all zeros: no commit, `git switch --orphan`'s new HEAD; git holds nothing there)
+    return list(dict.fromkeys(r for r in every if r and not gitrepo._is_null_oid(r)))
 
 
 def _git_mode(e: Entry) -> int:
