@@ -735,16 +735,19 @@ def _answering(
             raise _Stop
         mark, first, dirty, was = len(dirs.order), len(answers), walker.dirty, refused[0]
         tmark, bmark, news, retaken = len(trees), len(blobs), dirs.new, len(walker.retaken)
-        relists = walker.relists
+        relists, moves = walker.relists, walker.moves
         walker.dirty = refused[0] = False
         try:
             e: Entry | None = walk(path, rel, name, st, label)
         except (_Refused, OSError, AttributeError):
             e = None
             refused[0] = True
-        if len(walker.retaken) != retaken or walker.relists != relists:  # a folder in it
-            e = None  # replaced or moved as it was walked (walker._retaken), or listed again
-            refused[0] = True  # (_relisted): its answers mix two walks; the parent walks it
+        # a folder in it replaced or moved as it was walked (walker._retaken), listed again
+        # (_relisted: its answers mix two walks), or with entries come or gone meanwhile
+        # (moves: the parent's walk must count it, walker._walk): the parent walks it
+        if len(walker.retaken) != retaken or walker.relists != relists or walker.moves != moves:
+            e = None
+            refused[0] = True
         if not (refused[0] or walker.dirty or dirs.new != news):  # the usual case, at once
             walker.dirty, refused[0] = dirty, was
             if e is not None:  # its folders: dirs.order[mark:end] (listed by _child)

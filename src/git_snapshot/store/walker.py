@@ -122,6 +122,14 @@ class _Walker(_Files):
         # listed again when its entries are done (_relisted); the folders listed so, counted
         self.gone: dict[bytes, set[bytes]] = {}
         self.relists = 0
+        # times this walk saw entries come or go in a folder while it ran (_came_or_went): some
+        # may have gone into a folder walked already (_walk looks at those again, then); a
+        # count, so that the split walk's child can tell a folder's walk saw one
+        self.moves = 0
+        self.moved_after = start_ns - COARSE_NS  # a folder's mtime from then on: came or went
+        # the heads of the records a first walk wrote to the cache file as it went (_spill):
+        # each walked folder's own stat and totals, for _changed_since and _walk_again
+        self.spilled: dict[bytes, bytes] = {}
         # the device of the walk's top folder (_walk): only a folder on it may have its names
         # taken from its record (a mount point's root has another: see _trusted_names)
         self.top_dev = -1
@@ -202,6 +210,104 @@ class _Walker(_Files):
                 if max(st.st_mtime_ns, st.st_ctime_ns) < self.racy_after:
                     return
         self._unsettled(here)
+
+    def _came_or_went(
+        self, path: bytes, own: tuple[int, int, int] | None, now: os.stat_result | str | None
+    ) -> None:
+        """Count a move (self.moves) when entries came into or went from the folder at
+        *path* while this walk ran: its mtime when its parent lstat'ed it (*own*) is the
+        walk's (moved_after), or its mtime *now* (its lstat after its walk; None: taken here)
+        is another. What went may have gone into a folder walked already (_walk)."""
+        if own is None:
+            return
+        if own[1] >= self.moved_after:
+            self.moves += 1
+            return
+        if now is None:
+            now = _lstat_now(path)
+        if now is not None and not isinstance(now, str) and now.st_mtime_ns != own[1]:
+            self.moves += 1
+
+    def _changed_since(self, root: bytes, top: tuple[int, int, int] | None) -> list[bytes]:
+        """The folders walked (those with a record) whose own lstat now is not the one their
+        parent's listing gave (their record's), and the top folder (*root*) if it is not
+        *top*: entries may have come into them after they were listed. One lstat a folder;
+        a folder gone is left out (its parent changed)."""
+        out: list[bytes] = []
+        try:
+            st = os.stat(root)  # (as _walk took it: the top may be a symlink's target)
+        except OSError:
+            return out
+        if top is not None and (st.st_ino, st.st_mtime_ns, st.st_ctime_ns) != top:
+            out.append(b"")
+        pre, dirs = root + b"/", self.dirs
+        for recs in (self.spilled, dirs):
+            for rel, rec in recs.items():
+                if not rel or type(rec) is not bytes or len(rec) < _H:
+                    continue
+                if recs is not dirs and rel in dirs:
+                    continue  # (walked again since: its record in dirs is the newer)
+                own = _head(rec)[3:6]
+                if own == (0, 0, 0):  # (not known: no parent lstat'ed it)
+                    continue
+                try:
+                    st = os.lstat(pre + rel)
+                except OSError:
+                    continue
+                if (st.st_ino, st.st_mtime_ns, st.st_ctime_ns) != own:
+                    out.append(rel)
+        return sorted(set(out))
+
+    def _gained(self, root: bytes, changed: list[bytes]) -> list[bytes]:
+        """Of the folders *changed*, those that hold a name now that their record (this
+        walk's listing) lacks: what came may be what left a folder walked after (one that
+        only lost names is not named: what left it went to one of these, or was deleted).
+        A folder without its record's names (a first walk's, spilled) is one of them."""
+        out = []
+        for rel in changed:
+            rec = self.dirs.get(rel)
+            head = filescache.parse(rec)
+            if head is None or rec is None:
+                out.append(rel)
+                continue
+            tail = rec[_H + (_S + _K) * head[8] :]
+            had = set(tail.split(b"\0")) if tail else set()
+            if not had.issuperset(_names(root + b"/" + rel if rel else root)):
+                out.append(rel)
+        return out
+
+    def _walk_again(self, root: bytes, changed: list[bytes]) -> bytes | None:
+        """The tree walked again (its key; None: left out) where it may have changed since
+        this walk looked: the folders *changed* (_changed_since) and every folder above them.
+        Every other folder keeps the tree and totals its record from this walk gives, if its
+        own lstat is still the record's (kept: the watcher's clean folders' way), so that
+        this costs about a listing of the folders walked again. The records this walk made
+        (in dirs, and the spilled heads of a first walk's) are its files cache meanwhile; the
+        files cache the walk loaded is back after, for filescache.update."""
+        need = {b""}
+        for rel in changed:
+            parts = rel.split(b"/")
+            need.update(b"/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        old = dict(self.dirs)
+        for rel, head in self.spilled.items():  # a head alone: kept() reads no more
+            old.setdefault(rel, filescache.pack_head(*_head(head)[:8], 0, 0))
+        saved = (self.old_dirs, self.old_skips, self.clean, self.reuse, self.split)
+        self.old_dirs, self.old_skips = old, dict(self.skips)
+        self.clean = lambda rel: rel not in need
+        # (records made by this walk, under its rules: reused, unless an object is damaged)
+        self.reuse = self.rules is not None and not self.damaged and not self.general
+        self.split = None  # (the child is gone: closed by _walk)
+        self.files = self.bytes = 0
+        self.skipped = []
+        # a file that changed as it was read: said if its folder is not read again
+        self.changed = [p for p in self.changed if _parent(os.fsencode(p)) not in need]
+        self.gone, self.retaken, self.retake, self.own, self.learned = {}, set(), None, None, None
+        self.moves, self.moved_after = 0, time.time_ns() - COARSE_NS
+        try:
+            return self.tree(root, b"", 0)
+        finally:
+            self.old_dirs, self.old_skips, self.clean, self.reuse, self.split = saved
+            self.dirty = True
 
     def _trusted_names(
         self, pre: bytes, here: bytes, own: tuple[int, int, int]
@@ -417,12 +523,15 @@ class _Walker(_Files):
                 flags = head[9] & ~NAMES_TRUSTED
                 if self._names_stay(own, here):
                     flags |= NAMES_TRUSTED
+                as_recorded = own == head[3:6]
+                if not as_recorded:  # (rare: entries came and went since the record, or a chmod)
+                    self._came_or_went(path, own, None)
                 if flags != head[9]:  # whether its names may be trusted, for its stat now
                     head = (*head[:9], flags)
                     old = filescache.HEAD.pack(*head) + old[_H:]
                     self._keep(here, old, head, own, files0, bytes0, skips0)
                 elif (
-                    own == head[3:6]
+                    as_recorded
                     and self.files - files0 == head[1]
                     and self.bytes - bytes0 == head[2]
                     and len(self.skipped) == skips0
@@ -735,6 +844,9 @@ class _Walker(_Files):
             else:
                 self._skip(here, why)
             return None
+        if own is not None:  # (the lstat _moved took, if it was this folder's)
+            looked, now = _seen[0]
+            self._came_or_went(path, own, now if looked is path else None)
         self.misses += misses
         self.files += files
         self.bytes += size_sum
@@ -805,6 +917,9 @@ class _Walker(_Files):
             if self.spill is None:
                 self.spill = filescache.Writer(self.cache_path, self.store.tmp_dir)
             self.spill.chunk(self.dirs)
+            spilled = self.spilled
+            for rel, rec in self.dirs.items():
+                spilled[rel] = rec[:_H]
         except OSError:
             if self.spill is not None:
                 self.spill.discard()
@@ -842,6 +957,7 @@ class _Walker(_Files):
         files and bytes of the folders among them (in their subtrees)."""
         here, pre, omit = rel[:-1], path + b"/", self.opts.omit
         self.relists += 1
+        self.moves += 1  # (gone into a folder walked already? _walk looks)
         listed = set(names)
         held: set[bytes] | None = None  # the names in the tree
         gone: set[bytes] = set()  # every name that went (one may come back: mv a z; mv z a)
@@ -987,6 +1103,15 @@ def _fs_type(dev: int) -> str:
 
 # listings of a folder again when entries of it went as it was read (_Walker._relisted)
 RELISTS = 3
+# A folder's mtime this close before the walk's start (_walk's, after the lock and the files
+# cache's load), or later, says entries came or went while the walk ran (_Walker._came_or_went):
+# the kernel stamps it from its coarse clock, up to a tick (1-10 ms) behind time.time_ns().
+# Earlier, no folder was walked yet: nothing can have moved into one. (A hook starts later
+# than this after the git command that wrote the tree: those writes are older.)
+COARSE_NS = 10_000_000
+# walks again over the folders changed since they were walked (_walk): past them, those
+# still changing are named (MOVED_IN)
+AGAIN = 2
 
 
 def _names(path: bytes) -> list[bytes]:
@@ -998,6 +1123,10 @@ def _names(path: bytes) -> list[bytes]:
         return []
 
 
+def _parent(rel: bytes) -> bytes:
+    return rel.rpartition(b"/")[0]
+
+
 def _name_of(e: Entry) -> bytes:
     return e.name
 
@@ -1005,6 +1134,20 @@ def _name_of(e: Entry) -> bytes:
 REPLACED = "replaced while it was read"  # a skipped path's words (output.snapshot_warnings)
 MOVED = "moved while it was read"
 GONE = "gone while it was read"  # (_moved's answer; said as MOVED if it comes back)
+# a folder that kept changing after AGAIN walks again: in the snapshot, perhaps without
+# files moved into it from a folder walked later (neither name holds them)
+MOVED_IN = "files moved into it while it was read may be missing"
+
+
+def _lstat_now(path: bytes) -> os.stat_result | str | None:
+    """The lstat of *path*; GONE when nothing is there (or no folder on its way), None when
+    it cannot be had (unknown)."""
+    try:
+        return os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return GONE
+    except OSError:
+        return None
 
 
 def _moved(path: bytes, own: tuple[int, int, int]) -> str | None:
@@ -1018,12 +1161,21 @@ def _moved(path: bytes, own: tuple[int, int, int]) -> str | None:
     no folder on its way): a symlink may have stood there while it was read, and the folder
     not be back yet (RED29: session 28's race, 4 snapshots of 150), so what was read is not
     known to be its own. None: as it was (or it cannot be lstat'ed: unknown)."""
-    try:
-        st = os.lstat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return GONE
-    except OSError:
-        return None
+    st = _lstat_now(path)
+    _seen[0] = (path, st)
+    return _why(st, own)
+
+
+# the path _moved lstat'ed last and what it found: _Walker._built reads it (the folder's
+# mtime after its walk, _came_or_went) without a second lstat, and _moved stays the one
+# check of a folder written (tests replace it to act at that moment)
+_seen: list[tuple[bytes, os.stat_result | str | None]] = [(b"", None)]
+
+
+def _why(st: os.stat_result | str | None, own: tuple[int, int, int]) -> str | None:
+    """_moved's answer from the folder's lstat now, *st* (_lstat_now's)."""
+    if st is None or isinstance(st, str):
+        return st
     if not stat.S_ISDIR(st.st_mode):
         return REPLACED
     if st.st_ino != own[0] or (st.st_ctime_ns != own[2] and st.st_mtime_ns == own[1]):
@@ -1132,13 +1284,52 @@ def _from_cwd(root: bytes) -> bytes:
 
 def _walk(walker: _Walker, root: bytes) -> bytes | None:
     """The walk of the whole tree; of a big one mostly unchanged, by two processes
-    (store/splitwalk.py)."""
+    (store/splitwalk.py).
+
+    Entries moved while it ran from a folder not walked yet into one walked already (a
+    Maildir's `mv new/m* cur/`, `mv zz early/zz` with early/ done) would be in the snapshot
+    under neither name, and nothing said so (RED32 V1). A walk that saw entries come or go in
+    a folder while it ran (walker.moves: an entry gone as it was read, or a folder whose
+    mtime is the walk's or changed as it was walked) lstat's each folder it walked again:
+    one whose own stat is no longer the one its parent's listing gave took entries since,
+    and it is walked again with the folders above it, the rest kept from this walk's
+    records (_walk_again); AGAIN times at most, then the folders still changing are named
+    (MOVED_IN). The common walk sees no such folder: nothing more than a comparison per
+    folder (no system call), and a walk that saw one but finds no folder changed (a
+    deletion) pays an lstat per folder. The split walk's child answers for no folder whose
+    walk saw one (splitwalk._answering): the parent walks it, and its folders' records are
+    looked at like every other's."""
     root = _from_cwd(root)
+    walker.moved_after = time.time_ns() - COARSE_NS
+    top = None
     with contextlib.suppress(OSError):  # (else no names are taken from records)
-        top = os.stat(root)
-        walker.top_dev = top.st_dev  # (before the split walk's child is forked)
-        if max(top.st_mtime_ns, top.st_ctime_ns) >= walker.racy_after:
+        st = os.stat(root)
+        top = (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+        walker.top_dev = st.st_dev  # (before the split walk's child is forked)
+        if max(st.st_mtime_ns, st.st_ctime_ns) >= walker.racy_after:
             walker._unsettled(b"")  # (the top folder's own stat: no parent lstat'ed it)
+        if st.st_mtime_ns >= walker.moved_after:
+            walker.moves += 1
+    key = _walk_once(walker, root)
+    again = 0
+    while key is not None and walker.moves and not walker.general:
+        changed = walker._changed_since(root, top)
+        if not changed:
+            break
+        if again == AGAIN:  # still changing: said, not silently short
+            for rel in walker._gained(root, changed):
+                walker._skip(rel or b".", MOVED_IN)
+            break
+        with contextlib.suppress(OSError):
+            st = os.stat(root)
+            top = (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+        key = walker._walk_again(root, changed)
+        again += 1
+    return key
+
+
+def _walk_once(walker: _Walker, root: bytes) -> bytes | None:
+    """_walk's first walk of the tree at *root*."""
     if walker.old_dirs or walker.general or walker.rebuild is not None or not _read_ahead_pays():
         if len(walker.old_dirs) < SPLIT_FOLDERS:  # (not even the import, on a small tree)
             return walker.tree(root, b"", 0)
