@@ -981,6 +981,12 @@ def _lost_from(
         return [], []
     from git_snapshot import losses
 
+    plain = post_checkout and call.branch_checkout and op.old and op.old == op.new
+    if plain and losses.switch_force() is False:
+        # a plain switch to the commit HEAD is at (`checkout -b x`, `checkout main` on main)
+        # writes and deletes no file: what changed just before it (`git reset --hard`
+        # deleting a staged new file, 10 ms before) is not its doing (RED33 A5)
+        return [], []
     # what git or pre-commit only hid for the moment is not lost
     hidden = op.overlay.files | op.overlay.deleted if op.overlay else frozenset()
     found = [
