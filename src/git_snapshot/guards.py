@@ -323,6 +323,9 @@ def report(
     # (RED30: pasted there, it restored the other repository's snapshot of that number)
     away = not here or not losses.in_worktree(repo, here)
     prefix = f"-C {output.shell_quote(os.fsencode(repo.toplevel))} " if away else ""
+    # one moment for every target of the command: `undo` puts back all of them (a stash
+    # clear's entries, each in its own folder), as the reports of one hook (RED33 A3)
+    now = time.time()
     lines = []
     for s in saved:
         t = s.target
@@ -342,7 +345,6 @@ def report(
             f"restore with: git snapshot {prefix}restore {s.snapshot} --to "
             f"{output.shell_quote(os.fsencode(dest if away else os.path.relpath(dest, here)))}"
         )
-        now = time.time()
         entry = {
             "when": output.iso(now),
             "time": now,

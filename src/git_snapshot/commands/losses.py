@@ -275,13 +275,15 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
         f"{verb}: {last['command']} ({last['when']}), from snapshot{'s' * (len(group) > 1)} {ids}"
     )
     done: list[Snapshot | None] = []
+    away: list[Snapshot | None] = []  # (restores --to a folder of their own: not this worktree)
     rc = 0
     for item in group:  # each from its snapshot, one restore each (paths apart)
-        rc = max(rc, _undo_one(repo, cwd, item, dry_run, done))
-    if done:  # it wrote: a second undo of this report would write over what follows
+        rc = max(rc, _undo_one(repo, cwd, item, dry_run, away if _elsewhere(item) else done))
+    if done or away:  # it wrote: a second undo of this report would write over what follows
         with Store() as store:
             # (the first restore's pre-restore snapshot holds what every one wrote over)
-            _note_undo(store, repo, last, done[0], partial=rc != 0, earlier=note)
+            saved = done[0] if done else None
+            _note_undo(store, repo, last, saved, partial=rc != 0, earlier=note)
     if done and rc != 0:
         output.err(
             "the undo is not finished: once what is named above can be written, run "
@@ -294,7 +296,8 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
 def _moment(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The latest report of *items* with the others of the same command and moment: one per
     snapshot holding what it lost (hooks.find_losses: what a restore had just written is in
-    the restore's source snapshot, the rest in its pre-restore one), oldest first."""
+    the restore's source snapshot, the rest in its pre-restore one; guards.report: each
+    stash entry a `stash clear` dropped, each --to a folder of its own), oldest first."""
     if not items:
         return []
     last = items[-1]
@@ -303,14 +306,24 @@ def _moment(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         for i in items
         if i.get("time") == last.get("time")
         and i.get("command") == last.get("command")
-        and not (i.get("to") or i.get("removed_worktree") or i.get("repo"))
+        and not (i.get("removed_worktree") or i.get("repo"))
     ] or [last]
+
+
+def _elsewhere(item: dict[str, Any]) -> bool:
+    """Whether report *item* is undone into a folder of its own (a dropped stash entry, a
+    removed worktree), not over this worktree's paths."""
+    return bool(item.get("to") or item.get("removed_worktree"))
 
 
 def _together(group: list[dict[str, Any]]) -> dict[str, Any]:
     """The last report of *group* (_moment) naming every path the group's restore commands
-    name."""
-    return {**group[-1], "restore": [p for item in group for p in _named(item)]}
+    name in this worktree ("restore") and every folder they write elsewhere ("into")."""
+    return {
+        **group[-1],
+        "restore": [p for item in group if not _elsewhere(item) for p in _named(item)],
+        "into": [str(i.get("to") or i.get("removed_worktree")) for i in group if _elsewhere(i)],
+    }
 
 
 def _undo_one(
@@ -395,9 +408,10 @@ def _already_undone(
         f"(git snapshot undo, {note.get('when', '?')})"
     )
     saved = note.get("pre_restore")
-    to = last.get("to") or last.get("removed_worktree")
-    if to or not isinstance(saved, int):  # written elsewhere (--to): nothing of this worktree
-        where = f" into {output.display(os.fsencode(str(to)))}" if to else ""
+    into = last.get("into") or []
+    if into or not isinstance(saved, int):  # written elsewhere (--to): nothing of this worktree
+        folders = ", ".join(output.display(os.fsencode(t)) for t in into)
+        where = f" into {folders}" if into else ""
         return f"{head}{where}; older reports: git snapshot losses"
     if not _available({"snapshot": saved, "saved_time": note.get("pre_restore_time")}, held):
         return (
