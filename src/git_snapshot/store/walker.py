@@ -231,8 +231,9 @@ class _Walker(_Files):
     def _changed_since(self, root: bytes, top: tuple[int, int, int] | None) -> list[bytes]:
         """The folders walked (those with a record) whose own lstat now is not the one their
         parent's listing gave (their record's), and the top folder (*root*) if it is not
-        *top*: entries may have come into them after they were listed. One lstat a folder;
-        a folder gone is left out (its parent changed)."""
+        *top*: entries may have come into them after they were listed. One lstat a folder,
+        in batches (lstats: C when built; M's ~10,000 folders, ~15 ms); a folder gone is
+        left out (its parent changed)."""
         out: list[bytes] = []
         try:
             st = os.stat(root)  # (as _walk took it: the top may be a symlink's target)
@@ -240,23 +241,22 @@ class _Walker(_Files):
             return out
         if top is not None and (st.st_ino, st.st_mtime_ns, st.st_ctime_ns) != top:
             out.append(b"")
-        pre, dirs = root + b"/", self.dirs
-        for recs in (self.spilled, dirs):
+        walked: dict[bytes, tuple[int, int, int]] = {}  # folder -> its own stat as recorded
+        for recs in (self.spilled, self.dirs):  # (dirs last: a folder walked again since)
             for rel, rec in recs.items():
-                if not rel or type(rec) is not bytes or len(rec) < _H:
-                    continue
-                if recs is not dirs and rel in dirs:
-                    continue  # (walked again since: its record in dirs is the newer)
-                own = _head(rec)[3:6]
-                if own == (0, 0, 0):  # (not known: no parent lstat'ed it)
-                    continue
-                try:
-                    st = os.lstat(pre + rel)
-                except OSError:
-                    continue
-                if (st.st_ino, st.st_mtime_ns, st.st_ctime_ns) != own:
+                if rel and type(rec) is bytes and len(rec) >= _H:
+                    walked[rel] = _head(rec)[3:6]
+        pre, rels = root + b"/", [rel for rel, own in walked.items() if own != (0, 0, 0)]
+        lstats = _lstats or _lstatter()
+        for at in range(0, len(rels), CHECK_BATCH):
+            batch = rels[at : at + CHECK_BATCH]
+            got = lstats(pre, batch)
+            if got is None:  # one is gone: each by itself
+                got = (filescache.pack_stats([_lstat_or_none(pre + rel) for rel in batch]), [])
+            for rel, (_, mtime, ctime, ino, _) in zip(batch, _STATS(got[0])):
+                if (ino, mtime, ctime) != walked[rel] and ino:  # (ino 0: gone, NO_STAT)
                     out.append(rel)
-        return sorted(set(out))
+        return out
 
     def _gained(self, root: bytes, changed: list[bytes]) -> list[bytes]:
         """Of the folders *changed*, those that hold a name now that their record (this
@@ -1063,6 +1063,7 @@ class _Walker(_Files):
 
 # what a files-cache record keeps of each name's lstat: size, mtime, ctime, inode, mode
 _STAT_PACK = filescache.STAT.pack
+_STATS = filescache.STAT.iter_unpack
 _H, _S, _K = filescache.HEAD.size, filescache.STAT.size, filescache.KEY
 _head: Callable[[bytes], tuple[Any, ...]] = filescache.HEAD.unpack_from
 NO_STAT, NO_KEY, REUSABLE = filescache.NO_STAT, filescache.NO_KEY, filescache.REUSABLE
@@ -1112,6 +1113,7 @@ COARSE_NS = 10_000_000
 # walks again over the folders changed since they were walked (_walk): past them, those
 # still changing are named (MOVED_IN)
 AGAIN = 2
+CHECK_BATCH = 512  # folders lstat'ed again per call (_Walker._changed_since)
 
 
 def _names(path: bytes) -> list[bytes]:
@@ -1146,6 +1148,13 @@ def _lstat_now(path: bytes) -> os.stat_result | str | None:
         return os.lstat(path)
     except (FileNotFoundError, NotADirectoryError):
         return GONE
+    except OSError:
+        return None
+
+
+def _lstat_or_none(path: bytes) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
     except OSError:
         return None
 
