@@ -328,3 +328,33 @@ def test_a_deletion_while_the_walk_runs_is_no_move_and_nothing_is_said(
         assert done and again == [[b"d4"]]
         assert _held(store, snap) == _on_disk(src)
         assert snap.meta["skipped_paths"] == [] and snap.files == 17
+
+
+def test_a_walked_folder_replaced_by_a_symlink_is_not_looked_at_forever(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, impl: str
+) -> None:
+    """d0 walked, then renamed away and a symlink put in its place, and files deleted from
+    d4 (a move, for all the walk knows): d0's record names no folder now; it is not taken
+    for one that changed (walked again and again, then named as taking files)."""
+    src = tmp_path / "src"
+    _tops(src)
+    real = walker._Walker.tree
+    done: list[int] = []
+
+    def tree(w: Any, path: bytes, rel: bytes, label: int) -> Any:
+        if rel == b"d2/" and not done:
+            os.rename(src / "d0", tmp_path / "d0.away")
+            os.symlink("d1", src / "d0")
+            for name in os.listdir(src / "d4"):
+                os.unlink(src / "d4" / name)
+            done.append(1)
+        return real(w, path, rel, label)
+
+    monkeypatch.setattr(walker._Walker, "tree", tree)
+    with Store(store_dir) as store:
+        snap = take(store, "s", src)
+        assert done
+        assert snap.meta["skipped_paths"] == []
+        got = snapshot_contents(store, snap)
+        assert got[b"d0"].kind == "link" and got[b"d0"].data == b"d1"
+        assert not any(k.startswith(b"d0/") or k.startswith(b"d4/") for k in got)

@@ -253,8 +253,10 @@ class _Walker(_Files):
             got = lstats(pre, batch)
             if got is None:  # one is gone: each by itself
                 got = (filescache.pack_stats([_lstat_or_none(pre + rel) for rel in batch]), [])
-            for rel, (_, mtime, ctime, ino, _) in zip(batch, _STATS(got[0])):
-                if (ino, mtime, ctime) != walked[rel] and ino:  # (ino 0: gone, NO_STAT)
+            for rel, (_, mtime, ctime, ino, mode) in zip(batch, _STATS(got[0])):
+                # (gone, NO_STAT, or no folder now: its parent changed, and a record of no
+                # folder would be found changed by every look)
+                if (ino, mtime, ctime) != walked[rel] and mode & 0o170000 == stat.S_IFDIR:
                     out.append(rel)
         return out
 
