@@ -22,6 +22,7 @@ import json
 import os
 import time
 from collections import namedtuple
+from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
@@ -170,32 +171,45 @@ def _moved_back(
     items: Sequence[tuple[bytes, Entry, str]],
     given: set[bytes],
 ) -> set[bytes]:
-    """Of the lost *items* (less *given*), the staged renames the operation undid: a file
-    *snap* labels tracked whose bytes and mode are now on disk at a path the index holds with
-    them and *snap* did not hold. `git mv src/y lib/y` then `reset --hard` (or `checkout -f`)
+    """Of the lost *items* (less *given*), the renames the operation made or undid: a file
+    *snap* labels tracked whose bytes and mode are now on disk at a path the index holds
+    (with them, or with others: the file there has an unstaged edit) where *snap* held
+    nothing, or something else. `git mv src/y lib/y` then `reset --hard` (or `checkout -f`)
     deletes lib/y and writes src/y back from HEAD: nothing the user wrote is gone, and
-    restoring lib/y made an untracked duplicate (RED32). A rename also edited, or a staged
-    copy of a file that stayed, is still named. Only for such files: one `ls-files`."""
+    restoring lib/y made an untracked duplicate (RED32); `git mv a e` of an a with an
+    unstaged edit moves the edit with it, the index holding the committed bytes at e (RED33
+    A6). A rename also edited, or a copy of a file that stayed (*snap* held the same there),
+    is still named. Only for such files: two `ls-files`."""
     from git_snapshot.worktree import TRACKED
 
-    wanted = {
-        p: (git_blob_id(store, e), _git_mode(e))
+    moved = [
+        (p, e)
         for p, e, _ in items
         if p not in given and e.label == TRACKED and e.kind in (FILE, SYMLINK) and e.size
-    }
-    if not wanted:
+    ]
+    if not moved:
         return set()
+    wanted = {p: (git_blob_id(store, e), _git_mode(e)) for p, e in moved}
     at = _index_paths_of(repo, set(wanted.values()))
-    top = os.fsencode(repo.toplevel)
+    edited = _edited_paths(repo)
+    on_disk = _disk_keys(os.fsencode(repo.toplevel), {e.size for _, e in moved})
     out = set()
     for path, key in wanted.items():
-        for other in at.get(key, ()):
-            if other == path or not _on_disk_as(top + b"/" + other, key):
+        for other in dict.fromkeys([*at.get(key, ()), *edited]):
+            if other == path or on_disk(other) != key:
                 continue
-            if _entry_at(store, snap.root, other) is None:
+            was = _entry_at(store, snap.root, other)
+            if was is None or was.kind == DIR or (git_blob_id(store, was), _git_mode(was)) != key:
                 out.add(path)
                 break
     return out
+
+
+def _edited_paths(repo: gitrepo.Repo) -> list[bytes]:
+    """The paths the index holds whose file on disk differs from it (an unstaged edit, which
+    `git mv` carries to the new name: the index has the old bytes there)."""
+    raw = gitrepo.run_git(repo.toplevel, "ls-files", "-m", "-z", check=False)
+    return [p for p in raw.split(b"\0") if p]
 
 
 def _index_paths_of(
@@ -215,22 +229,37 @@ def _index_paths_of(
     return out
 
 
-def _on_disk_as(path: bytes, key: tuple[str, int]) -> bool:
-    """Whether *path* holds git's blob *key* (id, mode) on disk, a symlink's target as git
-    hashes it."""
+def _disk_keys(top: bytes, sizes: set[int]) -> Callable[[bytes], tuple[str, int] | None]:
+    """The (git blob id, git mode) of what is on disk at a path under *top* (a symlink's
+    target as git hashes it); None for none, a folder, or a size not in *sizes* (never read:
+    it cannot hold a lost file's bytes). Each path read once."""
     import stat
 
-    oid, mode = key
-    try:
-        st = os.lstat(path)
-        if stat.S_ISLNK(st.st_mode):
-            target = os.readlink(path)
-            found = hashlib.sha1(b"blob %d\0" % len(target) + target).hexdigest()
-            return mode == gitrepo.MODE_SYMLINK and found == oid  # git's id, not security
-    except OSError:
-        return False
-    on_disk = gitrepo.MODE_EXEC if st.st_mode & 0o100 else gitrepo.MODE_FILE
-    return mode == on_disk and _file_blob_id(path) == oid
+    seen: dict[bytes, tuple[str, int] | None] = {}
+
+    def key(rel: bytes) -> tuple[str, int] | None:
+        if rel in seen:
+            return seen[rel]
+        path = top + b"/" + rel
+        got: tuple[str, int] | None = None
+        try:
+            st = os.lstat(path)
+            if st.st_size not in sizes:
+                pass
+            elif stat.S_ISLNK(st.st_mode):
+                target = os.readlink(path)
+                oid = hashlib.sha1(b"blob %d\0" % len(target) + target).hexdigest()
+                got = (oid, gitrepo.MODE_SYMLINK)  # git's id, not security
+            elif stat.S_ISREG(st.st_mode):
+                found = _file_blob_id(path)
+                mode = gitrepo.MODE_EXEC if st.st_mode & 0o100 else gitrepo.MODE_FILE
+                got = (found, mode) if found else None
+        except OSError:
+            pass
+        seen[rel] = got
+        return got
+
+    return key
 
 
 def _entry_at(store: Store, root: bytes, path: bytes) -> Entry | None:
