@@ -13,6 +13,11 @@ commit that history recorded as HEAD (the same repository, upgraded); its id the
 ``legacy-`` and its key stays the bare common dir, so its history, including what ``repair``
 rebuilds from the packs, stays its own. Otherwise it starts afresh and the old history stays
 reachable with ``--repo PATH``.
+
+A linked worktree's snapshots are its repository's, said taken at its path; a small file of
+ours in its admin dir (which `git worktree move` keeps and `worktree remove` deletes) says
+where it was last seen: moved, its history follows it; new at the path of one removed, it
+does not take that one's for its own (_worktree).
 """
 
 from __future__ import annotations
@@ -94,8 +99,11 @@ def source(store: Store, repo: gitrepo.Repo) -> str:
     and a moved one the history its old place holds (_keyed)."""
     repo_id = _read_id(repo)
     if repo_id is None:
-        return key_for(repo.common_dir, _assign(store, repo))
-    return _keyed(store, repo.common_dir, repo_id)
+        key = key_for(repo.common_dir, _assign(store, repo))
+    else:
+        key = _keyed(store, repo.common_dir, repo_id)
+    _worktree(store, key, repo, write=True)
+    return key
 
 
 def _keyed(store: Store, common_dir: str, repo_id: str) -> str:
@@ -144,10 +152,182 @@ def known_source(store: Store, repo: gitrepo.Repo) -> str | None:
     the repository)."""
     repo_id = _read_id(repo)
     if repo_id is not None:
-        return _keyed(store, repo.common_dir, repo_id)
+        key = _keyed(store, repo.common_dir, repo_id)
+        _worktree(store, key, repo, write=False)
+        return key
     if store.snapshots(repo.common_dir) and _same_repository(store, repo):
         return repo.common_dir  # a legacy history this repository will adopt at first use
     return None
+
+
+# --------------------------------------------------------------------------- linked worktrees
+
+# A linked worktree's own file in its admin dir (``<common dir>/worktrees/<name>``), which git
+# keeps with it through `git worktree move` and deletes with it (`worktree remove`, `prune`):
+# ``<after>\0<path>``, the path it was last seen at and the number up to which the snapshots
+# taken there are an earlier worktree's (one removed, whose path this one reuses).
+WORKTREE_FILE = "git-snapshot-worktree"
+
+
+def _is_linked(repo: gitrepo.Repo) -> bool:
+    if repo.git_dir == repo.common_dir:  # (find_repo's are real paths: no syscall)
+        return False
+    return os.path.realpath(repo.git_dir) != os.path.realpath(repo.common_dir)
+
+
+def _read_worktree(repo: gitrepo.Repo) -> tuple[str, int] | None:
+    """(path last seen at, earlier worktree's numbers up to) of a linked worktree; None when
+    it has no such file (a new worktree, or one older than the file)."""
+    try:
+        with open(os.path.join(repo.git_dir, WORKTREE_FILE), "rb") as f:
+            after, sep, path = f.read().partition(b"\0")
+        return (os.fsdecode(path), int(after)) if sep else None
+    except (OSError, ValueError):
+        return None
+
+
+def _write_worktree(repo: gitrepo.Repo, path: str, after: int) -> None:
+    """Write the file (a read-only repository keeps none: its history stays by path)."""
+    final = os.path.join(repo.git_dir, WORKTREE_FILE)
+    tmp = f"{final}.{os.getpid()}.tmp"
+    with suppress(OSError):
+        with open(tmp, "wb") as f:
+            f.write(str(after).encode() + b"\0" + os.fsencode(path))
+        os.replace(tmp, final)
+    with suppress(OSError):
+        os.unlink(tmp)  # (left only when the replace failed)
+
+
+def earlier_than(repo: gitrepo.Repo) -> int:
+    """The number up to which the snapshots taken at this worktree's path are an earlier
+    worktree's, not its own (0: all are its own): one that git removed there, whose path
+    this one reuses (`git worktree add` at it). A hook's question (_before): what is known
+    by :func:`source`'s look at the file (in a hook, read once)."""
+    memo = repo.memo
+    if memo is not None and "worktree_after" in memo:
+        return int(memo["worktree_after"])
+    got = _read_worktree(repo) if _is_linked(repo) else None
+    return got[1] if got is not None and got[0] == repo.toplevel else 0
+
+
+def _worktree(store: Store, key: str, repo: gitrepo.Repo, write: bool) -> None:
+    """A linked worktree's history follows it: moved (`git worktree move`, or `mv` and
+    `git worktree repair`), the snapshots it took at its old place and its loss log are said
+    taken at the new one (as a moved repository's are: _adopt_moved); new at a path another
+    worktree of this repository was removed from, it does not take that one's snapshots for
+    its own (their numbers are kept in its file: earlier_than). Only a linked worktree: the
+    main one moves with its repository (its key). *write*: a first look may write the file
+    (:func:`source`); a command that only reads writes it only when the worktree moved."""
+    if repo.memo is not None and "worktree_after" in repo.memo:
+        return  # (a hook: looked at once)
+    if not _is_linked(repo):
+        return
+    got = _read_worktree(repo)
+    after = got[1] if got is not None else 0
+    if got is not None and got[0] == repo.toplevel:
+        pass
+    elif got is None:
+        after = _born_after(store, key, repo)
+        if after:
+            _retire_log(store, key, repo, after)
+        if write:
+            _write_worktree(repo, repo.toplevel, after)
+    elif _admin_dir(got[0]) == repo.git_dir:
+        # its old place is there still, with a .git naming this admin dir: a copy of the
+        # folder (git says the worktree is the other one): nothing taken from it
+        after = 0
+    else:
+        after = _follow(store, key, repo, got[0], after)
+        _write_worktree(repo, repo.toplevel, after)
+    if repo.memo is not None:
+        repo.memo["worktree_after"] = after
+
+
+def _admin_dir(top: str) -> str | None:
+    """The admin dir the linked worktree at *top* names in its ``.git`` file (None: none)."""
+    try:
+        with open(os.path.join(top, ".git"), "rb") as f:
+            text = f.read()
+    except OSError:
+        return None
+    if not text.startswith(b"gitdir: "):
+        return None
+    named = os.fsdecode(text[len(b"gitdir: ") :].rstrip(b"\r\n"))
+    return os.path.realpath(os.path.join(top, named))
+
+
+def _born(git_dir: str | None) -> float | None:
+    """When the linked worktree of admin dir *git_dir* was made: its ``commondir``, which only
+    `git worktree add` writes (a move rewrites ``gitdir``)."""
+    try:
+        return os.stat(os.path.join(git_dir, "commondir")).st_mtime if git_dir else None
+    except OSError:
+        return None
+
+
+def _born_after(store: Store, key: str, repo: gitrepo.Repo) -> int:
+    """For a linked worktree without its file: the newest number of the snapshots taken at
+    its path before it was made, which an earlier worktree there took; 0 when there is none
+    (a worktree made before the file existed keeps the snapshots it took)."""
+    born = _born(repo.git_dir)
+    if born is None:
+        return 0
+    return max((s.id for s in store.snapshots(key, repo.toplevel) if s.created < born), default=0)
+
+
+def _follow(store: Store, key: str, repo: gitrepo.Repo, old: str, after: int) -> int:
+    """Give the snapshots this worktree took at *old* (its numbers above *after*; none taken
+    since another worktree of the repository was made there) and its loss log to its place
+    now; returns the new place's earlier-than number: the newest of an earlier worktree's
+    snapshots there (a removed one's) when all of this one's are newer."""
+    import sqlite3  # (only here: a moved worktree's first command)
+
+    there = _admin_dir(old)
+    until = _born(there) if there is not None else None
+    here = [s.id for s in store.snapshots(key, repo.toplevel)]
+    mine = [
+        s.id
+        for s in store.snapshots(key, old)
+        if s.id > after and (until is None or s.created < until)
+    ]
+    if mine:
+        with suppress(sqlite3.OperationalError):  # (a full disk: the index read-only)
+            store.index.move_worktree(key, old, repo.toplevel, mine)
+    if there is None:  # (a new worktree there has that log now)
+        _follow_log(store, key, repo, old)
+    return max(here) if here and (not mine or max(here) < min(mine)) else 0
+
+
+def _retire_log(store: Store, key: str, repo: gitrepo.Repo, after: int) -> None:
+    """The loss log kept at this path for the worktree removed from it (keyed by a linked
+    worktree's path) put aside under a name of its own: its reports are not this new
+    worktree's to list or undo; what they name stays kept (the retention reads every log)."""
+    from git_snapshot import losses
+
+    log = losses._log_path(store, repo, key)
+    with suppress(OSError):
+        os.replace(log, f"{log[: -len('.jsonl')]}.before-{after}.jsonl")
+
+
+def _follow_log(store: Store, key: str, repo: gitrepo.Repo, old: str) -> None:
+    """The loss log of the worktree at *old* (keyed by a linked worktree's path too) appended
+    to its log here, its lines said written here (what the retention keeps is found by
+    worktree and number), then removed."""
+    from git_snapshot import losses
+    from git_snapshot.store.core import read_log
+
+    was = losses._log_path(store, gitrepo.Repo(old, repo.git_dir, repo.common_dir), key)
+    now = losses._log_path(store, repo, key)
+    if was == now or not os.path.exists(was):
+        return
+    with suppress(OSError):
+        for e in read_log(was):
+            here = {"worktree": repo.toplevel} if e.get("worktree") == old else {}
+            losses._append_line(now, {**e, **here})
+        done = was[: -len(".jsonl")] + losses.MIGRATED
+        if os.path.exists(done):
+            os.replace(done, now[: -len(".jsonl")] + losses.MIGRATED)
+        os.unlink(was)
 
 
 # --------------------------------------------------------------------------- names

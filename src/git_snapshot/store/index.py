@@ -642,6 +642,16 @@ class Index:
                 )
             return True
 
+    def move_worktree(self, source: str, old: str, new: str, ids: Iterable[int]) -> None:
+        """The snapshots *ids* of *source* taken in the worktree *old* now said taken in *new*
+        (a linked worktree moved: identity._worktree)."""
+        with self.write() as db:
+            db.executemany(
+                "UPDATE snapshots SET worktree=? WHERE worktree=? AND seq=? AND source="
+                "(SELECT id FROM sources WHERE key=?)",
+                [(new, old, i, source) for i in ids],
+            )
+
     def reserve_seq(self, source: str, source_path: str) -> int:
         """Hand out the next snapshot number of *source* (never reused, even if the snapshot
         that took it never commits): the record in the pack must carry it before the row."""
