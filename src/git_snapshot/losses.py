@@ -152,6 +152,8 @@ def find(
         given = {p: v for p, v in given.items() if p in held or p not in files}
     nested_given, nested_tracked = _nested(store, repo, snap, items)
     moved = _moved_back(store, repo, snap, items, {*given, *nested_given})
+    left = [(p, e) for p, e, _ in items if p not in given and p not in nested_given]
+    moved |= _stashed_part(store, repo, snap, [(p, e) for p, e in left if p not in moved])
     return [
         Loss(
             path,
@@ -162,6 +164,73 @@ def find(
         for path, e, status in items
         if path not in given and path not in nested_given and path not in moved
     ]
+
+
+STASHED_PART_AT_MOST = 64  # lost files a new stash entry is merged onto (a merge-file each)
+
+
+def _stashed_part(
+    store: Store, repo: gitrepo.Repo, snap: Snapshot, lost: Sequence[tuple[bytes, Entry]]
+) -> set[bytes]:
+    """Of the *lost* tracked files, those the newest stash entry gives back, made after
+    *snap* was taken from part of their edits (`git stash push -p`: the entry holds the hunks
+    stashed, the file on disk the others): `git stash pop` merges the entry's change onto the
+    file as it is now, which gives the version *snap* holds. A whole file stashed is in the
+    entry (find's revs give it already): so is this one, in two parts (RED33 A7). A merge
+    that conflicts, a binary file, or more than STASHED_PART_AT_MOST files: still named."""
+    from git_snapshot.worktree import TRACKED
+
+    files = {p: e for p, e in lost if e.label == TRACKED and e.kind == FILE}
+    if not files or len(files) > STASHED_PART_AT_MOST:
+        return set()
+    newest = gitrepo.stash_entries(repo, 1)
+    if not newest or len(newest[0]) < 2:
+        return set()
+    entry, base = newest[0][0], newest[0][1]
+    made = gitrepo.run_git(repo.toplevel, "show", "-s", "--format=%ct", entry, check=False)
+    if not made.strip().isdigit() or int(made) < int(snap.created):
+        return set()  # an entry made before: not this command's
+    theirs = gitrepo.tree_entries(repo, entry, files)
+    olds = gitrepo.tree_entries(repo, base, files)
+    top = os.fsencode(repo.toplevel)
+    out = set()
+    for path, e in files.items():
+        if path in theirs and path in olds and theirs[path] != olds[path]:
+            merged = _merged_onto(repo, top + b"/" + path, olds[path], theirs[path])
+            if merged == (git_blob_id(store, e), _git_mode(e)):
+                out.add(path)
+    return out
+
+
+def _merged_onto(
+    repo: gitrepo.Repo, path: bytes, base: tuple[int, str], theirs: tuple[int, str]
+) -> tuple[str, int] | None:
+    """(git blob id, git mode) of the regular file at *path* with the change from blob *base*
+    to *theirs* (mode, id) merged onto it, as `git stash pop` merges it; None when the merge
+    conflicts or cannot be made (a binary file, no regular file there)."""
+    import stat
+    import tempfile
+
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_size > CONVERTED_AT_MOST:
+        return None
+    with tempfile.TemporaryDirectory(prefix="git-snapshot-merge-") as tmp:
+        sides = []
+        for name, (_mode, oid) in (("base", base), ("theirs", theirs)):
+            side = os.path.join(tmp, name)
+            with open(side, "wb") as f:
+                f.write(gitrepo.run_git(repo.toplevel, "cat-file", "blob", oid))
+            sides.append(side)
+        res = gitrepo._run(repo.toplevel, ["merge-file", "-p", "-q", os.fsdecode(path), *sides])
+    if res.returncode != 0:
+        return None
+    on_disk = gitrepo.MODE_EXEC if st.st_mode & 0o100 else gitrepo.MODE_FILE
+    mode = theirs[0] if theirs[0] != base[0] else on_disk
+    oid = hashlib.sha1(b"blob %d\0" % len(res.stdout) + res.stdout).hexdigest()
+    return oid, mode  # (git's id, not security)
 
 
 def _moved_back(
