@@ -28,6 +28,7 @@ from git_snapshot.gitrun import _first_line
 from git_snapshot.gitrun import _run
 from git_snapshot.gitrun import git_env
 from git_snapshot.gitrun import run_git
+from git_snapshot.words import first_of
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:
@@ -388,7 +389,7 @@ def _not_applied(paths: list[bytes], patch: str, exc: UserError) -> str:
     """The one line for a pre-commit patch that could not be read back: which edits the
     snapshot lacks, where they are, and git's word on why."""
     names = [os.fsdecode(p) for p in paths]
-    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    shown = first_of(names)
     why = _first_line(exc.stderr) if isinstance(exc, GitError) else ""
     return (
         f"this snapshot lacks your unstaged edits to {shown or 'tracked files'}: pre-commit "

@@ -39,6 +39,7 @@ from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.safewrite import atomic_write
+from git_snapshot.words import first_of
 from git_snapshot.worktree import LABELS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -1411,12 +1412,11 @@ def named_line(entry: Mapping[str, Any]) -> str:
     """'git clean -fdx at 2026-12-02T12:54:49+00:00 destroyed 3 files (.env, a, b)': what a
     loss entry says, short."""
     lost = [str(x.get("path")) for x in entry.get("lost") or [] if isinstance(x, dict)]
-    shown = ", ".join(output.display(os.fsencode(p)) for p in lost[:3])
-    more = f" and {len(lost) - 3} more" if len(lost) > 3 else ""
+    shown = first_of([output.display(os.fsencode(p)) for p in lost])
     n = len(lost)
     return (
         f"{entry.get('command') or 'an operation'} at {entry.get('when') or '?'} destroyed "
-        f"{n} path{'' if n == 1 else 's'} ({shown}{more})"
+        f"{n} path{'' if n == 1 else 's'} ({shown})"
     )
 
 

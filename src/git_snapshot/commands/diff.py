@@ -46,6 +46,7 @@ from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
+from git_snapshot.words import first_of
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (every diff)
 if TYPE_CHECKING:
@@ -337,8 +338,7 @@ def _on_way(path: bytes, rels: Sequence[bytes]) -> bool:
 
 def _named(paths: Sequence[tuple[bytes, str]], shown: int = 3) -> str:
     """The first *shown* of *paths* with why, "d (Permission denied), e (...) and 2 more"."""
-    names = ", ".join(f"{output.brief(p) or '.'} ({why})" for p, why in paths[:shown])
-    return names + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
+    return first_of([f"{output.brief(p) or '.'} ({why})" for p, why in paths], shown)
 
 
 def _left_out_notes(
@@ -385,11 +385,10 @@ def _damage_line(damaged: list[tuple[bytes, str]], shown: int = 5) -> None:
     """The one line on stderr naming what a --json diff could not compare."""
     from git_snapshot.store.restorer import ADVICE
 
-    names = ", ".join(f"{output.display(p) or '.'} ({why})" for p, why in damaged[:shown])
-    more = f" and {len(damaged) - shown} more" if len(damaged) > shown else ""
+    names = first_of([f"{output.display(p) or '.'} ({why})" for p, why in damaged], shown)
     output.err(
         f"{len(damaged)} damaged path(s) could not be compared, everything intact was "
-        f"(the JSON lists it): {names}{more}; {ADVICE}"
+        f"(the JSON lists it): {names}; {ADVICE}"
     )
 
 

@@ -9,6 +9,7 @@ import os
 from git_snapshot import output
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
+from git_snapshot.words import first_of
 
 
 def _push_once(name: str | None) -> tuple[str, list[str]]:
@@ -68,8 +69,7 @@ def _unmended_line(name: str, unmended: list[tuple[str, str]]) -> str:
 
 def _some(items: list[tuple[str, str]], shown: int = 3) -> str:
     """The first *shown* of *items* (what, why), "a (x), b (y), c (z) and 2 more"."""
-    first = ", ".join(output.one_line(f"{what} ({why})") for what, why in items[:shown])
-    return first + (f" and {len(items) - shown} more" if len(items) > shown else "")
+    return first_of([output.one_line(f"{what} ({why})") for what, why in items], shown)
 
 
 def cmd_push(*, name: str | None = None, auto: bool = False) -> int:

@@ -9,6 +9,7 @@ from git_snapshot.commands.common import existing_store
 from git_snapshot.store import Store
 from git_snapshot.store.repair import RepairReport
 from git_snapshot.store.repair import repair
+from git_snapshot.words import first_of
 
 
 def cmd_repair(*, dry_run: bool = False) -> int:
@@ -71,8 +72,8 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
     if report.forgotten:
         line += f"; {report.forgotten} forgotten snapshot(s) stay forgotten"
         if report.old_index != "usable":  # which forgets had taken effect is not known
-            line += ": " + _some(
-                [f"{seq} of {_shown(source)}" for source, seq in report.forgotten_ids]
+            line += ": " + first_of(
+                [f"{seq} of {_shown(source)}" for source, seq in report.forgotten_ids], 20
             )
     print(line)
     if not (report.dropped or report.incomplete) and all(
@@ -111,12 +112,6 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
             "disk (dmesg) and the files' owner and permissions, then run git snapshot repair "
             "again"
         )
-
-
-def _some(items: list[str], most: int = 20) -> str:
-    """*items* joined, the first *most* of them and how many more."""
-    more = f" and {len(items) - most} more" if len(items) > most else ""
-    return ", ".join(items[:most]) + more
 
 
 def _shown(text: str) -> str:

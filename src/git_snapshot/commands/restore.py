@@ -50,6 +50,7 @@ from git_snapshot.store.restorer import split_path
 from git_snapshot.store.safety import PRE_RESTORE
 from git_snapshot.store.safety import restore_record
 from git_snapshot.store.safety import unsaved
+from git_snapshot.words import first_of
 
 SHOWN = 20  # paths listed one per line before a count takes over
 
@@ -818,8 +819,7 @@ def _print_report(
     target's top)."""
 
     def _some(paths: list[bytes], n: int = 5) -> str:
-        more = f" and {len(paths) - n} more" if len(paths) > n else ""
-        return ", ".join(output.display(from_here(here, p)) for p in paths[:n]) + more
+        return first_of([output.display(from_here(here, p)) for p in paths], n)
 
     verb = "would " if dry_run else ""
     for label, items in (
@@ -893,16 +893,15 @@ def _print_report(
             line += f", except {len(gone)} path(s) it could not hold (below)"
     print(line)
     if gone:  # named, so overwritten: but the pre-restore snapshot holds no copy of them
-        shown = ", ".join(f"{output.display(from_here(here, p))} ({why})" for p, why in gone[:5])
-        more = f" and {len(gone) - 5} more" if len(gone) > 5 else ""
+        shown = first_of([f"{output.display(from_here(here, p))} ({why})" for p, why in gone], 5)
         if dry_run:
             output.err(
-                f"warning: what {shown}{more} holds now would be in no snapshot (the "
+                f"warning: what {shown} holds now would be in no snapshot (the "
                 "pre-restore snapshot cannot save it): the restore would overwrite it"
             )
         else:
             output.err(
-                f"warning: what {shown}{more} held before is in no snapshot (the pre-restore "
+                f"warning: what {shown} held before is in no snapshot (the pre-restore "
                 "snapshot could not save it): it was overwritten"
             )
 

@@ -64,6 +64,7 @@ from git_snapshot.store.restore_write import _Workers
 from git_snapshot.store.restore_write import _write_sparse
 from git_snapshot.store.restore_write import share_out
 from git_snapshot.store.validate import show
+from git_snapshot.words import first_of
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 JOB_FILES = 256  # new files per job handed to a writer thread (of any directories)
@@ -122,10 +123,9 @@ class Damaged(CorruptObject):
         self.damaged = damaged
         self.report = report
         self.written = written  # entries written (export)
-        first = ", ".join(show(p) or "." for p, _ in damaged[:3])
-        more = f" and {len(damaged) - 3} more" if len(damaged) > 3 else ""
+        first = first_of([show(p) or "." for p, _ in damaged])
         super().__init__(
-            f"{len(damaged)} damaged path(s) could not be {verb} ({first}{more}), everything "
+            f"{len(damaged)} damaged path(s) could not be {verb} ({first}), everything "
             f"intact was; {ADVICE}"
         )
 
@@ -137,10 +137,9 @@ class Unwritable(UserError):
     def __init__(self, report: Report) -> None:
         self.report = report
         gone = report.unwritable
-        first = ", ".join(f"{show(p)} ({why})" for p, why in gone[:3])
-        more = f" and {len(gone) - 3} more" if len(gone) > 3 else ""
+        first = first_of([f"{show(p)} ({why})" for p, why in gone])
         super().__init__(
-            f"{len(gone)} file(s) could not be written over and are as they were: {first}{more};"
+            f"{len(gone)} file(s) could not be written over and are as they were: {first};"
             " everything else was restored; make them writable (chattr -i, chmod), then "
             "restore them again"
         )
@@ -161,10 +160,9 @@ class NotAllRestored(UserError):
             *((p, "another worktree") for p in report.worktrees),
             *((p, "never written here") for p in report.refused),
         ]
-        first = ", ".join(f"{show(p) or '.'} ({why})" for p, why in left[:3])
-        more = f" and {len(left) - 3} more" if len(left) > 3 else ""
+        first = first_of([f"{show(p) or '.'} ({why})" for p, why in left])
         super().__init__(
-            f"{len(left)} path(s) were not restored and are as they were: {first}{more}; "
+            f"{len(left)} path(s) were not restored and are as they were: {first}; "
             f"everything else was restored ({report.files} file(s) written)"
         )
 
