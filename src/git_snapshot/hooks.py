@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from typing import NamedTuple
 
     from git_snapshot import losses
+    from git_snapshot import restored
     from git_snapshot.store import Result
     from git_snapshot.store import Snapshot
     from git_snapshot.store import Store
@@ -816,11 +817,6 @@ def _exact(store: Store, repo: gitrepo.Repo, before: Snapshot, ctx: Context) -> 
     return time.time() - seen.when < FILE_CHECKOUT_WINDOW_NS / 1e9
 
 
-if TYPE_CHECKING:
-    # (the snapshot a report names, the one compared, which paths: None for all)
-    _Part = tuple[Snapshot, Snapshot, Callable[[bytes], bool] | None]
-
-
 class _Op:
     """The operation a post-hook checks: the hook's *call* and *ctx*, this hook's snapshot
     (*after*, as worktree.take returned it; None when it could take none: _losses_anyway),
@@ -864,7 +860,11 @@ def find_losses(
     if before is None:
         return []
     op = _Op(store, repo, call, ctx, after, overlay)
-    parts = _parts(store, before)
+    parts: list[restored.Part] = [(before, before, None)]  # (named, compared, which paths)
+    if before.trigger == "pre-restore":  # (safety.PRE_RESTORE, not imported for it)
+        from git_snapshot import restored
+
+        parts = restored.parts(store, before)
     found = [(shown, _lost_from(op, seen, within, seen is before)) for shown, seen, within in parts]
     found = [(shown, lost) for shown, lost in found if lost[0] or lost[1]]
     if not found:
@@ -877,96 +877,6 @@ def find_losses(
         losses.report_of(store, repo, ctx.command, shown, exact, lost, unsaved, when=when)
         for shown, (lost, unsaved) in found
     ]
-
-
-def _parts(store: Store, before: Snapshot) -> list[_Part]:
-    """(the snapshot a report names, the one compared, which paths) for each part of the
-    worktree before the operation: all of it *before*'s; or, *before* being the pre-restore
-    snapshot of a restore in place, the paths it wrote its source's, compared as if taken
-    when the restore wrote them (what came after is what counts: the reflog's moves, the
-    blobs git wrote), and the rest *before*'s. A restore source forgotten since holds
-    nothing to name: its paths are left out (*before* holds what they replaced)."""
-    restore = _restore_of(store, before)
-    if restore is None:
-        return [(before, before, None)]
-    source, covered = restore
-    rest: list[_Part] = [(before, before, lambda p: not covered(p))]
-    if source is None:
-        return rest
-    return [*rest, (source, source.replace(created=before.created), covered)]
-
-
-def _restore_of(
-    store: Store, before: Snapshot
-) -> tuple[Snapshot | None, Callable[[bytes], bool]] | None:
-    """The restore in place *before* (the newest snapshot) was taken for, as its record says
-    (safety.restore_record): its source snapshot (None: forgotten since) and which paths hold
-    that one's bytes since; None when *before* is no pre-restore snapshot recording one
-    (a snapshot taken after a restore holds what it wrote itself)."""
-    if before.trigger != "pre-restore":  # (safety.PRE_RESTORE, not imported for it)
-        return None
-    from git_snapshot.store import safety
-
-    rec = safety.restored(before)
-    if rec is None or rec.source != before.source:  # (--repo: another repository's numbers)
-        return None
-    try:
-        source: Snapshot | None = store.get(rec.source, rec.snapshot)
-    except UserError:
-        source = None
-    if source is not None and abs(source.created - rec.created) >= 0.001:
-        source = None  # its number reclaimed: never stand for another snapshot
-    kept = safety.unsaved(before, rec.paths)  # the restore left these as they were
-    holds = _holds(store, source.root) if source is not None else (lambda p: False)
-
-    def covered(path: bytes) -> bool:
-        if not any(not r or path == r or path.startswith(r + b"/") for r in rec.paths):
-            return False
-        if any(path == k or path.startswith(k + b"/") for k in kept):
-            return False
-        # the restore wrote what its source holds there; with --delete, removed the rest
-        return rec.delete or holds(path)
-
-    return source, covered
-
-
-def _holds(store: Store, root: bytes) -> Callable[[bytes], bool]:
-    """Whether snapshot tree *root* holds an entry at a path, or a file or link on its way
-    (a restore of it replaced the folder the path was in); each tree read once."""
-    from git_snapshot.store import validate
-    from git_snapshot.store.objects import DIR
-
-    trees: dict[bytes, dict[bytes, Any] | None] = {}
-
-    def listing(folder: bytes) -> dict[bytes, Any] | None:
-        if folder not in trees:
-            if not folder:
-                key: bytes | None = root
-            else:
-                parent, _, name = folder.rpartition(b"/")
-                up = listing(parent)
-                e = up.get(name) if up is not None else None
-                key = e.ref if e is not None and e.kind == DIR else None
-            got = validate.read_tree(store, key, folder + b"/") if key is not None else None
-            trees[folder] = {e.name: e for e in got} if got is not None else None
-        return trees[folder]
-
-    def holds(path: bytes) -> bool:
-        folder, _, name = path.rpartition(b"/")
-        at = listing(folder)
-        if at is not None:
-            return name in at
-        parts = path.split(b"/")
-        for i in range(1, len(parts)):
-            up = listing(b"/".join(parts[: i - 1]))
-            e = up.get(parts[i - 1]) if up is not None else None
-            if e is None:
-                return False
-            if e.kind != DIR:
-                return True
-        return False
-
-    return holds
 
 
 def _lost_from(
