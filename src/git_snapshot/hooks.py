@@ -330,16 +330,15 @@ def _before(store: Store, repo: gitrepo.Repo, call: Call, started: float) -> Sna
     from git_snapshot import identity
 
     source = identity.source(store, repo)
-    # an earlier worktree's at this path (git removed it, then added this one here): not
-    # what this one held (RED33 A4: its removal was the loss, reported when it ran)
-    earlier = identity.earlier_than(repo)
     # the newest few first (each row a worktree keeps, ~300 in 14 days, costs every hook):
     # all of them only when none of those is the one
     last: int | None = _BEFORE_ROWS
     orig = None
     while True:
         got = store.snapshots(source, repo.toplevel, last=last)
-        mine = [s for s in got if s.created < started and s.id > earlier]
+        # another worktree's said taken at this path (one removed there, or moved out and in:
+        # RED33 A4, V1) is not what this one held: identity.owns
+        mine = [s for s in got if s.created < started and identity.owns(repo, s)]
         if call.name == "post-merge":
             # pre-merge-commit runs after the merge has written the worktree: its snapshot
             # (HEAD was still ORIG_HEAD then) already holds the result, not what the merge

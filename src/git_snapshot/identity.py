@@ -17,7 +17,9 @@ reachable with ``--repo PATH``.
 A linked worktree's snapshots are its repository's, said taken at its path; a small file of
 ours in its admin dir (which `git worktree move` keeps and `worktree remove` deletes) says
 where it was last seen: moved, its history follows it; new at the path of one removed, it
-does not take that one's for its own (_worktree).
+does not take that one's for its own (_worktree). A path names no worktree for good (git
+moves one into another's place, or two swap): each snapshot a linked worktree takes records
+which one took it (TAG), and that, not the path, says whose it is (owns, _settle).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ from git_snapshot import gitrepo
 from git_snapshot.ctx import suppress
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
+
+TYPE_CHECKING = False  # (typing is not imported on the hook path)
+if TYPE_CHECKING:
+    from git_snapshot.store import Snapshot
 
 CONFIG_KEY = "snapshot.repoId"
 LEGACY = "legacy-"
@@ -165,8 +171,12 @@ def known_source(store: Store, repo: gitrepo.Repo) -> str | None:
 # A linked worktree's own file in its admin dir (``<common dir>/worktrees/<name>``), which git
 # keeps with it through `git worktree move` and deletes with it (`worktree remove`, `prune`):
 # ``<after>\0<path>``, the path it was last seen at and the number up to which the snapshots
-# taken there are an earlier worktree's (one removed, whose path this one reuses).
+# without a TAG taken there are an earlier worktree's (one removed, whose path this one reuses).
 WORKTREE_FILE = "git-snapshot-worktree"
+# In a snapshot's meta: which linked worktree took it (_tag_of). A path does not say it: git
+# moves a worktree into another's place, or two swap (RED33 V1). Snapshots taken before the
+# tag go by path and the file's number.
+TAG = "worktree_id"
 
 
 def _is_linked(repo: gitrepo.Repo) -> bool:
@@ -175,15 +185,19 @@ def _is_linked(repo: gitrepo.Repo) -> bool:
     return os.path.realpath(repo.git_dir) != os.path.realpath(repo.common_dir)
 
 
-def _read_worktree(repo: gitrepo.Repo) -> tuple[str, int] | None:
-    """(path last seen at, earlier worktree's numbers up to) of a linked worktree; None when
-    it has no such file (a new worktree, or one older than the file)."""
+def _read_file(git_dir: str) -> tuple[str, int] | None:
+    """(path last seen at, earlier worktree's numbers up to) of the linked worktree of admin
+    dir *git_dir*; None when it has no such file (a new worktree, or one older than the file)."""
     try:
-        with open(os.path.join(repo.git_dir, WORKTREE_FILE), "rb") as f:
+        with open(os.path.join(git_dir, WORKTREE_FILE), "rb") as f:
             after, sep, path = f.read().partition(b"\0")
         return (os.fsdecode(path), int(after)) if sep else None
     except (OSError, ValueError):
         return None
+
+
+def _read_worktree(repo: gitrepo.Repo) -> tuple[str, int] | None:
+    return _read_file(repo.git_dir)
 
 
 def _write_worktree(repo: gitrepo.Repo, path: str, after: int) -> None:
@@ -198,11 +212,34 @@ def _write_worktree(repo: gitrepo.Repo, path: str, after: int) -> None:
         os.unlink(tmp)  # (left only when the replace failed)
 
 
+def _tag_of(git_dir: str) -> str | None:
+    """A linked worktree's identity, from its admin dir's ``commondir``: only `git worktree
+    add` writes that file (a move, repair or lock does not touch it) and it goes with the
+    worktree, so its inode and mtime are this worktree's alone, also against one added later
+    under the same admin name. Derived, not stored: nothing to lose or keep in step."""
+    try:
+        st = os.stat(os.path.join(git_dir, "commondir"))
+    except OSError:
+        return None
+    return f"{st.st_ino:x}.{st.st_mtime_ns:x}"
+
+
+def worktree_tag(repo: gitrepo.Repo) -> str | None:
+    """What a snapshot taken in this worktree records as TAG; None in a main worktree (it
+    moves with its repository: its path is its own)."""
+    memo = repo.memo
+    if memo is not None and "worktree_tag" in memo:
+        return memo["worktree_tag"]  # type: ignore[no-any-return]
+    tag = _tag_of(repo.git_dir) if _is_linked(repo) else None
+    if memo is not None:
+        memo["worktree_tag"] = tag
+    return tag
+
+
 def earlier_than(repo: gitrepo.Repo) -> int:
-    """The number up to which the snapshots taken at this worktree's path are an earlier
-    worktree's, not its own (0: all are its own): one that git removed there, whose path
-    this one reuses (`git worktree add` at it). A hook's question (_before): what is known
-    by :func:`source`'s look at the file (in a hook, read once)."""
+    """The number up to which the snapshots without a TAG taken at this worktree's path are
+    an earlier worktree's, not its own (0: all are its own): one that git removed there, whose
+    path this one reuses. What :func:`source`'s look at the file found (a hook reads it once)."""
     memo = repo.memo
     if memo is not None and "worktree_after" in memo:
         return int(memo["worktree_after"])
@@ -210,35 +247,47 @@ def earlier_than(repo: gitrepo.Repo) -> int:
     return got[1] if got is not None and got[0] == repo.toplevel else 0
 
 
+def owns(repo: gitrepo.Repo, snap: Snapshot) -> bool:
+    """Whether *snap*, said taken at this worktree's path, is its own (a hook's question,
+    _before): taken by it (its TAG), or, untagged (a main worktree's, or taken before tags),
+    newer than an earlier worktree's there. Another worktree's can be said taken here: a
+    removed one's for good, one's that moved away until it or another is next seen at a new
+    place (_settle). A main worktree reads no meta."""
+    tag = worktree_tag(repo)
+    took = snap.meta.get(TAG) if tag is not None else None
+    return took == tag if took is not None else snap.id > earlier_than(repo)
+
+
 def _worktree(store: Store, key: str, repo: gitrepo.Repo, write: bool) -> None:
     """A linked worktree's history follows it: moved (`git worktree move`, or `mv` and
     `git worktree repair`), the snapshots it took at its old place and its loss log are said
     taken at the new one (as a moved repository's are: _adopt_moved); new at a path another
-    worktree of this repository was removed from, it does not take that one's snapshots for
-    its own (their numbers are kept in its file: earlier_than). Only a linked worktree: the
-    main one moves with its repository (its key). *write*: a first look may write the file
-    (:func:`source`); a command that only reads writes it only when the worktree moved."""
+    worktree of this repository was removed from, it does not take that one's for its own
+    (owns). Only a linked worktree: the main one moves with its repository (its key).
+    *write*: a first look may write the file (:func:`source`); a command that only reads
+    writes it only when a worktree moved."""
     if repo.memo is not None and "worktree_after" in repo.memo:
         return  # (a hook: looked at once)
     if not _is_linked(repo):
         return
     got = _read_worktree(repo)
-    after = got[1] if got is not None else 0
     if got is not None and got[0] == repo.toplevel:
-        pass
-    elif got is None:
-        after = _born_after(store, key, repo)
-        if after:
-            _retire_log(store, key, repo, after)
-        if write:
-            _write_worktree(repo, repo.toplevel, after)
-    elif _admin_dir(got[0]) == repo.git_dir:
+        after = got[1]
+    elif got is not None and _admin_dir(got[0]) == repo.git_dir:
         # its old place is there still, with a .git naming this admin dir: a copy of the
         # folder (git says the worktree is the other one): nothing taken from it
         after = 0
     else:
-        after = _follow(store, key, repo, got[0], after)
-        _write_worktree(repo, repo.toplevel, after)
+        # new here or moved here: first every worktree that moved since it was last seen
+        # (this one too) takes along what it left at its old place (its snapshots, its log):
+        # what is left at this path then is a removed worktree's (V1, V2)
+        after = _settle(store, key, repo, got).get(repo.toplevel, 0)
+        if got is None:
+            after = _born_after(store, key, repo)
+            if after:
+                _retire_log(store, key, repo, after)
+            if write:
+                _write_worktree(repo, repo.toplevel, after)
     if repo.memo is not None:
         repo.memo["worktree_after"] = after
 
@@ -254,6 +303,18 @@ def _admin_dir(top: str) -> str | None:
         return None
     named = os.fsdecode(text[len(b"gitdir: ") :].rstrip(b"\r\n"))
     return os.path.realpath(os.path.join(top, named))
+
+
+def _place(admin: str) -> str | None:
+    """Where the linked worktree of admin dir *admin* is, as git says (its ``gitdir`` file,
+    which `git worktree move` and `repair` rewrite), when its ``.git`` there names *admin*."""
+    try:
+        with open(os.path.join(admin, "gitdir"), "rb") as f:
+            named = os.fsdecode(f.read().rstrip(b"\r\n"))
+    except OSError:
+        return None
+    top = os.path.realpath(os.path.dirname(os.path.join(admin, named)))
+    return top if _admin_dir(top) == os.path.realpath(admin) else None
 
 
 def _born(git_dir: str | None) -> float | None:
@@ -275,59 +336,132 @@ def _born_after(store: Store, key: str, repo: gitrepo.Repo) -> int:
     return max((s.id for s in store.snapshots(key, repo.toplevel) if s.created < born), default=0)
 
 
-def _follow(store: Store, key: str, repo: gitrepo.Repo, old: str, after: int) -> int:
-    """Give the snapshots this worktree took at *old* (its numbers above *after*; none taken
-    since another worktree of the repository was made there) and its loss log to its place
-    now; returns the new place's earlier-than number: the newest of an earlier worktree's
-    snapshots there (a removed one's) when all of this one's are newer."""
+class _Moved:
+    """A linked worktree seen at *repo*.toplevel now, last seen at *old* (its file)."""
+
+    __slots__ = ("after", "old", "repo", "tag")
+
+    def __init__(self, repo: gitrepo.Repo, old: str, after: int, tag: str | None) -> None:
+        self.repo, self.old, self.after, self.tag = repo, old, after, tag
+
+    def took(self, snap: Snapshot) -> bool:
+        """Whether *snap*, said taken at its old place, is its own: its TAG, or untagged
+        (taken before tags) and newer than an earlier worktree's there."""
+        took = snap.meta.get(TAG)
+        return took == self.tag if took is not None else snap.id > self.after
+
+
+def _moved(repo: gitrepo.Repo, got: tuple[str, int] | None) -> list[_Moved]:
+    """The linked worktrees of the repository that moved since they were last seen: this one
+    (*got*: its file; None when new), and every other whose file names a place other than the
+    one git says it is at now (a few small files, read only at a worktree's first command at a
+    new place)."""
+    out = [] if got is None else [_Moved(repo, got[0], got[1], worktree_tag(repo))]
+    root = os.path.join(repo.common_dir, "worktrees")
+    try:
+        names = sorted(os.listdir(root))
+    except OSError:
+        names = []
+    me = os.path.realpath(repo.git_dir)
+    for name in names:
+        admin = os.path.join(root, name)
+        seen = _read_file(admin) if os.path.realpath(admin) != me else None
+        top = _place(admin) if seen is not None else None
+        if seen is not None and top is not None and top != seen[0]:
+            other = gitrepo.Repo(top, admin, repo.common_dir)
+            out.append(_Moved(other, seen[0], seen[1], _tag_of(admin)))
+    return out
+
+
+def _settle(
+    store: Store, key: str, repo: gitrepo.Repo, got: tuple[str, int] | None
+) -> dict[str, int]:
+    """Each worktree that moved (_moved) takes the snapshots it took at its old place and its
+    loss log to its place now, and its file says so; returns each one's new earlier-than
+    number (its new place's untagged snapshots left there: a removed worktree's). All are
+    looked at before any is moved: two worktrees may have swapped places, or one moved into
+    the other's, and one's things must not be counted as the other's."""
+    moved = _moved(repo, got)
+    if not moved:
+        return {}
     import sqlite3  # (only here: a moved worktree's first command)
 
-    there = _admin_dir(old)
-    until = _born(there) if there is not None else None
-    here = [s.id for s in store.snapshots(key, repo.toplevel)]
-    mine = [
-        s.id
-        for s in store.snapshots(key, old)
-        if s.id > after and (until is None or s.created < until)
-    ]
-    if mine:
-        with suppress(sqlite3.OperationalError):  # (a full disk: the index read-only)
-            store.index.move_worktree(key, old, repo.toplevel, mine)
-    if there is None:  # (a new worktree there has that log now)
-        _follow_log(store, key, repo, old)
-    return max(here) if here and (not mine or max(here) < min(mine)) else 0
+    taken = [[s.id for s in store.snapshots(key, m.old) if m.took(s)] for m in moved]
+    going = {(m.old, i) for m, ids in zip(moved, taken) for i in ids}
+    afters = {
+        m.repo.toplevel: max(
+            (
+                s.id
+                for s in store.snapshots(key, m.repo.toplevel)
+                if (m.repo.toplevel, s.id) not in going and TAG not in s.meta
+            ),
+            default=0,
+        )
+        for m in moved
+    }
+    logs = [_take_log(store, key, m) for m in moved]
+    with suppress(sqlite3.OperationalError):  # (a full disk: the index read-only)
+        for m, ids in zip(moved, taken):
+            if ids:
+                store.index.move_worktree(key, m.old, m.repo.toplevel, ids)
+    for m, log in zip(moved, logs):
+        top = m.repo.toplevel
+        _retire_log(store, key, m.repo, afters[top])  # (a removed worktree's, if any)
+        _give_log(store, key, m.repo, log)
+        _write_worktree(m.repo, top, afters[top])
+    return afters
 
 
 def _retire_log(store: Store, key: str, repo: gitrepo.Repo, after: int) -> None:
-    """The loss log kept at this path for the worktree removed from it (keyed by a linked
-    worktree's path) put aside under a name of its own: its reports are not this new
-    worktree's to list or undo; what they name stays kept (the retention reads every log)."""
+    """The loss log kept at this path for a worktree removed from it (keyed by a linked
+    worktree's path) put aside under a name of its own: its reports are not this worktree's
+    to list or undo; what they name stays kept (the retention reads every log)."""
     from git_snapshot import losses
 
     log = losses._log_path(store, repo, key)
+    if not os.path.exists(log):
+        return
+    base, n = f"{log[: -len('.jsonl')]}.before-{after}", 1
+    aside = f"{base}.jsonl"
+    while os.path.exists(aside):  # (a third worktree at the path: keep the second's too)
+        n += 1
+        aside = f"{base}-{n}.jsonl"
     with suppress(OSError):
-        os.replace(log, f"{log[: -len('.jsonl')]}.before-{after}.jsonl")
+        os.replace(log, aside)
 
 
-def _follow_log(store: Store, key: str, repo: gitrepo.Repo, old: str) -> None:
-    """The loss log of the worktree at *old* (keyed by a linked worktree's path too) appended
-    to its log here, its lines said written here (what the retention keeps is found by
-    worktree and number), then removed."""
+def _take_log(store: Store, key: str, m: _Moved) -> tuple[list[dict[str, object]], bool]:
+    """The lines of the loss log of *m* at its old place (keyed by a linked worktree's path),
+    said written at its new one (the retention finds what they keep by worktree and number),
+    and whether its lines from before RED30 were migrated; the file is removed."""
     from git_snapshot import losses
     from git_snapshot.store.core import read_log
 
-    was = losses._log_path(store, gitrepo.Repo(old, repo.git_dir, repo.common_dir), key)
+    was = losses._log_path(store, gitrepo.Repo(m.old, m.repo.git_dir, m.repo.common_dir), key)
+    top = m.repo.toplevel
+    lines = [{**e, "worktree": top} if e.get("worktree") == m.old else e for e in read_log(was)]
+    done = was[: -len(".jsonl")] + losses.MIGRATED
+    migrated = os.path.exists(done)
+    for path in (was, done):
+        with suppress(OSError):
+            os.unlink(path)
+    return lines, migrated
+
+
+def _give_log(
+    store: Store, key: str, repo: gitrepo.Repo, log: tuple[list[dict[str, object]], bool]
+) -> None:
+    """Append the lines _take_log took to this worktree's loss log."""
+    from git_snapshot import losses
+
+    lines, migrated = log
     now = losses._log_path(store, repo, key)
-    if was == now or not os.path.exists(was):
-        return
     with suppress(OSError):
-        for e in read_log(was):
-            here = {"worktree": repo.toplevel} if e.get("worktree") == old else {}
-            losses._append_line(now, {**e, **here})
-        done = was[: -len(".jsonl")] + losses.MIGRATED
-        if os.path.exists(done):
-            os.replace(done, now[: -len(".jsonl")] + losses.MIGRATED)
-        os.unlink(was)
+        for e in lines:
+            losses._append_line(now, e)
+        if migrated:
+            with open(now[: -len(".jsonl")] + losses.MIGRATED, "ab"):
+                pass
 
 
 # --------------------------------------------------------------------------- names
