@@ -37,6 +37,8 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
     for item in items:
         item["available"] = _available(item, others.get(item.get("source"), held))
         note = _note(item, undone)
+        if note is not None and _id(item) in note.get("not_undone", ()):
+            note = None  # its part of the report the undo could not put back (forgotten)
         item["undone"] = None if note is None else note.get("when")  # by git snapshot undo
     if json_out:
         output.print_json(items)
@@ -261,14 +263,24 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
     last = group[-1]
     note = _note(last, undone)  # (the reports of one moment share their note)
     if note is not None and not note.get("partial"):  # a partial undo is finished by another
-        raise UserError(_already_undone(repo, cwd, _together(group), note, held))
-    for item in group:
-        if not _available(item, others.get(item.get("source"), held)):
-            raise UserError(
-                f"the latest loss report ({item['command']}, {item['when']}) names snapshot "
-                f"{_id(item)}, which was {GONE} (forget or prune): what it lost is no longer "
-                "in the store; look for other versions with: git snapshot log PATH"
-            )
+        skipped = [i for i in group if _id(i) in note.get("not_undone", ())]
+        kept = [i for i in group if i not in skipped] or group
+        raise UserError(
+            _already_undone(repo, cwd, _together(kept), note, held)
+            + (f"; {_not_put_back(repo, cwd, skipped)}" if skipped else "")
+        )
+    # a part whose snapshot was forgotten since is named, the others still put back (after a
+    # restore the report is in two parts, in two snapshots: one may go without the other)
+    gone = [i for i in group if not _available(i, others.get(i.get("source"), held))]
+    group = [i for i in group if i not in gone]
+    if not group:
+        ids = ", ".join(_id(item) for item in gone)
+        raise UserError(
+            f"the latest loss report ({last['command']}, {last['when']}) names snapshot"
+            f"{'s' * (len(gone) > 1)} {ids}, which {'were' if len(gone) > 1 else 'was'} {GONE} "
+            "(forget or prune): what it lost is no longer in the store; look for other "
+            "versions with: git snapshot log PATH"
+        )
     verb = "would undo" if dry_run else "undoing"
     ids = ", ".join(_id(item) for item in group)
     print(
@@ -283,14 +295,38 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
         with Store() as store:
             # (the first restore's pre-restore snapshot holds what every one wrote over)
             saved = done[0] if done else None
-            _note_undo(store, repo, last, saved, partial=rc != 0, earlier=note)
+            out = [_id(i) for i in gone]
+            _note_undo(store, repo, last, saved, partial=rc != 0, earlier=note, skipped=out)
     if done and rc != 0:
         output.err(
             "the undo is not finished: once what is named above can be written, run "
             "git snapshot undo again to put back the rest (what it writes over is kept in a "
             "snapshot first)"
         )
-    return rc
+    if gone:  # last: what the user must look for elsewhere
+        output.err(
+            f"{_not_put_back(repo, cwd, gone)}; look for other versions with: git snapshot log PATH"
+        )
+    return max(rc, 1 if gone else 0)
+
+
+def _not_put_back(repo: gitrepo.Repo, cwd: str, gone: list[dict[str, Any]]) -> str:
+    """'not put back: PATHS: snapshot N, which held them, was forgotten since (...)' for the
+    parts *gone* of a report (_moment) whose snapshots were forgotten."""
+    words = [  # as typed here (a dropped stash's, a removed worktree's: the folder undo fills)
+        os.fsencode(str(i.get("to") or i.get("removed_worktree")))
+        if _elsewhere(i)
+        else losses.rel_to(repo, cwd, os.fsencode(p))
+        for i in gone
+        for p in ([""] if _elsewhere(i) else _named(i))
+    ]
+    ids = ", ".join(_id(i) for i in gone)
+    was = "was" if len(gone) == 1 else "were"
+    return (
+        f"not put back: {', '.join(losses.fold(words))}: snapshot{'s' * (len(gone) > 1)} "
+        f"{ids}, which held {'it' if len(words) == 1 else 'them'}, {was} {GONE} "
+        "(forget or prune)"
+    )
 
 
 def _moment(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -373,12 +409,16 @@ def _note_undo(
     saved: Snapshot | None,
     partial: bool,
     earlier: dict[str, Any] | None,
+    skipped: list[str] | None = None,
 ) -> None:
     """Note the undo of report *last* (losses.note_undone's line), *partial* when something
     was not put back (a file that could not be written over, damage): the next undo then
     runs again instead of refusing, and the note of the undo that finishes keeps the first
-    undo's pre-restore snapshot (*earlier*'s), which holds what the undo wrote over."""
-    if earlier is None and not partial:
+    undo's pre-restore snapshot (*earlier*'s), which holds what the undo wrote over.
+    *skipped*: the ids of the report's parts it could not put back, their snapshot forgotten
+    (not partial: nothing brings them back; losses lists them as not undone, a second undo
+    does not offer them)."""
+    if earlier is None and not partial and not skipped:
         losses.note_undone(store, repo, last, saved)
         return
     now = time.time()
@@ -391,6 +431,8 @@ def _note_undo(
         entry.update(pre_restore=saved.id, pre_restore_time=saved.created)
     if partial:
         entry["partial"] = True
+    if skipped:
+        entry["not_undone"] = skipped
     losses.append(store, repo, entry)
 
 
