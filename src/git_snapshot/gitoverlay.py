@@ -372,8 +372,9 @@ def _smudge_in_place(repo: Repo, dest: str, paths: list[bytes]) -> None:
     writes for them. git converts only a blob: the bytes are stored first (``hash-object
     -w``: the objects ``git add`` of the user's edits would make; git's gc drops them)."""
     bdest = os.fsencode(dest)
-    files = [p for p in paths if os.path.isfile(os.path.join(bdest, p))]
-    modes = {p: os.stat(os.path.join(bdest, p)).st_mode for p in files}
+    # regular files only, by lstat: git converts no link (one to a file is not that file)
+    modes = {p: st.st_mode for p in paths if (st := _lstat(os.path.join(bdest, p))) is not None}
+    files = [p for p in paths if p in modes]
     oids: list[bytes] = []
     for batch in _argv_batches(os.path.join(bdest, p) for p in files):
         oids += run_git(repo.toplevel, "hash-object", "-w", "--no-filters", "--", *batch).split()
@@ -383,6 +384,15 @@ def _smudge_in_place(repo: Repo, dest: str, paths: list[bytes]) -> None:
     ]
     if entries:
         _checkout(repo, dest, entries)
+
+
+def _lstat(path: bytes) -> os.stat_result | None:
+    """The lstat of the regular file at *path*; None for anything else, or nothing."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st if stat.S_ISREG(st.st_mode) else None
 
 
 def _not_applied(paths: list[bytes], patch: str, exc: UserError) -> str:
