@@ -147,13 +147,14 @@ class Store:
         except (OSError, UserError):
             pass  # never fails the caller: a later run cleans it
 
-    def _open_index(self) -> Index:
+    def _open_index(self, wait: bool = True) -> Index:
         """The index (_checked_index), and which file it is, for lock() to check: a repair
-        may put another in place before this process takes the lock."""
+        may put another in place before this process takes the lock. Without *wait*, one
+        found lost is not looked at again after the lock: the caller holds it already."""
         for attempt in range(3):  # (a repair renamed it between the open and the look)
             self._index_file = None  # (no check in the locks the open takes)
             before = _file_id(self.index_path)
-            index = self._checked_index()
+            index = self._checked_index(wait)
             self._index_file = _file_id(self.index_path)
             if before in (None, self._index_file) or attempt == 2:
                 return index
@@ -169,16 +170,19 @@ class Store:
         if self._index_file is None or _file_id(self.index_path) == self._index_file:
             return
         self.index.close()
-        self.index = self._open_index()
+        # (under the lock: no repair runs, and another flock here would wait for our own)
+        self.index = self._open_index(wait=False)
 
-    def _checked_index(self) -> Index:
+    def _checked_index(self, wait: bool = True) -> Index:
         """The index, refusing one that is lost or damaged while packs exist: an empty index
         over existing packs would make prune delete every snapshot's data. A repair puts its
         new index in place under the exclusive lock: an index found missing or unreadable
-        is looked at again once that lock is free (_after_repair), before it is called lost."""
+        is looked at again once that lock is free (with *wait*), before it is called lost."""
         try:
             return self._index_or_lost()
         except UserError as exc:
+            if not wait:
+                raise
             lost = exc
         try:
             with self.lock():  # waits for a repair (it holds it exclusively)
