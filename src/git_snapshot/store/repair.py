@@ -628,10 +628,17 @@ def _copy_into(source: str, target: str) -> None:
 
 def _rename_over(live: str, new_path: str, aside: str) -> None:
     """The old index kept by a hard link, its -wal and -shm (which SQLite would read as the
-    new file's) moved aside, then the new one renamed over it: the name is never free."""
+    new file's) moved aside, then the new one renamed over it: the name is never free (on a
+    file system without hard links, vfat, some FUSE: free for the moment between two
+    renames)."""
     if os.path.exists(live):
         _checkpoint(live)  # a reader opening it meanwhile, without its WAL, sees it whole
-        os.link(live, aside)
+        try:
+            os.link(live, aside)
+        except FileExistsError:
+            raise
+        except OSError:  # no hard links here (as safewrite._link_new): moved aside
+            os.replace(live, aside)
     for suffix in INDEX_FILES[1:]:
         with contextlib.suppress(FileNotFoundError):  # (the last reader's close removes them)
             os.replace(live + suffix, aside + suffix)
