@@ -172,6 +172,8 @@ def cmd_restore(
     none was taken) to *done*, when given, even when damage made it exit 1."""
     if any(p == "" for p in paths):  # an unset "$FILE": never the whole tree (as git)
         raise UserError("restore: an empty string is not a path; name '.' for the whole tree")
+    if to == "":  # an unset "$DIR": never the worktree itself, which no --to names
+        raise UserError("restore: --to '' is empty; name the folder to restore into")
     if newest:  # restore --newest PATH...: the ID is the first PATH
         paths = [snapshot_id, *paths]
         snapshot_id = _newest_holding(cwd, paths, repo_arg, remote, in_place=not to)
