@@ -430,38 +430,56 @@ def _retire_log(store: Store, key: str, repo: gitrepo.Repo, after: int) -> None:
         os.replace(log, aside)
 
 
-def _take_log(store: Store, key: str, m: _Moved) -> tuple[list[dict[str, object]], bool]:
+if TYPE_CHECKING:
+    # a moved worktree's loss log on its way: its lines (said written at the new place),
+    # whether its lines from before RED30 were migrated, and the files to remove once given
+    _Log = tuple[list[dict[str, object]], bool, list[str]]
+
+
+def _take_log(store: Store, key: str, m: _Moved) -> _Log:
     """The lines of the loss log of *m* at its old place (keyed by a linked worktree's path),
-    said written at its new one (the retention finds what they keep by worktree and number),
-    and whether its lines from before RED30 were migrated; the file is removed."""
+    said written at its new one (the retention finds what they keep by worktree and number).
+    The file is renamed first to a name of its own (a new worktree at the old place starts
+    afresh) that the retention still reads, and removed only once _give_log has written its
+    lines: a full disk loses no report. One that cannot be read is left where it is."""
     from git_snapshot import losses
     from git_snapshot.store.core import read_log
 
     was = losses._log_path(store, gitrepo.Repo(m.old, m.repo.git_dir, m.repo.common_dir), key)
-    top = m.repo.toplevel
-    lines = [{**e, "worktree": top} if e.get("worktree") == m.old else e for e in read_log(was)]
     done = was[: -len(".jsonl")] + losses.MIGRATED
-    migrated = os.path.exists(done)
-    for path in (was, done):
+    moving = f"{was[: -len('.jsonl')]}.moving-{os.getpid()}.jsonl"
+    try:
+        os.replace(was, moving)
+    except OSError:  # none
+        return [], False, []
+    try:
+        read = read_log(moving)
+    except OSError:  # unreadable: left as it was
         with suppress(OSError):
-            os.unlink(path)
-    return lines, migrated
+            os.replace(moving, was)
+        return [], False, []
+    top = m.repo.toplevel
+    lines = [{**e, "worktree": top} if e.get("worktree") == m.old else e for e in read]
+    return lines, os.path.exists(done), [moving, done]
 
 
-def _give_log(
-    store: Store, key: str, repo: gitrepo.Repo, log: tuple[list[dict[str, object]], bool]
-) -> None:
-    """Append the lines _take_log took to this worktree's loss log."""
+def _give_log(store: Store, key: str, repo: gitrepo.Repo, log: _Log) -> None:
+    """Append the lines _take_log took to this worktree's loss log, then remove the old."""
     from git_snapshot import losses
 
-    lines, migrated = log
+    lines, migrated, old = log
     now = losses._log_path(store, repo, key)
-    with suppress(OSError):
+    try:
         for e in lines:
             losses._append_line(now, e)
         if migrated:
             with open(now[: -len(".jsonl")] + losses.MIGRATED, "ab"):
                 pass
+    except OSError:
+        return  # (the old file stays: its reports are still read by the retention)
+    for path in old:
+        with suppress(OSError):
+            os.unlink(path)
 
 
 # --------------------------------------------------------------------------- names
