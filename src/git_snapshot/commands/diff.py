@@ -38,7 +38,6 @@ from git_snapshot.store.diff import diff_trees
 from git_snapshot.store.diff import diff_trees_text
 from git_snapshot.store.diff import file_key
 from git_snapshot.store.diff import read_blobs
-from git_snapshot.store.diff_levels import SPECIAL_KINDS
 from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
@@ -46,6 +45,7 @@ from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.safety import HOLD_NOTHING
 from git_snapshot.words import first_of
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (every diff)
@@ -154,8 +154,8 @@ def cmd_diff(
         )
     for note in notes:
         output.err(note)
-    special = [(p, why) for p, why in unread if why in SPECIAL_KINDS]
-    unread = [(p, why) for p, why in unread if why not in SPECIAL_KINDS]
+    special = [(p, why) for p, why in unread if why in HOLD_NOTHING]
+    unread = [(p, why) for p, why in unread if why not in HOLD_NOTHING]
     if special:  # no snapshot holds one: not a change, but a D there is not a deletion
         output.err(
             f"note: {len(special)} path(s) in the worktree are FIFOs, sockets or devices, which "

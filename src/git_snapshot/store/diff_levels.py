@@ -11,7 +11,6 @@ comparison look outside the directory.
 from __future__ import annotations
 
 import os
-import stat
 from collections import namedtuple
 from collections.abc import Callable
 
@@ -24,6 +23,7 @@ from git_snapshot.store.history import read_tree
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.walkfiles import special_kind
 
 ADDED, DELETED, MODIFIED, MODE = "added", "deleted", "modified", "mode"
 TYPE = "type"  # a file that is a symlink on the other side, or the other way round
@@ -79,24 +79,13 @@ def _unread(unread: list[tuple[bytes, str]] | None, path: bytes, exc: OSError) -
     unread.append((path.rstrip(b"/") or b".", exc.strerror or str(exc)))
 
 
-# what a snapshot never holds, named as _unread names a path (why: its kind)
-SPECIAL_KINDS = ("fifo", "socket", "device", "special file")
-
-
 def _special(unread: list[tuple[bytes, str]] | None, path: bytes, mode: int) -> None:
     """Name in *unread* a FIFO, socket or device on disk (RED32 B8): no snapshot holds one,
     so where the snapshot holds an entry the diff says D, and where it holds none, nothing;
     either way it is named (a snapshot names it skipped). In a forked child, raised, as
-    _unread does (the parent compares that child's folders itself)."""
-    if stat.S_ISFIFO(mode):
-        kind = SPECIAL_KINDS[0]
-    elif stat.S_ISSOCK(mode):
-        kind = SPECIAL_KINDS[1]
-    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        kind = SPECIAL_KINDS[2]
-    else:
-        kind = SPECIAL_KINDS[3]
-    _unread(unread, path, OSError(0, kind))
+    _unread does (the parent compares that child's folders itself). Its kind in the
+    walker's words (safety.HOLD_NOTHING lists them)."""
+    _unread(unread, path, OSError(0, special_kind(mode)))
 
 
 def _below(

@@ -87,7 +87,7 @@ def unsaved(safety: Snapshot, named: list[bytes]) -> frozenset[bytes]:
     )
 
 
-# what the walker skips as neither file, folder nor symlink (walker._special_kind): it holds no
+# what the walker skips as neither file, folder nor symlink (walkfiles.special_kind): it holds no
 # content, and a restore of a named path below it (a folder a command replaced with a FIFO)
 # must replace it, or the loss report's restore command fails as printed
 HOLD_NOTHING = frozenset({"fifo", "socket", "device", "special file"})

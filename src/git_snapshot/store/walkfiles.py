@@ -126,7 +126,7 @@ class _Files:
         if stat.S_ISDIR(mode):
             return self._dir_entry(path, rel, name, st, label)
         if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
-            self._skip(rel, _special_kind(mode))
+            self._skip(rel, special_kind(mode))
             return None
         if self.exclude is not None and self.exclude(rel, False):
             self._skip(rel, "excluded")
@@ -308,7 +308,9 @@ def _same(a: os.stat_result, b: os.stat_result) -> bool:
     return (a.st_size, a.st_mtime_ns, a.st_ctime_ns) == (b.st_size, b.st_mtime_ns, b.st_ctime_ns)
 
 
-def _special_kind(mode: int) -> str:
+def special_kind(mode: int) -> str:
+    """What the walker calls an entry that is neither file, folder nor symlink (the skipped
+    line's words; safety.HOLD_NOTHING)."""
     if stat.S_ISFIFO(mode):
         return "fifo"
     if stat.S_ISSOCK(mode):
