@@ -163,6 +163,15 @@ def snapshot_warnings(s: Snapshot) -> list[str]:
     return out
 
 
+def setid_line(left: str, n: int, names: str) -> str:
+    """restore's and export's line for the set-id bits they do not give *n* paths (*left*:
+    "left" or "would leave"; *names*: the first of them)."""
+    return (
+        f"{left} off the set-uid/set-gid bits of {n} path(s) (a snapshot is untrusted input; "
+        f"chmod u+s / g+s puts them back): {names}"
+    )
+
+
 def files(n: int) -> str:
     """n files, or "1 file"."""
     return f"{n} file" if n == 1 else f"{n} files"

@@ -11,6 +11,7 @@ from git_snapshot.store.export import check_destination
 from git_snapshot.store.export import compression_for
 from git_snapshot.store.export import export
 from git_snapshot.store.restorer import Damaged
+from git_snapshot.words import first_of
 
 
 def cmd_export(
@@ -54,9 +55,5 @@ def _setid_line(paths: list[bytes], shown: int = 5) -> None:
     them without a word); paths from the snapshot's top, as the archive names them."""
     if not paths:
         return
-    more = f" and {len(paths) - shown} more" if len(paths) > shown else ""
-    some = ", ".join(output.display(p) for p in paths[:shown]) + more
-    print(
-        f"left off the set-uid/set-gid bits of {len(paths)} path(s) (a snapshot is untrusted "
-        f"input; chmod u+s / g+s puts them back): {some}"
-    )
+    some = first_of([output.display(p) for p in paths], shown)
+    print(output.setid_line("left", len(paths), some))

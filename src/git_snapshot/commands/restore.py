@@ -876,10 +876,7 @@ def _print_report(
         )
     if report.setid:
         left = "would leave" if dry_run else "left"
-        print(
-            f"{left} off the set-uid/set-gid bits of {len(report.setid)} path(s) (a snapshot is "
-            f"untrusted input; chmod u+s / g+s puts them back): {_some(report.setid)}"
-        )
+        print(output.setid_line(left, len(report.setid), _some(report.setid)))
     where = f" into {_shown(target)}" if elsewhere else ""
     n = len(report.created) + len(report.updated)
     head = "would restore" if dry_run else "restored"
