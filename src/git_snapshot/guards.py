@@ -246,16 +246,10 @@ def _stash_tree(
             trigger="run",
             message=message,
             worktree=repo.toplevel,
-            meta={"head": base, "stash": stash or rev, **_tagged(repo)},
+            meta={"head": base, "stash": stash or rev, **identity.tag_meta(repo)},
             options=Options(classify=classify),
         )
     return _Taken(res.snapshot, tracked, untracked)
-
-
-def _tagged(repo: gitrepo.Repo) -> dict[str, str]:
-    """The meta naming the linked worktree a snapshot said taken in it came from (RED33 V1)."""
-    tag = identity.worktree_tag(repo)
-    return {} if tag is None else {identity.TAG: tag}
 
 
 @dataclass(frozen=True)

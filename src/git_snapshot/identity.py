@@ -236,6 +236,13 @@ def worktree_tag(repo: gitrepo.Repo) -> str | None:
     return tag
 
 
+def tag_meta(repo: gitrepo.Repo) -> dict[str, str]:
+    """The meta naming the linked worktree a snapshot taken in it comes from (its path does
+    not say: RED33 V1); {} in a main worktree."""
+    tag = worktree_tag(repo)
+    return {} if tag is None else {TAG: tag}
+
+
 def earlier_than(repo: gitrepo.Repo) -> int:
     """The number up to which the snapshots without a TAG taken at this worktree's path are
     an earlier worktree's, not its own (0: all are its own): one that git removed there, whose

@@ -317,9 +317,7 @@ def take(
         tree = _conflict_tree(repo)
         if tree is not None:
             meta["auto_merge"] = tree
-    tag = identity.worktree_tag(repo)
-    if tag is not None:  # which linked worktree took it: its path does not say (RED33 V1)
-        meta[identity.TAG] = tag
+    meta.update(identity.tag_meta(repo))
     if record:
         meta.update(record)
     res = create_snapshot(
