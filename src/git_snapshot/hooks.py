@@ -287,14 +287,7 @@ def _precommit_says_it(repo: gitrepo.Repo, name: str, env: Mapping[str, str]) ->
     of the git command: RED32; that run takes no second snapshot, _plain_shim_ran). Read
     from the configuration pre-commit's script uses by default; where it names no such id
     (pre-commit for other hooks only, an old branch), the shim's own line is the one."""
-    if not env.get(PRE_COMMIT_LEGACY_ENV):
-        return False
-    try:
-        with open(os.path.join(repo.toplevel, ".pre-commit-config.yaml"), "rb") as f:
-            config = f.read(1 << 20)
-    except OSError:
-        return False
-    return f"snapshot-{name}".encode() in config
+    return bool(env.get(PRE_COMMIT_LEGACY_ENV)) and precommit.config_has(repo.toplevel, name)
 
 
 def _overlay(

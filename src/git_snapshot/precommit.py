@@ -18,6 +18,19 @@ if TYPE_CHECKING:
 _PATCH_NAME = r"patch(\d+)-(\d+)\Z"  # compiled on first use (re's cache): not in every hook
 
 
+CONFIG = ".pre-commit-config.yaml"  # the configuration pre-commit's hook script reads
+
+
+def config_has(root: str, name: str) -> bool:
+    """Whether the worktree at *root*'s pre-commit configuration names our hook id for the
+    hook *name* (``snapshot-NAME``); read as bytes (any encoding), its first MiB."""
+    try:
+        with open(os.path.join(root, CONFIG), "rb") as f:
+            return f"snapshot-{name}".encode() in f.read(1 << 20)
+    except OSError:
+        return False
+
+
 def active(env: Mapping[str, str]) -> bool:
     """Whether this hook runs under pre-commit."""
     return env.get("PRE_COMMIT") == "1"

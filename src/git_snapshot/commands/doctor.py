@@ -13,11 +13,12 @@ from git_snapshot import gitrepo
 from git_snapshot import hookfiles
 from git_snapshot import install
 from git_snapshot import output
+from git_snapshot import precommit
 from git_snapshot.commands.common import repo_at
 from git_snapshot.errors import UserError
 from git_snapshot.store import location
 
-PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
+PRE_COMMIT_CONFIG = precommit.CONFIG
 # What pre-commit cannot do for us (README, "pre-commit's limits").
 PRE_COMMIT_LIMITS = (
     "pre-commit makes checkout, switch and bisect exit 1 on commits without a "
@@ -102,14 +103,6 @@ def _missing_interpreter(exe: str) -> str | None:
     return None
 
 
-def _pre_commit_has(root: str, name: str) -> bool:
-    try:
-        with open(os.path.join(root, PRE_COMMIT_CONFIG), encoding="utf-8") as f:
-            return f"snapshot-{name}" in f.read()
-    except OSError:
-        return False
-
-
 def hook_state(hooks_dir: str, name: str, root: str) -> HookState:
     path = os.path.join(hooks_dir, name)
     if not os.path.lexists(path):
@@ -124,7 +117,7 @@ def hook_state(hooks_dir: str, name: str, root: str) -> HookState:
         if hookfiles.is_our_shim(legacy):
             state = _our_shim(legacy, name, root)
             return HookState(name, state.fires, state.why, "pre-commit")
-        if _pre_commit_has(root, name):
+        if precommit.config_has(root, name):
             return HookState(
                 name, True, f"through pre-commit, while {PRE_COMMIT_CONFIG} has snapshot-{name}", ""
             )
