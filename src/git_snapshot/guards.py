@@ -18,6 +18,7 @@ from typing import Any
 from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import output
+from git_snapshot import proc
 from git_snapshot import worktree
 from git_snapshot.errors import UserError
 from git_snapshot.store import Options
@@ -25,8 +26,8 @@ from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
 from git_snapshot.store import location
 
-# git's global options that take a value in the next word
-_GIT_VALUE_OPTS = frozenset({"-c", "--git-dir", "--work-tree", "--namespace", "--exec-path"})
+# git's global options that point it at another repository (their value: the next word)
+_ELSEWHERE_OPTS = frozenset({"--git-dir", "--work-tree", "--namespace"})
 
 
 @dataclass(frozen=True)
@@ -45,16 +46,14 @@ def _git_words(argv: list[str], cwd: str) -> tuple[list[str], str] | None:
     i = 1
     while i < at:
         opt = argv[i]
-        if opt in _GIT_VALUE_OPTS and opt != "-c":
+        if opt in _ELSEWHERE_OPTS:
             return None  # another repository: not ours to guess
         if opt == "-C":
             cwd = os.path.join(cwd, argv[i + 1])
-        i += 2 if opt in _GIT_GLOBAL_VALUE else 1
+        i += 2 if opt in proc.GIT_VALUE_OPTIONS else 1
     return argv[at:], cwd
 
 
-# git's global options that take a value in the next word, where the command word is looked for
-_GIT_GLOBAL_VALUE = frozenset({"-C", "-c", "--config-env", *_GIT_VALUE_OPTS})
 # characters that would make a path a pattern in a gitignore line
 _GLOB_CHARS = frozenset("*?[\\")
 
@@ -63,10 +62,8 @@ def _command_at(argv: list[str]) -> int | None:
     """Where git's command word (clean, stash...) is in the git command *argv*, or None."""
     if not argv or os.path.basename(argv[0]) != "git":
         return None
-    i = 1
-    while i < len(argv) and argv[i].startswith("-"):
-        i += 2 if argv[i] in _GIT_GLOBAL_VALUE else 1
-    return i if i < len(argv) else None
+    at = proc.command_index(tuple(argv))  # (proc.git_subcommand's walk of git's options)
+    return at if at < len(argv) else None
 
 
 def _clean_options(words: list[str]) -> tuple[int, str] | None:

@@ -87,7 +87,7 @@ def ancestors() -> tuple[list[Process], bool]:
 
 
 # git's global options that take the next word as their value
-_GIT_VALUE_OPTIONS = frozenset(
+GIT_VALUE_OPTIONS = frozenset(
     {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--super-prefix", "--config-env"}
 )
 
@@ -96,7 +96,7 @@ def git_subcommand(argv: tuple[str, ...]) -> str | None:
     """'switch' for ``git -C x switch main``; None when *argv* is not a git command."""
     if not argv or os.path.basename(argv[0]) != "git":
         return None
-    at = _command_index(argv)
+    at = command_index(argv)
     return argv[at] if at < len(argv) else None
 
 
@@ -127,7 +127,7 @@ def expanded(argv: tuple[str, ...]) -> tuple[str, ...]:
         words = _alias(cwd, sub)
         if words is None:
             return out  # (argv itself when its first word is no alias)
-        at = _command_index(out)
+        at = command_index(out)
         out = (*out[:at], *words, *out[at + 1 :])
         sub = git_subcommand(out)
         if sub is None or sub in _COMMANDS:
@@ -161,11 +161,11 @@ def _is_command(cwd: str, word: str) -> bool:
     return word in os.fsdecode(listed).split()
 
 
-def _command_index(argv: tuple[str, ...]) -> int:
+def command_index(argv: tuple[str, ...]) -> int:
     """Where git_subcommand found the command word in *argv*."""
     words = iter(enumerate(argv[1:], 1))
     for i, word in words:
-        if word in _GIT_VALUE_OPTIONS:
+        if word in GIT_VALUE_OPTIONS:
             next(words, None)
         elif not word.startswith("-"):
             return i
@@ -181,7 +181,7 @@ def elsewhere(argv: tuple[str, ...]) -> bool:
             ("--git-dir=", "--work-tree=")
         ):
             return True
-        if word in _GIT_VALUE_OPTIONS:
+        if word in GIT_VALUE_OPTIONS:
             next(words, None)
         elif not word.startswith("-"):
             return False  # the subcommand: its options (switch -C) are its own
