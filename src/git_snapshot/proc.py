@@ -121,7 +121,18 @@ def expanded(argv: tuple[str, ...]) -> tuple[str, ...]:
     sub = git_subcommand(argv)
     if sub is None or sub in _COMMANDS:
         return argv
-    cwd, out, seen = os.getcwd(), argv, set[str]()
+    key = (os.getcwd(), argv)  # (a hook asks for its git command more than once)
+    if key not in _EXPANDED:
+        _EXPANDED[key] = _expanded(key[0], argv, sub)
+    return _EXPANDED[key]
+
+
+_EXPANDED: dict[tuple[str, tuple[str, ...]], tuple[str, ...]] = {}
+
+
+def _expanded(cwd: str, argv: tuple[str, ...], sub: str) -> tuple[str, ...]:
+    """:func:`expanded` of *argv* run in *cwd*, whose command word *sub* may be an alias."""
+    out, seen = argv, set[str]()
     while sub not in seen and len(seen) < ALIAS_DEPTH:
         seen.add(sub)
         words = _alias(cwd, sub)
@@ -129,9 +140,10 @@ def expanded(argv: tuple[str, ...]) -> tuple[str, ...]:
             return out  # (argv itself when its first word is no alias)
         at = command_index(out)
         out = (*out[:at], *words, *out[at + 1 :])
-        sub = git_subcommand(out)
-        if sub is None or sub in _COMMANDS:
+        word = git_subcommand(out)
+        if word is None or word in _COMMANDS:
             return out
+        sub = word
     return argv  # a loop, or too deep: git refuses it
 
 
