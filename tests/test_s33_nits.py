@@ -154,3 +154,13 @@ def test_losses_with_dash_c_through_a_file_says_not_a_directory(repo: Path) -> N
     ran = gs(repo, "-C", "a", "losses", rc=1)
     assert ran.err_lines == [ran.err.strip()], ran.err
     assert "not a directory" in ran.err and f"{repo / 'a'} is a file" in ran.err, ran.err
+
+
+def test_diff_p_of_a_file_gone_as_it_was_looked_at_prints_no_mode() -> None:
+    """An added file read, then gone before its lstat (an editor's swap file): neither side
+    has a mode; the patch says so without one, it did not end in an internal error."""
+    from git_snapshot.commands import patch
+
+    lines = list(patch._patch("swap", (None, None), (b"x\n", None)))
+    assert lines[0] == "diff --snapshot a/swap b/swap\n"
+    assert lines[1].startswith("index ") and lines[1].endswith("\n") and "None" not in lines[1]

@@ -335,7 +335,8 @@ def _patch(name: str, old_side: Side, new_side: Side) -> Iterator[str]:
         return
     if old == new and old_mode is not None and new_mode is not None:
         return  # the mode alone changed: git prints no index line either
-    same = f" {old_mode:06o}" if old_mode == new_mode else ""
+    # (no mode either side: an added file gone from disk between its read and its lstat)
+    same = f" {old_mode:06o}" if old_mode == new_mode and old_mode is not None else ""
     yield f"index {_blob_id(old)}..{_blob_id(new)}{same}\n"
     a = "/dev/null" if old_mode is None else f"a/{name}"
     b = "/dev/null" if new_mode is None else f"b/{name}"
