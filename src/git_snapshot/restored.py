@@ -9,13 +9,12 @@ pre-restore one.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store import safety
-from git_snapshot.store import validate
+from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
 
 # (the snapshot a report names, the one compared, which paths: None for all)
@@ -71,35 +70,19 @@ def _restore_of(
 
 def _holds(store: Store, root: bytes) -> Callable[[bytes], bool]:
     """Whether snapshot tree *root* holds an entry at a path, or a file or link on its way
-    (a restore of it replaced the folder the path was in); each tree read once."""
-    trees: dict[bytes, dict[bytes, Any] | None] = {}
-
-    def listing(folder: bytes) -> dict[bytes, Any] | None:
-        if folder not in trees:
-            if not folder:
-                key: bytes | None = root
-            else:
-                parent, _, name = folder.rpartition(b"/")
-                up = listing(parent)
-                e = up.get(name) if up is not None else None
-                key = e.ref if e is not None and e.kind == DIR else None
-            got = validate.read_tree(store, key, folder + b"/") if key is not None else None
-            trees[folder] = {e.name: e for e in got} if got is not None else None
-        return trees[folder]
+    (a restore of it replaced the folder the path was in); each tree read once
+    (history.Trees)."""
+    trees = Trees(store)
 
     def holds(path: bytes) -> bool:
-        folder, _, name = path.rpartition(b"/")
-        at = listing(folder)
-        if at is not None:
-            return name in at
-        parts = path.split(b"/")
-        for i in range(1, len(parts)):
-            up = listing(b"/".join(parts[: i - 1]))
-            e = up.get(parts[i - 1]) if up is not None else None
+        key, parts = root, path.split(b"/")
+        for i, name in enumerate(parts):
+            e = trees.entries(key, b"/".join(parts[:i]) + b"/").get(name)
             if e is None:
                 return False
-            if e.kind != DIR:
-                return True
+            if i == len(parts) - 1 or e.kind != DIR:
+                return True  # there, or a file or link on its way
+            key = e.ref
         return False
 
     return holds
