@@ -30,6 +30,7 @@ from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.remote.cache import RemoteStore
 from git_snapshot.store.remote.cache import enter_snapshots
@@ -104,6 +105,8 @@ def _mend(
     document from the copy the cache kept when it still opened. The rest is named
     (report.unmended) and stays recorded: a push from a machine that holds it replaces it."""
     found = cache.damaged()
+    # a document this sync found not to open (verify --remote need not have run first)
+    found |= {w: why for w, why in cache.unreadable.items() if w.startswith("index/")}
     for name, plain in cache.index.packs().items():
         ident = name.removesuffix(".pack")
         listed = listing["packs"].get(ident)
@@ -124,6 +127,10 @@ def _mend(
             why = None if kept is not None else "no intact copy of it here"
             if kept is not None and remote.put_doc(what, kept):
                 report.replaced += 1
+            elif kept is None and kind == "index":
+                listed = listing["packs"].get(ident)
+                why = _rewrite_index(store, remote, cache, ident, copies.get(ident), listed)
+                report.replaced += why is None
         if why is not None:
             report.unmended.append((what, why))
             left[what] = found[what]
@@ -180,10 +187,7 @@ def _resend(store: Store, remote: Remote, cache: RemoteStore, ident: str, name: 
             return f"this store's copy has {len(plain)} bytes, the remote's {doc['size']}"
     except FileNotFoundError:  # gone too: this store's index places the pack's objects
         doc = None
-        pid = next((i for i, (n, _) in store.index.gc_packs().items() if n == name), None)
-        rows = store.index.objects_in_pack(pid) if pid is not None else []
-        placed = {(k, o, i) for k, o, _n, _s, _t, i in rows}
-        objects = [o for o in scan_pack(path) if (o.key, o.offset, o.inner) in placed]
+        objects = _placed(store, name)
         if not objects:
             return "this store's index places nothing in its copy"
     except (OSError, ValueError, KeyError, TypeError, CorruptObject):
@@ -200,6 +204,49 @@ def _resend(store: Store, remote: Remote, cache: RemoteStore, ident: str, name: 
         remote.put_doc(f"index/{ident}", doc)
     cache.keep("index", ident, doc)
     cache.index.add_packs([pack_from_doc(doc)])
+    return None
+
+
+def _placed(store: Store, name: str) -> list[PackedObject]:
+    """The objects this store's index places in its pack *name*, read from the pack."""
+    pid = next((i for i, (n, _) in store.index.gc_packs().items() if n == name), None)
+    rows = store.index.objects_in_pack(pid) if pid is not None else []
+    placed = {(k, o, i) for k, o, _n, _s, _t, i in rows}
+    return [o for o in scan_pack(store.pack_path(name)) if (o.key, o.offset, o.inner) in placed]
+
+
+def _rewrite_index(
+    store: Store,
+    remote: Remote,
+    cache: RemoteStore,
+    ident: str,
+    name: str | None,
+    listed: int | None,
+) -> str | None:
+    """Write again the damaged index document of remote pack *ident* (listed at *listed*
+    sealed bytes) from this store's copy *name* of that pack, when the cache kept none: what
+    this store's index places there, each object read back intact first. None when done,
+    else why not. (A pull takes such a pack by what it holds, and says a push from that
+    machine writes the document again: RED34 B2.)"""
+    if name is None or listed is None:
+        return "no intact copy of it here"
+    size = os.path.getsize(store.pack_path(name))
+    if sealed_size(size) != listed:
+        return f"this store's copy has {sealed_size(size)} sealed bytes, the remote's {listed}"
+    objects = _placed(store, name)
+    if not objects:
+        return "this store's index places nothing in its copy"
+    bad = [o.key for o in objects if not store.reader.intact(name, o)]
+    if bad:
+        for key in bad:
+            store.index.mark_damaged(key, "damaged: read back wrong while pushing")
+        return "this store's copy is damaged too"
+    doc = pack_doc(ident, listed, size, objects)
+    remote.put_doc(f"index/{ident}", doc)
+    cache.keep("index", ident, doc)
+    cache.unreadable.pop(f"index/{ident}", None)
+    if f"{ident}.pack" not in cache.index.packs():
+        cache.index.add_packs([pack_from_doc(doc)])
     return None
 
 
