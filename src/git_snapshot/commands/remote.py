@@ -97,14 +97,16 @@ def cmd_remote_add(*, name: str, url: str, key_file: str | None = None, cwd: str
                 f"git snapshot remote add {name} {url} --key FILE (a copy of the key file "
                 "from the machine that made it)"
             )
+            their = f"key {exc.want}" if exc.want else "none of its documents opens with it"
             if key_file:  # (the key is not written under its own name: it does not fit)
                 raise UserError(
                     f"wrong key: {key_file} (key {exc.have}) is not the key {url}'s data was "
-                    f"encrypted with (key {exc.want}); add it with the right one: {again}"
+                    f"encrypted with ({their}); nothing was written there; add it with the "
+                    f"right one: {again}"
                 ) from None
-            raise UserError(
-                f"{url} already holds snapshots encrypted with another key; add it with "
-                f"that key: {again}"
+            raise UserError(  # (never a new key over data whose config is gone: RED34)
+                f"{url} already holds snapshots encrypted with another key; nothing was "
+                f"written there; add it with that key: {again}"
             ) from None
     crypto.write_key_file(path, secret)
     remotes[name] = conf

@@ -19,6 +19,7 @@ sees only sizes, counts and random-looking names. Documents are JSON compressed 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -103,6 +104,7 @@ class Remote:
         check_apart(conf.name, conf.url, adding=secret is not None)
         self.key = crypto.Key(secret if secret is not None else crypto.read_key_file(conf.key_file))
         self.backend: Backend = open_backend(conf.url)
+        self._checked = False  # (check: one config read per command)
 
     def close(self) -> None:
         self.backend.close()
@@ -114,52 +116,140 @@ class Remote:
         self.close()
 
     # -- the config object: which key this remote is sealed with ----------------------------
+    #
+    # The config only saves a read: which key seals the data is something the data itself
+    # tells (a sealed document opens under that key alone). So a config that is missing or
+    # damaged while the remote holds data is checked against the data and written again
+    # (restic keeps its config apart from its keys the same way: it is no part of the data);
+    # a remote holding data is never taken for a new one (borg refuses to init over a
+    # non-empty folder): a config with a new key over it orphaned every snapshot there (RED34).
 
-    def init(self) -> bool:
-        """Make the remote ours (True), or check that it already is, under this key (False)."""
+    def _config_blob(self) -> bytes:
         doc = {
             "format": FORMAT,
             "chunk": crypto.CHUNK,
             "key": self.key.fingerprint,
             "check": self.key.seal("config", CHECK).hex(),
         }
-        created = self.backend.put_if_absent("config", json.dumps(doc).encode())
-        if not created:
-            self.check()
-        return created
+        return json.dumps(doc).encode()
+
+    def init(self) -> bool:
+        """Make the remote ours (True), or check that it already is, under this key (False).
+        Only a remote holding no data is made ours: one whose config is gone is checked
+        against its data like any other."""
+        try:
+            self.backend.get("config")
+        except NotFound:
+            if not self._holds_data() and self.backend.put_if_absent("config", self._config_blob()):
+                return True
+        self.check()
+        return False
 
     def check(self) -> None:
-        """A UserError unless this remote was made with our key."""
+        """A UserError unless this remote's data is sealed with our key. A config that is
+        missing or damaged is written again when the data opens with our key (a note says so
+        on stderr)."""
+        if self._checked:
+            return
+        problem = self._config_problem()
+        if problem is not None:
+            self._mend(*problem)
+        self._checked = True
+
+    def _config_problem(self) -> tuple[str, str] | None:
+        """None when the config says this is our key; else (what is wrong with it, the key
+        fingerprint it names or '')."""
         try:
             doc = json.loads(self.backend.get("config"))
             sealed = bytes.fromhex(doc["check"])
         except NotFound:
-            raise UserError(
-                f"remote {self.name} ({self.conf.url}) holds no git-snapshot data (no config "
-                f"object); remove it and add it again: git snapshot remote add {self.name} URL"
-            ) from None
+            return "missing", ""
         except (ValueError, KeyError, TypeError):
-            raise UserError(
-                f"remote {self.name}: its config object is damaged; it cannot be used"
-            ) from None
+            return "damaged", ""
         if doc.get("format") != FORMAT:
             raise UserError(
                 f"remote {self.name} has format {doc.get('format')}; this version of "
                 f"git-snapshot reads format {FORMAT}: upgrade it"
             )
         try:
-            ok = self.key.open("config", sealed) == CHECK
+            if self.key.open("config", sealed) == CHECK:
+                return None
         except crypto.Damaged:
-            ok = False
-        if not ok:
-            have, want = self.key.fingerprint, str(doc.get("key", "?"))
-            raise WrongKey(
-                f"wrong key for remote {self.name}: {self.conf.key_file} (key {have}) is not "
-                f"the key its data was encrypted with (key {want}); put the right key file "
-                "there (a copy from the machine that made the remote)",
-                have,
-                want,
+            pass
+        named = str(doc.get("key", ""))
+        return ("damaged" if named == self.key.fingerprint else "of another key"), named
+
+    def _mend(self, problem: str, named: str) -> None:
+        """Check our key against the remote's data, then write its config again; a UserError
+        (WrongKey when the data does not open with our key) otherwise."""
+        objects = self.listing()
+        if not any(objects.values()):
+            if problem == "missing":  # (a disk not mounted, a wrong prefix: nothing written)
+                raise UserError(
+                    f"remote {self.name} ({self.conf.url}) holds no git-snapshot data (no "
+                    "config object, no packs, no snapshots): check that this is its place (a "
+                    "disk not mounted? a wrong bucket or prefix?); to start it afresh there: "
+                    f"git snapshot remote remove {self.name}, then git snapshot remote add "
+                    f"{self.name} URL"
+                )
+            if problem != "damaged":  # another key's remote, empty yet: not ours to take
+                raise self._wrong_key(named)
+        elif not self._opens_here(objects):
+            raise self._wrong_key(named)
+        what = {"missing": "is missing", "damaged": "is damaged"}.get(
+            problem, f"names another key ({named})"
+        )
+        try:
+            if problem == "missing":
+                self.backend.put_if_absent("config", self._config_blob())
+            else:
+                self.backend.put("config", self._config_blob())
+        except (OSError, UserError) as exc:
+            _note(
+                f"remote {self.name}: its config object {what}; its data opens with this key "
+                f"(key {self.key.fingerprint}), so it is read without it; the config could not "
+                f"be written again ({exc}): git snapshot push {self.name} writes it once the "
+                "remote takes writes"
             )
+            return
+        _note(
+            f"remote {self.name}: its config object {what}; its data opens with this key "
+            f"(key {self.key.fingerprint}), so the config was written again"
+        )
+
+    def _holds_data(self) -> bool:
+        return any(self.listing().values())
+
+    def _opens_here(self, objects: dict[str, dict[str, int]], tries: int = 4) -> bool:
+        """Whether any of the first few documents (else packs) on the remote opens under our
+        key: an authenticated open under another key fails but for a 2**-128 chance."""
+        for kind in ("snapshots", "index"):
+            for ident in sorted(objects[kind])[:tries]:
+                with contextlib.suppress(NotFound, crypto.Damaged):
+                    self.get_doc(f"{kind}/{ident}")
+                    return True
+        for ident, size in sorted(objects["packs"].items())[:tries]:
+            name = f"packs/{ident}"
+            with contextlib.suppress(NotFound, crypto.Damaged, ValueError):
+                self.key.open_range(
+                    name, functools.partial(self.backend.get_range, name), size, 0, 1
+                )
+                return True
+        return False
+
+    def _wrong_key(self, named: str) -> WrongKey:
+        their = (
+            f"the key its data was encrypted with (key {named})"
+            if named
+            else "the key its data was encrypted with (none of its documents opens with it)"
+        )
+        return WrongKey(
+            f"wrong key for remote {self.name}: {self.conf.key_file} (key "
+            f"{self.key.fingerprint}) is not {their}; put the right key file there (a copy "
+            "from the machine that made the remote)",
+            self.key.fingerprint,
+            named,
+        )
 
     # -- sealed documents --------------------------------------------------------------------
 
@@ -307,6 +397,13 @@ class Remote:
             yield lk
         finally:
             lk.release()
+
+
+def _note(message: str) -> None:
+    """A line on stderr for the user (what a command found and did about the remote)."""
+    from git_snapshot import output
+
+    output.err(message)
 
 
 def gone_here(doc: dict[str, Any]) -> bool:
