@@ -107,13 +107,20 @@ def verify_remote(remote: Remote, cache: RemoteStore, read_data: bool) -> Remote
 def _remote_why(message: str) -> str:
     """A path's problem in the cache store, said of the remote: a pack the cache lacks after
     --read-data is one that did not download whole (named above), not a local pack that
-    ``git snapshot repair`` would write again."""
+    ``git snapshot repair`` would write again; content the cache's index lacks is placed by
+    no remote pack index document that opens (named above), not something a local repair
+    writes again: repair never touches a remote (RED34), a push from a machine holding the
+    snapshot does (the summary line says so)."""
     import re
 
     m = re.search(r"pack ([0-9a-f]+)\.pack is missing", message)
-    if m is None:
-        return message
-    return f"its remote pack {m.group(1)} does not read whole (named above)"
+    if m is not None:
+        return f"its remote pack {m.group(1)} does not read whole (named above)"
+    message = re.sub(r"; git snapshot repair\b.*$", "", message)
+    return message.replace(
+        "content missing from the index",
+        "content missing from the remote's pack index documents",
+    )
 
 
 def _record(
