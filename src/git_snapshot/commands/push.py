@@ -24,7 +24,7 @@ def _push_once(name: str | None) -> tuple[str, list[str]]:
     with Store() as store, Remote(conf) as remote:
         remote.check()
         with RemoteStore(remote, store.path) as cache:
-            r = push(store, remote, cache)
+            r = push(store, remote, cache, lambda: _waiting(conf.name))
             note = cache.unreadable_note()
     line = (
         f"pushed {r.snapshots} snapshot(s) and {r.packs} pack(s) ({output.size(r.bytes)}) "
@@ -47,6 +47,10 @@ def _push_once(name: str | None) -> tuple[str, list[str]]:
     if r.lost:
         warn.append(_lost_line(conf.name, r.lost))
     return line, warn + ([note] if note else [])
+
+
+def _waiting(name: str) -> None:
+    output.err(f"waiting for another push from this store to remote {name} to finish...")
 
 
 def _lost_line(name: str, lost: list[tuple[str, str]]) -> str:

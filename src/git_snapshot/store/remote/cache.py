@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
 
@@ -152,6 +154,59 @@ class RemoteStore(Store):
     def __enter__(self) -> RemoteStore:
         return self
 
+    # -- one cache, several processes of this machine ----------------------------------------
+    #
+    # Two pushes through one cache (two terminals, two worktrees, autoPush beside a manual
+    # push) entered the same pack in its index: "UNIQUE constraint failed", reported as the
+    # local store's index to be repaired (RED34 B3). Pushes take turns (pushing), and every
+    # write to the cache's index (a sync's, a push's) is made under a short lock (writing)
+    # that a --remote read's sync takes too: it never waits for a whole push.
+
+    @contextlib.contextmanager
+    def pushing(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """One push through this cache at a time (the next one then finds what it sent);
+        *on_wait* is called once if this one has to wait."""
+        with self._flock("push.lock", on_wait):
+            yield
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """The cache's index written by this process alone (an index made again meanwhile by
+        another process's sync is opened first: Store._same_index)."""
+        with self._flock("write.lock"):
+            self._same_index()
+            yield
+
+    @contextlib.contextmanager
+    def _flock(self, name: str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        fd = os.open(os.path.join(self.cache_root, name), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait is not None:
+                    on_wait()
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # (releases it)
+
+    def enter_pack(self, ident: str, doc: Any) -> None:
+        """Keep the index document *doc* of remote pack *ident* and enter it in the cache's
+        index, unless there already (a --remote read's sync may have fetched it since the
+        push that wrote it put it on the remote)."""
+        with self.writing():
+            self.keep("index", ident, doc)
+            if f"{ident}.pack" not in self.index.packs():
+                self.index.add_packs([pack_from_doc(doc)])
+
+    def enter_snapshot_doc(self, ident: str, doc: Any) -> None:
+        """Keep the snapshot document *doc* (``snapshots/<ident>``) and enter it in the
+        cache's index, unless there already (enter_snapshots skips its record)."""
+        with self.writing():
+            self.keep("snapshots", ident, doc)
+            enter_snapshots(self.index, [doc])
+
     def snapshots(
         self, source: str | None = None, worktree: str | None = None, last: int | None = None
     ) -> list[Snapshot]:
@@ -281,6 +336,10 @@ class RemoteStore(Store):
     def sync(self) -> dict[str, dict[str, int]]:
         """Bring the cache up to date with the remote (three listings, then only the new
         documents); returns the remote's listing."""
+        with self.writing():
+            return self._sync()
+
+    def _sync(self) -> dict[str, dict[str, int]]:
         listing = self.remote.listing()
         kept_idx, kept_snaps = self._names("index"), self._names("snapshots")
         complete = {i for i in listing["index"] if i in listing["packs"]}

@@ -21,6 +21,7 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -33,7 +34,6 @@ from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.remote.cache import RemoteStore
-from git_snapshot.store.remote.cache import enter_snapshots
 from git_snapshot.store.remote.cache import pack_doc
 from git_snapshot.store.remote.cache import pack_from_doc
 from git_snapshot.store.remote.crypto import sealed_size
@@ -67,9 +67,13 @@ class PushReport:
     lost: list[tuple[str, str]] = field(default_factory=list)
 
 
-def push(store: Store, remote: Remote, cache: RemoteStore) -> PushReport:
+def push(
+    store: Store, remote: Remote, cache: RemoteStore, on_wait: Callable[[], None] | None = None
+) -> PushReport:
+    """*on_wait* is called if another push through the same cache runs (it waits for it:
+    RemoteStore.pushing), before the remote is locked."""
     report = PushReport()
-    with store.lock(), remote.lock(exclusive=False) as lk:
+    with store.lock(), cache.pushing(on_wait), remote.lock(exclusive=False) as lk:
         listing = cache.sync()
         _mend(store, remote, cache, listing, report, lk.refresh)
         _resend_lost(store, remote, cache, listing, report, lk.refresh)
@@ -202,8 +206,7 @@ def _resend(store: Store, remote: Remote, cache: RemoteStore, ident: str, name: 
     if doc is None:
         doc = pack_doc(ident, len(sealed), len(plain), objects)
         remote.put_doc(f"index/{ident}", doc)
-    cache.keep("index", ident, doc)
-    cache.index.add_packs([pack_from_doc(doc)])
+    cache.enter_pack(ident, doc)
     return None
 
 
@@ -243,10 +246,8 @@ def _rewrite_index(
         return "this store's copy is damaged too"
     doc = pack_doc(ident, listed, size, objects)
     remote.put_doc(f"index/{ident}", doc)
-    cache.keep("index", ident, doc)
+    cache.enter_pack(ident, doc)
     cache.unreadable.pop(f"index/{ident}", None)
-    if f"{ident}.pack" not in cache.index.packs():
-        cache.index.add_packs([pack_from_doc(doc)])
     return None
 
 
@@ -375,8 +376,7 @@ def _push_packs(
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
         for f in [pool.submit(one, n) for n in wanted]:
             ident, doc = f.result()
-            cache.keep("index", ident, doc)  # the cache index lives in this thread
-            cache.index.add_packs([pack_from_doc(doc)])
+            cache.enter_pack(ident, doc)  # the cache index lives in this thread
             on_remote.setdefault(ident, int(doc["sealed"]))
             if callable(refresh):
                 refresh()
@@ -450,8 +450,7 @@ def _push_snapshots(
             cache.unreadable.pop(f"snapshots/{ident}", None)  # (a damaged copy replaced)
         else:
             report.already += 1
-        cache.keep("snapshots", ident, doc)
-        enter_snapshots(cache.index, [doc])
+        cache.enter_snapshot_doc(ident, doc)
         if callable(refresh):
             refresh()
     cache.save_tree_packs(memo, live)
