@@ -76,11 +76,12 @@ def test_json_stays_the_list_and_exit_code_does_not_say_nothing_changed(closed: 
     r = _as_user(repo, "git", "snapshot", "diff", "--json", rc=None)
     assert r.rc == 0, r.err
     changes = json.loads(r.out)
-    assert [c["path"] for c in changes] == [], changes
+    # d's own mode (000 now, 755 held) is a change (RED34 C2); what it holds, not compared
+    assert [(c["path"], c["status"]) for c in changes] == [("d", "mode")], changes
     assert "d (Permission denied)" in r.err, r.err
     r = _as_user(repo, "git", "snapshot", "diff", "--exit-code", rc=None)
     assert r.rc == 1, (r.out, r.err)
-    assert "no changes" in r.out and "d (Permission denied)" in r.err, (r.out, r.err)
+    assert "M d\n" in r.out and "d (Permission denied)" in r.err, (r.out, r.err)
 
 
 def _moved_deep(src: Path, length: int) -> bytes:

@@ -29,6 +29,7 @@ from git_snapshot.store import Store
 from git_snapshot.store import validate
 from git_snapshot.store.diff import ADDED
 from git_snapshot.store.diff import DELETED
+from git_snapshot.store.diff import MODE
 from git_snapshot.store.diff import Change
 from git_snapshot.store.diff import Render
 from git_snapshot.store.diff import SkipStat
@@ -207,7 +208,8 @@ def _diff(
                 o, n = trees.at(old.root, base), trees.at(new.root, base)
                 assert o is not None and n is not None  # folders both sides hold
                 rel = base + b"/" if base else b""
-                return diff_trees(store, o.ref, n.ref, rel, True, damaged, names)
+                own = [Change(base, MODE, o, n)] if base and o.mode != n.mode else []
+                return own + diff_trees(store, o.ref, n.ref, rel, True, damaged, names)
 
             def whole_text(render: Render, tally: dict[str, int] | None) -> list[str]:
                 return diff_trees_text(
@@ -238,7 +240,7 @@ def _diff(
                 assert e is not None
                 rel = base + b"/" if base else b""
                 full = top + (b"/" + base if base else b"")
-                return diff_dir(
+                return _own_mode(e, base, full) + diff_dir(
                     store,
                     e.ref,
                     full,
@@ -327,6 +329,19 @@ def _diff(
     if damaged:
         output.print_damaged(damaged, "compared")
     return status
+
+
+def _own_mode(e: Entry, base: bytes, full: bytes) -> list[Change]:
+    """The change of the folder *base* itself (*e*: the snapshot's; *full*: on disk) that a
+    path-filtered diff compares below it: its mode alone (its parent's diff names the
+    rest), as diff_dir names it; none for the top, whose mode no snapshot holds."""
+    if not base:
+        return []
+    try:
+        mode = stat.S_IMODE(os.lstat(full).st_mode)
+    except OSError:
+        return []
+    return [Change(base, MODE, e, None)] if mode != e.mode else []
 
 
 def _on_way(path: bytes, rels: Sequence[bytes]) -> bool:

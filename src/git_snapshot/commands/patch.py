@@ -19,6 +19,7 @@ from git_snapshot.store import Store
 from git_snapshot.store import validate
 from git_snapshot.store.diff import ADDED
 from git_snapshot.store.diff import DELETED
+from git_snapshot.store.diff import MODE
 from git_snapshot.store.diff import Change
 from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
@@ -298,6 +299,9 @@ def patches(changes: list[Change], sides: Sides) -> Iterator[str]:
     file's text); a file that became a link, or the other way round, as a deletion and an
     addition."""
     for c in changes:
+        if c.status == MODE and _is_dir(c.old):
+            yield from _folder_mode(c, sides)
+            continue
         if not _is_file(c, sides):
             continue
         got = sides.both(c)
@@ -311,6 +315,24 @@ def patches(changes: list[Change], sides: Sides) -> Iterator[str]:
             yield from _patch(name, (None, None), (new, new_mode))
         else:
             yield from _patch(name, (old, old_mode), (new, new_mode))
+
+
+def _folder_mode(c: Change, sides: Sides) -> Iterator[str]:
+    """A folder's mode change (RED34 C2) as git writes a file's: its header and mode lines,
+    the mode a tree's (040000) with the folder's bits, which a snapshot keeps."""
+    assert c.old is not None
+    if sides.top is None:
+        assert c.new is not None
+        now = c.new.mode
+    else:
+        try:
+            now = stat.S_IMODE(os.lstat(sides.top + b"/" + c.path).st_mode)
+        except OSError:  # gone since it was compared
+            return
+    # (no content, no index line: as _patch writes a file's change of mode alone)
+    yield f"diff --snapshot {output.display(b'a/' + c.path)} {output.display(b'b/' + c.path)}\n"
+    yield f"old mode {stat.S_IFDIR | c.old.mode:06o}\n"  # (a line a yield: color_patch paints one)
+    yield f"new mode {stat.S_IFDIR | now:06o}\n"
 
 
 # a side of a patch: its content and its mode as git writes it (None, None: no file there)

@@ -44,6 +44,7 @@ from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
 from git_snapshot.store.restorer import Unwritable
+from git_snapshot.store.restorer import keeps_mode
 from git_snapshot.store.restorer import left_as_is
 from git_snapshot.store.restorer import read_at
 from git_snapshot.store.restorer import split_path
@@ -605,14 +606,14 @@ class _OnDisk:
         self.trees = trees
         self.stats: dict[bytes, os.stat_result | None] = {}
         self.reads: dict[bytes, bytes | None] = {}
-        self.folders: dict[tuple[bytes, bytes], bool] = {}
+        self.folders: dict[tuple[bytes, bytes, int], bool] = {}
 
     def same(self, rel: bytes, e: Entry | None) -> bool:
         if self.top is None or e is None:
             return False
         if e.kind != DIR:
             return self._same_entry(rel, e)
-        memo = (rel, e.ref)
+        memo = (rel, e.ref, e.mode)  # (its mode is its parent's: not in its tree key)
         if memo not in self.folders:
             self.folders[memo] = self._same_folder(rel, e)
         return self.folders[memo]
@@ -641,8 +642,8 @@ class _OnDisk:
         st = self._stat(rel)
         if st is None:
             return False
-        if e.kind == DIR:
-            return stat.S_ISDIR(st.st_mode)
+        if e.kind == DIR:  # a folder's mode too: a restore puts it back (RED34 C2)
+            return stat.S_ISDIR(st.st_mode) and keeps_mode(e, st)
         return left_as_is(e, st, os.path.join(self.top or b"", rel), self._read)
 
     def _stat(self, rel: bytes) -> os.stat_result | None:

@@ -189,6 +189,8 @@ def _compare(
             out += _below(store, n, path, ADDED, newer=True, damaged=damaged)
         elif o is not None and n is not None:
             if o.kind == n.kind == DIR:
+                if o.mode != n.mode:  # a folder's mode is kept and restored: a change
+                    out.append(Change(path, MODE, o, n))  # (RED34 C2: "no changes")
                 if o.ref != n.ref:
                     sub = _Pair(o.ref, n.ref, path + b"/")
                     out.append(sub)
@@ -337,6 +339,8 @@ def _compare_dir(
         if o is None:
             out += _added_on_disk(full, path, st, skip, walk_added)
         elif o.kind == DIR and stat.S_ISDIR(st.st_mode):
+            if stat.S_IMODE(st.st_mode) != o.mode:  # kept and restored, as a file's
+                out.append(Change(path, MODE, o, None))
             sub = _Dir(o.ref, full, path + b"/")
             out.append(sub)
             nxt.append(sub)

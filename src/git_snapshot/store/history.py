@@ -255,9 +255,10 @@ class Trees:
 
     def content(self, key: bytes) -> bytes:
         """What the folder of tree *key* holds as ``diff`` compares it: each name below it,
-        its kind, a file's mode and the content (a link's target), never an mtime, label or
-        flag (which its key covers: RED32 B7, ``log`` of a folder said "changed" where only
-        an mtime had, or files became tracked). Memoized by tree key, children first."""
+        its kind, its mode (a folder's too: RED34 C2) and the content (a link's target),
+        never an mtime, label or flag (which its key covers: RED32 B7, ``log`` of a folder
+        said "changed" where only an mtime had, or files became tracked). Memoized by tree
+        key, children first."""
         stack = [key]
         while stack:  # without a call stack: depth is no limit
             k = stack[-1]
@@ -273,8 +274,7 @@ class Trees:
             h = hashlib.sha256()
             for c in kids:
                 ref = self._contents[c.ref] if c.kind == DIR else c.ref
-                mode = 0 if c.kind == DIR else c.mode
-                h.update(b"%d %d %d %d\0" % (c.kind, mode, len(c.name), len(ref)))
+                h.update(b"%d %d %d %d\0" % (c.kind, c.mode, len(c.name), len(ref)))
                 h.update(c.name)
                 h.update(ref)
             self._contents[k] = h.digest()
@@ -455,12 +455,12 @@ else:
 
 
 def _state(e: Entry | None, trees: Trees) -> tuple[int, int, bytes] | None:
-    """What makes two versions differ, as ``diff`` sees it: kind, a file's permissions and
-    content (never an mtime; a folder's: what it holds, Trees.content)."""
+    """What makes two versions differ, as ``diff`` sees it: kind, permissions (a folder's
+    too) and content (never an mtime; a folder's: what it holds, Trees.content)."""
     if e is None:
         return None
     if e.kind == DIR:
-        return (DIR, 0, trees.content(e.ref))
+        return (DIR, e.mode, trees.content(e.ref))
     return (e.kind, e.mode, e.ref)
 
 

@@ -213,12 +213,13 @@ def left_off(e: Entry) -> int:
 
 
 def keeps_mode(e: Entry, st: os.stat_result) -> bool:
-    """Whether what lstat found (*st*) has the mode a restore gives *e* (a symlink's is
-    not its own: always), or its own whole (set-id bits there already: left as they are)."""
-    if e.kind != FILE:
+    """Whether what lstat found (*st*) has the mode a restore gives the file or folder *e*
+    (a symlink's is not its own: always), or its own whole (set-id bits there already: left
+    as they are)."""
+    if e.kind == SYMLINK:
         return True
     mode = stat.S_IMODE(st.st_mode)
-    return mode == e.mode & _SAFE_MODE or mode == e.mode & 0o7777
+    return mode == restored_mode(e) or mode == e.mode & 0o7777
 
 
 def holds(e: Entry, st: os.stat_result, name: bytes, dir_fd: int | None, read: _Read) -> bool:
@@ -631,10 +632,11 @@ class Restorer(Planning, Writing):
 
     def _open_dir(
         self, parent: int, name: bytes, entry: Entry, rel: bytes, new: bool = False
-    ) -> tuple[int, bool] | None:
-        """Open (creating or replacing what is in the way) the directory *name*, and whether
-        it was made just now (so it was empty); None when what is in the way must stay.
-        *new*: the parent's listing lacks the name, so it is made without a look first."""
+    ) -> tuple[int, bool, os.stat_result | None] | None:
+        """Open (creating or replacing what is in the way) the directory *name*, whether it
+        was made just now (so it was empty), and the lstat of the folder that was there
+        (None when made); None when what is in the way must stay. *new*: the parent's
+        listing lacks the name, so it is made without a look first."""
         self.at = rel
         if new and not self.dry_run:
             try:
@@ -643,7 +645,7 @@ class Restorer(Planning, Writing):
                 pass  # something came there meanwhile: the careful way below
             else:
                 self.report.created.append(rel)
-                return os.open(name, _DIR_FLAGS, dir_fd=parent), True
+                return os.open(name, _DIR_FLAGS, dir_fd=parent), True, None
         try:
             st = self._lstat_kept(parent, name, rel)
         except _Unlooked:
@@ -661,14 +663,14 @@ class Restorer(Planning, Writing):
             # so, the pre-restore snapshot's gaps and a --dry-run's keeping see it
             (self.report.updated if st is not None else self.report.created).append(rel)
             if self.dry_run:
-                return -1, True
+                return -1, True, None
             os.mkdir(name, restored_mode(entry) | stat.S_IRWXU, dir_fd=parent)
-            return os.open(name, _DIR_FLAGS, dir_fd=parent), True
+            return os.open(name, _DIR_FLAGS, dir_fd=parent), True, None
         if not self.dry_run and not st.st_mode & stat.S_IWUSR:
             fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
             os.fchmod(fd, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
-            return fd, False
-        return (os.open(name, _DIR_FLAGS, dir_fd=parent) if parent >= 0 else -1), False
+            return fd, False, st
+        return (os.open(name, _DIR_FLAGS, dir_fd=parent) if parent >= 0 else -1), False, st
 
     def holds(self, snap: Snapshot, rel: bytes) -> bool:
         """Whether *snap* holds the path *rel*."""
@@ -781,7 +783,11 @@ class Restorer(Planning, Writing):
         opened = self._open_dir(parent, e.name, e, rel, new)
         if opened is None:
             return
-        fd, fresh = opened
+        fd, fresh, before = opened
+        if before is not None and not keeps_mode(e, before):
+            # its mode put back (chmod 755 of a 0700 folder): a change, as a file's mode
+            # alone is, never "unchanged" while diff names it (RED34 C2)
+            self.report.updated.append(rel)
         mode = restored_mode(e)
         # mkdir gave it mode | u+rwx minus the umask: often its mode already
         # (mkdir never sets set-gid from its mode)
