@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -22,6 +23,7 @@ import os
 from collections.abc import Callable
 from collections.abc import Iterator
 from typing import Any
+from typing import BinaryIO
 
 from git_snapshot.errors import UserError
 from git_snapshot.store.backend import NotFound
@@ -32,6 +34,7 @@ from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.packs import FinishedPack
 from git_snapshot.store.packs import PackedObject
+from git_snapshot.store.packs import PackReader
 from git_snapshot.store.records import decode_record
 from git_snapshot.store.remote import crypto
 from git_snapshot.store.remote.config import remote_cache
@@ -150,6 +153,8 @@ class RemoteStore(Store):
         # remote documents that do not open (kind/ident -> why): left out of the cache, named
         # by verify --remote; the rest of the remote stays readable (unreadable_note)
         self.unreadable: dict[str, str] = {}
+        # remote packs (file names) this process could not fetch, and why (fetch_for_read)
+        self.unfetchable: dict[str, str] = {}
 
     def __enter__(self) -> RemoteStore:
         return self
@@ -445,12 +450,36 @@ class RemoteStore(Store):
         loc = super()._locate(key)
         if not os.path.exists(self.pack_path(loc.pack)):
             try:
-                self.fetch_pack(loc.pack[: -len(".pack")])
-            except crypto.Damaged as exc:
-                raise self._damaged(key, loc, f"cannot be read from the remote: {exc}") from None
-            except NotFound:
-                raise self._damaged(key, loc, "is gone from the remote") from None
+                self.fetch_for_read(loc.pack)
+            except Unfetchable as exc:
+                raise self._damaged(key, loc, str(exc)) from None
         return loc
+
+    @property
+    def reader(self) -> PackReader:
+        """The pack reader, fetching a pack the cache lacks when a read needs it: a batch
+        read (restore's, export's) opens the pack files itself, not through _locate; an
+        object of a pack whose download failed was "unreadable: [Errno 2] No such file or
+        directory: <the cache's path>" (RED34 B4)."""
+        if self._reader is None:
+            self._reader = _FetchingReader(self.path, self.fetch_for_read)
+        return self._reader
+
+    def fetch_for_read(self, pack: str) -> None:
+        """Bring remote pack *pack* (its file name here) into the cache for a read; when it
+        cannot be, Unfetchable (an OSError, as reads expect) saying why. A pack that failed
+        once is not downloaded again by this process for each of its objects."""
+        why = self.unfetchable.get(pack)
+        if why is None:
+            try:
+                self.fetch_pack(pack[: -len(".pack")])
+                return
+            except crypto.Damaged as exc:
+                why = f"cannot be read from the remote: {exc}"
+            except NotFound:
+                why = "is gone from the remote"
+            self.unfetchable[pack] = why
+        raise Unfetchable(errno.EIO, why)
 
     def _damaged(
         self,
@@ -515,9 +544,33 @@ class RemoteStore(Store):
                     p for p in doc["packs"] if not os.path.exists(self.pack_path(f"{p}.pack"))
                 }
         with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
-            for f in [pool.submit(self.fetch_pack, p) for p in sorted(wanted)]:
-                with contextlib.suppress(crypto.Damaged, NotFound):  # named when read
+            for f in [pool.submit(self.fetch_for_read, f"{p}.pack") for p in sorted(wanted)]:
+                with contextlib.suppress(Unfetchable):  # named when read
                     f.result()
+
+
+class Unfetchable(OSError):
+    """A remote pack that cannot be brought into the cache; str() is why (a read's error
+    names it after the object: "... is unreadable: cannot be read from the remote: ...")."""
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+class _FetchingReader(PackReader):
+    """A PackReader over the cache's packs that fetches a missing one first (*fetch*:
+    RemoteStore.fetch_for_read, which raises Unfetchable when it cannot)."""
+
+    def __init__(self, root: str, fetch: Callable[[str], None]) -> None:
+        super().__init__(root)
+        self._fetch = fetch
+
+    def _file(self, pack: str) -> BinaryIO:
+        try:
+            return super()._file(pack)
+        except FileNotFoundError:
+            self._fetch(pack)
+            return super()._file(pack)
 
 
 def download_pack(
