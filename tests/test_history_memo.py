@@ -130,7 +130,8 @@ def _walked_versions(store: Store, snaps: list[Snapshot], path: bytes) -> list[t
         else:
             below = [x for p, x in flat.items() if not path or p.startswith(path + b"/")]
             files = [x for x in below if x.kind == FILE]
-            size = sum(x.size for x in files) if e.kind == DIR else e.size if e.kind == FILE else 0
+            # a link's size: its target's length (RED34 C4); a folder's: its files'
+            size = sum(x.size for x in files) if e.kind == DIR else e.size
             count = len(files) if e.kind == DIR else int(e.kind == FILE)
             out.append((s.id, CHANGED if last is not None else APPEARED, e, count, size))
         last = state
@@ -139,13 +140,14 @@ def _walked_versions(store: Store, snaps: list[Snapshot], path: bytes) -> list[t
 
 def _held(flat: dict[bytes, Entry], path: bytes, e: Entry | None) -> object:
     """What makes two versions of *path* differ, as diff sees them: a file's kind, mode and
-    content; a folder's, every path below it with its kind and a file's mode and content
-    (never an mtime: its tree key changes with one, RED32 B7)."""
+    content; a folder's, its mode and every path below it with its kind, mode (a folder's
+    too: RED34 C2) and a file's content (never an mtime: its tree key changes with one,
+    RED32 B7)."""
     if e is None or e.kind != DIR:
         return _state(e)
     pre = path + b"/" if path else b""
-    return sorted(
-        (p, x.kind, 0, b"") if x.kind == DIR else (p, x.kind, x.mode, x.ref)
+    return e.mode, sorted(
+        (p, x.kind, x.mode, b"") if x.kind == DIR else (p, x.kind, x.mode, x.ref)
         for p, x in flat.items()
         if p.startswith(pre)
     )
@@ -163,7 +165,11 @@ def _walked_diff(store: Store, a: bytes, b: bytes) -> list[tuple]:  # type: igno
             out.append((p, "deleted", o, None))
         if n is not None and (o is None or o.kind != n.kind):
             out.append((p, "added", None, n))
-        if o is None or n is None or o.kind != n.kind or o.kind == DIR:
+        if o is None or n is None or o.kind != n.kind:
+            continue
+        if o.kind == DIR:
+            if o.mode != n.mode:  # a folder's mode (RED34 C2)
+                out.append((p, "mode", o, n))
             continue
         if o.ref != n.ref:
             out.append((p, "modified", o, n))

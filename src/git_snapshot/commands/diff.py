@@ -306,6 +306,9 @@ def _diff(
         return status
     if stat_rows is not None:
         print_stat(stat_rows)
+        if patch and patch_text:  # the stat, a blank line, the patch: as git (RED34 C4)
+            sys.stdout.write("\n" if stat_rows else "")
+            sys.stdout.writelines(output.color_patch(patch_text))
         if damaged:
             output.print_damaged(damaged, "compared")
         return status

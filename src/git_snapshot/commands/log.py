@@ -4,6 +4,7 @@ snapshots, only where it appeared, changed or vanished."""
 from __future__ import annotations
 
 import os
+import stat
 from typing import Any
 
 from git_snapshot import output
@@ -47,6 +48,19 @@ def version_json(v: Version) -> dict[str, Any]:
         "content": (os.fsdecode(e.ref) if e.kind == SYMLINK else e.ref.hex()) if e else None,
         "left_out": v.why or None,  # status "left out": why the snapshot left the path out
     }
+
+
+def change_text(v: Version) -> str:
+    """The CHANGE column: the status, and a file's or folder's change of mode as diff -p's
+    mode lines write it ("mode 100644 -> 100755": alone; "changed, mode ...": with its
+    content). Without, a chmod read as "changed" with the size and content of the row
+    before (RED34 C4)."""
+    e = v.entry
+    if v.mode_was is None or e is None:
+        return str(v.status)
+    kind = stat.S_IFDIR if e.kind == DIR else stat.S_IFREG
+    mode = f"mode {kind | v.mode_was:06o} -> {kind | e.mode:06o}"
+    return mode if v.mode_alone else f"{v.status}, {mode}"
 
 
 def folder_size(files: int, size: int) -> str:
@@ -108,7 +122,7 @@ def cmd_log(
             output.iso(v.snapshot.created),
             output.age(v.snapshot.created),
             v.snapshot.trigger,
-            v.status,
+            change_text(v),
             _size(v),
             content_id(v),
         ]

@@ -269,6 +269,10 @@ def stats(changes: list[Change], sides: Sides) -> list[Stat]:
 
 
 def print_stat(rows: list[Stat], width: int = 40) -> None:
+    """git's --stat: a line per file, then the totals; nothing when no file changed (as
+    git, RED34 C4: "0 files changed" was printed)."""
+    if not rows:
+        return
     names = [output.display(r.path) for r in rows]
     pad = max((len(n) for n in names), default=0)
     most = max((r.added or 0) + (r.deleted or 0) for r in rows) if rows else 0

@@ -231,9 +231,11 @@ class Trees:
         return e
 
     def totals(self, e: Entry) -> tuple[int, int]:
-        """(files, bytes) of an entry: a file's own, everything below a folder."""
+        """(files, bytes) of an entry: a file's own; a link's target's length (its size, as
+        lstat, show and diff give it: RED34 C4, log and find said 0 B); the files below a
+        folder (list's ``bytes``: the size of the files, never of links)."""
         if e.kind != DIR:
-            return (1, e.size) if e.kind == FILE else (0, 0)
+            return (1, e.size) if e.kind == FILE else (0, e.size if e.kind == SYMLINK else 0)
         stack = [e.ref]
         while stack:  # children first, without a call stack: depth is no limit
             key = stack[-1]
@@ -248,8 +250,11 @@ class Trees:
             stack.pop()
             files = size = 0
             for c in self.entries(key).values():
-                f, s = self._totals[c.ref] if c.kind == DIR else self.totals(c)
-                files, size = files + f, size + s
+                if c.kind == DIR:
+                    f, s = self._totals[c.ref]
+                    files, size = files + f, size + s
+                elif c.kind == FILE:
+                    files, size = files + 1, size + c.size
             self._totals[key] = (files, size)
         return self._totals[e.ref]
 
@@ -441,6 +446,10 @@ if TYPE_CHECKING:
         files: int  # files at the path (1 for a file), 0 when vanished
         size: int  # bytes of the file, or of everything below the folder
         why: str = ""  # LEFT_OUT: why the snapshot left it out (its skipped path's reason)
+        # CHANGED, a file or folder whose mode changed: the mode it had (RED34 C4: log said
+        # "changed" with nothing to tell what), and whether the mode alone changed
+        mode_was: int | None = None
+        mode_alone: bool = False
 
     class Run(NamedTuple):
         """Consecutive snapshots holding one path with the same content."""
@@ -450,7 +459,11 @@ if TYPE_CHECKING:
         snapshots: list[Snapshot]
 
 else:
-    Version = namedtuple("Version", "snapshot status entry files size why", defaults=("",))
+    Version = namedtuple(
+        "Version",
+        "snapshot status entry files size why mode_was mode_alone",
+        defaults=("", None, False),
+    )
     Run = namedtuple("Run", "path entry snapshots")
 
 
@@ -462,6 +475,16 @@ def _state(e: Entry | None, trees: Trees) -> tuple[int, int, bytes] | None:
     if e.kind == DIR:
         return (DIR, e.mode, trees.content(e.ref))
     return (e.kind, e.mode, e.ref)
+
+
+def _mode_change(
+    was: tuple[int, int, bytes], now: tuple[int, int, bytes] | None
+) -> tuple[int | None, bool]:
+    """(the mode *was* had, whether it alone changed) for a file or folder (_state) whose
+    mode changed into *now*; (None, False) otherwise (a link's mode is not its own)."""
+    if now is None or was[0] != now[0] or now[0] == SYMLINK or was[1] == now[1]:
+        return None, False
+    return was[1], was[2] == now[2]
 
 
 def versions(
@@ -501,8 +524,10 @@ def versions(
                 out.append(Version(s, VANISHED, None, 0, 0))
         elif state == last:  # held again after a run left out, as before it
             out.append(Version(s, UNCHANGED, e, files, size))
+        elif last is None:
+            out.append(Version(s, APPEARED, e, files, size))
         else:
-            out.append(Version(s, APPEARED if last is None else CHANGED, e, files, size))
+            out.append(Version(s, CHANGED, e, files, size, "", *_mode_change(last, state)))
         last = state
     return out
 
