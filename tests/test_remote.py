@@ -266,8 +266,9 @@ def test_remote_prune_keeps_what_remaining_snapshots_need(tmp_path: Path) -> Non
     gs(repo, "verify", "--remote", "r", "--read-data")
     gs(repo, "restore", "--remote", "r", "3", "--to", str(tmp_path / "out"))
     assert (tmp_path / "out" / "f0").read_bytes() == (repo / "f0").read_bytes()
-    # a push afterwards brings back the dropped snapshots (the local store still has them)
-    assert "pushed 2 snapshot(s)" in gs(repo, "push")
+    # a push afterwards does not bring back the dropped snapshots, though the local store
+    # still has them: a prune sticks (RED34 B6)
+    assert "pushed 0 snapshot(s)" in gs(repo, "push")
 
 
 @pytest.mark.slow

@@ -28,10 +28,16 @@ def cmd_pull(*, name: str | None = None) -> int:
         print(output.paint(f"DAMAGED remote object {why}", "red"))
     for source, number in r.not_pulled:
         print(f"not pulled: {labels[source]}:{number} (it needs a damaged or missing pack)")
-    print(
+    line = (
         f"pulled {r.snapshots} snapshot(s) and {r.packs} pack(s) ({output.size(r.bytes)}) "
         f"from {conf.name}"
     )
+    if r.forgotten:
+        line += (
+            f"; left out {r.forgotten} snapshot(s) this store forgot (read them with "
+            f"--remote {conf.name})"
+        )
+    print(line)
     if r.rebuilt:
         output.err(_rebuilt_line(conf.name, r.rebuilt))
     if r.damaged:

@@ -30,6 +30,8 @@ def _push_once(name: str | None) -> tuple[str, list[str]]:
         f"pushed {r.snapshots} snapshot(s) and {r.packs} pack(s) ({output.size(r.bytes)}) "
         f"to {conf.name}; {r.already} already there"
     )
+    if r.pruned:
+        line += f"; {r.pruned} pruned from {conf.name} earlier, not sent again"
     if r.replaced:
         line += (
             f"; replaced {r.replaced} damaged remote object(s) "

@@ -947,6 +947,13 @@ class Index:
         ).fetchall()
         return [(bytes(k), p, o, s) for k, p, o, s in rows]
 
+    def keys_of_type(self, type_: int) -> list[bytes]:
+        """The keys of every object of *type_* (pull reads the tombstones: what this store
+        forgot is not pulled back)."""
+        tables = self.tables()
+        sql = " UNION ".join(f"SELECT key FROM {t} WHERE type=?" for t in tables)
+        return [bytes(k) for (k,) in self.db.execute(sql, (type_,) * len(tables))]
+
     def objects_in_pack(self, pack_id: int) -> list[tuple[bytes, int, int, int, int, int]]:
         """(key, offset, length, size, type, inner) of the objects the index places in a
         pack, in storage order."""

@@ -301,6 +301,47 @@ class RemoteStore(Store):
                 raise FileNotFoundError(f"remote {self.remote.name}: {kind}/{ident} is gone")
         return doc
 
+    # -- what remote prunes dropped: not sent again by a push ---------------------------------
+
+    @property
+    def _pruned_path(self) -> str:
+        return os.path.join(self.cache_root, "pruned.json")
+
+    def pruned_docs(self) -> dict[str, list[str]]:
+        """The remote's ``pruned/<id>`` documents (id -> the ids of the snapshot documents
+        its prunes dropped), each fetched once and kept (pruned.json). A prune is a decision
+        that sticks: a push from a machine still holding those snapshots sent them again
+        (RED34 B6). One that does not open is left out (those it names are sent again)."""
+        from git_snapshot.store.remote.repo import is_ident
+
+        kept = self._load_pruned()
+        out: dict[str, list[str]] = {}
+        for name in self.remote.backend.list("pruned/"):
+            ident = name.split("/", 1)[1]
+            if not is_ident(ident):
+                continue
+            if ident not in kept:
+                try:
+                    kept[ident] = [str(s) for s in self.remote.get_doc(name)["snapshots"]]
+                except (NotFound, crypto.Damaged, KeyError, TypeError):
+                    continue
+            out[ident] = kept[ident]
+        if out != self._load_pruned():
+            atomic_write(self._pruned_path, json.dumps(out).encode(), durable=False)
+        return out
+
+    def pruned(self) -> set[str]:
+        """The ids of every snapshot document a remote prune dropped (pruned_docs)."""
+        return {s for got in self.pruned_docs().values() for s in got}
+
+    def _load_pruned(self) -> dict[str, list[str]]:
+        try:
+            with open(self._pruned_path, encoding="utf-8") as f:
+                got = json.load(f)
+            return {str(k): [str(s) for s in v] for k, v in got.items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            return {}
+
     @property
     def _confirmed_path(self) -> str:
         return os.path.join(self.cache_root, "pushed-packs.json")

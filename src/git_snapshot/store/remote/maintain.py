@@ -8,7 +8,8 @@ verifier (every tree and file re-hashed), naming each damaged remote object, sna
 
 prune holds the exclusive remote lock (pushes hold shared ones; a lock this machine has seen
 unchanged for 30 min, by its own clock, is stale: repo.Remote.scan_locks): it drops the
-snapshot documents it is told to (``--keep-last N`` per repository: the newest kept), then
+snapshot documents it is told to (``--keep-last N`` per repository: the newest kept; their
+ids first recorded in a ``pruned/<id>`` document, so that no push sends them again), then
 deletes every pack and pack index no remaining snapshot names (the leftovers of interrupted
 pushes too; only names of the shape of remote ids) and stale locks. Snapshot documents go
 first, so no remaining snapshot ever names a deleted pack.
@@ -157,6 +158,21 @@ def _label(doc: dict[str, object]) -> str:
         return "?"
 
 
+def _note_pruned(remote: Remote, earlier: dict[str, list[str]], dropped: set[str]) -> None:
+    """Record on the remote, before any is deleted, the ids of every snapshot document its
+    prunes dropped (*dropped*: these and the earlier ones), in one ``pruned/<random id>``
+    document that replaces the *earlier* ones: a push does not send those snapshots again
+    (RED34 B6). Under the exclusive lock: no push reads it meanwhile; a kill between the
+    write and the deletions leaves two documents that say the same, merged next time."""
+    import secrets
+
+    if not dropped or (len(earlier) == 1 and set(*earlier.values()) == dropped):
+        return
+    remote.put_doc(f"pruned/{secrets.token_hex(16)}", {"snapshots": sorted(dropped)})
+    for ident in earlier:
+        remote.backend.delete(f"pruned/{ident}")
+
+
 PARTS_STALE_S = 24 * 3600  # a part of an upload not written for a day: a killed push's
 
 
@@ -193,6 +209,9 @@ def prune_remote(
                 by_source.setdefault(s.source, []).append(remote.key.name("snap", s.record))
             for idents in by_source.values():
                 drop |= set(idents[: max(0, len(idents) - keep_last)])
+        earlier = cache.pruned_docs()
+        dropped = {s for got in earlier.values() for s in got}
+        drop |= dropped & set(listing["snapshots"])  # an earlier prune killed before deleting
         live = {p for ident, d in docs.items() if ident not in drop for p in d["packs"]}
         dead = sorted((set(listing["packs"]) | set(listing["index"])) - live)
         report.snapshots = len(drop)
@@ -202,6 +221,7 @@ def prune_remote(
         report.locks = len(stale)
         if dry_run:
             return report
+        _note_pruned(remote, earlier, drop | dropped)
         for ident in sorted(drop):
             remote.backend.delete(f"snapshots/{ident}")
         for ident in dead:

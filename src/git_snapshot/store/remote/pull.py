@@ -11,7 +11,8 @@ pack that fails its authentication (altered, cut short) or is gone is not put in
 snapshots that need it are left out and named, every other one is pulled (and no pack only
 they need is kept). A pack whose index document is missing or does not open is taken by
 what it holds (its own headers, each object read back against its key, as ``repair`` reads
-a local pack): it is authenticated, so sealed by a holder of the key.
+a local pack): it is authenticated, so sealed by a holder of the key. A snapshot this store
+forgot (its tombstones name it) is not pulled back.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class PullReport:
     # remote packs whose index document is missing or does not open, pulled by what the pack
     # itself holds (a push from this store writes the document again)
     rebuilt: list[str] = field(default_factory=list)
+    forgotten: int = 0  # remote snapshots this store forgot: left out
 
 
 def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
@@ -61,6 +63,9 @@ def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
         docs = [
             d for d in cache.kept("snapshots").values() if bytes.fromhex(d["record"]) not in have
         ]
+        forgotten = _forgotten(store) if docs else set()
+        report.forgotten = sum(bytes.fromhex(d["record"]) in forgotten for d in docs)
+        docs = [d for d in docs if bytes.fromhex(d["record"]) not in forgotten]
         if not docs:
             return report
         wanted = _wanted(store, cache, sorted({p for d in docs for p in d["packs"]}))
@@ -87,6 +92,20 @@ def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
             if snap.id != was:
                 report.renumbered.append((snap.source, was, snap.id))
     return report
+
+
+def _forgotten(store: Store) -> set[bytes]:
+    """The records this store's tombstones name (forget, retention): a pull brought those
+    snapshots back under new numbers, a secret forgotten among them (RED34 B6). One that
+    does not read names nothing here (verify names it)."""
+    from git_snapshot.store.objects import FORGET
+    from git_snapshot.store.records import decode_forget
+
+    out: set[bytes] = set()
+    for key in store.index.keys_of_type(FORGET):
+        with contextlib.suppress(CorruptObject):
+            out.update(decode_forget(store.read_object(key)))
+    return out
 
 
 def _wanted(store: Store, cache: RemoteStore, idents: list[str]) -> dict[str, FinishedPack | None]:

@@ -11,9 +11,10 @@ understands and the next push completes without re-sending what arrived:
    pushed packs) is not sent. Every object is read back and checked against its key first: a
    damaged one stays out of the document (and is marked damaged here, so the next snapshot
    stores it afresh), so the remote never lists damage as good;
-4. publish each snapshot the remote lacks as its own object (put-if-absent, named by its
-   record): two machines pushing at once write different objects, so nothing is lost. A
-   snapshot document names the remote packs it needs, so prune and pull need no tree walk.
+4. publish each snapshot the remote lacks and no remote prune dropped (``pruned/``) as its
+   own object (put-if-absent, named by its record): two machines pushing at once write
+   different objects, so nothing is lost. A snapshot document names the remote packs it
+   needs, so prune and pull need no tree walk.
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ class PushReport:
     replaced_bytes: int = 0
     # damaged remote objects left as they are: (remote name, why)
     unmended: list[tuple[str, str]] = field(default_factory=list)
+    pruned: int = 0  # snapshots a remote prune dropped: not sent again
     resent: int = 0  # packs remote snapshots name that were missing there, sent again now
     resent_bytes: int = 0
     # packs remote snapshots name, missing there and not sent again: (remote name, why)
@@ -81,6 +83,10 @@ def push(
         local = [s for s in store.snapshots() if s.record is not None]
         todo = [s for s in local if s.record not in remote_records]
         report.already = len(local) - len(todo)
+        if todo:  # a prune on the remote is a decision that sticks (RED34 B6)
+            pruned = cache.pruned()
+            left = [s for s in todo if remote.key.name("snap", s.record or b"") not in pruned]
+            report.pruned, todo = len(todo) - len(left), left
         report.skipped += [
             (s.source, s.id, "no record: run git snapshot repair")
             for s in store.snapshots()
