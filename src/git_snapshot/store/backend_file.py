@@ -11,6 +11,7 @@ compares and renames. The etag of a file is the SHA-256 of its bytes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
@@ -97,7 +98,13 @@ class FileBackend(Backend):
         except OSError as exc:
             if isinstance(exc, FileNotFoundError):
                 raise NotFound(name) from None
-            raise BackendError(f"remote {self.root}: {name}: {exc.strerror}") from None
+            hint = ""
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # (RED34: no next step was given)
+                hint = (
+                    "; free space on that disk (git snapshot remote prune NAME --keep-last N "
+                    "deletes old snapshots there) and run it again: what arrived is kept"
+                )
+            raise BackendError(f"remote {self.root}: {name}: {exc.strerror}{hint}") from None
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
