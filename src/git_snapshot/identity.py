@@ -33,6 +33,8 @@ from git_snapshot.store import Store
 
 TYPE_CHECKING = False  # (typing is not imported on the hook path)
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from git_snapshot.store import Snapshot
 
 CONFIG_KEY = "snapshot.repoId"
@@ -260,9 +262,19 @@ def owns(repo: gitrepo.Repo, snap: Snapshot) -> bool:
     newer than an earlier worktree's there. Another worktree's can be said taken here: a
     removed one's for good, one's that moved away until it or another is next seen at a new
     place (_settle). A main worktree reads no meta."""
-    tag = worktree_tag(repo)
-    took = snap.meta.get(TAG) if tag is not None else None
-    return took == tag if took is not None else snap.id > earlier_than(repo)
+    return owner(repo)(snap)
+
+
+def owner(repo: gitrepo.Repo) -> Callable[[Snapshot], bool]:
+    """:func:`owns` for many snapshots of the worktree: its tag and file looked at once (the
+    history commands' "this worktree's snapshots": RED34 C3)."""
+    tag, after = worktree_tag(repo), earlier_than(repo)
+
+    def own(snap: Snapshot) -> bool:
+        took = snap.meta.get(TAG) if tag is not None else None
+        return took == tag if took is not None else snap.id > after
+
+    return own
 
 
 def _worktree(store: Store, key: str, repo: gitrepo.Repo, write: bool) -> None:

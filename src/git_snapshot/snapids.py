@@ -178,10 +178,12 @@ def select(
     worktree: str | None,
     here: bool = True,
     when: Callable[[str], float] = timestamp,
+    own: Callable[[Snapshot], bool] | None = None,
 ) -> Snapshot:
     """The snapshot *ref* names among one repository's snapshots (oldest first). ``latest``
-    and dates count the snapshots of *worktree*, or of the whole repository when that
-    worktree has none and is not the one the command runs in (a deleted one, say)."""
+    and dates count the snapshots of *worktree* (those taken at its path that *own* accepts:
+    not a removed worktree's there, RED34 C3), or of the whole repository when that worktree
+    has none and is not the one the command runs in (a deleted one, say)."""
     if ref.number is not None and not all_snaps:
         raise UserError(
             f"no snapshot {ref.number}: this repository has none in this store; "
@@ -193,6 +195,8 @@ def select(
                 return s
         raise UserError(f"no snapshot {ref.number} for this repository; see 'git snapshot list'")
     mine = [s for s in all_snaps if s.worktree == worktree] if worktree else []
+    if own is not None:
+        mine = [s for s in mine if own(s)]
     if not mine and (here or not all_snaps):
         raise UserError("no snapshots of this worktree yet; take one with: git snapshot")
     mine = worktree_states(mine or all_snaps)
@@ -217,10 +221,15 @@ def select(
 
 
 def resolve(
-    store: Store, source: str, worktree: str | None, text: str, here: bool = True
+    store: Store,
+    source: str,
+    worktree: str | None,
+    text: str,
+    here: bool = True,
+    own: Callable[[Snapshot], bool] | None = None,
 ) -> Snapshot:
     """The snapshot of *source* that *text* names (see the module docstring)."""
-    return select(parse(text), store.snapshots(source), worktree, here)
+    return select(parse(text), store.snapshots(source), worktree, here, own=own)
 
 
 def duration(text: str, usage: bool = False) -> float:

@@ -20,6 +20,7 @@ from git_snapshot.store import Store
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (as worktree.py)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
     from typing import NamedTuple
 
@@ -285,18 +286,69 @@ def pick_in(store: Store, where: Where, ref: str) -> Snapshot:
         raise UserError(
             f"no snapshots of the repository at {where.worktree} yet (see: git snapshot list --all)"
         )
-    if where.here and where.worktree and not store.snapshots(where.key, where.worktree, last=1):
+    own = _owner(where)
+    if where.here and where.worktree and not own_snapshots(store, where):
         note = around(store, where.worktree) or moved(store, where.key, where.worktree)
         if note:
             raise UserError(f"no snapshots of this worktree yet{note}")
         try:
-            return snapids.resolve(store, where.key, where.worktree, ref, where.here)
+            return snapids.resolve(store, where.key, where.worktree, ref, where.here, own)
         except UserError as exc:  # (latest, a date: of this worktree, which has none)
-            note = elsewhere(store, where.worktree)  # (git worktree move: RED30)
+            # (git worktree move: RED30; a removed worktree's at this path: RED34 C3)
+            note = elsewhere(store, where.worktree) or earlier_note(store, where)
             if note and str(exc).startswith("no snapshots of this worktree yet"):
                 raise UserError(f"no snapshots of this worktree yet{note}") from None
             raise
-    return snapids.resolve(store, where.key, where.worktree, ref, where.here)
+    return snapids.resolve(store, where.key, where.worktree, ref, where.here, own)
+
+
+def _owner(where: Where) -> Callable[[Snapshot], bool] | None:
+    """identity.owns for the worktree living at *where*.worktree; None when none lives there
+    (every snapshot taken at that path then counts)."""
+    if where.key is None or where.worktree is None:
+        return None
+    try:
+        repo = gitrepo.find_repo(where.worktree)  # (its top: git's files read, no git run)
+    except UserError:
+        return None
+    return identity.owner(repo) if repo.toplevel == where.worktree else None
+
+
+def own_snapshots(store: Store, where: Where) -> list[Snapshot]:
+    """The snapshots of *where*'s worktree, oldest first: those taken at its path that are
+    its own. A linked worktree added at the path of a removed one takes none of that one's
+    (identity.owns, the hooks' rule; RED34 C3): list, log, find, ``latest``, dates and
+    ``restore --newest`` count these alone. The removed one's stay the repository's, reached
+    by number (restored here with --here), ``--repo`` and ``--all`` (earlier_note)."""
+    if where.key is None or where.worktree is None:
+        return []
+    snaps = store.snapshots(where.key, where.worktree)
+    own = _owner(where)
+    return snaps if own is None else [s for s in snaps if own(s)]
+
+
+def earlier_snapshots(store: Store, where: Where) -> list[Snapshot]:
+    """The snapshots taken at the path of *where*'s worktree that are not its own: a worktree's
+    removed from there (own_snapshots), oldest first; [] when there are none."""
+    own = _owner(where)
+    if own is None or where.key is None:
+        return []
+    return [s for s in store.snapshots(where.key, where.worktree) if not own(s)]
+
+
+def earlier_note(store: Store, where: Where) -> str:
+    """In the worktree the command runs in, '; ...' saying that snapshots taken at its path
+    are a removed worktree's, not its own, and the command that lists them; '' when none are
+    (or elsewhere than here)."""
+    gone = earlier_snapshots(store, where) if where.here else []
+    if not gone:
+        return ""
+    label = output.shell_quote(os.fsencode(where.label))
+    return (
+        f"; {len(gone)} snapshot(s) taken at this path by a worktree since removed from it "
+        f"(not this one's; restore from one here with --here) are listed by: git snapshot "
+        f"list --repo {label}"
+    )
 
 
 def around(store: Store, top: str) -> str:

@@ -24,6 +24,7 @@ from git_snapshot import output
 from git_snapshot.commands.common import around
 from git_snapshot.commands.common import from_here
 from git_snapshot.commands.common import here_in
+from git_snapshot.commands.common import own_snapshots
 from git_snapshot.commands.common import qualified
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import resolve_repo
@@ -125,7 +126,8 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
 
         try:
             for source in sources:
-                snaps = store.snapshots(source, mine) if mine else store.snapshots(source)
+                # (its own: not a removed worktree's at its path, RED34 C3)
+                snaps = own_snapshots(store, where) if mine else store.snapshots(source)
                 try:
                     runs = find(store, snaps, match, by_path=True, progress=computing)
                 except CorruptObject:  # a damaged folder listing: search the other snapshots
@@ -148,7 +150,7 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
             not (found or note or json_out)
             and mine
             and sources
-            and _others_hold(store, sources[0], store.snapshots(sources[0], mine), match)
+            and _others_hold(store, sources[0], own_snapshots(store, where), match)
         ):
             scope = " of this worktree"
             args = output.shell_quote(os.fsencode(pattern))

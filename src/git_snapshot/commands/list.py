@@ -7,7 +7,9 @@ from git_snapshot import snapids
 from git_snapshot.commands.common import around
 from git_snapshot.commands.common import as_json
 from git_snapshot.commands.common import branch_of
+from git_snapshot.commands.common import earlier_note
 from git_snapshot.commands.common import elsewhere
+from git_snapshot.commands.common import own_snapshots
 from git_snapshot.commands.common import qualified
 from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.remote import open_store
@@ -34,8 +36,8 @@ def cmd_list(
             where = resolve_repo(store, cwd, repo_arg)
             if where.key is None:
                 snaps = []
-            elif repo_arg is None:
-                snaps = store.snapshots(where.key, where.worktree)
+            elif repo_arg is None:  # its own: not a removed worktree's at its path
+                snaps = own_snapshots(store, where)
             else:  # another repository: all of its worktrees, the gone ones too
                 snaps = store.snapshots(where.key)
         total = len(snaps)
@@ -48,6 +50,9 @@ def cmd_list(
         note = ""
         if not total and not all_repos and where.here and where.worktree:
             note = around(store, where.worktree) or elsewhere(store, where.worktree)
+        # ... or a removed worktree's at its path: not this one's (RED34 C3)
+        earlier = earlier_note(store, where) if repo_arg is None and not all_repos else ""
+        note = note or earlier
     if json_out:
         items = [as_json(s) for s in snaps]
         for item, s in zip(items, snaps, strict=True):
@@ -68,6 +73,8 @@ def cmd_list(
         else:
             print(f"no snapshots yet{note or '; take one with: git snapshot'}")
         return 0
+    if earlier and total:  # fewer than were taken here: where the others are, on stderr
+        output.err(earlier.removeprefix("; "))
     wide = all_repos or len({s.worktree for s in snaps}) > 1
     headers = ["ID", "CREATED", "TRIGGER", "BRANCH", "FILES", "SIZE", "ADDED", "MESSAGE"]
     if wide:

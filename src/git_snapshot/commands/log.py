@@ -9,6 +9,7 @@ from typing import Any
 
 from git_snapshot import output
 from git_snapshot.commands.common import resolve_repo
+from git_snapshot.commands.lookup import earlier_holding
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.lookup import worktree_snaps
 from git_snapshot.commands.remote import open_store
@@ -105,13 +106,15 @@ def cmd_log(
     with open_store(remote) as store, store.lock():  # no gc moves an object while we read it
         where = resolve_repo(store, cwd, repo_arg)
         rel = snapshot_path(where, cwd, path)
-        snaps = worktree_snaps(store, where)
+        snaps = worktree_snaps(store, where, [rel], [path])
         damaged: list[tuple[Snapshot, str]] = []  # a folder on the way unreadable
         found = _versions(store, snaps, rel, damaged)
+        # a removed worktree's at this path, not this one's, may hold it (RED34 C3)
+        there = "" if found or damaged else earlier_holding(store, where, [rel], [path])
     if not found and not damaged:
         raise UserError(
             f"{path} is in none of the {len(snaps)} snapshot(s) of this worktree; "
-            "look for it by name with: git snapshot find NAME"
+            + (there.removeprefix("; ") or "look for it by name with: git snapshot find NAME")
         )
     if json_out:
         output.print_json([version_json(v) for v in found])

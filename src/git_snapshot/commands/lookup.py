@@ -3,33 +3,68 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from git_snapshot import output
 from git_snapshot.commands.common import Where
 from git_snapshot.commands.common import around
+from git_snapshot.commands.common import earlier_note
+from git_snapshot.commands.common import earlier_snapshots
 from git_snapshot.commands.common import elsewhere
+from git_snapshot.commands.common import own_snapshots
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import user_path
 from git_snapshot.errors import UserError
+from git_snapshot.snapids import passing_restores
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+from git_snapshot.store.history import Trees
+from git_snapshot.store.objects import CorruptObject
 
 TAKE_ONE = "; take one with: git snapshot"
 
 
-def worktree_snaps(store: Store, where: Where) -> list[Snapshot]:
-    """The snapshots of *where*'s worktree, oldest first (of the whole repository when that
-    worktree has none and is not the one the command runs in)."""
+def worktree_snaps(
+    store: Store, where: Where, rels: Sequence[bytes] = (), typed: Sequence[str] = ()
+) -> list[Snapshot]:
+    """The snapshots of *where*'s worktree, oldest first (its own: not a removed worktree's at
+    its path, own_snapshots), or of the whole repository when that worktree has none and is
+    not the one the command runs in. When it is and has none, the error names where the
+    paths *rels* (as *typed*) are, if a removed worktree's snapshots there hold them."""
     if where.key is None:
         raise UserError(f"no snapshots of this worktree yet{TAKE_ONE}")
-    mine = store.snapshots(where.key, where.worktree) if where.worktree else []
+    mine = own_snapshots(store, where)
     if not mine and where.here:
         top = where.worktree
         # (elsewhere, not moved: a worktree moved with `git worktree move` has none, its
         # repository has; RED30)
         note = (around(store, top) or elsewhere(store, top)) if top else ""
+        note = note or earlier_holding(store, where, rels, typed) or earlier_note(store, where)
         raise UserError(f"no snapshots of this worktree yet{note or TAKE_ONE}")
     return mine or store.snapshots(where.key)
+
+
+def earlier_holding(store: Store, where: Where, rels: Sequence[bytes], typed: Sequence[str]) -> str:
+    """'; ...' naming the newest snapshot taken at this worktree's path by a worktree since
+    removed from it (not this one's: own_snapshots) that holds every one of *rels*, and the
+    command that restores them (*typed*) from it here; '' when there is none."""
+    if not rels or not where.here:
+        return ""
+    trees = Trees(store)
+    for s in reversed(passing_restores(earlier_snapshots(store, where))):
+        try:
+            held = all(trees.at(s.root, rel) is not None for rel in rels)
+        except CorruptObject:  # (a courtesy: a damaged one is passed over)
+            continue
+        if held:
+            words = " ".join(output.shell_quote(os.fsencode(p)) for p in typed)
+            them = "it" if len(rels) == 1 else "them"
+            return (
+                f"; snapshot {s.id}, taken at this path by a worktree since removed from it "
+                f"(not this one's), holds {them}: restore {them} here with: git snapshot "
+                f"restore {s.id} {words} --here"
+            )
+    return ""
 
 
 def snapshot_path(where: Where, cwd: str, path: str) -> bytes:

@@ -24,6 +24,7 @@ from git_snapshot.commands.common import qualified
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.common import user_path
+from git_snapshot.commands.lookup import earlier_holding
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.lookup import worktree_snaps
 from git_snapshot.commands.remote import damage_advice
@@ -118,7 +119,12 @@ def _in_place(where: Where, snap: Snapshot, mine: gitrepo.Repo | None, here: boo
     runs there; the current one with --here. Anything else is refused in one line."""
     if here:
         return mine or repo_at(".")  # outside a worktree: repo_at says so
-    if mine is not None and where.here and snap.worktree == mine.toplevel:
+    if (
+        mine is not None
+        and where.here
+        and snap.worktree == mine.toplevel
+        and identity.owns(mine, snap)  # (not a removed worktree's at this path: RED34 C3)
+    ):
         return mine
     if not os.path.isdir(snap.worktree):
         gone = ", which no longer exists"
@@ -129,6 +135,8 @@ def _in_place(where: Where, snap: Snapshot, mine: gitrepo.Repo | None, here: boo
     name = f"{where.label}:{snap.id}" if not where.here else str(snap.id)
     if mine is None:
         this = ""
+    elif mine.toplevel == snap.worktree and where.here:
+        this = " since removed from it (this worktree, at that path now, is another)"
     elif mine.toplevel == snap.worktree:  # rm -rf, then git init or clone there
         this = " (this worktree, at that path now, is another repository's)"
     else:
@@ -570,7 +578,7 @@ def _newest_holding(
     with open_store(remote) as store, store.lock():
         where = resolve_repo(store, cwd, repo_arg)
         rels = [snapshot_path(where, cwd, p) for p in paths]
-        snaps = worktree_snaps(store, where)
+        snaps = worktree_snaps(store, where, rels, paths)
         chosen = snapids.passing_restores(snaps)
         trees = Trees(store)
         top = where.worktree if in_place and where.here else None
@@ -586,10 +594,11 @@ def _newest_holding(
         if same is not None:
             return str(same.id)
         note = around(store, where.worktree) if where.here and where.worktree else ""
+        there = earlier_holding(store, where, rels, paths)  # (RED34 C3)
     shown = ", ".join(paths)
     raise UserError(
-        f"no snapshot of this worktree holds {shown}; look for it by name with: "
-        f"git snapshot find NAME{note}"
+        f"no snapshot of this worktree holds {shown}"
+        + (there or f"; look for it by name with: git snapshot find NAME{note}")
     )
 
 
