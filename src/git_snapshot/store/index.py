@@ -395,24 +395,39 @@ class Index:
                 raise FileNotFoundError(errno.ENOENT, "the index is gone", path) from None
             if not _no_room(exc):
                 raise
-            self._open_readonly()
+            if hasattr(self, "db"):  # opened, then its setup failed
+                self.db.close()
+            try:
+                self._open_readonly()
+            except sqlite3.OperationalError:
+                # not a full disk after all: an index no open can read (a directory in its
+                # place, a file this user may not read, a real I/O error); the first error
+                # says why, and the store's line for it names repair (RED34 D7)
+                raise exc from None
 
     def _open_readonly(self) -> None:
         """Reads on a (nearly) full disk. SQLite maps its -shm file into memory; growing it
         when the disk has no free block kills the process with SIGBUS. In exclusive locking
         mode SQLite keeps the WAL index in its own memory and never touches -shm, and it
         still reads what the -wal holds. If another process holds the database, fall back to
-        reading the main file alone (immutable)."""
+        reading the main file alone (immutable). Raises sqlite3's error when neither reads."""
         self.readonly = True
         uri = f"file:{uri_path(self.path)}"
+        db = None
         try:
-            self.db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
-            self.db.execute("PRAGMA locking_mode=EXCLUSIVE")
-            self.db.execute("SELECT value FROM meta LIMIT 1").fetchall()
+            db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+            db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            db.execute("SELECT value FROM meta LIMIT 1").fetchall()
         except sqlite3.OperationalError:
-            self.db.close()
-            self.db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
-            self.db.execute("SELECT value FROM meta LIMIT 1").fetchall()
+            if db is not None:  # (connect itself may be what failed)
+                db.close()
+            db = sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None)
+            try:
+                db.execute("SELECT value FROM meta LIMIT 1").fetchall()
+            except BaseException:
+                db.close()
+                raise
+        self.db = db
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             self.db.close()
