@@ -1467,8 +1467,11 @@ def run_hook(name: str, argv: Sequence[str], cwd: str = ".") -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"git-snapshot: {name} snapshot failed: {problem}", file=sys.stderr)
-    if lost:
-        with suppress(Exception):
-            tell(call, cwd, lost)
+    # told as a loss report is (RED34 D1): pre-commit hides a passing hook's stderr, and a
+    # failure nobody hears is protection the user thinks is there and is not
+    failed = f"git-snapshot: {name} snapshot failed: {problem}"
+    try:
+        tell(call, cwd, [failed, *lost])
+    except Exception:
+        print(failed, file=sys.stderr)
     return 0
