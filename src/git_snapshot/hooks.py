@@ -894,10 +894,17 @@ def _lost_from(
         return [], []
     # what git or pre-commit only hid for the moment is not lost
     hidden = op.overlay.files | op.overlay.deleted if op.overlay else frozenset()
+    unread: dict[bytes, str] = {}  # paths whose copy in *before* is damaged (RED34 D2)
     found = [
         x
-        for x in losses.find(store, repo, before, sorted(touched), _revs(op, before))
+        for x in losses.find(store, repo, before, sorted(touched), _revs(op, before), unread)
         if x.path not in hidden and (within is None or within(x.path))
+    ]
+    # (put through the same filters as what is lost: a plain switch wrote over no edit)
+    found += [
+        losses.Loss(p, "", UNREAD)
+        for p in unread
+        if p not in hidden and (within is None or within(p))
     ]
     old, new = op.old, op.new
     if found and post_checkout and call.branch_checkout and old:
@@ -910,11 +917,18 @@ def _lost_from(
         # ORIG_HEAD's version (an earlier snapshot, without reference-transaction, may hold
         # an edit committed since)
         found = _not_tracked_in(repo, found, old)
+    damaged = losses.not_compared(
+        before.id, {x.path: unread[x.path] for x in found if x.status == UNREAD}
+    )
+    found = [x for x in found if x.status != UNREAD]
     if not left_out:
-        return found, []
+        return found, damaged
     unsaved = _unsaved(repo, before, touched - hidden, old)
     unsaved += [x for x in discarded if x[0] not in hidden and x[0] not in dict(unsaved)]
-    return found, [x for x in unsaved if within is None or within(x[0])]
+    return found, [x for x in unsaved if within is None or within(x[0])] + damaged
+
+
+UNREAD = "unread"  # a Loss status _lost_from gives a path it could not compare, for a moment
 
 
 def _revs(op: _Op, before: Snapshot) -> list[str]:

@@ -123,14 +123,18 @@ def find(
     snap: Snapshot,
     paths: Iterable[bytes] | None = None,
     revs: Sequence[str] = (),
+    unread: dict[bytes, str] | None = None,
 ) -> list[Loss]:
     """Entries of *snap* the worktree no longer holds (only at *paths* and below them, when
     given), less the versions git can give back: the same bytes and, for a file, the same
     executable bit (a `chmod +x` undone by `reset --hard` is lost; git never holds folders),
-    and less a staged rename the operation undid (_moved_back)."""
-    from git_snapshot.store.diff import lost  # the diff code: off the hook's imports
+    and less a staged rename the operation undid (_moved_back).
 
-    items = lost(store, snap.root, os.fsencode(repo.toplevel), paths, complete=True)
+    With *unread* (a hook's check of an older snapshot), a damaged object of *snap* stops
+    only the paths that need it: they go into *unread* (path -> the error) and the rest is
+    compared. One unreadable copy of a file the operation merely rewrote hid every loss of
+    the command (RED34 D2). Without it, a damaged object raises CorruptObject."""
+    items = _lost_items(store, repo, snap, paths, unread)
     if not items:
         return []
     every = _every_rev(repo, revs)
@@ -138,9 +142,11 @@ def find(
     given: dict[bytes, tuple[str, int]] = {}  # git has the bytes: with this mode?
     for path, e, _ in items:
         if known.get(path):
-            oid = git_blob_id(store, e)
+            oid = _blob_id(store, path, e, unread)
             if oid in known[path]:
                 given[path] = (oid, _git_mode(e))
+    if unread:
+        items = [x for x in items if x[0] not in unread]
     entries = {p: e for p, e, _ in items}
     rest = [(p, e) for p, e, _ in items if p not in given]
     for path, oid in converted(store, repo, rest, known).items():
@@ -155,7 +161,7 @@ def find(
     moved = _moved_back(store, repo, snap, items, {*given, *nested_given})
     left = [(p, e) for p, e, _ in items if p not in given and p not in nested_given]
     moved |= _stashed_part(store, repo, snap, [(p, e) for p, e in left if p not in moved])
-    return [
+    found = [
         Loss(
             path,
             "tracked" if path in nested_tracked else LABELS.get(e.label) or "untracked",
@@ -165,6 +171,95 @@ def find(
         for path, e, status in items
         if path not in given and path not in nested_given and path not in moved
     ]
+    if unread is not None:
+        found = _held_damaged(store, found, dict((p, e) for p, e, _ in items), unread)
+    return found
+
+
+def _lost_items(
+    store: Store,
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    paths: Iterable[bytes] | None,
+    unread: dict[bytes, str] | None,
+) -> list[tuple[bytes, Entry, str]]:
+    """diff.lost of *snap* at *paths*; with *unread*, a tree it cannot read stops only the
+    paths below it: each path is then compared alone, and one that needs a damaged object
+    goes into *unread* (a second pass only when the first met damage)."""
+    from git_snapshot.store.diff import lost  # the diff code: off the hook's imports
+    from git_snapshot.store.objects import CorruptObject
+
+    top = os.fsencode(repo.toplevel)
+    wanted = None if paths is None else list(paths)
+    try:
+        return lost(store, snap.root, top, wanted, complete=True)
+    except CorruptObject:
+        if unread is None or wanted is None:
+            raise
+    found: dict[bytes, tuple[bytes, Entry, str]] = {}
+    for path in wanted:
+        try:
+            found.update((x[0], x) for x in lost(store, snap.root, top, [path], complete=True))
+        except CorruptObject as exc:
+            unread[path] = str(exc)
+    return sorted(found.values())
+
+
+def _blob_id(store: Store, path: bytes, e: Entry, unread: dict[bytes, str] | None) -> str | None:
+    """git_blob_id of *e*; with *unread*, None when its copy cannot be read (*path* goes into
+    *unread*: whether git has what it held is not known)."""
+    from git_snapshot.store.objects import CorruptObject
+
+    try:
+        return git_blob_id(store, e)
+    except CorruptObject as exc:
+        if unread is None:
+            raise
+        unread[path] = str(exc)
+        return None
+
+
+def _held_damaged(
+    store: Store, found: list[Loss], entries: Mapping[bytes, Entry], unread: dict[bytes, str]
+) -> list[Loss]:
+    """*found* less the losses whose copy the store knows is damaged (its damaged table: an
+    object a read met damaged, its group, a pack found missing), which go into *unread*: a
+    report names them saved, and their restore fails. (One query; nothing is read.)"""
+    if not found:
+        return found
+    damaged = store.index.damaged()
+    if not damaged:
+        return found
+    out = []
+    for x in found:
+        e = entries.get(x.path)
+        if e is not None and e.kind == FILE and e.ref in damaged:
+            unread[x.path] = f"object {e.ref.hex()[:16]} {damaged[e.ref]}"
+        else:
+            out.append(x)
+    return out
+
+
+def not_compared(snapshot: int, unread: Mapping[bytes, str]) -> list[tuple[bytes, str]]:
+    """The (path, why) of what a loss check could not compare with snapshot *snapshot*
+    (find's *unread*), as a report's "not saved" line says it: one why for all of them (one
+    line), naming the first error; not called lost, which is not known, nor saved."""
+    if not unread:
+        return []
+    first = unread[min(unread)]
+    why = (
+        f"its copy in snapshot {snapshot} is damaged ({_short_error(first)}): if it held "
+        "anything git cannot give back, that is lost; check the store with: git snapshot verify"
+    )
+    return [(p, why) for p in sorted(unread)]
+
+
+def _short_error(msg: str) -> str:
+    """A CorruptObject's words without the pack's name (the line stays short)."""
+    head, sep, rest = msg.partition(" in pack ")
+    if not sep:
+        return msg
+    return head + " " + rest.partition(" ")[2]
 
 
 STASHED_PART_AT_MOST = 64  # lost files a new stash entry is merged onto (a merge-file each)
@@ -960,8 +1055,13 @@ def report_of(
     names restore_paths of *found* (a hook's, run's and a stopped operation's report).
     *when*: the moment it is made (the reports of one command, one per snapshot, share it:
     `undo` puts back all of them)."""
+    from git_snapshot.store.objects import CorruptObject
+
     top = os.fsencode(repo.toplevel)
-    restore = restore_paths(store, snap.root, found, top) if found else None
+    try:
+        restore = restore_paths(store, snap.root, found, top) if found else None
+    except CorruptObject:  # a damaged folder of *snap*: the lost paths one by one
+        restore = None
     return Report(command, snap.id, snap.created, exact, found, unsaved, when, restore)
 
 
