@@ -1266,8 +1266,97 @@ def history(store: Store, repo: gitrepo.Repo, moved: bool = False) -> list[dict[
 
 
 def reports(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The loss reports among a log's *lines* (log_lines), oldest first."""
-    return [e for e in lines if isinstance(e.get("snapshot"), int)]
+    """The loss reports among a log's *lines* (log_lines), oldest first: those well formed
+    (is_report); another is left out, and log_damage counts it."""
+    return [e for e in lines if is_report(e)]
+
+
+def _text(v: object) -> bool:
+    return isinstance(v, str)
+
+
+def _number(v: object) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _paths(v: object) -> bool:
+    """A report's "lost" or "unsaved": a list of {"path": str, ...}."""
+    return isinstance(v, list) and all(isinstance(x, dict) and _text(x.get("path")) for x in v)
+
+
+def is_report(e: Mapping[str, Any]) -> bool:
+    """Whether a loss-log line is a loss report `losses` and `undo` can read: every field
+    they index has its type (a flipped byte in a key made undo an internal error, KeyError:
+    RED34 D6)."""
+    sid = e.get("snapshot")
+    return (
+        isinstance(sid, int)
+        and not isinstance(sid, bool)
+        and _text(e.get("when"))
+        and _number(e.get("time"))
+        and _text(e.get("command"))
+        and _paths(e.get("lost"))
+        and _paths(e.get("unsaved", []))
+        and isinstance(e.get("restore") or [], list)
+        and all(_text(p) for p in e.get("restore") or [])
+        and all(_text(e[k]) for k in ("to", "removed_worktree", "repo", "source") if e.get(k))
+        and (e.get("saved_time") is None or _number(e.get("saved_time")))
+    )
+
+
+def is_note(e: Mapping[str, Any]) -> bool:
+    """Whether a loss-log line is an undo note (note_undone) that can be read."""
+    return _number(e.get("undone")) and _number(e.get("time")) and _text(e.get("when"))
+
+
+def log_damage(store: Store, repo: gitrepo.Repo) -> list[tuple[str, int, float | None]]:
+    """The lines of this worktree's loss logs (the files log_lines reads) that cannot be
+    read: not JSON, torn, or neither a report nor an undo note that is_report/is_note
+    accepts. Per file: (its path, how many, the time of the first good line after the last
+    bad one: None when none follows, so a bad one may be the newest entry)."""
+    key = _source(store, repo)
+    files = [_path(store, repo, ".jsonl")]
+    if key is not None:
+        files.append(_log_path(store, repo, key))
+    out = []
+    for path in dict.fromkeys(files):
+        bad, after = _bad_lines(path)
+        if bad:
+            out.append((path, bad, after))
+    return out
+
+
+def _bad_lines(path: str) -> tuple[int, float | None]:
+    """(how many lines of the loss log at *path* cannot be read, the time of the first good
+    line after the last of them, None if none)."""
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError:
+        return 0, None
+    bad, after = 0, None
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        try:
+            e = json.loads(line.decode("utf-8", "surrogateescape"))
+        except ValueError:
+            e = None
+        if isinstance(e, dict) and (is_report(e) or is_note(e)):
+            if after is None and bad:
+                after = float(e["time"])
+        else:
+            bad, after = bad + 1, None
+    return bad, after
+
+
+def damage_lines(damage: Sequence[tuple[str, int, float | None]]) -> list[str]:
+    """What `losses` and `undo` say of log_damage's files: a line each."""
+    return [
+        f"{n} entr{'y' if n == 1 else 'ies'} of the loss log {output.display(os.fsencode(p))} "
+        f"cannot be read (damaged) and {'is' if n == 1 else 'are'} left out"
+        for p, n, _ in damage
+    ]
 
 
 def log_lines(store: Store, repo: gitrepo.Repo, moved: bool = False) -> list[dict[str, Any]]:
@@ -1429,7 +1518,7 @@ def undone(lines: list[dict[str, Any]]) -> dict[float, dict[str, Any]]:
     entry undone."""
     out = {}
     for e in lines:
-        if isinstance(e.get("undone"), (int, float)):
+        if is_note(e):
             out[float(e["undone"])] = e
     return out
 
@@ -1501,7 +1590,7 @@ def gone_reports(store: Store) -> list[dict[str, Any]]:
         entry
         for entry in _every_entry(store)
         if entry.get("gone") is True
-        and isinstance(entry.get("snapshot"), int)
+        and is_report(entry)
         and isinstance(entry.get("removed_worktree"), str)
         and not os.path.lexists(entry["removed_worktree"])
     ]

@@ -34,15 +34,18 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
         held = _held(store, repo)
         undone = losses.undone(log)
         others = _held_before(store, items)
+        damage = losses.log_damage(store, repo)
     for item in items:
         item["available"] = _available(item, others.get(item.get("source"), held))
         note = _note(item, undone)
         if note is not None and _id(item) in note.get("not_undone", ()):
             note = None  # its part of the report the undo could not put back (forgotten)
         item["undone"] = None if note is None else note.get("when")  # by git snapshot undo
+    for line in losses.damage_lines(damage):  # named, never passed over (RED34 D6)
+        output.err(line)
     if json_out:
         output.print_json(items)
-        return 0
+        return 1 if damage and not items else 0
     # a repository deleted whole has no worktree of its own to list it in: every worktree's
     # list names those whose snapshot still holds what went
     gone = [item for item in _gone_items() if item["available"]]
@@ -50,6 +53,11 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
         here = here_in(repo, cwd)  # paths as typed here (restore takes them so)
     except UserError:  # in the git directory
         here = b""
+    if not items and damage:  # never "no loss reports": there are, and they cannot be read
+        print("no loss report of this worktree can be read (see above)")
+        if gone:
+            _print_gone(gone)
+        return 1
     if not items:
         # a newcomer after a `reset --hard` looks here first: what no hook reports is found
         # by comparing a snapshot from before it with the worktree
@@ -248,6 +256,9 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
         undone = losses.undone(log)
         group = _moment(items)
         others = _held_before(store, group)
+        damage = losses.log_damage(store, repo)
+    if damage:
+        _damaged_log(damage, group[-1] if group else None)
     if every and not every[-1].get("lost") and every[-1].get("unsaved"):
         # the latest report names only what no snapshot holds: undoing an older one instead
         # would put back files of another command, over what was written since
@@ -308,6 +319,24 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
             f"{_not_put_back(repo, cwd, gone)}; look for other versions with: git snapshot log PATH"
         )
     return max(rc, 1 if gone else 0)
+
+
+def _damaged_log(damage: list[tuple[str, int, float | None]], last: dict[str, Any] | None) -> None:
+    """Name the loss log's entries that cannot be read; refuse when one of them may be newer
+    than the latest report that can (*last*): undoing that one would write its versions
+    over what a later command left, the report the user means being the one unread."""
+    newer = [
+        d for d in damage if last is None or d[2] is None or d[2] > float(last.get("time") or 0)
+    ]
+    for line in losses.damage_lines([d for d in damage if d not in newer[:1]]):
+        output.err(line)
+    if not newer:
+        return
+    latest = f" than the latest one it can read ({last['command']}, {last['when']})" if last else ""
+    raise UserError(
+        f"{losses.damage_lines(newer[:1])[0]}: one may be a later loss report{latest}, so undo does not pick one; "
+        "see git snapshot losses and git snapshot list, then: git snapshot restore ID PATH"
+    )
 
 
 def _not_put_back(repo: gitrepo.Repo, cwd: str, gone: list[dict[str, Any]]) -> str:

@@ -1,0 +1,88 @@
+"""RED34 D6: a damaged loss log. One flipped byte in a report's key "when" made `undo` an
+internal error (KeyError), and `losses` listed the report with an empty WHEN; a log turned to
+garbage read as "no loss reports for this worktree" (exit 0) and `undo` said there was nothing
+to undo: the damage was never named. Now an entry that cannot be read is left out with one
+line saying how many and where; nothing reads as "none" while some cannot be read, and undo
+refuses to pick a report when the one it cannot read may be the latest.
+
+Real git, the plain hooks installed as a user installs them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import commit
+from hookhelpers import install
+from hookhelpers import write
+
+EDIT = b"uncommitted work\n"
+
+
+def _destroyed(repo: Path, edit: bytes = EDIT) -> None:
+    """`git checkout -f x` destroys a saved edit of f.txt: a loss report."""
+    write(repo / "f.txt", edit)
+    gs(repo, "create", "-m", "s")
+    git(repo, "checkout", "-q", "-f", "x")
+    git(repo, "checkout", "-q", "main")
+
+
+def _log() -> Path:
+    (log,) = (Path(os.environ["GIT_SNAPSHOT_STORE"]) / "losses").glob("*.jsonl")
+    return log
+
+
+def _setup(repo: Path) -> None:
+    commit(repo, "f.txt", b"a\n")
+    git(repo, "branch", "x")
+    git(repo, "checkout", "-q", "x")
+    commit(repo, "f.txt", b"b\n")
+    git(repo, "checkout", "-q", "main")
+    install(repo)
+
+
+def test_a_flipped_byte_is_named_not_a_crash(repo: Path) -> None:
+    _setup(repo)
+    _destroyed(repo)
+    log = _log()
+    data = bytearray(log.read_bytes())
+    data[5] ^= 0x55  # in the key "when"
+    log.write_bytes(bytes(data))
+    listed = gs(repo, "losses", rc=1)
+    assert "no loss reports" not in listed.out, listed.out
+    (line,) = listed.ours
+    assert "1 entry of the loss log" in line and str(log) in line, listed.err
+    ran = gs(repo, "undo", rc=1)  # (no internal error: gs checks)
+    assert "1 entry of the loss log" in ran.err and "undo does not pick" in ran.err, ran.err
+    assert (repo / "f.txt").read_bytes() == b"a\n"  # nothing written
+
+
+def test_garbage_never_reads_as_none(repo: Path) -> None:
+    _setup(repo)
+    _destroyed(repo)
+    log = _log()
+    log.write_bytes(b"\x8f{]\x00garbage\n" * 3 + os.urandom(64).replace(b"\n", b"."))
+    listed = gs(repo, "losses", rc=1)
+    assert "no loss reports" not in listed.out, listed.out
+    assert "4 entries of the loss log" in listed.err, listed.err
+    assert gs(repo, "losses", "--json", rc=1).out.strip() == "[]"
+    ran = gs(repo, "undo", rc=1)
+    assert "no loss report to undo" not in ran.err, ran.err
+    assert "cannot be read" in ran.err, ran.err
+
+
+def test_an_older_damaged_entry_leaves_the_latest_undoable(repo: Path) -> None:
+    _setup(repo)
+    _destroyed(repo)
+    log = _log()
+    log.write_bytes(b'{"snapshot": "one", "lost": 3}\n' + log.read_bytes())
+    _destroyed(repo, b"the newer edit\n")
+    listed = gs(repo, "losses")
+    assert "1 entry of the loss log" in listed.err, listed.err
+    assert "f.txt" in listed.out, listed.out
+    ran = gs(repo, "undo")
+    assert "1 entry of the loss log" in ran.err, ran.err
+    assert (repo / "f.txt").read_bytes() == b"the newer edit\n"
