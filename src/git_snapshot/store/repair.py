@@ -612,7 +612,12 @@ def _swap_in(store: Store, new_path: str, old_usable: bool) -> None:
 
 def _copy_into(source: str, target: str) -> None:
     """The content of the database *source* as that of *target* (made, or live: one write
-    transaction there), its WAL checkpointed."""
+    transaction there), its WAL checkpointed. A *target* made here is made 0600 first, as
+    Index makes the index (SQLite would make it 0644 less the umask; its -wal, -shm and
+    -journal take the file's mode): the old index kept aside holds every snapshot's paths,
+    branches and messages (RED34 D10)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
     src = sqlite3.connect(source)
     try:
         dst = sqlite3.connect(target, timeout=60.0)
