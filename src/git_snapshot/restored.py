@@ -3,7 +3,8 @@ restore record): a post-hook compares the paths it wrote with the snapshot it wr
 from, and the rest of the worktree with the pre-restore snapshot (RED32 V2: `restore 4 .env`,
 printed after a checkout, brought back the bytes the user's restore had just replaced).
 Imported by hooks.find_losses only when the snapshot before the git command is a
-pre-restore one.
+pre-restore one. Restore asks it too whether it runs a restore that stopped again, and which
+pre-restore snapshot then holds what was there before (first_run, RED34 D5).
 """
 
 from __future__ import annotations
@@ -16,6 +17,13 @@ from git_snapshot.store import Store
 from git_snapshot.store import safety
 from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.objects import Entry
+from git_snapshot.store.safety import Restored
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
+if TYPE_CHECKING:
+    from typing import Any
 
 # (the snapshot a report names, the one compared, which paths: None for all)
 Part = tuple[Snapshot, Snapshot, Callable[[bytes], bool] | None]
@@ -86,3 +94,101 @@ def _holds(store: Store, root: bytes) -> Callable[[bytes], bool]:
         return False
 
     return holds
+
+
+# runs of one restore looked back over (each took a pre-restore snapshot): a loop of a
+# script's retries never walks the whole history
+RUNS_MOST = 20
+
+
+def again(store: Store, source: Snapshot, named: list[bytes], delete: bool) -> bool:
+    """Whether a restore in place of *named* (none: all) of *source* into its own worktree,
+    with *delete* or not, runs the restore the worktree's newest snapshot was taken before
+    again (a run stopped by a full disk or Ctrl-C, then the same command)."""
+    last = store.snapshots(source.source, source.worktree, last=1)
+    was = safety.restored(last[0]) if last else None
+    paths = list(named) if any(named) else [b""]
+    now = Restored(source.id, source.created, source.source, paths, delete)
+    return was is not None and _key(was) == _key(now)
+
+
+def first_run(store: Store, taken: Snapshot) -> tuple[Snapshot, bool] | None:
+    """When *taken* is the pre-restore snapshot of a restore in place run again (again()),
+    the first run's pre-restore snapshot, which holds what was there before the restore, and
+    whether *taken* holds nothing beyond it and what the runs before wrote (the restore's
+    source's entries where it writes): then that one alone holds all that the restore wrote
+    over; else (changes between the runs: space freed in the worktree) both do. None when
+    this is the restore's first run (RED34 D5: the run after one that a full disk stopped
+    named its own pre-restore snapshot, of the restored versions; the user's edits were in
+    the first run's)."""
+    rec = safety.restored(taken)
+    if rec is None:
+        return None
+    first, later = None, taken
+    for _ in range(RUNS_MOST):
+        prev = _previous(store, later)
+        was = safety.restored(prev) if prev is not None else None
+        if prev is None or was is None or _key(was) != _key(rec):
+            break
+        first = prev
+        if not _adds_nothing(store, prev, later):
+            return first, False
+        later = prev
+    return None if first is None else (first, True)
+
+
+def _key(rec: Restored) -> tuple[object, ...]:
+    """What makes two restores the same restore (the order of the paths aside)."""
+    return (rec.snapshot, rec.created, rec.source, sorted(rec.paths), rec.delete)
+
+
+def _previous(store: Store, snap: Snapshot) -> Snapshot | None:
+    """The snapshot of *snap*'s worktree taken just before it, or None."""
+    snaps = store.snapshots(snap.source, snap.worktree)
+    at = next((i for i, s in enumerate(snaps) if s.rowid == snap.rowid), 0)
+    return snaps[at - 1] if at > 0 else None
+
+
+def _adds_nothing(store: Store, before: Snapshot, after: Snapshot) -> bool:
+    """Whether each path where snapshot *after* differs from the pre-restore snapshot
+    *before* holds what the restore *before* was taken for writes there (its source's entry;
+    nothing, where it removes or replaces it): all else in *after* is in *before*."""
+    restore = _restore_of(store, before)
+    source, covered = restore or (None, None)
+    if source is None or covered is None:
+        return False  # (its source forgotten: what it wrote is no longer known)
+    trees = Trees(store)
+    try:
+        changes = trees.delta(before.root, after.root)
+        return all(
+            _written(trees, source.root, before.root, path, covered, fields)
+            for path, fields in changes
+        )
+    except CorruptObject:  # damage: not known to hold nothing more
+        return False
+
+
+def _written(
+    trees: Trees,
+    source: bytes,
+    before: bytes,
+    path: bytes,
+    covered: Callable[[bytes], bool],
+    fields: tuple[Any, ...] | None,
+) -> bool:
+    """Whether *path*'s entry in the later snapshot (its *fields*; None: gone) is what a
+    restore from tree *source* writing the paths *covered* leaves there, or a folder there
+    before whose contents changed."""
+    now = None if fields is None else Entry(*fields)
+    if now is not None and now.kind == DIR:
+        was = trees.at(before, path)
+        if was is not None and was.kind == DIR:
+            return True  # (what it holds is compared path by path)
+    if not covered(path):
+        return False
+    there = trees.at(source, path)
+    if now is None or there is None:
+        return now is None and there is None
+    if now.kind == DIR:  # made by the restore, filled or not yet
+        return there.kind == DIR
+    return (now.kind, now.mode, now.ref) == (there.kind, there.mode, there.ref)

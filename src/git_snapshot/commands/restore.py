@@ -12,6 +12,7 @@ from typing import Any
 from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import output
+from git_snapshot import restored
 from git_snapshot import snapids
 from git_snapshot import worktree
 from git_snapshot.commands.common import Where
@@ -44,6 +45,7 @@ from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
+from git_snapshot.store.restorer import Stopped
 from git_snapshot.store.restorer import Unwritable
 from git_snapshot.store.restorer import keeps_mode
 from git_snapshot.store.restorer import left_as_is
@@ -221,15 +223,20 @@ def cmd_restore(
             Restorer(store, never=NEVER).refuse(snap, [split_path(p) for p in rels if p], target)
             # a pre-restore snapshot first, so that the restore can itself be undone; it
             # records what the restore writes from (a loss report after it names that one)
+            record = _record(snap, into, rels, delete)
+            again = record is not None and restored.again(store, snap, rels, delete)
             safety = worktree.take(
                 store,
                 into,
                 trigger=PRE_RESTORE,
-                message=f"before restoring snapshot {snap.id}",
-                record=_record(snap, into, rels, delete),
+                message=f"before restoring snapshot {snap.id}{' again' if again else ''}",
+                record=record,
             ).snapshot
         elif not dry_run and _holds_files(target):
             safety = _save_first(store, snap, rels, target, remote, mine)
+        # a run again of a restore that stopped: the first run's pre-restore snapshot holds
+        # what was there before it (RED34 D5)
+        runs = restored.first_run(store, safety) if safety is not None else None
         # other worktrees of the repository lying in the target: their own snapshots' to restore
         apart = _other_worktrees(into or mine, target, rels)
         # elsewhere than in place, nothing holds a directory that is in the way, nor (no
@@ -258,12 +265,17 @@ def cmd_restore(
                 return restorer.report, exc
             except Unwritable:  # named below, with everything the restore did
                 return restorer.report, None
+            except Stopped as exc:  # a full disk: what it wrote over is in a snapshot too
+                if safety is None:
+                    raise
+                before = _before(_names(store, mine, [snap, safety]), safety, runs)
+                raise Stopped(f"{exc}; what was there before is in snapshot {before}") from exc
             except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the one line the command line prints
                 if dry_run:
                     raise
                 before = None
                 if safety is not None:
-                    before = _names(store, mine, [snap, safety])(safety)
+                    before = _before(_names(store, mine, [snap, safety]), safety, runs)
                 raise KeyboardInterrupt(_interrupted(restorer.began, before, to)) from None
 
         report, damaged = run(unsaved(safety, rels) if safety else frozenset(), progress.count_of)
@@ -303,6 +315,7 @@ def cmd_restore(
         elsewhere=bool(to),
         names=names,
         here=cwd_in,
+        before=_before(names, safety, runs) if safety is not None else None,
     )
     _warn_torn(snap, report, dry_run, cwd_in)
     if report.unwritable:
@@ -354,6 +367,20 @@ def _stops_as_ctrl_c(untouched: Callable[[], bool]) -> Iterator[None]:
         for sig, handler in before.items():
             if handler is not None:  # (None: set outside Python, nothing to put back)
                 signal.signal(sig, handler)
+
+
+def _before(
+    name: Callable[[Snapshot], str], safety: Snapshot, runs: tuple[Snapshot, bool] | None
+) -> str:
+    """The snapshot(s) a restore's lines name as holding what was there before: its
+    pre-restore snapshot *safety*; run again after a run that stopped (*runs*:
+    restored.first_run), the first run's, alone when *safety* holds nothing more."""
+    if runs is None:
+        return name(safety)
+    first, alone = runs
+    if alone:
+        return name(first)
+    return f"{name(safety)}, and before the first run of this restore in snapshot {name(first)}"
 
 
 def _interrupted(began: bool, before: str | None, to: str | None) -> str:
@@ -826,9 +853,11 @@ def _print_report(
     elsewhere: bool,
     names: Callable[[Snapshot], str] = lambda s: str(s.id),
     here: bytes = b"",
+    before: str | None = None,
 ) -> None:
     """The lines of a restore's report: its paths as typed in the folder *here* (from the
-    target's top)."""
+    target's top); *before*: the snapshot(s) holding what was there before (_before), when
+    other than *safety*."""
 
     def _some(paths: list[bytes], n: int = 5) -> str:
         return first_of([output.display(from_here(here, p)) for p in paths], n)
@@ -897,7 +926,7 @@ def _print_report(
     line += ")"
     gone = _unsaved_overwritten(report, skipped)
     if safety is not None:
-        line += f"; what was there before is in snapshot {names(safety)}"
+        line += f"; what was there before is in snapshot {before or names(safety)}"
         if gone:
             line += f", except {len(gone)} path(s) it could not hold (below)"
     print(line)

@@ -145,6 +145,13 @@ class Unwritable(UserError):
         )
 
 
+class Stopped(UserError):
+    """The restore stopped part way on an error writing (a full disk, a folder it may not
+    write): what it wrote is in place, nothing half-written. Its line is the command's to
+    complete: an in-place restore's names the pre-restore snapshot holding what it wrote
+    over (RED34 D5)."""
+
+
 class NotAllRestored(UserError):
     """Some paths of the snapshot were left as they were in the target (what the pre-restore
     snapshot could not save, a repository's .git that is there, the store); everything else
@@ -442,9 +449,9 @@ class Restorer(Planning, Writing):
             self._write(snap, top, found)
         except _Failed as failed:
             self.at = failed.path
-            raise UserError(self._failed(target, failed.error)) from failed.error
+            raise Stopped(self._failed(target, failed.error)) from failed.error
         except OSError as exc:
-            raise UserError(self._failed(target, exc)) from exc
+            raise Stopped(self._failed(target, exc)) from exc
         finally:
             self._stop()
             if top >= 0:
