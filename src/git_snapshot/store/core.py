@@ -70,6 +70,28 @@ def _make_dir(path: str) -> None:
             raise
 
 
+def _wait_for(fd: int, mode: int) -> None:
+    """flock(*fd*, *mode*), calling Store.on_wait once if that takes longer than
+    Store.on_wait_after (RED32 V1: a prune beside a long restore waited for it without a
+    word; RED34 D4: a hook behind a suspended repair, too)."""
+    if Store.on_wait is None:
+        fcntl.flock(fd, mode)
+        return
+    if Store.on_wait_after > 0:
+        import time  # (only here: a wait)
+
+        end = time.monotonic() + Store.on_wait_after
+        while time.monotonic() < end:
+            time.sleep(0.02)
+            try:
+                fcntl.flock(fd, mode | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                pass
+    Store.on_wait()
+    fcntl.flock(fd, mode)
+
+
 def _file_id(path: str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
@@ -84,6 +106,8 @@ class Store:
     # called once before a lock() that has to wait for another process (a gc, a repair, a
     # restore holding the store): the command line sets it to say so when a person watches
     on_wait: Callable[[], None] | None = None
+    # seconds a lock() waits before it calls on_wait: a hook says nothing of a gc's moment
+    on_wait_after = 0.0
 
     def __init__(
         self, path: str | os.PathLike[str] | None = None, *, repairing: bool = False
@@ -350,9 +374,7 @@ class Store:
                 if not wait:
                     yield False
                     return
-                if Store.on_wait is not None:  # (RED32 V1: a prune beside a long restore
-                    Store.on_wait()  # waited for it without a word)
-                fcntl.flock(fd, mode)
+                _wait_for(fd, mode)
             self._same_index()
             yield True
         finally:
