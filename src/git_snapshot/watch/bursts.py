@@ -247,8 +247,30 @@ def unsettled(
         kept = [p for p in burst.paths if p not in moved]
         if kept:
             out.append((snap, _only(burst, kept, burst.earlier)))
-        todo.append((older, _only(burst, [p for p in burst.paths if p in moved], True)))
+        part = _only(burst, [p for p in burst.paths if p in moved], True)
+        # its entry names what a deleted folder held (record: _widen); what this snapshot
+        # holds of that is named from this one, the newest holding it, never again from the
+        # older one as "an earlier version" (a file made in a folder since this snapshot,
+        # then rm -rf: two entries for one file, and undo put the older one back last)
+        held = _named_from(store, snap, part.paths) - burst.elsewhere
+        own = held - _named_from(store, snap, kept) if kept else held
+        if own:  # (not named by the part kept: its events did not reach that far)
+            out.append((snap, replace(_only(burst, list(part.paths), burst.earlier), only=own)))
+        todo.append((older, replace(part, elsewhere=part.elsewhere | held)))
     return out
+
+
+def _named_from(store: Any, snap: Any, paths: Any) -> frozenset[bytes]:
+    """What record() names from *snap* for a part of *paths* (absolute) before its checks:
+    what *snap* holds there and the disk no longer does, a deleted folder whole."""
+    from git_snapshot.store.diff import lost
+
+    top = os.fsencode(snap.worktree)
+    bases = dirtyset.worktree_bases(snap.worktree)
+    rels = {r for p in paths if (r := dirtyset.rel_path(bases, p))}
+    if not rels:
+        return frozenset()
+    return frozenset(rel for rel, _, _ in lost(store, snap.root, top, _covering(_widen(top, rels))))
 
 
 def _only(burst: Burst, paths: list[str], earlier: bool) -> Burst:
