@@ -1253,16 +1253,22 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                 stopped.begin(repo, res.snapshot.id, ctx.command, brings)
         if not hook.pre and not ctx.under_run:
             try:
-                reports = find_losses(store, repo, call, ctx, started, res, overlay)
-                if reports and earlier:
-                    from git_snapshot import stopped
+                # the shared lock from the choice of the snapshot compared with until the
+                # report naming it is in the log: a prune forgets (retention.forget_unnamed)
+                # and gc deletes only after, never what is being read or about to be named
+                # (RED34 D3: "object ... is missing from the index", and a report naming a
+                # snapshot the prune then forgot)
+                with store.lock():
+                    reports = find_losses(store, repo, call, ctx, started, res, overlay)
+                    if reports and earlier:
+                        from git_snapshot import stopped
 
-                    reports = stopped.without_all(reports, earlier)  # named once
-                if reports:
-                    from git_snapshot import losses
+                        reports = stopped.without_all(reports, earlier)  # named once
+                    if reports:
+                        from git_snapshot import losses
 
-                    for report in reports:
-                        losses.record(store, repo, report)
+                        for report in reports:
+                            losses.record(store, repo, report)
             except Exception as exc:
                 problems.append(
                     f"git-snapshot: could not check what {ctx.command} destroyed: {exc}"

@@ -20,7 +20,7 @@ from git_snapshot.store.gc import preview
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.retention import DEFAULT_WINDOW
 from git_snapshot.store.retention import Policy
-from git_snapshot.store.retention import forget
+from git_snapshot.store.retention import forget_unnamed
 
 
 def cmd_prune(
@@ -99,12 +99,16 @@ def _select(
     """Forget what *policy* selects, except the snapshots a loss report of the retention
     window names (its printed restore command and ``undo`` must keep working, as automatic
     retention keeps them): (forgotten, kept for a report)."""
-    gone: list[Snapshot] = []
-    kept: list[Snapshot] = []
-    for source in sources:
-        for s in policy.select(store.snapshots(source)):
-            (kept if (s.worktree, s.id) in named else gone).append(s)
-    return forget(store, gone, dry_run), kept
+    chosen = [s for source in sources for s in policy.select(store.snapshots(source))]
+    if dry_run:
+        kept = [s for s in chosen if (s.worktree, s.id) in named]
+        return [s for s in chosen if (s.worktree, s.id) not in named], kept
+    # the reports read again under the lock the forget takes: one a hook wrote since
+    # *named* was read names a snapshot chosen here (RED34 D3)
+    window = time.time() - (policy.keep_within or DEFAULT_WINDOW)
+    done = forget_unnamed(store, chosen, lambda: {**named, **losses.naming(store, window)})
+    assert done is not None  # (it waits for the lock)
+    return done
 
 
 def _say_named(kept: list[Snapshot], store: Store | None) -> None:

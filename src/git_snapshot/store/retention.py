@@ -19,6 +19,8 @@ BUCKETS = {"hourly": "%Y-%m-%d %H", "daily": "%Y-%m-%d", "weekly": "%G-W%V"}
 
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Container
     from collections.abc import Iterable
     from typing import NamedTuple
 
@@ -133,11 +135,40 @@ def forget_auto(
     gone: list[Snapshot] = []
     for source in sources:
         gone.extend(select_auto(policy, store.snapshots(source), now, keep))
-    if gone:  # read only when something would go (a hook usually forgets nothing)
-        now = time.time() if now is None else now
-        named = named_by_losses(store, now - (policy.keep_within or DEFAULT_WINDOW))
-        gone = [s for s in gone if (s.worktree, s.id) not in named]
-    return forget(store, gone)
+    if not gone:  # (a hook usually forgets nothing: no lock, no log read)
+        return []
+    now = time.time() if now is None else now
+    since = now - (policy.keep_within or DEFAULT_WINDOW)
+    # not now when the store is busy (a hook's loss check, a restore): the next hook thins
+    done = forget_unnamed(store, gone, lambda: named_by_losses(store, since), wait=False)
+    return done[0] if done is not None else []
+
+
+def forget_unnamed(
+    store: Store,
+    snaps: list[Snapshot],
+    named: Callable[[], Container[tuple[str, int]]],
+    wait: bool = True,
+) -> tuple[list[Snapshot], list[Snapshot]] | None:
+    """Forget those of *snaps* that no loss report names (*named*: the (worktree, snapshot
+    id) the loss logs name, read here), under the store's exclusive lock: a hook holds the
+    shared one from its choice of the snapshot it compares with until its report is in the
+    log, so the reports read here include every one about to name a snapshot. (They were
+    read before the forget, unlocked: a report written in between named a snapshot the
+    prune then forgot, the only copy of what was lost; and the hook's check, reading it,
+    met its objects gone: RED34 D3.) (forgotten, kept for a report); None when *wait* is
+    False and the store is busy."""
+    from git_snapshot.store.reserve import with_room
+
+    with store.lock(exclusive=True, wait=wait) as locked:
+        if not locked:
+            return None
+        names = named()
+        gone = [s for s in snaps if (s.worktree, s.id) not in names]
+        kept = [s for s in snaps if (s.worktree, s.id) in names]
+        if gone:
+            with_room(store, lambda: _forget_locked(store, gone))
+    return gone, kept
 
 
 def named_by_losses(store: Store, since: float) -> set[tuple[str, int]]:
