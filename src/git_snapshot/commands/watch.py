@@ -160,6 +160,7 @@ def status_data(store: str) -> dict[str, Any]:
             w["changed_since"] = output.iso(since) if since else None
             last = _newest(stored.get(w["path"]), w.get("last_snapshot"))
             w["last_snapshot"] = last
+            w["last_error"] = _current_error(w, last)
             if last and last.get("created"):
                 last["age_s"] = round(now - float(last["created"]), 1)
                 last["created"] = output.iso(float(last["created"]))
@@ -235,6 +236,17 @@ def _newest(newest: Any, last: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"id": newest.id, "created": newest.created, "new": True, "seconds": None, "lag_s": None}
 
 
+def _current_error(w: dict[str, Any], last: dict[str, Any] | None) -> str | None:
+    """The daemon's last snapshot error for worktree *w*, unless a watch snapshot created
+    after it (*last*: the store may hold one the status does not know yet) says it is
+    over: "last error: ... disk is full" beside a snapshot taken once space was freed read
+    as if protection still failed (RED34 A1)."""
+    error, at = w.get("last_error"), w.get("last_error_at")
+    if error and at and last and float(last.get("created") or 0) > float(at):
+        return None
+    return str(error) if error else None
+
+
 def _ago(seconds: float) -> str:
     s = int(seconds)
     if s < 90:
@@ -262,6 +274,8 @@ def _status(store: str, json_out: bool) -> int:
             f"events dropped: {data['overflows']} queue overflows, "
             f"{data['failed_watches']} failed watches"
         )
+    if data["running"] and data.get("problem"):
+        print(output.one_line(f"watcher: {data['problem']}"))
     for w in data["worktrees"]:
         print(output.one_line(_worktree_line(w)))  # paths, labels: one line, no escape
     return 0

@@ -73,6 +73,13 @@ HOOK_POLL_S = 0.1
 # the watcher's entry claiming an exact copy), at most this long after the sync
 HOOK_REPORT_HOLD_S = 120.0
 HINT_EVERY_S = 0.02  # an idle worker is told a worktree has new marks at most this often
+# bursts whose recording failed (the store's disk full: its loss log cannot be written) are
+# kept and recorded again after this long, doubling up to MAX_RECORD_RETRY_S, and at once when
+# a status write shows the store writable again (RED34 A1)
+RECORD_RETRY_S = 5.0
+MAX_RECORD_RETRY_S = 600.0
+PROBE_S = 5.0  # while our writes fail, the status is written this often (is there room again?)
+STATUS_SLACK = 2048  # status.json is padded: rewritten in place (no new block) on a full disk
 
 
 def _now() -> float:
@@ -87,9 +94,32 @@ def _wall(t: float) -> float:
     return time.time() - (_now() - t)
 
 
+# the log lines that could not be written (its disk full), the last LOG_KEEP of them
+LOG_KEEP = 200
+_unlogged: deque[bytes] = deque(maxlen=LOG_KEEP)
+
+
 def log(msg: str) -> None:
+    """One line to the daemon's log, its stderr (``<store>/watch/daemon.log``). Never
+    raises: on a full disk a line raised ENOSPC, from the handler of a failed status write
+    too, and the daemon died holding the burst of an rm -rf (RED34 A1). A line that cannot
+    be written is kept, and written before the next one that can."""
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    print(f"{stamp} {msg}", file=sys.stderr, flush=True)
+    _unlogged.append(f"{stamp} {msg}\n".encode("utf-8", "surrogateescape"))
+    try:
+        fd = sys.stderr.fileno()
+    except (AttributeError, ValueError, OSError):
+        fd = 2
+    with contextlib.suppress(OSError):
+        while _unlogged:
+            line = _unlogged[0]
+            n = os.write(fd, line)
+            if n < len(line):  # (a part: the rest is kept, tried again)
+                _unlogged[0] = line[n:]
+                if n <= 0:
+                    break
+                continue
+            _unlogged.popleft()
 
 
 @dataclass
@@ -115,6 +145,7 @@ class Tree:
     last_prep: dict[str, Any] | None = None
     failures: int = 0
     last_error: str | None = None
+    last_error_at: float | None = None  # (wall: a newer watch snapshot outdates it)
     state: str = "watching"
     hinted: float = 0.0  # the idle worker was last told of new marks (hint())
     hook_pid: int = 0  # the process that synced last (its token's pid), 0: none or ended
@@ -149,8 +180,16 @@ class Daemon:
         # bursts that ended, to be recorded (worktree, bursts), oldest first; and the ones
         # being recorded, by a process of their own (recorder): not the worker, which a
         # hook's preparation needs meanwhile
-        self.bursts: deque[tuple[str, list[Any]]] = deque()
-        self.child_bursts: tuple[str, list[Any]] | None = None
+        # (as JSON: _burst_json)
+        self.bursts: deque[tuple[str, list[dict[str, Any]]]] = deque()
+        self.child_bursts: tuple[str, list[dict[str, Any]]] | None = None
+        # those whose recording failed, kept to be recorded again at record_retry_at
+        self.unrecorded: list[tuple[str, list[dict[str, Any]]]] = []
+        self.record_retry_at = 0.0
+        self.record_backoff = RECORD_RETRY_S
+        # our own writes in the store that fail (the status, the dirty set, loss records):
+        # what -> (why, since: wall), for the status's one line (problem())
+        self.failing: dict[str, tuple[str, float]] = {}
         self.recorder: subprocess.Popen[bytes] | None = None
         self.recorder_started = 0.0
         self.child_prep: Tree | None = None  # the worktree whose snapshot it prepares
@@ -463,8 +502,15 @@ class Daemon:
             if dirty or entries:
                 try:
                     dirtyset.mark(self.store_path, tree.root, dirty, entries)
+                    self.failing.pop("marks", None)
                 except Exception as exc:
-                    log(f"{tree.root}: dirty set: {exc!r}")
+                    # kept, marked again next time (dropped, a snapshot once the store took
+                    # writes again missed what changed while it could not: RED34 A1)
+                    tree.ws.dirty.update(dirty)
+                    tree.ws.dirty_entries.update(entries)
+                    if "marks" not in self.failing:
+                        log(f"{tree.root}: dirty set: {exc!r}")
+                    self.failed("marks", f"its dirty set: {exc}")
 
     def answer_syncs(self, tokens: list[str]) -> None:
         """A hook is waiting until we have marked every event before its token. Folders we
@@ -536,6 +582,7 @@ class Daemon:
                 tree.first_change = tree.first_change or now
                 self.status_dirty = True
             self.record_bursts(tree, now)
+        self.retry_records(now)
         self.flush_marks()
 
     def due(self, tree: Tree) -> float | None:
@@ -621,6 +668,10 @@ class Daemon:
             times.append(self.recorder_started + WORKER_TIMEOUT_S)
         elif self.bursts:
             times.append(now)
+        if self.unrecorded:
+            times.append(self.record_retry_at)
+        if self.failing:
+            times.append(self.status_written + PROBE_S)
         for tree in self.trees.values():
             d = self.due(tree)
             if d is not None and not self.busy and not self.bursts_pending(tree.root):
@@ -760,6 +811,12 @@ class Daemon:
                 self.end_worker()  # nothing to do for a while: give its memory back
             return
         _, tree = min(ready, key=lambda x: x[0])
+        self.flush_marks()
+        if tree.ws.dirty or tree.ws.dirty_entries:
+            # its marks are not in the dirty set (the store's disk full): a snapshot now
+            # would find nothing changed ("unchanged" after an rm -rf); it waits for them
+            tree.retry_at = now + PROBE_S
+            return
         lag_from = tree.last_change
         tree.first_change = tree.last_change = tree.prep_change = None
         tree.ws.snapshot_begins()
@@ -831,6 +888,7 @@ class Daemon:
         if res is None:
             tree.failures += 1
             tree.last_error = (error or "failed")[-300:]
+            tree.last_error_at = time.time()
             tree.retry_at = now + SNAPSHOT_RETRY_S
             tree.last_change = tree.last_change or now
             tree.first_change = tree.first_change or now
@@ -838,7 +896,7 @@ class Daemon:
         else:
             self.snapshots_taken += int(bool(res.get("new")))
             tree.retry_at = 0.0
-            tree.last_error = None
+            tree.last_error = tree.last_error_at = None
             tree.last_snapshot = {
                 "id": res["id"],
                 "created": res.get("created"),
@@ -910,7 +968,8 @@ class Daemon:
             return
         done = tree.detector.take(now)
         if done:
-            self.bursts.append((tree.root, done))
+            self.bursts.append((tree.root, [_burst_json(b) for b in done]))
+            self.status_dirty = True
 
     def hook_reporting(self, tree: Tree, now: float) -> bool:
         """Whether the process that synced last for *tree* (a hook) may still write a loss
@@ -932,7 +991,7 @@ class Daemon:
         from git_snapshot.watch.take import serve_argv
 
         root, done = self.bursts.popleft()
-        job = {"worktree": root, "bursts": [_burst_json(b) for b in done]}
+        job = {"worktree": root, "bursts": done}
         self.child_bursts = (root, done)
         self.recorder_started = now
         try:
@@ -982,12 +1041,59 @@ class Daemon:
         if job is None:
             return
         root, done = job
+        self.status_dirty = True
         if res is None:
-            n = sum(len(b.paths) for b in done)
-            log(f"{root}: a burst of {n} changes not recorded: {error}")
+            self.keep_unrecorded(root, done, error or "not recorded")
             return
         for line in res.get("log", []):
             log(f"{root}: {line}")
+        retry = [b for b in res.get("retry") or () if isinstance(b, dict)]
+        if retry:
+            self.keep_unrecorded(root, retry, str(res.get("why") or "not recorded"))
+        elif not self.unrecorded:
+            self.record_backoff = RECORD_RETRY_S
+            self.failing.pop("records", None)
+
+    def keep_unrecorded(self, root: str, items: list[dict[str, Any]], why: str) -> None:
+        """Bursts of *root* whose recording failed (the store's disk full, its loss log not
+        writable): kept, and recorded again later (the loss they name is reported once the
+        store can take it, not never: RED34 A1)."""
+        n = sum(len(b.get("paths") or ()) for b in items)
+        self.unrecorded.append((root, items))
+        self.record_retry_at = _now() + self.record_backoff
+        log(
+            f"{root}: a burst of {n} changes not recorded yet: {why[-300:]}; "
+            f"tried again in {self.record_backoff:.0f}s"
+        )
+        self.record_backoff = min(self.record_backoff * 2, MAX_RECORD_RETRY_S)
+        self.failed("records", why)
+
+    def retry_records(self, now: float) -> None:
+        """The bursts kept unrecorded go back to be recorded (first: they are the oldest)."""
+        if self.unrecorded and now >= self.record_retry_at:
+            self.bursts.extendleft(reversed(self.unrecorded))
+            self.unrecorded.clear()
+
+    def failed(self, what: str, why: str) -> None:
+        """A write of ours in the store failed: *what* is said in the status until it works."""
+        old = self.failing.get(what)
+        self.failing[what] = (why[-300:], old[1] if old else time.time())
+        self.status_dirty = True
+
+    def problem(self) -> str | None:
+        """One line saying what is wrong with our writes in the store, or None."""
+        if not self.failing:
+            return None
+        why, since = min(self.failing.values(), key=lambda x: x[1])
+        at = time.strftime("%H:%M:%S", time.localtime(since))
+        parts = [f"cannot write to the store since {at}: {why}"]
+        waiting = self.unrecorded + (list(self.bursts) if "records" in self.failing else [])
+        n = sum(len(items) for _, items in waiting)
+        if n:
+            parts.append(f"{n} loss record{'s' if n != 1 else ''} kept, written once it can")
+        if any(_full(w) for w, _ in self.failing.values()):
+            parts.append("free space on its disk (git snapshot prune frees some)")
+        return "; ".join(parts)
 
     # -- status ------------------------------------------------------------------------------
 
@@ -1013,6 +1119,7 @@ class Daemon:
                     "last_prep": tree.last_prep,
                     "snapshot_failures": tree.failures,
                     "last_error": tree.last_error,
+                    "last_error_at": tree.last_error_at,
                 }
             )
         return {
@@ -1032,20 +1139,39 @@ class Daemon:
             "worktrees": worktrees,
             # registered, not watched: the folder is gone (watched again if it comes back)
             "missing": sorted(self.missing),
+            # our own writes in the store failing (its disk full): one line, or None
+            "problem": self.problem(),
         }
 
     def write_status(self) -> None:
+        """The status file, replaced whole; when that fails (a full disk), rewritten in
+        place, where its padding leaves room without a new block, saying what is wrong."""
         path = os.path.join(self.state_dir, instance.STATUS)
-        tmp = path + ".tmp"
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-            with open(fd, "w", encoding="utf-8") as f:
-                json.dump(self.status(), f)
-            os.replace(tmp, path)
+            _replace(path, _padded(json.dumps(self.status()).encode()))
         except OSError as exc:
-            log(f"status not written: {exc}")
+            if "status" not in self.failing:
+                log(f"status not written: {exc}")
+            self.failed("status", f"its status: {exc}")
+            with contextlib.suppress(OSError):
+                _rewrite(path, json.dumps(self.status()).encode())
+        else:
+            if self.failing.pop("status", None) is not None:
+                self.writable_again()
+                self.status_dirty = True  # (what it wrote still said it failed)
+                self.status_written = _now()
+                return
         self.status_dirty = False
         self.status_written = _now()
+
+    def writable_again(self) -> None:
+        """The store takes writes again (space was freed): what waited for it goes now, not
+        after its retry's delay."""
+        now = _now()
+        self.record_retry_at = min(self.record_retry_at, now)
+        for tree in self.trees.values():
+            tree.retry_at = min(tree.retry_at, now)
+        log("the store takes writes again")
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -1065,24 +1191,54 @@ class Daemon:
                 ready = poller.poll(max(0, int(timeout * 1000) + 1))
             except InterruptedError:
                 continue
-            fds = {fd for fd, _ in ready}
-            if wake_r in fds:
-                with contextlib.suppress(OSError):
-                    os.read(wake_r, 512)
-            if self.src.fileno() in fds:
-                self.on_events(self.src.read())
-            w = self.child
-            if w is not None and w.stdout is not None and w.stdout.fileno() in fds:
-                self.worker_ready()
-            r = self.recorder
-            if r is not None and r.stdout is not None and r.stdout.fileno() in fds:
-                self.recorder_ready()
-            now = _now()
-            self.timers(now)
-            self.maybe_snapshot(now)
-            if self.status_dirty and now - self.status_written >= STATUS_EVERY_S:
-                self.write_status()
+            try:
+                self.step({fd for fd, _ in ready}, wake_r)
+            except OSError as exc:  # (a write of ours: the loop goes on, RED34 A1)
+                self.recover(exc)
+            else:
+                if self.failing.pop("loop", None) is not None:
+                    self.status_dirty = True
         self.shutdown()
+
+    def step(self, fds: set[int], wake_r: int) -> None:
+        """One round of the loop: what is ready on *fds*, then the timers and snapshots."""
+        if wake_r in fds:
+            with contextlib.suppress(OSError):
+                os.read(wake_r, 512)
+        if self.src.fileno() in fds:
+            self.on_events(self.src.read())
+        w = self.child
+        if w is not None and w.stdout is not None and w.stdout.fileno() in fds:
+            self.worker_ready()
+        r = self.recorder
+        if r is not None and r.stdout is not None and r.stdout.fileno() in fds:
+            self.recorder_ready()
+        now = _now()
+        self.timers(now)
+        self.maybe_snapshot(now)
+        if self.failing and now - self.status_written >= PROBE_S:
+            self.status_dirty = True  # (is there room again?)
+        if self.status_dirty and now - self.status_written >= STATUS_EVERY_S:
+            self.write_status()
+
+    def recover(self, exc: OSError) -> None:
+        """An OSError left a round of the loop unfinished: events it read may be unmarked,
+        so every worktree's next snapshot walks everything; the daemon goes on (it died
+        here, and the burst it held was never recorded: RED34 A1)."""
+        from git_snapshot.watch import dirtyset
+
+        log(f"a round of the loop failed: {exc!r}; every worktree is walked whole next")
+        self.failed("loop", str(exc))
+        for tree in self.trees.values():
+            tree.ws.take_dirty()
+            tree.ws.take_entries()
+            try:
+                dirtyset.mark_all(self.store_path, tree.root, "error")
+            except Exception:
+                tree.ws.dirty.add(tree.root)  # (marked again next round)
+            tree.last_change = _now()
+            tree.first_change = tree.first_change or tree.last_change
+        time.sleep(0.2)  # (a failure that repeats must not spin)
 
     def shutdown(self) -> None:
         from git_snapshot.watch import dirtyset
@@ -1096,6 +1252,8 @@ class Daemon:
             self.record_bursts(tree, _now() + 3600)  # moment before a stop was lost)
         with contextlib.suppress(Exception):
             self.recorder_ready()  # the bursts being recorded
+        self.record_retry_at = 0.0
+        self.retry_records(_now())  # (those kept unrecorded: once more)
         while self.bursts:  # and the others, before we go
             self.record_next_bursts(_now())
             with contextlib.suppress(Exception):
@@ -1112,6 +1270,43 @@ class Daemon:
         with contextlib.suppress(OSError):
             os.unlink(os.path.join(self.state_dir, instance.STATUS))
         log("stopped")
+
+
+def _full(why: str) -> bool:
+    """Whether *why* says the disk (or the user's quota) is full."""
+    low = why.lower()
+    return "no space left" in low or "disk is full" in low or "quota exceeded" in low
+
+
+def _padded(data: bytes) -> bytes:
+    """*data* (JSON) with trailing spaces: at least STATUS_SLACK, to a 4 KiB multiple."""
+    size = -(-(len(data) + STATUS_SLACK) // 4096) * 4096
+    return data + b" " * (size - len(data))
+
+
+def _replace(path: str, data: bytes) -> None:
+    """Write *path* whole through a temp file (a reader never sees half of it)."""
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        with open(fd, "wb", closefd=False) as f:
+            f.write(data)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _rewrite(path: str, data: bytes) -> None:
+    """Write *data* over *path* in place, padded to its size (its blocks are kept: no new
+    one is needed on a full disk); OSError when it does not fit."""
+    fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        size = os.fstat(fd).st_size
+        if len(data) > size:
+            raise OSError(f"the status ({len(data)} bytes) does not fit in {size}")
+        os.pwrite(fd, data + b" " * (size - len(data)), 0)
+    finally:
+        os.close(fd)
 
 
 def _ended(det: Any, now: float) -> bool:

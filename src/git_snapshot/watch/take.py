@@ -284,35 +284,56 @@ def record_bursts(worktree: str, items: list[dict[str, Any]]) -> dict[str, objec
     """Record each burst (watch/bursts.py) against the store's last snapshot of *worktree*
     whose walk ended before it began (files it overwrote before a snapshot taken in the
     middle of it: against the one before their overwrite, in an entry of their own); what
-    happened, as lines for the daemon's log."""
+    happened, as lines for the daemon's log. A burst whose recording failed (the store's
+    disk full) is given back under ``retry``, with the number of its parts recorded
+    (``done``: skipped when it is recorded again), for the daemon to try again later."""
     from git_snapshot.store import Store
-    from git_snapshot.watch import bursts
 
-    lines = []
+    lines: list[str] = []
+    retry: list[dict[str, Any]] = []
+    why = None
     with Store() as store:
         for item in items:
-            whole = bursts.Burst(
-                tuple(item["paths"]),
-                item["started"],
-                item["ended"],
-                item.get("kinds", {}),
-                item.get("times", {}),
-                lost_events=bool(item.get("lost_events")),
-            )
-            parts = whole.parts(lambda t: before_burst(store, worktree, t))
-            # what a snapshot whose walk began during the burst read before its writes: from
-            # that one (bursts.newer); what a snapshot whose walk met the burst's writes may
-            # not hold: from the one before it (the daemon reads events late under load:
-            # bursts.unsettled)
-            parts = bursts.newer(store, parts, lambda t: after_snapshot(store, worktree, t))
-            parts = bursts.unsettled(store, parts, lambda t: before_burst(store, worktree, t))
-            if not parts:
-                lines.append(f"a burst of {len(whole.paths)} changes, no snapshot before it")
-            for snap, b in parts:
-                entry = bursts.record(store, worktree, b, snap)
-                what = f"recorded against snapshot {snap.id}" if entry else "nothing lost"
-                lines.append(f"a burst of {len(b.paths)} changes: {what}")
-    return {"log": lines}
+            done = int(item.get("done") or 0)
+            try:
+                for line, part in _record(store, worktree, item, done):
+                    lines.append(line)
+                    done += part
+            except Exception as exc:
+                why = str(exc) if isinstance(exc, OSError) else repr(exc)
+                retry.append({**item, "done": done})
+    out: dict[str, object] = {"log": lines}
+    if retry:
+        out.update(retry=retry, why=why)
+    return out
+
+
+def _record(store: Any, worktree: str, item: dict[str, Any], skip: int) -> Any:
+    """Record the burst *item* (_burst_json's), its first *skip* parts left out (recorded
+    before); yields a line for the log and 1 for each part recorded (0 for a line alone)."""
+    from git_snapshot.watch import bursts
+
+    whole = bursts.Burst(
+        tuple(item["paths"]),
+        item["started"],
+        item["ended"],
+        item.get("kinds", {}),
+        item.get("times", {}),
+        lost_events=bool(item.get("lost_events")),
+    )
+    parts = whole.parts(lambda t: before_burst(store, worktree, t))
+    # what a snapshot whose walk began during the burst read before its writes: from
+    # that one (bursts.newer); what a snapshot whose walk met the burst's writes may
+    # not hold: from the one before it (the daemon reads events late under load:
+    # bursts.unsettled)
+    parts = bursts.newer(store, parts, lambda t: after_snapshot(store, worktree, t))
+    parts = bursts.unsettled(store, parts, lambda t: before_burst(store, worktree, t))
+    if not parts:
+        yield f"a burst of {len(whole.paths)} changes, no snapshot before it", 0
+    for snap, b in parts[skip:]:
+        entry = bursts.record(store, worktree, b, snap)
+        what = f"recorded against snapshot {snap.id}" if entry else "nothing lost"
+        yield f"a burst of {len(b.paths)} changes: {what}", 1
 
 
 def serve() -> int:
