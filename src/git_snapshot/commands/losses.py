@@ -334,8 +334,9 @@ def _damaged_log(damage: list[tuple[str, int, float | None]], last: dict[str, An
         return
     latest = f" than the latest one it can read ({last['command']}, {last['when']})" if last else ""
     raise UserError(
-        f"{losses.damage_lines(newer[:1])[0]}: one may be a later loss report{latest}, so undo does not pick one; "
-        "see git snapshot losses and git snapshot list, then: git snapshot restore ID PATH"
+        f"{losses.damage_lines(newer[:1])[0]}: one may be a later loss report{latest}, so "
+        "undo does not pick one; see git snapshot losses and git snapshot list, then: "
+        "git snapshot restore ID PATH"
     )
 
 
