@@ -43,7 +43,12 @@ from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import encode_into
 from git_snapshot.store.objects import held_ns
+from git_snapshot.store.walker import AGAIN
+from git_snapshot.store.walker import MOVED_IN
+from git_snapshot.store.walker import _lstat_now
+from git_snapshot.store.walker import _lstat_or_none
 from git_snapshot.store.walker import _moved
+from git_snapshot.store.walker import _seen
 from git_snapshot.store.walkfiles import LOOKS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -311,12 +316,14 @@ def old_trees(
     root: bytes,
     top: bytes = b"",
     classify: Callable[[bytes, bool, int], int] | None = None,
+    fresh: dict[bytes, bytes] | None = None,
 ) -> Trees:
     """The base's tree of every changed folder it holds (folder -> name -> the entry's
     stored bytes), read level by level, each level in one batch. With *top* (the
     worktree's path), threads read the marked files ahead meanwhile (:class:`Ahead`), and
     take git's id of those *classify* (the walk's labels) does not call untracked or
-    ignored."""
+    ignored. *fresh*: trees written but not yet in the store (key -> bytes: a rebuild's,
+    looked at again, Rebuild.look_again)."""
     out = Trees()
     out.tree_keys = keys = {}
     marked = getattr(marks, "marked", ())
@@ -330,6 +337,8 @@ def old_trees(
             have = _take_kept(kept, [k for _, k in level])
             todo = [k for _, k in level if k not in have]
             raws = _take_warm(todo)
+            if fresh:
+                raws.update({k: fresh[k] for k in todo if k in fresh})
             raws.update(treebytes.load(store, [k for k in todo if k not in raws]))
             nxt = []
             for rel, key in level:
@@ -493,17 +502,21 @@ class _GitIds:
     """The walker's writer, also holding the last blob it was given (its key and bytes):
     Rebuild.entry takes git's id of a file the walker read itself from them (a SHA-1 of the
     bytes in memory) when hooks._written_during may ask git about that file (it would
-    otherwise read and hash it again)."""
+    otherwise read and hash it again); and the trees written (key -> bytes), which the store
+    cannot give until they are committed, for Rebuild.look_again."""
 
-    __slots__ = ("last", "w")
+    __slots__ = ("last", "trees", "w")
 
     def __init__(self, writer: Any) -> None:
         self.w = writer
         self.last: tuple[bytes, bytes] | None = None  # (store key, content) of the last blob
+        self.trees: dict[bytes, bytes] = {}
 
     def add(self, type_: int, key: bytes, data: bytes, dedupe: bool = False) -> None:
         if type_ == BLOB:
             self.last = (key, data)
+        elif type_ == TREE:
+            self.trees[key] = data
         self.w.add(type_, key, data, dedupe)
 
     def begin_stream(self) -> Any:
@@ -518,7 +531,7 @@ class Rebuild:
         self,
         walker: Any,
         marks: Marks,
-        base: Snapshot,
+        base: Snapshot | Base,
         trees: dict[bytes, dict[bytes, bytes]],
         ahead: tuple[object, dict[bytes, int]] | None = None,
     ) -> None:
@@ -540,6 +553,7 @@ class Rebuild:
         self.drop_skipped: set[bytes] = set()  # base skip records looked at again
         self.drop_in: set[bytes] = set()  # relisted folders: their skip records are found again
         self.drop_under: set[bytes] = set()  # folders the base held and this one does not reuse
+        self.went: set[bytes] = set()  # folders a marked entry was gone from (_gone)
         # paths of files and links whose entry changed (as diff_trees would name them, less
         # what was added): None once a folder is relisted (the walker's listing is not seen)
         self.changed_paths: list[bytes] | None = []
@@ -561,6 +575,13 @@ class Rebuild:
     # -- the walk --------------------------------------------------------------------------
 
     def run(self, root: bytes) -> bytes | None:
+        key = self._once(root)
+        if key is not None and self.w.moves:
+            key = self.look_again(root, key)
+        self._ids.trees = {}
+        return key
+
+    def _once(self, root: bytes) -> bytes | None:
         try:
             key = self.folder(root, b"", 0)
         finally:
@@ -568,6 +589,116 @@ class Rebuild:
                 self.reads.stop()
         self.w.skipped = self._skipped()
         return key
+
+    # -- moves while it ran ----------------------------------------------------------------
+
+    def look_again(self, root: bytes, key: bytes) -> bytes | None:
+        """The tree *key* this rebuild made, looked at again after it saw entries go while it
+        ran (walker.moves: a marked entry gone from a folder that changed meanwhile, _gone;
+        or gone from a folder the walker listed). Such an entry may have gone into a folder
+        the rebuild took from the base without looking (`mv z/X.txt a/X.txt`, `a/`
+        unmarked), and be in the snapshot under neither name (RED34 A5): the full walk's
+        RED32 V1, which walker._walk looks again for. Every folder whose own mtime is no
+        longer its entry's in the tree (and the top one) is listed, and each name there new
+        to the tree or whose lstat is not its entry's is looked at again (:meth:`came`), by
+        a rebuild of the tree with those marks (:meth:`_pass`); while that still finds
+        entries gone, AGAIN times at most; then the folders still taking names are named
+        (MOVED_IN). A rebuild that saw nothing go makes no call for this."""
+        w = self.w
+        seen: dict[bytes, tuple[int, int, int, int]] = {}  # names looked at again: their lstat
+        for again in range(AGAIN + 1):
+            try:
+                looks, gained = self.came(root, key, seen)
+            except Unusable:
+                break  # (a tree unreadable: what is built stands)
+            if not looks:
+                break
+            if again == AGAIN:  # still changing: said, not silently short
+                moved = [(os.fsdecode(rel or b"."), MOVED_IN) for rel in gained]
+                w.skipped = sorted(list(w.skipped) + moved, key=_component_key)
+                break
+            w.moves = 0
+            got = self._pass(root, key, looks)
+            if got is None or not w.moves:
+                return got
+            key = got
+        return key
+
+    def came(
+        self, root: bytes, key: bytes, seen: dict[bytes, tuple[int, int, int, int]]
+    ) -> tuple[dict[bytes, set[bytes]], list[bytes]]:
+        """The names to look at again in tree *key* (of the folder at *root*), by folder, and
+        the folders among them that hold a name the tree lacks. Each folder's lstat is
+        compared with its entry, level by level (a batch of lstats a folder); those whose
+        mtime is another, and the top folder, are listed. *seen*: the names looked at again
+        already, with their lstat then (not again while it stays: a special file, an
+        excluded one)."""
+        from git_snapshot.store import lstats
+
+        w = self.w
+        omit = w.opts.omit
+        skipped = {os.fsencode(p) for p, _ in w.skipped}
+        looks: dict[bytes, set[bytes]] = {}
+        gained: list[bytes] = []
+        level = [(b"", key, True)]
+        while level:
+            trees = self._trees([k for _, k, _ in level])
+            nxt = []
+            for rel, k, listed in level:
+                entries = trees[k]
+                at = root + b"/" + rel if rel else root
+                if listed:
+                    names, new = _differing(at, rel, entries, omit, skipped, seen)
+                    if names:
+                        looks[rel] = names
+                    if new:
+                        gained.append(rel)
+                subs = [n for n, raw in entries.items() if raw[0] == DIR]
+                if not subs:
+                    continue
+                pre = at + b"/"
+                got = lstats.best(pre, subs)
+                sts = got[1] if got is not None else [_lstat_or_none(pre + n) for n in subs]
+                for name, st in zip(subs, sts):
+                    # (gone, or no folder now: its parent changed, and is listed)
+                    if st is not None and stat.S_ISDIR(st.st_mode):
+                        raw = entries[name]
+                        mtime = HEAD.unpack_from(raw)[4]
+                        nxt.append((_join(rel, name), _ref(raw), held_ns(st.st_mtime_ns) != mtime))
+            level = nxt
+        return looks, gained
+
+    def _trees(self, keys: list[bytes]) -> dict[bytes, dict[bytes, bytes]]:
+        """Trees *keys* split: kept, written by this rebuild, read ahead, or from the store."""
+        have = _take_kept(_kept(self.store), keys)
+        todo = [k for k in keys if k not in have]
+        fresh = self._ids.trees
+        raws = {k: fresh[k] for k in todo if k in fresh}
+        raws.update(_take_warm([k for k in todo if k not in raws]))
+        raws.update(treebytes.load(self.store, [k for k in todo if k not in raws]))
+        for k in todo:
+            if k not in have:
+                have[k] = _split(self.store, k, raws[k])
+                _keep(k, have[k])
+        return have
+
+    def _pass(self, root: bytes, key: bytes, looks: dict[bytes, set[bytes]]) -> bytes | None:
+        """Tree *key* rebuilt with the names *looks* marks looked at again (a Rebuild of
+        it, by the same walker), its counts and skipped paths this one's."""
+        w = self.w
+        marks = _Looks(looks)
+        trees = old_trees(self.store, marks, key, fresh=self._ids.trees)
+        base = Base(key, w.files, w.bytes, list(w.skipped))
+        saved = (w.writer, w._read, w.rebuild)
+        again = w.rebuild = Rebuild(w, marks, base, trees)
+        again._ids.trees = self._ids.trees
+        try:
+            got = again._once(root)
+        finally:
+            w.writer, w._read, w.rebuild = saved
+        self.git_ids.update(again.git_ids)
+        self.changed_paths = None  # (what changed is then found from the trees)
+        return got
 
     def _read(self, path: bytes, last_try: bool) -> tuple[bytes, os.stat_result, int, bool] | None:
         """The walker's _read, taking what was read ahead of *path* when the lstat entry()
@@ -607,8 +738,12 @@ class Rebuild:
         w = self.w
         files0, bytes0, skips0 = w.files, w.bytes, len(w.skipped)
         key = build()
-        why = _moved(path, (st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
+        own = (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+        why = _moved(path, own)
         if why is None:
+            if rel in self.went and not w.moves:  # (a marked entry gone: moved? _gone)
+                looked, now = _seen[0]
+                w._came_or_went(path, own, now if looked is path else None)
             return key
         # what the look through its path settled, undone
         w.files, w.bytes = files0, bytes0
@@ -678,6 +813,7 @@ class Rebuild:
             # with the same times (a restore); then this copy is an extra one in the pack
             # (the index keeps the first, as when two snapshots store the same object).
             self._add_tree(TREE, key, data)
+            self._ids.trees[key] = data  # (for look_again: not in the store before the commit)
             w.pending.add(key)
         return key
 
@@ -786,8 +922,24 @@ class Rebuild:
 
     def _gone(self, path: bytes, rel: bytes) -> None:
         """A marked entry is not there: its folder is unsettled if it changed while this
-        snapshot was taken (or shortly before: _Walker._vanished)."""
-        self.w._vanished(path.rpartition(b"/")[0], rel.rpartition(b"/")[0], True)
+        snapshot was taken (or shortly before: _Walker._vanished, whose lstat of the folder
+        this is). If it changed since this rebuild began, the entry may have gone into a
+        folder the rebuild takes from the base unseen: a move (walker.moves, look_again);
+        the folder's lstat after it is built tells too (:meth:`checked`)."""
+        w = self.w
+        here = rel.rpartition(b"/")[0]
+        self.went.add(here)
+        if here in w.unsettled[-4:]:
+            return
+        now = _lstat_now(path.rpartition(b"/")[0])
+        if isinstance(now, os.stat_result):
+            if now.st_mtime_ns >= w.moved_after:
+                w.moves += 1
+            if max(now.st_mtime_ns, now.st_ctime_ns) < w.racy_after:
+                return
+        else:
+            w.moves += 1  # the folder went too, while this ran
+        w._unsettled(here)
 
     def sub(
         self, path: bytes, rel: bytes, name: bytes, st: os.stat_result, label: int
@@ -917,6 +1069,90 @@ class Rebuild:
         return sorted(keep + list(self.w.skipped), key=_component_key)
 
 
+class _Looks:
+    """Marks (as watch/dirtyset.CleanSet gives them) for a look again (Rebuild.look_again):
+    the names to look at in each folder, and every folder above one changed."""
+
+    def __init__(self, looks: dict[bytes, set[bytes]]) -> None:
+        names: dict[bytes, set[bytes]] = {}
+        touched: set[bytes] = set()
+        for d, these in looks.items():
+            names.setdefault(d, set()).update(these)
+            while d not in touched:
+                touched.add(d)
+                if not d:
+                    break
+                parent, _, name = d.rpartition(b"/")
+                names.setdefault(parent, set()).add(name)
+                d = parent
+        self.touched = touched
+        self.names = {k: frozenset(v) for k, v in names.items()}
+
+    def changed(self, rel: bytes) -> bool:
+        return rel in self.touched
+
+    def relist(self, rel: bytes) -> bool:
+        return False
+
+    def look_at(self, rel: bytes) -> frozenset[bytes]:
+        return self.names.get(rel, frozenset())
+
+
+def _differing(
+    at: bytes,
+    rel: bytes,
+    entries: dict[bytes, bytes],
+    omit: Container[bytes],
+    skipped: set[bytes],
+    seen: dict[bytes, tuple[int, int, int, int]],
+) -> tuple[set[bytes], bool]:
+    """The names in the folder at *at* (*rel*) now whose lstat is not their entry's in
+    *entries* (its tree), or that it lacks (left out: omitted, skipped, looked at again with
+    the same lstat, *seen*); and whether one of them is new to it. A name gone from it is
+    none: what left went elsewhere, or was deleted (the tree keeps what was read)."""
+    try:
+        with os.scandir(at) as it:
+            des = list(it)
+    except OSError:
+        return set(), False
+    out: set[bytes] = set()
+    new = False
+    for de in des:
+        name = de.name
+        crel = _join(rel, name)
+        if crel in omit or crel in skipped:
+            continue
+        try:
+            st = de.stat(follow_symlinks=False)
+        except OSError:
+            continue
+        raw = entries.get(name)
+        if raw is not None and _same(raw, st):
+            continue
+        sig = (st.st_ino, st.st_mode, st.st_mtime_ns, st.st_size)
+        if seen.get(crel) == sig:
+            continue
+        seen[crel] = sig
+        out.add(name)
+        new = new or raw is None
+    return out, new
+
+
+def _same(raw: bytes, st: os.stat_result) -> bool:
+    """Entry *raw* (stored bytes) is what lstat *st* says (a folder: its type alone, what
+    is below it is compared at its own level)."""
+    kind, _, _, mode, mtime, size, _, _ = HEAD.unpack_from(raw)
+    m = st.st_mode
+    if kind == DIR:
+        return stat.S_ISDIR(m)
+    if kind == FILE:
+        if not stat.S_ISREG(m) or st.st_size != size:
+            return False
+    elif kind != SYMLINK or not stat.S_ISLNK(m):
+        return False
+    return bool(held_ns(st.st_mtime_ns) == mtime and stat.S_IMODE(m) == mode)
+
+
 def _under_any(path: bytes, folders: Iterable[bytes] | set[bytes]) -> bool:
     """*path* is one of *folders* or below one."""
     assert isinstance(folders, set)
@@ -1002,6 +1238,7 @@ def build(
     from git_snapshot.store.packs import PackWriter
 
     root = os.fsencode(os.path.abspath(directory))
+    began = time.time_ns()  # (what moved once the trees were being read: look_again)
     trees = old_trees(store, marks, start)
     writer = PackWriter(
         store.path,
@@ -1014,7 +1251,7 @@ def build(
     try:
         with gc_paused(freeze=True):
             cache = FilesCache(root=base.root)
-            walker = archiver._Walker(store, writer, cache, opts, time.time_ns())
+            walker = archiver._Walker(store, writer, cache, opts, began)
             writer.known = walker._indexed
             rebuild = walker.rebuild = Rebuild(walker, marks, base, trees, ahead)
             key = rebuild.run(root)
