@@ -128,12 +128,18 @@ def test_a_deleted_folder_is_a_loss_entry_printed_once(repo: Path) -> None:
 
 def test_files_overwritten_before_a_snapshot_in_the_burst_are_named_too(repo: Path) -> None:
     """Overwrites, a snapshot taken in between (it holds the new content), then deletions:
-    the deletions are recorded against that snapshot, the overwritten files in a second
-    entry against the snapshot before their overwrite, which holds what they lost."""
+    the deletions are recorded against that snapshot. An overwrite whose event was read
+    while that snapshot's walk ran (it may have read either version) is named in a second
+    entry, against the snapshot before its overwrite, which holds what it lost; one read
+    before that walk began was saved by it, a write before the burst began: no loss of the
+    burst (RED34 A4: the user's save, kept by the watcher, then an rm -rf, was reported
+    "overwritten", its restore command putting the old draft back)."""
+    from git_snapshot.watch.bursts import _walk_start
     from git_snapshot.watch.daemon import _burst_json
     from git_snapshot.watch.take import record_bursts
 
     (repo / "notes.txt").write_text("my notes\n")
+    (repo / "tool.cfg").write_text("the user's config\n")
     pkgs = repo / "packages"
     pkgs.mkdir()
     for i in range(3):
@@ -143,10 +149,15 @@ def test_files_overwritten_before_a_snapshot_in_the_burst_are_named_too(repo: Pa
         older = worktree.take(store, g, trigger="watch").snapshot
     d = BurstDetector(threshold_files=3, window_s=60.0)
     t1 = time.time()
-    (repo / "notes.txt").write_text("overwritten\n")
+    (repo / "notes.txt").write_text("my new paragraph\n")
     d.feed(t1, str(repo / "notes.txt"), bursts.OVERWRITE)
+    (repo / "tool.cfg").write_text("the tool's output\n")
     with Store() as store:
         middle = worktree.take(store, g, trigger="watch").snapshot
+    walked = _walk_start(middle)
+    assert walked is not None and t1 < walked < middle.created
+    # the tool's overwrite, its event read while that walk ran
+    d.feed(t1, str(repo / "tool.cfg"), bursts.OVERWRITE, wall=(walked + middle.created) / 2)
     t2 = max(time.time(), middle.created + 0.001)
     shutil.rmtree(pkgs)
     for i in range(3):
@@ -160,7 +171,7 @@ def test_files_overwritten_before_a_snapshot_in_the_burst_are_named_too(repo: Pa
     got = {e["snapshot"]: sorted(x["path"] for x in e["lost"]) for e in entries}
     assert got == {
         middle.id: ["packages/f0.js", "packages/f1.js", "packages/f2.js"],
-        older.id: ["notes.txt"],
+        older.id: ["tool.cfg"],
     }
 
 

@@ -72,18 +72,29 @@ class Burst:
         rm), lost what that snapshot holds, not the one before the burst (RED31 D1, D3).
         A file overwritten earlier (before a snapshot taken in the middle of the burst,
         which holds the new content) has its older content in the snapshot before its own
-        overwrite. (A deletion read late, after a snapshot whose walk no longer found the
-        file: unsettled() takes it from the one before.)"""
+        overwrite, unless its event was read before the walk of the snapshot before the
+        burst's first deletion began: that one holds what it wrote, a write saved before
+        the burst began (a user's save, then an rm -rf), no loss of it (RED34 A4). (A
+        deletion read late, after a snapshot whose walk no longer found the file:
+        unsettled() takes it from the one before.)"""
         main = before(self.started)
+        walked = _walk_start(main) if main is not None else None
         groups: dict[int, tuple[Any, list[str]]] = {}
         for p in self.paths:
             t = self.times.get(p, self.started)
-            deleted = self.kinds.get(p) in (DELETE, DELETE_DIR, EDITED)
-            again = self.kinds.get(p) == OVERWRITE_AGAIN
-            if deleted:
+            kind = self.kinds.get(p)
+            if kind in (DELETE, DELETE_DIR, EDITED):
                 snap = before(t)
+            elif main is None or (t >= main.created and kind != OVERWRITE_AGAIN):
+                snap = main
+            elif kind == OVERWRITE and walked is not None and t < walked:
+                # written before the burst began, its event read before *main*'s walk began:
+                # main holds what it wrote (a write after main began is fed again:
+                # OVERWRITE_AGAIN). A user's save the watcher kept, then an rm -rf: the
+                # save is no loss of the rm -rf (RED34 A4); named only if the disk differs
+                snap = main
             else:
-                snap = main if main is None or (t >= main.created and not again) else before(t)
+                snap = before(t)
             if snap is None:
                 continue
             groups.setdefault(snap.id, (snap, []))[1].append(p)
@@ -309,9 +320,13 @@ def _raced(store: Any, burst: Burst, snap: Any) -> set[str]:
         except OSError:
             gone[rel] = p
             continue
-        if burst.kinds.get(p) in OVERWRITES and st.st_ctime_ns / 1e9 <= until:
-            # last written before the snapshot's commit, its event read after (a part's
-            # events were all read after its snapshot's commit): read late
+        if (
+            burst.kinds.get(p) in OVERWRITES
+            and st.st_ctime_ns / 1e9 <= until
+            and burst.times.get(p, burst.started) >= until
+        ):
+            # last written before the snapshot's commit, its event read after: read late
+            # (an event read before it, Burst.parts' write saved by its snapshot: not late)
             written[rel] = p
     if gone and not burst.earlier:
         # a part's events were all read after its snapshot's commit: a deletion it lacks
