@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     from git_snapshot.store import Snapshot
     from git_snapshot.store import Store
 
+    # what each snapshot a report names holds of the losses: (it, (lost, unsaved))
+    _Found = list[tuple[Snapshot, tuple[list[losses.Loss], list[tuple[bytes, str]]]]]
+
 # The store, the snapshot code and the loss reports are imported by the functions that use
 # them, after handle() has started git's side of the snapshot (gitrepo.prefetch): the git
 # calls run while Python imports them.
@@ -318,8 +321,15 @@ def _overlay(
 _BEFORE_ROWS = 8  # _before's first question: the newest rows of the worktree
 
 
-def _before(store: Store, repo: gitrepo.Repo, call: Call, started: float) -> Snapshot | None:
-    """The latest snapshot of this worktree taken before the operation changed it."""
+def _before(
+    store: Store,
+    repo: gitrepo.Repo,
+    call: Call,
+    started: float,
+    later: list[Snapshot] | None = None,
+) -> Snapshot | None:
+    """The latest snapshot of this worktree taken before the operation changed it; into
+    *later*, those committed since the hook began, newest first (the same rows: _in_flight)."""
     from git_snapshot import identity
 
     source = identity.source(store, repo)
@@ -332,6 +342,8 @@ def _before(store: Store, repo: gitrepo.Repo, call: Call, started: float) -> Sna
         # another worktree's said taken at this path (one removed there, or moved out and in:
         # RED33 A4, V1) is not what this one held: identity.owns
         mine = [s for s in got if s.created < started and identity.owns(repo, s)]
+        if later is not None and not later:
+            later += [s for s in reversed(got) if s.created >= started and identity.owns(repo, s)]
         if call.name == "post-merge":
             # pre-merge-commit runs after the merge has written the worktree: its snapshot
             # (HEAD was still ORIG_HEAD then) already holds the result, not what the merge
@@ -847,28 +859,106 @@ def find_losses(
     is a restore's pre-restore one, the paths that restore wrote hold its source snapshot's
     bytes, not that one's (which holds what they replaced): they are compared with the
     source, in a report of their own (RED32 V2: `restore 4 .env`, printed, brought back the
-    version the user had just replaced); the rest with the pre-restore snapshot."""
-    before = _before(store, repo, call, started)
-    if before is None:
+    version the user had just replaced); the rest with the pre-restore snapshot. What a
+    snapshot in flight when the hook began read before git wrote is named from it
+    (_in_flight, _from_flight)."""
+    later: list[Snapshot] = []
+    before = _before(store, repo, call, started, later)
+    flight = _in_flight(later, after, started)
+    if before is None and not flight:
         return []
     op = _Op(store, repo, call, ctx, after, overlay)
-    parts: list[restored.Part] = [(before, before, None)]  # (named, compared, which paths)
-    if before.trigger == "pre-restore":  # (safety.PRE_RESTORE, not imported for it)
-        from git_snapshot import restored
+    parts: list[restored.Part] = []  # (named, compared, which paths)
+    if before is not None:
+        parts = [(before, before, None)]
+        if before.trigger == "pre-restore":  # (safety.PRE_RESTORE, not imported for it)
+            from git_snapshot import restored
 
-        parts = restored.parts(store, before)
+            parts = restored.parts(store, before)
     found = [(shown, _lost_from(op, seen, within, seen is before)) for shown, seen, within in parts]
+    if flight:
+        found = _from_flight(op, flight, before, found)
     found = [(shown, lost) for shown, lost in found if lost[0] or lost[1]]
     if not found:
         return []  # (the usual hook: losses is not even imported)
     from git_snapshot import losses
 
-    exact = _exact(store, repo, before, ctx)
+    exact = before is not None and _exact(store, repo, before, ctx)
     when = time.time()  # one moment: `undo` puts back every report of it
     return [
-        losses.report_of(store, repo, ctx.command, shown, exact, lost, unsaved, when=when)
+        losses.report_of(
+            store, repo, ctx.command, shown, exact and shown not in flight, lost, unsaved, when=when
+        )
         for shown, (lost, unsaved) in found
     ]
+
+
+def _in_flight(later: list[Snapshot], after: Result | None, started: float) -> list[Snapshot]:
+    """Of *later* (committed since the hook began, newest first: _before's), the snapshots
+    that were in flight when it began: their walk had begun (a watch snapshot, another
+    hook's), and the hook's own snapshot waited for their commit (archiver._turn). Such a
+    walk read each file before git wrote it, or after: never named from the snapshot
+    committed before (RED34 A3: "an earlier version ... in snapshot 1", and undo brought
+    that one back, while the watch snapshot being written held the user's newest .env)."""
+    own = after.snapshot.id if after is not None else None
+    out = []
+    for s in later:
+        if s.id != own and (began := _walk_began(s)) is not None and began < started:
+            out.append(s)
+    return out
+
+
+def _walk_began(snap: Snapshot) -> float | None:
+    """When *snap*'s walk began (its meta "unsettled"'s since, which is that less
+    walker.RACY_NS); None when it does not say (an older snapshot)."""
+    meta = snap.meta.get("unsettled")
+    since = meta.get("since") if isinstance(meta, dict) else None
+    if not isinstance(since, (int, float)):
+        return None
+    from git_snapshot.store.walker import RACY_NS
+
+    return float(since) + RACY_NS / 1e9
+
+
+def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found: _Found) -> _Found:
+    """*found* (what each part's snapshot holds of the losses) with what a snapshot in
+    *flight* (newest first) holds of them in a newer version, or holds where *before* has
+    nothing, named from it instead: it read that path before git wrote or deleted it (read
+    after, it holds what the disk holds: nothing lost from it). A path one of them holds as
+    *before* does stays with *before*."""
+    from git_snapshot.store.diff import lost as lost_entries
+
+    top = os.fsencode(op.repo.toplevel)
+    claimed: set[bytes] = set()
+    extra: _Found = []
+    for snap in flight:
+        held = [x for x in _lost_from(op, snap, None, False)[0] if x.path not in claimed]
+        if not held:
+            continue
+        paths = sorted(x.path for x in held)
+        there = {p: e for p, e, _ in lost_entries(op.store, snap.root, top, paths)}
+        was = {}
+        if before is not None:
+            was = {p: e for p, e, _ in lost_entries(op.store, before.root, top, paths)}
+        newer = [x for x in held if x.path not in was or _differs(was[x.path], there.get(x.path))]
+        if newer:
+            claimed.update(x.path for x in newer)
+            extra.append((snap, (newer, [])))
+    if not claimed:
+        return found
+    rest: _Found = [
+        (
+            shown,
+            ([x for x in lost if x.path not in claimed], [u for u in un if u[0] not in claimed]),
+        )
+        for shown, (lost, un) in found
+    ]
+    return extra + rest
+
+
+def _differs(a: Any, b: Any) -> bool:
+    """Whether two snapshots' entries at a path hold different versions."""
+    return b is None or (a.kind, a.ref, a.mode) != (b.kind, b.ref, b.mode)
 
 
 def _lost_from(
