@@ -148,6 +148,7 @@ class Tree:
     last_error_at: float | None = None  # (wall: a newer watch snapshot outdates it)
     state: str = "watching"
     hinted: float = 0.0  # the idle worker was last told of new marks (hint())
+    since_said: float | None = None  # its unrecorded_since in the status written last
     hook_pid: int = 0  # the process that synced last (its token's pid), 0: none or ended
     hook_pid_at: float = 0.0  # when it synced (HOOK_REPORT_HOLD_S)
     bursts_held: bool = False  # ended bursts wait for that process to end (record_bursts)
@@ -190,6 +191,9 @@ class Daemon:
         # our own writes in the store that fail (the status, the dirty set, loss records):
         # what -> (why, since: wall), for the status's one line (problem())
         self.failing: dict[str, tuple[str, float]] = {}
+        # worktree -> since when the watcher before us left what it saw unrecorded (it did
+        # not stop cleanly: killed, crashed); compared when watching begins (watch/gap.py)
+        self.left = _left_behind(self.state_dir)
         self.recorder: subprocess.Popen[bytes] | None = None
         self.recorder_started = 0.0
         self.child_prep: Tree | None = None  # the worktree whose snapshot it prepares
@@ -276,7 +280,22 @@ class Daemon:
         now = _now()
         tree.last_change = now
         tree.first_change = now - self.cfg.max_delay  # due at once
+        self.gap(tree)
         self.prewarm()
+
+    def gap(self, tree: Tree) -> None:
+        """The watcher before us did not stop cleanly (a SIGKILL, the OOM killer, a crash):
+        the burst it held died with it, and nobody saw what went until now. Compare the
+        worktree with the snapshot from before what it left unrecorded (watch/gap.py), as
+        a burst: recorded before our first snapshot of it (bursts_pending), which may not
+        forget that snapshot before the entry exists (RED34 A1 finding 6)."""
+        since = self.left.pop(tree.root, None)
+        if since is None:
+            return
+        item = {"gap": True, "paths": [], "started": since, "ended": time.time()}
+        self.bursts.append((tree.root, [{**item, "kinds": {}, "times": {}}]))
+        at = time.strftime("%H:%M:%S", time.localtime(since))
+        log(f"{tree.root}: the watcher before did not stop cleanly: compared from {at}")
 
     def setup(self, tree: Tree) -> None:
         """(Re)build the watch set, then tell the dirty set a new epoch starts."""
@@ -432,6 +451,7 @@ class Daemon:
         self.flush_marks()
         for tree in marked.values():
             self.hint(tree, now)
+        self.urgent_status(list(marked.values()))
         if tokens:
             self.answer_syncs(tokens)
 
@@ -1120,6 +1140,8 @@ class Daemon:
                     "snapshot_failures": tree.failures,
                     "last_error": tree.last_error,
                     "last_error_at": tree.last_error_at,
+                    # (wall) the oldest change seen that no recorded burst holds yet
+                    "unrecorded_since": self.said_since(tree),
                 }
             )
         return {
@@ -1142,6 +1164,37 @@ class Daemon:
             # our own writes in the store failing (its disk full): one line, or None
             "problem": self.problem(),
         }
+
+    def unrecorded_since(self, tree: Tree) -> float | None:
+        """The wall time of the oldest deletion or overwrite of *tree* seen and not in a
+        recorded burst yet (in its detector's window or burst, waiting, being recorded or
+        kept unrecorded), None when there is none. A watcher killed loses them: the next
+        one compares the worktree from there (gap())."""
+        times: list[float] = []
+        det = tree.detector
+        if det is not None:
+            now = _now()
+            if det.active():
+                times.append(det.started)
+            times += [b.started for b in det.done]
+            times += [w for t, w, _, _ in det.recent if now - t <= det.window]
+        jobs = [*self.bursts, *self.unrecorded, *([self.child_bursts] if self.child_bursts else [])]
+        times += [
+            float(b["started"]) for job in jobs if job and job[0] == tree.root for b in job[1]
+        ]
+        return min(times) if times else None
+
+    def said_since(self, tree: Tree) -> float | None:
+        """unrecorded_since(), as the status is about to say it (urgent_status())."""
+        tree.since_said = self.unrecorded_since(tree)
+        return tree.since_said
+
+    def urgent_status(self, trees: list[Tree]) -> None:
+        """Write the status now, not within STATUS_EVERY_S, when one of *trees* has seen a
+        deletion the status does not say yet: killed a moment after an rm -rf, the watcher
+        must leave since when to compare (gap())."""
+        if any(t.since_said is None and self.unrecorded_since(t) is not None for t in trees):
+            self.write_status()
 
     def write_status(self) -> None:
         """The status file, replaced whole; when that fails (a full disk), rewritten in
@@ -1260,6 +1313,11 @@ class Daemon:
                 self.recorder_ready()
         with contextlib.suppress(Exception):
             self.end_worker()
+        # bursts still unrecorded (the store's disk full): the status stays, saying since
+        # when, and the next watcher compares from there (gap())
+        keep = bool(self.unrecorded)
+        if keep:
+            self.write_status()
         for path in list(self.trees):
             tree = self.trees[path]
             tree.ws.close()
@@ -1267,9 +1325,30 @@ class Daemon:
             with contextlib.suppress(Exception):
                 dirtyset.stopped(self.store_path, path)
         self.trees.clear()
-        with contextlib.suppress(OSError):
-            os.unlink(os.path.join(self.state_dir, instance.STATUS))
-        log("stopped")
+        if not keep:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(self.state_dir, instance.STATUS))
+        log("stopped" if not keep else "stopped; some loss records not written (see gap())")
+
+
+def _left_behind(state_dir: str) -> dict[str, float]:
+    """Per worktree, since when the watcher before us left what it saw unrecorded, when it
+    did not stop cleanly: its status file is left (a clean stop removes it). Since its
+    unrecorded_since, else since it last wrote the file (it writes it within a second of
+    any change)."""
+    try:
+        with open(os.path.join(state_dir, instance.STATUS), "rb") as f:
+            old = json.load(f)
+        if old.get("pid") == os.getpid():
+            return {}
+        updated = float(old["updated"])
+        out: dict[str, float] = {}
+        for w in old.get("worktrees") or ():
+            since = w.get("unrecorded_since")
+            out[str(w["path"])] = float(since) if since is not None else updated
+        return out
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
 
 
 def _full(why: str) -> bool:

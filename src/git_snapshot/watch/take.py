@@ -313,6 +313,18 @@ def _record(store: Any, worktree: str, item: dict[str, Any], skip: int) -> Any:
     before); yields a line for the log and 1 for each part recorded (0 for a line alone)."""
     from git_snapshot.watch import bursts
 
+    if item.get("gap"):  # after a watcher that did not stop cleanly (watch/gap.py)
+        from git_snapshot.watch import gap
+
+        snap, found = gap.as_burst(store, worktree, item)
+        said = "the watcher before did not stop cleanly: compared with"
+        if found is None:
+            where = f"snapshot {snap.id}" if snap is not None else "no snapshot (none before)"
+            yield f"{said} {where}: no burst's worth gone", 0
+            return
+        n = len(found["paths"])
+        yield f"{said} snapshot {snap.id}: {n} path{'s' if n != 1 else ''} gone", 0
+        item = found
     whole = bursts.Burst(
         tuple(item["paths"]),
         item["started"],
