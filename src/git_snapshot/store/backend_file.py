@@ -18,6 +18,7 @@ import os
 import secrets
 import urllib.parse
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from git_snapshot.errors import UserError
 from git_snapshot.store.backend import Backend
@@ -38,6 +39,14 @@ def parse_file_url(url: str) -> str:
     ):
         raise UserError(f"bad remote URL {url!r}: a directory remote is file:///ABSOLUTE/PATH")
     return path
+
+
+def _open(path: str) -> BinaryIO:
+    """A remote's file opened for reading as the store opens its packs: a FIFO or a device
+    under an object's name is refused (NotAFile, an OSError), never waited on (RED34 D9)."""
+    from git_snapshot.store.packread import open_pack
+
+    return open_pack(path, what="it")
 
 
 class FileBackend(Backend):
@@ -104,7 +113,8 @@ class FileBackend(Backend):
                     "; free space on that disk (git snapshot remote prune NAME --keep-last N "
                     "deletes old snapshots there) and run it again: what arrived is kept"
                 )
-            raise BackendError(f"remote {self.root}: {name}: {exc.strerror}{hint}") from None
+            why = exc.strerror or str(exc)  # (NotAFile: a message alone)
+            raise BackendError(f"remote {self.root}: {name}: {why}{hint}") from None
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -152,11 +162,11 @@ class FileBackend(Backend):
         return hashlib.sha256(data).hexdigest()
 
     def get(self, name: str) -> bytes:
-        with self._io(name), open(self._path(name), "rb") as f:
+        with self._io(name), _open(self._path(name)) as f:
             return f.read()
 
     def get_range(self, name: str, start: int, end: int) -> bytes:
-        with self._io(name), open(self._path(name), "rb") as f:
+        with self._io(name), _open(self._path(name)) as f:
             f.seek(start)
             return f.read(max(0, end - start))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import _thread
 import os
+import stat  # (os imports it: nothing more to load on the hook path)
 
 from git_snapshot.store.packfmt import CHUNK
 from git_snapshot.store.packfmt import COUNT
@@ -60,6 +61,48 @@ DICT_CACHE = 4  # packs whose dictionaries each reading thread keeps
 HEAD = len(PACK_MAGIC) + REC.size  # where the first object's frame can start, at the earliest
 
 
+# what a pack file's name may hold instead of a file, by S_IFMT (os.open of a FIFO waits for a
+# writer for ever, and a read of a device may never end or do something)
+_NOT_FILES = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFDIR: "a directory",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def not_a_file(mode: int) -> str | None:
+    """What a pack's name holding a file of *mode* holds instead of a pack file ("a FIFO"),
+    or None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    return _NOT_FILES.get(stat.S_IFMT(mode), "not a regular file")
+
+
+class NotAFile(OSError):
+    """A pack's name that holds something other than a regular file: damage (hostile or
+    mistaken content), not the disk failing a read that may work later."""
+
+
+def open_pack(path: str, what: str = "pack") -> BinaryIO:
+    """The pack file at *path*, opened for reading as a walk opens a worktree's file
+    (reading.open_file): O_NONBLOCK, so that a FIFO put in its place never blocks the open (a
+    hook waiting on it would hang the user's git), then refused by fstat unless it is a
+    regular file (NotAFile, "pack is a FIFO, not a file"; *what* names it). A symlink to a
+    regular file is read: what it holds is checked as any pack's content is."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        kind = not_a_file(os.fstat(fd).st_mode)
+        if kind is not None:
+            raise NotAFile(f"{what} is {kind}, not a file")
+        os.set_blocking(fd, True)  # (a regular file's reads never block: kept plain)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 class PackReader:
     """Reads objects back; keeps packs open while it lives. Safe to share between threads
     (positioned reads; zstd contexts per thread)."""
@@ -77,7 +120,7 @@ class PackReader:
             with self._lock:
                 f = self._files.get(pack)
                 if f is None:
-                    f = open(os.path.join(self._packdir, pack), "rb")  # noqa: SIM115 - cached
+                    f = open_pack(os.path.join(self._packdir, pack))
                     self._files[pack] = f
         return f
 
@@ -378,7 +421,11 @@ def scan_pack(
     them from the content), and the scan goes on at the next record (what follows, a
     snapshot's record among it, is not lost with it); without, it raises ValueError, as any
     other damage."""
-    with open(path, "rb") as f:
+    try:
+        f = open_pack(path)
+    except NotAFile as exc:  # damage, as content that is not a pack is (RED34 D9)
+        raise ValueError(f"{path}: {exc}") from None
+    with f:
         if f.read(len(PACK_MAGIC)) not in MAGICS:
             raise ValueError(f"{path}: not a pack")
         pos = len(PACK_MAGIC)

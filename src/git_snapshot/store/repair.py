@@ -37,6 +37,7 @@ from git_snapshot.store.objects import RECORD
 from git_snapshot.store.objects import TREE
 from git_snapshot.store.objects import TREE_MAGIC
 from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.packread import open_pack
 from git_snapshot.store.packs import FinishedPack
 from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import PackWriter
@@ -425,7 +426,7 @@ def rederive(store: Store, name: str, offset: int, length: int) -> tuple[list[Pa
     Returns (the members, how many could not be kept); ([], 0) when the content does not
     come out whole."""
     try:
-        with open(store.pack_path(name), "rb") as f:
+        with open_pack(store.pack_path(name)) as f:
             f.seek(offset)
             body = f.read(length)
         members, _ = parse_table(body, name)

@@ -23,6 +23,7 @@ from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.packread import not_a_file
 from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import scan_pack
 
@@ -67,6 +68,7 @@ class _Checker:
         self.read_data = read_data
         self.progress = progress
         self.pack_sizes: dict[str, int] = {}
+        self.not_files: dict[str, str] = {}  # pack -> what its name holds instead ("a FIFO")
         for name in store.index.packs():
             self._size(name)
         self.bad: dict[bytes, str] = {}  # object key -> what is wrong
@@ -78,7 +80,11 @@ class _Checker:
         """Note the size of *pack*; False when it is missing. (A snapshot running beside
         verify may add packs after verify started: they are looked up when first met.)"""
         with contextlib.suppress(OSError):
-            self.pack_sizes[pack] = os.path.getsize(self.store.pack_path(pack))
+            st = os.stat(self.store.pack_path(pack))
+            self.pack_sizes[pack] = st.st_size
+            kind = not_a_file(st.st_mode)
+            if kind is not None:  # named as such, not as "truncated" (RED34 D9)
+                self.not_files[pack] = kind
             return True
         return False
 
@@ -99,6 +105,8 @@ class _Checker:
                 self.gone.add(loc.pack)  # stores each afresh, not only those met here
                 with contextlib.suppress(sqlite3.Error, UserError):
                     self.store.index.mark_pack_damaged(loc.pack, msg)
+        elif loc.pack in self.not_files:
+            msg = f"pack {loc.pack} is {self.not_files[loc.pack]}, not a file"
         elif loc.offset + loc.length > self.pack_sizes[loc.pack]:
             msg = f"pack {loc.pack} is truncated"
         elif self.read_data and read:
