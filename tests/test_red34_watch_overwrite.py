@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -48,3 +49,37 @@ def test_a_saved_edit_then_a_folder_removed_is_no_overwrite(
     gs(repo, "undo")
     assert (repo / "notes.txt").read_text() == "my new paragraph\n"
     assert (repo / "build" / "out.o").read_text() == "obj\n"
+
+
+@pytest.mark.slow
+def test_a_path_deleted_again_is_named_from_the_snapshot_before_its_last_deletion(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811
+) -> None:
+    """A symlink replaced by a real folder (`rm data; mv data.real data`), saved, then
+    `rm -rf data` within burstSeconds: the symlink's deletion, taken into the burst, timed
+    `data` by its first deletion, so the entry named `data` from the snapshot holding the
+    symlink, and undo would have put the symlink back. What went is the folder."""
+    repo = make_repo(tmp_path)
+    (repo / "other").mkdir()
+    (repo / "other" / "o.txt").write_text("o\n")
+    real = repo / "data.real"
+    real.mkdir()
+    for i in range(3):
+        (real / f"f{i}").write_text(f"d{i}\n")
+    os.symlink("other", repo / "data")
+    time.sleep(2.5)  # settled: the first snapshot's walk finds no folder changing
+    add(watcher.store, repo)
+    watcher.start()
+    watcher.watching(repo)
+    first = settled(watcher, repo)
+    (repo / "data").unlink()
+    real.rename(repo / "data")
+    saved = _saved(watcher, repo, first)
+    subprocess.run(["rm", "-rf", "data"], cwd=repo, check=True)  # within burstSeconds (5)
+    entries = _recorded(watcher, repo)
+    assert _named(entries) == [(f"data/f{i}", saved.id) for i in range(3)], entries
+    gs(repo, "undo")
+    assert not (repo / "data").is_symlink()
+    assert (repo / "data" / "f0").read_text() == "d0\n"

@@ -43,6 +43,7 @@ OVERWRITE_EDITED = "overwrite_edited"
 OVERWRITE_AGAIN = "overwrite_again"
 OVERWRITES = (OVERWRITE, OVERWRITE_EDITED, OVERWRITE_AGAIN)
 EARLIER = (EDITED, OVERWRITE_EDITED)  # kinds whose saved copy may be older than what went
+_DELETES = (DELETE, DELETE_DIR, EDITED)
 DEFAULT_FILES = 100
 DEFAULT_SECONDS = 5.0
 
@@ -200,11 +201,13 @@ def _seen(kinds: dict[str, str], times: dict[str, float], path: str, kind: str, 
     (matched by its first time, it went to the snapshot before, a version older than what
     went, said to be exact). A path overwritten, then deleted, is timed by its deletion:
     what went is what the last snapshot before the deletion holds (a watch snapshot taken
-    between the two holds the overwrite's content: RED31 D1)."""
+    between the two holds the overwrite's content: RED31 D1). A path deleted again (made
+    again in between) likewise: what went is what the last snapshot before its last deletion
+    holds (a symlink replaced by a folder, saved, then rm -rf: the folder, RED34 A4)."""
     if kind == OVERWRITE and path in kinds:
         kinds[path], times[path] = OVERWRITE_AGAIN, now
         return
-    if kind in (DELETE, DELETE_DIR, EDITED) and kinds.get(path) in OVERWRITES:
+    if kind in _DELETES and path in kinds:
         kinds[path], times[path] = kind, now
         return
     kinds[path] = kind
