@@ -130,7 +130,8 @@ def test_worktree_named_with_a_newline_gets_one_line_and_a_command_sh_reads(
     ran = gs(repo, "run", "--", "git", "worktree", "remove", "--force", str(w))
     assert not w.exists()
     (line,) = [ln for ln in ran.err.splitlines() if "removed the worktree" in ln]
-    assert "\x1b" not in line and "w\\nt" in line, line  # one line, no escape sequence raw
+    # one line, no escape sequence raw: the path as the shell word for it (RED34)
+    assert "\x1b" not in line and "w\\012t\\033[31m')\"" in line, line
     cmd = line.split("restore with: ")[1]
     run(repo, "sh", "-c", cmd)  # pasted as printed, in sh (dash)
     assert (w / "notes.txt").read_bytes() == b"only here\n"

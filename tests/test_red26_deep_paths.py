@@ -161,8 +161,10 @@ def test_a_long_path_is_named_shortened_between_characters() -> None:
     path = b"\xff" * 300 + "\u00e9".encode() * 100 + b"/\x1b[31m"
     got = output.brief(path)
     head, _, tail = got.partition("...")
-    assert head == "\\xff" * (output.BRIEF // 4)  # each byte no encoding takes: one whole
-    assert tail == "\u00e9" * (output.BRIEF // 2 - 6) + "/\\x1b[31m"  # the escape whole
+    # each part the shell word for it (RED34), cut between characters: a byte no encoding
+    # takes is one, and no escape is cut
+    assert head == "\"$(printf '" + "\\377" * (output.BRIEF // 4) + "')\""
+    assert tail == "\"$(printf '" + "\\303\\251" * (output.BRIEF // 2 - 6) + "/\\033[31m')\""
 
 
 def test_the_loss_check_does_not_name_what_it_cannot_lstat(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from clihelpers import VENV_BIN
 from clihelpers import gs
 
 NAME = "日本.env"
+SHOWN = "\\346\\227\\245\\346\\234\\254.env')\""  # its printf form's end: bytes as octal
 
 
 @pytest.fixture
@@ -34,8 +35,8 @@ def lost(repo: Path) -> Path:
 def test_every_command_prints_a_name_the_locale_cannot_encode(lost: Path, encoding: str) -> None:
     for argv in (["show", "1"], ["diff", "1"], ["find", "*.env"], ["losses"], ["log", "ign"]):
         out = gs(lost, *argv, PYTHONIOENCODING=encoding).out
-        if argv[0] != "log":
-            assert "\\u65e5\\u672c.env" in out, (argv, out)
+        if argv[0] != "log":  # as the shell word that gives its bytes back (RED34)
+            assert SHOWN in out, (argv, out)
     data = json.loads(gs(lost, "show", "1", "--json", PYTHONIOENCODING=encoding).out)
     assert f"ign/{NAME}" in json.dumps(data, ensure_ascii=False)
     diff = json.loads(gs(lost, "diff", "1", "--json", PYTHONIOENCODING=encoding).out)
@@ -43,7 +44,7 @@ def test_every_command_prints_a_name_the_locale_cannot_encode(lost: Path, encodi
     ran = gs(
         lost, "restore", "1", "ign", PYTHONIOENCODING=encoding
     )  # exit 0: it worked, and says so
-    assert "\\u65e5\\u672c.env" in ran.out
+    assert SHOWN in ran.out
     assert (lost / "ign" / NAME).read_text() == "z\n"
 
 

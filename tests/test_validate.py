@@ -29,6 +29,7 @@ from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.validate import escaped
 from git_snapshot.store.validate import show
 from git_snapshot.store.verify import verify
 
@@ -132,13 +133,31 @@ def test_a_file_size_that_is_not_its_contents_is_damage_everywhere(
         assert tar.getnames() == ["true"]
 
 
-def test_show_escapes_what_would_drive_a_terminal() -> None:
-    assert show(b"red\x1b[31mtext") == "red\\x1b[31mtext"
-    assert show(b"a\nb\tc\rd\x07\x7f") == "a\\nb\\tc\\rd\\x07\\x7f"
-    assert show("\u202eevil\u200b".encode()) == "\\u202eevil\\u200b"
-    assert show("caf\xe9 \u20ac".encode()) == "caf\xe9 \u20ac"  # printable text stays
-    assert show(b"caf\xe9") == "caf\\xe9"  # not UTF-8
-    assert show("\x9b".encode()) == "\\x9b"  # C1 CSI
+def test_show_gives_one_shell_word_and_nothing_for_a_terminal() -> None:
+    """A name as the shell word that gives it back (RED34: 0xff and a typed \\xff printed alike)."""
+    assert show("caf\xe9.txt".encode()) == "caf\xe9.txt"  # printable text stays as it is
+    assert show("caf\xe9 \u20ac".encode()) == "'caf\xe9 \u20ac'"
+    assert show(b"bad\\xff") == "'bad\\xff'"
+    for name in (
+        b"red\x1b[31mtext",
+        b"a\nb\tc\rd\x07\x7f",
+        "\u202eevil\u200b".encode(),
+        b"caf\xe9",  # not UTF-8
+        "\x9b".encode(),  # C1 CSI
+    ):
+        shown = show(name)
+        assert shown.isascii() and shown.isprintable(), shown
+        said = subprocess.run(["sh", "-c", f"printf %s {shown}"], capture_output=True, check=True)
+        assert said.stdout == name
+
+
+def test_escaped_text_escapes_what_would_drive_a_terminal() -> None:
+    assert escaped(b"red\x1b[31mtext") == "red\\x1b[31mtext"
+    assert escaped(b"a\nb\tc\rd\x07\x7f") == "a\\nb\\tc\\rd\\x07\\x7f"
+    assert escaped("\u202eevil\u200b".encode()) == "\\u202eevil\\u200b"
+    assert escaped("caf\xe9 \u20ac".encode()) == "caf\xe9 \u20ac"  # printable text stays
+    assert escaped(b"caf\xe9") == "caf\\xe9"  # not UTF-8
+    assert escaped("\x9b".encode()) == "\\x9b"  # C1 CSI
 
 
 # -- verify and a concurrent gc ---------------------------------------------------------------

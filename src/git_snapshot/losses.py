@@ -1004,7 +1004,7 @@ class Report:
                 f"snapshot {self.snapshot}; {LATER_EDITS}"
             )
             out.append(
-                f"git-snapshot: {output.display(os.fsencode(self.command))} destroyed "
+                f"git-snapshot: {output.message(self.command)} destroyed "
                 f"{describe(self.losses)}: {names} "
                 f"({where}; restore with: git snapshot {where_to}restore {self.snapshot} {args})"
             )

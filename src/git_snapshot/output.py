@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 
 from git_snapshot import gitrepo
+from git_snapshot.words import shell_quote as shell_quote  # (here for its callers)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
@@ -29,11 +30,21 @@ if TYPE_CHECKING:
 
 
 def display(path: bytes) -> str:
-    """A path for people and JSON: undecodable bytes and control characters (a terminal's
-    escape sequences) shown as escapes, never an exception."""
+    """A path (or a link's target) printed as text: the one shell word that gives its bytes
+    back (validate.show), so that a name pasted from any line reaches its file and no two
+    names print alike; never an exception, never a terminal's escape sequence. (--json gives
+    names as they are: json_text.)"""
     from git_snapshot.store import validate  # the store's checks: not on every hook's path
 
     return validate.show(path)
+
+
+def message(text: str) -> str:
+    """*text* that names no file (a snapshot's message, a git command) for people, as it is
+    but for undecodable bytes and control characters, shown as escapes: not a shell word."""
+    from git_snapshot.store import validate
+
+    return validate.escaped(os.fsencode(text))
 
 
 BRIEF = 120  # characters of a path named in a one-line message, at most
@@ -79,41 +90,6 @@ def print_damaged(
     )
 
 
-def shell_quote(path: bytes, exact: bool = False) -> str:
-    """*path* as one word, on one line, that a shell gives back as these bytes: shlex's quoting;
-    or, for a name holding a control or format character (a newline, a tab, a terminal's
-    escape sequence), bytes that are not UTF-8 or characters the output's encoding cannot
-    carry (a Latin-1 or ASCII locale), ``"$(printf '...')"`` with each such byte
-    as an octal escape (any POSIX shell: sh/dash, bash, zsh, ksh; fish from 3.4 on). So a
-    printed command works when its one line is pasted, and a file's name never writes an
-    escape sequence to the terminal. A leading ``-`` is escaped too: printf would read it as
-    an option.
-
-    ``$(...)`` strips trailing newlines, and no POSIX word on one line can end in one: a path
-    ending in a newline gets a ``/`` after it inside the printf, which every PATH argument of
-    git-snapshot drops as ``git`` does (``-C``, ``--to``, restore's, show's, log's paths).
-    Only a word that is not such a path (*exact*: a command echoed) is given as ANSI-C
-    ``$'...'`` instead, which bash, zsh and ksh read but dash takes literally."""
-    import shlex  # a loss report's restore command only: not in every hook (it compiles a regex)
-    import unicodedata
-
-    text = path.decode("utf-8", "surrogateescape")
-    if not _unencodable(text) and all(
-        not 0xDC80 <= ord(ch) <= 0xDCFF and unicodedata.category(ch) not in _UNSAFE for ch in text
-    ):
-        return shlex.quote(text)
-    if exact and path.endswith(b"\n"):
-        body = "".join(
-            chr(b) if 32 <= b < 127 and chr(b) not in "\\'" else f"\\{b:03o}" for b in path
-        )
-        return f"$'{body}'"
-    body = "".join(chr(b) if 32 <= b < 127 and chr(b) not in "\\'%" else f"\\{b:03o}" for b in path)
-    if body.startswith("-"):  # printf would take it for an option (dash, bash: "-d: invalid")
-        body = "\\055" + body[1:]
-    slash = "/" if path.endswith(b"\n") else ""
-    return f"\"$(printf '{body}{slash}')\""
-
-
 def path_args(paths: list[bytes]) -> str:
     """*paths* as a command's PATH words (shell_quote), each starting with ``-`` as ``./-x``:
     a path, not an option. Never after ``--``: argparse drops every ``--`` past the first, so
@@ -125,9 +101,6 @@ def path_args(paths: list[bytes]) -> str:
 def path_word(path: bytes) -> bytes:
     """*path* (relative, or absolute) as a command reads it as a path: ``./-x`` for ``-x``."""
     return b"./" + path if path.startswith(b"-") else path
-
-
-_UNSAFE = frozenset({"Cc", "Cf", "Zl", "Zp"})  # controls, format (bidi), line/paragraph breaks
 
 
 def snapshot_warnings(s: Snapshot) -> list[str]:
@@ -426,21 +399,6 @@ def _escape(exc: UnicodeError) -> tuple[str, int]:
         else:
             out.append(f"\\u{n:04x}")
     return "".join(out), exc.end
-
-
-def _unencodable(text: str) -> bool:
-    """Whether stdout or stderr cannot carry *text* as it is (a command printed for pasting:
-    an escape in it would name another file)."""
-    if text.isascii():
-        return False
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            text.encode(getattr(stream, "encoding", None) or "utf-8")
-        except UnicodeEncodeError:
-            return True
-        except LookupError:
-            continue
-    return False
 
 
 def use_color(stream: IO[str] | None = None) -> bool:

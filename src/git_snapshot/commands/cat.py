@@ -56,14 +56,15 @@ def cmd_cat(
         e = Trees(store).at(snap.root, rel)
         # the commands named take PATH as typed here (relative to this folder)
         opts, word = reach_options(repo_arg, remote), output.path_args([os.fsencode(path)])
+        shown = output.display(os.fsencode(path))  # as every path is printed: never argv's str
         if e is None:
             raise UserError(
-                f"{path} is not in snapshot {snap.id}; see its versions with: "
+                f"{shown} is not in snapshot {snap.id}; see its versions with: "
                 f"git snapshot log{opts} {word}"
             )
         if e.kind == DIR:
             raise UserError(
-                f"{path} is a folder in snapshot {snap.id}; list it with: "
+                f"{shown} is a folder in snapshot {snap.id}; list it with: "
                 f"git snapshot show{opts} {snap.id} {word}"
             )
         out = sys.stdout.buffer

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import os
-
 from git_snapshot import output
 from git_snapshot import snapids
 from git_snapshot.commands.common import around
@@ -89,7 +87,7 @@ def cmd_list(
             str(s.files),
             output.size(s.bytes),
             output.size(s.added_bytes),
-            output.display(os.fsencode(s.message)),  # never raw control characters
+            output.message(s.message),  # never raw control characters
         ]
         if wide:
             row.insert(1, s.worktree)

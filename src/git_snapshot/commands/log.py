@@ -113,7 +113,8 @@ def cmd_log(
         there = "" if found or damaged else earlier_holding(store, where, [rel], [path])
     if not found and not damaged:
         raise UserError(
-            f"{path} is in none of the {len(snaps)} snapshot(s) of this worktree; "
+            f"{output.display(os.fsencode(path))} is in none of the {len(snaps)} snapshot(s) "
+            "of this worktree; "
             + (there.removeprefix("; ") or "look for it by name with: git snapshot find NAME")
         )
     if json_out:

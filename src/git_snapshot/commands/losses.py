@@ -73,7 +73,7 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
     rows = [
         [
             item.get("when", ""),
-            output.display(os.fsencode(str(item.get("command", "")))),
+            output.message(str(item.get("command", ""))),
             _id(item) + ("" if item["available"] else f" ({GONE})"),
             _what(item, here, repo.toplevel),
         ]

@@ -313,12 +313,11 @@ def patches(changes: list[Change], sides: Sides) -> Iterator[str]:
             continue
         old, new = got
         old_mode, new_mode = sides.modes(c)
-        name = output.display(c.path)
         if old_mode and new_mode and stat.S_IFMT(old_mode) != stat.S_IFMT(new_mode):
-            yield from _patch(name, (old, old_mode), (None, None))
-            yield from _patch(name, (None, None), (new, new_mode))
+            yield from _patch(c.path, (old, old_mode), (None, None))
+            yield from _patch(c.path, (None, None), (new, new_mode))
         else:
-            yield from _patch(name, (old, old_mode), (new, new_mode))
+            yield from _patch(c.path, (old, old_mode), (new, new_mode))
 
 
 def _folder_mode(c: Change, sides: Sides) -> Iterator[str]:
@@ -343,11 +342,13 @@ def _folder_mode(c: Change, sides: Sides) -> Iterator[str]:
 Side = tuple["bytes | Unread | None", "int | None"]
 
 
-def _patch(name: str, old_side: Side, new_side: Side) -> Iterator[str]:
+def _patch(path: bytes, old_side: Side, new_side: Side) -> Iterator[str]:
     import difflib  # only for --stat and -p
 
     (old, old_mode), (new, new_mode) = old_side, new_side
-    yield f"diff --snapshot a/{name} b/{name}\n"
+    # each side's name one shell word, its a/ or b/ inside the quotes (as git's are)
+    a_name, b_name = output.display(b"a/" + path), output.display(b"b/" + path)
+    yield f"diff --snapshot {a_name} {b_name}\n"
     if old_mode is None and new_mode is not None:
         yield f"new file mode {new_mode:06o}\n"
     elif new_mode is None and old_mode is not None:
@@ -357,15 +358,15 @@ def _patch(name: str, old_side: Side, new_side: Side) -> Iterator[str]:
         yield f"new mode {new_mode:06o}\n"
     if isinstance(old, Unread) or isinstance(new, Unread):
         why = next(x.why for x in (new, old) if isinstance(x, Unread))
-        yield f"Files a/{name} and b/{name} differ ({why})\n"
+        yield f"Files {a_name} and {b_name} differ ({why})\n"
         return
     if old == new and old_mode is not None and new_mode is not None:
         return  # the mode alone changed: git prints no index line either
     # (no mode either side: an added file gone from disk between its read and its lstat)
     same = f" {old_mode:06o}" if old_mode == new_mode and old_mode is not None else ""
     yield f"index {_blob_id(old)}..{_blob_id(new)}{same}\n"
-    a = "/dev/null" if old_mode is None else f"a/{name}"
-    b = "/dev/null" if new_mode is None else f"b/{name}"
+    a = "/dev/null" if old_mode is None else a_name
+    b = "/dev/null" if new_mode is None else b_name
     if not ((old is None or is_text(old)) and (new is None or is_text(new))):
         yield f"Binary files {a} and {b} differ\n"
         return

@@ -818,8 +818,7 @@ def _json(
         "pre_restore": safety.id if safety is not None else None,
         # overwritten or deleted, but in no snapshot: the pre-restore one could not hold them
         "not_saved": [
-            {"path": output.display(p), "why": why}
-            for p, why in _unsaved_overwritten(report, skipped)
+            {"path": os.fsdecode(p), "why": why} for p, why in _unsaved_overwritten(report, skipped)
         ],
     }
 

@@ -72,7 +72,7 @@ def cmd_show(
             for (p, e), kind in zip(entries, kinds)
         ]
         data["skipped_paths"] = snap.meta.get("skipped_paths", [])
-        data["damaged"] = [{"path": output.display(p), "why": why} for p, why in damaged]
+        data["damaged"] = [{"path": os.fsdecode(p), "why": why} for p, why in damaged]
         output.print_json(data)
         if damaged:
             output.err(f'{len(damaged)} damaged path(s) could not be shown (see "damaged")')
@@ -82,7 +82,7 @@ def cmd_show(
         f"{branch_of(snap)} {(snap.meta.get('head') or '')[:12]}"
     )
     if snap.message:
-        print(f"message: {output.display(os.fsencode(snap.message))}")
+        print(f"message: {output.message(snap.message)}")
     rows = []
     for (p, e), kind in zip(entries, kinds):
         name = output.display(p) + ("/" if e.kind == 2 else "")

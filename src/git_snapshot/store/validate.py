@@ -13,6 +13,7 @@ import struct
 from collections.abc import Callable
 from collections.abc import Iterator
 
+from git_snapshot import words
 from git_snapshot.errors import UserError
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Location
@@ -49,10 +50,39 @@ _CONTROL.update({ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"})
 
 
 def show(path: bytes) -> str:
-    """*path* for people: undecodable bytes and control characters escaped, so that a stored
-    name can never drive the terminal it is printed on."""
-    text = path.decode("utf-8", "backslashreplace")
-    if text.isascii() and text.isprintable():  # most paths: no C0 or DEL, nothing else to map
+    """*path* as one shell word that gives its bytes back: as it is when it is one already (a
+    name of letters, digits and ``@%+=:,./_-``; printable letters outside ASCII too, where the
+    output's encoding carries them), else quoted as a printed restore command quotes it
+    (words.shell_quote: ``'a b'``, ``"$(printf 'bad\\377')"``). So no two names print alike
+    (a byte 0xff and the four characters ``\\xff`` did, RED34), a name pasted from the output
+    reaches its file, and no name can drive the terminal it is printed on."""
+    if not path.translate(None, _WORD):  # most paths: nothing a shell reads
+        return path.decode("ascii")
+    try:
+        text = path.decode("utf-8")
+    except UnicodeDecodeError:
+        return words.shell_quote(path)
+    if all(_plain(ch) for ch in text) and not words.unencodable(text):
+        return text
+    return words.shell_quote(path)
+
+
+# the bytes of a shell word that need no quote: shlex.quote's set (a '-' first stays: a word)
+_WORD = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@%+=:,./_-"
+
+
+def _plain(ch: str) -> bool:
+    """Whether *ch* stands in a shell word as it is, and shows as text on a terminal."""
+    if ch.isascii():
+        return ord(ch) in _WORD
+    return ch.isprintable()  # (not a control, a format mark such as bidi, nor a blank)
+
+
+def escaped(data: bytes) -> str:
+    """*data* (a message, a command: text, not a name to paste) for people: undecodable bytes
+    and control characters escaped, so that it can never drive the terminal it is printed on."""
+    text = data.decode("utf-8", "backslashreplace")
+    if text.isascii() and text.isprintable():  # most texts: no C0 or DEL, nothing else to map
         return text
     return text.translate(_CONTROL)
 
