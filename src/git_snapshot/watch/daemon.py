@@ -602,6 +602,8 @@ class Daemon:
                 tree.first_change = tree.first_change or now
                 self.status_dirty = True
             self.record_bursts(tree, now)
+            if tree.since_said is not None and self.unrecorded_since(tree) != tree.since_said:
+                self.status_dirty = True  # (an older time left there widens a gap())
         self.retry_records(now)
         self.flush_marks()
 
@@ -708,6 +710,8 @@ class Daemon:
             scan = tree.ws.next_scan()
             if scan is not None:
                 times.append(scan)
+            if tree.since_said is not None:
+                times.append(now + STATUS_EVERY_S)  # (until the status says it is recorded)
             if tree.bursts_held:
                 times.append(now + HOOK_POLL_S)  # (whether the hook has ended)
             elif (
