@@ -66,5 +66,5 @@ def test_repairs_lines_show_a_repositorys_odd_path_escaped(tmp_path: Path, store
     db.close()
     ran = gs(repo, "repair")
     lines = [ln for ln in ran.out.splitlines() if ln.startswith("recovered")]
-    assert len(lines) == 1 and "r\\x1b[2J\\nx" in lines[0], ran.out
+    assert len(lines) == 1 and "r\\033[2J\\012x" in lines[0], ran.out  # its shell word (RED34)
     assert "\x1b" not in ran.out, ran.out
