@@ -4,11 +4,15 @@ from, and the rest of the worktree with the pre-restore snapshot (RED32 V2: `res
 printed after a checkout, brought back the bytes the user's restore had just replaced).
 Imported by hooks.find_losses only when the snapshot before the git command is a
 pre-restore one. Restore asks it too whether it runs a restore that stopped again, and which
-pre-restore snapshot then holds what was there before (first_run, RED34 D5).
+pre-restore snapshot then holds what was there before (first_run, RED34 D5); a restore that
+did not write all it names (stopped part way, damaged or unwritable paths) notes in the record
+what it wrote (wrote): the paths it left hold what the pre-restore snapshot does.
 """
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Callable
 
 from git_snapshot.errors import UserError
@@ -19,6 +23,7 @@ from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.safety import RESTORE
 from git_snapshot.store.safety import Restored
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -64,16 +69,75 @@ def _restore_of(
         source = None  # its number reclaimed: never stand for another snapshot
     kept = safety.unsaved(before, rec.paths)  # the restore left these as they were
     holds = _holds(store, source.root) if source is not None else (lambda p: False)
+    reached = _reached(before)
 
     def covered(path: bytes) -> bool:
         if not any(not r or path == r or path.startswith(r + b"/") for r in rec.paths):
             return False
         if any(path == k or path.startswith(k + b"/") for k in kept):
             return False
+        if reached is not None and not reached(path):
+            return False  # a run that stopped (or failed there) left it
         # the restore wrote what its source holds there; with --delete, removed the rest
         return rec.delete or holds(path)
 
     return source, covered
+
+
+# the restore record's note of what a run that did not write all it names wrote (wrote):
+# the files, links and folders it wrote, and the paths it removed (with all below them)
+WROTE = "wrote"
+
+
+def wrote(store: Store, safety: Snapshot, written: list[bytes], gone: list[bytes]) -> bool:
+    """Note in the restore record of the pre-restore snapshot *safety* that its restore
+    wrote *written* and removed *gone* only (stopped part way by a full disk or Ctrl-C;
+    damaged or unwritable paths left): the paths it left hold what *safety* holds, and a
+    git command destroying one is compared with it, not with the restore's source (RED34
+    R1). Written into the index row (the pack's record stays as taken: a repair forgets the
+    note). False when it could not be written (the store's disk full too): the record then
+    names all the paths, as before."""
+    rec = safety.meta.get(RESTORE)
+    if not isinstance(rec, dict) or safety.rowid is None:
+        return False
+    note = {
+        "written": sorted({*map(os.fsdecode, written)}),
+        "gone": sorted({*map(os.fsdecode, gone)}),
+    }
+    meta = {**safety.meta, RESTORE: {**rec, WROTE: note}}
+    from git_snapshot.store.records import dumps
+
+    try:
+        with store.index.write() as db:
+            db.execute(
+                "UPDATE snapshots SET meta=? WHERE id=?", (dumps(meta, ", ", ": "), safety.rowid)
+            )
+    except (sqlite3.Error, OSError, UserError):
+        return False
+    safety.meta = meta
+    return True
+
+
+def _reached(before: Snapshot) -> Callable[[bytes], bool] | None:
+    """Whether the restore *before* was taken for wrote at a path (wrote's note): None when
+    it ran to its end (or the note cannot be read: every named path, as before)."""
+    rec = before.meta.get(RESTORE)
+    note = rec.get(WROTE) if isinstance(rec, dict) else None
+    if not isinstance(note, dict):
+        return None
+    try:
+        written = {os.fsencode(p) for p in note["written"]}
+        gone = {os.fsencode(p) for p in note["gone"]}
+    except (KeyError, TypeError):
+        return None
+
+    def reached(path: bytes) -> bool:
+        if path in written:
+            return True
+        parts = path.split(b"/")
+        return any(b"/".join(parts[:i]) in gone for i in range(1, len(parts) + 1))
+
+    return reached
 
 
 def _holds(store: Store, root: bytes) -> Callable[[bytes], bool]:

@@ -262,12 +262,15 @@ def cmd_restore(
             try:
                 return restorer.restore(snap, target, [p for p in rels if p] or None), None
             except Damaged as exc:
+                _part_written(store, safety, restorer)
                 return restorer.report, exc
             except Unwritable:  # named below, with everything the restore did
+                _part_written(store, safety, restorer)
                 return restorer.report, None
             except Stopped as exc:  # a full disk: what it wrote over is in a snapshot too
                 if safety is None:
                     raise
+                _part_written(store, safety, restorer)
                 before = _before(_names(store, mine, [snap, safety]), safety, runs)
                 raise Stopped(f"{exc}; what was there before is in snapshot {before}") from exc
             except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the one line the command line prints
@@ -275,8 +278,12 @@ def cmd_restore(
                     raise
                 before = None
                 if safety is not None:
+                    _part_written(store, safety, restorer)
                     before = _before(_names(store, mine, [snap, safety]), safety, runs)
                 raise KeyboardInterrupt(_interrupted(restorer.began, before, to)) from None
+            except UserError:  # a named path it cannot write below, after others
+                _part_written(store, safety, restorer)
+                raise
 
         report, damaged = run(unsaved(safety, rels) if safety else frozenset(), progress.count_of)
         skipped = _skipped_of(safety)
@@ -821,6 +828,16 @@ def _json(
             {"path": os.fsdecode(p), "why": why} for p, why in _unsaved_overwritten(report, skipped)
         ],
     }
+
+
+def _part_written(store: Store, safety: Snapshot | None, restorer: Restorer) -> None:
+    """A restore in place that began to write and did not write all it names (stopped part
+    way; damaged or unwritable paths left): its pre-restore snapshot *safety*'s record says
+    what it wrote, so that a git command destroying a path it left is compared with that
+    snapshot, which holds what is there (restored.wrote)."""
+    if safety is not None and restorer.began:
+        report = restorer.report
+        restored.wrote(store, safety, [*report.created, *report.updated], report.deleted)
 
 
 def _names(

@@ -368,6 +368,7 @@ class Restorer(Planning, Writing):
         # jobs handed to the threads, oldest first, with what they write and the directories
         # they write into (writer processes keep their own: _Workers)
         self.running: deque[tuple[Future[_Done], list[_Item], list[_Dir]]] = deque()
+        self.taking: list[_Item] = []  # the files of the job being taken (_drain)
         self.open: set[_Dir] = set()  # directories this restore holds open (closed on errors)
         # parent folders of named paths to give their mode (and mtime) once all is written:
         # path -> (mode, mtime or None), reopened then (one descriptor each would run out);
@@ -487,6 +488,11 @@ class Restorer(Planning, Writing):
 
     def _stop(self) -> None:
         """After an error: let the writer threads finish what they started, close the rest."""
+        # the files of the jobs not taken: each written or not, as the writer got to it
+        unsure = [*self.taking, *(item for _, todo, _ in self.running for item in todo)]
+        self.taking = []
+        if self.workers is not None:
+            unsure += [item for jobs in self.workers.jobs for todo, _ in jobs for item in todo]
         for pool in self.pools:
             pool.shutdown(wait=True, cancel_futures=True)
         self.pools = []
@@ -494,12 +500,26 @@ class Restorer(Planning, Writing):
             self.workers.stop()
             self.workers = None
         self.running.clear()
+        self._made(unsure)
         for d in self.open:
             if d.own and d.fd >= 0:
                 os.close(d.fd)
         self.open.clear()
         with contextlib.suppress(OSError):  # the error that stopped it is the one to tell
             self._put_back()
+
+    def _made(self, items: list[_Item]) -> None:
+        """Enter in the report the files of *items* (handed to writers that stopped) that are
+        there, as a writer makes them: a stopped restore's report says what it wrote (the
+        pre-restore snapshot's record, restored.wrote). Each went where nothing was."""
+        for d, e, path in items:
+            try:
+                st = _lstat(d.fd, e.name) if d.fd >= 0 and not self.dry_run else None
+            except OSError:
+                continue
+            if st is not None and _made_as(e, st):
+                self.report.created.append(path)
+                self.report.files += 1
 
     def _filled(self, d: _Dir) -> None:
         """Every entry of *d* was handed out: finish it now, or when its last job is taken."""
@@ -772,9 +792,25 @@ class Restorer(Planning, Writing):
                 # named, and the restore goes on
                 self.report.unwritable.append((rel, exc.strerror or str(exc)))
                 return
+            except BaseException:
+                # Ctrl-C (SIGTERM) is raised as the rename returns: written all the same
+                if self._wrote(parent, e):
+                    self._written(e, rel, st)
+                raise
+        self._written(e, rel, st)
+
+    def _written(self, e: Entry, rel: bytes, st: os.stat_result | None) -> None:
         (self.report.updated if st is not None else self.report.created).append(rel)
         self.report.files += 1
         self._left_off(e, rel)
+
+    def _wrote(self, parent: int, e: Entry) -> bool:
+        """Whether *e* is in place (after an error or an interrupt writing it)."""
+        try:
+            st = _lstat(parent, e.name)
+            return st is not None and holds(e, st, e.name, parent, read_at)
+        except OSError:
+            return False
 
     def _left_off(self, e: Entry, rel: bytes) -> None:
         """Note *rel* when the restore gives *e* less than its set-id bits."""
@@ -985,7 +1021,8 @@ class Restorer(Planning, Writing):
                     fds.append(d.fd)
             self.workers.send(ready, number, fds, dirs, self.shared)
         elif not self.pools:
-            self._took(self._create(_work(ready, None)), [item for _, item in ready], dirs)
+            self.taking = [item for _, item in ready]
+            self._took(self._create(_work(ready, None)), self.taking, dirs)
             return
         else:  # writer threads: each its part, as writer processes (its groups in its cache)
             for k, part in share_out(ready, self.load, self.owner, dirs):
@@ -1000,13 +1037,15 @@ class Restorer(Planning, Writing):
 
     def _drain(self, most: int) -> None:
         """Take the oldest jobs' results until at most *most* are running."""
+        # the job being taken, until _took has its files in the report (_stop: a stop then)
         if self.workers is not None:
             while self.workers.running > most:
-                self._took(*self.workers.take())
+                done, self.taking, dirs = self.workers.take()
+                self._took(done, self.taking, dirs)
             return
         while len(self.running) > most:
-            job, todo, dirs = self.running.popleft()
-            self._took(job.result(), todo, dirs)
+            job, self.taking, dirs = self.running.popleft()
+            self._took(job.result(), self.taking, dirs)
 
     def _took(self, done: _Done, todo: list[_Item], dirs: list[_Dir]) -> None:
         """Enter a job's results in the report and the damage in the index (SQLite stays in
@@ -1023,6 +1062,7 @@ class Restorer(Planning, Writing):
             made = [path for _, _, path in todo]
         self.report.created.extend(made)
         self.report.files += len(made)
+        self.taking = []  # (before its folders may be closed: _stop looks in them)
         for k, key, why in damaged:
             self.report.damaged.append((todo[k][2], why))
             with contextlib.suppress(sqlite3.Error, UserError):
@@ -1053,7 +1093,13 @@ class Restorer(Planning, Writing):
                 st = self._lstat_kept(fd, name, path)
             except _Unlooked:
                 continue
-            if st is not None and self._remove(fd, name, path, st, in_way=False):
+            try:
+                removed = st is not None and self._remove(fd, name, path, st, in_way=False)
+            except BaseException:  # Ctrl-C as the unlink (rmdir) returns: gone all the same
+                if not self.dry_run and _gone(fd, name):
+                    self.report.deleted.append(path)
+                raise
+            if removed:
                 self.report.deleted.append(path)
 
     def _lstat_kept(self, parent: int, name: bytes, rel: bytes) -> os.stat_result | None:
@@ -1090,6 +1136,39 @@ class Restorer(Planning, Writing):
             finally:
                 os.close(fd)
 
+    def _empty(self, fd: int, rel: bytes, gone: list[bytes]) -> bool:
+        """Remove what the folder *rel* (open on *fd*) holds, each path gone into *gone*;
+        whether some of it stayed."""
+        stayed = False
+        for child in sorted(map(os.fsencode, os.listdir(fd))):
+            path = rel + b"/" + child
+            try:
+                cst = self._lstat_kept(fd, child, path)
+            except _Unlooked:
+                stayed = True
+                continue
+            except PermissionError:
+                if not self.dry_run:
+                    raise
+                # the restore makes the folder searchable first (above): a dry run
+                # cannot, and takes it as removed
+                gone.append(path)
+                continue
+            if cst is None:
+                continue
+            try:
+                removed = self._remove(fd, child, path, cst, False)
+            except BaseException:
+                # Ctrl-C is raised as the unlink (rmdir) returns: gone all the same
+                if not self.dry_run and _gone(fd, child):
+                    gone.append(path)
+                raise
+            if removed:
+                gone.append(path)
+            else:
+                stayed = True
+        return stayed
+
     def _remove(
         self, parent: int, name: bytes, rel: bytes, st: os.stat_result, in_way: bool = True
     ) -> bool:
@@ -1124,27 +1203,13 @@ class Restorer(Planning, Writing):
         try:
             if not self.dry_run:
                 os.fchmod(fd, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
-            stayed = False
-            gone = []
-            for child in sorted(map(os.fsencode, os.listdir(fd))):
-                try:
-                    cst = self._lstat_kept(fd, child, rel + b"/" + child)
-                except _Unlooked:
-                    stayed = True
-                    continue
-                except PermissionError:
-                    if not self.dry_run:
-                        raise
-                    # the restore makes the folder searchable first (above): a dry run
-                    # cannot, and takes it as removed
-                    gone.append(rel + b"/" + child)
-                    continue
-                if cst is None:
-                    continue
-                if not self._remove(fd, child, rel + b"/" + child, cst, False):
-                    stayed = True
-                else:
-                    gone.append(rel + b"/" + child)
+            gone: list[bytes] = []
+            try:
+                stayed = self._empty(fd, rel, gone)
+            except BaseException:  # what went before the error went: a stopped run says so
+                if not self.dry_run:
+                    self.report.deleted.extend(gone)
+                raise
             # a folder in the way: what it holds is not in the snapshot, so it is named as
             # deleted; so is what went of one that stays (its own name is not)
             if in_way or stayed:
@@ -1199,6 +1264,21 @@ def _drop(parent: int, tmp: bytes) -> None:
     into 'restore stopped at f502.txt: No such file or directory')."""
     with contextlib.suppress(FileNotFoundError):
         os.unlink(tmp, dir_fd=parent)
+
+
+def _made_as(e: Entry, st: os.stat_result) -> bool:
+    """Whether what lstat found (*st*) is the file or symlink *e* as a writer makes it (one
+    of its size, a symlink), there where nothing was: made by the restore."""
+    if e.kind == SYMLINK:
+        return stat.S_ISLNK(st.st_mode)
+    return stat.S_ISREG(st.st_mode) and st.st_size == e.size
+
+
+def _gone(parent: int, name: bytes) -> bool:
+    try:
+        return _lstat(parent, name) is None
+    except OSError:
+        return False
 
 
 def _empty_dir(parent: int, name: bytes) -> bool:
