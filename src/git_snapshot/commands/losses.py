@@ -74,7 +74,7 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
         [
             item.get("when", ""),
             output.message(str(item.get("command", ""))),
-            _id(item) + ("" if item["available"] else f" ({GONE})"),
+            _shown_id(item),
             _what(item, here, repo.toplevel),
         ]
         for item in items
@@ -143,7 +143,7 @@ def _print_gone(items: list[dict[str, Any]]) -> None:
         [
             item.get("when", ""),
             output.display(os.fsencode(str(item["removed_worktree"]))),
-            _id(item) + ("" if item["available"] else f" ({GONE})"),
+            _shown_id(item),
             _what(item),
         ]
         for item in items
@@ -184,6 +184,17 @@ def _id(item: dict[str, Any]) -> str:
     return f"{repo}:{item['snapshot']}" if repo else str(item["snapshot"])
 
 
+def _shown_id(item: dict[str, Any]) -> str:
+    """_id, and what the report's own restore command named when `repair` renumbered its
+    snapshot since (losses.follow_renumbering), or that the snapshot was forgotten."""
+    was = item.get(losses.RENUMBERED)
+    return (
+        _id(item)
+        + (f" (was {was})" if was is not None else "")
+        + ("" if item["available"] else f" ({GONE})")
+    )
+
+
 def _held_before(store: Store, items: list[dict[str, Any]]) -> dict[Any, dict[int, float]]:
     """The snapshots (number -> when taken) of each repository that was at this path before
     this one and that a report in *items* names."""
@@ -201,11 +212,8 @@ def _available(item: dict[str, Any], held: dict[int, float]) -> bool:
     """Whether the snapshot a report names still holds what it lost: it is in the store and
     is the one the report named (taken when the report says it was: a number forgotten and
     reclaimed must never stand for another snapshot)."""
-    created = held.get(item["snapshot"])
-    saved = item.get("saved_time")
-    if created is None:
-        return False
-    return not isinstance(saved, (int, float)) or abs(created - saved) < 0.001
+    sid: int = item["snapshot"]
+    return losses.now_numbered(held, sid, item.get("saved_time")) == sid
 
 
 def _what(item: dict[str, Any], here: bytes = b"", top: str | None = None) -> str:
@@ -485,11 +493,14 @@ def _already_undone(
         folders = ", ".join(output.display(os.fsencode(t)) for t in into)
         where = f" into {folders}" if into else ""
         return f"{head}{where}; older reports: git snapshot losses"
-    if not _available({"snapshot": saved, "saved_time": note.get("pre_restore_time")}, held):
+    # (a repair since may have renumbered it: RED34 D8)
+    now = losses.now_numbered(held, saved, note.get("pre_restore_time"))
+    if now is None:
         return (
             f"{head}; what it wrote over was in snapshot {saved}, {GONE} (forget or prune); "
             "older reports: git snapshot losses"
         )
+    saved = now
     named = [os.fsencode(p) for p in _named(last)]
     absent = set(_absent(repo, saved, named))  # the undo created them: nothing to put back
     words = [losses.rel_to(repo, cwd, p) for p in named if p not in absent]

@@ -175,30 +175,11 @@ def named_by_losses(store: Store, since: float) -> set[tuple[str, int]]:
     """(worktree, snapshot id) of every snapshot a loss entry since *since* names: the
     restore command it printed must keep working within the retention window (a watch
     snapshot before an rm -rf is often the only copy of what went, and the daemon's next
-    snapshot, seconds later, would otherwise thin it away)."""
-    import os
+    snapshot, seconds later, would otherwise thin it away). losses.naming's: it follows a
+    snapshot `repair` renumbered to its new number (RED34 D8)."""
+    from git_snapshot import losses  # (loaded already on a hook's path: hooks import it)
 
-    from git_snapshot.store.core import read_log
-
-    named: set[tuple[str, int]] = set()
-    try:
-        names = [n for n in os.listdir(store.losses_dir) if n.endswith(".jsonl")]
-    except OSError:
-        return named
-    for name in names:
-        try:
-            entries = read_log(os.path.join(store.losses_dir, name))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if float(entry.get("time") or 0) >= since:
-                    # a removed worktree's entry is kept in another worktree's log
-                    where = entry.get("removed_worktree") or entry["worktree"]
-                    named.add((str(where), int(entry["snapshot"])))
-            except (ValueError, TypeError, KeyError):
-                continue  # an entry without them (read_log skipped torn lines)
-    return named
+    return set(losses.naming(store, since))
 
 
 def newest_per_bucket(newest_first: list[Snapshot], fmt: str, count: int) -> list[Snapshot]:
