@@ -413,7 +413,8 @@ RACY_S = 2.0
 
 
 def _walk_start(snap: Any) -> float | None:
-    meta = snap.meta.get("unsettled") if isinstance(snap.meta, dict) else None
+    meta = getattr(snap, "meta", None)
+    meta = meta.get("unsettled") if isinstance(meta, dict) else None
     since = meta.get("since") if isinstance(meta, dict) else None
     return float(since) + RACY_S if isinstance(since, (int, float)) else None
 
