@@ -161,6 +161,6 @@ def test_diff_p_of_a_file_gone_as_it_was_looked_at_prints_no_mode() -> None:
     has a mode; the patch says so without one, it did not end in an internal error."""
     from git_snapshot.commands import patch
 
-    lines = list(patch._patch("swap", (None, None), (b"x\n", None)))
+    lines = list(patch._patch(b"swap", (None, None), (b"x\n", None)))
     assert lines[0] == "diff --snapshot a/swap b/swap\n"
     assert lines[1].startswith("index ") and lines[1].endswith("\n") and "None" not in lines[1]
