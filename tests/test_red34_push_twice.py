@@ -48,7 +48,10 @@ def test_two_pushes_at_once_from_one_store_both_succeed(tmp_path: Path) -> None:
         _new_files(repo, round_)
         on(a, repo, "-m", f"r{round_}")
         procs = [_start(a, repo, "r") for _ in range(2)]
-        outs = [(*(s.decode() for s in p.communicate(timeout=120)), p.returncode) for p in procs]
+        outs: list[tuple[str, str, int]] = []
+        for p in procs:
+            got_out, got_err = p.communicate(timeout=120)
+            outs.append((got_out.decode(), got_err.decode(), p.returncode))
         for out, err, rc in outs:
             lines = err.splitlines()  # at most: that it waits for the other
             assert rc == 0 and all("waiting for another push" in x for x in lines), (out, err)
@@ -68,6 +71,7 @@ def test_a_manual_push_beside_the_auto_push_records_no_error(tmp_path: Path) -> 
         auto = _start(a, repo, "--auto", "r")
         manual = on(a, repo, "push", "r")
         assert "pushed" in manual.out, manual.out
-        assert auto.wait(timeout=120) == 0
+        auto.communicate(timeout=120)  # (its pipes read and closed)
+        assert auto.returncode == 0
         state = on(a, repo, "remote", "list").out
         assert "failed" not in state and "error" not in state, state

@@ -43,7 +43,7 @@ def _restores(env: dict[str, str], repo: Path, dest: Path) -> None:
 
 
 def _config_sound(remote: Path, key_fp: str | None = None) -> dict[str, object]:
-    doc = json.loads((remote / "config").read_text())
+    doc: dict[str, object] = json.loads((remote / "config").read_text())
     assert set(doc) >= {"format", "chunk", "key", "check"}, doc
     if key_fp is not None:
         assert doc["key"] == key_fp, doc
