@@ -277,14 +277,12 @@ def unsettled(
 def _named_from(store: Any, snap: Any, paths: Any) -> frozenset[bytes]:
     """What record() names from *snap* for a part of *paths* (absolute) before its checks:
     what *snap* holds there and the disk no longer does, a deleted folder whole."""
-    from git_snapshot.store.diff import lost
-
     top = os.fsencode(snap.worktree)
     bases = dirtyset.worktree_bases(snap.worktree)
     rels = {r for p in paths if (r := dirtyset.rel_path(bases, p))}
     if not rels:
         return frozenset()
-    return frozenset(rel for rel, _, _ in lost(store, snap.root, top, _covering(_widen(top, rels))))
+    return frozenset(rel for rel, _, _ in _lost_below(store, snap.root, top, rels))
 
 
 def _only(burst: Burst, paths: list[str], earlier: bool) -> Burst:
@@ -504,6 +502,27 @@ def _widen(top: bytes, rels: set[bytes]) -> set[bytes]:
     return out
 
 
+def _lost_below(
+    store: Any, root: bytes, top: bytes, rels: set[bytes]
+) -> list[tuple[bytes, Any, str]]:
+    """What snapshot tree *root* holds at or below *rels* (a deleted folder whole: _widen)
+    and the disk under *top* no longer does: files, links and empty folders (`git clean
+    -fdx` took one: the entry and undo left it out), not a mode alone."""
+    from git_snapshot.store.diff import lost
+    from git_snapshot.store.diff_levels import MODE
+
+    found = lost(store, root, top, _covering(_widen(top, rels)), complete=True)
+    return [x for x in found if x[2] != MODE]
+
+
+def _type(kind: int) -> str:
+    """A snapshot entry's kind as losses.Loss's type (file, symlink or dir)."""
+    from git_snapshot.store.objects import DIR
+    from git_snapshot.store.objects import SYMLINK
+
+    return {DIR: "dir", SYMLINK: "symlink"}.get(kind, "file")
+
+
 def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, Any] | None:
     """Append the loss entry for *burst* (what *snapshot*, the watcher's last before it,
     holds and the worktree no longer does) to the worktree's loss log, keep its line for the
@@ -514,7 +533,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     from git_snapshot import losses
     from git_snapshot import output
     from git_snapshot.errors import UserError
-    from git_snapshot.store.diff import lost
+    from git_snapshot.store.objects import DIR
     from git_snapshot.worktree import IGNORED
     from git_snapshot.worktree import LABELS
 
@@ -553,10 +572,11 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
                 break
     if not rels:
         return None
-    items = _mine(burst, lost(store, snap.root, top, _covering(_widen(top, rels))))
+    items = _mine(burst, _lost_below(store, snap.root, top, rels))
     # a build tool rewriting ignored output is no loss; ignored files deleted are
     keep = [(p, e, st) for p, e, st in items if not (st != "deleted" and e.label == IGNORED)]
-    check = [(p, e) for p, e, _ in keep if e.label != IGNORED]  # git never holds ignored files
+    # git never holds ignored files, nor folders
+    check = [(p, e) for p, e, _ in keep if e.label != IGNORED and e.kind != DIR]
     # the commits HEAD was at since the snapshot: a branch switch that deleted tracked files,
     # a `git rm` then a commit, took nothing git cannot give back
     moved = losses.head_moves(repo.git_dir, snap.created) if check and removed is None else []
@@ -569,14 +589,18 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     rest = [(p, e) for p, e, _ in keep if p not in held]
     held.update(losses.converted(store, repo, rest, known))  # (eol, filters: RED30)
     gone = [
-        losses.Loss(p, LABELS.get(e.label) or "untracked", st) for p, e, st in keep if p not in held
+        losses.Loss(p, LABELS.get(e.label) or "untracked", st, _type(e.kind))
+        for p, e, st in keep
+        if p not in held
     ]
     if removed is None and replaced is None and gone:
         # a git command with a hook (`checkout -- .`, `checkout -f`) that wrote over these
         # files: its report named them already, against the same snapshot
         said = _named_by_hook(losses.history(store, repo), snap.id, burst.started)
         gone = [x for x in gone if x.path not in said]
-    if not gone:
+    if all(x.type == "dir" for x in gone):
+        # (empty folders alone held no data: a tool's empty build folders removed are no
+        # loss worth a line; named with the files they went with, undo makes them again)
         return None
     # inside a big tree covered by stat scans (the watch budget ran out), an edit in place is
     # seen only by the deep scan: the snapshot may hold an earlier version of what went
@@ -875,13 +899,12 @@ def message(
     from git_snapshot import output
 
     n = len(gone)
-    files = "file" if n == 1 else "files"
     if n == 1:
-        what = output.display(gone[0].path)
+        what = output.display(losses.shown(gone[0].path, gone[0]))
     elif common:
-        what = f"{n:,} {files} under {output.display(common)}/"
+        what = f"{_counted(gone)} under {output.display(common)}/"
     else:
-        what = f"{n:,} {files} ({', '.join(losses.fold([x.path for x in gone]))})"
+        what = f"{_counted(gone)} ({', '.join(losses.fold([x.path for x in gone]))})"
     verb = _verb(gone)
     at = time.strftime("%H:%M", time.localtime(started))
     # a path starting with '-' as ./-x, never after '--' (argparse drops a second '--')
@@ -927,6 +950,14 @@ def message(
             else ""
         )
     )
+
+
+def _counted(gone: list[Any]) -> str:
+    """ "3 files", "3 files, 1 folder" (an empty one)."""
+    folders = sum(1 for x in gone if x.type == "dir")
+    files = len(gone) - folders
+    parts = [(files, "file"), (folders, "folder")]
+    return ", ".join(f"{n:,} {word}{'' if n == 1 else 's'}" for n, word in parts if n)
 
 
 def notify(line: str) -> None:
