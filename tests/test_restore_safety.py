@@ -406,8 +406,8 @@ def test_names_with_escape_sequences_are_printed_escaped(repo: Path, tmp_path: P
     ]
     for out in outs:
         assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
-    for out in outs[:3]:
-        assert "red\\x1b[31m\\x07name\\x9b2J" in out
-    assert "skipped: pipe\\x1b[2J" in outs[2]
+    for out in outs[:3]:  # as the shell word that gives the name back (RED34)
+        assert "\"$(printf 'red\\033[31m\\007name\\2332J')\"" in out
+    assert "skipped: \"$(printf 'pipe\\033[2J')\"" in outs[2]
     (entry,) = [e for e in json.loads(outs[3])["entries"] if e["path"].startswith("red")]
     assert os.fsencode(entry["path"]) == evil  # JSON escapes it: the name itself (RED31)
