@@ -175,11 +175,11 @@ def named_by_losses(store: Store, since: float) -> set[tuple[str, int]]:
     """(worktree, snapshot id) of every snapshot a loss entry since *since* names: the
     restore command it printed must keep working within the retention window (a watch
     snapshot before an rm -rf is often the only copy of what went, and the daemon's next
-    snapshot, seconds later, would otherwise thin it away). losses.naming's: it follows a
+    snapshot, seconds later, would otherwise thin it away). losslog.naming's: it follows a
     snapshot `repair` renumbered to its new number (RED34 D8)."""
-    from git_snapshot import losses  # (loaded already on a hook's path: hooks import it)
+    from git_snapshot.store import losslog
 
-    return set(losses.naming(store, since))
+    return set(losslog.naming(store, since))
 
 
 def newest_per_bucket(newest_first: list[Snapshot], fmt: str, count: int) -> list[Snapshot]:
