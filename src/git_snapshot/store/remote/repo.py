@@ -400,10 +400,13 @@ class Remote:
 
 
 def _note(message: str) -> None:
-    """A line on stderr for the user (what a command found and did about the remote)."""
-    from git_snapshot import output
+    """A line on stderr for the user (what a command found and did about the remote), as
+    output.err prints one (that module is the commands', which run git: not the store's)."""
+    import sys
 
-    output.err(message)
+    from git_snapshot.store import validate
+
+    print(f"git-snapshot: {message.translate(validate._CONTROL)}", file=sys.stderr)
 
 
 def gone_here(doc: dict[str, Any]) -> bool:
