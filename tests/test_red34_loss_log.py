@@ -64,7 +64,9 @@ def test_garbage_never_reads_as_none(repo: Path) -> None:
     _setup(repo)
     _destroyed(repo)
     log = _log()
-    log.write_bytes(b"\x8f{]\x00garbage\n" * 3 + os.urandom(64).replace(b"\n", b"."))
+    log.write_bytes(
+        b"\x8f{]\x00garbage\n" * 3 + os.urandom(64).replace(b"\n", b".").replace(b"\r", b".")
+    )
     listed = gs(repo, "losses", rc=1)
     assert "no loss reports" not in listed.out, listed.out
     assert "4 entries of the loss log" in listed.err, listed.err
