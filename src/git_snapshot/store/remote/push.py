@@ -202,10 +202,7 @@ def _resend(store: Store, remote: Remote, cache: RemoteStore, ident: str, name: 
             return "this store's index places nothing in its copy"
     except (OSError, ValueError, KeyError, TypeError, CorruptObject):
         return "its index document does not read"
-    bad = [o.key for o in objects if not store.reader.intact(name, o)]
-    if bad:
-        for key in bad:
-            store.index.mark_damaged(key, "damaged: read back wrong while pushing")
+    if _damaged_copy(store, name, objects):
         return "this store's copy is damaged too"
     sealed = remote.key.seal(f"packs/{ident}", plain)
     remote.backend.put_if_absent(f"packs/{ident}", sealed)
@@ -214,6 +211,15 @@ def _resend(store: Store, remote: Remote, cache: RemoteStore, ident: str, name: 
         remote.put_doc(f"index/{ident}", doc)
     cache.enter_pack(ident, doc)
     return None
+
+
+def _damaged_copy(store: Store, name: str, objects: list[PackedObject]) -> bool:
+    """Whether some of *objects* do not read back intact from this store's pack *name*
+    (each such one marked damaged in the index)."""
+    bad = [o.key for o in objects if not store.reader.intact(name, o)]
+    for key in bad:
+        store.index.mark_damaged(key, "damaged: read back wrong while pushing")
+    return bool(bad)
 
 
 def _placed(store: Store, name: str) -> list[PackedObject]:
@@ -245,10 +251,7 @@ def _rewrite_index(
     objects = _placed(store, name)
     if not objects:
         return "this store's index places nothing in its copy"
-    bad = [o.key for o in objects if not store.reader.intact(name, o)]
-    if bad:
-        for key in bad:
-            store.index.mark_damaged(key, "damaged: read back wrong while pushing")
+    if _damaged_copy(store, name, objects):
         return "this store's copy is damaged too"
     doc = pack_doc(ident, listed, size, objects)
     remote.put_doc(f"index/{ident}", doc)
