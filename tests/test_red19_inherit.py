@@ -16,6 +16,7 @@ from clihelpers import git
 from ctreehelp import native as _ctree
 from ctreehelp import needs_c
 from hypothesis import HealthCheck
+from hypothesis import example
 from hypothesis import given
 from hypothesis import settings
 from hypothesis import strategies as st
@@ -75,7 +76,7 @@ def _steps(r: Path) -> list[tuple[str, Callable[[], object], dict[bytes, int]]]:
         ),
         (
             "unstage",
-            lambda: git(r, "rm", "-q", "--cached", "node_modules/a/x.js"),
+            lambda: git(r, "rm", "-q", "-f", "--cached", "node_modules/a/x.js"),
             {b"node_modules": IGN, b"node_modules/a/x.js": IGN},
         ),
         (
@@ -118,6 +119,7 @@ _op = st.one_of(
 
 @settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=st.lists(_op, min_size=1, max_size=5), trusted=st.booleans())
+@example(ops=[("add", "n/a/x.t"), ("edit", "n/a/x.t"), ("unstage", "n/a/x.t")], trusted=False)
 def test_generated_rules_give_the_labeller_s_labels(
     tmp_path_factory: pytest.TempPathFactory, ops: list[tuple[str, Any]], trusted: bool
 ) -> None:
@@ -142,8 +144,8 @@ def test_generated_rules_give_the_labeller_s_labels(
                 (r / ".gitignore").write_text("".join(p + "\n" for p in arg))
             elif op == "add":
                 git(r, "add", "-f", arg)
-            elif op == "unstage":
-                git(r, "rm", "-q", "--cached", "--ignore-unmatch", arg)
+            elif op == "unstage":  # (-f: a staged file edited since differs from both)
+                git(r, "rm", "-q", "-f", "--cached", "--ignore-unmatch", arg)
             else:
                 with open(r / arg, "a") as f:
                     f.write("+")
