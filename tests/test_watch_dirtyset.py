@@ -535,7 +535,7 @@ def _apply(
         touched(*gone, d)
     elif op == "mvdir" and d != top:
         dest = top / f"moved{j}"
-        if not dest.exists():
+        if not os.path.lexists(dest):  # (a dangling link there: rename refuses it)
             d.rename(dest)
             touched(d)
             appeared(dest)  # the daemon watches what it finds there, and lists it
