@@ -1504,16 +1504,38 @@ def _moved_here(entry: Mapping[str, Any], held: Mapping[int, float], toplevel: s
 
 
 def note_undone(
-    store: Store, repo: gitrepo.Repo, entry: Mapping[str, Any], saved: Snapshot | None
+    store: Store,
+    repo: gitrepo.Repo,
+    entry: Mapping[str, Any],
+    saved: Snapshot | None,
+    *,
+    partial: bool = False,
+    earlier: Mapping[str, Any] | None = None,
+    skipped: Sequence[str] = (),
 ) -> None:
     """Remember that `git snapshot undo` put back what loss entry *entry* named, and that
     snapshot *saved* (its pre-restore snapshot; None: it wrote elsewhere, with none) holds
     what the undo wrote over: a line of the loss log without a "snapshot", which history(),
-    naming() and retention skip (so retention may thin *saved* away)."""
+    naming() and retention skip (so retention may thin *saved* away).
+
+    *partial* when something was not put back (a file that could not be written over,
+    damage): the next undo then runs again instead of refusing, and the note of the undo
+    that finishes keeps the first undo's pre-restore snapshot (*earlier*'s, the note of a
+    partial undo before), which holds what the undo wrote over. *skipped*: the ids of the
+    report's parts it could not put back, their snapshot forgotten (not partial: nothing
+    brings them back; losses lists them as not undone, a second undo does not offer them)."""
     now = time.time()
-    note = {"undone": entry.get("time"), "time": now, "when": output.iso(now)}
-    if saved is not None:
+    note: dict[str, Any] = {"undone": entry.get("time"), "time": now, "when": output.iso(now)}
+    if earlier is not None and "pre_restore" in earlier:
+        note.update(
+            pre_restore=earlier["pre_restore"], pre_restore_time=earlier.get("pre_restore_time")
+        )
+    elif saved is not None:
         note.update(pre_restore=saved.id, pre_restore_time=saved.created)
+    if partial:
+        note["partial"] = True
+    if skipped:
+        note["not_undone"] = list(skipped)
     append(store, repo, note)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 from git_snapshot import gitrepo
@@ -314,8 +313,15 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
         with Store() as store:
             # (the first restore's pre-restore snapshot holds what every one wrote over)
             saved = done[0] if done else None
-            out = [_id(i) for i in gone]
-            _note_undo(store, repo, last, saved, partial=rc != 0, earlier=note, skipped=out)
+            losses.note_undone(
+                store,
+                repo,
+                last,
+                saved,
+                partial=rc != 0,
+                earlier=note,
+                skipped=[_id(i) for i in gone],
+            )
     if done and rc != 0:
         output.err(
             "the undo is not finished: once what is named above can be written, run "
@@ -438,40 +444,6 @@ def _undo_one(
     return cmd_restore(
         cwd=cwd, snapshot_id=str(last["snapshot"]), paths=paths, dry_run=dry_run, done=done
     )
-
-
-def _note_undo(
-    store: Store,
-    repo: gitrepo.Repo,
-    last: dict[str, Any],
-    saved: Snapshot | None,
-    partial: bool,
-    earlier: dict[str, Any] | None,
-    skipped: list[str] | None = None,
-) -> None:
-    """Note the undo of report *last* (losses.note_undone's line), *partial* when something
-    was not put back (a file that could not be written over, damage): the next undo then
-    runs again instead of refusing, and the note of the undo that finishes keeps the first
-    undo's pre-restore snapshot (*earlier*'s), which holds what the undo wrote over.
-    *skipped*: the ids of the report's parts it could not put back, their snapshot forgotten
-    (not partial: nothing brings them back; losses lists them as not undone, a second undo
-    does not offer them)."""
-    if earlier is None and not partial and not skipped:
-        losses.note_undone(store, repo, last, saved)
-        return
-    now = time.time()
-    entry: dict[str, Any] = {"undone": last.get("time"), "time": now, "when": output.iso(now)}
-    if earlier is not None and "pre_restore" in earlier:
-        entry.update(
-            pre_restore=earlier["pre_restore"], pre_restore_time=earlier.get("pre_restore_time")
-        )
-    elif saved is not None:
-        entry.update(pre_restore=saved.id, pre_restore_time=saved.created)
-    if partial:
-        entry["partial"] = True
-    if skipped:
-        entry["not_undone"] = skipped
-    losses.append(store, repo, entry)
 
 
 def _already_undone(
