@@ -188,11 +188,12 @@ def first_run(store: Store, taken: Snapshot) -> tuple[Snapshot, bool] | None:
     rec = safety.restored(taken)
     if rec is None:
         return None
+    snaps = store.snapshots(taken.source, taken.worktree)  # (read once for all the runs)
+    at = next((i for i, s in enumerate(snaps) if s.rowid == taken.rowid), 0)
     first, later = None, taken
-    for _ in range(RUNS_MOST):
-        prev = _previous(store, later)
-        was = safety.restored(prev) if prev is not None else None
-        if prev is None or was is None or _key(was) != _key(rec):
+    for prev in reversed(snaps[max(0, at - RUNS_MOST) : at]):  # those just before it
+        was = safety.restored(prev)
+        if was is None or _key(was) != _key(rec):
             break
         first = prev
         if not _adds_nothing(store, prev, later):
@@ -204,13 +205,6 @@ def first_run(store: Store, taken: Snapshot) -> tuple[Snapshot, bool] | None:
 def _key(rec: Restored) -> tuple[object, ...]:
     """What makes two restores the same restore (the order of the paths aside)."""
     return (rec.snapshot, rec.created, rec.source, sorted(rec.paths), rec.delete)
-
-
-def _previous(store: Store, snap: Snapshot) -> Snapshot | None:
-    """The snapshot of *snap*'s worktree taken just before it, or None."""
-    snaps = store.snapshots(snap.source, snap.worktree)
-    at = next((i for i, s in enumerate(snaps) if s.rowid == snap.rowid), 0)
-    return snaps[at - 1] if at > 0 else None
 
 
 def _adds_nothing(store: Store, before: Snapshot, after: Snapshot) -> bool:
