@@ -317,10 +317,7 @@ def _replace_pack(
         plain = f.read()
     if len(plain) != pack.size:
         return f"this store's copy has {len(plain)} bytes, the remote's {pack.size}"
-    bad = [o.key for o in pack.objects if not store.reader.intact(name, o)]
-    if bad:
-        for key in bad:
-            store.index.mark_damaged(key, "damaged: read back wrong while pushing")
+    if _damaged_copy(store, name, pack.objects):
         return "this store's copy is damaged too"
     sealed = remote.key.seal(f"packs/{ident}", plain)
     remote.backend.put(f"packs/{ident}", sealed)
