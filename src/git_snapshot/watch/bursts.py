@@ -84,7 +84,7 @@ class Burst:
         for p in self.paths:
             t = self.times.get(p, self.started)
             kind = self.kinds.get(p)
-            if kind in (DELETE, DELETE_DIR, EDITED):
+            if kind in _DELETES:
                 snap = before(t)
             elif main is None or (t >= main.created and kind != OVERWRITE_AGAIN):
                 snap = main
