@@ -16,6 +16,7 @@ reports and later snapshots are weighed as they are for any burst.
 from __future__ import annotations
 
 import os
+import stat
 from typing import Any
 
 # how long before a gap began a loss entry naming the same snapshot counts as its record
@@ -69,19 +70,13 @@ def _gone(store: Any, tree: bytes, top: bytes, rel: bytes) -> tuple[list[bytes],
         except OSError:
             continue  # (unreadable: not said to be gone)
         if e.kind == DIR:
-            if not _is_dir(st.st_mode):
+            if not stat.S_ISDIR(st.st_mode):
                 folders.append(path)
                 continue
             more = _gone(store, e.ref, top, path + b"/")
             folders += more[0]
             files += more[1]
     return folders, files
-
-
-def _is_dir(mode: int) -> bool:
-    import stat
-
-    return stat.S_ISDIR(mode)
 
 
 def _said(store: Any, worktree: str, snap: Any) -> set[bytes]:
@@ -109,6 +104,7 @@ def _said(store: Any, worktree: str, snap: Any) -> set[bytes]:
 
 def _all_said(store: Any, root: bytes, folder: bytes, said: set[bytes]) -> bool:
     """Whether every file snapshot tree *root* holds under *folder* is in *said*."""
+    from git_snapshot.losses import _tree_at
     from git_snapshot.store.objects import DIR
 
     if not said or not any(p.startswith(folder + b"/") for p in said):
@@ -117,15 +113,3 @@ def _all_said(store: Any, root: bytes, folder: bytes, said: set[bytes]) -> bool:
     if tree is None:
         return False
     return all(e.kind == DIR or folder + b"/" + p in said for p, e in store.walk(tree))
-
-
-def _tree_at(store: Any, root: bytes, folder: bytes) -> bytes | None:
-    from git_snapshot.store.objects import DIR
-
-    tree = root
-    for part in folder.split(b"/"):
-        found = [e for e in store.read_tree(tree) if e.name == part and e.kind == DIR]
-        if not found:
-            return None
-        tree = found[0].ref
-    return tree
