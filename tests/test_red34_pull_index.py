@@ -99,3 +99,22 @@ def test_pull_keeps_no_pack_that_only_a_snapshot_left_out_needs(tmp_path: Path) 
     assert "pulled 0 snapshot(s) and 0 pack(s)" in r.out, r.out
     assert "not pulled: w:1" in r.out and "not pulled: w:2" in r.out, r.out
     assert not [n for n in os.listdir(Path(b["GIT_SNAPSHOT_STORE"]) / "packs")], r.out
+
+
+def test_a_push_whose_copy_does_not_scan_names_it(tmp_path: Path) -> None:
+    """A push writing a garbled index document again from this store's copy of the pack
+    (pulled by what it held), that copy's framing damaged since: named, not an internal
+    error (scan_pack's ValueError)."""
+    _repo, _a, remote, key, ident = _two_pushes(tmp_path)
+    doc = remote / "index" / ident
+    doc.write_bytes(b"\0" * doc.stat().st_size)
+    b = machine(tmp_path, "b")
+    on(b, tmp_path, "remote", "add", "nas", f"file://{remote}", "--key", key)
+    on(b, tmp_path, "pull", "nas", rc=1)
+    copy = Path(b["GIT_SNAPSHOT_STORE"]) / "packs" / f"{ident}.pack"
+    data = copy.read_bytes()
+    copy.chmod(0o600)
+    copy.write_bytes(b"\0" * 8 + data[8:])  # (its magic gone, its size kept)
+    r = on(b, tmp_path, "push", "nas", rc=None)
+    assert "internal error" not in r.err, r.err
+    assert f"index/{ident}" in r.out + r.err and "does not read" in r.out + r.err, r.out + r.err

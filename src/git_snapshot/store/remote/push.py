@@ -197,9 +197,10 @@ def _resend(store: Store, remote: Remote, cache: RemoteStore, ident: str, name: 
             return f"this store's copy has {len(plain)} bytes, the remote's {doc['size']}"
     except FileNotFoundError:  # gone too: this store's index places the pack's objects
         doc = None
-        objects = _placed(store, name)
-        if not objects:
-            return "this store's index places nothing in its copy"
+        placed = _placed(store, name)
+        if isinstance(placed, str):
+            return placed
+        objects = placed
     except (OSError, ValueError, KeyError, TypeError, CorruptObject):
         return "its index document does not read"
     if _damaged_copy(store, name, objects):
@@ -222,12 +223,20 @@ def _damaged_copy(store: Store, name: str, objects: list[PackedObject]) -> bool:
     return bool(bad)
 
 
-def _placed(store: Store, name: str) -> list[PackedObject]:
-    """The objects this store's index places in its pack *name*, read from the pack."""
+def _placed(store: Store, name: str) -> list[PackedObject] | str:
+    """The objects this store's index places in its pack *name*, read from the pack; why
+    none, when it places none or the pack does not scan (damaged here too: scan_pack's
+    ValueError was an internal error of the push)."""
     pid = next((i for i, (n, _) in store.index.gc_packs().items() if n == name), None)
     rows = store.index.objects_in_pack(pid) if pid is not None else []
     placed = {(k, o, i) for k, o, _n, _s, _t, i in rows}
-    return [o for o in scan_pack(store.pack_path(name)) if (o.key, o.offset, o.inner) in placed]
+    try:
+        objects = [
+            o for o in scan_pack(store.pack_path(name)) if (o.key, o.offset, o.inner) in placed
+        ]
+    except (OSError, ValueError) as exc:
+        return f"this store's copy does not read ({exc})"
+    return objects or "this store's index places nothing in its copy"
 
 
 def _rewrite_index(
@@ -249,8 +258,8 @@ def _rewrite_index(
     if sealed_size(size) != listed:
         return f"this store's copy has {sealed_size(size)} sealed bytes, the remote's {listed}"
     objects = _placed(store, name)
-    if not objects:
-        return "this store's index places nothing in its copy"
+    if isinstance(objects, str):
+        return objects
     if _damaged_copy(store, name, objects):
         return "this store's copy is damaged too"
     doc = pack_doc(ident, listed, size, objects)
