@@ -49,6 +49,7 @@ from git_snapshot.store.walker import _lstat_now
 from git_snapshot.store.walker import _lstat_or_none
 from git_snapshot.store.walker import _moved
 from git_snapshot.store.walker import _seen
+from git_snapshot.store.walker import touched_up
 from git_snapshot.store.walkfiles import LOOKS
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -1074,18 +1075,8 @@ class _Looks:
     the names to look at in each folder, and every folder above one changed."""
 
     def __init__(self, looks: dict[bytes, set[bytes]]) -> None:
-        names: dict[bytes, set[bytes]] = {}
-        touched: set[bytes] = set()
-        for d, these in looks.items():
-            names.setdefault(d, set()).update(these)
-            while d not in touched:
-                touched.add(d)
-                if not d:
-                    break
-                parent, _, name = d.rpartition(b"/")
-                names.setdefault(parent, set()).add(name)
-                d = parent
-        self.touched = touched
+        names = {d: set(these) for d, these in looks.items()}
+        self.touched = touched_up(looks, names)
         self.names = {k: frozenset(v) for k, v in names.items()}
 
     def changed(self, rel: bytes) -> bool:

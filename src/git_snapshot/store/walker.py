@@ -32,6 +32,7 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook
 if TYPE_CHECKING:
     import hashlib
     from collections.abc import Callable
+    from collections.abc import Iterable
 else:
     from _collections_abc import Callable  # loaded at Python's start; collections.abc is not
 
@@ -1133,6 +1134,23 @@ def _parent(rel: bytes) -> bytes:
 
 def _name_of(e: Entry) -> bytes:
     return e.name
+
+
+def touched_up(tops: Iterable[bytes], names: dict[bytes, set[bytes]]) -> set[bytes]:
+    """Folders *tops* and every folder above them: changed below (rebuild.Marks.changed),
+    each but the top one added to its parent's *names* (Marks.look_at). Here, not in
+    rebuild.py, for watch/dirtyset.CleanSet too: a hook making one has loaded this module
+    (the archiver's), not that one."""
+    touched: set[bytes] = set()
+    for d in tops:
+        while d not in touched:
+            touched.add(d)
+            if not d:
+                break
+            parent, _, name = d.rpartition(b"/")
+            names.setdefault(parent, set()).add(name)
+            d = parent
+    return touched
 
 
 REPLACED = "replaced while it was read"  # a skipped path's words (output.snapshot_warnings)

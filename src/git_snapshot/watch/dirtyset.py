@@ -442,30 +442,24 @@ class CleanSet:
     def __init__(
         self, dirs: Iterable[bytes], untrusted: Iterable[bytes] = (), entries: Iterable[bytes] = ()
     ) -> None:
+        from git_snapshot.store.walker import touched_up  # (loaded: the archiver's)
+
         self.untrusted = frozenset(untrusted)
         self.listed = frozenset(dirs)  # folders whose entries must all be looked at
-        touched: set[bytes] = set()
         # folder -> the names in it to look at again: marked entries, changed folders
         names: dict[bytes, set[bytes]] = {}
         marked: list[bytes] = []
-        for d in (*self.listed, *self.untrusted, *entries):
+        tops = [*self.listed, *self.untrusted]
+        for d in entries:
             if d in self.listed or d in self.untrusted:
-                top = d
+                tops.append(d)
             else:  # an entry: its folder changed
                 parent, _, name = d.rpartition(b"/")
                 names.setdefault(parent, set()).add(name)
                 marked.append(d)
-                top = parent
-            d = top
-            # d and every folder above it have changed below them
-            while d not in touched:
-                touched.add(d)
-                if not d:
-                    break
-                parent, _, name = d.rpartition(b"/")
-                names.setdefault(parent, set()).add(name)
-                d = parent
-        self.touched = touched
+                tops.append(parent)
+        # they and every folder above them have changed below them
+        self.touched = touched_up(tops, names)
         self.names = {k: frozenset(v) for k, v in names.items()}
         self.marked = marked  # the entries marked (the rebuild reads small files ahead)
 
