@@ -269,12 +269,17 @@ def owner(repo: gitrepo.Repo) -> Callable[[Snapshot], bool]:
     """:func:`owns` for many snapshots of the worktree: its tag and file looked at once (the
     history commands' "this worktree's snapshots": RED34 C3)."""
     tag, after = worktree_tag(repo), earlier_than(repo)
+    if tag is None:  # a main worktree: no meta read
+        return lambda snap: snap.id > after
+    return lambda snap: _took(snap, tag, after)
 
-    def own(snap: Snapshot) -> bool:
-        took = snap.meta.get(TAG) if tag is not None else None
-        return took == tag if took is not None else snap.id > after
 
-    return own
+def _took(snap: Snapshot, tag: str | None, after: int) -> bool:
+    """Whether *snap*, said taken at a linked worktree's path, is that worktree's (its
+    identity *tag*; *after*: the number up to which untagged ones there are an earlier
+    worktree's): it carries that TAG, or none (taken before tags) and is newer than *after*."""
+    took = snap.meta.get(TAG)
+    return took == tag if took is not None else snap.id > after
 
 
 def _worktree(store: Store, key: str, repo: gitrepo.Repo, write: bool) -> None:
@@ -364,10 +369,8 @@ class _Moved:
         self.repo, self.old, self.after, self.tag = repo, old, after, tag
 
     def took(self, snap: Snapshot) -> bool:
-        """Whether *snap*, said taken at its old place, is its own: its TAG, or untagged
-        (taken before tags) and newer than an earlier worktree's there."""
-        took = snap.meta.get(TAG)
-        return took == self.tag if took is not None else snap.id > self.after
+        """Whether *snap*, said taken at its old place, is its own (_took)."""
+        return _took(snap, self.tag, self.after)
 
 
 def _moved(repo: gitrepo.Repo, got: tuple[str, int] | None) -> list[_Moved]:
