@@ -333,17 +333,18 @@ def _before(
     from git_snapshot import identity
 
     source = identity.source(store, repo)
+    # another worktree's said taken at this path (one removed there, or moved out and in:
+    # RED33 A4, V1) is not what this one held: identity.owns
+    own = identity.owner(repo)
     # the newest few first (each row a worktree keeps, ~300 in 14 days, costs every hook):
     # all of them only when none of those is the one
     last: int | None = _BEFORE_ROWS
     orig = None
     while True:
         got = store.snapshots(source, repo.toplevel, last=last)
-        # another worktree's said taken at this path (one removed there, or moved out and in:
-        # RED33 A4, V1) is not what this one held: identity.owns
-        mine = [s for s in got if s.created < started and identity.owns(repo, s)]
+        mine = [s for s in got if s.created < started and own(s)]
         if later is not None and not later:
-            later += [s for s in reversed(got) if s.created >= started and identity.owns(repo, s)]
+            later += [s for s in reversed(got) if s.created >= started and own(s)]
         if call.name == "post-merge":
             # pre-merge-commit runs after the merge has written the worktree: its snapshot
             # (HEAD was still ORIG_HEAD then) already holds the result, not what the merge
