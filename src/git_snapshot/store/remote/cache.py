@@ -314,7 +314,8 @@ class RemoteStore(Store):
         (RED34 B6). One that does not open is left out (those it names are sent again)."""
         from git_snapshot.store.remote.repo import is_ident
 
-        kept = self._load_pruned()
+        before = self._load_pruned()
+        kept = dict(before)
         out: dict[str, list[str]] = {}
         for name in self.remote.backend.list("pruned/"):
             ident = name.split("/", 1)[1]
@@ -326,7 +327,7 @@ class RemoteStore(Store):
                 except (NotFound, crypto.Damaged, KeyError, TypeError):
                     continue
             out[ident] = kept[ident]
-        if out != self._load_pruned():
+        if out != before:
             atomic_write(self._pruned_path, json.dumps(out).encode(), durable=False)
         return out
 
