@@ -335,20 +335,11 @@ def old_trees(
     try:
         kept = _kept(store)
         while level:
-            have = _take_kept(kept, [k for _, k in level])
-            todo = [k for _, k in level if k not in have]
-            raws = _take_warm(todo)
-            if fresh:
-                raws.update({k: fresh[k] for k in todo if k in fresh})
-            raws.update(treebytes.load(store, [k for k in todo if k not in raws]))
+            have = _split_trees(store, kept, [k for _, k in level], fresh)
             nxt = []
             for rel, key in level:
                 keys[rel] = key
-                got = have.get(key)
-                if got is None:
-                    got = have[key] = _split(store, key, raws[key])
-                    _keep(key, got)
-                entries = out[rel] = got
+                entries = out[rel] = have[key]
                 prefix = rel + b"/" if rel else b""
                 for name in look_at(rel):
                     raw = entries.get(name)
@@ -362,6 +353,28 @@ def old_trees(
             raise
         raise Unusable(str(exc)) from exc  # damaged, missing: the full walk stores what it finds
     return out
+
+
+def _split_trees(
+    store: Store,
+    kept: dict[bytes, dict[bytes, bytes]] | None,
+    keys: list[bytes],
+    fresh: dict[bytes, bytes] | None = None,
+) -> dict[bytes, dict[bytes, bytes]]:
+    """Trees *keys* split (key -> name -> the entry's stored bytes), in one batch: *kept*
+    (:func:`_kept`), read by the warmer, *fresh* (written, not yet in the store: old_trees'),
+    or read from the store; each one split here is kept."""
+    have = _take_kept(kept, keys)
+    todo = [k for k in keys if k not in have]
+    raws = _take_warm(todo)
+    if fresh:
+        raws.update({k: fresh[k] for k in todo if k in fresh})
+    raws.update(treebytes.load(store, [k for k in todo if k not in raws]))
+    for k in todo:
+        if k not in have:
+            have[k] = _split(store, k, raws[k])
+            _keep(k, have[k])
+    return have
 
 
 # Read ahead only when this many entries are marked: never, by default (session 8). The
@@ -641,9 +654,10 @@ class Rebuild:
         skipped = {os.fsencode(p) for p, _ in w.skipped}
         looks: dict[bytes, set[bytes]] = {}
         gained: list[bytes] = []
+        kept = _kept(self.store)
         level = [(b"", key, True)]
         while level:
-            trees = self._trees([k for _, k, _ in level])
+            trees = _split_trees(self.store, kept, [k for _, k, _ in level], self._ids.trees)
             nxt = []
             for rel, k, listed in level:
                 entries = trees[k]
@@ -668,20 +682,6 @@ class Rebuild:
                         nxt.append((_join(rel, name), _ref(raw), held_ns(st.st_mtime_ns) != mtime))
             level = nxt
         return looks, gained
-
-    def _trees(self, keys: list[bytes]) -> dict[bytes, dict[bytes, bytes]]:
-        """Trees *keys* split: kept, written by this rebuild, read ahead, or from the store."""
-        have = _take_kept(_kept(self.store), keys)
-        todo = [k for k in keys if k not in have]
-        fresh = self._ids.trees
-        raws = {k: fresh[k] for k in todo if k in fresh}
-        raws.update(_take_warm([k for k in todo if k not in raws]))
-        raws.update(treebytes.load(self.store, [k for k in todo if k not in raws]))
-        for k in todo:
-            if k not in have:
-                have[k] = _split(self.store, k, raws[k])
-                _keep(k, have[k])
-        return have
 
     def _pass(self, root: bytes, key: bytes, looks: dict[bytes, set[bytes]]) -> bytes | None:
         """Tree *key* rebuilt with the names *looks* marks looked at again (a Rebuild of
