@@ -10,6 +10,7 @@ Real git, the plain hooks installed as a user installs them.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -88,3 +89,21 @@ def test_an_older_damaged_entry_leaves_the_latest_undoable(repo: Path) -> None:
     ran = gs(repo, "undo")
     assert "1 entry of the loss log" in ran.err, ran.err
     assert (repo / "f.txt").read_bytes() == b"the newer edit\n"
+
+
+def test_an_undo_note_with_a_field_of_another_type_is_damage(repo: Path) -> None:
+    """An undo note whose "not_undone" is not a list of ids (null) was an internal error of
+    both `losses` and `undo` (TypeError): it is a damaged entry, named as one."""
+    _setup(repo)
+    _destroyed(repo)
+    log = _log()
+    (report,) = [e for e in map(json.loads, log.read_text().splitlines()) if "snapshot" in e]
+    note = {"undone": report["time"], "time": report["time"] + 1, "when": "now"}
+    note |= {"not_undone": None, "worktree": report["worktree"], "key": report["key"]}
+    with log.open("a") as f:
+        f.write(json.dumps(note) + "\n")
+    listed = gs(repo, "losses")  # (no internal error: gs checks)
+    assert "1 entry of the loss log" in listed.err, listed.err
+    assert "f.txt" in listed.out, listed.out
+    ran = gs(repo, "undo", rc=1)
+    assert "1 entry of the loss log" in ran.err, ran.err

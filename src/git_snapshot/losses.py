@@ -1308,8 +1308,17 @@ def is_report(e: Mapping[str, Any]) -> bool:
 
 
 def is_note(e: Mapping[str, Any]) -> bool:
-    """Whether a loss-log line is an undo note (note_undone) that can be read."""
-    return _number(e.get("undone")) and _number(e.get("time")) and _text(e.get("when"))
+    """Whether a loss-log line is an undo note (note_undone) that can be read: every field
+    `losses` and `undo` index has its type, as is_report's (a "not_undone" of null made
+    both an internal error)."""
+    skipped = e.get("not_undone", [])
+    return (
+        _number(e.get("undone"))
+        and _number(e.get("time"))
+        and _text(e.get("when"))
+        and isinstance(skipped, list)
+        and all(_text(x) for x in skipped)
+    )
 
 
 def log_damage(store: Store, repo: gitrepo.Repo) -> list[tuple[str, int, float | None]]:
