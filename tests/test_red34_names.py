@@ -137,3 +137,14 @@ def test_a_missing_name_is_printed_alike_by_cat_log_and_restore(repo: Path) -> N
     assert _word(repo, word[1]) == b"zz\xffq"
     assert f"git-snapshot: {word[1]} is not in snapshot 1" in said["cat"], said
     assert f"git-snapshot: {word[1]} is in none of" in said["log"], said
+
+
+def test_a_message_with_a_lone_surrogate_is_shown_not_an_internal_error() -> None:
+    """output.message (a loss log's command, a snapshot's message) is never an exception: a
+    JSON ``"\\ud800"`` in a hand-edited loss log made ``git snapshot losses`` an internal error
+    (UnicodeEncodeError from os.fsencode); an undecodable byte still shows as ``\\xff``."""
+    from git_snapshot import output
+
+    assert output.message("git \ud800 reset") == "git \\ud800 reset"
+    assert output.message("bad\udcffname") == "bad\\xffname"
+    assert output.message("plain") == "plain"

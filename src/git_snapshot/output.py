@@ -41,10 +41,16 @@ def display(path: bytes) -> str:
 
 def message(text: str) -> str:
     """*text* that names no file (a snapshot's message, a git command) for people, as it is
-    but for undecodable bytes and control characters, shown as escapes: not a shell word."""
+    but for undecodable bytes and control characters, shown as escapes: not a shell word.
+    Never an exception: a lone surrogate no name's bytes give (a loss log's JSON
+    ``"\\ud800"``, which fsencode refuses) is shown as its escape too."""
     from git_snapshot.store import validate
 
-    return validate.escaped(os.fsencode(text))
+    try:
+        data = os.fsencode(text)
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "backslashreplace")
+    return validate.escaped(data)
 
 
 BRIEF = 120  # characters of a path named in a one-line message, at most
