@@ -205,6 +205,37 @@ def test_a_file_that_keeps_moving_is_named(
     assert [tuple(x) for x in snap.meta["skipped_paths"]] == [("b3", MOVED_IN)]
 
 
+def test_a_tree_unreadable_as_it_looks_again_leaves_the_snapshot_as_built(
+    repo: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Looking again reads trees the rebuild took from the base unread (`a/`): one damaged
+    or missing there ends the look again (Unusable), and the snapshot as built stands; the
+    CorruptObject failed the snapshot whole (a hook's, before git wrote over the files)."""
+    from git_snapshot.store import treebytes
+    from git_snapshot.store.objects import CorruptObject
+
+    _tree(repo)
+    real = rebuild.Rebuild.came
+
+    def came(self: Any, *args: Any) -> Any:
+        def load(store: Any, keys: Any) -> dict[bytes, bytes]:
+            if list(keys):
+                raise CorruptObject("object ab12 is damaged")
+            return {}
+
+        with monkeypatch.context() as mp:
+            mp.setattr(treebytes, "load", load)
+            mp.setattr(rebuild, "_kept", lambda store: None)
+            return real(self, *args)
+
+    monkeypatch.setattr(rebuild.Rebuild, "came", came)
+    act = _once(lambda: os.rename(repo / "z" / "X.txt", repo / "a" / "X.txt"))
+    store, snap, scans = _rebuilt(repo, monkeypatch, act)
+    got = _held(store, snap)
+    assert got[b"m/new.txt"].data == b"new\n" and got[b"a/k3.txt"].data == b"k3\n"
+    assert len(scans) == 1
+
+
 def test_a_common_rebuild_does_not_look_again(
     repo: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -657,7 +657,10 @@ class Rebuild:
         kept = _kept(self.store)
         level = [(b"", key, True)]
         while level:
-            trees = _split_trees(self.store, kept, [k for _, k, _ in level], self._ids.trees)
+            try:
+                trees = _split_trees(self.store, kept, [k for _, k, _ in level], self._ids.trees)
+            except Exception as exc:  # damaged, missing: as old_trees, for look_again
+                raise Unusable(str(exc)) from exc
             nxt = []
             for rel, k, listed in level:
                 entries = trees[k]
