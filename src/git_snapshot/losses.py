@@ -1282,6 +1282,11 @@ def _text(v: object) -> bool:
 _number = losslog.number
 
 
+def _texts(v: object) -> bool:
+    """A list of text (a report's "restore", "maybe_older"; a note's "not_undone")."""
+    return isinstance(v, list) and all(_text(x) for x in v)
+
+
 def _paths(v: object) -> bool:
     """A report's "lost" or "unsaved": a list of {"path": str, ...}."""
     return isinstance(v, list) and all(isinstance(x, dict) and _text(x.get("path")) for x in v)
@@ -1300,8 +1305,8 @@ def is_report(e: Mapping[str, Any]) -> bool:
         and _text(e.get("command"))
         and _paths(e.get("lost"))
         and _paths(e.get("unsaved", []))
-        and isinstance(e.get("restore") or [], list)
-        and all(_text(p) for p in e.get("restore") or [])
+        and _texts(e.get("restore") or [])
+        and _texts(e.get("maybe_older") or [])
         and all(_text(e[k]) for k in ("to", "removed_worktree", "repo", "source") if e.get(k))
         and (e.get("saved_time") is None or _number(e.get("saved_time")))
     )
@@ -1311,13 +1316,11 @@ def is_note(e: Mapping[str, Any]) -> bool:
     """Whether a loss-log line is an undo note (note_undone) that can be read: every field
     `losses` and `undo` index has its type, as is_report's (a "not_undone" of null made
     both an internal error)."""
-    skipped = e.get("not_undone", [])
     return (
         _number(e.get("undone"))
         and _number(e.get("time"))
         and _text(e.get("when"))
-        and isinstance(skipped, list)
-        and all(_text(x) for x in skipped)
+        and _texts(e.get("not_undone", []))
     )
 
 
