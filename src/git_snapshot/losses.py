@@ -176,7 +176,7 @@ def find(
         if path not in given and path not in nested_given and path not in moved
     ]
     if unread is not None:
-        found = _held_damaged(store, found, dict((p, e) for p, e, _ in items), unread)
+        found = _held_damaged(store, found, entries, unread)
     return found
 
 
