@@ -170,3 +170,23 @@ def test_the_main_worktree_and_plain_linked_ones_are_unchanged(repo: Path) -> No
     ran = gs(wt, "list")
     assert ran.err == "", ran.err
     assert json.loads(gs(wt, "show", "latest", "--json"))["id"] == b
+
+
+def test_the_restore_command_log_gives_takes_a_dash_name_as_a_path(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """log's hint for a removed worktree's snapshot names its PATH as every printed command
+    does (output.path_args): ``./-x``, which restore reads as a path, not ``-x``, an option."""
+    put_venv_on_path(monkeypatch)
+    commit(repo, "f.txt", b"base\n")
+    wt = repo.parent / "wt"
+    git(repo, "worktree", "add", "-q", str(wt), "-b", "one")
+    write(wt / "-x", b"dash\n")
+    n = json.loads(gs(wt, "create", "-m", "one-1", "--json"))["id"]
+    git(repo, "worktree", "remove", "--force", str(wt))
+    git(repo, "worktree", "add", "-q", str(wt), "-b", "two")
+    gs(wt, "-m", "two-1")
+    ran = gs(wt, "log", "--", "-x", rc=1)
+    cmd = _command(ran.err, "with: ")
+    assert cmd == f"git snapshot restore {n} ./-x --here", ran.err
+    assert _pasted(wt, cmd).returncode == 0 and (wt / "-x").read_bytes() == b"dash\n"

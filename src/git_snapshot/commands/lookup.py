@@ -57,7 +57,7 @@ def earlier_holding(store: Store, where: Where, rels: Sequence[bytes], typed: Se
         except CorruptObject:  # (a courtesy: a damaged one is passed over)
             continue
         if held:
-            words = " ".join(output.shell_quote(os.fsencode(p)) for p in typed)
+            words = output.path_args([os.fsencode(p) for p in typed])  # (-x as ./-x)
             them = "it" if len(rels) == 1 else "them"
             return (
                 f"; snapshot {s.id}, taken at this path by a worktree since removed from it "
