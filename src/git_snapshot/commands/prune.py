@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
@@ -54,11 +53,11 @@ def cmd_prune(
     with Store() as store:
         sources = [identity.source(store, repo)] if repo else [k for k, _ in store.index.sources()]
         labels_from = store if all_repos else None
-        window = policy.keep_within or DEFAULT_WINDOW
-        named = losses.naming(store, time.time() - window)
+        # the loss reports of the retention window name snapshots kept for them
+        since = time.time() - (policy.keep_within or DEFAULT_WINDOW)
         kept: list[Snapshot] = []
         if dry_run:
-            gone, kept = _select(store, policy, sources, named, dry_run=True)
+            gone, kept = _select(store, policy, sources, since, dry_run=True)
             todo = preview(store, [s.rowid for s in gone])
             if json_out:
                 output.print_json(
@@ -74,7 +73,7 @@ def cmd_prune(
             _say_kept(len(todo.kept_orphans))
             return 0
         with disk_errors(store, "prune"):
-            gone, kept = _select(store, policy, sources, named)
+            gone, kept = _select(store, policy, sources, since)
         rep = gc(store)
         if json_out:
             output.print_json(_json(store, gone, False, rep.bytes_freed, rep.orphans_kept, kept))
@@ -93,20 +92,20 @@ def _select(
     store: Store,
     policy: Policy,
     sources: list[str],
-    named: Mapping[tuple[str, int], Any],
+    since: float,
     dry_run: bool = False,
 ) -> tuple[list[Snapshot], list[Snapshot]]:
     """Forget what *policy* selects, except the snapshots a loss report of the retention
-    window names (its printed restore command and ``undo`` must keep working, as automatic
-    retention keeps them): (forgotten, kept for a report)."""
+    window (since *since*) names (its printed restore command and ``undo`` must keep
+    working, as automatic retention keeps them): (forgotten, kept for a report)."""
     chosen = [s for source in sources for s in policy.select(store.snapshots(source))]
     if dry_run:
+        named = losses.naming(store, since)
         kept = [s for s in chosen if (s.worktree, s.id) in named]
         return [s for s in chosen if (s.worktree, s.id) not in named], kept
-    # the reports read again under the lock the forget takes: one a hook wrote since
-    # *named* was read names a snapshot chosen here (RED34 D3)
-    window = time.time() - (policy.keep_within or DEFAULT_WINDOW)
-    done = forget_unnamed(store, chosen, lambda: {**named, **losses.naming(store, window)})
+    # the reports read under the lock the forget takes: one a hook writes while the
+    # snapshots are chosen names a snapshot chosen here (RED34 D3)
+    done = forget_unnamed(store, chosen, lambda: losses.naming(store, since))
     assert done is not None  # (it waits for the lock)
     return done
 
