@@ -107,3 +107,15 @@ def test_an_undo_note_with_a_field_of_another_type_is_damage(repo: Path) -> None
     assert "f.txt" in listed.out, listed.out
     ran = gs(repo, "undo", rc=1)
     assert "1 entry of the loss log" in ran.err, ran.err
+
+
+def test_a_flipped_bit_in_an_escaped_name_is_damage(repo: Path) -> None:
+    """A name's undecodable byte is written "\\udc80" (os.fsdecode's); one flipped bit makes
+    it "\\udb80", a lone surrogate no name's bytes give, which `losses` met as an internal
+    error (UnicodeEncodeError): the entry is a damaged one, named as one."""
+    _setup(repo)
+    _destroyed(repo)
+    log = _log()
+    log.write_bytes(log.read_bytes().replace(b'"path": "f.txt"', b'"path": "f\\udb80.txt"'))
+    listed = gs(repo, "losses", rc=1)  # (no internal error: gs checks)
+    assert "1 entry of the loss log" in listed.err, listed.err

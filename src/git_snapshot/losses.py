@@ -1276,7 +1276,16 @@ def reports(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _text(v: object) -> bool:
-    return isinstance(v, str)
+    """A string as the program writes them, a name's bytes decoded as os.fsdecode does: a
+    lone surrogate it never gives (one flipped bit makes "\\udc80" "\\udb80") is neither
+    a name nor printable, and was an internal error of losses (UnicodeEncodeError)."""
+    if not isinstance(v, str):
+        return False
+    try:
+        os.fsencode(v)
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 _number = losslog.number
