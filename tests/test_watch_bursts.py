@@ -134,7 +134,7 @@ def test_files_overwritten_before_a_snapshot_in_the_burst_are_named_too(repo: Pa
     before that walk began was saved by it, a write before the burst began: no loss of the
     burst (RED34 A4: the user's save, kept by the watcher, then an rm -rf, was reported
     "overwritten", its restore command putting the old draft back)."""
-    from git_snapshot.watch.bursts import _walk_start
+    from git_snapshot.store.walker import walk_began
     from git_snapshot.watch.daemon import _burst_json
     from git_snapshot.watch.take import record_bursts
 
@@ -154,7 +154,7 @@ def test_files_overwritten_before_a_snapshot_in_the_burst_are_named_too(repo: Pa
     (repo / "tool.cfg").write_text("the tool's output\n")
     with Store() as store:
         middle = worktree.take(store, g, trigger="watch").snapshot
-    walked = _walk_start(middle)
+    walked = walk_began(middle)
     assert walked is not None and t1 < walked < middle.created
     # the tool's overwrite, its event read while that walk ran
     d.feed(t1, str(repo / "tool.cfg"), bursts.OVERWRITE, wall=(walked + middle.created) / 2)

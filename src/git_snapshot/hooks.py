@@ -901,24 +901,16 @@ def _in_flight(later: list[Snapshot], after: Result | None, started: float) -> l
     walk read each file before git wrote it, or after: never named from the snapshot
     committed before (RED34 A3: "an earlier version ... in snapshot 1", and undo brought
     that one back, while the watch snapshot being written held the user's newest .env)."""
+    if not later:
+        return []
+    from git_snapshot.store.walker import walk_began
+
     own = after.snapshot.id if after is not None else None
     out = []
     for s in later:
-        if s.id != own and (began := _walk_began(s)) is not None and began < started:
+        if s.id != own and (began := walk_began(s)) is not None and began < started:
             out.append(s)
     return out
-
-
-def _walk_began(snap: Snapshot) -> float | None:
-    """When *snap*'s walk began (its meta "unsettled"'s since, which is that less
-    walker.RACY_NS); None when it does not say (an older snapshot)."""
-    meta = snap.meta.get("unsettled")
-    since = meta.get("since") if isinstance(meta, dict) else None
-    if not isinstance(since, (int, float)):
-        return None
-    from git_snapshot.store.walker import RACY_NS
-
-    return float(since) + RACY_NS / 1e9
 
 
 def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found: _Found) -> _Found:

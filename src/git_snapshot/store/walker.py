@@ -1136,6 +1136,18 @@ def _name_of(e: Entry) -> bytes:
     return e.name
 
 
+def walk_began(snap: Any) -> float | None:
+    """When the walk of the snapshot *snap* began (wall seconds), from its meta "unsettled"
+    (archiver._unsettled_meta: its ``since`` is that start less RACY_NS); None when it does
+    not say (an older snapshot, or a stand-in without meta)."""
+    meta = getattr(snap, "meta", None)
+    meta = meta.get("unsettled") if isinstance(meta, dict) else None
+    since = meta.get("since") if isinstance(meta, dict) else None
+    if not isinstance(since, (int, float)) or isinstance(since, bool):
+        return None
+    return float(since) + RACY_NS / 1e9
+
+
 def touched_up(tops: Iterable[bytes], names: dict[bytes, set[bytes]]) -> set[bytes]:
     """Folders *tops* and every folder above them: changed below (rebuild.Marks.changed),
     each but the top one added to its parent's *names* (Marks.look_at). Here, not in

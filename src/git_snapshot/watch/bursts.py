@@ -78,8 +78,10 @@ class Burst:
         the burst began (a user's save, then an rm -rf), no loss of it (RED34 A4). (A
         deletion read late, after a snapshot whose walk no longer found the file:
         unsettled() takes it from the one before.)"""
+        from git_snapshot.store.walker import walk_began
+
         main = before(self.started)
-        walked = _walk_start(main) if main is not None else None
+        walked = walk_began(main) if main is not None else None
         groups: dict[int, tuple[Any, list[str]]] = {}
         for p in self.paths:
             t = self.times.get(p, self.started)
@@ -365,8 +367,8 @@ def newer(
     """*parts* with what a newer snapshot tells of each path. A part's snapshot is the last
     committed before the burst began; a snapshot whose walk began before an event was read
     (during the burst: a hook's, or a walk under way as the tool started) read the file
-    before or after the write. Each event read after such a walk began (its meta
-    ``unsettled``'s ``since``, plus RACY_S) is checked against the last such snapshot
+    before or after the write. Each event read after such a walk began (walker.walk_began)
+    is checked against the last such snapshot
     (*after(t)*: the snapshots created after *t*, oldest first): what it holds and the disk
     no longer does, in another version than the part's snapshot's or where that one has
     none (an edit since, a file made since: read before the write), is named from it, in a
@@ -374,10 +376,12 @@ def newer(
     part's snapshot, as "an earlier version" (the daemon forgets the writes it saw once a
     snapshot begins, so an edit made before that one began, which the write destroyed, is
     in no snapshot)."""
+    from git_snapshot.store.walker import walk_began
+
     out: list[tuple[Any, Burst]] = []
     for snap, burst in parts:
         later = [] if burst.earlier or burst.only is not None else after(snap.created)
-        starts = [(s, _walk_start(s)) for s in later]
+        starts = [(s, walk_began(s)) for s in later]
         groups: dict[int, tuple[Any, list[str]]] = {}
         for p in burst.paths:
             t = burst.times.get(p, burst.started)
@@ -404,17 +408,6 @@ def newer(
             out.append((snap, _only(burst, [p for p in burst.paths if p in unheld], True)))
         out.extend(extra)
     return out
-
-
-# store/walker.RACY_NS: a snapshot's meta "unsettled" since is its walk's start less it
-RACY_S = 2.0
-
-
-def _walk_start(snap: Any) -> float | None:
-    meta = getattr(snap, "meta", None)
-    meta = meta.get("unsettled") if isinstance(meta, dict) else None
-    since = meta.get("since") if isinstance(meta, dict) else None
-    return float(since) + RACY_S if isinstance(since, (int, float)) else None
 
 
 def _newer_files(
