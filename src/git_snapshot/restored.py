@@ -94,24 +94,29 @@ def wrote(store: Store, safety: Snapshot, written: list[bytes], gone: list[bytes
     wrote *written* and removed *gone* only (stopped part way by a full disk or Ctrl-C;
     damaged or unwritable paths left): the paths it left hold what *safety* holds, and a
     git command destroying one is compared with it, not with the restore's source (RED34
-    R1). Written into the index row (the pack's record stays as taken: a repair forgets the
-    note). False when it could not be written (the store's disk full too): the record then
-    names all the paths, as before."""
+    R1). Written where a repair reads it too: a new record of the snapshot in the packs,
+    then its index row (records.restate; in the row only, a repair that rebuilt the index
+    without the old one forgot it: RED35 R1). When the packs cannot take it (the store's
+    disk full too), the row alone is given it; False when neither could be written: the
+    record then names all the paths, as before."""
     rec = safety.meta.get(RESTORE)
-    if not isinstance(rec, dict) or safety.rowid is None:
+    if not isinstance(rec, dict):
         return False
     note = {
         "written": sorted({*map(os.fsdecode, written)}),
         "gone": sorted({*map(os.fsdecode, gone)}),
     }
     meta = {**safety.meta, RESTORE: {**rec, WROTE: note}}
-    from git_snapshot.store.records import dumps
+    from git_snapshot.store import records
 
     try:
-        with store.index.write() as db:
-            db.execute(
-                "UPDATE snapshots SET meta=? WHERE id=?", (dumps(meta, ", ", ": "), safety.rowid)
-            )
+        if records.restate(store, safety, meta):
+            return True
+    except (sqlite3.Error, OSError, UserError):
+        pass
+    try:  # the row alone, found as restate finds it (never another that took its row id)
+        if not store.index.restate(safety, meta, safety.record, ()):
+            return False
     except (sqlite3.Error, OSError, UserError):
         return False
     safety.meta = meta

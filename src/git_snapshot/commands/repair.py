@@ -59,6 +59,12 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
             + (f": snapshot(s) {stay} stay, as the index lists them" if stay else "")
             + " (run git snapshot forget again to forget them)"
         )
+    if report.unrestated:
+        verb = "would remove" if dry_run else "removed"
+        print(
+            f"{verb} {len(report.unrestated)} pack(s) of a restore's note of what it wrote "
+            "that never reached the index (the restore was killed as it wrote it)"
+        )
     if report.recovered:
         ids = ", ".join(f"{seq} of {_shown(source)}" for source, seq in report.recovered)
         print(f"recovered snapshot(s) the old index lacked: {ids}")

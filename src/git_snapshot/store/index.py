@@ -899,6 +899,30 @@ class Index:
                 [(s.source, s.id, s.root, s.record) for s in snaps],
             )
 
+    def restate(
+        self,
+        snap: Snapshot,
+        meta: dict[str, Any],
+        record: bytes | None,
+        packs: Iterable[FinishedPack],
+    ) -> bool:
+        """The row of *snap* takes *meta* and the record *record*, and *packs* (which hold that
+        record and a tombstone of the one it replaces: records.restate; none when the record
+        stays) are entered, in one transaction; False, with nothing done, when the row is no
+        longer there as read (its repository, number, root and record, as forget finds it)."""
+        from git_snapshot.store.records import dumps
+
+        with self.write() as db:
+            cur = db.execute(
+                "UPDATE snapshots SET meta=?, record=? WHERE source=(SELECT id FROM sources "
+                "WHERE key=?) AND seq=? AND root=? AND record IS ?",
+                (dumps(meta, ", ", ": "), record, snap.source, snap.id, snap.root, snap.record),
+            )
+            if cur.rowcount != 1:
+                return False
+            self._add_packs(db, packs)
+        return True
+
     def set_source(self, key: str, path: str, next_seq: int) -> None:
         """Enter a source (repair), never lowering the number it hands out next."""
         with self.write() as db:

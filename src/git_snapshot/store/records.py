@@ -15,6 +15,8 @@ TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook
 if TYPE_CHECKING:
     from typing import Any
 
+    from git_snapshot.store.core import Store
+
 FORMAT = 1
 
 
@@ -127,6 +129,58 @@ def decode_record(data: bytes) -> tuple[Snapshot, str]:
     if len(snap.root) != 32 or snap.id < 1:
         raise CorruptObject("bad snapshot record: root or number out of range")
     return snap, source_path
+
+
+def restate(store: Store, snap: Snapshot, meta: dict[str, Any]) -> bool:
+    """Give snapshot *snap* (a row of *store*'s index, read under the lock the caller holds
+    still) the meta *meta* where a repair reads it too: a new record, in a pack of its own
+    with a tombstone naming the record it replaces (the record first: a pack is whole or not
+    there), then one index transaction entering that pack and putting the meta and the new
+    record in the row; data first, the row last, as every write (docs/FORMAT.md). An index
+    rebuilt from the packs then has the new record alone; a kill before the transaction
+    leaves a pack that a repair with the old index readable removes (it lists the snapshot
+    under the record it had: repair._undone_forgets). False, with nothing changed, when the
+    row is not the one read (gone meanwhile) or its record cannot be read; OSError or
+    sqlite3.Error (a full disk) with nothing changed either."""
+    import contextlib
+    import hashlib
+    import os
+
+    from git_snapshot.store.objects import FORGET
+    from git_snapshot.store.objects import RECORD
+    from git_snapshot.store.packs import PackWriter
+    from git_snapshot.store.safewrite import fsync_dir
+
+    if snap.record is None:
+        return False
+    try:
+        was, source_path = decode_record(store.read_object(snap.record))
+    except CorruptObject:
+        return False
+    data = encode_record(was.replace(meta=meta), source_path)
+    key = hashlib.sha256(data).digest()
+    tombstone = encode_forget([snap.record])
+    writer = PackWriter(store.path)
+    try:
+        writer.add(RECORD, key, data)
+        writer.add(FORGET, hashlib.sha256(tombstone).digest(), tombstone)
+        packs = writer.finish()
+    except BaseException:
+        writer.abort()
+        raise
+    done = False
+    try:
+        done = store.index.restate(snap, meta, key, packs)
+    finally:
+        if not done:  # no row names the pack: it goes (as a forget's that failed)
+            for p in packs:
+                with contextlib.suppress(OSError):
+                    os.unlink(store.pack_path(p.name))
+            with contextlib.suppress(OSError):
+                fsync_dir(store.packs_dir)
+    if done:
+        snap.meta, snap.record = meta, key
+    return done
 
 
 def encode_forget(records: list[bytes]) -> bytes:

@@ -72,6 +72,9 @@ class RepairReport:
     # (still readable) lists them; (source, number) of each snapshot they named that it lists
     undone_packs: list[str] = field(default_factory=list)
     undone: list[tuple[str, int]] = field(default_factory=list)
+    # packs of a snapshot's record given anew (records.restate: a stopped restore's note)
+    # whose index transaction never came (killed): removed, the snapshot kept as listed
+    unrestated: list[str] = field(default_factory=list)
     dropped: list[tuple[str, int, str]] = field(default_factory=list)  # root gone: unusable
     incomplete: list[tuple[str, int, int]] = field(default_factory=list)  # missing paths
     bad_packs: list[tuple[str, str]] = field(default_factory=list)  # read up to the damage
@@ -164,7 +167,7 @@ def _repair_locked(store: Store, dry_run: bool) -> RepairReport:
         index.close()
         if not dry_run:
             _swap_in(store, new_path, report.old_index == "usable")
-            _remove_packs(store, report.undone_packs)
+            _remove_packs(store, [*report.undone_packs, *report.unrestated])
     finally:
         index.close()
         with contextlib.suppress(AttributeError):
@@ -306,33 +309,49 @@ def _undone_forgets(
     forget killed or failed before that transaction: the snapshots it names are still
     listed, and the user was never told they were forgotten. Such a pack is what gc
     reclaims as an orphan; repair removes it too (report.undone_packs), for else an index
-    rebuilt later from the packs alone would drop snapshots this one keeps. Nothing is
-    left out when no old index could be read: each tombstone then counts (the user asked)."""
+    rebuilt later from the packs alone would drop snapshots this one keeps. So is a pack of
+    a snapshot's record given anew with its tombstone of the old one (records.restate) whose
+    transaction never came: the index lists that snapshot under another record
+    (report.unrestated; entered, its record was a second snapshot of the same number).
+    Nothing is left out when no old index could be read: each tombstone then counts (the
+    user asked), and a record given anew replaces the one it names."""
     if old.packs is None:
         return []
     hurt = {name for name, _ in report.bad_packs + report.unreadable}
     listed = {s.record: s for s, _ in old.snapshots if s.record is not None}
+    same = {_same(s) for s, _ in old.snapshots}
     out: list[str] = []
     for name, objects in sorted(headers.items()):
         if name in old.packs or name in hurt or not objects:
             continue
-        if any(o.type != FORGET for o in objects):
+        if any(o.type not in (FORGET, RECORD) for o in objects):
             continue
         named: list[bytes] = []
+        anew = False
         try:
             for o in objects:
                 data = store.reader.read(name, o.offset, o.length, o.size, o.inner)
                 if hashlib.sha256(data).digest() != o.key:
                     raise ValueError("does not match its hash")
-                named += decode_forget(data)
-        except (OSError, ValueError, _zstd_errors()):
+                if o.type == FORGET:
+                    named += decode_forget(data)
+                elif o.key not in listed and _same(decode_record(data)[0]) in same:
+                    anew = True
+                else:  # a snapshot of its own (a commit killed before its row): entered
+                    raise ValueError("holds a snapshot")
+        except (OSError, ValueError, CorruptObject, _zstd_errors()):
             continue  # entered as before: verify and the scan below name what is wrong
+        if anew and not named:
+            continue  # records alone (a repair's, written again): entered as before
         out.append(name)
+        if anew:
+            report.unrestated.append(name)
+            continue
         for record in named:
             snap = listed.get(record)
             if snap is not None and (snap.source, snap.id) not in report.undone:
                 report.undone.append((snap.source, snap.id))
-    report.undone_packs = out
+    report.undone_packs = [name for name in out if name not in report.unrestated]
     return out
 
 
@@ -473,6 +492,9 @@ def _merge(
     # number taken gave it the next free one (and marked it pulled) in the row only, so its
     # record still says the number it had where it was taken
     rows = {s.record: (s, p) for s, p in old.snapshots if s.record is not None}
+    # a snapshot's record given again with new meta (records.restate) tombstones the one it
+    # replaces: that one is superseded, not forgotten
+    restated = {_same(s) for k, (s, _) in records.items() if k not in forgotten}
     for key, (snap, path) in sorted(records.items(), key=lambda kv: (kv[1][0].created, kv[0])):
         snap, path = rows.get(key, (snap, path))
         top[snap.source] = max(top.get(snap.source, 0), snap.id)
@@ -480,8 +502,9 @@ def _merge(
         # never took effect (its rows and its tombstone pack are one transaction), and the
         # row is kept below; so it is not counted as forgotten either
         if key in forgotten and key not in rows:
-            report.forgotten += 1
-            report.forgotten_ids.append((snap.source, snap.id))
+            if _same(snap) not in restated:
+                report.forgotten += 1
+                report.forgotten_ids.append((snap.source, snap.id))
             continue
         snap.record = key
         if (snap.source, snap.id) in chosen:
@@ -502,6 +525,11 @@ def _merge(
         snap.id, snap.record = number, None
         chosen[(snap.source, number)] = (snap, path)
     return [chosen[k] for k in sorted(chosen)]
+
+
+def _same(snap: Snapshot) -> tuple[str, int, float, bytes]:
+    """What makes two records the same snapshot's (records.restate gives one anew)."""
+    return (snap.source, snap.id, snap.created, snap.root)
 
 
 def _enter(

@@ -1,0 +1,182 @@
+"""RED35 R1: the note of what a stopped restore wrote survives a repair.
+
+A restore in place that stopped part way (a full disk, Ctrl-C) notes in its pre-restore
+snapshot's restore record which paths it wrote (restored.wrote, RED34 R1): a git command that
+then destroys a path it never reached is compared with the pre-restore snapshot, which holds
+the user's edit. The note was written into the index row only; ``git snapshot repair``
+rebuilds the index from the packs' records, and an index rebuilt without the old one (lost,
+damaged) brought back the record as taken: the checkout named the restore's source for the
+edits, and undo wrote the source's bytes. Now the note is a record of its own in the packs.
+
+Real git, the plain hooks installed as a user installs them; the restore stopped as in
+test_red34_stopped_record.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from hookhelpers import snaps
+from test_red34_stopped_record import BOTH
+from test_red34_stopped_record import FILES
+from test_red34_stopped_record import _full
+from test_red34_stopped_record import _lines
+from test_red34_stopped_record import _name
+from test_red34_stopped_record import _names
+from test_red34_stopped_record import _stop_at
+from test_red34_stopped_record import stopped  # noqa: F401 (the fixture)
+
+from git_snapshot.cli import main
+
+Stopped = tuple[Path, int, int, list[int], list[int]]
+
+
+def _index_gone(store_dir: Path, how: str) -> None:
+    """The index as *how* says: lost (deleted), damaged (garbage), or kept."""
+    index = store_dir / "index.sqlite"
+    if how == "kept":
+        return
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{index}{suffix}").unlink(missing_ok=True)
+    if how == "damaged":
+        index.write_bytes(b"not a database, " * 512)
+
+
+def _ids(r: Path) -> list[tuple[int, str]]:
+    return [(s["id"], s["trigger"]) for s in json.loads(gs(r, "list", "--json").out)]
+
+
+@BOTH
+@pytest.mark.parametrize("index", ["lost", "damaged", "kept"])
+def test_a_checkout_after_a_repair_names_the_edits_with_the_pre_restore_snapshot(
+    stopped: Stopped,  # noqa: F811
+    store_dir: Path,
+    index: str,
+) -> None:
+    r, s, p, done, left = stopped
+    listed = _ids(r)
+    _index_gone(store_dir, index)
+    out = gs(r, "repair").out
+    assert "forgotten" not in out and "renumbered" not in out, out
+    assert _ids(r) == listed  # the same snapshots, numbers and all
+    ran = git(r, "checkout", "-f", "-q", "HEAD")
+    assert all((r / _name(i)).read_text() == f"committed {i}\n" for i in range(len(done + left)))
+    assert _lines(ran) == sorted([p, s]), ran.err
+    assert _names(r) == {p: {_name(i) for i in left}, s: {_name(i) for i in done}}
+    gs(r, "undo")
+    for i in left:
+        assert (r / _name(i)).read_bytes() == f"edited {i}\n".encode(), i
+    for i in done:
+        assert (r / _name(i)).read_bytes() == f"in S {i}\n".encode(), i
+
+
+@BOTH
+def test_the_note_survives_a_gc_and_then_a_repair(
+    stopped: Stopped,  # noqa: F811
+    store_dir: Path,
+) -> None:
+    """gc keeps the note's record (the row names it) and its tombstone, drops the record as
+    taken; an index rebuilt from the packs after that still has the note."""
+    r, s, p, done, left = stopped
+    gs(r, "prune", "--keep-last", "100")  # a gc, nothing forgotten
+    _index_gone(store_dir, "lost")
+    gs(r, "repair")
+    git(r, "checkout", "-f", "-q", "HEAD")
+    assert _names(r) == {p: {_name(i) for i in left}, s: {_name(i) for i in done}}
+    gs(r, "restore", str(p), *[_name(i) for i in left])
+    for i in left:
+        assert (r / _name(i)).read_bytes() == f"edited {i}\n".encode(), i
+
+
+@pytest.fixture
+def killed(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[Path, int, int, list[int], list[int], list[Path]]:
+    """A restore stopped by a full disk (as *stopped*) whose note's pack is on disk while its
+    index transaction never came, as a kill between the two leaves it (here the transaction
+    failed and so did the row's, and the command removed the pack, which is put back).
+    Returns the worktree, S, P, the files restored and left, and the pack so left."""
+    from git_snapshot.store.index import Index
+
+    put_venv_on_path(monkeypatch)
+    for i in range(FILES):
+        (repo / _name(i)).write_text(f"committed {i}\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "files")
+    install(repo)
+    for i in range(FILES):
+        (repo / _name(i)).write_text(f"in S {i}\n")
+    s = int(json.loads(gs(repo, "create", "--json").out)["id"])
+    for i in range(FILES):
+        (repo / _name(i)).write_text(f"edited {i}\n")
+    packs = Path(os.environ["GIT_SNAPSHOT_STORE"]) / "packs"
+    aside = repo.parent / "aside"
+    aside.mkdir()
+
+    def restate(self: Index, snap: Any, meta: Any, record: bytes, made: Any) -> bool:
+        for p in made:
+            shutil.copy2(packs / p.name, aside / p.name)
+        raise sqlite3.OperationalError("database or disk is full")
+
+    real = Index.restate
+    monkeypatch.setattr(Index, "restate", restate)
+    off = _stop_at(monkeypatch, _full)
+    rc = main(["-C", str(repo), "restore", str(s)])
+    off()
+    monkeypatch.setattr(Index, "restate", real)
+    assert rc != 0, capsys.readouterr().err
+    left_packs = [packs / p.name for p in aside.iterdir()]
+    assert len(left_packs) == 1 and not left_packs[0].exists()
+    shutil.copy2(aside / left_packs[0].name, left_packs[0])
+    p = snaps(repo)[-1]["id"]
+    done = [i for i in range(FILES) if (repo / _name(i)).read_text() == f"in S {i}\n"]
+    left = [i for i in range(FILES) if (repo / _name(i)).read_text() == f"edited {i}\n"]
+    assert done and left and len(done) + len(left) == FILES, (done, left)
+    return repo, s, p, done, left, left_packs
+
+
+def test_a_note_killed_before_the_index_took_it_is_removed_by_a_repair(
+    killed: tuple[Path, int, int, list[int], list[int], list[Path]],
+) -> None:
+    """The index (readable) lists the snapshot under its record as taken: the pack holding
+    the record given anew never took effect, and is removed (entered, its record was a
+    second snapshot 2, renumbered 3). The note went with the kill: the checkout names the
+    source, as before RED34 R1."""
+    r, s, _, done, left, packs = killed
+    listed = _ids(r)
+    out = gs(r, "repair").out
+    assert "removed 1 pack(s) of a restore's note" in out, out
+    assert "renumbered" not in out and "forgotten" not in out and "recovered" not in out, out
+    assert not packs[0].exists()
+    assert _ids(r) == listed
+    gs(r, "repair")  # and the next one has nothing to say of it
+    assert _ids(r) == listed
+    git(r, "checkout", "-f", "-q", "HEAD")
+    assert _names(r) == {s: {_name(i) for i in done + left}}
+
+
+def test_a_note_killed_before_the_index_took_it_counts_without_the_index(
+    killed: tuple[Path, int, int, list[int], list[int], list[Path]], store_dir: Path
+) -> None:
+    """No index to say the note never took effect: the packs say what the restore wrote."""
+    r, s, p, done, left, _ = killed
+    listed = _ids(r)
+    _index_gone(store_dir, "lost")
+    out = gs(r, "repair").out
+    assert "renumbered" not in out and "forgotten" not in out, out
+    assert _ids(r) == listed
+    git(r, "checkout", "-f", "-q", "HEAD")
+    assert _names(r) == {p: {_name(i) for i in left}, s: {_name(i) for i in done}}
+    gs(r, "undo")
+    for i in left:
+        assert (r / _name(i)).read_bytes() == f"edited {i}\n".encode(), i
