@@ -1071,17 +1071,29 @@ class Daemon:
             return
         for line in res.get("log", []):
             log(f"{root}: {line}")
+        # recorded as well as they could be, after a failure no retry cures (RED35 W1)
+        trouble = [t for t in res.get("trouble") or () if isinstance(t, list) and len(t) == 2]
+        for cause, why in trouble:
+            self.failed(f"salvaged-{cause}", str(why))
         retry = [b for b in res.get("retry") or () if isinstance(b, dict)]
         if retry:
-            self.keep_unrecorded(root, retry, str(res.get("why") or "not recorded"))
-        elif not self.unrecorded:
+            why = str(res.get("why") or "not recorded")
+            self.keep_unrecorded(root, retry, why, str(res.get("cause") or "write"))
+            return
+        if not self.unrecorded:
             self.record_backoff = RECORD_RETRY_S
-            self.failing.pop("records", None)
+            for key in [k for k in self.failing if k == "records" or k.startswith("unrecorded-")]:
+                del self.failing[key]
+        if not trouble:  # (a burst recorded whole since: said no more)
+            for key in [k for k in self.failing if k.startswith("salvaged-")]:
+                del self.failing[key]
 
-    def keep_unrecorded(self, root: str, items: list[dict[str, Any]], why: str) -> None:
+    def keep_unrecorded(
+        self, root: str, items: list[dict[str, Any]], why: str, cause: str = "write"
+    ) -> None:
         """Bursts of *root* whose recording failed (the store's disk full, its loss log not
-        writable): kept, and recorded again later (the loss they name is reported once the
-        store can take it, not never: RED34 A1)."""
+        writable; *cause*: take.failure_cause's): kept, and recorded again later (the loss
+        they name is reported once the store can take it, not never: RED34 A1)."""
         n = sum(len(b.get("paths") or ()) for b in items)
         self.unrecorded.append((root, items))
         self.record_retry_at = _now() + self.record_backoff
@@ -1090,7 +1102,7 @@ class Daemon:
             f"tried again in {self.record_backoff:.0f}s"
         )
         self.record_backoff = min(self.record_backoff * 2, MAX_RECORD_RETRY_S)
-        self.failed("records", why)
+        self.failed("records" if cause == "write" else f"unrecorded-{cause}", why)
 
     def retry_records(self, now: float) -> None:
         """The bursts kept unrecorded go back to be recorded (first: they are the oldest)."""
@@ -1105,19 +1117,43 @@ class Daemon:
         self.status_dirty = True
 
     def problem(self) -> str | None:
-        """One line saying what is wrong with our writes in the store, or None."""
-        if not self.failing:
-            return None
-        why, since = min(self.failing.values(), key=lambda x: x[1])
-        at = time.strftime("%H:%M:%S", time.localtime(since))
-        parts = [f"cannot write to the store since {at}: {why}"]
-        waiting = self.unrecorded + (list(self.bursts) if "records" in self.failing else [])
-        n = sum(len(items) for _, items in waiting)
-        if n:
-            parts.append(f"{n} loss record{'s' if n != 1 else ''} kept, written once it can")
-        if any(_full(w) for w, _ in self.failing.values()):
-            parts.append("free space on its disk (git snapshot prune frees some)")
-        return "; ".join(parts)
+        """One line saying what is wrong with our writes in the store, or None: a write
+        that fails (a retry cures it), then a loss record that met damage or an error no
+        retry cures (said as what it is, with what to do: RED35 W1)."""
+        writes = {k: v for k, v in self.failing.items() if not k.startswith(_RECORD_TROUBLE)}
+        parts = []
+        if writes:
+            why, since = min(writes.values(), key=lambda x: x[1])
+            parts.append(f"cannot write to the store since {_clock(since)}: {why}")
+            waiting = self.unrecorded + (list(self.bursts) if "records" in writes else [])
+            n = sum(len(items) for _, items in waiting)
+            if n:
+                parts.append(f"{n} loss record{'s' if n != 1 else ''} kept, written once it can")
+            if any(_full(w) for w, _ in writes.values()):
+                parts.append("free space on its disk (git snapshot prune frees some)")
+        troubles = [(k, v) for k, v in self.failing.items() if k.startswith(_RECORD_TROUBLE)]
+        for key, (why, since) in sorted(troubles, key=lambda x: x[1][1]):
+            parts.append(self._trouble(key, why, since))
+        return "; ".join(parts) or None
+
+    def _trouble(self, key: str, why: str, since: float) -> str:
+        """problem()'s words for a loss record that failed for good (*key*: salvaged-CAUSE,
+        recorded as well as it could be; unrecorded-CAUSE, kept and tried again)."""
+        kind, _, cause = key.partition("-")
+        if cause == "damaged":
+            said = f"a loss record met damaged data in the store at {_clock(since)}: {why}"
+        else:
+            said = f"recording a loss failed at {_clock(since)}: {why}"
+        if kind == "salvaged":
+            said += "; recorded as well as it could be (see git snapshot losses)"
+        else:
+            n = sum(len(items) for _, items in self.unrecorded)
+            said += f"; {n} loss record{'s' if n != 1 else ''} kept, tried again later"
+        if cause == "damaged":
+            said += "; check the store with: git snapshot verify"
+        elif cause == "bug":
+            said += "; please report it"
+        return said
 
     # -- status ------------------------------------------------------------------------------
 
@@ -1353,6 +1389,14 @@ def _left_behind(state_dir: str) -> dict[str, float]:
         return out
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return {}
+
+
+# failing's keys of a loss record that failed for a reason no retry cures (problem())
+_RECORD_TROUBLE = ("salvaged-", "unrecorded-")
+
+
+def _clock(t: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(t))
 
 
 def _full(why: str) -> bool:

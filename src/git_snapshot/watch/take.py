@@ -284,33 +284,89 @@ def record_bursts(worktree: str, items: list[dict[str, Any]]) -> dict[str, objec
     """Record each burst (watch/bursts.py) against the store's last snapshot of *worktree*
     whose walk ended before it began (files it overwrote before a snapshot taken in the
     middle of it: against the one before their overwrite, in an entry of their own); what
-    happened, as lines for the daemon's log. A burst whose recording failed (the store's
-    disk full) is given back under ``retry``, with the number of its parts recorded
-    (``done``: skipped when it is recorded again), for the daemon to try again later."""
+    happened, as lines for the daemon's log. A burst whose recording failed for a reason a
+    retry may cure (transient: the store's disk full) is given back under ``retry``, with
+    the number of its parts recorded (``done``: skipped when it is recorded again), for the
+    daemon to try again later, and ``why`` and ``cause`` (failure_cause). One that failed
+    otherwise (a damaged snapshot, a bug) is recorded as well as it can be (watch/salvage.py)
+    and said under ``trouble``: [cause, why] (RED35 W1: it was retried without end, said as
+    a full disk, and never reached git snapshot losses)."""
     from git_snapshot.store import Store
 
     lines: list[str] = []
     retry: list[dict[str, Any]] = []
-    why = None
-    with Store() as store:
+    trouble: list[list[str]] = []
+    why = cause = None
+    try:
+        store = Store()
+    except Exception as exc:  # (a damaged index: kept, and said as what it is)
+        return {"log": [], "retry": items, "why": described(exc), "cause": failure_cause(exc)}
+    with store:
         for item in items:
             done = int(item.get("done") or 0)
             try:
-                for line, part in _record(store, worktree, item, done):
+                for line, part in _record(store, worktree, item, done, trouble):
                     lines.append(line)
                     done += part
             except Exception as exc:
-                why = str(exc) if isinstance(exc, OSError) else repr(exc)
+                why, cause = described(exc), failure_cause(exc)
                 retry.append({**item, "done": done})
     out: dict[str, object] = {"log": lines}
     if retry:
-        out.update(retry=retry, why=why)
+        out.update(retry=retry, why=why, cause=cause)
+    if trouble:
+        out.update(trouble=trouble)
     return out
 
 
-def _record(store: Any, worktree: str, item: dict[str, Any], skip: int) -> Any:
+def failure_cause(exc: BaseException) -> str:
+    """What kind of failure *exc* is: ``write`` (a retry may cure it: the store's disk or
+    quota full, an I/O error, a file in the way, its database full or locked: sqlite's
+    "database or disk is full" is no OSError), ``damaged`` (the store's data: an object or
+    folder listing unreadable, a tree no snapshot holds, its index's database malformed),
+    ``error`` (another expected failure: its message says what) or ``bug``."""
+    import sqlite3
+
+    from git_snapshot.errors import UserError
+    from git_snapshot.store.objects import CorruptObject
+    from git_snapshot.store.validate import UnsafeTree
+
+    if isinstance(exc, OSError):
+        return "write"
+    if isinstance(exc, sqlite3.OperationalError) and any(
+        w in str(exc).lower() for w in _SQLITE_TRANSIENT
+    ):
+        return "write"
+    if isinstance(exc, (CorruptObject, UnsafeTree, sqlite3.DatabaseError)):
+        return "damaged"
+    return "error" if isinstance(exc, UserError) else "bug"
+
+
+# sqlite's words for what a retry may cure (its OperationalError also says "no such table")
+_SQLITE_TRANSIENT = ("full", "locked", "busy", "disk i/o error", "unable to open", "readonly")
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a retry may cure *exc* (failure_cause's ``write``)."""
+    return failure_cause(exc) == "write"
+
+
+def described(exc: BaseException) -> str:
+    """*exc* in words: its message when it is one we expect, else its repr (a bug's)."""
+    from git_snapshot.errors import UserError
+
+    if isinstance(exc, (OSError, UserError)) or failure_cause(exc) != "bug":
+        return str(exc)
+    return f"internal error {exc!r}"
+
+
+def _record(
+    store: Any, worktree: str, item: dict[str, Any], skip: int, trouble: list[list[str]]
+) -> Any:
     """Record the burst *item* (_burst_json's), its first *skip* parts left out (recorded
-    before); yields a line for the log and 1 for each part recorded (0 for a line alone)."""
+    before); yields a line for the log and 1 for each part recorded (0 for a line alone).
+    A part whose recording fails for good is recorded by watch/salvage.py, and said in
+    *trouble*; a failure a retry may cure escapes."""
     from git_snapshot.watch import bursts
 
     if item.get("gap"):  # after a watcher that did not stop cleanly (watch/gap.py)
@@ -333,19 +389,64 @@ def _record(store: Any, worktree: str, item: dict[str, Any], skip: int) -> Any:
         item.get("times", {}),
         lost_events=bool(item.get("lost_events")),
     )
+    try:
+        parts = _parts(store, worktree, whole)
+    except Exception as exc:
+        if transient(exc):
+            raise
+        yield f"a burst's parts not told apart ({described(exc)}): recorded whole", 0
+        snap = before_burst(store, worktree, whole.started)
+        parts = [(snap, whole)] if snap is not None else []
+    if not parts:
+        yield f"a burst of {len(whole.paths)} changes, no snapshot before it", 0
+    for snap, b in parts[skip:]:
+        try:
+            entry = bursts.record(store, worktree, b, snap)
+        except Exception as exc:
+            if transient(exc):
+                raise
+            yield _salvaged(store, worktree, b, snap, exc, trouble), 1
+            continue
+        what = f"recorded against snapshot {snap.id}" if entry else "nothing lost"
+        yield f"a burst of {len(b.paths)} changes: {what}", 1
+
+
+def _parts(store: Any, worktree: str, whole: Any) -> list[tuple[Any, Any]]:
+    """*whole* split by the snapshots it straddles, each part with the snapshot it is
+    recorded against (bursts.Burst.parts, newer, unsettled)."""
+    from git_snapshot.watch import bursts
+
     parts = whole.parts(lambda t: before_burst(store, worktree, t))
     # what a snapshot whose walk began during the burst read before its writes: from
     # that one (bursts.newer); what a snapshot whose walk met the burst's writes may
     # not hold: from the one before it (the daemon reads events late under load:
     # bursts.unsettled)
     parts = bursts.newer(store, parts, lambda t: after_snapshot(store, worktree, t))
-    parts = bursts.unsettled(store, parts, lambda t: before_burst(store, worktree, t))
-    if not parts:
-        yield f"a burst of {len(whole.paths)} changes, no snapshot before it", 0
-    for snap, b in parts[skip:]:
-        entry = bursts.record(store, worktree, b, snap)
-        what = f"recorded against snapshot {snap.id}" if entry else "nothing lost"
-        yield f"a burst of {len(b.paths)} changes: {what}", 1
+    return bursts.unsettled(store, parts, lambda t: before_burst(store, worktree, t))
+
+
+def _salvaged(
+    store: Any, worktree: str, b: Any, snap: Any, exc: Exception, trouble: list[list[str]]
+) -> str:
+    """Record the part *b* whose bursts.record failed with *exc* (not transient) as well as
+    it can be (watch/salvage.py); its line for the log. A failure a retry may cure escapes."""
+    from git_snapshot.watch import salvage
+
+    why = described(exc)
+    entry = salvage.record(store, worktree, b, snap, exc)
+    trouble.append([failure_cause(exc), why])  # (after: a retry would say it again)
+    failed = (
+        f"snapshot {snap.id} is damaged ({why}; check the store with: git snapshot verify)"
+        if failure_cause(exc) == "damaged"
+        else f"recording it failed ({why})"
+    )
+    if entry is None:
+        return f"a burst of {len(b.paths)} changes: {failed}; nothing found lost"
+    named, unsaved = len(entry.get("lost") or ()), len(entry.get("unsaved") or ())
+    return (
+        f"a burst of {len(b.paths)} changes: {failed}; recorded against snapshot {snap.id} as "
+        f"well as it could be: {named} path(s) lost, {unsaved} not compared"
+    )
 
 
 def serve() -> int:

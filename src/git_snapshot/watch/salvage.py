@@ -1,0 +1,191 @@
+"""A burst's loss entry when bursts.record failed for a reason no retry cures (RED35 W1).
+
+A damaged snapshot (an object or a folder listing unreadable) or a bug in the recording was
+retried without end, and the deleted paths never reached ``git snapshot losses``. Here the
+burst is recorded as well as it can be: compared with its snapshot as a hook compares (what
+can be read; a damaged copy stops only the paths that need it, which are named as not
+compared, and why: losses.find's *unread*), else its paths named as not compared at all. An
+OSError or a full or locked database still escapes: the daemon retries those (take.transient).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from git_snapshot import losses
+
+
+def record(
+    store: Any, worktree: str, burst: Any, snap: Any, failed: BaseException
+) -> dict[str, Any] | None:
+    """The entry written for *burst* (watch/bursts.Burst) against *snap*, whose bursts.record
+    failed with *failed*, or None when nothing of it is lost."""
+    from git_snapshot import gitrepo
+    from git_snapshot import identity
+    from git_snapshot.errors import UserError
+    from git_snapshot.watch.take import transient
+
+    try:
+        repo = gitrepo.find_repo(worktree)
+    except UserError:
+        repo = None  # the worktree went too: its paths are named, where _named writes them
+    if repo is not None and identity.known_source(store, repo) == snap.source:
+        try:
+            return _compared(store, repo, burst, snap)
+        except Exception as exc:
+            if transient(exc):
+                raise
+            failed = exc
+    return _named(store, worktree, repo, burst, snap, failed)
+
+
+def _compared(store: Any, repo: Any, burst: Any, snap: Any) -> dict[str, Any] | None:
+    """losses.find of the burst's paths in *snap*, less what git gives back, as a hook's
+    check of an older snapshot does; what it cannot read named as not compared."""
+    from git_snapshot.watch import bursts
+
+    rels = _rels(repo.toplevel, burst.paths)
+    unread: dict[bytes, str] = {}
+    found = losses.find(store, repo, snap, _covering(_widened(repo.toplevel, rels)), unread=unread)
+    unsaved = losses.not_compared(snap.id, _below(unread, rels))
+    if not found and not unsaved:
+        return None
+    exact = not burst.earlier and not any(k in bursts.EARLIER for k in burst.kinds.values())
+    verb = "watcher: " + _verb(found)
+    report = losses.report_of(store, repo, verb, snap, exact, found, unsaved, burst.ended)
+    entry = _entry(report, burst)
+    losses.append(store, repo, entry)
+    lines = [ln for ln in report.lines(repo, repo.toplevel, absolute=True) if " not saved: " in ln]
+    if found:
+        restore = report.covering()
+        common = os.path.commonpath([os.fsdecode(x.path) for x in found]) if len(found) > 1 else ""
+        taken = None if exact else snap
+        lines.insert(
+            0,
+            bursts.message(
+                repo.toplevel, found, os.fsencode(common), burst.started, snap.id, restore, taken
+            ),
+        )
+    _tell(repo, store, lines)
+    return entry
+
+
+def _named(
+    store: Any, worktree: str, repo: Any, burst: Any, snap: Any, failed: BaseException
+) -> dict[str, Any] | None:
+    """An entry naming the burst's paths gone from the disk as not compared with *snap*, and
+    why (*failed*); written where the worktree's loss log is, or, with the worktree gone, to
+    its path-keyed log (losses.append_at: ``git snapshot losses`` lists it there too)."""
+    from git_snapshot import identity
+    from git_snapshot.watch.take import described
+
+    top = repo.toplevel if repo is not None else worktree
+    base = os.fsencode(top)
+    rels = [r for r in _rels(top, burst.paths) if not os.path.lexists(base + b"/" + r)]
+    if not rels:
+        return None
+    why = (
+        f"not compared with snapshot {snap.id} ({described(failed)}): what that snapshot holds "
+        f"of it, if anything, is restored with: git snapshot restore {snap.id} PATH"
+    )
+    unsaved = [(os.fsencode(r), why) for r in sorted(rels)]
+    report = losses.Report(
+        "watcher: deleted", snap.id, snap.created, False, [], unsaved, burst.ended
+    )
+    entry = _entry(report, burst)
+    if repo is not None and identity.known_source(store, repo) == snap.source:
+        losses.append(store, repo, entry)
+        _tell(repo, store, report.lines(repo, repo.toplevel, absolute=True))
+        return entry
+    entry.update(repo=identity.tagged(snap.source), source=snap.source)
+    if repo is not None:
+        losses.append(store, repo, entry)
+        _tell(repo, store, report.lines(repo, repo.toplevel, absolute=True))
+    else:
+        entry.update(removed_worktree=worktree)
+        losses.append_at(store, identity.path_of(snap.source), worktree, entry)
+        paths = ", ".join(losses.fold([os.fsencode(r) for r in sorted(rels)]))
+        _tell(None, store, [f"git-snapshot: not saved: {paths} in {worktree}, {why}"])
+    return entry
+
+
+def _entry(report: Any, burst: Any) -> dict[str, Any]:
+    from git_snapshot import output
+
+    entry: dict[str, Any] = report.as_json()
+    entry["burst"] = {
+        "started": output.iso(burst.started),
+        "ended": output.iso(burst.ended),
+        "events": len(burst.paths),
+    }
+    if burst.lost_events:
+        entry["events_lost"] = True
+    return entry
+
+
+def _tell(repo: Any, store: Any, lines: list[str]) -> None:
+    """Hold *lines* for the next git-snapshot command (there, or anywhere), and notify."""
+    from git_snapshot.watch import bursts
+
+    if repo is not None:
+        losses.hold(repo, lines)
+    else:
+        losses.hold_everywhere(store, lines)
+    for line in lines:
+        bursts.notify(line)
+
+
+def _rels(top: str, paths: tuple[str, ...]) -> list[bytes]:
+    """*paths* (absolute, as events name them) relative to the worktree *top*, .git left out."""
+    bases = {os.fsencode(top), os.fsencode(os.path.realpath(top))}
+    out: set[bytes] = set()
+    for p in paths:
+        raw = os.fsencode(os.path.abspath(p))
+        for base in bases:
+            if raw.startswith(base + b"/"):
+                rel = raw[len(base) + 1 :]
+                if rel != b".git" and not rel.startswith(b".git/"):
+                    out.add(rel)
+                break
+    return sorted(out)
+
+
+def _widened(top: str, rels: list[bytes]) -> set[bytes]:
+    """Each path, or its highest folder that no longer exists (all of a deleted folder is
+    compared, not only what events named: a queue overflow drops some)."""
+    base = os.fsencode(top)
+    out: set[bytes] = set()
+    for rel in rels:
+        best, parent = rel, rel.rpartition(b"/")[0]
+        while parent and not os.path.lexists(base + b"/" + parent):
+            best, parent = parent, parent.rpartition(b"/")[0]
+        out.add(best)
+    return out
+
+
+def _covering(paths: set[bytes]) -> list[bytes]:
+    """The fewest of *paths* whose folders hold all the others."""
+    out: list[bytes] = []
+    for p in sorted(paths):
+        if not (out and (p == out[-1] or p.startswith(out[-1] + b"/"))):
+            out.append(p)
+    return out
+
+
+def _below(unread: dict[bytes, str], rels: list[bytes]) -> dict[bytes, str]:
+    """*unread* (path -> why), a folder in it replaced by the paths events named in it: the
+    names the watcher saw go, not only their folder's."""
+    out: dict[bytes, str] = {}
+    for path, why in unread.items():
+        inside = [r for r in rels if r.startswith(path + b"/")]
+        for r in inside or [path]:
+            out[r] = why
+    return out
+
+
+def _verb(gone: list[Any]) -> str:
+    kinds = {x.status for x in gone}
+    if kinds <= {"deleted"}:
+        return "deleted"
+    return "overwritten" if "deleted" not in kinds else "deleted or overwritten"
