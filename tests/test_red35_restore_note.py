@@ -27,18 +27,26 @@ from clihelpers import gs
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import snaps
+from storehelpers import entry_of
 from test_red34_stopped_record import BOTH
 from test_red34_stopped_record import FILES
 from test_red34_stopped_record import _full
+from test_red34_stopped_record import _interrupt
 from test_red34_stopped_record import _lines
 from test_red34_stopped_record import _name
 from test_red34_stopped_record import _names
 from test_red34_stopped_record import _stop_at
 from test_red34_stopped_record import stopped  # noqa: F401 (the fixture)
 
+from git_snapshot import create_backup
+from git_snapshot import list_backups
+from git_snapshot import restore_backup
 from git_snapshot.cli import main
+from git_snapshot.store import Store
+from git_snapshot.store.restorer import Damaged
+from git_snapshot.store.restorer import Stopped
 
-Stopped = tuple[Path, int, int, list[int], list[int]]
+Ran = tuple[Path, int, int, list[int], list[int]]
 
 
 def _index_gone(store_dir: Path, how: str) -> None:
@@ -59,7 +67,7 @@ def _ids(r: Path) -> list[tuple[int, str]]:
 @BOTH
 @pytest.mark.parametrize("index", ["lost", "damaged", "kept"])
 def test_a_checkout_after_a_repair_names_the_edits_with_the_pre_restore_snapshot(
-    stopped: Stopped,  # noqa: F811
+    stopped: Ran,  # noqa: F811
     store_dir: Path,
     index: str,
 ) -> None:
@@ -82,7 +90,7 @@ def test_a_checkout_after_a_repair_names_the_edits_with_the_pre_restore_snapshot
 
 @BOTH
 def test_the_note_survives_a_gc_and_then_a_repair(
-    stopped: Stopped,  # noqa: F811
+    stopped: Ran,  # noqa: F811
     store_dir: Path,
 ) -> None:
     """gc keeps the note's record (the row names it) and its tombstone, drops the record as
@@ -180,3 +188,114 @@ def test_a_note_killed_before_the_index_took_it_counts_without_the_index(
     gs(r, "undo")
     for i in left:
         assert (r / _name(i)).read_bytes() == f"edited {i}\n".encode(), i
+
+
+# RED35 R2: the API's restore_backup in place, stopped part way: it noted nothing of what it
+# wrote, and its Stopped line named no backup (the command's names its pre-restore snapshot)
+
+
+def _data(tmp_path: Path) -> tuple[Path, int]:
+    """A folder backed up as "data" (S: "in S"), then edited: returns it and S."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(FILES):
+        (data / _name(i)).write_text(f"in S {i}\n")
+    s = create_backup("data", data).id
+    for i in range(FILES):
+        (data / _name(i)).write_text(f"edited {i}\n")
+    return data, s
+
+
+def _wrote(store_dir: Path, backup: int) -> set[str] | None:
+    """The files the note of pre-restore backup *backup* says its restore wrote."""
+    with Store(store_dir) as st:
+        (snap,) = [x for x in st.snapshots("data") if x.id == backup]
+        note = snap.meta.get("restore", {}).get("wrote")
+    return None if note is None else set(note["written"])
+
+
+def _split(data: Path) -> tuple[set[str], set[str]]:
+    done = {_name(i) for i in range(FILES) if (data / _name(i)).read_text() == f"in S {i}\n"}
+    left = {_name(i) for i in range(FILES) if (data / _name(i)).read_text() == f"edited {i}\n"}
+    assert done and left and len(done) + len(left) == FILES, (done, left)
+    return done, left
+
+
+def test_restore_backup_stopped_by_a_full_disk_names_and_notes_its_pre_restore_backup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_dir: Path
+) -> None:
+    data, s = _data(tmp_path)
+    off = _stop_at(monkeypatch, _full)
+    with pytest.raises(Stopped) as got:
+        restore_backup("data", s, data)
+    off()
+    p = list_backups("data")[-1].id
+    assert p != s
+    assert str(got.value).endswith(f"; what was there before is in backup {p}"), got.value
+    done, _ = _split(data)
+    assert _wrote(store_dir, p) == done
+    out = tmp_path / "out"
+    restore_backup("data", p, out)  # the backup named holds the edits
+    for i in range(FILES):
+        assert (out / _name(i)).read_bytes() == f"edited {i}\n".encode(), i
+
+
+def test_restore_backup_run_again_after_a_full_disk_names_the_first_runs_backup(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data, s = _data(tmp_path)
+    off = _stop_at(monkeypatch, _full)
+    with pytest.raises(Stopped):
+        restore_backup("data", s, data)
+    off()
+    first = list_backups("data")[-1].id
+    off = _stop_at(monkeypatch, _full)
+    with pytest.raises(Stopped) as got:
+        restore_backup("data", s, data)
+    off()
+    second = list_backups("data")[-1]
+    assert second.id != first and second.message == f"before restoring backup {s} again"
+    assert str(got.value).endswith(f"; what was there before is in backup {first}"), got.value
+    restore_backup("data", s, data)  # the disk has room again: finished
+    assert all((data / _name(i)).read_text() == f"in S {i}\n" for i in range(FILES))
+
+
+def test_restore_backup_interrupted_notes_what_it_wrote(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store_dir: Path
+) -> None:
+    data, s = _data(tmp_path)
+    off = _stop_at(monkeypatch, _interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        restore_backup("data", s, data)
+    off()
+    p = list_backups("data")[-1].id
+    done, _ = _split(data)
+    assert _wrote(store_dir, p) == done
+
+
+def test_restore_backup_leaving_a_damaged_file_notes_what_it_wrote(
+    tmp_path: Path, store_dir: Path
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(1, FILES):
+        (data / _name(i)).write_text(f"in S {i}\n")
+    create_backup("data", data)
+    (data / _name(0)).write_text("in S 0\n")  # its blob alone in the pack of S
+    s = create_backup("data", data).id
+    with Store(store_dir) as st:
+        (snap,) = [x for x in st.snapshots("data") if x.id == s]
+        loc = st.index.locate(entry_of(st, snap, _name(0).encode()).ref)
+    assert loc is not None
+    pack = store_dir / "packs" / loc.pack
+    raw = bytearray(pack.read_bytes())
+    for at in range(loc.offset, loc.offset + loc.length):
+        raw[at] ^= 0x55
+    pack.write_bytes(bytes(raw))
+    for i in range(FILES):
+        (data / _name(i)).write_text(f"edited {i}\n")
+    with pytest.raises(Damaged):
+        restore_backup("data", s, data)
+    assert (data / _name(0)).read_text() == "edited 0\n"
+    p = list_backups("data")[-1].id
+    assert _wrote(store_dir, p) == {_name(i) for i in range(1, FILES)}

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Union
 
 from git_snapshot import boundary
+from git_snapshot import restored
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
@@ -33,6 +34,7 @@ from git_snapshot.store.restorer import Restorer
 from git_snapshot.store.restorer import split_path
 from git_snapshot.store.retention import forget
 from git_snapshot.store.safety import PRE_RESTORE
+from git_snapshot.store.safety import restore_record
 from git_snapshot.store.safety import unsaved
 from git_snapshot.store.verify import verify
 
@@ -221,19 +223,45 @@ def restore_backup(
     # the shared lock from the choice on: a gc (clean_old_backups elsewhere) waits (RED32 C1)
     with _open(store) as st, st.lock():
         snap = _pick(st, name, backup_id)
+        named = [b"/".join(split_path(p)) for p in wanted]
         protect: frozenset[bytes] = frozenset()
+        safety = None
         if os.path.isdir(where):
-            safety = create_snapshot(
-                st, name, where, trigger=PRE_RESTORE, message=f"before restoring backup {snap.id}"
-            ).snapshot
-            protect = unsaved(safety, [b"/".join(split_path(p)) for p in wanted])
+            safety = _pre_restore(st, name, snap, where, named, delete)
+            protect = unsaved(safety, named)
         # a backup is of a folder, .git and all (a script's before `git filter-repo`): all of
         # it is restored, what it replaces kept in the pre-restore backup (the commands leave
         # a repository's own .git alone: their snapshots never hold it, RED31)
         restorer = Restorer(st, delete=delete, protect=protect, never=frozenset())
-        report = restorer.restore(snap, where, list(wanted))
+        # as restore's: a run that stops notes what it wrote, and its Stopped line names the
+        # backup holding what was there (a run again after one that stopped: the first's)
+        runs = restored.first_run(st, safety) if safety is not None else None
+
+        def held() -> str:
+            assert safety is not None
+            return "backup " + restored.before(lambda s: str(s.id), safety, runs, "backup")
+
+        with restored.noting(st, safety, restorer, held):
+            report = restorer.restore(snap, where, list(wanted))
         NotAllRestored.check(restorer, snap)
     return report.files
+
+
+def _pre_restore(
+    st: Store, name: str, snap: Snapshot, where: str, named: list[bytes], delete: bool
+) -> Snapshot:
+    """The pre-restore backup of *where*, before backup *snap* (its *named* paths) is
+    restored there; in the folder *snap* is a backup of, it records the restore (as
+    restore's pre-restore snapshot: safety.restore_record), so that a run that stops notes
+    what it wrote and a run again knows the first run's backup (restored.first_run)."""
+    record = None
+    if snap.worktree == os.path.abspath(where):
+        record = restore_record(snap, named, delete)
+    again = record is not None and restored.again(st, snap, named, delete)
+    message = f"before restoring backup {snap.id}{' again' if again else ''}"
+    return create_snapshot(
+        st, name, where, trigger=PRE_RESTORE, message=message, meta=record
+    ).snapshot
 
 
 def clean_old_backups(keep: int, name: str | None = None, store: StorePath = None) -> int:

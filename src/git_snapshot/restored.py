@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
@@ -29,6 +31,8 @@ from git_snapshot.store.safety import Restored
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
     from typing import Any
+
+    from git_snapshot.store.restorer import Restorer
 
 # (the snapshot a report names, the one compared, which paths: None for all)
 Part = tuple[Snapshot, Snapshot, Callable[[bytes], bool] | None]
@@ -121,6 +125,53 @@ def wrote(store: Store, safety: Snapshot, written: list[bytes], gone: list[bytes
         return False
     safety.meta = meta
     return True
+
+
+@contextmanager
+def noting(
+    store: Store, safety: Snapshot | None, restorer: Restorer, before: Callable[[], str]
+) -> Iterator[None]:
+    """Around *restorer*'s restore in place, *safety* its pre-restore snapshot (None: none
+    taken): one that began to write and did not write all it names (stopped part way by a
+    full disk, Ctrl-C or SIGTERM; damaged or unwritable paths; a named path it cannot write
+    below) notes what it wrote (wrote) before its exception goes on, and a Stopped's line
+    then says where what was there before is (*before*(): "snapshot 2"). Shared by restore
+    and the API's restore_backup (RED35 R2: the API's noted nothing and named no backup)."""
+    from git_snapshot.store.restorer import Stopped
+
+    try:
+        yield
+    except Stopped as exc:  # a full disk: what it wrote over is in a snapshot too
+        if safety is None:
+            raise
+        _part_written(store, safety, restorer)
+        raise Stopped(f"{exc}; what was there before is in {before()}") from exc
+    except (Exception, KeyboardInterrupt):
+        _part_written(store, safety, restorer)
+        raise
+
+
+def _part_written(store: Store, safety: Snapshot | None, restorer: Restorer) -> None:
+    if safety is not None and restorer.began:
+        report = restorer.report
+        wrote(store, safety, [*report.created, *report.updated], report.deleted)
+
+
+def before(
+    name: Callable[[Snapshot], str],
+    safety: Snapshot,
+    runs: tuple[Snapshot, bool] | None,
+    noun: str = "snapshot",
+) -> str:
+    """The snapshot(s) a restore's lines name as holding what was there before: its
+    pre-restore snapshot *safety*; run again after a run that stopped (*runs*: first_run),
+    the first run's, alone when *safety* holds nothing more (*noun*: the API's "backup")."""
+    if runs is None:
+        return name(safety)
+    first, alone = runs
+    if alone:
+        return name(first)
+    return f"{name(safety)}, and before the first run of this restore in {noun} {name(first)}"
 
 
 def _reached(before: Snapshot) -> Callable[[bytes], bool] | None:

@@ -45,7 +45,6 @@ from git_snapshot.store.restorer import NEVER
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
-from git_snapshot.store.restorer import Stopped
 from git_snapshot.store.restorer import Unwritable
 from git_snapshot.store.restorer import keeps_mode
 from git_snapshot.store.restorer import left_as_is
@@ -259,31 +258,24 @@ def cmd_restore(
                 keep_files=keep_files,
                 progress=count,
             )
+
+            def held() -> str:
+                assert safety is not None
+                return restored.before(_names(store, mine, [snap, safety]), safety, runs)
+
             try:
-                return restorer.restore(snap, target, [p for p in rels if p] or None), None
+                # what it wrote noted if it did not write all, a Stopped's line completed
+                with restored.noting(store, safety, restorer, lambda: f"snapshot {held()}"):
+                    return restorer.restore(snap, target, [p for p in rels if p] or None), None
             except Damaged as exc:
-                _part_written(store, safety, restorer)
                 return restorer.report, exc
             except Unwritable:  # named below, with everything the restore did
-                _part_written(store, safety, restorer)
                 return restorer.report, None
-            except Stopped as exc:  # a full disk: what it wrote over is in a snapshot too
-                if safety is None:
-                    raise
-                _part_written(store, safety, restorer)
-                before = _before(_names(store, mine, [snap, safety]), safety, runs)
-                raise Stopped(f"{exc}; what was there before is in snapshot {before}") from exc
             except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the one line the command line prints
                 if dry_run:
                     raise
-                before = None
-                if safety is not None:
-                    _part_written(store, safety, restorer)
-                    before = _before(_names(store, mine, [snap, safety]), safety, runs)
+                before = held() if safety is not None else None
                 raise KeyboardInterrupt(_interrupted(restorer.began, before, to)) from None
-            except UserError:  # a named path it cannot write below, after others
-                _part_written(store, safety, restorer)
-                raise
 
         report, damaged = run(unsaved(safety, rels) if safety else frozenset(), progress.count_of)
         skipped = _skipped_of(safety)
@@ -322,7 +314,7 @@ def cmd_restore(
         elsewhere=bool(to),
         names=names,
         here=cwd_in,
-        before=_before(names, safety, runs) if safety is not None else None,
+        before=restored.before(names, safety, runs) if safety is not None else None,
     )
     _warn_torn(snap, report, dry_run, cwd_in)
     if report.unwritable:
@@ -374,20 +366,6 @@ def _stops_as_ctrl_c(untouched: Callable[[], bool]) -> Iterator[None]:
         for sig, handler in before.items():
             if handler is not None:  # (None: set outside Python, nothing to put back)
                 signal.signal(sig, handler)
-
-
-def _before(
-    name: Callable[[Snapshot], str], safety: Snapshot, runs: tuple[Snapshot, bool] | None
-) -> str:
-    """The snapshot(s) a restore's lines name as holding what was there before: its
-    pre-restore snapshot *safety*; run again after a run that stopped (*runs*:
-    restored.first_run), the first run's, alone when *safety* holds nothing more."""
-    if runs is None:
-        return name(safety)
-    first, alone = runs
-    if alone:
-        return name(first)
-    return f"{name(safety)}, and before the first run of this restore in snapshot {name(first)}"
 
 
 def _interrupted(began: bool, before: str | None, to: str | None) -> str:
@@ -830,16 +808,6 @@ def _json(
     }
 
 
-def _part_written(store: Store, safety: Snapshot | None, restorer: Restorer) -> None:
-    """A restore in place that began to write and did not write all it names (stopped part
-    way; damaged or unwritable paths left): its pre-restore snapshot *safety*'s record says
-    what it wrote, so that a git command destroying a path it left is compared with that
-    snapshot, which holds what is there (restored.wrote)."""
-    if safety is not None and restorer.began:
-        report = restorer.report
-        restored.wrote(store, safety, [*report.created, *report.updated], report.deleted)
-
-
 def _names(
     store: Store, mine: gitrepo.Repo | None, snaps: list[Snapshot]
 ) -> Callable[[Snapshot], str]:
@@ -872,8 +840,8 @@ def _print_report(
     before: str | None = None,
 ) -> None:
     """The lines of a restore's report: its paths as typed in the folder *here* (from the
-    target's top); *before*: the snapshot(s) holding what was there before (_before), when
-    other than *safety*."""
+    target's top); *before*: the snapshot(s) holding what was there before
+    (restored.before), when other than *safety*."""
 
     def _some(paths: list[bytes], n: int = 5) -> str:
         return first_of([output.display(from_here(here, p)) for p in paths], n)
