@@ -47,7 +47,8 @@ def _as_before(raw: bytes) -> list[ev.Event]:
                 (f.ATTRIB, ev.ATTRIB),
             ):
                 if mask & bit:
-                    out.append(ev.Event(e.wd, kind, e.name, bool(mask & f.ISDIR)))
+                    # (with the cookie that pairs a rename's two events: RED35 M1)
+                    out.append(ev.Event(e.wd, kind, e.name, bool(mask & f.ISDIR), e.cookie))
                     break
     return out
 

@@ -46,6 +46,10 @@ EARLIER = (EDITED, OVERWRITE_EDITED)  # kinds whose saved copy may be older than
 _DELETES = (DELETE, DELETE_DIR, EDITED)
 DEFAULT_FILES = 100
 DEFAULT_SECONDS = 5.0
+# how long a rename is kept for the bursts that follow (settle_moves): a folder renamed, then
+# its new place deleted before a snapshot saw it there, lost what a snapshot holds under its
+# old name
+MOVES_KEPT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,9 @@ class Burst:
     # snapshot, left out of this one's entry; and, when not None, the only files it names
     elsewhere: frozenset[bytes] = frozenset()
     only: frozenset[bytes] | None = None
+    # renames inside the worktree (inotify's MOVED_FROM and MOVED_TO, paired by their
+    # cookie), oldest first: (old path, new path, when); read by settle_moves only
+    moves: tuple[tuple[str, str, float], ...] = ()
 
     def parts(self, before: Callable[[float], Any]) -> list[tuple[Any, Burst]]:
         """The burst split by the snapshot that holds what each path lost: *before(t)* is
@@ -129,6 +136,9 @@ class BurstDetector:
         self.done: list[Burst] = []
         self.overflow_at = -1e18  # when the kernel's queue last overflowed
         self.lost = False  # the open burst lost events
+        # renames inside the worktree: (old path, new path, wall time, the daemon's clock);
+        # kept MOVES_KEPT_S, and while a burst is open (settle_moves)
+        self.moves: deque[tuple[str, str, float, float]] = deque()
 
     def feed(self, now: float, path: str, kind: str, wall: float | None = None) -> None:
         """*path* deleted or overwritten (*kind*), seen at *now* on the daemon's clock
@@ -141,6 +151,7 @@ class BurstDetector:
                 self.last, self.last_wall = now, wall
                 return
             self._close()
+        self._forget_moves(now)
         self.recent.append((now, wall, path, kind))
         while self.recent and now - self.recent[0][0] > self.window:
             self.recent.popleft()
@@ -158,6 +169,17 @@ class BurstDetector:
             self.recent.clear()
             # events dropped just before it opened may have been its own first deletions
             self.lost = self.started_at - self.overflow_at <= self.window
+
+    def moved(self, now: float, old: str, new: str, wall: float | None = None) -> None:
+        """*old* was renamed to *new*, inside the worktree (the watcher fed *old* as deleted
+        first: a rename out of the worktree is one, and only the pair says it is not)."""
+        self.moves.append((old, new, now if wall is None else wall, now))
+        self._forget_moves(now)
+
+    def _forget_moves(self, now: float) -> None:
+        if self.open is None:
+            while self.moves and now - self.moves[0][3] > max(MOVES_KEPT_S, self.window):
+                self.moves.popleft()
 
     def overflowed(self, now: float) -> None:
         """The kernel dropped events (a queue overflow): the burst under way, or one opening
@@ -188,6 +210,7 @@ class BurstDetector:
                 dict(self.open),
                 self.times,
                 self.lost,
+                moves=tuple(m[:3] for m in self.moves),
             )
         )
         self.open = None
@@ -467,6 +490,175 @@ def _deepest(
             return None
         tree, here = e.ref, b"/".join(parts[: i + 1])
     return None
+
+
+# ------------------------------------------------------------------ renames in the worktree
+
+
+def settle_moves(store: Any, worktree: str, burst: Burst, before: Callable[[float], Any]) -> Burst:
+    """*burst* with its renames (Burst.moves) taken into account. The watcher feeds a file's
+    old name, renamed, as deleted (only the rename's pair says it was no deletion: a rename
+    out of the worktree has none, and stays one); and nothing for a folder renamed. What a
+    rename took elsewhere is lost only where its new name is lost:
+
+    - an old name whose last going is a rename is left out when its content is on disk under
+      its new name (that name not deleted or written over since), or when the last snapshot
+      before the new name went holds that name (or one it had between) and not the old one:
+      it names the content, by the name it holds (RED35 M1: a file moved as the watch
+      snapshot ran, which holds it under its new name only, then `rm -rf` of its new place,
+      was also "deleted ... an earlier version is in snapshot 1" by its old name);
+    - a path deleted below a renamed name, which the last snapshot before it went holds only
+      under an old name (renamed, then deleted before a snapshot saw it there), is named by
+      that old name too (a folder renamed, then deleted: nothing named what it held)."""
+    if not burst.moves:
+        return burst
+    moves = _Moves(worktree, burst.moves)
+    kinds, times = dict(burst.kinds), dict(burst.times)
+    deleted = {p for p, k in kinds.items() if k in _DELETES}
+    # (the snapshot to look in, an old name or a deleted path, its other names, its own)
+    asks: list[tuple[Any, str, list[str], list[str]]] = []
+    gone: set[str] = set()  # old names whose last going is a rename
+    for old in deleted:
+        t = times.get(old, burst.started)
+        if not moves.renamed(old, t):
+            continue  # (deleted after its last rename, or never renamed)
+        names = moves.after(old, t)
+        gone.add(old)
+        last, since = names[-1]
+        if os.path.lexists(last) and not (last in kinds and times.get(last, 0.0) >= since):
+            asks.append((None, old, [], []))  # on disk under its new name
+            continue
+        snap = before(_gone_at(last, since, deleted, times, burst.ended))
+        if snap is not None:
+            asks.append((snap, old, [n for n, _ in names[1:]], [old]))
+    for path in deleted - gone:
+        t = times.get(path, burst.started)
+        olds = [n for n in moves.before(path, t) if n not in deleted]
+        snap = before(t) if olds else None
+        if snap is not None:
+            asks.append((snap, path, olds, [path]))
+    drop, add = _settled(store, worktree, asks, gone)
+    if not drop and not add:
+        return burst
+    paths = [p for p in burst.paths if p not in drop]
+    for old, path in add.items():
+        if old not in kinds:
+            paths.append(old)
+            kinds[old], times[old] = kinds[path], times.get(path, burst.started)
+    kinds = {p: kinds[p] for p in paths if p in kinds}
+    times = {p: times[p] for p in paths if p in times}
+    first = [times.get(p, burst.started) for p in paths if kinds.get(p) in _DELETES]
+    started = min(first) if first else burst.started
+    return replace(burst, paths=tuple(paths), started=started, kinds=kinds, times=times)
+
+
+def _settled(
+    store: Any, worktree: str, asks: list[tuple[Any, str, list[str], list[str]]], gone: set[str]
+) -> tuple[set[str], dict[str, str]]:
+    """settle_moves' answers: the old names to leave out, and the old names to add (old name
+    -> the deleted path it names). An ask of an old name (in *gone*): left out when its
+    snapshot is None (on disk), or holds one of its later names and not it. An ask of a
+    deleted path: each of its old names its snapshot holds, when it does not hold the path.
+    One comparison a snapshot, of every name asked of it."""
+    from git_snapshot.store.diff import lost
+
+    top = os.fsencode(os.path.realpath(worktree))
+    bases = dirtyset.worktree_bases(worktree)
+    by_snap: dict[int, tuple[Any, set[bytes]]] = {}
+    for snap, _, names, own in asks:
+        if snap is not None:
+            rels = {r for n in (*names, *own) if (r := dirtyset.rel_path(bases, n))}
+            by_snap.setdefault(snap.id, (snap, set()))[1].update(rels)
+    held: dict[int, set[bytes]] = {}
+    for sid, (snap, rels) in by_snap.items():
+        held[sid] = {p for p, _, _ in lost(store, snap.root, top, sorted(rels))}
+
+    def holds(snap: Any, name: str) -> bool:
+        rel = dirtyset.rel_path(bases, name)
+        if not rel:
+            return False
+        return any(f == rel or f.startswith(rel + b"/") for f in held[snap.id])
+
+    drop: set[str] = set()
+    add: dict[str, str] = {}
+    for snap, path, names, _ in asks:
+        if path in gone:
+            if snap is None or (any(holds(snap, n) for n in names) and not holds(snap, path)):
+                drop.add(path)
+        elif not holds(snap, path):
+            add.update((n, path) for n in names if holds(snap, n))
+    return drop, add
+
+
+def _gone_at(
+    path: str, since: float, deleted: set[str], times: Mapping[str, float], ended: float
+) -> float:
+    """When *path* (there since *since*) went: its deletion's time, or that of the folder it
+    was in; *ended* (the burst's end) when the burst saw neither."""
+    while len(path) > 1:
+        t = times.get(path)
+        if path in deleted and t is not None and t >= since:
+            return t
+        path = path.rpartition("/")[0]
+    return ended
+
+
+class _Moves:
+    """A burst's renames, followed forward (the names a path had after a time) and back (the
+    names a path had before it), a folder's rename carrying what it held."""
+
+    def __init__(self, worktree: str, moves: Any) -> None:
+        self.top = len(os.path.abspath(worktree))
+        self.by_old: dict[str, list[tuple[float, str]]] = {}
+        self.by_new: dict[str, list[tuple[float, str]]] = {}
+        for old, new, when in moves:
+            self.by_old.setdefault(old, []).append((float(when), new))
+            self.by_new.setdefault(new, []).append((float(when), old))
+
+    def _up(self, path: str) -> Any:
+        """*path* and the folders it lies in, inside the worktree."""
+        while len(path) > self.top:
+            yield path
+            path = path.rpartition("/")[0]
+
+    def renamed(self, path: str, when: float) -> bool:
+        """Whether *path* itself was renamed at or after *when* (its going then)."""
+        return any(w >= when for w, _ in self.by_old.get(path, ()))
+
+    def after(self, path: str, when: float) -> list[tuple[str, float]]:
+        """The names *path* (as of *when*) had next, each with when it got it: itself
+        first. The first rename at or after *when* of it or a folder it lies in, then on."""
+        out = [(path, when)]
+        while len(out) < MAX_HOPS:
+            cur, t = out[-1]
+            hop = None
+            for anc in self._up(cur):
+                for w, new in self.by_old.get(anc, ()):
+                    if w >= t and (hop is None or w < hop[1]):
+                        hop = (new + cur[len(anc) :], w)
+            if hop is None or hop[0] == cur:
+                break
+            out.append(hop)
+        return out
+
+    def before(self, path: str, when: float) -> list[str]:
+        """The names *path* (as of *when*) had before, the latest first."""
+        out: list[str] = []
+        cur, t = path, when
+        while len(out) < MAX_HOPS:
+            hop = None
+            for anc in self._up(cur):
+                for w, old in self.by_new.get(anc, ()):
+                    if w <= t and (hop is None or w > hop[1]):
+                        hop = (old + cur[len(anc) :], w)
+            if hop is None or hop[0] == cur or hop[0] in out:
+                break
+            out.append(hop[0])
+            cur, t = hop
+        return out
+
+
+MAX_HOPS = 16  # renames followed from one name (a swap renames back and forth)
 
 
 # --------------------------------------------------------------------------- the record

@@ -272,6 +272,11 @@ class Daemon:
             det.feed(now, p, kind, wall=time.time())
 
         tree.ws.feed = feed
+
+        def move(now: float, old: str, new: str) -> None:
+            det.moved(now, old, new, wall=time.time())
+
+        tree.ws.move = move
         self.trees[path] = tree
         self.setup(tree)
         log(f"{path}: watching ({tree.ws.summary()['watches']} watches)")
@@ -1449,6 +1454,7 @@ def _burst_json(b: Any) -> dict[str, Any]:
         "kinds": b.kinds,
         "times": b.times,
         "lost_events": b.lost_events,
+        "moves": [list(m) for m in b.moves],
     }
 
 

@@ -45,6 +45,9 @@ class Event:
     kind: str
     name: str  # the entry in the watched folder ("" for the folder itself)
     is_dir: bool
+    # pairs a MOVED_FROM with its MOVED_TO (a rename inside what is watched: both come, the
+    # same cookie); 0 for the other kinds
+    cookie: int = 0
 
 
 class Source(Protocol):
@@ -141,7 +144,7 @@ class Inotify:
         kinds = self._kinds
         pos, end = 0, len(data)
         while pos < end:
-            wd, mask, _cookie, size = _HEADER.unpack_from(data, pos)
+            wd, mask, cookie, size = _HEADER.unpack_from(data, pos)
             pos += _HEADER.size
             try:
                 got = kinds[mask]
@@ -155,7 +158,8 @@ class Inotify:
                     out.append(Event(wd, kind, "", True))
                 else:
                     name = data[pos : pos + size].split(b"\0", 1)[0] if size else b""
-                    out.append(Event(wd, kind, name.decode(_FS, "surrogateescape"), is_dir))
+                    name_s = name.decode(_FS, "surrogateescape")
+                    out.append(Event(wd, kind, name_s, is_dir, cookie))
             pos += size
         return out
 

@@ -388,7 +388,12 @@ def _record(
         item.get("kinds", {}),
         item.get("times", {}),
         lost_events=bool(item.get("lost_events")),
+        moves=tuple((m[0], m[1], float(m[2])) for m in item.get("moves") or ()),
     )
+    whole = _renames_settled(store, worktree, whole)
+    if not whole.paths:
+        yield f"a burst of {len(item['paths'])} changes: renames in the worktree, nothing lost", 0
+        return
     try:
         parts = _parts(store, worktree, whole)
     except Exception as exc:
@@ -447,6 +452,20 @@ def _salvaged(
         f"a burst of {len(b.paths)} changes: {failed}; recorded against snapshot {snap.id} as "
         f"well as it could be: {named} path(s) lost, {unsaved} not compared"
     )
+
+
+def _renames_settled(store: Any, worktree: str, whole: Any) -> Any:
+    """*whole* with its renames inside the worktree taken in (bursts.settle_moves: an old
+    name is no deletion, unless its new name went too); *whole* as it is when that fails
+    (its old names are then named as deleted: more than went, never less)."""
+    from git_snapshot.watch import bursts
+
+    try:
+        return bursts.settle_moves(
+            store, worktree, whole, lambda t: before_burst(store, worktree, t)
+        )
+    except Exception:
+        return whole
 
 
 def serve() -> int:

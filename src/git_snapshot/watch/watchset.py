@@ -47,6 +47,7 @@ _WRITING = 1  # its first one, under way: fed as an overwrite
 _WRITTEN = 2  # one ended (closed, or renamed over it): the next write overwrites an edit
 _REWRITTEN = 3  # fed as an overwrite of an edit (once: the report names the file once)
 _NEW = 4  # created since: no snapshot holds it, writing it again is fed as nothing
+MOVING_KEPT = 64  # renames whose MOVED_TO is awaited (WatchSet.moving): it comes right after
 
 
 def is_temp(name: str) -> bool:
@@ -491,6 +492,10 @@ class WatchSet:
         self.budget = budget
         self.cfg = cfg
         self.feed = feed  # the burst detector's: (now, absolute path, kind)
+        # and its renames inside the worktree: (now, old path, new path); paired by inotify's
+        # cookie: the MOVED_FROMs not paired yet (cookie -> old path), the last few
+        self.move: Callable[[float, str, str], None] | None = None
+        self.moving: dict[int, str] = {}
         self.watched: dict[str, int] = {}  # folder -> wd
         self.polled: dict[str, int | None] = {}  # folder -> deep signature
         self.big: dict[str, BigTree] = {}  # big trees covered by a root watch and scans
@@ -750,6 +755,8 @@ class WatchSet:
                     self.feed(now, path, "delete_dir" if e.is_dir else gone)
                 elif not e.is_dir:
                     self.feed(now, path, gone)  # moved away (a folder renamed is no loss)
+            if e.kind == ev.MOVED_FROM:
+                self._moved_from(e.cookie, path)
         elif self.feed is not None:
             if e.kind == ev.CREATE and not e.is_dir:
                 # new since the last snapshot began: no snapshot holds it, unless that
@@ -763,10 +770,27 @@ class WatchSet:
                 self.overwritten[path] = _WRITTEN
             elif e.kind == ev.MODIFY and not e.is_dir and not temp:
                 self._modified(now, path)
+            if e.kind == ev.MOVED_TO:
+                self._moved_to(now, e.cookie, path)
         if temp:
             self.counters.ignored += 1
             return False  # the folder is marked (the dirty set stays exact), no snapshot
         return True
+
+    def _moved_from(self, cookie: int, path: str) -> None:
+        """A rename from *path*: its MOVED_TO, if it comes here, says where (fed as deleted
+        until then: a rename out of the worktree has none here, and is a deletion)."""
+        if cookie and self.move is not None:
+            self.moving[cookie] = path
+            if len(self.moving) > MOVING_KEPT:  # (unpaired: renamed out of the worktree)
+                del self.moving[next(iter(self.moving))]
+
+    def _moved_to(self, now: float, cookie: int, path: str) -> None:
+        """A rename to *path*: the burst detector learns what it held went there
+        (bursts.settle_moves), when its MOVED_FROM came here."""
+        old = self.moving.pop(cookie, None) if cookie else None
+        if old is not None and self.move is not None:
+            self.move(now, old, path)
 
     def _modified(self, now: float, path: str) -> None:
         """A file written in place: its first write since the snapshot began is an overwrite
