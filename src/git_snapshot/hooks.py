@@ -327,9 +327,13 @@ def _before(
     call: Call,
     started: float,
     later: list[Snapshot] | None = None,
+    began: Callable[[Snapshot], float | None] | None = None,
 ) -> Snapshot | None:
-    """The latest snapshot of this worktree taken before the operation changed it; into
-    *later*, those committed since the hook began, newest first (the same rows: _in_flight)."""
+    """The latest snapshot of this worktree taken before the operation changed it: committed
+    before this hook began (*started*) and, when *began* gives when the git command began
+    (asked of the newest such snapshot; None: not asked), before that or by a pre-hook of it
+    (_pre_hook). Into *later*, those committed after it (from *began*'s time on), newest
+    first: the snapshots in flight (_in_flight) are among them."""
     from git_snapshot import identity
 
     source = identity.source(store, repo)
@@ -340,11 +344,13 @@ def _before(
     # all of them only when none of those is the one
     last: int | None = _BEFORE_ROWS
     orig = None
+    cut: float | None = None
     while True:
         got = store.snapshots(source, repo.toplevel, last=last)
         mine = [s for s in got if s.created < started and own(s)]
-        if later is not None and not later:
-            later += [s for s in reversed(got) if s.created >= started and own(s)]
+        if mine and began is not None and cut is None:
+            cut = began(mine[-1])
+            began = None  # (asked once)
         if call.name == "post-merge":
             # pre-merge-commit runs after the merge has written the worktree: its snapshot
             # (HEAD was still ORIG_HEAD then) already holds the result, not what the merge
@@ -355,9 +361,66 @@ def _before(
                 if mine[-1].meta.get("head") != orig:
                     break
                 mine.pop()
-        if mine or last is None or len(got) < last:
-            return mine[-1] if mine else None
+        kept = mine
+        if cut is not None:
+            # committed while the git command ran, its walk may have read a file after git
+            # wrote it: git's version, not the user's (RED35 H1: compared with it, the file
+            # looked unchanged, and no report named it)
+            kept = [s for s in mine if s.created < cut or _pre_hook(s)]
+        if kept or last is None or len(got) < last:
+            break
         last = None
+    # none committed before the command began: the newest before the hook, as ever (one
+    # committed a tick before it began can read as after: /proc's start is in ticks)
+    found = kept[-1] if kept else mine[-1] if mine else None
+    if later is not None:
+        since = started if cut is None else cut
+        later += [
+            s
+            for s in reversed(got)
+            if own(s)
+            and (s.created > found.created if found is not None else s.created >= since)
+            and (s.trigger != "pre-merge-commit" or call.name != "post-merge")
+        ]
+    return found
+
+
+def _pre_hook(snap: Snapshot) -> bool:
+    """Whether *snap* is a pre-hook's (reference-transaction, pre-rebase): taken before its
+    git command touched the worktree, so one committed after that command began is its own,
+    and holds what the command destroyed."""
+    hook = HOOKS.get(snap.trigger)
+    return hook is not None and hook.sees_before
+
+
+def _git_began(
+    repo: gitrepo.Repo, call: Call, ctx: Context, after: Result | None, started: float
+) -> Callable[[Snapshot], float | None]:
+    """For _before: given the newest snapshot committed before the hook began, when the git
+    command began (the end of the clock tick its start in /proc names: snapshots are timed
+    by that clock, not by the file system's coarse one; without it, FILE_CHECKOUT_WINDOW_NS
+    before git last wrote the index, as _written_limit takes it); None when not known, or
+    not needed: a plain switch to the commit HEAD is at writes no file unless forced (no
+    /proc look-up for it: the unchanged hook's way) and, with *after* as that snapshot is,
+    has nothing to compare."""
+
+    def began(newest: Snapshot) -> float | None:
+        if (
+            call.name == "post-checkout"
+            and call.branch_checkout
+            and call.prev == call.new
+            and after is not None
+            and after.snapshot.root == newest.root
+        ):
+            return None
+        if ctx.started is not None:
+            # (/proc counts in clock ticks: git began in the tick from ctx.started on, and a
+            # snapshot committed in it, most likely just before: `git snapshot && git merge`)
+            return min(ctx.started + 1 / os.sysconf("SC_CLK_TCK"), started)
+        limit = _written_limit(repo, None)
+        return None if limit is None else min(limit / 1e9, started)
+
+    return began
 
 
 def _moved(repo: gitrepo.Repo, call: Call) -> tuple[str | None, str | None]:
@@ -860,11 +923,13 @@ def find_losses(
     is a restore's pre-restore one, the paths that restore wrote hold its source snapshot's
     bytes, not that one's (which holds what they replaced): they are compared with the
     source, in a report of their own (RED32 V2: `restore 4 .env`, printed, brought back the
-    version the user had just replaced); the rest with the pre-restore snapshot. What a
-    snapshot in flight when the hook began read before git wrote is named from it
-    (_in_flight, _from_flight)."""
+    version the user had just replaced); the rest with the pre-restore snapshot. The
+    snapshot before is one committed before the git command began, or by its pre-hook
+    (_before); what a snapshot in flight while it ran read before git wrote is named from
+    it (_in_flight, _from_flight)."""
     later: list[Snapshot] = []
-    before = _before(store, repo, call, started, later)
+    began = _git_began(repo, call, ctx, after, started)
+    before = _before(store, repo, call, started, later, began)
     flight = _in_flight(later, after, started)
     if before is None and not flight:
         return []
@@ -895,12 +960,14 @@ def find_losses(
 
 
 def _in_flight(later: list[Snapshot], after: Result | None, started: float) -> list[Snapshot]:
-    """Of *later* (committed since the hook began, newest first: _before's), the snapshots
-    that were in flight when it began: their walk had begun (a watch snapshot, another
-    hook's), and the hook's own snapshot waited for their commit (archiver._turn). Such a
-    walk read each file before git wrote it, or after: never named from the snapshot
-    committed before (RED34 A3: "an earlier version ... in snapshot 1", and undo brought
-    that one back, while the watch snapshot being written held the user's newest .env)."""
+    """Of *later* (committed after the snapshot before, newest first: _before's), the
+    snapshots in flight while the git command ran: committed while it ran (before this hook
+    began), or whose walk had begun when the hook began (a watch snapshot, another hook's:
+    the hook's own snapshot waited for their commit, archiver._turn). Such a walk read each
+    file before git wrote it, or after: never named from the snapshot committed before
+    (RED34 A3: "an earlier version ... in snapshot 1", and undo brought that one back, while
+    the watch snapshot being written held the user's newest .env), nor taken for it (RED35
+    H1: one that read git's version showed nothing lost)."""
     if not later:
         return []
     from git_snapshot.store.walker import walk_began
@@ -908,7 +975,9 @@ def _in_flight(later: list[Snapshot], after: Result | None, started: float) -> l
     own = after.snapshot.id if after is not None else None
     out = []
     for s in later:
-        if s.id != own and (began := walk_began(s)) is not None and began < started:
+        if s.id == own:
+            continue
+        if s.created < started or ((began := walk_began(s)) is not None and began < started):
             out.append(s)
     return out
 
