@@ -502,11 +502,12 @@ def settle_moves(store: Any, worktree: str, burst: Burst, before: Callable[[floa
     rename took elsewhere is lost only where its new name is lost:
 
     - an old name whose last going is a rename is left out when its content is on disk under
-      its new name (that name not deleted or written over since), or when the last snapshot
-      before the new name went holds that name (or one it had between) and not the old one:
-      it names the content, by the name it holds (RED35 M1: a file moved as the watch
-      snapshot ran, which holds it under its new name only, then `rm -rf` of its new place,
-      was also "deleted ... an earlier version is in snapshot 1" by its old name);
+      its new name (that name not deleted, written over or renamed over since), or when the
+      last snapshot before the new name went holds that name (or one it had between) and not
+      the old one: it names the content, by the name it holds (RED35 M1: a file moved as the
+      watch snapshot ran, which holds it under its new name only, then `rm -rf` of its new
+      place, was also "deleted ... an earlier version is in snapshot 1" by its old name; two
+      files renamed to one name, the first one's content gone, were both left out);
     - a path deleted below a renamed name, which the last snapshot before it went holds only
       under an old name (renamed, then deleted before a snapshot saw it there), is named by
       that old name too (a folder renamed, then deleted: nothing named what it held)."""
@@ -525,10 +526,16 @@ def settle_moves(store: Any, worktree: str, burst: Burst, before: Callable[[floa
         names = moves.after(old, t)
         gone.add(old)
         last, since = names[-1]
-        if os.path.lexists(last) and not (last in kinds and times.get(last, 0.0) >= since):
+        over = moves.over(last, since)  # another rename onto it replaced what it held
+        if (
+            over is None
+            and os.path.lexists(last)
+            and not (last in kinds and times.get(last, 0.0) >= since)
+        ):
             asks.append((None, old, [], []))  # on disk under its new name
             continue
-        snap = before(_gone_at(last, since, deleted, times, burst.ended))
+        went = _gone_at(last, since, deleted, times, burst.ended)
+        snap = before(went if over is None else min(over, went))
         if snap is not None:
             asks.append((snap, old, [n for n, _ in names[1:]], [old]))
     for path in deleted - gone:
@@ -636,10 +643,16 @@ class _Moves:
                 for w, new in self.by_old.get(anc, ()):
                     if w >= t and (hop is None or w < hop[1]):
                         hop = (new + cur[len(anc) :], w)
-            if hop is None or hop[0] == cur:
-                break
+            over = self.over(cur, t)
+            if hop is None or hop[0] == cur or (over is not None and over < hop[1]):
+                break  # (replaced first: what it held went then, not on with the name)
             out.append(hop)
         return out
+
+    def over(self, path: str, when: float) -> float | None:
+        """When another rename onto *path* (there since *when*) first replaced it, or None:
+        the watcher feeds no loss for that (an editor's save renames over what it saves)."""
+        return min((w for w, _ in self.by_new.get(path, ()) if w > when), default=None)
 
     def before(self, path: str, when: float) -> list[str]:
         """The names *path* (as of *when*) had before, the latest first."""
