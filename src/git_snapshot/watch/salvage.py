@@ -47,12 +47,13 @@ def _compared(store: Any, repo: Any, burst: Any, snap: Any) -> dict[str, Any] | 
 
     rels = _rels(repo.toplevel, burst.paths)
     unread: dict[bytes, str] = {}
-    found = losses.find(store, repo, snap, _covering(_widened(repo.toplevel, rels)), unread=unread)
+    widened = bursts._covering(bursts._widen(os.fsencode(repo.toplevel), set(rels)))
+    found = losses.find(store, repo, snap, widened, unread=unread)
     unsaved = losses.not_compared(snap.id, _below(unread, rels))
     if not found and not unsaved:
         return None
     exact = not burst.earlier and not any(k in bursts.EARLIER for k in burst.kinds.values())
-    verb = "watcher: " + _verb(found)
+    verb = "watcher: " + (bursts._verb(found) if found else "deleted")
     report = losses.report_of(store, repo, verb, snap, exact, found, unsaved, burst.ended)
     entry = _entry(report, burst)
     losses.append(store, repo, entry)
@@ -138,39 +139,10 @@ def _tell(repo: Any, store: Any, lines: list[str]) -> None:
 
 def _rels(top: str, paths: tuple[str, ...]) -> list[bytes]:
     """*paths* (absolute, as events name them) relative to the worktree *top*, .git left out."""
-    bases = {os.fsencode(top), os.fsencode(os.path.realpath(top))}
-    out: set[bytes] = set()
-    for p in paths:
-        raw = os.fsencode(os.path.abspath(p))
-        for base in bases:
-            if raw.startswith(base + b"/"):
-                rel = raw[len(base) + 1 :]
-                if rel != b".git" and not rel.startswith(b".git/"):
-                    out.add(rel)
-                break
-    return sorted(out)
+    from git_snapshot.watch import dirtyset
 
-
-def _widened(top: str, rels: list[bytes]) -> set[bytes]:
-    """Each path, or its highest folder that no longer exists (all of a deleted folder is
-    compared, not only what events named: a queue overflow drops some)."""
-    base = os.fsencode(top)
-    out: set[bytes] = set()
-    for rel in rels:
-        best, parent = rel, rel.rpartition(b"/")[0]
-        while parent and not os.path.lexists(base + b"/" + parent):
-            best, parent = parent, parent.rpartition(b"/")[0]
-        out.add(best)
-    return out
-
-
-def _covering(paths: set[bytes]) -> list[bytes]:
-    """The fewest of *paths* whose folders hold all the others."""
-    out: list[bytes] = []
-    for p in sorted(paths):
-        if not (out and (p == out[-1] or p.startswith(out[-1] + b"/"))):
-            out.append(p)
-    return out
+    bases = dirtyset.worktree_bases(top)
+    return sorted({r for p in paths if (r := dirtyset.rel_path(bases, p))})
 
 
 def _below(unread: dict[bytes, str], rels: list[bytes]) -> dict[bytes, str]:
@@ -182,10 +154,3 @@ def _below(unread: dict[bytes, str], rels: list[bytes]) -> dict[bytes, str]:
         for r in inside or [path]:
             out[r] = why
     return out
-
-
-def _verb(gone: list[Any]) -> str:
-    kinds = {x.status for x in gone}
-    if kinds <= {"deleted"}:
-        return "deleted"
-    return "overwritten" if "deleted" not in kinds else "deleted or overwritten"
