@@ -353,11 +353,7 @@ def transient(exc: BaseException) -> bool:
 
 def described(exc: BaseException) -> str:
     """*exc* in words: its message when it is one we expect, else its repr (a bug's)."""
-    from git_snapshot.errors import UserError
-
-    if isinstance(exc, (OSError, UserError)) or failure_cause(exc) != "bug":
-        return str(exc)
-    return f"internal error {exc!r}"
+    return str(exc) if failure_cause(exc) != "bug" else f"internal error {exc!r}"
 
 
 def _record(
@@ -437,12 +433,12 @@ def _salvaged(
     it can be (watch/salvage.py); its line for the log. A failure a retry may cure escapes."""
     from git_snapshot.watch import salvage
 
-    why = described(exc)
+    why, cause = described(exc), failure_cause(exc)
     entry = salvage.record(store, worktree, b, snap, exc)
-    trouble.append([failure_cause(exc), why])  # (after: a retry would say it again)
+    trouble.append([cause, why])  # (after: a retry would say it again)
     failed = (
         f"snapshot {snap.id} is damaged ({why}; check the store with: git snapshot verify)"
-        if failure_cause(exc) == "damaged"
+        if cause == "damaged"
         else f"recording it failed ({why})"
     )
     if entry is None:
