@@ -156,21 +156,18 @@ def _taking(monkeypatch: pytest.MonkeyPatch, before: Any) -> list[bool]:
 def test_a_file_changed_after_the_child_read_it_is_walked_by_the_parent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, early: bool
 ) -> None:
-    """Without the shared memory (SHARED 0: the files the child read are read again), the
-    parent reads the file again as the answer comes (*early*, its unit not the parent's
-    yet) or as it takes the folder: its bytes no longer give the child's key, and the folder
-    is walked here."""
-    monkeypatch.setattr(splitwalk, "SHARED", 0)
+    """The parent reads the file again as the answer comes (*early*, its unit not the
+    parent's yet) or as it takes the folder: its bytes no longer give the child's key, and
+    the folder is walked here."""
     src = tmp_path / "src"
     build(src, tree())
     settle()
     real = splitwalk._stored
 
-    def stored(walker: Any, trees: Any, blobs: Any, shared: Any) -> bool:
-        assert shared is None
-        if any(b[0].endswith(b"/p5/f0") for b in blobs):
+    def stored(walker: Any, trees: Any, blobs: Any) -> bool:
+        if any(path.endswith(b"/p5/f0") for path, _ in blobs):
             (src / "p5" / "f0").write_bytes(b"changed again")
-        return real(walker, trees, blobs, shared)
+        return real(walker, trees, blobs)
 
     with Store(tmp_path / "split") as store:
         take(store, "s", src)
@@ -190,60 +187,12 @@ def test_a_file_changed_after_the_child_read_it_is_walked_by_the_parent(
     _no_child_left()
 
 
-def test_a_file_changed_after_the_child_read_it_is_stored_as_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """With the shared memory the parent stores the bytes the child read (as a single walk
-    reads a file: as it was listed) without reading the file again: a file changed after
-    that is stored as the child read it, with the stat it had then in the files cache, so
-    the next snapshot reads it again and holds its new bytes."""
-    src = tmp_path / "src"
-    build(src, tree())
-    settle()
-    parent = os.getpid()
-    reads: list[bytes] = []
-    read_small = splitwalk._read_small
-
-    def counted_small(path: bytes) -> Any:
-        if os.getpid() == parent:
-            reads.append(path)
-        return read_small(path)
-
-    real = splitwalk._stored
-
-    def stored(walker: Any, trees: Any, blobs: Any, shared: Any) -> bool:
-        assert shared is not None
-        if any(b[0].endswith(b"/p5/f0") for b in blobs):
-            assert all(len(b) == 4 for b in blobs)  # each file's place in the shared memory
-            (src / "p5" / "f0").write_bytes(b"changed again")
-        return real(walker, trees, blobs, shared)
-
-    with Store(tmp_path / "split") as store:
-        take(store, "s", src)
-        (src / "p5" / "f0").write_bytes(b"changed")
-        settle()
-        monkeypatch.setattr(splitwalk, "_read_small", counted_small)
-        monkeypatch.setattr(splitwalk, "_stored", stored)
-        got = take(store, "s", src)
-        assert CHANGED == [1] and reads == []  # taken, and no file read by the parent
-        assert (src / "p5" / "f0").read_bytes() == b"changed again"
-        assert snapshot_contents(store, got)[b"p5/f0"].data == b"changed"  # as the child read it
-        monkeypatch.setattr(splitwalk, "_stored", real)
-        settle()
-        again = take(store, "s", src)
-        assert snapshot_contents(store, again) == scan(src)
-    _no_child_left()
-
-
-@pytest.mark.parametrize("shared", [True, False])
 def test_a_changed_answer_is_stored_as_it_comes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shared: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """What a changed folder's answer needs is stored when the answer comes, while the child
     still walks, not when the parent's walk reaches the folder: at the take, its files and
-    trees are stored already (from the shared memory, or read once by the parent)."""
-    if not shared:
-        monkeypatch.setattr(splitwalk, "SHARED", 0)
+    trees are stored already (and read once by the parent)."""
     src = tmp_path / "src"
     build(src, tree())
     settle()
@@ -252,7 +201,7 @@ def test_a_changed_answer_is_stored_as_it_comes(
 
     def changed(self: splitwalk.Split, walker: Any, *args: Any) -> Any:
         answer = args[-1]
-        ready.append(all(b[1] in walker.pending for b in answer[4]) and bool(answer[4]))
+        ready.append(all(k in walker.pending for _, k in answer[4]) and bool(answer[4]))
         return real(self, walker, *args)
 
     with Store(tmp_path / "split") as store:
@@ -283,10 +232,7 @@ def test_a_changed_answer_is_stored_as_it_comes(
         # p1..p7 come before the parent claims them (it waits at p0's unit, and the child
         # walks from the last unit): each stored as it came
         assert ready and all(ready) and [len(ready)] == CHANGED
-        if shared:
-            assert reads == []  # the bytes the child read
-        else:
-            assert reads and len(reads) == len(set(reads))  # none read twice by the parent
+        assert reads and len(reads) == len(set(reads))  # no file read twice by the parent
         assert snapshot_contents(store, got) == scan(src)
     with Store(tmp_path / "fresh") as fresh:
         assert take(fresh, "s", src).root == got.root
@@ -432,38 +378,6 @@ def test_a_file_path_with_a_nul_is_not_stored(tmp_path: Path) -> None:
             self.misses = 0
 
     assert splitwalk._stored(Walker(), [], [(os.fsencode(tmp_path) + b"/a\0b", bytes(32))]) is False
-
-
-def test_shared_bytes_are_stored_only_where_they_give_the_key() -> None:
-    """A file the child read into the shared memory is stored from there only if the bytes
-    its answer names lie in the map and give its key: anything else (another place, past
-    the map's end, a negative or not integer place) is not stored, and the folder is walked
-    by the parent."""
-    import hashlib
-
-    class Writer:
-        def __init__(self) -> None:
-            self.added: list[tuple[bytes, bytes]] = []
-
-        def add(self, kind: int, key: bytes, data: Any, dedupe: Any = False) -> None:
-            self.added.append((key, bytes(data)))
-
-    class Walker:
-        def __init__(self) -> None:
-            self.pending: set[bytes] = set()
-            self.writer = Writer()
-            self.misses = 0
-
-    shared = splitwalk._Shared(4096)
-    shared.view[100:105] = b"hello"
-    key = hashlib.sha256(b"hello").digest()
-    good = Walker()
-    assert splitwalk._stored(good, [], [(b"/nowhere", key, 100, 5)], shared) is True
-    assert good.writer.added == [(key, b"hello")] and good.pending == {key}
-    for where in [(101, 5), (4094, 5), (-1, 5), (100, -1), (100, "5"), (2**70, 5)]:
-        bad = Walker()
-        assert splitwalk._stored(bad, [], [(b"/nowhere", key, *where)], shared) is False
-        assert bad.writer.added == []
 
 
 def test_no_fork_beside_another_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

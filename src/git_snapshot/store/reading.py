@@ -171,38 +171,17 @@ def _read_listed(path: bytes, st: os.stat_result) -> bytes | None:
         return None
     finally:
         os.close(fd)
-    return data if _as_listed(len(data), after, st) else None
-
-
-def read_listed_into(path: bytes, st: os.stat_result, buf: memoryview) -> bool:
-    """``_read_listed`` into *buf* (at least the listed size plus one byte): whether its
-    first ``st.st_size`` bytes are now the file's, as it was listed."""
-    try:
-        fd = open_file(path)
-    except OSError:
-        return False
-    try:
-        got = os.readv(fd, (buf,))
-        after = os.fstat(fd)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return _as_listed(got, after, st)
-
-
-def _as_listed(got: int, after: os.stat_result, st: os.stat_result) -> bool:
-    """Whether a read of *got* bytes, with the fstat *after* it, read the file as it was
-    listed with the lstat *st*."""
-    return (
-        got == st.st_size
+    if (
+        len(data) == st.st_size
         and after.st_size == st.st_size
         and after.st_mtime_ns == st.st_mtime_ns
         and after.st_ctime_ns == st.st_ctime_ns
         and after.st_ino == st.st_ino
         and after.st_dev == st.st_dev
         and after.st_mode == st.st_mode
-    )
+    ):
+        return data
+    return None
 
 
 def _stat_id(st: os.stat_result) -> tuple[int, int, int, int, int, int]:

@@ -14,12 +14,10 @@ for the child and the child never writes anything but its answers: the two meet 
 halfway, and the snapshot is the one a single walk makes (tests/test_splitwalk.py).
 
 A folder that changed is answered too when all it needs stored is new trees and small files
-read unchanged: the child reads those files as a walk reads them (``_read_listed``'s checks),
-into memory both processes map (``_Shared``), hashes them (the files cache learns them as a
-walk would) and sends, with the folder's new records, the trees and each file's path, key
-and place in that memory. The parent stores the trees and the files' bytes from there, each
-checked against its key first (a file the memory had no room for is read again, checked
-alike); a file or tree whose bytes do not give the child's key, and the parent walks the
+read unchanged: the child reads and hashes those files (the files cache learns them as a
+walk would) and sends, with the folder's new records, the trees and each file's path and
+key. The parent stores the trees and reads each file again; a file whose bytes no longer
+give the child's key, or a tree whose bytes do not give its key, and the parent walks the
 folder itself. Every answer names everything it needs stored: the child never counts on
 an earlier answer, which the parent may not have taken.
 
@@ -48,7 +46,6 @@ from git_snapshot.store.objects import TREE
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.reading import _read_listed
 from git_snapshot.store.reading import open_file
-from git_snapshot.store.reading import read_listed_into
 from git_snapshot.store.walker import NAMES_TRUSTED
 
 # a record the child wrote with both flags: its folder's own stat older than the walk by
@@ -73,16 +70,7 @@ MIN_FILES = 20_000  # below this the fork and the answers cost about what they s
 TRACE_ENV = "GIT_SNAPSHOT_SPLIT_TRACE"
 UNITS = 64  # the tree is cut into about this many pieces
 WAIT = False  # tests: the parent waits for the child's answer at each unit (never otherwise)
-READ_LIMIT = 1 << 20  # the child reads files smaller than this
-# the memory the child reads small files into, for the parent (_Shared): a mapping of this
-# size, whose pages exist only once written (M's 1 % step: ~3 MB); past it, the parent reads
-# the files again
-SHARED = 16 << 20
-# its pages made ready this many at a time by the child (madvise's MADV_POPULATE_WRITE,
-# Linux 5.14, not named by Python 3.11's mmap): one system call, not a page fault per page
-# written (3.5-4 us each on the team's VM)
-READY = 1 << 20
-_POPULATE_WRITE = 23
+READ_LIMIT = 1 << 20  # the child reads files smaller than this (the parent reads them again)
 _NO_KEY = bytes(32)  # the key the child gives a file it does not read
 _LEN = 4
 _K = filescache.KEY
@@ -119,56 +107,6 @@ class _NothingPending(set[bytes]):
 
     def add(self, key: bytes) -> None:
         pass
-
-
-class _Shared:
-    """The small files the child reads, for the parent: memory both processes map (shared
-    and anonymous, made before the fork), where the child reads each file into the next
-    free bytes and names them (where, size) in its answer. Written once, in order, never
-    again; the parent stores the bytes from there, not read a second time (M's 1 % step:
-    ~300 files' open, fstat, read and close, and the fresh pages of their bytes)."""
-
-    def __init__(self, size: int) -> None:
-        import mmap
-
-        self.map = mmap.mmap(-1, size)
-        self.view = memoryview(self.map)
-        self.at = 0  # the next free byte (the child's)
-        self.ready = 0  # the pages before this are made ready (the child's)
-
-    def read(self, path: bytes, st: os.stat_result) -> tuple[int, memoryview] | None:
-        """The child's: where the regular file *path*, listed with the lstat *st*, was read
-        into the next free bytes as listed (``reading.read_listed_into``), and its bytes;
-        None when there is no room or it was not as listed."""
-        at, n = self.at, st.st_size
-        end = at + n + 1
-        if end > len(self.view):
-            return None
-        if end > self.ready:
-            self._populate(end)
-        if not read_listed_into(path, st, self.view[at:end]):
-            return None
-        self.at = at + n
-        return at, self.view[at : at + n]
-
-    def _populate(self, end: int) -> None:
-        """The pages up to *end* (and READY bytes past the ready ones) made ready."""
-        start = self.ready
-        stop = min(len(self.view), max(end, start + READY))
-        self.ready = stop
-        try:
-            self.map.madvise(_POPULATE_WRITE, start, stop - start)
-        except (OSError, ValueError):  # (an older kernel: the pages come as written)
-            pass
-
-    def bytes_at(self, where: list[int]) -> memoryview | None:
-        """The parent's: the bytes an answer names ([where, size]), None past the map."""
-        if len(where) != 2:
-            return None
-        at, n = where
-        if type(at) is not int or type(n) is not int or not 0 <= at <= at + n <= len(self.view):
-            return None
-        return self.view[at : at + n]
 
 
 class _Trace:
@@ -219,33 +157,24 @@ def _valid(answer: Any) -> Answer | None:
     below = rel + b"/"
     if not all(h == rel or h.startswith(below) for h in heres):
         return None  # folders outside the one answered for
-    for pairs in (new, trees):
+    for pairs in (new, trees, blobs):
         for p in pairs:
             if not (type(p) is tuple and len(p) == 2 and type(p[0]) is type(p[1]) is bytes):
                 return None
-    for b in blobs:  # (path, key) or (path, key, where, size): read into _Shared
-        if not (type(b) is tuple and len(b) in (2, 4) and type(b[0]) is type(b[1]) is bytes):
-            return None
     return answer
 
 
 WITNESSES = 16  # keys of an answer _stored looks for in a tree's bytes, the last given first
 
 
-def _stored(
-    walker: Any,
-    trees: list[tuple[bytes, bytes]],
-    blobs: list[Any],
-    shared: _Shared | None = None,
-) -> bool:
-    """The files and trees a changed folder's answer needs, stored (a file's bytes from
-    *shared* where the child read it into that, else read again); False (some may be) when
-    a file's bytes or a tree's do not give the key the child found."""
+def _stored(walker: Any, trees: list[tuple[bytes, bytes]], blobs: list[Any]) -> bool:
+    """The files and trees a changed folder's answer needs, stored; False (some may be)
+    when a file's bytes or a tree's no longer give the key the child found."""
     pending, writer = walker.pending, walker.writer
-    for path, key, *where in blobs:
+    for path, key in blobs:
         if key in pending:
             continue
-        data = shared.bytes_at(where) if where and shared is not None else _read_small(path)
+        data = _read_small(path)
         if data is None or hashlib.sha256(data).digest() != key:
             return False
         writer.add(BLOB, key, data, dedupe=True)
@@ -254,7 +183,7 @@ def _stored(
     # a tree holding a key of this answer's (its file's, a folder's in it) names it to the
     # writer, which then asks the index about the tree only if the store may hold that key
     # (PackWriter._have); the trees come folders first, so the last ones are tried first
-    given = [b[1] for b in blobs]
+    given = [key for _, key in blobs]
     for key, data in trees:
         if key in pending:
             continue
@@ -388,11 +317,9 @@ class Split:
         passed: Any,
         trace: _Trace | None = None,
         walker: Any = None,
-        shared: _Shared | None = None,
     ) -> None:
         self.child = child
         self.trace = trace
-        self.shared = shared  # the child's reads (None: it reads none there)
         # the parent's walker: what a changed folder's answer needs is stored soon after the
         # answer comes (_early: the next take), not when the walk reaches the folder
         self.walker = walker
@@ -463,7 +390,7 @@ class Split:
             i = self.order.get(unit)
             if i is None or self.passed[i] or self.done.get(answer[0]) is not answer:
                 continue  # the parent's own already (the take stores it), or replaced
-            if not _stored(self.walker, answer[3], answer[4], self.shared):
+            if not _stored(self.walker, answer[3], answer[4]):
                 del self.done[answer[0]]
 
     def _claim(self, i: int, unit: bytes, done: Any) -> bool:
@@ -589,7 +516,7 @@ class Split:
             d is None
             or d[4:] != (st.st_ino, st.st_mtime_ns, st.st_ctime_ns)  # changed since
             or any(h not in recs and (h not in old_dirs or h in walker.old_skips) for h in heres)
-            or not _stored(walker, trees, blobs, self.shared)
+            or not _stored(walker, trees, blobs)
         ):
             return None
         for h in heres:
@@ -654,30 +581,18 @@ def start(walker: Any, root: bytes) -> Split | None:
         passed = mmap.mmap(-1, len(todo))  # shared: which units the parent took
     except OSError:
         return None
-    try:  # (SHARED 0, or out of memory: the parent reads again the files the child names)
-        shared: _Shared | None = _Shared(SHARED) if SHARED else None
-    except OSError:
-        shared = None
     # room for every answer in the pipe: the child never waits for the parent to read
-    child = forked.start(
-        lambda w: _child(walker, root, todo, w, passed, trace, shared), pipe_size=1 << 20
-    )
+    child = forked.start(lambda w: _child(walker, root, todo, w, passed, trace), pipe_size=1 << 20)
     if child is None:
         return None
     os.set_blocking(child.fd, False)
     if trace is not None:
         trace.put("P", "forked", f"pid={child.pid}", trace.usage())
-    return Split(child, todo, passed, trace, walker, shared)
+    return Split(child, todo, passed, trace, walker)
 
 
 def _child(
-    walker: Any,
-    root: bytes,
-    todo: list[bytes],
-    fd: int,
-    passed: Any,
-    trace: _Trace | None = None,
-    shared: _Shared | None = None,
+    walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any, trace: _Trace | None = None
 ) -> None:
     # signal's own alarm, without the module around it: importing signal brings enum,
     # functools and collections (20 M instructions, ~5 ms) at the start of the child's walk
@@ -692,7 +607,7 @@ def _child(
     walker.opts.progress = None  # (the child's copy)
     walker.dirs = dirs = _Dirs(walker.old_dirs)  # (the child's records are only sent)
     walker.drop_old = False  # its answers compare the records with the old ones
-    blobs: list[Any] = []  # the files read: (path, key), or (path, key, where, size) in *shared*
+    blobs: list[tuple[bytes, bytes]] = []  # the files read: (path, key)
     refused = [False]  # a folder being walked holds something the child cannot answer
 
     def changed_file(
@@ -700,17 +615,8 @@ def _child(
     ) -> Any:
         walker.dirty = True
         # as listed (_read_listed: the listing's lstat is the stat before the read, its
-        # fstat after it must match), into *shared* if it has room, else read_whole; None:
-        # changed while read, or big
-        small = st.st_size < READ_LIMIT
-        put = shared.read(path, st) if small and shared is not None else None
-        if put is not None:
-            key = hashlib.sha256(put[1]).digest()
-            blobs.append((path, key, put[0], st.st_size))
-            if cacheable:
-                walker.learn(st, key)
-            return key, st, st.st_size, 0
-        data = _read_listed(path, st) if small else None
+        # fstat after it must match), else read_whole; None: changed while read, or big
+        data = _read_listed(path, st) if st.st_size < READ_LIMIT else None
         if data is not None:
             fst = st
         else:
