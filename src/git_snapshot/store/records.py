@@ -134,14 +134,15 @@ def decode_record(data: bytes) -> tuple[Snapshot, str]:
 def restate(store: Store, snap: Snapshot, meta: dict[str, Any]) -> bool:
     """Give snapshot *snap* (a row of *store*'s index, read under the lock the caller holds
     still) the meta *meta* where a repair reads it too: a new record, in a pack of its own
-    with a tombstone naming the record it replaces (the record first: a pack is whole or not
-    there), then one index transaction entering that pack and putting the meta and the new
-    record in the row; data first, the row last, as every write (docs/FORMAT.md). An index
-    rebuilt from the packs then has the new record alone; a kill before the transaction
-    leaves a pack that a repair with the old index readable removes (it lists the snapshot
-    under the record it had: repair._undone_forgets). False, with nothing changed, when the
-    row is not the one read (gone meanwhile) or its record cannot be read; OSError or
-    sqlite3.Error (a full disk) with nothing changed either."""
+    with a tombstone naming the record it replaces and the new one (by: a forget's tombstone
+    of the old record is another object, so a repair tells the two apart), then one index
+    transaction entering that pack and putting the meta and the new record in the row; data
+    first, the row last, as every write (docs/FORMAT.md). An index rebuilt from the packs
+    then has the new record alone; a kill before the transaction leaves a pack that a repair
+    with the old index readable removes (it never took effect: repair._undone_forgets), and
+    a forget of the snapshot since drops the new record too (repair._merge). False, with
+    nothing changed, when the row is not the one read (gone meanwhile) or its record cannot
+    be read; OSError or sqlite3.Error (a full disk) with nothing changed either."""
     import contextlib
     import hashlib
     import os
@@ -159,7 +160,7 @@ def restate(store: Store, snap: Snapshot, meta: dict[str, Any]) -> bool:
         return False
     data = encode_record(was.replace(meta=meta), source_path)
     key = hashlib.sha256(data).digest()
-    tombstone = encode_forget([snap.record])
+    tombstone = encode_forget([snap.record], by=key)
     writer = PackWriter(store.path)
     try:
         writer.add(RECORD, key, data)
@@ -183,19 +184,31 @@ def restate(store: Store, snap: Snapshot, meta: dict[str, Any]) -> bool:
     return done
 
 
-def encode_forget(records: list[bytes]) -> bytes:
+def encode_forget(records: list[bytes], by: bytes | None = None) -> bytes:
+    """A tombstone of *records*; *by*: the record that gives their snapshot anew (restate),
+    so that it differs from a forget's tombstone of the same record (a repair tells the two)."""
     import json
 
-    return json.dumps({"format": FORMAT, "forget": sorted(r.hex() for r in records)}).encode()
+    doc: dict[str, Any] = {"format": FORMAT, "forget": sorted(r.hex() for r in records)}
+    if by is not None:
+        doc["by"] = by.hex()
+    return json.dumps(doc).encode()
 
 
 def decode_forget(data: bytes) -> list[bytes]:
+    return decode_tombstone(data)[0]
+
+
+def decode_tombstone(data: bytes) -> tuple[list[bytes], bytes | None]:
+    """The records a tombstone names, and the record giving their snapshot anew (None: a
+    forget's)."""
     import json
 
     try:
         doc = json.loads(data)
-        return [bytes.fromhex(h) for h in doc["forget"]]
-    except (ValueError, KeyError, TypeError) as exc:
+        by = doc.get("by")
+        return [bytes.fromhex(h) for h in doc["forget"]], None if by is None else bytes.fromhex(by)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise CorruptObject(f"bad tombstone: {exc}") from exc
 
 

@@ -43,8 +43,8 @@ from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import PackWriter
 from git_snapshot.store.packs import parse_table
 from git_snapshot.store.packs import scan_pack
-from git_snapshot.store.records import decode_forget
 from git_snapshot.store.records import decode_record
+from git_snapshot.store.records import decode_tombstone
 from git_snapshot.store.records import encode_forget
 from git_snapshot.store.records import encode_record
 from git_snapshot.store.reserve import no_room
@@ -254,9 +254,18 @@ def _read_old(path: str, report: RepairReport) -> _Old:
     return old
 
 
+@dataclass
+class Tombstones:
+    """What the packs' tombstones say: the records forgotten (forget, retention), and the
+    records given anew (records.restate: old -> new)."""
+
+    forgotten: set[bytes] = field(default_factory=set)
+    superseded: dict[bytes, bytes] = field(default_factory=dict)
+
+
 def _scan_packs(
     store: Store, index: Index, report: RepairReport, old: _Old
-) -> tuple[dict[bytes, tuple[Snapshot, str]], set[bytes]]:
+) -> tuple[dict[bytes, tuple[Snapshot, str]], Tombstones]:
     """Enter every object the pack headers name (an object in several packs at the place of
     an intact copy); return the records and tombstones read. The packs of forgets that never
     reached a readable old index are left out (:func:`_undone_forgets`)."""
@@ -283,7 +292,7 @@ def _scan_packs(
         report.packs += 1
     report.objects = len(places)
     records: dict[bytes, tuple[Snapshot, str]] = {}
-    forgotten: set[bytes] = set()
+    tombstones = Tombstones()
     for key, where in places.items():
         type_ = where[0][1].type
         if type_ not in (RECORD, FORGET):
@@ -292,11 +301,15 @@ def _scan_packs(
             data = store.read_object(key)
             if type_ == RECORD:
                 records[key] = decode_record(data)
+                continue
+            named, by = decode_tombstone(data)
+            if by is None:
+                tombstones.forgotten.update(named)
             else:
-                forgotten.update(decode_forget(data))
+                tombstones.superseded.update((k, by) for k in named if k != by)
         except CorruptObject as exc:
             report.bad_packs.append((chosen[key], str(exc)))
-    return records, forgotten
+    return records, tombstones
 
 
 def _undone_forgets(
@@ -310,16 +323,16 @@ def _undone_forgets(
     listed, and the user was never told they were forgotten. Such a pack is what gc
     reclaims as an orphan; repair removes it too (report.undone_packs), for else an index
     rebuilt later from the packs alone would drop snapshots this one keeps. So is a pack of
-    a snapshot's record given anew with its tombstone of the old one (records.restate) whose
-    transaction never came: the index lists that snapshot under another record
-    (report.unrestated; entered, its record was a second snapshot of the same number).
+    a snapshot's record given anew with its tombstone of the old one (records.restate: the
+    tombstone names the new record) whose transaction never came: the index lists that
+    snapshot under the old record, or no longer lists it (forgotten since) (report.unrestated;
+    entered, its record was a second snapshot of the same number, or a forgotten one back).
     Nothing is left out when no old index could be read: each tombstone then counts (the
-    user asked), and a record given anew replaces the one it names."""
+    user asked), and a record given anew replaces the one it names (_merge)."""
     if old.packs is None:
         return []
     hurt = {name for name, _ in report.bad_packs + report.unreadable}
     listed = {s.record: s for s, _ in old.snapshots if s.record is not None}
-    same = {_same(s) for s, _ in old.snapshots}
     out: list[str] = []
     for name, objects in sorted(headers.items()):
         if name in old.packs or name in hurt or not objects:
@@ -327,22 +340,25 @@ def _undone_forgets(
         if any(o.type not in (FORGET, RECORD) for o in objects):
             continue
         named: list[bytes] = []
-        anew = False
+        anew: set[bytes] = set()  # records a tombstone here says give a snapshot anew
+        held: set[bytes] = set()
         try:
             for o in objects:
                 data = store.reader.read(name, o.offset, o.length, o.size, o.inner)
                 if hashlib.sha256(data).digest() != o.key:
                     raise ValueError("does not match its hash")
-                if o.type == FORGET:
-                    named += decode_forget(data)
-                elif o.key not in listed and _same(decode_record(data)[0]) in same:
-                    anew = True
-                else:  # a snapshot of its own (a commit killed before its row): entered
-                    raise ValueError("holds a snapshot")
+                if o.type == RECORD:
+                    held.add(o.key)
+                    continue
+                names, by = decode_tombstone(data)
+                if by is None:
+                    named += names
+                else:
+                    anew.add(by)
         except (OSError, ValueError, CorruptObject, _zstd_errors()):
             continue  # entered as before: verify and the scan below name what is wrong
-        if anew and not named:
-            continue  # records alone (a repair's, written again): entered as before
+        if held - anew:
+            continue  # a snapshot of its own (a commit killed before its row): entered
         out.append(name)
         if anew:
             report.unrestated.append(name)
@@ -479,7 +495,7 @@ def _zstd_errors() -> type[Exception]:
 def _merge(
     store: Store,
     records: dict[bytes, tuple[Snapshot, str]],
-    forgotten: set[bytes],
+    tombstones: Tombstones,
     old: _Old,
     report: RepairReport,
 ) -> list[tuple[Snapshot, str]]:
@@ -492,17 +508,29 @@ def _merge(
     # number taken gave it the next free one (and marked it pulled) in the row only, so its
     # record still says the number it had where it was taken
     rows = {s.record: (s, p) for s, p in old.snapshots if s.record is not None}
-    # a snapshot's record given again with new meta (records.restate) tombstones the one it
-    # replaces: that one is superseded, not forgotten
-    restated = {_same(s) for k, (s, _) in records.items() if k not in forgotten}
+    # a snapshot's record given anew (records.restate) replaces the one its tombstone names:
+    # that one is superseded, not forgotten; the new one goes with a forget of the old (the
+    # restatement killed before its index transaction, the snapshot forgotten since)
+    earlier = {new: was for was, new in tombstones.superseded.items()}
+
+    def forgot(key: bytes) -> bool:
+        seen: set[bytes] = set()
+        while key not in seen:
+            if key in tombstones.forgotten:
+                return True
+            seen.add(key)
+            key = earlier.get(key, key)
+        return False
+
     for key, (snap, path) in sorted(records.items(), key=lambda kv: (kv[1][0].created, kv[0])):
         snap, path = rows.get(key, (snap, path))
         top[snap.source] = max(top.get(snap.source, 0), snap.id)
         # a readable old index that still lists a tombstoned record is the truth: that forget
         # never took effect (its rows and its tombstone pack are one transaction), and the
         # row is kept below; so it is not counted as forgotten either
-        if key in forgotten and key not in rows:
-            if _same(snap) not in restated:
+        replaced = tombstones.superseded.get(key) in records
+        if key not in rows and (replaced or forgot(key)):
+            if not replaced:
                 report.forgotten += 1
                 report.forgotten_ids.append((snap.source, snap.id))
             continue
@@ -525,11 +553,6 @@ def _merge(
         snap.id, snap.record = number, None
         chosen[(snap.source, number)] = (snap, path)
     return [chosen[k] for k in sorted(chosen)]
-
-
-def _same(snap: Snapshot) -> tuple[str, int, float, bytes]:
-    """What makes two records the same snapshot's (records.restate gives one anew)."""
-    return (snap.source, snap.id, snap.created, snap.root)
 
 
 def _enter(
