@@ -16,8 +16,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from clihelpers import gs
 from conftest import init_repo
+from test_red35_watch_move import MANY
+from test_red35_watch_move import _recorded
+from test_red35_watch_move import _run
+from test_red35_watch_move import _started
+from test_watch_daemon import Watcher
+from test_watch_daemon import make_repo
+from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
 
 def _named(entries: list[dict[str, Any]]) -> list[tuple[str, int]]:
@@ -62,3 +70,21 @@ def test_a_file_renamed_over_by_another_rename_is_named(tmp_path: Path, store_di
     # d3's is on disk as flat/x.txt; d1's and d2's are in snapshot one only
     assert _named(entries) == [("d1/x.txt", one.id), ("d2/x.txt", one.id)], entries
     assert (repo / "flat" / "x.txt").read_text() == "d3's x, the user's work\n"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
+def test_files_renamed_to_one_name_are_named_by_the_watcher(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811
+) -> None:
+    """The same with a real daemon: MANY files renamed one by one to one name (a burst); all
+    but the last one renamed are gone, and named, from the snapshot that holds them."""
+    repo = make_repo(tmp_path)
+    first = _started(watcher, repo)
+    _run(repo, "sh", "-c", f"for i in $(seq 0 {MANY - 1}); do mv d1/m$i.txt d2/m.txt; done")
+    entries = _recorded(watcher, repo)
+    want = sorted((f"d1/m{i}.txt", first.id) for i in range(MANY - 1))
+    assert _named(entries) == want, entries
+    assert (repo / "d2" / "m.txt").read_text() == f"m{MANY - 1}\n"
