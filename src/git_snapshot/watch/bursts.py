@@ -576,15 +576,20 @@ def _settled(
         if snap is not None:
             rels = {r for n in (*names, *own) if (r := dirtyset.rel_path(bases, n))}
             by_snap.setdefault(snap.id, (snap, set()))[1].update(rels)
+    # what each snapshot holds that the disk does not, and the folders that lie in: a set
+    # looked up, not the list searched for each name (a renamed folder of 4,000 files then
+    # deleted took 12 s, 15 billion steps for 100,000)
     held: dict[int, set[bytes]] = {}
     for sid, (snap, rels) in by_snap.items():
-        held[sid] = {p for p, _, _ in lost(store, snap.root, top, sorted(rels))}
+        within = held[sid] = set()
+        for p, _, _ in lost(store, snap.root, top, sorted(rels)):
+            while p and p not in within:
+                within.add(p)
+                p = p.rpartition(b"/")[0]
 
     def holds(snap: Any, name: str) -> bool:
         rel = dirtyset.rel_path(bases, name)
-        if not rel:
-            return False
-        return any(f == rel or f.startswith(rel + b"/") for f in held[snap.id])
+        return bool(rel) and rel in held[snap.id]
 
     drop: set[str] = set()
     add: dict[str, str] = {}
