@@ -46,8 +46,9 @@ def _boot_time() -> float | None:
         return None
 
 
-def _stat(pid: int) -> tuple[int, float] | None:
-    """(parent pid, start time as a Unix timestamp, 0.0 if unknown) of *pid*, or None."""
+def _stat(pid: int) -> tuple[int, float, bytes] | None:
+    """(parent pid, start time as a Unix timestamp, 0.0 if unknown, state: b"Z" for a
+    zombie) of *pid*, or None."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             data = f.read()
@@ -57,7 +58,17 @@ def _stat(pid: int) -> tuple[int, float] | None:
     except (OSError, ValueError, IndexError):
         return None
     btime = _boot_time()
-    return ppid, (0.0 if btime is None else btime + ticks / os.sysconf("SC_CLK_TCK"))
+    return ppid, (0.0 if btime is None else btime + ticks / os.sysconf("SC_CLK_TCK")), fields[0]
+
+
+def running_since(pid: int) -> float | None:
+    """When process *pid* started (as :func:`ancestors` gives it: a pid reused since names a
+    later start), or None when it does not run: no such process, one that has ended and is
+    not reaped yet (a zombie: its parent, an IDE say, has not waited for it), or no /proc."""
+    info = _stat(pid)
+    if info is None or info[2] in (b"Z", b"X") or not info[1]:
+        return None
+    return info[1]
 
 
 def _argv(pid: int) -> tuple[str, ...]:

@@ -9,7 +9,8 @@ takes the snapshot right before it changes the worktree, and :func:`begin` notes
 by a conflict fires neither, nor does its ``--abort`` or the commit that concludes it: the
 note is then still there when the next hook of another git command, or the next git-snapshot
 command, runs in this worktree, and :func:`consume` reports what the stopped operation
-destroyed (once: the note is claimed by a rename), comparing that snapshot with the
+destroyed (once: the note is claimed by a rename; not while the git command that noted it
+still runs, as a merge waiting in its editor does), comparing that snapshot with the
 worktree at the paths the operation could write (between HEAD before it and the commits it
 was bringing in).
 """
@@ -110,7 +111,7 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
     """The report for a noted operation that ended without its post-hook, or None. Called by
     every hook (*hook*: its name) and every git-snapshot command (no *hook*). A hook of the
     noted git command itself (the same process) leaves the note (or, for its own post-hook,
-    which reports, clears it)."""
+    which reports, clears it), and so does any other while that command still runs."""
     path = _path(repo)
     if not os.path.lexists(path):
         return None
@@ -136,17 +137,42 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
         # stopped mid-way: `rebase --continue` ends in post-rewrite, which reports; what an
         # am applied is known once it is over (HEAD then)
         return None
+    if _running(note if hook is not None else _read(path)):
+        return None  # not stopped but waiting (a merge's editor): its post-hook is to come
     claimed = f"{path}.{os.getpid()}"
     try:
         os.rename(path, claimed)  # once, whoever comes first
     except OSError:
         return None
     note = _read(claimed)
+    if _running(note):  # a new command's, noted since it was read: put back, unless newer
+        with contextlib.suppress(OSError):
+            os.link(claimed, path)
+        note = None
     with contextlib.suppress(OSError):
         os.unlink(claimed)
     if note is None:
         return None
     return _report(store, repo, note)
+
+
+def _running(note: Mapping[str, Any] | None) -> bool:
+    """Whether the git command that wrote *note* still runs: a merge waiting in its editor
+    (`git merge --edit`), a long checkout of its worktree, has not stopped, and its
+    post-hook reports what it destroyed; taken for a stopped one's, the loss was reported
+    twice (RED35 S1). The process noted with its start time (a pid reused since is
+    another's); unknown (no /proc, a note without it) counts as ended."""
+    by = None if note is None else note.get("by")
+    if not (isinstance(by, list) and by):
+        return False
+    try:
+        pid = int(by[0])
+    except (TypeError, ValueError):
+        return False
+    from git_snapshot import proc
+
+    since = proc.running_since(pid)
+    return since is not None and same_command(by, [pid, since])
 
 
 def without_all(reports: list[Report], earlier: Report) -> list[Report]:
