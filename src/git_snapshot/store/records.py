@@ -212,6 +212,34 @@ def decode_tombstone(data: bytes) -> tuple[list[bytes], bytes | None]:
         raise CorruptObject(f"bad tombstone: {exc}") from exc
 
 
+def tombstones(store: Store) -> tuple[set[bytes], dict[bytes, bytes]]:
+    """The records *store*'s tombstones name as forgotten (forget, retention), and those they
+    name as given anew (restate: old -> new). One that does not read names nothing here
+    (verify names it)."""
+    from git_snapshot.store.objects import FORGET
+
+    forgotten: set[bytes] = set()
+    anew: dict[bytes, bytes] = {}
+    for key in store.index.keys_of_type(FORGET):
+        try:
+            named, by = decode_tombstone(store.read_object(key))
+        except CorruptObject:
+            continue
+        if by is None:
+            forgotten.update(named)
+        else:
+            anew.update((k, by) for k in named if k != by)
+    return forgotten, anew
+
+
+def lineage(key: bytes, step: dict[bytes, bytes]) -> list[bytes]:
+    """*key* and each record *step* leads to from it (records given anew: restate), in order."""
+    out = [key]
+    while (key := step.get(key, key)) not in out:
+        out.append(key)
+    return out
+
+
 def _check_meta(meta: dict[str, Any]) -> None:
     """TypeError unless the fields of *meta* that commands read have the shapes snapshots
     write (archiver.create_snapshot, worktree.snapshot_meta): show, restore, run, diff, the

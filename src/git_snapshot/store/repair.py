@@ -47,6 +47,7 @@ from git_snapshot.store.records import decode_record
 from git_snapshot.store.records import decode_tombstone
 from git_snapshot.store.records import encode_forget
 from git_snapshot.store.records import encode_record
+from git_snapshot.store.records import lineage
 from git_snapshot.store.reserve import no_room
 from git_snapshot.store.reserve import release_reserve
 from git_snapshot.store.safewrite import fsync_dir
@@ -512,16 +513,6 @@ def _merge(
     # that one is superseded, not forgotten; the new one goes with a forget of the old (the
     # restatement killed before its index transaction, the snapshot forgotten since)
     earlier = {new: was for was, new in tombstones.superseded.items()}
-
-    def forgot(key: bytes) -> bool:
-        seen: set[bytes] = set()
-        while key not in seen:
-            if key in tombstones.forgotten:
-                return True
-            seen.add(key)
-            key = earlier.get(key, key)
-        return False
-
     for key, (snap, path) in sorted(records.items(), key=lambda kv: (kv[1][0].created, kv[0])):
         snap, path = rows.get(key, (snap, path))
         top[snap.source] = max(top.get(snap.source, 0), snap.id)
@@ -529,7 +520,8 @@ def _merge(
         # never took effect (its rows and its tombstone pack are one transaction), and the
         # row is kept below; so it is not counted as forgotten either
         replaced = tombstones.superseded.get(key) in records
-        if key not in rows and (replaced or forgot(key)):
+        forgot = not tombstones.forgotten.isdisjoint(lineage(key, earlier))
+        if key not in rows and (replaced or forgot):
             if not replaced:
                 report.forgotten += 1
                 report.forgotten_ids.append((snap.source, snap.id))

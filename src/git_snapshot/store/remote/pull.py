@@ -29,6 +29,8 @@ from git_snapshot.store.core import Store
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.packs import FinishedPack
 from git_snapshot.store.records import decode_record
+from git_snapshot.store.records import lineage
+from git_snapshot.store.records import tombstones
 from git_snapshot.store.remote.cache import PARALLEL
 from git_snapshot.store.remote.cache import RemoteStore
 from git_snapshot.store.remote.cache import copy_or_download
@@ -63,9 +65,15 @@ def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
         docs = [
             d for d in cache.kept("snapshots").values() if bytes.fromhex(d["record"]) not in have
         ]
-        forgotten = _forgotten(store) if docs else set()
-        report.forgotten = sum(bytes.fromhex(d["record"]) in forgotten for d in docs)
-        docs = [d for d in docs if bytes.fromhex(d["record"]) not in forgotten]
+        # left out: what this store forgot (RED34 B6: a pull brought it back under a new
+        # number, a secret among them), and a record it gave anew (records.restate: pushed
+        # before a restore's note), which it holds under the new one
+        forgotten, anew = tombstones(store) if docs else (set(), {})
+        report.forgotten = sum(
+            any(k in forgotten for k in lineage(bytes.fromhex(d["record"]), anew)) for d in docs
+        )
+        out = forgotten | anew.keys()
+        docs = [d for d in docs if bytes.fromhex(d["record"]) not in out]
         if not docs:
             return report
         wanted = _wanted(store, cache, sorted({p for d in docs for p in d["packs"]}))
@@ -92,20 +100,6 @@ def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
             if snap.id != was:
                 report.renumbered.append((snap.source, was, snap.id))
     return report
-
-
-def _forgotten(store: Store) -> set[bytes]:
-    """The records this store's tombstones name (forget, retention): a pull brought those
-    snapshots back under new numbers, a secret forgotten among them (RED34 B6). One that
-    does not read names nothing here (verify names it)."""
-    from git_snapshot.store.objects import FORGET
-    from git_snapshot.store.records import decode_forget
-
-    out: set[bytes] = set()
-    for key in store.index.keys_of_type(FORGET):
-        with contextlib.suppress(CorruptObject):
-            out.update(decode_forget(store.read_object(key)))
-    return out
 
 
 def _wanted(store: Store, cache: RemoteStore, idents: list[str]) -> dict[str, FinishedPack | None]:

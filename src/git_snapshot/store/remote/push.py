@@ -34,6 +34,8 @@ from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import scan_pack
+from git_snapshot.store.records import lineage
+from git_snapshot.store.records import tombstones
 from git_snapshot.store.remote.cache import RemoteStore
 from git_snapshot.store.remote.cache import pack_doc
 from git_snapshot.store.remote.cache import pack_from_doc
@@ -82,10 +84,20 @@ def push(
         remote_records = {s.record for s in cache.snapshots() if s.record is not None}
         local = [s for s in store.snapshots() if s.record is not None]
         todo = [s for s in local if s.record not in remote_records]
+        # a snapshot whose record was given anew since it was pushed (records.restate: a
+        # restore's note of what it wrote) is there under the record it had (sent again, the
+        # remote listed it twice); a remote prune of that record holds for it too
+        earlier = {new: old for old, new in tombstones(store)[1].items()} if todo else {}
+        was = {s.record: lineage(s.record or b"", earlier) for s in todo}
+        todo = [s for s in todo if remote_records.isdisjoint(was[s.record])]
         report.already = len(local) - len(todo)
         if todo:  # a prune on the remote is a decision that sticks (RED34 B6)
             pruned = cache.pruned()
-            left = [s for s in todo if remote.key.name("snap", s.record or b"") not in pruned]
+            left = [
+                s
+                for s in todo
+                if not any(remote.key.name("snap", r) in pruned for r in was[s.record])
+            ]
             report.pruned, todo = len(todo) - len(left), left
         report.skipped += [
             (s.source, s.id, "no record: run git snapshot repair")
