@@ -516,8 +516,8 @@ def settle_moves(store: Any, worktree: str, burst: Burst, before: Callable[[floa
     moves = _Moves(worktree, burst.moves)
     kinds, times = dict(burst.kinds), dict(burst.times)
     deleted = {p for p, k in kinds.items() if k in _DELETES}
-    # (the snapshot to look in, an old name or a deleted path, its other names, its own)
-    asks: list[tuple[Any, str, list[str], list[str]]] = []
+    # (the snapshot to look in, an old name or a deleted path, its other names)
+    asks: list[tuple[Any, str, list[str]]] = []
     gone: set[str] = set()  # old names whose last going is a rename
     for old in deleted:
         t = times.get(old, burst.started)
@@ -532,18 +532,18 @@ def settle_moves(store: Any, worktree: str, burst: Burst, before: Callable[[floa
             and os.path.lexists(last)
             and not (last in kinds and times.get(last, 0.0) >= since)
         ):
-            asks.append((None, old, [], []))  # on disk under its new name
+            asks.append((None, old, []))  # on disk under its new name
             continue
         went = _gone_at(last, since, deleted, times, burst.ended)
         snap = before(went if over is None else min(over, went))
         if snap is not None:
-            asks.append((snap, old, [n for n, _ in names[1:]], [old]))
+            asks.append((snap, old, [n for n, _ in names[1:]]))
     for path in deleted - gone:
         t = times.get(path, burst.started)
         olds = [n for n in moves.before(path, t) if n not in deleted]
         snap = before(t) if olds else None
         if snap is not None:
-            asks.append((snap, path, olds, [path]))
+            asks.append((snap, path, olds))
     drop, add = _settled(store, worktree, asks, gone)
     if not drop and not add:
         return burst
@@ -560,7 +560,7 @@ def settle_moves(store: Any, worktree: str, burst: Burst, before: Callable[[floa
 
 
 def _settled(
-    store: Any, worktree: str, asks: list[tuple[Any, str, list[str], list[str]]], gone: set[str]
+    store: Any, worktree: str, asks: list[tuple[Any, str, list[str]]], gone: set[str]
 ) -> tuple[set[str], dict[str, str]]:
     """settle_moves' answers: the old names to leave out, and the old names to add (old name
     -> the deleted path it names). An ask of an old name (in *gone*): left out when its
@@ -572,9 +572,9 @@ def _settled(
     top = os.fsencode(os.path.realpath(worktree))
     bases = dirtyset.worktree_bases(worktree)
     by_snap: dict[int, tuple[Any, set[bytes]]] = {}
-    for snap, _, names, own in asks:
+    for snap, path, names in asks:
         if snap is not None:
-            rels = {r for n in (*names, *own) if (r := dirtyset.rel_path(bases, n))}
+            rels = {r for n in (path, *names) if (r := dirtyset.rel_path(bases, n))}
             by_snap.setdefault(snap.id, (snap, set()))[1].update(rels)
     # what each snapshot holds that the disk does not, and the folders that lie in: a set
     # looked up, not the list searched for each name (a renamed folder of 4,000 files then
@@ -593,7 +593,7 @@ def _settled(
 
     drop: set[str] = set()
     add: dict[str, str] = {}
-    for snap, path, names, _ in asks:
+    for snap, path, names in asks:
         if path in gone:
             if snap is None or (any(holds(snap, n) for n in names) and not holds(snap, path)):
                 drop.add(path)
