@@ -15,9 +15,11 @@ git_snapshot.watch.take WORKTREE`` takes one snapshot and prints ``{"id": N, "ne
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 
@@ -386,17 +388,19 @@ def _record(
         lost_events=bool(item.get("lost_events")),
         moves=tuple((m[0], m[1], float(m[2])) for m in item.get("moves") or ()),
     )
-    whole = _renames_settled(store, worktree, whole)
+    # the last snapshot before a time: asked of the same times by settle_moves and parts
+    before = functools.cache(lambda t: before_burst(store, worktree, t))
+    whole = _renames_settled(store, worktree, whole, before)
     if not whole.paths:
         yield f"a burst of {len(item['paths'])} changes: renames in the worktree, nothing lost", 0
         return
     try:
-        parts = _parts(store, worktree, whole)
+        parts = _parts(store, worktree, whole, before)
     except Exception as exc:
         if transient(exc):
             raise
         yield f"a burst's parts not told apart ({described(exc)}): recorded whole", 0
-        snap = before_burst(store, worktree, whole.started)
+        snap = before(whole.started)
         parts = [(snap, whole)] if snap is not None else []
     if not parts:
         yield f"a burst of {len(whole.paths)} changes, no snapshot before it", 0
@@ -412,18 +416,20 @@ def _record(
         yield f"a burst of {len(b.paths)} changes: {what}", 1
 
 
-def _parts(store: Any, worktree: str, whole: Any) -> list[tuple[Any, Any]]:
+def _parts(
+    store: Any, worktree: str, whole: Any, before: Callable[[float], Any]
+) -> list[tuple[Any, Any]]:
     """*whole* split by the snapshots it straddles, each part with the snapshot it is
-    recorded against (bursts.Burst.parts, newer, unsettled)."""
+    recorded against (bursts.Burst.parts, newer, unsettled; *before*: before_burst's)."""
     from git_snapshot.watch import bursts
 
-    parts = whole.parts(lambda t: before_burst(store, worktree, t))
+    parts = whole.parts(before)
     # what a snapshot whose walk began during the burst read before its writes: from
     # that one (bursts.newer); what a snapshot whose walk met the burst's writes may
     # not hold: from the one before it (the daemon reads events late under load:
     # bursts.unsettled)
     parts = bursts.newer(store, parts, lambda t: after_snapshot(store, worktree, t))
-    return bursts.unsettled(store, parts, lambda t: before_burst(store, worktree, t))
+    return bursts.unsettled(store, parts, before)
 
 
 def _salvaged(
@@ -450,16 +456,14 @@ def _salvaged(
     )
 
 
-def _renames_settled(store: Any, worktree: str, whole: Any) -> Any:
+def _renames_settled(store: Any, worktree: str, whole: Any, before: Callable[[float], Any]) -> Any:
     """*whole* with its renames inside the worktree taken in (bursts.settle_moves: an old
     name is no deletion, unless its new name went too); *whole* as it is when that fails
     (its old names are then named as deleted: more than went, never less)."""
     from git_snapshot.watch import bursts
 
     try:
-        return bursts.settle_moves(
-            store, worktree, whole, lambda t: before_burst(store, worktree, t)
-        )
+        return bursts.settle_moves(store, worktree, whole, before)
     except Exception:
         return whole
 
