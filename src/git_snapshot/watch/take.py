@@ -288,7 +288,8 @@ def record_bursts(worktree: str, items: list[dict[str, Any]]) -> dict[str, objec
     middle of it: against the one before their overwrite, in an entry of their own); what
     happened, as lines for the daemon's log. A burst whose recording failed for a reason a
     retry may cure (transient: the store's disk full) is given back under ``retry``, with
-    the number of its parts recorded (``done``: skipped when it is recorded again), for the
+    the parts it recorded (``done``: each [snapshot id, *paths], skipped when the same part
+    comes again: the parts are worked out again at each try, from the disk), for the
     daemon to try again later, and ``why`` and ``cause`` (failure_cause). One that failed
     otherwise (a damaged snapshot, a bug) is recorded as well as it can be (watch/salvage.py)
     and said under ``trouble``: [cause, why] (RED35 W1: it was retried without end, said as
@@ -305,11 +306,12 @@ def record_bursts(worktree: str, items: list[dict[str, Any]]) -> dict[str, objec
         return {"log": [], "retry": items, "why": described(exc), "cause": failure_cause(exc)}
     with store:
         for item in items:
-            done = int(item.get("done") or 0)
+            done = [x for x in item.get("done") or () if type(x) is list]
             try:
                 for line, part in _record(store, worktree, item, done, trouble):
                     lines.append(line)
-                    done += part
+                    if part:
+                        done.append(part)
             except Exception as exc:
                 why, cause = described(exc), failure_cause(exc)
                 retry.append({**item, "done": done})
@@ -359,10 +361,12 @@ def described(exc: BaseException) -> str:
 
 
 def _record(
-    store: Any, worktree: str, item: dict[str, Any], skip: int, trouble: list[list[str]]
+    store: Any, worktree: str, item: dict[str, Any], done: list[list[Any]], trouble: list[list[str]]
 ) -> Any:
-    """Record the burst *item* (_burst_json's), its first *skip* parts left out (recorded
-    before); yields a line for the log and 1 for each part recorded (0 for a line alone).
+    """Record the burst *item* (_burst_json's), the parts *done* left out (recorded before,
+    each [snapshot id, *paths]: not by position, as its parts may differ from one try to the
+    next); yields a line for the log and, for each part recorded, that part ([] for a line
+    alone).
     A part whose recording fails for good is recorded by watch/salvage.py, and said in
     *trouble*; a failure a retry may cure escapes."""
     from git_snapshot.watch import bursts
@@ -374,10 +378,10 @@ def _record(
         said = "the watcher before did not stop cleanly: compared with"
         if found is None:
             where = f"snapshot {snap.id}" if snap is not None else "no snapshot (none before)"
-            yield f"{said} {where}: no burst's worth gone", 0
+            yield f"{said} {where}: no burst's worth gone", []
             return
         n = len(found["paths"])
-        yield f"{said} snapshot {snap.id}: {n} path{'s' if n != 1 else ''} gone", 0
+        yield f"{said} snapshot {snap.id}: {n} path{'s' if n != 1 else ''} gone", []
         item = found
     whole = bursts.Burst(
         tuple(item["paths"]),
@@ -392,28 +396,31 @@ def _record(
     before = functools.cache(lambda t: before_burst(store, worktree, t))
     whole = _renames_settled(store, worktree, whole, before)
     if not whole.paths:
-        yield f"a burst of {len(item['paths'])} changes: renames in the worktree, nothing lost", 0
+        yield f"a burst of {len(item['paths'])} changes: renames in the worktree, nothing lost", []
         return
     try:
         parts = _parts(store, worktree, whole, before)
     except Exception as exc:
         if transient(exc):
             raise
-        yield f"a burst's parts not told apart ({described(exc)}): recorded whole", 0
+        yield f"a burst's parts not told apart ({described(exc)}): recorded whole", []
         snap = before(whole.started)
         parts = [(snap, whole)] if snap is not None else []
     if not parts:
-        yield f"a burst of {len(whole.paths)} changes, no snapshot before it", 0
-    for snap, b in parts[skip:]:
+        yield f"a burst of {len(whole.paths)} changes, no snapshot before it", []
+    for snap, b in parts:
+        part = [snap.id, *b.paths]
+        if part in done:
+            continue
         try:
             entry = bursts.record(store, worktree, b, snap)
         except Exception as exc:
             if transient(exc):
                 raise
-            yield _salvaged(store, worktree, b, snap, exc, trouble), 1
+            yield _salvaged(store, worktree, b, snap, exc, trouble), part
             continue
         what = f"recorded against snapshot {snap.id}" if entry else "nothing lost"
-        yield f"a burst of {len(b.paths)} changes: {what}", 1
+        yield f"a burst of {len(b.paths)} changes: {what}", part
 
 
 def _parts(
