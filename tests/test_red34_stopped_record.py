@@ -66,16 +66,9 @@ def _name(i: int) -> str:
     return f"f{i:02}.txt"
 
 
-@pytest.fixture
-def stopped(
-    request: pytest.FixtureRequest,
-    repo: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> tuple[Path, int, int, list[int], list[int]]:
-    """Tracked files committed, a snapshot S of other versions, then the user's edits; a
-    restore of S in place stopped part way (request.param: how). Returns the worktree, S,
-    the pre-restore snapshot P, the files restored and the files left with the edits."""
+def prepared(repo: Path, monkeypatch: pytest.MonkeyPatch) -> int:
+    """FILES tracked files committed, the hooks installed, a snapshot S of other versions
+    (its id returned), then the user's edits of each."""
     put_venv_on_path(monkeypatch)
     for i in range(FILES):
         (repo / _name(i)).write_text(f"committed {i}\n")
@@ -87,6 +80,20 @@ def stopped(
     s = int(json.loads(gs(repo, "create", "--json").out)["id"])
     for i in range(FILES):
         (repo / _name(i)).write_text(f"edited {i}\n")
+    return s
+
+
+@pytest.fixture
+def stopped(
+    request: pytest.FixtureRequest,
+    repo: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[Path, int, int, list[int], list[int]]:
+    """Tracked files committed, a snapshot S of other versions, then the user's edits; a
+    restore of S in place stopped part way (request.param: how). Returns the worktree, S,
+    the pre-restore snapshot P, the files restored and the files left with the edits."""
+    s = prepared(repo, monkeypatch)
     off = _stop_at(monkeypatch, request.param)
     rc = main(["-C", str(repo), "restore", str(s)])
     off()

@@ -24,8 +24,6 @@ from typing import Any
 import pytest
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import install
-from hookhelpers import put_venv_on_path
 from hookhelpers import snaps
 from storehelpers import entry_of
 from test_red34_stopped_record import BOTH
@@ -36,6 +34,7 @@ from test_red34_stopped_record import _lines
 from test_red34_stopped_record import _name
 from test_red34_stopped_record import _names
 from test_red34_stopped_record import _stop_at
+from test_red34_stopped_record import prepared
 from test_red34_stopped_record import stopped  # noqa: F401 (the fixture)
 
 from git_snapshot import create_backup
@@ -116,17 +115,7 @@ def killed(
     Returns the worktree, S, P, the files restored and left, and the pack so left."""
     from git_snapshot.store.index import Index
 
-    put_venv_on_path(monkeypatch)
-    for i in range(FILES):
-        (repo / _name(i)).write_text(f"committed {i}\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "files")
-    install(repo)
-    for i in range(FILES):
-        (repo / _name(i)).write_text(f"in S {i}\n")
-    s = int(json.loads(gs(repo, "create", "--json").out)["id"])
-    for i in range(FILES):
-        (repo / _name(i)).write_text(f"edited {i}\n")
+    s = prepared(repo, monkeypatch)
     packs = Path(os.environ["GIT_SNAPSHOT_STORE"]) / "packs"
     aside = repo.parent / "aside"
     aside.mkdir()
