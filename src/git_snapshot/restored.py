@@ -98,11 +98,13 @@ def wrote(store: Store, safety: Snapshot, written: list[bytes], gone: list[bytes
     wrote *written* and removed *gone* only (stopped part way by a full disk or Ctrl-C;
     damaged or unwritable paths left): the paths it left hold what *safety* holds, and a
     git command destroying one is compared with it, not with the restore's source (RED34
-    R1). Written where a repair reads it too: a new record of the snapshot in the packs,
-    then its index row (records.restate; in the row only, a repair that rebuilt the index
+    R1). Its index row first, so that a kill later on leaves it there for the reports and
+    undo (RED36 B1: killed between the pack and the transaction below, it was lost); then
+    where a repair reads it too: a new record of the snapshot in the packs, and the row
+    given that record (records.restate; in the row only, a repair that rebuilt the index
     without the old one forgot it: RED35 R1). When the packs cannot take it (the store's
-    disk full too), the row alone is given it; False when neither could be written: the
-    record then names all the paths, as before."""
+    disk full too), the row alone has it; False when neither could be written: the record
+    then names all the paths, as before."""
     rec = safety.meta.get(RESTORE)
     if not isinstance(rec, dict):
         return False
@@ -113,18 +115,20 @@ def wrote(store: Store, safety: Snapshot, written: list[bytes], gone: list[bytes
     meta = {**safety.meta, RESTORE: {**rec, WROTE: note}}
     from git_snapshot.store import records
 
+    try:  # found as restate finds it (never another row that took its row id)
+        noted = store.index.restate(safety, meta, safety.record, ())
+    except (sqlite3.Error, OSError, UserError):
+        noted = None  # (the transaction below may still go through)
+    if noted is False:
+        return False  # its row gone meanwhile: nothing to note
     try:
         if records.restate(store, safety, meta):
             return True
     except (sqlite3.Error, OSError, UserError):
         pass
-    try:  # the row alone, found as restate finds it (never another that took its row id)
-        if not store.index.restate(safety, meta, safety.record, ()):
-            return False
-    except (sqlite3.Error, OSError, UserError):
-        return False
-    safety.meta = meta
-    return True
+    if noted:
+        safety.meta = meta
+    return bool(noted)
 
 
 @contextmanager

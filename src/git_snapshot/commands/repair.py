@@ -65,6 +65,12 @@ def _print(report: RepairReport, where: str, dry_run: bool) -> None:
             f"{verb} {len(report.unrestated)} pack(s) of a restore's note of what it wrote "
             "that never reached the index (the restore was killed as it wrote it)"
         )
+    if report.restated:
+        verb = "would complete" if dry_run else "completed"
+        print(
+            f"{verb} {len(report.restated)} restore's note(s) of what it wrote that the index "
+            "had not taken (the restore was killed as it wrote it)"
+        )
     if report.recovered:
         ids = ", ".join(f"{seq} of {_shown(source)}" for source, seq in report.recovered)
         print(f"recovered snapshot(s) the old index lacked: {ids}")

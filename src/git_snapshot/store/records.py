@@ -139,8 +139,9 @@ def restate(store: Store, snap: Snapshot, meta: dict[str, Any]) -> bool:
     transaction entering that pack and putting the meta and the new record in the row; data
     first, the row last, as every write (docs/FORMAT.md). An index rebuilt from the packs
     then has the new record alone; a kill before the transaction leaves a pack that a repair
-    with the old index readable removes (it never took effect: repair._undone_forgets), and
-    a forget of the snapshot since drops the new record too (repair._merge). False, with
+    with the old index readable completes while the row still has the old record (RED36 B1)
+    and removes once the snapshot is forgotten (repair._undone_forgets), and a forget of the
+    snapshot since drops the new record too (repair._merge). False, with
     nothing changed, when the row is not the one read (gone meanwhile) or its record cannot
     be read; OSError or sqlite3.Error (a full disk) with nothing changed either."""
     import contextlib

@@ -76,6 +76,9 @@ class RepairReport:
     # packs of a snapshot's record given anew (records.restate: a stopped restore's note)
     # whose index transaction never came (killed): removed, the snapshot kept as listed
     unrestated: list[str] = field(default_factory=list)
+    # such packs whose snapshot the old index lists under the record replaced: entered, the
+    # row given the new record (RED36 B1: the note completed, not lost)
+    restated: list[str] = field(default_factory=list)
     dropped: list[tuple[str, int, str]] = field(default_factory=list)  # root gone: unusable
     incomplete: list[tuple[str, int, int]] = field(default_factory=list)  # missing paths
     bad_packs: list[tuple[str, str]] = field(default_factory=list)  # read up to the damage
@@ -323,11 +326,12 @@ def _undone_forgets(
     forget killed or failed before that transaction: the snapshots it names are still
     listed, and the user was never told they were forgotten. Such a pack is what gc
     reclaims as an orphan; repair removes it too (report.undone_packs), for else an index
-    rebuilt later from the packs alone would drop snapshots this one keeps. So is a pack of
-    a snapshot's record given anew with its tombstone of the old one (records.restate: the
-    tombstone names the new record) whose transaction never came: the index lists that
-    snapshot under the old record, or no longer lists it (forgotten since) (report.unrestated;
-    entered, its record was a second snapshot of the same number, or a forgotten one back).
+    rebuilt later from the packs alone would drop snapshots this one keeps. A pack of a
+    snapshot's record given anew with its tombstone of the old one (records.restate: the
+    tombstone names the new record) whose transaction never came is completed when the index
+    lists that snapshot under the old record (_complete: report.restated), else removed (no
+    longer listed so: forgotten since; report.unrestated; entered, its record was a
+    forgotten one back, or a second snapshot of the same number).
     Nothing is left out when no old index could be read: each tombstone then counts (the
     user asked), and a record given anew replaces the one it names (_merge)."""
     if old.packs is None:
@@ -336,39 +340,78 @@ def _undone_forgets(
     listed = {s.record: s for s, _ in old.snapshots if s.record is not None}
     out: list[str] = []
     for name, objects in sorted(headers.items()):
-        if name in old.packs or name in hurt or not objects:
+        if name in old.packs or name in hurt:
             continue
-        if any(o.type not in (FORGET, RECORD) for o in objects):
-            continue
-        named: list[bytes] = []
-        anew: set[bytes] = set()  # records a tombstone here says give a snapshot anew
-        held: set[bytes] = set()
-        try:
-            for o in objects:
-                data = store.reader.read(name, o.offset, o.length, o.size, o.inner)
-                if hashlib.sha256(data).digest() != o.key:
-                    raise ValueError("does not match its hash")
-                if o.type == RECORD:
-                    held.add(o.key)
-                    continue
-                names, by = decode_tombstone(data)
-                if by is None:
-                    named += names
-                else:
-                    anew.add(by)
-        except (OSError, ValueError, CorruptObject, _zstd_errors()):
-            continue  # entered as before: verify and the scan below name what is wrong
-        if held - anew:
+        read = tombstone_pack(store, name, objects)
+        if read is None:
             continue  # a snapshot of its own (a commit killed before its row): entered
         out.append(name)
-        if anew:
-            report.unrestated.append(name)
+        if read.anew:
+            if _complete(read, listed):
+                out.pop()  # entered: the row takes its record (_merge)
+                report.restated.append(name)
+            else:
+                report.unrestated.append(name)
             continue
-        for record in named:
+        for record in read.forgotten:
             snap = listed.get(record)
             if snap is not None and (snap.source, snap.id) not in report.undone:
                 report.undone.append((snap.source, snap.id))
     report.undone_packs = [name for name in out if name not in report.unrestated]
+    return out
+
+
+def _complete(read: TombstonePack, listed: dict[bytes, Snapshot]) -> bool:
+    """Whether the restatement *read* (a pack the old index does not list) is completed: the
+    snapshot it gives anew is listed under the very record its tombstone replaces (killed
+    between the pack and its index transaction; the row may hold the note already: restored.
+    wrote writes it first), and that row takes the new record and its meta, as the transaction
+    would have (RED36 B1: removed, its note was lost to an index rebuilt later from the packs
+    alone). Not when the snapshot is no longer listed so (forgotten since, or given anew
+    again by a later note): the pack is removed then."""
+    if not all(old in listed for old in read.anew):
+        return False
+    for old, new in read.anew.items():
+        snap = listed.pop(old)  # (another pack giving it anew too is removed)
+        snap.record, snap.meta = new, read.records[new].meta
+    return True
+
+
+@dataclass
+class TombstonePack:
+    """What a pack of snapshot records and tombstones alone holds (a forget's, or a record
+    given anew: records.restate): the records forgotten, the records given anew (old -> new)
+    and the records it holds."""
+
+    forgotten: list[bytes] = field(default_factory=list)
+    anew: dict[bytes, bytes] = field(default_factory=dict)
+    records: dict[bytes, Snapshot] = field(default_factory=dict)
+
+
+def tombstone_pack(store: Store, name: str, objects: list[PackedObject]) -> TombstonePack | None:
+    """Pack *name* (its *objects*, from its headers) read as a forget's or a restatement's:
+    None when it holds anything else (other objects, a record no tombstone of it gives anew:
+    a snapshot of its own), nothing, or does not read back whole."""
+    if not objects or any(o.type not in (FORGET, RECORD) for o in objects):
+        return None
+    out = TombstonePack()
+    try:
+        for o in objects:
+            data = store.reader.read(name, o.offset, o.length, o.size, o.inner)
+            if hashlib.sha256(data).digest() != o.key:
+                raise ValueError("does not match its hash")
+            if o.type == RECORD:
+                out.records[o.key] = decode_record(data)[0]
+                continue
+            names, by = decode_tombstone(data)
+            if by is None:
+                out.forgotten += names
+            else:
+                out.anew.update((k, by) for k in names if k != by)
+    except (OSError, ValueError, CorruptObject, _zstd_errors()):
+        return None  # entered as before: verify and the scan name what is wrong
+    if set(out.records) - set(out.anew.values()):
+        return None
     return out
 
 
