@@ -102,9 +102,11 @@ def wrote(store: Store, safety: Snapshot, written: list[bytes], gone: list[bytes
     undo (RED36 B1: killed between the pack and the transaction below, it was lost); then
     where a repair reads it too: a new record of the snapshot in the packs, and the row
     given that record (records.restate; in the row only, a repair that rebuilt the index
-    without the old one forgot it: RED35 R1). When the packs cannot take it (the store's
-    disk full too), the row alone has it; False when neither could be written: the record
-    then names all the paths, as before."""
+    without the old one forgot it: RED35 R1). The store's disk full too (the usual case),
+    its reserve is given up for it, as for gc's writes (RED36 B2: the row alone had it, and
+    an index rebuilt from the packs alone forgot it); when the packs cannot take it even so,
+    the row alone has it; False when neither could be written: the record then names all
+    the paths, as before."""
     rec = safety.meta.get(RESTORE)
     if not isinstance(rec, dict):
         return False
@@ -114,6 +116,7 @@ def wrote(store: Store, safety: Snapshot, written: list[bytes], gone: list[bytes
     }
     meta = {**safety.meta, RESTORE: {**rec, WROTE: note}}
     from git_snapshot.store import records
+    from git_snapshot.store.reserve import with_room
 
     try:  # found as restate finds it (never another row that took its row id)
         noted = store.index.restate(safety, meta, safety.record, ())
@@ -122,7 +125,7 @@ def wrote(store: Store, safety: Snapshot, written: list[bytes], gone: list[bytes
     if noted is False:
         return False  # its row gone meanwhile: nothing to note
     try:
-        if records.restate(store, safety, meta):
+        if with_room(store, lambda: records.restate(store, safety, meta)):
             return True
     except (sqlite3.Error, OSError, UserError):
         pass

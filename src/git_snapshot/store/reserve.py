@@ -3,7 +3,9 @@
 Deleting needs space too: SQLite must write its journal to commit the transaction that forgets
 dead packs, and forgetting snapshots writes a tombstone pack. ``<store>/reserve`` holds
 RESERVE_BYTES of real blocks; garbage collection deletes it when it hits a full disk, retries,
-and makes it again once it has freed space. Nothing else ever uses it.
+and makes it again once it has freed space. So does a stopped restore's note of what it wrote
+(restored.wrote: a few KiB a loss report needs, RED36 B2); a store opened on a disk with room
+makes it again. Nothing else ever uses it.
 """
 
 from __future__ import annotations
