@@ -393,6 +393,14 @@ def _pre_hook(snap: Snapshot) -> bool:
     return hook is not None and hook.sees_before
 
 
+def _git_hooks(snap: Snapshot) -> bool:
+    """Whether *snap* was taken by a hook of a git command: committed before this command's
+    writes (git runs its hooks before or after its own writes, and one command's writes to
+    a worktree at a time: index.lock), unless another git command's hook ran while this one
+    wrote (not asked: the unchanged hook's price, a /proc look-up)."""
+    return snap.trigger in HOOKS
+
+
 def _git_began(
     repo: gitrepo.Repo, call: Call, ctx: Context, after: Result | None, started: float
 ) -> Callable[[Snapshot], float | None]:
@@ -400,9 +408,11 @@ def _git_began(
     command began (the end of the clock tick its start in /proc names: snapshots are timed
     by that clock, not by the file system's coarse one; without it, FILE_CHECKOUT_WINDOW_NS
     before git last wrote the index, as _written_limit takes it); None when not known, or
-    not needed: a plain switch to the commit HEAD is at writes no file unless forced (no
-    /proc look-up for it: the unchanged hook's way) and, with *after* as that snapshot is,
-    has nothing to compare."""
+    not needed: a plain switch to the commit HEAD is at writes no file unless forced and,
+    with *after* as a git hook's snapshot is, has nothing to compare (no /proc look-up for
+    it: the unchanged hook's way). Any other snapshot (`git snapshot create`, the
+    watcher's) may have been committed while a forced one ran, after git wrote a file: with
+    git's version, it has *after*'s tree too (RED36 A1)."""
 
     def began(newest: Snapshot) -> float | None:
         if (
@@ -411,6 +421,7 @@ def _git_began(
             and call.prev == call.new
             and after is not None
             and after.snapshot.root == newest.root
+            and _git_hooks(newest)
         ):
             return None
         if ctx.started is not None:
