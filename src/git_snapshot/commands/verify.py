@@ -49,6 +49,7 @@ def cmd_verify(
                     for p in report.problems
                 ],
                 "unindexed_packs": list(report.unindexed_packs),
+                "unfinished_restore_notes": list(report.unfinished_notes),
                 "damaged_leftover_packs": list(report.leftover_packs),
                 "unreadable_packs": [{"pack": n, "why": w} for n, w in report.unreadable_packs],
                 "damaged_packs": [{"pack": n, "why": why} for n, why in report.bad_packs],
@@ -74,6 +75,13 @@ def cmd_verify(
         print(
             f"{len(report.unindexed_packs)} pack(s) hold snapshots the index lacks (a snapshot "
             "interrupted before it was listed); recover them with: git snapshot repair"
+        )
+    if report.unfinished_notes:
+        print(
+            f"{len(report.unfinished_notes)} pack(s) hold a stopped restore's note of what it "
+            "wrote that the index has not taken (the restore was killed as it wrote it); "
+            "complete it with: git snapshot repair (which removes it if its snapshot was "
+            "forgotten since)"
         )
     if report.unreadable_packs:
         name, why = report.unreadable_packs[0]

@@ -45,6 +45,10 @@ class VerifyReport:
     # orphans holding snapshots the index lacks (a snapshot killed before its index row, or
     # a lost index): repair recovers them, gc keeps them
     unindexed_packs: list[str] = field(default_factory=list)
+    # orphans holding a stopped restore's note of what it wrote (records.restate) whose index
+    # transaction never came (killed): repair completes it, gc keeps it (RED36 B3: named as
+    # snapshots the index lacks)
+    unfinished_notes: list[str] = field(default_factory=list)
     # damaged packs the index does not name whose every object it has elsewhere (a repair
     # killed after pointing the index at a damaged pack's rewritten copy, before deleting
     # it): no snapshot the index lacks; repair removes them, prune keeps them (unreadable)
@@ -242,6 +246,8 @@ def verify(
                 report.orphan_packs.append(name)
             elif _repair_leftover(store, name):
                 report.leftover_packs.append(name)
+            elif holds is True and _unfinished_note(store, name):
+                report.unfinished_notes.append(name)
             elif holds is True:
                 report.unindexed_packs.append(name)
             else:  # cannot be read up to a record the index lacks: why
@@ -269,3 +275,17 @@ def _repair_leftover(store: Store, name: str) -> bool:
     except (OSError, ValueError):
         return False
     return whole and all(store.index.has(key) for key in keys)
+
+
+def _unfinished_note(store: Store, name: str) -> bool:
+    """Whether pack *name*, not in the index, holds nothing but a snapshot's record given anew
+    and its tombstone of the one replaced (records.restate: a stopped restore's note of what
+    it wrote, killed before its index transaction), read as repair reads it."""
+    from git_snapshot.store.repair import tombstone_pack
+
+    try:
+        objects = list(scan_pack(store.pack_path(name)))
+    except (OSError, ValueError):
+        return False
+    read = tombstone_pack(store, name, objects)
+    return read is not None and bool(read.anew)
