@@ -36,7 +36,7 @@ def test_find_names_other_worktrees_holding_matches(
     out = gs(wt, "find", "secrets.env").out
     assert out.startswith("no snapshot of this worktree holds a path matching"), out
     cmd = out.split("listed by: ", 1)[1].strip()
-    assert cmd.startswith("git snapshot find secrets.env --repo "), out
+    assert cmd.startswith("git snapshot find --repo=") and cmd.endswith(" secrets.env"), out
     shown = subprocess.run(["sh", "-c", cmd], cwd=wt, capture_output=True, text=True, check=True)
     assert "secrets.env" in shown.stdout, shown  # the command given finds it
     assert json.loads(gs(wt, "find", "secrets.env", "--json").out) == []  # (json: unchanged)

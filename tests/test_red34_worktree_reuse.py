@@ -76,7 +76,7 @@ def test_list_leaves_them_out_and_says_where_they_are(reused: Reused) -> None:
     ran = gs(wt, "list")
     assert "one-1" not in ran.out, ran.out
     cmd = _command(ran.out + ran.err, "listed by: ")
-    assert cmd.startswith("git snapshot list --repo "), ran
+    assert cmd.startswith("git snapshot list --repo="), ran
     assert "one-1" in _pasted(wt, cmd).stdout, cmd  # the removed one's stay reachable
     assert n in [s["id"] for s in json.loads(gs(wt, "list", "--all", "--json"))]
     assert gs(wt, "list", "--json").err == ""  # (json: no hint)
@@ -103,7 +103,7 @@ def test_latest_is_this_worktrees_own(reused: Reused) -> None:
         ):
             ran = gs(wt, *args, rc=1)
             assert "no snapshots of this worktree yet" in ran.err, (args, ran.err)
-            assert "list --repo" in ran.err, ran.err
+            assert "list --repo=" in ran.err, ran.err
         gs(wt, "diff", rc=1)
         assert (wt / "f.txt").read_bytes() == b"base\n"
         gs(wt, "create")
@@ -133,7 +133,7 @@ def test_log_and_find_leave_them_out_and_say_where_they_are(reused: Reused) -> N
     assert ".env" in found.stdout, (out, found)
     # list shows its own and says, on stderr, that there are others at this path
     ran = gs(wt, "list")
-    assert "one-1" not in ran.out and "listed by: git snapshot list --repo" in ran.err, ran
+    assert "one-1" not in ran.out and "listed by: git snapshot list --repo=" in ran.err, ran
 
 
 def test_restoring_the_removed_ones_by_number_needs_here(reused: Reused) -> None:

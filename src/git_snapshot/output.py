@@ -104,6 +104,13 @@ def path_args(paths: list[bytes]) -> str:
     return " ".join(shell_quote(path_word(p)) for p in paths)
 
 
+def option(name: str, value: str) -> str:
+    """``--name=VALUE`` as a printed command gives it (VALUE shell_quote'd): joined by ``=``,
+    a VALUE starting with ``-`` (a repository at ``/x/-proj`` is labelled ``-proj``) is the
+    option's value, not another option."""
+    return f"{name}={shell_quote(os.fsencode(value))}"
+
+
 def path_word(path: bytes) -> bytes:
     """*path* (relative, or absolute) as a command reads it as a path: ``./-x`` for ``-x``."""
     return b"./" + path if path.startswith(b"-") else path

@@ -343,11 +343,10 @@ def earlier_note(store: Store, where: Where) -> str:
     gone = earlier_snapshots(store, where) if where.here else []
     if not gone:
         return ""
-    label = output.shell_quote(os.fsencode(where.label))
     return (
         f"; {len(gone)} snapshot(s) taken at this path by a worktree since removed from it "
         f"(not this one's; restore from one here with --here) are listed by: git snapshot "
-        f"list --repo {label}"
+        f"list {output.option('--repo', where.label)}"
     )
 
 
@@ -404,8 +403,8 @@ def elsewhere(store: Store, top: str) -> str:
             label = _labels(store, k)[k]
             return (
                 f"; this repository's snapshots taken in {output.display(os.fsencode(gone[0]))}, "
-                f"which is gone (moved?), are listed by: git snapshot list --repo "
-                f"{output.shell_quote(os.fsencode(label))}"
+                f"which is gone (moved?), are listed by: git snapshot list "
+                f"{output.option('--repo', label)}"
             )
     return ""
 

@@ -153,11 +153,13 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
             and _others_hold(store, sources[0], own_snapshots(store, where), match)
         ):
             scope = " of this worktree"
-            args = output.shell_quote(os.fsencode(pattern))
+            # (after --: a PATTERN starting with '-' is no option)
+            args = ("-- " if pattern.startswith("-") else "") + output.shell_quote(
+                os.fsencode(pattern)
+            )
             note = (
                 "; snapshots of other worktrees of this repository hold matching paths, "
-                f"listed by: git snapshot find {args} --repo "
-                + output.shell_quote(os.fsencode(where.label))
+                f"listed by: git snapshot find {output.option('--repo', where.label)} {args}"
             )
     iso = _Times()
     if json_out:

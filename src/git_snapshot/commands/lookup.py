@@ -82,7 +82,5 @@ def reach_options(repo_arg: str | None, remote: str | None) -> str:
     """The --repo and --remote options a command was given, to repeat in a command it names
     (--repo=VALUE: a VALUE starting with '-' is no option); '' when none."""
     return "".join(
-        f" {o}={output.shell_quote(os.fsencode(v))}"
-        for o, v in (("--repo", repo_arg), ("--remote", remote))
-        if v
+        f" {output.option(o, v)}" for o, v in (("--repo", repo_arg), ("--remote", remote)) if v
     )
