@@ -40,16 +40,18 @@ IsDir = Callable[[bytes], bool]
 def filtered(
     trees: Trees, old_root: bytes, new_is_dir: IsDir, diff_dir: DiffDir, paths: list[bytes]
 ) -> list[Change]:
-    """The changes at *paths* and below them, each once, in path order."""
-    out: dict[bytes, Change] = {}
+    """The changes at *paths* and below them, each once, in path order. A path whose type
+    changed has two (deleted, then added: RED36 B1, keyed by path alone the addition took
+    the deletion's place), kept in the order the diff gives them."""
+    out: dict[tuple[bytes, str], Change] = {}
     for path in paths:
         base = path
         while base and not (_held_dir(trees, old_root, base) and new_is_dir(base)):
             base = base.rpartition(b"/")[0]
         for c in diff_dir(base):
             if not path or c.path == path or c.path.startswith(path + b"/"):
-                out[c.path] = c
-    return [out[p] for p in sorted(out)]
+                out.setdefault((c.path, c.status), c)
+    return sorted(out.values(), key=lambda c: c.path)  # (stable: D before A at one path)
 
 
 def _is_dir(e: Entry | None) -> bool:
