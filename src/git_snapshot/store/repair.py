@@ -345,13 +345,12 @@ def _undone_forgets(
         read = tombstone_pack(store, name, objects)
         if read is None:
             continue  # a snapshot of its own (a commit killed before its row): entered
+        if read.anew and _complete(read, listed):
+            report.restated.append(name)  # entered: the row takes its record (_merge)
+            continue
         out.append(name)
         if read.anew:
-            if _complete(read, listed):
-                out.pop()  # entered: the row takes its record (_merge)
-                report.restated.append(name)
-            else:
-                report.unrestated.append(name)
+            report.unrestated.append(name)
             continue
         for record in read.forgotten:
             snap = listed.get(record)
