@@ -85,12 +85,14 @@ def thin(snaps: list[Snapshot], window: float, now: float) -> list[Snapshot]:
         return []
     newest_first = _newest_first(snaps)
     keep = {newest_first[0].rowid}
+    # Each tier looks at every snapshot its age selects, the newest by number of each bucket
+    # kept: not at the run of them until the first one too old, which one stamped by a clock
+    # that was behind (then corrected) ended early, and the last hour's went (RED36 B2).
     for limit, width in THIN:
         seen: set[int] = set()
         for s in newest_first:
-            age = now - s.created
-            if age > min(limit, window):
-                break
+            if now - s.created > min(limit, window):
+                continue
             bucket = s.rowid if width == 0 else int(s.created // width)
             if bucket not in seen:
                 seen.add(bucket)
@@ -98,7 +100,7 @@ def thin(snaps: list[Snapshot], window: float, now: float) -> list[Snapshot]:
     days: set[str] = set()
     for s in newest_first:
         if now - s.created > window:
-            break
+            continue
         day = time.strftime(BUCKETS["daily"], time.localtime(s.created))
         if day not in days:
             days.add(day)
