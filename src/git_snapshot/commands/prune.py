@@ -70,7 +70,7 @@ def cmd_prune(
                 f"would reclaim about {output.size(todo.bytes_to_free)} ({len(todo.dead)} "
                 f"objects, {len(todo.doomed)} packs removed, {len(todo.sparse)} rewritten)"
             )
-            _say_kept(len(todo.kept_orphans))
+            _say_kept(len(todo.kept_orphans), len(todo.kept_notes))
             return 0
         with disk_errors(store, "prune"):
             gone, kept = _select(store, policy, sources, since)
@@ -84,7 +84,7 @@ def cmd_prune(
             f"reclaimed {output.size(rep.bytes_freed)} ({rep.objects_removed} objects, "
             f"{rep.packs_removed} packs removed, {rep.packs_rewritten} rewritten)"
         )
-        _say_kept(rep.orphans_kept)
+        _say_kept(rep.orphans_kept, rep.notes_kept)
     return 0
 
 
@@ -148,9 +148,17 @@ def _say_forgotten(verb: str, gone: list[Snapshot], store: Store | None) -> None
     print(f"{verb} {len(gone)} snapshot(s)" + (f": {ids}" if ids else ""))
 
 
-def _say_kept(orphans: int) -> None:
-    if orphans:
+def _say_kept(orphans: int, notes: int) -> None:
+    """The orphan packs gc kept for repair: *notes* of them a stopped restore's note, named
+    as verify names it (RED36 B3), the rest snapshots the index lacks."""
+    if orphans > notes:
         print(
-            f"kept {orphans} pack(s) that hold snapshots the index does not list; "
+            f"kept {orphans - notes} pack(s) that hold snapshots the index does not list; "
             "bring them back with: git snapshot repair"
+        )
+    if notes:
+        print(
+            f"kept {notes} pack(s) of a stopped restore's note of what it wrote that the index "
+            "has not taken (the restore was killed as it wrote it); complete it with: "
+            "git snapshot repair (which removes it if its snapshot was forgotten since)"
         )

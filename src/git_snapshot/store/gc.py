@@ -75,6 +75,9 @@ class GcPlan:
     sparse: list[PackUse] = field(default_factory=list)  # less than REPACK_BELOW in use
     orphans: dict[str, int] = field(default_factory=dict)  # reclaimable orphans: name -> size
     kept_orphans: list[str] = field(default_factory=list)  # orphans holding records: repair's
+    # of those, a stopped restore's note killed before its index transaction (repair completes
+    # it: repair.unfinished_note), named as such
+    kept_notes: list[str] = field(default_factory=list)
     # every object a snapshot needs (what execute may not delete): the files caches naming
     # only these are carried over to the new generation
     live: set[bytes] = field(default_factory=set, repr=False)
@@ -101,6 +104,7 @@ class GcReport:
     packs_rewritten: int = 0
     bytes_freed: int = 0
     orphans_kept: int = 0  # orphan packs holding snapshot records, left for repair
+    notes_kept: int = 0  # of them, a stopped restore's note (GcPlan.kept_notes)
     caches_kept: int = 0  # files caches carried over to the new generation (_carry_caches)
 
 
@@ -217,6 +221,10 @@ def _sort_orphans(store: Store, names: list[str], result: GcPlan) -> None:
             result.orphans[name] = size
         else:
             result.kept_orphans.append(name)
+            from git_snapshot.store.repair import unfinished_note  # (rare: off gc's imports)
+
+            if unfinished_note(store, name):
+                result.kept_notes.append(name)
 
 
 def holds_unknown_record(store: Store, path: str) -> bool:
@@ -240,7 +248,12 @@ def unknown_record(store: Store, path: str) -> bool | str:
 
 def execute(store: Store, todo: GcPlan) -> GcReport:
     """Carry out *todo*, made under the same exclusive lock."""
-    report = GcReport(ran=True, objects_removed=len(todo.dead), orphans_kept=len(todo.kept_orphans))
+    report = GcReport(
+        ran=True,
+        objects_removed=len(todo.dead),
+        orphans_kept=len(todo.kept_orphans),
+        notes_kept=len(todo.kept_notes),
+    )
     empty = [p.id for p in todo.empty]
     generation = store.index.meta_get("generation", "0")
     with_room(store, lambda: store.index.gc_drop(todo.dead, empty, todo.doomed))

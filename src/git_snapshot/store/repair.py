@@ -414,6 +414,19 @@ def tombstone_pack(store: Store, name: str, objects: list[PackedObject]) -> Tomb
     return out
 
 
+def unfinished_note(store: Store, name: str) -> bool:
+    """Whether pack *name*, not in the index, holds nothing but a snapshot's record given anew
+    and its tombstone of the one replaced (records.restate: a stopped restore's note of what
+    it wrote, killed before its index transaction), read as _undone_forgets reads it: verify
+    and prune name it so (RED36 B3), not as snapshots the index lacks."""
+    try:
+        objects = list(scan_pack(store.pack_path(name)))
+    except (OSError, ValueError):
+        return False
+    read = tombstone_pack(store, name, objects)
+    return read is not None and bool(read.anew)
+
+
 def _remove_packs(store: Store, names: list[str]) -> None:
     for name in names:
         with contextlib.suppress(FileNotFoundError):

@@ -239,6 +239,8 @@ def verify(
                     if placed - found or not placed:
                         report.bad_packs.append((name, str(exc)))
         report.objects = len(checker.checked)
+        from git_snapshot.store.repair import unfinished_note  # (as _repair_leftover's)
+
         on_disk = set(store.pack_names())
         for name in sorted(on_disk - set(store.index.packs())):
             holds = unknown_record(store, store.pack_path(name))  # (one scan of it)
@@ -246,7 +248,7 @@ def verify(
                 report.orphan_packs.append(name)
             elif _repair_leftover(store, name):
                 report.leftover_packs.append(name)
-            elif holds is True and _unfinished_note(store, name):
+            elif holds is True and unfinished_note(store, name):
                 report.unfinished_notes.append(name)
             elif holds is True:
                 report.unindexed_packs.append(name)
@@ -275,17 +277,3 @@ def _repair_leftover(store: Store, name: str) -> bool:
     except (OSError, ValueError):
         return False
     return whole and all(store.index.has(key) for key in keys)
-
-
-def _unfinished_note(store: Store, name: str) -> bool:
-    """Whether pack *name*, not in the index, holds nothing but a snapshot's record given anew
-    and its tombstone of the one replaced (records.restate: a stopped restore's note of what
-    it wrote, killed before its index transaction), read as repair reads it."""
-    from git_snapshot.store.repair import tombstone_pack
-
-    try:
-        objects = list(scan_pack(store.pack_path(name)))
-    except (OSError, ValueError):
-        return False
-    read = tombstone_pack(store, name, objects)
-    return read is not None and bool(read.anew)
