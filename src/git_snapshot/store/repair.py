@@ -367,8 +367,9 @@ def _complete(read: TombstonePack, listed: dict[bytes, Snapshot]) -> bool:
     wrote writes it first), and that row takes the new record and its meta, as the transaction
     would have (RED36 B1: removed, its note was lost to an index rebuilt later from the packs
     alone). Not when the snapshot is no longer listed so (forgotten since, or given anew
-    again by a later note): the pack is removed then."""
-    if not all(old in listed for old in read.anew):
+    again by a later note), nor when the pack lacks the new record (no note writes one so):
+    the pack is removed then."""
+    if not all(old in listed and new in read.records for old, new in read.anew.items()):
         return False
     for old, new in read.anew.items():
         snap = listed.pop(old)  # (another pack giving it anew too is removed)
