@@ -61,7 +61,8 @@ class Policy(_Policy):
         if self.keep_within is not None:
             keep.update(s.rowid for s in snaps if s.created >= now - self.keep_within)
         for period, count in self._periodic().items():
-            keep.update(s.rowid for s in newest_per_bucket(newest_first, BUCKETS[period], count))
+            chosen = newest_per_bucket(newest_first, BUCKETS[period], count, now)
+            keep.update(s.rowid for s in chosen)
         return [s for s in snaps if s.rowid not in keep]
 
 
@@ -184,20 +185,23 @@ def named_by_losses(store: Store, since: float) -> set[tuple[str, int]]:
     return set(losslog.naming(store, since))
 
 
-def newest_per_bucket(newest_first: list[Snapshot], fmt: str, count: int) -> list[Snapshot]:
-    """The newest snapshot of each of the *count* most recent buckets (strftime *fmt* of the
-    local time) that hold one."""
-    out: list[Snapshot] = []
-    seen: set[str] = set()
+def newest_per_bucket(
+    newest_first: list[Snapshot], fmt: str, count: int, now: float
+) -> list[Snapshot]:
+    """The newest snapshot (the first in *newest_first*) of each of the *count* most recent
+    buckets (strftime *fmt* of the local time) that hold one, and of each bucket after
+    *now*'s (stamped by a clock that was ahead), kept beside them, not counted.
+
+    The buckets are counted back by time, as restic and borg count them: in the order of the
+    numbers, one snapshot stamped by a clock days behind took a slot, and the only snapshot
+    of a day within the last N was forgotten (RED36 B3)."""
+    newest: dict[str, Snapshot] = {}
     for s in newest_first:
-        bucket = time.strftime(fmt, time.localtime(s.created))
-        if bucket in seen:
-            continue
-        if len(seen) == count:
-            break
-        seen.add(bucket)
-        out.append(s)
-    return out
+        newest.setdefault(time.strftime(fmt, time.localtime(s.created)), s)
+    current = time.strftime(fmt, time.localtime(now))
+    # (the formats sort as the times: zero-padded, the largest unit first)
+    past = set(sorted((b for b in newest if b <= current), reverse=True)[:count])
+    return [newest[b] for b in newest if b > current or b in past]
 
 
 def forget_by_policy(
