@@ -166,7 +166,7 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
         output.print_json([_json(label, run, f, n, all_repos, iso) for label, run, f, n in found])
     elif not found:
         searched = " searched" if skipped else ""
-        print(f"no snapshot{scope}{searched} holds a path matching {pattern!r}{note}")
+        print(f"no snapshot{scope}{searched} holds a path matching {_quoted(pattern)}{note}")
     else:
         _print(found, all_repos, iso, here or b"")
     if not skipped:
@@ -179,6 +179,13 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
         "was; see which paths with: git snapshot verify --read-data"
     )
     return 1
+
+
+def _quoted(pattern: str) -> str:
+    """*pattern* as the shell word that gives it back, in quotes even where it needs none (it
+    is named in a sentence); not Python's repr, which doubled a backslash (RED36 B4)."""
+    word = output.shell_quote(os.fsencode(pattern))
+    return word if word != pattern else f"'{pattern}'"  # (shlex left it bare: no ' in it)
 
 
 def _others_hold(store: Store, source: str, mine: list[Snapshot], match: Match) -> bool:
