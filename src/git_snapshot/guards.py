@@ -143,18 +143,42 @@ def _refuse_if_ignored(options: list[str], cwd: str, store_path: str) -> None:
         )
 
 
-def _worktree_remove(words: list[str], cwd: str, repo: gitrepo.Repo) -> list[Target]:
-    paths = [w for w in words if not w.startswith("-")]
-    if len(paths) != 1:
+def _worktree_remove(
+    words: list[str], cwd: str, repo: gitrepo.Repo, options: list[str], run_in: str
+) -> list[Target]:
+    names = [w for w in words if not w.startswith("-")]
+    if len(names) != 1:
         return []
-    path = os.path.realpath(os.path.join(cwd, paths[0]))
+    path = _worktree_named(names[0], cwd, options, run_in)
+    if path is None or not os.path.isdir(path):
+        return []  # no such worktree (git refuses it), or its folder is gone already
     try:
         other = gitrepo.find_repo(path)
     except UserError:
-        return []  # not a worktree: git will refuse it
+        return []
     if other.common_dir != repo.common_dir or other.toplevel == repo.toplevel:
         return []  # another repository, or this worktree (run snapshots it anyway)
     return [Target("worktree", other.toplevel, other.toplevel)]
+
+
+def _worktree_named(word: str, cwd: str, options: list[str], run_in: str) -> str | None:
+    """The worktree ``git worktree remove WORD`` acts on, as git's find_worktree picks it:
+    the one whose path ends in WORD's components when only one does (``wt`` for ../wt, even
+    where ./wt is some other folder), else the one at the path WORD from *cwd*; None for
+    none. (RED36 A1: only the path was tried, and a worktree named by its name was not saved.)
+    *options*: git's global options of the command, which it is run with from *run_in*."""
+    listed = gitrepo._run(
+        run_in, [*options, "worktree", "list", "--porcelain", "-z"], env=dict(os.environ)
+    )
+    if listed.returncode != 0:
+        return None
+    paths = [f[9:] for f in listed.stdout.split(b"\0") if f.startswith(b"worktree ")]
+    name = os.fsencode(word)
+    ends = [p for p in paths if name and (p == name or p.endswith(b"/" + name))]
+    if len(ends) == 1:
+        return os.fsdecode(ends[0])
+    at = os.path.realpath(os.path.join(os.fsencode(cwd), name))
+    return next((os.fsdecode(p) for p in paths if os.path.realpath(p) == at), None)
 
 
 def _stash_entries(words: list[str], cwd: str) -> list[Target]:
@@ -170,14 +194,53 @@ def _stash_entries(words: list[str], cwd: str) -> list[Target]:
     return [Target("stash", oid.decode("ascii"), ref)] if oid else []
 
 
+def expand(argv: list[str], cwd: str) -> tuple[list[str], str]:
+    """*argv* (run in *cwd*) with git's aliases expanded as git expands them before it runs
+    the command (``git wtrm ../wt`` under ``alias.wtrm = worktree remove --force``; an alias
+    of an alias too), and the name of the ``!`` alias it runs ("" for none): a shell command,
+    whose doings the guard cannot read. (RED36 A1: an alias's worktree or stash entry was
+    not saved, and the line before the command said a snapshot was taken.)"""
+    seen: set[str] = set()
+    while (at := _command_at(argv)) is not None:
+        word = argv[at]
+        if word in seen or len(seen) >= proc.ALIAS_DEPTH:
+            break  # a loop: git refuses it
+        value = _alias_value(argv[1:at], word, cwd)
+        if value is None:
+            break
+        if value.startswith("!"):
+            return argv, word
+        try:
+            words = shlex.split(value)  # (git splits an alias's value as a shell does)
+        except ValueError:  # an unmatched quote: git refuses it too
+            break
+        seen.add(word)
+        argv = [*argv[:at], *words, *argv[at + 1 :]]
+    return argv, ""
+
+
+def _alias_value(options: list[str], word: str, cwd: str) -> str | None:
+    """The value of git's alias *word*, as git (with the command's global *options*) reads
+    it in *cwd*; None when git runs no alias: none of that name, or *word* names a command
+    (builtin, or a git-WORD program: git runs that, never an alias of that name)."""
+    env = dict(os.environ)
+    got = gitrepo._run(cwd, [*options, "config", "--get", f"alias.{word}"], env=env)
+    value = os.fsdecode(got.stdout).rstrip("\n")
+    if got.returncode != 0 or not value.strip():
+        return None
+    listed = gitrepo._run(cwd, [*options, "--list-cmds=builtins,main,others"], env=env)
+    return None if word in os.fsdecode(listed.stdout).split() else value
+
+
 def targets(repo: gitrepo.Repo, argv: list[str], cwd: str) -> list[Target]:
-    """What *argv* will destroy besides the worktree at *repo*."""
+    """What *argv* (its aliases expanded) will destroy besides the worktree at *repo*."""
     found = _git_words(argv, cwd)
-    if found is None:
+    at = _command_at(argv)
+    if found is None or at is None:
         return []
     words, where = found
     if words[:2] == ["worktree", "remove"]:
-        return _worktree_remove(words[2:], where, repo)
+        return _worktree_remove(words[2:], where, repo, argv[1:at], cwd)
     if words[:1] == ["stash"] and words[1:2] in (["drop"], ["clear"]):
         return _stash_entries(words[1:], where)
     return []
@@ -259,12 +322,36 @@ class Saved:
     staged: int | None = None  # a stash entry's staged versions, where they differ: snapshot
 
 
-def protect(repo: gitrepo.Repo, argv: list[str], cwd: str) -> list[Saved]:
+@dataclass(frozen=True)
+class Guarded:
+    """What :func:`protect` saved before the command, and what it could not tell."""
+
+    saved: list[Saved]
+    command: list[str]  # the command, its aliases expanded
+    unknown: str = ""  # the line that says what the guard cannot tell ("" when it can)
+
+
+def protect(repo: gitrepo.Repo, argv: list[str], cwd: str) -> Guarded:
     """Snapshot what *argv* will destroy besides this worktree."""
-    found = targets(repo, argv, cwd)
+    command, shell_alias = expand(argv, cwd)
+    if shell_alias:
+        return Guarded([], command, _unknown(shell_alias))
+    found = targets(repo, command, cwd)
     if not found:
-        return []
-    what = shlex.join(argv)
+        return Guarded([], command)
+    return Guarded(_save(repo, found, shlex.join(argv)), command)
+
+
+def _unknown(alias: str) -> str:
+    return (
+        f"git {output.display(os.fsencode(alias))} is a '!' alias, a shell command: "
+        "git-snapshot cannot tell what it destroys besides this worktree (another worktree, "
+        "a stash entry), and has not saved that; run the git command itself under "
+        "git snapshot run to have it saved"
+    )
+
+
+def _save(repo: gitrepo.Repo, found: list[Target], what: str) -> list[Saved]:
     saved = []
     with Store() as store:
         for t in found:
@@ -304,18 +391,17 @@ class Dropped:
     entry: dict[str, Any]
 
 
-def report(
-    repo: gitrepo.Repo, saved: list[Saved], argv: list[str], cwd: str, here: str
-) -> list[Dropped]:
+def report(repo: gitrepo.Repo, guarded: Guarded, cwd: str, here: str) -> list[Dropped]:
     """After the command (run in *cwd*): one line for each target it destroyed, naming what
     it held and the restore command that brings it back, pasted in *here*, where the user is
     ("" when that folder is gone)."""
+    saved = guarded.saved
     if not saved:
         return []
     from git_snapshot import losses  # (the report's rules: where a command works as pasted)
 
-    found = _git_words(argv, cwd)
-    command = shlex.join(["git", *found[0][:2]]) if found else shlex.join(argv)
+    found = _git_words(guarded.command, cwd)
+    command = shlex.join(["git", *found[0][:2]]) if found else shlex.join(guarded.command)
     # outside the worktree a restore command names it with -C, and --to an absolute path
     # (RED30: pasted there, it restored the other repository's snapshot of that number)
     away = not here or not losses.in_worktree(repo, here)

@@ -43,8 +43,12 @@ def cmd_run(
     snap = res.snapshot
     # what git could give back before the command: a merge --abort forgets MERGE_HEAD
     revs = gitrepo.state_commits(repo)
-    cmd, pattern = guards.keep_store_out(cmd, cwd, store_path)
+    # (an alias of git clean too: run as git would expand it, with the store kept out)
+    kept, pattern = guards.keep_store_out(guarded.command, cwd, store_path)
+    cmd = kept if pattern is not None else cmd
     output.err(f"snapshot {snap.id} taken before: {said}{_kept(pattern)}")
+    if guarded.unknown:  # (the snapshot is this worktree's: not of what the alias does)
+        output.err(guarded.unknown)
     for line in output.snapshot_warnings(snap):  # what it could not save, before CMD runs
         output.err(line)
     edits = losses.left_out_edits(repo, snap)  # of files it left out: told if CMD drops them
@@ -57,7 +61,7 @@ def cmd_run(
         )
         return rc
     here = _shell_dir()  # where the user is: their pasted commands run there
-    dropped = guards.report(repo, guarded, cmd, cwd, here)  # what of those CMD did destroy
+    dropped = guards.report(repo, guarded, cwd, here)  # what of those CMD did destroy
     if dropped:
         with Store() as store:
             for d in dropped:
