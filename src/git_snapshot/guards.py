@@ -154,8 +154,11 @@ def _worktree_remove(
         return []  # no such worktree (git refuses it), or its folder is gone already
     try:
         other = gitrepo.find_repo(path)
-    except UserError:
-        return []
+    except UserError as exc:  # (RED36 A2: taken for "git will refuse", and nothing was saved)
+        raise UserError(
+            f"refusing to run git worktree remove: the worktree it removes cannot be "
+            f"snapshotted first: {exc}"
+        ) from None
     if other.common_dir != repo.common_dir or other.toplevel == repo.toplevel:
         return []  # another repository, or this worktree (run snapshots it anyway)
     return [Target("worktree", other.toplevel, other.toplevel)]
@@ -165,8 +168,9 @@ def _worktree_named(word: str, cwd: str, options: list[str], run_in: str) -> str
     """The worktree ``git worktree remove WORD`` acts on, as git's find_worktree picks it:
     the one whose path ends in WORD's components when only one does (``wt`` for ../wt, even
     where ./wt is some other folder), else the one at the path WORD from *cwd*; None for
-    none. (RED36 A1: only the path was tried, and a worktree named by its name was not saved.)
-    *options*: git's global options of the command, which it is run with from *run_in*."""
+    none, or for the main worktree (git refuses to remove it). (RED36 A1: only the path was
+    tried, and a worktree named by its name was not saved.) *options*: git's global options
+    of the command, which it is run with from *run_in*."""
     listed = gitrepo._run(
         run_in, [*options, "worktree", "list", "--porcelain", "-z"], env=dict(os.environ)
     )
@@ -175,10 +179,11 @@ def _worktree_named(word: str, cwd: str, options: list[str], run_in: str) -> str
     paths = [f[9:] for f in listed.stdout.split(b"\0") if f.startswith(b"worktree ")]
     name = os.fsencode(word)
     ends = [p for p in paths if name and (p == name or p.endswith(b"/" + name))]
-    if len(ends) == 1:
-        return os.fsdecode(ends[0])
     at = os.path.realpath(os.path.join(os.fsencode(cwd), name))
-    return next((os.fsdecode(p) for p in paths if os.path.realpath(p) == at), None)
+    found = (
+        ends[0] if len(ends) == 1 else next((p for p in paths if os.path.realpath(p) == at), None)
+    )
+    return os.fsdecode(found) if found is not None and found != paths[0] else None
 
 
 def _stash_entries(words: list[str], cwd: str) -> list[Target]:
