@@ -291,7 +291,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _json(c, "the report as JSON (exit 1 still means damage)")
 
     c = command("prune", "apply retention and reclaim space")
-    c.add_argument("--keep-last", type=int, metavar="N", help="keep the newest N snapshots")
+    c.add_argument(
+        "--keep-last", type=int, metavar="N", help="keep the newest N snapshots of each worktree"
+    )
     c.add_argument(
         "--keep-within",
         metavar="DURATION",

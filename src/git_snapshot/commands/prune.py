@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -19,6 +20,7 @@ from git_snapshot.store.gc import preview
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.retention import DEFAULT_WINDOW
 from git_snapshot.store.retention import Policy
+from git_snapshot.store.retention import by_worktree
 from git_snapshot.store.retention import forget_unnamed
 
 
@@ -53,6 +55,7 @@ def cmd_prune(
     with Store() as store:
         sources = [identity.source(store, repo)] if repo else [k for k, _ in store.index.sources()]
         labels_from = store if all_repos else None
+        here = repo.toplevel if repo else None
         # the loss reports of the retention window name snapshots kept for them
         since = time.time() - (policy.keep_within or DEFAULT_WINDOW)
         kept: list[Snapshot] = []
@@ -64,8 +67,8 @@ def cmd_prune(
                     _json(store, gone, True, todo.bytes_to_free, len(todo.kept_orphans), kept)
                 )
                 return 0
-            _say_forgotten("would forget", gone, labels_from)
-            _say_named(kept, labels_from)
+            _say_forgotten("would forget", gone, labels_from, here)
+            _say_named(kept, labels_from, here)
             print(
                 f"would reclaim about {output.size(todo.bytes_to_free)} ({len(todo.dead)} "
                 f"objects, {len(todo.doomed)} packs removed, {len(todo.sparse)} rewritten)"
@@ -78,8 +81,8 @@ def cmd_prune(
         if json_out:
             output.print_json(_json(store, gone, False, rep.bytes_freed, rep.orphans_kept, kept))
             return 0
-        _say_forgotten("forgot", gone, labels_from)
-        _say_named(kept, labels_from)
+        _say_forgotten("forgot", gone, labels_from, here)
+        _say_named(kept, labels_from, here)
         print(
             f"reclaimed {output.size(rep.bytes_freed)} ({rep.objects_removed} objects, "
             f"{rep.packs_removed} packs removed, {rep.packs_rewritten} rewritten)"
@@ -95,10 +98,16 @@ def _select(
     since: float,
     dry_run: bool = False,
 ) -> tuple[list[Snapshot], list[Snapshot]]:
-    """Forget what *policy* selects, except the snapshots a loss report of the retention
-    window (since *since*) names (its printed restore command and ``undo`` must keep
-    working, as automatic retention keeps them): (forgotten, kept for a report)."""
-    chosen = [s for source in sources for s in policy.select(store.snapshots(source))]
+    """Forget what *policy* selects among each worktree's snapshots (by_worktree: counted
+    as ``list`` shows them, each worktree's newest kept), except the snapshots a loss report
+    of the retention window (since *since*) names (its printed restore command and ``undo``
+    must keep working, as automatic retention keeps them): (forgotten, kept for a report)."""
+    chosen = [
+        s
+        for source in sources
+        for group in by_worktree(store.snapshots(source))
+        for s in policy.select(group)
+    ]
     if dry_run:
         named = losses.naming(store, since)
         kept = [s for s in chosen if (s.worktree, s.id) in named]
@@ -110,11 +119,11 @@ def _select(
     return done
 
 
-def _say_named(kept: list[Snapshot], store: Store | None) -> None:
+def _say_named(kept: list[Snapshot], store: Store | None, here: str | None = None) -> None:
     if not kept:
         return
     labels = qualified(store, kept) if store is not None else {}
-    ids = ", ".join(f"{labels[s.source]}:{s.id}" if labels else str(s.id) for s in kept)
+    ids = ", ".join(_named(s, labels, here) for s in kept)
     print(
         f"kept {len(kept)} snapshot(s) that loss reports name as the copy of what was lost: "
         f"{ids} (see: git snapshot losses; drop one with: git snapshot forget --force ID)"
@@ -141,11 +150,22 @@ def _json(
     }
 
 
-def _say_forgotten(verb: str, gone: list[Snapshot], store: Store | None) -> None:
-    """The ids forgotten; qualified by repository (``myrepo:12``) across the whole store."""
+def _say_forgotten(
+    verb: str, gone: list[Snapshot], store: Store | None, here: str | None = None
+) -> None:
+    """The ids forgotten; qualified by repository (``myrepo:12``) across the whole store; in
+    a worktree (*here*), another worktree's named beside its id (``1 (worktree /x/m)``): this
+    worktree's ``list`` does not show them (RED36 B-prune)."""
     labels = qualified(store, gone) if store is not None else {}
-    ids = ", ".join(f"{labels[s.source]}:{s.id}" if labels else str(s.id) for s in gone)
+    ids = ", ".join(_named(s, labels, here) for s in gone)
     print(f"{verb} {len(gone)} snapshot(s)" + (f": {ids}" if ids else ""))
+
+
+def _named(s: Snapshot, labels: dict[str, str], here: str | None) -> str:
+    text = f"{labels[s.source]}:{s.id}" if labels else str(s.id)
+    if here is None or s.worktree == here:
+        return text
+    return f"{text} (worktree {output.display(os.fsencode(s.worktree))})"
 
 
 def _say_kept(orphans: int, notes: int) -> None:

@@ -137,7 +137,8 @@ def forget_auto(
     keep = set(keep)
     gone: list[Snapshot] = []
     for source in sources:
-        gone.extend(select_auto(policy, store.snapshots(source), now, keep))
+        for group in by_worktree(store.snapshots(source)):
+            gone.extend(select_auto(policy, group, now, keep))
     if not gone:  # (a hook usually forgets nothing: no lock, no log read)
         return []
     now = time.time() if now is None else now
@@ -145,6 +146,17 @@ def forget_auto(
     # not now when the store is busy (a hook's loss check, a restore): the next hook thins
     done = forget_unnamed(store, gone, lambda: named_by_losses(store, since), wait=False)
     return done[0] if done is not None else []
+
+
+def by_worktree(snaps: list[Snapshot]) -> list[list[Snapshot]]:
+    """One source's *snaps* grouped by the worktree each was taken in: a policy counts each
+    worktree's apart, as ``list`` shows them (restic groups by host and paths), so that one
+    worktree's many snapshots never push another's newest out (RED36 B-prune). A removed
+    worktree keeps its newest too: what its removal destroyed may be in them."""
+    groups: dict[str, list[Snapshot]] = {}
+    for s in snaps:
+        groups.setdefault(s.worktree, []).append(s)
+    return list(groups.values())
 
 
 def forget_unnamed(
