@@ -42,6 +42,17 @@ def _writing(rel: bytes) -> Iterator[None]:
         ) from None
 
 
+def _link_on_the_way(trees: Trees, root: bytes, rel: bytes) -> bytes | None:
+    """The first folder of *rel*'s way that the snapshot holds as a symbolic link (RED36
+    B5c), or None."""
+    parts = rel.split(b"/")
+    for n in range(1, len(parts)):
+        e = trees.at(root, b"/".join(parts[:n]))
+        if e is None or e.kind != DIR:
+            return b"/".join(parts[:n]) if e is not None and e.kind == SYMLINK else None
+    return None
+
+
 def cmd_cat(
     *,
     cwd: str,
@@ -57,6 +68,13 @@ def cmd_cat(
         # the commands named take PATH as typed here (relative to this folder)
         opts, word = reach_options(repo_arg, remote), output.path_args([os.fsencode(path)])
         shown = output.display(os.fsencode(path))  # as every path is printed: never argv's str
+        link = _link_on_the_way(Trees(store), snap.root, rel) if e is None else None
+        if link is not None:  # (log's versions of such a path: none, a dead end)
+            raise UserError(
+                f"{shown} is not in snapshot {snap.id}: its way goes through "
+                f"{output.display(link)} (from the worktree's top), a symbolic link in snapshot "
+                f"{snap.id}, which keeps the link, not what it leads to"
+            )
         if e is None:
             raise UserError(
                 f"{shown} is not in snapshot {snap.id}; see its versions with: "
