@@ -20,6 +20,7 @@ from git_snapshot.gitrepo import _is_oid
 from git_snapshot.gitrepo import _read_text
 from git_snapshot.gitrepo import _split_z
 from git_snapshot.gitrepo import autostash_commit
+from git_snapshot.gitrepo import conflict_tree
 from git_snapshot.gitrepo import head
 from git_snapshot.gitrun import _first_line
 from git_snapshot.gitrun import _run
@@ -193,17 +194,15 @@ def state_commits(repo: Repo) -> list[str]:
     """HEAD, the ids in git's state files (ORIG_HEAD, MERGE_HEAD, ...) and a pending autostash:
     what git can give back right now, besides the stash entries."""
     out = [h for h in (head(repo), autostash_commit(repo)) if h]
-    names = list(_STATE_FILES)
-    # AUTO_MERGE (a tree) means something only while an operation stopped on a conflict: git
-    # 2.39 leaves it behind after a clean `stash pop`, holding edits discarded later
-    if any(os.path.exists(os.path.join(repo.git_dir, n)) for n in _IN_PROGRESS):
-        names.append("AUTO_MERGE")
-    for name in names:
+    for name in _STATE_FILES:
         for line in (_read_text(os.path.join(repo.git_dir, name)) or "").splitlines():
             oid = line.split(" ", 1)[0].strip()
             if _is_oid(oid):
                 out.append(oid)
-    return list(dict.fromkeys(out))
+    # AUTO_MERGE (a tree) means something only while a conflict stands (conflict_tree)
+    busy = any(os.path.exists(os.path.join(repo.git_dir, n)) for n in _IN_PROGRESS)
+    tree = conflict_tree(repo, busy)
+    return list(dict.fromkeys([*out, tree] if tree else out))
 
 
 def stash_commits(repo: Repo, limit: int = 50) -> list[str]:

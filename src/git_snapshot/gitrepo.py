@@ -487,6 +487,22 @@ def operation(repo: Repo) -> str | None:
     return None
 
 
+def conflict_tree(repo: Repo, in_progress: bool) -> str | None:
+    """The tree git wrote where it stopped on a conflict (AUTO_MERGE: the worktree as git left
+    it, conflict markers and all), while that conflict stands: an operation is *in_progress*
+    (MERGE_HEAD, a rebase...), or the index holds unmerged entries (a conflicted `stash pop`
+    or `stash apply` leaves no state file: RED36 A5, its marker file was named as the user's
+    edits). None for none, or a stale one: git 2.39 leaves it after a clean `stash pop`,
+    holding edits the user may discard later, which git cannot give back."""
+    oid = (_read_text(os.path.join(repo.git_dir, "AUTO_MERGE")) or "").split("\n", 1)[0].strip()
+    if not _is_oid(oid):
+        return None
+    if in_progress:
+        return oid
+    unmerged = _run(repo.toplevel, ["ls-files", "--unmerged", "-z"])
+    return oid if unmerged.returncode == 0 and unmerged.stdout else None
+
+
 def am_starting(repo: Repo) -> bool:
     """Whether a `git am` is starting: its state folder is made (``applying``; a rebase's
     says ``rebasing``) and no patch is applied yet (``patch``: an am stopped mid-way). It

@@ -313,10 +313,10 @@ def take(
         "branch": gitrepo.branch(repo),
         "operation": operation,
     }
-    if operation is not None:  # stopped mid-way: on a conflict, the tree git wrote then
-        tree = _conflict_tree(repo)
-        if tree is not None:
-            meta["auto_merge"] = tree
+    # stopped on a conflict (mid-way, or a stash pop's): the tree git wrote then
+    tree = _conflict_tree(repo, operation is not None)
+    if tree is not None:
+        meta["auto_merge"] = tree
     meta.update(identity.tag_meta(repo))
     if record:
         meta.update(record)
@@ -344,17 +344,17 @@ def take(
     return res
 
 
-def _conflict_tree(repo: gitrepo.Repo) -> str | None:
-    """The tree git wrote where the operation in progress stopped on a conflict (AUTO_MERGE):
-    the worktree as git left it, conflict markers and all. What a snapshot taken then holds of
+def _conflict_tree(repo: gitrepo.Repo, in_progress: bool) -> str | None:
+    """The tree git wrote where it stopped on a conflict (gitrepo.conflict_tree): the
+    worktree as git left it, conflict markers and all. What a snapshot taken then holds of
     it is git's, not the user's edits: a later loss check counts it as git can give back
     (`rebase --continue` after a hand resolution rewrites no edit of the user's)."""
+    if not os.path.exists(os.path.join(repo.git_dir, "AUTO_MERGE")):
+        return None  # (the common case: no git call)
     try:
-        text = gitrepo._read_text(os.path.join(repo.git_dir, "AUTO_MERGE")) or ""
+        return gitrepo.conflict_tree(repo, in_progress)
     except OSError:
         return None
-    oid = text.split("\n", 1)[0].strip()
-    return oid if gitrepo._is_oid(oid) else None
 
 
 def _dirty_plan(store: Store, repo: gitrepo.Repo, trigger: str, cfg: Settings) -> Any:
