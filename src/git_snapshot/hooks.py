@@ -998,13 +998,17 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
     *flight* (newest first) holds of them in a newer version, or holds where *before* has
     nothing, named from it instead: it read that path before git wrote or deleted it (read
     after, it holds what the disk holds: nothing lost from it). A path one of them holds as
-    *before* does stays with *before*."""
+    *before* does stays with *before*; one it read before git wrote it, as git wrote it, is
+    lost from none (_read_as_written)."""
     from git_snapshot.store.diff import lost as lost_entries
 
     top = os.fsencode(op.repo.toplevel)
     claimed: set[bytes] = set()
     extra: _Found = []
+    named = sorted({x.path for _, (lost, _) in found for x in lost})
     for snap in flight:
+        if named and op.call.name == "post-checkout":
+            claimed |= _read_as_written(op, snap, [p for p in named if p not in claimed])
         held = [x for x in _lost_from(op, snap, None, False)[0] if x.path not in claimed]
         if not held:
             continue
@@ -1027,6 +1031,34 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
         for shown, (lost, un) in found
     ]
     return extra + rest
+
+
+def _read_as_written(op: _Op, snap: Snapshot, paths: list[bytes]) -> set[bytes]:
+    """Of *paths* (named lost from an older snapshot), those a snapshot in flight (*snap*)
+    holds as the disk does now, committed before their last change (ctime, which the
+    kernel's coarse clock never puts later than the change): its walk read the user's
+    version before git wrote the path, and git wrote those very bytes, so nothing was lost
+    there (RED36 A3: the path was named from the older snapshot, and undo wrote that version
+    back). A checkout only: it writes a path once (a rebase's picks may write it again after
+    such a snapshot read git's first version)."""
+    from git_snapshot.losses import _entry_at
+    from git_snapshot.store.diff import same_on_disk
+    from git_snapshot.store.objects import DIR
+
+    top = os.fsencode(op.repo.toplevel)
+    out = set()
+    for p in paths:
+        full = top + b"/" + p
+        try:
+            st = os.lstat(full)
+        except OSError:
+            continue  # gone: what git deleted is lost, whatever the snapshot read
+        if st.st_ctime_ns <= snap.created * 1e9:
+            continue  # changed before it was committed: perhaps read after git wrote it
+        e = _entry_at(op.store, snap.root, p)
+        if e is not None and e.kind != DIR and same_on_disk(e, full, st) is None:
+            out.add(p)
+    return out
 
 
 def _differs(a: Any, b: Any) -> bool:

@@ -1,0 +1,57 @@
+"""A snapshot taken while a checkout ran read a file before git wrote it, with the very
+bytes git then wrote (RED36 A3).
+
+RED35 H1 compares a post-hook with the snapshot committed before the git command began, and a
+snapshot committed while it ran names a path only where it holds a version git destroyed
+(hooks._from_flight). One that read the user's .env before git wrote it, holding bytes equal
+to git's, destroyed nothing: but the path fell back to the older snapshot and was named lost
+with its older version ("restore 1 .env", and `undo` wrote that version over the user's).
+It is read before git wrote the path when it was committed before the path's last change
+(git writes a path once in a checkout): then nothing is lost there.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from hookhelpers import side_commit
+from test_red35_hook_race import _WAITER
+from test_red35_hook_race import THEIRS
+from test_red35_hook_race import _repo
+from test_red35_hook_race import _wait_for
+
+
+def test_a_snapshot_that_read_git_s_bytes_before_git_wrote_them_names_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put_venv_on_path(monkeypatch)
+    r = _repo(tmp_path)
+    install(r)
+    (r / ".env").write_text("ENV v1\n")
+    gs(r, "create")  # snapshot 1: an older .env
+    (r / ".env").write_text(THEIRS)  # the user's newest: the bytes B2 holds
+    side_commit(r, "B2", {".a": b"a\n"}, base="B")  # ".a": written before .env
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    (r / ".git" / "info" / "attributes").write_text(".a filter=slow\n")
+    git(r, "config", "filter.slow.clean", "cat")
+    git(r, "config", "filter.slow.smudge", f"{_WAITER}; cat")
+    monkeypatch.setenv("HOLD", str(hold))
+    checkout = subprocess.Popen(
+        ["git", "checkout", "-q", "B2"], cwd=r, stderr=subprocess.PIPE, text=True
+    )
+    _wait_for(hold / "waiting", checkout)  # .a being smudged, .env not written yet
+    gs(r, "create")  # reads the user's .env (B2's bytes), committed after the checkout began
+    (hold / "go").touch()
+    _, err = checkout.communicate(timeout=120)
+    assert checkout.returncode == 0, err
+    assert (r / ".env").read_text() == THEIRS
+    assert "restore" not in err, err  # (was: "restore 1 .env", the older version)
+    assert json.loads(gs(r, "losses", "--json").out) == []
