@@ -61,8 +61,9 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
         # a newcomer after a `reset --hard` looks here first: what no hook reports is found
         # by comparing a snapshot from before it with the worktree
         print(
-            "no loss reports for this worktree (git reset --hard, git clean and git stash "
-            "drop run no hook and report nothing: pick a snapshot from before one in "
+            "no loss reports for this worktree (git reset --hard, git clean, git stash "
+            "drop, git checkout -p and git sparse-checkout run no hook and report nothing: "
+            "pick a snapshot from before one in "
             "'git snapshot list', then see what it holds that the worktree lacks with: "
             "git snapshot diff ID)"
         )
