@@ -64,18 +64,19 @@ def cmd_cat(
     with open_store(remote) as store, store.lock():
         where, snap = choose(store, cwd, snapshot_id, repo_arg)
         rel = snapshot_path(where, cwd, path)
-        e = Trees(store).at(snap.root, rel)
+        trees = Trees(store)
+        e = trees.at(snap.root, rel)
         # the commands named take PATH as typed here (relative to this folder)
         opts, word = reach_options(repo_arg, remote), output.path_args([os.fsencode(path)])
         shown = output.display(os.fsencode(path))  # as every path is printed: never argv's str
-        link = _link_on_the_way(Trees(store), snap.root, rel) if e is None else None
-        if link is not None:  # (log's versions of such a path: none, a dead end)
-            raise UserError(
-                f"{shown} is not in snapshot {snap.id}: its way goes through "
-                f"{output.display(link)} (from the worktree's top), a symbolic link in snapshot "
-                f"{snap.id}, which keeps the link, not what it leads to"
-            )
         if e is None:
+            link = _link_on_the_way(trees, snap.root, rel)
+            if link is not None:  # (log's versions of such a path: none, a dead end)
+                raise UserError(
+                    f"{shown} is not in snapshot {snap.id}: its way goes through "
+                    f"{output.display(link)} (from the worktree's top), a symbolic link in "
+                    f"snapshot {snap.id}, which keeps the link, not what it leads to"
+                )
             raise UserError(
                 f"{shown} is not in snapshot {snap.id}; see its versions with: "
                 f"git snapshot log{opts} {word}"
