@@ -277,11 +277,17 @@ def holds_with_mode(
 
 def existing_blobs(repo: Repo, oids: Iterable[str]) -> set[str]:
     """Those of *oids* that are blobs in the object database."""
+    return existing_blobs_at(repo.toplevel, oids)
+
+
+def existing_blobs_at(where: str, oids: Iterable[str]) -> set[str]:
+    """Those of *oids* that are blobs in the object database of the repository at *where*
+    (a submodule's, from its folder)."""
     wanted = sorted({o for o in oids if _is_oid(o)})
     if not wanted:
         return set()
     out = run_git(
-        repo.toplevel,
+        where,
         "cat-file",
         "--batch-check=%(objectname) %(objecttype)",
         input="".join(o + "\n" for o in wanted).encode("ascii"),

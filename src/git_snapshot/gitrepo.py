@@ -736,6 +736,7 @@ _EXTRA = frozenset(
         "colorbool",
         "converting",
         "existing_blobs",
+        "existing_blobs_at",
         "pager",
         "rev",
         "staged_paths",
@@ -757,6 +758,7 @@ if TYPE_CHECKING:
     from git_snapshot.gitextra import colorbool as colorbool
     from git_snapshot.gitextra import converting as converting
     from git_snapshot.gitextra import existing_blobs as existing_blobs
+    from git_snapshot.gitextra import existing_blobs_at as existing_blobs_at
     from git_snapshot.gitextra import pager as pager
     from git_snapshot.gitextra import rev as rev
     from git_snapshot.gitextra import staged_paths as staged_paths

@@ -493,9 +493,16 @@ def _written_during(
     fresh: dict[bytes, str] = {}
     gone: list[bytes] = []
     over: list[bytes] = []  # files and links a folder written since replaced: deleted by it
+    # (a submodule's files are not in this index, and a recursing checkout writes them)
+    nested = os.path.exists(os.path.join(top, b".gitmodules"))
     for p in paths:
         got = ids.get(p) if ids else None
-        if not files and got is not None and (got[5] == UNTRACKED or got[5] == IGNORED):
+        if (
+            not files
+            and got is not None
+            and (got[5] == UNTRACKED or got[5] == IGNORED)
+            and not (nested and _submodule_of(top, p))
+        ):
             # not in git's index after the operation: not written by it, whatever happened
             # to the file since (its label alone says so: not even a stat; the snapshot took
             # no git id of it)
@@ -539,7 +546,34 @@ def _written_during(
             stored = gitrepo.existing_blobs(repo, cleaned.values())
             fresh.update((p, oid) for p, oid in cleaned.items() if oid in stored)
             known |= stored
+        known |= _in_submodules(top, {p: fresh[p] for p in unknown if fresh[p] not in known})
     return [p for p, oid in fresh.items() if oid in known] + over
+
+
+def _in_submodules(top: bytes, fresh: Mapping[bytes, str]) -> set[str]:
+    """Of the blob ids *fresh* (path -> id of what is there now) holds, those the repository
+    of the submodule each path lies in (its nearest folder with a .git) has: a checkout with
+    submodule.recurse writes a submodule's files from its own object database (RED36 A3:
+    they were never compared, and a discarded edit there went unnamed)."""
+    by_root: dict[bytes, set[str]] = {}
+    for p, oid in fresh.items():
+        d = _submodule_of(top, p)
+        if d:
+            by_root.setdefault(d, set()).add(oid)
+    found: set[str] = set()
+    for d, oids in by_root.items():
+        with suppress(UserError):  # (not a repository after all: nothing of it is git's)
+            found |= gitrepo.existing_blobs_at(os.fsdecode(os.path.join(top, d)), oids)
+    return found
+
+
+def _submodule_of(top: bytes, path: bytes) -> bytes:
+    """The folder of the repository nested in the worktree *top* that *path* lies in (its
+    nearest folder with a .git: a submodule's), or b"" for none."""
+    d = path.rpartition(b"/")[0]
+    while d and not os.path.lexists(os.path.join(top, d, b".git")):
+        d = d.rpartition(b"/")[0]
+    return d
 
 
 def _gone_under(top: bytes, gone: list[bytes], limit: int, emptied: list[bytes]) -> set[bytes]:
