@@ -92,15 +92,14 @@ def test_a_copy_beside_its_original_starts_its_own_history(
 def test_a_repair_after_a_move_loses_nothing(moved: Path, repo: Path, store_dir: Path) -> None:
     """The records keep the key a snapshot was taken under: a repair (the index rebuilt from
     the packs) gives the snapshots before the move back to the old key, those after to the
-    new one, their numbers apart; every one is still there and restores. (The old ones are
-    then listed with --all or --repo, as before session 28: a repair does not move them
-    again.)"""
+    new one, then the old ones back to the moved repository, whose numbers went on from
+    theirs (identity.rejoin_moved, RED36 B-repair); every one is still there and restores."""
     gs(moved, "-m", "after the move")
     (store_dir / "index.sqlite").unlink()
     gs(moved, "repair")
     listed = gs(moved, "list").out
     assert "after the move" in listed and " 2 " in listed, listed
-    assert "before the move" not in listed  # (the old key's again, left there)
+    assert "before the move" in listed  # (given back to the moved one: RED36 B-repair)
     assert "before the move" in gs(moved, "list", "--all").out
     write(moved / ".env", b"overwritten\n")
     gs(moved, "restore", "2", ".env")

@@ -132,7 +132,8 @@ def _adopt_moved(store: Store, key: str) -> None:
     original (both places exist) starts its own history, as before; so does a repository
     whose id has two gone places (which one it is cannot be told). A repair, which keys each
     snapshot by its record, gives the old snapshots back to the old key: nothing is lost, the
-    numbers stay apart (the new place's go on from the old ones')."""
+    numbers stay apart (the new place's go on from the old ones'), until the repair gives
+    them back (rejoin_moved)."""
     repo_id = key.partition(_SEP)[2]
     gone = [
         k
@@ -151,6 +152,71 @@ def _adopt_moved(store: Store, key: str) -> None:
 
         with suppress(sqlite3.OperationalError):  # (a full disk: the index read-only; the
             store.index.rekey_source(gone[0], key, main if both else None)  # next one, then)
+
+
+class Rejoined:
+    """A history at a place gone (*old*, its snapshot numbers *ids*) and the key of the one
+    repository of its id living elsewhere (*new*): given back to it (*joined*), or left
+    apart when its numbers do not show that it took them over."""
+
+    def __init__(self, old: str, new: str, ids: list[int], joined: bool) -> None:
+        self.old, self.new, self.ids, self.joined = old, new, ids, joined
+
+
+def rejoin_moved(store: Store) -> list[Rejoined]:
+    """After a repair: a moved repository's takeover (_adopt_moved) was written in the index
+    alone, the packs' records name the old place, so a rebuilt index has the history apart
+    again, under the old key (RED36 B-repair). Give it back where it was taken over: the one
+    place of the repository's id that holds it today, whose numbers went on from those at
+    its gone places (each gone place's below the next one's: a copy's start anew at 1, and
+    what a copy took is never its original's). Where that does not hold the histories
+    stay apart, as they were or cannot be told to have been one."""
+    by_id: dict[str, list[str]] = {}
+    for k, _ in store.index.sources():
+        repo_id = k.partition(_SEP)[2]
+        if repo_id and path_of(k).startswith("/"):
+            by_id.setdefault(repo_id, []).append(k)
+    out: list[Rejoined] = []
+    for repo_id, keys in by_id.items():
+        if len(keys) < 2:
+            continue
+        live = [k for k in keys if _lives(k, repo_id)]
+        if len(live) != 1:  # (copies beside each other, or none here: nothing to give)
+            continue
+        new = live[0]
+        seqs = {k: [s.id for s in store.snapshots(k)] for k in keys}
+        gone = sorted((k for k in keys if k != new and seqs[k]), key=lambda k: min(seqs[k]))
+        chain = [*gone, new]
+        ok = bool(seqs[new]) and all(
+            max(seqs[a]) < min(seqs[b]) for a, b in zip(chain, chain[1:], strict=False)
+        )
+        for old in gone:
+            joined = ok and store.index.merge_source(old, new, _mains(old, new))
+            out.append(Rejoined(old, new, seqs[old], joined))
+    return out
+
+
+def _mains(old: str, new: str) -> tuple[str, str] | None:
+    """(old main worktree, new one) of a repository moved from key *old* to *new*: the
+    folders its .git was in (None: a bare one, no main worktree)."""
+    a, b = path_of(old), path_of(new)
+    if os.path.basename(a) == os.path.basename(b) == ".git":
+        return os.path.dirname(a), os.path.dirname(b)
+    return None
+
+
+def _lives(key: str, repo_id: str) -> bool:
+    """The place of *key* holds the repository *repo_id* today (not gone, nor another
+    repository made there since)."""
+    common = path_of(key)
+    if not os.path.lexists(common):
+        return False
+    top = os.path.dirname(common) if os.path.basename(common) == ".git" else common
+    try:
+        repo = gitrepo.find_repo(top)
+    except UserError:
+        return False
+    return repo.common_dir == common and _read_id(repo) == repo_id
 
 
 def known_source(store: Store, repo: gitrepo.Repo) -> str | None:

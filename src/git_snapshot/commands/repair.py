@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 
+from git_snapshot import identity
 from git_snapshot import output
 from git_snapshot.commands.common import existing_store
 from git_snapshot.store import Store
@@ -17,8 +18,43 @@ def cmd_repair(*, dry_run: bool = False) -> int:
     with Store(repairing=True) as store:
         report = repair(store, dry_run=dry_run)
         where = store.index_path
+        rejoined: list[identity.Rejoined] = []
+        labels: dict[str, str] = {}
+        if not dry_run:  # (a dry run's rebuilt index is thrown away: nothing to look at)
+            # after the rebuild: what a moved repository took over was in the index alone
+            with store.lock(exclusive=True):
+                rejoined = identity.rejoin_moved(store)
+            labels = identity.labels([k for k, _ in store.index.sources()])
     _print(report, where, dry_run)
+    _print_moved(rejoined, labels)
     return 0 if report.ok else 1
+
+
+def _print_moved(rejoined: list[identity.Rejoined], labels: dict[str, str]) -> None:
+    """A line per history of a moved repository given back to it, or left apart (RED36
+    B-repair): list, log and the numbers printed before it depend on it."""
+    for r in rejoined:
+        ids = first_of([str(i) for i in r.ids], 10)
+        old, new = (output.display(os.fsencode(_main(k))) for k in (r.old, r.new))
+        if r.joined:
+            print(
+                f"gave the repository moved to {new} back its snapshot(s) {ids}, taken at "
+                f"{old} before it moved (the packs name that place)"
+            )
+            continue
+        label = labels.get(r.old, identity.tagged(r.old))
+        print(
+            f"snapshot(s) {ids} of the repository once at {old} (gone) stay apart from the one "
+            f"of its id at {new}, whose numbers do not go on from them (a copy's, or that "
+            f"cannot be told): list them with: git snapshot list {output.option('--repo', label)}"
+        )
+
+
+def _main(key: str) -> str:
+    """The main worktree of the repository *key* (its common dir's folder; a bare one's
+    common dir)."""
+    common = identity.path_of(key)
+    return os.path.dirname(common) if os.path.basename(common) == ".git" else common
 
 
 def _print(report: RepairReport, where: str, dry_run: bool) -> None:

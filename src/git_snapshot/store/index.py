@@ -657,6 +657,40 @@ class Index:
                 )
             return True
 
+    def merge_source(self, old: str, new: str, moved: tuple[str, str] | None = None) -> bool:
+        """The snapshots of the source *old* now the source *new*'s, as rekey_source gives
+        them when *new* has snapshots too (a repair gives a moved repository back what it
+        had taken over: identity.rejoin_moved); False, nothing changed, when either is gone
+        or a number is in both."""
+        with self.write() as db:
+            ids = [
+                db.execute("SELECT id FROM sources WHERE key=?", (k,)).fetchone()
+                for k in (old, new)
+            ]
+            if ids[0] is None or ids[1] is None:
+                return False
+            o, n = ids[0][0], ids[1][0]
+            clash = db.execute(
+                "SELECT 1 FROM snapshots a JOIN snapshots b ON a.seq = b.seq "
+                "WHERE a.source=? AND b.source=? LIMIT 1",
+                (o, n),
+            ).fetchone()
+            if clash:
+                return False
+            db.execute("UPDATE snapshots SET source=? WHERE source=?", (n, o))
+            if moved is not None:
+                db.execute(
+                    "UPDATE snapshots SET worktree=? WHERE source=? AND worktree=?",
+                    (moved[1], n, moved[0]),
+                )
+            db.execute(
+                "UPDATE sources SET next_seq = max(next_seq, "
+                "(SELECT next_seq FROM sources WHERE id=?)) WHERE id=?",
+                (o, n),
+            )
+            db.execute("DELETE FROM sources WHERE id=?", (o,))
+            return True
+
     def move_worktree(self, source: str, old: str, new: str, ids: Iterable[int]) -> None:
         """The snapshots *ids* of *source* taken in the worktree *old* now said taken in *new*
         (a linked worktree moved: identity._worktree)."""
