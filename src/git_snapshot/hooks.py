@@ -1069,28 +1069,35 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
 
 def _read_as_written(op: _Op, snap: Snapshot, paths: list[bytes]) -> set[bytes]:
     """Of *paths* (named lost from an older snapshot), those a snapshot in flight (*snap*)
-    holds as the disk does now, committed before their last change (ctime, which the
-    kernel's coarse clock never puts later than the change): its walk read the user's
-    version before git wrote the path, and git wrote those very bytes, so nothing was lost
-    there (RED36 A3: the path was named from the older snapshot, and undo wrote that version
-    back). A checkout only: it writes a path once (a rebase's picks may write it again after
-    such a snapshot read git's first version)."""
+    holds as the disk does now, in a version written before the git command began (its
+    mtime as the walk read it: git's write is later, _written_limit), read by a walk begun
+    after the command did: the command found that version, and git wrote those very bytes,
+    so nothing was lost there (RED36 A3: the path was named from the older snapshot, and
+    undo wrote that version back). Not the path's ctime against the snapshot's commit: any
+    inode change moves it (a chmod to the same mode, a hard link, a rename, `touch`), and
+    one after a walk that read git's version hid the loss (review 36). A checkout only
+    (as A3 was found)."""
     from git_snapshot.losses import _entry_at
     from git_snapshot.store.diff import same_on_disk
     from git_snapshot.store.objects import DIR
+    from git_snapshot.store.walker import walk_began
 
+    since, began = op.ctx.started, walk_began(snap)
+    if since is None or began is None or began < since + 1 / os.sysconf("SC_CLK_TCK"):
+        return set()  # read perhaps before the command began: the user may have edited since
+    limit = _written_limit(op.repo, since)
     top = os.fsencode(op.repo.toplevel)
     out = set()
     for p in paths:
+        e = _entry_at(op.store, snap.root, p)
+        if e is None or e.kind == DIR or limit is None or e.mtime_ns >= limit:
+            continue  # (perhaps git's version, read after git wrote it)
         full = top + b"/" + p
         try:
             st = os.lstat(full)
         except OSError:
             continue  # gone: what git deleted is lost, whatever the snapshot read
-        if st.st_ctime_ns <= snap.created * 1e9:
-            continue  # changed before it was committed: perhaps read after git wrote it
-        e = _entry_at(op.store, snap.root, p)
-        if e is not None and e.kind != DIR and same_on_disk(e, full, st) is None:
+        if same_on_disk(e, full, st) is None:
             out.add(p)
     return out
 
