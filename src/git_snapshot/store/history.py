@@ -565,6 +565,7 @@ def find(
     open_: dict[bytes, tuple[int, Fields]] = {}  # path: (start, entry) of its current run
     known: set[bytes] = set()  # by_path: the paths match was asked about
     matching: set[bytes] = set()  # ... and those it accepted
+    state: dict[bytes, tuple[Any, ...]] = {}  # each path's content as last seen (_changed_folders)
     root = b""
 
     # by_path's entry holding only the name, made without Entry's Python __new__ (the first
@@ -597,6 +598,7 @@ def find(
             d = trees.computed_delta(root, s.root)
             hot = hot_paths(d) if by_path else None
             entries = d.fields() or []
+        changed = _changed_folders(d.paths, entries, state)
         for path, fields in zip(d.paths, entries):
             if hot is not None and path not in hot:
                 continue
@@ -607,7 +609,7 @@ def find(
                     fields is not None
                     and old[1] == fields[1]
                     and old[2] == fields[2]
-                    and old[5] == fields[5]
+                    and (old[5] == fields[5] or (fields[1] == DIR and path not in changed))
                 ):
                     continue  # same content (a new mtime alone): the run goes on
                 del open_[path]
@@ -624,6 +626,30 @@ def find(
         for path in sorted(done)
         for start, end, fields in done[path]
     ]
+
+
+def _changed_folders(
+    paths: list[bytes], entries: list[Fields | None], state: dict[bytes, tuple[Any, ...]]
+) -> set[bytes]:
+    """The folders above the paths of one delta whose content changed, as diff and log see
+    a folder (Trees.content: each name below it, its kind, mode and content; never an mtime,
+    which its tree key covers: RED36 B-find, a touched file split every folder above it into
+    one find row per snapshot). *state*: each path's (kind, mode, content) as last seen (a
+    folder's content is its children's), brought up to date here."""
+    out: set[bytes] = set()
+    for path, fields in zip(paths, entries):
+        was = state.pop(path, None)
+        now = None
+        if fields is not None:
+            now = state[path] = (fields[1], fields[2], b"" if fields[1] == DIR else fields[5])
+        if was == now:
+            continue
+        while (cut := path.rfind(b"/")) > 0:
+            path = path[:cut]
+            if path in out:
+                break
+            out.add(path)
+    return out
 
 
 def warm_deltas(store: Store, source: str, most: int = WARM_MOST) -> int:
