@@ -49,8 +49,9 @@ BAD: list[dict[str, Any]] = [
 ]
 
 
-def _record(meta: dict[str, Any]) -> bytes:
-    snap = Snapshot(0, "/r/.git", 1, time.time(), "test", "", "/r", bytes(32), 0, 0, 0, 0, meta)
+def _record(meta: dict[str, Any], created: float | None = None) -> bytes:
+    when = time.time() if created is None else created
+    snap = Snapshot(0, "/r/.git", 1, when, "test", "", "/r", bytes(32), 0, 0, 0, 0, meta)
     return encode_record(snap, "/r")
 
 
@@ -67,14 +68,33 @@ def test_a_record_of_another_shape_is_refused(meta: dict[str, Any]) -> None:
         decode_record(_record(meta))
 
 
+# session 36: a creation time no clock gives (json reads NaN, Infinity and 1e999) made list,
+# log, show --json and retention end in an internal error (datetime cannot hold it)
+FAR = [float("nan"), float("inf"), 1e300, -1.0, 253_370_764_800.0]
+
+
+@pytest.mark.parametrize("created", FAR, ids=[repr(c) for c in FAR])
+def test_a_record_of_a_time_no_clock_gives_is_refused(created: float) -> None:
+    with pytest.raises(CorruptObject, match="created out of range"):
+        decode_record(_record({}, created))
+    assert decode_record(_record({}, 253_370_764_799.0))[0].created == 253_370_764_799.0
+
+
 def _git_snapshot(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "git_snapshot", *args], cwd=cwd, capture_output=True, text=True
     )
 
 
+@pytest.mark.parametrize(
+    ("meta", "created", "said"),
+    [
+        ({"skipped_paths": "f"}, None, "bad snapshot record: skipped_paths"),
+        ({}, 1e300, "bad snapshot record: created out of range"),
+    ],
+)
 def test_a_repair_leaves_a_hostile_record_out_and_every_command_answers(
-    tmp_path: Path, store_dir: Path
+    tmp_path: Path, store_dir: Path, meta: dict[str, Any], created: float | None, said: str
 ) -> None:
     repo = tmp_path / "r"
     repo.mkdir()
@@ -84,19 +104,26 @@ def test_a_repair_leaves_a_hostile_record_out_and_every_command_answers(
     with Store(str(store_dir)) as store:
         [first] = store.snapshots()
         crafter = Crafter(store)
+        when = time.time() if created is None else created
         snap = Snapshot(
-            0, first.source, 2, time.time(), "test", "", first.worktree, first.root,
-            1, 5, 0, 1, {"skipped_paths": "f"},
+            0, first.source, 2, when, "test", "", first.worktree, first.root, 1, 5, 0, 1, meta,
         )  # fmt: skip
         crafter._object(RECORD, encode_record(snap, first.worktree))
         store.index.add_packs(crafter.writer.finish())
         index_path = store.index_path
     os.remove(index_path)
     ran = _git_snapshot("repair", cwd=repo)
-    assert "bad snapshot record: skipped_paths" in ran.stdout + ran.stderr, ran
+    assert said in ran.stdout + ran.stderr, ran
     with Store(str(store_dir)) as store:
         assert [s.id for s in store.snapshots()] == [first.id]
-    for args in (["list"], ["show", "1"], ["show", "--json", "1"], ["restore", "--dry-run", "1"]):
+    for args in (
+        ["list"],
+        ["list", "--json"],
+        ["show", "1"],
+        ["show", "--json", "1"],
+        ["restore", "--dry-run", "1"],
+        ["prune", "--dry-run", "--keep-daily", "1"],
+    ):
         got = _git_snapshot(*args, cwd=repo)
         assert "Traceback" not in got.stderr and "internal error" not in got.stderr, got
         assert got.returncode == 0, (args, got)

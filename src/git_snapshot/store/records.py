@@ -99,6 +99,12 @@ def _encode(value: object, quote: Any, comma: str, colon: str, depth: int) -> st
     raise _Unusual
 
 
+# a record's creation time is a clock's, from 1970 until before the year 9999 (datetime's
+# range, which list, log and retention's buckets read it with): any other (a hostile or
+# hand-made record, pulled or read back by a repair) made every command reading it fail
+LATEST = 253_370_764_800.0  # 9999-01-01 UTC: a margin for every time zone
+
+
 def decode_record(data: bytes) -> tuple[Snapshot, str]:
     """(snapshot without rowid, source path); CorruptObject for anything malformed."""
     import json
@@ -128,6 +134,8 @@ def decode_record(data: bytes) -> tuple[Snapshot, str]:
         raise CorruptObject(f"bad snapshot record: {exc}") from exc
     if len(snap.root) != 32 or snap.id < 1:
         raise CorruptObject("bad snapshot record: root or number out of range")
+    if not 0 <= snap.created < LATEST:  # (NaN too: json reads NaN, Infinity and 1e999)
+        raise CorruptObject("bad snapshot record: created out of range")
     return snap, source_path
 
 
