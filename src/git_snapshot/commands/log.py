@@ -22,6 +22,7 @@ from git_snapshot.store.history import versions
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
+from git_snapshot.store.retention import by_worktree
 
 SHORT = 12  # hex digits of a content id shown to people
 
@@ -95,6 +96,15 @@ def _versions(
     return found
 
 
+def _every_worktrees(
+    store: Store, snaps: list[Snapshot], rel: bytes, damaged: list[tuple[Snapshot, str]]
+) -> list[Version]:
+    """_versions across every worktree of a repository (--repo): each worktree's snapshots
+    compared with its own earlier ones (another branch's version is no change), in id order."""
+    found = [v for group in by_worktree(snaps) for v in _versions(store, group, rel, damaged)]
+    return sorted(found, key=lambda v: v.snapshot.id)
+
+
 def cmd_log(
     *,
     cwd: str,
@@ -106,19 +116,27 @@ def cmd_log(
     with open_store(remote) as store, store.lock():  # no gc moves an object while we read it
         where = resolve_repo(store, cwd, repo_arg)
         rel = snapshot_path(where, cwd, path)
-        snaps = worktree_snaps(store, where, [rel], [path])
+        every = repo_arg is not None  # every worktree's, as list --repo shows them
+        snaps = worktree_snaps(store, where, [rel], [path], every=every)
         damaged: list[tuple[Snapshot, str]] = []  # a folder on the way unreadable
-        found = _versions(store, snaps, rel, damaged)
+        found = _every_worktrees(store, snaps, rel, damaged) if every else None
+        found = _versions(store, snaps, rel, damaged) if found is None else found
         # a removed worktree's at this path, not this one's, may hold it (RED34 C3)
         there = "" if found or damaged else earlier_holding(store, where, [rel], [path])
     if not found and not damaged:
+        of = f"of {where.label}" if every else "of this worktree"
         raise UserError(
             f"{output.display(os.fsencode(path))} is in none of the {len(snaps)} snapshot(s) "
-            "of this worktree; "
+            f"{of}; "
             + (there.removeprefix("; ") or "look for it by name with: git snapshot find NAME")
         )
     if json_out:
-        output.print_json([version_json(v) for v in found])
+        output.print_json(
+            [
+                {**version_json(v), **({"worktree": v.snapshot.worktree} if every else {})}
+                for v in found
+            ]
+        )
         return _not_read(damaged)
     rows = [
         [
@@ -133,6 +151,10 @@ def cmd_log(
         for v in found
     ]
     headers = ["ID", "CREATED", "AGE", "TRIGGER", "CHANGE", "SIZE", "CONTENT"]
+    if len({v.snapshot.worktree for v in found}) > 1 or (every and found):
+        headers.insert(1, "WORKTREE")
+        for v, row in zip(found, rows, strict=True):
+            row.insert(1, output.display(os.fsencode(v.snapshot.worktree)))
     if rows:
         print(output.table(headers, rows, right=[0, 5], colors={0: "yellow"}))
     return _not_read(damaged)

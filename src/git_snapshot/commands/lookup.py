@@ -25,14 +25,21 @@ TAKE_ONE = "; take one with: git snapshot"
 
 
 def worktree_snaps(
-    store: Store, where: Where, rels: Sequence[bytes] = (), typed: Sequence[str] = ()
+    store: Store,
+    where: Where,
+    rels: Sequence[bytes] = (),
+    typed: Sequence[str] = (),
+    every: bool = False,
 ) -> list[Snapshot]:
     """The snapshots of *where*'s worktree, oldest first (its own: not a removed worktree's at
     its path, own_snapshots), or of the whole repository when that worktree has none and is
-    not the one the command runs in. When it is and has none, the error names where the
+    not the one the command runs in, or with *every* (--repo: every worktree's, as list and
+    find take it; RED36 B-logrepo). When it is and has none, the error names where the
     paths *rels* (as *typed*) are, if a removed worktree's snapshots there hold them."""
     if where.key is None:
         raise UserError(f"no snapshots of this worktree yet{TAKE_ONE}")
+    if every:
+        return store.snapshots(where.key)
     mine = own_snapshots(store, where)
     if not mine and where.here:
         top = where.worktree
