@@ -20,10 +20,11 @@ from git_snapshot.gitrepo import _is_oid
 from git_snapshot.gitrepo import _read_text
 from git_snapshot.gitrepo import _split_z
 from git_snapshot.gitrepo import autostash_commit
-from git_snapshot.gitrepo import conflict_tree
 from git_snapshot.gitrepo import head
+from git_snapshot.gitrun import GitError
 from git_snapshot.gitrun import _first_line
 from git_snapshot.gitrun import _run
+from git_snapshot.gitrun import git_env
 from git_snapshot.gitrun import run_git
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
@@ -203,6 +204,51 @@ def state_commits(repo: Repo) -> list[str]:
     busy = any(os.path.exists(os.path.join(repo.git_dir, n)) for n in _IN_PROGRESS)
     tree = conflict_tree(repo, busy)
     return list(dict.fromkeys([*out, tree] if tree else out))
+
+
+def conflict_tree(repo: Repo, in_progress: bool) -> str | None:
+    """The tree git wrote where it stopped on a conflict (AUTO_MERGE: the worktree as git left
+    it, conflict markers and all), while that conflict stands: an operation is *in_progress*
+    (MERGE_HEAD, a rebase...), or the index holds unmerged entries (a conflicted `stash pop`
+    or `stash apply` leaves no state file: RED36 A5, its marker file was named as the user's
+    edits; then only the marker files: :func:`_markers_tree`). None for none, or a stale one:
+    git 2.39 leaves it after a clean `stash pop`, holding edits the user may discard later,
+    which git cannot give back."""
+    oid = (_read_text(os.path.join(repo.git_dir, "AUTO_MERGE")) or "").split("\n", 1)[0].strip()
+    if not _is_oid(oid):
+        return None
+    return oid if in_progress else _markers_tree(repo, oid)
+
+
+def _markers_tree(repo: Repo, auto_merge: str) -> str | None:
+    """A tree (written to the object database) of what tree *auto_merge* holds at the paths
+    the index holds unmerged, each where it is none of that path's stages: git's file with
+    conflict markers. None for none. The rest of it is not git's to give back: the paths a
+    conflicted `stash pop` applied cleanly hold the entry's edits, which nothing else holds
+    once the user drops the entry (all of AUTO_MERGE was counted, and a `reset --hard` of
+    them went unnamed: review of RED36 A5), and a stale AUTO_MERGE (a clean pop's) under
+    another command's conflict holds the user's version there: one of the stages."""
+    listed = _run(repo.toplevel, ["ls-files", "--unmerged", "-z"])
+    stages: dict[bytes, set[str]] = {}
+    for rec in _split_z(listed.stdout) if listed.returncode == 0 else []:
+        meta, _, path = rec.partition(b"\t")
+        stages.setdefault(path, set()).add(meta.split(b" ")[1].decode("ascii"))
+    try:
+        held = tree_entries(repo, auto_merge, stages)
+    except GitError:  # (a stale one's tree pruned since: nothing of it is git's)
+        return None
+    own = [(p, m, o) for p, (m, o) in held.items() if o not in stages[p]]
+    if not own:
+        return None
+    import tempfile  # (a conflicted pop only: off the usual imports)
+
+    with tempfile.TemporaryDirectory(prefix="git-snapshot-") as tmp:
+        env = git_env({"GIT_INDEX_FILE": os.path.join(tmp, "index")})
+        info = b"".join(b"%o %s\t%s\0" % (m, o.encode("ascii"), p) for p, m, o in own)
+        made = _run(repo.toplevel, ["update-index", "-z", "--index-info"], input=info, env=env)
+        tree = _run(repo.toplevel, ["write-tree"], env=env) if made.returncode == 0 else made
+    oid = _first_line(tree.stdout) if tree.returncode == 0 else ""
+    return oid if _is_oid(oid) else None
 
 
 def stash_commits(repo: Repo, limit: int = 50) -> list[str]:

@@ -487,22 +487,6 @@ def operation(repo: Repo) -> str | None:
     return None
 
 
-def conflict_tree(repo: Repo, in_progress: bool) -> str | None:
-    """The tree git wrote where it stopped on a conflict (AUTO_MERGE: the worktree as git left
-    it, conflict markers and all), while that conflict stands: an operation is *in_progress*
-    (MERGE_HEAD, a rebase...), or the index holds unmerged entries (a conflicted `stash pop`
-    or `stash apply` leaves no state file: RED36 A5, its marker file was named as the user's
-    edits). None for none, or a stale one: git 2.39 leaves it after a clean `stash pop`,
-    holding edits the user may discard later, which git cannot give back."""
-    oid = (_read_text(os.path.join(repo.git_dir, "AUTO_MERGE")) or "").split("\n", 1)[0].strip()
-    if not _is_oid(oid):
-        return None
-    if in_progress:
-        return oid
-    unmerged = _run(repo.toplevel, ["ls-files", "--unmerged", "-z"])
-    return oid if unmerged.returncode == 0 and unmerged.stdout else None
-
-
 def am_starting(repo: Repo) -> bool:
     """Whether a `git am` is starting: its state folder is made (``applying``; a rebase's
     says ``rebasing``) and no patch is applied yet (``patch``: an am stopped mid-way). It
@@ -734,6 +718,7 @@ _EXTRA = frozenset(
         "clean_ids",
         "clean_path_ids",
         "colorbool",
+        "conflict_tree",
         "converting",
         "existing_blobs",
         "existing_blobs_at",
@@ -756,6 +741,7 @@ if TYPE_CHECKING:
     from git_snapshot.gitextra import clean_ids as clean_ids
     from git_snapshot.gitextra import clean_path_ids as clean_path_ids
     from git_snapshot.gitextra import colorbool as colorbool
+    from git_snapshot.gitextra import conflict_tree as conflict_tree
     from git_snapshot.gitextra import converting as converting
     from git_snapshot.gitextra import existing_blobs as existing_blobs
     from git_snapshot.gitextra import existing_blobs_at as existing_blobs_at
