@@ -163,20 +163,26 @@ class Rejoined:
         self.old, self.new, self.ids, self.joined = old, new, ids, joined
 
 
-def rejoin_moved(store: Store) -> list[Rejoined]:
+def rejoin_moved(store: Store, whole: bool) -> list[Rejoined]:
     """After a repair: a moved repository's takeover (_adopt_moved) was written in the index
     alone, the packs' records name the old place, so a rebuilt index has the history apart
     again, under the old key (RED36 B-repair). Give it back where it was taken over: the one
     place of the repository's id that holds it today, whose numbers went on from those at
     its gone places (each gone place's below the next one's: a copy's start anew at 1, and
-    what a copy took is never its original's). Where that does not hold the histories
-    stay apart, as they were or cannot be told to have been one."""
+    what a copy took is never its original's). Every number each place gave counts, its
+    forgotten snapshots' too: a copy whose first ones were forgotten has its lowest number
+    above its deleted original's, and taking the original's would give another repository's
+    files under numbers the copy's own loss reports named (review 36). So nothing is given
+    unless the repair read the packs *whole* and every forgotten record still reads (_given).
+    Where that does not hold the histories stay apart, as they were or cannot be told to
+    have been one."""
     by_id: dict[str, list[str]] = {}
     for k, _ in store.index.sources():
         repo_id = k.partition(_SEP)[2]
         if repo_id and path_of(k).startswith("/"):
             by_id.setdefault(repo_id, []).append(k)
     out: list[Rejoined] = []
+    given: dict[str, list[int]] | None = None
     for repo_id, keys in by_id.items():
         if len(keys) < 2:
             continue
@@ -186,13 +192,42 @@ def rejoin_moved(store: Store) -> list[Rejoined]:
         new = live[0]
         seqs = {k: [s.id for s in store.snapshots(k)] for k in keys}
         gone = sorted((k for k in keys if k != new and seqs[k]), key=lambda k: min(seqs[k]))
+        if not gone:
+            continue
+        if given is None and whole:
+            given = _given(store)
         chain = [*gone, new]
-        ok = bool(seqs[new]) and all(
-            max(seqs[a]) < min(seqs[b]) for a, b in zip(chain, chain[1:], strict=False)
+        ok = (
+            given is not None
+            and bool(seqs[new])
+            and all(
+                max(seqs[a] + given.get(a, [])) < min(seqs[b] + given.get(b, []))
+                for a, b in zip(chain, chain[1:], strict=False)
+            )
         )
         for old in gone:
             joined = ok and store.index.merge_source(old, new, _mains(old, new))
             out.append(Rejoined(old, new, seqs[old], joined))
+    return out
+
+
+def _given(store: Store) -> dict[str, list[int]] | None:
+    """The numbers of the snapshots forgotten, per source, read from their records; None
+    when one is no longer there (a gc reclaims them) or does not read: then which source
+    gave which number is not known."""
+    from git_snapshot.store.objects import CorruptObject
+    from git_snapshot.store.records import decode_record
+    from git_snapshot.store.records import tombstones
+
+    out: dict[str, list[int]] = {}
+    for record in tombstones(store)[0]:
+        if not store.index.has(record):
+            return None
+        try:
+            snap, _ = decode_record(store.read_object(record))
+        except CorruptObject:
+            return None
+        out.setdefault(snap.source, []).append(snap.id)
     return out
 
 

@@ -23,7 +23,7 @@ def cmd_repair(*, dry_run: bool = False) -> int:
         if not dry_run:  # (a dry run's rebuilt index is thrown away: nothing to look at)
             # after the rebuild: what a moved repository took over was in the index alone
             with store.lock(exclusive=True):
-                rejoined = identity.rejoin_moved(store)
+                rejoined = identity.rejoin_moved(store, report.ok)
             labels = identity.labels([k for k, _ in store.index.sources()])
     _print(report, where, dry_run)
     _print_moved(rejoined, labels)
