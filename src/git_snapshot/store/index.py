@@ -677,12 +677,13 @@ class Index:
             ).fetchone()
             if clash:
                 return False
-            db.execute("UPDATE snapshots SET source=? WHERE source=?", (n, o))
-            if moved is not None:
+            if moved is not None:  # (the ones given back alone: a linked worktree of the
+                # moved repository may be at its old main worktree's path since)
                 db.execute(
                     "UPDATE snapshots SET worktree=? WHERE source=? AND worktree=?",
-                    (moved[1], n, moved[0]),
+                    (moved[1], o, moved[0]),
                 )
+            db.execute("UPDATE snapshots SET source=? WHERE source=?", (n, o))
             db.execute(
                 "UPDATE sources SET next_seq = max(next_seq, "
                 "(SELECT next_seq FROM sources WHERE id=?)) WHERE id=?",
