@@ -119,8 +119,7 @@ def cmd_log(
         every = repo_arg is not None  # every worktree's, as list --repo shows them
         snaps = worktree_snaps(store, where, [rel], [path], every=every)
         damaged: list[tuple[Snapshot, str]] = []  # a folder on the way unreadable
-        found = _every_worktrees(store, snaps, rel, damaged) if every else None
-        found = _versions(store, snaps, rel, damaged) if found is None else found
+        found = (_every_worktrees if every else _versions)(store, snaps, rel, damaged)
         # a removed worktree's at this path, not this one's, may hold it (RED34 C3)
         there = "" if found or damaged else earlier_holding(store, where, [rel], [path])
     if not found and not damaged:
