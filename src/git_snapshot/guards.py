@@ -28,6 +28,8 @@ from git_snapshot.store import location
 
 # git's global options that point it at another repository (their value: the next word)
 _ELSEWHERE_OPTS = frozenset({"--git-dir", "--work-tree", "--namespace"})
+# a Target of another repository's, which the guard does not save (it says so)
+_ELSEWHERE = "elsewhere"
 
 
 @dataclass(frozen=True)
@@ -37,21 +39,21 @@ class Target:
     label: str  # for people: the worktree path, or "stash@{0}"
 
 
-def _git_words(argv: list[str], cwd: str) -> tuple[list[str], str] | None:
-    """(the words from git's command word on, the directory git runs in), or None if *argv*
+def _git_words(argv: list[str], cwd: str) -> tuple[list[str], str, bool] | None:
+    """(the words from git's command word on, the directory git runs in, whether git's own
+    options name the repository: ``--git-dir X`` or ``--git-dir=X``...), or None if *argv*
     is not a git command we can read."""
     at = _command_at(argv)
     if at is None:
         return None
-    i = 1
+    i, named = 1, False
     while i < at:
         opt = argv[i]
-        if opt in _ELSEWHERE_OPTS:
-            return None  # another repository: not ours to guess
+        named = named or opt.partition("=")[0] in _ELSEWHERE_OPTS
         if opt == "-C":
             cwd = os.path.join(cwd, argv[i + 1])
         i += 2 if opt in proc.GIT_VALUE_OPTIONS else 1
-    return argv[at:], cwd
+    return argv[at:], cwd, named
 
 
 # characters that would make a path a pattern in a gitignore line
@@ -159,8 +161,16 @@ def _worktree_remove(
             f"refusing to run git worktree remove: the worktree it removes cannot be "
             f"snapshotted first: {exc}"
         ) from None
-    if other.common_dir != repo.common_dir or other.toplevel == repo.toplevel:
-        return []  # another repository, or this worktree (run snapshots it anyway)
+    if other.toplevel == repo.toplevel:
+        return []  # this worktree (run snapshots it anyway)
+    if other.common_dir != repo.common_dir:  # (--git-dir X: git acts on another repository)
+        return [
+            Target(
+                _ELSEWHERE,
+                other.toplevel,
+                "the worktree " + output.display(os.fsencode(other.toplevel)) + " it removes is",
+            )
+        ]
     return [Target("worktree", other.toplevel, other.toplevel)]
 
 
@@ -243,12 +253,26 @@ def targets(repo: gitrepo.Repo, argv: list[str], cwd: str) -> list[Target]:
     at = _command_at(argv)
     if found is None or at is None:
         return []
-    words, where = found
+    words, where, named = found
     if words[:2] == ["worktree", "remove"]:
         return _worktree_remove(words[2:], where, repo, argv[1:at], cwd)
     if words[:1] == ["stash"] and words[1:2] in (["drop"], ["clear"]):
+        if named and not _same_repository(repo, argv[1:at], cwd):
+            return [Target(_ELSEWHERE, "", "the stash entries it drops are")]
         return _stash_entries(words[1:], where)
     return []
+
+
+def _same_repository(repo: gitrepo.Repo, options: list[str], cwd: str) -> bool:
+    """Whether git, given the command's global *options* (its --git-dir) in *cwd*, acts on
+    *repo*'s repository."""
+    got = gitrepo._run(
+        cwd,
+        [*options, "rev-parse", "--path-format=absolute", "--git-common-dir"],
+        env=dict(os.environ),
+    )
+    common = os.fsdecode(got.stdout.rstrip(b"\n"))
+    return got.returncode == 0 and os.path.realpath(common) == os.path.realpath(repo.common_dir)
 
 
 def _snapshot_stash(store: Store, repo: gitrepo.Repo, target: Target, message: str) -> Saved:
@@ -342,9 +366,12 @@ def protect(repo: gitrepo.Repo, argv: list[str], cwd: str) -> Guarded:
     if shell_alias:
         return Guarded([], command, _unknown(shell_alias))
     found = targets(repo, command, cwd)
+    elsewhere = [t.label for t in found if t.kind == _ELSEWHERE]
+    found = [t for t in found if t.kind != _ELSEWHERE]
+    unknown = _unsaved_elsewhere(elsewhere[0]) if elsewhere else ""
     if not found:
-        return Guarded([], command)
-    return Guarded(_save(repo, found, shlex.join(argv)), command)
+        return Guarded([], command, unknown)
+    return Guarded(_save(repo, found, shlex.join(argv)), command, unknown)
 
 
 def _unknown(alias: str) -> str:
@@ -353,6 +380,13 @@ def _unknown(alias: str) -> str:
         "git-snapshot cannot tell what it destroys besides this worktree (another worktree, "
         "a stash entry), and has not saved that; run the git command itself under "
         "git snapshot run to have it saved"
+    )
+
+
+def _unsaved_elsewhere(what: str) -> str:
+    return (
+        f"{what} not saved: git's --git-dir names another repository than this "
+        "worktree's; run git snapshot run in that repository to have it saved"
     )
 
 
