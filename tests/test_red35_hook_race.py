@@ -47,6 +47,32 @@ def _wait_for(path: Path, proc: subprocess.Popen[str]) -> None:
         time.sleep(0.02)
 
 
+def held_checkout(
+    r: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, slow: str, *args: str
+) -> tuple[subprocess.Popen[str], Path]:
+    """`git checkout ARGS` started in *r* and held while git smudges the file *slow* (the
+    files git writes before it are written): the checkout, and the folder whose "go" file
+    lets it go on (released)."""
+    hold = tmp_path / "hold"
+    hold.mkdir()
+    (r / ".git" / "info" / "attributes").write_text(f"{slow} filter=slow\n")
+    git(r, "config", "filter.slow.clean", "cat")
+    git(r, "config", "filter.slow.smudge", f"{_WAITER}; cat")
+    monkeypatch.setenv("HOLD", str(hold))
+    cmd = ["git", "checkout", *args]
+    checkout = subprocess.Popen(cmd, cwd=r, stderr=subprocess.PIPE, text=True)
+    _wait_for(hold / "waiting", checkout)
+    return checkout, hold
+
+
+def released(checkout: subprocess.Popen[str], hold: Path) -> str:
+    """The held checkout let go and ended well: its stderr (the hooks' lines)."""
+    (hold / "go").touch()
+    _, err = checkout.communicate(timeout=120)
+    assert checkout.returncode == 0, err
+    return err
+
+
 def _repo(tmp_path: Path) -> Path:
     """main without .env (ignored there); B tracks .env and zz.txt."""
     r = Path(os.path.realpath(init_repo(tmp_path / "w")))
@@ -90,21 +116,11 @@ def test_a_snapshot_taken_while_checkout_ran_is_not_the_one_compared_with(
     r = _repo(tmp_path)
     install(r)
     saved = _saved_edit(r)
-    hold = tmp_path / "hold"
-    hold.mkdir()
-    (r / ".git" / "info" / "attributes").write_text("zz.txt filter=slow\n")
-    git(r, "config", "filter.slow.clean", "cat")
-    git(r, "config", "filter.slow.smudge", f"{_WAITER}; cat")
-    monkeypatch.setenv("HOLD", str(hold))
-    checkout = subprocess.Popen(
-        ["git", "checkout", "-q", "B"], cwd=r, stderr=subprocess.PIPE, text=True
-    )
-    _wait_for(hold / "waiting", checkout)  # .env written, zz.txt being smudged
+    # held: .env written, zz.txt being smudged
+    checkout, hold = held_checkout(r, tmp_path, monkeypatch, "zz.txt", "-q", "B")
     assert (r / ".env").read_text() == THEIRS
     gs(r, "create")  # reads B's .env, committed before post-checkout begins
-    (hold / "go").touch()
-    _, err = checkout.communicate(timeout=120)
-    assert checkout.returncode == 0, err
+    err = released(checkout, hold)
     _check_report(r, err, saved)
 
 
@@ -121,22 +137,12 @@ def test_one_that_read_the_users_version_while_checkout_ran_is_named(
     gs(r, "create")  # snapshot 1: an older .env
     (r / ".env").write_text(NEWEST)
     side_commit(r, "B2", {".a": b"a\n"}, base="B")  # ".a": written before .env
-    hold = tmp_path / "hold"
-    hold.mkdir()
-    (r / ".git" / "info" / "attributes").write_text(".a filter=slow\n")
-    git(r, "config", "filter.slow.clean", "cat")
-    git(r, "config", "filter.slow.smudge", f"{_WAITER}; cat")
-    monkeypatch.setenv("HOLD", str(hold))
-    checkout = subprocess.Popen(
-        ["git", "checkout", "-q", "B2"], cwd=r, stderr=subprocess.PIPE, text=True
-    )
-    _wait_for(hold / "waiting", checkout)  # .a being smudged, .env not written yet
+    # held: .a being smudged, .env not written yet
+    checkout, hold = held_checkout(r, tmp_path, monkeypatch, ".a", "-q", "B2")
     assert (r / ".env").read_text() == NEWEST
     gs(r, "create")  # reads the user's newest .env, committed after the checkout began
     watch = max(s["id"] for s in json.loads(gs(r, "list", "--json").out))
-    (hold / "go").touch()
-    _, err = checkout.communicate(timeout=120)
-    assert checkout.returncode == 0, err
+    err = released(checkout, hold)
     _check_report(r, err, watch)
 
 

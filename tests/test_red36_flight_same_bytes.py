@@ -13,19 +13,17 @@ It is read before git wrote the path when it was committed before the path's las
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
-from clihelpers import git
 from clihelpers import gs
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import side_commit
-from test_red35_hook_race import _WAITER
 from test_red35_hook_race import THEIRS
 from test_red35_hook_race import _repo
-from test_red35_hook_race import _wait_for
+from test_red35_hook_race import held_checkout
+from test_red35_hook_race import released
 
 
 def test_a_snapshot_that_read_git_s_bytes_before_git_wrote_them_names_nothing(
@@ -38,20 +36,10 @@ def test_a_snapshot_that_read_git_s_bytes_before_git_wrote_them_names_nothing(
     gs(r, "create")  # snapshot 1: an older .env
     (r / ".env").write_text(THEIRS)  # the user's newest: the bytes B2 holds
     side_commit(r, "B2", {".a": b"a\n"}, base="B")  # ".a": written before .env
-    hold = tmp_path / "hold"
-    hold.mkdir()
-    (r / ".git" / "info" / "attributes").write_text(".a filter=slow\n")
-    git(r, "config", "filter.slow.clean", "cat")
-    git(r, "config", "filter.slow.smudge", f"{_WAITER}; cat")
-    monkeypatch.setenv("HOLD", str(hold))
-    checkout = subprocess.Popen(
-        ["git", "checkout", "-q", "B2"], cwd=r, stderr=subprocess.PIPE, text=True
-    )
-    _wait_for(hold / "waiting", checkout)  # .a being smudged, .env not written yet
+    # held: .a being smudged, .env not written yet
+    checkout, hold = held_checkout(r, tmp_path, monkeypatch, ".a", "-q", "B2")
     gs(r, "create")  # reads the user's .env (B2's bytes), committed after the checkout began
-    (hold / "go").touch()
-    _, err = checkout.communicate(timeout=120)
-    assert checkout.returncode == 0, err
+    err = released(checkout, hold)
     assert (r / ".env").read_text() == THEIRS
     assert "restore" not in err, err  # (was: "restore 1 .env", the older version)
     assert json.loads(gs(r, "losses", "--json").out) == []

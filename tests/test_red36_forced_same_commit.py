@@ -15,7 +15,6 @@ snapshot taken meanwhile (git has unlinked zz.txt to write it) has the hook's tr
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -24,11 +23,11 @@ from clihelpers import gs
 from conftest import init_repo
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
-from test_red35_hook_race import _WAITER
 from test_red35_hook_race import NEWEST
 from test_red35_hook_race import _check_report
 from test_red35_hook_race import _saved_edit
-from test_red35_hook_race import _wait_for
+from test_red35_hook_race import held_checkout
+from test_red35_hook_race import released
 
 COMMITTED = "ENV as committed\n"
 
@@ -52,19 +51,11 @@ def test_a_snapshot_taken_while_a_forced_checkout_of_head_ran_is_not_compared_wi
     install(r)
     saved = _saved_edit(r)  # the user's newest .env, in snapshot `saved`
     (r / "zz.txt").unlink()  # so that the forced checkout writes it again, after .env
-    hold = tmp_path / "hold"
-    hold.mkdir()
-    (r / ".git" / "info" / "attributes").write_text("zz.txt filter=slow\n")
-    git(r, "config", "filter.slow.clean", "cat")
-    git(r, "config", "filter.slow.smudge", f"{_WAITER}; cat")
-    monkeypatch.setenv("HOLD", str(hold))
-    checkout = subprocess.Popen(["git", "checkout", "-f"], cwd=r, stderr=subprocess.PIPE, text=True)
-    _wait_for(hold / "waiting", checkout)  # .env written, zz.txt being smudged
+    # held: .env written, zz.txt being smudged
+    checkout, hold = held_checkout(r, tmp_path, monkeypatch, "zz.txt", "-f")
     assert (r / ".env").read_text() == COMMITTED
     gs(r, "create")  # reads git's .env: the tree the hook's snapshot will have
-    (hold / "go").touch()
-    _, err = checkout.communicate(timeout=120)
-    assert checkout.returncode == 0, err
+    err = released(checkout, hold)
     assert (r / ".env").read_text() == COMMITTED
     _check_report(r, err, saved)
     assert (r / ".env").read_text() == NEWEST

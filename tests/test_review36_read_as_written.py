@@ -17,20 +17,18 @@ the command did (so that version was the one the command found).
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from clihelpers import git
 from clihelpers import gs
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
-from test_red35_hook_race import _WAITER
 from test_red35_hook_race import THEIRS
 from test_red35_hook_race import _check_report
 from test_red35_hook_race import _repo
 from test_red35_hook_race import _saved_edit
-from test_red35_hook_race import _wait_for
+from test_red35_hook_race import held_checkout
+from test_red35_hook_race import released
 
 
 def _same_mode(env: Path) -> None:
@@ -59,21 +57,11 @@ def test_an_inode_change_after_a_snapshot_read_git_s_version_hides_no_loss(
     r = _repo(tmp_path)
     install(r)
     saved = _saved_edit(r)  # the user's newest .env, in snapshot `saved`
-    hold = tmp_path / "hold"
-    hold.mkdir()
-    (r / ".git" / "info" / "attributes").write_text("zz.txt filter=slow\n")
-    git(r, "config", "filter.slow.clean", "cat")
-    git(r, "config", "filter.slow.smudge", f"{_WAITER}; cat")
-    monkeypatch.setenv("HOLD", str(hold))
-    checkout = subprocess.Popen(
-        ["git", "checkout", "-q", "B"], cwd=r, stderr=subprocess.PIPE, text=True
-    )
-    _wait_for(hold / "waiting", checkout)  # .env written, zz.txt being smudged
+    # held: .env written, zz.txt being smudged
+    checkout, hold = held_checkout(r, tmp_path, monkeypatch, "zz.txt", "-q", "B")
     assert (r / ".env").read_text() == THEIRS
     gs(r, "create")  # reads B's .env (git's), committed before post-checkout begins
     assert callable(change)
     change(r / ".env")  # the inode changes, not the bytes: its ctime is later than the snapshot
-    (hold / "go").touch()
-    _, err = checkout.communicate(timeout=120)
-    assert checkout.returncode == 0, err
+    err = released(checkout, hold)
     _check_report(r, err, saved)  # (was: no report, nothing for undo)
