@@ -769,3 +769,17 @@ else:
 
             return getattr(gitoverlay, name)
         raise AttributeError(f"module 'git_snapshot.gitrepo' has no attribute {name!r}")
+
+
+def worktree_paths(
+    cwd: str, options: Sequence[str] = (), env: dict[str, str] | None = None
+) -> list[bytes] | None:
+    """The paths of the worktrees ``git OPTIONS worktree list`` gives from *cwd*, the main
+    one first; None when git lists none. ``-z`` (a path holding a newline) is git 2.36's:
+    older git refuses it and lists one path a line (without this, `run`'s guard found no
+    worktree there, saved none, and git removed it)."""
+    for z, sep in ((["-z"], b"\0"), ([], b"\n")):
+        listed = _run(cwd, [*options, "worktree", "list", "--porcelain", *z], env=env)
+        if listed.returncode == 0:
+            return [f[9:] for f in listed.stdout.split(sep) if f.startswith(b"worktree ")]
+    return None

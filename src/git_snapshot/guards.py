@@ -181,12 +181,9 @@ def _worktree_named(word: str, cwd: str, options: list[str], run_in: str) -> str
     none, or for the main worktree (git refuses to remove it). (RED36 A1: only the path was
     tried, and a worktree named by its name was not saved.) *options*: git's global options
     of the command, which it is run with from *run_in*."""
-    listed = gitrepo._run(
-        run_in, [*options, "worktree", "list", "--porcelain", "-z"], env=dict(os.environ)
-    )
-    if listed.returncode != 0:
+    paths = gitrepo.worktree_paths(run_in, options, env=dict(os.environ))
+    if paths is None:
         return None
-    paths = [f[9:] for f in listed.stdout.split(b"\0") if f.startswith(b"worktree ")]
     name = os.fsencode(word)
     ends = [p for p in paths if name and (p == name or p.endswith(b"/" + name))]
     at = os.path.realpath(os.path.join(os.fsencode(cwd), name))

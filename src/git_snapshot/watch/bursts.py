@@ -1023,17 +1023,8 @@ def _home(store: Any, snapshot: Any) -> Any:
     if not common.startswith("/"):
         return None
     tops = [os.path.dirname(common)] if os.path.basename(common) == ".git" else []
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        res = subprocess.run(
-            ["git", "--git-dir", common, "worktree", "list", "--porcelain", "-z"],
-            capture_output=True,
-            check=False,
-        )
-        tops += [
-            os.fsdecode(r[len(b"worktree ") :])
-            for r in res.stdout.split(b"\0")
-            if r.startswith(b"worktree ")
-        ]
+    with contextlib.suppress(OSError, UserError):
+        tops += map(os.fsdecode, gitrepo.worktree_paths("/", ["--git-dir", common]) or [])
     for top in tops:
         if os.path.isdir(top):
             with contextlib.suppress(UserError):
