@@ -33,7 +33,7 @@ def old_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     wrapper.write_text(
         "#!/bin/sh\n"
         'case " $* " in *" worktree list "*" -z "*)\n'
-        "  echo \"error: unknown switch \\`z'\" >&2; exit 129;;\n"
+        '  echo "error: unknown switch \\`z\'" >&2; exit 129;;\n'
         "esac\n"
         f'exec {REAL_GIT} "$@"\n'
     )
