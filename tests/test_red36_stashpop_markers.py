@@ -23,8 +23,12 @@ from hookhelpers import put_venv_on_path
 
 @pytest.fixture
 def popped(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A repository whose `git stash pop` stopped on a conflict in c.txt (a.txt applied)."""
     put_venv_on_path(monkeypatch)
+    return conflicted_pop(repo)
+
+
+def conflicted_pop(repo: Path) -> Path:
+    """*repo*, hooked, whose `git stash pop` stopped on a conflict in c.txt (a.txt applied)."""
     commit(repo, "c.txt", b"base\n")
     commit(repo, "a.txt", b"a\n")
     install(repo)

@@ -15,20 +15,14 @@ from clihelpers import gs
 from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
+from test_red36_stashpop_markers import conflicted_pop
 
 
 @pytest.fixture
 def dropped(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A conflicted pop (c.txt conflicts, a.txt applied cleanly), its entry then dropped."""
     put_venv_on_path(monkeypatch)
-    commit(repo, "c.txt", b"base\n")
-    commit(repo, "a.txt", b"a\n")
-    install(repo)
-    (repo / "c.txt").write_bytes(b"stashed c\n")
-    (repo / "a.txt").write_bytes(b"stashed a\n")
-    git(repo, "stash", "-q")
-    commit(repo, "c.txt", b"main c\n")
-    git(repo, "stash", "pop", rc=1)
+    conflicted_pop(repo)
     git(repo, "stash", "drop", "-q")
     assert (repo / "a.txt").read_bytes() == b"stashed a\n"
     return repo
