@@ -989,6 +989,11 @@ def find_losses(
     found = [(shown, _lost_from(op, seen, within, seen is before)) for shown, seen, within in parts]
     if flight:
         found = _from_flight(op, flight, before, found)
+    older: list[Snapshot] = []  # named hedged, whatever *before* is
+    if before is not None and call.name == "post-checkout":
+        popped = _unstashed(op, before, found)
+        older = [shown for shown, _ in popped]
+        found += popped
     found = [(shown, lost) for shown, lost in found if lost[0] or lost[1]]
     if not found:
         return []  # (the usual hook: losses is not even imported)
@@ -998,7 +1003,14 @@ def find_losses(
     when = time.time()  # one moment: `undo` puts back every report of it
     return [
         losses.report_of(
-            store, repo, ctx.command, shown, exact and shown not in flight, lost, unsaved, when=when
+            store,
+            repo,
+            ctx.command,
+            shown,
+            exact and shown not in flight and shown not in older,
+            lost,
+            unsaved,
+            when=when,
         )
         for shown, (lost, unsaved) in found
     ]
@@ -1065,6 +1077,95 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
         for shown, (lost, un) in found
     ]
     return extra + rest
+
+
+def _unstashed(op: _Op, before: Snapshot, found: _Found) -> _Found:
+    """What a checkout discarded of the edits a stash entry held when *before* was taken, the
+    entry gone since: `git stash; git checkout -b x; git stash pop; git checkout -- f`
+    (RED36A 4). *before*, taken while they sat in the stash, holds HEAD's version, and the
+    pop dropped the entry: git cannot give them back. Each path the entry changed, not named
+    by *found* already, is compared with the newest older snapshot holding the entry's very
+    version (named hedged: an earlier version, later edits not saved); one no snapshot holds
+    so is named from none. A `stash drop` leaves the same trace: a path is compared only
+    where the checkout wrote *before*'s version back (_written_back, _lost_from's written
+    check), over something else, which a dropped entry's path holds only if the user edited
+    it since (then an earlier version it is). A path a report since *before* named from that
+    snapshot already is not named again: the hook after that discard reused *before* (the
+    worktree was as then), which still records the entry. No git call, nothing read but
+    the stash's reflog, unless *before* recorded an entry gone now."""
+    gone = _gone_stashes(op.repo, before)
+    if not gone or op.after is None:  # (None: _losses_anyway, no snapshot to compare)
+        return []
+    from git_snapshot import identity
+    from git_snapshot import losses
+
+    named = {x.path for _, (lost, _) in found for x in lost}
+    named.update(p for _, (_, unsaved) in found for p, _ in unsaved)
+    versions = losses.stashed_versions(op.repo, gone)
+    back = _written_back(
+        op.store, before, op.after.snapshot, [p for p in versions if p not in named]
+    )
+    versions = {p: v for p, v in versions.items() if p in back}
+    if not versions:
+        return []
+    own = identity.owner(op.repo)
+    rows = op.store.snapshots(identity.source(op.store, op.repo), op.repo.toplevel)
+    older = [s for s in reversed(rows) if s.created < before.created and own(s)]
+    where = losses.holding(op.store, older, versions)
+    if not where:
+        return []
+    said = losses.reported_since(op.store, op.repo, before.created)
+    paths: dict[int, tuple[Snapshot, set[bytes]]] = {}
+    for p, snap in where.items():
+        if (snap.id, p) not in said:
+            paths.setdefault(snap.id, (snap, set()))[1].add(p)
+    out: _Found = []
+    for snap, wanted in paths.values():
+        lost = _lost_from(op, snap, wanted.__contains__, False)
+        if lost[0] or lost[1]:
+            out.append((snap, lost))
+    return out
+
+
+def _written_back(
+    store: Store, before: Snapshot, after: Snapshot, paths: list[bytes]
+) -> set[bytes]:
+    """Those of *paths* that *after* (the hook's snapshot) holds as *before* does: a checkout
+    that wrote one (_lost_from asks) wrote back *before*'s version, over something else
+    (git writes no file that holds what it would write). One it wrote another version to
+    (`checkout -f other` where the branches differ, `checkout REV -- f`) may have held
+    *before*'s version up to then: after a `stash drop`, nothing was lost there."""
+    from git_snapshot.losses import _entry_at
+    from git_snapshot.store.objects import CorruptObject
+
+    out: set[bytes] = set()
+    for p in paths:
+        try:
+            was, now = _entry_at(store, before.root, p), _entry_at(store, after.root, p)
+        except CorruptObject:
+            continue
+        if was is not None and now is not None and not _differs(was, now):
+            out.add(p)
+    return out
+
+
+def _gone_stashes(repo: gitrepo.Repo, before: Snapshot) -> list[str]:
+    """The stash entries *before* recorded (worktree.take) that are gone now, newest first:
+    popped or dropped since. Its meta text is looked into, and parsed by _json's C scanner,
+    only when it records some (no json import on the hook path)."""
+    raw = getattr(before, "_meta_json", None)  # (None: parsed already)
+    if raw is None:
+        held = before.meta.get("stashes")
+    elif '"stashes"' not in raw:
+        return []
+    else:
+        held = _json_loads(raw).get("stashes")
+    if not isinstance(held, list) or not held:
+        return []
+    from git_snapshot.worktree import stash_ids
+
+    now = set(stash_ids(repo))
+    return [e for e in held if isinstance(e, str) and e not in now]
 
 
 def _read_as_written(op: _Op, snap: Snapshot, paths: list[bytes]) -> set[bytes]:

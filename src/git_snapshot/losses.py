@@ -302,6 +302,73 @@ def _stashed_part(
     return out
 
 
+UNSTASHED_ENTRIES_AT_MOST = 4  # gone stash entries a hook looks into (a diff-tree each)
+UNSTASHED_SNAPSHOTS_AT_MOST = 64  # older snapshots searched for an entry's versions
+
+
+def stashed_versions(repo: gitrepo.Repo, entries: Sequence[str]) -> dict[bytes, tuple[int, str]]:
+    """path -> (git mode, blob id) of the files and links each of the stash *entries* (gone
+    now: popped or dropped; newest first) changed from the commit it was made on: the
+    versions a `git stash pop` wrote back (the newest entry's, where two changed a path).
+    An entry whose commit is gone (pruned) gives none."""
+    out: dict[bytes, tuple[int, str]] = {}
+    for entry in entries[:UNSTASHED_ENTRIES_AT_MOST]:
+        if not gitrepo._is_oid(entry):
+            continue
+        res = gitrepo._run(
+            repo.toplevel, ["diff-tree", "-r", "-z", "--no-renames", f"{entry}^1", entry]
+        )
+        if res.returncode != 0:
+            continue
+        recs = gitrepo._split_z(res.stdout)
+        for i in range(0, len(recs) - 1, 2):
+            meta = recs[i].lstrip(b":").split(b" ")
+            if len(meta) < 5 or meta[4][:1] == b"D":
+                continue
+            mode = int(meta[1], 8)
+            if mode in (gitrepo.MODE_FILE, gitrepo.MODE_EXEC, gitrepo.MODE_SYMLINK):
+                out.setdefault(recs[i + 1], (mode, meta[3].decode("ascii")))
+    return out
+
+
+def holding(
+    store: Store, snaps: Sequence[Snapshot], versions: Mapping[bytes, tuple[int, str]]
+) -> dict[bytes, Snapshot]:
+    """path -> the first of *snaps* (newest first) whose entry there is that very version of
+    *versions* (git mode, blob id), raw bytes compared: a path git converts (an eol setting,
+    a filter) matches none, and is not named (never another version in its place)."""
+    from git_snapshot.store.objects import CorruptObject
+
+    ids: dict[bytes, str] = {}  # an object's git id, each read once
+    out: dict[bytes, Snapshot] = {}
+    for snap in snaps[:UNSTASHED_SNAPSHOTS_AT_MOST]:
+        for path, (mode, oid) in versions.items():
+            if path in out:
+                continue
+            try:
+                e = _entry_at(store, snap.root, path)
+                if e is None or e.kind == DIR or _git_mode(e) != mode:
+                    continue
+                if e.ref not in ids:
+                    ids[e.ref] = git_blob_id(store, e)
+            except CorruptObject:
+                continue  # (not read: not this one; an older snapshot may hold it)
+            if ids[e.ref] == oid:
+                out[path] = snap
+        if len(out) == len(versions):
+            break
+    return out
+
+
+def reported_since(store: Store, repo: gitrepo.Repo, since: float) -> set[tuple[int, bytes]]:
+    """(snapshot, path) of each loss this worktree's reports named from *since* on."""
+    out: set[tuple[int, bytes]] = set()
+    for e in history(store, repo):
+        if _when(e) >= since:
+            out.update((e["snapshot"], os.fsencode(x["path"])) for x in e["lost"])
+    return out
+
+
 def _merged_onto(
     repo: gitrepo.Repo, path: bytes, base: tuple[int, str], theirs: tuple[int, str]
 ) -> tuple[str, int] | None:

@@ -317,6 +317,11 @@ def take(
     tree = _conflict_tree(repo, operation is not None)
     if tree is not None:
         meta["auto_merge"] = tree
+    # the stash entries of the moment: one gone by the next hook (`git stash pop`, then a
+    # discard) held edits git can no longer give back (hooks._unstashed; RED36A 4)
+    stashes = stash_ids(repo)[:STASHES_KEPT]
+    if stashes:
+        meta["stashes"] = stashes
     meta.update(identity.tag_meta(repo))
     if record:
         meta.update(record)
@@ -342,6 +347,25 @@ def take(
 
         output.err(note)
     return res
+
+
+STASHES_KEPT = 16  # stash entries a snapshot records (a pop or drop takes the newest, mostly)
+
+
+def stash_ids(repo: gitrepo.Repo) -> list[str]:
+    """The stash entries' commits, newest first, read from the stash's reflog file (no git
+    call: every snapshot asks; [] without one, as a reftable repository has)."""
+    try:
+        with open(os.path.join(repo.common_dir, "logs", "refs", "stash"), "rb") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in reversed(lines):
+        oid = line.split(b" ", 2)[1].decode("ascii", "replace") if line.count(b" ") >= 2 else ""
+        if gitrepo._is_oid(oid) and not gitrepo._is_null_oid(oid):
+            out.append(oid)
+    return out
 
 
 def _conflict_tree(repo: gitrepo.Repo, in_progress: bool) -> str | None:
