@@ -22,6 +22,7 @@ import shutil
 import sqlite3
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clihelpers import gs
@@ -103,6 +104,18 @@ def _entries(repo: Path) -> list[dict[str, object]]:
     return got
 
 
+def _the_entry(repo: Path, store_dir: Path, watcher: Watcher) -> Any:  # noqa: F811
+    """The one loss entry the watcher records for *repo*, once it is there."""
+    try:
+        entries = wait_for(lambda: _entries(repo), what="the loss entry")
+    except AssertionError:
+        raise AssertionError(
+            f"no entry; status: {_status_text(store_dir)}\nlog: {watcher.log()[-3000:]}"
+        ) from None
+    (entry,) = entries
+    return entry
+
+
 def _named(entry: dict[str, object]) -> set[str]:
     items = [*entry.get("lost", []), *entry.get("unsaved", [])]  # type: ignore[misc]
     return {str(x["path"]) for x in items}
@@ -119,13 +132,7 @@ def test_a_damaged_snapshot_is_said_and_the_burst_still_recorded(
         assert loc is not None
         Path(s.pack_path(loc.pack)).write_bytes(b"")
     shutil.rmtree(repo / "data")
-    try:
-        entries = wait_for(lambda: _entries(repo), what="the loss entry")
-    except AssertionError:
-        raise AssertionError(
-            f"no entry; status: {_status_text(store_dir)}\nlog: {watcher.log()[-3000:]}"
-        ) from None
-    (entry,) = entries
+    entry = _the_entry(repo, store_dir, watcher)
     named = _named(entry)
     assert {f"data/f{i}.txt" for i in range(N)} <= named, entry
     whys = {str(x["why"]) for x in entry["unsaved"]}
@@ -154,13 +161,7 @@ def test_a_bug_recording_a_burst_is_said_and_the_burst_still_recorded(
     monkeypatch.setenv("W1_BUG", "1")
     repo = _watched_data(tmp_path, store_dir, watcher)
     shutil.rmtree(repo / "data")
-    try:
-        entries = wait_for(lambda: _entries(repo), what="the loss entry")
-    except AssertionError:
-        raise AssertionError(
-            f"no entry; status: {_status_text(store_dir)}\nlog: {watcher.log()[-3000:]}"
-        ) from None
-    (entry,) = entries
+    entry = _the_entry(repo, store_dir, watcher)
     lost = {str(x["path"]) for x in entry["lost"]}
     assert lost == {f"data/f{i}.txt" for i in range(N)}, entry  # (untracked: all lost)
     assert entry["restore"] == ["data"], entry
