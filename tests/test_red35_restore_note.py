@@ -59,6 +59,20 @@ def _index_gone(store_dir: Path, how: str) -> None:
         index.write_bytes(b"not a database, " * 512)
 
 
+def _named_right(r: Path, s: int, p: int, done: list[int], left: list[int]) -> None:
+    """A checkout -f names the edits the restore never reached with P, the rest with S, and
+    undo puts the edits back."""
+    ran = git(r, "checkout", "-f", "-q", "HEAD")
+    assert all((r / _name(i)).read_text() == f"committed {i}\n" for i in range(len(done + left)))
+    assert _lines(ran) == sorted([p, s]), ran.err
+    assert _names(r) == {p: {_name(i) for i in left}, s: {_name(i) for i in done}}
+    gs(r, "undo")
+    for i in left:
+        assert (r / _name(i)).read_bytes() == f"edited {i}\n".encode(), i
+    for i in done:
+        assert (r / _name(i)).read_bytes() == f"in S {i}\n".encode(), i
+
+
 def _ids(r: Path) -> list[tuple[int, str]]:
     return [(s["id"], s["trigger"]) for s in json.loads(gs(r, "list", "--json").out)]
 
@@ -76,15 +90,7 @@ def test_a_checkout_after_a_repair_names_the_edits_with_the_pre_restore_snapshot
     out = gs(r, "repair").out
     assert "forgotten" not in out and "renumbered" not in out, out
     assert _ids(r) == listed  # the same snapshots, numbers and all
-    ran = git(r, "checkout", "-f", "-q", "HEAD")
-    assert all((r / _name(i)).read_text() == f"committed {i}\n" for i in range(len(done + left)))
-    assert _lines(ran) == sorted([p, s]), ran.err
-    assert _names(r) == {p: {_name(i) for i in left}, s: {_name(i) for i in done}}
-    gs(r, "undo")
-    for i in left:
-        assert (r / _name(i)).read_bytes() == f"edited {i}\n".encode(), i
-    for i in done:
-        assert (r / _name(i)).read_bytes() == f"in S {i}\n".encode(), i
+    _named_right(r, s, p, done, left)
 
 
 @BOTH
@@ -173,11 +179,7 @@ def test_a_note_killed_before_the_index_took_it_counts_without_the_index(
     out = gs(r, "repair").out
     assert "renumbered" not in out and "forgotten" not in out, out
     assert _ids(r) == listed
-    git(r, "checkout", "-f", "-q", "HEAD")
-    assert _names(r) == {p: {_name(i) for i in left}, s: {_name(i) for i in done}}
-    gs(r, "undo")
-    for i in left:
-        assert (r / _name(i)).read_bytes() == f"edited {i}\n".encode(), i
+    _named_right(r, s, p, done, left)
 
 
 # RED35 R2: the API's restore_backup in place, stopped part way: it noted nothing of what it

@@ -19,7 +19,6 @@ import os
 from pathlib import Path
 
 import pytest
-from clihelpers import git
 from clihelpers import gs
 from fullfs import fill
 from fullfs import store_on_small_fs
@@ -27,11 +26,11 @@ from fullfs import unfill
 from hookhelpers import snaps
 from test_red34_stopped_record import FILES
 from test_red34_stopped_record import _name
-from test_red34_stopped_record import _names
 from test_red34_stopped_record import _stop_at
 from test_red34_stopped_record import prepared
 from test_red35_restore_note import _ids
 from test_red35_restore_note import _index_gone
+from test_red35_restore_note import _named_right
 
 from git_snapshot.cli import main
 
@@ -70,8 +69,4 @@ def test_a_note_written_on_a_full_store_disk_survives_a_repair_without_the_index
         out = gs(repo, "repair").out
         assert "forgotten" not in out and "renumbered" not in out, out
         assert _ids(repo) == listed
-        git(repo, "checkout", "-f", "-q", "HEAD")
-        assert _names(repo) == {p: {_name(i) for i in left}, s: {_name(i) for i in done}}
-        gs(repo, "undo")
-        for i in left:
-            assert (repo / _name(i)).read_bytes() == f"edited {i}\n".encode(), i
+        _named_right(repo, s, p, done, left)

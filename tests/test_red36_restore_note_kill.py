@@ -21,17 +21,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from clihelpers import git
 from clihelpers import gs
 from hookhelpers import snaps
 from test_red34_stopped_record import FILES
 from test_red34_stopped_record import STOP_AT
-from test_red34_stopped_record import _lines
 from test_red34_stopped_record import _name
-from test_red34_stopped_record import _names
 from test_red34_stopped_record import prepared
 from test_red35_restore_note import _ids
 from test_red35_restore_note import _index_gone
+from test_red35_restore_note import _named_right
 
 # the restore, its STOP_AT-th rename into place failing with ENOSPC (the full disk), killed
 # when the note's index transaction would enter the pack it wrote
@@ -88,19 +86,6 @@ def killed(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Killed:
     left = [i for i in range(FILES) if (repo / _name(i)).read_text() == f"edited {i}\n"]
     assert done and left and len(done) + len(left) == FILES, (done, left)
     return repo, s, p, done, left
-
-
-def _named_right(r: Path, s: int, p: int, done: list[int], left: list[int]) -> None:
-    """A checkout -f names the edits the restore never reached with P, the rest with S, and
-    undo puts the edits back."""
-    ran = git(r, "checkout", "-f", "-q", "HEAD")
-    assert _lines(ran) == sorted([p, s]), ran.err
-    assert _names(r) == {p: {_name(i) for i in left}, s: {_name(i) for i in done}}
-    gs(r, "undo")
-    for i in left:
-        assert (r / _name(i)).read_bytes() == f"edited {i}\n".encode(), i
-    for i in done:
-        assert (r / _name(i)).read_bytes() == f"in S {i}\n".encode(), i
 
 
 def test_a_checkout_after_the_kill_names_the_edits_with_the_pre_restore_snapshot(
