@@ -1134,14 +1134,16 @@ def _written_back(
     that wrote one (_lost_from asks) wrote back *before*'s version, over something else
     (git writes no file that holds what it would write). One it wrote another version to
     (`checkout -f other` where the branches differ, `checkout REV -- f`) may have held
-    *before*'s version up to then: after a `stash drop`, nothing was lost there."""
-    from git_snapshot.losses import _entry_at
+    *before*'s version up to then: after a `stash drop`, nothing was lost there. Each tree
+    is read once, not once a path (a dropped entry of 2,000 files took 15 s a hook)."""
+    from git_snapshot.store.history import Trees
     from git_snapshot.store.objects import CorruptObject
 
+    trees = Trees(store)
     out: set[bytes] = set()
     for p in paths:
         try:
-            was, now = _entry_at(store, before.root, p), _entry_at(store, after.root, p)
+            was, now = trees.at(before.root, p), trees.at(after.root, p)
         except CorruptObject:
             continue
         if was is not None and now is not None and not _differs(was, now):

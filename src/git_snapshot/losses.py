@@ -337,8 +337,10 @@ def holding(
     """path -> the first of *snaps* (newest first) whose entry there is that very version of
     *versions* (git mode, blob id), raw bytes compared: a path git converts (an eol setting,
     a filter) matches none, and is not named (never another version in its place)."""
+    from git_snapshot.store.history import Trees
     from git_snapshot.store.objects import CorruptObject
 
+    trees = Trees(store)  # each tree read once, not once a path (_entry_at's)
     ids: dict[bytes, str] = {}  # an object's git id, each read once
     out: dict[bytes, Snapshot] = {}
     for snap in snaps[:UNSTASHED_SNAPSHOTS_AT_MOST]:
@@ -346,7 +348,7 @@ def holding(
             if path in out:
                 continue
             try:
-                e = _entry_at(store, snap.root, path)
+                e = trees.at(snap.root, path)
                 if e is None or e.kind == DIR or _git_mode(e) != mode:
                     continue
                 if e.ref not in ids:
