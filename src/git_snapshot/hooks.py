@@ -1155,13 +1155,7 @@ def _gone_stashes(repo: gitrepo.Repo, before: Snapshot) -> list[str]:
     """The stash entries *before* recorded (worktree.take) that are gone now, newest first:
     popped or dropped since. Its meta text is looked into, and parsed by _json's C scanner,
     only when it records some (no json import on the hook path)."""
-    raw = getattr(before, "_meta_json", None)  # (None: parsed already)
-    if raw is None:
-        held = before.meta.get("stashes")
-    elif '"stashes"' not in raw:
-        return []
-    else:
-        held = _json_loads(raw).get("stashes")
+    held = _meta_value(before, "stashes", '"stashes"')
     if not isinstance(held, list) or not held:
         return []
     from git_snapshot.worktree import stash_ids
@@ -1360,13 +1354,9 @@ def _fresh_left_out(
     scanner, and only when it names such a path (most projects: cache folders alone)."""
     import stat
 
-    raw = getattr(before, "_meta_json", None)  # (None: parsed already)
-    if raw is None:
-        items = before.meta.get("skipped_paths", [])
-    elif '"excluded"' not in raw and '"unreadable' not in raw:
+    items = _meta_value(before, "skipped_paths", '"excluded"', '"unreadable')
+    if not items:
         return {}
-    else:
-        items = _json_loads(raw).get("skipped_paths", [])
     top = os.fsencode(repo.toplevel)
     # written after *before* was taken (the file system's clock lags: COARSE_CLOCK_SLACK_S):
     # not within FILE_CHECKOUT_WINDOW_NS of git's index, which also takes a file the last
@@ -1397,6 +1387,18 @@ def _fresh_left_out(
             if got is not None and stat.S_ISREG(got.st_mode) and got.st_mtime_ns >= since:
                 fresh[rel] = ("excluded", got.st_mtime_ns)
     return fresh
+
+
+def _meta_value(snap: Snapshot, key: str, *marks: str) -> Any:
+    """snap.meta.get(key), without json (which imports re) on the hook's path: its meta
+    text, when not parsed yet, is parsed by _json's C scanner, and only when it holds one of
+    *marks* (None when it holds none)."""
+    raw = getattr(snap, "_meta_json", None)  # (None: parsed already)
+    if raw is None:
+        return snap.meta.get(key)
+    if not any(m in raw for m in marks):
+        return None
+    return _json_loads(raw).get(key)
 
 
 def _json_loads(text: str) -> Any:
