@@ -42,7 +42,9 @@ def test_an_edit_committed_later_is_not_lost(repo: Path) -> None:
     git(repo, "commit", "-q", "-am", "E")
     _commit(repo, "b.txt", "later\n")
     old = git(repo, "rev-parse", "HEAD~1").strip()
-    assert _find(repo, sid) == ["b.txt"]  # not at HEAD any more...
+    assert _find(repo, sid) == []  # HEAD was at it since the snapshot (RED37 review RF)...
+    git(repo, "reflog", "expire", "--expire=now", "--all")
+    assert _find(repo, sid) == ["b.txt"]  # ...not at HEAD any more, and the reflog gone...
     assert _find(repo, sid, [old]) == []  # ...but in a commit the operation moved from
 
 

@@ -142,25 +142,13 @@ def find(
     if not items:
         return []
     every = _every_rev(repo, revs)
-    known = gitrepo.blob_ids(repo, every, [p for p, e, _ in items if e.kind != DIR])
-    given: dict[bytes, tuple[str, int]] = {}  # git has the bytes: with this mode?
-    for path, e, _ in items:
-        if known.get(path):
-            oid = _blob_id(store, path, e, unread)
-            if oid in known[path]:
-                given[path] = (oid, _git_mode(e))
+    given = _given(store, repo, items, every, unread)
     if unread:
         items = [x for x in items if x[0] not in unread]
     entries = {p: e for p, e, _ in items}
-    rest = [(p, e) for p, e, _ in items if p not in given]
-    for path, oid in converted(store, repo, rest, known).items():
-        given[path] = (oid, _git_mode(entries[path]))
-    files = {p: v for p, v in given.items() if v[1] != gitrepo.MODE_SYMLINK}
-    if files:
-        from git_snapshot import gitextra
-
-        held = gitextra.holds_with_mode(repo, every, files)
-        given = {p: v for p, v in given.items() if p in held or p not in files}
+    rest = [x for x in items if x[0] not in given and x[1].kind != DIR]
+    if rest:
+        given.update(_committed_since(store, repo, snap, rest, every, unread))
     nested_given, nested_tracked = _nested(store, repo, snap, items)
     moved = _moved_back(store, repo, snap, items, {*given, *nested_given})
     left = [(p, e) for p, e, _ in items if p not in given and p not in nested_given]
@@ -178,6 +166,53 @@ def find(
     if unread is not None:
         found = _held_damaged(store, found, entries, unread)
     return found
+
+
+def _given(
+    store: Store,
+    repo: gitrepo.Repo,
+    items: Sequence[tuple[bytes, Entry, str]],
+    revs: Sequence[str],
+    unread: dict[bytes, str] | None,
+) -> dict[bytes, tuple[str, int]]:
+    """path -> (git blob id, git mode) of the *items* whose version the index or one of
+    *revs* holds at that path: the same bytes (raw, or as git converts them) and, for a file,
+    the same executable bit. A copy *unread* says is damaged is none of them."""
+    known = gitrepo.blob_ids(repo, revs, [p for p, e, _ in items if e.kind != DIR])
+    given: dict[bytes, tuple[str, int]] = {}  # git has the bytes: with this mode?
+    for path, e, _ in items:
+        if known.get(path):
+            oid = _blob_id(store, path, e, unread)
+            if oid in known[path]:
+                given[path] = (oid, _git_mode(e))
+    rest = {p: e for p, e, _ in items if p not in given and not (unread and p in unread)}
+    for path, oid in converted(store, repo, rest.items(), known).items():
+        given[path] = (oid, _git_mode(rest[path]))
+    files = {p: v for p, v in given.items() if v[1] != gitrepo.MODE_SYMLINK}
+    if files:
+        from git_snapshot import gitextra
+
+        held = gitextra.holds_with_mode(repo, revs, files)
+        given = {p: v for p, v in given.items() if p in held or p not in files}
+    return given
+
+
+def _committed_since(
+    store: Store,
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    items: Sequence[tuple[bytes, Entry, str]],
+    asked: Sequence[str],
+    unread: dict[bytes, str] | None,
+) -> dict[bytes, tuple[str, int]]:
+    """_given of *items* (about to be named lost from *snap*) by the commits HEAD was at since
+    *snap* was taken (its reflog, head_moves), less those *asked* already: `git commit -am
+    mine` on a new branch, another commit on top, then `checkout main -- f` or `checkout -f
+    main` named MINE, which x~1 holds (RED37 review RF). Only what is about to be named is
+    asked: one lookup a path and commit, up to HEAD_MOVES_AT_MOST commits."""
+    since = snap.created - CLOCK_STEP_SLACK_S
+    later = [r for r in head_moves(repo.git_dir, since) if r not in asked]
+    return _given(store, repo, items, later, unread) if later else {}
 
 
 def _lost_items(
@@ -857,6 +892,9 @@ def _file_blob_id(path: bytes) -> str | None:
 
 HEAD_MOVES_AT_MOST = 64  # commits read from HEAD's reflog (a burst spans seconds)
 REFLOG_SLACK_S = 2.0  # reflog times are whole seconds
+# how far back of a snapshot's time find looks into HEAD's reflog: the clock may have been
+# stepped back between the snapshot and a commit (an older commit found costs lookups only)
+CLOCK_STEP_SLACK_S = 60.0
 
 
 def head_moves(git_dir: str, since: float) -> list[str]:
