@@ -241,8 +241,17 @@ def overlay_from_stash(repo: Repo, commit: str, dest: str) -> Overlay:
     tree) are written under *dest* with their modes; files the user deleted are listed in
     ``deleted``. Gitlinks are left out.
     """
-    _check_rev(commit)
+    blobs, deleted = stash_changes(repo, commit)
     os.makedirs(dest, exist_ok=True)
+    _write_blobs(repo, dest, blobs)
+    return Overlay(root=dest, files=frozenset(p for p, _, _ in blobs), deleted=frozenset(deleted))
+
+
+def stash_changes(repo: Repo, commit: str) -> tuple[list[tuple[bytes, int, str]], set[bytes]]:
+    """What the stash *commit* changed from ``commit^1`` (HEAD at stash time): the files and
+    symlinks it holds (path, git mode, blob id), and the paths it deleted (gitlinks left
+    out). Raises GitError (an entry pruned, say)."""
+    _check_rev(commit)
     out = run_git(repo.toplevel, "diff-tree", "-r", "-z", "--no-renames", f"{commit}^1", commit)
     recs = _split_z(out)
     blobs: list[tuple[bytes, int, str]] = []
@@ -258,8 +267,7 @@ def overlay_from_stash(repo: Repo, commit: str, dest: str) -> Overlay:
                 deleted.add(path)
         elif new_mode in (MODE_FILE, MODE_EXEC, MODE_SYMLINK):
             blobs.append((path, new_mode, new_oid))
-    _write_blobs(repo, dest, blobs)
-    return Overlay(root=dest, files=frozenset(p for p, _, _ in blobs), deleted=frozenset(deleted))
+    return blobs, deleted
 
 
 # pre-commit's stash of unstaged edits (finding its patch is precommit.patch's job)

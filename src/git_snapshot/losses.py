@@ -346,23 +346,19 @@ def stashed_versions(repo: gitrepo.Repo, entries: Sequence[str]) -> dict[bytes, 
     now: popped or dropped; newest first) changed from the commit it was made on: the
     versions a `git stash pop` wrote back (the newest entry's, where two changed a path).
     An entry whose commit is gone (pruned) gives none."""
+    from git_snapshot.gitoverlay import stash_changes
+    from git_snapshot.gitrun import GitError
+
     out: dict[bytes, tuple[int, str]] = {}
     for entry in entries[:UNSTASHED_ENTRIES_AT_MOST]:
         if not gitrepo._is_oid(entry):
             continue
-        res = gitrepo._run(
-            repo.toplevel, ["diff-tree", "-r", "-z", "--no-renames", f"{entry}^1", entry]
-        )
-        if res.returncode != 0:
+        try:
+            blobs, _ = stash_changes(repo, entry)
+        except GitError:
             continue
-        recs = gitrepo._split_z(res.stdout)
-        for i in range(0, len(recs) - 1, 2):
-            meta = recs[i].lstrip(b":").split(b" ")
-            if len(meta) < 5 or meta[4][:1] == b"D":
-                continue
-            mode = int(meta[1], 8)
-            if mode in (gitrepo.MODE_FILE, gitrepo.MODE_EXEC, gitrepo.MODE_SYMLINK):
-                out.setdefault(recs[i + 1], (mode, meta[3].decode("ascii")))
+        for path, mode, oid in blobs:
+            out.setdefault(path, (mode, oid))
     return out
 
 
