@@ -986,7 +986,11 @@ def find_losses(
             from git_snapshot import restored
 
             parts = restored.parts(store, before)
-    found = [(shown, _lost_from(op, seen, within, seen is before)) for shown, seen, within in parts]
+    # (what each path was just before the command: *before*'s labels, whichever is compared)
+    found = [
+        (shown, _lost_from(op, seen, within, seen is before, before))
+        for shown, seen, within in parts
+    ]
     if flight:
         found = _from_flight(op, flight, before, found)
     older: list[Snapshot] = []  # named hedged, whatever *before* is
@@ -1205,11 +1209,15 @@ def _differs(a: Any, b: Any) -> bool:
 
 
 def _lost_from(
-    op: _Op, before: Snapshot, within: Callable[[bytes], bool] | None, left_out: bool
+    op: _Op,
+    before: Snapshot,
+    within: Callable[[bytes], bool] | None,
+    left_out: bool,
+    kinds: Snapshot | None = None,
 ) -> tuple[list[losses.Loss], list[tuple[bytes, str]]]:
     """What *op* destroyed that *before* holds, and (*left_out*) what it destroyed that
     *before* left out (in no snapshot: unsaved); with *within*, at the paths it says yes to
-    only."""
+    only; with *kinds*, each named as that snapshot has it (losses.find)."""
     store, repo, call, ctx = op.store, op.repo, op.call, op.ctx
     touched = {p for p in op.changed if within is None or within(p)}
     touched.update(_rewritten(store, repo, before, op.after, ctx, call, touched, within))
@@ -1230,7 +1238,7 @@ def _lost_from(
     unread: dict[bytes, str] = {}  # paths whose copy in *before* is damaged (RED34 D2)
     found = [
         x
-        for x in losses.find(store, repo, before, sorted(touched), _revs(op, before), unread)
+        for x in losses.find(store, repo, before, sorted(touched), _revs(op, before), unread, kinds)
         if x.path not in hidden and (within is None or within(x.path))
     ]
     # (put through the same filters as what is lost: a plain switch wrote over no edit)

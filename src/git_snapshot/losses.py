@@ -128,11 +128,16 @@ def find(
     paths: Iterable[bytes] | None = None,
     revs: Sequence[str] = (),
     unread: dict[bytes, str] | None = None,
+    kinds: Snapshot | None = None,
 ) -> list[Loss]:
     """Entries of *snap* the worktree no longer holds (only at *paths* and below them, when
     given), less the versions git can give back: the same bytes and, for a file, the same
     executable bit (a `chmod +x` undone by `reset --hard` is lost; git never holds folders),
     and less a staged rename the operation undid (_moved_back).
+
+    With *kinds* (the snapshot taken just before the command, when *snap* is another: a
+    restore's source, *kinds* its pre-restore snapshot), each path is what *kinds* says it
+    was (tracked, untracked, ignored) where it holds one (_labelled_as).
 
     With *unread* (a hook's check of an older snapshot), a damaged object of *snap* stops
     only the paths that need it: they go into *unread* (path -> the error) and the rest is
@@ -141,6 +146,8 @@ def find(
     items = _lost_items(store, repo, snap, paths, unread)
     if not items:
         return []
+    if kinds is not None and kinds.root != snap.root:
+        items = _labelled_as(store, kinds, items)
     every = _every_rev(repo, revs)
     given = _given(store, repo, items, every, unread)
     if unread:
@@ -166,6 +173,31 @@ def find(
     if unread is not None:
         found = _held_damaged(store, found, entries, unread)
     return found
+
+
+def _labelled_as(
+    store: Store, kinds: Snapshot, items: list[tuple[bytes, Entry, str]]
+) -> list[tuple[bytes, Entry, str]]:
+    """*items* with each file's label (tracked, untracked, ignored) as snapshot *kinds* has
+    it at that path. A restore writes its source's bytes, not git's index, which is what
+    makes a file tracked: a file ignored when saved, committed since (`git add -f`) and
+    restored, was called an ignored file when `checkout -- .` discarded its edit (RED38 B2).
+    Where *kinds* holds no file there (the restore created it), the item's own label. Each
+    tree read once (history.Trees); a tree that cannot be read leaves the label as it is."""
+    from git_snapshot.store.history import Trees
+    from git_snapshot.store.objects import CorruptObject
+
+    trees = Trees(store)
+    out = []
+    for path, e, status in items:
+        try:
+            was = trees.at(kinds.root, path) if e.kind != DIR else None
+        except CorruptObject:
+            was = None
+        if was is not None and was.kind != DIR and was.label and was.label != e.label:
+            e = e._replace(label=was.label)
+        out.append((path, e, status))
+    return out
 
 
 def _given(
