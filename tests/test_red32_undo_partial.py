@@ -33,12 +33,17 @@ def frozen(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     for name in LOGS:
         (repo / name).write_text(f"log {name}\n")
     gs(repo)
-    gs(repo, "run", "--", "git", "clean", "-fdxq", rc=None)
-    for name in LOGS:
-        (repo / name).write_text(f"newer {name}\n")
-    made = _chattr("+i", repo / "l2.log")
+    probe = repo.parent / "probe"
+    probe.write_text("")
+    made = _chattr("+i", probe)
     if made.returncode != 0:  # tmpfs, overlay...: no immutable flag
         pytest.skip(f"chattr +i: {made.stderr.strip()}")
+    _chattr("-i", probe)
+    # the command writes the newer logs itself (and makes l2.log unwritable): what it left,
+    # which undo writes over (a file changed after the report is the user's, which undo
+    # leaves alone: RED38 B1)
+    newer = "; ".join(f"echo 'newer {name}' > {name}" for name in LOGS)
+    gs(repo, "run", "--", "sh", "-c", f"git clean -fdxq; {newer}; chattr +i l2.log", rc=None)
     try:
         yield repo
     finally:
@@ -58,7 +63,7 @@ def test_a_partial_undo_is_finished_by_running_undo_again(frozen: Path) -> None:
     # done now: a third undo refuses, and its command gives back what the undo replaced
     line = gs(r, "undo", rc=1).ours[-1]
     assert "already undone" in line, line
-    cmd = line.split("git snapshot restore", 1)[1].split(";")[0]
+    cmd = line.split("to put that back: git snapshot restore", 1)[1].split(";")[0]
     subprocess.run(["sh", "-c", "git snapshot restore" + cmd], cwd=r, check=True)
     for name in LOGS:
         assert (r / name).read_text() == f"newer {name}\n", name

@@ -75,7 +75,7 @@ def test_a_second_undo_offers_only_what_the_first_wrote(lost: tuple[Path, int, i
     write(r / "local.ini", b"edited after the undo\n")
     line = gs(r, "undo", rc=1).ours[-1]
     assert "already undone" in line, line
-    cmd = line.split("git snapshot restore", 1)[1].split(";")[0]
+    cmd = line.split("to put that back: git snapshot restore", 1)[1].split(";")[0]
     assert ".env" not in cmd, line  # the undo never wrote it
     assert ".env" in line.split(";", 2)[-1], line  # ... and says so
     subprocess.run(["sh", "-c", "git snapshot restore" + cmd], cwd=r, check=True)

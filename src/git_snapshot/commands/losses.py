@@ -278,7 +278,9 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
             "can be undone; older reports: git snapshot losses, then git snapshot restore ID PATH"
         )
     if not group:
-        raise UserError("no loss report to undo in this worktree (see: git snapshot losses)")
+        raise UserError(
+            f"no loss report to undo in this worktree (see: git snapshot losses); {NO_HOOK}"
+        )
     last = group[-1]
     note = _note(last, undone)  # (the reports of one moment share their note)
     if note is not None and not note.get("partial"):  # a partial undo is finished by another
@@ -300,6 +302,7 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
             "(forget or prune): what it lost is no longer in the store; look for other "
             "versions with: git snapshot log PATH"
         )
+    _changed_since(repo, cwd, last, group, note)
     verb = "would undo" if dry_run else "undoing"
     ids = ", ".join(_id(item) for item in group)
     print(
@@ -334,6 +337,65 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
             f"{_not_put_back(repo, cwd, gone)}; look for other versions with: git snapshot log PATH"
         )
     return max(rc, 1 if gone else 0)
+
+
+# what finds a loss that no report names (README.md's recovery words)
+NO_HOOK = (
+    "a command git runs no hook for (reset --hard, clean, restore, stash drop) is in no loss "
+    "report: see what one took with git snapshot diff latest, and bring back the newest saved "
+    "copy of a file with git snapshot restore --newest PATH"
+)
+
+
+def _changed_since(
+    repo: gitrepo.Repo,
+    cwd: str,
+    last: dict[str, Any],
+    group: list[dict[str, Any]],
+    note: dict[str, Any] | None,
+) -> None:
+    """Refuse, writing nothing, when a path the reports of *group* would write back in this
+    worktree changed since *last* was made (undo_since): after a command git ran no hook for
+    (`reset --hard`), the latest report is an older command's, and undo put its versions over
+    the user's later work, silently (RED38 B1). A line per such path, then what finds the
+    loss of a command with no hook, and the restore command that puts the report's versions
+    back all the same (pasting it is the confirmation: it keeps what it replaces). What a
+    partial undo of this report (*note*) wrote is that undo's, not a change since."""
+    from git_snapshot.commands import undo_since
+
+    mine = [i for i in group if not _elsewhere(i) and not i.get("repo")]
+    if not mine:
+        return
+    after = max(float(last.get("time") or 0), float((note or {}).get("time") or 0))
+    changed: list[undo_since.Changed] = []
+    taken = 0
+    with Store() as store:
+        key = identity.known_source(store, repo)
+        held = {s.id: s for s in store.snapshots(key)} if key is not None else {}
+        for item in mine:
+            snap = held.get(item["snapshot"])
+            if snap is not None:
+                named = [os.fsencode(p) for p in _named(item)]
+                found, taken = undo_since.since(store, repo, snap, named, after)
+                changed += found
+    if not changed:
+        return
+    for line in undo_since.lines(repo, cwd, str(last["command"]), changed):
+        output.err(line)
+    cmds = " and ".join(
+        f"git snapshot restore {_id(i)} "
+        + output.path_args([losses.rel_to(repo, cwd, os.fsencode(p)) for p in _named(i)])
+        for i in mine
+    )
+    since = (
+        f" ({taken} snapshot{'s were' if taken > 1 else ' was'} taken since it)" if taken else ""
+    )
+    raise UserError(
+        f"not undone: the latest loss report ({last['command']}, {last['when']}) is older than "
+        f"what changed since at the paths it would write back{since}; {NO_HOOK}; to put that "
+        f"report's versions back all the same (what they replace is kept in a snapshot "
+        f"first): {cmds}"
+    )
 
 
 def _damaged_log(damage: list[tuple[str, int, float | None]], last: dict[str, Any] | None) -> None:
@@ -458,7 +520,7 @@ def _already_undone(
     over whatever was done since), and the command that puts back what that undo replaced."""
     head = (
         f"the latest loss report ({last['command']}, {last['when']}) was already undone "
-        f"(git snapshot undo, {note.get('when', '?')})"
+        f"(git snapshot undo, {note.get('when', '?')}); {NO_HOOK}"
     )
     saved = note.get("pre_restore")
     into = last.get("into") or []

@@ -1,0 +1,198 @@
+"""What changed since a loss report at the paths `git snapshot undo` would write back.
+
+`undo` acts on the latest loss report, and a command git runs no hook for (`reset --hard`,
+`clean`, `restore`) makes none: after one, the latest report is an older command's, and
+undoing it wrote that command's versions over what the user did since, saying nothing
+(RED38 B1). A path counts as changed since the report when undo would change it (the disk
+does not hold the report's version there), the version that is or was there since is none
+git holds (HEAD, the index, a stash entry: what a reset or a checkout wrote is git's, not
+the user's work), and it was written after the report: the file on disk now (its mtime:
+a chmod, a chattr is no change, and a partial undo is finished once the user made a file
+writable), a restore in place since (it writes a snapshot's mtime back: its pre-restore
+snapshot's record says what it wrote), or a snapshot taken since holds such a version (a
+later edit that the disk may no longer hold: a reset put git's version back over it).
+A copy put there with its old mtime kept (`cp -p`, `mv`) is not seen.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from git_snapshot import gitrepo
+from git_snapshot import identity
+from git_snapshot import losses
+from git_snapshot import output
+from git_snapshot.store import Snapshot
+from git_snapshot.store import Store
+from git_snapshot.store import safety
+from git_snapshot.store.diff import same_on_disk
+from git_snapshot.store.history import Trees
+from git_snapshot.store.objects import DIR
+from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.objects import Entry
+
+LATER_AT_MOST = 32  # snapshots taken since a report looked into, newest first
+FILES_AT_MOST = 20_000  # files of a report's folders compared (a folder of node_modules)
+SHOWN_AT_MOST = 10  # changed paths named a line each; the rest counted
+
+
+class Changed(NamedTuple):
+    path: bytes  # from the worktree's top
+    written: float | None  # when the disk's file there was written, after the report
+    restored: int | None  # the snapshot a restore in place since wrote there from
+    later: int | None  # the newest snapshot taken since holding a later version there
+
+
+def since(
+    store: Store, repo: gitrepo.Repo, snap: Snapshot, paths: Sequence[bytes], after: float
+) -> tuple[list[Changed], int]:
+    """The paths below *paths* (from the worktree's top) that a restore of them from *snap*
+    would change and that changed after the moment *after* (the report's), and how many
+    snapshots of this worktree were taken since then."""
+    later = _taken_since(store, repo, after)
+    top = os.fsencode(repo.toplevel)
+    trees = Trees(store)
+    seen = []  # (path, the disk's file written since, restored from, later versions)
+    for rel, e in _written_by_restore(trees, snap, paths):
+        full = top + b"/" + rel
+        if _holds_already(e, full):
+            continue
+        written = _written_since(full, after)
+        restored = _restored_since(later, rel) if os.path.lexists(full) else None
+        newer = _later_versions(trees, later, rel, e, after)
+        if written is not None or restored is not None or newer:
+            seen.append((rel, full, written, restored, newer))
+    if not seen:
+        return [], len(later)
+    # what git holds is no work of the user's: the versions a command with no report wrote
+    # (reset --hard, checkout main: git's), or that the reported command itself left
+    gits = losses.git_has(repo, (), [x[0] for x in seen])
+    out = []
+    for rel, full, written, restored, newer in seen:
+        has = gits.get(rel, set())
+        if (written is not None or restored is not None) and _disk_id(full) in has:
+            written = restored = None
+        newest = next((sid for sid, x in newer if losses.git_blob_id(store, x) not in has), None)
+        if written is not None or restored is not None or newest is not None:
+            out.append(Changed(rel, written, restored, newest))
+    return out, len(later)
+
+
+def _taken_since(store: Store, repo: gitrepo.Repo, after: float) -> list[Snapshot]:
+    """This worktree's snapshots taken after *after*, newest first (up to LATER_AT_MOST)."""
+    key = identity.known_source(store, repo)
+    if key is None:
+        return []
+    own = identity.owner(repo)
+    snaps = [s for s in store.snapshots(key, repo.toplevel) if s.created > after and own(s)]
+    return snaps[::-1][:LATER_AT_MOST]
+
+
+def _written_by_restore(
+    trees: Trees, snap: Snapshot, paths: Sequence[bytes]
+) -> Iterator[tuple[bytes, Entry]]:
+    """The files and links a restore of *paths* from *snap* writes (a folder's, below it), up
+    to FILES_AT_MOST; a path it does not hold or cannot read writes nothing to compare."""
+    count = 0
+    todo = list(paths)
+    while todo and count < FILES_AT_MOST:
+        rel = todo.pop()
+        try:
+            e = trees.at(snap.root, rel)
+            below = trees.entries(e.ref, rel + b"/") if e is not None and e.kind == DIR else None
+        except CorruptObject:
+            continue  # (the restore names it; nothing known to compare)
+        if e is None:
+            continue
+        if below is None:
+            count += 1
+            yield rel, e
+        else:
+            todo.extend(rel + b"/" + name for name in below)
+
+
+def _holds_already(e: Entry, full: bytes) -> bool:
+    """Whether the disk holds *e* at *full* already: a restore leaves it as it is."""
+    try:
+        st = os.lstat(full)
+        return same_on_disk(e, full, st) is None
+    except OSError:
+        return False
+
+
+def _written_since(full: bytes, after: float) -> float | None:
+    """When the file or link a restore writes over at *full* was written (its mtime), if
+    after *after*; None when it is older, or no file or link is there."""
+    try:
+        st = os.lstat(full)
+    except OSError:
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return None  # (a folder where the report's file was: restore refuses to replace it)
+    return st.st_mtime if st.st_mtime_ns > int(after * 1e9) else None
+
+
+def _restored_since(later: Sequence[Snapshot], rel: bytes) -> int | None:
+    """The snapshot the newest restore in place since (*later*: its pre-restore snapshot is
+    among them, newest first) wrote *rel* from, if one did."""
+    for snap in later:
+        rec = safety.restored(snap)
+        if rec is not None and any(
+            not r or rel == r or rel.startswith(r + b"/") for r in rec.paths
+        ):
+            return int(rec.snapshot)
+    return None
+
+
+def _disk_id(path: bytes) -> str | None:
+    """git's id of the file or link at *path*; None when it cannot be read (or is a folder)."""
+    from git_snapshot.hooks import _disk_blob_id
+
+    try:
+        return _disk_blob_id(path)
+    except OSError:
+        return None
+
+
+def _later_versions(
+    trees: Trees, later: Sequence[Snapshot], rel: bytes, e: Entry, after: float
+) -> list[tuple[int, Entry]]:
+    """(snapshot, entry) of those of *later* (newest first) holding at *rel* a file or link
+    other than *e*, written after *after* (its mtime: what the reported command wrote is
+    older than its report)."""
+    limit = int(after * 1e9)
+    out = []
+    for snap in later:
+        try:
+            there = trees.at(snap.root, rel)
+        except CorruptObject:
+            continue
+        if there is None or there.kind == DIR or there.mtime_ns <= limit:
+            continue
+        if (there.kind, there.ref, there.mode) != (e.kind, e.ref, e.mode):
+            out.append((snap.id, there))
+    return out
+
+
+def lines(repo: gitrepo.Repo, cwd: str, command: str, changed: Sequence[Changed]) -> list[str]:
+    """A line per changed path (up to SHOWN_AT_MOST; the rest counted), as typed in *cwd*,
+    since the report of *command*."""
+    report = f"the loss report of {output.message(command)}"
+    out = []
+    for c in sorted(changed)[:SHOWN_AT_MOST]:
+        what = []
+        if c.written is not None:
+            what.append(f"written on disk {output.age(c.written)}")
+        if c.restored is not None:
+            what.append(f"restored from snapshot {c.restored} since")
+        if c.later is not None:
+            what.append(f"snapshot {c.later}, taken since, holds a later version")
+        name = output.display(losses.rel_to(repo, cwd, c.path))
+        out.append(f"{name} changed since {report}: {'; '.join(what)}")
+    if len(changed) > SHOWN_AT_MOST:
+        out.append(f"and {len(changed) - SHOWN_AT_MOST} more paths changed since {report}")
+    return out
