@@ -309,6 +309,12 @@ def _worktree_line(w: dict[str, Any]) -> str:
             if b["scanned"]
             else f"{rel}/: one watch (CACHEDIR.TAG)"
         )
+    for b in w.get("blind", []):
+        rel = os.path.relpath(b["path"], w["path"])
+        parts.append(
+            f"{rel}/: on {b['fs']}, whose changes made elsewhere raise no event: walked by "
+            "every snapshot, as without the watcher"
+        )
     last = w.get("last_snapshot")
     if last:
         lag = last.get("lag_s")

@@ -312,6 +312,8 @@ class Daemon:
         if tree.ws.failed:
             self.watch_retry_at = _now() + RETRY_WATCH_S
             log(f"{tree.root}: the kernel refused a watch; polling what did not fit")
+        for path, kind in tree.ws.blind:
+            log(f"{path}: on {kind}, whose changes made elsewhere raise no event: walked")
         now = _now()
         tree.next_poll = now + self.cfg.poll
         tree.rescan_at = None
@@ -320,7 +322,7 @@ class Daemon:
         try:
             # the big trees too: a snapshot never takes a folder in them as clean
             big = [(b.root, not b.scan) for b in tree.ws.big.values()]
-            dirtyset.watching(self.store_path, tree.root, big)
+            dirtyset.watching(self.store_path, tree.root, big, tree.ws.blind)
             if tree.ws.polling:
                 dirtyset.mark_all(self.store_path, tree.root, "polling")
         except Exception as exc:

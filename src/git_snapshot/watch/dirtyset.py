@@ -93,6 +93,11 @@ CREATE TABLE IF NOT EXISTS preparing (one INTEGER PRIMARY KEY CHECK (one = 1),
 -- (pid) has the worker prepare the marks up to seq next, and the hook waits for that
 CREATE TABLE IF NOT EXISTS wanted (one INTEGER PRIMARY KEY CHECK (one = 1),
     seq INTEGER NOT NULL, pid INTEGER NOT NULL, at REAL NOT NULL);
+-- (schema 5) the worktree's top (dir b'') or mount points in it on a file system outside
+-- walker.TRUSTED_FS (fs: its type): a change made elsewhere (the other side of a FUSE, NFS, 9p
+-- or cifs mount) raises no event, so no folder at or below one is ever taken as clean, not
+-- even by the daemon's own snapshots: they are walked as without a watcher (RED38 A1c)
+CREATE TABLE IF NOT EXISTS blind (dir BLOB PRIMARY KEY, fs TEXT NOT NULL);
 """
 
 
@@ -110,10 +115,10 @@ def journal_path(store_path: str, worktree: str) -> str:
     return os.path.join(watch_dir(store_path), _id(worktree) + ".dirty")
 
 
-# PRAGMA user_version once the schema is in place (2: marks.name, 3: prep, 4: wanted; code of
-# schema 2 reads a file of 3 and leaves its prep alone: it only ever matches the base it was
-# built on; code of schema 3 never writes wanted, and its hooks do not wait for it)
-SCHEMA_VERSION = 4
+# PRAGMA user_version once the schema is in place (2: marks.name, 3: prep, 4: wanted, 5: blind;
+# code of schema 2 reads a file of 3 and leaves its prep alone: it only ever matches the base it
+# was built on; code of schema 3 never writes wanted, and its hooks do not wait for it)
+SCHEMA_VERSION = 5
 # journal path and thread -> its connection, kept for the life of the process: a hook opens
 # the journal once (plan, sync, begin and finish share it), the daemon once per worktree
 _OPEN: dict[tuple[str, int], sqlite3.Connection] = {}
@@ -193,15 +198,25 @@ def _new_epoch(con: sqlite3.Connection, pid: int, reason: str) -> None:
 # --------------------------------------------------------------------------- the daemon's side
 
 
-def watching(store_path: str, worktree: str, big: Iterable[tuple[str, bool]] = ()) -> None:
+def watching(
+    store_path: str,
+    worktree: str,
+    big: Iterable[tuple[str, bool]] = (),
+    blind: Iterable[tuple[str, str]] = (),
+) -> None:
     """Every watch of *worktree* is set up (by this process): a new epoch starts; everything
     before it counts as dirty. *big*: (absolute root, has CACHEDIR.TAG) of every tree covered
-    by slow scans instead of watches (see :func:`scanned`)."""
+    by slow scans instead of watches (see :func:`scanned`); *blind*: (absolute folder, file
+    system type) of the top or mount points on a file system events do not cover."""
     rows = _big_rows(worktree, big)
+    bases = worktree_bases(worktree)
+    dark = [(r, fs) for r, fs in ((rel_path(bases, d), fs) for d, fs in blind) if r is not None]
     with _db(store_path, worktree) as con, _tx(con):
         _new_epoch(con, os.getpid(), "watching")
         con.execute("DELETE FROM scanned")
         con.executemany("INSERT OR REPLACE INTO scanned VALUES (?, ?)", rows)
+        con.execute("DELETE FROM blind")
+        con.executemany("INSERT OR REPLACE INTO blind VALUES (?, ?)", dark)
 
 
 def scanned(store_path: str, worktree: str, big: Iterable[tuple[str, bool]]) -> None:
@@ -256,6 +271,7 @@ def stopped(store_path: str, worktree: str) -> None:
     ):
         _new_epoch(con, 0, "stopped")
         con.execute("DELETE FROM scanned")
+        con.execute("DELETE FROM blind")
 
 
 def top_seq(con: sqlite3.Connection) -> int:
@@ -373,6 +389,7 @@ class Begun:
         "base_root",
         "base_seq",
         "base_stamp",
+        "blind",
         "dirs",
         "entries",
         "epoch",
@@ -395,6 +412,8 @@ class Begun:
         scanned: frozenset[tuple[bytes, bool]] = frozenset(),
         entries: frozenset[bytes] = frozenset(),  # relative paths of the entries marked
         base_seq: int = -1,  # the base's (state.base_seq)
+        # folders on a file system whose changes made elsewhere raise no event: never clean
+        blind: frozenset[bytes] = frozenset(),
     ) -> None:
         self.epoch = epoch
         self.pid = pid
@@ -407,6 +426,7 @@ class Begun:
         self.scanned = scanned
         self.entries = entries
         self.base_seq = base_seq
+        self.blind = blind
 
     def replace(self, **changes: Any) -> Begun:
         values = {k: getattr(self, k) for k in self.__slots__}
@@ -424,8 +444,10 @@ class Begun:
 
     def untrusted(self, skip_cache_dirs: bool = True) -> frozenset[bytes]:
         """The roots of the trees whose folders are never taken as clean: those the daemon
-        only scans (a CACHEDIR.TAG tree only when it is snapshotted at all)."""
-        return frozenset(d for d, tagged in self.scanned if not (tagged and skip_cache_dirs))
+        only scans (a CACHEDIR.TAG tree only when it is snapshotted at all), those on a file
+        system events do not cover (blind)."""
+        scanned = (d for d, tagged in self.scanned if not (tagged and skip_cache_dirs))
+        return frozenset(scanned) | self.blind
 
     def clean(self, skip_cache_dirs: bool = True) -> CleanSet:
         return CleanSet(self.dirs, self.untrusted(skip_cache_dirs), self.entries)
@@ -519,6 +541,7 @@ def begin(
             big = frozenset(
                 (bytes(d), bool(t)) for d, t in con.execute("SELECT dir, tagged FROM scanned")
             )
+            blind = frozenset(bytes(d) for (d,) in con.execute("SELECT dir FROM blind"))
     except (FileNotFoundError, sqlite3.Error):
         return None
     return Begun(
@@ -533,6 +556,7 @@ def begin(
         big,
         frozenset(entries),
         base_seq,
+        blind,
     )
 
 
@@ -697,8 +721,11 @@ class Plan:
         return self.begun.base_root
 
     def untrusted(self) -> frozenset[bytes]:
-        """Roots of the trees this snapshot walks even when no folder in them is marked."""
-        return frozenset() if self.trust_scanned else self.begun.untrusted(self.skip_cache_dirs)
+        """Roots of the trees this snapshot walks even when no folder in them is marked (the
+        daemon's own snapshots trust its scans, never a file system events do not cover)."""
+        if self.trust_scanned:
+            return self.begun.blind
+        return self.begun.untrusted(self.skip_cache_dirs)
 
     @property
     def fast(self) -> bool:
@@ -715,8 +742,9 @@ class Plan:
 
     def rebuildable(self) -> bool:
         """Changed folders may be rebuilt from the base's trees (store/rebuild.py), which
-        leaves the files cache alone: not in a worktree with trees covered by slow scans,
-        whose hook snapshots walk them through the files cache saved with the base."""
+        leaves the files cache alone: not in a worktree with trees covered by slow scans or on
+        a file system events do not cover, whose snapshots walk them through the files cache
+        saved with the base."""
         return not self.begun.untrusted(self.skip_cache_dirs)
 
     def clean(self, labels: str, lazy: bool = False) -> CleanSet | None:

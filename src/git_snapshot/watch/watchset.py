@@ -160,6 +160,64 @@ def _under(path: str, top: str) -> bool:
     return path == top or path.startswith(top + "/")
 
 
+def _mounts() -> list[tuple[str, str]]:
+    """Every mount's point and file system type, from walker.MOUNTINFO ([] unreadable)."""
+    from git_snapshot.store import walker
+
+    try:
+        with open(walker.MOUNTINFO, "rb") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        # ID PARENT MAJOR:MINOR ROOT POINT OPTIONS [TAGS...] - TYPE SOURCE SUPER-OPTIONS
+        fields = line.split(b" ")
+        try:
+            kind = fields[fields.index(b"-", 6) + 1].decode("ascii", "replace")
+        except (ValueError, IndexError):
+            continue
+        # the kernel writes a space, tab, newline or backslash in a path as an octal escape
+        point = fields[4].decode("unicode_escape").encode("latin-1")
+        out.append((os.fsdecode(point), kind))
+    return out
+
+
+def _fs_at(path: str, mounts: list[tuple[str, str]]) -> str:
+    """The type of the file system *path* lies on: walker._fs_type's answer for its device,
+    else (a btrfs subvolume's own device number is in no mountinfo line) the type of the
+    longest mount point above it; '' unknown."""
+    from git_snapshot.store import walker
+
+    try:
+        kind = walker._fs_type(os.stat(path).st_dev)
+    except OSError:
+        return ""
+    if kind:
+        return kind
+    real = os.path.realpath(path)
+    above = [(len(p), k) for p, k in mounts if p == "/" or _under(real, p)]
+    return max(above)[1] if above else ""
+
+
+def blind_roots(root: str) -> list[tuple[str, str]]:
+    """The worktree's top (*root*) and the mount points below it that lie on a file system
+    outside walker.TRUSTED_FS, with its type ('unknown' when none is found). Such a file system
+    (FUSE, NFS, 9p, cifs, overlay...) raises no event for a change made elsewhere: the host's
+    editor, another machine, the lower layer (RED38 A1c)."""
+    from git_snapshot.store import walker
+
+    mounts = _mounts()
+    real = os.path.realpath(root)
+    points = [root] + [p for p, _ in mounts if p != real and _under(p, real)]
+    out = []
+    for p in points:
+        kind = _fs_at(p, mounts)
+        if kind not in walker.TRUSTED_FS:
+            out.append((root if p == real else p, kind or "unknown"))
+    return out
+
+
 M32 = 0xFFFFFFFF
 # a folder is opened without following a symlink at its own name (one that replaced a folder
 # is a change, not a folder to go into)
@@ -505,6 +563,9 @@ class WatchSet:
         self.new_big: list[BigTree] = []  # big trees to publish in the dirty set (before marks)
         self.failed = False  # a watch failed since the last setup: the dirty set is not whole
         self.set_up = False  # setup() ran once: big trees it finds later are new ones
+        # the top or mount points on a file system whose changes made elsewhere raise no
+        # event (blind_roots: found at each setup): (folder, file system type)
+        self.blind: list[tuple[str, str]] = []
         self.counters = Counters()
         # files written since the last snapshot began -> their write sessions (_WRITING...):
         # fed to the burst detector as overwritten, or created (the daemon clears it as a
@@ -583,6 +644,7 @@ class WatchSet:
 
     def setup(self, ignored_dirs: frozenset[bytes], may_watch: bool = True) -> None:
         """Watch (again) every folder: idempotent, so also the rescan after an overflow."""
+        self.blind = blind_roots(self.root)
         order, ignored_tail, bigs = self.plan(ignored_dirs)
         wanted = [*order, *(b.root for b in bigs), *ignored_tail]
         self.failed = False
@@ -1010,4 +1072,5 @@ class WatchSet:
                 {"path": b.root, "dirs": b.count, "scanned": b.scan} for b in self.big.values()
             ],
             "whole_trees": [{"path": r, "dirs": n} for r, n in self.whole.items()],
+            "blind": [{"path": p, "fs": kind} for p, kind in self.blind],
         }
