@@ -20,6 +20,7 @@ import os
 import stat
 from collections.abc import Iterator
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import NamedTuple
 
 from git_snapshot import gitrepo
@@ -71,12 +72,16 @@ def since(
     # what git holds is no work of the user's: the versions a command with no report wrote
     # (reset --hard, checkout main: git's), or that the reported command itself left
     gits = losses.git_has(repo, (), [x[0] for x in seen])
+    # (bytes git converts, an eol setting or a clean filter: as git stores them, RED30)
+    conv = gitrepo.converting(repo, [x[0] for x in seen if gits.get(x[0])])
+    on_disk = [(rel, full) for rel, full, w, r, _ in seen if w is not None or r is not None]
+    disk = _disk_ids(repo, on_disk, gits, conv)
     out = []
-    for rel, full, written, restored, newer in seen:
+    for rel, _, written, restored, newer in seen:
         has = gits.get(rel, set())
-        if (written is not None or restored is not None) and _disk_id(full) in has:
+        if disk.get(rel) in has:
             written = restored = None
-        newest = next((sid for sid, x in newer if losses.git_blob_id(store, x) not in has), None)
+        newest = next((sid for sid, x in newer if not _gits(store, repo, rel, x, has, conv)), None)
         if written is not None or restored is not None or newest is not None:
             out.append(Changed(rel, written, restored, newest))
     return out, len(later)
@@ -148,14 +153,35 @@ def _restored_since(later: Sequence[Snapshot], rel: bytes) -> int | None:
     return None
 
 
-def _disk_id(path: bytes) -> str | None:
-    """git's id of the file or link at *path*; None when it cannot be read (or is a folder)."""
+def _disk_ids(
+    repo: gitrepo.Repo,
+    files: Sequence[tuple[bytes, bytes]],
+    gits: dict[bytes, set[str]],
+    conv: set[bytes],
+) -> dict[bytes, str]:
+    """path -> git's id of the file or link on disk (*files*: path, its full path), as git
+    would store it where git converts it (*conv*) and the raw bytes are none of *gits*';
+    left out when it cannot be read (or is a folder)."""
     from git_snapshot.hooks import _disk_blob_id
 
-    try:
-        return _disk_blob_id(path)
-    except OSError:
-        return None
+    out = {}
+    for rel, full in files:
+        with suppress(OSError):
+            out[rel] = _disk_blob_id(full)
+    cleaned = [p for p in out if p in conv and out[p] not in gits.get(p, ())]
+    if cleaned:
+        out.update(gitrepo.clean_path_ids(repo, cleaned))
+    return out
+
+
+def _gits(
+    store: Store, repo: gitrepo.Repo, rel: bytes, e: Entry, has: set[str], conv: set[bytes]
+) -> bool:
+    """Whether git holds *e* at *rel* (*has*: its versions there): its bytes, or (*conv*)
+    as git would store them."""
+    if losses.git_blob_id(store, e) in has:
+        return True
+    return rel in conv and bool(losses.converted(store, repo, [(rel, e)], {rel: has}))
 
 
 def _later_versions(
