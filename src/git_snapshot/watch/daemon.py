@@ -31,6 +31,7 @@ from git_snapshot.watch import config as wconfig
 from git_snapshot.watch import instance
 from git_snapshot.watch import registry
 from git_snapshot.watch import source as ev
+from git_snapshot.watch.watchset import LOOK_ALL_S
 from git_snapshot.watch.watchset import Budget
 from git_snapshot.watch.watchset import WatchSet
 
@@ -322,7 +323,9 @@ class Daemon:
         try:
             # the big trees too: a snapshot never takes a folder in them as clean
             big = [(b.root, not b.scan) for b in tree.ws.big.values()]
-            dirtyset.watching(self.store_path, tree.root, big, tree.ws.blind)
+            linked = frozenset(tree.ws.linked)
+            dirtyset.watching(self.store_path, tree.root, big, tree.ws.blind, linked)
+            tree.ws.linked_said = linked
             if tree.ws.polling:
                 dirtyset.mark_all(self.store_path, tree.root, "polling")
         except Exception as exc:
@@ -510,10 +513,13 @@ class Daemon:
             tree.first_change = tree.first_change or now
         self.status_dirty = True
 
-    def flush_marks(self) -> None:
+    def flush_marks(self, look: bool = False) -> None:
+        """Write what the watch sets marked into the dirty sets (*look*: with the look at
+        every folder a file found linked asks for, now: a hook waits)."""
         from git_snapshot.watch import dirtyset
 
         for tree in self.trees.values():
+            self.publish_linked(tree, look)
             if tree.ws.new_big:
                 new, tree.ws.new_big = tree.ws.new_big, []
                 try:  # before the marks found in them
@@ -539,6 +545,26 @@ class Daemon:
                         log(f"{tree.root}: dirty set: {exc!r}")
                     self.failed("marks", f"its dirty set: {exc}")
 
+    def publish_linked(self, tree: Tree, look: bool) -> None:
+        """Find the folders newly holding a file with other names among what is marked (and,
+        due or *look*, every folder), and publish them in the dirty set before the marks."""
+        from git_snapshot.watch import dirtyset
+
+        ws = tree.ws
+        ws.new_links(ws.dirty, ws.dirty_entries)
+        if ws.look_pending and (look or _now() - ws.looked_at >= LOOK_ALL_S):
+            ws.look_all()
+        news = ws.linked_news()
+        if news is None:
+            return
+        try:
+            dirtyset.set_linked(self.store_path, tree.root, news)
+            ws.linked_said = news
+        except Exception as exc:
+            log(f"{tree.root}: dirty set: {exc!r}")
+            with contextlib.suppress(Exception):  # until it is written, walk everything
+                dirtyset.mark_all(self.store_path, tree.root, "dirty set")
+
     def answer_syncs(self, tokens: list[str]) -> None:
         """A hook is waiting until we have marked every event before its token. Folders we
         only scan are scanned now; a worktree with polled folders has no whole dirty set."""
@@ -552,6 +578,8 @@ class Daemon:
             if tree is None or tree.rescan_at is not None:
                 continue  # not watched, or being rescanned: no answer means a full walk
             try:
+                if tree.ws.look_pending:  # the other names of a file found linked: now
+                    self.flush_marks(look=True)
                 if tree.ws.polling:
                     dirtyset.mark_all(self.store_path, tree.root, "polling")
                 elif tree.ws.big:
@@ -714,6 +742,8 @@ class Daemon:
                 times.append(tree.hook_poll)  # (only while it holds a snapshot back)
             if tree.ws.polled:
                 times.append(tree.next_poll)
+            if tree.ws.look_pending:
+                times.append(tree.ws.looked_at + LOOK_ALL_S)
             scan = tree.ws.next_scan()
             if scan is not None:
                 times.append(scan)

@@ -98,6 +98,10 @@ CREATE TABLE IF NOT EXISTS wanted (one INTEGER PRIMARY KEY CHECK (one = 1),
 -- or cifs mount) raises no event, so no folder at or below one is ever taken as clean, not
 -- even by the daemon's own snapshots: they are walked as without a watcher (RED38 A1c)
 CREATE TABLE IF NOT EXISTS blind (dir BLOB PRIMARY KEY, fs TEXT NOT NULL);
+-- (schema 6) folders holding a regular file with other names (st_nlink > 1): a write through
+-- another name, in another folder or outside the worktree, raises no event here, so every
+-- snapshot lists them as if marked (the daemon keeps them: WatchSet.linked; RED38 A1a)
+CREATE TABLE IF NOT EXISTS linked (dir BLOB PRIMARY KEY);
 """
 
 
@@ -115,10 +119,11 @@ def journal_path(store_path: str, worktree: str) -> str:
     return os.path.join(watch_dir(store_path), _id(worktree) + ".dirty")
 
 
-# PRAGMA user_version once the schema is in place (2: marks.name, 3: prep, 4: wanted, 5: blind;
+# PRAGMA user_version once the schema is in place (2: marks.name, 3: prep, 4: wanted, 5: blind,
+# 6: linked;
 # code of schema 2 reads a file of 3 and leaves its prep alone: it only ever matches the base it
 # was built on; code of schema 3 never writes wanted, and its hooks do not wait for it)
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # journal path and thread -> its connection, kept for the life of the process: a hook opens
 # the journal once (plan, sync, begin and finish share it), the daemon once per worktree
 _OPEN: dict[tuple[str, int], sqlite3.Connection] = {}
@@ -203,11 +208,13 @@ def watching(
     worktree: str,
     big: Iterable[tuple[str, bool]] = (),
     blind: Iterable[tuple[str, str]] = (),
+    linked: Iterable[str] = (),
 ) -> None:
     """Every watch of *worktree* is set up (by this process): a new epoch starts; everything
     before it counts as dirty. *big*: (absolute root, has CACHEDIR.TAG) of every tree covered
     by slow scans instead of watches (see :func:`scanned`); *blind*: (absolute folder, file
-    system type) of the top or mount points on a file system events do not cover."""
+    system type) of the top or mount points on a file system events do not cover; *linked*:
+    see :func:`set_linked`."""
     rows = _big_rows(worktree, big)
     bases = worktree_bases(worktree)
     dark = [(r, fs) for r, fs in ((rel_path(bases, d), fs) for d, fs in blind) if r is not None]
@@ -217,6 +224,27 @@ def watching(
         con.executemany("INSERT OR REPLACE INTO scanned VALUES (?, ?)", rows)
         con.execute("DELETE FROM blind")
         con.executemany("INSERT OR REPLACE INTO blind VALUES (?, ?)", dark)
+        _put_linked(con, bases, linked)
+
+
+def set_linked(store_path: str, worktree: str, linked: Iterable[str]) -> None:
+    """*linked* (absolute folders) are those of *worktree* that hold a regular file with other
+    names, now: every snapshot lists them (see :func:`begin`)."""
+    bases = worktree_bases(worktree)
+    with _db(store_path, worktree) as con, _tx(con):
+        _put_linked(con, bases, linked)
+
+
+def _put_linked(con: sqlite3.Connection, bases: tuple[bytes, ...], linked: Iterable[str]) -> None:
+    rows = [(r,) for r in (rel_path(bases, d) for d in linked) if r is not None]
+    con.execute("DELETE FROM linked")
+    con.executemany("INSERT OR REPLACE INTO linked VALUES (?)", rows)
+
+
+def linked_dirs(con: sqlite3.Connection) -> set[bytes]:
+    """The folders holding a file with other names (in a transaction of *con*): listed by
+    every snapshot, as marked ones are, and never part of what a prepared tree settled."""
+    return {bytes(d) for (d,) in con.execute("SELECT dir FROM linked")}
 
 
 def scanned(store_path: str, worktree: str, big: Iterable[tuple[str, bool]]) -> None:
@@ -272,6 +300,7 @@ def stopped(store_path: str, worktree: str) -> None:
         _new_epoch(con, 0, "stopped")
         con.execute("DELETE FROM scanned")
         con.execute("DELETE FROM blind")
+        con.execute("DELETE FROM linked")
 
 
 def top_seq(con: sqlite3.Connection) -> int:
@@ -542,6 +571,9 @@ def begin(
                 (bytes(d), bool(t)) for d, t in con.execute("SELECT dir, tagged FROM scanned")
             )
             blind = frozenset(bytes(d) for (d,) in con.execute("SELECT dir FROM blind"))
+            # a write through another name of a file there raises no event in its folder:
+            # listed as if marked (RED38 A1a)
+            dirs |= linked_dirs(con)
     except (FileNotFoundError, sqlite3.Error):
         return None
     return Begun(

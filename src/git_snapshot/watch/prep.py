@@ -20,6 +20,7 @@ from git_snapshot.watch.dirtyset import CleanSet
 from git_snapshot.watch.dirtyset import _db
 from git_snapshot.watch.dirtyset import _tx
 from git_snapshot.watch.dirtyset import entry_path
+from git_snapshot.watch.dirtyset import linked_dirs
 from git_snapshot.watch.dirtyset import top_seq
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -145,6 +146,7 @@ def prepared(store_path: str, worktree: str, begun: Begun) -> Prep | None:
                     dirs.add(bytes(d))
                 else:
                     entries.add(bytes(d) + b"/" + bytes(name) if d else bytes(name))
+            dirs |= linked_dirs(con)  # (what it holds of them may be stale since)
         p = Prep.from_row(row)
         p.dirs, p.entries = frozenset(dirs), frozenset(entries)
         return p

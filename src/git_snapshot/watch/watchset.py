@@ -39,6 +39,10 @@ from git_snapshot.watch.config import WatchConfig
 
 CACHEDIR_TAG = "CACHEDIR.TAG"
 TOUCHED_SCAN_S = 2.0  # a big tree's inside is scanned this long after the last event at its root
+# a look at every folder for the other names of a file found linked (WatchSet.look_all) runs at
+# most this often, but always before a hook's sync is answered (a copy of a folder of them
+# makes one per batch of events otherwise)
+LOOK_ALL_S = 1.0
 WHOLE_SHARE = 0.9  # big trees are watched whole while all watches stay within this share
 
 
@@ -103,23 +107,36 @@ def temp_file(path: str, name: str) -> bool:
 
 def _deep_sig(path: str) -> tuple[int | None, list[str]]:
     """A signature of the folder and every entry's stat, and its subfolders."""
+    sig, subdirs, _ = _deep_look(path)
+    return sig, subdirs
+
+
+def _deep_look(path: str) -> tuple[int | None, list[str], bool]:
+    """A signature of the folder and every entry's stat (but .git's, which every git command
+    changes), its subfolders, and whether it holds a regular file with other names
+    (st_nlink > 1: a write through one of them raises no event here)."""
     items: list[tuple[object, ...]] = []
     subdirs: list[str] = []
+    linked = False
     try:
         st = os.stat(path, follow_symlinks=False)
         items.append((st.st_mtime_ns, st.st_ino, st.st_mode))
         with os.scandir(path) as it:
             for e in it:
+                if e.name == ".git":
+                    continue
                 try:
                     s = e.stat(follow_symlinks=False)
                 except OSError:
                     continue
                 items.append((e.name, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns))
-                if e.is_dir(follow_symlinks=False) and e.name != ".git":
+                if stat_mod.S_ISDIR(s.st_mode):
                     subdirs.append(e.path)
+                elif s.st_nlink > 1 and stat_mod.S_ISREG(s.st_mode):
+                    linked = True
     except OSError:
-        return None, []
-    return hash(tuple(items)), subdirs
+        return None, [], False
+    return hash(tuple(items)), subdirs, linked
 
 
 def _subdirs(path: str) -> list[str]:
@@ -566,6 +583,18 @@ class WatchSet:
         # the top or mount points on a file system whose changes made elsewhere raise no
         # event (blind_roots: found at each setup): (folder, file system type)
         self.blind: list[tuple[str, str]] = []
+        # each watched folder's signature (_deep_look) when last looked at, and those that held
+        # a regular file with other names then: a write through another name (in another
+        # folder, outside the worktree) raises no event here, so every snapshot lists them
+        # (published in the dirty set when changed: linked_said; RED38 A1a)
+        self.sigs: dict[str, int] = {}
+        self.linked: set[str] = set()
+        self.linked_said: frozenset[str] | None = None
+        # a file with other names was found in a folder not known to hold one: where the
+        # other names are, only a look at every folder says (look_all, before a hook's sync is
+        # answered, at most every LOOK_ALL_S otherwise)
+        self.look_pending = False
+        self.looked_at = 0.0
         self.counters = Counters()
         # files written since the last snapshot began -> their write sessions (_WRITING...):
         # fed to the burst detector as overwritten, or created (the daemon clears it as a
@@ -688,6 +717,69 @@ class WatchSet:
                 self.budget.remove(wd)
         self.watched = new_watched
         self.polled = new_polled
+        self.look_all()  # (the new epoch counts every folder as dirty: what it marks goes)
+
+    # -- files with other names, changes no event names -------------------------------------
+
+    def look_all(self) -> set[str]:
+        """Look at every watched folder's entries again: their signatures, the folders holding
+        a file with other names; those whose signature changed since they were last looked
+        at (or never were) are marked, and returned."""
+        sigs: dict[str, int] = {}
+        linked: set[str] = set()
+        changed: set[str] = set()
+        for d in self.watched:
+            sig, _, many = _deep_look(d)
+            if sig is None:
+                continue
+            if self.sigs.get(d) != sig:
+                changed.add(d)
+            sigs[d] = sig
+            if many:
+                linked.add(d)
+        self.sigs, self.linked = sigs, linked
+        self.look_pending = False
+        self.looked_at = time.monotonic()
+        self.dirty |= changed
+        return changed
+
+    def _scanned(self, path: str) -> bool:
+        """Inside a big tree covered by scans (never taken as clean anyway)."""
+        return any(_under(path, r) and path != r for r in self.big)
+
+    def new_links(self, dirs: set[str], entries: set[str]) -> bool:
+        """Whether a regular file with other names is among the marked *entries*, or in a new
+        marked folder of *dirs*, in a folder not known to hold one (a link made, such a file
+        moved in, a folder of them copied): its folder is linked now, and the folders of its
+        other names are found by :meth:`look_all` (look_pending)."""
+        found = False
+        for p in entries:
+            d = os.path.dirname(p)
+            if d in self.linked or d not in self.watched:
+                continue
+            try:
+                st = os.lstat(p)
+            except OSError:
+                continue
+            if st.st_nlink > 1 and stat_mod.S_ISREG(st.st_mode):
+                self.linked.add(d)
+                found = True
+        for d in dirs:
+            if d in self.linked or d in self.sigs or d not in self.watched or self._scanned(d):
+                continue
+            many = _deep_look(d)[2]
+            if many:
+                self.linked.add(d)
+                found = True
+        self.look_pending |= found
+        return found
+
+    def linked_news(self) -> frozenset[str] | None:
+        """The linked folders, when they differ from those last published (None: same)."""
+        now = frozenset(d for d in self.linked if d in self.watched)
+        if now == self.linked_said:
+            return None
+        return now
 
     def _room(self) -> int:
         """Watches big trees watched whole may still take."""
