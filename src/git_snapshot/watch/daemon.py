@@ -632,6 +632,8 @@ class Daemon:
             self.hook_ended(tree, now)
             if tree.ws.big:
                 changed |= tree.ws.scan_big(now)
+            if now >= tree.ws.next_check:  # changes no event named (RED38 A1b)
+                changed |= tree.ws.check(now)
             if changed:
                 tree.last_change = tree.prep_change = now
                 tree.first_change = tree.first_change or now
@@ -744,6 +746,7 @@ class Daemon:
                 times.append(tree.next_poll)
             if tree.ws.look_pending:
                 times.append(tree.ws.looked_at + LOOK_ALL_S)
+            times.append(tree.ws.next_check)
             scan = tree.ws.next_scan()
             if scan is not None:
                 times.append(scan)

@@ -43,6 +43,12 @@ TOUCHED_SCAN_S = 2.0  # a big tree's inside is scanned this long after the last 
 # most this often, but always before a hook's sync is answered (a copy of a folder of them
 # makes one per batch of events otherwise)
 LOOK_ALL_S = 1.0
+# Every watched folder's entries are lstat'ed again within CHECK_S seconds (or watchDeepScan,
+# when shorter), in slices every CHECK_S / CHECK_STEPS (0.2 to 5 s): a folder whose entries
+# changed with no event (a file written through a name outside the worktree, or through a
+# shared memory map: only their ctime says so) is marked then (WatchSet.check; RED38 A1b).
+CHECK_S = 300.0
+CHECK_STEPS = 60
 WHOLE_SHARE = 0.9  # big trees are watched whole while all watches stay within this share
 
 
@@ -595,6 +601,10 @@ class WatchSet:
         # answered, at most every LOOK_ALL_S otherwise)
         self.look_pending = False
         self.looked_at = 0.0
+        # the check's rotation (check()): folders still to look at this round, the time the
+        # slices have covered up to, the next slice's time
+        self.check_todo: list[str] = []
+        self.check_from = self.next_check = 0.0
         self.counters = Counters()
         # files written since the last snapshot began -> their write sessions (_WRITING...):
         # fed to the burst detector as overwritten, or created (the daemon clears it as a
@@ -718,6 +728,9 @@ class WatchSet:
         self.watched = new_watched
         self.polled = new_polled
         self.look_all()  # (the new epoch counts every folder as dirty: what it marks goes)
+        self.check_todo = []
+        self.check_from = time.monotonic()
+        self.next_check = self.check_from + self._check_step()
 
     # -- files with other names, changes no event names -------------------------------------
 
@@ -773,6 +786,45 @@ class WatchSet:
                 found = True
         self.look_pending |= found
         return found
+
+    def check_period(self) -> float:
+        deep = self.cfg.deep_scan
+        return min(deep, CHECK_S) if deep > 0 else CHECK_S
+
+    def _check_step(self) -> float:
+        return min(max(self.check_period() / CHECK_STEPS, 0.2), 5.0)
+
+    def check(self, now: float) -> set[str]:
+        """Look at the next slice of the watched folders' entries (each folder once within
+        check_period()): a folder whose signature changed since it was last looked at is
+        marked (no event may have named that change), and returned. What it still cannot
+        see: writes through a shared memory map to pages already dirty, which change no
+        time at all (the kernel's rule; git's index has the same blind spot)."""
+        if not self.check_todo:  # a new round: every folder watched now
+            self.check_todo = list(self.watched)
+            self.sigs = {d: sig for d, sig in self.sigs.items() if d in self.watched}
+            self.linked &= self.watched.keys()
+        n = math.ceil(len(self.watched) * max(0.0, now - self.check_from) / self.check_period())
+        self.check_from = now
+        self.next_check = now + self._check_step()
+        changed: set[str] = set()
+        for _ in range(min(n, len(self.check_todo))):
+            d = self.check_todo.pop()
+            if d not in self.watched:
+                continue
+            sig, _, many = _deep_look(d)
+            if sig is None:
+                continue
+            if self.sigs.get(d) != sig:
+                changed.add(d)
+            self.sigs[d] = sig
+            if not many:
+                self.linked.discard(d)
+            elif d not in self.linked:  # (linked from outside: where are its other names?)
+                self.linked.add(d)
+                self.look_pending = True
+        self.dirty |= changed
+        return changed
 
     def linked_news(self) -> frozenset[str] | None:
         """The linked folders, when they differ from those last published (None: same)."""
