@@ -74,7 +74,12 @@ def since(
     gits = losses.git_has(repo, (), [x[0] for x in seen])
     # (bytes git converts, an eol setting or a clean filter: as git stores them, RED30)
     conv = gitrepo.converting(repo, [x[0] for x in seen if gits.get(x[0])])
-    on_disk = [(rel, full) for rel, full, w, r, _ in seen if w is not None or r is not None]
+    # (hashed only where git has a version to be: not a folder of node_modules git ignores)
+    on_disk = [
+        (rel, full)
+        for rel, full, w, r, _ in seen
+        if (w is not None or r is not None) and gits.get(rel)
+    ]
     disk = _disk_ids(repo, on_disk, gits, conv)
     out = []
     for rel, _, written, restored, newer in seen:
@@ -179,6 +184,8 @@ def _gits(
 ) -> bool:
     """Whether git holds *e* at *rel* (*has*: its versions there): its bytes, or (*conv*)
     as git would store them."""
+    if not has:  # (its blob not even read)
+        return False
     if losses.git_blob_id(store, e) in has:
         return True
     return rel in conv and bool(losses.converted(store, repo, [(rel, e)], {rel: has}))
