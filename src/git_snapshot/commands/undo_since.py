@@ -72,6 +72,7 @@ def since(
     # what git holds is no work of the user's: the versions a command with no report wrote
     # (reset --hard, checkout main: git's), or that the reported command itself left
     gits = losses.git_has(repo, (), [x[0] for x in seen])
+    _checked_out(repo, after, gits)
     # (bytes git converts, an eol setting or a clean filter: as git stores them, RED30)
     conv = gitrepo.converting(repo, [x[0] for x in seen if gits.get(x[0])])
     # (hashed only where git has a version to be: not a folder of node_modules git ignores)
@@ -90,6 +91,21 @@ def since(
         if written is not None or restored is not None or newest is not None:
             out.append(Changed(rel, written, restored, newest))
     return out, len(later)
+
+
+def _checked_out(repo: gitrepo.Repo, after: float, gits: dict[bytes, set[str]]) -> None:
+    """Add to *gits* (path -> the versions git has) the versions of the commits HEAD was at
+    since *after*, at the paths its moves wrote: a branch checked out since and left again
+    wrote git's version, which the checkout's own snapshot holds (no work of the user's)."""
+    from git_snapshot.hooks import head_steps
+    from git_snapshot.hooks import step_paths
+
+    steps = head_steps(repo.git_dir, after)
+    moved = sorted(step_paths(repo, steps) & gits.keys())
+    if moved:
+        revs = list(dict.fromkeys(c for step in steps for c in step))
+        for p, ids in gitrepo.blob_ids(repo, revs, moved).items():
+            gits[p] |= ids
 
 
 def _taken_since(store: Store, repo: gitrepo.Repo, after: float) -> list[Snapshot]:
