@@ -382,7 +382,7 @@ def _changed_since(
         return
     for line in undo_since.lines(repo, cwd, str(last["command"]), changed):
         output.err(line)
-    cmds = " and ".join(
+    cmds = " && ".join(  # (pasted whole into a shell: one after the other)
         f"git snapshot restore {_id(i)} "
         + output.path_args([losses.rel_to(repo, cwd, os.fsencode(p)) for p in _named(i)])
         for i in mine
