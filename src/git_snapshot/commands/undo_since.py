@@ -5,7 +5,8 @@
 undoing it wrote that command's versions over what the user did since, saying nothing
 (RED38 B1). A path counts as changed since the report when undo would change it (the disk
 does not hold the report's version there), the version that is or was there since is none
-git holds (HEAD, the index, a stash entry: what a reset or a checkout wrote is git's, not
+git holds (HEAD, the index, a stash entry, a commit HEAD was at since; as git stores it,
+through an eol setting or a clean filter: what a reset or a checkout wrote is git's, not
 the user's work), and it was written after the report: the file on disk now (its mtime:
 a chmod, a chattr is no change, and a partial undo is finished once the user made a file
 writable), a restore in place since (it writes a snapshot's mtime back: its pre-restore
