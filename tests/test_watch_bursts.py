@@ -264,6 +264,7 @@ def test_a_burst_waits_for_the_snapshot_under_way(tmp_path: Path, store_dir: Pat
         for p in [*(pkgs / f"f{i}.js" for i in range(5)), pkgs]:
             tree.detector.feed(now, str(p), "delete_dir" if p == pkgs else "delete")
         daemon.next_registry = daemon.next_exists = now + 30
+        tree.ws.next_check = now + 30  # (its folders' stat pass: RED38 A1b)
         daemon.status_dirty = False
         assert daemon.next_wakeup(now) == now + 30  # no busy loop while it waits
         daemon.record_bursts(tree, now + 60)
