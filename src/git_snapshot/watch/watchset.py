@@ -777,10 +777,12 @@ class WatchSet:
             if st.st_nlink > 1 and stat_mod.S_ISREG(st.st_mode):
                 self.linked.add(d)
                 found = True
-        for d in dirs:
-            if d in self.linked or d in self.sigs or d not in self.watched or self._scanned(d):
+        for d in dirs:  # (a folder made, moved in: each folder mark is one of few)
+            if d in self.linked or d not in self.watched or self._scanned(d):
                 continue
-            many = _deep_look(d)[2]
+            sig, _, many = _deep_look(d)
+            if sig is not None:
+                self.sigs[d] = sig  # (what check() compares with)
             if many:
                 self.linked.add(d)
                 found = True
@@ -803,7 +805,7 @@ class WatchSet:
         if not self.check_todo:  # a new round: every folder watched now
             self.check_todo = list(self.watched)
             self.sigs = {d: sig for d, sig in self.sigs.items() if d in self.watched}
-            self.linked &= self.watched.keys()
+            self.linked = {d for d in self.linked if d in self.watched}
         n = math.ceil(len(self.watched) * max(0.0, now - self.check_from) / self.check_period())
         self.check_from = now
         self.next_check = now + self._check_step()
