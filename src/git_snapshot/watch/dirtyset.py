@@ -229,16 +229,24 @@ def watching(
 
 def set_linked(store_path: str, worktree: str, linked: Iterable[str]) -> None:
     """*linked* (absolute folders) are those of *worktree* that hold a regular file with other
-    names, now: every snapshot lists them (see :func:`begin`)."""
+    names, now: every snapshot lists them (see :func:`begin`). A folder that leaves the set is
+    marked in the same transaction: what was written there through another name before may be
+    in no snapshot yet, and a hook reading the set without it must read its mark (the daemon
+    writes its own marks in a later transaction, after a hook's sync may have been answered)."""
     bases = worktree_bases(worktree)
     with _db(store_path, worktree) as con, _tx(con):
-        _put_linked(con, bases, linked)
+        gone = linked_dirs(con) - _put_linked(con, bases, linked)
+        con.executemany("INSERT INTO marks (dir, name) VALUES (?, NULL)", [(d,) for d in gone])
 
 
-def _put_linked(con: sqlite3.Connection, bases: tuple[bytes, ...], linked: Iterable[str]) -> None:
-    rows = [(r,) for r in (rel_path(bases, d) for d in linked) if r is not None]
+def _put_linked(
+    con: sqlite3.Connection, bases: tuple[bytes, ...], linked: Iterable[str]
+) -> set[bytes]:
+    """Replace the linked folders by *linked*; those now in the table."""
+    rows = {r for r in (rel_path(bases, d) for d in linked) if r is not None}
     con.execute("DELETE FROM linked")
-    con.executemany("INSERT OR REPLACE INTO linked VALUES (?)", rows)
+    con.executemany("INSERT OR REPLACE INTO linked VALUES (?)", [(r,) for r in rows])
+    return rows
 
 
 def linked_dirs(con: sqlite3.Connection) -> set[bytes]:
