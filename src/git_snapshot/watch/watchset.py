@@ -738,22 +738,30 @@ class WatchSet:
         """Look at every watched folder's entries again: their signatures, the folders holding
         a file with other names; those whose signature changed since they were last looked
         at (or never were) are marked, and returned."""
-        sigs: dict[str, int] = {}
-        linked: set[str] = set()
-        changed: set[str] = set()
-        for d in self.watched:
-            sig, _, many = _deep_look(d)
-            if sig is None:
-                continue
-            if self.sigs.get(d) != sig:
-                changed.add(d)
-            sigs[d] = sig
-            if many:
-                linked.add(d)
-        self.sigs, self.linked = sigs, linked
-        self.look_pending = False
+        self.sigs = {d: sig for d, sig in self.sigs.items() if d in self.watched}
+        self.linked = set()
+        changed = {d for d in self.watched if self._look_again(d)}
+        self.look_pending = False  # (this was the look at every folder)
         self.looked_at = time.monotonic()
-        self.dirty |= changed
+        return changed
+
+    def _look_again(self, d: str) -> bool:
+        """Look at watched folder *d*'s entries again: whether its signature changed since it
+        was last looked at (or never was), then it is marked. Holding a file with other names
+        makes it linked; one not known linked before asks for :meth:`look_all` (the folders of
+        its other names). A folder gone is left to its event."""
+        sig, _, many = _deep_look(d)
+        if sig is None:
+            return False
+        changed = self.sigs.get(d) != sig
+        self.sigs[d] = sig
+        if not many:
+            self.linked.discard(d)
+        elif d not in self.linked:
+            self.linked.add(d)
+            self.look_pending = True
+        if changed:
+            self.dirty.add(d)
         return changed
 
     def _scanned(self, path: str) -> bool:
@@ -812,20 +820,8 @@ class WatchSet:
         changed: set[str] = set()
         for _ in range(min(n, len(self.check_todo))):
             d = self.check_todo.pop()
-            if d not in self.watched:
-                continue
-            sig, _, many = _deep_look(d)
-            if sig is None:
-                continue
-            if self.sigs.get(d) != sig:
+            if d in self.watched and self._look_again(d):  # (a link from outside: look_all)
                 changed.add(d)
-            self.sigs[d] = sig
-            if not many:
-                self.linked.discard(d)
-            elif d not in self.linked:  # (linked from outside: where are its other names?)
-                self.linked.add(d)
-                self.look_pending = True
-        self.dirty |= changed
         return changed
 
     def linked_news(self) -> frozenset[str] | None:
