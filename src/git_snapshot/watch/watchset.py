@@ -223,11 +223,19 @@ def _fs_at(path: str, mounts: list[tuple[str, str]]) -> str:
     return max(above)[1] if above else ""
 
 
+# Local disk file systems outside walker.TRUSTED_FS (whose folders' names the walk trusts): only
+# this kernel writes them, so inotify sees every change made to them, as on ext4. Not overlay:
+# its lower and upper layers are folders of another file system, written by others.
+LOCAL_FS = frozenset(
+    {"zfs", "bcachefs", "vfat", "msdos", "exfat", "ntfs3", "hfsplus", "jfs", "nilfs2", "reiserfs"}
+)
+
+
 def blind_roots(root: str) -> list[tuple[str, str]]:
     """The worktree's top (*root*) and the mount points below it that lie on a file system
-    outside walker.TRUSTED_FS, with its type ('unknown' when none is found). Such a file system
-    (FUSE, NFS, 9p, cifs, overlay...) raises no event for a change made elsewhere: the host's
-    editor, another machine, the lower layer (RED38 A1c)."""
+    outside walker.TRUSTED_FS and LOCAL_FS, with its type ('unknown' when none is found). Such a
+    file system (FUSE, NFS, 9p, cifs, overlay...) raises no event for a change made elsewhere:
+    the host's editor, another machine, the lower layer (RED38 A1c)."""
     from git_snapshot.store import walker
 
     mounts = _mounts()
@@ -236,7 +244,7 @@ def blind_roots(root: str) -> list[tuple[str, str]]:
     out = []
     for p in points:
         kind = _fs_at(p, mounts)
-        if kind not in walker.TRUSTED_FS:
+        if kind not in walker.TRUSTED_FS and kind not in LOCAL_FS:
             out.append((root if p == real else p, kind or "unknown"))
     return out
 
