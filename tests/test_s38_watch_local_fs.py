@@ -1,7 +1,7 @@
 """The watcher trusts inotify on a local disk file system outside the walk's TRUSTED_FS (zfs,
 vfat, exfat...): only this kernel writes it, so every change made to it raises an event. A
 worktree there, or such a mount inside one, keeps the dirty set's speed; FUSE, NFS, 9p, cifs and
-overlay stay blind (RED38 A1c; the real FUSE case: tests/test_red38_watch_fuse.py). This
+overlay stay blind (RED38 A1c; the real FUSE case: tests/test_red38_watch_no_event.py). This
 machine's kernel mounts none of the local ones (no vfat module): the mount table is given."""
 
 from __future__ import annotations
