@@ -184,19 +184,23 @@ def _store_line(repo: gitrepo.Repo) -> str:
     return f"store: {path}, {where}"
 
 
-def _watcher_line(repo: gitrepo.Repo) -> str:
-    """Whether the watcher daemon runs and watches this worktree (no snapshot, no start)."""
+def _watcher_line(repo: gitrepo.Repo) -> tuple[str, bool]:
+    """Whether the watcher daemon runs and watches this worktree (no snapshot, no start),
+    and whether it protects it (False: doctor exits 1): a watcher of an older git-snapshot,
+    or one whose last snapshot of this worktree failed, does not (RED38 C1: after an upgrade
+    the old one failed every snapshot while doctor said "running")."""
     from git_snapshot import worktree
     from git_snapshot.watch import instance
     from git_snapshot.watch import registry
 
     if not worktree.settings(repo).watch:
-        return "watcher: off for this worktree (snapshot.watch false)"
+        return "watcher: off for this worktree (snapshot.watch false)", True
     try:
         path = str(location.store_dir())
     except UserError:
-        return "watcher: cannot run without a usable store (see the store line)"
-    pid = instance.running(path)
+        return "watcher: cannot run without a usable store (see the store line)", True
+    code = instance.daemon_code(path)
+    pid = None if code is None else code[0]
     entry = next((e for e in registry.entries(path) if e.path == repo.toplevel), None)
     if entry is None and instance.autostart_disabled():  # hooks neither register nor start
         where = (
@@ -212,8 +216,37 @@ def _watcher_line(repo: gitrepo.Repo) -> str:
         where = "watches this worktree"
     if pid is None:
         where = where.replace("watches", "would watch")
-        return f"watcher: not running ({where}); start it with: git snapshot watch"
-    return f"watcher: running (pid {pid}), {where}; details: git snapshot watch status"
+        return f"watcher: not running ({where}); start it with: git snapshot watch", True
+    if code is not None and pid > 0 and instance.older(code[1].encode()):
+        return (
+            f"watcher: running (pid {pid}) an older git-snapshot than this one, started "
+            "before an upgrade: its snapshots may fail, and hooks do not use what it saw; "
+            "the next hook replaces it, or now: git snapshot watch"
+        ), False
+    failed = _watch_error(path, pid, repo.toplevel) if entry is not None and entry.on else None
+    if failed:
+        return (
+            f"watcher: running (pid {pid}), {where}, but its last snapshot of it failed: "
+            f"{failed}; details: git snapshot watch status"
+        ), False
+    return f"watcher: running (pid {pid}), {where}; details: git snapshot watch status", True
+
+
+def _watch_error(store: str, pid: int, toplevel: str) -> str | None:
+    """The running watcher's last snapshot error for worktree *toplevel*, unless a watch
+    snapshot taken since says it is over (as watch status says it)."""
+    from git_snapshot.commands import watch
+
+    try:
+        data = watch.status_data(store)
+    except Exception:  # (doctor reports; watch status says what is wrong with its status)
+        return None
+    if data.get("pid") != pid:
+        return None
+    for w in data.get("worktrees") or ():
+        if w.get("path") == toplevel and w.get("last_error"):
+            return str(w["last_error"])
+    return None
 
 
 _SAME = " (the same snapshots, slower)"
@@ -407,7 +440,8 @@ def cmd_doctor(*, cwd: str) -> int:
     if subs:
         print(say(subs))
     print(say(_store_line(repo)))
-    print(say(_watcher_line(repo)))
+    watcher, watcher_ok = _watcher_line(repo)
+    print(say(watcher))
     fast = speedups()
     print(say(f"C speedups: {fast.why}"))
-    return 0 if hooks_ok and all(s.fires for s in states) else 1
+    return 0 if hooks_ok and watcher_ok and all(s.fires for s in states) else 1

@@ -112,11 +112,11 @@ def cmd_watch(
 
 
 def _start(store: str, quiet: bool) -> int:
-    pid = instance.running(store)
+    pid = instance.serving(store)  # (None too for one of an older git-snapshot: replaced)
     if pid is None:
         instance.start(store)
         deadline = time.monotonic() + START_WAIT_S
-        while (pid := instance.running(store)) is None and time.monotonic() < deadline:
+        while (pid := instance.serving(store)) is None and time.monotonic() < deadline:
             time.sleep(0.05)
         if pid is None:
             log = os.path.join(instance.state_dir(store), instance.LOG)

@@ -283,16 +283,39 @@ def uri_path(path: str) -> str:
     return path.replace("%", "%25").replace("?", "%3f").replace("#", "%23")
 
 
+def _code_key() -> tuple[int, int] | None:
+    """This module's file on disk now (inode, mtime): another one after an upgrade in place."""
+    try:
+        st = os.stat(__file__)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+_LOADED = _code_key()  # the file this process loaded (one stat at import)
+
+
 def _refuse_newer(path: str, version: int) -> None:
     """An index a newer git-snapshot wrote: its packs may hold what this version cannot
     read, and reading them as damaged (or writing the old schema number back) would hide
-    snapshots. Nothing is written; the user upgrades."""
+    snapshots. Nothing is written; the user upgrades. A process that started before the
+    upgrade was installed (the watcher's, RED38 C1) is told to restart instead: "upgrade"
+    was wrong advice to a user who just had."""
     from git_snapshot.errors import UserError
 
-    raise UserError(
+    said = (
         f"the snapshot store {os.path.dirname(path)} was written by a newer git-snapshot "
-        f"(index schema {version}; this one reads up to {SCHEMA_VERSION}): upgrade "
-        "git-snapshot (under pre-commit: pre-commit autoupdate), nothing was changed"
+        f"(index schema {version}; this one reads up to {SCHEMA_VERSION}): "
+    )
+    if _code_key() != _LOADED:
+        raise UserError(
+            f"{said}this process (pid {os.getpid()}) started before git-snapshot was "
+            "upgraded and still runs the old code: restart it (the watcher restarts itself; "
+            "by hand: git snapshot watch stop, then git snapshot watch), nothing was changed"
+        )
+    raise UserError(
+        f"{said}upgrade git-snapshot (under pre-commit: pre-commit autoupdate; a watcher "
+        "started before then is replaced by the next hook), nothing was changed"
     )
 
 

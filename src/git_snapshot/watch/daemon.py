@@ -10,6 +10,13 @@ On a queue overflow every worktree is marked dirty as a whole (``dirtyset.mark_a
 snapshot walks everything) and rescanned, after a back-off that doubles while overflows keep
 coming. A worktree whose folder is gone is looked for again every few seconds and dropped
 from the registry after a day (MISSING_KEEP_S).
+
+A daemon runs the code it loaded: when the files of its installed package change (an upgrade
+or reinstall in place; instance.code_stamp), it stops cleanly and executes itself again, the
+same pid with the code now there, before its next job, its next answer to a hook's sync, or
+within EXISTS_CHECK_S. Its registrations are on disk; the new epoch's first snapshot walks
+everything, so nothing changed meanwhile is missed (RED38 C1: after an upgrade across an index
+schema bump the old daemon failed every snapshot, and nothing said so but watch status).
 """
 
 from __future__ import annotations
@@ -80,6 +87,11 @@ HINT_EVERY_S = 0.02  # an idle worker is told a worktree has new marks at most t
 RECORD_RETRY_S = 5.0
 MAX_RECORD_RETRY_S = 600.0
 PROBE_S = 5.0  # while our writes fail, the status is written this often (is there room again?)
+# the installed code's stamp is taken again at most this often (~0.5 ms: before a job or a
+# sync's answer, and with check_exists)
+CODE_CHECK_S = 1.0
+# how long a daemon started to replace an older one (instance.start) waits for it to stop
+REPLACE_WAIT_S = 60.0
 STATUS_SLACK = 2048  # status.json is padded: rewritten in place (no new block) on a full disk
 
 
@@ -166,8 +178,20 @@ class Tree:
 
 
 class Daemon:
-    def __init__(self, store_path: str, cfg: wconfig.WatchConfig, src: ev.Source) -> None:
+    def __init__(
+        self,
+        store_path: str,
+        cfg: wconfig.WatchConfig,
+        src: ev.Source,
+        code_stamp: str | None = None,
+    ) -> None:
         self.store_path = store_path
+        # the code it runs (instance.code_stamp of its package, as it started): when the
+        # files there change, it restarts with them (code_changed)
+        self.code_dir = instance.code_dir()
+        self.code_stamp = code_stamp or instance.code_stamp(self.code_dir)
+        self.code_checked = _now()
+        self.restart = False
         self.state_dir = instance.ensure_state_dir(store_path)
         self.reg_dir = registry.registry_dir(store_path)
         os.makedirs(self.reg_dir, mode=0o700, exist_ok=True)
@@ -362,6 +386,7 @@ class Daemon:
                 self.gone(path)
         now = _now()
         self.next_exists = now + EXISTS_CHECK_S
+        self.code_changed(now)
         if not os.path.isdir(self.store_path):
             log(f"the store {self.store_path} is gone: stopping")
             self.stop = True
@@ -571,6 +596,8 @@ class Daemon:
         from git_snapshot.watch import dirtyset
         from git_snapshot.watch import prep
 
+        if tokens and self.code_changed(_now()):
+            return  # no answer: the hook walks everything, as without a watcher
         by_id = {_wid(root): tree for root, tree in self.trees.items()}
         for token in tokens:
             wid = os.path.basename(token).partition("-")[0]
@@ -852,6 +879,8 @@ class Daemon:
             self.record_next_bursts(now)  # (beside the worker: an entry is wanted soon)
         if self.busy:
             return  # one at a time
+        if self.code_changed(now, soon=self.next_job(now)):
+            return  # (the job goes to the daemon it restarts as)
         for t in self.trees.values():  # a hook waits for it: before anything else
             if t.wanted_seq is not None and (d := self.prep_due(t)) is not None and d <= now:
                 self.prepare(t, now)
@@ -897,6 +926,39 @@ class Daemon:
         self.child_started = now
         self.child_lag_from = lag_from or now
         self.status_dirty = True  # (snapshotting)
+
+    def next_job(self, now: float) -> bool:
+        """Whether maybe_snapshot would give the worker a job now (a snapshot or a
+        preparation is due)."""
+        for t in self.trees.values():
+            d = self.prep_due(t)
+            if d is not None and d <= now:
+                return True
+            d = self.due(t)
+            if d is not None and d <= now and not self.bursts_pending(t.root):
+                return True
+        return False
+
+    def code_changed(self, now: float, soon: bool = True) -> bool:
+        """Whether the code installed where ours was loaded from changed since we started
+        (an upgrade or reinstall in place): then the loop stops, and main() executes the
+        daemon again with the code there now. Taken again at most every CODE_CHECK_S, and
+        only when *soon* (a job or an answer depends on it)."""
+        if self.restart:
+            return True
+        if not soon or now - self.code_checked < CODE_CHECK_S:
+            return False
+        self.code_checked = now
+        stamp = instance.code_stamp(self.code_dir)
+        if stamp == self.code_stamp:
+            return False
+        if stamp == "gone":
+            log(f"its code {self.code_dir} is gone (git-snapshot uninstalled?): stopping")
+        else:
+            log(f"the code in {self.code_dir} changed (an upgrade or reinstall): restarting")
+            self.restart = True
+        self.stop = True
+        return True
 
     def send(self, job: bytes) -> str | None:
         """Give the worker (started if need be) one job line (JSON: no newline in it) and
@@ -1547,15 +1609,21 @@ def _ignored_dirs(root: str) -> frozenset[bytes]:
 
 
 def main(store_path: str) -> int:
-    """Run the daemon in the foreground until SIGTERM/SIGINT; 0, or 1 if another one runs."""
+    """Run the daemon in the foreground until SIGTERM/SIGINT; 0, or 1 if another one runs.
+    Started to replace an older daemon (instance.start), it stops that one first; when its
+    own code changes on disk, it executes itself again (Daemon.code_changed)."""
     os.chdir("/")
-    with instance.hold(store_path) as mine:
+    old = os.environ.pop(instance.ENV_REPLACE, "")
+    if old.isdigit() and not _retire(store_path, int(old)):
+        return 0  # another daemon took its place meanwhile (a hook beside ours started one)
+    stamp = instance.code_stamp(instance.code_dir())
+    with instance.hold(store_path, code=instance.code_line(stamp)) as mine:
         if not mine:
             pid = instance.running(store_path)
             print(f"git-snapshot: the watcher already runs (pid {pid})", file=sys.stderr)
             return 1
         cfg = wconfig.load("/")
-        daemon = Daemon(store_path, cfg, ev.Inotify())
+        daemon = Daemon(store_path, cfg, ev.Inotify(), code_stamp=stamp)
 
         def _stop(signum: int, frame: object) -> None:
             daemon.stop = True
@@ -1565,10 +1633,46 @@ def main(store_path: str) -> int:
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         log(
             f"started, pid {os.getpid()}, budget {daemon.budget.budget} watches, "
-            f"quiet {cfg.quiet}s, max delay {cfg.max_delay}s"
+            f"quiet {cfg.quiet}s, max delay {cfg.max_delay}s, code {stamp} in {daemon.code_dir}"
         )
         try:
             daemon.run()
         finally:
             daemon.src.close()
-    return 0
+    return _again() if daemon.restart else 0
+
+
+def _retire(store_path: str, old: int) -> bool:
+    """Stop the daemon *old*, of an older git-snapshot (instance.start saw it), and wait
+    until it is gone (its clean stop records what it saw): True when its lock is free for
+    us, False when another daemon holds it by then (or it would not stop)."""
+    deadline = _now() + REPLACE_WAIT_S
+    asked = False
+    while _now() < deadline:
+        pid = instance.running(store_path)
+        if pid is None:
+            return True
+        if pid > 0 and pid != old:
+            return False
+        if pid == old and not asked:
+            log(f"stopping the watcher (pid {old}), which runs an older git-snapshot")
+            with contextlib.suppress(OSError):
+                os.kill(old, signal.SIGTERM)
+            asked = True
+        time.sleep(0.05)
+    log(f"the watcher (pid {old}) did not stop in {REPLACE_WAIT_S:.0f}s: not replaced")
+    return False
+
+
+def _again() -> int:
+    """Execute the daemon again (the same pid, its log and environment) with the code
+    installed now; 1 when that cannot be done (then it is stopped: a hook starts it)."""
+    argv = [sys.executable, "-m", "git_snapshot", "watch", "--foreground"]
+    with contextlib.suppress(Exception):
+        sys.stdout.flush()
+        sys.stderr.flush()
+    try:
+        os.execv(sys.executable, argv)
+    except OSError as exc:
+        log(f"cannot restart ({exc}): stopped; git snapshot watch starts it")
+    return 1

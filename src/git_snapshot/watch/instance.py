@@ -4,6 +4,13 @@ The daemon holds an exclusive ``flock`` on ``<store>/watch/daemon.lock`` for its
 and writes its pid into that file. The kernel drops the lock when the process dies, however
 it dies (SIGKILL included), so a stale pid never blocks a restart: :func:`running` trusts the
 lock, never the pid. Standard library only: hooks import this module.
+
+Under the pid the daemon writes what code it runs (:func:`code_line`): the formats it writes
+and a stamp of its installed files. After an upgrade in place a running daemon kept the code
+it had loaded: across an index schema bump every watch snapshot failed, silently (RED38 C1).
+Now the daemon restarts itself when its files change (watch/daemon.py), and a daemon an older
+git-snapshot started (no code line, or older formats) is replaced by the next hook, install or
+``watch`` (:func:`start`); until then no hook trusts its dirty set (:func:`serving`).
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ STATUS = "status.json"
 LOG_MAX = 1 << 20
 # Set to 0 to keep hooks and install from starting the daemon (the test suite does).
 ENV_AUTOSTART = "GIT_SNAPSHOT_WATCH"
+# the pid of an older daemon that the daemon being started stops first (start(): internal)
+ENV_REPLACE = "GIT_SNAPSHOT_WATCH_REPLACE"
+CODE = "code"  # the first word of the lock file's second line (code_line)
 
 
 def state_dir(store_path: str) -> str:
@@ -47,6 +57,14 @@ def _lock_path(store_path: str) -> str:
 def running(store_path: str) -> int | None:
     """The pid of the live daemon of this store, or None when none runs (a pid file left by a
     killed daemon does not count). -1: one holds the lock but has not written its pid yet."""
+    got = _read_lock(store_path)
+    return None if got is None else got[0]
+
+
+def _read_lock(store_path: str) -> tuple[int, bytes] | None:
+    """The live daemon's pid and what it wrote under it (its code line, b"" for a daemon of
+    a git-snapshot from before RED38 C1), or None when none runs; (-1, b"") while the daemon
+    has not written them yet."""
     try:
         fd = os.open(_lock_path(store_path), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError:
@@ -57,18 +75,105 @@ def running(store_path: str) -> int | None:
         except BlockingIOError:
             for _ in range(100):  # the daemon writes its pid right after taking the lock
                 with contextlib.suppress(ValueError, IndexError, OSError):
-                    return int(os.pread(fd, 32, 0).split()[0])
+                    head, _, rest = os.pread(fd, 1024, 0).partition(b"\n")
+                    return int(head.split()[0]), rest.partition(b"\n")[0]
                 time.sleep(0.005)
-            return -1
+            return -1, b""
         return None  # nobody holds it (our shared lock goes with the close below)
     finally:
         os.close(fd)
 
 
+def serving(store_path: str) -> int | None:
+    """running(), unless the daemon runs an older git-snapshot than this process (older()):
+    its dirty set is not to be trusted (a hook walks everything, as without a watcher) and
+    the next start() replaces it. A hook asks this before it reads the dirty set."""
+    got = _read_lock(store_path)
+    if got is None or (got[0] > 0 and older(got[1])):
+        return None
+    return got[0]
+
+
+def formats() -> tuple[int, int]:
+    """What this code writes that an older daemon would miss or refuse: the index schema
+    and the dirty set's (modules a hook has loaded by the time it asks)."""
+    from git_snapshot.store.index import SCHEMA_VERSION as INDEX
+    from git_snapshot.watch.dirtyset import SCHEMA_VERSION as DIRTY
+
+    return INDEX, DIRTY
+
+
+def code_line(stamp: str) -> str:
+    """The lock file's second line: ``code INDEX DIRTY STAMP VERSION`` (*stamp*: code_stamp())."""
+    from git_snapshot import __version__
+
+    index, dirty = formats()
+    return f"{CODE} {index} {dirty} {stamp} {__version__}"
+
+
+def older(line: bytes) -> bool:
+    """Whether the daemon whose code line is *line* runs an older git-snapshot than this
+    process: it wrote none (a version from before the line), or formats below ours and
+    none above (a newer daemon is never replaced by an older hook, so two versions sharing
+    a store never take turns restarting it)."""
+    words = line.split()
+    if not words or words[0] != CODE.encode():
+        return True
+    try:
+        theirs = (int(words[1]), int(words[2]))
+    except (IndexError, ValueError):
+        return True
+    ours = formats()
+    return theirs != ours and all(t <= o for t, o in zip(theirs, ours))
+
+
+def daemon_code(store_path: str) -> tuple[int, str] | None:
+    """The running daemon's pid and its code line as text ("" from a version before it);
+    None when none runs. For doctor and watch status."""
+    got = _read_lock(store_path)
+    return None if got is None else (got[0], got[1].decode("utf-8", "replace"))
+
+
+def code_dir() -> str:
+    """The folder of the git_snapshot package this process runs."""
+    import git_snapshot
+
+    return os.path.dirname(os.path.abspath(git_snapshot.__file__))
+
+
+def code_stamp(top: str) -> str:
+    """A stamp of the code installed at *top* (a package folder): the name, inode, mtime and
+    size of each of its source, extension and shim files, so any reinstall (new files), an
+    upgrade or an edit changes it; "gone" when the folder is. ~0.5 ms for the ~140 files:
+    the daemon takes it, never a hook."""
+    import zlib
+
+    found: list[str] = []
+    stack = [top]
+    try:
+        while stack:
+            folder = stack.pop()
+            with os.scandir(folder) as it:
+                for e in it:
+                    if e.is_dir(follow_symlinks=False):
+                        if e.name != "__pycache__":  # (Python writes there: no new code)
+                            stack.append(e.path)
+                    elif e.name.endswith((".py", ".so", ".sh")):
+                        st = e.stat(follow_symlinks=False)
+                        found.append(f"{e.path} {st.st_ino} {st.st_mtime_ns} {st.st_size}")
+    except OSError:
+        return "gone"
+    found.sort()
+    return f"{zlib.crc32(chr(10).join(found).encode('utf-8', 'surrogateescape')):08x}"
+
+
 @contextlib.contextmanager
-def hold(store_path: str, wait_s: float = 2.0) -> Iterator[bool]:
-    """Take the daemon lock (exclusive) and write our pid into it; yields whether we got it.
-    Tries for *wait_s*: a hook checking :func:`running` holds it shared for a moment."""
+def hold(store_path: str, wait_s: float = 2.0, code: str | None = None) -> Iterator[bool]:
+    """Take the daemon lock (exclusive) and write our pid into it, and *code* under it (by
+    default this process's code_line()), in one write; yields whether we got it. Tries for
+    *wait_s*: a hook checking :func:`running` holds it shared for a moment."""
+    if code is None:
+        code = code_line(code_stamp(code_dir()))
     ensure_state_dir(store_path)
     fd = os.open(
         _lock_path(store_path), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
@@ -85,7 +190,8 @@ def hold(store_path: str, wait_s: float = 2.0) -> Iterator[bool]:
                     return
                 time.sleep(0.02)
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        line = f"{os.getpid()}\n" + (f"{code}\n" if code else "")
+        os.pwrite(fd, line.encode("utf-8", "surrogateescape"), 0)
         try:
             yield True
         finally:
@@ -105,6 +211,7 @@ def daemon_env() -> dict[str, str]:
         "GIT_REFLOG_ACTION",
         "GIT_SNAPSHOT_SKIP",
         "GIT_SNAPSHOT_RUN",
+        ENV_REPLACE,
         "GIT_EXEC_PATH",
         "GIT_QUARANTINE_PATH",
     }
@@ -119,21 +226,29 @@ def start(store_path: str) -> int | None:
     """Start the daemon detached (its own session, no tie to our stdin/stdout/stderr, so a
     git command or pre-commit never waits for it) unless one runs; returns the pid of the
     one that runs or was started, None if starting failed. The new daemon exits quietly if
-    another one got the lock first."""
-    pid = running(store_path)
-    if pid is not None:
-        return pid
+    another one got the lock first. One that runs an older git-snapshot (older(): it failed
+    every snapshot of a store this one migrated, RED38 C1) is replaced: the new daemon stops
+    it (its clean stop records what it saw) and takes its place."""
+    got = _read_lock(store_path)
+    replace = None
+    if got is not None:
+        if got[0] <= 0 or not older(got[1]):
+            return got[0]
+        replace = got[0]
     log = os.path.join(ensure_state_dir(store_path), LOG)
     with contextlib.suppress(OSError):
         if os.path.getsize(log) > LOG_MAX:  # one old log is kept
             os.replace(log, log + ".1")
     argv = [sys.executable, "-m", "git_snapshot", "watch", "--foreground"]
+    env = {**daemon_env(), "GIT_SNAPSHOT_STORE": store_path}
+    if replace is not None:
+        env[ENV_REPLACE] = str(replace)
     try:
         # posix_spawn: no copy of this process (cheap in a hook), no Popen object to reap
         return os.posix_spawn(
             sys.executable,
             argv,
-            {**daemon_env(), "GIT_SNAPSHOT_STORE": store_path},
+            env,
             file_actions=[
                 (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
                 (os.POSIX_SPAWN_OPEN, 1, log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600),

@@ -118,5 +118,4 @@ def ensure(store_path: str, worktree: str, by: str = "hook") -> int | None:
     if instance.autostart_disabled():
         return None
     register(store_path, worktree, by)
-    pid = instance.running(store_path)
-    return pid if pid is not None else instance.start(store_path)
+    return instance.start(store_path)  # (the one running, unless it runs older code)
