@@ -34,6 +34,7 @@ import git_snapshot
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
 from git_snapshot.store import index as index_mod
+from git_snapshot.watch import dirtyset
 from git_snapshot.watch import instance
 
 pytestmark = pytest.mark.skipif(
@@ -303,3 +304,27 @@ def test_the_newer_store_refusal_tells_a_process_older_than_its_code_to_restart(
     said = str(stale.value)
     assert f"this process (pid {os.getpid()}) started before git-snapshot was upgraded" in said
     assert "git snapshot watch stop, then git snapshot watch" in said and "\n" not in said
+
+
+@pytest.mark.slow
+def test_the_first_snapshot_after_the_upgrade_replaces_an_older_watcher(
+    tmp_path: Path, store_dir: Path, daemons: Started
+) -> None:
+    """RED38 C1 (R6: after the upgrade the user ran `git snapshot -m`, list, watch status
+    and no hook): watch status says the watcher is older, and the first snapshot, which
+    does not use its dirty set, replaces it."""
+    repo = make_repo(tmp_path)
+    add(store_dir, repo)
+    old = _old_daemon(store_dir, tmp_path)
+    daemons.append(old)
+    dirtyset.watching(str(store_dir), str(repo))  # (its dirty set, as it watched there)
+    status = gs(repo, "watch", "status").out
+    assert f"running (pid {old.pid}" in status and "runs an older git-snapshot" in status
+    gs(repo, "create", "-m", "after-upgrade")
+    assert old.wait(timeout=60) == 0
+    store = str(store_dir)
+    pid = wait_for(lambda: instance.serving(store), what="this version's watcher")
+    daemons.append(pid)
+    (repo / "src" / "later.py").write_text("seen by the new watcher\n")
+    wait_for(lambda: _holding(repo, "src/later.py", "seen by the new watcher\n"), what="snapshot")
+    assert "runs an older git-snapshot" not in gs(repo, "watch", "status").out

@@ -136,8 +136,11 @@ def _start(store: str, quiet: bool) -> int:
 
 def status_data(store: str) -> dict[str, Any]:
     """What ``watch status --json`` prints."""
-    pid = instance.running(store)
+    code = instance.daemon_code(store)
+    pid = None if code is None else code[0]
     data: dict[str, Any] = {"running": pid is not None, "pid": pid}
+    if code is not None and pid is not None and pid > 0:
+        data["older"] = instance.older(code[1].encode())  # (RED38 C1)
     raw: dict[str, Any] = {}
     if pid is not None:
         try:
@@ -276,6 +279,11 @@ def _status(store: str, json_out: bool) -> int:
         )
     if data["running"] and data.get("problem"):
         print(output.one_line(f"watcher: {data['problem']}"))
+    if data["running"] and data.get("older"):  # (its errors say "upgrade": done already)
+        print(
+            "watcher: it runs an older git-snapshot, started before the upgrade: the next "
+            "hook or snapshot replaces it, or now: git snapshot watch"
+        )
     for w in data["worktrees"]:
         print(output.one_line(_worktree_line(w)))  # paths, labels: one line, no escape
     return 0

@@ -899,7 +899,7 @@ def plan(
 
     if not os.path.exists(journal_path(store_path, repo.toplevel)):
         return None
-    pid = instance.serving(store_path)  # (None for a daemon of an older git-snapshot)
+    pid = instance.serving(store_path, replace=True)  # (None: one of an older git-snapshot)
     if pid is None or pid <= 0:
         return None
     # a hook reads the marks after its sync: not here (on L 1 %, 2,000 of them)

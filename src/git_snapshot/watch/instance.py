@@ -84,14 +84,17 @@ def _read_lock(store_path: str) -> tuple[int, bytes] | None:
         os.close(fd)
 
 
-def serving(store_path: str) -> int | None:
+def serving(store_path: str, replace: bool = False) -> int | None:
     """running(), unless the daemon runs an older git-snapshot than this process (older()):
-    its dirty set is not to be trusted (a hook walks everything, as without a watcher) and
-    the next start() replaces it. A hook asks this before it reads the dirty set."""
+    its dirty set is not to be trusted (a snapshot walks everything, as without a watcher),
+    and with *replace* (a snapshot about to walk: a hook, a manual one, the first command
+    after the upgrade) it is replaced now (start(); unless GIT_SNAPSHOT_WATCH is off)."""
     got = _read_lock(store_path)
-    if got is None or (got[0] > 0 and older(got[1])):
-        return None
-    return got[0]
+    if got is None or got[0] <= 0 or not older(got[1]):
+        return None if got is None else got[0]
+    if replace and not autostart_disabled():
+        start(store_path)
+    return None
 
 
 def formats() -> tuple[int, int]:
