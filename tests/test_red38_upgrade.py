@@ -328,3 +328,38 @@ def test_the_first_snapshot_after_the_upgrade_replaces_an_older_watcher(
     (repo / "src" / "later.py").write_text("seen by the new watcher\n")
     wait_for(lambda: _holding(repo, "src/later.py", "seen by the new watcher\n"), what="snapshot")
     assert "runs an older git-snapshot" not in gs(repo, "watch", "status").out
+
+
+def test_a_restart_waits_until_the_new_code_has_settled(
+    store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip moves the old package away, then writes the new files: a restart into an install
+    under way would import half a package. The daemon holds its jobs (and sync answers)
+    while the stamp moves, and restarts once it has stayed CODE_SETTLE_S; code that stays
+    gone (uninstalled) stops it instead."""
+    from git_snapshot.watch import config as wconfig
+    from git_snapshot.watch import daemon
+    from git_snapshot.watch import source
+
+    stamps = iter(["new-1", "new-2", "new-2", "new-2"])
+    monkeypatch.setattr(instance, "code_stamp", lambda top: next(stamps))
+    d = daemon.Daemon(str(store_dir), wconfig.WatchConfig(), source.Inotify(), code_stamp="old")
+    try:
+        t = d.code_checked
+        assert not d.code_changed(t + 0.5)  # (within CODE_CHECK_S: not taken again)
+        assert d.code_changed(t + 1.1) and not d.stop  # new-1: changing, jobs held
+        assert d.code_changed(t + 1.5) and not d.stop  # (held, not taken again yet)
+        assert d.code_changed(t + 2.2, soon=False) and not d.stop  # new-2: still moving
+        assert d.code_changed(t + 3.3) and not d.stop  # new-2 for 1.1 s only
+        assert d.next_wakeup(t + 3.3) <= t + 4.3  # (it looks again without an event)
+        assert d.code_changed(t + 4.4) and d.stop and d.restart
+    finally:
+        d.src.close()
+    stamps = iter(["gone", "gone"])
+    d = daemon.Daemon(str(store_dir), wconfig.WatchConfig(), source.Inotify(), code_stamp="old")
+    try:
+        t = d.code_checked
+        assert d.code_changed(t + 1.1) and not d.stop
+        assert d.code_changed(t + 3.2) and d.stop and not d.restart
+    finally:
+        d.src.close()

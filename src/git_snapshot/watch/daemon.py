@@ -90,6 +90,9 @@ PROBE_S = 5.0  # while our writes fail, the status is written this often (is the
 # the installed code's stamp is taken again at most this often (~0.5 ms: before a job or a
 # sync's answer, and with check_exists)
 CODE_CHECK_S = 1.0
+# and acted on once it has stayed the same this long: a restart into an install under way
+# (pip moves the old files away, then writes the new ones) would import half a package
+CODE_SETTLE_S = 2.0
 # how long a daemon started to replace an older one (instance.start) waits for it to stop
 REPLACE_WAIT_S = 60.0
 STATUS_SLACK = 2048  # status.json is padded: rewritten in place (no new block) on a full disk
@@ -191,6 +194,7 @@ class Daemon:
         self.code_dir = instance.code_dir()
         self.code_stamp = code_stamp or instance.code_stamp(self.code_dir)
         self.code_checked = _now()
+        self.code_seen: tuple[str, float] | None = None  # a new stamp, and since when
         self.restart = False
         self.state_dir = instance.ensure_state_dir(store_path)
         self.reg_dir = registry.registry_dir(store_path)
@@ -787,6 +791,8 @@ class Daemon:
                 times.append(tree.detector.last + tree.detector.window + 0.05)
         if self.status_dirty:
             times.append(self.status_written + STATUS_EVERY_S)
+        if self.code_seen is not None:  # (its new code settling: code_changed)
+            times.append(self.code_checked + CODE_CHECK_S)
         return max(now, min(times))
 
     # -- the snapshot worker ----------------------------------------------------------------
@@ -941,17 +947,24 @@ class Daemon:
 
     def code_changed(self, now: float, soon: bool = True) -> bool:
         """Whether the code installed where ours was loaded from changed since we started
-        (an upgrade or reinstall in place): then the loop stops, and main() executes the
-        daemon again with the code there now. Taken again at most every CODE_CHECK_S, and
-        only when *soon* (a job or an answer depends on it)."""
+        (an upgrade or reinstall in place): then no job is given and no sync answered (the
+        hook walks everything) until it has settled (CODE_SETTLE_S), and then the loop
+        stops and main() executes the daemon again with the code there now. Taken again at
+        most every CODE_CHECK_S, and only when *soon* (a job or an answer depends on it)."""
         if self.restart:
             return True
-        if not soon or now - self.code_checked < CODE_CHECK_S:
-            return False
+        if (not soon and self.code_seen is None) or now - self.code_checked < CODE_CHECK_S:
+            return self.code_seen is not None
         self.code_checked = now
         stamp = instance.code_stamp(self.code_dir)
         if stamp == self.code_stamp:
+            self.code_seen = None
             return False
+        if self.code_seen is None or self.code_seen[0] != stamp:
+            self.code_seen = (stamp, now)  # (being written: looked at again in a moment)
+            return True
+        if now - self.code_seen[1] < CODE_SETTLE_S:
+            return True
         if stamp == "gone":
             log(f"its code {self.code_dir} is gone (git-snapshot uninstalled?): stopping")
         else:
