@@ -1490,12 +1490,11 @@ def _left_behind(state_dir: str) -> dict[str, float]:
     """Per worktree, since when the watcher before us left what it saw unrecorded, when it
     did not stop cleanly: its status file is left (a clean stop removes it). Since its
     unrecorded_since, else since it last wrote the file (it writes it within a second of
-    any change)."""
+    any change). One carrying our own pid is no exception: a daemon that restarted itself
+    executed itself again, the same pid (RED38 C1), and a pid is reused after a kill."""
     try:
         with open(os.path.join(state_dir, instance.STATUS), "rb") as f:
             old = json.load(f)
-        if old.get("pid") == os.getpid():
-            return {}
         updated = float(old["updated"])
         out: dict[str, float] = {}
         for w in old.get("worktrees") or ():
