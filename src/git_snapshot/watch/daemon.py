@@ -231,6 +231,7 @@ class Daemon:
         self.worker_jobs = 0
         self.worker_last = 0.0
         self.poller: select.poll | None = None
+        self.mounts_fd: int | None = None  # the mount table (run: mounts_changed)
         self.overflows = 0
         self.last_overflow = 0.0
         self.backoff = 1.0
@@ -352,7 +353,9 @@ class Daemon:
             # the big trees too: a snapshot never takes a folder in them as clean
             big = [(b.root, not b.scan) for b in tree.ws.big.values()]
             linked = frozenset(tree.ws.linked)
-            dirtyset.watching(self.store_path, tree.root, big, tree.ws.blind, linked)
+            dirtyset.watching(
+                self.store_path, tree.root, big, tree.ws.blind, linked, tree.ws.mounts
+            )
             tree.ws.linked_said = linked
             if tree.ws.polling:
                 dirtyset.mark_all(self.store_path, tree.root, "polling")
@@ -1384,6 +1387,12 @@ class Daemon:
     # -- the loop ----------------------------------------------------------------------------
 
     def run(self) -> None:
+        from git_snapshot.watch import dirtyset
+
+        # the mount table, opened before any setup: poll() says when it changes from then on
+        # (POLLPRI: mounts_changed)
+        with contextlib.suppress(OSError):
+            self.mounts_fd = os.open(dirtyset.MOUNTINFO, os.O_RDONLY | os.O_CLOEXEC)
         self.sync_registry()
         self.check_exists()
         self.write_status()
@@ -1392,6 +1401,8 @@ class Daemon:
         wake_r, wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         signal.set_wakeup_fd(wake_w)  # a signal ends the wait at once
         poller.register(wake_r, select.POLLIN)
+        if self.mounts_fd is not None:
+            poller.register(self.mounts_fd, select.POLLPRI)
         while not self.stop:
             now = _now()
             timeout = self.next_wakeup(now) - now
@@ -1407,12 +1418,16 @@ class Daemon:
                 if self.failing.pop("loop", None) is not None:
                     self.status_dirty = True
         self.shutdown()
+        if self.mounts_fd is not None:
+            os.close(self.mounts_fd)
 
     def step(self, fds: set[int], wake_r: int) -> None:
         """One round of the loop: what is ready on *fds*, then the timers and snapshots."""
         if wake_r in fds:
             with contextlib.suppress(OSError):
                 os.read(wake_r, 512)
+        if self.mounts_fd is not None and self.mounts_fd in fds:
+            self.mounts_changed()  # (before the events: a sync among them is answered after)
         if self.src.fileno() in fds:
             self.on_events(self.src.read())
         w = self.child
@@ -1428,6 +1443,21 @@ class Daemon:
             self.status_dirty = True  # (is there room again?)
         if self.status_dirty and now - self.status_written >= STATUS_EVERY_S:
             self.write_status()
+
+    def mounts_changed(self) -> None:
+        """The mount table changed: a worktree whose mounts at or below it are not those of
+        its last setup is set up again now (a new epoch: its next snapshot walks everything)
+        and snapshotted. A mount made in it covers folders whose watches stay on the folders
+        below, and one gone uncovers folders nothing watches: what was written there raised
+        no event, and every snapshot kept the old bytes (review38 RA)."""
+        from git_snapshot.watch import dirtyset
+
+        for tree in self.trees.values():
+            if dirtyset.mounts(tree.root) != tree.ws.mounts:
+                log(f"{tree.root}: a mount in it was made or removed: set up again")
+                self.setup(tree)
+                tree.last_change = _now()
+                tree.first_change = tree.first_change or tree.last_change
 
     def recover(self, exc: OSError) -> None:
         """An OSError left a round of the loop unfinished: events it read may be unmarked,

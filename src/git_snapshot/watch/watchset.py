@@ -597,6 +597,9 @@ class WatchSet:
         # the top or mount points on a file system whose changes made elsewhere raise no
         # event (blind_roots: found at each setup): (folder, file system type)
         self.blind: list[tuple[str, str]] = []
+        # the mounts at or below the top at the last setup (dirtyset.mounts): one made or
+        # gone since covers or uncovers folders the watches miss (the daemon sets up again)
+        self.mounts: frozenset[bytes] = frozenset()
         # each watched folder's signature (_deep_look) when last looked at, and those that held
         # a regular file with other names then: a write through another name (in another
         # folder, outside the worktree) raises no event here, so every snapshot lists them
@@ -691,6 +694,11 @@ class WatchSet:
 
     def setup(self, ignored_dirs: frozenset[bytes], may_watch: bool = True) -> None:
         """Watch (again) every folder: idempotent, so also the rescan after an overflow."""
+        from git_snapshot.watch import dirtyset
+
+        mounts = dirtyset.mounts(self.root)  # (before the watches: one made meanwhile differs)
+        self._unwatch(mounts ^ self.mounts)
+        self.mounts = mounts
         self.blind = blind_roots(self.root)
         order, ignored_tail, bigs = self.plan(ignored_dirs)
         wanted = [*order, *(b.root for b in bigs), *ignored_tail]
@@ -739,6 +747,17 @@ class WatchSet:
         self.check_todo = []
         self.check_from = time.monotonic()
         self.next_check = self.check_from + self._check_step()
+
+    def _unwatch(self, changed: frozenset[bytes]) -> None:
+        """Drop the watches at and below the points of the *changed* mounts (made or gone
+        since the last setup, as dirtyset.mounts gives them): each is on the folder a new
+        mount covers, or on one of a mount gone, where no event comes from what is there now;
+        setup() watches what is there now."""
+        for m in changed:
+            rel = os.fsdecode(m.split(b" ", 2)[2].decode("unicode_escape").encode("latin-1"))
+            point = os.path.join(self.root, rel) if rel else self.root
+            for d in [d for d in self.watched if _under(d, point)]:
+                self.budget.remove(self.watched.pop(d))
 
     # -- files with other names, changes no event names -------------------------------------
 
