@@ -44,6 +44,28 @@ def _held(repo: Path, rel: str) -> bytes | None:
     return None
 
 
+def _watched(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811
+    under: str | None = None,
+) -> tuple[Path, Path]:
+    """A folder outside to mount (deep/f.txt), and a watched repository with a folder mnt/
+    (holding under.txt with *under*, if given)."""
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (outside / "deep" / "f.txt").write_text("one\n")
+    repo = make_repo(tmp_path)
+    (repo / "mnt").mkdir()
+    if under is not None:
+        (repo / "mnt" / "under.txt").write_text(under)
+    add(store_dir, repo)
+    watcher.start()
+    watcher.watching(repo)
+    settled(watcher, repo)
+    return outside, repo
+
+
 def _mount(source: Path, point: Path) -> None:
     if subprocess.run(["mount", "--bind", str(source), str(point)], check=False).returncode:
         pytest.skip("mount --bind failed here")
@@ -54,16 +76,7 @@ def test_the_watcher_sees_into_a_mount_made_and_removed_after_it_started(
     store_dir: Path,
     watcher: Watcher,  # noqa: F811
 ) -> None:
-    outside = tmp_path / "outside"
-    (outside / "deep").mkdir(parents=True)
-    (outside / "deep" / "f.txt").write_text("one\n")
-    repo = make_repo(tmp_path)
-    (repo / "mnt").mkdir()
-    (repo / "mnt" / "under.txt").write_text("below the mount\n")
-    add(store_dir, repo)
-    watcher.start()
-    watcher.watching(repo)
-    settled(watcher, repo)
+    outside, repo = _watched(tmp_path, store_dir, watcher, under="below the mount\n")
     _mount(outside, repo / "mnt")
     try:
         (repo / "mnt" / "deep" / "f.txt").write_text("two two\n")
@@ -92,15 +105,7 @@ def test_a_snapshot_in_another_mount_namespace_walks_what_the_watcher_cannot_see
     store_dir: Path,
     watcher: Watcher,  # noqa: F811
 ) -> None:
-    outside = tmp_path / "outside"
-    (outside / "deep").mkdir(parents=True)
-    (outside / "deep" / "f.txt").write_text("one\n")
-    repo = make_repo(tmp_path)
-    (repo / "mnt").mkdir()
-    add(store_dir, repo)
-    watcher.start()
-    watcher.watching(repo)
-    settled(watcher, repo)
+    outside, repo = _watched(tmp_path, store_dir, watcher)
     gs(repo, "create", "-m", "base")  # (a hook's base: the next one trusts the dirty set)
     script = (
         f"mount --bind {outside} {repo / 'mnt'} && "
