@@ -28,6 +28,7 @@ EXE = VENV_BIN / "git-snapshot"
 # A secret that only the snapshot can give back: not UTF-8, a NUL, no final newline.
 SECRET = b"TOKEN=s3cr\xe9t\x00value"
 COMMITTED = b"from the branch\n"
+MINE = b"MINE\n"  # an uncommitted edit a test destroys
 
 
 def put_venv_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -146,3 +147,19 @@ def worktree_state(repo: Path) -> dict[str, bytes]:
                 os.fsencode(os.readlink(full)) if os.path.islink(full) else Path(full).read_bytes()
             )
     return out
+
+
+def edited_and_saved(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """*repo*, hooked, a.txt committed ("v1") then edited to MINE, which snapshot 'holds MINE'
+    (a `git snapshot create`) saves."""
+    put_venv_on_path(monkeypatch)
+    commit(repo, "a.txt", b"v1\n")
+    install(repo)
+    (repo / "a.txt").write_bytes(MINE)
+    gs(repo, "-m", "holds MINE")
+    return repo
+
+
+def named_lost(repo: Path) -> list[str]:
+    """The paths every loss report of *repo*'s worktree names, oldest report first."""
+    return [x["path"] for e in json.loads(gs(repo, "losses", "--json").out) for x in e["lost"]]

@@ -9,35 +9,23 @@ committed (only the snapshot holds it), and the plain discard of an uncommitted 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from hookhelpers import MINE
 from hookhelpers import commit
+from hookhelpers import edited_and_saved
 from hookhelpers import install
+from hookhelpers import named_lost
 from hookhelpers import put_venv_on_path
-
-MINE = b"MINE\n"
 
 
 @pytest.fixture
 def hooked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """*repo*, hooked, a.txt committed ("v1") on main then edited to MINE, which snapshot
-    'holds MINE' (a `git snapshot create`) saves."""
-    put_venv_on_path(monkeypatch)
-    commit(repo, "a.txt", b"v1\n")
-    install(repo)
-    (repo / "a.txt").write_bytes(MINE)
-    gs(repo, "-m", "holds MINE")
-    return repo
-
-
-def _named(repo: Path) -> list[str]:
-    reports: list[dict[str, Any]] = json.loads(gs(repo, "losses", "--json").out)
-    return [x["path"] for e in reports for x in e["lost"]]
+    return edited_and_saved(repo, monkeypatch)
 
 
 def _v2_on_top(repo: Path) -> None:
@@ -76,7 +64,7 @@ def test_an_edit_committed_since_the_snapshot_is_not_named(
     flow(hooked)
     err = _main_back(hooked, how)
     assert "destroyed" not in err, err
-    assert _named(hooked) == []
+    assert named_lost(hooked) == []
     assert git(hooked, "show", "x~1:a.txt").out == MINE.decode()
 
 
@@ -87,13 +75,13 @@ def test_an_edit_never_committed_is_still_named(hooked: Path, how: str) -> None:
     _v2_on_top(hooked)
     err = _main_back(hooked, how)
     assert "destroyed" in err and "a.txt" in err, err
-    assert _named(hooked) == ["a.txt"]
+    assert named_lost(hooked) == ["a.txt"]
 
 
 def test_the_plain_discard_of_an_uncommitted_edit_is_still_named(hooked: Path) -> None:
     ran = git(hooked, "checkout", "--", "a.txt")
     assert "destroyed" in ran.err and "a.txt" in ran.err, ran.err
-    assert _named(hooked) == ["a.txt"]
+    assert named_lost(hooked) == ["a.txt"]
 
 
 def test_an_edit_committed_then_amended_away_is_not_named(
@@ -107,7 +95,7 @@ def test_an_edit_committed_then_amended_away_is_not_named(
     git(hooked, "commit", "-q", "--amend", "-am", "v2")
     err = _main_back(hooked, "file")
     assert "destroyed" not in err, err
-    assert _named(hooked) == []
+    assert named_lost(hooked) == []
 
 
 def test_a_converted_file_committed_since_is_not_named(
@@ -125,4 +113,4 @@ def test_a_converted_file_committed_since_is_not_named(
     assert git(repo, "show", "x~1:a.txt").out == "MINE\n"
     ran = git(repo, "checkout", "main", "--", "a.txt")
     assert "destroyed" not in ran.err, ran.err
-    assert _named(repo) == []
+    assert named_lost(repo) == []

@@ -19,23 +19,17 @@ from typing import Any
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from hookhelpers import MINE
 from hookhelpers import commit
+from hookhelpers import edited_and_saved
 from hookhelpers import install
+from hookhelpers import named_lost
 from hookhelpers import put_venv_on_path
-
-MINE = b"MINE\n"
 
 
 @pytest.fixture
 def hooked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """*repo*, hooked, a.txt committed ("v1") then edited to MINE, which snapshot 'holds MINE'
-    (a `git snapshot create`) saves."""
-    put_venv_on_path(monkeypatch)
-    commit(repo, "a.txt", b"v1\n")
-    install(repo)
-    (repo / "a.txt").write_bytes(MINE)
-    gs(repo, "-m", "holds MINE")
-    return repo
+    return edited_and_saved(repo, monkeypatch)
 
 
 def _holding(repo: Path) -> int:
@@ -46,10 +40,6 @@ def _holding(repo: Path) -> int:
 
 def _reports(repo: Path) -> list[dict[str, Any]]:
     return list(json.loads(gs(repo, "losses", "--json").out))
-
-
-def _named(repo: Path) -> list[str]:
-    return [x["path"] for e in _reports(repo) for x in e["lost"]]
 
 
 def _stash_switch(repo: Path) -> None:
@@ -85,7 +75,7 @@ def test_only_the_popped_files_the_checkout_wrote_over_are_named(
     git(repo, "stash", "pop", "-q")
     ran = git(repo, "checkout", "--", "sub/b.txt")
     assert "destroyed" in ran.err and "sub/b.txt" in ran.err and "a.txt" not in ran.err, ran.err
-    assert _named(repo) == ["sub/b.txt"]
+    assert named_lost(repo) == ["sub/b.txt"]
     assert (repo / "a.txt").read_bytes() == MINE
 
 
@@ -93,11 +83,11 @@ def test_a_later_discard_does_not_name_the_popped_edit_again(hooked: Path) -> No
     _stash_switch(hooked)
     git(hooked, "stash", "pop", "-q")
     git(hooked, "checkout", "--", "a.txt")
-    assert _named(hooked) == ["a.txt"]
+    assert named_lost(hooked) == ["a.txt"]
     (hooked / "a.txt").write_bytes(b"a new edit, never saved\n")
     ran = git(hooked, "checkout", "--", "a.txt")
     assert "destroyed" not in ran.err, ran.err
-    assert _named(hooked) == ["a.txt"]
+    assert named_lost(hooked) == ["a.txt"]
 
 
 def test_a_dropped_entry_with_nothing_to_discard_names_nothing(hooked: Path) -> None:
@@ -105,7 +95,7 @@ def test_a_dropped_entry_with_nothing_to_discard_names_nothing(hooked: Path) -> 
     git(hooked, "stash", "drop", "-q")
     ran = git(hooked, "checkout", "--", "a.txt")
     assert "destroyed" not in ran.err, ran.err
-    assert _named(hooked) == []
+    assert named_lost(hooked) == []
 
 
 def test_a_forced_checkout_after_a_pop_names_the_edit(hooked: Path) -> None:
@@ -126,7 +116,7 @@ def test_a_checkout_of_another_version_after_a_drop_names_nothing(hooked: Path) 
     ran = git(hooked, "checkout", "HEAD~1", "--", "a.txt")
     assert (hooked / "a.txt").read_bytes() == b"v1\n"
     assert "destroyed" not in ran.err, ran.err
-    assert _named(hooked) == []
+    assert named_lost(hooked) == []
 
 
 def test_a_committed_pop_names_nothing(hooked: Path) -> None:
@@ -135,7 +125,7 @@ def test_a_committed_pop_names_nothing(hooked: Path) -> None:
     git(hooked, "commit", "-qam", "the popped edit")
     ran = git(hooked, "checkout", "--", "a.txt")
     assert "destroyed" not in ran.err, ran.err
-    assert _named(hooked) == []
+    assert named_lost(hooked) == []
 
 
 def test_an_applied_entry_still_held_by_the_stash_names_nothing(hooked: Path) -> None:
@@ -143,7 +133,7 @@ def test_an_applied_entry_still_held_by_the_stash_names_nothing(hooked: Path) ->
     git(hooked, "stash", "apply", "-q")
     ran = git(hooked, "checkout", "--", "a.txt")
     assert "destroyed" not in ran.err, ran.err  # (git gives it back: stash@{0})
-    assert _named(hooked) == []
+    assert named_lost(hooked) == []
 
 
 def test_the_plain_discard_keeps_its_report(hooked: Path) -> None:
