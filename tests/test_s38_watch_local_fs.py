@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from git_snapshot.store import walker
 from git_snapshot.watch import watchset
 
 
 def _blind(monkeypatch: pytest.MonkeyPatch, root: Path, mounts: list[tuple[str, str]]) -> list[str]:
-    monkeypatch.setattr(watchset, "_mounts", lambda: mounts)
-    monkeypatch.setattr(watchset, "_fs_at", lambda p, m: dict(m).get(p, "ext4"))
+    monkeypatch.setattr(walker, "mount_table", lambda: [(0, p, kind) for p, kind in mounts])
+    monkeypatch.setattr(watchset, "_fs_at", lambda p, t: dict(mounts).get(p, "ext4"))
     return [kind for _, kind in watchset.blind_roots(str(root))]
 
 

@@ -1085,24 +1085,32 @@ TRUSTED_FS = frozenset({"ext2", "ext3", "ext4", "xfs", "btrfs", "tmpfs", "f2fs"}
 MOUNTINFO = "/proc/self/mountinfo"  # each mount's device and file system type
 
 
-def _fs_type(dev: int) -> str:
-    """The type of the file system mounted on device *dev* ('' when unknown)."""
+def mount_table() -> list[tuple[int, str, str]]:
+    """Each mount's device, point and file system type, from MOUNTINFO ([] unreadable)."""
     try:
         with open(MOUNTINFO, "rb") as f:
             lines = f.read().splitlines()
     except OSError:
-        return ""
+        return []
+    out = []
     for line in lines:
         # ID PARENT MAJOR:MINOR ROOT POINT OPTIONS [TAGS...] - TYPE SOURCE SUPER-OPTIONS
         fields = line.split(b" ")
         try:
             major, minor = fields[2].split(b":")
-            if os.makedev(int(major), int(minor)) != dev:
-                continue
-            return fields[fields.index(b"-", 6) + 1].decode("ascii", "replace")
-        except (ValueError, IndexError):
+            kind = fields[fields.index(b"-", 6) + 1].decode("ascii", "replace")
+            # the kernel writes a space, tab, newline or backslash in a path as an octal escape
+            point = os.fsdecode(fields[4].decode("unicode_escape").encode("latin-1"))
+            out.append((os.makedev(int(major), int(minor)), point, kind))
+        except (ValueError, IndexError):  # (UnicodeError is a ValueError)
             continue
-    return ""
+    return out
+
+
+def _fs_type(dev: int, table: list[tuple[int, str, str]] | None = None) -> str:
+    """The type of the file system mounted on device *dev* ('' when unknown), from *table*
+    (mount_table()'s, read now when not given)."""
+    return next((kind for d, _, kind in table or mount_table() if d == dev), "")
 
 
 # listings of a folder again when entries of it went as it was read (_Walker._relisted)

@@ -183,43 +183,20 @@ def _under(path: str, top: str) -> bool:
     return path == top or path.startswith(top + "/")
 
 
-def _mounts() -> list[tuple[str, str]]:
-    """Every mount's point and file system type, from walker.MOUNTINFO ([] unreadable)."""
+def _fs_at(path: str, table: list[tuple[int, str, str]]) -> str:
+    """The type of the file system *path* lies on, from *table* (walker.mount_table()'s): its
+    device's, else (a btrfs subvolume's own device number is in no mountinfo line) the type
+    of the longest mount point above it; '' unknown."""
     from git_snapshot.store import walker
 
     try:
-        with open(walker.MOUNTINFO, "rb") as f:
-            lines = f.read().splitlines()
-    except OSError:
-        return []
-    out = []
-    for line in lines:
-        # ID PARENT MAJOR:MINOR ROOT POINT OPTIONS [TAGS...] - TYPE SOURCE SUPER-OPTIONS
-        fields = line.split(b" ")
-        try:
-            kind = fields[fields.index(b"-", 6) + 1].decode("ascii", "replace")
-        except (ValueError, IndexError):
-            continue
-        # the kernel writes a space, tab, newline or backslash in a path as an octal escape
-        point = fields[4].decode("unicode_escape").encode("latin-1")
-        out.append((os.fsdecode(point), kind))
-    return out
-
-
-def _fs_at(path: str, mounts: list[tuple[str, str]]) -> str:
-    """The type of the file system *path* lies on: walker._fs_type's answer for its device,
-    else (a btrfs subvolume's own device number is in no mountinfo line) the type of the
-    longest mount point above it; '' unknown."""
-    from git_snapshot.store import walker
-
-    try:
-        kind = walker._fs_type(os.stat(path).st_dev)
+        kind = walker._fs_type(os.stat(path).st_dev, table)
     except OSError:
         return ""
     if kind:
         return kind
     real = os.path.realpath(path)
-    above = [(len(p), k) for p, k in mounts if p == "/" or _under(real, p)]
+    above = [(len(p), k) for _, p, k in table if p == "/" or _under(real, p)]
     return max(above)[1] if above else ""
 
 
@@ -238,12 +215,12 @@ def blind_roots(root: str) -> list[tuple[str, str]]:
     the host's editor, another machine, the lower layer (RED38 A1c)."""
     from git_snapshot.store import walker
 
-    mounts = _mounts()
+    table = walker.mount_table()
     real = os.path.realpath(root)
-    points = [root] + [p for p, _ in mounts if p != real and _under(p, real)]
+    points = [root] + [p for _, p, _ in table if p != real and _under(p, real)]
     out = []
     for p in points:
-        kind = _fs_at(p, mounts)
+        kind = _fs_at(p, table)
         if kind not in walker.TRUSTED_FS and kind not in LOCAL_FS:
             out.append((root if p == real else p, kind or "unknown"))
     return out
