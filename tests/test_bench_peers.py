@@ -88,6 +88,11 @@ def test_quick_run_writes_a_full_table(tmp_path: Path) -> None:
     assert checked == ran
     for target in ("first snapshot / tar+zstd", "unchanged snapshot / Python walk", "peak RSS"):
         assert any(line.startswith(f"| {target}") for line in lines), target
+    # the 1 % target applied to every tool that ran, each against its own unchanged snapshot
+    start = lines.index(next(line for line in lines if line.startswith("The 1% target applied")))
+    step = [_cells(line) for line in lines[start + 4 : start + 4 + len(ran)]]
+    assert {row[0] for row in step} == ran
+    assert all(re.fullmatch(r"[0-9.]+x", row[4]) for row in step), step
     assert "bench/peers.py --quick" in text  # the command that regenerates it
 
 
