@@ -178,14 +178,16 @@ class Context:
     def __init__(self, call: Call, env: Mapping[str, str]) -> None:
         self._call = call
         self._env = env
-        self._found: tuple[str, float | None, str | None, bool, tuple[str, ...]] | None = None
+        self._found: (
+            tuple[str, float | None, str | None, bool, tuple[str, ...], str | None] | None
+        ) = None
         self.under_run = bool(env.get(RUN_ENV))
 
     @classmethod
     def find(cls, call: Call, env: Mapping[str, str]) -> Context:
         return cls(call, env)
 
-    def _find(self) -> tuple[str, float | None, str | None, bool, tuple[str, ...]]:
+    def _find(self) -> tuple[str, float | None, str | None, bool, tuple[str, ...], str | None]:
         if self._found is None:
             from git_snapshot import proc
 
@@ -198,6 +200,7 @@ class Context:
                 proc.user_dir(chain),
                 bool(git_proc and proc.elsewhere(git_proc.argv)),
                 git_proc.argv if git_proc and sub else (),
+                _cwd_of(git_proc.pid) if git_proc else None,
             )
         return self._found
 
@@ -223,12 +226,25 @@ class Context:
         return self._find()[3]
 
     @property
+    def git_cwd(self) -> str | None:
+        """The directory the user's git command itself runs in, None if unknown: the
+        superproject's for a submodule's hook run by `git submodule update`."""
+        return self._find()[5]
+
+    @property
     def command(self) -> str:
         return self._find()[0]
 
     @property
     def started(self) -> float | None:
         return self._find()[1]
+
+
+def _cwd_of(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return None
 
 
 def _fallback_command(call: Call, env: Mapping[str, str]) -> str:
@@ -1501,16 +1517,26 @@ def _user_cwd(repo: gitrepo.Repo, env: Mapping[str, str], ctx: Context) -> str:
             gitdir = os.path.realpath(repo.git_dir)
             if not (real == gitdir or real.startswith(gitdir + os.sep)):
                 return os.path.join(repo.toplevel, os.path.relpath(real, top))
-        elif ctx.redirected:
+        elif ctx.redirected or _outside(ctx.git_cwd, top):
             # `git -C ../other checkout` from another repository: its report's restore
             # command names this worktree with -C (Report.lines), or pasted where the user
-            # is it would restore that repository's snapshot of the same number (RED30)
+            # is it would restore that repository's snapshot of the same number (RED30);
+            # so does a submodule's hook run by the superproject's `git submodule update`,
+            # whose git moved into the submodule by itself (RED39 B3)
             return user
     prefix = env.get("GIT_PREFIX", "")
     where = os.path.normpath(os.path.join(repo.toplevel, prefix))
     if prefix and os.path.isdir(where) and where.startswith(repo.toplevel):
         return where
     return repo.toplevel
+
+
+def _outside(folder: str | None, top: str) -> bool:
+    """*folder* is known and not in the worktree whose real top is *top*."""
+    if not folder or not os.path.isabs(folder) or not os.path.isdir(folder):
+        return False
+    real = os.path.realpath(folder)
+    return not (real == top or real.startswith(top + os.sep))
 
 
 def _quiet(repo: gitrepo.Repo) -> bool:

@@ -217,7 +217,9 @@ def user_dir(chain: list[Process]) -> str | None:
     empty for it); None when unknown."""
     found = False
     for p in chain:
-        if git_subcommand(p.argv):
+        # git 2.39's `git submodule` is a script that runs from the top (cd_to_toplevel):
+        # the user's shell is above it, as user_git_command takes it
+        if git_subcommand(p.argv) or (found and _scripted(p.argv) is not None):
             found = True
         elif found:
             try:
