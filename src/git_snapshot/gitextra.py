@@ -486,18 +486,41 @@ def nested_versions(git_dir: str) -> dict[bytes, set[tuple[str, int]]]:
     """path -> the (blob id, mode) versions that the repository at *git_dir* (a submodule's,
     seen from the worktree around it) can give back: its HEAD's and its index's. Empty when
     git cannot read it. Run with --git-dir, not in its worktree, which may be gone
-    (``submodule deinit`` clears it and leaves the repository in .git/modules)."""
+    (``submodule deinit`` clears it and leaves the repository in .git/modules), and with
+    a --work-tree that exists: git dies ("cannot chdir") on a core.worktree that is gone (the
+    folder ``git rm -f sub`` removed), and neither command reads a worktree (RED39 B2)."""
     found: dict[bytes, set[tuple[str, int]]] = {}
-    out = run_git(git_dir, f"--git-dir={git_dir}", "ls-tree", "-r", "-z", "HEAD", check=False)
+    where = (f"--git-dir={git_dir}", f"--work-tree={git_dir}")
+    out = run_git(git_dir, *where, "ls-tree", "-r", "-z", "HEAD", check=False)
     for rec in _split_z(out):
         meta, _, path = rec.partition(b"\t")
         fields = meta.split(b" ")
         if len(fields) == 3 and fields[1] == b"blob":
             found.setdefault(path, set()).add((fields[2].decode(), int(fields[0], 8)))
-    out = run_git(git_dir, f"--git-dir={git_dir}", "ls-files", "-s", "-z", check=False)
+    out = run_git(git_dir, *where, "ls-files", "-s", "-z", check=False)
     for rec in _split_z(out):
         meta, _, path = rec.partition(b"\t")
         fields = meta.split(b" ")
         if len(fields) == 3:
             found.setdefault(path, set()).add((fields[1].decode(), int(fields[0], 8)))
     return found
+
+
+def gitlink_in_index(repo: Repo, path: bytes) -> bool:
+    """Whether the index of *repo* holds a gitlink (a submodule) at *path*: `git submodule
+    update` checks it out again, its ``.git`` file with it."""
+    out = run_git(
+        repo.toplevel,
+        "--literal-pathspecs",
+        "ls-files",
+        "-s",
+        "-z",
+        "--",
+        os.fsdecode(path),
+        check=False,
+    )
+    for rec in _split_z(out):
+        meta, _, name = rec.partition(b"\t")
+        if name == path and meta.startswith(b"160000 "):
+            return True
+    return False

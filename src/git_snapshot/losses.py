@@ -580,7 +580,8 @@ def _nested(
 ) -> tuple[set[bytes], set[bytes]]:
     """Of the lost *items*, those inside a repository nested in the worktree (a submodule)
     whose versions that repository can give back (its HEAD's or index's bytes and mode, and
-    the ``.git`` file naming it, which ``git submodule update`` writes again), and those it
+    the ``.git`` file naming it, which ``git submodule update`` writes again while the
+    gitlink is in the index), and those it
     tracks: the worktree's own git sees neither (``submodule deinit -f`` was reported as
     destroying every file of the submodule, each called untracked: RED30). A linked
     worktree's ``.git`` file is no such: nothing but it makes the folder a worktree again.
@@ -607,21 +608,37 @@ def _nested(
                 roots[folder] = git_dir
             folder = folder.rpartition(b"/")[0]
     tracked: set[bytes] = set()
+    lost = {path for path, _, _ in items}
     for folder, git_dir in roots.items():
         from git_snapshot import gitextra
 
         versions = gitextra.nested_versions(git_dir)
-        if not os.path.isfile(os.path.join(git_dir, "commondir")):  # not a linked worktree's
-            given.add(folder + b"/.git")
+        whole = _checkout_gone(repo, folder, git_dir, lost)
+        if not whole and not os.path.isfile(os.path.join(git_dir, "commondir")):
+            given.add(folder + b"/.git")  # not a linked worktree's
         for path, e, _ in items:
             if not path.startswith(folder + b"/") or e.kind == DIR:
                 continue
             held = versions.get(path[len(folder) + 1 :])
             if held:
                 tracked.add(path)
-                if (git_blob_id(store, e), _git_mode(e)) in held:
+                if not whole and (git_blob_id(store, e), _git_mode(e)) in held:
                     given.add(path)
     return given, tracked
+
+
+def _checkout_gone(repo: gitrepo.Repo, folder: bytes, git_dir: str, lost: set[bytes]) -> bool:
+    """Whether the submodule checkout at *folder* went with its ``.git`` file, and git will
+    not write it again: `git rm -f sub` takes the gitlink from the index, so `git submodule
+    update` has nothing to check out there. Then only the snapshot gives the checkout back,
+    whole: the ``.git`` file and its unchanged files too. Without them `undo` left a plain
+    folder, over which `submodule update` later checked out without a word, and the edit
+    `undo` had brought back was gone again (RED39 B2)."""
+    if folder + b"/.git" not in lost or os.path.isfile(os.path.join(git_dir, "commondir")):
+        return False
+    from git_snapshot import gitextra
+
+    return not gitextra.gitlink_in_index(repo, folder)
 
 
 def _removed_worktree(repo: gitrepo.Repo, folder: bytes, text: bytes) -> bool:
