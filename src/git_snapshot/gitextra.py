@@ -482,21 +482,25 @@ def clean_path_ids(repo: Repo, paths: Iterable[bytes]) -> dict[bytes, str]:
     return {p: oid for p, oid in zip(files, oids, strict=True) if _is_oid(oid)}
 
 
-def nested_versions(git_dir: str) -> dict[bytes, set[tuple[str, int]]]:
+def nested_versions(git_dir: str, revs: Sequence[str] = ()) -> dict[bytes, set[tuple[str, int]]]:
     """path -> the (blob id, mode) versions that the repository at *git_dir* (a submodule's,
-    seen from the worktree around it) can give back: its HEAD's and its index's. Empty when
+    seen from the worktree around it) can give back: its HEAD's, its index's and those of
+    its commits *revs* (one ls-tree each: the few the operation moved it between). Empty when
     git cannot read it. Run with --git-dir, not in its worktree, which may be gone
     (``submodule deinit`` clears it and leaves the repository in .git/modules), and with
     a --work-tree that exists: git dies ("cannot chdir") on a core.worktree that is gone (the
     folder ``git rm -f sub`` removed), and neither command reads a worktree (RED39 B2)."""
     found: dict[bytes, set[tuple[str, int]]] = {}
     where = (f"--git-dir={git_dir}", f"--work-tree={git_dir}")
-    out = run_git(git_dir, *where, "ls-tree", "-r", "-z", "HEAD", check=False)
-    for rec in _split_z(out):
-        meta, _, path = rec.partition(b"\t")
-        fields = meta.split(b" ")
-        if len(fields) == 3 and fields[1] == b"blob":
-            found.setdefault(path, set()).add((fields[2].decode(), int(fields[0], 8)))
+    for rev in dict.fromkeys(["HEAD", *revs]):
+        if rev != "HEAD":
+            _check_rev(rev)
+        out = run_git(git_dir, *where, "ls-tree", "-r", "-z", rev, check=False)
+        for rec in _split_z(out):
+            meta, _, path = rec.partition(b"\t")
+            fields = meta.split(b" ")
+            if len(fields) == 3 and fields[1] == b"blob":
+                found.setdefault(path, set()).add((fields[2].decode(), int(fields[0], 8)))
     out = run_git(git_dir, *where, "ls-files", "-s", "-z", check=False)
     for rec in _split_z(out):
         meta, _, path = rec.partition(b"\t")

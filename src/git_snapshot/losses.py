@@ -612,7 +612,7 @@ def _nested(
     for folder, git_dir in roots.items():
         from git_snapshot import gitextra
 
-        versions = gitextra.nested_versions(git_dir)
+        versions = gitextra.nested_versions(git_dir, _nested_moves(repo, snap, folder, git_dir))
         whole = _checkout_gone(repo, folder, git_dir, lost)
         if not whole and not os.path.isfile(os.path.join(git_dir, "commondir")):
             given.add(folder + b"/.git")  # not a linked worktree's
@@ -625,6 +625,28 @@ def _nested(
                 if not whole and (git_blob_id(store, e), _git_mode(e)) in held:
                     given.add(path)
     return given, tracked
+
+
+NESTED_MOVES_AT_MOST = 6  # a submodule's commits read (an ls-tree of its whole tree each)
+
+
+def _nested_moves(repo: gitrepo.Repo, snap: Snapshot, folder: bytes, git_dir: str) -> list[str]:
+    """The commits the submodule at *folder* was moved between since *snap* was taken: those
+    its HEAD left or reached (its reflog: `checkout --recurse-submodules`, `submodule update
+    --force`), and the one the superproject's HEAD of then named (its gitlink). Their files
+    are git's to give back, not uncommitted edits: moving a clean submodule from s1 to s2
+    named every file that differs, and a later checkout that did not touch it was blamed
+    again for what `update --force` wrote (RED39 B4)."""
+    moves = head_moves(git_dir, snap.created - CLOCK_STEP_SLACK_S)[:NESTED_MOVES_AT_MOST]
+    head = snap.meta.get("head")
+    if isinstance(head, str) and gitrepo._is_oid(head):
+        from git_snapshot import gitextra
+
+        # (check=False: that commit may be gone since, amended away and pruned)
+        for path, mode, _, oid in gitextra.ls_tree(repo, head, [os.fsdecode(folder)], False):
+            if path == folder and mode == gitrepo.MODE_GITLINK and oid not in moves:
+                moves.append(oid)
+    return moves
 
 
 def _checkout_gone(repo: gitrepo.Repo, folder: bytes, git_dir: str, lost: set[bytes]) -> bool:
