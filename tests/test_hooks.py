@@ -502,7 +502,8 @@ def test_rebase_autostash_keeps_the_dirty_edit_in_the_snapshots(
 ) -> None:
     """git stashes before pre-rebase and applies the stash after post-rewrite: at both hooks
     the worktree lacks the edit, which sits in rebase-merge/autostash (rebase-apply/ with
-    --apply)."""
+    --apply). post-rewrite's holds it merged onto feature's change, as git applies it and
+    the worktree then holds it (RED39 B1)."""
     r = hooked
     commit(r, "a.txt", b"1\n2\n3\n4\n5\n")
     side_commit(r, "feature", {"a.txt": b"one\n2\n3\n4\n5\n"}, base="HEAD")
@@ -517,7 +518,7 @@ def test_rebase_autostash_keeps_the_dirty_edit_in_the_snapshots(
     pre, post = snaps(r)[-2:]
     assert (pre["trigger"], post["trigger"]) == ("pre-rebase", "post-rewrite")
     assert saved(r, pre["id"], tmp_path)["a.txt"] == b"1\n2\n3\n4\nfive\n"
-    assert saved(r, post["id"], tmp_path)["a.txt"] == b"1\n2\n3\n4\nfive\n"
+    assert saved(r, post["id"], tmp_path)["a.txt"] == b"one\n2\n3\n4\nfive\n"
 
 
 def test_pull_rebase_autostash_keeps_the_dirty_edit(

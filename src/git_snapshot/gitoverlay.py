@@ -235,13 +235,19 @@ def _write_raw(repo: Repo, dest: str, entries: list[tuple[bytes, int, str]]) -> 
 
 
 def overlay_from_stash(repo: Repo, commit: str, dest: str) -> Overlay:
-    """The user's worktree state of tracked files held in a stash commit (git's autostash).
+    """The user's worktree state of tracked files held in a stash commit (git's autostash),
+    as the worktree holds it once git applies the autostash.
 
     Files that differ between ``commit^1`` (HEAD at stash time) and ``commit`` (the worktree
     tree) are written under *dest* with their modes; files the user deleted are listed in
-    ``deleted``. Gitlinks are left out.
+    ``deleted``. Gitlinks are left out. Where the operation changed those paths already (the
+    hooks after a pull, pre-merge-commit), git applies the autostash as a 3-way merge onto
+    the new index: so does :func:`_as_applied` (RED39 B1, B5).
     """
     blobs, deleted = stash_changes(repo, commit)
+    stashed = {p for p, _, _ in blobs} | deleted
+    if stashed & _changed_since(repo, f"{commit}^1"):
+        blobs, deleted = _as_applied(repo, commit, stashed)
     os.makedirs(dest, exist_ok=True)
     _write_blobs(repo, dest, blobs)
     return Overlay(root=dest, files=frozenset(p for p, _, _ in blobs), deleted=frozenset(deleted))
@@ -252,7 +258,15 @@ def stash_changes(repo: Repo, commit: str) -> tuple[list[tuple[bytes, int, str]]
     symlinks it holds (path, git mode, blob id), and the paths it deleted (gitlinks left
     out). Raises GitError (an entry pruned, say)."""
     _check_rev(commit)
-    out = run_git(repo.toplevel, "diff-tree", "-r", "-z", "--no-renames", f"{commit}^1", commit)
+    return _tree_changes(repo, f"{commit}^1", commit)
+
+
+def _tree_changes(
+    repo: Repo, old: str, new: str
+) -> tuple[list[tuple[bytes, int, str]], set[bytes]]:
+    """The files and symlinks tree-ish *new* holds where it differs from *old* (path, git
+    mode, blob id), and the paths it lacks (gitlinks left out)."""
+    out = run_git(repo.toplevel, "diff-tree", "-r", "-z", "--no-renames", old, new)
     recs = _split_z(out)
     blobs: list[tuple[bytes, int, str]] = []
     deleted: set[bytes] = set()
@@ -268,6 +282,104 @@ def stash_changes(repo: Repo, commit: str) -> tuple[list[tuple[bytes, int, str]]
         elif new_mode in (MODE_FILE, MODE_EXEC, MODE_SYMLINK):
             blobs.append((path, new_mode, new_oid))
     return blobs, deleted
+
+
+# git applies its autostash (`git stash apply`) as a 3-way merge: base the stash's first
+# parent, ours the index of the moment (after a pull: the new HEAD), theirs the stash
+
+
+def _changed_since(repo: Repo, base: str) -> set[bytes]:
+    """The paths the index holds otherwise than commit *base* (one git process: nothing
+    after a plain stash, whose index is *base*'s tree)."""
+    args = ["diff-index", "--cached", "-z", "--name-only", "--no-renames", base]
+    return set(_split_z(run_git(repo.toplevel, *args)))
+
+
+def _as_applied(
+    repo: Repo, commit: str, stashed: set[bytes]
+) -> tuple[list[tuple[bytes, int, str]], set[bytes]]:
+    """:func:`stash_changes` of the autostash *commit* (whose paths are *stashed*) as git's
+    apply leaves them: the clean 3-way merge's files where it differs from the index (the
+    edit carried to the name an upstream rename gave the file) and the paths the merge
+    lacks. A path the merge cannot settle (a conflict: git keeps the stash entry and writes
+    markers; binary; a merge driver) gets the index's version, on disk now: no version that
+    never existed is claimed, and every stashed path stays in the overlay (hidden by git, so
+    not lost)."""
+    try:
+        ours = run_git(repo.toplevel, "write-tree").strip().decode("ascii")
+        merged, conflicted = _merge_tree(repo, commit, ours)
+    except GitError:  # an unmerged index, say: git's apply would refuse too
+        return _index_versions(repo, stashed)
+    blobs, deleted = _tree_changes(repo, ours, merged)
+    blobs = [b for b in blobs if b[0] not in conflicted]
+    deleted -= conflicted
+    shown = {p for p, _, _ in blobs} | deleted
+    held, gone = _index_versions(repo, (stashed | conflicted) - shown)
+    return blobs + held, deleted | gone
+
+
+def _merge_tree(repo: Repo, commit: str, ours: str) -> tuple[str, set[bytes]]:
+    """The tree of git's 3-way merge of the stash *commit* into tree *ours* over
+    ``commit^1``, and the paths it could not merge. git 2.39's ``merge-tree --write-tree``
+    takes no merge base (``--merge-base`` is 2.40's): *ours* is put in a commit whose one
+    parent is ``commit^1``, the two commits' only merge base (written as git writes a stash:
+    an object that gc drops). Custom merge drivers are not run from a hook: each one is
+    made to fail, a conflict."""
+    fixed = {
+        "GIT_AUTHOR_NAME": "git-snapshot",
+        "GIT_AUTHOR_EMAIL": "git-snapshot@localhost",
+        "GIT_AUTHOR_DATE": "@0 +0000",
+        "GIT_COMMITTER_NAME": "git-snapshot",
+        "GIT_COMMITTER_EMAIL": "git-snapshot@localhost",
+        "GIT_COMMITTER_DATE": "@0 +0000",
+    }
+    args = ["commit-tree", "-p", f"{commit}^1", "-m", "git-snapshot: autostash base", ours]
+    res = _run(repo.toplevel, args, env=git_env(fixed))
+    if res.returncode != 0:
+        raise GitError(args, res.returncode, res.stderr)
+    side = res.stdout.strip().decode("ascii")
+    args = [x for name in _merge_drivers(repo) for x in ("-c", f"merge.{name}.driver=false")]
+    args += ["merge-tree", "--write-tree", "-z", "--name-only", "--no-messages", side, commit]
+    res = _run(repo.toplevel, args)
+    if res.returncode not in (0, 1):
+        raise GitError(args, res.returncode, res.stderr)
+    # the tree's id, then (on a conflict) the paths that have one, up to an empty record
+    tree, _, rest = res.stdout.partition(b"\0")
+    names = rest.split(b"\0\0", 1)[0] if res.returncode == 1 else b""
+    return tree.decode("ascii"), set(_split_z(names))
+
+
+def _merge_drivers(repo: Repo) -> list[str]:
+    """The names of the merge drivers the configuration defines (``merge.NAME.driver``)."""
+    args = ["config", "-z", "--name-only", "--get-regexp", r"^merge\..*\.driver$"]
+    res = _run(repo.toplevel, args)
+    if res.returncode not in (0, 1):
+        raise GitError(args, res.returncode, res.stderr)
+    names = []
+    for rec in _split_z(res.stdout):
+        key = rec.decode("utf-8", "surrogateescape")
+        names.append(key[len("merge.") : -len(".driver")])
+    return names
+
+
+def _index_versions(
+    repo: Repo, paths: set[bytes]
+) -> tuple[list[tuple[bytes, int, str]], set[bytes]]:
+    """The index's files and symlinks at *paths* (what is on disk right after the operation),
+    and those of *paths* it does not hold, but a folder on disk (the operation made one of a
+    file: an overlay's deleted path leaves out all under it)."""
+    found = [e for e in _index_entries(repo, sorted(paths)) if e[1] != MODE_GITLINK]
+    held = {p for p, _, _ in found}
+    top = os.fsencode(repo.toplevel)
+    return found, {p for p in paths - held if not _is_dir(os.path.join(top, p))}
+
+
+def _is_dir(path: bytes) -> bool:
+    """A real folder at *path* (not a link to one)."""
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 # pre-commit's stash of unstaged edits (finding its patch is precommit.patch's job)
