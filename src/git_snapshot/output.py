@@ -30,13 +30,21 @@ if TYPE_CHECKING:
 
 
 def display(path: bytes) -> str:
-    """A path (or a link's target) printed as text: the one shell word that gives its bytes
-    back (validate.show), so that a name pasted from any line reaches its file and no two
+    """A path printed as text: the one shell word that gives its bytes back (validate.show:
+    ``./-x`` for ``-x``), so that a name pasted from any line reaches its file and no two
     names print alike; never an exception, never a terminal's escape sequence. (--json gives
     names as they are: json_text.)"""
     from git_snapshot.store import validate  # the store's checks: not on every hook's path
 
     return validate.show(path)
+
+
+def target(ref: bytes) -> str:
+    """A link's target printed as display() prints a path, but as it is after a ``-``: data
+    shown after ``->``, not a PATH to paste (``./-x`` would be other bytes)."""
+    from git_snapshot.store import validate
+
+    return validate.word(ref)
 
 
 def message(text: str) -> str:
@@ -65,7 +73,8 @@ def brief(path: bytes) -> str:
         return shown
     text = os.fsdecode(path)
     head, tail = BRIEF // 4, BRIEF // 2
-    return display(os.fsencode(text[:head])) + "..." + display(os.fsencode(text[-tail:]))
+    end = os.fsencode(text[-tail:])  # no path's start: no ./ before a '-' (target's word)
+    return display(os.fsencode(text[:head])) + "..." + target(end)
 
 
 def one_line(text: str) -> str:

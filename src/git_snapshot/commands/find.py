@@ -82,7 +82,7 @@ def _ids(snaps: list[Snapshot]) -> str:
 
 
 def _content(e: Entry) -> str:
-    return "-> " + output.display(e.ref) if e.kind == SYMLINK else e.ref.hex()[:SHORT]
+    return "-> " + output.target(e.ref) if e.kind == SYMLINK else e.ref.hex()[:SHORT]
 
 
 def cmd_find(

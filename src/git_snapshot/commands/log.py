@@ -31,7 +31,7 @@ def content_id(v: Version) -> str:
     if v.entry is None:
         return f"({v.why})" if v.why else "-"
     if v.entry.kind == SYMLINK:
-        return "-> " + output.display(v.entry.ref)
+        return "-> " + output.target(v.entry.ref)
     return v.entry.ref.hex()[:SHORT]
 
 

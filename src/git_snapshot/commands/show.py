@@ -87,7 +87,7 @@ def cmd_show(
     for (p, e), kind in zip(entries, kinds):
         name = output.display(p) + ("/" if e.kind == 2 else "")
         if e.kind == SYMLINK:
-            name += " -> " + output.display(e.ref)
+            name += " -> " + output.target(e.ref)
         if e.flags & CHANGED_WHILE_READ:  # stored as last read: maybe a mix of versions
             name += f"  {TORN}"
         mode = stat.filemode(e.mode | {1: stat.S_IFREG, 2: stat.S_IFDIR, 3: stat.S_IFLNK}[e.kind])

@@ -50,24 +50,35 @@ _CONTROL.update({ord("\n"): "\\n", ord("\t"): "\\t", ord("\r"): "\\r"})
 
 
 def show(path: bytes) -> str:
-    """*path* as one shell word that gives its bytes back: as it is when it is one already (a
-    name of letters, digits and ``@%+=:,./_-``; printable letters outside ASCII too, where the
-    output's encoding carries them), else quoted as a printed restore command quotes it
-    (words.shell_quote: ``'a b'``, ``"$(printf 'bad\\377')"``). So no two names print alike
-    (a byte 0xff and the four characters ``\\xff`` did, RED34), a name pasted from the output
-    reaches its file, and no name can drive the terminal it is printed on."""
-    if not path.translate(None, _WORD):  # most paths: nothing a shell reads
-        return path.decode("ascii")
+    """*path* (a relative or absolute path) as the one word a command's PATH argument reads
+    as these bytes: ``word(path)``, with ``./`` before a name starting with ``-``, which
+    pasted bare is an option (a file ``--delete`` pasted into ``restore 1 --delete`` ran a
+    whole-tree restore deleting unsaved files, RED39 C1), as output.path_args prints it. So
+    a name pasted from any listing reaches its file."""
+    if path.startswith(b"-"):
+        path = b"./" + path
+    return word(path)
+
+
+def word(data: bytes) -> str:
+    """*data* (a name, a link's target) as one shell word that gives its bytes back: as it
+    is when it is one already (letters, digits and ``@%+=:,./_-``; printable letters outside
+    ASCII too, where the output's encoding carries them), else quoted as a printed restore
+    command quotes it (words.shell_quote: ``'a b'``, ``"$(printf 'bad\\377')"``). So no two
+    names print alike (a byte 0xff and the four characters ``\\xff`` did, RED34), and no name
+    can drive the terminal it is printed on."""
+    if not data.translate(None, _WORD):  # most paths: nothing a shell reads
+        return data.decode("ascii")
     try:
-        text = path.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        return words.shell_quote(path)
+        return words.shell_quote(data)
     if all(_plain(ch) for ch in text) and not words.unencodable(text):
         return text
-    return words.shell_quote(path)
+    return words.shell_quote(data)
 
 
-# the bytes of a shell word that need no quote: shlex.quote's set (a '-' first stays: a word)
+# the bytes of a shell word that need no quote: shlex.quote's set (a '-' first: see show)
 _WORD = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@%+=:,./_-"
 
 
