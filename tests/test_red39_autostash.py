@@ -80,6 +80,24 @@ def test_pull_autostash_snapshot_holds_the_merged_file(
     _discard_and_restore(clone, "app.py", BOTH)
 
 
+def test_pull_rebase_autostash_over_a_rename_follows_the_edit(
+    repo: Path, clone: Path, tmp_path: Path
+) -> None:
+    """B5: upstream renamed app.py to helpers.py; the edit follows it on disk, and so in the
+    snapshot: no app.py that never existed there; the discard of the edit is reported."""
+    git(repo, "mv", "app.py", "helpers.py")
+    git(repo, "commit", "-q", "-m", "rename")
+    commit(repo, "y.txt", b"y\n")
+    write(clone / "app.py", MINE)
+    new = _pull(clone, "--rebase", True)
+    assert not (clone / "app.py").exists()
+    assert (clone / "helpers.py").read_bytes() == MINE
+    last = saved(clone, new[-1], tmp_path)
+    assert "app.py" not in last and last["helpers.py"] == MINE
+    assert "no changes between" in gs(clone, "diff", "latest").out
+    _discard_and_restore(clone, "helpers.py", MINE)
+
+
 def test_pull_autostash_conflict_claims_no_version(repo: Path, clone: Path, tmp_path: Path) -> None:
     """Both changed the same line: git keeps the autostash in the stash list and leaves the
     conflict on disk. The snapshot after the pull must not hold the edit on the old base
