@@ -12,6 +12,9 @@ from collections.abc import Iterator
 
 from git_snapshot import output
 from git_snapshot.commands.common import choose
+from git_snapshot.commands.common import here_in
+from git_snapshot.commands.common import repo_at
+from git_snapshot.commands.lookup import from_top
 from git_snapshot.commands.lookup import reach_options
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.remote import open_store
@@ -77,9 +80,11 @@ def cmd_cat(
                     f"{output.display(link)} (from the worktree's top), a symbolic link in "
                     f"snapshot {snap.id}, which keeps the link, not what it leads to"
                 )
+            here = here_in(repo_at(cwd), cwd) if where.here else b""  # (else: from the top)
+            hint = from_top(path, here, lambda top: trees.at(snap.root, top) is not None)
             raise UserError(
-                f"{shown} is not in snapshot {snap.id}; see its versions with: "
-                f"git snapshot log{opts} {word}"
+                f"{shown} is not in snapshot {snap.id}"
+                + (hint or f"; see its versions with: git snapshot log{opts} {word}")
             )
         if e.kind == DIR:
             raise UserError(

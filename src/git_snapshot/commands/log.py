@@ -8,8 +8,12 @@ import stat
 from typing import Any
 
 from git_snapshot import output
+from git_snapshot.commands.common import Where
+from git_snapshot.commands.common import here_in
+from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.lookup import earlier_holding
+from git_snapshot.commands.lookup import from_top
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.lookup import worktree_snaps
 from git_snapshot.commands.remote import open_store
@@ -17,6 +21,7 @@ from git_snapshot.errors import UserError
 from git_snapshot.snapids import is_stash
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+from git_snapshot.store.history import Trees
 from git_snapshot.store.history import Version
 from git_snapshot.store.history import versions
 from git_snapshot.store.objects import DIR
@@ -122,12 +127,18 @@ def cmd_log(
         found = (_every_worktrees if every else _versions)(store, snaps, rel, damaged)
         # a removed worktree's at this path, not this one's, may hold it (RED34 C3)
         there = "" if found or damaged else earlier_holding(store, where, [rel], [path])
+        # a path from the top typed in a subfolder (as show and diff print it): given as typed
+        hint = "" if found or damaged or there else _from_top(store, snaps, where, cwd, path)
     if not found and not damaged:
         of = f"of {where.label}" if every else "of this worktree"
         raise UserError(
             f"{output.display(os.fsencode(path))} is in none of the {len(snaps)} snapshot(s) "
-            f"{of}; "
-            + (there.removeprefix("; ") or "look for it by name with: git snapshot find NAME")
+            f"{of}"
+            + (
+                hint
+                or "; "
+                + (there.removeprefix("; ") or "look for it by name with: git snapshot find NAME")
+            )
         )
     if json_out:
         output.print_json(
@@ -157,6 +168,18 @@ def cmd_log(
     if rows:
         print(output.table(headers, rows, right=[0, 5], colors={0: "yellow"}))
     return _not_read(damaged)
+
+
+def _from_top(store: Store, snaps: list[Snapshot], where: Where, cwd: str, path: str) -> str:
+    """lookup.from_top for log: whether one of *snaps* holds the path from the top."""
+    if not where.here:
+        return ""  # (--repo of another repository: its PATHs are from the top already)
+    trees = Trees(store)
+    return from_top(
+        path,
+        here_in(repo_at(cwd), cwd),
+        lambda top: any(trees.at(s.root, top) is not None for s in snaps),
+    )
 
 
 def _not_read(damaged: list[tuple[Snapshot, str]], shown: int = 20) -> int:

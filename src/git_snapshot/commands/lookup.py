@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Callable
 from collections.abc import Sequence
 
 from git_snapshot import output
@@ -11,6 +13,7 @@ from git_snapshot.commands.common import around
 from git_snapshot.commands.common import earlier_note
 from git_snapshot.commands.common import earlier_snapshots
 from git_snapshot.commands.common import elsewhere
+from git_snapshot.commands.common import from_here
 from git_snapshot.commands.common import own_snapshots
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import user_path
@@ -83,6 +86,23 @@ def snapshot_path(where: Where, cwd: str, path: str) -> bytes:
     if b".." in parts:
         raise UserError(f"{path}: give the path from the top of the worktree, without '..'")
     return b"/".join(parts)
+
+
+def from_top(word: str, here: bytes, held: Callable[[bytes], bool]) -> str:
+    """For a PATH *word* typed in the folder *here* (from the top; b"": the top) that names
+    nothing there: when it is a path from the worktree's top (as show and diff print them)
+    that *held* finds, the words that say so and give it as typed here (restore, cat and log
+    say the same, RED39 C5); else ''."""
+    top = os.fsencode(os.path.normpath(word))
+    if not here or os.path.isabs(word) or top == b".." or top.startswith(b"../"):
+        return ""  # (at the top, a path from the top is the one typed)
+    with contextlib.suppress(CorruptObject):  # damage: the command itself says it
+        if held(top):
+            return (
+                " (PATHs are relative to the current directory, as in git); from here, its "
+                f"{output.display(top)} is: {output.path_args([from_here(here, top)])}"
+            )
+    return ""
 
 
 def reach_options(repo_arg: str | None, remote: str | None) -> str:

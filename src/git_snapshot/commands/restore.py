@@ -26,6 +26,7 @@ from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.common import user_path
 from git_snapshot.commands.lookup import earlier_holding
+from git_snapshot.commands.lookup import from_top
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.lookup import worktree_snaps
 from git_snapshot.commands.remote import damage_advice
@@ -410,14 +411,9 @@ def _typed_from_top(
             if trees.at(snap.root, rel) is not None:
                 continue
             shown = output.display(os.fsencode(word))
-            top = os.fsencode(os.path.normpath(word))
-            from_top = not os.path.isabs(word) and top != b".." and not top.startswith(b"../")
-            if from_top and trees.at(snap.root, top) is not None:
-                raise UserError(
-                    f"{shown} is not in snapshot {snap.id} (PATHs are relative to the current "
-                    f"directory, as in git); from here, its {output.display(top)} is: "
-                    f"{output.shell_quote(from_here(here, top))}"
-                )
+            hint = from_top(word, here, lambda top: trees.at(snap.root, top) is not None)
+            if hint:
+                raise UserError(f"{shown} is not in snapshot {snap.id}{hint}")
             raise UserError(
                 f"{shown} is not in snapshot {snap.id}; see the snapshots holding it with: "
                 f"git snapshot log {output.path_args([os.fsencode(word)])}"
