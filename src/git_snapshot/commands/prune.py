@@ -18,10 +18,10 @@ from git_snapshot.store.gc import disk_errors
 from git_snapshot.store.gc import gc
 from git_snapshot.store.gc import preview
 from git_snapshot.store.index import Snapshot
-from git_snapshot.store.retention import DEFAULT_WINDOW
 from git_snapshot.store.retention import Policy
 from git_snapshot.store.retention import by_worktree
 from git_snapshot.store.retention import forget_unnamed
+from git_snapshot.store.retention import report_window
 
 
 def cmd_prune(
@@ -57,7 +57,7 @@ def cmd_prune(
         labels_from = store if all_repos else None
         here = repo.toplevel if repo else None
         # the loss reports of the retention window name snapshots kept for them
-        since = time.time() - (policy.keep_within or DEFAULT_WINDOW)
+        since = time.time() - report_window(policy)
         kept: list[Snapshot] = []
         if dry_run:
             gone, kept = _select(store, policy, sources, since, dry_run=True)

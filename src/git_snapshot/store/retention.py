@@ -142,10 +142,18 @@ def forget_auto(
     if not gone:  # (a hook usually forgets nothing: no lock, no log read)
         return []
     now = time.time() if now is None else now
-    since = now - (policy.keep_within or DEFAULT_WINDOW)
+    since = now - report_window(policy)
     # not now when the store is busy (a hook's loss check, a restore): the next hook thins
     done = forget_unnamed(store, gone, lambda: named_by_losses(store, since), wait=False)
     return done[0] if done is not None else []
+
+
+def report_window(policy: Policy) -> float:
+    """How far back (seconds) the loss reports go whose snapshots retention keeps: the
+    default window, or the policy's keep_within when longer. A keep option only ever keeps
+    more: a short one (--keep-within 1h, snapshot.keepWithin 12h) forgot the snapshot of a
+    day-old report, the only copy of what was lost (RED39 A2)."""
+    return max(policy.keep_within or 0.0, DEFAULT_WINDOW)
 
 
 def by_worktree(snaps: list[Snapshot]) -> list[list[Snapshot]]:

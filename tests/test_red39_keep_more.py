@@ -1,0 +1,99 @@
+"""RED39 A2 (finding 2): a keep option made prune forget more. ``prune --keep-last 1`` kept
+the snapshot a recent loss report names (the only copy of what git destroyed), but ``prune
+--keep-last 1 --keep-within 1h`` forgot it without a word: the window of loss reports whose
+snapshots are kept was --keep-within's (and, in the automatic retention after a hook, a short
+``snapshot.keepWithin``'s). Reports are kept for the default window (14 days) at least; a
+longer --keep-within keeps them longer.
+
+Real git, the hooks installed as a user installs them; the later commands run with a clock
+two hours ahead (the report is two hours old then), in their own process only."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import commit
+from hookhelpers import install
+from hookhelpers import side_commit
+from hookhelpers import snaps
+from hookhelpers import write
+
+SECRET = b"SECRET=precious\n"
+LATER = 2 * 3600.0  # how far ahead the later commands' clock is
+
+SKEWED = r"""
+import os, sys, time
+real = time.time
+time.time = lambda: real() + float(os.environ["SKEW_S"])
+from git_snapshot.hookmain import main
+sys.argv = ["git-snapshot", *sys.argv[1:]]
+sys.exit(main())
+"""
+
+
+def later(repo: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``git snapshot ARGS`` run by a clock LATER seconds ahead."""
+    script = tmp / "skewed.py"
+    script.write_text(SKEWED)
+    return subprocess.run(
+        [sys.executable, str(script), *args],
+        cwd=repo,
+        env={**os.environ, "SKEW_S": str(LATER)},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+
+
+@pytest.fixture
+def named(repo: Path) -> Path:
+    """A loss report names snapshot 1 as the only copy of .env (a checkout wrote over the
+    ignored file); snapshots 2-4 follow."""
+    commit(repo, ".gitignore", b".env\n")
+    side_commit(repo, "tracks", {".env": b"TRACKED=1\n"})
+    install(repo)
+    write(repo / ".env", SECRET)
+    gs(repo, "-m", "before")
+    ran = git(repo, "checkout", "-q", "tracks")
+    assert [r.snap for r in ran.reports] == [1], ran.err
+    git(repo, "checkout", "-q", "main")
+    for n in range(3):
+        write(repo / "w", f"{n}\n".encode())
+        gs(repo, "-m", f"w{n}")
+    return repo
+
+
+def test_keep_within_never_forgets_the_reports_snapshot(named: Path, tmp_path: Path) -> None:
+    plain = json.loads(
+        later(named, tmp_path, "prune", "--keep-last", "1", "--dry-run", "--json").stdout
+    )
+    assert [s["id"] for s in plain["kept_for_losses"]] == [1], plain
+    args = ("prune", "--keep-last", "1", "--keep-within", "1h")
+    dry = json.loads(later(named, tmp_path, *args, "--dry-run", "--json").stdout)
+    assert [s["id"] for s in dry["kept_for_losses"]] == [1], dry
+    assert 1 not in [s["id"] for s in dry["forgotten"]], dry
+    out = later(named, tmp_path, *args).stdout
+    assert "kept 1 snapshot(s) that loss reports name" in out, out
+    assert 1 in [s["id"] for s in snaps(named)]
+    gs(named, "undo")
+    assert (named / ".env").read_bytes() == SECRET
+
+
+def test_a_short_keep_within_setting_keeps_the_reports_snapshot(
+    named: Path, tmp_path: Path
+) -> None:
+    git(named, "config", "snapshot.keepLast", "1")
+    git(named, "config", "snapshot.keepWithin", "1h")
+    write(named / "w", b"after\n")
+    later(named, tmp_path, "run", "--", "true")  # a hook snapshot, then automatic retention
+    ids = [s["id"] for s in snaps(named)]
+    assert 1 in ids and 2 not in ids, ids  # retention ran, and kept the named one
+    gs(named, "undo")
+    assert (named / ".env").read_bytes() == SECRET
