@@ -63,7 +63,7 @@ def test_a_restore_over_immutable_files_writes_the_rest_and_names_each(frozen: P
     named = [line for line in ran.out.splitlines() if line.startswith("NOT WRITTEN ")]
     assert sorted(named) == [f"NOT WRITTEN {n}: Operation not permitted" for n in sorted(FROZEN)]
     (line,) = ran.err_lines
-    assert "3 file(s) could not be written over" in line and "chattr -i" in line, line
+    assert "3 path(s) could not be written" in line and "chattr -i" in line, line
     assert not [p for p in os.listdir(r) if p.startswith(".git-snapshot")]  # no temp left
     # from a subfolder: as typed there; --json names them too
     ran = gs(r / "sub", "restore", "latest", ".", rc=1)

@@ -43,6 +43,7 @@ from git_snapshot.store.restore_plan import GIT
 from git_snapshot.store.restore_plan import refuse_git_dir_on_way
 from git_snapshot.store.restore_plan import refused_into
 from git_snapshot.store.restorer import NEVER
+from git_snapshot.store.restorer import WRITABLE
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
@@ -303,7 +304,7 @@ def cmd_restore(
         if damaged is not None:
             output.err(f"{len(report.damaged)} damaged path(s) could not be restored")
         if report.unwritable:
-            output.err(f"{len(report.unwritable)} file(s) could not be written over")
+            output.err(f"{len(report.unwritable)} path(s) could not be written")
         return 0 if damaged is None and not report.unwritable else 1
     _print_report(
         report,
@@ -384,16 +385,15 @@ def _interrupted(began: bool, before: str | None, to: str | None) -> str:
 
 
 def _print_unwritable(unwritable: list[tuple[bytes, str]], here: bytes) -> None:
-    """Each file the restore could not write over, on a line of its own, then the last line
+    """Each path the restore could not write, on a line of its own, then the last line
     (stderr): they are as they were, and how to restore them."""
     for path, why in unwritable[:SHOWN]:
         print(output.paint(f"NOT WRITTEN {output.display(from_here(here, path))}: {why}", "red"))
     if len(unwritable) > SHOWN:
         print(f"... and {len(unwritable) - SHOWN} more not written")
     output.err(
-        f"{len(unwritable)} file(s) could not be written over (listed above) and are as they "
-        "were, everything else was restored; make them writable (chattr -i, chmod), then "
-        "restore them again"
+        f"{len(unwritable)} path(s) could not be written (listed above) and are as they "
+        f"were, everything else was restored; {WRITABLE}, then restore them again"
     )
 
 
@@ -859,6 +859,14 @@ def _print_report(
             f"restore again, or restore into an empty folder): {_some(in_the_way)}"
         )
     kept = unsaved_kept if elsewhere else report.kept
+    if not elsewhere:  # what it may not read is in the snapshot, maybe: its content now is not
+        unread = [p for p in kept if _under_unreadable(p, skipped)]
+        kept = [p for p in kept if p not in unread]
+        if unread:
+            print(
+                f"kept {len(unread)} path(s) that cannot be read, so the pre-restore snapshot "
+                f"cannot save what they hold now (name a path to overwrite it): {_some(unread)}"
+            )
     if kept:
         why = (
             "that no snapshot holds, or folders holding one (name a path to overwrite "
@@ -939,6 +947,15 @@ def _unsaved_overwritten(
                 out.append((path, why))
                 break
     return out
+
+
+def _under_unreadable(path: bytes, skipped: list[tuple[bytes, str]]) -> bool:
+    """Whether *path* is one of the *skipped* paths that could not be read, or lies below one
+    (RED39 C4: "that no snapshot holds" was said of it, which its restore's snapshot holds)."""
+    return any(
+        why.startswith("unreadable") and (path == s or path.startswith(s + b"/"))
+        for s, why in skipped
+    )
 
 
 def _under_any(path: bytes, skipped: list[tuple[bytes, str]]) -> bool:

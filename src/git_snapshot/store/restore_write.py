@@ -595,13 +595,21 @@ class _Dir:
     """A directory being filled: open on *fd* (-1: a dry run's new one); *entry*: its own
     entry in the snapshot (None: the target, given no mode or mtime); *jobs*: jobs not taken
     yet that write into it; *filled*: every entry of it handed out; *chmod*: its mode must be
-    set (mkdir gave it another); *own*: closed when finished."""
+    set (mkdir gave it another); *own*: closed when finished; *rel*: its path, for a report."""
 
-    __slots__ = ("chmod", "entry", "fd", "filled", "jobs", "own")
+    __slots__ = ("chmod", "entry", "fd", "filled", "jobs", "own", "rel")
 
-    def __init__(self, fd: int, entry: Entry | None, chmod: bool = True, own: bool = True) -> None:
+    def __init__(
+        self,
+        fd: int,
+        entry: Entry | None,
+        chmod: bool = True,
+        own: bool = True,
+        rel: bytes = b"",
+    ) -> None:
         self.fd = fd
         self.entry = entry
+        self.rel = rel
         self.jobs = 0
         self.filled = False
         self.chmod = chmod

@@ -98,8 +98,8 @@ class Report:
     # other worktrees of the repository lying in the target (Restorer's *apart*), left as
     # they are: they have snapshots of their own
     worktrees: list[bytes] = field(default_factory=list)
-    # files in the way that could not be written over (chattr +i, EPERM/EACCES), left as they
-    # were, and why
+    # paths that could not be written (a file in the way with chattr +i, a folder that refuses
+    # the user: EPERM/EACCES), left as they were, and why
     unwritable: list[tuple[bytes, str]] = field(default_factory=list)
     # written (or left) without set-id bits the snapshot holds (restored_mode): never
     # counted unchanged, and said (RED32 B5)
@@ -131,18 +131,22 @@ class Damaged(CorruptObject):
 
 
 class Unwritable(UserError):
-    """Some files in the way could not be written over (immutable, a folder that refuses);
-    they are as they were and everything else was written. *report* says what was done."""
+    """Some paths could not be written (a file in the way immutable, a folder that refuses
+    the user); they are as they were and everything else was written. *report* says what was
+    done."""
 
     def __init__(self, report: Report) -> None:
         self.report = report
         gone = report.unwritable
         first = first_of([f"{show(p)} ({why})" for p, why in gone])
         super().__init__(
-            f"{len(gone)} file(s) could not be written over and are as they were: {first};"
-            " everything else was restored; make them writable (chattr -i, chmod), then "
-            "restore them again"
+            f"{len(gone)} path(s) could not be written and are as they were: {first};"
+            f" everything else was restored; {WRITABLE}, then restore them again"
         )
+
+
+# what lets a restore write a path it could not
+WRITABLE = "give yourself access to them and their folders (chmod u+rwX, chattr -i)"
 
 
 class Stopped(UserError):
@@ -533,12 +537,24 @@ class Restorer(Planning, Writing):
         try:
             e = d.entry
             if e is not None and d.fd >= 0 and not self.dry_run:
-                if d.chmod:
-                    os.fchmod(d.fd, restored_mode(e))
-                os.utime(d.fd, ns=(e.mtime_ns, e.mtime_ns))
+                try:
+                    self._dir_meta(d, e)
+                except PermissionError as exc:  # another's folder: its mode and mtime stay
+                    self.report.unwritable.append((d.rel, f"its mode and mtime: {exc.strerror}"))
         finally:
             if d.own and d.fd >= 0:
                 os.close(d.fd)
+
+    def _dir_meta(self, d: _Dir, e: Entry) -> None:
+        """Give the folder *d* the snapshot's mode (unless mkdir did, d.chmod) and mtime, each
+        only where it differs: a folder the user does not own that has them already is no
+        error (only its owner may set them)."""
+        st = os.fstat(d.fd)
+        mode = restored_mode(e)
+        if d.chmod and stat.S_IMODE(st.st_mode) != mode:
+            os.fchmod(d.fd, mode)
+        if st.st_mtime_ns != e.mtime_ns:
+            os.utime(d.fd, ns=(e.mtime_ns, e.mtime_ns))
 
     def _open_target(self, target: str) -> int:
         """The target directory, made if missing (-1 for a dry run into a new directory)."""
@@ -688,14 +704,17 @@ class Restorer(Planning, Writing):
                 return None
             # a file or symlink in the way is overwritten (as a folder in a file's way): named
             # so, the pre-restore snapshot's gaps and a --dry-run's keeping see it
+            if not self.dry_run:  # (named once made: if refused, it is named unwritable)
+                os.mkdir(name, restored_mode(entry) | stat.S_IRWXU, dir_fd=parent)
             (self.report.updated if st is not None else self.report.created).append(rel)
             if self.dry_run:
                 return -1, True, None
-            os.mkdir(name, restored_mode(entry) | stat.S_IRWXU, dir_fd=parent)
             return os.open(name, _DIR_FLAGS, dir_fd=parent), True, None
         if not self.dry_run and not st.st_mode & stat.S_IWUSR:
             fd = os.open(name, _DIR_FLAGS, dir_fd=parent)
-            os.fchmod(fd, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
+            # another's folder: what it refuses is named path by path (RED39 C4)
+            with contextlib.suppress(PermissionError):
+                os.fchmod(fd, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
             return fd, False, st
         return (os.open(name, _DIR_FLAGS, dir_fd=parent) if parent >= 0 else -1), False, st
 
@@ -745,6 +764,11 @@ class Restorer(Planning, Writing):
             st = self._lstat_kept(parent, e.name, rel)
         except _Unlooked:
             return
+        except PermissionError as exc:  # a folder it may not search: this path named, not a stop
+            if self.dry_run:
+                raise
+            self.report.unwritable.append((rel, exc.strerror or str(exc)))
+            return
         if st is not None and (st.st_dev, st.st_ino) in self.store_keep:
             self.report.store.append(rel)
             return
@@ -786,10 +810,9 @@ class Restorer(Planning, Writing):
                 self.report.damaged.append((rel, str(exc)))
                 return
             except PermissionError as exc:
-                if st is None or stat.S_ISDIR(st.st_mode):
-                    raise  # nothing of the user's was there: a folder that refuses stops it
-                # a file it would replace (chattr +i): left as it was (the temp is gone),
-                # named, and the restore goes on
+                # a file it would replace (chattr +i), or a folder that refuses it (RED39 C4:
+                # a stop there said nothing of all it had written): left as it was (the temp
+                # is gone), named, and the restore goes on
                 self.report.unwritable.append((rel, exc.strerror or str(exc)))
                 return
             except BaseException:
@@ -823,7 +846,13 @@ class Restorer(Planning, Writing):
         return not self.dry_run and st.st_nlink > 1 and st.st_mtime_ns != e.mtime_ns
 
     def _put_dir(self, parent: int, e: Entry, rel: bytes, new: bool = False) -> None:
-        opened = self._open_dir(parent, e.name, e, rel, new)
+        try:
+            opened = self._open_dir(parent, e.name, e, rel, new)
+        except PermissionError as exc:  # a folder that refuses it: named, as a file is
+            if self.dry_run:
+                raise
+            self.report.unwritable.append((rel, exc.strerror or str(exc)))
+            return
         if opened is None:
             return
         fd, fresh, before = opened
@@ -842,7 +871,7 @@ class Restorer(Planning, Writing):
                 chmod = False  # its set-id bits there already: left as they are
             else:
                 self.report.setid.append(rel)
-        d = _Dir(fd, e, chmod=chmod)
+        d = _Dir(fd, e, chmod=chmod, rel=rel)
         if fd >= 0:
             self.open.add(d)
         self._fill(d, e.ref, rel + b"/", fresh)
@@ -1052,11 +1081,19 @@ class Restorer(Planning, Writing):
         this thread); names taken meanwhile go the careful way; then the directories the job
         wrote into whose last job it was are finished."""
         taken, damaged, failed = done
+        refused: list[int] = []
         if failed is not None:
             at, code, why = failed
-            raise _Failed(todo[at][2], OSError(code, why))
-        if taken or damaged:
-            skip = set(taken).union(k for k, _, _ in damaged)
+            if code not in (errno.EACCES, errno.EPERM):  # a full disk: the restore stops
+                raise _Failed(todo[at][2], OSError(code, why))
+            # a folder that refuses it (RED39 C4): that file named, as one that cannot be
+            # written over is, and the job's files not tried yet written the careful way
+            # (_put_file), each named if refused too
+            self.report.unwritable.append((todo[at][2], why))
+            refused = [at]
+            taken = [*taken, *range(at + 1, len(todo))]
+        if taken or damaged or refused:
+            skip = set(taken).union(k for k, _, _ in damaged).union(refused)
             made = [path for k, (_, _, path) in enumerate(todo) if k not in skip]
         else:
             made = [path for _, _, path in todo]
