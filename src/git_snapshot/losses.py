@@ -585,7 +585,9 @@ def _nested(
     tracks: the worktree's own git sees neither (``submodule deinit -f`` was reported as
     destroying every file of the submodule, each called untracked: RED30). A linked
     worktree's ``.git`` file is no such: nothing but it makes the folder a worktree again.
-    A linked worktree of this repository that git removed (_removed_worktree) is its own."""
+    A linked worktree of this repository that git removed (_removed_worktree) is its own.
+    A submodule whose checkout git will not write again (_checkout_gone) is named whole, but
+    only when something below it is the user's alone: a clean one it removed is git's."""
     top = os.fsencode(repo.toplevel)
     roots: dict[bytes, str] = {}  # the nested worktree's folder -> its git dir
     given: set[bytes] = set()
@@ -608,22 +610,34 @@ def _nested(
                 roots[folder] = git_dir
             folder = folder.rpartition(b"/")[0]
     tracked: set[bytes] = set()
-    lost = {path for path, _, _ in items}
+    held_by: dict[bytes, set[bytes]] = {}  # root -> its lost files it holds as they were
     for folder, git_dir in roots.items():
         from git_snapshot import gitextra
 
         versions = gitextra.nested_versions(git_dir, _nested_moves(repo, snap, folder, git_dir))
-        whole = _checkout_gone(repo, folder, git_dir, lost)
-        if not whole and not os.path.isfile(os.path.join(git_dir, "commondir")):
-            given.add(folder + b"/.git")  # not a linked worktree's
+        held_by[folder] = set()
         for path, e, _ in items:
             if not path.startswith(folder + b"/") or e.kind == DIR:
                 continue
             held = versions.get(path[len(folder) + 1 :])
             if held:
                 tracked.add(path)
-                if not whole and (git_blob_id(store, e), _git_mode(e)) in held:
-                    given.add(path)
+                if (git_blob_id(store, e), _git_mode(e)) in held:
+                    held_by[folder].add(path)
+    lost = {path for path, _, _ in items}
+    gitfiles = {folder + b"/.git" for folder in roots}
+    held_all = set().union(*held_by.values())
+    for folder, git_dir in roots.items():
+        # something below only the snapshot holds (an edit, an untracked file): then, with
+        # the checkout gone for good, it is named whole, else git gives it all back
+        own = any(
+            p.startswith(folder + b"/") and p not in held_all and p not in gitfiles for p in lost
+        )
+        if own and _checkout_gone(repo, folder, git_dir, lost):
+            continue
+        given |= held_by[folder]
+        if not os.path.isfile(os.path.join(git_dir, "commondir")):
+            given.add(folder + b"/.git")  # not a linked worktree's
     return given, tracked
 
 
