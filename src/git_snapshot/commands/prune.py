@@ -73,7 +73,7 @@ def cmd_prune(
                 f"would reclaim about {output.size(todo.bytes_to_free)} ({len(todo.dead)} "
                 f"objects, {len(todo.doomed)} packs removed, {len(todo.sparse)} rewritten)"
             )
-            _say_kept(len(todo.kept_orphans), len(todo.kept_notes))
+            _say_kept(len(todo.kept_orphans), len(todo.kept_notes), len(todo.unread_records))
             return 0
         with disk_errors(store, "prune"):
             gone, kept = _select(store, policy, sources, since)
@@ -87,7 +87,7 @@ def cmd_prune(
             f"reclaimed {output.size(rep.bytes_freed)} ({rep.objects_removed} objects, "
             f"{rep.packs_removed} packs removed, {rep.packs_rewritten} rewritten)"
         )
-        _say_kept(rep.orphans_kept, rep.notes_kept)
+        _say_kept(rep.orphans_kept, rep.notes_kept, rep.records_unread)
     return 0
 
 
@@ -120,13 +120,16 @@ def _select(
 
 
 def _say_named(kept: list[Snapshot], store: Store | None, here: str | None = None) -> None:
+    """The snapshots kept for loss reports, and the command that drops one: plain ``forget
+    ID``, which warns that the report's restore command will no longer work (the advice
+    named a --force that forget does not have: RED39 A2)."""
     if not kept:
         return
     labels = qualified(store, kept) if store is not None else {}
     ids = ", ".join(_named(s, labels, here) for s in kept)
     print(
         f"kept {len(kept)} snapshot(s) that loss reports name as the copy of what was lost: "
-        f"{ids} (see: git snapshot losses; drop one with: git snapshot forget --force ID)"
+        f"{ids} (see: git snapshot losses; drop one with: git snapshot forget ID)"
     )
 
 
@@ -168,7 +171,7 @@ def _named(s: Snapshot, labels: dict[str, str], here: str | None) -> str:
     return f"{text} (worktree {output.display(os.fsencode(s.worktree))})"
 
 
-def _say_kept(orphans: int, notes: int) -> None:
+def _say_kept(orphans: int, notes: int, unread: int = 0) -> None:
     """The orphan packs gc kept for repair: *notes* of them a stopped restore's note, named
     as verify names it (RED36 B3), the rest snapshots the index lacks."""
     if orphans > notes:
@@ -181,4 +184,10 @@ def _say_kept(orphans: int, notes: int) -> None:
             f"kept {notes} pack(s) of a stopped restore's note of what it wrote that the index "
             "has not taken (the restore was killed as it wrote it); complete it with: "
             "git snapshot repair (which removes it if its snapshot was forgotten since)"
+        )
+    if unread:  # gc.GcPlan.unread_records: what such a record names is unknown (RED39 A1)
+        print(
+            f"{unread} of them hold(s) a snapshot record that does not read back: no pack the "
+            "index does not list was reclaimed; see what repair can bring back with: "
+            "git snapshot repair --dry-run"
         )
