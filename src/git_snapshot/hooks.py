@@ -200,7 +200,7 @@ class Context:
                 proc.user_dir(chain),
                 bool(git_proc and proc.elsewhere(git_proc.argv)),
                 git_proc.argv if git_proc and sub else (),
-                _cwd_of(git_proc.pid) if git_proc else None,
+                proc.cwd_of(git_proc.pid) if git_proc else None,
             )
         return self._found
 
@@ -238,13 +238,6 @@ class Context:
     @property
     def started(self) -> float | None:
         return self._find()[1]
-
-
-def _cwd_of(pid: int) -> str | None:
-    try:
-        return os.readlink(f"/proc/{pid}/cwd")
-    except OSError:
-        return None
 
 
 def _fallback_command(call: Call, env: Mapping[str, str]) -> str:

@@ -222,11 +222,16 @@ def user_dir(chain: list[Process]) -> str | None:
         if git_subcommand(p.argv) or (found and _scripted(p.argv) is not None):
             found = True
         elif found:
-            try:
-                return os.readlink(f"/proc/{p.pid}/cwd")
-            except OSError:
-                return None
+            return cwd_of(p.pid)
     return None
+
+
+def cwd_of(pid: int) -> str | None:
+    """The working directory of process *pid*; None when /proc does not say."""
+    try:
+        return os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return None
 
 
 def user_git_command(chain: list[Process]) -> Process | None:
