@@ -229,7 +229,31 @@ def resolve(
     own: Callable[[Snapshot], bool] | None = None,
 ) -> Snapshot:
     """The snapshot of *source* that *text* names (see the module docstring)."""
-    return select(parse(text), store.snapshots(source), worktree, here, own=own)
+    ref = parse(text)
+    snaps = store.snapshots(source)
+    if ref.number is not None and all(s.id != ref.number for s in snaps):
+        forgotten(store, source, ref.number)
+    return select(ref, snaps, worktree, here, own=own)
+
+
+def forgotten(store: Store, source: str, number: int) -> None:
+    """UserError when a loss report names snapshot *number* of *source*, which is not in the
+    store: forgotten since (forget, prune, automatic retention; a number is never given
+    again). Its restore command, pasted, said only "no snapshot 1", as if mistyped (RED39
+    A2)."""
+    from git_snapshot.store import losslog  # (an error's path: off the hooks' imports)
+
+    entries = [e for e in losslog.every_entry(store) if (e.get("source") or e.get("key")) == source]
+    losslog.follow_renumbering(store, entries)  # (one repair renumbered is not forgotten)
+    named = [e for e in entries if e.get("snapshot") == number and losslog.number(e["snapshot"])]
+    if named:
+        last = named[-1]
+        raise UserError(
+            f"snapshot {number} was forgotten (git snapshot forget, prune or automatic "
+            f"retention) since the loss report of {last.get('when', '?')} "
+            f"({last.get('command', '?')}) named it: what it held is no longer in the store; "
+            "look for other versions with: git snapshot log PATH"
+        )
 
 
 def duration(text: str, usage: bool = False) -> float:
