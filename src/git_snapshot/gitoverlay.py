@@ -240,13 +240,14 @@ def overlay_from_stash(repo: Repo, commit: str, dest: str) -> Overlay:
 
     Files that differ between ``commit^1`` (HEAD at stash time) and ``commit`` (the worktree
     tree) are written under *dest* with their modes; files the user deleted are listed in
-    ``deleted``. Gitlinks are left out. Where the operation changed those paths already (the
-    hooks after a pull, pre-merge-commit), git applies the autostash as a 3-way merge onto
-    the new index: so does :func:`_as_applied` (RED39 B1, B5).
+    ``deleted``. Gitlinks are left out. Where the operation changed those paths or their
+    folders already (the hooks after a pull, pre-merge-commit), git applies the autostash as
+    a 3-way merge onto the new index: so does :func:`_as_applied` (RED39 B1, B5).
     """
     blobs, deleted = stash_changes(repo, commit)
     stashed = {p for p, _, _ in blobs} | deleted
-    if stashed & _changed_since(repo, f"{commit}^1"):
+    changed = _changed_since(repo, f"{commit}^1")
+    if stashed & changed or _folders(stashed) & _folders(changed):
         blobs, deleted = _as_applied(repo, commit, stashed)
     os.makedirs(dest, exist_ok=True)
     _write_blobs(repo, dest, blobs)
@@ -293,6 +294,19 @@ def _changed_since(repo: Repo, base: str) -> set[bytes]:
     after a plain stash, whose index is *base*'s tree)."""
     args = ["diff-index", "--cached", "-z", "--name-only", "--no-renames", base]
     return set(_split_z(run_git(repo.toplevel, *args)))
+
+
+def _folders(paths: set[bytes]) -> set[bytes]:
+    """Every folder above one of *paths* (the top left out). The operation changed a path
+    in a folder of the stash's: git's apply may carry the stash's file elsewhere (directory
+    rename detection: a file the stash adds in a folder renamed whole goes with it)."""
+    found: set[bytes] = set()
+    for path in paths:
+        folder = os.path.dirname(path)
+        while folder and folder not in found:
+            found.add(folder)
+            folder = os.path.dirname(folder)
+    return found
 
 
 def _as_applied(
