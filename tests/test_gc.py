@@ -42,6 +42,8 @@ from git_snapshot.store.objects import RECORD
 from git_snapshot.store.objects import digest
 from git_snapshot.store.packs import PackWriter
 from git_snapshot.store.packs import scan_pack
+from git_snapshot.store.records import decode_record
+from git_snapshot.store.records import encode_record
 from git_snapshot.store.retention import Policy
 from git_snapshot.store.retention import forget_by_policy
 from git_snapshot.store.verify import verify
@@ -150,7 +152,10 @@ def test_orphans_holding_an_unknown_record_stay_for_repair(
     _three_snapshots(store, tmp_path / "src")
     (snap,) = store.snapshots("s")[-1:]
     assert snap.record is not None
-    with_record = _orphan_pack(store, (1, b"blob of a killed snapshot"), (RECORD, b"{record}"))
+    killed, where = decode_record(store.read_object(snap.record))  # a record that reads back
+    killed.message = "killed before its index row"
+    record = encode_record(killed, where)
+    with_record = _orphan_pack(store, (1, b"blob of a killed snapshot"), (RECORD, record))
     without = _orphan_pack(store, (1, b"blob only"))
     known_copy = _orphan_pack(store, (RECORD, store.read_object(snap.record)))  # a repack's
     todo = plan(store)

@@ -7,7 +7,8 @@ that ``repair`` never brings a forgotten snapshot back). It finds the dead objec
 holding nothing live, the packs mostly dead (to repack), and the orphans: pack files that no
 index row names. An orphan is reclaimed only when it holds no snapshot record the index does
 not know (one left by a snapshot killed before its index commit is ``repair``'s to bring
-back), or when an earlier gc doomed it.
+back) and no object such a record reaches that the index lacks, or when an earlier gc doomed
+it. What those records reach is live too (``_orphan_records``: repair would reference it).
 
 ``execute`` runs the plan in the order a full disk needs: first one transaction drops the dead
 rows and the rows of wholly dead packs, then those packs and the reclaimable orphans are
@@ -22,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import hashlib
 import os
 import shutil
 import sqlite3
@@ -44,9 +46,12 @@ from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import FORGET
 from git_snapshot.store.objects import RECORD
 from git_snapshot.store.objects import CorruptObject
+from git_snapshot.store.objects import Entry
+from git_snapshot.store.objects import decode_tree
 from git_snapshot.store.packs import MAX_PACK
 from git_snapshot.store.packs import REC
 from git_snapshot.store.packs import FinishedPack
+from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import PackWriter
 from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.reserve import RESERVE_BYTES
@@ -78,6 +83,9 @@ class GcPlan:
     # of those, a stopped restore's note killed before its index transaction (repair completes
     # it: repair.unfinished_note), named as such
     kept_notes: list[str] = field(default_factory=list)
+    # kept orphans holding a record the index lacks that does not read back (or a tree it
+    # reaches), or that cannot be scanned: what it names is unknown, so no orphan is reclaimed
+    unread_records: list[str] = field(default_factory=list)
     # every object a snapshot needs (what execute may not delete): the files caches naming
     # only these are carried over to the new generation
     live: set[bytes] = field(default_factory=set, repr=False)
@@ -105,6 +113,7 @@ class GcReport:
     bytes_freed: int = 0
     orphans_kept: int = 0  # orphan packs holding snapshot records, left for repair
     notes_kept: int = 0  # of them, a stopped restore's note (GcPlan.kept_notes)
+    records_unread: int = 0  # of them, holding a record that does not read back (GcPlan)
     caches_kept: int = 0  # files caches carried over to the new generation (_carry_caches)
 
 
@@ -148,7 +157,10 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
             f"garbage collection refused: the index lists no packs but the store holds "
             f"{len(on_disk)}; rebuild the index with: git snapshot repair"
         )
+    known = {name for name, _ in packs.values()}
+    orphans = _orphan_records(store, [n for n in on_disk if n not in known])
     live = _live(store, forgetting)
+    orphans.reach(store, live)
     used = dict.fromkeys(packs, 0)
     result = GcPlan(live=live)
     # a group is shared by its members: each counts its share of the group's bytes
@@ -180,8 +192,7 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
             result.empty.append(use)
         elif use.live < REPACK_BELOW * size:
             result.sparse.append(use)
-    known = {name for name, _ in packs.values()}
-    _sort_orphans(store, [n for n in on_disk if n not in known], result)
+    _sort_orphans(store, orphans, result)
     return result
 
 
@@ -209,22 +220,143 @@ def _live(store: Store, forgetting: Iterable[int]) -> set[bytes]:
     return live
 
 
-def _sort_orphans(store: Store, names: list[str], result: GcPlan) -> None:
-    doomed = store.index.gc_doomed() if names else set()
+def _sort_orphans(store: Store, orphans: _OrphanRecords, result: GcPlan) -> None:
+    """Each orphan pack reclaimed or kept for repair: kept when it may hold a record the
+    index lacks or an object such a record needs; every one kept when what a record names
+    is unknown (rather than guess)."""
+    keep_all = bool(orphans.unread)
+    result.unread_records = sorted(orphans.unread)
+    for name, size in orphans.sizes.items():
+        if name in orphans.doomed or not (keep_all or name in orphans.needed):
+            result.orphans[name] = size
+            continue
+        result.kept_orphans.append(name)
+        from git_snapshot.store.repair import unfinished_note  # (rare: off gc's imports)
+
+        if name in orphans.holding and unfinished_note(store, name):
+            result.kept_notes.append(name)
+
+
+@dataclass
+class _OrphanRecords:
+    """The orphan packs (no index row names them) and what the snapshot records among them
+    that the index lacks need (a snapshot killed after its record pack, before its index
+    row): ``repair`` brings such a snapshot back from the packs, so everything its root
+    tree reaches is live, and each orphan holding a part of it the index lacks is kept."""
+
+    sizes: dict[str, int] = field(default_factory=dict)  # every orphan on disk: name -> size
+    doomed: set[str] = field(default_factory=set)  # dropped by an earlier gc: deletable
+    places: dict[bytes, tuple[str, PackedObject]] = field(default_factory=dict)  # their objects
+    roots: list[bytes] = field(default_factory=list)  # of the records the index lacks
+    holding: set[str] = field(default_factory=set)  # orphans holding such a record
+    needed: set[str] = field(default_factory=set)  # orphans to keep (holding included)
+    unread: set[str] = field(default_factory=set)  # what they name is unknown: keep them all
+
+    def reach(self, store: Store, live: set[bytes]) -> None:
+        """Add to *live* what the records' roots reach (read as repair reads them: the
+        index's copy, else an orphan's), and note the orphans holding what the index lacks.
+        Trees in *live* already are skipped: the indexed snapshots' walk marked below them."""
+        stack = list(self.roots)
+        files: set[bytes] = set()
+        while stack:
+            key = stack.pop()
+            if key in live:
+                continue
+            entries = self._tree(store, key)
+            if entries is None:
+                continue
+            live.add(key)
+            for e in entries:
+                if e.kind == DIR:
+                    stack.append(e.ref)
+                elif e.kind == FILE:
+                    files.add(e.ref)
+        live.update(files)
+        here = [k for k in files if k in self.places]
+        lacking = set(here) - store.index.known(here)
+        self.needed.update(self.places[k][0] for k in lacking)
+
+    def _tree(self, store: Store, key: bytes) -> list[Entry] | None:
+        """A tree's entries: from the index's copy, else an orphan's (that orphan needed);
+        None when neither holds it (missing for repair too), or neither reads back (noted
+        unread: what lies below it is unknown)."""
+        loc = store.index.locate(key)
+        if loc is not None:
+            with contextlib.suppress(CorruptObject):
+                return decode_tree(store.read_object(key, loc))
+        where = self.places.get(key)
+        if where is None:
+            if loc is not None:
+                self.unread.update(self.holding)
+            return None
+        data = _read_orphan(store, *where)
+        try:
+            entries = decode_tree(data) if data is not None else None
+        except CorruptObject:
+            entries = None
+        if entries is None:
+            self.unread.update(self.holding)
+            return None
+        self.needed.add(where[0])
+        return entries
+
+
+def _orphan_records(store: Store, names: list[str]) -> _OrphanRecords:
+    """Orphan packs *names* scanned, and the roots of the records among them the index lacks
+    (read back whole: one that does not, or a pack that cannot be scanned, is noted unread).
+    Costs nothing more than one scan of each orphan (as before) when none holds a record."""
+    out = _OrphanRecords(doomed=store.index.gc_doomed() if names else set())
     for name in names:
         path = store.pack_path(name)
         try:
-            size = os.path.getsize(path)
+            out.sizes[name] = os.path.getsize(path)
         except FileNotFoundError:
             continue
-        if name in doomed or not holds_unknown_record(store, path):
-            result.orphans[name] = size
-        else:
-            result.kept_orphans.append(name)
-            from git_snapshot.store.repair import unfinished_note  # (rare: off gc's imports)
+        if name in out.doomed:
+            continue
+        try:
+            objects = list(scan_pack(path))
+        except (OSError, ValueError):  # it may hold a record: what that names is unknown
+            out.holding.add(name)
+            out.unread.add(name)
+            continue
+        for o in objects:
+            out.places.setdefault(o.key, (name, o))
+        records = [o for o in objects if o.type == RECORD and not store.index.has(o.key)]
+        if records:
+            out.holding.add(name)
+        for o in records:
+            root = _record_root(store, name, o)
+            if root is None:
+                out.unread.add(name)
+            else:
+                out.roots.append(root)
+    out.needed.update(out.holding)
+    return out
 
-            if unfinished_note(store, name):
-                result.kept_notes.append(name)
+
+def _record_root(store: Store, name: str, o: PackedObject) -> bytes | None:
+    """The root tree of the snapshot record *o* of orphan pack *name*; None when it does not
+    read back or parse (repair cannot bring that snapshot back either)."""
+    from git_snapshot.store.records import decode_record  # (rare: off gc's imports)
+
+    data = _read_orphan(store, name, o)
+    if data is None:
+        return None
+    try:
+        return decode_record(data)[0].root
+    except CorruptObject:
+        return None
+
+
+def _read_orphan(store: Store, name: str, o: PackedObject) -> bytes | None:
+    """Object *o* of orphan pack *name*, checked against its key; None when it does not
+    read back (not recorded as damaged: the index places no object there)."""
+    try:
+        data = store.reader.read(name, o.offset, o.length, o.size, o.inner)
+    except (OSError, ValueError, zstandard.ZstdError):
+        return None
+    return data if hashlib.sha256(data).digest() == o.key else None
 
 
 def holds_unknown_record(store: Store, path: str) -> bool:
@@ -253,6 +385,7 @@ def execute(store: Store, todo: GcPlan) -> GcReport:
         objects_removed=len(todo.dead),
         orphans_kept=len(todo.kept_orphans),
         notes_kept=len(todo.kept_notes),
+        records_unread=len(todo.unread_records),
     )
     empty = [p.id for p in todo.empty]
     generation = store.index.meta_get("generation", "0")
