@@ -538,23 +538,12 @@ class Restorer(Planning, Writing):
             e = d.entry
             if e is not None and d.fd >= 0 and not self.dry_run:
                 try:
-                    self._dir_meta(d, e)
+                    _give_dir(d.fd, restored_mode(e) if d.chmod else None, e.mtime_ns)
                 except PermissionError as exc:  # another's folder: its mode and mtime stay
                     self.report.unwritable.append((d.rel, f"its mode and mtime: {exc.strerror}"))
         finally:
             if d.own and d.fd >= 0:
                 os.close(d.fd)
-
-    def _dir_meta(self, d: _Dir, e: Entry) -> None:
-        """Give the folder *d* the snapshot's mode (unless mkdir did, d.chmod) and mtime, each
-        only where it differs: a folder the user does not own that has them already is no
-        error (only its owner may set them)."""
-        st = os.fstat(d.fd)
-        mode = restored_mode(e)
-        if d.chmod and stat.S_IMODE(st.st_mode) != mode:
-            os.fchmod(d.fd, mode)
-        if st.st_mtime_ns != e.mtime_ns:
-            os.utime(d.fd, ns=(e.mtime_ns, e.mtime_ns))
 
     def _open_target(self, target: str) -> int:
         """The target directory, made if missing (-1 for a dry run into a new directory)."""
@@ -646,10 +635,8 @@ class Restorer(Planning, Writing):
             if fd < 0:
                 continue
             try:
-                mode, mtime = back[rel]
-                os.fchmod(fd, mode)
-                if mtime is not None:
-                    os.utime(fd, ns=(mtime, mtime))
+                # (one _open_dir could not make writable has its mode: no error, review39 RC)
+                _give_dir(fd, *back[rel])
             finally:
                 os.close(fd)
 
@@ -1264,6 +1251,17 @@ class Restorer(Planning, Writing):
 
 class _Unlooked(Exception):
     """A dry run may not look at a path, which the restore keeps (Restorer._lstat_kept)."""
+
+
+def _give_dir(fd: int, mode: int | None, mtime: int | None) -> None:
+    """Give the folder open on *fd* *mode* and *mtime* (None: as it is), each only where it
+    differs: a folder the user does not own that has them already is no error (only its owner
+    may set them; RED39 C4)."""
+    st = os.fstat(fd)
+    if mode is not None and stat.S_IMODE(st.st_mode) != mode:
+        os.fchmod(fd, mode)
+    if mtime is not None and st.st_mtime_ns != mtime:
+        os.utime(fd, ns=(mtime, mtime))
 
 
 class _Failed(Exception):
