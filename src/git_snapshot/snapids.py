@@ -241,18 +241,22 @@ def forgotten(store: Store, source: str, number: int) -> None:
     store: forgotten since (forget, prune, automatic retention; a number is never given
     again). Its restore command, pasted, said only "no snapshot 1", as if mistyped (RED39
     A2)."""
-    from git_snapshot.store import losslog  # (an error's path: off the hooks' imports)
+    from git_snapshot import losses  # (an error's path: off the hooks' imports)
 
-    entries = [e for e in losslog.every_entry(store) if (e.get("source") or e.get("key")) == source]
-    losslog.follow_renumbering(store, entries)  # (one repair renumbered is not forgotten)
-    named = [e for e in entries if e.get("snapshot") == number and losslog.number(e["snapshot"])]
+    # losses.naming: the loss logs' entries by the number their snapshot has now (one that
+    # repair renumbered is not forgotten)
+    named = [
+        e
+        for (_, n), e in losses.naming(store).items()
+        if n == number and (e.get("source") or e.get("key")) == source and losses.is_report(e)
+    ]
     if named:
-        last = named[-1]
+        last = max(named, key=lambda e: float(e["time"]))
         raise UserError(
             f"snapshot {number} was forgotten (git snapshot forget, prune or automatic "
-            f"retention) since the loss report of {last.get('when', '?')} "
-            f"({last.get('command', '?')}) named it: what it held is no longer in the store; "
-            "look for other versions with: git snapshot log PATH"
+            f"retention) since the loss report that named it: {losses.named_line(last)}; "
+            "what it held is no longer in the store; look for other versions with: "
+            "git snapshot log PATH"
         )
 
 
