@@ -537,13 +537,25 @@ class Restorer(Planning, Writing):
         try:
             e = d.entry
             if e is not None and d.fd >= 0 and not self.dry_run:
+                mode = restored_mode(e) if d.chmod else None
                 try:
-                    _give_dir(d.fd, restored_mode(e) if d.chmod else None, e.mtime_ns)
-                except PermissionError as exc:  # another's folder: its mode and mtime stay
-                    self.report.unwritable.append((d.rel, f"its mode and mtime: {exc.strerror}"))
+                    _give_dir(d.fd, mode, e.mtime_ns)
+                except PermissionError as exc:  # another's folder: what only its owner may set
+                    self._refused_meta(d, mode, exc)
         finally:
             if d.own and d.fd >= 0:
                 os.close(d.fd)
+
+    def _refused_meta(self, d: _Dir, mode: int | None, exc: PermissionError) -> None:
+        """Name the folder *d* whose mode (and then its mtime, set after it) or whose mtime
+        could not be set. One whose mode stays is no update: _put_dir counted its mode put
+        back (review39 RC: "update a" and "NOT WRITTEN a" of one run)."""
+        what = "mtime"
+        if mode is not None and stat.S_IMODE(os.fstat(d.fd).st_mode) != mode:
+            what = "mode and mtime"
+            with contextlib.suppress(ValueError):
+                self.report.updated.remove(d.rel)
+        self.report.unwritable.append((d.rel, f"its {what}: {exc.strerror}"))
 
     def _open_target(self, target: str) -> int:
         """The target directory, made if missing (-1 for a dry run into a new directory)."""
