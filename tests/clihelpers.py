@@ -139,3 +139,21 @@ def gs_into_full(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
             check=False,
             timeout=120,
         )
+
+
+_AHEAD = r"""
+import os, sys, time
+real = time.time
+time.time = lambda: real() + float(os.environ["SKEW_S"])
+from git_snapshot.hookmain import main
+sys.argv = ["git-snapshot", *sys.argv[1:]]
+sys.exit(main())
+"""
+
+
+def gs_ahead(cwd: Path | str, skew: float, *args: str, rc: int | None = 0) -> Ran:
+    """``git snapshot ARGS`` in *cwd* run by a clock *skew* seconds ahead (behind when
+    negative), in that one process only: its time.time() moved, the hooks of any git it runs
+    keeping the real clock."""
+    env = {**os.environ, "SKEW_S": str(skew)}
+    return run(cwd, sys.executable, "-c", _AHEAD, *args, rc=rc, env=env)

@@ -9,55 +9,35 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 from clihelpers import git
 from clihelpers import gs
+from clihelpers import gs_ahead
 
 from git_snapshot.store import Store
 
 YEAR = 365 * 86400.0
 
-SKEWED = r"""
-import os, sys, time
-real = time.time
-time.time = lambda: real() + float(os.environ["SKEW_S"])
-from git_snapshot.hookmain import main
-sys.argv = ["git-snapshot", *sys.argv[1:]]
-sys.exit(main())
-"""
 
-
-def _run(repo: Path, tmp: Path, skew: float = 0.0) -> None:
+def _run(repo: Path, skew: float = 0.0) -> None:
     """``git snapshot run -- true`` over 100 KB of new data, by a clock *skew* seconds ahead."""
     (repo / "big").write_bytes(os.urandom(100_000))
-    script = tmp / "skewed.py"
-    script.write_text(SKEWED)
-    subprocess.run(
-        [sys.executable, str(script), "run", "--", "true"],
-        cwd=repo,
-        env={**os.environ, "SKEW_S": str(skew)},
-        check=True,
-        capture_output=True,
-    )
+    gs_ahead(repo, skew, "run", "--", "true")
 
 
-def test_a_gc_stamped_in_the_future_does_not_stop_automatic_gc(
-    repo: Path, tmp_path: Path, store_dir: Path
-) -> None:
+def test_a_gc_stamped_in_the_future_does_not_stop_automatic_gc(repo: Path, store_dir: Path) -> None:
     git(repo, "config", "snapshot.keepLast", "1")
     git(repo, "config", "snapshot.keepWithin", "1s")
     # runs 10 s apart (keepWithin 1s keeps none but the newest and any from the future)
     for n in range(3):
-        _run(repo, tmp_path, 10.0 * n)
-    _run(repo, tmp_path, YEAR)  # retention forgets, gc runs: stamped a year ahead
+        _run(repo, 10.0 * n)
+    _run(repo, YEAR)  # retention forgets, gc runs: stamped a year ahead
     with Store(str(store_dir)) as store:
         assert float(store.index.meta_get("last_gc", "0")) > time.time() + YEAR / 2  # (setup)
     for n in range(3, 6):  # the right time again; each forgets the one before
-        _run(repo, tmp_path, 10.0 * n)
+        _run(repo, 10.0 * n)
     with Store(str(store_dir)) as store:
         last = float(store.index.meta_get("last_gc", "0"))
     assert last < time.time() + 3600, last  # a gc ran again, at the right time

@@ -11,14 +11,12 @@ two hours ahead (the report is two hours old then), in their own process only.""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from clihelpers import gs_ahead
 from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import side_commit
@@ -27,29 +25,6 @@ from hookhelpers import write
 
 SECRET = b"SECRET=precious\n"
 LATER = 2 * 3600.0  # how far ahead the later commands' clock is
-
-SKEWED = r"""
-import os, sys, time
-real = time.time
-time.time = lambda: real() + float(os.environ["SKEW_S"])
-from git_snapshot.hookmain import main
-sys.argv = ["git-snapshot", *sys.argv[1:]]
-sys.exit(main())
-"""
-
-
-def later(repo: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """``git snapshot ARGS`` run by a clock LATER seconds ahead."""
-    script = tmp / "skewed.py"
-    script.write_text(SKEWED)
-    return subprocess.run(
-        [sys.executable, str(script), *args],
-        cwd=repo,
-        env={**os.environ, "SKEW_S": str(LATER)},
-        check=True,
-        capture_output=True,
-        text=True,
-    )
 
 
 @pytest.fixture
@@ -70,29 +45,27 @@ def named(repo: Path) -> Path:
     return repo
 
 
-def test_keep_within_never_forgets_the_reports_snapshot(named: Path, tmp_path: Path) -> None:
+def test_keep_within_never_forgets_the_reports_snapshot(named: Path) -> None:
     plain = json.loads(
-        later(named, tmp_path, "prune", "--keep-last", "1", "--dry-run", "--json").stdout
+        gs_ahead(named, LATER, "prune", "--keep-last", "1", "--dry-run", "--json").out
     )
     assert [s["id"] for s in plain["kept_for_losses"]] == [1], plain
     args = ("prune", "--keep-last", "1", "--keep-within", "1h")
-    dry = json.loads(later(named, tmp_path, *args, "--dry-run", "--json").stdout)
+    dry = json.loads(gs_ahead(named, LATER, *args, "--dry-run", "--json").out)
     assert [s["id"] for s in dry["kept_for_losses"]] == [1], dry
     assert 1 not in [s["id"] for s in dry["forgotten"]], dry
-    out = later(named, tmp_path, *args).stdout
+    out = gs_ahead(named, LATER, *args).out
     assert "kept 1 snapshot(s) that loss reports name" in out, out
     assert 1 in [s["id"] for s in snaps(named)]
     gs(named, "undo")
     assert (named / ".env").read_bytes() == SECRET
 
 
-def test_a_short_keep_within_setting_keeps_the_reports_snapshot(
-    named: Path, tmp_path: Path
-) -> None:
+def test_a_short_keep_within_setting_keeps_the_reports_snapshot(named: Path) -> None:
     git(named, "config", "snapshot.keepLast", "1")
     git(named, "config", "snapshot.keepWithin", "1h")
     write(named / "w", b"after\n")
-    later(named, tmp_path, "run", "--", "true")  # a hook snapshot, then automatic retention
+    gs_ahead(named, LATER, "run", "--", "true")  # a hook snapshot, then automatic retention
     ids = [s["id"] for s in snaps(named)]
     assert 1 in ids and 2 not in ids, ids  # retention ran, and kept the named one
     gs(named, "undo")
