@@ -146,20 +146,29 @@ def settings(repo: gitrepo.Repo) -> Settings:
     )
 
 
-def classifier(repo: gitrepo.Repo, digest: list[str] | None = None) -> Classify:
-    """git's labels; with *digest*, a digest of what they depend on is appended to it."""
+def classifier(
+    repo: gitrepo.Repo, digest: list[str] | None = None, hidden: frozenset[bytes] = frozenset()
+) -> Classify:
+    """git's labels; with *digest*, a digest of what they depend on is appended to it.
+    *hidden*: an overlay's files, tracked files that git or pre-commit took out of the
+    worktree for the moment. They are tracked though the index of the moment may lack them:
+    a staged new file in git's autostash is put back staged by its apply, and a later
+    ``checkout -f`` that deletes it is a loss (RED39 D)."""
     if digest is None:
         tracked = gitrepo.tracked(repo)
         ignored_files, ignored_dirs = gitrepo.ignored(repo)
     else:
         tracked, ignored_files, ignored_dirs, labels = gitrepo.labels(repo)
-        digest.append(labels)
+        digest.append(labels + _digest_of(hidden))
+    if hidden:
+        tracked = tracked | hidden
 
     def classify(rel: bytes, is_dir: bool, parent: int) -> int:
         if parent == IGNORED:
             # git lists a directory as ignored (--directory) only when the index has nothing
-            # in it: what lies below is ignored, no need to look it up (node_modules)
-            return IGNORED
+            # in it: what lies below is ignored, no need to look it up (node_modules); but a
+            # file git hides from the index of the moment may lie there (a forced add)
+            return TRACKED if rel in hidden else IGNORED
         if is_dir:
             return IGNORED if rel in ignored_dirs else 0
         if rel in tracked:
@@ -169,6 +178,16 @@ def classifier(repo: gitrepo.Repo, digest: list[str] | None = None) -> Classify:
         return UNTRACKED
 
     return classify
+
+
+def _digest_of(hidden: frozenset[bytes]) -> str:
+    """A part of the labels' digest for an overlay's *hidden* files ('' without one)."""
+    if not hidden:
+        return ""
+    import zlib  # (an overlay's snapshot only)
+
+    names = b"\0".join(sorted(hidden))
+    return f";hidden:{len(hidden)}:{zlib.crc32(names):x}"
 
 
 def _inside(pattern: str) -> str:
@@ -277,14 +296,17 @@ def take(
             wait_prepared(store.path, plan.worktree, plan.begun)
         prep = prepared(store.path, plan.worktree, plan.begun)
     quick = prep is not None and not prep.marked and prep.stamp == plan.stamp  # type: ignore[union-attr]
+    hidden = overlay.files if overlay is not None else frozenset()
     if not fast and not quick:
         gitrepo.prefetch(repo)  # the labels, if the hook did not ask for them (a watcher runs)
     from git_snapshot.store.archiver import Options
     from git_snapshot.store.archiver import create_snapshot
 
     opts = Options(
-        classify=_Lazy(repo) if fast or quick else classifier(repo, digest),
-        inherit=IGNORED,  # (classify's own rule: below an ignored folder, all is ignored)
+        classify=_Lazy(repo) if fast or quick else classifier(repo, digest, hidden),
+        # (classify's own rule: below an ignored folder, all is ignored; but for an
+        # overlay's file there, which only classify knows)
+        inherit=IGNORED if not hidden else None,
         exclude=excluder(cfg.excludes),
         omit=frozenset({b".git"}),
         skip_cachedir_tag=cfg.skip_cache_dirs,
