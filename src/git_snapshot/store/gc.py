@@ -4,7 +4,8 @@ snapshot is half written meanwhile).
 ``plan`` marks what is live: every object reachable from a snapshot's root tree, every
 snapshot's record, and every tombstone (FORGET objects must outlive the records they name, so
 that ``repair`` never brings a forgotten snapshot back). It finds the dead objects, the packs
-holding nothing live, the packs mostly dead (to repack), and the orphans: pack files that no
+holding nothing live, the packs mostly dead or holding nothing live but a few tombstones (to
+repack: the small packs of forgets merged), and the orphans: pack files that no
 index row names. An orphan is reclaimed only when it holds no snapshot record the index does
 not know (one left by a snapshot killed before its index commit is ``repair``'s to bring
 back) and no object such a record reaches that the index lacks, or when an earlier gc doomed
@@ -63,6 +64,11 @@ from git_snapshot.store.safewrite import has_room
 
 REPACK_BELOW = 0.5  # rewrite a pack when less than this share of its bytes is still in use
 REPACK_BATCH = MAX_PACK  # live bytes copied per transaction: bounds the space a repack needs
+# packs holding nothing live but tombstones (each forget writes one: ~200 bytes in a 4 KiB
+# block) merged into one when two or more are smaller than this: the pack count no longer
+# grows by one per forgotten snapshot (RED39 A5), and a merged pack is rewritten only while
+# it is small (one per ~300 tombstones stays)
+MERGE_TOMBSTONES_BELOW = 64 << 10
 
 
 @dataclass(frozen=True)
@@ -170,8 +176,11 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
         raw[pid, offset] = raw.get((pid, offset), 0) + size
         member[key] = (pid, offset, size)
     held: set[int] = set()  # the packs the index places at least one object in
+    others: set[int] = set()  # the packs holding a live object other than a tombstone
     for key, pid, length, type_ in store.index.gc_objects():
         held.add(pid)
+        if key in live and type_ != FORGET:
+            others.add(pid)
         if key in live or type_ == FORGET:
             where = member.get(key)
             if where is None:
@@ -181,6 +190,7 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
                 used[pid] = used.get(pid, 0) + int(share)
         else:
             result.dead.append(key)
+    tombstones: list[PackUse] = []
     for pid, (name, size) in sorted(packs.items()):
         use = PackUse(pid, name, size, used[pid])
         if use.live == 0:
@@ -192,6 +202,10 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
             result.empty.append(use)
         elif use.live < REPACK_BELOW * size:
             result.sparse.append(use)
+        elif pid not in others and size < MERGE_TOMBSTONES_BELOW:
+            tombstones.append(use)
+    if len(tombstones) > 1:  # copied into one pack, as a repack copies (the tombstones stay)
+        result.sparse += tombstones
     _sort_orphans(store, orphans, result)
     return result
 
