@@ -79,7 +79,7 @@ def naming(store: Store, since: float = 0.0) -> dict[tuple[str, int], dict[str, 
             found[(where, int(entry["snapshot"]))] = entry
             if entry.get("to"):  # run's snapshot of a worktree it removed: that worktree's
                 found[(str(entry["to"]), int(entry["snapshot"]))] = entry
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, OverflowError):  # (JSON's 1e999: inf)
             continue
     return found
 
