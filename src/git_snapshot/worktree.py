@@ -154,6 +154,15 @@ def classifier(
     worktree for the moment. They are tracked though the index of the moment may lack them:
     a staged new file in git's autostash is put back staged by its apply, and a later
     ``checkout -f`` that deletes it is a loss (RED39 D)."""
+    return _classifier(repo, digest, hidden)[0]
+
+
+def _classifier(
+    repo: gitrepo.Repo, digest: list[str] | None, hidden: frozenset[bytes]
+) -> tuple[Classify, bool]:
+    """:func:`classifier`, and whether one of *hidden* lies below a folder git lists as
+    ignored (the index of the moment has nothing there: a forced add git hides), where
+    only the classifier knows it is tracked."""
     if digest is None:
         tracked = gitrepo.tracked(repo)
         ignored_files, ignored_dirs = gitrepo.ignored(repo)
@@ -177,7 +186,17 @@ def classifier(
             return IGNORED
         return UNTRACKED
 
-    return classify
+    return classify, any(_folders_in(p, ignored_dirs) for p in hidden)
+
+
+def _folders_in(path: bytes, folders: frozenset[bytes]) -> bool:
+    """Whether a folder above *path* is one of *folders*."""
+    folder = os.path.dirname(path)
+    while folder:
+        if folder in folders:
+            return True
+        folder = os.path.dirname(folder)
+    return False
 
 
 def _digest_of(hidden: frozenset[bytes]) -> str:
@@ -296,17 +315,18 @@ def take(
             wait_prepared(store.path, plan.worktree, plan.begun)
         prep = prepared(store.path, plan.worktree, plan.begun)
     quick = prep is not None and not prep.marked and prep.stamp == plan.stamp  # type: ignore[union-attr]
-    hidden = overlay.files if overlay is not None else frozenset()
     if not fast and not quick:
         gitrepo.prefetch(repo)  # the labels, if the hook did not ask for them (a watcher runs)
     from git_snapshot.store.archiver import Options
     from git_snapshot.store.archiver import create_snapshot
 
+    hidden = overlay.files if overlay is not None else frozenset()
+    classify, below = (_Lazy(repo), False) if fast or quick else _classifier(repo, digest, hidden)
     opts = Options(
-        classify=_Lazy(repo) if fast or quick else classifier(repo, digest, hidden),
-        # (classify's own rule: below an ignored folder, all is ignored; but for an
-        # overlay's file there, which only classify knows)
-        inherit=IGNORED if not hidden else None,
+        classify=classify,
+        # (classify's own rule: below an ignored folder, all is ignored; but an overlay's
+        # file there, which only classify knows)
+        inherit=None if below else IGNORED,
         exclude=excluder(cfg.excludes),
         omit=frozenset({b".git"}),
         skip_cachedir_tag=cfg.skip_cache_dirs,
