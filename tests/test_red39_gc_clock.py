@@ -44,3 +44,19 @@ def test_a_gc_stamped_in_the_future_does_not_stop_automatic_gc(repo: Path, store
     dry = json.loads(gs(repo, "prune", "--dry-run", "--json").out)
     # what the runs forgot was reclaimed but for the last's 100 KB (the next gc a day after)
     assert dry["forgotten"] == [] and dry["bytes_freed"] < 150_000, dry
+
+
+def test_a_damaged_last_gc_is_a_gc_due_not_a_hooks_traceback(repo: Path, store_dir: Path) -> None:
+    """A ``last_gc`` that is no number (a hand-edited or damaged index) made every hook's
+    retention end in an internal error; it is a gc due, which then writes a good one."""
+    git(repo, "config", "snapshot.keepLast", "1")
+    git(repo, "config", "snapshot.keepWithin", "1s")
+    _run(repo)
+    with Store(str(store_dir)) as store, store.index.db:
+        store.index.db.execute("UPDATE meta SET value = 'not a time' WHERE key = 'last_gc'")
+        store.index.db.execute(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('last_gc', 'not a time')"
+        )
+    _run(repo, 10.0)  # retention forgets the first: gc due (gs_ahead checks no traceback)
+    with Store(str(store_dir)) as store:
+        assert float(store.index.meta_get("last_gc", "0")) > time.time() - 3600

@@ -472,15 +472,19 @@ def apply_retention(
         return 0
     keep = [taken.rowid] if taken is not None else []
     gone = forget_auto(store, cfg.policy(), [identity.source(store, repo)], keep)
-    if gone and gc_due(float(store.index.meta_get("last_gc", "0") or 0), time.time()):
+    if gone and gc_due(store.index.meta_get("last_gc", "0"), time.time()):
         from git_snapshot.store.gc import gc  # once a day at most: off the hook's imports
 
         gc(store, wait=False)  # skipped while another process works in the store
     return len(gone)
 
 
-def gc_due(last: float, now: float) -> bool:
-    """Whether the automatic gc is due, the last one having run at *last*: a day after it,
-    or at once when *last* is after *now* (a run by a clock that was ahead, since put right,
-    stopped every automatic gc until that date: RED39 A2)."""
-    return not 0 <= now - last <= AUTO_GC_EVERY_S
+def gc_due(last: str, now: float) -> bool:
+    """Whether the automatic gc is due, the last one having run at *last* (the index's
+    ``last_gc``, seconds): a day after it, or at once when *last* is after *now* (a run by a
+    clock that was ahead, since put right, stopped every automatic gc until that date: RED39
+    A2) or is no time at all (a damaged value: due, never a hook's traceback)."""
+    try:
+        return not 0 <= now - float(last or 0) <= AUTO_GC_EVERY_S
+    except ValueError:
+        return True
