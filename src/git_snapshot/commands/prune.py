@@ -187,7 +187,7 @@ def _say_kept(orphans: int, notes: int, unread: int = 0) -> None:
         )
     if unread:  # gc.GcPlan.unread_records: what such a record names is unknown (RED39 A1)
         print(
-            f"{unread} of them hold(s) a snapshot record that does not read back: no pack the "
-            "index does not list was reclaimed; see what repair can bring back with: "
-            "git snapshot repair --dry-run"
+            f"{unread} of them hold(s) a snapshot record that does not read back: what it "
+            "names is unknown, so no object the index lists and no pack it does not list was "
+            "reclaimed; see what repair can bring back with: git snapshot repair --dry-run"
         )

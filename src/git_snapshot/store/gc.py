@@ -9,7 +9,8 @@ repack: the small packs of forgets merged), and the orphans: pack files that no
 index row names. An orphan is reclaimed only when it holds no snapshot record the index does
 not know (one left by a snapshot killed before its index commit is ``repair``'s to bring
 back) and no object such a record reaches that the index lacks, or when an earlier gc doomed
-it. What those records reach is live too (``_orphan_records``: repair would reference it).
+it. What those records reach is live too (``_orphan_records``: repair would reference it);
+while one of them (or a tree below it) does not read back, every object the index lists is.
 
 ``execute`` runs the plan in the order a full disk needs: first one transaction drops the dead
 rows and the rows of wholly dead packs, then those packs and the reclaimable orphans are
@@ -91,6 +92,7 @@ class GcPlan:
     kept_notes: list[str] = field(default_factory=list)
     # kept orphans holding a record the index lacks that does not read back (or a tree it
     # reaches), or that cannot be scanned: what it names is unknown, so no orphan is reclaimed
+    # and no object the index lists is dead (plan)
     unread_records: list[str] = field(default_factory=list)
     # every object a snapshot needs (what execute may not delete): the files caches naming
     # only these are carried over to the new generation
@@ -167,6 +169,10 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
     orphans = _orphan_records(store, [n for n in on_disk if n not in known])
     live = _live(store, forgetting)
     orphans.reach(store, live)
+    objects = store.index.gc_objects()
+    if orphans.unread:  # what such a record names is unknown (it may read again, and repair
+        # reads a pack on past a damaged group table): nothing the index lists is dead
+        live.update(key for key, _, _, _ in objects)
     used = dict.fromkeys(packs, 0)
     result = GcPlan(live=live)
     # a group is shared by its members: each counts its share of the group's bytes
@@ -177,7 +183,7 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
         member[key] = (pid, offset, size)
     held: set[int] = set()  # the packs the index places at least one object in
     others: set[int] = set()  # the packs holding a live object other than a tombstone
-    for key, pid, length, type_ in store.index.gc_objects():
+    for key, pid, length, type_ in objects:
         held.add(pid)
         if key in live and type_ != FORGET:
             others.add(pid)
