@@ -664,11 +664,20 @@ class _OnDisk:
         return left_as_is(e, st, os.path.join(self.top or b"", rel), self._read)
 
     def _stat(self, rel: bytes) -> os.stat_result | None:
+        """What is at *rel*, None when nothing is there as that path: a link (or a file) on
+        its way is no folder holding it, even when the path reads through it; a restore
+        replaces the link (RED39 G1: lstat of the whole path followed a link in a parent, and
+        P/x read through P -> Q counted as the worktree's P/x)."""
         if rel not in self.stats:
-            try:
-                self.stats[rel] = os.lstat(os.path.join(self.top or b"", rel))
-            except OSError:
+            parent, _, _ = rel.rpartition(b"/")
+            up = self._stat(parent) if parent else None
+            if parent and (up is None or not stat.S_ISDIR(up.st_mode)):
                 self.stats[rel] = None
+            else:
+                try:
+                    self.stats[rel] = os.lstat(os.path.join(self.top or b"", rel))
+                except OSError:
+                    self.stats[rel] = None
         return self.stats[rel]
 
     def _read(self, path: bytes, st: os.stat_result, dir_fd: int | None) -> bytes | None:
