@@ -156,7 +156,7 @@ class S3Backend(Backend):
         return fn(*args, **kwargs)
 
     def _fail(self, what: str, exc: Exception) -> BackendError:
-        why = _what_to_check(_first_line(exc), self._endpoint)
+        why = _what_to_check(str(exc), self._endpoint)
         return BackendError(f"remote {self._where}: {what} failed: {why}")
 
     def put(self, name: str, data: bytes) -> None:
@@ -257,9 +257,26 @@ CREDENTIALS = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE and ~
 
 def _what_to_check(text: str, endpoint: str) -> str:
     """The client's one line, without the server's XML body, and what to check next: the
-    credentials (refused, or none found: the client then asked the cloud instance metadata
-    address), or the endpoint (nothing answered there)."""
-    text = text.split(" <?xml", 1)[0].rstrip(": ")
+    clock (a request signed too far from the server's time is a 403 too, not a credentials
+    problem: RED39 F8), the bucket's name (404 NoSuchBucket: RED39 F9), the credentials
+    (refused, or none found: the client then asked the cloud instance metadata address), or the
+    endpoint (nothing answered there). *text* is the client's whole message: the server's
+    error code is in the body after its first line."""
+    code, bucket = _xml_field(text, "Code"), _xml_field(text, "BucketName")
+    lines = text.strip().splitlines()
+    text = (lines[0] if lines else "").split(" <?xml", 1)[0].rstrip(": ")
+    if code == "RequestTimeTooSkewed":
+        return (
+            "refused because this machine's clock differs from the server's by more than S3 "
+            "allows (15 min; RequestTimeTooSkewed): set the clock "
+            "right (NTP: timedatectl set-ntp true)"
+        )
+    if code == "NoSuchBucket":
+        which = f"bucket '{bucket}'" if bucket else "the bucket the URL names"
+        return (
+            f"{which} does not exist at {endpoint}: create it, or check the bucket name in the "
+            "URL (s3://BUCKET/PREFIX)"
+        )
     if "169.254.169.254" in text:
         return f"no credentials found: set {CREDENTIALS}"
     if "403 Forbidden" in text or "401 Unauthorized" in text or "lacked the necessary" in text:
@@ -271,3 +288,11 @@ def _what_to_check(text: str, endpoint: str) -> str:
             "AWS_ENDPOINT_URL), that the server is up and the network"
         )
     return text
+
+
+def _xml_field(text: str, field: str) -> str:
+    """The first ``<field>value</field>`` in the server's error body within *text*, or ""."""
+    import re
+
+    found = re.search(rf"<{field}>([^<]*)</{field}>", text)
+    return found.group(1) if found else ""
