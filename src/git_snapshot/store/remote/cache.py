@@ -18,6 +18,7 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import heapq
 import json
 import os
 from collections.abc import Callable
@@ -43,6 +44,10 @@ from git_snapshot.store.safewrite import atomic_write
 from git_snapshot.store.safewrite import fsync_dir
 
 PARALLEL = 8  # concurrent pack downloads
+# in a cache's snapshot rows' meta: the store that took the snapshot (its document's
+# "origin") and its number there (in_taken_order)
+ORIGIN = "remote_origin"
+SEQ = "remote_seq"
 
 
 # -- pack index documents: a FinishedPack, whatever fields its objects have ------------------
@@ -80,27 +85,72 @@ def enter_snapshots(
     """Enter the snapshots of *docs* (remote snapshot documents) into *index*, each with the
     number it had where it was taken, or the next free one of its repository when that number
     is taken there (Index.enter_snapshot; *handed_out*: a store where snapshots are taken, whose
-    reserved numbers count as taken); skips those already present (same record).
-    Returns (snapshot, number it had) for those entered."""
+    reserved numbers count as taken); skips those already present (same record). In a cache
+    (not *handed_out*) each row keeps the store that took it and its number there (ORIGIN,
+    SEQ: RemoteStore.snapshots orders by them). Returns (snapshot, number it had) for those
+    entered."""
     have = {s.record for s in index.snapshots() if s.record is not None}
     entered = []
-    parsed = []
+    items, paths = [], {}
     for doc in docs:
         snap, source_path = decode_record(doc["data"].encode())
         snap.record = bytes.fromhex(doc["record"])
-        parsed.append((snap, source_path))
+        origin = doc.get("origin")
+        origin = origin if isinstance(origin, str) else None
+        if origin is not None and not handed_out:
+            snap.meta = {**snap.meta, ORIGIN: origin, SEQ: snap.id}
+        items.append((snap, origin, snap.id))
+        paths[id(snap)] = source_path
     # in the order they were taken: one whose number is taken here gets the next free one,
     # above every snapshot taken before it (two machines that pushed the same repository:
     # by number, the old machine's 2 and 3 came after the new machine's 1; RED26)
-    parsed.sort(key=lambda p: (p[0].source, p[0].created, p[0].id))
-    for snap, source_path in parsed:
+    for snap in in_taken_order(items):
         assert snap.record is not None
         if snap.record in have:
             continue
-        original = index.enter_snapshot(snap, source_path, handed_out=handed_out)
+        original = index.enter_snapshot(snap, paths[id(snap)], handed_out=handed_out)
         have.add(snap.record)
         entered.append((snap, original))
     return entered
+
+
+def in_taken_order(items: list[tuple[Snapshot, str | None, int]]) -> list[Snapshot]:
+    """The snapshots of *items* (snapshot, the store that took it or None, its number there),
+    grouped by repository, in the order they were taken: one store's in their number order
+    (a clock set back reorders none: DESIGN's "order is always the snapshot id"; by time, a
+    snapshot taken while the clock was a day behind passed for the oldest, and a remote
+    prune --keep-last deleted it: RED39 F3), different stores' merged by when each was taken
+    (their numbers say nothing of it across machines: RED26). One whose store is unknown (a
+    document pushed by an older version) goes by its time alone."""
+    runs: dict[str, dict[object, list[tuple[int, Snapshot]]]] = {}
+    for snap, origin, seq in sorted(items, key=lambda t: (t[0].created, t[2])):
+        group: object = origin if origin is not None else object()  # (a run of its own)
+        runs.setdefault(snap.source, {}).setdefault(group, []).append((seq, snap))
+    out: list[Snapshot] = []
+    for source in sorted(runs):
+        ordered = [[s for _, s in sorted(run, key=lambda p: p[0])] for run in runs[source].values()]
+        out += heapq.merge(*ordered, key=lambda s: s.created)
+    return out
+
+
+def origin_field(remote: Remote, store: Store, snap: Snapshot) -> dict[str, str]:
+    """The ``origin`` of a snapshot document: which store took *snap* (an id derived from the
+    store's index, under the remote's key), so that a remote keeps one store's snapshots in
+    their number order (in_taken_order); none for a pulled one (its number is another
+    store's). An index made again (repair) is another origin: ordered by time against it."""
+    if snap.pulled:
+        return {}
+    generation = store.index.meta_get("generation")
+    return {"origin": remote.key.name("origin", generation)} if generation else {}
+
+
+def _origin(snap: Snapshot) -> tuple[str | None, int]:
+    """The store that took a cache's row *snap* and its number there (enter_snapshots), or
+    None and its number here (a row entered by an older version)."""
+    origin, seq = snap.meta.get(ORIGIN), snap.meta.get(SEQ)
+    if isinstance(origin, str) and type(seq) is int:
+        return origin, seq
+    return None, snap.id
 
 
 def _private_dirs(path: str) -> None:
@@ -215,11 +265,13 @@ class RemoteStore(Store):
     def snapshots(
         self, source: str | None = None, worktree: str | None = None, last: int | None = None
     ) -> list[Snapshot]:
-        """Oldest first by when each was taken: the cache holds every machine's snapshots of
-        a repository, entered as they reach it, and their numbers (their own, or the next
-        free one here) say nothing of the order across machines (a snapshot pushed late
-        gets a number above newer ones: by number it passed for the newest; RED26)."""
-        snaps = sorted(super().snapshots(source, worktree), key=lambda s: (s.source, s.created))
+        """Oldest first, in the order they were taken (in_taken_order): the cache holds every
+        machine's snapshots of a repository, entered as they reach it, and its numbers (their
+        own, or the next free one here) say nothing of the order across machines (a snapshot
+        pushed late gets a number above newer ones: by number it passed for the newest;
+        RED26), while one machine's keep their own numbers' order (RED39 F3)."""
+        rows = super().snapshots(source, worktree)
+        snaps = in_taken_order([(s, *_origin(s)) for s in rows])
         return snaps[-last:] if last else snaps
 
     # -- keeping up with the remote ----------------------------------------------------------
@@ -620,20 +672,28 @@ def download_pack(
 ) -> str:
     """packs/<ident> from *remote*, opened (every chunk authenticated) and written to *dest*
     through a temp file in *tmp_dir* (fsync, rename); with *sum_path*, the SHA-256 (hex) of
-    the plaintext is written there before the rename."""
+    the plaintext is written there before the rename. It is fetched, opened, written and
+    hashed a few chunks at a time (crypto.open_to): read whole, sealed and then plain, a pack
+    of one large file took 3-4x its size in memory, past what a smaller machine has (RED39
+    F1). A temp file of a pack that fails its check partway is removed."""
     name = f"packs/{ident}"
-    plain = remote.key.open(name, remote.backend.get(name))
-    tmp = os.path.join(tmp_dir, f"{ident}.pack.fetch{os.getpid()}-{id(plain)}")
-    with _local_write(ident, tmp, len(plain)):
+    size = remote.backend.size(name)
+    digest = hashlib.sha256()
+    tmp = os.path.join(tmp_dir, f"{ident}.pack.fetch{os.getpid()}-{id(digest)}")
+    with _local_write(ident, tmp, crypto.plain_size(size)):
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
-            f.write(plain)
+
+            def write(plain: bytes) -> None:
+                digest.update(plain)
+                f.write(plain)
+
+            remote.key.open_to(name, lambda a, b: remote.backend.get_range(name, a, b), size, write)
             f.flush()
             os.fsync(f.fileno())
         if sum_path is not None:
             _private_dirs(os.path.dirname(sum_path))
-            digest = hashlib.sha256(plain).hexdigest().encode()
-            atomic_write(sum_path, digest, tmp_dir=tmp_dir, durable=False)
+            atomic_write(sum_path, digest.hexdigest().encode(), tmp_dir=tmp_dir, durable=False)
         os.replace(tmp, dest)
         fsync_dir(os.path.dirname(dest))
     return dest

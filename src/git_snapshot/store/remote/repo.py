@@ -6,7 +6,8 @@ packs/<id>             a local pack file, sealed (id: HMAC of the local pack nam
 index/<id>             what packs/<id> holds (its objects' keys, types and places), sealed;
                        written after the pack: a pack without its index is an unfinished upload
 snapshots/<id>         one snapshot: its record and the packs it needs (id: HMAC of the
-                       record's key), sealed; written after every pack it names
+                       record's key), and the store that took it ("origin": one store's keep
+                       their number order), sealed; written after every pack it names
 locks/<random>         a push (shared) or prune (exclusive) at work, sealed, with its host, pid
                        and time (rewritten every REFRESH_S; the time is only shown, never
                        compared with another machine's clock)
