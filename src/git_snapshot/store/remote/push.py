@@ -23,7 +23,6 @@ import concurrent.futures
 import os
 import threading
 from collections.abc import Callable
-from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -50,7 +49,7 @@ class _NotThere(Exception):
     """A snapshot needs an object the remote's index does not list."""
 
 
-PARALLEL = 3  # concurrent pack uploads (each a few chunks in memory: send_pack)
+PARALLEL = 3  # concurrent pack uploads (each up to 64 MiB in memory, twice)
 
 
 @dataclass
@@ -201,12 +200,14 @@ def _resend(store: Store, remote: Remote, cache: RemoteStore, ident: str, name: 
     """Put this store's copy *name* of remote pack *ident* on the remote again (and its index
     document, when that is missing too); None when done, else why not. As _replace_pack:
     every object it places there must read back intact here first."""
-    size = os.path.getsize(store.pack_path(name))
+    path = store.pack_path(name)
+    with open(path, "rb") as f:
+        plain = f.read()
     try:  # the remote's own index document, when it is still there
         doc = cache.doc("index", ident)
         objects = pack_from_doc(doc).objects
-        if int(doc["size"]) != size:
-            return f"this store's copy has {size} bytes, the remote's {doc['size']}"
+        if int(doc["size"]) != len(plain):
+            return f"this store's copy has {len(plain)} bytes, the remote's {doc['size']}"
     except FileNotFoundError:  # gone too: this store's index places the pack's objects
         doc = None
         placed = _placed(store, name)
@@ -217,9 +218,10 @@ def _resend(store: Store, remote: Remote, cache: RemoteStore, ident: str, name: 
         return "its index document does not read"
     if _damaged_copy(store, name, objects):
         return "this store's copy is damaged too"
-    send_pack(store, remote, name, ident, if_absent=True)
+    sealed = remote.key.seal(f"packs/{ident}", plain)
+    remote.backend.put_if_absent(f"packs/{ident}", sealed)
     if doc is None:
-        doc = pack_doc(ident, sealed_size(size), size, objects)
+        doc = pack_doc(ident, len(sealed), len(plain), objects)
         remote.put_doc(f"index/{ident}", doc)
     cache.enter_pack(ident, doc)
     return None
@@ -332,31 +334,18 @@ def _replace_pack(
         pack = pack_from_doc(cache.doc("index", ident))
     except (OSError, ValueError, KeyError, TypeError, CorruptObject):
         return "its index document does not read"
-    size = os.path.getsize(store.pack_path(name))
-    if size != pack.size:
-        return f"this store's copy has {size} bytes, the remote's {pack.size}"
+    path = store.pack_path(name)
+    with open(path, "rb") as f:
+        plain = f.read()
+    if len(plain) != pack.size:
+        return f"this store's copy has {len(plain)} bytes, the remote's {pack.size}"
     if _damaged_copy(store, name, pack.objects):
         return "this store's copy is damaged too"
-    send_pack(store, remote, name, ident, if_absent=False)
+    sealed = remote.key.seal(f"packs/{ident}", plain)
+    remote.backend.put(f"packs/{ident}", sealed)
     report.replaced += 1
-    report.replaced_bytes += sealed_size(size)
+    report.replaced_bytes += len(sealed)
     return None
-
-
-def send_pack(store: Store, remote: Remote, name: str, ident: str, if_absent: bool) -> bool:
-    """Seal this store's pack *name* as remote pack *ident* and send it, a chunk at a time
-    from the file (read whole and sealed whole, with PARALLEL packs at once, a pack of one
-    large file took 3-4x its size in memory: RED39 F1); True when this call wrote it (with
-    *if_absent*: it was not there)."""
-    path = store.pack_path(name)
-    size = os.path.getsize(path)
-    sealed = f"packs/{ident}"
-
-    def parts() -> Iterator[bytes]:
-        with open(path, "rb") as f:
-            yield from remote.key.seal_parts(sealed, f, size)
-
-    return remote.backend.put_parts(sealed, parts, sealed_size(size), if_absent)
 
 
 def _push_packs(
@@ -389,22 +378,25 @@ def _push_packs(
     def one(name: str) -> tuple[str, Any]:
         ident = remote.key.name("pack", name)
         path = store.pack_path(name)
-        size = os.path.getsize(path)
+        with open(path, "rb") as f:
+            plain = f.read()
         objects = [o for o in scan_pack(path) if (o.key, o.offset, o.inner) in placed[name]]
         bad = {o.key for o in objects if not store.reader.intact(name, o)}
         if bad:
             objects = [o for o in objects if o.key not in bad]
             with lock:
                 report.damaged |= bad
+        sealed_name = f"packs/{ident}"
         if ident in on_remote:
-            sealed = on_remote[ident]  # a resumed push: the pack arrived last time
+            sealed_size = on_remote[ident]  # a resumed push: the pack arrived last time
         else:
-            sealed = sealed_size(size)
-            if send_pack(store, remote, name, ident, if_absent=True):
+            sealed = remote.key.seal(sealed_name, plain)
+            sealed_size = len(sealed)
+            if remote.backend.put_if_absent(sealed_name, sealed):
                 with lock:
                     report.packs += 1
-                    report.bytes += sealed
-        doc = pack_doc(ident, sealed, size, objects)
+                    report.bytes += sealed_size
+        doc = pack_doc(ident, sealed_size, len(plain), objects)
         if remote.put_doc(f"index/{ident}", doc):
             cache.unreadable.pop(f"index/{ident}", None)  # (a damaged copy replaced)
         return ident, doc
