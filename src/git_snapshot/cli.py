@@ -102,7 +102,11 @@ def _verify(a: Args) -> int:
         from git_snapshot.commands.verify import cmd_verify_remote
 
         return cmd_verify_remote(
-            name=remote, read_data=a.flag("read_data"), json_out=a.flag("json")
+            name=remote,
+            cwd=a.cwd,
+            ids=a.texts("ids"),
+            read_data=a.flag("read_data"),
+            json_out=a.flag("json"),
         )
     return cmd_verify(
         cwd=a.cwd, ids=a.texts("ids"), read_data=a.flag("read_data"), json_out=a.flag("json")
@@ -251,7 +255,7 @@ def _remote_cmd(a: Args) -> int:
             name=a.text("name"), url=a.text("url"), key_file=a.maybe_text("key"), cwd=a.cwd
         )
     if action == "list":
-        return remote.cmd_remote_list(json_out=a.flag("json"))
+        return remote.cmd_remote_list(json_out=a.flag("json"), cwd=a.cwd)
     if action == "remove":
         return remote.cmd_remote_remove(name=a.text("name"))
     return remote.cmd_remote_prune(

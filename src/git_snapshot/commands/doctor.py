@@ -1,7 +1,7 @@
 """``git snapshot doctor``: per hook, will it fire and what else runs there; where the store is.
 
 It reads files and git config only (no snapshot, no change), and exits 1 when one of our hooks
-will not fire, so that a script can check an install.
+will not fire (or ``snapshot.autoPush`` names no remote), so that a script can check an install.
 """
 
 from __future__ import annotations
@@ -182,6 +182,26 @@ def _store_line(repo: gitrepo.Repo) -> str:
         else "outside this worktree"
     )
     return f"store: {path}, {where}"
+
+
+def _auto_push_line(repo: gitrepo.Repo) -> tuple[str, bool] | None:
+    """With ``snapshot.autoPush`` set: where hook snapshots go and how the last push went;
+    not ok when the name matches no remote (nothing is ever pushed, and no hook says so:
+    RED39 F7). None when it is unset."""
+    name = (gitrepo.config(repo).get("snapshot.autopush") or [""])[-1]
+    if not name:
+        return None
+    from git_snapshot.commands.remote import auto_push_health
+    from git_snapshot.store.remote import config
+
+    try:
+        known = sorted(config.load())
+        store = str(location.store_dir())
+    except UserError as exc:
+        return f"auto-push: to {name}: cannot tell: {exc}", False
+    said = auto_push_health(store, name, known)[1]
+    # a push failing now is said, not a failed doctor: the network may be down for a while
+    return f"auto-push: {said}", name in known
 
 
 def _watcher_line(repo: gitrepo.Repo) -> tuple[str, bool]:
@@ -442,6 +462,9 @@ def cmd_doctor(*, cwd: str) -> int:
     print(say(_store_line(repo)))
     watcher, watcher_ok = _watcher_line(repo)
     print(say(watcher))
+    pushing, push_ok = _auto_push_line(repo) or ("", True)
+    if pushing:
+        print(say(pushing))
     fast = speedups()
     print(say(f"C speedups: {fast.why}"))
-    return 0 if hooks_ok and watcher_ok and all(s.fires for s in states) else 1
+    return 0 if hooks_ok and watcher_ok and push_ok and all(s.fires for s in states) else 1

@@ -145,7 +145,34 @@ def _auto_push(store_path: str, name: str) -> str:
     return "; ".join(parts) or "started, not finished yet"
 
 
-def cmd_remote_list(*, json_out: bool = False) -> int:
+def configured_auto_push(cwd: str) -> str | None:
+    """``snapshot.autoPush`` as git reads it in *cwd* (any level; outside a repository the
+    global and system ones), or None when unset."""
+    from git_snapshot.gitrun import run_git
+
+    value = run_git(cwd, "config", "--get", "snapshot.autoPush", check=False)
+    return value.decode(errors="replace").strip() or None
+
+
+def auto_push_health(store_path: str, name: str, known: list[str]) -> tuple[bool, str]:
+    """Whether auto-pushing to *name* works, and a line saying how it goes: a name that
+    matches no remote pushes nothing, and a hook never says so (RED39 F7)."""
+    if name not in known:
+        there = f"remotes: {', '.join(known)}" if known else "no remote yet"
+        return False, (
+            f"snapshot.autoPush is {name!r}, but no remote has that name ({there}): hook "
+            "snapshots are not pushed anywhere; set it to a remote's name where it is set "
+            "(git config --show-origin snapshot.autoPush)"
+        )
+    from git_snapshot.store.remote import auto
+
+    state = auto.read_state(store_path, name)
+    failing = bool(state.get("last_error"))
+    said = _auto_push(store_path, name)
+    return not failing, f"to {name}: {'FAILING: ' if failing else ''}{said}"
+
+
+def cmd_remote_list(*, json_out: bool = False, cwd: str = ".") -> int:
     from git_snapshot.store.location import store_dir
     from git_snapshot.store.remote import config
 
@@ -155,6 +182,9 @@ def cmd_remote_list(*, json_out: bool = False) -> int:
         {"name": r.name, "url": r.url, "key": r.key_file, "auto_push": _auto_push(store, r.name)}
         for r in sorted(remotes.values(), key=lambda r: r.name)
     ]
+    target = configured_auto_push(cwd)
+    if target and target not in remotes:  # (a known one's state is its row's)
+        output.err(auto_push_health(store, target, sorted(remotes))[1] + _last_error(store, target))
     if json_out:
         output.print_json(items)
         return 0
@@ -164,6 +194,17 @@ def cmd_remote_list(*, json_out: bool = False) -> int:
     rows = [[i["name"], i["url"], i["key"], i["auto_push"]] for i in items]
     print(output.table(["NAME", "URL", "KEY FILE", "AUTO-PUSH"], rows))
     return 0
+
+
+def _last_error(store_path: str, name: str) -> str:
+    """ "; its last try failed 3m ago: ..." when a push to *name* was tried, else ""."""
+    from git_snapshot.store.remote import auto
+
+    state = auto.read_state(store_path, name)
+    if not state.get("last_error"):
+        return ""
+    failed = output.age(float(state.get("last_failed", 0)))
+    return f"; its last try failed {failed}: {state['last_error']}"
 
 
 def cmd_remote_remove(*, name: str) -> int:
