@@ -13,6 +13,7 @@ from git_snapshot.store.verify import object_count
 from git_snapshot.store.verify import verify
 
 if TYPE_CHECKING:
+    from git_snapshot.store.index import Snapshot
     from git_snapshot.store.remote.cache import RemoteStore
     from git_snapshot.store.remote.repo import Remote
 
@@ -124,9 +125,17 @@ def cmd_verify(
     return 1
 
 
-def cmd_verify_remote(*, name: str, read_data: bool = False, json_out: bool = False) -> int:
-    """``verify --remote NAME [--read-data]``: check the remote's copy (see
-    store.remote.maintain); names each damaged remote object and the snapshots needing it."""
+def cmd_verify_remote(
+    *,
+    name: str,
+    cwd: str = ".",
+    ids: Sequence[str] = (),
+    read_data: bool = False,
+    json_out: bool = False,
+) -> int:
+    """``verify --remote NAME [ID...] [--read-data]``: check the remote's copy (see
+    store.remote.maintain), or of the snapshots *ids* only (as ``--remote`` reads name them);
+    names each damaged remote object and the snapshots needing it."""
     from git_snapshot.store.location import store_dir
     from git_snapshot.store.remote import config
     from git_snapshot.store.remote.cache import RemoteStore
@@ -136,7 +145,8 @@ def cmd_verify_remote(*, name: str, read_data: bool = False, json_out: bool = Fa
     with Remote(config.get(name)) as remote:
         remote.check()
         with RemoteStore(remote, str(store_dir())) as cache:
-            report = verify_remote(remote, cache, read_data)
+            snaps = _on_remote(cache, name, cwd, ids) if ids else None
+            report = verify_remote(remote, cache, read_data, snaps)
             repos = dict(cache.index.sources())
             mendable = _mendable(remote, cache, [p.what for p in report.problems])
     if json_out:
@@ -183,6 +193,45 @@ def cmd_verify_remote(*, name: str, read_data: bool = False, json_out: bool = Fa
         what += "push on a machine that holds them"
     output.err(f"remote {name}: {n} damaged object(s), {len(report.paths)} damaged path(s); {what}")
     return 1
+
+
+def _on_remote(cache: RemoteStore, name: str, cwd: str, ids: Sequence[str]) -> list[Snapshot]:
+    """The remote snapshots *ids* name (synced first); one the remote lacks is a UserError
+    naming the push that sends it when this machine's store holds it: the IDs were left out,
+    and "ok" was said of a snapshot never pushed (RED39 F6)."""
+    from git_snapshot.commands.common import choose
+    from git_snapshot.errors import UserError
+
+    cache.sync()
+    out = []
+    for ref in ids:
+        try:
+            out.append(choose(cache, cwd, ref)[1])
+        except UserError as exc:
+            if _held_here(cwd, ref):
+                raise UserError(
+                    f"snapshot {ref} is not on remote {name} (see: git snapshot list --remote "
+                    f"{name}); send it with: git snapshot push {name}"
+                ) from None
+            hint = str(exc).replace("git snapshot list", f"git snapshot list --remote {name}")
+            raise UserError(f"remote {name}: {hint}") from None
+    return out
+
+
+def _held_here(cwd: str, ref: str) -> bool:
+    """Whether this machine's store holds a snapshot *ref* names."""
+    from git_snapshot.commands.common import choose
+    from git_snapshot.errors import UserError
+    from git_snapshot.store import location
+
+    if not location.is_store(str(location.store_dir())):
+        return False
+    try:
+        with Store() as store:
+            choose(store, cwd, ref)
+    except UserError:
+        return False
+    return True
 
 
 def _mendable(remote: Remote, cache: RemoteStore, whats: list[str]) -> int:

@@ -24,6 +24,7 @@ from dataclasses import field
 
 from git_snapshot.errors import UserError
 from git_snapshot.store.backend import NotFound
+from git_snapshot.store.index import Snapshot
 from git_snapshot.store.remote import crypto
 from git_snapshot.store.remote.cache import RemoteStore
 from git_snapshot.store.remote.cache import download_pack
@@ -49,12 +50,19 @@ class RemoteVerifyReport:
         return not self.problems and not self.paths
 
 
-def verify_remote(remote: Remote, cache: RemoteStore, read_data: bool) -> RemoteVerifyReport:
+def verify_remote(
+    remote: Remote, cache: RemoteStore, read_data: bool, snaps: list[Snapshot] | None = None
+) -> RemoteVerifyReport:
+    """Check the remote's copy, or only what the cache's snapshots *snaps* need."""
     report = RemoteVerifyReport()
     remote.check()
     listing = cache.sync()
+    idents = sorted(listing["snapshots"])
+    if snaps is not None:
+        named = {remote.key.name("snap", s.record) for s in snaps if s.record is not None}
+        idents = [i for i in idents if i in named]
     needers: dict[str, list[str]] = {}
-    for ident in sorted(listing["snapshots"]):
+    for ident in idents:
         try:
             doc = remote.get_doc(f"snapshots/{ident}")
         except NotFound:
@@ -97,11 +105,15 @@ def verify_remote(remote: Remote, cache: RemoteStore, read_data: bool) -> Remote
     if read_data:
         from git_snapshot.store.verify import verify
 
-        local = verify(cache, None, read_data=True)
+        local = verify(cache, snaps, read_data=True)
         report.paths = [
             (p.source, p.snapshot, p.path, _remote_why(p.message)) for p in local.problems
         ]
-    _record(cache, listing, report, read_data)
+    checked = None
+    if snaps is not None:
+        checked = {f"snapshots/{i}" for i in idents}
+        checked |= {f"{kind}/{p}" for p in needers for kind in ("index", "packs")}
+    _record(cache, listing, report, read_data, checked)
     return report
 
 
@@ -125,21 +137,29 @@ def _remote_why(message: str) -> str:
 
 
 def _record(
-    cache: RemoteStore, listing: dict[str, dict[str, int]], report: RemoteVerifyReport, read: bool
+    cache: RemoteStore,
+    listing: dict[str, dict[str, int]],
+    report: RemoteVerifyReport,
+    read: bool,
+    checked: set[str] | None = None,
 ) -> None:
     """Keep in the cache what this run found damaged on the remote (a missing object is not
     kept: a push sends again every pack a remote snapshot names that the remote lacks,
     push._resend_lost), for push to replace. A run without
     --read-data keeps the packs an earlier --read-data found damaged (it cannot see that damage
-    itself) while they are still listed."""
+    itself) while they are still listed. A run over some snapshots (*checked*: the remote
+    objects it looked at) keeps what earlier runs found in the others."""
     found = {p.what: p.message for p in report.problems if p.message != "is missing"}
+    earlier = cache.damaged()
     if not read:
-        earlier = {
+        kept = {
             what: why
-            for what, why in cache.damaged().items()
+            for what, why in earlier.items()
             if what.startswith("packs/") and what[len("packs/") :] in listing["packs"]
         }
-        found = earlier | found
+        found = kept | found
+    if checked is not None:
+        found = {what: why for what, why in earlier.items() if what not in checked} | found
     cache.save_damaged(found)
 
 
