@@ -12,11 +12,15 @@ The operations are what the remote protocol needs and nothing more:
 - ``put``: create or replace (lock refreshes);
 - ``put_cas``: create-if-absent (``etag=None``) or replace only if the object still has *etag*
   (compare-and-swap, for objects several machines update);
-- ``get``, ``get_range``, ``head``, ``list`` (one listing per prefix), ``delete``.
+- ``put_parts``: ``put_if_absent`` or ``put`` of an object given as its parts, read one at a
+  time (a pack: memory stays a few parts however large it is);
+- ``get``, ``get_range``, ``head``, ``size``, ``list`` (one listing per prefix), ``delete``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from git_snapshot.errors import UserError
@@ -56,6 +60,18 @@ class Backend:
     def put(self, name: str, data: bytes) -> None:
         raise NotImplementedError
 
+    def put_parts(
+        self, name: str, parts: Callable[[], Iterable[bytes]], size: int, if_absent: bool
+    ) -> bool:
+        """Write the *size* bytes *parts()* yields (called again for each attempt) as *name*:
+        unless it exists (*if_absent*; True when this call created it) or replacing it. Here
+        the parts are joined in memory; the backends override it to stream them."""
+        data = b"".join(parts())
+        if if_absent:
+            return self.put_if_absent(name, data)
+        self.put(name, data)
+        return True
+
     def put_cas(self, name: str, data: bytes, etag: str | None) -> str:
         """Create (*etag* None) or replace the version whose etag is *etag*; returns the new
         etag; Conflict when the object exists (create) or has changed (replace)."""
@@ -70,6 +86,13 @@ class Backend:
 
     def head(self, name: str) -> Info | None:
         raise NotImplementedError
+
+    def size(self, name: str) -> int:
+        """The size of *name*; NotFound when there is none."""
+        info = self.head(name)
+        if info is None:
+            raise NotFound(name)
+        return info.size
 
     def list(self, prefix: str) -> dict[str, int]:
         """Every object under *prefix* (``"packs/"``): name -> size."""

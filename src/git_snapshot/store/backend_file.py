@@ -17,6 +17,8 @@ import hashlib
 import os
 import secrets
 import urllib.parse
+from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
 from typing import BinaryIO
 
@@ -81,16 +83,18 @@ class FileBackend(Backend):
                 fsync_dir(os.path.dirname(one))
         return folder
 
-    def _temp(self, data: bytes) -> str:
-        """*data* in a new temp file in .tmp/, whole and fsynced; on any failure (a full
-        disk) none of it is left: a part left there stayed for ever and took the room that
-        the user freed from the next push."""
+    def _temp(self, parts: Iterable[bytes]) -> str:
+        """The bytes of *parts* (written one at a time: a pack streams through) in a new temp
+        file in .tmp/, whole and fsynced; on any failure (a full disk) none of it is left: a
+        part left there stayed for ever and took the room that the user freed from the next
+        push."""
         tmp = os.path.join(self._tmp, secrets.token_hex(8))
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            for part in parts:
+                view = memoryview(part)
+                while view:
+                    view = view[os.write(fd, view) :]
             os.fsync(fd)
         except BaseException:
             with contextlib.suppress(OSError):
@@ -126,10 +130,17 @@ class FileBackend(Backend):
             os.close(fd)
 
     def put(self, name: str, data: bytes) -> None:
+        self.put_parts(name, lambda: (data,), len(data), if_absent=False)
+
+    def put_parts(
+        self, name: str, parts: Callable[[], Iterable[bytes]], size: int, if_absent: bool
+    ) -> bool:
+        if if_absent:
+            return self._create(name, parts())
         path = self._path(name)
         with self._io(name):
             folder = self._folder(path)
-            tmp = self._temp(data)
+            tmp = self._temp(parts())
             try:
                 os.replace(tmp, path)
             except BaseException:
@@ -137,24 +148,40 @@ class FileBackend(Backend):
                     os.unlink(tmp)
                 raise
             fsync_dir(folder)
+        return True
 
-    def put_cas(self, name: str, data: bytes, etag: str | None) -> str:
+    def _create(self, name: str, parts: Iterable[bytes]) -> bool:
+        """*parts* as *name* unless it exists (link: atomic, fails if the name exists)."""
         path = self._path(name)
         with self._io(name):
             folder = self._folder(path)
-            tmp = self._temp(data)
+            tmp = self._temp(parts)
             try:
-                if etag is None:
-                    try:
-                        os.link(tmp, path)  # atomic: fails if the name exists
-                    except FileExistsError:
-                        raise Conflict(name) from None
-                else:
-                    with self._locked():
-                        info = self.head(name)
-                        if info is None or info.etag != etag:
-                            raise Conflict(name)
-                        os.replace(tmp, path)
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    return False
+                fsync_dir(folder)
+            finally:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp)
+        return True
+
+    def put_cas(self, name: str, data: bytes, etag: str | None) -> str:
+        if etag is None:
+            if not self._create(name, (data,)):
+                raise Conflict(name)
+            return hashlib.sha256(data).hexdigest()
+        path = self._path(name)
+        with self._io(name):
+            folder = self._folder(path)
+            tmp = self._temp((data,))
+            try:
+                with self._locked():
+                    info = self.head(name)
+                    if info is None or info.etag != etag:
+                        raise Conflict(name)
+                    os.replace(tmp, path)
                 fsync_dir(folder)
             finally:
                 with contextlib.suppress(FileNotFoundError):
@@ -171,11 +198,21 @@ class FileBackend(Backend):
             return f.read(max(0, end - start))
 
     def head(self, name: str) -> Info | None:
+        """Its size and etag, the file hashed a piece at a time (a pack is not read whole)."""
+        h = hashlib.sha256()
+        size = 0
         try:
-            data = self.get(name)
+            with self._io(name), _open(self._path(name)) as f:
+                while piece := f.read(1 << 20):
+                    h.update(piece)
+                    size += len(piece)
         except NotFound:
             return None
-        return Info(len(data), hashlib.sha256(data).hexdigest())
+        return Info(size, h.hexdigest())
+
+    def size(self, name: str) -> int:
+        with self._io(name):
+            return os.stat(self._path(name)).st_size
 
     def list(self, prefix: str) -> dict[str, int]:
         out: dict[str, int] = {}

@@ -198,12 +198,16 @@ class PackReader:
 
     def intact(self, pack: str, o: PackedObject) -> bool:
         """Whether object *o* of *pack* reads back matching its key (a group is decompressed
-        once for its members: each thread keeps the last groups it read)."""
+        once for its members: each thread keeps the last groups it read). Read in chunks
+        (stream): read whole, an object of one large file took twice its size in memory and
+        a push on a smaller machine ended in MemoryError (RED39 F1)."""
+        h = hashlib.sha256()
         try:
-            data = self.read(pack, o.offset, o.length, o.size, o.inner)
+            for chunk in self.stream(pack, o.offset, o.length, o.size, o.inner):
+                h.update(chunk)
         except (OSError, ValueError, _zstd().ZstdError):
             return False
-        return hashlib.sha256(data).digest() == o.key
+        return h.digest() == o.key
 
     def group(self, pack: str, offset: int, length: int) -> bytes:
         """The content of the group record whose body (table and frame) lies at *offset*:

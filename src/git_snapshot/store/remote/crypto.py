@@ -17,9 +17,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import os
 import struct
 from collections.abc import Callable
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from git_snapshot.errors import UserError
 
@@ -28,6 +31,7 @@ NONCE = 8
 HEADER = len(MAGIC) + NONCE
 CHUNK = 1 << 20
 TAG = 16
+WINDOW = 4  # chunks fetched and opened at once by open_to
 KEY_PREFIX = "gsk1:"
 
 
@@ -62,15 +66,23 @@ class Key:
         return b"gsnap-remote\0" + name.encode() + struct.pack("<QB", i, final)
 
     def seal(self, name: str, data: bytes) -> bytes:
+        return b"".join(self.seal_parts(name, io.BytesIO(data), len(data)))
+
+    def seal_parts(self, name: str, src: BinaryIO, size: int) -> Iterator[bytes]:
+        """The sealed object of the *size* bytes *src* holds, a chunk at a time (the header,
+        then each sealed chunk): memory stays one chunk however large the object, and the
+        bytes are the ones a whole-object seal gives (RED39 F1: a pack was sealed whole, in
+        memory). ValueError when *src* ends early (the final chunk must be marked as such)."""
         base = os.urandom(NONCE)
-        out = [MAGIC, base]
-        n = max(1, -(-len(data) // CHUNK))
-        view = memoryview(data)
+        yield MAGIC + base
+        n = max(1, -(-size // CHUNK))
         for i in range(n):
-            piece = bytes(view[i * CHUNK : (i + 1) * CHUNK])
+            want = min(CHUNK, size - i * CHUNK)
+            piece = src.read(want)
+            if len(piece) != want:
+                raise ValueError(f"{name}: its source ended before {size} bytes")
             nonce = base + struct.pack("<I", i)
-            out.append(self._aead.encrypt(nonce, piece, self._aad(name, i, i == n - 1)))
-        return b"".join(out)
+            yield self._aead.encrypt(nonce, piece, self._aad(name, i, i == n - 1))
 
     def open(self, name: str, blob: bytes) -> bytes:
         """The plaintext of a whole sealed object; Damaged if any chunk fails its check."""
@@ -94,6 +106,31 @@ class Key:
             except InvalidTag:
                 raise Damaged(f"{name}: chunk {i} fails its authentication check") from None
         return b"".join(out)
+
+    def open_to(
+        self,
+        name: str,
+        fetch: Callable[[int, int], bytes],
+        size: int,
+        write: Callable[[bytes], object],
+    ) -> None:
+        """The plaintext of a sealed object of *size* bytes, passed to *write* a few chunks at
+        a time as *fetch(a, b)* returns its ciphertext bytes [a, b): memory stays WINDOW
+        chunks however large the object (RED39 F1: a pack was fetched and opened whole).
+        Damaged if a chunk fails its check or the object is shorter than *size* (one longer
+        fails too: its chunk at *size* is not the final one)."""
+        total = chunks_in(size)
+        head = fetch(0, HEADER)
+        if head[: len(MAGIC)] != MAGIC or total < 1:
+            raise Damaged(f"{name}: not a sealed object (size {size})")
+        step = CHUNK + TAG
+        for first in range(0, total, WINDOW):
+            lo = HEADER + first * step
+            hi = min(size, lo + WINDOW * step)
+            data = fetch(lo, hi)
+            if len(data) != hi - lo:
+                raise Damaged(f"{name}: is cut short at {lo + len(data)} bytes, not {size}")
+            write(self.open_chunks(name, head[len(MAGIC) :], data, first, total))
 
     def open_range(
         self, name: str, fetch: Callable[[int, int], bytes], size: int, start: int, end: int
