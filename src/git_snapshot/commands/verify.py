@@ -180,6 +180,7 @@ def cmd_verify_remote(
         print(f"ok: remote {name}: {report.snapshots} snapshots, {report.packs} packs, {depth}")
         return 0
     n = len(report.problems)
+    read = sum(p.by_headers for p in report.problems)
     if not n:  # every remote object opens: the damage was in what was pushed
         what = "this machine's store may still hold those snapshots (git snapshot verify checks"
         what += " them)"
@@ -188,9 +189,17 @@ def cmd_verify_remote(
         if mendable < n:
             what += "; for the others, run this verify then git snapshot push on a machine "
             what += "that holds them"
-    else:
+    elif read < n:
         what = "this machine's store holds none of them: run this verify then git snapshot "
         what += "push on a machine that holds them"
+    else:
+        what = ""
+    if read:  # (a lost pack index document, its pack intact: RED39 F5)
+        what += "; " if what else ""
+        what += (
+            f"the {read} pack index document(s) whose packs read whole: git snapshot pull "
+            f"{name}, then git snapshot push {name}, writes them again from here"
+        )
     output.err(f"remote {name}: {n} damaged object(s), {len(report.paths)} damaged path(s); {what}")
     return 1
 

@@ -185,7 +185,31 @@ def sweep_cache(cache_root: str) -> None:
 
 
 def _doc_dirs(docs: str) -> list[str]:
-    return [os.path.join(docs, sub) for sub in ("index", "snapshots")]
+    return [os.path.join(docs, sub) for sub in ("index", "snapshots", "rebuilt")]
+
+
+def pack_by_headers(path: str, ident: str) -> FinishedPack | str:
+    """What the pack at *path* (remote pack *ident*, downloaded and authenticated: sealed
+    with the remote's key) holds, read from its own headers as ``repair`` reads a local
+    pack: its index document is missing or does not open on the remote. Only the objects
+    that read back matching their keys; why not, if the pack does not scan (it is removed)."""
+    from git_snapshot.store.packread import PackReader
+    from git_snapshot.store.packread import scan_pack
+
+    reader = PackReader(os.path.dirname(os.path.dirname(path)))
+    try:
+        name = os.path.basename(path)
+        objects = [o for o in scan_pack(path) if reader.intact(name, o)]
+    except (OSError, ValueError) as exc:
+        objects, why = [], str(exc)
+    else:
+        why = "holds no object that reads back intact"
+    finally:
+        reader.close()
+    if not objects:
+        os.unlink(path)
+        return f"packs/{ident}: its index document is missing or damaged and the pack {why}"
+    return FinishedPack(os.path.basename(path), os.path.getsize(path), objects)
 
 
 class RemoteStore(Store):
@@ -454,6 +478,11 @@ class RemoteStore(Store):
         kept_snaps |= set(fetched["snapshots"])
         gone = {("index", i) for i in kept_idx - complete}
         gone |= {("snapshots", i) for i in kept_snaps - on_remote}
+        # a pack read by its own headers (_read_unindexed) whose index document is back, or
+        # that is gone: what was read goes
+        rebuilt = self._names("rebuilt")
+        gone |= {("rebuilt", i) for i in rebuilt if i in kept_idx or i not in listing["packs"]}
+        rebuilt -= {i for kind, i in gone if kind == "rebuilt"}
         in_index = {n[: -len(".pack")] for n in self.index.packs()}
         entered = {
             self.remote.key.name("snap", s.record) for s in self.snapshots() if s.record is not None
@@ -462,18 +491,48 @@ class RemoteStore(Store):
         # documents, the index rebuilt from those left); a sync killed between them left an
         # index placing objects in packs the remote no longer had, and no kept document to
         # show it: the index itself is checked against the listing too
-        if gone or in_index - complete or entered - on_remote:
+        if gone or in_index - complete - rebuilt or entered - on_remote:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self._confirmed_path)
             for kind, ident in gone:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(os.path.join(self.docs_dir, kind, ident + ".json"))
-            self._rebuild({k: self.kept(k) for k in ("index", "snapshots")})
+            self._rebuild({k: self.kept(k) for k in ("index", "snapshots")}, rebuilt)
         else:  # enter what the index lacks (new, or kept by a run killed before entering it)
             self.index.add_packs(pack_from_doc(self.doc("index", i)) for i in kept_idx - in_index)
             enter_snapshots(self.index, [self.doc("snapshots", i) for i in kept_snaps - entered])
+        self._read_unindexed(listing, (kept_idx & complete) | rebuilt)
         self.listing = listing
         return listing
+
+    def _read_unindexed(self, listing: dict[str, dict[str, int]], indexed: set[str]) -> None:
+        """Enter the remote packs a snapshot names whose index document is missing or does
+        not open (not *indexed*) by what each holds, read from its own headers (downloaded
+        once, authenticated, and kept in ``docs/rebuilt``) as a pull does: a lost ``index/``
+        document made restore --remote and verify --remote call every file of an intact pack
+        lost, which a pull then brought back byte for byte (RED39 F5). One that does not
+        download or scan stays out: reads and verify --remote name it."""
+        lacking = set(listing["packs"]) - indexed
+        if not lacking:  # (a push's pack before its index document: no snapshot names it)
+            return
+        named = {p for d in self.kept("snapshots").values() for p in d.get("packs", ())}
+        for ident in sorted(lacking & named):
+            try:
+                path = self.fetch_pack(ident)
+            except (crypto.Damaged, NotFound, UserError):
+                continue
+            pack = pack_by_headers(path, ident)
+            if isinstance(pack, str):
+                continue
+            sealed = listing["packs"][ident]
+            self.keep("rebuilt", ident, pack_doc(ident, sealed, pack.size, pack.objects))
+            if pack.name not in self.index.packs():
+                self.index.add_packs([pack])
+
+    def rebuilt_doc(self, ident: str) -> Any:
+        """What remote pack *ident* holds as read from its own headers (_read_unindexed), or
+        None when it was not so read."""
+        return self.read_kept("rebuilt", ident)
 
     def _fetch_docs(self, kind: str, idents: list[str]) -> dict[str, Any]:
         """The documents of *idents* that open; one that does not is left out and kept in
@@ -512,16 +571,19 @@ class RemoteStore(Store):
             f"{self.remote.name}"
         )
 
-    def _rebuild(self, kept: dict[str, dict[str, Any]]) -> None:
-        """A new cache index from the kept documents (something vanished from the remote)."""
+    def _rebuild(self, kept: dict[str, dict[str, Any]], rebuilt: set[str]) -> None:
+        """A new cache index from the kept documents (something vanished from the remote),
+        and the packs read by their own headers (*rebuilt*) that are still there."""
         self.index.close()
         self._drop_index()
-        live = {f"{i}.pack" for i in kept["index"]}
+        read = [d for d in map(self.rebuilt_doc, sorted(rebuilt)) if d is not None]
+        docs = [*kept["index"].values(), *read]
+        live = {f"{d['id']}.pack" for d in docs}
         for name in self.pack_names():
             if name not in live:
                 self.drop_pack(name[: -len(".pack")])
         self.index = self._open_index()  # (empty: it enters what is kept)
-        self.index.add_packs(pack_from_doc(d) for d in kept["index"].values())
+        self.index.add_packs(pack_from_doc(d) for d in docs)
         enter_snapshots(self.index, list(kept["snapshots"].values()))
 
     def _drop_index(self) -> None:

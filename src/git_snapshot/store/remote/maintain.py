@@ -36,6 +36,9 @@ class RemoteProblem:
     what: str  # the remote object, e.g. packs/<id>
     message: str
     snapshots: list[str] = field(default_factory=list)  # label:id of those that need it
+    # a pack index document whose pack the cache read by its own headers: nothing is lost,
+    # and a pull then a push from this machine writes the document again (RED39 F5)
+    by_headers: bool = False
 
 
 @dataclass
@@ -83,7 +86,10 @@ def verify_remote(
             idx = remote.get_doc(f"index/{ident}")
         except (NotFound, crypto.Damaged) as exc:
             why = "is missing" if isinstance(exc, NotFound) else _why(exc)
-            report.problems.append(RemoteProblem(f"index/{ident}", why, who))
+            read = cache.rebuilt_doc(ident) is not None
+            if read:
+                why += "; its pack reads whole by its own headers (nothing in it is lost)"
+            report.problems.append(RemoteProblem(f"index/{ident}", why, who, read))
             continue
         if int(idx.get("sealed", -1)) != listing["packs"][ident]:
             report.problems.append(
@@ -149,7 +155,7 @@ def _record(
     --read-data keeps the packs an earlier --read-data found damaged (it cannot see that damage
     itself) while they are still listed. A run over some snapshots (*checked*: the remote
     objects it looked at) keeps what earlier runs found in the others."""
-    found = {p.what: p.message for p in report.problems if p.message != "is missing"}
+    found = {p.what: p.message for p in report.problems if not p.message.startswith("is missing")}
     earlier = cache.damaged()
     if not read:
         kept = {

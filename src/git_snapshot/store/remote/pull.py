@@ -35,6 +35,7 @@ from git_snapshot.store.remote.cache import PARALLEL
 from git_snapshot.store.remote.cache import RemoteStore
 from git_snapshot.store.remote.cache import copy_or_download
 from git_snapshot.store.remote.cache import enter_snapshots
+from git_snapshot.store.remote.cache import pack_by_headers
 from git_snapshot.store.remote.cache import pack_from_doc
 from git_snapshot.store.remote.cache import pack_intact
 from git_snapshot.store.remote.crypto import Damaged
@@ -105,7 +106,7 @@ def pull(store: Store, remote: Remote, cache: RemoteStore) -> PullReport:
 def _wanted(store: Store, cache: RemoteStore, idents: list[str]) -> dict[str, FinishedPack | None]:
     """The remote packs of *idents* holding something this store lacks: id -> what its index
     document places there, or None when that document is missing or does not open (the pack
-    itself says what it holds: _rebuilt). One whose index document fails made the whole pull
+    itself says what it holds: pack_by_headers). One whose index document fails made the whole pull
     an internal error (FileNotFoundError), the snapshots that did not need it too (RED34 B2)."""
     local_keys = set(store.index.object_keys())
     local_packs = set(store.index.packs())
@@ -144,7 +145,7 @@ def _fetch(
                 return str(exc)
             except NotFound:
                 return f"packs/{ident}: is gone from the remote"
-        return pack if pack is not None else _rebuilt(dest, ident)
+        return pack if pack is not None else pack_by_headers(dest, ident)
 
     got: dict[str, FinishedPack] = {}
     failed: dict[str, str] = {}
@@ -155,30 +156,6 @@ def _fetch(
             else:
                 got[ident] = out
     return got, failed
-
-
-def _rebuilt(path: str, ident: str) -> FinishedPack | str:
-    """What the pack at *path* (remote pack *ident*, downloaded and authenticated: sealed
-    with the remote's key) holds, read from its own headers as ``repair`` reads a local
-    pack: its index document is missing or does not open on the remote. Only the objects
-    that read back matching their keys; why not, if the pack does not scan (it is removed)."""
-    from git_snapshot.store.packread import PackReader
-    from git_snapshot.store.packread import scan_pack
-
-    reader = PackReader(os.path.dirname(os.path.dirname(path)))
-    try:
-        name = os.path.basename(path)
-        objects = [o for o in scan_pack(path) if reader.intact(name, o)]
-    except (OSError, ValueError) as exc:
-        objects, why = [], str(exc)
-    else:
-        why = "holds no object that reads back intact"
-    finally:
-        reader.close()
-    if not objects:
-        os.unlink(path)
-        return f"packs/{ident}: its index document is missing or damaged and the pack {why}"
-    return FinishedPack(os.path.basename(path), os.path.getsize(path), objects)
 
 
 def _used(store: Store, got: dict[str, FinishedPack], docs: list[Any]) -> list[FinishedPack]:
