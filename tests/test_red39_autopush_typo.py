@@ -6,6 +6,7 @@ Both now name the value, the remotes there are and the failing push's last error
 from __future__ import annotations
 
 import os
+import signal
 import time
 from pathlib import Path
 
@@ -46,6 +47,17 @@ def test_an_auto_push_to_no_remote_is_named_by_remote_list_and_doctor(tmp_path: 
     doctor = gs(repo, "doctor", rc=1)
     lines = [ln for ln in doctor.out.splitlines() if ln.startswith("auto-push:")]
     assert len(lines) == 1 and "'NAS'" in lines[0] and "nas" in lines[0], doctor.out
+    _stop_pusher("NAS")
+
+
+def _stop_pusher(name: str) -> None:
+    """End the background pusher this test's hook started (it retries for hours)."""
+    from git_snapshot.store.remote import auto
+
+    store = os.environ["GIT_SNAPSHOT_STORE"]
+    pid = auto.read_state(store, name).get("pid")
+    if isinstance(pid, int) and auto.running(store, name):
+        os.kill(pid, signal.SIGTERM)
 
 
 def test_a_working_auto_push_is_a_quiet_doctor_line(tmp_path: Path) -> None:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
-
 from git_snapshot import output
 from git_snapshot.errors import UserError
 from git_snapshot.store import Store
@@ -90,31 +86,21 @@ def cmd_push(*, name: str | None = None, auto: bool = False) -> int:
 
 
 def _auto(name: str) -> int:
-    """The background push a hook started: one at a time per store and remote, its outcome in
-    the state file (see store.remote.auto), retried later with backoff on failure."""
+    """The background push a hook started: its loop, waits and outcome are
+    store.remote.auto.run's (one pusher per store and remote, retried with back-off)."""
     from git_snapshot.store.location import store_dir
     from git_snapshot.store.remote import auto
 
-    store = str(store_dir())
-    lock_path = auto.state_path(store, name) + ".lock"
-    os.makedirs(os.path.dirname(lock_path), mode=0o700, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return 0  # another auto-push runs
-        for _ in range(3):
-            try:
-                _push_once(name)
-                error = None
-            except UserError as exc:
-                error = str(exc)
-            except Exception as exc:
-                error = f"internal error: {exc!r}"
-            if not auto.finished(store, name, error):
-                break
-    finally:
-        with contextlib.suppress(OSError):
-            os.close(fd)
+    auto.run(str(store_dir()), name, lambda: _auto_once(name))
     return 0
+
+
+def _auto_once(name: str) -> str | None:
+    """One background push: its error, or None."""
+    try:
+        _push_once(name)
+    except UserError as exc:
+        return str(exc)
+    except Exception as exc:
+        return f"internal error: {exc!r}"
+    return None

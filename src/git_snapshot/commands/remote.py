@@ -126,23 +126,37 @@ def cmd_remote_add(*, name: str, url: str, key_file: str | None = None, cwd: str
 
 
 def _auto_push(store_path: str, name: str) -> str:
-    """One line for ``remote list``: the auto-push state (store/remote/auto.py keeps it)."""
-    from git_snapshot.store.pids import alive
+    """One line for ``remote list``: the auto-push state (store/remote/auto.py keeps it), and
+    how many hook snapshots wait for it (RED39 F4: "last pushed 1m ago" alone hid them)."""
     from git_snapshot.store.remote import auto
 
     state = auto.read_state(store_path, name)
-    if not state:
+    waiting = auto.pending(store_path, name)
+    if not state and not waiting:
         return "never auto-pushed"
+    runs = auto.running(store_path, name)
     parts = []
-    if alive(state.get("pid")):
+    if runs and state.get("phase") == "pushing":
         parts.append("pushing now")
     if state.get("last_ok"):
         parts.append("last pushed " + output.age(float(state["last_ok"])))
     if state.get("last_error"):
         failed = output.age(float(state.get("last_failed", 0)))
         parts.append(f"last try failed {failed}: {state['last_error']}")
-        parts.append(f"retry in {max(0, int(float(state['next_try']) - time.time()))} s")
+    if waiting:
+        parts.append(f"{waiting} hook snapshot(s) not pushed yet" + _when(state, runs, name))
     return "; ".join(parts) or "started, not finished yet"
+
+
+def _when(state: dict[str, object], runs: bool, name: str) -> str:
+    """When the pending snapshots go: the waiting pusher's next try, or (none runs: it gave
+    up, or the machine restarted) the next hook's."""
+    if runs and state.get("phase") == "waiting":
+        left = max(0, int(float(str(state.get("next_try", 0))) - time.time()))
+        return f", next try in {left} s"
+    if runs:
+        return ""
+    return f", sent by the next hook snapshot's push or now by: git snapshot push {name}"
 
 
 def configured_auto_push(cwd: str) -> str | None:
