@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,37 @@ def test_streamed_sealing_and_opening_keep_the_one_format(size: int) -> None:
     got = io.BytesIO()
     key.open_to("packs/x", fetch, len(whole), got.write)
     assert got.getvalue() == plain
+
+
+def test_a_pack_that_cannot_be_sent_fails_alone(tmp_path: Path) -> None:
+    """One pack the remote refuses (here: a file larger than the remote side may write,
+    RLIMIT_FSIZE) is named in one line for the snapshot that needs it; the snapshots of the
+    other repositories are published (one big data set kept every .env off the remote), and
+    the next push sends the pack once it can."""
+    small = committed_repo(tmp_path / "small")
+    (small / ".gitignore").write_text(".env\n")
+    (small / ".env").write_text("SECRET=1\n")
+    big = committed_repo(tmp_path / "data")
+    (big / ".gitignore").write_text("data.bin\n")
+    (big / "data.bin").write_bytes(os.urandom(12_000_000))
+    a = machine(tmp_path, "a")
+    on(a, small, "remote", "add", "nas", f"file://{tmp_path}/remote")
+    on(a, small, "-m", "small")
+    on(a, big, "-m", "big")
+    path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {**os.environ, **a, "PATH": path}
+    limit = "import resource, os, sys; resource.setrlimit(resource.RLIMIT_FSIZE, (8 << 20,) * 2)"
+    code = f"{limit}; os.execvp('git', ['git', 'snapshot', 'push', 'nas'])"
+    ran = run(small, sys.executable, "-c", code, rc=None, env=env)
+    said = ran.out + ran.err
+    assert ran.rc == 1, said
+    lines = [s for s in ran.err.splitlines() if "not pushed" in s]
+    assert len(lines) == 1, said
+    line = lines[0]
+    assert "data:1" in line and "could not be sent" in line and "too large" in line, said
+    assert "pushed 1 snapshot(s)" in ran.out, said
+    listed = on(a, small, "list", "--remote", "nas", "--all").out
+    assert "small" in listed and "big" not in listed, listed
+    on(a, small, "push", "nas")  # no limit now: the pack goes, and its snapshot
+    listed = on(a, small, "list", "--remote", "nas", "--all").out
+    assert "small" in listed and "big" in listed, listed

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from git_snapshot.store.backend import BackendError
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import DIR
@@ -56,6 +57,8 @@ PARALLEL = 3  # concurrent pack uploads (each a few chunks in memory: send_pack)
 @dataclass
 class PushReport:
     damaged: set[bytes] = field(default_factory=set)  # objects that did not read back here
+    # the objects of local packs that could not be sent (unsent): key -> why
+    unsent_keys: dict[bytes, str] = field(default_factory=dict)
     snapshots: int = 0  # published now
     already: int = 0  # on the remote before
     packs: int = 0  # uploaded now
@@ -71,6 +74,8 @@ class PushReport:
     resent_bytes: int = 0
     # packs remote snapshots name, missing there and not sent again: (remote name, why)
     lost: list[tuple[str, str]] = field(default_factory=list)
+    # local packs that could not be sent: name -> why
+    unsent: dict[str, str] = field(default_factory=dict)
 
 
 def push(
@@ -409,16 +414,39 @@ def _push_packs(
             cache.unreadable.pop(f"index/{ident}", None)  # (a damaged copy replaced)
         return ident, doc
 
+    failed: list[Exception] = []
     with concurrent.futures.ThreadPoolExecutor(PARALLEL) as pool:
-        for f in [pool.submit(one, n) for n in wanted]:
-            ident, doc = f.result()
+        for name, f in [(n, pool.submit(one, n)) for n in wanted]:
+            try:
+                ident, doc = f.result()
+            except (BackendError, OSError, ValueError) as exc:
+                failed.append(exc)
+                _unsent(report, name, placed[name], exc)
+                continue
             cache.enter_pack(ident, doc)  # the cache index lives in this thread
             on_remote.setdefault(ident, int(doc["sealed"]))
             if callable(refresh):
                 refresh()
+    if failed and len(failed) == len(wanted):
+        raise failed[0]  # none went (the remote is unreachable, full): its one line
     for key in report.damaged:  # the next snapshot stores it afresh; this push leaves it out
         store.index.mark_damaged(key, "damaged: read back wrong while pushing")
-    cache.save_confirmed((confirmed | set(wanted)) & {name for name, _ in packs.values()})
+    sent = set(wanted) - set(report.unsent)  # one not sent is sent by the next push
+    cache.save_confirmed((confirmed | sent) & {name for name, _ in packs.values()})
+
+
+def _unsent(
+    report: PushReport, name: str, placed: set[tuple[bytes, int, int]], exc: Exception
+) -> None:
+    """Note that local pack *name* could not be sent (*exc*): the snapshots that need one of
+    its objects are left out, each named with why (_push_snapshots), and every other one is
+    published. One pack the remote refused (too large for it, a file that did not read here)
+    ended the whole push, and one big data set kept every repository off the remote
+    (RED39 F1)."""
+    why = f"its pack {name} could not be sent: {exc}"
+    report.unsent[name] = why
+    for key, _offset, _inner in placed:
+        report.unsent_keys.setdefault(key, why)
 
 
 def _ids(listed: dict[str, int]) -> set[str]:
@@ -440,6 +468,8 @@ def _push_snapshots(
     def where(key: bytes) -> str:
         loc = cache.index.locate(key)
         if loc is None:
+            if key in report.unsent_keys:
+                raise _NotThere(report.unsent_keys[key])
             why = "is damaged in this store" if key in report.damaged else "is not on the remote"
             raise _NotThere(f"object {key.hex()[:16]} {why}")
         return loc.pack[: -len(".pack")]
