@@ -247,7 +247,8 @@ def first_run(store: Store, taken: Snapshot) -> tuple[Snapshot, bool] | None:
     over; else (changes between the runs: space freed in the worktree) both do. None when
     this is the restore's first run (RED34 D5: the run after one that a full disk stopped
     named its own pre-restore snapshot, of the restored versions; the user's edits were in
-    the first run's)."""
+    the first run's), or the run before it ran to its end (_ran_to_end): this one is then a
+    restore of its own (RED39 G4: it named what the finished run had replaced)."""
     rec = safety.restored(taken)
     if rec is None:
         return None
@@ -258,11 +259,59 @@ def first_run(store: Store, taken: Snapshot) -> tuple[Snapshot, bool] | None:
         was = safety.restored(prev)
         if was is None or _key(was) != _key(rec):
             break
+        if _ran_to_end(store, prev, later):
+            break  # the runs after it restore anew (RED39 G4: one named what it had replaced)
         first = prev
         if not _adds_nothing(store, prev, later):
             return first, False
         later = prev
     return None if first is None else (first, True)
+
+
+def _ran_to_end(store: Store, prev: Snapshot, later: Snapshot) -> bool:
+    """Whether the restore the pre-restore snapshot *prev* was taken for ran to its end: it
+    noted no stop (wrote), and *later* (the worktree the next run found) holds at every path
+    it writes its source's entry, and nothing where it deletes. Then *prev* holds what that
+    finished restore replaced, not what a run after it finds. Not known (its source
+    forgotten, damage): False, a stopped run's naming, as before."""
+    rec = safety.restored(prev)
+    source, covered = _restore_of(store, prev) or (None, None)
+    if rec is None or source is None or covered is None or _reached(prev) is not None:
+        return False
+    trees = Trees(store)
+    try:
+        return all(_left_done(trees, source.root, later.root, p, covered) for p in rec.paths)
+    except CorruptObject:
+        return False
+
+
+def _left_done(
+    trees: Trees, source: bytes, later: bytes, named: bytes, covered: Callable[[bytes], bool]
+) -> bool:
+    """Whether tree *later* holds at the named path *named*, and below it where *covered*,
+    what a restore from tree *source* writes there (the folders' modes too; extras only
+    where the restore keeps them)."""
+    there, now = trees.at(source, named), trees.at(later, named)
+    if there is None or not _same_entry(there, now):
+        return False
+    if there.kind != DIR or now is None:
+        return True
+    base = named + b"/" if named else b""
+    for path, fields in trees.delta(now.ref, there.ref):  # each entry *source* holds otherwise
+        full = base + path
+        if covered(full) and (
+            fields is None or not _same_entry(Entry(*fields), trees.at(later, full))
+        ):
+            return False
+    return True
+
+
+def _same_entry(there: Entry, now: Entry | None) -> bool:
+    """Whether *now* is what a restore of the entry *there* leaves (a folder: its kind and
+    mode; what it holds is compared path by path)."""
+    if now is None or (now.kind, now.mode) != (there.kind, there.mode):
+        return False
+    return there.kind == DIR or now.ref == there.ref
 
 
 def _key(rec: Restored) -> tuple[object, ...]:
