@@ -196,7 +196,8 @@ def _auto_push_line(repo: gitrepo.Repo) -> tuple[str, bool] | None:
 
     try:
         known = sorted(config.load())
-        store = str(location.store_dir())
+        # (a name that matches no remote is said even when the store is unusable)
+        store = str(location.store_dir()) if name in known else ""
     except UserError as exc:
         return f"auto-push: to {name}: cannot tell: {exc}", False
     said = auto_push_health(store, name, known)[1]
