@@ -108,12 +108,15 @@ class Store:
     on_wait: Callable[[], None] | None = None
     # seconds a lock() waits before it calls on_wait: a hook says nothing of a gc's moment
     on_wait_after = 0.0
+    # a cache (the --remote one: RemoteStore) may be on ephemeral storage, lost on reboot: it
+    # is fetched again; refused as a store, no remote could be read or pushed to (RED39 F2)
+    disposable = False
 
     def __init__(
         self, path: str | os.PathLike[str] | None = None, *, repairing: bool = False
     ) -> None:
         # a str, not a pathlib.Path: pathlib costs every hook its imports (see location)
-        self.path = location.store_dir(path)
+        self.path = location.store_dir(path, ephemeral_ok=self.disposable)
         location.check_store_dir(self.path)  # never take over a folder holding other things
         try:
             os.makedirs(self.path, mode=0o700, exist_ok=True)

@@ -102,10 +102,11 @@ def ephemeral_reason(path: PathArg) -> str | None:
     return None
 
 
-def store_dir(path: PathArg | None = None) -> str:
+def store_dir(path: PathArg | None = None, *, ephemeral_ok: bool = False) -> str:
     """The store directory to use (*path*, else the environment, else the default), absolute.
 
-    Refuses ephemeral storage unless ENV_ALLOW_EPHEMERAL is set to 1.
+    Refuses ephemeral storage unless ENV_ALLOW_EPHEMERAL is set to 1 or *ephemeral_ok* (a
+    cache, fetched again when lost).
     """
     from git_snapshot.errors import UserError
 
@@ -113,7 +114,7 @@ def store_dir(path: PathArg | None = None) -> str:
     if path is None:
         path = _from_env(env) if env else default_store_dir()
     path = os.path.abspath(path)
-    if os.environ.get(ENV_ALLOW_EPHEMERAL) != "1":
+    if not ephemeral_ok and os.environ.get(ENV_ALLOW_EPHEMERAL) != "1":
         reason = ephemeral_reason(path)
         if reason:
             raise UserError(

@@ -215,6 +215,8 @@ def pack_by_headers(path: str, ident: str) -> FinishedPack | str:
 class RemoteStore(Store):
     """The cache store of one remote (see the module doc); reads fetch missing packs."""
 
+    disposable = True  # (a tmpfs ~/.cache is common: Store.disposable)
+
     def __init__(self, remote: Remote, local_store: str) -> None:
         self.remote = remote
         self.cache_root = remote_cache(remote.conf, local_store)
