@@ -277,7 +277,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         action=_Newest,
         help=(
             "from the newest snapshot holding the PATHs, passing over those that hold them as "
-            "the worktree does (then no ID: restore --newest PATH)"
+            "the worktree does and pre-restore ones (one holding another version is named) "
+            "(then no ID: restore --newest PATH)"
         ),
     )
     _json(c, "what was restored, as JSON")

@@ -582,7 +582,9 @@ def _newest_holding(
     """The id of the newest snapshot of this worktree holding every one of *paths* (passing
     over those restore took itself, as ``latest`` does); *in_place*, over those too that hold
     each of them as the worktree does (a snapshot that saved the damage: restoring from it
-    would give nothing back), unless none other holds them."""
+    would give nothing back), unless none other holds them; then a pre-restore snapshot
+    holding them otherwise is named on stderr (_passed_over), as it is in the error when
+    only pre-restore snapshots hold them."""
     with open_store(remote) as store, store.lock():
         where = resolve_repo(store, cwd, repo_arg)
         rels = [snapshot_path(where, cwd, p) for p in paths]
@@ -591,22 +593,63 @@ def _newest_holding(
         trees = Trees(store)
         top = where.worktree if in_place and where.here else None
         disk = _OnDisk(top, trees)
-        same = None  # the newest holding them all as the worktree does
-        for s in reversed(chosen):
-            found = [trees.at(s.root, rel) for rel in rels]
-            if any(e is None for e in found):
-                continue
-            if not all(disk.same(rel, e) for rel, e in zip(rels, found, strict=True)):
-                return str(s.id)
-            same = same or s
+        other, same = _newest_other(chosen, rels, trees, disk)
+        if other is not None:
+            return str(other.id)
+        # the pre-restore snapshots passed over: one may hold the only other version (RED39
+        # G2: the user's unsaved work, after a mistaken restore), named, never taken
+        taken = {id(s) for s in chosen}
+        passed = [s for s in snaps if id(s) not in taken]
+        pre_other, pre_same = _newest_other(passed, rels, trees, disk)
         if same is not None:
+            if pre_other is not None:
+                output.err(_passed_over(pre_other, paths, repo_arg, only=False))
             return str(same.id)
+        held = pre_other or pre_same
+        if held is not None:
+            raise UserError(_passed_over(held, paths, repo_arg, only=True))
         note = around(store, where.worktree) if where.here and where.worktree else ""
         there = earlier_holding(store, where, rels, paths)  # (RED34 C3)
     shown = ", ".join(paths)
     raise UserError(
         f"no snapshot of this worktree holds {shown}"
         + (there or f"; look for it by name with: git snapshot find NAME{note}")
+    )
+
+
+def _newest_other(
+    snaps: list[Snapshot], rels: list[bytes], trees: Trees, disk: _OnDisk
+) -> tuple[Snapshot | None, Snapshot | None]:
+    """Of *snaps* (oldest first) holding every path of *rels*: the newest holding them
+    otherwise than the worktree does (*disk*), and the newest holding them as it does."""
+    same = None
+    for s in reversed(snaps):
+        found = [trees.at(s.root, rel) for rel in rels]
+        if any(e is None for e in found):
+            continue
+        if not all(disk.same(rel, e) for rel, e in zip(rels, found, strict=True)):
+            return s, same
+        same = same or s
+    return None, same
+
+
+def _passed_over(pre: Snapshot, paths: Sequence[str], repo_arg: str | None, only: bool) -> str:
+    """The line naming the pre-restore snapshot *pre* that --newest passed over (it holds what
+    a restore replaced: the newest of those may hold damage), with its command; *only*: no
+    other snapshot holds the PATHs (else all hold them as the worktree does)."""
+    shown = ", ".join(paths)
+    repo = f" {output.option('repo', repo_arg)}" if repo_arg else ""
+    words = output.path_args([os.fsencode(p) for p in paths])
+    command = f"git snapshot restore {pre.id} {words}{repo}"
+    if only:
+        return (
+            f"only pre-restore snapshots hold {shown}, which --newest passes over (each holds "
+            f"what a restore replaced); the newest is pre-restore snapshot {pre.id}: {command}"
+        )
+    return (
+        f"note: every snapshot but the pre-restore ones holds {shown} as the worktree does; "
+        f"another version is in pre-restore snapshot {pre.id}, which --newest passes over "
+        f"(each holds what a restore replaced): {command}"
     )
 
 
