@@ -354,7 +354,7 @@ class Daemon:
             big = [(b.root, not b.scan) for b in tree.ws.big.values()]
             linked = frozenset(tree.ws.linked)
             dirtyset.watching(
-                self.store_path, tree.root, big, tree.ws.blind, linked, tree.ws.mounts
+                self.store_path, tree.root, big, tree.ws.blind, linked, tree.ws.mounts, tree.root_id
             )
             tree.ws.linked_said = linked
             if tree.ws.polling:
@@ -388,9 +388,11 @@ class Daemon:
         log(f"{path}: no longer watched: {why}")
 
     def check_exists(self) -> None:
-        for path in list(self.trees):
+        for path, tree in list(self.trees.items()):
             if not _is_worktree(path):
                 self.gone(path)
+            elif _replaced(tree):
+                self.replaced(tree)
         now = _now()
         self.next_exists = now + EXISTS_CHECK_S
         self.code_changed(now)
@@ -424,6 +426,21 @@ class Daemon:
         # kept in the registry a while: a worktree moved away and back is watched again
         self.missing.setdefault(path, _now())
         self.status_dirty = True
+
+    def replaced(self, tree: Tree) -> None:
+        """Another folder is at *tree*'s path (`mv code code.old; mv code.bak code`, a fresh
+        clone there, or its own folder swapped while we lagged): our watches are on the
+        folders moved away and nothing comes from those at the path, so it is set up again
+        from its path, in a new epoch (its next snapshot walks everything; RED39 E1)."""
+        path = tree.root
+        if self.trees.get(path) is not tree:
+            return  # set up again already
+        if self.child_tree is tree:
+            self.worker_ready()  # its answer first
+        if tree.detector is not None:
+            self.record_bursts(tree, _now() + 3600)  # a burst under way before the swap
+        self.drop(path, "replaced: another folder is at its path")
+        self.add(path)
 
     def moved(self, tree: Tree, new: str) -> None:
         """*tree*'s top folder is at *new* now (`mv proj proj-renamed`, or a folder above it
@@ -490,6 +507,8 @@ class Daemon:
         for root in roots_gone:
             if not _is_worktree(root):
                 self.gone(root)
+            elif root in self.trees and _replaced(self.trees[root]):
+                self.replaced(self.trees[root])  # moved away, another put there meanwhile
         self.flush_marks()
         for tree in marked.values():
             self.hint(tree, now)
@@ -611,6 +630,9 @@ class Daemon:
             tree = by_id.get(wid)
             if tree is None or tree.rescan_at is not None:
                 continue  # not watched, or being rescanned: no answer means a full walk
+            if _replaced(tree):
+                self.replaced(tree)  # (the hook walks: its plan saw the top differ too)
+                continue
             try:
                 if tree.ws.look_pending:  # the other names of a file found linked: now
                     self.flush_marks(look=True)
@@ -1634,6 +1656,17 @@ def moved_to(tree: Tree) -> str | None:
     if (st.st_dev, st.st_ino) != tree.root_id or not _is_worktree(new):
         return None
     return new
+
+
+def _replaced(tree: Tree) -> bool:
+    """Whether the folder at *tree*'s path is not the top folder we set up (one stat)."""
+    if tree.root_id is None:
+        return False
+    try:
+        st = os.stat(tree.root)
+    except OSError:
+        return False  # gone: check_exists and the root's events say so
+    return (st.st_dev, st.st_ino) != tree.root_id
 
 
 def _is_worktree(path: str) -> bool:

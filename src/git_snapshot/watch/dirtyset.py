@@ -106,6 +106,12 @@ CREATE TABLE IF NOT EXISTS linked (dir BLOB PRIMARY KEY);
 -- a mount made since covers folders whose watches stay on the folders below it, so while
 -- those a snapshot finds differ, it takes no folder as clean (review38 RA)
 CREATE TABLE IF NOT EXISTS mounts (mount BLOB PRIMARY KEY);
+-- (schema 8) the worktree's top folder (st_dev, st_ino) the daemon set up: another folder put
+-- at its path (a backup copy swapped in, a fresh clone) raises no event on the watches, which
+-- stay on the folder moved away, so while the top a snapshot finds differs, it takes no folder
+-- as clean (RED39 E1)
+CREATE TABLE IF NOT EXISTS top (one INTEGER PRIMARY KEY CHECK (one = 1), dev INTEGER NOT NULL,
+    ino INTEGER NOT NULL);
 """
 
 
@@ -124,10 +130,10 @@ def journal_path(store_path: str, worktree: str) -> str:
 
 
 # PRAGMA user_version once the schema is in place (2: marks.name, 3: prep, 4: wanted, 5: blind,
-# 6: linked, 7: mounts;
+# 6: linked, 7: mounts, 8: top;
 # code of schema 2 reads a file of 3 and leaves its prep alone: it only ever matches the base it
 # was built on; code of schema 3 never writes wanted, and its hooks do not wait for it)
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # journal path and thread -> its connection, kept for the life of the process: a hook opens
 # the journal once (plan, sync, begin and finish share it), the daemon once per worktree
 _OPEN: dict[tuple[str, int], sqlite3.Connection] = {}
@@ -214,12 +220,14 @@ def watching(
     blind: Iterable[tuple[str, str]] = (),
     linked: Iterable[str] = (),
     mounts_seen: Iterable[bytes] = (),
+    top: tuple[int, int] | None = None,
 ) -> None:
     """Every watch of *worktree* is set up (by this process): a new epoch starts; everything
     before it counts as dirty. *big*: (absolute root, has CACHEDIR.TAG) of every tree covered
     by slow scans instead of watches (see :func:`scanned`); *blind*: (absolute folder, file
     system type) of the top or mount points on a file system events do not cover; *linked*:
-    see :func:`set_linked`; *mounts_seen*: :func:`mounts` as the watches were set up."""
+    see :func:`set_linked`; *mounts_seen*: :func:`mounts` as the watches were set up; *top*:
+    the (st_dev, st_ino) of the top folder watched (None: not known, not compared)."""
     rows = _big_rows(worktree, big)
     bases = worktree_bases(worktree)
     dark = [(r, fs) for r, fs in ((rel_path(bases, d), fs) for d, fs in blind) if r is not None]
@@ -232,6 +240,9 @@ def watching(
         _put_linked(con, bases, linked)
         con.execute("DELETE FROM mounts")
         con.executemany("INSERT OR REPLACE INTO mounts VALUES (?)", [(m,) for m in mounts_seen])
+        con.execute("DELETE FROM top")
+        if top is not None:
+            con.execute("INSERT INTO top VALUES (1, ?, ?)", top)
 
 
 def set_linked(store_path: str, worktree: str, linked: Iterable[str]) -> None:
@@ -317,6 +328,7 @@ def stopped(store_path: str, worktree: str) -> None:
         con.execute("DELETE FROM blind")
         con.execute("DELETE FROM linked")
         con.execute("DELETE FROM mounts")
+        con.execute("DELETE FROM top")
 
 
 def top_seq(con: sqlite3.Connection) -> int:
@@ -442,6 +454,7 @@ class Begun:
         "pid",
         "scanned",
         "seq",
+        "top",
     )
 
     def __init__(
@@ -462,6 +475,8 @@ class Begun:
         blind: frozenset[bytes] = frozenset(),
         # the mounts at or below the worktree as the daemon set it up (mounts())
         mounts: frozenset[bytes] = frozenset(),
+        # the top folder's (st_dev, st_ino) the daemon set up; None: not recorded
+        top: tuple[int, int] | None = None,
     ) -> None:
         self.epoch = epoch
         self.pid = pid
@@ -476,6 +491,7 @@ class Begun:
         self.base_seq = base_seq
         self.blind = blind
         self.mounts = mounts
+        self.top = top
 
     def replace(self, **changes: Any) -> Begun:
         values = {k: getattr(self, k) for k in self.__slots__}
@@ -592,6 +608,7 @@ def begin(
             )
             blind = frozenset(bytes(d) for (d,) in con.execute("SELECT dir FROM blind"))
             seen = frozenset(bytes(m) for (m,) in con.execute("SELECT mount FROM mounts"))
+            got = con.execute("SELECT dev, ino FROM top").fetchone()
             # a write through another name of a file there raises no event in its folder:
             # listed as if marked (RED38 A1a)
             dirs |= linked_dirs(con)
@@ -611,6 +628,7 @@ def begin(
         base_seq,
         blind,
         seen,
+        (int(got[0]), int(got[1])) if got is not None else None,
     )
 
 
@@ -920,6 +938,8 @@ def plan(
     begun = begin(store_path, repo.toplevel, marks=trigger == "watch", upto=upto)
     if begun is None or begun.pid != pid:
         return None  # nobody watches it, or a daemon that died without saying so
+    if not same_top(repo.toplevel, begun.top):
+        return None  # another folder at its path: the daemon watches the one moved away
     # the daemon's own snapshots come after it has read the events; a hook's must wait for it
     synced = trigger == "watch" or (begun.has_base and sync(store_path, repo.toplevel))
     if synced and trigger != "watch":
@@ -934,6 +954,20 @@ def plan(
         return None
     trust = trigger == "watch"
     return Plan(repo.toplevel, begun, stamp(repo, extra), synced, skip_cache_dirs, trust, extra)
+
+
+def same_top(worktree: str, top: tuple[int, int] | None) -> bool:
+    """Whether *worktree*'s top folder is the one the daemon set up (*top*, its st_dev and
+    st_ino; None: not recorded, by an older daemon). A folder put at the path since (`mv code
+    code.old; mv code.bak code`, a fresh clone there) raised no event on the watches, which
+    stay on the folders moved away: none of its folders is clean (RED39 E1). One stat."""
+    if top is None:
+        return True
+    try:
+        st = os.stat(worktree)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == top
 
 
 # walker.MOUNTINFO (walker is not on the hook path): each mount's device, root and point
