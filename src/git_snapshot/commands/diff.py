@@ -120,6 +120,22 @@ def _worktree_of(where: Where, snap: Snapshot) -> gitrepo.Repo:
     return gitrepo.find_repo(where.worktree)
 
 
+def _name(where: Where, snap: Snapshot) -> str:
+    """*snap*'s id as the summary prints it: qualified (``r2:1``) when of another repository
+    than the one the command runs in (RED39 G3: ``diff r2:1 r:1`` printed "snapshot 1 ->
+    snapshot 1")."""
+    return str(snap.id) if where.here else f"{where.label}:{snap.id}"
+
+
+def _worktree_named(where: Where, tree: gitrepo.Repo) -> str:
+    """The worktree a snapshot is compared with, as the summary names it: by its path when it
+    is another repository's than the one the command runs in (RED39 G3: ``diff r2:1`` in r
+    compared with r2's worktree and called it "the worktree")."""
+    if where.here:
+        return "the worktree"
+    return f"the worktree {output.display(os.fsencode(tree.toplevel))}"
+
+
 def split_ids(words: Sequence[str]) -> tuple[list[str], list[str]]:
     """``diff [ID [ID2]] [--] [PATH...]``: the leading words written as IDs (at most two) are
     IDs, the rest paths (a file named like an ID is written ./7, as with git)."""
@@ -198,8 +214,8 @@ def _diff(
         if len(ids) == 2:
             # two plain ids name snapshots of the same repository: found once (git config)
             plain = split_id(store, ids[0])[0] is None and split_id(store, ids[1])[0] is None
-            new = choose(store, cwd, ids[1], repo_arg, where=where if plain else None)[1]
-            against = f"snapshot {new.id}"
+            at, new = choose(store, cwd, ids[1], repo_arg, where=where if plain else None)
+            against = f"snapshot {_name(at, new)}"
             notes += _left_out_notes(old, new)
             sides = _ReadAhead(store, None, damaged)
             names = (f"snapshot {old.id}", f"snapshot {new.id}")
@@ -229,7 +245,9 @@ def _diff(
         else:
             tree = _worktree_of(where, old)
             top = os.fsencode(tree.toplevel)
-            against = "the worktree"
+            against = _worktree_named(where, tree)
+            if not where.here and (json_out or stat_only or patch):  # (no line names it)
+                notes.append(f"note: snapshot {_name(where, old)} compared with {against}")
             sides = _ReadAhead(store, top, damaged)
             skip_stat = left_out_stat(tree)
             skip = _lstat_first(skip_stat, top)
@@ -326,9 +344,9 @@ def _diff(
     counts = {s: tally.get(s, 0) for s in LETTER}
     if any(counts.values()):
         parts = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
-        print(f"snapshot {old.id} -> {against}: {parts}")
+        print(f"snapshot {_name(where, old)} -> {against}: {parts}")
     else:
-        print(f"no changes between snapshot {old.id} and {against}")
+        print(f"no changes between snapshot {_name(where, old)} and {against}")
     if damaged:
         output.print_damaged(damaged, "compared")
     return status
