@@ -482,28 +482,9 @@ class Daemon:
                 elif e.name.endswith(".sync") and e.kind in (ev.CREATE, ev.MOVED_TO):
                     tokens.append(os.path.join(own, e.name))
                 continue
-            found = self.budget.owner.get(e.wd)
-            if found is None:
-                continue
-            ws, folder = found
-            tree = self.trees.get(ws.root)
-            if tree is None:
-                continue
-            if e.kind == ev.SELF_GONE and folder == ws.root:
-                roots_gone.add(ws.root)
-                continue
-            if folder == ws.root and e.name == ".git" and e.kind in (ev.DELETE, ev.MOVED_FROM):
-                # its .git went from the top folder: not a move of the worktree; and the
-                # .git held open pins the top folder (its IN_DELETE_SELF waits for it)
-                _close_root(tree)
-            self.status_dirty = True
-            if ws.handle(folder, e, now):
-                marked[ws.root] = tree
-                tree.last_change = tree.prep_change = now
-                if tree.first_change is None:
-                    tree.first_change = now
-                    self.prewarm()
-                self.status_dirty = True
+            # each worktree holding the folder (one inside another shares its watch: RED39 E2)
+            for ws, folder in self.budget.owners(e.wd):
+                self.on_event(e, ws, folder, now, roots_gone, marked)
         for root in roots_gone:
             if not _is_worktree(root):
                 self.gone(root)
@@ -515,6 +496,35 @@ class Daemon:
         self.urgent_status(list(marked.values()))
         if tokens:
             self.answer_syncs(tokens)
+
+    def on_event(
+        self,
+        e: ev.Event,
+        ws: WatchSet,
+        folder: str,
+        now: float,
+        roots_gone: set[str],
+        marked: dict[str, Tree],
+    ) -> None:
+        """Take in event *e* on *folder* of *ws*'s worktree (its root's going: in
+        *roots_gone*; a change: its tree in *marked*)."""
+        tree = self.trees.get(ws.root)
+        if tree is None:
+            return
+        if e.kind == ev.SELF_GONE and folder == ws.root:
+            roots_gone.add(ws.root)
+            return
+        if folder == ws.root and e.name == ".git" and e.kind in (ev.DELETE, ev.MOVED_FROM):
+            # its .git went from the top folder: not a move of the worktree; and the
+            # .git held open pins the top folder (its IN_DELETE_SELF waits for it)
+            _close_root(tree)
+        self.status_dirty = True
+        if ws.handle(folder, e, now):
+            marked[ws.root] = tree
+            tree.last_change = tree.prep_change = now
+            if tree.first_change is None:
+                tree.first_change = now
+                self.prewarm()
 
     def hint(self, tree: Tree, now: float) -> None:
         """Tell the worker, when it lives and is idle, that *tree* has new marks: it reads the

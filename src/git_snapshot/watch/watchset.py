@@ -494,6 +494,10 @@ class Budget:
         self.src = src
         self.budget = budget
         self.owner: dict[int, tuple[WatchSet, str]] = {}  # wd -> (watch set, folder)
+        # wd -> the other worktrees' (watch set, folder) of the same folder: a worktree inside
+        # another (a linked one under .worktrees/, a submodule) shares the kernel's one watch
+        # of each folder both hold, and each must get its events (RED39 E2)
+        self.also: dict[int, list[tuple[WatchSet, str]]] = {}
         self.reserved = 0  # the daemon's own folders (the registry, sync tokens)
 
     @property
@@ -511,18 +515,35 @@ class Budget:
         wd = self.src.add(path)
         prev = self.owner.get(wd)
         if prev is not None and prev[0] is not ws:
-            # the same folder in two worktrees (a worktree inside another): keep the first
+            # the same folder in two worktrees (a worktree inside another): one watch, whose
+            # events go to both
+            others = [o for o in self.also.get(wd, []) if o[0] is not ws]
+            self.also[wd] = [*others, (ws, path)]
             return wd
         self.owner[wd] = (ws, path)
         return wd
 
-    def remove(self, wd: int) -> None:
-        if self.owner.pop(wd, None) is not None:
+    def owners(self, wd: int) -> list[tuple[WatchSet, str]]:
+        """Every (watch set, folder) the events of *wd* go to."""
+        first = self.owner.get(wd)
+        return [] if first is None else [first, *self.also.get(wd, ())]
+
+    def remove(self, wd: int, ws: WatchSet | None = None) -> None:
+        """*ws* no longer watches *wd* (None: nobody does): the kernel's watch goes with
+        its last holder (another worktree holding the folder keeps it)."""
+        held = [o for o in self.owners(wd) if ws is not None and o[0] is not ws]
+        self.also.pop(wd, None)
+        if held:
+            self.owner[wd] = held[0]
+            if held[1:]:
+                self.also[wd] = held[1:]
+        elif self.owner.pop(wd, None) is not None:
             self.src.remove(wd)
 
     def evict(self) -> bool:
         """Free the watches of the biggest tree watched whole; False when there is none."""
-        sets = {id(ws): ws for ws, _ in self.owner.values() if ws.whole}
+        held = [*self.owner.values(), *(o for more in self.also.values() for o in more)]
+        sets = {id(ws): ws for ws, _ in held if ws.whole}
         trees = [(n, root, ws) for ws in sets.values() for root, n in ws.whole.items()]
         if not trees:
             return False
@@ -533,6 +554,7 @@ class Budget:
     def forget(self, wd: int) -> None:
         """The kernel dropped *wd* itself (IN_IGNORED)."""
         self.owner.pop(wd, None)
+        self.also.pop(wd, None)
 
 
 @dataclass
@@ -717,7 +739,7 @@ class WatchSet:
         self.set_up = True
         for d, wd in self.watched.items():
             if d not in new_watched:
-                self.budget.remove(wd)
+                self.budget.remove(wd, self)
         self.watched = new_watched
         self.polled = new_polled
         self.look_all()  # (the new epoch counts every folder as dirty: what it marks goes)
@@ -734,7 +756,7 @@ class WatchSet:
             rel = os.fsdecode(m.split(b" ", 2)[2].decode("unicode_escape").encode("latin-1"))
             point = os.path.join(self.root, rel) if rel else self.root
             for d in [d for d in self.watched if _under(d, point)]:
-                self.budget.remove(self.watched.pop(d))
+                self.budget.remove(self.watched.pop(d), self)
 
     # -- files with other names, changes no event names -------------------------------------
 
@@ -866,7 +888,7 @@ class WatchSet:
                 if wd is None and os.path.isdir(d):
                     for f, w in got.items():  # not whole: the new watches go again
                         if f not in into and f not in self.watched:
-                            self.budget.remove(w)
+                            self.budget.remove(w, self)
                     return None
             if wd is not None:
                 got[d] = wd
@@ -893,7 +915,7 @@ class WatchSet:
         self.big[root] = b
         self.new_big.append(b)
         for d in [d for d in self.watched if d != root and _under(d, root)]:
-            self.budget.remove(self.watched.pop(d))
+            self.budget.remove(self.watched.pop(d), self)
         self.dirty.update(b.dirs() or [root])
         self.counters.demoted += 1
 
@@ -909,7 +931,7 @@ class WatchSet:
 
     def close(self) -> None:
         for wd in self.watched.values():
-            self.budget.remove(wd)
+            self.budget.remove(wd, self)
         self.watched.clear()
         self.polled.clear()
         self.big.clear()
@@ -1101,7 +1123,7 @@ class WatchSet:
             b.drop(path)
         if moved:
             for d in [d for d in self.watched if _under(d, path)]:
-                self.budget.remove(self.watched.pop(d))
+                self.budget.remove(self.watched.pop(d), self)
             for d in [d for d in self.polled if _under(d, path)]:
                 del self.polled[d]
 
