@@ -76,17 +76,21 @@ def _mark(store_path: str, name: str, count: int = 1) -> None:
         os.close(fd)
 
 
-def _take(store_path: str, name: str) -> int:
-    """Take every pending mark (a hook from now on marks anew): how many there were."""
+def _drop(store_path: str, name: str, count: int) -> None:
+    """Drop *count* marks, those a push that succeeded covers; one a hook made meanwhile stays.
+    Only after the push: a pusher killed or failing mid-push leaves its marks (review39 RF3)."""
+    if not count:
+        return
     path = _pending_path(store_path, name)
     taking = f"{path}.{os.getpid()}"
     try:
         os.replace(path, taking)
     except FileNotFoundError:
-        return 0
-    count = os.stat(taking).st_size
+        return
+    later = os.stat(taking).st_size - count
+    if later > 0:
+        _mark(store_path, name, later)
     os.unlink(taking)
-    return count
 
 
 def running(store_path: str, name: str) -> bool:
@@ -173,14 +177,13 @@ def _serve(store_path: str, name: str, push_once: Callable[[], str | None], now:
         if not now and not _wait(store_path, name):
             return False  # the store is gone
         now = False
-        taken = _take(store_path, name)
+        covered = pending(store_path, name)  # (each made after its snapshot was stored)
         _note(store_path, name, phase="pushing")
         error = push_once()
         finished(store_path, name, error)
         if error is None:
+            _drop(store_path, name, covered)
             continue
-        if taken:
-            _mark(store_path, name, taken)  # still not on the remote
         failures += 1
         if failures >= MAX_TRIES:
             return False
