@@ -18,12 +18,28 @@ from clihelpers import git
 from clihelpers import gs
 from conftest import init_repo
 
+from git_snapshot.store.remote import auto
+
 pytestmark = pytest.mark.slow
+
+# The rate limit's "minute" (and so the back-off, 1, 2, 4 ... of it) in every Python process
+# of the test (PYTHONPATH: the hooks, the pusher they start): the real 60 s made each case
+# wait 70-100 s. A snapshot is still taken within it and pushed only once it has passed.
+INTERVAL_S = 15.0
+_SITE = f"""
+from git_snapshot.store.remote import auto
+
+auto.INTERVAL_S = {INTERVAL_S}
+"""
 
 
 @pytest.fixture(autouse=True)
-def _config_home(monkeypatch: pytest.MonkeyPatch) -> None:
+def _config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(Path(os.environ["HOME"]) / "config"))
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(_SITE)
+    monkeypatch.setenv("PYTHONPATH", str(site))
 
 
 def _repo(tmp_path: Path, remote: Path) -> Path:
@@ -61,6 +77,8 @@ def test_a_snapshot_within_the_minute_after_a_push_gets_pushed(tmp_path: Path) -
     git(repo, "checkout", "-qb", "b2")  # hook snapshot 2, within the minute: rate-limited
     listed = gs(repo, "remote", "list")
     assert "1 hook snapshot(s) not pushed yet" in listed, listed
+    last_ok = auto.read_state(os.environ["GIT_SNAPSHOT_STORE"], "nas")["last_ok"]
+    assert time.time() - last_ok < INTERVAL_S  # (snapshot 2 was within the minute)
     # no git command from here: the pusher waits out the minute itself
     _wait(gs(repo, "remote", "list"), time.monotonic() + 120, lambda: _on_remote(remote) == 2)
     ids = [s["id"] for s in json.loads(gs(repo, "list", "--remote", "nas", "--json"))]
