@@ -159,7 +159,7 @@ class S3Backend(Backend):
         return fn(*args, **kwargs)
 
     def _fail(self, what: str, exc: Exception) -> BackendError:
-        why = _what_to_check(str(exc), self._endpoint)
+        why = _what_to_check(exc, self._endpoint)
         return BackendError(f"remote {self._where}: {what} failed: {why}")
 
     def put(self, name: str, data: bytes) -> None:
@@ -289,16 +289,16 @@ def _first_line(exc: Exception) -> str:
 CREDENTIALS = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE and ~/.aws/credentials"
 
 
-def _what_to_check(text: str, endpoint: str) -> str:
+def _what_to_check(exc: Exception, endpoint: str) -> str:
     """The client's one line, without the server's XML body, and what to check next: the
     clock (a request signed too far from the server's time is a 403 too, not a credentials
     problem: RED39 F8), the bucket's name (404 NoSuchBucket: RED39 F9), the credentials
     (refused, or none found: the client then asked the cloud instance metadata address), or the
-    endpoint (nothing answered there). *text* is the client's whole message: the server's
-    error code is in the body after its first line."""
-    code, bucket = _xml_field(text, "Code"), _xml_field(text, "BucketName")
-    lines = text.strip().splitlines()
-    text = (lines[0] if lines else "").split(" <?xml", 1)[0].rstrip(": ")
+    endpoint (nothing answered there). The server's error code is in the body, after the
+    client's first line."""
+    whole = str(exc)
+    code, bucket = _xml_field(whole, "Code"), _xml_field(whole, "BucketName")
+    text = _first_line(exc).split(" <?xml", 1)[0].rstrip(": ")
     if code == "RequestTimeTooSkewed":
         return (
             "refused because this machine's clock differs from the server's by more than S3 "
