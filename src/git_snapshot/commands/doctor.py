@@ -200,9 +200,8 @@ def _auto_push_line(repo: gitrepo.Repo) -> tuple[str, bool] | None:
         store = str(location.store_dir()) if name in known else ""
     except UserError as exc:
         return f"auto-push: to {name}: cannot tell: {exc}", False
-    said = auto_push_health(store, name, known)[1]
     # a push failing now is said, not a failed doctor: the network may be down for a while
-    return f"auto-push: {said}", name in known
+    return f"auto-push: {auto_push_health(store, name, known)}", name in known
 
 
 def _watcher_line(repo: gitrepo.Repo) -> tuple[str, bool]:

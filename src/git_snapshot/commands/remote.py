@@ -168,22 +168,20 @@ def configured_auto_push(cwd: str) -> str | None:
     return value.decode(errors="replace").strip() or None
 
 
-def auto_push_health(store_path: str, name: str, known: list[str]) -> tuple[bool, str]:
-    """Whether auto-pushing to *name* works, and a line saying how it goes: a name that
-    matches no remote pushes nothing, and a hook never says so (RED39 F7)."""
+def auto_push_health(store_path: str, name: str, known: list[str]) -> str:
+    """A line saying how auto-pushing to *name* goes: a name that matches no remote pushes
+    nothing, and a hook never says so (RED39 F7)."""
     if name not in known:
         there = f"remotes: {', '.join(known)}" if known else "no remote yet"
-        return False, (
+        return (
             f"snapshot.autoPush is {name!r}, but no remote has that name ({there}): hook "
             "snapshots are not pushed anywhere; set it to a remote's name where it is set "
             "(git config --show-origin snapshot.autoPush)"
         )
     from git_snapshot.store.remote import auto
 
-    state = auto.read_state(store_path, name)
-    failing = bool(state.get("last_error"))
-    said = _auto_push(store_path, name)
-    return not failing, f"to {name}: {'FAILING: ' if failing else ''}{said}"
+    failing = "FAILING: " if auto.read_state(store_path, name).get("last_error") else ""
+    return f"to {name}: {failing}{_auto_push(store_path, name)}"
 
 
 def cmd_remote_list(*, json_out: bool = False, cwd: str = ".") -> int:
@@ -198,7 +196,7 @@ def cmd_remote_list(*, json_out: bool = False, cwd: str = ".") -> int:
     ]
     target = configured_auto_push(cwd)
     if target and target not in remotes:  # (a known one's state is its row's)
-        output.err(auto_push_health(store, target, sorted(remotes))[1] + _last_error(store, target))
+        output.err(auto_push_health(store, target, sorted(remotes)) + _last_error(store, target))
     if json_out:
         output.print_json(items)
         return 0
