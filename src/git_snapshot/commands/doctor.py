@@ -236,6 +236,9 @@ def _watcher_line(repo: gitrepo.Repo) -> tuple[str, bool]:
         where = "watches this worktree"
     if pid is None:
         where = where.replace("watches", "would watch")
+        why = instance.cannot_run(path)  # no inotify instance left (RED39 E3)
+        if why:
+            return f"watcher: not running ({where}): {why}", True
         return f"watcher: not running ({where}); start it with: git snapshot watch", True
     if code is not None and pid > 0 and instance.older(code[1].encode()):
         return (

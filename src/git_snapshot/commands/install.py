@@ -43,9 +43,13 @@ def _watcher(repo: gitrepo.Repo) -> str | None:
     try:
         with Store() as store:
             registry.put(store.path, repo.toplevel, on=True, by="install")
+            instance.said_cannot_run(store.path, None)  # (what the daemon says now counts)
             pid = registry.ensure(store.path, repo.toplevel, by="install")
+            got = instance.await_start(store.path, 2.0) if pid is not None else None
     except Exception as exc:  # the hooks are in place: the watcher is a bonus
         return f"watcher: not started ({exc}); start it with: git snapshot watch"
+    if isinstance(got, str):  # it cannot run: no inotify instance left (RED39 E3)
+        return f"watcher: not running: {got}"
     if pid is None:
         return None
     return f"watcher: watching this worktree (pid {pid}); see: git snapshot watch status"

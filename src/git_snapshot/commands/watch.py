@@ -114,13 +114,15 @@ def cmd_watch(
 def _start(store: str, quiet: bool) -> int:
     pid = instance.serving(store)  # (None too for one of an older git-snapshot: replaced)
     if pid is None:
+        instance.said_cannot_run(store, None)  # (what the daemon says now counts)
         instance.start(store)
-        deadline = time.monotonic() + START_WAIT_S
-        while (pid := instance.serving(store)) is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if pid is None:
+        got = instance.await_start(store, START_WAIT_S)
+        if isinstance(got, str):  # it cannot run: no inotify instance left (RED39 E3)
+            raise UserError(got)
+        if got is None:
             log = os.path.join(instance.state_dir(store), instance.LOG)
             raise UserError(f"the watcher did not start; see {log}")
+        pid = got
         if not quiet:
             print(f"started the watcher (pid {pid})")
     elif not quiet:
@@ -265,7 +267,8 @@ def _status(store: str, json_out: bool) -> int:
         output.print_json(data)
         return 0
     if not data["running"]:
-        print("watcher: not running; start it with: git snapshot watch")
+        why = instance.cannot_run(store)
+        print(f"watcher: not running: {why}" if why else _NOT_RUNNING)
     elif "watches" not in data:
         print(f"watcher: running (pid {data['pid']}), starting up")
     else:
@@ -287,6 +290,9 @@ def _status(store: str, json_out: bool) -> int:
     for w in data["worktrees"]:
         print(output.one_line(_worktree_line(w)))  # paths, labels: one line, no escape
     return 0
+
+
+_NOT_RUNNING = "watcher: not running; start it with: git snapshot watch"
 
 
 def _folders(n: int) -> str:

@@ -22,6 +22,7 @@ schema bump the old daemon failed every snapshot, and nothing said so but watch 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import select
@@ -1702,13 +1703,18 @@ def main(store_path: str) -> int:
     if old.isdigit() and not _retire(store_path, int(old)):
         return 0  # another daemon took its place meanwhile (a hook beside ours started one)
     stamp = instance.code_stamp(instance.code_dir())
+    src = _inotify(store_path)  # (before the lock: a daemon that cannot run never holds it)
+    if src is None:
+        return 1
     with instance.hold(store_path, code=instance.code_line(stamp)) as mine:
         if not mine:
+            src.close()
             pid = instance.running(store_path)
             print(f"git-snapshot: the watcher already runs (pid {pid})", file=sys.stderr)
             return 1
+        instance.said_cannot_run(store_path, None)
         cfg = wconfig.load("/")
-        daemon = Daemon(store_path, cfg, ev.Inotify(), code_stamp=stamp)
+        daemon = Daemon(store_path, cfg, src, code_stamp=stamp)
 
         def _stop(signum: int, frame: object) -> None:
             daemon.stop = True
@@ -1725,6 +1731,36 @@ def main(store_path: str) -> int:
         finally:
             daemon.src.close()
     return _again() if daemon.restart else 0
+
+
+def _inotify(store_path: str) -> ev.Inotify | None:
+    """Our inotify instance, or None when the kernel gives none: then one line says why, in
+    the log and for status, doctor, watch and install (instance.cannot_run). It was "internal
+    error: OSError(24, 'Too many open files') ... please report it" (RED39 E3)."""
+    try:
+        return ev.Inotify()
+    except OSError as exc:
+        why = no_inotify(exc)
+    log(why)
+    instance.said_cannot_run(store_path, why)
+    return None
+
+
+def no_inotify(exc: OSError) -> str:
+    """One line for an inotify_init1 that failed with *exc*."""
+    if exc.errno != errno.EMFILE:
+        return (
+            f"the kernel gives no inotify instance ({exc.strerror}): the watcher cannot run, "
+            "and hooks walk every worktree meanwhile"
+        )
+    limit = instance.inotify_limit("max_user_instances")
+    now = f" ({limit:,})" if limit is not None else ""
+    more = max(2 * (limit or 0), 512)
+    return (
+        f"the kernel's inotify instance limit{now} is reached, used up by other programs "
+        "(IDEs, file sync tools): the watcher cannot run, and hooks walk every worktree "
+        f"meanwhile; raise it with: sudo sysctl fs.inotify.max_user_instances={more}"
+    )
 
 
 def _retire(store_path: str, old: int) -> bool:

@@ -36,6 +36,10 @@ ENV_AUTOSTART = "GIT_SNAPSHOT_WATCH"
 # the pid of an older daemon that the daemon being started stops first (start(): internal)
 ENV_REPLACE = "GIT_SNAPSHOT_WATCH_REPLACE"
 CODE = "code"  # the first word of the lock file's second line (code_line)
+# why the last daemon could not run at all (no inotify instance left: RED39 E3), one line;
+# written by it instead of taking the lock, removed by the next one that runs
+CANNOT_RUN = "cannot-run"
+INOTIFY_SYSCTL = "/proc/sys/fs/inotify/"
 
 
 def state_dir(store_path: str) -> str:
@@ -278,6 +282,53 @@ def stop(store_path: str, wait_s: float = 10.0) -> int | None:
     while running(store_path) is not None and time.monotonic() < deadline:
         time.sleep(0.05)
     return pid
+
+
+def said_cannot_run(store_path: str, why: str | None) -> None:
+    """The daemon could not run, for *why* (one line), or (None) runs now."""
+    path = os.path.join(ensure_state_dir(store_path), CANNOT_RUN)
+    with contextlib.suppress(OSError):
+        if why is None:
+            os.unlink(path)
+        else:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(why + "\n")
+
+
+def cannot_run(store_path: str) -> str | None:
+    """Why the last daemon started could not run (for status, doctor, watch, install), or
+    None: it ran, or none was started since."""
+    try:
+        with open(os.path.join(state_dir(store_path), CANNOT_RUN), encoding="utf-8") as f:
+            return f.read().strip() or None
+    except (OSError, ValueError):
+        return None
+
+
+def await_start(store_path: str, wait_s: float) -> int | str | None:
+    """After start(): the pid of the daemon that serves, or why it cannot run (the line it
+    wrote), or None when neither came within *wait_s*."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        pid = serving(store_path)
+        if pid is not None:
+            return pid
+        why = cannot_run(store_path)
+        if why is not None:
+            return why
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.05)
+
+
+def inotify_limit(name: str) -> int | None:
+    """The kernel's fs.inotify.*name* (max_user_watches, max_user_instances), the lower of
+    it and this user namespace's user.max_inotify_* (a container's), None if unreadable."""
+    got = []
+    for path in (INOTIFY_SYSCTL + name, "/proc/sys/user/max_inotify_" + name.rpartition("_")[2]):
+        with contextlib.suppress(OSError, ValueError), open(path, encoding="ascii") as f:
+            got.append(int(f.read().strip()))
+    return min(got) if got else None
 
 
 def autostart_disabled() -> bool:
