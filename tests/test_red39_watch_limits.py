@@ -23,6 +23,7 @@ from clihelpers import VENV_BIN
 from clihelpers import gs
 from test_watch_daemon import Watcher
 from test_watch_daemon import make_repo
+from test_watch_daemon import wait_for
 from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
 from git_snapshot.watch import instance
@@ -86,3 +87,32 @@ def test_no_inotify_instance_left_is_one_clear_line(
     watcher.start()
     assert instance.cannot_run(str(store_dir)) is None
     assert "instance limit" not in gs(repo, "watch", "status").out
+
+
+@pytest.mark.slow
+def test_the_watch_limit_reached_is_named_with_its_sysctl(
+    tmp_path: Path,
+    store_dir: Path,
+    watcher: Watcher,  # noqa: F811
+) -> None:
+    repo = make_repo(tmp_path)
+    for i in range(20):
+        (repo / f"pkg{i}").mkdir()
+        (repo / f"pkg{i}" / "f.txt").write_text(f"v1 {i}\n")
+    # the daemon lives on in the namespace after sh ends (detached); status is read outside
+    out = _in_userns(
+        repo,
+        "echo 10 > /proc/sys/user/max_inotify_watches\n"
+        "git snapshot watch add . >/dev/null; echo rc=$?\n",
+    )
+    assert "rc=0" in out, out
+    try:
+        wait_for(
+            lambda: "polled" in gs(repo, "watch", "status").out,
+            what="the watcher to poll what did not fit",
+        )
+        status = gs(repo, "watch", "status").out
+        assert "inotify watch limit" in status, status
+        assert "sysctl fs.inotify.max_user_watches=" in status, status
+    finally:
+        instance.stop(str(store_dir))

@@ -280,6 +280,8 @@ def _status(store: str, json_out: bool) -> int:
             f"events dropped: {data['overflows']} queue overflows, "
             f"{data['failed_watches']} failed watches"
         )
+    if data["running"] and data.get("failed_watches") and data.get("polling_dirs"):
+        print(output.one_line(_watch_limit(data)))
     if data["running"] and data.get("problem"):
         print(output.one_line(f"watcher: {data['problem']}"))
     if data["running"] and data.get("older"):  # (its errors say "upgrade": done already)
@@ -293,6 +295,17 @@ def _status(store: str, json_out: bool) -> int:
 
 
 _NOT_RUNNING = "watcher: not running; start it with: git snapshot watch"
+
+
+def _watch_limit(data: dict[str, Any]) -> str:
+    """The line for watches the kernel refused: its limit is reached (RED39 E4)."""
+    limit = data.get("max_user_watches") or 0
+    return (
+        f"watcher: the kernel's inotify watch limit ({limit:,}, shared with the user's other "
+        f"programs) is reached: {_folders(data['polling_dirs'])} polled, and hooks walk those "
+        "worktrees whole; raise it with: sudo sysctl fs.inotify.max_user_watches="
+        f"{max(2 * limit, 524288)} (or close the program that holds them)"
+    )
 
 
 def _folders(n: int) -> str:

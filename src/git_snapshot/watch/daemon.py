@@ -1341,7 +1341,8 @@ class Daemon:
             "updated": _wall(now),
             "store": self.store_path,
             "budget": self.budget.budget,
-            "max_user_watches": wconfig.max_user_watches(),
+            "max_user_watches": instance.inotify_limit("max_user_watches")
+            or wconfig.max_user_watches(),
             "watches": self.budget.used,
             "polling_dirs": sum(t.ws.polling for t in self.trees.values()),
             "overflows": self.overflows,
