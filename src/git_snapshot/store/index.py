@@ -529,6 +529,21 @@ class Index:
         row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return str(row[0]) if row else default
 
+    def origin(self) -> str:
+        """A random id of this index, made on first use and kept: which store took a snapshot,
+        on a remote (remote.cache.origin_field). Not ``generation``, which every gc that
+        deletes objects renews: the snapshots after it passed for another store's and were
+        ordered by time again (review39 RF2)."""
+        value = self.meta_get("origin")
+        if not value:
+            with self.write() as db:
+                db.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES ('origin', ?)",
+                    (os.urandom(16).hex(),),
+                )
+            value = self.meta_get("origin")
+        return value
+
     def tables(self) -> tuple[str, ...]:
         """Where to look for objects, recent first: a merge moves rows from recent into
         objects (never back) between two queries, so a row missed in recent is then in

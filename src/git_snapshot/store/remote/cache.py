@@ -134,14 +134,13 @@ def in_taken_order(items: list[tuple[Snapshot, str | None, int]]) -> list[Snapsh
 
 
 def origin_field(remote: Remote, store: Store, snap: Snapshot) -> dict[str, str]:
-    """The ``origin`` of a snapshot document: which store took *snap* (an id derived from the
-    store's index, under the remote's key), so that a remote keeps one store's snapshots in
-    their number order (in_taken_order); none for a pulled one (its number is another
-    store's). An index made again (repair) is another origin: ordered by time against it."""
+    """The ``origin`` of a snapshot document: which store took *snap* (Index.origin, under
+    the remote's key), so that a remote keeps one store's snapshots in their number order
+    (in_taken_order); none for a pulled one (its number is another store's). An index made
+    again (repair) is another origin: ordered by time against it."""
     if snap.pulled:
         return {}
-    generation = store.index.meta_get("generation")
-    return {"origin": remote.key.name("origin", generation)} if generation else {}
+    return {"origin": remote.key.name("origin", store.index.origin())}
 
 
 def _origin(snap: Snapshot) -> tuple[str | None, int]:
