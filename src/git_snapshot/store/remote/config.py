@@ -67,8 +67,13 @@ def load() -> dict[str, RemoteConf]:
         raise UserError(
             f"cannot read the remotes file {_file()}: {exc}; fix or remove it"
         ) from None
+    remotes = doc.get("remotes", {}) if isinstance(doc, dict) else None
+    if not isinstance(remotes, dict):  # valid JSON, but not what save() writes
+        raise UserError(
+            f"cannot read the remotes file {_file()}: not a remotes document; fix or remove it"
+        )
     out = {}
-    for name, item in doc.get("remotes", {}).items():
+    for name, item in remotes.items():
         if isinstance(item, dict) and isinstance(item.get("url"), str):
             out[name] = RemoteConf(name, item["url"], str(item.get("key") or key_path(name)))
     return out
