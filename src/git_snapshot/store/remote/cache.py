@@ -121,14 +121,22 @@ def in_taken_order(items: list[tuple[Snapshot, str | None, int]]) -> list[Snapsh
     snapshot taken while the clock was a day behind passed for the oldest, and a remote
     prune --keep-last deleted it: RED39 F3), different stores' merged by when each was taken
     (their numbers say nothing of it across machines: RED26). One whose store is unknown (a
-    document pushed by an older version) goes by its time alone."""
+    document pushed by an older version) goes by its time alone, and so does each of a store
+    whose numbers repeat: a store copied to a second machine, or put back from a backup,
+    went on from the same numbers twice (by number, one machine's newest passed for older
+    than the other's: review39 RF2)."""
     runs: dict[str, dict[object, list[tuple[int, Snapshot]]]] = {}
     for snap, origin, seq in sorted(items, key=lambda t: (t[0].created, t[2])):
         group: object = origin if origin is not None else object()  # (a run of its own)
         runs.setdefault(snap.source, {}).setdefault(group, []).append((seq, snap))
     out: list[Snapshot] = []
     for source in sorted(runs):
-        ordered = [[s for _, s in sorted(run, key=lambda p: p[0])] for run in runs[source].values()]
+        ordered: list[list[Snapshot]] = []
+        for run in runs[source].values():
+            if len({seq for seq, _ in run}) < len(run):  # (each a run of its own, by time)
+                ordered += [[s] for _, s in run]
+            else:
+                ordered.append([s for _, s in sorted(run, key=lambda p: p[0])])
         out += heapq.merge(*ordered, key=lambda s: s.created)
     return out
 
