@@ -226,9 +226,10 @@ def prune_remote(
             )
         drop: set[str] = set()
         if keep_last is not None:
-            # the newest by when each was taken (RemoteStore.snapshots' order): the cache's
-            # numbers say nothing of it across machines (a snapshot pushed late gets a number
-            # above newer ones: by number, the newest was dropped; RED31)
+            # the newest in the order they were taken (RemoteStore.snapshots: one store's by
+            # number, RED39 F3; different machines' by time): the cache's numbers say nothing
+            # of it across machines (a snapshot pushed late gets a number above newer ones: by
+            # number, the newest was dropped; RED31)
             by_source: dict[str, list[str]] = {}
             for s in cache.snapshots():  # oldest first
                 assert s.record is not None
