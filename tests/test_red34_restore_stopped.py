@@ -103,10 +103,13 @@ def test_run_again_names_the_first_runs_pre_restore_snapshot(
     for i in range(FILES):
         assert (repo / f"f{i:02}.txt").read_text() == f"first {i}\n"
         assert gs(repo, "cat", "2", f"f{i:02}.txt").out == f"edited {i}\n"
-    # a third run after the second finished is a restore of its own: it names its own (RED39
-    # G4: snapshot 2 holds the edits, not what the third run found)
+    # a third run after the second finished names its own (RED39 G4: snapshot 2 holds the
+    # edits, not what the third run found), and the first run's for the edits (review39 RG)
     last = gs(repo, "restore", "1").out.strip().splitlines()[-1]
-    assert last.endswith("; what was there before is in snapshot 4"), last
+    assert last.endswith(
+        "; what was there before is in snapshot 4, and before the first run of this restore "
+        "in snapshot 2"
+    ), last
     listed = gs(repo, "list").out
     assert "before restoring snapshot 1 again" in listed, listed
 

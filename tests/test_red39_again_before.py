@@ -1,8 +1,9 @@
 """RED39 G4: the same restore run a second time after a first run that ran to its end said
 "what was there before is in snapshot 2", naming the first run's pre-restore snapshot, which
-holds the bytes the first run replaced, not what the second found. Only a run after one that
-stopped part way (RED34 D5) names the first run's snapshot: a run after a finished one is a
-restore of its own and names its own."""
+holds the bytes the first run replaced, not what the second found. A run after one that
+stopped part way (RED34 D5) names the first run's snapshot alone: a run after a finished one
+names its own, then the first run's as what was there before the first run (a run killed
+after its last write leaves the same: tests/test_review39_again_killed_at_end.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ import sys
 from pathlib import Path
 
 from clihelpers import gs
+
+# the words naming the first run's pre-restore snapshot beside a run's own
+FIRST_RUN = "and before the first run of this restore in snapshot"
 
 
 def _restored_once(repo: Path) -> None:
@@ -24,7 +28,7 @@ def _restored_once(repo: Path) -> None:
 def test_the_same_restore_after_a_finished_one_names_its_own(repo: Path) -> None:
     _restored_once(repo)
     last = gs(repo, "restore", "1", "f").out.strip().splitlines()[-1]
-    assert last.endswith("; what was there before is in snapshot 3"), last
+    assert last.endswith(f"; what was there before is in snapshot 3, {FIRST_RUN} 2"), last
     assert gs(repo, "cat", "3", "f").out == (repo / "f").read_text() == "v1\n"
 
 
@@ -37,7 +41,7 @@ def test_a_whole_tree_restore_again_names_its_own(repo: Path) -> None:
     (repo / "new").write_text("kept: no --delete\n")
     gs(repo, "restore", "1")  # 2 before it
     last = gs(repo, "restore", "1").out.strip().splitlines()[-1]
-    assert last.endswith("; what was there before is in snapshot 3"), last
+    assert last.endswith(f"; what was there before is in snapshot 3, {FIRST_RUN} 2"), last
 
 
 def test_with_delete_after_a_finished_one_names_its_own(repo: Path) -> None:
@@ -49,7 +53,7 @@ def test_with_delete_after_a_finished_one_names_its_own(repo: Path) -> None:
     gs(repo, "restore", "--delete", "3", "d")  # 4 before it; y deleted
     assert not (repo / "d" / "y").exists()
     last = gs(repo, "restore", "--delete", "3", "d").out.strip().splitlines()[-1]
-    assert last.endswith("; what was there before is in snapshot 5"), last
+    assert last.endswith(f"; what was there before is in snapshot 5, {FIRST_RUN} 4"), last
 
 
 # a restore killed at its 10th rename into place (SIGKILL's way: no note of what it wrote)

@@ -247,33 +247,35 @@ def first_run(store: Store, taken: Snapshot) -> tuple[Snapshot, bool] | None:
     over; else (changes between the runs: space freed in the worktree) both do. None when
     this is the restore's first run (RED34 D5: the run after one that a full disk stopped
     named its own pre-restore snapshot, of the restored versions; the user's edits were in
-    the first run's), or the run before it ran to its end (_ran_to_end): this one is then a
-    restore of its own (RED39 G4: it named what the finished run had replaced)."""
+    the first run's). After a run that ran to its end by what it left (_ran_to_end), never
+    alone: *taken* holds what this run finds (RED39 G4: the first run's alone named what a
+    finished run had replaced), and the first run's what was there before it (one killed
+    after its last write, its line never printed, leaves the same: review39 RG)."""
     rec = safety.restored(taken)
     if rec is None:
         return None
     snaps = store.snapshots(taken.source, taken.worktree)  # (read once for all the runs)
     at = next((i for i, s in enumerate(snaps) if s.rowid == taken.rowid), 0)
-    first, later = None, taken
+    first, later, alone = None, taken, True
     for prev in reversed(snaps[max(0, at - RUNS_MOST) : at]):  # those just before it
         was = safety.restored(prev)
         if was is None or _key(was) != _key(rec):
             break
-        if _ran_to_end(store, prev, later):
-            break  # the runs after it restore anew (RED39 G4: one named what it had replaced)
         first = prev
-        if not _adds_nothing(store, prev, later):
+        if _ran_to_end(store, prev, later):
+            alone = False
+        elif not _adds_nothing(store, prev, later):
             return first, False
         later = prev
-    return None if first is None else (first, True)
+    return None if first is None else (first, alone)
 
 
 def _ran_to_end(store: Store, prev: Snapshot, later: Snapshot) -> bool:
     """Whether the restore the pre-restore snapshot *prev* was taken for ran to its end: it
     noted no stop (wrote), and *later* (the worktree the next run found) holds at every path
     it writes its source's entry, and nothing where it deletes. Then *prev* holds what that
-    finished restore replaced, not what a run after it finds. Not known (its source
-    forgotten, damage): False, a stopped run's naming, as before."""
+    finished restore (or one killed after its last write) replaced, not what a run after it
+    finds. Not known (its source forgotten, damage): False, a stopped run's naming."""
     rec = safety.restored(prev)
     source, covered = _restore_of(store, prev) or (None, None)
     if rec is None or source is None or covered is None or _reached(prev) is not None:
