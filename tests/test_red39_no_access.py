@@ -31,15 +31,25 @@ from hookhelpers import write
 
 AS_A_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
 
-pytestmark = pytest.mark.skipif(
+# (also the mark of the review39 foreign-folder tests, which import these helpers)
+NEEDS_ROOT_AND_SETPRIV = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("setpriv") is None,
     reason="needs root (to drop the capabilities that bypass permissions) and setpriv",
 )
+pytestmark = NEEDS_ROOT_AND_SETPRIV
 
 
-def _as_user(repo: Path, *argv: str, rc: int | None = 0) -> Ran:
+def as_user(repo: Path, *argv: str, rc: int | None = 0) -> Ran:
+    """``git snapshot ARGV`` without the capabilities that bypass file permissions."""
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     return run(repo, *AS_A_USER, "git", "snapshot", *argv, env=env, rc=rc)
+
+
+def skip_unless_setpriv_drops() -> None:
+    """Skip the test where setpriv cannot drop those capabilities (a container may forbid it)."""
+    probe = subprocess.run([*AS_A_USER, "true"], capture_output=True, check=False)
+    if probe.returncode != 0:
+        pytest.skip(f"setpriv cannot drop capabilities here: {probe.stderr!r}")
 
 
 @pytest.fixture
@@ -49,9 +59,7 @@ def tree(repo: Path) -> Iterator[Path]:
     for rel in ("a/f", "m/d/inside", "m/locked", "z/f"):
         write(repo / rel, f"saved {rel}\n".encode())
     gs(repo, "-m", "full")
-    probe = subprocess.run([*AS_A_USER, "true"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip(f"setpriv cannot drop capabilities here: {probe.stderr!r}")
+    skip_unless_setpriv_drops()
     try:
         yield repo
     finally:
@@ -65,7 +73,7 @@ def test_a_folder_it_may_not_write_in_stops_nothing_else(tree: Path) -> None:
         (tree / rel).unlink()
     (tree / "m" / "d").chmod(0o555)  # (its owner is root: chmod as a user would do)
     os.chown(tree / "m" / "d", 1234, 1234)  # not ours: the restore cannot make it writable
-    ran = _as_user(tree, "restore", "1", rc=1)
+    ran = as_user(tree, "restore", "1", rc=1)
     assert "stopped" not in ran.err, ran.err
     for rel in ("a/f", "z/f"):
         assert (tree / rel).read_bytes() == f"saved {rel}\n".encode()
@@ -85,7 +93,7 @@ def test_a_folder_it_may_not_search(tree: Path) -> None:
     for rel in ("a/f", "m/d/inside", "z/f"):
         (tree / rel).unlink()
     (tree / "m" / "d").chmod(0o600)
-    ran = _as_user(tree, "restore", "1", rc=None)
+    ran = as_user(tree, "restore", "1", rc=None)
     assert "stopped" not in ran.err, ran.err
     for rel in ("a/f", "z/f"):
         assert f"create {rel}" in ran.out.splitlines(), ran.out
@@ -97,7 +105,7 @@ def test_an_unreadable_file_is_kept_as_what_it_is(tree: Path) -> None:
     (tree / "m" / "locked").write_text("changed\n")
     (tree / "m" / "locked").chmod(0o000)
     (tree / "a" / "f").unlink()
-    ran = _as_user(tree, "restore", "1")
+    ran = as_user(tree, "restore", "1")
     (line,) = [ln for ln in ran.out.splitlines() if ln.startswith("kept ")]
     assert "no snapshot holds" not in line, line
     assert "cannot be read, so the pre-restore snapshot cannot save" in line, line

@@ -13,30 +13,18 @@ tests/test_red39_no_access.py.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clihelpers import VENV_BIN
-from clihelpers import Ran
 from clihelpers import gs
-from clihelpers import run
 from hookhelpers import install
 from hookhelpers import write
+from test_red39_no_access import NEEDS_ROOT_AND_SETPRIV
+from test_red39_no_access import as_user
+from test_red39_no_access import skip_unless_setpriv_drops
 
-AS_A_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root (to drop the capabilities that bypass permissions) and setpriv",
-)
-
-
-def _as_user(repo: Path, *argv: str, rc: int | None = 0) -> Ran:
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return run(repo, *AS_A_USER, "git", "snapshot", *argv, env=env, rc=rc)
+pytestmark = NEEDS_ROOT_AND_SETPRIV
 
 
 @pytest.fixture
@@ -46,9 +34,7 @@ def tree(repo: Path) -> Iterator[Path]:
     write(repo / "a" / "f", b"saved\n")
     (repo / "a").chmod(0o775)
     gs(repo, "-m", "full")
-    probe = subprocess.run([*AS_A_USER, "true"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip(f"setpriv cannot drop capabilities here: {probe.stderr!r}")
+    skip_unless_setpriv_drops()
     (repo / "a" / "f").unlink()
     os.chown(repo / "a", 1234, os.getgid())
     try:
@@ -59,7 +45,7 @@ def tree(repo: Path) -> Iterator[Path]:
 
 def test_its_mode_not_set_is_no_update(tree: Path) -> None:
     (tree / "a").chmod(0o575)  # the group (ours) may write, the owner may not
-    ran = _as_user(tree, "restore", "1", rc=1)
+    ran = as_user(tree, "restore", "1", rc=1)
     assert (tree / "a" / "f").read_bytes() == b"saved\n"
     assert oct((tree / "a").stat().st_mode & 0o7777) == oct(0o575)
     lines = ran.out.splitlines()
@@ -71,7 +57,7 @@ def test_its_mode_not_set_is_no_update(tree: Path) -> None:
 
 def test_its_mode_as_in_the_snapshot_its_mtime_not(tree: Path) -> None:
     # the snapshot's mode (its group, ours, may write): only its mtime is not the snapshot's
-    ran = _as_user(tree, "restore", "1", rc=1)
+    ran = as_user(tree, "restore", "1", rc=1)
     lines = ran.out.splitlines()
     assert "create a/f" in lines, ran.out
     assert "update a" not in lines, ran.out

@@ -14,30 +14,18 @@ tests/test_red39_no_access.py.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from clihelpers import VENV_BIN
-from clihelpers import Ran
 from clihelpers import gs
-from clihelpers import run
 from hookhelpers import install
 from hookhelpers import write
+from test_red39_no_access import NEEDS_ROOT_AND_SETPRIV
+from test_red39_no_access import as_user
+from test_red39_no_access import skip_unless_setpriv_drops
 
-AS_A_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root (to drop the capabilities that bypass permissions) and setpriv",
-)
-
-
-def _as_user(repo: Path, *argv: str, rc: int | None = 0) -> Ran:
-    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
-    return run(repo, *AS_A_USER, "git", "snapshot", *argv, env=env, rc=rc)
+pytestmark = NEEDS_ROOT_AND_SETPRIV
 
 
 @pytest.fixture
@@ -46,9 +34,7 @@ def tree(repo: Path) -> Iterator[Path]:
     install(repo)
     write(repo / "a" / "f", b"saved\n")
     gs(repo, "-m", "full")
-    probe = subprocess.run([*AS_A_USER, "true"], capture_output=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip(f"setpriv cannot drop capabilities here: {probe.stderr!r}")
+    skip_unless_setpriv_drops()
     (repo / "a" / "f").unlink()
     (repo / "a").chmod(0o575)
     try:
@@ -59,7 +45,7 @@ def tree(repo: Path) -> Iterator[Path]:
 
 def test_a_folder_whose_group_lets_it_write(tree: Path) -> None:
     os.chown(tree / "a", 1234, os.getgid())  # another's, but its group (ours) may write
-    ran = _as_user(tree, "restore", "1", "a/f")
+    ran = as_user(tree, "restore", "1", "a/f")
     assert "stopped" not in ran.err, ran.err
     assert (tree / "a" / "f").read_bytes() == b"saved\n"
     assert "create a/f" in ran.out.splitlines(), ran.out
@@ -68,7 +54,7 @@ def test_a_folder_whose_group_lets_it_write(tree: Path) -> None:
 
 def test_a_folder_that_refuses_it(tree: Path) -> None:
     os.chown(tree / "a", 1234, 1234)
-    ran = _as_user(tree, "restore", "1", "a/f", rc=1)
+    ran = as_user(tree, "restore", "1", "a/f", rc=1)
     assert "stopped" not in ran.err, ran.err
     assert not (tree / "a" / "f").exists()
     assert "NOT WRITTEN a/f: Permission denied" in ran.out.splitlines(), ran.out
