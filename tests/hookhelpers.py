@@ -163,3 +163,21 @@ def edited_and_saved(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def named_lost(repo: Path) -> list[str]:
     """The paths every loss report of *repo*'s worktree names, oldest report first."""
     return [x["path"] for e in json.loads(gs(repo, "losses", "--json").out) for x in e["lost"]]
+
+
+def env_lost_to_checkout(repo: Path, later: int, secret: bytes = b"SECRET=precious\n") -> Report:
+    """A checkout of branch tracks wrote over the ignored .env (*secret*, hooks installed): the
+    loss report it printed names snapshot 1. Back on main, *later* snapshots of w follow."""
+    commit(repo, ".gitignore", b".env\n")
+    side_commit(repo, "tracks", {".env": b"TRACKED=1\n"})
+    install(repo)
+    write(repo / ".env", secret)
+    gs(repo, "-m", "before")
+    ran = git(repo, "checkout", "-q", "tracks")
+    (report,) = ran.reports
+    assert report.snap == 1, ran.err
+    git(repo, "checkout", "-q", "main")
+    for n in range(later):
+        write(repo / "w", f"{n}\n".encode())
+        gs(repo, "-m", f"w{n}")
+    return report

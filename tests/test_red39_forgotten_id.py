@@ -12,31 +12,17 @@ from pathlib import Path
 
 import pytest
 from clihelpers import Report
-from clihelpers import git
 from clihelpers import gs
 from clihelpers import run
-from hookhelpers import commit
-from hookhelpers import install
+from hookhelpers import env_lost_to_checkout
 from hookhelpers import put_venv_on_path
-from hookhelpers import side_commit
-from hookhelpers import write
 
 
 @pytest.fixture
 def reported(repo: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Report]:
     """A checkout wrote over the ignored .env; the report names snapshot 1; 2 follows."""
     put_venv_on_path(monkeypatch)  # the report's command is run as printed
-    commit(repo, ".gitignore", b".env\n")
-    side_commit(repo, "tracks", {".env": b"TRACKED=1\n"})
-    install(repo)
-    write(repo / ".env", b"SECRET=precious\n")
-    gs(repo, "-m", "before")
-    (report,) = git(repo, "checkout", "-q", "tracks").reports
-    assert report.snap == 1, report
-    git(repo, "checkout", "-q", "main")
-    write(repo / "w", b"later\n")
-    gs(repo, "-m", "later")
-    return repo, report
+    return repo, env_lost_to_checkout(repo, later=1)
 
 
 def test_a_reports_restore_command_says_its_snapshot_was_forgotten(

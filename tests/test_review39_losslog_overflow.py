@@ -13,15 +13,11 @@ from pathlib import Path
 
 import pytest
 from clihelpers import Report
-from clihelpers import git
 from clihelpers import gs
 from clihelpers import run
-from hookhelpers import commit
-from hookhelpers import install
+from hookhelpers import env_lost_to_checkout
 from hookhelpers import put_venv_on_path
-from hookhelpers import side_commit
 from hookhelpers import snaps
-from hookhelpers import write
 
 
 @pytest.fixture
@@ -29,17 +25,7 @@ def reported(repo: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> tu
     """A checkout wrote over the ignored .env (the report names snapshot 1); others follow;
     the loss log then gains a line whose snapshot is 1e999."""
     put_venv_on_path(monkeypatch)  # the report's command is run as printed
-    commit(repo, ".gitignore", b".env\n")
-    side_commit(repo, "tracks", {".env": b"TRACKED=1\n"})
-    install(repo)
-    write(repo / ".env", b"SECRET=precious\n")
-    gs(repo, "-m", "before")
-    (report,) = git(repo, "checkout", "-q", "tracks").reports
-    assert report.snap == 1, report
-    git(repo, "checkout", "-q", "main")
-    for n in range(2):
-        write(repo / "w", f"{n}\n".encode())
-        gs(repo, "-m", f"w{n}")
+    report = env_lost_to_checkout(repo, later=2)
     (log,) = (store_dir / "losses").glob("*.jsonl")
     line = log.read_bytes().splitlines()[-1]
     with open(log, "ab") as f:
