@@ -17,9 +17,7 @@ import pytest
 from clihelpers import git
 from clihelpers import gs
 from clihelpers import gs_ahead
-from hookhelpers import commit
-from hookhelpers import install
-from hookhelpers import side_commit
+from hookhelpers import env_lost_to_checkout
 from hookhelpers import snaps
 from hookhelpers import write
 
@@ -31,17 +29,7 @@ LATER = 2 * 3600.0  # how far ahead the later commands' clock is
 def named(repo: Path) -> Path:
     """A loss report names snapshot 1 as the only copy of .env (a checkout wrote over the
     ignored file); snapshots 2-4 follow."""
-    commit(repo, ".gitignore", b".env\n")
-    side_commit(repo, "tracks", {".env": b"TRACKED=1\n"})
-    install(repo)
-    write(repo / ".env", SECRET)
-    gs(repo, "-m", "before")
-    ran = git(repo, "checkout", "-q", "tracks")
-    assert [r.snap for r in ran.reports] == [1], ran.err
-    git(repo, "checkout", "-q", "main")
-    for n in range(3):
-        write(repo / "w", f"{n}\n".encode())
-        gs(repo, "-m", f"w{n}")
+    env_lost_to_checkout(repo, later=3, secret=SECRET)
     return repo
 
 

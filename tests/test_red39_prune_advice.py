@@ -11,31 +11,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from clihelpers import git
 from clihelpers import gs
-from hookhelpers import commit
-from hookhelpers import install
+from hookhelpers import env_lost_to_checkout
 from hookhelpers import put_venv_on_path
-from hookhelpers import side_commit
 from hookhelpers import snaps
-from hookhelpers import write
 
 
 @pytest.fixture
 def named(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A loss report names snapshot 1 (a checkout wrote over the ignored .env); 2-4 follow."""
     put_venv_on_path(monkeypatch)  # the advice is pasted into sh
-    commit(repo, ".gitignore", b".env\n")
-    side_commit(repo, "tracks", {".env": b"TRACKED=1\n"})
-    install(repo)
-    write(repo / ".env", b"SECRET=precious\n")
-    gs(repo, "-m", "before")
-    ran = git(repo, "checkout", "-q", "tracks")
-    assert [r.snap for r in ran.reports] == [1], ran.err
-    git(repo, "checkout", "-q", "main")
-    for n in range(3):
-        write(repo / "w", f"{n}\n".encode())
-        gs(repo, "-m", f"w{n}")
+    env_lost_to_checkout(repo, later=3)
     return repo
 
 
