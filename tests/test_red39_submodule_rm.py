@@ -23,19 +23,27 @@ from hookhelpers import put_venv_on_path
 ALLOW = ("-c", "protocol.file.allow=always")
 
 
-@pytest.fixture
-def superproject(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """*repo* with submodule sub: lib.c edited, note.txt untracked; hooks installed."""
-    put_venv_on_path(monkeypatch)
+def with_submodule(repo: Path, tmp_path: Path, tag_before: str | None = None) -> None:
+    """Commit top.txt (tagged *tag_before* if given), then a clean submodule sub (its own
+    repository at *tmp_path*/lib: .gitignore and lib.c committed); install the hooks."""
     lib = tmp_path / "lib"
     lib.mkdir()
     git(lib, "init", "-q")
     commit(lib, ".gitignore", b"*.o\n")
     commit(lib, "lib.c", b"v1\n")
     commit(repo, "top.txt", b"top\n")
+    if tag_before:
+        git(repo, "tag", tag_before)
     git(repo, *ALLOW, "submodule", "-q", "add", str(lib), "sub")
     git(repo, "commit", "-qm", "submodule")
     install(repo)
+
+
+@pytest.fixture
+def superproject(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """*repo* with submodule sub: lib.c edited, note.txt untracked; hooks installed."""
+    put_venv_on_path(monkeypatch)
+    with_submodule(repo, tmp_path)
     (repo / "sub" / "lib.c").write_bytes(b"v1\nMY EDIT\n")
     (repo / "sub" / "note.txt").write_bytes(b"note\n")
     return repo

@@ -17,27 +17,15 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import commit
-from hookhelpers import install
 from hookhelpers import put_venv_on_path
-
-ALLOW = ("-c", "protocol.file.allow=always")
+from test_red39_submodule_rm import with_submodule
 
 
 @pytest.fixture
 def superproject(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """*repo* at tag p0 without the submodule, then on main with clean submodule sub."""
     put_venv_on_path(monkeypatch)
-    lib = tmp_path / "lib"
-    lib.mkdir()
-    git(lib, "init", "-q")
-    commit(lib, ".gitignore", b"*.o\n")
-    commit(lib, "lib.c", b"v1\n")
-    commit(repo, "top.txt", b"top\n")
-    git(repo, "tag", "p0")
-    git(repo, *ALLOW, "submodule", "-q", "add", str(lib), "sub")
-    git(repo, "commit", "-qm", "submodule")
-    install(repo)
+    with_submodule(repo, tmp_path, tag_before="p0")
     gs(repo, "-m", "before")
     return repo
 
