@@ -56,6 +56,21 @@ def test_with_delete_after_a_finished_one_names_its_own(repo: Path) -> None:
     assert last.endswith(f"; what was there before is in snapshot 5, {FIRST_RUN} 4"), last
 
 
+def killed_restore(repo: Path, script: str) -> subprocess.CompletedProcess[bytes]:
+    """f00.txt to f19.txt saved in snapshot 1, then edited; ``restore 1`` run by *script*,
+    which exits 9 (as if killed) at a rename into place."""
+    for i in range(20):
+        (repo / f"f{i:02}.txt").write_text(f"first {i}\n")
+    gs(repo, "-m", "one")  # 1
+    for i in range(20):
+        (repo / f"f{i:02}.txt").write_text(f"edited {i}\n")
+    ran = subprocess.run(
+        [sys.executable, "-c", script, str(repo)], capture_output=True, timeout=120, check=False
+    )
+    assert ran.returncode == 9, ran.stderr
+    return ran
+
+
 # a restore killed at its 10th rename into place (SIGKILL's way: no note of what it wrote)
 _KILLED = """
 import os, sys
@@ -78,15 +93,7 @@ sys.exit(main(["-C", sys.argv[1], "restore", "1"]))
 def test_a_run_after_a_killed_one_still_names_the_first_runs(repo: Path) -> None:
     """Killed with no note of what it wrote, the first run is known stopped by what it left:
     the run again names the first run's snapshot, which holds the edits (RED34 D5)."""
-    for i in range(20):
-        (repo / f"f{i:02}.txt").write_text(f"first {i}\n")
-    gs(repo, "-m", "one")  # 1
-    for i in range(20):
-        (repo / f"f{i:02}.txt").write_text(f"edited {i}\n")
-    ran = subprocess.run(
-        [sys.executable, "-c", _KILLED, str(repo)], capture_output=True, timeout=120, check=False
-    )
-    assert ran.returncode == 9, ran.stderr
+    killed_restore(repo, _KILLED)
     last = gs(repo, "restore", "1").out.strip().splitlines()[-1]
     assert last.endswith("; what was there before is in snapshot 2"), last
     assert gs(repo, "cat", "2", "f19.txt").out == "edited 19\n"

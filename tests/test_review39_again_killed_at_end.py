@@ -6,11 +6,10 @@ run's. A run after one that ran to its end by what it left names its own and the
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from clihelpers import gs
+from test_red39_again_before import killed_restore
 
 # killed just after its 20th (last) rename into place: every file written, nothing printed
 _KILLED = """
@@ -33,15 +32,7 @@ sys.exit(main(["-C", sys.argv[1], "restore", "1"]))
 
 
 def test_a_run_after_one_killed_after_its_last_write_names_the_first_runs(repo: Path) -> None:
-    for i in range(20):
-        (repo / f"f{i:02}.txt").write_text(f"first {i}\n")
-    gs(repo, "-m", "one")  # 1
-    for i in range(20):
-        (repo / f"f{i:02}.txt").write_text(f"edited {i}\n")
-    ran = subprocess.run(
-        [sys.executable, "-c", _KILLED, str(repo)], capture_output=True, timeout=120, check=False
-    )
-    assert ran.returncode == 9, ran.stderr
+    ran = killed_restore(repo, _KILLED)
     assert ran.stdout == b"", ran.stdout  # the user saw no snapshot named
     assert (repo / "f19.txt").read_text() == "first 19\n"
     last = gs(repo, "restore", "1").out.strip().splitlines()[-1]
