@@ -737,8 +737,11 @@ class WatchSet:
                 self.schedule(b, time.monotonic(), settled=not self.set_up)
                 self.big[b.root] = b
         self.set_up = True
+        # a folder renamed while its events were lost (an overflow) is found at its new name
+        # with the watch of its old one (the kernel gives one wd per inode): that one stays
+        kept = set(new_watched.values())
         for d, wd in self.watched.items():
-            if d not in new_watched:
+            if d not in new_watched and wd not in kept:
                 self.budget.remove(wd, self)
         self.watched = new_watched
         self.polled = new_polled
