@@ -181,3 +181,12 @@ def env_lost_to_checkout(repo: Path, later: int, secret: bytes = b"SECRET=precio
         write(repo / "w", f"{n}\n".encode())
         gs(repo, "-m", f"w{n}")
     return report
+
+
+def clone_with_hooks(remote: Path, work: Path) -> Path:
+    """``git clone REMOTE WORK``, its committer set and the hooks installed; returns *work*."""
+    git(work.parent, "clone", "-q", str(remote), str(work))
+    git(work, "config", "user.name", "t")
+    git(work, "config", "user.email", "t@x")
+    install(work)
+    return work

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from hookhelpers import clone_with_hooks
 from hookhelpers import commit
-from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
 from hookhelpers import saved
@@ -32,12 +32,7 @@ def clone(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A clone of the conftest repo (its "remote") with the hooks installed."""
     put_venv_on_path(monkeypatch)
     commit(repo, "app.py", BASE)
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "-q", str(repo), str(work))
-    git(work, "config", "user.name", "t")
-    git(work, "config", "user.email", "t@x")
-    install(work)
-    return work
+    return clone_with_hooks(repo, tmp_path / "work")
 
 
 def _pull(clone: Path, mode: str, local: bool) -> list[int]:

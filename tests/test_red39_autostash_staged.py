@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from hookhelpers import clone_with_hooks
 from hookhelpers import commit
-from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
 from hookhelpers import side_commit
@@ -31,12 +31,7 @@ def clone(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A clone of the conftest repo (its "remote") with the hooks installed."""
     put_venv_on_path(monkeypatch)
     commit(repo, "app.py", b"base\n")
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "-q", str(repo), str(work))
-    git(work, "config", "user.name", "t")
-    git(work, "config", "user.email", "t@x")
-    install(work)
-    return work
+    return clone_with_hooks(repo, tmp_path / "work")
 
 
 def _kind(repo: Path, snap: int, rel: str) -> str:

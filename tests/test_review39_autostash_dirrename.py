@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from hookhelpers import clone_with_hooks
 from hookhelpers import commit
-from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import saved
 from hookhelpers import snaps
@@ -26,12 +26,7 @@ def clone(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     put_venv_on_path(monkeypatch)
     commit(repo, "a/x.txt", b"".join(b"%d\n" % i for i in range(50)))
     commit(repo, "a/y.txt", b"".join(b"%d\n" % i for i in range(60)))
-    work = tmp_path / "work"
-    git(tmp_path, "clone", "-q", str(repo), str(work))
-    git(work, "config", "user.name", "t")
-    git(work, "config", "user.email", "t@x")
-    install(work)
-    return work
+    return clone_with_hooks(repo, tmp_path / "work")
 
 
 @pytest.mark.parametrize("renames", ["true", "conflict"])
