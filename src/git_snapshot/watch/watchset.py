@@ -528,10 +528,10 @@ class Budget:
         first = self.owner.get(wd)
         return [] if first is None else [first, *self.also.get(wd, ())]
 
-    def remove(self, wd: int, ws: WatchSet | None = None) -> None:
-        """*ws* no longer watches *wd* (None: nobody does): the kernel's watch goes with
-        its last holder (another worktree holding the folder keeps it)."""
-        held = [o for o in self.owners(wd) if ws is not None and o[0] is not ws]
+    def remove(self, wd: int, ws: WatchSet) -> None:
+        """*ws* no longer watches *wd*: the kernel's watch goes with its last holder (another
+        worktree holding the folder keeps it)."""
+        held = [o for o in self.owners(wd) if o[0] is not ws]
         self.also.pop(wd, None)
         if held:
             self.owner[wd] = held[0]
