@@ -4,12 +4,15 @@ inotify_add_watch gives the watch it has already (one wd per inode). The rescan 
 the watches of the old names it no longer found, which were those same wds: the folder and
 every folder below it stayed listed as watched with no kernel watch, no event came from them
 again, and hooks took their edits as clean ("unchanged since snapshot N") until the 5-minute
-check came by. Real inotify."""
+check came by. Likewise a folder deleted and made again at its path while the events were lost
+(`rm -rf build; mkdir build`): the rescan kept the watch of the folder deleted, which the
+kernel had ended with it, and the new folder had none. Real inotify."""
 
 from __future__ import annotations
 
 import os
 import select
+import shutil
 from pathlib import Path
 
 import pytest
@@ -54,5 +57,66 @@ def test_a_folder_renamed_during_an_overflow_keeps_its_watch_after_the_rescan(
             if e.kind == ev.CREATE
         ]
         assert (sub, "main.py") in got
+    finally:
+        src.close()
+
+
+def test_a_folder_made_again_during_an_overflow_gets_a_watch_at_the_rescan(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "build" / "out").mkdir(parents=True)
+    src = ev.Inotify()
+    try:
+        budget = Budget(src, 1000)
+        ws = WatchSet(str(tmp_path), str(tmp_path / ".store"), budget, WatchConfig())
+        ws.setup(frozenset())
+        _events(src)
+        shutil.rmtree(tmp_path / "build")
+        (tmp_path / "build" / "out").mkdir(parents=True)
+        _events(src)  # lost: as in a queue overflow (the old watches' IN_IGNORED too)
+        ws.setup(frozenset())  # the rescan after it
+        out = str(tmp_path / "build" / "out")
+        assert out in ws.watched
+        (tmp_path / "build" / "out" / "main.o").write_text("precious build\n")
+        got = [
+            (folder, e.name)
+            for e in _events(src)
+            for _, folder in budget.owners(e.wd)
+            if e.kind == ev.CREATE
+        ]
+        assert (out, "main.o") in got
+        assert budget.used == len(ws.watched)  # the dead watches' places went to the new ones
+    finally:
+        src.close()
+
+
+def test_a_folder_made_again_in_a_tree_watched_whole_gets_a_watch_at_the_rescan(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / ".gitignore").write_text("node_modules/\n")
+    (tmp_path / "node_modules" / "left-pad" / "lib").mkdir(parents=True)
+    src = ev.Inotify()
+    try:
+        budget = Budget(src, 1000)
+        cfg = WatchConfig(big_dirs=1)
+        ws = WatchSet(str(tmp_path), str(tmp_path / ".store"), budget, cfg)
+        ignored = frozenset([b"node_modules"])
+        ws.setup(ignored)
+        assert str(tmp_path / "node_modules") in ws.whole
+        _events(src)
+        shutil.rmtree(tmp_path / "node_modules" / "left-pad")  # an npm install
+        (tmp_path / "node_modules" / "left-pad" / "lib").mkdir(parents=True)
+        _events(src)  # lost: as in a queue overflow
+        ws.setup(ignored)
+        lib = str(tmp_path / "node_modules" / "left-pad" / "lib")
+        assert lib in ws.watched
+        (tmp_path / "node_modules" / "left-pad" / "lib" / "index.js").write_text("edit\n")
+        got = [
+            (folder, e.name)
+            for e in _events(src)
+            for _, folder in budget.owners(e.wd)
+            if e.kind == ev.CREATE
+        ]
+        assert (lib, "index.js") in got
     finally:
         src.close()

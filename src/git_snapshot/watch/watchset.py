@@ -504,12 +504,17 @@ class Budget:
     def used(self) -> int:
         return len(self.owner) + self.reserved
 
-    def add(self, ws: WatchSet, path: str, essential: bool = True) -> int | None:
+    def add(
+        self, ws: WatchSet, path: str, essential: bool = True, again: bool = False
+    ) -> int | None:
         """A watch for *path*, None when the budget is spent. OSError when the kernel
         refuses (its own limit, shared with every other program of the user). An *essential*
         watch (not one inside a big tree watched whole) gets room from such a tree: the
-        biggest one, of any worktree, becomes a scanned tree."""
-        while self.used >= self.budget:
+        biggest one, of any worktree, becomes a scanned tree. *again*: *ws* has a watch of
+        *path*, with its place in the budget (a rescan): the kernel's watch of the folder
+        there now, the same one unless the folder was deleted and made again while events
+        were lost (an overflow; the old watch ended with it, its IN_IGNORED lost too)."""
+        while not again and self.used >= self.budget:
             if not (essential and self.evict()):
                 return None
         wd = self.src.add(path)
@@ -705,10 +710,12 @@ class WatchSet:
         new_watched: dict[str, int] = {}
         new_polled: dict[str, int | None] = {}
         for d in wanted:
-            # a folder watched already keeps its watch (at a full budget, re-adding it would
-            # fail); the others get one while the budget lasts (taken from a tree watched
-            # whole if need be)
-            wd = self.watched.get(d) or (self._try_watch(d) if may_watch else None)
+            # a folder watched already is asked for again outside the budget (at a full
+            # budget, re-adding it would fail): the same folder keeps its watch, one made
+            # again while events were lost gets its own; the others get one while the budget
+            # lasts (taken from a tree watched whole if need be)
+            held = d in self.watched
+            wd = self._try_watch(d, again=held) if may_watch or held else None
             if wd is not None:
                 new_watched[d] = wd
             elif os.path.isdir(d):
@@ -737,11 +744,12 @@ class WatchSet:
                 self.schedule(b, time.monotonic(), settled=not self.set_up)
                 self.big[b.root] = b
         self.set_up = True
-        # a folder renamed while its events were lost (an overflow) is found at its new name
-        # with the watch of its old one (the kernel gives one wd per inode): that one stays
+        # the watches it no longer has: a folder renamed while its events were lost (an
+        # overflow) is found at its new name with the watch of its old one (the kernel gives
+        # one wd per inode), which stays; one made again there has a new one (Budget.add)
         kept = set(new_watched.values())
-        for d, wd in self.watched.items():
-            if d not in new_watched and wd not in kept:
+        for wd in self.watched.values():
+            if wd not in kept:
                 self.budget.remove(wd, self)
         self.watched = new_watched
         self.polled = new_polled
@@ -885,12 +893,13 @@ class WatchSet:
         queue = deque([root])
         while queue:
             d = queue.popleft()
-            wd = into.get(d) or self.watched.get(d)
+            wd = into.get(d)
             if wd is None:
-                wd = self._try_watch(d, essential=False)
+                # (one it has already is asked for again, as in setup)
+                wd = self._try_watch(d, essential=False, again=d in self.watched)
                 if wd is None and os.path.isdir(d):
                     for f, w in got.items():  # not whole: the new watches go again
-                        if f not in into and f not in self.watched:
+                        if f not in into and w != self.watched.get(f):
                             self.budget.remove(w, self)
                     return None
             if wd is not None:
@@ -922,9 +931,9 @@ class WatchSet:
         self.dirty.update(b.dirs() or [root])
         self.counters.demoted += 1
 
-    def _try_watch(self, d: str, essential: bool = True) -> int | None:
+    def _try_watch(self, d: str, essential: bool = True, again: bool = False) -> int | None:
         try:
-            return self.budget.add(self, d, essential)
+            return self.budget.add(self, d, essential, again)
         except OSError as exc:
             if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EACCES):
                 return None
