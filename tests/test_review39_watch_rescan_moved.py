@@ -34,6 +34,17 @@ def _events(src: ev.Inotify) -> list[ev.Event]:
     return got
 
 
+def _created(src: ev.Inotify, budget: Budget) -> list[tuple[str, str]]:
+    """(watched folder, name) of each CREATE event now queued, for every folder holding its
+    watch: what reaches the worktrees."""
+    return [
+        (folder, e.name)
+        for e in _events(src)
+        for _, folder in budget.owners(e.wd)
+        if e.kind == ev.CREATE
+    ]
+
+
 def test_a_folder_renamed_during_an_overflow_keeps_its_watch_after_the_rescan(
     tmp_path: Path,
 ) -> None:
@@ -50,12 +61,7 @@ def test_a_folder_renamed_during_an_overflow_keeps_its_watch_after_the_rescan(
         sub = str(tmp_path / "lib" / "sub")
         assert sub in ws.watched
         (tmp_path / "lib" / "sub" / "main.py").write_text("precious edit\n")
-        got = [
-            (folder, e.name)
-            for e in _events(src)
-            for _, folder in budget.owners(e.wd)
-            if e.kind == ev.CREATE
-        ]
+        got = _created(src, budget)
         assert (sub, "main.py") in got
     finally:
         src.close()
@@ -78,12 +84,7 @@ def test_a_folder_made_again_during_an_overflow_gets_a_watch_at_the_rescan(
         out = str(tmp_path / "build" / "out")
         assert out in ws.watched
         (tmp_path / "build" / "out" / "main.o").write_text("precious build\n")
-        got = [
-            (folder, e.name)
-            for e in _events(src)
-            for _, folder in budget.owners(e.wd)
-            if e.kind == ev.CREATE
-        ]
+        got = _created(src, budget)
         assert (out, "main.o") in got
         assert budget.used == len(ws.watched)  # the dead watches' places went to the new ones
     finally:
@@ -111,12 +112,7 @@ def test_a_folder_made_again_in_a_tree_watched_whole_gets_a_watch_at_the_rescan(
         lib = str(tmp_path / "node_modules" / "left-pad" / "lib")
         assert lib in ws.watched
         (tmp_path / "node_modules" / "left-pad" / "lib" / "index.js").write_text("edit\n")
-        got = [
-            (folder, e.name)
-            for e in _events(src)
-            for _, folder in budget.owners(e.wd)
-            if e.kind == ev.CREATE
-        ]
+        got = _created(src, budget)
         assert (lib, "index.js") in got
     finally:
         src.close()
