@@ -171,7 +171,7 @@ def _named(s: Snapshot, labels: dict[str, str], here: str | None) -> str:
     return f"{text} (worktree {output.display(os.fsencode(s.worktree))})"
 
 
-def _say_kept(orphans: int, notes: int, unread: int = 0) -> None:
+def _say_kept(orphans: int, notes: int, unread: int) -> None:
     """The orphan packs gc kept for repair: *notes* of them a stopped restore's note, named
     as verify names it (RED36 B3), the rest snapshots the index lacks."""
     if orphans > notes:
