@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from clihelpers import gs
+from conftest import committed_repo
 from conftest import init_repo
 from remotehelpers import machine
 from remotehelpers import on
@@ -57,3 +58,29 @@ def test_a_locally_damaged_object_is_not_pushed_as_good(tmp_path: Path, store_di
         restored = tmp_path / f"back{n}"
         on(other, tmp_path, "restore", "--repo", "proj", n, "--to", str(restored))
         assert (restored / "a.bin").read_bytes() == data
+
+
+def test_a_push_of_only_a_damaged_local_pack_says_which_snapshot_and_why(tmp_path: Path) -> None:
+    """A push whose every new pack fails to read here (a local pack truncated by a crash or a bad
+    disk) ended in "internal error: ValueError(... truncated record ...)": the all-failed case
+    re-raised the first failure, which is one line only when the remote refused. A local failure
+    now names each snapshot left out and why, as when only some packs fail, and the snapshots
+    the remote already holds stay listed."""
+    repo = committed_repo(tmp_path / "r")
+    a = machine(tmp_path, "a")
+    on(a, repo, "remote", "add", "nas", f"file://{tmp_path}/remote")
+    on(a, repo, "-m", "one")
+    on(a, repo, "push", "nas")
+    (repo / "big").write_bytes(os.urandom(300_000))
+    on(a, repo, "-m", "two")
+    store = Path(a["GIT_SNAPSHOT_STORE"])
+    newest = max((store / "packs").glob("*.pack"), key=lambda p: p.stat().st_mtime_ns)
+    os.truncate(newest, 1000)
+    ran = on(a, repo, "push", "nas", rc=1)
+    said = ran.out + ran.err
+    assert "internal error" not in said, said
+    lines = [s for s in ran.err.splitlines() if "not pushed" in s]
+    assert len(lines) == 1 and "r:2" in lines[0], said
+    assert newest.stem in lines[0] and "git snapshot verify" in lines[0], said
+    listed = on(a, repo, "list", "--remote", "nas", "--all").out
+    assert "one" in listed and "two" not in listed, listed

@@ -427,8 +427,9 @@ def _push_packs(
             on_remote.setdefault(ident, int(doc["sealed"]))
             if callable(refresh):
                 refresh()
-    if failed and len(failed) == len(wanted):
-        raise failed[0]  # none went (the remote is unreachable, full): its one line
+    refused = [exc for exc in failed if isinstance(exc, BackendError)]
+    if refused and len(failed) == len(wanted):
+        raise refused[0]  # none went (the remote is unreachable, full): its one line
     for key in report.damaged:  # the next snapshot stores it afresh; this push leaves it out
         store.index.mark_damaged(key, "damaged: read back wrong while pushing")
     sent = set(wanted) - set(report.unsent)  # one not sent is sent by the next push
@@ -444,6 +445,8 @@ def _unsent(
     ended the whole push, and one big data set kept every repository off the remote
     (RED39 F1)."""
     why = f"its pack {name} could not be sent: {exc}"
+    if isinstance(exc, ValueError):  # the pack here does not read: damaged
+        why += "; run git snapshot verify"
     report.unsent[name] = why
     for key, _offset, _inner in placed:
         report.unsent_keys.setdefault(key, why)
