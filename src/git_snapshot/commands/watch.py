@@ -79,7 +79,7 @@ def cmd_watch(
         return _status(store, json_out)
     if action == "stop":
         pid = instance.stop(store)
-        print("the watcher was not running" if pid is None else f"stopped the watcher (pid {pid})")
+        print("the watcher was not running" if pid is None else _stopped(pid))
         return 0
     if action == "add":
         assert path is not None
@@ -428,6 +428,25 @@ def _install_service(cwd: str) -> int:
     return 0
 
 
+def _stopped(pid: int) -> str:
+    """The line of `watch stop`: a stop lasts until the next hook, which starts the watcher
+    again unless GIT_SNAPSHOT_WATCH turns that off (RED40 D5: it came back silently)."""
+    if instance.autostart_disabled():
+        return f"stopped the watcher (pid {pid}); {_hooks_off()}"
+    return (
+        f"stopped the watcher (pid {pid}); the next git command with a hook starts it again "
+        f"(to keep it off: export {instance.ENV_AUTOSTART}=0; git config snapshot.watch false "
+        "keeps a repository unwatched)"
+    )
+
+
+def _hooks_off() -> str:
+    return (
+        f"hooks do not start it while {instance.ENV_AUTOSTART}="
+        f"{os.environ.get(instance.ENV_AUTOSTART)} is set"
+    )
+
+
 def _who_starts_it(cwd: str) -> str:
     """Whether a hook starts the watcher too, and whether it watches the worktree at *cwd*
     (a hook starts it unless GIT_SNAPSHOT_WATCH turns that off; snapshot.watch false keeps
@@ -435,10 +454,7 @@ def _who_starts_it(cwd: str) -> str:
     from git_snapshot.watch import config as wconfig
 
     if instance.autostart_disabled():
-        said = (
-            f"hooks do not start it while {instance.ENV_AUTOSTART}="
-            f"{os.environ.get(instance.ENV_AUTOSTART)} is set"
-        )
+        said = _hooks_off()
     else:
         said = "any git command with a hook also starts it when it is not running"
     if not wconfig.enabled(cwd):
