@@ -291,7 +291,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     c.add_argument("--remote", metavar="NAME", help="check this remote's copy instead")
     _json(c, "the report as JSON (exit 1 still means damage)")
 
-    c = command("prune", "apply retention and reclaim space")
+    c = add(
+        "prune",
+        "Apply retention and reclaim space. Without a --keep-* option: the snapshot.keep* "
+        "settings (git config); any --keep-* option replaces them all (one not given keeps "
+        "nothing). A worktree's newest snapshot, and those a recent loss report names, are "
+        "always kept.",
+        help="apply retention and reclaim space",
+    )
     c.add_argument(
         "--keep-last", type=int, metavar="N", help="keep the newest N snapshots of each worktree"
     )
