@@ -10,6 +10,7 @@ The page is a data file of the wheel (share/man/man1), so that ``man git-snapsho
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -18,6 +19,8 @@ from argparse_manpage.manpage import Manpage
 from git_snapshot import __version__
 from git_snapshot.cliparse import public_parser
 
+# argparse-manpage's option whose value may be left out: \fB\-\-color\fR \fI\,[WHEN]\/\fR
+GLUE = re.compile(r"(\\fB\\-\\-[\w\\-]+\\fR) \\fI\\,\[(\w+)\]\\/\\fR")
 PAGE = Path(__file__).resolve().parent.parent / "man" / "man1" / "git-snapshot.1"
 DATE = "2026-01-01"  # fixed: the page must not change with the day it was built
 
@@ -55,6 +58,8 @@ def render() -> str:
         },
     )
     text = str(page).replace('.TH GIT SNAPSHOT "1"', '.TH GIT-SNAPSHOT "1"', 1)
+    # an optional value glued, as -h writes it (cliparse.Formatter): --color[=WHEN]
+    text = GLUE.sub(r"\1[=\\fI\\,\2\\/\\fR]", text)
     return text.rstrip("\n") + "\n" + SEE_ALSO.lstrip("\n")
 
 

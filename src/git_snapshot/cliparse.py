@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Sequence
 
 from git_snapshot import __version__
@@ -58,6 +59,38 @@ class Formatter(argparse.HelpFormatter):
         super().__init__(
             prog, indent_increment, max_help_position, _columns() - 2 if width is None else width
         )
+
+    # an option whose value is optional (--color) takes it glued, as git's does: argparse's
+    # `--color [WHEN]` invited `--color always list`, which reads `always` as the command
+    def _format_usage(
+        self,
+        usage: str | None,
+        actions: Iterable[argparse.Action],
+        groups: Iterable[argparse._MutuallyExclusiveGroup],
+        prefix: str | None,
+    ) -> str:
+        actions = list(actions)
+        text = super()._format_usage(usage, actions, groups, prefix)
+        for action in actions:
+            for spaced, glued in _glued(action):
+                text = text.replace(spaced, glued)  # (as long: the lines wrap the same)
+        return text
+
+    def _format_action_invocation(self, action: argparse.Action) -> str:
+        pairs = _glued(action)
+        if not pairs:
+            return super()._format_action_invocation(action)
+        return ", ".join(glued for _, glued in pairs)
+
+
+def _glued(action: argparse.Action) -> list[tuple[str, str]]:
+    """For an option whose value may be left out: each of its names as argparse writes it
+    with the value, and as written glued (`--color [WHEN]`, `--color[=WHEN]`)."""
+    names = [o for o in action.option_strings if o.startswith("--")]
+    if action.nargs != argparse.OPTIONAL or not names:
+        return []
+    value = action.metavar or action.dest.upper()
+    return [(f"{o} [{value}]", f"{o}[={value}]") for o in names]
 
 
 class Parser(argparse.ArgumentParser):
