@@ -45,7 +45,10 @@ def cache_dir() -> str:
 
 def remote_cache(conf: RemoteConf, store_path: str) -> str:
     """The cache of one remote for one local store."""
-    tag = hashlib.sha256(f"{conf.url}\0{os.path.realpath(store_path)}".encode()).hexdigest()
+    # the path as the bytes it is on disk (surrogateescape: a store path need not be UTF-8,
+    # RED40 C6); a UTF-8 one hashes as before, so no cache is orphaned
+    named = f"{conf.url}\0{os.path.realpath(store_path)}".encode("utf-8", "surrogateescape")
+    tag = hashlib.sha256(named).hexdigest()
     return os.path.join(cache_dir(), "remotes", f"{conf.name}-{tag[:12]}")
 
 

@@ -346,7 +346,8 @@ class Remote:
     def locks_seen_path(self) -> str:
         from git_snapshot.store.remote.config import cache_dir
 
-        tag = hashlib.sha256(self.conf.url.encode()).hexdigest()[:12]
+        url = self.conf.url.encode("utf-8", "surrogateescape")  # (a path need not be UTF-8)
+        tag = hashlib.sha256(url).hexdigest()[:12]
         return os.path.join(cache_dir(), "remotes", f"locks-seen-{tag}.json")
 
     def _load_seen(self) -> dict[str, list[Any]]:
