@@ -112,27 +112,29 @@ def keep_store_out(argv: list[str], cwd: str, store_path: str) -> tuple[list[str
     # the worktree that git, given the command's own global options and environment, acts on
     found = gitrepo._run(cwd, [*argv[1:at], "rev-parse", "--show-toplevel"], env=dict(os.environ))
     top = os.fsdecode(found.stdout.rstrip(b"\n"))
-    if found.returncode != 0 or not top or not location.inside(store_path, top):
+    # (by device and inode: HOME may name the worktree by another path, a bind mount)
+    rel = location.in_worktree(store_path, top) if found.returncode == 0 and top else None
+    if rel is None:
         return argv, None
     got = _clean_options(argv[at + 1 :])
     if got is None:
         return argv, None
     end, letters = got
-    rel = os.path.relpath(os.path.realpath(store_path), os.path.realpath(top))
     if "X" in letters:  # only ignored files go: an -e would make the store one of them
-        _refuse_if_ignored(argv[1:at], cwd, store_path)
+        _refuse_if_ignored(argv[1:at], cwd, store_path, os.path.join(top, rel))
         return argv, None
     pattern = gitignore_literal(rel)
     cut = at + 1 + end
     return [*argv[:cut], "-e", pattern, *argv[cut:]], pattern
 
 
-def _refuse_if_ignored(options: list[str], cwd: str, store_path: str) -> None:
+def _refuse_if_ignored(options: list[str], cwd: str, store_path: str, in_tree: str) -> None:
     """``git clean -X`` removes ignored files only, and an ignored folder whole: a store the
     worktree's ignore rules cover (or a folder above it) would go with every snapshot, and
     no pattern on the command line can bring it back under a folder git drops whole (RED32
-    V1: the -e meant to keep it out made it ignored, and -X deleted it)."""
-    path = os.path.realpath(store_path) + "/"  # (git's global *options*: the clean's own)
+    V1: the -e meant to keep it out made it ignored, and -X deleted it). *in_tree*: the
+    store's path under the worktree's top as git names it (not another path to it)."""
+    path = in_tree + "/"  # (git's global *options*: the clean's own)
     found = gitrepo._run(
         cwd, [*options, "check-ignore", "-q", "--no-index", "--", path], env=dict(os.environ)
     )

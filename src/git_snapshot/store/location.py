@@ -237,9 +237,35 @@ def mark(path: PathArg) -> None:
 
 def inside(path: str, worktree: str) -> bool:
     """Whether *path* lies inside the worktree rooted at *worktree* (its .git excepted, which
-    is never snapshotted nor restored), both resolved through symlinks."""
-    real, top = os.path.realpath(path), os.path.realpath(worktree).rstrip("/")
-    git_dir = top + "/.git"
-    if real == git_dir or real.startswith(git_dir + "/"):
-        return False
-    return real == top or real.startswith(top + "/")
+    is never snapshotted nor restored), by device and inode as the walk knows the store."""
+    return in_worktree(path, worktree) is not None
+
+
+def in_worktree(path: str, worktree: str) -> str | None:
+    """*path*'s place in the worktree rooted at *worktree* ("a/b", or "." for the top), or
+    None when it lies outside it or in its .git. The folders above *path* are compared with
+    the top by device and inode, not by name: a home folder reached by two paths (a bind
+    mount) names the same store twice, and a path comparison missed it (RED40 C1: git clean
+    deleted the store). Parts of *path* not made yet go by name. One stat per folder above."""
+    try:
+        top = os.stat(worktree)
+    except OSError:
+        return None
+    here = os.path.realpath(path)
+    names: list[str] = []
+    while True:
+        try:
+            st = os.stat(here)
+        except OSError:
+            st = None
+        if st is not None and (st.st_dev, st.st_ino) == (top.st_dev, top.st_ino):
+            break
+        parent, name = os.path.split(here)
+        if parent == here:
+            return None
+        names.append(name)
+        here = parent
+    names.reverse()
+    if names[:1] == [".git"]:
+        return None
+    return "/".join(names) or "."
