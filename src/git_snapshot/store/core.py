@@ -100,6 +100,30 @@ def _file_id(path: str) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+def _check_owner(path: str) -> None:
+    """UserError when the folder *path* belongs to another user: one made beforehand (in a
+    shared folder, or by an admin) is not a store of this user's, whatever its mode; its
+    owner could read every secret in it (RED40 C7: called a read-only file system)."""
+    try:
+        uid = os.stat(path).st_uid
+    except OSError:
+        return
+    if uid == os.geteuid():
+        return
+    owner = f"user {uid}"
+    try:
+        import pwd  # (only here: an error)
+
+        owner = pwd.getpwuid(uid).pw_name
+    except KeyError:
+        pass
+    raise UserError(
+        f"cannot use {path} as the snapshot store: the folder belongs to {owner}, and a store "
+        f"must be a folder of your own (its owner could read your snapshots); set "
+        f"{location.ENV_STORE} to a new folder of yours, or have this one chowned to you"
+    )
+
+
 class Store:
     """*repairing*: open without checking the index (``repair`` rebuilds it)."""
 
@@ -120,12 +144,16 @@ class Store:
         location.check_store_dir(self.path)  # never take over a folder holding other things
         try:
             os.makedirs(self.path, mode=0o700, exist_ok=True)
-            location.mark(self.path)  # first: from now on the folder is known for a store
-            os.chmod(self.path, 0o700)  # a store (checked above) or a folder we just made
+            # a store (checked above) or a folder we just made; before the marker: the chmod
+            # fails on a folder another user made, which must not pass for a store (RED40 C7)
+            os.chmod(self.path, 0o700)
+            location.mark(self.path)  # from now on the folder is known for a store
             for s in SUBDIRS:
                 _make_dir(os.path.join(self.path, s))
         except OSError as exc:
             location.check_yours(self.path)  # (EACCES, EPERM: another user's store, or part of it)
+            if exc.errno == errno.EPERM:
+                _check_owner(self.path)  # (one others may write: access(2) let it pass)
             part = exc.filename if isinstance(exc, FileExistsError) else None
             if isinstance(part, str) and os.path.dirname(part) == self.path:
                 name = os.path.basename(part)
