@@ -49,6 +49,6 @@ def test_a_hook_of_the_noted_command_knows_its_note_though_its_start_time_jitter
     ids = iter([[4242, 1796288690.0873482], [4242, 1796288690.0873547]])
     monkeypatch.setattr(stopped, "_command_id", lambda: next(ids))
     r = gitrepo.find_repo(str(repo))
-    stopped.begin(r, 1, "git merge topic", [])
+    stopped.begin(store, r, 1, "git merge topic", [])
     assert stopped.consume(store, r, "pre-merge-commit") is None
     assert os.path.exists(os.path.join(r.git_dir, stopped.PENDING))  # left for post-merge

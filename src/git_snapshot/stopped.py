@@ -87,13 +87,14 @@ def same_command(noted: Any, mine: list[Any]) -> bool:
         return False
 
 
-def begin(repo: gitrepo.Repo, snapshot: int, command: str, brings: list[str]) -> None:
+def begin(store: Store, repo: gitrepo.Repo, snapshot: int, command: str, brings: list[str]) -> None:
     """Note that the operation *command*, whose pre-hook runs now, may change the worktree
-    that snapshot *snapshot* holds."""
+    that snapshot *snapshot* of *store* holds."""
     from git_snapshot.store.safewrite import atomic_write
 
     data = {
         "snapshot": snapshot,
+        "store": _store_mark(store),
         "command": command,
         "by": _command_id(),
         "orig": gitrepo.head(repo),
@@ -111,17 +112,20 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
     """The report for a noted operation that ended without its post-hook, or None. Called by
     every hook (*hook*: its name) and every git-snapshot command (no *hook*). A hook of the
     noted git command itself (the same process) leaves the note (or, for its own post-hook,
-    which reports, clears it), and so does any other while that command still runs."""
+    which reports, clears it), and so does any other while that command still runs. A note of
+    another store (another user's, root's under sudo, another GIT_SNAPSHOT_STORE's) is left
+    for that store's next process: its snapshot number means another snapshot here."""
     path = _path(repo)
     if not os.path.lexists(path):
         return None
-    if hook is not None:
-        if hook in OWN_REPORT:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-            return None
+    try:
         note = _read(path)
-        if note is None:  # torn or foreign: nothing to report from it
+    except PermissionError:
+        return None  # another user's (0600, in a shared repository): not torn, not ours
+    if note is not None and not _ours(note, store):
+        return None
+    if hook is not None:
+        if hook in OWN_REPORT or note is None:  # reports itself; torn: nothing to report
             with contextlib.suppress(OSError):
                 os.unlink(path)
             return None
@@ -137,15 +141,20 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
         # stopped mid-way: `rebase --continue` ends in post-rewrite, which reports; what an
         # am applied is known once it is over (HEAD then)
         return None
-    if _running(note if hook is not None else _read(path)):
+    if _running(note):
         return None  # not stopped but waiting (a merge's editor): its post-hook is to come
     claimed = f"{path}.{os.getpid()}"
     try:
         os.rename(path, claimed)  # once, whoever comes first
     except OSError:
         return None
-    note = _read(claimed)
-    if _running(note):  # a new command's, noted since it was read: put back, unless newer
+    try:
+        note = _read(claimed)
+        back = _running(note) or (note is not None and not _ours(note, store))
+    except PermissionError:
+        back = True
+    if back:
+        # a new command's, or another store's, noted since it was read: put back, unless newer
         with contextlib.suppress(OSError):
             os.link(claimed, path)
         note = None
@@ -154,6 +163,24 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
     if note is None:
         return None
     return _report(store, repo, note)
+
+
+def _store_mark(store: Store) -> list[int] | None:
+    """Which store a note's snapshot number belongs to: its folder's device and inode (the
+    same store reached by another path is the same; a store made anew in its place, whose
+    numbers start again, is not). None when it cannot be told."""
+    try:
+        st = os.stat(store.path)
+    except OSError:
+        return None
+    return [st.st_dev, st.st_ino]
+
+
+def _ours(note: Mapping[str, Any], store: Store) -> bool:
+    """Whether *note* names a snapshot of *store*. A note without the mark (an older
+    version's, or one whose store could not be told) counts as this store's, as it did."""
+    mark = note.get("store")
+    return mark is None or mark == _store_mark(store)
 
 
 def _running(note: Mapping[str, Any] | None) -> bool:
@@ -196,6 +223,8 @@ def _read(path: str) -> dict[str, Any] | None:
     try:
         with open(path, encoding="utf-8") as f:
             note = json.load(f)
+    except PermissionError:
+        raise  # someone else's: the caller leaves it, it is not torn
     except (OSError, ValueError):
         return None
     if not (isinstance(note, dict) and isinstance(note.get("snapshot"), int)):
