@@ -13,7 +13,10 @@ from git_snapshot import snapids
 from git_snapshot import worktree
 from git_snapshot.commands.common import Where
 from git_snapshot.commands.common import choose
+from git_snapshot.commands.common import here_in
+from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import split_id
+from git_snapshot.commands.lookup import from_top
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.patch import MAX_TEXT
 from git_snapshot.commands.patch import Sides
@@ -23,6 +26,7 @@ from git_snapshot.commands.patch import patches
 from git_snapshot.commands.patch import print_stat
 from git_snapshot.commands.patch import stats
 from git_snapshot.ctx import gc_paused
+from git_snapshot.errors import UsageError
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
@@ -200,7 +204,8 @@ def _diff(
     unread: list[tuple[bytes, str]],
     notes: list[str],
 ) -> int:
-    if not paths:
+    guessed = not paths  # PATHs told from IDs by their looks, not written after '--'
+    if guessed:
         ids, paths = split_ids(ids)
     if len(ids) > 2:
         output.err("usage: git snapshot diff [ID [ID2]] [-- PATH...] (at most two snapshot ids)")
@@ -241,6 +246,9 @@ def _diff(
 
             def sided(changes: list[Change]) -> list[Change]:
                 return changes
+
+            def holds(rel: bytes) -> bool:
+                return _in_tree(trees, old.root, rel) or _in_tree(trees, new.root, rel)
 
         else:
             tree = _worktree_of(where, old)
@@ -291,6 +299,13 @@ def _diff(
             def sided(changes: list[Change]) -> list[Change]:
                 return [disk_side(top, c) for c in changes]
 
+            def holds(rel: bytes) -> bool:
+                return _in_tree(trees, old.root, rel) or os.path.lexists(top + b"/" + rel)
+
+        sides_named = f"snapshot {_name(where, old)} or {against}"
+        for word, rel in zip(paths, rels, strict=True):
+            if rel and not holds(rel):
+                _matches_nothing(word, sides_named, guessed, where, cwd, trees, old, notes)
         # each process renders its own folders' changes (--json, or the plain list)
         tally: dict[str, int] = {}
         json_pieces = text_pieces = None
@@ -350,6 +365,42 @@ def _diff(
     if damaged:
         output.print_damaged(damaged, "compared")
     return status
+
+
+def _in_tree(trees: Trees, root: bytes, rel: bytes) -> bool:
+    """Whether the tree *root* holds *rel*; True when a folder on the way is damaged (the
+    diff names that damage, which is no typo)."""
+    try:
+        return trees.at(root, rel) is not None
+    except CorruptObject:
+        return True
+
+
+def _matches_nothing(
+    word: str,
+    sides: str,
+    guessed: bool,
+    where: Where,
+    cwd: str,
+    trees: Trees,
+    old: Snapshot,
+    notes: list[str],
+) -> None:
+    """A PATH *word* that neither side (*sides*) holds. Told from IDs by its looks, it is
+    refused (UsageError), as git diff refuses it: a mistyped id or file name read as a filter
+    that matches nothing said "no changes", exit 0 even with --exit-code (RED40 D1). Written
+    after '--' it stands, as in git (a script may ask about a path that may not exist: no
+    changes there is true), and a note says that nothing is there."""
+    shown = output.display(os.fsencode(word))
+    if not guessed:
+        notes.append(f"note: nothing in {sides} is at {shown}")
+        return
+    here = here_in(repo_at(cwd), cwd) if where.here else b""  # (else: from the top)
+    hint = from_top(word, here, lambda top: _in_tree(trees, old.root, top))
+    raise UsageError(
+        f"{shown} is no snapshot id and no path in {sides}"
+        + (hint or " (a path is written after --)")
+    )
 
 
 def _own_mode(e: Entry, base: bytes, full: bytes) -> list[Change]:
