@@ -340,11 +340,14 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
 
 
 # what finds a loss that no report names (README.md's recovery words)
-NO_HOOK = (
+NO_HOOK_FIND = (
     "a command git runs no hook for (reset --hard, clean, restore, stash drop) is in no loss "
-    "report: see what one took with git snapshot diff latest, and bring back the newest saved "
-    "copy of a file with git snapshot restore --newest PATH"
+    "report: see what one took with git snapshot diff latest"
 )
+NO_HOOK_NEWEST = (
+    "bring back the newest saved copy of a file with git snapshot restore --newest PATH"
+)
+NO_HOOK = f"{NO_HOOK_FIND}, and {NO_HOOK_NEWEST}"
 
 
 def _changed_since(
@@ -390,11 +393,17 @@ def _changed_since(
     since = (
         f" ({taken} snapshot{'s were' if taken > 1 else ' was'} taken since it)" if taken else ""
     )
-    raise UserError(
+    # short lines, not one of 548 characters (RED40 D9): why, how the loss of a command with
+    # no hook is found, and the command that overrides the refusal (last: the one to paste)
+    output.err(
         f"not undone: the latest loss report ({last['command']}, {last['when']}) is older than "
-        f"what changed since at the paths it would write back{since}; {NO_HOOK}; to put that "
-        f"report's versions back all the same (what they replace is kept in a snapshot "
-        f"first): {cmds}"
+        f"what changed since at the paths it would write back{since}"
+    )
+    output.err(NO_HOOK_FIND)
+    output.err(NO_HOOK_NEWEST)
+    raise UserError(
+        "to put that report's versions back all the same (what they replace is kept in a "
+        f"snapshot first): {cmds}"
     )
 
 
