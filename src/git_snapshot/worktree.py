@@ -292,7 +292,7 @@ def take(
     source = identity.source(store, repo)
     # said at the first snapshot of this worktree only (two realpaths: not in every hook)
     first = not store.snapshots(source, repo.toplevel, last=1)
-    note = store_inside_note(store.path, repo) if first else None
+    notes = _first_notes(store, repo) if first else []
     # the watcher's dirty set (watch/dirtyset.py), when a live daemon watches this worktree
     plan = _dirty_plan(store, repo, trigger, cfg) if overlay is None else None
     digest: list[str] = []
@@ -384,11 +384,21 @@ def take(
         from git_snapshot.watch import dirtyset
 
         dirtyset.done(store.path, plan, res.snapshot.root, labels)
-    if note is not None:
+    if notes:
         from git_snapshot import output
 
-        output.err(note)
+        for note in notes:
+            output.err(note)
     return res
+
+
+def _first_notes(store: Store, repo: gitrepo.Repo) -> list[str]:
+    """What the first snapshot of a worktree says of the store: inside this worktree, or
+    open to other users (a file system that ignores its chmod: RED40 C5)."""
+    from git_snapshot.store.core import open_to_others  # (the store's module: loaded)
+
+    notes = (store_inside_note(store.path, repo), open_to_others(store.path))
+    return [note for note in notes if note is not None]
 
 
 STASHES_KEPT = 16  # stash entries a snapshot records (a pop or drop takes the newest, mostly)

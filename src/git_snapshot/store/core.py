@@ -124,6 +124,25 @@ def _check_owner(path: str) -> None:
     )
 
 
+def open_to_others(path: str) -> str | None:
+    """One line when the store folder at *path* is open to other users of this machine
+    though Store makes it 0700 (its file system ignores chmod: FAT, exFAT, NTFS, many network
+    and FUSE mounts), else None; one stat. Said, not refused: the user chose that disk, and a
+    refusal would stop every hook's snapshot, the protection itself (RED40 C5)."""
+    try:
+        mode = os.stat(path).st_mode & 0o777
+    except OSError:
+        return None
+    if not mode & 0o077:
+        return None
+    return (
+        f"other users of this machine can read the snapshot store {path} (its mode is "
+        f"{mode:04o} though git-snapshot sets 0700: its file system ignores permissions, as "
+        f"FAT, exFAT and NTFS disks and many network and FUSE mounts do); keep it on a disk "
+        f"that keeps them: set {location.ENV_STORE} to a folder there, then move the store"
+    )
+
+
 class Store:
     """*repairing*: open without checking the index (``repair`` rebuilds it)."""
 
