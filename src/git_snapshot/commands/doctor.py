@@ -181,7 +181,10 @@ def _store_line(repo: gitrepo.Repo) -> str:
         if location.inside(str(path), repo.toplevel)
         else "outside this worktree"
     )
-    return f"store: {path}, {where}"
+    from git_snapshot.store.core import open_to_others  # (RED40 C5: chmod ignored there)
+
+    exposed = open_to_others(str(path))
+    return f"store: {path}, {where}" + (f"; {exposed}" if exposed else "")
 
 
 def _auto_push_line(repo: gitrepo.Repo) -> tuple[str, bool] | None:
