@@ -108,7 +108,9 @@ def hook_state(hooks_dir: str, name: str, root: str) -> HookState:
     if not os.path.lexists(path):
         return HookState(name, False, f"no hook at {path}: run git snapshot install", "")
     if not _executable(path):
-        return HookState(name, False, f"{path} is not executable, so git skips it", "")
+        return HookState(
+            name, False, f"{path} is not executable, so git skips it: run git snapshot install", ""
+        )
     if hookfiles.is_our_shim(path):
         return _our_shim(path, name, root)
     also = describe(path, name, root)
@@ -225,16 +227,17 @@ def _watcher_line(repo: gitrepo.Repo) -> tuple[str, bool]:
     code = instance.daemon_code(path)
     pid = None if code is None else code[0]
     entry = next((e for e in registry.entries(path) if e.path == repo.toplevel), None)
+    # (no parentheses in *where*: the not-running line puts it in a pair of its own)
     if entry is None and instance.autostart_disabled():  # hooks neither register nor start
         where = (
             "does not watch this worktree: hooks neither register nor start it while "
-            f"{instance.ENV_AUTOSTART}={os.environ[instance.ENV_AUTOSTART]} (git snapshot "
-            "watch add . does)"
+            f"{instance.ENV_AUTOSTART}={os.environ[instance.ENV_AUTOSTART]}; git snapshot "
+            "watch add . does"
         )
     elif entry is None:
         where = "this worktree is not registered yet: the next hook or git snapshot watch does it"
     elif not entry.on:
-        where = "this worktree was taken out with watch remove (watch add PATH brings it back)"
+        where = "this worktree was taken out with watch remove; watch add PATH brings it back"
     else:
         where = "watches this worktree"
     if pid is None:
