@@ -174,7 +174,9 @@ def _plan(hooks_dir: str, name: str, exe: str) -> _Plan:
 
     def _ours(target: str, where: str) -> _Plan:
         current = _read(target)
-        if current == data:
+        if current == data and not os.access(target, os.X_OK):  # run() makes it executable
+            msg = f"{name}: made executable again{where}"
+        elif current == data:
             msg = f"{name}: already installed{where}"
         else:
             msg = f"{name}: updated{where} (runs {exe})"
