@@ -18,3 +18,11 @@ class UsageError(UserError):
     error"), as argparse does for a malformed option; a well-formed value that names nothing
     (``show 99``) stays a UserError.
     """
+
+
+class NotYourStore(UserError):
+    """The snapshot store, or a part of it, belongs to another user (store/location.py).
+
+    A hook says it in one line and takes no snapshot, but never stops the git command: the
+    store cannot be used by this process whatever it does (a `sudo git ...` keeping HOME).
+    """

@@ -17,6 +17,7 @@ from git_snapshot import gitrepo
 from git_snapshot import precommit
 from git_snapshot.ctx import record
 from git_snapshot.ctx import suppress
+from git_snapshot.errors import NotYourStore
 from git_snapshot.errors import UserError
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the hook path
@@ -1924,10 +1925,12 @@ def run_hook(name: str, argv: Sequence[str], cwd: str = ".") -> int:
 
         if isinstance(exc, _Failed):  # (and what the operation destroyed, said after)
             lost = exc.lines
-        problem = output.one_line(  # a path in it: on its line, no escape
-            _problem(exc.cause if isinstance(exc, _Failed) else exc)
-        )
-    if name in PRE_HOOKS:
+        cause = exc.cause if isinstance(exc, _Failed) else exc
+        problem = output.one_line(_problem(cause))  # a path in it: on its line, no escape
+        # another user's store: this process can never snapshot into it, whatever it does
+        # (a `sudo -E git ...`), so stopping git would protect nothing (RED40 C1)
+        foreign = isinstance(cause, NotYourStore)
+    if name in PRE_HOOKS and not foreign:
         # the shim lets reference-transaction through unnamed only for an am
         unnamed = name == "reference-transaction" and not env.get("GIT_REFLOG_ACTION")
         what = "am" if unnamed else HOOKS[name].what

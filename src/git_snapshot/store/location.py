@@ -167,6 +167,7 @@ def check_store_dir(path: PathArg) -> None:
     try:
         names = os.listdir(path)
     except FileNotFoundError:
+        _refuse_root_in_foreign(path)
         return  # created on first use
     except NotADirectoryError:
         raise UserError(
@@ -184,41 +185,87 @@ def check_store_dir(path: PathArg) -> None:
             f"refusing to use {path} as the snapshot store: it already holds other files and "
             f"is not a git-snapshot store; set {ENV_STORE} to a new or empty directory"
         )
+    # another user's store (or part of it): refused before the first write, the chmod
+    check_yours(path)
+
+
+def _refuse_root_in_foreign(path: PathArg) -> None:
+    """As root, no store made in a folder another user owns (`sudo -E git ...` before that
+    user's first snapshot: root would own the user's store). One stat per missing folder."""
+    if os.geteuid() != 0:
+        return
+    here = os.path.abspath(path)
+    while not os.path.lexists(here):
+        parent = os.path.dirname(here)
+        if parent == here:
+            return
+        here = parent
+    refuse_foreign(path, here)
 
 
 def check_yours(path: PathArg) -> None:
-    """UserError naming the first part of the store at *path* this user cannot read and
-    write (another user's: a `sudo git ...` leaves what its hook wrote to root), with the
-    command that gives it back; before anything reads it (RED30: an internal error, or "no
-    snapshot store", from every command and hook). A few access(2) calls."""
-    from git_snapshot.errors import UserError
+    """NotYourStore (a UserError) naming the first part of the store at *path* that belongs
+    to another user, before anything reads or writes it. Not readable and writable by this
+    user: a `sudo git ...` left what its hook wrote to root; the line gives the chown back
+    (RED30: an internal error, or "no snapshot store", from every command and hook). Or
+    readable only because this process is root: what it wrote there would be root's, which
+    the owner could not read back (RED40 C1: `sudo -E git ...` keeps HOME, and root's hook
+    wrote packs into the user's store). A few lstat calls, and access(2) for another's."""
     from git_snapshot.store.core import SUBDIRS
-    from git_snapshot.store.core import shell_word
 
     folder = os.R_OK | os.W_OK | os.X_OK
     parts = [(path, folder), *((os.path.join(path, d), folder) for d in SUBDIRS)]
     parts.append((os.path.join(path, "index.sqlite"), os.R_OK | os.W_OK))
     for part, need in parts:
-        if os.path.lexists(part) and not os.access(part, need):
-            try:
-                uid = os.lstat(part).st_uid
-            except OSError:
-                continue
-            if uid == os.geteuid():
-                continue  # (ours: what is wrong with it, the caller's error says)
-            owner = f"user {uid}"
-            try:
-                import pwd  # (only here)
+        refuse_foreign(path, part, need)
 
-                owner = pwd.getpwuid(uid).pw_name
-            except KeyError:
-                pass
-            where = shell_word(os.fsdecode(path))
-            raise UserError(
-                f"cannot use the snapshot store at {path}: {part} belongs to {owner} and is "
-                "not readable and writable by you (a `sudo git ...` leaves what its hook "
-                f'wrote so); give it back with: sudo chown -R "$(id -un)" {where}'
-            )
+
+def refuse_foreign(path: PathArg, part: PathArg, need: int = os.R_OK) -> None:
+    """NotYourStore when *part* of the store at *path* belongs to another user and this
+    process may not use it (*need*: access(2)'s mode) or may only as root; else nothing (a
+    part that is ours, or missing: what is wrong with it, the caller's error says). Also
+    called by a read of a pack refused with EACCES: not damage, and no verify mends it."""
+    try:
+        uid = os.lstat(part).st_uid
+    except OSError:
+        return
+    me = os.geteuid()
+    if uid == me:
+        return
+    if not os.access(part, need):
+        raise _foreign(path, part, uid, as_root=False)
+    if me == 0:  # (allowed by privilege alone; a user's, by its mode: a FUSE mount's owner)
+        raise _foreign(path, part, uid, as_root=True)
+
+
+def _foreign(path: PathArg, part: PathArg, uid: int, *, as_root: bool) -> Exception:
+    from git_snapshot.errors import NotYourStore
+    from git_snapshot.store.core import shell_word
+
+    owner = _user_name(uid)
+    if as_root:  # (no chown: the owner's own commands can use it, and root's must not)
+        return NotYourStore(
+            f"cannot use the snapshot store at {os.fsdecode(path)}: {os.fsdecode(part)} "
+            f"belongs to {owner}, not to you ({_user_name(0)}): what you wrote there would "
+            f"be yours, and {owner} could not read it back (a `sudo -E git ...` keeps HOME); "
+            f"run the command as {owner} (without sudo), or set {ENV_STORE} to a store of "
+            "your own; nothing was written"
+        )
+    where = shell_word(os.fsdecode(path))
+    return NotYourStore(
+        f"cannot use the snapshot store at {os.fsdecode(path)}: {os.fsdecode(part)} belongs "
+        f"to {owner} and is not readable and writable by you (a `sudo git ...` leaves what "
+        f'its hook wrote so); give it back with: sudo chown -R "$(id -un)" {where}'
+    )
+
+
+def _user_name(uid: int) -> str:
+    try:
+        import pwd  # (only here)
+
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"user {uid}"
 
 
 def mark(path: PathArg) -> None:

@@ -90,8 +90,17 @@ def open_pack(path: str, what: str = "pack") -> BinaryIO:
     (reading.open_file): O_NONBLOCK, so that a FIFO put in its place never blocks the open (a
     hook waiting on it would hang the user's git), then refused by fstat unless it is a
     regular file (NotAFile, "pack is a FIFO, not a file"; *what* names it). A symlink to a
-    regular file is read: what it holds is checked as any pack's content is."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    regular file is read: what it holds is checked as any pack's content is. A store's pack
+    another user owns and this one may not read is NotYourStore, with the chown that gives
+    it back: not damage, which no repair or verify mends (RED40 C1: `sudo -E git ...`)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except PermissionError:
+        if what == "pack":  # (in the store's packs/; "it": a file remote's)
+            from git_snapshot.store import location
+
+            location.refuse_foreign(os.path.dirname(os.path.dirname(path)), path)
+        raise
     try:
         kind = not_a_file(os.fstat(fd).st_mode)
         if kind is not None:
