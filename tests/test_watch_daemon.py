@@ -447,7 +447,11 @@ def test_install_service_writes_a_user_unit(tmp_path: Path) -> None:
         "watch --foreground" in text
         and f"GIT_SNAPSHOT_STORE={os.environ['GIT_SNAPSHOT_STORE']}" in text
     )
-    assert "systemctl --user enable --now git-snapshot-watch" in out
+    # (the one way to start it at login that works here: RED40 D9.6)
+    if os.path.isdir("/run/systemd/system"):
+        assert "systemctl --user enable --now git-snapshot-watch" in out
+    else:
+        assert "no systemd here" in out and "systemctl" not in out, out
 
 
 @pytest.mark.slow

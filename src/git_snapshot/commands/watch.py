@@ -415,14 +415,17 @@ def _install_service(cwd: str) -> int:
     with open(path, "w", encoding="utf-8") as f:
         f.write(unit_text(current_exe(), os.environ.get(location.ENV_STORE)))
     print(f"wrote {output.display(os.fsencode(path))}")
-    print(
-        "enable it (it then starts at every login) with: systemctl --user daemon-reload && "
-        f"systemctl --user enable --now {SERVICE_NAME.removesuffix('.service')}"
-    )
+    # one way to start it at login, the one that works here (RED40 D9: both were printed);
+    # the login line is README's
     if sys.platform != "linux" or not _has_systemd():
         print(
             "no systemd here: start the watcher from your login instead, e.g. add "
-            "'git-snapshot watch >/dev/null' to ~/.profile"
+            "'git-snapshot watch >/dev/null 2>&1' to ~/.profile"
+        )
+    else:
+        print(
+            "enable it (it then starts at every login) with: systemctl --user daemon-reload && "
+            f"systemctl --user enable --now {SERVICE_NAME.removesuffix('.service')}"
         )
     print(_who_starts_it(cwd))
     return 0
