@@ -10,6 +10,7 @@ The page is a data file of the wheel (share/man/man1), so that ``man git-snapsho
 from __future__ import annotations
 
 import argparse
+import datetime
 import re
 import sys
 from pathlib import Path
@@ -22,7 +23,10 @@ from git_snapshot.cliparse import public_parser
 # argparse-manpage's option whose value may be left out: \fB\-\-color\fR \fI\,[WHEN]\/\fR
 GLUE = re.compile(r"(\\fB\\-\\-[\w\\-]+\\fR) \\fI\\,\[(\w+)\]\\/\\fR")
 PAGE = Path(__file__).resolve().parent.parent / "man" / "man1" / "git-snapshot.1"
-DATE = "2026-01-01"  # fixed: the page must not change with the day it was built
+# the page's date is the day its text last changed (RED40 D9: a fixed placeholder before):
+# regenerating an unchanged page keeps the date it has, so it never changes with the day
+# it is built, and --check compares with that date
+DATE_AT = re.compile(r'^\.TH GIT-SNAPSHOT "1" "([^"]+)"', re.MULTILINE)
 
 SEE_ALSO = r"""
 .SH ENVIRONMENT
@@ -32,6 +36,13 @@ the store directory (default: the user data directory, ~/.local/share/git-snapsh
 .TP
 .B GIT_SNAPSHOT_SKIP=1
 makes every hook do nothing
+.TP
+.B GIT_SNAPSHOT_WATCH=0
+hooks and \fBinstall\fR never start the watcher
+.TP
+.B GIT_SNAPSHOT_ALLOW_EPHEMERAL=1
+allow a store on tmpfs or under /tmp (tests and benchmarks only: such a store is lost on
+reboot, and is refused otherwise)
 .TP
 .B NO_COLOR
 no colour in the output
@@ -45,14 +56,15 @@ before that time.
 """
 
 
-def render() -> str:
+def render(date: str | None = None) -> str:
+    """The page, dated *date* (default: the date of the page there is, else today)."""
     parser = public_parser()
     page = Manpage(
         parser,
         _data={
             "project_name": "git-snapshot",
             "version": __version__,
-            "date": DATE,
+            "date": date or _date_of(_current()) or _today(),
             "manual_title": "Git Manual",
             "description": "snapshots of the whole git worktree, taken before git can lose it",
         },
@@ -63,17 +75,33 @@ def render() -> str:
     return text.rstrip("\n") + "\n" + SEE_ALSO.lstrip("\n")
 
 
+def _current() -> str:
+    return PAGE.read_text(encoding="utf-8") if PAGE.exists() else ""
+
+
+def _date_of(page: str) -> str | None:
+    """The date of *page*, as written in its .TH line (unescaped)."""
+    found = DATE_AT.search(page)
+    return found.group(1).replace("\\-", "-") if found else None
+
+
+def _today() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).date().isoformat()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="fail if the page is not current")
     check = p.parse_args(argv).check
+    current = _current()
     text = render()
     if check:
-        current = PAGE.read_text(encoding="utf-8") if PAGE.exists() else ""
         if current != text:
             print(f"{PAGE} is stale: run python tools/manpage.py", file=sys.stderr)
             return 1
         return 0
+    if text != current:  # a new text: dated today
+        text = render(_today())
     PAGE.write_text(text, encoding="utf-8")
     print(f"wrote {PAGE}")
     return 0

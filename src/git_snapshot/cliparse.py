@@ -266,7 +266,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _json(c, "a JSON array, oldest first")
 
     c = command("show", "the entries of one snapshot, each tracked, untracked or ignored")
-    c.add_argument("id", metavar="ID", help="a snapshot id (see list), or latest")
+    c.add_argument("id", metavar="ID", help="a snapshot id (see list), latest, latest~N or @{DATE}")
     # default=[]: else argparse names an optional PATH as required when ID is missing
     c.add_argument(
         "paths", nargs="*", default=[], metavar="PATH", help="only these files or folders"
@@ -291,7 +291,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _json(c)
 
     c = command("restore", "bring files back from a snapshot")
-    c.add_argument("id", metavar="ID", help="the snapshot to restore from (see list), or latest")
+    c.add_argument(
+        "id",
+        metavar="ID",
+        help="the snapshot to restore from (see list), latest, latest~N or @{DATE}",
+    )
     # default=[]: else argparse names an optional PATH as required when ID is missing
     c.add_argument(
         "paths",
@@ -354,8 +358,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     c = command("repair", "rebuild a lost or damaged index from the packs")
     c.add_argument("--dry-run", action="store_true", help="say what a rebuild would find")
 
-    c = command("export", "write a snapshot as .tar, .tar.gz or .tar.zst")
-    c.add_argument("id", metavar="ID", help="the snapshot to export, or latest")
+    c = command("export", "write a snapshot as .tar, .tar.gz, .tgz or .tar.zst")
+    c.add_argument("id", metavar="ID", help="the snapshot to export, latest, latest~N or @{DATE}")
     c.add_argument("file", metavar="FILE", help="the archive to write; its name sets the format")
     c.add_argument("--force", action="store_true", help="replace FILE if it exists")
     _repo(c)
