@@ -459,9 +459,11 @@ def _crash_log() -> str:
 
     log_dir = platformdirs.user_log_dir("git-snapshot", appauthor=False)
     log = os.path.join(log_dir, "crash.log")
-    try:
-        os.makedirs(log_dir, exist_ok=True)
-        with open(log, "a", encoding="utf-8") as f:
+    try:  # private: a traceback names the user's paths (RED40 C8: was 0644)
+        os.makedirs(log_dir, mode=0o700, exist_ok=True)
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.fchmod(fd, 0o600)  # (one an older version made)
+        with open(fd, "a", encoding="utf-8") as f:
             traceback.print_exc(file=f)
     except OSError:
         return ""

@@ -9,6 +9,7 @@ pushed to. The per-remote cache (the metadata of what the remote holds, packs fe
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -52,6 +53,64 @@ def remote_cache(conf: RemoteConf, store_path: str) -> str:
     return os.path.join(cache_dir(), "remotes", f"{conf.name}-{tag[:12]}")
 
 
+def private_dirs(path: str) -> None:
+    """makedirs, each folder it makes 0700 (makedirs gives those on the way 0777 - umask: under
+    umask 000 another user could swap remotes.json and keys/, RED40 C8)."""
+    parent = os.path.dirname(path)
+    if parent != path and not os.path.isdir(parent):
+        private_dirs(parent)
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o700)
+
+
+def check_private(path: str) -> None:
+    """UserError when another user could change the config folder *path*: it, or a folder
+    above it up to the home folder, is writable by others (a sticky one aside) or belongs to
+    someone else; they could then point this user's pushes at a remote of theirs, under a key
+    of theirs (RED40 C8). *path* itself, the user's and open to the group, is made 0700."""
+    home = os.path.expanduser("~")
+    part = path
+    while True:
+        try:
+            st = os.stat(part)
+        except OSError:
+            st = None  # (not made yet: save makes it)
+        if st is not None:
+            _refuse_open(path, part, st)
+            if part == path and st.st_mode & 0o077:
+                os.chmod(path, 0o700)  # (ours, made by an older version or another umask)
+        parent = os.path.dirname(part)
+        if part in (home, parent):
+            return
+        part = parent
+
+
+def _refuse_open(path: str, part: str, st: os.stat_result) -> None:
+    """check_private's verdict on one folder, *part*, of the config folder *path*."""
+    import shlex  # (only here)
+    import stat
+
+    uid = os.geteuid()
+    if st.st_uid not in (uid, 0) and uid != 0:  # (root under sudo -E: the user's own config)
+        import pwd  # (only here)
+
+        try:
+            owner = pwd.getpwuid(st.st_uid).pw_name
+        except KeyError:
+            owner = f"user {st.st_uid}"
+        why, fix = f"belongs to {owner}", f'sudo chown "$(id -un)" {shlex.quote(part)}'
+    elif st.st_mode & 0o002 and not st.st_mode & stat.S_ISVTX:
+        mode = stat.S_IMODE(st.st_mode)
+        why, fix = f"is writable by all (mode {mode:04o})", f"chmod go-w {shlex.quote(part)}"
+    else:
+        return
+    raise UserError(
+        f"not using the remotes in {path}: {part} {why}, so other users could change where "
+        f"your snapshots are pushed and under which key; check remotes.json and keys/ in it, "
+        f"then run: {fix}"
+    )
+
+
 def _file() -> str:
     return os.path.join(config_dir(), "remotes.json")
 
@@ -61,6 +120,7 @@ def key_path(name: str) -> str:
 
 
 def load() -> dict[str, RemoteConf]:
+    check_private(config_dir())
     try:
         with open(_file(), encoding="utf-8") as f:
             doc = json.load(f)
@@ -84,7 +144,8 @@ def load() -> dict[str, RemoteConf]:
 
 def save(remotes: dict[str, RemoteConf]) -> None:
     path = _file()
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    check_private(config_dir())
+    private_dirs(config_dir())
     doc = {"remotes": {r.name: {"url": r.url, "key": r.key_file} for r in remotes.values()}}
     tmp = f"{path}.tmp{os.getpid()}"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -182,7 +182,9 @@ def key_text(secret: bytes) -> str:
 
 
 def write_key_file(path: str, secret: bytes) -> None:
-    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    from git_snapshot.store.remote.config import private_dirs  # (RED40 C8: each one 0700)
+
+    private_dirs(os.path.dirname(path))
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as f:
         f.write(key_text(secret))
