@@ -27,6 +27,7 @@ from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.common import user_path
 from git_snapshot.commands.lookup import earlier_holding
 from git_snapshot.commands.lookup import from_top
+from git_snapshot.commands.lookup import reach_options
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.lookup import worktree_snaps
 from git_snapshot.commands.remote import damage_advice
@@ -188,7 +189,7 @@ def cmd_restore(
         raise UserError("restore: --to '' is empty; name the folder to restore into")
     if newest:  # restore --newest PATH...: the ID is the first PATH
         paths = [snapshot_id, *paths]
-        snapshot_id = _newest_holding(cwd, paths, repo_arg, remote, in_place=not to)
+        snapshot_id = _newest_holding(cwd, paths, repo_arg, remote, to=to)
     else:
         _path_for_id(snapshot_id, paths)
     mine = current_repo(cwd)
@@ -577,14 +578,15 @@ def _newest_holding(
     paths: Sequence[str],
     repo_arg: str | None,
     remote: str | None = None,
-    in_place: bool = False,
+    to: str | None = None,
 ) -> str:
     """The id of the newest snapshot of this worktree holding every one of *paths* (passing
-    over those restore took itself, as ``latest`` does); *in_place*, over those too that hold
-    each of them as the worktree does (a snapshot that saved the damage: restoring from it
-    would give nothing back), unless none other holds them; then a pre-restore snapshot
-    holding them otherwise is named on stderr (_passed_over), as it is in the error when
-    only pre-restore snapshots hold them."""
+    over those restore took itself, as ``latest`` does); in place (no *to*), over those too
+    that hold each of them as the worktree does (a snapshot that saved the damage: restoring
+    from it would give nothing back), unless none other holds them; then a pre-restore
+    snapshot holding them otherwise is named on stderr (_passed_over), as it is in the error
+    when only pre-restore snapshots hold them."""
+    in_place = not to
     with open_store(remote) as store, store.lock():
         where = resolve_repo(store, cwd, repo_arg)
         rels = [snapshot_path(where, cwd, p) for p in paths]
@@ -610,10 +612,55 @@ def _newest_holding(
             raise UserError(_passed_over(held, paths, repo_arg, only=True))
         note = around(store, where.worktree) if where.here and where.worktree else ""
         there = earlier_holding(store, where, rels, paths)  # (RED34 C3)
-    shown = ", ".join(paths)
+        missing = [
+            p for p, rel in zip(paths, rels, strict=True) if not _any_holds(snaps, rel, trees)
+        ]
+    if not missing:  # each is in some snapshot, never all in one
+        words = "; ".join(
+            f"git snapshot restore --newest {output.path_args([os.fsencode(p)])}" for p in paths
+        )
+        raise UserError(
+            f"no one snapshot of this worktree holds all of {', '.join(paths)} (each is in "
+            f"some); restore each from the newest holding it: {words}"
+        )
     raise UserError(
-        f"no snapshot of this worktree holds {shown}"
-        + (there or f"; look for it by name with: git snapshot find NAME{note}")
+        f"no snapshot of this worktree holds {', '.join(missing)}"
+        + (
+            _no_id(paths, missing, reach_options(repo_arg, remote), to)
+            or there
+            or f"; look for {'it' if len(missing) == 1 else 'them'} by name with: "
+            f"git snapshot find NAME{note}"
+        )
+    )
+
+
+def _any_holds(snaps: list[Snapshot], rel: bytes, trees: Trees) -> bool:
+    """Whether one of *snaps* holds *rel* (a damaged tree on the way counts as holding it:
+    what is damaged is said when it is read, not named as missing)."""
+    for s in snaps:
+        try:
+            if trees.at(s.root, rel) is not None:
+                return True
+        except CorruptObject:
+            return True
+    return False
+
+
+def _no_id(paths: Sequence[str], missing: Sequence[str], opts: str, to: str | None) -> str:
+    """': --newest takes no ID ...' when a PATH no snapshot holds is written as an ID (RED40
+    D1: ``restore --newest 1 a.txt``, the ID typed by habit, was said to be a path no
+    snapshot holds, and a.txt with it); when it came first, with the command that restores
+    the rest from that snapshot. '' when none is."""
+    ids = [p for p in missing if snapids.looks_like_id(p)]
+    if not ids:
+        return ""
+    if ids[0] != paths[0] or len(paths) == 1:
+        return ": --newest takes no ID"
+    rest = output.path_args([os.fsencode(p) for p in paths[1:]])
+    into = f" {output.option('--to', to)}" if to else ""
+    return (
+        f": --newest takes no ID; to restore {', '.join(paths[1:])} from snapshot {paths[0]}: "
+        f"git snapshot restore {output.shell_quote(os.fsencode(paths[0]))} {rest}{opts}{into}"
     )
 
 
