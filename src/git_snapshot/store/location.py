@@ -243,9 +243,10 @@ def _foreign(path: PathArg, part: PathArg, uid: int, *, as_root: bool) -> Except
     from git_snapshot.store.core import shell_word
 
     owner = _user_name(uid)
+    what = "it" if os.fspath(part) == os.fspath(path) else os.fsdecode(part)
     if as_root:  # (no chown: the owner's own commands can use it, and root's must not)
         return NotYourStore(
-            f"cannot use the snapshot store at {os.fsdecode(path)}: {os.fsdecode(part)} "
+            f"cannot use the snapshot store at {os.fsdecode(path)}: {what} "
             f"belongs to {owner}, not to you ({_user_name(0)}): what you wrote there would "
             f"be yours, and {owner} could not read it back (a `sudo -E git ...` keeps HOME); "
             f"run the command as {owner} (without sudo), or set {ENV_STORE} to a store of "
@@ -253,7 +254,7 @@ def _foreign(path: PathArg, part: PathArg, uid: int, *, as_root: bool) -> Except
         )
     where = shell_word(os.fsdecode(path))
     return NotYourStore(
-        f"cannot use the snapshot store at {os.fsdecode(path)}: {os.fsdecode(part)} belongs "
+        f"cannot use the snapshot store at {os.fsdecode(path)}: {what} belongs "
         f"to {owner} and is not readable and writable by you (a `sudo git ...` leaves what "
         f'its hook wrote so); give it back with: sudo chown -R "$(id -un)" {where}'
     )
