@@ -89,8 +89,12 @@ def test_formatter_width_is_shutils(columns: str, monkeypatch: pytest.MonkeyPatc
     theirs = cliparse.build_parser(only="list")
     sub = [_commands(p)["list"] for p in (ours, theirs)]
     theirs.formatter_class = sub[1].formatter_class = argparse.HelpFormatter
-    assert ours.format_help() == theirs.format_help()
-    assert sub[0].format_help() == sub[1].format_help()
+
+    def glued(text: str) -> str:  # ours writes an optional value glued (RED40 D8)
+        return text.replace("--color [WHEN]", "--color[=WHEN]")
+
+    assert ours.format_help() == glued(theirs.format_help())
+    assert sub[0].format_help() == glued(sub[1].format_help())
 
 
 def test_a_commands_parse_imports_no_shutil() -> None:
