@@ -105,3 +105,21 @@ def test_run_git_clean_dash_x_upper_refuses_for_the_store_reached_by_another_pat
     ran = gs(real, "run", "--", "git", "clean", "-fdXq", rc=None)
     assert ran.rc != 0 and "refusing to run git clean -X" in ran.err, ran.err
     assert (_store(real) / "index.sqlite").exists() and (real / ".env").exists()
+
+
+def test_the_watcher_keeps_out_the_store_reached_by_another_path(
+    aliased: tuple[Path, Path],
+) -> None:
+    """The daemon watches no folder of the store (its writes are no worktree change)."""
+    from test_idle_scans import FakeSource
+
+    from git_snapshot.watch.config import WatchConfig
+    from git_snapshot.watch.watchset import Budget
+    from git_snapshot.watch.watchset import WatchSet
+
+    real, alias = aliased
+    _store(real).mkdir(parents=True)
+    (_store(real) / "packs").mkdir()
+    ws = WatchSet(str(real), str(_store(alias)), Budget(FakeSource(), 1000), WatchConfig())
+    assert ws._skip(str(_store(real))) and ws._skip(str(_store(real) / "packs"))
+    assert not ws._skip(str(real / ".local" / "share"))

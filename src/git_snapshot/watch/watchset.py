@@ -183,6 +183,16 @@ def _under(path: str, top: str) -> bool:
     return path == top or path.startswith(top + "/")
 
 
+def _store_in(store_path: str, root: str) -> str:
+    """The store's path as the worktree's folders under *root* name it, found by device and
+    inode (a home reached through a bind mount names it by another path: RED40 C1), else
+    its realpath (outside the worktree: no folder watched is under it)."""
+    from git_snapshot.store import location
+
+    rel = location.in_worktree(store_path, root)
+    return os.path.join(root, rel) if rel else os.path.realpath(store_path)
+
+
 def _fs_at(path: str, table: list[tuple[int, str, str]]) -> str:
     """The type of the file system *path* lies on, from *table* (walker.mount_table()'s): its
     device's, else (a btrfs subvolume's own device number is in no mountinfo line) the type
@@ -581,7 +591,7 @@ class WatchSet:
         feed: Callable[[float, str, str], None] | None = None,
     ) -> None:
         self.root = root
-        self.store = os.path.realpath(store_path)
+        self.store = _store_in(store_path, root)
         self.budget = budget
         self.cfg = cfg
         self.feed = feed  # the burst detector's: (now, absolute path, kind)
