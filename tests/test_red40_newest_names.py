@@ -56,3 +56,14 @@ def test_each_held_but_never_together(tmp_path: Path) -> None:
     head = "git-snapshot: no one snapshot of this worktree holds all of a.txt, b.txt"
     assert line.startswith(head), line
     assert "git snapshot restore --newest a.txt" in line, line
+
+
+def test_the_passed_over_command_gives_repo_as_an_option(tmp_path: Path) -> None:
+    # (found beside finding 7: the command named "repo=PATH", a path restore would take)
+    r = committed_repo(tmp_path / "r")
+    (r / "a.txt").write_text("a\n")
+    gs(r, "-m", "one")  # 1: no f
+    (r / "f").write_text("unsaved\n")
+    gs(r, "restore", "--delete", "1", ".")  # 2 (pre-restore) holds f
+    ran = gs(tmp_path, "restore", "--newest", "f", "--repo", str(r), rc=1)
+    assert f"git snapshot restore 2 f --repo={r}" in ran.err, ran.err

@@ -685,7 +685,7 @@ def _passed_over(pre: Snapshot, paths: Sequence[str], repo_arg: str | None, only
     a restore replaced: the newest of those may hold damage), with its command; *only*: no
     other snapshot holds the PATHs (else all hold them as the worktree does)."""
     shown = ", ".join(paths)
-    repo = f" {output.option('repo', repo_arg)}" if repo_arg else ""
+    repo = f" {output.option('--repo', repo_arg)}" if repo_arg else ""
     words = output.path_args([os.fsencode(p) for p in paths])
     command = f"git snapshot restore {pre.id} {words}{repo}"
     if only:
