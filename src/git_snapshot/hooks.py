@@ -1544,6 +1544,10 @@ def handle(call: Call, cwd: str, env: Mapping[str, str]) -> list[str]:
     # one process per git command: git's answers (config, tracked and ignored paths) are
     # asked once, side by side, while the store opens
     repo = gitrepo.find_repo(cwd, remember=True)
+    if os.geteuid() == 0 and "SUDO_UID" in os.environ:  # `sudo git ...`: the user's hook
+        from git_snapshot import sudo
+
+        sudo.become_sudoer(repo.toplevel, os.environ)  # before the store opens
     if skip_reason(call, repo, env):
         return []
     # git's config is needed either way: it runs while _watched imports the journal's code
@@ -1728,10 +1732,22 @@ def _watcher(store_path: str, toplevel: str) -> None:
     instructions of such a hook."""
     if os.environ.get(WATCH_ENV, "") in WATCH_OFF:
         return
+    if os.geteuid() == 0 and _owner(toplevel) != 0:
+        # root's store, another user's worktree (sudo for a third user, su): a root daemon
+        # would copy their files into root's store on and on (RED40 C2); the hook's snapshot
+        # is as far as root's command goes
+        return
     with suppress(Exception):
         from git_snapshot.watch import registry  # standard library only
 
         registry.ensure(store_path, toplevel)
+
+
+def _owner(path: str) -> int | None:
+    try:
+        return os.stat(path).st_uid
+    except OSError:
+        return None
 
 
 def _take_unseen(repo: gitrepo.Repo) -> list[str]:
