@@ -77,8 +77,11 @@ def check_private(path: str) -> None:
             st = None  # (not made yet: save makes it)
         if st is not None:
             _refuse_open(path, part, st)
-            if part == path and st.st_mode & 0o077:
-                os.chmod(path, 0o700)  # (ours, made by an older version or another umask)
+            if part == path and st.st_mode & 0o077 and st.st_uid == os.geteuid():
+                # (made by an older version or another umask; one that cannot be chmodded,
+                # a read-only one, is read as it is: nobody else can write it, see above)
+                with contextlib.suppress(OSError):
+                    os.chmod(path, 0o700)
         parent = os.path.dirname(part)
         if part in (home, parent):
             return

@@ -1,0 +1,71 @@
+"""review40 RC3: since RED40 C8, every remote command makes the config folder 0700 when it
+is open to the group or others. It did so whoever owned the folder and whatever the file
+system: a config folder the user may read but not chmod (GIT_SNAPSHOT_CONFIG_DIR naming one an
+admin made, 0755 root's; a read-only one, as a home-manager link into /nix/store) ended every
+remote command, and autoPush, in "internal error: PermissionError". Nobody else can write such
+a folder (the check refuses one that others may change): it is read as before, untouched.
+
+The suite runs as root: the command runs here as user nobody (setpriv), as
+tests/test_red40_store_precreated.py."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from clihelpers import VENV_BIN
+
+NOBODY = 65534
+AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+
+pytestmark = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root (to run as another user) and setpriv",
+)
+
+
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A folder under /tmp that user nobody may enter (pytest's own are root's, 0700)."""
+    path = Path(tempfile.mkdtemp(prefix="review40-rc3-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)
+
+
+def test_a_config_folder_root_made_for_the_user_is_read_not_chmodded(open_tmp: Path) -> None:
+    conf = open_tmp / "conf"
+    conf.mkdir(mode=0o755)
+    doc = {"remotes": {"nas": {"url": "file:///srv/nas", "key": str(conf / "nas.key")}}}
+    (conf / "remotes.json").write_text(json.dumps(doc))
+    (conf / "remotes.json").chmod(0o644)
+    home = open_tmp / "home"
+    home.mkdir()
+    os.chown(home, NOBODY, NOBODY)
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "GIT_SNAPSHOT_CONFIG_DIR": str(conf),
+    }
+    ran = subprocess.run(
+        [*AS_NOBODY, str(VENV_BIN / "git-snapshot"), "remote", "list"],
+        cwd=home,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert ran.returncode == 0 and ran.stderr == "", ran.stderr
+    assert "nas" in ran.stdout and "file:///srv/nas" in ran.stdout, ran.stdout
+    assert stat.S_IMODE(conf.stat().st_mode) == 0o755
