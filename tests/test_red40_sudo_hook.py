@@ -200,3 +200,35 @@ def test_roots_hook_in_another_users_worktree_starts_no_watcher(
         assert "not running" in run(worktree, "git", "snapshot", "watch", "stop", env=env)
     finally:
         run(worktree, "git", "snapshot", "watch", "stop", rc=None, env=env)
+
+
+def test_a_user_who_cannot_run_this_git_snapshot_is_told_not_given_roots_store(
+    alice: User, worktree: Path
+) -> None:
+    """Hooks installed (by root) from a git-snapshot in a folder only root may read: dropped
+    to the user, its imports would fail half-way; it says why in one line instead, and
+    snapshots into no store of root's."""
+    private = alice.base / "private"
+    private.mkdir(mode=0o700)
+    shutil.copytree(alice.base / "venv", private / "venv", symlinks=True)
+    src = Path(git_snapshot.__file__).parent
+    shutil.copytree(src, private / "src" / "git_snapshot", ignore=shutil.ignore_patterns("*.pyc"))
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    pth = private / "venv" / "lib" / version / "site-packages" / "red40c2.pth"
+    pth.write_text(f"{private / 'src'}\n{sysconfig.get_paths()['purelib']}\n")
+    (private / "venv" / "bin" / "git-snapshot").write_text(
+        f"#!{private / 'venv' / 'bin' / 'python3'}\nimport sys\n"
+        "from git_snapshot.hookmain import main\nsys.exit(main())\n"
+    )
+    path = f"{private / 'venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin"
+    try:
+        alice.sudo(worktree, "git", "snapshot", "uninstall", PATH=path)
+        alice.sudo(worktree, "git", "snapshot", "install", PATH=path)
+        roots = alice.sudo(worktree, "git", "snapshot", "list", PATH=path)
+        ran = alice.sudo(worktree, "git", "checkout", "-q", "other", PATH=path)
+        (line,) = ran.err.splitlines()
+        assert line.startswith("git-snapshot: post-checkout snapshot failed: run by sudo"), line
+        assert "cannot read" in line and line.endswith("run the git command without sudo")
+        assert alice.sudo(worktree, "git", "snapshot", "list", PATH=path) == roots
+    finally:
+        shutil.rmtree(private)
