@@ -38,6 +38,7 @@ from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import PackReader
 from git_snapshot.store.records import decode_record
 from git_snapshot.store.remote import crypto
+from git_snapshot.store.remote.config import private_dirs
 from git_snapshot.store.remote.config import remote_cache
 from git_snapshot.store.remote.repo import Remote
 from git_snapshot.store.safewrite import atomic_write
@@ -160,16 +161,6 @@ def _origin(snap: Snapshot) -> tuple[str | None, int]:
     return None, snap.id
 
 
-def _private_dirs(path: str) -> None:
-    """makedirs, each folder it makes 0700 (makedirs gives those on the way 0777 - umask): the
-    cache holds a copy of snapshot records (worktree paths, messages)."""
-    parent = os.path.dirname(path)
-    if parent != path and not os.path.isdir(parent):
-        _private_dirs(parent)
-    with contextlib.suppress(FileExistsError):
-        os.mkdir(path, 0o700)
-
-
 def sweep_cache(cache_root: str) -> None:
     """Remove the temp files killed runs left in a remote's cache folders (*cache_root*, its
     kept documents, and ``remotes/`` above it: the locks-seen files): atomic_write's, which
@@ -229,7 +220,7 @@ class RemoteStore(Store):
         self.cache_root = remote_cache(remote.conf, local_store)
         self.docs_dir = os.path.join(self.cache_root, "docs")
         for folder in _doc_dirs(self.docs_dir):
-            _private_dirs(folder)
+            private_dirs(folder)
         sweep_cache(self.cache_root)
         super().__init__(os.path.join(self.cache_root, "store"))
         self.listing: dict[str, dict[str, int]] = {}
@@ -763,7 +754,7 @@ def download_pack(
             f.flush()
             os.fsync(f.fileno())
         if sum_path is not None:
-            _private_dirs(os.path.dirname(sum_path))
+            private_dirs(os.path.dirname(sum_path))
             atomic_write(sum_path, digest.hexdigest().encode(), tmp_dir=tmp_dir, durable=False)
         os.replace(tmp, dest)
         fsync_dir(os.path.dirname(dest))

@@ -54,8 +54,9 @@ def remote_cache(conf: RemoteConf, store_path: str) -> str:
 
 
 def private_dirs(path: str) -> None:
-    """makedirs, each folder it makes 0700 (makedirs gives those on the way 0777 - umask: under
-    umask 000 another user could swap remotes.json and keys/, RED40 C8)."""
+    """makedirs, each folder it makes 0700 (makedirs gives those on the way 0777 - umask): the
+    config folder's (under umask 000 another user could swap remotes.json and keys/, RED40
+    C8) and the remote cache's (a copy of snapshot records: worktree paths, messages)."""
     parent = os.path.dirname(path)
     if parent != path and not os.path.isdir(parent):
         private_dirs(parent)
