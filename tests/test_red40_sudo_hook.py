@@ -85,10 +85,23 @@ def _sh(*argv: str) -> None:
     subprocess.run(argv, check=True, capture_output=True)
 
 
+def _runnable_python(who: list[str]) -> str | None:
+    """This Python, or the system's of the same minor version (one the test user can run: a
+    Python under root's 0700 home is not; the ABI is the same, so the venv's compiled modules
+    load), or None."""
+    minor = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    for python in (os.path.realpath(sys.executable), f"/usr/bin/{minor}"):
+        if not os.path.exists(python):
+            continue
+        if not subprocess.run(["setpriv", *who, python, "-c", ""], check=False).returncode:
+            return python
+    return None
+
+
 @pytest.fixture(scope="module")
 def alice() -> Iterator[User]:
-    """A user made for the test, with a venv of its own on this Python (skipped when the
-    user cannot run it: a Python under root's 0700 home). Nothing is mounted: a folder
+    """A user made for the test, with a venv of its own on a Python it can run (skipped when
+    there is none: see _runnable_python). Nothing is mounted: a folder
     removed whole must never reach outside the test's own files."""
     base = Path(tempfile.mkdtemp(prefix="red40c2-", dir="/tmp"))
     base.chmod(0o755)
@@ -104,10 +117,10 @@ def alice() -> Iterator[User]:
         home.mkdir()
         os.chown(home, user.pw_uid, user.pw_gid)
         (base / "roothome").mkdir()
-        python = os.path.realpath(sys.executable)
         who = [f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups"]
-        if subprocess.run(["setpriv", *who, python, "-c", ""], check=False).returncode:
-            pytest.skip(f"the test user cannot run this Python ({python})")
+        python = _runnable_python(who)
+        if python is None:
+            pytest.skip(f"the test user can run no Python {sys.version_info[:2]}")
         venv = base / "venv"
         _sh(python, "-m", "venv", "--without-pip", str(venv))
         version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
