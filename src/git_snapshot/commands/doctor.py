@@ -108,9 +108,14 @@ def hook_state(hooks_dir: str, name: str, root: str) -> HookState:
     if not os.path.lexists(path):
         return HookState(name, False, f"no hook at {path}: run git snapshot install", "")
     if not _executable(path):
-        return HookState(
-            name, False, f"{path} is not executable, so git skips it: run git snapshot install", ""
+        # install replaces a hook, or chains it, and makes its shim executable; beside
+        # pre-commit's script it writes NAME.legacy and leaves that script as it is
+        fix = (
+            f"chmod +x {output.shell_quote(os.fsencode(path))}"
+            if hookfiles.is_pre_commit_script(path)
+            else "run git snapshot install"
         )
+        return HookState(name, False, f"{path} is not executable, so git skips it: {fix}", "")
     if hookfiles.is_our_shim(path):
         return _our_shim(path, name, root)
     also = describe(path, name, root)
