@@ -110,13 +110,7 @@ def _check_owner(path: str) -> None:
         return
     if uid == os.geteuid():
         return
-    owner = f"user {uid}"
-    try:
-        import pwd  # (only here: an error)
-
-        owner = pwd.getpwuid(uid).pw_name
-    except KeyError:
-        pass
+    owner = location._user_name(uid)
     raise UserError(
         f"cannot use {path} as the snapshot store: the folder belongs to {owner}, and a store "
         f"must be a folder of your own (its owner could read your snapshots); set "

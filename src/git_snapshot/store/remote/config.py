@@ -96,13 +96,10 @@ def _refuse_open(path: str, part: str, st: os.stat_result) -> None:
 
     uid = os.geteuid()
     if st.st_uid not in (uid, 0) and uid != 0:  # (root under sudo -E: the user's own config)
-        import pwd  # (only here)
+        from git_snapshot.store.location import _user_name
 
-        try:
-            owner = pwd.getpwuid(st.st_uid).pw_name
-        except KeyError:
-            owner = f"user {st.st_uid}"
-        why, fix = f"belongs to {owner}", f'sudo chown "$(id -un)" {shlex.quote(part)}'
+        why = f"belongs to {_user_name(st.st_uid)}"
+        fix = f'sudo chown "$(id -un)" {shlex.quote(part)}'
     elif st.st_mode & 0o002 and not st.st_mode & stat.S_ISVTX:
         mode = stat.S_IMODE(st.st_mode)
         why, fix = f"is writable by all (mode {mode:04o})", f"chmod go-w {shlex.quote(part)}"
