@@ -21,8 +21,10 @@ class UsageError(UserError):
 
 
 class NotYourStore(UserError):
-    """The snapshot store, or a part of it, belongs to another user (store/location.py).
+    """The snapshot store, or a part of it, belongs to another user, and only root's
+    privilege would let this process in (store/location.py: a `sudo -E git ...` keeping HOME).
 
-    A hook says it in one line and takes no snapshot, but never stops the git command: the
-    store cannot be used by this process whatever it does (a `sudo git ...` keeping HOME).
+    A hook says it in one line and takes no snapshot, but never stops the git command: no
+    process of root's may use that store, whatever it does. (A part of the user's own store
+    another user owns is a plain UserError with its chown: a pre-hook stops git until then.)
     """

@@ -204,13 +204,13 @@ def _refuse_root_in_foreign(path: PathArg) -> None:
 
 
 def check_yours(path: PathArg) -> None:
-    """NotYourStore (a UserError) naming the first part of the store at *path* that belongs
-    to another user, before anything reads or writes it. Not readable and writable by this
-    user: a `sudo git ...` left what its hook wrote to root; the line gives the chown back
-    (RED30: an internal error, or "no snapshot store", from every command and hook). Or
-    readable only because this process is root: what it wrote there would be root's, which
-    the owner could not read back (RED40 C1: `sudo -E git ...` keeps HOME, and root's hook
-    wrote packs into the user's store). A few lstat calls, and access(2) for another's."""
+    """UserError naming the first part of the store at *path* that belongs to another user,
+    before anything reads or writes it. Not readable and writable by this user: a `sudo git
+    ...` left what its hook wrote to root; the line gives the chown back (RED30: an internal
+    error, or "no snapshot store", from every command and hook). Or, NotYourStore, readable
+    only because this process is root: what it wrote there would be root's, which the owner
+    could not read back (RED40 C1: `sudo -E git ...` keeps HOME, and root's hook wrote packs
+    into the user's store). A few lstat calls, and access(2) for another's."""
     from git_snapshot.store.core import SUBDIRS
 
     folder = os.R_OK | os.W_OK | os.X_OK
@@ -221,10 +221,11 @@ def check_yours(path: PathArg) -> None:
 
 
 def refuse_foreign(path: PathArg, part: PathArg, need: int = os.R_OK) -> None:
-    """NotYourStore when *part* of the store at *path* belongs to another user and this
-    process may not use it (*need*: access(2)'s mode) or may only as root; else nothing (a
-    part that is ours, or missing: what is wrong with it, the caller's error says). Also
-    called by a read of a pack refused with EACCES: not damage, and no verify mends it."""
+    """UserError when *part* of the store at *path* belongs to another user and this
+    process may not use it (*need*: access(2)'s mode), NotYourStore when it may only as
+    root (_foreign); else nothing (a part that is ours, or missing: what is wrong with it,
+    the caller's error says). Also called by a read of a pack refused with EACCES: not
+    damage, and no verify mends it."""
     try:
         uid = os.lstat(part).st_uid
     except OSError:
@@ -239,7 +240,12 @@ def refuse_foreign(path: PathArg, part: PathArg, need: int = os.R_OK) -> None:
 
 
 def _foreign(path: PathArg, part: PathArg, uid: int, *, as_root: bool) -> Exception:
+    """NotYourStore for root in another user's store (no process of root's can use it: a
+    hook lets git go on); else a plain UserError: the store is this user's once the chown
+    gives it back, and a pre-hook stops git until then (a rebase would destroy what no
+    snapshot holds)."""
     from git_snapshot.errors import NotYourStore
+    from git_snapshot.errors import UserError
     from git_snapshot.store.core import shell_word
 
     owner = _user_name(uid)
@@ -253,7 +259,7 @@ def _foreign(path: PathArg, part: PathArg, uid: int, *, as_root: bool) -> Except
             "your own; nothing was written"
         )
     where = shell_word(os.fsdecode(path))
-    return NotYourStore(
+    return UserError(
         f"cannot use the snapshot store at {os.fsdecode(path)}: {what} belongs "
         f"to {owner} and is not readable and writable by you (a `sudo git ...` leaves what "
         f'its hook wrote so); give it back with: sudo chown -R "$(id -un)" {where}'

@@ -91,8 +91,9 @@ def open_pack(path: str, what: str = "pack") -> BinaryIO:
     hook waiting on it would hang the user's git), then refused by fstat unless it is a
     regular file (NotAFile, "pack is a FIFO, not a file"; *what* names it). A symlink to a
     regular file is read: what it holds is checked as any pack's content is. A store's pack
-    another user owns and this one may not read is NotYourStore, with the chown that gives
-    it back: not damage, which no repair or verify mends (RED40 C1: `sudo -E git ...`)."""
+    another user owns and this one may not read is a UserError with the chown that gives
+    it back (location.refuse_foreign): not damage, which no repair or verify mends (RED40
+    C1: `sudo -E git ...`)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except PermissionError:
