@@ -438,7 +438,7 @@ def _stopped(pid: int) -> str:
         return f"stopped the watcher (pid {pid}); {_hooks_off()}"
     return (
         f"stopped the watcher (pid {pid}); the next git command with a hook starts it again "
-        f"(to keep it off: export {instance.ENV_AUTOSTART}=0; git config snapshot.watch false "
+        f"(export {instance.ENV_AUTOSTART}=0 keeps it off; git config snapshot.watch false "
         "keeps a repository unwatched)"
     )
 
