@@ -480,7 +480,9 @@ def _moved_back(
     restoring lib/y made an untracked duplicate (RED32); `git mv a e` of an a with an
     unstaged edit moves the edit with it, the index holding the committed bytes at e (RED33
     A6). A rename also edited, or a copy of a file that stayed (*snap* held the same there),
-    is still named. Only for such files: two `ls-files`."""
+    is still named; so is a path the index still holds: a rename leaves its old path, and
+    swapping two links (or copying one file's committed bytes over another, edited too) and
+    `reset --hard` lost both edits, not one (RED40 A2). Only for such files: two `ls-files`."""
     from git_snapshot.worktree import TRACKED
 
     moved = [
@@ -490,8 +492,12 @@ def _moved_back(
     ]
     if not moved:
         return set()
+    index = _index_entries(repo)
+    moved = [(p, e) for p, e in moved if p not in index]  # (still tracked: no rename of it)
+    if not moved:
+        return set()
     wanted = {p: (git_blob_id(store, e), _git_mode(e)) for p, e in moved}
-    at = _index_paths_of(repo, set(wanted.values()))
+    at = _index_paths_of(index, set(wanted.values()))
     edited = _edited_paths(repo)
     on_disk = _disk_keys(os.fsencode(repo.toplevel), {e.size for _, e in moved})
     out = set()
@@ -513,19 +519,28 @@ def _edited_paths(repo: gitrepo.Repo) -> list[bytes]:
     return [p for p in raw.split(b"\0") if p]
 
 
-def _index_paths_of(
-    repo: gitrepo.Repo, keys: set[tuple[str, int]]
-) -> dict[tuple[str, int], list[bytes]]:
-    """(blob id, mode) -> the paths the index holds with it (merged entries only), for *keys*."""
+def _index_entries(repo: gitrepo.Repo) -> dict[bytes, tuple[str, int] | None]:
+    """Every path the index holds -> its (blob id, mode); None for an unmerged one."""
     raw = gitrepo.run_git(repo.toplevel, "ls-files", "-s", "-z", check=False)
-    out: dict[tuple[str, int], list[bytes]] = {}
+    out: dict[bytes, tuple[str, int] | None] = {}
     for rec in raw.split(b"\0"):
         meta, _, path = rec.partition(b"\t")
         parts = meta.split()
-        if len(parts) != 3 or parts[2] != b"0" or not path:
+        if len(parts) != 3 or not path:
             continue
-        key = (parts[1].decode("ascii", "replace"), int(parts[0], 8))
-        if key in keys:
+        merged = parts[2] == b"0"
+        out[path] = (parts[1].decode("ascii", "replace"), int(parts[0], 8)) if merged else None
+    return out
+
+
+def _index_paths_of(
+    index: Mapping[bytes, tuple[str, int] | None], keys: set[tuple[str, int]]
+) -> dict[tuple[str, int], list[bytes]]:
+    """(blob id, mode) -> the paths *index* (_index_entries) holds with it, merged entries
+    only, for *keys*."""
+    out: dict[tuple[str, int], list[bytes]] = {}
+    for path, key in index.items():
+        if key is not None and key in keys:
             out.setdefault(key, []).append(path)
     return out
 
