@@ -22,10 +22,13 @@ from pathlib import Path
 import pytest
 from clihelpers import VENV_BIN
 
+from git_snapshot.errors import UserError
+from git_snapshot.store.remote import config
+
 NOBODY = 65534
 AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
 
-pytestmark = pytest.mark.skipif(
+as_nobody = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("setpriv") is None,
     reason="needs root (to run as another user) and setpriv",
 )
@@ -42,6 +45,7 @@ def open_tmp() -> Iterator[Path]:
         shutil.rmtree(path)
 
 
+@as_nobody
 def test_a_config_folder_root_made_for_the_user_is_read_not_chmodded(open_tmp: Path) -> None:
     conf = open_tmp / "conf"
     conf.mkdir(mode=0o755)
@@ -69,3 +73,15 @@ def test_a_config_folder_root_made_for_the_user_is_read_not_chmodded(open_tmp: P
     assert ran.returncode == 0 and ran.stderr == "", ran.stderr
     assert "nas" in ran.stdout and "file:///srv/nas" in ran.stdout, ran.stdout
     assert stat.S_IMODE(conf.stat().st_mode) == 0o755
+
+
+def test_a_config_dir_naming_a_file_leaves_the_file_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("mine\n")
+    notes.chmod(0o644)
+    monkeypatch.setenv("GIT_SNAPSHOT_CONFIG_DIR", str(notes))
+    with pytest.raises(UserError, match="cannot read the remotes file"):
+        config.load()
+    assert stat.S_IMODE(notes.stat().st_mode) == 0o644

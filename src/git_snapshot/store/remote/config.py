@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass
 
 from git_snapshot.errors import UserError
@@ -78,9 +79,11 @@ def check_private(path: str) -> None:
             st = None  # (not made yet: save makes it)
         if st is not None:
             _refuse_open(path, part, st)
-            if part == path and st.st_mode & 0o077 and st.st_uid == os.geteuid():
-                # (made by an older version or another umask; one that cannot be chmodded,
-                # a read-only one, is read as it is: nobody else can write it, see above)
+            ours = stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()
+            if part == path and ours and st.st_mode & 0o077:
+                # (made by an older version or another umask; not a file the variable names by
+                # a slip, nor a folder root made; one that cannot be chmodded, a read-only one,
+                # is read as it is: nobody else can write it, see above)
                 with contextlib.suppress(OSError):
                     os.chmod(path, 0o700)
         parent = os.path.dirname(part)
@@ -92,7 +95,6 @@ def check_private(path: str) -> None:
 def _refuse_open(path: str, part: str, st: os.stat_result) -> None:
     """check_private's verdict on one folder, *part*, of the config folder *path*."""
     import shlex  # (only here)
-    import stat
 
     uid = os.geteuid()
     if st.st_uid not in (uid, 0) and uid != 0:  # (root under sudo -E: the user's own config)
