@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import re
 import sys
 from pathlib import Path
+from unittest import mock
 
 from argparse_manpage.manpage import Manpage
 
@@ -22,6 +24,7 @@ from git_snapshot.cliparse import public_parser
 
 # argparse-manpage's option whose value may be left out: \fB\-\-color\fR \fI\,[WHEN]\/\fR
 GLUE = re.compile(r"(\\fB\\-\\-[\w\\-]+\\fR) \\fI\\,\[(\w+)\]\\/\\fR")
+COLUMNS = 80
 PAGE = Path(__file__).resolve().parent.parent / "man" / "man1" / "git-snapshot.1"
 # the page's date is the day its text last changed (RED40 D9: a fixed placeholder before):
 # regenerating an unchanged page keeps the date it has, so it never changes with the day
@@ -58,18 +61,20 @@ before that time.
 
 def render(date: str | None = None) -> str:
     """The page, dated *date* (default: the date of the page there is, else today)."""
-    parser = public_parser()
-    page = Manpage(
-        parser,
-        _data={
-            "project_name": "git-snapshot",
-            "version": __version__,
-            "date": date or _date_of(_current()) or _today(),
-            "manual_title": "Git Manual",
-            "description": "snapshots of the whole git worktree, taken before git can lose it",
-        },
-    )
-    text = str(page).replace('.TH GIT SNAPSHOT "1"', '.TH GIT-SNAPSHOT "1"', 1)
+    # the usage blocks are wrapped as -h wraps them, at the terminal's width: the page's at
+    # shutil's fallback, 80, whatever terminal it is made or checked in
+    with mock.patch.dict(os.environ, {"COLUMNS": str(COLUMNS)}):
+        page = Manpage(
+            public_parser(),
+            _data={
+                "project_name": "git-snapshot",
+                "version": __version__,
+                "date": date or _date_of(_current()) or _today(),
+                "manual_title": "Git Manual",
+                "description": "snapshots of the whole git worktree, taken before git can lose it",
+            },
+        )
+        text = str(page).replace('.TH GIT SNAPSHOT "1"', '.TH GIT-SNAPSHOT "1"', 1)
     # an optional value glued, as -h writes it (cliparse.Formatter): --color[=WHEN]
     text = GLUE.sub(r"\1[=\\fI\\,\2\\/\\fR]", text)
     return text.rstrip("\n") + "\n" + SEE_ALSO.lstrip("\n")
