@@ -85,3 +85,33 @@ def test_a_config_dir_naming_a_file_leaves_the_file_alone(
     with pytest.raises(UserError, match="cannot read the remotes file"):
         config.load()
     assert stat.S_IMODE(notes.stat().st_mode) == 0o644
+
+
+@as_nobody
+def test_a_home_another_uid_owns_as_a_container_gives_it_keeps_the_remotes(open_tmp: Path) -> None:
+    """OpenShift runs a container as any uid in group 0, with a home that uid 1001 owns, mode
+    0775: the home's owner was asked too, and every remote command, `remote add` first, was
+    refused with a `sudo chown` no container has. The home's owner controls its user anyway
+    (~/.profile); only the folders below it must be the user's (or root's)."""
+    home = open_tmp / "home"
+    home.mkdir()
+    os.chown(home, 1001, NOBODY)  # another uid, the user's group
+    home.chmod(0o775)
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_STATE_HOME": str(home / "state"),
+        "XDG_CACHE_HOME": str(home / "cache"),
+        "XDG_DATA_HOME": str(home / "data"),
+    }
+    env.pop("GIT_SNAPSHOT_CONFIG_DIR", None)
+    argv = [*AS_NOBODY, str(VENV_BIN / "git-snapshot"), "remote", "list"]
+    ran = subprocess.run(argv, cwd=home, capture_output=True, text=True, env=env, check=False)
+    assert ran.returncode == 0 and "not using the remotes" not in ran.stderr, ran.stderr
+    conf = home / ".config"
+    conf.mkdir()
+    os.chown(conf, 1001, NOBODY)  # below the home, another uid's: still refused
+    conf.chmod(0o775)
+    ran = subprocess.run(argv, cwd=home, capture_output=True, text=True, env=env, check=False)
+    assert ran.returncode != 0 and "belongs to" in ran.stderr, ran.stderr

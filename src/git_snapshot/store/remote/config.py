@@ -67,8 +67,8 @@ def private_dirs(path: str) -> None:
 
 def check_private(path: str) -> None:
     """UserError when another user could change the config folder *path*: it, or a folder
-    above it up to the home folder, is writable by others (a sticky one aside) or belongs to
-    someone else; they could then point this user's pushes at a remote of theirs, under a key
+    above it up to the home folder, is writable by others (a sticky one aside) or, below the
+    home folder, belongs to someone else; they could then point this user's pushes at a remote of theirs, under a key
     of theirs (RED40 C8). *path* itself, the user's and open to the group, is made 0700."""
     home = os.path.expanduser("~")
     part = path
@@ -78,7 +78,7 @@ def check_private(path: str) -> None:
         except OSError:
             st = None  # (not made yet: save makes it)
         if st is not None:
-            _refuse_open(path, part, st)
+            _refuse_open(path, part, st, owner=part != home)
             ours = stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()
             if part == path and ours and st.st_mode & 0o077:
                 # (made by an older version or another umask; not a file the variable names by
@@ -92,12 +92,15 @@ def check_private(path: str) -> None:
         part = parent
 
 
-def _refuse_open(path: str, part: str, st: os.stat_result) -> None:
-    """check_private's verdict on one folder, *part*, of the config folder *path*."""
+def _refuse_open(path: str, part: str, st: os.stat_result, *, owner: bool) -> None:
+    """check_private's verdict on one folder, *part*, of the config folder *path*; its owner
+    is asked only when *owner*: not for the home folder itself, whose owner controls this user
+    anyway (~/.profile), and which a container often gives to another uid (OpenShift: any uid,
+    a home of uid 1001, group 0, 0775; review40 RC3)."""
     import shlex  # (only here)
 
     uid = os.geteuid()
-    if st.st_uid not in (uid, 0) and uid != 0:  # (root under sudo -E: the user's own config)
+    if owner and st.st_uid not in (uid, 0) and uid != 0:  # (root under sudo -E: the user's own config)
         from git_snapshot.store.location import _user_name
 
         why = f"belongs to {_user_name(st.st_uid)}"
