@@ -68,8 +68,9 @@ def private_dirs(path: str) -> None:
 def check_private(path: str) -> None:
     """UserError when another user could change the config folder *path*: it, or a folder
     above it up to the home folder, is writable by others (a sticky one aside) or, below the
-    home folder, belongs to someone else; they could then point this user's pushes at a remote of theirs, under a key
-    of theirs (RED40 C8). *path* itself, the user's and open to the group, is made 0700."""
+    home folder, belongs to someone else; they could then point this user's pushes at a
+    remote of theirs, under a key of theirs (RED40 C8). *path* itself, the user's and open to
+    the group, is made 0700."""
     home = os.path.expanduser("~")
     part = path
     while True:
@@ -100,7 +101,8 @@ def _refuse_open(path: str, part: str, st: os.stat_result, *, owner: bool) -> No
     import shlex  # (only here)
 
     uid = os.geteuid()
-    if owner and st.st_uid not in (uid, 0) and uid != 0:  # (root under sudo -E: the user's own config)
+    # (root under sudo -E: the user's own config)
+    if owner and st.st_uid not in (uid, 0) and uid != 0:
         from git_snapshot.store.location import _user_name
 
         why = f"belongs to {_user_name(st.st_uid)}"
