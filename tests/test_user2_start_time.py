@@ -20,6 +20,7 @@ from git_snapshot import gitrepo
 from git_snapshot import proc
 from git_snapshot import stopped
 from git_snapshot.store import Store
+from git_snapshot.store.index import Snapshot
 
 TICK = 0.01  # /proc's start time counts clock ticks (USER_HZ = 100)
 
@@ -49,6 +50,11 @@ def test_a_hook_of_the_noted_command_knows_its_note_though_its_start_time_jitter
     ids = iter([[4242, 1796288690.0873482], [4242, 1796288690.0873547]])
     monkeypatch.setattr(stopped, "_command_id", lambda: next(ids))
     r = gitrepo.find_repo(str(repo))
-    stopped.begin(store, r, 1, "git merge topic", [])
+    stopped.begin(
+        r,
+        Snapshot(0, "s", 1, 1.0, "manual", "", str(repo), bytes(32), 0, 0, 0, 0),
+        "git merge topic",
+        [],
+    )
     assert stopped.consume(store, r, "pre-merge-commit") is None
     assert os.path.exists(os.path.join(r.git_dir, stopped.PENDING))  # left for post-merge

@@ -1623,7 +1623,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                 from git_snapshot import stopped
 
                 brings = stopped.targets(repo, call, env)
-                stopped.begin(store, repo, res.snapshot.id, ctx.command, brings)
+                stopped.begin(repo, res.snapshot, ctx.command, brings)
         if not hook.pre and not ctx.under_run:
             try:
                 # the shared lock from the choice of the snapshot compared with until the

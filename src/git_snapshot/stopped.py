@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from git_snapshot.hooks import Call
     from git_snapshot.losses import Report
+    from git_snapshot.store.index import Snapshot
 
 OWN_REPORT = ("post-merge", "post-rewrite")  # the operation's own post-hook reports
 # the first word of the reflog messages of a rebase's moves: "rebase (pick): ...", and
@@ -87,14 +88,14 @@ def same_command(noted: Any, mine: list[Any]) -> bool:
         return False
 
 
-def begin(store: Store, repo: gitrepo.Repo, snapshot: int, command: str, brings: list[str]) -> None:
+def begin(repo: gitrepo.Repo, snapshot: Snapshot, command: str, brings: list[str]) -> None:
     """Note that the operation *command*, whose pre-hook runs now, may change the worktree
-    that snapshot *snapshot* of *store* holds."""
+    that *snapshot* holds (its number and when it was taken: :func:`_ours`)."""
     from git_snapshot.store.safewrite import atomic_write
 
     data = {
-        "snapshot": snapshot,
-        "store": _store_mark(store),
+        "snapshot": snapshot.id,
+        "created": snapshot.created,
         "command": command,
         "by": _command_id(),
         "orig": gitrepo.head(repo),
@@ -122,12 +123,12 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
         note = _read(path)
     except PermissionError:
         return None  # another user's (0600, in a shared repository): not torn, not ours
-    if note is not None and not _ours(note, store):
-        return None
     if hook is not None:
-        if hook in OWN_REPORT or note is None:  # reports itself; torn: nothing to report
-            with contextlib.suppress(OSError):
+        if note is None or (hook in OWN_REPORT and _ours(note, store, repo)):
+            with contextlib.suppress(OSError):  # torn: nothing to report; or reports itself
                 os.unlink(path)
+            return None
+        if hook in OWN_REPORT:
             return None
         mine = _command_id()
         if mine is None or note.get("by") is None:
@@ -137,6 +138,8 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
                 with contextlib.suppress(OSError):
                     os.unlink(path)
             return None
+    if note is not None and not _ours(note, store, repo):
+        return None
     if gitrepo.operation(repo) in ("rebase", "am"):
         # stopped mid-way: `rebase --continue` ends in post-rewrite, which reports; what an
         # am applied is known once it is over (HEAD then)
@@ -150,7 +153,7 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
         return None
     try:
         note = _read(claimed)
-        back = _running(note) or (note is not None and not _ours(note, store))
+        back = _running(note) or (note is not None and not _ours(note, store, repo))
     except PermissionError:
         back = True
     if back:
@@ -165,22 +168,24 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
     return _report(store, repo, note)
 
 
-def _store_mark(store: Store) -> list[int] | None:
-    """Which store a note's snapshot number belongs to: its folder's device and inode (the
-    same store reached by another path is the same; a store made anew in its place, whose
-    numbers start again, is not). None when it cannot be told."""
+def _ours(note: Mapping[str, Any], store: Store, repo: gitrepo.Repo) -> bool:
+    """Whether *note* names a snapshot of *store*: its snapshot of the note's number was taken
+    when the note says. The same store reached by another path, moved, restored from a backup
+    or mounted again (another inode or device number) holds it; another store (another
+    user's, root's under sudo, another GIT_SNAPSHOT_STORE's), or one made anew in its place
+    whose numbers start again, does not, nor one that pruned it (nothing to report from it
+    then). A note without the time (an older version's) counts as this store's, as it did."""
+    created = note.get("created")
+    if created is None:
+        return True
+    from git_snapshot import identity
+    from git_snapshot.errors import UserError
+
     try:
-        st = os.stat(store.path)
-    except OSError:
-        return None
-    return [st.st_dev, st.st_ino]
-
-
-def _ours(note: Mapping[str, Any], store: Store) -> bool:
-    """Whether *note* names a snapshot of *store*. A note without the mark (an older
-    version's, or one whose store could not be told) counts as this store's, as it did."""
-    mark = note.get("store")
-    return mark is None or mark == _store_mark(store)
+        snap = store.get(identity.source(store, repo), note["snapshot"])
+    except UserError:
+        return False
+    return isinstance(created, (int, float)) and snap.created == created
 
 
 def _running(note: Mapping[str, Any] | None) -> bool:
