@@ -51,7 +51,7 @@ def repo_at(cwd: str, remember: bool = False) -> gitrepo.Repo:
         for line in losses.take_unseen(repo):
             output.err(line.removeprefix("git-snapshot: "))
     if os.path.lexists(os.path.join(repo.git_dir, PENDING)):
-        _report_stopped(repo, cwd)
+        report_stopped(repo, os.path.abspath(cwd))
     return repo
 
 
@@ -80,9 +80,10 @@ def _same_as_git(repo: gitrepo.Repo, cwd: str) -> None:
     )
 
 
-def _report_stopped(repo: gitrepo.Repo, cwd: str) -> None:
+def report_stopped(repo: gitrepo.Repo, here: str) -> None:
     """What a merge or rebase that stopped with no hook after it (a conflict) destroyed, if
-    no hook has said it yet (stopped.py); never a reason for the command to fail."""
+    no hook has said it yet (stopped.py), printed with paths as typed in *here*; never a
+    reason for the command to fail."""
     from git_snapshot import stopped
     from git_snapshot.store import Store
 
@@ -93,7 +94,7 @@ def _report_stopped(repo: gitrepo.Repo, cwd: str) -> None:
         output.err(f"could not check an earlier operation: {exc}")
         return
     if report:
-        for line in report.lines(repo, os.path.abspath(cwd)):
+        for line in report.lines(repo, here):
             output.err(line.removeprefix("git-snapshot: "))
 
 
