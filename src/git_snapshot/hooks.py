@@ -1732,22 +1732,18 @@ def _watcher(store_path: str, toplevel: str) -> None:
     instructions of such a hook."""
     if os.environ.get(WATCH_ENV, "") in WATCH_OFF:
         return
-    if os.geteuid() == 0 and _owner(toplevel) != 0:
-        # root's store, another user's worktree (sudo for a third user, su): a root daemon
-        # would copy their files into root's store on and on (RED40 C2); the hook's snapshot
-        # is as far as root's command goes
-        return
+    if os.geteuid() == 0:
+        from git_snapshot import sudo
+
+        if sudo.owner(toplevel) != 0:
+            # root's store, another user's worktree (sudo for a third user, su): a root daemon
+            # would copy their files into root's store on and on (RED40 C2); the hook's
+            # snapshot is as far as root's command goes
+            return
     with suppress(Exception):
         from git_snapshot.watch import registry  # standard library only
 
         registry.ensure(store_path, toplevel)
-
-
-def _owner(path: str) -> int | None:
-    try:
-        return os.stat(path).st_uid
-    except OSError:
-        return None
 
 
 def _take_unseen(repo: gitrepo.Repo) -> list[str]:

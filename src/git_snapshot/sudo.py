@@ -42,7 +42,7 @@ def become_sudoer(top: str, env: MutableMapping[str, str]) -> None:
     git-snapshot (its Python is in a folder of root's): the snapshot would go to root's
     store, which is what this prevents."""
     uid = _sudo_uid(env)
-    if uid is None or _owner(top) != uid:
+    if uid is None or owner(top) != uid:
         return
     import pwd
 
@@ -75,9 +75,10 @@ def _sudo_uid(env: MutableMapping[str, str]) -> int | None:
     return uid if uid > 0 else None
 
 
-def _owner(top: str) -> int | None:
+def owner(path: str) -> int | None:
+    """Who owns *path* (None: not known); hooks._watcher asks it too."""
     try:
-        return os.stat(top).st_uid
+        return os.stat(path).st_uid
     except OSError:
         return None
 
