@@ -53,18 +53,27 @@ def become_sudoer(top: str, env: MutableMapping[str, str]) -> None:
             f"run by sudo for uid {uid}, which has no passwd entry, so its store is not known: "
             "run the git command without sudo"
         ) from None
-    groups = os.getgrouplist(user.pw_name, user.pw_gid)
-    unreadable = _unreadable_as(user.pw_uid, user.pw_gid, groups)
+    name = user.pw_name
+    try:
+        groups = os.getgrouplist(name, user.pw_gid)
+        unreadable = _unreadable_as(uid, user.pw_gid, groups)
+        if unreadable is None:
+            os.setgroups(groups)
+            os.setresgid(user.pw_gid, user.pw_gid, user.pw_gid)
+            os.setresuid(uid, uid, uid)
+    except OSError as exc:  # a root without CAP_SETUID or CAP_SETGID (a container's)
+        raise UserError(
+            f"run by sudo in {name}'s worktree, and could not act as {name} "
+            f"({exc.strerror}), so its snapshot would go to root's store instead of theirs: "
+            "run the git command without sudo"
+        ) from None
     if unreadable is not None:
         raise UserError(
-            f"run by sudo in {user.pw_name}'s worktree, and {user.pw_name} cannot read "
+            f"run by sudo in {name}'s worktree, and {name} cannot read "
             f"{unreadable}, which this git-snapshot runs from, so its snapshot would go to "
             "root's store instead of theirs: run the git command without sudo"
         )
-    os.setgroups(groups)
-    os.setresgid(user.pw_gid, user.pw_gid, user.pw_gid)
-    os.setresuid(uid, uid, uid)
-    _take_environment(user.pw_name, user.pw_dir, env)
+    _take_environment(name, user.pw_dir, env)
 
 
 def _sudo_uid(env: MutableMapping[str, str]) -> int | None:
@@ -88,18 +97,18 @@ def _unreadable_as(uid: int, gid: int, groups: list[int]) -> str | None:
     not read, or None. Checked with the effective ids set for a moment and put back: once the
     drop is whole there is no way back, and the imports still to come would fail half-way."""
     folders = list(dict.fromkeys(p for p in sys.path if p and os.path.isdir(p)))  # as root
-    old_groups = os.getgroups()
-    os.setgroups(groups)
-    os.setegid(gid)
-    os.seteuid(uid)
-    try:
+    old_groups, old_gid = os.getgroups(), os.getegid()
+    try:  # (a step that fails is put back too)
+        os.setgroups(groups)
+        os.setegid(gid)
+        os.seteuid(uid)
         for folder in folders:
             if not os.access(folder, os.R_OK | os.X_OK, effective_ids=True):
                 return folder
         return None
     finally:
         os.seteuid(0)
-        os.setegid(0)
+        os.setegid(old_gid)
         os.setgroups(old_groups)
 
 
