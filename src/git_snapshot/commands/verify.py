@@ -55,6 +55,7 @@ def cmd_verify(
                 "unreadable_packs": [{"pack": n, "why": w} for n, w in report.unreadable_packs],
                 "damaged_packs": [{"pack": n, "why": why} for n, why in report.bad_packs],
                 "orphan_packs": list(report.orphan_packs),
+                "gc_leftover_packs": list(report.gc_leftovers),
             }
         )
         return 0 if report.ok else 1
@@ -102,10 +103,15 @@ def cmd_verify(
             "of their objects from them (each is in another pack, as after an interrupted "
             "repair); remove them with: git snapshot repair"
         )
-    if report.orphan_packs:
+    if report.gc_leftovers:
         print(
-            f"{len(report.orphan_packs)} unreferenced pack(s) from interrupted snapshots; "
-            "'git snapshot prune' reclaims them"
+            f"{len(report.gc_leftovers)} pack(s) left by an interrupted garbage collection "
+            "(already out of the index); 'git snapshot prune' removes them"
+        )
+    if report.orphan_packs:  # (a repack's copies, killed before its index transaction, too)
+        print(
+            f"{len(report.orphan_packs)} unreferenced pack(s) from an interrupted snapshot or "
+            "prune; 'git snapshot prune' reclaims them"
         )
     if report.ok:
         print(f"ok: {report.snapshots} snapshots, {report.objects} objects, {depth} checked")

@@ -113,6 +113,9 @@ class _Old:
     # the packs it lists (None: no old index could be read, so which tombstones took effect
     # is not known)
     packs: set[str] | None = None
+    # the pack files its last gc dropped and may have been killed before unlinking
+    # (Index.gc_doomed): dead data, or copies a repack made (a merge of tombstone packs)
+    doomed: set[str] = field(default_factory=set)
 
 
 def repair(store: Store, dry_run: bool = False) -> RepairReport:
@@ -250,12 +253,23 @@ def _read_old(path: str, report: RepairReport) -> _Old:
             with contextlib.suppress(sqlite3.Error):  # no such table in version 1
                 old.damaged = {bytes(k): w for k, w in db.execute("SELECT key, why FROM damaged")}
             old.packs = {name for (name,) in db.execute("SELECT name FROM packs")}
+            old.doomed = _doomed(db)
         finally:
             db.close()
     except (sqlite3.Error, ValueError, TypeError):
         report.old_index = "damaged"
         return _Old()
     return old
+
+
+def _doomed(db: sqlite3.Connection) -> set[str]:
+    """The old index's gc_doomed list (Index.gc_doomed); none when it cannot be read."""
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key='gc_doomed'").fetchone()
+        names = json.loads(row[0]) if row else []
+    except (sqlite3.Error, ValueError):
+        return set()
+    return {n for n in names if isinstance(n, str)} if isinstance(names, list) else set()
 
 
 @dataclass
@@ -340,7 +354,7 @@ def _undone_forgets(
     listed = {s.record: s for s, _ in old.snapshots if s.record is not None}
     out: list[str] = []
     for name, objects in sorted(headers.items()):
-        if name in old.packs or name in hurt:
+        if name in old.packs or name in hurt or name in old.doomed:
             continue
         read = tombstone_pack(store, name, objects)
         if read is None:

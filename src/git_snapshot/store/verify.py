@@ -42,6 +42,10 @@ class VerifyReport:
     objects: int = 0
     problems: list[Problem] = field(default_factory=list)
     orphan_packs: list[str] = field(default_factory=list)  # reclaimed by prune; not damage
+    # packs a gc dropped from the index and was killed before it unlinked (Index.gc_doomed):
+    # the next gc deletes them whatever they hold (a forgotten snapshot's record, tombstones
+    # copied into a merged pack), so they are not snapshots the index lacks (RED40 B F1)
+    gc_leftovers: list[str] = field(default_factory=list)
     # orphans holding snapshots the index lacks (a snapshot killed before its index row, or
     # a lost index): repair recovers them, gc keeps them
     unindexed_packs: list[str] = field(default_factory=list)
@@ -242,9 +246,12 @@ def verify(
         from git_snapshot.store.repair import unfinished_note  # (as _repair_leftover's)
 
         on_disk = set(store.pack_names())
+        doomed = store.index.gc_doomed()
         for name in sorted(on_disk - set(store.index.packs())):
             holds = unknown_record(store, store.pack_path(name))  # (one scan of it)
-            if holds is False:
+            if name in doomed and not isinstance(holds, str):  # (what it holds is dead or
+                report.gc_leftovers.append(name)  # copied; a damaged one: a repair's, below)
+            elif holds is False:
                 report.orphan_packs.append(name)
             elif _repair_leftover(store, name):
                 report.leftover_packs.append(name)
