@@ -13,6 +13,8 @@ import os
 import time
 
 from git_snapshot.errors import UserError
+from git_snapshot.gitrepo import MODE_EXEC
+from git_snapshot.gitrepo import MODE_FILE
 from git_snapshot.gitrepo import Repo
 from git_snapshot.gitrepo import _check_rev
 from git_snapshot.gitrepo import _is_null_oid
@@ -20,6 +22,7 @@ from git_snapshot.gitrepo import _is_oid
 from git_snapshot.gitrepo import _read_text
 from git_snapshot.gitrepo import _split_z
 from git_snapshot.gitrepo import autostash_commit
+from git_snapshot.gitrepo import autostash_stored
 from git_snapshot.gitrepo import head
 from git_snapshot.gitrun import GitError
 from git_snapshot.gitrun import _first_line
@@ -211,40 +214,96 @@ def conflict_tree(repo: Repo, in_progress: bool) -> str | None:
     it, conflict markers and all), while that conflict stands: an operation is *in_progress*
     (MERGE_HEAD, a rebase...), or the index holds unmerged entries (a conflicted `stash pop`
     or `stash apply` leaves no state file: RED36 A5, its marker file was named as the user's
-    edits; then only the marker files: :func:`_markers_tree`). None for none, or a stale one:
-    git 2.39 leaves it after a clean `stash pop`, holding edits the user may discard later,
-    which git cannot give back."""
+    edits; then only the marker files: :func:`_markers_tree`). A merge's autostash that
+    conflicted leaves no AUTO_MERGE either: its marker files are made again (RED40 A3). None
+    for none, or a stale one: git 2.39 leaves it after a clean `stash pop`, holding edits the
+    user may discard later, which git cannot give back."""
     oid = (_read_text(os.path.join(repo.git_dir, "AUTO_MERGE")) or "").split("\n", 1)[0].strip()
-    if not _is_oid(oid):
+    if in_progress:
+        return oid if _is_oid(oid) else None
+    if _is_oid(oid) or autostash_stored(repo):
+        return _markers_tree(repo, oid if _is_oid(oid) else None)
+    return None
+
+
+def _markers_tree(repo: Repo, auto_merge: str | None) -> str | None:
+    """A tree (written to the object database) of git's files with conflict markers at the
+    paths the index holds unmerged: what tree *auto_merge* holds there, each where it is none
+    of that path's stages, and, when the newest stash entry is an autostash git could not
+    apply, the stash apply's merge of the stages made again (_remerged). None for none. The
+    rest of AUTO_MERGE is not git's to give back: the paths a conflicted `stash pop` applied
+    cleanly hold the entry's edits, which nothing else holds once the user drops the entry
+    (all of AUTO_MERGE was counted, and a `reset --hard` of them went unnamed: review of
+    RED36 A5), and a stale AUTO_MERGE (a clean pop's) under another command's conflict holds
+    the user's version there: one of the stages."""
+    stages = _unmerged(repo)
+    if not stages:
         return None
-    return oid if in_progress else _markers_tree(repo, oid)
+    own = _remerged(repo, stages) if autostash_stored(repo) else {}
+    if auto_merge is not None:
+        oids = {p: {o for _m, o in s.values()} for p, s in stages.items()}
+        try:
+            held = tree_entries(repo, auto_merge, stages)
+        except GitError:  # (a stale one's tree pruned since: nothing of it is git's)
+            held = {}
+        own.update((p, (m, o)) for p, (m, o) in held.items() if o not in oids[p])
+    return _tree_of(repo, own) if own else None
 
 
-def _markers_tree(repo: Repo, auto_merge: str) -> str | None:
-    """A tree (written to the object database) of what tree *auto_merge* holds at the paths
-    the index holds unmerged, each where it is none of that path's stages: git's file with
-    conflict markers. None for none. The rest of it is not git's to give back: the paths a
-    conflicted `stash pop` applied cleanly hold the entry's edits, which nothing else holds
-    once the user drops the entry (all of AUTO_MERGE was counted, and a `reset --hard` of
-    them went unnamed: review of RED36 A5), and a stale AUTO_MERGE (a clean pop's) under
-    another command's conflict holds the user's version there: one of the stages."""
+def _unmerged(repo: Repo) -> dict[bytes, dict[int, tuple[int, str]]]:
+    """path -> {stage: (mode, blob id)} of the index's unmerged entries."""
     listed = _run(repo.toplevel, ["ls-files", "--unmerged", "-z"])
-    stages: dict[bytes, set[str]] = {}
+    out: dict[bytes, dict[int, tuple[int, str]]] = {}
     for rec in _split_z(listed.stdout) if listed.returncode == 0 else []:
         meta, _, path = rec.partition(b"\t")
-        stages.setdefault(path, set()).add(meta.split(b" ")[1].decode("ascii"))
-    try:
-        held = tree_entries(repo, auto_merge, stages)
-    except GitError:  # (a stale one's tree pruned since: nothing of it is git's)
-        return None
-    own = [(p, m, o) for p, (m, o) in held.items() if o not in stages[p]]
-    if not own:
-        return None
-    import tempfile  # (a conflicted pop only: off the usual imports)
+        parts = meta.split(b" ")
+        if len(parts) == 3 and path:
+            out.setdefault(path, {})[int(parts[2])] = (int(parts[0], 8), parts[1].decode())
+    return out
+
+
+REMERGED_AT_MOST = 64  # unmerged paths an autostash's marker files are made again for
+_STASH_LABELS = ("Updated upstream", "Stash base", "Stashed changes")  # git stash's, as ort's
+
+
+def _remerged(
+    repo: Repo, stages: Mapping[bytes, Mapping[int, tuple[int, str]]]
+) -> dict[bytes, tuple[int, str]]:
+    """path -> (mode, blob id, written to the object database) of the file with conflict
+    markers `git stash apply` writes from *stages* (base, ours, theirs), for the regular files
+    with all three: `git merge-file` with the stash's labels and the conflict style of the
+    config. A file git merged otherwise (a merge driver, a marker size) differs from it and
+    stays the user's."""
+    import tempfile  # (a conflicted autostash only: off the usual imports)
+
+    regular = (MODE_FILE, MODE_EXEC)
+    paths = [p for p, s in stages.items() if all(s.get(n, (0,))[0] in regular for n in (1, 2, 3))]
+    out: dict[bytes, tuple[int, str]] = {}
+    with tempfile.TemporaryDirectory(prefix="git-snapshot-") as tmp:
+        for path in paths[:REMERGED_AT_MOST]:
+            s = stages[path]
+            sides = [os.path.join(tmp, str(n)) for n in (2, 1, 3)]  # ours, base, theirs
+            for side, n in zip(sides, (2, 1, 3)):
+                with open(side, "wb") as f:
+                    f.write(run_git(repo.toplevel, "cat-file", "blob", s[n][1]))
+            labels = [a for label in _STASH_LABELS for a in ("-L", label)]
+            merged = _run(repo.toplevel, ["merge-file", "-p", *labels, *sides])
+            if not 0 <= merged.returncode < 128:  # (the number of conflicts, or an error)
+                continue
+            made = _run(repo.toplevel, ["hash-object", "-w", "--stdin"], input=merged.stdout)
+            oid = _first_line(made.stdout) if made.returncode == 0 else ""
+            if _is_oid(oid):
+                out[path] = (s[3][0] if s[2][0] == s[1][0] else s[2][0], oid)
+    return out
+
+
+def _tree_of(repo: Repo, entries: Mapping[bytes, tuple[int, str]]) -> str | None:
+    """A tree (written to the object database) holding *entries* (path -> (mode, id))."""
+    import tempfile  # (a conflict only: off the usual imports)
 
     with tempfile.TemporaryDirectory(prefix="git-snapshot-") as tmp:
         env = git_env({"GIT_INDEX_FILE": os.path.join(tmp, "index")})
-        info = b"".join(b"%o %s\t%s\0" % (m, o.encode("ascii"), p) for p, m, o in own)
+        info = b"".join(b"%o %s\t%s\0" % (m, o.encode("ascii"), p) for p, (m, o) in entries.items())
         made = _run(repo.toplevel, ["update-index", "-z", "--index-info"], input=info, env=env)
         tree = _run(repo.toplevel, ["write-tree"], env=env) if made.returncode == 0 else made
     oid = _first_line(tree.stdout) if tree.returncode == 0 else ""

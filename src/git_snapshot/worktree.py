@@ -425,7 +425,8 @@ def _conflict_tree(repo: gitrepo.Repo, in_progress: bool) -> str | None:
     worktree as git left it, conflict markers and all. What a snapshot taken then holds of
     it is git's, not the user's edits: a later loss check counts it as git can give back
     (`rebase --continue` after a hand resolution rewrites no edit of the user's)."""
-    if not os.path.exists(os.path.join(repo.git_dir, "AUTO_MERGE")):
+    auto_merge = os.path.exists(os.path.join(repo.git_dir, "AUTO_MERGE"))
+    if not auto_merge and not gitrepo.autostash_stored(repo):  # (a merge's: none, RED40 A3)
         return None  # (the common case: no git call)
     try:
         return gitrepo.conflict_tree(repo, in_progress)
