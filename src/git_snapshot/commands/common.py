@@ -42,7 +42,6 @@ def repo_at(cwd: str, remember: bool = False) -> gitrepo.Repo:
         ) from None
     if named:
         _same_as_git(repo, cwd)
-    from git_snapshot.hooks import PENDING
     from git_snapshot.hooks import UNSEEN
 
     if os.path.lexists(os.path.join(repo.git_dir, UNSEEN)):  # rare: losses only then (~12 ms)
@@ -50,8 +49,7 @@ def repo_at(cwd: str, remember: bool = False) -> gitrepo.Repo:
 
         for line in losses.take_unseen(repo):
             output.err(line.removeprefix("git-snapshot: "))
-    if os.path.lexists(os.path.join(repo.git_dir, PENDING)):
-        report_stopped(repo, os.path.abspath(cwd))
+    report_stopped(repo, os.path.abspath(cwd))
     return repo
 
 
@@ -84,6 +82,10 @@ def report_stopped(repo: gitrepo.Repo, here: str) -> None:
     """What a merge or rebase that stopped with no hook after it (a conflict) destroyed, if
     no hook has said it yet (stopped.py), printed with paths as typed in *here*; never a
     reason for the command to fail."""
+    from git_snapshot.hooks import PENDING
+
+    if not os.path.lexists(os.path.join(repo.git_dir, PENDING)):  # the usual case: no import
+        return
     from git_snapshot import stopped
     from git_snapshot.store import Store
 

@@ -13,7 +13,6 @@ from git_snapshot import worktree
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import report_stopped
 from git_snapshot.errors import UserError
-from git_snapshot.hooks import PENDING
 from git_snapshot.hooks import RUN_ENV
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
@@ -66,8 +65,7 @@ def cmd_run(
     # a rebase stopped before CMD (its note held back while it was in progress) that CMD
     # ended (`rebase --abort`): its loss came first, so its report does, in the log too, and
     # `undo` takes CMD's as the latest (RED40 A finding 1: it took the rebase's)
-    if os.path.lexists(os.path.join(repo.git_dir, PENDING)):
-        report_stopped(repo, here)
+    report_stopped(repo, here)
     dropped = guards.report(repo, guarded, cwd, here)  # what of those CMD did destroy
     if dropped:
         with Store() as store:
