@@ -104,12 +104,14 @@ def cmd_show(
 
 def _totals(snap: Snapshot, listed: Sequence[tuple[bytes, Entry]] | None) -> str:
     """The last line: the snapshot's totals, after those of what was *listed* when PATHs chose
-    it (the snapshot's alone read as the size of what was listed; RED32)."""
+    it (the snapshot's alone read as the size of what was listed; RED32). Counted as the
+    snapshot counts: a symlink is a file, of no bytes (a link alone was '0 files': RED40 A)."""
     whole = f"{output.files(snap.files)}, {output.size(snap.bytes)}, {snap.skipped} skipped"
     if listed is None:
         return whole
-    files = [e for _, e in listed if e.kind == FILE]
-    shown = f"{output.files(len(files))}, {output.size(sum(e.size for e in files))} shown"
+    files = [e for _, e in listed if e.kind in (FILE, SYMLINK)]
+    size = sum(e.size for e in files if e.kind == FILE)
+    shown = f"{output.files(len(files))}, {output.size(size)} shown"
     return f"{shown}; the snapshot holds {whole}"
 
 
