@@ -341,7 +341,7 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
 
 # what finds a loss that no report names (README.md's recovery words)
 NO_HOOK_FIND = (
-    "a command git runs no hook for (reset --hard, clean, restore, stash drop) is in no loss "
+    "a command git runs no hook for (reset --hard, clean, restore -p, stash drop) is in no loss "
     "report: see what one took with git snapshot diff latest"
 )
 NO_HOOK_NEWEST = (
