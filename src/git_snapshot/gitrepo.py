@@ -95,6 +95,12 @@ def _is_null_oid(rev: str | None) -> bool:
 # the repository
 
 
+class NoWorktree(UserError):
+    """No git worktree holds the folder (not the refusals of a bare repository, a git
+    directory or a dubious owner): a command that can name a repository another way (--repo)
+    says so instead (RED40 B F2)."""
+
+
 class Repo:
     """A non-bare repository seen from one of its worktrees. Equal (and hashed) by its three
     paths. A plain class: dataclasses imports inspect, ast, dis and tokenize (every hook)."""
@@ -204,12 +210,12 @@ def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
         if b"detected dubious ownership" in res.stderr:
             raise UserError(_dubious(res.stderr))
         if b"not a git repository" in res.stderr:
-            raise UserError(
+            raise NoWorktree(
                 f"not a git repository: {where} (run inside a worktree or pass -C PATH)"
             )
         raise GitError(["rev-parse", "--show-toplevel"], res.returncode, res.stderr)
     if len(lines) < 5 or not lines[4]:
-        raise UserError(
+        raise NoWorktree(
             f"not inside a git worktree: {where} (run inside a worktree or pass -C PATH)"
         )
     git_dir = os.fsdecode(lines[2])

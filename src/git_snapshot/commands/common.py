@@ -159,7 +159,7 @@ def resolve_repo(store: Store, cwd: str, repo_arg: str | None = None) -> Where:
     ``--repo KEY`` by the ``repo`` value ``list --json`` gives (its key in the store).
     """
     if repo_arg is None:
-        repo = repo_at(cwd)
+        repo = _repo_here(store, cwd)
         key = identity.source(store, repo)
         return Where(key, _labels(store, key)[key], repo.toplevel, True)
     if "#" in repo_arg and store.index.has_source(repo_arg):  # a key, as scripts read it
@@ -186,6 +186,23 @@ def resolve_repo(store: Store, cwd: str, repo_arg: str | None = None) -> Where:
                 )
             return found
     return _by_name(store, repo_arg, cwd)
+
+
+def _repo_here(store: Store, cwd: str) -> gitrepo.Repo:
+    """The repository at *cwd*; reading a remote (--remote) outside any worktree, the
+    options that work there: a machine that lost its store often has no worktree either, so
+    -C cannot help (RED40 B F2)."""
+    try:
+        return repo_at(cwd)
+    except gitrepo.NoWorktree:
+        remote = getattr(store, "remote", None)  # a RemoteStore's (as damage_advice asks)
+        if remote is None:
+            raise
+        raise UserError(
+            f"no worktree at {output.display(os.fsencode(os.path.abspath(cwd)))}: name the "
+            "repository with --repo NAME "
+            f"(see: git snapshot list --remote {remote.name} --all)"
+        ) from None
 
 
 def _by_path(store: Store, path: str, cwd: str) -> Where | None:
