@@ -87,7 +87,7 @@ def cmd_remote_add(*, name: str, url: str, key_file: str | None = None, cwd: str
             f"a key file for {name} exists already at {path}; move it away (it may be the only "
             "copy of an older remote's key) or choose another name"
         )
-    secret = crypto.read_key_file(key_file) if key_file else crypto.new_secret()
+    secret = _given_key(key_file, name, url) if key_file else crypto.new_secret()
     conf = config.RemoteConf(name, url, path)
     with Remote(conf, secret) as remote:
         try:
@@ -121,8 +121,31 @@ def cmd_remote_add(*, name: str, url: str, key_file: str | None = None, cwd: str
             "this machine (a password manager); it is printed this once:"
         )
         print(f"  {crypto.KEY_PREFIX}{__import__('base64').b64encode(secret).decode()}")
-        print(f"On another machine: git snapshot remote add {name} {url} --key FILE")
+        print(
+            f"On another machine: write the {crypto.KEY_PREFIX}... line into a file only you can "
+            f"read, then: git snapshot remote add {name} {url} --key FILE"
+        )
     return 0
+
+
+def _given_key(key_file: str, name: str, url: str) -> bytes:
+    """The secret of ``remote add --key FILE``. A key pasted there (the gsk1: line remote add
+    printed, the natural thing to paste) is refused without being repeated: the error went
+    to stderr, where scrollback and CI logs keep it (RED40 D1 finding 4). It is not taken
+    either: on the command line it is in the shell's history and, while it runs, in every
+    user's ps; a file only its owner reads is not."""
+    from git_snapshot.store.remote import crypto
+
+    if not os.path.exists(key_file) and crypto.looks_like_key(key_file):
+        raise UserError(
+            "--key takes a FILE holding the key, not the key itself (not repeated here: it is "
+            "secret; remove it from your shell's history): write the gsk1:... line into a file "
+            f"only you can read, e.g. (umask 077; cat > {name}.key), paste the line, Ctrl-D; "
+            f"then: git snapshot remote add {name} {url} --key {name}.key"
+        )
+    return crypto.read_key_file(
+        key_file, advice="--key takes the file holding the remote's gsk1:... key line"
+    )
 
 
 def _auto_push(store_path: str, name: str) -> str:

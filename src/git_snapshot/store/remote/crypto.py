@@ -181,6 +181,18 @@ def key_text(secret: bytes) -> str:
     )
 
 
+def looks_like_key(word: str) -> bool:
+    """Whether *word* is a key's text (its gsk1: line, or the base64 after gsk1: alone), not
+    a file's path: what a user pastes where a key file is asked for."""
+    text = word.strip()
+    if text.startswith(KEY_PREFIX):
+        return True
+    try:
+        return len(base64.b64decode(text, validate=True)) == 32
+    except ValueError:
+        return False
+
+
 def write_key_file(path: str, secret: bytes) -> None:
     from git_snapshot.store.remote.config import private_dirs  # (RED40 C8: each one 0700)
 
@@ -192,13 +204,16 @@ def write_key_file(path: str, secret: bytes) -> None:
         os.fsync(f.fileno())
 
 
-def read_key_file(path: str) -> bytes:
+def read_key_file(path: str, advice: str = "put back your copy of it") -> bytes:
+    """The secret in the key file at *path*; a UserError ending in *advice* when it cannot be
+    read (a remote's own key file gone: a copy put back; remote add's --key: another
+    advice)."""
     try:
         with open(path, encoding="ascii", errors="replace") as f:
             text = f.read()
     except OSError as exc:
         raise UserError(
-            f"cannot read the remote key file {path}: {exc.strerror}; put back your copy of it"
+            f"cannot read the remote key file {path}: {exc.strerror}; {advice}"
         ) from None
     for line in text.splitlines():
         line = line.strip()
