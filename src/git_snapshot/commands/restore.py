@@ -585,8 +585,11 @@ def _newest_holding(
     that hold each of them as the worktree does (a snapshot that saved the damage: restoring
     from it would give nothing back), unless none other holds them; then a pre-restore
     snapshot holding them otherwise is named on stderr (_passed_over), as it is in the error
-    when only pre-restore snapshots hold them."""
+    when only pre-restore snapshots hold them. Each command it prints keeps --repo,
+    --remote and --to (*opts*): pasted without them, it restored in place what was asked for
+    elsewhere, or from the local store's snapshot of that number (review40 RD1)."""
     in_place = not to
+    opts = reach_options(repo_arg, remote) + (f" {output.option('--to', to)}" if to else "")
     with open_store(remote) as store, store.lock():
         where = resolve_repo(store, cwd, repo_arg)
         rels = [snapshot_path(where, cwd, p) for p in paths]
@@ -605,11 +608,11 @@ def _newest_holding(
         pre_other, pre_same = _newest_other(passed, rels, trees, disk)
         if same is not None:
             if pre_other is not None:
-                output.err(_passed_over(pre_other, paths, repo_arg, only=False))
+                output.err(_passed_over(pre_other, paths, opts, only=False))
             return str(same.id)
         held = pre_other or pre_same
         if held is not None:
-            raise UserError(_passed_over(held, paths, repo_arg, only=True))
+            raise UserError(_passed_over(held, paths, opts, only=True))
         note = around(store, where.worktree) if where.here and where.worktree else ""
         there = earlier_holding(store, where, rels, paths)  # (RED34 C3)
         missing = [
@@ -617,7 +620,8 @@ def _newest_holding(
         ]
     if not missing:  # each is in some snapshot, never all in one
         words = "; ".join(
-            f"git snapshot restore --newest {output.path_args([os.fsencode(p)])}" for p in paths
+            f"git snapshot restore --newest {output.path_args([os.fsencode(p)])}{opts}"
+            for p in paths
         )
         raise UserError(
             f"no one snapshot of this worktree holds all of {', '.join(paths)} (each is in "
@@ -626,7 +630,7 @@ def _newest_holding(
     raise UserError(
         f"no snapshot of this worktree holds {', '.join(missing)}"
         + (
-            _no_id(paths, missing, reach_options(repo_arg, remote), to)
+            _no_id(paths, missing, opts)
             or there
             or f"; look for {'it' if len(missing) == 1 else 'them'} by name with: "
             f"git snapshot find NAME{note}"
@@ -646,21 +650,20 @@ def _any_holds(snaps: list[Snapshot], rel: bytes, trees: Trees) -> bool:
     return False
 
 
-def _no_id(paths: Sequence[str], missing: Sequence[str], opts: str, to: str | None) -> str:
+def _no_id(paths: Sequence[str], missing: Sequence[str], opts: str) -> str:
     """': --newest takes no ID ...' when a PATH no snapshot holds is written as an ID (RED40
     D1: ``restore --newest 1 a.txt``, the ID typed by habit, was said to be a path no
     snapshot holds, and a.txt with it); when it came first, with the command that restores
-    the rest from that snapshot. '' when none is."""
+    the rest from that snapshot (*opts*: its --repo, --remote and --to). '' when none is."""
     ids = [p for p in missing if snapids.looks_like_id(p)]
     if not ids:
         return ""
     if ids[0] != paths[0] or len(paths) == 1:
         return ": --newest takes no ID"
     rest = output.path_args([os.fsencode(p) for p in paths[1:]])
-    into = f" {output.option('--to', to)}" if to else ""
     return (
         f": --newest takes no ID; to restore {', '.join(paths[1:])} from snapshot {paths[0]}: "
-        f"git snapshot restore {output.shell_quote(os.fsencode(paths[0]))} {rest}{opts}{into}"
+        f"git snapshot restore {output.shell_quote(os.fsencode(paths[0]))} {rest}{opts}"
     )
 
 
@@ -680,14 +683,14 @@ def _newest_other(
     return None, same
 
 
-def _passed_over(pre: Snapshot, paths: Sequence[str], repo_arg: str | None, only: bool) -> str:
+def _passed_over(pre: Snapshot, paths: Sequence[str], opts: str, only: bool) -> str:
     """The line naming the pre-restore snapshot *pre* that --newest passed over (it holds what
     a restore replaced: the newest of those may hold damage), with its command; *only*: no
-    other snapshot holds the PATHs (else all hold them as the worktree does)."""
+    other snapshot holds the PATHs (else all hold them as the worktree does); *opts*: the
+    --repo, --remote and --to restore was given."""
     shown = ", ".join(paths)
-    repo = f" {output.option('--repo', repo_arg)}" if repo_arg else ""
     words = output.path_args([os.fsencode(p) for p in paths])
-    command = f"git snapshot restore {pre.id} {words}{repo}"
+    command = f"git snapshot restore {pre.id} {words}{opts}"
     if only:
         return (
             f"only pre-restore snapshots hold {shown}, which --newest passes over (each holds "
