@@ -640,7 +640,7 @@ def labels(keys: list[str]) -> dict[str, str]:
     """key -> the label people type (``--repo LABEL``, ``LABEL:12``): the name, followed by
     ``#tag`` when several repositories in the store share that name."""
     by_name: dict[str, list[str]] = {}
-    for k in keys:
+    for k in dict.fromkeys(keys):  # (a key given twice is still one repository)
         by_name.setdefault(name_of(k), []).append(k)
     return {
         k: name if len(ks) == 1 else f"{name}{_SEP}{_tag(k)}"

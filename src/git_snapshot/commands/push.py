@@ -22,6 +22,10 @@ def _push_once(name: str | None) -> tuple[str, list[str]]:
         with RemoteStore(remote, store.path) as cache:
             r = push(store, remote, cache, lambda: _waiting(conf.name))
             note = cache.unreadable_note()
+        # the labels list gives: of every repository in the store, each once (a repository
+        # with two snapshots skipped counted as two of that name: "proj#5c1e2a:2", RED40 B F3)
+        sources = [k for k, _ in store.index.sources()]
+        labels = identity.labels(list(dict.fromkeys([*sources, *(s for s, _, _ in r.skipped)])))
     line = (
         f"pushed {r.snapshots} snapshot(s) and {r.packs} pack(s) ({output.size(r.bytes)}) "
         f"to {conf.name}; {r.already} already there"
@@ -38,7 +42,6 @@ def _push_once(name: str | None) -> tuple[str, list[str]]:
             f"; sent again {r.resent} pack(s) missing from the remote "
             f"({output.size(r.resent_bytes)}) from this store"
         )
-    labels = identity.labels([source for source, _, _ in r.skipped])
     warn = [f"not pushed: {labels[src]}:{n} ({why})" for src, n, why in r.skipped]
     if r.unmended:
         warn.append(_unmended_line(conf.name, r.unmended))

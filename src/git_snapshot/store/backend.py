@@ -48,6 +48,7 @@ class Backend:
     """Names are relative ``a/b`` paths under the remote's root (no leading slash)."""
 
     url: str = ""
+    name: str = "NAME"  # the remote's name, for the commands its messages give (Remote sets it)
 
     def put_if_absent(self, name: str, data: bytes) -> bool:
         """Write *data* unless *name* exists; True when this call created it."""

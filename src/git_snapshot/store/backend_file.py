@@ -114,8 +114,9 @@ class FileBackend(Backend):
             hint = ""
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # (RED34: no next step was given)
                 hint = (
-                    "; free space on that disk (git snapshot remote prune NAME --keep-last N "
-                    "deletes old snapshots there) and run it again: what arrived is kept"
+                    f"; free space on that disk (git snapshot remote prune {self.name} "
+                    "--keep-last N deletes old snapshots there) and run it again: what "
+                    "arrived is kept"
                 )
             why = exc.strerror or str(exc)  # (NotAFile: a message alone)
             raise BackendError(f"remote {self.root}: {name}: {why}{hint}") from None

@@ -105,6 +105,7 @@ class Remote:
         check_apart(conf.name, conf.url, adding=secret is not None)
         self.key = crypto.Key(secret if secret is not None else crypto.read_key_file(conf.key_file))
         self.backend: Backend = open_backend(conf.url)
+        self.backend.name = conf.name  # (the commands its messages give name the remote)
         self._checked = False  # (check: one config read per command)
 
     def close(self) -> None:
