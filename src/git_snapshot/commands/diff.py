@@ -390,13 +390,19 @@ def _matches_nothing(
     refused (UsageError), as git diff refuses it: a mistyped id or file name read as a filter
     that matches nothing said "no changes", exit 0 even with --exit-code (RED40 D1). Written
     after '--' it stands, as in git (a script may ask about a path that may not exist: no
-    changes there is true), and a note says that nothing is there."""
+    changes there is true), and a note says that nothing is there. A word written as an ID
+    came after a PATH (it is one, in the wrong place: review40 RD1)."""
     shown = output.display(os.fsencode(word))
     if not guessed:
         notes.append(f"note: nothing in {sides} is at {shown}")
         return
     here = here_in(repo_at(cwd), cwd) if where.here else b""  # (else: from the top)
     hint = from_top(word, here, lambda top: _in_tree(trees, old.root, top))
+    if not hint and snapids.looks_like_id(word):
+        raise UsageError(
+            f"{shown} is no path in {sides}, and an ID comes before the PATHs: "
+            "git snapshot diff [ID [ID2]] [--] PATH..."
+        )
     raise UsageError(
         f"{shown} is no snapshot id and no path in {sides}"
         + (hint or " (a path is written after --)")
