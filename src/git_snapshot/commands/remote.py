@@ -94,8 +94,8 @@ def cmd_remote_add(*, name: str, url: str, key_file: str | None = None, cwd: str
             created = remote.init()
         except WrongKey as exc:
             again = (
-                f"git snapshot remote add {name} {url} --key FILE (a copy of the key file "
-                "from the machine that made it)"
+                f"{_add_command(name, url, 'FILE')} (a copy of the key file from the machine "
+                "that made it)"
             )
             their = f"key {exc.want}" if exc.want else "none of its documents opens with it"
             if key_file:  # (the key is not written under its own name: it does not fit)
@@ -123,9 +123,16 @@ def cmd_remote_add(*, name: str, url: str, key_file: str | None = None, cwd: str
         print(f"  {crypto.KEY_PREFIX}{__import__('base64').b64encode(secret).decode()}")
         print(
             f"On another machine: write the {crypto.KEY_PREFIX}... line into a file only you can "
-            f"read, then: git snapshot remote add {name} {url} --key FILE"
+            f"read, then: {_add_command(name, url, 'FILE')}"
         )
     return 0
+
+
+def _add_command(name: str, url: str, key: str) -> str:
+    """The ``remote add`` command to paste: the URL one shell word (an S3 URL's
+    ``?endpoint=...&region=...`` ran cut at the ``&``; review40 RD1). *name* is a remote's
+    name (config.NAME_RE: nothing to quote)."""
+    return f"git snapshot remote add {name} {output.shell_quote(os.fsencode(url))} --key {key}"
 
 
 def _given_key(key_file: str, name: str, url: str) -> bytes:
@@ -141,7 +148,7 @@ def _given_key(key_file: str, name: str, url: str) -> bytes:
             "--key takes a FILE holding the key, not the key itself (not repeated here: it is "
             "secret; remove it from your shell's history): write the gsk1:... line into a file "
             f"only you can read, e.g. (umask 077; cat > {name}.key), paste the line, Ctrl-D; "
-            f"then: git snapshot remote add {name} {url} --key {name}.key"
+            f"then: {_add_command(name, url, f'{name}.key')}"
         )
     return crypto.read_key_file(
         key_file, advice="--key takes the file holding the remote's gsk1:... key line"
