@@ -20,6 +20,12 @@ class UsageError(UserError):
     """
 
 
+class StoreFull(UserError):
+    """A snapshot could not be written: the store's disk is full (nothing was stored). A
+    command that snapshots before it changes anything (restore in place) says what that
+    means for it (RED40 B F4)."""
+
+
 class NotYourStore(UserError):
     """The snapshot store, or a part of it, belongs to another user, and only root's
     privilege would let this process in (store/location.py: a `sudo -E git ...` keeping HOME).

@@ -4,6 +4,7 @@ import contextlib
 import copy
 import os
 import stat
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -33,6 +34,7 @@ from git_snapshot.commands.lookup import worktree_snaps
 from git_snapshot.commands.remote import damage_advice
 from git_snapshot.commands.remote import open_store
 from git_snapshot.commands.remote import prefetch
+from git_snapshot.errors import StoreFull
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
@@ -40,11 +42,11 @@ from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.restore_guard import Guard
 from git_snapshot.store.restore_plan import GIT
 from git_snapshot.store.restore_plan import refuse_git_dir_on_way
 from git_snapshot.store.restore_plan import refused_into
 from git_snapshot.store.restorer import NEVER
-from git_snapshot.store.restorer import WRITABLE
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
@@ -52,6 +54,7 @@ from git_snapshot.store.restorer import Unwritable
 from git_snapshot.store.restorer import keeps_mode
 from git_snapshot.store.restorer import left_as_is
 from git_snapshot.store.restorer import read_at
+from git_snapshot.store.restorer import redo
 from git_snapshot.store.restorer import split_path
 from git_snapshot.store.safety import PRE_RESTORE
 from git_snapshot.store.safety import restore_record
@@ -220,6 +223,7 @@ def cmd_restore(
         target = into.toplevel if into else os.path.abspath(os.path.join(cwd, to or "."))
         refuse_git_dir(mine, target)
         safety = None
+        since = time.time_ns()  # the pre-restore snapshot's start (its guard: RED40 E1)
         if not dry_run and into is not None:
             # a refused PATH takes no pre-restore snapshot
             Restorer(store, never=NEVER).refuse(snap, [split_path(p) for p in rels if p], target)
@@ -227,13 +231,14 @@ def cmd_restore(
             # records what the restore writes from (a loss report after it names that one)
             record = _record(snap, into, rels, delete)
             again = record is not None and restored.again(store, snap, rels, delete)
-            safety = worktree.take(
-                store,
-                into,
-                trigger=PRE_RESTORE,
-                message=f"before restoring snapshot {snap.id}{' again' if again else ''}",
-                record=record,
-            ).snapshot
+            with _restore_not_done(store):
+                safety = worktree.take(
+                    store,
+                    into,
+                    trigger=PRE_RESTORE,
+                    message=f"before restoring snapshot {snap.id}{' again' if again else ''}",
+                    record=record,
+                ).snapshot
         elif not dry_run and _holds_files(target):
             safety = _save_first(store, snap, rels, target, remote, mine)
         # a run again of a restore that stopped: the first run's pre-restore snapshot holds
@@ -260,6 +265,7 @@ def cmd_restore(
                 replace_dirs=not to,
                 keep_files=keep_files,
                 progress=count,
+                guard=None if dry_run else _guard(store, safety, since, target),
             )
 
             def held() -> str:
@@ -394,7 +400,7 @@ def _print_unwritable(unwritable: list[tuple[bytes, str]], here: bytes) -> None:
         print(f"... and {len(unwritable) - SHOWN} more not written")
     output.err(
         f"{len(unwritable)} path(s) could not be written (listed above) and are as they "
-        f"were, everything else was restored; {WRITABLE}, then restore them again"
+        f"were, everything else was restored; {redo(unwritable)}"
     )
 
 
@@ -458,6 +464,38 @@ def _saved_first(
     if not dry_run or not _holds_files(target):
         return False
     return _saving_holder(store, os.path.realpath(target), mine) is not None
+
+
+@contextlib.contextmanager
+def _restore_not_done(store: Store) -> Iterator[None]:
+    """A pre-restore snapshot refused for a full store disk says what that means for the
+    restore (create's line said "nothing was stored"), and offers --to DIR, which writes
+    nothing into the store (RED40 B F4)."""
+    try:
+        yield
+    except StoreFull:
+        raise UserError(
+            f"restore not done: its pre-restore snapshot cannot be written, as the disk of the "
+            f"snapshot store at {_shown(store.path)} is full; nothing in the worktree changed; "
+            "free some space on that disk (git snapshot prune reclaims old snapshots), or "
+            "restore elsewhere with --to DIR"
+        ) from None
+
+
+def _guard(store: Store, safety: Snapshot | None, since: int, target: str) -> Guard | None:
+    """What the pre-restore snapshot *safety* (taken from *since* on) holds at *target* (its
+    worktree, or a folder in it: --to DIR), which alone the restore may replace or remove
+    (RED40 E1: an editor's save after it was overwritten, and was in no snapshot)."""
+    if safety is None:
+        return None
+    base = os.path.relpath(os.path.realpath(target), os.path.realpath(safety.worktree))
+    root: bytes | None = safety.root
+    if base != ".":
+        root = None  # (not in it, or damaged: nothing there is known held)
+        with contextlib.suppress(CorruptObject):
+            e = Trees(store).at(safety.root, os.fsencode(base))
+            root = e.ref if e is not None and e.kind == DIR else None
+    return Guard(store, root, since)
 
 
 def _holds_files(target: str) -> bool:

@@ -7,6 +7,7 @@ import time
 
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.ctx import gc_paused
+from git_snapshot.errors import StoreFull
 from git_snapshot.errors import UserError
 from git_snapshot.store import filescache
 from git_snapshot.store import index
@@ -311,7 +312,7 @@ def _failed(store_path: str, exc: BaseException) -> UserError:
 
     nothing = "; nothing was stored (earlier snapshots are intact)"
     if no_room(exc):
-        return UserError(
+        return StoreFull(
             f"cannot write to the snapshot store at {store_path}: its disk is full{nothing}; "
             "free some space on that disk (git snapshot prune reclaims old snapshots) or set "
             "GIT_SNAPSHOT_STORE to another persistent directory"
