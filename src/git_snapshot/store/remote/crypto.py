@@ -183,12 +183,14 @@ def key_text(secret: bytes) -> str:
 
 def looks_like_key(word: str) -> bool:
     """Whether *word* is a key's text (its gsk1: line, or the base64 after gsk1: alone), not
-    a file's path: what a user pastes where a key file is asked for."""
+    a file's path: what a user pastes where a key file is asked for; its ``=`` padding may be
+    missing (a copy that stopped before it)."""
     text = word.strip()
     if text.startswith(KEY_PREFIX):
         return True
+    bare = text.rstrip("=")
     try:
-        return len(base64.b64decode(text, validate=True)) == 32
+        return len(base64.b64decode(bare + "=" * (-len(bare) % 4), validate=True)) == 32
     except ValueError:
         return False
 
