@@ -221,25 +221,26 @@ def conflict_tree(repo: Repo, in_progress: bool) -> str | None:
     oid = (_read_text(os.path.join(repo.git_dir, "AUTO_MERGE")) or "").split("\n", 1)[0].strip()
     if in_progress:
         return oid if _is_oid(oid) else None
-    if _is_oid(oid) or autostash_stored(repo):
-        return _markers_tree(repo, oid if _is_oid(oid) else None)
+    stored = autostash_stored(repo)
+    if _is_oid(oid) or stored:
+        return _markers_tree(repo, oid if _is_oid(oid) else None, stored)
     return None
 
 
-def _markers_tree(repo: Repo, auto_merge: str | None) -> str | None:
+def _markers_tree(repo: Repo, auto_merge: str | None, stored: str | None) -> str | None:
     """A tree (written to the object database) of git's files with conflict markers at the
     paths the index holds unmerged: what tree *auto_merge* holds there, each where it is none
     of that path's stages, and, when the newest stash entry is an autostash git could not
-    apply, the stash apply's merge of the stages made again (_remerged). None for none. The
-    rest of AUTO_MERGE is not git's to give back: the paths a conflicted `stash pop` applied
-    cleanly hold the entry's edits, which nothing else holds once the user drops the entry
-    (all of AUTO_MERGE was counted, and a `reset --hard` of them went unnamed: review of
-    RED36 A5), and a stale AUTO_MERGE (a clean pop's) under another command's conflict holds
-    the user's version there: one of the stages."""
+    apply (*stored*, its commit), the stash apply's merge of the stages made again
+    (_remerged). None for none. The rest of AUTO_MERGE is not git's to give back: the paths
+    a conflicted `stash pop` applied cleanly hold the entry's edits, which nothing else holds
+    once the user drops the entry (all of AUTO_MERGE was counted, and a `reset --hard` of
+    them went unnamed: review of RED36 A5), and a stale AUTO_MERGE (a clean pop's) under
+    another command's conflict holds the user's version there: one of the stages."""
     stages = _unmerged(repo)
     if not stages:
         return None
-    own = _remerged(repo, stages) if autostash_stored(repo) else {}
+    own = _remerged(repo, stored, stages) if stored else {}
     if auto_merge is not None:
         oids = {p: {o for _m, o in s.values()} for p, s in stages.items()}
         try:
@@ -267,17 +268,25 @@ _STASH_LABELS = ("Updated upstream", "Stash base", "Stashed changes")  # git sta
 
 
 def _remerged(
-    repo: Repo, stages: Mapping[bytes, Mapping[int, tuple[int, str]]]
+    repo: Repo, stash: str, stages: Mapping[bytes, Mapping[int, tuple[int, str]]]
 ) -> dict[bytes, tuple[int, str]]:
     """path -> (mode, blob id, written to the object database) of the file with conflict
-    markers `git stash apply` writes from *stages* (base, ours, theirs), for the regular files
-    with all three: `git merge-file` with the stash's labels and the conflict style of the
+    markers `git stash apply` of entry *stash* writes from *stages* (base, ours, theirs), for
+    the regular files with all three whose theirs *stash* holds there (the user's side, which
+    git gives back only while the entry is there: one dropped over an older autostash left the
+    newest entry an autostash, and its marker file, the only copy of the edit, went unnamed:
+    review40 RA1): `git merge-file` with the stash's labels and the conflict style of the
     config. A file git merged otherwise (a merge driver, a marker size) differs from it and
     stays the user's."""
     import tempfile  # (a conflicted autostash only: off the usual imports)
 
     regular = (MODE_FILE, MODE_EXEC)
     paths = [p for p, s in stages.items() if all(s.get(n, (0,))[0] in regular for n in (1, 2, 3))]
+    try:
+        held = tree_entries(repo, stash, paths[:REMERGED_AT_MOST]) if paths else {}
+    except GitError:  # (an entry git cannot read: none of it is git's to give back)
+        held = {}
+    paths = [p for p in paths if held.get(p) == stages[p][3]]
     out: dict[bytes, tuple[int, str]] = {}
     with tempfile.TemporaryDirectory(prefix="git-snapshot-") as tmp:
         for path in paths[:REMERGED_AT_MOST]:

@@ -513,17 +513,20 @@ def autostash_commit(repo: Repo) -> str | None:
     return None
 
 
-def autostash_stored(repo: Repo) -> bool:
-    """Whether the newest stash entry is an autostash git could not apply (it stores it then,
-    as `autostash`): a merge's leaves the marker files and no AUTO_MERGE (conflict_tree).
-    Read from the tail of the stash's reflog file: no git call."""
+def autostash_stored(repo: Repo) -> str | None:
+    """The commit of the newest stash entry when it is an autostash git could not apply (it
+    stores it then, as `autostash`): a merge's leaves the marker files and no AUTO_MERGE
+    (conflict_tree). None for none. Read from the tail of the stash's reflog file: no git
+    call."""
     try:
         with open(os.path.join(repo.common_dir, "logs", "refs", "stash"), "rb") as f:
             f.seek(max(0, os.fstat(f.fileno()).st_size - 4096))
             tail = f.read()
     except OSError:
-        return False
-    return tail.rstrip(b"\n").rsplit(b"\n", 1)[-1].endswith(b"\tautostash")
+        return None
+    last = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
+    oid = last.split(b" ", 2)[1].decode("ascii", "replace") if last.count(b" ") >= 2 else ""
+    return oid if last.endswith(b"\tautostash") and _is_oid(oid) else None
 
 
 # --------------------------------------------------------------------------------------------
