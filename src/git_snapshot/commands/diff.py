@@ -17,6 +17,7 @@ from git_snapshot.commands.common import here_in
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import split_id
 from git_snapshot.commands.lookup import from_top
+from git_snapshot.commands.lookup import in_tree
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.patch import MAX_TEXT
 from git_snapshot.commands.patch import Sides
@@ -248,7 +249,7 @@ def _diff(
                 return changes
 
             def holds(rel: bytes) -> bool:
-                return _in_tree(trees, old.root, rel) or _in_tree(trees, new.root, rel)
+                return in_tree(trees, old.root, rel) or in_tree(trees, new.root, rel)
 
         else:
             tree = _worktree_of(where, old)
@@ -300,7 +301,7 @@ def _diff(
                 return [disk_side(top, c) for c in changes]
 
             def holds(rel: bytes) -> bool:
-                return _in_tree(trees, old.root, rel) or os.path.lexists(top + b"/" + rel)
+                return in_tree(trees, old.root, rel) or os.path.lexists(top + b"/" + rel)
 
         sides_named = f"snapshot {_name(where, old)} or {against}"
         for word, rel in zip(paths, rels, strict=True):
@@ -367,15 +368,6 @@ def _diff(
     return status
 
 
-def _in_tree(trees: Trees, root: bytes, rel: bytes) -> bool:
-    """Whether the tree *root* holds *rel*; True when a folder on the way is damaged (the
-    diff names that damage, which is no typo)."""
-    try:
-        return trees.at(root, rel) is not None
-    except CorruptObject:
-        return True
-
-
 def _matches_nothing(
     word: str,
     sides: str,
@@ -397,7 +389,7 @@ def _matches_nothing(
         notes.append(f"note: nothing in {sides} is at {shown}")
         return
     here = here_in(repo_at(cwd), cwd) if where.here else b""  # (else: from the top)
-    hint = from_top(word, here, lambda top: _in_tree(trees, old.root, top))
+    hint = from_top(word, here, lambda top: in_tree(trees, old.root, top))
     if not hint and snapids.looks_like_id(word):
         raise UsageError(
             f"{shown} is no path in {sides}, and an ID comes before the PATHs: "

@@ -105,6 +105,15 @@ def from_top(word: str, here: bytes, held: Callable[[bytes], bool]) -> str:
     return ""
 
 
+def in_tree(trees: Trees, root: bytes, rel: bytes) -> bool:
+    """Whether the tree *root* holds *rel*; True when a folder on the way is damaged (reading
+    it names that damage: the path is not said to be missing)."""
+    try:
+        return trees.at(root, rel) is not None
+    except CorruptObject:
+        return True
+
+
 def reach_options(repo_arg: str | None, remote: str | None) -> str:
     """The --repo and --remote options a command was given, to repeat in a command it names
     (--repo=VALUE: a VALUE starting with '-' is no option); '' when none."""

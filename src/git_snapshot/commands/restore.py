@@ -27,6 +27,7 @@ from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.common import user_path
 from git_snapshot.commands.lookup import earlier_holding
 from git_snapshot.commands.lookup import from_top
+from git_snapshot.commands.lookup import in_tree
 from git_snapshot.commands.lookup import reach_options
 from git_snapshot.commands.lookup import snapshot_path
 from git_snapshot.commands.lookup import worktree_snaps
@@ -634,7 +635,9 @@ def _newest_holding(
         note = around(store, where.worktree) if where.here and where.worktree else ""
         there = earlier_holding(store, where, rels, paths)  # (RED34 C3)
         missing = [
-            p for p, rel in zip(paths, rels, strict=True) if not _any_holds(snaps, rel, trees)
+            p
+            for p, rel in zip(paths, rels, strict=True)
+            if not any(in_tree(trees, s.root, rel) for s in snaps)
         ]
     if not missing:  # each is in some snapshot, never all in one
         words = "; ".join(
@@ -654,18 +657,6 @@ def _newest_holding(
             f"git snapshot find NAME{note}"
         )
     )
-
-
-def _any_holds(snaps: list[Snapshot], rel: bytes, trees: Trees) -> bool:
-    """Whether one of *snaps* holds *rel* (a damaged tree on the way counts as holding it:
-    what is damaged is said when it is read, not named as missing)."""
-    for s in snaps:
-        try:
-            if trees.at(s.root, rel) is not None:
-                return True
-        except CorruptObject:
-            return True
-    return False
 
 
 def _no_id(paths: Sequence[str], missing: Sequence[str], opts: str) -> str:
