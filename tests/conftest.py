@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,3 +102,14 @@ def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Weed]:
 
     with seaweed(tmp_path_factory.mktemp("weed")) as w:
         yield w
+
+
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A folder under /tmp that user nobody may enter (pytest's own are root's, 0700)."""
+    path = Path(tempfile.mkdtemp(prefix="owner-"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path)

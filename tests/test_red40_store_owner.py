@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -26,19 +25,13 @@ from clihelpers import git
 from clihelpers import gs
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
+from ownerhelpers import AS_A_USER
+from ownerhelpers import NOBODY
+from ownerhelpers import chown_all
+from ownerhelpers import diverged
+from ownerhelpers import needs_root
 
-AS_A_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
-NOBODY = 65534
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root (to give the store to another user) and setpriv",
-)
-
-
-def _chown_all(top: Path, uid: int) -> None:
-    for p in [top, *top.rglob("*")]:
-        os.chown(p, uid, -1, follow_symlinks=False)
+pytestmark = needs_root
 
 
 def _owned_by(top: Path, uid: int) -> list[Path]:
@@ -58,7 +51,7 @@ def _as_user(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_root_never_writes_into_a_store_another_user_owns(repo: Path, store_dir: Path) -> None:
     gs(repo, "-m", "the user's")
-    _chown_all(store_dir, NOBODY)
+    chown_all(store_dir, NOBODY)
     try:
         (repo / ".env").write_text("S=1\n")
         for cmd in (["create"], ["list"]):
@@ -69,7 +62,7 @@ def test_root_never_writes_into_a_store_another_user_owns(repo: Path, store_dir:
             assert str(store_dir) in ran.err and "internal error" not in ran.err, ran.err
         assert _owned_by(store_dir, 0) == []
     finally:
-        _chown_all(store_dir, 0)
+        chown_all(store_dir, 0)
     assert [s["id"] for s in json.loads(gs(repo, "list", "--json").out)] == [1]
 
 
@@ -90,17 +83,9 @@ def test_a_hook_of_root_says_its_line_and_never_stops_git(
 ) -> None:
     put_venv_on_path(monkeypatch)
     install(repo)
-    git(repo, "checkout", "-q", "-b", "side")
-    (repo / "s.txt").write_text("side\n")
-    git(repo, "add", "s.txt")
-    git(repo, "commit", "-q", "-m", "side")
-    git(repo, "checkout", "-q", "main")
-    (repo / "m.txt").write_text("main\n")
-    git(repo, "add", "m.txt")
-    git(repo, "commit", "-q", "-m", "main")
-    git(repo, "checkout", "-q", "side")
+    diverged(repo)
     before = json.loads(gs(repo, "list", "--json").out)
-    _chown_all(store_dir, NOBODY)
+    chown_all(store_dir, NOBODY)
     try:
         ran = git(repo, "rebase", "-q", "main", rc=None)  # pre-rebase: a pre-hook
         assert ran.rc == 0, ran.err
@@ -114,7 +99,7 @@ def test_a_hook_of_root_says_its_line_and_never_stops_git(
         assert "stopped" not in ran.err, ran.err
         assert _owned_by(store_dir, 0) == []
     finally:
-        _chown_all(store_dir, 0)
+        chown_all(store_dir, 0)
     assert json.loads(gs(repo, "list", "--json").out) == before
 
 

@@ -13,20 +13,15 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 from clihelpers import VENV_BIN
+from ownerhelpers import NOBODY
+from ownerhelpers import needs_root
 
 AS_A_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner"]
-NOBODY = 65534
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root (to give the folder to another user) and setpriv",
-)
+pytestmark = needs_root
 
 
 def test_a_store_folder_another_user_made_is_refused_naming_its_owner(

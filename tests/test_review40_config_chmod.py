@@ -12,40 +12,21 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from clihelpers import VENV_BIN
+from ownerhelpers import AS_NOBODY
+from ownerhelpers import NOBODY
+from ownerhelpers import needs_root
 
 from git_snapshot.errors import UserError
 from git_snapshot.store.remote import config
 
-NOBODY = 65534
-AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
 
-as_nobody = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root (to run as another user) and setpriv",
-)
-
-
-@pytest.fixture
-def open_tmp() -> Iterator[Path]:
-    """A folder under /tmp that user nobody may enter (pytest's own are root's, 0700)."""
-    path = Path(tempfile.mkdtemp(prefix="review40-rc3-"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path)
-
-
-@as_nobody
+@needs_root
 def test_a_config_folder_root_made_for_the_user_is_read_not_chmodded(open_tmp: Path) -> None:
     conf = open_tmp / "conf"
     conf.mkdir(mode=0o755)
@@ -87,7 +68,7 @@ def test_a_config_dir_naming_a_file_leaves_the_file_alone(
     assert stat.S_IMODE(notes.stat().st_mode) == 0o644
 
 
-@as_nobody
+@needs_root
 def test_a_home_another_uid_owns_as_a_container_gives_it_keeps_the_remotes(open_tmp: Path) -> None:
     """OpenShift runs a container as any uid in group 0, with a home that uid 1001 owns, mode
     0775: the home's owner was asked too, and every remote command, `remote add` first, was

@@ -11,25 +11,21 @@ permissions (setpriv), as in tests/test_red30_store_owner.py."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
-from clihelpers import git
 from clihelpers import gs
 from hookhelpers import head
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
+from ownerhelpers import AS_A_USER
+from ownerhelpers import NOBODY
+from ownerhelpers import chown_all
+from ownerhelpers import diverged
+from ownerhelpers import needs_root
 
-AS_A_USER = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
-NOBODY = 65534
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root (to give a part of the store to another user) and setpriv",
-)
+pytestmark = needs_root
 
 
 def test_a_pre_hook_stops_git_when_a_part_of_the_users_store_is_another_users(
@@ -37,20 +33,11 @@ def test_a_pre_hook_stops_git_when_a_part_of_the_users_store_is_another_users(
 ) -> None:
     put_venv_on_path(monkeypatch)
     install(repo)
-    git(repo, "checkout", "-q", "-b", "side")
-    (repo / "s.txt").write_text("side\n")
-    git(repo, "add", "s.txt")
-    git(repo, "commit", "-q", "-m", "side")
-    git(repo, "checkout", "-q", "main")
-    (repo / "m.txt").write_text("main\n")
-    git(repo, "add", "m.txt")
-    git(repo, "commit", "-q", "-m", "main")
-    git(repo, "checkout", "-q", "side")
+    diverged(repo)
     before = json.loads(gs(repo, "list", "--json").out)
     side = head(repo)
     packs = store_dir / "packs"
-    for p in [packs, *packs.iterdir()]:
-        os.chown(p, NOBODY, -1, follow_symlinks=False)
+    chown_all(packs, NOBODY)
     try:
         ran = subprocess.run(
             [*AS_A_USER, "git", "rebase", "-q", "main"],
@@ -64,6 +51,5 @@ def test_a_pre_hook_stops_git_when_a_part_of_the_users_store_is_another_users(
         assert "belongs to nobody" in ran.stderr and "sudo chown -R" in ran.stderr, ran.stderr
         assert head(repo) == side
     finally:
-        for p in [packs, *packs.iterdir()]:
-            os.chown(p, 0, -1, follow_symlinks=False)
+        chown_all(packs, 0)
     assert json.loads(gs(repo, "list", "--json").out) == before

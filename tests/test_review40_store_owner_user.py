@@ -7,34 +7,16 @@ the owner named: Store.__init__, core._check_owner). Here user nobody runs it.""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from clihelpers import VENV_BIN
 from conftest import committed_repo
+from ownerhelpers import AS_NOBODY
+from ownerhelpers import NOBODY
+from ownerhelpers import needs_root
 
-NOBODY = 65534
-AS_NOBODY = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
-
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root (to run as another user) and setpriv",
-)
-
-
-@pytest.fixture
-def open_tmp() -> Iterator[Path]:
-    """A folder under /tmp that user nobody may enter (pytest's own are root's, 0700)."""
-    path = Path(tempfile.mkdtemp(prefix="review40-rc3-"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path)
+pytestmark = needs_root
 
 
 def test_a_user_is_refused_a_store_folder_root_made_naming_root(open_tmp: Path) -> None:
