@@ -114,7 +114,8 @@ class _Old:
     # is not known)
     packs: set[str] | None = None
     # the pack files its last gc dropped and may have been killed before unlinking
-    # (Index.gc_doomed): dead data, or copies a repack made (a merge of tombstone packs)
+    # (Index.gc_doomed): dead data, copies a repack made (a merge of tombstone packs), or an
+    # orphan it reclaimed (a forget killed before its index transaction: still undone)
     doomed: set[str] = field(default_factory=set)
 
 
@@ -340,12 +341,15 @@ def _undone_forgets(
     forget killed or failed before that transaction: the snapshots it names are still
     listed, and the user was never told they were forgotten. Such a pack is what gc
     reclaims as an orphan; repair removes it too (report.undone_packs), for else an index
-    rebuilt later from the packs alone would drop snapshots this one keeps. A pack of a
-    snapshot's record given anew with its tombstone of the old one (records.restate: the
-    tombstone names the new record) whose transaction never came is completed when the index
-    lists that snapshot under the old record (_complete: report.restated), else removed (no
-    longer listed so: forgotten since; report.unrestated; entered, its record was a
-    forgotten one back, or a second snapshot of the same number).
+    rebuilt later from the packs alone would drop snapshots this one keeps (a gc killed
+    before it unlinked such an orphan leaves it doomed: still removed). A doomed pack naming
+    no listed snapshot is a killed gc's copy (a merge of tombstone packs): entered, the next
+    gc's to delete, and no forget. A pack of a snapshot's record given anew with its
+    tombstone of the old one (records.restate: the tombstone names the new record) whose
+    transaction never came is completed when the index lists that snapshot under the old
+    record (_complete: report.restated), else removed (no longer listed so: forgotten since;
+    report.unrestated; entered, its record was a forgotten one back, or a second snapshot of
+    the same number).
     Nothing is left out when no old index could be read: each tombstone then counts (the
     user asked), and a record given anew replaces the one it names (_merge)."""
     if old.packs is None:
@@ -354,11 +358,13 @@ def _undone_forgets(
     listed = {s.record: s for s, _ in old.snapshots if s.record is not None}
     out: list[str] = []
     for name, objects in sorted(headers.items()):
-        if name in old.packs or name in hurt or name in old.doomed:
+        if name in old.packs or name in hurt:
             continue
         read = tombstone_pack(store, name, objects)
         if read is None:
             continue  # a snapshot of its own (a commit killed before its row): entered
+        if name in old.doomed and listed.keys().isdisjoint([*read.forgotten, *read.anew]):
+            continue  # a killed gc's copy (a merge of tombstone packs) or dead: entered
         if read.anew and _complete(read, listed):
             report.restated.append(name)  # entered: the row takes its record (_merge)
             continue
