@@ -482,13 +482,16 @@ def _moved_back(
     A6). A rename also edited, or a copy of a file that stayed (*snap* held the same there),
     is still named; so is a path the index still holds: a rename leaves its old path, and
     swapping two links (or copying one file's committed bytes over another, edited too) and
-    `reset --hard` lost both edits, not one (RED40 A2). Only for such files: two `ls-files`."""
+    `reset --hard` lost both edits, not one (RED40 A2). An empty file only to a path *snap*
+    held nothing at (the rename's old path, written back): the empty blob is at many paths,
+    and one whose edit the operation discarded is no rename's (RED40 F4: `git mv` of an empty
+    `__init__.py` undone was named). Only for such files: two `ls-files`."""
     from git_snapshot.worktree import TRACKED
 
     moved = [
         (p, e)
         for p, e, _ in items
-        if p not in given and e.label == TRACKED and e.kind in (FILE, SYMLINK) and e.size
+        if p not in given and e.label == TRACKED and e.kind in (FILE, SYMLINK)
     ]
     if not moved:
         return set()
@@ -496,6 +499,7 @@ def _moved_back(
     moved = [(p, e) for p, e in moved if p not in index]  # (still tracked: no rename of it)
     if not moved:
         return set()
+    entries = dict(moved)
     wanted = {p: (git_blob_id(store, e), _git_mode(e)) for p, e in moved}
     at = _index_paths_of(index, set(wanted.values()))
     edited = _edited_paths(repo)
@@ -506,7 +510,10 @@ def _moved_back(
             if other == path or on_disk(other) != key:
                 continue
             was = _entry_at(store, snap.root, other)
-            if was is None or was.kind == DIR or (git_blob_id(store, was), _git_mode(was)) != key:
+            if was is None or (
+                entries[path].size
+                and (was.kind == DIR or (git_blob_id(store, was), _git_mode(was)) != key)
+            ):
                 out.add(path)
                 break
     return out
