@@ -4,6 +4,7 @@ import contextlib
 import copy
 import os
 import stat
+import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
@@ -42,11 +43,11 @@ from git_snapshot.store.history import Trees
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.restore_guard import Guard
 from git_snapshot.store.restore_plan import GIT
 from git_snapshot.store.restore_plan import refuse_git_dir_on_way
 from git_snapshot.store.restore_plan import refused_into
 from git_snapshot.store.restorer import NEVER
-from git_snapshot.store.restorer import WRITABLE
 from git_snapshot.store.restorer import Damaged
 from git_snapshot.store.restorer import Report
 from git_snapshot.store.restorer import Restorer
@@ -54,6 +55,7 @@ from git_snapshot.store.restorer import Unwritable
 from git_snapshot.store.restorer import keeps_mode
 from git_snapshot.store.restorer import left_as_is
 from git_snapshot.store.restorer import read_at
+from git_snapshot.store.restorer import redo
 from git_snapshot.store.restorer import split_path
 from git_snapshot.store.safety import PRE_RESTORE
 from git_snapshot.store.safety import restore_record
@@ -222,6 +224,7 @@ def cmd_restore(
         target = into.toplevel if into else os.path.abspath(os.path.join(cwd, to or "."))
         refuse_git_dir(mine, target)
         safety = None
+        since = time.time_ns()  # the pre-restore snapshot's start (its guard: RED40 E1)
         if not dry_run and into is not None:
             # a refused PATH takes no pre-restore snapshot
             Restorer(store, never=NEVER).refuse(snap, [split_path(p) for p in rels if p], target)
@@ -263,6 +266,7 @@ def cmd_restore(
                 replace_dirs=not to,
                 keep_files=keep_files,
                 progress=count,
+                guard=None if dry_run else _guard(store, safety, since, target),
             )
 
             def held() -> str:
@@ -397,7 +401,7 @@ def _print_unwritable(unwritable: list[tuple[bytes, str]], here: bytes) -> None:
         print(f"... and {len(unwritable) - SHOWN} more not written")
     output.err(
         f"{len(unwritable)} path(s) could not be written (listed above) and are as they "
-        f"were, everything else was restored; {WRITABLE}, then restore them again"
+        f"were, everything else was restored; {redo(unwritable)}"
     )
 
 
@@ -477,6 +481,23 @@ def _restore_not_done(store: Store) -> Iterator[None]:
             "free some space on that disk (git snapshot prune reclaims old snapshots), or "
             "restore elsewhere with --to DIR"
         ) from None
+
+
+def _guard(store: Store, safety: Snapshot | None, since: int, target: str) -> Guard | None:
+    """What the pre-restore snapshot *safety* (taken from *since* on) holds at *target* (its
+    worktree, or a folder in it: --to DIR), which alone the restore may replace or remove
+    (RED40 E1: an editor's save after it was overwritten, and was in no snapshot), but for
+    what it left out (named, overwritten with a warning, as before)."""
+    if safety is None:
+        return None
+    base = os.path.relpath(os.path.realpath(target), os.path.realpath(safety.worktree))
+    root: bytes | None = safety.root
+    if base != ".":
+        root = None  # (not in it, or damaged: nothing there is known held)
+        with contextlib.suppress(CorruptObject):
+            e = Trees(store).at(safety.root, os.fsencode(base))
+            root = e.ref if e is not None and e.kind == DIR else None
+    return Guard(store, root, since, frozenset(p for p, _ in _skipped_of(safety)))
 
 
 def _holds_files(target: str) -> bool:

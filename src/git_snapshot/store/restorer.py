@@ -43,6 +43,10 @@ from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import digest_fd
+from git_snapshot.store.restore_guard import CHANGED
+from git_snapshot.store.restore_guard import CREATED
+from git_snapshot.store.restore_guard import Guard
+from git_snapshot.store.restore_guard import moved
 from git_snapshot.store.restore_plan import GIT
 from git_snapshot.store.restore_plan import LOCATED_MAX
 from git_snapshot.store.restore_plan import PARALLEL_MIN
@@ -141,12 +145,22 @@ class Unwritable(UserError):
         first = first_of([f"{show(p)} ({why})" for p, why in gone])
         super().__init__(
             f"{len(gone)} path(s) could not be written and are as they were: {first};"
-            f" everything else was restored; {WRITABLE}, then restore them again"
+            f" everything else was restored; {redo(gone)}"
         )
 
 
 # what lets a restore write a path it could not
 WRITABLE = "give yourself access to them and their folders (chmod u+rwX, chattr -i)"
+
+
+def redo(unwritable: list[tuple[bytes, str]]) -> str:
+    """What writes the *unwritable* paths: access to them, or (changed while the restore
+    ran: RED40 E1) the same command again, whose pre-restore snapshot saves them first."""
+    changed = sum(why in (CHANGED, CREATED) for _, why in unwritable)
+    again = "run the same command again: its pre-restore snapshot saves what they hold first"
+    if changed == len(unwritable):
+        return again
+    return f"{WRITABLE}, then restore them again" + (f" ({again})" if changed else "")
 
 
 class Stopped(UserError):
@@ -308,6 +322,7 @@ class Restorer(Planning, Writing):
         progress: Callable[[int, int], None] | None = None,
         threads: int | None = None,
         processes: bool | None = None,
+        guard: Guard | None = None,
     ) -> None:
         """*progress* is told (files done, files selected) as it goes. *protect*: relative
         paths never deleted or overwritten (what the pre-restore snapshot could not save); the
@@ -323,8 +338,10 @@ class Restorer(Planning, Writing):
         it). *threads*: writer threads for new files (None: one per CPU, at most 4, when at
         least PARALLEL_MIN files are restored; 0: none). *processes*: whether the writers
         are forked processes (None: on Linux, when no other thread runs here), which share
-        no GIL, or threads."""
+        no GIL, or threads. *guard*: the pre-restore snapshot (in place): only what it holds
+        as it is on disk is replaced or removed (RED40 E1)."""
         self.store = store
+        self.guard = guard
         self.delete = delete
         self.dry_run = dry_run
         self.never = never
@@ -798,13 +815,23 @@ class Restorer(Planning, Writing):
             return
         if (
             st is not None
+            and not stat.S_ISDIR(st.st_mode)
+            and self._changed(parent, e.name, rel, st)
+        ):
+            return
+        if (
+            st is not None
             and stat.S_ISDIR(st.st_mode)
             and not self._remove(parent, e.name, rel, st)
         ):
             return
+        there = None if st is None or stat.S_ISDIR(st.st_mode) else st  # (a folder: removed)
         if not self.dry_run:
             try:
-                self._write_entry(parent, e)
+                self._write_entry(parent, e, there, look=True)
+            except _Moved:  # replaced or made there since the look above: left as it is
+                self.report.unwritable.append((rel, CHANGED if there is not None else CREATED))
+                return
             except CorruptObject as exc:
                 self.report.damaged.append((rel, str(exc)))
                 return
@@ -820,6 +847,21 @@ class Restorer(Planning, Writing):
                     self._written(e, rel, st)
                 raise
         self._written(e, rel, st)
+
+    def _changed(self, parent: int, name: bytes, rel: bytes, st: os.stat_result) -> bool:
+        """Whether what lstat found (*st*) at *rel* is not what the pre-restore snapshot holds
+        (its guard): then it is left as it is, and named (RED40 E1)."""
+        why = None if self.guard is None else self.guard.why(rel, st, name, parent)
+        if why is not None:
+            self.report.unwritable.append((rel, why))
+        return why is not None
+
+    def _last_look(self, parent: int, name: bytes, there: os.stat_result | None) -> None:
+        """Raise _Moved when *name* is no longer what was looked at (*there*; None: nothing),
+        just before the rename that replaces it: the restore's temp file may have taken
+        seconds to write, and an editor's save meanwhile is in no snapshot."""
+        if self.guard is not None and moved(parent, name, there):
+            raise _Moved
 
     def _written(self, e: Entry, rel: bytes, st: os.stat_result | None) -> None:
         (self.report.updated if st is not None else self.report.created).append(rel)
@@ -876,17 +918,22 @@ class Restorer(Planning, Writing):
         self._fill(d, e.ref, rel + b"/", fresh)
         self._filled(d)
 
-    def _write_entry(self, parent: int, e: Entry) -> None:
+    def _write_entry(
+        self, parent: int, e: Entry, there: os.stat_result | None = None, look: bool = False
+    ) -> None:
         """Write *e* to a temp name (ours, see safewrite) and rename it into place. A file is
         written unnamed first (O_TMPFILE, where the file system has it) and given the temp
         name only once whole: a restore killed while it writes (a big file takes seconds)
         leaves nothing behind in the user's folder, where git would show a leftover temp
-        file as a new untracked file."""
+        file as a new untracked file. *look*: raise _Moved, the temp name gone, when what is
+        at the name is no longer *there* (None: nothing) just before the rename."""
         tmp = self._temp_name(parent, e.name)
         if e.kind == SYMLINK:
             try:
                 os.symlink(e.ref, tmp, dir_fd=parent)
                 os.utime(tmp, ns=(e.mtime_ns, e.mtime_ns), dir_fd=parent, follow_symlinks=False)
+                if look:
+                    self._last_look(parent, e.name, there)
                 os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
             except FileExistsError:
                 raise  # (the temp name is taken: not ours to remove)
@@ -903,6 +950,8 @@ class Restorer(Planning, Writing):
                 try:  # a name for it: linkat through /proc (no privilege needed), then its own
                     self._link_unnamed(fd, parent, tmp)
                     linked = True
+                    if look:
+                        self._last_look(parent, e.name, there)
                     os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
                     return
                 except FileExistsError:
@@ -925,6 +974,8 @@ class Restorer(Planning, Writing):
         try:
             leftovers.hold(fd)  # until renamed: no other run takes it for a leftover
             self._fill_file(fd, e)
+            if look:
+                self._last_look(parent, e.name, there)
             os.rename(tmp, e.name, src_dir_fd=parent, dst_dir_fd=parent)
         except BaseException:
             _drop(parent, tmp)
@@ -1259,6 +1310,10 @@ class Restorer(Planning, Writing):
         if not self.dry_run:
             os.rmdir(name, dir_fd=parent)
         return True
+
+
+class _Moved(Exception):
+    """What is at a path changed between the restore's look and its rename (_last_look)."""
 
 
 class _Unlooked(Exception):
