@@ -1277,8 +1277,13 @@ class Restorer(Planning, Writing):
         ):
             self.report.kept.append(rel)
             return False
+        if self._changed(parent, name, rel, st):  # not the pre-restore snapshot's (RED40 E1)
+            return False
         if not stat.S_ISDIR(st.st_mode):
             if not self.dry_run:
+                if self.guard is not None and moved(parent, name, st):
+                    self.report.unwritable.append((rel, CHANGED))
+                    return False
                 os.unlink(name, dir_fd=parent)
             return True
         try:
@@ -1308,7 +1313,13 @@ class Restorer(Planning, Writing):
         if stayed:
             return False
         if not self.dry_run:
-            os.rmdir(name, dir_fd=parent)
+            try:
+                os.rmdir(name, dir_fd=parent)
+            except OSError as exc:  # made in it since it was emptied: kept, named
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or self.guard is None:
+                    raise
+                self.report.unwritable.append((rel, CHANGED))
+                return False
         return True
 
 
