@@ -240,11 +240,46 @@ def _committed_since(
     """_given of *items* (about to be named lost from *snap*) by the commits HEAD was at since
     *snap* was taken (its reflog, head_moves), less those *asked* already: `git commit -am
     mine` on a new branch, another commit on top, then `checkout main -- f` or `checkout -f
-    main` named MINE, which x~1 holds (RED37 review RF). Only what is about to be named is
-    asked: one lookup a path and commit, up to HEAD_MOVES_AT_MOST commits."""
+    main` named MINE, which x~1 holds (RED37 review RF). Of them, those a ref still reaches
+    and those HEAD reached after *snap*'s HEAD (an edit committed since, amended away by the
+    user: _reached_after): the window reaches a minute before *snap* (a clock stepped back),
+    and a file an amend dropped from its commit just before *snap* was given back by the
+    amended-away commit, which only the reflog holds, and not by one over a minute old
+    (RED40 F5). Only what is about to be named is asked: one lookup a path and commit, up to
+    HEAD_MOVES_AT_MOST commits, and one `rev-list` when the reflog goes back before *snap*."""
     since = snap.created - CLOCK_STEP_SLACK_S
-    later = [r for r in head_moves(repo.git_dir, since) if r not in asked]
+    moves = [r for r in head_moves(repo.git_dir, since) if r not in asked]
+    after = _reached_after(repo.git_dir, since, snap.meta.get("head"))
+    kept = _reachable(repo, [r for r in moves if r not in after])
+    later = [r for r in moves if r in after or r in kept]
     return _given(store, repo, items, later, unread) if later else {}
+
+
+def _reached_after(git_dir: str, since: float, head: object) -> set[str]:
+    """The commits HEAD's reflog (since *since*) says HEAD reached after it last reached
+    *head* (a snapshot's HEAD then: the reflog's order, not its clock); every one in the
+    window when none reached *head* there, nothing when *head* is no commit id."""
+    if not isinstance(head, str) or not gitrepo._is_oid(head):
+        return set()
+    out: set[str] = set()
+    for _old, new, _msg in reflog_since(git_dir, since, 1 << 16):
+        if new == head or len(out) >= HEAD_MOVES_AT_MOST:
+            break
+        out.add(new)
+    return out
+
+
+def _reachable(repo: gitrepo.Repo, commits: Sequence[str]) -> set[str]:
+    """Those of *commits* a ref (a branch, a tag, HEAD, the stash...) reaches: one `rev-list`
+    of what they reach that no ref does (an amended-away commit's parent is on the branch:
+    a line or two); none when git cannot say (they are named, not hidden)."""
+    if not commits:
+        return set()
+    res = gitrepo._run(repo.toplevel, ["rev-list", *commits, "--not", "--all"])
+    if res.returncode != 0:
+        return set()
+    unreachable = set(res.stdout.decode("ascii", "replace").split())
+    return {c for c in commits if c not in unreachable}
 
 
 def _lost_items(
