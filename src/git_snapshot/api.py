@@ -13,6 +13,7 @@ raise UserError, as does everything a user's files or store can cause.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
 from git_snapshot.store.index import Snapshot
 from git_snapshot.store.prune import gc
+from git_snapshot.store.restore_guard import Guard
 from git_snapshot.store.restore_plan import refuse_git_dir_on_way
 from git_snapshot.store.restorer import NotAllRestored
 from git_snapshot.store.restorer import Restorer
@@ -226,13 +228,18 @@ def restore_backup(
         named = [b"/".join(split_path(p)) for p in wanted]
         protect: frozenset[bytes] = frozenset()
         safety = None
+        guard = None
         if os.path.isdir(where):
+            since = time.time_ns()
             safety = _pre_restore(st, name, snap, where, named, delete)
             protect = unsaved(safety, named)
+            # only what that backup holds as it is is replaced or deleted (RED40 E1)
+            left = safety.meta.get("skipped_paths", [])
+            guard = Guard(st, safety.root, since, frozenset(os.fsencode(p) for p, _ in left))
         # a backup is of a folder, .git and all (a script's before `git filter-repo`): all of
         # it is restored, what it replaces kept in the pre-restore backup (the commands leave
         # a repository's own .git alone: their snapshots never hold it, RED31)
-        restorer = Restorer(st, delete=delete, protect=protect, never=frozenset())
+        restorer = Restorer(st, delete=delete, protect=protect, never=frozenset(), guard=guard)
         # as restore's: a run that stops notes what it wrote, and its Stopped line names the
         # backup holding what was there (a run again after one that stopped: the first's)
         runs = restored.first_run(st, safety) if safety is not None else None
