@@ -940,6 +940,57 @@ def _exact(store: Store, repo: gitrepo.Repo, before: Snapshot, ctx: Context) -> 
     return time.time() - seen.when < FILE_CHECKOUT_WINDOW_NS / 1e9
 
 
+def _autostash_losses(
+    store: Store, repo: gitrepo.Repo, call: Call, ctx: Context, started: float, res: Result
+) -> list[losses.Report]:
+    """What git's autostash destroyed before this pre-rebase ran (RED40 F1). Its stash records
+    no change at a tracked file the user replaced with a folder (git 2.39 keeps the file in
+    the stash's tree), and its `reset --hard` writes the file back, deleting the folder with
+    the untracked files in it: nothing hides them, no later hook saw them. Each path where
+    the snapshot before the command holds a folder, *res* (this hook's) a file that git
+    wrote since the command began, is compared below it: what is gone is named from that
+    snapshot, hedged (the folder may have changed since). A file the user put back before
+    is older than the command: not named."""
+    began = _git_began(repo, call, ctx, res, started)
+    before = _before(store, repo, call, started, None, began)
+    if before is None or before.root == res.snapshot.root:
+        return []
+    over = _files_over_folders(store, before.root, res.snapshot.root)
+    written = _written_during(repo, over, ctx.started, res.ids) if over else []
+    if not written:
+        return []
+    from git_snapshot import losses
+
+    unread: dict[bytes, str] = {}
+    found = losses.find(store, repo, before, written, (), unread)
+    damaged = losses.not_compared(before.id, unread)
+    if not found and not damaged:
+        return []
+    report = losses.report_of(store, repo, ctx.command, before, False, found, damaged)
+    return [report]
+
+
+def _files_over_folders(store: Store, before: bytes, after: bytes) -> list[bytes]:
+    """The paths where tree *before* holds a folder and tree *after* a file or a link."""
+    from git_snapshot.store.diff import ADDED
+    from git_snapshot.store.diff import DELETED
+    from git_snapshot.store.diff import diff_trees
+    from git_snapshot.store.objects import DIR
+
+    changes = diff_trees(store, before, after)
+    files = {c.path for c in changes if c.status == ADDED and c.new and c.new.kind != DIR}
+    out: set[bytes] = set()
+    for c in changes:
+        if c.status != DELETED:
+            continue
+        p = c.path  # (itself: an empty folder; else the folder it was in, or one above)
+        while p and p not in files:
+            p = p.rpartition(b"/")[0]
+        if p:
+            out.add(p)
+    return sorted(out)
+
+
 class _Op:
     """The operation a post-hook checks: the hook's *call* and *ctx*, this hook's snapshot
     (*after*, as worktree.take returned it; None when it could take none: _losses_anyway),
@@ -1624,7 +1675,9 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
 
                 brings = stopped.targets(repo, call, env)
                 stopped.begin(repo, res.snapshot, ctx.command, brings)
-        if not hook.pre and not ctx.under_run:
+        # git's autostash ran before pre-rebase, and may have destroyed (RED40 F1)
+        autostash = call.name == "pre-rebase" and bool(gitrepo.autostash_commit(repo))
+        if (not hook.pre or autostash) and not ctx.under_run:
             try:
                 # the shared lock from the choice of the snapshot compared with until the
                 # report naming it is in the log: a prune forgets (retention.forget_unnamed)
@@ -1632,7 +1685,10 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                 # (RED34 D3: "object ... is missing from the index", and a report naming a
                 # snapshot the prune then forgot)
                 with store.lock():
-                    reports = find_losses(store, repo, call, ctx, started, res, overlay)
+                    if hook.pre:
+                        reports = _autostash_losses(store, repo, call, ctx, started, res)
+                    else:
+                        reports = find_losses(store, repo, call, ctx, started, res, overlay)
                     if reports and earlier:
                         from git_snapshot import stopped
 
