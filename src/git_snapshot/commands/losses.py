@@ -61,9 +61,9 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
         # a newcomer after a `reset --hard` looks here first: what no hook reports is found
         # by comparing a snapshot from before it with the worktree
         print(
-            "no loss reports for this worktree (git reset --hard, git clean, git stash "
-            "drop, git checkout -p and git sparse-checkout run no hook and report nothing: "
-            "pick a snapshot from before one in "
+            "no loss reports for this worktree (git reset --hard, git clean, git stash, git "
+            "stash drop, git checkout -p and git sparse-checkout run no hook and report "
+            "nothing: pick a snapshot from before one in "
             "'git snapshot list', then see what it holds that the worktree lacks with: "
             "git snapshot diff ID)"
         )
@@ -527,16 +527,19 @@ def _already_undone(
 ) -> str:
     """Why undo refuses to undo the latest report again (it would write the same versions
     over whatever was done since), and the command that puts back what that undo replaced."""
-    head = (
+    done = (
         f"the latest loss report ({last['command']}, {last['when']}) was already undone "
-        f"(git snapshot undo, {note.get('when', '?')}); {NO_HOOK}"
+        f"(git snapshot undo, {note.get('when', '?')})"
     )
+    head = f"{done}; {NO_HOOK}"
     saved = note.get("pre_restore")
     into = last.get("into") or []
     if into or not isinstance(saved, int):  # written elsewhere (--to): nothing of this worktree
         folders = ", ".join(output.display(os.fsencode(t)) for t in into)
+        # (the folders the undo wrote into, said with it: after NO_HOOK they read as a part
+        # of its `restore --newest PATH` advice, RED40 F note)
         where = f" into {folders}" if into else ""
-        return f"{head}{where}; older reports: git snapshot losses"
+        return f"{done}{where}; {NO_HOOK}; older reports: git snapshot losses"
     # (a repair since may have renumbered it: RED34 D8)
     now = losses.now_numbered(held, saved, note.get("pre_restore_time"))
     if now is None:
