@@ -97,3 +97,18 @@ def test_under_run_the_loss_is_named_once(hooked: Path) -> None:
     ran = gs(hooked, "run", "--", "git", "rebase", "--autostash", "feat")
     assert [r.names for r in ran.reports] == ["x.csv/inner.txt"], ran.err
     assert named_lost(hooked) == ["x.csv/inner.txt"]
+
+
+def test_plain_git_stash_needs_run_and_the_losses_hint_says_so(hooked: Path) -> None:
+    """A plain `git stash` does the same (no hook runs): `losses` lists `git stash` among the
+    commands that report nothing by themselves; under `run` it is named."""
+    saved = _folder_over_file(hooked)
+    git(hooked, "stash", "-q")
+    assert (hooked / "x.csv").is_file()
+    out = gs(hooked, "losses").out
+    assert "no loss reports" in out and "git stash, git stash drop" in out, out
+    git(hooked, "stash", "pop", "-q")
+    (hooked / "x.csv").unlink()
+    gs(hooked, "restore", str(saved), "x.csv/inner.txt")
+    ran = gs(hooked, "run", "--", "git", "stash", "-q")
+    assert [r.names for r in ran.reports] == ["x.csv/inner.txt"], ran.err
