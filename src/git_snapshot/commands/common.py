@@ -139,12 +139,14 @@ else:
     Where = namedtuple("Where", "key label worktree here")
 
 
-def _labels(store: Store, *extra: str) -> dict[str, str]:
-    return identity.labels(list(dict.fromkeys([*(k for k, _ in store.index.sources()), *extra])))
+def store_labels(store: Store, *extra: str) -> dict[str, str]:
+    """Every repository's label (as list --all names it), *extra* keys too: each key counted
+    once, so two snapshots of one repository are not two repositories of its name."""
+    return identity.labels([*(k for k, _ in store.index.sources()), *extra])
 
 
 def _where(store: Store, key: str | None, worktree: str | None, cwd: str) -> Where:
-    label = _labels(store, key)[key] if key else os.path.basename(worktree or "")
+    label = store_labels(store, key)[key] if key else os.path.basename(worktree or "")
     mine = current_repo(cwd) if key else None
     here = mine is not None and identity.known_source(store, mine) == key
     return Where(key, label, worktree, here)
@@ -161,7 +163,7 @@ def resolve_repo(store: Store, cwd: str, repo_arg: str | None = None) -> Where:
     if repo_arg is None:
         repo = _repo_here(store, cwd)
         key = identity.source(store, repo)
-        return Where(key, _labels(store, key)[key], repo.toplevel, True)
+        return Where(key, store_labels(store, key)[key], repo.toplevel, True)
     if "#" in repo_arg and store.index.has_source(repo_arg):  # a key, as scripts read it
         return _one(store, [repo_arg], repo_arg, cwd)
     path = os.path.abspath(os.path.join(cwd, repo_arg))
@@ -228,7 +230,7 @@ def _places(store: Store, key: str) -> set[str]:
 
 
 def _by_name(store: Store, name: str, cwd: str) -> Where:
-    labels = _labels(store)
+    labels = store_labels(store)
     keys = [k for k, label in labels.items() if label == name]
     keys = keys or [k for k in labels if identity.name_of(k) == name]
     keys = keys or [k for k in labels if identity.tagged(k) == name]  # name#tag, kept
@@ -246,7 +248,7 @@ def _by_name(store: Store, name: str, cwd: str) -> Where:
 
 def _one(store: Store, keys: list[str], what: str, cwd: str) -> Where:
     """The one repository *keys* holds; several are refused, naming each."""
-    labels = _labels(store, *keys)
+    labels = store_labels(store, *keys)
     if len(keys) > 1:
         gone = {k: "" if identity.live_worktree(store, k) else ", deleted" for k in keys}
         names = "; ".join(f"{labels[k]} ({_main_path(k)}{gone[k]})" for k in keys)
@@ -267,7 +269,7 @@ def split_id(store: Store, ref: str) -> tuple[str | None, str]:
     prefix before a ``:`` that names a repository (a name may hold a ``:``, a date too)."""
     if ":" not in ref or ref.startswith("@{"):
         return None, ref
-    labels = _labels(store)
+    labels = store_labels(store)
     known = (
         set(labels.values())
         | {identity.name_of(k) for k in labels}
@@ -420,7 +422,7 @@ def elsewhere(store: Store, top: str) -> str:
             old_main = os.path.dirname(identity.path_of(k))
             if repo.git_dir == repo.common_dir and old_main in gone:
                 gone.insert(0, old_main)
-            label = _labels(store, k)[k]
+            label = store_labels(store, k)[k]
             return (
                 f"; this repository's snapshots taken in {output.display(os.fsencode(gone[0]))}, "
                 f"which is gone (moved?), are listed by: git snapshot list "
@@ -433,13 +435,13 @@ def pick(store: Store, repo: gitrepo.Repo, ref: str) -> Snapshot:
     """A snapshot of this repository (by number, ``latest`` of this worktree, or a
     repository-qualified id, which may name another repository)."""
     key = identity.source(store, repo)
-    here = Where(key, _labels(store, key)[key], repo.toplevel, True)
+    here = Where(key, store_labels(store, key)[key], repo.toplevel, True)
     return choose(store, repo.toplevel, ref, where=here if ":" not in ref else None)[1]
 
 
 def qualified(store: Store, snaps: list[Snapshot]) -> dict[str, str]:
     """source key -> label, for printing ids as ``label:12``."""
-    return _labels(store, *(s.source for s in snaps))
+    return store_labels(store, *(s.source for s in snaps))
 
 
 def user_path(repo: gitrepo.Repo, cwd: str, path: str) -> bytes:

@@ -10,7 +10,7 @@ from git_snapshot.words import first_of
 
 def _push_once(name: str | None) -> tuple[str, list[str]]:
     """The push's line, and its warnings (each a line of its own)."""
-    from git_snapshot import identity
+    from git_snapshot.commands.common import store_labels
     from git_snapshot.store.remote import config
     from git_snapshot.store.remote.cache import RemoteStore
     from git_snapshot.store.remote.push import push
@@ -22,10 +22,9 @@ def _push_once(name: str | None) -> tuple[str, list[str]]:
         with RemoteStore(remote, store.path) as cache:
             r = push(store, remote, cache, lambda: _waiting(conf.name))
             note = cache.unreadable_note()
-        # the labels list gives: of every repository in the store, each once (a repository
-        # with two snapshots skipped counted as two of that name: "proj#5c1e2a:2", RED40 B F3)
-        sources = [k for k, _ in store.index.sources()]
-        labels = identity.labels(list(dict.fromkeys([*sources, *(s for s, _, _ in r.skipped)])))
+        # as list --all labels them ("proj#5c1e2a:2" counted two skipped snapshots of one
+        # repository as two repositories of its name, RED40 B F3)
+        labels = store_labels(store, *(s for s, _, _ in r.skipped))
     line = (
         f"pushed {r.snapshots} snapshot(s) and {r.packs} pack(s) ({output.size(r.bytes)}) "
         f"to {conf.name}; {r.already} already there"
