@@ -782,7 +782,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     check = [(p, e) for p, e, _ in keep if e.label != IGNORED and e.kind != DIR]
     # the commits HEAD was at since the snapshot: a branch switch that deleted tracked files,
     # a `git rm` then a commit, took nothing git cannot give back
-    moved = losses.head_moves(repo.git_dir, snap.created) if check and removed is None else []
+    moved = _heads(repo, removed, snap) if check else []
     known = losses.git_has(repo, moved, [p for p, _ in check]) if check else {}
     ignored = [p for p, e, _ in keep if e.label == IGNORED]
     if ignored and removed is None:  # (git stash --all keeps them: RED30)
@@ -863,6 +863,96 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     losses.hold(repo, [line])
     notify(line)
     return entry
+
+
+def _heads(repo: Any, removed: str | None, snap: Any) -> list[str]:
+    """The commits, besides *repo*'s HEAD, whose versions of its files git gives back for the
+    burst's worktree: those its HEAD was at since *snap*; for a linked worktree *removed*
+    whole, reported in *repo* (another worktree, with its own HEAD), its own: _removed_heads."""
+    from git_snapshot import losses
+
+    if removed is None:
+        return losses.head_moves(repo.git_dir, snap.created)
+    return _removed_heads(repo, removed, snap)
+
+
+def _removed_heads(repo: Any, removed: str, snap: Any) -> list[str]:
+    """The commits linked worktree *removed*, deleted whole, had checked out: its branch as
+    *snap* names it (where it is now: a commit made there after the snapshot is on it), the
+    snapshot's HEAD while a ref still reaches it (a commit only a detached HEAD held went
+    with the worktree), and, while git keeps its admin dir (an rm -rf, until `git worktree
+    prune`), its HEAD and where that moved since. A plain `git worktree remove` deletes only
+    a clean worktree: every file of it was its HEAD's, and was called lost (RED40 F2)."""
+    from git_snapshot import losses
+
+    revs = []
+    if snap.meta.get("branch"):
+        revs.append("refs/heads/" + snap.meta["branch"])
+    admin = _admin_dir(repo, removed)
+    if admin is not None:
+        revs += [*_admin_head(admin), *losses.head_moves(admin, snap.created)]
+    head = snap.meta.get("head")
+    if head and _reachable(repo, head):
+        revs.append(head)
+    return _commits(repo, revs)
+
+
+def _reachable(repo: Any, commit: str) -> bool:
+    """Whether a ref (a branch, a tag, the stash) reaches *commit*."""
+    from git_snapshot import gitrepo
+
+    out = gitrepo.run_git(
+        repo.toplevel,
+        "for-each-ref",
+        "--count=1",
+        "--format=%(refname)",
+        "--contains",
+        gitrepo._check_rev(commit),
+        check=False,
+    )
+    return bool(out.strip())
+
+
+def _commits(repo: Any, revs: list[str]) -> list[str]:
+    """The commit ids of *revs* that name one (a branch deleted since names none: asked of
+    git for its files, it failed the check)."""
+    from git_snapshot import gitrepo
+
+    if not revs:
+        return []
+    asked = b"".join(gitrepo._check_rev(r).encode() + b"^{commit}\n" for r in revs)
+    out = gitrepo.run_git(
+        repo.toplevel, "cat-file", "--batch-check=%(objectname) %(objecttype)", input=asked
+    )
+    found = [line.partition(b" ") for line in out.splitlines()]
+    return list(dict.fromkeys(oid.decode("ascii") for oid, _, kind in found if kind == b"commit"))
+
+
+def _admin_dir(repo: Any, worktree: str) -> str | None:
+    """The admin dir git keeps for linked worktree *worktree* in *repo*'s common dir
+    (``worktrees/NAME``, whose ``gitdir`` names the worktree's ``.git``), if it is still there."""
+    root = os.path.join(repo.common_dir, "worktrees")
+    want = os.path.join(os.path.realpath(worktree), ".git")
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return None
+    for name in names:
+        with (
+            contextlib.suppress(OSError),
+            open(os.path.join(root, name, "gitdir"), encoding="utf-8") as f,
+        ):
+            if os.path.realpath(f.read().strip()) == want:
+                return os.path.join(root, name)
+    return None
+
+
+def _admin_head(admin: str) -> list[str]:
+    """What the HEAD file of admin dir *admin* names (a ref, or a commit id); [] for none."""
+    with contextlib.suppress(OSError), open(os.path.join(admin, "HEAD"), encoding="utf-8") as f:
+        text = f.read().strip()
+        return [text.removeprefix("ref: ")] if text else []
+    return []
 
 
 def _stashed_ignored(repo: Any, paths: list[bytes]) -> dict[bytes, set[str]]:
