@@ -24,6 +24,7 @@ from git_snapshot.gitrepo import _split_z
 from git_snapshot.gitrepo import autostash_commit
 from git_snapshot.gitrepo import autostash_stored
 from git_snapshot.gitrepo import head
+from git_snapshot.gitrepo import patch_subject
 from git_snapshot.gitrun import GitError
 from git_snapshot.gitrun import _first_line
 from git_snapshot.gitrun import _run
@@ -215,32 +216,40 @@ def conflict_tree(repo: Repo, in_progress: bool) -> str | None:
     (MERGE_HEAD, a rebase...), or the index holds unmerged entries (a conflicted `stash pop`
     or `stash apply` leaves no state file: RED36 A5, its marker file was named as the user's
     edits; then only the marker files: :func:`_markers_tree`). A merge's autostash that
-    conflicted leaves no AUTO_MERGE either: its marker files are made again (RED40 A3). None
+    conflicted leaves no AUTO_MERGE either: its marker files are made again (RED40 A3); so
+    does `am -3` (and `rebase --apply`): merge-recursive, stopped or not (RED40 F3). None
     for none, or a stale one: git 2.39 leaves it after a clean `stash pop`, holding edits the
     user may discard later, which git cannot give back."""
     oid = (_read_text(os.path.join(repo.git_dir, "AUTO_MERGE")) or "").split("\n", 1)[0].strip()
-    if in_progress:
+    subject = patch_subject(repo)
+    if in_progress and subject is None:
         return oid if _is_oid(oid) else None
     stored = autostash_stored(repo)
-    if _is_oid(oid) or stored:
-        return _markers_tree(repo, oid if _is_oid(oid) else None, stored)
+    if _is_oid(oid) or stored or subject is not None:
+        return _markers_tree(repo, oid if _is_oid(oid) else None, stored, subject)
     return None
 
 
-def _markers_tree(repo: Repo, auto_merge: str | None, stored: str | None) -> str | None:
+def _markers_tree(
+    repo: Repo, auto_merge: str | None, stored: str | None, subject: str | None = None
+) -> str | None:
     """A tree (written to the object database) of git's files with conflict markers at the
     paths the index holds unmerged: what tree *auto_merge* holds there, each where it is none
     of that path's stages, and, when the newest stash entry is an autostash git could not
     apply (*stored*, its commit), the stash apply's merge of the stages made again
-    (_remerged). None for none. The rest of AUTO_MERGE is not git's to give back: the paths
-    a conflicted `stash pop` applied cleanly hold the entry's edits, which nothing else holds
-    once the user drops the entry (all of AUTO_MERGE was counted, and a `reset --hard` of
-    them went unnamed: review of RED36 A5), and a stale AUTO_MERGE (a clean pop's) under
-    another command's conflict holds the user's version there: one of the stages."""
+    (_remerged), and, while an am applies the patch *subject*, its merge-recursive's made
+    again with its labels. None for none. The rest of AUTO_MERGE is not git's to give back:
+    the paths a conflicted `stash pop` applied cleanly hold the entry's edits, which nothing
+    else holds once the user drops the entry (all of AUTO_MERGE was counted, and a `reset
+    --hard` of them went unnamed: review of RED36 A5), and a stale AUTO_MERGE (a clean
+    pop's) under another command's conflict holds the user's version there: one of the
+    stages."""
     stages = _unmerged(repo)
     if not stages:
         return None
-    own = _remerged(repo, stored, stages) if stored else {}
+    own = _remerged(repo, stages, _STASH_LABELS, stored) if stored else {}
+    if subject is not None:
+        own.update(_remerged(repo, stages, ("HEAD", _AM_BASE, subject)))
     if auto_merge is not None:
         oids = {p: {o for _m, o in s.values()} for p, s in stages.items()}
         try:
@@ -265,28 +274,34 @@ def _unmerged(repo: Repo) -> dict[bytes, dict[int, tuple[int, str]]]:
 
 REMERGED_AT_MOST = 64  # unmerged paths an autostash's marker files are made again for
 _STASH_LABELS = ("Updated upstream", "Stash base", "Stashed changes")  # git stash's, as ort's
+_AM_BASE = "constructed merge base"  # am -3's base label (merge-recursive's, with diff3)
 
 
 def _remerged(
-    repo: Repo, stash: str, stages: Mapping[bytes, Mapping[int, tuple[int, str]]]
+    repo: Repo,
+    stages: Mapping[bytes, Mapping[int, tuple[int, str]]],
+    labels: Sequence[str],
+    stash: str | None = None,
 ) -> dict[bytes, tuple[int, str]]:
     """path -> (mode, blob id, written to the object database) of the file with conflict
-    markers `git stash apply` of entry *stash* writes from *stages* (base, ours, theirs), for
-    the regular files with all three whose theirs *stash* holds there (the user's side, which
-    git gives back only while the entry is there: one dropped over an older autostash left the
-    newest entry an autostash, and its marker file, the only copy of the edit, went unnamed:
-    review40 RA1): `git merge-file` with the stash's labels and the conflict style of the
-    config. A file git merged otherwise (a merge driver, a marker size) differs from it and
-    stays the user's."""
-    import tempfile  # (a conflicted autostash only: off the usual imports)
+    markers git writes from *stages* (base, ours, theirs) with *labels* (ours, base, theirs:
+    `git stash apply` of entry *stash*'s, am -3's), for the regular files with all three
+    (with *stash*, those whose theirs it holds there: the user's side, which git gives back
+    only while the entry is there; one dropped over an older autostash left the newest entry
+    an autostash, and its marker file, the only copy of the edit, went unnamed: review40
+    RA1): `git merge-file` with those labels and the conflict style of the config. A file
+    git merged otherwise (a merge driver, a marker size) differs from it and stays the
+    user's."""
+    import tempfile  # (a conflicted autostash or am only: off the usual imports)
 
     regular = (MODE_FILE, MODE_EXEC)
     paths = [p for p, s in stages.items() if all(s.get(n, (0,))[0] in regular for n in (1, 2, 3))]
-    try:
-        held = tree_entries(repo, stash, paths[:REMERGED_AT_MOST]) if paths else {}
-    except GitError:  # (an entry git cannot read: none of it is git's to give back)
-        held = {}
-    paths = [p for p in paths if held.get(p) == stages[p][3]]
+    if stash is not None:
+        try:
+            held = tree_entries(repo, stash, paths[:REMERGED_AT_MOST]) if paths else {}
+        except GitError:  # (an entry git cannot read: none of it is git's to give back)
+            held = {}
+        paths = [p for p in paths if held.get(p) == stages[p][3]]
     out: dict[bytes, tuple[int, str]] = {}
     with tempfile.TemporaryDirectory(prefix="git-snapshot-") as tmp:
         for path in paths[:REMERGED_AT_MOST]:
@@ -295,8 +310,8 @@ def _remerged(
             for side, n in zip(sides, (2, 1, 3)):
                 with open(side, "wb") as f:
                     f.write(run_git(repo.toplevel, "cat-file", "blob", s[n][1]))
-            labels = [a for label in _STASH_LABELS for a in ("-L", label)]
-            merged = _run(repo.toplevel, ["merge-file", "-p", *labels, *sides])
+            named = [a for label in labels for a in ("-L", label)]
+            merged = _run(repo.toplevel, ["merge-file", "-p", *named, *sides])
             if not 0 <= merged.returncode < 128:  # (the number of conflicts, or an error)
                 continue
             made = _run(repo.toplevel, ["hash-object", "-w", "--stdin"], input=merged.stdout)

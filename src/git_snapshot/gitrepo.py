@@ -529,6 +529,15 @@ def autostash_stored(repo: Repo) -> str | None:
     return oid if last.endswith(b"\tautostash") and _is_oid(oid) else None
 
 
+def patch_subject(repo: Repo) -> str | None:
+    """The subject of the patch a `git am` (or `rebase --apply`) is applying: the first line
+    of `rebase-apply/final-commit`. With -3 git falls back to merge-recursive (2.39), which
+    labels the patch's side of a conflict with it and writes no AUTO_MERGE (conflict_tree).
+    None when none is under way. No git call."""
+    raw = _read_small(os.path.join(repo.git_dir, "rebase-apply", "final-commit"))
+    return None if raw is None else os.fsdecode(raw.split(b"\n", 1)[0])
+
+
 # --------------------------------------------------------------------------------------------
 # what git knows about paths
 

@@ -426,7 +426,9 @@ def _conflict_tree(repo: gitrepo.Repo, in_progress: bool) -> str | None:
     it is git's, not the user's edits: a later loss check counts it as git can give back
     (`rebase --continue` after a hand resolution rewrites no edit of the user's)."""
     auto_merge = os.path.exists(os.path.join(repo.git_dir, "AUTO_MERGE"))
-    if not auto_merge and not gitrepo.autostash_stored(repo):  # (a merge's: none, RED40 A3)
+    # (a merge's autostash writes none, RED40 A3; nor does am -3, RED40 F3)
+    stored = gitrepo.autostash_stored(repo)
+    if not auto_merge and not stored and gitrepo.patch_subject(repo) is None:
         return None  # (the common case: no git call)
     try:
         return gitrepo.conflict_tree(repo, in_progress)
