@@ -46,14 +46,17 @@ def _folder_over_file(repo: Path) -> int:
     return int(snaps(repo)[-1]["id"])
 
 
-@pytest.mark.parametrize("how", ["rebase", "pull"])
+@pytest.mark.parametrize("how", ["rebase", "pull", "merge", "pull-merge"])
 def test_autostash_deleting_a_folder_over_a_tracked_file_is_reported(
     hooked: Path, how: str
 ) -> None:
     saved = _folder_over_file(hooked)
-    args = ["rebase", "--autostash", "feat"]
-    if how == "pull":
-        args = ["pull", "--rebase", "--autostash", ".", "feat"]
+    args = {
+        "rebase": ["rebase", "--autostash", "feat"],
+        "pull": ["pull", "--rebase", "--autostash", ".", "feat"],
+        "merge": ["merge", "--autostash", "--no-edit", "feat"],
+        "pull-merge": ["pull", "--no-rebase", "--autostash", "--no-edit", ".", "feat"],
+    }[how]
     ran = git(hooked, *args)
     assert (hooked / "x.csv").is_file()  # git's reset put the file back: the folder is gone
     assert [r.names for r in ran.reports] == ["x.csv/inner.txt"], ran.err

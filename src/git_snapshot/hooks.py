@@ -940,17 +940,29 @@ def _exact(store: Store, repo: gitrepo.Repo, before: Snapshot, ctx: Context) -> 
     return time.time() - seen.when < FILE_CHECKOUT_WINDOW_NS / 1e9
 
 
+# the hooks that check what git's autostash deleted (RED40 F1): the stash is made before
+# pre-rebase; a merge's after its reference-transaction, and applied after post-merge
+AUTOSTASH_CHECKS = ("pre-rebase", "post-merge")
+
+
 def _autostash_losses(
-    store: Store, repo: gitrepo.Repo, call: Call, ctx: Context, started: float, res: Result
+    store: Store,
+    repo: gitrepo.Repo,
+    call: Call,
+    ctx: Context,
+    started: float,
+    res: Result,
+    named: Sequence[losses.Report] = (),
 ) -> list[losses.Report]:
-    """What git's autostash destroyed before this pre-rebase ran (RED40 F1). Its stash records
-    no change at a tracked file the user replaced with a folder (git 2.39 keeps the file in
-    the stash's tree), and its `reset --hard` writes the file back, deleting the folder with
-    the untracked files in it: nothing hides them, no later hook saw them. Each path where
-    the snapshot before the command holds a folder, *res* (this hook's) a file that git
-    wrote since the command began, is compared below it: what is gone is named from that
-    snapshot, hedged (the folder may have changed since). A file the user put back before
-    is older than the command: not named."""
+    """What git's autostash destroyed (RED40 F1): before pre-rebase ran, or in a merge (seen at
+    post-merge; *named*: its reports already made). Its stash records no change at a tracked
+    file the user replaced with a folder (git 2.39 keeps the file in the stash's tree), and
+    its `reset --hard` writes the file back, deleting the folder with the untracked files in
+    it: nothing hides them, and a merge's loss check looks only where the commits differ.
+    Each path where the snapshot before the command holds a folder, *res* (this hook's) a
+    file that git wrote since the command began, is compared below it: what is gone is named
+    from that snapshot, hedged unless a pre-hook of this command took it (_exact). A file
+    the user put back before is older than the command: not named."""
     began = _git_began(repo, call, ctx, res, started)
     before = _before(store, repo, call, started, None, began)
     if before is None or before.root == res.snapshot.root:
@@ -961,13 +973,15 @@ def _autostash_losses(
         return []
     from git_snapshot import losses
 
+    said = {x.path for r in named for x in r.losses}
     unread: dict[bytes, str] = {}
-    found = losses.find(store, repo, before, written, (), unread)
+    found = [x for x in losses.find(store, repo, before, written, (), unread) if x.path not in said]
     damaged = losses.not_compared(before.id, unread)
     if not found and not damaged:
         return []
-    report = losses.report_of(store, repo, ctx.command, before, False, found, damaged)
-    return [report]
+    exact = _exact(store, repo, before, ctx)
+    when = named[0].when if named else None  # (one command's reports: undo takes them all)
+    return [losses.report_of(store, repo, ctx.command, before, exact, found, damaged, when=when)]
 
 
 def _files_over_folders(store: Store, before: bytes, after: bytes) -> list[bytes]:
@@ -1675,8 +1689,8 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
 
                 brings = stopped.targets(repo, call, env)
                 stopped.begin(repo, res.snapshot, ctx.command, brings)
-        # git's autostash ran before pre-rebase, and may have destroyed (RED40 F1)
-        autostash = call.name == "pre-rebase" and bool(gitrepo.autostash_commit(repo))
+        # git's autostash ran before pre-rebase, or in a merge, and may have destroyed
+        autostash = call.name in AUTOSTASH_CHECKS and bool(gitrepo.autostash_commit(repo))
         if (not hook.pre or autostash) and not ctx.under_run:
             try:
                 # the shared lock from the choice of the snapshot compared with until the
@@ -1685,10 +1699,10 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                 # (RED34 D3: "object ... is missing from the index", and a report naming a
                 # snapshot the prune then forgot)
                 with store.lock():
-                    if hook.pre:
-                        reports = _autostash_losses(store, repo, call, ctx, started, res)
-                    else:
+                    if not hook.pre:
                         reports = find_losses(store, repo, call, ctx, started, res, overlay)
+                    if autostash:
+                        reports += _autostash_losses(store, repo, call, ctx, started, res, reports)
                     if reports and earlier:
                         from git_snapshot import stopped
 
