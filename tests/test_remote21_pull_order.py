@@ -49,9 +49,9 @@ def _pulled_behind(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     fresh["HOME"] = os.environ["HOME"]
     key = Path(os.environ["XDG_CONFIG_HOME"]) / "git-snapshot" / "keys" / "r.key"
     on(fresh, repo, "remote", "add", "r", url, "--key", str(key))
-    on(fresh, repo, "install")
     (repo / "notes.txt").write_text("old\nedit 1\nedit 2\n")
     assert "snapshot 1:" in on(fresh, repo, "-m", "local").out
+    on(fresh, repo, "install")  # (after it: into a store with none, install takes the first)
     pulled = on(fresh, repo, "pull", "r")
     assert "proj:1 is proj:2 here" in pulled.out, pulled.out
     return repo, fresh

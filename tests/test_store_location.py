@@ -215,14 +215,14 @@ def test_the_default_store_of_a_home_repository_is_never_snapshotted(tmp_path: P
     env.update(HOME=str(home), XDG_DATA_HOME=str(home / ".local" / "share"))
     store = home / ".local" / "share" / "git-snapshot"
     ran = run(home, sys.executable, "-m", "git_snapshot", "install", env=env)
-    (note,) = ran.err_lines
+    (note,) = ran.err_lines  # (said once: install's first snapshot says it, install not again)
     assert NOTE in note and str(store) in note
-    ran = run(home, sys.executable, "-m", "git_snapshot", env=env)
-    assert [ln for ln in ran.err_lines if NOTE in ln]
+    assert "first snapshot 1: " in ran.out, ran.out
     write(home / ".profile", "x\n")
     ran = run(home, sys.executable, "-m", "git_snapshot", env=env)
     assert not [ln for ln in ran.err_lines if NOTE in ln]
     assert (store / location.MARKER).exists()
+    assert ran.out.startswith("snapshot 2: "), ran.out
     ran = run(home, sys.executable, "-m", "git_snapshot", "show", "2", env=env)
     assert ".bashrc" in ran.out and ".profile" in ran.out
     assert "git-snapshot/" not in ran.out and "index.sqlite" not in ran.out
