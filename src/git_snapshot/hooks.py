@@ -471,11 +471,15 @@ def _written_during(
     files: bool = False,
     emptied: list[bytes] | None = None,
     vanished: list[bytes] | None = None,
+    tree: str | None = None,
 ) -> list[bytes]:
     """Those of *paths* that the operation wrote: modified since it started (without its start
     time: just before git last wrote the index, as a checkout writes the files, then the
-    index), holding content git has (git writes nothing else; an edit the user made is not in
-    its object database). *ids*: git's blob ids of files the snapshot just read (Result.ids),
+    index), holding the version git wrote there: with *tree* (a branch checkout's, merge's or
+    rebase's commit: _wrote_from), the one *tree* holds at that path; without (a file
+    checkout's source is the index or any REV), any blob git has. (An edit the user made is
+    not in git's object database, but one an IDE staged on save while the command ran is:
+    RED40 E3.) *ids*: git's blob ids of files the snapshot just read (Result.ids),
     taken instead of reading a file again while its inode, times and size are as then; and
     their labels: a file the snapshot (taken after the operation) found untracked or ignored
     was not written by a branch checkout, merge or rebase (they write only paths they leave
@@ -547,33 +551,46 @@ def _written_during(
             if q not in fresh:
                 with suppress(OSError):
                     fresh[q] = _disk_blob_id(os.path.join(top, q))
-    known = gitrepo.existing_blobs(repo, fresh.values())
-    unknown = [p for p, oid in fresh.items() if oid not in known]
+    written = _git_wrote(repo, fresh, tree)
+    unknown = [p for p in fresh if p not in written]
     if unknown:  # bytes git converts (an eol setting, a clean filter): as git stores them
         conv = gitrepo.converting(repo, unknown)  # (RED30: checkout -- F went unreported)
         if conv:
-            cleaned = gitrepo.clean_path_ids(repo, conv)
-            stored = gitrepo.existing_blobs(repo, cleaned.values())
-            fresh.update((p, oid) for p, oid in cleaned.items() if oid in stored)
-            known |= stored
-        known |= _in_submodules(top, {p: fresh[p] for p in unknown if fresh[p] not in known})
-    return [p for p, oid in fresh.items() if oid in known] + over
+            written |= _git_wrote(repo, gitrepo.clean_path_ids(repo, conv), tree)
+        rest = {p: fresh[p] for p in unknown if p not in written}
+        written |= _in_submodules(top, rest)
+    return [p for p in fresh if p in written] + over
 
 
-def _in_submodules(top: bytes, fresh: Mapping[bytes, str]) -> set[str]:
-    """Of the blob ids *fresh* (path -> id of what is there now) holds, those the repository
-    of the submodule each path lies in (its nearest folder with a .git) has: a checkout with
+def _git_wrote(repo: gitrepo.Repo, ids: Mapping[bytes, str], tree: str | None) -> set[bytes]:
+    """Those of *ids* (path -> git's id of what the path holds) whose version the operation
+    can have written: with *tree*, the one *tree* holds at that path (git writes nothing else
+    there: an IDE's `git add` puts its every save in the object database, and its save is
+    in no commit the command wrote from); without, any blob of git's object database."""
+    if tree is None:
+        known = gitrepo.existing_blobs(repo, ids.values())
+        return {p for p, oid in ids.items() if oid in known}
+    if tree == NULL:  # an orphan branch: git wrote no file
+        return set()
+    held = gitrepo.tree_entries(repo, tree, ids)
+    return {p for p, oid in ids.items() if p in held and held[p][1] == oid}
+
+
+def _in_submodules(top: bytes, fresh: Mapping[bytes, str]) -> set[bytes]:
+    """Those of *fresh* (path -> id of what is there now) whose id the repository of the
+    submodule the path lies in (its nearest folder with a .git) has: a checkout with
     submodule.recurse writes a submodule's files from its own object database (RED36 A3:
     they were never compared, and a discarded edit there went unnamed)."""
-    by_root: dict[bytes, set[str]] = {}
+    by_root: dict[bytes, dict[bytes, str]] = {}
     for p, oid in fresh.items():
         d = _submodule_of(top, p)
         if d:
-            by_root.setdefault(d, set()).add(oid)
-    found: set[str] = set()
-    for d, oids in by_root.items():
+            by_root.setdefault(d, {})[p] = oid
+    found: set[bytes] = set()
+    for d, ids in by_root.items():
         with suppress(UserError):  # (not a repository after all: nothing of it is git's)
-            found |= gitrepo.existing_blobs_at(os.fsdecode(os.path.join(top, d)), oids)
+            known = gitrepo.existing_blobs_at(os.fsdecode(os.path.join(top, d)), ids.values())
+            found.update(p for p, oid in ids.items() if oid in known)
     return found
 
 
@@ -818,6 +835,7 @@ def _rewritten(
     call: Call,
     touched: Collection[bytes] = (),
     within: Callable[[bytes], bool] | None = None,
+    tree: str | None = None,
 ) -> list[bytes]:
     """Files that held something else in *before* and that the operation wrote over or (a
     checkout: HEAD may not move, or not where it deletes) deleted: the discarded edits of
@@ -827,7 +845,8 @@ def _rewritten(
     rebase) a file one pick wrote over and a later one deleted, not in *touched* (the paths
     ORIG_HEAD and HEAD differ at: _changed). Files the user changed themselves are older
     than the operation: they are not named. With *within*, of the paths it says yes to only
-    (each is looked at on disk: a restore's old source differs from the worktree widely)."""
+    (each is looked at on disk: a restore's old source differs from the worktree widely).
+    *tree*: the commit whose versions the operation wrote (_wrote_from)."""
     ids = None
     if after is None:  # no snapshot after it (_losses_anyway): the worktree, read, not stored
         from git_snapshot.store.diff import lost
@@ -847,7 +866,9 @@ def _rewritten(
         return []
     emptied: list[bytes] | None = [] if call.name == "post-checkout" else None
     vanished: list[bytes] | None = [] if call.name == "post-rewrite" else None
-    out = _written_during(repo, changed, ctx.started, ids, call.file_checkout, emptied, vanished)
+    out = _written_during(
+        repo, changed, ctx.started, ids, call.file_checkout, emptied, vanished, tree
+    )
     if emptied:
         dropped = _git_dropped(store, repo, before, emptied)
         if dropped and call.file_checkout:
@@ -1295,7 +1316,9 @@ def _lost_from(
     only; with *kinds*, each named as that snapshot has it (losses.find)."""
     store, repo, call, ctx = op.store, op.repo, op.call, op.ctx
     touched = {p for p in op.changed if within is None or within(p)}
-    touched.update(_rewritten(store, repo, before, op.after, ctx, call, touched, within))
+    touched.update(
+        _rewritten(store, repo, before, op.after, ctx, call, touched, within, _wrote_from(op))
+    )
     post_checkout = call.name == "post-checkout"
     discarded = _discarded(repo, before, op.old, ctx, post_checkout) if left_out else []
     if not touched and not discarded:
@@ -1345,6 +1368,17 @@ def _lost_from(
 
 
 UNREAD = "unread"  # a Loss status _lost_from gives a path it could not compare, for a moment
+
+
+def _wrote_from(op: _Op) -> str | None:
+    """The commit whose versions *op* wrote to the worktree: the one a branch checkout checks
+    out, a merge or a rebase ends at (HEAD: an autostash is applied after their hooks); None
+    when its source can be any version git has (a file checkout: the index, or a REV; a
+    squash merge: what it staged) or is not known."""
+    call = op.call
+    if call.file_checkout or (call.name == "post-merge" and call.squash):
+        return None
+    return op.new if call.name in ("post-checkout", "post-merge", "post-rewrite") else None
 
 
 def _revs(op: _Op, before: Snapshot) -> list[str]:
