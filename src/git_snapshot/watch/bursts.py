@@ -877,12 +877,13 @@ def _heads(repo: Any, removed: str | None, snap: Any) -> list[str]:
 
 
 def _removed_heads(repo: Any, removed: str, snap: Any) -> list[str]:
-    """The commits linked worktree *removed*, deleted whole, had checked out: its branch as
-    *snap* names it (where it is now: a commit made there after the snapshot is on it), the
-    snapshot's HEAD while a ref still reaches it (a commit only a detached HEAD held went
-    with the worktree), and, while git keeps its admin dir (an rm -rf, until `git worktree
-    prune`), its HEAD and where that moved since. A plain `git worktree remove` deletes only
-    a clean worktree: every file of it was its HEAD's, and was called lost (RED40 F2)."""
+    """The commits linked worktree *removed*, deleted whole, had checked out, those a ref
+    still reaches (_reached): its branch as *snap* names it (where it is now: a commit made
+    there after the snapshot is on it), the snapshot's HEAD, and, while git keeps its admin
+    dir (an rm -rf, until `git worktree prune`), its HEAD and where that moved since. A plain
+    `git worktree remove` deletes only a clean worktree: every file of it was its HEAD's, and
+    was called lost (RED40 F2). A commit only that HEAD or its reflog held (a detached HEAD's,
+    one a reset left) goes with the admin dir: what only it holds is named (review40 RF2)."""
     from git_snapshot import losses
 
     revs = []
@@ -891,26 +892,25 @@ def _removed_heads(repo: Any, removed: str, snap: Any) -> list[str]:
     admin = _admin_dir(repo, removed)
     if admin is not None:
         revs += [*_admin_head(admin), *losses.head_moves(admin, snap.created)]
-    head = snap.meta.get("head")
-    if head and _reachable(repo, head):
-        revs.append(head)
-    return _commits(repo, revs)
+    if snap.meta.get("head"):
+        revs.append(snap.meta["head"])
+    return _reached(repo, _commits(repo, revs))
 
 
-def _reachable(repo: Any, commit: str) -> bool:
-    """Whether a ref (a branch, a tag, the stash) reaches *commit*."""
+def _reached(repo: Any, commits: list[str]) -> list[str]:
+    """Those of *commits* a ref (a branch, a tag, the stash: refs/*) reaches: one `rev-list`
+    of what they reach that no ref does. Not `--all` (losses._reachable): it counts every
+    worktree's HEAD, a removed one's too while its admin dir is left; none when git cannot
+    say (their files are named, not hidden)."""
     from git_snapshot import gitrepo
 
-    out = gitrepo.run_git(
-        repo.toplevel,
-        "for-each-ref",
-        "--count=1",
-        "--format=%(refname)",
-        "--contains",
-        gitrepo._check_rev(commit),
-        check=False,
-    )
-    return bool(out.strip())
+    if not commits:
+        return []
+    res = gitrepo._run(repo.toplevel, ["rev-list", *commits, "--not", "--glob=refs/*"])
+    if res.returncode != 0:
+        return []
+    unreachable = set(res.stdout.decode("ascii", "replace").split())
+    return [c for c in commits if c not in unreachable]
 
 
 def _commits(repo: Any, revs: list[str]) -> list[str]:
