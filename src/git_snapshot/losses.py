@@ -520,7 +520,9 @@ def _moved_back(
     `reset --hard` lost both edits, not one (RED40 A2). An empty file only to a path *snap*
     held nothing at (the rename's old path, written back): the empty blob is at many paths,
     and one whose edit the operation discarded is no rename's (RED40 F4: `git mv` of an empty
-    `__init__.py` undone was named). Only for such files: two `ls-files`."""
+    `__init__.py` undone was named). Only for such files: two `ls-files`, and each tree of
+    *snap* read once (every lost empty file is compared with every empty file the index
+    holds: one lookup each was 35 s for 100 of them against 2,000)."""
     from git_snapshot.worktree import TRACKED
 
     moved = [
@@ -539,12 +541,15 @@ def _moved_back(
     at = _index_paths_of(index, set(wanted.values()))
     edited = _edited_paths(repo)
     on_disk = _disk_keys(os.fsencode(repo.toplevel), {e.size for _, e in moved})
+    from git_snapshot.store.history import Trees
+
+    trees = Trees(store)
     out = set()
     for path, key in wanted.items():
         for other in dict.fromkeys([*at.get(key, ()), *edited]):
             if other == path or on_disk(other) != key:
                 continue
-            was = _entry_at(store, snap.root, other)
+            was = trees.at(snap.root, other)
             if was is None or (
                 entries[path].size
                 and (was.kind == DIR or (git_blob_id(store, was), _git_mode(was)) != key)
