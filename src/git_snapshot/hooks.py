@@ -973,6 +973,7 @@ def _autostash_losses(
     ctx: Context,
     started: float,
     res: Result,
+    overlay: gitrepo.Overlay | None,
     named: Sequence[losses.Report] = (),
 ) -> list[losses.Report]:
     """What git's autostash destroyed (RED40 F1): before pre-rebase ran, or in a merge (seen at
@@ -983,12 +984,15 @@ def _autostash_losses(
     Each path where the snapshot before the command holds a folder, *res* (this hook's) a
     file that git wrote since the command began, is compared below it: what is gone is named
     from that snapshot, hedged unless a pre-hook of this command took it (_exact). A file
-    the user put back before is older than the command: not named."""
+    the user put back before is older than the command, and one the autostash holds a
+    version of (*overlay*) was a file when git stashed, not a folder: neither is named."""
     began = _git_began(repo, call, ctx, res, started)
     before = _before(store, repo, call, started, None, began)
     if before is None or before.root == res.snapshot.root:
         return []
     over = _files_over_folders(store, before.root, res.snapshot.root)
+    if overlay is not None:  # (the user's own file: review40 RF3)
+        over = [p for p in over if p not in overlay.files]
     written = _written_during(repo, over, ctx.started, res.ids) if over else []
     if not written:
         return []
@@ -1736,7 +1740,9 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                     if not hook.pre:
                         reports = find_losses(store, repo, call, ctx, started, res, overlay)
                     if autostash:
-                        reports += _autostash_losses(store, repo, call, ctx, started, res, reports)
+                        reports += _autostash_losses(
+                            store, repo, call, ctx, started, res, overlay, reports
+                        )
                     if reports and earlier:
                         from git_snapshot import stopped
 
