@@ -1010,24 +1010,21 @@ def _autostash_losses(
 
 
 def _files_over_folders(store: Store, before: bytes, after: bytes) -> list[bytes]:
-    """The paths where tree *before* holds a folder and tree *after* a file or a link."""
+    """The paths where tree *before* holds a folder and tree *after* a file or a link
+    (diff_trees gives such a path twice: the folder deleted, with all below it, and the
+    file added)."""
     from git_snapshot.store.diff import ADDED
     from git_snapshot.store.diff import DELETED
     from git_snapshot.store.diff import diff_trees
     from git_snapshot.store.objects import DIR
 
     changes = diff_trees(store, before, after)
-    files = {c.path for c in changes if c.status == ADDED and c.new and c.new.kind != DIR}
-    out: set[bytes] = set()
-    for c in changes:
-        if c.status != DELETED:
-            continue
-        p = c.path  # (itself: an empty folder; else the folder it was in, or one above)
-        while p and p not in files:
-            p = p.rpartition(b"/")[0]
-        if p:
-            out.add(p)
-    return sorted(out)
+    folders = {c.path for c in changes if c.status == DELETED and c.old and c.old.kind == DIR}
+    return sorted(
+        c.path
+        for c in changes
+        if c.status == ADDED and c.new and c.new.kind != DIR and c.path in folders
+    )
 
 
 class _Op:
