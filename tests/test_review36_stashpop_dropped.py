@@ -1,7 +1,8 @@
 """A conflicted `git stash pop` whose entry the user then drops: AUTO_MERGE still holds the
 files the pop applied cleanly, the user's stashed edits, and nothing else does once a
 `reset --hard` removes AUTO_MERGE. Counted as what git can give back for every path, it hid
-their loss (review of RED36 A-stashpopmarkers); only the unmerged paths' versions are git's.
+their loss (review of RED36 A-stashpopmarkers). The marker file too (c.txt) holds the only
+copy of the stashed side once the entry is gone: it is named as well (review40 RA1).
 """
 
 from __future__ import annotations
@@ -33,17 +34,21 @@ def _lost(repo: Path) -> list[str]:
 
 
 def test_reset_hard_names_the_cleanly_applied_edit(dropped: Path) -> None:
+    marked = (dropped / "c.txt").read_bytes()
     ran = gs(dropped, "run", "--", "git", "reset", "--hard")
     assert "destroyed" in ran.err and "a.txt" in ran.err, ran.err
-    assert "c.txt" not in ran.err, ran.err
-    assert "a.txt" in _lost(dropped)
+    assert "c.txt" in ran.err, ran.err  # (the stashed side's only copy: review40 RA1)
+    assert {"a.txt", "c.txt"} <= set(_lost(dropped))
+    gs(dropped, "undo")
+    assert (dropped / "c.txt").read_bytes() == marked
+    assert (dropped / "a.txt").read_bytes() == b"stashed a\n"
 
 
 def test_a_checkout_hook_names_the_cleanly_applied_edit(dropped: Path) -> None:
     gs(dropped, "-m", "after-pop")
     ran = git(dropped, "checkout", "HEAD", "--", ".")
     assert "a.txt" in ran.err, ran.err
-    assert "c.txt" not in ran.err, ran.err
+    assert "c.txt" in ran.err, ran.err  # (the stashed side's only copy: review40 RA1)
 
 
 def test_a_clean_pops_stale_auto_merge_under_another_conflict_hides_nothing(

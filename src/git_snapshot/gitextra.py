@@ -238,26 +238,42 @@ def _markers_tree(
     of that path's stages, and, when the newest stash entry is an autostash git could not
     apply (*stored*, its commit), the stash apply's merge of the stages made again
     (_remerged), and, while an am applies the patch *subject*, its merge-recursive's made
-    again with its labels. None for none. The rest of AUTO_MERGE is not git's to give back:
-    the paths a conflicted `stash pop` applied cleanly hold the entry's edits, which nothing
-    else holds once the user drops the entry (all of AUTO_MERGE was counted, and a `reset
-    --hard` of them went unnamed: review of RED36 A5), and a stale AUTO_MERGE (a clean
+    again with its labels. None for none. A stash's marker file is git's only where a stash
+    entry still holds its stage 3 (_stash_held): once the user drops the entry it is the only
+    copy of the stashed side (review40 RA1). The rest of AUTO_MERGE is not git's to give
+    back: the paths a conflicted `stash pop` applied cleanly hold the entry's edits, which
+    nothing else holds once the user drops the entry (all of AUTO_MERGE was counted, and a
+    `reset --hard` of them went unnamed: review of RED36 A5), and a stale AUTO_MERGE (a clean
     pop's) under another command's conflict holds the user's version there: one of the
     stages."""
     stages = _unmerged(repo)
     if not stages:
         return None
-    own = _remerged(repo, stages, _STASH_LABELS, stored) if stored else {}
-    if subject is not None:
+    stashed = _stash_held(repo, stages) if stored or auto_merge is not None else set()
+    own = _remerged(repo, {p: stages[p] for p in stashed}, _STASH_LABELS) if stored else {}
+    if subject is not None:  # (the patch's side is the user's mbox, not an edit of theirs)
         own.update(_remerged(repo, stages, ("HEAD", _AM_BASE, subject)))
     if auto_merge is not None:
         oids = {p: {o for _m, o in s.values()} for p, s in stages.items()}
         try:
-            held = tree_entries(repo, auto_merge, stages)
+            held = tree_entries(repo, auto_merge, stashed)
         except GitError:  # (a stale one's tree pruned since: nothing of it is git's)
             held = {}
         own.update((p, (m, o)) for p, (m, o) in held.items() if o not in oids[p])
     return _tree_of(repo, own) if own else None
+
+
+def _stash_held(repo: Repo, stages: Mapping[bytes, Mapping[int, tuple[int, str]]]) -> set[bytes]:
+    """The unmerged paths whose stage 3 (a stash apply's theirs: the user's stashed side) a
+    present stash entry holds there: git gives it back, and the marker file made from it,
+    only while that entry is there. A conflicted `stash pop` keeps the entry; a `stash drop`
+    then left the marker file the only copy of the edit, counted as git's (review40 RA1)."""
+    theirs = {p: s[3][1] for p, s in stages.items() if 3 in s}
+    if not theirs:
+        return set()
+    entries = [e[0] for e in stash_entries(repo) if e and _is_oid(e[0])]
+    found = _rev_blobs(repo, entries, theirs) if entries else {}
+    return {p for p, oid in theirs.items() if oid in found.get(p, ())}
 
 
 def _unmerged(repo: Repo) -> dict[bytes, dict[int, tuple[int, str]]]:
@@ -281,27 +297,17 @@ def _remerged(
     repo: Repo,
     stages: Mapping[bytes, Mapping[int, tuple[int, str]]],
     labels: Sequence[str],
-    stash: str | None = None,
 ) -> dict[bytes, tuple[int, str]]:
     """path -> (mode, blob id, written to the object database) of the file with conflict
     markers git writes from *stages* (base, ours, theirs) with *labels* (ours, base, theirs:
-    `git stash apply` of entry *stash*'s, am -3's), for the regular files with all three
-    (with *stash*, those whose theirs it holds there: the user's side, which git gives back
-    only while the entry is there; one dropped over an older autostash left the newest entry
-    an autostash, and its marker file, the only copy of the edit, went unnamed: review40
-    RA1): `git merge-file` with those labels and the conflict style of the config. A file
-    git merged otherwise (a merge driver, a marker size) differs from it and stays the
-    user's."""
+    `git stash apply`'s, am -3's), for the regular files with all three: `git merge-file`
+    with those labels and the conflict style of the config. A file git merged otherwise (a
+    merge driver, a marker size) differs from it and stays the user's. (An autostash's
+    *stages* are only those a stash entry still holds the user's side of: _stash_held.)"""
     import tempfile  # (a conflicted autostash or am only: off the usual imports)
 
     regular = (MODE_FILE, MODE_EXEC)
     paths = [p for p, s in stages.items() if all(s.get(n, (0,))[0] in regular for n in (1, 2, 3))]
-    if stash is not None:
-        try:
-            held = tree_entries(repo, stash, paths[:REMERGED_AT_MOST]) if paths else {}
-        except GitError:  # (an entry git cannot read: none of it is git's to give back)
-            held = {}
-        paths = [p for p in paths if held.get(p) == stages[p][3]]
     out: dict[bytes, tuple[int, str]] = {}
     with tempfile.TemporaryDirectory(prefix="git-snapshot-") as tmp:
         for path in paths[:REMERGED_AT_MOST]:
@@ -355,9 +361,16 @@ def blob_ids(repo: Repo, revs: Sequence[str], paths: Iterable[bytes]) -> dict[by
     """path -> ids of the blobs (and symlinks) that commits or trees *revs* hold at it, and
     the index: the versions of each path git itself can give back."""
     wanted = sorted({p for p in paths if p})
-    found: dict[bytes, set[str]] = {p: set() for p in wanted}
+    found = _rev_blobs(repo, revs, wanted)
     for p, oid in _index_blobs(repo, wanted).items():
         found[p].add(oid)
+    return found
+
+
+def _rev_blobs(repo: Repo, revs: Sequence[str], paths: Iterable[bytes]) -> dict[bytes, set[str]]:
+    """path -> ids of the blobs (and symlinks) that commits or trees *revs* hold at it."""
+    wanted = sorted({p for p in paths if p})
+    found: dict[bytes, set[str]] = {p: set() for p in wanted}
     simple = [p for p in wanted if b"\n" not in p]  # cat-file answers one line per request
     requests = [(r, p) for r in revs for p in simple]
     if requests:
