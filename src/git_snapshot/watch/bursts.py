@@ -920,7 +920,7 @@ def _commits(repo: Any, revs: list[str]) -> list[str]:
 
     if not revs:
         return []
-    asked = b"".join(gitrepo._check_rev(r).encode() + b"^{commit}\n" for r in revs)
+    asked = b"".join(os.fsencode(gitrepo._check_rev(r)) + b"^{commit}\n" for r in revs)
     out = gitrepo.run_git(
         repo.toplevel, "cat-file", "--batch-check=%(objectname) %(objecttype)", input=asked
     )
@@ -930,7 +930,9 @@ def _commits(repo: Any, revs: list[str]) -> list[str]:
 
 def _admin_dir(repo: Any, worktree: str) -> str | None:
     """The admin dir git keeps for linked worktree *worktree* in *repo*'s common dir
-    (``worktrees/NAME``, whose ``gitdir`` names the worktree's ``.git``), if it is still there."""
+    (``worktrees/NAME``, whose ``gitdir`` names the worktree's ``.git``: absolute, or relative
+    to that dir with worktree.useRelativePaths), if it is still there. Read as bytes: another
+    worktree's path may be no UTF-8."""
     root = os.path.join(repo.common_dir, "worktrees")
     want = os.path.join(os.path.realpath(worktree), ".git")
     try:
@@ -938,19 +940,19 @@ def _admin_dir(repo: Any, worktree: str) -> str | None:
     except OSError:
         return None
     for name in names:
-        with (
-            contextlib.suppress(OSError),
-            open(os.path.join(root, name, "gitdir"), encoding="utf-8") as f,
-        ):
-            if os.path.realpath(f.read().strip()) == want:
-                return os.path.join(root, name)
+        admin = os.path.join(root, name)
+        with contextlib.suppress(OSError), open(os.path.join(admin, "gitdir"), "rb") as f:
+            named = os.fsdecode(f.read().strip())
+            if named and os.path.realpath(os.path.join(admin, named)) == want:
+                return admin
     return None
 
 
 def _admin_head(admin: str) -> list[str]:
-    """What the HEAD file of admin dir *admin* names (a ref, or a commit id); [] for none."""
-    with contextlib.suppress(OSError), open(os.path.join(admin, "HEAD"), encoding="utf-8") as f:
-        text = f.read().strip()
+    """What the HEAD file of admin dir *admin* names (a ref, or a commit id); [] for none.
+    (A branch name may be no UTF-8: read as bytes.)"""
+    with contextlib.suppress(OSError), open(os.path.join(admin, "HEAD"), "rb") as f:
+        text = os.fsdecode(f.read().strip())
         return [text.removeprefix("ref: ")] if text else []
     return []
 
