@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections import OrderedDict
 
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
@@ -37,6 +38,13 @@ RECENT_NS = 2_000_000_000
 
 _KIND = {DIR: stat.S_IFDIR, FILE: stat.S_IFREG, SYMLINK: stat.S_IFLNK}
 
+# entries of the snapshot's folders kept listed at once (about 420 bytes each with their
+# dict: 21 MB), the last used kept: a restore goes folder by folder, so those are the ones
+# it is in and above; one let go is read again if it comes back (unbounded, a whole-tree
+# restore replacing files in every folder of L kept its 230,000 entries: about 97 MB, on
+# top of the plan's TREE_BYTES)
+LISTED_MAX = 50_000
+
 
 class Guard:
     """The pre-restore snapshot's tree *root* (at the restore's target; None: it holds
@@ -56,7 +64,9 @@ class Guard:
         # what it left out (snapshot.exclude, a cache dir, unreadable): a restore keeps those
         # unless named, and named, overwrites them with a warning that no copy is kept
         self.skipped = skipped
-        self.folders: dict[bytes, dict[bytes, Entry] | None] = {}  # folder -> its listing
+        # folder -> its listing, the last used last; their entries counted (LISTED_MAX)
+        self.folders: OrderedDict[bytes, dict[bytes, Entry] | None] = OrderedDict()
+        self.listed = 0
 
     def why(self, rel: bytes, st: os.stat_result, name: bytes, parent: int) -> str | None:
         """None when the pre-restore snapshot holds what *st* (lstat of *name* in the folder
@@ -87,9 +97,15 @@ class Guard:
         return None if listing is None else listing.get(name)
 
     def _listing(self, folder: bytes) -> dict[bytes, Entry] | None:
-        if folder not in self.folders:
-            self.folders[folder] = self._read(folder)
-        return self.folders[folder]
+        folders = self.folders
+        if folder in folders:
+            folders.move_to_end(folder)
+            return folders[folder]
+        listing = folders[folder] = self._read(folder)
+        self.listed += len(listing or ())
+        while self.listed > LISTED_MAX and len(folders) > 1:
+            self.listed -= len(folders.popitem(last=False)[1] or ())
+        return listing
 
     def _read(self, folder: bytes) -> dict[bytes, Entry] | None:
         key = self.root
