@@ -796,6 +796,9 @@ class Restorer(Planning, Writing):
                 except PermissionError as exc:  # chattr +i: its mode and mtime stay
                     self.report.unwritable.append((rel, exc.strerror or str(exc)))
                     return
+                except _Moved:  # saved over while its copy was written: left as it is
+                    self.report.unwritable.append((rel, CHANGED))
+                    return
             if not kept:
                 self.report.updated.append(rel)  # its mode alone (diff's 'T'): a change
                 self._left_off(e, rel)
@@ -1207,13 +1210,15 @@ class Restorer(Planning, Writing):
 
     def _set_meta(self, parent: int, e: Entry, st: os.stat_result, kept: bool) -> None:
         """Give the file *e* (its content there already) its mode, unless *kept* (keeps_mode),
-        and its mtime."""
+        and its mtime; _Moved when its copy (a hard link's) would replace a save made since
+        *st*."""
         if not kept or st.st_mtime_ns != e.mtime_ns:
             if st.st_nlink > 1:
                 # a hard link: its inode is shared with other paths, maybe outside the target
-                # (a pnpm store): a copy of its own takes the mode and mtime
+                # (a pnpm store): a copy of its own takes the mode and mtime, renamed over it
+                # only while it is still what was looked at (_Moved: review40 RE1)
                 with contextlib.suppress(CorruptObject):  # the bytes there are right already
-                    self._write_entry(parent, e)
+                    self._write_entry(parent, e, st, look=True)
                 return
             fd = os.open(e.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=parent)
             try:
