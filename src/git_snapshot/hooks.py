@@ -1384,17 +1384,19 @@ def _wrote_from(op: _Op) -> str | None:
 
 def _revs(op: _Op, before: Snapshot) -> list[str]:
     """The commits whose versions of a path git can give back, for a loss check of *before*:
-    those the operation moved between, and the commit HEAD was at when *before* was taken: a
-    snapshot taken while a rebase stopped (the watcher's, 3 s into an `edit` or a conflict)
-    holds the versions of that commit of the rebase's own, which `rebase --continue` then
-    rewrote: neither ORIG_HEAD nor HEAD. (One rev: each costs a lookup per path, ~0.5 ms;
-    the reflog since *before* can hold dozens of commits.) And the tree git wrote where an
-    operation stopped on a conflict, when *before* was taken then (AUTO_MERGE, gone since
-    `--continue`/`--skip`): its conflict-marker files are git's, which the user resolved (or
-    skipped), not an edit of theirs."""
-    revs = [
-        r for r in (op.old, op.new, _meta_oid(before, "head"), _meta_oid(before, "auto_merge")) if r
-    ]
+    those the operation moved between, and the commit HEAD was at when *before* was taken
+    while an operation had stopped: a snapshot taken while a rebase stopped (the watcher's,
+    3 s into an `edit` or a conflict) holds the versions of that commit of the rebase's own,
+    which `rebase --continue` then rewrote: neither ORIG_HEAD nor HEAD. (One rev: each costs
+    a lookup per path, ~0.5 ms; the reflog since *before* can hold dozens of commits.) Any
+    other HEAD of *before* gives back what it holds as the commits HEAD was at since do
+    (losses._committed_since: while a ref reaches it): one amended away since, which only
+    the reflog holds, hid a file the amend dropped and `checkout -f B` overwrote (review40
+    RF1). And the tree git wrote where an operation stopped on a conflict, when *before* was
+    taken then (AUTO_MERGE, gone since `--continue`/`--skip`): its conflict-marker files are
+    git's, which the user resolved (or skipped), not an edit of theirs."""
+    head = _meta_oid(before, "head") if before.meta.get("operation") else None
+    revs = [r for r in (op.old, op.new, head, _meta_oid(before, "auto_merge")) if r]
     if op.call.name == "post-rewrite":
         from git_snapshot import losses
 

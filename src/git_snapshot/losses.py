@@ -245,11 +245,15 @@ def _committed_since(
     user: _reached_after): the window reaches a minute before *snap* (a clock stepped back),
     and a file an amend dropped from its commit just before *snap* was given back by the
     amended-away commit, which only the reflog holds, and not by one over a minute old
-    (RED40 F5). Only what is about to be named is asked: one lookup a path and commit, up to
-    HEAD_MOVES_AT_MOST commits, and one `rev-list` when the reflog goes back before *snap*."""
+    (RED40 F5). *snap*'s own HEAD by the same rule (a ref reaches it: hooks._revs leaves it
+    to this, review40 RF1). Only what is about to be named is asked: one lookup a path and
+    commit, up to HEAD_MOVES_AT_MOST commits, and one `rev-list` when the reflog goes back
+    before *snap*."""
     since = snap.created - CLOCK_STEP_SLACK_S
-    moves = [r for r in head_moves(repo.git_dir, since) if r not in asked]
-    after = _reached_after(repo.git_dir, since, snap.meta.get("head"))
+    head = snap.meta.get("head")
+    own = [head] if isinstance(head, str) and gitrepo._is_oid(head) else []
+    moves = [r for r in dict.fromkeys([*head_moves(repo.git_dir, since), *own]) if r not in asked]
+    after = _reached_after(repo.git_dir, since, head)
     kept = _reachable(repo, [r for r in moves if r not in after])
     later = [r for r in moves if r in after or r in kept]
     return _given(store, repo, items, later, unread) if later else {}
@@ -272,10 +276,12 @@ def _reached_after(git_dir: str, since: float, head: object) -> set[str]:
 def _reachable(repo: gitrepo.Repo, commits: Sequence[str]) -> set[str]:
     """Those of *commits* a ref (a branch, a tag, HEAD, the stash...) reaches: one `rev-list`
     of what they reach that no ref does (an amended-away commit's parent is on the branch:
-    a line or two); none when git cannot say (they are named, not hidden)."""
+    a line or two); none when git cannot say (they are named, not hidden). One pruned since
+    (an old snapshot's HEAD) is passed over: it holds nothing to give back, and would make
+    git fail for all of them."""
     if not commits:
         return set()
-    res = gitrepo._run(repo.toplevel, ["rev-list", *commits, "--not", "--all"])
+    res = gitrepo._run(repo.toplevel, ["rev-list", "--ignore-missing", *commits, "--not", "--all"])
     if res.returncode != 0:
         return set()
     unreachable = set(res.stdout.decode("ascii", "replace").split())
