@@ -249,14 +249,21 @@ def _committed_since(
     to this, review40 RF1). Only what is about to be named is asked: one lookup a path and
     commit, up to HEAD_MOVES_AT_MOST commits, and one `rev-list` when the reflog goes back
     before *snap*."""
+    later = given_heads(repo, snap, asked)
+    return _given(store, repo, items, later, unread) if later else {}
+
+
+def given_heads(repo: gitrepo.Repo, snap: Snapshot, asked: Sequence[str] = ()) -> list[str]:
+    """The commits HEAD was at since *snap* (and *snap*'s own HEAD), less *asked*, whose
+    versions git gives back: those a ref still reaches and those HEAD reached after *snap*'s
+    HEAD (_committed_since; the watcher's burst check too, review40 RF1)."""
     since = snap.created - CLOCK_STEP_SLACK_S
     head = snap.meta.get("head")
     own = [head] if isinstance(head, str) and gitrepo._is_oid(head) else []
     moves = [r for r in dict.fromkeys([*head_moves(repo.git_dir, since), *own]) if r not in asked]
     after = _reached_after(repo.git_dir, since, head)
     kept = _reachable(repo, [r for r in moves if r not in after])
-    later = [r for r in moves if r in after or r in kept]
-    return _given(store, repo, items, later, unread) if later else {}
+    return [r for r in moves if r in after or r in kept]
 
 
 def _reached_after(git_dir: str, since: float, head: object) -> set[str]:

@@ -867,12 +867,15 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
 
 def _heads(repo: Any, removed: str | None, snap: Any) -> list[str]:
     """The commits, besides *repo*'s HEAD, whose versions of its files git gives back for the
-    burst's worktree: those its HEAD was at since *snap*; for a linked worktree *removed*
-    whole, reported in *repo* (another worktree, with its own HEAD), its own: _removed_heads."""
+    burst's worktree: those its HEAD was at since *snap* that a ref reaches or HEAD reached
+    after *snap*'s (losses.given_heads: a commit amended away, only the reflog's, gave back a
+    file the amend dropped, and its `rm` went unreported, review40 RF1); for a linked worktree
+    *removed* whole, reported in *repo* (another worktree, with its own HEAD), its own:
+    _removed_heads."""
     from git_snapshot import losses
 
     if removed is None:
-        return losses.head_moves(repo.git_dir, snap.created)
+        return losses.given_heads(repo, snap)
     return _removed_heads(repo, removed, snap)
 
 
