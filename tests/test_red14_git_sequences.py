@@ -54,9 +54,11 @@ class GitMachine(RuleBasedStateMachine):
         self.wt = self.sb.new_repo("wt", files=6, seed=1)
         for b in BRANCHES[1:]:
             self.sb.git(self.wt, "branch", b)
+        before = worktree_tree(self.wt)
         ran = self.sb.run(self.wt, "install")
         assert ran.rc == 0, ran.err
         self.model: dict[int, Tree] = {}
+        GitMachine._settle(self, "install", before)  # (its first snapshot: no watcher takes one)
         self.rnd = random.Random(0)
         self.n = 0
         self.remote = f"file://{root}/remote"
