@@ -68,29 +68,49 @@ def pending(store_path: str, name: str) -> int:
 
 
 def _mark(store_path: str, name: str, count: int = 1) -> None:
-    """*count* more pending (an append: concurrent hooks never lose one another's)."""
-    fd = os.open(_pending_path(store_path, name), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    """*count* more pending (an append: concurrent hooks never lose one another's; under the
+    marks' lock, so that no append lands in a file _drop is replacing)."""
+    path = _pending_path(store_path, name)
+    lock = _marks_lock(path)
     try:
-        os.write(fd, b"." * count)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            os.write(fd, b"." * count)
+        finally:
+            os.close(fd)
     finally:
-        os.close(fd)
+        os.close(lock)
 
 
 def _drop(store_path: str, name: str, count: int) -> None:
     """Drop *count* marks, those a push that succeeded covers; one a hook made meanwhile stays.
-    Only after the push: a pusher killed or failing mid-push leaves its marks (review39 RF3)."""
+    Only after the push: a pusher killed or failing mid-push leaves its marks (review39 RF3).
+    The rest is written whole and renamed over the marks, under their lock: moving the marks
+    aside and appending the rest back lost them all to a kill between the two, and a hook's
+    mark appended to the moved-aside file after its count."""
     if not count:
         return
     path = _pending_path(store_path, name)
-    taking = f"{path}.{os.getpid()}"
+    lock = _marks_lock(path)
     try:
-        os.replace(path, taking)
-    except FileNotFoundError:
-        return
-    later = os.stat(taking).st_size - count
-    if later > 0:
-        _mark(store_path, name, later)
-    os.unlink(taking)
+        try:
+            later = os.stat(path).st_size - count
+        except FileNotFoundError:
+            return
+        if later > 0:
+            atomic_write(path, b"." * later, durable=False)
+        else:
+            os.unlink(path)
+    finally:
+        os.close(lock)
+
+
+def _marks_lock(path: str) -> int:
+    """The marks file's lock, held (close the fd to let it go): a file beside it, never
+    replaced, so that a hook waiting on it appends to the marks that are current then."""
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
 
 
 def running(store_path: str, name: str) -> bool:
@@ -111,8 +131,8 @@ def running(store_path: str, name: str) -> bool:
 
 def kick(store_path: str, name: str) -> None:
     """Mark a hook snapshot pending for *name* and start a background pusher unless one
-    runs (the hook's call: an append, a lock look and at most one fork; never waits, never
-    raises)."""
+    runs (the hook's call: an append, a lock look and at most one fork; waits at most for a
+    pusher's rewrite of the marks, a few system calls; never raises)."""
     try:
         os.makedirs(os.path.dirname(state_path(store_path, name)), mode=0o700, exist_ok=True)
         _mark(store_path, name)  # first: a pusher that frees its lock after this sees it (run)
