@@ -188,7 +188,8 @@ class Store:
                 f"cannot create the snapshot store at {self.path}: {exc.strerror}; "
                 f"set GIT_SNAPSHOT_STORE to a writable directory"
             ) from exc
-        location.check_yours(self.path)
+        # (no second check_yours: check_store_dir made it before the first write, and every
+        # part made since is this process's)
         self._reader: PackReader | None = None  # made on first read (the packs module too)
         self._index_file: tuple[int, int] | None = None  # the index file open: lock() checks
         if not repairing:
