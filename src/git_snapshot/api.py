@@ -234,8 +234,7 @@ def restore_backup(
             safety = _pre_restore(st, name, snap, where, named, delete)
             protect = unsaved(safety, named)
             # only what that backup holds as it is is replaced or deleted (RED40 E1)
-            left = safety.meta.get("skipped_paths", [])
-            guard = Guard(st, safety.root, since, frozenset(os.fsencode(p) for p, _ in left))
+            guard = Guard.of(st, safety, safety.root, since)
         # a backup is of a folder, .git and all (a script's before `git filter-repo`): all of
         # it is restored, what it replaces kept in the pre-restore backup (the commands leave
         # a repository's own .git alone: their snapshots never hold it, RED31)

@@ -497,7 +497,7 @@ def _guard(store: Store, safety: Snapshot | None, since: int, target: str) -> Gu
         with contextlib.suppress(CorruptObject):
             e = Trees(store).at(safety.root, os.fsencode(base))
             root = e.ref if e is not None and e.kind == DIR else None
-    return Guard(store, root, since, frozenset(p for p, _ in _skipped_of(safety)))
+    return Guard.of(store, safety, root, since)
 
 
 def _holds_files(target: str) -> bool:

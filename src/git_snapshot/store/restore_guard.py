@@ -25,6 +25,10 @@ from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import digest_fd
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from git_snapshot.store.index import Snapshot
+
 CHANGED = "changed while the restore ran: run it again"
 CREATED = "created while the restore ran: run it again"
 
@@ -67,6 +71,13 @@ class Guard:
         # folder -> its listing, the last used last; their entries counted (LISTED_MAX)
         self.folders: OrderedDict[bytes, dict[bytes, Entry] | None] = OrderedDict()
         self.listed = 0
+
+    @classmethod
+    def of(cls, store: Store, safety: Snapshot, root: bytes | None, since_ns: int) -> Guard:
+        """The guard of pre-restore snapshot *safety*, its tree *root* at the target, with
+        what it left out (its skipped_paths)."""
+        left = safety.meta.get("skipped_paths", [])
+        return cls(store, root, since_ns, frozenset(os.fsencode(p) for p, _ in left))
 
     def why(self, rel: bytes, st: os.stat_result, name: bytes, parent: int) -> str | None:
         """None when the pre-restore snapshot holds what *st* (lstat of *name* in the folder
