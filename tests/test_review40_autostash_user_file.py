@@ -15,30 +15,16 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import commit
-from hookhelpers import install
-from hookhelpers import put_venv_on_path
-from hookhelpers import side_commit
 from hookhelpers import write
+from test_red40_autostash_file2dir import hooked  # noqa: F401 (the fixture)
 
 MINE = b"my own x.csv\n"
 
 
-@pytest.fixture
-def hooked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """x.csv and a.txt committed on main, a commit on main and one on feat since; hooks in."""
-    put_venv_on_path(monkeypatch)
-    commit(repo, "x.csv", b"x v0\n")
-    base = commit(repo, "a.txt", b"a\n")
-    side_commit(repo, "feat", {"b.txt": b"b\n"}, base=base)
-    commit(repo, "a.txt", b"a2\n")
-    install(repo)
-    return repo
-
-
 @pytest.mark.parametrize("how", ["rebase", "pull", "merge"])
 def test_a_folder_the_user_replaced_by_a_file_after_the_snapshot_is_not_named(
-    hooked: Path, how: str
+    hooked: Path,  # noqa: F811 (the fixture imported)
+    how: str,
 ) -> None:
     (hooked / "x.csv").unlink()
     write(hooked / "x.csv" / "inner.txt", b"my new work\n")
