@@ -301,8 +301,11 @@ def _scan_packs(
             headers[name] += kept
             report.salvaged[name] = len(kept)
     places: dict[bytes, list[tuple[str, PackedObject]]] = {}
-    for name, objects in headers.items():
-        for o in objects:
+    # an object a killed gc copied is entered at its copy, not in a pack that gc doomed: the
+    # doomed pack then holds nothing and the next gc deletes it whole, whatever order the
+    # file system lists the packs in
+    for name in sorted(headers, key=lambda name: name in old.doomed):
+        for o in headers[name]:
             places.setdefault(o.key, []).append((name, o))
     chosen = {key: _intact_copy(store, key, where) for key, where in places.items()}
     for name, objects in headers.items():
