@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import stat
 from collections import OrderedDict
+from collections.abc import Callable
 
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
@@ -79,10 +80,15 @@ class Guard:
         left = safety.meta.get("skipped_paths", [])
         return cls(store, root, since_ns, frozenset(os.fsencode(p) for p, _ in left))
 
-    def why(self, rel: bytes, st: os.stat_result, name: bytes, parent: int) -> str | None:
+    def why(
+        self, rel: bytes, st: os.stat_result, name: bytes, parent: int, mode: int | None = None
+    ) -> str | None:
         """None when the pre-restore snapshot holds what *st* (lstat of *name* in the folder
         open on *parent*) found at *rel*, else why it may not be replaced or removed. A
-        folder only needs to be there as one: what it holds is looked at path by path."""
+        folder only needs to be there as one: what it holds is looked at path by path; but
+        one removed whole (mode None) takes its mode with it. A file's mode is its own too:
+        one chmodded since (same bytes, same size and mtime) holds a mode no snapshot holds,
+        unless it is *mode*, the one the restore gives what it writes there (None: none)."""
         if self._left_out(rel):
             return None
         e = self.entry(rel)
@@ -90,7 +96,9 @@ class Guard:
             return CREATED
         if _KIND.get(e.kind) != stat.S_IFMT(st.st_mode):
             return CHANGED
-        if e.kind == DIR or self._settled(e, st) or _same(e, st, name, parent):
+        if e.kind != SYMLINK and stat.S_IMODE(st.st_mode) not in (e.mode, mode):
+            return CHANGED
+        if e.kind == DIR or self._settled(e, st) or _held(e, st, name, parent):
             return None
         return CHANGED
 
@@ -140,20 +148,45 @@ class Guard:
         return e.kind == SYMLINK or st.st_size == e.size
 
 
-def _same(e: Entry, st: os.stat_result, name: bytes, parent: int) -> bool:
-    """Whether the file or symlink *name* (lstat: *st*) holds *e*'s content, read whole."""
+def _held(e: Entry, st: os.stat_result, name: bytes, parent: int) -> bool:
+    """holds, False when *name* cannot be read (gone, or turned into something else since)."""
     try:
-        if e.kind == SYMLINK:
-            return os.readlink(name, dir_fd=parent) == e.ref
-        if st.st_size != e.size:
-            return False
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=parent)
-        try:
-            return digest_fd(fd) == e.ref
-        finally:
-            os.close(fd)
-    except OSError:  # gone or turned into something else meanwhile
+        return holds(e, st, name, parent, read_at)
+    except OSError:
         return False
+
+
+# what holds reads at a path: (name, its lstat, the folder's descriptor or None) -> the
+# link's target or the file's digest, None when it cannot be read
+_Read = Callable[[bytes, os.stat_result, int | None], bytes | None]
+
+
+def holds(e: Entry, st: os.stat_result, name: bytes, dir_fd: int | None, read: _Read) -> bool:
+    """Whether what lstat found (*st*) at *name* holds the content of the file or symlink
+    *e*: a symlink to its target, or a regular file of its size, then of its digest. *read*
+    (read_at, or one that keeps its answers) gives what is there (the link's target, the
+    file's digest; None: unreadable), called only once the kind and the size match: a file
+    of another size is never read."""
+    if e.kind == SYMLINK:
+        return stat.S_ISLNK(st.st_mode) and read(name, st, dir_fd) == e.ref
+    return (
+        e.kind == FILE
+        and stat.S_ISREG(st.st_mode)
+        and st.st_size == e.size
+        and read(name, st, dir_fd) == e.ref
+    )
+
+
+def read_at(name: bytes, st: os.stat_result, dir_fd: int | None = None) -> bytes:
+    """What *holds* compares at *name* (lstat: *st*): a symlink's target, a file's digest
+    (opened O_NOFOLLOW: a file turned into a link since the lstat is an OSError)."""
+    if stat.S_ISLNK(st.st_mode):
+        return os.readlink(name, dir_fd=dir_fd)
+    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
+    try:
+        return digest_fd(fd)
+    finally:
+        os.close(fd)
 
 
 def moved(parent: int, name: bytes, st: os.stat_result | None) -> bool:
@@ -163,9 +196,14 @@ def moved(parent: int, name: bytes, st: os.stat_result | None) -> bool:
         now = os.stat(name, dir_fd=parent, follow_symlinks=False)
     except FileNotFoundError:
         return st is not None
-    if st is None:
-        return True
-    return (now.st_ino, now.st_mode, now.st_size, now.st_mtime_ns, now.st_ctime_ns) != (
+    return st is None or not unmoved(now, st)
+
+
+def unmoved(now: os.stat_result, st: os.stat_result) -> bool:
+    """Whether *now* (a stat of a path, or of the file open there) is still what lstat found
+    (*st*): the same inode, of the same mode, size and times (a write, a chmod, a rename,
+    a link added: each moves the ctime)."""
+    return (now.st_ino, now.st_mode, now.st_size, now.st_mtime_ns, now.st_ctime_ns) == (
         st.st_ino,
         st.st_mode,
         st.st_size,

@@ -594,23 +594,27 @@ def _unreadable(key: bytes, pack: str, exc: Exception) -> str:
 class _Dir:
     """A directory being filled: open on *fd* (-1: a dry run's new one); *entry*: its own
     entry in the snapshot (None: the target, given no mode or mtime); *jobs*: jobs not taken
-    yet that write into it; *filled*: every entry of it handed out; *chmod*: its mode must be
-    set (mkdir gave it another); *own*: closed when finished; *rel*: its path, for a report."""
+    yet that write into it; *filled*: every entry of it handed out; *mode*: the mode it is
+    given once filled (None: it has it, or keeps its own); *was*: the mode it had as the
+    restore went into it, looked at again before *mode* is given (None: no look); *own*:
+    closed when finished; *rel*: its path, for a report."""
 
-    __slots__ = ("chmod", "entry", "fd", "filled", "jobs", "own", "rel")
+    __slots__ = ("entry", "fd", "filled", "jobs", "mode", "own", "rel", "was")
 
     def __init__(
         self,
         fd: int,
         entry: Entry | None,
-        chmod: bool = True,
+        mode: int | None = None,
         own: bool = True,
         rel: bytes = b"",
+        was: int | None = None,
     ) -> None:
         self.fd = fd
         self.entry = entry
         self.rel = rel
         self.jobs = 0
         self.filled = False
-        self.chmod = chmod
+        self.mode = mode
+        self.was = was
         self.own = own

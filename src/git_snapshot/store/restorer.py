@@ -42,11 +42,14 @@ from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
-from git_snapshot.store.objects import digest_fd
 from git_snapshot.store.restore_guard import CHANGED
 from git_snapshot.store.restore_guard import CREATED
 from git_snapshot.store.restore_guard import Guard
+from git_snapshot.store.restore_guard import _Read
+from git_snapshot.store.restore_guard import holds as holds
 from git_snapshot.store.restore_guard import moved
+from git_snapshot.store.restore_guard import read_at as read_at
+from git_snapshot.store.restore_guard import unmoved
 from git_snapshot.store.restore_plan import GIT
 from git_snapshot.store.restore_plan import LOCATED_MAX
 from git_snapshot.store.restore_plan import PARALLEL_MIN
@@ -212,11 +215,6 @@ def split_path(path: str | bytes) -> list[bytes]:
     return parts
 
 
-# what holds reads at a path: (name, its lstat, the folder's descriptor or None) -> the
-# link's target or the file's digest, None when it cannot be read
-_Read = Callable[[bytes, os.stat_result, int | None], bytes | None]
-
-
 def restored_mode(e: Entry) -> int:
     """The mode bits a restore gives *e*: its own and the sticky bit, never set-uid, set-gid
     only on a folder others cannot write into (RED32 B5). Set-gid on a folder gives no
@@ -247,40 +245,12 @@ def keeps_mode(e: Entry, st: os.stat_result) -> bool:
     return mode == restored_mode(e) or mode == e.mode & 0o7777
 
 
-def holds(e: Entry, st: os.stat_result, name: bytes, dir_fd: int | None, read: _Read) -> bool:
-    """Whether what lstat found (*st*) at *name* holds the content of the file or symlink
-    *e*: a symlink to its target, or a regular file of its size, then of its digest. *read*
-    (read_at, or one that keeps its answers) gives what is there (the link's target, the
-    file's digest; None: unreadable), called only once the kind and the size match: a file
-    of another size is never read."""
-    if e.kind == SYMLINK:
-        return stat.S_ISLNK(st.st_mode) and read(name, st, dir_fd) == e.ref
-    return (
-        e.kind == FILE
-        and stat.S_ISREG(st.st_mode)
-        and st.st_size == e.size
-        and read(name, st, dir_fd) == e.ref
-    )
-
-
 def left_as_is(e: Entry, st: os.stat_result, name: bytes, read: _Read) -> bool:
     """Whether a restore of *e* over what lstat found (*st*) at *name* leaves it as it is,
     its mtime aside: the same content (holds) with the mode the restore gives it
     (keeps_mode). ``restore`` counts such a path unchanged; ``restore --newest`` passes over
     a snapshot holding every PATH so (restoring from it would change nothing)."""
     return keeps_mode(e, st) and holds(e, st, name, None, read)
-
-
-def read_at(name: bytes, st: os.stat_result, dir_fd: int | None = None) -> bytes:
-    """What *holds* compares at *name* (lstat: *st*): a symlink's target, a file's digest
-    (opened O_NOFOLLOW: a file turned into a link since the lstat is an OSError)."""
-    if stat.S_ISLNK(st.st_mode):
-        return os.readlink(name, dir_fd=dir_fd)
-    fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=dir_fd)
-    try:
-        return digest_fd(fd)
-    finally:
-        os.close(fd)
 
 
 def store_parts(store: Store) -> tuple[tuple[int, int], set[tuple[int, int]]]:
@@ -554,7 +524,12 @@ class Restorer(Planning, Writing):
         try:
             e = d.entry
             if e is not None and d.fd >= 0 and not self.dry_run:
-                mode = restored_mode(e) if d.chmod else None
+                mode = d.mode
+                if d.was is not None and stat.S_IMODE(os.fstat(d.fd).st_mode) != d.was:
+                    # chmodded while the restore wrote into it: that mode is in no snapshot
+                    mode = None
+                    self._not_updated(d.rel)
+                    self.report.unwritable.append((d.rel, CHANGED))
                 try:
                     _give_dir(d.fd, mode, e.mtime_ns)
                 except PermissionError as exc:  # another's folder: what only its owner may set
@@ -570,9 +545,13 @@ class Restorer(Planning, Writing):
         what = "mtime"
         if mode is not None and stat.S_IMODE(os.fstat(d.fd).st_mode) != mode:
             what = "mode and mtime"
-            with contextlib.suppress(ValueError):
-                self.report.updated.remove(d.rel)
+            self._not_updated(d.rel)
         self.report.unwritable.append((d.rel, f"its {what}: {exc.strerror}"))
+
+    def _not_updated(self, rel: bytes) -> None:
+        """*rel* is not updated after all: its mode, the change _put_dir counted, stays."""
+        with contextlib.suppress(ValueError):
+            self.report.updated.remove(rel)
 
     def _open_target(self, target: str) -> int:
         """The target directory, made if missing (-1 for a dry run into a new directory)."""
@@ -790,6 +769,8 @@ class Restorer(Planning, Writing):
             return
         if st is not None and holds(e, st, e.name, parent, read_at):
             kept = keeps_mode(e, st)
+            if not kept and self._changed(parent, e.name, rel, st, restored_mode(e)):
+                return  # chmodded since the pre-restore snapshot: its mode is in none
             if not self.dry_run and e.kind == FILE:
                 try:
                     self._set_meta(parent, e, st, kept)
@@ -819,7 +800,7 @@ class Restorer(Planning, Writing):
         if (
             st is not None
             and not stat.S_ISDIR(st.st_mode)
-            and self._changed(parent, e.name, rel, st)
+            and self._changed(parent, e.name, rel, st, restored_mode(e) if e.kind == FILE else None)
         ):
             return
         if (
@@ -851,10 +832,13 @@ class Restorer(Planning, Writing):
                 raise
         self._written(e, rel, st)
 
-    def _changed(self, parent: int, name: bytes, rel: bytes, st: os.stat_result) -> bool:
+    def _changed(
+        self, parent: int, name: bytes, rel: bytes, st: os.stat_result, mode: int | None = None
+    ) -> bool:
         """Whether what lstat found (*st*) at *rel* is not what the pre-restore snapshot holds
-        (its guard): then it is left as it is, and named (RED40 E1)."""
-        why = None if self.guard is None else self.guard.why(rel, st, name, parent)
+        (its guard), its mode but for *mode* (the one the restore gives it) among it: then it
+        is left as it is, and named (RED40 E1)."""
+        why = None if self.guard is None else self.guard.why(rel, st, name, parent, mode)
         if why is not None:
             self.report.unwritable.append((rel, why))
         return why is not None
@@ -900,22 +884,36 @@ class Restorer(Planning, Writing):
         if opened is None:
             return
         fd, fresh, before = opened
+        mode: int | None = restored_mode(e)
+        theirs = False  # its own mode stays
         if before is not None and not keeps_mode(e, before):
-            # its mode put back (chmod 755 of a 0700 folder): a change, as a file's mode
-            # alone is, never "unchanged" while diff names it (RED34 C2)
-            self.report.updated.append(rel)
-        mode = restored_mode(e)
+            theirs = self._changed(parent, e.name, rel, before, mode)
+            if theirs:
+                # chmodded since the pre-restore snapshot: that mode is in none, so it stays
+                # (given back, when _open_dir made it writable)
+                mode = None if before.st_mode & stat.S_IWUSR else stat.S_IMODE(before.st_mode)
+            else:
+                # its mode put back (chmod 755 of a 0700 folder): a change, as a file's mode
+                # alone is, never "unchanged" while diff names it (RED34 C2)
+                self.report.updated.append(rel)
         # mkdir gave it mode | u+rwx minus the umask: often its mode already
         # (mkdir never sets set-gid from its mode)
-        chmod = (
-            not fresh or (mode | stat.S_IRWXU) & ~self.umask != mode or bool(mode & stat.S_ISGID)
-        )
-        if e.mode & 0o6000 and left_off(e):
+        if (
+            fresh
+            and mode is not None
+            and (mode | stat.S_IRWXU) & ~self.umask == mode
+            and not mode & stat.S_ISGID
+        ):
+            mode = None
+        if e.mode & 0o6000 and left_off(e) and not theirs:
             if not fresh and fd >= 0 and stat.S_IMODE(os.fstat(fd).st_mode) == e.mode & 0o7777:
-                chmod = False  # its set-id bits there already: left as they are
+                mode = None  # its set-id bits there already: left as they are
             else:
                 self.report.setid.append(rel)
-        d = _Dir(fd, e, chmod=chmod, rel=rel)
+        was = None  # a chmod while it is filled is kept too: looked at before its mode is set
+        if self.guard is not None and not fresh and fd >= 0 and mode is not None:
+            was = stat.S_IMODE(os.fstat(fd).st_mode)
+        d = _Dir(fd, e, mode, rel=rel, was=was)
         if fd >= 0:
             self.open.add(d)
         self._fill(d, e.ref, rel + b"/", fresh)
@@ -1222,6 +1220,8 @@ class Restorer(Planning, Writing):
                 return
             fd = os.open(e.name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=parent)
             try:
+                if self.guard is not None and not unmoved(os.fstat(fd), st):
+                    raise _Moved  # chmodded, saved in place, linked since *st*: in no snapshot
                 if not kept:  # (kept with set-id bits there: a chmod would clear them)
                     os.fchmod(fd, restored_mode(e))
                 os.utime(fd, ns=(e.mtime_ns, e.mtime_ns))
@@ -1298,6 +1298,13 @@ class Restorer(Planning, Writing):
                 raise
             return True  # a dry run cannot look in: taken as removed whole
         try:
+            if self.guard is not None and not self.dry_run:
+                now = os.fstat(fd)
+                if (now.st_ino, now.st_mode) != (st.st_ino, st.st_mode):
+                    # chmodded (or another folder) since the guard's look: its mode is in no
+                    # snapshot, and the chmod below would take it
+                    self.report.unwritable.append((rel, CHANGED))
+                    return False
             if not self.dry_run:
                 os.fchmod(fd, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
             gone: list[bytes] = []
