@@ -289,3 +289,32 @@ def test_a_folder_chmodded_while_the_restore_writes_into_it_keeps_its_mode(
     assert f"NOT WRITTEN bin: {CHANGED}" in said
     assert (repo / "bin" / "a.txt").read_text() == "a old\n"
     assert _mode(repo / "bin") == 0o700
+
+
+def test_a_read_only_parent_chmodded_while_a_named_path_is_written_keeps_its_mode(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``restore 1 ro/x`` opens up ro/ (555: u+w added) to write x into it, and gives it its
+    555 back after; a tool's chmod of ro/ meanwhile (775) stays: giving 555 back took it,
+    and it was in no snapshot."""
+    install(repo)
+    (repo / "ro").mkdir()
+    (repo / "ro" / "x").write_text("x old\n")
+    gs(repo, "create")  # 1
+    (repo / "ro" / "x").write_text("x edit\n")
+    (repo / "ro").chmod(0o555)
+    real = restorer.Restorer._fill_file
+    done = [False]
+
+    def fill(self: restorer.Restorer, fd: int, e: Any) -> None:
+        real(self, fd, e)
+        if not done[0]:
+            done[0] = True
+            _chmod(repo, "775", "ro")()
+
+    monkeypatch.setattr(restorer.Restorer, "_fill_file", fill)
+    rc, said = _restore(repo, capsys, "1", "ro/x")
+    assert done[0], said
+    assert rc == 0, said  # (ro/ is no path the restore writes: nothing of it to name)
+    assert (repo / "ro" / "x").read_text() == "x old\n"
+    assert _mode(repo / "ro") == 0o775, said

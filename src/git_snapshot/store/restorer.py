@@ -362,9 +362,9 @@ class Restorer(Planning, Writing):
         self.taking: list[_Item] = []  # the files of the job being taken (_drain)
         self.open: set[_Dir] = set()  # directories this restore holds open (closed on errors)
         # parent folders of named paths to give their mode (and mtime) once all is written:
-        # path -> (mode, mtime or None), reopened then (one descriptor each would run out);
-        # see _parents
-        self.parents_back: dict[bytes, tuple[int, int | None]] = {}
+        # path -> (mode, mtime or None, the mode it was left with or None), reopened then
+        # (one descriptor each would run out); see _parents
+        self.parents_back: dict[bytes, tuple[int, int | None, int | None]] = {}
         self.top = -1  # the target, open while writing
         self.named: set[bytes] = set()  # the named folders (_Dir gives them their modes)
         self._local = threading.local()  # each writer thread's zstd contexts
@@ -525,13 +525,11 @@ class Restorer(Planning, Writing):
             e = d.entry
             if e is not None and d.fd >= 0 and not self.dry_run:
                 mode = d.mode
-                if d.was is not None and stat.S_IMODE(os.fstat(d.fd).st_mode) != d.was:
-                    # chmodded while the restore wrote into it: that mode is in no snapshot
-                    mode = None
-                    self._not_updated(d.rel)
-                    self.report.unwritable.append((d.rel, CHANGED))
                 try:
-                    _give_dir(d.fd, mode, e.mtime_ns)
+                    if not _give_dir(d.fd, mode, e.mtime_ns, d.was):
+                        # chmodded while the restore wrote into it: that mode is in no snapshot
+                        self._not_updated(d.rel)
+                        self.report.unwritable.append((d.rel, CHANGED))
                 except PermissionError as exc:  # another's folder: what only its owner may set
                     self._refused_meta(d, mode, exc)
         finally:
@@ -624,11 +622,12 @@ class Restorer(Planning, Writing):
             b"/".join(parts[:i]) in self.named for i in range(len(parts) + 1)
         ):
             return
-        back: tuple[int, int | None]
+        back: tuple[int, int | None, int | None]  # (mode, mtime, the mode it was left with)
         if st is None:
-            back = (restored_mode(entry), entry.mtime_ns)
+            back = (restored_mode(entry), entry.mtime_ns, None)
         elif stat.S_ISDIR(st.st_mode) and not st.st_mode & stat.S_IWUSR:
-            back = (stat.S_IMODE(st.st_mode), None)
+            # (a chmod by another meanwhile stays: in no snapshot)
+            back = (stat.S_IMODE(st.st_mode), None, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
         else:
             return
         self.parents_back[rel] = back
@@ -1343,15 +1342,19 @@ class _Unlooked(Exception):
     """A dry run may not look at a path, which the restore keeps (Restorer._lstat_kept)."""
 
 
-def _give_dir(fd: int, mode: int | None, mtime: int | None) -> None:
+def _give_dir(fd: int, mode: int | None, mtime: int | None, was: int | None = None) -> bool:
     """Give the folder open on *fd* *mode* and *mtime* (None: as it is), each only where it
     differs: a folder the user does not own that has them already is no error (only its owner
-    may set them; RED39 C4)."""
+    may set them; RED39 C4). *was*: the mode the restore left it with; another now is a
+    chmod since, in no snapshot: that mode is left as it is, and False returned."""
     st = os.fstat(fd)
-    if mode is not None and stat.S_IMODE(st.st_mode) != mode:
+    now = stat.S_IMODE(st.st_mode)
+    kept = was is None or now == was
+    if mode is not None and now != mode and kept:
         os.fchmod(fd, mode)
     if mtime is not None and st.st_mtime_ns != mtime:
         os.utime(fd, ns=(mtime, mtime))
+    return kept
 
 
 class _Failed(Exception):
