@@ -991,9 +991,8 @@ def _autostash_losses(
     if before is None or before.root == res.snapshot.root:
         return []
     over = _files_over_folders(store, before.root, res.snapshot.root)
-    if overlay is not None:  # (the user's own file: review40 RF3)
-        over = [p for p in over if p not in overlay.files]
-    written = _written_during(repo, over, ctx.started, res.ids) if over else []
+    held = overlay.files if overlay is not None else frozenset()
+    written = _stash_wrote(repo, over, held, ctx.started, res.ids)
     if not written:
         return []
     from git_snapshot import losses
@@ -1007,6 +1006,94 @@ def _autostash_losses(
     exact = _exact(store, repo, before, ctx)
     when = named[0].when if named else None  # (one command's reports: undo takes them all)
     return [losses.report_of(store, repo, ctx.command, before, exact, found, damaged, when=when)]
+
+
+def _stash_wrote(
+    repo: gitrepo.Repo,
+    over: list[bytes],
+    held: Collection[bytes],
+    since: float | None,
+    ids: Mapping[bytes, tuple[int, int, int, int, str, int]] | None = None,
+    tree: str | None = None,
+) -> list[bytes]:
+    """RED40 F1's rule: those of *over* (paths where the snapshot before the command holds a
+    folder, and a file stands now) where git's autostash wrote the file, deleting the folder:
+    written since the command began (*since*; *ids*, *tree*: as _written_during's). One the
+    autostash holds a version of (*held*) was the user's own file when git stashed, not a
+    folder (review40 RF3): left out."""
+    over = [p for p in over if p not in held]
+    return _written_during(repo, over, since, ids, tree=tree) if over else []
+
+
+def stopped_stash_wrote(
+    store: Store,
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    orig: str,
+    since: float,
+    after: bytes | None = None,
+) -> list[bytes]:
+    """What git's autostash wrote over a folder in a merge (or merging pull) that stopped on
+    a conflict (stopped.py reports it; no post-merge ran to ask _autostash_losses): the paths
+    where *snap*, taken right before the merge, holds a folder and *orig* (HEAD then) a file
+    (with *after*, a hook's snapshot's tree just taken: where that holds a file, which spares
+    reading every folder of *snap*), and where _stash_wrote finds *orig*'s version (the one
+    the stash's `reset --hard` writes) written since the merge began (*since*). While the
+    merge is still stopped, a file written after MERGE_HEAD (the merge's last write) is a
+    later command's, its own check's to name. A path a pending or stored autostash holds a
+    version of is left out (its `git stash apply` gives the user's file back), and a file
+    that apply wrote at `merge --abort`, or at the commit that ends the merge, is the user's,
+    not *orig*'s: not named either."""
+    if after is not None:
+        over = _files_over_folders(store, snap.root, after)
+    else:
+        over = _folders_at_files(store, repo, snap.root, orig)
+    if not over:
+        return []
+    held: set[bytes] = set()
+    for stash in (gitrepo.autostash_commit(repo), gitrepo.autostash_stored(repo)):
+        if stash:
+            with suppress(Exception):  # (pruned: nothing it holds)
+                held.update(gitrepo.changed_paths(repo, f"{stash}^1", stash))
+    written = _stash_wrote(repo, over, held, since, None, orig)
+    try:
+        ended = os.stat(os.path.join(repo.git_dir, "MERGE_HEAD")).st_mtime_ns
+    except OSError:
+        return written  # (the merge is over: every such file is named as its loss)
+    top = os.fsencode(repo.toplevel)
+    kept = []
+    for p in written:  # (one clock, the file system's: no tick of /proc's to mix in)
+        with suppress(OSError):
+            if os.lstat(os.path.join(top, p)).st_mtime_ns <= ended:
+                kept.append(p)
+    return kept
+
+
+def _folders_at_files(store: Store, repo: gitrepo.Repo, root: bytes, commit: str) -> list[bytes]:
+    """The paths where store tree *root* holds a folder and *commit* a file or a link (not a
+    gitlink: a submodule's folder): one `ls-tree` of *commit*'s folders, and *root* read
+    only where they are."""
+    from git_snapshot.gitrun import run_git
+    from git_snapshot.store.objects import DIR
+
+    out = run_git(repo.toplevel, "ls-tree", "-r", "-d", "-z", "--name-only", "--full-tree", commit)
+    folders = {p for p in out.split(b"\0") if p}
+    others: list[bytes] = []  # folders of *root* that are none of *commit*'s
+    todo = [(root, b"")]
+    while todo:
+        tree, prefix = todo.pop()
+        for e in store.read_tree(tree):
+            if e.kind != DIR:
+                continue
+            path = prefix + e.name
+            if path in folders:
+                todo.append((e.ref, path + b"/"))
+            else:
+                others.append(path)
+    if not others:
+        return []
+    got = gitrepo.tree_entries(repo, commit, others)
+    return sorted(p for p, (mode, _) in got.items() if mode != gitrepo.MODE_GITLINK)
 
 
 def _files_over_folders(store: Store, before: bytes, after: bytes) -> list[bytes]:
@@ -1717,7 +1804,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
             try:  # a merge or rebase that stopped with no hook after it (stopped.py)
                 from git_snapshot import stopped
 
-                earlier = stopped.consume(store, repo, call.name)
+                earlier = stopped.consume(store, repo, call.name, res.snapshot.root)
             except Exception as exc:
                 problems.append(f"git-snapshot: could not check an earlier operation: {exc}")
         if not ctx.under_run and _may_stop(call, env, repo):

@@ -109,13 +109,16 @@ def begin(repo: gitrepo.Repo, snapshot: Snapshot, command: str, brings: list[str
         atomic_write(_path(repo), json.dumps(data).encode(), durable=False)
 
 
-def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report | None:
+def consume(
+    store: Store, repo: gitrepo.Repo, hook: str | None = None, after: bytes | None = None
+) -> Report | None:
     """The report for a noted operation that ended without its post-hook, or None. Called by
-    every hook (*hook*: its name) and every git-snapshot command (no *hook*). A hook of the
-    noted git command itself (the same process) leaves the note (or, for its own post-hook,
-    which reports, clears it), and so does any other while that command still runs. A note of
-    another store (another user's, root's under sudo, another GIT_SNAPSHOT_STORE's) is left
-    for that store's next process: its snapshot number means another snapshot here."""
+    every hook (*hook*: its name; *after*: its snapshot's tree) and every git-snapshot
+    command (no *hook*). A hook of the noted git command itself (the same process) leaves
+    the note (or, for its own post-hook, which reports, clears it), and so does any other
+    while that command still runs. A note of another store (another user's, root's under
+    sudo, another GIT_SNAPSHOT_STORE's) is left for that store's next process: its snapshot
+    number means another snapshot here."""
     path = _path(repo)
     if not os.path.lexists(path):
         return None
@@ -165,7 +168,7 @@ def consume(store: Store, repo: gitrepo.Repo, hook: str | None = None) -> Report
         os.unlink(claimed)
     if note is None:
         return None
-    return _report(store, repo, note)
+    return _report(store, repo, note, after)
 
 
 def _ours(note: Mapping[str, Any], store: Store, repo: gitrepo.Repo) -> bool:
@@ -237,7 +240,9 @@ def _read(path: str) -> dict[str, Any] | None:
     return note
 
 
-def _report(store: Store, repo: gitrepo.Repo, note: dict[str, Any]) -> Report | None:
+def _report(
+    store: Store, repo: gitrepo.Repo, note: dict[str, Any], after: bytes | None = None
+) -> Report | None:
     from git_snapshot import identity
     from git_snapshot import losses
     from git_snapshot.errors import UserError
@@ -275,6 +280,14 @@ def _report(store: Store, repo: gitrepo.Repo, note: dict[str, Any]) -> Report | 
             from git_snapshot.hooks import step_paths
 
             touched.update(step_paths(repo, head_steps(repo.git_dir, when, _OWN_MOVES)))
+    when = note.get("when")
+    if isinstance(when, (int, float)):
+        # and a folder where HEAD had a file, which a merge's autostash deleted (RED40 F1,
+        # here when the merge stopped: its post-merge, which asks, never ran)
+        from git_snapshot.hooks import stopped_stash_wrote
+
+        with contextlib.suppress(Exception):  # (as above: nothing more to compare)
+            touched.update(stopped_stash_wrote(store, repo, snap, orig, when, after))
     if not touched:
         return None
     found = losses.find(store, repo, snap, sorted(touched), [orig, *brings])
