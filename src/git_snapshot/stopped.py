@@ -28,6 +28,7 @@ from git_snapshot.store import Store
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from collections.abc import Mapping
     from typing import Any
 
@@ -88,9 +89,16 @@ def same_command(noted: Any, mine: list[Any]) -> bool:
         return False
 
 
-def begin(repo: gitrepo.Repo, snapshot: Snapshot, command: str, brings: list[str]) -> None:
+def begin(
+    repo: gitrepo.Repo,
+    snapshot: Snapshot,
+    command: str,
+    brings: list[str],
+    held: Collection[bytes] = (),
+) -> None:
     """Note that the operation *command*, whose pre-hook runs now, may change the worktree
-    that *snapshot* holds (its number and when it was taken: :func:`_ours`)."""
+    that *snapshot* holds (its number and when it was taken: :func:`_ours`). *held*: the
+    paths *snapshot* took from git's autostash (hooks._stash_held), git's to give back."""
     from git_snapshot.store.safewrite import atomic_write
 
     data = {
@@ -105,6 +113,8 @@ def begin(repo: gitrepo.Repo, snapshot: Snapshot, command: str, brings: list[str
     if gitrepo.am_starting(repo):  # its --abort puts HEAD back: its patches say what it writes
         with contextlib.suppress(Exception):
             data["paths"] = [os.fsdecode(p) for p in gitrepo.am_paths(repo)]
+    if held:
+        data["held"] = sorted(os.fsdecode(p) for p in held)
     with contextlib.suppress(OSError):
         atomic_write(_path(repo), json.dumps(data).encode(), durable=False)
 
@@ -291,6 +301,11 @@ def _report(
     if not touched:
         return None
     found = losses.find(store, repo, snap, sorted(touched), [orig, *brings])
+    # what the snapshot took from git's autostash, git gave back (applied, merged with what
+    # the operation wrote) or keeps (the stash list): not lost (RED41 R1 F3, a fast-forward
+    # rebase; post-rewrite's overlay hides the same)
+    held = {os.fsencode(p) for p in note.get("held", []) if isinstance(p, str)}
+    found = [x for x in found if x.path not in held]
     if not found:
         return None
     command = str(note.get("command") or "git")
