@@ -3,6 +3,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 
 from git_snapshot import gitrepo
@@ -45,9 +47,9 @@ def cmd_run(
     # what git could give back before the command: a merge --abort forgets MERGE_HEAD
     revs = gitrepo.state_commits(repo)
     # (an alias of git clean too: run as git would expand it, with the store kept out)
-    kept, pattern = guards.keep_store_out(guarded.command, cwd, store_path)
-    cmd = kept if pattern is not None else cmd
-    output.err(f"snapshot {snap.id} taken before: {said}{_kept(pattern)}")
+    kept, change = guards.keep_store_out(guarded.command, cwd, store_path)
+    cmd = kept if change is not None else cmd
+    output.err(f"snapshot {snap.id} taken before: {said}{f' ({change})' if change else ''}")
     if guarded.unknown:  # (the snapshot is this worktree's: not of what the alias does)
         output.err(guarded.unknown)
     for line in output.snapshot_warnings(snap):  # what it could not save, before CMD runs
@@ -105,15 +107,6 @@ def cmd_run(
     return rc
 
 
-def _kept(pattern: str | None) -> str:
-    """What the line before CMD adds when CMD (a git clean) was given an exclude for the
-    store: the user sees the command that ran is not quite the one typed, and why."""
-    if pattern is None:
-        return ""
-    said = output.shell_quote(os.fsencode(pattern))
-    return f" (run with -e {said}: the snapshot store is in that worktree, and kept out of it)"
-
-
 def _shell_dir() -> str:
     """Where the user is: this process's directory (``-C`` is not a chdir: CMD ran in the
     command's cwd); "" when it is gone (Report.lines then names the worktree with -C)."""
@@ -144,7 +137,10 @@ def _report(
 ) -> losses.Report:
     with Store() as store:
         found = losses.find(store, repo, snap, None, revs)
-        unsaved = _unsaved(repo, snap)
+        unsaved, given = _unsaved(repo, snap, edits)
+        # a folder the snapshot holds empty because its files were left out, which git gives
+        # back (`stash pop` makes it again with them): not lost
+        found = [x for x in found if x.type != "dir" or not _holds_below(given, x.path)]
         named = {p for p, _ in unsaved}
         unsaved += [x for x in losses.discarded_edits(repo, snap, edits, revs) if x[0] not in named]
         report = losses.report_of(store, repo, what, snap, True, found, unsaved)
@@ -153,16 +149,85 @@ def _report(
     return report
 
 
-def _unsaved(repo: gitrepo.Repo, snap: Snapshot) -> list[tuple[bytes, str]]:
+def _unsaved(
+    repo: gitrepo.Repo, snap: Snapshot, edits: Mapping[bytes, str]
+) -> tuple[list[tuple[bytes, str]], list[bytes]]:
     """What the snapshot left out (on purpose, or because it could not be read) and the
-    command deleted."""
+    command deleted, and git cannot give back: (path, why) each; and the left-out paths it
+    deleted that git gives back (_given_back). A left-out file with an uncommitted edit
+    (*edits*: losses.left_out_edits before the command) is losses.discarded_edits' to name:
+    it knows the edit's version, and asks git for that one."""
     top = os.fsencode(repo.toplevel)
-    out = []
+    gone = []
     for path, why in snap.meta.get("skipped_paths", []):
         rel = os.fsencode(path)
-        if os.path.lexists(os.path.join(top, rel)):
+        if os.path.lexists(os.path.join(top, rel)) or rel in edits:
             continue
         said = losses.unsaved_why(why, snap.id)
         if said:
-            out.append((rel, said))
+            gone.append((rel, said))
+    if not gone:
+        return [], []
+    given = _given_back(repo, snap, [p for p, _ in gone], edits)
+    return [(p, why) for p, why in gone if p not in given], sorted(given)
+
+
+NEW_STASHES_AT_MOST = 4  # stash entries the command made that run looks into (an ls-tree each)
+
+
+def _given_back(
+    repo: gitrepo.Repo, snap: Snapshot, paths: list[bytes], edits: Mapping[bytes, str]
+) -> set[bytes]:
+    """Those of the left-out *paths* the command deleted whose version git holds, though no
+    snapshot does (hooks._unsaved asks the same of the commit the operation left):
+
+    - a stash entry the command made (not among those *snap* recorded: worktree.take holds
+      the newest STASHES_KEPT) holds the path, or files below it, in its worktree, index or
+      untracked commit: `git stash -u` deletes what it has just put there, as it was;
+    - HEAD before the command (*snap*'s: run's snapshot is never a reused one) holds it, or
+      files below it, and none held an uncommitted edit (*edits*): the file was HEAD's version.
+
+    A version is not compared (the snapshot holds none to compare): an older stash entry or
+    another commit holding the path says nothing of what the command deleted."""
+    held: set[bytes] = set()
+    before = snap.meta.get("stashes") or []
+    new: list[str] = []
+    for oid in worktree.stash_ids(repo):  # newest first: the entries pushed since, on top
+        if oid in before or len(new) >= NEW_STASHES_AT_MOST:
+            break
+        new.append(oid)
+    if new:
+        entries = gitrepo.stash_entries(repo, len(new))
+        commits = [c for e in entries if e and e[0] in new for c in (e[:1] + e[2:])]
+        for rev in commits:
+            held |= _held_in(repo, rev, [p for p in paths if p not in held])
+    head = snap.meta.get("head")
+    todo = [p for p in paths if p not in held and not _holds_below(edits, p)]
+    if todo and isinstance(head, str) and gitrepo._is_oid(head):
+        held |= _held_in(repo, head, todo)
+    return held
+
+
+def _held_in(repo: gitrepo.Repo, rev: str, paths: list[bytes]) -> set[bytes]:
+    """Those of *paths* that commit *rev* holds as a file (or link) or as a folder of them."""
+    from git_snapshot import gitextra
+
+    if not paths:
+        return set()
+    wanted = set(paths)
+    out: set[bytes] = set()
+    for i in range(0, len(paths), 512):
+        batch = [os.fsdecode(p) for p in paths[i : i + 512]]
+        for path, _mode, _kind, _oid in gitextra.ls_tree(repo, rev, batch, check=False):
+            at = path
+            while at and at not in wanted:
+                at = at.rpartition(b"/")[0]
+            if at:
+                out.add(at)
     return out
+
+
+def _holds_below(paths: Iterable[bytes], folder: bytes) -> bool:
+    """Whether one of *paths* is *folder* or lies below it."""
+    below = folder + b"/"
+    return any(p == folder or p.startswith(below) for p in paths)
