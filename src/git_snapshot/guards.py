@@ -13,6 +13,7 @@ import os
 import shlex
 import time
 from dataclasses import dataclass
+from dataclasses import field
 from typing import Any
 
 from git_snapshot import gitrepo
@@ -71,8 +72,9 @@ def _command_at(argv: list[str]) -> int | None:
 def _clean_options(words: list[str]) -> tuple[int, str] | None:
     """Where git clean's options end in *words* (its argv past ``clean``: the first ``--``
     that is not the value of an ``-e``, else the end), and the letters of its short options
-    before that (an ``-e``'s pattern left out: ``-ePATTERN``, ``-fdXe PATTERN``); None when
-    an ``-e`` lacks its value (git refuses that line: it is left as it is)."""
+    before that (an ``-e``'s pattern left out: ``-ePATTERN``, ``-fdXe PATTERN``; an f for
+    each ``--force``); None when an ``-e`` lacks its value (git refuses that line: it is
+    left as it is)."""
     i, letters = 0, ""
     while i < len(words):
         w = words[i]
@@ -80,6 +82,7 @@ def _clean_options(words: list[str]) -> tuple[int, str] | None:
             return i, letters
         if w.startswith("--"):
             takes = "=" not in w and len(w) > 2 and "--exclude".startswith(w)
+            letters += "f" if len(w) > 2 and "--force".startswith(w) else ""
         else:  # a cluster of short options (-fdxe PATTERN, -ePATTERN)
             cluster = w[1:] if w.startswith("-") else ""
             letters += cluster.partition("e")[0]
@@ -101,13 +104,13 @@ def gitignore_literal(rel: str) -> str:
 
 
 def keep_store_out(argv: list[str], cwd: str, store_path: str) -> tuple[list[str], str | None]:
-    """*argv* made to spare the store when it is a ``git clean`` run on a worktree the store
-    lies in (the default store with a repository at $HOME: ``git clean -fdx`` deleted every
-    snapshot of every repository; RED32), and the exclude pattern it was given (or None).
-    git reads ``-e`` patterns even with ``-x``, relative to the worktree's top wherever the
-    clean runs; the pattern goes last among them, before any ``--``, so that it wins."""
+    """*argv* made to spare the store when it is a ``git clean`` or a ``git stash -u/-a`` run
+    on a worktree the store lies in (the default store with a repository at $HOME: ``git
+    clean -fdx`` deleted every snapshot of every repository, RED32; ``git stash -u`` took
+    them into its entry, red41R2 S1), and what the line before the command says of the
+    change ("run with ...: why"), or None when it runs as typed."""
     at = _command_at(argv)
-    if at is None or argv[at] != "clean":
+    if at is None or argv[at] not in ("clean", "stash"):
         return argv, None
     # the worktree that git, given the command's own global options and environment, acts on
     found = gitrepo._run(cwd, [*argv[1:at], "rev-parse", "--show-toplevel"], env=dict(os.environ))
@@ -116,6 +119,18 @@ def keep_store_out(argv: list[str], cwd: str, store_path: str) -> tuple[list[str
     rel = location.in_worktree(store_path, top) if found.returncode == 0 and top else None
     if rel is None:
         return argv, None
+    if argv[at] == "stash":
+        return _stash_without(argv, at, cwd, store_path, os.path.join(top, rel), rel)
+    return _clean_without(argv, at, cwd, store_path, top, rel)
+
+
+def _clean_without(
+    argv: list[str], at: int, cwd: str, store_path: str, top: str, rel: str
+) -> tuple[list[str], str | None]:
+    """git reads ``-e`` patterns even with ``-x``, relative to the worktree's top wherever the
+    clean runs; the pattern goes last among them, before any ``--``, so that it wins. With
+    ``-ff`` git removes an untracked nested repository whole, never reading the patterns
+    below it: a store inside one needs that repository's folder kept out too (red41R2 S2)."""
     got = _clean_options(argv[at + 1 :])
     if got is None:
         return argv, None
@@ -124,8 +139,50 @@ def keep_store_out(argv: list[str], cwd: str, store_path: str) -> tuple[list[str
         _refuse_if_ignored(argv[1:at], cwd, store_path, os.path.join(top, rel))
         return argv, None
     pattern = gitignore_literal(rel)
+    added = ["-e", pattern]
+    nested = _nested_repository(argv[1:at], cwd, top, rel) if letters.count("f") > 1 else None
+    if nested is not None:
+        added = ["-e", gitignore_literal(nested), *added]
+    said = " ".join(f"-e {output.shell_quote(os.fsencode(p))}" for p in added[1::2])
+    why = "the snapshot store is in that worktree, and kept out of it"
+    if nested is not None:
+        where = output.display(os.fsencode(nested + "/"))
+        why = (
+            f"the snapshot store is in that worktree, inside the nested repository {where}, "
+            "which git clean -ff removes whole: both are kept out of it"
+        )
     cut = at + 1 + end
-    return [*argv[:cut], "-e", pattern, *argv[cut:]], pattern
+    return [*argv[:cut], *added, *argv[cut:]], f"run with {said}: {why}"
+
+
+def _nested_repository(options: list[str], cwd: str, top: str, rel: str) -> str | None:
+    """The outermost folder on the way from the worktree's *top* to the store (at *rel*) that
+    is a repository of its own (a ``.git`` in it) which the worktree does not track as a
+    submodule: git clean -ff removes it whole. None for none."""
+    parts = rel.split("/")
+    for n in range(1, len(parts)):
+        folder = "/".join(parts[:n])
+        if not os.path.lexists(os.path.join(top, folder, ".git")):
+            continue
+        staged = gitrepo._run(
+            cwd,
+            [*options, "ls-files", "-s", "--full-name", "--", f":(top,literal){folder}"],
+            env=dict(os.environ),
+        )
+        if not staged.stdout.startswith(b"160000 "):
+            return folder
+    return None
+
+
+def _ignored(options: list[str], cwd: str, in_tree: str) -> bool:
+    """Whether the worktree's ignore rules cover the folder *in_tree* (or one above it): git
+    check-ignore, with the command's global *options*."""
+    found = gitrepo._run(
+        cwd,
+        [*options, "check-ignore", "-q", "--no-index", "--", in_tree + "/"],
+        env=dict(os.environ),
+    )
+    return found.returncode == 0
 
 
 def _refuse_if_ignored(options: list[str], cwd: str, store_path: str, in_tree: str) -> None:
@@ -134,17 +191,95 @@ def _refuse_if_ignored(options: list[str], cwd: str, store_path: str, in_tree: s
     no pattern on the command line can bring it back under a folder git drops whole (RED32
     V1: the -e meant to keep it out made it ignored, and -X deleted it). *in_tree*: the
     store's path under the worktree's top as git names it (not another path to it)."""
-    path = in_tree + "/"  # (git's global *options*: the clean's own)
-    found = gitrepo._run(
-        cwd, [*options, "check-ignore", "-q", "--no-index", "--", path], env=dict(os.environ)
-    )
-    if found.returncode == 0:
+    if _ignored(options, cwd, in_tree):  # (git's global *options*: the clean's own)
         raise UserError(
             f"refusing to run git clean -X: it would delete the snapshot store "
             f"{output.display(os.fsencode(store_path))}, which this worktree's ignore rules "
             "cover, with every snapshot in it; clean without -X, or keep the store outside "
             "the worktree (GIT_SNAPSHOT_STORE)"
         )
+
+
+@dataclass(frozen=True)
+class _StashPush:
+    """What ``git stash [push|save] ...`` was given, as far as the store is concerned."""
+
+    takes: int  # the untracked files it takes: 0 none, 1 untracked (-u), 2 ignored too (-a)
+    save: bool  # ``git stash save``: its words are the message, it takes no pathspec
+    dashdash: bool  # its pathspecs follow a ``--``
+    pathspecs: bool  # it has pathspecs with no ``--`` before them (``push -u .``)
+    from_file: bool  # --pathspec-from-file: git takes no pathspec on the line with it
+
+
+def _stash_push(words: list[str]) -> _StashPush | None:
+    """*words* (the argv past ``stash``) read as git stash push (or save) reads them; None for
+    the other subcommands. The last of -u and -a wins, as in git (one variable)."""
+    if not words or not (words[0] in ("push", "save") or words[0].startswith("-")):
+        return None
+    save = words[0] == "save"
+    rest = words[1:] if words[0] in ("push", "save") else words
+    takes, dashdash, pathspecs, from_file = 0, False, False, False
+    i = 0
+    while i < len(rest):
+        w = rest[i]
+        if w == "--":
+            dashdash = True
+            break
+        if w.startswith("--"):
+            name, eq, _ = w[2:].partition("=")
+            bare = name[3:] if name.startswith("no-") else name
+            if bare and "include-untracked".startswith(bare):
+                takes = 0 if bare != name else 1
+            elif bare and "all".startswith(bare):
+                takes = 0 if bare != name else 2
+            elif name and "message".startswith(name) and not eq:
+                i += 1  # (its value)
+            elif name and "pathspec-from-file".startswith(name):
+                from_file = True
+                i += 0 if eq else 1
+        elif w.startswith("-") and len(w) > 1:
+            for k, ch in enumerate(w[1:]):
+                if ch in "ua":
+                    takes = 1 if ch == "u" else 2
+                elif ch == "m":  # the message: the rest of the word, or the next one
+                    i += 1 if k == len(w) - 2 else 0
+                    break
+        else:
+            pathspecs = True
+        i += 1
+    return _StashPush(takes, save, dashdash, pathspecs and not save, from_file)
+
+
+def _stash_without(
+    argv: list[str], at: int, cwd: str, store_path: str, in_tree: str, rel: str
+) -> tuple[list[str], str | None]:
+    """``git stash -u`` takes the untracked files (``-a`` the ignored ones too) into its
+    entry and deletes them: a store among them went with every snapshot, and the next hook
+    made an empty one in its place (after which ``git stash pop`` refuses: "already exists").
+    An exclude pathspec for the store keeps it out (git stash push takes pathspecs); checked
+    on git 2.39 to give the same entry, index and worktree, but for the store and for empty
+    untracked folders, which a stash with a pathspec leaves in place."""
+    got = _stash_push(argv[at + 1 :])
+    if got is None or not got.takes or rel == ".":
+        return argv, None
+    if got.takes == 1 and _ignored(argv[1:at], cwd, in_tree):
+        return argv, None  # (-u leaves ignored files alone)
+    what = "git stash save" if got.save else "git stash --pathspec-from-file"
+    if got.save or got.from_file:
+        raise UserError(
+            f"refusing to run {what} with -u or -a: it would take the snapshot store "
+            f"{output.display(os.fsencode(store_path))}, which lies in this worktree, into the "
+            "stash entry with every snapshot in it, and it takes no pathspec to keep the store "
+            "out; use git stash push (run keeps the store out of it), or keep the store outside "
+            "the worktree (GIT_SNAPSHOT_STORE)"
+        )
+    spec = f":(exclude,top,literal){rel}"
+    # (pathspecs with no -- before them: one more; with none at all, push needs the --)
+    added = [spec] if got.dashdash or got.pathspecs else ["--", spec]
+    said = output.shell_quote(os.fsencode(spec))
+    return [*argv, *added], (
+        f"run with the pathspec {said}: the snapshot store is in that worktree, and kept out of it"
+    )
 
 
 def _worktree_remove(
@@ -296,7 +431,27 @@ def _snapshot_stash(store: Store, repo: gitrepo.Repo, target: Target, message: s
             store, repo, index_rev, None, base, f"{message} (its staged versions)", target.where
         ).snapshot.id
     edited = gitrepo.changed_paths(repo, base, target.where) if base else sorted(res.tracked)
-    return Saved(target, res.snapshot.id, sorted({*edited, *res.untracked}), staged)
+    # a submodule's pointer (a gitlink) is no file: no snapshot holds it (write_tree), and
+    # naming it among the saved files said the restore gives it back (red41R2 F6)
+    links = _gitlinks(repo, target.where, [p for p in edited if p not in res.tracked])
+    edited = [p for p in edited if p not in links]
+    return Saved(target, res.snapshot.id, sorted({*edited, *res.untracked}), staged, links)
+
+
+def _gitlinks(repo: gitrepo.Repo, rev: str, paths: list[bytes]) -> dict[bytes, str]:
+    """path -> commit id of the gitlinks (submodule pointers) commit *rev* holds at *paths*
+    (those of its changed paths that are not among its files: a deletion, or a gitlink)."""
+    if not paths:
+        return {}
+    from git_snapshot import gitextra
+
+    named = [os.fsdecode(p) for p in paths]
+    wanted = set(paths)
+    return {
+        path: oid
+        for path, _mode, kind, oid in gitextra.ls_tree(repo, rev, named, check=False)
+        if kind == b"commit" and path in wanted
+    }
 
 
 @dataclass(frozen=True)
@@ -348,6 +503,8 @@ class Saved:
     snapshot: int
     paths: list[bytes]  # what it held for people to look for (the stash's edits); [] for all
     staged: int | None = None  # a stash entry's staged versions, where they differ: snapshot
+    # a stash entry's changed submodule pointers, path -> commit id: in no snapshot
+    gitlinks: dict[bytes, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -459,7 +616,8 @@ def report(repo: gitrepo.Repo, guarded: Guarded, cwd: str, here: str) -> list[Dr
             number = t.label.partition("{")[2].rstrip("}") or "0"
             side = os.path.join(os.path.dirname(repo.toplevel), f"stash-{number}")
             dest, verb, what = _free_dir(side), "dropped", t.label
-        held = f" ({_held(s.paths)})" if s.paths else ""
+        held = "; ".join(([_held(s.paths)] if s.paths else []) + _links(s.gitlinks))
+        held = f" ({held})" if held else ""
         also = f", its staged versions in snapshot {s.staged}" if s.staged else ""
         line = (
             f"git-snapshot: {command} {verb} {what}{held}: saved in snapshot {s.snapshot}{also}; "
@@ -473,7 +631,10 @@ def report(repo: gitrepo.Repo, guarded: Guarded, cwd: str, here: str) -> list[Dr
             "snapshot": s.snapshot,
             "exact": True,
             "lost": [{"path": what, "kind": t.kind, "status": verb}],
-            "unsaved": [],
+            "unsaved": [
+                {"path": os.fsdecode(p), "why": _LINK_WHY.format(oid)}
+                for p, oid in sorted(s.gitlinks.items())
+            ],
             "restore": [],
             "to": dest,
         }
@@ -481,6 +642,19 @@ def report(repo: gitrepo.Repo, guarded: Guarded, cwd: str, here: str) -> list[Dr
             entry["staged_snapshot"] = s.staged
         lines.append(Dropped(line, entry))
     return lines
+
+
+_LINK_WHY = "a submodule's pointer, to commit {}: no snapshot holds it"
+
+
+def _links(gitlinks: dict[bytes, str]) -> list[str]:
+    """What a stash entry's line says of its submodule pointers, which no snapshot holds: the
+    commit each pointed to (`git -C PATH checkout ID`, then `git add PATH`, makes it again)."""
+    if not gitlinks:
+        return []
+    said = ", ".join(f"{output.display(p)} at commit {oid}" for p, oid in sorted(gitlinks.items()))
+    what = "pointer" if len(gitlinks) == 1 else "pointers"
+    return [f"not saved: the submodule {what} {said}"]
 
 
 def _held(paths: list[bytes]) -> str:

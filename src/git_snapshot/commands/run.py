@@ -47,9 +47,9 @@ def cmd_run(
     # what git could give back before the command: a merge --abort forgets MERGE_HEAD
     revs = gitrepo.state_commits(repo)
     # (an alias of git clean too: run as git would expand it, with the store kept out)
-    kept, pattern = guards.keep_store_out(guarded.command, cwd, store_path)
-    cmd = kept if pattern is not None else cmd
-    output.err(f"snapshot {snap.id} taken before: {said}{_kept(pattern)}")
+    kept, change = guards.keep_store_out(guarded.command, cwd, store_path)
+    cmd = kept if change is not None else cmd
+    output.err(f"snapshot {snap.id} taken before: {said}{f' ({change})' if change else ''}")
     if guarded.unknown:  # (the snapshot is this worktree's: not of what the alias does)
         output.err(guarded.unknown)
     for line in output.snapshot_warnings(snap):  # what it could not save, before CMD runs
@@ -105,15 +105,6 @@ def cmd_run(
     for line in [*lines, *(report.lines(repo, here) if report else [])]:
         print(line, file=sys.stderr, flush=True)
     return rc
-
-
-def _kept(pattern: str | None) -> str:
-    """What the line before CMD adds when CMD (a git clean) was given an exclude for the
-    store: the user sees the command that ran is not quite the one typed, and why."""
-    if pattern is None:
-        return ""
-    said = output.shell_quote(os.fsencode(pattern))
-    return f" (run with -e {said}: the snapshot store is in that worktree, and kept out of it)"
 
 
 def _shell_dir() -> str:
