@@ -52,6 +52,9 @@ SHOW_AT_MOST = 10
 # what a report says of a copy saved before the command, not checked right before it
 LATER_EDITS = "later edits, if any, were not saved"
 RESTORE_AT_MOST = 100  # lost paths named one by one; past it, folders holding no other change
+# a Loss status: git has the file's version as its clean filter or end-of-line conversion
+# stores it, and writes back other bytes (what the filter drops; CRLF for LF: converted)
+FILTERED = "filtered"
 
 
 if TYPE_CHECKING:
@@ -61,7 +64,7 @@ if TYPE_CHECKING:
     class _Loss(NamedTuple):
         path: bytes
         kind: str  # tracked (an uncommitted edit), untracked or ignored
-        status: str  # deleted, modified or mode (the same bytes, another mode)
+        status: str  # deleted, modified, mode (the same bytes, another mode) or FILTERED
         type: str = "file"  # file, symlink or dir (an empty folder)
 
 else:  # no typing import at run time (the hook path)
@@ -93,24 +96,43 @@ def converted(
     repo: gitrepo.Repo,
     items: Iterable[tuple[bytes, Entry]],
     known: dict[bytes, set[str]],
+    filtered: set[bytes] | None = None,
 ) -> dict[bytes, str]:
     """Of *items* (path, a snapshot's file entry) whose raw bytes are no version git has at
-    that path (*known*: git_has), those git would store as one it has, converted (an
-    end-of-line setting, a clean filter such as git lfs'): path -> that version's id. The
-    id of the raw bytes is never git's for such a file: a discarded edit went unreported,
-    and a clean file was called lost after a forced checkout (RED30). Asked only of paths
-    git has some version of and converts (gitextra.converting): none in most repositories."""
+    that path (*known*: git_has), those git gives back, converted (an end-of-line setting, a
+    clean filter such as git lfs'): path -> that version's id. The id of the raw bytes is
+    never git's for such a file: a discarded edit went unreported, and a clean file was
+    called lost after a forced checkout (RED30). Asked only of paths git has some version of
+    and converts (gitextra.converting): none in most repositories.
+
+    "Gives back" is what git WRITES: the file's bytes stored as git stores them (clean
+    filter, eol: ``hash-object --path``) are a version git has, and that version as git
+    checks it out (smudge, eol: ``cat-file --filters``) is the file's bytes. A clean filter
+    that drops content (nbstripout: a notebook's outputs; a filter that strips SECRET
+    lines), or CRLF that autocrlf=input stores and writes back as LF, passes the first and
+    not the second: what it dropped is in the snapshot only (red41R1 findings 1 and 5).
+    Such paths go into *filtered*, when given (a loss of their own kind: a keyword filter
+    whose smudge writes the date differs there too, and is no edit of the user's)."""
     wanted = [(p, e) for p, e in items if e.kind == FILE and known.get(p)]
     if not wanted:
         return {}
     conv = gitrepo.converting(repo, [p for p, _ in wanted])
-    todo = [
-        (p, b"".join(store.stream_blob(e.ref)) if e.size else b"")
+    data = {
+        p: b"".join(store.stream_blob(e.ref)) if e.size else b""
         for p, e in wanted
         if p in conv and e.size <= CONVERTED_AT_MOST
-    ]
-    ids = gitrepo.clean_ids(repo, todo) if todo else {}
-    return {p: oid for p, oid in ids.items() if oid in known[p]}
+    }
+    ids = gitrepo.clean_ids(repo, data.items()) if data else {}
+    stored = {p: oid for p, oid in ids.items() if oid in known[p]}
+    if not stored:
+        return {}
+    from git_snapshot import gitextra
+
+    written = gitextra.smudged(repo, stored.items())
+    back = {p: oid for p, oid in stored.items() if written.get((p, oid)) == data[p]}
+    if filtered is not None:
+        filtered.update(p for p in stored if p not in back)
+    return back
 
 
 def git_has(
@@ -149,13 +171,17 @@ def find(
     if kinds is not None and kinds.root != snap.root:
         items = _labelled_as(store, kinds, items)
     every = _every_rev(repo, revs)
-    given = _given(store, repo, items, every, unread)
+    filtered: set[bytes] = set()  # git gives back only what its filter or eol leaves
+    given = _given(store, repo, items, every, unread, filtered)
     if unread:
         items = [x for x in items if x[0] not in unread]
     entries = {p: e for p, e, _ in items}
     rest = [x for x in items if x[0] not in given and x[1].kind != DIR]
     if rest:
-        given.update(_committed_since(store, repo, snap, rest, every, unread))
+        given.update(_committed_since(store, repo, snap, rest, every, unread, filtered))
+    rest = [x for x in rest if x[0] not in given and x[0] not in filtered and x[1].kind == FILE]
+    if rest:
+        given.update(_attributes_then(store, repo, snap, rest, every))
     nested_given, nested_tracked = _nested(store, repo, snap, items)
     moved = _moved_back(store, repo, snap, items, {*given, *nested_given})
     left = [(p, e) for p, e, _ in items if p not in given and p not in nested_given]
@@ -164,7 +190,7 @@ def find(
         Loss(
             path,
             "tracked" if path in nested_tracked else LABELS.get(e.label) or "untracked",
-            status,
+            FILTERED if path in filtered else status,
             _TYPES.get(e.kind, "file"),
         )
         for path, e, status in items
@@ -206,10 +232,12 @@ def _given(
     items: Sequence[tuple[bytes, Entry, str]],
     revs: Sequence[str],
     unread: dict[bytes, str] | None,
+    filtered: set[bytes] | None = None,
 ) -> dict[bytes, tuple[str, int]]:
     """path -> (git blob id, git mode) of the *items* whose version the index or one of
-    *revs* holds at that path: the same bytes (raw, or as git converts them) and, for a file,
-    the same executable bit. A copy *unread* says is damaged is none of them."""
+    *revs* holds at that path: the same bytes (raw, or as git converts them both ways:
+    converted) and, for a file, the same executable bit. A copy *unread* says is damaged is
+    none of them. *filtered* gets the paths git has only as its filter or eol leaves them."""
     known = gitrepo.blob_ids(repo, revs, [p for p, e, _ in items if e.kind != DIR])
     given: dict[bytes, tuple[str, int]] = {}  # git has the bytes: with this mode?
     for path, e, _ in items:
@@ -218,7 +246,7 @@ def _given(
             if oid in known[path]:
                 given[path] = (oid, _git_mode(e))
     rest = {p: e for p, e, _ in items if p not in given and not (unread and p in unread)}
-    for path, oid in converted(store, repo, rest.items(), known).items():
+    for path, oid in converted(store, repo, rest.items(), known, filtered).items():
         given[path] = (oid, _git_mode(rest[path]))
     files = {p: v for p, v in given.items() if v[1] != gitrepo.MODE_SYMLINK}
     if files:
@@ -229,6 +257,90 @@ def _given(
     return given
 
 
+ATTRIBUTES = b".gitattributes"
+
+
+def _attributes_then(
+    store: Store,
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    items: Sequence[tuple[bytes, Entry, str]],
+    revs: Sequence[str],
+) -> dict[bytes, tuple[str, int]]:
+    """_given of *items* (files about to be named lost from *snap*) under the .gitattributes
+    *snap* holds, where they are not the worktree's now: a file *snap* holds as git wrote a
+    version of it under those (`eol=crlf`) was named destroyed when the operation removed
+    or changed the attribute (`checkout -f B`, `reset --hard B` to a branch without it): the
+    question was asked under the attributes after it (red41R1 finding 4). Only a path with a
+    .gitattributes in a folder above it that differs between *snap* and the disk is asked:
+    each version git has of it written as git writes it under *snap*'s attributes (a scratch
+    folder holding them, as git's worktree: git 2.39 has no attribute source), compared
+    with *snap*'s bytes. Nothing is asked, and nothing read past a few trees, elsewhere."""
+    from git_snapshot.store.history import Trees
+    from git_snapshot.store.objects import CorruptObject
+
+    top = os.fsencode(repo.toplevel)
+    trees = Trees(store)
+    then: dict[bytes, bytes | None] = {}  # a .gitattributes path -> its bytes in *snap*
+    differs: dict[bytes, bool] = {}  # ... -> whether the disk's differ
+
+    def changed(attr: bytes) -> bool:
+        if attr not in differs:
+            try:
+                e = trees.at(snap.root, attr)
+            except CorruptObject:
+                e = None
+            then[attr] = (
+                b"".join(store.stream_blob(e.ref))
+                if e is not None and e.kind == FILE and e.size <= 1 << 20
+                else None
+            )
+            try:
+                with open(os.path.join(top, attr), "rb") as f:
+                    now: bytes | None = f.read(1 << 20 | 1)
+            except OSError:
+                now = None
+            differs[attr] = then[attr] != now
+        return differs[attr]
+
+    asked = []
+    for path, e, _ in items:
+        if e.size > CONVERTED_AT_MOST:
+            continue
+        attrs = [ATTRIBUTES, *(f + b"/" + ATTRIBUTES for f in _folders(path))]
+        if any(changed(a) for a in attrs):
+            asked.append((path, e))
+    if not asked:
+        return {}
+    known = gitrepo.blob_ids(repo, revs, [p for p, _ in asked])
+    pairs = [(p, oid) for p, _ in asked for oid in sorted(known.get(p, ()))]
+    if not pairs:
+        return {}
+    import tempfile
+
+    from git_snapshot import gitextra
+
+    with tempfile.TemporaryDirectory(prefix="git-snapshot-attrs-") as scratch:
+        for attr, data in then.items():
+            if data is not None:
+                full = os.path.join(os.fsencode(scratch), attr)
+                os.makedirs(os.path.dirname(full), exist_ok=True)
+                with open(full, "wb") as f:
+                    f.write(data)
+        written = gitextra.smudged(repo, pairs, scratch)
+    given: dict[bytes, tuple[str, int]] = {}
+    for path, e in asked:
+        data = b"".join(store.stream_blob(e.ref)) if e.size else b""
+        for oid in sorted(known.get(path, ())):
+            if written.get((path, oid)) == data:
+                given[path] = (oid, _git_mode(e))
+                break
+    if given:
+        held = gitextra.holds_with_mode(repo, revs, given)
+        given = {p: v for p, v in given.items() if p in held}
+    return given
+
+
 def _committed_since(
     store: Store,
     repo: gitrepo.Repo,
@@ -236,6 +348,7 @@ def _committed_since(
     items: Sequence[tuple[bytes, Entry, str]],
     asked: Sequence[str],
     unread: dict[bytes, str] | None,
+    filtered: set[bytes] | None = None,
 ) -> dict[bytes, tuple[str, int]]:
     """_given of *items* (about to be named lost from *snap*) by the commits HEAD was at since
     *snap* was taken (its reflog, head_moves), less those *asked* already: `git commit -am
@@ -250,7 +363,7 @@ def _committed_since(
     commit, up to HEAD_MOVES_AT_MOST commits, and one `rev-list` when the reflog goes back
     before *snap*."""
     later = given_heads(repo, snap, asked)
-    return _given(store, repo, items, later, unread) if later else {}
+    return _given(store, repo, items, later, unread, filtered) if later else {}
 
 
 def given_heads(repo: gitrepo.Repo, snap: Snapshot, asked: Sequence[str] = ()) -> list[str]:
@@ -1333,8 +1446,13 @@ def report_of(
 
 
 def _count(kind: str, folders: bool, n: int) -> str:
-    """'1 ignored file', '2 files with uncommitted edits', '1 untracked folder' (empty)."""
+    """'1 ignored file', '2 files with uncommitted edits', '1 untracked folder' (empty), '1
+    file whose bytes git's filter or end-of-line conversion does not give back' (FILTERED:
+    the version git has is the file as its clean filter stores it; what the filter drops,
+    or the line ends, are the snapshot's only)."""
     noun = ("folder" if folders else "file") + ("" if n == 1 else "s")
+    if kind == FILTERED:
+        return f"{n} {noun} whose bytes git's filter or end-of-line conversion does not give back"
     if kind == "tracked":
         return f"{n} {noun}" if folders else f"{n} {noun} with uncommitted edits"
     return f"{n} {kind} {noun}"
@@ -1343,7 +1461,7 @@ def _count(kind: str, folders: bool, n: int) -> str:
 def describe(losses: Sequence[Loss]) -> str:
     kinds: dict[tuple[str, bool], int] = {}
     for x in losses:
-        key = (x.kind, x.type == "dir")
+        key = (FILTERED if x.status == FILTERED else x.kind, x.type == "dir")
         kinds[key] = kinds.get(key, 0) + 1
     return ", ".join(_count(k, d, n) for (k, d), n in sorted(kinds.items()))
 
