@@ -172,3 +172,30 @@ def test_a_file_clean_under_the_attributes_the_operation_removed_is_not_named(
         ran = git(repo, "checkout", "-q", "-f", "B")
     assert not ran.reports, ran.err
     assert json.loads(gs(repo, "losses", "--json").out) == []
+
+
+def test_an_unsaved_edit_fsmonitor_hid_from_a_plain_switch_is_said(
+    repo: Path, tmp_path: Path
+) -> None:
+    """The same for a file no snapshot holds (snapshot.exclude): its 'not saved' line, which
+    a plain switch went without (git refuses to write over an edit, unless it did not look)."""
+    (repo / "settings.ini").write_bytes(b"committed\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "c1")
+    git(repo, "checkout", "-q", "-b", "B")
+    (repo / "settings.ini").write_bytes(b"the branch's\n")
+    git(repo, "commit", "-q", "-am", "c2")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "config", "snapshot.exclude", "settings.ini")
+    install(repo)
+    hook = tmp_path / "fsm.sh"
+    hook.write_bytes(b'#!/bin/sh\nprintf "tok\\0"\n')
+    hook.chmod(0o755)
+    git(repo, "config", "core.fsmonitor", str(hook))
+    git(repo, "status", "--porcelain")
+    git(repo, "status", "--porcelain")
+    (repo / "settings.ini").write_bytes(b"my uncommitted edit\n")
+    gs(repo, "-m", "before")
+    ran = git(repo, "checkout", "-q", "B")
+    assert (repo / "settings.ini").read_bytes() == b"the branch's\n"  # git wrote over it
+    assert any("not saved: settings.ini" in ln for ln in ran.said), ran.said

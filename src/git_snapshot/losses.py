@@ -963,7 +963,9 @@ def discarded_unsaved(
     touch writes the same bytes again), so the line says what is lost if it held one, which
     git cannot give back and no snapshot holds. A file whose committed version the operation
     changed is named only after a forced switch (checkout -f, switch --discard-changes): a
-    plain one refuses to write over an edit, a forced one writes the new version over it."""
+    plain one refuses to write over an edit, a forced one writes the new version over it;
+    and after any switch where core.fsmonitor is set: git takes the monitor's word that a
+    file is unchanged, without looking at it (red41R1 finding 2)."""
     top = os.fsencode(repo.toplevel)
     now = gitrepo.tree_entries(repo, "HEAD", written)
     was = gitrepo.tree_entries(repo, old, written) if old else now
@@ -978,7 +980,9 @@ def discarded_unsaved(
             if entry is None or left is None:
                 continue  # (deleted; or written over a left-out untracked file: _unsaved)
             if forced is None:
-                forced = forced_switch()
+                from git_snapshot import gitextra
+
+                forced = forced_switch() or gitextra.fsmonitor(repo)
             if not forced:
                 continue
         oid = _file_blob_id(os.path.join(top, rel))
