@@ -340,18 +340,25 @@ def _tree_of(repo: Repo, entries: Mapping[bytes, tuple[int, str]]) -> str | None
     return oid if _is_oid(oid) else None
 
 
-def stash_commits(repo: Repo, limit: int = 50) -> list[str]:
-    """The newest *limit* stash entries, each with its parents (HEAD at stash time, the index
-    commit and the untracked-files commit of ``stash -u``)."""
+# stash entries whose commits every loss check asks for each path it compares (a lookup a path
+# and commit, ~0.1 ms each); the paths about to be named lost are also asked of the older
+# ones (losses._older_stashed: red41R2 F7)
+STASH_ENTRIES = 50
+
+
+def stash_commits(repo: Repo, limit: int | None = STASH_ENTRIES) -> list[str]:
+    """The newest *limit* stash entries (None: all), each with its parents (HEAD at stash
+    time, the index commit and the untracked-files commit of ``stash -u``)."""
     oids = [o for entry in stash_entries(repo, limit) for o in entry]
     return list(dict.fromkeys(o for o in oids if _is_oid(o)))
 
 
-def stash_entries(repo: Repo, limit: int = 50) -> list[list[str]]:
-    """The newest *limit* stash entries, newest first, each as [its commit, its parents...]:
-    HEAD at stash time, the index commit and, with -u or -a, the untracked (and ignored)
-    files' commit."""
-    res = _run(repo.toplevel, ["log", "-g", f"-n{limit}", "--format=%H %P", "refs/stash", "--"])
+def stash_entries(repo: Repo, limit: int | None = STASH_ENTRIES) -> list[list[str]]:
+    """The newest *limit* stash entries (None: all), newest first, each as [its commit, its
+    parents...]: HEAD at stash time, the index commit and, with -u or -a, the untracked (and
+    ignored) files' commit."""
+    count = [] if limit is None else [f"-n{limit}"]
+    res = _run(repo.toplevel, ["log", "-g", *count, "--format=%H %P", "refs/stash", "--"])
     if res.returncode != 0:
         return []
     return [line.split() for line in res.stdout.decode("ascii", "replace").splitlines()]

@@ -182,6 +182,9 @@ def find(
     rest = [x for x in rest if x[0] not in given and x[0] not in filtered and x[1].kind == FILE]
     if rest:
         given.update(_attributes_then(store, repo, snap, rest, every))
+    rest = [x for x in items if x[0] not in given and x[1].kind != DIR]
+    if rest:
+        given.update(_older_stashed(store, repo, rest, unread))
     nested_given, nested_tracked = _nested(store, repo, snap, items)
     moved = _moved_back(store, repo, snap, items, {*given, *nested_given})
     left = [(p, e) for p, e, _ in items if p not in given and p not in nested_given]
@@ -255,6 +258,49 @@ def _given(
         held = gitextra.holds_with_mode(repo, revs, files)
         given = {p: v for p, v in given.items() if p in held or p not in files}
     return given
+
+
+# path-and-commit lookups (~0.1 ms each) of older stash entries at most: past it, the paths
+# not asked are named as before (a stash that deep, and that many lost paths whose version
+# is an object of the repository: `git add -A`, then `reset --hard`)
+OLDER_STASH_LOOKUPS_AT_MOST = 20_000
+
+
+def _older_stashed(
+    store: Store,
+    repo: gitrepo.Repo,
+    items: Sequence[tuple[bytes, Entry, str]],
+    unread: dict[bytes, str] | None,
+) -> dict[bytes, tuple[str, int]]:
+    """_given of *items* (files and links about to be named lost) by the stash entries older
+    than the newest gitextra.STASH_ENTRIES, which _every_rev asks for every path: `git stash
+    apply stash@{60}` gives back what it holds (red41R2 F7). Nothing is asked while the stash
+    has no more entries (its reflog file read, no git call); then only of the paths whose
+    version is an object of the repository at all (one cat-file for them: an edit never
+    stashed nor staged is none), and at most OLDER_STASH_LOOKUPS_AT_MOST lookups. (A version
+    git converts, eol or a filter, is looked for by its raw id only.)"""
+    from git_snapshot import gitextra
+    from git_snapshot.worktree import stash_ids
+
+    if len(stash_ids(repo)) <= gitextra.STASH_ENTRIES:
+        return {}
+    entries = gitextra.stash_entries(repo, None)  # (one git call)
+    newest = {o for e in entries[: gitextra.STASH_ENTRIES] for o in e}
+    older = list(
+        dict.fromkeys(
+            o
+            for e in entries[gitextra.STASH_ENTRIES :]
+            for o in e
+            if gitrepo._is_oid(o) and o not in newest
+        )
+    )
+    if not older:
+        return {}
+    ids = {p: _blob_id(store, p, e, unread) for p, e, _ in items}
+    there = gitextra.existing_blobs(repo, [o for o in ids.values() if o])
+    asked = [x for x in items if ids.get(x[0]) in there]
+    asked = asked[: OLDER_STASH_LOOKUPS_AT_MOST // len(older)]
+    return _given(store, repo, asked, older, unread) if asked else {}
 
 
 ATTRIBUTES = b".gitattributes"
