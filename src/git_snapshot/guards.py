@@ -505,6 +505,13 @@ class Saved:
     staged: int | None = None  # a stash entry's staged versions, where they differ: snapshot
     # a stash entry's changed submodule pointers, path -> commit id: in no snapshot
     gitlinks: dict[bytes, str] = field(default_factory=dict)
+    # a worktree's: the paths its snapshot took from the pending autostash (git's, of a
+    # stopped rebase --autostash or merge --autostash), and the snapshot of the autostash's
+    # versions of those the user changed on disk since
+    autostashed: list[bytes] = field(default_factory=list)
+    autostash: int | None = None
+    autostash_paths: list[bytes] = field(default_factory=list)  # in *autostash*
+    staged_paths: list[bytes] = field(default_factory=list)  # a worktree's, in *staged*
 
 
 @dataclass(frozen=True)
@@ -551,13 +558,153 @@ def _save(repo: gitrepo.Repo, found: list[Target], what: str) -> list[Saved]:
     with Store() as store:
         for t in found:
             if t.kind == "worktree":
-                other = gitrepo.find_repo(t.where)
-                snap = worktree.take(store, other, trigger="run", message=what).snapshot.id
-                saved.append(Saved(t, snap, []))
+                saved.append(_take_worktree(store, t, what))
             else:
                 msg = f"{t.label} ({t.where[:12]}) before: {what}"
                 saved.append(_snapshot_stash(store, repo, t, msg))
     return saved
+
+
+def _take_worktree(store: Store, t: Target, what: str) -> Saved:
+    """Snapshot the worktree *t* that the command removes, with what only its git dir holds
+    and goes with it (red41R2 F8: the line said the worktree was saved, and the edit a
+    stopped ``rebase --autostash`` held was in no snapshot):
+
+    - git's pending autostash, taken in place of the files git took the edits from, as a
+      hook takes it (``hooks._overlay``); a path the user changed on disk since keeps the
+      disk's version there, and the autostash's own versions of those go into a snapshot
+      of their own;
+    - the index's staged versions that differ from both HEAD and the file: into a snapshot
+      of their own, as for a stash entry (:func:`_snapshot_stash`).
+
+    Those two are taken first: the worktree's own snapshot is its newest."""
+    from git_snapshot import gitoverlay  # (an overlay, blobs: off the hook's imports)
+
+    other = gitrepo.find_repo(t.where)
+    index = _index_state(other)
+    with store.scratch() as scratch:
+        overlay, aside = None, []
+        stash = gitrepo.autostash_commit(other)
+        if stash:
+            try:
+                over = gitoverlay.overlay_from_stash(other, stash, os.path.join(scratch, "o"))
+                changed = _changed_on_disk(other, over.files | over.deleted, index)
+                blobs, _ = gitoverlay.stash_changes(other, stash)
+            except (gitrepo.GitError, UserError):  # (pruned: in no object git can read)
+                over = None
+            if over is not None:
+                overlay = gitrepo.Overlay(over.root, over.files - changed, over.deleted - changed)
+                aside = [b for b in blobs if b[0] in changed]
+        head = gitrepo.rev(other, "HEAD")
+        kept = (
+            _blobs_snapshot(
+                store, other, aside, f"{what} (the pending autostash's versions)", scratch, head
+            )
+            if aside
+            else None
+        )
+        staged = (
+            _blobs_snapshot(
+                store, other, index.staged, f"{what} (its staged versions)", scratch, head
+            )
+            if index.staged
+            else None
+        )
+        res = worktree.take(store, other, trigger="run", message=what, overlay=overlay)
+    took = sorted(overlay.files | overlay.deleted) if overlay is not None else []
+    return Saved(
+        t,
+        res.snapshot.id,
+        [],
+        staged,
+        autostashed=took,
+        autostash=kept,
+        autostash_paths=sorted(p for p, _, _ in aside),
+        staged_paths=[p for p, _, _ in index.staged],
+    )
+
+
+@dataclass(frozen=True)
+class _Index:
+    """A worktree's index as the guard needs it."""
+
+    stage0: dict[bytes, tuple[int, str]]  # path -> (mode, blob id) of the merged entries
+    unmerged: set[bytes]  # paths in conflict (stages 1-3)
+    on_disk: set[bytes]  # paths whose file differs from the index (git diff-files)
+    staged: list[tuple[bytes, int, str]]  # versions that differ from both HEAD and the file
+
+
+def _index_state(repo: gitrepo.Repo) -> _Index:
+    """Three git calls in the worktree *repo*: ls-files -s, diff-files, diff-index --cached."""
+    from git_snapshot.gitrepo import _split_z
+
+    stage0: dict[bytes, tuple[int, str]] = {}
+    unmerged: set[bytes] = set()
+    for rec in _split_z(gitrepo.run_git(repo.toplevel, "ls-files", "-s", "-z")):
+        meta, _, path = rec.partition(b"\t")
+        mode, oid, stage = meta.split(b" ")
+        if stage != b"0":
+            unmerged.add(path)
+        else:
+            stage0[path] = (int(mode, 8), oid.decode("ascii"))
+    on_disk = set(_split_z(gitrepo.run_git(repo.toplevel, "diff-files", "--name-only", "-z")))
+    cached: set[bytes] = set()
+    if gitrepo.rev(repo, "HEAD"):
+        out = gitrepo.run_git(repo.toplevel, "diff-index", "--cached", "--name-only", "-z", "HEAD")
+        cached = set(_split_z(out))
+    staged = [
+        (p, *stage0[p])
+        for p in sorted(cached & on_disk)
+        if p in stage0
+        and stage0[p][0] in (gitrepo.MODE_FILE, gitrepo.MODE_EXEC, gitrepo.MODE_SYMLINK)
+    ]
+    return _Index(stage0, unmerged, on_disk, staged)
+
+
+def _changed_on_disk(repo: gitrepo.Repo, paths: frozenset[bytes], index: _Index) -> set[bytes]:
+    """Those of *paths* whose file on disk is not the index's version: the user changed it
+    (or left it in conflict) since git took the autostash, or it is there while the index
+    lacks it."""
+    top = os.fsencode(repo.toplevel)
+
+    def changed(p: bytes) -> bool:
+        if p in index.unmerged or p in index.on_disk:
+            return True
+        return p not in index.stage0 and os.path.lexists(os.path.join(top, p))
+
+    return {p for p in paths if changed(p)}
+
+
+def _blobs_snapshot(
+    store: Store,
+    repo: gitrepo.Repo,
+    blobs: list[tuple[bytes, int, str]],
+    message: str,
+    scratch: str,
+    head: str | None,
+) -> int:
+    """A snapshot of the worktree *repo*'s files at *blobs* (path, mode, blob id), written
+    as git checks them out into a folder of *scratch*."""
+    from git_snapshot import gitoverlay
+
+    dest = os.path.join(scratch, f"b{len(os.listdir(scratch))}")
+    os.makedirs(dest)
+    gitoverlay._write_blobs(repo, dest, blobs)
+
+    def classify(rel: bytes, is_dir: bool, parent: int) -> int:
+        return 0 if is_dir else worktree.TRACKED
+
+    res = create_snapshot(
+        store,
+        identity.source(store, repo),
+        dest,
+        trigger="run",
+        message=message,
+        worktree=repo.toplevel,
+        meta={"head": head, **identity.tag_meta(repo)},
+        options=Options(classify=classify),
+    )
+    return int(res.snapshot.id)
 
 
 def _gone(repo: gitrepo.Repo, t: Target) -> bool:
@@ -618,7 +765,17 @@ def report(repo: gitrepo.Repo, guarded: Guarded, cwd: str, here: str) -> list[Dr
             dest, verb, what = _free_dir(side), "dropped", t.label
         held = "; ".join(([_held(s.paths)] if s.paths else []) + _links(s.gitlinks))
         held = f" ({held})" if held else ""
-        also = f", its staged versions in snapshot {s.staged}" if s.staged else ""
+        if s.autostashed:  # (a worktree's pending autostash: in its snapshot)
+            taken = f"with its pending autostash's edits, {_held(s.autostashed)}"
+            held = f" ({taken})" if not held else f"{held[:-1]}; {taken})"
+        also = ""
+        if s.autostash:
+            also += (
+                f", the pending autostash's versions of files changed on disk since "
+                f"({_held(s.autostash_paths)}) in snapshot {s.autostash}"
+            )
+        of = f" ({_held(s.staged_paths)})" if s.staged_paths else ""
+        also += f", its staged versions{of} in snapshot {s.staged}" if s.staged else ""
         line = (
             f"git-snapshot: {command} {verb} {what}{held}: saved in snapshot {s.snapshot}{also}; "
             f"restore with: git snapshot {prefix}restore {s.snapshot} --to "
@@ -640,6 +797,8 @@ def report(repo: gitrepo.Repo, guarded: Guarded, cwd: str, here: str) -> list[Dr
         }
         if s.staged:
             entry["staged_snapshot"] = s.staged
+        if s.autostash:
+            entry["autostash_snapshot"] = s.autostash
         lines.append(Dropped(line, entry))
     return lines
 
