@@ -122,3 +122,37 @@ def test_a_rebase_with_a_commit_of_its_own_reports_nothing(hooked: Path) -> None
     ran = git(hooked, "rebase", "--autostash", "B")
     assert ran.reports == [], ran.err
     _nothing_to_undo(hooked)
+
+
+def test_an_edit_the_apply_carries_to_a_renamed_file_is_not_named(hooked: Path) -> None:
+    """B renames a.txt: git's apply carries the edit to the new name (a.txt is gone)."""
+    git(hooked, "checkout", "-q", "B")
+    git(hooked, "mv", "a.txt", "b.txt")
+    git(hooked, "commit", "-q", "-m", "rename")
+    git(hooked, "checkout", "-q", "main")
+    write(hooked / "a.txt", MINE)
+    ran = git(hooked, "rebase", "--autostash", "B")
+    assert ran.reports == [], ran.err
+    assert not (hooked / "a.txt").exists()
+    assert (hooked / "b.txt").read_bytes() == BOTH
+    assert json.loads(gs(hooked, "losses", "--json").out) == []
+
+
+def test_an_autostash_git_never_applied_is_still_named(hooked: Path) -> None:
+    """A rebase stopped by a conflict whose state folder the user removes by hand (as git's
+    own message for a stale one suggests): the autostash in it is never applied, the edit
+    is only in snapshots. Named, and undo gives it back."""
+    git(hooked, "checkout", "-q", "B")
+    commit(hooked, "c.txt", b"B\n")
+    git(hooked, "checkout", "-q", "main")
+    commit(hooked, "c.txt", b"main\n")
+    write(hooked / "a.txt", MINE)
+    git(hooked, "rebase", "--autostash", "B", rc=None)
+    assert (hooked / ".git" / "rebase-merge" / "autostash").exists()
+    for p in sorted((hooked / ".git" / "rebase-merge").iterdir()):
+        p.unlink()
+    (hooked / ".git" / "rebase-merge").rmdir()
+    assert (hooked / "a.txt").read_bytes() == UPSTREAM
+    assert named_lost(hooked) == ["a.txt"]
+    gs(hooked, "undo")
+    assert (hooked / "a.txt").read_bytes() == MINE

@@ -234,7 +234,7 @@ def _write_raw(repo: Repo, dest: str, entries: list[tuple[bytes, int, str]]) -> 
         raise GitError(["cat-file", "--batch"], rc, err)
 
 
-def overlay_from_stash(repo: Repo, commit: str, dest: str) -> Overlay:
+def overlay_from_stash(repo: Repo, commit: str, dest: str, settled: bool = False) -> Overlay:
     """The user's worktree state of tracked files held in a stash commit (git's autostash),
     as the worktree holds it once git applies the autostash.
 
@@ -242,16 +242,62 @@ def overlay_from_stash(repo: Repo, commit: str, dest: str) -> Overlay:
     tree) are written under *dest* with their modes; files the user deleted are listed in
     ``deleted``. Gitlinks are left out. Where the operation changed those paths or their
     folders already (the hooks after a pull, pre-merge-commit), git applies the autostash as
-    a 3-way merge onto the new index: so does :func:`_as_applied` (RED39 B1, B5).
+    a 3-way merge onto the new index: so does :func:`_as_applied` (RED39 B1, B5). With
+    *settled*, only what that merge settles (:func:`given_back`'s question).
     """
     blobs, deleted = stash_changes(repo, commit)
     stashed = {p for p, _, _ in blobs} | deleted
     changed = _changed_since(repo, f"{commit}^1")
     if stashed & changed or _folders(stashed) & _folders(changed):
-        blobs, deleted = _as_applied(repo, commit, stashed)
+        blobs, deleted = _as_applied(repo, commit, stashed, settled)
     os.makedirs(dest, exist_ok=True)
     _write_blobs(repo, dest, blobs)
     return Overlay(root=dest, files=frozenset(p for p, _, _ in blobs), deleted=frozenset(deleted))
+
+
+def given_back(repo: Repo, commit: str, paths: list[bytes], dest: str) -> set[bytes]:
+    """Those of *paths* (paths the stash *commit* changed) that the worktree holds as git's
+    `git stash apply` of it leaves them onto the index of the moment: the file (or link)
+    :func:`overlay_from_stash` writes under *dest*, byte for byte, or no file where it
+    deletes the path (the edit carried to a name a rename gave the file). Asked after the
+    apply (a rebase that ran no post-rewrite): a file otherwise is not what the apply left
+    (an autostash git never applied, a later edit). A path git's merge cannot settle (a
+    conflict: the apply keeps the entry) is none of them; nor is any while the index has
+    unmerged paths (GitError, as the apply refuses)."""
+    over = overlay_from_stash(repo, commit, dest, settled=True)
+    top = os.fsencode(repo.toplevel)
+    root = os.fsencode(over.root)
+    out = set()
+    for path in paths:
+        here = os.path.join(top, path)
+        if path in over.files:
+            if _same_file(here, os.path.join(root, path)):
+                out.add(path)
+        elif path in over.deleted and not os.path.lexists(here):
+            out.add(path)
+    return out
+
+
+def _same_file(a: bytes, b: bytes) -> bool:
+    """Whether *a* and *b* are both regular files of the same bytes, or links to the same
+    target."""
+    try:
+        sa, sb = os.lstat(a), os.lstat(b)
+        if stat.S_ISLNK(sa.st_mode) and stat.S_ISLNK(sb.st_mode):
+            return os.readlink(a) == os.readlink(b)
+        if not (stat.S_ISREG(sa.st_mode) and stat.S_ISREG(sb.st_mode)):
+            return False
+        if sa.st_size != sb.st_size:
+            return False
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while True:
+                x, y = fa.read(1 << 16), fb.read(1 << 16)
+                if x != y:
+                    return False
+                if not x:
+                    return True
+    except OSError:
+        return False
 
 
 def stash_changes(repo: Repo, commit: str) -> tuple[list[tuple[bytes, int, str]], set[bytes]]:
@@ -310,7 +356,7 @@ def _folders(paths: set[bytes]) -> set[bytes]:
 
 
 def _as_applied(
-    repo: Repo, commit: str, stashed: set[bytes]
+    repo: Repo, commit: str, stashed: set[bytes], settled: bool = False
 ) -> tuple[list[tuple[bytes, int, str]], set[bytes]]:
     """:func:`stash_changes` of the autostash *commit* (whose paths are *stashed*) as git's
     apply leaves them: the clean 3-way merge's files where it differs from the index (the
@@ -318,17 +364,21 @@ def _as_applied(
     lacks. A path the merge cannot settle (a conflict: git keeps the stash entry and writes
     markers; binary; a merge driver) gets the index's version, on disk now: no version that
     never existed is claimed, and every stashed path stays in the overlay (hidden by git, so
-    not lost)."""
+    not lost). With *settled*, a path the merge cannot settle is left out, and an index
+    git's apply would refuse raises GitError: what the apply gives, asked after it."""
     try:
         ours = run_git(repo.toplevel, "write-tree").strip().decode("ascii")
         merged, conflicted = _merge_tree(repo, commit, ours)
     except GitError:  # an unmerged index, say: git's apply would refuse too
+        if settled:
+            raise
         return _index_versions(repo, stashed)
     blobs, deleted = _tree_changes(repo, ours, merged)
     blobs = [b for b in blobs if b[0] not in conflicted]
     deleted -= conflicted
     shown = {p for p, _, _ in blobs} | deleted
-    held, gone = _index_versions(repo, (stashed | conflicted) - shown)
+    rest = (stashed - conflicted if settled else stashed | conflicted) - shown
+    held, gone = _index_versions(repo, rest)
     return blobs + held, deleted | gone
 
 

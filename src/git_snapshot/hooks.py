@@ -325,22 +325,38 @@ def _overlay(
     return None
 
 
-def _stash_held(
-    repo: gitrepo.Repo, call: Call, overlay: gitrepo.Overlay | None
-) -> frozenset[bytes]:
-    """The paths this hook's snapshot took from git's pending autostash (*overlay*, when it
-    is the autostash's: _overlay): git gives them back at the end of the operation (its
-    `git stash apply`, merged with what the operation wrote, or the stash list when that
-    conflicts), as post-rewrite's overlay hides them (_lost_from). Noted for a rebase that
-    ends with no post-rewrite (a fast-forward: RED41 R1 F3), whose check (stopped.py) runs
-    after the apply: the snapshot's versions there are the edits on the old base, git's
-    merge of them is on disk."""
+def _noted_stash(repo: gitrepo.Repo, call: Call, overlay: gitrepo.Overlay | None) -> str | None:
+    """git's pending autostash when this hook's snapshot took edits from it (*overlay* is the
+    autostash's: _overlay), for the note of an operation that may end with no post-hook
+    (stopped.begin): its check runs after git applied the autostash (stash_gave_back)."""
     hook = call.hook
     if overlay is None or hook is None or not hook.autostash:
-        return frozenset()
-    if not gitrepo.autostash_commit(repo):
-        return frozenset()  # (pre-commit's stash: put back before git goes on)
-    return overlay.files | overlay.deleted
+        return None
+    return gitrepo.autostash_commit(repo)  # (None: pre-commit's stash, put back already)
+
+
+def stash_gave_back(store: Store, repo: gitrepo.Repo, stash: str, paths: list[bytes]) -> set[bytes]:
+    """Those of *paths* (what a stopped operation's check finds lost: stopped._report) whose
+    version its snapshot took from git's autostash *stash* (_noted_stash), and that git gave
+    back when the operation ended: the entry is in the stash list (its apply conflicted, or
+    `rebase --quit`), or the file on disk is the one git's apply writes, merged with what the
+    operation wrote (gitoverlay.given_back), as post-rewrite's overlay has it (_lost_from).
+    A rebase that fast-forwards runs no post-rewrite: its note is checked after the apply
+    (RED41 R1 F3: the edit on the old base was named, and undo reverted the upstream change).
+    One git did not give back stays named: the rebase's state folder removed by hand (the
+    autostash in it never applied), or the file edited since. A stash gone (pruned): none."""
+    from git_snapshot import gitoverlay
+    from git_snapshot import worktree
+
+    blobs, deleted = gitoverlay.stash_changes(repo, stash)
+    stashed = {p for p, _, _ in blobs} | deleted
+    asked = [p for p in paths if p in stashed]
+    if not asked:
+        return set()
+    if stash in worktree.stash_ids(repo):
+        return set(asked)
+    with store.scratch() as tmp:
+        return gitoverlay.given_back(repo, stash, asked, tmp)
 
 
 # --------------------------------------------------------------------------- what was lost
@@ -1849,7 +1865,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
 
                 brings = stopped.targets(repo, call, env)
                 stopped.begin(
-                    repo, res.snapshot, ctx.command, brings, _stash_held(repo, call, overlay)
+                    repo, res.snapshot, ctx.command, brings, _noted_stash(repo, call, overlay)
                 )
         # git's autostash ran before pre-rebase, or in a merge, and may have destroyed
         autostash = call.name in AUTOSTASH_CHECKS and bool(gitrepo.autostash_commit(repo))

@@ -28,7 +28,6 @@ from git_snapshot.store import Store
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
-    from collections.abc import Collection
     from collections.abc import Mapping
     from typing import Any
 
@@ -94,11 +93,11 @@ def begin(
     snapshot: Snapshot,
     command: str,
     brings: list[str],
-    held: Collection[bytes] = (),
+    autostash: str | None = None,
 ) -> None:
     """Note that the operation *command*, whose pre-hook runs now, may change the worktree
-    that *snapshot* holds (its number and when it was taken: :func:`_ours`). *held*: the
-    paths *snapshot* took from git's autostash (hooks._stash_held), git's to give back."""
+    that *snapshot* holds (its number and when it was taken: :func:`_ours`). *autostash*:
+    git's autostash that *snapshot* took edits from (hooks._noted_stash)."""
     from git_snapshot.store.safewrite import atomic_write
 
     data = {
@@ -113,8 +112,8 @@ def begin(
     if gitrepo.am_starting(repo):  # its --abort puts HEAD back: its patches say what it writes
         with contextlib.suppress(Exception):
             data["paths"] = [os.fsdecode(p) for p in gitrepo.am_paths(repo)]
-    if held:
-        data["held"] = sorted(os.fsdecode(p) for p in held)
+    if autostash:
+        data["autostash"] = autostash
     with contextlib.suppress(OSError):
         atomic_write(_path(repo), json.dumps(data).encode(), durable=False)
 
@@ -301,11 +300,16 @@ def _report(
     if not touched:
         return None
     found = losses.find(store, repo, snap, sorted(touched), [orig, *brings])
-    # what the snapshot took from git's autostash, git gave back (applied, merged with what
-    # the operation wrote) or keeps (the stash list): not lost (RED41 R1 F3, a fast-forward
-    # rebase; post-rewrite's overlay hides the same)
-    held = {os.fsencode(p) for p in note.get("held", []) if isinstance(p, str)}
-    found = [x for x in found if x.path not in held]
+    stash = note.get("autostash")
+    if found and isinstance(stash, str):
+        # what the snapshot took from git's autostash and git gave back, merged with what
+        # the operation wrote, or keeps in the stash list: not lost (RED41 R1 F3, a
+        # fast-forward rebase; post-rewrite's overlay hides the same)
+        from git_snapshot.hooks import stash_gave_back
+
+        with contextlib.suppress(Exception):  # (not known: named)
+            back = stash_gave_back(store, repo, stash, [x.path for x in found])
+            found = [x for x in found if x.path not in back]
     if not found:
         return None
     command = str(note.get("command") or "git")
