@@ -57,10 +57,16 @@ def cmd_run(
     edits = losses.left_out_edits(repo, snap)  # of files it left out: told if CMD drops them
     rc = _call(cmd, cwd)
     if not location.is_store(store_path):  # (opening it again would make an empty one there)
+        stashed = location.stashed_in(store_path)  # (git stash -u/-a: its entry holds it)
         output.err(
             f"{said} deleted the snapshot store {output.display(os.fsencode(store_path))} "
             f"itself, snapshot {snap.id} and every other snapshot of every repository with it: "
             f"nothing can be restored from it"
+            if stashed is None
+            else f"{said} took the snapshot store {output.display(os.fsencode(store_path))}, "
+            f"snapshot {snap.id} and every other snapshot of every repository with it, into "
+            f"its entry {stashed[1]}; bring it back with: git -C "
+            f"{output.shell_quote(os.fsencode(stashed[0]))} stash pop {stashed[1]}"
         )
         return rc
     here = _shell_dir()  # where the user is: their pasted commands run there
