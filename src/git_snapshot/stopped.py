@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from git_snapshot.hooks import Call
+    from git_snapshot.losses import Loss
     from git_snapshot.losses import Report
     from git_snapshot.store.index import Snapshot
 
@@ -119,7 +120,11 @@ def begin(
 
 
 def consume(
-    store: Store, repo: gitrepo.Repo, hook: str | None = None, after: bytes | None = None
+    store: Store,
+    repo: gitrepo.Repo,
+    hook: str | None = None,
+    after: bytes | None = None,
+    ran: Snapshot | None = None,
 ) -> Report | None:
     """The report for a noted operation that ended without its post-hook, or None. Called by
     every hook (*hook*: its name; *after*: its snapshot's tree) and every git-snapshot
@@ -127,7 +132,8 @@ def consume(
     the note (or, for its own post-hook, which reports, clears it), and so does any other
     while that command still runs. A note of another store (another user's, root's under
     sudo, another GIT_SNAPSHOT_STORE's) is left for that store's next process: its snapshot
-    number means another snapshot here."""
+    number means another snapshot here. *ran*: the snapshot `git snapshot run` took right
+    before the command that may have ended the operation (_lost_before)."""
     path = _path(repo)
     if not os.path.lexists(path):
         return None
@@ -177,7 +183,7 @@ def consume(
         os.unlink(claimed)
     if note is None:
         return None
-    return _report(store, repo, note, after)
+    return _report(store, repo, note, after, ran)
 
 
 def _ours(note: Mapping[str, Any], store: Store, repo: gitrepo.Repo) -> bool:
@@ -250,7 +256,11 @@ def _read(path: str) -> dict[str, Any] | None:
 
 
 def _report(
-    store: Store, repo: gitrepo.Repo, note: dict[str, Any], after: bytes | None = None
+    store: Store,
+    repo: gitrepo.Repo,
+    note: dict[str, Any],
+    after: bytes | None = None,
+    ran: Snapshot | None = None,
 ) -> Report | None:
     from git_snapshot import identity
     from git_snapshot import losses
@@ -310,9 +320,79 @@ def _report(
         with contextlib.suppress(Exception):  # (not known: named)
             back = stash_gave_back(store, repo, stash, [x.path for x in found])
             found = [x for x in found if x.path not in back]
+    if found and ran is not None:
+        found = _lost_before(store, repo, snap, ran, found, orig, note.get("when"))
     if not found:
         return None
     command = str(note.get("command") or "git")
     report = losses.report_of(store, repo, command, snap, True, found)  # exact: right before
     losses.record(store, repo, report)
     return report
+
+
+def _lost_before(
+    store: Store,
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    ran: Snapshot,
+    found: list[Loss],
+    orig: str,
+    when: object,
+) -> list[Loss]:
+    """Of *found* (what *snap*, taken right before the operation, holds and the worktree no
+    longer does), what the operation destroyed before *ran*: the snapshot `git snapshot run`
+    took while it was stopped, right before the command that ended it (`run -- git rebase
+    --continue`, `--skip`, `run -- git am --skip`), whose own report names exactly what that
+    command destroyed. RED41 R2 F1: each named the one loss, this one from *snap*.
+
+    - A path *ran* holds as *snap* does was still there when run began: whatever became of
+      it is the command's, run's to name (once, from *ran*, the newer and exact).
+    - A path *ran* holds as an untracked or ignored file of another version (the operation
+      writes only what it tracks), and that no move of HEAD the operation made before *ran*
+      wrote, the user changed during the stop: *snap*'s version is not the operation's loss
+      (it was named as exact: an older version than the one the command destroyed).
+
+    Every other path stays: a pick before the stop that wrote over the user's file, which
+    the user then wrote again, is two losses, each named from its snapshot."""
+    from git_snapshot.store.history import Trees
+    from git_snapshot.worktree import IGNORED
+    from git_snapshot.worktree import UNTRACKED
+
+    trees = Trees(store)
+    wrote: list[set[bytes] | None] = []  # what its moves before *ran* wrote, once asked
+    out = []
+    for x in found:
+        was = trees.at(snap.root, x.path)
+        there = trees.at(ran.root, x.path)
+        if there is not None and was is not None:
+            if (was.kind, was.ref, was.mode) == (there.kind, there.ref, there.mode):
+                continue
+            if there.label in (UNTRACKED, IGNORED):
+                if not wrote:
+                    wrote.append(_wrote_before(repo, ran, orig, when))
+                if wrote[0] is not None and x.path not in wrote[0]:
+                    continue
+        out.append(x)
+    return out
+
+
+def _wrote_before(repo: gitrepo.Repo, ran: Snapshot, orig: str, when: object) -> set[bytes] | None:
+    """The paths the stopped operation's moves of HEAD (a rebase's picks, an am's patches)
+    wrote or deleted from its start (*when*, HEAD *orig*) until *ran* was taken (HEAD then:
+    its last move before the stop); None when that is not known."""
+    from git_snapshot.hooks import head_steps
+    from git_snapshot.hooks import step_paths
+
+    head = ran.meta.get("head")
+    if not isinstance(head, str) or not isinstance(when, (int, float)):
+        return None
+    if head == orig:
+        # stopped before its first move (an am on its first patch). (A rebase whose picks,
+        # all fast-forwards, led HEAD back to *orig* before it stopped is taken for one too)
+        return set()
+    steps = []
+    for step in head_steps(repo.git_dir, when, (*_OWN_MOVES, b"am")):
+        steps.append(step)
+        if step[1] == head:
+            return step_paths(repo, steps)
+    return None  # HEAD then is none of its moves': the user's own commit, say

@@ -78,10 +78,11 @@ def _same_as_git(repo: gitrepo.Repo, cwd: str) -> None:
     )
 
 
-def report_stopped(repo: gitrepo.Repo, here: str) -> None:
+def report_stopped(repo: gitrepo.Repo, here: str, ran: Snapshot | None = None) -> None:
     """What a merge or rebase that stopped with no hook after it (a conflict) destroyed, if
     no hook has said it yet (stopped.py), printed with paths as typed in *here*; never a
-    reason for the command to fail."""
+    reason for the command to fail. *ran*: the snapshot `run` took before its command,
+    which may have ended it (stopped.consume)."""
     from git_snapshot.hooks import PENDING
 
     if not os.path.lexists(os.path.join(repo.git_dir, PENDING)):  # the usual case: no import
@@ -91,7 +92,7 @@ def report_stopped(repo: gitrepo.Repo, here: str) -> None:
 
     try:
         with Store() as store:
-            report = stopped.consume(store, repo)
+            report = stopped.consume(store, repo, ran=ran)
     except Exception as exc:
         output.err(f"could not check an earlier operation: {exc}")
         return

@@ -72,8 +72,10 @@ def cmd_run(
     here = _shell_dir()  # where the user is: their pasted commands run there
     # a rebase stopped before CMD (its note held back while it was in progress) that CMD
     # ended (`rebase --abort`): its loss came first, so its report does, in the log too, and
-    # `undo` takes CMD's as the latest (RED40 A finding 1: it took the rebase's)
-    report_stopped(repo, here)
+    # `undo` takes CMD's as the latest (RED40 A finding 1: it took the rebase's); less what
+    # it left to CMD's report, which names it from *snap*: `run -- git rebase --continue`
+    # named the later picks' loss twice (RED41 R2 F1)
+    report_stopped(repo, here, ran=snap)
     dropped = guards.report(repo, guarded, cwd, here)  # what of those CMD did destroy
     if dropped:
         with Store() as store:
