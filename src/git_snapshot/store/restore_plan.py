@@ -114,6 +114,24 @@ def git_dir_there(target: str, parts: list[bytes]) -> bytes | None:
         os.close(fd)
 
 
+def _outermost(
+    found: list[tuple[list[bytes], list[Entry], Entry | None]],
+) -> list[tuple[list[bytes], list[Entry], Entry | None]]:
+    """*found* without the paths a named folder of it holds (or named twice): restored with
+    that folder, once. Restored apart, the one below a read-only folder opened it up (u+rwx)
+    to write into it: the folder, restored first, was left so; restored after, it was looked
+    at with the mode the restore had given it, a change the guard named NOT WRITTEN."""
+    folders = {b"/".join(parts) for parts, _, entry in found if entry is None or entry.kind == DIR}
+    out, seen = [], set()
+    for item in found:
+        parts = item[0]
+        rel = b"/".join(parts)
+        if rel not in seen and not any(b"/".join(parts[:i]) in folders for i in range(len(parts))):
+            seen.add(rel)
+            out.append(item)
+    return out
+
+
 class Planning:
     """The plan's half of restorer.Restorer (the attributes are its own, set there)."""
 
@@ -210,7 +228,7 @@ class Planning:
     def _plan(
         self, snap: Snapshot, selections: list[list[bytes]]
     ) -> list[tuple[list[bytes], list[Entry], Entry | None]]:
-        found = self.refuse(snap, selections)
+        found = _outermost(self.refuse(snap, selections))
         for parts, _chain, entry in found:
             # damaged listings are skipped here and named while writing
             if entry is None:
