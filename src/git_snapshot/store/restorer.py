@@ -609,11 +609,11 @@ class Restorer(Planning, Writing):
                 os.close(fd)
             fd, own = opened[0], True
             if fd >= 0 and not self.dry_run:
-                self._back_later(rel, entry, None if opened[1] else before)
+                self._back_later(rel, entry, None if opened[1] else before, fd)
         return fd, own
 
-    def _back_later(self, rel: bytes, entry: Entry, st: os.stat_result | None) -> None:
-        """Note the parent folder *rel* of a named path: one this restore made
+    def _back_later(self, rel: bytes, entry: Entry, st: os.stat_result | None, fd: int) -> None:
+        """Note the parent folder *rel* of a named path (open on *fd*): one this restore made
         (*st* None) gets the snapshot's mode and mtime, an existing one _open_dir made
         writable its own mode back, once everything is written (_put_back). Not a folder a
         named folder holds or is: that one is the named folder's (_Dir)."""
@@ -626,8 +626,9 @@ class Restorer(Planning, Writing):
         if st is None:
             back = (restored_mode(entry), entry.mtime_ns, None)
         elif stat.S_ISDIR(st.st_mode) and not st.st_mode & stat.S_IWUSR:
-            # (a chmod by another meanwhile stays: in no snapshot)
-            back = (stat.S_IMODE(st.st_mode), None, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
+            # (a chmod by another meanwhile stays: in no snapshot); the mode _open_dir left
+            # it with, as it is (u+rwx; a set-gid bit the kernel cleared then stays cleared)
+            back = (stat.S_IMODE(st.st_mode), None, stat.S_IMODE(os.fstat(fd).st_mode))
         else:
             return
         self.parents_back[rel] = back
@@ -1304,8 +1305,10 @@ class Restorer(Planning, Writing):
                     # snapshot, and the chmod below would take it
                     self.report.unwritable.append((rel, CHANGED))
                     return False
+            left = None  # the mode it is left with to be emptied (the kernel may clear set-gid)
             if not self.dry_run:
                 os.fchmod(fd, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
+                left = stat.S_IMODE(os.fstat(fd).st_mode)
             gone: list[bytes] = []
             try:
                 stayed = self._empty(fd, rel, gone)
@@ -1317,21 +1320,23 @@ class Restorer(Planning, Writing):
             # deleted; so is what went of one that stays (its own name is not)
             if in_way or stayed:
                 self.report.deleted.extend(gone)
-            if stayed and not self.dry_run:  # emptied as far as it could be: its mode back
-                os.fchmod(fd, stat.S_IMODE(st.st_mode))
+            if not stayed and not self.dry_run:
+                try:
+                    os.rmdir(name, dir_fd=parent)
+                except OSError as exc:
+                    if not in_way:  # it stays: what went of it is named
+                        self.report.deleted.extend(gone)
+                    if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or self.guard is None:
+                        raise
+                    # made in it since it was emptied: kept, named
+                    self.report.unwritable.append((rel, CHANGED))
+                    stayed = True
+            if stayed and left is not None:  # emptied as far as it could be: its mode back,
+                # unless another chmodded it meanwhile (that mode is in no snapshot)
+                _give_dir(fd, stat.S_IMODE(st.st_mode), None, left)
         finally:
             os.close(fd)
-        if stayed:
-            return False
-        if not self.dry_run:
-            try:
-                os.rmdir(name, dir_fd=parent)
-            except OSError as exc:  # made in it since it was emptied: kept, named
-                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or self.guard is None:
-                    raise
-                self.report.unwritable.append((rel, CHANGED))
-                return False
-        return True
+        return not stayed
 
 
 class _Moved(Exception):
