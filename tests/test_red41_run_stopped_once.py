@@ -168,3 +168,27 @@ def test_a_version_the_rebase_destroyed_before_its_stop_is_named_too(
         got.append((repo / "x.log").read_bytes())
     assert got == [SECRET, EDITED]
 
+
+def test_a_loss_run_named_at_the_stop_is_not_named_again_at_the_continue(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """F9: `run -- git rebase main` names x.log (its first pick wrote over it, before the
+    stop); the plain `git rebase --continue` then must not name it again."""
+    put_venv_on_path(monkeypatch)
+    monkeypatch.setenv("GIT_EDITOR", "true")
+    _branches(repo, [("x.log", b"from topic\n"), ("a.txt", b"topic\n"), ("x.log", None)])
+    install(repo)
+    write(repo / "x.log", SECRET)
+    ran = gs(repo, "run", "--", "git", "rebase", "main", rc=None)
+    assert (repo / ".git" / "rebase-merge").is_dir(), ran.err
+    (named,) = _naming(ran.reports, "x.log")
+    assert (named.snap, named.exact) == (_taken(ran), True), ran.err
+    write(repo / "a.txt", b"resolved\n")
+    git(repo, "add", "a.txt")
+    went_on = git(repo, "rebase", "--continue")
+    assert not (repo / ".git" / "rebase-merge").exists()
+    assert not (repo / "x.log").exists()
+    assert _naming(went_on.reports, "x.log") == [], went_on.err
+    assert _logged(repo, "x.log") == [(named.snap, True)]
+    restore(repo, named)
+    assert (repo / "x.log").read_bytes() == SECRET

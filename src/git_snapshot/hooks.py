@@ -1217,6 +1217,8 @@ def find_losses(
         older = [shown for shown, _ in popped]
         found += popped
     found = [(shown, lost) for shown, lost in found if lost[0] or lost[1]]
+    if found and before is not None and call.name == "post-rewrite":
+        found = _not_named_since(op, before, found)
     if not found:
         return []  # (the usual hook: losses is not even imported)
     from git_snapshot import losses
@@ -1236,6 +1238,27 @@ def find_losses(
         )
         for shown, (lost, unsaved) in found
     ]
+
+
+def _not_named_since(op: _Op, before: Snapshot, found: _Found) -> _Found:
+    """*found* less each loss a report since *before* was taken named from the same snapshot:
+    `git snapshot run -- git rebase main` named what the rebase destroyed before it stopped
+    (run writes no stopped note: its report is the rebase's), and the `git rebase --continue`
+    that ends it, compared with *before* (run's snapshot, or the one the rebase began from),
+    named it again (RED41 R2 F9). The version that snapshot holds is the same one: the
+    report that named it gives it back. (A restore of it since takes a snapshot of its own,
+    which is then *before*.)"""
+    from git_snapshot import losses
+
+    said = losses.reported_since(op.store, op.repo, before.created)
+    if not said:
+        return found
+    out: _Found = []
+    for shown, (lost, unsaved) in found:
+        lost = [x for x in lost if (shown.id, x.path) not in said]
+        if lost or unsaved:
+            out.append((shown, (lost, unsaved)))
+    return out
 
 
 def _in_flight(later: list[Snapshot], after: Result | None, started: float) -> list[Snapshot]:
