@@ -327,14 +327,16 @@ def _at_root(where: str) -> tuple[str, str] | None:
     return git_dir, common
 
 
-# snapshot.*, and the two core keys that say whether git could convert a file on checkout
-# (the overlays, gitoverlay._may_convert): in the hook's one config call, none more
+# snapshot.*, the two core keys that say whether git could convert a file on checkout
+# (the overlays, gitoverlay._may_convert), and the two that say whether a merge autostashes
+# (merge_config): in the hook's one config call, none more
+_MERGE_KEYS = r"merge\.autostash$|branch\..*\.mergeoptions$"
 _CONFIG_ARGS = (
     "config",
     "-z",
     "--show-scope",
     "--get-regexp",
-    r"^(snapshot\.|core\.autocrlf$|core\.attributesfile$)",
+    rf"^(snapshot\.|core\.autocrlf$|core\.attributesfile$|{_MERGE_KEYS})",
 )
 _CONVERSION_KEYS = ("core.autocrlf", "core.attributesfile")
 _TRACKED_ARGS = ("ls-files", "-z")
@@ -616,6 +618,23 @@ def conversion_config(repo: Repo) -> dict[str, str]:
     return dict(_config_record(rec) for rec in _split_z(res.stdout))
 
 
+def merge_config(repo: Repo) -> list[tuple[str, str]]:
+    """(key lower-cased, value) of ``merge.autoStash`` and of every ``branch.*.mergeOptions``,
+    in git's order (the last one wins): from the remembered config (no git call in a hook),
+    else one git call."""
+    if repo.memo is not None:
+        return [
+            (k, v)
+            for _scope, k, v in _scoped_config(repo)
+            if k == "merge.autostash" or (k.startswith("branch.") and k.endswith(".mergeoptions"))
+        ]
+    args = ["config", "-z", "--get-regexp", f"^({_MERGE_KEYS})"]
+    res = _run(repo.toplevel, args)
+    if res.returncode not in (0, 1):
+        raise GitError(args, res.returncode, res.stderr)
+    return [_config_record(rec) for rec in _split_z(res.stdout)]
+
+
 def _config_record(rec: bytes) -> tuple[str, str]:
     key, sep, value = rec.partition(b"\n")
     k = key.decode("utf-8", "surrogateescape").lower()
@@ -623,8 +642,9 @@ def _config_record(rec: bytes) -> tuple[str, str]:
 
 
 def _scoped_config(repo: Repo) -> list[tuple[str, str, str]]:
-    """(scope, key lower-cased, value) of every ``snapshot.*`` value (and the two core keys of
-    :func:`conversion_config`), in git's order: one git call per remembering *repo*
+    """(scope, key lower-cased, value) of every ``snapshot.*`` value (and the keys of
+    :func:`conversion_config` and :func:`merge_config`), in git's order: one git call per
+    remembering *repo*
     (``config --show-scope``, git >= 2.26)."""
     memo = repo.memo
     assert memo is not None

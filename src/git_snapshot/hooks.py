@@ -1103,6 +1103,71 @@ def stopped_stash_wrote(
     return kept
 
 
+def _merge_stashes(call: Call, env: Mapping[str, str], repo: gitrepo.Repo) -> bool:
+    """Whether the operation whose pre-hook runs now may be a merge that makes git's
+    autostash (its stopped note's check asks stopped_stash_wrote only then: a merge that
+    did not leaves such a folder alone, and the later command that deletes it names it
+    itself; review41 RA). The merge process's own words (`git merge`, an alias expanded, or
+    the one a merging `git pull` runs, which passes it --autostash or --no-autostash when
+    given one), else merge.autoStash (`git -c` too); a branch's mergeOptions that may say
+    it, or a merge not found above this hook: True (not known). A rebase's autostash ran
+    before pre-rebase (_autostash_losses), an am makes none: False."""
+    if call.name != "reference-transaction":
+        return False
+    if not env.get("GIT_REFLOG_ACTION", "").startswith(("merge", "pull")):
+        return False
+    from git_snapshot import proc
+
+    merge = next((p.argv for p in proc.ancestors()[0] if proc.git_subcommand(p.argv)), ())
+    merge = proc.expanded(merge)  # (the innermost git: pull's merge, or the user's own)
+    if proc.git_subcommand(merge) != "merge":
+        return True
+    said = _autostash_said(merge[proc.command_index(merge) + 1 :])
+    if said is not None:
+        return said
+    stashes = False  # git's default
+    for key, value in gitrepo.merge_config(repo):
+        if key == "merge.autostash":  # (a spelling of false not among these: not known)
+            stashes = value.lower() not in ("false", "no", "off", "0", "")
+        elif "-au" in value:  # (a mergeOptions that may say --autostash or --no-autostash)
+            return True
+    return stashes
+
+
+# git merge's options that take the next word as their value (abbreviated too: `--mess`)
+_MERGE_VALUED = ("--message", "--file", "--strategy", "--strategy-option", "--cleanup")
+_MERGE_VALUED_SHORT = "mFsX"
+
+
+def _autostash_said(words: Sequence[str]) -> bool | None:
+    """What git merge's *words* (its options and arguments) say of the autostash: the last
+    of --autostash / --no-autostash (or a unique abbreviation of one, as git takes it:
+    `--autos`, `--no-au`), up to `--`; None when neither is there."""
+    said = None
+    it = iter(words)
+    for w in it:
+        if w == "--":
+            break
+        if w.startswith("--"):
+            if "=" in w:
+                continue
+            if len(w) >= 4 and "--autostash".startswith(w):
+                said = True
+            elif len(w) >= 7 and "--no-autostash".startswith(w):
+                said = False
+            elif len(w) >= 3 and any(o.startswith(w) for o in (*_MERGE_VALUED, "--into-name")):
+                next(it, None)
+        elif w.startswith("-"):
+            for i, c in enumerate(w[1:], 2):
+                if c == "S":  # (-S[keyid]: its value, if any, is the rest of the word)
+                    break
+                if c in _MERGE_VALUED_SHORT:
+                    if i == len(w):
+                        next(it, None)
+                    break
+    return said
+
+
 def _folders_at_files(store: Store, repo: gitrepo.Repo, root: bytes, commit: str) -> list[bytes]:
     """The paths where store tree *root* holds a folder and *commit* a file or a link (not a
     gitlink: a submodule's folder): one `ls-tree` of *commit*'s folders, and *root* read
@@ -1888,7 +1953,12 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
 
                 brings = stopped.targets(repo, call, env)
                 stopped.begin(
-                    repo, res.snapshot, ctx.command, brings, _noted_stash(repo, call, overlay)
+                    repo,
+                    res.snapshot,
+                    ctx.command,
+                    brings,
+                    _noted_stash(repo, call, overlay),
+                    stashes=_merge_stashes(call, env, repo),
                 )
         # git's autostash ran before pre-rebase, or in a merge, and may have destroyed
         autostash = call.name in AUTOSTASH_CHECKS and bool(gitrepo.autostash_commit(repo))

@@ -1098,10 +1098,17 @@ def switch_force() -> bool | None:
     return None if merge else False
 
 
-def left_out_edits(repo: gitrepo.Repo, snap: Snapshot) -> dict[bytes, str]:
+def left_out_edits(repo: gitrepo.Repo, snap: Snapshot) -> tuple[dict[bytes, str], set[bytes]]:
     """The files *snap* left out (unsaved_why) that git tracks in HEAD and that differ from
     HEAD's version now: path -> git's id of what they hold (read here, kept nowhere). With
-    ``discarded_edits`` after a command: which of those edits it destroyed."""
+    ``discarded_edits`` after a command: which of those edits it destroyed.
+
+    And the left-out paths that hold HEAD's version and nothing else (git gives them back
+    while a ref reaches that HEAD): a file whose bytes are HEAD's, a link to HEAD's target, a
+    folder holding only such (its walk stops at the first other entry: an untracked file, an
+    empty folder). A file not read (too big, unreadable) is in neither: its version is not
+    known (review41 RH: run counted such a path as HEAD's, and a link's, an untracked file's
+    in a left-out folder HEAD tracks files in; the loss was named nowhere)."""
     top = os.fsencode(repo.toplevel)
     whys = {
         p: why for p, why in left_out_whys(snap).items() if unsaved_why(why, snap.id) is not None
@@ -1110,17 +1117,51 @@ def left_out_edits(repo: gitrepo.Repo, snap: Snapshot) -> dict[bytes, str]:
     # edits are in no snapshot either)
     folders = [p for p, why in whys.items() if why in _LEFT_OUT_DIRS and _is_dir(top, p)]
     paths = [p for p in whys if os.path.isfile(os.path.join(top, p))]
-    if not (paths or folders) or gitrepo.head(repo) is None:
-        return {}
-    committed = gitrepo.tree_entries(repo, "HEAD", paths) if paths else {}
+    links = [p for p in whys if os.path.islink(os.path.join(top, p))]
+    if not (paths or folders or links) or gitrepo.head(repo) is None:
+        return {}, set()
+    wanted = list(dict.fromkeys([*paths, *links]))
+    committed = gitrepo.tree_entries(repo, "HEAD", wanted) if wanted else {}
     if folders:
         committed.update(_tracked_below(repo, "HEAD", folders))
     out = {}
-    for p in committed:
+    same: set[bytes] = set()
+    for p, (mode, head_oid) in committed.items():
+        if mode == gitrepo.MODE_SYMLINK:  # (no edit of a file: a link is HEAD's or not)
+            if _link_blob_id(os.path.join(top, p)) == head_oid:
+                same.add(p)
+            continue
         oid = _file_blob_id(os.path.join(top, p))
-        if oid is not None and oid != committed[p][1]:
+        if oid is not None and oid != head_oid:
             out[p] = oid
-    return out
+        elif oid is not None and mode in (gitrepo.MODE_FILE, gitrepo.MODE_EXEC):
+            same.add(p)
+    clean = {p for p in wanted if p in same}
+    clean.update(f for f in folders if _only_files_of(top, f, same))
+    return out, clean
+
+
+def _only_files_of(top: bytes, folder: bytes, files: set[bytes]) -> bool:
+    """Whether *folder* (below *top*) holds nothing but *files* (its files and links that hold
+    HEAD's version), in folders that hold one (git makes no empty folder again)."""
+    todo = [folder]
+    while todo:
+        at = todo.pop()
+        try:
+            with os.scandir(os.path.join(top, at)) as it:
+                empty = True
+                for entry in it:
+                    empty = False
+                    rel = at + b"/" + entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(rel)
+                    elif rel not in files:
+                        return False
+        except OSError:
+            return False
+        if empty:
+            return False
+    return True
 
 
 def discarded_edits(
@@ -1180,6 +1221,15 @@ def _tracked_below(
 
     below = gitextra.ls_tree(repo, rev, [os.fsdecode(f) for f in folders], check=False)
     return {path: (mode, oid) for path, mode, kind, oid in below if kind == b"blob"}
+
+
+def _link_blob_id(path: bytes) -> str | None:
+    """git's id of a symbolic link (its target's bytes); None when *path* is none."""
+    try:
+        target = os.readlink(path)
+    except OSError:
+        return None
+    return hashlib.sha1(b"blob %d\0" % len(target) + target).hexdigest()  # git's id
 
 
 HASH_AT_MOST = 256 << 20  # a left-out file bigger than this is not read to compare it

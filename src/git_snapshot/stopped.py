@@ -95,6 +95,7 @@ def begin(
     command: str,
     brings: list[str],
     autostash: str | None = None,
+    stashes: bool = False,
 ) -> None:
     """Note that the operation *command*, whose pre-hook runs now, may change the worktree
     that *snapshot* holds (its number and when it was taken: :func:`_ours`). *autostash*:
@@ -115,6 +116,8 @@ def begin(
             data["paths"] = [os.fsdecode(p) for p in gitrepo.am_paths(repo)]
     if autostash:
         data["autostash"] = autostash
+    if stashes:  # a merge that makes git's autostash (hooks._merge_stashes)
+        data["stashes"] = True
     with contextlib.suppress(OSError):
         atomic_write(_path(repo), json.dumps(data).encode(), durable=False)
 
@@ -300,9 +303,11 @@ def _report(
 
             touched.update(step_paths(repo, head_steps(repo.git_dir, when, _OWN_MOVES)))
     when = note.get("when")
-    if isinstance(when, (int, float)):
+    if isinstance(when, (int, float)) and note.get("stashes"):
         # and a folder where HEAD had a file, which a merge's autostash deleted (RED40 F1,
-        # here when the merge stopped: its post-merge, which asks, never ran)
+        # here when the merge stopped: its post-merge, which asks, never ran). Not for a
+        # merge that made none: it left the folder, and a later command that deleted it
+        # names it (as the merge's, it was named exact from the wrong command's snapshot)
         from git_snapshot.hooks import stopped_stash_wrote
 
         with contextlib.suppress(Exception):  # (as above: nothing more to compare)

@@ -54,7 +54,8 @@ def cmd_run(
         output.err(guarded.unknown)
     for line in output.snapshot_warnings(snap):  # what it could not save, before CMD runs
         output.err(line)
-    edits = losses.left_out_edits(repo, snap)  # of files it left out: told if CMD drops them
+    # of what it left out: the edits (told if CMD drops them), and what holds HEAD's version
+    edits, clean = losses.left_out_edits(repo, snap)
     rc = _call(cmd, cwd)
     if not location.is_store(store_path):  # (opening it again would make an empty one there)
         stashed = location.stashed_in(store_path)  # (git stash -u/-a: its entry holds it)
@@ -92,7 +93,7 @@ def cmd_run(
         )
         return rc
     try:
-        report = _report(repo, snap, said, revs, edits)
+        report = _report(repo, snap, said, revs, edits, clean)
     except UserError as exc:  # the command's status still counts
         output.err(f"could not check what the command destroyed: {exc}")
         return rc
@@ -141,11 +142,16 @@ def _call(cmd: list[str], cwd: str) -> int:
 
 
 def _report(
-    repo: gitrepo.Repo, snap: Snapshot, what: str, revs: list[str], edits: dict[bytes, str]
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    what: str,
+    revs: list[str],
+    edits: dict[bytes, str],
+    clean: set[bytes],
 ) -> losses.Report:
     with Store() as store:
         found = losses.find(store, repo, snap, None, revs)
-        unsaved, given = _unsaved(repo, snap, edits)
+        unsaved, given = _unsaved(repo, snap, edits, clean)
         # a folder the snapshot holds empty because its files were left out, which git gives
         # back (`stash pop` makes it again with them): not lost
         found = [x for x in found if x.type != "dir" or not _holds_below(given, x.path)]
@@ -158,13 +164,14 @@ def _report(
 
 
 def _unsaved(
-    repo: gitrepo.Repo, snap: Snapshot, edits: Mapping[bytes, str]
+    repo: gitrepo.Repo, snap: Snapshot, edits: Mapping[bytes, str], clean: set[bytes]
 ) -> tuple[list[tuple[bytes, str]], list[bytes]]:
     """What the snapshot left out (on purpose, or because it could not be read) and the
     command deleted, and git cannot give back: (path, why) each; and the left-out paths it
     deleted that git gives back (_given_back). A left-out file with an uncommitted edit
     (*edits*: losses.left_out_edits before the command) is losses.discarded_edits' to name:
-    it knows the edit's version, and asks git for that one."""
+    it knows the edit's version, and asks git for that one; *clean* (left_out_edits' too):
+    the left-out paths that held HEAD's version only."""
     top = os.fsencode(repo.toplevel)
     gone = []
     for path, why in snap.meta.get("skipped_paths", []):
@@ -176,7 +183,7 @@ def _unsaved(
             gone.append((rel, said))
     if not gone:
         return [], []
-    given = _given_back(repo, snap, [p for p, _ in gone], edits)
+    given = _given_back(repo, snap, [p for p, _ in gone], clean)
     return [(p, why) for p, why in gone if p not in given], sorted(given)
 
 
@@ -184,7 +191,7 @@ NEW_STASHES_AT_MOST = 4  # stash entries the command made that run looks into (a
 
 
 def _given_back(
-    repo: gitrepo.Repo, snap: Snapshot, paths: list[bytes], edits: Mapping[bytes, str]
+    repo: gitrepo.Repo, snap: Snapshot, paths: list[bytes], clean: set[bytes]
 ) -> set[bytes]:
     """Those of the left-out *paths* the command deleted whose version git holds, though no
     snapshot does (hooks._unsaved asks the same of the commit the operation left):
@@ -192,8 +199,11 @@ def _given_back(
     - a stash entry the command made (not among those *snap* recorded: worktree.take holds
       the newest STASHES_KEPT) holds the path, or files below it, in its worktree, index or
       untracked commit: `git stash -u` deletes what it has just put there, as it was;
-    - HEAD before the command (*snap*'s: run's snapshot is never a reused one) holds it, or
-      files below it, and none held an uncommitted edit (*edits*): the file was HEAD's version.
+    - the path held HEAD's version only before the command (*clean*: a file with HEAD's
+      bytes, a link with its target, a folder of only such; not an untracked file, a file
+      not read), and a ref still reaches that HEAD (*snap*'s: run's snapshot is never a
+      reused one), as losses.given_heads asks: a commit only the reflog holds (a detached
+      HEAD the command left) is pruned by gc (review41 RH).
 
     A version is not compared (the snapshot holds none to compare): an older stash entry or
     another commit holding the path says nothing of what the command deleted."""
@@ -210,9 +220,9 @@ def _given_back(
         for rev in commits:
             held |= _held_in(repo, rev, [p for p in paths if p not in held])
     head = snap.meta.get("head")
-    todo = [p for p in paths if p not in held and not _holds_below(edits, p)]
-    if todo and isinstance(head, str) and gitrepo._is_oid(head):
-        held |= _held_in(repo, head, todo)
+    todo = [p for p in paths if p not in held and p in clean]
+    if todo and isinstance(head, str) and losses._reachable(repo, [head]):
+        held.update(todo)
     return held
 
 
