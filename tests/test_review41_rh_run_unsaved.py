@@ -96,3 +96,13 @@ def test_a_file_the_commit_left_holds_is_not_named_while_its_branch_does(
     ran = gs(r, "run", "--", "git", "checkout", "-q", "main")
     assert not (r / "t.bin").exists()
     assert _unsaved(ran.said) == [], ran.said
+
+
+def test_a_file_the_command_stashed_then_dropped_is_named(excluding: Path) -> None:
+    """The entry the command made is gone again: git holds the file nowhere."""
+    r = excluding
+    write(r / "u.bin", b"untracked, left out\n")
+    ran = gs(r, "run", "--", "sh", "-c", "git stash -q -u && git stash drop -q")
+    assert not (r / "u.bin").exists()
+    assert git(r, "stash", "list").out == ""
+    assert any("u.bin" in ln for ln in _unsaved(ran.said)), ran.said
