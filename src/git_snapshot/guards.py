@@ -264,14 +264,25 @@ def _stash_without(
         return argv, None
     if got.takes == 1 and _ignored(argv[1:at], cwd, in_tree):
         return argv, None  # (-u leaves ignored files alone)
-    what = "git stash save" if got.save else "git stash --pathspec-from-file"
-    if got.save or got.from_file:
+    # literal pathspecs (review41 RG): the exclude would be a path matching nothing, and git
+    # said "No local changes to save" (exit 0) and stashed nothing
+    literal = "--literal-pathspecs" in argv[1:at] or os.environ.get(
+        "GIT_LITERAL_PATHSPECS", ""
+    ).lower() not in ("", "0", "false", "no", "off")
+    if got.save or got.from_file or literal:
+        what, instead = (
+            ("git stash save", "git stash push")
+            if got.save
+            else ("git stash --pathspec-from-file", "git stash push with the paths on its line")
+            if got.from_file
+            else ("git stash with literal pathspecs", "it without them")
+        )
         raise UserError(
             f"refusing to run {what} with -u or -a: it would take the snapshot store "
             f"{output.display(os.fsencode(store_path))}, which lies in this worktree, into the "
-            "stash entry with every snapshot in it, and it takes no pathspec to keep the store "
-            "out; use git stash push (run keeps the store out of it), or keep the store outside "
-            "the worktree (GIT_SNAPSHOT_STORE)"
+            "stash entry with every snapshot in it, and no pathspec can keep the store out of "
+            f"it there; run {instead} (run keeps the store out of it), or keep the store "
+            "outside the worktree (GIT_SNAPSHOT_STORE)"
         )
     spec = f":(exclude,top,literal){rel}"
     # (pathspecs with no -- before them: one more; with none at all, push needs the --)

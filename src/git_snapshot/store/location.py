@@ -197,7 +197,9 @@ def _refuse_if_stashed(path: str) -> None:
     """Refuse to make a store at *path*, which is not there, when a stash entry of a worktree
     around it holds it: a plain ``git stash -u`` (``-a``: ignored too) there, which no hook
     sees, moves the whole store into the entry, and an empty store made in its place makes
-    ``git stash pop`` refuse ("already exists"): every snapshot out of reach (red41R2 S1)."""
+    ``git stash pop`` refuse ("already exists"): every snapshot out of reach (red41R2 S1).
+    The line says what is known: the entry holds a store there, not that it took the last
+    one (a store deleted on purpose after an older one was stashed is refused the same way)."""
     from git_snapshot.errors import UserError
 
     found = stashed_in(path)
@@ -207,8 +209,9 @@ def _refuse_if_stashed(path: str) -> None:
     from git_snapshot.store.core import shell_word
 
     raise UserError(
-        f"the snapshot store {path} is not there: a git stash -u (or -a) in the worktree "
-        f"{here} took it, with every snapshot, into its entry {entry}; bring it back with: "
+        f"the snapshot store {path} is not there, and the stash entry {entry} of the "
+        f"worktree {here} holds a store at that place (a git stash -u, or -a, there takes the "
+        f"store with every snapshot into its entry); bring it back with: "
         f"git -C {shell_word(here)} stash pop {entry} (until then no store is made in its "
         f"place; to start a new, empty store instead, set {ENV_STORE} to another place)"
     )
@@ -237,26 +240,22 @@ def _stash_holding(top: str, rel: str) -> str | None:
     dot = os.path.join(top, ".git")
     if os.path.isdir(dot) and not os.path.lexists(os.path.join(dot, "logs", "refs", "stash")):
         return None  # (no stash; a linked worktree's .git is a file: asked of git)
-    import subprocess
+    if "\n" in rel:
+        return None  # (git cat-file reads one name a line: such a path cannot be asked)
+    from git_snapshot.errors import UserError
+    from git_snapshot.gitrun import run_git
 
-    from git_snapshot.gitrun import git_env
-
-    asked = "".join(
-        f"stash@{{{n}}}^3:{rel}/{name}\n"
+    # the path's bytes as they are: a store path need not be UTF-8 (review41 RG)
+    asked = b"".join(
+        b"stash@{%d}^3:%s/%s\n" % (n, os.fsencode(rel), name.encode())
         for n in range(STASHES_LOOKED_INTO)
         for name in (MARKER, "index.sqlite")
     )
     try:
-        done = subprocess.run(
-            ["git", "-C", top, "cat-file", "--batch-check=%(objecttype)"],
-            input=asked.encode(),
-            capture_output=True,
-            check=False,
-            env=git_env(),
-        )
-    except OSError:
+        out = run_git(top, "cat-file", "--batch-check=%(objecttype)", input=asked, check=False)
+    except (OSError, UserError):  # (no git)
         return None
-    answers = done.stdout.decode("ascii", "replace").splitlines()
+    answers = out.decode("ascii", "replace").splitlines()
     for i, answer in enumerate(answers):
         if answer == "blob":
             return f"stash@{{{i // 2}}}"
