@@ -574,14 +574,14 @@ def smudged(
     repo: Repo, items: Iterable[tuple[bytes, str]], attributes: str | None = None
 ) -> dict[tuple[bytes, str], bytes]:
     """(path, oid) -> the bytes git writes to the worktree for blob *oid* at that path (its
-    smudge filter and end-of-line conversion: ``cat-file --filters --path``, what a checkout
-    writes); a process each, a few at a time. (``cat-file --batch --filters`` cannot be cut
-    into files: git 2.39's header gives the size before conversion, RED30.) Those git does
-    not answer for are left out. With *attributes* (a folder holding .gitattributes files at
-    their paths), under those and no others of the worktree or index (git 2.39 has no
-    attribute source: that folder is git's worktree for the call, with an empty index)."""
-    from concurrent.futures import ThreadPoolExecutor
-
+    smudge filter and end-of-line conversion: ``cat-file --filters``, what a checkout
+    writes). One ``cat-file -z --batch --filters`` for them all (_smudged_batch); those it
+    does not answer (a path starting with a blank, which git's batch reading strips; a
+    filter that failed and stopped it; a git without -z) are asked one process each, a few
+    at a time (``--path``). Those git does not answer for are left out. With *attributes*
+    (a folder holding .gitattributes files at their paths), under those and no others of
+    the worktree or index (git 2.39 has no attribute source: that folder is git's worktree
+    for the call, with an empty index)."""
     cwd, env = repo.toplevel, None
     if attributes is not None:
         cwd = attributes
@@ -592,6 +592,12 @@ def smudged(
                 "GIT_INDEX_FILE": os.path.join(attributes, ".git-snapshot-no-index"),
             }
         )
+    todo = [(p, o) for p, o in items if _is_oid(o)]
+    out = _smudged_batch(cwd, env, [(p, o) for p, o in todo if p[:1] not in (b" ", b"\t")])
+    rest = [x for x in todo if x not in out and b"\n" not in x[0]]
+    if not rest:
+        return out
+    from concurrent.futures import ThreadPoolExecutor
 
     def one(item: tuple[bytes, str]) -> tuple[tuple[bytes, str], bytes | None]:
         path, oid = item
@@ -599,9 +605,43 @@ def smudged(
         res = _run(cwd, args, env=env)
         return item, res.stdout if res.returncode == 0 else None
 
-    todo = [(p, o) for p, o in items if b"\n" not in p and _is_oid(o)]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return {k: data for k, data in pool.map(one, todo) if data is not None}
+        out.update((k, data) for k, data in pool.map(one, rest) if data is not None)
+    return out
+
+
+def _smudged_batch(
+    cwd: str, env: dict[str, str] | None, items: list[tuple[bytes, str]]
+) -> dict[tuple[bytes, str], bytes]:
+    """smudged's answers from one ``cat-file -z --batch --filters`` (git 2.38's -z: any
+    path). Its header gives the size before the conversion (git 2.39, RED30), so the
+    contents are not cut by it: each request is followed by one for an object that does not
+    exist (a random id), whose "ID missing" line ends the contents before it. Where the
+    stream stops making sense (git died on a filter that failed), the rest is unanswered."""
+    if not items:
+        return {}
+    mark = os.urandom(len(items[0][1]) // 2).hex().encode("ascii")
+    end = b"\n" + mark + b" missing\n"
+    request = b"".join(b"%s %s\0%s .\0" % (o.encode("ascii"), p, mark) for p, o in items)
+    res = _run(cwd, ["cat-file", "-z", "--batch", "--filters", "--buffer"], input=request, env=env)
+    out: dict[tuple[bytes, str], bytes] = {}
+    data, pos = res.stdout, 0
+    for path, oid in items:
+        eol = data.find(b"\n", pos)
+        header = data[pos:eol].split(b" ")
+        if eol < 0 or header[0] != oid.encode("ascii"):
+            break
+        if header[1:2] == [b"missing"]:  # (then its mark's line)
+            if not data.startswith(end[1:], eol + 1):
+                break
+            pos = eol + len(end)
+            continue
+        stop = data.find(end, eol + 1)
+        if header[1:2] != [b"blob"] or stop < 0:
+            break
+        out[(path, oid)] = data[eol + 1 : stop]
+        pos = stop + len(end)
+    return out
 
 
 def fsmonitor(repo: Repo) -> bool:
