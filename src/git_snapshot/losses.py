@@ -1137,7 +1137,9 @@ def left_out_edits(repo: gitrepo.Repo, snap: Snapshot) -> tuple[dict[bytes, str]
         elif oid is not None and mode in (gitrepo.MODE_FILE, gitrepo.MODE_EXEC):
             same.add(p)
     clean = {p for p in wanted if p in same}
-    clean.update(f for f in folders if _only_files_of(top, f, same))
+    # (walked only where HEAD tracks a file: an untracked .venv is never git's)
+    held = {f for f in folders if any(p.startswith(f + b"/") for p in same)}
+    clean.update(f for f in held if _only_files_of(top, f, same))
     return out, clean
 
 
