@@ -112,6 +112,9 @@ def keep_store_out(argv: list[str], cwd: str, store_path: str) -> tuple[list[str
     at = _command_at(argv)
     if at is None or argv[at] not in ("clean", "stash"):
         return argv, None
+    got = _stash_push(argv[at + 1 :]) if argv[at] == "stash" else None
+    if argv[at] == "stash" and (got is None or not got.takes):
+        return argv, None  # (stash list, pop, a push without -u/-a: no git call for them)
     # the worktree that git, given the command's own global options and environment, acts on
     found = gitrepo._run(cwd, [*argv[1:at], "rev-parse", "--show-toplevel"], env=dict(os.environ))
     top = os.fsdecode(found.stdout.rstrip(b"\n"))
@@ -119,8 +122,8 @@ def keep_store_out(argv: list[str], cwd: str, store_path: str) -> tuple[list[str
     rel = location.in_worktree(store_path, top) if found.returncode == 0 and top else None
     if rel is None:
         return argv, None
-    if argv[at] == "stash":
-        return _stash_without(argv, at, cwd, store_path, os.path.join(top, rel), rel)
+    if got is not None:
+        return _stash_without(argv, at, got, cwd, store_path, os.path.join(top, rel), rel)
     return _clean_without(argv, at, cwd, store_path, top, rel)
 
 
@@ -251,16 +254,17 @@ def _stash_push(words: list[str]) -> _StashPush | None:
 
 
 def _stash_without(
-    argv: list[str], at: int, cwd: str, store_path: str, in_tree: str, rel: str
+    argv: list[str], at: int, got: _StashPush, cwd: str, store_path: str, in_tree: str, rel: str
 ) -> tuple[list[str], str | None]:
     """``git stash -u`` takes the untracked files (``-a`` the ignored ones too) into its
     entry and deletes them: a store among them went with every snapshot, and the next hook
     made an empty one in its place (after which ``git stash pop`` refuses: "already exists").
     An exclude pathspec for the store keeps it out (git stash push takes pathspecs); checked
-    on git 2.39 to give the same entry, index and worktree, but for the store and for empty
-    untracked folders, which a stash with a pathspec leaves in place."""
-    got = _stash_push(argv[at + 1 :])
-    if got is None or not got.takes or rel == ".":
+    on git 2.39 to give the same entry, index and worktree, but for the store and for what a
+    stash with a pathspec leaves in place where a plain one deletes it: empty untracked
+    folders, and the edit of a file marked assume-unchanged (in no entry: git's reset --hard
+    writes over it, its checkout-index of the modified files does not)."""
+    if rel == ".":
         return argv, None
     if got.takes == 1 and _ignored(argv[1:at], cwd, in_tree):
         return argv, None  # (-u leaves ignored files alone)
