@@ -50,7 +50,9 @@ def test_git_am_over_an_ignored_file_is_reported(work: Path, tmp_path: Path) -> 
     assert am.reports == []  # no hook of ours runs after an am
     assert (work / ".env").read_bytes() == COMMITTED
     rep = env_report(gs(work, "list"), "git am")
-    assert rep.exact  # the snapshot was taken right before the am
+    # taken right before the am, but whether the am stopped (and went on after the user
+    # wrote the file again) is not known once it is over: "an earlier version" (RED41 R2 F2)
+    assert not rep.exact
     restore_env(work, rep)
     assert gs(work, "list").reports == []  # reported once
 

@@ -1958,6 +1958,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                     ctx.command,
                     brings,
                     _noted_stash(repo, call, overlay),
+                    rebase=call.name == "pre-rebase",
                     stashes=_merge_stashes(call, env, repo),
                 )
         # git's autostash ran before pre-rebase, or in a merge, and may have destroyed

@@ -95,14 +95,17 @@ def begin(
     command: str,
     brings: list[str],
     autostash: str | None = None,
+    rebase: bool = False,
     stashes: bool = False,
 ) -> None:
     """Note that the operation *command*, whose pre-hook runs now, may change the worktree
     that *snapshot* holds (its number and when it was taken: :func:`_ours`). *autostash*:
-    git's autostash that *snapshot* took edits from (hooks._noted_stash)."""
+    git's autostash that *snapshot* took edits from (hooks._noted_stash). *rebase*: the
+    pre-hook is pre-rebase's (a rebase, or a rebasing pull)."""
     from git_snapshot.store.safewrite import atomic_write
 
-    data = {
+    am = gitrepo.am_starting(repo)
+    data: dict[str, Any] = {
         "snapshot": snapshot.id,
         "created": snapshot.created,
         "command": command,
@@ -110,16 +113,37 @@ def begin(
         "orig": gitrepo.head(repo),
         "targets": brings,
         "when": time.time(),
+        "kind": "am" if am else "rebase" if rebase else "merge",
     }
-    if gitrepo.am_starting(repo):  # its --abort puts HEAD back: its patches say what it writes
+    if am:  # its --abort puts HEAD back: its patches say what it writes
         with contextlib.suppress(Exception):
             data["paths"] = [os.fsdecode(p) for p in gitrepo.am_paths(repo)]
     if autostash:
         data["autostash"] = autostash
     if stashes:  # a merge that makes git's autostash (hooks._merge_stashes)
         data["stashes"] = True
+    with contextlib.suppress(Exception):  # (unborn HEAD, a stash gone: nothing to note)
+        dirty = _dirty(repo, autostash, am or rebase)
+        if dirty:
+            data["dirty"] = [os.fsdecode(p) for p in dirty]
     with contextlib.suppress(OSError):
         atomic_write(_path(repo), json.dumps(data).encode(), durable=False)
+
+
+def _dirty(repo: gitrepo.Repo, autostash: str | None, clean: bool) -> list[bytes]:
+    """The tracked paths the user had edited (or staged) when the operation began, which
+    it does not write itself: git's *autostash* took them (before pre-rebase; a pruned one,
+    or its state folder removed, gives nothing back at the end: RED41 R2 F3); or, for a
+    merge, they stay in the worktree, and its --abort resets a staged one (F5); a merge's
+    autostash is made after its pre-hook, from them. *clean*: a rebase or an am, which
+    refuses to start with others (`git diff-index`: one git call only for a merge)."""
+    out: set[bytes] = set()
+    if autostash:
+        out.update(gitrepo.changed_paths(repo, f"{autostash}^1", autostash))
+    if not clean:
+        raw = gitrepo.run_git(repo.toplevel, "diff-index", "--name-only", "-z", "HEAD")
+        out.update(p for p in raw.split(b"\0") if p)
+    return sorted(out)
 
 
 def consume(
@@ -312,9 +336,26 @@ def _report(
 
         with contextlib.suppress(Exception):  # (as above: nothing more to compare)
             touched.update(stopped_stash_wrote(store, repo, snap, orig, when, after))
-    if not touched:
+    # and what the user had edited when it began (_dirty), where the worktree now holds
+    # HEAD's version of then: git reset it and gave nothing back (_put_back; RED41 R2 F3, F5)
+    dirty = {os.fsencode(p) for p in note.get("dirty", []) if isinstance(p, str)} - touched
+    if not touched and not dirty:
         return None
-    found = losses.find(store, repo, snap, sorted(touched), [orig, *brings])
+    found = losses.find(store, repo, snap, sorted(touched), [orig, *brings]) if touched else []
+    reset: list[Loss] = []
+    if dirty:
+        # (the file itself: not what the snapshot holds below a folder there, where HEAD had
+        # a file; an autostash keeps no untracked file, a reset deletes none)
+        seen = {x.path for x in found}
+        reset = [
+            x
+            for x in losses.find(store, repo, snap, sorted(dirty), [orig, *brings])
+            if x.path in dirty and x.path not in seen
+        ]
+        if reset:
+            back = _put_back(repo, orig, [x.path for x in reset])
+            reset = [x for x in reset if x.path in back]
+            found += reset
     stash = note.get("autostash")
     if found and isinstance(stash, str):
         # what the snapshot took from git's autostash and git gave back, merged with what
@@ -330,9 +371,41 @@ def _report(
     if not found:
         return None
     command = str(note.get("command") or "git")
-    report = losses.report_of(store, repo, command, snap, True, found)  # exact: right before
+    # exact: taken right before what destroyed it. Not so for an am or a rebase (every note
+    # of one that is read here stopped, or went on after a stop, in which the user may have
+    # written the file again: RED41 R2 F2, F1), nor for an edit the user could go on with
+    # while the merge was stopped (F5)
+    kind = note.get("kind") or ("am" if "paths" in note else None)
+    exact = kind not in ("am", "rebase") and not any(x in reset for x in found)
+    report = losses.report_of(store, repo, command, snap, exact, found)
     losses.record(store, repo, report)
     return report
+
+
+def _put_back(repo: gitrepo.Repo, orig: str, paths: list[bytes]) -> set[bytes]:
+    """Those of *paths* where the worktree (and the index) holds *orig*'s version, HEAD's
+    when the operation began, or nothing where *orig* has none: what a reset to it left (a
+    merge's --abort, a rebase's, an autostash git could not apply). Another version, the
+    user's since (the autostash applied, then edited or committed again), is theirs, not
+    the operation's loss. One `git diff-index` (it compares by the index's stat data, and
+    for a regular file it lists, git's id of its bytes is asked too)."""
+    from git_snapshot.losses import _file_blob_id
+
+    raw = gitrepo.run_git(repo.toplevel, "diff-index", "--name-only", "-z", orig)
+    changed = {p for p in raw.split(b"\0") if p}
+    held = gitrepo.tree_entries(repo, orig, paths)
+    top = os.fsencode(repo.toplevel)
+    out = set()
+    for p in paths:
+        full = os.path.join(top, p)
+        if p not in held:
+            if not os.path.lexists(full) and p not in changed:
+                out.add(p)
+        elif p not in changed or (
+            held[p][0] != gitrepo.MODE_SYMLINK and _file_blob_id(full) == held[p][1]
+        ):
+            out.add(p)
+    return out
 
 
 def _lost_before(
