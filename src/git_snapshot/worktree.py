@@ -252,14 +252,16 @@ def excluder(patterns: tuple[str, ...]) -> Exclude | None:
 
 def store_inside_note(store_path: str, repo: gitrepo.Repo) -> str | None:
     """One line for a store that lies inside this worktree (a GIT_SNAPSHOT_STORE in the repo,
-    or the default store with a repository at $HOME), or None. Such a store is safe (never
-    snapshotted, never restored over) but is better kept apart; the line says how."""
+    or the default store with a repository at $HOME), or None. Such a store is never
+    snapshotted nor restored over, but a plain git clean or git stash -u there takes it (no
+    hook sees them): it is better kept apart; the line says why and how."""
     if not location.inside(store_path, repo.toplevel):
         return None
     return (
         f"the snapshot store {store_path} is inside this worktree; it is never snapshotted nor "
-        f"restored over, but to keep it apart set {location.ENV_STORE} to a directory outside "
-        f"the worktree, then move {store_path} there"
+        f"restored over, but a plain git clean -fdx or git stash -u (or -a) there can take it "
+        f"with every snapshot (git snapshot run -- keeps it out of them); to keep it apart set "
+        f"{location.ENV_STORE} to a directory outside the worktree, then move {store_path} there"
     )
 
 

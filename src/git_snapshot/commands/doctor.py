@@ -183,7 +183,8 @@ def _store_line(repo: gitrepo.Repo) -> str:
     except UserError as exc:
         return f"store: unusable, so every snapshot will fail: {exc}"
     where = (
-        "inside this worktree (never snapshotted nor restored over; better kept apart: set "
+        "inside this worktree (never snapshotted nor restored over, but a plain git clean -fdx "
+        "or git stash -u (or -a) there can take it with every snapshot; better kept apart: set "
         f"{location.ENV_STORE} to a directory outside it)"
         if location.inside(str(path), repo.toplevel)
         else "outside this worktree"
