@@ -17,6 +17,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from clihelpers import git
 from clihelpers import gs
 from hookhelpers import install
@@ -97,3 +98,39 @@ def test_a_filter_that_stops_git_midway_leaves_only_its_file_unanswered(repo: Pa
     asked = [(n.encode(), o) for n, o in oids.items()] + [(b"d.txt", absent)]
     got = gitextra.smudged(gitrepo.find_repo(str(repo)), asked)
     assert got == {(b"a.txt", oids["a.txt"]): b"A.TXT\n", (b"c.txt", oids["c.txt"]): b"C.TXT\n"}
+
+
+@pytest.mark.parametrize("how", ["reset", "checkoutf"])
+@pytest.mark.parametrize("attrs", [b"*.txt text eol=lf\n", b"*.txt text\n"])
+def test_a_file_clean_under_the_attributes_the_operation_changed_is_not_named(
+    repo: Path, how: str, attrs: bytes
+) -> None:
+    """red41R1 finding 4 where the operation changes the attribute rather than removing it
+    (a branch that normalizes line ends): a.txt, CRLF on disk as git writes it under main's
+    eol=crlf, is under B's attributes a file git writes back as LF: it was named 'whose
+    bytes git's filter or end-of-line conversion does not give back' (44a7b09 asked the
+    attributes the snapshot holds only of files not already called so)."""
+    (repo / ".gitattributes").write_bytes(b"*.txt text eol=crlf\n")
+    (repo / "a.txt").write_bytes(b"one\ntwo\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "c1")
+    (repo / "a.txt").unlink()
+    git(repo, "checkout", "-q", "--", "a.txt")  # CRLF on disk, as git writes it
+    git(repo, "checkout", "-q", "-b", "B")
+    (repo / ".gitattributes").write_bytes(attrs)
+    (repo / "a.txt").write_bytes(b"one\ntwo\nthree\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "c2")
+    git(repo, "checkout", "-q", "main")
+    (repo / "a.txt").unlink()
+    git(repo, "checkout", "-q", "--", "a.txt")
+    assert (repo / "a.txt").read_bytes() == b"one\r\ntwo\r\n"
+    install(repo)
+    gs(repo, "-m", "clean")
+    if how == "reset":
+        ran = gs(repo, "run", "--", "git", "reset", "-q", "--hard", "B")
+    else:
+        ran = git(repo, "checkout", "-q", "-f", "B")
+    assert (repo / "a.txt").read_bytes() == b"one\ntwo\nthree\n"
+    assert not ran.reports, ran.err
+    assert json.loads(gs(repo, "losses", "--json").out) == []

@@ -179,8 +179,8 @@ def find(
     rest = [x for x in items if x[0] not in given and x[1].kind != DIR]
     if rest:
         given.update(_committed_since(store, repo, snap, rest, every, unread, filtered))
-    rest = [x for x in rest if x[0] not in given and x[0] not in filtered and x[1].kind == FILE]
-    if rest:
+    rest = [x for x in rest if x[0] not in given and x[1].kind == FILE]
+    if rest:  # (a FILTERED one too: eol=crlf then, eol=lf now, git wrote the file as it is)
         given.update(_attributes_then(store, repo, snap, rest, every))
     rest = [x for x in items if x[0] not in given and x[1].kind != DIR]
     if rest:
