@@ -78,3 +78,44 @@ def test_run_git_stash_u_under_literal_pathspecs_is_refused(
     assert "No local changes" not in ran.err, ran.err
     assert (repo / "notes.txt").exists() and (repo / "README").read_text() == "edited\n"
     assert (repo / ".snapstore" / "index.sqlite").is_file()
+
+
+def test_worktree_remove_a_touched_file_is_not_changed_on_disk(repo: Path) -> None:
+    """Of 0e1007a (red41R2 F8): the guard of ``run -- git worktree remove`` asked git
+    diff-files which files differ from the index, and diff-files, refreshing nothing, names a
+    file whose stat data is stale (touched by an editor or a build, rewritten with the same
+    bytes, or racily clean). An autostashed b.txt merely touched during the stopped rebase was
+    then said "changed on disk since": the main snapshot (the one undo and the printed restore
+    write back) held the rebase's b.txt, not the autostash's edit; and a staged c.txt equal to
+    its file was saved and named among "its staged versions". git ls-files -m compares the
+    bytes where the stat data differs."""
+    install(repo)
+    for name, text in (("a.txt", "base\n"), ("b.txt", "b\n"), ("c.txt", "c\n")):
+        (repo / name).write_text(text)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "init")
+    git(repo, "checkout", "-q", "-b", "topic")
+    (repo / "a.txt").write_text("topic\n")
+    git(repo, "commit", "-q", "-am", "t1")
+    git(repo, "checkout", "-q", "main")
+    (repo / "a.txt").write_text("mainside\n")
+    git(repo, "commit", "-q", "-am", "m1")
+    wt = repo.parent / "wt"
+    git(repo, "worktree", "add", "-q", str(wt), "topic")
+    (wt / "b.txt").write_text("MY DIRTY EDIT\n")
+    git(wt, "rebase", "--autostash", "main", rc=None)
+    assert (wt / "b.txt").read_text() == "b\n"  # (the edit is in the autostash)
+    (wt / "c.txt").write_text("staged\n")
+    git(wt, "add", "c.txt")
+    # the same bytes, other stat data: an mtime a second on, a new inode for c.txt
+    st = (wt / "b.txt").stat()
+    os.utime(wt / "b.txt", (st.st_atime + 1, st.st_mtime + 1))
+    (wt / "c.new").write_text("staged\n")
+    os.replace(wt / "c.new", wt / "c.txt")
+    assert "b.txt" in git(wt, "diff-files", "--name-only").out  # (stale: the case)
+    ran = gs(repo, "run", "--", "git", "worktree", "remove", "--force", "../wt")
+    (line,) = [ln for ln in ran.ours if "removed the worktree" in ln]
+    assert "changed on disk since" not in line and "staged versions" not in line, line
+    assert "pending autostash's edits, 1 file: b.txt" in line, line
+    snap = line.partition("saved in snapshot ")[2].split(";")[0].split(",")[0]
+    assert gs(repo, "cat", snap, "b.txt").out == "MY DIRTY EDIT\n", line

@@ -645,12 +645,14 @@ class _Index:
 
     stage0: dict[bytes, tuple[int, str]]  # path -> (mode, blob id) of the merged entries
     unmerged: set[bytes]  # paths in conflict (stages 1-3)
-    on_disk: set[bytes]  # paths whose file differs from the index (git diff-files)
+    on_disk: set[bytes]  # paths whose file differs from the index (git ls-files -m)
     staged: list[tuple[bytes, int, str]]  # versions that differ from both HEAD and the file
 
 
 def _index_state(repo: gitrepo.Repo) -> _Index:
-    """Three git calls in the worktree *repo*: ls-files -s, diff-files, diff-index --cached."""
+    """Three git calls in the worktree *repo*: ls-files -s, ls-files -m, diff-index --cached.
+    (ls-files -m, not diff-files: diff-files refreshes nothing, and names a file whose stat
+    data alone is stale, touched or racily clean, as differing; review41 RG.)"""
     from git_snapshot.gitrepo import _split_z
 
     stage0: dict[bytes, tuple[int, str]] = {}
@@ -662,7 +664,7 @@ def _index_state(repo: gitrepo.Repo) -> _Index:
             unmerged.add(path)
         else:
             stage0[path] = (int(mode, 8), oid.decode("ascii"))
-    on_disk = set(_split_z(gitrepo.run_git(repo.toplevel, "diff-files", "--name-only", "-z")))
+    on_disk = set(_split_z(gitrepo.run_git(repo.toplevel, "ls-files", "-m", "-z")))
     cached: set[bytes] = set()
     if gitrepo.rev(repo, "HEAD"):
         out = gitrepo.run_git(repo.toplevel, "diff-index", "--cached", "--name-only", "-z", "HEAD")
