@@ -647,10 +647,17 @@ def _smudged_batch(
 def fsmonitor(repo: Repo) -> bool:
     """Whether ``core.fsmonitor`` is set (a hook or git's daemon): git then takes a file its
     monitor reported no event for as unchanged, without looking at it, and a plain checkout
-    or merge writes over an edit the monitor missed (red41R1 finding 2)."""
-    res = _run(repo.toplevel, ["config", "core.fsmonitor"])
-    value = res.stdout.strip().lower()
-    return res.returncode == 0 and value not in (b"", b"false", b"no", b"off", b"0")
+    or merge writes over an edit the monitor missed (red41R1 finding 2). In a hook, from its
+    one config call (gitrepo._CONFIG_ARGS); else one ``git config``."""
+    if repo.memo is not None:
+        from git_snapshot.gitrepo import _scoped_config
+
+        values = [v for _scope, k, v in _scoped_config(repo) if k == "core.fsmonitor"]
+        value = values[-1].lower() if values else ""
+    else:
+        res = _run(repo.toplevel, ["config", "core.fsmonitor"])
+        value = res.stdout.strip().lower().decode("utf-8", "replace") if res.returncode == 0 else ""
+    return value not in ("", "false", "no", "off", "0")
 
 
 def clean_path_ids(repo: Repo, paths: Iterable[bytes]) -> dict[bytes, str]:

@@ -329,14 +329,15 @@ def _at_root(where: str) -> tuple[str, str] | None:
 
 # snapshot.*, the two core keys that say whether git could convert a file on checkout
 # (the overlays, gitoverlay._may_convert), and the two that say whether a merge autostashes
-# (merge_config): in the hook's one config call, none more
+# (merge_config), and core.fsmonitor (gitextra.fsmonitor): in the hook's one config call,
+# none more
 _MERGE_KEYS = r"merge\.autostash$|branch\..*\.mergeoptions$"
 _CONFIG_ARGS = (
     "config",
     "-z",
     "--show-scope",
     "--get-regexp",
-    rf"^(snapshot\.|core\.autocrlf$|core\.attributesfile$|{_MERGE_KEYS})",
+    rf"^(snapshot\.|core\.autocrlf$|core\.attributesfile$|core\.fsmonitor$|{_MERGE_KEYS})",
 )
 _CONVERSION_KEYS = ("core.autocrlf", "core.attributesfile")
 _TRACKED_ARGS = ("ls-files", "-z")
