@@ -259,22 +259,32 @@ def given_back(repo: Repo, commit: str, paths: list[bytes], dest: str) -> set[by
     """Those of *paths* (paths the stash *commit* changed) that the worktree holds as git's
     `git stash apply` of it leaves them onto the index of the moment: the file (or link)
     :func:`overlay_from_stash` writes under *dest*, byte for byte, or no file where it
-    deletes the path (the edit carried to a name a rename gave the file). Asked after the
-    apply (a rebase that ran no post-rewrite): a file otherwise is not what the apply left
-    (an autostash git never applied, a later edit). A path git's merge cannot settle (a
+    deletes the path (the edit carried to a name a rename gave the file), while every file it
+    writes is on disk as written: the name the edit went to holds it. Asked after the apply
+    (a rebase that ran no post-rewrite): a file otherwise is not what the apply left (an
+    autostash git never applied, a later edit). A path git's merge cannot settle (a
     conflict: the apply keeps the entry) is none of them; nor is any while the index has
     unmerged paths (GitError, as the apply refuses)."""
     over = overlay_from_stash(repo, commit, dest, settled=True)
     top = os.fsencode(repo.toplevel)
     root = os.fsencode(over.root)
+
+    def written(path: bytes) -> bool:
+        return _same_file(os.path.join(top, path), os.path.join(root, path))
+
     out = set()
+    carried: bool | None = None  # every file of the overlay on disk (asked once)
     for path in paths:
-        here = os.path.join(top, path)
         if path in over.files:
-            if _same_file(here, os.path.join(root, path)):
+            if written(path):
                 out.add(path)
-        elif path in over.deleted and not os.path.lexists(here):
-            out.add(path)
+        elif path in over.deleted and not os.path.lexists(os.path.join(top, path)):
+            # gone from disk is no sign of the apply: a rebase's state folder removed by hand
+            # (its autostash never applied) leaves the renamed file without the edit
+            if carried is None:
+                carried = all(written(p) for p in over.files)
+            if carried:
+                out.add(path)
     return out
 
 
