@@ -227,3 +227,20 @@ def test_a_stopped_am_is_named_as_an_earlier_version(hooked: Path, tmp_path: Pat
     assert (rep.what, rep.names, rep.exact) == ("git am", "x.log", False), rep
     restore(hooked, rep)
     assert (hooked / "x.log").read_bytes() == SECRET  # an earlier version, as it says
+
+
+@pytest.mark.parametrize("how", ["file", "forced"])
+def test_an_edit_the_next_command_discards_is_that_commands_loss(hooked: Path, how: str) -> None:
+    """The abort kept b.txt's edit (unstaged); the next command discards it itself (`git
+    checkout -- b.txt`, `git checkout -f -b next`): its own report names it, once, as its
+    loss; the merge's check, which that hook runs first, does not take it for the merge's."""
+    _stopped_merge(hooked)
+    write(hooked / "a.txt", b"resolved\n")
+    git(hooked, "add", "a.txt")
+    git(hooked, "merge", "--abort")
+    assert (hooked / "b.txt").read_bytes() == EDIT
+    args = ["--", "b.txt"] if how == "file" else ["-f", "-b", "next"]
+    ran = git(hooked, "checkout", "-q", *args)
+    assert (hooked / "b.txt").read_bytes() == b"b\n"
+    assert [(r.what, r.names) for r in ran.reports] == [("git checkout", "b.txt")], ran.err
+    assert named_lost(hooked) == ["b.txt"]

@@ -1906,6 +1906,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
     ctx = Context.find(call, env)
     reports: list[losses.Report] = []
     earlier: losses.Report | None = None  # what an earlier, stopped operation destroyed
+    soft: set[bytes] = set()  # of it, edits a reset left at HEAD's version (stopped.settle)
     problems: list[str] = []
     # a wait for the store's lock (a repair, a gc, a suspended one) is said, once
     Store.on_wait = _say_waiting(call)
@@ -1944,7 +1945,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
             try:  # a merge or rebase that stopped with no hook after it (stopped.py)
                 from git_snapshot import stopped
 
-                earlier = stopped.consume(store, repo, call.name, res.snapshot.root)
+                earlier = stopped.consume(store, repo, call.name, res.snapshot.root, soft=soft)
             except Exception as exc:
                 problems.append(f"git-snapshot: could not check an earlier operation: {exc}")
         if not ctx.under_run and _may_stop(call, env, repo):
@@ -1980,7 +1981,12 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                     if reports and earlier:
                         from git_snapshot import stopped
 
-                        reports = stopped.without_all(reports, earlier)  # named once
+                        reports, earlier = stopped.settle(reports, earlier, soft)  # once
+                    if earlier and soft:  # (not recorded yet: stopped.consume's *soft*)
+                        from git_snapshot import losses
+
+                        losses.record(store, repo, earlier)  # (first: it came first)
+                        soft.clear()
                     if reports:
                         from git_snapshot import losses
 
@@ -1990,6 +1996,13 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                 problems.append(
                     f"git-snapshot: could not check what {ctx.command} destroyed: {exc}"
                 )
+        if earlier and soft:  # (not recorded above: no check of this hook's own)
+            try:
+                from git_snapshot import losses
+
+                losses.record(store, repo, earlier)
+            except Exception as exc:
+                problems.append(f"git-snapshot: could not check an earlier operation: {exc}")
         try:
             if res.new:  # (nothing stored: nothing to thin; every row read for nothing)
                 worktree.apply_retention(store, repo, cfg)

@@ -152,6 +152,7 @@ def consume(
     hook: str | None = None,
     after: bytes | None = None,
     ran: Snapshot | None = None,
+    soft: set[bytes] | None = None,
 ) -> Report | None:
     """The report for a noted operation that ended without its post-hook, or None. Called by
     every hook (*hook*: its name; *after*: its snapshot's tree) and every git-snapshot
@@ -160,7 +161,10 @@ def consume(
     while that command still runs. A note of another store (another user's, root's under
     sudo, another GIT_SNAPSHOT_STORE's) is left for that store's next process: its snapshot
     number means another snapshot here. *ran*: the snapshot `git snapshot run` took right
-    before the command that may have ended the operation (_lost_before)."""
+    before the command that may have ended the operation (_lost_before). *soft*: a hook's,
+    which settles the report with its own (:func:`settle`): when it names an edit a reset
+    left at HEAD's version (_put_back), those paths go into *soft* and the report is not
+    recorded (the hook records it after)."""
     path = _path(repo)
     if not os.path.lexists(path):
         return None
@@ -210,7 +214,7 @@ def consume(
         os.unlink(claimed)
     if note is None:
         return None
-    return _report(store, repo, note, after, ran)
+    return _report(store, repo, note, after, ran, soft)
 
 
 def _ours(note: Mapping[str, Any], store: Store, repo: gitrepo.Repo) -> bool:
@@ -252,6 +256,26 @@ def _running(note: Mapping[str, Any] | None) -> bool:
     return since is not None and same_command(by, [pid, since])
 
 
+def settle(
+    reports: list[Report], earlier: Report, soft: set[bytes]
+) -> tuple[list[Report], Report | None]:
+    """A hook's *reports* and the stopped operation's (*earlier*), each path named once:
+    :func:`without`, but an edit a reset left at HEAD's version (*soft*: _put_back) that the
+    hook's own command is found to have destroyed too, from whichever snapshot, is that
+    command's (`git checkout -- f`, `checkout -f`: the edit was still there when it began;
+    the operation's claim was a guess). *earlier* None when nothing is left of it."""
+    if soft:
+        mine = {x.path for r in reports for x in r.losses}  # (from any snapshot)
+        taken = soft & mine
+        if taken:
+            earlier.losses = [x for x in earlier.losses if x.path not in taken]
+            if earlier.restore is not None:
+                earlier.restore = [p for p in earlier.restore if p not in taken]
+            if not earlier.losses:
+                return reports, None
+    return without_all(reports, earlier), earlier
+
+
 def without_all(reports: list[Report], earlier: Report) -> list[Report]:
     """:func:`without` of each of *reports* (one per snapshot): those left with a loss."""
     return [r for r in (without(report, earlier) for report in reports) if r is not None]
@@ -288,6 +312,7 @@ def _report(
     note: dict[str, Any],
     after: bytes | None = None,
     ran: Snapshot | None = None,
+    soft: set[bytes] | None = None,
 ) -> Report | None:
     from git_snapshot import identity
     from git_snapshot import losses
@@ -378,7 +403,10 @@ def _report(
     kind = note.get("kind") or ("am" if "paths" in note else None)
     exact = kind not in ("am", "rebase") and not any(x in reset for x in found)
     report = losses.report_of(store, repo, command, snap, exact, found)
-    losses.record(store, repo, report)
+    if soft is not None and reset:
+        soft.update(x.path for x in reset)  # the hook settles, then records it
+    else:
+        losses.record(store, repo, report)
     return report
 
 
