@@ -632,12 +632,18 @@ def holding(
     return out
 
 
-def reported_since(store: Store, repo: gitrepo.Repo, since: float) -> set[tuple[int, bytes]]:
-    """(snapshot, path) of each loss this worktree's reports named from *since* on."""
-    out: set[tuple[int, bytes]] = set()
+def reported_since(
+    store: Store, repo: gitrepo.Repo, since: float
+) -> dict[tuple[int, bytes], float]:
+    """(snapshot, path) of each loss this worktree's reports named from *since* on, and when
+    the newest of them named it."""
+    out: dict[tuple[int, bytes], float] = {}
     for e in history(store, repo):
-        if _when(e) >= since:
-            out.update((e["snapshot"], os.fsencode(x["path"])) for x in e["lost"])
+        when = _when(e)
+        if when >= since:
+            for x in e["lost"]:
+                key = (e["snapshot"], os.fsencode(x["path"]))
+                out[key] = max(when, out.get(key, when))
     return out
 
 

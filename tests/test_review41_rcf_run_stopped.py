@@ -1,0 +1,73 @@
+"""review41 RCF, of e16fe48 (RED41 R2 F9): post-rewrite leaves out a loss a report since its
+snapshot named from the same snapshot (`run -- git rebase main` named what the rebase
+destroyed before it stopped; the plain `git rebase --continue` named it again). But the
+same (snapshot, path) is also what post-rewrite finds when the continue destroyed a second,
+later version: the user wrote x.log again during the stop (in no snapshot), and a later
+pick added x.log over it. Before e16fe48 that line said "git rebase destroyed x.log (an
+earlier version ... is in snapshot N; later edits, if any, were not saved)"; after it,
+nothing named the continue's loss. A loss already named is left out now only where no move
+of HEAD after that report added the path (a pick that adds a file is what writes over an
+untracked one; one that changes or deletes a tracked file git refuses over an edit).
+
+Real git, the hooks installed as a user installs them. The continue's commits (and reflog
+lines) are dated a minute ahead: a move in the same second as the report counts as one
+before it (reflog times are whole seconds).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import commit
+from hookhelpers import put_venv_on_path
+from hookhelpers import write
+
+SECRET = b"MY SECRET\n"
+EDITED = b"EDITED DURING THE STOP\n"
+
+
+def _untrack(repo: Path, rel: str) -> None:
+    git(repo, "rm", "-q", "--cached", rel)
+    git(repo, "commit", "-q", "-m", f"untrack {rel}")
+    (repo / rel).unlink()
+
+
+def test_a_later_version_the_continue_destroyed_is_still_named(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """topic: add x.log, untrack it, change a.txt (conflicts), add x.log again, untrack it.
+    `run -- git rebase main` stops on a.txt and names x.log (SECRET, the first pick's loss);
+    the user writes x.log (EDITED) during the stop; the continue's pick adds x.log over it."""
+    put_venv_on_path(monkeypatch)
+    monkeypatch.setenv("GIT_EDITOR", "true")
+    commit(repo, ".gitignore", b"*.log\n")
+    commit(repo, "a.txt", b"base\n")
+    git(repo, "checkout", "-q", "-b", "topic")
+    commit(repo, "x.log", b"from topic\n", force=True)
+    _untrack(repo, "x.log")
+    commit(repo, "a.txt", b"topic\n")
+    commit(repo, "x.log", b"from topic, again\n", force=True)
+    _untrack(repo, "x.log")
+    git(repo, "checkout", "-q", "main")
+    commit(repo, "a.txt", b"mainside\n")
+    git(repo, "checkout", "-q", "topic")
+    gs(repo, "install")
+    write(repo / "x.log", SECRET)
+    ran = gs(repo, "run", "--", "git", "rebase", "main", rc=None)
+    assert (repo / ".git" / "rebase-merge").is_dir(), ran.err
+    assert not (repo / "x.log").exists()
+    write(repo / "a.txt", b"resolved\n")
+    git(repo, "add", "a.txt")
+    write(repo / "x.log", EDITED)  # in no snapshot
+    ahead = f"@{int(time.time()) + 60} +0000"
+    went_on = git(repo, "rebase", "--continue", GIT_COMMITTER_DATE=ahead)
+    assert not (repo / ".git" / "rebase-merge").exists()
+    assert not (repo / "x.log").exists()  # EDITED: written over by a pick, then deleted
+    assert "x.log" in went_on.err, went_on.err  # was: no line named the continue's loss
+    logged = [e["command"] for e in json.loads(gs(repo, "losses", "--json").out)]
+    assert logged == ["git rebase main", "git rebase"], logged
