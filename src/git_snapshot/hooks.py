@@ -335,6 +335,25 @@ def _noted_stash(repo: gitrepo.Repo, call: Call, overlay: gitrepo.Overlay | None
     return gitrepo.autostash_commit(repo)  # (None: pre-commit's stash, put back already)
 
 
+def _tell_run(
+    repo: gitrepo.Repo, call: Call, overlay: gitrepo.Overlay | None, env: Mapping[str, str]
+) -> None:
+    """Under `git snapshot run`: git's pending autostash this hook's snapshot took edits from
+    (_noted_stash), added to the file run made for it, whose path is RUN_ENV's value
+    (`toplevel NUL commit NUL`). run's check asks what git gave back of it (stash_gave_back):
+    it compares its snapshot with the worktree after git applied the autostash (RED41 R1 F3
+    under run). A value that is no such file (the "1" of an older run) is not written to."""
+    where = env.get(RUN_ENV, "")
+    stash = _noted_stash(repo, call, overlay) if os.path.isabs(where) else None
+    if not stash:
+        return
+    fd = os.open(where, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)  # (run made it)
+    try:
+        os.write(fd, os.fsencode(repo.toplevel) + b"\0" + stash.encode() + b"\0")
+    finally:
+        os.close(fd)
+
+
 def stash_gave_back(store: Store, repo: gitrepo.Repo, stash: str, paths: list[bytes]) -> set[bytes]:
     """Those of *paths* (what a stopped operation's check finds lost: stopped._report) whose
     version its snapshot took from git's autostash *stash* (_noted_stash), and that git gave
@@ -1965,6 +1984,9 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                 cm.__exit__(None, None, None)
         # The snapshot is taken: nothing after this may turn it into a failure (for a
         # pre-hook, that would stop the git command for no reason).
+        if ctx.under_run and overlay is not None:
+            with suppress(Exception):  # (not told: run names what the autostash took)
+                _tell_run(repo, call, overlay, env)
         if hook.sees_before:
             from git_snapshot import losses
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from git_snapshot.hooks import RUN_ENV
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store import location
+from git_snapshot.store.objects import DIR
 
 
 def cmd_run(
@@ -56,7 +58,14 @@ def cmd_run(
         output.err(line)
     # of what it left out: the edits (told if CMD drops them), and what holds HEAD's version
     edits, clean = losses.left_out_edits(repo, snap)
-    rc = _call(cmd, cwd)
+    told = _told_file(repo)  # where the hooks say which autostash of git's they saw
+    try:
+        rc = _call(cmd, cwd, told or "1")
+        stashes = _autostashes(repo, told)
+    finally:
+        if told:
+            with contextlib.suppress(OSError):
+                os.unlink(told)
     if not location.is_store(store_path):  # (opening it again would make an empty one there)
         stashed = location.stashed_in(store_path)  # (git stash -u/-a: its entry holds it)
         output.err(
@@ -93,7 +102,7 @@ def cmd_run(
         )
         return rc
     try:
-        report = _report(repo, snap, said, revs, edits, clean)
+        report = _report(repo, snap, said, revs, edits, clean, stashes)
     except UserError as exc:  # the command's status still counts
         output.err(f"could not check what the command destroyed: {exc}")
         return rc
@@ -125,10 +134,11 @@ def _shell_dir() -> str:
         return ""
 
 
-def _call(cmd: list[str], cwd: str) -> int:
-    """Run *cmd* as a shell would; the hooks it fires leave the report to us."""
+def _call(cmd: list[str], cwd: str, told: str) -> int:
+    """Run *cmd* as a shell would; the hooks it fires leave the report to us (*told*: the
+    value of RUN_ENV they see, _told_file's path or "1")."""
     try:
-        rc = subprocess.call(cmd, cwd=cwd, env={**os.environ, RUN_ENV: "1"})
+        rc = subprocess.call(cmd, cwd=cwd, env={**os.environ, RUN_ENV: told})
         # killed by signal N: 128 + N, as a shell says it (sys.exit(-15) gave 241; RED30)
         return 128 - rc if rc < 0 else rc
     except FileNotFoundError:
@@ -141,6 +151,35 @@ def _call(cmd: list[str], cwd: str) -> int:
         return 130
 
 
+def _told_file(repo: gitrepo.Repo) -> str | None:
+    """A new empty file in this worktree's git dir (never in a snapshot), for the hooks the
+    command fires to add the autostash they saw to (hooks._tell_run); None when it cannot be
+    made (a read-only git dir: the hooks are told nothing)."""
+    path = os.path.join(repo.git_dir, f"git-snapshot-run-{os.getpid()}")
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+    except OSError:
+        return None
+    return path
+
+
+def _autostashes(repo: gitrepo.Repo, told: str | None) -> list[str]:
+    """The commits of git's autostash that the hooks under the command took edits from in
+    this worktree (each once, in the order told); [] when none was told."""
+    try:
+        with open(told or "", "rb") as f:
+            words = f.read().split(b"\0")
+    except OSError:
+        return []
+    top = os.fsencode(repo.toplevel)
+    out: list[str] = []
+    for at, stash in zip(words[0::2], words[1::2]):
+        oid = stash.decode("ascii", "replace")
+        if at == top and oid not in out:
+            out.append(oid)
+    return out
+
+
 def _report(
     repo: gitrepo.Repo,
     snap: Snapshot,
@@ -148,9 +187,12 @@ def _report(
     revs: list[str],
     edits: dict[bytes, str],
     clean: set[bytes],
+    stashes: Sequence[str] = (),
 ) -> losses.Report:
     with Store() as store:
         found = losses.find(store, repo, snap, None, revs)
+        if found and stashes:
+            found = _not_given_back(store, repo, snap, found, stashes)
         unsaved, given = _unsaved(repo, snap, edits, clean)
         # a folder the snapshot holds empty because its files were left out, which git gives
         # back (`stash pop` makes it again with them): not lost
@@ -161,6 +203,47 @@ def _report(
         if report:
             losses.record(store, repo, report)
     return report
+
+
+def _not_given_back(
+    store: Store,
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    found: list[losses.Loss],
+    stashes: Sequence[str],
+) -> list[losses.Loss]:
+    """*found* less what git's autostash (*stashes*: _autostashes) took and gave back: the
+    rule of a stopped operation's check (hooks.stash_gave_back: the entry in the stash
+    list, or the file on disk what git's apply of it writes onto the index of the moment).
+    `run -- git rebase --autostash B` named the edit git's apply had merged with B's change,
+    and `undo` reverted that change (RED41 R1 F3 under run). Asked only where the autostash
+    holds *snap*'s version (bytes and git's mode): what the command wrote over before git
+    stashed is not in it, and is named. Not known (an error, a stash pruned): named."""
+    from git_snapshot import gitoverlay
+    from git_snapshot.hooks import stash_gave_back
+
+    held: dict[str, dict[bytes, tuple[int, str]]] = {}  # stash -> path -> (git mode, id)
+    for stash in stashes:
+        with contextlib.suppress(Exception):  # (not known: named)
+            held[stash] = {p: (m, oid) for p, m, oid in gitoverlay.stash_changes(repo, stash)[0]}
+    asked = sorted({x.path for x in found if any(x.path in h for h in held.values())})
+    if not asked:
+        return found
+    try:  # (the lost file's version in *snap*: git's mode and id; read only for those)
+        saved = {
+            p: (losses._git_mode(e), losses.git_blob_id(store, e))
+            for p, e, _ in losses._lost_items(store, repo, snap, asked, None)
+            if e.kind != DIR
+        }
+    except Exception:
+        return found
+    for stash, has in held.items():
+        same = [x.path for x in found if x.path in has and saved.get(x.path) == has[x.path]]
+        if same:
+            with contextlib.suppress(Exception):  # (not known: named)
+                back = stash_gave_back(store, repo, stash, same)
+                found = [x for x in found if x.path not in back]
+    return found
 
 
 def _unsaved(

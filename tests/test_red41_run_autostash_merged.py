@@ -1,0 +1,161 @@
+"""fixC's note, left open (RED41 R1 F3 under run): `git snapshot run -- git rebase --autostash
+B` (and `pull --rebase --autostash`, `merge --autostash`, a merging `pull --autostash`),
+fast-forward or not, whose autostash git applies cleanly: the user's edit kept, merged with
+B's change. run's own check compared its snapshot (the edit on the old base) with the
+worktree after git's apply, named a.txt, and `undo` wrote back the edit without B's change,
+reverting the upstream commit. What git's autostash took and gave back, merged, is not lost:
+run's check now asks the rule the stopped check asks (hooks.stash_gave_back), of the
+autostash the hooks under run saw. What such a command does destroy is still named: an
+ignored file B tracks, an autostash that conflicted and was then dropped, one never applied
+(the rebase's state folder removed by hand), an edit the command itself wrote over before
+git stashed.
+
+Real git, the hooks installed as a user installs them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from clihelpers import Ran
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import commit
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from hookhelpers import write
+
+BASE = b"one\ntwo\nthree\nfour\nfive\n"
+UPSTREAM = BASE.replace(b"one", b"ONE")
+MINE = BASE.replace(b"five", b"FIVE")
+BOTH = UPSTREAM.replace(b"five", b"FIVE")
+SECRET = b"TOKEN=mine\n"
+
+FORMS = {
+    "rebase": ["rebase", "--autostash", "B"],
+    "rebase-config": ["-c", "rebase.autoStash=true", "rebase", "B"],
+    "rebase-i": ["rebase", "-i", "--autostash", "B"],
+    "rebase-apply": ["rebase", "--apply", "--autostash", "B"],
+    "pull-rebase": ["pull", "-q", "--rebase", "--autostash", ".", "B"],
+    "merge": ["merge", "--autostash", "-m", "m", "B"],
+    "pull-merge": ["pull", "-q", "--no-rebase", "--autostash", "--no-edit", ".", "B"],
+}
+
+
+@pytest.fixture
+def hooked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """a.txt (BASE) and .gitignore (.env) committed on main; B changes line 1; hooks in."""
+    put_venv_on_path(monkeypatch)
+    monkeypatch.setenv("GIT_SEQUENCE_EDITOR", "true")
+    monkeypatch.setenv("GIT_EDITOR", "true")
+    commit(repo, ".gitignore", b".env\n")
+    commit(repo, "a.txt", BASE)
+    git(repo, "branch", "B")
+    install(repo)
+    git(repo, "checkout", "-q", "B")
+    commit(repo, "a.txt", UPSTREAM, msg="upstream")
+    git(repo, "checkout", "-q", "main")
+    return repo
+
+
+def _run(repo: Path, *args: str) -> Ran:
+    return gs(repo, "run", "--", *args)
+
+
+def _nothing_to_undo(repo: Path) -> None:
+    """No report: `losses` lists none, and `undo` writes nothing (a.txt keeps both changes)."""
+    assert json.loads(gs(repo, "losses", "--json").out) == []
+    ran = gs(repo, "undo", rc=None)
+    assert ran.rc != 0 and "no loss report to undo" in ran.err, ran
+    assert (repo / "a.txt").read_bytes() == BOTH
+
+
+def _named(ran: Ran) -> list[str]:
+    return sorted(n for r in ran.reports for n in r.names.split(", "))
+
+
+@pytest.mark.parametrize("local", [False, True], ids=["ff", "local-commit"])
+@pytest.mark.parametrize("form", sorted(FORMS))
+def test_a_clean_autostash_under_run_reports_nothing(hooked: Path, form: str, local: bool) -> None:
+    if local:  # not a fast-forward: a rebase rewrites it, a merge makes a merge commit
+        commit(hooked, "l.txt", b"local\n")
+    write(hooked / "a.txt", MINE)
+    ran = _run(hooked, "git", *FORMS[form])
+    assert ran.reports == [], ran.err
+    assert (hooked / "a.txt").read_bytes() == BOTH  # git's apply merged the edit
+    assert git(hooked, "stash", "list").out == ""
+    _nothing_to_undo(hooked)
+
+
+def test_an_ignored_file_b_tracks_is_still_named(hooked: Path) -> None:
+    """B tracks .env, ignored on main: the rebase's checkout writes over the user's. run
+    names .env, not a.txt; undo gives .env back and leaves a.txt as git's apply made it."""
+    git(hooked, "checkout", "-q", "B")
+    commit(hooked, ".env", b"TOKEN=theirs\n", force=True)
+    git(hooked, "checkout", "-q", "main")
+    write(hooked / ".env", SECRET)
+    write(hooked / "a.txt", MINE)
+    ran = _run(hooked, "git", "rebase", "--autostash", "B")
+    assert (hooked / ".env").read_bytes() == b"TOKEN=theirs\n"
+    assert _named(ran) == [".env"], ran.err
+    gs(hooked, "undo")
+    assert (hooked / ".env").read_bytes() == SECRET
+    assert (hooked / "a.txt").read_bytes() == BOTH
+
+
+def test_a_conflicting_autostash_dropped_is_named(hooked: Path) -> None:
+    """B changes the line the edit changes: git keeps the autostash in the stash list and
+    writes markers; the command then drops that entry and resets the conflict away (the
+    index's stage 3 held the edit until then): the edit is in run's snapshot only."""
+    git(hooked, "checkout", "-q", "B")
+    commit(hooked, "a.txt", UPSTREAM.replace(b"five", b"five-B"), msg="conflict")
+    git(hooked, "checkout", "-q", "main")
+    write(hooked / "a.txt", MINE)
+    ran = _run(
+        hooked, "sh", "-c", "git rebase --autostash B; git stash drop -q; git reset -q --hard"
+    )
+    assert (hooked / "a.txt").read_bytes() == UPSTREAM.replace(b"five", b"five-B")
+    assert git(hooked, "stash", "list").out == ""
+    assert _named(ran) == ["a.txt"], ran.err
+    gs(hooked, "undo")
+    assert (hooked / "a.txt").read_bytes() == MINE
+
+
+def test_a_conflicting_autostash_kept_is_not_named(hooked: Path) -> None:
+    """The same without the drop: git holds the edit in the stash list."""
+    git(hooked, "checkout", "-q", "B")
+    commit(hooked, "a.txt", UPSTREAM.replace(b"five", b"five-B"), msg="conflict")
+    git(hooked, "checkout", "-q", "main")
+    write(hooked / "a.txt", MINE)
+    ran = _run(hooked, "git", "rebase", "--autostash", "B")
+    assert "autostash" in git(hooked, "stash", "list").out
+    assert ran.reports == [], ran.err
+
+
+def test_an_autostash_never_applied_is_named(hooked: Path) -> None:
+    """A local commit conflicts with B: the rebase stops, its autostash in its state folder,
+    which the command then removes (as git's message for a stale one suggests): git never
+    applies the autostash, and the edit of c.txt is in run's snapshot only."""
+    commit(hooked, "c.txt", b"c\n")
+    commit(hooked, "a.txt", BASE.replace(b"one", b"one-local"), msg="local")
+    write(hooked / "c.txt", b"c edited\n")
+    ran = _run(hooked, "sh", "-c", "git rebase --autostash B; rm -rf .git/rebase-merge")
+    assert not (hooked / ".git" / "rebase-merge").exists()
+    assert (hooked / "c.txt").read_bytes() == b"c\n"
+    assert "c.txt" in _named(ran), ran.err
+    assert git(hooked, "stash", "list").out == ""
+
+
+def test_an_edit_the_command_wrote_over_before_git_stashed_is_named(hooked: Path) -> None:
+    """The command rewrites a.txt, then rebases: git's autostash holds its version, merged
+    back cleanly; run's snapshot held the user's, which no stash holds: named."""
+    write(hooked / "a.txt", MINE)
+    other = BASE.replace(b"four", b"FOUR")
+    write(hooked / "new.txt", other)
+    ran = _run(hooked, "sh", "-c", "cp new.txt a.txt && git rebase --autostash B")
+    assert (hooked / "a.txt").read_bytes() == UPSTREAM.replace(b"four", b"FOUR")
+    assert _named(ran) == ["a.txt"], ran.err
+    gs(hooked, "undo")
+    assert (hooked / "a.txt").read_bytes() == MINE
