@@ -71,3 +71,36 @@ def test_a_later_version_the_continue_destroyed_is_still_named(
     assert "x.log" in went_on.err, went_on.err  # was: no line named the continue's loss
     logged = [e["command"] for e in json.loads(gs(repo, "losses", "--json").out)]
     assert logged == ["git rebase main", "git rebase"], logged
+
+
+def test_a_loss_before_a_stop_at_the_head_it_began_from_is_named(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Of d0655d6 (RED41 R2 F1): `git rebase -i HEAD~2` with `exec true`, then both picks,
+    then `break`: its checkout of HEAD~2 writes over the user's ignored x.log (HEAD~2 tracks
+    it), the fast-forward picks lead HEAD back to where it began, and it stops. The user
+    writes a new x.log during the stop; `run -- git rebase --continue` ends it. The stopped
+    check took HEAD back at its start for "no move before the stop" and left x.log out as
+    the user's own change: SECRET, in the pre-rebase snapshot alone, was named nowhere."""
+    put_venv_on_path(monkeypatch)
+    commit(repo, ".gitignore", b"*.log\n")
+    commit(repo, "x.log", b"old\n", force=True)
+    _untrack(repo, "x.log")
+    commit(repo, "b.txt", b"b\n")
+    gs(repo, "install")
+    write(repo / "x.log", SECRET)
+    todo = tmp_path / "todo.sh"
+    todo.write_text(
+        "printf 'exec true\\npick %s\\npick %s\\nbreak\\n'"
+        ' $(git rev-parse HEAD~1) $(git rev-parse HEAD) > "$1"\n'
+    )
+    began = git(repo, "rev-parse", "HEAD").out.strip()
+    git(repo, "rebase", "-i", "HEAD~2", GIT_SEQUENCE_EDITOR=f"sh {todo}")
+    assert (repo / ".git" / "rebase-merge").is_dir()
+    assert git(repo, "rev-parse", "HEAD").out.strip() == began
+    assert not (repo / "x.log").exists()  # the checkout wrote over it, a pick deleted it
+    write(repo / "x.log", EDITED)
+    gs(repo, "run", "--", "git", "rebase", "--continue")
+    (entry,) = json.loads(gs(repo, "losses", "--json").out)
+    assert [x["path"] for x in entry["lost"]] == ["x.log"]
+    assert gs(repo, "cat", str(entry["snapshot"]), "x.log").out.encode() == SECRET

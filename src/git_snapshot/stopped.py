@@ -492,12 +492,14 @@ def _wrote_before(repo: gitrepo.Repo, ran: Snapshot, orig: str, when: object) ->
     head = ran.meta.get("head")
     if not isinstance(head, str) or not isinstance(when, (int, float)):
         return None
-    if head == orig:
-        # stopped before its first move (an am on its first patch). (A rebase whose picks,
-        # all fast-forwards, led HEAD back to *orig* before it stopped is taken for one too)
+    moves = head_steps(repo.git_dir, when, (*_OWN_MOVES, b"am"))
+    if head == orig and all(new != head for _, new in moves):
+        # stopped before its first move (an am on its first patch); not a rebase whose moves
+        # led HEAD back to *orig* before it stopped (its checkout of the base wrote, then
+        # fast-forward picks: review41 RCF)
         return set()
     steps = []
-    for step in head_steps(repo.git_dir, when, (*_OWN_MOVES, b"am")):
+    for step in moves:
         steps.append(step)
         if step[1] == head:
             return step_paths(repo, steps)
