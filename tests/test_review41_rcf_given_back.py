@@ -53,3 +53,28 @@ def test_an_edit_for_a_renamed_file_git_never_applied_is_named(
     assert named_lost(repo) == ["a.txt"]
     gs(repo, "undo")
     assert (repo / "a.txt").read_bytes() == MINE
+
+
+def test_an_exec_bit_git_never_applied_is_named(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The user's edit is a chmod +x only; B changes a.txt's bytes; the rebase --autostash
+    stops, is resolved and its state folder removed by hand: a.txt holds the bytes git's
+    apply would write, without the exec bit the autostash holds. given_back compared the
+    bytes alone: the edit, in the pre-rebase snapshot alone, was named nowhere."""
+    put_venv_on_path(monkeypatch)
+    commit(repo, "a.txt", BASE)
+    commit(repo, "c.txt", b"base\n")
+    git(repo, "checkout", "-q", "-b", "B")
+    commit(repo, "a.txt", BASE.replace(b"one", b"ONE"))
+    commit(repo, "c.txt", b"B\n")
+    git(repo, "checkout", "-q", "main")
+    commit(repo, "c.txt", b"main\n")
+    install(repo)
+    (repo / "a.txt").chmod(0o755)
+    assert git(repo, "rebase", "--autostash", "B", rc=None).rc != 0
+    write(repo / "c.txt", b"resolved\n")
+    git(repo, "add", "c.txt")
+    shutil.rmtree(repo / ".git" / "rebase-merge")
+    assert not (repo / "a.txt").stat().st_mode & 0o100
+    assert named_lost(repo) == ["a.txt"]

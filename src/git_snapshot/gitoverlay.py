@@ -289,15 +289,15 @@ def given_back(repo: Repo, commit: str, paths: list[bytes], dest: str) -> set[by
 
 
 def _same_file(a: bytes, b: bytes) -> bool:
-    """Whether *a* and *b* are both regular files of the same bytes, or links to the same
-    target."""
+    """Whether *a* and *b* are both regular files of the same bytes and exec bit (a chmod is
+    an edit an autostash holds), or links to the same target."""
     try:
         sa, sb = os.lstat(a), os.lstat(b)
         if stat.S_ISLNK(sa.st_mode) and stat.S_ISLNK(sb.st_mode):
             return os.readlink(a) == os.readlink(b)
         if not (stat.S_ISREG(sa.st_mode) and stat.S_ISREG(sb.st_mode)):
             return False
-        if sa.st_size != sb.st_size:
+        if sa.st_size != sb.st_size or (sa.st_mode ^ sb.st_mode) & 0o100:
             return False
         with open(a, "rb") as fa, open(b, "rb") as fb:
             while True:
