@@ -159,3 +159,27 @@ def test_an_edit_the_command_wrote_over_before_git_stashed_is_named(hooked: Path
     assert _named(ran) == ["a.txt"], ran.err
     gs(hooked, "undo")
     assert (hooked / "a.txt").read_bytes() == MINE
+
+
+def test_a_converted_file_merged_back_is_not_named(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """a.txt checked out with CRLF (eol=crlf): run's snapshot holds the CRLF bytes, git's
+    autostash the LF blob git stores; the same version all the same, merged back: not named."""
+    put_venv_on_path(monkeypatch)
+    commit(repo, ".gitattributes", b"a.txt text eol=crlf\n")
+    commit(repo, "a.txt", BASE)
+    (repo / "a.txt").unlink()
+    git(repo, "checkout", "-q", "--", "a.txt")  # (as git writes it: CRLF)
+    assert (repo / "a.txt").read_bytes() == BASE.replace(b"\n", b"\r\n")
+    git(repo, "branch", "B")
+    install(repo)
+    git(repo, "checkout", "-q", "B")
+    write(repo / "a.txt", UPSTREAM.replace(b"\n", b"\r\n"))
+    git(repo, "commit", "-q", "-am", "upstream")
+    git(repo, "checkout", "-q", "main")
+    write(repo / "a.txt", MINE.replace(b"\n", b"\r\n"))
+    ran = _run(repo, "git", "rebase", "--autostash", "B")
+    assert (repo / "a.txt").read_bytes() == BOTH.replace(b"\n", b"\r\n")
+    assert ran.reports == [], ran.err
+    assert json.loads(gs(repo, "losses", "--json").out) == []

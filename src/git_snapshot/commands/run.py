@@ -230,11 +230,18 @@ def _not_given_back(
     if not asked:
         return found
     try:  # (the lost file's version in *snap*: git's mode and id; read only for those)
+        entries = {p: e for p, e, _ in losses._lost_items(store, repo, snap, asked, None)}
         saved = {
             p: (losses._git_mode(e), losses.git_blob_id(store, e))
-            for p, e, _ in losses._lost_items(store, repo, snap, asked, None)
+            for p, e in entries.items()
             if e.kind != DIR
         }
+        # a file git converts (eol, a clean filter): the snapshot holds what git writes, the
+        # autostash what it stores; the same version where git writes back the same bytes
+        stored = {p: {h[p][1] for h in held.values() if p in h} for p in saved}
+        items = [(p, entries[p]) for p in saved if saved[p][1] not in stored[p]]
+        for p, oid in losses.converted(store, repo, items, stored).items():
+            saved[p] = (saved[p][0], oid)
     except Exception:
         return found
     for stash, has in held.items():
