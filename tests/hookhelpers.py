@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import tarfile
+from collections.abc import Callable
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -190,3 +191,20 @@ def clone_with_hooks(remote: Path, work: Path) -> Path:
     git(work, "config", "user.email", "t@x")
     install(work)
     return work
+
+
+def after_pre_restore(monkeypatch: pytest.MonkeyPatch, then: Callable[[], object]) -> None:
+    """worktree.take works as ever (in this process: a test calling the CLI's main or the
+    API); *then* runs once each time a pre-restore snapshot returns, before the restore
+    writes anything: where a concurrent writer's change lands between the two."""
+    from git_snapshot import worktree
+
+    real = worktree.take
+
+    def take(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        if kwargs.get("trigger") == "pre-restore":
+            then()
+        return out
+
+    monkeypatch.setattr(worktree, "take", take)

@@ -11,31 +11,16 @@ The tool is a real process (sh), run right after the pre-restore snapshot is tak
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from clihelpers import gs
+from hookhelpers import after_pre_restore
 from hookhelpers import install
 
-from git_snapshot import worktree
 from git_snapshot.cli import main
 
 NEW = "made by the build after the pre-restore snapshot\n"
-
-
-def _after_take(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> None:
-    """worktree.take works as ever; *then* runs once as the pre-restore snapshot returns."""
-    real = worktree.take
-
-    def take(*args: Any, **kwargs: Any) -> Any:
-        out = real(*args, **kwargs)
-        if kwargs.get("trigger") == "pre-restore":
-            then()
-        return out
-
-    monkeypatch.setattr(worktree, "take", take)
 
 
 def _build_writes(repo: Path) -> None:
@@ -58,7 +43,7 @@ def test_delete_keeps_what_appeared_after_its_snapshot(
     (repo / "gone.txt").write_text("an extra nothing touches\n")
     (repo / "build").mkdir()
     (repo / "build" / "old.o").write_text("old object\n")
-    _after_take(monkeypatch, lambda: _build_writes(repo))
+    after_pre_restore(monkeypatch, lambda: _build_writes(repo))
     rc = main(["-C", str(repo), "restore", "1", "--delete"])
     out = capsys.readouterr()
     said = out.out + out.err

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 from clihelpers import gs
+from hookhelpers import after_pre_restore
 from hookhelpers import install
 
-from git_snapshot import worktree
 from git_snapshot.cli import main
 from git_snapshot.store.restorer import Restorer
 
@@ -47,19 +47,6 @@ def _editor_saves(repo: Path) -> None:
     subprocess.run(
         ["sh", "-c", f"printf '%s' '{SAVED}' > .z.swp && mv .z.swp z.txt"], cwd=repo, check=True
     )
-
-
-def _after_take(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> None:
-    """worktree.take works as ever; *then* runs once as the pre-restore snapshot returns."""
-    real = worktree.take
-
-    def take(*args: Any, **kwargs: Any) -> Any:
-        out = real(*args, **kwargs)
-        if kwargs.get("trigger") == "pre-restore":
-            then()
-        return out
-
-    monkeypatch.setattr(worktree, "take", take)
 
 
 def _while_writing(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> None:
@@ -99,7 +86,7 @@ def test_whole_tree_restore_keeps_a_save_made_after_its_snapshot(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _edited(repo)
-    _after_take(monkeypatch, lambda: _editor_saves(repo))
+    after_pre_restore(monkeypatch, lambda: _editor_saves(repo))
     rc, said = _restore(repo, capsys, "1")
     for i in range(FILES):
         assert (repo / f"f{i:03}.txt").read_text() == f"old {i}\n"
@@ -110,7 +97,7 @@ def test_one_path_restore_keeps_a_save_made_after_its_snapshot(
     repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _edited(repo)
-    _after_take(monkeypatch, lambda: _editor_saves(repo))
+    after_pre_restore(monkeypatch, lambda: _editor_saves(repo))
     rc, said = _restore(repo, capsys, "1", "z.txt")
     _kept_then_written(repo, rc, said, "1", "z.txt")
 

@@ -22,27 +22,14 @@ from typing import Any
 
 import pytest
 from clihelpers import gs
+from hookhelpers import after_pre_restore
 from hookhelpers import install
 
-from git_snapshot import worktree
 from git_snapshot.cli import main
 from git_snapshot.store import restorer
 from git_snapshot.store.restore_guard import Guard
 
 CHANGED = "changed while the restore ran: run it again"
-
-
-def _after_take(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> None:
-    """worktree.take works as ever; *then* runs once as the pre-restore snapshot returns."""
-    real = worktree.take
-
-    def take(*args: Any, **kwargs: Any) -> Any:
-        out = real(*args, **kwargs)
-        if kwargs.get("trigger") == "pre-restore":
-            then()
-        return out
-
-    monkeypatch.setattr(worktree, "take", take)
 
 
 def _chmod(repo: Path, mode: str, *paths: str) -> Callable[[], None]:
@@ -93,7 +80,7 @@ def test_a_file_chmodded_after_the_pre_restore_snapshot_is_not_written_over(
     (repo / "z.txt").write_text("z edit\n")
     (repo / "y.txt").write_text("y edit\n")
     (repo / "y.txt").chmod(0o644)
-    _after_take(monkeypatch, _chmod(repo, "755", "z.txt", "y.txt"))
+    after_pre_restore(monkeypatch, _chmod(repo, "755", "z.txt", "y.txt"))
     rc, said = _restore(repo, capsys, "1")
     assert rc == 1, said
     assert f"NOT WRITTEN z.txt: {CHANGED}" in said
@@ -121,7 +108,7 @@ def test_a_chmod_the_restore_would_undo_is_kept(
     (repo / "a.txt").write_text("a old\n")
     gs(repo, "create")  # 1
     (repo / "a.txt").write_text("a edit\n")
-    _after_take(monkeypatch, _chmod(repo, "+x", "run.sh"))
+    after_pre_restore(monkeypatch, _chmod(repo, "+x", "run.sh"))
     rc, said = _restore(repo, capsys, "1")
     assert rc == 1, said
     assert f"NOT WRITTEN run.sh: {CHANGED}" in said
@@ -173,7 +160,7 @@ def test_delete_keeps_a_file_chmodded_after_its_snapshot(
     gs(repo, "create")  # 1
     (repo / "tool.sh").write_text("echo tool\n")
     (repo / "gone.txt").write_text("an extra nothing touches\n")
-    _after_take(monkeypatch, _chmod(repo, "+x", "tool.sh"))
+    after_pre_restore(monkeypatch, _chmod(repo, "+x", "tool.sh"))
     rc, said = _restore(repo, capsys, "1", "--delete")
     assert rc == 1, said
     assert f"NOT WRITTEN tool.sh: {CHANGED}" in said
@@ -198,7 +185,7 @@ def test_delete_keeps_a_folder_chmodded_after_its_snapshot(
     (repo / "cache").mkdir()
     (repo / "cache").chmod(0o755)
     (repo / "cache" / "x.o").write_text("x\n")
-    _after_take(monkeypatch, _chmod(repo, "700", "cache"))
+    after_pre_restore(monkeypatch, _chmod(repo, "700", "cache"))
     rc, said = _restore(repo, capsys, "1", "--delete")
     assert rc == 1, said
     assert f"NOT WRITTEN cache: {CHANGED}" in said
@@ -251,7 +238,7 @@ def test_a_folder_chmodded_after_the_pre_restore_snapshot_keeps_its_mode(
     (repo / "bin" / "a.txt").write_text("a old\n")
     gs(repo, "create")  # 1
     (repo / "bin" / "a.txt").write_text("a edit\n")
-    _after_take(monkeypatch, _chmod(repo, f"{mode:o}", "bin"))
+    after_pre_restore(monkeypatch, _chmod(repo, f"{mode:o}", "bin"))
     rc, said = _restore(repo, capsys, "1")
     assert rc == 1, said
     assert f"NOT WRITTEN bin: {CHANGED}" in said

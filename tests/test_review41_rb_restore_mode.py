@@ -28,36 +28,22 @@ import stat
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from clihelpers import VENV_BIN
 from clihelpers import Ran
 from clihelpers import gs
 from clihelpers import run
+from hookhelpers import after_pre_restore
 from hookhelpers import install
 from ownerhelpers import needs_root
 
-from git_snapshot import worktree
 from git_snapshot.cli import main
 from git_snapshot.store import restorer
 
 
 def _mode(path: Path) -> int:
     return stat.S_IMODE(path.lstat().st_mode)
-
-
-def _after_take(monkeypatch: pytest.MonkeyPatch, then: Callable[[], object]) -> None:
-    """worktree.take works as ever; *then* runs once as the pre-restore snapshot returns."""
-    real = worktree.take
-
-    def take(*args: Any, **kwargs: Any) -> Any:
-        out = real(*args, **kwargs)
-        if kwargs.get("trigger") == "pre-restore":
-            then()
-        return out
-
-    monkeypatch.setattr(worktree, "take", take)
 
 
 @pytest.mark.parametrize(
@@ -128,7 +114,7 @@ def test_delete_keeps_the_mode_another_gives_a_folder_that_stays_as_it_is_emptie
     junk/ (700) while the restore empties it stays: giving junk/ its 555 back took it, and
     700 is in no snapshot (as 78f511e does for a named path's parent)."""
     junk = _junk(repo)
-    _after_take(monkeypatch, lambda: (junk / "new").write_text("new\n"))
+    after_pre_restore(monkeypatch, lambda: (junk / "new").write_text("new\n"))
     _after_empty(monkeypatch, lambda j: subprocess.run(["chmod", "700", str(j)], check=True))
     rc, said = _restore(repo, capsys, "--delete", "1")
     assert rc == 1, said
