@@ -1265,6 +1265,7 @@ def find_losses(
     started: float,
     after: Result | None,
     overlay: gitrepo.Overlay | None,
+    note: Mapping[str, Any] | None = None,
 ) -> list[losses.Report]:
     """What the operation that ran this post-hook destroyed: a report per snapshot holding
     some of it, [] when nothing was lost (*after*: this hook's snapshot, as worktree.take
@@ -1275,7 +1276,9 @@ def find_losses(
     version the user had just replaced); the rest with the pre-restore snapshot. The
     snapshot before is one committed before the git command began, or by its pre-hook
     (_before); what a snapshot in flight while it ran read before git wrote is named from
-    it (_in_flight, _from_flight)."""
+    it (_in_flight, _from_flight). *note*: a rebase's stopped note (post-rewrite), when a
+    snapshot taken during its stop is *before*: what its picks destroyed before that one is
+    compared with the snapshot the rebase began from (stopped.held_since), hedged."""
     later: list[Snapshot] = []
     began = _git_began(repo, call, ctx, after, started)
     before = _before(store, repo, call, started, later, began)
@@ -1290,21 +1293,34 @@ def find_losses(
             from git_snapshot import restored
 
             parts = restored.parts(store, before)
-    # (what each path was just before the command: *before*'s labels, whichever is compared)
+    older: list[Snapshot] = []  # named hedged, whatever *before* is
+    since = before
+    if note is not None and before is not None and call.name == "post-rewrite":
+        from git_snapshot import stopped
+
+        held = stopped.held_since(store, repo, note, before)
+        if held is not None:
+            # the rebase stopped, and a snapshot was taken during the stop (create, the
+            # watcher's): what it destroyed before that one only the one it began from holds
+            first, paths = held
+            parts.append((first, first, paths.__contains__))
+            older.append(first)
+            since = first
+    # (what each path was just before the command: *before*'s labels, whichever is compared;
+    # the rebase's, its own)
     found = [
-        (shown, _lost_from(op, seen, within, seen is before, before))
+        (shown, _lost_from(op, seen, within, seen is before, shown if shown in older else before))
         for shown, seen, within in parts
     ]
     if flight:
         found = _from_flight(op, flight, before, found)
-    older: list[Snapshot] = []  # named hedged, whatever *before* is
     if before is not None and call.name == "post-checkout":
         popped = _unstashed(op, before, found)
-        older = [shown for shown, _ in popped]
+        older += [shown for shown, _ in popped]
         found += popped
     found = [(shown, lost) for shown, lost in found if lost[0] or lost[1]]
-    if found and before is not None and call.name == "post-rewrite":
-        found = _not_named_since(op, before, found)
+    if found and since is not None and call.name == "post-rewrite":
+        found = _not_named_since(op, since, found)
     if not found:
         return []  # (the usual hook: losses is not even imported)
     from git_snapshot import losses
@@ -1954,6 +1970,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
     reports: list[losses.Report] = []
     earlier: losses.Report | None = None  # what an earlier, stopped operation destroyed
     soft: set[bytes] = set()  # of it, edits a reset left at HEAD's version (stopped.settle)
+    note: dict[str, Any] | None = None  # a rebase's note, read before its post-rewrite clears it
     problems: list[str] = []
     # a wait for the store's lock (a repair, a gc, a suspended one) is said, once
     Store.on_wait = _say_waiting(call)
@@ -1995,6 +2012,8 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
             try:  # a merge or rebase that stopped with no hook after it (stopped.py)
                 from git_snapshot import stopped
 
+                if call.name == "post-rewrite":
+                    note = stopped.read_note(repo)  # (find_losses: stopped.held_since)
                 earlier = stopped.consume(store, repo, call.name, res.snapshot.root, soft=soft)
             except Exception as exc:
                 problems.append(f"git-snapshot: could not check an earlier operation: {exc}")
@@ -2023,7 +2042,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
                 # snapshot the prune then forgot)
                 with store.lock():
                     if not hook.pre:
-                        reports = find_losses(store, repo, call, ctx, started, res, overlay)
+                        reports = find_losses(store, repo, call, ctx, started, res, overlay, note)
                     if autostash:
                         reports += _autostash_losses(
                             store, repo, call, ctx, started, res, overlay, reports

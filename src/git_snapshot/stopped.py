@@ -504,3 +504,64 @@ def _wrote_before(repo: gitrepo.Repo, ran: Snapshot, orig: str, when: object) ->
         if step[1] == head:
             return step_paths(repo, steps)
     return None  # HEAD then is none of its moves': the user's own commit, say
+
+
+def read_note(repo: gitrepo.Repo) -> dict[str, Any] | None:
+    """The note as it is now (None: none, torn, another user's), for :func:`held_since`:
+    read before :func:`consume` clears it at the operation's own post-hook."""
+    try:
+        return _read(_path(repo))
+    except PermissionError:
+        return None
+
+
+def held_since(
+    store: Store, repo: gitrepo.Repo, note: Mapping[str, Any], before: Snapshot
+) -> tuple[Snapshot, frozenset[bytes]] | None:
+    """At a rebase's post-rewrite that compares *before* (hooks._before: the newest snapshot
+    taken before the command that ended the rebase), the noted rebase's snapshot when it is
+    older (a rebase that stopped, and a snapshot taken during the stop: `git snapshot
+    create`, the watcher's) and the paths it holds that its picks destroyed before *before*
+    was taken: *before* no longer holds them as it does (hooks.find_losses names those from
+    it). Compared with *before* only, what the rebase wrote over or deleted before it
+    stopped was named nowhere: *before* holds git's version, and the note, read by this
+    post-rewrite, said nothing (fixF's note, session 41). None when there is no such note.
+    The rules of :func:`_lost_before` (*ran* is *before*): a path *before* holds as an
+    untracked or ignored file of another version, or lacks, that none of the rebase's moves
+    before *before* wrote or deleted, the user changed during the stop (not its loss)."""
+    from git_snapshot import identity
+    from git_snapshot.errors import UserError
+    from git_snapshot.store.diff import diff_trees
+    from git_snapshot.store.objects import DIR
+    from git_snapshot.worktree import IGNORED
+    from git_snapshot.worktree import UNTRACKED
+
+    if not _ours(note, store, repo):
+        return None
+    orig = note.get("orig")
+    if not isinstance(orig, str) or not orig or note["snapshot"] == before.id:
+        return None
+    try:
+        snap = store.get(identity.source(store, repo), note["snapshot"])
+    except UserError:
+        return None  # pruned since
+    if snap.created >= before.created:
+        return None
+    wrote = _wrote_before(repo, before, orig, note.get("when"))
+    paths = set()
+    for c in diff_trees(store, snap.root, before.root):
+        was, there = c.old, c.new
+        if was is None or was.kind == DIR:
+            continue
+        if there is not None and _same(was, there):
+            continue
+        user = there is None or there.label in (UNTRACKED, IGNORED)
+        if user and wrote is not None and c.path not in wrote:
+            continue  # the user's, during the stop
+        paths.add(c.path)
+    return (snap, frozenset(paths)) if paths else None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two tree entries hold the same thing: kind, content and mode."""
+    return bool((a.kind, a.ref, a.mode) == (b.kind, b.ref, b.mode))
