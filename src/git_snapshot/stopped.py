@@ -536,10 +536,10 @@ def held_since(
     from git_snapshot.worktree import IGNORED
     from git_snapshot.worktree import UNTRACKED
 
-    if not _ours(note, store, repo):
-        return None
     orig = note.get("orig")
-    if not isinstance(orig, str) or not orig or note["snapshot"] == before.id:
+    if note.get("snapshot") == before.id or not isinstance(orig, str) or not orig:
+        return None  # (the usual rebase, which did not stop: no store query)
+    if not _ours(note, store, repo):
         return None
     try:
         snap = store.get(identity.source(store, repo), note["snapshot"])
