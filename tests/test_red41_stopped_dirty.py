@@ -7,8 +7,8 @@ commit is then pruned (`git gc --prune=now`: git 2.39 keeps no reachability from
 -fr .git/rebase-merge`, as git's own message advises). The `--abort` (or the next checkout)
 cannot give the edit back: `error: cannot store ...`. The snapshot the operation began with
 holds it, and no report named it: the check compared only the paths the operation's commits
-touch. The note now keeps the paths the user had edited when it began (the autostash's, or
-for a merge `git diff-index HEAD`), and the check names those the worktree now holds at
+touch. The note now keeps the paths the user had edited when it began (the autostash's; a
+merge's the check finds in the store: stopped._edited), and it names those the worktree holds at
 HEAD's version (git reset them and gave nothing back): not one the user edited or committed
 again since.
 

@@ -122,28 +122,13 @@ def begin(
         data["autostash"] = autostash
     if stashes:  # a merge that makes git's autostash (hooks._merge_stashes)
         data["stashes"] = True
-    with contextlib.suppress(Exception):  # (unborn HEAD, a stash gone: nothing to note)
-        dirty = _dirty(repo, autostash, am or rebase)
-        if dirty:
-            data["dirty"] = [os.fsdecode(p) for p in dirty]
+    if autostash:  # (a merge's dirty files are the check's to find: _edited)
+        with contextlib.suppress(Exception):  # (a stash gone: nothing to note)
+            dirty = gitrepo.changed_paths(repo, f"{autostash}^1", autostash)
+            if dirty:
+                data["dirty"] = [os.fsdecode(p) for p in dirty]
     with contextlib.suppress(OSError):
         atomic_write(_path(repo), json.dumps(data).encode(), durable=False)
-
-
-def _dirty(repo: gitrepo.Repo, autostash: str | None, clean: bool) -> list[bytes]:
-    """The tracked paths the user had edited (or staged) when the operation began, which
-    it does not write itself: git's *autostash* took them (before pre-rebase; a pruned one,
-    or its state folder removed, gives nothing back at the end: RED41 R2 F3); or, for a
-    merge, they stay in the worktree, and its --abort resets a staged one (F5); a merge's
-    autostash is made after its pre-hook, from them. *clean*: a rebase or an am, which
-    refuses to start with others (`git diff-index`: one git call only for a merge)."""
-    out: set[bytes] = set()
-    if autostash:
-        out.update(gitrepo.changed_paths(repo, f"{autostash}^1", autostash))
-    if not clean:
-        raw = gitrepo.run_git(repo.toplevel, "diff-index", "--name-only", "-z", "HEAD")
-        out.update(p for p in raw.split(b"\0") if p)
-    return sorted(out)
 
 
 def consume(
@@ -361,9 +346,17 @@ def _report(
 
         with contextlib.suppress(Exception):  # (as above: nothing more to compare)
             touched.update(stopped_stash_wrote(store, repo, snap, orig, when, after))
-    # and what the user had edited when it began (_dirty), where the worktree now holds
-    # HEAD's version of then: git reset it and gave nothing back (_put_back; RED41 R2 F3, F5)
-    dirty = {os.fsencode(p) for p in note.get("dirty", []) if isinstance(p, str)} - touched
+    # and what the user had edited when it began (the autostash's paths; a merge's: _edited),
+    # where the worktree now holds HEAD's version of then: git reset it and gave nothing
+    # back (_put_back; RED41 R2 F3, F5)
+    dirty = {os.fsencode(p) for p in note.get("dirty", []) if isinstance(p, str)}
+    if note.get("kind") == "merge":
+        if not note.get("stashes") and _concluded(repo, orig, note.get("when")):
+            dirty = set()  # the user's commit ended it: it reset nothing they had edited
+        else:
+            with contextlib.suppress(Exception):  # (a snapshot unreadable: as before)
+                dirty |= _edited(store, repo, snap, after)
+    dirty -= touched
     if not touched and not dirty:
         return None
     found = losses.find(store, repo, snap, sorted(touched), [orig, *brings]) if touched else []
@@ -408,6 +401,51 @@ def _report(
     else:
         losses.record(store, repo, report)
     return report
+
+
+def _edited(store: Store, repo: gitrepo.Repo, snap: Snapshot, after: bytes | None) -> set[bytes]:
+    """The files *snap* holds as tracked that the worktree no longer holds as they were
+    (*after*: the checking hook's snapshot of it, compared in the store; else the disk):
+    where a merge's --abort may have reset what the user had edited when it began (RED41 R2
+    F5, F3 for merge --autostash). Of these the check names only the edits git has no copy
+    of whose path the worktree now holds at HEAD's version of then (_put_back): a tracked
+    file the user had not edited is git's to give back. Not asked at the merge's pre-hook
+    (`git diff-index HEAD` there read the whole worktree and HEAD's tree at every merge and
+    pull: 40-70 ms on 20,000 files), only when a stopped merge is checked."""
+    from git_snapshot.store.diff import diff_trees
+    from git_snapshot.store.diff import lost
+    from git_snapshot.store.objects import DIR
+    from git_snapshot.worktree import TRACKED
+
+    top = os.fsencode(repo.toplevel)
+    if after is None:
+        items = lost(store, snap.root, top)
+    else:
+        items = []
+        for c in diff_trees(store, snap.root, after):
+            if c.old is None:
+                continue
+            if c.old.kind != DIR:
+                items.append((c.path, c.old, ""))
+            elif c.new is None or c.new.kind != DIR:  # (its files: what the disk lacks)
+                items.extend(lost(store, snap.root, top, [c.path]))
+    return {p for p, e, _ in items if e.kind != DIR and e.label == TRACKED}
+
+
+def _concluded(repo: gitrepo.Repo, orig: str, when: object) -> bool:
+    """Whether the user's commit ended the merge (`git commit`, `merge --continue`: HEAD's
+    reflog has a `commit (merge)` from *orig* since *when*, the note's time). Then no
+    --abort ran, and a merge that made no autostash reset nothing: what the user had edited
+    and the worktree holds at HEAD's version of then, the user wrote so during the stop."""
+    if not isinstance(when, (int, float)):
+        return False
+    from git_snapshot.hooks import REFLOG_TAIL
+    from git_snapshot.losses import reflog_since
+
+    return any(
+        old == orig and msg.startswith(b"commit (merge)")
+        for old, _new, msg in reflog_since(repo.git_dir, when, REFLOG_TAIL)
+    )
 
 
 def _put_back(repo: gitrepo.Repo, orig: str, paths: list[bytes]) -> set[bytes]:
