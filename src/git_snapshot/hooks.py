@@ -123,6 +123,7 @@ PENDING = "git-snapshot-pending"
 WATCH_ENV = "GIT_SNAPSHOT_WATCH"
 WATCH_OFF = ("0", "false", "no", "off")
 RUN_ENV = "GIT_SNAPSHOT_RUN"  # set by `git snapshot run` for its command: it reports, not us
+RUN_FILE = "git-snapshot-run-"  # its value's name: a file run made in the git dir
 # Without /proc (so without the git command's start time), a file written this long before git
 # last wrote the index counts as written by the operation (a file checkout writes the files,
 # then the index). Too short misses a loss on a slow disk, which is better than a false alarm.
@@ -342,14 +343,23 @@ def _tell_run(
     (_noted_stash), added to the file run made for it, whose path is RUN_ENV's value
     (`toplevel NUL commit NUL`). run's check asks what git gave back of it (stash_gave_back):
     it compares its snapshot with the worktree after git applied the autostash (RED41 R1 F3
-    under run). A value that is no such file (the "1" of an older run) is not written to."""
+    under run). A value that is no such file is not written to: the "1" of an older run, a
+    path outside this worktree's git dir (a stale or foreign environment: a file of the
+    user's had the line appended), or no regular file of ours there (a FIFO blocked the
+    hook, and git with it, for ever)."""
+    import stat  # (os imported it)
+
     where = env.get(RUN_ENV, "")
-    stash = _noted_stash(repo, call, overlay) if os.path.isabs(where) else None
-    if not stash:
+    if not (os.path.isabs(where) and os.path.basename(where).startswith(RUN_FILE)):
         return
-    fd = os.open(where, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW)  # (run made it)
+    stash = _noted_stash(repo, call, overlay)
+    if not stash or not os.path.samefile(os.path.dirname(where), repo.git_dir):
+        return
+    fd = os.open(where, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
-        os.write(fd, os.fsencode(repo.toplevel) + b"\0" + stash.encode() + b"\0")
+        st = os.fstat(fd)
+        if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():  # (run made it)
+            os.write(fd, os.fsencode(repo.toplevel) + b"\0" + stash.encode() + b"\0")
     finally:
         os.close(fd)
 

@@ -17,6 +17,7 @@ from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import report_stopped
 from git_snapshot.errors import UserError
 from git_snapshot.hooks import RUN_ENV
+from git_snapshot.hooks import RUN_FILE
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store import location
@@ -154,8 +155,10 @@ def _call(cmd: list[str], cwd: str, told: str) -> int:
 def _told_file(repo: gitrepo.Repo) -> str | None:
     """A new empty file in this worktree's git dir (never in a snapshot), for the hooks the
     command fires to add the autostash they saw to (hooks._tell_run); None when it cannot be
-    made (a read-only git dir: the hooks are told nothing)."""
-    path = os.path.join(repo.git_dir, f"git-snapshot-run-{os.getpid()}")
+    made (a read-only git dir: the hooks are told nothing). Its name is new each time: one
+    after the pid alone found a killed run's file (no `finally` on SIGTERM) when the pid came
+    round again, and the hooks of that run were told nothing."""
+    path = os.path.join(repo.git_dir, f"{RUN_FILE}{os.getpid()}-{os.urandom(8).hex()}")
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
     except OSError:
