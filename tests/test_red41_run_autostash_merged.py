@@ -183,3 +183,15 @@ def test_a_converted_file_merged_back_is_not_named(
     assert (repo / "a.txt").read_bytes() == BOTH.replace(b"\n", b"\r\n")
     assert ran.reports == [], ran.err
     assert json.loads(gs(repo, "losses", "--json").out) == []
+
+
+@pytest.mark.parametrize("form", ["rebase", "merge"])
+def test_a_run_inside_a_run_tells_the_outer_one(hooked: Path, form: str) -> None:
+    """`run -- git snapshot run -- git rebase --autostash B`: the inner run's environment
+    names its own file, so the hooks told it alone, and the outer run named a.txt (undo
+    would have reverted B's change). The inner run passes on what it was told."""
+    write(hooked / "a.txt", MINE)
+    ran = _run(hooked, "git", "snapshot", "run", "--", "git", *FORMS[form])
+    assert ran.reports == [], ran.err
+    assert (hooked / "a.txt").read_bytes() == BOTH
+    _nothing_to_undo(hooked)

@@ -340,26 +340,42 @@ def _tell_run(
     repo: gitrepo.Repo, call: Call, overlay: gitrepo.Overlay | None, env: Mapping[str, str]
 ) -> None:
     """Under `git snapshot run`: git's pending autostash this hook's snapshot took edits from
-    (_noted_stash), added to the file run made for it, whose path is RUN_ENV's value
-    (`toplevel NUL commit NUL`). run's check asks what git gave back of it (stash_gave_back):
-    it compares its snapshot with the worktree after git applied the autostash (RED41 R1 F3
-    under run). A value that is no such file is not written to: the "1" of an older run, a
-    path outside this worktree's git dir (a stale or foreign environment: a file of the
-    user's had the line appended), or no regular file of ours there (a FIFO blocked the
-    hook, and git with it, for ever)."""
+    (_noted_stash), told to run (tell_run). run's check asks what git gave back of it
+    (stash_gave_back): it compares its snapshot with the worktree after git applied the
+    autostash (RED41 R1 F3 under run)."""
+    where = env.get(RUN_ENV, "")
+    if _run_file(where):
+        stash = _noted_stash(repo, call, overlay)
+        if stash:
+            tell_run(repo, where, [stash])
+
+
+def _run_file(where: str) -> bool:
+    """Whether RUN_ENV's value *where* may name the file a run made (not the "1" of an older
+    run)."""
+    return os.path.isabs(where) and os.path.basename(where).startswith(RUN_FILE)
+
+
+def tell_run(repo: gitrepo.Repo, where: str, stashes: list[str]) -> None:
+    """Add the autostash commits *stashes* to the file a run made for its command's hooks,
+    whose path is RUN_ENV's value *where* (`toplevel NUL commit NUL` each); also from a run
+    inside a run, which passes on what its own command's hooks told it (else the outer run
+    named the edit its autostash gave back). A value that is no such file is not written
+    to: a path outside this worktree's git dir (a stale or foreign environment: a file of
+    the user's had the line appended), or no regular file of ours there (a FIFO blocked the
+    hook, and git with it, for ever). OSError when it cannot be written."""
     import stat  # (os imported it)
 
-    where = env.get(RUN_ENV, "")
-    if not (os.path.isabs(where) and os.path.basename(where).startswith(RUN_FILE)):
+    if not (stashes and _run_file(where)):
         return
-    stash = _noted_stash(repo, call, overlay)
-    if not stash or not os.path.samefile(os.path.dirname(where), repo.git_dir):
+    if not os.path.samefile(os.path.dirname(where), repo.git_dir):
         return
     fd = os.open(where, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         st = os.fstat(fd)
         if stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid():  # (run made it)
-            os.write(fd, os.fsencode(repo.toplevel) + b"\0" + stash.encode() + b"\0")
+            top = os.fsencode(repo.toplevel)
+            os.write(fd, b"".join(top + b"\0" + s.encode() + b"\0" for s in stashes))
     finally:
         os.close(fd)
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from git_snapshot import gitrepo
 from git_snapshot import guards
+from git_snapshot import hooks
 from git_snapshot import losses
 from git_snapshot import output
 from git_snapshot import worktree
@@ -63,6 +64,8 @@ def cmd_run(
     try:
         rc = _call(cmd, cwd, told or "1")
         stashes = _autostashes(repo, told)
+        with contextlib.suppress(OSError):  # a run inside a run: the outer one is told too
+            hooks.tell_run(repo, os.environ.get(RUN_ENV, ""), stashes)
     finally:
         if told:
             with contextlib.suppress(OSError):
