@@ -541,7 +541,18 @@ def _wrote_before(repo: gitrepo.Repo, ran: Snapshot, orig: str, when: object) ->
         steps.append(step)
         if step[1] == head:
             return step_paths(repo, steps)
-    return None  # HEAD then is none of its moves': the user's own commit, say
+    # HEAD then is none of its moves': the user's own commit during the stop (`commit
+    # --amend` at an `edit`, the usual reason to stop there; an --exec's commit; a reset),
+    # whose writes are not the rebase's: what its moves before that one wrote (review41 RI:
+    # "not known" left nothing out, and the user's changes at the stop were the rebase's)
+    own = set(moves)
+    steps = []
+    for step in head_steps(repo.git_dir, when):
+        if step[1] == head:
+            return step_paths(repo, steps)
+        if step in own:
+            steps.append(step)
+    return None  # not reached by any move since it began: not known
 
 
 def read_note(repo: gitrepo.Repo) -> dict[str, Any] | None:
@@ -569,6 +580,7 @@ def held_since(
     before *before* wrote or deleted, the user changed during the stop (not its loss)."""
     from git_snapshot import identity
     from git_snapshot.errors import UserError
+    from git_snapshot.hooks import _differs
     from git_snapshot.store.diff import diff_trees
     from git_snapshot.store.objects import DIR
     from git_snapshot.worktree import IGNORED
@@ -591,15 +603,10 @@ def held_since(
         was, there = c.old, c.new
         if was is None or was.kind == DIR:
             continue
-        if there is not None and _same(was, there):
+        if not _differs(was, there):
             continue
         user = there is None or there.label in (UNTRACKED, IGNORED)
         if user and wrote is not None and c.path not in wrote:
             continue  # the user's, during the stop
         paths.add(c.path)
     return (snap, frozenset(paths)) if paths else None
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Whether two tree entries hold the same thing: kind, content and mode."""
-    return bool((a.kind, a.ref, a.mode) == (b.kind, b.ref, b.mode))
