@@ -92,3 +92,84 @@ def test_an_amend_at_the_stop_leaves_the_user_s_changes_the_user_s(
     (x,) = _naming(went_on, "x.log")
     restore(repo, x)
     assert (repo / "x.log").read_bytes() == SECRET
+
+
+def test_what_the_user_wrote_at_the_first_stop_is_named_when_a_pick_destroys_it(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebase stopped twice (conflicts), a snapshot at each stop: at the first the user
+    writes an ignored y.log (in the snapshot of that stop alone), a pick between the stops
+    adds y.log over it, one after the second deletes it. Named: x.log (a pick's before the
+    first stop) and y.log, the user's version, once each (was: x.log only)."""
+    put_venv_on_path(monkeypatch)
+    monkeypatch.setenv("GIT_EDITOR", "true")
+    commit(repo, ".gitignore", b"*.log\n")
+    commit(repo, "a.txt", b"base\n")
+    commit(repo, "b.txt", b"base\n")
+    git(repo, "checkout", "-q", "-b", "topic")
+    commit(repo, "x.log", b"from topic\n", force=True)
+    commit(repo, "a.txt", b"topic\n")
+    git(repo, "rm", "-q", "--cached", "x.log")
+    git(repo, "commit", "-q", "-m", "untrack x.log")
+    commit(repo, "y.log", b"topic's y\n", force=True)
+    commit(repo, "b.txt", b"topic\n")
+    git(repo, "rm", "-q", "--cached", "y.log")
+    git(repo, "commit", "-q", "-m", "untrack y.log")
+    git(repo, "checkout", "-q", "main")
+    commit(repo, "a.txt", b"mainside\n")
+    commit(repo, "b.txt", b"mainside\n")
+    git(repo, "checkout", "-q", "topic")
+    install(repo)
+    write(repo / "x.log", SECRET)
+    assert git(repo, "rebase", "main", rc=None).rc != 0
+    gs(repo, "create", "-m", "first stop")
+    write(repo / "y.log", b"the user's y\n")
+    gs(repo, "create", "-m", "first stop, y.log written")
+    write(repo / "a.txt", b"resolved\n")
+    git(repo, "add", "a.txt")
+    assert git(repo, "rebase", "--continue", rc=None).rc != 0
+    assert (repo / "y.log").read_bytes() == b"topic's y\n"  # the pick wrote over it
+    gs(repo, "create", "-m", "second stop")
+    write(repo / "b.txt", b"resolved\n")
+    git(repo, "add", "b.txt")
+    went_on = git(repo, "rebase", "--continue")
+    assert not (repo / ".git" / "rebase-merge").exists()
+    assert sorted(n for r in went_on.reports for n in r.names.split(", ")) == [
+        "x.log",
+        "y.log",
+    ], went_on.said
+    (y,) = _naming(went_on, "y.log")
+    restore(repo, y)
+    assert (repo / "y.log").read_bytes() == b"the user's y\n"
+    (x,) = _naming(went_on, "x.log")
+    restore(repo, x)
+    assert (repo / "x.log").read_bytes() == SECRET
+
+
+def test_the_user_s_edits_between_two_snapshots_at_a_stop_are_not_named(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Guard for the snapshots taken during the stops: at an `edit` stop the user edits the
+    tracked b.txt twice, a snapshot after each, amends; at a conflict stop later, a snapshot
+    of the conflict markers, then of the resolution. Named: x.log only."""
+    put_venv_on_path(monkeypatch)
+    monkeypatch.setenv("GIT_EDITOR", "true")
+    monkeypatch.setenv("GIT_SEQUENCE_EDITOR", "sed -i 1s/^pick/edit/")
+    commit(repo, "b.txt", b"base\n")
+    _topic(repo, [("x.log", b"from topic\n"), ("a.txt", b"topic\n"), ("x.log", None)])
+    install(repo)
+    write(repo / "x.log", SECRET)
+    git(repo, "rebase", "-i", "main")
+    write(repo / "b.txt", b"first edit\n")
+    gs(repo, "create", "-m", "first edit")
+    write(repo / "b.txt", b"second edit\n")
+    gs(repo, "create", "-m", "second edit")
+    git(repo, "commit", "-q", "-a", "--amend", "--no-edit")
+    assert git(repo, "rebase", "--continue", rc=None).rc != 0  # a.txt's conflict
+    gs(repo, "create", "-m", "the markers")
+    write(repo / "a.txt", b"resolved\n")
+    gs(repo, "create", "-m", "resolved")
+    git(repo, "add", "a.txt")
+    went_on = git(repo, "rebase", "--continue")
+    assert not (repo / ".git" / "rebase-merge").exists()
+    assert [r.names for r in went_on.reports] == ["x.log"], went_on.said

@@ -1324,14 +1324,14 @@ def find_losses(
     if note is not None and before is not None and call.name == "post-rewrite":
         from git_snapshot import stopped
 
+        # the rebase stopped, and a snapshot was taken during a stop (create, the
+        # watcher's): what it destroyed before that one only an earlier one holds
         held = stopped.held_since(store, repo, note, before)
-        if held is not None:
-            # the rebase stopped, and a snapshot was taken during the stop (create, the
-            # watcher's): what it destroyed before that one only the one it began from holds
-            first, paths = held
+        for first, paths in held:
             parts.append((first, first, paths.__contains__))
             older.append(first)
-            since = first
+        if held:
+            since = held[0][0]
     # (what each path was just before the command: *before*'s labels, whichever is compared;
     # the rebase's, its own)
     found = [

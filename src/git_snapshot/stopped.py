@@ -524,8 +524,18 @@ def _wrote_before(repo: gitrepo.Repo, ran: Snapshot, orig: str, when: object) ->
     """The paths the stopped operation's moves of HEAD (a rebase's picks, an am's patches)
     wrote or deleted from its start (*when*, HEAD *orig*) until *ran* was taken (HEAD then:
     its last move before the stop); None when that is not known."""
-    from git_snapshot.hooks import head_steps
     from git_snapshot.hooks import step_paths
+
+    steps = _steps_before(repo, ran, orig, when)
+    return None if steps is None else step_paths(repo, steps)
+
+
+def _steps_before(
+    repo: gitrepo.Repo, ran: Snapshot, orig: str, when: object
+) -> list[tuple[str, str]] | None:
+    """For _wrote_before: the stopped operation's moves of HEAD (hooks.head_steps) from its
+    start until *ran* was taken, oldest first; None when that is not known."""
+    from git_snapshot.hooks import head_steps
 
     head = ran.meta.get("head")
     if not isinstance(head, str) or not isinstance(when, (int, float)):
@@ -535,21 +545,21 @@ def _wrote_before(repo: gitrepo.Repo, ran: Snapshot, orig: str, when: object) ->
         # stopped before its first move (an am on its first patch); not a rebase whose moves
         # led HEAD back to *orig* before it stopped (its checkout of the base wrote, then
         # fast-forward picks: review41 RCF)
-        return set()
+        return []
     steps = []
     for step in moves:
         steps.append(step)
         if step[1] == head:
-            return step_paths(repo, steps)
+            return steps
     # HEAD then is none of its moves': the user's own commit during the stop (`commit
     # --amend` at an `edit`, the usual reason to stop there; an --exec's commit; a reset),
-    # whose writes are not the rebase's: what its moves before that one wrote (review41 RI:
-    # "not known" left nothing out, and the user's changes at the stop were the rebase's)
+    # whose writes are not the rebase's: its moves before that one (review41 RI: "not
+    # known" left nothing out, and the user's changes at the stop were the rebase's)
     own = set(moves)
     steps = []
     for step in head_steps(repo.git_dir, when):
         if step[1] == head:
-            return step_paths(repo, steps)
+            return steps
         if step in own:
             steps.append(step)
     return None  # not reached by any move since it began: not known
@@ -566,21 +576,25 @@ def read_note(repo: gitrepo.Repo) -> dict[str, Any] | None:
 
 def held_since(
     store: Store, repo: gitrepo.Repo, note: Mapping[str, Any], before: Snapshot
-) -> tuple[Snapshot, frozenset[bytes]] | None:
+) -> list[tuple[Snapshot, frozenset[bytes]]]:
     """At a rebase's post-rewrite that compares *before* (hooks._before: the newest snapshot
-    taken before the command that ended the rebase), the noted rebase's snapshot when it is
-    older (a rebase that stopped, and a snapshot taken during the stop: `git snapshot
-    create`, the watcher's) and the paths it holds that its picks destroyed before *before*
-    was taken: *before* no longer holds them as it does (hooks.find_losses names those from
-    it). Compared with *before* only, what the rebase wrote over or deleted before it
+    taken before the command that ended the rebase), when the noted rebase's snapshot is
+    older (a rebase that stopped, and a snapshot taken during a stop: `git snapshot create`,
+    the watcher's): that one and each of this worktree's snapshots taken since, before
+    *before*, with the paths it holds that the rebase destroyed before the next of them was
+    taken: the next no longer holds them as it does (hooks.find_losses names those from it,
+    hedged). Compared with *before* only, what the rebase wrote over or deleted before it
     stopped was named nowhere: *before* holds git's version, and the note, read by this
-    post-rewrite, said nothing (fixF's note, session 41). None when there is no such note.
-    The rules of :func:`_lost_before` (*ran* is *before*): a path *before* holds as an
-    untracked or ignored file of another version, or lacks, that none of the rebase's moves
-    before *before* wrote or deleted, the user changed during the stop (not its loss)."""
+    post-rewrite, said nothing (fixF's note, session 41); nor what the user wrote at a first
+    stop and a pick before the second destroyed (review41 RI). [] when there is no such
+    note. The rules of :func:`_lost_before` (*ran* is the next snapshot): a path it holds as
+    an untracked or ignored file of another version, or lacks, that none of the rebase's
+    moves between the two wrote or deleted, the user changed during a stop (not its loss);
+    after a snapshot taken during a stop, a tracked one too (an edit at an `edit` stop)."""
     from git_snapshot import identity
     from git_snapshot.errors import UserError
     from git_snapshot.hooks import _differs
+    from git_snapshot.hooks import step_paths
     from git_snapshot.store.diff import diff_trees
     from git_snapshot.store.objects import DIR
     from git_snapshot.worktree import IGNORED
@@ -588,25 +602,51 @@ def held_since(
 
     orig = note.get("orig")
     if note.get("snapshot") == before.id or not isinstance(orig, str) or not orig:
-        return None  # (the usual rebase, which did not stop: no store query)
+        return []  # (the usual rebase, which did not stop: no store query)
     if not _ours(note, store, repo):
-        return None
+        return []
+    source = identity.source(store, repo)
     try:
-        snap = store.get(identity.source(store, repo), note["snapshot"])
+        first = store.get(source, note["snapshot"])
     except UserError:
-        return None  # pruned since
-    if snap.created >= before.created:
-        return None
-    wrote = _wrote_before(repo, before, orig, note.get("when"))
-    paths = set()
-    for c in diff_trees(store, snap.root, before.root):
-        was, there = c.old, c.new
-        if was is None or was.kind == DIR:
+        return []  # pruned since
+    if first.created >= before.created:
+        return []
+    own = identity.owner(repo)
+    between = [
+        s
+        for s in store.snapshots(source, repo.toplevel)
+        if first.created < s.created < before.created
+        and s.id not in (first.id, before.id)
+        and own(s)
+    ]
+    when = note.get("when")
+    out = []
+    done: list[tuple[str, str]] | None = []  # the moves before *snap* was taken
+    chain = [first, *between, before]
+    for snap, then in zip(chain, chain[1:]):
+        steps = _steps_before(repo, then, orig, when)
+        if snap.root == then.root:
+            done = steps
             continue
-        if not _differs(was, there):
-            continue
-        user = there is None or there.label in (UNTRACKED, IGNORED)
-        if user and wrote is not None and c.path not in wrote:
-            continue  # the user's, during the stop
-        paths.add(c.path)
-    return (snap, frozenset(paths)) if paths else None
+        wrote: set[bytes] | None = None  # what its moves between the two wrote, once asked
+        asked = False
+        paths = set()
+        for c in diff_trees(store, snap.root, then.root):
+            was, there = c.old, c.new
+            if was is None or was.kind == DIR or not _differs(was, there):
+                continue
+            # (a tracked file the one the rebase began from holds is a commit's; one
+            # taken during a stop may hold the user's edit, which they changed again)
+            if snap is not first or there is None or there.label in (UNTRACKED, IGNORED):
+                if not asked:
+                    asked = True
+                    if steps is not None and done is not None and steps[: len(done)] == done:
+                        wrote = step_paths(repo, steps[len(done) :])
+                if wrote is not None and c.path not in wrote:
+                    continue  # the user's, during the stop
+            paths.add(c.path)
+        if paths:
+            out.append((snap, frozenset(paths)))
+        done = steps
+    return out
