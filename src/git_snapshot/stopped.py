@@ -624,8 +624,12 @@ def held_since(
     out = []
     done: list[tuple[str, str]] | None = []  # the moves before *snap* was taken
     chain = [first, *between, before]
+    at: dict[object, list[tuple[str, str]] | None] = {}  # _steps_before by HEAD then
     for snap, then in zip(chain, chain[1:]):
-        steps = _steps_before(repo, then, orig, when)
+        head = then.meta.get("head")
+        if head not in at:
+            at[head] = _steps_before(repo, then, orig, when)
+        steps = at[head]
         if snap.root == then.root:
             done = steps
             continue
