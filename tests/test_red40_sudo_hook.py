@@ -93,7 +93,11 @@ def _runnable_python(who: list[str]) -> str | None:
     for python in (os.path.realpath(sys.executable), f"/usr/bin/{minor}"):
         if not os.path.exists(python):
             continue
-        if not subprocess.run(["setpriv", *who, python, "-c", ""], check=False).returncode:
+        # run by a process of the user's (a shell, as git runs the hook's git-snapshot), not
+        # by setpriv itself: on some kernels setpriv's own exec still reached a Python under
+        # root's 0700 home that the user's processes cannot (EACCES from git's exec)
+        check = ["setpriv", *who, "sh", "-c", '"$0" -c ""', python]
+        if not subprocess.run(check, check=False, capture_output=True).returncode:
             return python
     return None
 
