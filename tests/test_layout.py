@@ -22,6 +22,7 @@ GIT = frozenset(
         "git_snapshot.gitrepo",
         "git_snapshot.gitextra",
         "git_snapshot.gitoverlay",
+        "git_snapshot.stashedstore",
     }
 )
 

@@ -27,6 +27,18 @@ from git_snapshot.gitrun import _first_line as _first_line
 from git_snapshot.gitrun import _run as _run
 from git_snapshot.gitrun import git_env as git_env
 from git_snapshot.gitrun import run_git
+from git_snapshot.store import location as _location
+
+
+def _before_new_store(path: str) -> None:
+    """location.before_new_store: a store that is not there, looked for in the stash entries
+    around it first (stashedstore; imported only then)."""
+    from git_snapshot import stashedstore
+
+    stashedstore.refuse_if_stashed(path)
+
+
+_location.before_new_store = _before_new_store
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy knows the name)
 if TYPE_CHECKING:

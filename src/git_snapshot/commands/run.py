@@ -13,6 +13,7 @@ from git_snapshot import guards
 from git_snapshot import hooks
 from git_snapshot import losses
 from git_snapshot import output
+from git_snapshot import stashedstore
 from git_snapshot import worktree
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import report_stopped
@@ -71,7 +72,7 @@ def cmd_run(
             with contextlib.suppress(OSError):
                 os.unlink(told)
     if not location.is_store(store_path):  # (opening it again would make an empty one there)
-        stashed = location.stashed_in(store_path)  # (git stash -u/-a: its entry holds it)
+        stashed = stashedstore.stashed_in(store_path)  # (git stash -u/-a: its entry holds it)
         output.err(
             f"{said} deleted the snapshot store {output.display(os.fsencode(store_path))} "
             f"itself, snapshot {snap.id} and every other snapshot of every repository with it: "
