@@ -35,6 +35,10 @@ if TYPE_CHECKING:
     from typing import IO
     from typing import NamedTuple
 
+    # what a stash (or tree) changed: the files and symlinks (path, git mode, blob id), and
+    # the paths deleted (stash_changes)
+    Changes = tuple[list[tuple[bytes, int, str]], set[bytes]]
+
 if TYPE_CHECKING:
 
     class Overlay(NamedTuple):
@@ -234,7 +238,9 @@ def _write_raw(repo: Repo, dest: str, entries: list[tuple[bytes, int, str]]) -> 
         raise GitError(["cat-file", "--batch"], rc, err)
 
 
-def overlay_from_stash(repo: Repo, commit: str, dest: str, settled: bool = False) -> Overlay:
+def overlay_from_stash(
+    repo: Repo, commit: str, dest: str, settled: bool = False, changes: Changes | None = None
+) -> Overlay:
     """The user's worktree state of tracked files held in a stash commit (git's autostash),
     as the worktree holds it once git applies the autostash.
 
@@ -243,9 +249,10 @@ def overlay_from_stash(repo: Repo, commit: str, dest: str, settled: bool = False
     ``deleted``. Gitlinks are left out. Where the operation changed those paths or their
     folders already (the hooks after a pull, pre-merge-commit), git applies the autostash as
     a 3-way merge onto the new index: so does :func:`_as_applied` (RED39 B1, B5). With
-    *settled*, only what that merge settles (:func:`given_back`'s question).
+    *settled*, only what that merge settles (:func:`given_back`'s question). *changes*: the
+    caller's :func:`stash_changes` of *commit*, not asked again.
     """
-    blobs, deleted = stash_changes(repo, commit)
+    blobs, deleted = stash_changes(repo, commit) if changes is None else changes
     stashed = {p for p, _, _ in blobs} | deleted
     changed = _changed_since(repo, f"{commit}^1")
     if stashed & changed or _folders(stashed) & _folders(changed):
@@ -255,7 +262,9 @@ def overlay_from_stash(repo: Repo, commit: str, dest: str, settled: bool = False
     return Overlay(root=dest, files=frozenset(p for p, _, _ in blobs), deleted=frozenset(deleted))
 
 
-def given_back(repo: Repo, commit: str, paths: list[bytes], dest: str) -> set[bytes]:
+def given_back(
+    repo: Repo, commit: str, paths: list[bytes], dest: str, changes: Changes | None = None
+) -> set[bytes]:
     """Those of *paths* (paths the stash *commit* changed) that the worktree holds as git's
     `git stash apply` of it leaves them onto the index of the moment: the file (or link)
     :func:`overlay_from_stash` writes under *dest*, byte for byte, or no file where it
@@ -264,8 +273,8 @@ def given_back(repo: Repo, commit: str, paths: list[bytes], dest: str) -> set[by
     (a rebase that ran no post-rewrite): a file otherwise is not what the apply left (an
     autostash git never applied, a later edit). A path git's merge cannot settle (a
     conflict: the apply keeps the entry) is none of them; nor is any while the index has
-    unmerged paths (GitError, as the apply refuses)."""
-    over = overlay_from_stash(repo, commit, dest, settled=True)
+    unmerged paths (GitError, as the apply refuses). *changes*: as overlay_from_stash's."""
+    over = overlay_from_stash(repo, commit, dest, settled=True, changes=changes)
     top = os.fsencode(repo.toplevel)
     root = os.fsencode(over.root)
 
@@ -310,7 +319,7 @@ def _same_file(a: bytes, b: bytes) -> bool:
         return False
 
 
-def stash_changes(repo: Repo, commit: str) -> tuple[list[tuple[bytes, int, str]], set[bytes]]:
+def stash_changes(repo: Repo, commit: str) -> Changes:
     """What the stash *commit* changed from ``commit^1`` (HEAD at stash time): the files and
     symlinks it holds (path, git mode, blob id), and the paths it deleted (gitlinks left
     out). Raises GitError (an entry pruned, say)."""
@@ -318,9 +327,7 @@ def stash_changes(repo: Repo, commit: str) -> tuple[list[tuple[bytes, int, str]]
     return _tree_changes(repo, f"{commit}^1", commit)
 
 
-def _tree_changes(
-    repo: Repo, old: str, new: str
-) -> tuple[list[tuple[bytes, int, str]], set[bytes]]:
+def _tree_changes(repo: Repo, old: str, new: str) -> Changes:
     """The files and symlinks tree-ish *new* holds where it differs from *old* (path, git
     mode, blob id), and the paths it lacks (gitlinks left out)."""
     out = run_git(repo.toplevel, "diff-tree", "-r", "-z", "--no-renames", old, new)

@@ -380,7 +380,13 @@ def tell_run(repo: gitrepo.Repo, where: str, stashes: list[str]) -> None:
         os.close(fd)
 
 
-def stash_gave_back(store: Store, repo: gitrepo.Repo, stash: str, paths: list[bytes]) -> set[bytes]:
+def stash_gave_back(
+    store: Store,
+    repo: gitrepo.Repo,
+    stash: str,
+    paths: list[bytes],
+    changes: tuple[list[tuple[bytes, int, str]], set[bytes]] | None = None,
+) -> set[bytes]:
     """Those of *paths* (what a stopped operation's check finds lost: stopped._report) whose
     version its snapshot took from git's autostash *stash* (_noted_stash), and that git gave
     back when the operation ended: the entry is in the stash list (its apply conflicted, or
@@ -389,11 +395,14 @@ def stash_gave_back(store: Store, repo: gitrepo.Repo, stash: str, paths: list[by
     A rebase that fast-forwards runs no post-rewrite: its note is checked after the apply
     (RED41 R1 F3: the edit on the old base was named, and undo reverted the upstream change).
     One git did not give back stays named: the rebase's state folder removed by hand (the
-    autostash in it never applied), or the file edited since. A stash gone (pruned): none."""
+    autostash in it never applied), or the file edited since. A stash gone (pruned): none.
+    *changes*: the caller's gitoverlay.stash_changes of *stash* (one diff-tree per stash)."""
     from git_snapshot import gitoverlay
     from git_snapshot import worktree
 
-    blobs, deleted = gitoverlay.stash_changes(repo, stash)
+    if changes is None:
+        changes = gitoverlay.stash_changes(repo, stash)
+    blobs, deleted = changes
     stashed = {p for p, _, _ in blobs} | deleted
     asked = [p for p in paths if p in stashed]
     if not asked:
@@ -401,7 +410,7 @@ def stash_gave_back(store: Store, repo: gitrepo.Repo, stash: str, paths: list[by
     if stash in worktree.stash_ids(repo):
         return set(asked)
     with store.scratch() as tmp:
-        return gitoverlay.given_back(repo, stash, asked, tmp)
+        return gitoverlay.given_back(repo, stash, asked, tmp, changes)
 
 
 # --------------------------------------------------------------------------- what was lost

@@ -230,9 +230,11 @@ def _not_given_back(
     from git_snapshot.hooks import stash_gave_back
 
     held: dict[str, dict[bytes, tuple[int, str]]] = {}  # stash -> path -> (git mode, id)
+    changes: dict[str, gitoverlay.Changes] = {}  # (asked once: stash_gave_back takes them)
     for stash in stashes:
         with contextlib.suppress(Exception):  # (not known: named)
-            held[stash] = {p: (m, oid) for p, m, oid in gitoverlay.stash_changes(repo, stash)[0]}
+            changes[stash] = gitoverlay.stash_changes(repo, stash)
+            held[stash] = {p: (m, oid) for p, m, oid in changes[stash][0]}
     asked = sorted({x.path for x in found if any(x.path in h for h in held.values())})
     if not asked:
         return found
@@ -255,7 +257,7 @@ def _not_given_back(
         same = [x.path for x in found if x.path in has and saved.get(x.path) == has[x.path]]
         if same:
             with contextlib.suppress(Exception):  # (not known: named)
-                back = stash_gave_back(store, repo, stash, same)
+                back = stash_gave_back(store, repo, stash, same, changes[stash])
                 found = [x for x in found if x.path not in back]
     return found
 
