@@ -29,31 +29,19 @@ from clihelpers import Report
 from clihelpers import git
 from clihelpers import gs
 from clihelpers import run
-from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
 from hookhelpers import write
+from stoppedhelpers import SECRET
+from stoppedhelpers import hooked_topic
+from stoppedhelpers import logged
+from stoppedhelpers import naming
+from stoppedhelpers import resolve
+from stoppedhelpers import stopped_am
+from stoppedhelpers import topic_branches
 
-SECRET = b"MY SECRET\n"  # the user's ignored x.log, in no commit
-
-
-def _branches(repo: Path, topic: list[tuple[str, bytes | None]]) -> None:
-    """main: a.txt 'mainside'; topic (checked out): *topic*'s commits (rel, data; None:
-    untrack and delete it), each forced past .gitignore."""
-    commit(repo, ".gitignore", b"*.log\n/big/\n")
-    commit(repo, "a.txt", b"base\n")
-    git(repo, "checkout", "-q", "-b", "topic")
-    for rel, data in topic:
-        if data is None:
-            git(repo, "rm", "-q", "--cached", rel)
-            git(repo, "commit", "-q", "-m", f"untrack {rel}")
-            (repo / rel).unlink()
-        else:
-            commit(repo, rel, data, force=True)
-    git(repo, "checkout", "-q", "main")
-    commit(repo, "a.txt", b"mainside\n")
-    git(repo, "checkout", "-q", "topic")
+IGNORE = b"*.log\n/big/\n"
 
 
 def _during(repo: Path, how: str) -> None:
@@ -67,31 +55,23 @@ def _during(repo: Path, how: str) -> None:
 
 
 def _naming(ran: Ran, name: str) -> list[Report]:
-    return [r for r in ran.reports if name in r.names.split(", ")]
+    return naming(ran.reports, name)
 
 
 def _logged(repo: Path, name: str) -> list[int]:
     """The snapshot of each entry of the loss log naming *name*."""
-    return [
-        e["snapshot"]
-        for e in json.loads(gs(repo, "losses", "--json").out)
-        if name in [x["path"] for x in e["lost"]]
-    ]
+    return [snap for snap, _ in logged(repo, name)]
 
 
 def _stopped_rebase(repo: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> Ran:
     """The rebase of the module's docstring, stopped, a snapshot taken (*how*), resolved."""
-    put_venv_on_path(monkeypatch)
-    monkeypatch.setenv("GIT_EDITOR", "true")
-    _branches(repo, [("x.log", b"from topic\n"), ("a.txt", b"topic\n"), ("x.log", None)])
-    install(repo)
-    write(repo / "x.log", SECRET)
+    picks = [("x.log", b"from topic\n"), ("a.txt", b"topic\n"), ("x.log", None)]
+    hooked_topic(repo, monkeypatch, picks, IGNORE)
     stopped = git(repo, "rebase", "main", rc=None)
     assert stopped.rc != 0 and (repo / ".git" / "rebase-merge").is_dir(), stopped.said
     assert (repo / "x.log").read_bytes() == b"from topic\n"  # the secret is gone
     _during(repo, how)
-    write(repo / "a.txt", b"resolved\n")
-    git(repo, "add", "a.txt")
+    resolve(repo)
     return stopped
 
 
@@ -117,22 +97,17 @@ def test_the_user_s_change_during_the_stop_is_not_the_rebase_s_loss(
     the stop; picks after the stop add each, then delete it. y.log's loss is its newer
     version (the snapshot during the stop holds it), named once; z.log, the user's own
     deletion, is named nowhere; x.log, the pick's before the stop, is named."""
-    put_venv_on_path(monkeypatch)
-    monkeypatch.setenv("GIT_EDITOR", "true")
     picks: list[tuple[str, bytes | None]] = [("x.log", b"from topic\n"), ("a.txt", b"topic\n")]
     picks += [("x.log", None), ("y.log", b"topic's y\n"), ("y.log", None)]
     picks += [("z.log", b"topic's z\n"), ("z.log", None)]
-    _branches(repo, picks)
-    install(repo)
-    write(repo / "x.log", SECRET)
+    hooked_topic(repo, monkeypatch, picks, IGNORE)
     write(repo / "y.log", b"first y\n")
     write(repo / "z.log", b"the user's z\n")
     assert git(repo, "rebase", "main", rc=None).rc != 0
     write(repo / "y.log", b"second y\n")
     (repo / "z.log").unlink()
     _during(repo, "create")
-    write(repo / "a.txt", b"resolved\n")
-    git(repo, "add", "a.txt")
+    resolve(repo)
     went_on = git(repo, "rebase", "--continue")
     assert not (repo / ".git" / "rebase-merge").exists()
     assert sorted(n for r in went_on.reports for n in r.names.split(", ")) == ["x.log", "y.log"]
@@ -163,23 +138,10 @@ def test_a_stopped_am_with_a_snapshot_during_it_names_its_loss_once(
     """Guard: `git am -3`: its first patch adds x.log over the user's, its second stops; a
     snapshot during the stop; `git am --continue` (no hook after an am): the next
     git-snapshot command names it."""
-    put_venv_on_path(monkeypatch)
-    commit(repo, ".gitignore", b"*.log\n")
-    commit(repo, "a.txt", b"base\n")
-    git(repo, "checkout", "-q", "-b", "topic")
-    commit(repo, "x.log", b"from the patch\n", force=True)
-    commit(repo, "a.txt", b"topic\n")
-    patches = tmp_path / "patches"
-    git(repo, "format-patch", "-q", "-2", "-o", str(patches))
-    git(repo, "checkout", "-q", "main")
-    commit(repo, "a.txt", b"mainside\n")
-    install(repo)
-    write(repo / "x.log", SECRET)
-    assert git(repo, "am", "-3", *sorted(str(p) for p in patches.iterdir()), rc=None).rc != 0
+    stopped_am(repo, monkeypatch, tmp_path, [("x.log", b"from the patch\n"), ("a.txt", b"topic\n")])
     assert (repo / "x.log").read_bytes() == b"from the patch\n"
     _during(repo, "create")
-    write(repo / "a.txt", b"resolved\n")
-    git(repo, "add", "a.txt")
+    resolve(repo)
     git(repo, "am", "--continue")
     shown = gs(repo, "list")
     (named,) = _naming(shown, "x.log")
@@ -194,15 +156,14 @@ def test_a_stopped_merge_with_a_snapshot_during_it_names_its_loss_once(
     """Guard: `git merge topic` writes topic's x.log over the user's and stops on a.txt; a
     snapshot during the stop; the commit that concludes it."""
     put_venv_on_path(monkeypatch)
-    _branches(repo, [("x.log", b"from topic\n"), ("a.txt", b"topic\n")])
+    topic_branches(repo, [("x.log", b"from topic\n"), ("a.txt", b"topic\n")], IGNORE)
     git(repo, "checkout", "-q", "main")
     install(repo)
     write(repo / "x.log", SECRET)
     assert git(repo, "merge", "topic", rc=None).rc != 0
     assert (repo / "x.log").read_bytes() == b"from topic\n"
     created = gs(repo, "create", "-m", "during the stop")
-    write(repo / "a.txt", b"resolved\n")
-    git(repo, "add", "a.txt")
+    resolve(repo)
     done = git(repo, "commit", "-q", "-m", "merged")
     named = _naming(created, "x.log") + _naming(done, "x.log")
     assert len(named) == 1, created.said + done.said
@@ -217,19 +178,15 @@ def test_a_file_no_snapshot_holds_run_named_at_the_stop_is_named_once(
     """Guard (fixF's second note): `run -- git rebase main`, whose first pick writes over the
     user's x.log (snapshot.exclude: in no snapshot) and whose second deletes it, stops on the
     third; run names x.log "not saved"; the plain `git rebase --continue` names it no more."""
-    put_venv_on_path(monkeypatch)
-    monkeypatch.setenv("GIT_EDITOR", "true")
-    _branches(repo, [("x.log", b"from topic\n"), ("x.log", None), ("a.txt", b"topic\n")])
-    install(repo)
+    picks = [("x.log", b"from topic\n"), ("x.log", None), ("a.txt", b"topic\n")]
+    hooked_topic(repo, monkeypatch, picks, IGNORE)
     git(repo, "config", "snapshot.exclude", "x.log")
-    write(repo / "x.log", SECRET)
     ran = gs(repo, "run", "--", "git", "rebase", "main", rc=None)
     assert (repo / ".git" / "rebase-merge").is_dir(), ran.err
     assert not (repo / "x.log").exists()
     said = [ln for ln in ran.said if "not saved" in ln and "x.log" in ln]
     assert len(said) == 1, ran.said
-    write(repo / "a.txt", b"resolved\n")
-    git(repo, "add", "a.txt")
+    resolve(repo)
     went_on = git(repo, "rebase", "--continue")
     assert not (repo / ".git" / "rebase-merge").exists()
     assert [ln for ln in went_on.said if "x.log" in ln] == [], went_on.said

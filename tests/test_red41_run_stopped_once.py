@@ -18,74 +18,39 @@ Real git, the hooks installed as a user installs them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from clihelpers import Ran
-from clihelpers import Report
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import commit
-from hookhelpers import install
-from hookhelpers import put_venv_on_path
 from hookhelpers import restore
 from hookhelpers import write
+from stoppedhelpers import SECRET
+from stoppedhelpers import hooked_topic
+from stoppedhelpers import logged
+from stoppedhelpers import naming
+from stoppedhelpers import resolve
+from stoppedhelpers import stopped_am
 
-SECRET = b"MY SECRET\n"  # the user's ignored x.log, in no commit
 EDITED = b"EDITED DURING THE STOP\n"
-
-
-def _branches(repo: Path, topic: list[tuple[str, bytes | None]]) -> None:
-    """main: a.txt 'mainside'; topic (checked out): a.txt 'topic' then *topic*'s commits
-    (rel, data; None: untrack and delete it), each forced past .gitignore."""
-    commit(repo, ".gitignore", b"*.log\n")
-    commit(repo, "a.txt", b"base\n")
-    git(repo, "checkout", "-q", "-b", "topic")
-    for rel, data in topic:
-        if data is None:
-            git(repo, "rm", "-q", "--cached", rel)
-            git(repo, "commit", "-q", "-m", f"untrack {rel}")
-            (repo / rel).unlink()
-        else:
-            commit(repo, rel, data, force=True)
-    git(repo, "checkout", "-q", "main")
-    commit(repo, "a.txt", b"mainside\n")
-    git(repo, "checkout", "-q", "topic")
 
 
 def _stopped(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """F1's rebase: stopped on its first pick (a.txt), resolved and staged; x.log, the
     user's, is still there, and the later picks add it, then delete it."""
-    put_venv_on_path(monkeypatch)
-    monkeypatch.setenv("GIT_EDITOR", "true")
-    _branches(repo, [("a.txt", b"topic\n"), ("x.log", b"from topic\n"), ("x.log", None)])
-    install(repo)
-    write(repo / "x.log", SECRET)
+    picks = [("a.txt", b"topic\n"), ("x.log", b"from topic\n"), ("x.log", None)]
+    hooked_topic(repo, monkeypatch, picks)
     assert git(repo, "rebase", "main", rc=None).rc != 0
     assert (repo / ".git" / "rebase-merge").is_dir()
     assert (repo / "x.log").read_bytes() == SECRET  # nothing lost yet
-    write(repo / "a.txt", b"resolved\n")
-    git(repo, "add", "a.txt")
+    resolve(repo)
 
 
 def _taken(ran: Ran) -> int:
     """The number of the snapshot `run` took before its command."""
     (line,) = [ln for ln in ran.ours if " taken before: " in ln]
     return int(line.split()[2])
-
-
-def _naming(reports: list[Report], name: str) -> list[Report]:
-    return [r for r in reports if name in r.names.split(", ")]
-
-
-def _logged(repo: Path, name: str) -> list[tuple[int, bool]]:
-    """(snapshot, exact) of each entry of the loss log naming *name*."""
-    return [
-        (e["snapshot"], e["exact"])
-        for e in json.loads(gs(repo, "losses", "--json").out)
-        if name in [x["path"] for x in e["lost"]]
-    ]
 
 
 @pytest.mark.parametrize("edited", [False, True], ids=["untouched", "edited-during-the-stop"])
@@ -99,9 +64,9 @@ def test_run_ending_a_stopped_rebase_names_its_loss_once(
     ran = gs(repo, "run", "--", "git", "rebase", verb)
     assert not (repo / ".git" / "rebase-merge").exists(), ran.err
     assert not (repo / "x.log").exists()
-    (named,) = _naming(ran.reports, "x.log")  # was: the rebase's (snapshot before it), and run's
+    (named,) = naming(ran.reports, "x.log")  # was: the rebase's (snapshot before it), and run's
     assert (named.snap, named.exact) == (_taken(ran), True), ran.err
-    assert _logged(repo, "x.log") == [(named.snap, True)]
+    assert logged(repo, "x.log") == [(named.snap, True)]
     restore(repo, named)
     assert (repo / "x.log").read_bytes() == lost
 
@@ -110,25 +75,13 @@ def test_run_am_skip_after_a_stopped_am_names_its_loss_once(
     repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """`git am -3` stopped on its first patch; the second adds x.log over the user's."""
-    put_venv_on_path(monkeypatch)
-    commit(repo, ".gitignore", b"*.log\n")
-    commit(repo, "a.txt", b"base\n")
-    git(repo, "checkout", "-q", "-b", "topic")
-    commit(repo, "a.txt", b"topic\n")
-    commit(repo, "x.log", b"from the patch\n", force=True)
-    patches = tmp_path / "patches"
-    git(repo, "format-patch", "-q", "-2", "-o", str(patches))
-    git(repo, "checkout", "-q", "main")
-    commit(repo, "a.txt", b"mainside\n")
-    install(repo)
-    write(repo / "x.log", SECRET)
-    assert git(repo, "am", "-3", *sorted(str(p) for p in patches.iterdir()), rc=None).rc != 0
+    stopped_am(repo, monkeypatch, tmp_path, [("a.txt", b"topic\n"), ("x.log", b"from the patch\n")])
     assert (repo / ".git" / "rebase-apply").is_dir()
     ran = gs(repo, "run", "--", "git", "am", "--skip")
     assert (repo / "x.log").read_bytes() == b"from the patch\n", ran.err
-    (named,) = _naming(ran.reports, "x.log")
+    (named,) = naming(ran.reports, "x.log")
     assert (named.snap, named.exact) == (_taken(ran), True), ran.err
-    assert _logged(repo, "x.log") == [(named.snap, True)]
+    assert logged(repo, "x.log") == [(named.snap, True)]
     restore(repo, named)
     assert (repo / "x.log").read_bytes() == SECRET
 
@@ -139,10 +92,9 @@ def test_a_version_the_rebase_destroyed_before_its_stop_is_named_too(
     """Two losses of one path: a pick before the stop wrote over the user's x.log (the rebase
     took it and deleted it again), the user wrote a new x.log during the stop, and the
     continue wrote over that one. Each is named, from the snapshot that holds it."""
-    put_venv_on_path(monkeypatch)
-    monkeypatch.setenv("GIT_EDITOR", "true")
-    _branches(
+    hooked_topic(
         repo,
+        monkeypatch,
         [
             ("x.log", b"from topic\n"),
             ("x.log", None),
@@ -151,16 +103,13 @@ def test_a_version_the_rebase_destroyed_before_its_stop_is_named_too(
             ("x.log", None),
         ],
     )
-    install(repo)
-    write(repo / "x.log", SECRET)
     assert git(repo, "rebase", "main", rc=None).rc != 0
     assert not (repo / "x.log").exists()  # the first loss: SECRET
-    write(repo / "a.txt", b"resolved\n")
-    git(repo, "add", "a.txt")
+    resolve(repo)
     write(repo / "x.log", EDITED)
     ran = gs(repo, "run", "--", "git", "rebase", "--continue")
     assert not (repo / "x.log").exists(), ran.err
-    named = _naming(ran.reports, "x.log")
+    named = naming(ran.reports, "x.log")
     assert len(named) == 2, ran.err
     got = []
     for report in named:
@@ -174,21 +123,17 @@ def test_a_loss_run_named_at_the_stop_is_not_named_again_at_the_continue(
 ) -> None:
     """F9: `run -- git rebase main` names x.log (its first pick wrote over it, before the
     stop); the plain `git rebase --continue` then must not name it again."""
-    put_venv_on_path(monkeypatch)
-    monkeypatch.setenv("GIT_EDITOR", "true")
-    _branches(repo, [("x.log", b"from topic\n"), ("a.txt", b"topic\n"), ("x.log", None)])
-    install(repo)
-    write(repo / "x.log", SECRET)
+    picks = [("x.log", b"from topic\n"), ("a.txt", b"topic\n"), ("x.log", None)]
+    hooked_topic(repo, monkeypatch, picks)
     ran = gs(repo, "run", "--", "git", "rebase", "main", rc=None)
     assert (repo / ".git" / "rebase-merge").is_dir(), ran.err
-    (named,) = _naming(ran.reports, "x.log")
+    (named,) = naming(ran.reports, "x.log")
     assert (named.snap, named.exact) == (_taken(ran), True), ran.err
-    write(repo / "a.txt", b"resolved\n")
-    git(repo, "add", "a.txt")
+    resolve(repo)
     went_on = git(repo, "rebase", "--continue")
     assert not (repo / ".git" / "rebase-merge").exists()
     assert not (repo / "x.log").exists()
-    assert _naming(went_on.reports, "x.log") == [], went_on.err
-    assert _logged(repo, "x.log") == [(named.snap, True)]
+    assert naming(went_on.reports, "x.log") == [], went_on.err
+    assert logged(repo, "x.log") == [(named.snap, True)]
     restore(repo, named)
     assert (repo / "x.log").read_bytes() == SECRET

@@ -26,8 +26,10 @@ from clihelpers import gs
 from hookhelpers import commit
 from hookhelpers import put_venv_on_path
 from hookhelpers import write
+from stoppedhelpers import SECRET
+from stoppedhelpers import hooked_topic
+from stoppedhelpers import resolve
 
-SECRET = b"MY SECRET\n"
 EDITED = b"EDITED DURING THE STOP\n"
 
 
@@ -43,26 +45,13 @@ def test_a_later_version_the_continue_destroyed_is_still_named(
     """topic: add x.log, untrack it, change a.txt (conflicts), add x.log again, untrack it.
     `run -- git rebase main` stops on a.txt and names x.log (SECRET, the first pick's loss);
     the user writes x.log (EDITED) during the stop; the continue's pick adds x.log over it."""
-    put_venv_on_path(monkeypatch)
-    monkeypatch.setenv("GIT_EDITOR", "true")
-    commit(repo, ".gitignore", b"*.log\n")
-    commit(repo, "a.txt", b"base\n")
-    git(repo, "checkout", "-q", "-b", "topic")
-    commit(repo, "x.log", b"from topic\n", force=True)
-    _untrack(repo, "x.log")
-    commit(repo, "a.txt", b"topic\n")
-    commit(repo, "x.log", b"from topic, again\n", force=True)
-    _untrack(repo, "x.log")
-    git(repo, "checkout", "-q", "main")
-    commit(repo, "a.txt", b"mainside\n")
-    git(repo, "checkout", "-q", "topic")
-    gs(repo, "install")
-    write(repo / "x.log", SECRET)
+    picks: list[tuple[str, bytes | None]] = [("x.log", b"from topic\n"), ("x.log", None)]
+    picks += [("a.txt", b"topic\n"), ("x.log", b"from topic, again\n"), ("x.log", None)]
+    hooked_topic(repo, monkeypatch, picks)
     ran = gs(repo, "run", "--", "git", "rebase", "main", rc=None)
     assert (repo / ".git" / "rebase-merge").is_dir(), ran.err
     assert not (repo / "x.log").exists()
-    write(repo / "a.txt", b"resolved\n")
-    git(repo, "add", "a.txt")
+    resolve(repo)
     write(repo / "x.log", EDITED)  # in no snapshot
     ahead = f"@{int(time.time()) + 60} +0000"
     went_on = git(repo, "rebase", "--continue", GIT_COMMITTER_DATE=ahead)

@@ -17,8 +17,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clihelpers import Ran
-from clihelpers import Report
 from clihelpers import git
 from clihelpers import gs
 from hookhelpers import commit
@@ -26,30 +24,10 @@ from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
 from hookhelpers import write
-
-SECRET = b"MY SECRET\n"
-
-
-def _naming(ran: Ran, name: str) -> list[Report]:
-    return [r for r in ran.reports if name in r.names.split(", ")]
-
-
-def _topic(repo: Path, picks: list[tuple[str, bytes | None]]) -> None:
-    """main: a.txt 'mainside'; topic (checked out): *picks* (rel, data; None: untrack and
-    delete it), each forced past .gitignore."""
-    commit(repo, ".gitignore", b"*.log\n")
-    commit(repo, "a.txt", b"base\n")
-    git(repo, "checkout", "-q", "-b", "topic")
-    for rel, data in picks:
-        if data is None:
-            git(repo, "rm", "-q", "--cached", rel)
-            git(repo, "commit", "-q", "-m", f"untrack {rel}")
-            (repo / rel).unlink()
-        else:
-            commit(repo, rel, data, force=True)
-    git(repo, "checkout", "-q", "main")
-    commit(repo, "a.txt", b"mainside\n")
-    git(repo, "checkout", "-q", "topic")
+from stoppedhelpers import SECRET
+from stoppedhelpers import hooked_topic
+from stoppedhelpers import naming
+from stoppedhelpers import resolve
 
 
 def test_an_amend_at_the_stop_leaves_the_user_s_changes_the_user_s(
@@ -61,15 +39,11 @@ def test_an_amend_at_the_stop_leaves_the_user_s_changes_the_user_s(
     add and delete y.log and z.log. Named: x.log (the pick's, from the pre-rebase
     snapshot) and y.log's second version (from the one during the stop), once each; z.log
     nowhere."""
-    put_venv_on_path(monkeypatch)
-    monkeypatch.setenv("GIT_EDITOR", "true")
     monkeypatch.setenv("GIT_SEQUENCE_EDITOR", "sed -i 1s/^pick/edit/")
     picks: list[tuple[str, bytes | None]] = [("x.log", b"from topic\n"), ("x.log", None)]
     picks += [("y.log", b"topic's y\n"), ("y.log", None)]
     picks += [("z.log", b"topic's z\n"), ("z.log", None)]
-    _topic(repo, picks)
-    install(repo)
-    write(repo / "x.log", SECRET)
+    hooked_topic(repo, monkeypatch, picks)
     write(repo / "y.log", b"first y\n")
     write(repo / "z.log", b"the user's z\n")
     git(repo, "rebase", "-i", "main")
@@ -86,10 +60,10 @@ def test_an_amend_at_the_stop_leaves_the_user_s_changes_the_user_s(
         "x.log",
         "y.log",
     ], went_on.said
-    (y,) = _naming(went_on, "y.log")
+    (y,) = naming(went_on.reports, "y.log")
     restore(repo, y)
     assert (repo / "y.log").read_bytes() == b"second y\n"
-    (x,) = _naming(went_on, "x.log")
+    (x,) = naming(went_on.reports, "x.log")
     restore(repo, x)
     assert (repo / "x.log").read_bytes() == SECRET
 
@@ -125,23 +99,21 @@ def test_what_the_user_wrote_at_the_first_stop_is_named_when_a_pick_destroys_it(
     gs(repo, "create", "-m", "first stop")
     write(repo / "y.log", b"the user's y\n")
     gs(repo, "create", "-m", "first stop, y.log written")
-    write(repo / "a.txt", b"resolved\n")
-    git(repo, "add", "a.txt")
+    resolve(repo)
     assert git(repo, "rebase", "--continue", rc=None).rc != 0
     assert (repo / "y.log").read_bytes() == b"topic's y\n"  # the pick wrote over it
     gs(repo, "create", "-m", "second stop")
-    write(repo / "b.txt", b"resolved\n")
-    git(repo, "add", "b.txt")
+    resolve(repo, "b.txt")
     went_on = git(repo, "rebase", "--continue")
     assert not (repo / ".git" / "rebase-merge").exists()
     assert sorted(n for r in went_on.reports for n in r.names.split(", ")) == [
         "x.log",
         "y.log",
     ], went_on.said
-    (y,) = _naming(went_on, "y.log")
+    (y,) = naming(went_on.reports, "y.log")
     restore(repo, y)
     assert (repo / "y.log").read_bytes() == b"the user's y\n"
-    (x,) = _naming(went_on, "x.log")
+    (x,) = naming(went_on.reports, "x.log")
     restore(repo, x)
     assert (repo / "x.log").read_bytes() == SECRET
 
@@ -152,13 +124,11 @@ def test_the_user_s_edits_between_two_snapshots_at_a_stop_are_not_named(
     """Guard for the snapshots taken during the stops: at an `edit` stop the user edits the
     tracked b.txt twice, a snapshot after each, amends; at a conflict stop later, a snapshot
     of the conflict markers, then of the resolution. Named: x.log only."""
-    put_venv_on_path(monkeypatch)
-    monkeypatch.setenv("GIT_EDITOR", "true")
     monkeypatch.setenv("GIT_SEQUENCE_EDITOR", "sed -i 1s/^pick/edit/")
     commit(repo, "b.txt", b"base\n")
-    _topic(repo, [("x.log", b"from topic\n"), ("a.txt", b"topic\n"), ("x.log", None)])
-    install(repo)
-    write(repo / "x.log", SECRET)
+    hooked_topic(
+        repo, monkeypatch, [("x.log", b"from topic\n"), ("a.txt", b"topic\n"), ("x.log", None)]
+    )
     git(repo, "rebase", "-i", "main")
     write(repo / "b.txt", b"first edit\n")
     gs(repo, "create", "-m", "first edit")
