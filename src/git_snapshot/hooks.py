@@ -2005,7 +2005,7 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
     reports: list[losses.Report] = []
     earlier: losses.Report | None = None  # what an earlier, stopped operation destroyed
     soft: set[bytes] = set()  # of it, edits a reset left at HEAD's version (stopped.settle)
-    note: dict[str, Any] | None = None  # a rebase's note, read before its post-rewrite clears it
+    note: dict[str, Any] | None = None  # the stopped note its own post-hook reads (own_note)
     problems: list[str] = []
     # a wait for the store's lock (a repair, a gc, a suspended one) is said, once
     Store.on_wait = _say_waiting(call)
@@ -2047,9 +2047,10 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
             try:  # a merge or rebase that stopped with no hook after it (stopped.py)
                 from git_snapshot import stopped
 
-                if call.name == "post-rewrite":
-                    note = stopped.read_note(repo)  # (find_losses: stopped.held_since)
-                earlier = stopped.consume(store, repo, call.name, res.snapshot.root, soft=soft)
+                if call.name in stopped.OWN_REPORT:  # (read once: find_losses, held_since)
+                    note = stopped.own_note(store, repo)
+                else:
+                    earlier = stopped.consume(store, repo, call.name, res.snapshot.root, soft=soft)
             except Exception as exc:
                 problems.append(f"git-snapshot: could not check an earlier operation: {exc}")
         if not ctx.under_run and _may_stop(call, env, repo):

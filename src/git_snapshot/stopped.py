@@ -153,16 +153,17 @@ def consume(
     path = _path(repo)
     if not os.path.lexists(path):
         return None
+    if hook in OWN_REPORT:
+        own_note(store, repo)
+        return None
     try:
         note = _read(path)
     except PermissionError:
         return None  # another user's (0600, in a shared repository): not torn, not ours
     if hook is not None:
-        if note is None or (hook in OWN_REPORT and _ours(note, store, repo)):
-            with contextlib.suppress(OSError):  # torn: nothing to report; or reports itself
+        if note is None:
+            with contextlib.suppress(OSError):  # torn: nothing to report
                 os.unlink(path)
-            return None
-        if hook in OWN_REPORT:
             return None
         mine = _command_id()
         if mine is None or note.get("by") is None:
@@ -565,13 +566,20 @@ def _steps_before(
     return None  # not reached by any move since it began: not known
 
 
-def read_note(repo: gitrepo.Repo) -> dict[str, Any] | None:
-    """The note as it is now (None: none, torn, another user's), for :func:`held_since`:
-    read before :func:`consume` clears it at the operation's own post-hook."""
+def own_note(store: Store, repo: gitrepo.Repo) -> dict[str, Any] | None:
+    """At the operation's own post-hook (OWN_REPORT: it reports what the operation destroyed,
+    so :func:`consume` reports nothing): the note, read once, for :func:`held_since`, and
+    cleared when it is this store's (:func:`_ours`) or torn. None: none, torn, another
+    user's (0600, in a shared repository: left)."""
+    path = _path(repo)
     try:
-        return _read(_path(repo))
+        note = _read(path)
     except PermissionError:
         return None
+    if note is None or _ours(note, store, repo):
+        with contextlib.suppress(OSError):  # torn: nothing to report; or reports itself
+            os.unlink(path)
+    return note
 
 
 def held_since(
