@@ -15,19 +15,18 @@ import json
 from pathlib import Path
 
 import pytest
+from autostashhelpers import BOTH
+from autostashhelpers import MINE
+from autostashhelpers import SECRET
+from autostashhelpers import UPSTREAM
+from autostashhelpers import b_changes_line_one
+from autostashhelpers import nothing_to_undo
+from autostashhelpers import on_b
 from clihelpers import git
 from clihelpers import gs
 from hookhelpers import commit
-from hookhelpers import install
 from hookhelpers import named_lost
-from hookhelpers import put_venv_on_path
 from hookhelpers import write
-
-BASE = b"one\ntwo\nthree\nfour\nfive\n"
-UPSTREAM = BASE.replace(b"one", b"ONE")
-MINE = BASE.replace(b"five", b"FIVE")
-BOTH = UPSTREAM.replace(b"five", b"FIVE")
-SECRET = b"TOKEN=mine\n"
 
 FORMS = {
     "autostash": ["rebase", "--autostash", "B"],
@@ -40,24 +39,8 @@ FORMS = {
 @pytest.fixture
 def hooked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """a.txt (BASE) and .gitignore (.env) committed on main; B changes line 1; hooks in."""
-    put_venv_on_path(monkeypatch)
     monkeypatch.setenv("GIT_SEQUENCE_EDITOR", "true")
-    commit(repo, ".gitignore", b".env\n")
-    commit(repo, "a.txt", BASE)
-    git(repo, "branch", "B")
-    install(repo)
-    git(repo, "checkout", "-q", "B")
-    commit(repo, "a.txt", UPSTREAM, msg="upstream")
-    git(repo, "checkout", "-q", "main")
-    return repo
-
-
-def _nothing_to_undo(repo: Path) -> None:
-    """No report: `losses` lists none, and `undo` writes nothing (a.txt keeps both changes)."""
-    assert json.loads(gs(repo, "losses", "--json").out) == []
-    ran = gs(repo, "undo", rc=None)
-    assert ran.rc != 0 and "no loss report to undo" in ran.err, ran
-    assert (repo / "a.txt").read_bytes() == BOTH
+    return b_changes_line_one(repo, monkeypatch)
 
 
 @pytest.mark.parametrize("form", sorted(FORMS))
@@ -67,30 +50,26 @@ def test_a_fast_forward_autostash_rebase_reports_nothing(hooked: Path, form: str
     assert ran.reports == [], ran.err
     assert (hooked / "a.txt").read_bytes() == BOTH  # git's apply merged the edit
     assert git(hooked, "stash", "list").out == ""
-    _nothing_to_undo(hooked)
+    nothing_to_undo(hooked)
 
 
 def test_local_commits_b_already_has_report_nothing(hooked: Path) -> None:
     """main's one commit is on B too (cherry-picked): the rebase drops it and ends at B, a
     fast-forward all the same (no commit rewritten: no post-rewrite)."""
-    git(hooked, "checkout", "-q", "B")
-    commit(hooked, "c.txt", b"c\n")
-    git(hooked, "checkout", "-q", "main")
+    on_b(hooked, "c.txt", b"c\n")
     git(hooked, "cherry-pick", "B")
     write(hooked / "a.txt", MINE)
     ran = git(hooked, "rebase", "--autostash", "B")
     assert ran.reports == [], ran.err
     assert git(hooked, "rev-parse", "HEAD").out == git(hooked, "rev-parse", "B").out
-    _nothing_to_undo(hooked)
+    nothing_to_undo(hooked)
 
 
 def test_an_ignored_file_the_fast_forward_writes_over_is_still_named(hooked: Path) -> None:
     """B tracks .env, ignored on main: the checkout writes over the user's. It is named (at
     the next command), a.txt is not, and undo gives .env back and leaves a.txt as git's
     apply made it."""
-    git(hooked, "checkout", "-q", "B")
-    commit(hooked, ".env", b"TOKEN=theirs\n", force=True)
-    git(hooked, "checkout", "-q", "main")
+    on_b(hooked, ".env", b"TOKEN=theirs\n", force=True)
     write(hooked / ".env", SECRET)
     write(hooked / "a.txt", MINE)
     git(hooked, "rebase", "--autostash", "B")
@@ -104,9 +83,7 @@ def test_an_ignored_file_the_fast_forward_writes_over_is_still_named(hooked: Pat
 def test_a_conflicting_autostash_is_kept_by_git_and_not_named(hooked: Path) -> None:
     """B changes the line the edit changes: git keeps the autostash in the stash list and
     writes markers. Nothing is lost; nothing is said."""
-    git(hooked, "checkout", "-q", "B")
-    commit(hooked, "a.txt", UPSTREAM.replace(b"five", b"five-B"), msg="conflict")
-    git(hooked, "checkout", "-q", "main")
+    on_b(hooked, "a.txt", UPSTREAM.replace(b"five", b"five-B"), msg="conflict")
     write(hooked / "a.txt", MINE)
     ran = git(hooked, "rebase", "--autostash", "B")
     assert ran.reports == [], ran.err
@@ -121,7 +98,7 @@ def test_a_rebase_with_a_commit_of_its_own_reports_nothing(hooked: Path) -> None
     write(hooked / "a.txt", MINE)
     ran = git(hooked, "rebase", "--autostash", "B")
     assert ran.reports == [], ran.err
-    _nothing_to_undo(hooked)
+    nothing_to_undo(hooked)
 
 
 def test_an_edit_the_apply_carries_to_a_renamed_file_is_not_named(hooked: Path) -> None:
@@ -142,9 +119,7 @@ def test_an_autostash_git_never_applied_is_still_named(hooked: Path) -> None:
     """A rebase stopped by a conflict whose state folder the user removes by hand (as git's
     own message for a stale one suggests): the autostash in it is never applied, the edit
     is only in snapshots. Named, and undo gives it back."""
-    git(hooked, "checkout", "-q", "B")
-    commit(hooked, "c.txt", b"B\n")
-    git(hooked, "checkout", "-q", "main")
+    on_b(hooked, "c.txt", b"B\n")
     commit(hooked, "c.txt", b"main\n")
     write(hooked / "a.txt", MINE)
     git(hooked, "rebase", "--autostash", "B", rc=None)

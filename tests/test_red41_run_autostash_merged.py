@@ -19,6 +19,15 @@ import json
 from pathlib import Path
 
 import pytest
+from autostashhelpers import BASE
+from autostashhelpers import BOTH
+from autostashhelpers import MINE
+from autostashhelpers import SECRET
+from autostashhelpers import UPSTREAM
+from autostashhelpers import b_changes_line_one
+from autostashhelpers import named
+from autostashhelpers import nothing_to_undo
+from autostashhelpers import on_b
 from clihelpers import Ran
 from clihelpers import git
 from clihelpers import gs
@@ -26,12 +35,6 @@ from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import write
-
-BASE = b"one\ntwo\nthree\nfour\nfive\n"
-UPSTREAM = BASE.replace(b"one", b"ONE")
-MINE = BASE.replace(b"five", b"FIVE")
-BOTH = UPSTREAM.replace(b"five", b"FIVE")
-SECRET = b"TOKEN=mine\n"
 
 FORMS = {
     "rebase": ["rebase", "--autostash", "B"],
@@ -47,33 +50,13 @@ FORMS = {
 @pytest.fixture
 def hooked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """a.txt (BASE) and .gitignore (.env) committed on main; B changes line 1; hooks in."""
-    put_venv_on_path(monkeypatch)
     monkeypatch.setenv("GIT_SEQUENCE_EDITOR", "true")
     monkeypatch.setenv("GIT_EDITOR", "true")
-    commit(repo, ".gitignore", b".env\n")
-    commit(repo, "a.txt", BASE)
-    git(repo, "branch", "B")
-    install(repo)
-    git(repo, "checkout", "-q", "B")
-    commit(repo, "a.txt", UPSTREAM, msg="upstream")
-    git(repo, "checkout", "-q", "main")
-    return repo
+    return b_changes_line_one(repo, monkeypatch)
 
 
 def _run(repo: Path, *args: str) -> Ran:
     return gs(repo, "run", "--", *args)
-
-
-def _nothing_to_undo(repo: Path) -> None:
-    """No report: `losses` lists none, and `undo` writes nothing (a.txt keeps both changes)."""
-    assert json.loads(gs(repo, "losses", "--json").out) == []
-    ran = gs(repo, "undo", rc=None)
-    assert ran.rc != 0 and "no loss report to undo" in ran.err, ran
-    assert (repo / "a.txt").read_bytes() == BOTH
-
-
-def _named(ran: Ran) -> list[str]:
-    return sorted(n for r in ran.reports for n in r.names.split(", "))
 
 
 @pytest.mark.parametrize("local", [False, True], ids=["ff", "local-commit"])
@@ -86,20 +69,18 @@ def test_a_clean_autostash_under_run_reports_nothing(hooked: Path, form: str, lo
     assert ran.reports == [], ran.err
     assert (hooked / "a.txt").read_bytes() == BOTH  # git's apply merged the edit
     assert git(hooked, "stash", "list").out == ""
-    _nothing_to_undo(hooked)
+    nothing_to_undo(hooked)
 
 
 def test_an_ignored_file_b_tracks_is_still_named(hooked: Path) -> None:
     """B tracks .env, ignored on main: the rebase's checkout writes over the user's. run
     names .env, not a.txt; undo gives .env back and leaves a.txt as git's apply made it."""
-    git(hooked, "checkout", "-q", "B")
-    commit(hooked, ".env", b"TOKEN=theirs\n", force=True)
-    git(hooked, "checkout", "-q", "main")
+    on_b(hooked, ".env", b"TOKEN=theirs\n", force=True)
     write(hooked / ".env", SECRET)
     write(hooked / "a.txt", MINE)
     ran = _run(hooked, "git", "rebase", "--autostash", "B")
     assert (hooked / ".env").read_bytes() == b"TOKEN=theirs\n"
-    assert _named(ran) == [".env"], ran.err
+    assert named(ran) == [".env"], ran.err
     gs(hooked, "undo")
     assert (hooked / ".env").read_bytes() == SECRET
     assert (hooked / "a.txt").read_bytes() == BOTH
@@ -109,25 +90,21 @@ def test_a_conflicting_autostash_dropped_is_named(hooked: Path) -> None:
     """B changes the line the edit changes: git keeps the autostash in the stash list and
     writes markers; the command then drops that entry and resets the conflict away (the
     index's stage 3 held the edit until then): the edit is in run's snapshot only."""
-    git(hooked, "checkout", "-q", "B")
-    commit(hooked, "a.txt", UPSTREAM.replace(b"five", b"five-B"), msg="conflict")
-    git(hooked, "checkout", "-q", "main")
+    on_b(hooked, "a.txt", UPSTREAM.replace(b"five", b"five-B"), msg="conflict")
     write(hooked / "a.txt", MINE)
     ran = _run(
         hooked, "sh", "-c", "git rebase --autostash B; git stash drop -q; git reset -q --hard"
     )
     assert (hooked / "a.txt").read_bytes() == UPSTREAM.replace(b"five", b"five-B")
     assert git(hooked, "stash", "list").out == ""
-    assert _named(ran) == ["a.txt"], ran.err
+    assert named(ran) == ["a.txt"], ran.err
     gs(hooked, "undo")
     assert (hooked / "a.txt").read_bytes() == MINE
 
 
 def test_a_conflicting_autostash_kept_is_not_named(hooked: Path) -> None:
     """The same without the drop: git holds the edit in the stash list."""
-    git(hooked, "checkout", "-q", "B")
-    commit(hooked, "a.txt", UPSTREAM.replace(b"five", b"five-B"), msg="conflict")
-    git(hooked, "checkout", "-q", "main")
+    on_b(hooked, "a.txt", UPSTREAM.replace(b"five", b"five-B"), msg="conflict")
     write(hooked / "a.txt", MINE)
     ran = _run(hooked, "git", "rebase", "--autostash", "B")
     assert "autostash" in git(hooked, "stash", "list").out
@@ -144,7 +121,7 @@ def test_an_autostash_never_applied_is_named(hooked: Path) -> None:
     ran = _run(hooked, "sh", "-c", "git rebase --autostash B; rm -rf .git/rebase-merge")
     assert not (hooked / ".git" / "rebase-merge").exists()
     assert (hooked / "c.txt").read_bytes() == b"c\n"
-    assert "c.txt" in _named(ran), ran.err
+    assert "c.txt" in named(ran), ran.err
     assert git(hooked, "stash", "list").out == ""
 
 
@@ -156,7 +133,7 @@ def test_an_edit_the_command_wrote_over_before_git_stashed_is_named(hooked: Path
     write(hooked / "new.txt", other)
     ran = _run(hooked, "sh", "-c", "cp new.txt a.txt && git rebase --autostash B")
     assert (hooked / "a.txt").read_bytes() == UPSTREAM.replace(b"four", b"FOUR")
-    assert _named(ran) == ["a.txt"], ran.err
+    assert named(ran) == ["a.txt"], ran.err
     gs(hooked, "undo")
     assert (hooked / "a.txt").read_bytes() == MINE
 
@@ -194,4 +171,4 @@ def test_a_run_inside_a_run_tells_the_outer_one(hooked: Path, form: str) -> None
     ran = _run(hooked, "git", "snapshot", "run", "--", "git", *FORMS[form])
     assert ran.reports == [], ran.err
     assert (hooked / "a.txt").read_bytes() == BOTH
-    _nothing_to_undo(hooked)
+    nothing_to_undo(hooked)

@@ -17,36 +17,23 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from clihelpers import Ran
+from autostashhelpers import BASE
+from autostashhelpers import BOTH
+from autostashhelpers import MINE
+from autostashhelpers import UPSTREAM
+from autostashhelpers import b_changes_line_one
+from autostashhelpers import named
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import commit
-from hookhelpers import install
-from hookhelpers import put_venv_on_path
 from hookhelpers import write
-
-BASE = b"one\ntwo\nthree\nfour\nfive\n"
-UPSTREAM = BASE.replace(b"one", b"ONE")
-MINE = BASE.replace(b"five", b"FIVE")
-BOTH = UPSTREAM.replace(b"five", b"FIVE")
 
 
 @pytest.fixture
 def hooked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """a.txt (BASE) on main, B changes line 1; hooks in; a.txt edited (MINE)."""
-    put_venv_on_path(monkeypatch)
-    commit(repo, "a.txt", BASE)
-    git(repo, "branch", "B")
-    install(repo)
-    git(repo, "checkout", "-q", "B")
-    commit(repo, "a.txt", UPSTREAM, msg="upstream")
-    git(repo, "checkout", "-q", "main")
+    b_changes_line_one(repo, monkeypatch, ignore_env=False)
     write(repo / "a.txt", MINE)
     return repo
-
-
-def _named(ran: Ran) -> list[str]:
-    return sorted(n for r in ran.reports for n in r.names.split(", "))
 
 
 def test_a_value_outside_the_git_dir_is_not_written(hooked: Path, tmp_path: Path) -> None:
@@ -123,4 +110,4 @@ def test_what_the_command_destroys_after_the_apply_is_named(
     ran = gs(hooked, "run", "--", "sh", "-c", f"{first} && {then}")
     assert (hooked / "a.txt").read_bytes() in (BASE, UPSTREAM)
     assert git(hooked, "stash", "list").out == ""
-    assert _named(ran) == ["a.txt"], ran.err
+    assert named(ran) == ["a.txt"], ran.err
