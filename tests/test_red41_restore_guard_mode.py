@@ -41,6 +41,29 @@ def _chmod(repo: Path, mode: str, *paths: str) -> Callable[[], None]:
     return run
 
 
+def _chmod_once_after(
+    monkeypatch: pytest.MonkeyPatch,
+    owner: object,
+    name: str,
+    chmod: Callable[[], None],
+    when: Callable[..., bool] = lambda *args, **kwargs: True,
+) -> list[bool]:
+    """*owner*.*name* works as ever; *chmod* runs once, right after the first call *when*
+    says yes to (given the call's arguments). Returns [whether it ran]."""
+    real = getattr(owner, name)
+    done = [False]
+
+    def once(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        if not done[0] and when(*args, **kwargs):
+            done[0] = True
+            chmod()
+        return out
+
+    monkeypatch.setattr(owner, name, once)
+    return done
+
+
 def _restore(repo: Path, capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     rc = main(["-C", str(repo), "restore", *args])
     out = capsys.readouterr()
@@ -54,6 +77,26 @@ def _mode(path: Path) -> int:
 def _pre(said: str) -> str:
     """The pre-restore snapshot a restore's line names."""
     return said.rsplit("what was there before is in snapshot ", 1)[1].split()[0].rstrip(",;")
+
+
+def _cache(repo: Path) -> None:
+    """Hooks in; snapshot 1 holds a.txt; then a folder cache/ (755, holding x.o) it lacks."""
+    install(repo)
+    (repo / "a.txt").write_text("a\n")
+    gs(repo, "create")  # 1
+    (repo / "cache").mkdir()
+    (repo / "cache").chmod(0o755)
+    (repo / "cache" / "x.o").write_text("x\n")
+
+
+def _bin(repo: Path) -> None:
+    """Hooks in; snapshot 1 holds bin/ (755) and bin/a.txt "a old"; then a.txt edited."""
+    install(repo)
+    (repo / "bin").mkdir()
+    (repo / "bin").chmod(0o755)
+    (repo / "bin" / "a.txt").write_text("a old\n")
+    gs(repo, "create")  # 1
+    (repo / "bin" / "a.txt").write_text("a edit\n")
 
 
 def _held_mode(repo: Path, tmp_path: Path, snap: str, rel: str) -> int:
@@ -129,17 +172,13 @@ def test_a_chmod_while_the_restore_reads_the_file_is_kept(
     (repo / "run.sh").write_text("echo hi\n")
     gs(repo, "create")  # 1
     (repo / "run.sh").chmod(0o600)
-    real = restorer.read_at
-    done = [False]
 
-    def read_at(name: bytes, st: os.stat_result, dir_fd: int | None = None) -> bytes:
-        out = real(name, st, dir_fd)
-        if name == b"run.sh" and dir_fd is not None and not done[0]:
-            done[0] = True
-            _chmod(repo, "700", "run.sh")()
-        return out
+    def reads_it(name: bytes, st: os.stat_result, dir_fd: int | None = None) -> bool:
+        return name == b"run.sh" and dir_fd is not None
 
-    monkeypatch.setattr(restorer, "read_at", read_at)
+    done = _chmod_once_after(
+        monkeypatch, restorer, "read_at", _chmod(repo, "700", "run.sh"), reads_it
+    )
     rc, said = _restore(repo, capsys, "1", "run.sh")
     assert done[0], said
     assert rc == 1, said
@@ -179,12 +218,7 @@ def test_delete_keeps_a_folder_chmodded_after_its_snapshot(
 ) -> None:
     """A folder --delete removes whole takes its mode with it: one a tool made private (700)
     after the pre-restore snapshot is kept, with what it holds, and named."""
-    install(repo)
-    (repo / "a.txt").write_text("a\n")
-    gs(repo, "create")  # 1
-    (repo / "cache").mkdir()
-    (repo / "cache").chmod(0o755)
-    (repo / "cache" / "x.o").write_text("x\n")
+    _cache(repo)
     after_pre_restore(monkeypatch, _chmod(repo, "700", "cache"))
     rc, said = _restore(repo, capsys, "1", "--delete")
     assert rc == 1, said
@@ -200,23 +234,14 @@ def test_delete_keeps_a_folder_chmodded_as_the_restore_looks_at_it(
 ) -> None:
     """The chmod lands between the guard's look at the folder and the restore opening it to
     empty it (and give itself u+rwx in it): kept as well."""
-    install(repo)
-    (repo / "a.txt").write_text("a\n")
-    gs(repo, "create")  # 1
-    (repo / "cache").mkdir()
-    (repo / "cache").chmod(0o755)
-    (repo / "cache" / "x.o").write_text("x\n")
-    real = Guard.why
-    done = [False]
+    _cache(repo)
 
-    def why(self: Guard, rel: bytes, *args: Any) -> str | None:
-        out = real(self, rel, *args)
-        if rel == b"cache" and not done[0]:
-            done[0] = True
-            _chmod(repo, "700", "cache")()
-        return out
+    def looks_at_cache(self: Guard, rel: bytes, *args: Any) -> bool:
+        return rel == b"cache"
 
-    monkeypatch.setattr(Guard, "why", why)
+    done = _chmod_once_after(
+        monkeypatch, Guard, "why", _chmod(repo, "700", "cache"), looks_at_cache
+    )
     rc, said = _restore(repo, capsys, "1", "--delete")
     assert done[0], said
     assert rc == 1, said
@@ -232,12 +257,7 @@ def test_a_folder_chmodded_after_the_pre_restore_snapshot_keeps_its_mode(
     """bin/ is written into (its file restored) but keeps the mode a tool gave it after the
     pre-restore snapshot, named; 500: one the user may not write into, which the restore
     opens up to write (u+rwx) and gives back its mode after."""
-    install(repo)
-    (repo / "bin").mkdir()
-    (repo / "bin").chmod(0o755)
-    (repo / "bin" / "a.txt").write_text("a old\n")
-    gs(repo, "create")  # 1
-    (repo / "bin" / "a.txt").write_text("a edit\n")
+    _bin(repo)
     after_pre_restore(monkeypatch, _chmod(repo, f"{mode:o}", "bin"))
     rc, said = _restore(repo, capsys, "1")
     assert rc == 1, said
@@ -254,22 +274,9 @@ def test_a_folder_chmodded_while_the_restore_writes_into_it_keeps_its_mode(
 ) -> None:
     """The folder's mode is given after its files are written (seconds, in a big one): a
     tool's chmod of it meanwhile is kept, named."""
-    install(repo)
-    (repo / "bin").mkdir()
-    (repo / "bin").chmod(0o755)
-    (repo / "bin" / "a.txt").write_text("a old\n")
-    gs(repo, "create")  # 1
-    (repo / "bin" / "a.txt").write_text("a edit\n")
-    real = restorer.Restorer._fill_file
-    done = [False]
-
-    def fill(self: restorer.Restorer, fd: int, e: Any) -> None:
-        real(self, fd, e)
-        if not done[0]:
-            done[0] = True
-            _chmod(repo, "700", "bin")()
-
-    monkeypatch.setattr(restorer.Restorer, "_fill_file", fill)
+    _bin(repo)
+    chmod = _chmod(repo, "700", "bin")
+    done = _chmod_once_after(monkeypatch, restorer.Restorer, "_fill_file", chmod)
     rc, said = _restore(repo, capsys, "1")
     assert done[0], said
     assert rc == 1, said
@@ -290,16 +297,8 @@ def test_a_read_only_parent_chmodded_while_a_named_path_is_written_keeps_its_mod
     gs(repo, "create")  # 1
     (repo / "ro" / "x").write_text("x edit\n")
     (repo / "ro").chmod(0o555)
-    real = restorer.Restorer._fill_file
-    done = [False]
-
-    def fill(self: restorer.Restorer, fd: int, e: Any) -> None:
-        real(self, fd, e)
-        if not done[0]:
-            done[0] = True
-            _chmod(repo, "775", "ro")()
-
-    monkeypatch.setattr(restorer.Restorer, "_fill_file", fill)
+    chmod = _chmod(repo, "775", "ro")
+    done = _chmod_once_after(monkeypatch, restorer.Restorer, "_fill_file", chmod)
     rc, said = _restore(repo, capsys, "1", "ro/x")
     assert done[0], said
     assert rc == 0, said  # (ro/ is no path the restore writes: nothing of it to name)
