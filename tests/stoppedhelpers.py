@@ -11,12 +11,14 @@ import json
 from pathlib import Path
 
 import pytest
+from clihelpers import Ran
 from clihelpers import Report
 from clihelpers import git
 from clihelpers import gs
 from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
+from hookhelpers import restore
 from hookhelpers import write
 
 SECRET = b"MY SECRET\n"  # the user's ignored x.log, in no commit
@@ -93,3 +95,16 @@ def logged(repo: Path, name: str) -> list[tuple[int, bool]]:
         for e in json.loads(gs(repo, "losses", "--json").out)
         if name in [x["path"] for x in e["lost"]]
     ]
+
+
+def x_and_y_named(repo: Path, went_on: Ran, y: bytes) -> None:
+    """*went_on* named x.log and y.log, once each: the restore y.log's report prints gives
+    *y* back, x.log's SECRET."""
+    names = sorted(n for r in went_on.reports for n in r.names.split(", "))
+    assert names == ["x.log", "y.log"], went_on.said
+    (y_report,) = naming(went_on.reports, "y.log")
+    restore(repo, y_report)
+    assert (repo / "y.log").read_bytes() == y
+    (x_report,) = naming(went_on.reports, "x.log")
+    restore(repo, x_report)
+    assert (repo / "x.log").read_bytes() == SECRET

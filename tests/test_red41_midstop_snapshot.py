@@ -40,6 +40,7 @@ from stoppedhelpers import naming
 from stoppedhelpers import resolve
 from stoppedhelpers import stopped_am
 from stoppedhelpers import topic_branches
+from stoppedhelpers import x_and_y_named
 
 IGNORE = b"*.log\n/big/\n"
 
@@ -61,6 +62,13 @@ def _naming(ran: Ran, name: str) -> list[Report]:
 def _logged(repo: Path, name: str) -> list[int]:
     """The snapshot of each entry of the loss log naming *name*."""
     return [snap for snap, _ in logged(repo, name)]
+
+
+def _secret_back(repo: Path, named: Report) -> None:
+    """*named*'s snapshot is the one loss log entry naming x.log; its restore gives SECRET."""
+    assert _logged(repo, "x.log") == [named.snap]
+    restore(repo, named)
+    assert (repo / "x.log").read_bytes() == SECRET
 
 
 def _stopped_rebase(repo: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> Ran:
@@ -85,9 +93,7 @@ def test_a_snapshot_during_a_stopped_rebase_hides_nothing(
     assert not (repo / "x.log").exists()
     (named,) = _naming(went_on, "x.log")  # was: none, and the loss log empty
     assert named.what == "git rebase", went_on.said
-    assert _logged(repo, "x.log") == [named.snap]
-    restore(repo, named)
-    assert (repo / "x.log").read_bytes() == SECRET
+    _secret_back(repo, named)
 
 
 def test_the_user_s_change_during_the_stop_is_not_the_rebase_s_loss(
@@ -110,13 +116,7 @@ def test_the_user_s_change_during_the_stop_is_not_the_rebase_s_loss(
     resolve(repo)
     went_on = git(repo, "rebase", "--continue")
     assert not (repo / ".git" / "rebase-merge").exists()
-    assert sorted(n for r in went_on.reports for n in r.names.split(", ")) == ["x.log", "y.log"]
-    (y,) = _naming(went_on, "y.log")
-    restore(repo, y)
-    assert (repo / "y.log").read_bytes() == b"second y\n"
-    (x,) = _naming(went_on, "x.log")
-    restore(repo, x)
-    assert (repo / "x.log").read_bytes() == SECRET
+    x_and_y_named(repo, went_on, b"second y\n")
 
 
 def test_run_continue_after_a_snapshot_during_the_stop_names_it_once(
@@ -127,9 +127,7 @@ def test_run_continue_after_a_snapshot_during_the_stop_names_it_once(
     ran = gs(repo, "run", "--", "git", "rebase", "--continue")
     assert not (repo / "x.log").exists()
     (named,) = _naming(ran, "x.log")
-    assert _logged(repo, "x.log") == [named.snap]
-    restore(repo, named)
-    assert (repo / "x.log").read_bytes() == SECRET
+    _secret_back(repo, named)
 
 
 def test_a_stopped_am_with_a_snapshot_during_it_names_its_loss_once(
@@ -145,9 +143,7 @@ def test_a_stopped_am_with_a_snapshot_during_it_names_its_loss_once(
     git(repo, "am", "--continue")
     shown = gs(repo, "list")
     (named,) = _naming(shown, "x.log")
-    assert _logged(repo, "x.log") == [named.snap]
-    restore(repo, named)
-    assert (repo / "x.log").read_bytes() == SECRET
+    _secret_back(repo, named)
 
 
 def test_a_stopped_merge_with_a_snapshot_during_it_names_its_loss_once(
@@ -167,9 +163,7 @@ def test_a_stopped_merge_with_a_snapshot_during_it_names_its_loss_once(
     done = git(repo, "commit", "-q", "-m", "merged")
     named = _naming(created, "x.log") + _naming(done, "x.log")
     assert len(named) == 1, created.said + done.said
-    assert _logged(repo, "x.log") == [named[0].snap]
-    restore(repo, named[0])
-    assert (repo / "x.log").read_bytes() == SECRET
+    _secret_back(repo, named[0])
 
 
 def test_a_file_no_snapshot_holds_run_named_at_the_stop_is_named_once(

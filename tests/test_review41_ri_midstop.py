@@ -22,12 +22,11 @@ from clihelpers import gs
 from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
-from hookhelpers import restore
 from hookhelpers import write
 from stoppedhelpers import SECRET
 from stoppedhelpers import hooked_topic
-from stoppedhelpers import naming
 from stoppedhelpers import resolve
+from stoppedhelpers import x_and_y_named
 
 
 def test_an_amend_at_the_stop_leaves_the_user_s_changes_the_user_s(
@@ -56,16 +55,7 @@ def test_an_amend_at_the_stop_leaves_the_user_s_changes_the_user_s(
     went_on = git(repo, "rebase", "--continue")
     assert not (repo / ".git" / "rebase-merge").exists()
     # was: x.log, y.log twice (its first version too, which the user replaced), z.log
-    assert sorted(n for r in went_on.reports for n in r.names.split(", ")) == [
-        "x.log",
-        "y.log",
-    ], went_on.said
-    (y,) = naming(went_on.reports, "y.log")
-    restore(repo, y)
-    assert (repo / "y.log").read_bytes() == b"second y\n"
-    (x,) = naming(went_on.reports, "x.log")
-    restore(repo, x)
-    assert (repo / "x.log").read_bytes() == SECRET
+    x_and_y_named(repo, went_on, b"second y\n")
 
 
 def test_what_the_user_wrote_at_the_first_stop_is_named_when_a_pick_destroys_it(
@@ -106,16 +96,7 @@ def test_what_the_user_wrote_at_the_first_stop_is_named_when_a_pick_destroys_it(
     resolve(repo, "b.txt")
     went_on = git(repo, "rebase", "--continue")
     assert not (repo / ".git" / "rebase-merge").exists()
-    assert sorted(n for r in went_on.reports for n in r.names.split(", ")) == [
-        "x.log",
-        "y.log",
-    ], went_on.said
-    (y,) = naming(went_on.reports, "y.log")
-    restore(repo, y)
-    assert (repo / "y.log").read_bytes() == b"the user's y\n"
-    (x,) = naming(went_on.reports, "x.log")
-    restore(repo, x)
-    assert (repo / "x.log").read_bytes() == SECRET
+    x_and_y_named(repo, went_on, b"the user's y\n")
 
 
 def test_the_user_s_edits_between_two_snapshots_at_a_stop_are_not_named(
