@@ -25,10 +25,35 @@ import pytest
 from clihelpers import Ran
 from clihelpers import git
 from clihelpers import gs
+from converthelpers import crlf_then_branch_b
+from converthelpers import forced_to_b
 from hookhelpers import install
 from hookhelpers import named_lost
 
 SECRET = b"line\nSECRET=hunter2\n"
+
+
+def _b_changes(repo: Path, rel: str, ours: bytes, theirs: bytes) -> None:
+    """*rel* (*ours*), with all else in the worktree, committed on main (c1); branch B
+    changes *rel* to *theirs* (c2); main checked out."""
+    (repo / rel).write_bytes(ours)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "c1")
+    git(repo, "checkout", "-q", "-b", "B")
+    (repo / rel).write_bytes(theirs)
+    git(repo, "commit", "-q", "-am", "c2")
+    git(repo, "checkout", "-q", "main")
+
+
+def _fsmonitor_to_miss(repo: Path, tmp_path: Path) -> None:
+    """core.fsmonitor set to a hook (fsmonitor-watchman's shape) that will miss the next
+    event."""
+    hook = tmp_path / "fsm.sh"
+    hook.write_bytes(b'#!/bin/sh\nprintf "tok\\0"\n')
+    hook.chmod(0o755)
+    git(repo, "config", "core.fsmonitor", str(hook))
+    git(repo, "status", "--porcelain")
+    git(repo, "status", "--porcelain")
 
 
 def _lossy_filter(repo: Path) -> None:
@@ -37,13 +62,7 @@ def _lossy_filter(repo: Path) -> None:
     git(repo, "config", "filter.strip.clean", "sed '/^SECRET/d'")
     git(repo, "config", "filter.strip.smudge", "cat")
     (repo / ".gitattributes").write_bytes(b"*.txt filter=strip\n")
-    (repo / "a.txt").write_bytes(b"line\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "c1")
-    git(repo, "checkout", "-q", "-b", "B")
-    (repo / "a.txt").write_bytes(b"line\nmore\n")
-    git(repo, "commit", "-q", "-am", "c2")
-    git(repo, "checkout", "-q", "main")
+    _b_changes(repo, "a.txt", b"line\n", b"line\nmore\n")
     install(repo)
     (repo / "a.txt").write_bytes(SECRET)
     assert git(repo, "status", "--porcelain").out == " M a.txt\n"
@@ -103,21 +122,10 @@ def test_crlf_bytes_git_writes_back_as_lf_are_named(repo: Path) -> None:
 
 
 def _fsmonitor_missed_the_edit(repo: Path, tmp_path: Path) -> None:
-    (repo / "a.txt").write_bytes(b"base\n")
     (repo / "k.txt").write_bytes(b"k\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "c1")
-    git(repo, "checkout", "-q", "-b", "B")
-    (repo / "a.txt").write_bytes(b"theirs\n")
-    git(repo, "commit", "-q", "-am", "c2")
-    git(repo, "checkout", "-q", "main")
+    _b_changes(repo, "a.txt", b"base\n", b"theirs\n")
     install(repo)
-    hook = tmp_path / "fsm.sh"  # fsmonitor-watchman's shape, having missed the next event
-    hook.write_bytes(b'#!/bin/sh\nprintf "tok\\0"\n')
-    hook.chmod(0o755)
-    git(repo, "config", "core.fsmonitor", str(hook))
-    git(repo, "status", "--porcelain")
-    git(repo, "status", "--porcelain")
+    _fsmonitor_to_miss(repo, tmp_path)
     (repo / "a.txt").write_bytes(b"MYEDIT\n")
     gs(repo, "-m", "before")
 
@@ -151,13 +159,7 @@ def test_fsmonitor_a_plain_switch_over_a_committed_edit_is_no_loss(
 def test_a_file_clean_under_the_attributes_the_operation_removed_is_not_named(
     repo: Path, how: str
 ) -> None:
-    (repo / ".gitattributes").write_bytes(b"*.txt text eol=crlf\n")
-    (repo / "a.txt").write_bytes(b"one\ntwo\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "c1")
-    (repo / "a.txt").unlink()
-    git(repo, "checkout", "-q", "--", "a.txt")  # CRLF on disk, as git writes it
-    git(repo, "checkout", "-q", "-b", "B")
+    crlf_then_branch_b(repo)
     git(repo, "rm", "-q", ".gitattributes")
     (repo / "a.txt").write_bytes(b"one\ntwo\nthree\n")
     git(repo, "add", "a.txt")
@@ -166,10 +168,7 @@ def test_a_file_clean_under_the_attributes_the_operation_removed_is_not_named(
     assert git(repo, "status", "--porcelain").out == ""
     install(repo)
     gs(repo, "-m", "clean")
-    if how == "reset":
-        ran = gs(repo, "run", "--", "git", "reset", "-q", "--hard", "B")
-    else:
-        ran = git(repo, "checkout", "-q", "-f", "B")
+    ran = forced_to_b(repo, how)
     assert not ran.reports, ran.err
     assert json.loads(gs(repo, "losses", "--json").out) == []
 
@@ -179,21 +178,10 @@ def test_an_unsaved_edit_fsmonitor_hid_from_a_plain_switch_is_said(
 ) -> None:
     """The same for a file no snapshot holds (snapshot.exclude): its 'not saved' line, which
     a plain switch went without (git refuses to write over an edit, unless it did not look)."""
-    (repo / "settings.ini").write_bytes(b"committed\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "c1")
-    git(repo, "checkout", "-q", "-b", "B")
-    (repo / "settings.ini").write_bytes(b"the branch's\n")
-    git(repo, "commit", "-q", "-am", "c2")
-    git(repo, "checkout", "-q", "main")
+    _b_changes(repo, "settings.ini", b"committed\n", b"the branch's\n")
     git(repo, "config", "snapshot.exclude", "settings.ini")
     install(repo)
-    hook = tmp_path / "fsm.sh"
-    hook.write_bytes(b'#!/bin/sh\nprintf "tok\\0"\n')
-    hook.chmod(0o755)
-    git(repo, "config", "core.fsmonitor", str(hook))
-    git(repo, "status", "--porcelain")
-    git(repo, "status", "--porcelain")
+    _fsmonitor_to_miss(repo, tmp_path)
     (repo / "settings.ini").write_bytes(b"my uncommitted edit\n")
     gs(repo, "-m", "before")
     ran = git(repo, "checkout", "-q", "B")

@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from converthelpers import crlf_then_branch_b
+from converthelpers import forced_to_b
 from hookhelpers import install
 from hookhelpers import named_lost
 
@@ -110,13 +112,7 @@ def test_a_file_clean_under_the_attributes_the_operation_changed_is_not_named(
     eol=crlf, is under B's attributes a file git writes back as LF: it was named 'whose
     bytes git's filter or end-of-line conversion does not give back' (44a7b09 asked the
     attributes the snapshot holds only of files not already called so)."""
-    (repo / ".gitattributes").write_bytes(b"*.txt text eol=crlf\n")
-    (repo / "a.txt").write_bytes(b"one\ntwo\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "c1")
-    (repo / "a.txt").unlink()
-    git(repo, "checkout", "-q", "--", "a.txt")  # CRLF on disk, as git writes it
-    git(repo, "checkout", "-q", "-b", "B")
+    crlf_then_branch_b(repo)
     (repo / ".gitattributes").write_bytes(attrs)
     (repo / "a.txt").write_bytes(b"one\ntwo\nthree\n")
     git(repo, "add", ".")
@@ -127,10 +123,7 @@ def test_a_file_clean_under_the_attributes_the_operation_changed_is_not_named(
     assert (repo / "a.txt").read_bytes() == b"one\r\ntwo\r\n"
     install(repo)
     gs(repo, "-m", "clean")
-    if how == "reset":
-        ran = gs(repo, "run", "--", "git", "reset", "-q", "--hard", "B")
-    else:
-        ran = git(repo, "checkout", "-q", "-f", "B")
+    ran = forced_to_b(repo, how)
     assert (repo / "a.txt").read_bytes() == b"one\ntwo\nthree\n"
     assert not ran.reports, ran.err
     assert json.loads(gs(repo, "losses", "--json").out) == []

@@ -1,0 +1,29 @@
+"""Helpers for the tests of files git converts (end-of-line, filters) (this module holds no
+tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from clihelpers import Ran
+from clihelpers import git
+from clihelpers import gs
+
+
+def crlf_then_branch_b(repo: Path) -> None:
+    """a.txt ("one", "two") committed on main under `*.txt text eol=crlf` (c1), on disk as
+    git writes it (CRLF); branch B made and checked out."""
+    (repo / ".gitattributes").write_bytes(b"*.txt text eol=crlf\n")
+    (repo / "a.txt").write_bytes(b"one\ntwo\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "c1")
+    (repo / "a.txt").unlink()
+    git(repo, "checkout", "-q", "--", "a.txt")  # CRLF on disk, as git writes it
+    git(repo, "checkout", "-q", "-b", "B")
+
+
+def forced_to_b(repo: Path, how: str) -> Ran:
+    """``git snapshot run -- git reset --hard B`` (*how* "reset"), else ``git checkout -f B``."""
+    if how == "reset":
+        return gs(repo, "run", "--", "git", "reset", "-q", "--hard", "B")
+    return git(repo, "checkout", "-q", "-f", "B")
