@@ -127,32 +127,115 @@ def _may_convert(repo: Repo, paths: list[bytes]) -> bool:
     *paths*) and core.autocrlf is off or "input". A few stats, no git process: the usual
     repository has no attributes, and a hook that remembers its config has core.autocrlf."""
     cfg = conversion_config(repo)
-    if cfg.get("core.autocrlf", "false").lower() not in ("false", "no", "off", "0", "", "input"):
+    if _autocrlf_writes(cfg):
         return True
-    candidates = {os.path.join(repo.common_dir, "info", "attributes")}
+    if any(os.path.basename(p) == b".gitattributes" for p in paths):
+        return True
+    return any(os.path.exists(f) for f in _attributes(repo, paths, cfg))
+
+
+# words of an attribute file under which git may write a blob as other bytes than it stores
+# (on a system whose line end is LF): eol=crlf and the old crlf attribute, a filter's smudge,
+# ident, working-tree-encoding; text and eol too where core.eol is crlf
+_WRITES_OTHERWISE = (b"crlf", b"filter", b"ident", b"encoding")
+
+
+def written_otherwise(repo: Repo, paths: list[bytes]) -> set[bytes]:
+    """Those of *paths* git may write as other bytes than the blob it stores (a checkout's
+    smudge filter, CRLF line ends, ident, working-tree-encoding): one ``check-attr``, asked
+    only where core.autocrlf is true or an attribute file (:func:`_may_convert`'s) holds a
+    word of _WRITES_OTHERWISE (a macro is defined in one of them too). Elsewhere (the usual
+    repository; `* text=auto` or `*.png binary` alone) no git process: a few stats and small
+    reads, and a file whose raw bytes are a blob git has is what git writes back."""
+    wanted = sorted({p for p in paths if p and b"\n" not in p})
+    cfg = conversion_config(repo)
+    crlf = _autocrlf_writes(cfg)
+    eol_crlf = cfg.get("core.eol", "").lower() == "crlf"
+    if not wanted or not (crlf or _attributes_say(repo, wanted, cfg, eol_crlf)):
+        return set()
+    attrs = ("text", "eol", "crlf", "filter", "ident", "working-tree-encoding")
+    res = _run(
+        repo.toplevel,
+        ["check-attr", "-z", "--stdin", *attrs],
+        input=b"".join(p + b"\0" for p in wanted),
+    )
+    if res.returncode != 0:
+        return set(wanted)  # (not known: asked, as git's smudge answers)
+    told: dict[bytes, dict[bytes, bytes]] = {}
+    fields = res.stdout.split(b"\0")
+    for i in range(0, len(fields) - 2, 3):
+        told.setdefault(fields[i], {})[fields[i + 1]] = fields[i + 2]
+    out = set()
+    for p in wanted:
+        a = told.get(p, {})
+        text = a.get(b"text", b"unspecified")
+        if any(a.get(k, b"unspecified") not in _NOT_SET for k in _SMUDGING):
+            out.add(p)
+        elif text == b"unset" or a.get(b"crlf") == b"unset":
+            continue  # (binary: written as stored)
+        elif a.get(b"eol") == b"crlf" or a.get(b"crlf") in (b"set", b"input"):
+            out.add(p)  # (the old crlf: set is text; input writes as stored, asked anyway)
+        elif crlf or (eol_crlf and text != b"unspecified"):
+            out.add(p)  # text (set or auto; any file under core.autocrlf) written with CRLF
+    return out
+
+
+_NOT_SET = (b"unspecified", b"unset")
+_SMUDGING = (b"filter", b"ident", b"working-tree-encoding")  # (whatever the line ends)
+
+
+def _attributes_say(repo: Repo, paths: list[bytes], cfg: dict[str, str], eol_crlf: bool) -> bool:
+    """Whether an attribute file git may read for *paths* holds a word of _WRITES_OTHERWISE
+    (text and eol too under core.eol=crlf), or is too big to read here."""
+    words = _WRITES_OTHERWISE + ((b"text", b"eol") if eol_crlf else ())
+    for f in _attributes(repo, paths, cfg):
+        try:
+            with open(f, "rb") as fh:
+                data = fh.read(1 << 20 | 1)
+        except OSError:
+            continue
+        if len(data) > 1 << 20 or any(w in data.lower() for w in words):
+            return True
+    return False
+
+
+def _autocrlf_writes(cfg: dict[str, str]) -> bool:
+    """Whether core.autocrlf in *cfg* makes git write CRLF (true, not "input")."""
+    return cfg.get("core.autocrlf", "false").lower() not in ("false", "no", "off", "0", "", "input")
+
+
+def _attributes(repo: Repo, paths: list[bytes], cfg: dict[str, str]) -> list[bytes]:
+    """The files git may read attributes of *paths* from (gitattributes(5)), whether they
+    exist or not: the system's, the global one, the repository's info/attributes and a
+    .gitattributes in each folder on a path's way."""
+    found = [os.path.join(os.fsencode(repo.common_dir), b"info", b"attributes")]
     named = cfg.get("core.attributesfile")
     if named:
-        candidates.add(os.path.join(repo.toplevel, os.path.expanduser(named)))
+        found.append(os.fsencode(os.path.join(repo.toplevel, os.path.expanduser(named))))
     else:
         xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
-        candidates.add(os.path.join(xdg, "git", "attributes"))
+        found.append(os.fsencode(os.path.join(xdg, "git", "attributes")))
     if os.environ.get("GIT_ATTR_NOSYSTEM", "").lower() not in ("1", "true", "yes", "on"):
-        import shutil  # (only here: the overlays' path)
-
-        prefix = os.path.dirname(os.path.dirname(shutil.which("git") or "/usr/bin/git"))
-        candidates.update(("/etc/gitattributes", os.path.join(prefix, "etc", "gitattributes")))
+        prefix = os.path.dirname(os.path.dirname(_which_git()))
+        found += [b"/etc/gitattributes", os.fsencode(os.path.join(prefix, "etc", "gitattributes"))]
+    top = os.fsencode(repo.toplevel)
     folders = {b""}
     for p in paths:
-        if os.path.basename(p) == b".gitattributes":
-            return True
         folder = os.path.dirname(p)
         while folder not in folders:
             folders.add(folder)
             folder = os.path.dirname(folder)
-    top = os.fsencode(repo.toplevel)
-    if any(os.path.exists(os.path.join(top, f, b".gitattributes")) for f in folders):
-        return True
-    return any(os.path.exists(c) for c in candidates)
+    found += [os.path.join(top, f, b".gitattributes") for f in sorted(folders)]
+    return found
+
+
+def _which_git() -> str:
+    """The git on PATH, as shutil.which finds it (shutil: 10 ms of imports on a hook's path)."""
+    for folder in os.environ.get("PATH", os.defpath).split(os.pathsep):
+        exe = os.path.join(folder or os.curdir, "git")
+        if os.access(exe, os.X_OK) and not os.path.isdir(exe):
+            return exe
+    return "/usr/bin/git"
 
 
 def _checkout(repo: Repo, dest: str, entries: list[tuple[bytes, int, str]]) -> None:

@@ -349,9 +349,9 @@ _CONFIG_ARGS = (
     "-z",
     "--show-scope",
     "--get-regexp",
-    rf"^(snapshot\.|core\.autocrlf$|core\.attributesfile$|core\.fsmonitor$|{_MERGE_KEYS})",
+    rf"^(snapshot\.|core\.autocrlf$|core\.attributesfile$|core\.eol$|core\.fsmonitor$|{_MERGE_KEYS})",
 )
-_CONVERSION_KEYS = ("core.autocrlf", "core.attributesfile")
+_CONVERSION_KEYS = ("core.autocrlf", "core.attributesfile", "core.eol")
 _TRACKED_ARGS = ("ls-files", "-z")
 _IGNORED_ARGS = ("ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory")
 
@@ -620,11 +620,12 @@ def config(repo: Repo) -> dict[str, list[str]]:
 
 
 def conversion_config(repo: Repo) -> dict[str, str]:
-    """``core.autocrlf`` and ``core.attributesfile`` (lower-cased) -> the value git uses, for
-    those set: from the remembered config (no git call in a hook), else one git call."""
+    """``core.autocrlf``, ``core.attributesfile`` and ``core.eol`` (lower-cased) -> the value
+    git uses, for those set: from the remembered config (no git call in a hook), else one git
+    call."""
     if repo.memo is not None:
         return {k: v for _scope, k, v in _scoped_config(repo) if k in _CONVERSION_KEYS}
-    args = ["config", "-z", "--get-regexp", r"^core\.(autocrlf|attributesfile)$"]
+    args = ["config", "-z", "--get-regexp", r"^core\.(autocrlf|attributesfile|eol)$"]
     res = _run(repo.toplevel, args)
     if res.returncode not in (0, 1):
         raise GitError(args, res.returncode, res.stderr)
