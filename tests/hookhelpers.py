@@ -208,3 +208,23 @@ def after_pre_restore(monkeypatch: pytest.MonkeyPatch, then: Callable[[], object
         return out
 
     monkeypatch.setattr(worktree, "take", take)
+
+
+def topic_in_linked_worktree(repo: Path, files: Mapping[str, str]) -> Path:
+    """*repo*, hooked, with *files* (a.txt among them) committed (init); branch topic changes
+    a.txt to "topic", main (checked out) to "mainside"; topic checked out in the linked
+    worktree ../wt, returned."""
+    install(repo)
+    for name, text in files.items():
+        (repo / name).write_text(text)
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "init")
+    git(repo, "checkout", "-q", "-b", "topic")
+    (repo / "a.txt").write_text("topic\n")
+    git(repo, "commit", "-q", "-am", "t1")
+    git(repo, "checkout", "-q", "main")
+    (repo / "a.txt").write_text("mainside\n")
+    git(repo, "commit", "-q", "-am", "m1")
+    wt = repo.parent / "wt"
+    git(repo, "worktree", "add", "-q", str(wt), "topic")
+    return wt

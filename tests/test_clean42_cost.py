@@ -4,6 +4,9 @@
   autostash read three times by `git diff-tree <stash>^1 <stash>`: by run._not_given_back,
   again by hooks.stash_gave_back, again by gitoverlay.overlay_from_stash. It is read once
   now, and handed on.
+- RE: a stopped merge's check asked `git diff-index <HEAD then>` of the whole worktree
+  (stopped._put_back: about 30 ms on 20,000 files) to learn which of a few edited paths a
+  reset left at HEAD's version. It asks of those paths only now (literal pathspecs).
 
 Real git, the hooks installed as a user installs them; GIT_TRACE lists every git process.
 """
@@ -19,6 +22,7 @@ from clihelpers import gs
 from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
+from hookhelpers import side_commit
 from hookhelpers import write
 
 BASE = b"one\ntwo\nthree\nfour\nfive\n"
@@ -59,3 +63,42 @@ def test_run_reads_the_autostash_once_in_its_check(hooked: Path, tmp_path: Path)
     assert (hooked / "a.txt").read_bytes() == BOTH
     reads = _stash_reads(trace)
     assert len(set(reads)) == 1 and len(reads) == 2, reads
+
+
+@pytest.fixture
+def merging(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """b.txt and a.txt committed; `topic` and `main` change a.txt each their way (a merge of
+    topic stops there); -b.txt, which neither touches, too. Hooks in, on main."""
+    put_venv_on_path(monkeypatch)
+    write(repo / "-b.txt", b"b\n")
+    git(repo, "add", "--", "-b.txt")
+    git(repo, "commit", "-q", "-m", "-b.txt")
+    base = commit(repo, "a.txt", b"base\n")
+    side_commit(repo, "topic", {"a.txt": b"topic\n"}, base=base)
+    commit(repo, "a.txt", b"mainside\n")
+    install(repo)
+    return repo
+
+
+def test_a_stopped_merges_check_asks_diff_index_of_its_paths_only(
+    merging: Path, tmp_path: Path
+) -> None:
+    """RED41 R2 F5's case: -b.txt edited, the merge stops, `git add -u` stages the edit with
+    the resolution, `git merge --abort` resets it to HEAD's. The next command's hook names
+    -b.txt (from the merge's snapshot); the diff-index its check runs names -b.txt after
+    `--` (a '-' path: no option), and no diff-index there reads the whole worktree."""
+    write(merging / "-b.txt", b"MY DIRTY EDIT\n")
+    assert git(merging, "merge", "topic", rc=None).rc != 0
+    write(merging / "a.txt", b"resolved\n")
+    git(merging, "add", "-u")
+    git(merging, "merge", "--abort")
+    trace = tmp_path / "trace"
+    ran = git(merging, "checkout", "-q", "-b", "next", GIT_TRACE=str(trace))
+    (rep,) = ran.reports
+    assert (rep.what, rep.names) == ("git merge", "./-b.txt"), ran.err
+    asked = [
+        line.split("built-in: ", 1)[1]
+        for line in trace.read_text().splitlines()
+        if "built-in: git diff-index" in line and "--cached" not in line
+    ]
+    assert asked and all(a.endswith(" -- -b.txt") for a in asked), asked

@@ -18,27 +18,14 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import install
+from hookhelpers import topic_in_linked_worktree
 
 
 @pytest.fixture
 def linked(repo: Path) -> Path:
     """*repo* (hooks installed) with branches topic (a.txt "topic") and main (a.txt
     "mainside"), topic checked out in the linked worktree ../wt, returned."""
-    install(repo)
-    (repo / "a.txt").write_text("base\n")
-    (repo / "b.txt").write_text("b\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "init")
-    git(repo, "checkout", "-q", "-b", "topic")
-    (repo / "a.txt").write_text("topic\n")
-    git(repo, "commit", "-q", "-am", "t1")
-    git(repo, "checkout", "-q", "main")
-    (repo / "a.txt").write_text("mainside\n")
-    git(repo, "commit", "-q", "-am", "m1")
-    wt = repo.parent / "wt"
-    git(repo, "worktree", "add", "-q", str(wt), "topic")
-    return wt
+    return topic_in_linked_worktree(repo, {"a.txt": "base\n", "b.txt": "b\n"})
 
 
 def _stopped_autostash(wt: Path, edit: str) -> None:

@@ -14,6 +14,7 @@ import pytest
 from clihelpers import git
 from clihelpers import gs
 from hookhelpers import install
+from hookhelpers import topic_in_linked_worktree
 
 ODD = os.fsdecode(b"st\xffore")  # a folder name that is not UTF-8
 
@@ -89,19 +90,7 @@ def test_worktree_remove_a_touched_file_is_not_changed_on_disk(repo: Path) -> No
     write back) held the rebase's b.txt, not the autostash's edit; and a staged c.txt equal to
     its file was saved and named among "its staged versions". git ls-files -m compares the
     bytes where the stat data differs."""
-    install(repo)
-    for name, text in (("a.txt", "base\n"), ("b.txt", "b\n"), ("c.txt", "c\n")):
-        (repo / name).write_text(text)
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "init")
-    git(repo, "checkout", "-q", "-b", "topic")
-    (repo / "a.txt").write_text("topic\n")
-    git(repo, "commit", "-q", "-am", "t1")
-    git(repo, "checkout", "-q", "main")
-    (repo / "a.txt").write_text("mainside\n")
-    git(repo, "commit", "-q", "-am", "m1")
-    wt = repo.parent / "wt"
-    git(repo, "worktree", "add", "-q", str(wt), "topic")
+    wt = topic_in_linked_worktree(repo, {"a.txt": "base\n", "b.txt": "b\n", "c.txt": "c\n"})
     (wt / "b.txt").write_text("MY DIRTY EDIT\n")
     git(wt, "rebase", "--autostash", "main", rc=None)
     assert (wt / "b.txt").read_text() == "b\n"  # (the edit is in the autostash)

@@ -164,6 +164,20 @@ def unstaged_paths(repo: Repo, paths: Iterable[bytes]) -> set[bytes]:
     return dirty
 
 
+def differ_from(repo: Repo, rev: str, paths: Iterable[bytes]) -> set[bytes]:
+    """Those of *paths* that `git diff-index REV` lists: the index or the worktree holds them
+    otherwise than commit *rev* (or one of them lacks what the other holds), by the index's
+    stat data (a file only touched is listed too). Asked of those paths only (literal
+    pathspecs, in batches), not of the whole worktree."""
+    _check_rev(rev)
+    wanted = {p for p in paths if p}
+    out: set[bytes] = set()
+    for batch in _argv_batches(sorted(wanted)):
+        args = ["--literal-pathspecs", "diff-index", "--name-only", "-z", rev, "--", *batch]
+        out.update(p for p in _split_z(run_git(repo.toplevel, *args)) if p in wanted)
+    return out
+
+
 def rev(repo: Repo, name: str) -> str | None:
     """The commit id *name* (e.g. ORIG_HEAD) resolves to, or None."""
     _check_rev(name)

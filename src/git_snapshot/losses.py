@@ -832,7 +832,7 @@ def _disk_keys(top: bytes, sizes: set[int]) -> Callable[[bytes], tuple[str, int]
                 oid = hashlib.sha1(b"blob %d\0" % len(target) + target).hexdigest()
                 got = (oid, gitrepo.MODE_SYMLINK)  # git's id, not security
             elif stat.S_ISREG(st.st_mode):
-                found = _file_blob_id(path)
+                found = file_blob_id(path)
                 mode = gitrepo.MODE_EXEC if st.st_mode & 0o100 else gitrepo.MODE_FILE
                 got = (found, mode) if found else None
         except OSError:
@@ -1077,7 +1077,7 @@ def discarded_unsaved(
                 forced = forced_switch() or gitextra.fsmonitor(repo)
             if not forced:
                 continue
-        oid = _file_blob_id(os.path.join(top, rel))
+        oid = file_blob_id(os.path.join(top, rel))
         if entry is not None and oid == entry[1]:
             whose = "its committed version"
         elif left == entry and oid is not None and gitrepo.existing_blobs(repo, [oid]):
@@ -1177,7 +1177,7 @@ def left_out_edits(repo: gitrepo.Repo, snap: Snapshot) -> tuple[dict[bytes, str]
             if _link_blob_id(os.path.join(top, p)) == head_oid:
                 same.add(p)
             continue
-        oid = _file_blob_id(os.path.join(top, p))
+        oid = file_blob_id(os.path.join(top, p))
         if oid is not None and oid != head_oid:
             out[p] = oid
         elif oid is not None and mode in (gitrepo.MODE_FILE, gitrepo.MODE_EXEC):
@@ -1218,7 +1218,7 @@ def discarded_edits(
     """Of *edits* (left_out_edits before a command), those the worktree no longer holds and
     git cannot give back (*revs*, HEAD, its state files, the index, the stash): (path, why)."""
     top = os.fsencode(repo.toplevel)
-    gone = [p for p, oid in edits.items() if _file_blob_id(os.path.join(top, p)) != oid]
+    gone = [p for p, oid in edits.items() if file_blob_id(os.path.join(top, p)) != oid]
     if not gone:
         return []
     has = git_has(repo, revs, gone)
@@ -1283,7 +1283,7 @@ def _link_blob_id(path: bytes) -> str | None:
 HASH_AT_MOST = 256 << 20  # a left-out file bigger than this is not read to compare it
 
 
-def _file_blob_id(path: bytes) -> str | None:
+def file_blob_id(path: bytes) -> str | None:
     """git's id of a regular file's content; None when it is no regular file (never opened:
     a FIFO would block), is bigger than HASH_AT_MOST or cannot be read."""
     import stat

@@ -454,12 +454,12 @@ def _put_back(repo: gitrepo.Repo, orig: str, paths: list[bytes]) -> set[bytes]:
     when the operation began, or nothing where *orig* has none: what a reset to it left (a
     merge's --abort, a rebase's, an autostash git could not apply). Another version, the
     user's since (the autostash applied, then edited or committed again), is theirs, not
-    the operation's loss. One `git diff-index` (it compares by the index's stat data, and
-    for a regular file it lists, git's id of its bytes is asked too)."""
-    from git_snapshot.losses import _file_blob_id
+    the operation's loss. One `git diff-index` of *paths* (it compares by the index's stat
+    data, and for a regular file it lists, git's id of its bytes is asked too)."""
+    from git_snapshot import gitextra
+    from git_snapshot.losses import file_blob_id
 
-    raw = gitrepo.run_git(repo.toplevel, "diff-index", "--name-only", "-z", orig)
-    changed = {p for p in raw.split(b"\0") if p}
+    changed = gitextra.differ_from(repo, orig, paths)
     held = gitrepo.tree_entries(repo, orig, paths)
     top = os.fsencode(repo.toplevel)
     out = set()
@@ -469,7 +469,7 @@ def _put_back(repo: gitrepo.Repo, orig: str, paths: list[bytes]) -> set[bytes]:
             if not os.path.lexists(full) and p not in changed:
                 out.add(p)
         elif p not in changed or (
-            held[p][0] != gitrepo.MODE_SYMLINK and _file_blob_id(full) == held[p][1]
+            held[p][0] != gitrepo.MODE_SYMLINK and file_blob_id(full) == held[p][1]
         ):
             out.add(p)
     return out
