@@ -16,12 +16,15 @@ from clihelpers import gs
 from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
+from hookhelpers import side_commit
+from hookhelpers import write
 
 BASE = b"one\ntwo\nthree\nfour\nfive\n"
 UPSTREAM = BASE.replace(b"one", b"ONE")
 MINE = BASE.replace(b"five", b"FIVE")
 BOTH = UPSTREAM.replace(b"five", b"FIVE")
 SECRET = b"TOKEN=mine\n"  # the user's ignored .env
+WORK = b"my new work\n"  # x.csv/inner.txt: a new file where main tracks a file x.csv
 
 
 def b_changes_line_one(
@@ -59,3 +62,24 @@ def nothing_to_undo(repo: Path) -> None:
 def named(ran: Ran) -> list[str]:
     """Every path the reports *ran* printed name, sorted."""
     return sorted(n for r in ran.reports for n in r.names.split(", "))
+
+
+def feat_conflicts_on_c(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The venv on PATH; x.csv and c.txt committed on main; feat and main then change c.txt
+    each their way (a merge of feat stops on a conflict there); hooks in."""
+    put_venv_on_path(monkeypatch)
+    commit(repo, "x.csv", b"x v0\n")
+    base = commit(repo, "c.txt", b"base\n")
+    side_commit(repo, "feat", {"c.txt": b"theirs\n"}, base=base)
+    commit(repo, "c.txt", b"ours\n")
+    install(repo)
+    return repo
+
+
+def folder_over_file(repo: Path) -> int:
+    """x.csv, a tracked file, made a folder holding a new file (WORK), saved by `git
+    snapshot`; returns that snapshot's id."""
+    (repo / "x.csv").unlink()
+    write(repo / "x.csv" / "inner.txt", WORK)
+    gs(repo, "-m", "saved before")
+    return int(json.loads(gs(repo, "list", "--json").out)[-1]["id"])

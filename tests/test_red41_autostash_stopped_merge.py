@@ -20,18 +20,16 @@ import json
 from pathlib import Path
 
 import pytest
+from autostashhelpers import WORK
+from autostashhelpers import feat_conflicts_on_c
+from autostashhelpers import folder_over_file
 from clihelpers import Ran
 from clihelpers import git
 from clihelpers import gs
 from clihelpers import run
-from hookhelpers import commit
-from hookhelpers import install
 from hookhelpers import named_lost
-from hookhelpers import put_venv_on_path
-from hookhelpers import side_commit
 from hookhelpers import write
 
-WORK = b"my new work\n"
 MINE = b"my own x.csv\n"
 
 
@@ -39,22 +37,7 @@ MINE = b"my own x.csv\n"
 def hooked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """x.csv and c.txt committed on main; feat and main then change c.txt each their way
     (a merge of feat stops on a conflict there); hooks in."""
-    put_venv_on_path(monkeypatch)
-    commit(repo, "x.csv", b"x v0\n")
-    base = commit(repo, "c.txt", b"base\n")
-    side_commit(repo, "feat", {"c.txt": b"theirs\n"}, base=base)
-    commit(repo, "c.txt", b"ours\n")
-    install(repo)
-    return repo
-
-
-def _folder_over_file(repo: Path) -> int:
-    """x.csv, a tracked file, made a folder holding a new file, saved by `git snapshot`;
-    returns that snapshot's id."""
-    (repo / "x.csv").unlink()
-    write(repo / "x.csv" / "inner.txt", WORK)
-    gs(repo, "-m", "saved before")
-    return int(json.loads(gs(repo, "list", "--json").out)[-1]["id"])
+    return feat_conflicts_on_c(repo, monkeypatch)
 
 
 MERGE = {
@@ -107,7 +90,7 @@ def _next(repo: Path, by: str) -> Ran:
 def test_a_stopped_autostash_merge_deleting_a_folder_is_reported_once(
     hooked: Path, how: str, then: str, by: str
 ) -> None:
-    saved = _folder_over_file(hooked)
+    saved = folder_over_file(hooked)
     _stop(hooked, how)
     _end(hooked, then)
     ran = _next(hooked, by)
@@ -131,7 +114,7 @@ def test_a_stopped_autostash_merge_deleting_a_folder_is_reported_once(
 def test_a_folder_the_user_made_a_file_again_is_not_named(hooked: Path, then: str) -> None:
     """review40 RF3's case: the user turned the folder back into a file of their own after
     the snapshot; the autostash holds that file (and gives it back): nothing was lost."""
-    _folder_over_file(hooked)
+    folder_over_file(hooked)
     (hooked / "x.csv" / "inner.txt").unlink()
     (hooked / "x.csv").rmdir()
     write(hooked / "x.csv", MINE)
@@ -149,7 +132,7 @@ def test_a_folder_the_next_command_deletes_is_that_commands_loss(hooked: Path) -
     """A merge stopped without an autostash leaves the folder alone; the `checkout -- x.csv`
     after it, while the merge is still stopped, deletes it: that checkout's report names it,
     not the stopped merge's (x.csv was written after MERGE_HEAD, the merge's last write)."""
-    _folder_over_file(hooked)
+    folder_over_file(hooked)
     ran = git(hooked, "merge", "--no-autostash", "--no-edit", "feat", rc=None)
     assert ran.rc != 0 and ran.reports == [], ran.err
     assert (hooked / "x.csv" / "inner.txt").read_bytes() == WORK
@@ -161,7 +144,7 @@ def test_a_folder_the_next_command_deletes_is_that_commands_loss(hooked: Path) -
 def test_a_completed_autostash_merge_is_reported_once(hooked: Path) -> None:
     """No conflict: post-merge names it (RED40 F1), and nothing after names it again."""
     git(hooked, "reset", "-q", "--hard", "HEAD~1")  # main back at feat's base: no conflict
-    saved = _folder_over_file(hooked)
+    saved = folder_over_file(hooked)
     ran = git(hooked, *MERGE["merge"])
     assert [r.names for r in ran.reports] == ["x.csv/inner.txt"], ran.err
     assert ran.reports[0].snap == saved

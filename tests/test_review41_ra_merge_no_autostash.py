@@ -19,18 +19,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from autostashhelpers import WORK
+from autostashhelpers import feat_conflicts_on_c
+from autostashhelpers import folder_over_file
 from clihelpers import Ran
 from clihelpers import git
 from clihelpers import gs
 from clihelpers import run
-from hookhelpers import commit
-from hookhelpers import install
 from hookhelpers import named_lost
-from hookhelpers import put_venv_on_path
-from hookhelpers import side_commit
 from hookhelpers import write
-
-WORK = b"my new work\n"
 
 
 @pytest.fixture
@@ -38,15 +35,8 @@ def hooked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """x.csv and c.txt committed; feat and main change c.txt each their way (a merge of feat
     stops on a conflict there); hooks in; x.csv then made a folder holding a new file, saved
     by `git snapshot`."""
-    put_venv_on_path(monkeypatch)
-    commit(repo, "x.csv", b"x v0\n")
-    base = commit(repo, "c.txt", b"base\n")
-    side_commit(repo, "feat", {"c.txt": b"theirs\n"}, base=base)
-    commit(repo, "c.txt", b"ours\n")
-    install(repo)
-    (repo / "x.csv").unlink()
-    write(repo / "x.csv" / "inner.txt", WORK)
-    gs(repo, "-m", "saved before")
+    feat_conflicts_on_c(repo, monkeypatch)
+    folder_over_file(repo)
     return repo
 
 

@@ -16,7 +16,7 @@
 /* build()'s arguments and results, as store/ctree.py's INTERFACE: bumped at every change of
    them, so that a module built from an older source (an editable install not rebuilt after a
    pull) is not used (the twin runs) instead of failing every snapshot */
-#define INTERFACE 7
+#define INTERFACE 8
 
 #ifndef GS_CTREE_SOURCE_SHA256
 #define GS_CTREE_SOURCE_SHA256 ""
@@ -1045,10 +1045,82 @@ stat_type(void)
 }
 #endif
 
+PyDoc_STRVAR(entries_doc,
+"entries(data, entry_type) -> (list, int) | None\n\n"
+"validate._entries in C: the entries of a tree's bytes (after its magic) made as tuples of\n"
+"entry_type (objects.Entry), and where the last one ends (past the end when the bytes are\n"
+"cut short within a name or reference: those are cut as slices are); None when they are cut\n"
+"within a header.");
+
+static PyObject *
+entries(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyBytes_Check(args[0]) || !PyType_Check(args[1]) ||
+        !PyType_IsSubtype((PyTypeObject *)args[1], &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "entries(data: bytes, entry_type: a tuple type)");
+        return NULL;
+    }
+    PyTypeObject *type = (PyTypeObject *)args[1];
+    const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    Py_ssize_t end = PyBytes_GET_SIZE(args[0]);
+    Py_ssize_t pos = TREE_MAGIC_LEN;
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    while (pos < end) {
+        if (end - pos < ENTRY_HEAD) {
+            Py_DECREF(out);
+            Py_RETURN_NONE;
+        }
+        const unsigned char *h = data + pos;
+        uint32_t mode = (uint32_t)h[3] | (uint32_t)h[4] << 8 | (uint32_t)h[5] << 16 |
+                        (uint32_t)h[6] << 24;
+        int64_t mtime = (int64_t)ld64(h + 7);
+        uint64_t size = ld64(h + 15);
+        Py_ssize_t nlen = (Py_ssize_t)h[23] | (Py_ssize_t)h[24] << 8;
+        Py_ssize_t rlen = (Py_ssize_t)((uint32_t)h[25] | (uint32_t)h[26] << 8 |
+                                       (uint32_t)h[27] << 16 | (uint32_t)h[28] << 24);
+        Py_ssize_t at = pos + ENTRY_HEAD;
+        Py_ssize_t ref_at = at + nlen;
+        pos = ref_at + rlen;
+        Py_ssize_t name_end = ref_at < end ? ref_at : end;
+        Py_ssize_t ref_end = pos < end ? pos : end;
+        PyObject *e = type->tp_alloc(type, 8);
+        if (e == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyObject *items[8] = {
+            PyBytes_FromStringAndSize((const char *)data + at, name_end - at),
+            PyLong_FromLong(h[0]),
+            PyLong_FromUnsignedLong(mode),
+            PyLong_FromLongLong(mtime),
+            PyLong_FromUnsignedLongLong(size),
+            PyBytes_FromStringAndSize((const char *)data + name_end, ref_end - name_end),
+            PyLong_FromLong(h[1]),
+            PyLong_FromLong(h[2]),
+        };
+        int failed = 0;
+        for (int k = 0; k < 8; k++) {
+            if (items[k] == NULL)
+                failed = 1;
+            PyTuple_SET_ITEM(e, k, items[k]);
+        }
+        if (failed || PyList_Append(out, e) < 0) { /* (the items are the tuple's) */
+            Py_DECREF(e);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(e);
+    }
+    return Py_BuildValue("(Nn)", out, pos);
+}
+
 static PyMethodDef methods[] = {
     {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL, build_doc},
     {"fill", (PyCFunction)(void (*)(void))fill, METH_FASTCALL, fill_doc},
     {"crc32", (PyCFunction)(void (*)(void))crc32, METH_FASTCALL, crc32_doc},
+    {"entries", (PyCFunction)(void (*)(void))entries, METH_FASTCALL, entries_doc},
 #ifdef __linux__
     {"lstats", (PyCFunction)(void (*)(void))lstats, METH_FASTCALL, lstats_doc},
 #endif

@@ -4,10 +4,12 @@ import os
 from typing_extensions import Buffer
 
 from git_snapshot.store.ctree_py import build as build
+from git_snapshot.store.objects import Entry
 
 def fill(
     dirs: dict[bytes, bytes], pos: int, buf: bytearray, at: int, limit: int, piece: int, /
 ) -> tuple[int, int, int]: ...
+def entries(data: bytes, entry_type: type[Entry], /) -> tuple[list[Entry], int] | None: ...
 def crc32(data: Buffer, value: int = 0, /) -> int: ...
 
 SOURCE_SHA256: str

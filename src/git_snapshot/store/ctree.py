@@ -13,12 +13,15 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any
 
+    from git_snapshot.store.objects import Entry
+
 
 # build()'s arguments and results: the C module is used only when it was built for these
 # (_ctree.INTERFACE, bumped with them): one built from an older _ctree.c (an editable install
 # not rebuilt after a pull) would fail every snapshot; then the twin runs (doctor says so)
-INTERFACE = 7  # 3: inherit (a label given to every entry below a folder without a call); 4: fill;
-# 5: crc32; 6: lstats (store/lstats.py); 7: a far time held as the int64 bound (objects.held_ns)
+INTERFACE = 8  # 3: inherit (a label given to every entry below a folder without a call); 4: fill;
+# 5: crc32; 6: lstats (store/lstats.py); 7: a far time held as the int64 bound (objects.held_ns);
+# 8: entries (validate._entries)
 PURE_ENV = "GIT_SNAPSHOT_PURE_PYTHON"  # "1": the twin, whatever is built (doctor says so)
 
 
@@ -42,3 +45,15 @@ def _choose() -> tuple[Callable[..., Any], Callable[..., Any] | None, bool, Call
 # value, by the CPU's carry-less multiply where it has one (~3.5x zlib 1.2.13's speed: the
 # files cache's check, filescache._check, of a big file); zlib's own otherwise (the spec)
 build, fill, NATIVE, crc32 = _choose()
+
+
+def _entries() -> Callable[[bytes, type[Entry]], tuple[list[Entry], int] | None] | None:
+    if not NATIVE:
+        return None
+    from git_snapshot.store import _ctree
+
+    return _ctree.entries
+
+
+# a tree's entries made in C (validate._entries; None: its Python loop, the spec)
+entries = _entries()

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from git_snapshot import words
 from git_snapshot.errors import UserError
+from git_snapshot.store import ctree
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Location
 from git_snapshot.store.objects import DIR
@@ -27,6 +28,7 @@ from git_snapshot.store.objects import Entry
 from git_snapshot.store.objects import decode_tree
 
 _new = tuple.__new__  # an Entry without the Python-level __new__ of a NamedTuple
+_c_entries = ctree.entries
 _NAME = operator.itemgetter(0)
 _KIND = operator.itemgetter(1)
 _MODE = operator.itemgetter(2)
@@ -239,7 +241,18 @@ def unchecked(data: bytes) -> list[Entry]:
 
 def _entries(data: bytes) -> tuple[list[Entry], int]:
     """The entries of a tree's bytes (after TREE_MAGIC), and where the last one ends: past
-    the end when the bytes are cut short (struct.error when cut within a header)."""
+    the end when the bytes are cut short (struct.error when cut within a header). In C
+    (_ctree.entries, ~5x faster: most of the CPU of checking a restore's trees before it
+    writes) unless only the Python below, its specification, is there."""
+    if _c_entries is not None:
+        got = _c_entries(data, Entry)
+        if got is None:
+            raise struct.error("a tree entry's head is cut short")
+        return got
+    return _py_entries(data)
+
+
+def _py_entries(data: bytes) -> tuple[list[Entry], int]:
     out: list[Entry] = []
     add = out.append
     unpack = HEAD.unpack_from
