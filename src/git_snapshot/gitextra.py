@@ -674,6 +674,23 @@ def fsmonitor(repo: Repo) -> bool:
     return value not in ("", "false", "no", "off", "0")
 
 
+def ignored(repo: Repo, paths: Iterable[bytes]) -> set[bytes]:
+    """Those of *paths* git's ignore rules (.gitignore, info/exclude, core.excludesFile)
+    match, themselves or by a folder above them, whether tracked or not (``check-ignore
+    --no-index``, one process). All of them when git does not answer."""
+    wanted = sorted({p for p in paths if p})
+    if not wanted:
+        return set()
+    res = _run(
+        repo.toplevel,
+        ["check-ignore", "--no-index", "-z", "--stdin"],
+        input=b"".join(p + b"\0" for p in wanted),
+    )
+    if res.returncode not in (0, 1):  # (1: none of them is ignored)
+        return set(wanted)
+    return {p for p in res.stdout.split(b"\0") if p}
+
+
 def clean_path_ids(repo: Repo, paths: Iterable[bytes]) -> dict[bytes, str]:
     """path -> the id git gives the worktree's file at *path* as it would store it (clean
     filter, end-of-line conversion: ``hash-object --stdin-paths``, one process); regular

@@ -1670,7 +1670,8 @@ def _lost_from(
     found = [x for x in found if x.status != UNREAD]
     if not left_out:
         return found, damaged
-    unsaved = _unsaved(repo, before, touched - hidden, old)
+    switch = post_checkout and call.branch_checkout
+    unsaved = _unsaved(repo, before, touched - hidden, old, switch)
     unsaved += [x for x in discarded if x[0] not in hidden and x[0] not in dict(unsaved)]
     return found, [x for x in unsaved if within is None or within(x[0])] + damaged
 
@@ -1843,37 +1844,22 @@ def _meta_value(snap: Snapshot, key: str, *marks: str) -> Any:
         return snap.meta.get(key)
     if not any(m in raw for m in marks):
         return None
-    return _json_loads(raw).get(key)
+    from git_snapshot.store.index import json_scan
 
-
-def _json_loads(text: str) -> Any:
-    """json.loads(text) by _json's C scanner, without json (which imports re)."""
-    try:
-        import _json
-    except ImportError:  # not CPython
-        import json
-
-        return json.loads(text)
-    import types
-
-    ctx = types.SimpleNamespace(
-        strict=True,
-        object_hook=None,
-        object_pairs_hook=None,
-        parse_float=float,
-        parse_int=int,
-        parse_constant=float,
-        memo={},
-    )
-    return _json.make_scanner(ctx)(text, 0)[0]  # type: ignore[arg-type]  # (duck-typed)
+    return json_scan(raw).get(key)
 
 
 def _unsaved(
-    repo: gitrepo.Repo, before: Snapshot, touched: set[bytes], old: str | None
+    repo: gitrepo.Repo,
+    before: Snapshot,
+    touched: set[bytes],
+    old: str | None,
+    switch: bool = False,
 ) -> list[tuple[bytes, str]]:
     """What the operation wrote over or deleted that *before* left out (snapshot.exclude, a
     cache folder, a file it could not read) and git cannot give back (not in the commit it
-    left, *old*): lost with no copy, which the report must say, as run's does."""
+    left, *old*): lost with no copy, which the report must say, as run's does. After a
+    branch switch (*switch*), less what a plain one cannot have destroyed (_switch_kept)."""
     from git_snapshot import losses
 
     out = []
@@ -1885,7 +1871,44 @@ def _unsaved(
     if out and old:  # the commit's own entries (blob_ids would also take the new index's)
         kept = gitrepo.tree_entries(repo, old, [p for p, _ in out])
         out = [(p, why) for p, why in out if p not in kept]
+    if out and old and switch:
+        out = _switch_kept(repo, before, out, touched, old)
     return out
+
+
+def _switch_kept(
+    repo: gitrepo.Repo,
+    before: Snapshot,
+    out: list[tuple[bytes, str]],
+    touched: set[bytes],
+    old: str,
+) -> list[tuple[bytes, str]]:
+    """*out* (left-out paths a branch switch wrote at or below) less those where a plain
+    switch (not -f, --discard-changes, -m: losses.switch_force) wrote only paths where it
+    destroys nothing: a file or link the commit it left (*old*) tracks, which git deletes or
+    writes over only while it holds that commit's version (not one git converts, a filter or
+    eol: what the clean filter drops it does not see; nor, where core.fsmonitor is set, one
+    of a *before* taken at *old*: git may not look at it), and a path *old* does not track
+    that git's ignore rules do not match (with no .gitignore among what the switch wrote:
+    the rules it went by), where git refuses to write over an untracked file or a folder
+    holding any. An excluded folder *old* tracked files in was named "not saved" at every
+    switch to a branch without it, or back (session 42, fixK); the commit holds those, and
+    the untracked files in it git leaves. Three git processes, only for such a path."""
+    from git_snapshot import gitextra
+    from git_snapshot import losses
+
+    if losses.switch_force() is not False:  # forced, merging, or unknown
+        return out
+    below = {p: [t for t in touched if t == p or t.startswith(p + b"/")] for p, _ in out}
+    paths = {t for ts in below.values() for t in ts}
+    tracked = gitrepo.tree_entries(repo, old, paths)
+    if tracked and _meta_oid(before, "head") == old and gitextra.fsmonitor(repo):
+        tracked = {}
+    safe = set(tracked) - gitextra.converting(repo, tracked)
+    new = paths - set(tracked)
+    if new and not any(t.rpartition(b"/")[2] == b".gitignore" for t in touched):
+        safe |= new - gitextra.ignored(repo, new)
+    return [(p, why) for p, why in out if not all(t in safe for t in below[p])]
 
 
 # --------------------------------------------------------------------------- the hook

@@ -214,7 +214,11 @@ def create_snapshot(
             if indexer is not None:  # what is written: its rows entered meanwhile (_Indexer)
                 writer.cut(CUT_AFTER)
             cached = _cache_file(walker, cpath, generation, key)
-            same = _last_same(store, source, worktree, key) if skip_if_unchanged else None
+            same = (
+                _last_same(store, source, worktree, key, walker.skipped)
+                if skip_if_unchanged
+                else None
+            )
             if indexer is not None and same is not None:
                 writer.on_sealed = store.index.add_packs
                 indexer.close()
@@ -679,11 +683,22 @@ def _prepared_bytes(base: Any) -> int:
     return int(base[0].written)
 
 
-def _last_same(store: Store, source: str, worktree: str, key: bytes) -> Snapshot | None:
+def _last_same(
+    store: Store, source: str, worktree: str, key: bytes, skipped: list[tuple[str, str]]
+) -> Snapshot | None:
+    """The worktree's last snapshot when it holds this walk's root (*key*) and left out what
+    it did (*skipped*). One reused with other paths left out says what is not so: a hook
+    that compares it later named an excluded folder or file gone since as "not saved" at
+    each branch switch, and said nothing of one left out since, which git then overwrote
+    (session 42, fixK). Its meta is read without json (Snapshot.meta_value)."""
     mine = store.snapshots(source, worktree, last=1)
-    if mine and mine[-1].root == key:
-        return mine[-1]
-    return None
+    if not mine or mine[-1].root != key or mine[-1].skipped != len(skipped):
+        return None
+    if skipped:
+        was = mine[-1].meta_value("skipped_paths") or []
+        if {(str(p), str(why)) for p, why in was} != {(p, why) for p, why in skipped}:
+            return None
+    return mine[-1]
 
 
 def _pack_writer(*args: Any, **kwargs: Any) -> PackWriter:

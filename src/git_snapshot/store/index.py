@@ -124,6 +124,28 @@ _SNAPSHOT_FIELDS = (
 _PULLED = '"pulled": true'
 
 
+def json_scan(text: str) -> Any:
+    """json.loads(text) by _json's C scanner, without json (which imports re)."""
+    try:
+        import _json
+    except ImportError:  # not CPython
+        import json
+
+        return json.loads(text)
+    import types
+
+    ctx = types.SimpleNamespace(
+        strict=True,
+        object_hook=None,
+        object_pairs_hook=None,
+        parse_float=float,
+        parse_int=int,
+        parse_constant=float,
+        memo={},
+    )
+    return _json.make_scanner(ctx)(text, 0)[0]  # type: ignore[arg-type]  # (duck-typed)
+
+
 class Snapshot:
     # meta is parsed from the index's JSON on first use (_meta_json): a hook lists a
     # worktree's snapshots several times (up to keepLast of them) and reads the meta of one
@@ -185,6 +207,12 @@ class Snapshot:
     def meta(self, value: dict[str, Any]) -> None:
         self._meta = value
         self._meta_json = None
+
+    def meta_value(self, key: str) -> Any:
+        """self.meta.get(key), without json (which imports re) on a hook's path: the meta
+        text, when not parsed yet, is read by _json's C scanner (json_scan)."""
+        raw = self._meta_json
+        return self._meta.get(key) if raw is None else json_scan(raw).get(key)
 
     @property
     def pulled(self) -> bool:
