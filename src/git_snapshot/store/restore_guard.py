@@ -158,10 +158,10 @@ def _held(e: Entry, st: os.stat_result, name: bytes, parent: int) -> bool:
 
 # what holds reads at a path: (name, its lstat, the folder's descriptor or None) -> the
 # link's target or the file's digest, None when it cannot be read
-_Read = Callable[[bytes, os.stat_result, int | None], bytes | None]
+ReadAt = Callable[[bytes, os.stat_result, int | None], bytes | None]
 
 
-def holds(e: Entry, st: os.stat_result, name: bytes, dir_fd: int | None, read: _Read) -> bool:
+def holds(e: Entry, st: os.stat_result, name: bytes, dir_fd: int | None, read: ReadAt) -> bool:
     """Whether what lstat found (*st*) at *name* holds the content of the file or symlink
     *e*: a symlink to its target, or a regular file of its size, then of its digest. *read*
     (read_at, or one that keeps its answers) gives what is there (the link's target, the

@@ -45,7 +45,7 @@ from git_snapshot.store.objects import Entry
 from git_snapshot.store.restore_guard import CHANGED
 from git_snapshot.store.restore_guard import CREATED
 from git_snapshot.store.restore_guard import Guard
-from git_snapshot.store.restore_guard import _Read
+from git_snapshot.store.restore_guard import ReadAt
 from git_snapshot.store.restore_guard import holds as holds
 from git_snapshot.store.restore_guard import moved
 from git_snapshot.store.restore_guard import read_at as read_at
@@ -245,7 +245,7 @@ def keeps_mode(e: Entry, st: os.stat_result) -> bool:
     return mode == restored_mode(e) or mode == e.mode & 0o7777
 
 
-def left_as_is(e: Entry, st: os.stat_result, name: bytes, read: _Read) -> bool:
+def left_as_is(e: Entry, st: os.stat_result, name: bytes, read: ReadAt) -> bool:
     """Whether a restore of *e* over what lstat found (*st*) at *name* leaves it as it is,
     its mtime aside: the same content (holds) with the mode the restore gives it
     (keeps_mode). ``restore`` counts such a path unchanged; ``restore --newest`` passes over
