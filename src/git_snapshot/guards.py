@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shlex
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
@@ -23,6 +24,7 @@ from git_snapshot import proc
 from git_snapshot import worktree
 from git_snapshot.errors import UserError
 from git_snapshot.store import Options
+from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
 from git_snapshot.store import location
@@ -491,23 +493,38 @@ def _stash_tree(
         tracked = set(gitrepo.write_tree(repo, rev, scratch))
         untracked_rev = gitrepo.rev(repo, untracked_of) if untracked_of else None
         untracked = gitrepo.write_tree(repo, untracked_rev, scratch) if untracked_rev else []
+        meta = {"head": base, "stash": stash or rev}
+        snap = _git_versions(store, repo, scratch, message, meta, tracked.__contains__)
+    return _Taken(snap, tracked, untracked)
 
-        def classify(rel: bytes, is_dir: bool, parent: int) -> int:
-            if is_dir:
-                return 0
-            return worktree.TRACKED if rel in tracked else worktree.UNTRACKED
 
-        res = create_snapshot(
-            store,
-            identity.source(store, repo),
-            scratch,
-            trigger="run",
-            message=message,
-            worktree=repo.toplevel,
-            meta={"head": base, "stash": stash or rev, **identity.tag_meta(repo)},
-            options=Options(classify=classify),
-        )
-    return _Taken(res.snapshot, tracked, untracked)
+def _git_versions(
+    store: Store,
+    repo: gitrepo.Repo,
+    folder: str,
+    message: str,
+    meta: dict[str, Any],
+    tracked: Callable[[bytes], bool],
+) -> Snapshot:
+    """A snapshot (trigger run) of the worktree *repo*'s files as git holds them, written out
+    into *folder*: a file *tracked* says is tracked, another untracked; *meta* (its "head")
+    joins the worktree's tags."""
+
+    def classify(rel: bytes, is_dir: bool, parent: int) -> int:
+        if is_dir:
+            return 0
+        return worktree.TRACKED if tracked(rel) else worktree.UNTRACKED
+
+    return create_snapshot(
+        store,
+        identity.source(store, repo),
+        folder,
+        trigger="run",
+        message=message,
+        worktree=repo.toplevel,
+        meta={**meta, **identity.tag_meta(repo)},
+        options=Options(classify=classify),
+    ).snapshot
 
 
 @dataclass(frozen=True)
@@ -707,21 +724,7 @@ def _blobs_snapshot(
     dest = os.path.join(scratch, f"b{len(os.listdir(scratch))}")
     os.makedirs(dest)
     gitoverlay._write_blobs(repo, dest, blobs)
-
-    def classify(rel: bytes, is_dir: bool, parent: int) -> int:
-        return 0 if is_dir else worktree.TRACKED
-
-    res = create_snapshot(
-        store,
-        identity.source(store, repo),
-        dest,
-        trigger="run",
-        message=message,
-        worktree=repo.toplevel,
-        meta={"head": head, **identity.tag_meta(repo)},
-        options=Options(classify=classify),
-    )
-    return int(res.snapshot.id)
+    return int(_git_versions(store, repo, dest, message, {"head": head}, lambda rel: True).id)
 
 
 def _gone(repo: gitrepo.Repo, t: Target) -> bool:
