@@ -619,9 +619,12 @@ def _take_worktree(store: Store, t: Target, what: str) -> Saved:
         stash = gitrepo.autostash_commit(other)
         if stash:
             try:
-                over = gitoverlay.overlay_from_stash(other, stash, os.path.join(scratch, "o"))
+                changes = gitoverlay.stash_changes(other, stash)  # (one diff-tree: handed on)
+                over = gitoverlay.overlay_from_stash(
+                    other, stash, os.path.join(scratch, "o"), changes=changes
+                )
                 changed = _changed_on_disk(other, over.files | over.deleted, index)
-                blobs, _ = gitoverlay.stash_changes(other, stash)
+                blobs = changes[0]
             except (gitrepo.GitError, UserError):  # (pruned: in no object git can read)
                 over = None
             if over is not None:
