@@ -17,6 +17,9 @@ import re
 from pathlib import Path
 
 import pytest
+from autostashhelpers import BOTH
+from autostashhelpers import MINE
+from autostashhelpers import b_changes_line_one
 from clihelpers import git
 from clihelpers import gs
 from hookhelpers import commit
@@ -24,11 +27,6 @@ from hookhelpers import install
 from hookhelpers import put_venv_on_path
 from hookhelpers import side_commit
 from hookhelpers import write
-
-BASE = b"one\ntwo\nthree\nfour\nfive\n"
-UPSTREAM = BASE.replace(b"one", b"ONE")
-MINE = BASE.replace(b"five", b"FIVE")
-BOTH = UPSTREAM.replace(b"five", b"FIVE")
 
 _STASH_DIFF = re.compile(r"built-in: git diff-tree -r -z --no-renames ([0-9a-f]{40})\^1 \1$")
 
@@ -40,15 +38,7 @@ def _stash_reads(trace: Path) -> list[str]:
 
 @pytest.fixture
 def hooked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """a.txt (BASE) committed on main; B changes line 1; hooks in."""
-    put_venv_on_path(monkeypatch)
-    commit(repo, "a.txt", BASE)
-    git(repo, "branch", "B")
-    install(repo)
-    git(repo, "checkout", "-q", "B")
-    commit(repo, "a.txt", UPSTREAM, msg="upstream")
-    git(repo, "checkout", "-q", "main")
-    return repo
+    return b_changes_line_one(repo, monkeypatch, ignore_env=False)
 
 
 def test_run_reads_the_autostash_once_in_its_check(hooked: Path, tmp_path: Path) -> None:
