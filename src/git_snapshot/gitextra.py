@@ -624,6 +624,31 @@ def smudged(
     return out
 
 
+def blob_contents(repo: Repo, oids: Iterable[str]) -> dict[str, bytes]:
+    """oid -> the bytes of blob *oid* as git stores it (no filter, no conversion): one
+    ``cat-file --batch``. Ids git does not hold as blobs are left out."""
+    wanted = sorted({o for o in oids if _is_oid(o)})
+    if not wanted:
+        return {}
+    request = b"".join(o.encode("ascii") + b"\n" for o in wanted)
+    data = _run(repo.toplevel, ["cat-file", "--batch"], input=request).stdout
+    out: dict[str, bytes] = {}
+    pos = 0
+    for oid in wanted:
+        eol = data.find(b"\n", pos)
+        header = data[pos:eol].split(b" ")
+        if eol < 0 or header[0] != oid.encode("ascii"):
+            break
+        if len(header) != 3:  # "ID missing"
+            pos = eol + 1
+            continue
+        size = int(header[2])
+        if header[1] == b"blob":
+            out[oid] = data[eol + 1 : eol + 1 + size]
+        pos = eol + 1 + size + 1
+    return out
+
+
 def _smudged_batch(
     cwd: str, env: dict[str, str] | None, items: list[tuple[bytes, str]]
 ) -> dict[tuple[bytes, str], bytes]:

@@ -130,9 +130,55 @@ def converted(
 
     written = gitextra.smudged(repo, stored.items())
     back = {p: oid for p, oid in stored.items() if written.get((p, oid)) == data[p]}
+    # a keyword's expansion the smudge writes anew (the date of the checkout): git's too
+    maybe = {
+        p: oid
+        for p, oid in stored.items()
+        if p not in back and _same_lines(data[p], written.get((p, oid)))
+    }
+    blobs = gitextra.blob_contents(repo, maybe.values()) if maybe else {}
+    for p, oid in maybe.items():
+        if oid in blobs and _regenerated(data[p], blobs[oid], written[(p, oid)]):
+            back[p] = oid
     if filtered is not None:
         filtered.update(p for p in stored if p not in back)
     return back
+
+
+def _same_lines(data: bytes, written: bytes | None) -> bool:
+    """Whether *written* (git's bytes for a path) has as many lines as *data*."""
+    return written is not None and len(data.splitlines()) == len(written.splitlines())
+
+
+def _regenerated(data: bytes, blob: bytes, written: bytes) -> bool:
+    """Whether a file's bytes (*data*, which git's clean filter stores as *blob*) differ from
+    what git writes for *blob* now (*written*: its smudge filter and eol conversion) only in
+    what the smudge filter writes anew: line for line, each line that differs is one the
+    smudge rewrites (it differs from the blob's line, not only by its line ending) and ends
+    as git's line does. A keyword filter whose smudge writes the date (`$Date$`) was named
+    at every switch that rewrote its file, as a loss git's filter does not give back, though
+    nothing the user wrote was lost (session 42, fixK). A line the clean filter drops
+    (nbstripout's outputs, a SECRET line), a line ending git writes otherwise (eol=crlf,
+    autocrlf=input: no smudge of a line's text) and any other line the smudge leaves as it
+    is stay a loss; so does a file whose lines do not pair up (a multi-line expansion that
+    grew: named, never hidden). Left: text the user wrote inside a line the smudge
+    rewrites, which the clean filter also drops (inside the keyword's `$...$`)."""
+    ours, git, stored = data.splitlines(True), written.splitlines(True), blob.splitlines(True)
+    if not len(ours) == len(git) == len(stored):
+        return False
+    for o, w, b in zip(ours, git, stored):
+        if o == w:
+            continue
+        body, end = _text_and_end(w)
+        if body == _text_and_end(b)[0] or _text_and_end(o)[1] != end:
+            return False
+    return True
+
+
+def _text_and_end(line: bytes) -> tuple[bytes, bytes]:
+    """A line's text and its line ending (b"\r\n", b"\n", b"\r" or b"")."""
+    text = line.rstrip(b"\r\n")
+    return text, line[len(text) :]
 
 
 def git_has(
@@ -295,7 +341,8 @@ def _written_otherwise(
     for p, oid in asked:
         e = entries[p]
         w = written.get((p, oid))
-        if w is not None and w != (b"".join(store.stream_blob(e.ref)) if e.size else b""):
+        data = b"".join(store.stream_blob(e.ref)) if e.size else b""
+        if w is not None and w != data and not _regenerated(data, data, w):
             out.add(p)
     return out
 
