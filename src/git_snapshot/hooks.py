@@ -1025,6 +1025,43 @@ def _replayed_away(repo: gitrepo.Repo, vanished: list[bytes], since: float) -> l
     return [p for p in vanished if p in moved]
 
 
+def _left_out_replayed(repo: gitrepo.Repo, before: Snapshot, old: str | None) -> set[bytes]:
+    """The paths a move of HEAD since *before* wrote or deleted at or below what *before*
+    left out (snapshot.exclude, a cache folder, a file it could not read: no copy anywhere)
+    and is gone now: a rebase's pick that adds the user's excluded, ignored file (writing
+    over it) and a later one that deletes it leave it in neither ORIG_HEAD nor HEAD (the
+    paths _unsaved looks at), so no "not saved" line said it, though `run` says one where no
+    stop splits the rebase (it sees the file deleted; after a stop, git's version was there:
+    fixI's note, session 41). Less what the commit HEAD was at when *before* was taken
+    tracks (during a stop: git deletes only that commit's version; *old* is _unsaved's).
+    A stat of each left-out path; git (a reflog read, one diff-tree) only when one is gone."""
+    items = _meta_value(before, "skipped_paths", '"excluded"', '"unreadable', '"cache director')
+    if not items:
+        return set()
+    top = os.fsencode(repo.toplevel)
+    gone = [
+        rel
+        for rel in (os.fsencode(p) for p, why in items if why)
+        if not os.path.lexists(os.path.join(top, rel))
+    ]
+    if not gone:
+        return set()
+    moved = step_paths(repo, head_steps(repo.git_dir, before.created))
+    out = {m for m in moved for g in gone if m == g or m.startswith(g + b"/")}
+    head = _meta_oid(before, "head")
+    if out and head and head != old:
+        out -= set(gitrepo.tree_entries(repo, head, out))
+    return out
+
+
+def unsaved(
+    repo: gitrepo.Repo, before: Snapshot, touched: set[bytes], old: str | None
+) -> list[tuple[bytes, str]]:
+    """_unsaved (what an operation wrote or deleted at *touched* that *before* left out and
+    commit *old* lacks), for a stopped operation's report (stopped._report)."""
+    return _unsaved(repo, before, touched, old)
+
+
 def _overwritten(store: Store, before: bytes, after: bytes) -> list[bytes]:
     """The files and links of tree *before* whose entry differs in tree *after*."""
     from git_snapshot.store.diff import ADDED
@@ -1384,7 +1421,8 @@ def _not_named_since(op: _Op, before: Snapshot, found: _Found) -> _Found:
     that ends it, compared with *before* (run's snapshot, or the one the rebase began from),
     named it again (RED41 R2 F9). The version that snapshot holds is the same one: the
     report that named it gives it back. (A restore of it since takes a snapshot of its own,
-    which is then *before*.)"""
+    which is then *before*.) The same of a "not saved" line: run said x.log, a left-out file
+    the picks before the stop deleted, and the continue's _left_out_replayed said it again."""
     from git_snapshot import losses
 
     said = losses.reported_since(op.store, op.repo, before.created)
@@ -1394,6 +1432,7 @@ def _not_named_since(op: _Op, before: Snapshot, found: _Found) -> _Found:
     out: _Found = []
     for shown, (lost, unsaved) in found:
         lost = [x for x in lost if _not_named(op.repo, said, shown.id, x.path, added)]
+        unsaved = [x for x in unsaved if _not_named(op.repo, said, shown.id, x[0], added)]
         if lost or unsaved:
             out.append((shown, (lost, unsaved)))
     return out
@@ -1627,6 +1666,8 @@ def _lost_from(
     touched.update(
         _rewritten(store, repo, before, op.after, ctx, call, touched, within, _wrote_from(op))
     )
+    if left_out and call.name == "post-rewrite" and call.rewrite == "rebase":
+        touched.update(_left_out_replayed(repo, before, op.old))
     post_checkout = call.name == "post-checkout"
     discarded = _discarded(repo, before, op.old, ctx, post_checkout) if left_out else []
     if not touched and not discarded:

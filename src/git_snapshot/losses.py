@@ -723,12 +723,13 @@ def reported_since(
     store: Store, repo: gitrepo.Repo, since: float
 ) -> dict[tuple[int, bytes], float]:
     """(snapshot, path) of each loss this worktree's reports named from *since* on, and when
-    the newest of them named it."""
+    the newest of them named it: what they said lost, and "not saved" (a path the snapshot
+    left out; the two never meet at one snapshot and path)."""
     out: dict[tuple[int, bytes], float] = {}
     for e in history(store, repo):
         when = _when(e)
         if when >= since:
-            for x in e["lost"]:
+            for x in [*e["lost"], *e.get("unsaved", [])]:
                 key = (e["snapshot"], os.fsencode(x["path"]))
                 out[key] = max(when, out.get(key, when))
     return out

@@ -358,6 +358,11 @@ def _report(
             with contextlib.suppress(Exception):  # (a snapshot unreadable: as before)
                 dirty |= _edited(store, repo, snap, after)
     dirty -= touched
+    # and what it wrote over or deleted that *snap* left out (snapshot.exclude): in no
+    # snapshot, said "not saved" as a hook's report says it (`run -- git rebase --continue`
+    # and `rebase --abort` said nothing: fixI's note, session 41); under run, only what its
+    # moves before run's snapshot wrote (run says the rest)
+    unsaved = _left_out(repo, snap, touched, orig, ran, note.get("when"))
     if not touched and not dirty:
         return None
     found = losses.find(store, repo, snap, sorted(touched), [orig, *brings]) if touched else []
@@ -387,7 +392,7 @@ def _report(
             found = [x for x in found if x.path not in back]
     if found and ran is not None:
         found = _lost_before(store, repo, snap, ran, found, orig, note.get("when"))
-    if not found:
+    if not found and not unsaved:
         return None
     command = str(note.get("command") or "git")
     # exact: taken right before what destroyed it. Not so for an am or a rebase (every note
@@ -396,12 +401,39 @@ def _report(
     # while the merge was stopped (F5)
     kind = note.get("kind") or ("am" if "paths" in note else None)
     exact = kind not in ("am", "rebase") and not any(x in reset for x in found)
-    report = losses.report_of(store, repo, command, snap, exact, found)
+    report = losses.report_of(store, repo, command, snap, exact, found, unsaved)
     if soft is not None and reset:
         soft.update(x.path for x in reset)  # the hook settles, then records it
     else:
         losses.record(store, repo, report)
     return report
+
+
+def _left_out(
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    touched: set[bytes],
+    orig: str,
+    ran: Snapshot | None,
+    when: object,
+) -> list[tuple[bytes, str]]:
+    """For _report: the paths *snap* left out that the operation wrote or deleted (*touched*)
+    and git cannot give back (hooks.unsaved: not in *orig*), with why they are in no
+    snapshot. With *ran* (run's snapshot, taken right before the command that ended it),
+    only those its moves before *ran* wrote (_wrote_before; all when not known): run names
+    what its command destroyed of the rest, once."""
+    from git_snapshot.hooks import unsaved
+
+    out = unsaved(repo, snap, touched, orig) if touched else []
+    if out and ran is not None:
+        wrote = _wrote_before(repo, ran, orig, when)
+        if wrote is not None:
+            out = [
+                (p, why)
+                for p, why in out
+                if p in wrote or any(w.startswith(p + b"/") for w in wrote)
+            ]
+    return out
 
 
 def _edited(store: Store, repo: gitrepo.Repo, snap: Snapshot, after: bytes | None) -> set[bytes]:
