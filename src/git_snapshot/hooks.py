@@ -1120,19 +1120,58 @@ def _autostash_losses(
     over = _files_over_folders(store, before.root, res.snapshot.root)
     held = overlay.files if overlay is not None else frozenset()
     written = _stash_wrote(repo, over, held, ctx.started, res.ids)
-    if not written:
+    dropped = _stash_dropped(store, repo, before, res, ctx) if call.name == "pre-rebase" else []
+    if not written and not dropped:
         return []
     from git_snapshot import losses
 
     said = {x.path for r in named for x in r.losses}
     unread: dict[bytes, str] = {}
     found = [x for x in losses.find(store, repo, before, written, (), unread) if x.path not in said]
+    found += [x for x in dropped if x.path not in said]
     damaged = losses.not_compared(before.id, unread)
     if not found and not damaged:
         return []
     exact = _exact(store, repo, before, ctx)
     when = named[0].when if named else None  # (one command's reports: undo takes them all)
     return [losses.report_of(store, repo, ctx.command, before, exact, found, damaged, when=when)]
+
+
+def _stash_dropped(
+    store: Store, repo: gitrepo.Repo, before: Snapshot, res: Result, ctx: Context
+) -> list[losses.Loss]:
+    """What git's autostash dropped of files *before* holds: bytes a clean filter drops
+    (SECRET lines, nbstripout's outputs) are neither in the autostash (it stores the file as
+    the filter cleans it: often HEAD's very blob) nor written back by the `reset --hard` that
+    follows, which ran before pre-rebase (red41R1 finding 1, the mode fixD left). The files
+    *before* holds otherwise than *res* (this hook's snapshot, the autostash applied) that
+    git wrote since the command began, compared by losses.find: only those it names as
+    FILTERED (git has what *before*'s bytes clean to, and writes other bytes) are said; an
+    edit made since *before*, which the autostash holds whole, is no such one. A tree diff
+    of the two snapshots; git only where a file was written since the command began."""
+    limit = _written_limit(repo, ctx.started)
+    if limit is None:
+        return []
+    from git_snapshot.store.history import Trees
+    from git_snapshot.store.objects import FILE
+    from git_snapshot.store.objects import CorruptObject
+
+    trees = Trees(store)
+    asked = []
+    for p in _overwritten(store, before.root, res.snapshot.root):
+        try:
+            e = trees.at(res.snapshot.root, p)
+        except CorruptObject:
+            continue
+        if e is not None and e.kind == FILE and e.mtime_ns >= limit:
+            asked.append(p)
+    if not asked:
+        return []
+    from git_snapshot import losses
+
+    stash = gitrepo.autostash_commit(repo)
+    found = losses.find(store, repo, before, asked, [stash] if stash else [])
+    return [x for x in found if x.status == losses.FILTERED]
 
 
 def _stash_wrote(
