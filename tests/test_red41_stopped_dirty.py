@@ -165,7 +165,8 @@ def test_a_staged_edit_a_merge_abort_resets_is_named(hooked: Path) -> None:
     ran = run(hooked / "sub", "git", "checkout", "-q", "-b", "next")
     (rep,) = ran.reports
     before = _snap_of(hooked, "reference-transaction")
-    assert (rep.what, rep.names, rep.snap, rep.exact) == ("git merge", "../b.txt", before, False)
+    what = "git merge (its --abort, or a command run while it was stopped)"  # (fixK, s42)
+    assert (rep.what, rep.names, rep.snap, rep.exact) == (what, "../b.txt", before, False)
     restore(hooked / "sub", rep)
     assert (hooked / "b.txt").read_bytes() == EDIT
     assert named_lost(hooked) == ["b.txt"]

@@ -60,7 +60,8 @@ def test_a_staged_edit_a_merge_abort_resets_is_named_by_a_command(hooked: Path) 
     git(hooked, "merge", "--abort")
     assert (hooked / "b.txt").read_bytes() == b"b\n"
     (rep,) = gs(hooked, "list").reports
-    assert (rep.what, rep.names, rep.exact) == ("git merge", "b.txt", False), rep
+    what = "git merge (its --abort, or a command run while it was stopped)"  # (fixK, s42)
+    assert (rep.what, rep.names, rep.exact) == (what, "b.txt", False), rep
     restore(hooked, rep)
     assert (hooked / "b.txt").read_bytes() == EDIT
 

@@ -395,6 +395,15 @@ def _report(
     if not found and not unsaved:
         return None
     command = str(note.get("command") or "git")
+    merge = note.get("kind") == "merge" and not note.get("stashes")
+    if reset and merge and all(x in reset for x in found):
+        # an edit a reset left at HEAD's version: the merge's --abort reset it staged (RED41
+        # R2 F5), or the user's own command deleted or wrote over it during the stop (`git
+        # rm -f b.txt`: no hook), then the abort wrote HEAD's version where nothing was. No
+        # trace tells them apart after the abort (git's own `stash create` at the merge's
+        # start wrote the edit into the repository: whether it was staged is not known);
+        # "git merge destroyed" alone was false in the second (review41 RE, session 42)
+        command += " (its --abort, or a command run while it was stopped)"
     # exact: taken right before what destroyed it. Not so for an am or a rebase (every note
     # of one that is read here stopped, or went on after a stop, in which the user may have
     # written the file again: RED41 R2 F2, F1), nor for an edit the user could go on with
