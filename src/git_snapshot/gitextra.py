@@ -167,15 +167,17 @@ def unstaged_paths(repo: Repo, paths: Iterable[bytes]) -> set[bytes]:
 def differ_from(repo: Repo, rev: str, paths: Iterable[bytes]) -> set[bytes]:
     """Those of *paths* that `git diff-index REV` lists: the index or the worktree holds them
     otherwise than commit *rev* (or one of them lacks what the other holds), by the index's
-    stat data (a file only touched is listed too). Asked of those paths only (literal
-    pathspecs, in batches), not of the whole worktree."""
+    stat data (a file only touched is listed too). One `git diff-index` of the whole
+    worktree (20-35 ms on 20,000 files), not of *paths*: git 2.39 matches every index entry
+    against every pathspec (on 20,000 files: 1,000 paths 0.5 s, 5,000 paths 2.8 s, one
+    process per 64 KiB of them), and one path under the root tree's first folder took ~1 s
+    (review42 RA42)."""
     _check_rev(rev)
     wanted = {p for p in paths if p}
-    out: set[bytes] = set()
-    for batch in _argv_batches(sorted(wanted)):
-        args = ["--literal-pathspecs", "diff-index", "--name-only", "-z", rev, "--", *batch]
-        out.update(p for p in _split_z(run_git(repo.toplevel, *args)) if p in wanted)
-    return out
+    if not wanted:
+        return set()
+    out = run_git(repo.toplevel, "diff-index", "--name-only", "-z", rev)
+    return {p for p in _split_z(out) if p in wanted}
 
 
 def rev(repo: Repo, name: str) -> str | None:

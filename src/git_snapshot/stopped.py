@@ -495,8 +495,8 @@ def _put_back(repo: gitrepo.Repo, orig: str, paths: list[bytes]) -> set[bytes]:
     when the operation began, or nothing where *orig* has none: what a reset to it left (a
     merge's --abort, a rebase's, an autostash git could not apply). Another version, the
     user's since (the autostash applied, then edited or committed again), is theirs, not
-    the operation's loss. One `git diff-index` of *paths* (it compares by the index's stat
-    data, and for a regular file it lists, git's id of its bytes is asked too)."""
+    the operation's loss. One `git diff-index` (gitextra.differ_from: it compares by the
+    index's stat data, and for a regular file it lists, git's id of its bytes is asked too)."""
     from git_snapshot import gitextra
     from git_snapshot.losses import file_blob_id
 
