@@ -153,24 +153,33 @@ def _same_lines(data: bytes, written: bytes | None) -> bool:
 def _regenerated(data: bytes, blob: bytes, written: bytes) -> bool:
     """Whether a file's bytes (*data*, which git's clean filter stores as *blob*) differ from
     what git writes for *blob* now (*written*: its smudge filter and eol conversion) only in
-    what the smudge filter writes anew: line for line, each line that differs is one the
-    smudge rewrites (it differs from the blob's line, not only by its line ending) and ends
-    as git's line does. A keyword filter whose smudge writes the date (`$Date$`) was named
-    at every switch that rewrote its file, as a loss git's filter does not give back, though
-    nothing the user wrote was lost (session 42, fixK). A line the clean filter drops
-    (nbstripout's outputs, a SECRET line), a line ending git writes otherwise (eol=crlf,
-    autocrlf=input: no smudge of a line's text) and any other line the smudge leaves as it
-    is stay a loss; so does a file whose lines do not pair up (a multi-line expansion that
-    grew: named, never hidden). Left: text the user wrote inside a line the smudge
-    rewrites, which the clean filter also drops (inside the keyword's `$...$`)."""
+    keyword expansions the smudge filter writes anew: line for line, each line that differs
+    is, in the file and in git's output, the blob's line with RCS-style keywords expanded
+    (`$Date$` written `$Date: ... $`, git's own `ident`), and ends as git's line does. A
+    keyword filter whose smudge writes the date was named at every switch that rewrote its
+    file, as a loss git's filter does not give back, though nothing the user wrote was lost
+    (session 42, fixK). Any other line the smudge rewrites stays a loss: a filter that
+    injects a secret (clean: the value back to a placeholder) hid the user's new secret
+    there, which a switch overwrote with the old one (review RK42). So do a line the clean
+    filter drops (nbstripout's outputs, a SECRET line), a line ending git writes otherwise
+    (eol=crlf, autocrlf=input) and a file whose lines do not pair up (a multi-line
+    expansion that grew: named, never hidden). Left: text the user wrote inside a
+    keyword's `$Word: ... $`, which the clean filter drops as its own."""
     ours, git, stored = data.splitlines(True), written.splitlines(True), blob.splitlines(True)
     if not len(ours) == len(git) == len(stored):
         return False
+    import re  # loaded already (json); only for filtered paths
+
+    keyword = re.compile(rb"\$([A-Za-z]+):[^$\r\n]*\$")
     for o, w, b in zip(ours, git, stored):
         if o == w:
             continue
         body, end = _text_and_end(w)
-        if body == _text_and_end(b)[0] or _text_and_end(o)[1] != end:
+        text, ending = _text_and_end(o)
+        blob_text = _text_and_end(b)[0]
+        if body == blob_text or ending != end:
+            return False
+        if keyword.sub(rb"$\1$", body) != blob_text or keyword.sub(rb"$\1$", text) != blob_text:
             return False
     return True
 
