@@ -1146,9 +1146,11 @@ def _stash_dropped(
     follows, which ran before pre-rebase (red41R1 finding 1, the mode fixD left). The files
     *before* holds otherwise than *res* (this hook's snapshot, the autostash applied) that
     git wrote since the command began, compared by losses.find: only those it names as
-    FILTERED (git has what *before*'s bytes clean to, and writes other bytes) are said; an
-    edit made since *before*, which the autostash holds whole, is no such one. A tree diff
-    of the two snapshots; git only where a file was written since the command began."""
+    FILTERED (git has what *before*'s bytes clean to, and writes other bytes) and whose
+    bytes clean to the autostash's own version of the file are said. A file edited since
+    *before* (the user removed the SECRET line himself) cleans to another version than the
+    autostash's, which holds his edit whole: not named (review RL42). A tree diff of the two
+    snapshots; git only where a file was written since the command began."""
     limit = _written_limit(repo, ctx.started)
     if limit is None:
         return []
@@ -1167,11 +1169,28 @@ def _stash_dropped(
             asked.append(p)
     if not asked:
         return []
+    stash = gitrepo.autostash_commit(repo)
+    if stash is None:
+        return []
+    from git_snapshot import gitextra
     from git_snapshot import losses
 
-    stash = gitrepo.autostash_commit(repo)
-    found = losses.find(store, repo, before, asked, [stash] if stash else [])
-    return [x for x in found if x.status == losses.FILTERED]
+    found = [
+        x for x in losses.find(store, repo, before, asked, [stash]) if x.status == losses.FILTERED
+    ]
+    if not found:
+        return []
+    data: dict[bytes, bytes] = {}  # *before*'s bytes, to clean as the autostash stores them
+    for x in found:
+        try:
+            e = trees.at(before.root, x.path)
+            if e is not None and e.kind == FILE and e.size <= losses.CONVERTED_AT_MOST:
+                data[x.path] = b"".join(store.stream_blob(e.ref)) if e.size else b""
+        except CorruptObject:
+            continue
+    ids = gitextra.clean_ids(repo, data.items())
+    stashed = gitextra.tree_entries(repo, stash, list(ids))
+    return [x for x in found if x.path in ids and stashed.get(x.path, (0, ""))[1] == ids[x.path]]
 
 
 def _stash_wrote(
