@@ -60,3 +60,17 @@ def test_an_edit_since_the_snapshot_the_autostash_gives_back_is_not_named(
     assert (repo / "a.txt").read_bytes() == mine  # git gave the user's edit back whole
     assert not ran.reports, ran.err
     assert "a.txt" not in gs(repo, "losses").out
+
+
+def test_a_dropped_line_beside_an_edit_the_autostash_holds_is_named(repo: Path) -> None:
+    """Guard: the snapshot holds the user's edit and a SECRET line; the autostash holds the
+    edit as the filter cleans it (a change, not HEAD's blob): the line is still named."""
+    _edited_since(repo, "secret")
+    (repo / "a.txt").write_bytes(b"line\nSECRET=hunter2\nmine\n")
+    gs(repo, "-m", "just before")
+    ran = git(repo, "rebase", "--autostash", "B")
+    assert (repo / "a.txt").read_bytes() == b"line\nmine\n"
+    (rep,) = [r for r in ran.reports if "a.txt" in r.names.split(", ")]
+    assert "git's filter" in rep.kinds, rep
+    gs(repo, *rep.command[2:])
+    assert (repo / "a.txt").read_bytes() == b"line\nSECRET=hunter2\nmine\n"
