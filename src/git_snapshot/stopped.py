@@ -403,7 +403,9 @@ def _report(
         # trace tells them apart after the abort (git's own `stash create` at the merge's
         # start wrote the edit into the repository: whether it was staged is not known);
         # "git merge destroyed" alone was false in the second (review41 RE, session 42)
-        command += " (its --abort, or a command run while it was stopped)"
+        # (a merging pull's abort is `git merge --abort`: git pull has none)
+        abort = "its --abort" if command.split()[1:2] == ["merge"] else "git merge --abort"
+        command += f" ({abort}, or a command run while it was stopped)"
     # exact: taken right before what destroyed it. Not so for an am or a rebase (every note
     # of one that is read here stopped, or went on after a stop, in which the user may have
     # written the file again: RED41 R2 F2, F1), nor for an edit the user could go on with
