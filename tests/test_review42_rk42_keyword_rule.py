@@ -94,3 +94,29 @@ def test_keywords_anywhere_on_a_line_the_smudge_writes_again_are_not_named(
     ran = git(repo, "checkout", "-q", *(["-f"] if how == "forced" else []), "B")
     assert (repo / "a.txt").read_bytes().endswith(b"body on B\n")
     assert "a.txt" not in _named(ran, repo), ran.err
+
+
+def test_an_ident_expansion_of_the_version_before_a_commit_is_not_named(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git's own `ident`: a commit does not write the file again, so it keeps the `$Id: ...
+    $` of the blob before; git writes the new blob's id. Nothing the user wrote differs."""
+    put_venv_on_path(monkeypatch)
+    (repo / ".gitattributes").write_bytes(b"*.txt ident\n")
+    (repo / "a.txt").write_bytes(b"$Id$\nbody\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "c1")
+    (repo / "a.txt").unlink()
+    git(repo, "checkout", "-q", "--", "a.txt")
+    git(repo, "checkout", "-q", "-b", "B")
+    (repo / "a.txt").write_bytes((repo / "a.txt").read_bytes().replace(b"body", b"body B"))
+    git(repo, "commit", "-q", "-am", "c2")
+    git(repo, "checkout", "-q", "main")
+    install(repo)
+    first = (repo / "a.txt").read_bytes()
+    (repo / "a.txt").write_bytes(first.replace(b"body", b"body 2"))
+    git(repo, "commit", "-q", "-am", "c3")  # the file keeps c1's blob id
+    assert (repo / "a.txt").read_bytes().startswith(first.split(b"\n")[0])
+    ran = git(repo, "checkout", "-q", "-f", "B")
+    assert (repo / "a.txt").read_bytes().endswith(b"body B\n")
+    assert "a.txt" not in _named(ran, repo), ran.err
