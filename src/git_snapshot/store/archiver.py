@@ -651,8 +651,9 @@ def _overlapped(
 
 
 def _left_out(snap: Snapshot) -> set[tuple[str, str]]:
-    """The paths *snap* left out (its meta's skipped_paths), with why."""
-    return {(str(p), str(why)) for p, why in snap.meta.get("skipped_paths", [])}
+    """The paths *snap* left out (its meta's skipped_paths), with why: read without json
+    (Snapshot.meta_value), on a hook's path (_last_same)."""
+    return {(str(p), str(why)) for p, why in snap.meta_value("skipped_paths") or []}
 
 
 def _clean_since_last(store: Store, source: str, worktree: str, opts: Options) -> Options:
@@ -694,10 +695,8 @@ def _last_same(
     mine = store.snapshots(source, worktree, last=1)
     if not mine or mine[-1].root != key or mine[-1].skipped != len(skipped):
         return None
-    if skipped:
-        was = mine[-1].meta_value("skipped_paths") or []
-        if {(str(p), str(why)) for p, why in was} != {(p, why) for p, why in skipped}:
-            return None
+    if skipped and _left_out(mine[-1]) != {(p, why) for p, why in skipped}:
+        return None
     return mine[-1]
 
 
