@@ -1971,13 +1971,12 @@ def _unsaved(
         kept = gitrepo.tree_entries(repo, old, [p for p, _ in out])
         out = [(p, why) for p, why in out if p not in kept]
     if out and old and switch:
-        out = _switch_kept(repo, before, out, touched, old)
+        out = _switch_kept(repo, out, touched, old)
     return out
 
 
 def _switch_kept(
     repo: gitrepo.Repo,
-    before: Snapshot,
     out: list[tuple[bytes, str]],
     touched: set[bytes],
     old: str,
@@ -1986,8 +1985,8 @@ def _switch_kept(
     switch (not -f, --discard-changes, -m: losses.switch_force) wrote only paths where it
     destroys nothing: a file or link the commit it left (*old*) tracks, which git deletes or
     writes over only while it holds that commit's version (not one git converts, a filter or
-    eol: what the clean filter drops it does not see; nor, where core.fsmonitor is set, one
-    of a *before* taken at *old*: git may not look at it), and a path *old* does not track
+    eol: what the clean filter drops it does not see; nor any where core.fsmonitor is set:
+    git takes one its monitor missed an edit of as unchanged), and a path *old* does not track
     that git's ignore rules do not match (with no .gitignore among what the switch wrote:
     the rules it went by), where git refuses to write over an untracked file or a folder
     holding any. An excluded folder *old* tracked files in was named "not saved" at every
@@ -2001,10 +2000,11 @@ def _switch_kept(
     below = {p: [t for t in touched if t == p or t.startswith(p + b"/")] for p, _ in out}
     paths = {t for ts in below.values() for t in ts}
     tracked = gitrepo.tree_entries(repo, old, paths)
-    if tracked and _meta_oid(before, "head") == old and gitextra.fsmonitor(repo):
-        tracked = {}
-    safe = set(tracked) - gitextra.converting(repo, tracked)
     new = paths - set(tracked)
+    # (tracked, they are not "new" under fsmonitor either: git deleted one edited there,
+    # named nowhere; whatever snapshot came before, which holds nothing of them: RK42)
+    safe = set() if not tracked or gitextra.fsmonitor(repo) else set(tracked)
+    safe -= gitextra.converting(repo, safe) if safe else set()
     if new and not any(t.rpartition(b"/")[2] == b".gitignore" for t in touched):
         safe |= new - gitextra.ignored(repo, new)
     return [(p, why) for p, why in out if not all(t in safe for t in below[p])]
