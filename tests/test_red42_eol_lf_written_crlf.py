@@ -22,8 +22,11 @@ from hookhelpers import named_lost
 LF = b"one\ntwo\n"
 
 
-def _lf_under_crlf(repo: Path, attributes: bytes = b"*.txt text eol=crlf\n") -> None:
-    """*repo* with a.txt under *attributes*, branch B changing it; on main, hooked, a.txt
+def _lf_under_crlf(
+    repo: Path, attributes: bytes = b"*.txt text eol=crlf\n", first: bool = False
+) -> None:
+    """*repo* with a.txt under *attributes*, branch B changing it; on main, hooked (*first*:
+    and a first snapshot taken, which writes snapshot.repoId into .git/config), a.txt
     rewritten with LF line ends (a Linux tool), which snapshot 'before' saves."""
     (repo / ".gitattributes").write_bytes(attributes)
     (repo / "a.txt").write_bytes(LF)
@@ -34,6 +37,8 @@ def _lf_under_crlf(repo: Path, attributes: bytes = b"*.txt text eol=crlf\n") -> 
     git(repo, "commit", "-q", "-am", "c2")
     git(repo, "checkout", "-q", "-f", "main")
     install(repo)
+    if first:
+        gs(repo, "-m", "first")
     (repo / "a.txt").write_bytes(LF)
     gs(repo, "-m", "before")
 
@@ -87,9 +92,11 @@ def test_lf_bytes_git_writes_back_as_lf_are_not_named(repo: Path, attributes: by
 @pytest.mark.parametrize("setting", ["core.eol", "core.autocrlf"])
 def test_lf_bytes_a_crlf_setting_writes_back_as_crlf_are_named(repo: Path, setting: str) -> None:
     """No crlf in any attribute file: `text` with core.eol=crlf (which the hook's remembered
-    config must carry), or core.autocrlf=true, writes CRLF just the same."""
+    config must carry), or core.autocrlf=true, writes CRLF just the same. (The tool wrote LF
+    after the config was last written: older, git wrote it under the config before:
+    test_review42_rl42_crlf_rule_after.)"""
     git(repo, "config", setting, "crlf" if setting == "core.eol" else "true")
-    _lf_under_crlf(repo, b"*.txt text\n")
+    _lf_under_crlf(repo, b"*.txt text\n", first=True)
     ran = gs(repo, "run", "--", "git", "reset", "-q", "--hard")
     assert (repo / "a.txt").read_bytes() == b"one\r\ntwo\r\n"
     (rep,) = ran.reports

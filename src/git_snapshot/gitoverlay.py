@@ -180,6 +180,57 @@ def written_otherwise(repo: Repo, paths: list[bytes]) -> set[bytes]:
     return out
 
 
+def under_older_rules(repo: Repo, mtimes: dict[bytes, int], taken_ns: int) -> set[bytes]:
+    """Of the files *mtimes* (path -> its time in a snapshot taken at *taken_ns*), those older
+    than a rule that makes git write them as other bytes than it stores: an attribute file
+    on the path's way (:func:`_attributes`) holding a word of _WRITES_OTHERWISE, text or eol,
+    or a config file naming autocrlf or eol, as dated before *taken_ns* (one the operation
+    rewrote since tells nothing). Git wrote such a file under the rules before: LF bytes it
+    wrote, then `git config core.autocrlf true` or a committed `* text=auto eol=crlf` (no
+    rewrite), were named at every switch that rewrote the file, though no edit of the
+    user's was lost (review RL42). Stats and small reads; no git process."""
+    words = (*_WRITES_OTHERWISE, b"text", b"eol")
+    dated: dict[bytes, int] = {}
+
+    def date(f: bytes, said: tuple[bytes, ...]) -> int:
+        if f not in dated:
+            dated[f] = 0
+            try:
+                with open(f, "rb") as fh:
+                    when = os.fstat(fh.fileno()).st_mtime_ns
+                    data = fh.read(1 << 20).lower()
+            except OSError:
+                return 0
+            if when <= taken_ns and any(w in data for w in said):
+                dated[f] = when
+        return dated[f]
+
+    cfg = conversion_config(repo)
+    config = max((date(f, (b"autocrlf", b"eol")) for f in _config_files(repo)), default=0)
+    return {
+        p
+        for p, mtime in mtimes.items()
+        if mtime < max(config, *(date(f, words) for f in _attributes(repo, [p], cfg)))
+    }
+
+
+def _config_files(repo: Repo) -> list[bytes]:
+    """The config files git reads (git-config(1)), whether they exist or not: the system's,
+    the global ones, the repository's and the worktree's (includes not followed)."""
+    env = os.environ.get
+    found = [os.path.join(repo.common_dir, "config"), os.path.join(repo.git_dir, "config.worktree")]
+    if env("GIT_CONFIG_GLOBAL"):
+        found.append(env("GIT_CONFIG_GLOBAL", ""))
+    else:
+        xdg = env("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+        found += [os.path.expanduser("~/.gitconfig"), os.path.join(xdg, "git", "config")]
+    if env("GIT_CONFIG_NOSYSTEM", "").lower() not in ("1", "true", "yes", "on"):
+        prefix = os.path.dirname(os.path.dirname(_which_git()))
+        found += [env("GIT_CONFIG_SYSTEM") or "/etc/gitconfig"]
+        found.append(os.path.join(prefix, "etc", "gitconfig"))
+    return [os.fsencode(f) for f in found]
+
+
 _NOT_SET = (b"unspecified", b"unset")
 _SMUDGING = (b"filter", b"ident", b"working-tree-encoding")  # (whatever the line ends)
 

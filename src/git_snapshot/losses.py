@@ -227,7 +227,7 @@ def find(
         items = _labelled_as(store, kinds, items)
     every = _every_rev(repo, revs)
     filtered: set[bytes] = set()  # git gives back only what its filter or eol leaves
-    given = _given(store, repo, items, every, unread, filtered)
+    given = _given(store, repo, items, every, unread, filtered, snap.created)
     if unread:
         items = [x for x in items if x[0] not in unread]
     entries = {p: e for p, e, _ in items}
@@ -291,11 +291,13 @@ def _given(
     revs: Sequence[str],
     unread: dict[bytes, str] | None,
     filtered: set[bytes] | None = None,
+    taken: float | None = None,
 ) -> dict[bytes, tuple[str, int]]:
     """path -> (git blob id, git mode) of the *items* whose version the index or one of
     *revs* holds at that path: the same bytes (raw, or as git converts them both ways:
     converted) and, for a file, the same executable bit. A copy *unread* says is damaged is
-    none of them. *filtered* gets the paths git has only as its filter or eol leaves them."""
+    none of them. *filtered* gets the paths git has only as its filter or eol leaves them.
+    *taken*: when the snapshot *items* are of was taken (_written_otherwise)."""
     known = gitrepo.blob_ids(repo, revs, [p for p, e, _ in items if e.kind != DIR])
     given: dict[bytes, tuple[str, int]] = {}  # git has the bytes: with this mode?
     for path, e, _ in items:
@@ -305,7 +307,8 @@ def _given(
                 given[path] = (oid, _git_mode(e))
     if given:
         entries = {p: e for p, e, _ in items}
-        for path in _written_otherwise(store, repo, {p: given[p][0] for p in given}, entries):
+        raw = {p: given[p][0] for p in given}
+        for path in _written_otherwise(store, repo, raw, entries, taken):
             del given[path]
             if filtered is not None:
                 filtered.add(path)
@@ -322,7 +325,11 @@ def _given(
 
 
 def _written_otherwise(
-    store: Store, repo: gitrepo.Repo, raw: Mapping[bytes, str], entries: Mapping[bytes, Entry]
+    store: Store,
+    repo: gitrepo.Repo,
+    raw: Mapping[bytes, str],
+    entries: Mapping[bytes, Entry],
+    taken: float | None = None,
 ) -> set[bytes]:
     """Of the files whose raw bytes are blob *raw[path]* of git's, those git writes back as
     other bytes (its smudge filter or end-of-line conversion applied to that blob: converted's
@@ -331,7 +338,9 @@ def _written_otherwise(
     only, and no report named them (review41 RD). No git process where no attribute file
     could make git write a blob otherwise (gitoverlay.written_otherwise: a few stats and
     reads; the usual repository, `* text=auto`); else one ``check-attr``, and one
-    ``cat-file`` for the paths git may write otherwise."""
+    ``cat-file`` for the paths git may write otherwise. With *taken* (when the snapshot of
+    *entries* was taken), a file older than the rule that makes git write it otherwise is
+    not one: git wrote those bytes itself before it (gitoverlay.under_older_rules)."""
     files = sorted(
         p for p in raw if entries[p].kind == FILE and entries[p].size <= CONVERTED_AT_MOST
     )
@@ -353,6 +362,10 @@ def _written_otherwise(
         data = b"".join(store.stream_blob(e.ref)) if e.size else b""
         if w is not None and w != data and not _regenerated(data, data, w):
             out.add(p)
+    if out and taken is not None:
+        out -= gitoverlay.under_older_rules(
+            repo, {p: entries[p].mtime_ns for p in out}, int(taken * 1e9)
+        )
     return out
 
 
@@ -505,7 +518,7 @@ def _committed_since(
     commit, up to HEAD_MOVES_AT_MOST commits, and one `rev-list` when the reflog goes back
     before *snap*."""
     later = given_heads(repo, snap, asked)
-    return _given(store, repo, items, later, unread, filtered) if later else {}
+    return _given(store, repo, items, later, unread, filtered, snap.created) if later else {}
 
 
 def given_heads(repo: gitrepo.Repo, snap: Snapshot, asked: Sequence[str] = ()) -> list[str]:
