@@ -1986,12 +1986,15 @@ def _switch_kept(
     destroys nothing: a file or link the commit it left (*old*) tracks, which git deletes or
     writes over only while it holds that commit's version (not one git converts, a filter or
     eol: what the clean filter drops it does not see; nor any where core.fsmonitor is set:
-    git takes one its monitor missed an edit of as unchanged), and a path *old* does not track
-    that git's ignore rules do not match (with no .gitignore among what the switch wrote:
-    the rules it went by), where git refuses to write over an untracked file or a folder
-    holding any. An excluded folder *old* tracked files in was named "not saved" at every
+    git takes one its monitor missed an edit of as unchanged), and a path below it that
+    *old* does not track and git's ignore rules do not match (with no .gitignore among what
+    the switch wrote: the rules it went by), where git refuses to write over an untracked
+    file or a folder holding any that is not ignored. Not the left-out path itself: git
+    deletes a folder holding only ignored files to write a branch's file or link there
+    (review RK42). An excluded folder *old* tracked files in was named "not saved" at every
     switch to a branch without it, or back (session 42, fixK); the commit holds those, and
-    the untracked files in it git leaves. Three git processes, only for such a path."""
+    the untracked files in it git leaves. Left: a folder of ignored files below it, where
+    the branch writes a file. Up to three git processes, only for such a path."""
     from git_snapshot import gitextra
     from git_snapshot import losses
 
@@ -2000,9 +2003,11 @@ def _switch_kept(
     below = {p: [t for t in touched if t == p or t.startswith(p + b"/")] for p, _ in out}
     paths = {t for ts in below.values() for t in ts}
     tracked = gitrepo.tree_entries(repo, old, paths)
-    new = paths - set(tracked)
-    # (tracked, they are not "new" under fsmonitor either: git deleted one edited there,
-    # named nowhere; whatever snapshot came before, which holds nothing of them: RK42)
+    # (under fsmonitor, whatever snapshot came before: it holds nothing of a left-out path;
+    # and never the left-out path itself: git deletes a folder holding ignored files only,
+    # to write the branch's file or link there, which no ignore rule of that path shows:
+    # review RK42)
+    new = paths - set(tracked) - {p for p, _ in out}
     safe = set() if not tracked or gitextra.fsmonitor(repo) else set(tracked)
     safe -= gitextra.converting(repo, safe) if safe else set()
     if new and not any(t.rpartition(b"/")[2] == b".gitignore" for t in touched):
