@@ -15,6 +15,7 @@ import stat
 from git_snapshot.ctx import record
 from git_snapshot.errors import UserError
 from git_snapshot.gitextra import _argv_batches
+from git_snapshot.gitextra import _pathspec_batches
 from git_snapshot.gitrepo import MODE_EXEC
 from git_snapshot.gitrepo import MODE_FILE
 from git_snapshot.gitrepo import MODE_GITLINK
@@ -692,7 +693,7 @@ def _index_entries(repo: Repo, paths: list[bytes]) -> list[tuple[bytes, int, str
     diff-index patch is in the index; stay safe if the index changed since)."""
     touched = set(paths)
     found: list[tuple[bytes, int, str]] = []
-    for batch in _argv_batches(paths):
+    for batch in _pathspec_batches(paths):
         out = run_git(repo.toplevel, "--literal-pathspecs", "ls-files", "-s", "-z", "--", *batch)
         for rec in _split_z(out):
             meta, _, path = rec.partition(b"\t")

@@ -333,8 +333,7 @@ def _held_in(repo: gitrepo.Repo, rev: str, paths: list[bytes]) -> set[bytes]:
         return set()
     wanted = set(paths)
     out: set[bytes] = set()
-    for i in range(0, len(paths), 512):
-        batch = [os.fsdecode(p) for p in paths[i : i + 512]]
+    for batch in gitextra._pathspec_batches(paths):
         for path, _mode, _kind, _oid in gitextra.ls_tree(repo, rev, batch, check=False):
             at = path
             while at and at not in wanted:
