@@ -1958,14 +1958,21 @@ def _unsaved(
     """What the operation wrote over or deleted that *before* left out (snapshot.exclude, a
     cache folder, a file it could not read) and git cannot give back (not in the commit it
     left, *old*): lost with no copy, which the report must say, as run's does. After a
-    branch switch (*switch*), less what a plain one cannot have destroyed (_switch_kept)."""
+    branch switch (*switch*), less what a plain one cannot have destroyed (_switch_kept).
+    Also a left-out path gone now below a path the operation wrote: git deletes a folder
+    holding only ignored files to write a file or link there (v/sub/x.log, `*.log` left
+    out, under folder v/sub, which a branch tracks as a file: session 42, fixN)."""
     from git_snapshot import losses
 
     out = []
+    top = os.fsencode(repo.toplevel)
     for path, why in before.meta.get("skipped_paths", []):
         rel = os.fsencode(path)
         said = losses.unsaved_why(why, before.id)
-        if said and (rel in touched or any(t.startswith(rel + b"/") for t in touched)):
+        if not said:
+            continue
+        at = rel in touched or any(t.startswith(rel + b"/") for t in touched)
+        if at or (_above(rel, touched) and not os.path.lexists(os.path.join(top, rel))):
             out.append((rel, said))
     if out and old:  # the commit's own entries (blob_ids would also take the new index's)
         kept = gitrepo.tree_entries(repo, old, [p for p, _ in out])
@@ -1973,6 +1980,16 @@ def _unsaved(
     if out and old and switch:
         out = _switch_kept(repo, out, touched, old)
     return out
+
+
+def _above(rel: bytes, touched: set[bytes]) -> bool:
+    """Whether *touched* holds a folder on *rel*'s way (the paths above it, one look-up each)."""
+    at = rel.rpartition(b"/")[0]
+    while at:
+        if at in touched:
+            return True
+        at = at.rpartition(b"/")[0]
+    return False
 
 
 def _switch_kept(
@@ -1989,25 +2006,32 @@ def _switch_kept(
     git takes one its monitor missed an edit of as unchanged), and a path below it that
     *old* does not track and git's ignore rules do not match (with no .gitignore among what
     the switch wrote: the rules it went by), where git refuses to write over an untracked
-    file or a folder holding any that is not ignored. Not the left-out path itself: git
-    deletes a folder holding only ignored files to write a branch's file or link there
-    (review RK42). An excluded folder *old* tracked files in was named "not saved" at every
-    switch to a branch without it, or back (session 42, fixK); the commit holds those, and
-    the untracked files in it git leaves. Left: a folder of ignored files below it, where
-    the branch writes a file. Up to three git processes, only for such a path."""
+    file or a folder holding any that is not ignored. Not the left-out path itself, nor a
+    path above it: git deletes a folder holding only ignored files to write a branch's file
+    or link there (review RK42; fixN). An excluded folder *old* tracked files in was named
+    "not saved" at every switch to a branch without it, or back (session 42, fixK); the
+    commit holds those, and the untracked files in it git leaves. Left: a folder of ignored
+    files below a left-out folder, where the branch writes a file (no snapshot says what was
+    in the left-out folder; fixN's note). Up to three git processes, only for such a path."""
     from git_snapshot import gitextra
     from git_snapshot import losses
 
     if losses.switch_force() is not False:  # forced, merging, or unknown
         return out
-    below = {p: [t for t in touched if t == p or t.startswith(p + b"/")] for p, _ in out}
+    # the paths the switch wrote at, below or above (_unsaved: a left-out path gone below
+    # one) each left-out path
+    below = {
+        p: [t for t in touched if t == p or t.startswith(p + b"/") or p.startswith(t + b"/")]
+        for p, _ in out
+    }
     paths = {t for ts in below.values() for t in ts}
     tracked = gitrepo.tree_entries(repo, old, paths)
     # (under fsmonitor, whatever snapshot came before: it holds nothing of a left-out path;
-    # and never the left-out path itself: git deletes a folder holding ignored files only,
-    # to write the branch's file or link there, which no ignore rule of that path shows:
-    # review RK42)
-    new = paths - set(tracked) - {p for p, _ in out}
+    # and never the left-out path itself, nor a path above one: git deletes a folder holding
+    # ignored files only, to write the branch's file or link there, which no ignore rule of
+    # that path shows: review RK42, fixN)
+    above = {t for p, _ in out for t in below[p] if p.startswith(t + b"/")}
+    new = paths - set(tracked) - {p for p, _ in out} - above
     safe = set() if not tracked or gitextra.fsmonitor(repo) else set(tracked)
     safe -= gitextra.converting(repo, safe) if safe else set()
     if new and not any(t.rpartition(b"/")[2] == b".gitignore" for t in touched):

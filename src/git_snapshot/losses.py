@@ -256,7 +256,24 @@ def find(
     ]
     if unread is not None:
         found = _held_damaged(store, found, entries, unread)
+    if any(x.type == "dir" for x in found):
+        found = _held_empty(snap, found)
     return found
+
+
+def _held_empty(snap: Snapshot, found: list[Loss]) -> list[Loss]:
+    """*found* less the folders *snap* holds empty only because it left out what was in them
+    (a folder loss is an empty folder of the snapshot's: diff.lost; a left-out path below
+    it). Named "an earlier version is in snapshot N", with a restore that gives back an
+    empty folder, it was false: `*.log` left out, folder v/sub holding only x.log, which a
+    branch's file v/sub replaced (session 42, fixN). What was in it is the caller's "not
+    saved" part to name (hooks._unsaved, run's), or git gives it back."""
+    left = [p for p, why in left_out_whys(snap).items() if unsaved_why(why, snap.id)]
+    if not left:
+        return found
+    return [
+        x for x in found if x.type != "dir" or not any(p.startswith(x.path + b"/") for p in left)
+    ]
 
 
 def _labelled_as(
