@@ -1339,6 +1339,27 @@ def why_left_out(why: Mapping[bytes, str], path: bytes) -> str | None:
     return None
 
 
+def gone(top: bytes, rel: bytes, folders: dict[bytes, bool] | None = None) -> bool:
+    """Whether the worktree at *top* no longer holds *rel* where a snapshot saw it: nothing
+    there, or a folder on its way is not one now. os.path.lexists follows a link git wrote
+    in a folder's place: v/sub/x.log read w/x.log through the branch's link v/sub -> ../w
+    (review RN42). *folders*: folder -> whether it and every folder above it are folders
+    now, kept across calls (lstat each once)."""
+    if not os.path.lexists(os.path.join(top, rel)):
+        return True
+    kept = {} if folders is None else folders
+    at = rel.rpartition(b"/")[0]
+    way = []  # the folders asked, nearest first, until one known
+    while at and at not in kept:
+        way.append(at)
+        at = at.rpartition(b"/")[0]
+    real = kept[at] if at else True
+    for folder in reversed(way):
+        real = real and _is_dir(top, folder)
+        kept[folder] = real
+    return not real
+
+
 def _is_dir(top: bytes, rel: bytes) -> bool:
     import stat
 

@@ -273,9 +273,10 @@ def _unsaved(
     the left-out paths that held HEAD's version only."""
     top = os.fsencode(repo.toplevel)
     gone = []
+    folders: dict[bytes, bool] = {}  # (losses.gone's answers: many paths share a folder)
     for path, why in snap.meta.get("skipped_paths", []):
         rel = os.fsencode(path)
-        if os.path.lexists(os.path.join(top, rel)) or rel in edits:
+        if not losses.gone(top, rel, folders) or rel in edits:
             continue
         said = losses.unsaved_why(why, snap.id)
         if said:
