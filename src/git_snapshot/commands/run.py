@@ -4,7 +4,6 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 
@@ -200,10 +199,9 @@ def _report(
         found = losses.find(store, repo, snap, None, revs)
         if found and stashes:
             found = _not_given_back(store, repo, snap, found, stashes)
-        unsaved, given = _unsaved(repo, snap, edits, clean)
-        # a folder the snapshot holds empty because its files were left out, which git gives
-        # back (`stash pop` makes it again with them): not lost
-        found = [x for x in found if x.type != "dir" or not _holds_below(given, x.path)]
+        # (a folder the snapshot holds empty because its files were left out is not in
+        # *found*: losses.find leaves it to these, or git gives them back: `stash pop`)
+        unsaved = _unsaved(repo, snap, edits, clean)
         named = {p for p, _ in unsaved}
         unsaved += [x for x in losses.discarded_edits(repo, snap, edits, revs) if x[0] not in named]
         report = losses.report_of(store, repo, what, snap, True, found, unsaved)
@@ -264,13 +262,12 @@ def _not_given_back(
 
 def _unsaved(
     repo: gitrepo.Repo, snap: Snapshot, edits: Mapping[bytes, str], clean: set[bytes]
-) -> tuple[list[tuple[bytes, str]], list[bytes]]:
+) -> list[tuple[bytes, str]]:
     """What the snapshot left out (on purpose, or because it could not be read) and the
-    command deleted, and git cannot give back: (path, why) each; and the left-out paths it
-    deleted that git gives back (_given_back). A left-out file with an uncommitted edit
-    (*edits*: losses.left_out_edits before the command) is losses.discarded_edits' to name:
-    it knows the edit's version, and asks git for that one; *clean* (left_out_edits' too):
-    the left-out paths that held HEAD's version only."""
+    command deleted, and git cannot give back (_given_back): (path, why) each. A left-out
+    file with an uncommitted edit (*edits*: losses.left_out_edits before the command) is
+    losses.discarded_edits' to name: it knows the edit's version, and asks git for that
+    one; *clean* (left_out_edits' too): the left-out paths that held HEAD's version only."""
     top = os.fsencode(repo.toplevel)
     gone = []
     folders: dict[bytes, bool] = {}  # (losses.gone's answers: many paths share a folder)
@@ -282,9 +279,9 @@ def _unsaved(
         if said:
             gone.append((rel, said))
     if not gone:
-        return [], []
+        return []
     given = _given_back(repo, snap, [p for p, _ in gone], clean)
-    return [(p, why) for p, why in gone if p not in given], sorted(given)
+    return [(p, why) for p, why in gone if p not in given]
 
 
 NEW_STASHES_AT_MOST = 4  # stash entries the command made that run looks into (an ls-tree each)
@@ -342,9 +339,3 @@ def _held_in(repo: gitrepo.Repo, rev: str, paths: list[bytes]) -> set[bytes]:
             if at:
                 out.add(at)
     return out
-
-
-def _holds_below(paths: Iterable[bytes], folder: bytes) -> bool:
-    """Whether one of *paths* is *folder* or lies below it."""
-    below = folder + b"/"
-    return any(p == folder or p.startswith(below) for p in paths)
