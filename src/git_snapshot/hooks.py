@@ -1972,12 +1972,16 @@ def _unsaved(
 
     out = []
     top = os.fsencode(repo.toplevel)
-    for path, why in before.meta.get("skipped_paths", []):
+    skipped = before.meta.get("skipped_paths", [])
+    # the folders the operation wrote below (a look-up each: asked per touched path, 10,000
+    # left-out files and a switch writing 2,000 took 4.6 s)
+    folders = _folders_of(touched) if skipped else set()
+    for path, why in skipped:
         rel = os.fsencode(path)
         said = losses.unsaved_why(why, before.id)
         if not said:
             continue
-        at = rel in touched or any(t.startswith(rel + b"/") for t in touched)
+        at = rel in touched or rel in folders
         if at or (_above(rel, touched) and losses.gone(top, rel)):
             out.append((rel, said))
     if out and old:  # the commit's own entries (blob_ids would also take the new index's)
@@ -1985,6 +1989,17 @@ def _unsaved(
         out = [(p, why) for p, why in out if p not in kept]
     if out and old and switch:
         out = _switch_kept(repo, out, touched, old)
+    return out
+
+
+def _folders_of(paths: Collection[bytes]) -> set[bytes]:
+    """The folders *paths* lie below (every one on each path's way)."""
+    out: set[bytes] = set()
+    for p in paths:
+        at = p.rpartition(b"/")[0]
+        while at and at not in out:  # (one in *out* has its own folders there too)
+            out.add(at)
+            at = at.rpartition(b"/")[0]
     return out
 
 
