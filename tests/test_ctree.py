@@ -35,6 +35,7 @@ from git_snapshot.store import archiver
 from git_snapshot.store import ctree
 from git_snapshot.store import ctree_py
 from git_snapshot.store import filescache
+from git_snapshot.store import lstats
 from git_snapshot.store import objects
 from git_snapshot.store import walker
 
@@ -243,7 +244,7 @@ def test_other_s_answer_is_checked() -> None:
 
 @needs_c
 def test_the_formats_c_was_written_for() -> None:
-    assert ctree.INTERFACE == _ctree.INTERFACE
+    assert ctree.INTERFACE == _ctree.INTERFACE == lstats.INTERFACE
     assert filescache.HEAD.size == _ctree.RECORD_HEAD
     assert filescache.STAT.size == _ctree.STAT_SIZE
     assert _ctree.KEY_SIZE == filescache.KEY
