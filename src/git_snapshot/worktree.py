@@ -218,36 +218,24 @@ def _inside(pattern: str) -> str:
 
 
 def excluder(patterns: tuple[str, ...]) -> Exclude | None:
-    """``snapshot.exclude`` values as lines of a .gitignore, matched as git does (pathspec's
-    GitIgnoreSpec: ``!`` re-includes, ``\\#`` and a trailing ``\\ `` escape, ``**``, a
-    trailing ``/`` for directories only). The archiver never descends into an excluded
-    directory, so, as in git, ``!`` cannot re-include a file below one."""
+    """``snapshot.exclude`` values as lines of a .gitignore, matched as git does: the common
+    patterns by :mod:`git_snapshot.excludes` (no import of ``re``: the README's ``/.venv/``),
+    any other set by pathspec's GitIgnoreSpec (``!`` re-includes, ``\\#`` and a trailing
+    ``\\ `` escape, ``**``, a trailing ``/`` for directories only). The archiver never
+    descends into an excluded directory, so, as in git, ``!`` cannot re-include a file below
+    one."""
     lines = [p for p in patterns if p.strip() and not p.startswith("#")]
     if not lines:
         return None
-    import re  # these three: only for repositories that set snapshot.exclude (off the hook path)
-    import warnings
-
-    import pathspec
+    from git_snapshot import excludes  # (only for repositories that set snapshot.exclude)
 
     # 'x/**' means what is inside x, never x itself, but pathspec also matches the folder
     # 'x/' (so a later '!x/keep' could never act); as no excluded folder is entered, 'x/*'
     # excludes exactly what git does
     lines = [_inside(p) for p in lines]
-    try:
-        with warnings.catch_warnings():  # Python's re warns of '[[' in a class; git means '['
-            warnings.simplefilter("ignore", FutureWarning)
-            spec = pathspec.GitIgnoreSpec.from_lines(lines)
-    except (re.error, ValueError) as exc:
-        raise UserError(
-            f"bad snapshot.exclude pattern in {lines!r} ({exc}): fix it in git config"
-        ) from None
-
-    def exclude(rel: bytes, is_dir: bool) -> bool:
-        name = os.fsdecode(rel)
-        return bool(spec.match_file(name + "/" if is_dir else name))
-
-    return exclude
+    if all(excludes.simple(p) for p in lines):
+        return excludes.matcher(lines)
+    return excludes.pathspec_matcher(lines)
 
 
 def store_inside_note(store_path: str, repo: gitrepo.Repo) -> str | None:
