@@ -4,13 +4,14 @@ whose bytes git's filter or end-of-line conversion does not give back" (fixD's F
 kind), though nothing the user wrote is lost: the file differed from what git writes now only
 in the keyword's expansion, which the smudge filter itself writes again.
 
-The rule (losses._regenerated): a file whose bytes git's clean filter stores as a blob git
-has is given back when it differs from what git writes for that blob now only in lines the
-smudge filter rewrites (lines where git's output differs from the blob, not only by their
-line ending), line for line, each with the same line ending. A line the clean filter drops
-(nbstripout's shape), a line ending git writes otherwise (eol, autocrlf) and any line the
-smudge leaves as it is stay named (tests/test_red41_filter_writes_back.py,
-tests/test_red42_eol_lf_written_crlf.py).
+The rule (losses._regenerated, as review RK42 narrowed it): a file whose bytes git's clean
+filter stores as a blob git has is given back when it differs from what git writes for that
+blob now only in RCS-style keyword expansions (`$Word: ... $`, collapsed to `$Word$` in the
+file's line and in git's, gives the blob's line), line for line, each with the same line
+ending. Any other line the smudge rewrites (a filter that injects a secret:
+tests/test_review42_rk42_keyword_rule.py), a line the clean filter drops (nbstripout's
+shape) and a line ending git writes otherwise (eol, autocrlf) stay named
+(tests/test_red41_filter_writes_back.py, tests/test_red42_eol_lf_written_crlf.py).
 """
 
 from __future__ import annotations
