@@ -101,7 +101,7 @@ def test_any_pattern_the_matcher_takes_it_answers_as_pathspec(
 @pytest.mark.parametrize(
     "pattern",
     ["/.venv/", "node_modules/", "*.log", "build", "/dist", "a/b/", "a/*.txt", "*", "*/", "/*",
-     "?", "x/**", "x/**/", " lead", "a b/c", "é*", "in/#x"],
+     "?", "x/**", "x/**/", " lead", "a b/c", "é*", "in/#x", "x ", "x\t"],
 )  # fmt: skip
 def test_the_common_patterns_are_the_matchers(pattern: str) -> None:
     assert all(excludes.simple(p) for p in _lines([pattern]))
@@ -109,7 +109,7 @@ def test_the_common_patterns_are_the_matchers(pattern: str) -> None:
 
 @pytest.mark.parametrize(
     "pattern",
-    ["**/x", "a/**/b", "[ab]", "\\#x", "!x", "a!b", "x ", "x\t", "/", "//x", "a//b", "x//"],
+    ["**/x", "a/**/b", "[ab]", "\\#x", "!x", "a!b", "x\r", "/", "/ ", "//x", "a//b", "x//"],
 )
 def test_the_others_are_pathspecs(pattern: str) -> None:
     assert not all(excludes.simple(p) for p in _lines([pattern]))

@@ -6,7 +6,7 @@ literal, or globs of ``*`` and ``?`` within a segment, with or without a leading
 pathspec's imports (``re``, ``typing``, ``dataclasses``...) cost every hook of a repository
 with ``snapshot.exclude /.venv/`` (the README's) ~55 ms of CPU, more than the rest of an
 unchanged hook (review RK42; fixM's note, session 42). A set holding any other pattern
-(``**``, ``[...]``, ``\\`` escapes, ``!``, a trailing blank, an empty segment) goes whole to
+(``**``, ``[...]``, ``\\`` escapes, ``!``, a trailing CR or LF, an empty segment) goes whole to
 pathspec's GitIgnoreSpec, as before: the two are never mixed. Where pathspec is not git, this
 is git: ``?`` matches one byte (``?.txt`` never matches ``é.txt``), and a name at any depth
 is found below a folder whose name holds a newline.
@@ -32,12 +32,17 @@ if TYPE_CHECKING:
 
 _ANY = 0x3F  # '?'
 _UNSURE = ("[", "\\", "!", "**")  # what only pathspec decides
+# what a .gitignore's line end takes (CRLF) and pathspec strips with it, as the old code did;
+# pathspec strips every trailing blank (str.rstrip), so 'x<TAB>' must never go there alone:
+# it would exclude 'x', which git keeps (review RM42)
+_LINE_END = ("\r", "\n")
 
 
 def simple(pattern: str) -> bool:
     """Whether :func:`matcher` decides *pattern* (a non-comment, non-blank line) as git does."""
-    if any(c in pattern for c in _UNSURE) or pattern != pattern.rstrip():
-        return False  # (a trailing blank: git trims spaces only, pathspec all whitespace)
+    if any(c in pattern for c in _UNSURE) or pattern.endswith(_LINE_END):
+        return False
+    pattern = pattern.rstrip(" ")  # git trims trailing spaces only: 'x<TAB>' is a literal
     body = pattern[1:] if pattern.startswith("/") else pattern
     body = body[:-1] if body.endswith("/") else body
     return bool(body) and "" not in body.split("/")
@@ -53,7 +58,7 @@ def matcher(patterns: list[str]) -> Exclude:
     globs: list[tuple[Segment, bool]] = []  # a glob of a name at any depth, folders only?
     anchored: dict[int, list[tuple[tuple[Segment, ...], bool]]] = {}  # by count of names
     for pattern in patterns:
-        raw = pattern.encode("utf-8", "surrogateescape")  # as gitrepo.config decoded it
+        raw = pattern.rstrip(" ").encode("utf-8", "surrogateescape")  # (as simple() reads it)
         dir_only = raw.endswith(b"/")
         body = raw[:-1] if dir_only else raw
         wild = b"*" in body or b"?" in body
