@@ -8,6 +8,7 @@ from pathlib import Path
 from clihelpers import Ran
 from clihelpers import git
 from clihelpers import gs
+from hookhelpers import install
 
 
 def crlf_then_branch_b(repo: Path) -> None:
@@ -27,3 +28,22 @@ def forced_to_b(repo: Path, how: str) -> Ran:
     if how == "reset":
         return gs(repo, "run", "--", "git", "reset", "-q", "--hard", "B")
     return git(repo, "checkout", "-q", "-f", "B")
+
+
+def filtered_then_b(repo: Path, saved: bytes, clean: str = "sed '/^SECRET/d'") -> None:
+    """a.txt ("line") under clean filter *clean* (smudge: cat); branch B changes b.txt only;
+    on main, hooked, a.txt holds *saved*, which snapshot 'before' saves."""
+    git(repo, "config", "filter.strip.clean", clean)
+    git(repo, "config", "filter.strip.smudge", "cat")
+    (repo / ".gitattributes").write_bytes(b"*.txt filter=strip\n")
+    (repo / "a.txt").write_bytes(b"line\n")
+    (repo / "b.txt").write_bytes(b"b\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "c1")
+    git(repo, "checkout", "-q", "-b", "B")
+    (repo / "b.txt").write_bytes(b"b2\n")
+    git(repo, "commit", "-q", "-am", "c2")
+    git(repo, "checkout", "-q", "main")
+    install(repo)
+    (repo / "a.txt").write_bytes(saved)
+    gs(repo, "-m", "before")

@@ -18,32 +18,13 @@ from pathlib import Path
 
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import install
+from converthelpers import filtered_then_b
 
 SECRET = b"line\nSECRET=hunter2\n"
 
 
-def _lossy_filter(repo: Path, mine: bytes) -> None:
-    """a.txt ("line") under a clean filter that drops SECRET lines; branch B changes b.txt
-    only; on main, hooked, a.txt holds *mine*, which snapshot 'before' saves."""
-    git(repo, "config", "filter.strip.clean", "sed '/^SECRET/d'")
-    git(repo, "config", "filter.strip.smudge", "cat")
-    (repo / ".gitattributes").write_bytes(b"*.txt filter=strip\n")
-    (repo / "a.txt").write_bytes(b"line\n")
-    (repo / "b.txt").write_bytes(b"b\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "c1")
-    git(repo, "checkout", "-q", "-b", "B")
-    (repo / "b.txt").write_bytes(b"b2\n")
-    git(repo, "commit", "-q", "-am", "c2")
-    git(repo, "checkout", "-q", "main")
-    install(repo)
-    (repo / "a.txt").write_bytes(mine)
-    gs(repo, "-m", "before")
-
-
 def test_what_the_autostash_of_a_lossy_filter_drops_is_named(repo: Path) -> None:
-    _lossy_filter(repo, SECRET)
+    filtered_then_b(repo, SECRET)
     ran = git(repo, "rebase", "--autostash", "B")
     assert "Created autostash" in ran.out + ran.err
     assert (repo / "a.txt").read_bytes() == b"line\n"  # git's apply: no SECRET line
@@ -56,7 +37,7 @@ def test_what_the_autostash_of_a_lossy_filter_drops_is_named(repo: Path) -> None
 
 def test_an_autostashed_edit_the_filter_keeps_is_not_named(repo: Path) -> None:
     """Guard: an edit with no SECRET line, which git's autostash stores and gives back whole."""
-    _lossy_filter(repo, b"line\nmine\n")
+    filtered_then_b(repo, b"line\nmine\n")
     ran = git(repo, "rebase", "--autostash", "B")
     assert "Created autostash" in ran.out + ran.err
     assert (repo / "a.txt").read_bytes() == b"line\nmine\n"

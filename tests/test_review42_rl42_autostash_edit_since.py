@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import install
+from converthelpers import filtered_then_b
 
 FILTERS = {
     "secret": ("sed '/^SECRET/d'", b"line\nSECRET=hunter2\n", b"line\nother\n"),
@@ -32,20 +32,7 @@ def _edited_since(repo: Path, kind: str) -> bytes:
     hooked, a.txt holds bytes the filter drops part of, saved by snapshot 'before'; then
     the user's own edit, not saved. Returns the edit."""
     clean, saved, mine = FILTERS[kind]
-    git(repo, "config", "filter.strip.clean", clean)
-    git(repo, "config", "filter.strip.smudge", "cat")
-    (repo / ".gitattributes").write_bytes(b"*.txt filter=strip\n")
-    (repo / "a.txt").write_bytes(b"line\n")
-    (repo / "b.txt").write_bytes(b"b\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-q", "-m", "c1")
-    git(repo, "checkout", "-q", "-b", "B")
-    (repo / "b.txt").write_bytes(b"b2\n")
-    git(repo, "commit", "-q", "-am", "c2")
-    git(repo, "checkout", "-q", "main")
-    install(repo)
-    (repo / "a.txt").write_bytes(saved)
-    gs(repo, "-m", "before")
+    filtered_then_b(repo, saved, clean)
     (repo / "a.txt").write_bytes(mine)
     return mine
 
