@@ -60,6 +60,7 @@ def cmd_run(
         output.err(line)
     # of what it left out: the edits (told if CMD drops them), and what holds HEAD's version
     edits, clean = losses.left_out_edits(repo, snap)
+    mark = _mark(repo, snap)  # (to find what its moves of HEAD wrote at what it left out)
     told = _told_file(repo)  # where the hooks say which autostash of git's they saw
     try:
         rc = _call(cmd, cwd, told or "1")
@@ -106,7 +107,7 @@ def cmd_run(
         )
         return rc
     try:
-        report = _report(repo, snap, said, revs, edits, clean, stashes)
+        report = _report(repo, snap, said, revs, edits, clean, stashes, mark)
     except UserError as exc:  # the command's status still counts
         output.err(f"could not check what the command destroyed: {exc}")
         return rc
@@ -194,6 +195,7 @@ def _report(
     edits: dict[bytes, str],
     clean: set[bytes],
     stashes: Sequence[str] = (),
+    mark: _Mark | None = None,
 ) -> losses.Report:
     with Store() as store:
         found = losses.find(store, repo, snap, None, revs)
@@ -201,7 +203,7 @@ def _report(
             found = _not_given_back(store, repo, snap, found, stashes)
         # (a folder the snapshot holds empty because its files were left out is not in
         # *found*: losses.find leaves it to these, or git gives them back: `stash pop`)
-        unsaved = _unsaved(repo, snap, edits, clean)
+        unsaved = _unsaved(repo, snap, edits, clean, mark)
         named = {p for p, _ in unsaved}
         unsaved += [x for x in losses.discarded_edits(repo, snap, edits, revs) if x[0] not in named]
         report = losses.report_of(store, repo, what, snap, True, found, unsaved)
@@ -261,27 +263,235 @@ def _not_given_back(
 
 
 def _unsaved(
-    repo: gitrepo.Repo, snap: Snapshot, edits: Mapping[bytes, str], clean: set[bytes]
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    edits: Mapping[bytes, str],
+    clean: set[bytes],
+    mark: _Mark | None = None,
 ) -> list[tuple[bytes, str]]:
     """What the snapshot left out (on purpose, or because it could not be read) and the
-    command deleted, and git cannot give back (_given_back): (path, why) each. A left-out
-    file with an uncommitted edit (*edits*: losses.left_out_edits before the command) is
+    command deleted, or wrote over (_wrote_over: where a move of HEAD it made wrote), and
+    git cannot give back (_given_back): (path, why) each. A left-out file with an
+    uncommitted edit (*edits*: losses.left_out_edits before the command) is
     losses.discarded_edits' to name: it knows the edit's version, and asks git for that
-    one; *clean* (left_out_edits' too): the left-out paths that held HEAD's version only."""
+    one; *clean* (left_out_edits' too): the left-out paths that held HEAD's version only.
+    *mark*: _mark's, before the command."""
     top = os.fsencode(repo.toplevel)
     gone = []
+    there: list[tuple[bytes, str]] = []  # what is still there: written over, maybe
     folders: dict[bytes, bool] = {}  # (losses.gone's answers: many paths share a folder)
     for path, why in snap.meta.get("skipped_paths", []):
         rel = os.fsencode(path)
-        if not losses.gone(top, rel, folders) or rel in edits:
+        if rel in edits:
             continue
         said = losses.unsaved_why(why, snap.id)
-        if said:
+        if not said:
+            continue
+        if losses.gone(top, rel, folders):
             gone.append((rel, said))
+        elif mark is not None:
+            there.append((rel, said))
+    if there and mark is not None:
+        over = _wrote_over(repo, snap, mark, [p for p, _ in there])
+        gone += [(p, why) for p, why in there if p in over]
+    if gone and mark is not None and mark[2]:  # (held a stopped operation's version)
+        held = mark[2]
+        kept = losses._reachable(repo, list(dict.fromkeys(held[p] for p, _ in gone if p in held)))
+        gone = [(p, why) for p, why in gone if held.get(p) not in kept]
     if not gone:
         return []
     given = _given_back(repo, snap, [p for p, _ in gone], clean)
     return [(p, why) for p, why in gone if p not in given]
+
+
+# (HEAD's reflog where it ended: its last bytes; the commits git's stop files named; the
+# left-out files that held a version of one of those: _stop_held)
+_Mark = tuple[bytes, dict[str, str], dict[bytes, str]]
+_MARK_BYTES = 4096  # the last bytes of HEAD's reflog _mark keeps (timed, with both ids)
+# the files in which git keeps the commit an operation stopped in the middle of applying,
+# having written what it could of it: a merge's (the other side), a pick's, a revert's
+_STOPS = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "REBASE_HEAD")
+# the first words of the reflog messages of the moves of HEAD that write the worktree: git
+# wrote each path the commits differ at ("rebase (pick)", "pull --rebase ... (pick)",
+# "merge X: Fast-forward", "checkout: moving from"); a commit's move writes no file, and
+# any other (a reset: --hard writes, --soft and --mixed do not) counts only for a path git
+# wrote since the command began (its ctime)
+_WRITING = (b"checkout", b"rebase", b"pull", b"merge", b"cherry-pick", b"revert", b"am")
+
+
+def _mark(repo: gitrepo.Repo, snap: Snapshot) -> _Mark | None:
+    """Before the command: where HEAD's reflog ends, and what git's stop files name (_STOPS),
+    for _wrote_over, and _stop_held's; None when *snap* left out nothing a report would
+    name, or HEAD's reflog cannot be read. No git process unless an operation is stopped (a
+    read of the reflog's last bytes, four stats)."""
+    skipped = [
+        os.fsencode(p)
+        for p, why in snap.meta.get("skipped_paths", [])
+        if losses.unsaved_why(why, snap.id)
+    ]
+    if not skipped:
+        return None
+    try:
+        with open(os.path.join(repo.git_dir, "logs", "HEAD"), "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - _MARK_BYTES))
+            tail = f.read()
+    except FileNotFoundError:
+        tail = b""
+    except OSError:
+        return None
+    stops = _stopped_at(repo)
+    return tail, stops, _stop_held(repo, skipped, stops) if stops else {}
+
+
+def _stop_held(repo: gitrepo.Repo, paths: list[bytes], stops: dict[str, str]) -> dict[bytes, str]:
+    """Of the left-out *paths*, the files that hold (git's id of their bytes) the version a
+    commit of a stopped operation holds (*stops*: a merge's other side, the pick a rebase or
+    cherry-pick stopped on): path -> that commit. What the operation wrote there before it
+    stopped, git's own: a command that then deletes it (`merge --abort`) destroyed nothing
+    git cannot give back. `run -- git merge --abort` named main's x.log "not saved" after
+    the stopped merge's report had named the user's version the merge wrote over (once
+    from each snapshot; run names the merge's at its stop too: session 43, fixS). An
+    ls-tree a commit, and a hash of each file such a commit tracks."""
+    top = os.fsencode(repo.toplevel)
+    out: dict[bytes, str] = {}
+    for oid in dict.fromkeys(stops.values()):
+        todo = [p for p in paths if p not in out]
+        with contextlib.suppress(Exception):  # (not known: named)
+            for p, (mode, blob) in gitrepo.tree_entries(repo, oid, todo).items():
+                if (
+                    mode != gitrepo.MODE_SYMLINK
+                    and losses.file_blob_id(os.path.join(top, p)) == blob
+                ):
+                    out[p] = oid
+    return out
+
+
+def _stopped_at(repo: gitrepo.Repo) -> dict[str, str]:
+    out = {}
+    for name in _STOPS:
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            with open(os.path.join(repo.git_dir, name), encoding="ascii") as f:
+                oid = f.readline().split(" ", 1)[0].strip()
+            if gitrepo._is_oid(oid):
+                out[name] = oid
+    return out
+
+
+def _moves_since(repo: gitrepo.Repo, snap: Snapshot, tail: bytes) -> list[tuple[str, str, bytes]]:
+    """(from, to, first word of its message) of each move of HEAD since _mark's *tail* (the
+    reflog's lines after it), oldest first. When the reflog no longer holds *tail* (rewritten:
+    `git reflog expire`, gc), those since *snap* was taken (reflog times: whole seconds)."""
+    from git_snapshot.hooks import REFLOG_TAIL
+
+    try:
+        with open(os.path.join(repo.git_dir, "logs", "HEAD"), "rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - REFLOG_TAIL))
+            data = f.read()
+    except OSError:
+        return []
+    at = data.rfind(tail) if tail else 0
+    if at >= 0:
+        lines: list[tuple[str, str, bytes]] = []
+        for line in data[at + len(tail) :].split(b"\n"):
+            head, _, msg = line.partition(b"\t")
+            words = [w.decode("ascii", "replace") for w in head.split(b" ")]
+            if len(words) >= 4:
+                lines.append((words[0], words[1], msg))
+    else:
+        lines = list(losses.reflog_since(repo.git_dir, snap.created, REFLOG_TAIL))[::-1]
+    out = []
+    for old, new, msg in lines:
+        real = gitrepo._is_oid(old) and gitrepo._is_oid(new)
+        if real and old != new and not (gitrepo._is_null_oid(old) or gitrepo._is_null_oid(new)):
+            out.append((old, new, msg.partition(b" ")[0].partition(b":")[0]))
+    return out
+
+
+def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[bytes]) -> set[bytes]:
+    """Those of the left-out *paths* (still there) that the command wrote over: a move of
+    HEAD it made, or a stop it left (a conflicted rebase's pick, cherry-pick, revert, merge:
+    no move, git wrote what it could), wrote or deleted at the path, or at a file below it
+    (a left-out folder), where the commit HEAD was at when *snap* was taken has no file
+    (there git holds the user's version, or it was an edit: losses.discarded_edits'). A path
+    is there, so no move deleted it last: git wrote it, or a file below it (with
+    `run -- git rebase main` stopped on a conflict, the rebase's checkout of main had written
+    main's x.log over the user's excluded, ignored one; run named only what was gone, and
+    the `--abort` that deleted git's version later had nothing to say: fixI's unsaved4.sh,
+    session 41). A move that may not write the worktree (a reset; not a commit's, which
+    writes none), and a merge's stop (what the two sides differ at: not all written), count
+    only where the file was written since *snap* was taken (its ctime). One diff-tree, and
+    one ls-tree for what it finds, only when the command moved HEAD or stopped."""
+    from git_snapshot.hooks import COARSE_CLOCK_SLACK_S
+    from git_snapshot.hooks import _folders_of
+
+    tail, stops, _ = mark
+    sure: list[str] = []  # diff-tree --stdin lines: two commits, or one (with its parent)
+    maybe: list[str] = []
+    for old, new, word in _moves_since(repo, snap, tail):
+        if word != b"commit":
+            (sure if word in _WRITING else maybe).append(f"{old} {new}")
+    now = _stopped_at(repo)
+    for name, oid in now.items():
+        if stops.get(name) != oid:  # a stop the command left (not one it began in)
+            if name == "MERGE_HEAD":
+                head = gitrepo.head(repo)
+                if head:
+                    maybe.append(f"{head} {oid}")
+            else:
+                sure.append(oid)
+    if not (sure or maybe):
+        return set()
+    wrote: dict[bytes, bool] = {}  # path -> surely written (else: only if written since)
+    for lines, surely in ((maybe, False), (sure, True)):
+        if lines:
+            for p in _diff_paths(repo, lines):
+                wrote[p] = surely or wrote.get(p, False)
+    below = _folders_of(wrote)
+    hit = [p for p in paths if p in wrote or p in below]
+    if not hit:
+        return set()
+    # the files written at or below each hit, less those the commit HEAD was at tracks
+    at = {p: [p] if p in wrote else [w for w in wrote if w.startswith(p + b"/")] for p in hit}
+    head = snap.meta.get("head")
+    tracked: set[bytes] = set()
+    if isinstance(head, str) and gitrepo._is_oid(head):
+        with contextlib.suppress(Exception):  # (a commit gone: none known as git's)
+            tracked = set(gitrepo.tree_entries(repo, head, [w for ws in at.values() for w in ws]))
+    top = os.fsencode(repo.toplevel)
+    since = snap.created - COARSE_CLOCK_SLACK_S
+
+    def written(w: bytes) -> bool:
+        if w in tracked:
+            return False
+        if wrote[w]:
+            return True
+        try:
+            return os.lstat(os.path.join(top, w)).st_ctime >= since
+        except OSError:
+            return False  # (gone: not known to have been there)
+
+    return {p for p, ws in at.items() if any(written(w) for w in ws)}
+
+
+def _diff_paths(repo: gitrepo.Repo, lines: list[str]) -> set[bytes]:
+    """The paths each of *lines* (diff-tree --stdin's: two commits, or one compared with its
+    parent) differ at: one diff-tree (a commit gone since ends it)."""
+    out = gitrepo.run_git(
+        repo.toplevel,
+        "diff-tree",
+        "--stdin",
+        "-r",
+        "-z",
+        "--root",
+        "--no-renames",
+        "--name-only",
+        "--no-commit-id",
+        input="".join(f"{line}\n" for line in lines).encode("ascii"),
+        check=False,
+    )
+    return {p for p in out.split(b"\0") if p}
 
 
 NEW_STASHES_AT_MOST = 4  # stash entries the command made that run looks into (an ls-tree each)
