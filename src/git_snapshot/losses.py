@@ -95,7 +95,7 @@ def converted(
     store: Store,
     repo: gitrepo.Repo,
     items: Iterable[tuple[bytes, Entry]],
-    known: dict[bytes, set[str]],
+    known: Mapping[bytes, set[str]],
     filtered: set[bytes] | None = None,
 ) -> dict[bytes, str]:
     """Of *items* (path, a snapshot's file entry) whose raw bytes are no version git has at
@@ -316,22 +316,10 @@ def _given(
     none of them. *filtered* gets the paths git has only as its filter or eol leaves them.
     *taken*: when the snapshot *items* are of was taken (_written_otherwise)."""
     known = gitrepo.blob_ids(repo, revs, [p for p, e, _ in items if e.kind != DIR])
-    given: dict[bytes, tuple[str, int]] = {}  # git has the bytes: with this mode?
-    for path, e, _ in items:
-        if known.get(path):
-            oid = _blob_id(store, path, e, unread)
-            if oid in known[path]:
-                given[path] = (oid, _git_mode(e))
-    if given:
-        entries = {p: e for p, e, _ in items}
-        raw = {p: given[p][0] for p in given}
-        for path in _written_otherwise(store, repo, raw, entries, taken):
-            del given[path]
-            if filtered is not None:
-                filtered.add(path)
-    rest = {p: e for p, e, _ in items if p not in given and not (unread and p in unread)}
-    for path, oid in converted(store, repo, rest.items(), known, filtered).items():
-        given[path] = (oid, _git_mode(rest[path]))
+    entries = {p: e for p, e, _ in items}
+    ids = gives_back(store, repo, entries.items(), known, taken, filtered, unread)
+    # git has the bytes: with this mode?
+    given = {p: (oid, _git_mode(entries[p])) for p, oid in ids.items()}
     files = {p: v for p, v in given.items() if v[1] != gitrepo.MODE_SYMLINK}
     if files:
         from git_snapshot import gitextra
@@ -339,6 +327,42 @@ def _given(
         held = gitextra.holds_with_mode(repo, revs, files)
         given = {p: v for p, v in given.items() if p in held or p not in files}
     return given
+
+
+def gives_back(
+    store: Store,
+    repo: gitrepo.Repo,
+    items: Iterable[tuple[bytes, Entry]],
+    known: Mapping[bytes, set[str]],
+    taken: float | None = None,
+    filtered: set[bytes] | None = None,
+    unread: dict[bytes, str] | None = None,
+) -> dict[bytes, str]:
+    """path -> the id of the version git has (*known*: git_has) of those of *items* (path, a
+    snapshot's entry) that git writes back byte for byte: the raw bytes are that blob and git
+    writes the blob as they are (_written_otherwise), or the bytes are a blob as git converts
+    them both ways (converted). The bytes alone are not enough: under `eol=crlf` a file a
+    tool wrote with LF is git's blob byte for byte, and `reset --hard` writes it back CRLF
+    (review41 RD); the watcher's burst check and undo's "changed since" asked the raw match
+    alone, and missed it there (session 43, review RL42). Folders: none. *taken*: when the
+    snapshot of *items* was taken (_written_otherwise). *filtered* gets the paths git has
+    only as its filter or eol leaves them. With *unread*, a copy that cannot be read is none
+    (its path goes into *unread*: git_blob_id's CorruptObject raised without it)."""
+    entries = {p: e for p, e in items if e.kind != DIR}
+    raw: dict[bytes, str] = {}
+    for path, e in entries.items():
+        if known.get(path):
+            oid = _blob_id(store, path, e, unread)
+            if oid is not None and oid in known[path]:
+                raw[path] = oid
+    if raw:
+        for path in _written_otherwise(store, repo, raw, entries, taken):
+            del raw[path]
+            if filtered is not None:
+                filtered.add(path)
+    rest = [(p, e) for p, e in entries.items() if p not in raw and not (unread and p in unread)]
+    raw.update(converted(store, repo, rest, known, filtered))
+    return raw
 
 
 def _written_otherwise(
@@ -358,15 +382,33 @@ def _written_otherwise(
     ``cat-file`` for the paths git may write otherwise. With *taken* (when the snapshot of
     *entries* was taken), a file older than the rule that makes git write it otherwise is
     not one: git wrote those bytes itself before it (gitoverlay.under_older_rules)."""
-    files = sorted(
-        p for p in raw if entries[p].kind == FILE and entries[p].size <= CONVERTED_AT_MOST
-    )
+    files = {
+        p: raw[p] for p in raw if entries[p].kind == FILE and entries[p].size <= CONVERTED_AT_MOST
+    }
     if not files:
         return set()
+
+    def read(p: bytes) -> bytes:
+        e = entries[p]
+        return b"".join(store.stream_blob(e.ref)) if e.size else b""
+
+    return written_otherwise(repo, files, read, {p: entries[p].mtime_ns for p in files}, taken)
+
+
+def written_otherwise(
+    repo: gitrepo.Repo,
+    raw: Mapping[bytes, str],
+    read: Callable[[bytes], bytes],
+    mtimes: Mapping[bytes, int],
+    taken: float | None = None,
+) -> set[bytes]:
+    """_written_otherwise of files given by their bytes (*read*: path -> the bytes, which are
+    blob *raw[path]*) and times (*mtimes*, ns), wherever they are: a snapshot's, the disk's
+    (undo_since: LF bytes a tool wrote since a report are no version git writes back)."""
     from git_snapshot import gitoverlay
 
-    conv = gitoverlay.written_otherwise(repo, files)
-    asked = [(p, raw[p]) for p in files if p in conv]
+    conv = gitoverlay.written_otherwise(repo, sorted(raw))
+    asked = [(p, raw[p]) for p in sorted(raw) if p in conv]
     if not asked:
         return set()
     from git_snapshot import gitextra
@@ -374,15 +416,12 @@ def _written_otherwise(
     written = gitextra.smudged(repo, asked)
     out = set()
     for p, oid in asked:
-        e = entries[p]
         w = written.get((p, oid))
-        data = b"".join(store.stream_blob(e.ref)) if e.size else b""
+        data = read(p)
         if w is not None and w != data and not _regenerated(data, data, w):
             out.add(p)
     if out and taken is not None:
-        out -= gitoverlay.under_older_rules(
-            repo, {p: entries[p].mtime_ns for p in out}, int(taken * 1e9)
-        )
+        out -= gitoverlay.under_older_rules(repo, {p: mtimes[p] for p in out}, int(taken * 1e9))
     return out
 
 

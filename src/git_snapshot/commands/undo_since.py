@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import suppress
@@ -83,12 +84,16 @@ def since(
         if (w is not None or r is not None) and gits.get(rel)
     ]
     disk = _disk_ids(repo, on_disk, gits, conv)
+    created = {s.id: s.created for s in later}
     out = []
     for rel, _, written, restored, newer in seen:
         has = gits.get(rel, set())
         if disk.get(rel) in has:
             written = restored = None
-        newest = next((sid for sid, x in newer if not _gits(store, repo, rel, x, has, conv)), None)
+        newest = next(
+            (sid for sid, x in newer if not _gits(store, repo, rel, x, has, conv, created[sid])),
+            None,
+        )
         if written is not None or restored is not None or newest is not None:
             out.append(Changed(rel, written, restored, newest))
     return out, len(later)
@@ -183,7 +188,9 @@ def _disk_ids(
 ) -> dict[bytes, str]:
     """path -> git's id of the file or link on disk (*files*: path, its full path), as git
     would store it where git converts it (*conv*) and the raw bytes are none of *gits*';
-    left out when it cannot be read (or is a folder)."""
+    left out when it cannot be read (or is a folder), and where the raw bytes are a version
+    of *gits*' that git writes as other bytes (losses.written_otherwise: LF bytes under
+    `eol=crlf`, which a checkout writes CRLF, are no version git writes; session 43)."""
     from git_snapshot.hooks import _disk_blob_id
 
     out = {}
@@ -191,21 +198,52 @@ def _disk_ids(
         with suppress(OSError):
             out[rel] = _disk_blob_id(full)
     cleaned = [p for p in out if p in conv and out[p] not in gits.get(p, ())]
+    raw = {p: out[p] for p in out if p in conv and p not in cleaned}
     if cleaned:
         out.update(gitrepo.clean_path_ids(repo, cleaned))
+    if raw:
+        full_of = dict(files)
+        mtimes: dict[bytes, int] = {}
+        for p in list(raw):
+            try:
+                st = os.lstat(full_of[p])
+            except OSError:
+                st = None
+            if st is None or not stat.S_ISREG(st.st_mode) or st.st_size > losses.CONVERTED_AT_MOST:
+                del raw[p]  # (a link: written as its target; too big: as before)
+            else:
+                mtimes[p] = st.st_mtime_ns
+
+        def read(p: bytes) -> bytes:
+            try:
+                with open(full_of[p], "rb") as f:
+                    return f.read()
+            except OSError:
+                return b""  # (gone since: not what git writes)
+
+        for p in losses.written_otherwise(repo, raw, read, mtimes, time.time()):
+            del out[p]
     return out
 
 
 def _gits(
-    store: Store, repo: gitrepo.Repo, rel: bytes, e: Entry, has: set[str], conv: set[bytes]
+    store: Store,
+    repo: gitrepo.Repo,
+    rel: bytes,
+    e: Entry,
+    has: set[str],
+    conv: set[bytes],
+    taken: float,
 ) -> bool:
-    """Whether git holds *e* at *rel* (*has*: its versions there): its bytes, or (*conv*)
-    as git would store them."""
+    """Whether git holds *e* at *rel* (*has*: its versions there) and writes it back as it is
+    (*e* from a snapshot taken at *taken*): its bytes, where git stores them as they are, or
+    (*conv*: where git converts them) as losses.gives_back has it: LF bytes that are git's
+    blob under `eol=crlf` are no version git writes (session 43)."""
     if not has:  # (its blob not even read)
         return False
-    if losses.git_blob_id(store, e) in has:
-        return True
-    return rel in conv and bool(losses.converted(store, repo, [(rel, e)], {rel: has}))
+    if rel not in conv:
+        return losses.git_blob_id(store, e) in has
+    return rel in losses.gives_back(store, repo, [(rel, e)], {rel: has}, taken)
 
 
 def _later_versions(

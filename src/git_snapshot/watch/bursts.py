@@ -788,9 +788,9 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     if ignored and removed is None:  # (git stash --all keeps them: RED30)
         for rel, oids in _stashed_ignored(repo, ignored).items():
             known.setdefault(rel, set()).update(oids)
-    held = {p for p, e, _ in keep if known.get(p) and losses.git_blob_id(store, e) in known[p]}
-    rest = [(p, e) for p, e, _ in keep if p not in held]
-    held.update(losses.converted(store, repo, rest, known))  # (eol, filters: RED30)
+    # what git writes back byte for byte (eol, filters: RED30; LF bytes that are git's blob
+    # under eol=crlf are written back CRLF: session 43)
+    held = losses.gives_back(store, repo, [(p, e) for p, e, _ in keep], known, snap.created)
     gone = [
         losses.Loss(p, LABELS.get(e.label) or "untracked", st, _type(e.kind))
         for p, e, st in keep
