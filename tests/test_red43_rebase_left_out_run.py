@@ -28,10 +28,12 @@ from hookhelpers import put_venv_on_path
 MINE = b"MY SECRET\n"
 
 
-def _topic(repo: Path, monkeypatch: pytest.MonkeyPatch, upstream: bool = False) -> None:
-    """main tracks x.log (ignored by *.log) and changes a.txt; topic changes a.txt (a
-    conflict). On topic, hooked, x.log excluded from snapshots holds the user's bytes.
-    *upstream*: topic's upstream is main (`git pull --rebase` rebases onto it)."""
+def _topic(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, upstream: bool = False, conflict: bool = True
+) -> None:
+    """main tracks x.log (ignored by *.log) and changes a.txt (*conflict*; else c.txt);
+    topic changes a.txt. On topic, hooked, x.log excluded from snapshots holds the user's
+    bytes. *upstream*: topic's upstream is main (`git pull --rebase` rebases onto it)."""
     put_venv_on_path(monkeypatch)
     (repo / ".gitignore").write_bytes(b"*.log\n")
     (repo / "a.txt").write_bytes(b"base\n")
@@ -41,9 +43,9 @@ def _topic(repo: Path, monkeypatch: pytest.MonkeyPatch, upstream: bool = False) 
     (repo / "a.txt").write_bytes(b"topic\n")
     git(repo, "commit", "-qam", "t2")
     git(repo, "checkout", "-q", "main")
-    (repo / "a.txt").write_bytes(b"main side\n")
+    (repo / ("a.txt" if conflict else "c.txt")).write_bytes(b"main side\n")
     (repo / "x.log").write_bytes(b"from main\n")
-    git(repo, "add", "-f", "a.txt", "x.log")
+    git(repo, "add", "-f", "a.txt" if conflict else "c.txt", "x.log")
     git(repo, "commit", "-qm", "m1")
     git(repo, "checkout", "-q", "topic")
     if upstream:
@@ -247,4 +249,18 @@ def test_a_plain_merge_stop_then_an_abort_under_run_says_it_once(
     ran = gs(repo, "run", "--", "git", "merge", "--abort")
     assert not (repo / "x.log").exists()
     assert len(_said(ran.said)) == 1, ran.err
+    assert len(_not_saved(repo)) == 1, gs(repo, "losses").out
+
+
+def test_what_a_rebase_under_run_wrote_over_and_kept_is_said(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No stop: the rebase ends on main's x.log (its base tracks it). Run saw x.log there,
+    git's version, and said nothing; the post-rewrite under run leaves the report to run."""
+    _topic(repo, monkeypatch, conflict=False)
+    ran = gs(repo, "run", "--", "git", "rebase", "-q", "main")
+    assert (repo / "x.log").read_bytes() == b"from main\n"
+    assert _said(ran.said), ran.err
+    later = git(repo, "checkout", "-q", "-b", "other").said
+    assert not _said(later), later
     assert len(_not_saved(repo)) == 1, gs(repo, "losses").out
