@@ -1776,12 +1776,83 @@ def _lost_from(
     if not left_out:
         return found, damaged
     switch = post_checkout and call.branch_checkout
-    unsaved = _unsaved(repo, before, touched - hidden, old, switch)
+    # (a merge's or rebase's paths, asked only when a left-out path is about to be named)
+    wrote = None if switch else lambda: _wrote_plainly(op, before)
+    unsaved = _unsaved(repo, before, touched - hidden, old, switch, wrote)
     unsaved += [x for x in discarded if x[0] not in hidden and x[0] not in dict(unsaved)]
     return found, [x for x in unsaved if within is None or within(x[0])] + damaged
 
 
 UNREAD = "unread"  # a Loss status _lost_from gives a path it could not compare, for a moment
+
+
+def _wrote_plainly(op: _Op, before: Snapshot) -> set[bytes] | None:
+    """For a merge or a rebase that wrote the worktree by a plain switch's rules from
+    ORIG_HEAD (*op.old*), the paths it wrote beyond those *op* knows of (_unsaved asks
+    _switch_kept then); None for any other operation, or one not known to be such.
+
+    A merge (or a merging pull) that moved HEAD, not a squash (what it wrote is what it
+    staged), with no autostash of git's pending: its `reset --hard` writes over an edit
+    (the stash keeps it, not a file replaced by a folder: RED40 F1), left as it was. Checked
+    on git 2.39: a merge refuses to write over or delete a tracked file with an edit (staged,
+    assume-unchanged or skip-worktree alike) and an untracked file no ignore rule matches,
+    and writes over an ignored one, fast-forward or real. It writes only where the commits
+    differ: no path more.
+
+    A rebase (merge backend) run through in one `git rebase` (or `git pull --rebase`), not
+    a `--continue` or `--skip`: at a stop the user may put an ignored file where a later pick
+    writes one (tracked in ORIG_HEAD, deleted by an earlier pick); whose todo holds picks
+    only (no `exec`, `edit`, `break`, nor the `reset` of --rebase-merges); and with no
+    autostash (as a merge's). It starts on a clean tree (git refuses one with an edit), its
+    checkout of onto and its picks refuse as a merge does, and between them only git writes.
+    Its picks write paths ORIG_HEAD and HEAD may both hold as they were (added, then
+    deleted; a .gitignore changed, then changed back): every path a move of HEAD since
+    *before* wrote (the reflog, one diff-tree; None with no reflog). Session 43, fixR."""
+    call, repo = op.call, op.repo
+    if not op.old or op.old == op.new or gitrepo.autostash_commit(repo) is not None:
+        return None
+    if call.name == "post-merge":
+        return None if call.squash else set()
+    if call.name != "post-rewrite" or call.rewrite != "rebase" or not _rebased_through(op):
+        return None
+    steps = head_steps(repo.git_dir, before.created)
+    return step_paths(repo, steps) if steps else None
+
+
+# a rebase todo's commands that write as a plain switch does, or write no file (git 2.39)
+_PICKS = frozenset(b"pick p fixup f squash s reword r drop d update-ref u noop".split())
+
+
+def _rebased_through(op: _Op) -> bool:
+    """Whether the rebase whose post-rewrite runs now ran in one process with a todo of
+    picks only (_wrote_plainly): from ORIG_HEAD (rebase-merge/orig-head; the apply backend,
+    `git am`'s, is not known); not a `--continue` or `--skip` of one that stopped."""
+    folder = os.path.join(op.repo.git_dir, "rebase-merge")
+    try:
+        with open(os.path.join(folder, "orig-head"), "rb") as f:
+            orig = f.read().strip().decode("ascii", "replace")
+        with open(os.path.join(folder, "done"), "rb") as f:
+            done = f.read().splitlines()
+    except OSError:
+        return False
+    if orig != op.old:
+        return False
+    for line in done:
+        word = line.strip().partition(b" ")[0]
+        if word and not word.startswith(b"#") and word not in _PICKS:
+            return False
+    from git_snapshot import proc
+
+    rebase = next((p.argv for p in proc.ancestors()[0] if proc.git_subcommand(p.argv)), ())
+    rebase = proc.expanded(rebase)  # (the innermost git: pull's rebase, or the user's own)
+    if proc.git_subcommand(rebase) != "rebase":
+        return False
+    for w in rebase[proc.command_index(rebase) + 1 :]:
+        if w == "--":
+            break
+        if len(w) >= 4 and ("--continue".startswith(w) or "--skip".startswith(w)):
+            return False
+    return True
 
 
 def _wrote_from(op: _Op) -> str | None:
@@ -1960,11 +2031,14 @@ def _unsaved(
     touched: set[bytes],
     old: str | None,
     switch: bool = False,
+    plain: Callable[[], set[bytes] | None] | None = None,
 ) -> list[tuple[bytes, str]]:
     """What the operation wrote over or deleted that *before* left out (snapshot.exclude, a
     cache folder, a file it could not read) and git cannot give back (not in the commit it
     left, *old*): lost with no copy, which the report must say, as run's does. After a
-    branch switch (*switch*), less what a plain one cannot have destroyed (_switch_kept).
+    branch switch (*switch*), or a merge or rebase that wrote as a plain switch does (*plain*:
+    _wrote_plainly, asked only then), less what a plain one cannot have destroyed
+    (_switch_kept).
     Also a left-out path gone now below a path the operation wrote: git deletes a folder
     holding only ignored files to write a file or link there (v/sub/x.log, `*.log` left
     out, under folder v/sub, which a branch tracks as a file: session 42, fixN)."""
@@ -1989,6 +2063,10 @@ def _unsaved(
         out = [(p, why) for p, why in out if p not in kept]
     if out and old and switch:
         out = _switch_kept(repo, out, touched, old)
+    elif out and old and plain is not None:
+        wrote = plain()
+        if wrote is not None:
+            out = _switch_kept(repo, out, touched | wrote, old, False)
     return out
 
 
@@ -2018,9 +2096,11 @@ def _switch_kept(
     out: list[tuple[bytes, str]],
     touched: set[bytes],
     old: str,
+    switch: bool = True,
 ) -> list[tuple[bytes, str]]:
     """*out* (left-out paths a branch switch wrote at or below) less those where a plain
-    switch (not -f, --discard-changes, -m: losses.switch_force) wrote only paths where it
+    switch (not -f, --discard-changes, -m: losses.switch_force; with *switch* False, a merge
+    or rebase _wrote_plainly says writes as one, *old* its ORIG_HEAD) wrote only paths where it
     destroys nothing: a file or link the commit it left (*old*) tracks, which git deletes or
     writes over only while it holds that commit's version (not one git converts, a filter or
     eol: what the clean filter drops it does not see; nor any where core.fsmonitor is set:
@@ -2033,11 +2113,12 @@ def _switch_kept(
     "not saved" at every switch to a branch without it, or back (session 42, fixK); the
     commit holds those, and the untracked files in it git leaves. Left: a folder of ignored
     files below a left-out folder, where the branch writes a file (no snapshot says what was
-    in the left-out folder; fixN's note). Up to three git processes, only for such a path."""
+    in the left-out folder; fixN's note). A merge and a rebase printed the same line (session
+    43, fixR). Up to three git processes (a rebase's: one more), only for such a path."""
     from git_snapshot import gitextra
     from git_snapshot import losses
 
-    if losses.switch_force() is not False:  # forced, merging, or unknown
+    if switch and losses.switch_force() is not False:  # forced, merging, or unknown
         return out
     # the paths the switch wrote at, below or above (_unsaved: a left-out path gone below
     # one) each left-out path
