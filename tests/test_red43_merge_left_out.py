@@ -3,11 +3,11 @@
 tracked files of an excluded folder printed `not saved: v, excluded by snapshot.exclude`,
 though git deleted only files holding the commit's version (post-merge did not get the rule
 hooks._switch_kept gives a plain switch). A merge writes the worktree by a plain switch's
-rules (checked on git 2.39: it refuses to write over or delete a tracked file with an edit,
-staged, assume-unchanged or skip-worktree alike, and an untracked file no ignore rule
-matches; it writes over an ignored one), with the commit HEAD was at before it (ORIG_HEAD)
-as the one it left. A merge with an autostash (`--autostash`) is left as it was: its
-`reset --hard` writes over an edit (the stash keeps it).
+rules (checked on git 2.39: it refuses to write over or delete a tracked file with an edit
+its stat check sees, staged too, and an untracked file no ignore rule matches; it writes over
+an ignored one), with the commit HEAD was at before it (ORIG_HEAD) as the one it left. A
+merge with an autostash (`--autostash`) is left as it was: its `reset --hard` writes over an
+edit (the stash keeps it).
 
 A rebase (post-rewrite) printed the same line. It gets the rule when it ran through in one
 `git rebase` (or `git pull --rebase`) with picks only, over every path its moves wrote (a

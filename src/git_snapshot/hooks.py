@@ -1794,10 +1794,13 @@ def _wrote_plainly(op: _Op, before: Snapshot) -> set[bytes] | None:
     A merge (or a merging pull) that moved HEAD, not a squash (what it wrote is what it
     staged), with no autostash of git's pending: its `reset --hard` writes over an edit
     (the stash keeps it, not a file replaced by a folder: RED40 F1), left as it was. Checked
-    on git 2.39: a merge refuses to write over or delete a tracked file with an edit (staged,
-    assume-unchanged or skip-worktree alike) and an untracked file no ignore rule matches,
-    and writes over an ignored one, fast-forward or real. It writes only where the commits
-    differ: no path more.
+    on git 2.39: a merge refuses to write over or delete a tracked file with an edit git's
+    stat check sees (staged too) and an untracked file no ignore rule matches, and writes
+    over an ignored one, fast-forward or real. It writes only where the commits differ: no
+    path more. Left (as _not_tracked_in's premise for a merge's tracked files): a real merge
+    or rebase takes an assume-unchanged or skip-worktree mark's word, and deletes a
+    same-size edit made in the second the index was last written (a switch and a
+    fast-forward look again); the mark is gone from the index by post-merge (fixR's note).
 
     A rebase (merge backend) run through in one `git rebase` (or `git pull --rebase`), not
     a `--continue` or `--skip`: at a stop the user may put an ignored file where a later pick
