@@ -1234,15 +1234,17 @@ def forced_switch() -> bool:
     return switch_force() is True
 
 
-def switch_force() -> bool | None:
-    """The git command above this hook: True for a checkout or switch that writes over
-    uncommitted edits (-f, --force, --discard-changes), False for one that refuses to (a
-    plain one), None for anything else or unknown (an alias, a command git runs for another,
-    -m/--merge/--conflict: a three-way merge into an edited file)."""
+def switch_force(argv: tuple[str, ...] | None = None) -> bool | None:
+    """The git command above this hook (or *argv*, its alias expanded: the command `git
+    snapshot run` ran): True for a checkout or switch that writes over uncommitted edits
+    (-f, --force, --discard-changes), False for one that refuses to (a plain one), None for
+    anything else or unknown (an alias, a command git runs for another, -m/--merge/--conflict:
+    a three-way merge into an edited file)."""
     from git_snapshot import proc
 
-    found = proc.user_git_command(proc.ancestors()[0])
-    argv = found.argv if found is not None else ()
+    if argv is None:
+        found = proc.user_git_command(proc.ancestors()[0])
+        argv = found.argv if found is not None else ()
     sub = proc.git_subcommand(argv)
     if sub not in ("checkout", "switch"):
         return None

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from git_snapshot import gitrepo
 from git_snapshot import guards
@@ -60,7 +61,7 @@ def cmd_run(
         output.err(line)
     # of what it left out: the edits (told if CMD drops them), and what holds HEAD's version
     edits, clean = losses.left_out_edits(repo, snap)
-    mark = _mark(repo, snap)  # (to find what its moves of HEAD wrote at what it left out)
+    mark = _mark(repo, snap, cmd)  # (to find what its moves of HEAD wrote at what it left out)
     told = _told_file(repo)  # where the hooks say which autostash of git's they saw
     try:
         rc = _call(cmd, cwd, told or "1")
@@ -298,8 +299,8 @@ def _unsaved(
     if there and mark is not None:
         over = _wrote_over(repo, snap, mark, [p for p, _ in there])
         gone += [(p, why) for p, why in there if p in over]
-    if gone and mark is not None and mark[2]:  # (held a stopped operation's version)
-        held = mark[2]
+    if gone and mark is not None and mark.held:  # (held a stopped operation's version)
+        held = mark.held
         kept = losses._reachable(repo, list(dict.fromkeys(held[p] for p, _ in gone if p in held)))
         gone = [(p, why) for p, why in gone if held.get(p) not in kept]
     if not gone:
@@ -308,9 +309,13 @@ def _unsaved(
     return [(p, why) for p, why in gone if p not in given]
 
 
-# (HEAD's reflog where it ended: its last bytes; the commits git's stop files named; the
-# left-out files that held a version of one of those: _stop_held)
-_Mark = tuple[bytes, dict[str, str], dict[bytes, str]]
+class _Mark(NamedTuple):
+    tail: bytes  # HEAD's reflog where it ended: its last bytes
+    stops: dict[str, str]  # the commits git's stop files named (_STOPS)
+    held: dict[bytes, str]  # the left-out files that held a version of one of those
+    command: Sequence[str]  # the command run runs (is it a plain checkout: _wrote_over)
+
+
 _MARK_BYTES = 4096  # the last bytes of HEAD's reflog _mark keeps (timed, with both ids)
 # the files in which git keeps the commit an operation stopped in the middle of applying,
 # having written what it could of it: a merge's (the other side), a pick's, a revert's
@@ -323,11 +328,11 @@ _STOPS = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "REBASE_HEAD")
 _WRITING = (b"checkout", b"rebase", b"pull", b"merge", b"cherry-pick", b"revert", b"am")
 
 
-def _mark(repo: gitrepo.Repo, snap: Snapshot) -> _Mark | None:
+def _mark(repo: gitrepo.Repo, snap: Snapshot, command: Sequence[str] = ()) -> _Mark | None:
     """Before the command: where HEAD's reflog ends, and what git's stop files name (_STOPS),
-    for _wrote_over, and _stop_held's; None when *snap* left out nothing a report would
-    name, or HEAD's reflog cannot be read. No git process unless an operation is stopped (a
-    read of the reflog's last bytes, four stats)."""
+    for _wrote_over, and _stop_held's, with *command* (run's: _forced); None when *snap* left
+    out nothing a report would name, or HEAD's reflog cannot be read. No git process unless
+    an operation is stopped (a read of the reflog's last bytes, four stats)."""
     skipped = [
         os.fsencode(p)
         for p, why in snap.meta.get("skipped_paths", [])
@@ -345,7 +350,7 @@ def _mark(repo: gitrepo.Repo, snap: Snapshot) -> _Mark | None:
     except OSError:
         return None
     stops = _stopped_at(repo)
-    return tail, stops, _stop_held(repo, skipped, stops) if stops else {}
+    return _Mark(tail, stops, _stop_held(repo, skipped, stops) if stops else {}, command)
 
 
 def _stop_held(repo: gitrepo.Repo, paths: list[bytes], stops: dict[str, str]) -> dict[bytes, str]:
@@ -425,20 +430,27 @@ def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[byt
     the `--abort` that deleted git's version later had nothing to say: fixI's unsaved4.sh,
     session 41). A move that may not write the worktree (a reset; not a commit's, which
     writes none), and a merge's stop (what the two sides differ at: not all written), count
-    only where the file was written since *snap* was taken (its ctime). One diff-tree, and
-    one ls-tree for what it finds, only when the command moved HEAD or stopped."""
+    only where the file was written since *snap* was taken (its ctime). A file below a
+    left-out folder that git's ignore rules do not match, where that commit has none, counts
+    only where the command may have forced it (_forced): git refuses to write over such a
+    file (hooks._switch_kept's rule for a plain switch; `run -- git checkout main` named
+    "not saved: data" for the file main adds to the excluded folder data/: review RS43).
+    One diff-tree (two: a reset and a checkout), and one ls-tree for what it finds, only
+    when the command moved HEAD or stopped; one check-ignore for a file below a folder."""
+    from git_snapshot import gitextra
     from git_snapshot.hooks import COARSE_CLOCK_SLACK_S
     from git_snapshot.hooks import _folders_of
 
-    tail, stops, _ = mark
     sure: list[str] = []  # diff-tree --stdin lines: two commits, or one (with its parent)
     maybe: list[str] = []
-    for old, new, word in _moves_since(repo, snap, tail):
+    words: set[bytes] = set()  # (of the moves: _forced)
+    for old, new, word in _moves_since(repo, snap, mark.tail):
         if word != b"commit":
             (sure if word in _WRITING else maybe).append(f"{old} {new}")
+            words.add(word)
     now = _stopped_at(repo)
     for name, oid in now.items():
-        if stops.get(name) != oid:  # a stop the command left (not one it began in)
+        if mark.stops.get(name) != oid:  # a stop the command left (not one it began in)
             if name == "MERGE_HEAD":
                 head = gitrepo.head(repo)
                 if head:
@@ -463,11 +475,17 @@ def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[byt
     if isinstance(head, str) and gitrepo._is_oid(head):
         with contextlib.suppress(Exception):  # (a commit gone: none known as git's)
             tracked = set(gitrepo.tree_entries(repo, head, [w for ws in at.values() for w in ws]))
+    # a file below a hit git refuses to write over (not forced), where it had none: none
+    # was there (with no .gitignore among what it wrote: the rules it went by)
+    added = {w for p, ws in at.items() for w in ws if w != p and w not in tracked}
+    rules = any(w.rpartition(b"/")[2] == b".gitignore" for w in wrote)
+    if added and not rules and not _forced(words, mark.command):
+        tracked |= added - gitextra.ignored(repo, added)
     top = os.fsencode(repo.toplevel)
     since = snap.created - COARSE_CLOCK_SLACK_S
 
     def written(w: bytes) -> bool:
-        if w in tracked:
+        if w in tracked:  # (or known not written over: above)
             return False
         if wrote[w]:
             return True
@@ -477,6 +495,22 @@ def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[byt
             return False  # (gone: not known to have been there)
 
     return {p for p, ws in at.items() if any(written(w) for w in ws)}
+
+
+def _forced(words: set[bytes], command: Sequence[str]) -> bool:
+    """Whether the moves of HEAD (the first *words* of their reflog messages: _moves_since)
+    of *command* may have written over an untracked file git's ignore rules do not match: a
+    reset (--hard does), or a checkout unless *command* is a plain `git checkout` or
+    `git switch` (losses.switch_force, an alias expanded: -f, --discard-changes write over
+    it; a checkout a script ran is not known). A merge, rebase, pull, pick, revert or am
+    refuses to, and so does the stop one leaves."""
+    from git_snapshot import proc
+
+    if any(w not in _WRITING for w in words):
+        return True
+    if b"checkout" not in words:
+        return False
+    return losses.switch_force(proc.expanded(tuple(command))) is not False
 
 
 def _diff_paths(repo: gitrepo.Repo, lines: list[str]) -> set[bytes]:
