@@ -441,28 +441,33 @@ def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[byt
     from git_snapshot.hooks import COARSE_CLOCK_SLACK_S
     from git_snapshot.hooks import _folders_of
 
-    sure: list[str] = []  # diff-tree --stdin lines: two commits, or one (with its parent)
+    # diff-tree --stdin lines: a commit and the one it is compared with, or one alone (with
+    # its parent), written first: a line that names a commit with another makes that its
+    # parent for the lines after it (a stop on topic's last pick was compared with main)
+    sure: list[str] = []
     maybe: list[str] = []
-    words: set[bytes] = set()  # (of the moves: _forced)
-    for old, new, word in _moves_since(repo, snap, mark.tail):
-        if word != b"commit":
-            (sure if word in _WRITING else maybe).append(f"{old} {new}")
-            words.add(word)
-    now = _stopped_at(repo)
-    for name, oid in now.items():
+    for name, oid in _stopped_at(repo).items():
         if mark.stops.get(name) != oid:  # a stop the command left (not one it began in)
             if name == "MERGE_HEAD":
                 head = gitrepo.head(repo)
                 if head:
-                    maybe.append(f"{head} {oid}")
+                    maybe.append(f"{oid} {head}")
             else:
                 sure.append(oid)
+    words: set[bytes] = set()  # (of the moves: _forced)
+    for old, new, word in _moves_since(repo, snap, mark.tail):
+        if word != b"commit":
+            (sure if word in _WRITING else maybe).append(f"{new} {old}")
+            words.add(word)
     if not (sure or maybe):
         return set()
     wrote: dict[bytes, bool] = {}  # path -> surely written (else: only if written since)
+    deleted: set[bytes] = set()  # (what a move deleted, there now: not git's writing)
     for lines, surely in ((maybe, False), (sure, True)):
         if lines:
-            for p in _diff_paths(repo, lines):
+            changed, removed = _diff_paths(repo, lines)
+            deleted |= removed
+            for p in changed:
                 wrote[p] = surely or wrote.get(p, False)
     below = _folders_of(wrote)
     hit = [p for p in paths if p in wrote or p in below]
@@ -478,7 +483,7 @@ def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[byt
     # a file below a hit git refuses to write over (not forced), where it had none: none
     # was there (with no .gitignore among what it wrote: the rules it went by)
     added = {w for p, ws in at.items() for w in ws if w != p and w not in tracked}
-    rules = any(w.rpartition(b"/")[2] == b".gitignore" for w in wrote)
+    rules = any(w.rpartition(b"/")[2] == b".gitignore" for w in [*wrote, *deleted])
     if added and not rules and not _forced(words, mark.command):
         tracked |= added - gitextra.ignored(repo, added)
     top = os.fsencode(repo.toplevel)
@@ -513,9 +518,12 @@ def _forced(words: set[bytes], command: Sequence[str]) -> bool:
     return losses.switch_force(proc.expanded(tuple(command))) is not False
 
 
-def _diff_paths(repo: gitrepo.Repo, lines: list[str]) -> set[bytes]:
-    """The paths each of *lines* (diff-tree --stdin's: two commits, or one compared with its
-    parent) differ at: one diff-tree (a commit gone since ends it)."""
+def _diff_paths(repo: gitrepo.Repo, lines: list[str]) -> tuple[set[bytes], set[bytes]]:
+    """The paths each of *lines* (diff-tree --stdin's: a commit and the one it is compared
+    with, or one compared with its parent) wrote (added, changed), and those it deleted: a
+    file there now that a move deleted another move wrote, or it was not git's to delete (a
+    stopped pick that untracks x.log where HEAD has none was named: review RS43). One
+    diff-tree (a commit gone since ends it)."""
     out = gitrepo.run_git(
         repo.toplevel,
         "diff-tree",
@@ -524,12 +532,17 @@ def _diff_paths(repo: gitrepo.Repo, lines: list[str]) -> set[bytes]:
         "-z",
         "--root",
         "--no-renames",
-        "--name-only",
+        "--name-status",
         "--no-commit-id",
         input="".join(f"{line}\n" for line in lines).encode("ascii"),
         check=False,
     )
-    return {p for p in out.split(b"\0") if p}
+    wrote: set[bytes] = set()
+    deleted: set[bytes] = set()
+    fields = out.split(b"\0")
+    for status, path in zip(fields[0::2], fields[1::2]):
+        (deleted if status == b"D" else wrote).add(path)
+    return wrote, deleted
 
 
 NEW_STASHES_AT_MOST = 4  # stash entries the command made that run looks into (an ls-tree each)
