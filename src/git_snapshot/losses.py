@@ -240,7 +240,7 @@ def find(
     rest = [x for x in items if x[0] not in given and x[1].kind != DIR]
     if rest:
         given.update(_older_stashed(store, repo, rest, unread))
-    nested_given, nested_tracked = _nested(store, repo, snap, items)
+    nested_given, nested_tracked = _nested(store, repo, snap, items, filtered)
     moved = _moved_back(store, repo, snap, items, {*given, *nested_given})
     left = [(p, e) for p, e, _ in items if p not in given and p not in nested_given]
     moved |= _stashed_part(store, repo, snap, [(p, e) for p, e in left if p not in moved])
@@ -982,7 +982,11 @@ def _entry_at(store: Store, root: bytes, path: bytes) -> Entry | None:
 
 
 def _nested(
-    store: Store, repo: gitrepo.Repo, snap: Snapshot, items: Sequence[tuple[bytes, Entry, str]]
+    store: Store,
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    items: Sequence[tuple[bytes, Entry, str]],
+    filtered: set[bytes] | None = None,
 ) -> tuple[set[bytes], set[bytes]]:
     """Of the lost *items*, those inside a repository nested in the worktree (a submodule)
     whose versions that repository can give back (its HEAD's or index's bytes and mode, and
@@ -993,7 +997,9 @@ def _nested(
     worktree's ``.git`` file is no such: nothing but it makes the folder a worktree again.
     A linked worktree of this repository that git removed (_removed_worktree) is its own.
     A submodule whose checkout git will not write again (_checkout_gone) is named whole, but
-    only when something below it is the user's alone: a clean one it removed is git's."""
+    only when something below it is the user's alone: a clean one it removed is git's.
+    Its versions are compared as its git writes them (_nested_given_back: its eol or filter);
+    what it has only as they write it goes into *filtered*, when given."""
     top = os.fsencode(repo.toplevel)
     roots: dict[bytes, str] = {}  # the nested worktree's folder -> its git dir
     given: set[bytes] = set()
@@ -1021,15 +1027,14 @@ def _nested(
         from git_snapshot import gitextra
 
         versions = gitextra.nested_versions(git_dir, _nested_moves(repo, snap, folder, git_dir))
-        held_by[folder] = set()
+        cut = len(folder) + 1
+        inside: dict[bytes, Entry] = {}  # (its path there -> the lost file's entry)
         for path, e, _ in items:
-            if not path.startswith(folder + b"/") or e.kind == DIR:
-                continue
-            held = versions.get(path[len(folder) + 1 :])
-            if held:
+            if path.startswith(folder + b"/") and e.kind != DIR and versions.get(path[cut:]):
                 tracked.add(path)
-                if (git_blob_id(store, e), _git_mode(e)) in held:
-                    held_by[folder].add(path)
+                inside[path[cut:]] = e
+        back = _nested_given_back(store, top, folder, git_dir, inside, versions, snap, filtered)
+        held_by[folder] = {folder + b"/" + p for p in back}
     lost = {path for path, _, _ in items}
     gitfiles = {folder + b"/.git" for folder in roots}
     held_all = set().union(*held_by.values())
@@ -1045,6 +1050,49 @@ def _nested(
         if not os.path.isfile(os.path.join(git_dir, "commondir")):
             given.add(folder + b"/.git")  # not a linked worktree's
     return given, tracked
+
+
+def _nested_given_back(
+    store: Store,
+    top: bytes,
+    folder: bytes,
+    git_dir: str,
+    lost: Mapping[bytes, Entry],
+    versions: Mapping[bytes, set[tuple[str, int]]],
+    snap: Snapshot,
+    filtered: set[bytes] | None,
+) -> set[bytes]:
+    """Of *lost* (path inside the repository nested at *folder*, whose git dir is *git_dir*
+    -> *snap*'s entry there), those whose version (*versions*: the (id, mode) pairs that
+    repository has there) its git writes back byte for byte: gives_back, asked of that
+    repository where its checkout is there (its attributes and config are read from it),
+    else the raw match alone. The raw match alone was wrong both ways under the submodule's
+    `*.txt text eol=crlf` (review RQ43, session 43): a clean submodule that a recursing
+    checkout moved between commits was "1 file with uncommitted edits" (the CRLF bytes git
+    wrote are no blob), and LF bytes a tool wrote (its blob byte for byte), which `submodule
+    update --force` wrote back CRLF, were given back. *filtered* gets (from the worktree's
+    top) the paths it has only as its eol or filter writes them."""
+    known = {p: {oid for oid, _ in versions[p]} for p in lost}
+    where = os.path.realpath(os.path.join(top, folder))
+    ids: dict[bytes, str] | None = None
+    if os.path.isdir(where):
+        common = git_dir
+        try:  # (a linked worktree's: its commondir names the repository)
+            with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as f:
+                common = os.path.realpath(os.path.join(git_dir, f.read().strip()))
+        except (OSError, UnicodeDecodeError):
+            pass
+        from git_snapshot.gitrun import GitError
+
+        nested = gitrepo.Repo(os.fsdecode(where), git_dir, common)
+        inner: set[bytes] = set()
+        with contextlib.suppress(GitError, OSError):  # (git cannot be asked there: raw match)
+            ids = gives_back(store, nested, lost.items(), known, snap.created, inner)
+            if filtered is not None:
+                filtered.update(folder + b"/" + p for p in inner)
+    if ids is None:
+        ids = {p: oid for p, e in lost.items() if (oid := git_blob_id(store, e)) in known[p]}
+    return {p for p, oid in ids.items() if (oid, _git_mode(lost[p])) in versions[p]}
 
 
 NESTED_MOVES_AT_MOST = 6  # a submodule's commits read (an ls-tree of its whole tree each)
