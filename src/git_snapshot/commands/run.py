@@ -480,24 +480,31 @@ def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[byt
     if isinstance(head, str) and gitrepo._is_oid(head):
         with contextlib.suppress(Exception):  # (a commit gone: none known as git's)
             tracked = set(gitrepo.tree_entries(repo, head, [w for ws in at.values() for w in ws]))
-    # a file below a hit git refuses to write over (not forced), where it had none: none
-    # was there (with no .gitignore among what it wrote: the rules it went by)
-    added = {w for p, ws in at.items() for w in ws if w != p and w not in tracked}
-    rules = any(w.rpartition(b"/")[2] == b".gitignore" for w in [*wrote, *deleted])
-    if added and not rules and not _forced(words, mark.command):
-        tracked |= added - gitextra.ignored(repo, added)
     top = os.fsencode(repo.toplevel)
     since = snap.created - COARSE_CLOCK_SLACK_S
+
+    def as_was(w: bytes) -> bool:  # (not changed since *snap* was taken)
+        try:
+            return os.lstat(os.path.join(top, w)).st_ctime < since
+        except OSError:
+            return False
+
+    # where git refuses to write over an untracked file its ignore rules do not match (not
+    # forced; no .gitignore among what it wrote: the rules it went by): a file below a hit,
+    # where it had none (none was there), and the left-out path itself if it is as it was (a
+    # rebase that stopped on a pick adding x.log, refusing to write over the user's, left
+    # REBASE_HEAD: review RS43; changed, git deleted a folder of ignored files to write it)
+    kept = {w for p, ws in at.items() for w in ws if w not in tracked and (w != p or as_was(w))}
+    rules = any(w.rpartition(b"/")[2] == b".gitignore" for w in [*wrote, *deleted])
+    if kept and not rules and not _forced(words, mark.command):
+        tracked |= kept - gitextra.ignored(repo, kept)
 
     def written(w: bytes) -> bool:
         if w in tracked:  # (or known not written over: above)
             return False
         if wrote[w]:
             return True
-        try:
-            return os.lstat(os.path.join(top, w)).st_ctime >= since
-        except OSError:
-            return False  # (gone: not known to have been there)
+        return os.path.lexists(os.path.join(top, w)) and not as_was(w)  # (gone: not known)
 
     return {p for p, ws in at.items() if any(written(w) for w in ws)}
 
