@@ -419,24 +419,26 @@ def _moves_since(repo: gitrepo.Repo, snap: Snapshot, tail: bytes) -> list[tuple[
 
 
 def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[bytes]) -> set[bytes]:
-    """Those of the left-out *paths* (still there) that the command wrote over: a move of
-    HEAD it made, or a stop it left (a conflicted rebase's pick, cherry-pick, revert, merge:
-    no move, git wrote what it could), wrote or deleted at the path, or at a file below it
-    (a left-out folder), where the commit HEAD was at when *snap* was taken has no file
-    (there git holds the user's version, or it was an edit: losses.discarded_edits'). A path
-    is there, so no move deleted it last: git wrote it, or a file below it (with
-    `run -- git rebase main` stopped on a conflict, the rebase's checkout of main had written
-    main's x.log over the user's excluded, ignored one; run named only what was gone, and
-    the `--abort` that deleted git's version later had nothing to say: fixI's unsaved4.sh,
-    session 41). A move that may not write the worktree (a reset; not a commit's, which
-    writes none), and a merge's stop (what the two sides differ at: not all written), count
-    only where the file was written since *snap* was taken (its ctime). A file below a
-    left-out folder that git's ignore rules do not match, where that commit has none, counts
-    only where the command may have forced it (_forced): git refuses to write over such a
-    file (hooks._switch_kept's rule for a plain switch; `run -- git checkout main` named
-    "not saved: data" for the file main adds to the excluded folder data/: review RS43).
-    One diff-tree (two: a reset and a checkout), and one ls-tree for what it finds, only
-    when the command moved HEAD or stopped; one check-ignore for a file below a folder."""
+    """Those of the left-out *paths* (still there) that the command wrote over: a move of HEAD it
+    made, or a stop it left (a conflicted rebase's pick, cherry-pick, revert, merge: no
+    move, git wrote what it could), wrote (added or changed, not deleted: _diff_paths) at
+    the path, or at a file below it (a left-out folder), where the commit HEAD was at when
+    *snap* was taken has no file (there git holds the user's version, or it was an edit:
+    losses.discarded_edits'). A path is there, so no move deleted it last: git wrote it, or
+    a file below it (with `run -- git rebase main` stopped on a conflict, the rebase's
+    checkout of main had written main's x.log over the user's excluded, ignored one; run
+    named only what was gone, and the `--abort` that deleted git's version later had nothing
+    to say: fixI's unsaved4.sh, session 41). A move that may not write the worktree (a
+    reset; not a commit's, which writes none), and a merge's stop (what the two sides differ
+    at: not all written), count only where the file was written since *snap* was taken (its
+    ctime). Where git's ignore rules do not match, git refuses to write over an untracked
+    file unless forced (_forced; hooks._switch_kept's rule for a plain switch): there a file
+    below a left-out folder counts only if forced (`run -- git checkout main` named "not
+    saved: data" for the file main adds to the excluded folder data/), and the path itself
+    only if forced or changed since *snap* (a rebase stopped on a pick git refused to write
+    x.log for: review RS43). One diff-tree (two: a reset and a checkout), and one ls-tree
+    for what it finds, only when the command moved HEAD or stopped; one check-ignore for
+    what git may have refused."""
     from git_snapshot import gitextra
     from git_snapshot.hooks import COARSE_CLOCK_SLACK_S
     from git_snapshot.hooks import _folders_of
