@@ -16,6 +16,7 @@ from git_snapshot.store import location
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from precommithelpers import HookRepo
     from remotehelpers import Weed
 
 # Hypothesis's per-example deadline (200 ms) and its too-slow health check are wall-time
@@ -111,6 +112,48 @@ def weed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Weed]:
 
     with seaweed(tmp_path_factory.mktemp("weed")) as w:
         yield w
+
+
+def run_shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this run that every xdist worker sees (their base temps' parent, made anew
+    for each run), or the base temp without xdist."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@pytest.fixture(scope="session")
+def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> HookRepo:
+    """The hook repository made from the working tree and pre-commit's environment for it,
+    built once a run whatever the number of workers (tests/precommithelpers.py). Defined here
+    only: a test module that imported it would get a copy of its own, built again."""
+    from precommithelpers import PRE_COMMIT
+    from precommithelpers import shared_hook_repo
+
+    if not PRE_COMMIT.exists():
+        pytest.skip("pre-commit is not installed next to this Python")
+    return shared_hook_repo(run_shared_dir(tmp_path_factory))
+
+
+@pytest.fixture
+def pc(
+    repo: Path,
+    hook_repo: HookRepo,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Path]:
+    """The conftest repo, ignoring .env, with the README's pre-commit config committed and a
+    PRE_COMMIT_HOME of its own; the test runs `pre-commit install` (precommithelpers.
+    pc_install) once its branches are made."""
+    from hookhelpers import commit
+    from hookhelpers import put_venv_on_path
+
+    put_venv_on_path(monkeypatch)
+    home = hook_repo.fresh_home(tmp_path_factory.mktemp("pre-commit-home") / "home")
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(home))
+    commit(repo, ".gitignore", b".env\n")
+    commit(repo, ".pre-commit-config.yaml", hook_repo.config().encode())
+    commit(repo, "notes.txt", b"committed notes\n")
+    yield repo
 
 
 @pytest.fixture

@@ -20,9 +20,7 @@ from hookhelpers import put_venv_on_path
 from hookhelpers import restore_env
 from hookhelpers import side_commit
 from hookhelpers import write
-from test_hooks_precommit import hook_repo as hook_repo
-from test_hooks_precommit import pc as pc
-from test_hooks_precommit import pc_install
+from precommithelpers import pc_install
 
 
 @pytest.fixture

@@ -1,19 +1,14 @@
 """The hooks through the real pre-commit framework.
 
-The hook repository is a throwaway git repo made from the current working tree (src/,
-pyproject.toml, setup.py, README.md, .pre-commit-hooks.yaml, hooks/), so uncommitted changes
-are what is tested. pre-commit builds its environment for it once per session
-(PRE_COMMIT_HOME is a session directory); the configuration is the one the README tells users
-to paste.
+The hook repository is a throwaway git repo made from the current working tree, so
+uncommitted changes are what is tested; pre-commit builds its environment for it once per run
+(tests/precommithelpers.py; the fixtures `hook_repo` and `pc` are conftest's); the
+configuration is the one the README tells users to paste.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -23,22 +18,21 @@ from clihelpers import gs
 from clihelpers import run
 from hookhelpers import COMMITTED
 from hookhelpers import SECRET
-from hookhelpers import VENV_BIN
 from hookhelpers import by_id
 from hookhelpers import commit
 from hookhelpers import env_report
 from hookhelpers import head
-from hookhelpers import install
-from hookhelpers import put_venv_on_path
 from hookhelpers import restore_env
 from hookhelpers import saved
 from hookhelpers import side_commit
 from hookhelpers import snaps
 from hookhelpers import triggers
 from hookhelpers import write
+from precommithelpers import ROOT
+from precommithelpers import HookRepo
+from precommithelpers import pc_install
+from precommithelpers import readme_config
 
-ROOT = Path(__file__).resolve().parent.parent
-PRE_COMMIT = VENV_BIN / "pre-commit"
 SNAP_LINE = re.compile(r"^git-snapshot: snapshot (\d+) \(([a-z-]+)\)")
 
 
@@ -54,14 +48,6 @@ def hook_ids() -> list[tuple[str, str]]:
         (stage,) = [s.strip() for s in stages.group(1).split(",")]
         out.append((hid.group(1), stage))
     return out
-
-
-def readme_config() -> str:
-    """The .pre-commit-config.yaml the README shows."""
-    text = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"^```yaml\n(.*?)^```", text, re.M | re.S)
-    (config,) = [b for b in blocks if "default_install_hook_types" in b]
-    return str(config)
 
 
 def test_readme_names_every_hook_id() -> None:
@@ -101,82 +87,6 @@ def test_the_hook_pre_commit_installed_runs_the_c_speedups(hook_repo: HookRepo, 
 
 
 # --------------------------------------------------------------------------- the framework
-
-
-@dataclass(frozen=True)
-class HookRepo:
-    path: Path
-    rev: str
-    home: Path  # PRE_COMMIT_HOME, holding the environment built for path@rev
-
-    def config(self) -> str:
-        text = readme_config()
-        text, n = re.subn(r"(?m)^(\s+- repo: )\S+.*$", rf"\g<1>{self.path}", text)
-        assert n == 1
-        text, n = re.subn(r"(?m)^(\s+rev: )\S+.*$", rf"\g<1>{self.rev}", text)
-        assert n == 1
-        return text
-
-
-@pytest.fixture(scope="session")
-def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> HookRepo:
-    if not PRE_COMMIT.exists():
-        pytest.skip("pre-commit is not installed next to this Python")
-    base = tmp_path_factory.mktemp("pre-commit")
-    pkg = base / "git-snapshot"
-    pkg.mkdir()
-    junk = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "*.so")
-    for name in ("src", "hooks", "man"):  # man: a data file of the wheel
-        shutil.copytree(ROOT / name, pkg / name, ignore=junk)
-    # setup.py: pre-commit's pip install builds the C speedups, as for a user
-    for name in ("pyproject.toml", "setup.py", "README.md", ".pre-commit-hooks.yaml"):
-        shutil.copy2(ROOT / name, pkg / name)
-    home = base / "home"
-    home.mkdir()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("GIT_")},
-        "HOME": str(home),
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.invalid",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.invalid",
-        "PRE_COMMIT_HOME": str(base / "cache"),
-    }
-    run(pkg, "git", "init", "-q", env=env)
-    run(pkg, "git", "add", "-A", env=env)
-    run(pkg, "git", "commit", "-q", "-m", "git-snapshot as it is in the working tree", env=env)
-    rev = run(pkg, "git", "rev-parse", "HEAD", env=env).out.strip()
-    hr = HookRepo(pkg, rev, base / "cache")
-    # Build the hook environment once (pip install of the package: ~10-30 s).
-    scratch = base / "scratch"
-    scratch.mkdir()
-    run(scratch, "git", "init", "-q", env=env)
-    (scratch / ".pre-commit-config.yaml").write_text(hr.config())
-    # a pip install in pre-commit's environment: a CI run on a loaded machine took over 120 s
-    run(scratch, str(PRE_COMMIT), "install-hooks", env=env, timeout=900)
-    return hr
-
-
-@pytest.fixture
-def pc(repo: Path, hook_repo: HookRepo, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The conftest repo, ignoring .env, with the README's pre-commit config committed; the
-    test runs `pre-commit install` (see pc_install) once its branches are made."""
-    put_venv_on_path(monkeypatch)
-    monkeypatch.setenv("PRE_COMMIT_HOME", str(hook_repo.home))
-    commit(repo, ".gitignore", b".env\n")
-    commit(repo, ".pre-commit-config.yaml", hook_repo.config().encode())
-    commit(repo, "notes.txt", b"committed notes\n")
-    yield repo
-
-
-def pc_install(r: Path, plain_too: bool = False) -> None:
-    ran = run(r, str(PRE_COMMIT), "install")
-    for stage in ("pre-merge-commit", "pre-rebase", "post-checkout", "post-merge", "post-rewrite"):
-        assert f".git/hooks/{stage}" in ran.out, ran.out
-    if plain_too:
-        install(r)
 
 
 def seen(r: Path, ran: Ran) -> Ran:

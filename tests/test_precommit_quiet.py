@@ -24,10 +24,8 @@ from hookhelpers import env_report
 from hookhelpers import restore_env
 from hookhelpers import side_commit
 from hookhelpers import write
-from test_hooks_precommit import HookRepo
-from test_hooks_precommit import hook_repo as hook_repo
-from test_hooks_precommit import pc as pc
-from test_hooks_precommit import pc_install
+from precommithelpers import HookRepo
+from precommithelpers import pc_install
 
 pytestmark = pytest.mark.slow
 

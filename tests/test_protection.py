@@ -11,15 +11,14 @@ import pytest
 from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
+from precommithelpers import HookRepo
+from precommithelpers import pc_install
 from protection_cases import CASES
 from protection_cases import HARMLESS
 from protection_cases import Case
 from protection_cases import expected
 from protection_cases import play
 from protection_cases import prepare
-from test_hooks_precommit import HookRepo
-from test_hooks_precommit import hook_repo as hook_repo
-from test_hooks_precommit import pc_install
 
 
 def _check(r: Path, case: Case, mode: str) -> None:
@@ -48,10 +47,10 @@ def test_protection(repo: Path, monkeypatch: pytest.MonkeyPatch, case: Case, mod
 @pytest.mark.slow
 @pytest.mark.parametrize("case", CASES + HARMLESS, ids=lambda c: c.id)
 def test_protection_through_pre_commit(
-    repo: Path, hook_repo: HookRepo, monkeypatch: pytest.MonkeyPatch, case: Case
+    repo: Path, hook_repo: HookRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: Case
 ) -> None:
     put_venv_on_path(monkeypatch)
-    monkeypatch.setenv("PRE_COMMIT_HOME", str(hook_repo.home))
+    monkeypatch.setenv("PRE_COMMIT_HOME", str(hook_repo.fresh_home(tmp_path / "pre-commit-home")))
     commit(repo, ".gitignore", b".env\nbuild/\n")
     commit(repo, ".pre-commit-config.yaml", hook_repo.config().encode())
     commit(repo, "a.txt", b"committed a\n")

@@ -27,9 +27,7 @@ from hookhelpers import put_venv_on_path
 from hookhelpers import saved
 from hookhelpers import snaps
 from hookhelpers import write
-from test_hooks_precommit import hook_repo as hook_repo
-from test_hooks_precommit import pc as pc
-from test_hooks_precommit import pc_install
+from precommithelpers import pc_install
 
 from git_snapshot import gitoverlay
 from git_snapshot import gitrepo

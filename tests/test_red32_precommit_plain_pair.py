@@ -21,9 +21,7 @@ from hookhelpers import side_commit
 from hookhelpers import snaps
 from hookhelpers import triggers
 from hookhelpers import write
-from test_hooks_precommit import hook_repo as hook_repo
-from test_hooks_precommit import pc as pc
-from test_hooks_precommit import pc_install
+from precommithelpers import pc_install
 from test_precommit_quiet import ours
 
 pytestmark = pytest.mark.slow

@@ -15,9 +15,7 @@ import pytest
 from clihelpers import git
 from clihelpers import gs
 from hookhelpers import side_commit
-from test_hooks_precommit import hook_repo as hook_repo
-from test_hooks_precommit import pc as pc
-from test_hooks_precommit import pc_install
+from precommithelpers import pc_install
 from test_precommit_quiet import on_a_terminal
 from test_precommit_quiet import ours
 

@@ -22,9 +22,7 @@ from clihelpers import VENV_BIN
 from clihelpers import gs
 from hookhelpers import side_commit
 from hookhelpers import triggers
-from test_hooks_precommit import hook_repo as hook_repo
-from test_hooks_precommit import pc as pc
-from test_hooks_precommit import pc_install
+from precommithelpers import pc_install
 from test_precommit_quiet import on_a_terminal
 
 pytestmark = pytest.mark.slow
