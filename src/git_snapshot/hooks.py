@@ -1806,7 +1806,9 @@ def _wrote_plainly(op: _Op, before: Snapshot) -> set[bytes] | None:
     a `--continue` or `--skip`: at a stop the user may put an ignored file where a later pick
     writes one (tracked in ORIG_HEAD, deleted by an earlier pick); whose todo holds picks
     only (no `exec`, `edit`, `break`, nor the `reset` of --rebase-merges); and with no
-    autostash (as a merge's). It starts on a clean tree (git refuses one with an edit), its
+    autostash (as a merge's); begun at ORIG_HEAD, as far as *before* shows (`git rebase UP
+    BRANCH` run at another HEAD checks UP out from there, over an ignored file at a path
+    BRANCH tracks: review RR43). It starts on a clean tree (git refuses one with an edit), its
     checkout of onto and its picks refuse as a merge does, and between them only git writes.
     Its picks write paths ORIG_HEAD and HEAD may both hold as they were (added, then
     deleted; a .gitignore changed, then changed back): every path a move of HEAD since
@@ -1817,6 +1819,8 @@ def _wrote_plainly(op: _Op, before: Snapshot) -> set[bytes] | None:
     if call.name == "post-merge":
         return None if call.squash else set()
     if call.name != "post-rewrite" or call.rewrite != "rebase" or not _rebased_through(op):
+        return None
+    if _meta_oid(before, "head") != op.old:  # (begun elsewhere, or not known to be)
         return None
     steps = head_steps(repo.git_dir, before.created)
     return step_paths(repo, steps) if steps else None
