@@ -1805,7 +1805,8 @@ def _wrote_plainly(op: _Op, before: Snapshot) -> set[bytes] | None:
     A rebase (merge backend) run through in one `git rebase` (or `git pull --rebase`), not
     a `--continue` or `--skip`: at a stop the user may put an ignored file where a later pick
     writes one (tracked in ORIG_HEAD, deleted by an earlier pick); whose todo holds picks
-    only (no `exec`, `edit`, `break`, nor the `reset` of --rebase-merges); and with no
+    only (no `exec`, `edit`, `break`, nor the `reset` of --rebase-merges; nor `reword`,
+    `squash`, `fixup -c`: their message editor is such a pause, review RR43); and with no
     autostash (as a merge's); begun at ORIG_HEAD, as far as *before* shows (`git rebase UP
     BRANCH` run at another HEAD checks UP out from there, over an ignored file at a path
     BRANCH tracks: review RR43). It starts on a clean tree (git refuses one with an edit), its
@@ -1826,8 +1827,10 @@ def _wrote_plainly(op: _Op, before: Snapshot) -> set[bytes] | None:
     return step_paths(repo, steps) if steps else None
 
 
-# a rebase todo's commands that write as a plain switch does, or write no file (git 2.39)
-_PICKS = frozenset(b"pick p fixup f squash s reword r drop d update-ref u noop".split())
+# a rebase todo's commands that write as a plain switch does, or write no file, with no
+# pause between them (git 2.39): not `reword`, `squash` nor `fixup -c`, whose commit message
+# editor is one, as an `edit` stop (review RR43)
+_PICKS = frozenset(b"pick p fixup f drop d update-ref u noop".split())
 
 
 def _rebased_through(op: _Op) -> bool:
@@ -1845,9 +1848,9 @@ def _rebased_through(op: _Op) -> bool:
     if orig != op.old:
         return False
     for line in done:
-        word = line.strip().partition(b" ")[0]
-        if word and not word.startswith(b"#") and word not in _PICKS:
-            return False
+        words = line.split() or [b"#"]
+        if not words[0].startswith(b"#") and (words[0] not in _PICKS or words[1:2] == [b"-c"]):
+            return False  # (`fixup -c`: the message editor)
     from git_snapshot import proc
 
     rebase = next((p.argv for p in proc.ancestors()[0] if proc.git_subcommand(p.argv)), ())
