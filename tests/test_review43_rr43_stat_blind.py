@@ -98,15 +98,37 @@ def test_an_edit_in_a_left_out_folder_git_s_stat_check_missed_is_named_not_saved
         ([("core.checkStat", "minimal"), ("core.checkStat", "default")], False),
     ],
 )
+@pytest.mark.parametrize("remember", [False, True], ids=["command", "hook"])
 def test_which_settings_blind_git_s_stat_check(
-    repo: Path, settings: list[tuple[str, str]], blind: bool
+    repo: Path, settings: list[tuple[str, str]], blind: bool, remember: bool
 ) -> None:
     """core.checkStat=minimal leaves git the whole second of the mtime and ctime and the size
     (a same-size edit in the second of the last one is not seen): no end-to-end test here, its
-    outcome hangs on the clock."""
+    outcome hangs on the clock. A hook reads them from its one config call (remember)."""
+    from git_snapshot import gitextra
     from git_snapshot import gitrepo
-    from git_snapshot import hooks
 
     for key, value in settings:
         git(repo, "config", "--add", key, value)
-    assert hooks._stat_blind(gitrepo.find_repo(str(repo))) is blind
+    assert gitextra.stat_blind(gitrepo.find_repo(str(repo), remember=remember)) is blind
+
+
+def test_a_left_out_file_whose_edit_a_plain_switch_wrote_over_is_named_not_saved(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """losses.discarded_unsaved names a left-out file a switch between commits that differ
+    there wrote over only after a forced switch, or where git's stat check may miss an edit:
+    under core.trustctime false a plain switch writes other's version over the edit too."""
+    put_venv_on_path(monkeypatch)
+    commit(repo, "t.txt", b"tracked\n")
+    git(repo, "config", "snapshot.exclude", "/t.txt")
+    install(repo)
+    git(repo, "checkout", "-q", "-b", "other")
+    commit(repo, "t.txt", b"theirs\n")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "config", "core.trustctime", "false")
+    _stat_blind_edit(repo, "t.txt")
+    gs(repo, "-m", "leaves t.txt out")
+    ran = git(repo, "checkout", "-q", "other")
+    assert (repo / "t.txt").read_bytes() == b"theirs\n"  # git wrote over the edit
+    assert any("not saved" in ln and "t.txt" in ln for ln in ran.said), ran.said

@@ -13,13 +13,16 @@ import os
 import time
 
 from git_snapshot.errors import UserError
+from git_snapshot.gitrepo import _STAT_KEYS
 from git_snapshot.gitrepo import MODE_EXEC
 from git_snapshot.gitrepo import MODE_FILE
 from git_snapshot.gitrepo import Repo
 from git_snapshot.gitrepo import _check_rev
+from git_snapshot.gitrepo import _config_record
 from git_snapshot.gitrepo import _is_null_oid
 from git_snapshot.gitrepo import _is_oid
 from git_snapshot.gitrepo import _read_text
+from git_snapshot.gitrepo import _scoped_config
 from git_snapshot.gitrepo import _split_z
 from git_snapshot.gitrepo import autostash_commit
 from git_snapshot.gitrepo import autostash_stored
@@ -735,17 +738,37 @@ def _smudged_batch(
 def fsmonitor(repo: Repo) -> bool:
     """Whether ``core.fsmonitor`` is set (a hook or git's daemon): git then takes a file its
     monitor reported no event for as unchanged, without looking at it, and a plain checkout
-    or merge writes over an edit the monitor missed (red41R1 finding 2). In a hook, from its
-    one config call (gitrepo._CONFIG_ARGS); else one ``git config``."""
-    if repo.memo is not None:
-        from git_snapshot.gitrepo import _scoped_config
-
-        values = [v for _scope, k, v in _scoped_config(repo) if k == "core.fsmonitor"]
-        value = values[-1].lower() if values else ""
-    else:
-        res = _run(repo.toplevel, ["config", "core.fsmonitor"])
-        value = res.stdout.strip().lower().decode("utf-8", "replace") if res.returncode == 0 else ""
+    or merge writes over an edit the monitor missed (red41R1 finding 2)."""
+    value = _core_values(repo).get("core.fsmonitor", "").lower()
     return value not in ("", "false", "no", "off", "0")
+
+
+def stat_blind(repo: Repo) -> bool:
+    """Whether git's stat check may take a tracked file with an edit as unchanged, without
+    reading it: core.trustctime false, or core.checkStat minimal (whole seconds, no ctime's
+    nanoseconds, no inode). An edit that keeps the size and mtime (`cp -p`, `rsync -t`, a
+    tool writing in place) is then not seen, and a plain checkout or merge deletes or writes
+    over it (checked on git 2.39), as under core.fsmonitor: the rules that say "git refused
+    to write over an edit" do not hold (session 43, review RR43)."""
+    values = _core_values(repo)
+    trust = values.get("core.trustctime", "true").strip().lower()
+    return trust in ("false", "no", "off", "0", "") or (
+        values.get("core.checkstat", "").strip().lower() == "minimal"
+    )
+
+
+def _core_values(repo: Repo) -> dict[str, str]:
+    """The last value of core.fsmonitor, core.trustctime and core.checkstat (keys lower-cased,
+    a key with no value "true", as git reads it): in a hook, from its one config call
+    (gitrepo._CONFIG_ARGS); else one ``git config``."""
+    if repo.memo is not None:
+        records = [(k, v) for _scope, k, v in _scoped_config(repo)]
+    else:
+        res = _run(repo.toplevel, ["config", "-z", "--get-regexp", f"^({_STAT_KEYS})"])
+        out = res.stdout if res.returncode == 0 else b""
+        records = [_config_record(rec) for rec in out.split(b"\0") if rec]
+    wanted = ("core.fsmonitor", "core.trustctime", "core.checkstat")
+    return {k: v for k, v in records if k in wanted}
 
 
 def ignored(repo: Repo, paths: Iterable[bytes]) -> set[bytes]:

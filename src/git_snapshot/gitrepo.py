@@ -341,15 +341,16 @@ def _at_root(where: str) -> tuple[str, str] | None:
 
 # snapshot.*, the two core keys that say whether git could convert a file on checkout
 # (the overlays, gitoverlay._may_convert), and the two that say whether a merge autostashes
-# (merge_config), and core.fsmonitor (gitextra.fsmonitor): in the hook's one config call,
-# none more
+# (merge_config), and core.fsmonitor, core.trustctime and core.checkstat (gitextra.fsmonitor,
+# gitextra.stat_blind): in the hook's one config call, none more
 _MERGE_KEYS = r"merge\.autostash$|branch\..*\.mergeoptions$"
+_STAT_KEYS = r"core\.fsmonitor$|core\.trustctime$|core\.checkstat$"
 _CONFIG_ARGS = (
     "config",
     "-z",
     "--show-scope",
     "--get-regexp",
-    rf"^(snapshot\.|core\.autocrlf$|core\.attributesfile$|core\.eol$|core\.fsmonitor$|{_MERGE_KEYS})",
+    rf"^(snapshot\.|core\.autocrlf$|core\.attributesfile$|core\.eol$|{_STAT_KEYS}|{_MERGE_KEYS})",
 )
 _CONVERSION_KEYS = ("core.autocrlf", "core.attributesfile", "core.eol")
 _TRACKED_ARGS = ("ls-files", "-z")

@@ -1940,7 +1940,7 @@ def _not_tracked_in(
     nbstripout's outputs: red41R1 finding 1); and, where core.fsmonitor is set, any file of
     a *before* taken while HEAD was at *old*: git took the monitor's word that the file had
     not changed since the index, and did not look at it (a hook that missed an event:
-    finding 2); the same where git's stat check may miss an edit (_stat_blind). (*before* at
+    finding 2); the same where git's stat check may miss an edit (gitextra.stat_blind). (*before* at
     another HEAD may hold an edit committed since: dropped.)"""
     from git_snapshot import gitextra
     from git_snapshot import losses
@@ -1948,36 +1948,10 @@ def _not_tracked_in(
     asked = [x for x in found if x.type != "dir" and x.status != losses.FILTERED]
     if not asked:
         return found
-    if _meta_oid(before, "head") == old and (gitextra.fsmonitor(repo) or _stat_blind(repo)):
+    if _meta_oid(before, "head") == old and (gitextra.fsmonitor(repo) or gitextra.stat_blind(repo)):
         return found
     tracked = gitrepo.tree_entries(repo, old, [x.path for x in asked])
     return [x for x in found if x.path not in tracked]
-
-
-def _stat_blind(repo: gitrepo.Repo) -> bool:
-    """Whether git's stat check may take a tracked file with an edit as unchanged, without
-    reading it: core.trustctime false, or core.checkStat minimal (whole seconds, no ctime's
-    nanoseconds, no inode). An edit that keeps the size and mtime (`cp -p`, `rsync -t`, a
-    tool writing in place) is then not seen, and a plain checkout or merge deletes or writes
-    over it (checked on git 2.39), as under core.fsmonitor: the rules that say "git refused
-    to write over an edit" do not hold (fixR's note, review RR43). One ``git config``, asked
-    only where such a rule would drop a path."""
-    out = gitrepo.run_git(
-        repo.toplevel,
-        "config",
-        "-z",
-        "--get-regexp",
-        r"^core\.(trustctime|checkstat)$",
-        check=False,
-    )
-    last: dict[str, str] = {}
-    for item in out.split(b"\0"):
-        key, nl, value = item.decode("utf-8", "replace").partition("\n")
-        if key:
-            last[key] = value.strip().lower() if nl else "true"  # (`[core] trustctime`)
-    return last.get("core.trustctime", "true") in ("false", "no", "off", "0", "") or (
-        last.get("core.checkstat") == "minimal"
-    )
 
 
 def _discarded(
@@ -2142,7 +2116,7 @@ def _switch_kept(
     writes over only while it holds that commit's version (not one git converts, a filter or
     eol: what the clean filter drops it does not see; nor any where core.fsmonitor is set:
     git takes one its monitor missed an edit of as unchanged; nor where its stat check may
-    miss one: _stat_blind), and a path below it that
+    miss one: gitextra.stat_blind), and a path below it that
     *old* does not track and git's ignore rules do not match (with no .gitignore among what
     the switch wrote: the rules it went by), where git refuses to write over an untracked
     file or a folder holding any that is not ignored. Not the left-out path itself, nor a
@@ -2172,7 +2146,7 @@ def _switch_kept(
     # that path shows: review RK42, fixN)
     above = {t for p, _ in out for t in below[p] if p.startswith(t + b"/")}
     new = paths - set(tracked) - {p for p, _ in out} - above
-    blind = not tracked or gitextra.fsmonitor(repo) or _stat_blind(repo)
+    blind = not tracked or gitextra.fsmonitor(repo) or gitextra.stat_blind(repo)
     safe = set() if blind else set(tracked)
     safe -= gitextra.converting(repo, safe) if safe else set()
     if new and not any(t.rpartition(b"/")[2] == b".gitignore" for t in touched):

@@ -1231,7 +1231,8 @@ def discarded_unsaved(
     changed is named only after a forced switch (checkout -f, switch --discard-changes): a
     plain one refuses to write over an edit, a forced one writes the new version over it;
     and after any switch where core.fsmonitor is set: git takes the monitor's word that a
-    file is unchanged, without looking at it (red41R1 finding 2)."""
+    file is unchanged, without looking at it (red41R1 finding 2), or where its stat check
+    may miss an edit (gitextra.stat_blind: core.trustctime false, core.checkStat minimal)."""
     top = os.fsencode(repo.toplevel)
     now = gitrepo.tree_entries(repo, "HEAD", written)
     was = gitrepo.tree_entries(repo, old, written) if old else now
@@ -1248,7 +1249,7 @@ def discarded_unsaved(
             if forced is None:
                 from git_snapshot import gitextra
 
-                forced = forced_switch() or gitextra.fsmonitor(repo)
+                forced = forced_switch() or gitextra.fsmonitor(repo) or gitextra.stat_blind(repo)
             if not forced:
                 continue
         oid = file_blob_id(os.path.join(top, rel))
