@@ -2126,7 +2126,7 @@ def _switch_kept(
     commit holds those, and the untracked files in it git leaves. Left: a folder of ignored
     files below a left-out folder, where the branch writes a file (no snapshot says what was
     in the left-out folder; fixN's note). A merge and a rebase printed the same line (session
-    43, fixR). Up to four git processes (a rebase's: one more), only for such a path."""
+    43, fixR). Up to three git processes (a rebase's: one more), only for such a path."""
     from git_snapshot import gitextra
     from git_snapshot import losses
 
