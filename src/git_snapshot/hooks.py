@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from git_snapshot.store import Result
     from git_snapshot.store import Snapshot
     from git_snapshot.store import Store
+    from git_snapshot.store.objects import Entry
 
     # what each snapshot a report names holds of the losses: (it, (lost, unsaved))
     _Found = list[tuple[Snapshot, tuple[list[losses.Loss], list[tuple[bytes, str]]]]]
@@ -668,7 +669,8 @@ def _in_submodules(top: bytes, fresh: Mapping[bytes, str]) -> set[bytes]:
     """Those of *fresh* (path -> id of what is there now) whose id the repository of the
     submodule the path lies in (its nearest folder with a .git) has: a checkout with
     submodule.recurse writes a submodule's files from its own object database (RED36 A3:
-    they were never compared, and a discarded edit there went unnamed)."""
+    they were never compared, and a discarded edit there went unnamed). Those whose raw id
+    it lacks are asked as its git stores them (_stored_in_submodule: its eol, its filter)."""
     by_root: dict[bytes, dict[bytes, str]] = {}
     for p, oid in fresh.items():
         d = _submodule_of(top, p)
@@ -679,7 +681,31 @@ def _in_submodules(top: bytes, fresh: Mapping[bytes, str]) -> set[bytes]:
         with suppress(UserError):  # (not a repository after all: nothing of it is git's)
             known = gitrepo.existing_blobs_at(os.fsdecode(os.path.join(top, d)), ids.values())
             found.update(p for p, oid in ids.items() if oid in known)
+            rest = [p for p in ids if p not in found]
+            if rest:
+                found |= _stored_in_submodule(top, d, rest)
     return found
+
+
+def _stored_in_submodule(top: bytes, folder: bytes, paths: list[bytes]) -> set[bytes]:
+    """Of *paths* (from the top, inside the repository nested at *folder*), those whose file
+    on disk, as that repository's git stores it (its attributes: an eol rule, a clean
+    filter), is a blob it has: under the submodule's `*.txt text eol=crlf` git writes CRLF
+    bytes, whose raw id is no blob, and the superproject's gitrepo.converting does not see
+    its attributes (review RQ43: a discarded edit of the submodule went unnamed). Asked only
+    of the ids the raw match did not give: a check-attr and a config in the submodule, and a
+    hash-object only where its attributes convert."""
+    from git_snapshot.losses import nested_repo
+
+    nested = nested_repo(top, folder)
+    if nested is None:
+        return set()
+    cut = len(folder) + 1
+    inner = {p[cut:]: p for p in paths}
+    conv = gitrepo.converting(nested, inner)
+    ids = gitrepo.clean_path_ids(nested, conv) if conv else {}
+    known = gitrepo.existing_blobs(nested, ids.values()) if ids else set()
+    return {inner[q] for q, oid in ids.items() if oid in known}
 
 
 def _submodule_of(top: bytes, path: bytes) -> bytes:
@@ -734,24 +760,113 @@ def _git_dropped(
     the user deleted, untracked, is not named, even if git holds a copy (a backup of a
     committed file); what git can give back (the index keeps a staged file a plain switch
     carries) the loss check leaves out. Only a file of the size of such a blob is hashed:
-    an untracked folder removed since *before* (node_modules) is not read back whole."""
+    an untracked folder removed since *before* (node_modules) is not read back whole. A file
+    whose raw bytes are none of them may be one git stored converted (_staged_converted:
+    CRLF bytes under `eol=crlf`, which `git add` stores with LF; review RQ43)."""
     from git_snapshot.store.diff import lost
+    from git_snapshot.store.objects import FILE
     from git_snapshot.worktree import TRACKED
 
     out = []
     staged: dict[int, set[str]] | None = None
+    rest: dict[bytes, Entry] = {}  # (untracked or ignored, and no staged blob raw)
     for p, e, _ in lost(store, before.root, os.fsencode(repo.toplevel), emptied):
         if e.label == TRACKED:
             out.append(p)
             continue
         if staged is None:
             staged = _blobs_written_since(repo, int((before.created - COARSE_CLOCK_SLACK_S) * 1e9))
+        if not staged:
+            continue
         if e.size in staged:
             from git_snapshot.losses import git_blob_id
 
             if git_blob_id(store, e) in staged[e.size]:
                 out.append(p)
+                continue
+        if e.kind == FILE:
+            rest[p] = e
+    if rest and staged:
+        got = _staged_converted(store, repo, rest, staged)
+        out += [p for p in rest if p in got]
     return out
+
+
+def _staged_converted(
+    store: Store, repo: gitrepo.Repo, entries: Mapping[bytes, Entry], staged: Mapping[int, set[str]]
+) -> set[bytes]:
+    """Of *entries* (path -> a snapshot's file, gone now, whose raw bytes are none of the
+    blobs written since: *staged*, size -> ids), those whose bytes as git stores them at that
+    path (its end-of-line conversion, a clean filter: gitrepo.clean_ids) are one of them: a
+    file the user wrote with CRLF under `*.txt text eol=crlf` (or `* text=auto`), saved
+    untracked, then `git add`ed (git stores LF) is deleted by `checkout -f` as a staged new
+    file, and was not named (review RQ43). No git process where nothing can make git store
+    a file otherwise (no attribute file, core.autocrlf off: _may_store_otherwise). An eol
+    conversion stores a file's bytes as they are or its CRLF pairs as LF, nothing else
+    (git's crlf_to_git): only a file whose bytes with LF for CRLF are a staged blob is asked
+    that way (git, to say whether it converts there); any other only where a clean filter,
+    ident or working-tree-encoding applies (_filtering). Each such file a hash-object."""
+    import hashlib
+
+    from git_snapshot.losses import CONVERTED_AT_MOST
+
+    files = {p: e for p, e in entries.items() if e.size <= CONVERTED_AT_MOST}
+    if not files or not _may_store_otherwise(repo, list(files)):
+        return set()
+    largest = max(staged)
+    data: dict[bytes, bytes] = {}
+    for p, e in files.items():
+        if 0 < e.size <= 2 * largest:  # (LF for CRLF: at least half its size)
+            b = b"".join(store.stream_blob(e.ref))
+            lf = b.replace(b"\r\n", b"\n")
+            if len(lf) < len(b) and len(lf) in staged:
+                oid = hashlib.sha1(b"blob %d\0" % len(lf) + lf).hexdigest()  # git's id
+                if oid in staged[len(lf)]:
+                    data[p] = b
+    others = [p for p in files if p not in data]
+    for p in _filtering(repo, others) if others else ():
+        e = files[p]
+        data[p] = b"".join(store.stream_blob(e.ref)) if e.size else b""
+    conv = gitrepo.converting(repo, data) if data else set()
+    ids = gitrepo.clean_ids(repo, [(p, data[p]) for p in data if p in conv]) if conv else {}
+    every = set().union(*staged.values())
+    return {p for p, oid in ids.items() if oid in every}
+
+
+def _may_store_otherwise(repo: gitrepo.Repo, paths: list[bytes]) -> bool:
+    """Whether git could store any of *paths* as other bytes than the file's: core.autocrlf
+    set (true, or input: CRLF stored as LF), or an attribute file git reads for them exists
+    (gitoverlay._may_convert). Stats and the hook's remembered config: no git process."""
+    cfg = gitrepo.conversion_config(repo)
+    if cfg.get("core.autocrlf", "false").lower() not in ("false", "no", "off", "0", ""):
+        return True
+    from git_snapshot import gitoverlay
+
+    return gitoverlay._may_convert(repo, paths)
+
+
+def _filtering(repo: gitrepo.Repo, paths: list[bytes]) -> set[bytes]:
+    """Those of *paths* git stores through a clean filter, ident or working-tree-encoding
+    (whatever their size): one ``check-attr``; all of them when it fails."""
+    wanted = sorted(p for p in paths if b"\n" not in p)
+    attrs = ("filter", "ident", "working-tree-encoding")
+    try:
+        out = gitrepo.run_git(
+            repo.toplevel,
+            "check-attr",
+            "-z",
+            "--stdin",
+            *attrs,
+            input=b"".join(p + b"\0" for p in wanted),
+        )
+    except UserError:
+        return set(wanted)
+    fields = out.split(b"\0")
+    return {
+        fields[i]
+        for i in range(0, len(fields) - 2, 3)
+        if fields[i + 2] not in (b"unspecified", b"unset")
+    }
 
 
 def _index_kept(repo: gitrepo.Repo, ctx: Context, paths: list[bytes]) -> set[bytes]:

@@ -1073,18 +1073,11 @@ def _nested_given_back(
     update --force` wrote back CRLF, were given back. *filtered* gets (from the worktree's
     top) the paths it has only as its eol or filter writes them."""
     known = {p: {oid for oid, _ in versions[p]} for p in lost}
-    where = os.path.realpath(os.path.join(top, folder))
     ids: dict[bytes, str] | None = None
-    if os.path.isdir(where):
-        common = git_dir
-        try:  # (a linked worktree's: its commondir names the repository)
-            with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as f:
-                common = os.path.realpath(os.path.join(git_dir, f.read().strip()))
-        except (OSError, UnicodeDecodeError):
-            pass
+    nested = nested_repo(top, folder, git_dir)
+    if nested is not None:
         from git_snapshot.gitrun import GitError
 
-        nested = gitrepo.Repo(os.fsdecode(where), git_dir, common)
         inner: set[bytes] = set()
         with contextlib.suppress(GitError, OSError):  # (git cannot be asked there: raw match)
             ids = gives_back(store, nested, lost.items(), known, snap.created, inner)
@@ -1093,6 +1086,24 @@ def _nested_given_back(
     if ids is None:
         ids = {p: oid for p, e in lost.items() if (oid := git_blob_id(store, e)) in known[p]}
     return {p for p, oid in ids.items() if (oid, _git_mode(lost[p])) in versions[p]}
+
+
+def nested_repo(top: bytes, folder: bytes, git_dir: str | None = None) -> gitrepo.Repo | None:
+    """The repository nested in the worktree *top* at *folder* (a submodule), whose git dir is
+    *git_dir* (None: the one its ``.git`` names), as a Repo to ask its git about its
+    checkout (its attributes and config are read there); None where its checkout is gone."""
+    where = os.path.realpath(os.path.join(top, folder))
+    if git_dir is None:
+        git_dir = _git_dir_on_disk(top + b"/" + folder)
+    if git_dir is None or not os.path.isdir(where):
+        return None
+    common = git_dir
+    try:  # (a linked worktree's: its commondir names the repository)
+        with open(os.path.join(git_dir, "commondir"), encoding="utf-8") as f:
+            common = os.path.realpath(os.path.join(git_dir, f.read().strip()))
+    except (OSError, UnicodeDecodeError):
+        pass
+    return gitrepo.Repo(os.fsdecode(where), git_dir, common)
 
 
 NESTED_MOVES_AT_MOST = 6  # a submodule's commits read (an ls-tree of its whole tree each)

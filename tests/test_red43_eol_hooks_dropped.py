@@ -1,0 +1,135 @@
+"""Session 43 (review RQ43, "hooks.py: two real misses under eol=crlf", item 1):
+post-checkout's hooks._git_dropped takes a file gone after `checkout -f` that a snapshot
+labels untracked for one git deleted only when it was staged since: its blob a loose object
+written since the snapshot. It compared the raw id of the snapshot's bytes with those blobs.
+Under `*.txt text eol=crlf` (or `* text=auto`) the user writes d/new.txt with CRLF, a
+snapshot saves it untracked, `git add` stores it with LF, and `git checkout -f` deletes the
+staged new file: its only copy is in the snapshot, and the report named d/keep.txt alone
+(without an attribute it is named: git stores the CRLF bytes as they are).
+
+The bytes as git stores them (its eol conversion, a clean filter: hash-object --path) are
+now compared too, only for files whose raw bytes matched nothing and only where git may
+convert what it stores (no git process in the usual repository).
+
+Real git, the plain hooks installed as a user installs them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from clihelpers import gs
+from conftest import committed_repo
+from hookhelpers import commit
+from hookhelpers import install
+from hookhelpers import write
+
+CRLF_RULE = b"*.txt text eol=crlf\n"
+_PROCESS = re.compile(r"trace: (?:built-in|exec|run_command): git (\S+)")
+
+
+def _repo(repo: Path, attributes: bytes) -> Path:
+    """d/keep.txt committed (CRLF), *attributes* committed; hooks in."""
+    if attributes:
+        commit(repo, ".gitattributes", attributes)
+    commit(repo, "d/keep.txt", b"k\r\n")
+    install(repo)
+    return repo
+
+
+def _names(r: Path) -> list[str]:
+    (entry,) = json.loads(gs(r, "losses", "--json").out)
+    return sorted(x["path"] for x in entry["lost"])
+
+
+@pytest.mark.parametrize("attributes", [CRLF_RULE, b"* text=auto\n", b""])
+def test_a_staged_crlf_file_checkout_f_deleted_is_named(repo: Path, attributes: bytes) -> None:
+    r = _repo(repo, attributes)
+    write(r / "d" / "new.txt", b"new\r\n")
+    write(r / "d" / "keep.txt", b"edit\r\n")
+    gs(r, "create", "-m", "before")  # d/new.txt: untracked
+    git(r, "add", "d/new.txt")
+    ran = git(r, "checkout", "-f")
+    assert not (r / "d" / "new.txt").exists()  # git deleted the staged new file
+    assert "d/new.txt" in ran.err, ran.err
+    assert _names(r) == ["d/keep.txt", "d/new.txt"]
+    gs(r, "undo")
+    assert (r / "d" / "new.txt").read_bytes() == b"new\r\n"
+
+
+def test_an_untracked_crlf_file_the_user_deleted_is_not_named(repo: Path) -> None:
+    """Guard: d/mine.txt (CRLF, untracked, saved) the user removed; d/new.txt staged since;
+    `checkout -f` deletes d/new.txt and writes d/keep.txt: d/mine.txt is not git's loss."""
+    r = _repo(repo, CRLF_RULE)
+    write(r / "d" / "mine.txt", b"mine\r\n")
+    write(r / "d" / "new.txt", b"new\r\n")
+    write(r / "d" / "keep.txt", b"edit\r\n")
+    gs(r, "create", "-m", "before")
+    (r / "d" / "mine.txt").unlink()
+    git(r, "add", "d/new.txt")
+    ran = git(r, "checkout", "-f")
+    assert "d/mine.txt" not in ran.err, ran.err
+    assert _names(r) == ["d/keep.txt", "d/new.txt"]
+
+
+def test_crlf_bytes_git_gives_back_are_not_named(repo: Path) -> None:
+    """Guard: d/new.txt (CRLF, saved untracked) staged and committed since; a checkout of the
+    commit before deletes it, and git writes it back as these CRLF bytes: no loss."""
+    r = _repo(repo, CRLF_RULE)
+    write(r / "d" / "new.txt", b"new\r\n")
+    gs(r, "create", "-m", "before")
+    git(r, "add", "d/new.txt")
+    git(r, "commit", "-q", "-m", "new")
+    ran = git(r, "checkout", "-q", "HEAD~1")
+    assert not (r / "d" / "new.txt").exists()
+    assert ran.reports == [], ran.err
+
+
+def _processes(r: Path, trace: Path, mine: bool) -> list[str]:
+    """The git commands the hooks of `checkout -f` ran (deleting the staged d/new.txt, d/keep.txt
+    edited), where the user removed the saved untracked d/mine.txt or never made it."""
+    if mine:
+        write(r / "d" / "mine.txt", b"mine\r\n")
+    write(r / "d" / "new.txt", b"new\r\n")
+    write(r / "d" / "keep.txt", b"edit\r\n")
+    gs(r, "create", "-m", "before")
+    if mine:
+        (r / "d" / "mine.txt").unlink()
+    git(r, "add", "d/new.txt")
+    ran = git(r, "checkout", "-f", GIT_TRACE=str(trace))
+    assert "d/mine.txt" not in ran.err and "d/new.txt" in ran.err, ran.err
+    return [m[1] for m in map(_PROCESS.search, trace.read_text().splitlines()) if m]
+
+
+def test_no_attributes_no_git_process_for_an_untracked_file_the_user_deleted(
+    tmp_path: Path,
+) -> None:
+    """Guard (cost): in a repository without attributes, a file the user deleted whose raw
+    bytes are no staged blob starts no git process of its own (no check-attr, no
+    hash-object): the hooks run the same commands as without it."""
+    plain = _processes(_repo(committed_repo(tmp_path / "a"), b""), tmp_path / "ta", False)
+    mine = _processes(_repo(committed_repo(tmp_path / "b"), b""), tmp_path / "tb", True)
+    assert sorted(mine) == sorted(plain), (plain, mine)  # (some run in parallel)
+
+
+def test_a_staged_file_a_clean_filter_stored_otherwise_checkout_f_deleted_is_named(
+    repo: Path,
+) -> None:
+    """The same with a clean filter (upper-casing, of another size than the file's line ends
+    could make it): git stores `NEW`, the snapshot holds `new`."""
+    git(repo, "config", "filter.up.clean", "tr a-z A-Z")
+    git(repo, "config", "filter.up.smudge", "cat")
+    r = _repo(repo, b"*.txt filter=up\n")
+    write(r / "d" / "new.txt", b"new text\n")
+    write(r / "d" / "keep.txt", b"edit\r\n")
+    gs(r, "create", "-m", "before")
+    git(r, "add", "d/new.txt")
+    ran = git(r, "checkout", "-f")
+    assert not (r / "d" / "new.txt").exists()
+    assert _names(r) == ["d/keep.txt", "d/new.txt"], ran.err
+    gs(r, "undo")
+    assert (r / "d" / "new.txt").read_bytes() == b"new text\n"
