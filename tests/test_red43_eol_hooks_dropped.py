@@ -61,6 +61,19 @@ def test_a_staged_crlf_file_checkout_f_deleted_is_named(repo: Path, attributes: 
     assert (r / "d" / "new.txt").read_bytes() == b"new\r\n"
 
 
+@pytest.mark.parametrize("autocrlf", ["true", "input"])
+def test_the_same_under_core_autocrlf_without_an_attribute_file(repo: Path, autocrlf: str) -> None:
+    """No attribute file: core.autocrlf alone makes `git add` store the CRLF bytes as LF."""
+    git(repo, "config", "core.autocrlf", autocrlf)
+    r = _repo(repo, b"")
+    write(r / "d" / "new.txt", b"new\r\n")
+    gs(r, "create", "-m", "before")
+    git(r, "add", "d/new.txt")
+    ran = git(r, "checkout", "-f")
+    assert not (r / "d" / "new.txt").exists()
+    assert _names(r) == ["d/new.txt"], ran.err
+
+
 def test_an_untracked_crlf_file_the_user_deleted_is_not_named(repo: Path) -> None:
     """Guard: d/mine.txt (CRLF, untracked, saved) the user removed; d/new.txt staged since;
     `checkout -f` deletes d/new.txt and writes d/keep.txt: d/mine.txt is not git's loss."""
