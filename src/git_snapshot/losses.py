@@ -1536,15 +1536,20 @@ def head_moves(git_dir: str, since: float) -> list[str]:
     return out
 
 
+def reflog_tail(git_dir: str, size: int) -> bytes:
+    """The last *size* bytes of the worktree's reflog of HEAD (OSError: none, or unreadable)."""
+    with open(os.path.join(git_dir, "logs", "HEAD"), "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - size))
+        return f.read()
+
+
 def reflog_since(git_dir: str, since: float, tail: int) -> Iterator[tuple[str, str, bytes]]:
     """(from, to, message) of each line of the worktree's reflog of HEAD since *since* (unix
     time), newest first, read from its last *tail* bytes (no git process; nothing when there
     is none). A reflog time is whole seconds: a line up to REFLOG_SLACK_S before counts."""
     try:
-        with open(os.path.join(git_dir, "logs", "HEAD"), "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - tail))
-            lines = f.read().split(b"\n")
+        lines = reflog_tail(git_dir, tail).split(b"\n")
     except OSError:
         return
     for line in reversed(lines):

@@ -341,10 +341,7 @@ def _mark(repo: gitrepo.Repo, snap: Snapshot, command: Sequence[str] = ()) -> _M
     if not skipped:
         return None
     try:
-        with open(os.path.join(repo.git_dir, "logs", "HEAD"), "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - _MARK_BYTES))
-            tail = f.read()
+        tail = losses.reflog_tail(repo.git_dir, _MARK_BYTES)
     except FileNotFoundError:
         tail = b""
     except OSError:
@@ -394,10 +391,7 @@ def _moves_since(repo: gitrepo.Repo, snap: Snapshot, tail: bytes) -> list[tuple[
     from git_snapshot.hooks import REFLOG_TAIL
 
     try:
-        with open(os.path.join(repo.git_dir, "logs", "HEAD"), "rb") as f:
-            f.seek(0, os.SEEK_END)
-            f.seek(max(0, f.tell() - REFLOG_TAIL))
-            data = f.read()
+        data = losses.reflog_tail(repo.git_dir, REFLOG_TAIL)
     except OSError:
         return []
     at = data.rfind(tail) if tail else 0
