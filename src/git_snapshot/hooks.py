@@ -703,9 +703,7 @@ def _stored_in_submodule(top: bytes, folder: bytes, paths: list[bytes]) -> set[b
     cut = len(folder) + 1
     inner = {p[cut:]: p for p in paths}
     conv = gitrepo.converting(nested, inner)
-    ids = gitrepo.clean_path_ids(nested, conv) if conv else {}
-    known = gitrepo.existing_blobs(nested, ids.values()) if ids else set()
-    return {inner[q] for q, oid in ids.items() if oid in known}
+    return {inner[q] for q in _git_wrote(nested, gitrepo.clean_path_ids(nested, conv), None)}
 
 
 def _submodule_of(top: bytes, path: bytes) -> bytes:
@@ -804,19 +802,25 @@ def _staged_converted(
     a file otherwise (no attribute file, core.autocrlf off: _may_store_otherwise). An eol
     conversion stores a file's bytes as they are or its CRLF pairs as LF, nothing else
     (git's crlf_to_git): only a file whose bytes with LF for CRLF are a staged blob is asked
-    that way (git, to say whether it converts there); any other only where a clean filter,
-    ident or working-tree-encoding applies (_filtering). Each such file a hash-object."""
+    that way (git, to say whether it converts there), and read only when its size allows it;
+    any other only where a clean filter, ident or working-tree-encoding applies (_filtering,
+    asked where an attribute file names one: _may_filter). Each such file a hash-object."""
     import hashlib
+    from bisect import bisect_left
 
     from git_snapshot.losses import CONVERTED_AT_MOST
 
     files = {p: e for p, e in entries.items() if e.size <= CONVERTED_AT_MOST}
     if not files or not _may_store_otherwise(repo, list(files)):
         return set()
-    largest = max(staged)
+    sizes = sorted(staged)
     data: dict[bytes, bytes] = {}
     for p, e in files.items():
-        if 0 < e.size <= 2 * largest:  # (LF for CRLF: at least half its size)
+        # LF for CRLF leaves at least half of a file, and less than all of it: a staged size
+        # in [size/2, size) (the least one at least half of it); else the file is not read
+        # (most files of a node_modules the user removed are of no such size: RT43)
+        i = bisect_left(sizes, (e.size + 1) // 2)
+        if i < len(sizes) and sizes[i] < e.size:
             b = b"".join(store.stream_blob(e.ref))
             lf = b.replace(b"\r\n", b"\n")
             if len(lf) < len(b) and len(lf) in staged:
@@ -824,7 +828,7 @@ def _staged_converted(
                 if oid in staged[len(lf)]:
                     data[p] = b
     others = [p for p in files if p not in data]
-    for p in _filtering(repo, others) if others else ():
+    for p in _filtering(repo, others) if others and _may_filter(repo, others) else ():
         e = files[p]
         data[p] = b"".join(store.stream_blob(e.ref)) if e.size else b""
     conv = gitrepo.converting(repo, data) if data else set()
@@ -843,6 +847,16 @@ def _may_store_otherwise(repo: gitrepo.Repo, paths: list[bytes]) -> bool:
     from git_snapshot import gitoverlay
 
     return gitoverlay._may_convert(repo, paths)
+
+
+def _may_filter(repo: gitrepo.Repo, paths: list[bytes]) -> bool:
+    """Whether git may store any of *paths* through a filter, ident or working-tree-encoding:
+    an attribute file git reads for them names one of them (or is too big to read: the word
+    test of gitoverlay.written_otherwise; a few stats and reads, no git process). Not under
+    `* text=auto` alone: a file the user deleted there asked a check-attr (review RT43)."""
+    from git_snapshot import gitoverlay
+
+    return gitoverlay._attributes_say(repo, paths, gitrepo.conversion_config(repo), False)
 
 
 def _filtering(repo: gitrepo.Repo, paths: list[bytes]) -> set[bytes]:
