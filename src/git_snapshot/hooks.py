@@ -760,34 +760,64 @@ def _git_dropped(
     carries) the loss check leaves out. Only a file of the size of such a blob is hashed:
     an untracked folder removed since *before* (node_modules) is not read back whole. A file
     whose raw bytes are none of them may be one git stored converted (_staged_converted:
-    CRLF bytes under `eol=crlf`, which `git add` stores with LF; review RQ43)."""
+    CRLF bytes under `eol=crlf`, which `git add` stores with LF; review RQ43). A file of a
+    submodule was staged into the submodule's object database, and is asked there (_staged_in;
+    its attributes for _staged_converted)."""
     from git_snapshot.store.diff import lost
     from git_snapshot.store.objects import FILE
     from git_snapshot.worktree import TRACKED
 
+    top = os.fsencode(repo.toplevel)
+    nested = os.path.exists(os.path.join(top, b".gitmodules"))
+    since = int((before.created - COARSE_CLOCK_SLACK_S) * 1e9)
     out = []
-    staged: dict[int, set[str]] | None = None
-    rest: dict[bytes, Entry] = {}  # (untracked or ignored, and no staged blob raw)
-    for p, e, _ in lost(store, before.root, os.fsencode(repo.toplevel), emptied):
+    # by the folder of the submodule a path lies in (b"": none): the repository whose `git
+    # add` staged it, its blobs written since (size -> ids), its files with no such blob raw
+    staged: dict[bytes, tuple[gitrepo.Repo | None, dict[int, set[str]]]] = {}
+    rest: dict[bytes, dict[bytes, Entry]] = {}
+    for p, e, _ in lost(store, before.root, top, emptied):
         if e.label == TRACKED:
             out.append(p)
             continue
-        if staged is None:
-            staged = _blobs_written_since(repo, int((before.created - COARSE_CLOCK_SLACK_S) * 1e9))
-        if not staged:
+        d = _submodule_of(top, p) if nested else b""
+        if d not in staged:
+            staged[d] = _staged_in(repo, top, d, since)
+        blobs = staged[d][1]
+        if not blobs:
             continue
-        if e.size in staged:
+        if e.size in blobs:
             from git_snapshot.losses import git_blob_id
 
-            if git_blob_id(store, e) in staged[e.size]:
+            if git_blob_id(store, e) in blobs[e.size]:
                 out.append(p)
                 continue
         if e.kind == FILE:
-            rest[p] = e
-    if rest and staged:
-        got = _staged_converted(store, repo, rest, staged)
-        out += [p for p in rest if p in got]
+            rest.setdefault(d, {})[p] = e
+    for d, entries in rest.items():
+        where, blobs = staged[d]
+        cut = len(d) + 1 if d else 0  # (a submodule's paths from its own top)
+        if where is not None:
+            with suppress(UserError):  # (its git cannot be asked: raw match alone)
+                got = _staged_converted(
+                    store, where, {p[cut:]: e for p, e in entries.items()}, blobs
+                )
+                out += [p for p in entries if p[cut:] in got]
     return out
+
+
+def _staged_in(
+    repo: gitrepo.Repo, top: bytes, folder: bytes, since: int
+) -> tuple[gitrepo.Repo | None, dict[int, set[str]]]:
+    """The repository a file at *folder* (b"": the worktree's; else the submodule there,
+    whose `git add` writes into its own object database: `git checkout -f
+    --recurse-submodules` deletes its staged new file, which went unnamed, review RT43) and
+    the blobs written into it since *since* (_blobs_written_since). No git process."""
+    if not folder:
+        return repo, _blobs_written_since(repo, since)
+    from git_snapshot.losses import nested_repo
+
+    where = nested_repo(top, folder)
+    return where, _blobs_written_since(where, since) if where is not None else {}
 
 
 def _staged_converted(
