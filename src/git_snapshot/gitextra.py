@@ -589,30 +589,44 @@ def converting(repo: Repo, paths: Iterable[bytes]) -> set[bytes]:
     attribute or core.autocrlf, a clean filter (git lfs), ident, working-tree-encoding. The
     id of their raw bytes is never git's, so "git has this version" must be asked of what
     git would store (:func:`clean_ids`). One ``check-attr`` and one ``config`` call."""
+    told = check_attr(repo, paths, _CONVERTING)
+    if not told:
+        return set()
+    autocrlf = _run(repo.toplevel, ["config", "core.autocrlf"]).stdout.strip().lower()
+    # (text set or auto, an eol, a filter...; under core.autocrlf every file whose text
+    # attribute is not unset: auto-detected)
+    crlf = autocrlf in (b"true", b"yes", b"on", b"1", b"input")
+    return {
+        p
+        for p, a in told.items()
+        if any(v not in NOT_SET for v in a.values()) or (crlf and a.get(b"text") != b"unset")
+    }
+
+
+NOT_SET = (b"unspecified", b"unset")  # the values check_attr gives an attribute not set
+
+
+def check_attr(
+    repo: Repo, paths: Iterable[bytes], attrs: Sequence[str]
+) -> dict[bytes, dict[bytes, bytes]] | None:
+    """path -> {attribute: value} (b"unspecified", b"unset", b"set", or its value) for *attrs*
+    of each of *paths* (one holding a newline is left out: ``--stdin -z`` cannot take it): one
+    ``check-attr``; None when git fails."""
     wanted = sorted({p for p in paths if p and b"\n" not in p})
     if not wanted:
-        return set()
+        return {}
     res = _run(
         repo.toplevel,
-        ["check-attr", "-z", "--stdin", *_CONVERTING],
+        ["check-attr", "-z", "--stdin", *attrs],
         input=b"".join(p + b"\0" for p in wanted),
     )
     if res.returncode != 0:
-        return set()
-    autocrlf = _run(repo.toplevel, ["config", "core.autocrlf"]).stdout.strip().lower()
-    crlf = autocrlf in (b"true", b"yes", b"on", b"1", b"input")
-    text: dict[bytes, bytes] = {}
-    out: set[bytes] = set()
+        return None
+    told: dict[bytes, dict[bytes, bytes]] = {p: {} for p in wanted}
     fields = res.stdout.split(b"\0")
     for i in range(0, len(fields) - 2, 3):
-        path, attr, value = fields[i : i + 3]
-        if attr == b"text":
-            text[path] = value
-        if value not in (b"unspecified", b"unset"):
-            out.add(path)  # (text set or auto, an eol, a filter...)
-    if crlf:  # core.autocrlf: every file whose text attribute is not unset (auto-detected)
-        out.update(p for p in wanted if text.get(p) != b"unset")
-    return out
+        told.setdefault(fields[i], {})[fields[i + 1]] = fields[i + 2]
+    return told
 
 
 def clean_ids(repo: Repo, items: Iterable[tuple[bytes, bytes]]) -> dict[bytes, str]:

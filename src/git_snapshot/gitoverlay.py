@@ -14,8 +14,10 @@ import stat
 
 from git_snapshot.ctx import record
 from git_snapshot.errors import UserError
+from git_snapshot.gitextra import NOT_SET
 from git_snapshot.gitextra import _argv_batches
 from git_snapshot.gitextra import _pathspec_batches
+from git_snapshot.gitextra import check_attr
 from git_snapshot.gitrepo import MODE_EXEC
 from git_snapshot.gitrepo import MODE_FILE
 from git_snapshot.gitrepo import MODE_GITLINK
@@ -155,22 +157,14 @@ def written_otherwise(repo: Repo, paths: list[bytes]) -> set[bytes]:
     if not wanted or not (crlf or _attributes_say(repo, wanted, cfg, eol_crlf)):
         return set()
     attrs = ("text", "eol", "crlf", "filter", "ident", "working-tree-encoding")
-    res = _run(
-        repo.toplevel,
-        ["check-attr", "-z", "--stdin", *attrs],
-        input=b"".join(p + b"\0" for p in wanted),
-    )
-    if res.returncode != 0:
+    told = check_attr(repo, wanted, attrs)
+    if told is None:
         return set(wanted)  # (not known: asked, as git's smudge answers)
-    told: dict[bytes, dict[bytes, bytes]] = {}
-    fields = res.stdout.split(b"\0")
-    for i in range(0, len(fields) - 2, 3):
-        told.setdefault(fields[i], {})[fields[i + 1]] = fields[i + 2]
     out = set()
     for p in wanted:
         a = told.get(p, {})
         text = a.get(b"text", b"unspecified")
-        if any(a.get(k, b"unspecified") not in _NOT_SET for k in _SMUDGING):
+        if any(a.get(k, b"unspecified") not in NOT_SET for k in _SMUDGING):
             out.add(p)
         elif text == b"unset" or a.get(b"crlf") == b"unset":
             continue  # (binary: written as stored)
@@ -232,7 +226,6 @@ def _config_files(repo: Repo) -> list[bytes]:
     return [os.fsencode(f) for f in found]
 
 
-_NOT_SET = (b"unspecified", b"unset")
 _SMUDGING = (b"filter", b"ident", b"working-tree-encoding")  # (whatever the line ends)
 
 

@@ -892,25 +892,12 @@ def _may_filter(repo: gitrepo.Repo, paths: list[bytes]) -> bool:
 def _filtering(repo: gitrepo.Repo, paths: list[bytes]) -> set[bytes]:
     """Those of *paths* git stores through a clean filter, ident or working-tree-encoding
     (whatever their size): one ``check-attr``; all of them when it fails."""
-    wanted = sorted(p for p in paths if b"\n" not in p)
-    attrs = ("filter", "ident", "working-tree-encoding")
-    try:
-        out = gitrepo.run_git(
-            repo.toplevel,
-            "check-attr",
-            "-z",
-            "--stdin",
-            *attrs,
-            input=b"".join(p + b"\0" for p in wanted),
-        )
-    except UserError:
-        return set(wanted)
-    fields = out.split(b"\0")
-    return {
-        fields[i]
-        for i in range(0, len(fields) - 2, 3)
-        if fields[i + 2] not in (b"unspecified", b"unset")
-    }
+    from git_snapshot import gitextra
+
+    told = gitextra.check_attr(repo, paths, ("filter", "ident", "working-tree-encoding"))
+    if told is None:
+        return {p for p in paths if b"\n" not in p}
+    return {p for p, a in told.items() if any(v not in gitextra.NOT_SET for v in a.values())}
 
 
 def _index_kept(repo: gitrepo.Repo, ctx: Context, paths: list[bytes]) -> set[bytes]:

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from git_snapshot import gitextra
 from git_snapshot import gitrepo
 from git_snapshot import guards
 from git_snapshot import hooks
@@ -319,7 +320,7 @@ class _Mark(NamedTuple):
 _MARK_BYTES = 4096  # the last bytes of HEAD's reflog _mark keeps (timed, with both ids)
 # the files in which git keeps the commit an operation stopped in the middle of applying,
 # having written what it could of it: a merge's (the other side), a pick's, a revert's
-_STOPS = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "REBASE_HEAD")
+_STOPS = gitextra._IN_PROGRESS
 # the first words of the reflog messages of the moves of HEAD that write the worktree: git
 # wrote each path the commits differ at ("rebase (pick)", "pull --rebase ... (pick)",
 # "merge X: Fast-forward", "checkout: moving from"); a commit's move writes no file, and
@@ -433,7 +434,6 @@ def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[byt
     x.log for: review RS43). One diff-tree (two: a reset and a checkout), and one ls-tree
     for what it finds, only when the command moved HEAD or stopped; one check-ignore for
     what git may have refused."""
-    from git_snapshot import gitextra
     from git_snapshot.hooks import COARSE_CLOCK_SLACK_S
     from git_snapshot.hooks import _folders_of
 
