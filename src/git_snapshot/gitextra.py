@@ -610,9 +610,9 @@ def check_attr(
     repo: Repo, paths: Iterable[bytes], attrs: Sequence[str]
 ) -> dict[bytes, dict[bytes, bytes]] | None:
     """path -> {attribute: value} (b"unspecified", b"unset", b"set", or its value) for *attrs*
-    of each of *paths* (one holding a newline is left out: ``--stdin -z`` cannot take it): one
+    of each of *paths* (any name: ``--stdin -z`` takes and gives a newline as it is): one
     ``check-attr``; None when git fails."""
-    wanted = sorted({p for p in paths if p and b"\n" not in p})
+    wanted = sorted({p for p in paths if p})
     if not wanted:
         return {}
     res = _run(
@@ -631,8 +631,8 @@ def check_attr(
 
 def clean_ids(repo: Repo, items: Iterable[tuple[bytes, bytes]]) -> dict[bytes, str]:
     """path -> the id git gives *data* stored at that path (its clean filter and end-of-line
-    conversion applied: ``hash-object --stdin --path``); a process each, a few at a time.
-    Paths git does not answer for are left out."""
+    conversion applied: ``hash-object --stdin --path``, which takes any name, a newline
+    too); a process each, a few at a time. Paths git does not answer for are left out."""
     from concurrent.futures import ThreadPoolExecutor
 
     def one(item: tuple[bytes, bytes]) -> tuple[bytes, str | None]:
@@ -645,7 +645,7 @@ def clean_ids(repo: Repo, items: Iterable[tuple[bytes, bytes]]) -> dict[bytes, s
         oid = res.stdout.strip().decode("ascii", "replace")
         return path, oid if res.returncode == 0 and _is_oid(oid) else None
 
-    todo = [(p, d) for p, d in items if b"\n" not in p]
+    todo = list(items)
     with ThreadPoolExecutor(max_workers=4) as pool:
         return {p: oid for p, oid in pool.map(one, todo) if oid is not None}
 

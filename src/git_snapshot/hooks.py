@@ -896,7 +896,7 @@ def _filtering(repo: gitrepo.Repo, paths: list[bytes]) -> set[bytes]:
 
     told = gitextra.check_attr(repo, paths, ("filter", "ident", "working-tree-encoding"))
     if told is None:
-        return {p for p in paths if b"\n" not in p}
+        return set(paths)
     return {p for p, a in told.items() if any(v not in gitextra.NOT_SET for v in a.values())}
 
 
