@@ -58,3 +58,36 @@ def test_the_same_through_a_clean_filter(repo: Path) -> None:
     git(repo, "config", "filter.up.clean", "tr a-z A-Z")
     git(repo, "config", "filter.up.smudge", "cat")
     _dropped(_repo(repo, b"* filter=up\n"), b"new\nfile.txt", b"new text\n")
+
+
+def _overwritten(r: Path, names: list[bytes]) -> None:
+    """d/NAME for each of *names* committed under `* text eol=crlf` (git stores LF, writes
+    CRLF), edited and saved; `checkout -f` writes each back as committed: each edit named."""
+    for name in names:
+        commit(r, os.fsdecode(b"d/" + name), b"one\r\n")
+    for name in names:
+        write(r / os.fsdecode(b"d/" + name), b"edit\r\n")
+    gs(r, "create", "-m", "before")
+    ran = git(r, "checkout", "-f")
+    for name in names:
+        assert (r / os.fsdecode(b"d/" + name)).read_bytes() == b"one\r\n"
+    assert _names(r) == sorted(b"d/" + n for n in names), ran.err
+
+
+@pytest.mark.parametrize("name", [b"a\nb.txt", b't\tq"b\\s\n\xff.txt', b'"q\n', b"cr.txt\r"])
+def test_an_edit_git_wrote_over_in_a_converted_file_with_a_newline_is_named(
+    repo: Path, name: bytes
+) -> None:
+    """hooks' "what did git write" asks git's id of the file as stored (clean_path_ids,
+    ``hash-object --stdin-paths``, which reads lines): a name with a newline was left out, so
+    the CRLF file git wrote was not taken as git's, and the edit it replaced not named."""
+    _overwritten(_repo(repo, b"* text eol=crlf\n"), [name])
+
+
+def test_a_name_starting_with_a_double_quote_hides_no_other_file(repo: Path) -> None:
+    """Guard (passes before the fix too: a later per-file hash-object rescued it here):
+    ``hash-object --stdin-paths`` unquotes a line starting with `"` and dies on one that
+    is badly quoted ("line is badly quoted"): a file named `"q.txt` made clean_path_ids
+    answer nothing for every file of the checkout, and the edit git wrote over in
+    d/keep.txt went unnamed with it."""
+    _overwritten(_repo(repo, b"* text eol=crlf\n"), [b'"q.txt', b"keep.txt"])

@@ -805,16 +805,34 @@ def ignored(repo: Repo, paths: Iterable[bytes]) -> set[bytes]:
 def clean_path_ids(repo: Repo, paths: Iterable[bytes]) -> dict[bytes, str]:
     """path -> the id git gives the worktree's file at *path* as it would store it (clean
     filter, end-of-line conversion: ``hash-object --stdin-paths``, one process); regular
-    files only, paths relative to the top."""
+    files only, paths relative to the top. git reads a line per path and unquotes one that
+    starts with a double quote (dying on one badly quoted: every answer lost), and drops a
+    carriage return ending it: a name holding a newline, starting with `"` or ending with a
+    carriage return is sent C-quoted (_c_quoted)."""
     top = os.fsencode(repo.toplevel)
-    files = [p for p in paths if b"\n" not in p and os.path.isfile(os.path.join(top, p))]
+    files = [p for p in paths if p and os.path.isfile(os.path.join(top, p))]
     if not files:
         return {}
-    res = _run(repo.toplevel, ["hash-object", "--stdin-paths"], input=b"\n".join(files) + b"\n")
+    lines = b"".join(_c_quoted(p) if _odd_line(p) else p + b"\n" for p in files)
+    res = _run(repo.toplevel, ["hash-object", "--stdin-paths"], input=lines)
     oids = res.stdout.decode("ascii", "replace").split()
     if res.returncode != 0 or len(oids) != len(files):
         return {}
     return {p: oid for p, oid in zip(files, oids, strict=True) if _is_oid(oid)}
+
+
+def _odd_line(path: bytes) -> bool:
+    """Whether git reads *path* sent as a line of its own as another name: it holds a newline,
+    starts with a double quote (git unquotes the line) or ends with a carriage return
+    (strbuf_getline drops it)."""
+    return b"\n" in path or path[:1] == b'"' or path[-1:] == b"\r"
+
+
+def _c_quoted(path: bytes) -> bytes:
+    """*path* as a line git unquotes (unquote_c_style): in double quotes, a backslash, a
+    double quote, a newline and a carriage return escaped, then a newline."""
+    inner = path.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
+    return b'"' + inner.replace(b"\n", b"\\n").replace(b"\r", b"\\r") + b'"\n'
 
 
 def nested_versions(git_dir: str, revs: Sequence[str] = ()) -> dict[bytes, set[tuple[str, int]]]:
