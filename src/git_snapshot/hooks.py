@@ -835,9 +835,9 @@ def _staged_converted(
     that way (git, to say whether it converts there), and read only when its size allows it;
     any other only where a clean filter, ident or working-tree-encoding applies (_filtering,
     asked where an attribute file names one: _may_filter). Each such file a hash-object."""
-    import hashlib
     from bisect import bisect_left
 
+    from git_snapshot import hashes
     from git_snapshot.losses import CONVERTED_AT_MOST
 
     files = {p: e for p, e in entries.items() if e.size <= CONVERTED_AT_MOST}
@@ -853,10 +853,8 @@ def _staged_converted(
         if i < len(sizes) and sizes[i] < e.size:
             b = b"".join(store.stream_blob(e.ref))
             lf = b.replace(b"\r\n", b"\n")
-            if len(lf) < len(b) and len(lf) in staged:
-                oid = hashlib.sha1(b"blob %d\0" % len(lf) + lf).hexdigest()  # git's id
-                if oid in staged[len(lf)]:
-                    data[p] = b
+            if len(lf) < len(b) and hashes.blob_id(lf) in staged.get(len(lf), ()):
+                data[p] = b
     others = [p for p in files if p not in data]
     for p in _filtering(repo, others) if others and _may_filter(repo, others) else ():
         e = files[p]
@@ -1048,16 +1046,13 @@ def _written_limit(repo: gitrepo.Repo, since: float | None) -> int | None:
 
 def _disk_blob_id(path: bytes) -> str:
     """The id git gives the file (or symlink) at *path*, as it is on disk."""
-    import hashlib
+    from git_snapshot import hashes
 
     if os.path.islink(path):
-        data = os.readlink(path)
-        return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
-    h = hashlib.sha1(b"blob %d\0" % os.path.getsize(path))  # git's object id, not security
+        return hashes.blob_id(os.readlink(path))
+    size = os.path.getsize(path)
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashes.blob_id_of_chunks(size, hashes.file_chunks(f))
 
 
 def _rewritten(

@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 
 from git_snapshot import gitrepo
+from git_snapshot import hashes
 from git_snapshot import output
 from git_snapshot.hooks import EVERYWHERE as EVERYWHERE  # hooks look for them without
 from git_snapshot.hooks import UNSEEN as UNSEEN  # this module
@@ -77,13 +78,9 @@ class Loss(_Loss):
 
 def git_blob_id(store: Store, e: Entry) -> str:
     """The id git would give the content of snapshot entry *e* (a file or a symlink)."""
-    h = hashlib.sha1(b"blob %d\0" % e.size)  # git's object id, not security
-    if e.kind == SYMLINK:
-        h.update(e.ref)
-    else:
-        for chunk in store.stream_blob(e.ref):
-            h.update(chunk)
-    return h.hexdigest()
+    return hashes.blob_id_of_chunks(
+        e.size, (e.ref,) if e.kind == SYMLINK else store.stream_blob(e.ref)
+    )
 
 
 _TYPES = {FILE: "file", SYMLINK: "symlink", DIR: "dir"}
@@ -840,8 +837,7 @@ def _merged_onto(
         return None
     on_disk = gitrepo.MODE_EXEC if st.st_mode & 0o100 else gitrepo.MODE_FILE
     mode = theirs[0] if theirs[0] != base[0] else on_disk
-    oid = hashlib.sha1(b"blob %d\0" % len(res.stdout) + res.stdout).hexdigest()
-    return oid, mode  # (git's id, not security)
+    return hashes.blob_id(res.stdout), mode
 
 
 def _moved_back(
@@ -954,9 +950,7 @@ def _disk_keys(top: bytes, sizes: set[int]) -> Callable[[bytes], tuple[str, int]
             if st.st_size not in sizes:
                 pass
             elif stat.S_ISLNK(st.st_mode):
-                target = os.readlink(path)
-                oid = hashlib.sha1(b"blob %d\0" % len(target) + target).hexdigest()
-                got = (oid, gitrepo.MODE_SYMLINK)  # git's id, not security
+                got = (hashes.blob_id(os.readlink(path)), gitrepo.MODE_SYMLINK)
             elif stat.S_ISREG(st.st_mode):
                 found = file_blob_id(path)
                 mode = gitrepo.MODE_EXEC if st.st_mode & 0o100 else gitrepo.MODE_FILE
@@ -1486,7 +1480,7 @@ def _link_blob_id(path: bytes) -> str | None:
         target = os.readlink(path)
     except OSError:
         return None
-    return hashlib.sha1(b"blob %d\0" % len(target) + target).hexdigest()  # git's id
+    return hashes.blob_id(target)
 
 
 HASH_AT_MOST = 256 << 20  # a left-out file bigger than this is not read to compare it
@@ -1505,15 +1499,10 @@ def file_blob_id(path: bytes) -> str | None:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode) or st.st_size > HASH_AT_MOST:
             return None
-        h = hashlib.sha1(b"blob %d\0" % st.st_size)  # git's object id, not security
-        n = 0
         try:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-                n += len(chunk)
+            return hashes.blob_id_of_file(f, st.st_size)
         except OSError:
             return None
-    return h.hexdigest() if n == st.st_size else None
 
 
 HEAD_MOVES_AT_MOST = 64  # commits read from HEAD's reflog (a burst spans seconds)

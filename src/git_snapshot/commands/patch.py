@@ -380,6 +380,6 @@ def _blob_id(data: bytes | None) -> str:
     """git's abbreviated object id of *data* as a blob ('0000000': no file there)."""
     if data is None:
         return "0" * 7
-    import hashlib  # only for -p
+    from git_snapshot import hashes  # only for -p
 
-    return hashlib.sha1(b"blob %d\0%b" % (len(data), data), usedforsecurity=False).hexdigest()[:7]
+    return hashes.blob_id(data)[:7]
