@@ -91,3 +91,34 @@ def test_a_name_starting_with_a_double_quote_hides_no_other_file(repo: Path) -> 
     answer nothing for every file of the checkout, and the edit git wrote over in
     d/keep.txt went unnamed with it."""
     _overwritten(_repo(repo, b"* text eol=crlf\n"), [b'"q.txt', b"keep.txt"])
+
+
+@pytest.mark.parametrize("how", ["reset", "checkoutf"])
+@pytest.mark.parametrize("name", ["a\nb.txt", " a\nb.txt"])
+def test_lf_bytes_git_writes_back_as_crlf_in_a_name_with_a_newline_are_named(
+    repo: Path, how: str, name: str
+) -> None:
+    """Session 42's miss (LF bytes under `eol=crlf` are git's blob byte for byte, and git
+    writes them back CRLF) for a name holding a newline: gitoverlay.written_otherwise left
+    such a name out, so the LF bytes were taken as what git gives back, and not named. With
+    a leading blank too (which git's batch strips: gitextra.smudged asks such a name with a
+    process of its own, and left one holding a newline out)."""
+    (repo / ".gitattributes").write_bytes(b"*.txt text eol=crlf\n")
+    (repo / name).write_bytes(b"one\ntwo\n")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "c1")
+    git(repo, "checkout", "-q", "-b", "B")
+    (repo / name).write_bytes(b"one\ntwo\nthree\n")
+    git(repo, "commit", "-q", "-am", "c2")
+    git(repo, "checkout", "-q", "-f", "main")
+    install(repo)
+    (repo / name).write_bytes(b"one\ntwo\n")
+    gs(repo, "-m", "before")
+    if how == "reset":
+        ran = gs(repo, "run", "--", "git", "reset", "-q", "--hard")
+    else:
+        ran = git(repo, "checkout", "-q", "-f", "B")
+    assert b"\r\n" in (repo / name).read_bytes()  # git wrote CRLF
+    assert _names(repo) == [os.fsencode(name)], ran.err
+    gs(repo, "undo")
+    assert (repo / name).read_bytes() == b"one\ntwo\n"

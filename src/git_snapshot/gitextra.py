@@ -674,7 +674,7 @@ def smudged(
         )
     todo = [(p, o) for p, o in items if _is_oid(o)]
     out = _smudged_batch(cwd, env, [(p, o) for p, o in todo if p[:1] not in (b" ", b"\t")])
-    rest = [x for x in todo if x not in out and b"\n" not in x[0]]
+    rest = [x for x in todo if x not in out]
     if not rest:
         return out
     from concurrent.futures import ThreadPoolExecutor

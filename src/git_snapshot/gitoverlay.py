@@ -150,7 +150,7 @@ def written_otherwise(repo: Repo, paths: list[bytes]) -> set[bytes]:
     word of _WRITES_OTHERWISE (a macro is defined in one of them too). Elsewhere (the usual
     repository; `* text=auto` or `*.png binary` alone) no git process: a few stats and small
     reads, and a file whose raw bytes are a blob git has is what git writes back."""
-    wanted = sorted({p for p in paths if p and b"\n" not in p})
+    wanted = sorted({p for p in paths if p})  # (any name: check_attr takes a newline too)
     cfg = conversion_config(repo)
     crlf = _autocrlf_writes(cfg)
     eol_crlf = cfg.get("core.eol", "").lower() == "crlf"
