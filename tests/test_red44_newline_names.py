@@ -122,3 +122,27 @@ def test_lf_bytes_git_writes_back_as_crlf_in_a_name_with_a_newline_are_named(
     assert _names(repo) == [os.fsencode(name)], ran.err
     gs(repo, "undo")
     assert (repo / name).read_bytes() == b"one\ntwo\n"
+
+
+def test_a_store_with_a_newline_in_its_path_taken_by_a_stash_is_found(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """stashedstore._stash_holding asked git's cat-file one name a line and so left a store
+    path holding a newline out: after a plain `git stash -u` took such a store whole, the
+    next hook made an empty store in its place (every snapshot out of reach: `stash pop`
+    then refuses, "already exists"), where another path is refused with the stash entry to
+    pop (red41R2 S1). Asked with ``cat-file -z`` now."""
+    odd = str(repo / "st\nore")
+    monkeypatch.setenv("GIT_SNAPSHOT_STORE", odd)
+    install(repo)
+    gs(repo, "-m", "first")
+    (repo / "README").write_text("edited\n")
+    git(repo, "stash", "-u", "-q")
+    assert not os.path.lexists(odd)
+    (repo / "README").write_text("edited again\n")
+    git(repo, "stash", "-q")  # the store's entry is stash@{1} now
+    ran = git(repo, "checkout", "-q", "-b", "next", rc=None)
+    assert "stash pop stash@{1}" in ran.err, ran.err  # (git's "missing" lines hold the name)
+    assert not os.path.lexists(odd), ran.err
+    git(repo, "stash", "pop", "-q", "stash@{1}")
+    assert [ln.split()[-1] for ln in gs(repo, "list").out.splitlines()[1:]] == ["first"]

@@ -62,23 +62,31 @@ def _stash_holding(top: str, rel: str) -> str | None:
     dot = os.path.join(top, ".git")
     if os.path.isdir(dot) and not os.path.lexists(os.path.join(dot, "logs", "refs", "stash")):
         return None  # (no stash; a linked worktree's .git is a file: asked of git)
-    if "\n" in rel:
-        return None  # (git cat-file reads one name a line: such a path cannot be asked)
     from git_snapshot.errors import UserError
     from git_snapshot.gitrun import run_git
 
-    # the path's bytes as they are: a store path need not be UTF-8 (review41 RG)
-    asked = b"".join(
-        b"stash@{%d}^3:%s/%s\n" % (n, os.fsencode(rel), name.encode())
+    # the path's bytes as they are: a store path need not be UTF-8 (review41 RG); one
+    # holding a newline NUL-terminated (-z: git 2.38; one name a line otherwise)
+    z = ["-z"] if "\n" in rel else []
+    names = [
+        b"stash@{%d}^3:%s/%s" % (n, os.fsencode(rel), name.encode())
         for n in range(STASHES_LOOKED_INTO)
         for name in (MARKER, "index.sqlite")
-    )
+    ]
     try:
-        out = run_git(top, "cat-file", "--batch-check=%(objecttype)", input=asked, check=False)
+        args = ["cat-file", "--batch-check=%(objecttype)", *z]
+        end = b"\0" if z else b"\n"
+        out = run_git(top, *args, input=b"".join(n + end for n in names), check=False)
     except (OSError, UserError):  # (no git)
         return None
-    answers = out.decode("ascii", "replace").splitlines()
-    for i, answer in enumerate(answers):
-        if answer == "blob":
+    pos = 0
+    for i, name in enumerate(names):
+        # "NAME missing" (or ambiguous) repeats the name, a newline in it: past it first
+        start = pos + len(name) + 1 if out.startswith(name + b" ", pos) else pos
+        eol = out.find(b"\n", start)
+        if eol < 0:
+            return None
+        if start == pos and out[pos:eol] == b"blob":
             return f"stash@{{{i // 2}}}"
+        pos = eol + 1
     return None
