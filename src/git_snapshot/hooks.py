@@ -1134,26 +1134,37 @@ def head_steps(
     return out
 
 
-def step_paths(repo: gitrepo.Repo, steps: Sequence[tuple[str, str]], only: str = "") -> set[bytes]:
-    """The paths that each (from, to) of *steps* (head_steps) wrote or deleted (*only*: of
-    these changes, git's --diff-filter letters): one diff-tree for all of them (a commit gone
-    since ends the list)."""
-    if not steps:
-        return set()
+def tree_changes(
+    repo: gitrepo.Repo, lines: Sequence[str], only: str = ""
+) -> list[tuple[bytes, bytes]]:
+    """(git's status letter, path) of each file each of *lines* changed (diff-tree --stdin's:
+    a commit and the one it is compared with, or one alone, with its parent or, a root, with
+    nothing; *only*: of these changes, git's --diff-filter letters): one diff-tree for all of
+    them (a commit gone since ends the list). step_paths and run._diff_paths."""
     out = gitrepo.run_git(
         repo.toplevel,
         "diff-tree",
         "--stdin",
         "-r",
         "-z",
+        "--root",
         "--no-renames",
-        "--name-only",
+        "--name-status",
         "--no-commit-id",
         *([f"--diff-filter={only}"] if only else []),
-        input="".join(f"{new} {old}\n" for old, new in steps).encode("ascii"),
+        input="".join(f"{line}\n" for line in lines).encode("ascii"),
         check=False,
     )
-    return {p for p in out.split(b"\0") if p}
+    fields = out.split(b"\0")
+    return list(zip(fields[0::2], fields[1::2]))
+
+
+def step_paths(repo: gitrepo.Repo, steps: Sequence[tuple[str, str]], only: str = "") -> set[bytes]:
+    """The paths that each (from, to) of *steps* (head_steps) wrote or deleted (*only*: of
+    these changes, git's --diff-filter letters): tree_changes."""
+    if not steps:
+        return set()
+    return {p for _, p in tree_changes(repo, [f"{new} {old}" for old, new in steps], only)}
 
 
 def _replayed_away(repo: gitrepo.Repo, vanished: list[bytes], since: float) -> list[bytes]:

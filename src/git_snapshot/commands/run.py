@@ -526,24 +526,10 @@ def _diff_paths(repo: gitrepo.Repo, lines: list[str]) -> tuple[set[bytes], set[b
     with, or one compared with its parent) wrote (added, changed), and those it deleted: a
     file there now that a move deleted another move wrote, or it was not git's to delete (a
     stopped pick that untracks x.log where HEAD has none was named: review RS43). One
-    diff-tree (a commit gone since ends it)."""
-    out = gitrepo.run_git(
-        repo.toplevel,
-        "diff-tree",
-        "--stdin",
-        "-r",
-        "-z",
-        "--root",
-        "--no-renames",
-        "--name-status",
-        "--no-commit-id",
-        input="".join(f"{line}\n" for line in lines).encode("ascii"),
-        check=False,
-    )
+    diff-tree (hooks.tree_changes: a commit gone since ends it)."""
     wrote: set[bytes] = set()
     deleted: set[bytes] = set()
-    fields = out.split(b"\0")
-    for status, path in zip(fields[0::2], fields[1::2]):
+    for status, path in hooks.tree_changes(repo, lines):
         (deleted if status == b"D" else wrote).add(path)
     return wrote, deleted
 
