@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from conftest import committed_repo
 from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import write
@@ -146,3 +147,17 @@ def test_a_store_with_a_newline_in_its_path_taken_by_a_stash_is_found(
     assert not os.path.lexists(odd), ran.err
     git(repo, "stash", "pop", "-q", "stash@{1}")
     assert [ln.split()[-1] for ln in gs(repo, "list").out.splitlines()[1:]] == ["first"]
+
+
+@pytest.mark.parametrize("how", ["git_dir", "both"])
+def test_git_dir_set_in_a_worktree_whose_path_holds_a_newline(tmp_path: Path, how: str) -> None:
+    """With GIT_DIR (and GIT_WORK_TREE) set to this very repository, as `git --git-dir=...
+    snapshot` or a `!` alias sets them, commands check that git works on the repository they
+    found (commands.common._same_as_git): gitextra.as_user_env read rev-parse's two paths a
+    line each, and for a worktree whose path holds a newline found none, so every command
+    was refused ("git works elsewhere")."""
+    r = committed_repo(tmp_path / "w\nx")
+    gs(r, "create", "-m", "first")
+    env = {"GIT_DIR": str(r / ".git")} | ({"GIT_WORK_TREE": str(r)} if how == "both" else {})
+    ran = gs(r, "list", rc=None, **env)
+    assert ran.rc == 0 and "first" in ran.out, ran.err

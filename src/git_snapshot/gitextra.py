@@ -100,10 +100,18 @@ def as_user_env(cwd: str) -> tuple[str, str] | None:
     """The git dir and worktree git itself works on in *cwd* with the user's environment
     (GIT_DIR, GIT_WORK_TREE kept: every other call drops them); None where it finds none."""
     env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0"}
-    res = _run(cwd, ["rev-parse", "--absolute-git-dir", "--show-toplevel"], env=env)
-    lines = res.stdout.splitlines()
-    if res.returncode != 0 or len(lines) != 2:
+    asked = ["--absolute-git-dir", "--show-toplevel"]
+    res = _run(cwd, ["rev-parse", *asked], env=env)
+    lines = res.stdout.split(b"\n")
+    if res.returncode != 0:
         return None
+    if len(lines) != 3:  # a path holding a newline: each asked alone, its output whole
+        lines = []
+        for arg in asked:
+            one = _run(cwd, ["rev-parse", arg], env=env)
+            if one.returncode != 0 or not one.stdout.endswith(b"\n"):
+                return None
+            lines.append(one.stdout[:-1])
     return os.fsdecode(lines[0]), os.fsdecode(lines[1])
 
 
