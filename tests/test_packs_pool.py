@@ -117,12 +117,12 @@ def test_the_pool_has_a_core_fewer_than_the_machine(monkeypatch: pytest.MonkeyPa
 def test_a_writer_that_raised_the_trim_threshold_lowers_it_when_done(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """_give_back_big_blocks keeps up to KEEP_FREE of free heap (fewer page faults while a
+    """give_back_big_blocks keeps up to KEEP_FREE of free heap (fewer page faults while a
     big snapshot is written); finish() puts glibc's default back, so a long-lived process (the
     watcher's worker) does not keep that memory after a big snapshot."""
     calls: list[str] = []
     monkeypatch.setattr(packs, "BIG_AFTER", 64 << 10)
-    monkeypatch.setattr(packs, "_give_back_big_blocks", lambda: calls.append("raise"))
+    monkeypatch.setattr(packs, "give_back_big_blocks", lambda: calls.append("raise"))
     monkeypatch.setattr(packs, "_keep_less", lambda: calls.append("lower"))
     _write(tmp_path / "a", _objects(2), threads=1)
     assert calls == ["raise", "lower"]

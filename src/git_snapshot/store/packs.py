@@ -105,8 +105,8 @@ POOL_AFTER = 8 << 20  # a writer given less than this compresses in its own thre
 # a first snapshot of M took 71k page faults, 21k with this
 KEEP_FREE = 64 << 20
 TRIM_DEFAULT = 128 << 10  # glibc's
-SMALL_BLOCKS = 4 << 20  # blocks below this come from malloc's arenas (_give_back_big_blocks)
-# given this many bytes, a writer fixes malloc's threshold (_give_back_big_blocks; ctypes, ~4 ms
+SMALL_BLOCKS = 4 << 20  # blocks below this come from malloc's arenas (give_back_big_blocks)
+# given this many bytes, a writer fixes malloc's threshold (give_back_big_blocks; ctypes, ~4 ms
 # to import: not for a hook's or a 1 % snapshot's few MB, whose blocks glibc keeps little of)
 BIG_AFTER = 32 << 20
 
@@ -350,7 +350,7 @@ def _marker(type_: int, zdict: zstandard.ZstdCompressionDict | None) -> bytes:
     return b"R" if type_ == 1 and zdict is not None else b"P"
 
 
-def _give_back_big_blocks() -> None:
+def give_back_big_blocks() -> None:
     """glibc raises its mmap threshold (up to 32 MiB) each time a big block is freed, and then
     keeps the big frames the compressing threads made in their arenas: peak RSS of a first
     snapshot of M was 209 MB, 99 MB with a fixed threshold. Fixed here when the pool starts;
@@ -368,7 +368,7 @@ def _give_back_big_blocks() -> None:
 
 
 def _keep_less() -> None:
-    """glibc's default M_TRIM_THRESHOLD again once a writer stops (_give_back_big_blocks
+    """glibc's default M_TRIM_THRESHOLD again once a writer stops (give_back_big_blocks
     raised it): a long-lived process (the watcher's worker) then gives its free heap top back
     as before, not up to KEEP_FREE of it for its lifetime."""
     with contextlib.suppress(Exception):
@@ -426,7 +426,7 @@ class PackWriter:
         self._current: FinishedPack | None = None
         self._threads = threads
         self._pool: _Pool | None = None
-        self._big = False  # _give_back_big_blocks called
+        self._big = False  # give_back_big_blocks called
         self._given = 0  # raw bytes given so far
         self._choosing = dictionary
         self._held: list[tuple[int, bytes, bytes, bool | bytes]] = []
@@ -579,12 +579,12 @@ class PackWriter:
 
     def _grow(self) -> None:
         """The pool once *pool_after* bytes were given; big frames' blocks given back (see
-        _give_back_big_blocks) once BIG_AFTER were, with a pool."""
+        give_back_big_blocks) once BIG_AFTER were, with a pool."""
         if self._pool is None and self._threads:
             self._pool = _Pool(self._threads)
         if self._given >= BIG_AFTER and self._pool is not None:
             self._big = True  # big frames from here on (ctypes: not for a hook's few)
-            _give_back_big_blocks()
+            give_back_big_blocks()
 
     def _submit(self, close: bool = False) -> None:
         """Compress the batch with the dictionary of the moment: in the pool if there is one,
