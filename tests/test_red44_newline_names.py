@@ -3,7 +3,11 @@
 ``check-attr -z --stdin`` takes any name and ``hash-object --stdin --path=NAME`` is one
 process per name anyway). So a CRLF file named ``a\\nb.txt`` under ``* text eol=crlf``,
 saved untracked, ``git add``ed (git stores LF) and deleted by ``git checkout -f`` as a staged
-new file, was missing from the hook's loss report, while ``ab.txt`` was named.
+new file, was missing from the hook's loss report, while ``ab.txt`` was named. The sweep
+after it: clean_path_ids (``hash-object --stdin-paths``, a line per name, a leading `"`
+unquoted), gitoverlay.written_otherwise and gitextra.smudged (LF bytes under `eol=crlf`),
+stashedstore (a store path with a newline) and gitextra.as_user_env (a worktree path with a
+newline, GIT_DIR set).
 
 Real git, the plain hooks installed as a user installs them.
 """
