@@ -24,6 +24,8 @@ TYPE_CHECKING = False  # not typing's: typing is not imported on the hook path
 if TYPE_CHECKING:
     from collections.abc import Callable
     from collections.abc import Collection
+    from collections.abc import Iterable
+    from collections.abc import Iterator
     from collections.abc import Mapping
     from collections.abc import Sequence
     from contextlib import AbstractContextManager
@@ -1123,15 +1125,20 @@ def head_steps(
     only the moves whose message's first word is one of them (b"rebase": "rebase (pick): ...")."""
     from git_snapshot.losses import reflog_since
 
-    out: list[tuple[str, str]] = []
-    for old, new, msg in reflog_since(git_dir, since, REFLOG_TAIL):
-        if actions and msg.partition(b" ")[0].partition(b":")[0] not in actions:
-            continue
-        real = gitrepo._is_oid(old) and gitrepo._is_oid(new)
-        if real and old != new and not (gitrepo._is_null_oid(old) or gitrepo._is_null_oid(new)):
-            out.append((old, new))
+    moves = real_moves(reflog_since(git_dir, since, REFLOG_TAIL))
+    out = [(old, new) for old, new, word in moves if not actions or word in actions]
     out.reverse()
     return out
+
+
+def real_moves(entries: Iterable[tuple[str, str, bytes]]) -> Iterator[tuple[str, str, bytes]]:
+    """(from, to, first word of its message: b"rebase" of "rebase (pick): ...") of each of the
+    reflog *entries* (from, to, message) that moved HEAD from a commit to another (not to or
+    from none: all zeros). head_steps and run._moves_since."""
+    for old, new, msg in entries:
+        real = gitrepo._is_oid(old) and gitrepo._is_oid(new)
+        if real and old != new and not (gitrepo._is_null_oid(old) or gitrepo._is_null_oid(new)):
+            yield old, new, msg.partition(b" ")[0].partition(b":")[0]
 
 
 def tree_changes(

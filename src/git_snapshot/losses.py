@@ -1542,17 +1542,27 @@ def reflog_since(git_dir: str, since: float, tail: int) -> Iterator[tuple[str, s
     except OSError:
         return
     for line in reversed(lines):
-        head, _, msg = line.partition(b"\t")
-        words = head.split(b" ")
-        if len(words) < 4:
+        entry = reflog_entry(line)
+        if entry is None or entry[3] is None:
             continue
-        try:
-            when = int(words[-2])
-        except ValueError:
-            continue
-        if when < since - REFLOG_SLACK_S:
+        if entry[3] < since - REFLOG_SLACK_S:
             return
-        yield words[0].decode("ascii", "replace"), words[1].decode("ascii", "replace"), msg
+        yield entry[:3]
+
+
+def reflog_entry(line: bytes) -> tuple[str, str, bytes, int | None] | None:
+    """(from, to, message, time: None when it is no number) of a line of a reflog (`<from>
+    <to> <who> <time> <zone>\t<message>`); None for a line with fewer fields (the empty one
+    after the last, or one cut by reflog_tail). reflog_since and run._moves_since."""
+    head, _, msg = line.partition(b"\t")
+    words = head.split(b" ")
+    if len(words) < 4:
+        return None
+    try:
+        when: int | None = int(words[-2])
+    except ValueError:
+        when = None
+    return words[0].decode("ascii", "replace"), words[1].decode("ascii", "replace"), msg, when
 
 
 def _every_rev(repo: gitrepo.Repo, revs: Sequence[str]) -> list[str]:

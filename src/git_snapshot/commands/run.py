@@ -397,20 +397,11 @@ def _moves_since(repo: gitrepo.Repo, snap: Snapshot, tail: bytes) -> list[tuple[
         return []
     at = data.rfind(tail) if tail else 0
     if at >= 0:
-        lines: list[tuple[str, str, bytes]] = []
-        for line in data[at + len(tail) :].split(b"\n"):
-            head, _, msg = line.partition(b"\t")
-            words = [w.decode("ascii", "replace") for w in head.split(b" ")]
-            if len(words) >= 4:
-                lines.append((words[0], words[1], msg))
+        lines = data[at + len(tail) :].split(b"\n")
+        entries = [e[:3] for e in map(losses.reflog_entry, lines) if e is not None]
     else:
-        lines = list(losses.reflog_since(repo.git_dir, snap.created, REFLOG_TAIL))[::-1]
-    out = []
-    for old, new, msg in lines:
-        real = gitrepo._is_oid(old) and gitrepo._is_oid(new)
-        if real and old != new and not (gitrepo._is_null_oid(old) or gitrepo._is_null_oid(new)):
-            out.append((old, new, msg.partition(b" ")[0].partition(b":")[0]))
-    return out
+        entries = list(losses.reflog_since(repo.git_dir, snap.created, REFLOG_TAIL))[::-1]
+    return list(hooks.real_moves(entries))
 
 
 def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[bytes]) -> set[bytes]:
