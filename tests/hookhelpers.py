@@ -166,6 +166,81 @@ def named_lost(repo: Path) -> list[str]:
     return [x["path"] for e in json.loads(gs(repo, "losses", "--json").out) for x in e["lost"]]
 
 
+def named_once(repo: Path) -> list[str]:
+    """The paths the one loss report of *repo*'s worktree names (there is one), sorted."""
+    (entry,) = json.loads(gs(repo, "losses", "--json").out)
+    return sorted(x["path"] for x in entry["lost"])
+
+
+ALLOW_FILE = ("-c", "protocol.file.allow=always")  # `submodule add` of a local repository
+CRLF_RULE = b"*.txt text eol=crlf\n"
+
+
+def submodule_lib(tmp_path: Path, attributes: bytes | None, text: bytes) -> Path:
+    """*tmp_path*/lib: a repository whose a.txt is *text* (commit s1), with *attributes* in
+    its .gitattributes (None: no such file)."""
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    git(lib, "init", "-q")
+    if attributes is not None:
+        (lib / ".gitattributes").write_bytes(attributes)
+    (lib / "a.txt").write_bytes(text)
+    git(lib, "add", ".")
+    git(lib, "commit", "-qm", "s1")
+    return lib
+
+
+def add_submodule(repo: Path, lib: Path, msg: str = "sub") -> None:
+    """*lib* added to *repo* as its submodule sub, committed."""
+    git(repo, *ALLOW_FILE, "submodule", "-q", "add", str(lib), "sub")
+    git(repo, "commit", "-qm", msg)
+
+
+def hooked_superproject(
+    repo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    attributes: bytes | None,
+    text: bytes,
+) -> Path:
+    """*repo* with sub: a submodule (submodule_lib: a.txt is *text*, *attributes*). Hooks in."""
+    put_venv_on_path(monkeypatch)
+    add_submodule(repo, submodule_lib(tmp_path, attributes, text))
+    install(repo)
+    return repo
+
+
+def left_out_folder(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """*repo*: a.txt and v/t.txt committed on main (with what is staged), /v/ left out of
+    snapshots, the hooks installed; branch `other` (made with the hooks on) without v/,
+    checked out."""
+    put_venv_on_path(monkeypatch)
+    commit(repo, "a.txt", b"base\n")
+    commit(repo, "v/t.txt", b"tracked\n")
+    git(repo, "config", "snapshot.exclude", "/v/")
+    install(repo)
+    git(repo, "checkout", "-q", "-b", "other")
+    git(repo, "rm", "-q", "-r", "v")
+    git(repo, "commit", "-qm", "no v")
+    return repo
+
+
+def left_out_bin(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """*repo* on main: a.txt, `*.bin` ignored by git and left out of snapshots, the hooks
+    installed; branch `other` tracks x.bin (added with -f)."""
+    put_venv_on_path(monkeypatch)
+    write(repo / ".gitignore", b"*.bin\n")
+    commit(repo, "a.txt", b"base\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore")
+    git(repo, "config", "snapshot.exclude", "*.bin")
+    install(repo)
+    git(repo, "checkout", "-q", "-b", "other")
+    commit(repo, "x.bin", b"theirs\n", force=True)
+    git(repo, "checkout", "-q", "main")
+    return repo
+
+
 def env_lost_to_checkout(repo: Path, later: int, secret: bytes = b"SECRET=precious\n") -> Report:
     """A checkout of branch tracks wrote over the ignored .env (*secret*, hooks installed): the
     loss report it printed names snapshot 1. Back on main, *later* snapshots of w follow."""

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from hookhelpers import commit
-from hookhelpers import install
-from hookhelpers import put_venv_on_path
+from hookhelpers import left_out_bin
+from hookhelpers import left_out_folder
 from hookhelpers import write
 
 
@@ -34,15 +34,7 @@ def _unsaved(said: list[str]) -> list[str]:
 def folder(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """*repo* on main: a.txt and v/t.txt committed, /v/ left out of snapshots, the hooks
     installed; branch `other` (made with the hooks on) without v/."""
-    put_venv_on_path(monkeypatch)
-    commit(repo, "a.txt", b"base\n")
-    commit(repo, "v/t.txt", b"tracked\n")
-    git(repo, "config", "snapshot.exclude", "/v/")
-    install(repo)
-    git(repo, "checkout", "-q", "-b", "other")
-    git(repo, "rm", "-q", "-r", "v")
-    git(repo, "commit", "-qm", "no v")
-    return repo
+    return left_out_folder(repo, monkeypatch)
 
 
 def test_switching_between_branches_one_lacking_a_left_out_folder_names_nothing(
@@ -92,19 +84,7 @@ def test_an_ignored_file_in_the_left_out_folder_a_plain_switch_overwrote_is_name
 
 @pytest.fixture
 def binfile(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """*repo* on main: a.txt, `*.bin` ignored by git and left out of snapshots, the hooks
-    installed; branch `other` tracks x.bin (added with -f)."""
-    put_venv_on_path(monkeypatch)
-    write(repo / ".gitignore", b"*.bin\n")
-    commit(repo, "a.txt", b"base\n")
-    git(repo, "add", ".gitignore")
-    git(repo, "commit", "-qm", "ignore")
-    git(repo, "config", "snapshot.exclude", "*.bin")
-    install(repo)
-    git(repo, "checkout", "-q", "-b", "other")
-    commit(repo, "x.bin", b"theirs\n", force=True)
-    git(repo, "checkout", "-q", "main")
-    return repo
+    return left_out_bin(repo, monkeypatch)  # `other` tracks x.bin, left out and ignored
 
 
 def test_a_left_out_file_made_since_the_last_snapshot_then_overwritten_is_named(

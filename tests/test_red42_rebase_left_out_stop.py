@@ -16,10 +16,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from clihelpers import Ran
 from clihelpers import git
 from clihelpers import gs
 from hookhelpers import install
-from hookhelpers import put_venv_on_path
+from test_red43_rebase_left_out_run import _topic as main_tracks_x_log
+from test_red43_rebase_left_out_run import on_topic
 
 MINE = b"MY SECRET\n"
 
@@ -28,12 +30,7 @@ def _topic(repo: Path, monkeypatch: pytest.MonkeyPatch, stop: bool) -> None:
     """topic: adds x.log (ignored by *.log), changes a.txt, untracks x.log again; main
     changes a.txt too (*stop*: a conflict on topic's second pick) or c.txt. On topic,
     hooked, x.log excluded from snapshots holds the user's bytes."""
-    put_venv_on_path(monkeypatch)
-    (repo / ".gitignore").write_bytes(b"*.log\n")
-    (repo / "a.txt").write_bytes(b"base\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "init")
-    git(repo, "checkout", "-qb", "topic")
+    on_topic(repo, monkeypatch)
     (repo / "x.log").write_bytes(b"from topic\n")
     git(repo, "add", "-f", "x.log")
     git(repo, "commit", "-qm", "track x.log")
@@ -51,15 +48,11 @@ def _topic(repo: Path, monkeypatch: pytest.MonkeyPatch, stop: bool) -> None:
     (repo / "x.log").write_bytes(MINE)
 
 
-def _not_saved(repo: Path) -> list[str]:
-    out = gs(repo, "losses").out
-    return [ln for ln in out.splitlines() if "not saved: x.log" in ln]
-
-
-@pytest.mark.parametrize("under_run", [True, False], ids=["run", "plain"])
-def test_a_left_out_file_a_rebase_destroys_across_a_stop_is_said(
+def _stopped_then_continued(
     repo: Path, monkeypatch: pytest.MonkeyPatch, under_run: bool
-) -> None:
+) -> tuple[Ran, Ran]:
+    """`git rebase main` (*under_run*: under run) on _topic's stop: its pick wrote over x.log,
+    it stops on a.txt, which is resolved; the `--continue` deletes x.log. What each said."""
     _topic(repo, monkeypatch, stop=True)
     if under_run:
         first = gs(repo, "run", "--", "git", "rebase", "main", rc=None)
@@ -71,6 +64,19 @@ def test_a_left_out_file_a_rebase_destroys_across_a_stop_is_said(
     git(repo, "add", "a.txt")
     ran = git(repo, "rebase", "--continue", GIT_EDITOR="true")
     assert not (repo / "x.log").exists()
+    return first, ran
+
+
+def _not_saved(repo: Path) -> list[str]:
+    out = gs(repo, "losses").out
+    return [ln for ln in out.splitlines() if "not saved: x.log" in ln]
+
+
+@pytest.mark.parametrize("under_run", [True, False], ids=["run", "plain"])
+def test_a_left_out_file_a_rebase_destroys_across_a_stop_is_said(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, under_run: bool
+) -> None:
+    first, ran = _stopped_then_continued(repo, monkeypatch, under_run)
     # (run says it at the stop, where it sees the pick wrote over it: session 43, fixS)
     said = [*first.said, *ran.said] if under_run else ran.said
     assert [ln for ln in said if "not saved: x.log" in ln], ran.err
@@ -128,23 +134,7 @@ def test_a_left_out_file_the_rebase_wrote_over_then_aborted_is_said(
     """main tracks x.log: the rebase's checkout of main writes over the user's, it stops,
     `--abort` goes back to topic (which lacks x.log: deleted). The stopped rebase's report,
     made by the next hook, said nothing of it (stopped._report had no "not saved" part)."""
-    put_venv_on_path(monkeypatch)
-    (repo / ".gitignore").write_bytes(b"*.log\n")
-    (repo / "a.txt").write_bytes(b"base\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "init")
-    git(repo, "checkout", "-qb", "topic")
-    (repo / "a.txt").write_bytes(b"topic\n")
-    git(repo, "commit", "-qam", "t2")
-    git(repo, "checkout", "-q", "main")
-    (repo / "a.txt").write_bytes(b"main side\n")
-    (repo / "x.log").write_bytes(b"from main\n")
-    git(repo, "add", "-f", "a.txt", "x.log")
-    git(repo, "commit", "-qm", "m1")
-    git(repo, "checkout", "-q", "topic")
-    install(repo)
-    git(repo, "config", "snapshot.exclude", "x.log")
-    (repo / "x.log").write_bytes(MINE)
+    main_tracks_x_log(repo, monkeypatch)
     assert git(repo, "rebase", "main", rc=None).rc != 0
     assert (repo / "x.log").read_bytes() == b"from main\n"
     git(repo, "rebase", "--abort")

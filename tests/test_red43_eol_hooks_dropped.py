@@ -16,7 +16,6 @@ Real git, the plain hooks installed as a user installs them.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from clihelpers import gs
 from conftest import committed_repo
 from hookhelpers import commit
 from hookhelpers import install
+from hookhelpers import named_once
 from hookhelpers import write
 
 CRLF_RULE = b"*.txt text eol=crlf\n"
@@ -41,11 +41,6 @@ def _repo(repo: Path, attributes: bytes) -> Path:
     return repo
 
 
-def _names(r: Path) -> list[str]:
-    (entry,) = json.loads(gs(r, "losses", "--json").out)
-    return sorted(x["path"] for x in entry["lost"])
-
-
 @pytest.mark.parametrize("attributes", [CRLF_RULE, b"* text=auto\n", b""])
 def test_a_staged_crlf_file_checkout_f_deleted_is_named(repo: Path, attributes: bytes) -> None:
     r = _repo(repo, attributes)
@@ -56,7 +51,7 @@ def test_a_staged_crlf_file_checkout_f_deleted_is_named(repo: Path, attributes: 
     ran = git(r, "checkout", "-f")
     assert not (r / "d" / "new.txt").exists()  # git deleted the staged new file
     assert "d/new.txt" in ran.err, ran.err
-    assert _names(r) == ["d/keep.txt", "d/new.txt"]
+    assert named_once(r) == ["d/keep.txt", "d/new.txt"]
     gs(r, "undo")
     assert (r / "d" / "new.txt").read_bytes() == b"new\r\n"
 
@@ -71,7 +66,7 @@ def test_the_same_under_core_autocrlf_without_an_attribute_file(repo: Path, auto
     git(r, "add", "d/new.txt")
     ran = git(r, "checkout", "-f")
     assert not (r / "d" / "new.txt").exists()
-    assert _names(r) == ["d/new.txt"], ran.err
+    assert named_once(r) == ["d/new.txt"], ran.err
 
 
 def test_an_untracked_crlf_file_the_user_deleted_is_not_named(repo: Path) -> None:
@@ -86,7 +81,7 @@ def test_an_untracked_crlf_file_the_user_deleted_is_not_named(repo: Path) -> Non
     git(r, "add", "d/new.txt")
     ran = git(r, "checkout", "-f")
     assert "d/mine.txt" not in ran.err, ran.err
-    assert _names(r) == ["d/keep.txt", "d/new.txt"]
+    assert named_once(r) == ["d/keep.txt", "d/new.txt"]
 
 
 def test_crlf_bytes_git_gives_back_are_not_named(repo: Path) -> None:
@@ -102,15 +97,16 @@ def test_crlf_bytes_git_gives_back_are_not_named(repo: Path) -> None:
     assert ran.reports == [], ran.err
 
 
-def _processes(r: Path, trace: Path, mine: bool) -> list[str]:
-    """The git commands the hooks of `checkout -f` ran (deleting the staged d/new.txt, d/keep.txt
-    edited), where the user removed the saved untracked d/mine.txt or never made it."""
-    if mine:
-        write(r / "d" / "mine.txt", b"mine\r\n")
+def _processes(r: Path, trace: Path, mine: bytes | None) -> list[str]:
+    """The git commands of `checkout -f` and its hooks (deleting the staged d/new.txt,
+    writing the edited d/keep.txt), where the user removed the saved untracked d/mine.txt
+    (*mine*) or never made it (None)."""
+    if mine is not None:
+        write(r / "d" / "mine.txt", mine)
     write(r / "d" / "new.txt", b"new\r\n")
     write(r / "d" / "keep.txt", b"edit\r\n")
     gs(r, "create", "-m", "before")
-    if mine:
+    if mine is not None:
         (r / "d" / "mine.txt").unlink()
     git(r, "add", "d/new.txt")
     ran = git(r, "checkout", "-f", GIT_TRACE=str(trace))
@@ -124,8 +120,8 @@ def test_no_attributes_no_git_process_for_an_untracked_file_the_user_deleted(
     """Guard (cost): in a repository without attributes, a file the user deleted whose raw
     bytes are no staged blob starts no git process of its own (no check-attr, no
     hash-object): the hooks run the same commands as without it."""
-    plain = _processes(_repo(committed_repo(tmp_path / "a"), b""), tmp_path / "ta", False)
-    mine = _processes(_repo(committed_repo(tmp_path / "b"), b""), tmp_path / "tb", True)
+    plain = _processes(_repo(committed_repo(tmp_path / "a"), b""), tmp_path / "ta", None)
+    mine = _processes(_repo(committed_repo(tmp_path / "b"), b""), tmp_path / "tb", b"mine\r\n")
     assert sorted(mine) == sorted(plain), (plain, mine)  # (some run in parallel)
 
 
@@ -143,6 +139,6 @@ def test_a_staged_file_a_clean_filter_stored_otherwise_checkout_f_deleted_is_nam
     git(r, "add", "d/new.txt")
     ran = git(r, "checkout", "-f")
     assert not (r / "d" / "new.txt").exists()
-    assert _names(r) == ["d/keep.txt", "d/new.txt"], ran.err
+    assert named_once(r) == ["d/keep.txt", "d/new.txt"], ran.err
     gs(r, "undo")
     assert (r / "d" / "new.txt").read_bytes() == b"new text\n"

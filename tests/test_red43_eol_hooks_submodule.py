@@ -15,56 +15,30 @@ Real git, the plain hooks installed as a user installs them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import install
-from hookhelpers import put_venv_on_path
+from hookhelpers import CRLF_RULE
+from hookhelpers import hooked_superproject
+from hookhelpers import named_once
 
-ALLOW = ("-c", "protocol.file.allow=always")
-CRLF_RULE = b"*.txt text eol=crlf\n"
 RECURSE = ("checkout", "-q", "-f", "--recurse-submodules")
 
 
-def _superproject(
-    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attributes: bytes
-) -> Path:
-    """sub: a submodule whose a.txt is `one two`, with *attributes*. Hooks in."""
-    put_venv_on_path(monkeypatch)
-    lib = tmp_path / "lib"
-    lib.mkdir()
-    git(lib, "init", "-q")
-    if attributes:
-        (lib / ".gitattributes").write_bytes(attributes)
-    (lib / "a.txt").write_bytes(b"one\ntwo\n")
-    git(lib, "add", ".")
-    git(lib, "commit", "-qm", "s1")
-    git(repo, *ALLOW, "submodule", "-q", "add", str(lib), "sub")
-    git(repo, "commit", "-qm", "sub")
-    install(repo)
-    return repo
-
-
-def _named(r: Path) -> list[str]:
-    (entry,) = json.loads(gs(r, "losses", "--json").out)
-    return sorted(x["path"] for x in entry["lost"])
-
-
-@pytest.mark.parametrize("attributes", [CRLF_RULE, b""])
+@pytest.mark.parametrize("attributes", [CRLF_RULE, None])
 @pytest.mark.parametrize("edit", [b"one\nmine\n", b"one\r\nmine\r\n"])
 @pytest.mark.parametrize("top", [True, False])
 def test_a_submodule_edit_a_recursing_forced_checkout_discarded_is_named(
     repo: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    attributes: bytes,
+    attributes: bytes | None,
     edit: bytes,
     top: bool,
 ) -> None:
-    r = _superproject(repo, tmp_path, monkeypatch, attributes)
+    r = hooked_superproject(repo, tmp_path, monkeypatch, attributes, b"one\ntwo\n")
     git_wrote = (r / "sub" / "a.txt").read_bytes()
     (r / "sub" / "a.txt").write_bytes(edit)
     if top:
@@ -73,18 +47,18 @@ def test_a_submodule_edit_a_recursing_forced_checkout_discarded_is_named(
     ran = git(r, *RECURSE)
     assert (r / "sub" / "a.txt").read_bytes() == git_wrote
     assert "sub/a.txt" in ran.err, ran.err
-    assert _named(r) == (["README", "sub/a.txt"] if top else ["sub/a.txt"])
+    assert named_once(r) == (["README", "sub/a.txt"] if top else ["sub/a.txt"])
     gs(r, "undo")
     assert (r / "sub" / "a.txt").read_bytes() == edit
 
 
-@pytest.mark.parametrize("attributes", [CRLF_RULE, b""])
+@pytest.mark.parametrize("attributes", [CRLF_RULE, None])
 def test_crlf_bytes_git_wrote_in_the_submodule_are_not_named(
-    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attributes: bytes
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attributes: bytes | None
 ) -> None:
     """Guard: no edit in the submodule (its a.txt as git wrote it: CRLF under the rule), an
     edit of README: a recursing forced checkout names README alone."""
-    r = _superproject(repo, tmp_path, monkeypatch, attributes)
+    r = hooked_superproject(repo, tmp_path, monkeypatch, attributes, b"one\ntwo\n")
     (r / "README").write_bytes(b"my top\n")
     gs(r, "create", "-m", "before")
     ran = git(r, *RECURSE)

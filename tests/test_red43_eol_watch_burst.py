@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from test_red31_watch_bursts import _idle  # (the daemon has looked, nothing pending)
 from test_watch_daemon import Watcher
 from test_watch_daemon import add
 from test_watch_daemon import config
@@ -44,18 +45,6 @@ def _held(repo: Path, snap: int, rel: str) -> bytes | None:
             if p == rel.encode():
                 return b"".join(store.stream_blob(e.ref)) if e.size else b""
     return None
-
-
-def _idle(w: Watcher, repo: Path) -> None:
-    """Until the daemon has taken its first look at *repo* and has nothing pending."""
-    wait_for(
-        lambda: (
-            (t := w.tree(repo)).get("last_snapshot")
-            and not t.get("changed_since")
-            and not t.get("snapshotting")
-        ),
-        what="the daemon idle",
-    )
 
 
 def _files(repo: Path, attributes: bytes) -> list[Path]:

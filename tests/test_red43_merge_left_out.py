@@ -25,8 +25,8 @@ import pytest
 from clihelpers import git
 from clihelpers import gs
 from hookhelpers import commit
-from hookhelpers import install
-from hookhelpers import put_venv_on_path
+from hookhelpers import left_out_bin
+from hookhelpers import left_out_folder
 from hookhelpers import write
 
 
@@ -38,16 +38,9 @@ def _unsaved(said: list[str]) -> list[str]:
 def folder(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """*repo* on main: a.txt and v/t.txt committed, /v/ left out of snapshots, gen.txt
     ignored, the hooks installed; branch `other` without v/ (made with the hooks on)."""
-    put_venv_on_path(monkeypatch)
     write(repo / ".gitignore", b"gen.txt\n")
     git(repo, "add", ".gitignore")
-    commit(repo, "a.txt", b"base\n")
-    commit(repo, "v/t.txt", b"tracked\n")
-    git(repo, "config", "snapshot.exclude", "/v/")
-    install(repo)
-    git(repo, "checkout", "-q", "-b", "other")
-    git(repo, "rm", "-q", "-r", "v")
-    git(repo, "commit", "-qm", "no v")
+    left_out_folder(repo, monkeypatch)
     git(repo, "checkout", "-q", "main")
     return repo
 
@@ -163,19 +156,7 @@ def test_an_edit_a_missed_fsmonitor_event_let_a_merge_delete_is_named(
 
 @pytest.fixture
 def binfile(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """*repo* on main: a.txt, `*.bin` ignored by git and left out of snapshots, the hooks
-    installed; branch `other` tracks x.bin (added with -f)."""
-    put_venv_on_path(monkeypatch)
-    write(repo / ".gitignore", b"*.bin\n")
-    commit(repo, "a.txt", b"base\n")
-    git(repo, "add", ".gitignore")
-    git(repo, "commit", "-qm", "ignore")
-    git(repo, "config", "snapshot.exclude", "*.bin")
-    install(repo)
-    git(repo, "checkout", "-q", "-b", "other")
-    commit(repo, "x.bin", b"theirs\n", force=True)
-    git(repo, "checkout", "-q", "main")
-    return repo
+    return left_out_bin(repo, monkeypatch)  # `other` tracks x.bin, left out and ignored
 
 
 @pytest.mark.parametrize("real", [False, True], ids=["ff", "real"])

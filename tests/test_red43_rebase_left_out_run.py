@@ -28,18 +28,23 @@ from hookhelpers import put_venv_on_path
 MINE = b"MY SECRET\n"
 
 
-def _topic(
-    repo: Path, monkeypatch: pytest.MonkeyPatch, upstream: bool = False, conflict: bool = True
-) -> None:
-    """main tracks x.log (ignored by *.log) and changes a.txt (*conflict*; else c.txt);
-    topic changes a.txt. On topic, hooked, x.log excluded from snapshots holds the user's
-    bytes. *upstream*: topic's upstream is main (`git pull --rebase` rebases onto it)."""
+def on_topic(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """main: .gitignore (*.log) and a.txt committed; topic, made from it, checked out."""
     put_venv_on_path(monkeypatch)
     (repo / ".gitignore").write_bytes(b"*.log\n")
     (repo / "a.txt").write_bytes(b"base\n")
     git(repo, "add", ".")
     git(repo, "commit", "-qm", "init")
     git(repo, "checkout", "-qb", "topic")
+
+
+def _topic(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, upstream: bool = False, conflict: bool = True
+) -> None:
+    """main tracks x.log (ignored by *.log) and changes a.txt (*conflict*; else c.txt);
+    topic changes a.txt. On topic, hooked, x.log excluded from snapshots holds the user's
+    bytes. *upstream*: topic's upstream is main (`git pull --rebase` rebases onto it)."""
+    on_topic(repo, monkeypatch)
     (repo / "a.txt").write_bytes(b"topic\n")
     git(repo, "commit", "-qam", "t2")
     git(repo, "checkout", "-q", "main")

@@ -18,26 +18,16 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import commit
-from hookhelpers import install
-from hookhelpers import side_commit
 from hookhelpers import write
+from test_red43_eol_undo_since import OLD  # the user's .env, which the merge wrote over
+from test_red43_eol_undo_since import _reported  # (the branch's .env: SHARED=1\r\n on disk)
 
-OLD = b"OLD_SECRET=1\n"  # the user's ignored .env, which the merge wrote over (reported)
-SHARED = b"SHARED=1\n"  # the branch's committed .env (checked out as SHARED=1\r\n)
 NEW = b"NEW_SECRET=2\n"  # an edit since, which a reset --hard put git's version back over
 
 
 @pytest.mark.parametrize("snapshot_since", [False, True])
 def test_what_git_wrote_since_converted_is_no_change(repo: Path, snapshot_since: bool) -> None:
-    commit(repo, ".gitattributes", b".env text eol=crlf\n")
-    commit(repo, ".gitignore", b".env\n")
-    side_commit(repo, "other", {".env": SHARED})
-    install(repo)
-    write(repo / ".env", OLD)
-    ran = git(repo, "merge", "-q", "other")
-    (rep,) = ran.reports
-    assert rep.names == ".env", ran.err
+    _reported(repo)  # (under `.env text eol=crlf`)
     assert (repo / ".env").read_bytes() == b"SHARED=1\r\n"
     write(repo / ".env", NEW)  # (in no snapshot: the reset's loss is not undo's business)
     git(repo, "reset", "-q", "--hard")  # no hook: git's version, converted, written since

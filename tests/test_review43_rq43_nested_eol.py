@@ -22,11 +22,11 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from hookhelpers import CRLF_RULE
+from hookhelpers import add_submodule
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
-
-ALLOW = ("-c", "protocol.file.allow=always")
-CRLF_RULE = b"*.txt text eol=crlf\n"
+from hookhelpers import submodule_lib
 
 
 def _superproject(
@@ -35,17 +35,10 @@ def _superproject(
     """sub: a submodule whose a.txt is s1 `one two` then s2 `one two three`, with
     *attributes*; the superproject's main has it at s1, its branch b2 at s2. Hooks in."""
     put_venv_on_path(monkeypatch)
-    lib = tmp_path / "lib"
-    lib.mkdir()
-    git(lib, "init", "-q")
-    (lib / ".gitattributes").write_bytes(attributes)
-    (lib / "a.txt").write_bytes(b"one\ntwo\n")
-    git(lib, "add", ".")
-    git(lib, "commit", "-qm", "s1")
+    lib = submodule_lib(tmp_path, attributes, b"one\ntwo\n")
     (lib / "a.txt").write_bytes(b"one\ntwo\nthree\n")
     git(lib, "commit", "-qam", "s2")
-    git(repo, *ALLOW, "submodule", "-q", "add", str(lib), "sub")
-    git(repo, "commit", "-qm", "sub at s2")
+    add_submodule(repo, lib, "sub at s2")
     git(repo, "branch", "b2")
     git(repo / "sub", "checkout", "-q", "HEAD~1")
     git(repo, "commit", "-qam", "sub at s1")

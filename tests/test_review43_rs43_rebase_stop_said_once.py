@@ -12,27 +12,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clihelpers import git
 from clihelpers import gs
 from test_red42_rebase_left_out_stop import _not_saved
-from test_red42_rebase_left_out_stop import _topic
+from test_red42_rebase_left_out_stop import _stopped_then_continued
 
 
 @pytest.mark.parametrize("under_run", [True, False], ids=["run", "plain"])
 def test_the_line_is_said_once_where_the_user_s_version_was_destroyed(
     repo: Path, monkeypatch: pytest.MonkeyPatch, under_run: bool
 ) -> None:
-    _topic(repo, monkeypatch, stop=True)
-    if under_run:
-        first = gs(repo, "run", "--", "git", "rebase", "main", rc=None)
-    else:
-        first = git(repo, "rebase", "main", rc=None)
-    assert first.rc != 0
-    assert (repo / "x.log").read_bytes() == b"from topic\n"  # the pick wrote over it
-    (repo / "a.txt").write_bytes(b"resolved\n")
-    git(repo, "add", "a.txt")
-    ran = git(repo, "rebase", "--continue", GIT_EDITOR="true")
-    assert not (repo / "x.log").exists()
+    first, ran = _stopped_then_continued(repo, monkeypatch, under_run)
     at, after = (first, ran) if under_run else (ran, first)
     assert len([ln for ln in at.said if "not saved: x.log" in ln]) == 1, (first.err, ran.err)
     assert not [ln for ln in after.said if "x.log" in ln], (first.err, ran.err)

@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
+from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 
@@ -41,9 +42,7 @@ def _repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     git(repo, "rm", "-q", "--cached", "x.log")
     (repo / "a.txt").write_bytes(b"topic\n")
     git(repo, "commit", "-qam", "untrack x.log")
-    (repo / "c.txt").write_bytes(b"c\n")
-    git(repo, "add", "c.txt")
-    git(repo, "commit", "-qm", "c")
+    commit(repo, "c.txt", b"c\n", "c")
     git(repo, "checkout", "-q", "main")
     git(repo, "rm", "-q", "--cached", "x.log")
     (repo / "a.txt").write_bytes(b"main side\n")
@@ -76,20 +75,12 @@ def test_a_left_out_file_a_stopped_pick_refused_to_write_over_is_not_named(
     x.log is untracked, excluded, not ignored. `run -- git rebase --onto main topic~1 topic`
     checks out main, and stops on T2: git will not write over x.log."""
     put_venv_on_path(monkeypatch)
-    (repo / "a.txt").write_bytes(b"base\n")
-    git(repo, "add", "a.txt")
-    git(repo, "commit", "-qm", "init")
+    commit(repo, "a.txt", b"base\n", "init")
     git(repo, "checkout", "-qb", "topic")
-    (repo / "t.txt").write_bytes(b"t\n")
-    git(repo, "add", "t.txt")
-    git(repo, "commit", "-qm", "T1")
-    (repo / "x.log").write_bytes(b"from topic\n")
-    git(repo, "add", "x.log")
-    git(repo, "commit", "-qm", "T2: add x.log")
+    commit(repo, "t.txt", b"t\n", "T1")
+    commit(repo, "x.log", b"from topic\n", "T2: add x.log")
     git(repo, "checkout", "-q", "main")
-    (repo / "c.txt").write_bytes(b"c\n")
-    git(repo, "add", "c.txt")
-    git(repo, "commit", "-qm", "M")
+    commit(repo, "c.txt", b"c\n", "M")
     git(repo, "checkout", "-qb", "work", "topic~1")
     install(repo)
     git(repo, "config", "snapshot.exclude", "x.log")

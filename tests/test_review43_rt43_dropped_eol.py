@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -26,19 +25,11 @@ import pytest
 from clihelpers import git
 from clihelpers import gs
 from conftest import committed_repo
-from hookhelpers import commit
-from hookhelpers import install
 from hookhelpers import write
+from test_red43_eol_hooks_dropped import _processes
+from test_red43_eol_hooks_dropped import _repo
 
-_PROCESS = re.compile(r"trace: (?:built-in|exec|run_command): git (\S+)")
-
-
-def _repo(repo: Path, attributes: bytes) -> Path:
-    if attributes:
-        commit(repo, ".gitattributes", attributes)
-    commit(repo, "d/keep.txt", b"k\r\n")
-    install(repo)
-    return repo
+MINE_CRLF = b"mine, not staged\r\n"  # d/mine.txt: CRLF, of another text than d/new.txt
 
 
 def _names(r: Path) -> list[bytes]:
@@ -46,29 +37,12 @@ def _names(r: Path) -> list[bytes]:
     return sorted(os.fsencode(x["path"]) for x in entry["lost"])
 
 
-def _processes(r: Path, trace: Path, mine: bool) -> list[str]:
-    """The git commands of `checkout -f` and its hooks (deleting the staged d/new.txt,
-    writing the edited d/keep.txt), where the user removed the saved untracked d/mine.txt
-    (CRLF, of another text than d/new.txt) or never made it."""
-    if mine:
-        write(r / "d" / "mine.txt", b"mine, not staged\r\n")
-    write(r / "d" / "new.txt", b"new\r\n")
-    write(r / "d" / "keep.txt", b"edit\r\n")
-    gs(r, "create", "-m", "before")
-    if mine:
-        (r / "d" / "mine.txt").unlink()
-    git(r, "add", "d/new.txt")
-    ran = git(r, "checkout", "-f", GIT_TRACE=str(trace))
-    assert "d/mine.txt" not in ran.err and "d/new.txt" in ran.err, ran.err
-    return [m[1] for m in map(_PROCESS.search, trace.read_text().splitlines()) if m]
-
-
 def test_text_auto_a_file_the_user_deleted_starts_no_git_process(tmp_path: Path) -> None:
     """`* text=auto`: no attribute file names a filter, ident or working-tree-encoding, so
     no file can be stored filtered: no check-attr for the file the user deleted."""
     rule = b"* text=auto\n"
-    plain = _processes(_repo(committed_repo(tmp_path / "a"), rule), tmp_path / "ta", False)
-    mine = _processes(_repo(committed_repo(tmp_path / "b"), rule), tmp_path / "tb", True)
+    plain = _processes(_repo(committed_repo(tmp_path / "a"), rule), tmp_path / "ta", None)
+    mine = _processes(_repo(committed_repo(tmp_path / "b"), rule), tmp_path / "tb", MINE_CRLF)
     more, fewer = Counter(mine) - Counter(plain), Counter(plain) - Counter(mine)
     assert not more and not fewer, (more, fewer)  # (counted: some run in parallel)
 

@@ -12,55 +12,30 @@ Real git, the plain hooks installed as a user installs them.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import install
-from hookhelpers import put_venv_on_path
+from hookhelpers import CRLF_RULE
+from hookhelpers import hooked_superproject
+from hookhelpers import named_once
 
-ALLOW = ("-c", "protocol.file.allow=always")
-CRLF_RULE = b"*.txt text eol=crlf\n"
-
-
-def _superproject(
-    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attributes: bytes
-) -> Path:
-    """sub: a submodule holding a.txt, with *attributes*. Hooks in."""
-    put_venv_on_path(monkeypatch)
-    lib = tmp_path / "lib"
-    lib.mkdir()
-    git(lib, "init", "-q")
-    if attributes:
-        (lib / ".gitattributes").write_bytes(attributes)
-    (lib / "a.txt").write_bytes(b"one\r\ntwo\r\n")
-    git(lib, "add", ".")
-    git(lib, "commit", "-qm", "s1")
-    git(repo, *ALLOW, "submodule", "-q", "add", str(lib), "sub")
-    git(repo, "commit", "-qm", "sub")
-    install(repo)
-    return repo
+CRLF_A = b"one\r\ntwo\r\n"  # sub/a.txt
 
 
-def _named(r: Path) -> list[str]:
-    (entry,) = json.loads(gs(r, "losses", "--json").out)
-    return sorted(x["path"] for x in entry["lost"])
-
-
-@pytest.mark.parametrize("attributes", [b"", CRLF_RULE])
+@pytest.mark.parametrize("attributes", [None, CRLF_RULE])
 def test_a_staged_new_file_of_a_submodule_a_recursing_checkout_f_deleted_is_named(
-    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attributes: bytes
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attributes: bytes | None
 ) -> None:
-    r = _superproject(repo, tmp_path, monkeypatch, attributes)
+    r = hooked_superproject(repo, tmp_path, monkeypatch, attributes, CRLF_A)
     (r / "sub" / "new.txt").write_bytes(b"new\r\n")
     gs(r, "create", "-m", "before")  # sub/new.txt: untracked
     git(r / "sub", "add", "new.txt")
     ran = git(r, "checkout", "-q", "-f", "--recurse-submodules")
     assert not (r / "sub" / "new.txt").exists()  # git deleted the submodule's staged file
     assert "sub/new.txt" in ran.err, ran.err
-    assert _named(r) == ["sub/new.txt"]
+    assert named_once(r) == ["sub/new.txt"]
     gs(r, "undo")
     assert (r / "sub" / "new.txt").read_bytes() == b"new\r\n"
 
@@ -70,7 +45,7 @@ def test_a_submodule_file_the_user_deleted_is_not_named(
 ) -> None:
     """Guard: sub/mine.txt (untracked, saved) the user removed; sub/new.txt staged in the
     submodule since; the recursing `checkout -f` deletes sub/new.txt only."""
-    r = _superproject(repo, tmp_path, monkeypatch, b"")
+    r = hooked_superproject(repo, tmp_path, monkeypatch, None, CRLF_A)
     (r / "sub" / "mine.txt").write_bytes(b"mine, not staged\n")
     (r / "sub" / "new.txt").write_bytes(b"new\n")
     gs(r, "create", "-m", "before")
@@ -78,4 +53,4 @@ def test_a_submodule_file_the_user_deleted_is_not_named(
     git(r / "sub", "add", "new.txt")
     ran = git(r, "checkout", "-q", "-f", "--recurse-submodules")
     assert "sub/mine.txt" not in ran.err, ran.err
-    assert _named(r) == ["sub/new.txt"]
+    assert named_once(r) == ["sub/new.txt"]
