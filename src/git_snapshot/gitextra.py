@@ -22,6 +22,7 @@ from git_snapshot.gitrepo import _config_record
 from git_snapshot.gitrepo import _is_null_oid
 from git_snapshot.gitrepo import _is_oid
 from git_snapshot.gitrepo import _read_text
+from git_snapshot.gitrepo import _rev_parse_path
 from git_snapshot.gitrepo import _scoped_config
 from git_snapshot.gitrepo import _split_z
 from git_snapshot.gitrepo import autostash_commit
@@ -105,13 +106,11 @@ def as_user_env(cwd: str) -> tuple[str, str] | None:
     lines = res.stdout.split(b"\n")
     if res.returncode != 0:
         return None
-    if len(lines) != 3:  # a path holding a newline: each asked alone, its output whole
-        lines = []
-        for arg in asked:
-            one = _run(cwd, ["rev-parse", arg], env=env)
-            if one.returncode != 0 or not one.stdout.endswith(b"\n"):
-                return None
-            lines.append(one.stdout[:-1])
+    if len(lines) != 3:  # a path holding a newline: each asked alone (as gitrepo.discover)
+        try:
+            lines = [_rev_parse_path(cwd, [arg], env) for arg in asked]
+        except GitError:
+            return None
     return os.fsdecode(lines[0]), os.fsdecode(lines[1])
 
 

@@ -247,10 +247,10 @@ def find_repo(path: str = ".", *, remember: bool = False) -> Repo:
     )
 
 
-def _rev_parse_path(where: str, args: list[str]) -> bytes:
+def _rev_parse_path(where: str, args: list[str], env: dict[str, str] | None = None) -> bytes:
     """One path ``git rev-parse ARGS`` prints, whole: for a worktree whose path holds a
     newline, where one call's lines cannot say which path each belongs to."""
-    res = _run(where, ["rev-parse", *args])
+    res = _run(where, ["rev-parse", *args], env=env)
     if res.returncode != 0:
         raise GitError(["rev-parse", *args], res.returncode, res.stderr)
     return res.stdout[:-1] if res.stdout.endswith(b"\n") else res.stdout
