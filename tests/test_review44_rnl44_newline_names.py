@@ -1,0 +1,106 @@
+"""Review RNL44 (session 44) of fixNL's names with a newline: two variants its tests did not
+try, each wrong before its fix (682cf4e), right after it.
+
+- core.autocrlf true (no attribute file), the ten hostile names of its sweep under a folder
+  whose own name holds a newline (every path holds one): `checkout -f B`, `checkout B --
+  FOLDER` and `run -- git stash` missed the edits git wrote over (clean_path_ids and
+  gitextra.converting left every such path out), where ten plain names were named.
+- a submodule whose `* text eol=crlf` file is named `a\\nb.txt`: a recursing checkout that
+  moves the clean submodule between two of its commits writes CRLF bytes, whose raw id is
+  no blob; hooks._stored_in_submodule asks the submodule's git for its stored id
+  (clean_path_ids), which left the name out: "1 file with uncommitted edits" was reported
+  for a file that held none (and undo would have written the old text over the new).
+
+Real git, the plain hooks installed as a user installs them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from clihelpers import gs
+from conftest import committed_repo
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from hookhelpers import write
+from test_red44_newline_names_sweep import HOSTILE
+from test_red44_newline_names_sweep import PLAIN
+
+
+def _edit(i: int) -> bytes:
+    return b"edit\r\n" if i % 2 else b"edit\n"
+
+
+def _named(repo: Path, how: str, folder: bytes, names: list[bytes]) -> list[str]:
+    """FOLDER/NAME committed for each of *names* (LF and CRLF in turn) under core.autocrlf
+    true, branch B made, each edited and saved; *how* run: the lost entries of the loss
+    reports, a file by its place in *names*; undo gives each named file's edit back."""
+    git(repo, "config", "core.autocrlf", "true")
+    paths = [folder + b"/" + n for n in names]
+    for i, p in enumerate(paths):
+        write(repo / os.fsdecode(p), b"one\r\n" if i % 2 else b"one\n")
+    git(repo, "add", "--", os.fsdecode(folder))
+    git(repo, "commit", "-q", "-m", "files")
+    git(repo, "branch", "B")
+    install(repo)
+    for i, p in enumerate(paths):
+        write(repo / os.fsdecode(p), _edit(i))
+    gs(repo, "create", "-m", "before")
+    if how == "checkoutf":
+        git(repo, "checkout", "-f", "B")
+    elif how == "checkoutfiles":
+        git(repo, "checkout", "B", "--", os.fsdecode(folder))
+    else:
+        gs(repo, "run", "--", "git", "stash")
+        gs(repo, "run", "--", "git", "stash", "drop")
+    place = {p: str(i) for i, p in enumerate(paths)}
+    lost = [os.fsencode(x["path"]) for e in json.loads(gs(repo, "losses", "--json").out)
+            for x in e["lost"]]  # fmt: skip
+    named = sorted(place.get(p, repr(p)) for p in lost)
+    if how != "stash":  # (undo there gives the stash entry back)
+        gs(repo, "undo")
+        for i, p in enumerate(paths):
+            if str(i) in named:
+                assert (repo / os.fsdecode(p)).read_bytes() == _edit(i), p
+    return named
+
+
+@pytest.mark.parametrize("how", ["checkoutf", "checkoutfiles", "stash"])
+def test_hostile_names_in_a_folder_with_a_newline_under_autocrlf_are_named_as_plain_ones(
+    tmp_path: Path, how: str
+) -> None:
+    plain = _named(committed_repo(tmp_path / "plain"), how, b"d", PLAIN)
+    hostile = _named(committed_repo(tmp_path / "hostile"), how, b"d\nx", HOSTILE)
+    assert plain, how
+    assert hostile == plain
+
+
+@pytest.mark.parametrize("name", ["a\nb.txt", 'q"\\\n.txt'])
+def test_a_clean_submodule_a_recursing_checkout_moves_is_no_loss_whatever_its_names(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    put_venv_on_path(monkeypatch)
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    git(lib, "init", "-q")
+    (lib / ".gitattributes").write_bytes(b"* text eol=crlf\n")
+    (lib / name).write_bytes(b"one\ntwo\n")
+    git(lib, "add", ".")
+    git(lib, "commit", "-qm", "s1")
+    (lib / name).write_bytes(b"one\ntwo\nthree\n")
+    git(lib, "commit", "-qam", "s2")
+    git(repo, "-c", "protocol.file.allow=always", "submodule", "-q", "add", str(lib), "sub")
+    git(repo, "commit", "-qm", "sub at s2")
+    git(repo, "branch", "b2")
+    git(repo / "sub", "checkout", "-q", "HEAD~1")
+    git(repo, "commit", "-qam", "sub at s1")
+    install(repo)
+    gs(repo, "-m", "before")
+    ran = git(repo, "checkout", "-q", "--recurse-submodules", "b2")
+    assert (repo / "sub" / name).read_bytes() == b"one\r\ntwo\r\nthree\r\n"  # git wrote it
+    assert ran.reports == [], ran.err
+    assert json.loads(gs(repo, "losses", "--json").out) == []
