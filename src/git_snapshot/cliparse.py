@@ -97,6 +97,7 @@ class Parser(argparse.ArgumentParser):
     """argparse, plus "did you mean ...?" for a mistyped command."""
 
     newest_given = False  # restore --newest was read (_Newest): its words are PATHs, no ID
+    id_word: str | None = None  # cat's ID as typed (_IdWord): maybe ID:PATH
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", Formatter)
@@ -108,10 +109,40 @@ class Parser(argparse.ArgumentParser):
         if self.newest_given and message.endswith("arguments are required: ID"):
             # its first PATH fills ID: 'required: ID' named what --newest takes none of
             message = "--newest takes the PATHs to restore, no ID: restore --newest PATH..."
+        if self.id_word is not None and message.endswith("arguments are required: PATH"):
+            # `cat 1:README.md`, git's REV:PATH habit (RED44 F7): read as `cat 1 README.md`
+            from git_snapshot import snapids
+
+            split = snapids.id_and_path(self.id_word)
+            if split is not None:
+                raise _IdPath(self.id_word, *split)
         from git_snapshot import output
 
         message = message.replace(repr(_DASHES)[1:-1], "--").replace(_DASHES, "--")
         super().error(output.one_line(message))  # an argument as typed: one line, escaped
+
+
+class _IdPath(Exception):
+    """cat's one word *word* is ID:PATH (*ident*, *path*): read again as its two words."""
+
+    def __init__(self, word: str, ident: str, path: str) -> None:
+        super().__init__(word)
+        self.word, self.ident, self.path = word, ident, path
+
+
+class _IdWord(argparse.Action):
+    """cat's ID, which its parser remembers for the error of a missing PATH (_IdPath)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, values)
+        if isinstance(parser, Parser):
+            parser.id_word = str(values)
 
 
 class _Newest(argparse._StoreTrueAction):
@@ -389,7 +420,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _json(c, "a JSON array, oldest first")
 
     c = command("cat", "one file's bytes from a snapshot, on stdout")
-    c.add_argument("id", metavar="ID", help="the snapshot (see list), latest~N or @{DATE}")
+    c.add_argument(
+        "id",
+        metavar="ID",
+        action=_IdWord,
+        help="the snapshot (see list), latest~N or @{DATE}",
+    )
     c.add_argument("path", metavar="PATH", help="the file in that snapshot")
     _repo(c)
     _remote(c)
@@ -590,8 +626,24 @@ def _parse(argv: Sequence[str]) -> tuple[str, Args]:
         parser = build_parser()
     if named and named not in _subcommands(parser):  # no such command: the whole tree says so
         parser = build_parser()
-    ns, extra = parser.parse_known_args(words)
+    try:
+        ns, extra = parser.parse_known_args(words)
+    except _IdPath as typed:  # `cat 1:README.md`: as `cat 1 README.md` (after any '--')
+        at = words.index(typed.word)
+        words = [*words[:at], typed.ident, *words[at + 1 :]]
+        if "--" in words[:at]:  # (every word past it a positional one)
+            words.insert(at + 1, typed.path)
+        else:  # (a PATH starting with '-' is no option)
+            words += [] if "--" in words else ["--"]
+            words.insert(words.index("--") + 1, typed.path)
+        ns, extra = parser.parse_known_args(words)
     command = str(ns.command)
+    if command == "show" and isinstance(ns.id, str):
+        from git_snapshot import snapids
+
+        split = snapids.id_and_path(ns.id)
+        if split is not None:  # `show 1:.env`, git's REV:PATH habit (RED44 F7): `show 1 .env`
+            ns.id, ns.paths = split[0], [split[1], *ns.paths]
     if command == "diff" and "--" in words:
         # diff [ID [ID2]] [options] -- PATH...: what follows '--' is paths, wherever the
         # options are (argparse would take them for IDs, or leave them over)

@@ -296,3 +296,26 @@ def looks_like_id(text: str) -> bool:
     except UserError:
         return False
     return True
+
+
+def id_and_path(text: str) -> tuple[str, str] | None:
+    """(ID, PATH) of git's ``REV:PATH`` habit (``1:README.md``, ``latest~2:src/a.c``,
+    ``@{1.hour.ago}:.env``): the part before the first ':' (after ``@{...}``) a plain ID and
+    the rest no ID, so never a qualified ID (``myrepo:12``, ``1:2``); else None."""
+    if text.startswith("@{"):
+        end = text.find("}:")
+        if end < 0:
+            return None
+        cut = end + 1
+    else:
+        cut = text.find(":")
+        if cut <= 0:
+            return None
+    left, right = text[:cut], text[cut + 1 :]
+    if not right or looks_like_id(right):
+        return None
+    try:
+        parse(left)
+    except UserError:
+        return None
+    return left, right

@@ -13,11 +13,13 @@ them as printed); --json, --all and --repo give them from the worktree's top.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import glob
 import os
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
 from git_snapshot import output
@@ -161,6 +163,17 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
                 "; snapshots of other worktrees of this repository hold matching paths, "
                 f"listed by: git snapshot find {output.option('--repo', where.label)} {args}"
             )
+        if not (found or note or json_out) and _wider_finds(
+            store, sources, (lambda: own_snapshots(store, where)) if mine else None, here, pattern
+        ):
+            # `find README` (RED44 F7): a glob on the whole name matched no README.md
+            args = ("-- " if pattern.startswith("-") else "") + output.shell_quote(
+                os.fsencode(f"*{pattern}*")
+            )
+            note = (
+                " (a glob on the whole name; some hold a name containing it, listed by: "
+                f"git snapshot find {args})"
+            )
     iso = _Times()
     if json_out:
         output.print_json([_json(label, run, f, n, all_repos, iso) for label, run, f, n in found])
@@ -179,6 +192,27 @@ def _find(pattern: str, cwd: str, all_repos: bool, json_out: bool, repo_arg: str
         "was; see which paths with: git snapshot verify --read-data"
     )
     return 1
+
+
+def _wider_finds(
+    store: Store,
+    sources: list[str],
+    mine: Callable[[], list[Snapshot]] | None,
+    here: bytes | None,
+    pattern: str,
+) -> bool:
+    """Whether ``*PATTERN*`` matches a path of the snapshots searched (*sources*; *mine*: this
+    worktree's alone, when searched alone) where PATTERN, a glob with no wildcard, matched
+    none; a damaged snapshot is passed over (a courtesy, never find's failure)."""
+    if not pattern or any(c in pattern for c in "*?["):
+        return False
+    match = matcher(f"*{pattern}*", here or b"")
+    for source in sources:
+        snaps = mine() if mine is not None else store.snapshots(source)
+        with contextlib.suppress(CorruptObject):
+            if find(store, snaps, match, by_path=True):
+                return True
+    return False
 
 
 def _quoted(pattern: str) -> str:

@@ -93,7 +93,9 @@ def _watcher(repo: gitrepo.Repo) -> tuple[str | None, bool]:
             pid = registry.ensure(store.path, repo.toplevel, by="install")
             got = instance.await_start(store.path, 2.0) if pid is not None else None
     except Exception as exc:  # the hooks are in place: the watcher is a bonus
-        return f"watcher: not started ({exc}); start it with: git snapshot watch", False
+        # a store refused (under /tmp): `watch` fails the same way until it is moved (RED44 F7)
+        first = "once that is done, " if str(exc).startswith("refusing to keep snapshots") else ""
+        return f"watcher: not started ({exc}); {first}start it with: git snapshot watch", False
     if isinstance(got, str):  # it cannot run: no inotify instance left (RED39 E3)
         return f"watcher: not running: {got}", False
     if pid is None:  # (starting it failed)

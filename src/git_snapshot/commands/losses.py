@@ -60,12 +60,12 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
     if not items:
         # a newcomer after a `reset --hard` looks here first: what no hook reports is found
         # by comparing a snapshot from before it with the worktree
+        ident = compare_with(repo)
+        which = "" if ident == "latest" else f" ({_watchers(ident)})"
         print(
-            "no loss reports for this worktree (git reset --hard, git clean, git stash, git "
-            "stash drop, git checkout -p and git sparse-checkout run no hook and report "
-            "nothing: pick a snapshot from before one in "
-            "'git snapshot list', then see what it holds that the worktree lacks with: "
-            "git snapshot diff ID)"
+            f"no loss reports for this worktree ({no_hook_list(git=True)} run no hook and "
+            f"report nothing: pick a snapshot from before one in 'git snapshot list'{which}, "
+            "then see what it holds that the worktree lacks with: git snapshot diff ID)"
         )
         if gone:
             _print_gone(gone)
@@ -279,7 +279,7 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
         )
     if not group:
         raise UserError(
-            f"no loss report to undo in this worktree (see: git snapshot losses); {NO_HOOK}"
+            f"no loss report to undo in this worktree (see: git snapshot losses); {no_hook(repo)}"
         )
     last = group[-1]
     note = _note(last, undone)  # (the reports of one moment share their note)
@@ -303,10 +303,12 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
             "versions with: git snapshot log PATH"
         )
     _changed_since(repo, cwd, last, group, note)
+    since = _gone_since(repo, cwd, last, group, note, dry_run)
     verb = "would undo" if dry_run else "undoing"
     ids = ", ".join(_id(item) for item in group)
     print(
-        f"{verb}: {last['command']} ({last['when']}), from snapshot{'s' * (len(group) > 1)} {ids}"
+        f"{verb}: {last['command']} ({last['when']}{since}), "
+        f"from snapshot{'s' * (len(group) > 1)} {ids}"
     )
     done: list[Snapshot | None] = []
     away: list[Snapshot | None] = []  # (restores --to a folder of their own: not this worktree)
@@ -339,15 +341,73 @@ def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
     return max(rc, 1 if gone else 0)
 
 
-# what finds a loss that no report names (README.md's recovery words)
-NO_HOOK_FIND = (
-    "a command git runs no hook for (reset --hard, clean, restore -p, stash drop) is in no loss "
-    "report: see what one took with git snapshot diff latest"
+# the git commands no hook runs for, those of README.md's table ("**none**") a user types by
+# hand: one list, which `losses` and `undo` name (RED44 F7: each had its own, both short)
+NO_HOOK_COMMANDS = (
+    "reset --hard",
+    "clean",
+    "restore -p",
+    "stash drop",
+    "checkout -p",
+    "stash clear",
+    "merge --abort",
+    "rebase --abort",
+    "rebase --skip",
+    "cherry-pick",
+    "revert",
+    "sparse-checkout set",
+    "worktree remove",
 )
 NO_HOOK_NEWEST = (
     "bring back the newest saved copy of a file with git snapshot restore --newest PATH"
 )
-NO_HOOK = f"{NO_HOOK_FIND}, and {NO_HOOK_NEWEST}"
+
+
+def no_hook_list(git: bool = False) -> str:
+    """NO_HOOK_COMMANDS, each after 'git ' with *git*."""
+    return ", ".join(("git " if git else "") + c for c in NO_HOOK_COMMANDS)
+
+
+def compare_with(repo: gitrepo.Repo) -> str:
+    """undo_since.compare_with: the ID to compare the worktree with after a command git runs
+    no hook for; 'latest' when it cannot be told."""
+    from git_snapshot.commands import undo_since
+
+    try:
+        with Store() as store:
+            return undo_since.compare_with(store, repo)
+    except Exception:  # a courtesy of the message: never its failure
+        return "latest"
+
+
+def no_hook_find(repo: gitrepo.Repo, short: bool = False) -> str:
+    """What finds a loss that no report names (README.md's recovery words): the snapshot to
+    compare the worktree with, which is not `latest` when the watcher's latest snapshot saved
+    the damage (undo_since.compare_with; RED44 F3: `diff latest` said "no changes"). *short*:
+    the first commands of the list only (a line of a few short ones, RED40 D9)."""
+    ident = compare_with(repo)
+    cmds = f"{', '.join(NO_HOOK_COMMANDS[:4])}, ..." if short else no_hook_list()
+    if ident == "latest":
+        which = "" if short else " (or with an older snapshot from git snapshot list)"
+    elif short:
+        which = " (from before the last change the watcher saw)"
+    else:
+        which = f" ({_watchers(ident)}; or an older one from git snapshot list)"
+    return (
+        f"a command git runs no hook for ({cmds}) is in no loss report: "
+        f"see what one took with git snapshot diff {ident}{which}"
+    )
+
+
+def _watchers(ident: str) -> str:
+    return (
+        f"snapshot {ident}, the newest from before the last change the watcher saw: latest "
+        "holds the worktree as it is now"
+    )
+
+
+def no_hook(repo: gitrepo.Repo) -> str:
+    return f"{no_hook_find(repo)}, and {NO_HOOK_NEWEST}"
 
 
 def _changed_since(
@@ -399,11 +459,71 @@ def _changed_since(
         f"not undone: the latest loss report ({last['command']}, {last['when']}) is older than "
         f"what changed since at the paths it would write back{since}"
     )
-    output.err(NO_HOOK_FIND)
+    output.err(no_hook_find(repo, short=True))
     output.err(NO_HOOK_NEWEST)
     raise UserError(
         "to put that report's versions back all the same (what they replace is kept in a "
         f"snapshot first): {cmds}"
+    )
+
+
+def _gone_since(
+    repo: gitrepo.Repo,
+    cwd: str,
+    last: dict[str, Any],
+    group: list[dict[str, Any]],
+    note: dict[str, Any] | None,
+    dry_run: bool,
+) -> str:
+    """How old the report *last* is and how many snapshots were taken since (', 5m ago; 3
+    snapshots taken since'), said with what undo undoes; and when snapshots taken since hold
+    files now gone from the disk that git cannot give back (undo_since.gone_since: what a
+    `reset --hard` with no report took), a line each with its `restore --newest`, then a
+    refusal (with --dry-run: the lines, and what would be undone): undo puts back the older
+    report's files, which the user may have discarded on purpose, and not the loss they
+    mean (RED44 F4). The restore command of that report, pasted, undoes it all the same."""
+    from git_snapshot.commands import undo_since
+
+    when = float(last.get("time") or 0)
+    after = max(when, float((note or {}).get("time") or 0))
+    mine = [i for i in group if not _elsewhere(i) and not i.get("repo")]
+    named = [os.fsencode(p) for i in mine for p in _named(i)]
+    with Store() as store:
+        taken = undo_since.taken_since(store, repo, after)
+        gone = undo_since.gone_since(store, repo, after, named) if taken else []
+    age = f", {output.age(when)}" if when else ""
+    since = f"; {taken} snapshot{'s' * (taken != 1)} taken since" if taken else ""
+    if not gone:
+        return age + since
+    report = f"the loss report of {output.message(str(last['command']))}"
+    for rel, sid in gone[: undo_since.SHOWN_AT_MOST]:
+        word = output.path_args([losses.rel_to(repo, cwd, rel)])
+        output.err(
+            f"{output.display(losses.rel_to(repo, cwd, rel))}: snapshot {sid}, taken since "
+            f"{report}, holds a version the disk no longer does and git cannot give back; "
+            f"restore it with: git snapshot restore --newest {word}"
+        )
+    if len(gone) > undo_since.SHOWN_AT_MOST:
+        output.err(f"and {len(gone) - undo_since.SHOWN_AT_MOST} more such paths")
+    if dry_run:
+        return age + since
+    cmds = " && ".join(  # (pasted whole into a shell: one after the other)
+        f"git snapshot restore {_id(i)} "
+        + output.path_args([losses.rel_to(repo, cwd, os.fsencode(p)) for p in _named(i)])
+        for i in mine
+    )
+    output.err(
+        f"not undone: the latest loss report ({last['command']}, {last['when']}{age}{since}) "
+        "is older than the loss of what is named above, which a command git runs no hook for "
+        "may have taken (see git snapshot undo --dry-run)"
+    )
+    if not cmds:
+        raise UserError(
+            "to undo that report all the same: git snapshot losses, then git snapshot restore "
+            "ID PATH"
+        )
+    raise UserError(
+        "to undo that report all the same (what it replaces is kept in a snapshot first): " + cmds
     )
 
 
@@ -531,7 +651,7 @@ def _already_undone(
         f"the latest loss report ({last['command']}, {last['when']}) was already undone "
         f"(git snapshot undo, {note.get('when', '?')})"
     )
-    head = f"{done}; {NO_HOOK}"
+    head = f"{done}; {no_hook(repo)}"
     saved = note.get("pre_restore")
     into = last.get("into") or []
     if into or not isinstance(saved, int):  # written elsewhere (--to): nothing of this worktree
@@ -539,7 +659,7 @@ def _already_undone(
         # (the folders the undo wrote into, said with it: after NO_HOOK they read as a part
         # of its `restore --newest PATH` advice, RED40 F note)
         where = f" into {folders}" if into else ""
-        return f"{done}{where}; {NO_HOOK}; older reports: git snapshot losses"
+        return f"{done}{where}; {no_hook(repo)}; older reports: git snapshot losses"
     # (a repair since may have renumbered it: RED34 D8)
     now = losses.now_numbered(held, saved, note.get("pre_restore_time"))
     if now is None:

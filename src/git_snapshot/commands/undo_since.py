@@ -299,3 +299,120 @@ def lines(repo: gitrepo.Repo, cwd: str, command: str, changed: Sequence[Changed]
     if len(changed) > SHOWN_AT_MOST:
         out.append(f"and {len(changed) - SHOWN_AT_MOST} more paths changed since {report}")
     return out
+
+
+DELTA_PATHS_AT_MOST = 20_000  # paths of the deltas since a report looked at (a node_modules)
+CHECKED_AT_MOST = 200  # paths of the watcher's last snapshot compared with the disk
+
+
+def _own_states(store: Store, repo: gitrepo.Repo) -> list[Snapshot]:
+    """This worktree's snapshots as ``latest`` counts them (no stash entry's, no pre-restore
+    one), oldest first."""
+    from git_snapshot import snapids
+
+    key = identity.known_source(store, repo)
+    if key is None:
+        return []
+    own = identity.owner(repo)
+    snaps = [s for s in store.snapshots(key, repo.toplevel) if own(s)]
+    return snapids.passing_restores(snapids.worktree_states(snaps)) if snaps else []
+
+
+def compare_with(store: Store, repo: gitrepo.Repo) -> str:
+    """The ID to compare the worktree with to see what a command git runs no hook for took
+    (RED44 F3): ``latest``, unless the latest is the watcher's and holds what the disk holds
+    at every path it changed (it saved the damage: `diff latest` said "no changes"); then the
+    number of the one before it, taken before the last change the watcher saw."""
+    snaps = _own_states(store, repo)
+    if len(snaps) < 2 or snaps[-1].trigger != "watch":
+        return "latest"
+    newest, before = snaps[-1], snaps[-2]
+    top = os.fsencode(repo.toplevel)
+    try:
+        changes = Trees(store).delta(before.root, newest.root)
+    except CorruptObject:
+        return "latest"
+    checked = 0
+    for rel, fields in changes:
+        e = Entry(*fields) if fields is not None else None
+        if e is not None and e.kind == DIR:
+            continue
+        full = top + b"/" + rel
+        if e is None:
+            if os.path.lexists(full):
+                return "latest"
+        elif not _holds_already(e, full):
+            return "latest"
+        checked += 1
+        if checked >= CHECKED_AT_MOST:
+            break
+    return str(before.id) if checked else "latest"
+
+
+def taken_since(store: Store, repo: gitrepo.Repo, after: float) -> int:
+    """How many of this worktree's snapshots were taken after *after*."""
+    key = identity.known_source(store, repo)
+    if key is None:
+        return 0
+    own = identity.owner(repo)
+    return sum(1 for s in store.snapshots(key, repo.toplevel) if s.created > after and own(s))
+
+
+def gone_since(
+    store: Store, repo: gitrepo.Repo, after: float, named: Sequence[bytes]
+) -> list[tuple[bytes, int]]:
+    """(path, snapshot) for each file or link that a snapshot taken after *after* (a loss
+    report's moment) holds in a version written since, that is gone from the disk now (no
+    file there, or git's version of it: what a `reset --hard` or a `clean` leaves) and that
+    git cannot give back; the snapshot is the newest holding such a version. Paths at or
+    below *named* (what the report's undo writes back) are left out. What `undo` of an older
+    report would pass over in silence (RED44 F4): the loss the user means."""
+    later = _taken_since(store, repo, after)  # newest first
+    if not later:
+        return []
+    key = identity.known_source(store, repo)
+    own = identity.owner(repo)
+    earlier = [
+        s
+        for s in (store.snapshots(key, repo.toplevel) if key is not None else [])
+        if s.created <= after and own(s)
+    ]
+    trees = Trees(store)
+    limit = int(after * 1e9)
+    newer: dict[bytes, list[tuple[int, Entry]]] = {}  # path -> (snapshot, version), newest 1st
+    prev = earlier[-1].root if earlier else b""
+    count = 0
+    for snap in reversed(later):  # oldest first: each one's delta from the one before
+        try:
+            changes = trees.delta(prev, snap.root)
+        except CorruptObject:
+            continue
+        prev = snap.root
+        for rel, fields in changes:
+            if fields is None or count >= DELTA_PATHS_AT_MOST:
+                continue
+            e = Entry(*fields)
+            if e.kind == DIR or e.mtime_ns <= limit or _under(rel, named):
+                continue
+            count += 1
+            newer.setdefault(rel, []).insert(0, (snap.id, e))
+    if not newer:
+        return []
+    top = os.fsencode(repo.toplevel)
+    cands = [rel for rel, vs in newer.items() if not _holds_already(vs[0][1], top + b"/" + rel)]
+    if not cands:
+        return []
+    gits = losses.git_has(repo, (), cands)
+    _checked_out(repo, after, gits)
+    conv = gitrepo.converting(repo, [p for p in cands if gits.get(p)])
+    there = [(p, top + b"/" + p) for p in cands if os.path.lexists(top + b"/" + p)]
+    disk = _disk_ids(repo, [(p, full) for p, full in there if gits.get(p)], gits, conv)
+    present = {p for p, _ in there}
+    # gone: no file there, or git's version of it (else: the user's later work, kept)
+    gone = [p for p in cands if p not in present or disk.get(p) in gits.get(p, set())]
+    newests = _newest_not_gits(store, repo, later, {p: newer[p] for p in gone}, gits, conv)
+    return sorted(newests.items())
+
+
+def _under(rel: bytes, named: Sequence[bytes]) -> bool:
+    return any(not n or rel == n or rel.startswith(n + b"/") for n in named)
