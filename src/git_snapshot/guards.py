@@ -685,7 +685,7 @@ def _index_state(repo: gitrepo.Repo) -> _Index:
         else:
             stage0[path] = (int(mode, 8), oid.decode("ascii"))
     on_disk = set(_split_z(gitrepo.run_git(repo.toplevel, "ls-files", "-m", "-z")))
-    cached: set[bytes] = set()
+    cached = set(stage0)  # (HEAD unborn: every version the index holds is staged)
     if gitrepo.rev(repo, "HEAD"):
         out = gitrepo.run_git(repo.toplevel, "diff-index", "--cached", "--name-only", "-z", "HEAD")
         cached = set(_split_z(out))
@@ -728,6 +728,135 @@ def _blobs_snapshot(
     os.makedirs(dest)
     gitoverlay._write_blobs(repo, dest, blobs)
     return int(_git_versions(store, repo, dest, message, {"head": head}, lambda rel: True).id)
+
+
+@dataclass(frozen=True)
+class StagedSaved:
+    """This worktree's staged versions that differ from both HEAD and the file (git add, then
+    an edit: a version only the index holds), saved before ``run``'s command
+    (:func:`save_staged`)."""
+
+    snapshot: int
+    blobs: list[tuple[bytes, int, str]]  # (path, git mode, blob id)
+    stashes: list[str]  # the stash entries before the command, newest first
+
+
+def save_staged(store: Store, repo: gitrepo.Repo, message: str) -> StagedSaved | None:
+    """A snapshot of the worktree *repo*'s staged versions that differ from both HEAD and the
+    file (their blobs, written as git checks them out), or None when there is none: what
+    only the index holds, which `reset --hard`, `checkout -f B`, `switch --discard-changes`,
+    `restore --staged`, `rm -f`, `checkout HEAD -- PATH`, `reset`, `read-tree`, `add` (and
+    stash drop, worktree remove: the guard's own) throw away, where no snapshot of the files
+    has it (red44 F2). Taken before the worktree's snapshot, which stays its newest. One
+    ``diff-index --cached --quiet`` when nothing is staged (ls-files when HEAD is unborn);
+    three git calls more (:func:`_index_state`) when something is."""
+    top = repo.toplevel
+    if gitrepo.head(repo) is None:  # (unborn: whatever the index holds is staged)
+        if not gitrepo.run_git(top, "ls-files", "-z", check=False):
+            return None
+    elif gitrepo._run(top, ["diff-index", "--cached", "--quiet", "HEAD"]).returncode != 1:
+        return None  # (0: nothing staged; an error: nothing known, as before)
+    index = _index_state(repo)
+    if not index.staged:
+        return None
+    with store.scratch() as scratch:
+        sid = _blobs_snapshot(store, repo, index.staged, message, scratch, gitrepo.head(repo))
+    return StagedSaved(sid, index.staged, worktree.stash_ids(repo))
+
+
+STAGED_STASHES_AT_MOST = 4  # stash entries the command made whose index staged_thrown reads
+
+
+def staged_thrown(repo: gitrepo.Repo, saved: StagedSaved) -> list[bytes]:
+    """The paths of *saved*'s staged versions that git no longer holds after the command: not
+    in the index (at any path: `git mv` moves it), not the file on disk (as git would store
+    it: `checkout -- PATH` wrote it there), not in HEAD's commit at that path (committed), not
+    in the index of a stash entry the command made (`git stash`). An ls-files -s, and only
+    for those not in the index: a hash-object, an ls-tree or a few."""
+    from git_snapshot import gitextra
+    from git_snapshot import hashes
+    from git_snapshot.gitrepo import _split_z
+
+    top = repo.toplevel
+    listed = gitrepo.run_git(top, "ls-files", "-s", "-z", check=False)
+    held: set[str] = set()  # (the blob ids the index holds, at any path and stage)
+    for rec in _split_z(listed):
+        words = rec.partition(b"\t")[0].split(b" ")
+        if len(words) == 3:
+            held.add(words[1].decode("ascii", "replace"))
+    todo = [b for b in saved.blobs if b[2] not in held]
+    if not todo:
+        return []
+    files = [p for p, mode, _ in todo if mode != gitrepo.MODE_SYMLINK]
+    on_disk = gitextra.clean_path_ids(repo, [p for p in files if not _is_link(top, p)])
+
+    def kept(p: bytes, mode: int, oid: str) -> bool:
+        if mode != gitrepo.MODE_SYMLINK:
+            return on_disk.get(p) == oid
+        try:
+            return hashes.blob_id(os.readlink(os.path.join(os.fsencode(top), p))) == oid
+        except OSError:
+            return False
+
+    todo = [b for b in todo if not kept(*b)]
+    new: list[str] = []
+    for oid in worktree.stash_ids(repo):
+        if oid in saved.stashes or len(new) >= STAGED_STASHES_AT_MOST:
+            break
+        new.append(f"{oid}^2")
+    head = gitrepo.head(repo)
+    for rev in ([head] if head else []) + new:
+        if not todo:
+            break
+        try:
+            there = gitextra.tree_entries(repo, rev, [p for p, _, _ in todo])
+        except (gitrepo.GitError, UserError):  # (not known: named)
+            continue
+        todo = [b for b in todo if there.get(b[0], (0, ""))[1] != b[2]]
+    return [p for p, _, _ in todo]
+
+
+def _is_link(top: str, rel: bytes) -> bool:
+    return os.path.islink(os.path.join(os.fsencode(top), rel))
+
+
+def staged_report(
+    repo: gitrepo.Repo, saved: StagedSaved, paths: list[bytes], command: str, here: str, now: float
+) -> Dropped:
+    """The line that names the staged versions at *paths* (:func:`staged_thrown`) that
+    *command* threw away, with the restore command that writes them into a folder beside the
+    worktree (over the file, it would write over the version the worktree holds now), pasted
+    in *here*; and its loss-log entry, at the moment *now* of the command's own report:
+    ``undo`` puts back both, this one into that folder."""
+    from git_snapshot import losses
+
+    away = not here or not losses.in_worktree(repo, here)
+    prefix = f"-C {output.shell_quote(os.fsencode(repo.toplevel))} " if away else ""
+    side = os.path.join(os.path.dirname(repo.toplevel), f"staged-{saved.snapshot}")
+    dest = _free_dir(side)
+    n = len(paths)
+    versions = "version that" if n == 1 else "versions that"
+    shown = ", ".join(losses.fold([losses.rel_to(repo, here or repo.toplevel, p) for p in paths]))
+    to = output.shell_quote(os.fsencode(dest if away else os.path.relpath(dest, here)))
+    line = (
+        f"git-snapshot: {output.message(command)} threw away {n} staged {versions} differed "
+        f"from both HEAD and the file: {shown} (saved in snapshot {saved.snapshot}; restore "
+        f"with: git snapshot {prefix}restore {saved.snapshot} --to {to})"
+    )
+    entry = {
+        "when": output.iso(now),
+        "time": now,
+        "command": command,
+        "snapshot": saved.snapshot,
+        "exact": True,
+        "lost": [
+            {"path": os.fsdecode(p), "kind": "staged", "status": "thrown away"} for p in paths
+        ],
+        "unsaved": [],
+        "restore": [],
+        "to": dest,
+    }
+    return Dropped(line, entry)
 
 
 def _gone(repo: gitrepo.Repo, t: Target) -> bool:

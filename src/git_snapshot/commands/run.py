@@ -4,6 +4,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -45,6 +46,9 @@ def cmd_run(
     guarded = guards.protect(repo, cmd, cwd)
     with Store() as store:
         cfg = worktree.settings(repo)
+        # the versions only the index holds (staged, then edited): before the worktree's own
+        # snapshot, which stays its newest; what CMD throws away of them is named after it
+        staged = _save_staged(store, repo, message or said)
         res = worktree.take(store, repo, trigger="run", message=message or said, cfg=cfg)
         losses.note_checked(store, repo, res.snapshot.id, "run")
         worktree.apply_retention(store, repo, cfg)
@@ -108,10 +112,17 @@ def cmd_run(
             f"{top} {snap.id} --to {top}"
         )
         return rc
+    now = time.time()  # (the moment of CMD's reports: `undo` puts back all of them)
+    thrown = _staged_thrown(repo, staged, said, here, now)
+    if thrown is not None:
+        with Store() as store:
+            losses.append(store, repo, thrown.entry)
     try:
-        report = _report(repo, snap, said, revs, edits, clean, stashes, mark)
+        report = _report(repo, snap, said, revs, edits, clean, stashes, mark, now)
     except UserError as exc:  # the command's status still counts
         output.err(f"could not check what the command destroyed: {exc}")
+        if thrown is not None:
+            print(thrown.line, file=sys.stderr, flush=True)
         return rc
     if json_out:
         output.print_json(
@@ -121,15 +132,45 @@ def cmd_run(
                 "exit_code": rc,
                 "losses": report.as_json() if report else None,
                 "guarded": [d.line for d in dropped],
+                "staged": thrown.line if thrown is not None else None,
             }
         )
         return rc
     # on stderr, as the hooks' and the line before CMD: stdout is CMD's (run -- CMD > out
     # wrote the report into the user's file: RED30); paths as typed where the user is
     lines = [d.line for d in dropped]
-    for line in [*lines, *(report.lines(repo, here) if report else [])]:
+    lines += report.lines(repo, here) if report else []
+    for line in [*lines, *([thrown.line] if thrown is not None else [])]:
         print(line, file=sys.stderr, flush=True)
     return rc
+
+
+def _save_staged(store: Store, repo: gitrepo.Repo, what: str) -> guards.StagedSaved | None:
+    """guards.save_staged, before CMD: a version that cannot be saved is said, not skipped."""
+    try:
+        return guards.save_staged(store, repo, f"{what} (staged versions only the index held)")
+    except (gitrepo.GitError, UserError) as exc:
+        output.err(f"could not save the staged versions only the index holds: {exc}")
+        return None
+
+
+def _staged_thrown(
+    repo: gitrepo.Repo, staged: guards.StagedSaved | None, said: str, here: str, now: float
+) -> guards.Dropped | None:
+    """The line and loss-log entry of the staged versions *staged* held that CMD threw away
+    (guards.staged_thrown); None when it threw none away. Not known: the line says where
+    they are."""
+    if staged is None:
+        return None
+    try:
+        paths = guards.staged_thrown(repo, staged)
+    except (gitrepo.GitError, UserError, OSError) as exc:
+        output.err(
+            f"could not check which staged versions {said} threw away ({exc}): they are in "
+            f"snapshot {staged.snapshot}"
+        )
+        return None
+    return guards.staged_report(repo, staged, paths, said, here, now) if paths else None
 
 
 def _shell_dir() -> str:
@@ -198,6 +239,7 @@ def _report(
     clean: set[bytes],
     stashes: Sequence[str] = (),
     mark: _Mark | None = None,
+    when: float | None = None,
 ) -> losses.Report:
     with Store() as store:
         found = losses.find(store, repo, snap, None, revs)
@@ -208,7 +250,7 @@ def _report(
         unsaved = _unsaved(repo, snap, edits, clean, mark)
         named = {p for p, _ in unsaved}
         unsaved += [x for x in losses.discarded_edits(repo, snap, edits, revs) if x[0] not in named]
-        report = losses.report_of(store, repo, what, snap, True, found, unsaved)
+        report = losses.report_of(store, repo, what, snap, True, found, unsaved, when)
         if report:
             losses.record(store, repo, report)
     return report
