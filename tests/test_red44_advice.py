@@ -118,9 +118,10 @@ def test_undo_after_an_unreported_reset_names_its_loss_and_writes_nothing(
     undo = gs(r, "undo", rc=1)
     for ran in (dry, undo):
         (line,) = [ln for ln in ran.err_lines if ln.startswith("git-snapshot: b.txt:")]
-        assert f"snapshot {later}" in line and "git snapshot restore --newest b.txt" in line
+        assert f"snapshot {later} holds it" in line and "restore --newest b.txt" in line
     assert (r / "a.txt").read_bytes() == b"one\n"  # nothing written
     assert "1 snapshot taken since" in undo.err and "--dry-run" in undo.err, undo.err
+    assert all(len(line) <= 200 for line in undo.err_lines), undo.err  # (RED40 D9)
     # the line's command gives back the loss the user meant
     cmd = undo.err.split("restore it with: ", 1)[1].splitlines()[0]
     subprocess.run(shlex.split(cmd), cwd=r, check=True, capture_output=True)

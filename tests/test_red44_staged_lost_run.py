@@ -100,3 +100,21 @@ def test_undo_puts_the_staged_version_in_the_folder_the_line_names(repo: Path) -
     gs(r, "undo")
     assert (r / "f.txt").read_bytes() == V2
     assert (r / found[2] / "f.txt").read_bytes() == V1
+
+
+def test_a_staged_version_on_an_unborn_branch_is_saved(tmp_path: Path) -> None:
+    """No commit yet: every version the index holds is staged (diff-index against no HEAD)."""
+    r = tmp_path / "unborn"
+    git(tmp_path, "init", "-q", "-b", "main", str(r))
+    install(r)
+    (r / "f.txt").write_bytes(V1)
+    git(r, "add", "f.txt")
+    (r / "f.txt").write_bytes(V2)
+    ran = gs(r, "run", "--", "git", "rm", "-q", "--cached", "-f", "f.txt")
+    assert _restored(r, ran) == V1
+
+
+def test_a_staged_version_git_mv_moved_is_not_named(repo: Path) -> None:
+    r = _staged(repo)
+    ran = gs(r, "run", "--", "git", "mv", "f.txt", "g.txt")
+    assert "staged version" not in ran.err, ran.err

@@ -499,9 +499,9 @@ def _gone_since(
     for rel, sid in gone[: undo_since.SHOWN_AT_MOST]:
         word = output.path_args([losses.rel_to(repo, cwd, rel)])
         output.err(
-            f"{output.display(losses.rel_to(repo, cwd, rel))}: snapshot {sid}, taken since "
-            f"{report}, holds a version the disk no longer does and git cannot give back; "
-            f"restore it with: git snapshot restore --newest {word}"
+            f"{output.display(losses.rel_to(repo, cwd, rel))}: gone from the disk since {report}"
+            f" (snapshot {sid} holds it, git does not); restore it with: "
+            f"git snapshot restore --newest {word}"
         )
     if len(gone) > undo_since.SHOWN_AT_MOST:
         output.err(f"and {len(gone) - undo_since.SHOWN_AT_MOST} more such paths")
@@ -512,10 +512,9 @@ def _gone_since(
         + output.path_args([losses.rel_to(repo, cwd, os.fsencode(p)) for p in _named(i)])
         for i in mine
     )
-    output.err(
+    output.err(  # (a command git runs no hook for took it: a reset --hard, a clean)
         f"not undone: the latest loss report ({last['command']}, {last['when']}{age}{since}) "
-        "is older than the loss of what is named above, which a command git runs no hook for "
-        "may have taken (see git snapshot undo --dry-run)"
+        "is older than that loss (see: git snapshot undo --dry-run)"
     )
     if not cmds:
         raise UserError(
