@@ -23,7 +23,9 @@ _REPORT = re.compile(
     r"(?P<what>.+?) destroyed (?P<kinds>.+?): (?P<names>.+) "
     r"\((?:saved in snapshot (?P<id>\d+)|an earlier version, saved \S+ ago, is in snapshot "
     r"(?P<old>\d+); later edits, if any, were not saved); "
-    r"restore with: (?P<cmd>git snapshot restore .+)\)$"
+    # (the store named when the repository has snapshots in another store too: RED44 F1; the
+    # command is run in the test's store)
+    r"restore with: (?:GIT_SNAPSHOT_STORE=(?:'[^']*'|\S+) )?(?P<cmd>git snapshot restore .+)\)$"
 )
 
 

@@ -91,6 +91,7 @@ def _restore(a: Args) -> int:
         newest=a.flag("newest"),
         json_out=a.flag("json"),
         remote=a.maybe_text("remote"),
+        this_store=a.flag("this_store"),
     )
 
 
@@ -165,7 +166,7 @@ def _losses(a: Args) -> int:
 def _undo(a: Args) -> int:
     from git_snapshot.commands.losses import cmd_undo
 
-    return cmd_undo(cwd=a.cwd, dry_run=a.flag("dry_run"))
+    return cmd_undo(cwd=a.cwd, dry_run=a.flag("dry_run"), this_store=a.flag("this_store"))
 
 
 def _install(a: Args) -> int:
@@ -213,6 +214,7 @@ def _cat(a: Args) -> int:
         path=a.text("path"),
         repo_arg=a.maybe_text("repo"),
         remote=a.maybe_text("remote"),
+        this_store=a.flag("this_store"),
     )
 
 

@@ -186,6 +186,15 @@ def _message(c: argparse.ArgumentParser) -> None:
     c.add_argument("-m", "--message", default="", help="a note to find the snapshot by later")
 
 
+def _this_store(c: argparse.ArgumentParser) -> None:
+    c.add_argument(
+        "--this-store",
+        action="store_true",
+        help="this store's snapshot, also when the repository has snapshots of that number "
+        "in another store (GIT_SNAPSHOT_STORE set elsewhere)",
+    )
+
+
 def _repo(c: argparse.ArgumentParser) -> None:
     c.add_argument(
         "--repo",
@@ -340,6 +349,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     c.add_argument("--dry-run", action="store_true", help="list what would change")
     c.add_argument("--delete", action="store_true", help="also delete files not in the snapshot")
     c.add_argument("--here", action="store_true", help="into this worktree, whichever took it")
+    _this_store(c)
     c.add_argument(
         "--newest",
         action=_Newest,
@@ -408,6 +418,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     c = command("undo", "restore what the latest loss report named")
     c.add_argument("--dry-run", action="store_true", help="list what would change")
+    _this_store(c)
 
     command("install", "install the plain git hooks in this repository")
     command("uninstall", "remove them, putting back what was there")
@@ -427,6 +438,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         help="the snapshot (see list), latest~N or @{DATE}",
     )
     c.add_argument("path", metavar="PATH", help="the file in that snapshot")
+    _this_store(c)
     _repo(c)
     _remote(c)
 

@@ -920,6 +920,15 @@ class Dropped:
     entry: dict[str, Any]
 
 
+def _store_named(repo: gitrepo.Repo) -> str:
+    """The store named before `git snapshot` when the repository has snapshots in another
+    store too (whichstore.prefix): the one this command's snapshots went to."""
+    from git_snapshot import whichstore
+    from git_snapshot.store import location
+
+    return whichstore.prefix(repo.common_dir, location.store_dir(ephemeral_ok=True))
+
+
 def report(repo: gitrepo.Repo, guarded: Guarded, cwd: str, here: str) -> list[Dropped]:
     """After the command (run in *cwd*): one line for each target it destroyed, naming what
     it held and the restore command that brings it back, pasted in *here*, where the user is
@@ -935,6 +944,8 @@ def report(repo: gitrepo.Repo, guarded: Guarded, cwd: str, here: str) -> list[Dr
     # (RED30: pasted there, it restored the other repository's snapshot of that number)
     away = not here or not losses.in_worktree(repo, here)
     prefix = f"-C {output.shell_quote(os.fsencode(repo.toplevel))} " if away else ""
+    named = _store_named(repo)  # (another store's numbers are other snapshots: RED44 F1)
+    sure = "--this-store " if named else ""  # (whichstore.sure)
     # one moment for every target of the command: `undo` puts back all of them (a stash
     # clear's entries, each in its own folder), as the reports of one hook (RED33 A3)
     now = time.time()
@@ -965,7 +976,7 @@ def report(repo: gitrepo.Repo, guarded: Guarded, cwd: str, here: str) -> list[Dr
         also += f", its staged versions{of} in snapshot {s.staged}" if s.staged else ""
         line = (
             f"git-snapshot: {command} {verb} {what}{held}: saved in snapshot {s.snapshot}{also}; "
-            f"restore with: git snapshot {prefix}restore {s.snapshot} --to "
+            f"restore with: {named}git snapshot {prefix}restore {sure}{s.snapshot} --to "
             f"{output.shell_quote(os.fsencode(dest if away else os.path.relpath(dest, here)))}"
         )
         entry = {

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from git_snapshot import gitrepo
 from git_snapshot import hashes
 from git_snapshot import output
+from git_snapshot import whichstore
 from git_snapshot.hooks import EVERYWHERE as EVERYWHERE  # hooks look for them without
 from git_snapshot.hooks import UNSEEN as UNSEEN  # this module
 from git_snapshot.store import Snapshot
@@ -1683,6 +1684,7 @@ class Report:
         "restore",
         "saved_at",
         "snapshot",
+        "store",
         "unsaved",
         "when",
     )
@@ -1697,8 +1699,10 @@ class Report:
         unsaved: list[tuple[bytes, str]] | None = None,  # (path, why) in no snapshot
         when: float | None = None,
         restore: list[bytes] | None = None,  # what the restore command names (restore_paths)
+        store: str | None = None,  # the store holding *snapshot* (its path), when known
     ) -> None:
         self.restore = restore
+        self.store = store
         self.command = command
         self.snapshot = snapshot
         self.saved_at = saved_at
@@ -1736,6 +1740,9 @@ class Report:
             ]
             args = output.path_args(words)
             where_to = f"-C {output.shell_quote(top)} " if outside else ""
+            # the store named when the repository is snapshotted into another one too, where
+            # the same number is another snapshot (RED44 F1)
+            named = whichstore.prefix(repo.common_dir, self.store)
             # not exact: the snapshot was not checked right before the command: DESIGN.md's
             # words for a copy that may be older
             where = (
@@ -1747,7 +1754,8 @@ class Report:
             out.append(
                 f"git-snapshot: {output.message(self.command)} destroyed "
                 f"{describe(self.losses)}: {names} "
-                f"({where}; restore with: git snapshot {where_to}restore {self.snapshot} {args})"
+                f"({where}; restore with: {named}git snapshot {where_to}restore "
+                f"{whichstore.sure(named)}{self.snapshot} {args})"
             )
         for why in sorted({why for _, why in self.unsaved}):
             paths = [rel_to(repo, cwd, p) for p, w in self.unsaved if w == why]
@@ -1803,7 +1811,7 @@ def report_of(
         restore = restore_paths(store, snap.root, found, top) if found else None
     except CorruptObject:  # a damaged folder of *snap*: the lost paths one by one
         restore = None
-    return Report(command, snap.id, snap.created, exact, found, unsaved, when, restore)
+    return Report(command, snap.id, snap.created, exact, found, unsaved, when, restore, store.path)
 
 
 def _count(kind: str, folders: bool, n: int) -> str:
@@ -2369,9 +2377,25 @@ def named_line(entry: Mapping[str, Any]) -> str:
 AWAY = "git-snapshot: while you were away: "
 
 
-def hold(repo: gitrepo.Repo, lines: Sequence[str]) -> None:
+# a line of the UNSEEN file that says which store the lines after it are of (hold's *store*):
+# MARK and a JSON object {"store": path or null, "snapshot": [number, created] or null}
+# (no report line starts so: each starts with "git-snapshot: ")
+MARK = "git-snapshot-store\t"
+
+
+def hold(
+    repo: gitrepo.Repo,
+    lines: Sequence[str],
+    store: str | None = None,
+    snapshot: tuple[int, float] | None = None,
+) -> None:
     """Keep *lines* (a report printed where nobody could see it: pre-commit hides a passing
-    hook's output, and there was no terminal) for the next git-snapshot command here."""
+    hook's output, and there was no terminal) for the next git-snapshot command here.
+    *store*: the store (its path) whose snapshot numbers they name, *snapshot* (number,
+    created) one of them, which tells that store moved elsewhere: a command of another store
+    prints them with that store named (take_unseen; RED44 F1)."""
+    mark = {"store": store, "snapshot": list(snapshot) if snapshot else None}
+    lines = [MARK + json.dumps(mark), *lines]  # (a store of null: lines of no store told)
     _hold_at(os.path.join(repo.git_dir, UNSEEN), lines)
 
 
@@ -2400,14 +2424,55 @@ def _hold_at(path: str, lines: Sequence[str]) -> None:
                 os.close(fd)
 
 
-def take_unseen(repo: gitrepo.Repo) -> list[str]:
-    """The lines :func:`hold` kept for this worktree, handed out once."""
-    return _claim(os.path.join(repo.git_dir, UNSEEN))
+def take_unseen(repo: gitrepo.Repo, store: str | None = None) -> list[str]:
+    """The lines :func:`hold` kept for this worktree, handed out once, to a command using the
+    store at *store* (None: the one the environment names). Lines held with another store's
+    mark are that store's: their commands name it (its numbers are other snapshots here)."""
+    out = []
+    theirs: str | None = None
+    for line in _claim(os.path.join(repo.git_dir, UNSEEN)):
+        if line.startswith(MARK):
+            theirs = _marked_store(line, repo, store)
+        elif theirs is None:
+            out.append(AWAY + line.removeprefix("git-snapshot: "))
+        else:
+            said = whichstore.name_store(line.removeprefix("git-snapshot: "), theirs)
+            out.append(f"{AWAY[:-2]} (store {theirs}): {said}")
+    return out
+
+
+def _marked_store(line: str, repo: gitrepo.Repo, store: str | None) -> str | None:
+    """The store of a MARK line when it is another than *store* (None: this one's, or no
+    store can be told)."""
+    try:
+        mark = json.loads(line[len(MARK) :])
+        theirs = mark["store"]
+        if not isinstance(theirs, str):
+            return None
+        if store is None:
+            from git_snapshot.store import location
+
+            store = location.store_dir(ephemeral_ok=True)
+        if os.path.realpath(theirs) == os.path.realpath(store):
+            return None
+        snap = mark.get("snapshot")
+        if snap and not os.path.isdir(theirs):
+            # moved, restored from a backup under another path: this store's snapshot of
+            # that number was taken then (as a stopped merge's note: stopped._ours)
+            mine = whichstore.snapshot_in(store, repo, int(snap[0]))
+            if mine is not None and mine.created == snap[1]:
+                return None
+        return theirs
+    except Exception:
+        return None
 
 
 def take_everywhere(losses_dir: str) -> list[str]:
     """The lines :func:`hold_everywhere` kept, handed out once."""
-    return _claim(os.path.join(losses_dir, EVERYWHERE))
+    return [
+        AWAY + ln.removeprefix("git-snapshot: ")
+        for ln in _claim(os.path.join(losses_dir, EVERYWHERE))
+    ]
 
 
 def _claim(path: str) -> list[str]:
@@ -2429,5 +2494,4 @@ def _claim(path: str) -> list[str]:
     except OSError:
         return []
     text = raw.decode("utf-8", "surrogateescape")
-    prefix = "git-snapshot: "
-    return [AWAY + ln.removeprefix(prefix) for ln in text.splitlines() if ln.strip()]
+    return [ln for ln in text.splitlines() if ln.strip()]

@@ -7,6 +7,7 @@ import time
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
+from git_snapshot import whichstore
 from git_snapshot.ctx import record
 from git_snapshot.errors import UserError
 from git_snapshot.store import location
@@ -368,6 +369,9 @@ def take(
         options=opts,
         skip_if_unchanged=skip_if_unchanged,
     )
+    # the stores this repository is snapshotted into: with two, a printed command names its
+    # store, a bare id both have is refused (whichstore; RED44 F1)
+    whichstore.note(repo.common_dir, store.path)
     if use is not None:
         use.result(res)  # what changed since the base: the prepared tree's changes too
     if plan is not None:

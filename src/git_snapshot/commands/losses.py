@@ -254,12 +254,37 @@ def _undone(item: dict[str, Any]) -> str:
     return f" (undone {item['undone']})" if item.get("undone") else ""
 
 
-def cmd_undo(*, cwd: str, dry_run: bool = False) -> int:
+def _newer_elsewhere(store: Store, repo: gitrepo.Repo, latest: dict[str, Any] | None) -> None:
+    """Refuse when another store this repository is snapshotted into (whichstore) holds a
+    loss report of this worktree newer than this store's latest: a git using that store
+    reported it, and undo here put back an older one, or found none (RED44 F1)."""
+    from git_snapshot import whichstore
+
+    mine = float(latest.get("time") or 0) if latest else 0.0
+    for other in whichstore.others(repo.common_dir, store.path):
+        try:
+            with Store(other) as theirs:
+                reports = losses.reports(losses.log_lines(theirs, repo))
+        except Exception:
+            continue
+        if reports and float(reports[-1].get("time") or 0) > mine:
+            last = reports[-1]
+            raise UserError(
+                f"the latest loss report of this worktree ({last.get('command')}, "
+                f"{last.get('when')}) is in store {other}, not in this one ({store.path}): "
+                f"undo it with: {whichstore.quoted(other)} git snapshot undo; to undo this "
+                "store's latest, add --this-store"
+            )
+
+
+def cmd_undo(*, cwd: str, dry_run: bool = False, this_store: bool = False) -> int:
     repo = repo_at(cwd)
     with Store() as store:
         log = losses.log_lines(store, repo, moved=True)
         every = losses.reports(log)
         items = [i for i in every if i.get("lost")]
+        if not this_store:
+            _newer_elsewhere(store, repo, every[-1] if every else None)
         held = _held(store, repo)
         undone = losses.undone(log)
         group = _moment(items)
@@ -614,6 +639,7 @@ def _undo_one(
             paths=_named(last),
             dry_run=dry_run,
             done=done,
+            this_store=True,  # (this store's report names this store's snapshot)
         )
     if to and last.get("removed_worktree"):
         return cmd_restore(
@@ -623,17 +649,28 @@ def _undo_one(
             paths=_named(last),  # as its printed command names them (from top)
             dry_run=dry_run,
             done=done,
+            this_store=True,  # (this store's report names this store's snapshot)
         )
     if to:
         return cmd_restore(
-            cwd=top, snapshot_id=str(last["snapshot"]), to=str(to), dry_run=dry_run, done=done
+            cwd=top,
+            snapshot_id=str(last["snapshot"]),
+            to=str(to),
+            dry_run=dry_run,
+            done=done,
+            this_store=True,
         )
     # the paths the report names (never the whole tree, which would also put back what
     # the command changed on purpose)
     # (absolute, so that its report names them as typed here)
     paths = [os.path.join(top, p) for p in _named(last)]
     return cmd_restore(
-        cwd=cwd, snapshot_id=str(last["snapshot"]), paths=paths, dry_run=dry_run, done=done
+        cwd=cwd,
+        snapshot_id=str(last["snapshot"]),
+        paths=paths,
+        dry_run=dry_run,
+        done=done,
+        this_store=True,
     )
 
 

@@ -65,6 +65,27 @@ from git_snapshot.words import first_of
 SHOWN = 20  # paths listed one per line before a count takes over
 
 
+def refuse_other_store(
+    store: Store,
+    repo: gitrepo.Repo | None,
+    snapshot_id: str,
+    repo_arg: str | None,
+    snap: Snapshot,
+    verb: str,
+) -> None:
+    """Refuse a bare snapshot number of this repository that another store it is
+    snapshotted into also has (whichstore.ambiguous): a report printed by a git using that
+    store names that one, and pasted here it restored this store's, another version,
+    silently (RED44 F1). --this-store says this store's is meant."""
+    if repo is None or repo_arg is not None or not snapshot_id.strip().isdigit():
+        return
+    from git_snapshot import whichstore
+
+    why = whichstore.ambiguous(store, repo, snap, verb)
+    if why is not None:
+        raise UserError(why)
+
+
 def refuse_git_dir(repo: gitrepo.Repo | None, target: str) -> None:
     """Restore never writes into a repository's git directory, not even with --to: neither
     the one it runs in nor the one holding *target*."""
@@ -184,6 +205,7 @@ def cmd_restore(
     json_out: bool = False,
     remote: str | None = None,
     done: list[Snapshot | None] | None = None,
+    this_store: bool = False,
 ) -> int:
     """Restore; a restore that wrote (not a dry run) appends its pre-restore snapshot (None:
     none was taken) to *done*, when given, even when damage made it exit 1."""
@@ -205,6 +227,8 @@ def cmd_restore(
     ran = [dry_run]  # whether the restore proper ran (its own line for an interrupt)
     with open_store(remote) as store, store.lock(), _stops_as_ctrl_c(lambda: not ran[0]):
         where, snap = choose(store, cwd, snapshot_id, repo_arg)
+        if not this_store and remote is None:
+            refuse_other_store(store, mine, snapshot_id, repo_arg, snap, "restore")
         into = None if to else _in_place(where, snap, mine, here)
         if remote is not None and into is not None and not dry_run:
             raise UserError(

@@ -735,6 +735,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     from git_snapshot import identity
     from git_snapshot import losses
     from git_snapshot import output
+    from git_snapshot import whichstore
     from git_snapshot.errors import UserError
     from git_snapshot.store.objects import DIR
     from git_snapshot.worktree import IGNORED
@@ -826,6 +827,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
         exact=exact,
         losses=gone,
         when=burst.ended,
+        store=store.path,
     )
     paths = [x.path for x in gone]
     common = _common_folder(paths)
@@ -859,8 +861,11 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
         removed=removed,
         lost_events=burst.lost_events,
         replaced=replaced,
+        # with another store of the repository, its numbers are other snapshots (RED44 F1)
+        named=whichstore.prefix(repo.common_dir, store.path),
     )
-    losses.hold(repo, [line])
+    # held with its store: printed by a command of another store with this one named
+    losses.hold(repo, [line], store.path, (snap.id, snap.created))
     notify(line)
     return entry
 
@@ -1181,9 +1186,11 @@ def message(
     lost_events: bool = False,
     replaced: str | None = None,
     older: list[bytes] | None = None,
+    named: str = "",
 ) -> str:
     """ "git-snapshot: 3,512 files under packages/ were deleted at 10:42; saved in snapshot
-    88; restore with: git snapshot -C /w restore 88 packages/" (-C: works from any folder)."""
+    88; restore with: git snapshot -C /w restore 88 packages/" (-C: works from any folder).
+    *named*: what goes before each `git snapshot` (the store: whichstore.prefix)."""
     from git_snapshot import losses
     from git_snapshot import output
 
@@ -1203,7 +1210,8 @@ def message(
     )
     here = output.shell_quote(os.fsencode(toplevel))
     name = f"{replaced}:{snapshot}" if replaced is not None else str(snapshot)
-    cmd = f"git snapshot -C {here} restore {output.shell_quote(os.fsencode(name))}"
+    sure = "--this-store " if named else ""  # (whichstore.sure)
+    cmd = f"{named}git snapshot -C {here} restore {sure}{output.shell_quote(os.fsencode(name))}"
     if removed is not None:  # written back where it was (restore --to makes the folder)
         cmd += f" --to {output.shell_quote(os.fsencode(removed))}"
         what = f"{what} in the removed worktree {output.display(os.fsencode(removed))}"
@@ -1228,11 +1236,12 @@ def message(
         + (
             "; events were lost (inotify queue overflow): more may have gone than named; "
             + (
-                f"compare with: git snapshot -C {here} diff {snapshot} --stat"
+                f"compare with: {named}git snapshot -C {here} diff {snapshot} --stat"
                 if removed is None and replaced is None
-                else f"see what snapshot holds with: git snapshot show --repo {here} {snapshot}"
+                else f"see what snapshot holds with: {named}git snapshot show --repo {here} "
+                f"{snapshot}"
                 if replaced is None
-                else f"see what snapshot holds with: git snapshot -C {here} show "
+                else f"see what snapshot holds with: {named}git snapshot -C {here} show "
                 f"{output.shell_quote(os.fsencode(name))}"
             )
             if lost_events

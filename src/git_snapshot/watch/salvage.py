@@ -130,7 +130,7 @@ def _tell(repo: Any, store: Any, lines: list[str]) -> None:
     from git_snapshot.watch import bursts
 
     if repo is not None:
-        losses.hold(repo, lines)
+        losses.hold(repo, lines, store.path)  # (its store: RED44 F1)
     else:
         losses.hold_everywhere(store, lines)
     for line in lines:
