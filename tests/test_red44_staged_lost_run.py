@@ -13,6 +13,7 @@ Controls: a command that keeps v1 (in the index, on disk, in a stash entry) name
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from clihelpers import git
 from clihelpers import gs
 from hookhelpers import commit
 from hookhelpers import install
+from hookhelpers import put_venv_on_path
 
 V1 = b"STAGED v1 (exists only in the index)\n"
 V2 = b"DISK v2\n"
@@ -118,3 +120,23 @@ def test_a_staged_version_git_mv_moved_is_not_named(repo: Path) -> None:
     r = _staged(repo)
     ran = gs(r, "run", "--", "git", "mv", "f.txt", "g.txt")
     assert "staged version" not in ran.err, ran.err
+
+
+def test_the_pasted_command_restores_this_stores_snapshot(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The repository has snapshots in two stores (red44 F1): the staged line's command names
+    run's store, and pasted where the other store is set it restores v1, not that store's
+    snapshot of the same number."""
+    put_venv_on_path(monkeypatch)  # (the pasted command's git snapshot)
+    r = _staged(repo)
+    for m in ("one", "two", "three"):
+        gs(r, "create", "-m", m)  # (the test's store: numbers 1-3 there)
+    other = tmp_path / "other-store"
+    ran = gs(r, "run", "--", "git", "reset", "--hard", GIT_SNAPSHOT_STORE=str(other))
+    line = next((ln for ln in ran.err_lines if "staged version" in ln), "")
+    assert "--this-store" in line, ran.err
+    command = line.split("restore with: ", 1)[1].rsplit(")", 1)[0]
+    subprocess.run(["sh", "-c", command], cwd=r, check=True, capture_output=True)
+    dest = command.rsplit(" ", 1)[1]
+    assert (r / dest / "f.txt").read_bytes() == V1

@@ -867,6 +867,8 @@ def staged_report(
 
     away = not here or not losses.in_worktree(repo, here)
     prefix = f"-C {output.shell_quote(os.fsencode(repo.toplevel))} " if away else ""
+    named = _store_named(repo)  # (another store's numbers are other snapshots: RED44 F1)
+    sure = "--this-store " if named else ""
     side = os.path.join(os.path.dirname(repo.toplevel), f"staged-{saved.snapshot}")
     dest = _free_dir(side)
     n = len(paths)
@@ -876,7 +878,7 @@ def staged_report(
     line = (
         f"git-snapshot: {output.message(command)} threw away {n} staged {versions} differed "
         f"from both HEAD and the file: {shown} (saved in snapshot {saved.snapshot}; restore "
-        f"with: git snapshot {prefix}restore {saved.snapshot} --to {to})"
+        f"with: {named}git snapshot {prefix}restore {sure}{saved.snapshot} --to {to})"
     )
     entry = {
         "when": output.iso(now),
