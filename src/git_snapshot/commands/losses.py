@@ -502,11 +502,13 @@ def _gone_since(
 ) -> str:
     """How old the report *last* is and how many snapshots were taken since (', 5m ago; 3
     snapshots taken since'), said with what undo undoes; and when snapshots taken since hold
-    files now gone from the disk that git cannot give back (undo_since.gone_since: what a
-    `reset --hard` with no report took), a line each with its `restore --newest`, then a
-    refusal (with --dry-run: the lines, and what would be undone): undo puts back the older
-    report's files, which the user may have discarded on purpose, and not the loss they
-    mean (RED44 F4). The restore command of that report, pasted, undoes it all the same."""
+    files now gone from the disk that git cannot give back (undo_since.gone_since), a line
+    each with its `restore --newest`. When one of them is what a `reset --hard` with no
+    report leaves (Gone.reset), a refusal too (with --dry-run: the lines, and what would be
+    undone): undo puts back the older report's files, which the user may have discarded on
+    purpose, and not the loss they mean (RED44 F4). The restore command of that report,
+    pasted, undoes it all the same. Files merely deleted (by hand, a build, a rename, or a
+    `git clean`: undo cannot tell) are named, and the report undone (review RF3)."""
     from git_snapshot.commands import undo_since
 
     when = float(last.get("time") or 0)
@@ -521,7 +523,7 @@ def _gone_since(
     if not gone:
         return age + since
     report = f"the loss report of {output.message(str(last['command']))}"
-    for rel, sid in gone[: undo_since.SHOWN_AT_MOST]:
+    for rel, sid, _ in gone[: undo_since.SHOWN_AT_MOST]:
         word = output.path_args([losses.rel_to(repo, cwd, rel)])
         output.err(
             f"{output.display(losses.rel_to(repo, cwd, rel))}: gone from the disk since {report}"
@@ -531,6 +533,12 @@ def _gone_since(
     if len(gone) > undo_since.SHOWN_AT_MOST:
         output.err(f"and {len(gone) - undo_since.SHOWN_AT_MOST} more such paths")
     if dry_run:
+        return age + since
+    if not any(g.reset for g in gone):
+        output.err(
+            "these were deleted or moved since (by hand, by a build, or by a git clean), not put "
+            "back to git's version as a reset --hard does: undoing all the same"
+        )
         return age + since
     cmds = " && ".join(  # (pasted whole into a shell: one after the other)
         f"git snapshot restore {_id(i)} "

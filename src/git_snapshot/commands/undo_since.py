@@ -358,15 +358,23 @@ def taken_since(store: Store, repo: gitrepo.Repo, after: float) -> int:
     return sum(1 for s in store.snapshots(key, repo.toplevel) if s.created > after and own(s))
 
 
+class Gone(NamedTuple):
+    path: bytes  # from the worktree's top
+    snapshot: int  # the newest snapshot taken since holding a version git cannot give back
+    reset: bool  # a reset's mark: git's version on disk, or a staged file git has none of gone
+
+
 def gone_since(
     store: Store, repo: gitrepo.Repo, after: float, named: Sequence[bytes]
-) -> list[tuple[bytes, int]]:
-    """(path, snapshot) for each file or link that a snapshot taken after *after* (a loss
-    report's moment) holds in a version written since, that is gone from the disk now (no
-    file there, or git's version of it: what a `reset --hard` or a `clean` leaves) and that
-    git cannot give back; the snapshot is the newest holding such a version. Paths at or
-    below *named* (what the report's undo writes back) are left out. What `undo` of an older
-    report would pass over in silence (RED44 F4): the loss the user means."""
+) -> list[Gone]:
+    """Each file or link that a snapshot taken after *after* (a loss report's moment) holds
+    in a version written since, that is gone from the disk now (no file there, or git's
+    version of it: what a `reset --hard` or a `clean` leaves) and that git cannot give back,
+    with the newest snapshot holding such a version. Paths at or below *named* (what the
+    report's undo writes back) are left out. What `undo` of an older report would pass over
+    in silence (RED44 F4): the loss the user means. Marked *reset* where it is what a `reset
+    --hard` leaves, never a file deleted (or moved) by hand or by a build: git's version in
+    its place, or a file the snapshot saw staged, of which git has no version (review RF3)."""
     later = _taken_since(store, repo, after)  # newest first
     if not later:
         return []
@@ -411,7 +419,14 @@ def gone_since(
     # gone: no file there, or git's version of it (else: the user's later work, kept)
     gone = [p for p in cands if p not in present or disk.get(p) in gits.get(p, set())]
     newests = _newest_not_gits(store, repo, later, {p: newer[p] for p in gone}, gits, conv)
-    return sorted(newests.items())
+    from git_snapshot.worktree import TRACKED
+
+    def reset(p: bytes, sid: int) -> bool:
+        if p in present:  # (git's version where the user's was)
+            return True
+        return not gits.get(p) and any(s == sid and e.label == TRACKED for s, e in newer[p])
+
+    return [Gone(p, sid, reset(p, sid)) for p, sid in sorted(newests.items())]
 
 
 def _under(rel: bytes, named: Sequence[bytes]) -> bool:
