@@ -855,7 +855,7 @@ def _staged_converted(
         if i < len(sizes) and sizes[i] < e.size:
             b = b"".join(store.stream_blob(e.ref))
             lf = b.replace(b"\r\n", b"\n")
-            if len(lf) < len(b) and hashes.blob_id(lf) in staged.get(len(lf), ()):
+            if len(lf) < len(b) and len(lf) in staged and hashes.blob_id(lf) in staged[len(lf)]:
                 data[p] = b
     others = [p for p in files if p not in data]
     for p in _filtering(repo, others) if others and _may_filter(repo, others) else ():
