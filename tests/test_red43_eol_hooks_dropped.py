@@ -23,12 +23,12 @@ import pytest
 from clihelpers import git
 from clihelpers import gs
 from conftest import committed_repo
+from hookhelpers import CRLF_RULE
 from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import named_once
 from hookhelpers import write
 
-CRLF_RULE = b"*.txt text eol=crlf\n"
 _PROCESS = re.compile(r"trace: (?:built-in|exec|run_command): git (\S+)")
 
 

@@ -470,11 +470,7 @@ def _changed_since(
         return
     for line in undo_since.lines(repo, cwd, str(last["command"]), changed):
         output.err(line)
-    cmds = " && ".join(  # (pasted whole into a shell: one after the other)
-        f"git snapshot restore {_id(i)} "
-        + output.path_args([losses.rel_to(repo, cwd, os.fsencode(p)) for p in _named(i)])
-        for i in mine
-    )
+    cmds = _restores(repo, cwd, mine)
     since = (
         f" ({taken} snapshot{'s were' if taken > 1 else ' was'} taken since it)" if taken else ""
     )
@@ -489,6 +485,16 @@ def _changed_since(
     raise UserError(
         "to put that report's versions back all the same (what they replace is kept in a "
         f"snapshot first): {cmds}"
+    )
+
+
+def _restores(repo: gitrepo.Repo, cwd: str, mine: list[dict[str, Any]]) -> str:
+    """The restore commands that put the versions the reports *mine* name back, as typed in
+    *cwd* (pasted whole into a shell: one after the other)."""
+    return " && ".join(
+        f"git snapshot restore {_id(i)} "
+        + output.path_args([losses.rel_to(repo, cwd, os.fsencode(p)) for p in _named(i)])
+        for i in mine
     )
 
 
@@ -540,11 +546,7 @@ def _gone_since(
             "back to git's version as a reset --hard does: undoing all the same"
         )
         return age + since
-    cmds = " && ".join(  # (pasted whole into a shell: one after the other)
-        f"git snapshot restore {_id(i)} "
-        + output.path_args([losses.rel_to(repo, cwd, os.fsencode(p)) for p in _named(i)])
-        for i in mine
-    )
+    cmds = _restores(repo, cwd, mine)
     output.err(  # (a command git runs no hook for took it: a reset --hard, a clean)
         f"not undone: the latest loss report ({last['command']}, {last['when']}{age}{since}) "
         "is older than that loss (see: git snapshot undo --dry-run)"
