@@ -85,3 +85,23 @@ def test_undo_still_refuses_after_a_reset_took_a_staged_new_file(discarded: Path
     assert f"snapshot {later} holds it" in line and "restore --newest n.txt" in line
     assert "not undone" in ran.err, ran
     assert (r / "a.txt").read_bytes() == b"one\n"
+
+
+def test_dry_run_says_what_undo_does(discarded: Path) -> None:  # noqa: F811
+    """--dry-run said "would undo" where undo refuses (a reset's mark), and said nothing of
+    undoing all the same over files merely deleted: it says what undo does in both."""
+    r = discarded
+    (r / "scratch.txt").write_bytes(b"tmp\n")
+    _watch_snapshot(r)
+    (r / "scratch.txt").unlink()
+    dry = gs(r, "undo", "--dry-run")
+    assert "would undo all the same" in dry.err, dry
+    (r / "n.txt").write_bytes(b"new work\n")
+    git(r, "add", "n.txt")
+    _watch_snapshot(r)
+    git(r, "reset", "-q", "--hard")
+    dry = gs(r, "undo", "--dry-run")
+    (line,) = [ln for ln in dry.err_lines if "not undone" in ln]
+    assert line.startswith("git-snapshot: without --dry-run, not undone: the latest loss report")
+    assert "would undo all the same" not in dry.err, dry
+    assert (r / "a.txt").read_bytes() == b"one\n"

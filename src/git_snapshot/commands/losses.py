@@ -510,11 +510,12 @@ def _gone_since(
     snapshots taken since'), said with what undo undoes; and when snapshots taken since hold
     files now gone from the disk that git cannot give back (undo_since.gone_since), a line
     each with its `restore --newest`. When one of them is what a `reset --hard` with no
-    report leaves (Gone.reset), a refusal too (with --dry-run: the lines, and what would be
-    undone): undo puts back the older report's files, which the user may have discarded on
-    purpose, and not the loss they mean (RED44 F4). The restore command of that report,
-    pasted, undoes it all the same. Files merely deleted (by hand, a build, a rename, or a
-    `git clean`: undo cannot tell) are named, and the report undone (review RF3)."""
+    report leaves (Gone.reset), a refusal too (with --dry-run: the lines, that undo refuses,
+    and what it would undo): undo puts back the older report's files, which the user may
+    have discarded on purpose, and not the loss they mean (RED44 F4). The restore command of
+    that report, pasted, undoes it all the same. Files merely deleted (by hand, a build, a
+    rename, or a `git clean`: undo cannot tell) are named, and the report undone (review
+    RF3)."""
     from git_snapshot.commands import undo_since
 
     when = float(last.get("time") or 0)
@@ -538,19 +539,20 @@ def _gone_since(
         )
     if len(gone) > undo_since.SHOWN_AT_MOST:
         output.err(f"and {len(gone) - undo_since.SHOWN_AT_MOST} more such paths")
-    if dry_run:
-        return age + since
+    verb = "would undo" if dry_run else "undoing"
     if not any(g.reset for g in gone):
         output.err(
             "these were deleted or moved since (by hand, by a build, or by a git clean), not put "
-            "back to git's version as a reset --hard does: undoing all the same"
+            f"back to git's version as a reset --hard does: {verb} all the same"
         )
         return age + since
+    # (a command git runs no hook for took it: a reset --hard)
+    why = f"the latest loss report ({last['command']}, {last['when']}{age}{since}) is older"
+    if dry_run:  # (what undo does, said: not "would undo" alone)
+        output.err(f"without --dry-run, not undone: {why} than that loss")
+        return age + since
     cmds = _restores(repo, cwd, mine)
-    output.err(  # (a command git runs no hook for took it: a reset --hard, a clean)
-        f"not undone: the latest loss report ({last['command']}, {last['when']}{age}{since}) "
-        "is older than that loss (see: git snapshot undo --dry-run)"
-    )
+    output.err(f"not undone: {why} than that loss (see: git snapshot undo --dry-run)")
     if not cmds:
         raise UserError(
             "to undo that report all the same: git snapshot losses, then git snapshot restore "
