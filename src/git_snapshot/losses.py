@@ -2437,7 +2437,7 @@ def take_unseen(repo: gitrepo.Repo, store: str | None = None) -> list[str]:
             out.append(AWAY + line.removeprefix("git-snapshot: "))
         else:
             said = whichstore.name_store(line.removeprefix("git-snapshot: "), theirs)
-            out.append(f"{AWAY[:-2]} (store {theirs}): {said}")
+            out.append(f"{AWAY[:-2]} (store {whichstore.shown(theirs)}): {said}")
     return out
 
 

@@ -33,13 +33,25 @@ ENV_STORE = "GIT_SNAPSHOT_STORE"
 SURE = "--this-store"  # restore's and cat's: the number is this store's (the one named)
 
 
+MOST = 64 * 1024  # bytes of the record read: KEPT paths of up to PATH_MAX, and more
+
+
 def stores(common_dir: str) -> list[str]:
-    """The stores noted for the repository at *common_dir*, the latest last."""
+    """The stores noted for the repository at *common_dir*, the latest last. Anything but a
+    regular file there (a FIFO, which an open waited on forever, a device: a hook hung) is
+    no record, and no more than :data:`MOST` bytes are read (review RF1)."""
     try:
-        with open(os.path.join(common_dir, FILE), "rb") as f:
-            raw = f.read()
+        fd = os.open(os.path.join(common_dir, FILE), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError:
         return []
+    try:
+        if os.fstat(fd).st_mode & 0o170000 != 0o100000:  # (stat.S_ISREG, without stat)
+            return []
+        raw = os.read(fd, MOST)
+    except OSError:
+        return []
+    finally:
+        os.close(fd)
     return [os.fsdecode(p) for p in raw.split(b"\0") if p]
 
 
@@ -50,12 +62,37 @@ def note(common_dir: str, store_path: str) -> None:
     known = stores(common_dir)
     if known and known[-1] == store_path:
         return
+    import fcntl  # (only when the record changes: not on a hook of one store)
+
+    try:
+        lock = os.open(common_dir, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        # hooks of two stores noting theirs at once: each read the record before the other
+        # wrote it, and the last rename won alone, the other store forgotten (review RF1)
+        try:  # noqa: SIM105  (contextlib: not on the hook path)
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except OSError:
+            pass  # (a file system without flock: as before, the last writer wins)
+        _write(common_dir, store_path, stores(common_dir))
+    finally:
+        os.close(lock)
+
+
+def _write(common_dir: str, store_path: str, known: list[str]) -> None:
+    if known and known[-1] == store_path:
+        return
     kept = [*[p for p in known if p != store_path][-(KEPT - 1) :], store_path]
     path = os.path.join(common_dir, FILE)
     tmp = f"{path}.{os.getpid()}"
     try:
-        with open(tmp, "wb") as f:
-            f.write(b"".join(os.fsencode(p) + b"\0" for p in kept))
+        # (O_EXCL: never through a link, nor into a file left there)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        try:
+            os.write(fd, b"".join(os.fsencode(p) + b"\0" for p in kept))
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except OSError:
         try:  # noqa: SIM105  (contextlib: not on the hook path)
@@ -89,6 +126,14 @@ def quoted(store_path: str) -> str:
     return f"{ENV_STORE}={output.shell_quote(os.fsencode(store_path))}"
 
 
+def shown(store_path: str) -> str:
+    """A store's path in a message: the one shell word that gives it back, as every path is
+    printed (output.display), never a terminal's escape sequence (review RF1)."""
+    from git_snapshot import output
+
+    return output.display(os.fsencode(store_path))
+
+
 def prefix(common_dir: str, store_path: str | None) -> str:
     """What goes before `git snapshot` in a command printed for the user: the store named
     (``GIT_SNAPSHOT_STORE=/path ``) when the repository is snapshotted into another store
@@ -105,8 +150,11 @@ def sure(named: str) -> str:
     return f"{SURE} " if named else ""
 
 
-# a command a held line prints (-C PATH, shell-quoted, may precede restore's words)
-_COMMAND = r"with: git snapshot ((?:-C (?:'[^']*'|\S+) )?)(restore )?"
+# a command a held line prints (-C PATH, shell-quoted, may precede restore's words): the
+# word as output.shell_quote makes it ('a b'"'"'c', "$(printf '...')"; review RF1: a path
+# holding a space and a quote, or a tab, was cut short and the restore lost --this-store)
+_WORD = r"""(?:"\$\(printf '[^']*'\)"|'[^']*'|"[^"]*"|[^\s'"])+"""
+_COMMAND = rf"with: git snapshot ((?:-C {_WORD} )?)(restore )?"
 
 
 def name_store(line: str, store_path: str) -> str:
@@ -157,8 +205,9 @@ def ambiguous(store: Store, repo: Repo, snap: Snapshot, verb: str) -> str | None
         if theirs is None or theirs.created == snap.created:
             continue  # (the same snapshot: the same store reached by another path)
         return (
-            f"snapshot {snap.id} is this store's ({store.path}, taken {output.age(snap.created)}), "
-            f"but this repository is also snapshotted into {other}, whose snapshot {snap.id} "
+            f"snapshot {snap.id} is this store's ({shown(store.path)}, taken "
+            f"{output.age(snap.created)}), but this repository is also snapshotted into "
+            f"{shown(other)}, whose snapshot {snap.id} "
             f"(taken {output.age(theirs.created)}) is the one a report printed by a git using "
             f"that store names: for that one, run {quoted(other)} git snapshot {verb} ...; "
             f"for this store's, add {SURE}"

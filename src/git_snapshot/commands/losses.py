@@ -257,23 +257,32 @@ def _undone(item: dict[str, Any]) -> str:
 def _newer_elsewhere(store: Store, repo: gitrepo.Repo, latest: dict[str, Any] | None) -> None:
     """Refuse when another store this repository is snapshotted into (whichstore) holds a
     loss report of this worktree newer than this store's latest: a git using that store
-    reported it, and undo here put back an older one, or found none (RED44 F1)."""
+    reported it, and undo here put back an older one, or found none (RED44 F1). Not one
+    made before this store's first snapshot of the worktree (a store the user moved away
+    from: this store's hooks never saw it), nor one undone there already (review RF1:
+    both sent the user to it, again and again)."""
     from git_snapshot import whichstore
 
     mine = float(latest.get("time") or 0) if latest else 0.0
+    key = identity.known_source(store, repo)
+    own = identity.owner(repo)
+    first = [s for s in store.snapshots(key, repo.toplevel) if own(s)][:1] if key else []
+    if first:
+        mine = max(mine, first[0].created)
     for other in whichstore.others(repo.common_dir, store.path):
         try:
             with Store(other) as theirs:
-                reports = losses.reports(losses.log_lines(theirs, repo))
+                log = losses.log_lines(theirs, repo)
         except Exception:
             continue
-        if reports and float(reports[-1].get("time") or 0) > mine:
-            last = reports[-1]
+        reports = losses.reports(log)
+        last = reports[-1] if reports else None
+        if last and float(last.get("time") or 0) > mine and not _note(last, losses.undone(log)):
             raise UserError(
                 f"the latest loss report of this worktree ({last.get('command')}, "
-                f"{last.get('when')}) is in store {other}, not in this one ({store.path}): "
-                f"undo it with: {whichstore.quoted(other)} git snapshot undo; to undo this "
-                "store's latest, add --this-store"
+                f"{last.get('when')}) is in store {whichstore.shown(other)}, not in this one "
+                f"({whichstore.shown(store.path)}): undo it with: {whichstore.quoted(other)} "
+                "git snapshot undo; to undo this store's latest, add --this-store"
             )
 
 
