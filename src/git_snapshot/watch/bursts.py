@@ -1210,7 +1210,9 @@ def message(
     )
     here = output.shell_quote(os.fsencode(toplevel))
     name = f"{replaced}:{snapshot}" if replaced is not None else str(snapshot)
-    sure = "--this-store " if named else ""  # (whichstore.sure)
+    from git_snapshot import whichstore
+
+    sure = whichstore.sure(named)
     cmd = f"{named}git snapshot -C {here} restore {sure}{output.shell_quote(os.fsencode(name))}"
     if removed is not None:  # written back where it was (restore --to makes the folder)
         cmd += f" --to {output.shell_quote(os.fsencode(removed))}"
