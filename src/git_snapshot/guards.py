@@ -633,15 +633,20 @@ def _take_worktree(store: Store, t: Target, what: str) -> Saved:
         head = gitrepo.rev(other, "HEAD")
         kept = (
             _blobs_snapshot(
-                store, other, aside, f"{what} (the pending autostash's versions)", scratch, head
-            )
+                store,
+                other,
+                aside,
+                f"{what} (the pending autostash's versions)",
+                scratch,
+                {"head": head},
+            ).id
             if aside
             else None
         )
         staged = (
             _blobs_snapshot(
-                store, other, index.staged, f"{what} (its staged versions)", scratch, head
-            )
+                store, other, index.staged, f"{what} (its staged versions)", scratch, {"head": head}
+            ).id
             if index.staged
             else None
         )
@@ -718,16 +723,16 @@ def _blobs_snapshot(
     blobs: list[tuple[bytes, int, str]],
     message: str,
     scratch: str,
-    head: str | None,
-) -> int:
+    meta: dict[str, Any],
+) -> Snapshot:
     """A snapshot of the worktree *repo*'s files at *blobs* (path, mode, blob id), written
-    as git checks them out into a folder of *scratch*."""
+    as git checks them out into a folder of *scratch*; *meta*: its "head" and the like."""
     from git_snapshot import gitoverlay
 
     dest = os.path.join(scratch, f"b{len(os.listdir(scratch))}")
     os.makedirs(dest)
     gitoverlay._write_blobs(repo, dest, blobs)
-    return int(_git_versions(store, repo, dest, message, {"head": head}, lambda rel: True).id)
+    return _git_versions(store, repo, dest, message, meta, lambda rel: True)
 
 
 @dataclass(frozen=True)
@@ -739,6 +744,7 @@ class StagedSaved:
     snapshot: int
     blobs: list[tuple[bytes, int, str]]  # (path, git mode, blob id)
     stashes: list[str]  # the stash entries before the command, newest first
+    taken: Snapshot  # (the snapshot: run's retention keeps it, an older one named again too)
 
 
 def save_staged(store: Store, repo: gitrepo.Repo, message: str) -> StagedSaved | None:
@@ -750,13 +756,41 @@ def save_staged(store: Store, repo: gitrepo.Repo, message: str) -> StagedSaved |
     has it (red44 F2). Taken before the worktree's snapshot, which stays its newest. One
     ``diff-index --cached`` (its cache-tree compare: ~4 ms of git's on 20k files) when
     nothing is staged; a hash-object of the staged files when something is (:func:`_staged`).
-    """
+    When the newest such snapshot of the worktree holds these very versions (paths, modes,
+    blob ids), that one is named again: a `run` each, they piled up (review RF2)."""
     staged = _staged(repo)
     if not staged:
         return None
-    with store.scratch() as scratch:
-        sid = _blobs_snapshot(store, repo, staged, message, scratch, gitrepo.head(repo))
-    return StagedSaved(sid, staged, worktree.stash_ids(repo))
+    key = _staged_key(staged)
+    taken = _staged_before(store, repo, key)
+    if taken is None:
+        meta = {"head": gitrepo.head(repo), STAGED_META: key}
+        with store.scratch() as scratch:
+            taken = _blobs_snapshot(store, repo, staged, message, scratch, meta)
+    return StagedSaved(int(taken.id), staged, worktree.stash_ids(repo), taken)
+
+
+STAGED_META = "staged_versions"  # a save_staged snapshot's meta: _staged_key of what it holds
+
+
+def _staged_key(staged: list[tuple[bytes, int, str]]) -> str:
+    """One id for the staged versions *staged* (path, git mode, blob id), sorted."""
+    import hashlib
+
+    digest = hashlib.sha1()
+    for path, mode, oid in sorted(staged):
+        digest.update(b"%s\0%o %s\0" % (path, mode, oid.encode("ascii")))
+    return digest.hexdigest()
+
+
+def _staged_before(store: Store, repo: gitrepo.Repo, key: str) -> Snapshot | None:
+    """The newest save_staged snapshot of the worktree *repo*, when it holds the staged
+    versions *key* names (_staged_key); None when it holds others, or there is none."""
+    source, mine = identity.source(store, repo), identity.owner(repo)
+    for snap in reversed(store.snapshots(source, repo.toplevel)):
+        if STAGED_META in snap.meta and mine(snap):
+            return snap if snap.meta[STAGED_META] == key else None
+    return None
 
 
 _BLOB_MODES = (gitrepo.MODE_FILE, gitrepo.MODE_EXEC, gitrepo.MODE_SYMLINK)
@@ -800,14 +834,16 @@ def _staged(repo: gitrepo.Repo) -> list[tuple[bytes, int, str]]:
 
 
 STAGED_STASHES_AT_MOST = 4  # stash entries the command made whose index staged_thrown reads
+STAGED_TIPS_AT_MOST = 64  # branch tips staged_thrown reads, the latest committed first
 
 
 def staged_thrown(repo: gitrepo.Repo, saved: StagedSaved) -> list[bytes]:
     """The paths of *saved*'s staged versions that git no longer holds after the command: not
     in the index (at any path: `git mv` moves it), not the file on disk (as git would store
-    it: `checkout -- PATH` wrote it there), not in HEAD's commit at that path (committed), not
-    in the index of a stash entry the command made (`git stash`). An ls-files -s, and only
-    for those not in the index: a hash-object, an ls-tree or a few."""
+    it: `checkout -- PATH` wrote it there), not in HEAD's commit at that path (committed), nor
+    in a branch's tip there (`commit` then `checkout -f B` left it on the branch), nor in the
+    index of a stash entry the command made (`git stash`). An ls-files -s, and only for those
+    not in the index: a hash-object, a for-each-ref and a cat-file."""
     from git_snapshot import gitextra
     from git_snapshot import hashes
     from git_snapshot.gitrepo import _split_z
@@ -834,21 +870,26 @@ def staged_thrown(repo: gitrepo.Repo, saved: StagedSaved) -> list[bytes]:
             return False
 
     todo = [b for b in todo if not kept(*b)]
+    if not todo:
+        return []
     new: list[str] = []
     for oid in worktree.stash_ids(repo):
         if oid in saved.stashes or len(new) >= STAGED_STASHES_AT_MOST:
             break
         new.append(f"{oid}^2")
+    tips = gitrepo.run_git(
+        top,
+        "for-each-ref",
+        "--sort=-committerdate",
+        f"--count={STAGED_TIPS_AT_MOST}",
+        "--format=%(objectname)",
+        "refs/heads/",
+        check=False,
+    )
     head = gitrepo.head(repo)
-    for rev in ([head] if head else []) + new:
-        if not todo:
-            break
-        try:
-            there = gitextra.tree_entries(repo, rev, [p for p, _, _ in todo])
-        except (gitrepo.GitError, UserError):  # (not known: named)
-            continue
-        todo = [b for b in todo if there.get(b[0], (0, ""))[1] != b[2]]
-    return [p for p, _, _ in todo]
+    revs = [*([head] if head else []), *tips.decode("ascii", "replace").split(), *new]
+    there = gitextra._rev_blobs(repo, list(dict.fromkeys(revs)), [p for p, _, _ in todo])
+    return [p for p, _, oid in todo if oid not in there.get(p, ())]
 
 
 def _is_link(top: str, rel: bytes) -> bool:
@@ -862,7 +903,8 @@ def staged_report(
     *command* threw away, with the restore command that writes them into a folder beside the
     worktree (over the file, it would write over the version the worktree holds now), pasted
     in *here*; and its loss-log entry, at the moment *now* of the command's own report:
-    ``undo`` puts back both, this one into that folder."""
+    ``undo`` puts back both, this one into that folder. Where the snapshot holds staged
+    versions the command left too, both restore *paths* alone (its "restore")."""
     from git_snapshot import losses
 
     away = not here or not losses.in_worktree(repo, here)
@@ -873,12 +915,15 @@ def staged_report(
     dest = _free_dir(side)
     n = len(paths)
     versions = "version that" if n == 1 else "versions that"
-    shown = ", ".join(losses.fold([losses.rel_to(repo, here or repo.toplevel, p) for p in paths]))
+    cwd = repo.toplevel if away else here  # (as Report.lines: -C names the top)
+    shown = ", ".join(losses.fold([losses.rel_to(repo, cwd, p) for p in paths]))
+    only = [] if len(paths) == len(saved.blobs) else paths  # (staged_thrown's are of these)
+    args = f"{output.path_args([losses.rel_to(repo, cwd, p) for p in only])} " if only else ""
     to = output.shell_quote(os.fsencode(dest if away else os.path.relpath(dest, here)))
     line = (
         f"git-snapshot: {output.message(command)} threw away {n} staged {versions} differed "
         f"from both HEAD and the file: {shown} (saved in snapshot {saved.snapshot}; restore "
-        f"with: {named}git snapshot {prefix}restore {sure}{saved.snapshot} --to {to})"
+        f"with: {named}git snapshot {prefix}restore {sure}{saved.snapshot} {args}--to {to})"
     )
     entry = {
         "when": output.iso(now),
@@ -890,7 +935,7 @@ def staged_report(
             {"path": os.fsdecode(p), "kind": "staged", "status": "thrown away"} for p in paths
         ],
         "unsaved": [],
-        "restore": [],
+        "restore": [os.fsdecode(p) for p in only],  # (undo: from the top, into *dest*)
         "to": dest,
     }
     return Dropped(line, entry)

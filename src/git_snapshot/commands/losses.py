@@ -677,6 +677,8 @@ def _undo_one(
             cwd=top,
             snapshot_id=str(last["snapshot"]),
             to=str(to),
+            # (run's staged versions: those the command threw away, not all it saved)
+            paths=[str(p) for p in last.get("restore") or []],
             dry_run=dry_run,
             done=done,
             this_store=True,

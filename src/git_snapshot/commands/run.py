@@ -51,7 +51,9 @@ def cmd_run(
         staged = _save_staged(store, repo, message or said)
         res = worktree.take(store, repo, trigger="run", message=message or said, cfg=cfg)
         losses.note_checked(store, repo, res.snapshot.id, "run")
-        worktree.apply_retention(store, repo, cfg)
+        # (the staged versions' snapshot, an older one named again too, never forgotten here:
+        # the worktree's own, its newest, never is)
+        worktree.apply_retention(store, repo, cfg, staged.taken if staged else None)
         store_path = store.path
     snap = res.snapshot
     # what git could give back before the command: a merge --abort forgets MERGE_HEAD

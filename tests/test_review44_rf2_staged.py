@@ -1,0 +1,133 @@
+"""Review RF2 of fixF2 (red44 F2: `run` saves and names a staged version the command throws
+away).
+
+- The "staged versions" snapshot `run` takes before any command while a staged-only version
+  exists piled up: one more for every `run -- git status`. The newest such snapshot of the
+  worktree that holds exactly these staged versions (paths, modes, blob ids) is named
+  again, and no new one is taken; retention keeps it through the run that names it.
+- The line named a version git still held at a branch's tip ("threw away" was false):
+  `run -- sh -c 'git commit -qm x && git checkout -qf b'` left it committed on main.
+- The line's restore and `undo` wrote every staged version of the snapshot into the side
+  folder, also those the command left in the index: now only those it threw away.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from clihelpers import Ran
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import commit
+from hookhelpers import install
+from hookhelpers import snaps
+
+V1 = b"STAGED v1 (exists only in the index)\n"
+V2 = b"DISK v2\n"
+STAGED = "(staged versions only the index held)"
+LINE = re.compile(
+    r"git-snapshot: .* threw away 1 staged version that differed from both HEAD and the "
+    r"file: f\.txt \(saved in snapshot (\d+); restore with: (git snapshot restore .*)\)$",
+    re.M,
+)
+
+
+def _staged(repo: Path) -> Path:
+    """*repo*, hooked, on main with branch b: f.txt staged as V1, then V2 on disk."""
+    commit(repo, "f.txt", b"base\n")
+    git(repo, "branch", "b")
+    install(repo)
+    (repo / "f.txt").write_bytes(V1)
+    git(repo, "add", "f.txt")
+    (repo / "f.txt").write_bytes(V2)
+    return repo
+
+
+def _staged_ids(repo: Path) -> list[int]:
+    return [s["id"] for s in snaps(repo) if s["message"].endswith(STAGED)]
+
+
+def _restored(repo: Path, ran: Ran) -> tuple[str, Path]:
+    """The snapshot the staged line names, and the folder its own restore command filled."""
+    found = LINE.search(ran.err)
+    assert found, ran.err
+    words = found[2].split()
+    gs(repo, *words[2:])
+    return found[1], repo / words[-1]
+
+
+def test_runs_over_the_same_staged_versions_name_one_snapshot(repo: Path) -> None:
+    r = _staged(repo)
+    gs(r, "run", "--", "git", "status", "--short")
+    gs(r, "run", "--", "git", "status", "--short")
+    first = _staged_ids(r)
+    assert len(first) == 1, snaps(r)
+    ran = gs(r, "run", "--", "git", "reset", "--hard")
+    assert _staged_ids(r) == first
+    sid, folder = _restored(r, ran)
+    assert int(sid) == first[0]
+    assert (folder / "f.txt").read_bytes() == V1
+
+
+def test_other_staged_versions_get_a_snapshot_of_their_own(repo: Path) -> None:
+    r = _staged(repo)
+    gs(r, "run", "--", "git", "status", "--short")
+    (r / "f.txt").write_bytes(b"v3\n")
+    git(r, "add", "f.txt")
+    (r / "f.txt").write_bytes(V2)
+    ran = gs(r, "run", "--", "git", "reset", "--hard")
+    assert len(_staged_ids(r)) == 2
+    sid, folder = _restored(r, ran)
+    assert int(sid) == _staged_ids(r)[-1]
+    assert (folder / "f.txt").read_bytes() == b"v3\n"
+
+
+def test_the_snapshot_named_again_outlives_the_retention_of_its_run(repo: Path) -> None:
+    r = _staged(repo)
+    git(r, "config", "snapshot.keepLast", "1")
+    git(r, "config", "snapshot.keepWithin", "1s")
+    gs(r, "run", "--", "git", "status", "--short")
+    time.sleep(1.2)  # (older than keepWithin: only the run's own keeping keeps it)
+    ran = gs(r, "run", "--", "git", "reset", "--hard")
+    _sid, folder = _restored(r, ran)
+    assert (folder / "f.txt").read_bytes() == V1
+
+
+def test_a_version_committed_on_a_branch_the_command_left_is_not_named(repo: Path) -> None:
+    r = _staged(repo)
+    ran = gs(r, "run", "--", "sh", "-c", "git commit -qm x && git checkout -qf b")
+    assert git(r, "show", "main:f.txt").out.encode() == V1
+    assert "staged version" not in ran.err, ran.err
+
+
+def test_a_version_another_branch_holds_at_that_path_is_not_named(repo: Path) -> None:
+    r = _staged(repo)
+    git(r, "stash", "-q")
+    git(r, "checkout", "-q", "b")
+    commit(r, "f.txt", V1, "v1 on b")
+    git(r, "checkout", "-q", "main")
+    git(r, "stash", "pop", "-q", "--index")
+    ran = gs(r, "run", "--", "git", "reset", "--hard")
+    assert "staged version" not in ran.err, ran.err
+
+
+def test_only_the_versions_thrown_away_are_restored_and_undone(repo: Path) -> None:
+    """g.txt's staged version, which `restore --staged f.txt` leaves in the index, is in the
+    same snapshot: neither the line's command nor undo writes it into the side folder."""
+    r = _staged(repo)
+    (r / "g.txt").write_bytes(b"g1\n")
+    git(r, "add", "g.txt")
+    (r / "g.txt").write_bytes(b"g2\n")
+    ran = gs(r, "run", "--", "git", "restore", "--staged", "--worktree", "f.txt")
+    _sid, folder = _restored(r, ran)
+    assert sorted(p.name for p in folder.iterdir()) == ["f.txt"]
+    assert (folder / "f.txt").read_bytes() == V1
+    gs(r, "undo")
+    assert (r / "f.txt").read_bytes() == V2
+    undone = [d for d in r.parent.iterdir() if d.name.startswith("staged-") and d != folder]
+    assert len(undone) == 1, undone
+    assert sorted(p.name for p in undone[0].iterdir()) == ["f.txt"]
+    assert (undone[0] / "f.txt").read_bytes() == V1
+    assert git(r, "diff", "--cached", "--name-only").out.split() == ["g.txt"]
