@@ -192,3 +192,21 @@ def test_stores_noted_at_the_same_moment_are_all_kept(tmp_path: Path) -> None:
         assert all(p.wait(timeout=60) == 0 for p in procs)
         kept = whichstore.stores(str(common))
         assert sorted(kept) == sorted(names), kept
+
+
+def test_restore_newest_takes_no_number_and_is_not_refused(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`restore --newest PATH` names no snapshot: the newest of this store holding PATH
+    (what undo's advice after a `reset --hard` prints). fixF1 refused it as a bare number
+    that another store also has ("snapshot 4 is this store's ..."), when that store had
+    taken the worktree's latest snapshot."""
+    put_venv_on_path(monkeypatch)
+    a = tmp_path / "storeA"
+    repo = _two(tmp_path, a)
+    for m in ("four", "five"):  # A took the latest snapshot, and has a snapshot 4 too
+        gs(repo, "create", "-m", m, GIT_SNAPSHOT_STORE=str(a))
+    (repo / "x.env").write_text("gone\n")
+    res = gs(repo, "restore", "--newest", "x.env")
+    assert "--this-store" not in res.err, res.err
+    assert (repo / "x.env").read_text() == "OLD value\n"  # this store's newest

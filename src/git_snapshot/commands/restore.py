@@ -227,7 +227,7 @@ def cmd_restore(
     ran = [dry_run]  # whether the restore proper ran (its own line for an interrupt)
     with open_store(remote) as store, store.lock(), _stops_as_ctrl_c(lambda: not ran[0]):
         where, snap = choose(store, cwd, snapshot_id, repo_arg)
-        if not this_store and remote is None:
+        if not this_store and remote is None and not newest:  # (--newest: no number typed)
             refuse_other_store(store, mine, snapshot_id, repo_arg, snap, "restore")
         into = None if to else _in_place(where, snap, mine, here)
         if remote is not None and into is not None and not dry_run:
