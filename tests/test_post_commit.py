@@ -1,7 +1,8 @@
 """post-commit, "if enabled" (DESIGN): `git config snapshot.postCommit true` before `git
-snapshot install` puts the post-commit hook in place too; each commit is then followed by a
-snapshot with trigger post-commit. Off by default: a commit runs no snapshot, and `install`
-after the key is turned off takes the hook away again."""
+snapshot install` makes the post-commit hook ask for it; each commit is then followed by a
+snapshot with trigger post-commit. Off by default: a commit runs no snapshot (the hook is
+there for cherry-pick and revert: test_red44_cherry_pick), and `install` after the key is
+turned off makes the hook stop asking."""
 
 from __future__ import annotations
 
@@ -24,9 +25,8 @@ def commit(repo: Path, name: str) -> None:
 
 
 def test_off_by_default(repo: Path) -> None:
-    out = gs(repo, "install").out
-    assert "post-commit" not in out
-    assert not (repo / ".git" / "hooks" / "post-commit").exists()
+    out = gs(repo, "install").out  # (installed for cherry-pick and revert: red44 F5)
+    assert "post-commit: installed" in out
     commit(repo, "a.txt")
     assert "post-commit" not in triggers(repo)
 
@@ -44,10 +44,12 @@ def test_enabled_then_disabled(repo: Path) -> None:
     git(repo, "config", "snapshot.postCommit", "false")
     commit(repo, "b.txt")  # the shim asks git config first: no snapshot
     assert triggers(repo).count("post-commit") == 1
-    out = gs(repo, "install").out
-    assert "post-commit: removed" in out
+    out = gs(repo, "install").out  # the shim no longer asks git config (pc=)
+    assert "post-commit: updated" in out
+    commit(repo, "c.txt")
+    assert triggers(repo).count("post-commit") == 1
+    assert "post-commit: removed" in gs(repo, "uninstall").out
     assert not (repo / ".git" / "hooks" / "post-commit").exists()
-    assert "post-commit" not in gs(repo, "uninstall").out  # nothing left of it to remove
 
 
 def test_a_post_commit_hook_already_there_is_chained(repo: Path) -> None:

@@ -155,7 +155,7 @@ def test_one_list_of_commands_with_no_hook_agrees_with_the_readme(repo: Path) ->
     none = " ".join(ln for ln in rows if "**none" in ln)
     for cmd in NO_HOOK_COMMANDS:
         assert f"git {cmd}" in none, cmd
-    for cmd in ("merge --abort", "rebase --abort", "rebase --skip", "cherry-pick", "revert"):
+    for cmd in ("merge --abort", "rebase --abort", "rebase --skip", "cherry-pick -n", "revert -n"):
         assert cmd in NO_HOOK_COMMANDS
     assert ", ".join(NO_HOOK_COMMANDS) in gs(repo, "undo", rc=1).err
     assert ", ".join(f"git {c}" for c in NO_HOOK_COMMANDS) in gs(repo, "losses").out

@@ -77,13 +77,19 @@ def template() -> str:
     return resources.files("git_snapshot").joinpath("shims/hook.sh").read_text("utf-8")
 
 
-def shim_text(name: str, exe: str, forward: str = "", outer: bool = False) -> str:
+def shim_text(
+    name: str, exe: str, forward: str = "", outer: bool = False, post_commit: bool = False
+) -> str:
     """The shim for hook *name* that runs ``<exe> hook <name> ARGS...`` and then the hook of
     that name in *forward* (forwarding mode) or next to it (chaining mode, *forward* empty).
 
     *exe* is an absolute path (what ``install`` writes) or a bare command name looked up on
     PATH (the copies in ``hooks/``). *outer*: *forward* is the global (or system)
     core.hooksPath, which the shim looks up when it runs (``outer=1`` ends the line).
+    *post_commit*: ``install`` found snapshot.postCommit true, and the post-commit shim asks
+    git config after each commit whether it still is (``pc=1`` ends the line, before
+    ``outer=1``); without, it asks nothing (an ordinary commit starts one ``tail`` only, to
+    tell a cherry-pick or a revert), but for the ``hooks/`` copies (a bare *exe*).
     """
     import shlex
 
@@ -94,6 +100,7 @@ def shim_text(name: str, exe: str, forward: str = "", outer: bool = False) -> st
     py, tag, lib = fast_start(exe)
     words = {"exe": exe, "forward": forward, "py": py, "tag": tag, "lib": lib}
     line = " ".join(f"{k}={shlex.quote(v) if v else ''}" for k, v in words.items())
+    line += " pc=1" if post_commit else ""
     line += " outer=1\n" if outer else "\n"
     return text.replace(_TEMPLATE_LINE, line)
 
@@ -141,6 +148,19 @@ def fast_start(exe: str) -> tuple[str, str, str]:
 def shim_settings(path: str) -> tuple[str, str, bool] | None:
     """(exe, forward, outer) written in the shim at *path*, or None if it is not a current
     shim."""
+    values = _shim_words(path)
+    if values is None:
+        return None
+    return values.get("exe", ""), values.get("forward", ""), values.get("outer") == "1"
+
+
+def post_commit_written(path: str) -> bool:
+    """Whether the shim at *path* was written with ``pc=1`` (shim_text's *post_commit*: it
+    asks git config for snapshot.postCommit after an ordinary commit)."""
+    return (_shim_words(path) or {}).get("pc") == "1"
+
+
+def _shim_words(path: str) -> dict[str, str] | None:
     import shlex
 
     for raw in file_head(path).decode("utf-8", "surrogateescape").splitlines():
@@ -149,8 +169,7 @@ def shim_settings(path: str) -> tuple[str, str, bool] | None:
                 words = shlex.split(raw)
             except ValueError:
                 return None
-            values = dict(w.partition("=")[::2] for w in words)
-            return values.get("exe", ""), values.get("forward", ""), values.get("outer") == "1"
+            return dict(w.partition("=")[::2] for w in words)
     return None
 
 

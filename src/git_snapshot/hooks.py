@@ -252,6 +252,11 @@ def _fallback_command(call: Call, env: Mapping[str, str]) -> str:
         return f"git {action}"
     if not action and call.name == "reference-transaction":
         return "git am"  # the shim lets no other unnamed ORIG_HEAD move through
+    if call.name == "post-commit":  # (git runs it at the worktree's root)
+        found = gitrepo._at_root(os.getcwd())
+        moved = picked(found[0]) if found else None
+        if moved:
+            return f"git {moved[2]}"
     hook = call.hook
     return f"git {hook.what if hook else call.name}"
 
@@ -271,9 +276,24 @@ def skip_reason(call: Call, repo: gitrepo.Repo, env: Mapping[str, str]) -> str |
         return "inside a rebase"
     if call.name == "post-rewrite" and call.rewrite == "amend":
         return "amend changes no file"
-    if call.precommit and _plain_shim_ran(repo, call.name):
+    if call.precommit and _plain_shim_ran(repo, call.name) and _plain_shim_took(repo, call):
         return "the plain git-snapshot hook already ran"
     return None
+
+
+def _plain_shim_took(repo: gitrepo.Repo, call: Call) -> bool:
+    """Whether our plain shim, run by pre-commit as ``NAME.legacy``, took this hook's snapshot:
+    always, but for post-commit, which takes one for a cherry-pick's or a revert's commit, and
+    for any other only where it asks snapshot.postCommit (``pc=1``) and that is true (the id
+    snapshot-post-commit snapshots every commit: it still does)."""
+    if call.name != "post-commit" or picked(repo.git_dir):
+        return True
+    from git_snapshot import worktree
+    from git_snapshot.hookfiles import PRE_COMMIT_LEGACY_SUFFIX
+    from git_snapshot.hookfiles import post_commit_written
+
+    legacy = os.path.join(repo.hooks_dir(), call.name + PRE_COMMIT_LEGACY_SUFFIX)
+    return post_commit_written(legacy) and worktree.settings(repo).post_commit
 
 
 def _plain_shim_ran(repo: gitrepo.Repo, name: str) -> bool:
@@ -541,7 +561,40 @@ def _moved(repo: gitrepo.Repo, call: Call) -> tuple[str | None, str | None]:
         return (None if call.prev in (None, NULL) else call.prev), call.new
     if call.name in ("post-merge", "post-rewrite"):
         return gitrepo.rev(repo, "ORIG_HEAD"), gitrepo.head(repo)
+    if call.name == "post-commit":
+        moved = picked(repo.git_dir)
+        return (moved[0], moved[1]) if moved else (None, None)
     return None, None
+
+
+# the reflog messages of a commit a cherry-pick or a revert made (git 2.39: the sequencer's
+# "cherry-pick: " and "revert: ", and `git commit` or `--continue` ending a pick stopped by a
+# conflict, "commit (cherry-pick): "; one ending a stopped revert says "commit: ", as any)
+_PICKED = (b"cherry-pick: ", b"revert: ", b"commit (cherry-pick): ")
+
+
+def picked(git_dir: str) -> tuple[str, str, str] | None:
+    """(HEAD before, HEAD after, "cherry-pick" or "revert") when the commit whose post-commit
+    runs was made by a cherry-pick or a revert, as the last line of HEAD's reflog says (the
+    shim's same test); None for any other commit, or with no reflog. Such a pick writes the
+    worktree as a merge does: over an ignored file the commit brings in (red44 F5)."""
+    try:
+        with open(os.path.join(git_dir, "logs", "HEAD"), "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 65536))
+            tail = f.read()
+    except OSError:
+        return None
+    lines = tail.rstrip(b"\n").rsplit(b"\n", 1)
+    head, _, message = lines[-1].partition(b"\t")
+    words = head.split()
+    if not message.startswith(_PICKED) or len(words) < 2:
+        return None
+    old, new = (w.decode("ascii", "replace") for w in words[:2])
+    if not (gitrepo._is_oid(old) and gitrepo._is_oid(new)) or old == NULL:
+        return None
+    return old, new, "revert" if message.startswith(b"revert: ") else "cherry-pick"
 
 
 def _changed(repo: gitrepo.Repo, call: Call, old: str | None, new: str | None) -> list[bytes]:
@@ -1922,7 +1975,7 @@ def _lost_from(
         # (old == new too: `git reset --hard && git checkout main` on main, a file the reset
         # wrote 10 ms before the checkout started reads as written by it; RED31)
         found = _clean_before_switch(repo, found, old, before)
-    elif found and call.name == "post-merge" and not call.squash and old and old != new:
+    elif found and _merges(call) and old and old != new:
         # git merge and pull refuse to write over an uncommitted edit of a file they change
         # (an autostash puts it back, merged): what they rewrote of ORIG_HEAD's files held
         # ORIG_HEAD's version (an earlier snapshot, without reference-transaction, may hold
@@ -1943,6 +1996,14 @@ def _lost_from(
 
 
 UNREAD = "unread"  # a Loss status _lost_from gives a path it could not compare, for a moment
+
+
+def _merges(call: Call) -> bool:
+    """Whether *call* ends an operation that writes the worktree by a merge's rules: a merge
+    (not a squash), and a cherry-pick's or a revert's commit (post-commit, when picked()):
+    git refuses to write over an uncommitted edit of a file it changes, and writes over an
+    ignored one (checked on git 2.39 for cherry-pick and revert too)."""
+    return (call.name == "post-merge" and not call.squash) or call.name == "post-commit"
 
 
 def _wrote_plainly(op: _Op, before: Snapshot) -> set[bytes] | None:
@@ -2032,7 +2093,8 @@ def _wrote_from(op: _Op) -> str | None:
     call = op.call
     if call.file_checkout or (call.name == "post-merge" and call.squash):
         return None
-    return op.new if call.name in ("post-checkout", "post-merge", "post-rewrite") else None
+    writes = ("post-checkout", "post-merge", "post-rewrite", "post-commit")
+    return op.new if call.name in writes else None
 
 
 def _revs(op: _Op, before: Snapshot) -> list[str]:

@@ -60,7 +60,9 @@ from git_snapshot.store.safewrite import fsync_dir
 
 # The hooks install puts in place, from the one table of hook facts.
 HOOK_NAMES = hooks.INSTALLED
-POST_COMMIT = "post-commit"  # put in place too where snapshot.postCommit is true
+# put in place too: a snapshot after a cherry-pick or a revert, or any commit where
+# snapshot.postCommit is true (the shim tells them apart; an ordinary commit starts one `tail`)
+POST_COMMIT = "post-commit"
 # Our own hooks directory in forwarding mode, under the git common dir.
 OWN_HOOKS_DIR = os.path.join("git-snapshot", "hooks")
 BEFORE_KEY = "snapshot.hooksPathBefore"
@@ -151,12 +153,12 @@ def _refuse_own_name(name: str, hook: str) -> UserError:
     )
 
 
-def _plan(hooks_dir: str, name: str, exe: str) -> _Plan:
+def _plan(hooks_dir: str, name: str, exe: str, post_commit: bool = False) -> _Plan:
     hook = os.path.join(hooks_dir, name)
     legacy = hook + PRE_COMMIT_LEGACY_SUFFIX
     chained = hook + CHAINED_SUFFIX
     chained_name = name + CHAINED_SUFFIX
-    data = shim_text(name, exe).encode()
+    data = shim_text(name, exe, post_commit=post_commit).encode()
     remove: list[str] = []
     # lefthook moves our shim to NAME.old (which it never runs) and refuses to install while
     # that file exists: an old shim of ours there is only in the way.
@@ -214,7 +216,9 @@ def _plan(hooks_dir: str, name: str, exe: str) -> _Plan:
     return _Plan(name, hook, data, msg, remove=remove)
 
 
-def install(hooks_dir: str, exe: str, names: tuple[str, ...] = HOOK_NAMES) -> list[str]:
+def install(
+    hooks_dir: str, exe: str, names: tuple[str, ...] = HOOK_NAMES, post_commit: bool = False
+) -> list[str]:
     """Put a shim for every hook in *names* into *hooks_dir*, chaining what is there; one
     message per hook.
 
@@ -222,15 +226,22 @@ def install(hooks_dir: str, exe: str, names: tuple[str, ...] = HOOK_NAMES) -> li
     conflict is found before anything is changed.
     """
     os.makedirs(hooks_dir, exist_ok=True)
-    plans = [_plan(hooks_dir, name, exe) for name in names]
+    plans = [_plan(hooks_dir, name, exe, post_commit) for name in names]
     return [plan.run() for plan in plans]
 
 
 def hook_names(repo: gitrepo.Repo) -> tuple[str, ...]:
-    """The hooks to install in *repo*: post-commit too where snapshot.postCommit is true."""
+    """The hooks to install in *repo*: post-commit too (a cherry-pick's or a revert's report;
+    every commit's snapshot where snapshot.postCommit is true: _post_commit)."""
+    return (*HOOK_NAMES, POST_COMMIT)
+
+
+def _post_commit(repo: gitrepo.Repo) -> bool:
+    """Whether snapshot.postCommit is true: the post-commit shim then asks git config after
+    every commit whether it still is (a snapshot each); else it starts no git at all."""
     from git_snapshot import worktree
 
-    return (*HOOK_NAMES, POST_COMMIT) if worktree.settings(repo).post_commit else HOOK_NAMES
+    return worktree.settings(repo).post_commit
 
 
 def uninstall(hooks_dir: str) -> list[str]:
@@ -242,7 +253,7 @@ def uninstall(hooks_dir: str) -> list[str]:
     messages: list[str] = []
     for name in (*HOOK_NAMES, POST_COMMIT):
         line = _uninstall_one(hooks_dir, name)
-        if name != POST_COMMIT or not line.endswith(": not installed"):  # (opt-in: silent)
+        if name != POST_COMMIT or not line.endswith(": not installed"):  # (older installs: none)
             messages.append(line)
         with contextlib.suppress(OSError):
             fsync_dir(hooks_dir)
@@ -419,7 +430,12 @@ def overridden(repo: gitrepo.Repo, hp: HooksPath) -> str | None:
 
 
 def _install_forwarding(
-    repo: gitrepo.Repo, exe: str, hp: HooksPath, target: str, names: tuple[str, ...]
+    repo: gitrepo.Repo,
+    exe: str,
+    hp: HooksPath,
+    target: str,
+    names: tuple[str, ...],
+    post_commit: bool = False,
 ) -> list[str]:
     own = own_hooks_dir(repo)
     if os.path.realpath(os.path.join(repo.toplevel, target)) == os.path.realpath(own):
@@ -437,7 +453,7 @@ def _install_forwarding(
     changed = set()
     for name in GIT_HOOK_NAMES:
         path = os.path.join(own, name)
-        data = shim_text(name, exe, target, outer).encode()
+        data = shim_text(name, exe, target, outer, post_commit).encode()
         if _read(path) != data:
             atomic_write(path, data, mode=0o755)
             changed.add(name)
@@ -517,12 +533,8 @@ def install_repo(repo: gitrepo.Repo, exe: str) -> list[str]:
     target = forward_target(repo, hp)
     names = hook_names(repo)
     if target is None:
-        messages = install(repo.hooks_dir(), exe, names)
-        if POST_COMMIT not in names and is_our_shim(os.path.join(repo.hooks_dir(), POST_COMMIT)):
-            line = _uninstall_one(repo.hooks_dir(), POST_COMMIT)  # snapshot.postCommit is off
-            messages.append(f"{line} (snapshot.postCommit is not true)")
-        return messages
-    return _install_forwarding(repo, exe, hp, target, names)
+        return install(repo.hooks_dir(), exe, names, _post_commit(repo))
+    return _install_forwarding(repo, exe, hp, target, names, _post_commit(repo))
 
 
 def uninstall_repo(repo: gitrepo.Repo) -> list[str]:

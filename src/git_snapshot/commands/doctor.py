@@ -89,7 +89,8 @@ def _our_shim(path: str, name: str, root: str) -> HookState:
     else:
         chained = path.rsplit(".legacy", 1)[0] + ".git-snapshot-chained"
     where = "" if path.endswith("/" + name) else f" as {os.path.basename(path)}"
-    if hookfiles.file_head(path) != hookfiles.shim_text(name, exe, written, outer).encode():
+    pc = hookfiles.post_commit_written(path)
+    if hookfiles.file_head(path) != hookfiles.shim_text(name, exe, written, outer, pc).encode():
         where += ", from an older git-snapshot: run git snapshot install again to update it"
     return HookState(name, True, f"git-snapshot's shim{where}", describe(chained, name, root))
 
@@ -460,6 +461,8 @@ def cmd_doctor(*, cwd: str) -> int:
     for s in states:
         then = f"; then runs {s.also}" if s.also else ""
         print(say(f"{s.name}: {'fires' if s.fires else 'WILL NOT FIRE'}: {s.why}{then}"))
+    commits, commits_ok = _post_commit_line(repo, hooks_dir, states)
+    print(say(commits))
     uses_pre_commit = os.path.exists(os.path.join(repo.toplevel, PRE_COMMIT_CONFIG)) or any(
         hookfiles.is_pre_commit_script(os.path.join(hooks_dir, n)) for n in install.HOOK_NAMES
     )
@@ -482,4 +485,43 @@ def cmd_doctor(*, cwd: str) -> int:
         print(say(pushing))
     fast = speedups()
     print(say(f"C speedups: {fast.why}"))
-    return 0 if hooks_ok and watcher_ok and push_ok and all(s.fires for s in states) else 1
+    fired = all(s.fires for s in states)
+    return 0 if hooks_ok and watcher_ok and push_ok and fired and commits_ok else 1
+
+
+def _post_commit_line(
+    repo: gitrepo.Repo, hooks_dir: str, states: list[HookState]
+) -> tuple[str, bool]:
+    """The post-commit hook's line: what it does (a report after a cherry-pick or a revert
+    that wrote over an ignored file; a snapshot after every commit with snapshot.postCommit),
+    and whether it is as install would write it. Not ok only where the plain shims are in
+    place without it (an older install): through pre-commit it is the optional id."""
+    from git_snapshot import worktree
+
+    name = install.POST_COMMIT
+    state = hook_state(hooks_dir, name, repo.toplevel)
+    want = worktree.settings(repo).post_commit
+    plain = any(s.fires and s.name == "reference-transaction" for s in states)
+    then = f"; then runs {state.also}" if state.also else ""
+    if not state.fires:
+        return (
+            f"{name}: WILL NOT FIRE: {state.why} (a cherry-pick or a revert that writes over "
+            f"an ignored file is not reported){then}",
+            not plain,
+        )
+    does = "a loss report after a cherry-pick or a revert"
+    path = os.path.join(hooks_dir, name)
+    if hookfiles.is_pre_commit_script(path) and not hookfiles.is_our_shim(path):
+        path += hookfiles.PRE_COMMIT_LEGACY_SUFFIX
+    mismatch = ""
+    installed = "/" in (hookfiles.shim_settings(path) or ("",))[0]  # (not a hooks/ copy)
+    if want and installed and not hookfiles.post_commit_written(path):
+        mismatch = (
+            "; snapshot.postCommit is true, but the shim was written when it was not, "
+            "and takes no snapshot after an ordinary commit: run git snapshot install again"
+        )
+    if want and not mismatch:
+        does += ", and a snapshot after every commit (snapshot.postCommit)"
+    else:
+        does += "; an ordinary commit starts one tail, no snapshot"
+    return f"{name}: fires: {state.why}: {does}{mismatch}{then}", not mismatch

@@ -387,8 +387,8 @@ NO_HOOK_COMMANDS = (
     "merge --abort",
     "rebase --abort",
     "rebase --skip",
-    "cherry-pick",
-    "revert",
+    "cherry-pick -n",  # (a pick's or a revert's commit has post-commit: red44 F5)
+    "revert -n",
     "sparse-checkout set",
     "worktree remove",
 )

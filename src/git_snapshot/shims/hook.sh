@@ -1,8 +1,8 @@
 #!/bin/sh
 # installed by git-snapshot: a hook shim; git runs it under a hook's name.
 # For reference-transaction, pre-rebase, pre-merge-commit, post-checkout, post-merge, post-rewrite
-# (and post-commit if snapshot.postCommit) it runs `git-snapshot hook NAME ARGS...`; then, for
-# every name, the hook that was there before, if any: NAME.git-snapshot-chained next to this file
+# (post-commit: after a cherry-pick or a revert; after any commit if snapshot.postCommit) it runs
+# `git-snapshot hook NAME ARGS...`; then, for every name, the hook that was there before, if any: NAME.git-snapshot-chained next to this file
 # or, when this file lives in git-snapshot's own hooks directory, NAME in the directory git used
 # before ($forward). `git snapshot uninstall` puts every hook back. GIT_SNAPSHOT_SKIP=1: no
 # snapshot (the chained hook still runs). If git-snapshot is gone or cannot start, this shim prints
@@ -148,9 +148,33 @@ post-checkout | post-merge)
 	chain_only "$@"
 	;;
 post-commit)
-	# Only where asked for (one git process per commit; `install` puts this hook in place only
-	# then, but a forwarding shim is there for every hook).
-	if [ "$(git config --type=bool snapshot.postCommit 2>/dev/null)" = true ]; then snap "$@" || :; fi
+	# A cherry-pick or a revert writes over an ignored file the commit brings in, as a merge
+	# does (red44 F5). git sets nothing in a post-commit that tells it from a commit, but the
+	# last line of HEAD's reflog names it: "cherry-pick: ", "revert: ", "commit (cherry-pick):
+	# " (a commit that ends a stopped pick). One `tail`: an ordinary commit starts no other
+	# process, unless snapshot.postCommit was true when install wrote pc=1 on the line above
+	# (the shipped hooks/ copies, exe=git-snapshot, ask too). hooks.picked is the same test.
+	last=
+	gd=${GIT_DIR-}
+	if [ -z "$gd" ]; then
+		if [ -d .git ]; then
+			gd=.git
+		elif [ -f .git ]; then
+			IFS= read -r gd <.git || :
+			gd=${gd#gitdir: }
+		fi
+	fi
+	if [ -n "$gd" ] && [ -s "$gd/logs/HEAD" ]; then last=$(tail -n 1 "$gd/logs/HEAD" 2>/dev/null); fi
+	case $last in
+	*"	cherry-pick: "* | *"	revert: "* | *"	commit (cherry-pick): "*) snap "$@" || : ;;
+	*)
+		case ${pc-}:$exe in
+		1:* | *:git-snapshot)
+			[ "$(git config --type=bool snapshot.postCommit 2>/dev/null)" != true ] || snap "$@" || :
+			;;
+		esac
+		;;
+	esac
 	chain_only "$@"
 	;;
 post-rewrite)
