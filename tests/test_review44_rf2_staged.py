@@ -9,6 +9,8 @@ away).
   `run -- sh -c 'git commit -qm x && git checkout -qf b'` left it committed on main.
 - The line's restore and `undo` wrote every staged version of the snapshot into the side
   folder, also those the command left in the index: now only those it threw away.
+- run in a superproject saved no staged version of a submodule's index, which a recursing
+  reset, `git -C sub reset` or `submodule foreach` threw away (its file's edit was named).
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import re
 import time
 from pathlib import Path
 
+import pytest
 from clihelpers import Ran
 from clihelpers import git
 from clihelpers import gs
 from hookhelpers import commit
+from hookhelpers import hooked_superproject
 from hookhelpers import install
 from hookhelpers import snaps
 
@@ -131,3 +135,49 @@ def test_only_the_versions_thrown_away_are_restored_and_undone(repo: Path) -> No
     assert sorted(p.name for p in undone[0].iterdir()) == ["f.txt"]
     assert (undone[0] / "f.txt").read_bytes() == V1
     assert git(r, "diff", "--cached", "--name-only").out.split() == ["g.txt"]
+
+
+@pytest.mark.parametrize(
+    "cmd",
+    [
+        ["git", "reset", "-q", "--hard", "--recurse-submodules"],
+        ["git", "-C", "sub", "reset", "-q"],
+        ["git", "submodule", "foreach", "-q", "git read-tree HEAD"],
+    ],
+    ids=["reset --hard --recurse-submodules", "-C sub reset", "submodule foreach read-tree"],
+)
+def test_a_submodules_staged_version_thrown_away_from_the_superproject_is_saved(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cmd: list[str]
+) -> None:
+    """run in the superproject snapshots the submodule's files too (and names sub/a.txt's
+    edit): the version only the submodule's index held was in no snapshot, unnamed."""
+    commit(repo, "f.txt", b"base\n")
+    r = hooked_superproject(repo, tmp_path, monkeypatch, None, b"s1\n")
+    (r / "sub" / "a.txt").write_bytes(V1)
+    git(r / "sub", "add", "a.txt")
+    (r / "sub" / "a.txt").write_bytes(V2)
+    ran = gs(r, "run", "--", *cmd)
+    assert V1 not in git(r / "sub", "ls-files", "-s").out.encode()
+    found = re.search(
+        r"threw away 1 staged version that differed from both HEAD and the file: sub/a\.txt "
+        r"\(saved in snapshot \d+; restore with: (git snapshot restore .*)\)$",
+        ran.err,
+        re.M,
+    )
+    assert found, ran.err
+    words = found[1].split()
+    gs(r, *words[2:])
+    assert (r / words[-1] / "sub" / "a.txt").read_bytes() == V1
+
+
+def test_a_submodules_staged_version_the_command_keeps_is_not_named(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    commit(repo, "f.txt", b"base\n")
+    r = hooked_superproject(repo, tmp_path, monkeypatch, None, b"s1\n")
+    (r / "sub" / "a.txt").write_bytes(V1)
+    git(r / "sub", "add", "a.txt")
+    (r / "sub" / "a.txt").write_bytes(V2)
+    ran = gs(r, "run", "--", "git", "reset", "-q", "--hard")  # (not recursing: sub untouched)
+    assert "staged version" not in ran.err, ran.err
+    assert len(_staged_ids(r)) == 1

@@ -724,14 +724,20 @@ def _blobs_snapshot(
     message: str,
     scratch: str,
     meta: dict[str, Any],
+    parts: list[tuple[bytes, gitrepo.Repo, list[tuple[bytes, int, str]]]] | None = None,
 ) -> Snapshot:
     """A snapshot of the worktree *repo*'s files at *blobs* (path, mode, blob id), written
-    as git checks them out into a folder of *scratch*; *meta*: its "head" and the like."""
+    as git checks them out into a folder of *scratch*; *meta*: its "head" and the like.
+    With *parts* (folder, repository, its blobs), each part's are written below its folder
+    by its git (a submodule's: its object store, its attributes)."""
     from git_snapshot import gitoverlay
 
     dest = os.path.join(scratch, f"b{len(os.listdir(scratch))}")
     os.makedirs(dest)
-    gitoverlay._write_blobs(repo, dest, blobs)
+    for folder, where, some in parts if parts is not None else [(b"", repo, blobs)]:
+        inside = os.path.join(dest, os.fsdecode(folder)) if folder else dest
+        os.makedirs(inside, exist_ok=True)
+        gitoverlay._write_blobs(where, inside, some)
     return _git_versions(store, repo, dest, message, meta, lambda rel: True)
 
 
@@ -742,9 +748,11 @@ class StagedSaved:
     (:func:`save_staged`)."""
 
     snapshot: int
-    blobs: list[tuple[bytes, int, str]]  # (path, git mode, blob id)
+    blobs: list[tuple[bytes, int, str]]  # (path from the top, git mode, blob id)
     stashes: list[str]  # the stash entries before the command, newest first
     taken: Snapshot  # (the snapshot: run's retention keeps it, an older one named again too)
+    # a submodule's (its folder -> its stash entries before): the blobs below it are its
+    nested: dict[bytes, list[str]] = field(default_factory=dict)
 
 
 def save_staged(store: Store, repo: gitrepo.Repo, message: str) -> StagedSaved | None:
@@ -757,17 +765,64 @@ def save_staged(store: Store, repo: gitrepo.Repo, message: str) -> StagedSaved |
     ``diff-index --cached`` (its cache-tree compare: ~4 ms of git's on 20k files) when
     nothing is staged; a hash-object of the staged files when something is (:func:`_staged`).
     When the newest such snapshot of the worktree holds these very versions (paths, modes,
-    blob ids), that one is named again: a `run` each, they piled up (review RF2)."""
-    staged = _staged(repo)
-    if not staged:
+    blob ids), that one is named again: a `run` each, they piled up. A checked-out
+    submodule's are in it too, below its folder (a `diff-index` each, and a `config` when
+    there is a .gitmodules): run's snapshot holds its files, and `reset --hard
+    --recurse-submodules`, `git -C sub reset`, `submodule foreach` throw them away (review
+    RF2)."""
+    parts = [(b"", repo, _staged(repo))]
+    parts += [(d, sub, _staged(sub)) for d, sub in _submodules(repo)]
+    parts = [part for part in parts if part[2]]
+    if not parts:
         return None
+    staged = [(_below(d, p), mode, oid) for d, _, blobs in parts for p, mode, oid in blobs]
     key = _staged_key(staged)
     taken = _staged_before(store, repo, key)
     if taken is None:
         meta = {"head": gitrepo.head(repo), STAGED_META: key}
         with store.scratch() as scratch:
-            taken = _blobs_snapshot(store, repo, staged, message, scratch, meta)
-    return StagedSaved(int(taken.id), staged, worktree.stash_ids(repo), taken)
+            taken = _blobs_snapshot(store, repo, staged, message, scratch, meta, parts)
+    nested = {d: worktree.stash_ids(sub) for d, sub, _ in parts if d}
+    return StagedSaved(int(taken.id), staged, worktree.stash_ids(repo), taken, nested)
+
+
+def _below(folder: bytes, path: bytes) -> bytes:
+    return folder + b"/" + path if folder else path
+
+
+def _submodules(
+    repo: gitrepo.Repo, folder: bytes = b"", seen: set[str] | None = None
+) -> list[tuple[bytes, gitrepo.Repo]]:
+    """(folder from the top, repository) of each checked-out submodule of the worktree *repo*,
+    theirs too (below *folder*; each worktree once, *seen*: a symlink makes no loop): none,
+    and no git process, without a .gitmodules."""
+    from git_snapshot import losses
+    from git_snapshot.gitrepo import _split_z
+
+    top = os.fsencode(repo.toplevel)
+    if not os.path.isfile(os.path.join(top, b".gitmodules")):
+        return []
+    listed = gitrepo.run_git(
+        repo.toplevel,
+        "config",
+        "-z",
+        "--file",
+        ".gitmodules",
+        "--get-regexp",
+        r"^submodule\..*\.path$",
+        check=False,
+    )
+    seen = {os.path.realpath(repo.toplevel)} if seen is None else seen
+    out = []
+    for rec in _split_z(listed):
+        rel = os.path.normpath(rec.partition(b"\n")[2]).strip(b"/")
+        inside = rel not in (b"", b".") and not rel.startswith(b"../") and rel != b".."
+        sub = losses.nested_repo(top, rel) if inside else None
+        if sub is not None and sub.toplevel not in seen:
+            seen.add(sub.toplevel)
+            out.append((_below(folder, rel), sub))
+            out += _submodules(sub, _below(folder, rel), seen)
+    return out
 
 
 STAGED_META = "staged_versions"  # a save_staged snapshot's meta: _staged_key of what it holds
@@ -838,12 +893,35 @@ STAGED_TIPS_AT_MOST = 64  # branch tips staged_thrown reads, the latest committe
 
 
 def staged_thrown(repo: gitrepo.Repo, saved: StagedSaved) -> list[bytes]:
-    """The paths of *saved*'s staged versions that git no longer holds after the command: not
+    """The paths of *saved*'s staged versions that git no longer holds after the command
+    (:func:`_thrown`), asked of the repository each is in: a submodule's of its git."""
+    from git_snapshot import losses
+
+    top = os.fsencode(repo.toplevel)
+    folders = sorted(saved.nested, key=len, reverse=True)  # (the innermost first)
+    parts: dict[bytes, list[tuple[bytes, int, str]]] = {}
+    for p, mode, oid in saved.blobs:
+        d = next((f for f in folders if p.startswith(f + b"/")), b"")
+        parts.setdefault(d, []).append((p[len(d) + 1 :] if d else p, mode, oid))
+    out = []
+    for d, blobs in parts.items():
+        where = losses.nested_repo(top, d) if d else repo
+        if where is None:  # (its checkout is gone, and its index with it, or unreadable)
+            out += [_below(d, p) for p, _, _ in blobs]
+            continue
+        out += [_below(d, p) for p in _thrown(where, blobs, saved.nested.get(d, saved.stashes))]
+    return sorted(out)
+
+
+def _thrown(
+    repo: gitrepo.Repo, blobs: list[tuple[bytes, int, str]], stashes: list[str]
+) -> list[bytes]:
+    """The paths of the staged versions *blobs* of *repo* that git no longer holds: not
     in the index (at any path: `git mv` moves it), not the file on disk (as git would store
     it: `checkout -- PATH` wrote it there), not in HEAD's commit at that path (committed), nor
     in a branch's tip there (`commit` then `checkout -f B` left it on the branch), nor in the
-    index of a stash entry the command made (`git stash`). An ls-files -s, and only for those
-    not in the index: a hash-object, a for-each-ref and a cat-file."""
+    index of a stash entry the command made (not among *stashes*: `git stash`). An ls-files
+    -s, and only for those not in the index: a hash-object, a for-each-ref and a cat-file."""
     from git_snapshot import gitextra
     from git_snapshot import hashes
     from git_snapshot.gitrepo import _split_z
@@ -855,7 +933,7 @@ def staged_thrown(repo: gitrepo.Repo, saved: StagedSaved) -> list[bytes]:
         words = rec.partition(b"\t")[0].split(b" ")
         if len(words) == 3:
             held.add(words[1].decode("ascii", "replace"))
-    todo = [b for b in saved.blobs if b[2] not in held]
+    todo = [b for b in blobs if b[2] not in held]
     if not todo:
         return []
     files = [p for p, mode, _ in todo if mode != gitrepo.MODE_SYMLINK]
@@ -874,7 +952,7 @@ def staged_thrown(repo: gitrepo.Repo, saved: StagedSaved) -> list[bytes]:
         return []
     new: list[str] = []
     for oid in worktree.stash_ids(repo):
-        if oid in saved.stashes or len(new) >= STAGED_STASHES_AT_MOST:
+        if oid in stashes or len(new) >= STAGED_STASHES_AT_MOST:
             break
         new.append(f"{oid}^2")
     tips = gitrepo.run_git(
