@@ -175,8 +175,10 @@ def name_store(line: str, store_path: str) -> str:
 
 
 def snapshot_in(store_path: str, repo: Repo, number: int) -> Snapshot | None:
-    """The snapshot *number* of *repo* in the store at *store_path*, looked up without
-    writing there; None when it has none (or cannot be read)."""
+    """The snapshot *number* of *repo* in the store at *store_path*, without giving the
+    repository an id there (identity._read_id: only its config is read; opening the store
+    writes what any reader of it writes, its lock and its index's journal); None when it
+    has none (or cannot be read)."""
     from git_snapshot import identity
     from git_snapshot.store.core import Store
 
