@@ -181,3 +181,13 @@ def test_a_submodules_staged_version_the_command_keeps_is_not_named(
     ran = gs(r, "run", "--", "git", "reset", "-q", "--hard")  # (not recursing: sub untouched)
     assert "staged version" not in ran.err, ran.err
     assert len(_staged_ids(r)) == 1
+
+
+def test_a_version_an_older_stash_entry_holds_is_not_named(repo: Path) -> None:
+    """`git stash apply --index` keeps the entry: its index commit holds v1, which
+    `git checkout stash@{0}^2 -- f.txt` gives back after the reset."""
+    r = _staged(repo)
+    git(r, "stash", "-q")
+    git(r, "stash", "apply", "-q", "--index")
+    ran = gs(r, "run", "--", "git", "reset", "-q", "--hard")
+    assert "staged version" not in ran.err, ran.err

@@ -749,10 +749,8 @@ class StagedSaved:
 
     snapshot: int
     blobs: list[tuple[bytes, int, str]]  # (path from the top, git mode, blob id)
-    stashes: list[str]  # the stash entries before the command, newest first
     taken: Snapshot  # (the snapshot: run's retention keeps it, an older one named again too)
-    # a submodule's (its folder -> its stash entries before): the blobs below it are its
-    nested: dict[bytes, list[str]] = field(default_factory=dict)
+    nested: list[bytes] = field(default_factory=list)  # submodules' folders: theirs below
 
 
 def save_staged(store: Store, repo: gitrepo.Repo, message: str) -> StagedSaved | None:
@@ -782,8 +780,7 @@ def save_staged(store: Store, repo: gitrepo.Repo, message: str) -> StagedSaved |
         meta = {"head": gitrepo.head(repo), STAGED_META: key}
         with store.scratch() as scratch:
             taken = _blobs_snapshot(store, repo, staged, message, scratch, meta, parts)
-    nested = {d: worktree.stash_ids(sub) for d, sub, _ in parts if d}
-    return StagedSaved(int(taken.id), staged, worktree.stash_ids(repo), taken, nested)
+    return StagedSaved(int(taken.id), staged, taken, [d for d, _, _ in parts if d])
 
 
 def _below(folder: bytes, path: bytes) -> bytes:
@@ -888,7 +885,7 @@ def _staged(repo: gitrepo.Repo) -> list[tuple[bytes, int, str]]:
     return [(p, m, o) for p, (m, o) in sorted(wanted.items()) if not on_disk(p, m, o)]
 
 
-STAGED_STASHES_AT_MOST = 4  # stash entries the command made whose index staged_thrown reads
+STAGED_STASHES_AT_MOST = 16  # the newest stash entries whose index _thrown reads
 STAGED_TIPS_AT_MOST = 64  # branch tips staged_thrown reads, the latest committed first
 
 
@@ -909,19 +906,18 @@ def staged_thrown(repo: gitrepo.Repo, saved: StagedSaved) -> list[bytes]:
         if where is None:  # (its checkout is gone, and its index with it, or unreadable)
             out += [_below(d, p) for p, _, _ in blobs]
             continue
-        out += [_below(d, p) for p in _thrown(where, blobs, saved.nested.get(d, saved.stashes))]
+        out += [_below(d, p) for p in _thrown(where, blobs)]
     return sorted(out)
 
 
-def _thrown(
-    repo: gitrepo.Repo, blobs: list[tuple[bytes, int, str]], stashes: list[str]
-) -> list[bytes]:
+def _thrown(repo: gitrepo.Repo, blobs: list[tuple[bytes, int, str]]) -> list[bytes]:
     """The paths of the staged versions *blobs* of *repo* that git no longer holds: not
     in the index (at any path: `git mv` moves it), not the file on disk (as git would store
     it: `checkout -- PATH` wrote it there), not in HEAD's commit at that path (committed), nor
     in a branch's tip there (`commit` then `checkout -f B` left it on the branch), nor in the
-    index of a stash entry the command made (not among *stashes*: `git stash`). An ls-files
-    -s, and only for those not in the index: a hash-object, a for-each-ref and a cat-file."""
+    index of one of the newest stash entries (`git stash` made it; `stash apply --index`
+    kept it). An ls-files -s, and only for those not in the index: a hash-object, a
+    for-each-ref and a cat-file."""
     from git_snapshot import gitextra
     from git_snapshot import hashes
     from git_snapshot.gitrepo import _split_z
@@ -950,11 +946,7 @@ def _thrown(
     todo = [b for b in todo if not kept(*b)]
     if not todo:
         return []
-    new: list[str] = []
-    for oid in worktree.stash_ids(repo):
-        if oid in stashes or len(new) >= STAGED_STASHES_AT_MOST:
-            break
-        new.append(f"{oid}^2")
+    stashed = [f"{oid}^2" for oid in worktree.stash_ids(repo)[:STAGED_STASHES_AT_MOST]]
     tips = gitrepo.run_git(
         top,
         "for-each-ref",
@@ -965,7 +957,7 @@ def _thrown(
         check=False,
     )
     head = gitrepo.head(repo)
-    revs = [*([head] if head else []), *tips.decode("ascii", "replace").split(), *new]
+    revs = [*([head] if head else []), *tips.decode("ascii", "replace").split(), *stashed]
     there = gitextra._rev_blobs(repo, list(dict.fromkeys(revs)), [p for p, _, _ in todo])
     return [p for p, _, oid in todo if oid not in there.get(p, ())]
 
