@@ -853,8 +853,6 @@ def _staged(repo: gitrepo.Repo) -> list[tuple[bytes, int, str]]:
     file (as git would store it: hash-object, its filters; a link's target): git's raw
     ``diff-index --cached`` gives the index's side (a deletion, a conflict: none); HEAD
     unborn, every version the index holds, whose file ``ls-files -m`` says differs."""
-    from git_snapshot import gitextra
-    from git_snapshot import hashes
     from git_snapshot.gitrepo import _split_z
 
     top = repo.toplevel
@@ -869,20 +867,30 @@ def _staged(repo: gitrepo.Repo) -> list[tuple[bytes, int, str]]:
             mode = int(words[1], 8)
             if mode in _BLOB_MODES:
                 wanted[path] = (mode, words[3].decode("ascii"))
-    if not wanted:
-        return []
-    files = [p for p, (m, _) in wanted.items() if m != gitrepo.MODE_SYMLINK]
-    ids = gitextra.clean_path_ids(repo, [p for p in files if not _is_link(top, p)])
+    blobs = [(p, m, o) for p, (m, o) in sorted(wanted.items())]
+    there = _on_disk(repo, blobs)
+    return [b for b in blobs if b[0] not in there]
 
-    def on_disk(p: bytes, mode: int, oid: str) -> bool:
+
+def _on_disk(repo: gitrepo.Repo, blobs: list[tuple[bytes, int, str]]) -> set[bytes]:
+    """The paths of *blobs* (path, git mode, blob id) whose file is that version, as git
+    would store it (hash-object: its filters; a link's target): one hash-object."""
+    from git_snapshot import gitextra
+    from git_snapshot import hashes
+
+    top = os.fsencode(repo.toplevel)
+    files = [p for p, m, _ in blobs if m != gitrepo.MODE_SYMLINK]
+    ids = gitextra.clean_path_ids(repo, [p for p in files if not _is_link(repo.toplevel, p)])
+
+    def there(p: bytes, mode: int, oid: str) -> bool:
         if mode != gitrepo.MODE_SYMLINK:
             return ids.get(p) == oid
         try:
-            return hashes.blob_id(os.readlink(os.path.join(os.fsencode(top), p))) == oid
+            return hashes.blob_id(os.readlink(os.path.join(top, p))) == oid
         except OSError:
             return False
 
-    return [(p, m, o) for p, (m, o) in sorted(wanted.items()) if not on_disk(p, m, o)]
+    return {b[0] for b in blobs if there(*b)}
 
 
 STAGED_STASHES_AT_MOST = 16  # the newest stash entries whose index _thrown reads
@@ -919,7 +927,6 @@ def _thrown(repo: gitrepo.Repo, blobs: list[tuple[bytes, int, str]]) -> list[byt
     kept it). An ls-files -s, and only for those not in the index: a hash-object, a
     for-each-ref and a cat-file."""
     from git_snapshot import gitextra
-    from git_snapshot import hashes
     from git_snapshot.gitrepo import _split_z
 
     top = repo.toplevel
@@ -932,18 +939,8 @@ def _thrown(repo: gitrepo.Repo, blobs: list[tuple[bytes, int, str]]) -> list[byt
     todo = [b for b in blobs if b[2] not in held]
     if not todo:
         return []
-    files = [p for p, mode, _ in todo if mode != gitrepo.MODE_SYMLINK]
-    on_disk = gitextra.clean_path_ids(repo, [p for p in files if not _is_link(top, p)])
-
-    def kept(p: bytes, mode: int, oid: str) -> bool:
-        if mode != gitrepo.MODE_SYMLINK:
-            return on_disk.get(p) == oid
-        try:
-            return hashes.blob_id(os.readlink(os.path.join(os.fsencode(top), p))) == oid
-        except OSError:
-            return False
-
-    todo = [b for b in todo if not kept(*b)]
+    kept = _on_disk(repo, todo)
+    todo = [b for b in todo if b[0] not in kept]
     if not todo:
         return []
     stashed = [f"{oid}^2" for oid in worktree.stash_ids(repo)[:STAGED_STASHES_AT_MOST]]
