@@ -191,3 +191,27 @@ def test_a_version_an_older_stash_entry_holds_is_not_named(repo: Path) -> None:
     git(r, "stash", "apply", "-q", "--index")
     ran = gs(r, "run", "--", "git", "reset", "-q", "--hard")
     assert "staged version" not in ran.err, ran.err
+
+
+def test_a_worktree_that_removes_itself_names_its_staged_versions(repo: Path) -> None:
+    """run in a linked worktree whose command removes it: the line said its files are in
+    snapshot N, and the version only its index held, saved too, went unnamed."""
+    commit(repo, "f.txt", b"base\n")
+    install(repo)
+    wt = repo.parent / "wt2"
+    git(repo, "worktree", "add", "-q", str(wt))
+    (wt / "f.txt").write_bytes(V1)
+    git(wt, "add", "f.txt")
+    (wt / "f.txt").write_bytes(V2)
+    ran = gs(wt, "run", "--", "git", "worktree", "remove", "--force", str(wt))
+    assert not wt.exists()
+    found = re.search(
+        r"threw away 1 staged version that differed from both HEAD and the file: \S*f\.txt "
+        r"\(saved in snapshot \d+; restore with: (git snapshot .*)\)$",
+        ran.err,
+        re.M,
+    )
+    assert found, ran.err
+    words = found[1].split()
+    gs(repo, *words[2:])
+    assert (Path(words[-1]) / "f.txt").read_bytes() == V1

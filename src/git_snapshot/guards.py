@@ -971,11 +971,15 @@ def staged_report(
     worktree (over the file, it would write over the version the worktree holds now), pasted
     in *here*; and its loss-log entry, at the moment *now* of the command's own report:
     ``undo`` puts back both, this one into that folder. Where the snapshot holds staged
-    versions the command left too, both restore *paths* alone (its "restore")."""
+    versions the command left too, both restore *paths* alone (its "restore"). The worktree
+    gone (the command removed it), the restore names it as run's line of its files does."""
     from git_snapshot import losses
 
     away = not here or not losses.in_worktree(repo, here)
-    prefix = f"-C {output.shell_quote(os.fsencode(repo.toplevel))} " if away else ""
+    top = output.shell_quote(os.fsencode(repo.toplevel))
+    prefix = f"-C {top} " if away else ""
+    if not os.path.isdir(repo.toplevel):  # (no -C into a folder that is gone)
+        prefix = f"--repo {top} "
     named = _store_named(repo)  # (another store's numbers are other snapshots: RED44 F1)
     sure = "--this-store " if named else ""
     side = os.path.join(os.path.dirname(repo.toplevel), f"staged-{saved.snapshot}")
@@ -987,10 +991,11 @@ def staged_report(
     only = [] if len(paths) == len(saved.blobs) else paths  # (staged_thrown's are of these)
     args = f"{output.path_args([losses.rel_to(repo, cwd, p) for p in only])} " if only else ""
     to = output.shell_quote(os.fsencode(dest if away else os.path.relpath(dest, here)))
+    restore = f"restore {prefix}" if prefix.startswith("--repo") else f"{prefix}restore"
     line = (
         f"git-snapshot: {output.message(command)} threw away {n} staged {versions} differed "
         f"from both HEAD and the file: {shown} (saved in snapshot {saved.snapshot}; restore "
-        f"with: {named}git snapshot {prefix}restore {sure}{saved.snapshot} {args}--to {to})"
+        f"with: {named}git snapshot {restore} {sure}{saved.snapshot} {args}--to {to})"
     )
     entry = {
         "when": output.iso(now),

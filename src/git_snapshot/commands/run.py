@@ -105,6 +105,12 @@ def cmd_run(
             for d in dropped:
                 losses.append(store, repo, d.entry)  # listed by losses, undone by undo
     if not os.path.isdir(repo.toplevel):  # CMD removed this very worktree: nothing to compare
+        if staged is not None:  # (its index went with it: every staged version it held)
+            every = [p for p, _, _ in staged.blobs]
+            gone = guards.staged_report(repo, staged, every, said, here, time.time())
+            with Store() as store:
+                losses.append(store, repo, gone.entry)
+            dropped = [*dropped, gone]
         for d in dropped:
             print(d.line, file=sys.stderr, flush=True)
         top = output.shell_quote(os.fsencode(repo.toplevel))
