@@ -215,3 +215,21 @@ def test_a_worktree_that_removes_itself_names_its_staged_versions(repo: Path) ->
     words = found[1].split()
     gs(repo, *words[2:])
     assert (Path(words[-1]) / "f.txt").read_bytes() == V1
+
+
+def test_a_submodule_git_cannot_read_leaves_the_superprojects_saved(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A submodule whose index git cannot read is said; the superproject's staged version
+    is saved and named still (one failure skipped them all)."""
+    commit(repo, "f.txt", b"base\n")
+    r = hooked_superproject(repo, tmp_path, monkeypatch, None, b"s1\n")
+    (r / "f.txt").write_bytes(V1)
+    git(r, "add", "f.txt")
+    (r / "f.txt").write_bytes(V2)
+    index = Path(git(r / "sub", "rev-parse", "--git-path", "index").out.strip())
+    (r / "sub" / index if not index.is_absolute() else index).write_bytes(b"garbage\n")
+    ran = gs(r, "run", "--", "git", "reset", "-q", "--hard")
+    assert "could not save the staged versions only the index of submodule sub" in ran.err
+    _sid, folder = _restored(r, ran)
+    assert (folder / "f.txt").read_bytes() == V1

@@ -769,7 +769,14 @@ def save_staged(store: Store, repo: gitrepo.Repo, message: str) -> StagedSaved |
     --recurse-submodules`, `git -C sub reset`, `submodule foreach` throw them away (review
     RF2)."""
     parts = [(b"", repo, _staged(repo))]
-    parts += [(d, sub, _staged(sub)) for d, sub in _submodules(repo)]
+    for d, sub in _submodules(repo):
+        try:
+            parts.append((d, sub, _staged(sub)))
+        except (gitrepo.GitError, UserError) as exc:  # (said: the others are saved still)
+            output.err(
+                f"could not save the staged versions only the index of submodule "
+                f"{output.display(d)} holds: {exc}"
+            )
     parts = [part for part in parts if part[2]]
     if not parts:
         return None
