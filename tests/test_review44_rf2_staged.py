@@ -233,3 +233,37 @@ def test_a_submodule_git_cannot_read_leaves_the_superprojects_saved(
     assert "could not save the staged versions only the index of submodule sub" in ran.err
     _sid, folder = _restored(r, ran)
     assert (folder / "f.txt").read_bytes() == V1
+
+
+NAMES = ["f.txt", "-d.txt", "a\nb.txt", "\udcff.txt"]  # (\udcff: the byte 0xff, not UTF-8)
+UNTESTED = [
+    ["reset", "-q", "--keep", "HEAD"],
+    ["add", "-A"],
+    ["commit", "-qam", "x"],
+]
+
+
+@pytest.mark.parametrize("name", NAMES, ids=["plain", "dash", "newline", "non-utf8"])
+@pytest.mark.parametrize("cmd", UNTESTED, ids=[" ".join(c[:3]) for c in UNTESTED])
+def test_the_other_commands_that_throw_it_away_name_it(
+    repo: Path, cmd: list[str], name: str
+) -> None:
+    """fixF2 found these throw the staged version away too; its tests did not run them, nor
+    a hostile name: each is named, and its own command restores the staged bytes."""
+    path = repo / name
+    commit(repo, "g.txt", b"base\n")
+    install(repo)
+    path.write_bytes(V1)
+    git(repo, "add", "--", name)
+    path.write_bytes(V2)
+    ran = gs(repo, "run", "--", "git", *cmd)
+    found = re.search(
+        r"threw away 1 staged version that differed from both HEAD and the file: .* "
+        r"\(saved in snapshot \d+; restore with: (git snapshot restore \d+ --to \S+)\)$",
+        ran.err,
+        re.M,
+    )
+    assert found, ran.err
+    words = found[1].split()
+    gs(repo, *words[2:])
+    assert (repo / words[-1] / name).read_bytes() == V1
