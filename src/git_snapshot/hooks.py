@@ -579,22 +579,15 @@ def picked(git_dir: str) -> tuple[str, str, str] | None:
     shim's same test); None for any other commit, or with no reflog. Such a pick writes the
     worktree as a merge does: over an ignored file the commit brings in (red44 F5)."""
     try:
-        with open(os.path.join(git_dir, "logs", "HEAD"), "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - 65536))
-            tail = f.read()
+        last = reflog_tail(git_dir, 1 << 16).rstrip(b"\n").rpartition(b"\n")[2]
     except OSError:
         return None
-    lines = tail.rstrip(b"\n").rsplit(b"\n", 1)
-    head, _, message = lines[-1].partition(b"\t")
-    words = head.split()
-    if not message.startswith(_PICKED) or len(words) < 2:
+    entry = reflog_entry(last)
+    if entry is None or not entry[2].startswith(_PICKED):
         return None
-    old, new = (w.decode("ascii", "replace") for w in words[:2])
-    if not (gitrepo._is_oid(old) and gitrepo._is_oid(new)) or old == NULL:
-        return None
-    return old, new, "revert" if message.startswith(b"revert: ") else "cherry-pick"
+    for old, new, _ in real_moves([entry[:3]]):
+        return old, new, "revert" if entry[2].startswith(b"revert: ") else "cherry-pick"
+    return None
 
 
 def _changed(repo: gitrepo.Repo, call: Call, old: str | None, new: str | None) -> list[bytes]:
@@ -1182,6 +1175,29 @@ def head_steps(
     out = [(old, new) for old, new, word in moves if not actions or word in actions]
     out.reverse()
     return out
+
+
+def reflog_tail(git_dir: str, size: int) -> bytes:
+    """The last *size* bytes of the worktree's reflog of HEAD (OSError: none, or unreadable)."""
+    with open(os.path.join(git_dir, "logs", "HEAD"), "rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - size))
+        return f.read()
+
+
+def reflog_entry(line: bytes) -> tuple[str, str, bytes, int | None] | None:
+    """(from, to, message, time: None when it is no number) of a line of a reflog (`<from>
+    <to> <who> <time> <zone>\t<message>`); None for a line with fewer fields (the empty one
+    after the last, or one cut by reflog_tail). reflog_since, run._moves_since and picked."""
+    head, _, msg = line.partition(b"\t")
+    words = head.split(b" ")
+    if len(words) < 4:
+        return None
+    try:
+        when: int | None = int(words[-2])
+    except ValueError:
+        when = None
+    return words[0].decode("ascii", "replace"), words[1].decode("ascii", "replace"), msg, when
 
 
 def real_moves(entries: Iterable[tuple[str, str, bytes]]) -> Iterator[tuple[str, str, bytes]]:
@@ -1981,6 +1997,11 @@ def _lost_from(
         # ORIG_HEAD's version (an earlier snapshot, without reference-transaction, may hold
         # an edit committed since)
         found = _not_tracked_in(repo, found, old, before)
+        if call.name == "post-commit":
+            # nor over an untracked file no ignore rule matches (the pick is refused): one
+            # named at the commit that ends a stopped pick is the user's, edited and added
+            # during the stop (review RF5)
+            found = [x for x in found if x.kind != "untracked"]
     damaged = losses.not_compared(
         before.id, {x.path: unread[x.path] for x in found if x.status == UNREAD}
     )

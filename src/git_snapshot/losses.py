@@ -34,6 +34,8 @@ from git_snapshot import output
 from git_snapshot import whichstore
 from git_snapshot.hooks import EVERYWHERE as EVERYWHERE  # hooks look for them without
 from git_snapshot.hooks import UNSEEN as UNSEEN  # this module
+from git_snapshot.hooks import reflog_entry as reflog_entry  # (in hooks: post-commit
+from git_snapshot.hooks import reflog_tail as reflog_tail  # reads it, without this module)
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store import losslog
@@ -1526,14 +1528,6 @@ def head_moves(git_dir: str, since: float) -> list[str]:
     return out
 
 
-def reflog_tail(git_dir: str, size: int) -> bytes:
-    """The last *size* bytes of the worktree's reflog of HEAD (OSError: none, or unreadable)."""
-    with open(os.path.join(git_dir, "logs", "HEAD"), "rb") as f:
-        f.seek(0, os.SEEK_END)
-        f.seek(max(0, f.tell() - size))
-        return f.read()
-
-
 def reflog_since(git_dir: str, since: float, tail: int) -> Iterator[tuple[str, str, bytes]]:
     """(from, to, message) of each line of the worktree's reflog of HEAD since *since* (unix
     time), newest first, read from its last *tail* bytes (no git process; nothing when there
@@ -1549,21 +1543,6 @@ def reflog_since(git_dir: str, since: float, tail: int) -> Iterator[tuple[str, s
         if entry[3] < since - REFLOG_SLACK_S:
             return
         yield entry[:3]
-
-
-def reflog_entry(line: bytes) -> tuple[str, str, bytes, int | None] | None:
-    """(from, to, message, time: None when it is no number) of a line of a reflog (`<from>
-    <to> <who> <time> <zone>\t<message>`); None for a line with fewer fields (the empty one
-    after the last, or one cut by reflog_tail). reflog_since and run._moves_since."""
-    head, _, msg = line.partition(b"\t")
-    words = head.split(b" ")
-    if len(words) < 4:
-        return None
-    try:
-        when: int | None = int(words[-2])
-    except ValueError:
-        when = None
-    return words[0].decode("ascii", "replace"), words[1].decode("ascii", "replace"), msg, when
 
 
 def _every_rev(repo: gitrepo.Repo, revs: Sequence[str]) -> list[str]:
