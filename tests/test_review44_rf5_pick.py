@@ -82,3 +82,20 @@ def test_picked_reads_the_reflog_as_git_left_it(hooked: Path) -> None:
     git(hooked, "revert", "--no-edit", "HEAD")  # no reflog: not told, no report (README)
     assert not log.exists()
     assert hooks.picked(str(git_dir)) is None
+
+
+def test_doctor_says_what_an_ordinary_commit_starts(hooked: Path) -> None:
+    """A shim written with snapshot.postCommit true (pc=1) asks git config after each commit,
+    the key turned off since too: doctor said "starts one tail" of it."""
+
+    def line() -> str:
+        out = gs(hooked, "doctor", rc=None).out
+        (found,) = [x for x in out.splitlines() if x.startswith("post-commit:")]
+        return found
+
+    assert "an ordinary commit starts one tail, no snapshot" in line()
+    git(hooked, "config", "snapshot.postCommit", "true")
+    gs(hooked, "install")
+    assert "and a snapshot after every commit" in line()
+    git(hooked, "config", "snapshot.postCommit", "false")
+    assert "an ordinary commit starts one tail and one git config, no snapshot" in line()

@@ -514,14 +514,17 @@ def _post_commit_line(
     if hookfiles.is_pre_commit_script(path) and not hookfiles.is_our_shim(path):
         path += hookfiles.PRE_COMMIT_LEGACY_SUFFIX
     mismatch = ""
-    installed = "/" in (hookfiles.shim_settings(path) or ("",))[0]  # (not a hooks/ copy)
-    if want and installed and not hookfiles.post_commit_written(path):
+    settings = hookfiles.shim_settings(path)
+    installed = "/" in (settings or ("",))[0]  # (not a hooks/ copy, which asks git config)
+    asks = hookfiles.post_commit_written(path) or not installed
+    if want and installed and not asks:
         mismatch = (
             "; snapshot.postCommit is true, but the shim was written when it was not, "
             "and takes no snapshot after an ordinary commit: run git snapshot install again"
         )
     if want and not mismatch:
         does += ", and a snapshot after every commit (snapshot.postCommit)"
-    else:
-        does += "; an ordinary commit starts one tail, no snapshot"
+    elif settings is not None:  # (pre-commit's id alone: what its config says)
+        does += f"; an ordinary commit starts one tail{' and one git config' if asks else ''}"
+        does += ", no snapshot"
     return f"{name}: fires: {state.why}: {does}{mismatch}{then}", not mismatch
