@@ -5,7 +5,10 @@
    file the snapshot before held in an earlier version, was named "destroyed" by the commit.
    git never writes over an untracked file no ignore rule matches (it refuses the pick), so
    a pick's report names ignored files only.
-2. hooks.picked and the shim read the last line of HEAD's reflog alone: a commit whose
+2. `git cherry-pick --ff` that fast-forwards makes no commit and runs no post-commit: the
+   ignored file it writes over is named nowhere, while README's table said cherry-pick is
+   reported; it is now in the **none** row and the no-hook list `losses` and `undo` give.
+3. hooks.picked and the shim read the last line of HEAD's reflog alone: a commit whose
    subject says "cherry-pick: " or "revert: " is an ordinary one (no line, no snapshot); no
    reflog, an empty one, or a last line with no newline after it are read as git left them.
 """
@@ -22,6 +25,9 @@ from hookhelpers import put_venv_on_path
 from hookhelpers import snaps
 
 from git_snapshot import hooks
+from git_snapshot.commands.losses import NO_HOOK_COMMANDS
+
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 @pytest.fixture
@@ -99,3 +105,15 @@ def test_doctor_says_what_an_ordinary_commit_starts(hooked: Path) -> None:
     assert "and a snapshot after every commit" in line()
     git(hooked, "config", "snapshot.postCommit", "false")
     assert "an ordinary commit starts one tail and one git config, no snapshot" in line()
+
+
+def test_a_fast_forward_pick_runs_no_hook_and_says_so(hooked: Path) -> None:
+    git(hooked, "switch", "-q", "-c", "ff", "b~1")
+    (hooked / "a.env").write_bytes(b"MY SECRET\n")
+    gs(hooked, "-m", "before")
+    ran = git(hooked, "cherry-pick", "--ff", "b")
+    assert not ran.reports, ran  # no commit made: no post-commit
+    assert (hooked / "a.env").read_bytes() == b"tracked on b\n"
+    assert "cherry-pick --ff" in NO_HOOK_COMMANDS
+    rows = [ln for ln in README.read_text().splitlines() if ln.startswith("| `git ")]
+    assert any("git cherry-pick --ff" in ln and "**none" in ln for ln in rows)

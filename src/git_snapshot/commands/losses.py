@@ -389,6 +389,7 @@ NO_HOOK_COMMANDS = (
     "rebase --skip",
     "cherry-pick -n",  # (a pick's or a revert's commit has post-commit: red44 F5)
     "revert -n",
+    "cherry-pick --ff",  # (when it fast-forwards: no commit, review RF5)
     "sparse-checkout set",
     "worktree remove",
 )
