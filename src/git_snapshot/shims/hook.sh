@@ -132,6 +132,20 @@ snap() {
 	if no_interpreter; then cannot_start "its Python $interp is gone"; else cannot_start "exit status $rc"; fi
 }
 
+# Sets $gd: the git directory, read (no process) from GIT_DIR or the worktree root's .git (a
+# folder, or a file "gitdir: PATH" in a linked worktree or a submodule); empty if neither.
+git_dir() {
+	gd=${GIT_DIR-}
+	if [ -z "$gd" ]; then
+		if [ -d .git ]; then
+			gd=.git
+		elif [ -f .git ]; then
+			IFS= read -r gd <.git || :
+			gd=${gd#gitdir: }
+		fi
+	fi
+}
+
 case $name in
 pre-rebase | pre-merge-commit)
 	# A pre-hook: a failed snapshot or a failed chained hook aborts the git command.
@@ -155,15 +169,7 @@ post-commit)
 	# process, unless snapshot.postCommit was true when install wrote pc=1 on the line above
 	# (the shipped hooks/ copies, exe=git-snapshot, ask too). hooks.picked is the same test.
 	last=
-	gd=${GIT_DIR-}
-	if [ -z "$gd" ]; then
-		if [ -d .git ]; then
-			gd=.git
-		elif [ -f .git ]; then
-			IFS= read -r gd <.git || :
-			gd=${gd#gitdir: }
-		fi
-	fi
+	git_dir
 	if [ -n "$gd" ] && [ -s "$gd/logs/HEAD" ]; then last=$(tail -n 1 "$gd/logs/HEAD" 2>/dev/null); fi
 	case $last in
 	*"	cherry-pick: "* | *"	revert: "* | *"	commit (cherry-pick): "*) snap "$@" || : ;;
@@ -198,15 +204,7 @@ esac
 # (a rebase's has `rebasing`) and no `patch` yet (an am stopped mid-way has one; a `git reset`
 # then moves ORIG_HEAD too, after the worktree). hooks.am_starting is the same test.
 am_starting() {
-	gd=${GIT_DIR-}
-	if [ -z "$gd" ]; then
-		if [ -d .git ]; then
-			gd=.git
-		elif [ -f .git ]; then
-			IFS= read -r gd <.git || :
-			gd=${gd#gitdir: }
-		fi
-	fi
+	git_dir
 	[ -n "$gd" ] && [ -f "$gd/rebase-apply/applying" ] && [ ! -e "$gd/rebase-apply/patch" ]
 }
 
