@@ -336,8 +336,12 @@ def cmd_undo(*, cwd: str, dry_run: bool = False, this_store: bool = False) -> in
             "(forget or prune): what it lost is no longer in the store; look for other "
             "versions with: git snapshot log PATH"
         )
-    _changed_since(repo, cwd, last, group, note)
-    since = _gone_since(repo, cwd, last, group, note, dry_run)
+    # the parts in this worktree; what a partial undo of this report (note) wrote is that
+    # undo's, not a change since
+    mine = [i for i in group if not _elsewhere(i) and not i.get("repo")]
+    after = max(float(last.get("time") or 0), float((note or {}).get("time") or 0))
+    _changed_since(repo, cwd, last, mine, after)
+    since = _gone_since(repo, cwd, last, mine, after, dry_run)
     verb = "would undo" if dry_run else "undoing"
     ids = ", ".join(_id(item) for item in group)
     print(
@@ -446,25 +450,19 @@ def no_hook(repo: gitrepo.Repo) -> str:
 
 
 def _changed_since(
-    repo: gitrepo.Repo,
-    cwd: str,
-    last: dict[str, Any],
-    group: list[dict[str, Any]],
-    note: dict[str, Any] | None,
+    repo: gitrepo.Repo, cwd: str, last: dict[str, Any], mine: list[dict[str, Any]], after: float
 ) -> None:
-    """Refuse, writing nothing, when a path the reports of *group* would write back in this
-    worktree changed since *last* was made (undo_since): after a command git ran no hook for
-    (`reset --hard`), the latest report is an older command's, and undo put its versions over
-    the user's later work, silently (RED38 B1). A line per such path, then what finds the
-    loss of a command with no hook, and the restore command that puts the report's versions
-    back all the same (pasting it is the confirmation: it keeps what it replaces). What a
-    partial undo of this report (*note*) wrote is that undo's, not a change since."""
+    """Refuse, writing nothing, when a path the reports *mine* (of this worktree) would write
+    back changed since *after* (when *last* or a partial undo of it was made; undo_since):
+    after a command git ran no hook for (`reset --hard`), the latest report is an older
+    command's, and undo put its versions over the user's later work, silently (RED38 B1). A
+    line per such path, then what finds the loss of a command with no hook, and the restore
+    command that puts the report's versions back all the same (pasting it is the
+    confirmation: it keeps what it replaces)."""
     from git_snapshot.commands import undo_since
 
-    mine = [i for i in group if not _elsewhere(i) and not i.get("repo")]
     if not mine:
         return
-    after = max(float(last.get("time") or 0), float((note or {}).get("time") or 0))
     changed: list[undo_since.Changed] = []
     taken = 0
     with Store() as store:
@@ -512,12 +510,12 @@ def _gone_since(
     repo: gitrepo.Repo,
     cwd: str,
     last: dict[str, Any],
-    group: list[dict[str, Any]],
-    note: dict[str, Any] | None,
+    mine: list[dict[str, Any]],
+    after: float,
     dry_run: bool,
 ) -> str:
-    """How old the report *last* is and how many snapshots were taken since (', 5m ago; 3
-    snapshots taken since'), said with what undo undoes; and when snapshots taken since hold
+    """How old the report *last* is and how many snapshots were taken since *after* (', 5m
+    ago; 3 snapshots taken since'), said with what undo undoes; and when snapshots taken since hold
     files now gone from the disk that git cannot give back (undo_since.gone_since), a line
     each with its `restore --newest`. When one of them is what a `reset --hard` with no
     report leaves (Gone.reset), a refusal too (with --dry-run: the lines, that undo refuses,
@@ -529,8 +527,6 @@ def _gone_since(
     from git_snapshot.commands import undo_since
 
     when = float(last.get("time") or 0)
-    after = max(when, float((note or {}).get("time") or 0))
-    mine = [i for i in group if not _elsewhere(i) and not i.get("repo")]
     named = [os.fsencode(p) for i in mine for p in _named(i)]
     with Store() as store:
         taken = undo_since.taken_since(store, repo, after)
