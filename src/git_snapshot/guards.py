@@ -21,6 +21,7 @@ from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import output
 from git_snapshot import proc
+from git_snapshot import whichstore
 from git_snapshot import worktree
 from git_snapshot.errors import UserError
 from git_snapshot.store import Options
@@ -988,7 +989,7 @@ def staged_report(
     if not os.path.isdir(repo.toplevel):  # (no -C into a folder that is gone)
         prefix = f"--repo {top} "
     named = _store_named(repo)  # (another store's numbers are other snapshots: RED44 F1)
-    sure = "--this-store " if named else ""
+    sure = whichstore.sure(named)
     side = os.path.join(os.path.dirname(repo.toplevel), f"staged-{saved.snapshot}")
     dest = _free_dir(side)
     n = len(paths)
@@ -1049,9 +1050,6 @@ class Dropped:
 def _store_named(repo: gitrepo.Repo) -> str:
     """The store named before `git snapshot` when the repository has snapshots in another
     store too (whichstore.prefix): the one this command's snapshots went to."""
-    from git_snapshot import whichstore
-    from git_snapshot.store import location
-
     return whichstore.prefix(repo.common_dir, location.store_dir(ephemeral_ok=True))
 
 
@@ -1071,7 +1069,7 @@ def report(repo: gitrepo.Repo, guarded: Guarded, cwd: str, here: str) -> list[Dr
     away = not here or not losses.in_worktree(repo, here)
     prefix = f"-C {output.shell_quote(os.fsencode(repo.toplevel))} " if away else ""
     named = _store_named(repo)  # (another store's numbers are other snapshots: RED44 F1)
-    sure = "--this-store " if named else ""  # (whichstore.sure)
+    sure = whichstore.sure(named)
     # one moment for every target of the command: `undo` puts back all of them (a stash
     # clear's entries, each in its own folder), as the reports of one hook (RED33 A3)
     now = time.time()
