@@ -41,7 +41,7 @@ HOSTILE = [
 PLAIN = [b"p%d.txt" % i for i in range(len(HOSTILE))]
 
 
-def _edit(i: int) -> bytes:
+def edit(i: int) -> bytes:
     return b"edit\r\n" if i % 2 else b"edit\n"
 
 
@@ -56,13 +56,20 @@ def _named(repo: Path, attributes: bytes, how: str, names: list[bytes]) -> list[
     git(repo, "branch", "B")
     install(repo)
     paths = [os.fsencode(b"u/" if how == "clean" else b"d/") + n for n in names]
+    return edited_and_named(repo, how, paths)
+
+
+def edited_and_named(repo: Path, how: str, paths: list[bytes], folder: bytes = b"d") -> list[str]:
+    """Each of *paths* (committed, branch B made) edited and saved; *how* run (checkoutfiles:
+    `checkout B -- FOLDER`): the lost entries of the loss reports, a file by its place in
+    *paths*; undo gives each named file's edit back."""
     for i, p in enumerate(paths):
-        write(repo / os.fsdecode(p), _edit(i))
+        write(repo / os.fsdecode(p), edit(i))
     gs(repo, "create", "-m", "before")
     if how == "checkoutf":
         git(repo, "checkout", "-f", "B")
     elif how == "checkoutfiles":
-        git(repo, "checkout", "B", "--", "d")
+        git(repo, "checkout", "B", "--", os.fsdecode(folder))
     elif how == "reset":
         gs(repo, "run", "--", "git", "reset", "--hard")
     elif how == "resetB":
@@ -80,7 +87,7 @@ def _named(repo: Path, attributes: bytes, how: str, names: list[bytes]) -> list[
         gs(repo, "undo")
         for i, p in enumerate(paths):
             if str(i) in named:
-                assert (repo / os.fsdecode(p)).read_bytes() == _edit(i), p
+                assert (repo / os.fsdecode(p)).read_bytes() == edit(i), p
     return named
 
 

@@ -39,10 +39,7 @@ from hookhelpers import side_commit
 from hookhelpers import write
 from test_red44_newline_names_sweep import HOSTILE
 from test_red44_newline_names_sweep import PLAIN
-
-
-def _edit(i: int) -> bytes:
-    return b"edit\r\n" if i % 2 else b"edit\n"
+from test_red44_newline_names_sweep import edited_and_named
 
 
 def _named(repo: Path, how: str, folder: bytes, names: list[bytes]) -> list[str]:
@@ -57,26 +54,7 @@ def _named(repo: Path, how: str, folder: bytes, names: list[bytes]) -> list[str]
     git(repo, "commit", "-q", "-m", "files")
     git(repo, "branch", "B")
     install(repo)
-    for i, p in enumerate(paths):
-        write(repo / os.fsdecode(p), _edit(i))
-    gs(repo, "create", "-m", "before")
-    if how == "checkoutf":
-        git(repo, "checkout", "-f", "B")
-    elif how == "checkoutfiles":
-        git(repo, "checkout", "B", "--", os.fsdecode(folder))
-    else:
-        gs(repo, "run", "--", "git", "stash")
-        gs(repo, "run", "--", "git", "stash", "drop")
-    place = {p: str(i) for i, p in enumerate(paths)}
-    lost = [os.fsencode(x["path"]) for e in json.loads(gs(repo, "losses", "--json").out)
-            for x in e["lost"]]  # fmt: skip
-    named = sorted(place.get(p, repr(p)) for p in lost)
-    if how != "stash":  # (undo there gives the stash entry back)
-        gs(repo, "undo")
-        for i, p in enumerate(paths):
-            if str(i) in named:
-                assert (repo / os.fsdecode(p)).read_bytes() == _edit(i), p
-    return named
+    return edited_and_named(repo, how, paths, folder)
 
 
 @pytest.mark.parametrize("how", ["checkoutf", "checkoutfiles", "stash"])
