@@ -31,19 +31,13 @@ from git_snapshot.gitrepo import find_repo
 from git_snapshot.store import Store
 
 
-@pytest.fixture
-def two(
-    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> tuple[Path, Path, Path]:
-    """red44's two_stores.sh: store B (the terminal's, GIT_SNAPSHOT_STORE) holds snapshots
-    1-6 of x.env's OLD value; store A (the GUI's) snapshots 1-3 of its CURRENT one; A's git
-    merges a branch that tracks x.env, which git overwrites."""
-    put_venv_on_path(monkeypatch)
-    repo = tmp_path / "repo"
+def env_repo(tmp_path: Path, name: str | bytes = "repo") -> Path:
+    """tmp_path/*name*, hooks installed: *.env ignored, main at a.txt, branch b tracks x.env
+    ("TRACKED on b"), which a merge of b writes over."""
+    repo = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), os.fsencode(name))))
     repo.mkdir()
     git(repo, "init", "-q")
     install(repo)
-    a = tmp_path / "storeA"
     (repo / ".gitignore").write_text("*.env\n")
     (repo / "a.txt").write_text("a\n")
     git(repo, "add", ".")
@@ -53,6 +47,19 @@ def two(
     git(repo, "add", "-f", "x.env")
     git(repo, "commit", "-qm", "b")
     git(repo, "switch", "-q", "main")
+    return repo
+
+
+@pytest.fixture
+def two(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Path, Path, Path]:
+    """red44's two_stores.sh: store B (the terminal's, GIT_SNAPSHOT_STORE) holds snapshots
+    1-6 of x.env's OLD value; store A (the GUI's) snapshots 1-3 of its CURRENT one; A's git
+    merges a branch that tracks x.env, which git overwrites."""
+    put_venv_on_path(monkeypatch)
+    repo = env_repo(tmp_path)
+    a = tmp_path / "storeA"
     (repo / "x.env").write_text("OLD value\n")
     for m in ("one", "two", "three", "four", "five", "six"):
         gs(repo, "create", "-m", m)  # store B

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import install
 from hookhelpers import put_venv_on_path
+from test_red44_two_stores import env_repo
 
 from git_snapshot import losses
 from git_snapshot import output
@@ -32,27 +32,10 @@ from git_snapshot import whichstore
 from git_snapshot.gitrepo import find_repo
 
 
-def _repo(tmp_path: Path, name: str | bytes = "repo") -> Path:
-    repo = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), os.fsencode(name))))
-    repo.mkdir()
-    git(repo, "init", "-q")
-    install(repo)
-    (repo / ".gitignore").write_text("*.env\n")
-    (repo / "a.txt").write_text("a\n")
-    git(repo, "add", ".")
-    git(repo, "commit", "-qm", "base")
-    git(repo, "switch", "-q", "-c", "b")
-    (repo / "x.env").write_text("TRACKED on b\n")
-    git(repo, "add", "-f", "x.env")
-    git(repo, "commit", "-qm", "b")
-    git(repo, "switch", "-q", "main")
-    return repo
-
-
 def _two(tmp_path: Path, a: Path, name: str | bytes = "repo") -> Path:
     """red44's two_stores.sh: store B (GIT_SNAPSHOT_STORE) holds snapshots 1-4 of x.env's
     OLD value, store A 1-3 of its CURRENT one, A's the latest."""
-    repo = _repo(tmp_path, name)
+    repo = env_repo(tmp_path, name)
     (repo / "x.env").write_text("OLD value\n")
     for m in ("one", "two", "three", "four"):
         gs(repo, "create", "-m", m)
@@ -68,7 +51,7 @@ def test_undo_in_a_store_moved_to_does_not_send_to_the_old_stores_report(
     put_venv_on_path(monkeypatch)
     old = tmp_path / "old-store"
     monkeypatch.setenv("GIT_SNAPSHOT_STORE", str(old))  # all of last week
-    repo = _repo(tmp_path)
+    repo = env_repo(tmp_path)
     (repo / "x.env").write_text("last week's secret\n")
     gs(repo, "create")
     git(repo, "merge", "-q", "--no-edit", "b")  # reported there
@@ -148,7 +131,7 @@ def test_a_fifo_in_place_of_the_record_does_not_hang_a_hook(
     tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     put_venv_on_path(monkeypatch)
-    repo = _repo(tmp_path)
+    repo = env_repo(tmp_path)
     (repo / ".git" / whichstore.FILE).unlink()
     os.mkfifo(repo / ".git" / whichstore.FILE)
     (repo / "a.txt").write_text("edit\n")
