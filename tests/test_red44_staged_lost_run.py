@@ -33,15 +33,21 @@ LINE = re.compile(
 )
 
 
-def _staged(repo: Path) -> Path:
+def staged(repo: Path) -> Path:
     """*repo*, hooked, on main with branch b: f.txt staged as V1, then V2 on disk."""
     commit(repo, "f.txt", b"base\n")
     git(repo, "branch", "b")
     install(repo)
-    (repo / "f.txt").write_bytes(V1)
-    git(repo, "add", "f.txt")
-    (repo / "f.txt").write_bytes(V2)
+    stage_v1(repo)
     return repo
+
+
+def stage_v1(top: Path, name: str = "f.txt") -> None:
+    """*name* in the worktree *top* staged as V1, then V2 on disk: a version only the index
+    holds."""
+    (top / name).write_bytes(V1)
+    git(top, "add", "--", name)
+    (top / name).write_bytes(V2)
 
 
 def _restored(repo: Path, ran: Ran) -> bytes:
@@ -70,7 +76,7 @@ COMMANDS = [
 def test_a_staged_version_the_command_throws_away_is_saved_and_named(
     repo: Path, cmd: list[str]
 ) -> None:
-    r = _staged(repo)
+    r = staged(repo)
     ran = gs(r, "run", "--", "git", *cmd)
     assert V1 not in git(r, "ls-files", "-s").out.encode()  # (git did throw it away)
     assert _restored(r, ran) == V1
@@ -82,20 +88,20 @@ def test_a_staged_version_the_command_throws_away_is_saved_and_named(
     ids=["checkout -- f.txt", "stash", "status"],
 )
 def test_a_staged_version_git_still_holds_is_not_named(repo: Path, cmd: list[str]) -> None:
-    r = _staged(repo)
+    r = staged(repo)
     ran = gs(r, "run", "--", "git", *cmd)
     assert "staged version" not in ran.err, ran.err
 
 
 def test_a_staged_version_of_a_file_deleted_on_disk_is_saved(repo: Path) -> None:
-    r = _staged(repo)
+    r = staged(repo)
     (r / "f.txt").unlink()
     ran = gs(r, "run", "--", "git", "reset", "--hard")
     assert _restored(r, ran) == V1
 
 
 def test_undo_puts_the_staged_version_in_the_folder_the_line_names(repo: Path) -> None:
-    r = _staged(repo)
+    r = staged(repo)
     ran = gs(r, "run", "--", "git", "reset", "--hard")
     found = LINE.search(ran.err)
     assert found, ran.err
@@ -109,15 +115,13 @@ def test_a_staged_version_on_an_unborn_branch_is_saved(tmp_path: Path) -> None:
     r = tmp_path / "unborn"
     git(tmp_path, "init", "-q", "-b", "main", str(r))
     install(r)
-    (r / "f.txt").write_bytes(V1)
-    git(r, "add", "f.txt")
-    (r / "f.txt").write_bytes(V2)
+    stage_v1(r)
     ran = gs(r, "run", "--", "git", "rm", "-q", "--cached", "-f", "f.txt")
     assert _restored(r, ran) == V1
 
 
 def test_a_staged_version_git_mv_moved_is_not_named(repo: Path) -> None:
-    r = _staged(repo)
+    r = staged(repo)
     ran = gs(r, "run", "--", "git", "mv", "f.txt", "g.txt")
     assert "staged version" not in ran.err, ran.err
 
@@ -129,7 +133,7 @@ def test_the_pasted_command_restores_this_stores_snapshot(
     run's store, and pasted where the other store is set it restores v1, not that store's
     snapshot of the same number."""
     put_venv_on_path(monkeypatch)  # (the pasted command's git snapshot)
-    r = _staged(repo)
+    r = staged(repo)
     for m in ("one", "two", "three"):
         gs(r, "create", "-m", m)  # (the test's store: numbers 1-3 there)
     other = tmp_path / "other-store"

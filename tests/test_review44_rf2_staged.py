@@ -27,26 +27,17 @@ from hookhelpers import commit
 from hookhelpers import hooked_superproject
 from hookhelpers import install
 from hookhelpers import snaps
+from test_red44_staged_lost_run import V1
+from test_red44_staged_lost_run import V2
+from test_red44_staged_lost_run import stage_v1
+from test_red44_staged_lost_run import staged
 
-V1 = b"STAGED v1 (exists only in the index)\n"
-V2 = b"DISK v2\n"
 STAGED = "(staged versions only the index held)"
 LINE = re.compile(
     r"git-snapshot: .* threw away 1 staged version that differed from both HEAD and the "
     r"file: f\.txt \(saved in snapshot (\d+); restore with: (git snapshot restore .*)\)$",
     re.M,
 )
-
-
-def _staged(repo: Path) -> Path:
-    """*repo*, hooked, on main with branch b: f.txt staged as V1, then V2 on disk."""
-    commit(repo, "f.txt", b"base\n")
-    git(repo, "branch", "b")
-    install(repo)
-    (repo / "f.txt").write_bytes(V1)
-    git(repo, "add", "f.txt")
-    (repo / "f.txt").write_bytes(V2)
-    return repo
 
 
 def _staged_ids(repo: Path) -> list[int]:
@@ -63,7 +54,7 @@ def _restored(repo: Path, ran: Ran) -> tuple[str, Path]:
 
 
 def test_runs_over_the_same_staged_versions_name_one_snapshot(repo: Path) -> None:
-    r = _staged(repo)
+    r = staged(repo)
     gs(r, "run", "--", "git", "status", "--short")
     gs(r, "run", "--", "git", "status", "--short")
     first = _staged_ids(r)
@@ -76,7 +67,7 @@ def test_runs_over_the_same_staged_versions_name_one_snapshot(repo: Path) -> Non
 
 
 def test_other_staged_versions_get_a_snapshot_of_their_own(repo: Path) -> None:
-    r = _staged(repo)
+    r = staged(repo)
     gs(r, "run", "--", "git", "status", "--short")
     (r / "f.txt").write_bytes(b"v3\n")
     git(r, "add", "f.txt")
@@ -89,7 +80,7 @@ def test_other_staged_versions_get_a_snapshot_of_their_own(repo: Path) -> None:
 
 
 def test_the_snapshot_named_again_outlives_the_retention_of_its_run(repo: Path) -> None:
-    r = _staged(repo)
+    r = staged(repo)
     git(r, "config", "snapshot.keepLast", "1")
     git(r, "config", "snapshot.keepWithin", "1s")
     gs(r, "run", "--", "git", "status", "--short")
@@ -100,14 +91,14 @@ def test_the_snapshot_named_again_outlives_the_retention_of_its_run(repo: Path) 
 
 
 def test_a_version_committed_on_a_branch_the_command_left_is_not_named(repo: Path) -> None:
-    r = _staged(repo)
+    r = staged(repo)
     ran = gs(r, "run", "--", "sh", "-c", "git commit -qm x && git checkout -qf b")
     assert git(r, "show", "main:f.txt").out.encode() == V1
     assert "staged version" not in ran.err, ran.err
 
 
 def test_a_version_another_branch_holds_at_that_path_is_not_named(repo: Path) -> None:
-    r = _staged(repo)
+    r = staged(repo)
     git(r, "stash", "-q")
     git(r, "checkout", "-q", "b")
     commit(r, "f.txt", V1, "v1 on b")
@@ -120,7 +111,7 @@ def test_a_version_another_branch_holds_at_that_path_is_not_named(repo: Path) ->
 def test_only_the_versions_thrown_away_are_restored_and_undone(repo: Path) -> None:
     """g.txt's staged version, which `restore --staged f.txt` leaves in the index, is in the
     same snapshot: neither the line's command nor undo writes it into the side folder."""
-    r = _staged(repo)
+    r = staged(repo)
     (r / "g.txt").write_bytes(b"g1\n")
     git(r, "add", "g.txt")
     (r / "g.txt").write_bytes(b"g2\n")
@@ -153,9 +144,7 @@ def test_a_submodules_staged_version_thrown_away_from_the_superproject_is_saved(
     edit): the version only the submodule's index held was in no snapshot, unnamed."""
     commit(repo, "f.txt", b"base\n")
     r = hooked_superproject(repo, tmp_path, monkeypatch, None, b"s1\n")
-    (r / "sub" / "a.txt").write_bytes(V1)
-    git(r / "sub", "add", "a.txt")
-    (r / "sub" / "a.txt").write_bytes(V2)
+    stage_v1(r / "sub", "a.txt")
     ran = gs(r, "run", "--", *cmd)
     assert V1 not in git(r / "sub", "ls-files", "-s").out.encode()
     found = re.search(
@@ -175,9 +164,7 @@ def test_a_submodules_staged_version_the_command_keeps_is_not_named(
 ) -> None:
     commit(repo, "f.txt", b"base\n")
     r = hooked_superproject(repo, tmp_path, monkeypatch, None, b"s1\n")
-    (r / "sub" / "a.txt").write_bytes(V1)
-    git(r / "sub", "add", "a.txt")
-    (r / "sub" / "a.txt").write_bytes(V2)
+    stage_v1(r / "sub", "a.txt")
     ran = gs(r, "run", "--", "git", "reset", "-q", "--hard")  # (not recursing: sub untouched)
     assert "staged version" not in ran.err, ran.err
     assert len(_staged_ids(r)) == 1
@@ -186,7 +173,7 @@ def test_a_submodules_staged_version_the_command_keeps_is_not_named(
 def test_a_version_an_older_stash_entry_holds_is_not_named(repo: Path) -> None:
     """`git stash apply --index` keeps the entry: its index commit holds v1, which
     `git checkout stash@{0}^2 -- f.txt` gives back after the reset."""
-    r = _staged(repo)
+    r = staged(repo)
     git(r, "stash", "-q")
     git(r, "stash", "apply", "-q", "--index")
     ran = gs(r, "run", "--", "git", "reset", "-q", "--hard")
@@ -200,9 +187,7 @@ def test_a_worktree_that_removes_itself_names_its_staged_versions(repo: Path) ->
     install(repo)
     wt = repo.parent / "wt2"
     git(repo, "worktree", "add", "-q", str(wt))
-    (wt / "f.txt").write_bytes(V1)
-    git(wt, "add", "f.txt")
-    (wt / "f.txt").write_bytes(V2)
+    stage_v1(wt)
     ran = gs(wt, "run", "--", "git", "worktree", "remove", "--force", str(wt))
     assert not wt.exists()
     found = re.search(
@@ -224,9 +209,7 @@ def test_a_submodule_git_cannot_read_leaves_the_superprojects_saved(
     is saved and named still (one failure skipped them all)."""
     commit(repo, "f.txt", b"base\n")
     r = hooked_superproject(repo, tmp_path, monkeypatch, None, b"s1\n")
-    (r / "f.txt").write_bytes(V1)
-    git(r, "add", "f.txt")
-    (r / "f.txt").write_bytes(V2)
+    stage_v1(r)
     index = Path(git(r / "sub", "rev-parse", "--git-path", "index").out.strip())
     (r / "sub" / index if not index.is_absolute() else index).write_bytes(b"garbage\n")
     ran = gs(r, "run", "--", "git", "reset", "-q", "--hard")
@@ -250,12 +233,9 @@ def test_the_other_commands_that_throw_it_away_name_it(
 ) -> None:
     """fixF2 found these throw the staged version away too; its tests did not run them, nor
     a hostile name: each is named, and its own command restores the staged bytes."""
-    path = repo / name
     commit(repo, "g.txt", b"base\n")
     install(repo)
-    path.write_bytes(V1)
-    git(repo, "add", "--", name)
-    path.write_bytes(V2)
+    stage_v1(repo, name)
     ran = gs(repo, "run", "--", "git", *cmd)
     found = re.search(
         r"threw away 1 staged version that differed from both HEAD and the file: .* "
