@@ -14,7 +14,6 @@ Real git, the plain hooks installed as a user installs them.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -25,33 +24,9 @@ from conftest import committed_repo
 from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import write
-
-
-def _repo(repo: Path, attributes: bytes) -> Path:
-    commit(repo, ".gitattributes", attributes)
-    commit(repo, "d/keep.txt", b"k\r\n")
-    install(repo)
-    return repo
-
-
-def _names(r: Path) -> list[bytes]:
-    (entry,) = json.loads(gs(r, "losses", "--json").out)
-    return sorted(os.fsencode(x["path"]) for x in entry["lost"])
-
-
-def _dropped(r: Path, name: bytes, data: bytes) -> None:
-    """d/NAME written as *data*, saved untracked, `git add`ed, then deleted by `checkout -f`:
-    named, and undo gives its bytes back."""
-    path = Path(os.fsdecode(b"d/" + name))
-    write(r / path, data)
-    write(r / "d" / "keep.txt", b"edit\r\n")
-    gs(r, "create", "-m", "before")
-    git(r, "add", "--", str(path))
-    ran = git(r, "checkout", "-f")
-    assert not (r / path).exists()
-    assert _names(r) == sorted([b"d/keep.txt", b"d/" + name]), ran.err
-    gs(r, "undo")
-    assert (r / path).read_bytes() == data
+from test_red43_eol_hooks_dropped import _repo
+from test_review43_rt43_dropped_eol import _dropped
+from test_review43_rt43_dropped_eol import _names
 
 
 @pytest.mark.parametrize("name", [b"a\nb.txt", b"a\n", b"\nlead.txt", b't\tq"b\\s\n\xff.txt'])
