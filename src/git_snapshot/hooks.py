@@ -300,9 +300,9 @@ def _pick_adds_nothing(repo: gitrepo.Repo) -> bool:
 def _plain_shim_took(repo: gitrepo.Repo, call: Call) -> bool:
     """Whether our plain shim, run by pre-commit as ``NAME.legacy``, took this hook's snapshot:
     always, but for post-commit, which takes one for a cherry-pick's or a revert's commit
-    that adds a file (_pick_adds_nothing), and
-    for any other only where it asks snapshot.postCommit (``pc=1``) and that is true (the id
-    snapshot-post-commit snapshots every commit: it still does)."""
+    that adds a file (_pick_adds_nothing), and for any other only where it asks
+    snapshot.postCommit (``pc=1``) and that is true (the id snapshot-post-commit snapshots
+    every commit: it still does)."""
     if call.name != "post-commit":
         return True
     if picked(repo.git_dir):
