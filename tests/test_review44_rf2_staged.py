@@ -53,6 +53,21 @@ def _restored(repo: Path, ran: Ran) -> tuple[str, Path]:
     return found[1], repo / words[-1]
 
 
+def _own_restore(cwd: Path, ran: Ran, path: str, command: str) -> Path:
+    """The folder the restore command of *ran*'s staged line (its file matching *path*, the
+    command `git snapshot ` then *command*) fills, run in *cwd*."""
+    found = re.search(
+        r"threw away 1 staged version that differed from both HEAD and the file: "
+        rf"{path} \(saved in snapshot \d+; restore with: (git snapshot {command})\)$",
+        ran.err,
+        re.M,
+    )
+    assert found, ran.err
+    words = found[1].split()
+    gs(cwd, *words[2:])
+    return cwd / words[-1]
+
+
 def test_runs_over_the_same_staged_versions_name_one_snapshot(repo: Path) -> None:
     r = staged(repo)
     gs(r, "run", "--", "git", "status", "--short")
@@ -147,16 +162,8 @@ def test_a_submodules_staged_version_thrown_away_from_the_superproject_is_saved(
     stage_v1(r / "sub", "a.txt")
     ran = gs(r, "run", "--", *cmd)
     assert V1 not in git(r / "sub", "ls-files", "-s").out.encode()
-    found = re.search(
-        r"threw away 1 staged version that differed from both HEAD and the file: sub/a\.txt "
-        r"\(saved in snapshot \d+; restore with: (git snapshot restore .*)\)$",
-        ran.err,
-        re.M,
-    )
-    assert found, ran.err
-    words = found[1].split()
-    gs(r, *words[2:])
-    assert (r / words[-1] / "sub" / "a.txt").read_bytes() == V1
+    folder = _own_restore(r, ran, r"sub/a\.txt", r"restore .*")
+    assert (folder / "sub" / "a.txt").read_bytes() == V1
 
 
 def test_a_submodules_staged_version_the_command_keeps_is_not_named(
@@ -190,16 +197,8 @@ def test_a_worktree_that_removes_itself_names_its_staged_versions(repo: Path) ->
     stage_v1(wt)
     ran = gs(wt, "run", "--", "git", "worktree", "remove", "--force", str(wt))
     assert not wt.exists()
-    found = re.search(
-        r"threw away 1 staged version that differed from both HEAD and the file: \S*f\.txt "
-        r"\(saved in snapshot \d+; restore with: (git snapshot .*)\)$",
-        ran.err,
-        re.M,
-    )
-    assert found, ran.err
-    words = found[1].split()
-    gs(repo, *words[2:])
-    assert (Path(words[-1]) / "f.txt").read_bytes() == V1
+    folder = _own_restore(repo, ran, r"\S*f\.txt", r".*")  # (restore --repo WT N --to ABS)
+    assert (folder / "f.txt").read_bytes() == V1
 
 
 def test_a_submodule_git_cannot_read_leaves_the_superprojects_saved(
@@ -237,13 +236,5 @@ def test_the_other_commands_that_throw_it_away_name_it(
     install(repo)
     stage_v1(repo, name)
     ran = gs(repo, "run", "--", "git", *cmd)
-    found = re.search(
-        r"threw away 1 staged version that differed from both HEAD and the file: .* "
-        r"\(saved in snapshot \d+; restore with: (git snapshot restore \d+ --to \S+)\)$",
-        ran.err,
-        re.M,
-    )
-    assert found, ran.err
-    words = found[1].split()
-    gs(repo, *words[2:])
-    assert (repo / words[-1] / name).read_bytes() == V1
+    folder = _own_restore(repo, ran, r".*", r"restore \d+ --to \S+")
+    assert (folder / name).read_bytes() == V1
