@@ -92,7 +92,8 @@ def _read_late(daemon: Any, r: Path) -> dict[str, Any]:
 
 
 def _held_line(r: Path) -> str:
-    (line,) = [x for x in (r / ".git" / "git-snapshot-unseen").read_text().splitlines() if x]
+    held = (r / ".git" / "git-snapshot-unseen").read_text().splitlines()
+    (line,) = [x for x in held if x and not x.startswith(losses.MARK)]  # (not its store's mark)
     return line
 
 

@@ -385,6 +385,7 @@ NO_HOOK_COMMANDS = (
     "reset --hard",
     "clean",
     "restore -p",
+    "stash",  # (push, where a folder of new files took a tracked file's place: RED40 F1)
     "stash drop",
     "checkout -p",
     "stash clear",
