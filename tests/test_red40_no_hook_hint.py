@@ -14,7 +14,7 @@ from clihelpers import gs
 def test_the_no_hook_hint_names_restore_p(repo: Path) -> None:
     gs(repo, "-m", "x")
     ran = gs(repo, "undo", rc=None)
-    assert "reset --hard, clean, restore -p, stash drop" in ran.err, ran.err
+    assert "reset --hard, clean, restore -p, stash, stash drop" in ran.err, ran.err
 
 
 def test_git_restore_of_a_file_fires_post_checkout(repo: Path) -> None:
