@@ -110,14 +110,24 @@ def _checked_out(repo: gitrepo.Repo, after: float, gits: dict[bytes, set[str]]) 
             gits[p] |= ids
 
 
-def _taken_since(store: Store, repo: gitrepo.Repo, after: float) -> list[Snapshot]:
-    """This worktree's snapshots taken after *after*, newest first (up to LATER_AT_MOST)."""
+def _own(store: Store, repo: gitrepo.Repo) -> list[Snapshot]:
+    """This worktree's snapshots (its own: identity.owner), oldest first."""
     key = identity.known_source(store, repo)
     if key is None:
         return []
     own = identity.owner(repo)
-    snaps = [s for s in store.snapshots(key, repo.toplevel) if s.created > after and own(s)]
-    return snaps[::-1][:LATER_AT_MOST]
+    return [s for s in store.snapshots(key, repo.toplevel) if own(s)]
+
+
+def _after(snaps: Sequence[Snapshot], after: float) -> list[Snapshot]:
+    """Those of *snaps* (oldest first) taken after *after*, newest first (up to
+    LATER_AT_MOST)."""
+    return [s for s in snaps if s.created > after][::-1][:LATER_AT_MOST]
+
+
+def _taken_since(store: Store, repo: gitrepo.Repo, after: float) -> list[Snapshot]:
+    """This worktree's snapshots taken after *after*, newest first (up to LATER_AT_MOST)."""
+    return _after(_own(store, repo), after)
 
 
 def _written_by_restore(
@@ -310,11 +320,7 @@ def _own_states(store: Store, repo: gitrepo.Repo) -> list[Snapshot]:
     one), oldest first."""
     from git_snapshot import snapids
 
-    key = identity.known_source(store, repo)
-    if key is None:
-        return []
-    own = identity.owner(repo)
-    snaps = [s for s in store.snapshots(key, repo.toplevel) if own(s)]
+    snaps = _own(store, repo)
     return snapids.passing_restores(snapids.worktree_states(snaps)) if snaps else []
 
 
@@ -351,11 +357,7 @@ def compare_with(store: Store, repo: gitrepo.Repo) -> str:
 
 def taken_since(store: Store, repo: gitrepo.Repo, after: float) -> int:
     """How many of this worktree's snapshots were taken after *after*."""
-    key = identity.known_source(store, repo)
-    if key is None:
-        return 0
-    own = identity.owner(repo)
-    return sum(1 for s in store.snapshots(key, repo.toplevel) if s.created > after and own(s))
+    return sum(1 for s in _own(store, repo) if s.created > after)
 
 
 class Gone(NamedTuple):
@@ -375,16 +377,11 @@ def gone_since(
     in silence (RED44 F4): the loss the user means. Marked *reset* where it is what a `reset
     --hard` leaves, never a file deleted (or moved) by hand or by a build: git's version in
     its place, or a file the snapshot saw staged, of which git has no version (review RF3)."""
-    later = _taken_since(store, repo, after)  # newest first
+    own = _own(store, repo)
+    later = _after(own, after)  # newest first
     if not later:
         return []
-    key = identity.known_source(store, repo)
-    own = identity.owner(repo)
-    earlier = [
-        s
-        for s in (store.snapshots(key, repo.toplevel) if key is not None else [])
-        if s.created <= after and own(s)
-    ]
+    earlier = [s for s in own if s.created <= after]
     trees = Trees(store)
     limit = int(after * 1e9)
     newer: dict[bytes, list[tuple[int, Entry]]] = {}  # path -> (snapshot, version), newest 1st
