@@ -193,15 +193,50 @@ def restate(store: Store, snap: Snapshot, meta: dict[str, Any]) -> bool:
     return done
 
 
-def encode_forget(records: list[bytes], by: bytes | None = None) -> bytes:
+def encode_forget(
+    records: list[bytes],
+    by: bytes | None = None,
+    highest: dict[str, tuple[int, str]] | None = None,
+) -> bytes:
     """A tombstone of *records*; *by*: the record that gives their snapshot anew (restate),
-    so that it differs from a forget's tombstone of the same record (a repair tells the two)."""
+    so that it differs from a forget's tombstone of the same record (a repair tells the two).
+    *highest*: source -> (the highest number of the snapshots forgotten, the source's path):
+    a tombstone outlives the records it names (gc drops those), and a repair hands out
+    numbers above it, so that a number a loss report printed is never given again (RED44
+    F6b)."""
     import json
 
     doc: dict[str, Any] = {"format": FORMAT, "forget": sorted(r.hex() for r in records)}
     if by is not None:
         doc["by"] = by.hex()
+    if highest:
+        doc["highest"] = {src: [seq, path] for src, (seq, path) in sorted(highest.items())}
     return json.dumps(doc).encode()
+
+
+def tombstone_highest(data: bytes) -> dict[str, tuple[int, str]]:
+    """The *highest* a tombstone names (encode_forget): none when it names none (written
+    before session 45, or a restatement's) or names them in another shape."""
+    import json
+
+    out: dict[str, tuple[int, str]] = {}
+    try:
+        doc = json.loads(data)
+        named = doc.get("highest") if isinstance(doc, dict) else None
+    except ValueError:
+        return out
+    if not isinstance(named, dict):
+        return out
+    for src, value in named.items():
+        if (
+            isinstance(value, list)
+            and len(value) == 2
+            and type(value[0]) is int
+            and value[0] >= 1
+            and isinstance(value[1], str)
+        ):
+            out[src] = (value[0], value[1])
+    return out
 
 
 def decode_forget(data: bytes) -> list[bytes]:

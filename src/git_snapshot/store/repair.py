@@ -48,6 +48,7 @@ from git_snapshot.store.records import decode_tombstone
 from git_snapshot.store.records import encode_forget
 from git_snapshot.store.records import encode_record
 from git_snapshot.store.records import lineage
+from git_snapshot.store.records import tombstone_highest
 from git_snapshot.store.reserve import no_room
 from git_snapshot.store.reserve import release_reserve
 from git_snapshot.store.safewrite import fsync_dir
@@ -109,6 +110,7 @@ class _Old:
 
     snapshots: list[tuple[Snapshot, str]] = field(default_factory=list)
     next_seq: dict[str, int] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)  # source -> its path
     damaged: dict[bytes, str] = field(default_factory=dict)
     # the packs it lists (None: no old index could be read, so which tombstones took effect
     # is not known)
@@ -171,7 +173,8 @@ def _repair_locked(store: Store, dry_run: bool) -> RepairReport:
         for key, why in old.damaged.items():
             index.mark_damaged(key, why)
         snaps = _merge(store, records, tombstones, old, report)
-        _enter(store, index, snaps, old, report, list(records.values()), dry_run)
+        seen = list(records.values())
+        _enter(store, index, snaps, old, report, seen, dry_run, tombstones.highest)
         index.close()
         if not dry_run:
             _swap_in(store, new_path, report.old_index == "usable")
@@ -240,7 +243,8 @@ def _read_old(path: str, report: RepairReport) -> _Old:
     try:
         db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            old.next_seq = dict(db.execute("SELECT key, next_seq FROM sources").fetchall())
+            for key, path, seq in db.execute("SELECT key, path, next_seq FROM sources"):
+                old.next_seq[key], old.paths[key] = seq, path
             rows = db.execute(
                 "SELECT src.key, src.path, s.seq, s.created, s.trigger, s.message, s.worktree, "
                 "s.root, s.files, s.bytes, s.added_bytes, s.skipped, s.meta, s.record "
@@ -280,6 +284,9 @@ class Tombstones:
 
     forgotten: set[bytes] = field(default_factory=set)
     superseded: dict[bytes, bytes] = field(default_factory=dict)
+    # source -> (the highest number a forget's tombstone names, the source's path): numbers
+    # whose records a gc dropped since (RED44 F6b)
+    highest: dict[str, tuple[int, str]] = field(default_factory=dict)
 
 
 def _scan_packs(
@@ -327,6 +334,9 @@ def _scan_packs(
             named, by = decode_tombstone(data)
             if by is None:
                 tombstones.forgotten.update(named)
+                for src, (seq, path) in tombstone_highest(data).items():
+                    if seq > tombstones.highest.get(src, (0, ""))[0]:
+                        tombstones.highest[src] = (seq, path)
             else:
                 tombstones.superseded.update((k, by) for k in named if k != by)
         except CorruptObject as exc:
@@ -584,6 +594,8 @@ def _merge(
     known = {(s.source, s.id) for s, _ in old.snapshots}
     twice: list[tuple[Snapshot, str, bytes]] = []  # a number another record holds already
     top = {src: n - 1 for src, n in old.next_seq.items()}  # the highest number given
+    for src, (seq, _) in tombstones.highest.items():  # (forgotten, their records pruned)
+        top[src] = max(top.get(src, 0), seq)
     # a record the old index holds keeps that row's number and meta: a pull that found its
     # number taken gave it the next free one (and marked it pulled) in the row only, so its
     # record still says the number it had where it was taken
@@ -634,13 +646,22 @@ def _enter(
     report: RepairReport,
     seen: list[tuple[Snapshot, str]],
     dry_run: bool = False,
+    highest: dict[str, tuple[int, str]] | None = None,
 ) -> None:
     """Enter the sources and every snapshot whose root tree is readable. A number the packs
-    show was given (*seen*: every record read, the forgotten ones too) is never handed out
-    again: a loss report may name it. Records written again go into a new pack, which a
-    *dry_run* throws away (it leaves the store as it was)."""
+    show was given (*seen*: every record read, the forgotten ones too; *highest*: source ->
+    (the highest number its forgets' tombstones name, its path), whose records a gc may
+    have dropped) is never handed out again: a loss report may name it (RED44 F6b: after a
+    forget of the newest snapshots, a prune and a lost index, their numbers were given
+    again). Records written again go into a new pack, which a *dry_run* throws away (it
+    leaves the store as it was)."""
     next_seq = dict(old.next_seq)
-    paths: dict[str, str] = {}
+    # a source of the old index with no snapshot left (every one forgotten, their records
+    # pruned) keeps its next number too: it was dropped, and its numbers given again
+    paths: dict[str, str] = dict(old.paths)
+    for src, (seq, path) in (highest or {}).items():
+        next_seq[src] = max(next_seq.get(src, 1), seq + 1)
+        paths[src] = path
     for snap, path in [*seen, *snaps]:
         next_seq[snap.source] = max(next_seq.get(snap.source, 1), snap.id + 1)
         paths[snap.source] = path

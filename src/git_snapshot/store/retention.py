@@ -266,7 +266,14 @@ def _forget_locked(store: Store, snaps: list[Snapshot]) -> None:
     records = [s.record for s in snaps if s.record is not None]
     tombstones = []
     if records:
-        data = encode_forget(records)
+        # the highest number forgotten of each repository: gc drops the records, the
+        # tombstone stays, and a repair never gives those numbers again (RED44 F6b)
+        paths = dict(store.index.sources())
+        highest: dict[str, tuple[int, str]] = {}
+        for s in snaps:
+            if s.id > highest.get(s.source, (0, ""))[0]:
+                highest[s.source] = (s.id, paths.get(s.source, ""))
+        data = encode_forget(records, highest=highest)
         writer = PackWriter(store.path)
         try:
             writer.add(FORGET, hashlib.sha256(data).digest(), data)
