@@ -35,7 +35,7 @@ def test_run_reset_hard_names_a_mode_only_change(hooked: Path) -> None:
     (hooked / "tool.sh").chmod(0o755)
     ran = gs(hooked, "run", "--", "git", "reset", "-q", "--hard")
     (rep,) = ran.reports
-    assert rep.names == "tool.sh"
+    assert rep.names == "tool.sh (mode 755 -> 644, bytes unchanged)"  # (RED44 F8.4)
     assert rep.kinds == "1 file with uncommitted edits"
     assert _mode(hooked / "tool.sh") == 0o644
     restore(hooked, rep)
@@ -47,7 +47,7 @@ def test_checkout_of_a_file_names_a_mode_only_change(hooked: Path) -> None:
     gs(hooked, "create")
     ran = git(hooked, "checkout", "--", "tool.sh")
     (rep,) = ran.reports
-    assert rep.names == "tool.sh"
+    assert rep.names == "tool.sh (mode 755 -> 644, bytes as saved)"  # (RED44 F8.4)
     restore(hooked, rep)
     assert _mode(hooked / "tool.sh") == 0o755
 

@@ -70,9 +70,11 @@ if TYPE_CHECKING:
         kind: str  # tracked (an uncommitted edit), untracked or ignored
         status: str  # deleted, modified, mode (the same bytes, another mode) or FILTERED
         type: str = "file"  # file, symlink or dir (an empty folder)
+        # status mode: (the snapshot's mode, the disk's when found), permission bits
+        modes: tuple[int, int] | None = None
 
 else:  # no typing import at run time (the hook path)
-    _Loss = namedtuple("Loss", "path kind status type", defaults=("file",))
+    _Loss = namedtuple("Loss", "path kind status type modes", defaults=("file", None))
 
 
 class Loss(_Loss):
@@ -250,6 +252,7 @@ def find(
             "tracked" if path in nested_tracked else LABELS.get(e.label) or "untracked",
             FILTERED if path in filtered else status,
             _TYPES.get(e.kind, "file"),
+            _modes(repo, path, e) if status == MODE_ONLY and path not in filtered else None,
         )
         for path, e, status in items
         if path not in given and path not in nested_given and path not in moved
@@ -259,6 +262,23 @@ def find(
     if any(x.type == "dir" for x in found):
         found = _held_empty(snap, found)
     return found
+
+
+MODE_ONLY = "mode"  # diff.MODE: the same bytes, another mode (not imported: the hook path)
+
+
+def _modes(repo: gitrepo.Repo, path: bytes, e: Entry) -> tuple[int, int] | None:
+    """(the mode *e* was saved with, the mode of *path* on disk now) for a file whose bytes
+    are the saved ones and whose mode is not: a report says "mode 755 -> 644, bytes
+    unchanged" (RED44 F8.4: "an earlier version ..." of a file whose exec bit alone went)."""
+    if e.kind != FILE:
+        return None
+    try:
+        st = os.lstat(os.path.join(os.fsencode(repo.toplevel), path))
+    except OSError:
+        return None
+    now = st.st_mode & 0o7777
+    return (e.mode, now) if now != e.mode else None
 
 
 def _held_empty(snap: Snapshot, found: list[Loss]) -> list[Loss]:
@@ -1713,7 +1733,7 @@ class Report:
         if outside:
             cwd = repo.toplevel
         if self.losses:
-            names = ", ".join(fold([shown(rel_to(repo, cwd, x.path), x) for x in self.losses]))
+            names = ", ".join(named_losses(repo, cwd, self.losses, self.exact))
             words = [
                 os.path.join(top, p) if absolute else rel_to(repo, cwd, p) for p in self.covering()
             ]
@@ -1817,6 +1837,21 @@ def describe(losses: Sequence[Loss]) -> str:
 def shown(path: bytes, loss: Loss) -> bytes:
     """*path* as a report names it: a folder with a final '/'."""
     return path + b"/" if loss.type == "dir" else path
+
+
+def named_losses(repo: gitrepo.Repo, cwd: str, found: Sequence[Loss], exact: bool) -> list[str]:
+    """*found* as a report names them (fold); when each is named, a file whose mode alone
+    went says so: "x.env (mode 755 -> 644, bytes unchanged)", "bytes as saved" when the
+    snapshot was not taken right before the command (*exact*), where "an earlier version"
+    alone read as if its bytes went (RED44 F8.4)."""
+    names = fold([shown(rel_to(repo, cwd, x.path), x) for x in found])
+    if len(found) > SHOW_AT_MOST:
+        return names
+    same = "bytes unchanged" if exact else "bytes as saved"
+    return [
+        f"{name} (mode {x.modes[0]:o} -> {x.modes[1]:o}, {same})" if x.modes else name
+        for name, x in zip(names, found)
+    ]
 
 
 def in_worktree(repo: gitrepo.Repo, cwd: str) -> bool:
