@@ -172,6 +172,7 @@ def slow(fd, data, offset):
         time.sleep(60)
 
 restore_write._pwrite_all = slow
+restore_write._native_put = None  # the C loop calls no _pwrite_all
 with Store(sys.argv[1]) as s:
     restorer.Restorer(s, threads=2, processes=True).restore(s.get("s", "latest"), sys.argv[2], None)
 """

@@ -55,6 +55,7 @@ def pwrite(fd, data, offset):
         kill()
 
 restore_write._pwrite_all = pwrite
+restore_write._native_put = None  # the C loop calls no _pwrite_all
 if os.environ.get("GS_NO_TMPFILE"):  # a file system without O_TMPFILE: a temp name
     restore_write._TMPFILE = 0
 with Store(store) as s:

@@ -22,7 +22,9 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -498,12 +500,366 @@ done:
     return out;
 }
 
+/* ---- A restore's writers: put() (store/restore_write.py's Writing._put_py is its twin and
+ * specification; the tests compare the two).
+ *
+ * put(work, i, j, content, why, parent_pid, proc, umask, taken, damaged, kept, shared, room)
+ * creates the files and symlinks work[i:j] (restore_write._Work tuples: parent descriptor,
+ * name, mode, mtime_ns, key or link target, location or None) where nothing is: each file
+ * checked against its key (SHA-256), written unnamed (O_TMPFILE, mode & 01777), its all-zero
+ * blocks left as holes, fchmod only when the umask (or the sticky bit) took bits, futimens,
+ * then linked under its name through /proc/self/fd (*proc* open on it, or -2: by path).
+ * *content*: a bytes object, the group all of work[i:j] lie in (each at its place, loc[4]),
+ * or None (not read yet: NEED at the first member not in *kept*); or a list, one item per
+ * file of work[i:j] (bytes: its decompressed content; None: already found damaged) where
+ * each file is its own frame. *why*: the group could not be read (str) or None.
+ * Appends to *taken* the positions whose name was taken meanwhile, to *damaged* (k, key,
+ * why) those whose content is not their key's; a group's member met in *shared* goes into
+ * *kept* while fewer than *room* bytes were added. Stops before a file once the parent pid
+ * is not *parent_pid* (when not 0). Answers (k, status, errno, strerror, added): DONE (k = j),
+ * STOPPED, FAILED at k (errno, strerror), NAMED at k (no O_TMPFILE or no /proc here: the
+ * caller writes from k the named way), NEED at k (read the group and call again from k). */
+#define PUT_INTERFACE 1
+#define SAFE_MODE 01777
+enum { PUT_DONE, PUT_STOPPED, PUT_FAILED, PUT_NAMED, PUT_NEED };
+
+static const char zero512[512];
+
+static int pwrite_all(int fd, const char *p, Py_ssize_t n, off_t at) {
+    while (n > 0) {
+        ssize_t w = pwrite(fd, p, (size_t)n, at);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= w;
+        at += w;
+    }
+    return 0;
+}
+
+static int all_zero(const char *p, Py_ssize_t n) {
+    return p[0] == 0 && memcmp(p, p + 1, (size_t)n - 1) == 0;
+}
+
+/* The content written from offset 0; each aligned whole block of zeros left as a hole (only
+ * looked for when it holds 512 zero bytes in a row, as restore_write does) */
+static int write_content(int fd, const char *p, Py_ssize_t n) {
+    if (n >= 512 && memchr(p, 0, (size_t)n) != NULL &&
+        memmem(p, (size_t)n, zero512, sizeof(zero512)) != NULL) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+            return -1;
+        Py_ssize_t bs = st.st_blksize > 0 ? (Py_ssize_t)st.st_blksize : 4096;
+        Py_ssize_t i = 0, b = 0;
+        while (b + bs <= n) {
+            if (all_zero(p + b, bs)) {
+                if (b > i && pwrite_all(fd, p + i, b - i, (off_t)i) < 0)
+                    return -1;
+                i = b + bs;
+            }
+            b += bs;
+        }
+        if (pwrite_all(fd, p + i, n - i, (off_t)i) < 0)
+            return -1;
+        int r;
+        do
+            r = ftruncate(fd, (off_t)n);
+        while (r < 0 && errno == EINTR);
+        return r;
+    }
+    return pwrite_all(fd, p, n, 0);
+}
+
+static void ns_times(long long ns, struct timespec ts[2]) {
+    long long sec = ns / 1000000000LL, rest = ns % 1000000000LL;
+    if (rest < 0) { /* floor, as os.utime(ns=) splits it */
+        sec -= 1;
+        rest += 1000000000LL;
+    }
+    ts[0].tv_sec = ts[1].tv_sec = (time_t)sec;
+    ts[0].tv_nsec = ts[1].tv_nsec = (long)rest;
+}
+
+/* 0 written; 1 the name is taken; 2 the named way (no O_TMPFILE, no /proc); -1 errno */
+static int put_file(int parent, const char *name, unsigned mode, long long mtime, const char *p,
+                    Py_ssize_t n, int proc, unsigned umask_bits) {
+#ifndef O_TMPFILE
+    return 2;
+#else
+    int fd;
+    do
+        fd = openat(parent, ".", O_WRONLY | O_TMPFILE | O_CLOEXEC, mode);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL || errno == ENOENT)
+                   ? 2
+                   : -1;
+    int r = n > 0 ? write_content(fd, p, n) : 0;
+    if (r == 0 && (mode & (umask_bits | 01000)) && fchmod(fd, mode) < 0)
+        r = -1;
+    if (r == 0) {
+        struct timespec ts[2];
+        ns_times(mtime, ts);
+        if (futimens(fd, ts) < 0)
+            r = -1;
+    }
+    if (r == 0) {
+        char src[64];
+        int l;
+        if (proc >= 0) {
+            snprintf(src, sizeof(src), "%d", fd);
+            l = linkat(proc, src, parent, name, AT_SYMLINK_FOLLOW);
+        } else {
+            snprintf(src, sizeof(src), "/proc/self/fd/%d", fd);
+            l = linkat(AT_FDCWD, src, parent, name, AT_SYMLINK_FOLLOW);
+        }
+        if (l < 0)
+            r = errno == EEXIST ? 1 : errno == ENOENT ? 2 : -1;
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return r;
+#endif
+}
+
+/* 0 made; 1 the name is taken; -1 errno */
+static int put_link(int parent, const char *name, const char *target, long long mtime) {
+    if (symlinkat(target, parent, name) < 0)
+        return errno == EEXIST ? 1 : -1;
+    struct timespec ts[2];
+    ns_times(mtime, ts);
+    return utimensat(parent, name, ts, AT_SYMLINK_NOFOLLOW) < 0 ? -1 : 0;
+}
+
+/* A name for a system call: NULL with ValueError set when it holds a NUL (as os.* raise) */
+static const char *c_name(PyObject *b) {
+    if (!PyBytes_Check(b)) {
+        PyErr_SetString(PyExc_TypeError, "a name that is not bytes");
+        return NULL;
+    }
+    const char *s = PyBytes_AS_STRING(b);
+    if (strlen(s) != (size_t)PyBytes_GET_SIZE(b)) {
+        PyErr_SetString(PyExc_ValueError, "embedded null byte");
+        return NULL;
+    }
+    return s;
+}
+
+static int add_damaged(PyObject *damaged, Py_ssize_t k, PyObject *key, PyObject *pack,
+                       const char *fmt, PyObject *why) {
+    PyObject *hex = PyObject_CallMethod(key, "hex", NULL);
+    if (hex == NULL)
+        return -1;
+    PyObject *short_hex = PyUnicode_Substring(hex, 0, 16);
+    Py_DECREF(hex);
+    if (short_hex == NULL)
+        return -1;
+    PyObject *msg = why != NULL ? PyUnicode_FromFormat(fmt, short_hex, pack, why)
+                                : PyUnicode_FromFormat(fmt, short_hex, pack);
+    Py_DECREF(short_hex);
+    if (msg == NULL)
+        return -1;
+    PyObject *t = Py_BuildValue("(nON)", k, key, msg);
+    if (t == NULL)
+        return -1;
+    int r = PyList_Append(damaged, t);
+    Py_DECREF(t);
+    return r;
+}
+
+static PyObject *put_answer(Py_ssize_t k, int status, int err, long long added) {
+    if (status == PUT_FAILED)
+        return Py_BuildValue("(niisL)", k, status, err, strerror(err), added);
+    return Py_BuildValue("(niiOL)", k, status, 0, Py_None, added);
+}
+
+static PyObject *put_many(PyObject *self, PyObject *args) {
+    PyObject *work, *content, *why, *taken, *damaged, *kept, *shared;
+    Py_ssize_t i, j;
+    long parent_pid;
+    int proc;
+    unsigned int umask_bits;
+    long long room, added = 0;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O!nnOOliIO!O!O!O!L", &PyList_Type, &work, &i, &j, &content,
+                          &why, &parent_pid, &proc, &umask_bits, &PyList_Type, &taken,
+                          &PyList_Type, &damaged, &PyDict_Type, &kept, &PySet_Type, &shared,
+                          &room))
+        return NULL;
+    int group = PyBytes_Check(content) || content == Py_None;
+    if (!group && !(PyList_Check(content) && PyList_GET_SIZE(content) == j - i))
+        return PyErr_Format(PyExc_TypeError, "content: bytes, None or a list of j - i items");
+    if (why != Py_None && !PyUnicode_Check(why))
+        return PyErr_Format(PyExc_TypeError, "why: str or None");
+    if (i < 0 || j > PyList_GET_SIZE(work) || i > j)
+        return PyErr_Format(PyExc_IndexError, "work[i:j] out of range");
+    for (Py_ssize_t k = i; k < j; k++) {
+        if (parent_pid && getppid() != parent_pid)
+            return put_answer(k, PUT_STOPPED, 0, added);
+        PyObject *w = PyList_GET_ITEM(work, k);
+        if (!PyTuple_Check(w) || PyTuple_GET_SIZE(w) != 6)
+            return PyErr_Format(PyExc_TypeError, "work[%zd]: not a 6-tuple", k);
+        long parent_l = PyLong_AsLong(PyTuple_GET_ITEM(w, 0));
+        if (parent_l == -1 && PyErr_Occurred())
+            return NULL;
+        if (parent_l < INT_MIN || parent_l > INT_MAX)
+            return PyErr_Format(PyExc_OverflowError, "work[%zd]: no descriptor", k);
+        int parent = (int)parent_l;
+        const char *name = c_name(PyTuple_GET_ITEM(w, 1));
+        if (name == NULL)
+            return NULL;
+        long mode_l = PyLong_AsLong(PyTuple_GET_ITEM(w, 2));
+        if (mode_l == -1 && PyErr_Occurred())
+            return NULL;
+        long long mtime = PyLong_AsLongLong(PyTuple_GET_ITEM(w, 3));
+        if (mtime == -1 && PyErr_Occurred())
+            return NULL;
+        PyObject *ref = PyTuple_GET_ITEM(w, 4);
+        PyObject *loc = PyTuple_GET_ITEM(w, 5);
+        if (!PyBytes_Check(ref))
+            return PyErr_Format(PyExc_TypeError, "work[%zd]: its key is not bytes", k);
+        int r;
+        if (loc == Py_None) { /* a symlink */
+            const char *target = c_name(ref);
+            if (target == NULL)
+                return NULL;
+            Py_BEGIN_ALLOW_THREADS
+            r = put_link(parent, name, target, mtime);
+            Py_END_ALLOW_THREADS
+        } else {
+            if (!PyTuple_Check(loc) || PyTuple_GET_SIZE(loc) != 5)
+                return PyErr_Format(PyExc_TypeError, "work[%zd]: its place is not a 5-tuple", k);
+            PyObject *pack = PyTuple_GET_ITEM(loc, 0);
+            PyObject *data; /* owned: its bytes stay while the GIL is let go */
+            const char *p;
+            Py_ssize_t n;
+            int check = 1;
+            if (group) {
+                data = PyDict_GetItemWithError(kept, ref);
+                if (data == NULL && PyErr_Occurred())
+                    return NULL;
+                if (data != NULL) {
+                    if (!PyBytes_Check(data))
+                        return PyErr_Format(PyExc_TypeError, "a kept content not bytes");
+                    Py_INCREF(data);
+                    p = PyBytes_AS_STRING(data);
+                    n = PyBytes_GET_SIZE(data);
+                    check = 0;
+                } else {
+                    if (content == Py_None)
+                        return put_answer(k, PUT_NEED, 0, added);
+                    Py_ssize_t size = PyLong_AsSsize_t(PyTuple_GET_ITEM(loc, 3));
+                    if (size == -1 && PyErr_Occurred())
+                        return NULL;
+                    Py_ssize_t inner = PyLong_AsSsize_t(PyTuple_GET_ITEM(loc, 4));
+                    if (inner == -1 && PyErr_Occurred())
+                        return NULL;
+                    if (inner < 0 || size < 0 || size > PyBytes_GET_SIZE(content) - inner) {
+                        PyObject *past = why;
+                        if (past == Py_None)
+                            past = PyUnicode_FromString("object lies past the end of its group");
+                        else
+                            Py_INCREF(past);
+                        if (past == NULL)
+                            return NULL;
+                        int bad = add_damaged(damaged, k, ref, pack,
+                                              "object %U in pack %S is unreadable: %U", past);
+                        Py_DECREF(past);
+                        if (bad < 0)
+                            return NULL;
+                        continue;
+                    }
+                    data = content;
+                    Py_INCREF(data);
+                    p = PyBytes_AS_STRING(content) + inner;
+                    n = size;
+                }
+            } else {
+                data = PyList_GET_ITEM(content, k - i);
+                if (data == Py_None)
+                    continue; /* found damaged already */
+                if (!PyBytes_Check(data))
+                    return PyErr_Format(PyExc_TypeError, "content[%zd]: not bytes", k - i);
+                Py_INCREF(data);
+                p = PyBytes_AS_STRING(data);
+                n = PyBytes_GET_SIZE(data);
+            }
+            int match = 1;
+            if (check) {
+                unsigned char md[DIGEST];
+                int ok;
+                Py_BEGIN_ALLOW_THREADS
+                ok = EVP_Digest(p, (size_t)n, md, NULL, sha256_md, NULL);
+                Py_END_ALLOW_THREADS
+                if (!ok) {
+                    Py_DECREF(data);
+                    return PyErr_Format(PyExc_RuntimeError, "SHA-256 failed");
+                }
+                match = PyBytes_GET_SIZE(ref) == DIGEST &&
+                        memcmp(md, PyBytes_AS_STRING(ref), DIGEST) == 0;
+            }
+            if (!match) {
+                Py_DECREF(data);
+                if (add_damaged(damaged, k, ref, pack, "object %U in pack %S does not match its hash",
+                                NULL) < 0)
+                    return NULL;
+                continue;
+            }
+            if (group && check && added < room) {
+                int held = PySet_Contains(shared, ref);
+                if (held < 0) {
+                    Py_DECREF(data);
+                    return NULL;
+                }
+                if (held) { /* the next files of this content take it */
+                    PyObject *copy = PyBytes_FromStringAndSize(p, n);
+                    Py_DECREF(data);
+                    if (copy == NULL)
+                        return NULL;
+                    if (PyDict_SetItem(kept, ref, copy) < 0) {
+                        Py_DECREF(copy);
+                        return NULL;
+                    }
+                    added += n;
+                    data = copy;
+                    p = PyBytes_AS_STRING(copy);
+                }
+            }
+            unsigned mode = (unsigned)mode_l & SAFE_MODE;
+            Py_BEGIN_ALLOW_THREADS
+            r = put_file(parent, name, mode, mtime, p, n, proc, umask_bits);
+            Py_END_ALLOW_THREADS
+            Py_DECREF(data);
+            if (r == 2)
+                return put_answer(k, PUT_NAMED, 0, added);
+        }
+        if (r < 0)
+            return put_answer(k, PUT_FAILED, errno, added);
+        if (r == 1) {
+            PyObject *at = PyLong_FromSsize_t(k);
+            if (at == NULL || PyList_Append(taken, at) < 0) {
+                Py_XDECREF(at);
+                return NULL;
+            }
+            Py_DECREF(at);
+        }
+    }
+    return put_answer(j, PUT_DONE, 0, added);
+}
+
 static PyMethodDef methods[] = {
     {"read", read_many, METH_VARARGS,
      "read(pre, names, stats, which, start, budget) -> list of (content, sha256) or None"},
     {"store", store_listed, METH_VARARGS,
      "store(pre, names, stats, packed, which, done, pending, add, racy_after, label, mark, "
      "budget, blob, kind, no_stat, no_key) -> (answers, files, size, last key)"},
+    {"put", put_many, METH_VARARGS,
+     "put(work, i, j, content, why, parent_pid, proc, umask, taken, damaged, kept, shared, "
+     "room) -> (k, status, errno, strerror, added)"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -531,6 +887,7 @@ PyMODINIT_FUNC PyInit__readmany(void) {
         return NULL;
     if (PyModule_AddIntConstant(mod, "INTERFACE", INTERFACE) < 0 ||
         PyModule_AddIntConstant(mod, "MAX_BUDGET", MAX_BUDGET) < 0 ||
+        PyModule_AddIntConstant(mod, "PUT_INTERFACE", PUT_INTERFACE) < 0 ||
         PyModule_AddStringConstant(mod, "SOURCE_SHA256", GS_READMANY_SOURCE_SHA256) < 0) {
         Py_DECREF(mod);
         return NULL;

@@ -17,12 +17,14 @@ import socket
 import sys
 import threading
 from collections import deque
+from collections.abc import Callable
 from collections.abc import Iterable
 
 from git_snapshot.store import leftovers
 from git_snapshot.store import packs
 from git_snapshot.store import validate
 from git_snapshot.store.core import Store
+from git_snapshot.store.ctree import PURE_ENV
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.pids import die_with_parent
 from git_snapshot.store.pids import ignore_stops
@@ -62,7 +64,37 @@ _Work = tuple[int, bytes, int, int, bytes, "_Loc | None"]
 # it stopped on an error (position, errno, message; a full disk).
 _Done = tuple[list[int], list[tuple[int, bytes, str]], "tuple[int, int, str] | None"]
 _NOWHERE: _Loc = ("", 0, 0, 0, -1)
+# Writing._put_files's answers (_readmany.put's): done; stopped (the restore is gone); failed at a
+# file; from this file the named way (no O_TMPFILE or no /proc); the group is to be read
+_DONE, _STOPPED, _FAILED, _NAMED, _NEED = range(5)
+PUT_INTERFACE = 1  # _readmany.put's arguments and answers (its PUT_INTERFACE, bumped with them)
+BATCH = 4 << 20  # decompressed bytes of a span's files held at once before they are written
 _SHA256 = hashlib.sha256()  # copied per object: cheaper than looking the digest up each time
+
+
+def _choose_put() -> Callable[..., tuple[int, int, int, str | None, int]] | None:
+    """_readmany.put where it is built for this PUT_INTERFACE (and GIT_SNAPSHOT_PURE_PYTHON
+    is not 1), else None: then Writing._put_files_py writes every file, with the same results."""
+    if os.environ.get(PURE_ENV) == "1":
+        return None
+    try:
+        from git_snapshot.store import _readmany
+    except ImportError:
+        return None
+    if getattr(_readmany, "PUT_INTERFACE", 0) != PUT_INTERFACE:
+        return None
+    put: Callable[..., tuple[int, int, int, str | None, int]] = _readmany.put
+    return put
+
+
+# the writers' C loop (Writing._put_files), or None; a test that patches _pwrite_all or _new_file
+# to kill a restore at a write sets it to None (the C loop calls neither)
+_native_put = _choose_put()
+NATIVE = _native_put is not None
+
+
+def _first(d: tuple[int, bytes, str]) -> int:
+    return d[0]
 
 
 class Writing:
@@ -97,89 +129,106 @@ class Writing:
     def _create(self, work: list[_Work], parent_pid: int = 0) -> _Done:
         """Create each file or symlink of *work* where nothing is (thread-safe: no SQLite, no
         report). The frames of files that lie close together in a pack are read at once (a
-        span); each file is decompressed and checked against its key before it is created.
+        span); each file is decompressed and checked against its key before it is created
+        (_put_files: in C where it is built).
         *parent_pid*: in a writer process, the restore's (it stops when that one is gone)."""
         taken: list[int] = []
         damaged: list[tuple[int, bytes, str]] = []
+        failed = self._create_into(work, parent_pid, taken, damaged)
+        damaged.sort(key=_first)  # (a batch's unreadable frames were named before the rest)
+        return taken, damaged, failed
+
+    def _create_into(
+        self,
+        work: list[_Work],
+        parent_pid: int,
+        taken: list[int],
+        damaged: list[tuple[int, bytes, str]],
+    ) -> tuple[int, int, str] | None:
+        """_create's work; its failure (or None)."""
         read = self.store.reader.frame
         n = len(work)
         i = 0
-        at = 0
-        try:
-            while i < n:
-                if parent_pid and os.getppid() != parent_pid:
-                    break  # the restore was killed: stop as it did
-                at = i
-                parent, name, mode, mtime, ref, loc = work[i]
-                if loc is None:  # a symlink
-                    if not self._new_link(parent, name, ref, mtime):
-                        taken.append(i)
-                    i += 1
-                    continue
-                pack, start, length, _, inner = loc
-                if inner >= 0:  # in a group: its members that follow, at once
-                    j = i + 1
-                    while j < n:
-                        after = work[j][5]
-                        if after is None or after[1] != start or after[0] != pack:
-                            break
-                        j += 1
-                    stopped, failed = self._members(work, i, j, taken, damaged, parent_pid)
-                    if failed is not None or stopped < j:  # (stopped: nobody is left to answer)
-                        return taken, damaged, failed
-                    i = j
-                    continue
-                end = start + length
+        while i < n:
+            loc = work[i][5]
+            if loc is None:  # symlinks, up to the next file
                 j = i + 1
-                while j < n:  # the span: the next frames of the same pack close behind
-                    after = work[j][5]
-                    if after is None or after[0] != pack or after[4] >= 0:
-                        break
-                    stop = after[1] + after[2]
-                    if after[1] - end > GAP or stop - start > SPAN:
-                        break
-                    end = max(end, stop)
+                while j < n and work[j][5] is None:
                     j += 1
-                try:
-                    dctx = self._dctx(pack)
-                except (OSError, zstandard.ZstdError) as exc:  # every frame of it needs that
-                    for k in range(i, j):
-                        key = work[k][4]
-                        damaged.append((k, key, _unreadable(key, pack, exc)))
-                    i = j
-                    continue
-                try:
-                    span: memoryview | None = memoryview(read(pack, start, end - start))
-                except (OSError, zstandard.ZstdError):
-                    span = None  # read the frames one by one: each is named if damaged
-                for k in range(i, j):
-                    if parent_pid and os.getppid() != parent_pid:
-                        return taken, damaged, None  # nobody is left to answer
-                    at = k
-                    parent, name, mode, mtime, ref, loc = work[k]
-                    _, offset, length, size, _ = loc  # type: ignore[misc]
-                    try:
-                        if span is None:
-                            frame: bytes | memoryview = read(pack, offset, length)
-                        else:
-                            frame = span[offset - start : offset - start + length]
-                        data = dctx.decompress(frame, max_output_size=size)
-                        if len(data) != size:
-                            raise zstandard.ZstdError("object has the wrong size")
-                    except (OSError, zstandard.ZstdError) as exc:
-                        damaged.append((k, ref, _unreadable(ref, pack, exc)))
-                        continue
-                    why = _mismatch(data, ref, pack)
-                    if why is not None:
-                        damaged.append((k, ref, why))
-                        continue
-                    holes = b"\0" in data and _ZEROS in data
-                    if not self._new_file(parent, name, mode, mtime, data, holes):
-                        taken.append(k)
+                _, status, failed = self._put_files(
+                    work, i, j, [None] * (j - i), None, parent_pid, taken, damaged
+                )
+                if status != _DONE:
+                    return failed
                 i = j
-        except OSError as exc:  # a full disk: the path goes into the one-line error
-            return taken, damaged, _failure(at, exc)
-        return taken, damaged, None
+                continue
+            pack, start, length, _, inner = loc
+            if inner >= 0:  # in a group: its members that follow, at once
+                j = i + 1
+                while j < n:
+                    after = work[j][5]
+                    if after is None or after[1] != start or after[0] != pack:
+                        break
+                    j += 1
+                stopped, failed = self._members(work, i, j, taken, damaged, parent_pid)
+                if failed is not None or stopped < j:  # (stopped: nobody is left to answer)
+                    return failed
+                i = j
+                continue
+            end = start + length
+            j = i + 1
+            while j < n:  # the span: the next frames of the same pack close behind
+                after = work[j][5]
+                if after is None or after[0] != pack or after[4] >= 0:
+                    break
+                stop = after[1] + after[2]
+                if after[1] - end > GAP or stop - start > SPAN:
+                    break
+                end = max(end, stop)
+                j += 1
+            try:
+                dctx = self._dctx(pack)
+            except (OSError, zstandard.ZstdError) as exc:  # every frame of it needs that
+                for k in range(i, j):
+                    key = work[k][4]
+                    damaged.append((k, key, _unreadable(key, pack, exc)))
+                i = j
+                continue
+            try:
+                span: memoryview | None = memoryview(read(pack, start, end - start))
+            except (OSError, zstandard.ZstdError):
+                span = None  # read the frames one by one: each is named if damaged
+            datas: list[bytes | None] = []
+            first = i
+            held = 0
+            for k in range(i, j):
+                ref = work[k][4]
+                _, offset, length, size, _ = work[k][5]  # type: ignore[misc]
+                try:
+                    if span is None:
+                        frame: bytes | memoryview = read(pack, offset, length)
+                    else:
+                        frame = span[offset - start : offset - start + length]
+                    data = dctx.decompress(frame, max_output_size=size)
+                    if len(data) != size:
+                        raise zstandard.ZstdError("object has the wrong size")
+                except (OSError, zstandard.ZstdError) as exc:
+                    damaged.append((k, ref, _unreadable(ref, pack, exc)))
+                    datas.append(None)
+                else:
+                    datas.append(data)
+                    held += size
+                if held >= BATCH or k == j - 1:  # written: so much held at most, and the
+                    _, status, failed = self._put_files(  # frames after it read only then
+                        work, first, k + 1, datas, None, parent_pid, taken, damaged
+                    )
+                    if status != _DONE:
+                        return failed
+                    datas = []
+                    first = k + 1
+                    held = 0
+            i = j
+        return None
 
     def _members(
         self,
@@ -195,52 +244,130 @@ class Writing:
         of it (no copy), then created. A name taken meanwhile goes into *taken* (the careful
         way then). Where it stopped (*j*, or before the first file once the restore is gone),
         and the failure of the file it could not create (a full disk), as _create gives it."""
-        kept, shared, new_file, getppid = self.kept, self.shared, self._new_file, os.getppid
-        content: bytes | None = None
-        view = memoryview(b"")
-        why: Exception | None = None  # the group cannot be read
-        k = i
-        while k < j:
-            if parent_pid and getppid() != parent_pid:
-                return k, None
-            parent, name, mode, mtime, ref, loc = work[k]
-            pack, offset, length, size, inner = loc  # type: ignore[misc]
-            data: bytes | memoryview | None = kept.get(ref)
-            holes = False
-            if data is None:
-                if content is None:
-                    try:
-                        content = self.store.reader.group(pack, offset, length)
-                    except (OSError, zstandard.ZstdError) as exc:
-                        why = exc  # every member not kept is damaged; the kept are written
-                        content = b""
-                    view = memoryview(content)
-                end = inner + size
-                if end > len(content):
-                    if why is None:
-                        why = zstandard.ZstdError("object lies past the end of its group")
-                    damaged.append((k, ref, _unreadable(ref, pack, why)))
-                    k += 1
-                    continue
-                data = view[inner:end]
-                bad = _mismatch(data, ref, pack)
-                if bad is not None:
-                    damaged.append((k, ref, bad))
-                    k += 1
-                    continue
-                holes = content.find(0, inner, end) >= 0 and content.find(_ZEROS, inner, end) >= 0
-                if ref in shared and self.kept_bytes < KEPT_BYTES:
-                    data = kept[ref] = bytes(data)  # the next files of this content take it
-                    self.kept_bytes += size
-            elif b"\0" in data:
-                holes = _ZEROS in data
+        k, status, failed = self._put_files(work, i, j, None, None, parent_pid, taken, damaged)
+        if status == _NEED:
+            pack, offset, length, _, _ = work[k][5]  # type: ignore[misc]
+            why = None
             try:
-                if not new_file(parent, name, mode, mtime, data, holes):
+                content = self.store.reader.group(pack, offset, length)
+            except (OSError, zstandard.ZstdError) as exc:
+                content, why = (
+                    b"",
+                    str(exc),
+                )  # every member not kept is damaged; the kept are written
+            k, status, failed = self._put_files(
+                work, k, j, content, why, parent_pid, taken, damaged
+            )
+        return k, failed
+
+    def _put_files(
+        self,
+        work: list[_Work],
+        i: int,
+        j: int,
+        content: bytes | list[bytes | None] | None,
+        why: str | None,
+        parent_pid: int,
+        taken: list[int],
+        damaged: list[tuple[int, bytes, str]],
+    ) -> tuple[int, int, tuple[int, int, str] | None]:
+        """Create work[i:j] from *content* as _put_files_py says, in C where it is built
+        (_readmany.put) and the files are written unnamed; from a file that cannot be (no
+        O_TMPFILE, no /proc), in Python the named way. Where it stopped, why (_DONE...), and
+        the failure (_Done's) when it failed."""
+        put = _native_put
+        if put is not None and self.unnamed and _TMPFILE:
+            proc = self.proc_fd
+            if proc == -1:
+                proc = self.proc_fd = _proc_fds()
+            k, status, err, msg, added = put(
+                work, i, j, content, why, parent_pid, proc, self.umask, taken, damaged,
+                self.kept, self.shared, KEPT_BYTES - self.kept_bytes,
+            )  # fmt: skip
+            self.kept_bytes += added
+            if status == _FAILED:
+                return k, status, (k, err, msg or "")
+            if status != _NAMED:
+                return k, status, None
+            self.unnamed = False  # this file and the rest: the named way
+            i = k
+        return self._put_files_py(work, i, j, content, why, parent_pid, taken, damaged)
+
+    def _put_files_py(
+        self,
+        work: list[_Work],
+        i: int,
+        j: int,
+        content: bytes | list[bytes | None] | None,
+        why: str | None,
+        parent_pid: int,
+        taken: list[int],
+        damaged: list[tuple[int, bytes, str]],
+    ) -> tuple[int, int, tuple[int, int, str] | None]:
+        """Create the files and symlinks of work[i:j] where nothing is, and say where it
+        stopped and why: (k, _DONE, None) with k = j; (k, _STOPPED, None): the restore
+        (*parent_pid*, unless 0) is gone; (k, _FAILED, failure): work[k] could not be
+        created (a full disk); (k, _NEED, None): work[k]'s group is to be read, then
+        called again from k. The specification of _readmany.put (its C twin).
+        *content*: the group (bytes) all of work[i:j] lie in, each at its place in it, or
+        None (not read yet); or a list, one item per file of work[i:j]: its own frame's
+        content, or None where it was found damaged. *why*: the group could not be read.
+        A file whose content is not its key's goes into *damaged* (its position, key and
+        why), one whose name was taken meanwhile into *taken*; a group's member whose
+        content *shared* holds is kept (self.kept) for the next files of it, while the kept
+        hold less than KEPT_BYTES."""
+        kept, shared = self.kept, self.shared
+        view = memoryview(content) if isinstance(content, bytes) else None
+        for k in range(i, j):
+            if parent_pid and os.getppid() != parent_pid:
+                return k, _STOPPED, None
+            parent, name, mode, mtime, ref, loc = work[k]
+            try:
+                if loc is None:  # a symlink
+                    if not self._new_link(parent, name, ref, mtime):
+                        taken.append(k)
+                    continue
+                pack, _, _, size, inner = loc
+                holes = False
+                data: bytes | memoryview | None
+                if isinstance(content, list):
+                    data = content[k - i]
+                    if data is None:  # found damaged already
+                        continue
+                    bad = _mismatch(data, ref, pack)
+                    if bad is not None:
+                        damaged.append((k, ref, bad))
+                        continue
+                    holes = b"\0" in data and _ZEROS in data
+                else:
+                    data = kept.get(ref)
+                    if data is not None:
+                        holes = b"\0" in data and _ZEROS in data
+                    elif content is None or view is None:
+                        return k, _NEED, None
+                    else:
+                        end = inner + size
+                        if inner < 0 or end > len(content):
+                            past = why or "object lies past the end of its group"
+                            damaged.append((k, ref, _unreadable(ref, pack, past)))
+                            continue
+                        data = view[inner:end]
+                        bad = _mismatch(data, ref, pack)
+                        if bad is not None:
+                            damaged.append((k, ref, bad))
+                            continue
+                        holes = (
+                            content.find(0, inner, end) >= 0
+                            and content.find(_ZEROS, inner, end) >= 0
+                        )
+                        if ref in shared and self.kept_bytes < KEPT_BYTES:
+                            data = kept[ref] = bytes(data)  # the next files of it take it
+                            self.kept_bytes += size
+                if not self._new_file(parent, name, mode, mtime, data, holes):
                     taken.append(k)
-            except OSError as exc:  # this file, not the group's first, is the one named
-                return k, _failure(k, exc)
-            k += 1
-        return j, None
+            except OSError as exc:  # this file is the one named (a full disk)
+                return k, _FAILED, _failure(k, exc)
+        return j, _DONE, None
 
     def _dctx(self, pack: str) -> zstandard.ZstdDecompressor:
         """This thread's decompressor for the frames of *pack* (with its dictionary)."""
@@ -591,7 +718,7 @@ def _mismatch(data: bytes | memoryview, key: bytes, pack: str) -> str | None:
     return f"object {key.hex()[:16]} in pack {pack} does not match its hash"
 
 
-def _unreadable(key: bytes, pack: str, exc: Exception) -> str:
+def _unreadable(key: bytes, pack: str, exc: Exception | str) -> str:
     """Why an object is damaged, as Store.read_object says it."""
     return f"object {key.hex()[:16]} in pack {pack} is unreadable: {exc}"
 
