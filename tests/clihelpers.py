@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _REPORT = re.compile(
-    r"^git-snapshot: (?:while you were away: )?"  # held for the next command (pre-commit)
+    r"^git-snapshot: (?:earlier(?:, at [-\d: ]+)?: )?"  # held for the next command (pre-commit)
     r"(?P<what>.+?) destroyed (?P<kinds>.+?): (?P<names>.+) "
     r"\((?:saved in snapshot (?P<id>\d+)|an earlier version, saved \S+ ago, is in snapshot "
     r"(?P<old>\d+); later edits, if any, were not saved); "

@@ -7,6 +7,7 @@ it in its 'finally' before the lines were read: held loss lines never shown."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from git_snapshot import gitrepo
 from git_snapshot import losses
 
 LINE = "git-snapshot: 3 files under data/ were deleted at 12:00; restore with: ..."
-SHOWN = f"{losses.AWAY}{LINE.removeprefix('git-snapshot: ')}"
+SHOWN = LINE.removeprefix("git-snapshot: ")  # after "git-snapshot: earlier, at HH:MM: "
 
 # a command taking the held lines, stopped as it takes them: SIGKILLed as it removes the file
 # (its lines read, none printed), or interrupted as it locks it
@@ -42,7 +43,9 @@ print(losses.take_unseen(repo))
 
 
 def _away(text: str) -> list[str]:
-    return [ln for ln in text.splitlines() if "while you were away" in ln]
+    """The held lines a command printed, without their "git-snapshot: earlier, at HH:MM: "."""
+    held = re.compile(r"git-snapshot: earlier, at \d\d:\d\d: ")
+    return [held.sub("", ln, count=1) for ln in text.splitlines() if held.match(ln)]
 
 
 @pytest.mark.parametrize("how", ["kill", "interrupt"])

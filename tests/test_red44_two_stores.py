@@ -170,7 +170,7 @@ def test_a_line_held_by_this_store_moved_or_not_is_printed_as_it_was(
     losses.hold(r, [line.replace("12:00", "12:01")], store=os.fspath(b))
     losses.hold(r, [line.replace("12:00", "12:02")], moved, (3, three.created))
     losses.hold(r, [line.replace("12:00", "12:03")], moved, (3, three.created - 60))
-    said = [ln for ln in gs(repo, "list").err.splitlines() if "while you were away" in ln]
+    said = [ln for ln in gs(repo, "list").err.splitlines() if ln.startswith(losses.EARLIER)]
     assert said[0].endswith("12:01; restore with: git snapshot restore 3 x"), said
     assert said[1].endswith("12:02; restore with: git snapshot restore 3 x"), said
     named = f"12:03; restore with: GIT_SNAPSHOT_STORE={moved} git snapshot restore --this-store 3 x"

@@ -128,9 +128,9 @@ def test_a_repository_deleted_whole_is_reported_and_its_command_restores_it_from
     # the next hook of another repository says it, once
     wait_held(store_dir / "losses" / losses.EVERYWHERE, "was deleted whole")
     first = git(other, "checkout", "-q", "-b", "b1")
-    (line,) = [x for x in first.err.splitlines() if "while you were away" in x]
+    (line,) = [x for x in first.err.splitlines() if x.startswith("git-snapshot: earlier")]
     assert f"the repository {repo} was deleted whole" in line, line
-    assert "while you were away" not in git(other, "checkout", "-q", "-b", "b2").err
+    assert "git-snapshot: earlier" not in git(other, "checkout", "-q", "-b", "b2").err
     # and `losses` in any other worktree lists it after its own
     in_other = gs(other, "losses").out
     assert "repositories deleted whole" in in_other and str(repo) in in_other, in_other
@@ -200,7 +200,7 @@ def test_a_git_command_s_overwrites_are_reported_once_with_the_watcher_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`git checkout -- .` over 120 edited files, the watcher on: post-checkout reported
-    them, then the watcher's burst of overwrites did again ("while you were away: 120 files
+    them, then the watcher's burst of overwrites did again ("earlier, at 22:02: 120 files
     under d/ were overwritten ... saved in snapshot 2", two entries in `losses`), and
     claimed its copy exact where the hook, after the command, cannot know it is. (A burst
     recorded after the hook's report: here the burst ends when the daemon stops, after the
@@ -234,4 +234,4 @@ def test_a_git_command_s_overwrites_are_reported_once_with_the_watcher_on(
     assert parts and all(ln.endswith(": nothing lost") for ln in parts), watcher.log()
     entries = json.loads(gs(repo, "losses", "--json").out)
     assert [e["command"] for e in entries] == ["git checkout"], (entries, watcher.log())
-    assert "while you were away" not in git(repo, "checkout", "-q", "-b", "next").err
+    assert "git-snapshot: earlier" not in git(repo, "checkout", "-q", "-b", "next").err

@@ -1,6 +1,6 @@
 """False alarms of the watcher's burst entries in a daily user's flow: a branch switch that
 deletes 80 tracked files the other branch has, or `git rm -r` of a folder then a commit, was
-recorded as 'watcher: deleted lib/ (80 files)', printed as "while you were away: 80 files
+recorded as 'watcher: deleted lib/ (80 files)', printed as "earlier, at 22:02: 80 files
 under lib/ were deleted" and `git snapshot undo` would have put back files the user removed on
 purpose. Both are versions git gives back: the commits HEAD moved between since the snapshot.
 Each case plays the real git commands between a watch snapshot and bursts.record (what the

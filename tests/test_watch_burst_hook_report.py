@@ -1,7 +1,7 @@
 """A git command's overwrites, with the watcher on and a hook slower than burstSeconds after
 git's last write (a big tree, a loaded machine): the burst ended before the hook's report was
 written, the recorder found no report naming its paths (bursts._named_by_hook), and both
-reported them ("while you were away: 120 files under d/ were overwritten", a second entry in
+reported them ("earlier, at 22:02: 120 files under d/ were overwritten", a second entry in
 `losses`, the watcher's claiming an exact copy). The daemon now records a burst that ends while
 a hook that synced runs after that hook ends (daemon.HOOK_REPORT_HOLD_S). Here the hook is
 made slow by this test holding the store's exclusive lock (its snapshot waits for it, after

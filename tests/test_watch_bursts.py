@@ -111,13 +111,13 @@ def test_a_deleted_folder_is_a_loss_entry_printed_once(repo: Path) -> None:
     assert listed[-1]["snapshot"] == snap.id and len(listed[-1]["lost"]) == 120
     out = ran.err
     m = re.search(
-        r"while you were away: 120 files under packages/ were deleted at \d\d:\d\d; "
+        r"earlier, at \d\d:\d\d: 120 files under packages/ were deleted at \d\d:\d\d; "
         rf"saved in snapshot {snap.id}; restore with: (git snapshot .*)$",
         out,
         re.M,
     )
     assert m, out
-    assert "while you were away" not in _cli(repo, "list").err  # once
+    assert "git-snapshot: earlier" not in _cli(repo, "list").err  # once
     # pasted as printed, from a subfolder, it brings the folder back
     env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
     res = subprocess.run(m.group(1), shell=True, cwd=sub, capture_output=True, text=True, env=env)

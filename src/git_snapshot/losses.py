@@ -2388,12 +2388,30 @@ def named_line(entry: Mapping[str, Any]) -> str:
 
 # --------------------------------------------------------------------------- unseen reports
 
-AWAY = "git-snapshot: while you were away: "
+# held lines are printed by a later command, seconds or days later, to a user who may have
+# been at the terminal all along: "earlier, at 22:02: ..." (the time they were held) is true
+# either way, where "while you were away: ..." was not (RED44 F8.1)
+EARLIER = "git-snapshot: earlier"
+
+
+def held_prefix(when: float | None, store: str | None = None) -> str:
+    """ "git-snapshot: earlier, at 22:02: " for lines held at *when* (today; else the date
+    too; no time when the lines do not tell it: held before session 45), with "(store
+    PATH)" when they are of another store than the command's."""
+    out = EARLIER
+    if when is not None:
+        same_day = time.localtime(when)[:3] == time.localtime()[:3]
+        out += ", at " + time.strftime(
+            "%H:%M" if same_day else "%Y-%m-%d %H:%M", time.localtime(when)
+        )
+    if store is not None:
+        out += f" (store {whichstore.shown(store)})"
+    return out + ": "
 
 
 # a line of the UNSEEN file that says which store the lines after it are of (hold's *store*):
-# MARK and a JSON object {"store": path or null, "snapshot": [number, created] or null}
-# (no report line starts so: each starts with "git-snapshot: ")
+# MARK and a JSON object {"store": path or null, "snapshot": [number, created] or null,
+# "time": when they were held} (no report line starts so: each starts with "git-snapshot: ")
 MARK = "git-snapshot-store\t"
 
 
@@ -2408,7 +2426,7 @@ def hold(
     *store*: the store (its path) whose snapshot numbers they name, *snapshot* (number,
     created) one of them, which tells that store moved elsewhere: a command of another store
     prints them with that store named (take_unseen; RED44 F1)."""
-    mark = {"store": store, "snapshot": list(snapshot) if snapshot else None}
+    mark = {"store": store, "snapshot": list(snapshot) if snapshot else None, "time": time.time()}
     lines = [MARK + json.dumps(mark), *lines]  # (a store of null: lines of no store told)
     _hold_at(os.path.join(repo.git_dir, UNSEEN), lines)
 
@@ -2418,7 +2436,8 @@ def hold_everywhere(store: Store, lines: Sequence[str]) -> None:
     any worktree using this store prints it, once."""
     with contextlib.suppress(OSError):
         os.makedirs(store.losses_dir, mode=0o700, exist_ok=True)
-    _hold_at(os.path.join(store.losses_dir, EVERYWHERE), lines)
+    mark = {"store": None, "snapshot": None, "time": time.time()}  # (the time alone is read)
+    _hold_at(os.path.join(store.losses_dir, EVERYWHERE), [MARK + json.dumps(mark), *lines])
 
 
 def _hold_at(path: str, lines: Sequence[str]) -> None:
@@ -2444,15 +2463,26 @@ def take_unseen(repo: gitrepo.Repo, store: str | None = None) -> list[str]:
     mark are that store's: their commands name it (its numbers are other snapshots here)."""
     out = []
     theirs: str | None = None
+    when: float | None = None
     for line in _claim(os.path.join(repo.git_dir, UNSEEN)):
         if line.startswith(MARK):
             theirs = _marked_store(line, repo, store)
+            when = _marked_time(line)
         elif theirs is None:
-            out.append(AWAY + line.removeprefix("git-snapshot: "))
+            out.append(held_prefix(when) + line.removeprefix("git-snapshot: "))
         else:
             said = whichstore.name_store(line.removeprefix("git-snapshot: "), theirs)
-            out.append(f"{AWAY[:-2]} (store {whichstore.shown(theirs)}): {said}")
+            out.append(held_prefix(when, theirs) + said)
     return out
+
+
+def _marked_time(line: str) -> float | None:
+    """When the lines after a MARK line were held; None when it does not say."""
+    try:
+        when = json.loads(line[len(MARK) :]).get("time")
+    except (ValueError, AttributeError):
+        return None
+    return float(when) if isinstance(when, (int, float)) and when == when else None
 
 
 def _marked_store(line: str, repo: gitrepo.Repo, store: str | None) -> str | None:
@@ -2483,10 +2513,14 @@ def _marked_store(line: str, repo: gitrepo.Repo, store: str | None) -> str | Non
 
 def take_everywhere(losses_dir: str) -> list[str]:
     """The lines :func:`hold_everywhere` kept, handed out once."""
-    return [
-        AWAY + ln.removeprefix("git-snapshot: ")
-        for ln in _claim(os.path.join(losses_dir, EVERYWHERE))
-    ]
+    out = []
+    when: float | None = None
+    for line in _claim(os.path.join(losses_dir, EVERYWHERE)):
+        if line.startswith(MARK):
+            when = _marked_time(line)
+        else:
+            out.append(held_prefix(when) + line.removeprefix("git-snapshot: "))
+    return out
 
 
 def _claim(path: str) -> list[str]:

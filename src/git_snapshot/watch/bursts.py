@@ -7,7 +7,7 @@ is deleted, and lasts until ``window_s`` pass without another. The daemon then c
 :func:`record` with the watcher's last snapshot before the burst: what that snapshot holds and
 the worktree no longer does (and git cannot give back) is appended to the worktree's loss log
 (``git snapshot losses``, ``git snapshot undo``), printed once by the next git-snapshot
-command or hook there ("while you were away: ..."), and shown as a desktop notification
+command or hook there ("earlier, at 10:42: ..."), and shown as a desktop notification
 where ``notify-send`` exists.
 """
 
