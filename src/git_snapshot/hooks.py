@@ -1710,6 +1710,7 @@ def find_losses(
 
     exact = before is not None and _exact(store, repo, before, ctx)
     when = time.time()  # one moment: `undo` puts back every report of it
+    gone, more = _gone_not_by_it(op, before, found) if call.name == "post-checkout" else ([], [])
     return [
         losses.report_of(
             store,
@@ -1720,9 +1721,60 @@ def find_losses(
             lost,
             unsaved,
             when=when,
+            gone=gone if shown is before else None,
+            gone_more=more if shown is before else None,
         )
         for shown, (lost, unsaved) in found
     ]
+
+
+GONE_AT_MOST = 500  # files gone, not by the checkout, asked whether git gives them back
+
+
+def _gone_not_by_it(
+    op: _Op, before: Snapshot | None, found: _Found
+) -> tuple[list[losses.Loss], list[bytes]]:
+    """The files and links *before* held that are gone now, that no report of this checkout
+    names (*found*: it did not delete them) and that git cannot give back (losses.find's
+    rule, as for what it destroyed): what a command with no hook deleted in the same
+    period, as VS Code's "Discard All Changes" runs `git clean -f -- NEW` just before `git
+    checkout -- EDITED` (red44 F5b), or a file deleted by hand (the hook cannot tell which).
+    Asked only when a report is printed anyway, from the trees of the snapshots before and
+    after (none when this hook took none); a file whose bytes the snapshot after holds at
+    another path was moved, not lost. A file gone in an earlier period is not in *before*.
+    Past GONE_AT_MOST of them (an `rm -rf node_modules`: asking git of 20,000 paths took
+    1.4 s), none is asked: they are returned second, to be counted, not named as lost."""
+    after = op.after
+    if before is None or after is None or before.root == after.snapshot.root:
+        return [], []
+    from git_snapshot.store.diff import diff_trees
+    from git_snapshot.store.objects import DIR
+    from git_snapshot.store.objects import CorruptObject
+
+    named = {p for _, (lost, unsaved) in found for p in [*(x.path for x in lost), *dict(unsaved)]}
+    if op.overlay is not None:  # (what git or pre-commit only hid for the moment)
+        named |= op.overlay.files | op.overlay.deleted
+    try:
+        changes = diff_trees(op.store, before.root, after.snapshot.root)
+        moved = {c.new.ref for c in changes if c.new is not None and c.new.kind != DIR}
+        paths = [
+            c.path
+            for c in changes
+            if c.new is None
+            and c.old is not None
+            and c.old.kind != DIR
+            and c.old.ref not in moved
+            and not any(c.path == n or c.path.startswith(n + b"/") for n in named)
+        ]
+        if len(paths) > GONE_AT_MOST:
+            return [], paths
+        if not paths:
+            return [], []
+        from git_snapshot import losses
+
+        return losses.find(op.store, op.repo, before, paths, _revs(op, before)), []
+    except CorruptObject:  # (a damaged folder: the report itself is what matters)
+        return [], []
 
 
 def _not_named_since(op: _Op, before: Snapshot, found: _Found) -> _Found:

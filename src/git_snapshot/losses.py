@@ -1679,6 +1679,9 @@ class Report:
     __slots__ = (
         "command",
         "exact",
+        "gone",
+        "gone_more",
+        "gone_restore",
         "losses",
         "restore",
         "saved_at",
@@ -1699,7 +1702,13 @@ class Report:
         when: float | None = None,
         restore: list[bytes] | None = None,  # what the restore command names (restore_paths)
         store: str | None = None,  # the store holding *snapshot* (its path), when known
+        gone: list[Loss] | None = None,  # in *snapshot*, gone since, not by *command*
+        gone_restore: list[bytes] | None = None,  # what *gone*'s restore command names
+        gone_more: list[bytes] | None = None,  # gone so, too many to ask git of
     ) -> None:
+        self.gone = gone if gone is not None else []
+        self.gone_restore = gone_restore
+        self.gone_more = gone_more if gone_more is not None else []
         self.restore = restore
         self.store = store
         self.command = command
@@ -1759,7 +1768,40 @@ class Report:
         for why in sorted({why for _, why in self.unsaved}):
             paths = [rel_to(repo, cwd, p) for p, w in self.unsaved if w == why]
             out.append(f"git-snapshot: not saved: {', '.join(fold(paths))}, {why}")
+        out += self._gone_lines(repo, cwd, absolute, outside)
         return out
+
+    def _gone_lines(self, repo: gitrepo.Repo, cwd: str, absolute: bool, outside: bool) -> list[str]:
+        """The line naming what the snapshot held that is gone since, not by this command
+        (hooks._gone_not_by_it: a `git clean` just before, red44 F5b), with its restore
+        command; printed with a report only, never one of its own."""
+        if not self.gone and not self.gone_more:
+            return []
+        top = os.fsencode(repo.toplevel)
+        since = (
+            f"git-snapshot: also gone since snapshot {self.snapshot} was taken "
+            f"({output.age(self.saved_at, self.when)}), not by {output.message(self.command)} "
+            "(a git clean, which runs no hook, or by hand)"
+        )
+        if not self.gone:  # (too many to ask git of: counted, never called lost)
+            names = ", ".join(fold([rel_to(repo, cwd, p) for p in self.gone_more]))
+            where_to = f"-C {output.shell_quote(top)} " if outside else ""
+            return [
+                f"{since}: {names} ({len(self.gone_more):,} files, too many to tell which git "
+                f"gives back; see them with: git snapshot {where_to}diff {self.snapshot})"
+            ]
+        paths = self.gone_restore or [x.path for x in self.gone]
+        words = [os.path.join(top, p) if absolute else rel_to(repo, cwd, p) for p in paths]
+        named = whichstore.prefix(repo.common_dir, self.store)
+        where_to = f"-C {output.shell_quote(top)} " if outside else ""
+        them = "it" if len(self.gone) == 1 else "them"
+        return [
+            f"{since}: {describe(self.gone)}: "
+            f"{', '.join(fold([shown(rel_to(repo, cwd, x.path), x) for x in self.gone]))} "
+            f"(git snapshot undo puts {them} back with the rest; restore with: {named}git "
+            f"snapshot {where_to}restore {whichstore.sure(named)}{self.snapshot} "
+            f"{output.path_args(words)})"
+        ]
 
     def covering(self) -> list[bytes]:
         """Paths whose restore brings back every loss and nothing else: restore_paths's,
@@ -1785,6 +1827,22 @@ class Report:
             ],
             "unsaved": [{"path": os.fsdecode(p), "why": why} for p, why in self.unsaved],
             "restore": [os.fsdecode(p) for p in self.covering()],
+            **(
+                {
+                    "gone": [
+                        {
+                            "path": os.fsdecode(x.path),
+                            "kind": x.kind,
+                            "status": x.status,
+                            "type": x.type,
+                        }
+                        for x in self.gone
+                    ]
+                }
+                if self.gone
+                else {}
+            ),
+            **({"gone_more": len(self.gone_more)} if self.gone_more else {}),
         }
 
 
@@ -1797,12 +1855,16 @@ def report_of(
     found: list[Loss],
     unsaved: list[tuple[bytes, str]] | None = None,
     when: float | None = None,
+    gone: list[Loss] | None = None,
+    gone_more: list[bytes] | None = None,
 ) -> Report:
     """The report of what *command* destroyed in *repo*'s worktree: *found*, held by the
     snapshot *snap* (*exact*: taken right before it), and *unsaved*; its restore command
     names restore_paths of *found* (a hook's, run's and a stopped operation's report).
     *when*: the moment it is made (the reports of one command, one per snapshot, share it:
-    `undo` puts back all of them)."""
+    `undo` puts back all of them). *gone*: what else *snap* holds that is gone since, not by
+    *command* (hooks._gone_not_by_it), named in a line of its own (*gone_more*: too many
+    such files to ask git of, counted)."""
     from git_snapshot.store.objects import CorruptObject
 
     top = os.fsencode(repo.toplevel)
@@ -1810,7 +1872,24 @@ def report_of(
         restore = restore_paths(store, snap.root, found, top) if found else None
     except CorruptObject:  # a damaged folder of *snap*: the lost paths one by one
         restore = None
-    return Report(command, snap.id, snap.created, exact, found, unsaved, when, restore, store.path)
+    try:
+        back = restore_paths(store, snap.root, gone, top) if gone else None
+    except CorruptObject:
+        back = None
+    return Report(
+        command,
+        snap.id,
+        snap.created,
+        exact,
+        found,
+        unsaved,
+        when,
+        restore,
+        store.path,
+        gone,
+        back,
+        gone_more,
+    )
 
 
 def _count(kind: str, folders: bool, n: int) -> str:
@@ -2078,6 +2157,7 @@ def is_report(e: Mapping[str, Any]) -> bool:
         and _text(e.get("command"))
         and _paths(e.get("lost"))
         and _paths(e.get("unsaved", []))
+        and _paths(e.get("gone", []))
         and _texts(e.get("restore") or [])
         and _texts(e.get("maybe_older") or [])
         and all(_text(e[k]) for k in ("to", "removed_worktree", "repo", "source") if e.get(k))

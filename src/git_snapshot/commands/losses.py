@@ -173,8 +173,11 @@ def _note(item: dict[str, Any], undone: dict[float, dict[str, Any]]) -> dict[str
 
 def _named(item: dict[str, Any]) -> list[str]:
     """The paths loss report *item*'s restore command names (from the worktree's top): an
-    entry written before reports named them, the lost paths themselves."""
-    return [str(p) for p in item.get("restore") or [x["path"] for x in item["lost"]]]
+    entry written before reports named them, the lost paths themselves; and those its
+    "also gone since" line names (red44 F5b: a `git clean` just before the checkout, no hook
+    of its own), which `undo` puts back with the rest."""
+    named = [str(p) for p in item.get("restore") or [x["path"] for x in item["lost"]]]
+    return named + [str(x["path"]) for x in item.get("gone") or ()]
 
 
 def _id(item: dict[str, Any]) -> str:
@@ -247,6 +250,12 @@ def _what(item: dict[str, Any], here: bytes = b"", top: str | None = None) -> st
     unsaved = [typed(x["path"]) for x in item.get("unsaved", [])]
     if unsaved:
         names += ("; " if names else "") + "not saved: " + ", ".join(losses.fold(unsaved))
+    gone = [typed(x["path"]) for x in item.get("gone") or ()]
+    if gone:  # (in its snapshot too; undo puts them back with the rest)
+        names += "; also gone since, not by it: " + ", ".join(losses.fold(gone))
+    more = item.get("gone_more")
+    if isinstance(more, int) and more:  # (too many to ask git of: see `git snapshot diff`)
+        names += f"; also gone since, not by it: {more:,} files (see: git snapshot diff)"
     return names
 
 
