@@ -411,3 +411,20 @@ def _loc(store: Store, key: bytes) -> tuple[str, int, int, int, int]:
     loc = store.index.locate(key)
     assert loc is not None
     return (loc.pack, loc.offset, loc.length, loc.size, loc.inner)
+
+
+@pytest.mark.parametrize(("pure", "want"), [("1", "False"), ("", "True")])
+def test_pure_python_turns_the_c_loop_off(pure: str, want: str) -> None:
+    """GIT_SNAPSHOT_PURE_PYTHON=1 (doctor, the walk's C modules) turns it off too."""
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from git_snapshot.store import restore_write as w; print(w.NATIVE)",
+        ],
+        env=dict(os.environ, GIT_SNAPSHOT_PURE_PYTHON=pure),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert ran.stdout.strip() == want
