@@ -28,6 +28,7 @@ from clihelpers import run
 from hookhelpers import MINE
 from hookhelpers import commit
 from hookhelpers import install
+from hookhelpers import left_out_bin
 from hookhelpers import put_venv_on_path
 
 NEW = b"my new untracked work\n"
@@ -170,3 +171,24 @@ def test_too_many_gone_are_counted_not_asked(hooked: Path) -> None:
     gs(hooked, "undo")
     assert (hooked / "a.txt").read_bytes() == MINE
     assert not (hooked / "nm").exists()
+
+
+def test_a_report_of_unsaved_files_alone_undoes_the_gone_file(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The checkout's report names only a file no snapshot holds (x.bin, left out of
+    snapshots: "not saved"), and a file gone since is in the snapshot: undo puts that one
+    back and says the other was not saved. Before: "nothing of it can be undone", and the
+    file the line named "undo puts it back" stayed gone."""
+    left_out_bin(repo, monkeypatch)
+    (repo / "new.txt").write_bytes(NEW)
+    (repo / "x.bin").write_bytes(b"mine\n")
+    gs(repo, "-m", "saved")
+    git(repo, "clean", "-f", "-q", "--", "new.txt")
+    ran = git(repo, "checkout", "-q", "other")
+    assert ran.reports == [] and any("not saved: x.bin" in ln for ln in ran.ours), ran.err
+    (line,) = _also_gone(ran)
+    assert "new.txt" in line, line
+    undo = gs(repo, "undo")
+    assert (repo / "new.txt").read_bytes() == NEW
+    assert "x.bin" in undo.err and "not saved" in undo.err, undo

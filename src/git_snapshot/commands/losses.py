@@ -300,7 +300,8 @@ def cmd_undo(*, cwd: str, dry_run: bool = False, this_store: bool = False) -> in
     with Store() as store:
         log = losses.log_lines(store, repo, moved=True)
         every = losses.reports(log)
-        items = [i for i in every if i.get("lost")]
+        # (a report naming only unsaved files, with files gone since in its snapshot: those)
+        items = [i for i in every if i.get("lost") or i.get("gone")]
         if not this_store:
             _newer_elsewhere(store, repo, every[-1] if every else None)
         held = _held(store, repo)
@@ -310,7 +311,12 @@ def cmd_undo(*, cwd: str, dry_run: bool = False, this_store: bool = False) -> in
         damage = losses.log_damage(store, repo)
     if damage:
         _damaged_log(damage, group[-1] if group else None)
-    if every and not every[-1].get("lost") and every[-1].get("unsaved"):
+    if (
+        every
+        and not every[-1].get("lost")
+        and not every[-1].get("gone")
+        and every[-1].get("unsaved")
+    ):
         # the latest report names only what no snapshot holds: undoing an older one instead
         # would put back files of another command, over what was written since
         latest = every[-1]
@@ -351,6 +357,12 @@ def cmd_undo(*, cwd: str, dry_run: bool = False, this_store: bool = False) -> in
     after = max(float(last.get("time") or 0), float((note or {}).get("time") or 0))
     _changed_since(repo, cwd, last, mine, after)
     since = _gone_since(repo, cwd, last, mine, after, dry_run)
+    if not last.get("lost") and last.get("unsaved"):  # (its files gone since alone: below)
+        unsaved = [losses.rel_to(repo, cwd, os.fsencode(x["path"])) for x in last["unsaved"]]
+        output.err(
+            f"not saved, not put back: {', '.join(losses.fold(unsaved))} (no snapshot holds "
+            "what the report names so)"
+        )
     verb = "would undo" if dry_run else "undoing"
     ids = ", ".join(_id(item) for item in group)
     print(
