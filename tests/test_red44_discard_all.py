@@ -168,6 +168,8 @@ def test_too_many_gone_are_counted_not_asked(hooked: Path) -> None:
     assert "nm/ (501 files" in line and "git snapshot diff" in line, line
     (entry,) = json.loads(gs(hooked, "losses", "--json").out)[-1:]
     assert entry["gone_more"] == 501 and not entry.get("gone"), entry
+    shown = gs(hooked, "losses").out
+    assert f"501 files (see: git snapshot diff {entry['snapshot']})" in shown, shown
     gs(hooked, "undo")
     assert (hooked / "a.txt").read_bytes() == MINE
     assert not (hooked / "nm").exists()

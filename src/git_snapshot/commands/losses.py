@@ -255,7 +255,9 @@ def _what(item: dict[str, Any], here: bytes = b"", top: str | None = None) -> st
         names += "; also gone since, not by it: " + ", ".join(losses.fold(gone))
     more = item.get("gone_more")
     if isinstance(more, int) and more:  # (too many to ask git of: see `git snapshot diff`)
-        names += f"; also gone since, not by it: {more:,} files (see: git snapshot diff)"
+        names += (
+            f"; also gone since, not by it: {more:,} files (see: git snapshot diff {_id(item)})"
+        )
     return names
 
 
