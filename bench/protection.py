@@ -251,7 +251,7 @@ one), then runs the git command(s) that destroy it, in each mode: the plain hook
   drop`, C10, `run` snapshots the stash entry and prints `git snapshot restore N --to
   ../stash-0`, which writes the dropped stash's files there).
 - Through pre-commit (no terminal here) a report is printed by the next git-snapshot command
-  ("while you were away: ..."); each hook itself prints only pre-commit's "...Passed".
+  ("earlier, at 10:42: ..."); each hook itself prints only pre-commit's "...Passed".
 - Every printed restore command was pasted and brought the marker back.
 - *watcher* column: the daemon (`git snapshot watch add .`) watches the worktree and the
   plain hooks are installed. After the case's last git command and snapshot, the lost path
