@@ -2,7 +2,10 @@
 in writer threads or forked writer processes (_Workers, given the directories' descriptors
 over a socket). Each file's content is read in storage order (the frames of a span, the
 members of a group at once), decompressed, checked against its key, and written unnamed
-(O_TMPFILE), given its mode and mtime, and only then linked under its name.
+(O_TMPFILE), given its mode and mtime, and only then linked under its name. Past the
+decompression, the per-file work runs in C (_readmany.put, one call per group or span) where
+it is built; Writing._put_files_py is its twin, and writes the named way where O_TMPFILE or
+/proc is missing.
 """
 
 from __future__ import annotations
