@@ -722,13 +722,14 @@ static PyObject *put_many(PyObject *self, PyObject *args) {
         PyObject *loc = PyTuple_GET_ITEM(w, 5);
         if (!PyBytes_Check(ref))
             return PyErr_Format(PyExc_TypeError, "work[%zd]: its key is not bytes", k);
-        int r;
+        int r, err = 0; /* err: errno of the call that failed, before anything else runs */
         if (loc == Py_None) { /* a symlink */
             const char *target = c_name(ref);
             if (target == NULL)
                 return NULL;
             Py_BEGIN_ALLOW_THREADS
             r = put_link(parent, name, target, mtime);
+            err = errno;
             Py_END_ALLOW_THREADS
         } else {
             if (!PyTuple_Check(loc) || PyTuple_GET_SIZE(loc) != 5)
@@ -832,13 +833,14 @@ static PyObject *put_many(PyObject *self, PyObject *args) {
             unsigned mode = (unsigned)mode_l & SAFE_MODE;
             Py_BEGIN_ALLOW_THREADS
             r = put_file(parent, name, mode, mtime, p, n, proc, umask_bits);
+            err = errno;
             Py_END_ALLOW_THREADS
             Py_DECREF(data);
             if (r == 2)
                 return put_answer(k, PUT_NAMED, 0, added);
         }
         if (r < 0)
-            return put_answer(k, PUT_FAILED, errno, added);
+            return put_answer(k, PUT_FAILED, err, added);
         if (r == 1) {
             PyObject *at = PyLong_FromSsize_t(k);
             if (at == NULL || PyList_Append(taken, at) < 0) {
