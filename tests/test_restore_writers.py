@@ -95,11 +95,11 @@ def test_groups_are_shared_out_by_what_each_writer_was_given() -> None:
     got: list[dict[int, int]] = [{}, {}]  # per writer: group -> bytes
     try:
         for job in range(3):  # each group's members spread over three jobs
-            ready = []
+            ready: list[restore_write._Item] = []
             for g, off in enumerate(offsets):
                 for m in range(5):
                     e = Entry(b"f%d-%d-%d" % (g, m, job), 1, 0o644, 0, 3000, os.urandom(32), 0, 0)
-                    ready.append((("p", off, 100, 3000, m * 3000), (d, e, b"x")))
+                    ready.append((("p", off, 100, 3000, m * 3000), d, e, b"x/"))
             workers.send(ready, {0: 0}, [0], [d], set())
             for k, (_, theirs) in enumerate(pairs):
                 theirs.setblocking(False)

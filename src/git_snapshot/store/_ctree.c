@@ -30,6 +30,7 @@
 #define TREE_MAGIC "GSTREE1\n"
 #define TREE_MAGIC_LEN 8
 #define FILE_KIND 1
+#define DIR_KIND 2
 
 static PyObject *struct_error; /* struct.error: what struct.pack raises for a field out of range */
 
@@ -1116,11 +1117,209 @@ entries(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return Py_BuildValue("(Nn)", out, pos);
 }
 
+PyDoc_STRVAR(gather_doc,
+"gather(entries, folder, rel, locs, whole) -> (items, subs, size, located) | None\n\n"
+"restorer._gather_py in C (its specification): a restore's folder made here, its entries\n"
+"(objects.Entry) split into the files for a writer's job, each as (location, folder, entry,\n"
+"rel) with its location from locs (a dict, or anything with get) when that holds the\n"
+"file's size, else None; its folders (subs); the files' names' and keys' bytes; and\n"
+"whether every file was located. None when the folder holds .git, a symlink, a file over\n"
+"whole bytes or one with set-id bits: it goes the way of one entry at a time.");
+
+static PyObject *
+gather(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5 || !PyList_Check(args[0]) || !PyLong_Check(args[4])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "gather(entries: list, folder, rel, locs, whole: int)");
+        return NULL;
+    }
+    PyObject *list = args[0], *folder = args[1], *rel = args[2], *locs = args[3];
+    PyObject *whole = args[4];
+    int is_dict = PyDict_CheckExact(locs);
+    PyObject *get = NULL;
+    if (!is_dict) {
+        get = PyObject_GetAttrString(locs, "get");
+        if (get == NULL)
+            return NULL;
+    }
+    PyObject *items = PyList_New(0);
+    PyObject *subs = PyList_New(0);
+    Py_ssize_t size = 0;
+    int located = 1;
+    if (items == NULL || subs == NULL)
+        goto fail;
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *e = PyList_GET_ITEM(list, i);
+        if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) < 6 ||
+            !PyBytes_Check(PyTuple_GET_ITEM(e, 0)) || !PyBytes_Check(PyTuple_GET_ITEM(e, 5))) {
+            PyErr_SetString(PyExc_TypeError, "gather: an entry is no Entry");
+            goto fail;
+        }
+        PyObject *name = PyTuple_GET_ITEM(e, 0), *ref = PyTuple_GET_ITEM(e, 5);
+        if (PyBytes_GET_SIZE(name) == 4 && memcmp(PyBytes_AS_STRING(name), ".git", 4) == 0)
+            goto slow;
+        long kind = PyLong_AsLong(PyTuple_GET_ITEM(e, 1));
+        if (kind == -1 && PyErr_Occurred())
+            goto fail;
+        if (kind == DIR_KIND) {
+            if (PyList_Append(subs, e) < 0)
+                goto fail;
+            continue;
+        }
+        if (kind != FILE_KIND)
+            goto slow;
+        long mode = PyLong_AsLong(PyTuple_GET_ITEM(e, 2));
+        if (mode == -1 && PyErr_Occurred())
+            goto fail;
+        if (mode & 06000)
+            goto slow;
+        PyObject *esize = PyTuple_GET_ITEM(e, 4);
+        int big = PyObject_RichCompareBool(esize, whole, Py_GT);
+        if (big < 0)
+            goto fail;
+        if (big)
+            goto slow;
+        PyObject *loc; /* a new reference */
+        if (is_dict) {
+            loc = PyDict_GetItemWithError(locs, ref);
+            if (loc == NULL && PyErr_Occurred())
+                goto fail;
+            Py_XINCREF(loc);
+        } else {
+            loc = PyObject_CallOneArg(get, ref);
+            if (loc == NULL)
+                goto fail;
+            if (loc == Py_None)
+                Py_CLEAR(loc);
+        }
+        if (loc != NULL) {
+            int same = 0;
+            if (PyTuple_Check(loc) && PyTuple_GET_SIZE(loc) >= 4) {
+                same = PyObject_RichCompareBool(PyTuple_GET_ITEM(loc, 3), esize, Py_EQ);
+                if (same < 0) {
+                    Py_DECREF(loc);
+                    goto fail;
+                }
+            }
+            if (!same)
+                Py_CLEAR(loc);
+        }
+        if (loc == NULL) {
+            located = 0;
+            loc = Py_NewRef(Py_None);
+        }
+        PyObject *item = PyTuple_Pack(4, loc, folder, e, rel);
+        Py_DECREF(loc);
+        if (item == NULL)
+            goto fail;
+        int bad = PyList_Append(items, item);
+        Py_DECREF(item);
+        if (bad < 0)
+            goto fail;
+        size += PyBytes_GET_SIZE(name) + PyBytes_GET_SIZE(ref);
+    }
+    Py_XDECREF(get);
+    return Py_BuildValue("(NNnO)", items, subs, size, located ? Py_True : Py_False);
+slow:
+    Py_XDECREF(get);
+    Py_DECREF(items);
+    Py_DECREF(subs);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(get);
+    Py_XDECREF(items);
+    Py_XDECREF(subs);
+    return NULL;
+}
+
+PyDoc_STRVAR(in_storage_order_doc,
+"in_storage_order(items) -> list | None\n\n"
+"sorted(items, key=itemgetter(0)) for a restore's job (restorer._in_storage_order_py, its\n"
+"specification): items whose first field is a location (pack: str, offset, length, size,\n"
+"place in its group: ints), ordered as those tuples compare, equal ones kept in their\n"
+"order. None when a location is of another shape (the caller sorts them).");
+
+typedef struct {
+    PyObject *pack;
+    long long at[4];
+    Py_ssize_t i;
+} loc_key;
+
+static int
+loc_cmp(const void *a, const void *b)
+{
+    const loc_key *x = a, *y = b;
+    if (x->pack != y->pack) {
+        int c = PyUnicode_Compare(x->pack, y->pack); /* (str: never an error) */
+        if (c)
+            return c;
+    }
+    for (int k = 0; k < 4; k++)
+        if (x->at[k] != y->at[k])
+            return x->at[k] < y->at[k] ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static PyObject *
+in_storage_order(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 1 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "in_storage_order(items: list)");
+        return NULL;
+    }
+    PyObject *items = args[0];
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    loc_key *keys = PyMem_Malloc((n ? n : 1) * sizeof(loc_key));
+    if (keys == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) < 1)
+            goto other;
+        PyObject *loc = PyTuple_GET_ITEM(item, 0);
+        if (!PyTuple_CheckExact(loc) || PyTuple_GET_SIZE(loc) != 5 ||
+            !PyUnicode_CheckExact(PyTuple_GET_ITEM(loc, 0)))
+            goto other;
+        keys[i].pack = PyTuple_GET_ITEM(loc, 0);
+        keys[i].i = i;
+        for (int k = 0; k < 4; k++) {
+            PyObject *v = PyTuple_GET_ITEM(loc, k + 1);
+            if (!PyLong_CheckExact(v))
+                goto other;
+            int overflow = 0;
+            keys[i].at[k] = PyLong_AsLongLongAndOverflow(v, &overflow);
+            if (overflow)
+                goto other;
+        }
+    }
+    qsort(keys, (size_t)n, sizeof(loc_key), loc_cmp);
+    PyObject *out = PyList_New(n);
+    if (out == NULL) {
+        PyMem_Free(keys);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(items, keys[i].i);
+        Py_INCREF(item);
+        PyList_SET_ITEM(out, i, item);
+    }
+    PyMem_Free(keys);
+    return out;
+other:
+    PyMem_Free(keys);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL, build_doc},
     {"fill", (PyCFunction)(void (*)(void))fill, METH_FASTCALL, fill_doc},
     {"crc32", (PyCFunction)(void (*)(void))crc32, METH_FASTCALL, crc32_doc},
     {"entries", (PyCFunction)(void (*)(void))entries, METH_FASTCALL, entries_doc},
+    {"gather", (PyCFunction)(void (*)(void))gather, METH_FASTCALL, gather_doc},
+    {"in_storage_order", (PyCFunction)(void (*)(void))in_storage_order, METH_FASTCALL,
+     in_storage_order_doc},
 #ifdef __linux__
     {"lstats", (PyCFunction)(void (*)(void))lstats, METH_FASTCALL, lstats_doc},
 #endif

@@ -1,5 +1,6 @@
 # The C module's names: build has the twin's signature (store/ctree_py.py is its specification).
 import os
+from typing import Any
 
 from typing_extensions import Buffer
 
@@ -11,6 +12,10 @@ def fill(
 ) -> tuple[int, int, int]: ...
 def entries(data: bytes, entry_type: type[Entry], /) -> tuple[list[Entry], int] | None: ...
 def crc32(data: Buffer, value: int = 0, /) -> int: ...
+def gather(
+    entries: list[Entry], folder: object, rel: bytes, locs: object, whole: int, /
+) -> tuple[list[tuple[object, ...]], list[Entry], int, bool] | None: ...
+def in_storage_order(items: list[Any], /) -> list[Any] | None: ...
 
 SOURCE_SHA256: str
 INTERFACE: int

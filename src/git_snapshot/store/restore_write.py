@@ -14,6 +14,7 @@ import contextlib
 import errno
 import hashlib
 import marshal
+import operator
 import os
 import select
 import socket
@@ -56,8 +57,10 @@ _MARSHAL = 2  # marshal's format for them: no table of shared objects to build (
 
 # Where a file's content lies: pack, offset, frame length, size, place in its group (or -1).
 _Loc = tuple[str, int, int, int, int]
-# A file or symlink gathered for a job: its directory, entry and path.
-_Item = tuple["_Dir", Entry, bytes]
+# A file or symlink gathered for a job: where its content lies (_NOWHERE for a symlink, None
+# while not looked up), its directory, entry, and its directory's path with a trailing "/"
+# (b"" for the top: the file's path is that and its name, made only for the report).
+_Item = tuple["_Loc | None", "_Dir", Entry, bytes]
 # ...as a writer gets it: the directory's descriptor (for a writer process: its index among
 # the descriptors sent along), name, mode, mtime, content key or link target, and where
 # the content lies (None for a symlink).
@@ -612,21 +615,21 @@ class _Workers:
 
     def send(
         self,
-        ready: list[tuple[_Loc, _Item]],
+        ready: list[_Item],
         number: dict[int, int],
         fds: list[int],
         dirs: list[_Dir],
         shared: set[bytes],
     ) -> None:
-        """Hand out the files of *ready* (in storage order; their directories' descriptors
-        *fds*, each numbered in *number*) as share_out splits them. Each part's files come
-        back with its answer (take), with *dirs*. Each part names the contents of it that
-        *shared* holds (the writers were forked before the plan found them)."""
+        """Hand out the files of *ready* (located, in storage order; their directories'
+        descriptors *fds*, each numbered in *number*) as share_out splits them. Each part's
+        files come back with its answer (take), with *dirs*. Each part names the contents of
+        it that *shared* holds (the writers were forked before the plan found them)."""
         for k, part in share_out(ready, self.load, self.owner, dirs):
             work = _work(part, number)
-            held = [w[4] for w in work if w[4] in shared]
+            held = list(shared.intersection(map(_KEY, work))) if shared else []
             socket.send_fds(self.socks[k], [marshal.dumps((work, held), _MARSHAL)], fds)
-            self.jobs[k].append(([item for _, item in part], dirs))
+            self.jobs[k].append((part, dirs))
             self.running += 1
 
     def take(self) -> tuple[_Done, list[_Item], list[_Dir]]:
@@ -652,39 +655,42 @@ class _Workers:
 
 
 def share_out(
-    ready: list[tuple[_Loc, _Item]],
+    ready: list[_Item],
     load: list[int],
     owner: dict[tuple[str, int], int],
     dirs: list[_Dir],
-) -> list[tuple[int, list[tuple[_Loc, _Item]]]]:
-    """A job's files (*ready*, in storage order) split between the writers (processes or
-    threads): the members of one group always to the same writer (*owner*: its groups stay
-    in that writer's cache, packs.GROUP_CACHE: handed out whole, each group was decompressed
-    by every writer, 2.4 times in all on M with processes, twice on L with threads), a new
-    group and the rest to whichever was given the least so far (*load*: bytes, and
-    FILE_COST per file). The parts, each with its writer's number; every directory of *dirs*
-    counts one more job for each part beyond the first (each part's answer is taken on its
-    own). An empty job (all its files found damaged) still goes out to writer 0: its answer
-    finishes *dirs*."""
-    parts: list[list[tuple[_Loc, _Item]]] = [[] for _ in load]
-    group: tuple[str, int] = ("", -1)  # the group of the last member
+) -> list[tuple[int, list[_Item]]]:
+    """A job's files (*ready*, located, in storage order) split between the writers
+    (processes or threads): the members of one group always to the same writer (*owner*:
+    its groups stay in that writer's cache, packs.GROUP_CACHE: handed out whole, each group
+    was decompressed by every writer, 2.4 times in all on M with processes, twice on L with
+    threads), a new group and the rest to whichever was given the least so far (*load*:
+    bytes, and FILE_COST per file). The parts, each with its writer's number; every
+    directory of *dirs* counts one more job for each part beyond the first (each part's
+    answer is taken on its own). An empty job (all its files found damaged) still goes out
+    to writer 0: its answer finishes *dirs*."""
+    parts: list[list[_Item]] = [[] for _ in load]
+    adds = [part.append for part in parts]
+    group_pack, group_at = "", -1  # the group of the last member
+    two = len(load) == 2
     k = 0
-    for pair in ready:
-        loc = pair[0]
-        if loc is _NOWHERE:
-            k = load.index(min(load))
+    for item in ready:
+        loc = item[0]
+        if loc is _NOWHERE or loc is None:  # (None: never handed out unlocated)
+            k = (0 if load[0] <= load[1] else 1) if two else load.index(min(load))
             load[k] += FILE_COST
         else:
             if loc[4] < 0:
-                k = load.index(min(load))
-            elif loc[1] != group[1] or loc[0] != group[0]:
-                group = (loc[0], loc[1])
-                got = owner.get(group)
+                k = (0 if load[0] <= load[1] else 1) if two else load.index(min(load))
+            elif loc[1] != group_at or loc[0] != group_pack:
+                group_pack, group_at = loc[0], loc[1]
+                got = owner.get((group_pack, group_at))
                 if got is None:
-                    got = owner[group] = load.index(min(load))
+                    got = load.index(min(load))
+                    owner[group_pack, group_at] = got
                 k = got
             load[k] += loc[3] + FILE_COST
-        parts[k].append(pair)
+        adds[k](item)
     given = [(k, part) for k, part in enumerate(parts) if part] or [(0, [])]
     for _ in given[1:]:
         for d in dirs:
@@ -692,19 +698,38 @@ def share_out(
     return given
 
 
-def _work(ready: list[tuple[_Loc, _Item]], number: dict[int, int] | None) -> list[_Work]:
-    """The job a writer gets: its directories' descriptors (or their *number*s)."""
-    return [
-        (
-            d.fd if number is None else number[d.fd],
-            e.name,
-            e.mode,
-            e.mtime_ns,
-            e.ref,
-            None if loc is _NOWHERE else loc,
+def _work(ready: list[_Item], number: dict[int, int] | None) -> list[_Work]:
+    """The job a writer gets: its directories' descriptors (or their *number*s). Built by
+    C loops (map, zip) when every file of it has a location (no symlink)."""
+    entries = list(map(_ENTRY, ready))
+    locs = list(map(_LOC, ready))
+    fds: Iterable[int] = map(_FD, map(_DIR, ready))
+    if number is not None:
+        fds = map(number.__getitem__, fds)
+    if _NOWHERE in locs:  # a symlink: no location
+        locs = [None if loc is _NOWHERE else loc for loc in locs]
+    return list(
+        zip(
+            fds,
+            map(_NAME, entries),
+            map(_MODE, entries),
+            map(_MTIME, entries),
+            map(_REF, entries),
+            locs,
         )
-        for loc, (d, e, _) in ready
-    ]
+    )
+
+
+_LOC = operator.itemgetter(0)
+_DIR = operator.itemgetter(1)
+_ENTRY = operator.itemgetter(2)
+_FD = operator.attrgetter("fd")
+_KEY = operator.itemgetter(4)  # a _Work's content key (a symlink's target)
+# an Entry's fields (objects._Entry: name kind mode mtime_ns size ref)
+_NAME = operator.itemgetter(0)
+_MODE = operator.itemgetter(2)
+_MTIME = operator.itemgetter(3)
+_REF = operator.itemgetter(5)
 
 
 def _failure(k: int, exc: OSError) -> tuple[int, int, str]:

@@ -73,6 +73,10 @@ from git_snapshot.store.restore_write import share_out
 from git_snapshot.store.validate import show
 from git_snapshot.words import first_of
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 JOB_FILES = 256  # new files per job handed to a writer thread (of any directories)
 JOBS_PER_THREAD = 3  # jobs in flight per writer thread: the rest wait for the oldest
@@ -354,6 +358,7 @@ class Restorer(Planning, Writing):
         # where they lie (looked up before writing), or where every object lies (_scan)
         self.locs: dict[bytes, _Loc] | restore_locs.Located = {}
         self.job: list[_Item] = []  # new files not handed out yet
+        self.job_unlocated = False  # some of them not located yet (_locate)
         self.job_bytes = 0  # their names and link targets
         self.job_dirs: list[_Dir] = []  # the directories they go into
         # jobs handed to the threads, oldest first, with what they write and the directories
@@ -503,13 +508,13 @@ class Restorer(Planning, Writing):
         """Enter in the report the files of *items* (handed to writers that stopped) that are
         there, as a writer makes them: a stopped restore's report says what it wrote (the
         pre-restore snapshot's record, restored.wrote). Each went where nothing was."""
-        for d, e, path in items:
+        for _, d, e, rel in items:
             try:
                 st = _lstat(d.fd, e.name) if d.fd >= 0 and not self.dry_run else None
             except OSError:
                 continue
             if st is not None and _made_as(e, st):
-                self.report.created.append(path)
+                self.report.created.append(rel + e.name)
                 self.report.files += 1
 
     def _filled(self, d: _Dir) -> None:
@@ -1005,6 +1010,36 @@ class Restorer(Planning, Writing):
         # nothing in here is refused or kept (not the top: its names may be; no protected
         # path below): a new file goes into the job without _new's checks
         plain = writing and rel != b"" and rel[:-1] not in self.guarded and not self._is_never(rel)
+        got = _gather(entries, d, rel, self.locs, WHOLE) if plain and not there else None
+        if got is not None:
+            # the common case (a folder made here, no symlink, no big or set-id file): its
+            # files go into the job as _gather found them, located; its folders made after
+            items, subs, size, located = got
+            added = len(items)
+            if items:
+                self._add(d, items, size, located)
+            for e in subs:
+                path = rel + e.name
+                if not self._passed(e, path):
+                    self._put_dir(fd, e, path, new=True)
+        else:
+            added = self._fill_each(d, entries, rel, there, plain)
+        if added:
+            self.done += added
+            if self.progress:
+                self.progress(self.done, self.total)
+        if self.delete and fd >= 0:
+            if self.dry_run:
+                present = [os.fsencode(n) for n in os.listdir(fd)]
+            self._delete_extra(fd, rel, present, {e.name for e in entries})
+
+    def _fill_each(
+        self, d: _Dir, entries: list[Entry], rel: bytes, there: set[bytes], plain: bool
+    ) -> int:
+        """_fill's entries one by one (*there*: the names in the folder; *plain*: nothing in
+        it is refused or kept); how many went into the job without _new's checks."""
+        fd = d.fd
+        writing = fd >= 0 and not self.dry_run
         added = 0
         for e in entries:
             if not writing or e.name in there or e.name == GIT:  # (_put looks at a .git)
@@ -1016,31 +1051,18 @@ class Restorer(Planning, Writing):
             elif plain and (e.kind != FILE or e.size <= WHOLE):
                 if e.mode & 0o6000:
                     self._left_off(e, rel + e.name)
-                job = self.job
-                job.append((d, e, rel + e.name))
-                self.job_bytes += len(e.name) + len(e.ref)
-                dirs = self.job_dirs
-                if not dirs or dirs[-1] is not d:
-                    dirs.append(d)
-                    d.jobs += 1
+                self._job_add(d, e, rel)
                 added += 1
-                if len(job) >= JOB_FILES or len(dirs) >= JOB_DIRS or self.job_bytes >= JOB_BYTES:
-                    self._hand_out()
             else:
-                self._new(d, e, rel + e.name)
-        if added:
-            self.done += added
-            if self.progress:
-                self.progress(self.done, self.total)
-        if self.delete and fd >= 0:
-            if self.dry_run:
-                present = [os.fsencode(n) for n in os.listdir(fd)]
-            self._delete_extra(fd, rel, present, {e.name for e in entries})
+                self._new(d, e, rel)
+        return added
 
-    def _new(self, d: _Dir, e: Entry, path: bytes) -> None:
+    def _new(self, d: _Dir, e: Entry, rel: bytes) -> None:
         """Create a file or symlink where nothing was when the directory was listed: put in
         the job being gathered (handed out by _hand_out). A file over WHOLE is streamed to a
-        temp file and renamed (the careful way) at once."""
+        temp file and renamed (the careful way) at once. *rel*: the folder's path, with a
+        trailing "/" (b"" for the top)."""
+        path = rel + e.name
         if self._passed(e, path):
             return
         if e.kind == FILE and e.size > WHOLE:
@@ -1048,8 +1070,35 @@ class Restorer(Planning, Writing):
             self._put_file(d.fd, e, path)
             return
         self._left_off(e, path)
-        self.job.append((d, e, path))
+        self._job_add(d, e, rel)
+
+    def _job_add(self, d: _Dir, e: Entry, rel: bytes) -> None:
+        """Put the file or symlink *e* of *d* (at *rel*) in the job being gathered; hand the
+        job out once full."""
+        self.job.append((None if e.kind == FILE else _NOWHERE, d, e, rel))
         self.job_bytes += len(e.name) + len(e.ref)
+        self.job_unlocated = True
+        dirs = self.job_dirs
+        if not dirs or dirs[-1] is not d:
+            dirs.append(d)
+            d.jobs += 1
+        if len(self.job) >= JOB_FILES or len(dirs) >= JOB_DIRS or self.job_bytes >= JOB_BYTES:
+            self._hand_out()
+
+    def _add(self, d: _Dir, items: list[_Item], size: int, located: bool) -> None:
+        """Put *items* (_gather's: the files of the folder *d* made here, *size* bytes of
+        names and keys, each *located* or not) in the job being gathered, as _job_add puts
+        one; a folder of more than a job's files goes in one at a time."""
+        if len(self.job) + len(items) > JOB_FILES or self.job_bytes + size > JOB_BYTES:
+            self._hand_out()  # (an empty job: nothing happens)
+            if len(items) > JOB_FILES or size > JOB_BYTES:
+                for item in items:
+                    self._job_add(d, item[2], item[3])
+                return
+        self.job.extend(items)
+        self.job_bytes += size
+        if not located:
+            self.job_unlocated = True
         dirs = self.job_dirs
         if not dirs or dirs[-1] is not d:
             dirs.append(d)
@@ -1059,39 +1108,17 @@ class Restorer(Planning, Writing):
 
     def _hand_out(self) -> None:
         """Hand the gathered files to a writer (or write them here without any): located (a
-        few queries unless _locate_all did it), checked against the index, sorted in storage
-        order. Only this thread reads the index."""
+        few queries unless _scan or _locate_all did it), checked against the index, sorted in
+        storage order. Only this thread reads the index."""
         items, dirs = self.job, self.job_dirs
         if not items:
             return
         self.job, self.job_dirs, self.job_bytes = [], [], 0
-        locs = self.locs
-        ready: list[tuple[_Loc, _Item]] = []
-        unknown: list[_Item] = []  # not located yet (a few queries)
-        for item in items:
-            e = item[1]
-            if e.kind != FILE:
-                ready.append((_NOWHERE, item))
-                continue
-            loc = locs.get(e.ref)
-            if loc is None:
-                unknown.append(item)
-            elif loc[3] != e.size:
-                self._misplaced(item, loc)
-            else:
-                ready.append((loc, item))
-        if unknown:
-            found = self.store.index.locate_many([e.ref for _, e, _ in unknown])
-            for item in unknown:
-                where = found.get(item[1].ref)
-                loc = None
-                if where is not None:
-                    loc = (where.pack, where.offset, where.length, where.size, where.inner)
-                if loc is None or loc[3] != item[1].size:
-                    self._misplaced(item, loc)
-                else:
-                    ready.append((loc, item))
-        ready.sort(key=_first)
+        ready = items
+        if self.job_unlocated:
+            self.job_unlocated = False
+            ready = self._locate(items)
+        ready = _in_storage_order(ready)
         if self.workers is not None:  # descriptors go along, each job numbers its own
             number: dict[int, int] = {}
             fds: list[int] = []
@@ -1101,19 +1128,53 @@ class Restorer(Planning, Writing):
                     fds.append(d.fd)
             self.workers.send(ready, number, fds, dirs, self.shared)
         elif not self.pools:
-            self.taking = [item for _, item in ready]
-            self._took(self._create(_work(ready, None)), self.taking, dirs)
+            self.taking = ready
+            self._took(self._create(_work(ready, None)), ready, dirs)
             return
         else:  # writer threads: each its part, as writer processes (its groups in its cache)
             for k, part in share_out(ready, self.load, self.owner, dirs):
                 job = self.pools[k].submit(self._create, _work(part, None))
-                self.running.append((job, [item for _, item in part], dirs))
+                self.running.append((job, part, dirs))
         self._drain(self.jobs_max)
+
+    def _locate(self, items: list[_Item]) -> list[_Item]:
+        """*items* with where each file's content lies (in self.locs, else looked up in a
+        few queries); a file whose content the index lacks, or holds at another size, is
+        named damaged (_misplaced) and left out."""
+        locs = self.locs
+        ready: list[_Item] = []
+        unknown: list[_Item] = []  # not located yet (a few queries)
+        for item in items:
+            if item[0] is not None:
+                ready.append(item)
+                continue
+            e = item[2]
+            loc = locs.get(e.ref)
+            if loc is None:
+                unknown.append(item)
+            elif loc[3] != e.size:
+                self._misplaced(item, loc)
+            else:
+                ready.append((loc, *item[1:]))
+        if unknown:
+            found = self.store.index.locate_many([item[2].ref for item in unknown])
+            for item in unknown:
+                where = found.get(item[2].ref)
+                loc = None
+                if where is not None:
+                    loc = (where.pack, where.offset, where.length, where.size, where.inner)
+                if loc is None or loc[3] != item[2].size:
+                    self._misplaced(item, loc)
+                else:
+                    ready.append((loc, *item[1:]))
+        return ready
 
     def _misplaced(self, item: _Item, loc: _Loc | None) -> None:
         """A file whose content the index lacks, or holds at another size: damaged."""
         at = None if loc is None else Location(*loc[:4], type=0, inner=loc[4])
-        self.report.damaged.append((item[2], validate.located_problem(item[1], at) or ""))
+        self.report.damaged.append(
+            (item[3] + item[2].name, validate.located_problem(item[2], at) or "")
+        )
 
     def _drain(self, most: int) -> None:
         """Take the oldest jobs' results until at most *most* are running."""
@@ -1136,27 +1197,28 @@ class Restorer(Planning, Writing):
         if failed is not None:
             at, code, why = failed
             if code not in (errno.EACCES, errno.EPERM):  # a full disk: the restore stops
-                raise _Failed(todo[at][2], OSError(code, why))
+                raise _Failed(_path(todo[at]), OSError(code, why))
             # a folder that refuses it (RED39 C4): that file named, as one that cannot be
             # written over is, and the job's files not tried yet written the careful way
             # (_put_file), each named if refused too
-            self.report.unwritable.append((todo[at][2], why))
+            self.report.unwritable.append((_path(todo[at]), why))
             refused = [at]
             taken = [*taken, *range(at + 1, len(todo))]
         if taken or damaged or refused:
             skip = set(taken).union(k for k, _, _ in damaged).union(refused)
-            made = [path for k, (_, _, path) in enumerate(todo) if k not in skip]
-        else:
-            made = [path for _, _, path in todo]
+            made = [_path(item) for k, item in enumerate(todo) if k not in skip]
+        else:  # each path made by C loops: its folder's and its name
+            made = list(map(bytes.__add__, map(_REL, todo), map(_NAME, map(_ENTRY, todo))))
         self.report.created.extend(made)
         self.report.files += len(made)
         self.taking = []  # (before its folders may be closed: _stop looks in them)
         for k, key, why in damaged:
-            self.report.damaged.append((todo[k][2], why))
+            self.report.damaged.append((_path(todo[k]), why))
             with contextlib.suppress(sqlite3.Error, UserError):
                 self.store.index.mark_damaged(key, why, group=" is unreadable: " in why)
         for k in taken:
-            d, e, path = todo[k]
+            _, d, e, rel = todo[k]
+            path = rel + e.name
             self.at = path
             self._put_file(d.fd, e, path)
         for d in dirs:
@@ -1374,6 +1436,85 @@ class _Failed(Exception):
 # Storage order: objects of one pack by offset (a pack is then read front to back); a C
 # key, not a Python function called per file
 _first = operator.itemgetter(0)
+# a job's item's entry and folder, and an Entry's name, for C loops (map): the paths made
+_ENTRY = operator.itemgetter(2)
+_REL = operator.itemgetter(3)
+_NAME = operator.itemgetter(0)
+
+# _gather's answer: the files as a job's items, the folders, the files' names' and keys'
+# bytes, whether every file was located
+_Gathered = tuple[list[_Item], list[Entry], int, bool]
+
+
+def _gather_py(
+    entries: list[Entry],
+    d: _Dir,
+    rel: bytes,
+    locs: dict[bytes, _Loc] | restore_locs.Located,
+    whole: int,
+) -> _Gathered | None:
+    """The entries of a folder *d* (at *rel*) made by the restore, split for _fill: its
+    files as the job's items (_Item), each with where its content lies when *locs* holds
+    that at the file's size (else None: _locate looks again, and names it damaged), its
+    folders, and the bytes of the files' names and keys; None when it holds what goes the
+    way of one entry at a time (_fill_each): a .git, a symlink, a file over *whole* bytes
+    or with set-id bits. The specification of _ctree.gather, which _gather is when built."""
+    items: list[_Item] = []
+    subs: list[Entry] = []
+    size = 0
+    located = True
+    for e in entries:
+        if e.name == GIT:
+            return None
+        if e.kind == DIR:
+            subs.append(e)
+            continue
+        if e.kind != FILE or e.mode & 0o6000 or e.size > whole:
+            return None
+        loc = locs.get(e.ref)
+        if loc is not None and loc[3] != e.size:
+            loc = None
+        if loc is None:
+            located = False
+        items.append((loc, d, e, rel))
+        size += len(e.name) + len(e.ref)
+    return items, subs, size, located
+
+
+def _in_storage_order_py(items: list[_Item]) -> list[_Item]:
+    """A job's located items in storage order (objects of one pack by offset: a pack is
+    then read front to back, a group's members one after another); the specification of
+    _ctree.in_storage_order, which gives None for a location of another shape."""
+    return sorted(items, key=_first)
+
+
+def _native(name: str) -> Callable[..., Any] | None:
+    """_ctree's *name* where the C module is used (ctree.NATIVE) and has it (a build from
+    before it has not: then the twin)."""
+    from git_snapshot.store import ctree
+
+    if not ctree.NATIVE:
+        return None
+    from git_snapshot.store import _ctree
+
+    return getattr(_ctree, name, None)
+
+
+_gather: Callable[..., _Gathered | None] = _native("gather") or _gather_py
+_c_order = _native("in_storage_order")
+
+
+def _in_storage_order(items: list[_Item]) -> list[_Item]:
+    if _c_order is not None:
+        got: list[_Item] | None = _c_order(items)
+        if got is not None:
+            return got
+    return sorted(items, key=_first)
+
+
+def _path(item: _Item) -> bytes:
+    """The path of a job's file or symlink."""
+    return item[3] + item[2].name
 
 
 def _umask() -> int:
