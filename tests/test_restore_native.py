@@ -428,3 +428,45 @@ def test_pure_python_turns_the_c_loop_off(pure: str, want: str) -> None:
         check=True,
     )
     assert ran.stdout.strip() == want
+
+
+@pytest.mark.parametrize("mode", ["group", "span"])
+def test_a_file_the_c_loop_cannot_write_unnamed_goes_the_named_way_from_there(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """Where O_TMPFILE is refused (EOPNOTSUPP...) or /proc is missing (linkat ENOENT), put
+    answers NAMED at that file: Writing._put_files turns `unnamed` off and its twin writes
+    that file and the rest the named way (a flock'd temp name, then link). Here put answers
+    so after the first file of the first call that has two or more."""
+    assert NATIVE is not None
+    native = NATIVE
+    fired: list[int] = []
+
+    def put(work: list[Any], i: int, j: int, content: Any, *rest: Any) -> Any:
+        if fired or j - i < 2 or (content is None and mode == "group"):
+            return native(work, i, j, content, *rest)
+        if isinstance(content, list) != (mode == "span"):
+            return native(work, i, j, content, *rest)
+        first = content[:1] if isinstance(content, list) else content
+        k, status, _, _, added = native(work, i, i + 1, first, *rest)
+        assert status == 0
+        fired.append(k)
+        return k, 3, 0, None, added  # _NAMED at work[i + 1]
+
+    def content(i: int) -> bytes:  # small: in a group; big (and compressible): its own frame
+        if mode == "group":
+            return os.urandom(900 + i)
+        return b"".join(b"line %d of file %d\n" % (n, i) for n in range(150_000))
+
+    src = tmp_path / "src"
+    build(src, D({b"f%02d" % i: F(content(i), 0o640 + i % 2, T0 + i) for i in range(8)}))
+    snap = take(store, "s", src)
+    restore_write._native_put = put
+    try:
+        r = Restorer(store, threads=0)
+        r.restore(snap, str(tmp_path / "out"), None)
+    finally:
+        restore_write._native_put = native
+    assert fired and not r.unnamed
+    got = scan(tmp_path / "out")
+    assert diff(snapshot_contents(store, snap), got) == []  # no temp name left either

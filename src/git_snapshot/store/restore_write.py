@@ -296,6 +296,8 @@ class Writing:
             if status != _NAMED:
                 return k, status, None
             self.unnamed = False  # this file and the rest: the named way
+            if isinstance(content, list):  # (one item per file from work[i] on)
+                content = content[k - i :]
             i = k
         return self._put_files_py(work, i, j, content, why, parent_pid, taken, damaged)
 
