@@ -5,7 +5,10 @@ dictionary like python-zstandard's frames; without zstandard's cffi module, thos
 from __future__ import annotations
 
 import random
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import zstandard
@@ -129,3 +132,33 @@ def test_snapshots_with_either_frames_come_back_exact(
         store, snap2, mtimes=False
     )
     assert verify(store, read_data=True).ok
+
+
+def test_threads_asking_while_the_module_loads_all_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool's threads ask for zstandard's cffi module at once when a first snapshot's
+    dictionary is chosen: one loads it, the others wait for it. They used to get None while
+    it loaded, and compressed that frame through python-zstandard: the same snapshot's packs
+    differed from run to run (a 344 KiB blob of M: 65,575 bytes in one run, 65,302 in the
+    next)."""
+    real = packs._load_cffi()
+    if real is None:
+        pytest.skip("zstandard's cffi module is not installed")
+    loading = threading.Event()
+
+    def slow() -> tuple[Any, Any] | None:
+        loading.set()
+        time.sleep(0.2)  # (an order forced, not a time measured)
+        return real
+
+    monkeypatch.setattr(packs, "_load_cffi", slow)
+    monkeypatch.setattr(packs, "_CFFI", False)
+    got: list[object] = []
+    first = threading.Thread(target=lambda: got.append(packs._cffi()))
+    first.start()
+    assert loading.wait(10)
+    others = [threading.Thread(target=lambda: got.append(packs._cffi())) for _ in range(4)]
+    for t in others:
+        t.start()
+    for t in [first, *others]:
+        t.join()
+    assert got == [real] * 5

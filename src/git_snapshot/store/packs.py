@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import collections
     import hashlib
     from collections.abc import Callable
+    from collections.abc import Iterable
     from typing import Any
     from typing import BinaryIO
     from typing import Union
@@ -241,7 +242,7 @@ def _compress(
         return comp.compress(data)
     if zdict is None:
         return (c.plain or _plain()).compress(data)
-    if len(data) <= PREFIXED_ROOM and isinstance(data, bytes):  # a blob of its own
+    if len(data) <= PREFIXED_ROOM:  # a blob of its own
         frame = _prefixed_frame([data], len(data), zdict)
         if frame is not None:
             return frame
@@ -327,32 +328,46 @@ def _group_frame(
 # size (at most GROUP_BYTES + GROUP_OBJECT); a bigger blob only searches the dictionary in its
 # first window (2 MiB) anyway, and its own buffer that big in every thread is not worth it.
 PREFIXED_ROOM = GROUP_BYTES + GROUP_OBJECT
+PREFIXED_WINDOW = 24  # at most a 16 MiB window (zstd's readers accept 128 MiB by default)
 # (ffi, lib); None where there is none; False: not tried yet
 _CFFI: tuple[Any, Any] | bool | None = False
 
 
+_CFFI_LOCK = _thread.allocate_lock()
+
+
 def _cffi() -> tuple[Any, Any] | None:
     """zstandard's cffi module (ffi, lib), loaded alone as store/zstd.py loads its C backend,
-    or None."""
+    or None. Once per process, under a lock: a pool thread asking while another loads it
+    waits for the answer (a None meanwhile gave that thread python-zstandard's frame, and a
+    snapshot's packs differed from run to run)."""
     global _CFFI
-    if _CFFI is False:
-        _CFFI = None
-        from git_snapshot.store.ctree import PURE_ENV
+    if _CFFI is not False:
+        return _CFFI  # type: ignore[return-value]
+    with _CFFI_LOCK:
+        if _CFFI is False:
+            _CFFI = _load_cffi()
+    return _CFFI
 
-        if os.environ.get(PURE_ENV) != "1":
-            with contextlib.suppress(Exception):
-                from _frozen_importlib import _load  # type: ignore[attr-defined]
-                from _frozen_importlib_external import PathFinder
 
-                package = PathFinder.find_spec("zstandard")
-                where = package.submodule_search_locations if package is not None else None
-                spec = PathFinder.find_spec("zstandard._cffi", where) if where else None
-                if spec is not None:
-                    module = sys.modules.get(spec.name) or _load(spec)
-                    lib = module.lib
-                    if lib.ZSTD_versionNumber() >= 10400:  # ZSTD_compress2's parameters
-                        _CFFI = (module.ffi, lib)
-    return _CFFI  # type: ignore[return-value]
+def _load_cffi() -> tuple[Any, Any] | None:
+    from git_snapshot.store.ctree import PURE_ENV
+
+    if os.environ.get(PURE_ENV) == "1":
+        return None
+    with contextlib.suppress(Exception):
+        from _frozen_importlib import _load  # type: ignore[attr-defined]
+        from _frozen_importlib_external import PathFinder
+
+        package = PathFinder.find_spec("zstandard")
+        where = package.submodule_search_locations if package is not None else None
+        spec = PathFinder.find_spec("zstandard._cffi", where) if where else None
+        if spec is not None:
+            module = sys.modules.get(spec.name) or _load(spec)
+            lib = module.lib
+            if lib.ZSTD_versionNumber() >= 10400:  # ZSTD_compress2's parameters
+                return module.ffi, lib
+    return None
 
 
 class _Prefixed:
@@ -371,9 +386,14 @@ class _Prefixed:
         self.cap = lib.ZSTD_compressBound(room)
         self.dst = ffi.new("char[]", self.cap)
         p = _dict_params()
+        # a window over the dictionary and the biggest input (22: 4 MiB): at level 4's 21 the
+        # dictionary's first bytes fell out of it after 1 MiB of a group (M's first snapshot's
+        # packs 104.6 -> 105.5 MB; at 22 0.5 % smaller than python-zstandard's frames). The
+        # frame's header says its content size, under the window: a reader holds no more.
+        window = min(max(p.window_log, (self.at + room - 1).bit_length()), PREFIXED_WINDOW)
         for param, value in (
             (lib.ZSTD_c_compressionLevel, LEVEL),
-            (lib.ZSTD_c_windowLog, p.window_log),
+            (lib.ZSTD_c_windowLog, window),
             (lib.ZSTD_c_hashLog, p.hash_log),
             (lib.ZSTD_c_chainLog, p.chain_log),
             (lib.ZSTD_c_searchLog, p.search_log),
@@ -393,7 +413,7 @@ class _Prefixed:
 
 
 def _prefixed_frame(
-    members: list[bytes], n: int, zdict: zstandard.ZstdCompressionDict
+    members: Iterable[bytes | memoryview], n: int, zdict: zstandard.ZstdCompressionDict
 ) -> bytes | None:
     """*members* (*n* bytes) as one frame with *zdict*, their bytes right after the
     dictionary's (see _CFFI); None where that cannot be done here."""
