@@ -525,6 +525,66 @@ def _before(
     return found
 
 
+def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context) -> None:
+    """The watcher's newest prepared tree recorded before the git command began, committed
+    as a snapshot (watch/prep.commit_logged) when it holds another version than the
+    worktree's last snapshot of a path the checkout wrote (RED44 F6): a file written less
+    than snapshot.watchQuiet before `git switch B` was in no snapshot, and nothing named it.
+    Committed before this hook's own, it is the snapshot before (_before: taken before the
+    command began), its version is named. Only a tree built on the last snapshot (every
+    version in it was on disk after that one, before git began: the log's ``done``, against
+    the tick git's process started in) and recorded before git began; the worker prepares
+    none while git's labels differ from the base's (a new ignored file: those stay unnamed).
+    A usual hook pays one query of the dirty set's database (no tree logged since the last
+    snapshot: the watcher's own snapshot came after the writes)."""
+    if call.file_checkout or call.prev in (None, NULL) or call.prev == call.new:
+        return  # (_changed: no commit to another wrote a file)
+    if not os.path.isdir(os.path.join(store.path, "watch")):
+        return  # no watcher ever ran with this store
+    from git_snapshot.watch import prep
+
+    logged = prep.logged(store.path, repo.toplevel)
+    if not logged:
+        return
+    began = ctx.started  # (the start of the clock tick git's process began in)
+    if began is None:
+        return
+    base, p = next(((b, q) for b, q in logged if q.done < began), (b"", None))
+    if p is None:
+        return
+    from git_snapshot import identity
+
+    source = identity.source(store, repo)
+    mine = store.snapshots(source, repo.toplevel, last=1)
+    if not mine or mine[-1].root != base or mine[-1].created >= p.done:
+        return
+    old, new = _moved(repo, call)
+    wrote = _changed(repo, call, old, new)
+    if not wrote or (p.changed is not None and not _meets(p.changed, wrote)):
+        return
+    meta: dict[str, Any] = {
+        "head": old,
+        "branch": mine[-1].meta.get("branch"),
+        "operation": None,
+        "prepared": p.seq,
+    }
+    from git_snapshot import worktree
+
+    stashes = worktree.stash_ids(repo)[: worktree.STASHES_KEPT]
+    if stashes:
+        meta["stashes"] = stashes
+    meta.update(identity.tag_meta(repo))
+    message = f"the watcher's prepared tree, before {ctx.command}"
+    prep.commit_logged(store, source, repo.toplevel, base, p, meta, message)
+
+
+def _meets(paths: Collection[bytes], wrote: Collection[bytes]) -> bool:
+    """Whether one of *paths* is one of *wrote*, or a folder above one, or below one."""
+    written = set(wrote)
+    above = _folders_of(written)
+    return any(p in written or p in above or _above(p, written) for p in paths)
+
+
 def _pre_hook(snap: Snapshot) -> bool:
     """Whether *snap* is a pre-hook's (reference-transaction, pre-rebase): taken before its
     git command touched the worktree, so one committed after that command began is its own,
@@ -2601,6 +2661,11 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
 
         try:
             overlay = _overlay(repo, call, scratch, problems)
+            if call.name == "post-checkout" and overlay is None and not ctx.under_run:
+                try:  # (only a report depends on it)
+                    _prepared_before(store, repo, call, ctx)
+                except Exception as exc:
+                    problems.append(f"git-snapshot: the watcher's prepared tree not kept: {exc}")
             res = worktree.take(
                 store, repo, trigger=call.name, overlay=overlay, cfg=cfg, skip_if_unchanged=True
             )

@@ -40,9 +40,11 @@ class Prep:
     :func:`set_prepared`; :func:`prepared` reads it back with its seq and the marks after it."""
 
     __slots__ = (
+        "began",
         "bytes",
         "changed",
         "dirs",
+        "done",
         "entries",
         "files",
         "generation",
@@ -83,6 +85,10 @@ class Prep:
         self.written = written
         self.dirs: frozenset[bytes] = frozenset()  # marked after seq (up to the snapshot's)
         self.entries: frozenset[bytes] = frozenset()
+        # when the worker began preparing it and recorded it (wall seconds; the log's:
+        # :func:`logged`, 0.0 elsewhere)
+        self.began = 0.0
+        self.done = 0.0
 
     def extra(self) -> bytes:
         """The prep table's ``extra`` column: what has no column of its own."""
@@ -171,23 +177,144 @@ def set_prepared(store_path: str, worktree: str, begun: Begun, p: Prep) -> bool:
         ):
             return False
         con.execute("DELETE FROM wanted WHERE seq <= ?", (begun.seq,))  # the hooks' wait ends
+        row = (
+            epoch,
+            base_seq,
+            begun.base_root,
+            begun.seq,
+            p.root,
+            p.stamp,
+            p.labels,
+            p.generation,
+            p.files,
+            p.bytes,
+            p.extra(),
+        )
+        con.execute("INSERT OR REPLACE INTO prep VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
+        # and into the log, with when it was begun and done: the next one replaces it above,
+        # while a post-checkout hook may want the one done before its git command began
+        at = con.execute("SELECT at FROM preparing").fetchone()
+        con.execute(_LOG_TABLE)
         con.execute(
-            "INSERT OR REPLACE INTO prep VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                epoch,
-                base_seq,
-                begun.base_root,
-                begun.seq,
-                p.root,
-                p.stamp,
-                p.labels,
-                p.generation,
-                p.files,
-                p.bytes,
-                p.extra(),
-            ),
+            "INSERT INTO prep_log (epoch, base_seq, base_root, seq, root, stamp, labels,"
+            " generation, files, bytes, extra, began, done)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*row, 0.0 if at is None else at[0], time.time()),
+        )
+        con.execute(
+            "DELETE FROM prep_log WHERE n <= (SELECT MAX(n) FROM prep_log) - ?", (LOG_KEPT,)
         )
     return True
+
+
+# The prepared trees recorded last (RED44 F6): the worktree as the worker read it, each
+# done (recorded) at ``done``; its objects stored, its root a whole tree (base_root's with the
+# marks up to seq). Made by set_prepared, in the dirty set's database (no schema step: a
+# table of this module's own, made when first written).
+_LOG_TABLE = """CREATE TABLE IF NOT EXISTS prep_log (n INTEGER PRIMARY KEY AUTOINCREMENT,
+    epoch INTEGER NOT NULL, base_seq INTEGER NOT NULL, base_root BLOB NOT NULL,
+    seq INTEGER NOT NULL, root BLOB NOT NULL, stamp TEXT NOT NULL, labels TEXT NOT NULL,
+    generation TEXT NOT NULL, files INTEGER NOT NULL, bytes INTEGER NOT NULL,
+    extra BLOB NOT NULL, began REAL NOT NULL, done REAL NOT NULL)"""
+LOG_KEPT = 8  # of them, the newest (a hook wants the last one done before git began)
+
+
+def logged(store_path: str, worktree: str) -> list[tuple[bytes, Prep]]:
+    """The logged prepared trees built on the dirty set's base (the snapshot whose root is
+    the first of each pair: every version they hold was on disk after it was taken), newest
+    first, each with its ``began`` and ``done``, of them those with a mark after the base's
+    and a path whose entry differs from the base's;
+    [] without any (no watcher, no log, nothing changed since the base: the usual hook, which
+    pays this one query)."""
+    try:
+        with _db(store_path, worktree, create=False) as con:
+            rows = con.execute(
+                "SELECT l.seq, l.root, l.stamp, l.labels, l.generation, l.files, l.bytes,"
+                " l.extra, l.began, l.done, l.base_root FROM prep_log l, state s"
+                " WHERE l.base_root = s.base_root AND (l.epoch != s.epoch OR l.seq > s.base_seq)"
+                " ORDER BY l.n DESC"
+            ).fetchall()
+        out = []
+        for row in rows:
+            p = Prep.from_row(row[:8])
+            p.began, p.done = float(row[8]), float(row[9])
+            if p.changed != [] and p.root != bytes(row[10]):  # (else: the base's own tree)
+                out.append((bytes(row[10]), p))
+        return out
+    except (FileNotFoundError, sqlite3.Error, ValueError, TypeError, EOFError):
+        return []
+
+
+def commit_logged(
+    store: Any,
+    source: str,
+    worktree: str,
+    base_root: bytes,
+    p: Prep,
+    meta: dict[str, Any],
+    message: str,
+) -> Any:
+    """Commit the logged prepared tree *p* as a snapshot of its own (trigger ``prepared``,
+    created when it was done: the worktree as it was then) when the worktree's last snapshot
+    is still the one it was built on (*base_root*) and no gc deleted objects since it was
+    recorded (the index's generation); returns the Snapshot, or None. Its objects are in the
+    index (set_prepared): only its record is written. Under the worktree's turn and the
+    store's lock, as a snapshot is (archiver.create_snapshot): the next one of the worktree,
+    whose dirty set's base is still *base_root*, rebuilds widened by what this one holds
+    (archiver._overlapped)."""
+    import hashlib  # (a hook that commits one only)
+
+    from git_snapshot.ctx import gc_paused
+    from git_snapshot.store import archiver
+    from git_snapshot.store import records
+    from git_snapshot.store.index import Snapshot
+    from git_snapshot.store.objects import RECORD
+    from git_snapshot.store.walker import RACY_NS
+
+    with archiver._turn(store, source, worktree), store.lock(), gc_paused(freeze=True):
+        mine = store.snapshots(source, worktree, last=1)
+        if (
+            not mine
+            or mine[-1].root != base_root
+            or mine[-1].created >= p.done
+            or p.generation != store.index.meta_get("generation", "0")
+            or not store.index.has(p.root)
+            or store.index.damaged()
+        ):
+            return None
+        info = dict(meta)
+        info["skipped_paths"] = [[str(a), str(b)] for a, b in p.skipped]
+        # its reads spanned the preparation: any file may be of any moment of it
+        info["unsettled"] = {"since": p.began - RACY_NS / 1e9, "all": True}
+        snap = Snapshot(
+            rowid=0,
+            source=source,
+            id=store.index.reserve_seq(source, worktree),
+            created=p.done,
+            trigger=PREPARED,
+            message=message,
+            worktree=worktree,
+            root=p.root,
+            files=p.files,
+            bytes=p.bytes,
+            added_bytes=p.written,
+            skipped=len(p.skipped),
+            meta=info,
+        )
+        record = records.encode_record(snap, worktree)
+        snap.record = hashlib.sha256(record).digest()
+        writer = archiver._pack_writer(store.path)
+        try:
+            writer.add(RECORD, snap.record, record)
+            packs = writer.finish()
+        except BaseException:
+            writer.abort()
+            raise
+        store.index.add_snapshot(packs, snap, recent=True)
+    return snap
+
+
+PREPARED = "prepared"  # the trigger of a snapshot commit_logged made
 
 
 def preparing(store_path: str, worktree: str, seq: int | None) -> None:
