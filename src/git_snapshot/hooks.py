@@ -1803,13 +1803,19 @@ def _gone_not_by_it(
     after (none when this hook took none); a file whose bytes the snapshot after holds at
     another path was moved, not lost. A file gone in an earlier period is not in *before*.
     Past GONE_AT_MOST of them (an `rm -rf node_modules`: asking git of 20,000 paths took
-    1.4 s), none is asked: they are returned second, to be counted, not named as lost."""
+    1.4 s), the untracked and ignored ones (as *before* labels them) are not asked: those
+    the disk lacks are returned second, to be counted, not named as lost; the tracked ones
+    are asked when GONE_AT_MOST at most, else left. Counted unasked, a branch's 501 tracked
+    files that `checkout -f B` deleted (git gives them back) were said to be gone "not by
+    git checkout", and a folder left out of the snapshot after (snapshot.exclude), still on
+    disk, was said to be gone (review45)."""
     after = op.after
     if before is None or after is None or before.root == after.snapshot.root:
         return [], []
     from git_snapshot.store.diff import diff_trees
     from git_snapshot.store.objects import DIR
     from git_snapshot.store.objects import CorruptObject
+    from git_snapshot.worktree import TRACKED
 
     named = {p for _, (lost, unsaved) in found for p in [*(x.path for x in lost), *dict(unsaved)]}
     if op.overlay is not None:  # (what git or pre-commit only hid for the moment)
@@ -1817,22 +1823,30 @@ def _gone_not_by_it(
     try:
         changes = diff_trees(op.store, before.root, after.snapshot.root)
         moved = {c.new.ref for c in changes if c.new is not None and c.new.kind != DIR}
-        paths = [
-            c.path
+        labels = {
+            c.path: c.old.label
             for c in changes
             if c.new is None
             and c.old is not None
             and c.old.kind != DIR
             and c.old.ref not in moved
-            and not any(c.path == n or c.path.startswith(n + b"/") for n in named)
-        ]
-        if len(paths) > GONE_AT_MOST:
-            return [], paths
-        if not paths:
+            and c.path not in named
+            and not _above(c.path, named)
+        }
+        if not labels:
             return [], []
         from git_snapshot import losses
 
-        return losses.find(op.store, op.repo, before, paths, _revs(op, before)), []
+        paths, more = list(labels), []
+        if len(paths) > GONE_AT_MOST:
+            top = os.fsencode(op.repo.toplevel)
+            folders: dict[bytes, bool] = {}  # (the disk's: an excluded folder is still there)
+            more = [p for p, k in labels.items() if k != TRACKED and losses.gone(top, p, folders)]
+            paths = [p for p, k in labels.items() if k == TRACKED]
+            if len(paths) > GONE_AT_MOST:
+                paths = []
+        asked = losses.find(op.store, op.repo, before, paths, _revs(op, before)) if paths else []
+        return asked, more
     except CorruptObject:  # (a damaged folder: the report itself is what matters)
         return [], []
 

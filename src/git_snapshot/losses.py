@@ -1737,20 +1737,12 @@ class Report:
         *absolute* when it may be read elsewhere: held for the next git-snapshot command,
         which may run in another directory."""
         out = []
-        top = os.fsencode(repo.toplevel)
         outside = not in_worktree(repo, cwd)
         if outside:
             cwd = repo.toplevel
         if self.losses:
             names = ", ".join(named_losses(repo, cwd, self.losses, self.exact))
-            words = [
-                os.path.join(top, p) if absolute else rel_to(repo, cwd, p) for p in self.covering()
-            ]
-            args = output.path_args(words)
-            where_to = f"-C {output.shell_quote(top)} " if outside else ""
-            # the store named when the repository is snapshotted into another one too, where
-            # the same number is another snapshot (RED44 F1)
-            named = whichstore.prefix(repo.common_dir, self.store)
+            restore = self._command(repo, cwd, absolute, outside, "restore", self.covering())
             # not exact: the snapshot was not checked right before the command: DESIGN.md's
             # words for a copy that may be older
             where = (
@@ -1762,8 +1754,7 @@ class Report:
             out.append(
                 f"git-snapshot: {output.message(self.command)} destroyed "
                 f"{describe(self.losses)}: {names} "
-                f"({where}; restore with: {named}git snapshot {where_to}restore "
-                f"{whichstore.sure(named)}{self.snapshot} {args})"
+                f"({where}; restore with: {restore})"
             )
         for why in sorted({why for _, why in self.unsaved}):
             paths = [rel_to(repo, cwd, p) for p, w in self.unsaved if w == why]
@@ -1771,37 +1762,62 @@ class Report:
         out += self._gone_lines(repo, cwd, absolute, outside)
         return out
 
-    def _gone_lines(self, repo: gitrepo.Repo, cwd: str, absolute: bool, outside: bool) -> list[str]:
-        """The line naming what the snapshot held that is gone since, not by this command
-        (hooks._gone_not_by_it: a `git clean` just before, red44 F5b), with its restore
-        command; printed with a report only, never one of its own."""
-        if not self.gone and not self.gone_more:
-            return []
+    def _command(
+        self,
+        repo: gitrepo.Repo,
+        cwd: str,
+        absolute: bool,
+        outside: bool,
+        verb: str,
+        paths: Sequence[bytes] = (),
+    ) -> str:
+        """`git snapshot VERB N PATHS...` as the user pastes it: the store named when the
+        repository is snapshotted into another one too, where the same number is another
+        snapshot (RED44 F1; a restore's number is then that store's: whichstore.sure); the
+        worktree named with ``-C`` when they are *outside* it (RED30); *paths* relative to
+        *cwd*, or *absolute* (lines)."""
         top = os.fsencode(repo.toplevel)
+        named = whichstore.prefix(repo.common_dir, self.store)
+        where_to = f"-C {output.shell_quote(top)} " if outside else ""
+        sure = whichstore.sure(named) if verb == "restore" else ""
+        words = [os.path.join(top, p) if absolute else rel_to(repo, cwd, p) for p in paths]
+        args = f" {output.path_args(words)}" if words else ""
+        return f"{named}git snapshot {where_to}{verb} {sure}{self.snapshot}{args}"
+
+    def _gone_lines(self, repo: gitrepo.Repo, cwd: str, absolute: bool, outside: bool) -> list[str]:
+        """The lines naming what the snapshot held that is gone since, not by this command
+        (hooks._gone_not_by_it: a `git clean` just before, red44 F5b), with its restore
+        command, and counting those too many to ask git of (*gone_more*); printed with a
+        report only, never on their own."""
         since = (
             f"git-snapshot: also gone since snapshot {self.snapshot} was taken "
             f"({output.age(self.saved_at, self.when)}), not by {output.message(self.command)} "
             "(a git clean, which runs no hook, or by hand)"
         )
-        if not self.gone:  # (too many to ask git of: counted, never called lost)
+        out = []
+        if self.gone:
+            restore = self._command(
+                repo,
+                cwd,
+                absolute,
+                outside,
+                "restore",
+                self.gone_restore or [x.path for x in self.gone],
+            )
+            them = "it" if len(self.gone) == 1 else "them"
+            out.append(
+                f"{since}: {describe(self.gone)}: "
+                f"{', '.join(fold([shown(rel_to(repo, cwd, x.path), x) for x in self.gone]))} "
+                f"(git snapshot undo puts {them} back with the rest; restore with: {restore})"
+            )
+        if self.gone_more:  # (too many to ask git of: counted, never called lost)
             names = ", ".join(fold([rel_to(repo, cwd, p) for p in self.gone_more]))
-            where_to = f"-C {output.shell_quote(top)} " if outside else ""
-            return [
-                f"{since}: {names} ({len(self.gone_more):,} files, too many to tell which git "
-                f"gives back; see them with: git snapshot {where_to}diff {self.snapshot})"
-            ]
-        paths = self.gone_restore or [x.path for x in self.gone]
-        words = [os.path.join(top, p) if absolute else rel_to(repo, cwd, p) for p in paths]
-        named = whichstore.prefix(repo.common_dir, self.store)
-        where_to = f"-C {output.shell_quote(top)} " if outside else ""
-        them = "it" if len(self.gone) == 1 else "them"
-        return [
-            f"{since}: {describe(self.gone)}: "
-            f"{', '.join(fold([shown(rel_to(repo, cwd, x.path), x) for x in self.gone]))} "
-            f"(git snapshot undo puts {them} back with the rest; restore with: {named}git "
-            f"snapshot {where_to}restore {whichstore.sure(named)}{self.snapshot} "
-            f"{output.path_args(words)})"
-        ]
+            diff = self._command(repo, cwd, absolute, outside, "diff")
+            out.append(
+                f"{since}: {len(self.gone_more):,} untracked or ignored files, too many to tell "
+                f"which git gives back: {names} (see them with: {diff})"
+            )
+        return out
 
     def covering(self) -> list[bytes]:
         """Paths whose restore brings back every loss and nothing else: restore_paths's,

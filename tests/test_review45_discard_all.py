@@ -1,0 +1,87 @@
+"""Review of red44 F5b's "also gone since" line past hooks.GONE_AT_MOST files (review45).
+
+Past 500 files gone since the snapshot before, the line counted every path that snapshot held
+and this hook's lacks, without asking git or the disk: `git checkout -f main` leaving a branch
+whose 501 tracked files main lacks said "also gone since snapshot 2 ..., not by git checkout
+(a git clean, which runs no hook, or by hand): big/ (501 files)": the checkout deleted them,
+and git gives every one back; and a folder left out of snapshots since (snapshot.exclude),
+its 501 files still on disk, was called gone. Now the count is of files the snapshot before
+labels untracked or ignored (git's checkout deletes no such file it does not name itself)
+that are gone from the disk.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from clihelpers import Ran
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import MINE
+from hookhelpers import commit
+from hookhelpers import install
+from hookhelpers import put_venv_on_path
+
+MANY = 501  # hooks.GONE_AT_MOST + 1
+
+
+def _many(folder: Path) -> None:
+    folder.mkdir()
+    for i in range(MANY):
+        (folder / f"f{i}.txt").write_bytes(b"%d\n" % i)
+
+
+def _also_gone(ran: Ran) -> list[str]:
+    return [ln for ln in ran.ours if "also gone since" in ln]
+
+
+@pytest.fixture
+def hooked(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    put_venv_on_path(monkeypatch)
+    commit(repo, "a.txt", b"v1\n")
+    commit(repo, ".gitignore", b"nm/\n")
+    install(repo)
+    return repo
+
+
+def test_a_switch_deleting_many_tracked_files_is_not_said_to_be_gone_not_by_it(
+    hooked: Path,
+) -> None:
+    """The checkout deleted big/'s 501 tracked files (git gives them back): no line calls them
+    gone "not by git checkout"; the 501 ignored files of nm/ an `rm -rf` took are counted."""
+    git(hooked, "checkout", "-q", "-b", "big")
+    _many(hooked / "big")
+    git(hooked, "add", "big")
+    git(hooked, "commit", "-q", "-m", "big")
+    _many(hooked / "nm")
+    (hooked / "a.txt").write_bytes(MINE)
+    gs(hooked, "-m", "saved")
+    ran = git(hooked, "checkout", "-q", "-f", "main")
+    assert [r.names for r in ran.reports] == ["a.txt"], ran.err
+    assert _also_gone(ran) == [], ran.err
+    (entry,) = json.loads(gs(hooked, "losses", "--json").out)[-1:]
+    assert not entry.get("gone_more"), entry
+    # and an rm -rf of ignored files before such a checkout is counted, big/ still not
+    git(hooked, "checkout", "-q", "big")
+    (hooked / "a.txt").write_bytes(MINE)
+    gs(hooked, "-m", "again")
+    for f in (hooked / "nm").iterdir():
+        f.unlink()
+    ran = git(hooked, "checkout", "-q", "-f", "main")
+    (line,) = _also_gone(ran)
+    assert "nm/ (501 files)" in line and "big/" not in line, line
+
+
+def test_files_left_out_since_but_still_there_are_not_gone(hooked: Path) -> None:
+    """nm/ left out of snapshots since the one before (snapshot.exclude): the hook's snapshot
+    lacks its 501 files, which are all still on disk."""
+    _many(hooked / "nm")
+    (hooked / "a.txt").write_bytes(MINE)
+    gs(hooked, "-m", "saved")
+    git(hooked, "config", "snapshot.exclude", "nm/")
+    ran = git(hooked, "checkout", "-q", "--", "a.txt")
+    assert [r.names for r in ran.reports] == ["a.txt"], ran.err
+    assert _also_gone(ran) == [], ran.err
+    assert len(list((hooked / "nm").iterdir())) == MANY
