@@ -1,20 +1,22 @@
-"""An ignored file written just before `git switch B` (B tracks it), the watcher running
+"""An ignored file rewritten just before `git switch B` (B tracks it), the watcher running
 (RED44 F6).
 
 The snapshot before the switch was the watcher's, taken snapshot.watchQuiet (3 s) after the
-last change: an ignored .env written less than that before the switch was in no snapshot,
-git overwrote it, and no line named it (red44's repro/checkout_window.sh: written 0, 0.5,
-1.5, 2.5 s before, NO REPORT each time). The watcher's worker had prepared a tree holding it
-(snapshot.watchPrepare, 0.1 s after the write: watch/prep.py), its objects stored, but no
-snapshot named it. The post-checkout and post-merge hooks now commit the newest prepared tree
-that was recorded before the git command began (each one is logged with the time it was
-done), as a snapshot of its own, when it holds another version of a path the command wrote
-than the snapshot before does; the report names the file from it.
+last change: an ignored file rewritten less than that before the switch was named with the
+version that snapshot holds, the one before the user's (the pasted command gave it back),
+and one made anew was named by nothing (red44's repro/checkout_window.sh). The watcher's
+worker had prepared a tree holding the new bytes (snapshot.watchPrepare, 0.1 s after the
+write: watch/prep.py), its objects stored, but no snapshot named it. The post-checkout hook
+now commits the newest prepared tree recorded before the git command began (each one is
+logged with the time it was done), built on the last snapshot, as a snapshot of its own
+(trigger "prepared") when it holds another version than that snapshot of a path the
+checkout wrote; the report names the file from it. (A merge needs none: its
+reference-transaction hook takes a snapshot before it writes.)
 
 Only a tree the worker prepared: it prepares none while git's labels differ from its base's,
 and a new ignored file changes them (git's ignored set), so a .env made anew less than
-watchQuiet before the switch is still named by nothing (README, "What a hook cannot see").
-Here x.log is ignored and was in the snapshot before, with other bytes.
+watchQuiet before the switch is still named by nothing (README, "What a report cannot
+name"). Here x.log is ignored and was in the snapshot before, with other bytes.
 
 Deterministic: the daemon's own snapshot never comes (watchQuiet an hour), and the test
 waits for the prepared tree holding what it wrote before it runs git (no timing)."""
