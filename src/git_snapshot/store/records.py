@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from git_snapshot.store.core import Store
 
 FORMAT = 1
+# a snapshot number no store gives: a record or a tombstone naming one past it is damage (one
+# near SQLite's 2**63 - 1 stopped the repair that read it: review RS45); JSON readers keep
+# integers exact up to here
+MAX_SEQ = 2**53
 
 
 def encode_record(snap: Snapshot, source_path: str) -> bytes:
@@ -132,7 +136,7 @@ def decode_record(data: bytes) -> tuple[Snapshot, str]:
         _check_meta(snap.meta)
     except (ValueError, KeyError, TypeError) as exc:
         raise CorruptObject(f"bad snapshot record: {exc}") from exc
-    if len(snap.root) != 32 or snap.id < 1:
+    if len(snap.root) != 32 or not 1 <= snap.id < MAX_SEQ:
         raise CorruptObject("bad snapshot record: root or number out of range")
     if not 0 <= snap.created < LATEST:  # (NaN too: json reads NaN, Infinity and 1e999)
         raise CorruptObject("bad snapshot record: created out of range")
@@ -216,7 +220,8 @@ def encode_forget(
 
 def tombstone_highest(data: bytes) -> dict[str, tuple[int, str]]:
     """The *highest* a tombstone names (encode_forget): none when it names none (written
-    before session 45, or a restatement's) or names them in another shape."""
+    before session 45, or a restatement's) or names them in another shape, or a number no
+    store gives (MAX_SEQ)."""
     import json
 
     out: dict[str, tuple[int, str]] = {}
@@ -232,7 +237,7 @@ def tombstone_highest(data: bytes) -> dict[str, tuple[int, str]]:
             isinstance(value, list)
             and len(value) == 2
             and type(value[0]) is int
-            and value[0] >= 1
+            and 1 <= value[0] < MAX_SEQ
             and isinstance(value[1], str)
         ):
             out[src] = (value[0], value[1])

@@ -661,7 +661,7 @@ def _enter(
     paths: dict[str, str] = dict(old.paths)
     for src, (seq, path) in (highest or {}).items():
         next_seq[src] = max(next_seq.get(src, 1), seq + 1)
-        paths[src] = path
+        paths.setdefault(src, path)  # (the old index's is newer: the forget's at that time)
     for snap, path in [*seen, *snaps]:
         next_seq[snap.source] = max(next_seq.get(snap.source, 1), snap.id + 1)
         paths[snap.source] = path
