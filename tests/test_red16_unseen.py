@@ -44,7 +44,7 @@ print(losses.take_unseen(repo))
 
 def _away(text: str) -> list[str]:
     """The held lines a command printed, without their "git-snapshot: earlier, at HH:MM: "."""
-    held = re.compile(r"git-snapshot: earlier, at \d\d:\d\d: ")
+    held = re.compile(r"git-snapshot: earlier, at (?:\d{4}-\d\d-\d\d )?\d\d:\d\d: ")
     return [held.sub("", ln, count=1) for ln in text.splitlines() if held.match(ln)]
 
 

@@ -57,7 +57,9 @@ def test_a_failed_snapshot_without_a_terminal_is_printed_by_the_next_command(pc:
     assert ran.rc == 0 and FAILED not in ran.out + ran.err  # pre-commit hid it
     lock.rmdir()  # the user mends the store; the next command says what happened meanwhile
     (line,) = [ln for ln in gs(r, "list").err.splitlines() if "snapshot failed" in ln]
-    assert re.match(r"git-snapshot: earlier, at \d\d:\d\d: " + re.escape(FAILED), line), line
+    assert re.match(
+        r"git-snapshot: earlier, at (?:\d{4}-\d\d-\d\d )?\d\d:\d\d: " + re.escape(FAILED), line
+    ), line
     assert "snapshot failed" not in gs(r, "list").err  # once
 
 

@@ -30,8 +30,17 @@ LINE = "git-snapshot: 3 files under data/ were deleted at 12:00; restore with: .
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-def _minutes(before: float, after: float) -> set[str]:
-    return {time.strftime("%H:%M", time.localtime(t)) for t in (before, after)}
+def _minutes(before: float, after: float, end: float) -> set[str]:
+    """What a line held between *before* and *after* and printed between *after* and *end*
+    may say: the minute, with the date when printed another day (a run across midnight)."""
+    return {
+        time.strftime(
+            "%H:%M" if time.localtime(t)[:3] == time.localtime(n)[:3] else "%Y-%m-%d %H:%M",
+            time.localtime(t),
+        )
+        for t in (before, after)
+        for n in (after, end)
+    }
 
 
 def _held(text: str) -> list[str]:
@@ -43,10 +52,11 @@ def test_a_held_line_says_when_it_was_held(repo: Path) -> None:
     losses.hold(gitrepo.find_repo(str(repo)), [LINE])
     after = time.time()
     ran = gs(repo, "list")
+    end = time.time()
     (line,) = _held(ran.err)
     assert line in {
         f"git-snapshot: earlier, at {hm}: {LINE.removeprefix('git-snapshot: ')}"
-        for hm in _minutes(before, after)
+        for hm in _minutes(before, after, end)
     }, ran.err
     assert "were away" not in ran.err
     assert _held(gs(repo, "list").err) == []  # once
@@ -78,9 +88,12 @@ def test_a_line_held_for_every_worktree_says_when_too(repo: Path, store_dir: Pat
         losses.hold_everywhere(store, [line])
     after = time.time()
     ran = git(repo, "checkout", "-q", "b")
+    end = time.time()
     (said,) = _held(ran.err)
     rest = line.removeprefix("git-snapshot: ")
-    assert said in {f"git-snapshot: earlier, at {hm}: {rest}" for hm in _minutes(before, after)}
+    assert said in {
+        f"git-snapshot: earlier, at {hm}: {rest}" for hm in _minutes(before, after, end)
+    }
     assert _held(git(repo, "checkout", "-q", "main").err) == []  # once
 
 

@@ -111,7 +111,8 @@ def test_a_deleted_folder_is_a_loss_entry_printed_once(repo: Path) -> None:
     assert listed[-1]["snapshot"] == snap.id and len(listed[-1]["lost"]) == 120
     out = ran.err
     m = re.search(
-        r"earlier, at \d\d:\d\d: 120 files under packages/ were deleted at \d\d:\d\d; "
+        r"earlier, at (?:\d{4}-\d\d-\d\d )?\d\d:\d\d: "
+        r"120 files under packages/ were deleted at \d\d:\d\d; "
         rf"saved in snapshot {snap.id}; restore with: (git snapshot .*)$",
         out,
         re.M,

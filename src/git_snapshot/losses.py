@@ -1838,7 +1838,13 @@ class Report:
             "saved_time": self.saved_at,
             "exact": self.exact,
             "lost": [
-                {"path": os.fsdecode(x.path), "kind": x.kind, "status": x.status, "type": x.type}
+                {
+                    "path": os.fsdecode(x.path),
+                    "kind": x.kind,
+                    "status": x.status,
+                    "type": x.type,
+                    **({"modes": list(x.modes)} if x.modes else {}),  # (`losses` names them)
+                }
                 for x in self.losses
             ],
             "unsaved": [{"path": os.fsdecode(p), "why": why} for p, why in self.unsaved],
@@ -1940,12 +1946,20 @@ def named_losses(repo: gitrepo.Repo, cwd: str, found: Sequence[Loss], exact: boo
     snapshot was not taken right before the command (*exact*), where "an earlier version"
     alone read as if its bytes went (RED44 F8.4)."""
     names = fold([shown(rel_to(repo, cwd, x.path), x) for x in found])
-    if len(found) > SHOW_AT_MOST:
+    return with_modes(names, [x.modes for x in found], exact)
+
+
+def with_modes(names: list[str], modes: Sequence[tuple[int, int] | None], exact: bool) -> list[str]:
+    """*names* (fold's, of as many paths as *modes*), each of a file whose mode alone went
+    (its *modes*: the saved one, the disk's) followed by "(mode 755 -> 644, bytes unchanged)"
+    ("bytes as saved" when not *exact*); as they are when folded. A report's line and the
+    `losses` table both name them so."""
+    if len(modes) > SHOW_AT_MOST:
         return names
     same = "bytes unchanged" if exact else "bytes as saved"
     return [
-        f"{name} (mode {x.modes[0]:o} -> {x.modes[1]:o}, {same})" if x.modes else name
-        for name, x in zip(names, found)
+        f"{name} (mode {m[0]:o} -> {m[1]:o}, {same})" if m else name
+        for name, m in zip(names, modes)
     ]
 
 
@@ -2516,23 +2530,30 @@ def hold(
     lines: Sequence[str],
     store: str | None = None,
     snapshot: tuple[int, float] | None = None,
+    when: float | None = None,
 ) -> None:
     """Keep *lines* (a report printed where nobody could see it: pre-commit hides a passing
-    hook's output, and there was no terminal) for the next git-snapshot command here.
+    hook's output, and there was no terminal) for the next git-snapshot command here; *when*:
+    the time of the loss they tell, which they are printed with ("earlier, at 22:02: "),
+    now when not given (the watcher's: its burst's start, which it may record much later).
     *store*: the store (its path) whose snapshot numbers they name, *snapshot* (number,
     created) one of them, which tells that store moved elsewhere: a command of another store
     prints them with that store named (take_unseen; RED44 F1)."""
-    mark = {"store": store, "snapshot": list(snapshot) if snapshot else None, "time": time.time()}
+    mark = {
+        "store": store,
+        "snapshot": list(snapshot) if snapshot else None,
+        "time": time.time() if when is None else when,
+    }
     lines = [MARK + json.dumps(mark), *lines]  # (a store of null: lines of no store told)
     _hold_at(os.path.join(repo.git_dir, UNSEEN), lines)
 
 
-def hold_everywhere(store: Store, lines: Sequence[str]) -> None:
+def hold_everywhere(store: Store, lines: Sequence[str], when: float | None = None) -> None:
     """:func:`hold` for a report with no worktree left to print it in: the next hook of
-    any worktree using this store prints it, once."""
+    any worktree using this store prints it, once (*when*: as hold's)."""
     with contextlib.suppress(OSError):
         os.makedirs(store.losses_dir, mode=0o700, exist_ok=True)
-    mark = {"store": None, "snapshot": None, "time": time.time()}  # (the time alone is read)
+    mark = {"store": None, "snapshot": None, "time": time.time() if when is None else when}
     _hold_at(os.path.join(store.losses_dir, EVERYWHERE), [MARK + json.dumps(mark), *lines])
 
 
@@ -2573,12 +2594,17 @@ def take_unseen(repo: gitrepo.Repo, store: str | None = None) -> list[str]:
 
 
 def _marked_time(line: str) -> float | None:
-    """When the lines after a MARK line were held; None when it does not say."""
+    """When the lines after a MARK line were held; None when it does not say, or says a
+    time no clock shows (1e300, Infinity, NaN, a 400-digit integer: the command printing
+    them crashed after it had claimed them, and they were never printed: review RS45)."""
     try:
         when = json.loads(line[len(MARK) :]).get("time")
-    except (ValueError, AttributeError):
+        if isinstance(when, bool) or not isinstance(when, (int, float)):
+            return None
+        time.localtime(when)
+        return float(when)
+    except (ValueError, AttributeError, RecursionError, OverflowError, OSError):
         return None
-    return float(when) if isinstance(when, (int, float)) and when == when else None
 
 
 def _marked_store(line: str, repo: gitrepo.Repo, store: str | None) -> str | None:

@@ -232,10 +232,11 @@ def _what(item: dict[str, Any], here: bytes = b"", top: str | None = None) -> st
     def typed(path: str) -> bytes:
         return from_here(here, os.fsencode(path))
 
-    paths = [
-        typed(x["path"]) + (b"/" if x.get("type") == "dir" else b"") for x in item.get("lost", [])
-    ]
-    names = ", ".join(losses.fold(paths))
+    lost = item.get("lost", [])
+    paths = [typed(x["path"]) + (b"/" if x.get("type") == "dir" else b"") for x in lost]
+    # a file whose mode alone went, as the report named it (RED44 F8.4, review RS45)
+    modes = [_modes(x) for x in lost]
+    names = ", ".join(losses.with_modes(losses.fold(paths), modes, item.get("exact", True)))
     if paths and not item.get("exact", True):  # saved before the command: maybe older
         some = [typed(p) for p in item.get("maybe_older") or []]
         every = len(some) >= len(paths) or not some  # (an entry written before: all of them)
@@ -259,6 +260,15 @@ def _what(item: dict[str, Any], here: bytes = b"", top: str | None = None) -> st
             f"; also gone since, not by it: {more:,} files (see: git snapshot diff {_id(item)})"
         )
     return names
+
+
+def _modes(lost: dict[str, Any]) -> tuple[int, int] | None:
+    """The (saved, disk's) modes a loss entry's file of the same bytes had (losses.Loss),
+    when the log says them as they are written."""
+    m = lost.get("modes")
+    if isinstance(m, list) and len(m) == 2 and all(type(v) is int and 0 <= v <= 0o7777 for v in m):
+        return m[0], m[1]
+    return None
 
 
 def _undone(item: dict[str, Any]) -> str:

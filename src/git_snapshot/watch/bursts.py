@@ -864,8 +864,9 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
         # with another store of the repository, its numbers are other snapshots (RED44 F1)
         named=whichstore.prefix(repo.common_dir, store.path),
     )
-    # held with its store: printed by a command of another store with this one named
-    losses.hold(repo, [line], store.path, (snap.id, snap.created))
+    # held with its store: printed by a command of another store with this one named, and
+    # with the time the files went (the burst is recorded later: its window, a retry)
+    losses.hold(repo, [line], store.path, (snap.id, snap.created), when=burst.started)
     notify(line)
     return entry
 
@@ -1043,7 +1044,7 @@ def _record_gone(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict
         entry["events_lost"] = True
     losses.append_at(store, common, worktree, entry)
     line = gone_message(worktree, gone, burst.started, snapshot, label, older)
-    losses.hold_everywhere(store, [line])
+    losses.hold_everywhere(store, [line], burst.started)
     notify(line)
     return entry
 

@@ -68,7 +68,7 @@ def _compared(store: Any, repo: Any, burst: Any, snap: Any) -> dict[str, Any] | 
                 repo.toplevel, found, os.fsencode(common), burst.started, snap.id, restore, taken
             ),
         )
-    _tell(repo, store, lines)
+    _tell(repo, store, lines, burst.started)
     return entry
 
 
@@ -97,17 +97,18 @@ def _named(
     entry = _entry(report, burst)
     if repo is not None and identity.known_source(store, repo) == snap.source:
         losses.append(store, repo, entry)
-        _tell(repo, store, report.lines(repo, repo.toplevel, absolute=True))
+        _tell(repo, store, report.lines(repo, repo.toplevel, absolute=True), burst.started)
         return entry
     entry.update(repo=identity.tagged(snap.source), source=snap.source)
     if repo is not None:
         losses.append(store, repo, entry)
-        _tell(repo, store, report.lines(repo, repo.toplevel, absolute=True))
+        _tell(repo, store, report.lines(repo, repo.toplevel, absolute=True), burst.started)
     else:
         entry.update(removed_worktree=worktree)
         losses.append_at(store, identity.path_of(snap.source), worktree, entry)
         paths = ", ".join(losses.fold([os.fsencode(r) for r in sorted(rels)]))
-        _tell(None, store, [f"git-snapshot: not saved: {paths} in {worktree}, {why}"])
+        line = f"git-snapshot: not saved: {paths} in {worktree}, {why}"
+        _tell(None, store, [line], burst.started)
     return entry
 
 
@@ -125,14 +126,15 @@ def _entry(report: Any, burst: Any) -> dict[str, Any]:
     return entry
 
 
-def _tell(repo: Any, store: Any, lines: list[str]) -> None:
-    """Hold *lines* for the next git-snapshot command (there, or anywhere), and notify."""
+def _tell(repo: Any, store: Any, lines: list[str], when: float) -> None:
+    """Hold *lines* for the next git-snapshot command (there, or anywhere), printed with
+    *when* (the burst's start: when the files went), and notify."""
     from git_snapshot.watch import bursts
 
     if repo is not None:
-        losses.hold(repo, lines, store.path)  # (its store: RED44 F1)
+        losses.hold(repo, lines, store.path, when=when)  # (its store: RED44 F1)
     else:
-        losses.hold_everywhere(store, lines)
+        losses.hold_everywhere(store, lines, when)
     for line in lines:
         bursts.notify(line)
 
