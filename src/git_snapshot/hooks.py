@@ -1839,9 +1839,8 @@ def _gone_not_by_it(
 
         paths, more = list(labels), []
         if len(paths) > GONE_AT_MOST:
-            top = os.fsencode(op.repo.toplevel)
-            folders: dict[bytes, bool] = {}  # (the disk's: an excluded folder is still there)
-            more = [p for p, k in labels.items() if k != TRACKED and losses.gone(top, p, folders)]
+            # (the disk's word: a folder excluded since is still there)
+            more = _off_disk(op.repo, [p for p, k in labels.items() if k != TRACKED])
             paths = [p for p, k in labels.items() if k == TRACKED]
             if len(paths) > GONE_AT_MOST:
                 paths = []
@@ -1849,6 +1848,31 @@ def _gone_not_by_it(
         return asked, more
     except CorruptObject:  # (a damaged folder: the report itself is what matters)
         return [], []
+
+
+def _off_disk(repo: gitrepo.Repo, paths: list[bytes]) -> list[bytes]:
+    """Those of *paths* the worktree no longer holds (losses.gone's answer: nothing there,
+    or a folder on the way is not one now), each folder looked at once and the files of
+    one that is gone not at all: an `rm -rf node_modules` of 20,000 files is one lstat."""
+    import stat
+
+    top = os.fsencode(repo.toplevel)
+    there: dict[bytes, bool] = {b"": True}  # folder -> it and every one above it are folders
+
+    def folder(rel: bytes) -> bool:
+        if rel not in there:
+            up = folder(rel.rpartition(b"/")[0])
+            try:
+                there[rel] = up and stat.S_ISDIR(os.lstat(os.path.join(top, rel)).st_mode)
+            except OSError:
+                there[rel] = False
+        return there[rel]
+
+    return [
+        p
+        for p in paths
+        if not folder(p.rpartition(b"/")[0]) or not os.path.lexists(os.path.join(top, p))
+    ]
 
 
 def _not_named_since(op: _Op, before: Snapshot, found: _Found) -> _Found:
