@@ -85,3 +85,24 @@ def test_files_left_out_since_but_still_there_are_not_gone(hooked: Path) -> None
     assert [r.names for r in ran.reports] == ["a.txt"], ran.err
     assert _also_gone(ran) == [], ran.err
     assert len(list((hooked / "nm").iterdir())) == MANY
+
+
+def test_a_file_the_restore_before_deleted_is_not_gone_not_by_it(hooked: Path) -> None:
+    """`git snapshot restore 1 --delete sub` deleted sub/junk.txt (the user asked it to; its
+    pre-restore snapshot 3 holds it); the next `git checkout -- a.txt` reports a.txt from
+    snapshot 3. sub/junk.txt was said to be gone "not by git checkout (a git clean, which
+    runs no hook, or by hand)", and `undo` put it back, undoing the restore's deletion."""
+    (hooked / "sub").mkdir()
+    (hooked / "sub" / "keep.txt").write_bytes(b"keep\n")
+    gs(hooked, "-m", "base")
+    (hooked / "sub" / "junk.txt").write_bytes(b"junk\n")
+    (hooked / "a.txt").write_bytes(MINE)
+    gs(hooked, "-m", "junk")
+    gs(hooked, "restore", "1", "--delete", "sub")
+    assert not (hooked / "sub" / "junk.txt").exists()
+    ran = git(hooked, "checkout", "-q", "--", "a.txt")
+    assert [r.names for r in ran.reports] == ["a.txt"], ran.err
+    assert _also_gone(ran) == [], ran.err
+    gs(hooked, "undo")
+    assert (hooked / "a.txt").read_bytes() == MINE
+    assert not (hooked / "sub" / "junk.txt").exists()

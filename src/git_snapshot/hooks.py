@@ -1770,7 +1770,10 @@ def find_losses(
 
     exact = before is not None and _exact(store, repo, before, ctx)
     when = time.time()  # one moment: `undo` puts back every report of it
-    gone, more = _gone_not_by_it(op, before, found) if call.name == "post-checkout" else ([], [])
+    # (the paths *before* stands for: a restore's pre-restore snapshot, not those it wrote)
+    within = next((w for shown, _, w in parts if shown is before), None)
+    checkout = call.name == "post-checkout"
+    gone, more = _gone_not_by_it(op, before, found, within) if checkout else ([], [])
     return [
         losses.report_of(
             store,
@@ -1792,7 +1795,10 @@ GONE_AT_MOST = 500  # files gone, not by the checkout, asked whether git gives t
 
 
 def _gone_not_by_it(
-    op: _Op, before: Snapshot | None, found: _Found
+    op: _Op,
+    before: Snapshot | None,
+    found: _Found,
+    within: Callable[[bytes], bool] | None = None,
 ) -> tuple[list[losses.Loss], list[bytes]]:
     """The files and links *before* held that are gone now, that no report of this checkout
     names (*found*: it did not delete them) and that git cannot give back (losses.find's
@@ -1808,7 +1814,10 @@ def _gone_not_by_it(
     are asked when GONE_AT_MOST at most, else left. Counted unasked, a branch's 501 tracked
     files that `checkout -f B` deleted (git gives them back) were said to be gone "not by
     git checkout", and a folder left out of the snapshot after (snapshot.exclude), still on
-    disk, was said to be gone (review45)."""
+    disk, was said to be gone (review45). With *within*, of the paths it says yes to only:
+    *before* being a restore's pre-restore snapshot, not those the restore wrote or deleted
+    (`restore 1 --delete sub`: what it deleted was said to be gone "not by git checkout",
+    and `undo` put it back: review45)."""
     after = op.after
     if before is None or after is None or before.root == after.snapshot.root:
         return [], []
@@ -1832,6 +1841,7 @@ def _gone_not_by_it(
             and c.old.ref not in moved
             and c.path not in named
             and not _above(c.path, named)
+            and (within is None or within(c.path))
         }
         if not labels:
             return [], []
