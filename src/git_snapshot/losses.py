@@ -2499,14 +2499,14 @@ def named_line(entry: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- unseen reports
 
 # held lines are printed by a later command, seconds or days later, to a user who may have
-# been at the terminal all along: "earlier, at 22:02: ..." (the time they were held) is true
-# either way, where "while you were away: ..." was not (RED44 F8.1)
+# been at the terminal all along: "earlier, at 22:02: ..." (the time of the loss: hold's
+# *when*) is true either way, where "while you were away: ..." was not (RED44 F8.1)
 EARLIER = "git-snapshot: earlier"
 
 
 def held_prefix(when: float | None, store: str | None = None) -> str:
-    """ "git-snapshot: earlier, at 22:02: " for lines held at *when* (today; else the date
-    too; no time when the lines do not tell it: held before session 45), with "(store
+    """ "git-snapshot: earlier, at 22:02: " for lines of a loss at *when* (today; else the
+    date too; no time when the lines do not tell it: held before session 45), with "(store
     PATH)" when they are of another store than the command's."""
     out = EARLIER
     if when is not None:
@@ -2594,9 +2594,10 @@ def take_unseen(repo: gitrepo.Repo, store: str | None = None) -> list[str]:
 
 
 def _marked_time(line: str) -> float | None:
-    """When the lines after a MARK line were held; None when it does not say, or says a
-    time no clock shows (1e300, Infinity, NaN, a 400-digit integer: the command printing
-    them crashed after it had claimed them, and they were never printed: review RS45)."""
+    """The time of the loss the lines after a MARK line tell (hold's *when*); None when it
+    does not say, or says a time no clock shows (1e300, Infinity, NaN, a 400-digit integer:
+    the command printing them crashed after it had claimed them, and they were never
+    printed: review RS45)."""
     try:
         when = json.loads(line[len(MARK) :]).get("time")
         if isinstance(when, bool) or not isinstance(when, (int, float)):
