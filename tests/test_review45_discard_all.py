@@ -106,3 +106,25 @@ def test_a_file_the_restore_before_deleted_is_not_gone_not_by_it(hooked: Path) -
     gs(hooked, "undo")
     assert (hooked / "a.txt").read_bytes() == MINE
     assert not (hooked / "sub" / "junk.txt").exists()
+
+
+def test_past_500_a_tracked_edit_deleted_by_hand_is_still_named(hooked: Path) -> None:
+    """501 ignored files and an edited tracked file deleted by hand before `git checkout --
+    a.txt`: the ignored ones are counted, the edit is named in a line of its own (undo puts
+    it back). Before, all 502 were counted and the line naming the edit was dropped."""
+    commit(hooked, "b.txt", b"b\n")
+    _many(hooked / "nm")
+    (hooked / "a.txt").write_bytes(MINE)
+    (hooked / "b.txt").write_bytes(b"my edit\n")
+    gs(hooked, "-m", "saved")
+    for f in (hooked / "nm").iterdir():
+        f.unlink()
+    (hooked / "b.txt").unlink()
+    ran = git(hooked, "checkout", "-q", "--", "a.txt")
+    assert [r.names for r in ran.reports] == ["a.txt"], ran.err
+    named, counted = _also_gone(ran)
+    assert "1 file with uncommitted edits: b.txt" in named, named
+    assert "501 untracked or ignored files" in counted and "nm/ (501 files)" in counted, counted
+    gs(hooked, "undo")
+    assert (hooked / "b.txt").read_bytes() == b"my edit\n"
+    assert not list((hooked / "nm").iterdir())
