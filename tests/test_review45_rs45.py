@@ -46,6 +46,12 @@ from git_snapshot.watch.bursts import BurstDetector
 # ----------------------------------------------------------------- F6b: a hostile `highest`
 
 
+def _lose_index(store_dir: Path) -> None:
+    for name in os.listdir(store_dir):
+        if name.startswith("index.sqlite"):
+            os.unlink(store_dir / name)
+
+
 def _tombstone(store: Store, highest: object) -> None:
     """A forget's tombstone of no record whose `highest` is *highest*, as a damaged or
     hand-written pack may hold it."""
@@ -78,9 +84,7 @@ def test_a_tombstone_naming_a_number_out_of_range_does_not_stop_a_repair(
         _tombstone(store, "not an object")
         _tombstone(store, [[source, 9, path]])
     gs(repo, "prune")
-    for name in os.listdir(store_dir):
-        if name.startswith("index.sqlite"):
-            os.unlink(store_dir / name)
+    _lose_index(store_dir)
     ran = gs(repo, "repair", rc=None)
     assert ran.rc == 0, ran
     assert "internal error" not in ran.err, ran
@@ -104,14 +108,38 @@ def test_a_record_naming_a_number_out_of_range_does_not_stop_a_repair(
         writer = PackWriter(store.path)
         writer.add(RECORD, hashlib.sha256(data).digest(), data)
         store.index.add_packs(writer.finish())
-    for name in os.listdir(store_dir):
-        if name.startswith("index.sqlite"):
-            os.unlink(store_dir / name)
+    _lose_index(store_dir)
     ran = gs(repo, "repair", rc=None)
     assert "internal error" not in ran.err, ran
     write(repo / "x.txt", b"v2\n")
     gs(repo, "create")
     assert [int(s["id"]) for s in snaps(repo)] == [1, 2]
+
+
+def test_a_number_repair_dropped_is_not_given_again_after_a_gc_and_a_second_repair(
+    repo: Path, store_dir: Path
+) -> None:
+    """A snapshot whose root tree no pack holds any longer (damage) is dropped by a repair,
+    its record no snapshot's after that: a gc reclaims the record, and a second lost index
+    gave its number to the next snapshot (sm45 left it: no tombstone named it)."""
+    write(repo / "x.txt", b"v1\n")
+    gs(repo, "create")
+    with Store(os.fspath(store_dir)) as store:
+        (snap,) = store.snapshots()
+        path = dict(store.index.sources())[snap.source]
+        snap.id, snap.root = 2, hashlib.sha256(b"a root tree no pack holds").digest()
+        data = encode_record(snap, path)
+        writer = PackWriter(store.path)
+        writer.add(RECORD, hashlib.sha256(data).digest(), data)
+        store.index.add_packs(writer.finish())
+    _lose_index(store_dir)
+    assert "2" in gs(repo, "repair", rc=None).err + gs(repo, "list").out  # (named dropped)
+    gs(repo, "prune")  # the record of 2 is no snapshot's: reclaimed
+    _lose_index(store_dir)
+    gs(repo, "repair", rc=None)
+    write(repo / "x.txt", b"v3\n")
+    gs(repo, "create")
+    assert [int(s["id"]) for s in snaps(repo)] == [1, 3]
 
 
 # ------------------------------------------------------- F8.1: a MARK time that does not read

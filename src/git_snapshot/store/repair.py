@@ -686,6 +686,7 @@ def _enter(
         if report.stale_records:
             data = encode_forget(report.stale_records)
             backfill.add(FORGET, hashlib.sha256(data).digest(), data)
+        _keep_dropped_numbers(index, backfill, report.dropped, paths)
         if dry_run:
             backfill.abort()
         else:
@@ -693,6 +694,28 @@ def _enter(
     except BaseException:
         backfill.abort()
         raise
+
+
+def _keep_dropped_numbers(
+    index: Index,
+    backfill: PackWriter,
+    dropped: list[tuple[str, int, str]],
+    paths: dict[str, str],
+) -> None:
+    """A tombstone naming no record, only the highest number of each repository's snapshots
+    *dropped* (their root tree unreadable): their records are no snapshot's now, a gc
+    reclaims them, and a repair after a later lost index gave those numbers again (review
+    RS45). A record they name stays unforgotten: the packs given back, a repair brings the
+    snapshot back under its number."""
+    highest: dict[str, tuple[int, str]] = {}
+    for source, seq, _ in dropped:
+        if seq > highest.get(source, (0, ""))[0]:
+            highest[source] = (seq, paths.get(source, ""))
+    if highest:
+        data = encode_forget([], highest=highest)
+        key = hashlib.sha256(data).digest()
+        if not index.has(key):  # (a repair run again: written once)
+            backfill.add(FORGET, key, data)
 
 
 def _readable(store: Store, key: bytes | None) -> bool:
