@@ -500,7 +500,7 @@ done:
     return out;
 }
 
-/* ---- A restore's writers: put() (store/restore_write.py's Writing._put_py is its twin and
+/* ---- A restore's writers: put() (store/restore_write.py's Writing._put_files_py is its twin and
  * specification; the tests compare the two).
  *
  * put(work, i, j, content, why, parent_pid, proc, umask, taken, damaged, kept, shared, room)
@@ -598,8 +598,14 @@ static int put_file(int parent, const char *name, unsigned mode, long long mtime
                    ? 2
                    : -1;
     int r = n > 0 ? write_content(fd, p, n) : 0;
-    if (r == 0 && (mode & (umask_bits | 01000)) && fchmod(fd, mode) < 0)
-        r = -1;
+    if (r == 0 && (mode & (umask_bits | 01000))) {
+        int c;
+        do /* again on EINTR, as os.fchmod (its twin's) does */
+            c = fchmod(fd, mode);
+        while (c < 0 && errno == EINTR);
+        if (c < 0)
+            r = -1;
+    }
     if (r == 0) {
         struct timespec ts[2];
         ns_times(mtime, ts);
@@ -677,30 +683,17 @@ static PyObject *put_answer(Py_ssize_t k, int status, int err, long long added) 
     return Py_BuildValue("(niiOL)", k, status, 0, Py_None, added);
 }
 
-static PyObject *put_many(PyObject *self, PyObject *args) {
-    PyObject *work, *content, *why, *taken, *damaged, *kept, *shared;
-    Py_ssize_t i, j;
-    long parent_pid;
-    int proc;
-    unsigned int umask_bits;
-    long long room, added = 0;
-    (void)self;
-    if (!PyArg_ParseTuple(args, "O!nnOOliIO!O!O!O!L", &PyList_Type, &work, &i, &j, &content,
-                          &why, &parent_pid, &proc, &umask_bits, &PyList_Type, &taken,
-                          &PyList_Type, &damaged, &PyDict_Type, &kept, &PySet_Type, &shared,
-                          &room))
-        return NULL;
-    int group = PyBytes_Check(content) || content == Py_None;
-    if (!group && !(PyList_Check(content) && PyList_GET_SIZE(content) == j - i))
-        return PyErr_Format(PyExc_TypeError, "content: bytes, None or a list of j - i items");
-    if (why != Py_None && !PyUnicode_Check(why))
-        return PyErr_Format(PyExc_TypeError, "why: str or None");
-    if (i < 0 || j > PyList_GET_SIZE(work) || i > j)
-        return PyErr_Format(PyExc_IndexError, "work[i:j] out of range");
+/* put's loop over *items*, work[i:j] (a list of its own), *content* a group (bytes), None or
+ * a list of its own too */
+static PyObject *put_loop(PyObject *items, Py_ssize_t i, Py_ssize_t j, PyObject *content,
+                          int group, PyObject *why, long parent_pid, int proc,
+                          unsigned int umask_bits, PyObject *taken, PyObject *damaged,
+                          PyObject *kept, PyObject *shared, long long room) {
+    long long added = 0;
     for (Py_ssize_t k = i; k < j; k++) {
         if (parent_pid && getppid() != parent_pid)
             return put_answer(k, PUT_STOPPED, 0, added);
-        PyObject *w = PyList_GET_ITEM(work, k);
+        PyObject *w = PyList_GET_ITEM(items, k - i);
         if (!PyTuple_Check(w) || PyTuple_GET_SIZE(w) != 6)
             return PyErr_Format(PyExc_TypeError, "work[%zd]: not a 6-tuple", k);
         long parent_l = PyLong_AsLong(PyTuple_GET_ITEM(w, 0));
@@ -851,6 +844,45 @@ static PyObject *put_many(PyObject *self, PyObject *args) {
         }
     }
     return put_answer(j, PUT_DONE, 0, added);
+}
+
+static PyObject *put_many(PyObject *self, PyObject *args) {
+    PyObject *work, *content, *why, *taken, *damaged, *kept, *shared;
+    Py_ssize_t i, j;
+    long parent_pid;
+    int proc;
+    unsigned int umask_bits;
+    long long room;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "O!nnOOliIO!O!O!O!L", &PyList_Type, &work, &i, &j, &content,
+                          &why, &parent_pid, &proc, &umask_bits, &PyList_Type, &taken,
+                          &PyList_Type, &damaged, &PyDict_Type, &kept, &PySet_Type, &shared,
+                          &room))
+        return NULL;
+    int group = PyBytes_Check(content) || content == Py_None;
+    if (!group && !(PyList_Check(content) && PyList_GET_SIZE(content) == j - i))
+        return PyErr_Format(PyExc_TypeError, "content: bytes, None or a list of j - i items");
+    if (why != Py_None && !PyUnicode_Check(why))
+        return PyErr_Format(PyExc_TypeError, "why: str or None");
+    if (i < 0 || j > PyList_GET_SIZE(work) || i > j)
+        return PyErr_Format(PyExc_IndexError, "work[i:j] out of range");
+    /* Lists of its own, holding work[i:j]'s tuples (so their names and link targets, which the
+     * system calls read with the GIL let go) and a span's contents: whatever other Python code
+     * does meanwhile to the caller's lists (another thread, a key's __hash__ or __eq__ run by
+     * the kept dict or the shared set), nothing put reads is freed or out of range */
+    PyObject *items = PyList_GetSlice(work, i, j);
+    if (items == NULL)
+        return NULL;
+    PyObject *datas = group ? NULL : PyList_GetSlice(content, 0, j - i);
+    if (!group && datas == NULL) {
+        Py_DECREF(items);
+        return NULL;
+    }
+    PyObject *out = put_loop(items, i, j, group ? content : datas, group, why, parent_pid, proc,
+                             umask_bits, taken, damaged, kept, shared, room);
+    Py_DECREF(items);
+    Py_XDECREF(datas);
+    return out;
 }
 
 static PyMethodDef methods[] = {

@@ -356,7 +356,7 @@ class Writing:
                     else:
                         end = inner + size
                         if inner < 0 or end > len(content):
-                            past = why or "object lies past the end of its group"
+                            past = "object lies past the end of its group" if why is None else why
                             damaged.append((k, ref, _unreadable(ref, pack, past)))
                             continue
                         data = view[inner:end]
