@@ -96,8 +96,8 @@ def test_doctor_says_whether_the_c_speedups_run(repo: Path) -> None:
         assert "apt install build-essential python3-dev" in got  # how to get them
     got = speedups_line(gs(repo, "doctor", rc=1, **{PURE: "1"}).out)
     assert got == (
-        f"off ({PURE}=1): the walk's changed folders run in pure Python and a first walk reads "
-        "its files in Python (the same snapshots, slower)"
+        f"off ({PURE}=1): the walk's changed folders run in pure Python, a first walk reads "
+        "its files and a restore's writers write theirs in Python (the same snapshots, slower)"
     )
 
 
@@ -303,9 +303,10 @@ def test_pip_install_builds_it_or_installs_the_twin_and_snapshots_agree(
         return
     first = {
         "no-openssl": "_readmany not built (no C compiler, or no Python or OpenSSL headers when "
-        "git-snapshot was installed), so a first walk reads its files in Python (the same "
-        "snapshots, slower): with a C compiler and the headers (Debian, Ubuntu: apt install "
-        "build-essential python3-dev libssl-dev), build them again:",
+        "git-snapshot was installed), so a first walk reads its files, and a restore's writers "
+        "write theirs, in Python (the same snapshots, slower): with a C compiler and the "
+        "headers (Debian, Ubuntu: apt install build-essential python3-dev libssl-dev), build "
+        "them again:",
         "no-compiler": "not built (no C compiler or no Python headers when git-snapshot was "
         "installed), so",
         "older-module": f"built from another _ctree.c (interface 0, this code's is {INTERFACE})"

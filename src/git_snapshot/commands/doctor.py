@@ -314,7 +314,7 @@ def _modules() -> list[_Module]:
             readmany.NATIVE,
             readmany.INTERFACE,
             "no C compiler, or no Python or OpenSSL headers",
-            "a first walk reads its files in Python",
+            "a first walk reads its files, and a restore's writers write theirs, in Python",
         ),
     ]
 
@@ -327,7 +327,8 @@ class Speedups:
 
 def speedups() -> Speedups:
     """Whether the walk's C speedups are in use (never imported by a hook to learn it): the
-    changed folders' builder (_ctree) and a first walk's reads (_readmany)."""
+    changed folders' builder (_ctree), a first walk's reads and a restore's writers
+    (_readmany)."""
     import importlib
 
     from git_snapshot.store import ctree
@@ -340,8 +341,8 @@ def speedups() -> Speedups:
     if os.environ.get(ctree.PURE_ENV) == "1":
         return Speedups(
             False,
-            f"off ({ctree.PURE_ENV}=1): the walk's changed folders run in pure Python and a "
-            f"first walk reads its files in Python{_SAME}",
+            f"off ({ctree.PURE_ENV}=1): the walk's changed folders run in pure Python, a first "
+            f"walk reads its files and a restore's writers write theirs in Python{_SAME}",
         )
     off = [m for m in mods if not m.native]
     said = "; ".join(
