@@ -28,6 +28,8 @@ from clihelpers import git
 from clihelpers import gs
 from hookhelpers import commit
 from hookhelpers import install
+from hookhelpers import put_venv_on_path
+from hookhelpers import restore
 from hookhelpers import snaps
 from hookhelpers import write
 
@@ -230,3 +232,26 @@ def test_other_bytes_are_still_listed_plainly(tracked_on_b: Path) -> None:
     write(repo / "x.env", b"SECRET\n", 0o755)
     gs(repo, "run", "--", "git", "switch", "-q", "b")
     assert _lost_column(repo) == ["x.env"]
+
+
+def test_a_symlink_git_overwrote_with_a_file_of_its_target_text_is_named(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same bytes, another mode, for a symlink: an ignored `x.env -> target.txt`, and
+    branch b tracks x.env as a file holding "target.txt" (git's blob of the link's text).
+    `git switch b` wrote the file over the link, and no report named it: git has the bytes,
+    so the link was taken for given back, its mode (120000) never asked (review RS45)."""
+    put_venv_on_path(monkeypatch)  # the report's command is run as printed
+    commit(repo, ".gitignore", b"*.env\n")
+    git(repo, "switch", "-q", "-c", "b")
+    commit(repo, "x.env", b"target.txt", force=True)
+    git(repo, "switch", "-q", "main")
+    install(repo)
+    os.symlink("target.txt", repo / "x.env")
+    gs(repo, "-m", "before")
+    ran = git(repo, "switch", "-q", "b")
+    assert not (repo / "x.env").is_symlink()
+    (report,) = ran.reports
+    assert report.names == "x.env", ran.err
+    restore(repo, report)
+    assert os.readlink(repo / "x.env") == "target.txt"

@@ -210,8 +210,9 @@ def find(
     kinds: Snapshot | None = None,
 ) -> list[Loss]:
     """Entries of *snap* the worktree no longer holds (only at *paths* and below them, when
-    given), less the versions git can give back: the same bytes and, for a file, the same
-    executable bit (a `chmod +x` undone by `reset --hard` is lost; git never holds folders),
+    given), less the versions git can give back: the same bytes and the same git mode (a
+    `chmod +x` undone by `reset --hard` is lost, and a symlink git wrote over with a file of
+    its target's text; git never holds folders),
     and less a staged rename the operation undid (_moved_back).
 
     With *kinds* (the snapshot taken just before the command, when *snap* is another: a
@@ -332,20 +333,21 @@ def _given(
 ) -> dict[bytes, tuple[str, int]]:
     """path -> (git blob id, git mode) of the *items* whose version the index or one of
     *revs* holds at that path: the same bytes (raw, or as git converts them both ways:
-    converted) and, for a file, the same executable bit. A copy *unread* says is damaged is
-    none of them. *filtered* gets the paths git has only as its filter or eol leaves them.
-    *taken*: when the snapshot *items* are of was taken (_written_otherwise)."""
+    converted) and the same git mode (a file's executable bit; a symlink is no file). A
+    copy *unread* says is damaged is none of them. *filtered* gets the paths git has only as
+    its filter or eol leaves them. *taken*: when the snapshot *items* are of was taken
+    (_written_otherwise)."""
     known = gitrepo.blob_ids(repo, revs, [p for p, e, _ in items if e.kind != DIR])
     entries = {p: e for p, e, _ in items}
     ids = gives_back(store, repo, entries.items(), known, taken, filtered, unread)
-    # git has the bytes: with this mode?
+    # git has the bytes: with this mode? (a symlink's too: its target's text as a file's
+    # bytes, which git writes as a file, does not give the link back: review RS45)
     given = {p: (oid, _git_mode(entries[p])) for p, oid in ids.items()}
-    files = {p: v for p, v in given.items() if v[1] != gitrepo.MODE_SYMLINK}
-    if files:
+    if given:
         from git_snapshot import gitextra
 
-        held = gitextra.holds_with_mode(repo, revs, files)
-        given = {p: v for p, v in given.items() if p in held or p not in files}
+        held = gitextra.holds_with_mode(repo, revs, given)
+        given = {p: v for p, v in given.items() if p in held}
     return given
 
 
@@ -1851,7 +1853,7 @@ class Report:
             "restore": [os.fsdecode(p) for p in self.covering()],
             **(
                 {
-                    "gone": [
+                    "also_gone": [
                         {
                             "path": os.fsdecode(x.path),
                             "kind": x.kind,
@@ -2187,7 +2189,7 @@ def is_report(e: Mapping[str, Any]) -> bool:
         and _text(e.get("command"))
         and _paths(e.get("lost"))
         and _paths(e.get("unsaved", []))
-        and _paths(e.get("gone", []))
+        and _paths(e.get("also_gone", []))
         and _texts(e.get("restore") or [])
         and _texts(e.get("maybe_older") or [])
         and all(_text(e[k]) for k in ("to", "removed_worktree", "repo", "source") if e.get(k))
