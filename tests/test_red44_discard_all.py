@@ -80,7 +80,7 @@ def test_losses_records_it_and_undo_puts_it_back(hooked: Path) -> None:
     _discard_all(hooked)
     (entry,) = json.loads(gs(hooked, "losses", "--json").out)
     assert [x["path"] for x in entry["lost"]] == ["a.txt"]
-    assert [x["path"] for x in entry["gone"]] == ["new.txt"]
+    assert [x["path"] for x in entry["also_gone"]] == ["new.txt"]
     shown = gs(hooked, "losses").out
     assert "new.txt" in shown, shown
     dry = gs(hooked, "undo", "--dry-run")
@@ -111,7 +111,7 @@ def test_a_file_gone_in_an_earlier_period_is_not_named_again(hooked: Path) -> No
     assert [r.names for r in ran.reports] == ["a.txt"], ran.err
     assert _also_gone(ran) == [], ran.err
     (entry,) = json.loads(gs(hooked, "losses", "--json").out)[-1:]
-    assert not entry.get("gone"), entry
+    assert not entry.get("also_gone"), entry
 
 
 def test_a_snapshot_since_the_deletion_lacks_it_not_named(hooked: Path) -> None:
@@ -167,7 +167,7 @@ def test_too_many_gone_are_counted_not_asked(hooked: Path) -> None:
     (line,) = _also_gone(ran)
     assert "nm/ (501 files" in line and "git snapshot diff" in line, line
     (entry,) = json.loads(gs(hooked, "losses", "--json").out)[-1:]
-    assert entry["gone_more"] == 501 and not entry.get("gone"), entry
+    assert entry["gone_more"] == 501 and not entry.get("also_gone"), entry
     shown = gs(hooked, "losses").out
     assert f"501 files (see: git snapshot diff {entry['snapshot']})" in shown, shown
     gs(hooked, "undo")

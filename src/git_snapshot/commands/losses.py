@@ -177,7 +177,7 @@ def _named(item: dict[str, Any]) -> list[str]:
     "also gone since" line names (red44 F5b: a `git clean` just before the checkout, no hook
     of its own), which `undo` puts back with the rest."""
     named = [str(p) for p in item.get("restore") or [x["path"] for x in item["lost"]]]
-    return named + [str(x["path"]) for x in item.get("gone") or ()]
+    return named + [str(x["path"]) for x in item.get("also_gone") or ()]
 
 
 def _id(item: dict[str, Any]) -> str:
@@ -251,7 +251,7 @@ def _what(item: dict[str, Any], here: bytes = b"", top: str | None = None) -> st
     unsaved = [typed(x["path"]) for x in item.get("unsaved", [])]
     if unsaved:
         names += ("; " if names else "") + "not saved: " + ", ".join(losses.fold(unsaved))
-    gone = [typed(x["path"]) for x in item.get("gone") or ()]
+    gone = [typed(x["path"]) for x in item.get("also_gone") or ()]
     if gone:  # (in its snapshot too; undo puts them back with the rest)
         names += "; also gone since, not by it: " + ", ".join(losses.fold(gone))
     more = item.get("gone_more")
@@ -313,7 +313,7 @@ def cmd_undo(*, cwd: str, dry_run: bool = False, this_store: bool = False) -> in
         log = losses.log_lines(store, repo, moved=True)
         every = losses.reports(log)
         # (a report naming only unsaved files, with files gone since in its snapshot: those)
-        items = [i for i in every if i.get("lost") or i.get("gone")]
+        items = [i for i in every if i.get("lost") or i.get("also_gone")]
         if not this_store:
             _newer_elsewhere(store, repo, every[-1] if every else None)
         held = _held(store, repo)
@@ -326,7 +326,7 @@ def cmd_undo(*, cwd: str, dry_run: bool = False, this_store: bool = False) -> in
     if (
         every
         and not every[-1].get("lost")
-        and not every[-1].get("gone")
+        and not every[-1].get("also_gone")
         and every[-1].get("unsaved")
     ):
         # the latest report names only what no snapshot holds: undoing an older one instead
