@@ -26,6 +26,8 @@ from git_snapshot.store import Store
 from git_snapshot.store import packs
 from git_snapshot.store.verify import verify
 
+OFF = "zstandard's cffi module is not in use (not installed, or GIT_SNAPSHOT_PURE_PYTHON=1)"
+
 
 def _dictionary(seed: int) -> zstandard.ZstdCompressionDict:
     rnd = random.Random(seed)
@@ -48,7 +50,7 @@ def test_a_group_frame_is_made_after_the_dictionary_and_read_with_it() -> None:
     by python-zstandard's dictionary, whose bytes lie elsewhere (zstd's slower extDict search,
     41 % of a first snapshot's CPU on M)."""
     if packs._cffi() is None:
-        pytest.skip("zstandard's cffi module is not installed")
+        pytest.skip(OFF)
     zdict = _dictionary(1)
     dec = zstandard.ZstdDecompressor(
         dict_data=zstandard.ZstdCompressionDict(
@@ -98,7 +100,7 @@ def test_snapshots_with_either_frames_come_back_exact(
     the path of an install without cffi), its contents come back byte for byte and verify
     reads every object; a second snapshot made the other way reads in the same store."""
     if prefixed and packs._cffi() is None:
-        pytest.skip("zstandard's cffi module is not installed")
+        pytest.skip(OFF)
     made = []
     real = packs._prefixed_frame
 
@@ -142,7 +144,7 @@ def test_threads_asking_while_the_module_loads_all_get_it(monkeypatch: pytest.Mo
     next)."""
     real = packs._load_cffi()
     if real is None:
-        pytest.skip("zstandard's cffi module is not installed")
+        pytest.skip(OFF)
     loading = threading.Event()
 
     def slow() -> tuple[Any, Any] | None:
