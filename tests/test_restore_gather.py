@@ -1,9 +1,10 @@
-"""_ctree.gather, the C twin of restorer._gather_py (a restore's folder made here split into
-its files for a writer's job, each located, and its folders: _fill's per-file loop): the same
-answer for any folder (a .git, symlinks, big and set-id files, contents the locations lack or
-hold at another size, a locations object with only ``get``), nothing kept; and a whole
-restore through it names a file whose content the index lacks, and a set-id one, as the
-one-entry way does."""
+"""A restore's per-file hand-out in C (_ctree), each against its Python twin: gather (a
+folder made here split into its files for a writer's job, each located, and its folders:
+restorer._gather_py) for any folder (a .git, symlinks, big and set-id files, contents the
+locations lack or hold at another size, locations with only ``get``); in_storage_order
+(sorted by location); share_out (restore_write._share_out_py: parts, loads, group owners);
+nothing kept. And a whole restore through them names a file whose content the index
+lacks, and a set-id one, as the one-entry way does."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from storehelpers import restore
 from storehelpers import take
 
 from git_snapshot.store import Store
+from git_snapshot.store import restore_write
 from git_snapshot.store import restorer
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
@@ -38,7 +40,7 @@ from git_snapshot.store.objects import Entry
 WHOLE = 4 << 20
 # (a build from before them: test_native_build names it stale)
 needs_c = pytest.mark.skipif(
-    _ctree is None or not hasattr(_ctree, "in_storage_order"), reason="not in this build"
+    _ctree is None or not hasattr(_ctree, "share_out"), reason="not in this build"
 )
 _KEYS = [bytes([i]) * 32 for i in range(6)]
 
@@ -182,3 +184,48 @@ def test_in_storage_order_c_keeps_nothing() -> None:
     assert _ctree.in_storage_order([("not a location",)]) is None
     with pytest.raises(TypeError):
         _ctree.in_storage_order(())  # type: ignore[arg-type]
+
+
+_share_loc = st.one_of(
+    st.just(restore_write._NOWHERE),
+    st.tuples(
+        st.sampled_from(["p", "q"]),
+        st.integers(0, 4),
+        st.integers(1, 9),
+        st.integers(0, 9000),
+        st.integers(-1, 3),
+    ),
+)
+
+
+@needs_c
+@settings(max_examples=400)
+@given(
+    locs=st.lists(_share_loc, max_size=40),
+    load=st.lists(st.integers(0, 50_000), min_size=1, max_size=4),
+    owned=st.dictionaries(
+        st.tuples(st.sampled_from(["p", "q"]), st.integers(0, 4)), st.integers(0, 3)
+    ),
+)
+def test_share_out_c_splits_as_the_twin(
+    locs: list[Any], load: list[int], owned: dict[tuple[str, int], int]
+) -> None:
+    """_ctree.share_out: the same parts, loads and group owners as restore_write's Python
+    loop, for jobs in storage order and not (a group's members apart), any writers."""
+    owned = {key: k % len(load) for key, k in owned.items()}
+    items = [(loc, i, object(), b"") for i, loc in enumerate(locs)]
+    want_load, want_owner = list(load), dict(owned)
+    want = restore_write._share_out_py(items, want_load, want_owner)  # type: ignore[arg-type]
+    got_load, got_owner = list(load), dict(owned)
+    got = _ctree.share_out(
+        items, got_load, got_owner, restore_write._NOWHERE, restore_write.FILE_COST
+    )
+    assert [[x[1] for x in part] for part in got] == [[x[1] for x in part] for part in want]
+    assert (got_load, got_owner) == (want_load, want_owner)
+
+
+@needs_c
+def test_share_out_c_keeps_nothing() -> None:
+    items = [(("p", 3, 1, 100, 0), 0, object(), b""), (("p", 1, 1, 7, -1), 1, object(), b"")]
+    calls: list[tuple[Any, ...]] = [(items, [0, 0], {}, restore_write._NOWHERE, 10)]
+    keeps_nothing(_ctree.share_out, calls, [*items, restore_write._NOWHERE])

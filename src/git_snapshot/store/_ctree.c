@@ -1312,6 +1312,138 @@ other:
     Py_RETURN_NONE;
 }
 
+PyDoc_STRVAR(share_out_doc,
+"share_out(ready, load, owner, nowhere, file_cost) -> list\n\n"
+"restore_write._share_out_py in C (its specification): a job's items (location first)\n"
+"split between the writers: a group's members (place >= 0) to the writer owner names for\n"
+"(pack, offset), else a new group, a single frame and a symlink (nowhere, or None) to the\n"
+"first least loaded; load (a list of ints: one per writer) and owner updated.");
+
+static PyObject *
+share_out(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5 || !PyList_Check(args[0]) || !PyList_Check(args[1]) ||
+        !PyDict_Check(args[2]) || PyList_GET_SIZE(args[1]) < 1) {
+        PyErr_SetString(PyExc_TypeError,
+                        "share_out(ready: list, load: list, owner: dict, nowhere, file_cost)");
+        return NULL;
+    }
+    PyObject *ready = args[0], *loadl = args[1], *owner = args[2], *nowhere = args[3];
+    long long cost = PyLong_AsLongLong(args[4]);
+    if (cost == -1 && PyErr_Occurred())
+        return NULL;
+    Py_ssize_t w = PyList_GET_SIZE(loadl);
+    long long *load = PyMem_Malloc(w * sizeof(long long));
+    PyObject *parts = PyList_New(w);
+    PyObject *pack = NULL, *at = NULL; /* the group of the last member (borrowed) */
+    Py_ssize_t k = 0;
+    if (load == NULL || parts == NULL)
+        goto fail;
+    for (Py_ssize_t j = 0; j < w; j++) {
+        load[j] = PyLong_AsLongLong(PyList_GET_ITEM(loadl, j));
+        if (load[j] == -1 && PyErr_Occurred())
+            goto fail;
+        PyObject *part = PyList_New(0);
+        if (part == NULL)
+            goto fail;
+        PyList_SET_ITEM(parts, j, part);
+    }
+    Py_ssize_t n = PyList_GET_SIZE(ready);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(ready, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) < 1) {
+            PyErr_SetString(PyExc_TypeError, "share_out: an item is no tuple");
+            goto fail;
+        }
+        PyObject *loc = PyTuple_GET_ITEM(item, 0);
+        if (loc == nowhere || loc == Py_None) {
+            k = 0;
+            for (Py_ssize_t j = 1; j < w; j++)
+                if (load[j] < load[k])
+                    k = j;
+            load[k] += cost;
+        } else {
+            if (!PyTuple_Check(loc) || PyTuple_GET_SIZE(loc) < 5) {
+                PyErr_SetString(PyExc_TypeError, "share_out: a location is no 5-tuple");
+                goto fail;
+            }
+            long long inner = PyLong_AsLongLong(PyTuple_GET_ITEM(loc, 4));
+            if (inner == -1 && PyErr_Occurred())
+                goto fail;
+            if (inner < 0) {
+                k = 0;
+                for (Py_ssize_t j = 1; j < w; j++)
+                    if (load[j] < load[k])
+                        k = j;
+            } else {
+                int same = 0;
+                if (pack != NULL) {
+                    same = PyObject_RichCompareBool(PyTuple_GET_ITEM(loc, 1), at, Py_EQ);
+                    if (same > 0)
+                        same = PyObject_RichCompareBool(PyTuple_GET_ITEM(loc, 0), pack, Py_EQ);
+                    if (same < 0)
+                        goto fail;
+                }
+                if (!same) {
+                    pack = PyTuple_GET_ITEM(loc, 0);
+                    at = PyTuple_GET_ITEM(loc, 1);
+                    PyObject *key = PyTuple_Pack(2, pack, at);
+                    if (key == NULL)
+                        goto fail;
+                    PyObject *got = PyDict_GetItemWithError(owner, key); /* borrowed */
+                    if (got == NULL && PyErr_Occurred()) {
+                        Py_DECREF(key);
+                        goto fail;
+                    }
+                    if (got == NULL) {
+                        k = 0;
+                        for (Py_ssize_t j = 1; j < w; j++)
+                            if (load[j] < load[k])
+                                k = j;
+                        PyObject *kk = PyLong_FromSsize_t(k);
+                        int bad = kk == NULL || PyDict_SetItem(owner, key, kk) < 0;
+                        Py_XDECREF(kk);
+                        Py_DECREF(key);
+                        if (bad)
+                            goto fail;
+                    } else {
+                        Py_DECREF(key);
+                        Py_ssize_t g = PyLong_AsSsize_t(got);
+                        if (g == -1 && PyErr_Occurred())
+                            goto fail;
+                        if (g < 0)
+                            g += w;
+                        if (g < 0 || g >= w) {
+                            PyErr_SetString(PyExc_IndexError, "list index out of range");
+                            goto fail;
+                        }
+                        k = g;
+                    }
+                }
+            }
+            long long size = PyLong_AsLongLong(PyTuple_GET_ITEM(loc, 3));
+            if (size == -1 && PyErr_Occurred())
+                goto fail;
+            load[k] += size + cost;
+        }
+        if (PyList_Append(PyList_GET_ITEM(parts, k), item) < 0)
+            goto fail;
+    }
+    for (Py_ssize_t j = 0; j < w; j++) {
+        PyObject *v = PyLong_FromLongLong(load[j]);
+        if (v == NULL)
+            goto fail;
+        if (PyList_SetItem(loadl, j, v) < 0)
+            goto fail;
+    }
+    PyMem_Free(load);
+    return parts;
+fail:
+    PyMem_Free(load);
+    Py_XDECREF(parts);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL, build_doc},
     {"fill", (PyCFunction)(void (*)(void))fill, METH_FASTCALL, fill_doc},
@@ -1320,6 +1452,7 @@ static PyMethodDef methods[] = {
     {"gather", (PyCFunction)(void (*)(void))gather, METH_FASTCALL, gather_doc},
     {"in_storage_order", (PyCFunction)(void (*)(void))in_storage_order, METH_FASTCALL,
      in_storage_order_doc},
+    {"share_out", (PyCFunction)(void (*)(void))share_out, METH_FASTCALL, share_out_doc},
 #ifdef __linux__
     {"lstats", (PyCFunction)(void (*)(void))lstats, METH_FASTCALL, lstats_doc},
 #endif

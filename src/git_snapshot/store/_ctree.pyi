@@ -16,6 +16,9 @@ def gather(
     entries: list[Entry], folder: object, rel: bytes, locs: object, whole: int, /
 ) -> tuple[list[tuple[object, ...]], list[Entry], int, bool] | None: ...
 def in_storage_order(items: list[Any], /) -> list[Any] | None: ...
+def share_out(
+    ready: list[Any], load: list[int], owner: dict[Any, int], nowhere: object, file_cost: int, /
+) -> list[list[Any]]: ...
 
 SOURCE_SHA256: str
 INTERFACE: int

@@ -671,6 +671,23 @@ def share_out(
     directory of *dirs* counts one more job for each part beyond the first (each part's
     answer is taken on its own). An empty job (all its files found damaged) still goes out
     to writer 0: its answer finishes *dirs*."""
+    parts: list[list[_Item]] | None = None
+    if _c_share_out is not None:
+        parts = _c_share_out(ready, load, owner, _NOWHERE, FILE_COST)
+    if parts is None:
+        parts = _share_out_py(ready, load, owner)
+    given = [(k, part) for k, part in enumerate(parts) if part] or [(0, [])]
+    for _ in given[1:]:
+        for d in dirs:
+            d.jobs += 1
+    return given
+
+
+def _share_out_py(
+    ready: list[_Item], load: list[int], owner: dict[tuple[str, int], int]
+) -> list[list[_Item]]:
+    """share_out's split, one part per writer (*load* and *owner* updated): the
+    specification of _ctree.share_out, which share_out takes where it is built."""
     parts: list[list[_Item]] = [[] for _ in load]
     adds = [part.append for part in parts]
     group_pack, group_at = "", -1  # the group of the last member
@@ -693,11 +710,21 @@ def share_out(
                 k = got
             load[k] += loc[3] + FILE_COST
         adds[k](item)
-    given = [(k, part) for k, part in enumerate(parts) if part] or [(0, [])]
-    for _ in given[1:]:
-        for d in dirs:
-            d.jobs += 1
-    return given
+    return parts
+
+
+def _native_share_out() -> Callable[..., list[list[_Item]]] | None:
+    """_ctree.share_out where the C module is used (ctree.NATIVE) and has it."""
+    from git_snapshot.store import ctree
+
+    if not ctree.NATIVE:
+        return None
+    from git_snapshot.store import _ctree
+
+    return getattr(_ctree, "share_out", None)
+
+
+_c_share_out = _native_share_out()
 
 
 def _work(ready: list[_Item], number: dict[int, int] | None) -> list[_Work]:
