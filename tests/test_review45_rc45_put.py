@@ -28,7 +28,10 @@ from storehelpers import D
 from storehelpers import F
 from storehelpers import L
 from storehelpers import build
+from storehelpers import diff
+from storehelpers import restore
 from storehelpers import scan
+from storehelpers import snapshot_contents
 from storehelpers import take
 
 from git_snapshot.store import Store
@@ -120,8 +123,11 @@ from git_snapshot.store.restorer import Restorer
 assert restore_write._native_put is not None, "no C loop"
 if sys.argv[3] == "py":
     restore_write._native_put = None
+threads = int(sys.argv[4]) if len(sys.argv) > 4 else 0
 with Store(sys.argv[1]) as s:
-    Restorer(s, threads=0).restore(s.get("s", "latest"), sys.argv[2], None)
+    Restorer(s, threads=threads, processes=threads > 0).restore(
+        s.get("s", "latest"), sys.argv[2], None
+    )
 """
 
 
@@ -136,6 +142,17 @@ def _sparse(size: int) -> bytes:
     b = bytearray(size)
     b[0], b[-1] = 1, 2
     return bytes(b)
+
+
+def _tree(folders: int) -> D:
+    tree: dict[bytes, F | L | D] = {
+        **{b"f%02d" % i: F(os.urandom(300 + 41 * i), 0o640 + i % 2, T0 + i) for i in range(20)},
+        b"sticky": F(b"s", 0o1644, T0),
+        b"sparse": F(_sparse(70_000), 0o1600, T0 + 1),
+        b"big": F(os.urandom(150_000), 0o600, T0 + 2),
+        b"link": L(b"f01", T0 + 3),
+    }
+    return D({b"d%02d" % j: D(tree, 0o755, T0 + j) for j in range(folders)})
 
 
 @needs_c
@@ -155,16 +172,8 @@ def test_a_failing_system_call_gives_the_same_restore_in_both_loops(
     store: Store, store_dir: Path, tmp_path: Path, fault: str
 ) -> None:
     call, error, nth = fault.split(":")
-    src = tmp_path / "src"
-    tree: dict[bytes, F | L | D] = {
-        **{b"f%02d" % i: F(os.urandom(300 + 41 * i), 0o640 + i % 2, T0 + i) for i in range(20)},
-        b"sticky": F(b"s", 0o1644, T0),
-        b"sparse": F(_sparse(70_000), 0o1600, T0 + 1),
-        b"big": F(os.urandom(150_000), 0o600, T0 + 2),
-        b"link": L(b"f01", T0 + 3),
-    }
-    build(src, D({b"a": D(tree, 0o755, T0), b"b": D(tree, 0o750, T0)}))
-    take(store, "s", src)
+    build(tmp_path / "src", _tree(2))
+    take(store, "s", tmp_path / "src")
     seen = {}
     for loop in ("c", "py"):
         out = tmp_path / loop
@@ -178,3 +187,48 @@ def test_a_failing_system_call_gives_the_same_restore_in_both_loops(
         assert not any(b".gsnap-tmp-" in p for p in got)  # (a folder left: the time it stopped)
         seen[loop] = (ran.returncode, [ln.replace(str(out), "OUT") for ln in last], got)
     assert seen["c"] == seen["py"]
+
+
+@needs_c
+@pytest.mark.skipif(not _can_trace(), reason="no strace here, or it may not trace")
+@pytest.mark.parametrize(
+    ("call", "nth", "threads"),
+    [
+        ("pwrite64", 40, 0),  # a file half written (or before its first byte)
+        ("ftruncate", 4, 0),  # a sparse file written, its size not yet
+        ("fchmod", 3, 0),  # written, its mode not yet
+        ("utimensat", 40, 0),  # written, its mtime not yet
+        ("linkat", 40, 0),  # whole, not yet named
+        ("symlinkat", 4, 0),
+        ("pwrite64", 30, 2),  # in a writer process
+        ("linkat", 30, 2),
+    ],
+)
+def test_a_restore_killed_at_each_call_of_the_c_loop_leaves_nothing_cut_short(
+    store: Store, store_dir: Path, tmp_path: Path, call: str, nth: int, threads: int
+) -> None:
+    """What tests/test_restore_killed_new.py checks of the Python loop (it kills through
+    _pwrite_all, which the C loop never calls: since cw45 it turns the C loop off), here of
+    the C loop: SIGKILLed at the n-th call of each system call it makes (strace), the restore
+    leaves every file present whole, with its mode and mtime, no temp name, and the same
+    restore again finishes it."""
+    build(tmp_path / "src", _tree(8))
+    snap = take(store, "s", tmp_path / "src")
+    want = snapshot_contents(store, snap)
+    out = tmp_path / "out"
+    argv = ["strace", "-f", "-qq", "-o", "/dev/null", "-e", f"trace={call}", "-e"]
+    argv += [f"inject={call}:signal=KILL:when={nth}"]
+    argv += [sys.executable, "-c", CHILD, str(store_dir), str(out), "c", str(threads)]
+    ran = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=300)
+    assert "no C loop" not in ran.stderr
+    if threads:  # a writer process killed: the restore stops
+        assert "a writer process ended before its work was done" in ran.stderr, ran.stderr
+    else:
+        assert ran.returncode in (-9, 128 + 9), (ran.returncode, ran.stderr)
+    got = scan(out)
+    assert not any(b".gsnap-tmp-" in p for p in got)
+    made = {p: s for p, s in got.items() if s.kind != "dir"}
+    assert 0 < len(made) < 8 * 24, "killed before or after it wrote"
+    assert {p: (s, want[p]) for p, s in made.items() if s != want[p]} == {}
+    restore(store, snap, out)
+    assert diff(want, scan(out)) == []
