@@ -62,9 +62,10 @@ CREATE TABLE IF NOT EXISTS state (
     base_stamp TEXT NOT NULL,      -- what labels and excludes depend on, as the base saw it
     base_labels TEXT NOT NULL      -- digest of git's tracked and ignored sets at the base
 );
--- name NULL: the folder dir is marked; else its entry dir/name
+-- name NULL: the folder dir is marked; else its entry dir/name; at (schema 9): when the
+-- daemon wrote it (wall seconds; NULL: by older code), the change was made before that
 CREATE TABLE IF NOT EXISTS marks (seq INTEGER PRIMARY KEY AUTOINCREMENT, dir BLOB NOT NULL,
-    name BLOB);
+    name BLOB, at REAL);
 CREATE TABLE IF NOT EXISTS syncs (token TEXT PRIMARY KEY, at REAL NOT NULL);
 -- big trees the daemon covers by a root watch and slow scans: a file rewritten in place in
 -- them has no event, so no folder in them is ever taken as clean (tagged: CACHEDIR.TAG)
@@ -130,10 +131,10 @@ def journal_path(store_path: str, worktree: str) -> str:
 
 
 # PRAGMA user_version once the schema is in place (2: marks.name, 3: prep, 4: wanted, 5: blind,
-# 6: linked, 7: mounts, 8: top;
+# 6: linked, 7: mounts, 8: top, 9: marks.at;
 # code of schema 2 reads a file of 3 and leaves its prep alone: it only ever matches the base it
 # was built on; code of schema 3 never writes wanted, and its hooks do not wait for it)
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 # journal path and thread -> its connection, kept for the life of the process: a hook opens
 # the journal once (plan, sync, begin and finish share it), the daemon once per worktree
 _OPEN: dict[tuple[str, int], sqlite3.Connection] = {}
@@ -172,9 +173,11 @@ def _open(store_path: str, worktree: str, path: str, create: bool) -> sqlite3.Co
             return con
         con.execute("PRAGMA journal_mode=WAL")  # kept in the file
         con.executescript(_SCHEMA)
-        if not any(r[1] == "name" for r in con.execute("PRAGMA table_info(marks)")):
-            with contextlib.suppress(sqlite3.OperationalError):  # another process added it
-                con.execute("ALTER TABLE marks ADD COLUMN name BLOB")
+        columns = {r[1] for r in con.execute("PRAGMA table_info(marks)")}
+        for column, kind in (("name", "BLOB"), ("at", "REAL")):
+            if column not in columns:
+                with contextlib.suppress(sqlite3.OperationalError):  # another process added it
+                    con.execute(f"ALTER TABLE marks ADD COLUMN {column} {kind}")
         if con.execute("SELECT 1 FROM state").fetchone() is None:
             con.execute(
                 "INSERT OR IGNORE INTO state VALUES (1, ?, 0, 0, 'new', -1, 0, x'', '', '')",
@@ -254,7 +257,10 @@ def set_linked(store_path: str, worktree: str, linked: Iterable[str]) -> None:
     bases = worktree_bases(worktree)
     with _db(store_path, worktree) as con, _tx(con):
         gone = linked_dirs(con) - _put_linked(con, bases, linked)
-        con.executemany("INSERT INTO marks (dir, name) VALUES (?, NULL)", [(d,) for d in gone])
+        at = time.time()
+        con.executemany(
+            "INSERT INTO marks (dir, name, at) VALUES (?, NULL, ?)", [(d, at) for d in gone]
+        )
 
 
 def _put_linked(
@@ -306,7 +312,10 @@ def mark(store_path: str, worktree: str, dirs: Iterable[str], entries: Iterable[
     if not rows:
         return
     with _db(store_path, worktree) as con, _tx(con):
-        con.executemany("INSERT INTO marks (dir, name) VALUES (?, ?)", rows)
+        at = time.time()  # (after the change: a hook asks whether git had begun by then)
+        con.executemany(
+            "INSERT INTO marks (dir, name, at) VALUES (?, ?, ?)", [(*r, at) for r in rows]
+        )
 
 
 def mark_all(store_path: str, worktree: str, reason: str) -> None:

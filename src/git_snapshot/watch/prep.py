@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
     from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:
+    from collections.abc import Collection
+    from collections.abc import Iterator
     from typing import Any
 
     from git_snapshot.watch.dirtyset import Plan
@@ -223,7 +225,8 @@ def logged(store_path: str, worktree: str) -> list[tuple[bytes, Prep]]:
     """The logged prepared trees built on the dirty set's base (the snapshot whose root is
     the first of each pair: every version they hold was on disk after it was taken), newest
     first, each with its ``began`` and ``done``, of them those with a mark after the base's
-    and a path whose entry differs from the base's;
+    and a path whose entry differs from the base's; of the dirty set's epoch only (its marks
+    after the tree's are there: :func:`changed_since` asks them);
     [] without any (no watcher, no log, nothing changed since the base: the usual hook, which
     pays this one query)."""
     try:
@@ -231,7 +234,7 @@ def logged(store_path: str, worktree: str) -> list[tuple[bytes, Prep]]:
             rows = con.execute(
                 "SELECT l.seq, l.root, l.stamp, l.labels, l.generation, l.files, l.bytes,"
                 " l.extra, l.began, l.done, l.base_root FROM prep_log l, state s"
-                " WHERE l.base_root = s.base_root AND (l.epoch != s.epoch OR l.seq > s.base_seq)"
+                " WHERE l.base_root = s.base_root AND l.epoch = s.epoch AND l.seq > s.base_seq"
                 " ORDER BY l.n DESC"
             ).fetchall()
         out = []
@@ -243,6 +246,58 @@ def logged(store_path: str, worktree: str) -> list[tuple[bytes, Prep]]:
         return out
     except (FileNotFoundError, sqlite3.Error, ValueError, TypeError, EOFError):
         return []
+
+
+def changed_since(
+    store_path: str, worktree: str, p: Prep, began: float, paths: Collection[bytes] | None
+) -> bool:
+    """Whether the worktree may have changed after the logged tree *p* read it and before
+    *began* (when the git command began): then *p* is not the worktree git found (review
+    RW45: f deleted, or set back to the last snapshot's bytes, between the tree and `git
+    switch B`, and f was named from it as destroyed). Any mark after p's seq that the
+    daemon wrote before *began* says so (git wrote nothing before it began; whichever path
+    it names: a loss check compares more paths than git's, _rewritten), and so does one of
+    unknown time (older code wrote it), a daemon no longer running, a file system events
+    miss, and one of *paths* (what git wrote and what *p* changed; None: any) in a scanned
+    big tree or in a folder of a file with other names (a change there raises no event at
+    once). A mark written after *began* is taken as git's: a change made a moment before git
+    began that the daemon marked only after (`rm f && git switch B` in one line: the
+    daemon's own latency, and /proc's start time truncated to a clock tick) is not seen."""
+    try:
+        with _db(store_path, worktree, create=False) as con, _tx(con, "BEGIN"):
+            (pid,) = con.execute("SELECT pid FROM state").fetchone()
+            if pid == 0 or not _alive(int(pid)) or con.execute("SELECT 1 FROM blind").fetchone():
+                return True
+            if con.execute(
+                "SELECT 1 FROM marks WHERE seq > ? AND (at IS NULL OR at < ?) LIMIT 1",
+                (p.seq, began),
+            ).fetchone():
+                return True
+            quiet = {bytes(d) for (d,) in con.execute("SELECT dir FROM scanned")}
+            linked = linked_dirs(con)
+    except (FileNotFoundError, sqlite3.Error, TypeError):
+        return True
+    if paths is None:
+        return bool(quiet or linked)
+
+    def folders(path: bytes) -> Iterator[bytes]:  # b"" and every folder above *path*
+        yield b""
+        yield from (path[:i] for i in range(len(path)) if path[i : i + 1] == b"/")
+
+    for path in paths:  # (a scanned tree's root or a linked folder at or above it)
+        if path in quiet or any(f in quiet or f in linked for f in folders(path)):
+            return True
+    return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (EPERM: another user's process has the pid: not ours)
+        return False
+    return True
 
 
 def commit_logged(

@@ -1,0 +1,182 @@
+"""A prepared tree is not the worktree before git when the user changed a path after it
+(review RW45 of wq45, 262a25f).
+
+post-checkout commits the watcher's newest prepared tree done before the git command began
+as the snapshot before, and names from it what the checkout wrote over. The worker prepares
+snapshot.watchPrepare after changes settle; a path the user deleted, or changed back, after
+the tree was recorded and before the next one was, is in it as it was before: named
+"destroyed" from it. f.txt made after the last snapshot and deleted again before `git
+switch b` (b tracks it) was named, though git wrote over nothing (the code before 262a25f
+named nothing: the last snapshot lacks it); an ignored x.log rewritten and then set back to
+the last snapshot's bytes was named with the bytes the user had replaced (the code before
+named the last snapshot's, which git did destroy). The daemon now records when it wrote each
+mark (dirtyset.mark): a mark after the tree's, written before git began, of a path the
+checkout wrote means the user changed it since: the tree is not kept, and the snapshot
+before is named from, as before 262a25f.
+
+Deterministic: snapshot.watchPrepare is 1.5 s, so the worker prepares no newer tree between
+the user's change and git (the test runs git as soon as the daemon has marked the change and
+two clock ticks passed, so that the mark reads as before git's start, whose /proc time is
+truncated to a tick); the daemon's own snapshot never comes (watchQuiet an hour)."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from clihelpers import gs
+from conftest import init_repo
+from hookhelpers import put_venv_on_path
+from hookhelpers import restore
+from hookhelpers import triggers
+from test_red44_switch_window import MINE
+from test_red44_switch_window import OLD
+from test_red44_switch_window import THEIRS
+from test_red44_switch_window import _prepared_with
+from test_watch_daemon import Watcher
+from test_watch_daemon import add
+from test_watch_daemon import config
+from test_watch_daemon import wait_for
+from test_watch_daemon import watcher  # noqa: F401  (the fixture)
+
+from git_snapshot.watch import dirtyset
+
+pytestmark = [
+    pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"),
+    pytest.mark.slow,
+]
+
+NEVER = 3600
+
+
+@pytest.fixture
+def w(watcher: Watcher, monkeypatch: pytest.MonkeyPatch) -> Watcher:  # noqa: F811
+    put_venv_on_path(monkeypatch)
+    return watcher
+
+
+def _repo(tmp_path: Path, store_dir: Path, w: Watcher) -> Path:
+    """main, *.log ignored, x.log holding OLD; b tracking x.log and f.txt (THEIRS); a
+    snapshot of main holding OLD; the daemon watching, preparing 1.5 s after changes."""
+    config(watchQuiet=NEVER, watchMaxDelay=NEVER, watchPrepare=1.5)
+    r = Path(os.path.realpath(init_repo(tmp_path / "wt")))
+    (r / ".gitignore").write_text("*.log\n")
+    (r / "a.txt").write_text("a\n")
+    git(r, "add", ".")
+    git(r, "commit", "-q", "-m", "init")
+    git(r, "switch", "-q", "-c", "b")
+    (r / "x.log").write_bytes(THEIRS)
+    (r / "f.txt").write_bytes(THEIRS)
+    git(r, "add", "-f", "x.log", "f.txt")
+    git(r, "commit", "-q", "-m", "b tracks x.log and f.txt")
+    git(r, "switch", "-q", "main")
+    (r / "x.log").write_bytes(OLD)
+    ran = gs(r, "install", GIT_SNAPSHOT_WATCH="0")
+    assert "reference-transaction: installed" in ran.out + ran.err, ran
+    gs(r, "create", "-m", "x.log holds OLD")
+    add(store_dir, r)
+    w.start()
+    w.watching(r)
+    return r
+
+
+def _marked_after(store_dir: Path, repo: Path, seq: int, rel: str) -> None:
+    """Wait until the daemon has marked *rel* after *seq*, then two clock ticks."""
+    parent, _, name = rel.encode().rpartition(b"/")
+
+    def got() -> bool:
+        con = sqlite3.connect(dirtyset.journal_path(str(store_dir), str(repo)))
+        try:
+            row = con.execute(
+                "SELECT 1 FROM marks WHERE seq > ? AND dir = ? AND name = ?", (seq, parent, name)
+            ).fetchone()
+        finally:
+            con.close()
+        return row is not None
+
+    wait_for(got, what=f"a mark of {rel}")
+    time.sleep(2 / os.sysconf("SC_CLK_TCK"))
+
+
+def test_a_new_file_the_user_deleted_before_switch_is_not_named(
+    tmp_path: Path, store_dir: Path, w: Watcher
+) -> None:
+    """x.log rewritten (MINE) and f.txt made, both prepared; f.txt deleted; `git switch b`
+    destroyed x.log's MINE, and nothing at f.txt. Before: 'git switch destroyed 1 ignored
+    file, 1 untracked file: x.log, f.txt', from the prepared tree."""
+    repo = _repo(tmp_path, store_dir, w)
+    (repo / "x.log").write_bytes(MINE)
+    (repo / "f.txt").write_bytes(MINE)
+    _prepared_with(store_dir, repo, "x.log", MINE)
+    p = _prepared_with(store_dir, repo, "f.txt", MINE)
+    (repo / "f.txt").unlink()
+    _marked_after(store_dir, repo, p.seq, "f.txt")
+    ran = git(repo, "switch", "b")
+    assert (repo / "f.txt").read_bytes() == THEIRS
+    (rep,) = ran.reports
+    assert rep.names == "x.log", ran.err  # (from the snapshot before: OLD, hedged)
+
+
+def test_a_new_file_deleted_in_the_same_line_as_switch_is_not_named(
+    tmp_path: Path, store_dir: Path, w: Watcher
+) -> None:
+    """`rm f.txt && git switch b`: the daemon marks the delete after git began (its latency,
+    and /proc's start time truncated to a tick: measured, a delete 0 and 5 ms before git was
+    taken as git's, 10 ms and more as the user's), so the marks cannot tell; f.txt is not in
+    the last snapshot: the prepared tree is set aside whatever the timing. Before:
+    'git switch destroyed 1 ignored file, 1 untracked file: f.txt, x.log'."""
+    repo = _repo(tmp_path, store_dir, w)
+    (repo / "x.log").write_bytes(MINE)
+    (repo / "f.txt").write_bytes(MINE)
+    _prepared_with(store_dir, repo, "x.log", MINE)
+    _prepared_with(store_dir, repo, "f.txt", MINE)
+    (repo / "f.txt").unlink()
+    ran = git(repo, "switch", "b")
+    assert (repo / "f.txt").read_bytes() == THEIRS
+    (rep,) = ran.reports
+    assert rep.names == "x.log", ran.err
+    assert "prepared" not in triggers(repo)
+
+
+def test_a_file_changed_back_before_switch_is_named_with_what_git_destroyed(
+    tmp_path: Path, store_dir: Path, w: Watcher
+) -> None:
+    """x.log OLD -> MINE (prepared) -> OLD, then `git switch b`: git destroyed OLD. Before:
+    named from the prepared tree, and the pasted command gave MINE, which the user had
+    replaced, and not OLD."""
+    repo = _repo(tmp_path, store_dir, w)
+    (repo / "x.log").write_bytes(MINE)
+    p = _prepared_with(store_dir, repo, "x.log", MINE)
+    (repo / "x.log").write_bytes(OLD)
+    _marked_after(store_dir, repo, p.seq, "x.log")
+    ran = git(repo, "switch", "b")
+    assert (repo / "x.log").read_bytes() == THEIRS
+    (rep,) = ran.reports
+    assert rep.names == "x.log", ran.err
+    git(repo, "switch", "-q", "main")
+    restore(repo, rep)
+    assert (repo / "x.log").read_bytes() == OLD
+
+
+def test_a_change_elsewhere_after_the_tree_is_named_from_the_snapshot_before(
+    tmp_path: Path, store_dir: Path, w: Watcher
+) -> None:
+    """Any change marked after the tree and before git began sets it aside (a loss check
+    compares more paths than git's): x.log is named from the last snapshot, as before
+    262a25f, and no `prepared` snapshot is kept."""
+    repo = _repo(tmp_path, store_dir, w)
+    (repo / "x.log").write_bytes(MINE)
+    p = _prepared_with(store_dir, repo, "x.log", MINE)
+    (repo / "notes.txt").write_text("a note, written after the tree was prepared\n")
+    _marked_after(store_dir, repo, p.seq, "notes.txt")
+    ran = git(repo, "switch", "b")
+    (rep,) = ran.reports
+    assert rep.names == "x.log", ran.err
+    assert "prepared" not in triggers(repo)
+    git(repo, "switch", "-q", "main")
+    restore(repo, rep)
+    assert (repo / "x.log").read_bytes() == OLD
