@@ -535,8 +535,9 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     command began), its version is named. Only a tree built on the last snapshot (every
     version in it was on disk after that one, before git began: the log's ``done``, against
     the tick git's process started in) and recorded before git began, and only when nothing
-    was marked after it before git began (prep.changed_since: a file the user deleted or set
-    back since was named from it); the worker prepares
+    it changed, nor anything git wrote, was marked after it before git began, and it made no
+    file where git wrote (prep.changed_since: a file the user deleted or set back since was
+    named from it); the worker prepares
     none while git's labels differ from the base's (a new ignored file: those stay unnamed).
     A usual hook pays one query of the dirty set's database (no tree logged since the last
     snapshot: the watcher's own snapshot came after the writes)."""
@@ -565,11 +566,20 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     wrote = _changed(repo, call, old, new)
     if not wrote or (p.changed is not None and not _meets(p.changed, wrote)):
         return
-    paths = None if p.changed is None else {*wrote, *p.changed}
-    if prep.changed_since(store.path, repo.toplevel, p, began, paths):
-        return  # the user changed something after the tree: not the worktree git found
-    if _added_where(store, base, p.root, wrote):
+    from git_snapshot.store.diff import diff_trees
+
+    differs = diff_trees(store, base, p.root)
+    added = [c.path for c in differs if c.old is None]
+    if added and _meets(added, wrote):
+        # a file made since the last snapshot, where git wrote: the user may have deleted
+        # it again a moment before git began, faster than the daemon marks it (`rm f &&
+        # git checkout -f B`, B tracking f: git was said to destroy a file it never found,
+        # review RW45); set aside, as before RED44 F6 (README: named by nothing)
         return
+    if prep.changed_since(
+        store.path, repo.toplevel, p, began, {*wrote, *(c.path for c in differs)}
+    ):
+        return  # changed since the tree where it matters: not what git found there
     meta: dict[str, Any] = {
         "head": old,
         "branch": mine[-1].meta.get("branch"),
@@ -584,20 +594,6 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     meta.update(identity.tag_meta(repo))
     message = f"the watcher's prepared tree, before {ctx.command}"
     prep.commit_logged(store, source, repo.toplevel, base, p, meta, message)
-
-
-def _added_where(store: Store, base: bytes, root: bytes, wrote: Collection[bytes]) -> bool:
-    """Whether tree *root* (a prepared one) holds a path its base *base* (the last snapshot)
-    lacks where the checkout wrote (*wrote*). Such a file was made since the last snapshot,
-    and a moment before git began the user may have deleted it again, faster than the
-    daemon marks it (`rm f && git checkout -f B`, B tracking f: prep.changed_since does not
-    see it): named from *root*, git was said to destroy a file it never found (review RW45).
-    The tree is then set aside, as before RED44 F6: a file made since the last snapshot and
-    overwritten by the checkout is named by nothing (README)."""
-    from git_snapshot.store.diff import diff_trees
-
-    added = [c.path for c in diff_trees(store, base, root) if c.old is None]
-    return bool(added) and _meets(added, wrote)
 
 
 def _meets(paths: Collection[bytes], wrote: Collection[bytes]) -> bool:

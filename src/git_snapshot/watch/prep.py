@@ -249,45 +249,51 @@ def logged(store_path: str, worktree: str) -> list[tuple[bytes, Prep]]:
 
 
 def changed_since(
-    store_path: str, worktree: str, p: Prep, began: float, paths: Collection[bytes] | None
+    store_path: str, worktree: str, p: Prep, began: float, paths: Collection[bytes]
 ) -> bool:
-    """Whether the worktree may have changed after the logged tree *p* read it and before
-    *began* (when the git command began): then *p* is not the worktree git found (review
-    RW45: f deleted, or set back to the last snapshot's bytes, between the tree and `git
-    switch B`, and f was named from it as destroyed). Any mark after p's seq that the
-    daemon wrote before *began* says so (git wrote nothing before it began; whichever path
-    it names: a loss check compares more paths than git's, _rewritten), and so does one of
-    unknown time (older code wrote it), a daemon no longer running, a file system events
-    miss, and one of *paths* (what git wrote and what *p* changed; None: any) in a scanned
-    big tree or in a folder of a file with other names (a change there raises no event at
-    once). A mark written after *began* is taken as git's: a change made a moment before git
-    began that the daemon marked only after (`rm f && git switch B` in one line: the
-    daemon's own latency, and /proc's start time truncated to a clock tick) is not seen."""
+    """Whether one of *paths* may have changed after the logged tree *p* read it and before
+    *began* (when the git command began): then *p* does not hold what git found there
+    (review RW45: f deleted, or set back to the last snapshot's bytes, between the tree and
+    `git switch B`, and f was named from it as destroyed). *paths*: what git wrote and where
+    *p* differs from its base (elsewhere *p* holds the base's version: named from it, as
+    from the base). A mark after p's seq that the daemon wrote before *began*, of one of
+    *paths* or a folder above or below one, says so (git wrote nothing before it began), and
+    so does one of unknown time (older code wrote it), a daemon no longer running, a file
+    system events miss, and one of *paths* in a scanned big tree or in a folder of a file
+    with other names (a change there raises no event at once). A mark written after *began*
+    is taken as git's: a change made a moment before git began that the daemon marked only
+    after (`rm f && git switch B` in one line: the daemon's latency, and /proc's start time
+    truncated to a clock tick; measured, 0 and 5 ms before git) is not seen."""
     try:
         with _db(store_path, worktree, create=False) as con, _tx(con, "BEGIN"):
             (pid,) = con.execute("SELECT pid FROM state").fetchone()
             if pid == 0 or not _alive(int(pid)) or con.execute("SELECT 1 FROM blind").fetchone():
                 return True
-            if con.execute(
-                "SELECT 1 FROM marks WHERE seq > ? AND (at IS NULL OR at < ?) LIMIT 1",
+            marks = con.execute(
+                "SELECT dir, name FROM marks WHERE seq > ? AND (at IS NULL OR at < ?)",
                 (p.seq, began),
-            ).fetchone():
-                return True
+            ).fetchall()
             quiet = {bytes(d) for (d,) in con.execute("SELECT dir FROM scanned")}
             linked = linked_dirs(con)
     except (FileNotFoundError, sqlite3.Error, TypeError):
         return True
-    if paths is None:
-        return bool(quiet or linked)
+    given = set(paths)
+    above = {f for path in given for f in _folders(path)}
 
-    def folders(path: bytes) -> Iterator[bytes]:  # b"" and every folder above *path*
-        yield b""
-        yield from (path[:i] for i in range(len(path)) if path[i : i + 1] == b"/")
+    def meets(path: bytes) -> bool:  # one of *paths*, a folder above one, or below one
+        return path in given or path in above or any(f in given for f in _folders(path))
 
-    for path in paths:  # (a scanned tree's root or a linked folder at or above it)
-        if path in quiet or any(f in quiet or f in linked for f in folders(path)):
+    for d, name in marks:  # (a folder's mark: what it holds may have changed)
+        if meets(bytes(d) if name is None else entry_path(d, name)):
             return True
-    return False
+    # (a scanned tree's root or a linked folder at or above one of them)
+    return any(q in given or q in above for q in quiet) or any(f in linked for f in above)
+
+
+def _folders(path: bytes) -> Iterator[bytes]:
+    """b"" and every folder above relative *path*."""
+    yield b""
+    yield from (path[:i] for i in range(len(path)) if path[i : i + 1] == b"/")
 
 
 def _alive(pid: int) -> bool:
