@@ -1147,11 +1147,13 @@ gather(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     PyObject *subs = PyList_New(0);
     Py_ssize_t size = 0;
     int located = 1;
+    /* the entry looked at, held: locs.get is Python code, which may change the list (its
+       length read again at each step, as the twin's for loop does) */
+    PyObject *e = NULL;
     if (items == NULL || subs == NULL)
         goto fail;
-    Py_ssize_t n = PyList_GET_SIZE(list);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *e = PyList_GET_ITEM(list, i);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        e = Py_NewRef(PyList_GET_ITEM(list, i));
         if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) < 6 ||
             !PyBytes_Check(PyTuple_GET_ITEM(e, 0)) || !PyBytes_Check(PyTuple_GET_ITEM(e, 5))) {
             PyErr_SetString(PyExc_TypeError, "gather: an entry is no Entry");
@@ -1166,6 +1168,7 @@ gather(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         if (kind == DIR_KIND) {
             if (PyList_Append(subs, e) < 0)
                 goto fail;
+            Py_CLEAR(e);
             continue;
         }
         if (kind != FILE_KIND)
@@ -1219,15 +1222,18 @@ gather(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         if (bad < 0)
             goto fail;
         size += PyBytes_GET_SIZE(name) + PyBytes_GET_SIZE(ref);
+        Py_CLEAR(e);
     }
     Py_XDECREF(get);
     return Py_BuildValue("(NNnO)", items, subs, size, located ? Py_True : Py_False);
 slow:
+    Py_DECREF(e);
     Py_XDECREF(get);
     Py_DECREF(items);
     Py_DECREF(subs);
     Py_RETURN_NONE;
 fail:
+    Py_XDECREF(e);
     Py_XDECREF(get);
     Py_XDECREF(items);
     Py_XDECREF(subs);
@@ -1317,7 +1323,54 @@ PyDoc_STRVAR(share_out_doc,
 "restore_write._share_out_py in C (its specification): a job's items (location first)\n"
 "split between the writers: a group's members (place >= 0) to the writer owner names for\n"
 "(pack, offset), else a new group, a single frame and a symlink (nowhere, or None) to the\n"
-"first least loaded; load (a list of ints: one per writer) and owner updated.");
+"first least loaded; load (a list of ints: one per writer) and owner updated. None, nothing\n"
+"changed, for what its loop does not hold as the twin does (share_out_holds: the caller\n"
+"runs the twin).");
+
+/* Whether share_out's loop holds *ready* and *loadl* as the twin does: each location
+   nowhere, None or a tuple of an exact str and exact ints (no Python code runs in the
+   loop), the loads and sizes ints from 0 whose sums stay within a long long (where the
+   twin's ints grow). Else the caller runs the twin, nothing changed yet. */
+static int
+share_out_holds(PyObject *ready, PyObject *loadl, PyObject *nowhere, long long cost)
+{
+    long long most = 0, total = 0;
+    if (cost < 0)
+        return 0;
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(loadl); j++) {
+        PyObject *v = PyList_GET_ITEM(loadl, j);
+        int over = 0;
+        long long x = PyLong_CheckExact(v) ? PyLong_AsLongLongAndOverflow(v, &over) : -1;
+        if (over || x < 0)
+            return 0;
+        if (x > most)
+            most = x;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ready); i++) {
+        PyObject *item = PyList_GET_ITEM(ready, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) < 1)
+            return 0;
+        PyObject *loc = PyTuple_GET_ITEM(item, 0);
+        long long size = 0;
+        if (loc != nowhere && loc != Py_None) {
+            if (!PyTuple_CheckExact(loc) || PyTuple_GET_SIZE(loc) < 5 ||
+                !PyUnicode_CheckExact(PyTuple_GET_ITEM(loc, 0)))
+                return 0;
+            for (int f = 1; f < 5; f++)
+                if (!PyLong_CheckExact(PyTuple_GET_ITEM(loc, f)))
+                    return 0;
+            int over = 0, over_size = 0;
+            PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(loc, 4), &over);
+            size = PyLong_AsLongLongAndOverflow(PyTuple_GET_ITEM(loc, 3), &over_size);
+            if (over || over_size || size < 0)
+                return 0;
+        }
+        if (__builtin_add_overflow(total, size, &total) ||
+            __builtin_add_overflow(total, cost, &total))
+            return 0;
+    }
+    return !__builtin_add_overflow(most, total, &most);
+}
 
 static PyObject *
 share_out(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
@@ -1332,10 +1385,13 @@ share_out(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     long long cost = PyLong_AsLongLong(args[4]);
     if (cost == -1 && PyErr_Occurred())
         return NULL;
+    if (!share_out_holds(ready, loadl, nowhere, cost))
+        Py_RETURN_NONE;
     Py_ssize_t w = PyList_GET_SIZE(loadl);
     long long *load = PyMem_Malloc(w * sizeof(long long));
     PyObject *parts = PyList_New(w);
     PyObject *pack = NULL, *at = NULL; /* the group of the last member (borrowed) */
+    PyObject *item = NULL; /* held: an allocation may run Python code (a collection) */
     Py_ssize_t k = 0;
     if (load == NULL || parts == NULL)
         goto fail;
@@ -1348,9 +1404,8 @@ share_out(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             goto fail;
         PyList_SET_ITEM(parts, j, part);
     }
-    Py_ssize_t n = PyList_GET_SIZE(ready);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PyList_GET_ITEM(ready, i);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ready); i++) {
+        item = Py_NewRef(PyList_GET_ITEM(ready, i));
         if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) < 1) {
             PyErr_SetString(PyExc_TypeError, "share_out: an item is no tuple");
             goto fail;
@@ -1428,6 +1483,7 @@ share_out(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         }
         if (PyList_Append(PyList_GET_ITEM(parts, k), item) < 0)
             goto fail;
+        Py_CLEAR(item);
     }
     for (Py_ssize_t j = 0; j < w; j++) {
         PyObject *v = PyLong_FromLongLong(load[j]);
@@ -1439,6 +1495,7 @@ share_out(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     PyMem_Free(load);
     return parts;
 fail:
+    Py_XDECREF(item);
     PyMem_Free(load);
     Py_XDECREF(parts);
     return NULL;

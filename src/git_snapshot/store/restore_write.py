@@ -713,7 +713,7 @@ def _share_out_py(
     return parts
 
 
-def _native_share_out() -> Callable[..., list[list[_Item]]] | None:
+def _native_share_out() -> Callable[..., list[list[_Item]] | None] | None:
     """_ctree.share_out where the C module is used (ctree.NATIVE) and has it."""
     from git_snapshot.store import ctree
 
