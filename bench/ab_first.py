@@ -18,8 +18,10 @@ Each snapshot runs in a wrapper (THREADS below) that reads, for every thread of 
 (the walking thread, the compression pool, the index thread), its CPU, its time on a core and
 in the run queue (/proc/thread-self/schedstat), and its wall time alive; blocked = alive - on a
 core - run queue: waits for the GIL, for jobs, for other threads. And the CPU each thread
-spends compressing (packs._compress and _compress_many, where the code has them): the
-walking thread's share is the batches it compressed itself while the pool was behind.
+spends compressing (packs._compress_all, _compress and _compress_many, where the code has
+them, a call inside another counted once: since fs45 a group's frame is made by _group_frame
+-> _prefixed_frame, which _compress alone no longer sees): the walking thread's share is
+the batches it compressed itself while the pool was behind.
 Prints per code the medians over the rounds. On two shared cores wall times are noisy (the
 same code twice differs by ~10 % at load 4-5); CPU and the per-thread split repeat better.
 
@@ -76,15 +78,20 @@ def run(self):
         add(name(), [time.thread_time(), r1[0] - r0[0], r1[1] - r0[1], time.perf_counter() - t0])
 threading.Thread.run = run
 from git_snapshot.store import packs
+depth = threading.local()
 def timed(fn):
     def compress(*a, **k):
+        outer = not getattr(depth, "n", 0)
+        depth.n = getattr(depth, "n", 0) + 1
         c = time.thread_time()
         try:
             return fn(*a, **k)
         finally:
-            add(name(), [0, 0, 0, 0, time.thread_time() - c])
+            depth.n -= 1
+            if outer:  # a call inside another (a group's frame in _compress_all) counted once
+                add(name(), [0, 0, 0, 0, time.thread_time() - c])
     return compress
-for attr in ("_compress", "_compress_many"):
+for attr in ("_compress", "_compress_many", "_compress_all"):
     if hasattr(packs, attr):
         setattr(packs, attr, timed(getattr(packs, attr)))
 from git_snapshot.hookmain import main

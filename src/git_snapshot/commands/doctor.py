@@ -352,6 +352,23 @@ def speedups() -> Speedups:
     return Speedups(False, f"{said}{_SAME}: {_how_to_build(off)}")
 
 
+def dictionary_frames() -> str:
+    """Whether a first snapshot's dictionary frames are made with the dictionary's bytes right
+    before the input (store/packs.py _prefixed_frame: zstandard's cffi module, which needs the
+    cffi package; zstd's faster search, ~13 % less CPU on M) or by python-zstandard."""
+    from git_snapshot.store import ctree
+    from git_snapshot.store import packs
+
+    if packs._cffi() is not None:
+        return "the faster ones (zstandard's cffi module)"
+    if os.environ.get(ctree.PURE_ENV) == "1":
+        return f"python-zstandard's ({ctree.PURE_ENV}=1){_SAME}"
+    return (
+        f"python-zstandard's{_SAME}: zstandard's cffi module does not load (it needs the cffi "
+        "package: pip install 'cffi>=1.17' into git-snapshot's environment)"
+    )
+
+
 def _stale_build(module: str, built_from: str) -> str:
     """A warning when a source checkout's .c changed since its module was built."""
     import hashlib
@@ -486,6 +503,7 @@ def cmd_doctor(*, cwd: str) -> int:
         print(say(pushing))
     fast = speedups()
     print(say(f"C speedups: {fast.why}"))
+    print(say(f"zstd dictionary frames: {dictionary_frames()}"))
     fired = all(s.fires for s in states)
     return 0 if hooks_ok and watcher_ok and push_ok and fired and commits_ok else 1
 
