@@ -31,6 +31,7 @@ from git_snapshot.watch import instance
 from git_snapshot.watch import registry
 
 if TYPE_CHECKING:
+    from git_snapshot.watch.config import WatchConfig
     from git_snapshot.watch.daemon import Daemon
 
 pytestmark = pytest.mark.skipif(
@@ -61,15 +62,16 @@ def wait_held(path: Path, text: str) -> None:
 
 
 @contextlib.contextmanager
-def in_process(store: str | Path, repo: Path) -> Iterator[Daemon]:
+def in_process(store: str | Path, repo: Path, cfg: WatchConfig | None = None) -> Iterator[Daemon]:
     """A daemon in this process watching *repo* (the test drives its steps: on_events,
-    maybe_snapshot, worker_ready...); its recorder (went on if the test stopped it), its
-    worker and its inotify source ended after."""
+    maybe_snapshot, worker_ready...), with the settings *cfg* (the defaults if None); its
+    recorder (went on if the test stopped it), its worker and its inotify source ended
+    after."""
     from git_snapshot.watch import config as wconfig
     from git_snapshot.watch import daemon
     from git_snapshot.watch import source
 
-    d = daemon.Daemon(str(store), wconfig.WatchConfig(), source.Inotify())
+    d = daemon.Daemon(str(store), wconfig.WatchConfig() if cfg is None else cfg, source.Inotify())
     try:
         d.add(str(repo))
         yield d

@@ -16,10 +16,7 @@ long as it went on)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +24,7 @@ from clihelpers import gs
 from test_watch_daemon import Watcher
 from test_watch_daemon import add
 from test_watch_daemon import config
+from test_watch_daemon import in_process
 from test_watch_daemon import make_repo
 from test_watch_daemon import wait_for
 from test_watch_daemon import watch_snaps
@@ -34,28 +32,11 @@ from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
 from git_snapshot.watch import config as wconfig
 from git_snapshot.watch import daemon as wdaemon
-from git_snapshot.watch import source
 
 pytestmark = [
     pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"),
     pytest.mark.slow,
 ]
-
-
-@contextlib.contextmanager
-def _daemon(store: Path, repo: Path, cfg: wconfig.WatchConfig) -> Iterator[wdaemon.Daemon]:
-    """test_watch_daemon.in_process with settings of its own."""
-    d = wdaemon.Daemon(str(store), cfg, source.Inotify())
-    try:
-        d.add(str(repo))
-        yield d
-    finally:
-        if d.recorder is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(d.recorder.pid, signal.SIGCONT)
-        d.end_recorder()
-        d.end_worker()
-        d.src.close()
 
 
 def test_a_check_during_the_quiet_period_does_not_hold_the_snapshot_back(
@@ -66,7 +47,7 @@ def test_a_check_during_the_quiet_period_does_not_hold_the_snapshot_back(
     cfg = wconfig.WatchConfig(quiet=quiet, max_delay=600.0, deep_scan=2.0)
     r = make_repo(tmp_path)
     add(store_dir, r)
-    with _daemon(store_dir, r, cfg) as d:
+    with in_process(store_dir, r, cfg) as d:
         tree = d.trees[str(r)]
         d.maybe_snapshot(wdaemon._now())  # the snapshot watching begins with
         assert d.child_tree is tree
