@@ -1078,12 +1078,7 @@ class Restorer(Planning, Writing):
         self.job.append((None if e.kind == FILE else _NOWHERE, d, e, rel))
         self.job_bytes += len(e.name) + len(e.ref)
         self.job_unlocated = True
-        dirs = self.job_dirs
-        if not dirs or dirs[-1] is not d:
-            dirs.append(d)
-            d.jobs += 1
-        if len(self.job) >= JOB_FILES or len(dirs) >= JOB_DIRS or self.job_bytes >= JOB_BYTES:
-            self._hand_out()
+        self._job_took(d)
 
     def _add(self, d: _Dir, items: list[_Item], size: int, located: bool) -> None:
         """Put *items* (_gather's: the files of the folder *d* made here, *size* bytes of
@@ -1099,6 +1094,11 @@ class Restorer(Planning, Writing):
         self.job_bytes += size
         if not located:
             self.job_unlocated = True
+        self._job_took(d)
+
+    def _job_took(self, d: _Dir) -> None:
+        """After files of *d* went into the job being gathered (_job_add, _add): *d* counted
+        among the job's folders (once a job), and the job handed out once full."""
         dirs = self.job_dirs
         if not dirs or dirs[-1] is not d:
             dirs.append(d)
