@@ -161,3 +161,16 @@ def test_gather_keeps_no_reference_to_a_location() -> None:
     for _ in range(100):
         _ctree.gather(*calls[1])
     assert [sys.getrefcount(x) for x in watched] == before
+
+
+@needs_c
+def test_the_restore_takes_the_c_loops_where_they_are_built() -> None:
+    """A name looked up wrong (restorer._native, restore_write._native_share_out) ran the
+    twins: every test above still passed, and the restore was as slow as before ho45."""
+    from git_snapshot.store import ctree
+
+    if not ctree.NATIVE:
+        pytest.skip("the twins, by GIT_SNAPSHOT_PURE_PYTHON")
+    assert restorer._gather is _ctree.gather
+    assert restorer._c_order is _ctree.in_storage_order
+    assert restore_write._c_share_out is _ctree.share_out
