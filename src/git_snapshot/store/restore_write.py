@@ -35,6 +35,8 @@ from git_snapshot.store.pids import ignore_stops
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
+    from typing import Any
+
     import zstandard
 else:  # its C backend without the package's costly __init__ (store/zstd.py)
     from git_snapshot.store import zstd as _zstd
@@ -713,18 +715,19 @@ def _share_out_py(
     return parts
 
 
-def _native_share_out() -> Callable[..., list[list[_Item]] | None] | None:
-    """_ctree.share_out where the C module is used (ctree.NATIVE) and has it."""
+def _native(name: str) -> Callable[..., Any] | None:
+    """_ctree's *name* where the C module is used (ctree.NATIVE) and has it (a build from
+    before it has not: then the twin)."""
     from git_snapshot.store import ctree
 
     if not ctree.NATIVE:
         return None
     from git_snapshot.store import _ctree
 
-    return getattr(_ctree, "share_out", None)
+    return getattr(_ctree, name, None)
 
 
-_c_share_out = _native_share_out()
+_c_share_out: Callable[..., list[list[_Item]] | None] | None = _native("share_out")
 
 
 def _work(ready: list[_Item], number: dict[int, int] | None) -> list[_Work]:

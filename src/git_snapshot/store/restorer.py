@@ -55,6 +55,8 @@ from git_snapshot.store.restore_plan import LOCATED_MAX
 from git_snapshot.store.restore_plan import PARALLEL_MIN
 from git_snapshot.store.restore_plan import WHOLE
 from git_snapshot.store.restore_plan import Planning
+from git_snapshot.store.restore_write import _ENTRY
+from git_snapshot.store.restore_write import _NAME
 from git_snapshot.store.restore_write import _NOWHERE
 from git_snapshot.store.restore_write import _SAFE_MODE
 from git_snapshot.store.restore_write import JOB_DIRS
@@ -64,6 +66,7 @@ from git_snapshot.store.restore_write import _Dir
 from git_snapshot.store.restore_write import _Done
 from git_snapshot.store.restore_write import _Item
 from git_snapshot.store.restore_write import _Loc
+from git_snapshot.store.restore_write import _native
 from git_snapshot.store.restore_write import _proc_fds
 from git_snapshot.store.restore_write import _unnamed
 from git_snapshot.store.restore_write import _work
@@ -72,10 +75,6 @@ from git_snapshot.store.restore_write import _write_sparse
 from git_snapshot.store.restore_write import share_out
 from git_snapshot.store.validate import show
 from git_snapshot.words import first_of
-
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
-if TYPE_CHECKING:
-    from typing import Any
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 JOB_FILES = 256  # new files per job handed to a writer thread (of any directories)
@@ -1436,10 +1435,8 @@ class _Failed(Exception):
 # Storage order: objects of one pack by offset (a pack is then read front to back); a C
 # key, not a Python function called per file
 _first = operator.itemgetter(0)
-# a job's item's entry and folder, and an Entry's name, for C loops (map): the paths made
-_ENTRY = operator.itemgetter(2)
+# a job's item's folder's path, for C loops (map): the paths made
 _REL = operator.itemgetter(3)
-_NAME = operator.itemgetter(0)
 
 # _gather's answer: the files as a job's items, the folders, the files' names' and keys'
 # bytes, whether every file was located
@@ -1488,18 +1485,6 @@ def _in_storage_order_py(items: list[_Item]) -> list[_Item]:
     return sorted(items, key=_first)
 
 
-def _native(name: str) -> Callable[..., Any] | None:
-    """_ctree's *name* where the C module is used (ctree.NATIVE) and has it (a build from
-    before it has not: then the twin)."""
-    from git_snapshot.store import ctree
-
-    if not ctree.NATIVE:
-        return None
-    from git_snapshot.store import _ctree
-
-    return getattr(_ctree, name, None)
-
-
 _gather: Callable[..., _Gathered | None] = _native("gather") or _gather_py
 _c_order = _native("in_storage_order")
 
@@ -1509,7 +1494,7 @@ def _in_storage_order(items: list[_Item]) -> list[_Item]:
         got: list[_Item] | None = _c_order(items)
         if got is not None:
             return got
-    return sorted(items, key=_first)
+    return _in_storage_order_py(items)
 
 
 def _path(item: _Item) -> bytes:
