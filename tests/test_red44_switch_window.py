@@ -29,30 +29,21 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
-from conftest import init_repo
 from hookhelpers import by_id
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
 from hookhelpers import triggers
+from prephelpers import MINE
+from prephelpers import THEIRS
+from prephelpers import prepared_with
+from prephelpers import watched_repo
 from test_watch_daemon import Watcher
-from test_watch_daemon import add
-from test_watch_daemon import config
-from test_watch_daemon import wait_for
 from test_watch_daemon import watcher  # noqa: F401  (the fixture)
-
-from git_snapshot.store import Store
-from git_snapshot.watch import dirtyset
-from git_snapshot.watch import prep
 
 pytestmark = [
     pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"),
     pytest.mark.slow,
 ]
-
-NEVER = 3600  # no snapshot of the daemon's own: only the hooks' and the prepared tree
-OLD = b"old, in the snapshot before\n"
-MINE = b"MINE: rewritten just before the switch, not in any snapshot\n"
-THEIRS = b"tracked on b\n"
 
 
 @pytest.fixture
@@ -61,59 +52,14 @@ def w(watcher: Watcher, monkeypatch: pytest.MonkeyPatch) -> Watcher:  # noqa: F8
     return watcher
 
 
-def _repo(tmp_path: Path, store_dir: Path, w: Watcher) -> Path:
-    """main, where *.log is ignored and x.log holds OLD; b tracking x.log (THEIRS), c adding
-    c.txt; a
-    snapshot holding OLD, the hooks installed, the daemon watching (its base: that one)."""
-    config(watchQuiet=NEVER, watchMaxDelay=NEVER, watchPrepare=0.1)
-    r = Path(os.path.realpath(init_repo(tmp_path / "wt")))
-    (r / ".gitignore").write_text("*.log\n")
-    (r / "a.txt").write_text("a\n")
-    git(r, "add", ".")
-    git(r, "commit", "-q", "-m", "init")
-    git(r, "switch", "-q", "-c", "b")
-    (r / "x.log").write_bytes(THEIRS)
-    git(r, "add", "-f", "x.log")
-    git(r, "commit", "-q", "-m", "b tracks x.log")
-    git(r, "switch", "-q", "-c", "c", "main")
-    (r / "c.txt").write_text("c\n")
-    git(r, "add", "c.txt")
-    git(r, "commit", "-q", "-m", "c adds c.txt")
-    git(r, "switch", "-q", "main")
-    (r / "x.log").write_bytes(OLD)
-    ran = gs(r, "install", GIT_SNAPSHOT_WATCH="0")  # (the watcher: the test's own, below)
-    assert "reference-transaction: installed" in ran.out + ran.err, ran
-    gs(r, "create", "-m", "x.log holds OLD")
-    add(store_dir, r)
-    w.start()
-    w.watching(r)
-    return r
-
-
-def _prepared_with(store_dir: Path, repo: Path, rel: str, data: bytes) -> prep.Prep:
-    """The worker's prepared tree once it holds *rel* with the size of *data*."""
-
-    def got() -> prep.Prep | None:
-        begun = dirtyset.begin(str(store_dir), str(repo))
-        p = None if begun is None else prep.prepared(str(store_dir), str(repo), begun)
-        if p is None or p.marked:
-            return None
-        with Store(store_dir) as store:
-            sizes = {os.fsdecode(path): e.size for path, e in store.walk(p.root)}
-        return p if sizes.get(rel) == len(data) else None
-
-    found: prep.Prep = wait_for(got, what=f"a prepared tree with {rel} of {len(data)} bytes")
-    return found
-
-
 def test_an_ignored_file_rewritten_just_before_switch_is_named(
     tmp_path: Path, store_dir: Path, w: Watcher
 ) -> None:
     """Before: named from the snapshot before, with OLD; the pasted command gave OLD back."""
-    repo = _repo(tmp_path, store_dir, w)
+    repo = watched_repo(tmp_path, store_dir, w, prepare=0.1, c_adds=True)
     (repo / "x.log").write_bytes(MINE)
     (repo / "x.log").chmod(0o600)
-    _prepared_with(store_dir, repo, "x.log", MINE)
+    prepared_with(store_dir, repo, "x.log", MINE)
     ran = git(repo, "switch", "b")
     assert (repo / "x.log").read_bytes() == THEIRS
     (rep,) = ran.reports
@@ -131,9 +77,9 @@ def test_an_ignored_file_rewritten_just_before_a_merge_is_named(
 ) -> None:
     """No window here (passed before too): a merge's reference-transaction hook takes its
     snapshot before the merge writes the worktree."""
-    repo = _repo(tmp_path, store_dir, w)
+    repo = watched_repo(tmp_path, store_dir, w, prepare=0.1, c_adds=True)
     (repo / "x.log").write_bytes(MINE)
-    _prepared_with(store_dir, repo, "x.log", MINE)
+    prepared_with(store_dir, repo, "x.log", MINE)
     ran = git(repo, "merge", "-q", "--ff-only", "b")
     assert (repo / "x.log").read_bytes() == THEIRS
     (rep,) = ran.reports
@@ -148,11 +94,11 @@ def test_a_file_the_user_made_what_git_writes_is_not_named(
 ) -> None:
     """The user rewrote x.log with b's bytes (MINE, then THEIRS) before the switch: git
     destroyed nothing. Before: OLD, which the user had replaced, was named as destroyed."""
-    repo = _repo(tmp_path, store_dir, w)
+    repo = watched_repo(tmp_path, store_dir, w, prepare=0.1, c_adds=True)
     (repo / "x.log").write_bytes(MINE)
-    _prepared_with(store_dir, repo, "x.log", MINE)
+    prepared_with(store_dir, repo, "x.log", MINE)
     (repo / "x.log").write_bytes(THEIRS)
-    _prepared_with(store_dir, repo, "x.log", THEIRS)
+    prepared_with(store_dir, repo, "x.log", THEIRS)
     ran = git(repo, "switch", "b")
     assert not ran.reports, ran.err
 
@@ -162,9 +108,9 @@ def test_a_prepared_tree_git_wrote_nothing_over_is_not_committed(
 ) -> None:
     """The usual hook: changes the watcher prepared, none where the switch writes. Nothing
     is named and no snapshot but the hook's own is added."""
-    repo = _repo(tmp_path, store_dir, w)
+    repo = watched_repo(tmp_path, store_dir, w, prepare=0.1, c_adds=True)
     (repo / "notes.txt").write_text("an untracked note, not on c either\n")
-    _prepared_with(store_dir, repo, "notes.txt", b"an untracked note, not on c either\n")
+    prepared_with(store_dir, repo, "notes.txt", b"an untracked note, not on c either\n")
     ran = git(repo, "switch", "c")
     assert not ran.reports, ran.err
     assert "prepared" not in triggers(repo)

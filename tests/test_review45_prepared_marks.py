@@ -30,18 +30,15 @@ from pathlib import Path
 
 import pytest
 from clihelpers import git
-from clihelpers import gs
-from conftest import init_repo
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
 from hookhelpers import triggers
-from test_red44_switch_window import MINE
-from test_red44_switch_window import OLD
-from test_red44_switch_window import THEIRS
-from test_red44_switch_window import _prepared_with
+from prephelpers import MINE
+from prephelpers import OLD
+from prephelpers import THEIRS
+from prephelpers import prepared_with
+from prephelpers import watched_repo
 from test_watch_daemon import Watcher
-from test_watch_daemon import add
-from test_watch_daemon import config
 from test_watch_daemon import wait_for
 from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
@@ -52,38 +49,11 @@ pytestmark = [
     pytest.mark.slow,
 ]
 
-NEVER = 3600
-
 
 @pytest.fixture
 def w(watcher: Watcher, monkeypatch: pytest.MonkeyPatch) -> Watcher:  # noqa: F811
     put_venv_on_path(monkeypatch)
     return watcher
-
-
-def _repo(tmp_path: Path, store_dir: Path, w: Watcher) -> Path:
-    """main, *.log ignored, x.log holding OLD; b tracking x.log and f.txt (THEIRS); a
-    snapshot of main holding OLD; the daemon watching, preparing 1.5 s after changes."""
-    config(watchQuiet=NEVER, watchMaxDelay=NEVER, watchPrepare=1.5)
-    r = Path(os.path.realpath(init_repo(tmp_path / "wt")))
-    (r / ".gitignore").write_text("*.log\n")
-    (r / "a.txt").write_text("a\n")
-    git(r, "add", ".")
-    git(r, "commit", "-q", "-m", "init")
-    git(r, "switch", "-q", "-c", "b")
-    (r / "x.log").write_bytes(THEIRS)
-    (r / "f.txt").write_bytes(THEIRS)
-    git(r, "add", "-f", "x.log", "f.txt")
-    git(r, "commit", "-q", "-m", "b tracks x.log and f.txt")
-    git(r, "switch", "-q", "main")
-    (r / "x.log").write_bytes(OLD)
-    ran = gs(r, "install", GIT_SNAPSHOT_WATCH="0")
-    assert "reference-transaction: installed" in ran.out + ran.err, ran
-    gs(r, "create", "-m", "x.log holds OLD")
-    add(store_dir, r)
-    w.start()
-    w.watching(r)
-    return r
 
 
 def _marked_after(store_dir: Path, repo: Path, seq: int, rel: str) -> None:
@@ -104,19 +74,25 @@ def _marked_after(store_dir: Path, repo: Path, seq: int, rel: str) -> None:
     time.sleep(2 / os.sysconf("SC_CLK_TCK"))
 
 
+def _prepared_then_deleted(store_dir: Path, repo: Path, rel: str) -> None:
+    """x.log rewritten (MINE) and *rel* written (MINE), both in a prepared tree; then *rel*
+    deleted, and the daemon's mark of that waited for (_marked_after)."""
+    (repo / "x.log").write_bytes(MINE)
+    (repo / rel).write_bytes(MINE)
+    prepared_with(store_dir, repo, "x.log", MINE)
+    p = prepared_with(store_dir, repo, rel, MINE)
+    (repo / rel).unlink()
+    _marked_after(store_dir, repo, p.seq, rel)
+
+
 def test_a_new_file_the_user_deleted_before_switch_is_not_named(
     tmp_path: Path, store_dir: Path, w: Watcher
 ) -> None:
     """x.log rewritten (MINE) and f.txt made, both prepared; f.txt deleted; `git switch b`
     destroyed x.log's MINE, and nothing at f.txt. Before: 'git switch destroyed 1 ignored
     file, 1 untracked file: x.log, f.txt', from the prepared tree."""
-    repo = _repo(tmp_path, store_dir, w)
-    (repo / "x.log").write_bytes(MINE)
-    (repo / "f.txt").write_bytes(MINE)
-    _prepared_with(store_dir, repo, "x.log", MINE)
-    p = _prepared_with(store_dir, repo, "f.txt", MINE)
-    (repo / "f.txt").unlink()
-    _marked_after(store_dir, repo, p.seq, "f.txt")
+    repo = watched_repo(tmp_path, store_dir, w, prepare=1.5, b_tracks=("x.log", "f.txt"))
+    _prepared_then_deleted(store_dir, repo, "f.txt")
     ran = git(repo, "switch", "b")
     assert (repo / "f.txt").read_bytes() == THEIRS
     (rep,) = ran.reports
@@ -131,11 +107,11 @@ def test_a_new_file_deleted_in_the_same_line_as_switch_is_not_named(
     taken as git's, 10 ms and more as the user's), so the marks cannot tell; f.txt is not in
     the last snapshot: the prepared tree is set aside whatever the timing. Before:
     'git switch destroyed 1 ignored file, 1 untracked file: f.txt, x.log'."""
-    repo = _repo(tmp_path, store_dir, w)
+    repo = watched_repo(tmp_path, store_dir, w, prepare=1.5, b_tracks=("x.log", "f.txt"))
     (repo / "x.log").write_bytes(MINE)
     (repo / "f.txt").write_bytes(MINE)
-    _prepared_with(store_dir, repo, "x.log", MINE)
-    _prepared_with(store_dir, repo, "f.txt", MINE)
+    prepared_with(store_dir, repo, "x.log", MINE)
+    prepared_with(store_dir, repo, "f.txt", MINE)
     (repo / "f.txt").unlink()
     ran = git(repo, "switch", "b")
     assert (repo / "f.txt").read_bytes() == THEIRS
@@ -150,9 +126,9 @@ def test_a_file_changed_back_before_switch_is_named_with_what_git_destroyed(
     """x.log OLD -> MINE (prepared) -> OLD, then `git switch b`: git destroyed OLD. Before:
     named from the prepared tree, and the pasted command gave MINE, which the user had
     replaced, and not OLD."""
-    repo = _repo(tmp_path, store_dir, w)
+    repo = watched_repo(tmp_path, store_dir, w, prepare=1.5, b_tracks=("x.log", "f.txt"))
     (repo / "x.log").write_bytes(MINE)
-    p = _prepared_with(store_dir, repo, "x.log", MINE)
+    p = prepared_with(store_dir, repo, "x.log", MINE)
     (repo / "x.log").write_bytes(OLD)
     _marked_after(store_dir, repo, p.seq, "x.log")
     ran = git(repo, "switch", "b")
@@ -172,13 +148,8 @@ def test_an_edit_the_user_deleted_before_checkout_f_is_not_named(
     commits do not differ at, which the tree holds otherwise than the last snapshot, counts
     too. Before: 'git checkout destroyed 1 ignored file, 1 file with uncommitted edits:
     a.txt, x.log', from the prepared tree."""
-    repo = _repo(tmp_path, store_dir, w)
-    (repo / "x.log").write_bytes(MINE)
-    (repo / "a.txt").write_bytes(MINE)
-    _prepared_with(store_dir, repo, "x.log", MINE)
-    p = _prepared_with(store_dir, repo, "a.txt", MINE)
-    (repo / "a.txt").unlink()
-    _marked_after(store_dir, repo, p.seq, "a.txt")
+    repo = watched_repo(tmp_path, store_dir, w, prepare=1.5, b_tracks=("x.log", "f.txt"))
+    _prepared_then_deleted(store_dir, repo, "a.txt")
     ran = git(repo, "checkout", "-f", "b")
     assert (repo / "a.txt").read_bytes() == b"a\n"
     (rep,) = ran.reports
@@ -191,9 +162,9 @@ def test_a_change_elsewhere_keeps_the_prepared_tree(
     """Guard: a path the checkout does not write and the tree does not hold otherwise than
     the last snapshot, changed after the tree was prepared, does not set it aside: x.log's
     MINE is named from it."""
-    repo = _repo(tmp_path, store_dir, w)
+    repo = watched_repo(tmp_path, store_dir, w, prepare=1.5, b_tracks=("x.log", "f.txt"))
     (repo / "x.log").write_bytes(MINE)
-    p = _prepared_with(store_dir, repo, "x.log", MINE)
+    p = prepared_with(store_dir, repo, "x.log", MINE)
     (repo / "notes.txt").write_text("a note, written after the tree was prepared\n")
     _marked_after(store_dir, repo, p.seq, "notes.txt")
     ran = git(repo, "switch", "b")
