@@ -99,6 +99,18 @@ def _restore(
         restore_write._native_put = saved
 
 
+def _damaged(
+    store: Store, snap: Any, tmp_path: Path, native: bool, threads: int, processes: bool, said: str
+) -> tuple[Path, dict[bytes, str]]:
+    """Restore *snap* into tmp_path/c with the C loop or tmp_path/py without it, which fails
+    saying *said*: where, and the damaged paths its report names, with why."""
+    out = tmp_path / ("c" if native else "py")
+    report, error = _restore(store, snap, out, native, threads, processes)
+    assert said in error
+    assert report is not None
+    return out, dict(report.damaged)
+
+
 def _blocks(root: Path) -> dict[str, int]:
     return {
         str(p.relative_to(root)): p.lstat().st_blocks
@@ -185,12 +197,9 @@ def test_a_damaged_object_is_named_with_its_key_by_either_loop(
     for key in bad:
         flip_stored(store_dir, store, key)
     seen = {}
+    said = "damaged path(s) could not be restored"
     for native in (True, False):
-        out = tmp_path / ("c" if native else "py")
-        report, error = _restore(store, snap, out, native, threads, processes)
-        assert "damaged path(s) could not be restored" in error
-        assert report is not None
-        named = dict(report.damaged)
+        out, named = _damaged(store, snap, tmp_path, native, threads, processes, said)
         assert set(named) >= {b"big", b"small"}, named  # (and the group's other members)
         for path, why in named.items():
             key = entry_of(store, snap, path).ref
@@ -218,12 +227,9 @@ def test_content_that_is_not_its_keys_is_named_by_either_loop(
     entries.append(c.file(b"zz", b"another good one\n", 0o600, T0 + 1))
     snap = c.commit("s", sorted(entries, key=lambda e: e.name))
     seen = {}
+    said = "2 damaged path(s) could not be restored"
     for native in (True, False):
-        out = tmp_path / ("c" if native else "py")
-        report, error = _restore(store, snap, out, native, threads, processes)
-        assert "2 damaged path(s) could not be restored" in error
-        assert report is not None
-        named = dict(report.damaged)
+        out, named = _damaged(store, snap, tmp_path, native, threads, processes, said)
         assert set(named) == {b"small", b"large"}
         for name, why in named.items():
             key = digest(b"the content the key was made from: " + name)
