@@ -259,6 +259,32 @@ def env_lost_to_checkout(repo: Path, later: int, secret: bytes = b"SECRET=precio
     return report
 
 
+def snapshots_of(repo: Path, *contents: bytes) -> None:
+    """A snapshot of *repo* (`git snapshot create`) after each of *contents* written to
+    x.txt, in turn."""
+    for data in contents:
+        write(repo / "x.txt", data)
+        gs(repo, "create")
+
+
+def lose_index(store_dir: Path) -> None:
+    """The store's index lost: its SQLite files deleted (`repair` rebuilds it from the
+    packs)."""
+    for name in os.listdir(store_dir):
+        if name.startswith("index.sqlite"):
+            os.unlink(store_dir / name)
+
+
+def env_tracked_on_b(repo: Path, data: bytes) -> Path:
+    """*.env ignored on main; branch b tracks x.env (*data*, 644); the hooks installed."""
+    commit(repo, ".gitignore", b"*.env\n")
+    git(repo, "switch", "-q", "-c", "b")
+    commit(repo, "x.env", data, force=True)
+    git(repo, "switch", "-q", "main")
+    install(repo)
+    return repo
+
+
 def clone_with_hooks(remote: Path, work: Path) -> Path:
     """``git clone REMOTE WORK``, its committer set and the hooks installed; returns *work*."""
     git(work.parent, "clone", "-q", str(remote), str(work))

@@ -15,7 +15,6 @@ Real git, the hooks installed as a user installs them, the CLI as a user types i
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -23,27 +22,35 @@ from clihelpers import git
 from clihelpers import gs
 from clihelpers import run
 from hookhelpers import env_lost_to_checkout
+from hookhelpers import lose_index
 from hookhelpers import put_venv_on_path
 from hookhelpers import snaps
+from hookhelpers import snapshots_of
 from hookhelpers import write
-
-
-def _lose_index(store_dir: Path) -> None:
-    for name in os.listdir(store_dir):
-        if name.startswith("index.sqlite"):
-            os.unlink(store_dir / name)
 
 
 def _ids(repo: Path) -> list[int]:
     return [int(s["id"]) for s in snaps(repo)]
 
 
+def _other_and_all_forgotten(repo: Path, tmp_path: Path) -> Path:
+    """Another repository (tmp_path/other) with a snapshot of its own, which keeps the
+    store's packs from being empty; *repo*'s two snapshots (x.txt "one", "two") forgotten and
+    their records pruned. The other one's worktree."""
+    other = tmp_path / "other"
+    git(tmp_path, "init", "-q", str(other))
+    write(other / "o.txt", b"other\n")
+    gs(other, "create")
+    snapshots_of(repo, b"one\n", b"two\n")
+    gs(repo, "forget", "1", "2")
+    gs(repo, "prune")
+    return other
+
+
 def test_a_forgotten_newest_number_is_not_given_again_after_a_repair(
     repo: Path, store_dir: Path
 ) -> None:
-    for n in range(3):
-        write(repo / "x.txt", f"v{n + 1}\n".encode())
-        gs(repo, "create")
+    snapshots_of(repo, b"v1\n", b"v2\n", b"v3\n")
     assert _ids(repo) == [1, 2, 3]
     gs(repo, "forget", "3")
     gs(repo, "prune")
@@ -52,7 +59,7 @@ def test_a_forgotten_newest_number_is_not_given_again_after_a_repair(
     assert _ids(repo) == [1, 2, 4]  # (the index remembered 3: never given again)
     gs(repo, "forget", "4")
     gs(repo, "prune")  # the records of 3 and 4 leave the packs
-    _lose_index(store_dir)
+    lose_index(store_dir)
     assert "the old index was missing" in gs(repo, "repair").out
     write(repo / "x.txt", b"v5\n")
     gs(repo, "create")
@@ -62,17 +69,8 @@ def test_a_forgotten_newest_number_is_not_given_again_after_a_repair(
 def test_also_when_every_snapshot_of_the_repository_was_forgotten(
     repo: Path, store_dir: Path, tmp_path: Path
 ) -> None:
-    other = tmp_path / "other"
-    git(tmp_path, "init", "-q", str(other))
-    write(other / "o.txt", b"other\n")
-    gs(other, "create")  # another repository keeps the store's packs from being empty
-    write(repo / "x.txt", b"one\n")
-    gs(repo, "create")
-    write(repo / "x.txt", b"two\n")
-    gs(repo, "create")
-    gs(repo, "forget", "1", "2")
-    gs(repo, "prune")
-    _lose_index(store_dir)
+    other = _other_and_all_forgotten(repo, tmp_path)
+    lose_index(store_dir)
     gs(repo, "repair")
     write(repo / "x.txt", b"three\n")
     gs(repo, "create")
@@ -90,7 +88,7 @@ def test_a_printed_restore_command_never_restores_another_snapshot(
     every = [str(i) for i in _ids(repo)]
     gs(repo, "forget", *every)
     gs(repo, "prune")
-    _lose_index(store_dir)
+    lose_index(store_dir)
     gs(repo, "repair")
     write(repo / ".env", b"SOMETHING ELSE ENTIRELY\n")
     gs(repo, "create")
@@ -106,10 +104,7 @@ def test_the_tombstone_names_the_numbers_it_forgets(repo: Path, store_dir: Path)
     from git_snapshot.store import Store
     from git_snapshot.store.objects import FORGET
 
-    write(repo / "x.txt", b"one\n")
-    gs(repo, "create")
-    write(repo / "x.txt", b"two\n")
-    gs(repo, "create")
+    snapshots_of(repo, b"one\n", b"two\n")
     gs(repo, "forget", "1", "2")
     with Store(str(store_dir)) as store:
         (key,) = store.index.keys_of_type(FORGET)
@@ -124,16 +119,7 @@ def test_a_repository_with_no_snapshot_left_keeps_its_numbers_through_a_repair(
 ) -> None:
     """The old index readable: its source of no snapshot (all forgotten, their records
     pruned) was left out of the rebuilt one, and the next snapshot was number 1 again."""
-    other = tmp_path / "other"
-    git(tmp_path, "init", "-q", str(other))
-    write(other / "o.txt", b"other\n")
-    gs(other, "create")
-    write(repo / "x.txt", b"one\n")
-    gs(repo, "create")
-    write(repo / "x.txt", b"two\n")
-    gs(repo, "create")
-    gs(repo, "forget", "1", "2")
-    gs(repo, "prune")
+    _other_and_all_forgotten(repo, tmp_path)
     gs(repo, "repair")  # (the index intact)
     write(repo / "x.txt", b"three\n")
     gs(repo, "create")

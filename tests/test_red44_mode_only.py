@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import commit
-from hookhelpers import install
+from hookhelpers import env_tracked_on_b
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
 from hookhelpers import write
@@ -28,12 +27,7 @@ SAME = b"same env\n"
 def tracked_on_b(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """*.env ignored on main; branch b tracks x.env (SAME, 644); the hooks installed."""
     put_venv_on_path(monkeypatch)  # the report's command is run as printed
-    commit(repo, ".gitignore", b"*.env\n")
-    git(repo, "switch", "-q", "-c", "b")
-    commit(repo, "x.env", SAME, force=True)
-    git(repo, "switch", "-q", "main")
-    install(repo)
-    return repo
+    return env_tracked_on_b(repo, SAME)
 
 
 def _mode(path: Path) -> int:

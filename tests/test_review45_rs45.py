@@ -27,10 +27,13 @@ import pytest
 from clihelpers import git
 from clihelpers import gs
 from hookhelpers import commit
+from hookhelpers import env_tracked_on_b
 from hookhelpers import install
+from hookhelpers import lose_index
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
 from hookhelpers import snaps
+from hookhelpers import snapshots_of
 from hookhelpers import write
 
 from git_snapshot import gitrepo
@@ -48,12 +51,6 @@ from git_snapshot.watch.bursts import BurstDetector
 # ----------------------------------------------------------------- F6b: a hostile `highest`
 
 
-def _lose_index(store_dir: Path) -> None:
-    for name in os.listdir(store_dir):
-        if name.startswith("index.sqlite"):
-            os.unlink(store_dir / name)
-
-
 def _tombstone(store: Store, highest: object) -> None:
     """A forget's tombstone of no record whose `highest` is *highest*, as a damaged or
     hand-written pack may hold it."""
@@ -66,9 +63,7 @@ def _tombstone(store: Store, highest: object) -> None:
 def test_a_tombstone_naming_a_number_out_of_range_does_not_stop_a_repair(
     repo: Path, store_dir: Path
 ) -> None:
-    for n in range(3):
-        write(repo / "x.txt", f"v{n}\n".encode())
-        gs(repo, "create")
+    snapshots_of(repo, b"v0\n", b"v1\n", b"v2\n")
     gs(repo, "forget", "3")  # (a tombstone naming 3: the next number is 4)
     with Store(os.fspath(store_dir)) as store:
         ((source, path),) = store.index.sources()
@@ -86,7 +81,7 @@ def test_a_tombstone_naming_a_number_out_of_range_does_not_stop_a_repair(
         _tombstone(store, "not an object")
         _tombstone(store, [[source, 9, path]])
     gs(repo, "prune")
-    _lose_index(store_dir)
+    lose_index(store_dir)
     ran = gs(repo, "repair", rc=None)
     assert ran.rc == 0, ran
     assert "internal error" not in ran.err, ran
@@ -110,7 +105,7 @@ def test_a_record_naming_a_number_out_of_range_does_not_stop_a_repair(
         writer = PackWriter(store.path)
         writer.add(RECORD, hashlib.sha256(data).digest(), data)
         store.index.add_packs(writer.finish())
-    _lose_index(store_dir)
+    lose_index(store_dir)
     ran = gs(repo, "repair", rc=None)
     assert "internal error" not in ran.err, ran
     write(repo / "x.txt", b"v2\n")
@@ -134,10 +129,10 @@ def test_a_number_repair_dropped_is_not_given_again_after_a_gc_and_a_second_repa
         writer = PackWriter(store.path)
         writer.add(RECORD, hashlib.sha256(data).digest(), data)
         store.index.add_packs(writer.finish())
-    _lose_index(store_dir)
+    lose_index(store_dir)
     assert "2" in gs(repo, "repair", rc=None).err + gs(repo, "list").out  # (named dropped)
     gs(repo, "prune")  # the record of 2 is no snapshot's: reclaimed
-    _lose_index(store_dir)
+    lose_index(store_dir)
     gs(repo, "repair", rc=None)
     write(repo / "x.txt", b"v3\n")
     gs(repo, "create")
@@ -197,12 +192,7 @@ SAME = b"same env\n"
 @pytest.fixture
 def tracked_on_b(repo: Path) -> Path:
     """*.env ignored on main; branch b tracks x.env (SAME, 644); the hooks installed."""
-    commit(repo, ".gitignore", b"*.env\n")
-    git(repo, "switch", "-q", "-c", "b")
-    commit(repo, "x.env", SAME, force=True)
-    git(repo, "switch", "-q", "main")
-    install(repo)
-    return repo
+    return env_tracked_on_b(repo, SAME)
 
 
 def _lost_column(repo: Path) -> list[str]:
