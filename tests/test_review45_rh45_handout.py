@@ -12,15 +12,27 @@ OverflowError where the twin's ints grow. Now such calls give the twin's answer.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import stat
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
 from ctreehelp import keeps_nothing
 from ctreehelp import native as _ctree
+from storehelpers import D
+from storehelpers import F
+from storehelpers import L
+from storehelpers import Node
+from storehelpers import build
+from storehelpers import restore
+from storehelpers import take
 
+from git_snapshot.store import Store
 from git_snapshot.store import restore_write
 from git_snapshot.store import restorer
 from git_snapshot.store.objects import FILE
@@ -174,3 +186,73 @@ def test_the_restore_takes_the_c_loops_where_they_are_built() -> None:
     assert restorer._gather is _ctree.gather
     assert restorer._c_order is _ctree.in_storage_order
     assert restore_write._c_share_out is _ctree.share_out
+
+
+def _tree_of(root: Path) -> dict[bytes, tuple[int, int, int, bytes]]:
+    """Each path below *root*: mode, size, mtime and bytes (a link's target)."""
+    out = {}
+    base = os.fsencode(root)
+    for top, dirs, files in os.walk(base):
+        for name in dirs + files:
+            p = os.path.join(top, name)
+            st = os.lstat(p)
+            data = b""
+            if stat.S_ISLNK(st.st_mode):
+                data = os.readlink(p)
+            elif stat.S_ISREG(st.st_mode):
+                data = hashlib.sha256(Path(os.fsdecode(p)).read_bytes()).digest()
+            size = 0 if stat.S_ISDIR(st.st_mode) else st.st_size
+            out[os.path.relpath(p, base)] = (st.st_mode, size, st.st_mtime_ns, data)
+    return out
+
+
+def _restored(store: Store, snap: Any, target: Path) -> tuple[Any, ...]:
+    try:
+        report = restore(store, snap, target)
+    except restorer.Damaged as exc:
+        assert exc.report is not None
+        report = exc.report
+    lists = {k: sorted(v) for k, v in vars(report).items() if isinstance(v, list)}
+    return lists, report.files, report.unchanged, _tree_of(target)
+
+
+def test_a_folder_gathered_is_restored_as_one_entry_at_a_time(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same tree and report whether the folders made here go through _gather (C where
+    built, its twin) or the one-entry way (_fill_each, what ran before ho45): every kind of
+    folder (plain, a symlink, a set-id file, a file over WHOLE, a .git, a content the index
+    lacks or holds at another size, subfolders, more files than a job holds)."""
+    tree: dict[bytes, Node] = {
+        b"plain": D({b"f%d" % i: F(b"plain %d\n" % i) for i in range(30)}),
+        b"link": D({b"a": F(b"a\n"), b"to-a": L(b"a"), b"b": F(b"b\n")}),
+        b"setid": D({b"run": F(b"#!/bin/sh\n", mode=0o4755), b"x": F(b"x\n", mode=0o600)}),
+        b"big": D({b"whole": F(b"w" * WHOLE), b"over": F(b"o" * (WHOLE + 1))}),
+        b"git": D({b".git": F(b"gitdir: /nowhere\n"), b"y": F(b"y\n")}),
+        b"lost": D({b"gone": F(b"lost 1\n"), b"other": F(b"lost 2\n"), b"kept": F(b"k\n")}),
+        b"nested": D({b"s": D({b"t": D({b"u": F(b"u\n")}), b"v": F(b"v\n")}), b"w": F(b"w\n")}),
+        b"many": D({b"m%03d" % i: F(b"many %d\n" % i) for i in range(600)}),
+        b"empty": D({}),
+    }
+    src = tmp_path / "src"
+    build(src, D({b"top.txt": F(b"top\n"), b"sub": D(tree)}))
+    snap = take(store, "s", src)
+    gone = hashlib.sha256(b"lost 1\n").digest()
+    other = hashlib.sha256(b"lost 2\n").digest()
+    for table in store.index.tables():
+        store.index.db.execute(f"DELETE FROM {table} WHERE key = ?", (gone,))
+        store.index.db.execute(f"UPDATE {table} SET size = size + 1 WHERE key = ?", (other,))
+    ways: dict[str, Any] = {"each": lambda *args: None, "twin": restorer._gather_py}
+    if restorer._gather is not restorer._gather_py:
+        ways["c"] = restorer._gather
+    got = {}
+    for way, gather in ways.items():
+        monkeypatch.setattr(restorer, "_gather", gather)
+        got[way] = _restored(store, snap, tmp_path / way)
+    want = got.pop("each")
+    lists = want[0]
+    assert [p for p, _ in lists["damaged"]] == [b"sub/lost/gone", b"sub/lost/other"]
+    assert lists["setid"] == [b"sub/setid/run"]
+    assert b"sub/many/m599" in lists["created"]
+    for way, answer in got.items():
+        assert answer == want, way
