@@ -67,7 +67,12 @@ def watched_repo(
 
 
 def prepared_with(store_dir: Path, repo: Path, rel: str, data: bytes) -> prep.Prep:
-    """The worker's prepared tree once it holds *rel* with the size of *data*."""
+    """The worker's prepared tree once it holds *rel* with the size of *data* and nothing is
+    marked after it. The daemon first marks every event of the writes made so far (a hook's
+    sync): else a tree read between the write and its close's event was taken, the close's
+    mark came after it, and post-checkout rightly set that tree aside (a false report under
+    load, clean45)."""
+    assert dirtyset.sync(str(store_dir), str(repo)), "the daemon did not sync"
 
     def got() -> prep.Prep | None:
         begun = dirtyset.begin(str(store_dir), str(repo))
