@@ -172,6 +172,14 @@ def named_once(repo: Path) -> list[str]:
     return sorted(x["path"] for x in entry["lost"])
 
 
+def not_the_commands(ran: Ran, path: str) -> bool:
+    """*path*, which the user deleted after the snapshot before, is named in none of *ran*'s
+    "destroyed" reports, only in the line of files gone since "not by" the command (red44
+    F5b: a report printed anyway names them so, and undo puts them back)."""
+    also = [ln for ln in ran.ours if "also gone since" in ln and ", not by " in ln]
+    return all(path not in r.names for r in ran.reports) and any(path in ln for ln in also)
+
+
 ALLOW_FILE = ("-c", "protocol.file.allow=always")  # `submodule add` of a local repository
 CRLF_RULE = b"*.txt text eol=crlf\n"
 
