@@ -141,6 +141,8 @@ class Planning:
     dry_run: bool
     total: int  # files (not folders) of the selection, counted while planning
     total_hint: int  # files of the snapshot (whether sharing the plan pays)
+    # whether a core was idle before the writer processes were forked (None: not asked yet)
+    idle: bool | None
     # the plan's folders left to this process, small contents met, the child checking
     # the others, and the root, once _share has forked it
     early: tuple[list[tuple[bytes, bytes]], set[bytes], _Planner | None, bytes] | None
@@ -278,12 +280,15 @@ class Planning:
     def _splitting(self) -> bool:
         """Whether the plan may share its work with a forked child: the snapshot is big, a
         second core is likely idle (the child and its answer cost about 0.25 s more CPU on
-        M: on a busy machine that only slows the plan down, as diff's second process does),
+        M: on a busy machine that only slows the plan down, as diff's second process does;
+        looked at before the writer processes were forked: starting, they took the idle core's
+        place in the kernel's count, and the plan of M went unshared in most runs),
         and no other thread runs here (a fork copies one thread: never beside one holding a
         lock)."""
         if SPLIT is not None:
             return SPLIT and hasattr(os, "fork")
-        return self.total_hint >= SPLIT_MIN and forked.possible() and forked.idle_core()
+        idle = forked.idle_core() if self.idle is None else self.idle
+        return self.total_hint >= SPLIT_MIN and idle and forked.possible()
 
     def _visit(
         self, key: bytes, path: bytes, seen: set[bytes], loc: Location | None = None

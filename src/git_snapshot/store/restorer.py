@@ -31,6 +31,7 @@ from dataclasses import field
 
 from git_snapshot.ctx import gc_paused
 from git_snapshot.errors import UserError
+from git_snapshot.store import forked
 from git_snapshot.store import leftovers
 from git_snapshot.store import restore_locs
 from git_snapshot.store import validate
@@ -332,6 +333,7 @@ class Restorer(Planning, Writing):
         # the plan's folders left to this process, small contents met, the child checking
         # the others, and the root, once _share has forked it
         self.early = None
+        self.idle = None
         self.collect = True  # the contents to locate are gathered (not in a planning child)
         self.done = 0
         self.report = Report()
@@ -414,6 +416,7 @@ class Restorer(Planning, Writing):
             # writer processes forked before the plan hold none of its memory (the checked
             # trees, the locations): forked after it, each started as big as this process
             # (peak RSS of a restore of L: 156 MB, a writer's)
+            self.idle = forked.idle_core()  # (restore_plan._splitting: before they start)
             self.workers = _Workers(self, n)
         top = -1
         self.target = target
