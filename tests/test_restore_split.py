@@ -26,6 +26,7 @@ from storehelpers import take
 from git_snapshot.store import Store
 from git_snapshot.store import forked
 from git_snapshot.store import restore_plan
+from git_snapshot.store import restore_write
 from git_snapshot.store import restorer
 from git_snapshot.store.index import Location
 from git_snapshot.store.index import Snapshot
@@ -215,7 +216,7 @@ def test_the_idle_core_is_looked_for_before_the_writers_start(
     unshared in most runs (session 45: 0.4 s of planning on one core, the other idle). The
     question is asked once, before they are forked: here a core is idle then, not after."""
     writers: list[object] = []
-    workers = restorer._Workers
+    workers = restore_write._Workers
 
     def forking(*args: Any) -> Any:
         writers.append(workers(*args))
