@@ -259,10 +259,8 @@ class Writing:
             try:
                 content = self.store.reader.group(pack, offset, length)
             except (OSError, zstandard.ZstdError) as exc:
-                content, why = (
-                    b"",
-                    str(exc),
-                )  # every member not kept is damaged; the kept are written
+                # every member not kept is damaged; the kept are written
+                content, why = b"", str(exc)
             k, status, failed = self._put_files(
                 work, k, j, content, why, parent_pid, taken, damaged
             )
