@@ -564,13 +564,16 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
         return
     old, new = _moved(repo, call)
     wrote = _changed(repo, call, old, new)
-    if not wrote or (p.changed is not None and not _meets(p.changed, wrote)):
+    if not wrote:
+        return
+    meets = prep.touches(wrote)  # (git wrote there, above or below)
+    if p.changed is not None and not any(map(meets, p.changed)):
         return
     from git_snapshot.store.diff import diff_trees
 
     differs = diff_trees(store, base, p.root)
     added = [c.path for c in differs if c.old is None]
-    if added and _meets(added, wrote):
+    if any(map(meets, added)):
         # a file made since the last snapshot, where git wrote: the user may have deleted
         # it again a moment before git began, faster than the daemon marks it (`rm f &&
         # git checkout -f B`, B tracking f: git was said to destroy a file it never found,
@@ -594,13 +597,6 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     meta.update(identity.tag_meta(repo))
     message = f"the watcher's prepared tree, before {ctx.command}"
     prep.commit_logged(store, source, repo.toplevel, base, p, meta, message)
-
-
-def _meets(paths: Collection[bytes], wrote: Collection[bytes]) -> bool:
-    """Whether one of *paths* is one of *wrote*, or a folder above one, or below one."""
-    written = set(wrote)
-    above = _folders_of(written)
-    return any(p in written or p in above or _above(p, written) for p in paths)
 
 
 def _pre_hook(snap: Snapshot) -> bool:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
     from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from collections.abc import Collection
     from collections.abc import Iterator
     from typing import Any
@@ -279,15 +280,21 @@ def changed_since(
         return True
     given = set(paths)
     above = {f for path in given for f in _folders(path)}
-
-    def meets(path: bytes) -> bool:  # one of *paths*, a folder above one, or below one
-        return path in given or path in above or any(f in given for f in _folders(path))
-
+    meets = touches(given, above)
     for d, name in marks:  # (a folder's mark: what it holds may have changed)
         if meets(bytes(d) if name is None else entry_path(d, name)):
             return True
     # (a scanned tree's root or a linked folder at or above one of them)
     return any(q in given or q in above for q in quiet) or any(f in linked for f in above)
+
+
+def touches(paths: Collection[bytes], above: set[bytes] | None = None) -> Callable[[bytes], bool]:
+    """Whether a path is one of *paths*, a folder above one (b"", the top, above them all)
+    or lies below one. *above*: those folders, when the caller has them."""
+    given = paths if isinstance(paths, (set, frozenset)) else set(paths)
+    if above is None:
+        above = {f for path in given for f in _folders(path)}
+    return lambda path: path in given or path in above or any(f in given for f in _folders(path))
 
 
 def _folders(path: bytes) -> Iterator[bytes]:
