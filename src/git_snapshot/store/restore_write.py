@@ -48,7 +48,7 @@ _NEW_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 # who may delete); never set-uid or set-gid (stored paths are untrusted input: DESIGN)
 _SAFE_MODE = 0o1777
 _ZEROS = bytes(512)  # no all-zero block of any file system fits in data without this
-JOB_DIRS = 32  # directories (open descriptors) one job may write into
+JOB_DIRS = 128  # directories (open descriptors) one job may write into (SCM_RIGHTS: <= 253)
 SPAN = 1 << 20  # bytes of a pack read at once for the frames of consecutive files of a job
 GAP = 16 << 10  # bytes of other objects between two frames still read in one span
 DICTS = 4  # packs whose dictionaries each writer thread keeps ready

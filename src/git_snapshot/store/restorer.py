@@ -78,9 +78,9 @@ from git_snapshot.store.validate import show
 from git_snapshot.words import first_of
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
-JOB_FILES = 256  # new files per job handed to a writer thread (of any directories)
+JOB_FILES = 1024  # new files per job handed to a writer thread (of any directories)
 JOBS_PER_THREAD = 3  # jobs in flight per writer thread: the rest wait for the oldest
-JOB_BYTES = 48 << 10  # names and link targets per job (one message to a writer process)
+JOB_BYTES = 192 << 10  # names and link targets per job (one message to a writer process)
 NEVER = frozenset({b".git"})
 
 ADVICE = (
