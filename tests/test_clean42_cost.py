@@ -2,7 +2,7 @@
 
 - RJ: under `git snapshot run`, a loss found where git's autostash held the file had its
   autostash read three times by `git diff-tree <stash>^1 <stash>`: by run._not_given_back,
-  again by hooks.stash_gave_back, again by gitoverlay.overlay_from_stash. It is read once
+  again by autostash.stash_gave_back, again by gitoverlay.overlay_from_stash. It is read once
   now, and handed on.
 - RE: a stopped merge's check asked `git diff-index <HEAD then>` of the whole worktree
   (stopped._put_back: about 30 ms on 20,000 files) to learn which of a few edited paths a

@@ -7,7 +7,7 @@ folder with inner.txt in it. post-merge never runs (nor does any hook of ours fo
 `--abort`, the `git commit` or the `merge --continue` that ends it): the loss was reported by
 nothing. The next hook, or the next git-snapshot command, reports the stopped merge
 (stopped.py); it now names what the snapshot before the merge held below such a path, with the
-rule post-merge's check uses (hooks._autostash_losses): git wrote a file over that folder
+rule post-merge's check uses (autostash._autostash_losses): git wrote a file over that folder
 while the merge ran.
 
 The snapshot before is `git snapshot create`'s; the merge's reference-transaction takes its

@@ -4,7 +4,7 @@ fast-forward or not, whose autostash git applies cleanly: the user's edit kept, 
 B's change. run's own check compared its snapshot (the edit on the old base) with the
 worktree after git's apply, named a.txt, and `undo` wrote back the edit without B's change,
 reverting the upstream commit. What git's autostash took and gave back, merged, is not lost:
-run's check now asks the rule the stopped check asks (hooks.stash_gave_back), of the
+run's check now asks the rule the stopped check asks (autostash.stash_gave_back), of the
 autostash the hooks under run saw. What such a command does destroy is still named: an
 ignored file B tracks, an autostash that conflicted and was then dropped, one never applied
 (the rebase's state folder removed by hand), an edit the command itself wrote over before

@@ -1,5 +1,5 @@
 """review41 RA, fixA's left item 1: a stopped merge's report asks RED40 F1's autostash rule
-(hooks.stopped_stash_wrote: the snapshot before the merge holds a folder where HEAD had a
+(autostash.stopped_stash_wrote: the snapshot before the merge holds a folder where HEAD had a
 file, and HEAD's file stands there now) for every merge note. A merge that did NOT autostash
 (no `--autostash`, `--no-autostash`, merge.autoStash unset or overruled) leaves the folder
 alone; ended with `git merge --abort` or a `git commit` (no hook of ours runs for either:

@@ -6,7 +6,7 @@ restore gave back the empty folder, but the user was told) was named by nothing:
 - a branch's link written in the folder's place: hooks._unsaved (and run's) asked
   os.path.lexists of v/sub/x.log, which follows the new link v/sub -> ../w to w/x.log;
 - git's autostash writing a tracked file back over the folder the user made in its place
-  (RED40 F1's shape, the folder holding only a left-out file): hooks._autostash_losses
+  (RED40 F1's shape, the folder holding only a left-out file): autostash._autostash_losses
   names what losses.find finds below it, and never asked the left-out paths."""
 
 from __future__ import annotations

@@ -343,7 +343,7 @@ def _report(
         # here when the merge stopped: its post-merge, which asks, never ran). Not for a
         # merge that made none: it left the folder, and a later command that deleted it
         # names it (as the merge's, it was named exact from the wrong command's snapshot)
-        from git_snapshot.hooks import stopped_stash_wrote
+        from git_snapshot.autostash import stopped_stash_wrote
 
         with contextlib.suppress(Exception):  # (as above: nothing more to compare)
             touched.update(stopped_stash_wrote(store, repo, snap, orig, when, after))
@@ -385,7 +385,7 @@ def _report(
         # what the snapshot took from git's autostash and git gave back, merged with what
         # the operation wrote, or keeps in the stash list: not lost (RED41 R1 F3, a
         # fast-forward rebase; post-rewrite's overlay hides the same)
-        from git_snapshot.hooks import stash_gave_back
+        from git_snapshot.autostash import stash_gave_back
 
         with contextlib.suppress(Exception):  # (not known: named)
             back = stash_gave_back(store, repo, stash, [x.path for x in found])

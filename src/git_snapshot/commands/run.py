@@ -272,14 +272,14 @@ def _not_given_back(
     stashes: Sequence[str],
 ) -> list[losses.Loss]:
     """*found* less what git's autostash (*stashes*: _autostashes) took and gave back: the
-    rule of a stopped operation's check (hooks.stash_gave_back: the entry in the stash
+    rule of a stopped operation's check (autostash.stash_gave_back: the entry in the stash
     list, or the file on disk what git's apply of it writes onto the index of the moment).
     `run -- git rebase --autostash B` named the edit git's apply had merged with B's change,
     and `undo` reverted that change (RED41 R1 F3 under run). Asked only where the autostash
     holds *snap*'s version (bytes and git's mode): what the command wrote over before git
     stashed is not in it, and is named. Not known (an error, a stash pruned): named."""
     from git_snapshot import gitoverlay
-    from git_snapshot.hooks import stash_gave_back
+    from git_snapshot.autostash import stash_gave_back
 
     held: dict[str, dict[bytes, tuple[int, str]]] = {}  # stash -> path -> (git mode, id)
     changes: dict[str, gitoverlay.Changes] = {}  # (asked once: stash_gave_back takes them)
