@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from clihelpers import git
 
+from git_snapshot import findlosses
 from git_snapshot import gitrepo
 from git_snapshot import hooks
 from git_snapshot import worktree
@@ -62,6 +63,6 @@ def test_a_hook_reads_the_newest_rows_of_its_worktree_and_finds_the_same_snapsho
     call = hooks.Call.parse("post-checkout", [head, head, "1"], {})
     with Store(store_dir) as store:
         for started, want in ((5000.0, SNAPSHOTS), (1000 + 10.5, 10), (1000 + 3.5, 3)):
-            before = hooks._before(store, r, call, started)
+            before = findlosses._before(store, r, call, started)
             assert before is not None and before.id == want, (started, want)
-        assert hooks._before(store, r, call, 1000.5) is None
+        assert findlosses._before(store, r, call, 1000.5) is None

@@ -7,7 +7,7 @@ git wrote it holds git's version, not the user's. Compared with it, the file loo
 no report at all, and nothing for `undo`. The snapshot compared with is now the newest
 committed before the git command began (or this command's own pre-hook snapshot, taken before
 git touched the worktree); one committed since is compared only where it holds a version git
-destroyed (hooks._in_flight, the RED34 A3 rule).
+destroyed (findlosses._in_flight, the RED34 A3 rule).
 
 Both races are held open deterministically by git itself, as users meet them: a smudge filter
 (git-lfs's way: seconds a file) that waits after git wrote .env and before it runs

@@ -3,7 +3,7 @@ bytes git then wrote (RED36 A3).
 
 RED35 H1 compares a post-hook with the snapshot committed before the git command began, and a
 snapshot committed while it ran names a path only where it holds a version git destroyed
-(hooks._from_flight). One that read the user's .env before git wrote it, holding bytes equal
+(findlosses._from_flight). One that read the user's .env before git wrote it, holding bytes equal
 to git's, destroyed nothing: but the path fell back to the older snapshot and was named lost
 with its older version ("restore 1 .env", and `undo` wrote that version over the user's).
 It is read before git wrote the path when it was committed before the path's last change

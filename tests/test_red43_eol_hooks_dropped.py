@@ -99,7 +99,7 @@ def test_crlf_bytes_git_gives_back_are_not_named(repo: Path) -> None:
     assert ran.reports == [], ran.err
 
 
-# the git processes of the check of files gone since (hooks._gone_not_by_it: one losses.find
+# the git processes of the check of files gone since (findlosses._gone_not_by_it: one losses.find
 # for all of them), started only when a report is printed and such a file is there
 GONE_CHECK = Counter({"ls-files": 2, "cat-file": 2, "log": 1, "rev-list": 1})
 

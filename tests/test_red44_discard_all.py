@@ -152,7 +152,7 @@ def test_no_report_no_line(hooked: Path) -> None:
 
 
 def test_too_many_gone_are_counted_not_asked(hooked: Path) -> None:
-    """Past hooks.GONE_AT_MOST files gone (an `rm -rf node_modules`), git is not asked of
+    """Past findlosses.GONE_AT_MOST files gone (an `rm -rf node_modules`), git is not asked of
     each (20,000 paths took 1.4 s): the line counts them and says where to see them; undo
     leaves them."""
     commit(hooked, ".gitignore", b"nm/\n")

@@ -2,7 +2,7 @@
 something changed the file's inode (not its bytes) before the post-checkout hook (RED36 A3's
 rule, review 36).
 
-hooks._read_as_written drops a path from the loss report when a snapshot in flight holds it
+findlosses._read_as_written drops a path from the loss report when a snapshot in flight holds it
 as the disk does and was read before git wrote it. It took "committed before the file's
 ctime" as that proof: but ctime moves with any inode change, not only git's write: a chmod
 to the same mode (`chmod 600 .env` run again), a hard link made or removed (a backup tool's

@@ -1,4 +1,4 @@
-"""A gone stash entry's paths looked up in the snapshots (hooks._unstashed: _written_back,
+"""A gone stash entry's paths looked up in the snapshots (findlosses._unstashed: _written_back,
 losses.holding): each tree read once, not once a path.
 
 A `git stash drop` of an entry of 2,000 files in one folder made every later post-checkout
@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from clihelpers import git
 
+from git_snapshot import findlosses
 from git_snapshot import gitrepo
-from git_snapshot import hooks
 from git_snapshot import losses
 from git_snapshot import worktree
 from git_snapshot.store import Store
@@ -51,7 +51,7 @@ def test_each_tree_is_read_once_for_all_the_paths(
             return read(key, *args)
 
         monkeypatch.setattr(store, "read_object", counted)
-        back = hooks._written_back(store, before, before, list(versions))
+        back = findlosses._written_back(store, before, before, list(versions))
         assert back == set(versions)
         assert len(reads) <= 2, len(reads)  # the root and d, of the one snapshot
         reads.clear()

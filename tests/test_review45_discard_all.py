@@ -1,4 +1,4 @@
-"""Review of red44 F5b's "also gone since" line past hooks.GONE_AT_MOST files (review45).
+"""Review of red44 F5b's "also gone since" line past findlosses.GONE_AT_MOST files (review45).
 
 Past 500 files gone since the snapshot before, the line counted every path that snapshot held
 and this hook's lacks, without asking git or the disk: `git checkout -f main` leaving a branch
@@ -24,7 +24,7 @@ from hookhelpers import commit
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 
-MANY = 501  # hooks.GONE_AT_MOST + 1
+MANY = 501  # findlosses.GONE_AT_MOST + 1
 
 
 def _many(folder: Path) -> None:

@@ -21,12 +21,12 @@ import os
 
 from git_snapshot import gitrepo
 from git_snapshot.ctx import suppress
+from git_snapshot.findlosses import _before
+from git_snapshot.findlosses import _git_began
 from git_snapshot.hooks import Call
 from git_snapshot.hooks import Context
-from git_snapshot.hooks import _before
 from git_snapshot.hooks import _diff
 from git_snapshot.hooks import _exact
-from git_snapshot.hooks import _git_began
 from git_snapshot.hooks import _overwritten
 from git_snapshot.hooks import _unsaved
 from git_snapshot.hooks import _written_during

@@ -1788,7 +1788,7 @@ class Report:
 
     def _gone_lines(self, repo: gitrepo.Repo, cwd: str, absolute: bool, outside: bool) -> list[str]:
         """The lines naming what the snapshot held that is gone since, not by this command
-        (hooks._gone_not_by_it: a `git clean` just before, red44 F5b), with its restore
+        (findlosses._gone_not_by_it: a `git clean` just before, red44 F5b), with its restore
         command, and counting those too many to ask git of (*gone_more*); printed with a
         report only, never on their own."""
         since = (
@@ -1887,7 +1887,7 @@ def report_of(
     names restore_paths of *found* (a hook's, run's and a stopped operation's report).
     *when*: the moment it is made (the reports of one command, one per snapshot, share it:
     `undo` puts back all of them). *gone*: what else *snap* holds that is gone since, not by
-    *command* (hooks._gone_not_by_it), named in a line of its own (*gone_more*: too many
+    *command* (findlosses._gone_not_by_it), named in a line of its own (*gone_more*: too many
     such files to ask git of, counted)."""
     from git_snapshot.store.objects import CorruptObject
 

@@ -2,7 +2,7 @@
 restore record): a post-hook compares the paths it wrote with the snapshot it wrote them
 from, and the rest of the worktree with the pre-restore snapshot (RED32 V2: `restore 4 .env`,
 printed after a checkout, brought back the bytes the user's restore had just replaced).
-Imported by hooks.find_losses only when the snapshot before the git command is a
+Imported by findlosses.find_losses only when the snapshot before the git command is a
 pre-restore one. Restore asks it too whether it runs a restore that stopped again, and which
 pre-restore snapshot then holds what was there before (first_run, RED34 D5); a restore that
 did not write all it names (stopped part way, damaged or unwritable paths) notes in the record

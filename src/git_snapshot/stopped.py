@@ -628,12 +628,12 @@ def own_note(store: Store, repo: gitrepo.Repo) -> dict[str, Any] | None:
 def held_since(
     store: Store, repo: gitrepo.Repo, note: Mapping[str, Any], before: Snapshot
 ) -> list[tuple[Snapshot, frozenset[bytes]]]:
-    """At a rebase's post-rewrite that compares *before* (hooks._before: the newest snapshot
+    """At a rebase's post-rewrite that compares *before* (findlosses._before: the newest snapshot
     taken before the command that ended the rebase), when the noted rebase's snapshot is
     older (a rebase that stopped, and a snapshot taken during a stop: `git snapshot create`,
     the watcher's): that one and each of this worktree's snapshots taken since, before
     *before*, with the paths it holds that the rebase destroyed before the next of them was
-    taken: the next no longer holds them as it does (hooks.find_losses names those from it,
+    taken: the next no longer holds them as it does (findlosses.find_losses names those from it,
     hedged). Compared with *before* only, what the rebase wrote over or deleted before it
     stopped was named nowhere: *before* holds git's version, and the note, read by this
     post-rewrite, said nothing (fixF's note, session 41); nor what the user wrote at a first

@@ -351,7 +351,7 @@ def take(
     if tree is not None:
         meta["auto_merge"] = tree
     # the stash entries of the moment: one gone by the next hook (`git stash pop`, then a
-    # discard) held edits git can no longer give back (hooks._unstashed; RED36A 4)
+    # discard) held edits git can no longer give back (findlosses._unstashed; RED36A 4)
     stashes = stash_ids(repo)[:STASHES_KEPT]
     if stashes:
         meta["stashes"] = stashes

@@ -643,7 +643,7 @@ def _not_put_back(repo: gitrepo.Repo, cwd: str, gone: list[dict[str, Any]]) -> s
 
 def _moment(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The latest report of *items* with the others of the same command and moment: one per
-    snapshot holding what it lost (hooks.find_losses: what a restore had just written is in
+    snapshot holding what it lost (findlosses.find_losses: what a restore had just written is in
     the restore's source snapshot, the rest in its pre-restore one; guards.report: each
     stash entry a `stash clear` dropped, each --to a folder of its own), oldest first."""
     if not items:

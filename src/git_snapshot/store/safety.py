@@ -23,7 +23,7 @@ def restore_record(source: Snapshot, named: list[bytes], delete: bool) -> dict[s
     """What a pre-restore snapshot's meta records of the restore in place it is taken for:
     the snapshot it writes from and the paths it names (none, or '', for all of it). Until
     the next snapshot, those paths hold *source*'s bytes, not the pre-restore snapshot's:
-    a git command that destroys them is reported against *source* (hooks.find_losses)."""
+    a git command that destroys them is reported against *source* (findlosses.find_losses)."""
     return {
         RESTORE: {
             "snapshot": source.id,
