@@ -4,7 +4,7 @@ snapshots, v/sub/x.log (the user's, in no snapshot) sits in folder v/sub, which 
 ignored files; branch `other` tracks a file v/sub. `git checkout other` deletes the folder
 and x.log to write it. The report said "destroyed 1 ignored folder: v/sub/ (an earlier
 version ... is in snapshot 1; restore with ...)", though snapshot 1 holds only the empty
-folder (x.log was left out), and no "not saved" line named x.log: hooks._unsaved looked for
+folder (x.log was left out), and no "not saved" line named x.log: lostfrom._unsaved looked for
 the paths git wrote at or below a left-out path, never above it.
 
 The true report: "not saved: v/sub/x.log", and no line for the folder, whose restore gives

@@ -2,7 +2,7 @@
 (snapshot.exclude), fixK's noted item (session 42): a merge that deleted or rewrote the
 tracked files of an excluded folder printed `not saved: v, excluded by snapshot.exclude`,
 though git deleted only files holding the commit's version (post-merge did not get the rule
-hooks._switch_kept gives a plain switch). A merge writes the worktree by a plain switch's
+lostfrom._switch_kept gives a plain switch). A merge writes the worktree by a plain switch's
 rules (checked on git 2.39: it refuses to write over or delete a tracked file with an edit
 its stat check sees, staged too, and an untracked file no ignore rule matches; it writes over
 an ignored one), with the commit HEAD was at before it (ORIG_HEAD) as the one it left. A

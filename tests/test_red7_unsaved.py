@@ -120,11 +120,11 @@ def test_a_hook_after_a_cache_folder_was_left_out_imports_neither_json_nor_losse
     code = """
 import sys
 from types import SimpleNamespace
-from git_snapshot import gitrepo, hooks
+from git_snapshot import gitrepo, lostfrom
 repo = gitrepo.find_repo(sys.argv[1])
 def snap(meta):
     return SimpleNamespace(skipped=1, _meta_json=meta, created=0.0, id=1)
-fresh = hooks._fresh_left_out
+fresh = lostfrom._fresh_left_out
 assert fresh(repo, snap('{"skipped_paths":[["c","cache directory (CACHEDIR.TAG)"]]}')) == {}
 got = fresh(repo, snap('{"head":"x","skipped_paths":[["settings.ini","excluded"]]}'))
 assert list(got) == [b"settings.ini"], got

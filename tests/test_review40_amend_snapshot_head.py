@@ -1,7 +1,7 @@
 """A file an amend dropped from its commit, then overwritten by `git checkout -f B`, is named
 when the earlier snapshot was taken while HEAD was at the commit amended away (review40 RF1).
 
-hooks._revs counted the earlier snapshot's HEAD as giving its files back: that commit, which
+lostfrom._revs counted the earlier snapshot's HEAD as giving its files back: that commit, which
 only HEAD's reflog holds once amended away, hid the loss (no report at all). It now counts
 as every commit HEAD was at since the snapshot does (losses._committed_since: a ref reaches
 it, or HEAD reached it after the snapshot's HEAD), and as it did while an operation was

@@ -1,4 +1,4 @@
-"""Review of 3ff3371 (session 42, RK42): after a plain switch, hooks._switch_kept drops a
+"""Review of 3ff3371 (session 42, RK42): after a plain switch, lostfrom._switch_kept drops a
 left-out path (snapshot.exclude) where git wrote only files the commit it left tracks, since
 git refuses to write over an edit there; not so under core.fsmonitor, where git takes a file
 its monitor reported no event for as unchanged and deletes it edited (red41R1 finding 2).

@@ -1,4 +1,4 @@
-"""Review of 3ff3371 (session 42, RK42): after a plain switch, hooks._switch_kept dropped a
+"""Review of 3ff3371 (session 42, RK42): after a plain switch, lostfrom._switch_kept dropped a
 left-out path (snapshot.exclude) where git wrote only paths the commit it left does not
 track and no ignore rule matches, because "git refuses to write over an untracked file or a
 folder holding any". Not so for a folder holding ignored files only: git deletes it to write

@@ -3,7 +3,7 @@ because it left out what was in it, leaving the left-out files to the caller's "
 part. Two callers did not name them, so a loss the folder line used to point at (its
 restore gave back the empty folder, but the user was told) was named by nothing:
 
-- a branch's link written in the folder's place: hooks._unsaved (and run's) asked
+- a branch's link written in the folder's place: lostfrom._unsaved (and run's) asked
   os.path.lexists of v/sub/x.log, which follows the new link v/sub -> ../w to w/x.log;
 - git's autostash writing a tracked file back over the folder the user made in its place
   (RED40 F1's shape, the folder holding only a left-out file): autostash._autostash_losses

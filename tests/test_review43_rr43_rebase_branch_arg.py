@@ -1,4 +1,4 @@
-"""Review of da5a3b3 (session 43, RR43): a rebase's post-rewrite gets hooks._switch_kept's
+"""Review of da5a3b3 (session 43, RR43): a rebase's post-rewrite gets lostfrom._switch_kept's
 plain-switch rule with ORIG_HEAD as "the commit it left". `git rebase UP BRANCH` run from
 another branch does not leave ORIG_HEAD (BRANCH): its checkout of UP starts from the HEAD it
 was run at, whose worktree may hold an ignored file at a path BRANCH tracks. git writes over

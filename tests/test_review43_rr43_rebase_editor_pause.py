@@ -1,5 +1,5 @@
-"""Review of da5a3b3 (session 43, RR43): a rebase's post-rewrite gets hooks._switch_kept's
-plain-switch rule when its todo held "picks only" (hooks._rebased_through), `reword` and
+"""Review of da5a3b3 (session 43, RR43): a rebase's post-rewrite gets lostfrom._switch_kept's
+plain-switch rule when its todo held "picks only" (lostfrom._rebased_through), `reword` and
 `squash` among them. Both open the commit message editor in the middle of the rebase, as
 `fixup -c` does: a pause like an `edit` stop, where the user may write an ignored file at a
 path an earlier pick deleted (tracked in ORIG_HEAD) and a later one writes again. git writes

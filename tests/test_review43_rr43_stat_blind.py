@@ -2,8 +2,8 @@
 core.trustctime=false (or core.checkStat=minimal) git's stat check takes a tracked file whose
 edit kept its size and mtime (`cp -p`, `rsync -t`, an archive tool writing in place) as
 unchanged, without reading it, and a plain checkout or merge deletes it. Every rule that
-drops a path because "git refuses to write over an edit" (hooks._not_tracked_in after a
-switch or merge, hooks._switch_kept for a left-out folder) then hid what a snapshot held, or
+drops a path because "git refuses to write over an edit" (lostfrom._not_tracked_in after a
+switch or merge, lostfrom._switch_kept for a left-out folder) then hid what a snapshot held, or
 the "not saved" line for a left-out folder. As under core.fsmonitor, the rules are not
 trusted there."""
 

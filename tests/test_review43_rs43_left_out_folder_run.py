@@ -4,7 +4,7 @@ command made wrote at or below. An excluded folder that is not ignored, with tra
 main` (or a merge, a rebase onto it) said "not saved: data, excluded by snapshot.exclude",
 though git writes a file there only where the user had none (it refuses to write over an
 untracked file its ignore rules do not match, unless forced), and destroyed nothing. The
-plain `git checkout main`'s hook says nothing (hooks._switch_kept).
+plain `git checkout main`'s hook says nothing (lostfrom._switch_kept).
 
 Guards: a forced checkout over the user's own data/b.csv, and a plain one over an ignored
 data/b.csv (git writes over ignored files), are still named.

@@ -28,9 +28,9 @@ from git_snapshot.hooks import Context
 from git_snapshot.hooks import _diff
 from git_snapshot.hooks import _exact
 from git_snapshot.hooks import _overwritten
-from git_snapshot.hooks import _unsaved
 from git_snapshot.hooks import _written_during
 from git_snapshot.hooks import _written_limit
+from git_snapshot.lostfrom import _unsaved
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the hook path
 if TYPE_CHECKING:

@@ -22,19 +22,19 @@ from git_snapshot.hooks import HOOKS
 from git_snapshot.hooks import NULL
 from git_snapshot.hooks import Call
 from git_snapshot.hooks import Context
-from git_snapshot.hooks import _above
 from git_snapshot.hooks import _changed
 from git_snapshot.hooks import _diff
-from git_snapshot.hooks import _differs
 from git_snapshot.hooks import _exact
-from git_snapshot.hooks import _lost_from
-from git_snapshot.hooks import _meta_value
 from git_snapshot.hooks import _moved
 from git_snapshot.hooks import _Op
-from git_snapshot.hooks import _revs
 from git_snapshot.hooks import _written_limit
 from git_snapshot.hooks import head_steps
 from git_snapshot.hooks import step_paths
+from git_snapshot.lostfrom import _above
+from git_snapshot.lostfrom import _differs
+from git_snapshot.lostfrom import _lost_from
+from git_snapshot.lostfrom import _meta_value
+from git_snapshot.lostfrom import _revs
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the hook path
 if TYPE_CHECKING:

@@ -288,7 +288,7 @@ def _held_empty(snap: Snapshot, found: list[Loss]) -> list[Loss]:
     it). Named "an earlier version is in snapshot N", with a restore that gives back an
     empty folder, it was false: `*.log` left out, folder v/sub holding only x.log, which a
     branch's file v/sub replaced (session 42, fixN). What was in it is the caller's "not
-    saved" part to name (hooks._unsaved, run's), or git gives it back."""
+    saved" part to name (lostfrom._unsaved, run's), or git gives it back."""
     left = [p for p, why in left_out_whys(snap).items() if unsaved_why(why, snap.id)]
     if not left:
         return found
@@ -591,7 +591,7 @@ def _committed_since(
     user: _reached_after): the window reaches a minute before *snap* (a clock stepped back),
     and a file an amend dropped from its commit just before *snap* was given back by the
     amended-away commit, which only the reflog holds, and not by one over a minute old
-    (RED40 F5). *snap*'s own HEAD by the same rule (a ref reaches it: hooks._revs leaves it
+    (RED40 F5). *snap*'s own HEAD by the same rule (a ref reaches it: lostfrom._revs leaves it
     to this, review40 RF1). Only what is about to be named is asked: one lookup a path and
     commit, up to HEAD_MOVES_AT_MOST commits, and one `rev-list` when the reflog goes back
     before *snap*."""
@@ -1252,7 +1252,7 @@ def discarded_unsaved(
     repo: gitrepo.Repo, snapshot: int, written: Mapping[bytes, str], old: str | None
 ) -> list[tuple[bytes, str]]:
     """Of the files snapshot *snapshot* left out that the operation wrote (*written*: path ->
-    its skipped_paths' why: hooks._discarded), those it wrote back to their committed
+    its skipped_paths' why: lostfrom._discarded), those it wrote back to their committed
     version: holding now the version HEAD holds, which is also the one of the commit it left
     (*old*; None: the same). Whether it held an edit is not known: git rewrites a file whose
     lstat differs from its index entry's without reading it (`checkout -- F` after a mere

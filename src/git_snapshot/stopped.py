@@ -429,11 +429,11 @@ def _left_out(
     when: object,
 ) -> list[tuple[bytes, str]]:
     """For _report: the paths *snap* left out that the operation wrote or deleted (*touched*)
-    and git cannot give back (hooks.unsaved: not in *orig*), with why they are in no
+    and git cannot give back (lostfrom.unsaved: not in *orig*), with why they are in no
     snapshot. With *ran* (run's snapshot, taken right before the command that ended it),
     only those its moves before *ran* wrote (_wrote_before; all when not known): run names
     what its command destroyed of the rest, once."""
-    from git_snapshot.hooks import unsaved
+    from git_snapshot.lostfrom import unsaved
 
     out = unsaved(repo, snap, touched, orig) if touched else []
     if out and ran is not None:
@@ -644,8 +644,8 @@ def held_since(
     after a snapshot taken during a stop, a tracked one too (an edit at an `edit` stop)."""
     from git_snapshot import identity
     from git_snapshot.errors import UserError
-    from git_snapshot.hooks import _differs
     from git_snapshot.hooks import step_paths
+    from git_snapshot.lostfrom import _differs
     from git_snapshot.store.diff import diff_trees
     from git_snapshot.store.objects import DIR
     from git_snapshot.worktree import IGNORED

@@ -468,7 +468,7 @@ def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[byt
     reset; not a commit's, which writes none), and a merge's stop (what the two sides differ
     at: not all written), count only where the file was written since *snap* was taken (its
     ctime). Where git's ignore rules do not match, git refuses to write over an untracked
-    file unless forced (_forced; hooks._switch_kept's rule for a plain switch): there a file
+    file unless forced (_forced; lostfrom._switch_kept's rule for a plain switch): there a file
     below a left-out folder counts only if forced (`run -- git checkout main` named "not
     saved: data" for the file main adds to the excluded folder data/), and the path itself
     only if forced or changed since *snap* (a rebase stopped on a pick git refused to write
@@ -476,7 +476,7 @@ def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[byt
     for what it finds, only when the command moved HEAD or stopped; one check-ignore for
     what git may have refused."""
     from git_snapshot.hooks import COARSE_CLOCK_SLACK_S
-    from git_snapshot.hooks import _folders_of
+    from git_snapshot.lostfrom import _folders_of
 
     # diff-tree --stdin lines: a commit and the one it is compared with, or one alone (with
     # its parent), written first: a line that names a commit with another makes that its
@@ -582,7 +582,7 @@ def _given_back(
     repo: gitrepo.Repo, snap: Snapshot, paths: list[bytes], clean: set[bytes]
 ) -> set[bytes]:
     """Those of the left-out *paths* the command deleted whose version git holds, though no
-    snapshot does (hooks._unsaved asks the same of the commit the operation left):
+    snapshot does (lostfrom._unsaved asks the same of the commit the operation left):
 
     - a stash entry the command made (not among those *snap* recorded: worktree.take holds
       the newest STASHES_KEPT) holds the path, or files below it, in its worktree, index or
