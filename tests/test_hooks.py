@@ -273,15 +273,15 @@ def test_a_file_git_wrote_counts_though_its_mtime_reads_before_git_started(repo:
     mtime still counts the file as written by the operation; one half a second after does not
     (the user's own revert, before the command)."""
     from git_snapshot import gitrepo
-    from git_snapshot import hooks
+    from git_snapshot import gitwrote
 
     commit(repo, "a.txt", b"committed a\n")
     write(repo / "a.txt", b"edit a\n")
     git(repo, "checkout", "--", "a.txt")
     mtime = (repo / "a.txt").stat().st_mtime_ns / 1e9
     r = gitrepo.find_repo(str(repo))
-    assert hooks._written_during(r, [b"a.txt"], mtime + 0.015) == [b"a.txt"]
-    assert hooks._written_during(r, [b"a.txt"], mtime + 0.5) == []
+    assert gitwrote._written_during(r, [b"a.txt"], mtime + 0.015) == [b"a.txt"]
+    assert gitwrote._written_during(r, [b"a.txt"], mtime + 0.5) == []
 
 
 def test_file_checkout_no_false_alarms(hooked: Path) -> None:

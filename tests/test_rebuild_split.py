@@ -112,7 +112,7 @@ def test_split_reads_a_well_formed_tree() -> None:
 
 
 def test_no_git_id_labels_are_worktree_s() -> None:
-    """rebuild takes no git id of files labelled untracked or ignored (hooks._written_during
+    """rebuild takes no git id of files labelled untracked or ignored (gitwrote._written_during
     never asks for one): its constants are worktree's labels."""
     from git_snapshot import worktree
     from git_snapshot.store import rebuild

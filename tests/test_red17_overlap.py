@@ -268,7 +268,7 @@ def _held(store: Store, snap: Any, *snaps: Any) -> dict[bytes, Seen]:
 
 
 def _check_changed(store: Store, top: Path, res: Any) -> None:
-    """What a hook takes from a rebuilt snapshot instead of a diff (hooks._rewritten, when
+    """What a hook takes from a rebuilt snapshot instead of a diff (gitwrote._rewritten, when
     its 'before' is the rebuild's base): the paths that differ from the base, and git's
     ids of what was read, as the disk holds it (test_watch_dirtyset's checks)."""
     if res.changed is not None:

@@ -1,5 +1,5 @@
 """Session 43 (review RQ43, "hooks.py: two real misses under eol=crlf", item 1):
-post-checkout's hooks._git_dropped takes a file gone after `checkout -f` that a snapshot
+post-checkout's gitwrote._git_dropped takes a file gone after `checkout -f` that a snapshot
 labels untracked for one git deleted only when it was staged since: its blob a loose object
 written since the snapshot. It compared the raw id of the snapshot's bytes with those blobs.
 Under `*.txt text eol=crlf` (or `* text=auto`) the user writes d/new.txt with CRLF, a

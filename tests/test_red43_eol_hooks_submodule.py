@@ -2,7 +2,7 @@
 submodule under its own `*.txt text eol=crlf`, `git checkout -f --recurse-submodules` (or
 submodule.recurse) discards a saved edit of sub/a.txt, and post-checkout named only the
 superproject's README: the edit was lost without a word (named without the eol rule, RED36
-A3). hooks._in_submodules asked the submodule's object database about the raw id of the
+A3). gitwrote._in_submodules asked the submodule's object database about the raw id of the
 CRLF bytes git wrote, which is no blob; the superproject's gitrepo.converting does not see
 the submodule's attributes.
 

@@ -1,4 +1,4 @@
-"""Review RT43 of fixT (12a2e17): hooks._git_dropped now also names a staged new file that
+"""Review RT43 of fixT (12a2e17): gitwrote._git_dropped now also names a staged new file that
 `checkout -f` deleted whose snapshot bytes git stored converted (CRLF under an eol rule, a
 clean filter, working-tree-encoding): _staged_converted.
 

@@ -1,6 +1,6 @@
 """Review RD44 of dup44's refactor (d2ea545: git's blob id once, in hashes.py).
 
-- Cost: hooks._staged_converted hashed the LF form of every deleted CRLF file its size
+- Cost: gitwrote._staged_converted hashed the LF form of every deleted CRLF file its size
   window let through (a staged size in [size/2, size)), where it hashed only those whose LF
   form is of a staged size (the old `len(lf) in staged` before the sha1): up to
   CONVERTED_AT_MOST (64 MiB) of SHA-1 for a file that cannot be a staged blob. The result
@@ -20,8 +20,8 @@ from hookhelpers import commit
 from hookhelpers import write
 
 from git_snapshot import gitrepo
+from git_snapshot import gitwrote
 from git_snapshot import hashes
-from git_snapshot import hooks
 from git_snapshot.store import Store
 
 
@@ -45,10 +45,10 @@ def test_a_file_whose_lf_form_is_of_no_staged_size_is_not_hashed(
         assert entries
         r = gitrepo.find_repo(str(repo))
         # a staged size in its window [15, 30), but not 20: the file is read, not hashed
-        assert hooks._staged_converted(store, r, entries, {25: {"f" * 40}}) == set()
+        assert gitwrote._staged_converted(store, r, entries, {25: {"f" * 40}}) == set()
         assert hashed == []
         # (a staged blob of its LF size: hashed, and named when it is that blob)
         lf = b"a\n" * 10
         staged = {20: {real(lf)}}
-        assert hooks._staged_converted(store, r, entries, staged) == {b"d/x.txt"}
+        assert gitwrote._staged_converted(store, r, entries, staged) == {b"d/x.txt"}
         assert hashed == [lf]

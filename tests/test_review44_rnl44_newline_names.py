@@ -7,7 +7,7 @@ try, each wrong before its fix (682cf4e), right after it.
   gitextra.converting left every such path out), where ten plain names were named.
 - a submodule whose `* text eol=crlf` file is named `a\\nb.txt`: a recursing checkout that
   moves the clean submodule between two of its commits writes CRLF bytes, whose raw id is
-  no blob; hooks._stored_in_submodule asks the submodule's git for its stored id
+  no blob; gitwrote._stored_in_submodule asks the submodule's git for its stored id
   (clean_path_ids), which left the name out: "1 file with uncommitted edits" was reported
   for a file that held none (and undo would have written the old text over the new).
 - `undo`'s "changed since the report" check (commands/undo_since) for an ignored

@@ -159,11 +159,11 @@ def test_git_ids_of_what_a_rebuild_read_stand_in_for_reading_it_again(
     watched: tuple[Store, Path, Daemon], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A rebuilt snapshot gives git's blob id of each file it read (Result.ids): the loss check
-    of a post-hook (hooks._written_during) takes it instead of hashing the file again, but only
+    of a post-hook (gitwrote._written_during) takes it instead of hashing the file again, but only
     while the file is as the snapshot saw it: one written since (by git, here) is read again."""
     import hashlib
 
-    from git_snapshot import hooks
+    from git_snapshot import gitwrote
 
     store, top, daemon = watched
     _take(store, top)  # the base
@@ -176,19 +176,19 @@ def test_git_ids_of_what_a_rebuild_read_stand_in_for_reading_it_again(
     want = hashlib.sha1(b"blob 16\0the user's edit\n").hexdigest()
     assert res.ids[rel][4] == want
     read: list[bytes] = []
-    real = hooks._disk_blob_id
+    real = gitwrote._disk_blob_id
 
     def disk_blob_id(path: bytes) -> str:
         read.append(path)
         return real(path)
 
-    monkeypatch.setattr(hooks, "_disk_blob_id", disk_blob_id)
+    monkeypatch.setattr(gitwrote, "_disk_blob_id", disk_blob_id)
     repo = gitrepo.find_repo(str(top))
     since = time.time() - 60
-    assert hooks._written_during(repo, [rel], since, res.ids) == []  # git has no such blob
+    assert gitwrote._written_during(repo, [rel], since, res.ids) == []  # git has no such blob
     assert read == []  # taken from the snapshot
     git(top, "checkout", "--", "a/d/f0.txt")  # git writes it over, after the snapshot read it
-    assert hooks._written_during(repo, [rel], since, res.ids) == [rel]
+    assert gitwrote._written_during(repo, [rel], since, res.ids) == [rel]
     assert read == [os.path.join(os.fsencode(top), rel)]
     # an ignored file holding bytes git has (a copy of a committed file): the snapshot, taken
     # after the operation, found it outside git's index, so git did not write it; git is
@@ -211,12 +211,12 @@ def test_git_ids_of_what_a_rebuild_read_stand_in_for_reading_it_again(
     assert gitrepo.existing_blobs(repo, [_sha1_blob(kept)]) != set()  # git has it
     assert res.ids[b"a/keep.log"][4] == ""  # (so its id was not even taken: no SHA-1 of it)
     asked.clear()
-    assert hooks._written_during(repo, [b"a/keep.log"], since, res.ids) == []
+    assert gitwrote._written_during(repo, [b"a/keep.log"], since, res.ids) == []
     assert asked == [] and read == [os.path.join(os.fsencode(top), rel)]
     # written again since the snapshot (not by git: its operation was over): its label, from
     # the snapshot taken after the operation, still says git did not write it; not read
     ign.write_bytes((top / "a" / "d" / "f2.txt").read_bytes())
-    assert hooks._written_during(repo, [b"a/keep.log"], since, res.ids) == []
+    assert gitwrote._written_during(repo, [b"a/keep.log"], since, res.ids) == []
     assert asked == [] and read == [os.path.join(os.fsencode(top), rel)]
 
 
@@ -640,7 +640,7 @@ def _random_edits(
 
 
 def _rewritable(store: Store, a: bytes, b: bytes) -> list[bytes]:
-    """What hooks._rewritten takes from the diff of two trees (Result.changed stands in)."""
+    """What gitwrote._rewritten takes from the diff of two trees (Result.changed stands in)."""
     from git_snapshot.store.diff import ADDED
     from git_snapshot.store.diff import diff_trees
     from git_snapshot.store.objects import DIR

@@ -23,13 +23,13 @@ from git_snapshot import gitrepo
 from git_snapshot.ctx import suppress
 from git_snapshot.findlosses import _before
 from git_snapshot.findlosses import _git_began
+from git_snapshot.gitwrote import _diff
+from git_snapshot.gitwrote import _exact
+from git_snapshot.gitwrote import _overwritten
+from git_snapshot.gitwrote import _written_during
+from git_snapshot.gitwrote import _written_limit
 from git_snapshot.hooks import Call
 from git_snapshot.hooks import Context
-from git_snapshot.hooks import _diff
-from git_snapshot.hooks import _exact
-from git_snapshot.hooks import _overwritten
-from git_snapshot.hooks import _written_during
-from git_snapshot.hooks import _written_limit
 from git_snapshot.lostfrom import _unsaved
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the hook path

@@ -18,16 +18,16 @@ import os
 import time
 
 from git_snapshot import gitrepo
+from git_snapshot.gitwrote import _changed
+from git_snapshot.gitwrote import _diff
+from git_snapshot.gitwrote import _exact
+from git_snapshot.gitwrote import _moved
+from git_snapshot.gitwrote import _Op
+from git_snapshot.gitwrote import _written_limit
 from git_snapshot.hooks import HOOKS
 from git_snapshot.hooks import NULL
 from git_snapshot.hooks import Call
 from git_snapshot.hooks import Context
-from git_snapshot.hooks import _changed
-from git_snapshot.hooks import _diff
-from git_snapshot.hooks import _exact
-from git_snapshot.hooks import _moved
-from git_snapshot.hooks import _Op
-from git_snapshot.hooks import _written_limit
 from git_snapshot.hooks import head_steps
 from git_snapshot.hooks import step_paths
 from git_snapshot.lostfrom import _above

@@ -17,12 +17,12 @@ from __future__ import annotations
 import os
 
 from git_snapshot import gitrepo
+from git_snapshot.gitwrote import _Op
+from git_snapshot.gitwrote import _rewritten
+from git_snapshot.gitwrote import _written_limit
 from git_snapshot.hooks import COARSE_CLOCK_SLACK_S
 from git_snapshot.hooks import Call
 from git_snapshot.hooks import Context
-from git_snapshot.hooks import _Op
-from git_snapshot.hooks import _rewritten
-from git_snapshot.hooks import _written_limit
 from git_snapshot.hooks import head_steps
 from git_snapshot.hooks import step_paths
 

@@ -197,7 +197,7 @@ def _disk_ids(
     left out when it cannot be read (or is a folder), and where the raw bytes are a version
     of *gits*' that git writes as other bytes (losses.written_otherwise: LF bytes under
     `eol=crlf`, which a checkout writes CRLF, are no version git writes; session 43)."""
-    from git_snapshot.hooks import _disk_blob_id
+    from git_snapshot.gitwrote import _disk_blob_id
 
     out = {}
     for rel, full in files:

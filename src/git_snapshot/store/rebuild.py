@@ -75,7 +75,7 @@ if TYPE_CHECKING:
 
 CACHEDIR_TAG = b"CACHEDIR.TAG"
 # worktree.UNTRACKED and worktree.IGNORED (not imported: a store module): files git did not
-# write, whose git id hooks._written_during never asks for (tests/test_rebuild_split.py)
+# write, whose git id gitwrote._written_during never asks for (tests/test_rebuild_split.py)
 _NO_ID_LABELS = (2, 3)
 _SIZE = HEAD.size
 _pack_head = HEAD.pack
@@ -483,7 +483,7 @@ def _read_ahead(
 def _wanting_ids(
     rels: Iterable[bytes], classify: Callable[[bytes, bool, int], int] | None
 ) -> set[bytes]:
-    """Those of the marked *rels* whose git id hooks._written_during may ask for: all but
+    """Those of the marked *rels* whose git id gitwrote._written_during may ask for: all but
     the files the walk will label untracked or ignored (a folder's label passed down as the
     walk passes it). On L, 99 % of a 1 % hook's files: no SHA-1 of them."""
     rels = list(rels)
@@ -512,7 +512,7 @@ def _component_key(item: tuple[str, str]) -> list[bytes]:
 class _GitIds:
     """The walker's writer, also holding the last blob it was given (its key and bytes):
     Rebuild.entry takes git's id of a file the walker read itself from them (a SHA-1 of the
-    bytes in memory) when hooks._written_during may ask git about that file (it would
+    bytes in memory) when gitwrote._written_during may ask git about that file (it would
     otherwise read and hash it again); and the trees written (key -> bytes), which the store
     cannot give until they are committed, for Rebuild.look_again."""
 
@@ -895,7 +895,7 @@ class Rebuild:
             ):
                 # git's id of the bytes read, with the fstat they were read under (a stable
                 # read: the same size and times before and after it). Only for a file git may
-                # have written: hooks._written_during skips an untracked or ignored one by its
+                # have written: gitwrote._written_during skips an untracked or ignored one by its
                 # label alone (on L, 99 % of the files a 1 % hook reads: no SHA-1 of them).
                 oid: str | None = ""
                 if e.label not in _NO_ID_LABELS:

@@ -25,7 +25,7 @@ class Result:
         changed: list[bytes] | None = None,
         # and of the files it read there: path -> (inode, mtime, ctime, size as the read's
         # fstat gave them, git's blob id of what it read, the entry's label), for
-        # hooks._written_during
+        # gitwrote._written_during
         ids: dict[bytes, tuple[int, int, int, int, str, int]] | None = None,
     ) -> None:
         self.snapshot = snapshot
