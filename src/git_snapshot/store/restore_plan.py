@@ -213,9 +213,9 @@ class Planning:
         self, snap: Snapshot, selections: list[list[bytes]]
     ) -> list[tuple[list[bytes], list[Entry], Entry | None]]:
         """Locate (a whole snapshot: _scan) and plan. For a big one, the first levels of its
-        trees are checked first and every other folder of the next level goes to a forked child
-        (_Planner), which checks the trees below them while this process scans the index
-        and checks the rest (_share)."""
+        trees are checked first and CHILD_SHARE of the folders of the next level go to a
+        forked child (_Planner), which checks the trees below them while this process scans
+        the index and checks the rest (_share)."""
         self.total_hint = snap.files
         whole = selections == [[]] and not self.dry_run and snap.files >= PARALLEL_MIN
         count = self._scannable(snap.files) if whole else 0
@@ -267,9 +267,9 @@ class Planning:
 
     def _share(self, root: bytes) -> None:
         """Check the first levels of the trees below *root* (breadth first, until a level
-        holds FRONTIER folders) and fork a child to check the trees below every other folder
-        of that level (the rest, and the index scan, are left to this process: measured on
-        M, the child's half and the scan plus the other half take about as long)."""
+        holds FRONTIER folders) and fork a child to check the trees below CHILD_SHARE of
+        that level's folders (the rest, and the index scan, are left to this process: the
+        child ends about when this process does)."""
         seen: set[bytes] = set()
         stack = [(root, b"")]
         while stack and len(stack) < FRONTIER:
