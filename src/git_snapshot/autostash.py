@@ -52,10 +52,10 @@ def stash_gave_back(
     changes: tuple[list[tuple[bytes, int, str]], set[bytes]] | None = None,
 ) -> set[bytes]:
     """Those of *paths* (what a stopped operation's check finds lost: stopped._report) whose
-    version its snapshot took from git's autostash *stash* (_noted_stash), and that git gave
+    version its snapshot took from git's autostash *stash* (hooks._noted_stash), and that git gave
     back when the operation ended: the entry is in the stash list (its apply conflicted, or
     `rebase --quit`), or the file on disk is the one git's apply writes, merged with what the
-    operation wrote (gitoverlay.given_back), as post-rewrite's overlay has it (_lost_from).
+    operation wrote (gitoverlay.given_back), as post-rewrite's overlay has it (lostfrom._lost_from).
     A rebase that fast-forwards runs no post-rewrite: its note is checked after the apply
     (RED41 R1 F3: the edit on the old base was named, and undo reverted the upstream change).
     One git did not give back stays named: the rebase's state folder removed by hand (the

@@ -212,7 +212,7 @@ def _git_began(
 ) -> Callable[[Snapshot], float | None]:
     """For _before: given the newest snapshot committed before the hook began, when the git
     command began (the end of the clock tick its start in /proc names: snapshots are timed
-    by that clock, not by the file system's coarse one; without it, FILE_CHECKOUT_WINDOW_NS
+    by that clock, not by the file system's coarse one; without it, hooks.FILE_CHECKOUT_WINDOW_NS
     before git last wrote the index, as _written_limit takes it); None when not known, or
     not needed: a plain switch to the commit HEAD is at writes no file unless forced and,
     with *after* as a git hook's snapshot is, has nothing to compare (no /proc look-up for
@@ -252,7 +252,7 @@ def find_losses(
 ) -> list[losses.Report]:
     """What the operation that ran this post-hook destroyed: a report per snapshot holding
     some of it, [] when nothing was lost (*after*: this hook's snapshot, as worktree.take
-    returned it; None when it could take none: _losses_anyway). When the snapshot before it
+    returned it; None when it could take none: hooks._losses_anyway). When the snapshot before it
     is a restore's pre-restore one, the paths that restore wrote hold its source snapshot's
     bytes, not that one's (which holds what they replaced): they are compared with the
     source, in a report of their own (RED32 V2: `restore 4 .env`, printed, brought back the
@@ -432,7 +432,8 @@ def _not_named_since(op: _Op, before: Snapshot, found: _Found) -> _Found:
     named it again (RED41 R2 F9). The version that snapshot holds is the same one: the
     report that named it gives it back. (A restore of it since takes a snapshot of its own,
     which is then *before*.) The same of a "not saved" line: run said x.log, a left-out file
-    the picks before the stop deleted, and the continue's _left_out_replayed said it again."""
+    the picks before the stop deleted, and the continue's lostfrom._left_out_replayed said it
+    again."""
     from git_snapshot import losses
 
     said = losses.reported_since(op.store, op.repo, before.created)
@@ -551,7 +552,7 @@ def _unstashed(op: _Op, before: Snapshot, found: _Found) -> _Found:
     worktree was as then), which still records the entry. No git call, nothing read but
     the stash's reflog, unless *before* recorded an entry gone now."""
     gone = _gone_stashes(op.repo, before)
-    if not gone or op.after is None:  # (None: _losses_anyway, no snapshot to compare)
+    if not gone or op.after is None:  # (None: hooks._losses_anyway, no snapshot to compare)
         return []
     from git_snapshot import identity
     from git_snapshot import losses

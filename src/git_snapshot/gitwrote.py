@@ -44,6 +44,29 @@ if TYPE_CHECKING:
     from git_snapshot.store.objects import Entry
 
 
+class _Op:
+    """The operation a post-hook checks: the hook's *call* and *ctx*, this hook's snapshot
+    (*after*, as worktree.take returned it; None when it could take none: hooks._losses_anyway),
+    what git or pre-commit only hides for the moment (*overlay*), the commits HEAD moved
+    between (*old*, *new*) and the paths they differ at (*changed*)."""
+
+    __slots__ = ("after", "call", "changed", "ctx", "new", "old", "overlay", "repo", "store")
+
+    def __init__(
+        self,
+        store: Store,
+        repo: gitrepo.Repo,
+        call: Call,
+        ctx: Context,
+        after: Result | None,
+        overlay: gitrepo.Overlay | None,
+    ) -> None:
+        self.store, self.repo, self.call, self.ctx = store, repo, call, ctx
+        self.after, self.overlay = after, overlay
+        self.old, self.new = _moved(repo, call)
+        self.changed = _changed(repo, call, self.old, self.new)
+
+
 def _moved(repo: gitrepo.Repo, call: Call) -> tuple[str | None, str | None]:
     """The commits the operation moved HEAD between, as far as the hook knows them."""
     if call.name == "post-checkout":
@@ -70,8 +93,8 @@ def _changed(repo: gitrepo.Repo, call: Call, old: str | None, new: str | None) -
     return list(_CHANGED[key])
 
 
-# _changed's last answer: a post-checkout hook asks it twice (_prepared_before, then _Op),
-# one `git diff-tree` each
+# _changed's last answer: a post-checkout hook asks it twice (findlosses._prepared_before, then
+# _Op), one `git diff-tree` each
 _CHANGED: dict[tuple[str, str, str], list[bytes]] = {}
 
 
@@ -88,7 +111,7 @@ def _written_during(
     """Those of *paths* that the operation wrote: modified since it started (without its start
     time: just before git last wrote the index, as a checkout writes the files, then the
     index), holding the version git wrote there: with *tree* (a branch checkout's, merge's or
-    rebase's commit: _wrote_from), the one *tree* holds at that path; without (a file
+    rebase's commit: lostfrom._wrote_from), the one *tree* holds at that path; without (a file
     checkout's source is the index or any REV), any blob git has. (An edit the user made is
     not in git's object database, but one an IDE staged on save while the command ran is:
     RED40 E3.) *ids*: git's blob ids of files the snapshot just read (Result.ids),
@@ -598,9 +621,9 @@ def _rewritten(
     ORIG_HEAD and HEAD differ at: _changed). Files the user changed themselves are older
     than the operation: they are not named. With *within*, of the paths it says yes to only
     (each is looked at on disk: a restore's old source differs from the worktree widely).
-    *tree*: the commit whose versions the operation wrote (_wrote_from)."""
+    *tree*: the commit whose versions the operation wrote (lostfrom._wrote_from)."""
     ids = None
-    if after is None:  # no snapshot after it (_losses_anyway): the worktree, read, not stored
+    if after is None:  # no snapshot after it (hooks._losses_anyway): the worktree, read, not stored
         from git_snapshot.store.diff import lost
 
         changed = [p for p, _, _ in lost(store, before.root, os.fsencode(repo.toplevel))]
@@ -662,7 +685,7 @@ _DIFFED: dict[tuple[str, bytes, bytes], list[Change]] = {}  # the last diff: its
 
 def _diff(store: Store, before: bytes, after: bytes) -> list[Change]:
     """diff_trees of store trees *before* and *after*, the last one kept: a hook that reports
-    asks it of the same two trees again (_gone_not_by_it; 20,000 files deleted: ~0.1 s
+    asks it of the same two trees again (findlosses._gone_not_by_it; 20,000 files deleted: ~0.1 s
     each). A tree's key names its content: a kept diff is never stale."""
     key = (store.path, before, after)
     if key not in _DIFFED:
@@ -685,26 +708,3 @@ def _exact(store: Store, repo: gitrepo.Repo, before: Snapshot, ctx: Context) -> 
     if ctx.started is not None:
         return seen.when >= ctx.started - COARSE_CLOCK_SLACK_S
     return time.time() - seen.when < FILE_CHECKOUT_WINDOW_NS / 1e9
-
-
-class _Op:
-    """The operation a post-hook checks: the hook's *call* and *ctx*, this hook's snapshot
-    (*after*, as worktree.take returned it; None when it could take none: _losses_anyway),
-    what git or pre-commit only hides for the moment (*overlay*), the commits HEAD moved
-    between (*old*, *new*) and the paths they differ at (*changed*)."""
-
-    __slots__ = ("after", "call", "changed", "ctx", "new", "old", "overlay", "repo", "store")
-
-    def __init__(
-        self,
-        store: Store,
-        repo: gitrepo.Repo,
-        call: Call,
-        ctx: Context,
-        after: Result | None,
-        overlay: gitrepo.Overlay | None,
-    ) -> None:
-        self.store, self.repo, self.call, self.ctx = store, repo, call, ctx
-        self.after, self.overlay = after, overlay
-        self.old, self.new = _moved(repo, call)
-        self.changed = _changed(repo, call, self.old, self.new)

@@ -363,7 +363,7 @@ def _overlay(
 def _noted_stash(repo: gitrepo.Repo, call: Call, overlay: gitrepo.Overlay | None) -> str | None:
     """git's pending autostash when this hook's snapshot took edits from it (*overlay* is the
     autostash's: _overlay), for the note of an operation that may end with no post-hook
-    (stopped.begin): its check runs after git applied the autostash (stash_gave_back)."""
+    (stopped.begin): its check runs after git applied the autostash (autostash.stash_gave_back)."""
     hook = call.hook
     if overlay is None or hook is None or not hook.autostash:
         return None
@@ -375,7 +375,7 @@ def _tell_run(
 ) -> None:
     """Under `git snapshot run`: git's pending autostash this hook's snapshot took edits from
     (_noted_stash), told to run (tell_run). run's check asks what git gave back of it
-    (stash_gave_back): it compares its snapshot with the worktree after git applied the
+    (autostash.stash_gave_back): it compares its snapshot with the worktree after git applied the
     autostash (RED41 R1 F3 under run)."""
     where = env.get(RUN_ENV, "")
     if _run_file(where):
@@ -530,13 +530,13 @@ AUTOSTASH_CHECKS = ("pre-rebase", "post-merge")
 
 def _merge_stashes(call: Call, env: Mapping[str, str], repo: gitrepo.Repo) -> bool:
     """Whether the operation whose pre-hook runs now may be a merge that makes git's
-    autostash (its stopped note's check asks stopped_stash_wrote only then: a merge that
+    autostash (its stopped note's check asks autostash.stopped_stash_wrote only then: a merge that
     did not leaves such a folder alone, and the later command that deletes it names it
     itself; review41 RA). The merge process's own words (`git merge`, an alias expanded, or
     the one a merging `git pull` runs, which passes it --autostash or --no-autostash when
     given one), else merge.autoStash (`git -c` too); a branch's mergeOptions that may say
     it, or a merge not found above this hook: True (not known). A rebase's autostash ran
-    before pre-rebase (_autostash_losses), an am makes none: False."""
+    before pre-rebase (autostash._autostash_losses), an am makes none: False."""
     if call.name != "reference-transaction":
         return False
     if not env.get("GIT_REFLOG_ACTION", "").startswith(("merge", "pull")):
@@ -884,7 +884,7 @@ def _losses_anyway(
     env: Mapping[str, str],
 ) -> list[str]:
     """The loss report's lines of an operation whose post-hook could take no snapshot, from
-    the worktree (find_losses without one after); none when it cannot be made."""
+    the worktree (findlosses.find_losses without one after); none when it cannot be made."""
     try:
         from git_snapshot.findlosses import find_losses
 

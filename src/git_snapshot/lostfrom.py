@@ -36,43 +36,6 @@ if TYPE_CHECKING:
     from git_snapshot.store import Snapshot
 
 
-def _left_out_replayed(repo: gitrepo.Repo, before: Snapshot, old: str | None) -> set[bytes]:
-    """The paths a move of HEAD since *before* wrote or deleted at or below what *before*
-    left out (snapshot.exclude, a cache folder, a file it could not read: no copy anywhere)
-    and is gone now: a rebase's pick that adds the user's excluded, ignored file (writing
-    over it) and a later one that deletes it leave it in neither ORIG_HEAD nor HEAD (the
-    paths _unsaved looks at), so no "not saved" line said it, though `run` says one where no
-    stop splits the rebase (it sees the file deleted; after a stop, git's version was there:
-    fixI's note, session 41). Less what the commit HEAD was at when *before* was taken
-    tracks (during a stop: git deletes only that commit's version; *old* is _unsaved's).
-    A stat of each left-out path; git (a reflog read, one diff-tree) only when one is gone."""
-    items = _meta_value(before, "skipped_paths", '"excluded"', '"unreadable', '"cache director')
-    if not items:
-        return set()
-    top = os.fsencode(repo.toplevel)
-    gone = [
-        rel
-        for rel in (os.fsencode(p) for p, why in items if why)
-        if not os.path.lexists(os.path.join(top, rel))
-    ]
-    if not gone:
-        return set()
-    moved = step_paths(repo, head_steps(repo.git_dir, before.created))
-    out = {m for m in moved for g in gone if m == g or m.startswith(g + b"/")}
-    head = _meta_oid(before, "head")
-    if out and head and head != old:
-        out -= set(gitrepo.tree_entries(repo, head, out))
-    return out
-
-
-def unsaved(
-    repo: gitrepo.Repo, before: Snapshot, touched: set[bytes], old: str | None
-) -> list[tuple[bytes, str]]:
-    """_unsaved (what an operation wrote or deleted at *touched* that *before* left out and
-    commit *old* lacks), for a stopped operation's report (stopped._report)."""
-    return _unsaved(repo, before, touched, old)
-
-
 def _differs(a: Any, b: Any) -> bool:
     """Whether two snapshots' entries at a path hold different versions."""
     return b is None or (a.kind, a.ref, a.mode) != (b.kind, b.ref, b.mode)
@@ -369,7 +332,7 @@ def _fresh_left_out(
         return {}
     top = os.fsencode(repo.toplevel)
     # written after *before* was taken (the file system's clock lags: COARSE_CLOCK_SLACK_S):
-    # not within FILE_CHECKOUT_WINDOW_NS of git's index, which also takes a file the last
+    # not within hooks.FILE_CHECKOUT_WINDOW_NS of git's index, which also takes a file the last
     # command wrote (its committed version, unedited) and would name its "discarded edit" again
     since = int((before.created - COARSE_CLOCK_SLACK_S) * 1e9)
     fresh: dict[bytes, tuple[str, int]] = {}
@@ -411,6 +374,14 @@ def _meta_value(snap: Snapshot, key: str, *marks: str) -> Any:
     from git_snapshot.store.index import json_scan
 
     return json_scan(raw).get(key)
+
+
+def unsaved(
+    repo: gitrepo.Repo, before: Snapshot, touched: set[bytes], old: str | None
+) -> list[tuple[bytes, str]]:
+    """_unsaved (what an operation wrote or deleted at *touched* that *before* left out and
+    commit *old* lacks), for a stopped operation's report (stopped._report)."""
+    return _unsaved(repo, before, touched, old)
 
 
 def _unsaved(
@@ -455,6 +426,35 @@ def _unsaved(
         wrote = plain()
         if wrote is not None:
             out = _switch_kept(repo, out, touched | wrote, old, False)
+    return out
+
+
+def _left_out_replayed(repo: gitrepo.Repo, before: Snapshot, old: str | None) -> set[bytes]:
+    """The paths a move of HEAD since *before* wrote or deleted at or below what *before*
+    left out (snapshot.exclude, a cache folder, a file it could not read: no copy anywhere)
+    and is gone now: a rebase's pick that adds the user's excluded, ignored file (writing
+    over it) and a later one that deletes it leave it in neither ORIG_HEAD nor HEAD (the
+    paths _unsaved looks at), so no "not saved" line said it, though `run` says one where no
+    stop splits the rebase (it sees the file deleted; after a stop, git's version was there:
+    fixI's note, session 41). Less what the commit HEAD was at when *before* was taken
+    tracks (during a stop: git deletes only that commit's version; *old* is _unsaved's).
+    A stat of each left-out path; git (a reflog read, one diff-tree) only when one is gone."""
+    items = _meta_value(before, "skipped_paths", '"excluded"', '"unreadable', '"cache director')
+    if not items:
+        return set()
+    top = os.fsencode(repo.toplevel)
+    gone = [
+        rel
+        for rel in (os.fsencode(p) for p, why in items if why)
+        if not os.path.lexists(os.path.join(top, rel))
+    ]
+    if not gone:
+        return set()
+    moved = step_paths(repo, head_steps(repo.git_dir, before.created))
+    out = {m for m in moved for g in gone if m == g or m.startswith(g + b"/")}
+    head = _meta_oid(before, "head")
+    if out and head and head != old:
+        out -= set(gitrepo.tree_entries(repo, head, out))
     return out
 
 
