@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import resource
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,37 @@ def test_many_jobs_restore_byte_exact(store: Store, tmp_path: Path, processes: b
     assert report.files == len(files)
     assert sorted(report.created) == sorted(want)
     assert report.damaged == [] and report.unwritable == []
+
+
+@pytest.mark.parametrize("processes", [False, True])
+def test_the_folders_open_at_once_stay_within_the_limit_of_open_files(
+    store: Store, tmp_path: Path, processes: bool
+) -> None:
+    """Each folder stays open until its last job is taken: jobs of 128 folders, 3 per writer
+    in flight, held 893 open at once in M's restore, past a soft limit of 512 (1024, the
+    usual one, with 4 writers): a restore stopped by EMFILE. A job now takes at most half
+    the limit's share of the jobs in flight (restorer._job_dirs)."""
+    src = tmp_path / "src"
+    t = 1_500_000_000_000_000_000
+    build(
+        src,
+        D({b"d%04d" % i: D({b"f": F(b"%d\n" % i, 0o644, t)}, 0o755, t) for i in range(1500)}),
+    )
+    snap = take(store, "s", src)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (512, hard))
+    try:
+        report = restore(store, snap, tmp_path / "out", threads=2, processes=processes)
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert diff(scan(src), scan(tmp_path / "out")) == []
+    assert report.files == 1500
+
+
+def test_a_job_takes_its_share_of_the_limit_of_open_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    limits = {1024: 73, 512: 36, 64: 8, 20000: restore_write.JOB_DIRS}
+    for soft, most in limits.items():
+        monkeypatch.setattr(resource, "getrlimit", lambda _, s=soft: (s, resource.RLIM_INFINITY))
+        assert restorer._job_dirs(6) == most
+    monkeypatch.setattr(resource, "getrlimit", lambda _: (resource.RLIM_INFINITY,) * 2)
+    assert restorer._job_dirs(6) == restore_write.JOB_DIRS

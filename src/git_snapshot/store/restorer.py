@@ -355,6 +355,7 @@ class Restorer(Planning, Writing):
         self.load: list[int] = []
         self.owner: dict[tuple[str, int], int] = {}
         self.jobs_max = 0  # jobs in flight before the oldest is waited for
+        self.dirs_max = JOB_DIRS  # folders a job may write into (_job_dirs)
         self.want: set[bytes] = set()  # contents of the files read whole (located at once)
         # where they lie (looked up before writing), or where every object lies (_scan)
         self.locs: dict[bytes, _Loc] | restore_locs.Located = {}
@@ -442,6 +443,7 @@ class Restorer(Planning, Writing):
                         ThreadPoolExecutor(1, thread_name_prefix="restore") for _ in range(n)
                     ]
                     self.load = [0] * n
+            self.dirs_max = _job_dirs(self.jobs_max)
             if not self.dry_run:  # before any writer thread starts: opened once
                 self.proc_fd = _proc_fds()
                 self.began = True
@@ -1144,7 +1146,7 @@ class Restorer(Planning, Writing):
         if not dirs or dirs[-1] is not d:
             dirs.append(d)
             d.jobs += 1
-        if len(self.job) >= JOB_FILES or len(dirs) >= JOB_DIRS or self.job_bytes >= JOB_BYTES:
+        if len(self.job) >= JOB_FILES or len(dirs) >= self.dirs_max or self.job_bytes >= JOB_BYTES:
             self._hand_out()
 
     def _hand_out(self) -> None:
@@ -1537,6 +1539,22 @@ def _in_storage_order(items: list[_Item]) -> list[_Item]:
         if got is not None:
             return got
     return _in_storage_order_py(items)
+
+
+def _job_dirs(jobs: int) -> int:
+    """The folders one job may write into: JOB_DIRS, fewer where the folders of *jobs* jobs
+    in flight and the one being gathered, each open here until its last job is taken, could
+    come near the soft limit of open files: half of it for them (1024, the usual one, and
+    2 writers: 73 a job; M's restore had 893 folders open at once with 128)."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, ValueError, OSError):
+        return 32
+    if soft == resource.RLIM_INFINITY:
+        return JOB_DIRS
+    return max(8, min(JOB_DIRS, soft // 2 // (jobs + 1)))
 
 
 def _path(item: _Item) -> bytes:
