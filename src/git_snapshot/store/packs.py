@@ -551,8 +551,11 @@ class PackWriter:
         pool_after: int = POOL_AFTER,
         level: int = LEVEL,
         tree_level: int | None = None,
+        group_bytes: int | None = None,
     ) -> None:
         self._pool_after = pool_after
+        # a group is closed once it holds this many raw bytes, at most GROUP_BYTES (None: that)
+        self._group_limit = group_bytes
         self._level = level  # of frames without a dictionary
         # of the frames of trees, records and tombstones (without a dictionary); TREE_LEVEL if
         # None. A rebuilt snapshot's few thousand small trees: -1 gives level 3's size at a
@@ -754,7 +757,9 @@ class PackWriter:
         blob_marker = _marker(1, zdict)
         level, tree_level = self._level, self._tree_level
         members, contents = self._group, self._group_datas
-        group_bytes = self._group_bytes
+        group_bytes, limit = self._group_bytes, GROUP_BYTES
+        if self._group_limit is not None and self._group_limit < limit:
+            limit = self._group_limit
         for type_, key, data, dedupe in batch:
             if dedupe and have and key in have:
                 continue
@@ -763,7 +768,7 @@ class PackWriter:
                 members.append((type_, key, n))
                 contents.append(data)
                 group_bytes += n
-                if group_bytes >= GROUP_BYTES or len(members) >= GROUP_MEMBERS:
+                if group_bytes >= limit or len(members) >= GROUP_MEMBERS:
                     shapes.append(members)
                     datas.append((contents, True, level))
                     size += group_bytes
