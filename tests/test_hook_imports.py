@@ -177,6 +177,7 @@ WATCHED_UNUSED = {
     "git_snapshot.snapids": "worktree reads keepWithin's units itself; git's dates need it",
     "git_snapshot.store.reserve": "a Store finds the reserve in place with a stat",
     "git_snapshot.losses": "imported for a report or held lines only",
+    "git_snapshot.lossrecord": "the same (the loss log, held lines)",
     "git_snapshot.output": "imported to print a new snapshot's warnings or a report",
     "json": "imports re and compiles its patterns: imported where used",
     "re": "enum, sre: 13 M instructions",

@@ -16,6 +16,7 @@ from clihelpers import gs
 
 from git_snapshot import gitrepo
 from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.watch import bursts
@@ -60,7 +61,7 @@ def test_a_burst_of_appends_restores_only_the_files_it_names(repo: Path) -> None
     assert entry is not None
     assert sorted(x["path"] for x in entry["lost"]) == ["src/f00.js", "src/f01.js"]
     assert entry["restore"] == ["src/f00.js", "src/f01.js"]
-    (line,) = losses.take_unseen(g)
+    (line,) = lossrecord.take_unseen(g)
     m = re.search(r"restore with: (git snapshot .*)$", line)
     assert m, line
     _paste(m.group(1), repo)
@@ -120,6 +121,6 @@ def test_a_burst_under_a_scanned_tree_says_the_copy_may_be_older(
     with Store() as store:
         entry = bursts.record(store, str(repo), burst, snap)
     assert entry is not None and entry["exact"] is False
-    (line,) = losses.take_unseen(g)
+    (line,) = lossrecord.take_unseen(g)
     assert "an earlier version, saved " in line and f"is in snapshot {snap.id}" in line
     assert "(an earlier version)" in gs(repo, "losses").out

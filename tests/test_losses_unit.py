@@ -11,6 +11,7 @@ from clihelpers import git
 from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot import worktree
 from git_snapshot.store import Store
 
@@ -129,9 +130,9 @@ def test_the_log_keeps_every_report_and_skips_a_torn_line(repo: Path) -> None:
     with Store() as store:
         for i in (1, 2):
             loss = losses.Loss(b"f%d" % i, "tracked", "modified")
-            losses.record(store, r, losses.Report(f"git c{i}", i, 0.0, True, [loss]))
-        with open(losses._log_path(store, r), "a") as f:
+            lossrecord.record(store, r, losses.Report(f"git c{i}", i, 0.0, True, [loss]))
+        with open(lossrecord._log_path(store, r), "a") as f:
             f.write('{"torn": ')
-        items = losses.history(store, r)
+        items = lossrecord.history(store, r)
     assert [(i["command"], i["snapshot"]) for i in items] == [("git c1", 1), ("git c2", 2)]
     assert json.loads(json.dumps(items))[1]["lost"][0]["path"] == "f2"

@@ -1,4 +1,4 @@
-"""Red team (session 17, RED16): held loss lines (losses.hold) taken by a command that is
+"""Red team (session 17, RED16): held loss lines (lossrecord.hold) taken by a command that is
 killed or interrupted while it takes them: shown exactly once afterwards, never lost.
 _claim renamed the file to '<path>.<pid>' first: a SIGKILL before its unlink left that file,
 which nothing reads again, and a KeyboardInterrupt (Ctrl-C in git reaches the hook) removed
@@ -17,7 +17,7 @@ import pytest
 from clihelpers import gs
 
 from git_snapshot import gitrepo
-from git_snapshot import losses
+from git_snapshot import lossrecord
 
 LINE = "git-snapshot: 3 files under data/ were deleted at 12:00; restore with: ..."
 SHOWN = LINE.removeprefix("git-snapshot: ")  # after "git-snapshot: earlier, at HH:MM: "
@@ -27,6 +27,7 @@ SHOWN = LINE.removeprefix("git-snapshot: ")  # after "git-snapshot: earlier, at 
 TAKE_STOPPED = """
 import fcntl, os, signal, sys
 from git_snapshot import gitrepo, losses
+from git_snapshot import lossrecord
 
 def stop(*args, **kwargs):
     if sys.argv[1] == "interrupt":
@@ -38,7 +39,7 @@ if sys.argv[1] == "interrupt":
     fcntl.flock = stop
 else:
     os.unlink = stop
-print(losses.take_unseen(repo))
+print(lossrecord.take_unseen(repo))
 """
 
 
@@ -52,7 +53,7 @@ def _away(text: str) -> list[str]:
 def test_held_lines_taken_by_a_killed_or_interrupted_command_are_shown_once_later(
     repo: Path, how: str
 ) -> None:
-    losses.hold(gitrepo.find_repo(str(repo)), [LINE])
+    lossrecord.hold(gitrepo.find_repo(str(repo)), [LINE])
     stopped = subprocess.run(
         [sys.executable, "-c", TAKE_STOPPED, how], cwd=repo, capture_output=True, text=True
     )
@@ -63,20 +64,21 @@ def test_held_lines_taken_by_a_killed_or_interrupted_command_are_shown_once_late
     assert stopped.stdout == ""  # it printed none of them
     assert _away(gs(repo, "list").err) == [SHOWN]  # the next command
     assert _away(gs(repo, "list").err) == []  # once
-    assert not [n for n in os.listdir(repo / ".git") if n.startswith(losses.UNSEEN)]
+    assert not [n for n in os.listdir(repo / ".git") if n.startswith(lossrecord.UNSEEN)]
 
 
 TAKE = """
 import sys
 from git_snapshot import gitrepo, losses
+from git_snapshot import lossrecord
 sys.stdin.readline()  # both start together
-print(len(losses.take_unseen(gitrepo.find_repo("."))))
+print(len(lossrecord.take_unseen(gitrepo.find_repo("."))))
 """
 
 
 def test_two_commands_taking_held_lines_at_once_show_them_once(repo: Path) -> None:
     for _ in range(15):
-        losses.hold(gitrepo.find_repo(str(repo)), [LINE, LINE + " (2)"])
+        lossrecord.hold(gitrepo.find_repo(str(repo)), [LINE, LINE + " (2)"])
         procs = [
             subprocess.Popen(
                 [sys.executable, "-c", TAKE],

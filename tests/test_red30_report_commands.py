@@ -28,6 +28,7 @@ from hookhelpers import write
 
 from git_snapshot import gitrepo
 from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot.store import Store
 
 
@@ -241,8 +242,8 @@ def _as_written_before(r: Path) -> None:
     """Move the worktree's loss log to the path-keyed file, as written before RED30."""
     found = gitrepo.find_repo(str(r))
     with Store() as store:
-        new = Path(losses._log_path(store, found))
-        old = Path(losses._path(store, found, ".jsonl"))
+        new = Path(lossrecord._log_path(store, found))
+        old = Path(lossrecord._path(store, found, ".jsonl"))
     assert new != old and new.exists() and not old.exists()
     lines = [json.loads(ln) for ln in new.read_text().splitlines()]
     for line in lines:
@@ -391,6 +392,6 @@ def test_two_reports_of_one_moment_are_two(repo: Path) -> None:
     with Store() as store:
         for name in ("a", "b"):
             entry = {**base, "exact": True, "lost": [{"path": name}], "unsaved": [], "restore": []}
-            losses.append(store, r, entry)
-        got = losses.history(store, r)
+            lossrecord.append(store, r, entry)
+        got = lossrecord.history(store, r)
     assert [e["lost"][0]["path"] for e in got] == ["a", "b"], got

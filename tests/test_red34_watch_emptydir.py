@@ -19,7 +19,7 @@ from test_watch_daemon import settled
 from test_watch_daemon import wait_held
 from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
-from git_snapshot import losses
+from git_snapshot import lossrecord
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"
@@ -45,7 +45,7 @@ def test_git_clean_of_an_empty_folder_is_named_and_undone(
     subprocess.run(["git", "clean", "-fdxq"], cwd=repo, check=True)
     assert not (repo / "emptydir").exists()
     # (held before the next git-snapshot command prints it: _recorded's runs one)
-    wait_held(repo / ".git" / losses.UNSEEN, "3 files, 1 folder (emptydir, junk/j0.txt")
+    wait_held(repo / ".git" / lossrecord.UNSEEN, "3 files, 1 folder (emptydir, junk/j0.txt")
     entries = _recorded(watcher, repo)
     named = sorted((x["path"], e["snapshot"]) for e in entries for x in e["lost"])
     assert ("emptydir", saved.id) in named, entries

@@ -14,7 +14,7 @@ from pathlib import Path
 from clihelpers import gs
 
 from git_snapshot import gitrepo
-from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.watch import bursts
@@ -82,5 +82,5 @@ def test_the_flag_survives_the_hand_over_to_the_worker(repo: Path) -> None:
     burst, _ = _burst_with_an_overflow(repo)
     record_bursts(str(repo), [json.loads(json.dumps(_burst_json(burst)))])
     with Store() as store:
-        (entry,) = losses.history(store, gitrepo.find_repo(str(repo)))
+        (entry,) = lossrecord.history(store, gitrepo.find_repo(str(repo)))
     assert entry.get("events_lost") is True, entry

@@ -5,7 +5,7 @@ time. Now they say when they were held, which is true either way: "git-snapshot:
 22:02: ..." (the date too when not today; "earlier: " alone for lines held by an older version,
 which say no time).
 
-Lines are held as the watcher and the hooks hold them (losses.hold, losses.hold_everywhere),
+Lines are held as the watcher and the hooks hold them (lossrecord.hold, lossrecord.hold_everywhere),
 and printed by the CLI and a real hook.
 """
 
@@ -22,7 +22,7 @@ from hookhelpers import install
 from hookhelpers import side_commit
 
 from git_snapshot import gitrepo
-from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot.hooks import UNSEEN
 from git_snapshot.store import Store
 
@@ -49,7 +49,7 @@ def _held(text: str) -> list[str]:
 
 def test_a_held_line_says_when_it_was_held(repo: Path) -> None:
     before = time.time()
-    losses.hold(gitrepo.find_repo(str(repo)), [LINE])
+    lossrecord.hold(gitrepo.find_repo(str(repo)), [LINE])
     after = time.time()
     ran = gs(repo, "list")
     end = time.time()
@@ -68,7 +68,7 @@ def test_a_line_held_on_another_day_names_the_date_and_one_of_an_older_version_n
     """The UNSEEN file as hold writes it, its MARK's time three days back; and lines an
     older version held (no MARK, so no time)."""
     then = time.time() - 3 * 86400
-    mark = losses.MARK + json.dumps({"store": None, "snapshot": None, "time": then})
+    mark = lossrecord.MARK + json.dumps({"store": None, "snapshot": None, "time": then})
     unseen = Path(gitrepo.find_repo(str(repo)).git_dir) / UNSEEN
     unseen.write_text(f"{LINE}\n{mark}\n{LINE}\n")
     said = _held(gs(repo, "list").err)
@@ -85,7 +85,7 @@ def test_a_line_held_for_every_worktree_says_when_too(repo: Path, store_dir: Pat
     line = "git-snapshot: the repository /gone was deleted whole at 12:00 (2 files: a, b)"
     before = time.time()
     with Store(os.fspath(store_dir)) as store:
-        losses.hold_everywhere(store, [line])
+        lossrecord.hold_everywhere(store, [line])
     after = time.time()
     ran = git(repo, "checkout", "-q", "b")
     end = time.time()

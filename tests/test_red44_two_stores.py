@@ -26,7 +26,7 @@ from clihelpers import gs
 from hookhelpers import install
 from hookhelpers import put_venv_on_path
 
-from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot.gitrepo import find_repo
 from git_snapshot.store import Store
 
@@ -138,14 +138,14 @@ def test_undo_in_another_store_names_the_store_holding_the_report(
 def test_a_line_held_by_another_store_is_printed_with_that_store_named(
     two: tuple[Path, Path, Path],
 ) -> None:
-    """As the watcher of store A holds its burst line (bursts.record: losses.hold): the next
+    """As the watcher of store A holds its burst line (bursts.record: lossrecord.hold): the next
     command of store B printed it with A's bare number, and its command restored B's."""
     repo, a, _b = two
     line = (
         "git-snapshot: 5 files under notes/ were deleted at 12:00; saved in snapshot 3; "
         f"restore with: git snapshot -C {shlex.quote(str(repo))} restore 3 x.env"
     )
-    losses.hold(find_repo(str(repo)), [line], store=str(a))
+    lossrecord.hold(find_repo(str(repo)), [line], store=str(a))
     res = gs(repo, "list")
     (said,) = [ln for ln in res.err.splitlines() if "restore with: " in ln]
     cmd = said.split("restore with: ", 1)[1]
@@ -167,10 +167,10 @@ def test_a_line_held_by_this_store_moved_or_not_is_printed_as_it_was(
         (three,) = [x for x in store.snapshots() if x.id == 3]
     line = "git-snapshot: 1 file was deleted at 12:00; restore with: git snapshot restore 3 x"
     moved = str(repo.parent / "the-store-before-a-move")
-    losses.hold(r, [line.replace("12:00", "12:01")], store=os.fspath(b))
-    losses.hold(r, [line.replace("12:00", "12:02")], moved, (3, three.created))
-    losses.hold(r, [line.replace("12:00", "12:03")], moved, (3, three.created - 60))
-    said = [ln for ln in gs(repo, "list").err.splitlines() if ln.startswith(losses.EARLIER)]
+    lossrecord.hold(r, [line.replace("12:00", "12:01")], store=os.fspath(b))
+    lossrecord.hold(r, [line.replace("12:00", "12:02")], moved, (3, three.created))
+    lossrecord.hold(r, [line.replace("12:00", "12:03")], moved, (3, three.created - 60))
+    said = [ln for ln in gs(repo, "list").err.splitlines() if ln.startswith(lossrecord.EARLIER)]
     assert said[0].endswith("12:01; restore with: git snapshot restore 3 x"), said
     assert said[1].endswith("12:02; restore with: git snapshot restore 3 x"), said
     named = f"12:03; restore with: GIT_SNAPSHOT_STORE={moved} git snapshot restore --this-store 3 x"

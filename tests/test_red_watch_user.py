@@ -27,6 +27,7 @@ from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
 from git_snapshot import gitrepo
 from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot import worktree
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
@@ -137,13 +138,13 @@ def test_a_worktree_removed_with_unsaved_files_is_reported_in_another(
     assert last.id >= snaps[-1].id
     git(main, "worktree", "remove", "--force", str(linked))
     assert not linked.exists()
-    unseen = main / ".git" / losses.UNSEEN  # the line, for the next command here
-    # its text, not the file: losses.hold creates the file, then writes (read between the
+    unseen = main / ".git" / lossrecord.UNSEEN  # the line, for the next command here
+    # its text, not the file: lossrecord.hold creates the file, then writes (read between the
     # two, it was empty under load)
     (line,) = wait_for(
         lambda: (
             unseen.exists()
-            and [x for x in unseen.read_text().splitlines() if not x.startswith(losses.MARK)]
+            and [x for x in unseen.read_text().splitlines() if not x.startswith(lossrecord.MARK)]
         ),
         what="the loss line held in the main worktree",
     )
@@ -211,7 +212,7 @@ def test_an_edit_saved_then_rm_rf_is_one_entry_against_the_newest(
 
     (saved,) = wait_for(holds_v2, what="the watch snapshot of the edit")
     shutil.rmtree(data)
-    unseen = repo / ".git" / losses.UNSEEN
+    unseen = repo / ".git" / lossrecord.UNSEEN
     wait_for(unseen.exists, what="the loss line")
     time.sleep(2.0)  # a second entry, if any, is recorded with the first
     entries = json.loads(gs(repo, "losses", "--json"))

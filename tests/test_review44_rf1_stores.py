@@ -26,7 +26,7 @@ from clihelpers import gs
 from hookhelpers import put_venv_on_path
 from test_red44_two_stores import env_repo
 
-from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot import output
 from git_snapshot import whichstore
 from git_snapshot.gitrepo import find_repo
@@ -99,7 +99,7 @@ def test_a_held_line_whose_worktree_path_is_quoted_gets_its_store_and_this_store
         "git-snapshot: 5 files under notes/ were deleted at 12:00; saved in snapshot 3; "
         f"restore with: git snapshot -C {here} restore 3 x.env"
     )
-    losses.hold(find_repo(str(repo)), [line], store=str(a))
+    lossrecord.hold(find_repo(str(repo)), [line], store=str(a))
     (said,) = [ln for ln in gs(repo, "list").err.splitlines() if "restore with: " in ln]
     cmd = said.split("restore with: ", 1)[1]
     assert cmd == (

@@ -22,7 +22,7 @@ from test_red11_unreadable_pack import two_packs
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
-from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot import worktree
 from git_snapshot.commands.repair import cmd_repair
 from git_snapshot.store import Store
@@ -188,7 +188,7 @@ def test_a_burst_says_maybe_older_only_of_the_file_edited_after_the_snapshot(
         entry = bursts.record(store, str(repo), burst, snap)
     assert entry is not None and entry["exact"] is False
     assert entry["maybe_older"] == ["data/edited.txt"]
-    (line,) = losses.take_unseen(gitrepo.find_repo(str(repo)))
+    (line,) = lossrecord.take_unseen(gitrepo.find_repo(str(repo)))
     assert f"saved in snapshot {snap.id}; of data/edited.txt, an earlier version, saved " in line
     assert f"before that, is in snapshot {snap.id}; later edits, if any, were not saved" in line
     assert "(an earlier version of data/edited.txt)" in gs(repo, "losses").out

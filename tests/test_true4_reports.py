@@ -24,7 +24,7 @@ from test_watch_daemon import wait_held
 from test_watch_daemon import watch_snaps
 from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
-from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot.store import Store
 from git_snapshot.watch import bursts
 
@@ -126,7 +126,7 @@ def test_a_repository_deleted_whole_is_reported_and_its_command_restores_it_from
     assert {x["path"] for x in entry["lost"]} >= {"notes.log", "src/main.py", "data/d11.csv"}
     assert "nothing lost" not in watcher.log()
     # the next hook of another repository says it, once
-    wait_held(store_dir / "losses" / losses.EVERYWHERE, "was deleted whole")
+    wait_held(store_dir / "losses" / lossrecord.EVERYWHERE, "was deleted whole")
     first = git(other, "checkout", "-q", "-b", "b1")
     (line,) = [x for x in first.err.splitlines() if x.startswith("git-snapshot: earlier")]
     assert f"the repository {repo} was deleted whole" in line, line
@@ -185,9 +185,9 @@ def test_a_repository_deleted_whole_is_named_once_by_two_bursts(tmp_path: Path) 
             store, str(repo), bursts.Burst((str(repo / "b.txt"),), now + 7, now + 8), snap
         )
         assert first is not None and again is not None and again["time"] == first["time"]
-        (entry,) = losses.gone_reports(store)
+        (entry,) = lossrecord.gone_reports(store)
         assert {x["path"] for x in entry["lost"]} == {"a.txt", "b.txt"}
-        (line,) = losses.take_everywhere(store.losses_dir)
+        (line,) = lossrecord.take_everywhere(store.losses_dir)
         assert "the repository" in line and "2 files" in line
 
 

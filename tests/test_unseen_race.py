@@ -1,5 +1,5 @@
-"""A loss line held for the next command (losses.hold: the watcher's worker, a pre-commit
-hook without a terminal) while another command takes the held lines (losses.take_unseen:
+"""A loss line held for the next command (lossrecord.hold: the watcher's worker, a pre-commit
+hook without a terminal) while another command takes the held lines (lossrecord.take_unseen:
 every command that works in the worktree): the line is printed once, never lost. The file
 was created, then written: a command that claimed it between the two read nothing and
 removed it, and the line went into the removed file. Real processes; the moment between the
@@ -15,7 +15,7 @@ import pytest
 from clihelpers import gs
 
 from git_snapshot import gitrepo
-from git_snapshot import losses
+from git_snapshot import lossrecord
 
 LINE = "git-snapshot: 3 files under data/ were deleted at 12:00; restore with: ..."
 
@@ -29,7 +29,7 @@ def test_a_line_held_while_another_command_takes_them_is_printed_once(
 ) -> None:
     """Another command takes the held lines right after hold() opened the file, before it
     wrote to it."""
-    unseen = os.path.realpath(os.path.join(repo, ".git", losses.UNSEEN))
+    unseen = os.path.realpath(os.path.join(repo, ".git", lossrecord.UNSEEN))
     taken: list[str] = []
     real_open = os.open
 
@@ -41,7 +41,7 @@ def test_a_line_held_while_another_command_takes_them_is_printed_once(
 
     with monkeypatch.context() as m:
         m.setattr(os, "open", open_then_another_command)
-        losses.hold(gitrepo.find_repo(str(repo)), [LINE])
+        lossrecord.hold(gitrepo.find_repo(str(repo)), [LINE])
     assert taken == ["(it printed none)"]  # the file was empty then
     taken.extend(_away(gs(repo, "list").err))  # the next command
     (said,) = taken[1:]

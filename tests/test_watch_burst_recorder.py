@@ -20,7 +20,7 @@ from test_watch_daemon import in_process
 from test_watch_daemon import make_repo
 
 from git_snapshot import gitrepo
-from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot.store import Store
 from git_snapshot.watch import dirtyset
 from git_snapshot.watch import instance
@@ -82,11 +82,11 @@ def test_a_hook_gets_its_preparation_while_a_burst_is_recorded(
             assert tree.last_prep is not None and tree.last_prep["seq"] is not None
             assert daemon.recorder is recorder and recorder.poll() is None
             with Store() as store:
-                assert losses.history(store, gitrepo.find_repo(str(r))) == []  # not yet
+                assert lossrecord.history(store, gitrepo.find_repo(str(r))) == []  # not yet
             os.kill(recorder.pid, signal.SIGCONT)
             daemon.recorder_ready()
             with Store() as store:
-                (entry,) = losses.history(store, gitrepo.find_repo(str(r)))
+                (entry,) = lossrecord.history(store, gitrepo.find_repo(str(r)))
             assert entry["snapshot"] == snap["id"] and len(entry["lost"]) == 5
             daemon.maybe_snapshot(time.time() + 3600)  # now the watch snapshot
             assert daemon.child_tree is tree

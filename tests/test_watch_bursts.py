@@ -26,7 +26,7 @@ from test_watch_daemon import watch_snaps
 from test_watch_daemon import watcher  # noqa: F401 (the fixture)
 
 from git_snapshot import gitrepo
-from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.watch import bursts
@@ -168,7 +168,7 @@ def test_files_overwritten_before_a_snapshot_in_the_burst_are_named_too(repo: Pa
     assert burst.started == t2  # at its first deletion
     record_bursts(str(repo), [json.loads(json.dumps(_burst_json(burst)))])  # as the worker
     with Store() as store:
-        entries = losses.history(store, g)
+        entries = lossrecord.history(store, g)
     got = {e["snapshot"]: sorted(x["path"] for x in e["lost"]) for e in entries}
     assert got == {
         middle.id: ["packages/f0.js", "packages/f1.js", "packages/f2.js"],
@@ -233,11 +233,11 @@ def test_the_daemon_records_an_rm_rf(
     with Store() as store:
         repo = gitrepo.find_repo(str(r))
         try:
-            (entry,) = wait_for(lambda: losses.history(store, repo), 60, "the loss entry")
+            (entry,) = wait_for(lambda: lossrecord.history(store, repo), 60, "the loss entry")
         except AssertionError as exc:  # what the daemon did (a CI run failed here once)
             raise AssertionError(f"{exc}; daemon log:\n{watcher.log()}") from None
     assert entry["snapshot"] == held[-1].id and len(entry["lost"]) == 120
-    wait_held(r / ".git" / losses.UNSEEN, "120 files under packages/")
+    wait_held(r / ".git" / lossrecord.UNSEEN, "120 files under packages/")
     out = gs(r, "list").err
     assert "120 files under packages/ were deleted at" in out, watcher.log()
     assert f"restore with: git snapshot -C {r} restore {held[-1].id} packages/" in out
@@ -276,7 +276,7 @@ def test_a_burst_waits_for_the_snapshot_under_way(tmp_path: Path, store_dir: Pat
         assert daemon.child_bursts is not None and daemon.child_tree is None
         daemon.recorder_ready()  # its answer
         with Store() as store:
-            (entry,) = losses.history(store, gitrepo.find_repo(str(r)))
+            (entry,) = lossrecord.history(store, gitrepo.find_repo(str(r)))
         assert entry["snapshot"] == snap.id and len(entry["lost"]) == 5
 
 
@@ -313,11 +313,11 @@ def test_the_daemon_answers_hooks_while_a_burst_is_recorded(
         os.kill(recorder.pid, signal.SIGSTOP)
         assert hook_sync(daemon, store_dir, r)  # the daemon's loop answers it meanwhile
         with Store() as store:
-            assert losses.history(store, gitrepo.find_repo(str(r))) == []  # not recorded yet
+            assert lossrecord.history(store, gitrepo.find_repo(str(r))) == []  # not recorded yet
         os.kill(recorder.pid, signal.SIGCONT)
         daemon.recorder_ready()
         with Store() as store:
-            (entry,) = losses.history(store, gitrepo.find_repo(str(r)))
+            (entry,) = lossrecord.history(store, gitrepo.find_repo(str(r)))
         assert entry["snapshot"] == snap.id and len(entry["lost"]) == 5
 
 

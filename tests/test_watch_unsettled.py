@@ -37,6 +37,7 @@ from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
 from git_snapshot import gitrepo
 from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.store.index import Snapshot
@@ -86,14 +87,14 @@ def _read_late(daemon: Any, r: Path) -> dict[str, Any]:
     assert daemon.child_bursts is not None
     daemon.recorder_ready()
     with Store() as store:
-        entries = losses.history(store, gitrepo.find_repo(str(r)))
+        entries = lossrecord.history(store, gitrepo.find_repo(str(r)))
     assert entries, "nothing lost, said the entry (none)"
     return entries[-1]
 
 
 def _held_line(r: Path) -> str:
     held = (r / ".git" / "git-snapshot-unseen").read_text().splitlines()
-    (line,) = [x for x in held if x and not x.startswith(losses.MARK)]  # (not its store's mark)
+    (line,) = [x for x in held if x and not x.startswith(lossrecord.MARK)]  # (not its store's mark)
     return line
 
 
@@ -254,7 +255,7 @@ def test_a_burst_split_by_the_walk_names_each_side_truly(tmp_path: Path, store_d
         shutil.rmtree(r / "late")
         _read_late(daemon, r)
         with Store() as store:
-            entries = losses.history(store, gitrepo.find_repo(str(r)))
+            entries = lossrecord.history(store, gitrepo.find_repo(str(r)))
         by_snap = {e["snapshot"]: e for e in entries}
         assert set(by_snap) == {before.id, snap.id}, entries
         old, new = by_snap[before.id], by_snap[snap.id]
@@ -307,7 +308,7 @@ def test_events_read_during_a_walk_that_read_before_them_name_that_snapshot(
         daemon.maybe_snapshot(later)
         daemon.recorder_ready()
         with Store() as store:
-            entries = losses.history(store, gitrepo.find_repo(str(r)))
+            entries = lossrecord.history(store, gitrepo.find_repo(str(r)))
         by_snap = {e["snapshot"]: e for e in entries}
         assert set(by_snap) == {before.id, snap.id}, entries
         old, new = by_snap[before.id], by_snap[snap.id]
@@ -406,7 +407,7 @@ def test_a_stopped_daemon_reads_the_burst_after_a_manual_snapshot(
 
 def _entries(r: Path) -> list[dict[str, Any]]:
     with Store() as store:
-        return losses.history(store, gitrepo.find_repo(str(r)))
+        return lossrecord.history(store, gitrepo.find_repo(str(r)))
 
 
 def _copies(snap: Snapshot) -> dict[str, str]:
@@ -497,7 +498,7 @@ def test_generated_races_report_only_true_versions(
         if daemon.child_bursts is not None:
             daemon.recorder_ready()
         with Store() as store:
-            entries = losses.history(store, gitrepo.find_repo(str(r)))
+            entries = lossrecord.history(store, gitrepo.find_repo(str(r)))
     finally:
         daemon.end_worker()
         daemon.src.close()

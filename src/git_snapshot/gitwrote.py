@@ -700,9 +700,9 @@ def _diff(store: Store, before: bytes, after: bytes) -> list[Change]:
 def _exact(store: Store, repo: gitrepo.Repo, before: Snapshot, ctx: Context) -> bool:
     """Whether *before* was checked against the worktree by a pre-hook of this very command
     (then it holds what was lost, not an older version)."""
-    from git_snapshot import losses
+    from git_snapshot import lossrecord
 
-    seen = losses.last_checked(store, repo)
+    seen = lossrecord.last_checked(store, repo)
     if seen is None or seen.snapshot != before.id:
         return False
     if ctx.started is not None:

@@ -106,10 +106,10 @@ INSTALLED = tuple(name for name, h in HOOKS.items() if h.installed)
 PRE_HOOKS = frozenset(name for name, h in HOOKS.items() if h.pre)
 
 NULL = "0" * 40
-# in the worktree's git dir: report lines nobody has seen yet (losses.hold, losses.take_unseen)
+# in the worktree's git dir: report lines nobody has seen yet (lossrecord.hold, take_unseen)
 UNSEEN = "git-snapshot-unseen"
 # in the store's losses folder: report lines of a repository deleted whole (no git dir is
-# left to keep them in), for the next hook of any worktree (losses.hold_everywhere)
+# left to keep them in), for the next hook of any worktree (lossrecord.hold_everywhere)
 EVERYWHERE = "unseen"
 # in the worktree's git dir: the snapshot before a merge or rebase whose post-hook has not run
 # yet (stopped.begin, stopped.consume)
@@ -752,9 +752,9 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
             with suppress(Exception):  # (not told: run names what the autostash took)
                 _tell_run(repo, call, overlay, env)
         if hook.sees_before:
-            from git_snapshot import losses
+            from git_snapshot import lossrecord
 
-            losses.note_checked(store, repo, res.snapshot.id, call.name)
+            lossrecord.note_checked(store, repo, res.snapshot.id, call.name)
         if not ctx.under_run and os.path.lexists(os.path.join(repo.git_dir, PENDING)):
             try:  # a merge or rebase that stopped with no hook after it (stopped.py)
                 from git_snapshot import stopped
@@ -804,24 +804,24 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
 
                         reports, earlier = stopped.settle(reports, earlier, soft)  # once
                     if earlier and soft:  # (not recorded yet: stopped.consume's *soft*)
-                        from git_snapshot import losses
+                        from git_snapshot import lossrecord
 
-                        losses.record(store, repo, earlier)  # (first: it came first)
+                        lossrecord.record(store, repo, earlier)  # (first: it came first)
                         soft.clear()
                     if reports:
-                        from git_snapshot import losses
+                        from git_snapshot import lossrecord
 
                         for report in reports:
-                            losses.record(store, repo, report)
+                            lossrecord.record(store, repo, report)
             except Exception as exc:
                 problems.append(
                     f"git-snapshot: could not check what {ctx.command} destroyed: {exc}"
                 )
         if earlier and soft:  # (not recorded above: no check of this hook's own)
             try:
-                from git_snapshot import losses
+                from git_snapshot import lossrecord
 
-                losses.record(store, repo, earlier)
+                lossrecord.record(store, repo, earlier)
             except Exception as exc:
                 problems.append(f"git-snapshot: could not check an earlier operation: {exc}")
         try:
@@ -891,13 +891,13 @@ def _losses_anyway(
         reports = find_losses(store, repo, call, ctx, started, None, None)
         if not reports:
             return []
-        from git_snapshot import losses
+        from git_snapshot import lossrecord
 
         where = _user_cwd(repo, env, ctx)
         lines = []
         for report in reports:
             with suppress(Exception):  # (the store's disk is full: only the log misses it)
-                losses.record(store, repo, report)
+                lossrecord.record(store, repo, report)
             lines += report.lines(repo, where, absolute=call.precommit)
         return lines
     except Exception:
@@ -927,22 +927,22 @@ def _watcher(store_path: str, toplevel: str) -> None:
 
 
 def _take_unseen(repo: gitrepo.Repo) -> list[str]:
-    """losses.take_unseen, importing losses only when there is something to take."""
+    """lossrecord.take_unseen, importing lossrecord only when there is something to take."""
     if not os.path.exists(os.path.join(repo.git_dir, UNSEEN)):
         return []
-    from git_snapshot import losses
+    from git_snapshot import lossrecord
 
-    return losses.take_unseen(repo)
+    return lossrecord.take_unseen(repo)
 
 
 def _take_everywhere(losses_dir: str) -> list[str]:
-    """losses.take_everywhere (the watcher's report of a repository deleted whole), importing
+    """lossrecord.take_everywhere (the watcher's report of a repository deleted whole), importing
     losses only when there is something to take."""
     if not os.path.exists(os.path.join(losses_dir, EVERYWHERE)):
         return []
-    from git_snapshot import losses
+    from git_snapshot import lossrecord
 
-    return losses.take_everywhere(losses_dir)
+    return lossrecord.take_everywhere(losses_dir)
 
 
 def _status(s: Snapshot, new: bool, trigger: str) -> str:
@@ -1004,9 +1004,9 @@ def tell(call: Call, cwd: str, lines: list[str]) -> None:
     except OSError:
         pass  # no controlling terminal (CI, an IDE, a GUI client)
     with suppress(Exception):
-        from git_snapshot import losses
+        from git_snapshot import lossrecord
 
-        losses.hold(gitrepo.find_repo(cwd), lines)
+        lossrecord.hold(gitrepo.find_repo(cwd), lines)
     for line in lines:
         print(line, file=sys.stderr)  # shown if pre-commit is told to be verbose
 

@@ -539,9 +539,9 @@ def _retire_log(store: Store, key: str, repo: gitrepo.Repo, after: int) -> None:
     """The loss log kept at this path for a worktree removed from it (keyed by a linked
     worktree's path) put aside under a name of its own: its reports are not this worktree's
     to list or undo; what they name stays kept (the retention reads every log)."""
-    from git_snapshot import losses
+    from git_snapshot import lossrecord
 
-    log = losses._log_path(store, repo, key)
+    log = lossrecord._log_path(store, repo, key)
     if not os.path.exists(log):
         return
     base, n = f"{log[: -len('.jsonl')]}.before-{after}", 1
@@ -565,11 +565,11 @@ def _take_log(store: Store, key: str, m: _Moved) -> _Log:
     The file is renamed first to a name of its own (a new worktree at the old place starts
     afresh) that the retention still reads, and removed only once _give_log has written its
     lines: a full disk loses no report. One that cannot be read is left where it is."""
-    from git_snapshot import losses
+    from git_snapshot import lossrecord
     from git_snapshot.store.core import read_log
 
-    was = losses._log_path(store, gitrepo.Repo(m.old, m.repo.git_dir, m.repo.common_dir), key)
-    done = was[: -len(".jsonl")] + losses.MIGRATED
+    was = lossrecord._log_path(store, gitrepo.Repo(m.old, m.repo.git_dir, m.repo.common_dir), key)
+    done = was[: -len(".jsonl")] + lossrecord.MIGRATED
     moving = f"{was[: -len('.jsonl')]}.moving-{os.getpid()}.jsonl"
     try:
         os.replace(was, moving)
@@ -588,15 +588,15 @@ def _take_log(store: Store, key: str, m: _Moved) -> _Log:
 
 def _give_log(store: Store, key: str, repo: gitrepo.Repo, log: _Log) -> None:
     """Append the lines _take_log took to this worktree's loss log, then remove the old."""
-    from git_snapshot import losses
+    from git_snapshot import lossrecord
 
     lines, migrated, old = log
-    now = losses._log_path(store, repo, key)
+    now = lossrecord._log_path(store, repo, key)
     try:
         for e in lines:
-            losses._append_line(now, e)
+            lossrecord._append_line(now, e)
         if migrated:
-            with open(now[: -len(".jsonl")] + losses.MIGRATED, "ab"):
+            with open(now[: -len(".jsonl")] + lossrecord.MIGRATED, "ab"):
                 pass
     except OSError:
         return  # (the old file stays: its reports are still read by the retention)

@@ -241,20 +241,20 @@ def forgotten(store: Store, source: str, number: int) -> None:
     store: forgotten since (forget, prune, automatic retention; a number is never given
     again). Its restore command, pasted, said only "no snapshot 1", as if mistyped (RED39
     A2)."""
-    from git_snapshot import losses  # (an error's path: off the hooks' imports)
+    from git_snapshot import lossrecord
 
-    # losses.naming: the loss logs' entries by the number their snapshot has now (one that
+    # lossrecord.naming: the loss logs' entries by the number their snapshot has now (one that
     # repair renumbered is not forgotten)
     named = [
         e
-        for (_, n), e in losses.naming(store).items()
-        if n == number and (e.get("source") or e.get("key")) == source and losses.is_report(e)
+        for (_, n), e in lossrecord.naming(store).items()
+        if n == number and (e.get("source") or e.get("key")) == source and lossrecord.is_report(e)
     ]
     if named:
         last = max(named, key=lambda e: float(e["time"]))
         raise UserError(
             f"snapshot {number} was forgotten (git snapshot forget, prune or automatic "
-            f"retention) since the loss report that named it: {losses.named_line(last)}; "
+            f"retention) since the loss report that named it: {lossrecord.named_line(last)}; "
             "what it held is no longer in the store; look for other versions with: "
             "git snapshot log PATH"
         )

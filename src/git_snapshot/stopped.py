@@ -302,6 +302,7 @@ def _report(
 ) -> Report | None:
     from git_snapshot import identity
     from git_snapshot import losses
+    from git_snapshot import lossrecord
     from git_snapshot.errors import UserError
 
     orig = note.get("orig")
@@ -416,7 +417,7 @@ def _report(
     if soft is not None and reset:
         soft.update(x.path for x in reset)  # the hook settles, then records it
     else:
-        losses.record(store, repo, report)
+        lossrecord.record(store, repo, report)
     return report
 
 

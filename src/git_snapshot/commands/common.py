@@ -45,9 +45,9 @@ def repo_at(cwd: str, remember: bool = False) -> gitrepo.Repo:
     from git_snapshot.hooks import UNSEEN
 
     if os.path.lexists(os.path.join(repo.git_dir, UNSEEN)):  # rare: losses only then (~12 ms)
-        from git_snapshot import losses
+        from git_snapshot import lossrecord
 
-        for line in losses.take_unseen(repo):
+        for line in lossrecord.take_unseen(repo):
             output.err(line.removeprefix("git-snapshot: "))
     report_stopped(repo, os.path.abspath(cwd))
     return repo

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot import output
 from git_snapshot.commands.common import as_json
 from git_snapshot.commands.common import choose
@@ -30,7 +30,7 @@ def cmd_forget(
             snap = choose(store, cwd, ref, repo_arg)[1]
             chosen[snap.rowid] = snap
         snaps = sorted(chosen.values(), key=lambda s: (s.source, s.id))
-        named = losses.naming(store)
+        named = lossrecord.naming(store)
         with disk_errors(store, "forget"):
             forget(store, snaps, dry_run=dry_run)
     if json_out:
@@ -41,7 +41,7 @@ def cmd_forget(
         if entry is not None:
             output.err(
                 f"warning: snapshot {s.id} is the copy a loss report names: "
-                f"{losses.named_line(entry)}; that report's restore command and undo "
+                f"{lossrecord.named_line(entry)}; that report's restore command and undo "
                 f"{'would' if dry_run else 'will'} no longer work"
             )
     verb = "would forget" if dry_run else "forgot"

@@ -8,6 +8,7 @@ from typing import Any
 from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot import output
 from git_snapshot.commands.common import from_here
 from git_snapshot.commands.common import here_in
@@ -28,19 +29,19 @@ def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
             raise
         return _gone(exc, json_out)
     with Store() as store:
-        log = losses.log_lines(store, repo, moved=True)  # (read once: reports and undo notes)
-        items = losses.reports(log)
+        log = lossrecord.log_lines(store, repo, moved=True)  # (read once: reports and undo notes)
+        items = lossrecord.reports(log)
         held = _held(store, repo)
-        undone = losses.undone(log)
+        undone = lossrecord.undone(log)
         others = _held_before(store, items)
-        damage = losses.log_damage(store, repo)
+        damage = lossrecord.log_damage(store, repo)
     for item in items:
         item["available"] = _available(item, others.get(item.get("source"), held))
         note = _note(item, undone)
         if note is not None and _id(item) in note.get("not_undone", ()):
             note = None  # its part of the report the undo could not put back (forgotten)
         item["undone"] = None if note is None else note.get("when")  # by git snapshot undo
-    for line in losses.damage_lines(damage):  # named, never passed over (RED34 D6)
+    for line in lossrecord.damage_lines(damage):  # named, never passed over (RED34 D6)
         output.err(line)
     if json_out:
         output.print_json(items)
@@ -127,9 +128,9 @@ def _gone_at(where: str, json_out: bool) -> int:
 
 
 def _gone_items() -> list[dict[str, Any]]:
-    """losses.gone_reports, each with ``available``."""
+    """lossrecord.gone_reports, each with ``available``."""
     with Store() as store:
-        items = losses.gone_reports(store)
+        items = lossrecord.gone_reports(store)
         if not items:
             return []
         held = {key: {s.id: s.created for s in store.snapshots(key)} for key in _sources(items)}
@@ -190,7 +191,7 @@ def _id(item: dict[str, Any]) -> str:
 def _shown_id(item: dict[str, Any]) -> str:
     """_id, and what the report's own restore command named when `repair` renumbered its
     snapshot since (losses.follow_renumbering), or that the snapshot was forgotten."""
-    was = item.get(losses.RENUMBERED)
+    was = item.get(lossrecord.RENUMBERED)
     return (
         _id(item)
         + (f" (was {was})" if was is not None else "")
@@ -216,7 +217,7 @@ def _available(item: dict[str, Any], held: dict[int, float]) -> bool:
     is the one the report named (taken when the report says it was: a number forgotten and
     reclaimed must never stand for another snapshot)."""
     sid: int = item["snapshot"]
-    return losses.now_numbered(held, sid, item.get("saved_time")) == sid
+    return lossrecord.now_numbered(held, sid, item.get("saved_time")) == sid
 
 
 def _what(item: dict[str, Any], here: bytes = b"", top: str | None = None) -> str:
@@ -293,12 +294,12 @@ def _newer_elsewhere(store: Store, repo: gitrepo.Repo, latest: dict[str, Any] | 
     for other in whichstore.others(repo.common_dir, store.path):
         try:
             with Store(other) as theirs:
-                log = losses.log_lines(theirs, repo)
+                log = lossrecord.log_lines(theirs, repo)
         except Exception:
             continue
-        reports = losses.reports(log)
+        reports = lossrecord.reports(log)
         last = reports[-1] if reports else None
-        if last and float(last.get("time") or 0) > mine and not _note(last, losses.undone(log)):
+        if last and float(last.get("time") or 0) > mine and not _note(last, lossrecord.undone(log)):
             raise UserError(
                 f"the latest loss report of this worktree ({last.get('command')}, "
                 f"{last.get('when')}) is in store {whichstore.shown(other)}, not in this one "
@@ -310,17 +311,17 @@ def _newer_elsewhere(store: Store, repo: gitrepo.Repo, latest: dict[str, Any] | 
 def cmd_undo(*, cwd: str, dry_run: bool = False, this_store: bool = False) -> int:
     repo = repo_at(cwd)
     with Store() as store:
-        log = losses.log_lines(store, repo, moved=True)
-        every = losses.reports(log)
+        log = lossrecord.log_lines(store, repo, moved=True)
+        every = lossrecord.reports(log)
         # (a report naming only unsaved files, with files gone since in its snapshot: those)
         items = [i for i in every if i.get("lost") or i.get("also_gone")]
         if not this_store:
             _newer_elsewhere(store, repo, every[-1] if every else None)
         held = _held(store, repo)
-        undone = losses.undone(log)
+        undone = lossrecord.undone(log)
         group = _moment(items)
         others = _held_before(store, group)
-        damage = losses.log_damage(store, repo)
+        damage = lossrecord.log_damage(store, repo)
     if damage:
         _damaged_log(damage, group[-1] if group else None)
     if (
@@ -390,7 +391,7 @@ def cmd_undo(*, cwd: str, dry_run: bool = False, this_store: bool = False) -> in
         with Store() as store:
             # (the first restore's pre-restore snapshot holds what every one wrote over)
             saved = done[0] if done else None
-            losses.note_undone(
+            lossrecord.note_undone(
                 store,
                 repo,
                 last,
@@ -610,13 +611,13 @@ def _damaged_log(damage: list[tuple[str, int, float | None]], last: dict[str, An
     newer = [
         d for d in damage if last is None or d[2] is None or d[2] > float(last.get("time") or 0)
     ]
-    for line in losses.damage_lines([d for d in damage if d not in newer[:1]]):
+    for line in lossrecord.damage_lines([d for d in damage if d not in newer[:1]]):
         output.err(line)
     if not newer:
         return
     latest = f" than the latest one it can read ({last['command']}, {last['when']})" if last else ""
     raise UserError(
-        f"{losses.damage_lines(newer[:1])[0]}: one may be a later loss report{latest}, so "
+        f"{lossrecord.damage_lines(newer[:1])[0]}: one may be a later loss report{latest}, so "
         "undo does not pick one; see git snapshot losses and git snapshot list, then: "
         "git snapshot restore ID PATH"
     )
@@ -751,7 +752,7 @@ def _already_undone(
         where = f" into {folders}" if into else ""
         return f"{done}{where}; {no_hook(repo)}; older reports: git snapshot losses"
     # (a repair since may have renumbered it: RED34 D8)
-    now = losses.now_numbered(held, saved, note.get("pre_restore_time"))
+    now = lossrecord.now_numbered(held, saved, note.get("pre_restore_time"))
     if now is None:
         return (
             f"{head}; what it wrote over was in snapshot {saved}, {GONE} (forget or prune); "

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from git_snapshot import identity
-from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot import output
 from git_snapshot import snapids
 from git_snapshot import worktree
@@ -109,12 +109,12 @@ def _select(
         for s in policy.select(group)
     ]
     if dry_run:
-        named = losses.naming(store, since)
+        named = lossrecord.naming(store, since)
         kept = [s for s in chosen if (s.worktree, s.id) in named]
         return [s for s in chosen if (s.worktree, s.id) not in named], kept
     # the reports read under the lock the forget takes: one a hook writes while the
     # snapshots are chosen names a snapshot chosen here (RED34 D3)
-    done = forget_unnamed(store, chosen, lambda: losses.naming(store, since))
+    done = forget_unnamed(store, chosen, lambda: lossrecord.naming(store, since))
     assert done is not None  # (it waits for the lock)
     return done
 

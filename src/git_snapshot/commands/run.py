@@ -14,6 +14,7 @@ from git_snapshot import gitrepo
 from git_snapshot import guards
 from git_snapshot import hooks
 from git_snapshot import losses
+from git_snapshot import lossrecord
 from git_snapshot import output
 from git_snapshot import stashedstore
 from git_snapshot import worktree
@@ -50,7 +51,7 @@ def cmd_run(
         # snapshot, which stays its newest; what CMD throws away of them is named after it
         staged = _save_staged(store, repo, message or said)
         res = worktree.take(store, repo, trigger="run", message=message or said, cfg=cfg)
-        losses.note_checked(store, repo, res.snapshot.id, "run")
+        lossrecord.note_checked(store, repo, res.snapshot.id, "run")
         # (the staged versions' snapshot, an older one named again too, never forgotten here:
         # the worktree's own, its newest, never is)
         worktree.apply_retention(store, repo, cfg, staged.taken if staged else None)
@@ -103,13 +104,13 @@ def cmd_run(
     if dropped:
         with Store() as store:
             for d in dropped:
-                losses.append(store, repo, d.entry)  # listed by losses, undone by undo
+                lossrecord.append(store, repo, d.entry)  # listed by losses, undone by undo
     if not os.path.isdir(repo.toplevel):  # CMD removed this very worktree: nothing to compare
         if staged is not None:  # (its index went with it: every staged version it held)
             every = [p for p, _, _ in staged.blobs]
             gone = guards.staged_report(repo, staged, every, said, here, time.time())
             with Store() as store:
-                losses.append(store, repo, gone.entry)
+                lossrecord.append(store, repo, gone.entry)
             dropped = [*dropped, gone]
         for d in dropped:
             print(d.line, file=sys.stderr, flush=True)
@@ -124,7 +125,7 @@ def cmd_run(
     thrown = _staged_thrown(repo, staged, said, here, now)
     if thrown is not None:
         with Store() as store:
-            losses.append(store, repo, thrown.entry)
+            lossrecord.append(store, repo, thrown.entry)
     try:
         report = _report(repo, snap, said, revs, edits, clean, stashes, mark, now)
     except UserError as exc:  # the command's status still counts
@@ -260,7 +261,7 @@ def _report(
         unsaved += [x for x in losses.discarded_edits(repo, snap, edits, revs) if x[0] not in named]
         report = losses.report_of(store, repo, what, snap, True, found, unsaved, when)
         if report:
-            losses.record(store, repo, report)
+            lossrecord.record(store, repo, report)
     return report
 
 

@@ -734,6 +734,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     from git_snapshot import gitrepo
     from git_snapshot import identity
     from git_snapshot import losses
+    from git_snapshot import lossrecord
     from git_snapshot import output
     from git_snapshot import whichstore
     from git_snapshot.errors import UserError
@@ -800,7 +801,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     if removed is None and replaced is None and gone:
         # a git command with a hook (`checkout -- .`, `checkout -f`) that wrote over these
         # files: its report named them already, against the same snapshot
-        said = _named_by_hook(losses.history(store, repo), snap.id, burst.started)
+        said = _named_by_hook(lossrecord.history(store, repo), snap.id, burst.started)
         gone = [x for x in gone if x.path not in said]
     if all(x.type == "dir" for x in gone):
         # (empty folders alone held no data: a tool's empty build folders removed are no
@@ -848,7 +849,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
         entry["maybe_older"] = [os.fsdecode(p) for p in older]
     if burst.lost_events:  # what was named may not be all that went
         entry["events_lost"] = True
-    losses.append(store, repo, entry)
+    lossrecord.append(store, repo, entry)
     line = message(
         repo.toplevel,
         gone,
@@ -866,7 +867,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     )
     # held with its store: printed by a command of another store with this one named, and
     # with the time the files went (the burst is recorded later: its window, a retry)
-    losses.hold(repo, [line], store.path, (snap.id, snap.created), when=burst.started)
+    lossrecord.hold(repo, [line], store.path, (snap.id, snap.created), when=burst.started)
     notify(line)
     return entry
 
@@ -993,11 +994,12 @@ def _record_gone(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict
     again there: no git dir is left to keep the line in, no other worktree to report it in,
     and git can give nothing back (its objects went too). Everything *snapshot* holds is
     lost: the entry goes to the gone worktree's own log (``git snapshot losses`` lists it
-    where no repository is: losses.gone_reports), the line to the next hook of any worktree
-    using this store (losses.hold_everywhere), and to a notification. Its restore command
+    where no repository is: lossrecord.gone_reports), the line to the next hook of any worktree
+    using this store (lossrecord.hold_everywhere), and to a notification. Its restore command
     names the repository by its qualified label, which works pasted anywhere."""
     from git_snapshot import identity
     from git_snapshot import losses
+    from git_snapshot import lossrecord
     from git_snapshot import output
     from git_snapshot.store.diff import lost
     from git_snapshot.worktree import LABELS
@@ -1005,7 +1007,7 @@ def _record_gone(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict
     common = identity.path_of(snapshot.source)
     # an rm -rf longer than a burst's window: all of it named once (not a deletion of what
     # was restored there since, a minute later or more)
-    said = losses.gone_entry(store, common, worktree, snapshot.id, burst.started - 60)
+    said = lossrecord.gone_entry(store, common, worktree, snapshot.id, burst.started - 60)
     if said is not None:
         return said
     items = _mine(burst, lost(store, snapshot.root, os.fsencode(worktree)))
@@ -1042,9 +1044,9 @@ def _record_gone(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict
         entry["maybe_older"] = [os.fsdecode(p) for p in older]
     if burst.lost_events:
         entry["events_lost"] = True
-    losses.append_at(store, common, worktree, entry)
+    lossrecord.append_at(store, common, worktree, entry)
     line = gone_message(worktree, gone, burst.started, snapshot, label, older)
-    losses.hold_everywhere(store, [line], burst.started)
+    lossrecord.hold_everywhere(store, [line], burst.started)
     notify(line)
     return entry
 

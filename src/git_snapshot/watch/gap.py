@@ -83,11 +83,11 @@ def _said(store: Any, worktree: str, snap: Any) -> set[bytes]:
     """The paths loss entries recorded since *snap* was taken named from it (the killed
     watcher may have recorded its burst: not twice)."""
     from git_snapshot import gitrepo
-    from git_snapshot import losses
+    from git_snapshot import lossrecord
     from git_snapshot.errors import UserError
 
     try:
-        entries = losses.history(store, gitrepo.find_repo(worktree))
+        entries = lossrecord.history(store, gitrepo.find_repo(worktree))
     except (UserError, OSError, ValueError):
         return set()
     out: set[bytes] = set()

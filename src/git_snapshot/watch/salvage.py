@@ -14,6 +14,7 @@ import os
 from typing import Any
 
 from git_snapshot import losses
+from git_snapshot import lossrecord
 
 
 def record(
@@ -56,7 +57,7 @@ def _compared(store: Any, repo: Any, burst: Any, snap: Any) -> dict[str, Any] | 
     verb = "watcher: " + (bursts._verb(found) if found else "deleted")
     report = losses.report_of(store, repo, verb, snap, exact, found, unsaved, burst.ended)
     entry = _entry(report, burst)
-    losses.append(store, repo, entry)
+    lossrecord.append(store, repo, entry)
     lines = [ln for ln in report.lines(repo, repo.toplevel, absolute=True) if " not saved: " in ln]
     if found:
         restore = report.covering()
@@ -77,7 +78,7 @@ def _named(
 ) -> dict[str, Any] | None:
     """An entry naming the burst's paths gone from the disk as not compared with *snap*, and
     why (*failed*); written where the worktree's loss log is, or, with the worktree gone, to
-    its path-keyed log (losses.append_at: ``git snapshot losses`` lists it there too)."""
+    its path-keyed log (lossrecord.append_at: ``git snapshot losses`` lists it there too)."""
     from git_snapshot import identity
     from git_snapshot.watch.take import described
 
@@ -96,16 +97,16 @@ def _named(
     )
     entry = _entry(report, burst)
     if repo is not None and identity.known_source(store, repo) == snap.source:
-        losses.append(store, repo, entry)
+        lossrecord.append(store, repo, entry)
         _tell(repo, store, report.lines(repo, repo.toplevel, absolute=True), burst.started)
         return entry
     entry.update(repo=identity.tagged(snap.source), source=snap.source)
     if repo is not None:
-        losses.append(store, repo, entry)
+        lossrecord.append(store, repo, entry)
         _tell(repo, store, report.lines(repo, repo.toplevel, absolute=True), burst.started)
     else:
         entry.update(removed_worktree=worktree)
-        losses.append_at(store, identity.path_of(snap.source), worktree, entry)
+        lossrecord.append_at(store, identity.path_of(snap.source), worktree, entry)
         paths = ", ".join(losses.fold([os.fsencode(r) for r in sorted(rels)]))
         line = f"git-snapshot: not saved: {paths} in {worktree}, {why}"
         _tell(None, store, [line], burst.started)
@@ -132,9 +133,9 @@ def _tell(repo: Any, store: Any, lines: list[str], when: float) -> None:
     from git_snapshot.watch import bursts
 
     if repo is not None:
-        losses.hold(repo, lines, store.path, when=when)  # (its store: RED44 F1)
+        lossrecord.hold(repo, lines, store.path, when=when)  # (its store: RED44 F1)
     else:
-        losses.hold_everywhere(store, lines, when)
+        lossrecord.hold_everywhere(store, lines, when)
     for line in lines:
         bursts.notify(line)
 
