@@ -174,12 +174,12 @@ def test_run_names_a_discarded_edit_of_a_tracked_file_in_an_excluded_folder(
 def test_switch_force_reads_the_git_command(
     monkeypatch: pytest.MonkeyPatch, argv: tuple[str, ...], want: bool | None
 ) -> None:
-    from git_snapshot import losses
+    from git_snapshot import leftout
     from git_snapshot import proc
 
     monkeypatch.setattr(proc, "ancestors", lambda: ([proc.Process(1, 0.0, argv)], True))
-    assert losses.switch_force() is want
-    assert losses.forced_switch() is (want is True)
+    assert leftout.switch_force() is want
+    assert leftout.forced_switch() is (want is True)
 
 
 @pytest.mark.parametrize(

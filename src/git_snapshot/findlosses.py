@@ -400,7 +400,7 @@ def _gone_not_by_it(
 
 
 def _off_disk(repo: gitrepo.Repo, paths: list[bytes]) -> list[bytes]:
-    """Those of *paths* the worktree no longer holds (losses.gone's answer: nothing there,
+    """Those of *paths* the worktree no longer holds (leftout.gone's answer: nothing there,
     or a folder on the way is not one now), each folder looked at once and the files of
     one that is gone not at all: an `rm -rf node_modules` of 20,000 files is one lstat."""
     import stat

@@ -62,10 +62,11 @@ def _lost_from(
     discarded = _discarded(repo, before, op.old, ctx, post_checkout) if left_out else []
     if not touched and not discarded:
         return [], []
+    from git_snapshot import leftout
     from git_snapshot import losses
 
     plain = post_checkout and call.branch_checkout and op.old and op.old == op.new
-    if plain and losses.switch_force() is False:
+    if plain and leftout.switch_force() is False:
         # a plain switch to the commit HEAD is at (`checkout -b x`, `checkout main` on main)
         # writes and deletes no file: what changed just before it (`git reset --hard`
         # deleting a staged new file, 10 ms before) is not its doing (RED33 A5)
@@ -262,9 +263,9 @@ def _clean_before_switch(
     file at all: one written just before it (by `reset --hard`) is not its doing. Ignored and
     untracked files it overwrites silently stay named, and so does everything after a switch
     not positively known as plain (-f, -m, or an alias: `git fco` for `checkout -f`)."""
-    from git_snapshot import losses
+    from git_snapshot import leftout
 
-    if losses.switch_force() is not False:  # forced, merging, or unknown
+    if leftout.switch_force() is not False:  # forced, merging, or unknown
         return found
     return _not_tracked_in(repo, found, old, before)
 
@@ -297,7 +298,7 @@ def _not_tracked_in(
 def _discarded(
     repo: gitrepo.Repo, before: Snapshot, old: str | None, ctx: Context, folders: bool = False
 ) -> list[tuple[bytes, str]]:
-    """Left-out files whose uncommitted edit the operation discarded (losses.discarded_unsaved);
+    """Left-out files whose uncommitted edit the operation discarded (leftout.discarded_unsaved);
     none, and nothing imported, unless *before* left out a file written during the operation
     (when it started: ctx.started reads /proc, asked only of a file written since *before*)."""
     if not before.skipped:
@@ -311,9 +312,9 @@ def _discarded(
     written = {p: why for p, (why, mtime) in fresh.items() if mtime >= limit}
     if not written:
         return []
-    from git_snapshot import losses
+    from git_snapshot import leftout
 
-    return losses.discarded_unsaved(repo, before.id, written, old)
+    return leftout.discarded_unsaved(repo, before.id, written, old)
 
 
 def _fresh_left_out(
@@ -401,7 +402,7 @@ def _unsaved(
     Also a left-out path gone now below a path the operation wrote: git deletes a folder
     holding only ignored files to write a file or link there (v/sub/x.log, `*.log` left
     out, under folder v/sub, which a branch tracks as a file: session 42, fixN)."""
-    from git_snapshot import losses
+    from git_snapshot import leftout
 
     out = []
     top = os.fsencode(repo.toplevel)
@@ -411,11 +412,11 @@ def _unsaved(
     folders = _folders_of(touched) if skipped else set()
     for path, why in skipped:
         rel = os.fsencode(path)
-        said = losses.unsaved_why(why, before.id)
+        said = leftout.unsaved_why(why, before.id)
         if not said:
             continue
         at = rel in touched or rel in folders
-        if at or (_above(rel, touched) and losses.gone(top, rel)):
+        if at or (_above(rel, touched) and leftout.gone(top, rel)):
             out.append((rel, said))
     if out and old:  # the commit's own entries (blob_ids would also take the new index's)
         kept = gitrepo.tree_entries(repo, old, [p for p, _ in out])
@@ -487,7 +488,7 @@ def _switch_kept(
     switch: bool = True,
 ) -> list[tuple[bytes, str]]:
     """*out* (left-out paths a branch switch wrote at or below) less those where a plain
-    switch (not -f, --discard-changes, -m: losses.switch_force; with *switch* False, a merge
+    switch (not -f, --discard-changes, -m: leftout.switch_force; with *switch* False, a merge
     or rebase _wrote_plainly says writes as one, *old* its ORIG_HEAD) wrote only paths where it
     destroys nothing: a file or link the commit it left (*old*) tracks, which git deletes or
     writes over only while it holds that commit's version (not one git converts, a filter or
@@ -505,9 +506,9 @@ def _switch_kept(
     in the left-out folder; fixN's note). A merge and a rebase printed the same line (session
     43, fixR). Up to three git processes (a rebase's: one more), only for such a path."""
     from git_snapshot import gitextra
-    from git_snapshot import losses
+    from git_snapshot import leftout
 
-    if switch and losses.switch_force() is not False:  # forced, merging, or unknown
+    if switch and leftout.switch_force() is not False:  # forced, merging, or unknown
         return out
     # the paths the switch wrote at, below or above (_unsaved: a left-out path gone below
     # one) each left-out path

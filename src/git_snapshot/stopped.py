@@ -501,7 +501,7 @@ def _put_back(repo: gitrepo.Repo, orig: str, paths: list[bytes]) -> set[bytes]:
     the operation's loss. One `git diff-index` (gitextra.differ_from: it compares by the
     index's stat data, and for a regular file it lists, git's id of its bytes is asked too)."""
     from git_snapshot import gitextra
-    from git_snapshot.losses import file_blob_id
+    from git_snapshot.leftout import file_blob_id
 
     changed = gitextra.differ_from(repo, orig, paths)
     held = gitrepo.tree_entries(repo, orig, paths)

@@ -13,6 +13,7 @@ from git_snapshot import gitextra
 from git_snapshot import gitrepo
 from git_snapshot import guards
 from git_snapshot import hooks
+from git_snapshot import leftout
 from git_snapshot import losses
 from git_snapshot import lossrecord
 from git_snapshot import output
@@ -68,7 +69,7 @@ def cmd_run(
     for line in output.snapshot_warnings(snap):  # what it could not save, before CMD runs
         output.err(line)
     # of what it left out: the edits (told if CMD drops them), and what holds HEAD's version
-    edits, clean = losses.left_out_edits(repo, snap)
+    edits, clean = leftout.left_out_edits(repo, snap)
     mark = _mark(repo, snap, cmd)  # (to find what its moves of HEAD wrote at what it left out)
     told = _told_file(repo)  # where the hooks say which autostash of git's they saw
     try:
@@ -258,7 +259,9 @@ def _report(
         # *found*: losses.find leaves it to these, or git gives them back: `stash pop`)
         unsaved = _unsaved(repo, snap, edits, clean, mark)
         named = {p for p, _ in unsaved}
-        unsaved += [x for x in losses.discarded_edits(repo, snap, edits, revs) if x[0] not in named]
+        unsaved += [
+            x for x in leftout.discarded_edits(repo, snap, edits, revs) if x[0] not in named
+        ]
         report = losses.report_of(store, repo, what, snap, True, found, unsaved, when)
         if report:
             lossrecord.record(store, repo, report)
@@ -329,22 +332,22 @@ def _unsaved(
     """What the snapshot left out (on purpose, or because it could not be read) and the
     command deleted, or wrote over (_wrote_over: where a move of HEAD it made wrote), and
     git cannot give back (_given_back): (path, why) each. A left-out file with an
-    uncommitted edit (*edits*: losses.left_out_edits before the command) is
-    losses.discarded_edits' to name: it knows the edit's version, and asks git for that
+    uncommitted edit (*edits*: leftout.left_out_edits before the command) is
+    leftout.discarded_edits' to name: it knows the edit's version, and asks git for that
     one; *clean* (left_out_edits' too): the left-out paths that held HEAD's version only.
     *mark*: _mark's, before the command."""
     top = os.fsencode(repo.toplevel)
     gone = []
     there: list[tuple[bytes, str]] = []  # what is still there: written over, maybe
-    folders: dict[bytes, bool] = {}  # (losses.gone's answers: many paths share a folder)
+    folders: dict[bytes, bool] = {}  # (leftout.gone's answers: many paths share a folder)
     for path, why in snap.meta.get("skipped_paths", []):
         rel = os.fsencode(path)
         if rel in edits:
             continue
-        said = losses.unsaved_why(why, snap.id)
+        said = leftout.unsaved_why(why, snap.id)
         if not said:
             continue
-        if losses.gone(top, rel, folders):
+        if leftout.gone(top, rel, folders):
             gone.append((rel, said))
         elif mark is not None:
             there.append((rel, said))
@@ -388,7 +391,7 @@ def _mark(repo: gitrepo.Repo, snap: Snapshot, command: Sequence[str] = ()) -> _M
     skipped = [
         os.fsencode(p)
         for p, why in snap.meta.get("skipped_paths", [])
-        if losses.unsaved_why(why, snap.id)
+        if leftout.unsaved_why(why, snap.id)
     ]
     if not skipped:
         return None
@@ -419,7 +422,7 @@ def _stop_held(repo: gitrepo.Repo, paths: list[bytes], stops: dict[str, str]) ->
             for p, (mode, blob) in gitrepo.tree_entries(repo, oid, todo).items():
                 if (
                     mode != gitrepo.MODE_SYMLINK
-                    and losses.file_blob_id(os.path.join(top, p)) == blob
+                    and leftout.file_blob_id(os.path.join(top, p)) == blob
                 ):
                     out[p] = oid
     return out
@@ -461,7 +464,7 @@ def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[byt
     move, git wrote what it could), wrote (added or changed, not deleted: _diff_paths) at
     the path, or at a file below it (a left-out folder), where the commit HEAD was at when
     *snap* was taken has no file (there git holds the user's version, or it was an edit:
-    losses.discarded_edits'). A path is there, so no move deleted it last: git wrote it, or
+    leftout.discarded_edits'). A path is there, so no move deleted it last: git wrote it, or
     a file below it (with `run -- git rebase main` stopped on a conflict, the rebase's
     checkout of main had written main's x.log over the user's excluded, ignored one; run
     named only what was gone, and the `--abort` that deleted git's version later had nothing
@@ -551,7 +554,7 @@ def _forced(words: set[bytes], command: Sequence[str]) -> bool:
     """Whether the moves of HEAD (the first *words* of their reflog messages: _moves_since)
     of *command* may have written over an untracked file git's ignore rules do not match: a
     reset (--hard does), or a checkout unless *command* is a plain `git checkout` or
-    `git switch` (losses.switch_force, an alias expanded: -f, --discard-changes write over
+    `git switch` (leftout.switch_force, an alias expanded: -f, --discard-changes write over
     it; a checkout a script ran is not known). A merge, rebase, pull, pick, revert or am
     refuses to, and so does the stop one leaves."""
     from git_snapshot import proc
@@ -560,7 +563,7 @@ def _forced(words: set[bytes], command: Sequence[str]) -> bool:
         return True
     if b"checkout" not in words:
         return False
-    return losses.switch_force(proc.expanded(tuple(command))) is not False
+    return leftout.switch_force(proc.expanded(tuple(command))) is not False
 
 
 def _diff_paths(repo: gitrepo.Repo, lines: list[str]) -> tuple[set[bytes], set[bytes]]:
