@@ -241,7 +241,7 @@ def _stored_in_submodule(top: bytes, folder: bytes, paths: list[bytes]) -> set[b
     its attributes (review RQ43: a discarded edit of the submodule went unnamed). Asked only
     of the ids the raw match did not give: a check-attr and a config in the submodule, and a
     hash-object only where its attributes convert."""
-    from git_snapshot.losses import nested_repo
+    from git_snapshot.lostnested import nested_repo
 
     nested = nested_repo(top, folder)
     if nested is None:
@@ -360,7 +360,7 @@ def _staged_in(
     the blobs written into it since *since* (_blobs_written_since). No git process."""
     if not folder:
         return repo, _blobs_written_since(repo, since)
-    from git_snapshot.losses import nested_repo
+    from git_snapshot.lostnested import nested_repo
 
     where = nested_repo(top, folder)
     return where, _blobs_written_since(where, since) if where is not None else {}

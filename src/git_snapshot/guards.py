@@ -801,7 +801,7 @@ def _submodules(
     """(folder from the top, repository) of each checked-out submodule of the worktree *repo*,
     theirs too (below *folder*; each worktree once, *seen*: a symlink makes no loop): none,
     and no git process, without a .gitmodules."""
-    from git_snapshot import losses
+    from git_snapshot import lostnested
     from git_snapshot.gitrepo import _split_z
 
     top = os.fsencode(repo.toplevel)
@@ -822,7 +822,7 @@ def _submodules(
     for rec in _split_z(listed):
         rel = os.path.normpath(rec.partition(b"\n")[2]).strip(b"/")
         inside = rel not in (b"", b".") and not rel.startswith(b"../") and rel != b".."
-        sub = losses.nested_repo(top, rel) if inside else None
+        sub = lostnested.nested_repo(top, rel) if inside else None
         if sub is not None and sub.toplevel not in seen:
             seen.add(sub.toplevel)
             out.append((_below(folder, rel), sub))
@@ -908,7 +908,7 @@ STAGED_TIPS_AT_MOST = 64  # branch tips staged_thrown reads, the latest committe
 def staged_thrown(repo: gitrepo.Repo, saved: StagedSaved) -> list[bytes]:
     """The paths of *saved*'s staged versions that git no longer holds after the command
     (:func:`_thrown`), asked of the repository each is in: a submodule's of its git."""
-    from git_snapshot import losses
+    from git_snapshot import lostnested
 
     top = os.fsencode(repo.toplevel)
     folders = sorted(saved.nested, key=len, reverse=True)  # (the innermost first)
@@ -918,7 +918,7 @@ def staged_thrown(repo: gitrepo.Repo, saved: StagedSaved) -> list[bytes]:
         parts.setdefault(d, []).append((p[len(d) + 1 :] if d else p, mode, oid))
     out = []
     for d, blobs in parts.items():
-        where = losses.nested_repo(top, d) if d else repo
+        where = lostnested.nested_repo(top, d) if d else repo
         if where is None:  # (its checkout is gone, and its index with it, or unreadable)
             out += [_below(d, p) for p, _, _ in blobs]
             continue
