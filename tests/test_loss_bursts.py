@@ -17,6 +17,7 @@ from clihelpers import gs
 from git_snapshot import gitrepo
 from git_snapshot import losses
 from git_snapshot import lossrecord
+from git_snapshot import lossreport
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.watch import bursts
@@ -80,9 +81,9 @@ def test_restore_paths_names_a_wholly_lost_folder_once(repo: Path) -> None:
     with Store() as store:
         snap = worktree.take(store, g, trigger="manual").snapshot
         gone = [losses.Loss(p, "untracked", "deleted") for p in (b"pk/a/x", b"pk/a/y", b"lone")]
-        assert losses.restore_paths(store, snap.root, gone) == [b"lone", b"pk/a"]
+        assert lossreport.restore_paths(store, snap.root, gone) == [b"lone", b"pk/a"]
         every = [*gone, losses.Loss(b"pk/keep", "untracked", "deleted")]
-        assert losses.restore_paths(store, snap.root, every) == [b"lone", b"pk"]
+        assert lossreport.restore_paths(store, snap.root, every) == [b"lone", b"pk"]
 
 
 def test_a_burst_under_a_scanned_tree_says_the_copy_may_be_older(

@@ -137,8 +137,8 @@ def test_a_stale_auto_merge_does_not_hide_a_discarded_edit(hooked: Path) -> None
 
 
 def test_folded_names_count_folders_as_folders() -> None:
-    from git_snapshot import losses
+    from git_snapshot import lossreport
 
     paths = [b"build/o%d" % i for i in range(8)] + [b"build/e%d/" % i for i in range(4)]
-    assert losses.fold(paths) == ["build/ (8 files, 4 folders)"]
-    assert losses.fold([b"a/%d/" % i for i in range(11)]) == ["a/ (11 folders)"]
+    assert lossreport.fold(paths) == ["build/ (8 files, 4 folders)"]
+    assert lossreport.fold([b"a/%d/" % i for i in range(11)]) == ["a/ (11 folders)"]

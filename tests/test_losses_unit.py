@@ -12,6 +12,7 @@ from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import losses
 from git_snapshot import lossrecord
+from git_snapshot import lossreport
 from git_snapshot import worktree
 from git_snapshot.store import Store
 
@@ -93,12 +94,12 @@ def test_ignored_content_identical_to_a_commit_is_not_lost(repo: Path) -> None:
 def test_fold_and_report_lines(repo: Path) -> None:
     r = gitrepo.find_repo(str(repo))
     many = [b"node_modules/m%d.js" % i for i in range(1062)] + [b".env"]
-    assert losses.fold(many) == ["node_modules/ (1,062 files)", ".env"]
-    assert losses.fold([b"a", b"b"]) == ["a", "b"]
+    assert lossreport.fold(many) == ["node_modules/ (1,062 files)", ".env"]
+    assert lossreport.fold([b"a", b"b"]) == ["a", "b"]
     lost = [losses.Loss(p, "ignored", "deleted") for p in many]
     # restore_paths's answer for a wholly lost node_modules (a Report without it names every
     # lost path: a top folder could hold something the operation changed on purpose)
-    rep = losses.Report(
+    rep = lossreport.Report(
         "git switch",
         14,
         0.0,
@@ -116,13 +117,13 @@ def test_fold_and_report_lines(repo: Path) -> None:
     )
     assert line.endswith("restore with: git snapshot restore 14 .env node_modules)")
     assert unsaved == "git-snapshot: not saved: notes.txt, why"
-    assert losses.Report("git switch", 14, 0.0, True, lost).covering() == many
-    exact = losses.Report("git merge", 3, 0.0, True, lost[:1], when=1.0)
+    assert lossreport.Report("git switch", 14, 0.0, True, lost).covering() == many
+    exact = lossreport.Report("git merge", 3, 0.0, True, lost[:1], when=1.0)
     assert (
         "(saved in snapshot 3; restore with: git snapshot restore 3 node_modules/m0.js)"
         in (exact.lines(r, r.toplevel)[0])
     )
-    assert not losses.Report("x", 1, 0.0, True, [])
+    assert not lossreport.Report("x", 1, 0.0, True, [])
 
 
 def test_the_log_keeps_every_report_and_skips_a_torn_line(repo: Path) -> None:
@@ -130,7 +131,7 @@ def test_the_log_keeps_every_report_and_skips_a_torn_line(repo: Path) -> None:
     with Store() as store:
         for i in (1, 2):
             loss = losses.Loss(b"f%d" % i, "tracked", "modified")
-            lossrecord.record(store, r, losses.Report(f"git c{i}", i, 0.0, True, [loss]))
+            lossrecord.record(store, r, lossreport.Report(f"git c{i}", i, 0.0, True, [loss]))
         with open(lossrecord._log_path(store, r), "a") as f:
             f.write('{"torn": ')
         items = lossrecord.history(store, r)

@@ -29,6 +29,7 @@ from hookhelpers import write
 from git_snapshot import gitrepo
 from git_snapshot import losses
 from git_snapshot import lossrecord
+from git_snapshot import lossreport
 from git_snapshot.store import Store
 
 
@@ -107,7 +108,7 @@ def test_report_lines_name_the_worktree_with_dash_c_for_a_directory_outside_it(
     """What the hook prints, given where the user's shell is (hooks._user_cwd)."""
     r = gitrepo.find_repo(str(repo))
     loss = losses.Loss(b"-x", "tracked", "modified")
-    report = losses.Report("git checkout", 3, 0.0, True, [loss])
+    report = lossreport.Report("git checkout", 3, 0.0, True, [loss])
     (inside,) = report.lines(r, r.toplevel)
     assert inside.endswith("restore with: git snapshot restore 3 ./-x)"), inside
     (outside,) = report.lines(r, str(tmp_path))

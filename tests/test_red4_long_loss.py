@@ -77,7 +77,8 @@ def test_the_restore_command_of_a_long_report_restores_the_losses_and_nothing_el
 def test_a_report_without_restore_paths_names_every_lost_path() -> None:
     """Report.covering's fallback (an entry with no restore list) gave top folders too."""
     from git_snapshot import losses
+    from git_snapshot import lossreport
 
     lost = [losses.Loss(f"build/g{i:03}".encode(), "ignored", "deleted") for i in range(N)]
-    report = losses.Report("git checkout", 1, 0.0, True, lost)
+    report = lossreport.Report("git checkout", 1, 0.0, True, lost)
     assert report.covering() == [x.path for x in lost]

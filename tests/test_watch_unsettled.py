@@ -36,8 +36,8 @@ from test_watch_daemon import watch_snaps
 from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
 from git_snapshot import gitrepo
-from git_snapshot import losses
 from git_snapshot import lossrecord
+from git_snapshot import lossreport
 from git_snapshot import worktree
 from git_snapshot.store import Store
 from git_snapshot.store.index import Snapshot
@@ -137,7 +137,7 @@ def test_overwrites_a_snapshot_already_holds_come_from_the_one_before(
         assert len(entry["maybe_older"]) == N_FILES, entry
         line = _held_line(r)
         assert "an earlier version, saved " in line and f"is in snapshot {before.id};" in line
-        assert losses.LATER_EDITS in line, line
+        assert lossreport.LATER_EDITS in line, line
         _restore_as_printed(line, r)
         assert all(f.read_text() == USER.format(f.name) for f in files)
     finally:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from git_snapshot import losses
+    from git_snapshot import lossreport
     from git_snapshot.store import Result
     from git_snapshot.store import Snapshot
     from git_snapshot.store import Store
@@ -85,8 +86,8 @@ def _autostash_losses(
     started: float,
     res: Result,
     overlay: gitrepo.Overlay | None,
-    named: Sequence[losses.Report] = (),
-) -> list[losses.Report]:
+    named: Sequence[lossreport.Report] = (),
+) -> list[lossreport.Report]:
     """What git's autostash destroyed (RED40 F1): before pre-rebase ran, or in a merge (seen at
     post-merge; *named*: its reports already made). Its stash records no change at a tracked
     file the user replaced with a folder (git 2.39 keeps the file in the stash's tree), and
@@ -110,6 +111,7 @@ def _autostash_losses(
     if not written and not dropped:
         return []
     from git_snapshot import losses
+    from git_snapshot import lossreport
 
     said = {x.path for r in named for x in r.losses}
     unread: dict[bytes, str] = {}
@@ -124,7 +126,9 @@ def _autostash_losses(
         return []
     exact = _exact(store, repo, before, ctx)
     when = named[0].when if named else None  # (one command's reports: undo takes them all)
-    return [losses.report_of(store, repo, ctx.command, before, exact, found, damaged, when=when)]
+    return [
+        lossreport.report_of(store, repo, ctx.command, before, exact, found, damaged, when=when)
+    ]
 
 
 def _stash_dropped(

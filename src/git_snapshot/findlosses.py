@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from git_snapshot import losses
+    from git_snapshot import lossreport
     from git_snapshot import restored
     from git_snapshot.store import Result
     from git_snapshot.store import Snapshot
@@ -249,7 +250,7 @@ def find_losses(
     after: Result | None,
     overlay: gitrepo.Overlay | None,
     note: Mapping[str, Any] | None = None,
-) -> list[losses.Report]:
+) -> list[lossreport.Report]:
     """What the operation that ran this post-hook destroyed: a report per snapshot holding
     some of it, [] when nothing was lost (*after*: this hook's snapshot, as worktree.take
     returned it; None when it could take none: hooks._losses_anyway). When the snapshot before it
@@ -306,7 +307,7 @@ def find_losses(
         found = _not_named_since(op, since, found)
     if not found:
         return []  # (the usual hook: losses is not even imported)
-    from git_snapshot import losses
+    from git_snapshot import lossreport
 
     exact = before is not None and _exact(store, repo, before, ctx)
     when = time.time()  # one moment: `undo` puts back every report of it
@@ -315,7 +316,7 @@ def find_losses(
     checkout = call.name == "post-checkout"
     gone, more = _gone_not_by_it(op, before, found, within) if checkout else ([], [])
     return [
-        losses.report_of(
+        lossreport.report_of(
             store,
             repo,
             ctx.command,

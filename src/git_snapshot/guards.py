@@ -981,9 +981,9 @@ def staged_report(
     ``undo`` puts back both, this one into that folder. Where the snapshot holds staged
     versions the command left too, both restore *paths* alone (its "restore"). The worktree
     gone (the command removed it), the restore names it as run's line of its files does."""
-    from git_snapshot import losses
+    from git_snapshot import lossreport
 
-    away = not here or not losses.in_worktree(repo, here)
+    away = not here or not lossreport.in_worktree(repo, here)
     top = output.shell_quote(os.fsencode(repo.toplevel))
     prefix = f"-C {top} " if away else ""
     if not os.path.isdir(repo.toplevel):  # (no -C into a folder that is gone)
@@ -995,9 +995,9 @@ def staged_report(
     n = len(paths)
     versions = "version that" if n == 1 else "versions that"
     cwd = repo.toplevel if away else here  # (as Report.lines: -C names the top)
-    shown = ", ".join(losses.fold([losses.rel_to(repo, cwd, p) for p in paths]))
+    shown = ", ".join(lossreport.fold([lossreport.rel_to(repo, cwd, p) for p in paths]))
     only = [] if len(paths) == len(saved.blobs) else paths  # (staged_thrown's are of these)
-    args = f"{output.path_args([losses.rel_to(repo, cwd, p) for p in only])} " if only else ""
+    args = f"{output.path_args([lossreport.rel_to(repo, cwd, p) for p in only])} " if only else ""
     to = output.shell_quote(os.fsencode(dest if away else os.path.relpath(dest, here)))
     restore = f"restore {prefix}" if prefix.startswith("--repo") else f"{prefix}restore"
     line = (
@@ -1060,13 +1060,13 @@ def report(repo: gitrepo.Repo, guarded: Guarded, cwd: str, here: str) -> list[Dr
     saved = guarded.saved
     if not saved:
         return []
-    from git_snapshot import losses  # (the report's rules: where a command works as pasted)
+    from git_snapshot import lossreport
 
     found = _git_words(guarded.command, cwd)
     command = shlex.join(["git", *found[0][:2]]) if found else shlex.join(guarded.command)
     # outside the worktree a restore command names it with -C, and --to an absolute path
     # (RED30: pasted there, it restored the other repository's snapshot of that number)
-    away = not here or not losses.in_worktree(repo, here)
+    away = not here or not lossreport.in_worktree(repo, here)
     prefix = f"-C {output.shell_quote(os.fsencode(repo.toplevel))} " if away else ""
     named = _store_named(repo)  # (another store's numbers are other snapshots: RED44 F1)
     sure = whichstore.sure(named)
@@ -1139,7 +1139,7 @@ def _links(gitlinks: dict[bytes, str]) -> list[str]:
 
 
 def _held(paths: list[bytes]) -> str:
-    from git_snapshot import losses  # losses imports the store's diff: only when reporting
+    from git_snapshot import lossreport
 
     files = "file" if len(paths) == 1 else "files"
-    return f"{len(paths)} {files}: {', '.join(losses.fold(paths))}"
+    return f"{len(paths)} {files}: {', '.join(lossreport.fold(paths))}"

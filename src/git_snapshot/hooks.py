@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from typing import Any
     from typing import NamedTuple
 
-    from git_snapshot import losses
+    from git_snapshot import lossreport
     from git_snapshot.store import Snapshot
     from git_snapshot.store import Store
 
@@ -707,8 +707,8 @@ def _handle(call: Call, repo: gitrepo.Repo, env: Mapping[str, str], started: flo
     boundary.allow_deep_trees()  # the command line's entry does it; hookmain's does not
     hook = HOOKS[call.name]
     ctx = Context.find(call, env)
-    reports: list[losses.Report] = []
-    earlier: losses.Report | None = None  # what an earlier, stopped operation destroyed
+    reports: list[lossreport.Report] = []
+    earlier: lossreport.Report | None = None  # what an earlier, stopped operation destroyed
     soft: set[bytes] = set()  # of it, edits a reset left at HEAD's version (stopped.settle)
     note: dict[str, Any] | None = None  # the stopped note its own post-hook reads (own_note)
     problems: list[str] = []

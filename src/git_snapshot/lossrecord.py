@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from typing import Any
     from typing import NamedTuple
 
-    from git_snapshot.losses import Report
+    from git_snapshot.lossreport import Report
 
 
 # --------------------------------------------------------------------------- the record

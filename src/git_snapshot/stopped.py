@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from git_snapshot.hooks import Call
     from git_snapshot.losses import Loss
-    from git_snapshot.losses import Report
+    from git_snapshot.lossreport import Report
     from git_snapshot.store.index import Snapshot
 
 OWN_REPORT = ("post-merge", "post-rewrite")  # the operation's own post-hook reports
@@ -303,6 +303,7 @@ def _report(
     from git_snapshot import identity
     from git_snapshot import losses
     from git_snapshot import lossrecord
+    from git_snapshot import lossreport
     from git_snapshot.errors import UserError
 
     orig = note.get("orig")
@@ -413,7 +414,7 @@ def _report(
     # while the merge was stopped (F5)
     kind = note.get("kind") or ("am" if "paths" in note else None)
     exact = kind not in ("am", "rebase") and not any(x in reset for x in found)
-    report = losses.report_of(store, repo, command, snap, exact, found, unsaved)
+    report = lossreport.report_of(store, repo, command, snap, exact, found, unsaved)
     if soft is not None and reset:
         soft.update(x.path for x in reset)  # the hook settles, then records it
     else:

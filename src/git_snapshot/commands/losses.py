@@ -7,8 +7,8 @@ from typing import Any
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
-from git_snapshot import losses
 from git_snapshot import lossrecord
+from git_snapshot import lossreport
 from git_snapshot import output
 from git_snapshot.commands.common import from_here
 from git_snapshot.commands.common import here_in
@@ -237,24 +237,24 @@ def _what(item: dict[str, Any], here: bytes = b"", top: str | None = None) -> st
     paths = [typed(x["path"]) + (b"/" if x.get("type") == "dir" else b"") for x in lost]
     # a file whose mode alone went, as the report named it (RED44 F8.4, review RS45)
     modes = [_modes(x) for x in lost]
-    names = ", ".join(losses.with_modes(losses.fold(paths), modes, item.get("exact", True)))
+    names = ", ".join(lossreport.with_modes(lossreport.fold(paths), modes, item.get("exact", True)))
     if paths and not item.get("exact", True):  # saved before the command: maybe older
         some = [typed(p) for p in item.get("maybe_older") or []]
         every = len(some) >= len(paths) or not some  # (an entry written before: all of them)
         names += (
             " (an earlier version)"
             if every
-            else f" (an earlier version of {', '.join(losses.fold(some))})"
+            else f" (an earlier version of {', '.join(lossreport.fold(some))})"
         )
     if item.get("events_lost"):  # the watcher's events overflowed: more may have gone
         names += " (events were lost: maybe more)"
     names += _undone(item)
     unsaved = [typed(x["path"]) for x in item.get("unsaved", [])]
     if unsaved:
-        names += ("; " if names else "") + "not saved: " + ", ".join(losses.fold(unsaved))
+        names += ("; " if names else "") + "not saved: " + ", ".join(lossreport.fold(unsaved))
     gone = [typed(x["path"]) for x in item.get("also_gone") or ()]
     if gone:  # (in its snapshot too; undo puts them back with the rest)
-        names += "; also gone since, not by it: " + ", ".join(losses.fold(gone))
+        names += "; also gone since, not by it: " + ", ".join(lossreport.fold(gone))
     more = item.get("gone_more")
     if isinstance(more, int) and more:  # (too many to ask git of: see `git snapshot diff`)
         names += (
@@ -336,7 +336,7 @@ def cmd_undo(*, cwd: str, dry_run: bool = False, this_store: bool = False) -> in
         unsaved = [os.fsencode(x["path"]) for x in latest["unsaved"]]
         raise UserError(
             f"the latest loss report ({latest['command']}, {latest['when']}) names only what "
-            f"no snapshot holds (not saved: {', '.join(losses.fold(unsaved))}): nothing of it "
+            f"no snapshot holds (not saved: {', '.join(lossreport.fold(unsaved))}): nothing of it "
             "can be undone; older reports: git snapshot losses, then git snapshot restore ID PATH"
         )
     if not group:
@@ -371,9 +371,9 @@ def cmd_undo(*, cwd: str, dry_run: bool = False, this_store: bool = False) -> in
     _changed_since(repo, cwd, last, mine, after)
     since = _gone_since(repo, cwd, last, mine, after, dry_run)
     if not last.get("lost") and last.get("unsaved"):  # (its files gone since alone: below)
-        unsaved = [losses.rel_to(repo, cwd, os.fsencode(x["path"])) for x in last["unsaved"]]
+        unsaved = [lossreport.rel_to(repo, cwd, os.fsencode(x["path"])) for x in last["unsaved"]]
         output.err(
-            f"not saved, not put back: {', '.join(losses.fold(unsaved))} (no snapshot holds "
+            f"not saved, not put back: {', '.join(lossreport.fold(unsaved))} (no snapshot holds "
             "what the report names so)"
         )
     verb = "would undo" if dry_run else "undoing"
@@ -536,7 +536,7 @@ def _restores(repo: gitrepo.Repo, cwd: str, mine: list[dict[str, Any]]) -> str:
     *cwd* (pasted whole into a shell: one after the other)."""
     return " && ".join(
         f"git snapshot restore {_id(i)} "
-        + output.path_args([losses.rel_to(repo, cwd, os.fsencode(p)) for p in _named(i)])
+        + output.path_args([lossreport.rel_to(repo, cwd, os.fsencode(p)) for p in _named(i)])
         for i in mine
     )
 
@@ -572,9 +572,10 @@ def _gone_since(
         return age + since
     report = f"the loss report of {output.message(str(last['command']))}"
     for rel, sid, _ in gone[: undo_since.SHOWN_AT_MOST]:
-        word = output.path_args([losses.rel_to(repo, cwd, rel)])
+        word = output.path_args([lossreport.rel_to(repo, cwd, rel)])
         output.err(
-            f"{output.display(losses.rel_to(repo, cwd, rel))}: gone from the disk since {report}"
+            f"{output.display(lossreport.rel_to(repo, cwd, rel))}: gone from the disk since "
+            f"{report}"
             f" (snapshot {sid} holds it, git does not); restore it with: "
             f"git snapshot restore --newest {word}"
         )
@@ -629,14 +630,14 @@ def _not_put_back(repo: gitrepo.Repo, cwd: str, gone: list[dict[str, Any]]) -> s
     words = [  # as typed here (a dropped stash's, a removed worktree's: the folder undo fills)
         os.fsencode(str(i.get("to") or i.get("removed_worktree")))
         if _elsewhere(i)
-        else losses.rel_to(repo, cwd, os.fsencode(p))
+        else lossreport.rel_to(repo, cwd, os.fsencode(p))
         for i in gone
         for p in ([""] if _elsewhere(i) else _named(i))
     ]
     ids = ", ".join(_id(i) for i in gone)
     was = "was" if len(gone) == 1 else "were"
     return (
-        f"not put back: {', '.join(losses.fold(words))}: snapshot{'s' * (len(gone) > 1)} "
+        f"not put back: {', '.join(lossreport.fold(words))}: snapshot{'s' * (len(gone) > 1)} "
         f"{ids}, which held {'it' if len(words) == 1 else 'them'}, {was} {GONE} "
         "(forget or prune)"
     )
@@ -761,10 +762,10 @@ def _already_undone(
     saved = now
     named = [os.fsencode(p) for p in _named(last)]
     absent = set(_absent(repo, saved, named))  # the undo created them: nothing to put back
-    words = [losses.rel_to(repo, cwd, p) for p in named if p not in absent]
-    none = [losses.rel_to(repo, cwd, p) for p in named if p in absent]
+    words = [lossreport.rel_to(repo, cwd, p) for p in named if p not in absent]
+    none = [lossreport.rel_to(repo, cwd, p) for p in named if p in absent]
     before = (
-        f"it created {', '.join(losses.fold(none))} (not in snapshot {saved}, taken before it)"
+        f"it created {', '.join(lossreport.fold(none))} (not in snapshot {saved}, taken before it)"
         if none
         else ""
     )

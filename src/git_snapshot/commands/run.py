@@ -16,6 +16,7 @@ from git_snapshot import hooks
 from git_snapshot import leftout
 from git_snapshot import losses
 from git_snapshot import lossrecord
+from git_snapshot import lossreport
 from git_snapshot import output
 from git_snapshot import stashedstore
 from git_snapshot import worktree
@@ -250,7 +251,7 @@ def _report(
     stashes: Sequence[str] = (),
     mark: _Mark | None = None,
     when: float | None = None,
-) -> losses.Report:
+) -> lossreport.Report:
     with Store() as store:
         found = losses.find(store, repo, snap, None, revs)
         if found and stashes:
@@ -262,7 +263,7 @@ def _report(
         unsaved += [
             x for x in leftout.discarded_edits(repo, snap, edits, revs) if x[0] not in named
         ]
-        report = losses.report_of(store, repo, what, snap, True, found, unsaved, when)
+        report = lossreport.report_of(store, repo, what, snap, True, found, unsaved, when)
         if report:
             lossrecord.record(store, repo, report)
     return report

@@ -28,6 +28,7 @@ from typing import NamedTuple
 from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import losses
+from git_snapshot import lossreport
 from git_snapshot import output
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
@@ -304,7 +305,7 @@ def lines(repo: gitrepo.Repo, cwd: str, command: str, changed: Sequence[Changed]
             what.append(f"restored from snapshot {c.restored} since")
         if c.later is not None:
             what.append(f"snapshot {c.later}, taken since, holds a later version")
-        name = output.display(losses.rel_to(repo, cwd, c.path))
+        name = output.display(lossreport.rel_to(repo, cwd, c.path))
         out.append(f"{name} changed since {report}: {'; '.join(what)}")
     if len(changed) > SHOWN_AT_MOST:
         out.append(f"and {len(changed) - SHOWN_AT_MOST} more paths changed since {report}")

@@ -735,6 +735,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     from git_snapshot import identity
     from git_snapshot import losses
     from git_snapshot import lossrecord
+    from git_snapshot import lossreport
     from git_snapshot import output
     from git_snapshot import whichstore
     from git_snapshot.errors import UserError
@@ -821,7 +822,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
         or any(os.path.join(real, os.fsdecode(x.path)).startswith(r) for r in scanned)
     ]
     exact = not older
-    report = losses.Report(
+    report = lossreport.Report(
         command="watcher: " + _verb(gone),
         snapshot=snap.id,
         saved_at=snap.created,
@@ -832,7 +833,7 @@ def record(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict[str, 
     )
     paths = [x.path for x in gone]
     common = _common_folder(paths)
-    restore = losses.restore_paths(store, snap.root, gone, os.fsencode(real))
+    restore = lossreport.restore_paths(store, snap.root, gone, os.fsencode(real))
     entry = report.as_json()
     entry["restore"] = [os.fsdecode(p) for p in restore]
     entry["burst"] = {
@@ -1000,6 +1001,7 @@ def _record_gone(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict
     from git_snapshot import identity
     from git_snapshot import losses
     from git_snapshot import lossrecord
+    from git_snapshot import lossreport
     from git_snapshot import output
     from git_snapshot.store.diff import lost
     from git_snapshot.worktree import LABELS
@@ -1024,7 +1026,7 @@ def _record_gone(store: Any, worktree: str, burst: Burst, snapshot: Any) -> dict
         or any(os.path.join(real, os.fsdecode(x.path)).startswith(r) for r in scanned)
     ]
     label = identity.tagged(snapshot.source)
-    report = losses.Report(
+    report = lossreport.Report(
         command="watcher: deleted",
         snapshot=snapshot.id,
         saved_at=snapshot.created,
@@ -1062,20 +1064,20 @@ def gone_message(
     """ "git-snapshot: the repository /home/me/proj was deleted whole at 10:42 (22 files:
     ...); its files (not .git) are in snapshot proj#3f2a1c:1; restore with: git snapshot
     restore 'proj#3f2a1c:1' --to /home/me/proj" (a command that works pasted anywhere)."""
-    from git_snapshot import losses
+    from git_snapshot import lossreport
     from git_snapshot import output
 
     name = f"{label}:{snapshot.id}"
     at = time.strftime("%H:%M", time.localtime(started))
     n = len(gone)
-    names = ", ".join(losses.fold([x.path for x in gone]))
+    names = ", ".join(lossreport.fold([x.path for x in gone]))
     saved = f"its files (not .git: commits never pushed are in no snapshot) are in snapshot {name}"
     some = [p for p in older or [] if p in {x.path for x in gone}]
     if some:  # written after that snapshot began: their last edit may be in no snapshot
         age = output.age(snapshot.created, started).removesuffix(" ago")
         saved += (
-            f"; of {', '.join(losses.fold(some))}, an earlier version, saved {age} before "
-            f"that; {losses.LATER_EDITS}"
+            f"; of {', '.join(lossreport.fold(some))}, an earlier version, saved {age} before "
+            f"that; {lossreport.LATER_EDITS}"
         )
     cmd = (
         f"git snapshot restore {output.shell_quote(os.fsencode(name))} "
@@ -1194,16 +1196,16 @@ def message(
     """ "git-snapshot: 3,512 files under packages/ were deleted at 10:42; saved in snapshot
     88; restore with: git snapshot -C /w restore 88 packages/" (-C: works from any folder).
     *named*: what goes before each `git snapshot` (the store: whichstore.prefix)."""
-    from git_snapshot import losses
+    from git_snapshot import lossreport
     from git_snapshot import output
 
     n = len(gone)
     if n == 1:
-        what = output.display(losses.shown(gone[0].path, gone[0]))
+        what = output.display(lossreport.shown(gone[0].path, gone[0]))
     elif common:
         what = f"{_counted(gone)} under {output.display(common)}/"
     else:
-        what = f"{_counted(gone)} ({', '.join(losses.fold([x.path for x in gone]))})"
+        what = f"{_counted(gone)} ({', '.join(lossreport.fold([x.path for x in gone]))})"
     verb = _verb(gone)
     at = time.strftime("%H:%M", time.localtime(started))
     # a path starting with '-' as ./-x, never after '--' (argparse drops a second '--')
@@ -1228,11 +1230,11 @@ def message(
         age = output.age(taken.created, started).removesuffix(" ago")
         earlier = (
             f"an earlier version, saved {age} before that, is in snapshot {name}; "
-            f"{losses.LATER_EDITS}"
+            f"{lossreport.LATER_EDITS}"
         )
         some = [p for p in older or [] if p in {x.path for x in gone}]
         if some and len(some) < n:  # the others are saved as they were
-            saved += f"; of {', '.join(losses.fold(some))}, {earlier}"
+            saved += f"; of {', '.join(lossreport.fold(some))}, {earlier}"
         else:
             saved = earlier
     return (

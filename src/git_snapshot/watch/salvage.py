@@ -15,6 +15,7 @@ from typing import Any
 
 from git_snapshot import losses
 from git_snapshot import lossrecord
+from git_snapshot import lossreport
 
 
 def record(
@@ -55,7 +56,7 @@ def _compared(store: Any, repo: Any, burst: Any, snap: Any) -> dict[str, Any] | 
         return None
     exact = not burst.earlier and not any(k in bursts.EARLIER for k in burst.kinds.values())
     verb = "watcher: " + (bursts._verb(found) if found else "deleted")
-    report = losses.report_of(store, repo, verb, snap, exact, found, unsaved, burst.ended)
+    report = lossreport.report_of(store, repo, verb, snap, exact, found, unsaved, burst.ended)
     entry = _entry(report, burst)
     lossrecord.append(store, repo, entry)
     lines = [ln for ln in report.lines(repo, repo.toplevel, absolute=True) if " not saved: " in ln]
@@ -92,7 +93,7 @@ def _named(
         f"of it, if anything, is restored with: git snapshot restore {snap.id} PATH"
     )
     unsaved = [(os.fsencode(r), why) for r in sorted(rels)]
-    report = losses.Report(
+    report = lossreport.Report(
         "watcher: deleted", snap.id, snap.created, False, [], unsaved, burst.ended
     )
     entry = _entry(report, burst)
@@ -107,7 +108,7 @@ def _named(
     else:
         entry.update(removed_worktree=worktree)
         lossrecord.append_at(store, identity.path_of(snap.source), worktree, entry)
-        paths = ", ".join(losses.fold([os.fsencode(r) for r in sorted(rels)]))
+        paths = ", ".join(lossreport.fold([os.fsencode(r) for r in sorted(rels)]))
         line = f"git-snapshot: not saved: {paths} in {worktree}, {why}"
         _tell(None, store, [line], burst.started)
     return entry
