@@ -7,10 +7,14 @@ moved between, the index or a stash entry holds that version at that path. The s
 own recorded HEAD is never trusted for this: a snapshot reused as "unchanged since N" keeps
 N's old HEAD, long after the user committed the edit it holds.
 
-Every report is also appended to a small JSON-lines file per worktree in the store, which
-``git snapshot losses`` lists and ``git snapshot undo`` acts on. It is kept as the snapshots
-are, by the repository's identity (identity.py): a moved repository keeps its reports, a new
-one at a deleted one's path starts without them (RED30; they were keyed by paths).
+This module holds Loss, find and the rules by which git gives a version back (gives_back,
+_committed_since, _attributes_then, _older_stashed), the stash entries' part (_moved_back,
+_stashed_part, holding), and HEAD's moves from the reflog (head_moves). Called by lostfrom
+(find, not_compared), autostash, stopped, commands/run and undo_since, the watcher (bursts,
+salvage, gap), and gitwrote. Its neighbours: lossreport.py (the report and its restore
+command), lossrecord.py (the loss log, unseen reports), lostnested.py (submodules: imported
+by find), leftout.py (left-out files; imported where that code runs, not at the top: the
+hook path imports a module only where its code runs).
 """
 
 from __future__ import annotations
@@ -27,11 +31,6 @@ from git_snapshot import gitrepo
 from git_snapshot import hashes
 from git_snapshot.hooks import reflog_entry as reflog_entry  # (in hooks: post-commit reads
 from git_snapshot.hooks import reflog_tail as reflog_tail  # them, without this module)
-from git_snapshot.leftout import file_blob_id
-from git_snapshot.leftout import left_out_whys
-from git_snapshot.leftout import unsaved_why
-from git_snapshot.lossrecord import _when
-from git_snapshot.lossrecord import history
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.objects import DIR
@@ -276,6 +275,9 @@ def _held_empty(snap: Snapshot, found: list[Loss]) -> list[Loss]:
     empty folder, it was false: `*.log` left out, folder v/sub holding only x.log, which a
     branch's file v/sub replaced (session 42, fixN). What was in it is the caller's "not
     saved" part to name (lostfrom._unsaved, run's), or git gives it back."""
+    from git_snapshot.leftout import left_out_whys
+    from git_snapshot.leftout import unsaved_why
+
     left = [p for p, why in left_out_whys(snap).items() if unsaved_why(why, snap.id)]
     if not left:
         return found
@@ -812,6 +814,9 @@ def reported_since(
     """(snapshot, path) of each loss this worktree's reports named from *since* on, and when
     the newest of them named it: what they said lost, and "not saved" (a path the snapshot
     left out; the two never meet at one snapshot and path)."""
+    from git_snapshot.lossrecord import _when
+    from git_snapshot.lossrecord import history
+
     out: dict[tuple[int, bytes], float] = {}
     for e in history(store, repo):
         when = _when(e)
@@ -964,6 +969,8 @@ def _disk_keys(top: bytes, sizes: set[int]) -> Callable[[bytes], tuple[str, int]
             elif stat.S_ISLNK(st.st_mode):
                 got = (hashes.blob_id(os.readlink(path)), gitrepo.MODE_SYMLINK)
             elif stat.S_ISREG(st.st_mode):
+                from git_snapshot.leftout import file_blob_id
+
                 found = file_blob_id(path)
                 mode = gitrepo.MODE_EXEC if st.st_mode & 0o100 else gitrepo.MODE_FILE
                 got = (found, mode) if found else None

@@ -62,15 +62,16 @@ def _lost_from(
     discarded = _discarded(repo, before, op.old, ctx, post_checkout) if left_out else []
     if not touched and not discarded:
         return [], []
-    from git_snapshot import leftout
     from git_snapshot import losses
 
-    plain = post_checkout and call.branch_checkout and op.old and op.old == op.new
-    if plain and leftout.switch_force() is False:
-        # a plain switch to the commit HEAD is at (`checkout -b x`, `checkout main` on main)
-        # writes and deletes no file: what changed just before it (`git reset --hard`
-        # deleting a staged new file, 10 ms before) is not its doing (RED33 A5)
-        return [], []
+    if post_checkout and call.branch_checkout and op.old and op.old == op.new:
+        from git_snapshot.leftout import switch_force
+
+        if switch_force() is False:
+            # a plain switch to the commit HEAD is at (`checkout -b x`, `checkout main` on
+            # main) writes and deletes no file: what changed just before it (`git reset
+            # --hard` deleting a staged new file, 10 ms before) is not its doing (RED33 A5)
+            return [], []
     # what git or pre-commit only hid for the moment is not lost
     hidden = op.overlay.files | op.overlay.deleted if op.overlay else frozenset()
     unread: dict[bytes, str] = {}  # paths whose copy in *before* is damaged (RED34 D2)
@@ -402,14 +403,16 @@ def _unsaved(
     Also a left-out path gone now below a path the operation wrote: git deletes a folder
     holding only ignored files to write a file or link there (v/sub/x.log, `*.log` left
     out, under folder v/sub, which a branch tracks as a file: session 42, fixN)."""
-    from git_snapshot import leftout
+    skipped = before.meta.get("skipped_paths", [])
+    if not skipped:
+        return []
+    from git_snapshot import leftout  # (only for a snapshot that left something out)
 
     out = []
     top = os.fsencode(repo.toplevel)
-    skipped = before.meta.get("skipped_paths", [])
     # the folders the operation wrote below (a look-up each: asked per touched path, 10,000
     # left-out files and a switch writing 2,000 took 4.6 s)
-    folders = _folders_of(touched) if skipped else set()
+    folders = _folders_of(touched)
     for path, why in skipped:
         rel = os.fsencode(path)
         said = leftout.unsaved_why(why, before.id)

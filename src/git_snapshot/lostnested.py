@@ -24,8 +24,6 @@ from git_snapshot.losses import _git_mode
 from git_snapshot.losses import git_blob_id
 from git_snapshot.losses import gives_back
 from git_snapshot.losses import head_moves
-from git_snapshot.lossrecord import _when
-from git_snapshot.lossrecord import history
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store.objects import DIR
@@ -218,6 +216,9 @@ def _removed_worktree_files(
     already, from the worktree's own snapshot (``git snapshot run -- git worktree remove``
     snapshots it and logs a line for it before this check: it named them twice, the second
     time as this worktree's "ignored files")."""
+    from git_snapshot.lossrecord import _when
+    from git_snapshot.lossrecord import history
+
     out = {folder + b"/.git"}
     where = os.path.realpath(os.path.join(repo.toplevel, os.fsdecode(folder)))
     for entry in reversed(history(store, repo)):
