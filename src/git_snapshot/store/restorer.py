@@ -950,13 +950,16 @@ class Restorer(Planning, Writing):
             try:
                 try:
                     os.mkdir(e.name, want | stat.S_IRWXU, dir_fd=parent)
-                except FileExistsError:  # something came there meanwhile
-                    self._put_dir(parent, e, path)
-                    continue
-                report.created.append(path)
-                fd = os.open(e.name, _DIR_FLAGS, dir_fd=parent)
+                except FileExistsError:
+                    fd = -1
+                else:
+                    report.created.append(path)
+                    fd = os.open(e.name, _DIR_FLAGS, dir_fd=parent)
             except PermissionError as exc:  # a folder that refuses it: named, as a file is
                 report.unwritable.append((path, exc.strerror or str(exc)))
+                continue
+            if fd < 0:  # something came there meanwhile: the careful way, whose own refusals
+                self._put_dir(parent, e, path)  # are named there or stop the restore
                 continue
             # mkdir gave it mode | u+rwx minus the umask: often its mode already (never set-gid)
             mode = None
