@@ -628,11 +628,35 @@ class _Workers:
         files come back with its answer (take), with *dirs*. Each part names the contents of
         it that *shared* holds (the writers were forked before the plan found them)."""
         for k, part in share_out(ready, self.load, self.owner, dirs):
-            work = _work(part, number)
-            held = list(shared.intersection(map(_KEY, work))) if shared else []
+            self._send(k, part, number, fds, dirs, shared)
+
+    def _send(
+        self,
+        k: int,
+        part: list[_Item],
+        number: dict[int, int],
+        fds: list[int],
+        dirs: list[_Dir],
+        shared: set[bytes],
+    ) -> None:
+        """Send *part* to writer *k* as one message; one longer than its socket takes (the
+        send buffer, net.core.wmem_default: 212,992 bytes, not MESSAGE; 1024 files of names
+        of 80 bytes are more) goes in two jobs, each of *dirs* counting one more."""
+        work = _work(part, number)
+        held = list(shared.intersection(map(_KEY, work))) if shared else []
+        try:
             socket.send_fds(self.socks[k], [marshal.dumps((work, held), _MARSHAL)], fds)
-            self.jobs[k].append((part, dirs))
-            self.running += 1
+        except OSError as exc:
+            if exc.errno != errno.EMSGSIZE or len(part) < 2:
+                raise
+            for d in dirs:
+                d.jobs += 1
+            half = len(part) // 2
+            self._send(k, part[:half], number, fds, dirs, shared)
+            self._send(k, part[half:], number, fds, dirs, shared)
+            return
+        self.jobs[k].append((part, dirs))
+        self.running += 1
 
     def take(self) -> tuple[_Done, list[_Item], list[_Dir]]:
         """The answer of a writer done with its oldest job (waits for one)."""
