@@ -20,6 +20,7 @@ from storehelpers import take
 from git_snapshot.store import Store
 from git_snapshot.store import packread
 from git_snapshot.store import packs
+from git_snapshot.store import restorer
 from git_snapshot.store.packs import scan_pack
 from git_snapshot.store.restorer import Damaged
 
@@ -33,10 +34,13 @@ def test_files_of_one_content_decompress_its_group_once(
     monkeypatch.setattr(packs, "GROUP_OBJECT", 2 << 10)
     monkeypatch.setattr(packs, "GROUP_BYTES", 8 << 10)
     monkeypatch.setattr(packread, "GROUP_CACHE", 1)
+    # jobs of at most 32 folders: four of them, a group's members in two jobs (JOB_DIRS
+    # is 128 since 3207ef0: one job would hold them all)
+    monkeypatch.setattr(restorer, "JOB_DIRS", 32)
     rnd = random.Random(3)
     licence = b"MIT License, the same text in every package\n" * 20
     folders: dict[bytes, Node] = {}
-    for i in range(100):  # jobs of at most 32 folders (restorer.JOB_DIRS): four of them
+    for i in range(100):
         files: dict[bytes, Node] = {b"LICENSE": F(licence), b"empty.js": F(b"")}
         for j in range(3):
             files[b"m%d.js" % j] = F(rnd.randbytes(700).hex().encode())

@@ -167,7 +167,9 @@ def test_no_fork_changes_nothing(
 
 
 def test_a_hostile_tree_in_the_childs_part_writes_nothing(store: Store, tmp_path: Path) -> None:
-    """The child gets the odd folders of the root's 80: the bad name is in pkg01."""
+    """The child gets CHILD_SHARE of the root's 80 folders, spread evenly: the bad name is
+    in pkg01, one of them."""
+    assert restore_plan._share_of(80, restore_plan.CHILD_SHARE)[1]
     c = Crafter(store)
     dirs = []
     for i in range(80):
@@ -192,6 +194,7 @@ def test_a_damaged_folder_in_the_childs_part_restores_as_alone(
 ) -> None:
     """pkg01 (the child's) is damaged: named and skipped, the rest written, as without a
     child."""
+    assert restore_plan._share_of(70, restore_plan.CHILD_SHARE)[1]  # (the child's)
     pkg01 = entry_of(store, snap, b"pkg01")
     flip_stored(store_dir, store, pkg01.ref)
     got = []
