@@ -597,6 +597,12 @@ class _Workers:
         me = os.getpid()
         for _ in range(n):
             ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            # a message is at most the sender's send buffer (net.core.wmem_default: 212,992
+            # bytes): room for a job's answer naming 1024 damaged files (~200 bytes each).
+            # Linux doubles what is asked, up to twice net.core.wmem_max: at most MESSAGE
+            for end in (ours, theirs):
+                with contextlib.suppress(OSError):
+                    end.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, MESSAGE // 2)
             pid = os.fork()
             if pid == 0:  # the writer: never returns
                 code = 1
