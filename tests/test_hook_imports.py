@@ -181,6 +181,7 @@ WATCHED_UNUSED = {
     "git_snapshot.lossreport": "the same (a report's lines)",
     "git_snapshot.leftout": "the same (what the snapshot left out, git discarded)",
     "git_snapshot.lostnested": "the same (submodules)",
+    "git_snapshot.loststash": "the same (stash entries, renames)",
     "git_snapshot.output": "imported to print a new snapshot's warnings or a report",
     "json": "imports re and compiles its patterns: imported where used",
     "re": "enum, sre: 13 M instructions",

@@ -1,7 +1,7 @@
 """A staged rename (`git mv`) of an EMPTY tracked file undone by `run -- git reset --hard` is
 no loss (RED40 F finding 4).
 
-losses._moved_back matched a lost tracked file with a rename only when it held bytes (the
+loststash._moved_back matched a lost tracked file with a rename only when it held bytes (the
 empty blob is at many index paths, each an unrelated match): `git mv __init__.py pkg/...`
 then `reset --hard` named the empty file as destroyed uncommitted edits, and `undo` left an
 untracked duplicate. An empty file counts as moved back only to a path the snapshot held

@@ -1,7 +1,7 @@
 """An uncommitted edit whose new bytes (or link target) equal another tracked path's committed
 version is still named when that other path is rewritten too (RED40 A finding 2).
 
-losses._moved_back took a lost tracked file for one side of a rename when its version was
+loststash._moved_back took a lost tracked file for one side of a rename when its version was
 now on disk at another index path where the snapshot held something else; it did not ask
 whether the lost path had left the index. Swapping two links, or copying one file's committed
 config over another and then editing that one, was a rename to it: `run -- git reset --hard`

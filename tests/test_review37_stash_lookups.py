@@ -1,5 +1,5 @@
 """A gone stash entry's paths looked up in the snapshots (findlosses._unstashed: _written_back,
-losses.holding): each tree read once, not once a path.
+loststash.holding): each tree read once, not once a path.
 
 A `git stash drop` of an entry of 2,000 files in one folder made every later post-checkout
 (reusing the snapshot that records the entry) take 15 s: each path's lookup read and checked
@@ -17,7 +17,7 @@ from clihelpers import git
 
 from git_snapshot import findlosses
 from git_snapshot import gitrepo
-from git_snapshot import losses
+from git_snapshot import loststash
 from git_snapshot import worktree
 from git_snapshot.store import Store
 
@@ -41,7 +41,7 @@ def test_each_tree_is_read_once_for_all_the_paths(
         git(repo, "stash", "-q")
         before = worktree.take(store, r, trigger="manual").snapshot
         entry = git(repo, "rev-parse", "refs/stash").out.strip()
-        versions = losses.stashed_versions(r, [entry])
+        versions = loststash.stashed_versions(r, [entry])
         assert len(versions) == FILES
         reads = []
         read = store.read_object
@@ -55,6 +55,6 @@ def test_each_tree_is_read_once_for_all_the_paths(
         assert back == set(versions)
         assert len(reads) <= 2, len(reads)  # the root and d, of the one snapshot
         reads.clear()
-        where = losses.holding(store, [before, mine], versions)
+        where = loststash.holding(store, [before, mine], versions)
         assert {p: s.id for p, s in where.items()} == dict.fromkeys(versions, mine.id)
         assert len(reads) <= 4, len(reads)  # the root and d, of each snapshot

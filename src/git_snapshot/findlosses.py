@@ -435,9 +435,9 @@ def _not_named_since(op: _Op, before: Snapshot, found: _Found) -> _Found:
     which is then *before*.) The same of a "not saved" line: run said x.log, a left-out file
     the picks before the stop deleted, and the continue's lostfrom._left_out_replayed said it
     again."""
-    from git_snapshot import losses
+    from git_snapshot import loststash
 
-    said = losses.reported_since(op.store, op.repo, before.created)
+    said = loststash.reported_since(op.store, op.repo, before.created)
     if not said:
         return found
     added: dict[float, set[bytes]] = {}
@@ -458,7 +458,7 @@ def _not_named(
     added: dict[float, set[bytes]],
 ) -> bool:
     """For _not_named_since: whether no report named *path* from snapshot *shown* (*said*:
-    losses.reported_since), or a move of HEAD after it added *path*: a pick of the continue
+    loststash.reported_since), or a move of HEAD after it added *path*: a pick of the continue
     that adds the file writes over what the user put there during the stop (in no snapshot:
     only an earlier version is named, hedged), a second loss (review41 RCF: no line said
     it). A move that changes or deletes a tracked file, git makes over no edit. Reflog times
@@ -556,11 +556,11 @@ def _unstashed(op: _Op, before: Snapshot, found: _Found) -> _Found:
     if not gone or op.after is None:  # (None: hooks._losses_anyway, no snapshot to compare)
         return []
     from git_snapshot import identity
-    from git_snapshot import losses
+    from git_snapshot import loststash
 
     named = {x.path for _, (lost, _) in found for x in lost}
     named.update(p for _, (_, unsaved) in found for p, _ in unsaved)
-    versions = losses.stashed_versions(op.repo, gone)
+    versions = loststash.stashed_versions(op.repo, gone)
     back = _written_back(
         op.store, before, op.after.snapshot, [p for p in versions if p not in named]
     )
@@ -570,10 +570,10 @@ def _unstashed(op: _Op, before: Snapshot, found: _Found) -> _Found:
     own = identity.owner(op.repo)
     rows = op.store.snapshots(identity.source(op.store, op.repo), op.repo.toplevel)
     older = [s for s in reversed(rows) if s.created < before.created and own(s)]
-    where = losses.holding(op.store, older, versions)
+    where = loststash.holding(op.store, older, versions)
     if not where:
         return []
-    said = losses.reported_since(op.store, op.repo, before.created)
+    said = loststash.reported_since(op.store, op.repo, before.created)
     paths: dict[int, tuple[Snapshot, set[bytes]]] = {}
     for p, snap in where.items():
         if (snap.id, p) not in said:
@@ -633,7 +633,7 @@ def _read_as_written(op: _Op, snap: Snapshot, paths: list[bytes]) -> set[bytes]:
     inode change moves it (a chmod to the same mode, a hard link, a rename, `touch`), and
     one after a walk that read git's version hid the loss (review 36). A checkout only
     (as A3 was found)."""
-    from git_snapshot.losses import _entry_at
+    from git_snapshot.loststash import _entry_at
     from git_snapshot.store.diff import same_on_disk
     from git_snapshot.store.objects import DIR
     from git_snapshot.store.walker import walk_began

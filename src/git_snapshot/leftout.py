@@ -7,8 +7,8 @@ git discarded (left_out_edits, discarded_edits). Besides: whether a `git switch`
 was forced (switch_force), whether a path is gone from the disk (gone), and the blob id git
 would give a file on the disk (file_blob_id).
 
-Called by losses (find's left-out empties, the stash entries' disk keys), lossreport, lostfrom
-(switch_force, discarded_unsaved, gone), stopped and commands/run.
+Called by losses (find's left-out empties), loststash (the disk's ids), lostfrom (switch_force,
+discarded_unsaved, gone), stopped and commands/run.
 """
 
 from __future__ import annotations
