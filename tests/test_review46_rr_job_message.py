@@ -39,11 +39,11 @@ def test_a_job_of_long_names_reaches_a_writer_process(
         for i in range(1100)
     }
     many[b"link-" + b"l" * 200] = L(b"t" * 4000, t)
-    small: dict[bytes, Node] = {
+    folders: dict[bytes, Node] = {
         b"d%03d" % i: D({(b"f" * 120) + b"%d" % i: F(b"x%d" % i)}, 0o750, t) for i in range(300)
     }
     src = tmp_path / "src"
-    build(src, D({b"many": D(many, 0o755, t), b"small": D(small, 0o755, t)}))
+    build(src, D({b"many": D(many, 0o755, t), b"small": D(folders, 0o755, t)}))
     snap = take(store, "s", src)
     report = restore(store, snap, tmp_path / "out", threads=2, processes=True)
     assert diff(scan(src), scan(tmp_path / "out")) == []
