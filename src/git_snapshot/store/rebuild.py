@@ -1237,6 +1237,7 @@ def build(
         pool_after=0,
         level=archiver.CHANGES_LEVEL,
         tree_level=archiver.CHANGES_TREE_LEVEL,
+        group_bytes=archiver.CHANGES_GROUP,
     )
     packs: list[Any] = []
     try:
