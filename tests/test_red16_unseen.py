@@ -26,8 +26,7 @@ SHOWN = LINE.removeprefix("git-snapshot: ")  # after "git-snapshot: earlier, at 
 # (its lines read, none printed), or interrupted as it locks it
 TAKE_STOPPED = """
 import fcntl, os, signal, sys
-from git_snapshot import gitrepo, losses
-from git_snapshot import lossrecord
+from git_snapshot import gitrepo, lossrecord
 
 def stop(*args, **kwargs):
     if sys.argv[1] == "interrupt":
@@ -69,8 +68,7 @@ def test_held_lines_taken_by_a_killed_or_interrupted_command_are_shown_once_late
 
 TAKE = """
 import sys
-from git_snapshot import gitrepo, losses
-from git_snapshot import lossrecord
+from git_snapshot import gitrepo, lossrecord
 sys.stdin.readline()  # both start together
 print(len(lossrecord.take_unseen(gitrepo.find_repo("."))))
 """

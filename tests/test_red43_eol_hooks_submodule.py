@@ -8,7 +8,7 @@ the submodule's attributes.
 
 Ids the submodule does not have raw are now asked as its git stores the file (its
 attributes: gitrepo.converting and clean_path_ids of a Repo of the submodule,
-losses.nested_repo, which losses._nested uses too).
+lostnested.nested_repo, which lostnested._nested uses too).
 
 Real git, the plain hooks installed as a user installs them.
 """

@@ -116,7 +116,7 @@ def test_which_settings_blind_git_s_stat_check(
 def test_a_left_out_file_whose_edit_a_plain_switch_wrote_over_is_named_not_saved(
     repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """losses.discarded_unsaved names a left-out file a switch between commits that differ
+    """leftout.discarded_unsaved names a left-out file a switch between commits that differ
     there wrote over only after a forced switch, or where git's stat check may miss an edit:
     under core.trustctime false a plain switch writes other's version over the edit too."""
     put_venv_on_path(monkeypatch)

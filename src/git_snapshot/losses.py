@@ -9,12 +9,13 @@ N's old HEAD, long after the user committed the edit it holds.
 
 This module holds Loss, find and the rules by which git gives a version back (gives_back,
 _committed_since, _attributes_then, _older_stashed), and HEAD's moves from the reflog
-(head_moves). Called by lostfrom (find, not_compared), autostash, stopped, commands/run and
-undo_since, the watcher (bursts, salvage, gap), and gitwrote. Its neighbours: lossreport.py
-(the report and its restore command), lossrecord.py (the loss log, unseen reports),
-lostnested.py (submodules) and loststash.py (stash entries, renames), both imported by find,
-and leftout.py (left-out files). Each is imported where its code runs, not at the top: the
-hook path imports a module only where its code runs.
+(head_moves). Called by lostfrom (find, not_compared), findlosses, hooks (reflog_since),
+autostash, stopped, commands/run and undo_since, the watcher (bursts, salvage, gap), and
+gitwrote. Its neighbours import it: lossreport.py (the report and its restore command),
+lossrecord.py (the loss log, unseen reports; this module never imports it), lostnested.py
+(submodules) and loststash.py (stash entries, renames), which find imports where it calls
+them, and leftout.py (left-out files), which _held_empty imports where it calls it: the hook
+path imports a module only where its code runs.
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ report (record, append), the notes of undone restores (note_undone) and the snap
 checked (note_checked). Unseen reports are lines a hook could not show (hold,
 hold_everywhere) that the next command prints (take_unseen, take_everywhere).
 
-Called by hooks (held lines, records), findlosses, stopped, guards, worktree, the commands
-(losses, undo, prune, forget, run, ...) and losses (history: what was reported since).
+Called by hooks (held lines, records, note_checked), gitwrote (_exact), stopped, identity (a
+moved repository's log), snapids, the watcher (bursts, gap, salvage), the commands (losses,
+undo, prune, forget, run, common) and loststash and lostnested (history: what was reported
+since).
 """
 
 from __future__ import annotations

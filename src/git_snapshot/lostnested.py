@@ -7,8 +7,8 @@ _nested_given_back: its HEAD, its moves since, its index), and a removed checkou
 worktree is told apart from one lost (_removed_worktree_files). nested_repo opens the
 repository of a folder, from its .git folder or its gitfile.
 
-Called by losses.find (_nested, imported there: this module imports losses) and gitwrote
-(nested_repo: what git wrote of a submodule).
+Called by losses.find (_nested, imported there: this module imports losses), gitwrote
+(nested_repo: what git wrote of a submodule) and guards (nested_repo).
 """
 
 from __future__ import annotations

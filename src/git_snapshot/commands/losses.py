@@ -190,7 +190,7 @@ def _id(item: dict[str, Any]) -> str:
 
 def _shown_id(item: dict[str, Any]) -> str:
     """_id, and what the report's own restore command named when `repair` renumbered its
-    snapshot since (losses.follow_renumbering), or that the snapshot was forgotten."""
+    snapshot since (losslog.follow_renumbering), or that the snapshot was forgotten."""
     was = item.get(lossrecord.RENUMBERED)
     return (
         _id(item)
