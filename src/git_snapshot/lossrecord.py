@@ -33,9 +33,6 @@ from git_snapshot.hooks import UNSEEN as UNSEEN  # this module
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store import losslog
-from git_snapshot.store.losslog import RENUMBERED as RENUMBERED
-from git_snapshot.store.losslog import naming as naming
-from git_snapshot.store.losslog import now_numbered as now_numbered
 from git_snapshot.store.safewrite import atomic_write
 from git_snapshot.words import first_of
 

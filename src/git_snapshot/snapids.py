@@ -242,12 +242,13 @@ def forgotten(store: Store, source: str, number: int) -> None:
     again). Its restore command, pasted, said only "no snapshot 1", as if mistyped (RED39
     A2)."""
     from git_snapshot import lossrecord
+    from git_snapshot.store import losslog
 
-    # lossrecord.naming: the loss logs' entries by the number their snapshot has now (one that
+    # losslog.naming: the loss logs' entries by the number their snapshot has now (one that
     # repair renumbered is not forgotten)
     named = [
         e
-        for (_, n), e in lossrecord.naming(store).items()
+        for (_, n), e in losslog.naming(store).items()
         if n == number and (e.get("source") or e.get("key")) == source and lossrecord.is_report(e)
     ]
     if named:

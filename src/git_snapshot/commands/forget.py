@@ -12,6 +12,7 @@ from git_snapshot.commands.common import as_json
 from git_snapshot.commands.common import choose
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+from git_snapshot.store import losslog
 from git_snapshot.store.gc import disk_errors
 from git_snapshot.store.retention import forget
 
@@ -30,7 +31,7 @@ def cmd_forget(
             snap = choose(store, cwd, ref, repo_arg)[1]
             chosen[snap.rowid] = snap
         snaps = sorted(chosen.values(), key=lambda s: (s.source, s.id))
-        named = lossrecord.naming(store)
+        named = losslog.naming(store)
         with disk_errors(store, "forget"):
             forget(store, snaps, dry_run=dry_run)
     if json_out:

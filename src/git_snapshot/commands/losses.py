@@ -17,6 +17,7 @@ from git_snapshot.commands.restore import cmd_restore
 from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+from git_snapshot.store import losslog
 
 
 def cmd_losses(*, cwd: str, json_out: bool = False) -> int:
@@ -191,7 +192,7 @@ def _id(item: dict[str, Any]) -> str:
 def _shown_id(item: dict[str, Any]) -> str:
     """_id, and what the report's own restore command named when `repair` renumbered its
     snapshot since (losslog.follow_renumbering), or that the snapshot was forgotten."""
-    was = item.get(lossrecord.RENUMBERED)
+    was = item.get(losslog.RENUMBERED)
     return (
         _id(item)
         + (f" (was {was})" if was is not None else "")
@@ -217,7 +218,7 @@ def _available(item: dict[str, Any], held: dict[int, float]) -> bool:
     is the one the report named (taken when the report says it was: a number forgotten and
     reclaimed must never stand for another snapshot)."""
     sid: int = item["snapshot"]
-    return lossrecord.now_numbered(held, sid, item.get("saved_time")) == sid
+    return losslog.now_numbered(held, sid, item.get("saved_time")) == sid
 
 
 def _what(item: dict[str, Any], here: bytes = b"", top: str | None = None) -> str:
@@ -753,7 +754,7 @@ def _already_undone(
         where = f" into {folders}" if into else ""
         return f"{done}{where}; {no_hook(repo)}; older reports: git snapshot losses"
     # (a repair since may have renumbered it: RED34 D8)
-    now = lossrecord.now_numbered(held, saved, note.get("pre_restore_time"))
+    now = losslog.now_numbered(held, saved, note.get("pre_restore_time"))
     if now is None:
         return (
             f"{head}; what it wrote over was in snapshot {saved}, {GONE} (forget or prune); "

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from git_snapshot import identity
-from git_snapshot import lossrecord
 from git_snapshot import output
 from git_snapshot import snapids
 from git_snapshot import worktree
@@ -14,6 +13,7 @@ from git_snapshot.commands.common import as_json
 from git_snapshot.commands.common import qualified
 from git_snapshot.commands.common import repo_at
 from git_snapshot.store import Store
+from git_snapshot.store import losslog
 from git_snapshot.store.gc import disk_errors
 from git_snapshot.store.gc import gc
 from git_snapshot.store.gc import preview
@@ -109,12 +109,12 @@ def _select(
         for s in policy.select(group)
     ]
     if dry_run:
-        named = lossrecord.naming(store, since)
+        named = losslog.naming(store, since)
         kept = [s for s in chosen if (s.worktree, s.id) in named]
         return [s for s in chosen if (s.worktree, s.id) not in named], kept
     # the reports read under the lock the forget takes: one a hook writes while the
     # snapshots are chosen names a snapshot chosen here (RED34 D3)
-    done = forget_unnamed(store, chosen, lambda: lossrecord.naming(store, since))
+    done = forget_unnamed(store, chosen, lambda: losslog.naming(store, since))
     assert done is not None  # (it waits for the lock)
     return done
 
