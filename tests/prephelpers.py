@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from clihelpers import git
 from clihelpers import gs
 from conftest import init_repo
@@ -20,6 +21,11 @@ from git_snapshot.store import Store
 from git_snapshot.watch import dirtyset
 from git_snapshot.watch import prep
 
+# a module of these tests: its pytestmark (the daemon needs inotify; each test waits for it)
+MARKS = [
+    pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"),
+    pytest.mark.slow,
+]
 NEVER = 3600  # no snapshot of the daemon's own: only the hooks' and the prepared tree
 OLD = b"old, in the snapshot before\n"
 MINE = b"MINE: rewritten just before the switch, not in any snapshot\n"

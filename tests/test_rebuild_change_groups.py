@@ -5,11 +5,11 @@ for byte."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 from hookhelpers import put_venv_on_path
+from prephelpers import MARKS
 from prephelpers import prepared_with
 from prephelpers import watched_repo
 from test_packs_change_groups import CHANGES
@@ -21,10 +21,7 @@ from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 from git_snapshot.store import Store
 from git_snapshot.store import packs
 
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"),
-    pytest.mark.slow,
-]
+pytestmark = MARKS
 
 
 @pytest.fixture

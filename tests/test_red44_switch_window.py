@@ -23,7 +23,6 @@ waits for the prepared tree holding what it wrote before it runs git (no timing)
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -33,6 +32,7 @@ from hookhelpers import by_id
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
 from hookhelpers import triggers
+from prephelpers import MARKS
 from prephelpers import MINE
 from prephelpers import THEIRS
 from prephelpers import prepared_with
@@ -40,10 +40,7 @@ from prephelpers import watched_repo
 from test_watch_daemon import Watcher
 from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"),
-    pytest.mark.slow,
-]
+pytestmark = MARKS
 
 
 @pytest.fixture

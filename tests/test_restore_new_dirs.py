@@ -24,6 +24,7 @@ from storehelpers import restore
 from storehelpers import scan
 from storehelpers import take
 
+from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store import restorer
 from git_snapshot.store.restorer import Report
@@ -94,9 +95,12 @@ def test_new_folders_restore_byte_exact_with_c_and_python_gather(
     assert got[0][2] == sum(1 for s in want.values() if s.kind != "dir")
 
 
-def test_a_folder_that_came_meanwhile_goes_the_careful_way(
-    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def came_meanwhile(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theirs: bool
+) -> tuple[Path, Snapshot, Path]:
+    """A snapshot of _tree() (its source, it) and a restore's target (returned last) where
+    another process makes the folder top/d03/deep (holding a file "theirs" when *theirs*) just
+    before the restore fills top/d03 (Restorer._fill patched)."""
     src = tmp_path / "src"
     build(src, _tree())
     snap = take(store, "s", src)
@@ -104,12 +108,20 @@ def test_a_folder_that_came_meanwhile_goes_the_careful_way(
     fill = Restorer._fill
 
     def meanwhile(self: Restorer, d: Any, tree: bytes, rel: bytes, fresh: bool = False) -> None:
-        if rel == b"top/d03/":  # another process makes its folder "deep" first
+        if rel == b"top/d03/":
             os.makedirs(out / "top/d03/deep")
-            (out / "top/d03/deep/theirs").write_bytes(b"theirs\n")
+            if theirs:
+                (out / "top/d03/deep/theirs").write_bytes(b"theirs\n")
         fill(self, d, tree, rel, fresh)
 
     monkeypatch.setattr(Restorer, "_fill", meanwhile)
+    return src, snap, out
+
+
+def test_a_folder_that_came_meanwhile_goes_the_careful_way(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src, snap, out = came_meanwhile(store, tmp_path, monkeypatch, theirs=True)
     report = restore(store, snap, out, threads=2, processes=True)
     want = _restored(src)
     got = scan(out)

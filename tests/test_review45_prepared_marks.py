@@ -33,6 +33,7 @@ from clihelpers import git
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
 from hookhelpers import triggers
+from prephelpers import MARKS
 from prephelpers import MINE
 from prephelpers import OLD
 from prephelpers import THEIRS
@@ -44,10 +45,7 @@ from test_watch_daemon import watcher  # noqa: F401  (the fixture)
 
 from git_snapshot.watch import dirtyset
 
-pytestmark = [
-    pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only"),
-    pytest.mark.slow,
-]
+pytestmark = MARKS
 
 
 @pytest.fixture

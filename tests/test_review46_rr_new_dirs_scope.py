@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 import pytest
-from storehelpers import build
 from storehelpers import restore
-from storehelpers import take
-from test_restore_new_dirs import _tree
+from test_restore_new_dirs import came_meanwhile
 
 from git_snapshot.store import Store
 from git_snapshot.store.restorer import Restorer
@@ -25,23 +22,14 @@ from git_snapshot.store.restorer import Stopped
 def test_a_refusal_inside_a_folder_that_came_meanwhile_is_not_its_mkdir(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    src = tmp_path / "src"
-    build(src, _tree())
-    snap = take(store, "s", src)
-    out = tmp_path / "out"
-    fill, sweep = Restorer._fill, Restorer._sweep
-
-    def meanwhile(self: Restorer, d: Any, tree: bytes, rel: bytes, fresh: bool = False) -> None:
-        if rel == b"top/d03/":  # another process makes its folder "deep" first
-            os.makedirs(out / "top/d03/deep")
-        fill(self, d, tree, rel, fresh)
+    _, snap, out = came_meanwhile(store, tmp_path, monkeypatch, theirs=False)
+    sweep = Restorer._sweep
 
     def refused(self: Restorer, fd: int) -> list[bytes]:
         if os.readlink(f"/proc/self/fd/{fd}").endswith("top/d03/deep"):
             raise PermissionError(13, "Permission denied")  # its listing refused
         return sweep(self, fd)
 
-    monkeypatch.setattr(Restorer, "_fill", meanwhile)
     monkeypatch.setattr(Restorer, "_sweep", refused)
     # as 6bf139e: stopped, and where (not "top/d03/deep could not be written and is as it
     # was; everything else was restored", while nothing below it was)
