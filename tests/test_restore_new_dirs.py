@@ -1,5 +1,5 @@
-"""The folders a full restore makes below a folder it made (Restorer._new_dirs, session 46:
-_passed and _put_dir(new=True) in one loop): the same tree and report as every other way,
+"""The folders a full restore makes below a folder it made (_fill's plain case: _passed, then
+_put_dir(new=True) for each): the same tree and report as every other way,
 byte for byte (files' and folders' modes and mtimes, symlinks, set-gid and sticky folders,
 a read-only folder with files in it), with the C gather and its Python twin, by writer
 processes, threads or this one alone; a folder that came there meanwhile goes the careful

@@ -1,7 +1,8 @@
-"""Review RR46 of 715b68b (Restorer._new_dirs): a folder that came at a new folder's name
-meanwhile goes the careful way (_put_dir), and only a mkdir or open that _new_dirs does
-itself may be named unwritable there. Its _put_dir had been called inside _new_dirs' own
-`except PermissionError`: whatever refusal came from the whole careful fill of that folder
+"""Review RR46 of 715b68b (Restorer._new_dirs, a copy of _put_dir(new=True) for the folders
+made below a folder made here, since gone: that loop is _put_dir again): a folder that came at
+a new folder's name meanwhile goes the careful way (_put_dir), and only a mkdir or open of
+that folder itself may be named unwritable there. _new_dirs had called _put_dir inside its
+own `except PermissionError`: whatever refusal came from the whole careful fill of that folder
 (its listing, say) was named as that folder being unwritable, and the restore went on with
 the folder left open, unfinished and partly filled, where 6bf139e stopped and said where."""
 

@@ -928,50 +928,6 @@ class Restorer(Planning, Writing):
         self._fill(d, e.ref, rel + b"/", fresh)
         self._filled(d)
 
-    def _new_dirs(self, parent: int, subs: list[Entry], rel: bytes) -> None:
-        """The folders *subs* of a folder (at *rel*, with a trailing "/", not the top) made
-        here, in which nothing is never written (_fill's *plain*): each as _passed and then
-        _put_dir(new=True) do it, without the looks a folder that was there needs (M: 9,632
-        of them, made while the writers run beside this process). One that came there
-        meanwhile goes the careful way (_put_dir)."""
-        report, apart, protect = self.report, self.apart, self.protect
-        umask = self.umask
-        for e in subs:
-            path = rel + e.name
-            # (_passed: a folder is not counted, and no folder below *rel* is never written)
-            if path in apart:
-                report.worktrees.append(path)
-                continue
-            if path in protect:
-                report.kept.append(path)
-                continue
-            self.at = path
-            want = restored_mode(e)
-            try:
-                try:
-                    os.mkdir(e.name, want | stat.S_IRWXU, dir_fd=parent)
-                except FileExistsError:
-                    fd = -1
-                else:
-                    report.created.append(path)
-                    fd = os.open(e.name, _DIR_FLAGS, dir_fd=parent)
-            except PermissionError as exc:  # a folder that refuses it: named, as a file is
-                report.unwritable.append((path, exc.strerror or str(exc)))
-                continue
-            if fd < 0:  # something came there meanwhile: the careful way, whose own refusals
-                self._put_dir(parent, e, path)  # are named there or stop the restore
-                continue
-            # mkdir gave it mode | u+rwx minus the umask: often its mode already (never set-gid)
-            mode = None
-            if (want | stat.S_IRWXU) & ~umask != want or want & stat.S_ISGID:
-                mode = want
-            if e.mode & 0o6000 and left_off(e):
-                report.setid.append(path)
-            d = _Dir(fd, e, mode, rel=path)
-            self.open.add(d)
-            self._fill(d, e.ref, path + b"/", True)
-            self._filled(d)
-
     def _write_entry(
         self, parent: int, e: Entry, there: os.stat_result | None = None, look: bool = False
     ) -> None:
@@ -1066,8 +1022,10 @@ class Restorer(Planning, Writing):
             added = len(items)
             if items:
                 self._add(d, items, size, located)
-            if subs:
-                self._new_dirs(fd, subs, rel)
+            for e in subs:
+                path = rel + e.name
+                if not self._passed(e, path):
+                    self._put_dir(fd, e, path, new=True)
         else:
             added = self._fill_each(d, entries, rel, there, plain)
         if added:
