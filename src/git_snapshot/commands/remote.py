@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 
 from git_snapshot import output
@@ -56,6 +57,8 @@ def damage_advice(store: Store) -> str | None:
 
 def prefetch(store: Store, snap: Snapshot) -> None:
     """With --remote: fetch the packs *snap* needs, several at once (restore, export)."""
+    if "git_snapshot.store.remote.cache" not in sys.modules:
+        return  # no RemoteStore made: a local store (its import, ~7 ms, is not paid then)
     from git_snapshot.store.remote.cache import RemoteStore
 
     if isinstance(store, RemoteStore):

@@ -817,9 +817,10 @@ class _Dir:
     yet that write into it; *filled*: every entry of it handed out; *mode*: the mode it is
     given once filled (None: it has it, or keeps its own); *was*: the mode it had as the
     restore went into it, looked at again before *mode* is given (None: no look); *own*:
-    closed when finished; *rel*: its path, for a report."""
+    closed when finished; *rel*: its path, for a report; *fresh*: made by this restore (so
+    it is its owner's, and no look at it is needed to give it its mtime)."""
 
-    __slots__ = ("entry", "fd", "filled", "jobs", "mode", "own", "rel", "was")
+    __slots__ = ("entry", "fd", "filled", "fresh", "jobs", "mode", "own", "rel", "was")
 
     def __init__(
         self,
@@ -829,9 +830,11 @@ class _Dir:
         own: bool = True,
         rel: bytes = b"",
         was: int | None = None,
+        fresh: bool = False,
     ) -> None:
         self.fd = fd
         self.entry = entry
+        self.fresh = fresh
         self.rel = rel
         self.jobs = 0
         self.filled = False

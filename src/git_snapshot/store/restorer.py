@@ -24,10 +24,6 @@ import threading
 from collections import deque
 from collections.abc import Callable
 from collections.abc import Iterable
-from concurrent.futures import Future
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from dataclasses import field
 
 from git_snapshot.ctx import gc_paused
 from git_snapshot.errors import UserError
@@ -77,6 +73,11 @@ from git_snapshot.store.restore_write import share_out
 from git_snapshot.store.validate import show
 from git_snapshot.words import first_of
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:  # concurrent.futures (8 ms with logging) only where writer threads run
+    from concurrent.futures import Future
+    from concurrent.futures import ThreadPoolExecutor
+
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 JOB_FILES = 1024  # new files per job handed to a writer thread (of any directories)
 JOBS_PER_THREAD = 3  # jobs in flight per writer thread: the rest wait for the oldest
@@ -89,35 +90,71 @@ ADVICE = (
 )
 
 
-@dataclass
 class Report:
-    created: list[bytes] = field(default_factory=list)
-    updated: list[bytes] = field(default_factory=list)
-    deleted: list[bytes] = field(default_factory=list)
-    unchanged: int = 0
-    kept: list[bytes] = field(default_factory=list)  # in the way, but not ours to remove
-    files: int = 0  # files and symlinks written (created or updated)
-    damaged: list[tuple[bytes, str]] = field(default_factory=list)  # not restored, and why
-    store: list[bytes] = field(default_factory=list)  # the snapshot store (or its way) is there
-    refused: list[bytes] = field(default_factory=list)  # held by the snapshot, never written
-    # a .git below the top that is there (a nested repository's, a worktree's), left as it
-    # is as the top one; held by the snapshot too
-    git_dirs: list[bytes] = field(default_factory=list)
-    # such a .git the snapshot does not hold, in a folder --delete (or a file's way) empties:
-    # kept, with the folders holding it
-    git_kept: list[bytes] = field(default_factory=list)
-    # other worktrees of the repository lying in the target (Restorer's *apart*), left as
-    # they are: they have snapshots of their own
-    worktrees: list[bytes] = field(default_factory=list)
-    # paths that could not be written (a file in the way with chattr +i, a folder that refuses
-    # the user: EPERM/EACCES), left as they were, and why
-    unwritable: list[tuple[bytes, str]] = field(default_factory=list)
-    # written (or left) without set-id bits the snapshot holds (restored_mode): never
-    # counted unchanged, and said (RED32 B5)
-    setid: list[bytes] = field(default_factory=list)
-    # a dry run's: paths it may not look at (in a folder listed but not searched), which the
-    # pre-restore snapshot cannot read either, so the restore keeps them (RED32 C7)
-    unreadable: list[bytes] = field(default_factory=list)
+    """What a restore did. A plain class, not a dataclass: dataclasses (with inspect and
+    ast, ~10 ms) was the restore's costliest import."""
+
+    _FIELDS = (  # in the order a dataclass compared and showed them
+        "created",
+        "updated",
+        "deleted",
+        "unchanged",
+        "kept",
+        "files",
+        "damaged",
+        "store",
+        "refused",
+        "git_dirs",
+        "git_kept",
+        "worktrees",
+        "unwritable",
+        "setid",
+        "unreadable",
+    )
+
+    def __init__(self) -> None:
+        self.created: list[bytes] = []
+        self.updated: list[bytes] = []
+        self.deleted: list[bytes] = []
+        self.unchanged = 0
+        self.kept: list[bytes] = []  # in the way, but not ours to remove
+        self.files = 0  # files and symlinks written (created or updated)
+        self.damaged: list[tuple[bytes, str]] = []  # not restored, and why
+        self.store: list[bytes] = []  # the snapshot store (or its way) is there
+        self.refused: list[bytes] = []  # held by the snapshot, never written
+        # a .git below the top that is there (a nested repository's, a worktree's), left as
+        # it is as the top one; held by the snapshot too
+        self.git_dirs: list[bytes] = []
+        # such a .git the snapshot does not hold, in a folder --delete (or a file's way)
+        # empties: kept, with the folders holding it
+        self.git_kept: list[bytes] = []
+        # other worktrees of the repository lying in the target (Restorer's *apart*), left
+        # as they are: they have snapshots of their own
+        self.worktrees: list[bytes] = []
+        # paths that could not be written (a file in the way with chattr +i, a folder that
+        # refuses the user: EPERM/EACCES), left as they were, and why
+        self.unwritable: list[tuple[bytes, str]] = []
+        # written (or left) without set-id bits the snapshot holds (restored_mode): never
+        # counted unchanged, and said (RED32 B5)
+        self.setid: list[bytes] = []
+        # a dry run's: paths it may not look at (in a folder listed but not searched), which
+        # the pre-restore snapshot cannot read either, so the restore keeps them (RED32 C7)
+        self.unreadable: list[bytes] = []
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self._FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        assert isinstance(other, Report)
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as a dataclass with eq
+
+    def __repr__(self) -> str:
+        got = ", ".join(f"{n}={getattr(self, n)!r}" for n in self._FIELDS)
+        return f"Report({got})"
 
 
 class Damaged(CorruptObject):
@@ -439,6 +476,8 @@ class Restorer(Planning, Writing):
                 if forking:
                     self.workers = _Workers(self, n)
                 else:
+                    from concurrent.futures import ThreadPoolExecutor
+
                     self.pools = [
                         ThreadPoolExecutor(1, thread_name_prefix="restore") for _ in range(n)
                     ]
@@ -535,7 +574,11 @@ class Restorer(Planning, Writing):
             if e is not None and d.fd >= 0 and not self.dry_run:
                 mode = d.mode
                 try:
-                    if not _give_dir(d.fd, mode, e.mtime_ns, d.was):
+                    if d.fresh and mode is None and d.was is None:
+                        # made here, with its mode: its mtime alone, with no look first (an
+                        # fstat a folder: 9k on M)
+                        os.utime(d.fd, ns=(e.mtime_ns, e.mtime_ns))
+                    elif not _give_dir(d.fd, mode, e.mtime_ns, d.was):
                         # chmodded while the restore wrote into it: that mode is in no snapshot
                         self._not_updated(d.rel)
                         self.report.unwritable.append((d.rel, CHANGED))
@@ -922,7 +965,7 @@ class Restorer(Planning, Writing):
         was = None  # a chmod while it is filled is kept too: looked at before its mode is set
         if self.guard is not None and not fresh and fd >= 0 and mode is not None:
             was = stat.S_IMODE(os.fstat(fd).st_mode)
-        d = _Dir(fd, e, mode, rel=rel, was=was)
+        d = _Dir(fd, e, mode, rel=rel, was=was, fresh=fresh)
         if fd >= 0:
             self.open.add(d)
         self._fill(d, e.ref, rel + b"/", fresh)
