@@ -14,7 +14,12 @@ import sys
 from pathlib import Path
 
 from clihelpers import gs
+from storehelpers import D
+from storehelpers import F
+from storehelpers import build
+from storehelpers import take
 
+from git_snapshot.store import Store
 from git_snapshot.store.restorer import Report
 
 PROBE = """
@@ -77,3 +82,37 @@ def test_the_report_compares_and_shows_as_the_dataclass_did() -> None:
     assert repr(a).startswith("Report(created=[b'x'], updated=[], deleted=[], unchanged=0, ")
     assert repr(a).endswith("setid=[], unreadable=[])")
     assert (a == 1) is False
+
+
+PLAN_PART = """
+import marshal, sys
+from git_snapshot.store import Store
+from git_snapshot.store.restorer import Restorer
+with Store(sys.argv[1]) as store:
+    snap = store.get("s", "latest")
+    r = Restorer(store)
+    total, keys, trees, seen, shared = marshal.loads(r._plan_part([(snap.root, b"")], 1 << 20))
+    print(total, len(keys), "urllib.parse" in sys.modules)
+"""
+
+
+def test_the_planning_child_opens_the_index_as_index_does(tmp_path: Path) -> None:
+    """The plan's forked child (restore_plan._plan_part) opened its read-only connection
+    through urllib.parse.quote, an import (~6 ms) nothing else of a restore makes, in the
+    middle of the plan; now as Index opens its own (index.uri_path), in a store whose path
+    holds the characters an SQLite URI gives a meaning to."""
+    store_dir = tmp_path / "a %25 #b ?c" / "store"
+    src = tmp_path / "src"
+    build(src, D({b"a": F(b"1"), b"d": D({b"b": F(b"2"), b"e": D({b"c": F(b"3")})})}))
+    env = {**os.environ, "GIT_SNAPSHOT_STORE": str(store_dir)}
+    with Store(store_dir) as store:
+        take(store, "s", src)
+    ran = subprocess.run(
+        [sys.executable, "-c", PLAN_PART, str(store_dir)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == ["3", "3", "False"]

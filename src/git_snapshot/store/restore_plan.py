@@ -19,6 +19,7 @@ from git_snapshot.store import validate
 from git_snapshot.store.core import Store
 from git_snapshot.store.index import Location
 from git_snapshot.store.index import Snapshot
+from git_snapshot.store.index import uri_path
 from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import CorruptObject
@@ -332,10 +333,10 @@ class Planning:
         parent's SQLite connection is never used here (not across a fork): the trees are
         located through a read-only connection of the child's own, which records nothing (a
         damaged tree is skipped, and recorded by the parent, which reads it again)."""
-        import urllib.parse
-
         index = self.store.index
-        uri = f"file:{urllib.parse.quote(index.path)}?mode=ro"
+        # (as Index opens it: urllib.parse, which the parent never imports, was ~6 ms of
+        # this child's CPU in the middle of the plan)
+        uri = f"file:{uri_path(index.path)}?mode=ro"
         index.db = sqlite3.connect(uri, uri=True, isolation_level=None)
         self.collect = False
         self.total, self.trees, self._cached = 0, {}, TREE_BYTES - budget
