@@ -214,7 +214,11 @@ def _stored(walker: Any, trees: list[tuple[bytes, bytes]], blobs: list[Any]) -> 
     for key, data in trees:
         if key in pending:
             continue
-        seen = next((k for k in reversed(given[-WITNESSES:]) if k in data), None)
+        last = given[-1] if given else None
+        if last is not None and last in data:  # (mostly: a folder's tree after its last file's)
+            seen: bytes | None = last
+        else:
+            seen = next((k for k in reversed(given[-WITNESSES:-1]) if k in data), None)
         writer.add(TREE, key, data, dedupe=seen or True)
         pending.add(key)
         given.append(key)
