@@ -568,8 +568,15 @@ def damage_sub(repo: Path, store_dir: Path) -> None:
 # Scripts for `python -c SCRIPT STORE TARGET`: killed (SIGKILL) in the middle of their work.
 # RESTORE_KILLER: a restore of snapshot "s" latest into TARGET, killed halfway through its
 # first file, written under a temp name (no O_TMPFILE); EXPORT_KILLER: an export of it to
-# the archive TARGET, killed after its first member.
-RESTORE_KILLER = """
+# the archive TARGET, killed after its first member. Both with no janitor (NO_JANITOR), as a
+# kill it does not outlive leaves them (the machine's crash): what the next run must clean.
+NO_JANITOR = """
+from git_snapshot.store import leftovers
+leftovers.Run._watch = lambda self: None
+"""
+RESTORE_KILLER = (
+    NO_JANITOR
+    + """
 import os, signal, sys
 from git_snapshot.store import Store
 from git_snapshot.store import restore_write
@@ -584,8 +591,11 @@ restore_write._TMPFILE = 0  # a file system without O_TMPFILE: temp files are na
 with Store(sys.argv[1]) as store:
     Restorer(store).restore(store.get("s", "latest"), sys.argv[2], None)
 """
+)
 
-EXPORT_KILLER = """
+EXPORT_KILLER = (
+    NO_JANITOR
+    + """
 import os, signal, sys
 from git_snapshot.store import Store
 from git_snapshot.store import export as ex
@@ -598,6 +608,7 @@ ex._Writer._add = add_then_die
 with Store(sys.argv[1]) as store:
     ex.export(store, store.get("s", "latest"), sys.argv[2])
 """
+)
 
 
 def live_run(store_dir: Path, folder: Path, *names: bytes) -> tuple[Any, list[bytes]]:

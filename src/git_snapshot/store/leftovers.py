@@ -112,6 +112,44 @@ class Run:
                 break
         except OSError:
             pass  # a read-only store: temp names with no record (never removed as ours)
+        _reap()
+        self.pid = os.getpid()
+        self.janitor = 0  # its pid (_janitor), 0: none
+        self.done = -1  # the writing end of the janitor's pipe
+        if self.fd >= 0:
+            self._watch()
+
+    def _watch(self) -> None:
+        """Fork the janitor (_janitor) that removes this run's temp names if it is killed
+        (SIGKILL: no finally runs) between naming a temp file and renaming it, and wait
+        until it has left our process group and closed what it inherited (a lock we let go
+        of would stay held by its copy). Without a pipe or a process (EAGAIN, ENOMEM), none:
+        the next run's clean_runs stays the fallback."""
+        path = os.path.abspath(self.path)
+        pipes: list[int] = []
+        try:
+            r, w = os.pipe()  # (close-on-exec, all: a program the run starts has none)
+            pipes += (r, w)
+            ready, tell = os.pipe()
+            pipes += (ready, tell)
+            pid = os.fork()
+        except OSError:
+            for fd in pipes:
+                os.close(fd)
+            return
+        if pid == 0:
+            _janitor(r, tell, path, self.tag.encode())  # never returns
+        os.close(r)
+        os.close(tell)
+        try:
+            started = os.read(ready, 1)  # (nothing: it died)
+        except OSError:
+            started = b""
+        finally:
+            os.close(ready)
+        self.janitor, self.done = pid, w
+        if not started:
+            self._dismiss()
 
     def name(self, dir_fd: int, name: bytes) -> bytes:
         """A temp name for *name* in the folder open on *dir_fd*, recorded first."""
@@ -141,7 +179,75 @@ class Run:
                 os.unlink(self.path)
             os.close(self.fd)
             self.fd = -1
+            self._dismiss()
             _clean_folder(os.path.dirname(self.path))
+
+    def _dismiss(self) -> None:
+        """The run ended, its record gone: its janitor is told so (it ends at once, writer
+        processes, which hold the pipe too, ended or not). It is reaped here if it has ended,
+        else by the next run of this process (_reap); when this process ends first, by init.
+        Not waited for: its wake-up and exit took 2-3 ms of wall time on a loaded machine."""
+        if self.done < 0 or os.getpid() != self.pid:
+            return  # (a forked child's copy of the run: the janitor is not its own)
+        with contextlib.suppress(OSError):
+            os.write(self.done, b"\0")
+        os.close(self.done)
+        self.done = -1
+        _ENDING.append(self.janitor)
+        self.janitor = 0
+        _reap()
+
+
+_ENDING: list[int] = []  # janitors told the run ended, not reaped yet (this process's)
+
+
+def _reap() -> None:
+    """Reap the janitors of _ENDING that have ended (a zombie each until then)."""
+    for pid in _ENDING[:]:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                continue  # still ending
+        except ChildProcessError:
+            pass  # (reaped by someone else: SIGCHLD ignored, a wait of the caller's)
+        _ENDING.remove(pid)
+
+
+JANITOR_WAIT = 30.0  # seconds a janitor waits for a dead run's record to be let go
+
+
+def _janitor(pipe: int, tell: int, path: str, tag: bytes) -> None:
+    """The janitor of the run whose record is at *path*, in a forked child: it outlives a
+    SIGKILL of the run and of its process group. It leaves the run's session and process
+    group (a kill of the group, a terminal's Ctrl-C, Ctrl-\\ or hang-up reaches it no
+    more), keeps no descriptor but /dev/null and the reading end of *pipe* (not the
+    record's: its lock must go with the run; not the caller's terminal or pipes: a caller
+    reading the run's output to its end must not wait for the janitor), says so on *tell*
+    (the run waits for it), and waits. A byte: the run ended (Run.close, its record gone).
+    End of file, no byte: every holder of the writing end (the run, its forked writers) is
+    gone, the run killed: once its record is let go (JANITOR_WAIT at most), its temp names
+    are removed as clean_runs would (_clean_run), and only those. Only system calls and
+    this module's code run here: no lock another thread may have held at the fork, no
+    logging, no import; it ends with os._exit."""
+    try:
+        os.setsid()
+        os.chdir("/")  # (a folder it would keep busy)
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        low = 3  # everything inherited goes: the record, the store's, the caller's
+        for fd in sorted((pipe, tell)):
+            os.closerange(low, fd)
+            low = fd + 1
+        os.closerange(low, 1 << 30)
+        os.write(tell, b"1")
+        os.close(tell)
+        if os.read(pipe, 1):
+            return  # the run ended
+        _clean_run(path, tag, JANITOR_WAIT)
+    except BaseException:  # nothing to tell anyone (the next run's clean_runs is there)
+        pass
+    finally:
+        os._exit(0)
 
 
 def _new_record(runs: str, tag: str) -> int:
@@ -349,23 +455,32 @@ def _clean_folder(runs: str) -> int:
     return removed
 
 
-def _clean_run(path: str, tag: bytes) -> bool:
+def _clean_run(path: str, tag: bytes, wait: float = 0) -> bool:
+    """Handle the record at *path* of the run *tag* if it is a dead run's (clean_runs).
+    *wait* (a janitor's, for the run it saw end): seconds to wait for the record's lock, then
+    again for each of its temp files still held (by a process of the run as it exits)."""
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return False
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _lock(fd, wait):
             return False  # a live run's (or another cleaner's)
         data = os.read(fd, _MAX_RECORD)
         old = time.time() - st.st_mtime
         if not data and old < _YOUNG:
             return False
         lines = set(data.split(b"\n")) - {b""}
-        handled = [_handle(line, tag) for line in lines]  # each folder, even after a miss
-        if not (all(handled) or old > GRACE):
+        left = [line for line in lines if not _handle(line, tag)]  # each, even after a miss
+        pause, waited = 0.001, 0.0
+        while left and waited < wait:  # a janitor's: the run's processes woke it as they
+            # ended, some of its temp files perhaps still held (a process's descriptors are
+            # closed one by one as it exits), none for long
+            time.sleep(pause)
+            waited += pause
+            pause = min(pause * 2, 0.25)
+            left = [line for line in left if not _handle(line, tag)]
+        if left and old <= GRACE:
             return False
         now = os.stat(path, follow_symlinks=False)
         if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
@@ -374,6 +489,21 @@ def _clean_run(path: str, tag: bytes) -> bool:
         return True
     finally:
         os.close(fd)
+
+
+def _lock(fd: int, wait: float) -> bool:
+    """flock(LOCK_EX) on *fd*, trying for *wait* seconds at most; whether it is held."""
+    pause, waited = 0.001, 0.0
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if waited >= wait:
+                return False
+        time.sleep(pause)
+        waited += pause
+        pause = min(pause * 2, 0.25)
 
 
 def _handle(line: bytes, tag: bytes) -> bool:
