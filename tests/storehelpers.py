@@ -634,3 +634,33 @@ def tar_members(archive: Path) -> dict[str, bytes]:
             f = tar.extractfile(m)
             out[m.name] = f.read() if f is not None else b""
         return out
+
+
+def ours(store_dir: Path) -> list[int]:
+    """The processes started with this test's store in their environment (restores, their
+    writers, janitors), this one left out."""
+    mark = b"\0GIT_SNAPSHOT_STORE=" + os.fsencode(store_dir) + b"\0"
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{name}/environ", "rb") as f:
+                env = b"\0" + f.read()
+            with open(f"/proc/{name}/stat", "rb") as f:
+                state = f.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            continue  # (ended meanwhile, or not ours to read)
+        if mark in env and state != b"Z":
+            found.append(int(name))
+    return found
+
+
+def wait_gone(store_dir: Path, keep: tuple[int, ...] = ()) -> None:
+    """Until every process of ours but *keep* has ended (60 s at most: a bound, not a time
+    the test depends on)."""
+    for _ in range(600):
+        if not set(ours(store_dir)) - set(keep):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"still running: {ours(store_dir)}")

@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -28,7 +27,9 @@ from storehelpers import NO_JANITOR
 from storehelpers import D
 from storehelpers import F
 from storehelpers import build
+from storehelpers import ours
 from storehelpers import take
+from storehelpers import wait_gone
 
 from git_snapshot.store import Store
 from git_snapshot.store import leftovers
@@ -55,36 +56,6 @@ def _strace() -> str:
     if res.returncode != 0:
         pytest.skip(f"strace cannot inject here: {res.stderr!r}")
     return strace
-
-
-def ours(store_dir: Path) -> list[int]:
-    """The processes started with this test's store in their environment (restores, their
-    writers, janitors), this one left out."""
-    mark = b"\0GIT_SNAPSHOT_STORE=" + os.fsencode(store_dir) + b"\0"
-    found = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{name}/environ", "rb") as f:
-                env = b"\0" + f.read()
-            with open(f"/proc/{name}/stat", "rb") as f:
-                state = f.read().rsplit(b")", 1)[1].split()[0]
-        except OSError:
-            continue  # (ended meanwhile, or not ours to read)
-        if mark in env and state != b"Z":
-            found.append(int(name))
-    return found
-
-
-def wait_gone(store_dir: Path, keep: tuple[int, ...] = ()) -> None:
-    """Until every process of ours but *keep* has ended (60 s at most: a bound, not a time
-    the test depends on)."""
-    for _ in range(600):
-        if not set(ours(store_dir)) - set(keep):
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"still running: {ours(store_dir)}")
 
 
 def records(store_dir: Path) -> set[str]:

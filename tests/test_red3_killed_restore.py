@@ -14,6 +14,7 @@ from pathlib import Path
 from clihelpers import VENV_BIN
 from clihelpers import git
 from clihelpers import gs
+from storehelpers import wait_gone
 
 FILES = 12
 SIZE = 5_000_000  # over restorer.WHOLE: written the careful way (a temp file, then renamed)
@@ -23,7 +24,9 @@ def _data(i: int) -> bytes:
     return os.urandom(SIZE // 2) + bytes([i]) * (SIZE - SIZE // 2)
 
 
-def test_a_killed_restore_leaves_old_or_new_files_and_no_temp_file(repo: Path) -> None:
+def test_a_killed_restore_leaves_old_or_new_files_and_no_temp_file(
+    repo: Path, store_dir: Path
+) -> None:
     big = repo / "big"
     big.mkdir()
     new = {f"f{i}": _data(i) for i in range(FILES)}
@@ -57,7 +60,8 @@ def test_a_killed_restore_leaves_old_or_new_files_and_no_temp_file(repo: Path) -
             os.killpg(proc.pid, signal.SIGKILL)
             killed += 1
         proc.wait()
-        time.sleep(0.2)  # a writer process it forked notices and stops
+        # its writer processes notice and stop, its janitor removes its temp names
+        wait_gone(store_dir)
         names = sorted(os.listdir(big))
         assert names == sorted(new), names  # no temp file, nothing gone
         for name in names:
