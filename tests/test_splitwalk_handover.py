@@ -148,3 +148,36 @@ def test_an_answer_longer_than_the_pipe(tmp_path: Path, monkeypatch: pytest.Monk
     with Store(tmp_path / "fresh") as fresh:
         assert take(fresh, "s", src).root == got.root
     _no_child_left()
+
+
+def test_an_answer_stored_as_it_came_keeps_no_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer stored as it came (Split._early) waits for its take until the walk
+    reaches its folder (the end of the walk, for the child's units): by then it holds
+    neither its files' bytes nor its trees' (their keys are pending), and the take still
+    takes it, the snapshot the tree."""
+    src = tmp_path / "src"
+    build(src, tree())
+    settle()
+    held: list[tuple[int, int]] = []  # per take of a stored answer: trees, files with bytes
+    real = splitwalk.Split._changed
+
+    def changed(self: splitwalk.Split, walker: Any, *args: Any) -> Any:
+        answer = args[-1]
+        if answer[4] and all(b[1] in walker.pending for b in answer[4]):
+            held.append((len(answer[3]), sum(len(b) == 3 for b in answer[4])))
+        return real(self, walker, *args)
+
+    with Store(tmp_path / "split") as store:
+        take(store, "s", src)
+        for i in range(1, 8):
+            (src / f"p{i}" / "f0").write_bytes(b"changed %d" % i)
+        settle()
+        monkeypatch.setattr(splitwalk.Split, "_changed", changed)
+        got = take(store, "s", src)
+        assert held and held == [(0, 0)] * len(held) and [len(held)] == CHANGED
+        assert snapshot_contents(store, got) == scan(src)
+    with Store(tmp_path / "fresh") as fresh:
+        assert take(fresh, "s", src).root == got.root
+    _no_child_left()

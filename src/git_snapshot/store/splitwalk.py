@@ -429,17 +429,24 @@ class Split:
         drains), when their unit is not the parent's yet (they will be taken). Then the take
         finds them stored and only checks the folder, so that after the two processes meet
         the parent has little left to do but take the answers: it stored them, for its part,
-        while the other process still walked. Stored only as ``_stored`` stores them (every
-        file read again, checked against the child's key), and the answer is dropped if that
-        fails: the folder is then walked here. What an answer not taken stored is only
-        unnamed."""
+        while the other process still walked. Stored only as ``_stored`` stores them (a
+        file named without its bytes read again, checked against the child's key), and the
+        answer is dropped if that fails: the folder is then walked here. What an answer not
+        taken stored is only unnamed. Once stored, the answer keeps no bytes (its trees'
+        and files': the take finds their keys pending): it waits for its take until the
+        walk's end, and the bytes it held were as many pages faulted for the pool's later
+        groups (~660 on M's 1 %)."""
         todo, self.early = self.early, []
+        done = self.done
         for unit, answer in todo:
             i = self.order.get(unit)
-            if i is None or self.passed[i] or self.done.get(answer[0]) is not answer:
+            rel = answer[0]
+            if i is None or self.passed[i] or done.get(rel) is not answer:
                 continue  # the parent's own already (the take stores it), or replaced
-            if not _stored(self.walker, answer[3], answer[4]):
-                del self.done[answer[0]]
+            if _stored(self.walker, answer[3], answer[4]):
+                done[rel] = (rel, answer[1], answer[2], [], [b[:2] for b in answer[4]])
+            else:
+                del done[rel]
 
     def _claim(self, i: int, unit: bytes, done: Any) -> bool:
         """The unit *i* is the parent's from now on; whether *done* (the child's answers)
