@@ -181,3 +181,33 @@ def test_an_answer_stored_as_it_came_keeps_no_bytes(
     with Store(tmp_path / "fresh") as fresh:
         assert take(fresh, "s", src).root == got.root
     _no_child_left()
+
+
+def test_a_child_gone_in_the_middle_of_an_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The child dies after writing half of an answer carrying files' bytes: the parent
+    takes nothing of it (the answers before it, whole, are taken) and walks those
+    folders itself; the snapshot is the tree."""
+    real = splitwalk._send
+
+    def half(fd: int, message: bytes) -> None:
+        if b"changed p" in message:  # the first answer with a file's bytes
+            os.write(fd, message[: len(message) // 2])
+            os._exit(0)
+        real(fd, message)
+
+    monkeypatch.setattr(splitwalk, "_send", half, raising=False)
+    src = tmp_path / "src"
+    build(src, tree())
+    settle()
+    with Store(tmp_path / "split") as store:
+        take(store, "s", src)
+        (src / "p6" / "f0").write_bytes(b"changed p6")
+        settle()
+        got = take(store, "s", src)
+        assert CHANGED == [0]
+        assert snapshot_contents(store, got) == scan(src)
+    with Store(tmp_path / "fresh") as fresh:
+        assert take(fresh, "s", src).root == got.root
+    _no_child_left()
