@@ -13,10 +13,13 @@ the restore before anything was written."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 import pytest
+from clihelpers import gs
+from conftest import init_repo
 from storehelpers import D
 from storehelpers import F
 from storehelpers import build
@@ -25,6 +28,7 @@ from storehelpers import take
 
 from git_snapshot.store import Store
 from git_snapshot.store import restorer
+from git_snapshot.store.index import Snapshot
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.restore_plan import PARALLEL_MIN
 from git_snapshot.store.restorer import Report
@@ -87,3 +91,32 @@ def test_a_damaged_index_row_with_a_text_key_names_its_file_damaged(tmp_path: Pa
     assert sorted(p for p, _ in report.damaged) == sorted(hit)
     assert report.files == 600 - len(hit)
     assert (out / "d2" / "f39").read_bytes() == b"2 39\n"
+
+
+def test_a_restore_from_a_remote_still_fetches_its_packs_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """commands.remote.prefetch now asks whether the store is a RemoteStore only when the
+    module defining it is imported (by its name): a restore --remote must still prefetch."""
+    from git_snapshot.commands import restore as restore_cmd
+    from git_snapshot.store.remote.cache import RemoteStore
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(Path(os.environ["HOME"]) / "config"))
+    repo = init_repo(tmp_path / "proj")
+    (repo / "f").write_bytes(b"remote\n")
+    gs(repo, "-m", "s")
+    gs(repo, "remote", "add", "r", f"file://{tmp_path}/remote")
+    gs(repo, "push")
+    asked: list[list[int]] = []
+    real = RemoteStore.prefetch
+
+    def prefetch(self: RemoteStore, snaps: list[Snapshot]) -> None:
+        asked.append([s.id for s in snaps])
+        real(self, snaps)
+
+    monkeypatch.setattr(RemoteStore, "prefetch", prefetch)
+    out = tmp_path / "out"
+    rc = restore_cmd.cmd_restore(cwd=str(repo), snapshot_id="1", to=str(out), remote="r")
+    assert rc == 0, capsys.readouterr()
+    assert asked == [[1]]
+    assert (out / "f").read_bytes() == b"remote\n"
