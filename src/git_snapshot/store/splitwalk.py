@@ -15,16 +15,11 @@ halfway, and the snapshot is the one a single walk makes (tests/test_splitwalk.p
 
 A folder that changed is answered too when all it needs stored is new trees and small files
 read unchanged: the child reads and hashes those files (the files cache learns them as a
-walk would) and sends, with the folder's new records, the trees and each file's path, key
-and the bytes it hashed (up to HAND_BYTES in all; beyond, path and key only). The parent
-stores the trees and the bytes as given (its own code hashed them, in its own process
-image, and the pipe gives whole answers or none), and reads again only the files named
-without their bytes: one whose bytes no longer give the child's key, and the parent walks
-the folder itself. A file changed after the child read it is then in the snapshot as the
-child read it, as it is in a single walk that reads it at that moment: its record holds
-the stat before the change, so the next walk reads it again. Every answer names
-everything it needs stored: the child never counts on an earlier answer, which the parent
-may not have taken.
+walk would) and sends, with the folder's new records, the trees and each file's path and
+key. The parent stores the trees and reads each file again; a file whose bytes no longer
+give the child's key, or a tree whose bytes do not give its key, and the parent walks the
+folder itself. Every answer names everything it needs stored: the child never counts on
+an earlier answer, which the parent may not have taken.
 
 The child cannot store: its store is gone and its writer takes only trees, so a folder
 that would need anything else (a big file, a file that changed while read, a skipped path)
@@ -75,15 +70,9 @@ MIN_FILES = 20_000  # below this the fork and the answers cost about what they s
 TRACE_ENV = "GIT_SNAPSHOT_SPLIT_TRACE"
 UNITS = 64  # the tree is cut into about this many pieces
 WAIT = False  # tests: the parent waits for the child's answer at each unit (never otherwise)
-READ_LIMIT = 1 << 20  # the child reads files smaller than this
-# the bytes of the files it read that the child hands over with its answers, at most (the
-# parent stores them as given, not read and hashed again); beyond, it names them (path, key)
-# and the parent reads them again. Its answers then may not fit in the pipe: it waits for
-# the parent's next take (a unit's or a folder's), which reads what is there
-HAND_BYTES = 8 << 20
+READ_LIMIT = 1 << 20  # the child reads files smaller than this (the parent reads them again)
 _NO_KEY = bytes(32)  # the key the child gives a file it does not read
 _LEN = 4
-_ROOM = 256 << 10  # the parent reads the child's answers this much at a time
 _K = filescache.KEY
 _H, _S = filescache.HEAD.size, filescache.STAT.size
 _packed = archiver._packed_stats
@@ -168,18 +157,10 @@ def _valid(answer: Any) -> Answer | None:
     below = rel + b"/"
     if not all(h == rel or h.startswith(below) for h in heres):
         return None  # folders outside the one answered for
-    for pairs in (new, trees):
+    for pairs in (new, trees, blobs):
         for p in pairs:
             if not (type(p) is tuple and len(p) == 2 and type(p[0]) is type(p[1]) is bytes):
                 return None
-    for p in blobs:  # (path, key) or (path, key, the bytes the child read: HAND_BYTES)
-        if not (
-            type(p) is tuple
-            and 2 <= len(p) <= 3
-            and type(p[0]) is type(p[1]) is type(p[-1]) is bytes
-            and len(p[1]) == 32
-        ):
-            return None
     return answer
 
 
@@ -188,32 +169,26 @@ WITNESSES = 16  # keys of an answer _stored looks for in a tree's bytes, the las
 
 def _stored(walker: Any, trees: list[tuple[bytes, bytes]], blobs: list[Any]) -> bool:
     """The files and trees a changed folder's answer needs, stored; False (some may be)
-    when a file the child did not hand over no longer gives the key the child found (read
-    again here). A file handed over (path, key, bytes) and the trees are stored as the child
-    gave them: it hashed those very bytes (its own copy of this code, through this process's
-    private pipe, whole messages or none: ``_drain``), so they are the key's as surely as a
-    walk's own read and hash in this process are."""
+    when a file's bytes or a tree's no longer give the key the child found."""
     pending, writer = walker.pending, walker.writer
-    for b in blobs:
-        key = b[1]
+    for path, key in blobs:
         if key in pending:
             continue
-        if len(b) == 3:
-            data = b[2]
-        else:
-            data = _read_small(b[0])
-            if data is None or hashlib.sha256(data).digest() != key:
-                return False
+        data = _read_small(path)
+        if data is None or hashlib.sha256(data).digest() != key:
+            return False
         writer.add(BLOB, key, data, dedupe=True)
         pending.add(key)
         walker.misses += 1
     # a tree holding a key of this answer's (its file's, a folder's in it) names it to the
     # writer, which then asks the index about the tree only if the store may hold that key
     # (PackWriter._have); the trees come folders first, so the last ones are tried first
-    given = [b[1] for b in blobs]
+    given = [key for _, key in blobs]
     for key, data in trees:
         if key in pending:
             continue
+        if hashlib.sha256(data).digest() != key:
+            return False
         last = given[-1] if given else None
         if last is not None and last in data:  # (mostly: a folder's tree after its last file's)
             seen: bytes | None = last
@@ -365,50 +340,31 @@ class Split:
         self.lent: set[bytes] = set()  # pieces the child found as recorded
         self.done: dict[bytes, Answer] = {}  # folder -> the child's answer for it
         self.ended: set[bytes] = set()  # units the child has answered for (WAIT reads it)
-        self.buf = bytearray()  # read from the child, not parsed yet (_drain)
-        self.room: memoryview | None = None  # what _drain reads into
+        self.buf = b""
         self.used = 0  # folders taken from the child (tests and benchmarks read it)
         self.used_changed = 0  # of which changed
 
     def _drain(self) -> None:
         child = self.child
-        # read into one buffer kept for the walk, each read's whole answers parsed there:
-        # the answers carry the bytes of the files the child read (HAND_BYTES), and a fresh
-        # buffer for each read (os.read's, beyond malloc's mmap threshold), or one that
-        # gathers them and shrinks as it is parsed, was as many fresh pages (~450 faults on
-        # M's 1 %). Only an answer cut by a read's end is gathered (self.buf)
         while child.fd >= 0:
-            if self.room is None:
-                self.room = memoryview(bytearray(_ROOM))
             try:
-                got = os.readv(child.fd, [self.room])
+                got = os.read(child.fd, 1 << 20)
             except BlockingIOError:
-                break  # all there is for now
+                break  # all there is for now: parse it
             except OSError:
-                got = 0
+                got = b""
             if not got:  # the child is done (or gone)
                 os.close(child.fd)
                 child.fd = -1
                 break
-            buf = self.buf
-            if buf:
-                buf += self.room[:got]
-                with memoryview(buf) as view:
-                    at = self._parse(view)
-                del buf[:at]
-            else:
-                at = self._parse(self.room[:got])
-                buf += self.room[at:got]
-
-    def _parse(self, view: memoryview) -> int:
-        """The whole answers at the start of *view* taken; where the first one cut starts."""
-        at, end = 0, len(view)
-        while end - at >= _LEN:
-            size = int.from_bytes(view[at : at + _LEN], "little")
-            if end - at - _LEN < size:
+            self.buf += got
+        buf, at = self.buf, 0
+        while len(buf) - at >= _LEN:
+            size = int.from_bytes(buf[at : at + _LEN], "little")
+            if len(buf) - at - _LEN < size:
                 break
             try:
-                unit, answers = marshal.loads(view[at + _LEN : at + _LEN + size])
+                unit, answers = marshal.loads(buf[at + _LEN : at + _LEN + size])
                 self.ended.add(unit)
                 if answers is True:  # a piece (the child sends no other True)
                     self.lent.add(unit)
@@ -421,7 +377,7 @@ class Split:
             except (ValueError, EOFError, TypeError):
                 pass  # not an answer: those folders are walked here
             at += _LEN + size
-        return at
+        self.buf = buf[at:]
 
     def _early(self) -> None:
         """The files and trees the changed folders' answers drained so far need, stored now
@@ -429,24 +385,17 @@ class Split:
         drains), when their unit is not the parent's yet (they will be taken). Then the take
         finds them stored and only checks the folder, so that after the two processes meet
         the parent has little left to do but take the answers: it stored them, for its part,
-        while the other process still walked. Stored only as ``_stored`` stores them (a
-        file named without its bytes read again, checked against the child's key), and the
-        answer is dropped if that fails: the folder is then walked here. What an answer not
-        taken stored is only unnamed. Once stored, the answer keeps no bytes (its trees'
-        and files': the take finds their keys pending): it waits for its take until the
-        walk's end, and the bytes it held were as many pages faulted for the pool's later
-        groups (~660 on M's 1 %)."""
+        while the other process still walked. Stored only as ``_stored`` stores them (every
+        file read again, checked against the child's key), and the answer is dropped if that
+        fails: the folder is then walked here. What an answer not taken stored is only
+        unnamed."""
         todo, self.early = self.early, []
-        done = self.done
         for unit, answer in todo:
             i = self.order.get(unit)
-            rel = answer[0]
-            if i is None or self.passed[i] or done.get(rel) is not answer:
+            if i is None or self.passed[i] or self.done.get(answer[0]) is not answer:
                 continue  # the parent's own already (the take stores it), or replaced
-            if _stored(self.walker, answer[3], answer[4]):
-                done[rel] = (rel, answer[1], answer[2], [], [b[:2] for b in answer[4]])
-            else:
-                del done[rel]
+            if not _stored(self.walker, answer[3], answer[4]):
+                del self.done[answer[0]]
 
     def _claim(self, i: int, unit: bytes, done: Any) -> bool:
         """The unit *i* is the parent's from now on; whether *done* (the child's answers)
@@ -662,8 +611,7 @@ def _child(
     walker.opts.progress = None  # (the child's copy)
     walker.dirs = dirs = _Dirs(walker.old_dirs)  # (the child's records are only sent)
     walker.drop_old = False  # its answers compare the records with the old ones
-    blobs: list[tuple[bytes, ...]] = []  # the files read: (path, key[, bytes])
-    handed = [0]  # the bytes handed over in blobs (HAND_BYTES)
+    blobs: list[tuple[bytes, bytes]] = []  # the files read: (path, key)
     refused = [False]  # a folder being walked holds something the child cannot answer
 
     def changed_file(
@@ -682,11 +630,7 @@ def _child(
                 return _NO_KEY, st, st.st_size, 0
             fst, data = got
         key = hashlib.sha256(data).digest()
-        if handed[0] + len(data) <= HAND_BYTES:
-            handed[0] += len(data)
-            blobs.append((path, key, data))
-        else:
-            blobs.append((path, key))
+        blobs.append((path, key))
         if cacheable:
             walker.learn(fst, key)
         return key, fst, len(data), 0
@@ -702,10 +646,6 @@ def _child(
             continue  # the parent got there first
         rel = todo[i]
         unit[0] = i
-        # what the last unit read and built is sent (or dropped): its memory is this one's
-        # (kept, the bytes handed over made as many fresh pages: ~750 faults on M's 1 %)
-        blobs.clear()
-        writer.trees.clear()
         cut = _piece_of(rel) if b"\0" in rel else None
         if cut is not None:  # entries of a folder: whether they are as recorded
             try:
@@ -714,7 +654,7 @@ def _child(
                 same = False
             if same:
                 data = marshal.dumps((rel, True))
-                _send(fd, len(data).to_bytes(_LEN, "little") + data)
+                os.write(fd, len(data).to_bytes(_LEN, "little") + data)
             if trace is not None:
                 trace.put("C", "unit", i, f"piece={int(same)}")
             continue
@@ -736,19 +676,11 @@ def _child(
         data = marshal.dumps(
             (rel, [a if len(a) == 5 else (a[0], order[a[1] : a[2]], [], [], []) for a in answers])
         )
-        _send(fd, len(data).to_bytes(_LEN, "little") + data)
+        os.write(fd, len(data).to_bytes(_LEN, "little") + data)
         if trace is not None:
             trace.put("C", "unit", i, f"answers={len(answers)}")
     if trace is not None:
         trace.put("C", "end", trace.usage())
-
-
-def _send(fd: int, message: bytes) -> None:
-    """*message* written whole: a write to a full pipe may be cut short (a signal), and the
-    parent reads messages by their length."""
-    view = memoryview(message)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 def _as_recorded(
@@ -790,7 +722,7 @@ def _answering(
     passed: Any,
     unit: list[int],
     trees: list[tuple[bytes, bytes]],
-    blobs: list[tuple[bytes, ...]],
+    blobs: list[tuple[bytes, bytes]],
     refused: list[bool],
 ) -> Any:
     """The child's ``walker._dir_entry``: the archiver's, noting in *answers* each folder
