@@ -26,6 +26,7 @@ from git_snapshot.store.safewrite import is_temp_name
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from collections.abc import Iterable
     from typing import Any
     from typing import TypeVar
 
@@ -232,13 +233,9 @@ def _janitor(pipe: int, tell: int, path: str, tag: bytes) -> None:
         os.setsid()
         os.chdir("/")  # (a folder it would keep busy)
         null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
+        for fd in {0, 1, 2} - {pipe, tell, null}:  # (a caller's closed stdio: a pipe there)
             os.dup2(null, fd)
-        low = 3  # everything inherited goes: the record, the store's, the caller's
-        for fd in sorted((pipe, tell)):
-            os.closerange(low, fd)
-            low = fd + 1
-        os.closerange(low, 1 << 30)
+        _close_all_but({0, 1, 2, pipe, tell})  # the record, the store's, the caller's
         os.write(tell, b"1")
         os.close(tell)
         if os.read(pipe, 1):
@@ -248,6 +245,20 @@ def _janitor(pipe: int, tell: int, path: str, tag: bytes) -> None:
         pass
     finally:
         os._exit(0)
+
+
+def _close_all_but(keep: set[int]) -> None:
+    """Close each descriptor of this process but *keep*: those /proc lists, else those below
+    the limit of open files. (Not closerange(N, 2**30): without close_range, a kernel's
+    before 5.9 or a sandbox's, that is a billion close() calls, minutes.)"""
+    try:
+        fds: Iterable[int] = [int(n) for n in os.listdir("/proc/self/fd")]
+    except OSError:
+        fds = range(max(os.sysconf("SC_OPEN_MAX"), *keep) + 1)
+    for fd in fds:
+        if fd not in keep:
+            with contextlib.suppress(OSError):  # (listdir's own, closed)
+                os.close(fd)
 
 
 def _new_record(runs: str, tag: str) -> int:
