@@ -111,3 +111,35 @@ def test_a_run_does_not_wait_minutes_where_close_range_is_missing(
     wait_gone(store_dir)
     assert not (here / tmp).exists()  # the killed run's temp name, removed by its janitor
     assert not [n for n in os.listdir(here) if n.startswith(TMP)]
+
+
+# A run in a program whose fork handlers (a library's, os.register_at_fork) hold up every
+# forked child: the janitor never says it is ready.
+STUCK = """
+import os, sys, time
+from git_snapshot.store import leftovers
+leftovers.JANITOR_START = 0.2
+os.register_at_fork(after_in_child=lambda: time.sleep(3600))
+run = leftovers.Run(sys.argv[1])
+print(run.janitor, run.done, run.fd >= 0, flush=True)
+run.close()
+"""
+
+
+def test_a_run_does_not_wait_for_a_janitor_that_does_not_start(store_dir: Path) -> None:
+    """3. The run waited for the janitor's word with no bound: a janitor held up before it
+    (a fork handler, a child stopped) held up every restore and export for as long."""
+    store_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        res = subprocess.run(
+            [sys.executable, "-c", STUCK, str(store_dir)],
+            capture_output=True,
+            timeout=60,  # a bound only: the old run waited an hour
+        )
+    except subprocess.TimeoutExpired:
+        for pid in ours(store_dir):
+            os.kill(pid, signal.SIGKILL)
+        raise
+    assert res.returncode == 0, res
+    assert res.stdout.split() == [b"0", b"-1", b"True"], res  # no janitor: the fallback's
+    wait_gone(store_dir)  # the janitor that did not start: killed, not left behind

@@ -124,8 +124,9 @@ class Run:
         """Fork the janitor (_janitor) that removes this run's temp names if it is killed
         (SIGKILL: no finally runs) between naming a temp file and renaming it, and wait
         until it has left our process group and closed what it inherited (a lock we let go
-        of would stay held by its copy). Without a pipe or a process (EAGAIN, ENOMEM), none:
-        the next run's clean_runs stays the fallback."""
+        of would stay held by its copy), JANITOR_START at most. Without a pipe, a process
+        (EAGAIN, ENOMEM) or its word in time, none: the next run's clean_runs stays the
+        fallback."""
         path = os.path.abspath(self.path)
         pipes: list[int] = []
         try:
@@ -142,14 +143,22 @@ class Run:
             _janitor(r, tell, path, self.tag.encode())  # never returns
         os.close(r)
         os.close(tell)
+        self.janitor, self.done = pid, w
+        started = b""  # (also when it died)
         try:
-            started = os.read(ready, 1)  # (nothing: it died)
+            import select  # (a restore's or export's, not the hook's)
+
+            poll = select.poll()
+            poll.register(ready, select.POLLIN)
+            if poll.poll(JANITOR_START * 1000):
+                started = os.read(ready, 1)
         except OSError:
-            started = b""
+            pass
         finally:
             os.close(ready)
-        self.janitor, self.done = pid, w
-        if not started:
+        if not started:  # (held up: killed, as it has done nothing yet; reaped as _dismiss says)
+            with contextlib.suppress(OSError):
+                os.kill(pid, _SIGKILL)
             self._dismiss()
 
     def name(self, dir_fd: int, name: bytes) -> bytes:
@@ -214,6 +223,8 @@ def _reap() -> None:
 
 
 JANITOR_WAIT = 30.0  # seconds a janitor waits for a dead run's record to be let go
+JANITOR_START = 10.0  # seconds a run waits for its janitor's word (ms, on a loaded machine)
+_SIGKILL = 9  # signal.SIGKILL, without importing signal (and enum)
 
 
 def _janitor(pipe: int, tell: int, path: str, tag: bytes) -> None:
