@@ -125,8 +125,8 @@ class Run:
         (SIGKILL: no finally runs) between naming a temp file and renaming it, and wait
         until it has left our process group and closed what it inherited (a lock we let go
         of would stay held by its copy), JANITOR_START at most. Without a pipe, a process
-        (EAGAIN, ENOMEM) or its word in time, none: the next run's clean_runs stays the
-        fallback."""
+        (EAGAIN, ENOMEM, a subinterpreter) or its word in time, none: the next run's
+        clean_runs stays the fallback."""
         path = os.path.abspath(self.path)
         pipes: list[int] = []
         try:
@@ -135,7 +135,7 @@ class Run:
             ready, tell = os.pipe()
             pipes += (ready, tell)
             pid = os.fork()
-        except OSError:
+        except (OSError, RuntimeError):  # (RuntimeError: a subinterpreter cannot fork)
             for fd in pipes:
                 os.close(fd)
             return
