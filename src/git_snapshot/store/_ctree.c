@@ -1501,6 +1501,80 @@ fail:
     return NULL;
 }
 
+PyDoc_STRVAR(work_doc,
+"work(ready, number, nowhere) -> list | None\n\n"
+"restore_write._work_py in C (its specification): the job a writer gets from a job's items\n"
+"(location, folder, entry, path): for each, (its folder's fd, or number[fd] when number is\n"
+"a dict, name, mode, mtime_ns, ref, location or None where it is nowhere). None, nothing\n"
+"looked at further, for an item or entry that is no tuple of its shape (the caller runs\n"
+"the twin); number's KeyError as the twin raises it.");
+
+static PyObject *
+work(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyList_Check(args[0]) || (args[1] != Py_None && !PyDict_Check(args[1]))) {
+        PyErr_SetString(PyExc_TypeError, "work(ready: list, number: dict | None, nowhere)");
+        return NULL;
+    }
+    PyObject *ready = args[0], *number = args[1], *nowhere = args[2];
+    Py_ssize_t n = PyList_GET_SIZE(ready);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(ready, i);
+        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 4)
+            Py_RETURN_NONE;
+        PyObject *e = PyTuple_GET_ITEM(item, 2);
+        if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) < 6)
+            Py_RETURN_NONE;
+    }
+    PyObject *fd_name = PyUnicode_InternFromString("fd");
+    if (fd_name == NULL)
+        return NULL;
+    PyObject *out = PyList_New(n);
+    PyObject *dir = NULL, *fd = NULL; /* the last folder and its fd (held) */
+    if (out == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(ready, i);
+        PyObject *d = PyTuple_GET_ITEM(item, 1);
+        if (d != dir) {
+            Py_CLEAR(fd);
+            Py_XSETREF(dir, Py_NewRef(d));
+            PyObject *got = PyObject_GetAttr(d, fd_name);
+            if (got == NULL)
+                goto fail;
+            if (number != Py_None) {
+                PyObject *k = PyDict_GetItemWithError(number, got);
+                if (k == NULL) {
+                    if (!PyErr_Occurred())
+                        PyErr_SetObject(PyExc_KeyError, got);
+                    Py_DECREF(got);
+                    goto fail;
+                }
+                Py_DECREF(got);
+                got = Py_NewRef(k);
+            }
+            fd = got;
+        }
+        PyObject *e = PyTuple_GET_ITEM(item, 2), *loc = PyTuple_GET_ITEM(item, 0);
+        PyObject *w = PyTuple_Pack(6, fd, PyTuple_GET_ITEM(e, 0), PyTuple_GET_ITEM(e, 2),
+                                   PyTuple_GET_ITEM(e, 3), PyTuple_GET_ITEM(e, 5),
+                                   loc == nowhere ? Py_None : loc);
+        if (w == NULL)
+            goto fail;
+        PyList_SET_ITEM(out, i, w);
+    }
+    Py_XDECREF(dir);
+    Py_XDECREF(fd);
+    Py_DECREF(fd_name);
+    return out;
+fail:
+    Py_XDECREF(dir);
+    Py_XDECREF(fd);
+    Py_XDECREF(out);
+    Py_DECREF(fd_name);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL, build_doc},
     {"fill", (PyCFunction)(void (*)(void))fill, METH_FASTCALL, fill_doc},
@@ -1510,6 +1584,7 @@ static PyMethodDef methods[] = {
     {"in_storage_order", (PyCFunction)(void (*)(void))in_storage_order, METH_FASTCALL,
      in_storage_order_doc},
     {"share_out", (PyCFunction)(void (*)(void))share_out, METH_FASTCALL, share_out_doc},
+    {"work", (PyCFunction)(void (*)(void))work, METH_FASTCALL, work_doc},
 #ifdef __linux__
     {"lstats", (PyCFunction)(void (*)(void))lstats, METH_FASTCALL, lstats_doc},
 #endif

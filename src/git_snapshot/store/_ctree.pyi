@@ -19,6 +19,9 @@ def in_storage_order(items: list[Any], /) -> list[Any] | None: ...
 def share_out(
     ready: list[Any], load: list[int], owner: dict[Any, int], nowhere: object, file_cost: int, /
 ) -> list[list[Any]] | None: ...
+def work(
+    ready: list[Any], number: dict[int, int] | None, nowhere: object, /
+) -> list[Any] | None: ...
 
 SOURCE_SHA256: str
 INTERFACE: int

@@ -757,11 +757,23 @@ def _native(name: str) -> Callable[..., Any] | None:
 
 
 _c_share_out: Callable[..., list[list[_Item]] | None] | None = _native("share_out")
+_c_work: Callable[..., list[_Work] | None] | None = _native("work")
 
 
 def _work(ready: list[_Item], number: dict[int, int] | None) -> list[_Work]:
-    """The job a writer gets: its directories' descriptors (or their *number*s). Built by
-    C loops (map, zip) when every file of it has a location (no symlink)."""
+    """The job a writer gets: its directories' descriptors (or their *number*s). In C
+    (_ctree.work: 0.06 us a file, the twin's maps 0.42 us: ~22 ms of the restoring
+    process's CPU on M's 62k files) unless only the twin, its specification, is there."""
+    if _c_work is not None:
+        got: list[_Work] | None = _c_work(ready, number, _NOWHERE)
+        if got is not None:
+            return got
+    return _work_py(ready, number)
+
+
+def _work_py(ready: list[_Item], number: dict[int, int] | None) -> list[_Work]:
+    """_work's twin (the specification of _ctree.work). Built by C loops (map, zip) when
+    every file of it has a location (no symlink)."""
     entries = list(map(_ENTRY, ready))
     locs = list(map(_LOC, ready))
     fds: Iterable[int] = map(_FD, map(_DIR, ready))
