@@ -194,18 +194,21 @@ class Run:
 
     def _dismiss(self) -> None:
         """The run ended, its record gone: its janitor is told so (it ends at once, writer
-        processes, which hold the pipe too, ended or not). It is reaped here if it has ended,
-        else by the next run of this process (_reap); when this process ends first, by init.
-        Not waited for: its wake-up and exit took 2-3 ms of wall time on a loaded machine."""
+        processes, which hold the pipe too, ended or not) and reaped here, JANITOR_END at
+        most (its wake-up and exit: 2-3 ms of wall time on a loaded machine). Not reaped,
+        it is a child of this process that a caller's wait() may collect, and a zombie for
+        as long as this process lives (or forever, once orphaned, under a PID 1 that reaps
+        nothing: a container's); one held up longer (stopped, traced) is reaped by the next
+        run of this process (_reap)."""
         if self.done < 0 or os.getpid() != self.pid:
             return  # (a forked child's copy of the run: the janitor is not its own)
         with contextlib.suppress(OSError):
             os.write(self.done, b"\0")
         os.close(self.done)
         self.done = -1
-        _ENDING.append(self.janitor)
-        self.janitor = 0
-        _reap()
+        pid, self.janitor = self.janitor, 0
+        if not _ended(pid, JANITOR_END):
+            _ENDING.append(pid)
 
 
 _ENDING: list[int] = []  # janitors told the run ended, not reaped yet (this process's)
@@ -214,15 +217,28 @@ _ENDING: list[int] = []  # janitors told the run ended, not reaped yet (this pro
 def _reap() -> None:
     """Reap the janitors of _ENDING that have ended (a zombie each until then)."""
     for pid in _ENDING[:]:
+        if _ended(pid, 0):
+            _ENDING.remove(pid)
+
+
+def _ended(pid: int, wait: float) -> bool:
+    """Whether the janitor *pid* has ended (reaped here), waited for *wait* seconds at most."""
+    end = time.monotonic() + wait
+    pause = 0.0005
+    while True:
         try:
-            if os.waitpid(pid, os.WNOHANG)[0] == 0:
-                continue  # still ending
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return True
         except ChildProcessError:
-            pass  # (reaped by someone else: SIGCHLD ignored, a wait of the caller's)
-        _ENDING.remove(pid)
+            return True  # (reaped by someone else: SIGCHLD ignored, a wait of the caller's)
+        if time.monotonic() >= end:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
 
 
 JANITOR_WAIT = 30.0  # seconds a janitor waits for a dead run's record to be let go
+JANITOR_END = 1.0  # seconds a run waits for its janitor, told it ended, to end
 JANITOR_START = 10.0  # seconds a run waits for its janitor's word (ms, on a loaded machine)
 _SIGKILL = 9  # signal.SIGKILL, without importing signal (and enum)
 
