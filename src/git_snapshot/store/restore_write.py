@@ -831,9 +831,11 @@ class _Dir:
     given once filled (None: it has it, or keeps its own); *was*: the mode it had as the
     restore went into it, looked at again before *mode* is given (None: no look); *own*:
     closed when finished; *rel*: its path, for a report; *fresh*: made by this restore (so
-    it is its owner's, and no look at it is needed to give it its mtime)."""
+    it is its owner's, and no look at it is needed to give it its mtime); *setgid*: a folder
+    made in it is given set-gid (Linux, from a set-gid folder), so mkdir's mode minus the umask
+    is not its mode (True: not known)."""
 
-    __slots__ = ("entry", "fd", "filled", "fresh", "jobs", "mode", "own", "rel", "was")
+    __slots__ = ("entry", "fd", "filled", "fresh", "jobs", "mode", "own", "rel", "setgid", "was")
 
     def __init__(
         self,
@@ -844,10 +846,12 @@ class _Dir:
         rel: bytes = b"",
         was: int | None = None,
         fresh: bool = False,
+        setgid: bool = True,
     ) -> None:
         self.fd = fd
         self.entry = entry
         self.fresh = fresh
+        self.setgid = setgid
         self.rel = rel
         self.jobs = 0
         self.filled = False

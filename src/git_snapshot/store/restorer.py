@@ -489,15 +489,15 @@ class Restorer(Planning, Writing):
         }
         for parts, chain, entry in found:
             if entry is None:
-                root = _Dir(top, None, own=False)
+                root = _Dir(top, None, own=False, setgid=_setgid(top))
                 self._fill(root, snap.root, b"")
                 self._filled(root)
                 continue
-            fd, own = self._parents(top, parts[:-1], chain)
+            fd, own, setgid = self._parents(top, parts[:-1], chain)
             try:
                 if fd >= 0 and not self.dry_run:
                     self._sweep(fd)
-                self._put(fd, entry, b"/".join(parts))
+                self._put(fd, entry, b"/".join(parts), setgid)
             finally:
                 if own and fd >= 0:
                     os.close(fd)
@@ -623,8 +623,10 @@ class Restorer(Planning, Writing):
             return f"{what}; make it writable, or restore elsewhere with --to"
         return f"{what}; what was restored before it is in place, nothing is half-written"
 
-    def _parents(self, top: int, parts: list[bytes], chain: list[Entry]) -> tuple[int, bool]:
-        fd, own = top, False
+    def _parents(self, top: int, parts: list[bytes], chain: list[Entry]) -> tuple[int, bool, bool]:
+        """The folder of a named path, opened (made where missing): its descriptor, whether
+        it is to be closed, and whether a folder made in it is given set-gid (_Dir.setgid)."""
+        fd, own, setgid = top, False, _setgid(top)
         for i, (part, entry) in enumerate(zip(parts, chain)):
             rel = b"/".join(parts[: i + 1])
             before = None if self.dry_run else _lstat(fd, part)
@@ -640,9 +642,10 @@ class Restorer(Planning, Writing):
             if own and fd >= 0:  # a dry run's missing folders have no descriptor (-1)
                 os.close(fd)
             fd, own = opened[0], True
+            setgid = _inherits(setgid, opened[2])
             if fd >= 0 and not self.dry_run:
                 self._back_later(rel, entry, None if opened[1] else before, fd)
-        return fd, own
+        return fd, own, setgid
 
     def _back_later(self, rel: bytes, entry: Entry, st: os.stat_result | None, fd: int) -> None:
         """Note the parent folder *rel* of a named path (open on *fd*): one this restore made
@@ -755,7 +758,9 @@ class Restorer(Planning, Writing):
     def _is_never(self, rel: bytes) -> bool:
         return rel.split(b"/", 1)[0] in self.never
 
-    def _put(self, parent: int, e: Entry, rel: bytes) -> None:
+    def _put(self, parent: int, e: Entry, rel: bytes, setgid: bool = True) -> None:
+        """Write *e* at *rel* in the folder open on *parent* (*setgid*: a folder made there is
+        given set-gid, _Dir.setgid)."""
         if self._passed(e, rel):
             return
         if e.name == GIT and rel != GIT and _lstat(parent, GIT) is not None:
@@ -764,7 +769,7 @@ class Restorer(Planning, Writing):
             self.report.git_dirs.append(rel)
             return
         if e.kind == DIR:
-            self._put_dir(parent, e, rel)
+            self._put_dir(parent, e, rel, setgid=setgid)
             return
         self._put_file(parent, e, rel)
 
@@ -905,7 +910,11 @@ class Restorer(Planning, Writing):
         hard link whose mtime is not the snapshot's): the copy has the restored mode."""
         return not self.dry_run and st.st_nlink > 1 and st.st_mtime_ns != e.mtime_ns
 
-    def _put_dir(self, parent: int, e: Entry, rel: bytes, new: bool = False) -> None:
+    def _put_dir(
+        self, parent: int, e: Entry, rel: bytes, new: bool = False, setgid: bool = True
+    ) -> None:
+        """Restore the folder *e* at *rel* in the folder open on *parent* (*new*: its listing
+        lacks the name; *setgid*: a folder made there is given set-gid, _Dir.setgid)."""
         try:
             opened = self._open_dir(parent, e.name, e, rel, new)
         except PermissionError as exc:  # a folder that refuses it: named, as a file is
@@ -928,10 +937,11 @@ class Restorer(Planning, Writing):
                 # its mode put back (chmod 755 of a 0700 folder): a change, as a file's mode
                 # alone is, never "unchanged" while diff names it (RED34 C2)
                 self.report.updated.append(rel)
-        # mkdir gave it mode | u+rwx minus the umask: often its mode already
-        # (mkdir never sets set-gid from its mode)
+        # mkdir gave it mode | u+rwx minus the umask: often its mode already (mkdir never
+        # sets set-gid from its mode, and adds it in a set-gid folder: then fchmod at _finish)
         if (
             fresh
+            and not setgid
             and mode is not None
             and (mode | stat.S_IRWXU) & ~self.umask == mode
             and not mode & stat.S_ISGID
@@ -945,7 +955,7 @@ class Restorer(Planning, Writing):
         was = None  # a chmod while it is filled is kept too: looked at before its mode is set
         if self.guard is not None and not fresh and fd >= 0 and mode is not None:
             was = stat.S_IMODE(os.fstat(fd).st_mode)
-        d = _Dir(fd, e, mode, rel=rel, was=was, fresh=fresh)
+        d = _Dir(fd, e, mode, rel=rel, was=was, fresh=fresh, setgid=_inherits(setgid, before))
         if fd >= 0:
             self.open.add(d)
         self._fill(d, e.ref, rel + b"/", fresh)
@@ -1048,7 +1058,7 @@ class Restorer(Planning, Writing):
             for e in subs:
                 path = rel + e.name
                 if not self._passed(e, path):
-                    self._put_dir(fd, e, path, new=True)
+                    self._put_dir(fd, e, path, new=True, setgid=d.setgid)
         else:
             added = self._fill_each(d, entries, rel, there, plain)
         if added:
@@ -1070,11 +1080,11 @@ class Restorer(Planning, Writing):
         added = 0
         for e in entries:
             if not writing or e.name in there or e.name == GIT:  # (_put looks at a .git)
-                self._put(fd, e, rel + e.name)
+                self._put(fd, e, rel + e.name, d.setgid)
             elif e.kind == DIR:
                 path = rel + e.name
                 if not self._passed(e, path):
-                    self._put_dir(fd, e, path, new=True)
+                    self._put_dir(fd, e, path, new=True, setgid=d.setgid)
             elif plain and (e.kind != FILE or e.size <= WHOLE):
                 if e.mode & 0o6000:
                     self._left_off(e, rel + e.name)
@@ -1430,6 +1440,18 @@ class Restorer(Planning, Writing):
 
 class _Moved(Exception):
     """What is at a path changed between the restore's look and its rename (_last_look)."""
+
+
+def _setgid(fd: int) -> bool:
+    """Whether the folder open on *fd* has set-gid (True for none: a dry run's new one)."""
+    return fd < 0 or bool(os.fstat(fd).st_mode & stat.S_ISGID)
+
+
+def _inherits(setgid: bool, st: os.stat_result | None) -> bool:
+    """Whether a folder made in a folder gets set-gid (_Dir.setgid): *st*, the lstat of what
+    was there when opened, has it, or (None) it was made here in a folder that gave it set-gid
+    (Linux: a folder made in a set-gid folder is set-gid)."""
+    return setgid if st is None else bool(st.st_mode & stat.S_ISGID)
 
 
 class _Unlooked(Exception):
