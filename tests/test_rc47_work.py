@@ -88,8 +88,10 @@ def test_work_c_leaves_to_the_twin_what_is_no_item_and_keeps_nothing() -> None:
     assert _ctree.work([(None, d, e)], None, _NOWHERE) is None  # 3 fields
     assert _ctree.work([(None, d, (b"f", 1), b"")], None, _NOWHERE) is None  # no Entry
     assert _ctree.work([], {}, _NOWHERE) == []
+    assert _ctree.work(good, [], _NOWHERE) is None  # type: ignore[arg-type]  # (RC47)
+    assert _ctree.work(tuple(good), None, _NOWHERE) is None  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        _ctree.work(good, [], _NOWHERE)  # type: ignore[arg-type]
+        _ctree.work(good, None)  # type: ignore[call-arg]
     with pytest.raises(AttributeError):  # a folder with no fd: the twin's error
         _ctree.work([(None, object(), e, b"")], None, _NOWHERE)
     with pytest.raises(KeyError):

@@ -1506,35 +1506,46 @@ PyDoc_STRVAR(work_doc,
 "restore_write._work_py in C (its specification): the job a writer gets from a job's items\n"
 "(location, folder, entry, path): for each, (its folder's fd, or number[fd] when number is\n"
 "a dict, name, mode, mtime_ns, ref, location or None where it is nowhere). None, nothing\n"
-"looked at further, for an item or entry that is no tuple of its shape (the caller runs\n"
-"the twin); number's KeyError as the twin raises it.");
+"looked at further, for what the twin may read otherwise: ready no list, number neither\n"
+"None nor a dict, an item or entry that is no tuple of its shape, an entry whose class\n"
+"has its own __getitem__ (the caller runs the twin); number's KeyError as the twin raises\n"
+"it. The items are held while a folder's fd is read (an attribute may run code).");
 
 static PyObject *
 work(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !PyList_Check(args[0]) || (args[1] != Py_None && !PyDict_Check(args[1]))) {
+    if (nargs != 3) {
         PyErr_SetString(PyExc_TypeError, "work(ready: list, number: dict | None, nowhere)");
         return NULL;
     }
-    PyObject *ready = args[0], *number = args[1], *nowhere = args[2];
-    Py_ssize_t n = PyList_GET_SIZE(ready);
+    PyObject *number = args[1], *nowhere = args[2];
+    if (!PyList_CheckExact(args[0]) || (number != Py_None && !PyDict_CheckExact(number)))
+        Py_RETURN_NONE;
+    /* the items held (a tuple of them): the fd attribute may run code that changes the list */
+    PyObject *ready = PyList_AsTuple(args[0]);
+    if (ready == NULL)
+        return NULL;
+    binaryfunc subscript = PyTuple_Type.tp_as_mapping->mp_subscript;
+    Py_ssize_t n = PyTuple_GET_SIZE(ready);
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PyList_GET_ITEM(ready, i);
-        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 4)
+        PyObject *item = PyTuple_GET_ITEM(ready, i);
+        PyObject *e = PyTuple_CheckExact(item) && PyTuple_GET_SIZE(item) == 4
+                          ? PyTuple_GET_ITEM(item, 2)
+                          : NULL;
+        if (e == NULL || !PyTuple_Check(e) || PyTuple_GET_SIZE(e) < 6 ||
+            Py_TYPE(e)->tp_as_mapping == NULL ||
+            Py_TYPE(e)->tp_as_mapping->mp_subscript != subscript) {
+            Py_DECREF(ready);
             Py_RETURN_NONE;
-        PyObject *e = PyTuple_GET_ITEM(item, 2);
-        if (!PyTuple_Check(e) || PyTuple_GET_SIZE(e) < 6)
-            Py_RETURN_NONE;
+        }
     }
     PyObject *fd_name = PyUnicode_InternFromString("fd");
-    if (fd_name == NULL)
-        return NULL;
-    PyObject *out = PyList_New(n);
+    PyObject *out = fd_name == NULL ? NULL : PyList_New(n);
     PyObject *dir = NULL, *fd = NULL; /* the last folder and its fd (held) */
     if (out == NULL)
         goto fail;
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *item = PyList_GET_ITEM(ready, i);
+        PyObject *item = PyTuple_GET_ITEM(ready, i);
         PyObject *d = PyTuple_GET_ITEM(item, 1);
         if (d != dir) {
             Py_CLEAR(fd);
@@ -1550,8 +1561,8 @@ work(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
                     Py_DECREF(got);
                     goto fail;
                 }
-                Py_DECREF(got);
-                got = Py_NewRef(k);
+                Py_INCREF(k); /* (before got goes: its end may run code) */
+                Py_SETREF(got, k);
             }
             fd = got;
         }
@@ -1566,12 +1577,14 @@ work(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_XDECREF(dir);
     Py_XDECREF(fd);
     Py_DECREF(fd_name);
+    Py_DECREF(ready);
     return out;
 fail:
     Py_XDECREF(dir);
     Py_XDECREF(fd);
     Py_XDECREF(out);
-    Py_DECREF(fd_name);
+    Py_XDECREF(fd_name);
+    Py_DECREF(ready);
     return NULL;
 }
 
