@@ -223,18 +223,27 @@ def _reap() -> None:
 
 def _ended(pid: int, wait: float) -> bool:
     """Whether the janitor *pid* has ended (reaped here), waited for *wait* seconds at most."""
-    end = time.monotonic() + wait
-    pause = 0.0005
-    while True:
+
+    def reaped() -> bool:
         try:
-            if os.waitpid(pid, os.WNOHANG)[0]:
-                return True
+            return os.waitpid(pid, os.WNOHANG)[0] != 0
         except ChildProcessError:
             return True  # (reaped by someone else: SIGCHLD ignored, a wait of the caller's)
+
+    return _until(reaped, wait)
+
+
+def _until(done: Callable[[], bool], wait: float) -> bool:
+    """Whether *done*() came true, asked again after ever longer pauses (0.5 ms to 0.25 s)
+    for *wait* seconds at most."""
+    end = time.monotonic() + wait
+    pause = 0.0005
+    while not done():
         if time.monotonic() >= end:
             return False
         time.sleep(pause)
-        pause = min(pause * 2, 0.02)
+        pause = min(pause * 2, 0.25)
+    return True
 
 
 JANITOR_WAIT = 30.0  # seconds a janitor waits for a dead run's record to be let go
@@ -502,23 +511,23 @@ def _clean_run(path: str, tag: bytes, wait: float = 0) -> bool:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             return False
-        if not _lock(fd, wait):
+        if not _until(lambda: _locked(fd), wait):
             return False  # a live run's (or another cleaner's)
         data = os.read(fd, _MAX_RECORD)
         old = time.time() - st.st_mtime
         if not data and old < _YOUNG:
             return False
         lines = set(data.split(b"\n")) - {b""}
-        left = [line for line in lines if not _handle(line, tag)]  # each, even after a miss
-        pause, waited = 0.001, 0.0
-        while left and waited < wait:  # a janitor's: the run's processes woke it as they
-            # ended, some of its temp files perhaps still held (a process's descriptors are
-            # closed one by one as it exits), none for long
-            time.sleep(pause)
-            waited += pause
-            pause = min(pause * 2, 0.25)
+        left = list(lines)
+
+        def handled() -> bool:  # each line, even after a miss
+            nonlocal left
             left = [line for line in left if not _handle(line, tag)]
-        if left and old <= GRACE:
+            return not left
+
+        # (a janitor waits: the run's processes woke it as they ended, some of its temp
+        # files perhaps still held, a process's descriptors closed one by one as it exits)
+        if not _until(handled, wait) and old <= GRACE:
             return False
         now = os.stat(path, follow_symlinks=False)
         if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
@@ -529,19 +538,13 @@ def _clean_run(path: str, tag: bytes, wait: float = 0) -> bool:
         os.close(fd)
 
 
-def _lock(fd: int, wait: float) -> bool:
-    """flock(LOCK_EX) on *fd*, trying for *wait* seconds at most; whether it is held."""
-    pause, waited = 0.001, 0.0
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return True
-        except BlockingIOError:
-            if waited >= wait:
-                return False
-        time.sleep(pause)
-        waited += pause
-        pause = min(pause * 2, 0.25)
+def _locked(fd: int) -> bool:
+    """Whether flock(LOCK_EX) on *fd* is held now (taken, without waiting)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _handle(line: bytes, tag: bytes) -> bool:
