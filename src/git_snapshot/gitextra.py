@@ -19,19 +19,19 @@ from git_snapshot.gitrepo import MODE_FILE
 from git_snapshot.gitrepo import Repo
 from git_snapshot.gitrepo import _check_rev
 from git_snapshot.gitrepo import _config_record
-from git_snapshot.gitrepo import _is_null_oid
-from git_snapshot.gitrepo import _is_oid
 from git_snapshot.gitrepo import _read_text
 from git_snapshot.gitrepo import _rev_parse_path
 from git_snapshot.gitrepo import _scoped_config
-from git_snapshot.gitrepo import _split_z
 from git_snapshot.gitrepo import autostash_commit
 from git_snapshot.gitrepo import autostash_stored
 from git_snapshot.gitrepo import head
+from git_snapshot.gitrepo import is_null_oid
+from git_snapshot.gitrepo import is_oid
 from git_snapshot.gitrepo import patch_subject
+from git_snapshot.gitrepo import split_z
 from git_snapshot.gitrun import GitError
-from git_snapshot.gitrun import _first_line
 from git_snapshot.gitrun import _run
+from git_snapshot.gitrun import first_line
 from git_snapshot.gitrun import git_env
 from git_snapshot.gitrun import run_git
 
@@ -50,7 +50,7 @@ def colorbool(cwd: str, name: str, tty: bool) -> bool:
     A value git cannot read is a UserError, as git's own commands stop on it."""
     res = _run(cwd, ["config", "--get-colorbool", name, "true" if tty else "false"])
     if res.returncode != 0:
-        why = _first_line(res.stderr).removeprefix("fatal: ")
+        why = first_line(res.stderr).removeprefix("fatal: ")
         if "config value" in why:
             raise UserError(f"{why} in git config: use auto, always, never, true or false")
         return False  # not a place git can read config from: no colour, said nowhere
@@ -84,17 +84,17 @@ def changed_paths(repo: Repo, old: str | None, new: str) -> list[bytes]:
     all zeros (`git switch --orphan`: a branch with no commit yet, whose tree git writes as
     empty, deleting every file of *old*), every path of *old*.
     """
-    if _is_null_oid(old):
+    if is_null_oid(old):
         _check_rev(new)
         out = run_git(repo.toplevel, "ls-tree", "-r", "-z", "--name-only", "--full-tree", new)
-        return _split_z(out)
+        return split_z(out)
     assert old is not None
-    if _is_null_oid(new):
+    if is_null_oid(new):
         return changed_paths(repo, None, old)
     _check_rev(new)
     _check_rev(old)
     out = run_git(repo.toplevel, "diff-tree", "-r", "-z", "--no-renames", "--name-only", old, new)
-    return _split_z(out)
+    return split_z(out)
 
 
 def as_user_env(cwd: str) -> tuple[str, str] | None:
@@ -137,7 +137,7 @@ def staged_paths(repo: Repo, rev: str) -> list[bytes]:
     """Paths whose index entry differs from commit *rev* (what a squash merge staged)."""
     _check_rev(rev)
     out = run_git(repo.toplevel, "diff-index", "--cached", "-z", "--no-renames", "--name-only", rev)
-    return _split_z(out)
+    return split_z(out)
 
 
 def index_paths(repo: Repo, pathspecs: Iterable[bytes]) -> list[bytes]:
@@ -149,7 +149,7 @@ def index_paths(repo: Repo, pathspecs: Iterable[bytes]) -> list[bytes]:
         raw = run_git(
             repo.toplevel, "--literal-pathspecs", "ls-files", "-z", "--", *batch, check=False
         )
-        out += _split_z(raw) if batch else _at_or_below(_split_z(raw), specs)
+        out += split_z(raw) if batch else _at_or_below(split_z(raw), specs)
     return out
 
 
@@ -170,7 +170,7 @@ def unstaged_paths(repo: Repo, paths: Iterable[bytes]) -> set[bytes]:
             "--",
             *batch,
         )
-        for rec in _split_z(out):
+        for rec in split_z(out):
             if len(rec) > 3 and rec[1:2] != b" ":  # "XY PATH": Y is the worktree side
                 dirty.add(rec[3:])
         if not batch:
@@ -191,7 +191,7 @@ def differ_from(repo: Repo, rev: str, paths: Iterable[bytes]) -> set[bytes]:
     if not wanted:
         return set()
     out = run_git(repo.toplevel, "diff-index", "--name-only", "-z", rev)
-    return {p for p in _split_z(out) if p in wanted}
+    return {p for p in split_z(out) if p in wanted}
 
 
 def rev(repo: Repo, name: str) -> str | None:
@@ -232,7 +232,7 @@ def state_commits(repo: Repo) -> list[str]:
     for name in _STATE_FILES:
         for line in (_read_text(os.path.join(repo.git_dir, name)) or "").splitlines():
             oid = line.split(" ", 1)[0].strip()
-            if _is_oid(oid):
+            if is_oid(oid):
                 out.append(oid)
     # AUTO_MERGE (a tree) means something only while a conflict stands (conflict_tree)
     busy = any(os.path.exists(os.path.join(repo.git_dir, n)) for n in _IN_PROGRESS)
@@ -253,10 +253,10 @@ def conflict_tree(repo: Repo, in_progress: bool) -> str | None:
     oid = (_read_text(os.path.join(repo.git_dir, "AUTO_MERGE")) or "").split("\n", 1)[0].strip()
     subject = patch_subject(repo)
     if in_progress and subject is None:
-        return oid if _is_oid(oid) else None
+        return oid if is_oid(oid) else None
     stored = autostash_stored(repo)
-    if _is_oid(oid) or stored or subject is not None:
-        return _markers_tree(repo, oid if _is_oid(oid) else None, stored, subject)
+    if is_oid(oid) or stored or subject is not None:
+        return _markers_tree(repo, oid if is_oid(oid) else None, stored, subject)
     return None
 
 
@@ -301,7 +301,7 @@ def _stash_held(repo: Repo, stages: Mapping[bytes, Mapping[int, tuple[int, str]]
     theirs = {p: s[3][1] for p, s in stages.items() if 3 in s}
     if not theirs:
         return set()
-    entries = [e[0] for e in stash_entries(repo) if e and _is_oid(e[0])]
+    entries = [e[0] for e in stash_entries(repo) if e and is_oid(e[0])]
     found = _rev_blobs(repo, entries, theirs) if entries else {}
     return {p for p, oid in theirs.items() if oid in found.get(p, ())}
 
@@ -310,7 +310,7 @@ def _unmerged(repo: Repo) -> dict[bytes, dict[int, tuple[int, str]]]:
     """path -> {stage: (mode, blob id)} of the index's unmerged entries."""
     listed = _run(repo.toplevel, ["ls-files", "--unmerged", "-z"])
     out: dict[bytes, dict[int, tuple[int, str]]] = {}
-    for rec in _split_z(listed.stdout) if listed.returncode == 0 else []:
+    for rec in split_z(listed.stdout) if listed.returncode == 0 else []:
         meta, _, path = rec.partition(b"\t")
         parts = meta.split(b" ")
         if len(parts) == 3 and path:
@@ -351,8 +351,8 @@ def _remerged(
             if not 0 <= merged.returncode < 128:  # (the number of conflicts, or an error)
                 continue
             made = _run(repo.toplevel, ["hash-object", "-w", "--stdin"], input=merged.stdout)
-            oid = _first_line(made.stdout) if made.returncode == 0 else ""
-            if _is_oid(oid):
+            oid = first_line(made.stdout) if made.returncode == 0 else ""
+            if is_oid(oid):
                 out[path] = (s[3][0] if s[2][0] == s[1][0] else s[2][0], oid)
     return out
 
@@ -366,8 +366,8 @@ def _tree_of(repo: Repo, entries: Mapping[bytes, tuple[int, str]]) -> str | None
         info = b"".join(b"%o %s\t%s\0" % (m, o.encode("ascii"), p) for p, (m, o) in entries.items())
         made = _run(repo.toplevel, ["update-index", "-z", "--index-info"], input=info, env=env)
         tree = _run(repo.toplevel, ["write-tree"], env=env) if made.returncode == 0 else made
-    oid = _first_line(tree.stdout) if tree.returncode == 0 else ""
-    return oid if _is_oid(oid) else None
+    oid = first_line(tree.stdout) if tree.returncode == 0 else ""
+    return oid if is_oid(oid) else None
 
 
 # stash entries whose commits every loss check asks for each path it compares (a lookup a path
@@ -380,7 +380,7 @@ def stash_commits(repo: Repo, limit: int | None = STASH_ENTRIES) -> list[str]:
     """The newest *limit* stash entries (None: all), each with its parents (HEAD at stash
     time, the index commit and the untracked-files commit of ``stash -u``)."""
     oids = [o for entry in stash_entries(repo, limit) for o in entry]
-    return list(dict.fromkeys(o for o in oids if _is_oid(o)))
+    return list(dict.fromkeys(o for o in oids if is_oid(o)))
 
 
 def stash_entries(repo: Repo, limit: int | None = STASH_ENTRIES) -> list[list[str]]:
@@ -445,7 +445,7 @@ def holds_with_mode(
     found: set[bytes] = set()
     for batch in _pathspec_batches(sorted(left)):
         raw = run_git(repo.toplevel, "--literal-pathspecs", "ls-files", "-s", "-z", "--", *batch)
-        for rec in _split_z(raw):
+        for rec in split_z(raw):
             meta, _, path = rec.partition(b"\t")
             fields = meta.split(b" ")
             if len(fields) == 3 and left.get(path) == (fields[1].decode(), int(fields[0], 8)):
@@ -468,7 +468,7 @@ def existing_blobs(repo: Repo, oids: Iterable[str]) -> set[str]:
 def existing_blobs_at(where: str, oids: Iterable[str]) -> set[str]:
     """Those of *oids* that are blobs in the object database of the repository at *where*
     (a submodule's, from its folder)."""
-    wanted = sorted({o for o in oids if _is_oid(o)})
+    wanted = sorted({o for o in oids if is_oid(o)})
     if not wanted:
         return set()
     out = run_git(
@@ -490,7 +490,7 @@ def _index_blobs(repo: Repo, paths: list[bytes]) -> dict[bytes, str]:
     wanted = set(paths)
     for batch in _pathspec_batches(paths):
         raw = run_git(repo.toplevel, "--literal-pathspecs", "ls-files", "-s", "-z", "--", *batch)
-        for rec in _split_z(raw):
+        for rec in split_z(raw):
             meta, _, path = rec.partition(b"\t")
             fields = meta.split(b" ")
             if path in wanted and len(fields) == 3:
@@ -578,7 +578,7 @@ def ls_tree(
         *pathspecs,
         check=check,
     )
-    for rec in _split_z(out):
+    for rec in split_z(out):
         meta, _, path = rec.partition(b"\t")
         fields = meta.split(b" ")
         if len(fields) == 3:
@@ -650,7 +650,7 @@ def clean_ids(repo: Repo, items: Iterable[tuple[bytes, bytes]]) -> dict[bytes, s
             input=data,
         )
         oid = res.stdout.strip().decode("ascii", "replace")
-        return path, oid if res.returncode == 0 and _is_oid(oid) else None
+        return path, oid if res.returncode == 0 and is_oid(oid) else None
 
     todo = list(items)
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -679,7 +679,7 @@ def smudged(
                 "GIT_INDEX_FILE": os.path.join(attributes, ".git-snapshot-no-index"),
             }
         )
-    todo = [(p, o) for p, o in items if _is_oid(o)]
+    todo = [(p, o) for p, o in items if is_oid(o)]
     out = _smudged_batch(cwd, env, [(p, o) for p, o in todo if p[:1] not in (b" ", b"\t")])
     rest = [x for x in todo if x not in out]
     if not rest:
@@ -700,7 +700,7 @@ def smudged(
 def blob_contents(repo: Repo, oids: Iterable[str]) -> dict[str, bytes]:
     """oid -> the bytes of blob *oid* as git stores it (no filter, no conversion): one
     ``cat-file --batch``. Ids git does not hold as blobs are left out."""
-    wanted = sorted({o for o in oids if _is_oid(o)})
+    wanted = sorted({o for o in oids if is_oid(o)})
     if not wanted:
         return {}
     request = b"".join(o.encode("ascii") + b"\n" for o in wanted)
@@ -825,7 +825,7 @@ def clean_path_ids(repo: Repo, paths: Iterable[bytes]) -> dict[bytes, str]:
     oids = res.stdout.decode("ascii", "replace").split()
     if res.returncode != 0 or len(oids) != len(files):
         return {}
-    return {p: oid for p, oid in zip(files, oids, strict=True) if _is_oid(oid)}
+    return {p: oid for p, oid in zip(files, oids, strict=True) if is_oid(oid)}
 
 
 def _odd_line(path: bytes) -> bool:
@@ -856,13 +856,13 @@ def nested_versions(git_dir: str, revs: Sequence[str] = ()) -> dict[bytes, set[t
         if rev != "HEAD":
             _check_rev(rev)
         out = run_git(git_dir, *where, "ls-tree", "-r", "-z", rev, check=False)
-        for rec in _split_z(out):
+        for rec in split_z(out):
             meta, _, path = rec.partition(b"\t")
             fields = meta.split(b" ")
             if len(fields) == 3 and fields[1] == b"blob":
                 found.setdefault(path, set()).add((fields[2].decode(), int(fields[0], 8)))
     out = run_git(git_dir, *where, "ls-files", "-s", "-z", check=False)
-    for rec in _split_z(out):
+    for rec in split_z(out):
         meta, _, path = rec.partition(b"\t")
         fields = meta.split(b" ")
         if len(fields) == 3:
@@ -883,7 +883,7 @@ def gitlink_in_index(repo: Repo, path: bytes) -> bool:
         os.fsdecode(path),
         check=False,
     )
-    for rec in _split_z(out):
+    for rec in split_z(out):
         meta, _, name = rec.partition(b"\t")
         if name == path and meta.startswith(b"160000 "):
             return True

@@ -24,11 +24,11 @@ from git_snapshot.gitrepo import MODE_GITLINK
 from git_snapshot.gitrepo import MODE_SYMLINK
 from git_snapshot.gitrepo import Repo
 from git_snapshot.gitrepo import _check_rev
-from git_snapshot.gitrepo import _split_z
 from git_snapshot.gitrepo import conversion_config
+from git_snapshot.gitrepo import split_z
 from git_snapshot.gitrun import GitError
-from git_snapshot.gitrun import _first_line
 from git_snapshot.gitrun import _run
+from git_snapshot.gitrun import first_line
 from git_snapshot.gitrun import git_env
 from git_snapshot.gitrun import run_git
 from git_snapshot.words import first_of
@@ -349,7 +349,7 @@ def _write_raw(repo: Repo, dest: str, entries: list[tuple[bytes, int, str]]) -> 
             if len(header) != 3 or header[0].decode("ascii", "replace") != oid:
                 raise UserError(
                     f"git cat-file --batch could not read object {oid}: "
-                    f"{_first_line(line) or 'no output'} (check the repository with git fsck)"
+                    f"{first_line(line) or 'no output'} (check the repository with git fsck)"
                 )
             _write_entry(dest, path, mode, proc.stdout, int(header[2]))
             proc.stdout.read(1)  # the LF after each object
@@ -459,7 +459,7 @@ def _tree_changes(repo: Repo, old: str, new: str) -> Changes:
     """The files and symlinks tree-ish *new* holds where it differs from *old* (path, git
     mode, blob id), and the paths it lacks (gitlinks left out)."""
     out = run_git(repo.toplevel, "diff-tree", "-r", "-z", "--no-renames", old, new)
-    recs = _split_z(out)
+    recs = split_z(out)
     blobs: list[tuple[bytes, int, str]] = []
     deleted: set[bytes] = set()
     for i in range(0, len(recs) - 1, 2):
@@ -484,7 +484,7 @@ def _changed_since(repo: Repo, base: str) -> set[bytes]:
     """The paths the index holds otherwise than commit *base* (one git process: nothing
     after a plain stash, whose index is *base*'s tree)."""
     args = ["diff-index", "--cached", "-z", "--name-only", "--no-renames", base]
-    return set(_split_z(run_git(repo.toplevel, *args)))
+    return set(split_z(run_git(repo.toplevel, *args)))
 
 
 def _folders(paths: set[bytes]) -> set[bytes]:
@@ -555,7 +555,7 @@ def _merge_tree(repo: Repo, commit: str, ours: str) -> tuple[str, set[bytes]]:
     # the tree's id, then (on a conflict) the paths that have one, up to an empty record
     tree, _, rest = res.stdout.partition(b"\0")
     names = rest.split(b"\0\0", 1)[0] if res.returncode == 1 else b""
-    return tree.decode("ascii"), set(_split_z(names))
+    return tree.decode("ascii"), set(split_z(names))
 
 
 def _merge_drivers(repo: Repo) -> list[str]:
@@ -565,7 +565,7 @@ def _merge_drivers(repo: Repo) -> list[str]:
     if res.returncode not in (0, 1):
         raise GitError(args, res.returncode, res.stderr)
     names = []
-    for rec in _split_z(res.stdout):
+    for rec in split_z(res.stdout):
         key = rec.decode("utf-8", "surrogateescape")
         names.append(key[len("merge.") : -len(".driver")])
     return names
@@ -605,7 +605,7 @@ def _patch_paths(patch: str, dest: str, env: dict[str, str]) -> list[bytes]:
     if res.returncode != 0:
         raise GitError(["apply", "--numstat", "-z", patch], res.returncode, res.stderr)
     paths: list[bytes] = []
-    recs = _split_z(res.stdout)
+    recs = split_z(res.stdout)
     i = 0
     while i < len(recs):
         rec = recs[i]
@@ -688,7 +688,7 @@ def _index_entries(repo: Repo, paths: list[bytes]) -> list[tuple[bytes, int, str
     found: list[tuple[bytes, int, str]] = []
     for batch in _pathspec_batches(paths):
         out = run_git(repo.toplevel, "--literal-pathspecs", "ls-files", "-s", "-z", "--", *batch)
-        for rec in _split_z(out):
+        for rec in split_z(out):
             meta, _, path = rec.partition(b"\t")
             mode, oid, stage = meta.split(b" ")
             if path in touched and stage == b"0":
@@ -729,7 +729,7 @@ def _not_applied(paths: list[bytes], patch: str, exc: UserError) -> str:
     snapshot lacks, where they are, and git's word on why."""
     names = [os.fsdecode(p) for p in paths]
     shown = first_of(names)
-    why = _first_line(exc.stderr) if isinstance(exc, GitError) else ""
+    why = first_line(exc.stderr) if isinstance(exc, GitError) else ""
     return (
         f"this snapshot lacks your unstaged edits to {shown or 'tracked files'}: pre-commit "
         f"set them aside in {patch} (and puts them back), which could not be read back here "
@@ -744,7 +744,7 @@ def write_tree(repo: Repo, rev: str, dest: str) -> list[bytes]:
     os.makedirs(dest, exist_ok=True)
     out = run_git(repo.toplevel, "ls-tree", "-r", "-z", "--full-tree", rev)
     blobs: list[tuple[bytes, int, str]] = []
-    for rec in _split_z(out):
+    for rec in split_z(out):
         meta, _, path = rec.partition(b"\t")
         mode, _type, oid = meta.split(b" ")
         if int(mode, 8) in (MODE_FILE, MODE_EXEC, MODE_SYMLINK):

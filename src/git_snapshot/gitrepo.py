@@ -7,7 +7,7 @@ this module still names them), these are the only modules that talk to git.
 GitPython is deliberately not used: importing it costs more than half of the hook budget.
 
 Paths are ``bytes`` relative to the worktree root, ``/``-separated, exactly as git stores them
-(``-z`` output, parsed in :func:`_split_z`), so names that are not UTF-8 round-trip. Where a path
+(``-z`` output, parsed in :func:`split_z`), so names that are not UTF-8 round-trip. Where a path
 must go into argv it is passed through :func:`os.fsdecode`, which the OS call reverses.
 
 Every hook imports this module, so it imports only what costs nothing; ``re`` and ``zlib``
@@ -23,8 +23,8 @@ from git_snapshot.errors import UserError
 from git_snapshot.gitrun import REPO_ENV_VARS as REPO_ENV_VARS
 from git_snapshot.gitrun import GitError
 from git_snapshot.gitrun import Pending as Pending
-from git_snapshot.gitrun import _first_line as _first_line
 from git_snapshot.gitrun import _run as _run
+from git_snapshot.gitrun import first_line as first_line
 from git_snapshot.gitrun import git_env as git_env
 from git_snapshot.gitrun import run_git
 from git_snapshot.store import location as _location
@@ -72,7 +72,7 @@ __all__ = [
 _HEX = frozenset("0123456789abcdef")
 
 
-def _is_oid(text: str) -> bool:
+def is_oid(text: str) -> bool:
     """A full object id: 40 (SHA-1) or 64 (SHA-256) lower-case hex digits."""
     return len(text) in (40, 64) and _HEX.issuperset(text)
 
@@ -83,7 +83,7 @@ MODE_SYMLINK = 0o120000
 MODE_GITLINK = 0o160000
 
 
-def _split_z(out: bytes) -> list[bytes]:
+def split_z(out: bytes) -> list[bytes]:
     """Split NUL-terminated ``-z`` output into its records (the one place that parses -z)."""
     if not out:
         return []
@@ -99,7 +99,7 @@ def _check_rev(rev: str) -> str:
     return rev
 
 
-def _is_null_oid(rev: str | None) -> bool:
+def is_null_oid(rev: str | None) -> bool:
     return rev is None or (bool(rev) and not rev.strip("0"))
 
 
@@ -318,7 +318,7 @@ def _at_root(where: str) -> tuple[str, str] | None:
         return None
     head = _read_small(os.path.join(git_dir, "HEAD"))
     if head is None or not (
-        head.startswith(b"ref: refs/") or _is_oid(head.strip().decode("ascii", "replace"))
+        head.startswith(b"ref: refs/") or is_oid(head.strip().decode("ascii", "replace"))
     ):
         return None
     if not (
@@ -437,7 +437,7 @@ def _head_symref(repo: Repo) -> tuple[bool, str | None]:
         if ref.startswith("refs/heads/") and not ref.endswith("/.invalid"):
             return True, ref
         return False, None
-    if _is_oid(content):
+    if is_oid(content):
         return True, content
     return False, None
 
@@ -452,7 +452,7 @@ def _packed_ref(repo: Repo, ref: str) -> str | None:
     for line in data.split(b"\n"):
         if line.endswith(suffix) and not line.startswith((b"#", b"^")):
             oid = line[: -len(suffix)].decode("ascii", "replace")
-            return oid if _is_oid(oid) else None
+            return oid if is_oid(oid) else None
     return None
 
 
@@ -463,7 +463,7 @@ def head(repo: Repo) -> str | None:
         if not value.startswith("refs/"):
             return value  # detached
         loose = _read_text(os.path.join(repo.common_dir, *value.split("/")))
-        if loose is not None and _is_oid(loose):
+        if loose is not None and is_oid(loose):
             return loose
         if loose is None:
             # Not a loose ref: packed, or the branch is unborn.
@@ -524,7 +524,7 @@ def autostash_commit(repo: Repo) -> str | None:
     """The commit id of git's own autostash (rebase/merge/pull --autostash), if one is pending."""
     for rel in ("rebase-merge/autostash", "rebase-apply/autostash", "MERGE_AUTOSTASH"):
         content = _read_text(os.path.join(repo.git_dir, *rel.split("/")))
-        if content and _is_oid(content):
+        if content and is_oid(content):
             return content
     return None
 
@@ -542,7 +542,7 @@ def autostash_stored(repo: Repo) -> str | None:
         return None
     last = tail.rstrip(b"\n").rsplit(b"\n", 1)[-1]
     oid = last.split(b" ", 2)[1].decode("ascii", "replace") if last.count(b" ") >= 2 else ""
-    return oid if last.endswith(b"\tautostash") and _is_oid(oid) else None
+    return oid if last.endswith(b"\tautostash") and is_oid(oid) else None
 
 
 def patch_subject(repo: Repo) -> str | None:
@@ -560,7 +560,7 @@ def patch_subject(repo: Repo) -> str | None:
 
 def tracked(repo: Repo) -> frozenset[bytes]:
     """Every path in the index (unmerged paths and gitlinks included), deduplicated."""
-    return frozenset(_split_z(_take(repo, "tracked", _TRACKED_ARGS)))
+    return frozenset(split_z(_take(repo, "tracked", _TRACKED_ARGS)))
 
 
 def ignored(repo: Repo) -> tuple[frozenset[bytes], frozenset[bytes]]:
@@ -583,13 +583,13 @@ def labels(repo: Repo) -> tuple[frozenset[bytes], frozenset[bytes], frozenset[by
     ign = _take(repo, "ignored", _IGNORED_ARGS)
     files, dirs = _ignored(ign)
     digest = ";".join(f"{len(b)}:{zlib.crc32(b):x}:{zlib.adler32(b):x}" for b in (out, ign))
-    return frozenset(_split_z(out)), files, dirs, "2;" + digest
+    return frozenset(split_z(out)), files, dirs, "2;" + digest
 
 
 def _ignored(out: bytes) -> tuple[frozenset[bytes], frozenset[bytes]]:
     files: set[bytes] = set()
     dirs: set[bytes] = set()
-    for p in _split_z(out):
+    for p in split_z(out):
         if p.endswith(b"/"):
             dirs.add(p.rstrip(b"/"))
         else:
@@ -614,7 +614,7 @@ def config(repo: Repo) -> dict[str, list[str]]:
     if res.returncode != 0:
         raise GitError(["config", "-z", "--get-regexp", r"^snapshot\."], res.returncode, res.stderr)
     result = {}
-    for rec in _split_z(res.stdout):
+    for rec in split_z(res.stdout):
         k, v = _config_record(rec)
         result.setdefault(k, []).append(v)
     return result
@@ -630,7 +630,7 @@ def conversion_config(repo: Repo) -> dict[str, str]:
     res = _run(repo.toplevel, args)
     if res.returncode not in (0, 1):
         raise GitError(args, res.returncode, res.stderr)
-    return dict(_config_record(rec) for rec in _split_z(res.stdout))
+    return dict(_config_record(rec) for rec in split_z(res.stdout))
 
 
 def merge_config(repo: Repo) -> list[tuple[str, str]]:
@@ -647,7 +647,7 @@ def merge_config(repo: Repo) -> list[tuple[str, str]]:
     res = _run(repo.toplevel, args)
     if res.returncode not in (0, 1):
         raise GitError(args, res.returncode, res.stderr)
-    return [_config_record(rec) for rec in _split_z(res.stdout)]
+    return [_config_record(rec) for rec in split_z(res.stdout)]
 
 
 def _config_record(rec: bytes) -> tuple[str, str]:
@@ -670,7 +670,7 @@ def _scoped_config(repo: Repo) -> list[tuple[str, str, str]]:
     res = pending.completed()
     if res.returncode not in (0, 1):
         raise GitError(_CONFIG_ARGS, res.returncode, res.stderr)
-    recs = _split_z(res.stdout) if res.returncode == 0 else []
+    recs = split_z(res.stdout) if res.returncode == 0 else []
     out = []
     for i in range(0, len(recs) - 1, 2):
         k, v = _config_record(recs[i + 1])
@@ -728,7 +728,7 @@ def typed_config(
     if res.returncode != 0:
         # "fatal: bad boolean config value 'maybe' for 'snapshot.quiet'": git's words, with
         # the key as the user spells it and what to write instead
-        bad = re.search(r"value '(.*)' for '([^']*)'(.*)", _first_line(res.stderr))
+        bad = re.search(r"value '(.*)' for '([^']*)'(.*)", first_line(res.stderr))
         if bad is None:
             raise GitError(args, res.returncode, res.stderr)
         value, key, why = bad.groups()
@@ -737,7 +737,7 @@ def typed_config(
             f"{_TYPE_HINT.get(kind, 'fix it')}"
         )
     result: dict[str, str] = {}
-    for rec in _split_z(res.stdout):  # in order of precedence: the last one wins
+    for rec in split_z(res.stdout):  # in order of precedence: the last one wins
         key, _, value = rec.partition(b"\n")
         name = key.decode("utf-8", "surrogateescape")
         result[spelled.get(name, name)] = value.decode("ascii", "replace")

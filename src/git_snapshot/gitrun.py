@@ -56,11 +56,11 @@ class GitError(UserError):
         self.git_args = tuple(args)
         self.returncode = returncode
         self.stderr = stderr
-        first = _first_line(stderr) or "no error message"
+        first = first_line(stderr) or "no error message"
         super().__init__(f"git {' '.join(args)} failed (exit {returncode}): {first}")
 
 
-def _first_line(data: bytes) -> str:
+def first_line(data: bytes) -> str:
     for line in data.decode("utf-8", "replace").splitlines():
         if line.strip():
             return line.strip()

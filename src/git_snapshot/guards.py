@@ -679,22 +679,22 @@ def _index_state(repo: gitrepo.Repo) -> _Index:
     """Three git calls in the worktree *repo*: ls-files -s, ls-files -m, diff-index --cached.
     (ls-files -m, not diff-files: diff-files refreshes nothing, and names a file whose stat
     data alone is stale, touched or racily clean, as differing; review41 RG.)"""
-    from git_snapshot.gitrepo import _split_z
+    from git_snapshot.gitrepo import split_z
 
     stage0: dict[bytes, tuple[int, str]] = {}
     unmerged: set[bytes] = set()
-    for rec in _split_z(gitrepo.run_git(repo.toplevel, "ls-files", "-s", "-z")):
+    for rec in split_z(gitrepo.run_git(repo.toplevel, "ls-files", "-s", "-z")):
         meta, _, path = rec.partition(b"\t")
         mode, oid, stage = meta.split(b" ")
         if stage != b"0":
             unmerged.add(path)
         else:
             stage0[path] = (int(mode, 8), oid.decode("ascii"))
-    on_disk = set(_split_z(gitrepo.run_git(repo.toplevel, "ls-files", "-m", "-z")))
+    on_disk = set(split_z(gitrepo.run_git(repo.toplevel, "ls-files", "-m", "-z")))
     cached = set(stage0)  # (HEAD unborn: every version the index holds is staged)
     if gitrepo.rev(repo, "HEAD"):
         out = gitrepo.run_git(repo.toplevel, "diff-index", "--cached", "--name-only", "-z", "HEAD")
-        cached = set(_split_z(out))
+        cached = set(split_z(out))
     staged = [
         (p, *stage0[p])
         for p in sorted(cached & on_disk)
@@ -802,7 +802,7 @@ def _submodules(
     theirs too (below *folder*; each worktree once, *seen*: a symlink makes no loop): none,
     and no git process, without a .gitmodules."""
     from git_snapshot import lostnested
-    from git_snapshot.gitrepo import _split_z
+    from git_snapshot.gitrepo import split_z
 
     top = os.fsencode(repo.toplevel)
     if not os.path.isfile(os.path.join(top, b".gitmodules")):
@@ -819,7 +819,7 @@ def _submodules(
     )
     seen = {os.path.realpath(repo.toplevel)} if seen is None else seen
     out = []
-    for rec in _split_z(listed):
+    for rec in split_z(listed):
         rel = os.path.normpath(rec.partition(b"\n")[2]).strip(b"/")
         inside = rel not in (b"", b".") and not rel.startswith(b"../") and rel != b".."
         sub = lostnested.nested_repo(top, rel) if inside else None
@@ -861,14 +861,14 @@ def _staged(repo: gitrepo.Repo) -> list[tuple[bytes, int, str]]:
     file (as git would store it: hash-object, its filters; a link's target): git's raw
     ``diff-index --cached`` gives the index's side (a deletion, a conflict: none); HEAD
     unborn, every version the index holds, whose file ``ls-files -m`` says differs."""
-    from git_snapshot.gitrepo import _split_z
+    from git_snapshot.gitrepo import split_z
 
     top = repo.toplevel
     wanted: dict[bytes, tuple[int, str]] = {}
     if gitrepo.head(repo) is None:  # (unborn: whatever the index holds is staged)
         index = _index_state(repo)
         return index.staged
-    recs = _split_z(gitrepo.run_git(top, "diff-index", "--cached", "--no-renames", "-z", "HEAD"))
+    recs = split_z(gitrepo.run_git(top, "diff-index", "--cached", "--no-renames", "-z", "HEAD"))
     for meta, path in zip(recs[0::2], recs[1::2]):
         words = meta.split(b" ")  # :old-mode new-mode old-id new-id status
         if len(words) == 5 and words[4][:1] in (b"A", b"M", b"T"):
@@ -935,12 +935,12 @@ def _thrown(repo: gitrepo.Repo, blobs: list[tuple[bytes, int, str]]) -> list[byt
     kept it). An ls-files -s, and only for those not in the index: a hash-object, a
     for-each-ref and a cat-file."""
     from git_snapshot import gitextra
-    from git_snapshot.gitrepo import _split_z
+    from git_snapshot.gitrepo import split_z
 
     top = repo.toplevel
     listed = gitrepo.run_git(top, "ls-files", "-s", "-z", check=False)
     held: set[str] = set()  # (the blob ids the index holds, at any path and stage)
-    for rec in _split_z(listed):
+    for rec in split_z(listed):
         words = rec.partition(b"\t")[0].split(b" ")
         if len(words) == 3:
             held.add(words[1].decode("ascii", "replace"))

@@ -485,8 +485,8 @@ def real_moves(entries: Iterable[tuple[str, str, bytes]]) -> Iterator[tuple[str,
     reflog *entries* (from, to, message) that moved HEAD from a commit to another (not to or
     from none: all zeros). head_steps and run._moves_since."""
     for old, new, msg in entries:
-        real = gitrepo._is_oid(old) and gitrepo._is_oid(new)
-        if real and old != new and not (gitrepo._is_null_oid(old) or gitrepo._is_null_oid(new)):
+        real = gitrepo.is_oid(old) and gitrepo.is_oid(new)
+        if real and old != new and not (gitrepo.is_null_oid(old) or gitrepo.is_null_oid(new)):
             yield old, new, msg.partition(b" ")[0].partition(b":")[0]
 
 

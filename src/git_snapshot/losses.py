@@ -470,7 +470,7 @@ def _older_stashed(
             o
             for e in entries[gitextra.STASH_ENTRIES :]
             for o in e
-            if gitrepo._is_oid(o) and o not in newest
+            if gitrepo.is_oid(o) and o not in newest
         )
     )
     if not older:
@@ -597,7 +597,7 @@ def given_heads(repo: gitrepo.Repo, snap: Snapshot, asked: Sequence[str] = ()) -
     HEAD (_committed_since; the watcher's burst check too, review40 RF1)."""
     since = snap.created - CLOCK_STEP_SLACK_S
     head = snap.meta.get("head")
-    own = [head] if isinstance(head, str) and gitrepo._is_oid(head) else []
+    own = [head] if isinstance(head, str) and gitrepo.is_oid(head) else []
     moves = [r for r in dict.fromkeys([*head_moves(repo.git_dir, since), *own]) if r not in asked]
     after = _reached_after(repo.git_dir, since, head)
     kept = _reachable(repo, [r for r in moves if r not in after])
@@ -608,7 +608,7 @@ def _reached_after(git_dir: str, since: float, head: object) -> set[str]:
     """The commits HEAD's reflog (since *since*) says HEAD reached after it last reached
     *head* (a snapshot's HEAD then: the reflog's order, not its clock); every one in the
     window when none reached *head* there, nothing when *head* is no commit id."""
-    if not isinstance(head, str) or not gitrepo._is_oid(head):
+    if not isinstance(head, str) or not gitrepo.is_oid(head):
         return set()
     out: set[str] = set()
     for _old, new, _msg in reflog_since(git_dir, since, 1 << 16):
@@ -732,7 +732,7 @@ def head_moves(git_dir: str, since: float) -> list[str]:
     out: list[str] = []
     for old, new, _msg in reflog_since(git_dir, since, 1 << 16):  # the last moves: at the end
         for name in (old, new):
-            if gitrepo._is_oid(name) and not gitrepo._is_null_oid(name) and name not in out:
+            if gitrepo.is_oid(name) and not gitrepo.is_null_oid(name) and name not in out:
                 out.append(name)
         if len(out) >= HEAD_MOVES_AT_MOST:
             break
@@ -759,7 +759,7 @@ def reflog_since(git_dir: str, since: float, tail: int) -> Iterator[tuple[str, s
 def _every_rev(repo: gitrepo.Repo, revs: Sequence[str]) -> list[str]:
     every = [*revs, *gitrepo.state_commits(repo), *gitrepo.stash_commits(repo)]
     # (all zeros: no commit, `git switch --orphan`'s new HEAD; git holds nothing there)
-    return list(dict.fromkeys(r for r in every if r and not gitrepo._is_null_oid(r)))
+    return list(dict.fromkeys(r for r in every if r and not gitrepo.is_null_oid(r)))
 
 
 def _git_mode(e: Entry) -> int:

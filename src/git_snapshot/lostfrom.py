@@ -249,7 +249,7 @@ def _meta_oid(snap: Snapshot, name: str) -> str | None:
     commit git can give back; "auto_merge", the tree git wrote where the operation in
     progress then stopped on a conflict (worktree.take records AUTO_MERGE). None if none."""
     oid = snap.meta.get(name)
-    return oid if isinstance(oid, str) and gitrepo._is_oid(oid) else None
+    return oid if isinstance(oid, str) and gitrepo.is_oid(oid) else None
 
 
 def _clean_before_switch(

@@ -168,7 +168,7 @@ def _nested_moves(repo: gitrepo.Repo, snap: Snapshot, folder: bytes, git_dir: st
     again for what `update --force` wrote (RED39 B4)."""
     moves = head_moves(git_dir, snap.created - CLOCK_STEP_SLACK_S)[:NESTED_MOVES_AT_MOST]
     head = snap.meta.get("head")
-    if isinstance(head, str) and gitrepo._is_oid(head):
+    if isinstance(head, str) and gitrepo.is_oid(head):
         from git_snapshot import gitextra
 
         # (check=False: that commit may be gone since, amended away and pruned)

@@ -83,7 +83,7 @@ def stashed_versions(repo: gitrepo.Repo, entries: Sequence[str]) -> dict[bytes, 
 
     out: dict[bytes, tuple[int, str]] = {}
     for entry in entries[:UNSTASHED_ENTRIES_AT_MOST]:
-        if not gitrepo._is_oid(entry):
+        if not gitrepo.is_oid(entry):
             continue
         try:
             blobs, _ = stash_changes(repo, entry)

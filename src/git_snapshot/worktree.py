@@ -409,7 +409,7 @@ def stash_ids(repo: gitrepo.Repo) -> list[str]:
     out = []
     for line in reversed(lines):
         oid = line.split(b" ", 2)[1].decode("ascii", "replace") if line.count(b" ") >= 2 else ""
-        if gitrepo._is_oid(oid) and not gitrepo._is_null_oid(oid):
+        if gitrepo.is_oid(oid) and not gitrepo.is_null_oid(oid):
             out.append(oid)
     return out
 

@@ -435,7 +435,7 @@ def _stopped_at(repo: gitrepo.Repo) -> dict[str, str]:
         with contextlib.suppress(OSError, UnicodeDecodeError):
             with open(os.path.join(repo.git_dir, name), encoding="ascii") as f:
                 oid = f.readline().split(" ", 1)[0].strip()
-            if gitrepo._is_oid(oid):
+            if gitrepo.is_oid(oid):
                 out[name] = oid
     return out
 
@@ -519,7 +519,7 @@ def _wrote_over(repo: gitrepo.Repo, snap: Snapshot, mark: _Mark, paths: list[byt
     at = {p: [p] if p in wrote else [w for w in wrote if w.startswith(p + b"/")] for p in hit}
     head = snap.meta.get("head")
     tracked: set[bytes] = set()
-    if isinstance(head, str) and gitrepo._is_oid(head):
+    if isinstance(head, str) and gitrepo.is_oid(head):
         with contextlib.suppress(Exception):  # (a commit gone: none known as git's)
             tracked = set(gitrepo.tree_entries(repo, head, [w for ws in at.values() for w in ws]))
     top = os.fsencode(repo.toplevel)
