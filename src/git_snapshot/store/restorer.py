@@ -487,13 +487,14 @@ class Restorer(Planning, Writing):
         self.named = {
             b"/".join(parts) for parts, _, entry in found if entry is None or entry.kind == DIR
         }
+        top_setgid = _setgid(top)  # (one look at the target for every path named)
         for parts, chain, entry in found:
             if entry is None:
-                root = _Dir(top, None, own=False, setgid=_setgid(top))
+                root = _Dir(top, None, own=False, setgid=top_setgid)
                 self._fill(root, snap.root, b"")
                 self._filled(root)
                 continue
-            fd, own, setgid = self._parents(top, parts[:-1], chain)
+            fd, own, setgid = self._parents(top, top_setgid, parts[:-1], chain)
             try:
                 if fd >= 0 and not self.dry_run:
                     self._sweep(fd)
@@ -623,10 +624,13 @@ class Restorer(Planning, Writing):
             return f"{what}; make it writable, or restore elsewhere with --to"
         return f"{what}; what was restored before it is in place, nothing is half-written"
 
-    def _parents(self, top: int, parts: list[bytes], chain: list[Entry]) -> tuple[int, bool, bool]:
-        """The folder of a named path, opened (made where missing): its descriptor, whether
-        it is to be closed, and whether a folder made in it is given set-gid (_Dir.setgid)."""
-        fd, own, setgid = top, False, _setgid(top)
+    def _parents(
+        self, top: int, setgid: bool, parts: list[bytes], chain: list[Entry]
+    ) -> tuple[int, bool, bool]:
+        """The folder of a named path, opened (made where missing) from the target open on
+        *top* (*setgid*: its _Dir.setgid): its descriptor, whether it is to be closed, and
+        whether a folder made in it is given set-gid (_Dir.setgid)."""
+        fd, own = top, False
         for i, (part, entry) in enumerate(zip(parts, chain)):
             rel = b"/".join(parts[: i + 1])
             before = None if self.dry_run else _lstat(fd, part)
