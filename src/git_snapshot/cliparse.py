@@ -97,7 +97,6 @@ class Parser(argparse.ArgumentParser):
     """argparse, plus "did you mean ...?" for a mistyped command."""
 
     newest_given = False  # restore --newest was read (_Newest): its words are PATHs, no ID
-    id_word: str | None = None  # cat's ID as typed (_IdWord): maybe ID:PATH
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", Formatter)
@@ -109,40 +108,10 @@ class Parser(argparse.ArgumentParser):
         if self.newest_given and message.endswith("arguments are required: ID"):
             # its first PATH fills ID: 'required: ID' named what --newest takes none of
             message = "--newest takes the PATHs to restore, no ID: restore --newest PATH..."
-        if self.id_word is not None and message.endswith("arguments are required: PATH"):
-            # `cat 1:README.md`, git's REV:PATH habit (RED44 F7): read as `cat 1 README.md`
-            from git_snapshot import snapids
-
-            split = snapids.id_and_path(self.id_word)
-            if split is not None:
-                raise _IdPath(self.id_word, *split)
         from git_snapshot import output
 
         message = message.replace(repr(_DASHES)[1:-1], "--").replace(_DASHES, "--")
         super().error(output.one_line(message))  # an argument as typed: one line, escaped
-
-
-class _IdPath(Exception):
-    """cat's one word *word* is ID:PATH (*ident*, *path*): read again as its two words."""
-
-    def __init__(self, word: str, ident: str, path: str) -> None:
-        super().__init__(word)
-        self.word, self.ident, self.path = word, ident, path
-
-
-class _IdWord(argparse.Action):
-    """cat's ID, which its parser remembers for the error of a missing PATH (_IdPath)."""
-
-    def __call__(
-        self,
-        parser: argparse.ArgumentParser,
-        namespace: argparse.Namespace,
-        values: Any,
-        option_string: str | None = None,
-    ) -> None:
-        setattr(namespace, self.dest, values)
-        if isinstance(parser, Parser):
-            parser.id_word = str(values)
 
 
 class _Newest(argparse._StoreTrueAction):
@@ -431,13 +400,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _json(c, "a JSON array, oldest first")
 
     c = command("cat", "one file's bytes from a snapshot, on stdout")
-    c.add_argument(
-        "id",
-        metavar="ID",
-        action=_IdWord,
-        help="the snapshot (see list), latest~N or @{DATE}",
-    )
-    c.add_argument("path", metavar="PATH", help="the file in that snapshot")
+    c.add_argument("id", metavar="ID", help="the snapshot (see list), latest~N or @{DATE}")
+    # (ID:PATH, git's REV:PATH habit, reads as ID PATH: _parse)
+    c.add_argument("path", nargs="?", metavar="PATH", help="the file in that snapshot (or ID:PATH)")
     _this_store(c)
     _repo(c)
     _remote(c)
@@ -638,24 +603,20 @@ def _parse(argv: Sequence[str]) -> tuple[str, Args]:
         parser = build_parser()
     if named and named not in _subcommands(parser):  # no such command: the whole tree says so
         parser = build_parser()
-    try:
-        ns, extra = parser.parse_known_args(words)
-    except _IdPath as typed:  # `cat 1:README.md`: as `cat 1 README.md` (after any '--')
-        at = words.index(typed.word)
-        words = [*words[:at], typed.ident, *words[at + 1 :]]
-        if "--" in words[:at]:  # (every word past it a positional one)
-            words.insert(at + 1, typed.path)
-        else:  # (a PATH starting with '-' is no option)
-            words += [] if "--" in words else ["--"]
-            words.insert(words.index("--") + 1, typed.path)
-        ns, extra = parser.parse_known_args(words)
+    ns, extra = parser.parse_known_args(words)
     command = str(ns.command)
-    if command == "show" and isinstance(ns.id, str):
+    if (command == "show" or (command == "cat" and ns.path is None)) and isinstance(ns.id, str):
         from git_snapshot import snapids
 
         split = snapids.id_and_path(ns.id)
-        if split is not None:  # `show 1:.env`, git's REV:PATH habit (RED44 F7): `show 1 .env`
-            ns.id, ns.paths = split[0], [split[1], *ns.paths]
+        if split is not None:  # `show 1:.env`, `cat 1:.env`: git's REV:PATH habit (RED44 F7)
+            ns.id = split[0]
+            if command == "show":
+                ns.paths = [split[1], *ns.paths]
+            else:
+                ns.path = split[1]
+    if command == "cat" and ns.path is None:
+        _subparser(parser, command).error("the following arguments are required: PATH")
     if command == "diff" and "--" in words:
         # diff [ID [ID2]] [options] -- PATH...: what follows '--' is paths, wherever the
         # options are (argparse would take them for IDs, or leave them over)
@@ -672,9 +633,13 @@ def _parse(argv: Sequence[str]) -> tuple[str, Args]:
         if rest and not any(e.startswith("-") for e in extra[:cut]):
             setattr(ns, rest, [*getattr(ns, rest), *extra[:cut], *extra[cut + 1 :]])
         else:
-            sub = next(
-                a for a in parser._actions if isinstance(a, argparse._SubParsersAction)
-            ).choices[command]
             said = " ".join("--" if e == _DASHES else e for e in extra)
-            sub.error(f"unrecognized arguments: {said}")
+            _subparser(parser, command).error(f"unrecognized arguments: {said}")
     return command, Args(ns)
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    """*parser*'s parser of *command*, whose errors print that command's usage."""
+    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    sub: argparse.ArgumentParser = subs.choices[command]
+    return sub
