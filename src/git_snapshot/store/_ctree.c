@@ -1117,6 +1117,145 @@ entries(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return Py_BuildValue("(Nn)", out, pos);
 }
 
+PyDoc_STRVAR(plan_tree_doc,
+"plan_tree(data, path, shared, whole) -> (subs, files, small, want) | None\n\n"
+"A restore's plan of one tree's bytes (restore_plan._plan_tree_py, its specification): None\n"
+"unless validate.checked accepts them as they are (else the caller checks them the slow way,\n"
+"which names the problem); then no entry is made: its folders as (key, path + name + '/'),\n"
+"the count of its other entries, the keys of its files of at most shared bytes, and those of\n"
+"at most whole bytes (none for a whole below 0).");
+
+#define SYMLINK_KIND 3
+#define MAX_NAME 255
+#define MAX_LINK 4095
+#define MODE_BITS 07777
+
+static PyObject *
+plan_tree(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4 || !PyBytes_Check(args[0]) || !PyBytes_Check(args[1]) ||
+        !PyLong_Check(args[2]) || !PyLong_Check(args[3])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "plan_tree(data: bytes, path: bytes, shared: int, whole: int)");
+        return NULL;
+    }
+    long long shared_ll = PyLong_AsLongLong(args[2]);
+    long long whole_ll = PyLong_AsLongLong(args[3]);
+    if ((shared_ll == -1 || whole_ll == -1) && PyErr_Occurred())
+        return NULL;
+    const unsigned char *data = (const unsigned char *)PyBytes_AS_STRING(args[0]);
+    Py_ssize_t end = PyBytes_GET_SIZE(args[0]);
+    const char *path = PyBytes_AS_STRING(args[1]);
+    Py_ssize_t plen = PyBytes_GET_SIZE(args[1]);
+    if (end < TREE_MAGIC_LEN || memcmp(data, TREE_MAGIC, TREE_MAGIC_LEN) != 0)
+        Py_RETURN_NONE;
+    /* first pass: what validate.checked looks at, nothing made */
+    Py_ssize_t pos = TREE_MAGIC_LEN;
+    const unsigned char *prev = NULL;
+    Py_ssize_t prev_len = 0;
+    while (pos < end) {
+        if (end - pos < ENTRY_HEAD)
+            Py_RETURN_NONE; /* cut within a header */
+        const unsigned char *h = data + pos;
+        unsigned kind = h[0];
+        uint32_t mode = (uint32_t)h[3] | (uint32_t)h[4] << 8 | (uint32_t)h[5] << 16 |
+                        (uint32_t)h[6] << 24;
+        uint64_t size = ld64(h + 15);
+        Py_ssize_t nlen = (Py_ssize_t)h[23] | (Py_ssize_t)h[24] << 8;
+        uint32_t rlen = (uint32_t)h[25] | (uint32_t)h[26] << 8 | (uint32_t)h[27] << 16 |
+                        (uint32_t)h[28] << 24;
+        Py_ssize_t at = pos + ENTRY_HEAD;
+        if ((uint64_t)(end - at) < (uint64_t)nlen + rlen)
+            Py_RETURN_NONE; /* cut within a name or reference */
+        const unsigned char *name = data + at;
+        const unsigned char *ref = name + nlen;
+        if (nlen == 0 || nlen > MAX_NAME || mode > MODE_BITS)
+            Py_RETURN_NONE;
+        if (memchr(name, '/', (size_t)nlen) != NULL || memchr(name, 0, (size_t)nlen) != NULL)
+            Py_RETURN_NONE;
+        if (name[0] == '.' && (nlen == 1 || (nlen == 2 && name[1] == '.')))
+            Py_RETURN_NONE;
+        if (prev != NULL) { /* sorted and unique, as bytes compare */
+            Py_ssize_t n = prev_len < nlen ? prev_len : nlen;
+            int c = memcmp(prev, name, (size_t)n);
+            if (c > 0 || (c == 0 && prev_len >= nlen))
+                Py_RETURN_NONE;
+        }
+        if (kind == FILE_KIND || kind == DIR_KIND) {
+            if (rlen != KEY_SIZE)
+                Py_RETURN_NONE;
+        }
+        else if (kind == SYMLINK_KIND) {
+            if (rlen == 0 || rlen > MAX_LINK || size != rlen ||
+                memchr(ref, 0, (size_t)rlen) != NULL)
+                Py_RETURN_NONE;
+        }
+        else
+            Py_RETURN_NONE;
+        prev = name;
+        prev_len = nlen;
+        pos = at + nlen + (Py_ssize_t)rlen;
+    }
+    /* second pass: the answer */
+    PyObject *subs = PyList_New(0);
+    PyObject *small = PyList_New(0);
+    PyObject *want = PyList_New(0);
+    Py_ssize_t files = 0;
+    if (subs == NULL || small == NULL || want == NULL)
+        goto fail;
+    pos = TREE_MAGIC_LEN;
+    while (pos < end) {
+        const unsigned char *h = data + pos;
+        unsigned kind = h[0];
+        uint64_t size = ld64(h + 15);
+        Py_ssize_t nlen = (Py_ssize_t)h[23] | (Py_ssize_t)h[24] << 8;
+        Py_ssize_t at = pos + ENTRY_HEAD;
+        const char *name = (const char *)data + at;
+        const char *ref = name + nlen;
+        uint32_t rlen = (uint32_t)h[25] | (uint32_t)h[26] << 8 | (uint32_t)h[27] << 16 |
+                        (uint32_t)h[28] << 24;
+        pos = at + nlen + (Py_ssize_t)rlen;
+        if (kind == DIR_KIND) {
+            PyObject *sub = PyBytes_FromStringAndSize(NULL, plen + nlen + 1);
+            if (sub == NULL)
+                goto fail;
+            char *p = PyBytes_AS_STRING(sub);
+            memcpy(p, path, (size_t)plen);
+            memcpy(p + plen, name, (size_t)nlen);
+            p[plen + nlen] = '/';
+            PyObject *pair = Py_BuildValue("(y#N)", ref, (Py_ssize_t)KEY_SIZE, sub);
+            if (pair == NULL || PyList_Append(subs, pair) < 0) {
+                Py_XDECREF(pair);
+                goto fail;
+            }
+            Py_DECREF(pair);
+            continue;
+        }
+        files++;
+        if (kind != FILE_KIND)
+            continue;
+        int is_small = shared_ll >= 0 && size <= (uint64_t)shared_ll;
+        int is_whole = whole_ll >= 0 && size <= (uint64_t)whole_ll;
+        if (!is_small && !is_whole)
+            continue;
+        PyObject *key = PyBytes_FromStringAndSize(ref, KEY_SIZE);
+        if (key == NULL)
+            goto fail;
+        if ((is_small && PyList_Append(small, key) < 0) ||
+            (is_whole && PyList_Append(want, key) < 0)) {
+            Py_DECREF(key);
+            goto fail;
+        }
+        Py_DECREF(key);
+    }
+    return Py_BuildValue("(NnNN)", subs, files, small, want);
+fail:
+    Py_XDECREF(subs);
+    Py_XDECREF(small);
+    Py_XDECREF(want);
+    return NULL;
+}
+
 PyDoc_STRVAR(gather_doc,
 "gather(entries, folder, rel, locs, whole) -> (items, subs, size, located) | None\n\n"
 "restorer._gather_py in C (its specification): a restore's folder made here, its entries\n"
@@ -1594,6 +1733,7 @@ static PyMethodDef methods[] = {
     {"crc32", (PyCFunction)(void (*)(void))crc32, METH_FASTCALL, crc32_doc},
     {"entries", (PyCFunction)(void (*)(void))entries, METH_FASTCALL, entries_doc},
     {"gather", (PyCFunction)(void (*)(void))gather, METH_FASTCALL, gather_doc},
+    {"plan_tree", (PyCFunction)(void (*)(void))plan_tree, METH_FASTCALL, plan_tree_doc},
     {"in_storage_order", (PyCFunction)(void (*)(void))in_storage_order, METH_FASTCALL,
      in_storage_order_doc},
     {"share_out", (PyCFunction)(void (*)(void))share_out, METH_FASTCALL, share_out_doc},

@@ -11,6 +11,7 @@ import hashlib
 import marshal
 import os
 import sqlite3
+from collections.abc import Callable
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import forked
@@ -25,6 +26,7 @@ from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.restore_write import _Loc
+from git_snapshot.store.restore_write import _native
 from git_snapshot.store.validate import show
 
 PARALLEL_MIN = 512  # files: a smaller restore is written by the calling thread alone
@@ -302,15 +304,17 @@ class Planning:
         *loc*: where it lies (None: in self.locs, or the index is asked)."""
         if loc is None and self.locs:
             loc = self._located(key)
+        whole = WHOLE if self.collect and not self.locs else -1  # (else none to collect)
         try:
             data = self.store.read_object(key, loc)
-            entries = validate.check_tree(data, path)
+            got = _plan_tree(data, path, SHARED, whole)
+            if got is None:  # not as validate.checked accepts: the slow way names why
+                got = _plan_tree_py(data, path, SHARED, whole)
         except CorruptObject:  # not UnsafeTree (a UserError): a crafted tree stops all
             return []
         self._keep(key, data)
-        dirs = [e for e in entries if e.kind == DIR]
-        self.total += len(entries) - len(dirs)  # progress's total: files and links
-        small = [e.ref for e in entries if e.kind == FILE and e.size <= SHARED]
+        subs, files, small, want = got
+        self.total += files  # progress's total: files and links
         if small:
             shared = self.shared
             shared.update(seen.intersection(small))
@@ -321,9 +325,9 @@ class Planning:
                     if r in once:
                         shared.add(r)
                     once.add(r)
-        if self.collect and not self.locs:  # else none to collect: _scan found all
-            self.want.update(e.ref for e in entries if e.kind == FILE and e.size <= WHOLE)
-        return [(e.ref, path + e.name + b"/") for e in dirs]
+        if want:
+            self.want.update(want)
+        return subs
 
     def _plan_part(self, part: list[tuple[bytes, bytes]], budget: int) -> bytes:
         """In the forked child: check the trees below *part* as _check does and answer
@@ -431,6 +435,36 @@ class Planning:
         self.locs = locs
         for key, loc in self.store.index.locate_many(self.want).items():
             locs[key] = (loc.pack, loc.offset, loc.length, loc.size, loc.inner)
+
+
+# _plan_tree's answer: a tree's folders (key, path), its files and links counted, the keys of
+# its files of at most *shared* bytes, and of those of at most *whole* bytes
+_Planned = tuple[list[tuple[bytes, bytes]], int, list[bytes], list[bytes]]
+
+
+def _plan_tree_py(data: bytes, path: bytes, shared: int, whole: int) -> _Planned:
+    """What the plan takes of one tree's bytes (its key checked by the caller), checked as
+    validate.check_tree checks them (UnsafeTree, CorruptObject): its folders as (key, *path*
+    + name + "/"), the count of its files and links, the keys of its files of at most
+    *shared* bytes, and of those of at most *whole* bytes (none for a *whole* below 0). The
+    specification of _ctree.plan_tree, which answers the same without making an entry (None
+    for bytes validate.checked does not accept as they are: then this one runs)."""
+    entries = validate.check_tree(data, path)
+    subs = [(e.ref, path + e.name + b"/") for e in entries if e.kind == DIR]
+    files = [e for e in entries if e.kind == FILE]
+    small = [e.ref for e in files if e.size <= shared] if shared >= 0 else []
+    want = [e.ref for e in files if e.size <= whole] if whole >= 0 else []
+    return subs, len(entries) - len(subs), small, want
+
+
+def _plan_tree_none(data: bytes, path: bytes, shared: int, whole: int) -> _Planned | None:
+    return None
+
+
+# (restore_write._native: None without the C module, or a build from before plan_tree)
+_plan_tree: Callable[[bytes, bytes, int, int], _Planned | None] = (
+    _native("plan_tree") or _plan_tree_none
+)
 
 
 def _share_of(n: int, share: float) -> list[bool]:
