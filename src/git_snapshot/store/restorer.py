@@ -413,6 +413,11 @@ class Restorer(Planning, Writing):
                 with self.store.lock():  # no concurrent gc moves objects while we read them
                     self._restore(snap, target, selections)
             finally:
+                # the locations (M's: 70k tuples) dropped while the collector is off: kept,
+                # they were in its youngest generation (no collection ran) when it came back
+                # on, and its first collection went through them all (10-18 ms on M, after
+                # the last write, the writers done)
+                self.locs = {}
                 if self.temps is not None:
                     self.temps.close()
         if self.report.damaged:
