@@ -571,19 +571,32 @@ def ignored(repo: Repo) -> tuple[frozenset[bytes], frozenset[bytes]]:
     return _ignored(_take(repo, "ignored", _IGNORED_ARGS))
 
 
-def labels(repo: Repo) -> tuple[frozenset[bytes], frozenset[bytes], frozenset[bytes], str]:
+def labels(
+    repo: Repo, raw: list[bytes] | None = None
+) -> tuple[frozenset[bytes], frozenset[bytes], frozenset[bytes], str]:
     """:func:`tracked`, :func:`ignored`'s files and directories, and a digest of git's two
     answers as git printed them (the index's order; ls-files sorts what it finds): the same
     answers, the same digest, and the same digest only for the same sets (a different one
     for the same sets, after a merge conflict's stages say, is only a slower walk). Two zlib
-    sums over the bytes (a sum per path over the sets was 2.9 M instructions on S's 2,000)."""
+    sums over the bytes (a sum per path over the sets was 2.9 M instructions on S's 2,000).
+    With *raw*, git's ignored answer itself is appended to it (the dirty set keeps the
+    base's: watch/take.py lets a preparation relabel what changed against it)."""
     import zlib
 
     out = _take(repo, "tracked", _TRACKED_ARGS)
     ign = _take(repo, "ignored", _IGNORED_ARGS)
     files, dirs = _ignored(ign)
     digest = ";".join(f"{len(b)}:{zlib.crc32(b):x}:{zlib.adler32(b):x}" for b in (out, ign))
+    if raw is not None:
+        raw.append(ign)
     return frozenset(split_z(out)), files, dirs, "2;" + digest
+
+
+def labels_part(raw: bytes) -> str:
+    """The part of :func:`labels`'s digest that git's answer *raw* gives (its ignored half)."""
+    import zlib
+
+    return f"{len(raw)}:{zlib.crc32(raw):x}:{zlib.adler32(raw):x}"
 
 
 def _ignored(out: bytes) -> tuple[frozenset[bytes], frozenset[bytes]]:

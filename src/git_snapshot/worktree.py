@@ -148,18 +148,25 @@ def settings(repo: gitrepo.Repo) -> Settings:
 
 
 def classifier(
-    repo: gitrepo.Repo, digest: list[str] | None = None, hidden: frozenset[bytes] = frozenset()
+    repo: gitrepo.Repo,
+    digest: list[str] | None = None,
+    hidden: frozenset[bytes] = frozenset(),
+    raw: list[bytes] | None = None,
 ) -> Classify:
     """git's labels; with *digest*, a digest of what they depend on is appended to it.
     *hidden*: an overlay's files, tracked files that git or pre-commit took out of the
     worktree for the moment. They are tracked though the index of the moment may lack them:
     a staged new file in git's autostash is put back staged by its apply, and a later
-    ``checkout -f`` that deletes it is a loss (RED39 D)."""
-    return _classifier(repo, digest, hidden)[0]
+    ``checkout -f`` that deletes it is a loss (RED39 D). *raw*: with *digest*, git's
+    ignored answer is appended to it (gitrepo.labels)."""
+    return _classifier(repo, digest, hidden, raw)[0]
 
 
 def _classifier(
-    repo: gitrepo.Repo, digest: list[str] | None, hidden: frozenset[bytes]
+    repo: gitrepo.Repo,
+    digest: list[str] | None,
+    hidden: frozenset[bytes],
+    raw: list[bytes] | None = None,
 ) -> tuple[Classify, bool]:
     """:func:`classifier`, and whether one of *hidden* lies below a folder git lists as
     ignored (the index of the moment has nothing there: a forced add git hides), where
@@ -168,7 +175,7 @@ def _classifier(
         tracked = gitrepo.tracked(repo)
         ignored_files, ignored_dirs = gitrepo.ignored(repo)
     else:
-        tracked, ignored_files, ignored_dirs, labels = gitrepo.labels(repo)
+        tracked, ignored_files, ignored_dirs, labels = gitrepo.labels(repo, raw)
         digest.append(labels + _digest_of(hidden))
     if hidden:
         tracked = tracked | hidden
@@ -305,14 +312,24 @@ def take(
         if trigger != "watch":  # (the worker prepares: never while it snapshots)
             wait_prepared(store.path, plan.worktree, plan.begun)
         prep = prepared(store.path, plan.worktree, plan.begun)
-    quick = prep is not None and not prep.marked and prep.stamp == plan.stamp  # type: ignore[union-attr]
+    # (one the worker built under other labels than the base's, watch/take._relabel, is not
+    # committed: those labels make the hook walk everything, plan.clean; it asks git itself)
+    quick = (
+        prep is not None
+        and not prep.marked
+        and prep.stamp == plan.stamp  # type: ignore[union-attr]
+        and prep.labels == plan.begun.base_labels  # type: ignore[union-attr]
+    )
     if not fast and not quick:
         gitrepo.prefetch(repo)  # the labels, if the hook did not ask for them (a watcher runs)
     from git_snapshot.store.archiver import Options
     from git_snapshot.store.archiver import create_snapshot
 
     hidden = overlay.files if overlay is not None else frozenset()
-    classify, below = (_Lazy(repo), False) if fast or quick else _classifier(repo, digest, hidden)
+    raw: list[bytes] = []  # git's ignored answer: kept with a new base (dirtyset.finish)
+    classify, below = (
+        (_Lazy(repo), False) if fast or quick else _classifier(repo, digest, hidden, raw)
+    )
     opts = Options(
         classify=classify,
         # (classify's own rule: below an ignored folder, all is ignored; but an overlay's
@@ -377,7 +394,10 @@ def take(
     if plan is not None:
         from git_snapshot.watch import dirtyset
 
-        dirtyset.done(store.path, plan, res.snapshot.root, labels)
+        # git's ignored answer, packed, when the base's labels change (else the base's stays)
+        changed = labels != plan.begun.base_labels and raw
+        ignored = dirtyset.pack(raw[0]) if changed else None
+        dirtyset.done(store.path, plan, res.snapshot.root, labels, ignored)
     if notes:
         from git_snapshot import output
 

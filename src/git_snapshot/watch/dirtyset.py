@@ -131,10 +131,10 @@ def journal_path(store_path: str, worktree: str) -> str:
 
 
 # PRAGMA user_version once the schema is in place (2: marks.name, 3: prep, 4: wanted, 5: blind,
-# 6: linked, 7: mounts, 8: top, 9: marks.at;
+# 6: linked, 7: mounts, 8: top, 9: marks.at, 10: state.base_ignored;
 # code of schema 2 reads a file of 3 and leaves its prep alone: it only ever matches the base it
 # was built on; code of schema 3 never writes wanted, and its hooks do not wait for it)
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 # journal path and thread -> its connection, kept for the life of the process: a hook opens
 # the journal once (plan, sync, begin and finish share it), the daemon once per worktree
 _OPEN: dict[tuple[str, int], sqlite3.Connection] = {}
@@ -180,9 +180,15 @@ def _open(store_path: str, worktree: str, path: str, create: bool) -> sqlite3.Co
                     con.execute(f"ALTER TABLE marks ADD COLUMN {column} {kind}")
         if con.execute("SELECT 1 FROM state").fetchone() is None:
             con.execute(
-                "INSERT OR IGNORE INTO state VALUES (1, ?, 0, 0, 'new', -1, 0, x'', '', '')",
+                "INSERT OR IGNORE INTO state (one, worktree, epoch, pid, reason, base_epoch,"
+                " base_seq, base_root, base_stamp, base_labels)"
+                " VALUES (1, ?, 0, 0, 'new', -1, 0, x'', '', '')",
                 (os.path.realpath(worktree),),
             )
+        # (schema 10) git's ignored answer at the base, packed (:func:`pack`), NULL: not kept
+        if "base_ignored" not in {r[1] for r in con.execute("PRAGMA table_info(state)")}:
+            with contextlib.suppress(sqlite3.OperationalError):  # another process added it
+                con.execute("ALTER TABLE state ADD COLUMN base_ignored BLOB")
         con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         con.close()
@@ -205,7 +211,7 @@ def _tx(con: sqlite3.Connection, begin: str = "BEGIN IMMEDIATE") -> Iterator[sql
 def _new_epoch(con: sqlite3.Connection, pid: int, reason: str) -> None:
     con.execute(
         "UPDATE state SET epoch = epoch + 1, pid = ?, reason = ?, base_epoch = -1, base_seq = 0,"
-        " base_root = x'', base_stamp = '', base_labels = ''",
+        " base_root = x'', base_stamp = '', base_labels = '', base_ignored = NULL",
         (pid, reason),
     )
     con.execute("DELETE FROM marks")
@@ -642,10 +648,18 @@ def begin(
 
 
 def finish(
-    store_path: str, worktree: str, begun: Begun, root: bytes, stamp: str, labels: str
+    store_path: str,
+    worktree: str,
+    begun: Begun,
+    root: bytes,
+    stamp: str,
+    labels: str,
+    ignored: bytes | None = None,
 ) -> None:
     """A snapshot that started with *begun* committed *root*: it becomes the base (when it is
-    of the current epoch and newer than the base) and the marks it covered are dropped."""
+    of the current epoch and newer than the base) and the marks it covered are dropped.
+    *ignored*: git's ignored answer the *labels* were made of, packed (:func:`pack`); None:
+    the base's is kept when the labels are the base's, else none is."""
     with (
         contextlib.suppress(FileNotFoundError, sqlite3.Error),
         _db(store_path, worktree, create=False) as con,
@@ -660,8 +674,9 @@ def finish(
             return  # a later snapshot finished first
         con.execute(
             "UPDATE state SET base_epoch = ?, base_seq = ?, base_root = ?, base_stamp = ?,"
-            " base_labels = ?",
-            (epoch, begun.seq, root, stamp, labels),
+            " base_ignored = CASE WHEN ?5 IS NOT NULL THEN ?5 WHEN base_labels = ?6 THEN"
+            " base_ignored END, base_labels = ?6",
+            (epoch, begun.seq, root, stamp, ignored, labels),
         )
         con.execute("DELETE FROM marks WHERE seq <= ?", (begun.seq,))
         # a prepared tree is built on one base: this one's only if the base stayed the same
@@ -1019,6 +1034,58 @@ def mounts(worktree: str) -> frozenset[bytes]:
     return frozenset(out)
 
 
-def done(store_path: str, p: Plan, root: bytes, labels: str) -> None:
-    """The snapshot planned by *p* committed *root*."""
-    finish(store_path, p.worktree, p.begun, root, p.stamp, labels)
+def done(store_path: str, p: Plan, root: bytes, labels: str, ignored: bytes | None = None) -> None:
+    """The snapshot planned by *p* committed *root* (*ignored*: see :func:`finish`)."""
+    finish(store_path, p.worktree, p.begun, root, p.stamp, labels, ignored)
+
+
+# git's ignored answer kept with a base (watch/take._relabel): at most this long packed
+# (zlib), and at most this long unpacked (a bigger one: none kept; a preparation with other
+# labels than its base's is then refused, as before)
+PACKED_MOST = 256 << 10
+RAW_MOST = 8 << 20
+
+
+def pack(raw: bytes) -> bytes | None:
+    """git's ignored answer *raw* as the dirty set keeps it (zlib), None when too big."""
+    if len(raw) > RAW_MOST:
+        return None
+    import zlib
+
+    packed = zlib.compress(raw, 1)
+    return packed if len(packed) <= PACKED_MOST else None
+
+
+def unpack(packed: object, part: str) -> bytes | None:
+    """The answer :func:`pack` packed into *packed*, when it is one whose digest is *part*
+    (gitrepo.labels_part: what the labels it came with say of it); None for anything else
+    (none kept, damaged, too big, of other labels)."""
+    if not isinstance(packed, bytes) or not packed or len(packed) > PACKED_MOST:
+        return None
+    import zlib
+
+    from git_snapshot import gitrepo
+
+    try:
+        d = zlib.decompressobj()
+        raw = d.decompress(packed, RAW_MOST + 1)
+    except zlib.error:
+        return None
+    if len(raw) > RAW_MOST or d.unconsumed_tail or not d.eof or d.unused_data:
+        return None
+    return raw if gitrepo.labels_part(raw) == part else None
+
+
+def base_ignored(store_path: str, worktree: str, begun: Begun) -> bytes | None:
+    """git's ignored answer at the base *begun* read (packed), when the base is still that
+    one; None without it."""
+    try:
+        with _db(store_path, worktree, create=False) as con:
+            row = con.execute(
+                "SELECT base_ignored FROM state WHERE epoch = ? AND base_epoch = epoch"
+                " AND base_seq = ? AND base_root = ? AND base_labels = ?",
+                (begun.epoch, begun.base_seq, begun.base_root, begun.base_labels),
+            ).fetchone()
+    except (FileNotFoundError, sqlite3.Error):
+        return None
+    return bytes(row[0]) if row is not None and isinstance(row[0], bytes) else None

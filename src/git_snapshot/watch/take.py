@@ -88,8 +88,10 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
 
     b = plan.begun
     digest: list[str] = []
+    raw: list[bytes] = []
+    classify = wt.classifier(repo, digest, raw=raw)
     opts = Options(
-        classify=wt.classifier(repo, digest),
+        classify=classify,
         inherit=wt.IGNORED,
         exclude=wt.excluder(cfg.excludes),
         omit=frozenset({b".git"}),
@@ -97,8 +99,11 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
     )
     labels = digest[0]
     opts.rules = repr((labels, cfg.excludes))
+    relabel = None  # the paths whose ignored status changed since the base (_relabel)
     if labels != b.base_labels:
-        return {"prepared": None, "why": "git's labels changed since the base"}
+        relabel = _relabel(store.path, repo.toplevel, b, labels, raw[0] if raw else None)
+        if relabel is None:
+            return {"prepared": None, "why": "git's labels changed since the base"}
     source = identity.source(store, repo)
     with store.lock():  # gc waits until the tree is recorded in the dirty set
         mine = store.snapshots(source, repo.toplevel)
@@ -132,6 +137,9 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
             return {"prepared": None, "why": "the base's trees are damaged"}
         if built.unstable:
             return {"prepared": None, "why": "files changed while read"}
+        if relabel is not None and not _relabelled(store, snap.root, built.root, relabel, classify):
+            why = "git's labels changed where the rebuild kept the base's"
+            return {"prepared": None, "why": why}
         changed, ids = built.changed, built.ids
         if prior is not None:  # what differs from the base: both steps' (a superset)
             both = None if changed is None or prior.changed is None else prior.changed
@@ -154,6 +162,92 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
     if not ok:
         return {"prepared": None, "why": "the base moved meanwhile"}
     return {"prepared": b.seq, "from": "prepared" if prior is not None else "base"}
+
+
+RELABEL_MOST = 1000  # paths whose ignored status changed since the base a preparation checks
+
+
+def _relabel(
+    store_path: str, worktree: str, b: Any, labels: str, now: bytes | None
+) -> list[bytes] | None:
+    """The paths git's ignored answer *now* (of the digest *labels*) and the base's differ
+    by (a file, or a folder as ``d/``: git lists a folder whose files are all ignored as
+    one), when only that answer changed since the base (git's tracked answer is the base's)
+    and the base's was kept (dirtyset.base_ignored, checked against its labels); None
+    otherwise, and for more than RELABEL_MOST of them: the preparation is refused. A new
+    ignored file (.env made just before `git switch`) changes that answer: it has to be
+    prepared, or nothing holds it when git overwrites it (README, "What a report cannot
+    name"). Every other entry has the same label under both answers: the rebuild's tree is
+    true if these are (:func:`_relabelled`)."""
+    from git_snapshot import gitrepo
+    from git_snapshot.watch import dirtyset
+
+    base, mine = b.base_labels.split(";"), labels.split(";")
+    if now is None or len(base) != 3 or len(mine) != 3 or base[:2] != mine[:2] or base[0] != "2":
+        return None
+    if gitrepo.labels_part(now) != mine[2]:
+        return None
+    was = dirtyset.unpack(dirtyset.base_ignored(store_path, worktree, b), base[2])
+    if was is None:
+        return None
+    differ = set(gitrepo.split_z(was)).symmetric_difference(gitrepo.split_z(now))
+    if len(differ) > RELABEL_MOST:
+        return None
+    return sorted(differ)
+
+
+def _relabelled(
+    store: Any, base_root: bytes, root: bytes, paths: list[bytes], classify: Any
+) -> bool:
+    """Whether the tree *root* the rebuild made from the base *base_root* labels each of
+    *paths* (_relabel's) as a full walk does now (*classify*: git's labels now). A path the
+    tree lacks has no label. A file's entry must have the label *classify* gives it under
+    its folder's; a folder's (``d/``: ignored in one answer, not in the other) changes every
+    label below it (inherited), so the tree must hold no folder of the base's there: one
+    walked whole by the rebuild (new since the base, or a file then), or none. The rebuild
+    keeps the base's entries, and their labels, where nothing was marked; an entry of the
+    base at one of *paths* in the tree may be such one: refused, never a wrong label."""
+    from git_snapshot.store.objects import DIR
+
+    trees: dict[bytes, dict[bytes, Any]] = {}
+
+    def at(top: bytes, rel: bytes) -> tuple[Any, int] | None:
+        """The entry at *rel* below tree *top* and its folder's label, or None."""
+        key, label = top, 0
+        parts = rel.split(b"/")
+        for i, name in enumerate(parts):
+            got = trees.get(key)
+            if got is None:
+                got = trees[key] = {e.name: e for e in store.read_tree(key)}
+            e = got.get(name)
+            if e is None:
+                return None
+            if i == len(parts) - 1:
+                return e, label
+            if e.kind != DIR:
+                return None
+            key, label = e.ref, e.label
+        return None
+
+    try:
+        for p in paths:
+            folder = p.endswith(b"/")
+            rel = p.rstrip(b"/")
+            if not rel:
+                return False
+            got = at(root, rel)
+            if got is None:
+                continue  # not in the tree: no label (what is on disk there: the marks')
+            e, parent = got
+            if folder or e.kind == DIR:
+                old = at(base_root, rel)
+                if old is not None and old[0].kind == DIR:
+                    return False  # a folder of the base: its labels below may be kept
+            if e.label != classify(rel, e.kind == DIR, parent):
+                return False
+    except Exception:  # a tree unreadable: refused (the hook's own walk settles it)
+        return False
+    return True
 
 
 # The snapshot.* settings a preparation read (git config), by worktree, with the stamp of git's
