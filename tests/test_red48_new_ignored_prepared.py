@@ -13,7 +13,12 @@ other labels when git's tracked answer is the base's and every path whose ignore
 changed is labelled in the rebuilt tree as a full walk labels it (an ignored folder that
 came or went: only when the rebuild walked it whole, or it is gone); else it refuses, as
 before. The prepared tree's labels must be the full walk's, and a damaged kept answer is
-refused quietly."""
+refused quietly.
+
+Not closed yet (the xfail below): post-checkout still names nothing from a prepared tree
+where the last snapshot had no file (findlosses._prepared_before sets it aside: RW45, a file
+deleted in the same line as the switch would be named; and prep.logged skips a tree whose
+only change is an added file)."""
 
 from __future__ import annotations
 
