@@ -51,8 +51,11 @@ else:  # off the hook's imports: OpenSSL on first use, the C deque and OrderedDi
 # dictionary): see docs/FORMAT.md "Packs". 4 MiB since the dictionary's frames have a window
 # over the whole group (_Prefixed): M's 230 groups of 2 MiB took 107.6 MB, 115 of 4 MiB 93.7 MB
 # (3 MiB 98.6, 6 MiB 88.7, 8 MiB 86.1) for ~5-10 % less of the groups' CPU (one dictionary
-# load and frame per 4 MiB; 6 and 8 MiB took more); a first snapshot of M, 6 interleaved
-# rounds: CPU 4.20 -> 4.01 s. Reading one member decompresses at most 4 MiB + 256 KiB.
+# load and frame per 4 MiB; 6 and 8 MiB took more). A first snapshot of M (dedupe, the real
+# order): packs 100 -> 96 MB; bench/ab_first.py, three runs (load 3-5), medians: CPU 4.20 ->
+# 4.01, 5.26 -> 4.94, 4.50 -> 4.46 s, the pool's zstd lower in 5/6 and 6/8 paired rounds, the
+# walking thread's own zstd a little higher; peak RSS +5 MB. Reading one member decompresses
+# at most 4 MiB + 256 KiB (~2 ms more for one file's restore).
 GROUP_OBJECT = 256 << 10
 GROUP_BYTES = 4 << 20
 GROUP_MEMBERS = 4096  # members of one group, at most
