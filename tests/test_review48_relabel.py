@@ -1,0 +1,151 @@
+"""Review RW48 of wt48's preparation across a change of git's ignored answer (d275679): the
+variants its tests did not try. A prepared tree that goes ahead must be the full walk's,
+every label among it (else a loss report built on it is false); otherwise it is refused.
+
+- a file that changes type where git's ignored answer changes (an ignored file becomes a
+  folder, an ignored folder becomes a file);
+- hostile names: not UTF-8, starting with '-', holding a newline;
+- a new ignored symlink (.env as a link);
+- a new ignored file in a new folder that also holds an untracked one;
+- a chain of preparations (the second starts from the first, relabelled, tree), then the
+  ignored file deleted again (git's answer back to the base's).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from test_prep_tree import _prep
+from test_prep_tree import _take
+from test_prep_tree import watched  # noqa: F401  (a fixture)
+from test_watch_dirtyset import Daemon
+from test_watch_dirtyset import _full
+
+from git_snapshot.store import Store
+from git_snapshot.watch import take
+
+REFUSED = "git's labels changed"
+
+
+def _prepared(store: Store, top: Path, tmp: Path) -> str:
+    """Prepare: 'prepared' (and its tree is then the full walk's, labels and all), or
+    'refused' (for git's labels; any other reason fails the test)."""
+    got = take.prepare(str(top))
+    if got["prepared"] is None:
+        assert str(got.get("why", "")).startswith(REFUSED), got
+        return "refused"
+    p = _prep(store, top)
+    assert p is not None and not p.marked
+    full = _full(top, tmp / f"full{len(list(tmp.iterdir()))}")
+    with Store(tmp / "full-walks") as other:
+        walked = {rel: (e.kind, e.label) for rel, e in other.walk(full.root)}
+    with Store(store.path) as mine:
+        assert {rel: (e.kind, e.label) for rel, e in mine.walk(p.root)} == walked
+    assert p.root == full.root
+    return "prepared"
+
+
+def test_an_ignored_file_that_becomes_a_folder(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """a/keep.log (an ignored file of the base) becomes a folder holding a file: git lists
+    `a/keep.log/` now (a folder matching *.log). The folder is new to the base: walked whole."""
+    store, top, daemon = watched
+    _take(store, top)
+    (top / "a" / "keep.log").unlink()
+    (top / "a" / "keep.log").mkdir()
+    (top / "a" / "keep.log" / "inside.txt").write_text("x\n")
+    daemon.entries(top / "a" / "keep.log", top / "a" / "keep.log" / "inside.txt")
+    daemon.mark(top / "a" / "keep.log")
+    assert _prepared(store, top, tmp_path) == "prepared"
+
+
+def test_an_ignored_folder_that_becomes_a_file(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """build/ (ignored, a folder of the base) becomes a file `build` (`build/` does not
+    match a file: untracked). Refused or right."""
+    store, top, daemon = watched
+    _take(store, top)
+    gone = [top / "build", *top.glob("build/**/*")]
+    shutil.rmtree(top / "build")
+    (top / "build").write_text("now a file\n")
+    daemon.entries(*gone)
+    _prepared(store, top, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "name", [b"\xff\xfe.log", b"-rf.log", b"new\nline.log", b"--.log"], ids=repr
+)
+def test_a_new_ignored_file_with_a_hostile_name(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+    tmp_path: Path,
+    name: bytes,
+) -> None:
+    store, top, daemon = watched
+    _take(store, top)
+    path = Path(os.fsdecode(os.fsencode(top / "a" / "d") + b"/" + name))
+    path.write_bytes(b"SECRET=mine\n")
+    daemon.entries(path)
+    assert _prepared(store, top, tmp_path) == "prepared"
+
+
+def test_a_new_ignored_symlink(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    store, top, daemon = watched
+    _take(store, top)
+    (top / "e" / "link.log").symlink_to("../a")  # (to a folder: still a link, ignored)
+    (top / "dangling.log").symlink_to("nowhere")
+    daemon.entries(top / "e" / "link.log", top / "dangling.log")
+    assert _prepared(store, top, tmp_path) == "prepared"
+
+
+def test_a_new_folder_with_an_untracked_and_an_ignored_file(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """git lists u/z.log alone (u is not all ignored); then the untracked file goes: git
+    lists `u/` (all it holds is ignored), u still new to the base."""
+    store, top, daemon = watched
+    _take(store, top)
+    (top / "u").mkdir()
+    (top / "u" / "z.log").write_text("z\n")
+    (top / "u" / "keep.txt").write_text("k\n")
+    daemon.entries(top / "u", top / "u" / "z.log", top / "u" / "keep.txt")
+    daemon.mark(top / "u")
+    assert _prepared(store, top, tmp_path) == "prepared"
+    (top / "u" / "keep.txt").unlink()
+    daemon.entries(top / "u" / "keep.txt")
+    assert _prepared(store, top, tmp_path) == "prepared"
+
+
+def test_a_chain_of_preparations_then_back_to_the_base_answer(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A new ignored file (relabelled), an untracked file elsewhere (git's answers the same
+    as the first preparation's: built on it), the ignored file gone (git's answers the
+    base's again), a new ignored folder in an old one (the first's tree has other labels)."""
+    store, top, daemon = watched
+    _take(store, top)
+    (top / "a" / "b" / "new.log").write_text("SECRET=mine\n")
+    daemon.entries(top / "a" / "b" / "new.log")
+    assert _prepared(store, top, tmp_path) == "prepared"
+    (top / "e" / "plain.txt").write_text("untracked\n")
+    daemon.entries(top / "e" / "plain.txt")
+    assert _prepared(store, top, tmp_path) == "prepared"
+    (top / "a" / "b" / "new.log").unlink()
+    daemon.entries(top / "a" / "b" / "new.log")
+    assert _prepared(store, top, tmp_path) == "prepared"
+    (top / "a" / "b" / "c" / "logs").mkdir()
+    (top / "a" / "b" / "c" / "logs" / "x.log").write_text("x\n")
+    daemon.entries(top / "a" / "b" / "c" / "logs", top / "a" / "b" / "c" / "logs" / "x.log")
+    daemon.mark(top / "a" / "b" / "c" / "logs")
+    assert _prepared(store, top, tmp_path) == "prepared"
