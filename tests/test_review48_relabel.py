@@ -219,3 +219,17 @@ def test_a_gitignore_edit_with_a_file_below_the_relabelled_folder_marked(
     below.write_text("written\n")
     daemon.entries(top / ".gitignore", below)
     _prepared(store, top, tmp_path)
+
+
+def test_a_gitignore_edit_that_relabels_an_unmarked_file(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """`f1.txt` ignored: e/f1.txt (untracked, unmarked: the base's entry kept, labelled
+    untracked) is ignored now. Refused, or right."""
+    store, top, daemon = watched
+    _take(store, top)
+    (top / ".gitignore").write_text("*.log\nbuild/\nf1.txt\n")
+    (top / "e" / "f0.txt").write_text("written\n")  # (e is listed again, f1.txt is not)
+    daemon.entries(top / ".gitignore", top / "e" / "f0.txt")
+    _prepared(store, top, tmp_path)
