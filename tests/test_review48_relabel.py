@@ -233,3 +233,26 @@ def test_a_gitignore_edit_that_relabels_an_unmarked_file(
     (top / "e" / "f0.txt").write_text("written\n")  # (e is listed again, f1.txt is not)
     daemon.entries(top / ".gitignore", top / "e" / "f0.txt")
     _prepared(store, top, tmp_path)
+
+
+def test_a_preparation_a_hook_waits_for_is_not_relabelled(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A hook whose sync finds marks unprepared is promised a preparation (prep.want) and
+    waits for it (up to 3 s), but commits no tree of other labels than the base's: it
+    walks everything itself after it. Such a preparation is refused at once, as before
+    d275679 (with it, the hook waited for a rebuild of every new ignored file since the base
+    that it then threw away: 68 ms of the worker's CPU for 1,000 new 20 KB .o files). The
+    same marks without a hook waiting are prepared."""
+    from git_snapshot.watch import prep
+
+    store, top, daemon = watched
+    _take(store, top)
+    (top / "a" / "d" / "new.log").write_text("SECRET=mine\n")
+    daemon.entries(top / "a" / "d" / "new.log")
+    upto = prep.want(store.path, str(top))
+    got = take.prepare(str(top), upto)
+    assert got["prepared"] is None and str(got["why"]).startswith(REFUSED), got
+    prep.unwant(store.path, str(top))
+    assert _prepared(store, top, tmp_path) == "prepared"

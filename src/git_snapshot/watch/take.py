@@ -72,13 +72,13 @@ def prepare(worktree: str, upto: int | None = None) -> dict[str, object]:
             return {"prepared": old.seq, "why": "current"}
         prep.preparing(store.path, repo.toplevel, b.seq)  # a hook may wait for it
         try:
-            return _prepare(store, repo, cfg, plan)
+            return _prepare(store, repo, cfg, plan, waited=upto is not None)
         finally:
             with contextlib.suppress(Exception):
                 prep.preparing(store.path, repo.toplevel, None)
 
 
-def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
+def _prepare(store: Any, repo: Any, cfg: Any, plan: Any, waited: bool = False) -> dict[str, object]:
     from git_snapshot import identity
     from git_snapshot import worktree as wt
     from git_snapshot.store import rebuild
@@ -101,7 +101,11 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any) -> dict[str, object]:
     opts.rules = repr((labels, cfg.excludes))
     relabel = None  # the paths whose ignored status changed since the base (_relabel)
     if labels != b.base_labels:
-        relabel = _relabel(store.path, repo.toplevel, b, labels, raw[0] if raw else None)
+        # (none for a hook that waits for it, *waited* (prep.want): it would wait for the
+        # rebuild, then walk everything itself, as it commits no tree of other labels than
+        # the base's (worktree.take); refused at once, it stops waiting)
+        if not waited:
+            relabel = _relabel(store.path, repo.toplevel, b, labels, raw[0] if raw else None)
         if relabel is None:
             return {"prepared": None, "why": "git's labels changed since the base"}
     source = identity.source(store, repo)
