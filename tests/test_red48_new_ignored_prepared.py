@@ -15,10 +15,11 @@ came or went: only when the rebuild walked it whole, or it is gone); else it ref
 before. The prepared tree's labels must be the full walk's, and a damaged kept answer is
 refused quietly.
 
-Not closed yet (the xfail below): post-checkout still names nothing from a prepared tree
-where the last snapshot had no file (findlosses._prepared_before sets it aside: RW45, a file
-deleted in the same line as the switch would be named; and prep.logged skips a tree whose
-only change is an added file)."""
+post-checkout names it (bd48): the daemon records where git took index.lock in its order of
+events (prep.git_lock), so a file the prepared tree added where git wrote is set aside only
+when the user changed it before that (tests/test_bd48_git_lock_bound.py: `rm .env && git
+checkout feat` in one line is still not named); prep.logged keeps a tree whose only change
+is an added file."""
 
 from __future__ import annotations
 
@@ -116,13 +117,6 @@ def test_a_new_ignored_env_is_prepared_before_checkout(
 
 @pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify (Linux) only")
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="wt48: prepared now, but post-checkout sets aside a prepared tree whose change "
-    "where git wrote is a file made since the last snapshot (findlosses._prepared_before, "
-    "RW45: `rm f && git switch B` in one line would be named), and prep.logged skips a "
-    "tree whose only change is an added file",
-)
 def test_a_new_ignored_env_made_just_before_checkout_is_named(
     tmp_path: Path, store_dir: Path, w: Watcher
 ) -> None:

@@ -122,16 +122,20 @@ def _before(
 def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context) -> None:
     """The watcher's newest prepared tree recorded before the git command began, committed
     as a snapshot (watch/prep.commit_logged) when it holds another version than the
-    worktree's last snapshot of a path the checkout wrote (RED44 F6): a file written less
-    than snapshot.watchQuiet before `git switch B` was in no snapshot, and nothing named it.
-    Committed before this hook's own, it is the snapshot before (_before: taken before the
-    command began), its version is named. Only a tree built on the last snapshot (every
-    version in it was on disk after that one, before git began: the log's ``done``, against
-    the tick git's process started in) and recorded before git began, and only when nothing
-    it changed, nor anything git wrote, was marked after it before git began, and it made no
-    file where git wrote (prep.changed_since: a file the user deleted or set back since was
-    named from it); the worker prepares
-    none while git's labels differ from the base's (a new ignored file: those stay unnamed).
+    worktree's last snapshot of a path the checkout wrote (RED44 F6), or a file there that
+    snapshot lacks (a new ignored .env written 0.5 s before `git switch B`, wt48/bd48): a
+    file written less than snapshot.watchQuiet before the switch was in no snapshot, and
+    nothing named it. Committed before this hook's own, it is the snapshot before
+    (_before: taken before the command began), its version is named. Only a tree built on
+    the last snapshot (every version in it was on disk after that one, before git began: the
+    log's ``done``, against the tick git's process started in) and recorded before git
+    began, and only when nothing it changed or added, nor anything git wrote, was changed
+    after it before git began (prep.changed_since: a file the user deleted or set back
+    since was named from it). Before git began: marked before git took its index.lock, in
+    the daemon's order of events (prep.git_locked), which also sees `rm f && git switch B`
+    in one line; where that is not known (an older daemon, the git dir not watched, events
+    lost), marked before git's start time, and then a file the tree added where git wrote
+    sets it aside too (its rm may be marked after git began: RW45).
     A usual hook pays one query of the dirty set's database (no tree logged since the last
     snapshot: the watcher's own snapshot came after the writes)."""
     if call.file_checkout or call.prev in (None, NULL) or call.prev == call.new:
@@ -160,20 +164,25 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     if not wrote:
         return
     meets = prep.touches(wrote)  # (git wrote there, above or below)
-    if p.changed is not None and not any(map(meets, p.changed)):
-        return
+    hit = p.changed is None or any(map(meets, p.changed))
+    # (after the daemon's answer to this hook's sync, which the snapshot waits for anyway)
+    bound = prep.git_locked(store.path, repo.toplevel, p)
+    if not hit and bound is None:
+        return  # (only files it added can meet git's writes: set aside below)
     from git_snapshot.store.diff import diff_trees
 
     differs = diff_trees(store, base, p.root)
     added = [c.path for c in differs if c.old is None]
-    if any(map(meets, added)):
+    if bound is None and any(map(meets, added)):
         # a file made since the last snapshot, where git wrote: the user may have deleted
         # it again a moment before git began, faster than the daemon marks it (`rm f &&
         # git checkout -f B`, B tracking f: git was said to destroy a file it never found,
         # review RW45); set aside, as before RED44 F6 (README: named by nothing)
         return
+    if not hit and not any(map(meets, added)):
+        return
     if prep.changed_since(
-        store.path, repo.toplevel, p, began, {*wrote, *(c.path for c in differs)}
+        store.path, repo.toplevel, p, began, {*wrote, *(c.path for c in differs)}, bound
     ):
         return  # changed since the tree where it matters: not what git found there
     meta: dict[str, Any] = {

@@ -175,6 +175,9 @@ class Tree:
     # (moved_to: RED31 D6)
     root_fd: int | None = None
     root_id: tuple[int, int] | None = None
+    # the watch of its git dir (.git, or .git/worktrees/X), for git's index.lock: where a
+    # git command begins in the order of events (prep.git_lock); None: not watched
+    lock_wd: int | None = None
 
     @property
     def root(self) -> str:
@@ -247,6 +250,7 @@ class Daemon:
         self.next_missing = 0.0
         # our own folders: sync tokens of the dirty set, and the registry
         self.own_wd: dict[int, str] = {}
+        self.lock_wd: dict[int, Tree] = {}  # the worktrees' git dirs (Tree.lock_wd)
         for d in (self.state_dir, self.reg_dir):
             self.own_wd[src.add(d)] = d
         self.budget.reserved = len(self.own_wd)
@@ -354,9 +358,11 @@ class Daemon:
             # the big trees too: a snapshot never takes a folder in them as clean
             big = [(b.root, not b.scan) for b in tree.ws.big.values()]
             linked = frozenset(tree.ws.linked)
+            self.watch_git_dir(tree)  # (before the epoch: every lock in it is seen)
             dirtyset.watching(
                 self.store_path, tree.root, big, tree.ws.blind, linked, tree.ws.mounts, tree.root_id
             )
+            self.say_lock_watched(tree)
             tree.ws.linked_said = linked
             if tree.ws.polling:
                 dirtyset.mark_all(self.store_path, tree.root, "polling")
@@ -381,6 +387,7 @@ class Daemon:
             return
         tree.ws.close()
         _close_root(tree)
+        self.unwatch_git_dir(tree)
         with contextlib.suppress(Exception):
             dirtyset.stopped(self.store_path, path)
         if self.child_tree is tree:
@@ -476,6 +483,10 @@ class Daemon:
             if e.kind == ev.OVERFLOW:
                 self.overflow(now)
                 continue
+            locked = self.lock_wd.get(e.wd)
+            if locked is not None:
+                self.on_git_dir(locked, e)
+                continue
             own = self.own_wd.get(e.wd)
             if own is not None:
                 if own == self.reg_dir:
@@ -526,6 +537,74 @@ class Daemon:
             if tree.first_change is None:
                 tree.first_change = now
                 self.prewarm()
+
+    def watch_git_dir(self, tree: Tree) -> None:
+        """Watch *tree*'s git dir for git's index.lock (one watch of the budget, on the same
+        inotify descriptor as the worktree's: their events come in the order they were
+        made), unless it is already. Not found, refused, no room left in the budget, or the
+        worktree polled (whose sync starts a new epoch anyway): none (no boundary; the hooks
+        go by the marks' times)."""
+        if tree.lock_wd is not None or tree.ws.polling or self.budget.used >= self.budget.budget:
+            return
+        where = _git_dir(tree.root)
+        if where is None:
+            return
+        try:
+            wd = self.src.add(where)
+        except OSError as exc:
+            log(f"{tree.root}: its git dir {where} not watched: {exc}")
+            return
+        if wd in self.own_wd or self.budget.owners(wd) or wd in self.lock_wd:
+            return  # (a folder watched for something else: not taken over)
+        tree.lock_wd = wd
+        self.lock_wd[wd] = tree
+        self.budget.reserved += 1
+
+    def unwatch_git_dir(self, tree: Tree, gone: bool = False) -> None:
+        """*tree*'s git dir is no longer watched (*gone*: the kernel ended the watch)."""
+        wd, tree.lock_wd = tree.lock_wd, None
+        if wd is None or self.lock_wd.pop(wd, None) is None:
+            return
+        self.budget.reserved -= 1
+        if not gone:
+            self.src.remove(wd)
+
+    def say_lock_watched(self, tree: Tree) -> None:
+        """Tell the dirty set whether *tree*'s git dir has been watched since before its
+        epoch began (call it once the epoch has begun)."""
+        from git_snapshot.watch import prep
+
+        try:
+            prep.lock_watched(self.store_path, tree.root, tree.lock_wd is not None)
+        except Exception as exc:
+            log(f"{tree.root}: dirty set: {exc!r}")
+
+    def on_git_dir(self, tree: Tree, e: ev.Event) -> None:
+        """An event in *tree*'s git dir: git made index.lock (a command that writes the
+        worktree begins: the marks of every event before it are written, then the
+        boundary), or the folder's watch ended (no boundary is trusted any more)."""
+        from git_snapshot.watch import prep
+
+        if e.kind in (ev.UNWATCHED, ev.SELF_GONE):
+            self.unwatch_git_dir(tree, gone=e.kind == ev.UNWATCHED)
+            self.say_lock_watched(tree)
+            return
+        if e.kind != ev.CREATE or e.name != "index.lock" or self.trees.get(tree.root) is not tree:
+            return
+        self.flush_marks()
+        if tree.ws.dirty or tree.ws.dirty_entries:
+            # its marks not written (kept for the next flush, after this boundary): the
+            # changes before git's lock would count as git's; none is trusted now
+            self.unwatch_git_dir(tree)
+            self.say_lock_watched(tree)
+            return
+        try:
+            prep.git_lock(self.store_path, tree.root)
+        except Exception as exc:
+            log(f"{tree.root}: dirty set: {exc!r}")
+            # a lost boundary would make an older one the last: none is trusted now
+            self.unwatch_git_dir(tree)
+            self.say_lock_watched(tree)
 
     def hint(self, tree: Tree, now: float) -> None:
         """Tell the worker, when it lives and is idle, that *tree* has new marks: it reads the
@@ -689,6 +768,7 @@ class Daemon:
                 self.setup(tree)
                 with contextlib.suppress(Exception):
                     dirtyset.mark_all(self.store_path, tree.root, "overflow")
+                self.say_lock_watched(tree)  # (its watch lived through the epoch begun)
                 continue
             changed: set[str] = set()
             if tree.ws.polled and now >= tree.next_poll:
@@ -1684,6 +1764,24 @@ def _replaced(tree: Tree) -> bool:
     except OSError:
         return False  # gone: check_exists and the root's events say so
     return (st.st_dev, st.st_ino) != tree.root_id
+
+
+def _git_dir(root: str) -> str | None:
+    """The worktree's own git dir, where git takes index.lock: its .git folder, or the one a
+    .git file names (a linked worktree's .git/worktrees/X, a submodule's); None when neither
+    reads (no git call: the daemon's loop)."""
+    dot = os.path.join(root, ".git")
+    try:
+        if os.path.isdir(dot):
+            return os.path.realpath(dot)
+        with open(dot, "rb") as f:
+            first = f.read(4096).split(b"\n", 1)[0].strip()
+    except OSError:
+        return None
+    if not first.startswith(b"gitdir:"):
+        return None
+    where = os.path.realpath(os.path.join(root, os.fsdecode(first[7:].strip())))
+    return where if os.path.isdir(where) else None
 
 
 def _is_worktree(path: str) -> bool:

@@ -49,6 +49,7 @@ class Prep:
         "dirs",
         "done",
         "entries",
+        "epoch",
         "files",
         "generation",
         "ids",
@@ -92,6 +93,7 @@ class Prep:
         # :func:`logged`, 0.0 elsewhere)
         self.began = 0.0
         self.done = 0.0
+        self.epoch = -1  # the dirty set's epoch it was logged in (:func:`logged`; -1 elsewhere)
 
     def extra(self) -> bytes:
         """The prep table's ``extra`` column: what has no column of its own."""
@@ -225,24 +227,25 @@ LOG_KEPT = 8  # of them, the newest (a hook wants the last one done before git b
 def logged(store_path: str, worktree: str) -> list[tuple[bytes, Prep]]:
     """The logged prepared trees built on the dirty set's base (the snapshot whose root is
     the first of each pair: every version they hold was on disk after it was taken), newest
-    first, each with its ``began`` and ``done``, of them those with a mark after the base's
-    and a path whose entry differs from the base's; of the dirty set's epoch only (its marks
-    after the tree's are there: :func:`changed_since` asks them);
+    first, each with its ``began``, ``done`` and ``epoch``, of them those with a mark after
+    the base's and another root than the base's (a path whose entry differs, or one added:
+    ``changed`` leaves those out); of the dirty set's epoch only (its marks after the tree's
+    are there: :func:`changed_since` asks them);
     [] without any (no watcher, no log, nothing changed since the base: the usual hook, which
     pays this one query)."""
     try:
         with _db(store_path, worktree, create=False) as con:
             rows = con.execute(
                 "SELECT l.seq, l.root, l.stamp, l.labels, l.generation, l.files, l.bytes,"
-                " l.extra, l.began, l.done, l.base_root FROM prep_log l, state s"
+                " l.extra, l.began, l.done, l.base_root, l.epoch FROM prep_log l, state s"
                 " WHERE l.base_root = s.base_root AND l.epoch = s.epoch AND l.seq > s.base_seq"
                 " ORDER BY l.n DESC"
             ).fetchall()
         out = []
         for row in rows:
             p = Prep.from_row(row[:8])
-            p.began, p.done = float(row[8]), float(row[9])
-            if p.changed != [] and p.root != bytes(row[10]):  # (else: the base's own tree)
+            p.began, p.done, p.epoch = float(row[8]), float(row[9]), int(row[11])
+            if p.root != bytes(row[10]):  # (else: the base's own tree)
                 out.append((bytes(row[10]), p))
         return out
     except (FileNotFoundError, sqlite3.Error, ValueError, TypeError, EOFError):
@@ -250,29 +253,38 @@ def logged(store_path: str, worktree: str) -> list[tuple[bytes, Prep]]:
 
 
 def changed_since(
-    store_path: str, worktree: str, p: Prep, began: float, paths: Collection[bytes]
+    store_path: str,
+    worktree: str,
+    p: Prep,
+    began: float,
+    paths: Collection[bytes],
+    bound: int | None = None,
 ) -> bool:
     """Whether one of *paths* may have changed after the logged tree *p* read it and before
     *began* (when the git command began): then *p* does not hold what git found there
     (review RW45: f deleted, or set back to the last snapshot's bytes, between the tree and
     `git switch B`, and f was named from it as destroyed). *paths*: what git wrote and where
     *p* differs from its base (elsewhere *p* holds the base's version: named from it, as
-    from the base). A mark after p's seq that the daemon wrote before *began*, of one of
-    *paths* or a folder above or below one, says so (git wrote nothing before it began), and
-    so does one of unknown time (older code wrote it), a daemon no longer running, a file
-    system events miss, and one of *paths* in a scanned big tree or in a folder of a file
-    with other names (a change there raises no event at once). A mark written after *began*
-    is taken as git's: a change made a moment before git began that the daemon marked only
-    after (`rm f && git switch B` in one line: the daemon's latency, and /proc's start time
-    truncated to a clock tick; measured, 0 and 5 ms before git) is not seen."""
+    from the base). A mark after p's seq that the daemon wrote before *began*, or up to
+    *bound* (:func:`git_locked`: every mark up to it was of a change made before git took
+    its index.lock), of one of *paths* or a folder above or below one, says so (git wrote
+    nothing before it began), and so does one of unknown time (older code wrote it), a
+    daemon no longer running, another epoch than p's, a file system events miss, and one
+    of *paths* in a scanned big tree or in a folder of a file with other names (a change
+    there raises no event at once). Any other mark is taken as git's. Without *bound*, a
+    change made a moment before git began that the daemon marked only after (`rm f && git
+    switch B` in one line: the daemon's latency, and /proc's start time truncated to a
+    clock tick; measured, 0 and 5 ms before git) is not seen."""
     try:
         with _db(store_path, worktree, create=False) as con, _tx(con, "BEGIN"):
-            (pid,) = con.execute("SELECT pid FROM state").fetchone()
+            pid, epoch = con.execute("SELECT pid, epoch FROM state").fetchone()
             if pid == 0 or not _alive(int(pid)) or con.execute("SELECT 1 FROM blind").fetchone():
                 return True
+            if p.epoch >= 0 and epoch != p.epoch:
+                return True  # (its marks went with its epoch)
             marks = con.execute(
-                "SELECT dir, name FROM marks WHERE seq > ? AND (at IS NULL OR at < ?)",
-                (p.seq, began),
+                "SELECT dir, name FROM marks WHERE seq > ? AND (at IS NULL OR at < ? OR seq <= ?)",
+                (p.seq, began, -1 if bound is None else bound),
             ).fetchall()
             quiet = {bytes(d) for (d,) in con.execute("SELECT dir FROM scanned")}
             linked = linked_dirs(con)
@@ -286,6 +298,120 @@ def changed_since(
             return True
     # (a scanned tree's root or a linked folder at or above one of them)
     return any(q in given or q in above for q in quiet) or any(f in linked for f in above)
+
+
+# -- where git began, in the daemon's order of events (bd48) -----------------------------------
+#
+# git checkout and switch create index.lock in the worktree's git dir (O_CREAT|O_EXCL; .git,
+# or .git/worktrees/X for a linked worktree) before they write any file of the worktree, and
+# take it once (strace -f of git 2.39's checkout, checkout -f, switch, switch
+# --discard-changes). The daemon watches that folder too, on the one inotify descriptor that
+# queues the worktree's events in the order they happen, and at each index.lock made, it
+# writes the marks of every event before it, then a boundary: the seq of the last mark then.
+# Tables of this module's own, made when the daemon first writes them (no schema step: a
+# dirty set without them is an older daemon's, which writes no boundary).
+_BOUND_TABLES = (
+    "CREATE TABLE IF NOT EXISTS bounds (n INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " epoch INTEGER NOT NULL, seq INTEGER NOT NULL, at REAL NOT NULL)",
+    # the epoch through which the daemon has watched the git dir (from before its first
+    # mark; the row goes when that watch ends): then every index.lock made is in bounds
+    "CREATE TABLE IF NOT EXISTS lockwatch (one INTEGER PRIMARY KEY CHECK (one = 1),"
+    " epoch INTEGER NOT NULL)",
+)
+BOUNDS_KEPT = 64  # of them, the newest (a hook wants the last one)
+
+
+def lock_watched(store_path: str, worktree: str, live: bool) -> None:
+    """The daemon: *worktree*'s git dir is watched for index.lock since before the dirty
+    set's epoch began (*live*), or no longer (or not: no boundary is trusted)."""
+    with _db(store_path, worktree, create=False) as con, _tx(con):
+        for table in _BOUND_TABLES:
+            con.execute(table)
+        con.execute("DELETE FROM lockwatch")
+        if live:
+            con.execute("INSERT INTO lockwatch SELECT 1, epoch FROM state")
+
+
+def git_lock(store_path: str, worktree: str) -> None:
+    """The daemon read an index.lock made in *worktree*'s git dir, having written the marks
+    of every event before it: a boundary after them."""
+    with _db(store_path, worktree, create=False) as con, _tx(con):
+        for table in _BOUND_TABLES:
+            con.execute(table)
+        con.execute(
+            "INSERT INTO bounds (epoch, seq, at) SELECT epoch, ?, ? FROM state",
+            (top_seq(con), time.time()),
+        )
+        con.execute("DELETE FROM bounds WHERE n <= (SELECT MAX(n) FROM bounds) - ?", (BOUNDS_KEPT,))
+
+
+def git_locked(store_path: str, worktree: str, p: Prep) -> int | None:
+    """A post-checkout hook (its git has taken and released index.lock, then ran it): the
+    seq up to which every mark after *p*'s is of a change made before git took its lock (the
+    user's: an rm, a file set back, in the same shell line as git or not), or None when not
+    known: then the marks' times are all there is (:func:`changed_since`). Known once the
+    daemon has answered this hook's sync (every event before it marked: git's index.lock
+    among them) while it watched the git dir through *p*'s epoch, and alive: the last
+    boundary then. A later git's lock (an editor's `git status` after this one's) only
+    moves it later, where more marks count as the user's: a tree set aside that could have
+    been kept, never one kept that holds what git did not find. The last and not the first
+    after *p*: a prompt's `git status` between the tree and the user's rm would put the rm
+    after it."""
+    if p.epoch < 0:
+        return None
+    try:
+        with _db(store_path, worktree, create=False) as con:
+            if not _watching(con, p.epoch):
+                return None  # (no wait: nothing to sync with)
+        if not _synced(store_path, worktree):
+            return None
+        with _db(store_path, worktree, create=False) as con, _tx(con, "BEGIN"):
+            if not _watching(con, p.epoch):
+                return None
+            row = con.execute(
+                "SELECT seq FROM bounds WHERE epoch = ? ORDER BY n DESC LIMIT 1", (p.epoch,)
+            ).fetchone()
+    except (FileNotFoundError, sqlite3.Error, TypeError):
+        return None
+    if row is None or int(row[0]) < p.seq:
+        return None  # (git's own lock, after the tree, is not there: not trusted)
+    return int(row[0])
+
+
+def _watching(con: sqlite3.Connection, epoch: int) -> bool:
+    """Whether a live daemon watches the worktree in *epoch*, and its git dir since before
+    that epoch began (of dirty set *con*)."""
+    if not con.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'lockwatch'"
+    ).fetchone():
+        return False  # an older daemon
+    pid, now = con.execute("SELECT pid, epoch FROM state").fetchone()
+    watched = con.execute("SELECT epoch FROM lockwatch").fetchone()
+    if pid == 0 or now != epoch or watched is None or watched[0] != epoch:
+        return False
+    return _alive(int(pid))
+
+
+def _synced(store_path: str, worktree: str) -> bool:
+    """Whether the daemon has answered this hook's sync token (the one it wrote as it began,
+    after git's writes: dirtyset.sync_start), leaving it for the snapshot's own sync
+    (dirtyset.sync), which then finds the answer there."""
+    from git_snapshot.watch import dirtyset
+
+    got = dirtyset._STARTED.get((store_path, worktree))
+    if got is None:
+        return False  # (the hook found no daemon running: hooks._watched)
+    token = got[0]
+    deadline = time.monotonic() + dirtyset.SYNC_TIMEOUT_S
+    try:
+        with _db(store_path, worktree, create=False) as con:
+            while con.execute("SELECT 1 FROM syncs WHERE token = ?", (token,)).fetchone() is None:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.0005)
+    except (FileNotFoundError, sqlite3.Error):
+        return False
+    return True
 
 
 def touches(paths: Collection[bytes], above: set[bytes] | None = None) -> Callable[[bytes], bool]:
