@@ -116,34 +116,52 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any, waited: bool = False) -
         generation = store.index.meta_get("generation", "0")
         snap = mine[-1]
         base = rebuild.Base(snap.root, snap.files, snap.bytes, snap.meta.get("skipped_paths", []))
-        starts: list[tuple[Any, Any, bytes, Any]] = []
+        # (the prepared tree or the base, its rebuild.Base, its root, the marks after it, and
+        # the paths whose ignored status changed since the tree *against* (_relabelled) that
+        # the tree built on it is checked for: None, none)
+        starts: list[tuple[Any, Any, bytes, Any, list[bytes] | None, bytes]] = []
         old = prep.prepared(store.path, repo.toplevel, b)
+        since: list[bytes] | None = relabel
+        against = snap.root
+        if old is not None and old.labels != labels:  # its answer, if this process built it
+            since = _relabel_since(repo.toplevel, old, labels, raw[0] if raw else None)
+            against = old.root
         if (
             old is not None
-            and old.labels == labels
+            and (old.labels == labels or since is not None)
             and old.generation == generation
             and store.index.has(old.root)
         ):
             on_old = rebuild.Base(snap.root, old.files, old.bytes, old.skipped)
             marks = dirtyset.CleanSet(old.dirs, (), old.entries)
-            starts.append((old, on_old, old.root, marks))
-        starts.append((None, base, snap.root, dirtyset.CleanSet(b.dirs, (), b.entries)))
+            starts.append((old, on_old, old.root, marks, since, against))
+        marks = dirtyset.CleanSet(b.dirs, (), b.entries)
+        starts.append((None, base, snap.root, marks, relabel, snap.root))
         built = prior = None
         ahead = None  # the files the warmer read ahead are checked against their last marks
         if rebuild._AHEAD:
             ahead = ((b.epoch, b.base_root), prep.entry_seqs(store.path, repo.toplevel, b.seq))
-        for got, start, key, marks in starts:
+        refused = False
+        for got, start, key, marks, check, against in starts:
+            refused = False
             with contextlib.suppress(rebuild.Unusable):  # damaged: from the base
                 built = rebuild.build(store, repo.toplevel, opts, start, key, marks, ahead)
+                if built.unstable:
+                    return {"prepared": None, "why": "files changed while read"}
+                # (a label kept from the start where its answer and today's differ: refused;
+                # built on the prepared tree, tried again from the base)
+                if check is not None and not _relabelled(
+                    store, against, built.root, check, classify
+                ):
+                    built, refused = None, True
+                    continue
                 prior = got
                 break
-        if built is None:
-            return {"prepared": None, "why": "the base's trees are damaged"}
-        if built.unstable:
-            return {"prepared": None, "why": "files changed while read"}
-        if relabel is not None and not _relabelled(store, snap.root, built.root, relabel, classify):
+        if refused:
             why = "git's labels changed where the rebuild kept the base's"
             return {"prepared": None, "why": why}
+        if built is None:
+            return {"prepared": None, "why": "the base's trees are damaged"}
         changed, ids = built.changed, built.ids
         if prior is not None:  # what differs from the base: both steps' (a superset)
             both = None if changed is None or prior.changed is None else prior.changed
@@ -165,6 +183,8 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any, waited: bool = False) -
         ok = prep.set_prepared(store.path, repo.toplevel, b, made)
     if not ok:
         return {"prepared": None, "why": "the base moved meanwhile"}
+    if raw and len(raw[0]) <= dirtyset.RAW_MOST:  # the next one may build on it (_relabel_since)
+        _BUILT_UNDER[repo.toplevel] = (made.root, raw[0])
     return {"prepared": b.seq, "from": "prepared" if prior is not None else "base"}
 
 
@@ -198,6 +218,32 @@ def _relabel(
     if len(differ) > RELABEL_MOST:
         return None
     return sorted(differ)
+
+
+# worktree -> the root of the last tree this process prepared of it, and git's ignored answer
+# it was built under (the worker serves many preparations: a build that makes ignored files
+# changes that answer at each step, and each preparation rebuilt all of them from the base)
+_BUILT_UNDER: dict[str, tuple[bytes, bytes]] = {}
+
+
+def _relabel_since(worktree: str, old: Any, labels: str, now: bytes | None) -> list[bytes] | None:
+    """:func:`_relabel` against the prepared tree *old* (labels other than *labels*, the
+    digest of git's answers now, *now* the ignored one) instead of the base, when this
+    process built it and kept the answer it was built under: a tree with every label right
+    under that answer (checked, or of the base's labels), so a rebuild on it is right where
+    its answer and today's agree. None otherwise."""
+    kept = _BUILT_UNDER.get(worktree)
+    if kept is None or kept[0] != old.root or now is None:
+        return None
+    from git_snapshot import gitrepo
+
+    was, mine = old.labels.split(";"), labels.split(";")
+    if len(was) != 3 or len(mine) != 3 or was[:2] != mine[:2] or was[0] != "2":
+        return None
+    if gitrepo.labels_part(kept[1]) != was[2] or gitrepo.labels_part(now) != mine[2]:
+        return None
+    differ = set(gitrepo.split_z(kept[1])).symmetric_difference(gitrepo.split_z(now))
+    return sorted(differ) if len(differ) <= RELABEL_MOST else None
 
 
 def _relabelled(
