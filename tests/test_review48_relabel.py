@@ -15,16 +15,24 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
+from clihelpers import git
+from hypothesis import HealthCheck
+from hypothesis import given
+from hypothesis import settings
+from hypothesis import strategies as st
 from test_prep_tree import _prep
 from test_prep_tree import _take
 from test_prep_tree import watched  # noqa: F401  (a fixture)
 from test_watch_dirtyset import Daemon
 from test_watch_dirtyset import _full
+from test_watch_dirtyset import _make_tree
 
 from git_snapshot.store import Store
+from git_snapshot.watch import dirtyset
 from git_snapshot.watch import take
 
 REFUSED = "git's labels changed"
@@ -327,3 +335,95 @@ def test_a_folder_of_the_prepared_tree_relabelled_is_built_from_the_base(
     daemon.entries(top / "u" / "keep.txt")
     assert _from(store, top, tmp_path) == "base"
     assert checks[0] == (first.root, False)  # (built on it first: refused there)
+
+
+_STEPS = st.lists(
+    st.tuples(
+        st.sampled_from(["ignored", "untracked", "delete", "folder", "rules"]),
+        st.integers(0, 30),
+        st.integers(0, 30),
+    ),
+    min_size=2,
+    max_size=8,
+)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=_STEPS)
+def test_random_ignored_changes_prepared_on_each_other(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+    tmp_path: Path,
+    steps: list[tuple[str, int, int]],
+) -> None:
+    """New and deleted ignored and untracked files, new folders of ignored files, and
+    .gitignore edits, a preparation after each (on the last prepared tree when it can):
+    every tree that goes ahead is the full walk's, labels and all."""
+    store, _, _ = watched
+    top = Path(tempfile.mkdtemp(prefix="ex", dir=tmp_path))
+    git(top, "init", "-q")
+    _make_tree(top)
+    dirtyset.watching(store.path, str(top))
+    daemon = Daemon(store, top)
+    _take(store, top)
+    fulls = Path(tempfile.mkdtemp(prefix="full", dir=tmp_path))
+    rules = ["*.log\nbuild/\n", "*.log\n", "*.log\nbuild/\ne/\n", "*.log\nbuild/\nf1.txt\n"]
+    for n, (op, i, j) in enumerate(steps):
+        dirs = sorted(
+            p for p in top.rglob("*") if p.is_dir() and ".git" not in p.relative_to(top).parts
+        )
+        d = [top, *dirs][i % (len(dirs) + 1)]
+        if op in ("ignored", "untracked"):
+            p = d / (f"n{n}.log" if op == "ignored" else f"n{n}.txt")
+            p.write_text(f"{n}\n")
+            daemon.entries(p)
+        elif op == "delete":
+            files = sorted(
+                p
+                for p in top.rglob("*")
+                if p.is_file() and ".git" not in p.relative_to(top).parts and p.name != ".gitignore"
+            )
+            if not files:
+                continue
+            p = files[j % len(files)]
+            p.unlink()
+            daemon.entries(p)
+        elif op == "folder":
+            f = d / f"logs{n}"
+            (f / "deep").mkdir(parents=True)
+            (f / "x.log").write_text("x\n")
+            (f / "deep" / "y.log").write_text("y\n")
+            daemon.entries(f, f / "x.log", f / "deep")
+            daemon.mark(f, f / "deep")
+        else:
+            (top / ".gitignore").write_text(rules[j % len(rules)])
+            daemon.entries(top / ".gitignore")
+        _prepared(store, top, fulls)
+
+
+def test_an_ignored_folder_of_the_prepared_tree_un_ignored(
+    watched: tuple[Store, Path, Daemon],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """u/ made after the base and ignored by its own rule (`u/`: everything below labelled
+    ignored by inheritance), prepared; then the rule removed and a file in u/ written: the
+    rebuild enters u/ (its own entry relabelled) and keeps u/sub as the prepared tree had
+    it (ignored). u/ is new to the base but not to the prepared tree: refused there (the
+    base's build walks it whole)."""
+    store, top, daemon = watched
+    _take(store, top)
+    (top / ".gitignore").write_text("*.log\nbuild/\nu/\n")
+    (top / "u" / "sub").mkdir(parents=True)
+    (top / "u" / "readme.txt").write_text("r\n")
+    (top / "u" / "sub" / "a.txt").write_text("a\n")
+    daemon.entries(top / ".gitignore", top / "u", top / "u" / "readme.txt", top / "u" / "sub")
+    daemon.mark(top / "u", top / "u" / "sub")
+    _prepared(store, top, tmp_path)
+    (top / ".gitignore").write_text("*.log\nbuild/\n")
+    (top / "u" / "readme.txt").write_text("written\n")
+    daemon.entries(top / ".gitignore", top / "u" / "readme.txt")
+    _prepared(store, top, tmp_path)
