@@ -8,7 +8,8 @@ Now a folder with an entry gone as it was read is listed once more when its entr
 (walker._Walker._relisted), and the names that are new there (or back) are taken; a folder
 that keeps changing past RELISTS listings has what it still lacks named as "moved while it was
 read". A real deletion (the name gone, nothing new) is what it was: nothing to lose, no skip.
-Each race is made at its exact moment here (a hook in os.scandir or in a DirEntry's lstat), and
+Each race is made at its exact moment here (a hook in os.scandir, in walker._lstats or in a
+DirEntry's lstat), and
 once more by a real renamer running beside many snapshots."""
 
 from __future__ import annotations
@@ -123,21 +124,53 @@ class _StatThenAct:
         return int(self.de.inode())
 
 
-def _after_lstat(monkeypatch: pytest.MonkeyPatch, folder: Path, name: bytes, act: Any) -> None:
-    """Run *act* right after the walk lstat's *folder*/*name* from its first listing."""
+def _after_lstat(
+    monkeypatch: pytest.MonkeyPatch, folder: Path, name: bytes, act: Any, way: str
+) -> list[str]:
+    """Run *act* right after the walk lstat's *folder*/*name* from its first listing, by the
+    *way* the walk lstat's a listed folder's entries: "lstats" (walker._lstats, one call for
+    the folder, as trusted names get theirs), or "direntry" (that call made to fail for the
+    folder: each DirEntry's lstat, the fallback). The list says where *act* ran (*way*)."""
     real = os.scandir
     target = os.fsencode(folder)
-    done: list[int] = []
+    pre = target + b"/"
+    listed: list[int] = []
+    ran: list[str] = []
+
+    def acted(where: str) -> None:
+        if not ran:
+            ran.append(where)
+            act()
 
     def scandir(p: Any) -> Any:
-        if not done and not isinstance(p, int) and os.fsencode(p) == target:
-            done.append(1)
+        if not listed and not isinstance(p, int) and os.fsencode(p) == target:
+            listed.append(1)
             with real(p) as it:
-                des = [_StatThenAct(de, act) if de.name == name else de for de in it]
+                des = [
+                    _StatThenAct(de, lambda: acted("direntry")) if de.name == name else de
+                    for de in it
+                ]
             return _Listing(des)
         return real(p)
 
+    real_lstats = walker._lstats or walker._lstatter()
+
+    def lstats(p: bytes, names: list[bytes]) -> Any:
+        if p != pre or name not in names or ran:
+            return real_lstats(p, names)
+        if way == "direntry":
+            return None  # (as when one of them failed)
+        got = real_lstats(p, names)
+        acted("lstats")
+        return got
+
     monkeypatch.setattr(os, "scandir", scandir)
+    monkeypatch.setattr(walker, "_lstats", lstats)
+    return ran
+
+
+# the two ways a listed folder's entries are lstat'ed (_after_lstat)
+_WAYS = pytest.mark.parametrize("way", ["lstats", "direntry"])
 
 
 def test_a_folder_renamed_before_it_is_listed_is_taken_under_its_new_name(
@@ -182,16 +215,22 @@ def test_a_folder_renamed_while_it_is_read_is_taken_under_its_new_name(
         assert snap.files == 27
 
 
+@_WAYS
 def test_a_file_renamed_between_its_lstat_and_its_read_is_taken_under_its_new_name(
-    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, impl: str
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, impl: str, way: str
 ) -> None:
     """Log rotation as the walk reads the top folder: app.log lstat'ed, then renamed."""
     src = _src(tmp_path)
     with Store(store_dir) as store:
-        _after_lstat(
-            monkeypatch, src, b"app.log", lambda: os.rename(src / "app.log", src / "app.log.1")
+        ran = _after_lstat(
+            monkeypatch,
+            src,
+            b"app.log",
+            lambda: os.rename(src / "app.log", src / "app.log.1"),
+            way,
         )
         snap = take(store, "s", src)
+        assert ran == [way]
         held = _held(store, snap)
         assert held.get(b"app.log.1") == b"log line\n", sorted(held)
         assert b"app.log" not in held
@@ -233,13 +272,15 @@ def test_a_renamed_entry_of_a_cached_walk_is_taken_under_its_new_name(
         assert _held(store, again) == held
 
 
+@_WAYS
 def test_a_real_deletion_is_still_nothing_to_lose(
-    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, impl: str
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, impl: str, way: str
 ) -> None:
     src = _src(tmp_path)
     with Store(store_dir) as store:
-        _after_lstat(monkeypatch, src, b"app.log", lambda: os.unlink(src / "app.log"))
+        ran = _after_lstat(monkeypatch, src, b"app.log", lambda: os.unlink(src / "app.log"), way)
         snap = take(store, "s", src)
+        assert ran == [way]
         held = _held(store, snap)
         assert not any(k.startswith(b"app.log") for k in held)
         assert snap.meta["skipped_paths"] == [] and snap.skipped == 0
