@@ -486,7 +486,8 @@ class Daemon:
             locked = self.lock_wd.get(e.wd)
             if locked is not None:
                 self.on_git_dir(locked, e)
-                continue
+                # (the folder may be one a worktree watches too, the kernel's one watch:
+                # a git dir inside another worktree; its events are that worktree's as well)
             own = self.own_wd.get(e.wd)
             if own is not None:
                 if own == self.reg_dir:
@@ -566,7 +567,7 @@ class Daemon:
         if wd is None or self.lock_wd.pop(wd, None) is None:
             return
         self.budget.reserved -= 1
-        if not gone:
+        if not gone and not self.budget.owners(wd):  # (a worktree's watch of it stays)
             self.src.remove(wd)
 
     def say_lock_watched(self, tree: Tree) -> None:
