@@ -166,7 +166,7 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     meets = prep.touches(wrote)  # (git wrote there, above or below)
     hit = p.changed is None or any(map(meets, p.changed))
     # (after the daemon's answer to this hook's sync, which the snapshot waits for anyway)
-    bound = prep.git_locked(store.path, repo.toplevel, p)
+    bound = prep.git_locked(store.path, repo.toplevel, p, began)
     if not hit and bound is None:
         return  # (only files it added can meet git's writes: set aside below)
     from git_snapshot.store.diff import diff_trees

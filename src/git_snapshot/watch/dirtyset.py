@@ -685,6 +685,9 @@ def finish(
 
 # (store, worktree) -> the token a hook wrote early (sync_start) and the path of its file
 _STARTED: dict[tuple[str, str], tuple[str, str]] = {}
+# token -> when waiting for its answer ends (time.monotonic), set by the first wait: a hook
+# that waited for it before its snapshot's sync (prep.git_locked) waits one timeout in all
+_GIVE_UP: dict[str, float] = {}
 
 
 def _write_token(store_path: str, worktree: str) -> tuple[str, str] | None:
@@ -714,6 +717,7 @@ def sync_start(store_path: str, worktree: str) -> None:
 def sync_abandon() -> None:
     """Remove the tokens sync_start wrote that no sync used (the acknowledgement's row goes
     with the next sync's sweep of rows older than a minute)."""
+    _GIVE_UP.clear()
     while _STARTED:
         _, path = _STARTED.popitem()[1]
         with contextlib.suppress(OSError):
@@ -730,7 +734,7 @@ def sync(store_path: str, worktree: str, timeout: float = SYNC_TIMEOUT_S) -> boo
     token, path = got
     try:
         start = time.monotonic()
-        deadline = start + timeout
+        deadline = min(start + timeout, _GIVE_UP.pop(token, start + timeout))
         delay = 0.0002
         with _db(store_path, worktree, create=False) as con:
             while True:

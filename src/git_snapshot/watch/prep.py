@@ -345,7 +345,7 @@ def git_lock(store_path: str, worktree: str) -> None:
         con.execute("DELETE FROM bounds WHERE n <= (SELECT MAX(n) FROM bounds) - ?", (BOUNDS_KEPT,))
 
 
-def git_locked(store_path: str, worktree: str, p: Prep) -> int | None:
+def git_locked(store_path: str, worktree: str, p: Prep, began: float) -> int | None:
     """A post-checkout hook (its git has taken and released index.lock, then ran it): the
     seq up to which every mark after *p*'s is of a change made before git took its lock (the
     user's: an rm, a file set back, in the same shell line as git or not), or None when not
@@ -356,7 +356,10 @@ def git_locked(store_path: str, worktree: str, p: Prep) -> int | None:
     moves it later, where more marks count as the user's: a tree set aside that could have
     been kept, never one kept that holds what git did not find. The last and not the first
     after *p*: a prompt's `git status` between the tree and the user's rm would put the rm
-    after it."""
+    after it. Only one written after *began* (when git's process began): git's own lock is
+    made after that; an earlier one is another git's, and git's own then made none the
+    daemon saw (a checkout with GIT_INDEX_FILE elsewhere locks that file; a git dir put
+    in place of the watched one), so the user's last changes may lie after it."""
     if p.epoch < 0:
         return None
     try:
@@ -369,11 +372,11 @@ def git_locked(store_path: str, worktree: str, p: Prep) -> int | None:
             if not _watching(con, p.epoch):
                 return None
             row = con.execute(
-                "SELECT seq FROM bounds WHERE epoch = ? ORDER BY n DESC LIMIT 1", (p.epoch,)
+                "SELECT seq, at FROM bounds WHERE epoch = ? ORDER BY n DESC LIMIT 1", (p.epoch,)
             ).fetchone()
     except (FileNotFoundError, sqlite3.Error, TypeError):
         return None
-    if row is None or int(row[0]) < p.seq:
+    if row is None or int(row[0]) < p.seq or float(row[1]) < began:
         return None  # (git's own lock, after the tree, is not there: not trusted)
     return int(row[0])
 
@@ -402,7 +405,9 @@ def _synced(store_path: str, worktree: str) -> bool:
     if got is None:
         return False  # (the hook found no daemon running: hooks._watched)
     token = got[0]
-    deadline = time.monotonic() + dirtyset.SYNC_TIMEOUT_S
+    # (the snapshot's sync waits for the same token no longer than this: a daemon that
+    # does not answer costs the hook one timeout, not two)
+    deadline = dirtyset._GIVE_UP.setdefault(token, time.monotonic() + dirtyset.SYNC_TIMEOUT_S)
     try:
         with _db(store_path, worktree, create=False) as con:
             while con.execute("SELECT 1 FROM syncs WHERE token = ?", (token,)).fetchone() is None:
