@@ -57,3 +57,30 @@ def test_an_rm_marked_after_git_began_is_not_taken_as_gits_when_gits_lock_raised
     assert ran.rc == 0, ran.err
     assert (r / ".env").read_bytes() == THEIRS
     assert ran.reports == [], ran.err  # (git found no .env: it names nothing)
+
+
+def test_an_rm_marked_after_git_began_is_the_users_when_gits_own_lock_came_after_it(
+    tmp_path: Path,
+    store_dir: Path,
+    w: Watcher,  # noqa: F811
+) -> None:
+    """bd48's case made certain (its tests repeat the line: the late mark is a race): the
+    daemon stopped across `rm .env && git checkout feat`, so the rm is marked after git
+    began; git's own index.lock, queued after the rm, is the last boundary: the rm is the
+    user's, nothing is named."""
+    r = _readme_repo(tmp_path, store_dir, w)
+    prepared_with(store_dir, r, ".env", MINE)
+    git(r, "status", "--short")  # (a prompt's boundary before it too)
+    assert dirtyset.sync(str(store_dir), str(r)), "the daemon did not sync"
+    daemon = w.procs[-1].pid
+    hook = r / ".git" / "hooks" / "post-checkout"
+    first, _, rest = hook.read_text().partition("\n")
+    hook.write_text(f"{first}\nkill -CONT {daemon}\n{rest}")
+    os.kill(daemon, signal.SIGSTOP)
+    try:
+        ran = _line(r, "rm .env && git checkout feat")
+    finally:
+        os.kill(daemon, signal.SIGCONT)
+    assert ran.rc == 0, ran.err
+    assert (r / ".env").read_bytes() == THEIRS
+    assert ran.reports == [], ran.err
