@@ -1,8 +1,6 @@
-"""A first snapshot closes its groups at packs.GROUP_BYTES, a member and a page short of 4 MiB
-(2 MiB before session 48): with the dictionary's frames seeing the whole group, M's groups
-took ~94 MB instead of 107.6 for less CPU. Every file comes back byte for byte, a store
-written with 2 MiB groups (every store before) restores as it did, under a snapshot by this
-code, and a group's content stays below packs.SMALL_BLOCKS (malloc's arenas)."""
+"""Group sizes (session 48): a store written with bigger groups (~4 MiB, as code of session 48
+wrote for a while) restores byte for byte under a snapshot by this code, and a group's content
+stays below packs.SMALL_BLOCKS (malloc's arenas)."""
 
 from __future__ import annotations
 
@@ -25,37 +23,20 @@ from git_snapshot.store import Store
 from git_snapshot.store import packs
 from git_snapshot.store.verify import verify
 
-OLD_GROUP = 2 << 20  # every store before session 48
+BIG_GROUP = (4 << 20) - (256 << 10) - (4 << 10)  # a700608's groups
 
 
-def test_a_first_snapshot_closes_its_groups_near_4_mib(store: Store, tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    files = text_files(7, 4000, 2600)  # ~10.4 MB of small text files
-    write(src, files)
-    snap = take(store, "s", src)
-    sizes = group_sizes(store, set(store.pack_names()))
-    # closed once it holds GROUP_BYTES: past the old 2 MiB and one member, below 4 MiB
-    assert max(sizes) > OLD_GROUP + packs.GROUP_OBJECT
-    assert max(sizes) < packs.GROUP_BYTES + packs.GROUP_OBJECT < 4 << 20
-    assert packs.GROUP_BYTES > 3 << 20
-    assert packs.PREFIXED_ROOM >= packs.GROUP_BYTES + packs.GROUP_OBJECT
-    assert snapshot_contents(store, snap) == scan(src)
-    restore(store, snap, tmp_path / "out")
-    assert scan(tmp_path / "out") == scan(src)
-    assert verify(store, read_data=True).ok
-
-
-def test_a_store_of_2_mib_groups_restores(
+def test_a_store_of_bigger_groups_restores(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     src = tmp_path / "src"
     files = text_files(8, 3000, 2600)
     write(src, files)
-    with monkeypatch.context() as m:  # written as every store before session 48
-        m.setattr(packs, "GROUP_BYTES", OLD_GROUP)
+    with monkeypatch.context() as m:  # written as session 48's code did for a while
+        m.setattr(packs, "GROUP_BYTES", BIG_GROUP)
         old = take(store, "s", src)
     sizes = group_sizes(store, set(store.pack_names()))
-    assert OLD_GROUP <= max(sizes) <= OLD_GROUP + packs.GROUP_OBJECT
+    assert BIG_GROUP <= max(sizes) <= BIG_GROUP + packs.GROUP_OBJECT
     for rel, data in list(files.items())[::7]:  # then a snapshot by this code on top
         (src / rel.decode()).write_bytes(data + b"\n// changed\n")
     new = take(store, "s", src)
@@ -96,8 +77,8 @@ def test_a_group_is_read_into_malloc_arenas_not_a_fresh_mapping_each(
 ) -> None:
     """A group's content stays below packs.SMALL_BLOCKS, the size from which glibc maps a block
     of its own (give_back_big_blocks, in a first snapshot's writer and a restore's writers):
-    groups of 4 MiB + a member (session 48) were each a fresh mapping, faulted in page by
-    page (a full restore of M 30k -> 139k page faults, +0.18 s of CPU)."""
+    groups of 4 MiB + a member (session 48, not kept) were each a fresh mapping, faulted in
+    page by page (a full restore of M 30k -> 139k page faults, +0.18 s of CPU)."""
     src = tmp_path / "src"
     write(src, text_files(9, 5000, 2600))  # ~13 MB of small text files: full groups
     take(store, "s", src)

@@ -393,8 +393,7 @@ CHANGES_LEVEL = 2
 # and of its trees (one frame each): on L 1 % (3,600 trees, 3.7 MB) level 3 53 ms CPU ->
 # 2.81 MB, -1 19 ms -> 2.83 MB
 CHANGES_TREE_LEVEL = -1
-# and its groups are closed at 1 MiB, not packs.GROUP_BYTES (2 MiB then, ~4 MiB since session
-# 48): a walk's last groups are
+# and its groups are closed at 1 MiB, not packs.GROUP_BYTES (2 MiB): a walk's last groups are
 # compressed after it ends, while it waits (PackWriter.flush), and a 2 MiB group queued then,
 # not started yet, was one job of ~10-15 ms that one thread compressed alone while the other
 # had half the last group (M, 1 % edited: flush 9-25 ms). Each thread's buffer where a

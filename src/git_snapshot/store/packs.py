@@ -48,19 +48,13 @@ else:  # off the hook's imports: OpenSSL on first use, the C deque and OrderedDi
 
 # Blobs of at most GROUP_OBJECT bytes are grouped; a group is closed once it holds
 # GROUP_BYTES. Measured on the M tree (62k files, 555 MB; every frame with the pack's
-# dictionary): see docs/FORMAT.md "Packs". ~4 MiB since the dictionary's frames have a window
-# over the whole group (_Prefixed): M's 230 groups of 2 MiB took 107.6 MB, 115 of 4 MiB 93.7 MB
-# (3 MiB 98.6, 6 MiB 88.7, 8 MiB 86.1) for ~5-10 % less of the groups' CPU (one dictionary
-# load and frame per 4 MiB; 6 and 8 MiB took more). A first snapshot of M (dedupe, the real
-# order): packs 100 -> 96 MB; bench/ab_first.py, three runs (load 3-5), medians: CPU 4.20 ->
-# 4.01, 5.26 -> 4.94, 4.50 -> 4.46 s, the pool's zstd lower in 5/6 and 6/8 paired rounds, the
-# walking thread's own zstd a little higher; peak RSS +5 MB. A member and a page short of
-# 4 MiB, so that a group's content (at most GROUP_BYTES + GROUP_OBJECT, one file's read) stays
-# below SMALL_BLOCKS, in malloc's arenas (give_back_big_blocks): at 4 MiB each group a
-# restore's writer read was a fresh mapping, faulted in page by page (a restore of M: 31k ->
-# 139k page faults, +0.18 s of CPU; 40k at this size, its packs 1 MB bigger than at 4 MiB)
+# dictionary): see docs/FORMAT.md "Packs". Groups of ~4 MiB (session 48: 4 MiB less a member
+# and a page, within SMALL_BLOCKS) took 4-8 % off M's packs and some of the pool's CPU, but the
+# walking thread compresses a whole group itself when the pool is behind: a first snapshot of M
+# 2.57 -> 2.76 s of wall, 1.17x -> 1.32x tar+zstd (bench/ab_first.py --tar, 9 interleaved
+# rounds, nothing else running; session 44 measured the same at 4 MiB): not taken.
 GROUP_OBJECT = 256 << 10
-GROUP_BYTES = (4 << 20) - GROUP_OBJECT - (4 << 10)
+GROUP_BYTES = 2 << 20
 GROUP_MEMBERS = 4096  # members of one group, at most
 GROUP_TYPES = (1,)  # blobs: trees are read one by one (diff, log), and hold random keys
 MAX_PACK = 64 << 20
