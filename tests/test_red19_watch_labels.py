@@ -42,8 +42,9 @@ def test_a_watched_snapshot_labels_by_the_new_rules(
     (top / "a" / "new.txt").write_text("new\n")
     daemon.entries(top / ".gitignore", top / "a" / "new.txt")
     if prepare:
-        # (today the worker declines: "git's labels changed since the base"; a preparation
-        # that went ahead would have to give the full walk's labels below)
+        # (the worker declines, "git's labels changed since the base": .gitignore's edit
+        # relabels folders it does not read again; one that went ahead would have to give
+        # the full walk's labels below)
         take.prepare(str(top))
     daemon.ack_syncs()
     snap = _take(store, top, trigger="post-checkout")

@@ -13,10 +13,9 @@ logged with the time it was done), built on the last snapshot, as a snapshot of 
 checkout wrote; the report names the file from it. (A merge needs none: its
 reference-transaction hook takes a snapshot before it writes.)
 
-Only a tree the worker prepared: it prepares none while git's labels differ from its base's,
-and a new ignored file changes them (git's ignored set), so a .env made anew less than
-watchQuiet before the switch is still named by nothing (README, "What a report cannot
-name"). Here x.log is ignored and was in the snapshot before, with other bytes.
+Only a tree the worker prepared (a .env made anew, which changes git's ignored answer, is
+prepared since session 48: tests/test_red48_new_ignored_prepared.py). Here x.log is ignored
+and was in the snapshot before, with other bytes.
 
 Deterministic: the daemon's own snapshot never comes (watchQuiet an hour), and the test
 waits for the prepared tree holding what it wrote before it runs git (no timing)."""
