@@ -780,11 +780,12 @@ class Daemon:
             self.hook_ended(tree, now)
             if tree.ws.big:
                 changed |= tree.ws.scan_big(now)
-            # changes no event named (RED38 A1b). Its look finds changed what events named
-            # since the last one, too: while a snapshot is due, they are that snapshot's
-            # changes (marked, in it), which a check must not hold back (it set the last
-            # change to its own time: a check in the quiet period after a write held the
-            # snapshot past the next write and the git switch that destroyed it, wb45)
+            # changes no event named (RED38 A1b). Its look may mark what events named since
+            # the last one, too (what it cannot tell from them: watchset.TOLD_MARGIN_NS): while
+            # a snapshot is due, they are that snapshot's changes (marked, in it), which a
+            # check must not hold back (it set the last change to its own time: a check in
+            # the quiet period after a write held the snapshot past the next write and the
+            # git switch that destroyed it, wb45)
             if now >= tree.ws.next_check and tree.ws.check(now) and tree.first_change is None:
                 changed.add(tree.root)
             if changed:

@@ -49,6 +49,21 @@ LOOK_ALL_S = 1.0
 # shared memory map: only their ctime says so) is marked then (WatchSet.check; RED38 A1b).
 CHECK_S = 300.0
 CHECK_STEPS = 60
+# A look marks only what events did not explain (pl48): the changes events named are marked
+# already, and a folder mark of the look read as another change (post-checkout set aside the
+# prepared tree holding a new .env that `git checkout` then overwrote, and named nothing). As
+# each batch of marks is written, the lstat of every entry it names is kept (new_links: the
+# look's *records* of the folder, kept until its next look). An entry whose ctime is after the
+# folder's last look (less TOLD_MARGIN_NS: the kernel stamps ctime from a clock up to a tick
+# behind time.time_ns()) changed since; it is explained when its stat is one recorded, else
+# the look marks it (a write through a shared map, or a hard link from outside, after its
+# last event). What the look cannot tell marks the whole folder, as before: a folder never
+# looked at, one holding a file with other names (linked), an entry it cannot lstat, the
+# folder's own inode or mode changed, its mtime changed with no event in it, a change it
+# cannot place, or more records than the bounds keep.
+TOLD_MARGIN_NS = 20_000_000
+TOLD_PER_FOLDER = 10_000
+TOLD_ALL = 50_000  # records of all the worktree's folders together (some 60 bytes each)
 WHOLE_SHARE = 0.9  # big trees are watched whole while all watches stay within this share
 
 
@@ -121,12 +136,45 @@ def _deep_look(path: str) -> tuple[int | None, list[str], bool]:
     """A signature of the folder and every entry's stat (but .git's, which every git command
     changes), its subfolders, and whether it holds a regular file with other names
     (st_nlink > 1: a write through one of them raises no event here)."""
-    items: list[tuple[object, ...]] = []
+    got = _listing(path)
+    if got is None:
+        return None, [], False
+    return got.sig(), got.subdirs, got.linked
+
+
+# an entry's stat as a look and an event's record give it: (name, st_ino, st_size, st_mtime_ns,
+# st_ctime_ns, st_mode); a folder's own: (st_mtime_ns, st_ino, st_mode)
+Item = tuple[str, int, int, int, int, int]
+Own = tuple[int, int, int]
+
+
+@dataclass
+class Listing:
+    """A folder's entries as :func:`_listing` found them."""
+
+    own: Own
+    items: list[Item]
+    subdirs: list[str]
+    linked: bool  # a regular file with other names (st_nlink > 1)
+    failed: bool  # an entry listed whose lstat failed (gone meanwhile, or other)
+
+    def sig(self) -> int:
+        return hash((self.own, *self.items))
+
+
+def _item(name: str, s: os.stat_result) -> Item:
+    return (name, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_mode)
+
+
+def _listing(path: str) -> Listing | None:
+    """Folder *path*'s own stat and every entry's (but .git's, which every git command
+    changes); None when it cannot be read."""
+    items: list[Item] = []
     subdirs: list[str] = []
-    linked = False
+    linked = failed = False
     try:
         st = os.stat(path, follow_symlinks=False)
-        items.append((st.st_mtime_ns, st.st_ino, st.st_mode))
+        own = (st.st_mtime_ns, st.st_ino, st.st_mode)
         with os.scandir(path) as it:
             for e in it:
                 if e.name == ".git":
@@ -134,15 +182,16 @@ def _deep_look(path: str) -> tuple[int | None, list[str], bool]:
                 try:
                     s = e.stat(follow_symlinks=False)
                 except OSError:
+                    failed = True
                     continue
-                items.append((e.name, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns))
+                items.append(_item(e.name, s))
                 if stat_mod.S_ISDIR(s.st_mode):
                     subdirs.append(e.path)
                 elif s.st_nlink > 1 and stat_mod.S_ISREG(s.st_mode):
                     linked = True
     except OSError:
-        return None, [], False
-    return hash(tuple(items)), subdirs, linked
+        return None
+    return Listing(own, items, subdirs, linked, failed)
 
 
 def _subdirs(path: str) -> list[str]:
@@ -630,6 +679,15 @@ class WatchSet:
         # slices have covered up to, the next slice's time
         self.check_todo: list[str] = []
         self.check_from = self.next_check = 0.0
+        # what the look explains by events (TOLD_MARGIN_NS): each watched folder's last look
+        # (time.time_ns(), time.monotonic_ns(), its own stat); the records since (hashes of
+        # Item), and how many in all; the folders with an event since; those whose records
+        # went past the bounds
+        self.looked_ns: dict[str, tuple[int, int, Own]] = {}
+        self.told: dict[str, set[int]] = {}
+        self.told_n = 0
+        self.told_any: set[str] = set()
+        self.told_over: set[str] = set()
         self.counters = Counters()
         # files written since the last snapshot began -> their write sessions (_WRITING...):
         # fed to the burst detector as overwritten, or created (the daemon clears it as a
@@ -786,6 +844,7 @@ class WatchSet:
         a file with other names; those whose signature changed since they were last looked
         at (or never were) are marked, and returned."""
         self.sigs = {d: sig for d, sig in self.sigs.items() if d in self.watched}
+        self._forget_unwatched()
         self.linked = set()
         changed = {d for d in self.watched if self._look_again(d)}
         self.look_pending = False  # (this was the look at every folder)
@@ -794,22 +853,99 @@ class WatchSet:
 
     def _look_again(self, d: str) -> bool:
         """Look at watched folder *d*'s entries again: whether its signature changed since it
-        was last looked at (or never was), then it is marked. Holding a file with other names
-        makes it linked; one not known linked before asks for :meth:`look_all` (the folders of
-        its other names). A folder gone is left to its event."""
-        sig, _, many = _deep_look(d)
-        if sig is None:
+        was last looked at (or never was) in a way no event explains (TOLD_MARGIN_NS), then
+        it is marked (the entries that changed, or the whole folder). Holding a file with
+        other names makes it linked; one not known linked before asks for :meth:`look_all`
+        (the folders of its other names). A folder gone is left to its event."""
+        wall, mono = time.time_ns(), time.monotonic_ns()
+        got = _listing(d)
+        if got is None:
             return False
+        sig = got.sig()
         changed = self.sigs.get(d) != sig
-        self.sigs[d] = sig
+        many = got.linked
+        marks = self._unexplained(d, got, wall, mono) if changed else set()
+        self._looked(d, got, sig, wall, mono)
         if not many:
             self.linked.discard(d)
         elif d not in self.linked:
             self.linked.add(d)
             self.look_pending = True
-        if changed:
+        if marks is None:
             self.dirty.add(d)
-        return changed
+            return True
+        self.dirty_entries |= marks
+        return bool(marks)
+
+    def _unexplained(self, d: str, got: Listing, wall: int, mono: int) -> set[str] | None:
+        """The entries of folder *d* (its signature changed since its last look) that
+        changed with no event to explain it; None: the whole folder is marked (what it
+        cannot tell: TOLD_MARGIN_NS)."""
+        last = self.looked_ns.get(d)
+        if last is None or got.linked or got.failed or d in self.told_over:
+            return None
+        was_wall, was_mono, was_own = last
+        # the last look's time on the wall clock now (set back since: an entry's ctime may
+        # be earlier than that look's wall time), at the earliest
+        since = min(was_wall, wall - (mono - was_mono)) - TOLD_MARGIN_NS
+        own = got.own
+        placed = own != was_own
+        if placed and (own[1:] != was_own[1:] or d not in self.told_any):
+            return None  # replaced, chmodded, or names came or went with no event
+        told = self.told.get(d, set())
+        marks: set[str] = set()
+        for item in got.items:
+            name, _, _, _, ctime, mode = item
+            if ctime < since:
+                continue  # (as at the last look)
+            placed = True
+            if stat_mod.S_ISDIR(mode):
+                continue  # its changes are its entries' (their events, its own look)
+            if hash(item) not in told:
+                marks.add(d + "/" + name if d[-1:] != "/" else d + name)
+        return marks if placed else None
+
+    def _looked(self, d: str, got: Listing, sig: int, wall: int, mono: int) -> None:
+        """*d* was looked at (at *wall*, *mono*) and found as *got*: its baseline for the next
+        look; of its records, those of entries that changed within TOLD_MARGIN_NS of now
+        stay (the next look takes them as changed since this one)."""
+        self.sigs[d] = sig
+        self.looked_ns[d] = (wall, mono, got.own)
+        self.told_any.discard(d)
+        self.told_over.discard(d)
+        told = self.told.pop(d, None)
+        if told is None:
+            return
+        self.told_n -= len(told)
+        recent = wall - TOLD_MARGIN_NS
+        kept = {h for item in got.items if item[4] >= recent and (h := hash(item)) in told}
+        if kept:
+            self.told[d] = kept
+            self.told_n += len(kept)
+
+    def _tell(self, d: str, name: str, st: os.stat_result) -> None:
+        """Record entry *name* of watched folder *d* as a batch of marks naming it is written
+        (its lstat *st*, taken then): what the next look of *d* finds it as, if nothing but
+        events changed it."""
+        told = self.told.get(d)
+        if told is None:
+            told = self.told[d] = set()
+        h = hash(_item(name, st))
+        if h in told:
+            return
+        if len(told) >= TOLD_PER_FOLDER or self.told_n >= TOLD_ALL:
+            self.told_over.add(d)  # (its next look marks it whole, if it changed)
+            return
+        told.add(h)
+        self.told_n += 1
+
+    def _forget_unwatched(self) -> None:
+        for d in [d for d in self.looked_ns if d not in self.watched]:
+            del self.looked_ns[d]
+        for d in [d for d in self.told if d not in self.watched]:
+            self.told_n -= len(self.told.pop(d))
+        self.told_any &= self.watched.keys()
+        self.told_over &= self.watched.keys()
 
     def _scanned(self, path: str) -> bool:
         """Inside a big tree covered by scans (never taken as clean anyway)."""
@@ -822,23 +958,26 @@ class WatchSet:
         other names are found by :meth:`look_all` (look_pending)."""
         found = False
         for p in entries:
-            d = os.path.dirname(p)
+            d, _, name = p.rpartition("/")
             if d in self.linked or d not in self.watched:
                 continue
             try:
                 st = os.lstat(p)
             except OSError:
                 continue
+            self._tell(d, name, st)  # (before the mark is written: a snapshot reads after)
             if st.st_nlink > 1 and stat_mod.S_ISREG(st.st_mode):
                 self.linked.add(d)
                 found = True
         for d in dirs:  # (a folder made, moved in: each folder mark is one of few)
             if d in self.linked or d not in self.watched or self._scanned(d):
                 continue
-            sig, _, many = _deep_look(d)
-            if sig is not None:
-                self.sigs[d] = sig  # (what check() compares with)
-            if many:
+            wall, mono = time.time_ns(), time.monotonic_ns()
+            got = _listing(d)
+            if got is None:
+                continue
+            self._looked(d, got, got.sig(), wall, mono)  # (what check() uses)
+            if got.linked:
                 self.linked.add(d)
                 found = True
         self.look_pending |= found
@@ -860,6 +999,7 @@ class WatchSet:
         if not self.check_todo:  # a new round: every folder watched now
             self.check_todo = list(self.watched)
             self.sigs = {d: sig for d, sig in self.sigs.items() if d in self.watched}
+            self._forget_unwatched()
             self.linked = {d for d in self.linked if d in self.watched}
         n = math.ceil(len(self.watched) * max(0.0, now - self.check_from) / self.check_period())
         self.check_from = now
@@ -977,6 +1117,7 @@ class WatchSet:
         if (folder == self.root and e.name == ".git") or self._skip(path):
             self.counters.ignored += 1
             return False
+        self.told_any.add(folder)  # (its own mtime may have changed: _unexplained)
         # the entry the event names is looked at again; an event of the folder itself (its
         # chmod or utime, which its parent's watch also names) the folder as an entry: the
         # worktree's root, which has no parent, is listed again (dirtyset.mark)
