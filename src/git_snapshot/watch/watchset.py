@@ -62,6 +62,12 @@ CHECK_STEPS = 60
 # folder's own inode or mode changed, its mtime changed with no event in it, a change it
 # cannot place, or more records than the bounds keep.
 TOLD_MARGIN_NS = 20_000_000
+# The ctime rule needs a clock of nanoseconds: a file system of coarser timestamps stamps them
+# truncated (FAT 2 s or 10 ms, HFS+ and reiserfs 1 s, ext2/3/4 with 128-byte inodes 1 s), so a
+# change just after a look reads as before it, and a change just after an event's record (in
+# the same second) leaves the recorded stat. An entry stamped after the last look or up to
+# COARSE_NS (FAT's 2 s) before it, on a whole millisecond, marks the whole folder (review RP48).
+COARSE_NS = 2_000_000_000
 TOLD_PER_FOLDER = 10_000
 TOLD_ALL = 50_000  # records of all the worktree's folders together (some 60 bytes each)
 WHOLE_SHARE = 0.9  # big trees are watched whole while all watches stay within this share
@@ -896,6 +902,10 @@ class WatchSet:
         marks: set[str] = set()
         for item in got.items:
             name, _, _, _, ctime, mode = item
+            if ctime < since - COARSE_NS:
+                continue  # (as at the last look)
+            if ctime % 1_000_000 == 0:
+                return None  # a coarse clock: changed after the look, or after its record?
             if ctime < since:
                 continue  # (as at the last look)
             placed = True
