@@ -297,7 +297,7 @@ def test_a_hostile_entry_stops_the_restore_before_it_writes_by_c_and_by_the_twin
     said = []
     for twin in (False, True):
         if twin:
-            monkeypatch.setattr(restore_plan, "_plan_tree", restore_plan._plan_tree_none)
+            monkeypatch.setattr(restore_plan, "_plan_tree", restore_plan._plan_tree_py)
         out = tmp_path / f"out{twin}"
         with pytest.raises(UnsafeTree, match="pkg40") as exc:
             restore(store, snap, out, threads=2)

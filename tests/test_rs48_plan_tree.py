@@ -259,7 +259,7 @@ def test_a_restore_planned_by_c_and_by_the_twin_is_the_same(
     kw: dict[str, Any] = {"threads": 0 if how == "alone" else 2, "processes": how == "processes"}
     planned = _planned(store, snap)
     c = restore(store, snap, tmp_path / "c", **kw)
-    monkeypatch.setattr(restore_plan, "_plan_tree", restore_plan._plan_tree_none)
+    monkeypatch.setattr(restore_plan, "_plan_tree", restore_plan._plan_tree_py)
     assert _planned(store, snap) == planned
     assert planned[2] and planned[3]  # (the LICENSE met twice; contents to read whole)
     twin = restore(store, snap, tmp_path / "twin", **kw)
@@ -290,7 +290,7 @@ def test_a_hostile_tree_is_refused_with_the_twins_words_and_nothing_written(
     said = []
     for twin in (False, True):
         if twin:
-            monkeypatch.setattr(restore_plan, "_plan_tree", restore_plan._plan_tree_none)
+            monkeypatch.setattr(restore_plan, "_plan_tree", restore_plan._plan_tree_py)
         out = tmp_path / f"out{twin}"
         with pytest.raises(UnsafeTree, match="pkg40") as exc:
             restore(store, snap, out, threads=2)

@@ -457,13 +457,9 @@ def _plan_tree_py(data: bytes, path: bytes, shared: int, whole: int) -> _Planned
     return subs, len(entries) - len(subs), small, want
 
 
-def _plan_tree_none(data: bytes, path: bytes, shared: int, whole: int) -> _Planned | None:
-    return None
-
-
 # (restore_write._native: None without the C module, or a build from before plan_tree)
 _plan_tree: Callable[[bytes, bytes, int, int], _Planned | None] = (
-    _native("plan_tree") or _plan_tree_none
+    _native("plan_tree") or _plan_tree_py
 )
 
 
