@@ -33,10 +33,11 @@ import pytest
 from clihelpers import Ran
 from clihelpers import git
 from clihelpers import gs
-from conftest import init_repo
 from hookhelpers import by_id
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
+from test_red48_new_ignored_prepared import THEIRS
+from test_red48_new_ignored_prepared import env_repo
 from test_watch_daemon import add
 from test_watch_daemon import in_process
 from test_watch_daemon import make_repo
@@ -55,7 +56,6 @@ pytestmark = pytest.mark.skipif(
 
 NEVER = 3600.0  # no snapshot of the daemon's own unless the test sends one
 MINE = b"SECRET=mine\n"
-THEIRS = b"SECRET=feat's, tracked there\n"
 
 
 def _marks(store: Path, root: Path, since: int = 0) -> set[tuple[bytes, bytes | None]]:
@@ -180,26 +180,6 @@ def _prepared(d: wdaemon.Daemon, store: Path, root: Path, rel: str, data: bytes)
 # --------------------------------------------------------------------------- the README's case
 
 
-def _readme_repo(tmp_path: Path, store_dir: Path) -> Path:
-    """main ignores .env, feat tracks one; the hooks installed; a snapshot without .env."""
-    r = Path(os.path.realpath(init_repo(tmp_path / "wt")))
-    (r / ".gitignore").write_text(".env\n")
-    (r / "a.txt").write_text("a\n")
-    git(r, "add", ".")
-    git(r, "commit", "-q", "-m", "init")
-    git(r, "switch", "-q", "-c", "feat")
-    (r / ".env").write_bytes(THEIRS)
-    git(r, "add", "-f", ".env")
-    git(r, "commit", "-q", "-m", "feat tracks .env")
-    git(r, "switch", "-q", "main")
-    assert not (r / ".env").exists()
-    ran = gs(r, "install", GIT_SNAPSHOT_WATCH="0")  # (the watcher: the test's own)
-    assert "reference-transaction: installed" in ran.out + ran.err, ran
-    gs(r, "create", "-m", "before .env")
-    add(store_dir, r)
-    return r
-
-
 def test_a_look_between_the_prepared_tree_and_checkout_leaves_the_new_env_named(
     tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -209,7 +189,7 @@ def test_a_look_between_the_prepared_tree_and_checkout_leaves_the_new_env_named(
     restore gives SECRET=mine back byte for byte. Was: the look marked the top folder (the
     .env's own events had marked it already), post-checkout set the tree aside: no line."""
     put_venv_on_path(monkeypatch)
-    r = _readme_repo(tmp_path, store_dir)
+    r = env_repo(tmp_path, store_dir)
     cfg = wconfig.WatchConfig(quiet=NEVER, max_delay=NEVER, prepare=0.1)
     with _daemon(store_dir, r, cfg) as d:
         (r / ".env").write_bytes(MINE)  # new, ignored on main

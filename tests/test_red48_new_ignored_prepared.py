@@ -74,12 +74,9 @@ def w(watcher: Watcher, monkeypatch: pytest.MonkeyPatch) -> Watcher:  # noqa: F8
     return watcher
 
 
-def _readme_repo(tmp_path: Path, store_dir: Path, w: Watcher) -> Path:
-    """The README's example: main ignores .env, feat tracks one; the hooks installed, a
-    snapshot (the daemon's base: no .env), the watcher watching (preparing 0.1 s after a
-    change, taking no snapshot of its own); then a NEW ignored .env (SECRET=mine), and the
-    worker's preparation of it waited for (no timing)."""
-    config(watchQuiet=NEVER, watchMaxDelay=NEVER, watchPrepare=0.1)
+def env_repo(tmp_path: Path, store_dir: Path) -> Path:
+    """main ignores .env, feat tracks one (THEIRS); the hooks installed (no watcher of theirs:
+    the test's own), a snapshot without .env, the repository added to the watched ones."""
     r = Path(os.path.realpath(init_repo(tmp_path / "wt")))
     (r / ".gitignore").write_text(".env\n")
     (r / "a.txt").write_text("a\n")
@@ -91,10 +88,20 @@ def _readme_repo(tmp_path: Path, store_dir: Path, w: Watcher) -> Path:
     git(r, "commit", "-q", "-m", "feat tracks .env")
     git(r, "switch", "-q", "main")
     assert not (r / ".env").exists()
-    ran = gs(r, "install", GIT_SNAPSHOT_WATCH="0")  # (the watcher: the test's own)
+    ran = gs(r, "install", GIT_SNAPSHOT_WATCH="0")
     assert "reference-transaction: installed" in ran.out + ran.err, ran
     gs(r, "create", "-m", "before .env")
     add(store_dir, r)
+    return r
+
+
+def _readme_repo(tmp_path: Path, store_dir: Path, w: Watcher) -> Path:
+    """The README's example: main ignores .env, feat tracks one; the hooks installed, a
+    snapshot (the daemon's base: no .env), the watcher watching (preparing 0.1 s after a
+    change, taking no snapshot of its own); then a NEW ignored .env (SECRET=mine), and the
+    worker's preparation of it waited for (no timing)."""
+    config(watchQuiet=NEVER, watchMaxDelay=NEVER, watchPrepare=0.1)
+    r = env_repo(tmp_path, store_dir)
     w.start()
     w.watching(r)
     (r / ".env").write_bytes(MINE)  # new, ignored on main
