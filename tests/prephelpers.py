@@ -6,6 +6,7 @@ tree."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -90,4 +91,7 @@ def prepared_with(store_dir: Path, repo: Path, rel: str, data: bytes) -> prep.Pr
         return p if sizes.get(rel) == len(data) else None
 
     found: prep.Prep = wait_for(got, what=f"a prepared tree with {rel} of {len(data)} bytes")
+    # (git's start is known to a clock tick of /proc: a tree done in the tick a git run at
+    # once began in may be after it, and post-checkout sets it aside; a wait, not a timing)
+    time.sleep(2 / os.sysconf("SC_CLK_TCK"))
     return found
