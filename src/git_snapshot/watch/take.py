@@ -203,21 +203,31 @@ def _relabel(
     prepared, or nothing holds it when git overwrites it (README, "What a report cannot
     name"). Every other entry has the same label under both answers: the rebuild's tree is
     true if these are (:func:`_relabelled`)."""
-    from git_snapshot import gitrepo
     from git_snapshot.watch import dirtyset
 
-    base, mine = b.base_labels.split(";"), labels.split(";")
-    if now is None or len(base) != 3 or len(mine) != 3 or base[:2] != mine[:2] or base[0] != "2":
-        return None
-    if gitrepo.labels_part(now) != mine[2]:
-        return None
+    base = b.base_labels.split(";")
+    if now is None or len(base) != 3 or base[:2] != labels.split(";")[:2]:
+        return None  # (git's tracked answer changed: the kept ignored one is not read)
     was = dirtyset.unpack(dirtyset.base_ignored(store_path, worktree, b), base[2])
-    if was is None:
+    return _ignored_changes(b.base_labels, was, labels, now)
+
+
+def _ignored_changes(
+    was_labels: str, was: bytes | None, labels: str, now: bytes | None
+) -> list[bytes] | None:
+    """The paths git's ignored answers *was* (under the digest *was_labels*) and *now* (under
+    *labels*) differ by, sorted, when the tracked answers are the same (the digests' first
+    parts) and each ignored answer is the one its digest names; None otherwise, and for more
+    than RELABEL_MOST of them."""
+    from git_snapshot import gitrepo
+
+    a, b = was_labels.split(";"), labels.split(";")
+    if was is None or now is None or len(a) != 3 or len(b) != 3 or a[:2] != b[:2] or a[0] != "2":
+        return None
+    if gitrepo.labels_part(was) != a[2] or gitrepo.labels_part(now) != b[2]:
         return None
     differ = set(gitrepo.split_z(was)).symmetric_difference(gitrepo.split_z(now))
-    if len(differ) > RELABEL_MOST:
-        return None
-    return sorted(differ)
+    return sorted(differ) if len(differ) <= RELABEL_MOST else None
 
 
 # worktree -> the root of the last tree this process prepared of it, and git's ignored answer
@@ -233,17 +243,9 @@ def _relabel_since(worktree: str, old: Any, labels: str, now: bytes | None) -> l
     under that answer (checked, or of the base's labels), so a rebuild on it is right where
     its answer and today's agree. None otherwise."""
     kept = _BUILT_UNDER.get(worktree)
-    if kept is None or kept[0] != old.root or now is None:
+    if kept is None or kept[0] != old.root:
         return None
-    from git_snapshot import gitrepo
-
-    was, mine = old.labels.split(";"), labels.split(";")
-    if len(was) != 3 or len(mine) != 3 or was[:2] != mine[:2] or was[0] != "2":
-        return None
-    if gitrepo.labels_part(kept[1]) != was[2] or gitrepo.labels_part(now) != mine[2]:
-        return None
-    differ = set(gitrepo.split_z(kept[1])).symmetric_difference(gitrepo.split_z(now))
-    return sorted(differ) if len(differ) <= RELABEL_MOST else None
+    return _ignored_changes(old.labels, kept[1], labels, now)
 
 
 def _relabelled(
