@@ -172,14 +172,14 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     from git_snapshot.store.diff import diff_trees
 
     differs = diff_trees(store, base, p.root)
-    added = [c.path for c in differs if c.old is None]
-    if bound is None and any(map(meets, added)):
+    added_where_git_wrote = any(meets(c.path) for c in differs if c.old is None)
+    if bound is None and added_where_git_wrote:
         # a file made since the last snapshot, where git wrote: the user may have deleted
         # it again a moment before git began, faster than the daemon marks it (`rm f &&
         # git checkout -f B`, B tracking f: git was said to destroy a file it never found,
         # review RW45); set aside, as before RED44 F6 (README: named by nothing)
         return
-    if not hit and not any(map(meets, added)):
+    if not hit and not added_where_git_wrote:
         return
     if prep.changed_since(
         store.path, repo.toplevel, p, began, {*wrote, *(c.path for c in differs)}, bound
