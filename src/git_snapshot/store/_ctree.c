@@ -1727,7 +1727,198 @@ fail:
     return NULL;
 }
 
+PyDoc_STRVAR(job_message_doc,
+"job_message(work, held) -> bytes | None\n\n"
+"marshal.dumps((work, held), 2) for a writer process's job (restore_write._job_message_py,\n"
+"its specification): work a list of (int, bytes, int, int, bytes, location or None), a\n"
+"location (str, int, int, int, int), held a list of bytes; the same bytes, written for that\n"
+"shape alone. None, nothing written, for anything else (a subclass of those types, an int\n"
+"beyond 64 bits, a str that is not UTF-8 as it is): the caller runs marshal.dumps. Nothing\n"
+"it reads runs Python code.");
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+} mbuf;
+
+static int
+mb_room(mbuf *b, size_t more)
+{
+    if (b->cap - b->n >= more)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap - b->n < more) {
+        if (cap > ((size_t)PY_SSIZE_T_MAX) / 2)
+            return -1;
+        cap *= 2;
+    }
+    char *p = PyMem_Realloc(b->p, cap);
+    if (p == NULL)
+        return -1;
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static void
+mb_u32(mbuf *b, uint32_t v) /* (room made by the caller) */
+{
+    unsigned char *q = (unsigned char *)b->p + b->n;
+    q[0] = (unsigned char)v;
+    q[1] = (unsigned char)(v >> 8);
+    q[2] = (unsigned char)(v >> 16);
+    q[3] = (unsigned char)(v >> 24);
+    b->n += 4;
+}
+
+/* 0 written, 1 not of the shape (the caller declines), -1 an error set */
+static int
+mb_head(mbuf *b, char type, Py_ssize_t n)
+{
+    if (n > INT32_MAX)
+        return 1;
+    if (mb_room(b, 5) < 0)
+        return -1;
+    b->p[b->n++] = type;
+    mb_u32(b, (uint32_t)n);
+    return 0;
+}
+
+static int
+mb_int(mbuf *b, PyObject *o)
+{
+    if (!PyLong_CheckExact(o))
+        return 1;
+    int overflow = 0;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow)
+        return 1;
+    if (v == -1 && PyErr_Occurred())
+        return -1;
+    if (mb_room(b, 5 + 2 * 5) < 0) /* 64 bits: at most 5 digits of 15 bits */
+        return -1;
+    if (v >= INT32_MIN && v <= INT32_MAX) {
+        b->p[b->n++] = 'i';
+        mb_u32(b, (uint32_t)(int32_t)v);
+        return 0;
+    }
+    /* marshal's TYPE_LONG: the count of 15-bit digits (negative for a negative number),
+       then the digits of the magnitude, lowest first, the highest not zero */
+    unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    int digits = 0;
+    for (unsigned long long t = m; t; t >>= 15)
+        digits++;
+    b->p[b->n++] = 'l';
+    mb_u32(b, (uint32_t)(int32_t)(v < 0 ? -digits : digits));
+    for (; m; m >>= 15) {
+        unsigned d = (unsigned)(m & 0x7fff);
+        b->p[b->n++] = (char)(d & 0xff);
+        b->p[b->n++] = (char)(d >> 8);
+    }
+    return 0;
+}
+
+static int
+mb_data(mbuf *b, char type, const char *s, Py_ssize_t n)
+{
+    int r = mb_head(b, type, n);
+    if (r)
+        return r;
+    if (mb_room(b, (size_t)n) < 0)
+        return -1;
+    memcpy(b->p + b->n, s, (size_t)n);
+    b->n += (size_t)n;
+    return 0;
+}
+
+static int
+mb_bytes(mbuf *b, PyObject *o)
+{
+    if (!PyBytes_CheckExact(o))
+        return 1;
+    return mb_data(b, 's', PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o));
+}
+
+static int
+mb_loc(mbuf *b, PyObject *loc)
+{
+    if (loc == Py_None) {
+        if (mb_room(b, 1) < 0)
+            return -1;
+        b->p[b->n++] = 'N';
+        return 0;
+    }
+    if (!PyTuple_CheckExact(loc) || PyTuple_GET_SIZE(loc) != 5 ||
+        !PyUnicode_CheckExact(PyTuple_GET_ITEM(loc, 0)))
+        return 1;
+    Py_ssize_t len;
+    const char *s = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(loc, 0), &len);
+    if (s == NULL) { /* (a lone surrogate: marshal writes it "surrogatepass") */
+        PyErr_Clear();
+        return 1;
+    }
+    int r = mb_head(b, '(', 5);
+    if (!r)
+        r = mb_data(b, 'u', s, len);
+    for (int k = 1; k < 5 && !r; k++)
+        r = mb_int(b, PyTuple_GET_ITEM(loc, k));
+    return r;
+}
+
+static PyObject *
+job_message(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "job_message(work: list, held: list)");
+        return NULL;
+    }
+    PyObject *work = args[0], *held = args[1];
+    if (!PyList_CheckExact(work) || !PyList_CheckExact(held))
+        Py_RETURN_NONE;
+    mbuf b = {NULL, 0, 0};
+    Py_ssize_t n = PyList_GET_SIZE(work);
+    int r = mb_head(&b, '(', 2);
+    if (!r)
+        r = mb_head(&b, '[', n);
+    /* (nothing here runs Python code: the lists cannot change while they are read) */
+    for (Py_ssize_t i = 0; i < n && !r; i++) {
+        PyObject *w = PyList_GET_ITEM(work, i);
+        if (!PyTuple_CheckExact(w) || PyTuple_GET_SIZE(w) != 6) {
+            r = 1;
+            break;
+        }
+        r = mb_head(&b, '(', 6);
+        if (!r)
+            r = mb_int(&b, PyTuple_GET_ITEM(w, 0));
+        if (!r)
+            r = mb_bytes(&b, PyTuple_GET_ITEM(w, 1));
+        if (!r)
+            r = mb_int(&b, PyTuple_GET_ITEM(w, 2));
+        if (!r)
+            r = mb_int(&b, PyTuple_GET_ITEM(w, 3));
+        if (!r)
+            r = mb_bytes(&b, PyTuple_GET_ITEM(w, 4));
+        if (!r)
+            r = mb_loc(&b, PyTuple_GET_ITEM(w, 5));
+    }
+    Py_ssize_t m = PyList_GET_SIZE(held);
+    if (!r)
+        r = mb_head(&b, '[', m);
+    for (Py_ssize_t i = 0; i < m && !r; i++)
+        r = mb_bytes(&b, PyList_GET_ITEM(held, i));
+    PyObject *out = NULL;
+    if (r == 0)
+        out = PyBytes_FromStringAndSize(b.p, (Py_ssize_t)b.n);
+    else if (r > 0)
+        out = Py_NewRef(Py_None);
+    else if (!PyErr_Occurred())
+        PyErr_NoMemory();
+    PyMem_Free(b.p);
+    return out;
+}
+
 static PyMethodDef methods[] = {
+    {"job_message", (PyCFunction)(void (*)(void))job_message, METH_FASTCALL, job_message_doc},
     {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL, build_doc},
     {"fill", (PyCFunction)(void (*)(void))fill, METH_FASTCALL, fill_doc},
     {"crc32", (PyCFunction)(void (*)(void))crc32, METH_FASTCALL, crc32_doc},
