@@ -3,7 +3,8 @@
 of a job's shape (work items of (int, bytes, int, int, bytes, location or None), a location
 of (str, int, int, int, int), held keys), and None, nothing written, for each thing of
 another shape, where marshal writes otherwise or raises (then restore_write._job_message
-runs marshal.dumps itself); nothing kept. A restore's writer processes get every job so."""
+runs marshal.dumps itself); nothing kept. A restore's writer processes get every job so.
+And each job item's path, made by _ctree.gather as restorer._gather_py makes it."""
 
 from __future__ import annotations
 
@@ -161,3 +162,32 @@ def test_job_message_is_the_c_where_built() -> None:
         assert restore_write._c_job_message is _ctree.job_message
     work = [W, (4, b"m", 0o600, -T, b"link", None)]
     assert restore_write._job_message(work, [b"k"]) == marshal.dumps((work, [b"k"]), 2)
+
+
+# _ctree.gather: each item's path is rel + its name (restorer._gather_py's +), joined in C
+# for two exact bytes, by the + of what they are otherwise (a subclass's own, an error)
+class _Rel(bytes):
+    def __add__(self, other: Any) -> Any:
+        return b"sub:" + bytes(self) + other
+
+
+@needs_c
+@pytest.mark.parametrize("rel", [b"x/", b"", _Rel(b"y/"), "s/", None], ids=repr)
+def test_gather_c_makes_each_items_path_as_the_twin(rel: Any) -> None:
+    from git_snapshot.store import restorer
+    from git_snapshot.store.objects import DIR
+    from git_snapshot.store.objects import FILE
+    from git_snapshot.store.objects import Entry
+
+    key = b"k" * 32
+    entries = [
+        Entry(b"a", FILE, 0o644, T, 3, key),
+        Entry(b"d", DIR, 0o755, T, 0, b"d" * 32),
+        Entry(_Bytes(b"f"), FILE, 0o644, T, 3, key),
+    ]
+    locs = {key: ("p", 0, 5, 3, -1)}
+    want = outcome(restorer._gather_py, (entries, None, rel, locs, 1 << 20))
+    got = outcome(_ctree.gather, (entries, None, rel, locs, 1 << 20))
+    assert got == want
+    if isinstance(want, tuple):
+        assert [type(i[3]) for i in got[0]] == [type(i[3]) for i in want[0]]

@@ -1260,7 +1260,7 @@ PyDoc_STRVAR(gather_doc,
 "gather(entries, folder, rel, locs, whole) -> (items, subs, size, located) | None\n\n"
 "restorer._gather_py in C (its specification): a restore's folder made here, its entries\n"
 "(objects.Entry) split into the files for a writer's job, each as (location, folder, entry,\n"
-"rel) with its location from locs (a dict, or anything with get) when that holds the\n"
+"rel + its name) with its location from locs (a dict, or anything with get) when that holds the\n"
 "file's size, else None; its folders (subs); the files' names' and keys' bytes; and\n"
 "whether every file was located. None when the folder holds .git, a symlink, a file over\n"
 "whole bytes or one with set-id bits: it goes the way of one entry at a time.");
@@ -1352,8 +1352,25 @@ gather(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
             located = 0;
             loc = Py_NewRef(Py_None);
         }
-        PyObject *item = PyTuple_Pack(4, loc, folder, e, rel);
+        /* its path: rel + name (the twin's +: joined here for two exact bytes) */
+        PyObject *path;
+        if (PyBytes_CheckExact(rel) && PyBytes_CheckExact(name)) {
+            Py_ssize_t rlen = PyBytes_GET_SIZE(rel), nlen = PyBytes_GET_SIZE(name);
+            path = PyBytes_FromStringAndSize(NULL, rlen + nlen);
+            if (path != NULL) {
+                memcpy(PyBytes_AS_STRING(path), PyBytes_AS_STRING(rel), (size_t)rlen);
+                memcpy(PyBytes_AS_STRING(path) + rlen, PyBytes_AS_STRING(name), (size_t)nlen);
+            }
+        }
+        else
+            path = PyNumber_Add(rel, name);
+        if (path == NULL) {
+            Py_DECREF(loc);
+            goto fail;
+        }
+        PyObject *item = PyTuple_Pack(4, loc, folder, e, path);
         Py_DECREF(loc);
+        Py_DECREF(path);
         if (item == NULL)
             goto fail;
         int bad = PyList_Append(items, item);

@@ -52,8 +52,6 @@ from git_snapshot.store.restore_plan import LOCATED_MAX
 from git_snapshot.store.restore_plan import PARALLEL_MIN
 from git_snapshot.store.restore_plan import WHOLE
 from git_snapshot.store.restore_plan import Planning
-from git_snapshot.store.restore_write import _ENTRY
-from git_snapshot.store.restore_write import _NAME
 from git_snapshot.store.restore_write import _NOWHERE
 from git_snapshot.store.restore_write import _SAFE_MODE
 from git_snapshot.store.restore_write import JOB_DIRS
@@ -537,13 +535,13 @@ class Restorer(Planning, Writing):
         """Enter in the report the files of *items* (handed to writers that stopped) that are
         there, as a writer makes them: a stopped restore's report says what it wrote (the
         pre-restore snapshot's record, restored.wrote). Each went where nothing was."""
-        for _, d, e, rel in items:
+        for _, d, e, path in items:
             try:
                 st = _lstat(d.fd, e.name) if d.fd >= 0 and not self.dry_run else None
             except OSError:
                 continue
             if st is not None and _made_as(e, st):
-                self.report.created.append(rel + e.name)
+                self.report.created.append(path)
                 self.report.files += 1
 
     def _filled(self, d: _Dir) -> None:
@@ -1097,7 +1095,7 @@ class Restorer(Planning, Writing):
             elif plain and (e.kind != FILE or e.size <= WHOLE):
                 if e.mode & 0o6000:
                     self._left_off(e, rel + e.name)
-                self._job_add(d, e, rel)
+                self._job_add(d, e, rel + e.name)
                 added += 1
             else:
                 self._new(d, e, rel)
@@ -1116,12 +1114,12 @@ class Restorer(Planning, Writing):
             self._put_file(d.fd, e, path)
             return
         self._left_off(e, path)
-        self._job_add(d, e, rel)
+        self._job_add(d, e, path)
 
-    def _job_add(self, d: _Dir, e: Entry, rel: bytes) -> None:
-        """Put the file or symlink *e* of *d* (at *rel*) in the job being gathered; hand the
+    def _job_add(self, d: _Dir, e: Entry, path: bytes) -> None:
+        """Put the file or symlink *e* of *d* (at *path*) in the job being gathered; hand the
         job out once full."""
-        self.job.append((None if e.kind == FILE else _NOWHERE, d, e, rel))
+        self.job.append((None if e.kind == FILE else _NOWHERE, d, e, path))
         self.job_bytes += len(e.name) + len(e.ref)
         self.job_unlocated = True
         self._job_took(d)
@@ -1218,9 +1216,7 @@ class Restorer(Planning, Writing):
     def _misplaced(self, item: _Item, loc: _Loc | None) -> None:
         """A file whose content the index lacks, or holds at another size: damaged."""
         at = None if loc is None else Location(*loc[:4], type=0, inner=loc[4])
-        self.report.damaged.append(
-            (item[3] + item[2].name, validate.located_problem(item[2], at) or "")
-        )
+        self.report.damaged.append((item[3], validate.located_problem(item[2], at) or ""))
 
     def _drain(self, most: int) -> None:
         """Take the oldest jobs' results until at most *most* are running."""
@@ -1253,8 +1249,8 @@ class Restorer(Planning, Writing):
         if taken or damaged or refused:
             skip = set(taken).union(k for k, _, _ in damaged).union(refused)
             made = [_path(item) for k, item in enumerate(todo) if k not in skip]
-        else:  # each path made by C loops: its folder's and its name
-            made = list(map(bytes.__add__, map(_REL, todo), map(_NAME, map(_ENTRY, todo))))
+        else:  # each path as the job's items hold it
+            made = list(map(_PATH, todo))
         self.report.created.extend(made)
         self.report.files += len(made)
         self.taking = []  # (before its folders may be closed: _stop looks in them)
@@ -1263,8 +1259,7 @@ class Restorer(Planning, Writing):
             with contextlib.suppress(sqlite3.Error, UserError):
                 self.store.index.mark_damaged(key, why, group=" is unreadable: " in why)
         for k in taken:
-            _, d, e, rel = todo[k]
-            path = rel + e.name
+            _, d, e, path = todo[k]
             self.at = path
             self._put_file(d.fd, e, path)
         for d in dirs:
@@ -1494,8 +1489,8 @@ class _Failed(Exception):
 # Storage order: objects of one pack by offset (a pack is then read front to back); a C
 # key, not a Python function called per file
 _first = operator.itemgetter(0)
-# a job's item's folder's path, for C loops (map): the paths made
-_REL = operator.itemgetter(3)
+# a job's item's path, for C loops (map): the paths made
+_PATH = operator.itemgetter(3)
 
 # _gather's answer: the files as a job's items, the folders, the files' names' and keys'
 # bytes, whether every file was located
@@ -1510,11 +1505,12 @@ def _gather_py(
     whole: int,
 ) -> _Gathered | None:
     """The entries of a folder *d* (at *rel*) made by the restore, split for _fill: its
-    files as the job's items (_Item), each with where its content lies when *locs* holds
-    that at the file's size (else None: _locate looks again, and names it damaged), its
-    folders, and the bytes of the files' names and keys; None when it holds what goes the
-    way of one entry at a time (_fill_each): a .git, a symlink, a file over *whole* bytes
-    or with set-id bits. The specification of _ctree.gather, which _gather is when built."""
+    files as the job's items (_Item: its path is *rel* and its name), each with where its
+    content lies when *locs* holds that at the file's size (else None: _locate looks again,
+    and names it damaged), its folders, and the bytes of the files' names and keys; None
+    when it holds what goes the way of one entry at a time (_fill_each): a .git, a symlink,
+    a file over *whole* bytes or with set-id bits. The specification of _ctree.gather,
+    which _gather is when built."""
     items: list[_Item] = []
     subs: list[Entry] = []
     size = 0
@@ -1532,7 +1528,7 @@ def _gather_py(
             loc = None
         if loc is None:
             located = False
-        items.append((loc, d, e, rel))
+        items.append((loc, d, e, rel + e.name))
         size += len(e.name) + len(e.ref)
     return items, subs, size, located
 
@@ -1574,7 +1570,7 @@ def _job_dirs(jobs: int) -> int:
 
 def _path(item: _Item) -> bytes:
     """The path of a job's file or symlink."""
-    return item[3] + item[2].name
+    return item[3]
 
 
 def _umask() -> int:
