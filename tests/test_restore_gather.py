@@ -230,3 +230,33 @@ def test_share_out_c_keeps_nothing() -> None:
     items = [(("p", 3, 1, 100, 0), 0, object(), b""), (("p", 1, 1, 7, -1), 1, object(), b"")]
     calls: list[tuple[Any, ...]] = [(items, [0, 0], {}, restore_write._NOWHERE, 10)]
     keeps_nothing(_ctree.share_out, calls, [*items, restore_write._NOWHERE])
+
+
+# gather: each item's path is rel + its name (the twin's +), joined in C for two exact bytes,
+# by the + of what they are otherwise (a subclass's own, an error)
+class _Rel(bytes):
+    def __add__(self, other: Any) -> Any:
+        return b"sub:" + bytes(self) + other
+
+
+class _Name(bytes):
+    pass
+
+
+@needs_c
+@pytest.mark.parametrize("rel", [b"x/", b"", _Rel(b"y/"), "s/", None], ids=repr)
+def test_gather_c_makes_each_items_path_as_the_twin(rel: Any) -> None:
+    from ctreehelp import outcome
+
+    key, t = b"k" * 32, 1_600_000_000_123_456_789
+    entries = [
+        Entry(b"a", FILE, 0o644, t, 3, key),
+        Entry(b"d", DIR, 0o755, t, 0, b"d" * 32),
+        Entry(_Name(b"f"), FILE, 0o644, t, 3, key),
+    ]
+    locs = {key: ("p", 0, 5, 3, -1)}
+    want = outcome(restorer._gather_py, (entries, None, rel, locs, 1 << 20))
+    got = outcome(_ctree.gather, (entries, None, rel, locs, 1 << 20))
+    assert got == want
+    if isinstance(want, tuple):
+        assert [type(i[3]) for i in got[0]] == [type(i[3]) for i in want[0]]

@@ -25,7 +25,6 @@ def share_out(
 def work(
     ready: list[Any], number: dict[int, int] | None, nowhere: object, /
 ) -> list[Any] | None: ...
-def job_message(work: list[Any], held: list[Any], /) -> bytes | None: ...
 
 SOURCE_SHA256: str
 INTERFACE: int

@@ -652,7 +652,7 @@ class _Workers:
         work = _work(part, number)
         held = list(shared.intersection(map(_KEY, work))) if shared else []
         try:
-            socket.send_fds(self.socks[k], [_job_message(work, held)], fds)
+            socket.send_fds(self.socks[k], [marshal.dumps((work, held), _MARSHAL)], fds)
         except OSError as exc:
             if exc.errno != errno.EMSGSIZE or len(part) < 2:
                 raise
@@ -792,26 +792,6 @@ def _work_py(ready: list[_Item], number: dict[int, int] | None) -> list[_Work]:
         )
     )
 
-
-def _job_message(work: list[_Work], held: list[bytes]) -> bytes:
-    """A writer process's job as it is sent: marshal.dumps((work, held), _MARSHAL). In C
-    (_ctree.job_message: the same bytes, written for a job's shape alone, without marshal's
-    look at each object's type: 7 against 17-22 ms for M's 148 jobs in a loop, 72 M fewer
-    instructions of M's restoring process) unless only its twin, the specification, is
-    there, or the job is of another shape."""
-    if _c_job_message is not None:
-        got: bytes | None = _c_job_message(work, held)
-        if got is not None:
-            return got
-    return _job_message_py(work, held)
-
-
-def _job_message_py(work: list[_Work], held: list[bytes]) -> bytes:
-    """_job_message's twin (the specification of _ctree.job_message)."""
-    return marshal.dumps((work, held), _MARSHAL)
-
-
-_c_job_message: Callable[..., bytes | None] | None = _native("job_message")
 
 _LOC = operator.itemgetter(0)
 _DIR = operator.itemgetter(1)
