@@ -94,11 +94,12 @@ def test_gather_c_keeps_nothing_and_refuses_what_is_no_entry() -> None:
     e = Entry(b"f", FILE, 0o644, 0, 3, _KEYS[0])
     locs = {_KEYS[0]: ("p", 0, 5, 3, -1)}
     folder = object()
-    watched = [e, locs, folder, _KEYS[0]]
+    watched = [e, locs, folder, _KEYS[0], locs[_KEYS[0]]]
     calls = [
         ([e, Entry(b"d", DIR, 0o755, 0, 0, _KEYS[1])], folder, b"x/", locs, WHOLE),
         ([e, Entry(b".git", DIR, 0o755, 0, 0, _KEYS[1])], folder, b"x/", locs, WHOLE),
         ([(b"f", FILE)], folder, b"x/", locs, WHOLE),  # (no Entry)
+        ([e], folder, None, locs, WHOLE),  # (no path: located, then a TypeError)
     ]
     keeps_nothing(_ctree.gather, calls, watched)
     # through a Python get (and none): the references alone (its calls allocate frames)
@@ -240,7 +241,8 @@ class _Rel(bytes):
 
 
 class _Name(bytes):
-    pass
+    def __radd__(self, other: Any) -> Any:  # (b"x/" + it: this, not bytes' join)
+        return bytes(other) + b"+" + bytes(self)
 
 
 @needs_c
