@@ -60,8 +60,8 @@ _MARSHAL = 2  # marshal's format for them: no table of shared objects to build (
 # Where a file's content lies: pack, offset, frame length, size, place in its group (or -1).
 _Loc = tuple[str, int, int, int, int]
 # A file or symlink gathered for a job: where its content lies (_NOWHERE for a symlink, None
-# while not looked up), its directory, entry, and its path (for the report: made as the item
-# is, in C for a folder the restore made, then the report's own, not made again per answer).
+# while not looked up), its directory, entry, and its path (the report's: made once, as the
+# item is).
 _Item = tuple["_Loc | None", "_Dir", Entry, bytes]
 # ...as a writer gets it: the directory's descriptor (for a writer process: its index among
 # the descriptors sent along), name, mode, mtime, content key or link target, and where

@@ -1239,23 +1239,23 @@ class Restorer(Planning, Writing):
         if failed is not None:
             at, code, why = failed
             if code not in (errno.EACCES, errno.EPERM):  # a full disk: the restore stops
-                raise _Failed(_path(todo[at]), OSError(code, why))
+                raise _Failed(todo[at][3], OSError(code, why))
             # a folder that refuses it (RED39 C4): that file named, as one that cannot be
             # written over is, and the job's files not tried yet written the careful way
             # (_put_file), each named if refused too
-            self.report.unwritable.append((_path(todo[at]), why))
+            self.report.unwritable.append((todo[at][3], why))
             refused = [at]
             taken = [*taken, *range(at + 1, len(todo))]
         if taken or damaged or refused:
             skip = set(taken).union(k for k, _, _ in damaged).union(refused)
-            made = [_path(item) for k, item in enumerate(todo) if k not in skip]
+            made = [item[3] for k, item in enumerate(todo) if k not in skip]
         else:  # each path as the job's items hold it
             made = list(map(_PATH, todo))
         self.report.created.extend(made)
         self.report.files += len(made)
         self.taking = []  # (before its folders may be closed: _stop looks in them)
         for k, key, why in damaged:
-            self.report.damaged.append((_path(todo[k]), why))
+            self.report.damaged.append((todo[k][3], why))
             with contextlib.suppress(sqlite3.Error, UserError):
                 self.store.index.mark_damaged(key, why, group=" is unreadable: " in why)
         for k in taken:
@@ -1566,11 +1566,6 @@ def _job_dirs(jobs: int) -> int:
     if soft == resource.RLIM_INFINITY:
         return JOB_DIRS
     return max(8, min(JOB_DIRS, soft // 2 // (jobs + 1)))
-
-
-def _path(item: _Item) -> bytes:
-    """The path of a job's file or symlink."""
-    return item[3]
 
 
 def _umask() -> int:
