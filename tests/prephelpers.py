@@ -91,7 +91,12 @@ def prepared_with(store_dir: Path, repo: Path, rel: str, data: bytes) -> prep.Pr
         return p if sizes.get(rel) == len(data) else None
 
     found: prep.Prep = wait_for(got, what=f"a prepared tree with {rel} of {len(data)} bytes")
-    # (git's start is known to a clock tick of /proc: a tree done in the tick a git run at
-    # once began in may be after it, and post-checkout sets it aside; a wait, not a timing)
-    time.sleep(2 / os.sysconf("SC_CLK_TCK"))
+    past_a_tick()
     return found
+
+
+def past_a_tick() -> None:
+    """Wait two clock ticks: git's start is known to a tick of /proc, so what was done in the
+    tick a git run at once began in may be after it (post-checkout sets a prepared tree done
+    then aside); a wait, not a timing."""
+    time.sleep(2 / os.sysconf("SC_CLK_TCK"))

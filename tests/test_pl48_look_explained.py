@@ -36,6 +36,7 @@ from clihelpers import gs
 from hookhelpers import by_id
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
+from prephelpers import past_a_tick
 from test_red48_new_ignored_prepared import THEIRS
 from test_red48_new_ignored_prepared import env_repo
 from test_watch_daemon import add
@@ -201,9 +202,7 @@ def test_a_look_between_the_prepared_tree_and_checkout_leaves_the_new_env_named(
         _look_now(d, r)
         assert d.trees[str(r)].ws.sigs[str(r)] != top  # (it found the top folder changed)
         looks = _marks(store_dir, r, p.seq)
-        # (git's start is known to a clock tick of /proc: a tree done in the tick git began in
-        # may be after it, and is set aside; the README's 0.2 s is many ticks)
-        time.sleep(2 / os.sysconf("SC_CLK_TCK"))
+        past_a_tick()  # (the README's 0.2 s is many ticks)
         ran = _git_beside(d, r, "checkout", "feat")
     assert (r / ".env").read_bytes() == THEIRS
     assert [r.names for r in ran.reports] == [".env"], ran.err  # (was: none)

@@ -23,9 +23,7 @@ truncated to a tick); the daemon's own snapshot never comes (watchQuiet an hour)
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -37,6 +35,7 @@ from prephelpers import MARKS
 from prephelpers import MINE
 from prephelpers import OLD
 from prephelpers import THEIRS
+from prephelpers import past_a_tick
 from prephelpers import prepared_with
 from prephelpers import watched_repo
 from test_watch_daemon import Watcher
@@ -69,7 +68,7 @@ def _marked_after(store_dir: Path, repo: Path, seq: int, rel: str) -> None:
         return row is not None
 
     wait_for(got, what=f"a mark of {rel}")
-    time.sleep(2 / os.sysconf("SC_CLK_TCK"))
+    past_a_tick()
 
 
 def _prepared_then_deleted(store_dir: Path, repo: Path, rel: str) -> None:
