@@ -211,3 +211,26 @@ def test_a_record_whose_names_do_not_parse_is_listed(
             cache.dirs[here] = filescache.HEAD.pack(*head) + rec[filescache.HEAD.size :]
         filescache.save(str(path), generation, cache, store.tmp_dir)
         _same(store, src, take(store, "s", src))
+
+
+def test_a_record_naming_a_path_below_is_listed(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A damaged record whose names hold a slash (b.txt become deep/c.txt, which lstat
+    finds) never stands for the folder's listing: the snapshot is the tree's, b.txt in it and
+    no entry named with a slash."""
+    src = tmp_path / "src"
+    build(src, _tree())
+    settle()
+    with Store(store_dir) as store:
+        take(store, "s", src)
+        path, generation, cache = _cache(store)
+        rec = cache.dirs[b"sub"]
+        n = filescache.HEAD.unpack_from(rec)[8]
+        at = filescache.HEAD.size + (filescache.STAT.size + filescache.KEY) * n
+        assert rec[at:].split(b"\0") == [b"b.txt", b"deep"]
+        cache.dirs[b"sub"] = rec[:at] + b"deep/c.txt\0deep"
+        filescache.save(str(path), generation, cache, store.tmp_dir)
+        listed = Listed(monkeypatch, src)
+        _same(store, src, take(store, "s", src))
+        assert b"sub" in listed.paths
