@@ -329,10 +329,15 @@ def blob_problem(store: Store, e: Entry) -> str | None:
 
 def located_problem(e: Entry, loc: Location | None) -> str | None:
     """blob_problem for a location already looked up (None: the index lacks it)."""
-    if loc is None:
+    return size_problem(e, None if loc is None else loc.size)
+
+
+def size_problem(e: Entry, size: int | None) -> str | None:
+    """blob_problem for the stored size the index gives (None: the index lacks it)."""
+    if size is None:
         return "content missing from the index"
-    if loc.size != e.size:
-        return f"the snapshot records {e.size} bytes but the stored content has {loc.size}"
+    if size != e.size:
+        return f"the snapshot records {e.size} bytes but the stored content has {size}"
     return None
 
 

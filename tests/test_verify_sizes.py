@@ -1,0 +1,34 @@
+"""verify looks each file content's stored size up once (verify._Checker.file), not once per
+listing entry: each entry is still judged on its own recorded size, so one naming a content
+with the wrong size is named wherever it comes (before or after right ones, in any
+snapshot), and no other entry is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storehelpers import Crafter
+
+from git_snapshot.store import Store
+from git_snapshot.store.objects import FILE
+from git_snapshot.store.objects import Entry
+from git_snapshot.store.verify import verify
+
+
+def test_every_entry_is_judged_on_its_own_size(store_dir: Path) -> None:
+    data = b"the same bytes under four names\n"
+    with Store(store_dir) as store:
+        c = Crafter(store)
+        right = c.file(b"a", data)
+        wrong = Entry(b"b", FILE, 0o644, 10**18, len(data) + 1, right.ref)
+        missing = Entry(b"c", FILE, 0o644, 10**18, 5, bytes(32))
+        first = c.commit("s", [right, wrong, missing])
+        again = c.commit("s", [right, c.dir(b"d", [right, wrong])])
+        report = verify(store, read_data=True)
+    got = sorted((p.snapshot, p.path, p.message) for p in report.problems)
+    size = f"the snapshot records {len(data) + 1} bytes but the stored content has {len(data)}"
+    assert got == [
+        (first.id, "b", size),
+        (first.id, "c", "content missing from the index"),
+        (again.id, "d/b", size),
+    ]
