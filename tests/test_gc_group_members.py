@@ -76,3 +76,33 @@ def plan_of(store: Store) -> set[str]:
     """The names of the packs gc would delete whole."""
     with store.lock(exclusive=True):
         return {p.name for p in plan(store).empty}
+
+
+def test_a_pack_holding_only_the_empty_file_is_not_rewritten_by_every_gc(
+    store: Store, tmp_path: Path
+) -> None:
+    """The first gc copies the empty file, the only live object of snapshot 1's pack, into a
+    pack of its own, in a group of its own (its members' sizes sum to 0). Counted as 1 byte
+    of that pack's ~100, every later gc rewrote it, for ever (a new file, an index commit);
+    its share is the group's bytes: the pack stays as it is, and still reads back."""
+    src = tmp_path / "src"
+    build(src, D({b"kept": F(b""), b"big": F(b"z" * 120_000), b"other": F(os.urandom(500))}))
+    first = take(store, "s", src)
+    (src / "big").unlink()
+    (src / "other").unlink()
+    expected = scan(src)
+    take(store, "s", src)
+    store.forget([first])
+    assert gc(store).packs_rewritten == 1
+    moved = store.index.locate(digest(b""))
+    assert moved is not None and moved.inner >= 0
+    packs = store.index.packs()
+    for _ in range(2):
+        report = gc(store)
+        assert (report.packs_rewritten, report.packs_removed) == (0, 0)
+        assert store.index.packs() == packs
+    (only,) = store.snapshots("s")
+    out = tmp_path / "out"
+    restore(store, only, out)
+    assert diff(expected, scan(out)) == []
+    assert verify(store, read_data=True).ok

@@ -177,9 +177,11 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
     result = GcPlan(live=live)
     # a group is shared by its members: each counts its share of the group's bytes
     raw: dict[tuple[int, int], int] = {}  # (pack id, offset) -> raw bytes of its members
+    count: dict[tuple[int, int], int] = {}  # (pack id, offset) -> how many members
     member: dict[bytes, tuple[int, int, int]] = {}
     for key, pid, offset, size in store.index.gc_members():
         raw[pid, offset] = raw.get((pid, offset), 0) + size
+        count[pid, offset] = count.get((pid, offset), 0) + 1
         member[key] = (pid, offset, size)
     held: set[int] = set()  # the packs the index places at least one object in
     others: set[int] = set()  # the packs holding a live object other than a tombstone
@@ -199,7 +201,12 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
             if where is None:
                 used[pid] = used.get(pid, 0) + REC.size + length
             else:  # the index names only members alive at the last gc: see FORMAT.md
-                share = (REC.size + length) * where[2] / max(1, raw[where[0], where[1]])
+                group = where[:2]
+                if raw[group]:
+                    share = (REC.size + length) * where[2] / raw[group]
+                else:  # only empty members (the empty file): theirs evenly, else such a
+                    # group alone in its pack counted 1 byte and was rewritten by every gc
+                    share = (REC.size + length) / count[group]
                 used[pid] = used.get(pid, 0) + max(1, int(share))
         else:
             result.dead.append(key)
