@@ -88,6 +88,12 @@ def cmd_prune(
             f"{rep.packs_removed} packs removed, {rep.packs_rewritten} rewritten)"
         )
         _say_kept(rep.orphans_kept, rep.notes_kept, rep.records_unread)
+        if rep.missing:
+            print(
+                f"{rep.missing} file contents that kept snapshots name were missing from the "
+                "store (lost by an older gc); the next snapshot stores again each one still "
+                "in the worktree; see what is lost with: git snapshot verify --read-data"
+            )
     return 0
 
 

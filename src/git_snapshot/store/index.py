@@ -368,6 +368,12 @@ ROWS_PER_INSERT = 142  # 994 parameters: SQLite before 3.32 allows 999 (500 rows
 ROWS_AT_ONCE = 64 * ROWS_PER_INSERT  # a pack's rows made at once (_add_packs)
 
 
+_MARK_DAMAGED = (
+    "INSERT INTO damaged(key, why, found) VALUES (?, ?, ?) "
+    "ON CONFLICT(key) DO UPDATE SET why = excluded.why"
+)
+
+
 def _insert_rows(db: sqlite3.Connection, insert: str, rows: list[tuple[Any, ...]]) -> None:
     """*rows* (objects' columns) entered by *insert* ("INSERT ... VALUES "), ROWS_PER_INSERT
     rows a statement, in their order: 72k rows 0.31-0.47 -> 0.21-0.36 s CPU against one row
@@ -967,11 +973,13 @@ class Index:
                             (key,),
                         )
                         rows += [(bytes(k), note, rows[0][2]) for (k,) in others]
-            db.executemany(
-                "INSERT INTO damaged(key, why, found) VALUES (?, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET why = excluded.why",
-                rows,
-            )
+            db.executemany(_MARK_DAMAGED, rows)
+
+    def mark_damaged_many(self, keys: list[bytes], why: str) -> None:
+        """mark_damaged for each of *keys*, in one transaction."""
+        now = time.time()
+        with self.write() as db:
+            db.executemany(_MARK_DAMAGED, [(key, why, now) for key in keys])
 
     def mark_pack_damaged(self, pack: str, why: str) -> None:
         """Record every object the index places in *pack* as damaged: the pack file is gone,
