@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -192,25 +193,42 @@ def test_the_file_system_type_is_read_from_mountinfo(
     assert walker._fs_type(os.makedev(254, 0)) == ""
 
 
-def test_a_record_whose_names_do_not_parse_is_listed(
-    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A damaged record (its count cut, its names then read from the wrong place) never
-    stands for the folder's listing: the snapshot is the tree's."""
+def _taken_again(
+    store_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    damage: Callable[[dict[bytes, bytes]], None],
+) -> Listed:
+    """The tree snapshotted, its files-cache records (folder -> record) changed by *damage*,
+    then snapshotted again: the snapshot is the tree's. Returns what that walk listed."""
     src = tmp_path / "src"
     build(src, _tree())
     settle()
     with Store(store_dir) as store:
         take(store, "s", src)
         path, generation, cache = _cache(store)
+        damage(cache.dirs)
+        filescache.save(str(path), generation, cache, store.tmp_dir)
+        listed = Listed(monkeypatch, src)
+        _same(store, src, take(store, "s", src))
+    return listed
+
+
+def test_a_record_whose_names_do_not_parse_is_listed(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A damaged record (its count cut, its names then read from the wrong place) never
+    stands for the folder's listing: the snapshot is the tree's."""
+
+    def cut(dirs: dict[bytes, bytes]) -> None:
         for here in (b"sub", b"other"):
-            rec = cache.dirs[here]
+            rec = dirs[here]
             head = list(filescache.HEAD.unpack_from(rec))
             assert head[9] & walker.NAMES_TRUSTED
             head[8] = 0
-            cache.dirs[here] = filescache.HEAD.pack(*head) + rec[filescache.HEAD.size :]
-        filescache.save(str(path), generation, cache, store.tmp_dir)
-        _same(store, src, take(store, "s", src))
+            dirs[here] = filescache.HEAD.pack(*head) + rec[filescache.HEAD.size :]
+
+    _taken_again(store_dir, tmp_path, monkeypatch, cut)
 
 
 def test_a_record_naming_a_path_below_is_listed(
@@ -219,18 +237,12 @@ def test_a_record_naming_a_path_below_is_listed(
     """A damaged record whose names hold a slash (b.txt become deep/c.txt, which lstat
     finds) never stands for the folder's listing: the snapshot is the tree's, b.txt in it and
     no entry named with a slash."""
-    src = tmp_path / "src"
-    build(src, _tree())
-    settle()
-    with Store(store_dir) as store:
-        take(store, "s", src)
-        path, generation, cache = _cache(store)
-        rec = cache.dirs[b"sub"]
+
+    def slash(dirs: dict[bytes, bytes]) -> None:
+        rec = dirs[b"sub"]
         n = filescache.HEAD.unpack_from(rec)[8]
         at = filescache.HEAD.size + (filescache.STAT.size + filescache.KEY) * n
         assert rec[at:].split(b"\0") == [b"b.txt", b"deep"]
-        cache.dirs[b"sub"] = rec[:at] + b"deep/c.txt\0deep"
-        filescache.save(str(path), generation, cache, store.tmp_dir)
-        listed = Listed(monkeypatch, src)
-        _same(store, src, take(store, "s", src))
-        assert b"sub" in listed.paths
+        dirs[b"sub"] = rec[:at] + b"deep/c.txt\0deep"
+
+    assert b"sub" in _taken_again(store_dir, tmp_path, monkeypatch, slash).paths
