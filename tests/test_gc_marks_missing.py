@@ -64,6 +64,6 @@ def test_prune_says_so_and_verify_is_clean_after_the_next_snapshot(
         db.execute("DELETE FROM objects WHERE key = ?", (digest(b""),))
     assert gs(repo, "verify", rc=1).rc == 1
     out = gs(repo, "prune")
-    assert "1 file contents that kept snapshots name were missing from the store" in out
+    assert "1 file content(s) that kept snapshots name were missing from the store" in out
     gs(repo)  # (the repository's hooks are not installed: a snapshot by hand)
     gs(repo, "verify", "--read-data")

@@ -90,7 +90,7 @@ def cmd_prune(
         _say_kept(rep.orphans_kept, rep.notes_kept, rep.records_unread)
         if rep.missing:
             print(
-                f"{rep.missing} file contents that kept snapshots name were missing from the "
+                f"{rep.missing} file content(s) that kept snapshots name were missing from the "
                 "store (lost by an older gc); the next snapshot stores again each one still "
                 "in the worktree; see what is lost with: git snapshot verify --read-data"
             )
