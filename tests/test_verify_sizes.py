@@ -6,10 +6,13 @@ snapshot), and no other entry is."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from storehelpers import Crafter
 
 from git_snapshot.store import Store
+from git_snapshot.store.index import Index
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import Entry
 from git_snapshot.store.verify import verify
@@ -32,3 +35,24 @@ def test_every_entry_is_judged_on_its_own_size(store_dir: Path) -> None:
         (first.id, "c", "content missing from the index"),
         (again.id, "d/b", size),
     ]
+
+
+def test_each_content_is_looked_up_once(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file content that file() looked up (for its size) is not looked up again by blob():
+    one index query per content, however many entries and snapshots name it."""
+    with Store(store_dir) as store:
+        c = Crafter(store)
+        a, b = c.file(b"a", b"one\n"), c.file(b"b", b"two\n")
+        c.commit("s", [a, b, c.dir(b"d", [a, b])])
+        c.commit("s", [a, c.dir(b"e", [b])])
+        asked: list[bytes] = []
+        locate = Index.locate
+
+        def counted(self: Index, key: bytes) -> Any:
+            asked.append(key)
+            return locate(self, key)
+
+        monkeypatch.setattr(Index, "locate", counted)
+        report = verify(store, read_data=False)
+    assert report.ok
+    assert (asked.count(a.ref), asked.count(b.ref)) == (1, 1)

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from typing import Any
 
 from git_snapshot.errors import UserError
 from git_snapshot.store import validate
@@ -26,6 +27,8 @@ from git_snapshot.store.objects import Entry
 from git_snapshot.store.packread import not_a_file
 from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import scan_pack
+
+_LOOK = object()  # blob(): the caller has not looked the object up
 
 
 @dataclass
@@ -101,15 +104,16 @@ class _Checker:
             return True
         return False
 
-    def blob(self, key: bytes, read: bool = True) -> str | None:
+    def blob(self, key: bytes, read: bool = True, loc: Any = _LOOK) -> str | None:
         """What is wrong with the object *key* (None: nothing); its content is read only with
-        read_data and *read*."""
+        read_data and *read*. *loc*: where the index has it, if the caller looked already."""
         if key in self.checked:
             return self.bad.get(key)
         self.checked.add(key)
         if self.progress and len(self.checked) % 64 == 0:
             self.progress(len(self.checked))
-        loc = self.store.index.locate(key)
+        if loc is _LOOK:
+            loc = self.store.index.locate(key)
         if loc is None:
             msg = "content missing from the index"
         elif loc.pack not in self.pack_sizes and not self._size(loc.pack):
@@ -136,11 +140,10 @@ class _Checker:
         """What is wrong with a file entry's content: validate.blob_problem (its size against
         the index's), then blob()."""
         if e.ref in self.sizes:
-            size = self.sizes[e.ref]
-        else:
-            loc = self.store.index.locate(e.ref)
-            size = self.sizes[e.ref] = None if loc is None else loc.size
-        return validate.size_problem(e, size) or self.blob(e.ref)
+            return validate.size_problem(e, self.sizes[e.ref]) or self.blob(e.ref)
+        loc = self.store.index.locate(e.ref)  # (blob() takes it: one lookup a content)
+        size = self.sizes[e.ref] = None if loc is None else loc.size
+        return validate.size_problem(e, size) or self.blob(e.ref, loc=loc)
 
     def _read(self, key: bytes) -> str:
         try:
