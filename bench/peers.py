@@ -66,7 +66,7 @@ def walk(path):
                     walk(e.path)
             elif e.is_file(follow_symlinks=False):
                 files.append((e.path, st.st_size))
-if mode == "list":
+if mode in ("list", "listz"):
     with open(sys.argv[3], "rb") as f:
         files = [(os.path.join(root, p), 0) for p in f.read().splitlines()]
 else:
@@ -74,9 +74,9 @@ else:
 if mode == "walk":
     print(len(files))
     sys.exit(0)
-hashing = mode in ("hash", "zstd1", "zstd2")
+hashing = mode in ("hash", "zstd1", "zstd2", "listz")
 c = None
-if mode in ("zstd1", "zstd2"):
+if mode in ("zstd1", "zstd2", "listz"):
     import zstandard
     c = zstandard.ZstdCompressor(level=3)
 def work(part):
@@ -589,6 +589,10 @@ class TreeBench:
         self.warm()
         py = [sys.executable, "-c", FLOOR_SRC]
         self.floor("readchanged", self.run([*py, "list", self.tree.root, listing], None, self.env))
+        # what any store of these files must do beyond reading them (not in the target's
+        # base): the step's added time against it says how much is per-folder work
+        stored = self.run([*py, "listz", self.tree.root, listing], None, self.env)
+        self.floor("storechanged", stored)
         # git-snapshot's 1 % snapshot, the numerator of a target, also into STEP_COPIES copies
         # of its store as it was after the second snapshot (half timed before the tools' runs,
         # half after), the same fresh change each time, and its median kept; the store itself
@@ -854,7 +858,11 @@ def tree_report(tb: TreeBench, versions: dict[str, str]) -> list[str]:
     out += [common.markdown_table(["git-snapshot / ...", *[c.name for c in peers]], ratio_rows), ""]
     out.append("Floors (seconds; a fresh process each, median / min / max):\n")
     frows = []
-    names = dict(FLOORS, readchanged="read the files edited or added before the third snapshot")
+    names = dict(
+        FLOORS,
+        readchanged="read the files edited or added before the third snapshot",
+        storechanged="read + sha256 + zstd-3 of those files, 1 process",
+    )
     for key, label in names.items():
         v = s["floor"][key]
         if v:

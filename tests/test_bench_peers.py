@@ -93,6 +93,10 @@ def test_quick_run_writes_a_full_table(tmp_path: Path) -> None:
     step = [_cells(line) for line in lines[start + 4 : start + 4 + len(ran)]]
     assert {row[0] for row in step} == ran
     assert all(re.fullmatch(r"[0-9.]+x", row[4]) for row in step), step
+    # the floors of the 1 % step: reading the changed files, and storing them (hash + zstd)
+    for floor in ("read the files edited or added", "read + sha256 + zstd-3 of those files"):
+        row = next(_cells(line) for line in lines if line.startswith(f"| {floor}"))
+        assert NUMBER.match(row[1]), row
     assert "bench/peers.py --quick" in text  # the command that regenerates it
 
 
