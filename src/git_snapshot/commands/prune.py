@@ -74,6 +74,8 @@ def cmd_prune(
                 f"objects, {len(todo.doomed)} packs removed, {len(todo.sparse)} rewritten)"
             )
             _say_kept(len(todo.kept_orphans), len(todo.kept_notes), len(todo.unread_records))
+            if todo.missing:
+                _say_missing(len(todo.missing), None)
             return 0
         with disk_errors(store, "prune"):
             gone, kept = _select(store, policy, sources, since)
@@ -89,11 +91,7 @@ def cmd_prune(
         )
         _say_kept(rep.orphans_kept, rep.notes_kept, rep.records_unread)
         if rep.missing:
-            print(
-                f"{rep.missing} file content(s) that kept snapshots name were missing from the "
-                "store (lost by an older gc); the next snapshot stores again each one still "
-                "in the worktree; see what is lost with: git snapshot verify --read-data"
-            )
+            _say_missing(rep.missing, rep.marked)
     return 0
 
 
@@ -197,3 +195,20 @@ def _say_kept(orphans: int, notes: int, unread: int) -> None:
             "names is unknown, so no object the index lists and no pack it does not list was "
             "reclaimed; see what repair can bring back with: git snapshot repair --dry-run"
         )
+
+
+def _say_missing(n: int, marked: bool | None) -> None:
+    """The file contents kept snapshots name that the store lacks (gc.GcPlan.missing), and
+    whether gc noted them for the next snapshot (*marked*; None: a preview, which notes
+    nothing)."""
+    again = "the next snapshot stores again each one still in the worktree"
+    if marked is None:
+        then = f"prune notes them, so that {again}"
+    elif marked:
+        then = again
+    else:
+        then = "the disk was too full to note them for the next snapshot (the next prune does)"
+    print(
+        f"{n} file content(s) that kept snapshots name are missing from the store (lost by an "
+        f"older gc); {then}; see what is lost with: git snapshot verify --read-data"
+    )

@@ -97,9 +97,11 @@ class GcPlan:
     # every object a snapshot needs (what execute may not delete): the files caches naming
     # only these are carried over to the new generation
     live: set[bytes] = field(default_factory=set, repr=False)
-    # objects a kept snapshot names that the index lacks (_missing): execute records them as
-    # damaged, as verify does
+    # file contents a kept snapshot names that the index lacks (_missing): execute records
+    # them as damaged, as verify does
     missing: list[bytes] = field(default_factory=list)
+    # marks of damage that no snapshot needs any more (_stale_marks): dropped
+    unmarked: list[bytes] = field(default_factory=list)
 
     @property
     def doomed(self) -> list[str]:
@@ -126,7 +128,9 @@ class GcReport:
     notes_kept: int = 0  # of them, a stopped restore's note (GcPlan.kept_notes)
     records_unread: int = 0  # of them, holding a record that does not read back (GcPlan)
     caches_kept: int = 0  # files caches carried over to the new generation (_carry_caches)
-    missing: int = 0  # objects kept snapshots name that the index lacks (GcPlan.missing)
+    missing: int = 0  # file contents kept snapshots name that the index lacks (GcPlan)
+    # whether they were recorded as damaged (False: the disk was still full; the next gc)
+    marked: bool = True
 
 
 # -- the entry points --------------------------------------------------------------------------
@@ -171,15 +175,18 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
         )
     known = {name for name, _ in packs.values()}
     orphans = _orphan_records(store, [n for n in on_disk if n not in known])
-    live = _live(store, forgetting)
+    live, records = _live(store, forgetting)
     objects = store.index.gc_objects()
-    missing = _missing(live, objects)  # (before the orphans' records add what they name)
+    # (before the orphans' records add what they name)
+    missing = _missing(live, objects, records)
     orphans.reach(store, live)
     if orphans.unread:  # what such a record names is unknown (it may read again, and repair
         # reads a pack on past a damaged group table): nothing the index lists is dead
         live.update(key for key, _, _, _ in objects)
     used = dict.fromkeys(packs, 0)
     result = GcPlan(live=live, missing=missing)
+    if not orphans.unread:  # (else what such a record names is unknown: every mark stays)
+        result.unmarked = _stale_marks(store, live)
     # a group is shared by its members: each counts its share of the group's bytes
     raw: dict[tuple[int, int], int] = {}  # (pack id, offset) -> raw bytes of its members
     count: dict[tuple[int, int], int] = {}  # (pack id, offset) -> how many members
@@ -235,7 +242,8 @@ def plan(store: Store, forgetting: Iterable[int] = ()) -> GcPlan:
     return result
 
 
-def _live(store: Store, forgetting: Iterable[int]) -> set[bytes]:
+def _live(store: Store, forgetting: Iterable[int]) -> tuple[set[bytes], list[bytes]]:
+    """Every object a snapshot needs, and of them the snapshots' records."""
     roots, records = store.index.gc_snapshot_keys(forgetting)
     live = set(records)
     stack = roots
@@ -256,18 +264,41 @@ def _live(store: Store, forgetting: Iterable[int]) -> set[bytes]:
                 stack.append(e.ref)
             elif e.kind == FILE:
                 live.add(e.ref)
-    return live
+    return live, records
 
 
-def _missing(live: set[bytes], objects: list[tuple[bytes, int, int, int]]) -> list[bytes]:
-    """The keys in *live* (what the kept snapshots name) that *objects* (the index's rows)
-    lack: lost, as a gc before session 50 lost a pack whose only live objects were empty or
-    tiny files' group members. Counted first: a set of the index's keys is made only when
-    some are missing."""
+def _missing(
+    live: set[bytes], objects: list[tuple[bytes, int, int, int]], records: list[bytes]
+) -> list[bytes]:
+    """The file contents in *live* (what the kept snapshots name) that *objects* (the
+    index's rows) lack: lost, as a gc before session 50 lost a pack whose only live objects
+    were empty or tiny files' group members. Not the snapshots' *records*: no snapshot
+    stores one again (repair writes it, as verify says), so a mark would never go and would
+    keep every snapshot off its fast paths. (A tree the index lacks stopped _live.) Counted
+    first: a set of the index's keys is made only when some are missing."""
     if sum(1 for key, _, _, _ in objects if key in live) == len(live):
         return []
     indexed = {key for key, _, _, _ in objects}
+    indexed.update(records)
     return [key for key in live if key not in indexed]
+
+
+def _stale_marks(store: Store, live: set[bytes]) -> list[bytes]:
+    """The keys recorded as damaged that no snapshot needs (not in *live*) and the index
+    lacks: such a mark is never cleared by a fresh copy nor dropped with its dead object
+    (gc_drop), so it stayed for ever, and while any object is marked no snapshot of any
+    worktree takes its fast paths (an unchanged snapshot reused, a folder's tree kept
+    whole, the split walk, a prepared tree). Dropped by gc_drop, which makes the
+    generation another: a files cache still naming one (carried only if it names nothing
+    but live objects) is not trusted."""
+    damaged = store.index.damaged()
+    if not damaged:
+        return []  # (the common case: one query of an empty table)
+    gone = [key for key in damaged if key not in live]
+    if not gone:
+        return []
+    indexed = store.index.known(gone)
+    return [key for key in gone if key not in indexed]
 
 
 def _sort_orphans(store: Store, orphans: _OrphanRecords, result: GcPlan) -> None:
@@ -437,16 +468,10 @@ def execute(store: Store, todo: GcPlan) -> GcReport:
         notes_kept=len(todo.kept_notes),
         records_unread=len(todo.unread_records),
     )
-    if todo.missing:
-        # recorded as damaged, as verify records them: the next snapshot reads each file of
-        # such a content still on disk again and stores it, which heals every snapshot
-        # naming it (its files cache would have kept the lost key)
-        why = "content missing from the index (found by gc)"
-        with_room(store, lambda: store.index.mark_damaged_many(todo.missing, why))
-        report.missing = len(todo.missing)
     empty = [p.id for p in todo.empty]
     generation = store.index.meta_get("generation", "0")
-    with_room(store, lambda: store.index.gc_drop(todo.dead, empty, todo.doomed))
+    drop = functools.partial(store.index.gc_drop, todo.dead, empty, todo.doomed, todo.unmarked)
+    with_room(store, drop)
     report.bytes_freed += _unlink(store, todo.doomed)
     report.packs_removed = len(todo.doomed)
     report.caches_kept = _carry_caches(store, generation, todo.live)
@@ -455,7 +480,28 @@ def execute(store: Store, todo: GcPlan) -> GcReport:
         report.bytes_freed += with_room(store, functools.partial(_repack, store, batch))
         report.packs_rewritten += len(batch)
     ensure_reserve(store)
+    if todo.missing:
+        report.missing = len(todo.missing)
+        report.marked = _mark_missing(store, todo.missing)
     return report
+
+
+def _mark_missing(store: Store, keys: list[bytes]) -> bool:
+    """Record *keys* (GcPlan.missing) as damaged, as verify records them: the next snapshot
+    reads each file of such a content still on disk again and stores it, which heals every
+    snapshot naming it (its files cache would have kept the lost key). Last, in the room
+    left once gc freed what it could, repacked and made its reserve again, never taking
+    that reserve: on a disk still full, False, and the next gc marks them (30k marks are
+    3-4 MB of log; marked first, with the reserve given up for them, prune freed nothing
+    on a full disk and said to free some space and run it again)."""
+    why = "content missing from the index (found by gc)"
+    try:
+        store.index.mark_damaged_many(keys, why)
+    except (OSError, sqlite3.OperationalError) as exc:
+        if not (no_room(exc) and _nearly_full(store)):
+            raise
+        return False
+    return True
 
 
 def _carry_caches(store: Store, old: str, live: set[bytes]) -> int:

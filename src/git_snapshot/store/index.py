@@ -1130,21 +1130,30 @@ class Index:
 
         return set(json.loads(self.meta_get("gc_doomed", "[]")))
 
-    def gc_drop(self, dead: list[bytes], packs: list[int], doomed: list[str]) -> None:
+    def gc_drop(
+        self,
+        dead: list[bytes],
+        packs: list[int],
+        doomed: list[str],
+        unmarked: Iterable[bytes] = (),
+    ) -> None:
         """Forget dead objects and the packs they leave empty, in one transaction, and note
-        the files about to be unlinked (*doomed*). A new generation, when objects go,
-        invalidates every files cache (a cache may name the objects deleted here) but those
-        gc then carries over (gc._carry_caches), and the watcher's prepared trees."""
+        the files about to be unlinked (*doomed*); drop the marks of damage of *unmarked*
+        (keys no snapshot needs that the index lacks: gc._stale_marks). A new generation,
+        when objects or marks go, invalidates every files cache (a cache may name the
+        objects deleted here, or a key no longer marked) but those gc then carries over
+        (gc._carry_caches), and the watcher's prepared trees."""
         import json
 
+        unmarked = list(unmarked)
         with self.write() as db:
             self._gc_set_meta(db, "last_gc", str(time.time()))
             self._gc_set_meta(db, "gc_doomed", json.dumps(sorted(doomed)))
-            if dead:
+            if dead or unmarked:
                 self._gc_set_meta(db, "generation", os.urandom(16).hex())
             self._merge_recent(db)  # (gc merged them before its plan: none, unless a bug)
             db.executemany("DELETE FROM objects WHERE key=?", [(k,) for k in dead])
-            db.executemany("DELETE FROM damaged WHERE key=?", [(k,) for k in dead])
+            db.executemany("DELETE FROM damaged WHERE key=?", [(k,) for k in [*dead, *unmarked]])
             db.executemany("DELETE FROM objects WHERE pack=?", [(p,) for p in packs])
             db.executemany("DELETE FROM packs WHERE id=?", [(p,) for p in packs])
 
