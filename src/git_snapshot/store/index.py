@@ -368,6 +368,11 @@ ROWS_PER_INSERT = 142  # 994 parameters: SQLite before 3.32 allows 999 (500 rows
 ROWS_AT_ONCE = 64 * ROWS_PER_INSERT  # a pack's rows made at once (_add_packs)
 
 
+# the keys of the damaged table's rows: blobs only (a text key, from a hand-edited or damaged
+# index, names no object, and bytes() of it stopped every snapshot with an internal error)
+_BLOB_KEY = "typeof(key) = 'blob'"
+_DAMAGED_KEYS = f"SELECT key FROM damaged WHERE {_BLOB_KEY}"
+
 _MARK_DAMAGED = (
     "INSERT INTO damaged(key, why, found) VALUES (?, ?, ?) "
     "ON CONFLICT(key) DO UPDATE SET why = excluded.why"
@@ -696,8 +701,10 @@ class Index:
         return Snapshot._from_row(r)
 
     def damaged(self) -> dict[bytes, str]:
-        """Objects found damaged or missing, and why: the next snapshot stores them afresh."""
-        return {bytes(k): w for k, w in self.db.execute("SELECT key, why FROM damaged")}
+        """Objects found damaged or missing, and why: the next snapshot stores them afresh.
+        (A row whose key is no blob names no object: passed over, _BLOB_KEY.)"""
+        rows = self.db.execute(f"SELECT key, why FROM damaged WHERE {_BLOB_KEY}")
+        return {bytes(k): w for k, w in rows}
 
     def sources(self) -> list[tuple[str, str]]:
         return [(k, p) for k, p in self.db.execute("SELECT key, path FROM sources ORDER BY id")]
@@ -896,7 +903,7 @@ class Index:
         takes its place in objects (as _add_packs heals it) and leaves recent."""
         from operator import itemgetter  # (see _add_packs)
 
-        damaged = {bytes(k) for (k,) in db.execute("SELECT key FROM damaged")}
+        damaged = {bytes(k) for (k,) in db.execute(_DAMAGED_KEYS)}
         for p in packs:
             cur = db.execute("INSERT INTO packs(name, size) VALUES (?, ?)", (p.name, p.size))
             pid = cur.lastrowid
@@ -920,7 +927,7 @@ class Index:
 
     @staticmethod
     def _add_packs(db: sqlite3.Connection, packs: Iterable[FinishedPack]) -> None:
-        damaged = {bytes(k) for (k,) in db.execute("SELECT key FROM damaged")}
+        damaged = {bytes(k) for (k,) in db.execute(_DAMAGED_KEYS)}
         # here, not at the top: an unchanged hook imports this module and writes nothing, and
         # only some environments load operator at Python's start (a .pth file's import; not
         # the shims' `python -S`: tests/test_hook_imports.py)
