@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,44 @@ def test_a_key_listed_twice_in_one_pack_keeps_its_first_place(tmp_path: Path) ->
         assert store.index.locate(key) == Location("p1", 300, 7, 7, BLOB, -1)
         n = store.index.db.execute("SELECT count(*) FROM objects").fetchone()[0]
         assert n == 10
+
+
+def test_a_reader_finds_every_key_while_merges_move_them_from_recent(tmp_path: Path) -> None:
+    """locate beside a writer (another connection) that enters packs in the recent table and
+    merges them into objects, over and over: every key entered before the lookup began is
+    found, wherever the merges have moved it meanwhile (locate reads both tables in one
+    statement, so one read of the database)."""
+    with Store(str(tmp_path / "store")) as store:
+        entered: list[tuple[bytes, Location]] = []
+        done = threading.Event()
+        missed: list[bytes] = []
+        looked = [0]
+
+        def reader() -> None:
+            other = index_mod.Index(store.index.path, create=False)
+            try:
+                while not done.is_set():
+                    for key, where in list(entered):
+                        got = other.locate(key)
+                        looked[0] += 1
+                        if got != where:
+                            missed.append(key)
+            finally:
+                other.db.close()
+
+        thread = threading.Thread(target=reader)
+        thread.start()
+        try:
+            for r in range(61):
+                packs = _write(store, _blobs(8, f"round {r}"))
+                with store.index.write() as db:
+                    store.index._add_recent(db, packs)
+                entered.extend(_where(packs).items())
+                if r % 2:
+                    assert store.index.merge_recent() > 0
+        finally:
+            done.set()
+            thread.join()
+        assert not missed, f"{len(missed)} of {looked[0]} lookups found nothing or another place"
+        assert looked[0] > 1000
+        assert _rows(store, "recent") and _rows(store, "objects")

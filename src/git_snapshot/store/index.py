@@ -422,6 +422,15 @@ def _insert_snapshot(db: sqlite3.Connection, sid: int, snap: Snapshot) -> None:
     snap.rowid = int(cur.lastrowid or 0)
 
 
+_LOCATE = (
+    "SELECT p.name, o.offset, o.length, o.size, o.type, o.member FROM {} o "
+    "JOIN packs p ON p.id = o.pack WHERE o.key=?1"
+)
+_LOCATE_OBJECTS = _LOCATE.format("objects")
+# recent's row first (a key in both has a valid copy at each place: either would do)
+_LOCATE_BOTH = f"{_LOCATE.format('recent')} UNION ALL {_LOCATE_OBJECTS} LIMIT 1"
+
+
 class Index:
     """*path* must exist or be creatable. The caller (Store) decides whether a missing index
     may be created: a store whose packs exist but whose index is gone needs ``repair``."""
@@ -603,15 +612,12 @@ class Index:
         )
 
     def locate(self, key: bytes) -> Location | None:
-        for table in self.tables():
-            row = self.db.execute(
-                f"SELECT p.name, o.offset, o.length, o.size, o.type, o.member FROM {table} o "
-                "JOIN packs p ON p.id = o.pack WHERE o.key=?",
-                (key,),
-            ).fetchone()
-            if row:
-                return Location(*row)
-        return None
+        """Where *key* lies, or None: one statement over recent and objects (one read of the
+        database, so a merge moving the row between them cannot hide it), not tables()'s
+        question first and then one per table (verify and restore look up every file)."""
+        sql = _LOCATE_BOTH if self.has_recent else _LOCATE_OBJECTS
+        row = self.db.execute(sql, (key,)).fetchone()
+        return Location(*row) if row else None
 
     def known(self, keys: list[bytes]) -> set[bytes]:
         """Those of *keys* the index has: one query per 500 keys (a writer checks its
