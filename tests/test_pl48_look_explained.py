@@ -11,8 +11,8 @@ prepared tree aside, and named nothing (README's "2 and 2.5 s: named in 3 of 5",
 
 The look now marks only what the events did not explain: an entry whose stat is the one taken
 as its last event's mark was written is explained; one changed since (a mapped write after its
-last event) is marked; what the look cannot tell (a folder of a file with other names, records
-past the bounds) marks the folder as before.
+last event) is marked; what the look cannot tell (records past the bounds) marks the folder as
+before. A folder holding a file with other names is looked at the same way since s51.
 
 A daemon in this process with real inotify and its real worker; the test drives its steps and
 makes the look run when it chooses (no timing)."""
@@ -320,10 +320,10 @@ def test_a_write_through_a_hard_link_from_outside_marks_the_folder(
     tmp_path: Path, store_dir: Path
 ) -> None:
     """src/app.cfg with a second name outside the worktree, written through it (no event in
-    the worktree): its folder holds a file with other names, which the look marks whole
-    whenever its signature changed, events or not, as before. And a new file there, its
-    own events' mark notwithstanding, leaves it marked whole too (no record is trusted in
-    such a folder)."""
+    the worktree): the look marks it (its ctime moved after its last look, and no event's
+    record holds its stat), as the link itself before. A new file there, its own events'
+    mark explaining it, is not marked again (s51: such a folder was marked whole, and the
+    mark set aside the prepared tree holding a new .env beside a hard-linked file)."""
     r = _watched_repo(tmp_path, store_dir)
     outside = tmp_path / "outside"
     outside.mkdir()
@@ -333,14 +333,15 @@ def test_a_write_through_a_hard_link_from_outside_marks_the_folder(
         _read(d)
         assert _marks(store_dir, r) == set(), "an event marked it: not the case tested"
         _look_now(d, r)
-        assert (b"src", None) in _marks(store_dir, r)  # (found linked: marked whole)
+        assert _marks(store_dir, r) == {(b"src", b"app.cfg")}  # (the link moved its ctime)
+        assert str(r / "src") in d.trees[str(r)].ws.linked  # (found linked)
         seq = _top(store_dir, r)
         (r / "src" / "made.txt").write_text("made\n")  # its events
         _read(d)
         assert _marks(store_dir, r, seq) == {(b"src", b"made.txt")}
         seq = _top(store_dir, r)
         _look_now(d, r)
-        assert _marks(store_dir, r, seq) == {(b"src", None)}  # (as before)
+        assert _marks(store_dir, r, seq) == set()  # (was: (b"src", None), the folder whole)
         snap = _snapshot(d, r)
         assert _held(r, snap, "src/app.cfg") == b"config v1\n"
         _past_ctime(r / "src" / "app.cfg")
@@ -349,7 +350,7 @@ def test_a_write_through_a_hard_link_from_outside_marks_the_folder(
         assert d.trees[str(r)].first_change is None, "an event marked it: not the case tested"
         seq = _top(store_dir, r)
         _look_now(d, r)
-        assert _marks(store_dir, r, seq) == {(b"src", None)}
+        assert _marks(store_dir, r, seq) == {(b"src", b"app.cfg")}
         snap = _snapshot(d, r)
     assert _held(r, snap, "src/app.cfg") == b"config version 2, longer\n"
 

@@ -357,7 +357,7 @@ class Daemon:
         try:
             # the big trees too: a snapshot never takes a folder in them as clean
             big = [(b.root, not b.scan) for b in tree.ws.big.values()]
-            linked = frozenset(tree.ws.linked)
+            linked = dict(tree.ws.linked)
             self.watch_git_dir(tree)  # (before the epoch: every lock in it is seen)
             dirtyset.watching(
                 self.store_path, tree.root, big, tree.ws.blind, linked, tree.ws.mounts, tree.root_id

@@ -42,9 +42,15 @@ if TYPE_CHECKING:
 else:  # the C module alone (sqlite3's package imports datetime), see git_snapshot/sqlite.py
     from git_snapshot import sqlite as sqlite3
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from collections.abc import Iterable
     from collections.abc import Iterator
+    from collections.abc import Mapping
     from typing import Any
+
+    # the linked folders (absolute), or a dict of them to their names of files with other
+    # names (None: not named): see set_linked
+    Linked = Iterable[str] | Mapping[str, Collection[str] | None]
 
 SYNC_SUFFIX = ".sync"
 SYNC_TIMEOUT_S = 0.5
@@ -103,6 +109,15 @@ CREATE TABLE IF NOT EXISTS blind (dir BLOB PRIMARY KEY, fs TEXT NOT NULL);
 -- another name, in another folder or outside the worktree, raises no event here, so every
 -- snapshot lists them as if marked (the daemon keeps them: WatchSet.linked; RED38 A1a)
 CREATE TABLE IF NOT EXISTS linked (dir BLOB PRIMARY KEY);
+-- (schema 11) their files with other names, as the daemon (pid) found them: name b'' for
+-- every file of the folder (it named none: too many, or all of them); gone: when it found
+-- the name no longer so (a look after git wrote a file there with one name), kept a while:
+-- post-checkout asks whether the file git wrote had other names at any time after the
+-- prepared tree read it, and asks about that file, not its folder (s51). A linked folder
+-- without a row here of the daemon watching (state.pid: an older daemon keeps linked alone
+-- and leaves these as they were) counts whole
+CREATE TABLE IF NOT EXISTS linked_names (dir BLOB NOT NULL, name BLOB NOT NULL,
+    pid INTEGER NOT NULL, gone REAL, PRIMARY KEY (dir, name));
 -- (schema 7) the mounts at or below the worktree when the daemon set it up (:func:`mounts`):
 -- a mount made since covers folders whose watches stay on the folders below it, so while
 -- those a snapshot finds differ, it takes no folder as clean (review38 RA)
@@ -131,10 +146,10 @@ def journal_path(store_path: str, worktree: str) -> str:
 
 
 # PRAGMA user_version once the schema is in place (2: marks.name, 3: prep, 4: wanted, 5: blind,
-# 6: linked, 7: mounts, 8: top, 9: marks.at, 10: state.base_ignored;
+# 6: linked, 7: mounts, 8: top, 9: marks.at, 10: state.base_ignored, 11: linked_names;
 # code of schema 2 reads a file of 3 and leaves its prep alone: it only ever matches the base it
 # was built on; code of schema 3 never writes wanted, and its hooks do not wait for it)
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 # journal path and thread -> its connection, kept for the life of the process: a hook opens
 # the journal once (plan, sync, begin and finish share it), the daemon once per worktree
 _OPEN: dict[tuple[str, int], sqlite3.Connection] = {}
@@ -227,7 +242,7 @@ def watching(
     worktree: str,
     big: Iterable[tuple[str, bool]] = (),
     blind: Iterable[tuple[str, str]] = (),
-    linked: Iterable[str] = (),
+    linked: Linked = (),
     mounts_seen: Iterable[bytes] = (),
     top: tuple[int, int] | None = None,
 ) -> None:
@@ -254,9 +269,10 @@ def watching(
             con.execute("INSERT INTO top VALUES (1, ?, ?)", top)
 
 
-def set_linked(store_path: str, worktree: str, linked: Iterable[str]) -> None:
+def set_linked(store_path: str, worktree: str, linked: Linked) -> None:
     """*linked* (absolute folders) are those of *worktree* that hold a regular file with other
-    names, now: every snapshot lists them (see :func:`begin`). A folder that leaves the set is
+    names, now: every snapshot lists them (see :func:`begin`); a dict gives each one's names
+    of those files (None: not named, the whole folder counts). A folder that leaves the set is
     marked in the same transaction: what was written there through another name before may be
     in no snapshot yet, and a hook reading the set without it must read its mark (the daemon
     writes its own marks in a later transaction, after a hook's sync may have been answered)."""
@@ -269,20 +285,74 @@ def set_linked(store_path: str, worktree: str, linked: Iterable[str]) -> None:
         )
 
 
-def _put_linked(
-    con: sqlite3.Connection, bases: tuple[bytes, ...], linked: Iterable[str]
-) -> set[bytes]:
-    """Replace the linked folders by *linked*; those now in the table."""
-    rows = {r for r in (rel_path(bases, d) for d in linked) if r is not None}
+# how long a name found no longer linked is kept (linked_names.gone): a prepared tree begun
+# before that is not judged by them (prep.changed_since sets it aside; the watcher's own
+# snapshot follows a change within snapshot.watchMaxDelay, 60 s by default)
+GONE_KEPT_S = 3600.0
+
+
+def _put_linked(con: sqlite3.Connection, bases: tuple[bytes, ...], linked: Linked) -> set[bytes]:
+    """Replace the linked folders by *linked*, and their names: a name no longer among them
+    is kept as gone (now), up to GONE_KEPT_S; those now in the table."""
+    named = linked if isinstance(linked, dict) else {}
+    rows = {}
+    for d in linked:
+        r = rel_path(bases, d)
+        if r is not None:
+            rows[r] = named.get(d) or ("",)  # (b'': the whole folder)
     con.execute("DELETE FROM linked")
     con.executemany("INSERT OR REPLACE INTO linked VALUES (?)", [(r,) for r in rows])
-    return rows
+    pid, now = os.getpid(), time.time()
+    con.execute("DELETE FROM linked_names WHERE pid != ? OR gone < ?", (pid, now - GONE_KEPT_S))
+    want = {(r, os.fsencode(name)) for r, names in rows.items() for name in names}
+    have = {
+        (bytes(d), bytes(n))
+        for d, n in con.execute("SELECT dir, name FROM linked_names WHERE gone IS NULL")
+    }
+    con.executemany(
+        "UPDATE linked_names SET gone = ? WHERE dir = ? AND name = ?",
+        [(now, d, n) for d, n in have - want],
+    )
+    con.executemany(
+        "INSERT OR REPLACE INTO linked_names VALUES (?, ?, ?, NULL)",
+        [(d, n, pid) for d, n in want - have],
+    )
+    return set(rows)
 
 
 def linked_dirs(con: sqlite3.Connection) -> set[bytes]:
     """The folders holding a file with other names (in a transaction of *con*): listed by
     every snapshot, as marked ones are, and never part of what a prepared tree settled."""
     return {bytes(d) for (d,) in con.execute("SELECT dir FROM linked")}
+
+
+def linked_names(
+    con: sqlite3.Connection, since: float | None = None
+) -> dict[bytes, frozenset[bytes] | None]:
+    """The folders holding a file with other names (in a transaction of *con*), each with
+    the names of those files, or None: the whole folder counts (the daemon named none: too
+    many, all of them, or the set is older code's); with *since* (wall seconds), also those
+    found so at any time after it (gone since, see _put_linked). Names written by another
+    process than the daemon watching (state.pid) are not trusted: every folder of
+    :func:`linked_dirs` counts whole then."""
+    named: dict[bytes, set[bytes] | None] = {}
+    current: set[bytes] = set()
+    for d, n, gone in con.execute(
+        "SELECT n.dir, n.name, n.gone FROM linked_names n, state s WHERE n.pid = s.pid"
+        " AND s.pid != 0 AND (n.gone IS NULL OR n.gone > ?)",
+        (float("inf") if since is None else since,),
+    ):
+        d = bytes(d)
+        if gone is None:
+            current.add(d)
+        got = named.setdefault(d, set())
+        if not n:
+            named[d] = None
+        elif got is not None:
+            got.add(bytes(n))
+    for d in linked_dirs(con) - current:
+        named[d] = None
+    return {d: None if n is None else frozenset(n) for d, n in named.items()}
 
 
 def scanned(store_path: str, worktree: str, big: Iterable[tuple[str, bool]]) -> None:
@@ -342,6 +412,7 @@ def stopped(store_path: str, worktree: str) -> None:
         con.execute("DELETE FROM scanned")
         con.execute("DELETE FROM blind")
         con.execute("DELETE FROM linked")
+        con.execute("DELETE FROM linked_names")
         con.execute("DELETE FROM mounts")
         con.execute("DELETE FROM top")
 

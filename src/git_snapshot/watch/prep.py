@@ -15,12 +15,14 @@ import os
 import time
 
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
+from git_snapshot.watch.dirtyset import GONE_KEPT_S
 from git_snapshot.watch.dirtyset import Begun
 from git_snapshot.watch.dirtyset import CleanSet
 from git_snapshot.watch.dirtyset import _db
 from git_snapshot.watch.dirtyset import _tx
 from git_snapshot.watch.dirtyset import entry_path
 from git_snapshot.watch.dirtyset import linked_dirs
+from git_snapshot.watch.dirtyset import linked_names
 from git_snapshot.watch.dirtyset import top_seq
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the hook path)
@@ -269,9 +271,12 @@ def changed_since(
     *bound* (:func:`git_locked`: every mark up to it was of a change made before git took
     its index.lock), of one of *paths* or a folder above or below one, says so (git wrote
     nothing before it began), and so does one of unknown time (older code wrote it), a
-    daemon no longer running, another epoch than p's, a file system events miss, and one
-    of *paths* in a scanned big tree or in a folder of a file with other names (a change
-    there raises no event at once). Any other mark is taken as git's. Without *bound*, a
+    daemon no longer running, another epoch than p's, a file system events miss, one of
+    *paths* in a scanned big tree, and one that is a file with other names after the tree
+    began (a write through another raises no event here, until the daemon's look: the names
+    the daemon published since, or any file of a linked folder it named none of; s51: the
+    folders at or above a path were asked, and a hard link at the top set aside every tree).
+    Any other mark is taken as git's. Without *bound*, a
     change made a moment before git began that the daemon marked only after (`rm f && git
     switch B` in one line: the daemon's latency, and /proc's start time truncated to a
     clock tick; measured, 0 and 5 ms before git) is not seen."""
@@ -287,17 +292,33 @@ def changed_since(
                 (p.seq, began, -1 if bound is None else bound),
             ).fetchall()
             quiet = {bytes(d) for (d,) in con.execute("SELECT dir FROM scanned")}
-            linked = linked_dirs(con)
+            # (a file linked at any time after the tree began reading: a look may have found
+            # it no longer so after git wrote it, before this hook asks)
+            linked = linked_names(con, p.began)
     except (FileNotFoundError, sqlite3.Error, TypeError):
         return True
+    if 0 < p.began < time.time() - GONE_KEPT_S:
+        return True  # (older than the names kept)
     given = set(paths)
     above = {f for path in given for f in _folders(path)}
     meets = touches(given, above)
     for d, name in marks:  # (a folder's mark: what it holds may have changed)
         if meets(bytes(d) if name is None else entry_path(d, name)):
             return True
-    # (a scanned tree's root or a linked folder at or above one of them)
-    return any(q in given or q in above for q in quiet) or any(f in linked for f in above)
+    # (a scanned tree's root at or above one of them, or one a file with other names)
+    return any(q in given or q in above for q in quiet) or any(
+        _other_names(linked, path) for path in given
+    )
+
+
+def _other_names(linked: dict[bytes, frozenset[bytes] | None], path: bytes) -> bool:
+    """Whether *path* may be a file with other names (:func:`dirtyset.linked_names`'s
+    *linked*): its folder holds such files and names it, or names none."""
+    folder, _, name = path.rpartition(b"/")
+    if folder not in linked:
+        return False
+    names = linked[folder]
+    return names is None or name in names
 
 
 # -- where git began, in the daemon's order of events (bd48) -----------------------------------

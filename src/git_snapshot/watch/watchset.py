@@ -58,9 +58,11 @@ CHECK_STEPS = 60
 # behind time.time_ns()) changed since; it is explained when its stat is one recorded, else
 # the look marks it (a write through a shared map, or a hard link from outside, after its
 # last event). What the look cannot tell marks the whole folder, as before: a folder never
-# looked at, one holding a file with other names (linked), an entry it cannot lstat, the
-# folder's own inode or mode changed, its mtime changed with no event in it, a change it
-# cannot place, or more records than the bounds keep.
+# looked at, an entry it cannot lstat, the folder's own inode or mode changed, its mtime
+# changed with no event in it, a change it cannot place, or more records than the bounds
+# keep. A folder holding a file with other names (linked) is no exception (s51): a write
+# through another name moves that file's ctime as any write does, and its whole-folder mark
+# set aside the prepared tree holding a new .env beside it.
 TOLD_MARGIN_NS = 20_000_000
 # The ctime rule needs a clock of nanoseconds: a file system of coarser timestamps stamps them
 # truncated (FAT 2 s or 10 ms, HFS+ and reiserfs 1 s, ext2/3/4 with 128-byte inodes 1 s), so a
@@ -71,6 +73,10 @@ COARSE_NS = 2_000_000_000
 TOLD_PER_FOLDER = 10_000
 TOLD_ALL = 50_000  # records of all the worktree's folders together (some 60 bytes each)
 WHOLE_SHARE = 0.9  # big trees are watched whole while all watches stay within this share
+# a linked folder's files with other names are published by name (dirtyset.linked_names) up to
+# this many; past it, or when every regular file there (two or more) has other names (a pnpm
+# package's folder), the folder counts whole (None), as before names were kept (s51)
+LINKED_NAMED = 32
 
 
 # a file's write sessions since the last snapshot began (WatchSet.overwritten)
@@ -148,6 +154,15 @@ def _deep_look(path: str) -> tuple[int | None, list[str], bool]:
     return got.sig(), got.subdirs, got.linked
 
 
+def _named(got: Listing) -> frozenset[str] | None:
+    """A linked folder's names of its files with other names, as published (LINKED_NAMED);
+    None: the whole folder counts (too many, or all of its files but one alone)."""
+    n = len(got.links)
+    if not n or n > LINKED_NAMED or 1 < n == got.files:
+        return None
+    return frozenset(got.links)
+
+
 # an entry's stat as a look and an event's record give it: (name, st_ino, st_size, st_mtime_ns,
 # st_ctime_ns, st_mode); a folder's own: (st_mtime_ns, st_ino, st_mode)
 Item = tuple[str, int, int, int, int, int]
@@ -163,6 +178,8 @@ class Listing:
     subdirs: list[str]
     linked: bool  # a regular file with other names (st_nlink > 1)
     failed: bool  # an entry listed whose lstat failed (gone meanwhile, or other)
+    links: tuple[str, ...] = ()  # the names of those files
+    files: int = 0  # regular files
 
     def sig(self) -> int:
         return hash((self.own, *self.items))
@@ -177,7 +194,9 @@ def _listing(path: str) -> Listing | None:
     changes); None when it cannot be read."""
     items: list[Item] = []
     subdirs: list[str] = []
-    linked = failed = False
+    links: list[str] = []
+    files = 0
+    failed = False
     try:
         st = os.stat(path, follow_symlinks=False)
         own = (st.st_mtime_ns, st.st_ino, st.st_mode)
@@ -193,11 +212,13 @@ def _listing(path: str) -> Listing | None:
                 items.append(_item(e.name, s))
                 if stat_mod.S_ISDIR(s.st_mode):
                     subdirs.append(e.path)
-                elif s.st_nlink > 1 and stat_mod.S_ISREG(s.st_mode):
-                    linked = True
+                elif stat_mod.S_ISREG(s.st_mode):
+                    files += 1
+                    if s.st_nlink > 1:
+                        links.append(e.name)
     except OSError:
         return None
-    return Listing(own, items, subdirs, linked, failed)
+    return Listing(own, items, subdirs, bool(links), failed, tuple(links), files)
 
 
 def _subdirs(path: str) -> list[str]:
@@ -672,10 +693,12 @@ class WatchSet:
         # each watched folder's signature (_deep_look) when last looked at, and those that held
         # a regular file with other names then: a write through another name (in another
         # folder, outside the worktree) raises no event here, so every snapshot lists them
-        # (published in the dirty set when changed: linked_said; RED38 A1a)
+        # (published in the dirty set when changed: linked_said; RED38 A1a); each with the
+        # names of those files (None: the whole folder counts, see LINKED_NAMED), which
+        # post-checkout asks about the files git wrote (prep.changed_since, s51)
         self.sigs: dict[str, int] = {}
-        self.linked: set[str] = set()
-        self.linked_said: frozenset[str] | None = None
+        self.linked: dict[str, frozenset[str] | None] = {}
+        self.linked_said: dict[str, frozenset[str] | None] | None = None
         # a file with other names was found in a folder not known to hold one: where the
         # other names are, only a look at every folder says (look_all, before a hook's sync is
         # answered, at most every LOOK_ALL_S otherwise)
@@ -851,7 +874,7 @@ class WatchSet:
         at (or never were) are marked, and returned."""
         self.sigs = {d: sig for d, sig in self.sigs.items() if d in self.watched}
         self._forget_unwatched()
-        self.linked = set()
+        self.linked = {}
         changed = {d for d in self.watched if self._look_again(d)}
         self.look_pending = False  # (this was the look at every folder)
         self.looked_at = time.monotonic()
@@ -869,14 +892,14 @@ class WatchSet:
             return False
         sig = got.sig()
         changed = self.sigs.get(d) != sig
-        many = got.linked
         marks = self._unexplained(d, got, wall, mono) if changed else set()
         self._looked(d, got, sig, wall, mono)
-        if not many:
-            self.linked.discard(d)
-        elif d not in self.linked:
-            self.linked.add(d)
-            self.look_pending = True
+        if not got.linked:
+            self.linked.pop(d, None)
+        else:
+            if d not in self.linked:
+                self.look_pending = True
+            self.linked[d] = _named(got)
         if marks is None:
             self.dirty.add(d)
             return True
@@ -888,7 +911,7 @@ class WatchSet:
         changed with no event to explain it; None: the whole folder is marked (what it
         cannot tell: TOLD_MARGIN_NS)."""
         last = self.looked_ns.get(d)
-        if last is None or got.linked or got.failed or d in self.told_over:
+        if last is None or got.failed or d in self.told_over:
             return None
         was_wall, was_mono, was_own = last
         # the last look's time on the wall clock now (set back since: an entry's ctime may
@@ -965,11 +988,15 @@ class WatchSet:
         """Whether a regular file with other names is among the marked *entries*, or in a new
         marked folder of *dirs*, in a folder not known to hold one (a link made, such a file
         moved in, a folder of them copied): its folder is linked now, and the folders of its
-        other names are found by :meth:`look_all` (look_pending)."""
+        other names are found by :meth:`look_all` (look_pending). In a linked folder too,
+        every marked entry's lstat is kept as the look's record (_tell), and the name of one
+        with other names among its folder's (post-checkout asks about it, s51). A name is
+        never dropped here (git's file written over a linked one has one name: post-checkout
+        still asks whether the one it replaced had others); a look sets them anew."""
         found = False
         for p in entries:
             d, _, name = p.rpartition("/")
-            if d in self.linked or d not in self.watched:
+            if d not in self.watched:
                 continue
             try:
                 st = os.lstat(p)
@@ -977,8 +1004,7 @@ class WatchSet:
                 continue
             self._tell(d, name, st)  # (before the mark is written: a snapshot reads after)
             if st.st_nlink > 1 and stat_mod.S_ISREG(st.st_mode):
-                self.linked.add(d)
-                found = True
+                found |= self._linked_name(d, name)
         for d in dirs:  # (a folder made, moved in: each folder mark is one of few)
             if d in self.linked or d not in self.watched or self._scanned(d):
                 continue
@@ -988,10 +1014,22 @@ class WatchSet:
                 continue
             self._looked(d, got, got.sig(), wall, mono)  # (what check() uses)
             if got.linked:
-                self.linked.add(d)
+                self.linked[d] = _named(got)
                 found = True
         self.look_pending |= found
         return found
+
+    def _linked_name(self, d: str, name: str) -> bool:
+        """File *name* of watched folder *d* has other names: among its folder's names now;
+        whether the folder was not known linked (a look at every folder is due then, as
+        before names were kept: a name more in a linked folder asks for none)."""
+        if d not in self.linked:
+            self.linked[d] = frozenset((name,))
+            return True
+        names = self.linked[d]
+        if names is not None and name not in names:
+            self.linked[d] = names | {name} if len(names) < LINKED_NAMED else None
+        return False
 
     def check_period(self) -> float:
         deep = self.cfg.deep_scan
@@ -1010,7 +1048,7 @@ class WatchSet:
             self.check_todo = list(self.watched)
             self.sigs = {d: sig for d, sig in self.sigs.items() if d in self.watched}
             self._forget_unwatched()
-            self.linked = {d for d in self.linked if d in self.watched}
+            self.linked = {d: n for d, n in self.linked.items() if d in self.watched}
         n = math.ceil(len(self.watched) * max(0.0, now - self.check_from) / self.check_period())
         self.check_from = now
         self.next_check = now + self._check_step()
@@ -1021,9 +1059,10 @@ class WatchSet:
                 changed.add(d)
         return changed
 
-    def linked_news(self) -> frozenset[str] | None:
-        """The linked folders, when they differ from those last published (None: same)."""
-        now = frozenset(d for d in self.linked if d in self.watched)
+    def linked_news(self) -> dict[str, frozenset[str] | None] | None:
+        """The linked folders and their names, when they differ from those last published
+        (None: same)."""
+        now = {d: n for d, n in self.linked.items() if d in self.watched}
         if now == self.linked_said:
             return None
         return now
