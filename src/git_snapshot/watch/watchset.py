@@ -180,6 +180,7 @@ class Listing:
     failed: bool  # an entry listed whose lstat failed (gone meanwhile, or other)
     links: tuple[str, ...] = ()  # the names of those files
     files: int = 0  # regular files
+    link_ids: frozenset[int] = frozenset()  # those files' _link_id's
 
     def sig(self) -> int:
         return hash((self.own, *self.items))
@@ -195,6 +196,7 @@ def _listing(path: str) -> Listing | None:
     items: list[Item] = []
     subdirs: list[str] = []
     links: list[str] = []
+    ids: list[int] = []
     files = 0
     failed = False
     try:
@@ -216,9 +218,17 @@ def _listing(path: str) -> Listing | None:
                     files += 1
                     if s.st_nlink > 1:
                         links.append(e.name)
+                        ids.append(_link_id(e.name, s.st_ino))
     except OSError:
         return None
-    return Listing(own, items, subdirs, bool(links), failed, tuple(links), files)
+    return Listing(own, items, subdirs, bool(links), failed, tuple(links), files, frozenset(ids))
+
+
+def _link_id(name: str, ino: int) -> int:
+    """A file with other names as a folder's look or an event last found it (its name and
+    inode): one not known is a link just made (or such a file moved in, or another written
+    over one), its other names unknown (WatchSet.link_ids)."""
+    return hash((name, ino))
 
 
 def _subdirs(path: str) -> list[str]:
@@ -698,6 +708,11 @@ class WatchSet:
         # post-checkout asks about the files git wrote (prep.changed_since, s51)
         self.sigs: dict[str, int] = {}
         self.linked: dict[str, frozenset[str] | None] = {}
+        # each linked folder's files with other names as last found (_link_id, every one,
+        # however many its published names): an event's entry not among them is a link just
+        # made, whose other name (`ln a b`: a, in this folder or another) had no event and
+        # may be named by no linked folder yet; a look at every folder is due (s51 review)
+        self.link_ids: dict[str, frozenset[int]] = {}
         self.linked_said: dict[str, frozenset[str] | None] | None = None
         # a file with other names was found in a folder not known to hold one: where the
         # other names are, only a look at every folder says (look_all, before a hook's sync is
@@ -875,6 +890,7 @@ class WatchSet:
         self.sigs = {d: sig for d, sig in self.sigs.items() if d in self.watched}
         self._forget_unwatched()
         self.linked = {}
+        self.link_ids = {}
         changed = {d for d in self.watched if self._look_again(d)}
         self.look_pending = False  # (this was the look at every folder)
         self.looked_at = time.monotonic()
@@ -896,10 +912,12 @@ class WatchSet:
         self._looked(d, got, sig, wall, mono)
         if not got.linked:
             self.linked.pop(d, None)
+            self.link_ids.pop(d, None)
         else:
             if d not in self.linked:
                 self.look_pending = True
             self.linked[d] = _named(got)
+            self.link_ids[d] = got.link_ids
         if marks is None:
             self.dirty.add(d)
             return True
@@ -1004,7 +1022,7 @@ class WatchSet:
                 continue
             self._tell(d, name, st)  # (before the mark is written: a snapshot reads after)
             if st.st_nlink > 1 and stat_mod.S_ISREG(st.st_mode):
-                found |= self._linked_name(d, name)
+                found |= self._linked_name(d, name, st.st_ino)
         for d in dirs:  # (a folder made, moved in: each folder mark is one of few)
             if d in self.linked or d not in self.watched or self._scanned(d):
                 continue
@@ -1015,21 +1033,34 @@ class WatchSet:
             self._looked(d, got, got.sig(), wall, mono)  # (what check() uses)
             if got.linked:
                 self.linked[d] = _named(got)
+                self.link_ids[d] = got.link_ids
                 found = True
+        if found:
+            # until that look, no folder's names are known whole: the link's other name may
+            # be in any linked folder (its ctime moved, with no event there), and git may
+            # write over it before the look (which then finds it one name): every linked
+            # folder counts whole meanwhile, as every one did before names were kept (a
+            # tree begun before is judged by it: linked_names.gone)
+            self.linked = dict.fromkeys(self.linked)
         self.look_pending |= found
         return found
 
-    def _linked_name(self, d: str, name: str) -> bool:
-        """File *name* of watched folder *d* has other names: among its folder's names now;
-        whether the folder was not known linked (a look at every folder is due then, as
-        before names were kept: a name more in a linked folder asks for none)."""
+    def _linked_name(self, d: str, name: str, ino: int) -> bool:
+        """File *name* (inode *ino*) of watched folder *d* has other names: among its
+        folder's names now; whether a look at every folder is due: the folder was not known
+        linked, or the file not known to have other names (a link just made: `ln a b` raises
+        an event for b alone, and a, here or in another linked folder, was among no names
+        until a look; a write through a name known asks for none)."""
+        key = _link_id(name, ino)
+        known = self.link_ids.get(d, frozenset())
+        self.link_ids[d] = known | {key}
         if d not in self.linked:
             self.linked[d] = frozenset((name,))
             return True
         names = self.linked[d]
         if names is not None and name not in names:
             self.linked[d] = names | {name} if len(names) < LINKED_NAMED else None
-        return False
+        return key not in known
 
     def check_period(self) -> float:
         deep = self.cfg.deep_scan
@@ -1049,6 +1080,7 @@ class WatchSet:
             self.sigs = {d: sig for d, sig in self.sigs.items() if d in self.watched}
             self._forget_unwatched()
             self.linked = {d: n for d, n in self.linked.items() if d in self.watched}
+            self.link_ids = {d: k for d, k in self.link_ids.items() if d in self.linked}
         n = math.ceil(len(self.watched) * max(0.0, now - self.check_from) / self.check_period())
         self.check_from = now
         self.next_check = now + self._check_step()
