@@ -712,7 +712,7 @@ class WatchSet:
         # however many its published names): an event's entry not among them is a link just
         # made, whose other name (`ln a b`: a, in this folder or another) had no event and
         # may be named by no linked folder yet; a look at every folder is due (s51 review)
-        self.link_ids: dict[str, frozenset[int]] = {}
+        self.link_ids: dict[str, set[int]] = {}
         self.linked_said: dict[str, frozenset[str] | None] | None = None
         # a file with other names was found in a folder not known to hold one: where the
         # other names are, only a look at every folder says (look_all, before a hook's sync is
@@ -917,7 +917,7 @@ class WatchSet:
             if d not in self.linked:
                 self.look_pending = True
             self.linked[d] = _named(got)
-            self.link_ids[d] = got.link_ids
+            self.link_ids[d] = set(got.link_ids)
         if marks is None:
             self.dirty.add(d)
             return True
@@ -1033,7 +1033,7 @@ class WatchSet:
             self._looked(d, got, got.sig(), wall, mono)  # (what check() uses)
             if got.linked:
                 self.linked[d] = _named(got)
-                self.link_ids[d] = got.link_ids
+                self.link_ids[d] = set(got.link_ids)
                 found = True
         if found:
             # until that look, no folder's names are known whole: the link's other name may
@@ -1052,15 +1052,16 @@ class WatchSet:
         an event for b alone, and a, here or in another linked folder, was among no names
         until a look; a write through a name known asks for none)."""
         key = _link_id(name, ino)
-        known = self.link_ids.get(d, frozenset())
-        self.link_ids[d] = known | {key}
+        known = self.link_ids.setdefault(d, set())
+        new = key not in known
+        known.add(key)
         if d not in self.linked:
             self.linked[d] = frozenset((name,))
             return True
         names = self.linked[d]
         if names is not None and name not in names:
             self.linked[d] = names | {name} if len(names) < LINKED_NAMED else None
-        return key not in known
+        return new
 
     def check_period(self) -> float:
         deep = self.cfg.deep_scan
