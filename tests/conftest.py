@@ -156,6 +156,10 @@ def _isolate(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
         "[init]\n\tdefaultBranch = main\n"
         "[advice]\n\tdetachedHead = false\n"
         "[core]\n\teditor = true\n"
+        # no `git maintenance run --auto` after each commit, merge, rebase...: in a test's
+        # few-object repositories it never has work, and it was a git process each (2 ms of
+        # a commit's 7.5; session 51)
+        "[maintenance]\n\tauto = false\n"
     )
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(gitconfig))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")

@@ -79,6 +79,7 @@ class Sandbox:
         gitconfig.write_text(
             "[user]\n\tname = Test\n\temail = test@example.invalid\n"
             "[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n"
+            "[maintenance]\n\tauto = false\n"  # (as tests/conftest.py's)
         )
         env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
         env.update(
