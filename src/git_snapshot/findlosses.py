@@ -136,27 +136,48 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     in one line; where that is not known (an older daemon, the git dir not watched, events
     lost), marked before git's start time, and then a file the tree added where git wrote
     sets it aside too (its rm may be marked after git began: RW45).
-    A usual hook pays one query of the dirty set's database (no tree logged since the last
-    snapshot: the watcher's own snapshot came after the writes)."""
+    When no tree on the base was done before git began, one on the base before it (s51:
+    the watcher's own snapshot, sent as git began, committed after, moved the base; its walk
+    read git's versions), when every snapshot after that base was committed after git began
+    and the marks that snapshot dropped were kept (prep.logged_before; changed_since asks
+    them). A usual hook pays two queries of the dirty set's database (no tree logged since
+    the last snapshot: the watcher's own snapshot came after the writes)."""
     if call.file_checkout or call.prev in (None, NULL) or call.prev == call.new:
         return  # (_changed: no commit to another wrote a file)
     if not os.path.isdir(os.path.join(store.path, "watch")):
         return  # no watcher ever ran with this store
     from git_snapshot.watch import prep
 
-    logged = prep.logged(store.path, repo.toplevel)
-    if not logged:
-        return
     began = ctx.started  # (the start of the clock tick git's process began in)
     if began is None:
         return
-    base, p = next(((b, q) for b, q in logged if q.done < began), (b"", None))
-    if p is None:
-        return
+    got = next(((b, q) for b, q in prep.logged(store.path, repo.toplevel) if q.done < began), None)
+    dropped = got is None
+    if got is None:
+        # the base moved after the tree: by a snapshot committed after git began, as the
+        # watcher's sent as git began (its walk read git's versions, s51: SECRET=mine was in
+        # no snapshot), the tree built on the one before is still what git found
+        older = prep.logged_before(store.path, repo.toplevel)
+        got = next(((b, q) for b, q in older if q.done < began), None)
+        if got is None:
+            return
+    base, p = got
     from git_snapshot import identity
 
     source = identity.source(store, repo)
-    mine = store.snapshots(source, repo.toplevel, last=1)
+    mine = store.snapshots(source, repo.toplevel, last=_BEFORE_ROWS if dropped else 1)
+    last = None
+    if dropped:
+        # every snapshot after its base committed after git began (_before sets them aside:
+        # what each read before git wrote is named from it, _in_flight), none a pre-hook's
+        cut = began + 1 / os.sysconf("SC_CLK_TCK")
+        n = len(mine)
+        while n and mine[n - 1].created >= cut and not _pre_hook(mine[n - 1]):
+            n -= 1
+        if n == len(mine):
+            return
+        last = mine[-1].id
+        mine = mine[:n]
     if not mine or mine[-1].root != base or mine[-1].created >= p.done:
         return
     old, new = _moved(repo, call)
@@ -182,7 +203,7 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     if not hit and not added_where_git_wrote:
         return
     if prep.changed_since(
-        store.path, repo.toplevel, p, began, {*wrote, *(c.path for c in differs)}, bound
+        store.path, repo.toplevel, p, began, {*wrote, *(c.path for c in differs)}, bound, dropped
     ):
         return  # changed since the tree where it matters: not what git found there
     meta: dict[str, Any] = {
@@ -198,7 +219,7 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
         meta["stashes"] = stashes
     meta.update(identity.tag_meta(repo))
     message = f"the watcher's prepared tree, before {ctx.command}"
-    prep.commit_logged(store, source, repo.toplevel, base, p, meta, message)
+    prep.commit_logged(store, source, repo.toplevel, base, p, meta, message, last)
 
 
 def _pre_hook(snap: Snapshot) -> bool:

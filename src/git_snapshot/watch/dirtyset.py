@@ -736,13 +736,15 @@ def finish(
         _db(store_path, worktree, create=False) as con,
         _tx(con),
     ):
-        epoch, pid, base_epoch, base_seq = con.execute(
-            "SELECT epoch, pid, base_epoch, base_seq FROM state"
+        epoch, pid, base_epoch, base_seq, base_root = con.execute(
+            "SELECT epoch, pid, base_epoch, base_seq, base_root FROM state"
         ).fetchone()
         if epoch != begun.epoch or pid == 0:
             return  # the epoch ended while it walked: its base would miss events
         if base_epoch == epoch and base_seq > begun.seq:
             return  # a later snapshot finished first
+        if base_epoch == epoch:
+            _keep_dropped(con, epoch, base_seq, bytes(base_root), begun.seq)
         con.execute(
             "UPDATE state SET base_epoch = ?, base_seq = ?, base_root = ?, base_stamp = ?,"
             " base_ignored = CASE WHEN ?5 IS NOT NULL THEN ?5 WHEN base_labels = ?6 THEN"
@@ -752,6 +754,55 @@ def finish(
         con.execute("DELETE FROM marks WHERE seq <= ?", (begun.seq,))
         # a prepared tree is built on one base: this one's only if the base stayed the same
         con.execute("DELETE FROM prep WHERE base_seq != ? OR base_root != ?", (begun.seq, root))
+
+
+# The marks a finish dropped after a prepared tree logged on the base it replaced (s51): a
+# post-checkout hook whose git began before that snapshot committed (the watcher's, sent as
+# git began: its walk read git's versions) may still commit that tree (prep.logged_before),
+# asking these as it asks the marks after a tree (prep.changed_since). The last finish's
+# only (``dropcover``: the base they were after, and the marks kept, seq in (from, to]).
+_DROPPED_TABLES = (
+    "CREATE TABLE IF NOT EXISTS dropped (seq INTEGER PRIMARY KEY, dir BLOB NOT NULL,"
+    " name BLOB, at REAL)",
+    "CREATE TABLE IF NOT EXISTS dropcover (one INTEGER PRIMARY KEY CHECK (one = 1),"
+    " epoch INTEGER NOT NULL, base_seq INTEGER NOT NULL, base_root BLOB NOT NULL,"
+    " from_seq INTEGER NOT NULL, to_seq INTEGER NOT NULL)",
+)
+DROPPED_AT_MOST = 4096  # marks kept so; more, and none: such a tree is set aside
+
+
+def _keep_dropped(
+    con: sqlite3.Connection, epoch: int, base_seq: int, base_root: bytes, upto: int
+) -> None:
+    """finish: keep the marks it drops (up to *upto*) after the oldest logged prepared tree
+    built on the base it replaces (*base_seq*, *base_root*), when there is one: one query
+    of a usual finish (none logged, or none older than *upto*)."""
+    try:
+        (first,) = con.execute(
+            "SELECT MIN(seq) FROM prep_log WHERE epoch = ? AND base_seq = ? AND base_root = ?"
+            " AND seq < ?",
+            (epoch, base_seq, base_root, upto),
+        ).fetchone()
+    except sqlite3.OperationalError:  # (no prep_log: no tree ever logged)
+        return
+    if first is None:
+        return
+    for table in _DROPPED_TABLES:
+        con.execute(table)
+    con.execute("DELETE FROM dropcover")
+    con.execute("DELETE FROM dropped")
+    (n,) = con.execute(
+        "SELECT COUNT(*) FROM marks WHERE seq > ? AND seq <= ?", (first, upto)
+    ).fetchone()
+    if n > DROPPED_AT_MOST:
+        return
+    con.execute(
+        "INSERT INTO dropped SELECT seq, dir, name, at FROM marks WHERE seq > ? AND seq <= ?",
+        (first, upto),
+    )
+    con.execute(
+        "INSERT INTO dropcover VALUES (1, ?, ?, ?, ?, ?)", (epoch, base_seq, base_root, first, upto)
+    )
 
 
 # (store, worktree) -> the token a hook wrote early (sync_start) and the path of its file

@@ -254,6 +254,32 @@ def logged(store_path: str, worktree: str) -> list[tuple[bytes, Prep]]:
         return []
 
 
+def logged_before(store_path: str, worktree: str) -> list[tuple[bytes, Prep]]:
+    """As :func:`logged`, the trees logged on the base before the dirty set's (s51): when the
+    snapshot that replaced it kept the marks it dropped after them (dirtyset._keep_dropped:
+    the last finish's, the current base's), which :func:`changed_since` then asks (with
+    ``dropped``). [] without."""
+    try:
+        with _db(store_path, worktree, create=False) as con, _tx(con, "BEGIN"):
+            rows = con.execute(
+                "SELECT l.seq, l.root, l.stamp, l.labels, l.generation, l.files, l.bytes,"
+                " l.extra, l.began, l.done, l.base_root, l.epoch FROM prep_log l, dropcover c,"
+                " state s WHERE s.epoch = c.epoch AND s.base_epoch = s.epoch"
+                " AND s.base_seq = c.to_seq AND l.epoch = c.epoch AND l.base_seq = c.base_seq"
+                " AND l.base_root = c.base_root AND l.seq >= c.from_seq AND l.seq < c.to_seq"
+                " ORDER BY l.n DESC"
+            ).fetchall()
+        out = []
+        for row in rows:
+            p = Prep.from_row(row[:8])
+            p.began, p.done, p.epoch = float(row[8]), float(row[9]), int(row[11])
+            if p.root != bytes(row[10]):
+                out.append((bytes(row[10]), p))
+        return out
+    except (FileNotFoundError, sqlite3.Error, ValueError, TypeError, EOFError):
+        return []  # (no dropcover: none kept)
+
+
 def changed_since(
     store_path: str,
     worktree: str,
@@ -261,6 +287,7 @@ def changed_since(
     began: float,
     paths: Collection[bytes],
     bound: int | None = None,
+    dropped: bool = False,
 ) -> bool:
     """Whether one of *paths* may have changed after the logged tree *p* read it and before
     *began* (when the git command began): then *p* does not hold what git found there
@@ -279,7 +306,9 @@ def changed_since(
     Any other mark is taken as git's. Without *bound*, a
     change made a moment before git began that the daemon marked only after (`rm f && git
     switch B` in one line: the daemon's latency, and /proc's start time truncated to a
-    clock tick; measured, 0 and 5 ms before git) is not seen."""
+    clock tick; measured, 0 and 5 ms before git) is not seen. *dropped*: *p* is of the
+    base before the dirty set's (:func:`logged_before`): the marks the snapshot since
+    dropped after it are asked too (kept by it, else set aside)."""
     try:
         with _db(store_path, worktree, create=False) as con, _tx(con, "BEGIN"):
             pid, epoch = con.execute("SELECT pid, epoch FROM state").fetchone()
@@ -287,10 +316,23 @@ def changed_since(
                 return True
             if p.epoch >= 0 and epoch != p.epoch:
                 return True  # (its marks went with its epoch)
+            which = (p.seq, began, -1 if bound is None else bound)
             marks = con.execute(
                 "SELECT dir, name FROM marks WHERE seq > ? AND (at IS NULL OR at < ? OR seq <= ?)",
-                (p.seq, began, -1 if bound is None else bound),
+                which,
             ).fetchall()
+            if dropped:
+                if not con.execute(
+                    "SELECT 1 FROM dropcover c, state s WHERE c.epoch = s.epoch"
+                    " AND s.base_epoch = s.epoch AND c.to_seq = s.base_seq AND c.from_seq <= ?",
+                    (p.seq,),
+                ).fetchone():
+                    return True  # (the marks after it went with the snapshot since)
+                marks += con.execute(
+                    "SELECT dir, name FROM dropped WHERE seq > ?"
+                    " AND (at IS NULL OR at < ? OR seq <= ?)",
+                    which,
+                ).fetchall()
             quiet = {bytes(d) for (d,) in con.execute("SELECT dir FROM scanned")}
             # (a file linked at any time after the tree began reading: a look may have found
             # it no longer so after git wrote it, before this hook asks)
@@ -473,6 +515,7 @@ def commit_logged(
     p: Prep,
     meta: dict[str, Any],
     message: str,
+    last: int | None = None,
 ) -> Any:
     """Commit the logged prepared tree *p* as a snapshot of its own (trigger ``prepared``,
     created when it was done: the worktree as it was then) when the worktree's last snapshot
@@ -481,7 +524,10 @@ def commit_logged(
     index (set_prepared): only its record is written. Under the worktree's turn and the
     store's lock, as a snapshot is (archiver.create_snapshot): the next one of the worktree,
     whose dirty set's base is still *base_root*, rebuilds widened by what this one holds
-    (archiver._overlapped)."""
+    (archiver._overlapped). *last*: the id of the worktree's last snapshot, committed after
+    *p* on another base (findlosses._prepared_before's, of the base before the dirty set's):
+    when it still is, *p* is committed after it, created before it; its base is the caller's
+    to check."""
     import hashlib  # (a hook that commits one only)
 
     from git_snapshot.ctx import gc_paused
@@ -495,8 +541,8 @@ def commit_logged(
         mine = store.snapshots(source, worktree, last=1)
         if (
             not mine
-            or mine[-1].root != base_root
-            or mine[-1].created >= p.done
+            or (last is None and (mine[-1].root != base_root or mine[-1].created >= p.done))
+            or (last is not None and (mine[-1].id != last or mine[-1].created <= p.done))
             or p.generation != store.index.meta_get("generation", "0")
             or not store.index.has(p.root)
             or store.index.damaged()
