@@ -10,7 +10,8 @@ after git began, RED35 H1): compared with the snapshot before, which lacks .env,
 lost. Now the snapshot that moved the base keeps the marks it dropped after such a tree
 (dirtyset._keep_dropped), and post-checkout commits the tree built on the newest snapshot
 committed before git began (prep.logged_before), asking those marks too: a change the user
-made after the tree and before git (an rm) sets it aside, as on the base.
+made after the tree and before git (an rm) sets it aside, as on the base. And what that
+snapshot read while git wrote (a half-written .env) is git's: never named from it.
 
 Real git, the hooks `git snapshot install` puts in place, the daemon in this process (its
 snapshot sent when the test says: after git wrote .env, before post-checkout runs, which a
@@ -62,12 +63,15 @@ def _held_hook(r: Path) -> tuple[Path, Path]:
     return held, go
 
 
-def _checkout_with_watch_snapshot(d: wdaemon.Daemon, r: Path) -> tuple[Ran, int]:
+def _checkout_with_watch_snapshot(
+    d: wdaemon.Daemon, r: Path, half: bytes | None = None
+) -> tuple[Ran, int]:
     """`git checkout feat` while the daemon here runs (test_pl48's _git_beside); once git
     has written the worktree and its post-checkout is held, the daemon reads git's events and
     takes its own snapshot (as one sent at quiet's end as git began: committed after git
     began, before post-checkout), then the hook goes on. Returns git's run and that
-    snapshot's id."""
+    snapshot's id. *half*: .env holds it while that snapshot walks (as git's write under
+    way: the new file made, its bytes not all written), git's bytes after."""
     held, go = _held_hook(r)
     out: list[bytes] = []
     err: list[bytes] = []
@@ -81,8 +85,14 @@ def _checkout_with_watch_snapshot(d: wdaemon.Daemon, r: Path) -> tuple[Ran, int]
         while pipes:
             assert time.monotonic() < deadline, "git did not end"
             if watch < 0 and held.exists():
+                written = (r / ".env").read_bytes()
+                if half is not None:
+                    (r / ".env").write_bytes(half)
                 _read(d)  # (git's writes marked, after it began)
                 watch = _snapshot(d, r)
+                if half is not None:
+                    (r / ".env").write_bytes(written)
+                    _read(d)
                 go.touch()
             w = d.child
             fds = [d.src.fileno(), *pipes]
@@ -168,3 +178,30 @@ def test_a_tree_the_user_changed_since_is_set_aside_when_the_base_moved(
     assert (r / ".env").read_bytes() == THEIRS
     assert ran.reports == [], ran.err
     assert "prepared" not in {s["trigger"] for s in snaps(r)}
+
+
+@INOTIFY
+def test_a_watch_snapshot_of_gits_half_written_file_is_not_named(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same race, the watch snapshot's walk reading .env while git writes it (made,
+    empty, its bytes not yet written): that snapshot holds git's half-written version, which
+    differs from the disk after. It is not the user's: .env is named from the prepared tree
+    (SECRET=mine). Was: named from the watch snapshot (an empty .env: a false report, and
+    SECRET=mine not named)."""
+    put_venv_on_path(monkeypatch)
+    r = env_repo(tmp_path, store_dir)
+    with _daemon(store_dir, r, CFG) as d:
+        (r / ".env").write_bytes(MINE)
+        _read(d)
+        _prepared(d, store_dir, r, ".env", MINE)
+        past_a_tick()
+        ran, watch = _checkout_with_watch_snapshot(d, r, half=b"")
+    assert gs(r, "cat", f"{watch}:.env").out.encode() == b""  # (the case tested)
+    assert (r / ".env").read_bytes() == THEIRS
+    assert [rep.names for rep in ran.reports] == [".env"], ran.err
+    (rep,) = ran.reports
+    assert by_id(r, rep.snap)["trigger"] == "prepared", ran.err  # (was: the watch one)
+    git(r, "switch", "-q", "main")
+    restore(r, rep)
+    assert (r / ".env").read_bytes() == MINE

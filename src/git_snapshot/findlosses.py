@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from git_snapshot.store import Result
     from git_snapshot.store import Snapshot
     from git_snapshot.store import Store
+    from git_snapshot.store.objects import Entry
 
     # what each snapshot a report names holds of the losses: (it, (lost, unsaved))
     _Found = list[tuple[Snapshot, tuple[list[losses.Loss], list[tuple[bytes, str]]]]]
@@ -541,6 +542,9 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
     claimed: set[bytes] = set()
     extra: _Found = []
     named = sorted({x.path for _, (lost, _) in found for x in lost})
+    # (written after the tick git began in: the file git made, perhaps not yet filled)
+    since = op.ctx.started
+    late = None if since is None else int((since + 1 / os.sysconf("SC_CLK_TCK")) * 1e9)
     for snap in flight:
         if named and op.call.name == "post-checkout":
             claimed |= _read_as_written(op, snap, [p for p in named if p not in claimed])
@@ -549,6 +553,14 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
             continue
         paths = sorted(x.path for x in held)
         there = {p: e for p, e, _ in lost_entries(op.store, snap.root, top, paths)}
+        if late is not None:
+            # read after git wrote it, or while: git's version, half written (its walk read
+            # the .env git had made, empty: named from it, s51), never the user's; a time
+            # past the snapshot's commit is no write of git's then (a user's future mtime)
+            end = int(snap.created * 1e9)
+            held = [x for x in held if not _written_while(there.get(x.path), late, end)]
+            if not held:
+                continue
         was = {}
         if before is not None:
             was = {p: e for p, e, _ in lost_entries(op.store, before.root, top, paths)}
@@ -566,6 +578,12 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
         for shown, (lost, un) in found
     ]
     return extra + rest
+
+
+def _written_while(e: Entry | None, since_ns: int, end_ns: int) -> bool:
+    """Whether a snapshot's entry *e* (None: not held) is of a file last written from
+    *since_ns* (after the git command began) to *end_ns* (the snapshot's commit)."""
+    return e is not None and since_ns <= e.mtime_ns <= end_ns
 
 
 def _unstashed(op: _Op, before: Snapshot, found: _Found) -> _Found:
