@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from git_snapshot.store import Store
 from git_snapshot.store import index as index_mod
 from git_snapshot.store.index import Location
 from git_snapshot.store.objects import BLOB
+from git_snapshot.store.objects import FILE
 from git_snapshot.store.packs import FinishedPack
 from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import PackWriter
@@ -246,3 +248,33 @@ def test_a_reader_finds_every_key_while_merges_move_them_from_recent(tmp_path: P
         assert not missed, f"{len(missed)} of {looked[0]} lookups found nothing or another place"
         assert looked[0] > 1000
         assert _rows(store, "recent") and _rows(store, "objects")
+
+
+def test_marking_many_at_once_leaves_what_marking_each_in_turn_does(tmp_path: Path) -> None:
+    """mark_damaged_each (a restore's damaged files, one transaction) records each key with
+    the why that mark_damaged called for each in the same order leaves: its own, or the
+    group's note of the last one of its group marked after it; members of a group never
+    named themselves included."""
+    src = tmp_path / "src"
+    build(src, D({b"d%d" % d: D({b"f%d" % i: F(b"x %d %d\n" % (d, i)) for i in range(40)})
+                  for d in range(3)}))  # fmt: skip
+    with Store(str(tmp_path / "one")) as store:
+        snap = take(store, "s", src)
+        files = [e.ref for _, e in store.walk(snap.root) if e.kind == FILE]
+    shutil.copytree(tmp_path / "one", tmp_path / "each")
+    found = [
+        (files[3], "is unreadable: a", True),
+        (files[50], "does not match its hash", False),
+        (files[7], "is unreadable: b", True),  # (in files[3]'s group, or not: both kinds)
+        (files[90], "is unreadable: c", True),
+        (files[3], "does not match its hash", False),
+    ]
+    with Store(str(tmp_path / "one")) as store:
+        for key, why, group in found:
+            store.index.mark_damaged(key, why, group)
+        one = store.index.damaged()
+    with Store(str(tmp_path / "each")) as store:
+        store.index.mark_damaged_each(found)
+        each = store.index.damaged()
+    assert each == one
+    assert len(one) > len({k for k, _, _ in found})  # group members were marked too

@@ -32,6 +32,7 @@ def test_every_file_of_a_damaged_group_is_named(
     src = tmp_path / "src"
     build(src, D({b"many": D(many)}))
     snap = take(store, "s", src)
+    keys = {e.ref for path, e in store.walk(snap.root) if path.startswith(b"many/")}
     loc = store.index.locate(entry_of(store, snap, b"many/" + name % 500).ref)
     assert loc is not None
     pack = store_dir / "packs" / loc.pack
@@ -43,3 +44,5 @@ def test_every_file_of_a_damaged_group_is_named(
     with pytest.raises(Damaged) as exc:
         restore(store, snap, tmp_path / "out", threads=2, processes=processes)
     assert sorted(p for p, _ in exc.value.damaged) == sorted(b"many/" + n for n in many)
+    # and the index records each as damaged (the next snapshot stores it afresh)
+    assert len(keys) == len(many) and keys <= set(store.index.damaged())

@@ -988,6 +988,44 @@ class Index:
                         rows += [(bytes(k), note, rows[0][2]) for (k,) in others]
             db.executemany(_MARK_DAMAGED, rows)
 
+    def mark_damaged_each(self, found: list[tuple[bytes, str, bool]]) -> None:
+        """mark_damaged(key, why, group) for each of *found* in its order, in one transaction
+        and one row a key: each key's why as the calls one after the other left it (the last
+        written). A restore of a pack whose groups are all damaged marks every file, and each
+        call wrote its whole group again: 1,100 files 6.8 s (review RR46's test), each group
+        now read once."""
+        if not found:
+            return
+        final: dict[bytes, str] = {}
+        groups: dict[tuple[int, int], list[bytes]] = {}
+        tables = ("objects", "recent")
+        with self.write() as db:
+            for key, why, group in found:
+                final[key] = why
+                if not group:
+                    continue
+                note = f"{why} (in the same group as {key.hex()[:16]})"
+                for a in tables:
+                    for pack, offset in db.execute(
+                        f"SELECT pack, offset FROM {a} WHERE key = ? AND member >= 0", (key,)
+                    ).fetchall():
+                        members = groups.get((pack, offset))
+                        if members is None:
+                            members = groups[(pack, offset)] = [
+                                bytes(k)
+                                for b in tables
+                                for (k,) in db.execute(
+                                    f"SELECT key FROM {b} "
+                                    "WHERE pack = ? AND offset = ? AND member >= 0",
+                                    (pack, offset),
+                                )
+                            ]
+                        for other in members:
+                            if other != key:
+                                final[other] = note
+            now = time.time()
+            db.executemany(_MARK_DAMAGED, [(k, why, now) for k, why in final.items()])
+
     def mark_damaged_many(self, keys: list[bytes], why: str) -> None:
         """mark_damaged for each of *keys*, in one transaction."""
         now = time.time()

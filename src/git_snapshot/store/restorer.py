@@ -1254,10 +1254,12 @@ class Restorer(Planning, Writing):
         self.report.created.extend(made)
         self.report.files += len(made)
         self.taking = []  # (before its folders may be closed: _stop looks in them)
-        for k, key, why in damaged:
+        for k, _key, why in damaged:
             self.report.damaged.append((todo[k][3], why))
-            with contextlib.suppress(sqlite3.Error, UserError):
-                self.store.index.mark_damaged(key, why, group=" is unreadable: " in why)
+        with contextlib.suppress(sqlite3.Error, UserError):
+            self.store.index.mark_damaged_each(
+                [(key, why, " is unreadable: " in why) for _, key, why in damaged]
+            )
         for k in taken:
             _, d, e, path = todo[k]
             self.at = path
