@@ -1011,7 +1011,7 @@ class WatchSet:
         with other names among its folder's (post-checkout asks about it, s51). A name is
         never dropped here (git's file written over a linked one has one name: post-checkout
         still asks whether the one it replaced had others); a look sets them anew."""
-        found = False
+        found = unknown = False
         for p in entries:
             d, _, name = p.rpartition("/")
             if d not in self.watched:
@@ -1022,7 +1022,9 @@ class WatchSet:
                 continue
             self._tell(d, name, st)  # (before the mark is written: a snapshot reads after)
             if st.st_nlink > 1 and stat_mod.S_ISREG(st.st_mode):
-                found |= self._linked_name(d, name, st.st_ino)
+                new_folder, new_link = self._linked_name(d, name, st.st_ino)
+                found |= new_folder
+                unknown |= new_link
         for d in dirs:  # (a folder made, moved in: each folder mark is one of few)
             if d in self.linked or d not in self.watched or self._scanned(d):
                 continue
@@ -1035,33 +1037,37 @@ class WatchSet:
                 self.linked[d] = _named(got)
                 self.link_ids[d] = set(got.link_ids)
                 found = True
-        if found:
-            # until that look, no folder's names are known whole: the link's other name may
-            # be in any linked folder (its ctime moved, with no event there), and git may
-            # write over it before the look (which then finds it one name): every linked
-            # folder counts whole meanwhile, as every one did before names were kept (a
-            # tree begun before is judged by it: linked_names.gone)
+        if found or unknown:
+            # a link just made (a file with other names not known before): its other name
+            # may be in any linked folder (its ctime moved, with no event there), and git
+            # may write over it before a look there (which then finds it one name): every
+            # linked folder counts whole until its next look (the one at every folder for a
+            # new linked folder, within LOOK_ALL_S; else check()'s, within CHECK_S), as
+            # every one did before names were kept (a tree begun before is judged by it:
+            # linked_names.gone). (Not a look at every folder for each: 100 links a second
+            # into linked folders took the daemon from 2.5 to 9-13 % of a core.)
             self.linked = dict.fromkeys(self.linked)
         self.look_pending |= found
         return found
 
-    def _linked_name(self, d: str, name: str, ino: int) -> bool:
+    def _linked_name(self, d: str, name: str, ino: int) -> tuple[bool, bool]:
         """File *name* (inode *ino*) of watched folder *d* has other names: among its
-        folder's names now; whether a look at every folder is due: the folder was not known
-        linked, or the file not known to have other names (a link just made: `ln a b` raises
-        an event for b alone, and a, here or in another linked folder, was among no names
-        until a look; a write through a name known asks for none)."""
+        folder's names now. Whether the folder was not known linked (a look at every folder
+        is due, as before names were kept), and whether the file was not known to have other
+        names (a link just made: `ln a b` raises an event for b alone, and a, here or in
+        another linked folder, is among no names until a look there; a write through a name
+        known is neither)."""
         key = _link_id(name, ino)
         known = self.link_ids.setdefault(d, set())
         new = key not in known
         known.add(key)
         if d not in self.linked:
             self.linked[d] = frozenset((name,))
-            return True
+            return True, True
         names = self.linked[d]
         if names is not None and name not in names:
             self.linked[d] = names | {name} if len(names) < LINKED_NAMED else None
-        return new
+        return False, new
 
     def check_period(self) -> float:
         deep = self.cfg.deep_scan
