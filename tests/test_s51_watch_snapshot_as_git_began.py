@@ -64,18 +64,21 @@ def _held_hook(r: Path) -> tuple[Path, Path]:
 
 
 def _checkout_with_watch_snapshot(
-    d: wdaemon.Daemon, r: Path, half: bytes | None = None
-) -> tuple[Ran, int]:
+    d: wdaemon.Daemon, r: Path, half: bytes | None = None, read: bool = True
+) -> tuple[Ran, int, int]:
     """`git checkout feat` while the daemon here runs (test_pl48's _git_beside); once git
     has written the worktree and its post-checkout is held, the daemon reads git's events and
     takes its own snapshot (as one sent at quiet's end as git began: committed after git
-    began, before post-checkout), then the hook goes on. Returns git's run and that
-    snapshot's id. *half*: .env holds it while that snapshot walks (as git's write under
-    way: the new file made, its bytes not all written), git's bytes after."""
+    began, before post-checkout), then the hook goes on. Returns git's run, that snapshot's
+    id and the dirty set's base seq once it committed. *half*: .env holds it while that
+    snapshot walks (as git's write under way: the new file made, its bytes not all
+    written), git's bytes after. *read*: git's events are marked before that snapshot
+    begins (else after: it begins with the tree's marks, and walks, git's index having
+    changed the labels the tree was made with)."""
     held, go = _held_hook(r)
     out: list[bytes] = []
     err: list[bytes] = []
-    watch = -1
+    watch = base = -1
     pipe = subprocess.PIPE
     argv = ["git", "checkout", "feat"]
     with subprocess.Popen(argv, cwd=r, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe) as p:
@@ -88,14 +91,17 @@ def _checkout_with_watch_snapshot(
                 written = (r / ".env").read_bytes()
                 if half is not None:
                     (r / ".env").write_bytes(half)
-                _read(d)  # (git's writes marked, after it began)
+                if read:
+                    _read(d)  # (git's writes marked, after it began)
                 watch = _snapshot(d, r)
+                base = _base_seq(Path(d.store_path), r)
+                _read(d)
                 if half is not None:
                     (r / ".env").write_bytes(written)
                     _read(d)
                 go.touch()
             w = d.child
-            fds = [d.src.fileno(), *pipes]
+            fds = [d.src.fileno(), *pipes] if read or watch >= 0 else [*pipes]
             if w is not None and w.stdout is not None and d.busy:
                 fds.append(w.stdout.fileno())
             ready, _, _ = select.select(fds, [], [], 0.05)
@@ -106,7 +112,7 @@ def _checkout_with_watch_snapshot(
                         pipes[fd].append(chunk)
                     else:
                         del pipes[fd]
-            if d.src.fileno() in ready:
+            if d.src.fileno() in ready and (read or watch >= 0):
                 _read(d)
             if w is not None and w.stdout is not None and w.stdout.fileno() in ready:
                 d.worker_ready()
@@ -115,24 +121,26 @@ def _checkout_with_watch_snapshot(
     ran = Ran(rc, b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace"))
     assert rc == 0 and "Traceback" not in ran.err, ran.err
     assert watch > 0, "post-checkout never ran"
-    return ran, watch
+    return ran, watch, base
 
 
-def _base_moved_after_the_tree(store: Path, r: Path, seq: int) -> bool:
-    """The case tested: the watch snapshot moved the dirty set's base past the tree's seq
-    (the marks between went with it: prep.logged no longer gives the tree)."""
+def _base_seq(store: Path, r: Path) -> int:
+    """The dirty set's base (the marks up to it went with the snapshot that made it)."""
     with dirtyset._db(str(store), str(r), create=False) as con:
         (base_seq,) = con.execute("SELECT base_seq FROM state").fetchone()
-    return int(base_seq) > seq
+    return int(base_seq)
 
 
 @INOTIFY
+@pytest.mark.parametrize("read", [True, False], ids=["git-marked-first", "no-mark-after"])
 def test_a_new_env_is_named_when_the_watch_snapshot_read_gits_version(
-    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch, read: bool
 ) -> None:
     """The watch snapshot holds feat's .env (read after git wrote it) and commits before
     post-checkout: .env is named from the prepared tree, and its printed restore gives
-    SECRET=mine back. Was: "unchanged since snapshot N", no line."""
+    SECRET=mine back. Was: "unchanged since snapshot N", no line. Its dirty set's marks
+    either went past the tree's (git's write marked) or not (then no mark was dropped after
+    the tree, and the base moved all the same: 2 of 8 repro runs after the first fix)."""
     put_venv_on_path(monkeypatch)
     r = env_repo(tmp_path, store_dir)
     with _daemon(store_dir, r, CFG) as d:
@@ -140,9 +148,10 @@ def test_a_new_env_is_named_when_the_watch_snapshot_read_gits_version(
         _read(d)
         p = _prepared(d, store_dir, r, ".env", MINE)
         past_a_tick()
-        ran, watch = _checkout_with_watch_snapshot(d, r)
-        moved = _base_moved_after_the_tree(store_dir, r, p.seq)
-    assert moved
+        ran, watch, base = _checkout_with_watch_snapshot(d, r, read=read)
+    # (the case tested: that snapshot moved the base past the tree's marks, the marks between
+    # dropped, or to them: either way prep.logged no longer gives the tree)
+    assert base > p.seq if read else base == p.seq
     assert (r / ".env").read_bytes() == THEIRS
     assert gs(r, "cat", f"{watch}:.env").out.encode() == THEIRS  # (git's, as the race has it)
     assert [rep.names for rep in ran.reports] == [".env"], ran.err  # (was: none)
@@ -172,9 +181,8 @@ def test_a_tree_the_user_changed_since_is_set_aside_when_the_base_moved(
         (r / ".env").unlink()
         _read(d)  # (marked before git began, in the daemon's order too)
         past_a_tick()
-        ran, _ = _checkout_with_watch_snapshot(d, r)
-        moved = _base_moved_after_the_tree(store_dir, r, p.seq)
-    assert moved
+        ran, _, base = _checkout_with_watch_snapshot(d, r)
+    assert base > p.seq  # (the rm's mark went with the watch snapshot)
     assert (r / ".env").read_bytes() == THEIRS
     assert ran.reports == [], ran.err
     assert "prepared" not in {s["trigger"] for s in snaps(r)}
@@ -196,7 +204,7 @@ def test_a_watch_snapshot_of_gits_half_written_file_is_not_named(
         _read(d)
         _prepared(d, store_dir, r, ".env", MINE)
         past_a_tick()
-        ran, watch = _checkout_with_watch_snapshot(d, r, half=b"")
+        ran, watch, _ = _checkout_with_watch_snapshot(d, r, half=b"")
     assert gs(r, "cat", f"{watch}:.env").out.encode() == b""  # (the case tested)
     assert (r / ".env").read_bytes() == THEIRS
     assert [rep.names for rep in ran.reports] == [".env"], ran.err

@@ -776,11 +776,12 @@ def _keep_dropped(
 ) -> None:
     """finish: keep the marks it drops (up to *upto*) after the oldest logged prepared tree
     built on the base it replaces (*base_seq*, *base_root*), when there is one: one query
-    of a usual finish (none logged, or none older than *upto*)."""
+    of a usual finish (none logged, or none of the marks up to *upto*). A tree of all of
+    them (none dropped after it) is covered too: the base moved all the same."""
     try:
         (first,) = con.execute(
             "SELECT MIN(seq) FROM prep_log WHERE epoch = ? AND base_seq = ? AND base_root = ?"
-            " AND seq < ?",
+            " AND seq <= ?",
             (epoch, base_seq, base_root, upto),
         ).fetchone()
     except sqlite3.OperationalError:  # (no prep_log: no tree ever logged)

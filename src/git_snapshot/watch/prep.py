@@ -266,7 +266,7 @@ def logged_before(store_path: str, worktree: str) -> list[tuple[bytes, Prep]]:
                 " l.extra, l.began, l.done, l.base_root, l.epoch FROM prep_log l, dropcover c,"
                 " state s WHERE s.epoch = c.epoch AND s.base_epoch = s.epoch"
                 " AND s.base_seq = c.to_seq AND l.epoch = c.epoch AND l.base_seq = c.base_seq"
-                " AND l.base_root = c.base_root AND l.seq >= c.from_seq AND l.seq < c.to_seq"
+                " AND l.base_root = c.base_root AND l.seq >= c.from_seq AND l.seq <= c.to_seq"
                 " ORDER BY l.n DESC"
             ).fetchall()
         out = []
