@@ -171,7 +171,7 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     if dropped:
         # every snapshot after its base committed after git began (_before sets them aside:
         # what each read before git wrote is named from it, _in_flight), none a pre-hook's
-        cut = began + 1 / os.sysconf("SC_CLK_TCK")
+        cut = _tick_end(began)
         n = len(mine)
         while n and mine[n - 1].created >= cut and not _pre_hook(mine[n - 1]):
             n -= 1
@@ -223,6 +223,12 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     prep.commit_logged(store, source, repo.toplevel, base, p, meta, message, last)
 
 
+def _tick_end(started: float) -> float:
+    """The end of the clock tick *started* lies in: a git process's start time (ctx.started)
+    comes from /proc, which counts clock ticks, so git began somewhere in that tick."""
+    return started + 1 / os.sysconf("SC_CLK_TCK")
+
+
 def _pre_hook(snap: Snapshot) -> bool:
     """Whether *snap* is a pre-hook's (reference-transaction, pre-rebase): taken before its
     git command touched the worktree, so one committed after that command began is its own,
@@ -265,7 +271,7 @@ def _git_began(
         if ctx.started is not None:
             # (/proc counts in clock ticks: git began in the tick from ctx.started on, and a
             # snapshot committed in it, most likely just before: `git snapshot && git merge`)
-            return min(ctx.started + 1 / os.sysconf("SC_CLK_TCK"), started)
+            return min(_tick_end(ctx.started), started)
         limit = _written_limit(repo, None)
         return None if limit is None else min(limit / 1e9, started)
 
@@ -544,7 +550,7 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
     named = sorted({x.path for _, (lost, _) in found for x in lost})
     # (written after the tick git began in: the file git made, perhaps not yet filled)
     since = op.ctx.started
-    late = None if since is None else int((since + 1 / os.sysconf("SC_CLK_TCK")) * 1e9)
+    late = None if since is None else int(_tick_end(since) * 1e9)
     for snap in flight:
         if named and op.call.name == "post-checkout":
             claimed |= _read_as_written(op, snap, [p for p in named if p not in claimed])
@@ -687,7 +693,7 @@ def _read_as_written(op: _Op, snap: Snapshot, paths: list[bytes]) -> set[bytes]:
     from git_snapshot.store.walker import walk_began
 
     since, began = op.ctx.started, walk_began(snap)
-    if since is None or began is None or began < since + 1 / os.sysconf("SC_CLK_TCK"):
+    if since is None or began is None or began < _tick_end(since):
         return set()  # read perhaps before the command began: the user may have edited since
     limit = _written_limit(op.repo, since)
     top = os.fsencode(op.repo.toplevel)
