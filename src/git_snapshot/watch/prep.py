@@ -243,13 +243,7 @@ def logged(store_path: str, worktree: str) -> list[tuple[bytes, Prep]]:
                 " WHERE l.base_root = s.base_root AND l.epoch = s.epoch AND l.seq > s.base_seq"
                 " ORDER BY l.n DESC"
             ).fetchall()
-        out = []
-        for row in rows:
-            p = Prep.from_row(row[:8])
-            p.began, p.done, p.epoch = float(row[8]), float(row[9]), int(row[11])
-            if p.root != bytes(row[10]):  # (else: the base's own tree)
-                out.append((bytes(row[10]), p))
-        return out
+        return _trees(rows)
     except (FileNotFoundError, sqlite3.Error, ValueError, TypeError, EOFError):
         return []
 
@@ -269,15 +263,22 @@ def logged_before(store_path: str, worktree: str) -> list[tuple[bytes, Prep]]:
                 " AND l.base_root = c.base_root AND l.seq >= c.from_seq AND l.seq <= c.to_seq"
                 " ORDER BY l.n DESC"
             ).fetchall()
-        out = []
-        for row in rows:
-            p = Prep.from_row(row[:8])
-            p.began, p.done, p.epoch = float(row[8]), float(row[9]), int(row[11])
-            if p.root != bytes(row[10]):
-                out.append((bytes(row[10]), p))
-        return out
+        return _trees(rows)
     except (FileNotFoundError, sqlite3.Error, ValueError, TypeError, EOFError):
         return []  # (no dropcover: none kept)
+
+
+def _trees(rows: list[Any]) -> list[tuple[bytes, Prep]]:
+    """prep_log's rows (seq, root, stamp, labels, generation, files, bytes, extra, began,
+    done, base_root, epoch) as (base root, tree), each with its began, done and epoch; a row
+    whose root is its base's (the base's own tree) left out."""
+    out = []
+    for row in rows:
+        p = Prep.from_row(row[:8])
+        p.began, p.done, p.epoch = float(row[8]), float(row[9]), int(row[11])
+        if p.root != bytes(row[10]):
+            out.append((bytes(row[10]), p))
+    return out
 
 
 def changed_since(
