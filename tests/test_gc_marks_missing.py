@@ -7,6 +7,7 @@ every snapshot that names it. A preview (prune --dry-run) records nothing."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -81,6 +82,22 @@ def test_prune_says_so_and_verify_is_clean_after_the_next_snapshot(
     assert said in out and "the next snapshot stores again" in out, out
     gs(repo)  # (the repository's hooks are not installed: a snapshot by hand)
     gs(repo, "verify", "--read-data")
+
+
+def test_prune_json_counts_them(repo: Path, store_dir: Path) -> None:
+    """``prune --json`` says what the text says: how many contents are missing, and whether
+    gc noted them (null in a preview); none once the next snapshot stored them again."""
+    (repo / "empty.txt").write_bytes(b"")
+    gs(repo)
+    with Store(store_dir) as store, store.index.write() as db:
+        db.execute("DELETE FROM objects WHERE key = ?", (digest(b""),))
+    dry = json.loads(gs(repo, "prune", "--dry-run", "--json").out)
+    assert (dry["missing_contents"], dry["missing_marked"]) == (1, None), dry
+    done = json.loads(gs(repo, "prune", "--json").out)
+    assert (done["missing_contents"], done["missing_marked"]) == (1, True), done
+    gs(repo)
+    after = json.loads(gs(repo, "prune", "--json").out)
+    assert (after["missing_contents"], after["missing_marked"]) == (0, None), after
 
 
 def _lose(store: Store, *contents: bytes) -> None:

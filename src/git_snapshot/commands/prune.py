@@ -63,9 +63,8 @@ def cmd_prune(
             gone, kept = _select(store, policy, sources, since, dry_run=True)
             todo = preview(store, [s.rowid for s in gone])
             if json_out:
-                output.print_json(
-                    _json(store, gone, True, todo.bytes_to_free, len(todo.kept_orphans), kept)
-                )
+                freed, orphans, missing = todo.bytes_to_free, len(todo.kept_orphans), todo.missing
+                output.print_json(_json(store, gone, True, freed, orphans, kept, len(missing)))
                 return 0
             _say_forgotten("would forget", gone, labels_from, here)
             _say_named(kept, labels_from, here)
@@ -81,7 +80,12 @@ def cmd_prune(
             gone, kept = _select(store, policy, sources, since)
         rep = gc(store)
         if json_out:
-            output.print_json(_json(store, gone, False, rep.bytes_freed, rep.orphans_kept, kept))
+            marked = rep.marked if rep.missing else None
+            output.print_json(
+                _json(
+                    store, gone, False, rep.bytes_freed, rep.orphans_kept, kept, rep.missing, marked
+                )
+            )
             return 0
         _say_forgotten("forgot", gone, labels_from, here)
         _say_named(kept, labels_from, here)
@@ -143,8 +147,12 @@ def _json(
     dry_run: bool,
     freed: int,
     orphans: int,
-    kept: Sequence[Snapshot] = (),
+    kept: Sequence[Snapshot],
+    missing: int,
+    marked: bool | None = None,
 ) -> dict[str, Any]:
+    """*missing*: the file contents kept snapshots name that the store lacks; *marked*:
+    whether gc noted them for the next snapshot (None: a preview, or none missing)."""
     labels = qualified(store, [*gone, *kept])
     return {
         "dry_run": dry_run,
@@ -154,6 +162,8 @@ def _json(
         ],
         "bytes_freed": freed,
         "orphan_packs_kept": orphans,
+        "missing_contents": missing,
+        "missing_marked": marked,
     }
 
 
