@@ -38,8 +38,9 @@ def test_every_entry_is_judged_on_its_own_size(store_dir: Path) -> None:
 
 
 def test_each_content_is_looked_up_once(store_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A file content that file() looked up (for its size) is not looked up again by blob():
-    one index query per content, however many entries and snapshots name it."""
+    """A file content that file() looked up (for its size) is not looked up again by blob(),
+    nor a tree that blob() looked up by its read: one index query per object, however many
+    entries and snapshots name it."""
     with Store(store_dir) as store:
         c = Crafter(store)
         a, b = c.file(b"a", b"one\n"), c.file(b"b", b"two\n")
@@ -56,3 +57,4 @@ def test_each_content_is_looked_up_once(store_dir: Path, monkeypatch: pytest.Mon
         report = verify(store, read_data=False)
     assert report.ok
     assert (asked.count(a.ref), asked.count(b.ref)) == (1, 1)
+    assert len(asked) == len(set(asked)) == 8, asked  # 2 records, 2 roots, d, e, a, b

@@ -24,6 +24,7 @@ from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
+from git_snapshot.store.objects import decode_tree
 from git_snapshot.store.packread import not_a_file
 from git_snapshot.store.packs import PackedObject
 from git_snapshot.store.packs import scan_pack
@@ -157,11 +158,12 @@ class _Checker:
         """Check a tree; returns True when nothing is wrong below it."""
         if key in self.clean_trees:
             return True
-        msg = self.blob(key, read=False)  # read_tree below reads and hash-checks it
+        loc = self.store.index.locate(key)  # (one lookup: blob() and the read take it)
+        msg = self.blob(key, read=False, loc=loc)  # the read below hash-checks it
         entries: list[Entry] = []
         if not msg:
             try:
-                entries = self.store.read_tree(key)
+                entries = decode_tree(self.store.read_object(key, loc))
             except CorruptObject as exc:
                 msg = f"directory listing unreadable: {exc}"
         if msg:
