@@ -23,6 +23,7 @@ import os
 import select
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -64,7 +65,11 @@ def _held_hook(r: Path) -> tuple[Path, Path]:
 
 
 def _checkout_with_watch_snapshot(
-    d: wdaemon.Daemon, r: Path, half: bytes | None = None, read: bool = True
+    d: wdaemon.Daemon,
+    r: Path,
+    half: bytes | None = None,
+    read: bool = True,
+    snap: Callable[[wdaemon.Daemon, Path], int] = _snapshot,
 ) -> tuple[Ran, int, int]:
     """`git checkout feat` while the daemon here runs (test_pl48's _git_beside); once git
     has written the worktree and its post-checkout is held, the daemon reads git's events and
@@ -74,7 +79,8 @@ def _checkout_with_watch_snapshot(
     snapshot walks (as git's write under way: the new file made, its bytes not all
     written), git's bytes after. *read*: git's events are marked before that snapshot
     begins (else after: it begins with the tree's marks, and walks, git's index having
-    changed the labels the tree was made with)."""
+    changed the labels the tree was made with). *snap*: takes that snapshot (the daemon's,
+    sent and answered), returns its id."""
     held, go = _held_hook(r)
     out: list[bytes] = []
     err: list[bytes] = []
@@ -93,7 +99,7 @@ def _checkout_with_watch_snapshot(
                     (r / ".env").write_bytes(half)
                 if read:
                     _read(d)  # (git's writes marked, after it began)
-                watch = _snapshot(d, r)
+                watch = snap(d, r)
                 base = _base_seq(Path(d.store_path), r)
                 _read(d)
                 if half is not None:

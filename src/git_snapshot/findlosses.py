@@ -141,8 +141,11 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     the watcher's own snapshot, sent as git began, committed after, moved the base; its walk
     read git's versions), when every snapshot after that base was committed after git began
     and the marks that snapshot dropped were kept (prep.logged_before; changed_since asks
-    them). A usual hook pays two queries of the dirty set's database (no tree logged since
-    the last snapshot: the watcher's own snapshot came after the writes)."""
+    them). A tree on the base is taken so too when the snapshots after the base were
+    committed after git began (s52: the watcher's, committed, its finish not yet come: it
+    moves the base later; changed_since then asks the marks that finish keeps). A usual hook
+    pays two queries of the dirty set's database (no tree logged since the last snapshot:
+    the watcher's own snapshot came after the writes)."""
     if call.file_checkout or call.prev in (None, NULL) or call.prev == call.new:
         return  # (_changed: no commit to another wrote a file)
     if not os.path.isdir(os.path.join(store.path, "watch")):
@@ -166,19 +169,19 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     from git_snapshot import identity
 
     source = identity.source(store, repo)
-    mine = store.snapshots(source, repo.toplevel, last=_BEFORE_ROWS if dropped else 1)
-    last = None
-    if dropped:
-        # every snapshot after its base committed after git began (_before sets them aside:
-        # what each read before git wrote is named from it, _in_flight), none a pre-hook's
-        cut = _tick_end(began)
-        n = len(mine)
-        while n and mine[n - 1].created >= cut and not _pre_hook(mine[n - 1]):
-            n -= 1
-        if n == len(mine):
-            return
-        last = mine[-1].id
-        mine = mine[:n]
+    mine = store.snapshots(source, repo.toplevel, last=_BEFORE_ROWS)
+    # the snapshots after its base committed after git began (_before sets them aside: what
+    # each read before git wrote is named from it, _in_flight), none a pre-hook's: on the
+    # base before, one at least (it moved the base); on the base, one whose finish has not
+    # moved it yet (s52: the watcher's, committed, its dirty set not yet told)
+    cut = _tick_end(began)
+    n = len(mine)
+    while n and mine[n - 1].created >= cut and not _pre_hook(mine[n - 1]):
+        n -= 1
+    if dropped and n == len(mine):
+        return
+    last = mine[-1].id if mine and n < len(mine) else None
+    mine = mine[:n]
     if not mine or mine[-1].root != base or mine[-1].created >= p.done:
         return
     old, new = _moved(repo, call)

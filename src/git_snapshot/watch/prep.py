@@ -309,10 +309,13 @@ def changed_since(
     switch B` in one line: the daemon's latency, and /proc's start time truncated to a
     clock tick; measured, 0 and 5 ms before git) is not seen. *dropped*: *p* is of the
     base before the dirty set's (:func:`logged_before`): the marks the snapshot since
-    dropped after it are asked too (kept by it, else set aside)."""
+    dropped after it are asked too (kept by it, else set aside); so they are when the base
+    has moved past *p* since the caller found it on the base (:func:`logged`; the watcher's
+    snapshot that committed before, finished after: s52)."""
     try:
         with _db(store_path, worktree, create=False) as con, _tx(con, "BEGIN"):
-            pid, epoch = con.execute("SELECT pid, epoch FROM state").fetchone()
+            state = con.execute("SELECT pid, epoch, base_seq FROM state").fetchone()
+            pid, epoch, base_seq = state
             if pid == 0 or not _alive(int(pid)) or con.execute("SELECT 1 FROM blind").fetchone():
                 return True
             if p.epoch >= 0 and epoch != p.epoch:
@@ -322,7 +325,9 @@ def changed_since(
                 "SELECT dir, name FROM marks WHERE seq > ? AND (at IS NULL OR at < ? OR seq <= ?)",
                 which,
             ).fetchall()
-            if dropped:
+            # (a tree on the base, the base moved past it since the hook chose it: the
+            # watcher's snapshot committed before, finished after, s52)
+            if dropped or int(base_seq) > p.seq:
                 if not con.execute(
                     "SELECT 1 FROM dropcover c, state s WHERE c.epoch = s.epoch"
                     " AND s.base_epoch = s.epoch AND c.to_seq = s.base_seq AND c.from_seq <= ?",

@@ -1,0 +1,164 @@
+"""The watcher's own snapshot committed, its dirty set not yet told (s52, session 51's k6).
+
+A watch snapshot commits its record (worktree.take: create_snapshot), then moves the dirty
+set's base (dirtyset.done -> finish). A post-checkout hook that asks in between finds the
+prepared tree holding a NEW .env still logged on the base (prep.logged), while the worktree's
+last snapshot is that watch one (committed after git began, its walk perhaps reading git's
+.env): the tree was set aside as not built on the last snapshot, and SECRET=mine, saved in
+the tree only, was named by nothing. And when the finish comes between the hook's choice of
+the tree and its question about the marks after it (prep.changed_since), those marks are
+gone from the marks table: the kept ones (dirtyset._keep_dropped) must be asked, else a
+user's `rm .env` after the tree goes unseen and SECRET=mine is named as lost (a false
+report).
+
+Real git, the installed hooks, the daemon in this process (test_s51's), its worker held
+between the commit and the finish by a file (the worker's dirtyset.done waits for it); no
+timing."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from clihelpers import gs
+from hookhelpers import by_id
+from hookhelpers import put_venv_on_path
+from hookhelpers import restore
+from prephelpers import past_a_tick
+from test_pl48_look_explained import _daemon
+from test_pl48_look_explained import _prepared
+from test_pl48_look_explained import _read
+from test_pl48_look_explained import _snapshot
+from test_red48_new_ignored_prepared import THEIRS
+from test_red48_new_ignored_prepared import env_repo
+from test_s51_watch_snapshot_as_git_began import CFG
+from test_s51_watch_snapshot_as_git_began import INOTIFY
+from test_s51_watch_snapshot_as_git_began import MINE
+from test_s51_watch_snapshot_as_git_began import NEVER
+from test_s51_watch_snapshot_as_git_began import _base_seq
+from test_s51_watch_snapshot_as_git_began import _checkout_with_watch_snapshot
+
+from git_snapshot.store import Store
+from git_snapshot.watch import daemon as wdaemon
+from git_snapshot.watch import prep
+from git_snapshot.watch import take
+
+# the worker: its dirtyset.done (the finish after a snapshot's commit) waits, once armed
+_WORKER = """
+import os, sys, time
+from git_snapshot.watch import dirtyset
+real = dirtyset.done
+def done(*args, **kw):
+    if os.path.exists({arm!r}):
+        os.unlink({arm!r})
+        open({held!r}, "w").close()
+        while not os.path.exists({go!r}):
+            time.sleep(0.005)
+    return real(*args, **kw)
+dirtyset.done = done
+from git_snapshot.watch import take
+sys.exit(take.main(sys.argv[1:]))
+"""
+
+
+class _HeldFinish:
+    """The daemon's worker, its finish held once armed (:meth:`snap`) until :meth:`release`."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, where: Path) -> None:
+        where.mkdir()
+        self.arm, self.held, self.go = where / "arm", where / "held", where / "go"
+        code = _WORKER.format(arm=str(self.arm), held=str(self.held), go=str(self.go))
+        argv = take.serve_argv()
+        assert argv[:4] == [sys.executable, "-m", "git_snapshot.watch.take", "--serve"], argv
+        monkeypatch.setattr(take, "serve_argv", lambda: [sys.executable, "-c", code, *argv[3:]])
+
+    def snap(self, d: wdaemon.Daemon, r: Path) -> int:
+        """The daemon's snapshot sent; once committed, its worker holds before the finish:
+        returns its id (the worktree's newest snapshot then)."""
+        tree = d.trees[str(r)]
+        assert tree.first_change is not None, "nothing marked: no snapshot due"
+        self.arm.touch()
+        d.maybe_snapshot(wdaemon._now() + 2 * NEVER)
+        assert d.child_tree is tree, "no snapshot sent"
+        deadline = time.monotonic() + 120
+        while not self.held.exists():
+            assert time.monotonic() < deadline, "the worker never held"
+            time.sleep(0.005)
+        with Store(Path(d.store_path)) as s:
+            newest = max(s.snapshots(None, str(r)), key=lambda x: x.id)
+        assert newest.trigger == "watch", newest
+        return newest.id
+
+    def release(self, d: wdaemon.Daemon, r: Path, watch: int) -> None:
+        """The worker's finish goes on; its answer read."""
+        self.go.touch()
+        d.worker_ready()
+        tree = d.trees[str(r)]
+        assert tree.last_snapshot is not None and tree.last_error is None, tree.last_error
+        assert tree.last_snapshot["id"] == watch
+
+
+@INOTIFY
+def test_a_new_env_is_named_when_the_hook_asks_before_the_watch_snapshots_finish(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watch snapshot (git's .env read, committed after git began) has not moved the
+    base when post-checkout asks: the tree is still logged on the base, the last snapshot
+    is the watch one. .env is named from the prepared tree, and its printed restore gives
+    SECRET=mine back. Was: no line (the tree set aside: the last snapshot was not its
+    base)."""
+    put_venv_on_path(monkeypatch)
+    r = env_repo(tmp_path, store_dir)
+    held = _HeldFinish(monkeypatch, tmp_path / "finish")
+    with _daemon(store_dir, r, CFG) as d:
+        (r / ".env").write_bytes(MINE)  # new, ignored on main
+        _read(d)
+        p = _prepared(d, store_dir, r, ".env", MINE)
+        base = _base_seq(store_dir, r)
+        past_a_tick()
+        ran, watch, seen = _checkout_with_watch_snapshot(d, r, snap=held.snap)
+        assert seen == base < p.seq  # (the case tested: the base had not moved yet)
+        held.release(d, r, watch)
+        assert _base_seq(store_dir, r) > p.seq  # (then the watch snapshot's finish moved it)
+    assert (r / ".env").read_bytes() == THEIRS
+    assert gs(r, "cat", f"{watch}:.env").out.encode() == THEIRS  # (git's, as the race has it)
+    assert [rep.names for rep in ran.reports] == [".env"], ran.err  # (was: none)
+    (rep,) = ran.reports
+    assert by_id(r, rep.snap)["trigger"] == "prepared"
+    assert gs(r, "cat", f"{rep.snap}:.env").out.encode() == MINE
+    git(r, "switch", "-q", "main")
+    restore(r, rep)
+    assert (r / ".env").read_bytes() == MINE
+
+
+@INOTIFY
+@pytest.mark.parametrize("rm", [True, False], ids=["rm-after-the-tree", "unchanged"])
+def test_the_marks_a_finish_dropped_meanwhile_are_asked(
+    tmp_path: Path, store_dir: Path, rm: bool
+) -> None:
+    """The tree chosen while logged on the base (prep.logged, as a hook did before the
+    finish), then the watch snapshot's finish moves the base past it, then the marks after
+    it are asked (as the hook does next): the user's rm after the tree is among the marks
+    that finish kept, and says so (changed). Was: not changed (the marks table had lost
+    them), and the hook named SECRET=mine from a tree the user had deleted since. With
+    nothing done after the tree: not changed (it is kept)."""
+    r = env_repo(tmp_path, store_dir)
+    with _daemon(store_dir, r, CFG) as d:
+        (r / ".env").write_bytes(MINE)
+        _read(d)
+        _prepared(d, store_dir, r, ".env", MINE)
+        (got,) = prep.logged(str(store_dir), str(r))[:1]  # (what the hook chose)
+        _, p = got
+        if rm:
+            (r / ".env").unlink()
+        else:
+            (r / "a.txt").write_text("elsewhere\n")  # (a mark after the tree: not .env's)
+        _read(d)
+        _snapshot(d, r)  # committed and finished: the marks after the tree dropped
+        assert _base_seq(store_dir, r) > p.seq  # (the case tested)
+        began = time.time()  # (git began now: every mark was made before)
+        changed = prep.changed_since(str(store_dir), str(r), p, began, {b".env"})
+    assert changed is rm
