@@ -115,7 +115,11 @@ CREATE TABLE IF NOT EXISTS linked (dir BLOB PRIMARY KEY);
 -- post-checkout asks whether the file git wrote had other names at any time after the
 -- prepared tree read it, and asks about that file, not its folder (s51). A linked folder
 -- without a row here of the daemon watching (state.pid: an older daemon keeps linked alone
--- and leaves these as they were) counts whole
+-- and leaves these as they were) counts whole. Dir x'00' (ALL, name b'', one row, which an
+-- older hook takes for a folder no path lies in): every prepared tree begun before its gone
+-- is set aside, any while gone is NULL (a link made whose other names no look has found yet;
+-- the newest gone of a name deleted as older than GONE_KEPT_S); a daemon writing none is
+-- older code (s52)
 CREATE TABLE IF NOT EXISTS linked_names (dir BLOB NOT NULL, name BLOB NOT NULL,
     pid INTEGER NOT NULL, gone REAL, PRIMARY KEY (dir, name));
 -- (schema 7) the mounts at or below the worktree when the daemon set it up (:func:`mounts`):
@@ -272,7 +276,8 @@ def watching(
 def set_linked(store_path: str, worktree: str, linked: Linked) -> None:
     """*linked* (absolute folders) are those of *worktree* that hold a regular file with other
     names, now: every snapshot lists them (see :func:`begin`); a dict gives each one's names
-    of those files (None: not named, the whole folder counts). A folder that leaves the set is
+    of those files (None: not named, the whole folder counts), and its key OTHERS_UNKNOWN
+    that a link was made whose other names no look has found yet. A folder that leaves the set is
     marked in the same transaction: what was written there through another name before may be
     in no snapshot yet, and a hook reading the set without it must read its mark (the daemon
     writes its own marks in a later transaction, after a hook's sync may have been answered)."""
@@ -286,25 +291,43 @@ def set_linked(store_path: str, worktree: str, linked: Linked) -> None:
 
 
 # how long a name found no longer linked is kept (linked_names.gone): a prepared tree begun
-# before that is not judged by them (prep.changed_since sets it aside; the watcher's own
-# snapshot follows a change within snapshot.watchMaxDelay, 60 s by default)
+# before the newest gone of those deleted is set aside (ALL; prep.changed_since)
 GONE_KEPT_S = 3600.0
+# linked_names' row whose gone sets aside every prepared tree begun before it (see _SCHEMA)
+ALL = b"\0"
+# the key of *linked* (set_linked) that says a link was made whose other names no look has
+# found yet (WatchSet.unknown_at): ALL is published without a gone (no folder is named so)
+OTHERS_UNKNOWN = "\0"
 
 
 def _put_linked(con: sqlite3.Connection, bases: tuple[bytes, ...], linked: Linked) -> set[bytes]:
     """Replace the linked folders by *linked*, and their names: a name no longer among them
-    is kept as gone (now), up to GONE_KEPT_S; those now in the table."""
+    is kept as gone (now), up to GONE_KEPT_S, then ALL's gone is at least its gone; those
+    now in the table."""
     named = linked if isinstance(linked, dict) else {}
     rows = {}
     for d in linked:
-        r = rel_path(bases, d)
+        r = rel_path(bases, d) if d != OTHERS_UNKNOWN else None
         if r is not None:
             rows[r] = named.get(d) or ("",)  # (b'': the whole folder)
     con.execute("DELETE FROM linked")
     con.executemany("INSERT OR REPLACE INTO linked VALUES (?)", [(r,) for r in rows])
     pid, now = os.getpid(), time.time()
-    con.execute("DELETE FROM linked_names WHERE pid != ? OR gone < ?", (pid, now - GONE_KEPT_S))
+    con.execute("DELETE FROM linked_names WHERE pid != ?", (pid,))  # (another epoch's)
+    old = (now - GONE_KEPT_S, ALL)
+    (cut,) = con.execute(
+        "SELECT max(gone) FROM linked_names WHERE gone < ? AND dir != ?", old
+    ).fetchone()
+    con.execute("DELETE FROM linked_names WHERE gone < ? AND dir != ?", old)
+    con.execute("INSERT OR IGNORE INTO linked_names VALUES (?, x'', ?, 0.0)", (ALL, pid))
+    if cut is not None:
+        con.execute(
+            "UPDATE linked_names SET gone = max(gone, ?) WHERE dir = ? AND gone IS NOT NULL",
+            (cut, ALL),
+        )
     want = {(r, os.fsencode(name)) for r, names in rows.items() for name in names}
+    if OTHERS_UNKNOWN in named:
+        want.add((ALL, b""))
     have = {
         (bytes(d), bytes(n))
         for d, n in con.execute("SELECT dir, name FROM linked_names WHERE gone IS NULL")
@@ -339,8 +362,8 @@ def linked_names(
     current: set[bytes] = set()
     for d, n, gone in con.execute(
         "SELECT n.dir, n.name, n.gone FROM linked_names n, state s WHERE n.pid = s.pid"
-        " AND s.pid != 0 AND (n.gone IS NULL OR n.gone > ?)",
-        (float("inf") if since is None else since,),
+        " AND s.pid != 0 AND (n.gone IS NULL OR n.gone > ?) AND n.dir != ?",
+        (float("inf") if since is None else since, ALL),
     ):
         d = bytes(d)
         if gone is None:

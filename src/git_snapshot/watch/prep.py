@@ -15,6 +15,7 @@ import os
 import time
 
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
+from git_snapshot.watch.dirtyset import ALL
 from git_snapshot.watch.dirtyset import GONE_KEPT_S
 from git_snapshot.watch.dirtyset import Begun
 from git_snapshot.watch.dirtyset import CleanSet
@@ -303,8 +304,10 @@ def changed_since(
     *paths* in a scanned big tree, and one that is a file with other names after the tree
     began (a write through another raises no event here, until the daemon's look: the names
     the daemon published since, or any file of a linked folder it named none of; s51: the
-    folders at or above a path were asked, and a hard link at the top set aside every tree).
-    Any other mark is taken as git's. Without *bound*, a
+    folders at or above a path were asked, and a hard link at the top set aside every tree),
+    and any path of a tree begun before the daemon's look found the other names of a link
+    made, or before the newest gone of a name since deleted (dirtyset.ALL; s52: an hour after
+    it began, in every worktree). Any other mark is taken as git's. Without *bound*, a
     change made a moment before git began that the daemon marked only after (`rm f && git
     switch B` in one line: the daemon's latency, and /proc's start time truncated to a
     clock tick; measured, 0 and 5 ms before git) is not seen. *dropped*: *p* is of the
@@ -343,10 +346,20 @@ def changed_since(
             # (a file linked at any time after the tree began reading: a look may have found
             # it no longer so after git wrote it, before this hook asks)
             linked = linked_names(con, p.began)
+            # (a link made whose other names no look had found, or names deleted since the
+            # tree began: it is judged by none of them; without the row, an older daemon's
+            # set: its names are deleted after GONE_KEPT_S, and nothing says when)
+            every = con.execute(
+                "SELECT n.gone FROM linked_names n, state s WHERE n.dir = ? AND n.pid = s.pid",
+                (ALL,),
+            ).fetchone()
     except (FileNotFoundError, sqlite3.Error, TypeError):
         return True
-    if 0 < p.began < time.time() - GONE_KEPT_S:
-        return True  # (older than the names kept)
+    if every is None:
+        if 0 < p.began < time.time() - GONE_KEPT_S:
+            return True  # (older than the names kept)
+    elif every[0] is None or every[0] > p.began:
+        return True
     given = set(paths)
     above = {f for path in given for f in _folders(path)}
     meets = touches(given, above)

@@ -36,6 +36,7 @@ from dataclasses import field
 from git_snapshot.watch import source as ev
 from git_snapshot.watch.config import BIG_NAMES
 from git_snapshot.watch.config import WatchConfig
+from git_snapshot.watch.dirtyset import OTHERS_UNKNOWN
 
 CACHEDIR_TAG = "CACHEDIR.TAG"
 TOUCHED_SCAN_S = 2.0  # a big tree's inside is scanned this long after the last event at its root
@@ -719,6 +720,14 @@ class WatchSet:
         # answered, at most every LOOK_ALL_S otherwise)
         self.look_pending = False
         self.looked_at = 0.0
+        # a link was made (a file with other names not known: new_links) whose other names
+        # may be in any folder, linked or not (`ln sub/.env copy` raises an event for copy
+        # alone, and git may write over sub/.env before a look there, which then finds it one
+        # name): until every folder was looked at since (look_all, or a whole round of
+        # check()'s), every prepared tree is set aside (published as dirtyset.OTHERS_UNKNOWN;
+        # s52). The newest such link's time (monotonic), None: none.
+        self.unknown_at: float | None = None
+        self.round_at = 0.0  # when check()'s round began (monotonic)
         # the check's rotation (check()): folders still to look at this round, the time the
         # slices have covered up to, the next slice's time
         self.check_todo: list[str] = []
@@ -893,6 +902,7 @@ class WatchSet:
         self.link_ids = {}
         changed = {d for d in self.watched if self._look_again(d)}
         self.look_pending = False  # (this was the look at every folder)
+        self.unknown_at = None
         self.looked_at = time.monotonic()
         return changed
 
@@ -1039,14 +1049,14 @@ class WatchSet:
                 found = True
         if found or unknown:
             # a link just made (a file with other names not known before): its other name
-            # may be in any linked folder (its ctime moved, with no event there), and git
-            # may write over it before a look there (which then finds it one name): every
-            # linked folder counts whole until its next look (the one at every folder for a
-            # new linked folder, within LOOK_ALL_S; else check()'s, within CHECK_S), as
-            # every one did before names were kept (a tree begun before is judged by it:
+            # may be in any folder, linked or not (its ctime moved, with no event there),
+            # and git may write over it before a look there (which then finds it one name):
+            # every prepared tree is set aside until every folder was looked at since (the
+            # look at every folder for a new linked folder, within LOOK_ALL_S; else a round
+            # of check()'s, within CHECK_S; a tree begun before is judged by its end:
             # linked_names.gone). (Not a look at every folder for each: 100 links a second
             # into linked folders took the daemon from 2.5 to 9-13 % of a core.)
-            self.linked = dict.fromkeys(self.linked)
+            self.unknown_at = time.monotonic()
         self.look_pending |= found
         return found
 
@@ -1088,6 +1098,7 @@ class WatchSet:
             self._forget_unwatched()
             self.linked = {d: n for d, n in self.linked.items() if d in self.watched}
             self.link_ids = {d: k for d, k in self.link_ids.items() if d in self.linked}
+            self.round_at = time.monotonic()
         n = math.ceil(len(self.watched) * max(0.0, now - self.check_from) / self.check_period())
         self.check_from = now
         self.next_check = now + self._check_step()
@@ -1096,12 +1107,16 @@ class WatchSet:
             d = self.check_todo.pop()
             if d in self.watched and self._look_again(d):  # (a link from outside: look_all)
                 changed.add(d)
+        if not self.check_todo and self.unknown_at is not None and self.unknown_at < self.round_at:
+            self.unknown_at = None  # (every folder was looked at after the link: named now)
         return changed
 
     def linked_news(self) -> dict[str, frozenset[str] | None] | None:
         """The linked folders and their names, when they differ from those last published
         (None: same)."""
         now = {d: n for d, n in self.linked.items() if d in self.watched}
+        if self.unknown_at is not None:
+            now[OTHERS_UNKNOWN] = None
         if now == self.linked_said:
             return None
         return now
