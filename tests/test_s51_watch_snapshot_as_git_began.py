@@ -55,11 +55,15 @@ CFG = wconfig.WatchConfig(quiet=NEVER, max_delay=NEVER, prepare=0.1)
 
 
 def _held_hook(r: Path) -> tuple[Path, Path]:
-    """post-checkout, as installed, first says it began (*held*) and waits for *go*."""
+    """post-checkout, as installed, first says it began (*held*, which holds git's pid) and
+    waits for *go*."""
     hook = r / ".git" / "hooks" / "post-checkout"
     held, go = r.parent / "held", r.parent / "go"
     first, rest = hook.read_text().split("\n", 1)
-    wait = f": > '{held}'; while [ ! -e '{go}' ]; do sleep 0.01; done\n"
+    wait = (
+        f"echo $PPID > '{held}.new' && mv '{held}.new' '{held}';"
+        f" while [ ! -e '{go}' ]; do sleep 0.01; done\n"
+    )
     hook.write_text(f"{first}\n{wait}{rest}")
     return held, go
 

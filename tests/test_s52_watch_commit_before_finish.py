@@ -27,6 +27,7 @@ from clihelpers import gs
 from hookhelpers import by_id
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
+from hookhelpers import snaps
 from prephelpers import past_a_tick
 from test_pl48_look_explained import _daemon
 from test_pl48_look_explained import _prepared
@@ -41,15 +42,30 @@ from test_s51_watch_snapshot_as_git_began import NEVER
 from test_s51_watch_snapshot_as_git_began import _base_seq
 from test_s51_watch_snapshot_as_git_began import _checkout_with_watch_snapshot
 
+from git_snapshot import proc
 from git_snapshot.store import Store
+from git_snapshot.watch import config as wconfig
 from git_snapshot.watch import daemon as wdaemon
 from git_snapshot.watch import prep
 from git_snapshot.watch import take
 
-# the worker: its dirtyset.done (the finish after a snapshot's commit) waits, once armed
+OLD = b"SECRET=old\n"
+# the worker: its dirtyset.done (the finish after a snapshot's commit) waits, once armed;
+# and its next snapshot is recorded as committed at the time *at* holds, once armed
 _WORKER = """
 import os, sys, time
+from git_snapshot.store import archiver
 from git_snapshot.watch import dirtyset
+Snapshot = archiver.Snapshot
+def snapshot(**kw):
+    if os.path.exists({at!r}):
+        with open({at!r}) as f:
+            at = float(f.read())
+        os.unlink({at!r})
+        kw["created"] = at  # (and its walk began before)
+        kw["meta"]["unsettled"]["since"] = min(kw["meta"]["unsettled"]["since"], at - 0.002)
+    return Snapshot(**kw)
+archiver.Snapshot = snapshot
 real = dirtyset.done
 def done(*args, **kw):
     if os.path.exists({arm!r}):
@@ -65,12 +81,16 @@ sys.exit(take.main(sys.argv[1:]))
 
 
 class _HeldFinish:
-    """The daemon's worker, its finish held once armed (:meth:`snap`) until :meth:`release`."""
+    """The daemon's worker, its finish held once armed (:meth:`snap`) until :meth:`release`,
+    or its snapshot's commit recorded in git's first clock tick (:meth:`in_gits_tick`)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, where: Path) -> None:
         where.mkdir()
         self.arm, self.held, self.go = where / "arm", where / "held", where / "go"
-        code = _WORKER.format(arm=str(self.arm), held=str(self.held), go=str(self.go))
+        self.at = where / "at"
+        code = _WORKER.format(
+            arm=str(self.arm), held=str(self.held), go=str(self.go), at=str(self.at)
+        )
         argv = take.serve_argv()
         assert argv[:4] == [sys.executable, "-m", "git_snapshot.watch.take", "--serve"], argv
         monkeypatch.setattr(take, "serve_argv", lambda: [sys.executable, "-c", code, *argv[3:]])
@@ -91,6 +111,19 @@ class _HeldFinish:
             newest = max(s.snapshots(None, str(r)), key=lambda x: x.id)
         assert newest.trigger == "watch", newest
         return newest.id
+
+    def in_gits_tick(self, d: wdaemon.Daemon, r: Path) -> int:
+        """The daemon's snapshot, sent and answered, recorded as committed just after git's
+        start (as /proc gives it to the held post-checkout: the start of the clock tick git
+        began in): as if git had begun, written and the snapshot committed all in one tick
+        (10 ms), which no test can time."""
+        git_pid = int((r.parent / "held").read_text())
+        began = proc.running_since(git_pid)
+        assert began is not None
+        self.at.write_text(repr(began + 0.0005))
+        snap = _snapshot(d, r)
+        assert not self.at.exists(), "the worker did not take the time"
+        return snap
 
     def release(self, d: wdaemon.Daemon, r: Path, watch: int) -> None:
         """The worker's finish goes on; its answer read."""
@@ -162,3 +195,62 @@ def test_the_marks_a_finish_dropped_meanwhile_are_asked(
         began = time.time()  # (git began now: every mark was made before)
         changed = prep.changed_since(str(store_dir), str(r), p, began, {b".env"})
     assert changed is rm
+
+
+@INOTIFY
+@pytest.mark.parametrize("read", [True, False], ids=["git-marked-first", "no-mark-after"])
+def test_a_watch_snapshot_committed_in_gits_first_tick_is_not_the_snapshot_before(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch, read: bool
+) -> None:
+    """The watch snapshot holding git's .env committed within the clock tick git began in
+    (session 51's k3): /proc's start cannot tell it from one committed just before git. It
+    is not the snapshot before: .env is named from the prepared tree, whose restore gives
+    SECRET=mine back. Was: that snapshot taken for the one before (git's .env unchanged
+    since it): no line, and SECRET=mine in no snapshot."""
+    put_venv_on_path(monkeypatch)
+    r = env_repo(tmp_path, store_dir)
+    held = _HeldFinish(monkeypatch, tmp_path / "worker")
+    with _daemon(store_dir, r, CFG) as d:
+        (r / ".env").write_bytes(MINE)  # new, ignored on main
+        _read(d)
+        _prepared(d, store_dir, r, ".env", MINE)
+        past_a_tick()
+        ran, watch, _ = _checkout_with_watch_snapshot(d, r, read=read, snap=held.in_gits_tick)
+    assert (r / ".env").read_bytes() == THEIRS
+    assert gs(r, "cat", f"{watch}:.env").out.encode() == THEIRS  # (git's, as the race has it)
+    assert [rep.names for rep in ran.reports] == [".env"], ran.err  # (was: none)
+    (rep,) = ran.reports
+    assert by_id(r, rep.snap)["trigger"] == "prepared"
+    assert gs(r, "cat", f"{rep.snap}:.env").out.encode() == MINE
+    git(r, "switch", "-q", "main")
+    restore(r, rep)
+    assert (r / ".env").read_bytes() == MINE
+
+
+@INOTIFY
+def test_without_a_tree_an_earlier_version_is_named_past_such_a_snapshot(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same, no prepared tree (none made): the watch snapshot of git's first tick is
+    still not the snapshot before. The one before it holds an earlier .env (OLD): named,
+    hedged, and its restore gives OLD back. Was: no line (git's .env unchanged since the
+    watch snapshot)."""
+    put_venv_on_path(monkeypatch)
+    r = env_repo(tmp_path, store_dir)
+    held = _HeldFinish(monkeypatch, tmp_path / "worker")
+    cfg = wconfig.WatchConfig(quiet=NEVER, max_delay=NEVER, prepare=NEVER)
+    with _daemon(store_dir, r, cfg) as d:
+        (r / ".env").write_bytes(OLD)
+        _read(d)
+        first = _snapshot(d, r)
+        (r / ".env").write_bytes(MINE)  # (in no snapshot: no tree is made)
+        _read(d)
+        past_a_tick()
+        ran, watch, _ = _checkout_with_watch_snapshot(d, r, snap=held.in_gits_tick)
+    assert gs(r, "cat", f"{watch}:.env").out.encode() == THEIRS
+    assert "prepared" not in {s["trigger"] for s in snaps(r)}
+    assert [(rep.names, rep.snap) for rep in ran.reports] == [(".env", first)], ran.err
+    assert not ran.reports[0].exact  # ("an earlier version": the user's last one is lost)
+    git(r, "switch", "-q", "main")
+    restore(r, ran.reports[0])
+    assert (r / ".env").read_bytes() == OLD

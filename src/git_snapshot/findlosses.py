@@ -62,13 +62,14 @@ def _before(
     call: Call,
     started: float,
     later: list[Snapshot] | None = None,
-    began: Callable[[Snapshot], float | None] | None = None,
+    began: Callable[[Snapshot], tuple[float, float | None] | None] | None = None,
 ) -> Snapshot | None:
     """The latest snapshot of this worktree taken before the operation changed it: committed
     before this hook began (*started*) and, when *began* gives when the git command began
-    (asked of the newest such snapshot; None: not asked), before that or by a pre-hook of it
-    (_pre_hook). Into *later*, those committed after it (from *began*'s time on), newest
-    first: the snapshots in flight (_in_flight) are among them."""
+    (asked of the newest such snapshot; None: not asked; with the start of the clock tick
+    it began in, when known), before that or by a pre-hook of it (_pre_hook), and not the
+    watcher's in that tick (_in_gits_tick). Into *later*, those committed after it (from
+    *began*'s time on), newest first: the snapshots in flight (_in_flight) are among them."""
     from git_snapshot import identity
 
     source = identity.source(store, repo)
@@ -80,11 +81,12 @@ def _before(
     last: int | None = _BEFORE_ROWS
     orig = None
     cut: float | None = None
+    tick: float | None = None
     while True:
         got = store.snapshots(source, repo.toplevel, last=last)
         mine = [s for s in got if s.created < started and own(s)]
         if mine and began is not None and cut is None:
-            cut = began(mine[-1])
+            cut, tick = began(mine[-1]) or (None, None)
             began = None  # (asked once)
         if call.name == "post-merge":
             # pre-merge-commit runs after the merge has written the worktree: its snapshot
@@ -101,7 +103,9 @@ def _before(
             # committed while the git command ran, its walk may have read a file after git
             # wrote it: git's version, not the user's (RED35 H1: compared with it, the file
             # looked unchanged, and no report named it)
-            kept = [s for s in mine if s.created < cut or _pre_hook(s)]
+            kept = [
+                s for s in mine if (s.created < cut and not _in_gits_tick(s, tick)) or _pre_hook(s)
+            ]
         if kept or last is None or len(got) < last:
             break
         last = None
@@ -176,7 +180,9 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     # moved it yet (s52: the watcher's, committed, its dirty set not yet told)
     cut = _tick_end(began)
     n = len(mine)
-    while n and mine[n - 1].created >= cut and not _pre_hook(mine[n - 1]):
+    while n and (mine[n - 1].created >= cut or _in_gits_tick(mine[n - 1], began)):
+        if _pre_hook(mine[n - 1]):
+            break
         n -= 1
     if dropped and n == len(mine):
         return
@@ -232,6 +238,19 @@ def _tick_end(started: float) -> float:
     return started + 1 / os.sysconf("SC_CLK_TCK")
 
 
+def _in_gits_tick(snap: Snapshot, started: float | None) -> bool:
+    """Whether *snap* is the watcher's own, committed from the start of the clock tick git
+    began in (*started*: ctx.started, None when not known) on. Sent when the quiet period
+    ends, whatever git does, its walk may have read what git wrote in that tick (s52, k3):
+    taken for the snapshot before, it showed git's .env unchanged, and no report named the
+    user's one. Any other snapshot committed in that tick was most likely taken before git
+    began (`git snapshot && git checkout`)."""
+    return started is not None and snap.trigger == WATCH and snap.created >= started
+
+
+WATCH = "watch"  # the trigger of the watcher's own snapshots (watch/take.take)
+
+
 def _pre_hook(snap: Snapshot) -> bool:
     """Whether *snap* is a pre-hook's (reference-transaction, pre-rebase): taken before its
     git command touched the worktree, so one committed after that command began is its own,
@@ -250,18 +269,19 @@ def _git_hooks(snap: Snapshot) -> bool:
 
 def _git_began(
     repo: gitrepo.Repo, call: Call, ctx: Context, after: Result | None, started: float
-) -> Callable[[Snapshot], float | None]:
+) -> Callable[[Snapshot], tuple[float, float | None] | None]:
     """For _before: given the newest snapshot committed before the hook began, when the git
     command began (the end of the clock tick its start in /proc names: snapshots are timed
     by that clock, not by the file system's coarse one; without it, hooks.FILE_CHECKOUT_WINDOW_NS
-    before git last wrote the index, as _written_limit takes it); None when not known, or
+    before git last wrote the index, as _written_limit takes it), with the start of that
+    tick (ctx.started; None without: _in_gits_tick); None when not known, or
     not needed: a plain switch to the commit HEAD is at writes no file unless forced and,
     with *after* as a git hook's snapshot is, has nothing to compare (no /proc look-up for
     it: the unchanged hook's way). Any other snapshot (`git snapshot create`, the
     watcher's) may have been committed while a forced one ran, after git wrote a file: with
     git's version, it has *after*'s tree too (RED36 A1)."""
 
-    def began(newest: Snapshot) -> float | None:
+    def began(newest: Snapshot) -> tuple[float, float | None] | None:
         if (
             call.name == "post-checkout"
             and call.branch_checkout
@@ -273,10 +293,11 @@ def _git_began(
             return None
         if ctx.started is not None:
             # (/proc counts in clock ticks: git began in the tick from ctx.started on, and a
-            # snapshot committed in it, most likely just before: `git snapshot && git merge`)
-            return min(_tick_end(ctx.started), started)
+            # snapshot committed in it, most likely just before: `git snapshot && git merge`;
+            # but the watcher's is not: _in_gits_tick)
+            return min(_tick_end(ctx.started), started), ctx.started
         limit = _written_limit(repo, None)
-        return None if limit is None else min(limit / 1e9, started)
+        return None if limit is None else (min(limit / 1e9, started), None)
 
     return began
 
