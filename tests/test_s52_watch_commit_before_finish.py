@@ -17,11 +17,15 @@ timing."""
 
 from __future__ import annotations
 
+import platform
+import select
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from clihelpers import Ran
 from clihelpers import git
 from clihelpers import gs
 from hookhelpers import by_id
@@ -41,6 +45,7 @@ from test_s51_watch_snapshot_as_git_began import MINE
 from test_s51_watch_snapshot_as_git_began import NEVER
 from test_s51_watch_snapshot_as_git_began import _base_seq
 from test_s51_watch_snapshot_as_git_began import _checkout_with_watch_snapshot
+from test_s51_watch_snapshot_as_git_began import _held_hook
 
 from git_snapshot import proc
 from git_snapshot.store import Store
@@ -58,6 +63,12 @@ from git_snapshot.store import archiver
 from git_snapshot.watch import dirtyset
 Snapshot = archiver.Snapshot
 def snapshot(**kw):
+    if os.path.exists({pre!r}):  # (held before its record: its walk done, its time not taken)
+        os.unlink({pre!r})
+        open({preheld!r}, "w").close()
+        while not os.path.exists({prego!r}):
+            time.sleep(0.005)
+        kw["created"] = time.time()
     if os.path.exists({at!r}):
         with open({at!r}) as f:
             at = float(f.read())
@@ -82,14 +93,22 @@ sys.exit(take.main(sys.argv[1:]))
 
 class _HeldFinish:
     """The daemon's worker, its finish held once armed (:meth:`snap`) until :meth:`release`,
-    or its snapshot's commit recorded in git's first clock tick (:meth:`in_gits_tick`)."""
+    or its snapshot's commit recorded in git's first clock tick (:meth:`in_gits_tick`), or
+    its snapshot held before its record is written (*pre*, until *prego*)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, where: Path) -> None:
         where.mkdir()
         self.arm, self.held, self.go = where / "arm", where / "held", where / "go"
         self.at = where / "at"
+        self.pre, self.preheld, self.prego = where / "pre", where / "preheld", where / "prego"
         code = _WORKER.format(
-            arm=str(self.arm), held=str(self.held), go=str(self.go), at=str(self.at)
+            arm=str(self.arm),
+            held=str(self.held),
+            go=str(self.go),
+            at=str(self.at),
+            pre=str(self.pre),
+            preheld=str(self.preheld),
+            prego=str(self.prego),
         )
         argv = take.serve_argv()
         assert argv[:4] == [sys.executable, "-m", "git_snapshot.watch.take", "--serve"], argv
@@ -254,3 +273,97 @@ def test_without_a_tree_an_earlier_version_is_named_past_such_a_snapshot(
     git(r, "switch", "-q", "main")
     restore(r, ran.reports[0])
     assert (r / ".env").read_bytes() == OLD
+
+
+def _waits(pid: int) -> bool:
+    """Whether process *pid* is in a sleep it asked for (clock_nanosleep: time.sleep)."""
+    try:
+        return Path(f"/proc/{pid}/syscall").read_text().split()[0] == "230"
+    except (OSError, IndexError):
+        return False
+
+
+def _hook_python(pid: int) -> bool:
+    """Whether process *pid* is the hook's Python (`... hook post-checkout ...`), not the
+    held shell's `sleep`."""
+    try:
+        return b"\0hook\0post-checkout\0" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for st in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = st.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(st.parent.name))
+    return out
+
+
+@INOTIFY
+@pytest.mark.skipif(platform.machine() != "x86_64", reason="clock_nanosleep's number: x86_64")
+def test_a_new_env_is_named_when_the_watch_snapshot_commits_while_the_hook_asks(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watch snapshot (git's .env read) commits, and finishes, after post-checkout chose
+    the tree on the base and found the base the last snapshot, before it commits that tree
+    (the hook waits for the daemon's answer to its sync in between: prep.git_locked). .env
+    is named from the prepared tree. Was: commit_logged found the watch snapshot last, not
+    the tree's base, and committed nothing: no line."""
+    put_venv_on_path(monkeypatch)
+    r = env_repo(tmp_path, store_dir)
+    held = _HeldFinish(monkeypatch, tmp_path / "worker")
+    hook_held, go = _held_hook(r)
+    with _daemon(store_dir, r, CFG) as d:
+        (r / ".env").write_bytes(MINE)  # new, ignored on main
+        _read(d)
+        p = _prepared(d, store_dir, r, ".env", MINE)
+        past_a_tick()
+        out, err = tmp_path / "out", tmp_path / "err"
+        with out.open("wb") as o, err.open("wb") as e:
+            git_run = subprocess.Popen(
+                ["git", "checkout", "feat"], cwd=r, stdin=subprocess.DEVNULL, stdout=o, stderr=e
+            )
+        deadline = time.monotonic() + 120
+        while not hook_held.exists():
+            assert git_run.poll() is None and time.monotonic() < deadline, "no post-checkout"
+            time.sleep(0.005)
+        _read(d)  # (git's writes marked)
+        held.pre.touch()
+        d.maybe_snapshot(wdaemon._now() + 2 * NEVER)
+        tree = d.trees[str(r)]
+        assert d.child_tree is tree, "no snapshot sent"
+        while not held.preheld.exists():  # (its walk read git's .env)
+            assert time.monotonic() < deadline, "the worker never held"
+            time.sleep(0.005)
+        go.touch()
+        # the hook runs until it waits for the daemon's answer to its sync (none read here)
+        hook: list[int] = []  # (git's child the hook's shell, its child the hook's Python)
+        while not (hook and _waits(hook[0])):
+            assert git_run.poll() is None and time.monotonic() < deadline, "the hook never waited"
+            hook = [c for s in _children(git_run.pid) for c in _children(s) if _hook_python(c)]
+            time.sleep(0.002)
+        held.prego.touch()
+        d.worker_ready()  # committed and finished
+        assert tree.last_snapshot is not None and tree.last_error is None, tree.last_error
+        watch = tree.last_snapshot["id"]
+        assert _base_seq(store_dir, r) > p.seq  # (the case tested: the base moved meanwhile)
+        while git_run.poll() is None:
+            assert time.monotonic() < deadline, "git did not end"
+            if select.select([d.src.fileno()], [], [], 0.05)[0]:
+                _read(d)  # (the hook's sync answered)
+        rc = git_run.wait()
+    ran = Ran(rc, out.read_text(), err.read_text())
+    assert rc == 0 and "Traceback" not in ran.err, ran.err
+    assert gs(r, "cat", f"{watch}:.env").out.encode() == THEIRS
+    assert [rep.names for rep in ran.reports] == [".env"], ran.err  # (was: none)
+    (rep,) = ran.reports
+    assert by_id(r, rep.snap)["trigger"] == "prepared"
+    assert gs(r, "cat", f"{rep.snap}:.env").out.encode() == MINE
+    git(r, "switch", "-q", "main")
+    restore(r, rep)
+    assert (r / ".env").read_bytes() == MINE

@@ -179,14 +179,15 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     # base before, one at least (it moved the base); on the base, one whose finish has not
     # moved it yet (s52: the watcher's, committed, its dirty set not yet told)
     cut = _tick_end(began)
+
+    def later(s: Snapshot) -> bool:
+        return (s.created >= cut or _in_gits_tick(s, began)) and not _pre_hook(s)
+
     n = len(mine)
-    while n and (mine[n - 1].created >= cut or _in_gits_tick(mine[n - 1], began)):
-        if _pre_hook(mine[n - 1]):
-            break
+    while n and later(mine[n - 1]):
         n -= 1
     if dropped and n == len(mine):
         return
-    last = mine[-1].id if mine and n < len(mine) else None
     mine = mine[:n]
     if not mine or mine[-1].root != base or mine[-1].created >= p.done:
         return
@@ -229,7 +230,8 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
         meta["stashes"] = stashes
     meta.update(identity.tag_meta(repo))
     message = f"the watcher's prepared tree, before {ctx.command}"
-    prep.commit_logged(store, source, repo.toplevel, base, p, meta, message, last)
+    # (the same again under the worktree's turn: one committed since is passed over too)
+    prep.commit_logged(store, source, repo.toplevel, base, p, meta, message, later)
 
 
 def _tick_end(started: float) -> float:

@@ -534,7 +534,7 @@ def commit_logged(
     p: Prep,
     meta: dict[str, Any],
     message: str,
-    last: int | None = None,
+    later: Callable[[Any], bool] | None = None,
 ) -> Any:
     """Commit the logged prepared tree *p* as a snapshot of its own (trigger ``prepared``,
     created when it was done: the worktree as it was then) when the worktree's last snapshot
@@ -543,10 +543,11 @@ def commit_logged(
     index (set_prepared): only its record is written. Under the worktree's turn and the
     store's lock, as a snapshot is (archiver.create_snapshot): the next one of the worktree,
     whose dirty set's base is still *base_root*, rebuilds widened by what this one holds
-    (archiver._overlapped). *last*: the id of the worktree's last snapshot, committed after
-    *p* on another base (findlosses._prepared_before's, of the base before the dirty set's):
-    when it still is, *p* is committed after it, created before it; its base is the caller's
-    to check."""
+    (archiver._overlapped). *later*: whether a snapshot was committed after git began
+    (findlosses._prepared_before's): the newest such ones, until one is not, are passed over
+    (*p*, recorded before git began, is committed after them, created before them; s51: on
+    the base before the dirty set's, which one moved; s52: one committed while the hook
+    asked, after its own look at the snapshots)."""
     import hashlib  # (a hook that commits one only)
 
     from git_snapshot.ctx import gc_paused
@@ -557,11 +558,13 @@ def commit_logged(
     from git_snapshot.store.walker import RACY_NS
 
     with archiver._turn(store, source, worktree), store.lock(), gc_paused(freeze=True):
-        mine = store.snapshots(source, worktree, last=1)
+        mine = store.snapshots(source, worktree, last=1 if later is None else LATER_ROWS)
+        while later is not None and mine and later(mine[-1]):
+            mine.pop()
         if (
             not mine
-            or (last is None and (mine[-1].root != base_root or mine[-1].created >= p.done))
-            or (last is not None and (mine[-1].id != last or mine[-1].created <= p.done))
+            or mine[-1].root != base_root
+            or mine[-1].created >= p.done
             or p.generation != store.index.meta_get("generation", "0")
             or not store.index.has(p.root)
             or store.index.damaged()
@@ -600,6 +603,7 @@ def commit_logged(
 
 
 PREPARED = "prepared"  # the trigger of a snapshot commit_logged made
+LATER_ROWS = 8  # commit_logged passes over that many committed after git began, at most
 
 
 def preparing(store_path: str, worktree: str, seq: int | None) -> None:
