@@ -57,13 +57,17 @@ def _sub_env_repo(tmp_path: Path, store_dir: Path) -> Path:
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/sys/fs/inotify"), reason="inotify only")
+@pytest.mark.parametrize("looked", [False, True])
 @pytest.mark.parametrize("top", ["not linked", "linked"])
 def test_a_link_made_above_names_the_file_below_it_links(
-    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch, top: str
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch, top: str, looked: bool
 ) -> None:
     """*top* "linked": the top folder already held a file with other names (lib.so, from
     outside), so copy's event asks for no look at every folder at all (9a83c20 published the
-    linked top whole; sub, not linked, was not): the same report until the periodic look."""
+    linked top whole; sub, not linked, was not): the same report until the periodic look.
+    *looked*: a look at every folder after the write through copy, before git began (it
+    ends the set-aside for a git command begun after it): it names sub/.env and marks its
+    change, which set the tree aside."""
     put_venv_on_path(monkeypatch)
     r = _sub_env_repo(tmp_path, store_dir)
     if top == "linked":
@@ -82,6 +86,9 @@ def test_a_link_made_above_names_the_file_below_it_links(
         (r / "copy").write_bytes(NEWER)
         _read(d)
         d.flush_marks()
+        if looked:
+            _look_now(d, r)
+            assert d.trees[str(r)].ws.unknown_at is None  # (the case tested)
         past_a_tick()
         ran = _git_beside(d, r, "checkout", "feat")
     assert ran.reports == [], ran.err  # (was: sub/.env named from the tree, MINE)

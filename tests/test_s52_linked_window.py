@@ -68,10 +68,45 @@ def test_a_tree_begun_over_an_hour_ago_still_names_the_new_env(
     assert (r / ".env").read_bytes() == MINE
 
 
-def _aside(store: str, top: Path, began: float, *paths: bytes) -> bool:
+@INOTIFY
+def test_a_tree_begun_before_a_link_elsewhere_still_names_the_new_env(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tree holding the new .env prepared, then a link made into the worktree (lib.so,
+    its other name outside: an event for lib.so alone, its other names unknown), and the
+    look at every folder before git began: .env is named (a tree is set aside for a link's
+    unknown names only when git began before the look that found them)."""
+    put_venv_on_path(monkeypatch)
+    r = env_repo(tmp_path, store_dir)
+    (tmp_path / "lib.so").write_bytes(b"\x7fELF shared\n")
+    cfg = wconfig.WatchConfig(quiet=NEVER, max_delay=NEVER, prepare=0.1)
+    with _daemon(store_dir, r, cfg) as d:
+        (r / ".env").write_bytes(MINE)
+        _read(d)
+        _prepared_now(d, store_dir, r, ".env", MINE)
+        ws = d.trees[str(r)].ws
+        ws.looked_at = time.monotonic()  # (the look it asks for not due yet)
+        os.link(tmp_path / "lib.so", r / "lib.so")
+        _read(d)
+        d.flush_marks()
+        assert ws.unknown_at is not None  # (the case tested: unknown, published)
+        ws.looked_at = 0.0
+        d.flush_marks()  # (the look at every folder it asked for, LOOK_ALL_S later)
+        assert ws.unknown_at is None and str(r) in ws.linked
+        past_a_tick()
+        ran = _git_beside(d, r, "checkout", "feat")
+    assert [rep.names for rep in ran.reports] == [".env"], ran.err
+    (rep,) = ran.reports
+    assert gs(r, "cat", f"{rep.snap}:.env").out.encode() == MINE
+
+
+def _aside(store: str, top: Path, began: float, *paths: bytes, git: float | None = None) -> bool:
+    """Whether a tree begun at *began* is set aside for *paths* written by a git command
+    begun at *git* (now)."""
     with dirtyset._db(store, str(top)) as con:  # (the marks of folders leaving: another rule)
         con.execute("DELETE FROM marks")
-    return prep.changed_since(store, str(top), _tree(began), time.time(), set(paths))
+    when = time.time() if git is None else git
+    return prep.changed_since(store, str(top), _tree(began), when, set(paths))
 
 
 def test_a_name_deleted_as_too_old_sets_aside_the_trees_begun_before_it(tmp_path: Path) -> None:
@@ -102,9 +137,9 @@ def test_a_name_deleted_as_too_old_sets_aside_the_trees_begun_before_it(tmp_path
     assert _aside(store, top, gone + 1, b"sub/x")  # (sub counts whole)
     dirtyset.set_linked(store, str(top), {})  # (again: the cut stays)
     assert _aside(store, top, gone - 60, b".env")
-    # a set without ALL (an older daemon's, of schema 11): the hour's rule
+    # a set without ALL DELETED (an older daemon's, of schema 11): the hour's rule
     with dirtyset._db(store, str(top)) as con:
-        con.execute("DELETE FROM linked_names WHERE dir = ?", (b"\0",))
+        con.execute("DELETE FROM linked_names WHERE dir = ?", (dirtyset.ALL,))
     assert _aside(store, top, two_hours_ago, b".env")
     assert not _aside(store, top, time.time() - 60, b".env")
 
@@ -113,9 +148,10 @@ def test_a_link_of_unknown_other_names_sets_every_tree_aside_until_a_look(
     tmp_path: Path,
 ) -> None:
     """Published with OTHERS_UNKNOWN (WatchSet.linked_news while unknown_at is set): every
-    tree is set aside, whatever path git wrote; once published without it, a tree begun
-    before is still set aside (the link may have been found gone since), one begun after is
-    not. An older hook's linked_names reads ALL as a folder no path lies in."""
+    tree is set aside, whatever path git wrote; once published without it (the look found
+    the names), only for a git command begun before that (its look may have come after git
+    wrote the other name, and found it one name), whenever the tree began. An older hook's
+    linked_names reads ALL as a folder no path lies in."""
     store, top = str(tmp_path / "store"), tmp_path / "wt"
     top.mkdir()
     dirtyset.watching(store, str(top))
@@ -129,10 +165,22 @@ def test_a_link_of_unknown_other_names_sets_every_tree_aside_until_a_look(
         assert dirtyset.linked_names(con) == {b"": None}
         assert con.execute("SELECT dir FROM linked").fetchall() == [(b"",)]
     dirtyset.set_linked(store, str(top), {})
-    assert _aside(store, top, before, b"sub/.env")
-    assert _aside(store, top, during, b"sub/.env")
     after = time.time() + 0.001
-    assert not _aside(store, top, after, b"sub/.env")
+    assert _aside(store, top, before, b"sub/.env", git=during)
+    assert _aside(store, top, during, b"sub/.env", git=during)
+    assert not _aside(store, top, before, b"sub/.env", git=after)
+    assert not _aside(store, top, during, b"sub/.env", git=after)
+    assert not _aside(store, top, after, b"sub/.env", git=after)
+    # session 51's hooks: linked_names without `n.dir != ALL`; ALL a folder no path lies in
+    with dirtyset._db(store, str(top)) as con:
+        rows = con.execute(
+            "SELECT n.dir, n.name FROM linked_names n, state s WHERE n.pid = s.pid"
+            " AND s.pid != 0 AND (n.gone IS NULL OR n.gone > ?)",
+            (before,),
+        ).fetchall()
+    assert dirtyset.ALL in {bytes(d) for d, _ in rows}
+    for path in (b".env", b"sub/.env", b"x"):
+        assert not prep._other_names({dirtyset.ALL: None}, path)
 
 
 def _linked_file(tmp_path: Path) -> tuple[watchset.WatchSet, Path]:

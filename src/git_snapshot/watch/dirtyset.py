@@ -115,11 +115,12 @@ CREATE TABLE IF NOT EXISTS linked (dir BLOB PRIMARY KEY);
 -- post-checkout asks whether the file git wrote had other names at any time after the
 -- prepared tree read it, and asks about that file, not its folder (s51). A linked folder
 -- without a row here of the daemon watching (state.pid: an older daemon keeps linked alone
--- and leaves these as they were) counts whole. Dir x'00' (ALL, name b'', one row, which an
--- older hook takes for a folder no path lies in): every prepared tree begun before its gone
--- is set aside, any while gone is NULL (a link made whose other names no look has found yet;
--- the newest gone of a name deleted as older than GONE_KEPT_S); a daemon writing none is
--- older code (s52)
+-- and leaves these as they were) counts whole. Dir x'00' (ALL, which an older hook takes
+-- for a folder no path lies in; s52): name 'deleted', gone: the newest gone of a name
+-- deleted as older than GONE_KEPT_S (0.0: none), a prepared tree begun before it is set
+-- aside (a daemon writing no such row is older code); name b'', gone NULL while a link made
+-- has other names no look has found yet, then when one did: a tree is set aside when git
+-- began before that
 CREATE TABLE IF NOT EXISTS linked_names (dir BLOB NOT NULL, name BLOB NOT NULL,
     pid INTEGER NOT NULL, gone REAL, PRIMARY KEY (dir, name));
 -- (schema 7) the mounts at or below the worktree when the daemon set it up (:func:`mounts`):
@@ -291,19 +292,22 @@ def set_linked(store_path: str, worktree: str, linked: Linked) -> None:
 
 
 # how long a name found no longer linked is kept (linked_names.gone): a prepared tree begun
-# before the newest gone of those deleted is set aside (ALL; prep.changed_since)
+# before the newest gone of those deleted is set aside (ALL DELETED; prep.changed_since)
 GONE_KEPT_S = 3600.0
-# linked_names' row whose gone sets aside every prepared tree begun before it (see _SCHEMA)
+# linked_names' rows that set aside every prepared tree (see _SCHEMA): the folder, and the
+# names of the newest gone deleted, and of a link whose other names no look has found yet
 ALL = b"\0"
+DELETED = b"deleted"
+UNKNOWN = b""
 # the key of *linked* (set_linked) that says a link was made whose other names no look has
-# found yet (WatchSet.unknown_at): ALL is published without a gone (no folder is named so)
+# found yet (WatchSet.unknown_at): ALL UNKNOWN is published without a gone
 OTHERS_UNKNOWN = "\0"
 
 
 def _put_linked(con: sqlite3.Connection, bases: tuple[bytes, ...], linked: Linked) -> set[bytes]:
     """Replace the linked folders by *linked*, and their names: a name no longer among them
-    is kept as gone (now), up to GONE_KEPT_S, then ALL's gone is at least its gone; those
-    now in the table."""
+    is kept as gone (now), up to GONE_KEPT_S, then ALL DELETED's gone is at least its gone;
+    those now in the table."""
     named = linked if isinstance(linked, dict) else {}
     rows = {}
     for d in linked:
@@ -319,15 +323,15 @@ def _put_linked(con: sqlite3.Connection, bases: tuple[bytes, ...], linked: Linke
         "SELECT max(gone) FROM linked_names WHERE gone < ? AND dir != ?", old
     ).fetchone()
     con.execute("DELETE FROM linked_names WHERE gone < ? AND dir != ?", old)
-    con.execute("INSERT OR IGNORE INTO linked_names VALUES (?, x'', ?, 0.0)", (ALL, pid))
+    con.execute("INSERT OR IGNORE INTO linked_names VALUES (?, ?, ?, 0.0)", (ALL, DELETED, pid))
     if cut is not None:
         con.execute(
-            "UPDATE linked_names SET gone = max(gone, ?) WHERE dir = ? AND gone IS NOT NULL",
-            (cut, ALL),
+            "UPDATE linked_names SET gone = max(gone, ?) WHERE dir = ? AND name = ?",
+            (cut, ALL, DELETED),
         )
     want = {(r, os.fsencode(name)) for r, names in rows.items() for name in names}
     if OTHERS_UNKNOWN in named:
-        want.add((ALL, b""))
+        want.add((ALL, UNKNOWN))
     have = {
         (bytes(d), bytes(n))
         for d, n in con.execute("SELECT dir, name FROM linked_names WHERE gone IS NULL")

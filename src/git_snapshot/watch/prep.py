@@ -16,7 +16,9 @@ import time
 
 from git_snapshot import ctx as contextlib  # its two tools, without its imports
 from git_snapshot.watch.dirtyset import ALL
+from git_snapshot.watch.dirtyset import DELETED
 from git_snapshot.watch.dirtyset import GONE_KEPT_S
+from git_snapshot.watch.dirtyset import UNKNOWN
 from git_snapshot.watch.dirtyset import Begun
 from git_snapshot.watch.dirtyset import CleanSet
 from git_snapshot.watch.dirtyset import _db
@@ -305,9 +307,9 @@ def changed_since(
     began (a write through another raises no event here, until the daemon's look: the names
     the daemon published since, or any file of a linked folder it named none of; s51: the
     folders at or above a path were asked, and a hard link at the top set aside every tree),
-    and any path of a tree begun before the daemon's look found the other names of a link
-    made, or before the newest gone of a name since deleted (dirtyset.ALL; s52: an hour after
-    it began, in every worktree). Any other mark is taken as git's. Without *bound*, a
+    and any path of a tree begun before the newest gone of a name since deleted, or when git
+    began before the daemon's look found the other names of a link made (dirtyset.ALL; s52:
+    an hour after it began, in every worktree). Any other mark is taken as git's. Without *bound*, a
     change made a moment before git began that the daemon marked only after (`rm f && git
     switch B` in one line: the daemon's latency, and /proc's start time truncated to a
     clock tick; measured, 0 and 5 ms before git) is not seen. *dropped*: *p* is of the
@@ -346,19 +348,27 @@ def changed_since(
             # (a file linked at any time after the tree began reading: a look may have found
             # it no longer so after git wrote it, before this hook asks)
             linked = linked_names(con, p.began)
-            # (a link made whose other names no look had found, or names deleted since the
-            # tree began: it is judged by none of them; without the row, an older daemon's
-            # set: its names are deleted after GONE_KEPT_S, and nothing says when)
-            every = con.execute(
-                "SELECT n.gone FROM linked_names n, state s WHERE n.dir = ? AND n.pid = s.pid",
-                (ALL,),
-            ).fetchone()
+            # (names deleted since the tree began, and a link made whose other names no look
+            # had found when git began: it is judged by none of them; without DELETED, an
+            # older daemon's set: its names are deleted after GONE_KEPT_S, and nothing says when)
+            every = {
+                bytes(n): gone
+                for n, gone in con.execute(
+                    "SELECT n.name, n.gone FROM linked_names n, state s"
+                    " WHERE n.dir = ? AND n.pid = s.pid",
+                    (ALL,),
+                )
+            }
     except (FileNotFoundError, sqlite3.Error, TypeError):
         return True
-    if every is None:
+    if DELETED not in every:
         if 0 < p.began < time.time() - GONE_KEPT_S:
             return True  # (older than the names kept)
-    elif every[0] is None or every[0] > p.began:
+    elif every[DELETED] is None or every[DELETED] > p.began:
+        return True
+    # (a link's other name, one git wrote, found one name by the look after git wrote; a look
+    # before git began named it, and marked what was written through the link: asked below)
+    if UNKNOWN in every and (every[UNKNOWN] is None or every[UNKNOWN] > began):
         return True
     given = set(paths)
     above = {f for path in given for f in _folders(path)}
