@@ -14,13 +14,13 @@ import os
 import sys
 from collections.abc import Callable
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from git_snapshot.cliparse import Args
 from git_snapshot.cliparse import parse
 from git_snapshot.errors import UsageError
 from git_snapshot.errors import UserError
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (4 ms of every command)
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 

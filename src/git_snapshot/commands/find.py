@@ -20,7 +20,6 @@ import os
 import re
 import time
 from collections.abc import Callable
-from typing import Any
 
 from git_snapshot import output
 from git_snapshot.commands.common import around
@@ -45,6 +44,10 @@ from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 SHORT = 12
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any
 
 from git_snapshot import output
 from git_snapshot.commands.common import Where
@@ -28,6 +27,10 @@ from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import KIND_NAMES
 from git_snapshot.store.objects import SYMLINK
 from git_snapshot.store.retention import by_worktree
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 SHORT = 12  # hex digits of a content id shown to people
 

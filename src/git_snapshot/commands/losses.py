@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
@@ -18,6 +17,10 @@ from git_snapshot.errors import UserError
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store import losslog
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def cmd_losses(*, cwd: str, json_out: bool = False) -> int:

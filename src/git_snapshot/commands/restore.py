@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Sequence
-from typing import Any
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
@@ -61,6 +60,10 @@ from git_snapshot.store.safety import PRE_RESTORE
 from git_snapshot.store.safety import restore_record
 from git_snapshot.store.safety import unsaved
 from git_snapshot.words import first_of
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 SHOWN = 20  # paths listed one per line before a count takes over
 

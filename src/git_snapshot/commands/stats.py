@@ -5,13 +5,16 @@ the packs take."""
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from git_snapshot import identity
 from git_snapshot import output
 from git_snapshot.commands.common import qualified
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def disk_usage(path: str) -> int:

@@ -23,13 +23,13 @@ import time
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import suppress
-from typing import NamedTuple
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
 from git_snapshot import losses
 from git_snapshot import lossreport
 from git_snapshot import output
+from git_snapshot.ctx import record
 from git_snapshot.store import Snapshot
 from git_snapshot.store import Store
 from git_snapshot.store import safety
@@ -39,16 +39,24 @@ from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import CorruptObject
 from git_snapshot.store.objects import Entry
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+
 LATER_AT_MOST = 32  # snapshots taken since a report looked into, newest first
 FILES_AT_MOST = 20_000  # files of a report's folders compared (a folder of node_modules)
 SHOWN_AT_MOST = 10  # changed paths named a line each; the rest counted
 
 
-class Changed(NamedTuple):
-    path: bytes  # from the worktree's top
-    written: float | None  # when the disk's file there was written, after the report
-    restored: int | None  # the snapshot a restore in place since wrote there from
-    later: int | None  # the newest snapshot taken since holding a later version there
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class Changed(NamedTuple):
+        path: bytes  # from the worktree's top
+        written: float | None  # when the disk's file there was written, after the report
+        restored: int | None  # the snapshot a restore in place since wrote there from
+        later: int | None  # the newest snapshot taken since holding a later version there
+
+else:  # the same at run time, without typing (4 ms of every losses and undo)
+    Changed = record("Changed", "path written restored later")
 
 
 def since(
@@ -361,10 +369,16 @@ def taken_since(store: Store, repo: gitrepo.Repo, after: float) -> int:
     return sum(1 for s in _own(store, repo) if s.created > after)
 
 
-class Gone(NamedTuple):
-    path: bytes  # from the worktree's top
-    snapshot: int  # the newest snapshot taken since holding a version git cannot give back
-    reset: bool  # a reset's mark: git's version on disk, or a staged file git has none of gone
+if TYPE_CHECKING:
+
+    class Gone(NamedTuple):
+        path: bytes  # from the worktree's top
+        snapshot: int  # the newest snapshot taken since holding a version git cannot give back
+        reset: bool  # a reset's mark: git's version on disk, or a staged file git has
+        # none of gone
+
+else:
+    Gone = record("Gone", "path snapshot reset")
 
 
 def gone_since(

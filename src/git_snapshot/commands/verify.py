@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 from git_snapshot import gitrepo
 from git_snapshot import output
@@ -12,6 +11,7 @@ from git_snapshot.store import Store
 from git_snapshot.store.verify import object_count
 from git_snapshot.store.verify import verify
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
 if TYPE_CHECKING:
     from git_snapshot.store.index import Snapshot
     from git_snapshot.store.remote.cache import RemoteStore

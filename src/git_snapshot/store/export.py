@@ -17,7 +17,6 @@ import os
 import tarfile
 from collections.abc import Callable
 from collections.abc import Iterator
-from typing import IO
 
 import zstandard
 
@@ -39,6 +38,10 @@ from git_snapshot.store.restorer import restored_mode
 from git_snapshot.store.safewrite import TEMP_MARK
 from git_snapshot.store.safewrite import atomic_file
 from git_snapshot.store.safewrite import is_temp_name
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import IO
 
 FORMATS = {".tar": "", ".tar.gz": "gz", ".tgz": "gz", ".tar.zst": "zst", ".tzst": "zst"}
 SMALL = 8 << 20  # read whole and checked; a bigger file is read twice: checked, then copied

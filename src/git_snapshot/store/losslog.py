@@ -9,9 +9,12 @@ import contextlib
 import os
 from collections.abc import Iterable
 from collections.abc import Mapping
-from typing import Any
 
 from git_snapshot.store import Store
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
 
 
 def number(v: object) -> bool:
