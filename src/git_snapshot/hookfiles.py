@@ -72,9 +72,10 @@ _SNIFF_BYTES = 64 * 1024
 
 def template() -> str:
     """The shim as shipped (``exe=git-snapshot``: found on PATH)."""
-    from importlib import resources
-
-    return resources.files("git_snapshot").joinpath("shims/hook.sh").read_text("utf-8")
+    # next to this module (the package is installed as files: its C modules are): not
+    # importlib.resources, which imports zipfile, tempfile and more (10 ms of every install)
+    with open(os.path.join(os.path.dirname(__file__), "shims", "hook.sh"), encoding="utf-8") as f:
+        return f.read()
 
 
 def shim_text(

@@ -39,9 +39,6 @@ import os
 import re
 import shutil
 import sys
-from dataclasses import dataclass
-from dataclasses import field
-from pathlib import Path
 
 from git_snapshot import gitrepo
 from git_snapshot import hooks
@@ -116,14 +113,27 @@ def _keep_and_replace(path: str, keep_as: str, data: bytes) -> None:
 # --------------------------------------------------------------------------- chaining mode
 
 
-@dataclass
 class _Plan:
-    name: str
-    target: str  # where our shim goes
-    data: bytes
-    message: str
-    keep_as: str | None = None  # move the file at target here first
-    remove: list[str] = field(default_factory=list)
+    """One hook's change. A plain class: dataclasses imports inspect and ast (8 ms of every
+    install and doctor)."""
+
+    __slots__ = ("data", "keep_as", "message", "name", "remove", "target")
+
+    def __init__(
+        self,
+        name: str,
+        target: str,  # where our shim goes
+        data: bytes,
+        message: str,
+        keep_as: str | None = None,  # move the file at target here first
+        remove: list[str] | None = None,
+    ) -> None:
+        self.name = name
+        self.target = target
+        self.data = data
+        self.message = message
+        self.keep_as = keep_as
+        self.remove = [] if remove is None else remove
 
     def run(self) -> str:
         for path in self.remove:
@@ -305,13 +315,20 @@ def _config(repo: gitrepo.Repo, *args: str) -> str | None:
     return os.fsdecode(out.rstrip(b"\n")) if out else None
 
 
-@dataclass(frozen=True)
 class HooksPath:
     """Where git looks for hooks, as configured."""
 
-    value: str | None  # the effective core.hooksPath, or None (the default .git/hooks)
-    local: str | None  # the value in the repository's own config, if any
-    before: str | None  # snapshot.hooksPathBefore: the local value install replaced
+    __slots__ = ("before", "local", "value")
+
+    def __init__(
+        self,
+        value: str | None,  # the effective core.hooksPath, or None (the default .git/hooks)
+        local: str | None,  # the value in the repository's own config, if any
+        before: str | None,  # snapshot.hooksPathBefore: the local value install replaced
+    ) -> None:
+        self.value = value
+        self.local = local
+        self.before = before
 
 
 def hooks_path(repo: gitrepo.Repo) -> HooksPath:
@@ -558,7 +575,7 @@ def current_exe() -> str:
     """
     found = None
     if sys.executable:
-        found = shutil.which("git-snapshot", path=str(Path(sys.executable).parent))
+        found = shutil.which("git-snapshot", path=os.path.dirname(sys.executable) or ".")
     if found is None:
         found = shutil.which("git-snapshot")
     if found is None:

@@ -7,7 +7,6 @@ will not fire (or ``snapshot.autoPush`` names no remote), so that a script can c
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from git_snapshot import gitrepo
 from git_snapshot import hookfiles
@@ -28,12 +27,23 @@ PRE_COMMIT_LIMITS = (
 )
 
 
-@dataclass(frozen=True)
 class HookState:
-    name: str
-    fires: bool
-    why: str  # how it fires, or why it will not
-    also: str  # what else runs there ("" if nothing)
+    """One hook's state. Plain classes here: dataclasses imports inspect and ast (8 ms of
+    every install, which asks submodules_line, and doctor)."""
+
+    __slots__ = ("also", "fires", "name", "why")
+
+    def __init__(
+        self,
+        name: str,
+        fires: bool,
+        why: str,  # how it fires, or why it will not
+        also: str,  # what else runs there ("" if nothing)
+    ) -> None:
+        self.name = name
+        self.fires = fires
+        self.why = why
+        self.also = also
 
 
 def _executable(path: str) -> bool:
@@ -288,13 +298,22 @@ def _watch_error(store: str, pid: int, toplevel: str) -> str | None:
 _SAME = " (the same snapshots, slower)"
 
 
-@dataclass(frozen=True)
 class _Module:
-    name: str  # in git_snapshot.store
-    native: bool  # the chooser took it
-    interface: int  # the chooser's INTERFACE
-    needs: str  # what building it needs
-    without: str  # what runs in its place
+    __slots__ = ("interface", "name", "native", "needs", "without")
+
+    def __init__(
+        self,
+        name: str,  # in git_snapshot.store
+        native: bool,  # the chooser took it
+        interface: int,  # the chooser's INTERFACE
+        needs: str,  # what building it needs
+        without: str,  # what runs in its place
+    ) -> None:
+        self.name = name
+        self.native = native
+        self.interface = interface
+        self.needs = needs
+        self.without = without
 
 
 def _modules() -> list[_Module]:
@@ -319,10 +338,16 @@ def _modules() -> list[_Module]:
     ]
 
 
-@dataclass(frozen=True)
 class Speedups:
-    native: bool  # every C module (git_snapshot.store._ctree, _readmany) runs
-    why: str  # where they come from, or why one does not run and how to get it
+    __slots__ = ("native", "why")
+
+    def __init__(
+        self,
+        native: bool,  # every C module (git_snapshot.store._ctree, _readmany) runs
+        why: str,  # where they come from, or why one does not run and how to get it
+    ) -> None:
+        self.native = native
+        self.why = why
 
 
 def speedups() -> Speedups:
