@@ -25,6 +25,7 @@ which one took it (TAG), and that, not the path, says whose it is (owns, _settle
 from __future__ import annotations
 
 import os
+import time
 
 from git_snapshot import gitrepo
 from git_snapshot.ctx import suppress
@@ -55,9 +56,35 @@ def path_of(key: str) -> str:
 ASSIGN_WAITS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0)
 
 
+# What git answered for each repository's id (by common dir), with the stat of its config
+# file then: a command asks 1-4 times (resolve_repo's, current_repo's and a report's Repo
+# objects each ask), a git process each (~2 ms). The same stat now says that git would read
+# the same file: git rewrites it through a lock file and a rename (a new inode), so a write
+# since (our _assign's, another process's, a repository made anew at that path) is a miss.
+# A file written in the last RACY_NS is not trusted: a write in the same tick of the file
+# system's clock could leave the same stat (git's "racily clean" entries).
+_READ: dict[str, tuple[tuple[int, int, int, int, int], str | None]] = {}
+RACY_NS = 50_000_000
+
+
 def _read_id(repo: gitrepo.Repo) -> str | None:
+    if repo.memo is not None:  # a hook's Repo: from its remembered config, no git run
+        ids = gitrepo.local_values(repo, CONFIG_KEY)
+        return ids[0] if ids else None
+    seen = None
+    with suppress(OSError):
+        st = os.stat(os.path.join(repo.common_dir, "config"))
+        if max(st.st_mtime_ns, st.st_ctime_ns) <= time.time_ns() - RACY_NS:
+            seen = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    known = _READ.get(repo.common_dir)
+    if seen is not None and known is not None and known[0] == seen:
+        return known[1]
+    # (the stat taken before git reads: a write in between makes the next stat differ)
     ids = gitrepo.local_values(repo, CONFIG_KEY)
-    return ids[0] if ids else None  # two racing first uses both keep the first one written
+    got = ids[0] if ids else None  # two racing first uses both keep the first one written
+    if seen is not None:
+        _READ[repo.common_dir] = (seen, got)
+    return got
 
 
 def _same_repository(store: Store, repo: gitrepo.Repo) -> bool:
@@ -93,8 +120,6 @@ def _assign(store: Store, repo: gitrepo.Repo) -> str:
             lock = os.path.join(repo.common_dir, "config.lock")
             if b"File exists" not in exc.stderr and not os.path.exists(lock):
                 return LEGACY + "unwritable"  # a read-only repository keeps its path as id
-            import time
-
             time.sleep(wait)
             continue
         gitrepo.forget_config(repo)
