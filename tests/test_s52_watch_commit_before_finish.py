@@ -9,11 +9,15 @@ the tree only, was named by nothing. And when the finish comes between the hook'
 the tree and its question about the marks after it (prep.changed_since), those marks are
 gone from the marks table: the kept ones (dirtyset._keep_dropped) must be asked, else a
 user's `rm .env` after the tree goes unseen and SECRET=mine is named as lost (a false
-report).
+report). The same when the watch snapshot commits while the hook asks, after its look at
+the snapshots and before it commits the tree (prep.commit_logged refused it). And (session
+51's k3) a watch snapshot committed within the clock tick git began in is not the snapshot
+before: /proc's start time cannot tell it from one committed just before git.
 
-Real git, the installed hooks, the daemon in this process (test_s51's), its worker held
-between the commit and the finish by a file (the worker's dirtyset.done waits for it); no
-timing."""
+Real git, the installed hooks, the daemon in this process (test_s51's), its worker started
+by a wrapper that holds it by files: between the commit and the finish, or before the
+record until the hook waits for the daemon; or that records one commit at git's start as
+/proc gives it (the one thing no test can time: a tick). No timing decides an outcome."""
 
 from __future__ import annotations
 
@@ -55,8 +59,9 @@ from git_snapshot.watch import prep
 from git_snapshot.watch import take
 
 OLD = b"SECRET=old\n"
-# the worker: its dirtyset.done (the finish after a snapshot's commit) waits, once armed;
-# and its next snapshot is recorded as committed at the time *at* holds, once armed
+# the worker: its dirtyset.done (the finish after a snapshot's commit) waits, once armed
+# (*arm*); its next snapshot waits before its record is written (*pre*), or is recorded as
+# committed at the time *at* holds, once armed
 _WORKER = """
 import os, sys, time
 from git_snapshot.store import archiver
@@ -91,7 +96,7 @@ sys.exit(take.main(sys.argv[1:]))
 """
 
 
-class _HeldFinish:
+class _HeldWorker:
     """The daemon's worker, its finish held once armed (:meth:`snap`) until :meth:`release`,
     or its snapshot's commit recorded in git's first clock tick (:meth:`in_gits_tick`), or
     its snapshot held before its record is written (*pre*, until *prego*)."""
@@ -164,7 +169,7 @@ def test_a_new_env_is_named_when_the_hook_asks_before_the_watch_snapshots_finish
     base)."""
     put_venv_on_path(monkeypatch)
     r = env_repo(tmp_path, store_dir)
-    held = _HeldFinish(monkeypatch, tmp_path / "finish")
+    held = _HeldWorker(monkeypatch, tmp_path / "finish")
     with _daemon(store_dir, r, CFG) as d:
         (r / ".env").write_bytes(MINE)  # new, ignored on main
         _read(d)
@@ -228,7 +233,7 @@ def test_a_watch_snapshot_committed_in_gits_first_tick_is_not_the_snapshot_befor
     since it): no line, and SECRET=mine in no snapshot."""
     put_venv_on_path(monkeypatch)
     r = env_repo(tmp_path, store_dir)
-    held = _HeldFinish(monkeypatch, tmp_path / "worker")
+    held = _HeldWorker(monkeypatch, tmp_path / "worker")
     with _daemon(store_dir, r, CFG) as d:
         (r / ".env").write_bytes(MINE)  # new, ignored on main
         _read(d)
@@ -256,7 +261,7 @@ def test_without_a_tree_an_earlier_version_is_named_past_such_a_snapshot(
     watch snapshot)."""
     put_venv_on_path(monkeypatch)
     r = env_repo(tmp_path, store_dir)
-    held = _HeldFinish(monkeypatch, tmp_path / "worker")
+    held = _HeldWorker(monkeypatch, tmp_path / "worker")
     cfg = wconfig.WatchConfig(quiet=NEVER, max_delay=NEVER, prepare=NEVER)
     with _daemon(store_dir, r, cfg) as d:
         (r / ".env").write_bytes(OLD)
@@ -316,7 +321,7 @@ def test_a_new_env_is_named_when_the_watch_snapshot_commits_while_the_hook_asks(
     the tree's base, and committed nothing: no line."""
     put_venv_on_path(monkeypatch)
     r = env_repo(tmp_path, store_dir)
-    held = _HeldFinish(monkeypatch, tmp_path / "worker")
+    held = _HeldWorker(monkeypatch, tmp_path / "worker")
     hook_held, go = _held_hook(r)
     with _daemon(store_dir, r, CFG) as d:
         (r / ".env").write_bytes(MINE)  # new, ignored on main
