@@ -13,9 +13,6 @@ import os
 import shlex
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from dataclasses import field
-from typing import Any
 
 from git_snapshot import gitrepo
 from git_snapshot import identity
@@ -30,17 +27,30 @@ from git_snapshot.store import Store
 from git_snapshot.store import create_snapshot
 from git_snapshot.store import location
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing
+if TYPE_CHECKING:
+    from typing import Any
+
 # git's global options that point it at another repository (their value: the next word)
 _ELSEWHERE_OPTS = frozenset({"--git-dir", "--work-tree", "--namespace"})
 # a Target of another repository's, which the guard does not save (it says so)
 _ELSEWHERE = "elsewhere"
 
 
-@dataclass(frozen=True)
+# The records below are plain classes with __slots__: dataclasses imports inspect and ast, 11 ms
+# of every `git snapshot run` (46 M instructions).
 class Target:
-    kind: str  # "worktree" or "stash"
-    where: str  # the worktree's root, or the stash commit id
-    label: str  # for people: the worktree path, or "stash@{0}"
+    __slots__ = ("kind", "label", "where")
+
+    def __init__(
+        self,
+        kind: str,  # "worktree" or "stash"
+        where: str,  # the worktree's root, or the stash commit id
+        label: str,  # for people: the worktree path, or "stash@{0}"
+    ) -> None:
+        self.kind = kind
+        self.where = where
+        self.label = label
 
 
 def _git_words(argv: list[str], cwd: str) -> tuple[list[str], str, bool] | None:
@@ -206,15 +216,24 @@ def _refuse_if_ignored(options: list[str], cwd: str, store_path: str, in_tree: s
         )
 
 
-@dataclass(frozen=True)
 class _StashPush:
     """What ``git stash [push|save] ...`` was given, as far as the store is concerned."""
 
-    takes: int  # the untracked files it takes: 0 none, 1 untracked (-u), 2 ignored too (-a)
-    save: bool  # ``git stash save``: its words are the message, it takes no pathspec
-    dashdash: bool  # its pathspecs follow a ``--``
-    pathspecs: bool  # it has pathspecs with no ``--`` before them (``push -u .``)
-    from_file: bool  # --pathspec-from-file: git takes no pathspec on the line with it
+    __slots__ = ("dashdash", "from_file", "pathspecs", "save", "takes")
+
+    def __init__(
+        self,
+        takes: int,  # the untracked files it takes: 0 none, 1 untracked (-u), 2 ignored too (-a)
+        save: bool,  # ``git stash save``: its words are the message, it takes no pathspec
+        dashdash: bool,  # its pathspecs follow a ``--``
+        pathspecs: bool,  # it has pathspecs with no ``--`` before them (``push -u .``)
+        from_file: bool,  # --pathspec-from-file: git takes no pathspec on the line with it
+    ) -> None:
+        self.takes = takes
+        self.save = save
+        self.dashdash = dashdash
+        self.pathspecs = pathspecs
+        self.from_file = from_file
 
 
 def _stash_push(words: list[str]) -> _StashPush | None:
@@ -472,11 +491,18 @@ def _gitlinks(repo: gitrepo.Repo, rev: str, paths: list[bytes]) -> dict[bytes, s
     }
 
 
-@dataclass(frozen=True)
 class _Taken:
-    snapshot: Any
-    tracked: set[bytes]
-    untracked: list[bytes]
+    __slots__ = ("snapshot", "tracked", "untracked")
+
+    def __init__(
+        self,
+        snapshot: Any,
+        tracked: set[bytes],
+        untracked: list[bytes],
+    ) -> None:
+        self.snapshot = snapshot
+        self.tracked = tracked
+        self.untracked = untracked
 
 
 def _stash_tree(
@@ -528,32 +554,62 @@ def _git_versions(
     ).snapshot
 
 
-@dataclass(frozen=True)
 class Saved:
     """A target snapshotted before the command ran."""
 
-    target: Target
-    snapshot: int
-    paths: list[bytes]  # what it held for people to look for (the stash's edits); [] for all
-    staged: int | None = None  # a stash entry's staged versions, where they differ: snapshot
-    # a stash entry's changed submodule pointers, path -> commit id: in no snapshot
-    gitlinks: dict[bytes, str] = field(default_factory=dict)
-    # a worktree's: the paths its snapshot took from the pending autostash (git's, of a
-    # stopped rebase --autostash or merge --autostash), and the snapshot of the autostash's
-    # versions of those the user changed on disk since
-    autostashed: list[bytes] = field(default_factory=list)
-    autostash: int | None = None
-    autostash_paths: list[bytes] = field(default_factory=list)  # in *autostash*
-    staged_paths: list[bytes] = field(default_factory=list)  # a worktree's, in *staged*
+    __slots__ = (
+        "autostash",
+        "autostash_paths",
+        "autostashed",
+        "gitlinks",
+        "paths",
+        "snapshot",
+        "staged",
+        "staged_paths",
+        "target",
+    )
+
+    def __init__(
+        self,
+        target: Target,
+        snapshot: int,
+        paths: list[bytes],  # what it held for people to look for (the stash's edits); [] for all
+        staged: int | None = None,  # a stash entry's staged versions, where they differ: snapshot
+        # a stash entry's changed submodule pointers, path -> commit id: in no snapshot
+        gitlinks: dict[bytes, str] | None = None,
+        # a worktree's: the paths its snapshot took from the pending autostash (git's, of a
+        # stopped rebase --autostash or merge --autostash), and the snapshot of the autostash's
+        # versions of those the user changed on disk since
+        autostashed: list[bytes] | None = None,
+        autostash: int | None = None,
+        autostash_paths: list[bytes] | None = None,  # in *autostash*
+        staged_paths: list[bytes] | None = None,  # a worktree's, in *staged*
+    ) -> None:
+        self.target = target
+        self.snapshot = snapshot
+        self.paths = paths
+        self.staged = staged
+        self.gitlinks = {} if gitlinks is None else gitlinks
+        self.autostashed = [] if autostashed is None else autostashed
+        self.autostash = autostash
+        self.autostash_paths = [] if autostash_paths is None else autostash_paths
+        self.staged_paths = [] if staged_paths is None else staged_paths
 
 
-@dataclass(frozen=True)
 class Guarded:
     """What :func:`protect` saved before the command, and what it could not tell."""
 
-    saved: list[Saved]
-    command: list[str]  # the command, its aliases expanded
-    unknown: str = ""  # the line that says what the guard cannot tell ("" when it can)
+    __slots__ = ("command", "saved", "unknown")
+
+    def __init__(
+        self,
+        saved: list[Saved],
+        command: list[str],  # the command, its aliases expanded
+        unknown: str = "",  # the line that says what the guard cannot tell ("" when it can)
+    ) -> None:
+        self.saved = saved
+        self.command = command
+        self.unknown = unknown
 
 
 def protect(repo: gitrepo.Repo, argv: list[str], cwd: str) -> Guarded:
@@ -665,14 +721,22 @@ def _take_worktree(store: Store, t: Target, what: str) -> Saved:
     )
 
 
-@dataclass(frozen=True)
 class _Index:
     """A worktree's index as the guard needs it."""
 
-    stage0: dict[bytes, tuple[int, str]]  # path -> (mode, blob id) of the merged entries
-    unmerged: set[bytes]  # paths in conflict (stages 1-3)
-    on_disk: set[bytes]  # paths whose file differs from the index (git ls-files -m)
-    staged: list[tuple[bytes, int, str]]  # versions that differ from both HEAD and the file
+    __slots__ = ("on_disk", "stage0", "staged", "unmerged")
+
+    def __init__(
+        self,
+        stage0: dict[bytes, tuple[int, str]],  # path -> (mode, blob id) of the merged entries
+        unmerged: set[bytes],  # paths in conflict (stages 1-3)
+        on_disk: set[bytes],  # paths whose file differs from the index (git ls-files -m)
+        staged: list[tuple[bytes, int, str]],  # versions that differ from both HEAD and the file
+    ) -> None:
+        self.stage0 = stage0
+        self.unmerged = unmerged
+        self.on_disk = on_disk
+        self.staged = staged
 
 
 def _index_state(repo: gitrepo.Repo) -> _Index:
@@ -742,16 +806,24 @@ def _blobs_snapshot(
     return _git_versions(store, repo, dest, message, meta, lambda rel: True)
 
 
-@dataclass(frozen=True)
 class StagedSaved:
     """This worktree's staged versions that differ from both HEAD and the file (git add, then
     an edit: a version only the index holds), saved before ``run``'s command
     (:func:`save_staged`)."""
 
-    snapshot: int
-    blobs: list[tuple[bytes, int, str]]  # (path from the top, git mode, blob id)
-    taken: Snapshot  # (the snapshot: run's retention keeps it, an older one named again too)
-    nested: list[bytes] = field(default_factory=list)  # submodules' folders: theirs below
+    __slots__ = ("blobs", "nested", "snapshot", "taken")
+
+    def __init__(
+        self,
+        snapshot: int,
+        blobs: list[tuple[bytes, int, str]],  # (path from the top, git mode, blob id)
+        taken: Snapshot,  # (the snapshot: run's retention keeps it, an older one named again too)
+        nested: list[bytes] | None = None,  # submodules' folders: theirs below
+    ) -> None:
+        self.snapshot = snapshot
+        self.blobs = blobs
+        self.taken = taken
+        self.nested = [] if nested is None else nested
 
 
 def save_staged(store: Store, repo: gitrepo.Repo, message: str) -> StagedSaved | None:
@@ -1038,13 +1110,19 @@ def _free_dir(path: str) -> str:
     return out
 
 
-@dataclass
 class Dropped:
     """A target the command destroyed: the line the user reads, and the loss-log entry
     (``undo`` restores it ``--to`` where the line says)."""
 
-    line: str
-    entry: dict[str, Any]
+    __slots__ = ("entry", "line")
+
+    def __init__(
+        self,
+        line: str,
+        entry: dict[str, Any],
+    ) -> None:
+        self.line = line
+        self.entry = entry
 
 
 def _store_named(repo: gitrepo.Repo) -> str:

@@ -7,7 +7,6 @@ import sys
 import time
 from collections.abc import Mapping
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from git_snapshot import gitextra
 from git_snapshot import gitrepo
@@ -365,11 +364,23 @@ def _unsaved(
     return [(p, why) for p, why in gone if p not in given]
 
 
-class _Mark(NamedTuple):
-    tail: bytes  # HEAD's reflog where it ended: its last bytes
-    stops: dict[str, str]  # the commits git's stop files named (_STOPS)
-    held: dict[bytes, str]  # the left-out files that held a version of one of those
-    command: Sequence[str]  # the command run runs (is it a plain checkout: _wrote_over)
+class _Mark:
+    """Where the repository stood before the command. A plain class, as guards' are: typing
+    and dataclasses were 15 ms of every run."""
+
+    __slots__ = ("command", "held", "stops", "tail")
+
+    def __init__(
+        self,
+        tail: bytes,  # HEAD's reflog where it ended: its last bytes
+        stops: dict[str, str],  # the commits git's stop files named (_STOPS)
+        held: dict[bytes, str],  # the left-out files that held a version of one of those
+        command: Sequence[str],  # the command run runs (is it a plain checkout: _wrote_over)
+    ) -> None:
+        self.tail = tail
+        self.stops = stops
+        self.held = held
+        self.command = command
 
 
 _MARK_BYTES = 4096  # the last bytes of HEAD's reflog _mark keeps (timed, with both ids)
