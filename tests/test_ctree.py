@@ -117,7 +117,36 @@ def folders(draw: Any) -> dict[str, Any]:
         label=draw(st.integers(0, 3)),
         inherit=draw(st.sampled_from([None, None, 0, 1, 2, 3])),
         skip=draw(st.sets(st.integers(0, 39))),
+        done=draw(done_st(len(names))),
     )
+
+
+@st.composite
+def done_st(draw: Any, n: int) -> dict[int, Any] | None:
+    """The folders a walk walked already (walker._Walker.tree's *done*), by index: each a
+    folder's entry (build takes it, without other()) or something else (other()'s then:
+    None, a file's entry, a folder's with a ref not of 32 bytes or a kind not exactly the
+    int DIR); an index past the names is never looked up."""
+    if draw(st.integers(0, 3)) == 0:
+        return None
+    out: dict[int, Any] = {}
+    for i in draw(st.sets(st.integers(0, n + 2))):
+        out[i] = draw(
+            st.sampled_from(
+                [
+                    objects.Entry(
+                        b"d%d" % i, objects.DIR, 0o755, i * 7 - 3, 0, bytes([i % 256]) * 32, i % 4
+                    ),
+                    (b"t", objects.DIR, 0o700, 2**70, 0, b"\x05" * 32, 1, 0),
+                    None,
+                    (b"f", objects.FILE, 0o644, 1, 2, b"\x06" * 32, 0, 0),
+                    (b"s", objects.DIR, 0o755, 1, 0, b"\x07" * 31, 0, 0),
+                    (b"b", True, 0o755, 1, 0, b"\x08" * 32, 0, 0),
+                    (b"l", 2**80, 0o755, 1, 0, b"\x09" * 32, 0, 0),
+                ]
+            )
+        )
+    return out
 
 
 def run(impl: Callable[..., Any], f: dict[str, Any]) -> tuple[Any, list[Any]]:
@@ -146,10 +175,14 @@ def run(impl: Callable[..., Any], f: dict[str, Any]) -> tuple[Any, list[Any]]:
 
     args = dict(f)
     args.pop("skip")
+    done = args.pop("done", None)
     args["classify"] = classify if f["classify"] else None
     args["exclude"] = exclude if f["exclude"] else None
     try:
-        got = impl(**args, other=other) if impl is ctree_py.build else impl(*args.values(), other)
+        if impl is ctree_py.build:
+            got = impl(**args, other=other, done=done)
+        else:
+            got = impl(*args.values(), other, done)
     except Exception as exc:
         got = type(exc)
     return got, calls

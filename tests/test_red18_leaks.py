@@ -95,10 +95,21 @@ def _case(n: int, where_kind: str, fail: str, size: int = 5) -> tuple[list[Any],
     args += [b"some/where/", label, 1000 if fail == "inherited" else None, other]
     # (where's values are small ints: shared by everything, their counts move on their own)
     counted = [*args, *names, *entries, rstat, rkey, bad_entry, bad_answer, *keys]
+    if fail in ("done", "done-bad"):  # the folders walked already: build takes them
+        done: dict[int, Any] = {
+            i: (names[i], 2, 0o755, 5, 0, b"d" * _K, 0, 0) for i in range(n) if i % 3 == 0
+        }
+        if fail == "done-bad" and n > 3:
+            done[3] = (names[3], 2, 0o755, 5, 0, b"d" * _K, 256, 0)  # label out of range
+        args.append(done)
+        counted += [done, *done.values()]
     return args, counted
 
 
-FAILS = ("", "classify", "label", "exclude", "other", "short", "entry", "answer", "inherited")
+FAILS: tuple[str, ...] = (
+    *("", "classify", "label", "exclude", "other", "short", "entry", "answer", "inherited"),
+    *("done", "done-bad"),  # build's done: the folders walked already (walker._Walker.tree)
+)
 CASES = [
     (n, where_kind, fail, 5)
     for n in (0, 1, 40, 300)

@@ -16,7 +16,7 @@
 /* build()'s arguments and results, as store/ctree.py's INTERFACE: bumped at every change of
    them, so that a module built from an older source (an editable install not rebuilt after a
    pull) is not used (the twin runs) instead of failing every snapshot */
-#define INTERFACE 9
+#define INTERFACE 10
 
 #ifndef GS_CTREE_SOURCE_SHA256
 #define GS_CTREE_SOURCE_SHA256 ""
@@ -373,19 +373,21 @@ done:
 
 PyDoc_STRVAR(build_doc,
 "build(names, stats, old, hn, same, where, damaged, hidden, general, classify, exclude, rel,\n"
-"      label, inherit, other) -> (tree, rstats, rkeys, files, size)\n\n"
+"      label, inherit, other, done=None) -> (tree, rstats, rkeys, files, size)\n\n"
 "store/ctree_py.py's build(), in C.");
 
 static PyObject *
 build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 15) {
-        PyErr_SetString(PyExc_TypeError, "build() takes 15 arguments");
+    if (nargs != 15 && nargs != 16) {
+        PyErr_SetString(PyExc_TypeError, "build() takes 15 or 16 arguments");
         return NULL;
     }
     PyObject *names_arg = args[0], *stats = args[1], *old = args[2], *where = args[5];
     PyObject *damaged = args[6], *hidden = args[7], *classify = args[9], *exclude = args[10];
     PyObject *rel = args[11], *label = args[12], *inherit = args[13], *other = args[14];
+    /* index -> a folder's entry, walked already (None, or left out: none) */
+    PyObject *done = nargs > 15 ? args[15] : Py_None;
     PyObject *fixed = NULL; /* label, when it is inherit: every plain file's, without a call */
     Py_ssize_t hn = PyLong_AsSsize_t(args[3]);
     if (hn == -1 && PyErr_Occurred()) {
@@ -403,6 +405,10 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     if (!same && !PyDict_Check(where)) {
         PyErr_SetString(PyExc_TypeError, "where is a dict");
+        return NULL;
+    }
+    if (done != Py_None && !PyDict_Check(done)) {
+        PyErr_SetString(PyExc_TypeError, "done is a dict or None");
         return NULL;
     }
     int any_hidden = PyObject_IsTrue(hidden);
@@ -506,6 +512,36 @@ build(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyObject *io = PyLong_FromSsize_t(i);
         if (io == NULL)
             goto fail;
+        if (done != Py_None) {
+            /* a folder walked already (a tuple of 8 whose kind is exactly the int DIR_KIND
+               and whose ref is 32 bytes): its entry, its lstat as listed and its tree's key,
+               without other() (the walk's parents of a changed folder: every entry) */
+            PyObject *e = PyDict_GetItemWithError(done, io);
+            if (e == NULL && PyErr_Occurred()) {
+                Py_DECREF(io);
+                goto fail;
+            }
+            if (e != NULL && PyTuple_Check(e) && PyTuple_GET_SIZE(e) == 8 &&
+                PyLong_CheckExact(PyTuple_GET_ITEM(e, 1)) &&
+                PyBytes_CheckExact(PyTuple_GET_ITEM(e, 5)) &&
+                PyBytes_GET_SIZE(PyTuple_GET_ITEM(e, 5)) == KEY_SIZE) {
+                int overflow = 0;
+                long kind = PyLong_AsLongAndOverflow(PyTuple_GET_ITEM(e, 1), &overflow);
+                if (kind == DIR_KIND && !overflow) {
+                    Py_DECREF(io);
+                    /* held first: a field's __index__ (entry_size) may change *done* */
+                    Py_INCREF(e);
+                    got[o] = e;
+                    Py_ssize_t sz = entry_size(e, &ef[o]);
+                    if (sz < 0)
+                        goto fail;
+                    total += sz;
+                    memcpy(rs + STAT_SIZE * i, sb, STAT_SIZE);
+                    memcpy(rk + KEY_SIZE * i, PyBytes_AS_STRING(PyTuple_GET_ITEM(e, 5)), KEY_SIZE);
+                    continue;
+                }
+            }
+        }
         int bad = PyList_Append(todo, io);
         Py_DECREF(io);
         if (bad < 0)

@@ -8,7 +8,8 @@ whose lstat is its record's ("plain") taken here, every other entry given by the
 after every plain file was taken: the labeller and the exclusion are pure), which returns for
 each ``(entry, rstat, rkey)``: the entry (an 8-tuple as ``objects.Entry``, or None when the
 tree leaves it out) and what the new record keeps of it (its packed lstat and key,
-``NO_STAT``/``NO_KEY`` for what must be looked at again)."""
+``NO_STAT``/``NO_KEY`` for what must be looked at again). A folder the caller walked already
+(``done``: index -> its entry) is taken here too, without ``other``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from git_snapshot.store.filescache import KEY as _K
 from git_snapshot.store.filescache import NO_KEY
 from git_snapshot.store.filescache import NO_STAT
 from git_snapshot.store.filescache import STAT as _STAT
+from git_snapshot.store.objects import DIR
 from git_snapshot.store.objects import FILE
 from git_snapshot.store.objects import HEAD as _ENTRY_HEAD
 from git_snapshot.store.objects import TREE_MAGIC
@@ -55,6 +57,7 @@ def build(
     label: int,
     inherit: int | None,
     other: Other,
+    done: dict[int, Any] | None = None,
 ) -> tuple[bytes, bytes, bytes, int, int]:
     """The folder's tree (its entries in name order), its new record's stats and keys (in
     the listing's order, as *names* and *stats*: one packed lstat per name), and the files
@@ -68,7 +71,14 @@ def build(
     *damaged*; its entry's label is *classify*'s (path, False, *label*), 0 without one, but
     *label* itself, without a call, when *label* is *inherit* (a label a folder gives every
     entry below it: the caller's rule, None for none). The path is made only for a call. An
-    *old* too short for *hn* entries is no record (hn 0)."""
+    *old* too short for *hn* entries is no record (hn 0).
+
+    Any other entry whose index *done* maps to a folder's entry (a tuple of 8 whose kind is
+    the int DIR, whose ref is 32 bytes: one the caller walked already) is that entry, with
+    its packed lstat of *stats* and its ref in the new record, without *other*: a changed
+    folder's parents give it only folders (the walk's other() then did no more than that)."""
+    if done is not None and not isinstance(done, dict):
+        raise TypeError("done is a dict or None")
     n = len(names)
     if len(stats) != _S * n:
         raise ValueError("stats: one packed lstat per name")
@@ -87,6 +97,7 @@ def build(
     regular_at = stats[_MODE_TYPE_BYTE::_S].translate(_REG_BYTES) if hn and not general else b""
     order = sorted(range(n), key=names.__getitem__)
     heads: list[bytes | None] = [None] * n  # a plain file's entry head (by its place in order)
+    walked: dict[int, Any] = {}  # a folder of *done*'s (by its place in order)
     todo: list[int] = []
     for o, i in enumerate(order):
         if regular_at and regular_at[i] == 102:  # "f"
@@ -120,6 +131,21 @@ def build(
                             32,
                         )
                         continue
+        if done is not None:
+            e = done.get(i)
+            if (
+                isinstance(e, tuple)
+                and len(e) == 8
+                and type(e[1]) is int
+                and e[1] == DIR
+                and type(e[5]) is bytes
+                and len(e[5]) == _K
+            ):
+                a = _S * i
+                rstats[i] = stats[a : a + _S]
+                rkeys[i] = e[5]
+                walked[o] = e
+                continue
         todo.append(i)
     answers = iter(other(todo) if todo else ())
     parts = [TREE_MAGIC]
@@ -131,7 +157,9 @@ def build(
             add(names[i])
             add(rkeys[i])
             continue
-        e, rstats[i], rkeys[i] = next(answers)
+        e = walked.get(o)
+        if e is None:
+            e, rstats[i], rkeys[i] = next(answers)
         if e is not None:
             # objects.encode_into, by index: an Entry or a plain 8-tuple
             try:

@@ -825,9 +825,16 @@ class _Walker(_Files):
             label,
             self.inherit,
             other,
+            done or None,
         )
         files += kept_files
         size_sum += kept_bytes
+        if witness is None and done:
+            # the folders walked above were build's (not other()'s): one of their trees
+            # given to the writer names this one's (the last in the walk's order)
+            for e in done.values():
+                if e is not None and e.kind == DIR and e.ref in pending:
+                    witness = e.ref
         if ahead is not None:
             ahead.pop()
         self.learned = None
