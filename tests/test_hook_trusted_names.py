@@ -246,3 +246,21 @@ def test_a_record_naming_a_path_below_is_listed(
         dirs[b"sub"] = rec[:at] + b"deep/c.txt\0deep"
 
     assert b"sub" in _taken_again(store_dir, tmp_path, monkeypatch, slash).paths
+
+
+@pytest.mark.parametrize("names", [b"\0deep", b"b.txt\0", b"\0"])
+def test_a_record_naming_an_empty_name_is_listed(
+    store_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, names: bytes
+) -> None:
+    """A damaged record with an empty name among its names (a NUL first or last: the
+    folder's own path, which lstat finds) never stands for the folder's listing: the
+    snapshot is the tree's, b.txt in it and no entry without a name."""
+
+    def empty(dirs: dict[bytes, bytes]) -> None:
+        rec = dirs[b"sub"]
+        n = filescache.HEAD.unpack_from(rec)[8]
+        at = filescache.HEAD.size + (filescache.STAT.size + filescache.KEY) * n
+        assert rec[at:].split(b"\0") == [b"b.txt", b"deep"]
+        dirs[b"sub"] = rec[:at] + names
+
+    assert b"sub" in _taken_again(store_dir, tmp_path, monkeypatch, empty).paths
