@@ -82,6 +82,15 @@ MODE_EXEC = 0o100755
 MODE_SYMLINK = 0o120000
 MODE_GITLINK = 0o160000
 
+# git-snapshot's own files in a worktree's git dir, named here (not in hooks, which writes
+# them) because every command that finds a repository looks for them (commands.common.repo_at)
+# and need not import the hooks for it (3 M instructions):
+# report lines nobody has seen yet (lossrecord.hold, take_unseen)
+UNSEEN = "git-snapshot-unseen"
+# the snapshot before a merge or rebase whose post-hook has not run yet (stopped.begin,
+# stopped.consume)
+PENDING = "git-snapshot-pending"
+
 
 def split_z(out: bytes) -> list[bytes]:
     """Split NUL-terminated ``-z`` output into its records (the one place that parses -z)."""

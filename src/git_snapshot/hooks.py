@@ -106,14 +106,11 @@ INSTALLED = tuple(name for name, h in HOOKS.items() if h.installed)
 PRE_HOOKS = frozenset(name for name, h in HOOKS.items() if h.pre)
 
 NULL = "0" * 40
-# in the worktree's git dir: report lines nobody has seen yet (lossrecord.hold, take_unseen)
-UNSEEN = "git-snapshot-unseen"
+UNSEEN = gitrepo.UNSEEN  # in the worktree's git dir (lossrecord, tests)
 # in the store's losses folder: report lines of a repository deleted whole (no git dir is
 # left to keep them in), for the next hook of any worktree (lossrecord.hold_everywhere)
 EVERYWHERE = "unseen"
-# in the worktree's git dir: the snapshot before a merge or rebase whose post-hook has not run
-# yet (stopped.begin, stopped.consume)
-PENDING = "git-snapshot-pending"
+PENDING = gitrepo.PENDING  # in the worktree's git dir (stopped)
 # watch.instance.ENV_AUTOSTART and the values its autostart_disabled() takes for "off"
 WATCH_ENV = "GIT_SNAPSHOT_WATCH"
 WATCH_OFF = ("0", "false", "no", "off")

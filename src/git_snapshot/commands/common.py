@@ -42,9 +42,8 @@ def repo_at(cwd: str, remember: bool = False) -> gitrepo.Repo:
         ) from None
     if named:
         _same_as_git(repo, cwd)
-    from git_snapshot.hooks import UNSEEN
-
-    if os.path.lexists(os.path.join(repo.git_dir, UNSEEN)):  # rare: losses only then (~12 ms)
+    # (gitrepo names our files in the git dir: the hooks module is not imported for them)
+    if os.path.lexists(os.path.join(repo.git_dir, gitrepo.UNSEEN)):  # rare: losses (~12 ms)
         from git_snapshot import lossrecord
 
         for line in lossrecord.take_unseen(repo):
@@ -83,9 +82,7 @@ def report_stopped(repo: gitrepo.Repo, here: str, ran: Snapshot | None = None) -
     no hook has said it yet (stopped.py), printed with paths as typed in *here*; never a
     reason for the command to fail. *ran*: the snapshot `run` took before its command,
     which may have ended it (stopped.consume)."""
-    from git_snapshot.hooks import PENDING
-
-    if not os.path.lexists(os.path.join(repo.git_dir, PENDING)):  # the usual case: no import
+    if not os.path.lexists(os.path.join(repo.git_dir, gitrepo.PENDING)):  # usual: no import
         return
     from git_snapshot import stopped
     from git_snapshot.store import Store
