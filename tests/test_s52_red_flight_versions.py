@@ -7,6 +7,9 @@ after git began is passed over.
    s52) and commits the tree (SECRET=mine, the version git found); that snapshot is then "in
    flight" and _from_flight took what it holds (an older .env) for newer than the tree: the
    older version was named, and `undo` would bring it back, while SECRET=mine was saved.
+   What it read written after the tree's version (a save after the tree that the daemon
+   marked only after git began: taken as git's, the tree still committed) is still named
+   from it.
 2. (Question 1 of the brief) A watch snapshot committed in git's first tick that in fact read
    the user's newest .env before git wrote: _in_gits_tick sets it aside as the snapshot
    before; it is in flight, and the newest .env is named from it, hedged.
@@ -18,6 +21,7 @@ gives git's pid. No timing decides an outcome."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -85,11 +89,14 @@ class _Recorded:
         self.after = 0.0  # seconds after git's start (as /proc gives it) it is committed
         self.walked = 0.0  # when its walk began (wall seconds)
         self.trigger = "watch"
+        self.mtime: float | None = None  # .env's mtime as it reads it (None: as written)
 
     def snap(self, d: wdaemon.Daemon, r: Path) -> int:
         git_pid = int((r.parent / "held").read_text())
         began = proc.running_since(git_pid)
         assert began is not None
+        if self.mtime is not None:  # (the version it read was written then)
+            os.utime(r / ".env", (self.mtime, self.mtime))
         since = self.walked - RACY_NS / 1e9  # (as archiver._unsettled_meta writes it)
         self.spec.write_text(f"{began + self.after!r} {since!r} {self.trigger}")
         snap = _snapshot(d, r)
@@ -112,6 +119,7 @@ def test_a_snapshot_whose_walk_began_before_the_tree_does_not_outrank_it(
     with _daemon(store_dir, r, CFG) as d:
         rec.walked = time.time() - 0.5  # (before the save below: it read OLD)
         rec.after, rec.trigger = 0.05, "create"  # (committed after git's first tick)
+        rec.mtime = rec.walked - 1.0  # (OLD, written before its walk began)
         (r / ".env").write_bytes(MINE)  # new, ignored on main
         _read(d)
         _prepared(d, store_dir, r, ".env", MINE)
@@ -157,6 +165,33 @@ def test_a_watch_snapshot_in_gits_tick_that_read_the_newest_env_names_it_hedged(
     assert by_id(r, watch)["trigger"] == "watch"
     assert [(rep.names, rep.snap) for rep in ran.reports] == [(".env", watch)], (first, ran.err)
     assert not ran.reports[0].exact  # (in flight: hedged)
+    git(r, "switch", "-q", "main")
+    restore(r, ran.reports[0])
+    assert (r / ".env").read_bytes() == NEWEST
+
+
+@INOTIFY
+def test_a_snapshot_begun_before_the_tree_still_names_a_save_made_after_it(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same `git snapshot` begun before the tree, but .env saved again after the tree
+    (NEWEST), that snapshot reading it, the save marked only after git began (the daemon's
+    latency: taken as git's write, the tree still committed): that snapshot's .env, written
+    after the tree's, is named from it, not the tree's older one."""
+    put_venv_on_path(monkeypatch)
+    r = env_repo(tmp_path, store_dir)
+    rec = _Recorded(monkeypatch, tmp_path / "worker")
+    with _daemon(store_dir, r, CFG) as d:
+        rec.walked = time.time() - 0.5
+        rec.after, rec.trigger = 0.05, "create"
+        (r / ".env").write_bytes(MINE)
+        _read(d)
+        _prepared(d, store_dir, r, ".env", MINE)
+        past_a_tick()
+        ran, late, _ = _checkout_with_watch_snapshot(d, r, half=NEWEST, snap=rec.snap)
+    assert gs(r, "cat", f"{late}:.env").out.encode() == NEWEST
+    assert "prepared" in {s["trigger"] for s in snaps(r)}  # (committed: the case tested)
+    assert [(rep.names, rep.snap) for rep in ran.reports] == [(".env", late)], ran.err
     git(r, "switch", "-q", "main")
     restore(r, ran.reports[0])
     assert (r / ".env").read_bytes() == NEWEST

@@ -578,8 +578,7 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
     since = op.ctx.started
     late = None if since is None else int(_tick_end(since) * 1e9)
     for snap in flight:
-        if _began_before_tree(snap, before):
-            continue
+        older = _began_before_tree(snap, before)
         if named and op.call.name == "post-checkout":
             claimed |= _read_as_written(op, snap, [p for p in named if p not in claimed])
         held = [x for x in _lost_from(op, snap, None, False)[0] if x.path not in claimed]
@@ -599,6 +598,8 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
         if before is not None:
             was = {p: e for p, e, _ in lost_entries(op.store, before.root, top, paths)}
         newer = [x for x in held if x.path not in was or _differs(was[x.path], there.get(x.path))]
+        if older:  # (what it read before the tree did: the tree's version, or an older one)
+            newer = [x for x in newer if _written_after(there.get(x.path), was.get(x.path))]
         if newer:
             claimed.update(x.path for x in newer)
             extra.append((snap, (newer, [])))
@@ -617,18 +618,25 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
 def _began_before_tree(snap: Snapshot, before: Snapshot | None) -> bool:
     """Whether *snap* (in flight) began its walk before *before* was done: *before* the
     watcher's prepared tree this hook committed after *snap* (_prepared_before passes over
-    such a snapshot; created when the tree was done). What *snap* holds of a path git wrote
-    is then as old as the tree's or older (changed_since: nothing changed there from the
-    tree's start until git began), never newer. A worktree's snapshots walk one at a time
-    (archiver._turn), but the tree is built outside the turn: a `git snapshot` by hand, begun
+    such a snapshot; created when the tree was done). A worktree's snapshots walk one at a
+    time (archiver._turn), but the tree is built outside the turn: such a snapshot may have
+    read a path before the tree did, an older version (a `git snapshot` by hand, begun
     before the user's last save and committed after git began, held the version before the
-    save, and that older version was named, not the tree's (s52 red team)."""
+    save, and that older version was named, not the tree's: s52 red team)."""
     if before is None or before.trigger != "prepared" or before.id < snap.id:
         return False  # (watch.prep.PREPARED; committed before *snap*: an earlier hook's)
     from git_snapshot.store.walker import walk_began
 
     began = walk_began(snap)
     return began is not None and began < before.created
+
+
+def _written_after(e: Entry | None, was: Entry | None) -> bool:
+    """Whether a snapshot in flight's entry *e* is of a write after the one *was* (the
+    tree's entry) holds: a save after the tree that the daemon marked only after git began
+    (changed_since takes it as git's), read by a walk begun before the tree. Not so when the
+    tree holds nothing there (a file deleted before the tree was done, read before)."""
+    return e is not None and was is not None and e.mtime_ns > was.mtime_ns
 
 
 def _written_while(e: Entry | None, since_ns: int, end_ns: int) -> bool:
