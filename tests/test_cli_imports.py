@@ -86,7 +86,7 @@ def test_a_common_command_imports_nothing_heavy(repo: Path, args: list[str]) -> 
     assert not back, f"heavy modules back on the path of {' '.join(args)}: {back}"
     if args[0] in WITHOUT_HOOKS:
         assert "git_snapshot.hooks" not in modules
-    if args[0] == "losses":  # (a listing: undo restores)
+    if args[0] in ("losses", "cat"):  # (a listing, one file's content: no restore code)
         assert "git_snapshot.commands.restore" not in modules
 
 

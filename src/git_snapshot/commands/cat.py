@@ -14,6 +14,7 @@ from git_snapshot import output
 from git_snapshot.commands.common import choose
 from git_snapshot.commands.common import current_repo
 from git_snapshot.commands.common import here_in
+from git_snapshot.commands.common import refuse_other_store
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.lookup import from_top
 from git_snapshot.commands.lookup import reach_options
@@ -69,8 +70,6 @@ def cmd_cat(
     with open_store(remote) as store, store.lock():
         where, snap = choose(store, cwd, snapshot_id, repo_arg)
         if not this_store and remote is None:  # another store's number (RED44 F1)
-            from git_snapshot.commands.restore import refuse_other_store
-
             refuse_other_store(store, current_repo(cwd), snapshot_id, repo_arg, snap, "cat")
         rel = snapshot_path(where, cwd, path)
         trees = Trees(store)

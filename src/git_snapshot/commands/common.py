@@ -262,6 +262,27 @@ def _main_path(key: str) -> str:
     return os.path.dirname(common) if os.path.basename(common) == ".git" else common
 
 
+def refuse_other_store(
+    store: Store,
+    repo: gitrepo.Repo | None,
+    snapshot_id: str,
+    repo_arg: str | None,
+    snap: Snapshot,
+    verb: str,
+) -> None:
+    """Refuse a bare snapshot number of this repository that another store it is
+    snapshotted into also has (whichstore.ambiguous): a report printed by a git using that
+    store names that one, and pasted here it restored this store's, another version,
+    silently (RED44 F1). --this-store says this store's is meant."""
+    if repo is None or repo_arg is not None or not snapshot_id.strip().isdigit():
+        return
+    from git_snapshot import whichstore
+
+    why = whichstore.ambiguous(store, repo, snap, verb)
+    if why is not None:
+        raise UserError(why)
+
+
 def split_id(store: Store, ref: str) -> tuple[str | None, str]:
     """``myrepo:12`` -> ("myrepo", "12"); a plain id -> (None, id). The label is the longest
     prefix before a ``:`` that names a repository (a name may hold a ``:``, a date too)."""

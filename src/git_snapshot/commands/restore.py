@@ -22,6 +22,7 @@ from git_snapshot.commands.common import current_repo
 from git_snapshot.commands.common import from_here
 from git_snapshot.commands.common import here_in
 from git_snapshot.commands.common import qualified
+from git_snapshot.commands.common import refuse_other_store
 from git_snapshot.commands.common import repo_at
 from git_snapshot.commands.common import resolve_repo
 from git_snapshot.commands.common import user_path
@@ -66,27 +67,6 @@ if TYPE_CHECKING:
     from typing import Any
 
 SHOWN = 20  # paths listed one per line before a count takes over
-
-
-def refuse_other_store(
-    store: Store,
-    repo: gitrepo.Repo | None,
-    snapshot_id: str,
-    repo_arg: str | None,
-    snap: Snapshot,
-    verb: str,
-) -> None:
-    """Refuse a bare snapshot number of this repository that another store it is
-    snapshotted into also has (whichstore.ambiguous): a report printed by a git using that
-    store names that one, and pasted here it restored this store's, another version,
-    silently (RED44 F1). --this-store says this store's is meant."""
-    if repo is None or repo_arg is not None or not snapshot_id.strip().isdigit():
-        return
-    from git_snapshot import whichstore
-
-    why = whichstore.ambiguous(store, repo, snap, verb)
-    if why is not None:
-        raise UserError(why)
 
 
 def refuse_git_dir(repo: gitrepo.Repo | None, target: str) -> None:
