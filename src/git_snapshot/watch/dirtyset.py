@@ -299,6 +299,11 @@ GONE_KEPT_S = 3600.0
 ALL = b"\0"
 DELETED = b"deleted"
 UNKNOWN = b""
+# ALL's name for a linked folder published whole only while UNKNOWN is: session 51's hooks
+# judge a file by the names alone, and relied on its daemon publishing every linked folder
+# whole meanwhile (9a83c20); gone with that folder's row b'' at once, which this code's hooks
+# then skip (linked_names): they are judged by UNKNOWN against git's start
+WHOLE = b"whole/"
 # the key of *linked* (set_linked) that says a link was made whose other names no look has
 # found yet (WatchSet.unknown_at): ALL UNKNOWN is published without a gone
 OTHERS_UNKNOWN = "\0"
@@ -319,10 +324,18 @@ def _put_linked(con: sqlite3.Connection, bases: tuple[bytes, ...], linked: Linke
     pid, now = os.getpid(), time.time()
     con.execute("DELETE FROM linked_names WHERE pid != ?", (pid,))  # (another epoch's)
     old = (now - GONE_KEPT_S, ALL)
+    # (a folder's row b'' of an UNKNOWN period, gone with its WHOLE row: no name deleted)
     (cut,) = con.execute(
-        "SELECT max(gone) FROM linked_names WHERE gone < ? AND dir != ?", old
+        "SELECT max(n.gone) FROM linked_names n WHERE n.gone < ?1 AND n.dir != ?2 AND NOT"
+        " (n.name = x'' AND EXISTS (SELECT 1 FROM linked_names m WHERE m.dir = ?2"
+        " AND m.name = CAST(?3 || n.dir AS BLOB) AND m.gone = n.gone))",
+        (*old, WHOLE),
     ).fetchone()
     con.execute("DELETE FROM linked_names WHERE gone < ? AND dir != ?", old)
+    con.execute(
+        "DELETE FROM linked_names WHERE gone < ? AND dir = ? AND substr(name, 1, ?) = ?",
+        (*old, len(WHOLE), WHOLE),
+    )
     con.execute("INSERT OR IGNORE INTO linked_names VALUES (?, ?, ?, 0.0)", (ALL, DELETED, pid))
     if cut is not None:
         con.execute(
@@ -332,6 +345,19 @@ def _put_linked(con: sqlite3.Connection, bases: tuple[bytes, ...], linked: Linke
     want = {(r, os.fsencode(name)) for r, names in rows.items() for name in names}
     if OTHERS_UNKNOWN in named:
         want.add((ALL, UNKNOWN))
+        # (a folder found whole before keeps that row's gone: this code's hooks judge by it)
+        kept = {
+            bytes(d)
+            for (d,) in con.execute(
+                "SELECT n.dir FROM linked_names n WHERE n.name = x'' AND n.gone IS NOT NULL"
+                " AND n.dir != ?1 AND NOT EXISTS (SELECT 1 FROM linked_names m"
+                " WHERE m.dir = ?1 AND m.name = CAST(?2 || n.dir AS BLOB) AND m.gone = n.gone)",
+                (ALL, WHOLE),
+            )
+        }
+        for r, names in rows.items():
+            if names != ("",) and r not in kept:  # (whole already: a row b'' of its own)
+                want |= {(r, b""), (ALL, WHOLE + r)}
     have = {
         (bytes(d), bytes(n))
         for d, n in con.execute("SELECT dir, name FROM linked_names WHERE gone IS NULL")
@@ -364,12 +390,24 @@ def linked_names(
     :func:`linked_dirs` counts whole then."""
     named: dict[bytes, set[bytes] | None] = {}
     current: set[bytes] = set()
+    # (a folder published whole for older hooks while a link's other names were unknown:
+    # judged by its names and by ALL UNKNOWN, prep.changed_since)
+    whole = {
+        bytes(n)[len(WHOLE) :]: gone
+        for n, gone in con.execute(
+            "SELECT n.name, n.gone FROM linked_names n, state s WHERE n.pid = s.pid"
+            " AND n.dir = ? AND substr(n.name, 1, ?) = ? AND n.gone IS NOT NULL",
+            (ALL, len(WHOLE), WHOLE),
+        )
+    }
     for d, n, gone in con.execute(
         "SELECT n.dir, n.name, n.gone FROM linked_names n, state s WHERE n.pid = s.pid"
         " AND s.pid != 0 AND (n.gone IS NULL OR n.gone > ?) AND n.dir != ?",
         (float("inf") if since is None else since, ALL),
     ):
         d = bytes(d)
+        if not n and gone is not None and whole.get(d) == gone:
+            continue
         if gone is None:
             current.add(d)
         got = named.setdefault(d, set())
