@@ -196,6 +196,29 @@ print("ok")
     assert out.stdout == "ok\n", out.stderr
 
 
+def test_sqlite_binds_bytes_as_they_are() -> None:
+    """bytes are bound through the adapter git_snapshot.sqlite registers (bytes.__bytes__:
+    the same object, without sqlite3's search for __adapt__ and __conform__ at each key), as
+    a BLOB, the same bytes back; a bytes subclass and a bytearray as before."""
+    code = """
+import _sqlite3
+from git_snapshot import sqlite
+assert _sqlite3.adapters[(bytes, _sqlite3.PrepareProtocol)] == bytes.__bytes__
+con = sqlite.connect(":memory:")
+con.execute("create table t (k blob)")
+class Key(bytes):
+    pass
+for k in (b"\\0key\\xff", Key(b"sub"), bytearray(b"array"), b""):
+    con.execute("insert into t values (?)", (k,))
+got = con.execute("select k, typeof(k) from t order by rowid").fetchall()
+assert got == [(b"\\0key\\xff", "blob"), (b"sub", "blob"), (b"array", "blob"), (b"", "blob")], got
+assert con.execute("select count(*) from t where k = ?", (b"\\0key\\xff",)).fetchone() == (1,)
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout == "ok\n", out.stderr
+
+
 def test_sqlite_falls_back_to_the_package_when_the_lent_cache_fails() -> None:
     """A _sqlite3 that fails to load with what sqlite.py lends it (as one wanting more of
     functools than lru_cache would) is loaded by the sqlite3 package with the real

@@ -62,6 +62,12 @@ def _load() -> ModuleType:
 
 
 _impl: ModuleType = _load()
+# bytes (the index's keys) bound as they are, a BLOB, without sqlite3's adaptation: it adapts
+# every parameter that is not exactly an int, float, str or bytearray, and for bytes with no
+# adapter registered it then asks the protocol type for __adapt__ (an AttributeError made and
+# cleared) and the bytes for __conform__, at each key bound (L's 1 % step: 17,068). This one
+# gives the same object back (a C method): 200k keys inserted 340 -> 230 ms of CPU
+_impl.register_adapter(bytes, bytes.__bytes__)
 
 
 def __getattr__(name: str) -> object:
