@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from clihelpers import git
@@ -98,3 +99,54 @@ def test_a_config_written_just_now_is_asked_again(
     for _ in range(2):
         assert identity._read_id(gitrepo.find_repo(str(repo))) == "abc"
     assert len(calls) == 2
+
+
+class _WholeSeconds:
+    """os as identity sees it on a file system whose clock ticks in whole seconds (ext4 with
+    128-byte inodes, ext3, HFS+; FAT in two): stat's times truncated to the second."""
+
+    def __getattr__(self, name: str) -> object:
+        import os
+
+        return getattr(os, name)
+
+    @staticmethod
+    def stat(path: str) -> SimpleNamespace:
+        import os
+
+        st = os.stat(path)
+        return SimpleNamespace(
+            st_dev=st.st_dev,
+            st_ino=st.st_ino,
+            st_size=st.st_size,
+            st_mtime_ns=st.st_mtime_ns // 10**9 * 10**9,
+            st_ctime_ns=st.st_ctime_ns // 10**9 * 10**9,
+        )
+
+
+def test_a_config_rewritten_in_the_same_second_on_a_coarse_file_system_is_read_again(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a file system with whole-second times, a config rewritten in place (a backup's or
+    another clone's copied over it: the same inode, the same size) in the second the cached
+    stat was taken keeps every field of that stat: the id must be asked of git again, not
+    the other repository's id kept (found on a loop-mounted ext4 made with -I 128, where
+    even rm -rf and git init gave the new config the old one's inode)."""
+    monkeypatch.setattr(identity, "os", _WholeSeconds())
+    config = repo / ".git" / "config"
+    for _ in range(10):
+        while time.time() % 1 > 0.3:  # (the steps below within one second)
+            time.sleep(0.05)
+        second = int(time.time())
+        git(repo, "config", "--local", "--replace-all", "snapshot.repoId", "a" * 32)
+        other = config.read_bytes().replace(b"a" * 32, b"b" * 32)
+        time.sleep(identity.RACY_NS / 1e9 + 0.02)
+        assert identity._read_id(gitrepo.find_repo(str(repo))) == "a" * 32
+        with open(config, "r+b") as f:  # in place: the same inode
+            f.write(other)
+        got = identity._read_id(gitrepo.find_repo(str(repo)))
+        if int(time.time()) == second:
+            break
+    else:
+        pytest.skip("no run within one second")
+    assert got == "b" * 32, _why(repo)

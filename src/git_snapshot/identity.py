@@ -65,6 +65,7 @@ ASSIGN_WAITS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.8, 1.0)
 # system's clock could leave the same stat (git's "racily clean" entries).
 _READ: dict[str, tuple[tuple[int, int, int, int, int], str | None]] = {}
 RACY_NS = 50_000_000
+COARSE_NS = 2_000_000_000  # (a tick of FAT, the coarsest)
 
 
 def _read_id(repo: gitrepo.Repo) -> str | None:
@@ -74,7 +75,12 @@ def _read_id(repo: gitrepo.Repo) -> str | None:
     seen = None
     with suppress(OSError):
         st = os.stat(os.path.join(repo.common_dir, "config"))
-        if max(st.st_mtime_ns, st.st_ctime_ns) <= time.time_ns() - RACY_NS:
+        wrote = max(st.st_mtime_ns, st.st_ctime_ns)
+        # whole seconds: a file system whose clock ticks in seconds (ext4 with 128-byte
+        # inodes, ext3, HFS+; FAT's in two): a rewrite in place, or a new file given the old
+        # one's inode (rm -rf, git init), keeps every field for the rest of that tick
+        coarse = not (st.st_mtime_ns % 1_000_000_000 or st.st_ctime_ns % 1_000_000_000)
+        if wrote <= time.time_ns() - RACY_NS - (COARSE_NS if coarse else 0):
             seen = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     known = _READ.get(repo.common_dir)
     if seen is not None and known is not None and known[0] == seen:
