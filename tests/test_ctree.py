@@ -126,7 +126,9 @@ def done_st(draw: Any, n: int) -> dict[int, Any] | None:
     """The folders a walk walked already (walker._Walker.tree's *done*), by index: each a
     folder's entry (build takes it, without other()) or something else (other()'s then:
     None, a file's entry, a folder's with a ref not of 32 bytes or a kind not exactly the
-    int DIR); an index past the names is never looked up."""
+    int DIR), or a folder's that cannot be encoded (a name not bytes, a label over 255: the
+    error raised before other() is called, by both); an index past the names is never looked
+    up."""
     if draw(st.integers(0, 3)) == 0:
         return None
     out: dict[int, Any] = {}
@@ -143,6 +145,9 @@ def done_st(draw: Any, n: int) -> dict[int, Any] | None:
                     (b"s", objects.DIR, 0o755, 1, 0, b"\x07" * 31, 0, 0),
                     (b"b", True, 0o755, 1, 0, b"\x08" * 32, 0, 0),
                     (b"l", 2**80, 0o755, 1, 0, b"\x09" * 32, 0, 0),
+                    # a folder's that cannot be encoded: an error before other() is called
+                    (7, objects.DIR, 0o755, 1, 0, b"\x0a" * 32, 0, 0),
+                    (b"x", objects.DIR, 0o755, 1, 0, b"\x0b" * 32, 300, 0),
                 ]
             )
         )

@@ -97,7 +97,8 @@ def build(
     regular_at = stats[_MODE_TYPE_BYTE::_S].translate(_REG_BYTES) if hn and not general else b""
     order = sorted(range(n), key=names.__getitem__)
     heads: list[bytes | None] = [None] * n  # a plain file's entry head (by its place in order)
-    walked: dict[int, Any] = {}  # a folder of *done*'s (by its place in order)
+    walked: dict[int, tuple[bytes, bytes, bytes]] = {}  # a folder of *done*'s (by its place
+    # in order): its entry's head, name and ref
     todo: list[int] = []
     for o, i in enumerate(order):
         if regular_at and regular_at[i] == 102:  # "f"
@@ -144,7 +145,11 @@ def build(
                 a = _S * i
                 rstats[i] = stats[a : a + _S]
                 rkeys[i] = e[5]
-                walked[o] = e
+                # encoded now, as C's entry_size does: one that cannot be fails before other()
+                taken = _head(pack, e)
+                if not isinstance(e[0], bytes):
+                    raise TypeError("an entry's name and ref are bytes")
+                walked[o] = (taken, e[0], e[5])
                 continue
         todo.append(i)
     answers = iter(other(todo) if todo else ())
@@ -157,15 +162,21 @@ def build(
             add(names[i])
             add(rkeys[i])
             continue
-        e = walked.get(o)
-        if e is None:
-            e, rstats[i], rkeys[i] = next(answers)
+        got = walked.get(o)
+        if got is not None:
+            parts += got
+            continue
+        e, rstats[i], rkeys[i] = next(answers)
         if e is not None:
-            # objects.encode_into, by index: an Entry or a plain 8-tuple
-            try:
-                add(pack(e[1], e[6], e[7], e[2], e[3], e[4], len(e[0]), len(e[5])))
-            except struct.error:  # a far time: held (objects.held_ns)
-                add(pack(e[1], e[6], e[7], e[2], held_ns(e[3]), e[4], len(e[0]), len(e[5])))
+            add(_head(pack, e))
             add(e[0])
             add(e[5])
     return b"".join(parts), b"".join(rstats), b"".join(rkeys), files, size_sum
+
+
+def _head(pack: Callable[..., bytes], e: Any) -> bytes:
+    """objects.encode_into's head of the entry *e*, by index: an Entry or a plain 8-tuple."""
+    try:
+        return pack(e[1], e[6], e[7], e[2], e[3], e[4], len(e[0]), len(e[5]))
+    except struct.error:  # a far time: held (objects.held_ns)
+        return pack(e[1], e[6], e[7], e[2], held_ns(e[3]), e[4], len(e[0]), len(e[5]))
