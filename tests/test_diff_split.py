@@ -285,6 +285,7 @@ def test_two_plain_ids_find_their_repository_once(
     """diff ID ID2 asks git for the repository's id once (a git process less), and still
     names the same snapshots: both plain, one qualified, in either order."""
     from git_snapshot import gitrepo
+    from git_snapshot import identity
 
     (repo / "a").write_bytes(b"1")
     gs(repo)
@@ -302,6 +303,7 @@ def test_two_plain_ids_find_their_repository_once(
     label = repo.name
     for argv in (["1", "2"], ["latest~1", "latest"], [f"{label}:1", "2"], ["1", f"{label}:2"]):
         asked.clear()
+        identity._READ.clear()  # (each command as a process of its own: nothing read yet)
         assert main(["-C", str(repo), "diff", *argv]) == 0
         out = capsys.readouterr().out
         assert out == "M a\nA b\nsnapshot 1 -> snapshot 2: 1 added, 1 modified\n", argv

@@ -5,6 +5,7 @@ reported as a credentials problem, and a bucket that does not exist gave the HTT
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -45,7 +46,8 @@ def test_a_bucket_that_does_not_exist_is_named(tmp_path: Path, weed: Weed) -> No
     ran = on(env, repo, "remote", "add", "nob", "s3://nosuchbucket/x", rc=1)
     assert len(ran.err_lines) == 1, ran.err
     assert "bucket 'nosuchbucket' does not exist" in ran.err, ran.err
-    assert "Generic S3 error" not in ran.err and "404" not in ran.err, ran.err
+    # (404 as a word: the server's port may hold those digits, as 40435 did in CI 52a)
+    assert "Generic S3 error" not in ran.err and not re.search(r"\b404\b", ran.err), ran.err
 
 
 def _libfaketime() -> str:
