@@ -141,6 +141,19 @@ def _base_seq(store: Path, r: Path) -> int:
     return int(base_seq)
 
 
+def named_from_the_tree(r: Path, ran: Ran) -> None:
+    """post-checkout's one line names .env from the prepared tree (trigger ``prepared``,
+    which holds SECRET=mine), and its printed restore gives SECRET=mine back (after a switch
+    to main: .env is tracked on feat)."""
+    assert [rep.names for rep in ran.reports] == [".env"], ran.err
+    (rep,) = ran.reports
+    assert by_id(r, rep.snap)["trigger"] == "prepared", ran.err
+    assert gs(r, "cat", f"{rep.snap}:.env").out.encode() == MINE
+    git(r, "switch", "-q", "main")
+    restore(r, rep)
+    assert (r / ".env").read_bytes() == MINE
+
+
 @INOTIFY
 @pytest.mark.parametrize("read", [True, False], ids=["git-marked-first", "no-mark-after"])
 def test_a_new_env_is_named_when_the_watch_snapshot_read_gits_version(
@@ -164,13 +177,7 @@ def test_a_new_env_is_named_when_the_watch_snapshot_read_gits_version(
     assert base > p.seq if read else base == p.seq
     assert (r / ".env").read_bytes() == THEIRS
     assert gs(r, "cat", f"{watch}:.env").out.encode() == THEIRS  # (git's, as the race has it)
-    assert [rep.names for rep in ran.reports] == [".env"], ran.err  # (was: none)
-    (rep,) = ran.reports
-    assert by_id(r, rep.snap)["trigger"] == "prepared"
-    assert gs(r, "cat", f"{rep.snap}:.env").out.encode() == MINE
-    git(r, "switch", "-q", "main")  # (.env tracked on feat: away with feat's version)
-    restore(r, rep)
-    assert (r / ".env").read_bytes() == MINE
+    named_from_the_tree(r, ran)  # (was: no line)
     gs(r, "verify", "--read-data")
 
 
@@ -217,9 +224,4 @@ def test_a_watch_snapshot_of_gits_half_written_file_is_not_named(
         ran, watch, _ = _checkout_with_watch_snapshot(d, r, half=b"")
     assert gs(r, "cat", f"{watch}:.env").out.encode() == b""  # (the case tested)
     assert (r / ".env").read_bytes() == THEIRS
-    assert [rep.names for rep in ran.reports] == [".env"], ran.err
-    (rep,) = ran.reports
-    assert by_id(r, rep.snap)["trigger"] == "prepared", ran.err  # (was: the watch one)
-    git(r, "switch", "-q", "main")
-    restore(r, rep)
-    assert (r / ".env").read_bytes() == MINE
+    named_from_the_tree(r, ran)  # (was: named from the watch one)

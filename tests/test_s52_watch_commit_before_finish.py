@@ -32,7 +32,6 @@ import pytest
 from clihelpers import Ran
 from clihelpers import git
 from clihelpers import gs
-from hookhelpers import by_id
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
 from hookhelpers import snaps
@@ -50,6 +49,7 @@ from test_s51_watch_snapshot_as_git_began import NEVER
 from test_s51_watch_snapshot_as_git_began import _base_seq
 from test_s51_watch_snapshot_as_git_began import _checkout_with_watch_snapshot
 from test_s51_watch_snapshot_as_git_began import _held_hook
+from test_s51_watch_snapshot_as_git_began import named_from_the_tree
 
 from git_snapshot import proc
 from git_snapshot.store import Store
@@ -182,13 +182,7 @@ def test_a_new_env_is_named_when_the_hook_asks_before_the_watch_snapshots_finish
         assert _base_seq(store_dir, r) > p.seq  # (then the watch snapshot's finish moved it)
     assert (r / ".env").read_bytes() == THEIRS
     assert gs(r, "cat", f"{watch}:.env").out.encode() == THEIRS  # (git's, as the race has it)
-    assert [rep.names for rep in ran.reports] == [".env"], ran.err  # (was: none)
-    (rep,) = ran.reports
-    assert by_id(r, rep.snap)["trigger"] == "prepared"
-    assert gs(r, "cat", f"{rep.snap}:.env").out.encode() == MINE
-    git(r, "switch", "-q", "main")
-    restore(r, rep)
-    assert (r / ".env").read_bytes() == MINE
+    named_from_the_tree(r, ran)  # (was: no line)
 
 
 @INOTIFY
@@ -242,13 +236,7 @@ def test_a_watch_snapshot_committed_in_gits_first_tick_is_not_the_snapshot_befor
         ran, watch, _ = _checkout_with_watch_snapshot(d, r, read=read, snap=held.in_gits_tick)
     assert (r / ".env").read_bytes() == THEIRS
     assert gs(r, "cat", f"{watch}:.env").out.encode() == THEIRS  # (git's, as the race has it)
-    assert [rep.names for rep in ran.reports] == [".env"], ran.err  # (was: none)
-    (rep,) = ran.reports
-    assert by_id(r, rep.snap)["trigger"] == "prepared"
-    assert gs(r, "cat", f"{rep.snap}:.env").out.encode() == MINE
-    git(r, "switch", "-q", "main")
-    restore(r, rep)
-    assert (r / ".env").read_bytes() == MINE
+    named_from_the_tree(r, ran)  # (was: no line)
 
 
 @INOTIFY
@@ -365,10 +353,4 @@ def test_a_new_env_is_named_when_the_watch_snapshot_commits_while_the_hook_asks(
     ran = Ran(rc, out.read_text(), err.read_text())
     assert rc == 0 and "Traceback" not in ran.err, ran.err
     assert gs(r, "cat", f"{watch}:.env").out.encode() == THEIRS
-    assert [rep.names for rep in ran.reports] == [".env"], ran.err  # (was: none)
-    (rep,) = ran.reports
-    assert by_id(r, rep.snap)["trigger"] == "prepared"
-    assert gs(r, "cat", f"{rep.snap}:.env").out.encode() == MINE
-    git(r, "switch", "-q", "main")
-    restore(r, rep)
-    assert (r / ".env").read_bytes() == MINE
+    named_from_the_tree(r, ran)  # (was: no line)
