@@ -35,6 +35,7 @@ from git_snapshot.lostfrom import _differs
 from git_snapshot.lostfrom import _lost_from
 from git_snapshot.lostfrom import _meta_value
 from git_snapshot.lostfrom import _revs
+from git_snapshot.store.retention import WATCH
 
 TYPE_CHECKING = False  # not typing's: typing is not imported on the hook path
 if TYPE_CHECKING:
@@ -248,9 +249,6 @@ def _in_gits_tick(snap: Snapshot, started: float | None) -> bool:
     user's one. Any other snapshot committed in that tick was most likely taken before git
     began (`git snapshot && git checkout`)."""
     return started is not None and snap.trigger == WATCH and snap.created >= started
-
-
-WATCH = "watch"  # the trigger of the watcher's own snapshots (watch/take.take)
 
 
 def _pre_hook(snap: Snapshot) -> bool:
