@@ -41,6 +41,7 @@ from git_snapshot.store import splitwalk
 from git_snapshot.store import walker
 
 USED: list[int] = []
+ENDED: list[int] = []  # units the parent read the child's answers for
 CHANGED: list[int] = []  # of the folders taken, changed ones
 REAL_OTHER_THREADS = forked.other_threads
 
@@ -61,11 +62,13 @@ def split_small_trees(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def close(self: splitwalk.Split) -> None:
         USED.append(self.used)
+        ENDED.append(len(self.ended))
         CHANGED.append(self.used_changed)
         real(self)
 
     monkeypatch.setattr(splitwalk.Split, "close", close)
     USED.clear()
+    ENDED.clear()
     CHANGED.clear()
 
 
@@ -313,44 +316,57 @@ def test_a_split_walk_is_the_single_walk(
 
 
 def _child_that(monkeypatch: pytest.MonkeyPatch, does: Any) -> None:
-    def child(walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any) -> None:
+    def child(
+        walker: Any, root: bytes, todo: list[bytes], fd: int, passed: Any, trace: Any
+    ) -> None:
         does(fd, todo)
 
     monkeypatch.setattr(splitwalk, "_child", child)
 
 
 @pytest.mark.parametrize(
-    "does",
-    [
-        lambda fd, todo: os._exit(3),  # dies at once
-        lambda fd, todo: os.write(fd, b"\xff\xff\xff\x7fgarbage"),  # a length past the end
-        lambda fd, todo: os.write(fd, b"\x05\x00\x00\x00nope!" * 3),  # not marshal
-        # claims every unit unchanged, naming folders the cache never had
-        lambda fd, todo: [
-            os.write(fd, len(m).to_bytes(4, "little") + m)
-            for m in [marshal.dumps((rel, [(rel, [rel + b"/ghost"], [], [], [])])) for rel in todo]
-        ],
-        # answers of the wrong shape: folders that are not a list of paths, not 5-tuples, a
-        # damaged record, folders outside the one answered for
-        lambda fd, todo: [
-            os.write(fd, len(m).to_bytes(4, "little") + m)
-            for rel in todo
-            for m in [
-                marshal.dumps((rel, [(rel, [rel, 3], [], [], [])])),
-                marshal.dumps((rel, [rel])),
-                marshal.dumps(([rel], [])),
-                marshal.dumps((rel, [(rel, 7, [], [], [])])),
-                marshal.dumps((rel, [(rel, [rel], [(rel, b"not a record")], [], [])])),
-                marshal.dumps((rel, [(rel, [rel], [rel], [], [])])),
-                # a folder the cache has, not below rel
-                marshal.dumps((rel, [(rel, [rel, b"p1" if rel == b"p0" else b"p0"], [], [], [])])),
+    ("does", "liar"),
+    [  # (the first three never answer; the others lie, and every answer is read)
+        (does, i >= 3)
+        for i, does in enumerate(
+            [
+                lambda fd, todo: os._exit(3),  # dies at once
+                lambda fd, todo: os.write(fd, b"\xff\xff\xff\x7fgarbage"),  # a length past the end
+                lambda fd, todo: os.write(fd, b"\x05\x00\x00\x00nope!" * 3),  # not marshal
+                # claims every unit unchanged, naming folders the cache never had
+                lambda fd, todo: [
+                    os.write(fd, len(m).to_bytes(4, "little") + m)
+                    for m in [
+                        marshal.dumps((rel, [(rel, [rel + b"/ghost"], [], [], [])])) for rel in todo
+                    ]
+                ],
+                # answers of the wrong shape: folders that are not a list of paths, not 5-tuples, a
+                # damaged record, folders outside the one answered for
+                lambda fd, todo: [
+                    os.write(fd, len(m).to_bytes(4, "little") + m)
+                    for rel in todo
+                    for m in [
+                        marshal.dumps((rel, [(rel, [rel, 3], [], [], [])])),
+                        marshal.dumps((rel, [rel])),
+                        marshal.dumps(([rel], [])),
+                        marshal.dumps((rel, [(rel, 7, [], [], [])])),
+                        marshal.dumps((rel, [(rel, [rel], [(rel, b"not a record")], [], [])])),
+                        marshal.dumps((rel, [(rel, [rel], [rel], [], [])])),
+                        # a folder the cache has, not below rel
+                        marshal.dumps(
+                            (rel, [(rel, [rel, b"p1" if rel == b"p0" else b"p0"], [], [], [])])
+                        ),
+                    ]
+                ],
             ]
-        ],
+        )
     ],
 )
 def test_a_child_that_dies_or_lies_changes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, does: Any
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, does: Any, liar: bool
 ) -> None:
+    """Nothing a child that dies or sends garbage or lies says is taken (the liars' answers
+    are read: the parent parses each of them)."""
     src = tmp_path / "src"
     build(src, tree())
     settle()
@@ -364,6 +380,8 @@ def test_a_child_that_dies_or_lies_changes_nothing(
         want = take(fresh, "s", src)
     assert got.root == want.root != first.root
     assert USED and max(USED) == 0
+    if liar:
+        assert max(ENDED) > 0  # its answers were read
     _no_child_left()
 
 
