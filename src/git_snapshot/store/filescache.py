@@ -370,6 +370,10 @@ def _parse(
     return cache
 
 
+# a file this big that a Writer replaces is let go by a thread (Writer.publish)
+LET_GO = MAP_MIN
+
+
 class Writer:
     """A cache file written as it grows: records go in chunks of about CHUNK bytes, so a
     first snapshot of a big tree never holds them all (nor a copy of them all)."""
@@ -461,7 +465,23 @@ class Writer:
             self.publish()
 
     def publish(self) -> None:
-        os.replace(self.tmp, self.path)
+        """The file in place (a rename). The rename of a file over a big one freed the old
+        one's pages (L's 23.6 MB on tmpfs: 4-5 ms at the end of a 1 % step, after the commit,
+        on the critical path): the old one is held open across the rename and let go by a
+        thread of the C module's (ctree.close_later), beside what the process still does."""
+        old = -1
+        with contextlib.suppress(OSError):
+            old = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+            if os.fstat(old).st_size < LET_GO:  # (freed at once: no thread started)
+                fd, old = old, -1
+                os.close(fd)
+        try:
+            os.replace(self.tmp, self.path)
+        finally:
+            if old >= 0:
+                from git_snapshot.store import ctree  # (a file this big was loaded by it)
+
+                ctree.close_later(old)
 
     def discard(self) -> None:
         with contextlib.suppress(OSError):
