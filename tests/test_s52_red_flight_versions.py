@@ -62,15 +62,19 @@ _WORKER = """
 import os, sys
 from git_snapshot.store import archiver
 Snapshot = archiver.Snapshot
-def snapshot(**kw):
-    if os.path.exists({spec!r}):
-        with open({spec!r}) as f:
-            created, since, trigger = f.read().split()
-        os.unlink({spec!r})
-        kw["created"] = float(created)
-        kw["meta"]["unsettled"]["since"] = float(since)
-        kw["trigger"] = trigger
-    return Snapshot(**kw)
+class Kind(type):  # (archiver asks isinstance(x, Snapshot) of a rebuild's base)
+    def __instancecheck__(cls, x):
+        return isinstance(x, Snapshot)
+class snapshot(metaclass=Kind):
+    def __new__(cls, **kw):
+        if os.path.exists({spec!r}):
+            with open({spec!r}) as f:
+                created, since, trigger = f.read().split()
+            os.unlink({spec!r})
+            kw["created"] = float(created)
+            kw["meta"]["unsettled"]["since"] = float(since)
+            kw["trigger"] = trigger
+        return Snapshot(**kw)
 archiver.Snapshot = snapshot
 from git_snapshot.watch import take
 sys.exit(take.main(sys.argv[1:]))
@@ -191,6 +195,52 @@ def test_a_snapshot_begun_before_the_tree_still_names_a_save_made_after_it(
         ran, late, _ = _checkout_with_watch_snapshot(d, r, half=NEWEST, snap=rec.snap)
     assert gs(r, "cat", f"{late}:.env").out.encode() == NEWEST
     assert "prepared" in {s["trigger"] for s in snaps(r)}  # (committed: the case tested)
+    assert [(rep.names, rep.snap) for rep in ran.reports] == [(".env", late)], ran.err
+    git(r, "switch", "-q", "main")
+    restore(r, ran.reports[0])
+    assert (r / ".env").read_bytes() == NEWEST
+
+
+@INOTIFY
+def test_an_earlier_hooks_tree_does_not_hold_back_a_snapshot_committed_after_it(
+    tmp_path: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tree an earlier post-checkout committed is the snapshot before the next checkout
+    (that hook's own snapshot forgotten since: `git snapshot forget`), and a `git snapshot`
+    whose walk's time predates that tree (taken before it waited for the worktree's turn,
+    archiver.create_snapshot's start_ns) but that committed after it, after the next git
+    began, read the user's .env put back with an mtime older than the tree's (`cp -p` of a
+    kept copy): that .env is named from it (_began_before_tree's `before.id < snap.id`: it
+    walked after the tree was committed, under the same turn). Without that, it was taken to
+    have read before the tree, its .env older by mtime dropped: the tree's SECRET=mine was
+    named, not the version git destroyed."""
+    put_venv_on_path(monkeypatch)
+    r = env_repo(tmp_path, store_dir)
+    rec = _Recorded(monkeypatch, tmp_path / "worker")
+    with _daemon(store_dir, r, CFG) as d:
+        rec.walked = time.time() - 0.5  # (before the tree)
+        rec.mtime = rec.walked - 1.0  # (NEWEST as kept: older than the tree's MINE)
+        (r / ".env").write_bytes(MINE)
+        _read(d)
+        _prepared(d, store_dir, r, ".env", MINE)
+        past_a_tick()
+        first, _, _ = _checkout_with_watch_snapshot(d, r)
+        (tree,) = [s["id"] for s in snaps(r) if s["trigger"] == "prepared"]
+        assert [(rep.names, rep.snap) for rep in first.reports] == [(".env", tree)], first.err
+        (own,) = [s["id"] for s in snaps(r) if s["trigger"] == "post-checkout"]
+        assert own > tree
+        gs(r, "forget", str(own))
+        git(r, "-c", "core.hooksPath=/dev/null", "switch", "-q", "main")  # (no hook: no row)
+        assert not (r / ".env").exists()
+        assert max(s["id"] for s in snaps(r)) == tree  # (the snapshot before the next one)
+        (r / ".env").write_bytes(NEWEST)
+        _read(d)
+        for held in ("held", "go"):  # (the first checkout's)
+            (r.parent / held).unlink()
+        rec.after, rec.trigger = 0.05, "create"  # (committed after git's first tick)
+        past_a_tick()
+        ran, late, _ = _checkout_with_watch_snapshot(d, r, half=NEWEST, snap=rec.snap)
+    assert late > tree and gs(r, "cat", f"{late}:.env").out.encode() == NEWEST
     assert [(rep.names, rep.snap) for rep in ran.reports] == [(".env", late)], ran.err
     git(r, "switch", "-q", "main")
     restore(r, ran.reports[0])
