@@ -124,6 +124,13 @@ _VERSION = 2
 # memory is laid out worse for the fork: the child's page faults 4,409 -> 6,533; 8
 # interleaved rounds at nice -20, load 4-5): such a change is written whole. A hook's few
 # changes (10 files of L: 396 KB, node_modules' record) are appended instead of 23.6 MB.
+#   Session 53 (/work/scratch/notes53/step53a.md): a load in C that reads the appended chunks
+# first and makes each record once, in the whole chunks' order, took the page faults back to a
+# whole file's (25,735 against 25,286; today's load 28,479), but the load still cost +3 ms
+# (4.7 MB more to check and map, 30k lookups), and once the replaced file is let go off the
+# critical path (Writer.publish) the appended step's end was no shorter (walk end to publish
+# end 36.0 against 34.8 ms, medians of 13: the delta is made under the GIL beside the
+# snapshot's rows): still written whole.
 DEAD = 0.05
 MAX_APPENDS = 32
 SMALL = 1 << 16  # appended past DEAD too while the file stays this small
