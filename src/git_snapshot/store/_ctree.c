@@ -9,17 +9,14 @@
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 /* build()'s arguments and results, as store/ctree.py's INTERFACE: bumped at every change of
    them, so that a module built from an older source (an editable install not rebuilt after a
    pull) is not used (the twin runs) instead of failing every snapshot */
-#define INTERFACE 11
+#define INTERFACE 10
 
 #ifndef GS_CTREE_SOURCE_SHA256
 #define GS_CTREE_SOURCE_SHA256 ""
@@ -878,59 +875,6 @@ crc32(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     }
     PyBuffer_Release(&view);
     return PyLong_FromUnsignedLong(value);
-}
-
-/* ---- close_later: a file descriptor closed by a thread of its own (filescache.Writer) ---- */
-
-PyDoc_STRVAR(close_later_doc,
-"close_later(fd) -> None: *fd* closed by a detached thread that is not Python's (no GIL, not\n"
-"counted by _thread._count(): a hook's os._exit is not put off; every signal blocked there),\n"
-"or here when no thread can be started. The last hold on a replaced files cache: its pages\n"
-"are freed there, beside what the process still does (filescache.Writer.publish). A process\n"
-"that ends first has the kernel close it.");
-
-static void *
-close_run(void *arg)
-{
-    close((int)(intptr_t)arg);
-    return NULL;
-}
-
-static PyObject *
-close_later(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
-{
-    if (nargs != 1 || !PyLong_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "close_later(fd: int)");
-        return NULL;
-    }
-    long v = PyLong_AsLong(args[0]);
-    if (v == -1 && PyErr_Occurred())
-        return NULL;
-    if (v < 0 || v > INT32_MAX) {
-        PyErr_SetString(PyExc_ValueError, "close_later: not a file descriptor");
-        return NULL;
-    }
-    int fd = (int)v, started = 0;
-    pthread_attr_t attr;
-    sigset_t all, was;
-    sigfillset(&all);
-    if (pthread_attr_init(&attr) == 0) {
-        pthread_t t;
-        /* (the thread inherits the mask: every signal stays the main thread's) */
-        if (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
-            pthread_attr_setstacksize(&attr, 65536) == 0 &&
-            pthread_sigmask(SIG_SETMASK, &all, &was) == 0) {
-            started = pthread_create(&t, &attr, close_run, (void *)(intptr_t)fd) == 0;
-            pthread_sigmask(SIG_SETMASK, &was, NULL);
-        }
-        pthread_attr_destroy(&attr);
-    }
-    if (!started) {
-        Py_BEGIN_ALLOW_THREADS
-        close(fd);
-        Py_END_ALLOW_THREADS
-    }
-    Py_RETURN_NONE;
 }
 
 /* ---- lstats: a trusted folder's lstats (store/lstats.py: its twin and specification) ---- */
@@ -1840,7 +1784,6 @@ static PyMethodDef methods[] = {
     {"build", (PyCFunction)(void (*)(void))build, METH_FASTCALL, build_doc},
     {"fill", (PyCFunction)(void (*)(void))fill, METH_FASTCALL, fill_doc},
     {"crc32", (PyCFunction)(void (*)(void))crc32, METH_FASTCALL, crc32_doc},
-    {"close_later", (PyCFunction)(void (*)(void))close_later, METH_FASTCALL, close_later_doc},
     {"entries", (PyCFunction)(void (*)(void))entries, METH_FASTCALL, entries_doc},
     {"gather", (PyCFunction)(void (*)(void))gather, METH_FASTCALL, gather_doc},
     {"plan_tree", (PyCFunction)(void (*)(void))plan_tree, METH_FASTCALL, plan_tree_doc},

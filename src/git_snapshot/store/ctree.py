@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 # build()'s arguments and results: the C module is used only when it was built for these
 # (_ctree.INTERFACE, bumped with them): one built from an older _ctree.c (an editable install
 # not rebuilt after a pull) would fail every snapshot; then the twin runs (doctor says so)
-INTERFACE = 11  # 3: inherit (a label given to every entry below a folder without a call); 4: fill;
+INTERFACE = 10  # 3: inherit (a label given to every entry below a folder without a call); 4: fill;
 # 5: crc32; 6: lstats (store/lstats.py); 7: a far time held as the int64 bound (objects.held_ns);
 # 8: entries (validate._entries); 9: gather's items hold each file's path, not its folder's (a
 # restore's report named folders with an older build); 10: build's done (the folders walked
-# already, taken without other()); 11: close_later (filescache.Writer.publish)
+# already, taken without other())
 PURE_ENV = "GIT_SNAPSHOT_PURE_PYTHON"  # "1": the twin, whatever is built (doctor says so)
 
 
@@ -59,16 +59,3 @@ def _entries() -> Callable[[bytes, type[Entry]], tuple[list[Entry], int] | None]
 
 # a tree's entries made in C (validate._entries; None: its Python loop, the spec)
 entries = _entries()
-
-
-def _close_later() -> Callable[[int], None]:
-    if not NATIVE:
-        return os.close
-    from git_snapshot.store import _ctree
-
-    return _ctree.close_later
-
-
-# a file descriptor closed by a thread of the C module's (the files cache's replaced file:
-# filescache.Writer.publish); os.close, here, without it
-close_later = _close_later()

@@ -127,8 +127,9 @@ _VERSION = 2
 #   Session 53 (/work/scratch/notes53/step53a.md): a load in C that reads the appended chunks
 # first and makes each record once, in the whole chunks' order, took the page faults back to a
 # whole file's (25,735 against 25,286; today's load 28,479), but the load still cost +3 ms
-# (4.7 MB more to check and map, 30k lookups), and once the replaced file is let go off the
-# critical path (Writer.publish) the appended step's end was no shorter (walk end to publish
+# (4.7 MB more to check and map, 30k lookups), and with the replaced file let go off the
+# critical path (closed by a thread: the rename's 5 ms of freeing; tried, not kept: ~5 ms of a
+# 1.2 s step for a native thread) the appended step's end was no shorter (walk end to publish
 # end 36.0 against 34.8 ms, medians of 13: the delta is made under the GIL beside the
 # snapshot's rows): still written whole.
 DEAD = 0.05
@@ -377,10 +378,6 @@ def _parse(
     return cache
 
 
-# a file this big that a Writer replaces is let go by a thread (Writer.publish)
-LET_GO = MAP_MIN
-
-
 class Writer:
     """A cache file written as it grows: records go in chunks of about CHUNK bytes, so a
     first snapshot of a big tree never holds them all (nor a copy of them all)."""
@@ -472,23 +469,7 @@ class Writer:
             self.publish()
 
     def publish(self) -> None:
-        """The file in place (a rename). The rename of a file over a big one freed the old
-        one's pages (L's 23.6 MB on tmpfs: 4-5 ms at the end of a 1 % step, after the commit,
-        on the critical path): the old one is held open across the rename and let go by a
-        thread of the C module's (ctree.close_later), beside what the process still does."""
-        old = -1
-        with contextlib.suppress(OSError):
-            old = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
-            if os.fstat(old).st_size < LET_GO:  # (freed at once: no thread started)
-                fd, old = old, -1
-                os.close(fd)
-        try:
-            os.replace(self.tmp, self.path)
-        finally:
-            if old >= 0:
-                from git_snapshot.store import ctree  # (a file this big was loaded by it)
-
-                ctree.close_later(old)
+        os.replace(self.tmp, self.path)
 
     def discard(self) -> None:
         with contextlib.suppress(OSError):

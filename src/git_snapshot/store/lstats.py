@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 # _ctree's INTERFACE with lstats (store/ctree.py's, which names every change of _ctree.c's)
-INTERFACE = 11
+INTERFACE = 10
 PURE_ENV = "GIT_SNAPSHOT_PURE_PYTHON"  # (store/ctree.py's)
 
 
