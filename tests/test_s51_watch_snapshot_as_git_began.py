@@ -54,10 +54,10 @@ MINE = b"SECRET=mine\n"
 CFG = wconfig.WatchConfig(quiet=NEVER, max_delay=NEVER, prepare=0.1)
 
 
-def _held_hook(r: Path) -> tuple[Path, Path]:
-    """post-checkout, as installed, first says it began (*held*, which holds git's pid) and
+def _held_hook(r: Path, name: str = "post-checkout") -> tuple[Path, Path]:
+    """The hook *name*, as installed, first says it began (*held*, which holds git's pid) and
     waits for *go*."""
-    hook = r / ".git" / "hooks" / "post-checkout"
+    hook = r / ".git" / "hooks" / name
     held, go = r.parent / "held", r.parent / "go"
     first, rest = hook.read_text().split("\n", 1)
     wait = (
@@ -74,6 +74,8 @@ def _checkout_with_watch_snapshot(
     half: bytes | None = None,
     read: bool = True,
     snap: Callable[[wdaemon.Daemon, Path], int] = _snapshot,
+    argv: tuple[str, ...] = ("git", "checkout", "feat"),
+    hook: str = "post-checkout",
 ) -> tuple[Ran, int, int]:
     """`git checkout feat` while the daemon here runs (test_pl48's _git_beside); once git
     has written the worktree and its post-checkout is held, the daemon reads git's events and
@@ -84,49 +86,54 @@ def _checkout_with_watch_snapshot(
     written), git's bytes after. *read*: git's events are marked before that snapshot
     begins (else after: it begins with the tree's marks, and walks, git's index having
     changed the labels the tree was made with). *snap*: takes that snapshot (the daemon's,
-    sent and answered), returns its id."""
-    held, go = _held_hook(r)
+    sent and answered), returns its id. *argv*: the git command, *hook* the one held."""
+    held, go = _held_hook(r, hook)
     out: list[bytes] = []
     err: list[bytes] = []
     watch = base = -1
     pipe = subprocess.PIPE
-    argv = ["git", "checkout", "feat"]
     with subprocess.Popen(argv, cwd=r, stdin=subprocess.DEVNULL, stdout=pipe, stderr=pipe) as p:
         assert p.stdout is not None and p.stderr is not None
         pipes = {p.stdout.fileno(): out, p.stderr.fileno(): err}
         deadline = time.monotonic() + 120
-        while pipes:
-            assert time.monotonic() < deadline, "git did not end"
-            if watch < 0 and held.exists():
-                written = (r / ".env").read_bytes()
-                if half is not None:
-                    (r / ".env").write_bytes(half)
-                if read:
-                    _read(d)  # (git's writes marked, after it began)
-                watch = snap(d, r)
-                base = _base_seq(Path(d.store_path), r)
-                _read(d)
-                if half is not None:
-                    (r / ".env").write_bytes(written)
+        try:
+            while pipes:
+                assert time.monotonic() < deadline, "git did not end"
+                if watch < 0 and held.exists():
+                    if d.busy:  # (a preparation sent 0.1 s after git's events: answered first,
+                        d.worker_ready()  # else no snapshot could be sent now)
+                    written = (r / ".env").read_bytes() if half is not None else b""
+                    if half is not None:
+                        (r / ".env").write_bytes(half)
+                    if read:
+                        _read(d)  # (git's writes marked, after it began)
+                    watch = snap(d, r)
+                    base = _base_seq(Path(d.store_path), r)
                     _read(d)
-                go.touch()
-            w = d.child
-            fds = [d.src.fileno(), *pipes] if read or watch >= 0 else [*pipes]
-            if w is not None and w.stdout is not None and d.busy:
-                fds.append(w.stdout.fileno())
-            ready, _, _ = select.select(fds, [], [], 0.05)
-            for fd in ready:
-                if fd in pipes:
-                    chunk = os.read(fd, 65536)
-                    if chunk:
-                        pipes[fd].append(chunk)
-                    else:
-                        del pipes[fd]
-            if d.src.fileno() in ready and (read or watch >= 0):
-                _read(d)
-            if w is not None and w.stdout is not None and w.stdout.fileno() in ready:
-                d.worker_ready()
-            d.maybe_snapshot(wdaemon._now())
+                    if half is not None:
+                        (r / ".env").write_bytes(written)
+                        _read(d)
+                    go.touch()
+                w = d.child
+                fds = [d.src.fileno(), *pipes] if read or watch >= 0 else [*pipes]
+                if w is not None and w.stdout is not None and d.busy:
+                    fds.append(w.stdout.fileno())
+                ready, _, _ = select.select(fds, [], [], 0.05)
+                for fd in ready:
+                    if fd in pipes:
+                        chunk = os.read(fd, 65536)
+                        if chunk:
+                            pipes[fd].append(chunk)
+                        else:
+                            del pipes[fd]
+                if d.src.fileno() in ready and (read or watch >= 0):
+                    _read(d)
+                if w is not None and w.stdout is not None and w.stdout.fileno() in ready:
+                    d.worker_ready()
+                d.maybe_snapshot(wdaemon._now())
+        except BaseException:
+            go.touch()  # (post-checkout waits for it: else git, and this test, never end)
+            raise
         rc = p.wait(timeout=60)
     ran = Ran(rc, b"".join(out).decode(errors="replace"), b"".join(err).decode(errors="replace"))
     assert rc == 0 and "Traceback" not in ran.err, ran.err
