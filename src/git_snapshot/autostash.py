@@ -18,11 +18,13 @@ imports hooks.py).
 from __future__ import annotations
 
 import os
+import time
 
 from git_snapshot import gitrepo
 from git_snapshot.ctx import suppress
 from git_snapshot.findlosses import _before
 from git_snapshot.findlosses import _git_began
+from git_snapshot.findlosses import _in_flight
 from git_snapshot.gitwrote import _diff
 from git_snapshot.gitwrote import _exact
 from git_snapshot.gitwrote import _overwritten
@@ -99,36 +101,91 @@ def _autostash_losses(
     the user put back before is older than the command, and one the autostash holds a
     version of (*overlay*) was a file when git stashed, not a folder: neither is named. A
     left-out file in such a folder is named "not saved" (_unsaved; losses.find leaves the
-    folder, held empty, to that line: review RN42)."""
+    folder, held empty, to that line: review RN42). A snapshot in flight while git ran
+    (findlosses._in_flight: the watcher's, committed in the tick git began in, is not the
+    snapshot before, _in_gits_tick) that holds such a folder read it before git wrote: what
+    it holds there is named from it, hedged, unless the snapshot before holds the same (s53:
+    the earlier snapshot's older version was named, or nothing, when only it held them)."""
+    later: list[Snapshot] = []
     began = _git_began(repo, call, ctx, res, started)
-    before = _before(store, repo, call, started, None, began)
-    if before is None or before.root == res.snapshot.root:
+    before = _before(store, repo, call, started, later, began)
+    flight = [s for s in _in_flight(later, res, started) if s.root != res.snapshot.root]
+    if (before is None or before.root == res.snapshot.root) and not flight:
         return []
-    over = _files_over_folders(store, before.root, res.snapshot.root)
     held = overlay.files if overlay is not None else frozenset()
-    written = _stash_wrote(repo, over, held, ctx.started, res.ids)
-    dropped = _stash_dropped(store, repo, before, res, ctx) if call.name == "pre-rebase" else []
-    if not written and not dropped:
+    out: list[tuple[Snapshot, bool, list[losses.Loss], list[tuple[bytes, str]]]] = []
+    said = {x.path for r in named for x in r.losses}
+    for snap in flight:  # (newest first)
+        over = _files_over_folders(store, snap.root, res.snapshot.root)
+        written = _stash_wrote(repo, over, held, ctx.started, res.ids) if over else []
+        found = _found(store, repo, snap, written, said, before)
+        if found:
+            said.update(x.path for x in found)
+            out.append((snap, False, found, []))
+    if before is not None and before.root != res.snapshot.root:
+        over = _files_over_folders(store, before.root, res.snapshot.root)
+        written = _stash_wrote(repo, over, held, ctx.started, res.ids)
+        dropped = _stash_dropped(store, repo, before, res, ctx) if call.name == "pre-rebase" else []
+        if written or dropped:
+            from git_snapshot import losses
+
+            unread: dict[bytes, str] = {}
+            found = [
+                x
+                for x in losses.find(store, repo, before, written, (), unread)
+                if x.path not in said
+            ]
+            found += [x for x in dropped if x.path not in said]
+            damaged = losses.not_compared(before.id, unread)
+            # and the left-out files the folder held: find leaves the folder (held empty) to
+            # these (review RN42: named by nothing)
+            told = {p for r in named for p, _ in r.unsaved}
+            damaged += [x for x in _unsaved(repo, before, set(written), None) if x[0] not in told]
+            if found or damaged:
+                out.append((before, _exact(store, repo, before, ctx), found, damaged))
+    if not out:
         return []
-    from git_snapshot import losses
     from git_snapshot import lossreport
 
-    said = {x.path for r in named for x in r.losses}
-    unread: dict[bytes, str] = {}
-    found = [x for x in losses.find(store, repo, before, written, (), unread) if x.path not in said]
-    found += [x for x in dropped if x.path not in said]
-    damaged = losses.not_compared(before.id, unread)
-    # and the left-out files the folder held: find leaves the folder (held empty) to these
-    # (review RN42: named by nothing)
-    told = {p for r in named for p, _ in r.unsaved}
-    damaged += [x for x in _unsaved(repo, before, set(written), None) if x[0] not in told]
-    if not found and not damaged:
-        return []
-    exact = _exact(store, repo, before, ctx)
-    when = named[0].when if named else None  # (one command's reports: undo takes them all)
+    # (one command's reports: undo takes them all)
+    when = named[0].when if named else time.time() if len(out) > 1 else None
     return [
-        lossreport.report_of(store, repo, ctx.command, before, exact, found, damaged, when=when)
+        lossreport.report_of(store, repo, ctx.command, snap, exact, found, damaged, when=when)
+        for snap, exact, found, damaged in out
     ]
+
+
+def _found(
+    store: Store,
+    repo: gitrepo.Repo,
+    snap: Snapshot,
+    written: list[bytes],
+    said: Collection[bytes],
+    before: Snapshot | None,
+) -> list[losses.Loss]:
+    """For _autostash_losses: what snapshot *snap* (in flight) holds below *written* (folders
+    git's autostash wrote a file over) that is lost, less what a report names already
+    (*said*) and what *before* holds as it does (named from *before*)."""
+    if not written:
+        return []
+    from git_snapshot import losses
+    from git_snapshot.lostfrom import _differs
+    from git_snapshot.store.history import Trees
+    from git_snapshot.store.objects import CorruptObject
+
+    found = [x for x in losses.find(store, repo, snap, written) if x.path not in said]
+    if before is None or not found:
+        return found
+    trees = Trees(store)
+    out = []
+    for x in found:
+        try:
+            was, e = trees.at(before.root, x.path), trees.at(snap.root, x.path)
+        except CorruptObject:
+            was = e = None
+        if was is None or e is None or _differs(was, e):
+            out.append(x)
+    return out
 
 
 def _stash_dropped(
