@@ -596,8 +596,9 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
         if before is not None:
             was = {p: e for p, e, _ in lost_entries(op.store, before.root, top, paths)}
         newer = [x for x in held if x.path not in was or _differs(was[x.path], there.get(x.path))]
-        if older:  # (what it read before the tree did: the tree's version, or an older one)
-            newer = [x for x in newer if _written_after(there.get(x.path), was.get(x.path))]
+        if older and before is not None:  # (what it read before the tree did: the tree's
+            done = int(before.created * 1e9)  # version, or an older one)
+            newer = [x for x in newer if _written_after(there.get(x.path), was.get(x.path), done)]
         if newer:
             claimed.update(x.path for x in newer)
             extra.append((snap, (newer, [])))
@@ -629,12 +630,16 @@ def _began_before_tree(snap: Snapshot, before: Snapshot | None) -> bool:
     return began is not None and began < before.created
 
 
-def _written_after(e: Entry | None, was: Entry | None) -> bool:
+def _written_after(e: Entry | None, was: Entry | None, done_ns: int) -> bool:
     """Whether a snapshot in flight's entry *e* is of a write after the one *was* (the
     tree's entry) holds: a save after the tree that the daemon marked only after git began
-    (changed_since takes it as git's), read by a walk begun before the tree. Not so when the
-    tree holds nothing there (a file deleted before the tree was done, read before)."""
-    return e is not None and was is not None and e.mtime_ns > was.mtime_ns
+    (changed_since takes it as git's), read by a walk begun before the tree. Where the tree
+    holds nothing, whether it was written after the tree was done (*done_ns*): a file made
+    since, its making marked only after git began (s53: a new .env named by nothing, while
+    that snapshot held it); one deleted before the tree was done was read before that."""
+    if e is None:
+        return False
+    return e.mtime_ns > (done_ns if was is None else was.mtime_ns)
 
 
 def _written_while(e: Entry | None, since_ns: int, end_ns: int) -> bool:
