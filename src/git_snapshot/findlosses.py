@@ -151,8 +151,12 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     moves the base later; changed_since then asks the marks that finish keeps). A usual hook
     pays two queries of the dirty set's database (no tree logged since the last snapshot:
     the watcher's own snapshot came after the writes)."""
-    if call.file_checkout or call.prev in (None, NULL) or call.prev == call.new:
-        return  # (_changed: no commit to another wrote a file)
+    if call.prev in (None, NULL):
+        return
+    # a file checkout (`checkout -- FILE`) or one to the commit HEAD is at (`checkout -f`,
+    # `switch --discard-changes`): no commits differ; what git wrote is asked of the disk
+    # below (red53 F1: an edit it discarded, held by the tree alone, was named by nothing)
+    in_place = call.file_checkout or call.prev == call.new
     if not os.path.isdir(os.path.join(store.path, "watch")):
         return  # no watcher ever ran with this store
     from git_snapshot.watch import prep
@@ -193,7 +197,11 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     if not mine or mine[-1].root != base or mine[-1].created >= p.done:
         return
     old, new = _moved(repo, call)
-    wrote = _changed(repo, call, old, new)
+    wrote = (
+        _in_place_wrote(store, repo, base, p.root, began)
+        if in_place
+        else _changed(repo, call, old, new)
+    )
     if not wrote:
         return
     meets = prep.touches(wrote)  # (git wrote there, above or below)
@@ -233,6 +241,20 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     message = f"the watcher's prepared tree, before {ctx.command}"
     # (the same again under the worktree's turn: one committed since is passed over too)
     prep.commit_logged(store, source, repo.toplevel, base, p, meta, message, later)
+
+
+def _in_place_wrote(
+    store: Store, repo: gitrepo.Repo, base: bytes, root: bytes, began: float
+) -> list[bytes]:
+    """For a checkout that moved no commit (a file checkout, or one to HEAD's commit): the
+    paths the prepared tree *root* changed since its *base* that git wrote while it ran
+    (gitwrote._written_during: written since *began*, holding a version git has); what git
+    wrote where the tree changed nothing, the snapshot before holds already."""
+    from git_snapshot.gitwrote import _written_during
+    from git_snapshot.store.diff import diff_trees
+
+    paths = [c.path for c in diff_trees(store, base, root) if c.old is not None]
+    return _written_during(repo, paths, began, files=True) if paths else []
 
 
 def _tick_end(started: float) -> float:

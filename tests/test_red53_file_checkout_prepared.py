@@ -1,0 +1,55 @@
+"""An edit made less than snapshot.watchQuiet before `git checkout -- FILE` (or `git checkout
+-f` to the commit HEAD is at), the watcher running (red53 F1).
+
+post-checkout commits the watcher's prepared tree to name what git destroyed (RED44 F6), but
+findlosses._prepared_before returned at once for a file checkout and for a checkout to the
+same commit (its list of what git wrote came from the commits HEAD moved between): the
+discarded edit, which the prepared tree held, was named only as "an earlier version" from
+the snapshot before, and its bytes were in no snapshot. Now what git wrote there is what
+changed since that snapshot, written while git ran, holding a version git has."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clihelpers import git
+from hookhelpers import by_id
+from hookhelpers import put_venv_on_path
+from hookhelpers import restore
+from prephelpers import MARKS
+from prephelpers import OLD
+from prephelpers import prepared_with
+from prephelpers import watched_repo
+from test_watch_daemon import Watcher
+from test_watch_daemon import watcher  # noqa: F401  (the fixture)
+
+pytestmark = MARKS
+
+EDIT = b"a\nmy edit, made just before the checkout, in no snapshot\n"
+
+
+@pytest.fixture
+def w(watcher: Watcher, monkeypatch: pytest.MonkeyPatch) -> Watcher:  # noqa: F811
+    put_venv_on_path(monkeypatch)
+    return watcher
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("checkout", "--", "a.txt"), ("checkout", "--", "."), ("checkout", "-f", "main")],
+)
+def test_an_edit_discarded_by_a_file_checkout_is_named_from_the_prepared_tree(
+    tmp_path: Path, store_dir: Path, w: Watcher, command: tuple[str, ...]
+) -> None:
+    r = watched_repo(tmp_path, store_dir, w, prepare=0.1)
+    assert (r / "x.log").read_bytes() == OLD
+    (r / "a.txt").write_bytes(EDIT)
+    prepared_with(store_dir, r, "a.txt", EDIT)
+    ran = git(r, *command)
+    assert (r / "a.txt").read_bytes() == b"a\n"
+    (rep,) = ran.reports
+    assert rep.names == "a.txt", ran.err
+    assert by_id(r, rep.snap)["trigger"] == "prepared", ran.err
+    restore(r, rep)
+    assert (r / "a.txt").read_bytes() == EDIT
