@@ -17,12 +17,16 @@ from clihelpers import git
 from hookhelpers import by_id
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
+from hookhelpers import snaps
 from prephelpers import MARKS
 from prephelpers import OLD
+from prephelpers import past_a_tick
 from prephelpers import prepared_with
 from prephelpers import watched_repo
 from test_watch_daemon import Watcher
 from test_watch_daemon import watcher  # noqa: F401  (the fixture)
+
+from git_snapshot.watch import dirtyset
 
 pytestmark = MARKS
 
@@ -53,3 +57,19 @@ def test_an_edit_discarded_by_a_file_checkout_is_named_from_the_prepared_tree(
     assert by_id(r, rep.snap)["trigger"] == "prepared", ran.err
     restore(r, rep)
     assert (r / "a.txt").read_bytes() == EDIT
+
+
+def test_an_edit_set_back_before_the_checkout_is_not_named(
+    tmp_path: Path, store_dir: Path, w: Watcher
+) -> None:
+    """The prepared tree's edit, set back by the user (to HEAD's bytes) before git began: the
+    checkout destroyed nothing, no report (the tree is set aside: prep.changed_since)."""
+    r = watched_repo(tmp_path, store_dir, w, prepare=0.1)
+    (r / "a.txt").write_bytes(EDIT)
+    prepared_with(store_dir, r, "a.txt", EDIT)
+    (r / "a.txt").write_bytes(b"a\n")
+    assert dirtyset.sync(str(store_dir), str(r)), "the daemon did not sync"
+    past_a_tick()
+    ran = git(r, "checkout", "--", ".")
+    assert ran.reports == [], ran.err
+    assert "prepared" not in [s["trigger"] for s in snaps(r)]
