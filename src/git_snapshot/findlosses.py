@@ -253,7 +253,8 @@ def _in_place_wrote(
     from git_snapshot.gitwrote import _written_during
     from git_snapshot.store.diff import diff_trees
 
-    paths = [c.path for c in diff_trees(store, base, root) if c.old is not None]
+    # (a path the base lacks too: a tracked file deleted, then made again, rev53)
+    paths = [c.path for c in diff_trees(store, base, root)]
     return _written_during(repo, paths, began, files=True) if paths else []
 
 
