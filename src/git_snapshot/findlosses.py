@@ -202,6 +202,10 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
         if in_place
         else _changed(repo, call, old, new)
     )
+    # (a file the tree added, staged, that is gone: git deleted it, as `checkout -f B` does
+    # one the index holds and B lacks, red53 F2; one the user deleted before git began is
+    # set aside below, prep.changed_since)
+    wrote = [*wrote, *_staged_gone(store, repo, base, p.root)]
     if not wrote:
         return
     meets = prep.touches(wrote)  # (git wrote there, above or below)
@@ -256,6 +260,27 @@ def _in_place_wrote(
     # (a path the base lacks too: a tracked file deleted, then made again, rev53)
     paths = [c.path for c in diff_trees(store, base, root)]
     return _written_during(repo, paths, began, files=True) if paths else []
+
+
+def _staged_gone(store: Store, repo: gitrepo.Repo, base: bytes, root: bytes) -> list[bytes]:
+    """The files the prepared tree *root* added since its *base*, labelled tracked there (a
+    new file staged), that are no longer on disk: deleted by git's checkout (red53 F2), or
+    by the user before it (then marked before git began: prep.changed_since sets the tree
+    aside). Such a file is in neither commit a checkout moved between, nor written."""
+    from git_snapshot.store.diff import diff_trees
+    from git_snapshot.store.objects import DIR
+    from git_snapshot.worktree import TRACKED
+
+    top = os.fsencode(repo.toplevel)
+    return [
+        c.path
+        for c in diff_trees(store, base, root)
+        if c.old is None
+        and c.new is not None
+        and c.new.kind != DIR
+        and c.new.label == TRACKED
+        and not os.path.lexists(os.path.join(top, c.path))
+    ]
 
 
 def _tick_end(started: float) -> float:

@@ -106,6 +106,8 @@ def _prepare(store: Any, repo: Any, cfg: Any, plan: Any, waited: bool = False) -
         # the base's (worktree.take); refused at once, it stops waiting)
         if not waited:
             relabel = _relabel(store.path, repo.toplevel, b, labels, raw[0] if raw else None)
+            if relabel is None:  # (git's tracked answer changed too: a `git add`, red53 F2)
+                relabel = _retrack(store, repo, b, labels, raw[0] if raw else None)
         if relabel is None:
             return {"prepared": None, "why": "git's labels changed since the base"}
     source = identity.source(store, repo)
@@ -210,6 +212,48 @@ def _relabel(
         return None  # (git's tracked answer changed: the kept ignored one is not read)
     was = dirtyset.unpack(dirtyset.base_ignored(store_path, worktree, b), base[2])
     return _ignored_changes(b.base_labels, was, labels, now)
+
+
+def _retrack(store: Any, repo: Any, b: Any, labels: str, now: bytes | None) -> list[bytes] | None:
+    """The paths git's labels now (the digest *labels*, *now* its ignored answer) and the
+    base's differ by when git's tracked answer changed since the base (red53 F2: a new file
+    staged, `git add new.txt`, then `git checkout -f B`, which deletes it: unprepared, the
+    file was in no snapshot and named by nothing): the files the base's tree labels tracked
+    and those git tracks now differ by (the base's tracked answer is not kept: its tree is
+    read), with the ignored answers' differences (:func:`_ignored_changes`; none when that
+    answer is the base's). None when git's tracked answer is not the one *labels* names (the
+    index changed since), the base's ignored one was not kept where it changed, or for more
+    than RELABEL_MOST paths: the preparation is refused, as before."""
+    from git_snapshot import gitrepo
+    from git_snapshot import worktree as wt
+    from git_snapshot.store.objects import DIR
+    from git_snapshot.watch import dirtyset
+
+    base, parts = b.base_labels.split(";"), labels.split(";")
+    if now is None or len(base) != 3 or len(parts) != 3 or base[0] != "2" or parts[0] != "2":
+        return None
+    ignored: list[bytes] = []
+    if base[2] != parts[2]:
+        was = dirtyset.unpack(dirtyset.base_ignored(store.path, repo.toplevel, b), base[2])
+        if (
+            was is None
+            or gitrepo.labels_part(was) != base[2]
+            or gitrepo.labels_part(now) != parts[2]
+        ):
+            return None
+        ignored = sorted(set(gitrepo.split_z(was)).symmetric_difference(gitrepo.split_z(now)))
+    out = gitrepo.run_git(repo.toplevel, *gitrepo._TRACKED_ARGS)
+    if gitrepo.labels_part(out) != parts[1]:
+        return None  # (not the answer the classifier was made of)
+    tracked = set(gitrepo.split_z(out))
+    try:
+        was_tracked = {
+            path for path, e in store.walk(b.base_root) if e.kind != DIR and e.label == wt.TRACKED
+        }
+    except Exception:  # a tree unreadable: refused
+        return None
+    differ = tracked.symmetric_difference(was_tracked).union(ignored)
+    return sorted(differ) if len(differ) <= RELABEL_MOST else None
 
 
 def _ignored_changes(
