@@ -405,8 +405,9 @@ def find_losses(
         (shown, _lost_from(op, seen, within, seen is before, shown if shown in older else before))
         for shown, seen, within in parts
     ]
+    damaged = False  # (a snapshot in flight with a damaged object: what it held not known)
     if flight:
-        found = _from_flight(op, flight, before, found)
+        found, damaged = _from_flight(op, flight, before, found)
     if before is not None and call.name == "post-checkout":
         popped = _unstashed(op, before, found)
         older += [shown for shown, _ in popped]
@@ -418,7 +419,7 @@ def find_losses(
         return []  # (the usual hook: losses is not even imported)
     from git_snapshot import lossreport
 
-    exact = before is not None and _exact(store, repo, before, ctx)
+    exact = not damaged and before is not None and _exact(store, repo, before, ctx)
     when = time.time()  # one moment: `undo` puts back every report of it
     # (the paths *before* stands for: a restore's pre-restore snapshot, not those it wrote)
     within = next((w for shown, _, w in parts if shown is before), None)
@@ -607,18 +608,28 @@ def _in_flight(later: list[Snapshot], after: Result | None, started: float) -> l
     return out
 
 
-def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found: _Found) -> _Found:
+def _from_flight(
+    op: _Op, flight: list[Snapshot], before: Snapshot | None, found: _Found
+) -> tuple[_Found, bool]:
     """*found* (what each part's snapshot holds of the losses) with what a snapshot in
     *flight* (newest first) holds of them in a newer version, or holds where *before* has
     nothing, named from it instead: it read that path before git wrote or deleted it (read
     after, it holds what the disk holds: nothing lost from it). A path one of them holds as
     *before* does stays with *before*; one it read before git wrote it, as git wrote it, is
-    lost from none (_read_as_written)."""
+    lost from none (_read_as_written). Second, whether a damaged object of one of them kept
+    a path from being compared (RED34 D2): a path named from an older snapshot may then be
+    held newer in it (the reports are hedged). Such an object stops not the check: one that
+    hides a path from _read_as_written leaves that path named, and a snapshot whose trees
+    cannot be compared is passed over (was: CorruptObject out of find_losses, "could not
+    check what git checkout destroyed", and what the snapshot before holds named by
+    nothing)."""
     from git_snapshot.store.diff import lost as lost_entries
+    from git_snapshot.store.objects import CorruptObject
 
     top = os.fsencode(op.repo.toplevel)
     claimed: set[bytes] = set()
     extra: _Found = []
+    damaged = False
     named = sorted({x.path for _, (lost, _) in found for x in lost})
     # (written after the tick git began in: the file git made, perhaps not yet filled)
     since = op.ctx.started
@@ -626,12 +637,20 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
     for snap in flight:
         older = _began_before_tree(snap, before)
         if named and op.call.name == "post-checkout":
-            claimed |= _read_as_written(op, snap, [p for p in named if p not in claimed])
-        held = [x for x in _lost_from(op, snap, None, False)[0] if x.path not in claimed]
-        if not held:
+            unread: set[bytes] = set()
+            claimed |= _read_as_written(op, snap, [p for p in named if p not in claimed], unread)
+            damaged = damaged or bool(unread)
+        try:
+            held, unsaved = _lost_from(op, snap, None, False)
+            held = [x for x in held if x.path not in claimed]
+            damaged = damaged or bool(unsaved)  # (its paths not compared: losses.not_compared)
+            if not held:
+                continue
+            paths = sorted(x.path for x in held)
+            there = {p: e for p, e, _ in lost_entries(op.store, snap.root, top, paths)}
+        except CorruptObject:
+            damaged = True
             continue
-        paths = sorted(x.path for x in held)
-        there = {p: e for p, e, _ in lost_entries(op.store, snap.root, top, paths)}
         if late is not None:
             # read after git wrote it, or while: git's version, half written (its walk read
             # the .env git had made, empty: named from it, s51), never the user's; a time
@@ -642,7 +661,7 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
                 continue
         was = {}
         if before is not None:
-            was = {p: e for p, e, _ in lost_entries(op.store, before.root, top, paths)}
+            was = _entries_of(op.store, before.root, top, paths)
         newer = [x for x in held if x.path not in was or _differs(was[x.path], there.get(x.path))]
         if older and before is not None:  # (what it read before the tree did: the tree's
             done = int(before.created * 1e9)  # version, or an older one)
@@ -651,7 +670,7 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
             claimed.update(x.path for x in newer)
             extra.append((snap, (newer, [])))
     if not claimed:
-        return found
+        return found, damaged
     rest: _Found = [
         (
             shown,
@@ -659,7 +678,26 @@ def _from_flight(op: _Op, flight: list[Snapshot], before: Snapshot | None, found
         )
         for shown, (lost, un) in found
     ]
-    return extra + rest
+    return extra + rest, damaged
+
+
+def _entries_of(store: Store, root: bytes, top: bytes, paths: list[bytes]) -> dict[bytes, Entry]:
+    """What snapshot tree *root* holds at *paths* (store.diff.lost's entries); a path a
+    damaged object of it hides is left out, the rest read (the snapshot before, its copy of
+    a path damaged: what a snapshot in flight holds there is named from that one)."""
+    from git_snapshot.store.diff import lost as lost_entries
+    from git_snapshot.store.objects import CorruptObject
+
+    try:
+        return {p: e for p, e, _ in lost_entries(store, root, top, paths)}
+    except CorruptObject:
+        out: dict[bytes, Entry] = {}
+        for p in paths:
+            try:
+                out.update((q, e) for q, e, _ in lost_entries(store, root, top, [p]))
+            except CorruptObject:
+                continue
+        return out
 
 
 def _began_before_tree(snap: Snapshot, before: Snapshot | None) -> bool:
@@ -781,7 +819,9 @@ def _gone_stashes(repo: gitrepo.Repo, before: Snapshot) -> list[str]:
     return [e for e in held if isinstance(e, str) and e not in now]
 
 
-def _read_as_written(op: _Op, snap: Snapshot, paths: list[bytes]) -> set[bytes]:
+def _read_as_written(
+    op: _Op, snap: Snapshot, paths: list[bytes], unread: set[bytes] | None = None
+) -> set[bytes]:
     """Of *paths* (named lost from an older snapshot), those a snapshot in flight (*snap*)
     holds as the disk does now, in a version written before the git command began (its
     mtime as the walk read it: git's write is later, _written_limit), read by a walk begun
@@ -790,10 +830,12 @@ def _read_as_written(op: _Op, snap: Snapshot, paths: list[bytes]) -> set[bytes]:
     undo wrote that version back). Not the path's ctime against the snapshot's commit: any
     inode change moves it (a chmod to the same mode, a hard link, a rename, `touch`), and
     one after a walk that read git's version hid the loss (review 36). A checkout only
-    (as A3 was found)."""
+    (as A3 was found). A path a damaged object of *snap* hides is not returned (it stays
+    named), but put into *unread*."""
     from git_snapshot.loststash import _entry_at
     from git_snapshot.store.diff import same_on_disk
     from git_snapshot.store.objects import DIR
+    from git_snapshot.store.objects import CorruptObject
     from git_snapshot.store.walker import walk_began
 
     since, began = op.ctx.started, walk_began(snap)
@@ -803,7 +845,12 @@ def _read_as_written(op: _Op, snap: Snapshot, paths: list[bytes]) -> set[bytes]:
     top = os.fsencode(op.repo.toplevel)
     out = set()
     for p in paths:
-        e = _entry_at(op.store, snap.root, p)
+        try:
+            e = _entry_at(op.store, snap.root, p)
+        except CorruptObject:  # (RED34 D2: not known, so named)
+            if unread is not None:
+                unread.add(p)
+            continue
         if e is None or e.kind == DIR or limit is None or e.mtime_ns >= limit:
             continue  # (perhaps git's version, read after git wrote it)
         full = top + b"/" + p

@@ -669,15 +669,47 @@ def _replayed_away(repo: gitrepo.Repo, vanished: list[bytes], since: float) -> l
 
 
 def _overwritten(store: Store, before: bytes, after: bytes) -> list[bytes]:
-    """The files and links of tree *before* whose entry differs in tree *after*."""
+    """The files and links of tree *before* whose entry differs in tree *after*. A folder
+    one of them cannot list (a damaged object, RED34 D2) stops not the rest: in its place,
+    the files *after* holds below it (what git may have written there; losses.find then
+    says they could not be compared), none when neither can (was: CorruptObject out of
+    the hook's whole check, "could not check what git checkout destroyed", and what the
+    snapshot before holds elsewhere, or a snapshot in flight, named by nothing)."""
     from git_snapshot.store.diff import ADDED
     from git_snapshot.store.objects import DIR
+    from git_snapshot.store.objects import CorruptObject
 
+    try:
+        changes = _diff(store, before, after)
+    except CorruptObject:
+        return _overwritten_damaged(store, before, after)
     return [
-        c.path
-        for c in _diff(store, before, after)
-        if c.status != ADDED and c.old is not None and c.old.kind != DIR
+        c.path for c in changes if c.status != ADDED and c.old is not None and c.old.kind != DIR
     ]
+
+
+def _overwritten_damaged(store: Store, before: bytes, after: bytes) -> list[bytes]:
+    """_overwritten's answer when a folder of *before* or *after* cannot be listed."""
+    from git_snapshot.store import validate
+    from git_snapshot.store.diff import ADDED
+    from git_snapshot.store.diff import diff_trees
+    from git_snapshot.store.history import Trees
+    from git_snapshot.store.objects import DIR
+    from git_snapshot.store.objects import CorruptObject
+
+    damaged: list[tuple[bytes, str]] = []
+    changes = diff_trees(store, before, after, damaged=damaged)
+    out = [c.path for c in changes if c.status != ADDED and c.old is not None and c.old.kind != DIR]
+    trees = Trees(store)
+    for rel, _ in damaged:
+        try:
+            e = trees.at(after, rel)
+            if e is not None and e.kind == DIR:
+                top = rel + b"/" if rel else b""
+                out += [p for p, x in validate.walk(store, e.ref, top) if x.kind != DIR]
+        except CorruptObject:
+            continue
+    return out
 
 
 _DIFFED: dict[tuple[str, bytes, bytes], list[Change]] = {}  # the last diff: its trees' keys
