@@ -161,16 +161,21 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
         return  # no watcher ever ran with this store
     from git_snapshot.watch import prep
 
+    logged = prep.logged(store.path, repo.toplevel)
+    older = None if logged else prep.logged_before(store.path, repo.toplevel)
+    if older == []:
+        return  # no tree logged: git's start (proc, for a report only) is not looked up
     began = ctx.started  # (the start of the clock tick git's process began in)
     if began is None:
         return
-    got = next(((b, q) for b, q in prep.logged(store.path, repo.toplevel) if q.done < began), None)
+    got = next(((b, q) for b, q in logged if q.done < began), None)
     dropped = got is None
     if got is None:
         # the base moved after the tree: by a snapshot committed after git began, as the
         # watcher's sent as git began (its walk read git's versions, s51: SECRET=mine was in
         # no snapshot), the tree built on the one before is still what git found
-        older = prep.logged_before(store.path, repo.toplevel)
+        if older is None:
+            older = prep.logged_before(store.path, repo.toplevel)
         got = next(((b, q) for b, q in older if q.done < began), None)
         if got is None:
             return
