@@ -125,7 +125,34 @@ def killed_at(
             break
         time.sleep(0.002)
     assert time.monotonic() <= deadline, f"git snapshot {' '.join(args)} ran 300 s"
-    return proc.wait()
+    rc = proc.wait()
+    _group_gone(proc.pid)
+    return rc
+
+
+def _group_gone(pgid: int) -> None:
+    """Wait until no live process of group *pgid* is left: the leader's wait does not wait
+    for the others a SIGKILL reaches (the git-snapshot child ended a file in the store's tmp
+    after git was reaped, and rmtree of the store met it: 'Directory not empty', CI 53b).
+    Zombies are not waited for (nothing reaps the reparented ones here)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        live = False
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid and fields[0] != b"Z":
+                live = True
+                break
+        if not live:
+            return
+        time.sleep(0.005)
+    raise AssertionError(f"process group {pgid} still running 30 s after its SIGKILL")
 
 
 @pytest.mark.slow
