@@ -1,12 +1,12 @@
 """A damaged object of a snapshot in flight does not stop post-checkout's check (RED34 D2).
 
-rev53 fixed it for git's autostash (test_rev53_autostash_flight_damaged). post-checkout's
-findlosses._from_flight read the trees of each snapshot in flight with no care for a damaged
-object: _read_as_written looked up each path named from the snapshot before in a watch
-snapshot whose walk began after git did (_entry_at), and one damaged folder tree of it
-raised CorruptObject out of find_losses: "could not check what git checkout destroyed", and
-what the snapshot before holds was named by nothing. Now such a snapshot is passed over and
-the snapshot before is named, hedged (what the damaged one held is not known).
+rev53 fixed it for git's autostash (test_s53_autostash_in_flight, damaged-in-flight). post-
+checkout's findlosses._from_flight read the trees of each snapshot in flight with no care
+for a damaged object: _read_as_written looked up each path named from the snapshot before in
+a watch snapshot whose walk began after git did (_entry_at), and one damaged folder tree of
+it raised CorruptObject out of find_losses: "could not check what git checkout destroyed",
+and what the snapshot before holds was named by nothing. Now such a snapshot is passed over
+and the snapshot before is named, hedged (what the damaged one held is not known).
 
 The daemon in this process takes its snapshot while git's post-checkout is held (test_s51's
 _checkout_with_watch_snapshot); no timing decides an outcome."""
@@ -29,7 +29,6 @@ from prephelpers import past_a_tick
 from test_pl48_look_explained import _daemon
 from test_pl48_look_explained import _read
 from test_pl48_look_explained import _snapshot
-from test_rev53_autostash_flight_damaged import _damage
 from test_s51_watch_snapshot_as_git_began import INOTIFY
 from test_s51_watch_snapshot_as_git_began import MINE
 from test_s51_watch_snapshot_as_git_began import NEVER
@@ -37,6 +36,7 @@ from test_s51_watch_snapshot_as_git_began import _checkout_with_watch_snapshot
 from test_s52_red_flight_versions import NEWEST
 from test_s52_red_flight_versions import OLD
 from test_s52_red_flight_versions import _Recorded
+from test_s53_autostash_in_flight import _damage
 from test_watch_daemon import add
 
 from git_snapshot.watch import config as wconfig

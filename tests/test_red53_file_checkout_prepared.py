@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from clihelpers import git
+from clihelpers import gs
 from hookhelpers import by_id
 from hookhelpers import put_venv_on_path
 from hookhelpers import restore
@@ -73,3 +74,28 @@ def test_an_edit_set_back_before_the_checkout_is_not_named(
     ran = git(r, "checkout", "--", ".")
     assert ran.reports == [], ran.err
     assert "prepared" not in [s["trigger"] for s in snaps(r)]
+
+
+@pytest.mark.parametrize("command", [("checkout", "--", "a.txt"), ("checkout", "-f", "main")])
+def test_a_tracked_file_made_again_since_the_snapshot_before(
+    tmp_path: Path, store_dir: Path, w: Watcher, command: tuple[str, ...]
+) -> None:
+    """A tracked file the user deleted (a snapshot taken so), then made again with an edit less
+    than snapshot.watchQuiet before `git checkout -- FILE` or `git checkout -f` to HEAD's commit,
+    the watcher running (review of b890dfbf, red53 F1's fix).
+
+    findlosses._in_place_wrote asked only the paths the snapshot before held (diff_trees' c.old):
+    the made-again file, which only the prepared tree held, was named by nothing and its bytes
+    were in no snapshot. Now every path the tree changed since its base is asked."""
+    r = watched_repo(tmp_path, store_dir, w, prepare=0.1)
+    (r / "a.txt").unlink()
+    gs(r, "create", "-m", "a.txt deleted")
+    (r / "a.txt").write_bytes(EDIT)
+    prepared_with(store_dir, r, "a.txt", EDIT)
+    ran = git(r, *command)
+    assert (r / "a.txt").read_bytes() == b"a\n"
+    (rep,) = ran.reports
+    assert rep.names == "a.txt", ran.err
+    assert by_id(r, rep.snap)["trigger"] == "prepared", ran.err
+    restore(r, rep)
+    assert (r / "a.txt").read_bytes() == EDIT

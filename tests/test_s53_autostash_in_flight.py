@@ -39,6 +39,10 @@ from test_s51_watch_snapshot_as_git_began import _checkout_with_watch_snapshot
 from test_s52_red_flight_versions import _Recorded
 from test_watch_daemon import add
 
+from git_snapshot import gitrepo
+from git_snapshot import identity
+from git_snapshot.store import Store
+from git_snapshot.store.history import Trees
 from git_snapshot.watch import config as wconfig
 from git_snapshot.watch import daemon as wdaemon
 
@@ -46,21 +50,44 @@ OLD = b"my work, saved\n"
 NEWEST = b"my work, newest\n"
 
 
+def _damage(r: Path, snap: int, path: bytes) -> None:
+    """Flip a byte in the middle of the stored object of *path* (a folder: its tree) in
+    snapshot *snap* of worktree *r*."""
+    with Store(os.environ["GIT_SNAPSHOT_STORE"]) as s:
+        src = identity.source(s, gitrepo.find_repo(str(r)))
+        e = Trees(s).at(s.get(src, snap).root, path)
+        assert e is not None
+        loc = s.index.locate(e.ref)
+        assert loc is not None
+        pack = Path(s.pack_path(loc.pack))
+    data = bytearray(pack.read_bytes())
+    at = loc.offset + loc.length // 2
+    data[at] ^= 0xFF
+    pack.write_bytes(bytes(data))
+
+
 @INOTIFY
 @pytest.mark.parametrize(
-    ("had", "data"),
-    [(True, NEWEST), (False, NEWEST), (True, OLD)],
-    ids=["older-in-before", "none-in-before", "same-in-before"],
+    ("had", "data", "damaged"),
+    [(True, NEWEST, False), (False, NEWEST, False), (True, OLD, False), (True, NEWEST, True)],
+    ids=["older-in-before", "none-in-before", "same-in-before", "damaged-in-flight"],
 )
 def test_what_a_watch_snapshot_in_gits_tick_read_before_the_autostash_is_named(
-    repo: Path, store_dir: Path, monkeypatch: pytest.MonkeyPatch, had: bool, data: bytes
+    repo: Path,
+    store_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    had: bool,
+    data: bytes,
+    damaged: bool,
 ) -> None:
     """x.csv, tracked, made a folder holding inner.txt; a snapshot (OLD there, or taken
     before the folder: none); inner.txt saved again (NEWEST); the watcher's snapshot, begun
     before `git rebase --autostash feat`, committed in git's first tick, read NEWEST. The
     reset deletes the folder: x.csv/inner.txt is named from the watcher's snapshot, hedged,
     and its restore gives NEWEST back. Was: named from the earlier snapshot (OLD), or by
-    nothing. Saved again as it was (OLD): named from the earlier snapshot, which holds it."""
+    nothing. Saved again as it was (OLD): named from the earlier snapshot, which holds it.
+    The watcher's snapshot damaged (its x.csv tree, rev53; RED34 D2): passed over, the
+    earlier snapshot's OLD named, hedged; was: "could not check", named by nothing."""
     put_venv_on_path(monkeypatch)
     commit(repo, "x.csv", b"x v0\n")
     base = commit(repo, "a.txt", b"a\n")
@@ -96,6 +123,8 @@ def test_what_a_watch_snapshot_in_gits_tick_read_before_the_autostash_is_named(
             (r / "x.csv" / "inner.txt").unlink()
             (r / "x.csv").rmdir()
             os.rename(r.parent / "x.csv.git", r / "x.csv")
+            if damaged:
+                _damage(r, got, b"x.csv")  # (the folder's tree: the watch snapshot's alone)
             return got
 
         argv = ("git", "rebase", "--autostash", "feat")
@@ -104,7 +133,11 @@ def test_what_a_watch_snapshot_in_gits_tick_read_before_the_autostash_is_named(
         )
     assert (repo / "x.csv").is_file()  # (git's reset put the file back: the folder is gone)
     assert by_id(repo, watch)["trigger"] == "watch" and watch > earlier
-    assert gs(repo, "cat", f"{watch}:x.csv/inner.txt").out.encode() == data
+    if damaged:
+        assert "could not check" not in ran.err, ran.err
+        data = OLD  # (what the earlier snapshot holds, named)
+    else:
+        assert gs(repo, "cat", f"{watch}:x.csv/inner.txt").out.encode() == data
     named = watch if data == NEWEST else earlier
     assert [(rep.names, rep.snap) for rep in ran.reports] == [("x.csv/inner.txt", named)], ran.err
     assert not ran.reports[0].exact  # (in flight: hedged; the earlier one: `git snapshot`)
