@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from git_snapshot.store import Result
     from git_snapshot.store import Snapshot
     from git_snapshot.store import Store
+    from git_snapshot.store.diff import Change
     from git_snapshot.store.objects import Entry
 
     # what each snapshot a report names holds of the losses: (it, (lost, unsaved))
@@ -201,16 +202,15 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     mine = mine[:n]
     if not mine or mine[-1].root != base or mine[-1].created >= p.done:
         return
+    from git_snapshot.store.diff import diff_trees
+
+    differs = diff_trees(store, base, p.root)  # (what the tree changed since its base)
     old, new = _moved(repo, call)
-    wrote = (
-        _in_place_wrote(store, repo, base, p.root, began)
-        if in_place
-        else _changed(repo, call, old, new)
-    )
+    wrote = _in_place_wrote(repo, differs, began) if in_place else _changed(repo, call, old, new)
     # (a file the tree added, staged, that is gone: git deleted it, as `checkout -f B` does
     # one the index holds and B lacks, red53 F2; one the user deleted before git began is
     # set aside below, prep.changed_since)
-    wrote = [*wrote, *_staged_gone(store, repo, base, p.root)]
+    wrote = [*wrote, *_staged_gone(repo, differs)]
     if not wrote:
         return
     meets = prep.touches(wrote)  # (git wrote there, above or below)
@@ -219,9 +219,6 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     bound = prep.git_locked(store.path, repo.toplevel, p, began)
     if not hit and bound is None:
         return  # (only files it added can meet git's writes: set aside below)
-    from git_snapshot.store.diff import diff_trees
-
-    differs = diff_trees(store, base, p.root)
     added_where_git_wrote = any(meets(c.path) for c in differs if c.old is None)
     if bound is None and added_where_git_wrote:
         # a file made since the last snapshot, where git wrote: the user may have deleted
@@ -252,34 +249,30 @@ def _prepared_before(store: Store, repo: gitrepo.Repo, call: Call, ctx: Context)
     prep.commit_logged(store, source, repo.toplevel, base, p, meta, message, later)
 
 
-def _in_place_wrote(
-    store: Store, repo: gitrepo.Repo, base: bytes, root: bytes, began: float
-) -> list[bytes]:
+def _in_place_wrote(repo: gitrepo.Repo, differs: list[Change], began: float) -> list[bytes]:
     """For a checkout that moved no commit (a file checkout, or one to HEAD's commit): the
-    paths the prepared tree *root* changed since its *base* that git wrote while it ran
+    paths the prepared tree changed since its base (*differs*) that git wrote while it ran
     (gitwrote._written_during: written since *began*, holding a version git has); what git
     wrote where the tree changed nothing, the snapshot before holds already."""
     from git_snapshot.gitwrote import _written_during
-    from git_snapshot.store.diff import diff_trees
 
     # (a path the base lacks too: a tracked file deleted, then made again, rev53)
-    paths = [c.path for c in diff_trees(store, base, root)]
+    paths = [c.path for c in differs]
     return _written_during(repo, paths, began, files=True) if paths else []
 
 
-def _staged_gone(store: Store, repo: gitrepo.Repo, base: bytes, root: bytes) -> list[bytes]:
-    """The files the prepared tree *root* added since its *base*, labelled tracked there (a
+def _staged_gone(repo: gitrepo.Repo, differs: list[Change]) -> list[bytes]:
+    """The files the prepared tree added since its base (*differs*), labelled tracked there (a
     new file staged), that are no longer on disk: deleted by git's checkout (red53 F2), or
     by the user before it (then marked before git began: prep.changed_since sets the tree
     aside). Such a file is in neither commit a checkout moved between, nor written."""
-    from git_snapshot.store.diff import diff_trees
     from git_snapshot.store.objects import DIR
     from git_snapshot.worktree import TRACKED
 
     top = os.fsencode(repo.toplevel)
     return [
         c.path
-        for c in diff_trees(store, base, root)
+        for c in differs
         if c.old is None
         and c.new is not None
         and c.new.kind != DIR
