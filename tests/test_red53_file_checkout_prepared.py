@@ -40,15 +40,9 @@ def w(watcher: Watcher, monkeypatch: pytest.MonkeyPatch) -> Watcher:  # noqa: F8
     return watcher
 
 
-@pytest.mark.parametrize(
-    "command",
-    [("checkout", "--", "a.txt"), ("checkout", "--", "."), ("checkout", "-f", "main")],
-)
-def test_an_edit_discarded_by_a_file_checkout_is_named_from_the_prepared_tree(
-    tmp_path: Path, store_dir: Path, w: Watcher, command: tuple[str, ...]
-) -> None:
-    r = watched_repo(tmp_path, store_dir, w, prepare=0.1)
-    assert (r / "x.log").read_bytes() == OLD
+def _discarded_edit_named(r: Path, store_dir: Path, command: tuple[str, ...]) -> None:
+    """EDIT written to a.txt and prepared, then discarded by git *command*: named once, from
+    the prepared tree, and its restore gives EDIT back."""
     (r / "a.txt").write_bytes(EDIT)
     prepared_with(store_dir, r, "a.txt", EDIT)
     ran = git(r, *command)
@@ -58,6 +52,18 @@ def test_an_edit_discarded_by_a_file_checkout_is_named_from_the_prepared_tree(
     assert by_id(r, rep.snap)["trigger"] == "prepared", ran.err
     restore(r, rep)
     assert (r / "a.txt").read_bytes() == EDIT
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("checkout", "--", "a.txt"), ("checkout", "--", "."), ("checkout", "-f", "main")],
+)
+def test_an_edit_discarded_by_a_file_checkout_is_named_from_the_prepared_tree(
+    tmp_path: Path, store_dir: Path, w: Watcher, command: tuple[str, ...]
+) -> None:
+    r = watched_repo(tmp_path, store_dir, w, prepare=0.1)
+    assert (r / "x.log").read_bytes() == OLD
+    _discarded_edit_named(r, store_dir, command)
 
 
 def test_an_edit_set_back_before_the_checkout_is_not_named(
@@ -90,12 +96,4 @@ def test_a_tracked_file_made_again_since_the_snapshot_before(
     r = watched_repo(tmp_path, store_dir, w, prepare=0.1)
     (r / "a.txt").unlink()
     gs(r, "create", "-m", "a.txt deleted")
-    (r / "a.txt").write_bytes(EDIT)
-    prepared_with(store_dir, r, "a.txt", EDIT)
-    ran = git(r, *command)
-    assert (r / "a.txt").read_bytes() == b"a\n"
-    (rep,) = ran.reports
-    assert rep.names == "a.txt", ran.err
-    assert by_id(r, rep.snap)["trigger"] == "prepared", ran.err
-    restore(r, rep)
-    assert (r / "a.txt").read_bytes() == EDIT
+    _discarded_edit_named(r, store_dir, command)
